@@ -1,0 +1,233 @@
+"""The internal timeline model every importer produces and the renderer consumes.
+
+Times on the timeline are integer frame indices at a rational frame rate; source in/out points
+stay in seconds because each source has its own frame rate.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+ParamValue = float | str | bool
+
+
+class TrackKind(enum.StrEnum):
+    """What a track holds."""
+
+    VIDEO = "video"
+    AUDIO = "audio"
+    SUBTITLE = "subtitle"
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A media file (video, audio or still image) on local disk."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class GeneratedSource:
+    """A synthetic source: a solid colour or a test pattern."""
+
+    #: "color" or "pattern"
+    kind: str = "color"
+    #: RGBA, 0-255
+    color: tuple[int, int, int, int] = (0, 0, 0, 255)
+    #: for kind "pattern": "bars", "checker", "gradient" or "grid"
+    pattern: str = "bars"
+
+
+Source = FileSource | GeneratedSource
+
+
+@dataclass(frozen=True)
+class Transform:
+    """Geometry of a clip on the canvas; positions are pixels from the canvas centre."""
+
+    scale_x: float = 1.0
+    scale_y: float = 1.0
+    position_x: float = 0.0
+    position_y: float = 0.0
+    rotation: float = 0.0  # degrees, clockwise
+    anchor_x: float = 0.5  # fraction of the clip's width
+    anchor_y: float = 0.5
+
+    def is_identity(self) -> bool:
+        """True when the transform leaves the fitted clip where it is."""
+        return self == Transform()
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Pixels removed from each edge of the source frame."""
+
+    left: int = 0
+    top: int = 0
+    right: int = 0
+    bottom: int = 0
+
+    def is_identity(self) -> bool:
+        """True when nothing is cropped."""
+        return self == Crop()
+
+
+@dataclass(frozen=True)
+class ColorCorrection:
+    """Per-clip colour correction; the defaults change nothing."""
+
+    brightness: float = 0.0  # added, -1..1
+    contrast: float = 1.0  # multiplier around mid-grey
+    saturation: float = 1.0  # multiplier, 0 = greyscale
+    hue: float = 0.0  # degrees of rotation
+    gamma: float = 1.0  # output = input ** (1 / gamma)
+
+    def is_identity(self) -> bool:
+        """True when the correction changes nothing."""
+        return self == ColorCorrection()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One effect or filter instance; start/end limit it to a window of timeline frames."""
+
+    id: str
+    kind: str  # canonical lower-case name, e.g. "blur", "filmgrain"
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+    start: int | None = None
+    end: int | None = None
+
+    def active_at(self, frame: int) -> bool:
+        """Whether the effect applies at this timeline frame."""
+        if self.start is not None and frame < self.start:
+            return False
+        return not (self.end is not None and frame >= self.end)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A piece of a source placed on a track over timeline frames [start, end)."""
+
+    id: str
+    track_id: str
+    source: Source
+    start: int
+    end: int
+    source_start: float = 0.0  # seconds into the source
+    source_end: float | None = None  # seconds; None = as long as the clip needs
+    speed: float = 1.0
+    opacity: float = 1.0
+    volume: float = 1.0
+    muted: bool = False
+    fade_in: float = 0.0  # audio fade-in, seconds
+    fade_out: float = 0.0  # audio fade-out, seconds
+    transform: Transform = Transform()
+    crop: Crop = Crop()
+    color: ColorCorrection = ColorCorrection()
+    effects: tuple[Effect, ...] = ()
+    text: str | None = None  # subtitle clips only
+
+    @property
+    def frames(self) -> int:
+        """Number of timeline frames the clip covers."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Track:
+    """A layer of clips; video tracks later in the list are drawn on top."""
+
+    id: str
+    kind: TrackKind
+    name: str = ""
+    enabled: bool = True
+    muted: bool = False
+    volume: float = 1.0
+    clips: tuple[Clip, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A transition between two clips over timeline frames [start, end)."""
+
+    id: str
+    kind: str  # dissolve, fade_black, wipe_left/right/up/down, slide_left/right/up/down
+    from_clip: str
+    to_clip: str
+    start: int
+    end: int
+
+    def progress(self, frame: int) -> float:
+        """Progress through the transition, strictly between 0 and 1 inside the window."""
+        return (frame - self.start + 0.5) / (self.end - self.start)
+
+
+@dataclass(frozen=True)
+class Subtitle:
+    """Text burned into the picture over timeline frames [start, end)."""
+
+    id: str
+    text: str
+    start: int
+    end: int
+    font_size: int = 48
+    color: tuple[int, int, int, int] = (255, 255, 255, 255)
+    #: "bottom", "top" or "center", or an explicit (x, y) fraction of the canvas for the centre
+    position: str | tuple[float, float] = "bottom"
+    background: tuple[int, int, int, int] | None = None
+    outline: int = 2
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How the finished video is encoded."""
+
+    container: str = "mp4"  # mp4, mov, mkv, webm
+    codec: str = "h264"  # h264, hevc, av1, vp9, ffv1
+    crf: int | None = None
+    bitrate: int | None = None  # bits per second
+    preset: str | None = None
+    keyframe_interval: int | None = None  # frames
+    b_frames: int | None = None
+    hardware_acceleration: bool = False
+    lossless: bool = False
+    audio_bitrate: int = 192_000
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A whole project ready to render: every time is an integer frame index."""
+
+    fps: Fraction
+    width: int
+    height: int
+    frames: int
+    sample_rate: int = 48_000
+    tracks: tuple[Track, ...] = ()
+    transitions: tuple[Transition, ...] = ()
+    subtitles: tuple[Subtitle, ...] = ()
+    export: ExportSettings = ExportSettings()
+    #: non-fatal findings from loading (unknown effect types, clamped values)
+    warnings: tuple[str, ...] = ()
+    name: str = ""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return float(self.frames / self.fps)
+
+    def video_tracks(self) -> list[Track]:
+        """Enabled video tracks, bottom first."""
+        return [t for t in self.tracks if t.kind is TrackKind.VIDEO and t.enabled]
+
+    def clip(self, clip_id: str) -> Clip:
+        """The clip with this id."""
+        for track in self.tracks:
+            for clip in track.clips:
+                if clip.id == clip_id:
+                    return clip
+        raise KeyError(clip_id)
