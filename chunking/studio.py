@@ -184,7 +184,7 @@ class _Loader:
             if duration < 0:
                 self.p.error(where, "end_time is missing")
         start, end = to_frame(start_s, self.fps), to_frame(end_s, self.fps)
-        if end_s >= 0 and end <= start:
+        if pick(raw, "end_time", "end", "duration") is not None and end <= start:
             self.p.error(
                 where, f"end_time {end_s:g}s must be after start_time {start_s:g}s "
                 "(the clip would be empty)"

@@ -1,0 +1,1 @@
+"""Metrics, GPU exporter, progress events and the terminal dashboard."""

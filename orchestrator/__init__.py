@@ -1,0 +1,1 @@
+"""The Celery app, job store, scheduling, the public API and the CLI."""

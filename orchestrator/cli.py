@@ -1,0 +1,158 @@
+"""The ``cloudrender`` command line (DESIGN 4.3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from chunking.errors import RenderError
+from chunking.export import with_overrides
+from chunking.loader import load
+from chunking.timeline import Timeline
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except RenderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print("error: out of memory (reduce the resolution or the number of layers)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cloudrender", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    render = sub.add_parser("render", help="render a timeline to a video file")
+    render.add_argument("timeline", help="Timeline Studio project (.json) or OpenTimelineIO (.otio)")
+    render.add_argument("-o", "--output", required=True, help="output video file")
+    render.add_argument("--direct", action="store_true",
+                        help="render in this process without Celery (the reference render)")
+    render.add_argument("--lossless", action="store_true",
+                        help="lossless RGB output whose decoded frames equal the composited ones")
+    render.add_argument("--codec", choices=["h264", "hevc", "av1", "vp9", "ffv1"])
+    render.add_argument("--crf", type=int)
+    render.add_argument("--preset")
+    render.add_argument("--hwaccel", action="store_true",
+                        help="use a hardware encoder if one opens on this machine")
+    render.add_argument("--start", type=int, default=0, help="first frame (inclusive)")
+    render.add_argument("--end", type=int, help="last frame (exclusive)")
+    render.add_argument("--strict", action="store_true",
+                        help="treat warnings (unknown effects) as errors")
+    render.add_argument("--json", action="store_true", help="print a JSON summary")
+    render.add_argument("--quiet", action="store_true", help="no progress bar")
+    render.set_defaults(handler=_render)
+
+    validate = sub.add_parser("validate", help="check a timeline without rendering it")
+    validate.add_argument("timeline")
+    validate.add_argument("--strict", action="store_true")
+    validate.add_argument("--json", action="store_true")
+    validate.set_defaults(handler=_validate)
+    return parser
+
+
+def _render(args: argparse.Namespace) -> int:
+    from workers.render import render_to_file  # heavy imports only for commands that render
+
+    timeline = load(args.timeline, strict=args.strict)
+    export = with_overrides(
+        timeline.export,
+        container=_container_of(args.output, timeline.export.container),
+        codec=args.codec, crf=args.crf, preset=args.preset,
+        lossless=True if args.lossless else None,
+        hardware_acceleration=True if args.hwaccel else None,
+    )
+    _warn(timeline, args.quiet or args.json)
+    end = args.end if args.end is not None else timeline.frames
+    bar = _ProgressBar(sys.stderr) if not (args.quiet or args.json) and sys.stderr.isatty() \
+        else None
+    summary = render_to_file(timeline, args.output, start=args.start, end=end, export=export,
+                             progress=bar.update if bar else None)
+    if bar:
+        bar.finish()
+    if args.json:
+        print(json.dumps({"mode": "direct", **summary.as_dict()}, indent=2))
+    elif not args.quiet:
+        hw = " (hardware)" if summary.hardware else ""
+        print(f"rendered {summary.frames} frames to {summary.output} in {summary.seconds:.2f}s "
+              f"({summary.fps:.1f} fps) with {summary.encoder}{hw}"
+              + (f" + {summary.audio} audio" if summary.audio else ""))
+        for note in summary.warnings:
+            if note not in timeline.warnings:
+                print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    timeline = load(args.timeline, strict=args.strict)
+    if args.json:
+        print(json.dumps({
+            "valid": True, "frames": timeline.frames, "fps": str(timeline.fps),
+            "resolution": [timeline.width, timeline.height], "duration": timeline.duration,
+            "tracks": len(timeline.tracks), "warnings": list(timeline.warnings),
+        }, indent=2))
+    else:
+        _warn(timeline, False)
+        print(f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
+              f"{timeline.frames} frames ({timeline.duration:.2f}s), {len(timeline.tracks)} tracks")
+    return 0
+
+
+def _warn(timeline: Timeline, quiet: bool) -> None:
+    if timeline.warnings and not quiet:
+        print(f"warning: {len(timeline.warnings)} issue(s) ignored: "
+              + "; ".join(timeline.warnings), file=sys.stderr)
+
+
+def _container_of(path: str, default: str) -> str:
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if not ext:
+        return default
+    if ext not in ("mp4", "mov", "mkv", "webm"):
+        raise RenderError(f"output {path}: unknown container .{ext} (use .mp4, .mov, .mkv or "
+                          ".webm)")
+    return ext
+
+
+class _ProgressBar:
+    """A one-line progress bar with frames per second and ETA, redrawn in place."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.began = time.monotonic()
+        self.shown = 0.0
+
+    def update(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.shown < 0.1 and done < total:
+            return
+        self.shown = now
+        elapsed = max(now - self.began, 1e-6)
+        fps = done / elapsed
+        eta = (total - done) / fps if fps > 0 else 0.0
+        filled = int(30 * done / total)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
+                          f"{fps:5.1f} fps ETA {eta:5.1f}s")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()

@@ -1,0 +1,1 @@
+"""Storage and compute providers behind small interfaces."""

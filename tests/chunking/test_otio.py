@@ -1,0 +1,318 @@
+"""OpenTimelineIO import: OTIO built in code, written to disk, loaded through load_otio."""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+import pytest
+
+from chunking.errors import TimelineError, ValidationError
+from chunking.loader import load
+from chunking.otio import load_otio
+from chunking.studio import load_project
+from chunking.timeline import FileSource, GeneratedSource, Timeline, TrackKind
+
+RT = otio.opentime.RationalTime
+NTSC24 = 24000 / 1001
+NTSC30 = 30000 / 1001
+
+
+def rng(start: float, duration: float, rate: float = 24) -> Any:
+    """A TimeRange in frames at a rate."""
+    return otio.opentime.TimeRange(RT(start, rate), RT(duration, rate))
+
+
+def media(tmp_path: Path, name: str = "a.mov") -> Path:
+    """An empty file: the loader checks existence, it does not decode."""
+    path = tmp_path / name
+    path.write_bytes(b"")
+    return path
+
+
+def clip(name: str, url: str, start: float, duration: float, rate: float = 24, **kw: Any) -> Any:
+    """A clip of an external file with a source range in frames."""
+    ref = otio.schema.ExternalReference(target_url=url, available_range=kw.pop("available", None))
+    return otio.schema.Clip(
+        name=name, media_reference=ref, source_range=rng(start, duration, rate), **kw
+    )
+
+
+def gap(duration: float, rate: float = 24) -> Any:
+    """A gap of some frames."""
+    return otio.schema.Gap(source_range=rng(0, duration, rate))
+
+
+def dissolve(in_frames: float, out_frames: float, rate: float = 24, **kw: Any) -> Any:
+    """An SMPTE dissolve with offsets in frames."""
+    kw.setdefault("transition_type", otio.schema.TransitionTypes.SMPTE_Dissolve)
+    return otio.schema.Transition(
+        in_offset=RT(in_frames, rate), out_offset=RT(out_frames, rate), **kw
+    )
+
+
+def video(*items: Any, name: str = "V1") -> Any:
+    """A video track holding the items."""
+    return otio.schema.Track(name=name, kind=otio.schema.TrackKind.Video, children=list(items))
+
+
+def save(tmp_path: Path, *tracks: Any, metadata: dict[str, Any] | None = None) -> str:
+    """Write a timeline of the tracks to tmp_path/edit.otio and return the path."""
+    timeline = otio.schema.Timeline(name="edit", metadata=metadata or {})
+    for track in tracks:
+        timeline.tracks.append(track)
+    path = str(tmp_path / "edit.otio")
+    otio.adapters.write_to_file(timeline, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("rate", "fps"),
+    [(NTSC24, Fraction(24000, 1001)), (NTSC30, Fraction(30000, 1001)), (25, Fraction(25))],
+)
+def test_frame_rate_is_exact(tmp_path: Path, rate: float, fps: Fraction) -> None:
+    media(tmp_path)
+    tl = load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 100, rate))))
+    assert tl.fps == fps
+    assert tl.frames == 100
+    assert tl.clip("A").end == 100
+
+
+def test_gaps_advance_track_time_and_relative_paths_resolve(tmp_path: Path) -> None:
+    a, b = media(tmp_path, "a.mov"), media(tmp_path, "b.mov")
+    track = video(gap(10), clip("A", "a.mov", 0, 24), gap(6), clip("B", b.as_uri(), 0, 12))
+    tl = load(save(tmp_path, track))  # through the generic loader, as the CLI does
+    assert (tl.clip("A").start, tl.clip("A").end) == (10, 34)
+    assert (tl.clip("B").start, tl.clip("B").end) == (40, 52)
+    assert tl.clip("A").source == FileSource(str(a))
+    assert tl.clip("B").source == FileSource(str(b))
+    assert tl.frames == 52
+    assert tl.name == "edit"
+
+
+def test_source_start_is_relative_to_media_timecode(tmp_path: Path) -> None:
+    media(tmp_path)
+    one_hour = rng(86400, 2400)  # a QuickTime whose timecode starts at 01:00:00:00
+    tracked = clip("A", "a.mov", 86448, 24, available=one_hour)
+    plain = clip("B", "a.mov", 36, 24)  # no available_range: the start is taken as is
+    tl = load_otio(save(tmp_path, video(tracked, plain)))
+    assert tl.clip("A").source_start == pytest.approx(2.0)
+    assert tl.clip("B").source_start == pytest.approx(1.5)
+
+
+def test_linear_time_warp_is_speed_and_disabled_clips_are_skipped(tmp_path: Path) -> None:
+    media(tmp_path)
+    fast = clip("Fast", "a.mov", 0, 24, effects=[otio.schema.LinearTimeWarp(time_scalar=2.0)])
+    off = clip("Off", "a.mov", 0, 24)
+    off.enabled = False
+    tl = load_otio(save(tmp_path, video(fast, off, clip("After", "a.mov", 0, 24))))
+    assert tl.clip("Fast").speed == 2.0
+    assert [c.id for c in tl.tracks[0].clips] == ["Fast", "After"]
+    assert tl.clip("After").start == 48
+
+
+def test_symmetric_dissolve_is_centred_on_the_cut(tmp_path: Path) -> None:
+    media(tmp_path)
+    track = video(clip("A", "a.mov", 0, 48), dissolve(12, 12), clip("B", "a.mov", 24, 48))
+    tl = load_otio(save(tmp_path, track))
+    (tr,) = tl.transitions
+    assert (tr.kind, tr.from_clip, tr.to_clip, tr.start, tr.end) == ("dissolve", "A", "B", 36, 60)
+    assert (tl.clip("A").end, tl.clip("B").start) == (48, 48)  # transitions take no track time
+    assert tl.frames == 96
+
+
+def test_asymmetric_dissolve_window_and_handles(tmp_path: Path) -> None:
+    media(tmp_path)
+    track = video(clip("A", "a.mov", 0, 48), dissolve(6, 18), clip("B", "a.mov", 24, 48))
+    tl = load_otio(save(tmp_path, track))
+    (tr,) = tl.transitions
+    assert (tr.start, tr.end) == (42, 66)  # [cut - in_offset, cut + out_offset)
+    assert tl.clip("A").end == 66
+    assert tl.clip("B").start == 42
+    assert tl.clip("B").source_start == pytest.approx(1.0 - 6 / 24)
+    assert tl.frames == 96
+
+
+def test_asymmetric_dissolve_without_handle_names_the_clip(tmp_path: Path) -> None:
+    media(tmp_path)
+    track = video(clip("A", "a.mov", 0, 48), dissolve(6, 18), clip("B", "a.mov", 0, 48))
+    with pytest.raises(ValidationError, match="clip 'B'.*before the clip's in point"):
+        load_otio(save(tmp_path, track))
+
+
+def test_wipe_transition_type_keeps_its_direction(tmp_path: Path) -> None:
+    media(tmp_path)
+    wipe = dissolve(6, 6, transition_type="SMPTE_Wipe_Left")
+    tl = load_otio(
+        save(tmp_path, video(clip("A", "a.mov", 0, 24), wipe, clip("B", "a.mov", 0, 24)))
+    )
+    assert tl.transitions[0].kind == "wipe_left"
+    custom = dissolve(6, 6, transition_type="Custom", name="Dip To Black")
+    tl = load_otio(
+        save(tmp_path, video(clip("A", "a.mov", 0, 24), custom, clip("B", "a.mov", 0, 24)))
+    )
+    assert tl.transitions[0].kind == "fade_black"
+
+
+def test_transition_next_to_a_gap_warns(tmp_path: Path) -> None:
+    media(tmp_path)
+    path = save(tmp_path, video(dissolve(6, 6), clip("A", "a.mov", 0, 24)))
+    assert "not between two enabled clips" in load_otio(path).warnings[0]
+    with pytest.raises(ValidationError, match="not between two enabled clips"):
+        load_otio(path, strict=True)
+
+
+def test_generators(tmp_path: Path) -> None:
+    def gen(name: str, kind: str, **params: Any) -> Any:
+        ref = otio.schema.GeneratorReference(
+            generator_kind=kind, parameters=params, available_range=rng(0, 24)
+        )
+        return otio.schema.Clip(name=name, media_reference=ref, source_range=rng(0, 24))
+
+    track = video(
+        gen("Orange", "SolidColor", color=[1.0, 0.5, 0.0]),
+        gen("Hex", "SolidColor", color="#336699"),
+        gen("Bars", "SMPTEBars"),
+    )
+    tl = load_otio(save(tmp_path, track))
+    assert tl.clip("Orange").source == GeneratedSource("color", (255, 128, 0, 255))
+    assert tl.clip("Hex").source == GeneratedSource("color", (0x33, 0x66, 0x99, 255))
+    assert tl.clip("Bars").source == GeneratedSource("pattern", pattern="bars")
+
+
+def test_track_order_kinds_and_ids(tmp_path: Path) -> None:
+    media(tmp_path)
+    audio = otio.schema.Track(
+        name="A1", kind=otio.schema.TrackKind.Audio, children=[clip("Sound", "a.mov", 0, 24)]
+    )
+    disabled = video(clip("Top", "a.mov", 0, 24), name="V1")
+    disabled.enabled = False
+    tracks = [video(clip("Bottom", "a.mov", 0, 24), name="V1"), disabled, audio]
+    tl = load_otio(save(tmp_path, *tracks))
+    assert [(t.id, t.kind, t.enabled) for t in tl.tracks] == [
+        ("#0", TrackKind.VIDEO, True),
+        ("#1", TrackKind.VIDEO, False),
+        ("A1", TrackKind.AUDIO, True),
+    ]
+    assert [t.clips[0].id for t in tl.video_tracks()] == ["Bottom"]
+
+
+def test_metadata_sets_resolution_sample_rate_and_export(tmp_path: Path) -> None:
+    media(tmp_path)
+    meta = {
+        "cloudrender": {
+            "resolution": [1280, 720],
+            "sample_rate": 44100,
+            "export": {"codec": "hevc"},
+        }
+    }
+    tl = load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 24)), metadata=meta))
+    assert (tl.width, tl.height, tl.sample_rate, tl.export.codec) == (1280, 720, 44100, "hevc")
+    default = load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 24))))
+    assert (default.width, default.height, default.sample_rate) == (1920, 1080, 48000)
+
+
+def test_missing_media_file_names_the_clip(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="clip 'Lost'.*media file not found: nope.mov"):
+        load_otio(save(tmp_path, video(clip("Lost", "nope.mov", 0, 24))))
+
+
+def test_missing_reference_names_the_clip(tmp_path: Path) -> None:
+    offline = otio.schema.Clip(name="Offline", source_range=rng(0, 24))
+    with pytest.raises(ValidationError, match="clip 'Offline'.*MissingReference"):
+        load_otio(save(tmp_path, video(offline)))
+
+
+@pytest.mark.parametrize("text", ["garbage {{ not json", "", '{"OTIO_SCHEMA": "Clip.2"}'])
+def test_not_an_otio_file(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "junk.otio"
+    path.write_text(text)
+    with pytest.raises(TimelineError, match="junk.otio: not a readable OpenTimelineIO file"):
+        load_otio(str(path))
+
+
+def test_freeze_frame_names_the_clip(tmp_path: Path) -> None:
+    media(tmp_path)
+    frozen = clip("Held", "a.mov", 0, 24, effects=[otio.schema.FreezeFrame()])
+    with pytest.raises(ValidationError, match="clip 'Held'.*freeze frames are not supported"):
+        load_otio(save(tmp_path, video(frozen)))
+
+
+def test_nested_stack_names_the_item(tmp_path: Path) -> None:
+    media(tmp_path)
+    nested = otio.schema.Stack(name="Compound 1", children=[video(clip("In", "a.mov", 0, 24))])
+    with pytest.raises(TimelineError, match="'Compound 1': nested compositions"):
+        load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 24), nested)))
+
+
+def test_same_edit_as_otio_and_json_gives_equal_timelines(tmp_path: Path) -> None:
+    media(tmp_path, "a.mov")
+    media(tmp_path, "b.wav")
+    sound = otio.schema.Track(
+        name="A1",
+        kind=otio.schema.TrackKind.Audio,
+        children=[gap(12, NTSC30), clip("S", "b.wav", 30, 60, NTSC30)],
+    )
+    picture = video(
+        clip("A", "a.mov", 30, 60, NTSC30),
+        dissolve(10, 10, NTSC30),
+        clip("B", "a.mov", 0, 30, NTSC30),
+    )
+    from_otio = load_otio(save(tmp_path, picture, sound))
+
+    sec = 1001 / 30000
+    thirty = float(Fraction(30 * 1001, 30000))  # exactly what OTIO's 30 frames are in seconds
+    project = {
+        "timeline": {"fps": "30000/1001", "resolution": [1920, 1080]},
+        "tracks": [
+            {
+                "id": "V1",
+                "name": "V1",
+                "track_type": "Video",
+                "clips": [
+                    {
+                        "id": "A",
+                        "source": {"File": "a.mov"},
+                        "start_time": 0,
+                        "end_time": 60 * sec,
+                        "source_start": thirty,
+                    },
+                    {
+                        "id": "B",
+                        "source": {"File": "a.mov"},
+                        "start_time": 60 * sec,
+                        "end_time": 90 * sec,
+                    },
+                ],
+            },
+            {
+                "id": "A1",
+                "name": "A1",
+                "track_type": "Audio",
+                "clips": [
+                    {
+                        "id": "S",
+                        "source": {"File": "b.wav"},
+                        "start_time": 12 * sec,
+                        "end_time": 72 * sec,
+                        "source_start": thirty,
+                    },
+                ],
+            },
+        ],
+        "transitions": [
+            {
+                "id": "A->B",
+                "from_clip_id": "A",
+                "to_clip_id": "B",
+                "transition_type": "dissolve",
+                "duration": 20 * sec,
+            }
+        ],
+    }
+    from_json = load_project(project, str(tmp_path))
+    assert isinstance(from_json, Timeline)
+    assert dataclasses.replace(from_otio, name="") == from_json

@@ -1,0 +1,139 @@
+"""Encoding a mixed (2, N) float32 buffer into AAC or Opus packets, lazily, for muxing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.error
+import numpy as np
+
+from chunking.errors import EncodeError
+from workers.audio_mix import Samples
+
+#: Audio codec for each output container the renderer writes.
+CODEC_BY_CONTAINER = {"mp4": "aac", "mov": "aac", "webm": "libopus", "mkv": "libopus"}
+
+#: PyAV / FFmpeg muxer names for the container names used in ExportSettings.
+FORMAT_BY_CONTAINER = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mkv": "matroska"}
+
+#: Samples handed to the resampler at a time; bounds memory, not output framing.
+FEED_SAMPLES = 1 << 15
+
+#: Framing for encoders that accept any frame size (PCM, FLAC).
+DEFAULT_FRAME_SIZE = 1024
+
+
+def audio_codec_for(container: str) -> str:
+    """The audio codec for an output container: "aac" for mp4/mov, "libopus" for webm/mkv."""
+    try:
+        return CODEC_BY_CONTAINER[container.lower()]
+    except KeyError:
+        raise EncodeError(
+            f"no audio codec for container {container!r}; use one of {sorted(CODEC_BY_CONTAINER)}"
+        ) from None
+
+
+def encoder_sample_rate(codec: str, sample_rate: int) -> int:
+    """The rate the codec will encode at: sample_rate if it supports it, else the next one up."""
+    try:
+        rates = av.Codec(codec, "w").audio_rates
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise EncodeError(f"audio encoder {codec!r} is not available: {exc}") from exc
+    if not rates or sample_rate in rates:
+        return sample_rate
+    higher = [rate for rate in rates if rate >= sample_rate]
+    # Going up never loses bandwidth (Opus: 44100 -> 48000); only above the top rate go down.
+    return min(higher) if higher else max(rates)
+
+
+def add_audio_stream(container: Any, codec: str, sample_rate: int, bitrate: int) -> Any:
+    """Add a stereo audio stream to an output container; its rate may differ, see encode_audio."""
+    rate = encoder_sample_rate(codec, sample_rate)
+    try:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = "stereo"
+        formats = {fmt.name for fmt in stream.codec_context.codec.audio_formats or ()}
+        # Float input keeps the mix's precision up to the encoder (libopus defaults to s16).
+        for name in ("fltp", "flt"):
+            if name in formats:
+                stream.format = name
+                break
+        stream.bit_rate = bitrate
+        stream.time_base = Fraction(1, rate)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise EncodeError(
+            f"cannot add a {codec} audio stream at {rate} Hz, {bitrate} b/s: {exc}"
+        ) from exc
+    return stream
+
+
+def encode_audio(stream: Any, samples: Samples, sample_rate: int) -> Iterator[Any]:
+    """Lazily encode a (2, N) float32 mix at sample_rate into the stream's packets, in order.
+
+    Packets carry pts and time_base in the encoder's time base (1 / encoder rate), so a caller
+    can interleave them with video by ``packet.pts * packet.time_base`` and mux them as they come.
+    The encoder is flushed after the last sample.
+    """
+    if samples.ndim != 2 or samples.shape[0] != 2:
+        raise ValueError(f"expected a (2, N) array of samples, got shape {samples.shape}")
+    data = np.asarray(samples, dtype=np.float32)
+    try:
+        yield from _encode(stream, data, sample_rate)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise EncodeError(f"audio encoder {stream.codec_context.name} failed: {exc}") from exc
+
+
+def _encode(stream: Any, data: Samples, sample_rate: int) -> Iterator[Any]:
+    ctx = stream.codec_context
+    ctx.open(strict=False)  # frame_size is only known once the encoder is open
+    rate = ctx.sample_rate
+    time_base = Fraction(1, rate)
+    frame_size = ctx.frame_size or DEFAULT_FRAME_SIZE
+    # Does the rate change (44.1 kHz into Opus), the sample format and the exact framing the
+    # encoder wants in one go; only the last frame is short.
+    resampler = av.AudioResampler(
+        format=ctx.format, layout="stereo", rate=rate, frame_size=frame_size
+    )
+    written = 0
+
+    def encoded(frames: list[Any]) -> Iterator[Any]:
+        nonlocal written
+        for frame in frames:
+            # Our own sample count, not whatever the filter graph derived: exact and gap-free.
+            frame.pts = written
+            frame.time_base = time_base
+            written += frame.samples
+            yield from stream.encode(frame)
+
+    for start in range(0, data.shape[1], FEED_SAMPLES):
+        block = np.ascontiguousarray(data[:, start : start + FEED_SAMPLES])
+        frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
+        frame.sample_rate = sample_rate
+        frame.pts = start
+        frame.time_base = Fraction(1, sample_rate)
+        yield from encoded(resampler.resample(frame))
+    yield from encoded(resampler.resample(None))
+    yield from stream.encode(None)
+
+
+def write_audio_file(
+    path: str | os.PathLike[str],
+    samples: Samples,
+    sample_rate: int,
+    container_format: str | None = None,
+    bitrate: int = 192_000,
+) -> None:
+    """Encode a (2, N) mix into an audio-only file; the container comes from the suffix if None."""
+    name = container_format or os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    codec = audio_codec_for(name)
+    try:
+        with av.open(os.fspath(path), "w", format=FORMAT_BY_CONTAINER[name]) as container:
+            stream = add_audio_stream(container, codec, sample_rate, bitrate)
+            for packet in encode_audio(stream, samples, sample_rate):
+                container.mux(packet)
+    except (av.error.FFmpegError, OSError) as exc:
+        raise EncodeError(f"cannot write audio file {os.fspath(path)!r}: {exc}") from exc

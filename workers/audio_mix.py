@@ -1,0 +1,308 @@
+"""Mixing a timeline's audio into one stereo float32 buffer at the timeline's sample rate.
+
+Each clip is decoded lazily from just before its ``source_start``, resampled by libswresample
+(which also does the anti-aliasing for speed changes) and added into the mix block by block, so
+memory stays bounded by the mix itself however long the sources are.
+
+Source time zero is the file's first video frame when it has video (the zero the picture side
+uses, so lip sync holds even when the audio stream starts earlier or later), else the start of
+the container.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+import numpy as np
+import numpy.typing as npt
+
+from chunking.errors import AssetNotFound, DecodeError, TimelineError
+from chunking.timeline import Clip, FileSource, Timeline, Track, TrackKind
+
+Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
+
+#: The mix is one array; past this it would be safer to fail the job than to thrash the node.
+MAX_MIX_BYTES = 4 * 1024**3
+
+#: Decoded before source_start after a seek: AAC and Opus need a frame or more of pre-roll and
+#: MP3 a bit reservoir before their output is right, and seeks can land a little late.
+SEEK_PREROLL = Fraction(1, 2)
+
+#: Output samples handled per step; bounds the per-clip working memory.
+BLOCK = 1 << 16
+
+#: Files a video track may hold that never carry sound; not worth opening with FFmpeg.
+STILL_IMAGE_SUFFIXES = frozenset(
+    {
+        ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic", ".heif",
+        ".avif", ".svg", ".tga", ".exr", ".dpx", ".psd", ".ico",
+    }
+)  # fmt: skip
+
+_HALF = Fraction(1, 2)
+
+
+def mix_length(timeline: Timeline) -> int:
+    """Number of samples in the timeline's mix: frames / fps * sample_rate, rounded half up."""
+    _check_rates(timeline)
+    return math.floor(Fraction(timeline.frames) / timeline.fps * timeline.sample_rate + _HALF)
+
+
+def sample_offset(frame: int, timeline: Timeline) -> int:
+    """First mix sample at or after the start of a timeline frame (exact, floored)."""
+    return math.floor(Fraction(frame) / timeline.fps * timeline.sample_rate)
+
+
+def mix_timeline(timeline: Timeline) -> Samples:
+    """Mix every audible clip of the timeline into a (2, N) float32 array clipped to [-1, 1]."""
+    length = mix_length(timeline)
+    needed = 2 * length * np.dtype(np.float32).itemsize
+    if needed > MAX_MIX_BYTES:
+        raise TimelineError(
+            f"timeline is {float(timeline.frames / timeline.fps) / 3600:.2f} h long; its audio "
+            f"mix at {timeline.sample_rate} Hz would need {needed / 1024**3:.1f} GiB, over the "
+            f"{MAX_MIX_BYTES / 1024**3:.0f} GiB limit: split the render or lower the sample rate"
+        )
+    mix = np.zeros((2, length), dtype=np.float32)
+    # Summation order is fixed (track order, then clip order) so the result is bit-identical
+    # from run to run even though float addition is not associative.
+    for track in timeline.tracks:
+        if track.kind not in (TrackKind.AUDIO, TrackKind.VIDEO):
+            continue
+        if not track.enabled or track.muted or track.volume == 0:
+            continue
+        for clip in track.clips:
+            _mix_clip(mix, clip, track, timeline)
+    np.clip(mix, -1.0, 1.0, out=mix)
+    return mix
+
+
+def _check_rates(timeline: Timeline) -> None:
+    if timeline.fps <= 0:
+        raise TimelineError(f"timeline fps must be positive, got {timeline.fps}")
+    if timeline.sample_rate <= 0:
+        raise TimelineError(f"timeline sample_rate must be positive, got {timeline.sample_rate}")
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a clip's samples go and how they are read from its source."""
+
+    offset: int  # mix index of the clip's first sample (may be outside the mix)
+    length: int  # clip length in mix samples
+    lo: int  # first clip-relative sample that lands inside the mix
+    hi: int  # one past the last one
+    source_rate: int  # rate the source is resampled to before the speed change
+    step: float  # source samples (at source_rate) per mix sample
+
+
+def _place(clip: Clip, timeline: Timeline, mix_len: int) -> _Placement | None:
+    if clip.speed <= 0:
+        raise TimelineError(f"clip {clip.id}: speed must be positive, got {clip.speed}")
+    rate = timeline.sample_rate
+    offset = sample_offset(clip.start, timeline)
+    length = sample_offset(clip.end, timeline) - offset
+    lo, hi = max(0, -offset), min(length, mix_len - offset)
+    if lo >= hi:
+        return None
+    # Resampling to rate / speed lets swresample band-limit the change; the speed is then just
+    # a change of rate. Rounding that rate to an integer leaves a ratio within a few ppm of 1,
+    # taken up by linear interpolation so the clip covers exactly the source span it should.
+    source_rate = rate if clip.speed == 1 else max(1, round(rate / clip.speed))
+    step = clip.speed * source_rate / rate
+    return _Placement(offset, length, lo, hi, source_rate, step)
+
+
+def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> None:
+    if clip.muted or not isinstance(clip.source, FileSource):
+        return
+    gain = clip.volume * track.volume
+    if gain == 0:
+        return
+    place = _place(clip, timeline, mix.shape[1])
+    if place is None:
+        return
+    path = clip.source.path
+    if track.kind is TrackKind.VIDEO and Path(path).suffix.lower() in STILL_IMAGE_SUFFIXES:
+        return
+    if not os.path.isfile(path):
+        raise AssetNotFound(f"clip {clip.id}: audio source {path!r} does not exist")
+    try:
+        with av.open(path) as container:
+            if not container.streams.audio:
+                return  # a video without sound, or an image: silence
+            stream = container.streams.audio[0]
+            limit = None
+            if clip.source_end is not None:
+                span = Fraction(clip.source_end) - Fraction(clip.source_start)
+                limit = max(0, math.floor(span * place.source_rate))
+            chunks = _source_chunks(
+                container,
+                stream,
+                Fraction(clip.source_start),
+                place.source_rate,
+                limit,
+                f"clip {clip.id}: {path!r}",
+            )
+            try:
+                _add_blocks(mix, _Window(chunks, _channels(stream)), clip, place, gain, timeline)
+            finally:
+                chunks.close()
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise AssetNotFound(f"clip {clip.id}: cannot read audio source {path!r}: {exc}") from exc
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DecodeError(f"clip {clip.id}: cannot decode audio of {path!r}: {exc}") from exc
+
+
+def _channels(stream: Any) -> int:
+    # Mono stays mono and is broadcast into both mix channels: letting swresample upmix it
+    # would lower it by 3 dB. Everything else is folded to stereo by swresample.
+    return 1 if stream.codec_context.channels == 1 else 2
+
+
+def _add_blocks(
+    mix: Samples, window: _Window, clip: Clip, place: _Placement, gain: float, timeline: Timeline
+) -> None:
+    rate = timeline.sample_rate
+    for b0 in range(place.lo, place.hi, BLOCK):
+        b1 = min(b0 + BLOCK, place.hi)
+        if place.step == 1.0:
+            chunk = window.read(b0, b1)
+        else:
+            # Positions come from the absolute clip index, so rounding never accumulates.
+            pos = np.arange(b0, b1, dtype=np.float64) * place.step
+            base = np.floor(pos)
+            frac = (pos - base).astype(np.float32)
+            first = int(base[0])
+            idx = base.astype(np.int64) - first
+            src = window.read(first, int(base[-1]) + 2)
+            left = src[:, idx]
+            chunk = left + (src[:, idx + 1] - left) * frac
+        chunk *= _envelope(b0, b1, place.length, clip, rate, gain)
+        mix[:, place.offset + b0 : place.offset + b1] += chunk
+
+
+def _envelope(
+    b0: int, b1: int, length: int, clip: Clip, rate: int, gain: float
+) -> npt.NDArray[np.float32]:
+    env = np.full(b1 - b0, gain, dtype=np.float64)
+    index = np.arange(b0, b1, dtype=np.float64)
+    if clip.fade_in > 0:
+        env *= np.minimum(1.0, index / (clip.fade_in * rate))
+    if clip.fade_out > 0:
+        env *= np.minimum(1.0, (length - index) / (clip.fade_out * rate))
+    return env.astype(np.float32)
+
+
+class _Window:
+    """Random-ish access to a forward-only stream of sample chunks, for non-decreasing reads."""
+
+    def __init__(self, chunks: Iterator[Samples], channels: int) -> None:
+        self._chunks = chunks
+        self._channels = channels
+        self._data: Samples = np.zeros((channels, 0), dtype=np.float32)
+        self._start = 0  # source index of self._data[:, 0]
+        self._exhausted = False
+
+    def read(self, a: int, b: int) -> Samples:
+        """Source samples [a, b), zero past the end; a must not go below any earlier a."""
+        pending = [self._data]
+        have = self._start + self._data.shape[1]
+        while have < b and not self._exhausted:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._exhausted = True
+            else:
+                pending.append(chunk)
+                have += chunk.shape[1]
+        data = np.concatenate(pending, axis=1) if len(pending) > 1 else self._data
+        drop = min(max(a - self._start, 0), data.shape[1])
+        self._data, self._start = data[:, drop:], self._start + drop
+        out = np.zeros((self._channels, b - a), dtype=np.float32)
+        s, e = max(a, self._start), min(b, have)
+        if e > s:
+            out[:, s - a : e - a] = self._data[:, s - self._start : e - self._start]
+        return out
+
+
+def _source_chunks(
+    container: Any, stream: Any, start: Fraction, rate: int, limit: int | None, who: str
+) -> Generator[Samples, None, None]:
+    """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples."""
+    channels = _channels(stream)
+    layout = "mono" if channels == 1 else "stereo"
+    origin = _origin(container)
+    seeked = start - SEEK_PREROLL > 0
+    if seeked:
+        target = origin + start - SEEK_PREROLL
+        container.seek(math.floor(target / stream.time_base), stream=stream)
+    remaining = limit
+    anchored = False
+    skip = 0  # resampled samples still to drop before `start`
+    resampler: Any = None
+    setup: tuple[str, str, int] | None = None
+
+    for frame in container.decode(stream):
+        if remaining == 0:
+            return
+        if not anchored:
+            if frame.pts is None and seeked:
+                raise DecodeError(f"{who} has no audio timestamps to seek by")
+            time_base = frame.time_base or stream.time_base
+            first = Fraction(0) if frame.pts is None else frame.pts * time_base - origin
+            skip = math.floor((start - first) * rate + _HALF)
+            anchored = True
+            if skip < 0:
+                # The audio starts after `start` (a late audio stream): lead in with silence.
+                lead, remaining = _cap(np.zeros((channels, -skip), dtype=np.float32), remaining)
+                skip = 0
+                yield lead
+        this_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
+        outputs: list[Any] = []
+        if this_setup != setup:
+            # Some streams change rate or layout mid-file; a resampler only takes one setup.
+            if resampler is not None:
+                outputs.extend(resampler.resample(None))
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+            setup = this_setup
+        outputs.extend(resampler.resample(frame))
+        for out in outputs:
+            data, skip = _skip(out.to_ndarray(), skip)
+            data, remaining = _cap(data, remaining)
+            yield data
+    if resampler is not None and remaining != 0:
+        for out in resampler.resample(None):
+            data, skip = _skip(out.to_ndarray(), skip)
+            data, remaining = _cap(data, remaining)
+            yield data
+
+
+def _origin(container: Any) -> Fraction:
+    for video in container.streams.video:
+        if video.disposition & av.stream.Disposition.attached_pic:
+            continue  # cover art in a music file is not a picture track
+        if video.start_time is not None:
+            return Fraction(video.start_time) * Fraction(video.time_base)
+    return Fraction(container.start_time or 0, av.time_base)
+
+
+def _skip(data: Samples, skip: int) -> tuple[Samples, int]:
+    if skip <= 0:
+        return data, 0
+    cut = min(skip, data.shape[1])
+    return data[:, cut:], skip - cut
+
+
+def _cap(data: Samples, remaining: int | None) -> tuple[Samples, int | None]:
+    if remaining is None:
+        return data, None
+    data = data[:, :remaining]
+    return data, remaining - data.shape[1]

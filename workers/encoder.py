@@ -1,0 +1,178 @@
+"""Video encoder selection and configuration from export settings.
+
+Hardware encoders are used only when they actually open on this machine: each candidate is
+probed once per process by opening it and encoding one frame, and the answer is cached (an H100
+lists h264_nvenc but has no NVENC engine, so only opening it tells).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+
+from chunking.errors import EncodeError
+from chunking.timeline import ExportSettings
+from workers.sources import Rgb8
+
+log = logging.getLogger(__name__)
+
+SOFTWARE = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1", "vp9": "libvpx-vp9",
+            "ffv1": "ffv1"}
+HARDWARE = {
+    "h264": ("h264_nvenc", "h264_qsv", "h264_vaapi"),
+    "hevc": ("hevc_nvenc", "hevc_qsv", "hevc_vaapi"),
+    "av1": ("av1_nvenc", "av1_qsv", "av1_vaapi"),
+    "vp9": ("vp9_qsv", "vp9_vaapi"),
+}
+DEFAULT_CRF = {"h264": 23, "hevc": 28, "av1": 35, "vp9": 33}
+_SVT_PRESETS = {"ultrafast": 12, "superfast": 11, "veryfast": 10, "faster": 9, "fast": 8,
+                "medium": 6, "slow": 4, "slower": 3, "veryslow": 2, "placebo": 1}
+_VPX_SPEED = {"ultrafast": 8, "superfast": 7, "veryfast": 6, "faster": 5, "fast": 4,
+              "medium": 3, "slow": 2, "slower": 1, "veryslow": 0, "placebo": 0}
+_NVENC_PRESETS = {"ultrafast": "p1", "superfast": "p2", "veryfast": "p3", "faster": "p4",
+                  "fast": "p4", "medium": "p5", "slow": "p6", "slower": "p7", "veryslow": "p7"}
+FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
+
+
+@dataclass(frozen=True)
+class EncoderChoice:
+    """The encoder picked for a render and how it is configured."""
+
+    name: str
+    pix_fmt: str
+    options: dict[str, str] = field(default_factory=dict)
+    hardware: bool = False
+    lossless: bool = False
+    #: why a requested hardware encoder was not used, if it was not
+    note: str = ""
+
+
+def choose_encoder(export: ExportSettings) -> EncoderChoice:
+    """Pick and configure the video encoder for these settings."""
+    if export.lossless or export.codec == "ffv1":
+        return _lossless(export)
+    note = ""
+    if export.hardware_acceleration:
+        for name in HARDWARE.get(export.codec, ()):
+            if hardware_encoder_works(name):
+                return EncoderChoice(name, _hw_pix_fmt(name), _hw_options(name, export),
+                                     hardware=True)
+        tried = ", ".join(HARDWARE.get(export.codec, ())) or "none exist"
+        note = f"no hardware {export.codec} encoder opens here ({tried}); used software"
+    name = SOFTWARE[export.codec]
+    return EncoderChoice(name, "yuv420p", _software_options(name, export), note=note)
+
+
+@functools.cache
+def hardware_encoder_works(name: str) -> bool:
+    """Whether this hardware encoder opens and encodes a frame here (cached per process)."""
+    if name not in av.codecs_available:
+        return False
+    try:
+        ctx: Any = av.CodecContext.create(name, "w")
+        ctx.width, ctx.height = 256, 144
+        ctx.pix_fmt = _hw_pix_fmt(name)
+        ctx.time_base = Fraction(1, 25)
+        ctx.framerate = Fraction(25)
+        ctx.open()
+        frame = av.VideoFrame.from_ndarray(np.zeros((144, 256, 3), np.uint8), format="rgb24")
+        ctx.encode(frame.reformat(format=ctx.pix_fmt))
+        ctx.encode(None)
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        log.info("hardware encoder %s unavailable: %s", name, exc)
+        return False
+    return True
+
+
+def add_video_stream(
+    container: Any, choice: EncoderChoice, width: int, height: int, fps: Fraction,
+    export: ExportSettings,
+) -> Any:
+    """Add a configured video stream for this encoder to an output container."""
+    try:
+        stream = container.add_stream(choice.name, rate=fps, options=dict(choice.options))
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise EncodeError(f"encoder {choice.name} cannot be used: {exc}") from None
+    stream.width, stream.height = width, height
+    stream.pix_fmt = choice.pix_fmt
+    ctx = stream.codec_context
+    ctx.time_base = 1 / fps
+    if not choice.lossless:
+        if export.keyframe_interval:
+            ctx.gop_size = export.keyframe_interval
+        if export.b_frames is not None:
+            ctx.max_b_frames = export.b_frames
+        if export.bitrate:
+            ctx.bit_rate = export.bitrate
+        ctx.color_primaries = ctx.color_trc = ctx.colorspace = 1  # BT.709
+        ctx.color_range = 1  # limited ("TV") range
+    return stream
+
+
+def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
+    """Wrap composited RGB as an encoder frame, converting with BT.709 where needed."""
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+    if choice.pix_fmt == "rgb24":
+        return frame
+    if choice.lossless:
+        return frame.reformat(format=choice.pix_fmt)
+    return frame.reformat(format=choice.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
+
+
+def _lossless(export: ExportSettings) -> EncoderChoice:
+    if export.container == "mp4":
+        return EncoderChoice("libx264rgb", "rgb24", {"qp": "0", "preset": "ultrafast"},
+                             lossless=True)
+    return EncoderChoice("ffv1", "bgr0", {"level": "3", "slicecrc": "1"}, lossless=True)
+
+
+def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
+    crf = export.crf if export.crf is not None else DEFAULT_CRF[export.codec]
+    preset = export.preset or "medium"
+    opts: dict[str, str] = {}
+    if not export.bitrate:
+        opts["crf"] = str(crf)
+    keyint = export.keyframe_interval
+    if name == "libx264":
+        opts["preset"] = preset
+        if keyint:
+            opts["x264-params"] = f"keyint={keyint}:min-keyint={keyint}:scenecut=0"
+    elif name == "libx265":
+        opts["preset"] = preset
+        params = ["log-level=error"]
+        if keyint:
+            params += [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0"]
+        if export.b_frames is not None:
+            params.append(f"bframes={export.b_frames}")
+        opts["x265-params"] = ":".join(params)
+    elif name == "libsvtav1":
+        opts["preset"] = str(_SVT_PRESETS.get(preset, preset if preset.isdigit() else 8))
+    elif name == "libvpx-vp9":
+        opts.update({"deadline": "good", "cpu-used": str(_VPX_SPEED.get(preset, 4)),
+                     "row-mt": "1"})
+        if not export.bitrate:
+            opts["b"] = "0"
+    return opts
+
+
+def _hw_pix_fmt(name: str) -> str:
+    return "nv12" if name.endswith(("_qsv", "_vaapi")) else "yuv420p"
+
+
+def _hw_options(name: str, export: ExportSettings) -> dict[str, str]:
+    crf = export.crf if export.crf is not None else DEFAULT_CRF[export.codec]
+    preset = export.preset or "medium"
+    if name.endswith("_nvenc"):
+        opts = {"preset": _NVENC_PRESETS.get(preset, "p5"), "rc": "vbr"}
+        if not export.bitrate:
+            opts["cq"] = str(crf)
+        return opts
+    if name.endswith("_qsv"):
+        return {"global_quality": str(crf)} if not export.bitrate else {}
+    return {}

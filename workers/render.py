@@ -1,0 +1,190 @@
+"""Render a frame range of a timeline to a video file in this process.
+
+The output is written to a temporary file beside the destination and renamed into place only
+when complete, so a failure or an interrupt never leaves a half-written video behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import av
+
+from chunking.errors import EncodeError, RenderCancelled, RenderError
+from chunking.export import export_problems
+from chunking.timeline import ExportSettings, FileSource, Timeline, TrackKind
+from workers.audio import add_audio_stream, audio_codec_for, encode_audio, mix_timeline
+from workers.compositor import Compositor
+from workers.encoder import FORMATS, EncoderChoice, add_video_stream, choose_encoder, to_video_frame
+from workers.sources import IMAGE_EXTENSIONS
+
+#: Called after each frame with (frames done, frames total).
+Progress = Callable[[int, int], None]
+#: Polled between frames; returning True stops the render with RenderCancelled.
+Cancelled = Callable[[], bool]
+
+
+@dataclass
+class RenderSummary:
+    """What a finished render did, for humans and for --json."""
+
+    output: str
+    frames: int
+    seconds: float
+    fps: float
+    encoder: str
+    hardware: bool
+    audio: str | None
+    bytes: int
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return dict(self.__dict__)
+
+
+def check_range(timeline: Timeline, start: int, end: int) -> None:
+    """Raise RenderError unless [start, end) is a non-empty range inside the timeline."""
+    if not 0 <= start < end <= timeline.frames:
+        raise RenderError(f"frame range [{start}, {end}) is not inside the timeline's "
+                          f"[0, {timeline.frames}) frames")
+
+
+def render_to_file(
+    timeline: Timeline,
+    output: str,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    export: ExportSettings | None = None,
+    audio: bool = True,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> RenderSummary:
+    """Render frames [start, end) (and their audio) to a video file, atomically."""
+    end = timeline.frames if end is None else end
+    check_range(timeline, start, end)
+    export = export or timeline.export
+    problems = export_problems(timeline.width, timeline.height, export)
+    if problems:
+        raise EncodeError("; ".join(problems))
+    choice = choose_encoder(export)
+    warnings = list(timeline.warnings) + ([choice.note] if choice.note else [])
+    compositor = Compositor(timeline)
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise RenderError(f"output directory does not exist: {directory}")
+    fd, partial = tempfile.mkstemp(prefix=".partial-", suffix="-" + os.path.basename(output),
+                                   dir=directory)
+    os.close(fd)
+    began = time.perf_counter()
+    try:
+        compositor.open_range(start, end)
+        samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
+        audio_codec = _write(timeline, partial, compositor, choice, export, start, end, samples,
+                             progress, cancelled)
+        os.replace(partial, output)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+    finally:
+        compositor.close()
+    seconds = time.perf_counter() - began
+    return RenderSummary(
+        output=output, frames=end - start, seconds=round(seconds, 3),
+        fps=round((end - start) / seconds, 2) if seconds > 0 else 0.0,
+        encoder=choice.name, hardware=choice.hardware, audio=audio_codec,
+        bytes=os.path.getsize(output), warnings=warnings,
+    )
+
+
+def _write(
+    timeline: Timeline, path: str, compositor: Compositor, choice: EncoderChoice,
+    export: ExportSettings, start: int, end: int, samples: Any, progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> str | None:
+    fps = timeline.fps
+    try:
+        container = av.open(path, "w", format=FORMATS[export.container])
+    except (av.error.FFmpegError, OSError) as exc:
+        raise EncodeError(f"cannot create {path}: {exc}") from None
+    audio_codec: str | None = None
+    with container:
+        video = add_video_stream(container, choice, timeline.width, timeline.height, fps, export)
+        packets: Iterator[Any] = iter(())
+        if samples is not None:
+            audio_codec = audio_codec_for(export.container)
+            first = round(Fraction(start) / fps * timeline.sample_rate)
+            last = round(Fraction(end) / fps * timeline.sample_rate)
+            stream = add_audio_stream(container, audio_codec, timeline.sample_rate,
+                                      export.audio_bitrate)
+            packets = encode_audio(stream, samples[:, first:last], timeline.sample_rate)
+        pending = _Interleaver(container, packets)
+        try:
+            for done, rgb in enumerate(compositor.frames(start, end), start=1):
+                if cancelled is not None and cancelled():
+                    raise RenderCancelled("render cancelled")
+                frame = to_video_frame(rgb, choice)
+                frame.pts = done - 1
+                frame.time_base = 1 / fps
+                for packet in video.encode(frame):
+                    container.mux(packet)
+                pending.until(Fraction(done) / fps)
+                if progress is not None:
+                    progress(done, end - start)
+            for packet in video.encode(None):
+                container.mux(packet)
+            pending.until(None)
+        except av.error.FFmpegError as exc:
+            raise EncodeError(f"encoding with {choice.name} failed: {exc}") from None
+    return audio_codec
+
+
+class _Interleaver:
+    """Muxes audio packets up to the current video time so the file stays interleaved."""
+
+    def __init__(self, container: Any, packets: Iterator[Any]) -> None:
+        self.container = container
+        self.packets = packets
+        self.held: Any = None
+
+    def until(self, seconds: Fraction | None) -> None:
+        while True:
+            if self.held is None:
+                self.held = next(self.packets, None)
+                if self.held is None:
+                    return
+            packet = self.held
+            if seconds is not None and packet.pts * packet.time_base > seconds:
+                return
+            self.container.mux(packet)
+            self.held = None
+
+
+def has_audio(timeline: Timeline) -> bool:
+    """Whether any enabled, unmuted clip of the timeline can contribute sound."""
+    for track in timeline.tracks:
+        if not track.enabled or track.muted or track.kind is TrackKind.SUBTITLE:
+            continue
+        for clip in track.clips:
+            if clip.muted or not isinstance(clip.source, FileSource):
+                continue
+            if track.kind is TrackKind.AUDIO:
+                return True
+            path = clip.source.path
+            if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+                continue
+            try:
+                with av.open(path) as probe:
+                    if probe.streams.audio:
+                        return True
+            except (av.error.FFmpegError, OSError):
+                continue  # the video side reports unreadable media with the clip's name
+    return False

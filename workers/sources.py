@@ -1,0 +1,251 @@
+"""Frame-exact access to source media: video files, still images and generated sources.
+
+A frame's pixels depend only on the requested source time, never on what was decoded before:
+video sources index every packet's presentation time once, seek to the keyframe at or before the
+wanted frame and decode forward to exactly that frame (DESIGN 4.2).
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps
+
+from chunking.errors import AssetNotFound, DecodeError
+from chunking.timeline import GeneratedSource
+
+Rgb8 = npt.NDArray[np.uint8]
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+MAX_SOURCE_PIXELS = 8192 * 8192  # refuse larger sources instead of exhausting memory
+#: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
+FORWARD_DECODE_LIMIT = 48
+
+Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
+
+
+class Picture:
+    """A decoded source image: uint8 RGB plus optional uint8 alpha."""
+
+    __slots__ = ("alpha", "rgb")
+
+    def __init__(self, rgb: Rgb8, alpha: Rgb8 | None = None) -> None:
+        self.rgb = rgb
+        self.alpha = alpha
+
+
+class StillSource:
+    """A still image shown for the whole clip."""
+
+    def __init__(self, path: str, clip_id: str) -> None:
+        try:
+            with Image.open(path) as img:
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+                    rgba = np.asarray(img.convert("RGBA"))
+                    alpha = np.ascontiguousarray(rgba[:, :, 3])
+                    self.picture = Picture(np.ascontiguousarray(rgba[:, :, :3]),
+                                           None if alpha.min() == 255 else alpha)
+                else:
+                    self.picture = Picture(np.asarray(img.convert("RGB")))
+        except FileNotFoundError:
+            raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}") from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise DecodeError(f"clip {clip_id!r}: image is too large (over "
+                              f"{MAX_SOURCE_PIXELS} pixels): {path}") from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise DecodeError(f"clip {clip_id!r}: cannot decode image {path}: {exc}") from None
+
+    def picture_at(self, seconds: Fraction) -> Picture:
+        """The image (the same at every time)."""
+        return self.picture
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class VideoSource:
+    """A video file decoded frame-exactly at any source time."""
+
+    def __init__(self, path: str, clip_id: str) -> None:
+        self.path = path
+        self.clip_id = clip_id
+        self.container: Any = None
+        try:
+            self.container = av.open(path)
+            streams = self.container.streams.video
+            if not streams:
+                raise DecodeError(f"clip {clip_id!r}: no video stream in {path}")
+            self.stream = streams[0]
+            self.stream.thread_type = "AUTO"
+            ctx = self.stream.codec_context
+            if (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
+                raise DecodeError(f"clip {clip_id!r}: video frames are too large "
+                                  f"({ctx.width}x{ctx.height}): {path}")
+            self.pts, self.keyframes = self._index()
+        except av.error.FileNotFoundError:
+            self.close()
+            raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}") from None
+        except (av.error.FFmpegError, OSError) as exc:
+            self.close()
+            raise DecodeError(f"clip {clip_id!r}: cannot open {path}: {_reason(exc)}") from None
+        except DecodeError:
+            self.close()
+            raise
+        if not self.pts:
+            self.close()
+            raise DecodeError(f"clip {clip_id!r}: no video frames in {path}")
+        self.time_base = Fraction(self.stream.time_base)
+        self.first = self.pts[0]
+        self._frames: Iterator[Any] | None = None
+        self._last_pts: int | None = None
+        self._cache: tuple[int, Picture] | None = None
+
+    def _index(self) -> tuple[list[int], list[int]]:
+        """Presentation times of every frame and of the keyframes, from packets only."""
+        pts: list[int] = []
+        keys: list[int] = []
+        for packet in self.container.demux(self.stream):
+            if packet.pts is None or packet.size == 0:
+                continue
+            pts.append(packet.pts)
+            if packet.is_keyframe:
+                keys.append(packet.pts)
+        pts.sort()
+        keys.sort()
+        if pts and (not keys or keys[0] > pts[0]):
+            keys.insert(0, pts[0])  # decoding must start somewhere: the first packet
+        return pts, keys
+
+    @property
+    def duration(self) -> Fraction:
+        """Time from the first frame to the end of the last one, in seconds."""
+        step = self.pts[-1] - self.pts[-2] if len(self.pts) > 1 else 1
+        return (self.pts[-1] + step - self.first) * self.time_base
+
+    def picture_at(self, seconds: Fraction) -> Picture:
+        """The frame shown at this many seconds from the source's first frame."""
+        target = self.first + seconds / self.time_base
+        index = max(bisect.bisect_right(self.pts, target) - 1, 0)
+        wanted = self.pts[index]
+        if self._cache is not None and self._cache[0] == wanted:
+            return self._cache[1]
+        picture = self._decode(wanted)
+        self._cache = (wanted, picture)
+        return picture
+
+    def _decode(self, wanted: int) -> Picture:
+        key = self.keyframes[max(bisect.bisect_right(self.keyframes, wanted) - 1, 0)]
+        ahead = bisect.bisect_left(self.pts, wanted) - bisect.bisect_left(
+            self.pts, self._last_pts if self._last_pts is not None else -(2**62))
+        if (self._frames is None or self._last_pts is None or self._last_pts >= wanted
+                or (key > self._last_pts and ahead > FORWARD_DECODE_LIMIT)):
+            self._seek(key)
+        assert self._frames is not None
+        try:
+            for frame in self._frames:
+                if frame.pts is None:
+                    continue
+                self._last_pts = frame.pts
+                if frame.pts == wanted:
+                    return _picture(frame)
+                if frame.pts > wanted:
+                    break
+        except av.error.FFmpegError as exc:
+            self._frames = None
+            raise DecodeError(f"clip {self.clip_id!r}: corrupt video in {self.path}: "
+                              f"{_reason(exc)}") from None
+        self._frames = None
+        raise DecodeError(f"clip {self.clip_id!r}: frame at {float(wanted * self.time_base):.3f}s "
+                          f"cannot be decoded from {self.path}")
+
+    def _seek(self, key: int) -> None:
+        try:
+            self.container.seek(key, stream=self.stream, backward=True, any_frame=False)
+        except av.error.FFmpegError as exc:
+            raise DecodeError(f"clip {self.clip_id!r}: cannot seek in {self.path}: "
+                              f"{_reason(exc)}") from None
+        self._frames = self.container.decode(self.stream)
+        self._last_pts = None
+
+    def close(self) -> None:
+        """Release the file."""
+        if self.container is not None:
+            self.container.close()
+            self.container = None
+
+
+class GeneratedPicture:
+    """A solid colour or test pattern at the canvas size."""
+
+    def __init__(self, source: GeneratedSource, width: int, height: int) -> None:
+        r, g, b, a = source.color
+        if source.kind == "color":
+            rgb = np.empty((height, width, 3), dtype=np.uint8)
+            rgb[...] = (r, g, b)
+        else:
+            rgb = _pattern(source.pattern, width, height)
+        alpha = None
+        if a < 255:
+            alpha = np.full((height, width), a, dtype=np.uint8)
+        self.picture = Picture(rgb, alpha)
+
+    def picture_at(self, seconds: Fraction) -> Picture:
+        """The generated image (the same at every time)."""
+        return self.picture
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def open_file(path: str, clip_id: str) -> StillSource | VideoSource:
+    """Open a file source as a still image or a video, by its extension."""
+    if not os.path.isfile(path):
+        raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}")
+    if not os.access(path, os.R_OK):
+        raise AssetNotFound(f"clip {clip_id!r}: media file is not readable: {path}")
+    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+        return StillSource(path, clip_id)
+    return VideoSource(path, clip_id)
+
+
+def _picture(frame: Any) -> Picture:
+    rgb = frame.to_ndarray(format="rgb24")
+    turns = round((frame.rotation or 0) / 90) % 4
+    if turns:
+        # The display matrix rotates counter-clockwise; np.rot90 with k > 0 does too.
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
+    return Picture(rgb)
+
+
+def _pattern(name: str, width: int, height: int) -> Rgb8:
+    x = np.arange(width)
+    y = np.arange(height)
+    if name == "checker":
+        cell = max(8, min(width, height) // 8)
+        on = ((x[None, :] // cell + y[:, None] // cell) % 2).astype(np.uint8) * 255
+        return np.repeat(on[:, :, None], 3, axis=2)
+    if name == "gradient":
+        ramp = (x * 255 // max(width - 1, 1)).astype(np.uint8)
+        return np.ascontiguousarray(np.broadcast_to(ramp[None, :, None], (height, width, 3)))
+    if name == "grid":
+        img = np.zeros((height, width, 3), dtype=np.uint8)
+        step = max(8, min(width, height) // 10)
+        img[:, x % step == 0] = 255
+        img[y % step == 0, :] = 255
+        return img
+    bars = np.array([[192, 192, 192], [192, 192, 0], [0, 192, 192], [0, 192, 0],
+                     [192, 0, 192], [192, 0, 0], [0, 0, 192]], dtype=np.uint8)
+    columns = bars[np.minimum(x * 7 // width, 6)]
+    return np.ascontiguousarray(np.broadcast_to(columns[None, :, :], (height, width, 3)))
+
+
+def _reason(exc: BaseException) -> str:
+    return str(getattr(exc, "strerror", None) or exc)

@@ -1,0 +1,211 @@
+"""Burned-in subtitles: text drawn with Pillow's embedded FreeType font into a small layer.
+
+The font is the one Pillow ships (``ImageFont.load_default(size=...)``, Aileron since Pillow
+10.1), so render nodes need no font files. A subtitle becomes a Layer covering just its box,
+placed on the canvas; the same subtitle is drawn on many consecutive frames, so renders are
+cached and handed out as read-only arrays.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont
+
+from chunking.errors import RenderError, TimelineError
+from chunking.timeline import Subtitle
+from workers.layer import Image, Layer, Mask
+
+#: Lines wrap at this fraction of the canvas width.
+WRAP_FRACTION = 0.9
+#: Distance of a top/bottom subtitle's box from the canvas edge, as a fraction of its height.
+EDGE_MARGIN = 0.05
+#: Extra space between lines, as a fraction of the font size.
+LINE_SPACING = 0.15
+
+_INV255 = np.float32(1 / 255)
+_Array = TypeVar("_Array", bound="np.ndarray[Any, Any]")
+
+
+@lru_cache(maxsize=32)
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's embedded FreeType font at ``size`` pixels, cached per size."""
+    loaded = ImageFont.load_default(size=size)
+    # Without FreeType, Pillow silently falls back to a fixed-size bitmap font.
+    if not isinstance(loaded, ImageFont.FreeTypeFont) or loaded.size != size:
+        raise RenderError(
+            "Pillow was built without FreeType support, so subtitles cannot be drawn at "
+            f"{size} px; install a Pillow wheel with FreeType"
+        )
+    return loaded
+
+
+def wrap_text(text: str, fnt: ImageFont.FreeTypeFont, max_width: float, outline: int) -> list[str]:
+    """Split text at newlines and wrap each paragraph greedily so lines fit ``max_width`` px."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        words = paragraph.split()
+        if not words:
+            lines.append("")
+            continue
+        line = ""
+        for word in words:
+            candidate = f"{line} {word}" if line else word
+            if _width(fnt, candidate, outline) <= max_width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            # A word wider than the canvas is broken between characters rather than overflowing.
+            for char in word:
+                if line and _width(fnt, line + char, outline) > max_width:
+                    lines.append(line)
+                    line = ""
+                line += char
+        lines.append(line)
+    return lines
+
+
+def subtitle_layer(sub: Subtitle, width: int, height: int) -> Layer:
+    """The subtitle drawn as a small layer placed on a ``width`` x ``height`` canvas."""
+    rgb, alpha, x, y = _render(sub, width, height)
+    # A fresh Layer each call, so a caller changing opacity or offsets cannot touch the cache.
+    return Layer(rgb, alpha, x, y)
+
+
+def _width(fnt: ImageFont.FreeTypeFont, line: str, outline: int) -> float:
+    return fnt.getlength(line) + 2 * outline
+
+
+@lru_cache(maxsize=16)
+def _render(sub: Subtitle, width: int, height: int) -> tuple[Image, Mask, int, int]:
+    if sub.font_size < 1:
+        raise TimelineError(f"subtitle {sub.id}: font_size must be at least 1, got {sub.font_size}")
+    outline = max(int(sub.outline), 0)
+    fnt = font(int(sub.font_size))
+    lines = wrap_text(sub.text, fnt, WRAP_FRACTION * width, outline)
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    if not lines:
+        # Nothing to draw: a single transparent pixel keeps every consumer's shapes valid.
+        empty_rgb = _readonly(np.zeros((1, 1, 3), np.float32))
+        return empty_rgb, _readonly(np.zeros((1, 1), np.float32)), 0, 0
+
+    stroke, fill, box = _draw_masks(lines, fnt, outline, sub.background is not None)
+    rgb, alpha = _compose(stroke, fill, sub.color, sub.background)
+    rgb, alpha = rgb[box[1] : box[3], box[0] : box[2]], alpha[box[1] : box[3], box[0] : box[2]]
+
+    # Never larger than the canvas, so clamping below always keeps it fully inside.
+    lh, lw = min(alpha.shape[0], height), min(alpha.shape[1], width)
+    rgb, alpha = rgb[:lh, :lw], alpha[:lh, :lw]
+    x, y = _place(sub, width, height, lw, lh)
+    return _readonly(np.ascontiguousarray(rgb)), _readonly(np.ascontiguousarray(alpha)), x, y
+
+
+def _draw_masks(
+    lines: list[str], fnt: ImageFont.FreeTypeFont, outline: int, boxed: bool
+) -> tuple[Mask | None, Mask, tuple[int, int, int, int]]:
+    """Coverage of text+outline and of the text alone, and the layer's crop box in them."""
+    ascent, descent = fnt.getmetrics()
+    size = int(fnt.size)
+    pitch = ascent + descent + 2 * outline + round(LINE_SPACING * size)
+    max_advance = max(fnt.getlength(line) for line in lines)
+    pad = max(size // 4, 1) if boxed else 0
+    # Generous margin so glyph overhangs are drawn in full and only then cropped.
+    margin = pad + outline + size // 2 + 2
+    canvas_w = int(np.ceil(max_advance)) + 2 * margin
+    canvas_h = len(lines) * pitch + 2 * margin
+    centre = canvas_w // 2
+
+    fill_im = PILImage.new("L", (canvas_w, canvas_h), 0)
+    stroke_im = PILImage.new("L", (canvas_w, canvas_h), 0) if outline else None
+    fill_draw = ImageDraw.Draw(fill_im)
+    stroke_draw = ImageDraw.Draw(stroke_im) if stroke_im is not None else None
+    for i, line in enumerate(lines):
+        if not line:
+            continue
+        pos = (centre, margin + outline + i * pitch)
+        fill_draw.text(pos, line, fill=255, font=fnt, anchor="ma")
+        if stroke_draw is not None:
+            stroke_draw.text(pos, line, fill=255, font=fnt, anchor="ma", stroke_width=outline)
+
+    # The box spans cap height to descender whatever the letters, so it does not jump in size
+    # between subtitles; it grows only to take in ink that reaches further (accents).
+    cap_top = int(fnt.getbbox("H", anchor="la")[1])
+    left = centre - int(np.ceil(max_advance / 2)) - outline
+    right = centre + int(np.ceil(max_advance / 2)) + outline
+    top = margin + cap_top
+    bottom = margin + 2 * outline + (len(lines) - 1) * pitch + ascent + descent
+    ink = (stroke_im or fill_im).getbbox()
+    if ink is not None:
+        left, top = min(left, ink[0]), min(top, ink[1])
+        right, bottom = max(right, ink[2]), max(bottom, ink[3])
+    box = (max(left - pad, 0), max(top - pad, 0), right + pad, bottom + pad)
+
+    fill = _coverage(fill_im)
+    stroke = _coverage(stroke_im) if stroke_im is not None else None
+    return stroke, fill, box
+
+
+def _coverage(im: PILImage.Image) -> Mask:
+    return np.multiply(np.asarray(im, dtype=np.float32), _INV255, dtype=np.float32)
+
+
+def _compose(
+    stroke: Mask | None,
+    fill: Mask,
+    color: tuple[int, int, int, int],
+    background: tuple[int, int, int, int] | None,
+) -> tuple[Image, Mask]:
+    """Straight-alpha colour of text over black outline over the background box."""
+    c = np.clip(np.asarray(color, dtype=np.float32), 0, 255) * _INV255
+    # Text over a black outline, in premultiplied terms: the outline adds coverage, no colour.
+    text_alpha = fill if stroke is None else fill + stroke * (1 - fill)
+    text_alpha = text_alpha * c[3]
+    premul = fill[..., None] * (c[:3] * c[3])
+    alpha = text_alpha
+    if background is not None:
+        bg = np.clip(np.asarray(background, dtype=np.float32), 0, 255) * _INV255
+        under = (1 - text_alpha) * bg[3]
+        premul = premul + under[..., None] * bg[:3]
+        alpha = text_alpha + under
+    inv = np.divide(np.float32(1), alpha, out=np.zeros_like(alpha), where=alpha > 0)
+    rgb = premul * inv[..., None]
+    return rgb.astype(np.float32, copy=False), alpha.astype(np.float32, copy=False)
+
+
+def _place(sub: Subtitle, width: int, height: int, lw: int, lh: int) -> tuple[int, int]:
+    """Top-left corner of an lw x lh box for the subtitle's position, clamped inside the canvas."""
+    position = sub.position
+    if isinstance(position, str):
+        cx = width / 2
+        margin = round(EDGE_MARGIN * height)
+        if position == "bottom":
+            y = height - margin - lh
+        elif position == "top":
+            y = margin
+        elif position == "center":
+            y = round(height / 2 - lh / 2)
+        else:
+            raise TimelineError(
+                f"subtitle {sub.id}: position must be bottom, top, center or (x, y), "
+                f"got {position!r}"
+            )
+    else:
+        fx, fy = position
+        cx = fx * width
+        y = round(fy * height - lh / 2)
+    x = round(cx - lw / 2)
+    return min(max(x, 0), width - lw), min(max(y, 0), height - lh)
+
+
+def _readonly(array: _Array) -> _Array:
+    # Cached arrays are shared by every frame that shows the subtitle; writing would corrupt them.
+    array.setflags(write=False)
+    return array
