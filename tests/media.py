@@ -41,7 +41,7 @@ def make_video(
         if codec == "libx264":
             stream.codec_context.options = {"preset": "ultrafast", "crf": "10"}
         if rotate is not None:
-            stream.metadata["rotate"] = str(rotate)
+            stream.set_display_rotation(rotate)
         astream = None
         if audio_hz is not None:
             astream = out.add_stream("aac", rate=sample_rate, layout="stereo")

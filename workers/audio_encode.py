@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any
 
 import av
 import av.error
 import numpy as np
+from av.audio.frame import AudioFrame
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+from av.packet import Packet
 
 from chunking.errors import EncodeError
 from workers.audio_mix import Samples
@@ -50,11 +53,15 @@ def encoder_sample_rate(codec: str, sample_rate: int) -> int:
     return min(higher) if higher else max(rates)
 
 
-def add_audio_stream(container: Any, codec: str, sample_rate: int, bitrate: int) -> Any:
+def add_audio_stream(
+    container: OutputContainer, codec: str, sample_rate: int, bitrate: int
+) -> AudioStream:
     """Add a stereo audio stream to an output container; its rate may differ, see encode_audio."""
     rate = encoder_sample_rate(codec, sample_rate)
     try:
         stream = container.add_stream(codec, rate=rate)
+        if not isinstance(stream, AudioStream):
+            raise EncodeError(f"{codec!r} is not an audio codec")
         stream.layout = "stereo"
         formats = {fmt.name for fmt in stream.codec_context.codec.audio_formats or ()}
         # Float input keeps the mix's precision up to the encoder (libopus defaults to s16).
@@ -71,23 +78,33 @@ def add_audio_stream(container: Any, codec: str, sample_rate: int, bitrate: int)
     return stream
 
 
-def encode_audio(stream: Any, samples: Samples, sample_rate: int) -> Iterator[Any]:
+def encode_audio(
+    stream: AudioStream, samples: Samples, sample_rate: int
+) -> Iterator[Packet[AudioStream]]:
     """Lazily encode a (2, N) float32 mix at sample_rate into the stream's packets, in order.
 
     Packets carry pts and time_base in the encoder's time base (1 / encoder rate), so a caller
     can interleave them with video by ``packet.pts * packet.time_base`` and mux them as they come.
     The encoder is flushed after the last sample.
     """
+    # Checked here, not in the generator, so a bad call fails where it is made.
     if samples.ndim != 2 or samples.shape[0] != 2:
         raise ValueError(f"expected a (2, N) array of samples, got shape {samples.shape}")
-    data = np.asarray(samples, dtype=np.float32)
+    if sample_rate <= 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+    return _translated(stream, np.asarray(samples, dtype=np.float32), sample_rate)
+
+
+def _translated(
+    stream: AudioStream, data: Samples, sample_rate: int
+) -> Iterator[Packet[AudioStream]]:
     try:
         yield from _encode(stream, data, sample_rate)
     except (av.error.FFmpegError, ValueError) as exc:
         raise EncodeError(f"audio encoder {stream.codec_context.name} failed: {exc}") from exc
 
 
-def _encode(stream: Any, data: Samples, sample_rate: int) -> Iterator[Any]:
+def _encode(stream: AudioStream, data: Samples, sample_rate: int) -> Iterator[Packet[AudioStream]]:
     ctx = stream.codec_context
     ctx.open(strict=False)  # frame_size is only known once the encoder is open
     rate = ctx.sample_rate
@@ -100,7 +117,7 @@ def _encode(stream: Any, data: Samples, sample_rate: int) -> Iterator[Any]:
     )
     written = 0
 
-    def encoded(frames: list[Any]) -> Iterator[Any]:
+    def encoded(frames: list[AudioFrame]) -> Iterator[Packet[AudioStream]]:
         nonlocal written
         for frame in frames:
             # Our own sample count, not whatever the filter graph derived: exact and gap-free.

@@ -11,18 +11,22 @@ the container.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import av.error
 import numpy as np
 import numpy.typing as npt
+from av.audio.frame import AudioFrame
+from av.audio.resampler import AudioResampler
+from av.audio.stream import AudioStream
+from av.container import InputContainer
 
 from chunking.errors import AssetNotFound, DecodeError, TimelineError
 from chunking.timeline import Clip, FileSource, Timeline, Track, TrackKind
@@ -162,7 +166,7 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
         raise DecodeError(f"clip {clip.id}: cannot decode audio of {path!r}: {exc}") from exc
 
 
-def _channels(stream: Any) -> int:
+def _channels(stream: AudioStream) -> int:
     # Mono stays mono and is broadcast into both mix channels: letting swresample upmix it
     # would lower it by 3 dB. Everything else is folded to stereo by swresample.
     return 1 if stream.codec_context.channels == 1 else 2
@@ -234,63 +238,72 @@ class _Window:
 
 
 def _source_chunks(
-    container: Any, stream: Any, start: Fraction, rate: int, limit: int | None, who: str
+    container: InputContainer,
+    stream: AudioStream,
+    start: Fraction,
+    rate: int,
+    limit: int | None,
+    who: str,
 ) -> Generator[Samples, None, None]:
     """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples."""
     channels = _channels(stream)
-    layout = "mono" if channels == 1 else "stereo"
+    stream_time_base = stream.time_base
+    if stream_time_base is None:
+        raise DecodeError(f"{who}: the audio stream has no time base")
     origin = _origin(container)
     seeked = start - SEEK_PREROLL > 0
     if seeked:
         target = origin + start - SEEK_PREROLL
-        container.seek(math.floor(target / stream.time_base), stream=stream)
+        container.seek(math.floor(target / stream_time_base), stream=stream)
+    frames = container.decode(stream)
+    head = next(frames, None)
+    if head is None:
+        return
+    if head.pts is None and seeked:
+        raise DecodeError(f"{who}: the audio has no timestamps to seek by")
+    # Anchor once on the first frame and count samples after that: per-frame timestamps can be
+    # rounded (Matroska keeps milliseconds) and would jitter the sample positions.
+    first = Fraction(0)
+    if head.pts is not None:
+        first = head.pts * (head.time_base or stream_time_base) - origin
+    skip = math.floor((start - first) * rate + _HALF)  # resampled samples to drop before start
     remaining = limit
-    anchored = False
-    skip = 0  # resampled samples still to drop before `start`
-    resampler: Any = None
-    setup: tuple[str, str, int] | None = None
-
-    for frame in container.decode(stream):
+    if skip < 0:
+        # The audio starts after `start` (a late audio stream): lead in with silence.
+        lead, remaining = _cap(np.zeros((channels, -skip), dtype=np.float32), remaining)
+        skip = 0
+        yield lead
+    layout = "mono" if channels == 1 else "stereo"
+    for out in _resampled(itertools.chain([head], frames), layout, rate):
         if remaining == 0:
             return
-        if not anchored:
-            if frame.pts is None and seeked:
-                raise DecodeError(f"{who} has no audio timestamps to seek by")
-            time_base = frame.time_base or stream.time_base
-            first = Fraction(0) if frame.pts is None else frame.pts * time_base - origin
-            skip = math.floor((start - first) * rate + _HALF)
-            anchored = True
-            if skip < 0:
-                # The audio starts after `start` (a late audio stream): lead in with silence.
-                lead, remaining = _cap(np.zeros((channels, -skip), dtype=np.float32), remaining)
-                skip = 0
-                yield lead
+        data, skip = _skip(np.asarray(out.to_ndarray(), dtype=np.float32), skip)
+        data, remaining = _cap(data, remaining)
+        yield data
+
+
+def _resampled(frames: Iterable[AudioFrame], layout: str, rate: int) -> Iterator[AudioFrame]:
+    resampler: AudioResampler | None = None
+    setup: tuple[str, str, int] | None = None
+    for frame in frames:
         this_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
-        outputs: list[Any] = []
-        if this_setup != setup:
+        if resampler is None or this_setup != setup:
             # Some streams change rate or layout mid-file; a resampler only takes one setup.
             if resampler is not None:
-                outputs.extend(resampler.resample(None))
+                yield from resampler.resample(None)
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
             setup = this_setup
-        outputs.extend(resampler.resample(frame))
-        for out in outputs:
-            data, skip = _skip(out.to_ndarray(), skip)
-            data, remaining = _cap(data, remaining)
-            yield data
-    if resampler is not None and remaining != 0:
-        for out in resampler.resample(None):
-            data, skip = _skip(out.to_ndarray(), skip)
-            data, remaining = _cap(data, remaining)
-            yield data
+        yield from resampler.resample(frame)
+    if resampler is not None:
+        yield from resampler.resample(None)
 
 
-def _origin(container: Any) -> Fraction:
+def _origin(container: InputContainer) -> Fraction:
     for video in container.streams.video:
         if video.disposition & av.stream.Disposition.attached_pic:
             continue  # cover art in a music file is not a picture track
-        if video.start_time is not None:
-            return Fraction(video.start_time) * Fraction(video.time_base)
+        if video.start_time is not None and video.time_base is not None:
+            return video.start_time * video.time_base
     return Fraction(container.start_time or 0, av.time_base)
 
 

@@ -132,7 +132,9 @@ class VideoSource:
 
     def picture_at(self, seconds: Fraction) -> Picture:
         """The frame shown at this many seconds from the source's first frame."""
-        target = self.first + seconds / self.time_base
+        # Containers round timestamps to their tick (Matroska: 1 ms); half a tick of slack
+        # keeps a frame whose true time is exactly the target from reading as "later".
+        target = self.first + seconds / self.time_base + Fraction(1, 2)
         index = max(bisect.bisect_right(self.pts, target) - 1, 0)
         wanted = self.pts[index]
         if self._cache is not None and self._cache[0] == wanted:

@@ -103,6 +103,8 @@ def test_rotation_metadata_is_applied(tmp_path: Path) -> None:
     picture = comp._source(tl.clip("c")).picture_at(Fraction(0))
     comp.close()
     assert picture.rgb.shape[:2] == (160, 90)
+    # Turned counter-clockwise: the marker bar from the top-left now runs along the bottom.
+    assert picture.rgb[159, :20].min() > 200 and picture.rgb[0, :20].max() < 200
 
 
 def test_still_images_with_alpha(tmp_path: Path) -> None:

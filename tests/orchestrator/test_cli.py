@@ -1,0 +1,128 @@
+"""The command line as users run it: a real subprocess, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.media import make_video, project, solid, video_track, write_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", *args], capture_output=True, text=True,
+        timeout=120, env=env, cwd=cwd,
+    )
+
+
+def small(tmp: Path, **extra: Any) -> Path:
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.5,
+                                       **solid("#ff8800")}])],
+                  settings={"export": {"preset": "ultrafast"}}, **extra)
+    return write_project(tmp / "p.json", doc)
+
+
+def test_render_direct_json_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    result = cli("render", str(small(tmp_path)), "-o", str(out), "--direct", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["frames"] == 15 and summary["encoder"] == "libx264"
+    assert summary["fps"] > 0 and summary["seconds"] > 0 and summary["warnings"] == []
+    assert out.stat().st_size == summary["bytes"]
+
+
+def test_validate_reports_ok_and_warnings(tmp_path: Path) -> None:
+    path = small(tmp_path)
+    result = cli("validate", str(path))
+    assert result.returncode == 0 and "15 frames" in result.stdout
+    doc = json.loads(path.read_text())
+    doc["tracks"][0]["clips"][0]["effects"] = ["x"]
+    doc["effects"] = [{"id": "x", "effect_type": "Kaleidoscope"}]
+    path.write_text(json.dumps(doc))
+    result = cli("validate", str(path))
+    assert result.returncode == 0 and "Kaleidoscope" in result.stderr
+    strict = cli("validate", str(path), "--strict")
+    assert strict.returncode == 2 and "Kaleidoscope" in strict.stderr
+
+
+def corrupt_media(tmp: Path) -> Path:
+    bad = tmp / "corrupt.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3000))
+    return write_project(tmp / "p.json", project([video_track("v", [
+        {"id": "broken", "start_time": 0, "end_time": 1, "source": {"File": "corrupt.mp4"}}])]))
+
+
+def truncated_media(tmp: Path) -> Path:
+    good = make_video(tmp / "good.mp4", frames=30)
+    data = good.read_bytes()
+    (tmp / "cut.mp4").write_bytes(data[: len(data) // 3])
+    return write_project(tmp / "p.json", project([video_track("v", [
+        {"id": "cut", "start_time": 0, "end_time": 1, "source": {"File": "cut.mp4"}}])]))
+
+
+def missing_media(tmp: Path) -> Path:
+    return write_project(tmp / "p.json", project([video_track("v", [
+        {"id": "gone", "start_time": 0, "end_time": 1, "source": {"File": "gone.mov"}}])]))
+
+
+def overlapping(tmp: Path) -> Path:
+    return write_project(tmp / "p.json", project([video_track("v", [
+        {"id": "a", "start_time": 0, "end_time": 1, **solid("#fff")},
+        {"id": "b", "start_time": 0.5, "end_time": 1.5, **solid("#000000")}])]))
+
+
+def absurd(tmp: Path) -> Path:
+    return small(tmp, timeline={"fps": 30, "resolution": [100000, 100000]})
+
+
+def not_json(tmp: Path) -> Path:
+    path = tmp / "p.json"
+    path.write_text("tracks: [")
+    return path
+
+
+def not_a_picture(tmp: Path) -> Path:
+    (tmp / "fake.png").write_text("this is not a png")
+    return write_project(tmp / "p.json", project([video_track("v", [
+        {"id": "img", "start_time": 0, "end_time": 1, "source": {"File": "fake.png"}}])]))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (corrupt_media, "clip 'broken'"),
+        (truncated_media, "clip 'cut'"),
+        (missing_media, "clip 'gone': media file not found: gone.mov"),
+        (overlapping, "clips 'a' and 'b' overlap"),
+        (absurd, "100000x100000 is out of range"),
+        (not_json, "invalid JSON"),
+        (not_a_picture, "clip 'img': cannot decode image"),
+    ],
+)
+def test_bad_input_one_line_no_traceback_no_output(tmp_path: Path, make: Any,
+                                                   message: str) -> None:
+    project_path = make(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = cli("render", str(project_path), "-o", str(out_dir / "x.mp4"), "--direct")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+def test_unknown_output_container(tmp_path: Path) -> None:
+    result = cli("render", str(small(tmp_path)), "-o", str(tmp_path / "x.avi"), "--direct")
+    assert result.returncode == 2 and "unknown container .avi" in result.stderr

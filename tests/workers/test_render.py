@@ -1,0 +1,135 @@
+"""Rendering to files: codecs, containers, settings honoured, audio, atomic output."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from chunking.errors import DecodeError, EncodeError, RenderCancelled
+from chunking.export import with_overrides
+from chunking.studio import load_project
+from chunking.timeline import Timeline
+from tests.media import decode_rgb, make_video, project, solid, video_track
+from workers.compositor import Compositor
+from workers.render import render_to_file
+
+
+def timeline(tmp: Path, *, audio: bool = False, **export: Any) -> Timeline:
+    src = make_video(tmp / "src.mp4", frames=45, audio_hz=440.0 if audio else None)
+    doc = project([video_track("v", [
+        {"id": "bg", "start_time": 0, "end_time": 1.5, **solid("#204060")},
+    ]), video_track("fg", [
+        {"id": "v", "start_time": 0, "end_time": 1.5, "source": {"File": str(src)},
+         "transform": {"scale_x": 0.5, "scale_y": 0.5}},
+    ])], settings={"export": {"preset": "ultrafast", **export}})
+    return load_project(doc, str(tmp))
+
+
+def probe(path: Path) -> dict[str, Any]:
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        frames = list(c.decode(v))
+        info = {"codec": v.codec_context.name, "frames": len(frames),
+                "keys": [i for i, f in enumerate(frames) if f.key_frame],
+                "types": {int(f.pict_type) for f in frames},  # 1 I, 2 P, 3 B
+                "audio": [a.codec_context.name for a in c.streams.audio]}
+    return info
+
+
+@pytest.mark.parametrize(
+    ("container", "codec", "decoder"),
+    [("mp4", "h264", "h264"), ("mkv", "hevc", "hevc"), ("mkv", "av1", "libdav1d"),
+     ("webm", "vp9", "vp9"), ("mov", "h264", "h264")],
+)
+def test_codecs_and_containers(tmp_path: Path, container: str, codec: str, decoder: str) -> None:
+    tl = timeline(tmp_path, format=container, codec=codec)
+    out = tmp_path / f"out.{container}"
+    summary = render_to_file(tl, str(out))
+    info = probe(out)
+    assert info["frames"] == 45 and summary.frames == 45
+    assert info["codec"] in (decoder, codec, "av1", "libvpx-vp9")
+    assert summary.bytes == out.stat().st_size > 0
+
+
+def test_keyframe_interval_b_frames_and_crf_are_honoured(tmp_path: Path) -> None:
+    tl = timeline(tmp_path, keyframe_interval=10, b_frames=0, crf=30)
+    out = tmp_path / "gop.mp4"
+    render_to_file(tl, str(out))
+    info = probe(out)
+    assert info["keys"] == [0, 10, 20, 30, 40]
+    assert 3 not in info["types"]
+    with_b = tmp_path / "b3.mp4"
+    render_to_file(replace(tl, export=with_overrides(tl.export, b_frames=3)), str(with_b))
+    assert 3 in probe(with_b)["types"]
+    better = tmp_path / "crf10.mp4"
+    render_to_file(replace(tl, export=with_overrides(tl.export, crf=10)), str(better))
+    assert better.stat().st_size > out.stat().st_size
+
+
+def test_lossless_mp4_decodes_to_the_composited_frames(tmp_path: Path) -> None:
+    tl = timeline(tmp_path, lossless=True)
+    out = tmp_path / "lossless.mp4"
+    summary = render_to_file(tl, str(out))
+    assert summary.encoder == "libx264rgb"
+    decoded = decode_rgb(out)
+    comp = Compositor(tl)
+    try:
+        assert all(np.array_equal(decoded[t], comp.frame(t)) for t in (0, 22, 44))
+    finally:
+        comp.close()
+
+
+def test_hardware_request_falls_back_to_software_and_says_so(tmp_path: Path) -> None:
+    tl = timeline(tmp_path, hardware_acceleration=True)
+    summary = render_to_file(tl, str(tmp_path / "hw.mp4"), end=3)
+    if summary.hardware:  # a machine with a working NVENC/QSV
+        assert summary.encoder.endswith(("_nvenc", "_qsv", "_vaapi"))
+    else:
+        assert summary.encoder == "libx264"
+        assert any("no hardware h264 encoder" in w for w in summary.warnings)
+
+
+@pytest.mark.parametrize(("container", "audio_codec"), [("mp4", "aac"), ("webm", "opus")])
+def test_clip_audio_is_mixed_and_encoded(tmp_path: Path, container: str,
+                                         audio_codec: str) -> None:
+    codec = "vp9" if container == "webm" else "h264"
+    tl = timeline(tmp_path, audio=True, format=container, codec=codec)
+    out = tmp_path / f"a.{container}"
+    summary = render_to_file(tl, str(out))
+    assert summary.audio is not None
+    with av.open(str(out)) as c:
+        stream = c.streams.audio[0]
+        assert stream.codec_context.name == audio_codec
+        samples = np.concatenate([f.to_ndarray()[0] for f in c.decode(stream)])
+    assert len(samples) / stream.rate == pytest.approx(1.5, abs=0.05)
+    assert np.sqrt(np.mean(samples[4800:-4800] ** 2)) == pytest.approx(0.5 / np.sqrt(2), rel=0.1)
+
+
+def test_cancel_and_failure_leave_no_partial_file(tmp_path: Path) -> None:
+    tl = timeline(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(RenderCancelled):
+        render_to_file(tl, str(out_dir / "x.mp4"), cancelled=lambda: True)
+    assert list(out_dir.iterdir()) == []
+    (tmp_path / "src.mp4").write_bytes(b"\x00" * 1000)  # corrupt the source after loading
+    with pytest.raises(DecodeError, match="clip 'v'"):
+        render_to_file(tl, str(out_dir / "x.mp4"))
+    assert list(out_dir.iterdir()) == []
+
+
+def test_odd_size_needs_lossless(tmp_path: Path) -> None:
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.1,
+                                       **solid("#ffffff")}])], size=(321, 181),
+                  settings={"export": {"format": "mkv", "lossless": True}})
+    tl = load_project(doc, ".")
+    render_to_file(tl, str(tmp_path / "odd.mkv"))
+    assert decode_rgb(tmp_path / "odd.mkv")[0].shape == (181, 321, 3)
+    with pytest.raises(EncodeError, match="odd side"):
+        render_to_file(replace(tl, export=with_overrides(tl.export, lossless=False)),
+                       str(tmp_path / "odd.mp4"))
