@@ -10,14 +10,27 @@ from chunking.fields import Problems, canonical, number, pick
 from chunking.timeline import ExportSettings
 
 CODECS = {
-    "h264": "h264", "avc": "h264", "libx264": "h264", "x264": "h264",
-    "hevc": "hevc", "h265": "hevc", "libx265": "hevc", "x265": "hevc",
-    "av1": "av1", "libsvtav1": "av1", "svtav1": "av1",
-    "vp9": "vp9", "libvpxvp9": "vp9",
+    "h264": "h264",
+    "avc": "h264",
+    "libx264": "h264",
+    "x264": "h264",
+    "hevc": "hevc",
+    "h265": "hevc",
+    "libx265": "hevc",
+    "x265": "hevc",
+    "av1": "av1",
+    "libsvtav1": "av1",
+    "svtav1": "av1",
+    "vp9": "vp9",
+    "libvpxvp9": "vp9",
     "ffv1": "ffv1",
 }
 CONTAINERS = {
-    "mp4": "mp4", "mov": "mov", "quicktime": "mov", "mkv": "mkv", "matroska": "mkv",
+    "mp4": "mp4",
+    "mov": "mov",
+    "quicktime": "mov",
+    "mkv": "mkv",
+    "matroska": "mkv",
     "webm": "webm",
 }
 #: Which video codecs each container can carry.
@@ -28,8 +41,16 @@ CONTAINER_CODECS = {
     "webm": {"vp9", "av1"},
 }
 #: The editor's named quality levels as x264-style CRF values.
-QUALITY_CRF = {"low": 28, "medium": 23, "normal": 23, "good": 20, "high": 18, "best": 16,
-               "veryhigh": 16, "ultra": 14}
+QUALITY_CRF = {
+    "low": 28,
+    "medium": 23,
+    "normal": 23,
+    "good": 20,
+    "high": 18,
+    "best": 16,
+    "veryhigh": 16,
+    "ultra": 14,
+}
 #: Codecs whose normal pixel format (yuv420p) needs even frame sizes.
 SUBSAMPLED = {"h264", "hevc", "av1", "vp9"}
 
@@ -73,10 +94,14 @@ def parse_export(raw: Mapping[str, Any], problems: Problems) -> ExportSettings:
         crf=crf,
         bitrate=bitrate,
         preset=str(raw["preset"]) if raw.get("preset") else None,
-        keyframe_interval=int(number(raw, ("keyframe_interval", "gop_size"), 0, problems, where,
-                                     low=1, high=10000)) if keyint is not None else None,
+        keyframe_interval=int(
+            number(raw, ("keyframe_interval", "gop_size"), 0, problems, where, low=1, high=10000)
+        )
+        if keyint is not None
+        else None,
         b_frames=int(number(raw, ("b_frames", "bframes"), 0, problems, where, low=0, high=16))
-        if b_frames is not None else None,
+        if b_frames is not None
+        else None,
         hardware_acceleration=bool(raw.get("hardware_acceleration", False)),
         lossless=lossless,
         audio_bitrate=int(audio if audio >= 8000 else audio * 1000),
@@ -92,11 +117,15 @@ def export_problems(width: int, height: int, export: ExportSettings) -> list[str
     """Reasons these settings cannot encode a frame of this size (empty when they can)."""
     problems = []
     if export.codec not in CONTAINER_CODECS[export.container]:
-        problems.append(f"codec {export.codec} cannot be stored in {export.container} "
-                        f"(use one of {', '.join(sorted(CONTAINER_CODECS[export.container]))})")
+        problems.append(
+            f"codec {export.codec} cannot be stored in {export.container} "
+            f"(use one of {', '.join(sorted(CONTAINER_CODECS[export.container]))})"
+        )
     if export.codec in SUBSAMPLED and not export.lossless and (width % 2 or height % 2):
-        problems.append(f"resolution {width}x{height} has an odd side; {export.codec} with "
-                        "yuv420p needs even width and height (or render --lossless)")
+        problems.append(
+            f"resolution {width}x{height} has an odd side; {export.codec} with "
+            "yuv420p needs even width and height (or render --lossless)"
+        )
     if export.lossless and export.container == "webm":
         problems.append("lossless output needs mp4, mov or mkv, not webm")
     return problems

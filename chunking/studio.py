@@ -61,8 +61,9 @@ class _Loader:
             raise ValidationError(["timeline: must be an object"])
         self.fps = self._fps(tl)
         width, height = self._resolution(tl)
-        sample_rate = int(number(tl, ("sample_rate",), 48000, self.p, "timeline", low=8000,
-                                 high=384000))
+        sample_rate = int(
+            number(tl, ("sample_rate",), 48000, self.p, "timeline", low=8000, high=384000)
+        )
         for group in ("effects", "filters"):
             for raw in _list(self.data.get(group)):
                 if isinstance(raw, Mapping) and "id" in raw:
@@ -186,8 +187,9 @@ class _Loader:
         start, end = to_frame(start_s, self.fps), to_frame(end_s, self.fps)
         if pick(raw, "end_time", "end", "duration") is not None and end <= start:
             self.p.error(
-                where, f"end_time {end_s:g}s must be after start_time {start_s:g}s "
-                "(the clip would be empty)"
+                where,
+                f"end_time {end_s:g}s must be after start_time {start_s:g}s "
+                "(the clip would be empty)",
             )
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
         custom = props.get("custom_metadata") if isinstance(props, Mapping) else None
@@ -202,8 +204,10 @@ class _Loader:
         if source_end_raw is not None:
             source_end = number(raw, ("source_end",), 0.0, self.p, where, low=0, high=MAX_SECONDS)
             if source_end <= source_start:
-                self.p.error(where, f"source_end {source_end:g}s must be after source_start "
-                             f"{source_start:g}s")
+                self.p.error(
+                    where,
+                    f"source_end {source_end:g}s must be after source_start {source_start:g}s",
+                )
                 source_end = None
         return Clip(
             id=clip_id,
@@ -217,10 +221,12 @@ class _Loader:
             opacity=number(raw, ("opacity",), 1.0, self.p, where, low=0, high=1),
             volume=number(raw, ("volume",), 1.0, self.p, where, low=0, high=10),
             muted=bool(raw.get("muted", False)),
-            fade_in=number(raw, ("fade_in", "audio_fade_in"), 0.0, self.p, where, low=0,
-                           high=MAX_SECONDS),
-            fade_out=number(raw, ("fade_out", "audio_fade_out"), 0.0, self.p, where, low=0,
-                            high=MAX_SECONDS),
+            fade_in=number(
+                raw, ("fade_in", "audio_fade_in"), 0.0, self.p, where, low=0, high=MAX_SECONDS
+            ),
+            fade_out=number(
+                raw, ("fade_out", "audio_fade_out"), 0.0, self.p, where, low=0, high=MAX_SECONDS
+            ),
             transform=self._transform(raw.get("transform"), where),
             crop=self._crop(raw.get("crop"), where),
             color=self._color(raw.get("color_correction"), where),
@@ -235,10 +241,12 @@ class _Loader:
         if src is None and pick(raw, "source_path", "path", "file") is not None:
             src = {"File": pick(raw, "source_path", "path", "file")}
         if src is None:
-            self.p.error(where, "source is missing (expected {\"File\": path} or \"Generated\")")
+            self.p.error(where, 'source is missing (expected {"File": path} or "Generated")')
             return GeneratedSource()
-        if isinstance(src, str) and src == "Generated" or (
-            isinstance(src, Mapping) and "Generated" in src
+        if (
+            isinstance(src, str)
+            and src == "Generated"
+            or (isinstance(src, Mapping) and "Generated" in src)
         ):
             gen = custom.get("generator")
             if isinstance(src, Mapping) and isinstance(src["Generated"], Mapping):
@@ -247,8 +255,9 @@ class _Loader:
         if isinstance(src, Mapping) and "File" in src:
             return self._file(str(src["File"]), where, kind)
         if isinstance(src, Mapping) and "Stream" in src:
-            self.p.error(where, "source Stream (live URL) cannot be rendered; record it to a "
-                         "file first")
+            self.p.error(
+                where, "source Stream (live URL) cannot be rendered; record it to a file first"
+            )
             return GeneratedSource()
         self.p.error(where, f"unknown source type {src!r} (expected File or Generated)")
         return GeneratedSource()
@@ -271,10 +280,12 @@ class _Loader:
         if gtype in ("pattern", "testpattern", "bars", "colorbars", "checker", "gradient", "grid"):
             pattern = canonical(str(pick(gen, "pattern", default=gtype)))
             pattern = {"testpattern": "bars", "colorbars": "bars", "pattern": "bars"}.get(
-                pattern, pattern)
+                pattern, pattern
+            )
             if pattern not in ("bars", "checker", "gradient", "grid"):
-                self.p.error(where, f"generator pattern {pattern!r} is not bars, checker, "
-                             "gradient or grid")
+                self.p.error(
+                    where, f"generator pattern {pattern!r} is not bars, checker, gradient or grid"
+                )
             return GeneratedSource(kind="pattern", color=rgba, pattern=pattern)
         self.p.error(where, f"generator type {gtype!r} is not color or pattern")
         return GeneratedSource()
@@ -299,8 +310,10 @@ class _Loader:
         if not isinstance(raw, Mapping):
             return Crop()
         w = where + ".crop"
-        edges = [int(number(raw, (k,), 0, self.p, w, low=0, high=MAX_SIDE))
-                 for k in ("left", "top", "right", "bottom")]
+        edges = [
+            int(number(raw, (k,), 0, self.p, w, low=0, high=MAX_SIDE))
+            for k in ("left", "top", "right", "bottom")
+        ]
         return Crop(*edges)
 
     def _color(self, raw: Any, where: str) -> ColorCorrection:
@@ -333,13 +346,13 @@ class _Loader:
     def _effect(self, spec: Mapping[str, Any], where: str) -> Effect | None:
         if not spec.get("enabled", True):
             return None
-        raw_type = str(pick(spec, "effect_type", "filter_type", "type", "kind", "name",
-                            default=""))
+        raw_type = str(pick(spec, "effect_type", "filter_type", "type", "kind", "name", default=""))
         effect_id = str(spec.get("id", raw_type))
         kind = effect_kind(canonical(raw_type))
         if kind is None:
-            self.p.warn(f"{where} effect {effect_id!r}", f"unknown effect type {raw_type!r} "
-                        "ignored")
+            self.p.warn(
+                f"{where} effect {effect_id!r}", f"unknown effect type {raw_type!r} ignored"
+            )
             return None
         params_raw = pick(spec, "params", "parameters", default={})
         params: dict[str, float | str | bool] = {}
@@ -352,10 +365,16 @@ class _Loader:
         w = f"{where} effect {effect_id!r}"
         start = pick(spec, "start_time")
         end = pick(spec, "end_time")
-        start_f = to_frame(number(spec, ("start_time",), 0, self.p, w, low=0,
-                                  high=MAX_SECONDS), self.fps) if start is not None else None
-        end_f = to_frame(number(spec, ("end_time",), 0, self.p, w, low=0,
-                                high=MAX_SECONDS), self.fps) if end is not None else None
+        start_f = (
+            to_frame(number(spec, ("start_time",), 0, self.p, w, low=0, high=MAX_SECONDS), self.fps)
+            if start is not None
+            else None
+        )
+        end_f = (
+            to_frame(number(spec, ("end_time",), 0, self.p, w, low=0, high=MAX_SECONDS), self.fps)
+            if end is not None
+            else None
+        )
         if start_f is not None and end_f is not None and end_f <= start_f:
             self.p.error(w, "end_time must be after start_time")
         return Effect(id=effect_id, kind=kind, params=params, start=start_f, end=end_f)
@@ -372,8 +391,10 @@ class _Loader:
             tid = str(raw.get("id", f"#{i}"))
             where = f"transition {tid!r}"
             kind = self._transition_kind(raw, where)
-            ids = [str(pick(raw, f"{end}_clip_id", f"{end}_clip", default="")) for end in
-                   ("from", "to")]
+            ids = [
+                str(pick(raw, f"{end}_clip_id", f"{end}_clip", default=""))
+                for end in ("from", "to")
+            ]
             if any(cid not in clips for cid in ids):
                 missing = [cid for cid in ids if cid not in clips]
                 self.p.error(where, f"refers to unknown clip(s) {', '.join(map(repr, missing))}")
@@ -390,8 +411,11 @@ class _Loader:
                 start = max(0, b.start - length // 2)
                 end = start + length
             else:
-                self.p.error(where, f"clips {a.id!r} and {b.id!r} do not touch (gap of "
-                             f"{b.start - a.end} frames); move them together")
+                self.p.error(
+                    where,
+                    f"clips {a.id!r} and {b.id!r} do not touch (gap of "
+                    f"{b.start - a.end} frames); move them together",
+                )
                 continue
             result.append(Transition(tid, kind, a.id, b.id, start, end))
         return tuple(result)
@@ -428,8 +452,7 @@ class _Loader:
 
     def _subtitle(self, raw: Mapping[str, Any], sid: str) -> Subtitle:
         where = f"subtitle {sid!r}"
-        start_s = number(raw, ("start_time", "start"), 0.0, self.p, where, low=0,
-                         high=MAX_SECONDS)
+        start_s = number(raw, ("start_time", "start"), 0.0, self.p, where, low=0, high=MAX_SECONDS)
         end_s = number(raw, ("end_time", "end"), 0.0, self.p, where, low=0, high=MAX_SECONDS)
         start, end = to_frame(start_s, self.fps), to_frame(end_s, self.fps)
         if end <= start:
@@ -453,17 +476,20 @@ class _Loader:
             text=str(text),
             start=start,
             end=max(start, end),
-            font_size=int(number(style, ("font_size", "size"), 48, self.p, where, low=4,
-                                 high=1000)),
+            font_size=int(
+                number(style, ("font_size", "size"), 48, self.p, where, low=4, high=1000)
+            ),
             color=color(pick(style, "color", "colour", default="#ffffff"), self.p, where),
             position=position,
             background=color(bg, self.p, where) if bg is not None else None,
-            outline=int(number(style, ("outline", "outline_width"), 2, self.p, where, low=0,
-                               high=50)),
+            outline=int(
+                number(style, ("outline", "outline_width"), 2, self.p, where, low=0, high=50)
+            ),
         )
 
-    def _check_overlaps(self, tracks: tuple[Track, ...], transitions: tuple[Transition, ...]
-                        ) -> None:
+    def _check_overlaps(
+        self, tracks: tuple[Track, ...], transitions: tuple[Transition, ...]
+    ) -> None:
         joined = {frozenset((t.from_clip, t.to_clip)) for t in transitions}
         for track in tracks:
             if track.kind is TrackKind.SUBTITLE:

@@ -32,8 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except MemoryError:
-        print("error: out of memory (reduce the resolution or the number of layers)",
-              file=sys.stderr)
+        print(
+            "error: out of memory (reduce the resolution or the number of layers)", file=sys.stderr
+        )
         return EXIT_BAD_INPUT
 
 
@@ -42,21 +43,29 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="render a timeline to a video file")
-    render.add_argument("timeline", help="Timeline Studio project (.json) or OpenTimelineIO (.otio)")
+    render.add_argument("timeline", help="Timeline Studio .json or OpenTimelineIO .otio")
     render.add_argument("-o", "--output", required=True, help="output video file")
-    render.add_argument("--direct", action="store_true",
-                        help="render in this process without Celery (the reference render)")
-    render.add_argument("--lossless", action="store_true",
-                        help="lossless RGB output whose decoded frames equal the composited ones")
+    render.add_argument(
+        "--direct",
+        action="store_true",
+        help="render in this process without Celery (the reference render)",
+    )
+    render.add_argument(
+        "--lossless",
+        action="store_true",
+        help="lossless RGB output whose decoded frames equal the composited ones",
+    )
     render.add_argument("--codec", choices=["h264", "hevc", "av1", "vp9", "ffv1"])
     render.add_argument("--crf", type=int)
     render.add_argument("--preset")
-    render.add_argument("--hwaccel", action="store_true",
-                        help="use a hardware encoder if one opens on this machine")
+    render.add_argument(
+        "--hwaccel", action="store_true", help="use a hardware encoder if one opens on this machine"
+    )
     render.add_argument("--start", type=int, default=0, help="first frame (inclusive)")
     render.add_argument("--end", type=int, help="last frame (exclusive)")
-    render.add_argument("--strict", action="store_true",
-                        help="treat warnings (unknown effects) as errors")
+    render.add_argument(
+        "--strict", action="store_true", help="treat warnings (unknown effects) as errors"
+    )
     render.add_argument("--json", action="store_true", help="print a JSON summary")
     render.add_argument("--quiet", action="store_true", help="no progress bar")
     render.set_defaults(handler=_render)
@@ -76,25 +85,36 @@ def _render(args: argparse.Namespace) -> int:
     export = with_overrides(
         timeline.export,
         container=_container_of(args.output, timeline.export.container),
-        codec=args.codec, crf=args.crf, preset=args.preset,
+        codec=args.codec,
+        crf=args.crf,
+        preset=args.preset,
         lossless=True if args.lossless else None,
         hardware_acceleration=True if args.hwaccel else None,
     )
     _warn(timeline, args.quiet or args.json)
     end = args.end if args.end is not None else timeline.frames
-    bar = _ProgressBar(sys.stderr) if not (args.quiet or args.json) and sys.stderr.isatty() \
-        else None
-    summary = render_to_file(timeline, args.output, start=args.start, end=end, export=export,
-                             progress=bar.update if bar else None)
+    bar = (
+        _ProgressBar(sys.stderr) if not (args.quiet or args.json) and sys.stderr.isatty() else None
+    )
+    summary = render_to_file(
+        timeline,
+        args.output,
+        start=args.start,
+        end=end,
+        export=export,
+        progress=bar.update if bar else None,
+    )
     if bar:
         bar.finish()
     if args.json:
         print(json.dumps({"mode": "direct", **summary.as_dict()}, indent=2))
     elif not args.quiet:
         hw = " (hardware)" if summary.hardware else ""
-        print(f"rendered {summary.frames} frames to {summary.output} in {summary.seconds:.2f}s "
-              f"({summary.fps:.1f} fps) with {summary.encoder}{hw}"
-              + (f" + {summary.audio} audio" if summary.audio else ""))
+        print(
+            f"rendered {summary.frames} frames to {summary.output} in {summary.seconds:.2f}s "
+            f"({summary.fps:.1f} fps) with {summary.encoder}{hw}"
+            + (f" + {summary.audio} audio" if summary.audio else "")
+        )
         for note in summary.warnings:
             if note not in timeline.warnings:
                 print(f"note: {note}", file=sys.stderr)
@@ -104,22 +124,35 @@ def _render(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     timeline = load(args.timeline, strict=args.strict)
     if args.json:
-        print(json.dumps({
-            "valid": True, "frames": timeline.frames, "fps": str(timeline.fps),
-            "resolution": [timeline.width, timeline.height], "duration": timeline.duration,
-            "tracks": len(timeline.tracks), "warnings": list(timeline.warnings),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "valid": True,
+                    "frames": timeline.frames,
+                    "fps": str(timeline.fps),
+                    "resolution": [timeline.width, timeline.height],
+                    "duration": timeline.duration,
+                    "tracks": len(timeline.tracks),
+                    "warnings": list(timeline.warnings),
+                },
+                indent=2,
+            )
+        )
     else:
         _warn(timeline, False)
-        print(f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
-              f"{timeline.frames} frames ({timeline.duration:.2f}s), {len(timeline.tracks)} tracks")
+        print(
+            f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
+            f"{timeline.frames} frames ({timeline.duration:.2f}s), {len(timeline.tracks)} tracks"
+        )
     return 0
 
 
 def _warn(timeline: Timeline, quiet: bool) -> None:
     if timeline.warnings and not quiet:
-        print(f"warning: {len(timeline.warnings)} issue(s) ignored: "
-              + "; ".join(timeline.warnings), file=sys.stderr)
+        print(
+            f"warning: {len(timeline.warnings)} issue(s) ignored: " + "; ".join(timeline.warnings),
+            file=sys.stderr,
+        )
 
 
 def _container_of(path: str, default: str) -> str:
@@ -127,8 +160,9 @@ def _container_of(path: str, default: str) -> str:
     if not ext:
         return default
     if ext not in ("mp4", "mov", "mkv", "webm"):
-        raise RenderError(f"output {path}: unknown container .{ext} (use .mp4, .mov, .mkv or "
-                          ".webm)")
+        raise RenderError(
+            f"output {path}: unknown container .{ext} (use .mp4, .mov, .mkv or .webm)"
+        )
     return ext
 
 
@@ -149,8 +183,10 @@ class _ProgressBar:
         fps = done / elapsed
         eta = (total - done) / fps if fps > 0 else 0.0
         filled = int(30 * done / total)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
-                          f"{fps:5.1f} fps ETA {eta:5.1f}s")
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
+            f"{fps:5.1f} fps ETA {eta:5.1f}s"
+        )
         self.stream.flush()
 
     def finish(self) -> None:

@@ -85,8 +85,10 @@ def decode_rgb(path: Path | str) -> list[np.ndarray]:
 
 def solid(color: str) -> dict[str, Any]:
     """A Generated solid-colour clip source plus its properties."""
-    return {"source": "Generated",
-            "properties": {"custom_metadata": {"generator": {"type": "color", "color": color}}}}
+    return {
+        "source": "Generated",
+        "properties": {"custom_metadata": {"generator": {"type": "color", "color": color}}},
+    }
 
 
 def project(
@@ -101,8 +103,12 @@ def project(
     timeline: dict[str, Any] = {"fps": fps, "resolution": list(size), "sample_rate": 48000}
     if duration is not None:
         timeline["duration"] = duration
-    doc: dict[str, Any] = {"version": "1", "metadata": {"name": "test"}, "timeline": timeline,
-                           "tracks": tracks}
+    doc: dict[str, Any] = {
+        "version": "1",
+        "metadata": {"name": "test"},
+        "timeline": timeline,
+        "tracks": tracks,
+    }
     doc.update(extra)
     return doc
 

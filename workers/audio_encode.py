@@ -145,11 +145,13 @@ def write_audio_file(
     bitrate: int = 192_000,
 ) -> None:
     """Encode a (2, N) mix into an audio-only file; the container comes from the suffix if None."""
-    name = container_format or os.path.splitext(os.fspath(path))[1].lstrip(".").lower()
+    name = (container_format or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
     codec = audio_codec_for(name)
     try:
         with av.open(os.fspath(path), "w", format=FORMAT_BY_CONTAINER[name]) as container:
             stream = add_audio_stream(container, codec, sample_rate, bitrate)
+            # Write the header even if no packet comes (an empty mix), so the file is valid.
+            container.start_encoding()
             for packet in encode_audio(stream, samples, sample_rate):
                 container.mux(packet)
     except (av.error.FFmpegError, OSError) as exc:

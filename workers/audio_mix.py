@@ -94,6 +94,8 @@ def _check_rates(timeline: Timeline) -> None:
         raise TimelineError(f"timeline fps must be positive, got {timeline.fps}")
     if timeline.sample_rate <= 0:
         raise TimelineError(f"timeline sample_rate must be positive, got {timeline.sample_rate}")
+    if timeline.frames < 0:
+        raise TimelineError(f"timeline frames must not be negative, got {timeline.frames}")
 
 
 @dataclass(frozen=True)
@@ -138,12 +140,14 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
     if track.kind is TrackKind.VIDEO and Path(path).suffix.lower() in STILL_IMAGE_SUFFIXES:
         return
     if not os.path.isfile(path):
-        raise AssetNotFound(f"clip {clip.id}: audio source {path!r} does not exist")
+        raise AssetNotFound(f"clip {clip.id}: audio source {path!r} is missing or not a file")
     try:
         with av.open(path) as container:
             if not container.streams.audio:
                 return  # a video without sound, or an image: silence
             stream = container.streams.audio[0]
+            if stream.codec_context is None:
+                raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
             limit = None
             if clip.source_end is not None:
                 span = Fraction(clip.source_end) - Fraction(clip.source_start)

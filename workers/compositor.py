@@ -72,7 +72,8 @@ class Compositor:
         active = [(i, tr) for i, tr in self.transitions if tr.start <= t < tr.end]
         busy = {cid for _, tr in active for cid in (tr.from_clip, tr.to_clip)}
         items: list[tuple[int, Clip | Transition]] = [
-            (i, clip) for i, clip in self.layers
+            (i, clip)
+            for i, clip in self.layers
             if clip.start <= t < clip.end and clip.id not in busy
         ]
         items.extend(active)
@@ -150,4 +151,3 @@ class Compositor:
     def _release_before(self, t: int) -> None:
         for cid in [cid for cid in self.sources if self.until[cid] <= t]:
             self.sources.pop(cid).close()
-

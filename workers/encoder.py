@@ -22,8 +22,13 @@ from workers.sources import Rgb8
 
 log = logging.getLogger(__name__)
 
-SOFTWARE = {"h264": "libx264", "hevc": "libx265", "av1": "libsvtav1", "vp9": "libvpx-vp9",
-            "ffv1": "ffv1"}
+SOFTWARE = {
+    "h264": "libx264",
+    "hevc": "libx265",
+    "av1": "libsvtav1",
+    "vp9": "libvpx-vp9",
+    "ffv1": "ffv1",
+}
 HARDWARE = {
     "h264": ("h264_nvenc", "h264_qsv", "h264_vaapi"),
     "hevc": ("hevc_nvenc", "hevc_qsv", "hevc_vaapi"),
@@ -31,12 +36,41 @@ HARDWARE = {
     "vp9": ("vp9_qsv", "vp9_vaapi"),
 }
 DEFAULT_CRF = {"h264": 23, "hevc": 28, "av1": 35, "vp9": 33}
-_SVT_PRESETS = {"ultrafast": 12, "superfast": 11, "veryfast": 10, "faster": 9, "fast": 8,
-                "medium": 6, "slow": 4, "slower": 3, "veryslow": 2, "placebo": 1}
-_VPX_SPEED = {"ultrafast": 8, "superfast": 7, "veryfast": 6, "faster": 5, "fast": 4,
-              "medium": 3, "slow": 2, "slower": 1, "veryslow": 0, "placebo": 0}
-_NVENC_PRESETS = {"ultrafast": "p1", "superfast": "p2", "veryfast": "p3", "faster": "p4",
-                  "fast": "p4", "medium": "p5", "slow": "p6", "slower": "p7", "veryslow": "p7"}
+_SVT_PRESETS = {
+    "ultrafast": 12,
+    "superfast": 11,
+    "veryfast": 10,
+    "faster": 9,
+    "fast": 8,
+    "medium": 6,
+    "slow": 4,
+    "slower": 3,
+    "veryslow": 2,
+    "placebo": 1,
+}
+_VPX_SPEED = {
+    "ultrafast": 8,
+    "superfast": 7,
+    "veryfast": 6,
+    "faster": 5,
+    "fast": 4,
+    "medium": 3,
+    "slow": 2,
+    "slower": 1,
+    "veryslow": 0,
+    "placebo": 0,
+}
+_NVENC_PRESETS = {
+    "ultrafast": "p1",
+    "superfast": "p2",
+    "veryfast": "p3",
+    "faster": "p4",
+    "fast": "p4",
+    "medium": "p5",
+    "slow": "p6",
+    "slower": "p7",
+    "veryslow": "p7",
+}
 FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
 
 
@@ -61,8 +95,9 @@ def choose_encoder(export: ExportSettings) -> EncoderChoice:
     if export.hardware_acceleration:
         for name in HARDWARE.get(export.codec, ()):
             if hardware_encoder_works(name):
-                return EncoderChoice(name, _hw_pix_fmt(name), _hw_options(name, export),
-                                     hardware=True)
+                return EncoderChoice(
+                    name, _hw_pix_fmt(name), _hw_options(name, export), hardware=True
+                )
         tried = ", ".join(HARDWARE.get(export.codec, ())) or "none exist"
         note = f"no hardware {export.codec} encoder opens here ({tried}); used software"
     name = SOFTWARE[export.codec]
@@ -91,7 +126,11 @@ def hardware_encoder_works(name: str) -> bool:
 
 
 def add_video_stream(
-    container: Any, choice: EncoderChoice, width: int, height: int, fps: Fraction,
+    container: Any,
+    choice: EncoderChoice,
+    width: int,
+    height: int,
+    fps: Fraction,
     export: ExportSettings,
 ) -> Any:
     """Add a configured video stream for this encoder to an output container."""
@@ -127,8 +166,9 @@ def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
 
 def _lossless(export: ExportSettings) -> EncoderChoice:
     if export.container == "mp4":
-        return EncoderChoice("libx264rgb", "rgb24", {"qp": "0", "preset": "ultrafast"},
-                             lossless=True)
+        return EncoderChoice(
+            "libx264rgb", "rgb24", {"qp": "0", "preset": "ultrafast"}, lossless=True
+        )
     return EncoderChoice("ffv1", "bgr0", {"level": "3", "slicecrc": "1"}, lossless=True)
 
 
@@ -154,8 +194,7 @@ def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
     elif name == "libsvtav1":
         opts["preset"] = str(_SVT_PRESETS.get(preset, preset if preset.isdigit() else 8))
     elif name == "libvpx-vp9":
-        opts.update({"deadline": "good", "cpu-used": str(_VPX_SPEED.get(preset, 4)),
-                     "row-mt": "1"})
+        opts.update({"deadline": "good", "cpu-used": str(_VPX_SPEED.get(preset, 4)), "row-mt": "1"})
         if not export.bitrate:
             opts["b"] = "0"
     return opts

@@ -66,16 +66,22 @@ def _resize(picture: Picture, out_w: int, out_h: int) -> Picture:
     return _split(np.asarray(rgba))
 
 
-def _rotate(picture: Picture, degrees: float, pivot_x: float, pivot_y: float
-            ) -> tuple[Picture, int, int]:
+def _rotate(
+    picture: Picture, degrees: float, pivot_x: float, pivot_y: float
+) -> tuple[Picture, int, int]:
     """Rotate clockwise about a pivot; return the bounding-box image and its offset."""
     h, w = picture.rgb.shape[:2]
     theta = math.radians(degrees)
     cos, sin = math.cos(theta), math.sin(theta)
     corners = [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h)]
     # Clockwise on screen (y down) is the standard rotation matrix in these coordinates.
-    moved = [(pivot_x + cos * (x - pivot_x) - sin * (y - pivot_y),
-              pivot_y + sin * (x - pivot_x) + cos * (y - pivot_y)) for x, y in corners]
+    moved = [
+        (
+            pivot_x + cos * (x - pivot_x) - sin * (y - pivot_y),
+            pivot_y + sin * (x - pivot_x) + cos * (y - pivot_y),
+        )
+        for x, y in corners
+    ]
     min_x = math.floor(min(p[0] for p in moved))
     min_y = math.floor(min(p[1] for p in moved))
     out_w = math.ceil(max(p[0] for p in moved)) - min_x
@@ -83,8 +89,7 @@ def _rotate(picture: Picture, degrees: float, pivot_x: float, pivot_y: float
     # Inverse map: output pixel (u, v) -> source (x, y), as Pillow's AFFINE expects.
     c = min_x - pivot_x
     f = min_y - pivot_y
-    data = (cos, sin, cos * c + sin * f + pivot_x,
-            -sin, cos, -sin * c + cos * f + pivot_y)
+    data = (cos, sin, cos * c + sin * f + pivot_x, -sin, cos, -sin * c + cos * f + pivot_y)
     img = Image.fromarray(_rgba(picture)).transform(
         (out_w, out_h), Image.Transform.AFFINE, data, resample=_RESAMPLE, fillcolor=(0, 0, 0, 0)
     )

@@ -52,8 +52,10 @@ class RenderSummary:
 def check_range(timeline: Timeline, start: int, end: int) -> None:
     """Raise RenderError unless [start, end) is a non-empty range inside the timeline."""
     if not 0 <= start < end <= timeline.frames:
-        raise RenderError(f"frame range [{start}, {end}) is not inside the timeline's "
-                          f"[0, {timeline.frames}) frames")
+        raise RenderError(
+            f"frame range [{start}, {end}) is not inside the timeline's "
+            f"[0, {timeline.frames}) frames"
+        )
 
 
 def render_to_file(
@@ -80,15 +82,17 @@ def render_to_file(
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise RenderError(f"output directory does not exist: {directory}")
-    fd, partial = tempfile.mkstemp(prefix=".partial-", suffix="-" + os.path.basename(output),
-                                   dir=directory)
+    fd, partial = tempfile.mkstemp(
+        prefix=".partial-", suffix="-" + os.path.basename(output), dir=directory
+    )
     os.close(fd)
     began = time.perf_counter()
     try:
         compositor.open_range(start, end)
         samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
-        audio_codec = _write(timeline, partial, compositor, choice, export, start, end, samples,
-                             progress, cancelled)
+        audio_codec = _write(
+            timeline, partial, compositor, choice, export, start, end, samples, progress, cancelled
+        )
         os.replace(partial, output)
     except BaseException:
         if os.path.exists(partial):
@@ -98,16 +102,28 @@ def render_to_file(
         compositor.close()
     seconds = time.perf_counter() - began
     return RenderSummary(
-        output=output, frames=end - start, seconds=round(seconds, 3),
+        output=output,
+        frames=end - start,
+        seconds=round(seconds, 3),
         fps=round((end - start) / seconds, 2) if seconds > 0 else 0.0,
-        encoder=choice.name, hardware=choice.hardware, audio=audio_codec,
-        bytes=os.path.getsize(output), warnings=warnings,
+        encoder=choice.name,
+        hardware=choice.hardware,
+        audio=audio_codec,
+        bytes=os.path.getsize(output),
+        warnings=warnings,
     )
 
 
 def _write(
-    timeline: Timeline, path: str, compositor: Compositor, choice: EncoderChoice,
-    export: ExportSettings, start: int, end: int, samples: Any, progress: Progress | None,
+    timeline: Timeline,
+    path: str,
+    compositor: Compositor,
+    choice: EncoderChoice,
+    export: ExportSettings,
+    start: int,
+    end: int,
+    samples: Any,
+    progress: Progress | None,
     cancelled: Cancelled | None,
 ) -> str | None:
     fps = timeline.fps
@@ -123,8 +139,9 @@ def _write(
             audio_codec = audio_codec_for(export.container)
             first = round(Fraction(start) / fps * timeline.sample_rate)
             last = round(Fraction(end) / fps * timeline.sample_rate)
-            stream = add_audio_stream(container, audio_codec, timeline.sample_rate,
-                                      export.audio_bitrate)
+            stream = add_audio_stream(
+                container, audio_codec, timeline.sample_rate, export.audio_bitrate
+            )
             packets = encode_audio(stream, samples[:, first:last], timeline.sample_rate)
         pending = _Interleaver(container, packets)
         try:

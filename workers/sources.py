@@ -45,21 +45,23 @@ class StillSource:
 
     def __init__(self, path: str, clip_id: str) -> None:
         try:
-            with Image.open(path) as img:
-                img.load()
-                img = ImageOps.exif_transpose(img)
+            with Image.open(path) as opened:
+                opened.load()
+                img = ImageOps.exif_transpose(opened)
                 if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
                     rgba = np.asarray(img.convert("RGBA"))
                     alpha = np.ascontiguousarray(rgba[:, :, 3])
-                    self.picture = Picture(np.ascontiguousarray(rgba[:, :, :3]),
-                                           None if alpha.min() == 255 else alpha)
+                    self.picture = Picture(
+                        np.ascontiguousarray(rgba[:, :, :3]), None if alpha.min() == 255 else alpha
+                    )
                 else:
                     self.picture = Picture(np.asarray(img.convert("RGB")))
         except FileNotFoundError:
             raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise DecodeError(f"clip {clip_id!r}: image is too large (over "
-                              f"{MAX_SOURCE_PIXELS} pixels): {path}") from None
+            raise DecodeError(
+                f"clip {clip_id!r}: image is too large (over {MAX_SOURCE_PIXELS} pixels): {path}"
+            ) from None
         except (OSError, ValueError, SyntaxError) as exc:
             raise DecodeError(f"clip {clip_id!r}: cannot decode image {path}: {exc}") from None
 
@@ -87,8 +89,10 @@ class VideoSource:
             self.stream.thread_type = "AUTO"
             ctx = self.stream.codec_context
             if (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
-                raise DecodeError(f"clip {clip_id!r}: video frames are too large "
-                                  f"({ctx.width}x{ctx.height}): {path}")
+                raise DecodeError(
+                    f"clip {clip_id!r}: video frames are too large "
+                    f"({ctx.width}x{ctx.height}): {path}"
+                )
             self.pts, self.keyframes = self._index()
         except av.error.FileNotFoundError:
             self.close()
@@ -146,9 +150,14 @@ class VideoSource:
     def _decode(self, wanted: int) -> Picture:
         key = self.keyframes[max(bisect.bisect_right(self.keyframes, wanted) - 1, 0)]
         ahead = bisect.bisect_left(self.pts, wanted) - bisect.bisect_left(
-            self.pts, self._last_pts if self._last_pts is not None else -(2**62))
-        if (self._frames is None or self._last_pts is None or self._last_pts >= wanted
-                or (key > self._last_pts and ahead > FORWARD_DECODE_LIMIT)):
+            self.pts, self._last_pts if self._last_pts is not None else -(2**62)
+        )
+        if (
+            self._frames is None
+            or self._last_pts is None
+            or self._last_pts >= wanted
+            or (key > self._last_pts and ahead > FORWARD_DECODE_LIMIT)
+        ):
             self._seek(key)
         assert self._frames is not None
         try:
@@ -162,18 +171,22 @@ class VideoSource:
                     break
         except av.error.FFmpegError as exc:
             self._frames = None
-            raise DecodeError(f"clip {self.clip_id!r}: corrupt video in {self.path}: "
-                              f"{_reason(exc)}") from None
+            raise DecodeError(
+                f"clip {self.clip_id!r}: corrupt video in {self.path}: {_reason(exc)}"
+            ) from None
         self._frames = None
-        raise DecodeError(f"clip {self.clip_id!r}: frame at {float(wanted * self.time_base):.3f}s "
-                          f"cannot be decoded from {self.path}")
+        raise DecodeError(
+            f"clip {self.clip_id!r}: frame at {float(wanted * self.time_base):.3f}s "
+            f"cannot be decoded from {self.path}"
+        )
 
     def _seek(self, key: int) -> None:
         try:
             self.container.seek(key, stream=self.stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:
-            raise DecodeError(f"clip {self.clip_id!r}: cannot seek in {self.path}: "
-                              f"{_reason(exc)}") from None
+            raise DecodeError(
+                f"clip {self.clip_id!r}: cannot seek in {self.path}: {_reason(exc)}"
+            ) from None
         self._frames = self.container.decode(self.stream)
         self._last_pts = None
 
@@ -243,8 +256,18 @@ def _pattern(name: str, width: int, height: int) -> Rgb8:
         img[:, x % step == 0] = 255
         img[y % step == 0, :] = 255
         return img
-    bars = np.array([[192, 192, 192], [192, 192, 0], [0, 192, 192], [0, 192, 0],
-                     [192, 0, 192], [192, 0, 0], [0, 0, 192]], dtype=np.uint8)
+    bars = np.array(
+        [
+            [192, 192, 192],
+            [192, 192, 0],
+            [0, 192, 192],
+            [0, 192, 0],
+            [192, 0, 192],
+            [192, 0, 0],
+            [0, 0, 192],
+        ],
+        dtype=np.uint8,
+    )
     columns = bars[np.minimum(x * 7 // width, 6)]
     return np.ascontiguousarray(np.broadcast_to(columns[None, :, :], (height, width, 3)))
 

@@ -54,15 +54,30 @@ def test_times_become_nearest_frames_at_ntsc_rate() -> None:
 def test_lenient_variants_are_accepted(tmp_path: Path) -> None:
     media = tmp_path / "m.mp4"
     media.write_bytes(b"")
-    doc = project([
-        {"id": "t", "track_type": "video", "clips": [
-            {"id": "c", "start_time": 0, "end_time": 1, "source_path": "m.mp4"},
-        ]},
-        {"id": "s", "track_type": "SUBTITLE", "clips": [
-            {"id": "st", "start_time": 0, "end_time": 1,
-             "properties": {"custom_metadata": {"text": "hi"}}},
-        ]},
-    ], size=(640, 360))
+    doc = project(
+        [
+            {
+                "id": "t",
+                "track_type": "video",
+                "clips": [
+                    {"id": "c", "start_time": 0, "end_time": 1, "source_path": "m.mp4"},
+                ],
+            },
+            {
+                "id": "s",
+                "track_type": "SUBTITLE",
+                "clips": [
+                    {
+                        "id": "st",
+                        "start_time": 0,
+                        "end_time": 1,
+                        "properties": {"custom_metadata": {"text": "hi"}},
+                    },
+                ],
+            },
+        ],
+        size=(640, 360),
+    )
     doc["timeline"]["resolution"] = {"width": 640, "height": 360}
     tl = load_project(doc, str(tmp_path))
     assert tl.tracks[0].kind is TrackKind.VIDEO
@@ -73,8 +88,9 @@ def test_lenient_variants_are_accepted(tmp_path: Path) -> None:
 
 def test_generated_sources_and_effects_by_id() -> None:
     doc = project([video_track("v", [clip("a", 0, 1, effects=["fx1"], filters=["f1"])])])
-    doc["effects"] = [{"id": "fx1", "effect_type": "Gaussian_Blur", "params": {"radius": 3},
-                       "start_time": 0.5}]
+    doc["effects"] = [
+        {"id": "fx1", "effect_type": "Gaussian_Blur", "params": {"radius": 3}, "start_time": 0.5}
+    ]
     doc["filters"] = [{"id": "f1", "filter_type": "Sepia"}]
     a = load_project(doc, ".").clip("a")
     assert isinstance(a.source, GeneratedSource)
@@ -84,8 +100,10 @@ def test_generated_sources_and_effects_by_id() -> None:
 
 def test_unknown_effects_warn_once_and_fail_in_strict_mode() -> None:
     doc = project([video_track("v", [clip("a", 0, 1, effects=["x", "y"])])])
-    doc["effects"] = [{"id": "x", "effect_type": "Kaleidoscope"},
-                      {"id": "y", "effect_type": "Glitch"}]
+    doc["effects"] = [
+        {"id": "x", "effect_type": "Kaleidoscope"},
+        {"id": "y", "effect_type": "Glitch"},
+    ]
     tl = load_project(doc, ".")
     assert len(tl.warnings) == 2
     assert "Kaleidoscope" in tl.warnings[0] and "Glitch" in tl.warnings[1]
@@ -95,13 +113,22 @@ def test_unknown_effects_warn_once_and_fail_in_strict_mode() -> None:
 
 def test_transition_on_a_cut_is_centred_and_overlap_defines_the_window() -> None:
     doc = project([video_track("v", [clip("a", 0, 1), clip("b", 1, 2)])])
-    doc["transitions"] = [{"id": "t", "transition_type": "Wipe", "direction": "left",
-                           "from_clip_id": "a", "to_clip_id": "b", "duration": {"value": 0.5}}]
+    doc["transitions"] = [
+        {
+            "id": "t",
+            "transition_type": "Wipe",
+            "direction": "left",
+            "from_clip_id": "a",
+            "to_clip_id": "b",
+            "duration": {"value": 0.5},
+        }
+    ]
     tr = load_project(doc, ".").transitions[0]
     assert (tr.kind, tr.start, tr.end) == ("wipe_left", 23, 38)
     overlap = project([video_track("v", [clip("a", 0, 1.5), clip("b", 1, 2)])])
-    overlap["transitions"] = [{"id": "t", "transition_type": "dissolve",
-                               "from_clip_id": "a", "to_clip_id": "b"}]
+    overlap["transitions"] = [
+        {"id": "t", "transition_type": "dissolve", "from_clip_id": "a", "to_clip_id": "b"}
+    ]
     tr = load_project(overlap, ".").transitions[0]
     assert (tr.start, tr.end) == (30, 45)
 
@@ -119,6 +146,7 @@ def _set(path: str, value: Any) -> Any:
         for key in keys[:-1]:
             target = target[int(key)] if key.isdigit() else target[key]
         target[keys[-1]] = value
+
     return apply
 
 
@@ -145,10 +173,14 @@ CLIP = "tracks.0.clips.0"
         (_set(f"{CLIP}.end_time", 1.5), "clips 'a' and 'b' overlap by 15 frames"),
         (_set("tracks.0.track_type", "Hologram"), "track 'v1': track_type 'Hologram'"),
         (_set("settings", {"export": {"codec": "prores"}}), "codec 'prores'"),
-        (_set("settings", {"export": {"format": "webm", "codec": "h264"}}),
-         "codec h264 cannot be stored in webm"),
-        (_set("transitions", [{"id": "t", "from_clip_id": "a", "to_clip_id": "zz"}]),
-         "transition 't': refers to unknown clip(s) 'zz'"),
+        (
+            _set("settings", {"export": {"format": "webm", "codec": "h264"}}),
+            "codec h264 cannot be stored in webm",
+        ),
+        (
+            _set("transitions", [{"id": "t", "from_clip_id": "a", "to_clip_id": "zz"}]),
+            "transition 't': refers to unknown clip(s) 'zz'",
+        ),
     ],
 )
 def test_bad_input_names_the_problem(mutate: Any, message: str | None) -> None:

@@ -19,15 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args], capture_output=True, text=True,
-        timeout=120, env=env, cwd=cwd,
+        [sys.executable, "-m", "orchestrator", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd,
     )
 
 
 def small(tmp: Path, **extra: Any) -> Path:
-    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.5,
-                                       **solid("#ff8800")}])],
-                  settings={"export": {"preset": "ultrafast"}}, **extra)
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.5, **solid("#ff8800")}])],
+        settings={"export": {"preset": "ultrafast"}},
+        **extra,
+    )
     return write_project(tmp / "p.json", doc)
 
 
@@ -58,27 +64,79 @@ def test_validate_reports_ok_and_warnings(tmp_path: Path) -> None:
 def corrupt_media(tmp: Path) -> Path:
     bad = tmp / "corrupt.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3000))
-    return write_project(tmp / "p.json", project([video_track("v", [
-        {"id": "broken", "start_time": 0, "end_time": 1, "source": {"File": "corrupt.mp4"}}])]))
+    return write_project(
+        tmp / "p.json",
+        project(
+            [
+                video_track(
+                    "v",
+                    [
+                        {
+                            "id": "broken",
+                            "start_time": 0,
+                            "end_time": 1,
+                            "source": {"File": "corrupt.mp4"},
+                        }
+                    ],
+                )
+            ]
+        ),
+    )
 
 
 def truncated_media(tmp: Path) -> Path:
     good = make_video(tmp / "good.mp4", frames=30)
     data = good.read_bytes()
     (tmp / "cut.mp4").write_bytes(data[: len(data) // 3])
-    return write_project(tmp / "p.json", project([video_track("v", [
-        {"id": "cut", "start_time": 0, "end_time": 1, "source": {"File": "cut.mp4"}}])]))
+    return write_project(
+        tmp / "p.json",
+        project(
+            [
+                video_track(
+                    "v",
+                    [{"id": "cut", "start_time": 0, "end_time": 1, "source": {"File": "cut.mp4"}}],
+                )
+            ]
+        ),
+    )
 
 
 def missing_media(tmp: Path) -> Path:
-    return write_project(tmp / "p.json", project([video_track("v", [
-        {"id": "gone", "start_time": 0, "end_time": 1, "source": {"File": "gone.mov"}}])]))
+    return write_project(
+        tmp / "p.json",
+        project(
+            [
+                video_track(
+                    "v",
+                    [
+                        {
+                            "id": "gone",
+                            "start_time": 0,
+                            "end_time": 1,
+                            "source": {"File": "gone.mov"},
+                        }
+                    ],
+                )
+            ]
+        ),
+    )
 
 
 def overlapping(tmp: Path) -> Path:
-    return write_project(tmp / "p.json", project([video_track("v", [
-        {"id": "a", "start_time": 0, "end_time": 1, **solid("#fff")},
-        {"id": "b", "start_time": 0.5, "end_time": 1.5, **solid("#000000")}])]))
+    return write_project(
+        tmp / "p.json",
+        project(
+            [
+                video_track(
+                    "v",
+                    [
+                        {"id": "a", "start_time": 0, "end_time": 1, **solid("#fff")},
+                        {"id": "b", "start_time": 0.5, "end_time": 1.5, **solid("#000000")},
+                    ],
+                )
+            ]
+        ),
+    )
 
 
 def absurd(tmp: Path) -> Path:
@@ -93,8 +151,17 @@ def not_json(tmp: Path) -> Path:
 
 def not_a_picture(tmp: Path) -> Path:
     (tmp / "fake.png").write_text("this is not a png")
-    return write_project(tmp / "p.json", project([video_track("v", [
-        {"id": "img", "start_time": 0, "end_time": 1, "source": {"File": "fake.png"}}])]))
+    return write_project(
+        tmp / "p.json",
+        project(
+            [
+                video_track(
+                    "v",
+                    [{"id": "img", "start_time": 0, "end_time": 1, "source": {"File": "fake.png"}}],
+                )
+            ]
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -109,8 +176,7 @@ def not_a_picture(tmp: Path) -> Path:
         (not_a_picture, "clip 'img': cannot decode image"),
     ],
 )
-def test_bad_input_one_line_no_traceback_no_output(tmp_path: Path, make: Any,
-                                                   message: str) -> None:
+def test_bad_input_one_line_no_traceback_no_output(tmp_path: Path, make: Any, message: str) -> None:
     project_path = make(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()

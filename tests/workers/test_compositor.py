@@ -24,14 +24,14 @@ def render(doc: dict[str, Any], frames: list[int], base: Path | str = ".") -> li
         comp.close()
 
 
-def clip(cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
-         ) -> dict[str, Any]:
+def clip(
+    cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
+) -> dict[str, Any]:
     return {"id": cid, "start_time": start, "end_time": end, **solid(color), **extra}
 
 
 def file_clip(cid: str, path: Path, start: float, end: float, **extra: Any) -> dict[str, Any]:
-    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)},
-            **extra}
+    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)}, **extra}
 
 
 def centre(img: np.ndarray) -> np.ndarray:
@@ -46,19 +46,24 @@ def frame_index(img: np.ndarray) -> int:
 
 
 def test_half_transparent_red_over_blue_blends() -> None:
-    doc = project([
-        video_track("bg", [clip("blue", 0, 1, "#0000ff")]),
-        video_track("fg", [clip("red", 0, 1, "#ff0000", opacity=0.5)]),
-    ])
+    doc = project(
+        [
+            video_track("bg", [clip("blue", 0, 1, "#0000ff")]),
+            video_track("fg", [clip("red", 0, 1, "#ff0000", opacity=0.5)]),
+        ]
+    )
     (img,) = render(doc, [0])
     assert np.abs(centre(img) - [128, 0, 128]).max() <= 1
 
 
 def test_later_tracks_draw_on_top_and_gaps_are_black() -> None:
-    doc = project([
-        video_track("bg", [clip("blue", 0, 1, "#0000ff")]),
-        video_track("fg", [clip("red", 0, 0.5, "#ff0000")]),
-    ], duration=2)
+    doc = project(
+        [
+            video_track("bg", [clip("blue", 0, 1, "#0000ff")]),
+            video_track("fg", [clip("red", 0, 0.5, "#ff0000")]),
+        ],
+        duration=2,
+    )
     top, bottom_only, empty = render(doc, [0, 20, 45])
     assert list(centre(top)) == [255, 0, 0]
     assert list(centre(bottom_only)) == [0, 0, 255]
@@ -67,14 +72,20 @@ def test_later_tracks_draw_on_top_and_gaps_are_black() -> None:
 
 @pytest.mark.parametrize(
     ("speed", "source_start", "expected"),
-    [(1.0, 0.0, [0, 1, 5, 9]), (2.0, 0.0, [0, 2, 10, 18]), (0.5, 0.0, [0, 0, 2, 4]),
-     (1.0, 0.5, [15, 16, 20, 24])],
+    [
+        (1.0, 0.0, [0, 1, 5, 9]),
+        (2.0, 0.0, [0, 2, 10, 18]),
+        (0.5, 0.0, [0, 0, 2, 4]),
+        (1.0, 0.5, [15, 16, 20, 24]),
+    ],
 )
-def test_video_frames_are_exact(tmp_path: Path, speed: float, source_start: float,
-                                expected: list[int]) -> None:
+def test_video_frames_are_exact(
+    tmp_path: Path, speed: float, source_start: float, expected: list[int]
+) -> None:
     src = make_video(tmp_path / "src.mp4", frames=60, gop=7)
-    doc = project([video_track("v", [file_clip("c", src, 0, 1, speed=speed,
-                                               source_start=source_start)])])
+    doc = project(
+        [video_track("v", [file_clip("c", src, 0, 1, speed=speed, source_start=source_start)])]
+    )
     frames = render(doc, [0, 1, 5, 9])
     assert [frame_index(f) for f in frames] == expected
 
@@ -110,10 +121,12 @@ def test_rotation_metadata_is_applied(tmp_path: Path) -> None:
 def test_still_images_with_alpha(tmp_path: Path) -> None:
     png = make_image(tmp_path / "half.png", (32, 18), (0, 255, 0, 128))
     jpg = make_image(tmp_path / "red.jpg", (32, 18), (255, 0, 0, 255))
-    doc = project([
-        video_track("bg", [file_clip("j", jpg, 0, 1)]),
-        video_track("fg", [file_clip("p", png, 0, 1)]),
-    ])
+    doc = project(
+        [
+            video_track("bg", [file_clip("j", jpg, 0, 1)]),
+            video_track("fg", [file_clip("p", png, 0, 1)]),
+        ]
+    )
     (img,) = render(doc, [0])
     r, g, b = centre(img)
     assert abs(r - 127) <= 3 and abs(g - 128) <= 3 and b <= 3
@@ -121,24 +134,71 @@ def test_still_images_with_alpha(tmp_path: Path) -> None:
 
 def test_transform_scale_position_and_anchor() -> None:
     # Half-size white clip moved 40 px right: covers x in [120, 280), y in [45, 135).
-    doc = project([video_track("v", [clip("c", 0, 1, "#ffffff", transform={
-        "scale_x": 0.5, "scale_y": 0.5, "position_x": 40, "position_y": 0})])])
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    clip(
+                        "c",
+                        0,
+                        1,
+                        "#ffffff",
+                        transform={
+                            "scale_x": 0.5,
+                            "scale_y": 0.5,
+                            "position_x": 40,
+                            "position_y": 0,
+                        },
+                    )
+                ],
+            )
+        ]
+    )
     (img,) = render(doc, [0])
     cols = np.where(img[90, :, 0] > 128)[0]
     rows = np.where(img[:, 200, 0] > 128)[0]
     assert (cols[0], cols[-1]) == (120, 279)
     assert (rows[0], rows[-1]) == (45, 134)
     # Anchor at the top-left corner: scaling keeps that corner where it was.
-    doc = project([video_track("v", [clip("c", 0, 1, "#ffffff", transform={
-        "scale_x": 0.5, "scale_y": 0.5, "anchor_x": 0, "anchor_y": 0})])])
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    clip(
+                        "c",
+                        0,
+                        1,
+                        "#ffffff",
+                        transform={"scale_x": 0.5, "scale_y": 0.5, "anchor_x": 0, "anchor_y": 0},
+                    )
+                ],
+            )
+        ]
+    )
     (img,) = render(doc, [0])
     assert img[0, 0, 0] == 255 and img[89, 159, 0] == 255 and img[91, 161, 0] == 0
 
 
 def test_rotation_turns_the_clip_about_its_anchor() -> None:
     # A wide thin bar rotated 90 degrees becomes a tall thin bar through the centre.
-    doc = project([video_track("v", [clip("c", 0, 1, "#ffffff", transform={
-        "scale_x": 0.5, "scale_y": 0.1, "rotation": 90})])])
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    clip(
+                        "c",
+                        0,
+                        1,
+                        "#ffffff",
+                        transform={"scale_x": 0.5, "scale_y": 0.1, "rotation": 90},
+                    )
+                ],
+            )
+        ]
+    )
     (img,) = render(doc, [0])
     rows = np.where(img[:, 160, 0] > 128)[0]
     cols = np.where(img[90, :, 0] > 128)[0]
@@ -148,9 +208,18 @@ def test_rotation_turns_the_clip_about_its_anchor() -> None:
 
 def test_crop_removes_source_pixels(tmp_path: Path) -> None:
     src = make_video(tmp_path / "src.mp4", frames=3, size=(160, 90))
-    doc = project([video_track("v", [file_clip("c", src, 0, 0.1,
-                                               crop={"left": 80, "top": 0, "right": 0,
-                                                     "bottom": 45})])])
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    file_clip(
+                        "c", src, 0, 0.1, crop={"left": 80, "top": 0, "right": 0, "bottom": 45}
+                    )
+                ],
+            )
+        ]
+    )
     (img,) = render(doc, [0])
     # 80x45 remains (16:9), fitted to the whole canvas: the marker bar at x=0 is cropped away.
     assert img[:40, :].max() < 200
@@ -158,9 +227,15 @@ def test_crop_removes_source_pixels(tmp_path: Path) -> None:
 
 def test_color_correction_and_effect_windows() -> None:
     effects = [{"id": "inv", "effect_type": "Invert", "start_time": 0.5, "end_time": 0.6}]
-    doc = project([video_track("v", [clip("c", 0, 1, "#808080", effects=["inv"],
-                                          color_correction={"brightness": 0.2})])],
-                  effects=effects)
+    doc = project(
+        [
+            video_track(
+                "v",
+                [clip("c", 0, 1, "#808080", effects=["inv"], color_correction={"brightness": 0.2})],
+            )
+        ],
+        effects=effects,
+    )
     before, inside, after = render(doc, [10, 16, 20])
     assert centre(before)[0] == pytest.approx(128 + 51, abs=2)
     assert centre(inside)[0] == pytest.approx(255 - 179, abs=2)
@@ -173,12 +248,19 @@ def test_color_correction_and_effect_windows() -> None:
 )
 def test_transitions_show_both_clips(kind: str, direction: str | None) -> None:
     # Red then blue with a 31-frame transition centred on the cut at frame 30: frames 15..45.
-    tr: dict[str, Any] = {"id": "t", "transition_type": kind, "from_clip_id": "a",
-                          "to_clip_id": "b", "duration": 31 / 30}
+    tr: dict[str, Any] = {
+        "id": "t",
+        "transition_type": kind,
+        "from_clip_id": "a",
+        "to_clip_id": "b",
+        "duration": 31 / 30,
+    }
     if direction:
         tr["direction"] = direction
-    doc = project([video_track("v", [clip("a", 0, 1, "#ff0000"), clip("b", 1, 2, "#0000ff")])],
-                  transitions=[tr])
+    doc = project(
+        [video_track("v", [clip("a", 0, 1, "#ff0000"), clip("b", 1, 2, "#0000ff")])],
+        transitions=[tr],
+    )
     before, mid, after = render(doc, [14, 30, 46])
     assert list(centre(before)) == [255, 0, 0] and list(centre(after)) == [0, 0, 255]
     if kind == "Dissolve":
@@ -193,9 +275,18 @@ def test_transitions_show_both_clips(kind: str, direction: str | None) -> None:
 
 
 def test_subtitle_changes_pixels_only_inside_its_window() -> None:
-    doc = project([video_track("v", [clip("c", 0, 2, "#000000")])],
-                  subtitles=[{"id": "s", "text": "Hello", "start_time": 0.5, "end_time": 1.0,
-                              "style": {"font_size": 40, "color": "#ffffff"}}])
+    doc = project(
+        [video_track("v", [clip("c", 0, 2, "#000000")])],
+        subtitles=[
+            {
+                "id": "s",
+                "text": "Hello",
+                "start_time": 0.5,
+                "end_time": 1.0,
+                "style": {"font_size": 40, "color": "#ffffff"},
+            }
+        ],
+    )
     before, inside, last, after = render(doc, [14, 15, 29, 30])
     assert not before.any() and not after.any()
     assert inside.any() and np.array_equal(inside, last)

@@ -23,88 +23,193 @@ from workers.render import render_to_file
 FPS = 30
 
 
-def clip(cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
-         ) -> dict[str, Any]:
+def clip(
+    cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
+) -> dict[str, Any]:
     return {"id": cid, "start_time": start, "end_time": end, **solid(color), **extra}
 
 
 def file_clip(cid: str, path: Path, start: float, end: float, **extra: Any) -> dict[str, Any]:
-    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)},
-            **extra}
+    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)}, **extra}
 
 
 def video_speed(tmp: Path) -> dict[str, Any]:
     src = make_video(tmp / "a.mp4", frames=90, gop=12)
     other = make_video(tmp / "b.mkv", frames=40, fps=24, pix_fmt="yuv422p", size=(128, 96))
-    return project([video_track("v", [
-        file_clip("slow", src, 0, 0.5, speed=0.5, source_start=0.3),
-        file_clip("fast", src, 0.5, 1.0, speed=2.0),
-        file_clip("x24", other, 1.0, 1.6),
-    ])])
+    return project(
+        [
+            video_track(
+                "v",
+                [
+                    file_clip("slow", src, 0, 0.5, speed=0.5, source_start=0.3),
+                    file_clip("fast", src, 0.5, 1.0, speed=2.0),
+                    file_clip("x24", other, 1.0, 1.6),
+                ],
+            )
+        ]
+    )
 
 
 def images_and_generated(tmp: Path) -> dict[str, Any]:
     png = make_image(tmp / "a.png", (64, 36), (0, 255, 0, 100))
     jpg = make_image(tmp / "b.jpg", (80, 60), (200, 10, 10, 255))
-    pattern = {"source": "Generated", "properties": {"custom_metadata": {
-        "generator": {"type": "pattern", "pattern": "bars"}}}}
-    return project([
-        video_track("bg", [{"id": "bars", "start_time": 0, "end_time": 1, **pattern},
-                           file_clip("jpg", jpg, 1, 1.5)]),
-        video_track("fg", [file_clip("png", png, 0.2, 1.2)]),
-    ])
+    pattern = {
+        "source": "Generated",
+        "properties": {"custom_metadata": {"generator": {"type": "pattern", "pattern": "bars"}}},
+    }
+    return project(
+        [
+            video_track(
+                "bg",
+                [
+                    {"id": "bars", "start_time": 0, "end_time": 1, **pattern},
+                    file_clip("jpg", jpg, 1, 1.5),
+                ],
+            ),
+            video_track("fg", [file_clip("png", png, 0.2, 1.2)]),
+        ]
+    )
 
 
 def geometry_and_color(tmp: Path) -> dict[str, Any]:
     src = make_video(tmp / "a.mp4", frames=60, gop=9)
-    return project([
-        video_track("bg", [clip("grey", 0, 1.5, "#336699")]),
-        video_track("fg", [file_clip("v", src, 0, 1.5, opacity=0.7,
-            transform={"scale_x": 0.6, "scale_y": 0.5, "position_x": -20, "position_y": 10,
-                       "rotation": 17, "anchor_x": 0.3, "anchor_y": 0.6},
-            crop={"left": 10, "top": 5, "right": 20, "bottom": 0},
-            color_correction={"brightness": 0.1, "contrast": 1.3, "saturation": 0.5,
-                              "hue": 30, "gamma": 1.2})]),
-    ])
+    return project(
+        [
+            video_track("bg", [clip("grey", 0, 1.5, "#336699")]),
+            video_track(
+                "fg",
+                [
+                    file_clip(
+                        "v",
+                        src,
+                        0,
+                        1.5,
+                        opacity=0.7,
+                        transform={
+                            "scale_x": 0.6,
+                            "scale_y": 0.5,
+                            "position_x": -20,
+                            "position_y": 10,
+                            "rotation": 17,
+                            "anchor_x": 0.3,
+                            "anchor_y": 0.6,
+                        },
+                        crop={"left": 10, "top": 5, "right": 20, "bottom": 0},
+                        color_correction={
+                            "brightness": 0.1,
+                            "contrast": 1.3,
+                            "saturation": 0.5,
+                            "hue": 30,
+                            "gamma": 1.2,
+                        },
+                    )
+                ],
+            ),
+        ]
+    )
 
 
 def effects(tmp: Path) -> dict[str, Any]:
-    kinds = ["Blur", "Brightness", "Contrast", "Saturation", "HueRotate", "Grayscale", "Sepia",
-             "Invert", "Vignette", "Sharpen", "FilmGrain"]
-    specs = [{"id": f"e{i}", "effect_type": k, "start_time": i * 0.1, "end_time": i * 0.1 + 0.3}
-             for i, k in enumerate(kinds)]
+    kinds = [
+        "Blur",
+        "Brightness",
+        "Contrast",
+        "Saturation",
+        "HueRotate",
+        "Grayscale",
+        "Sepia",
+        "Invert",
+        "Vignette",
+        "Sharpen",
+        "FilmGrain",
+    ]
+    specs = [
+        {"id": f"e{i}", "effect_type": k, "start_time": i * 0.1, "end_time": i * 0.1 + 0.3}
+        for i, k in enumerate(kinds)
+    ]
     specs.append({"id": "grain", "effect_type": "FilmGrain", "params": {"amount": 0.2}})
-    pattern = {"source": "Generated", "properties": {"custom_metadata": {
-        "generator": {"type": "pattern", "pattern": "checker"}}}}
-    return project([video_track("v", [{"id": "p", "start_time": 0, "end_time": 1.5,
-                                       "effects": [s["id"] for s in specs], **pattern}])],
-                   effects=specs)
+    pattern = {
+        "source": "Generated",
+        "properties": {"custom_metadata": {"generator": {"type": "pattern", "pattern": "checker"}}},
+    }
+    return project(
+        [
+            video_track(
+                "v",
+                [
+                    {
+                        "id": "p",
+                        "start_time": 0,
+                        "end_time": 1.5,
+                        "effects": [s["id"] for s in specs],
+                        **pattern,
+                    }
+                ],
+            )
+        ],
+        effects=specs,
+    )
 
 
 def transitions(tmp: Path) -> dict[str, Any]:
-    kinds = [("Dissolve", None), ("FadeThroughBlack", None), ("Wipe", "left"), ("Wipe", "up"),
-             ("Slide", "right"), ("Slide", "down"), ("Wipe", "down")]
-    colors = ["#ff0000", "#00ff00", "#0000ff", "#ffff00", "#00ffff", "#ff00ff", "#ffffff",
-              "#808080"]
+    kinds = [
+        ("Dissolve", None),
+        ("FadeThroughBlack", None),
+        ("Wipe", "left"),
+        ("Wipe", "up"),
+        ("Slide", "right"),
+        ("Slide", "down"),
+        ("Wipe", "down"),
+    ]
+    colors = [
+        "#ff0000",
+        "#00ff00",
+        "#0000ff",
+        "#ffff00",
+        "#00ffff",
+        "#ff00ff",
+        "#ffffff",
+        "#808080",
+    ]
     clips = [clip(f"c{i}", i * 0.4, (i + 1) * 0.4, c) for i, c in enumerate(colors)]
-    trs = [{"id": f"t{i}", "transition_type": k, "direction": d, "from_clip_id": f"c{i}",
-            "to_clip_id": f"c{i + 1}", "duration": 0.3} for i, (k, d) in enumerate(kinds)]
+    trs = [
+        {
+            "id": f"t{i}",
+            "transition_type": k,
+            "direction": d,
+            "from_clip_id": f"c{i}",
+            "to_clip_id": f"c{i + 1}",
+            "duration": 0.3,
+        }
+        for i, (k, d) in enumerate(kinds)
+    ]
     return project([video_track("v", clips)], transitions=trs)
 
 
 def subtitles(tmp: Path) -> dict[str, Any]:
-    return project([video_track("v", [clip("c", 0, 1.2, "#224466")])], subtitles=[
-        {"id": "s1", "text": "First line\nsecond", "start_time": 0.2, "end_time": 0.7},
-        {"id": "s2", "text": "Top", "start_time": 0.5, "end_time": 1.1,
-         "style": {"position": "top", "color": "#ffff00", "font_size": 30,
-                   "background_color": "#00000080"}},
-    ])
+    return project(
+        [video_track("v", [clip("c", 0, 1.2, "#224466")])],
+        subtitles=[
+            {"id": "s1", "text": "First line\nsecond", "start_time": 0.2, "end_time": 0.7},
+            {
+                "id": "s2",
+                "text": "Top",
+                "start_time": 0.5,
+                "end_time": 1.1,
+                "style": {
+                    "position": "top",
+                    "color": "#ffff00",
+                    "font_size": 30,
+                    "background_color": "#00000080",
+                },
+            },
+        ],
+    )
 
 
 def ntsc(tmp: Path) -> dict[str, Any]:
     src = make_video(tmp / "a.mp4", frames=50, fps=25)
-    return project([video_track("v", [file_clip("v", src, 0, 1.3, speed=1.5)])],
-                   fps="24000/1001")
+    return project([video_track("v", [file_clip("v", src, 0, 1.3, speed=1.5)])], fps="24000/1001")
 
 
 FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]]]] = {
@@ -149,7 +254,8 @@ def test_ranges_equal_the_full_render(tmp_path: Path, feature: str) -> None:
         assert len(part) == end - start
         for offset, frame in enumerate(part):
             assert np.array_equal(frame, full[start + offset]), (
-                f"{feature}: frame {start + offset} differs when rendering [{start}, {end})")
+                f"{feature}: frame {start + offset} differs when rendering [{start}, {end})"
+            )
 
 
 def test_frames_do_not_depend_on_what_was_rendered_before(tmp_path: Path) -> None:

@@ -21,12 +21,29 @@ from workers.render import render_to_file
 
 def timeline(tmp: Path, *, audio: bool = False, **export: Any) -> Timeline:
     src = make_video(tmp / "src.mp4", frames=45, audio_hz=440.0 if audio else None)
-    doc = project([video_track("v", [
-        {"id": "bg", "start_time": 0, "end_time": 1.5, **solid("#204060")},
-    ]), video_track("fg", [
-        {"id": "v", "start_time": 0, "end_time": 1.5, "source": {"File": str(src)},
-         "transform": {"scale_x": 0.5, "scale_y": 0.5}},
-    ])], settings={"export": {"preset": "ultrafast", **export}})
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    {"id": "bg", "start_time": 0, "end_time": 1.5, **solid("#204060")},
+                ],
+            ),
+            video_track(
+                "fg",
+                [
+                    {
+                        "id": "v",
+                        "start_time": 0,
+                        "end_time": 1.5,
+                        "source": {"File": str(src)},
+                        "transform": {"scale_x": 0.5, "scale_y": 0.5},
+                    },
+                ],
+            ),
+        ],
+        settings={"export": {"preset": "ultrafast", **export}},
+    )
     return load_project(doc, str(tmp))
 
 
@@ -34,17 +51,25 @@ def probe(path: Path) -> dict[str, Any]:
     with av.open(str(path)) as c:
         v = c.streams.video[0]
         frames = list(c.decode(v))
-        info = {"codec": v.codec_context.name, "frames": len(frames),
-                "keys": [i for i, f in enumerate(frames) if f.key_frame],
-                "types": {int(f.pict_type) for f in frames},  # 1 I, 2 P, 3 B
-                "audio": [a.codec_context.name for a in c.streams.audio]}
+        info = {
+            "codec": v.codec_context.name,
+            "frames": len(frames),
+            "keys": [i for i, f in enumerate(frames) if f.key_frame],
+            "types": {int(f.pict_type) for f in frames},  # 1 I, 2 P, 3 B
+            "audio": [a.codec_context.name for a in c.streams.audio],
+        }
     return info
 
 
 @pytest.mark.parametrize(
     ("container", "codec", "decoder"),
-    [("mp4", "h264", "h264"), ("mkv", "hevc", "hevc"), ("mkv", "av1", "libdav1d"),
-     ("webm", "vp9", "vp9"), ("mov", "h264", "h264")],
+    [
+        ("mp4", "h264", "h264"),
+        ("mkv", "hevc", "hevc"),
+        ("mkv", "av1", "libdav1d"),
+        ("webm", "vp9", "vp9"),
+        ("mov", "h264", "h264"),
+    ],
 )
 def test_codecs_and_containers(tmp_path: Path, container: str, codec: str, decoder: str) -> None:
     tl = timeline(tmp_path, format=container, codec=codec)
@@ -95,8 +120,7 @@ def test_hardware_request_falls_back_to_software_and_says_so(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("container", "audio_codec"), [("mp4", "aac"), ("webm", "opus")])
-def test_clip_audio_is_mixed_and_encoded(tmp_path: Path, container: str,
-                                         audio_codec: str) -> None:
+def test_clip_audio_is_mixed_and_encoded(tmp_path: Path, container: str, audio_codec: str) -> None:
     codec = "vp9" if container == "webm" else "h264"
     tl = timeline(tmp_path, audio=True, format=container, codec=codec)
     out = tmp_path / f"a.{container}"
@@ -124,12 +148,15 @@ def test_cancel_and_failure_leave_no_partial_file(tmp_path: Path) -> None:
 
 
 def test_odd_size_needs_lossless(tmp_path: Path) -> None:
-    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.1,
-                                       **solid("#ffffff")}])], size=(321, 181),
-                  settings={"export": {"format": "mkv", "lossless": True}})
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.1, **solid("#ffffff")}])],
+        size=(321, 181),
+        settings={"export": {"format": "mkv", "lossless": True}},
+    )
     tl = load_project(doc, ".")
     render_to_file(tl, str(tmp_path / "odd.mkv"))
     assert decode_rgb(tmp_path / "odd.mkv")[0].shape == (181, 321, 3)
     with pytest.raises(EncodeError, match="odd side"):
-        render_to_file(replace(tl, export=with_overrides(tl.export, lossless=False)),
-                       str(tmp_path / "odd.mp4"))
+        render_to_file(
+            replace(tl, export=with_overrides(tl.export, lossless=False)), str(tmp_path / "odd.mp4")
+        )
