@@ -13,9 +13,16 @@ import numpy as np
 from PIL import Image
 
 
-def level(index: int) -> int:
-    """The grey level that identifies source frame `index` (distinct steps survive lossy codecs)."""
-    return 16 + (index * 12) % 224
+def level(index: int) -> tuple[int, int, int]:
+    """The flat colour that identifies source frame `index` (steps of 16 survive lossy codecs)."""
+    return 24 + (index % 14) * 16, 128, 24 + (index // 14 % 14) * 16
+
+
+def identify(img: np.ndarray) -> int:
+    """Which frame of a make_video() source an image shows, from its lower half's colour."""
+    lower = img[img.shape[0] // 2 :]
+    red, blue = (int(np.median(lower[:, :, c])) for c in (0, 2))
+    return round((red - 24) / 16) + 14 * round((blue - 24) / 16)
 
 
 def make_video(
@@ -31,7 +38,7 @@ def make_video(
     sample_rate: int = 48000,
     rotate: int | None = None,
 ) -> Path:
-    """A video whose frame i is a flat grey of level(i) with a white marker bar at column i."""
+    """A video whose frame i is the flat colour level(i) with a white marker bar at column i."""
     width, height = size
     fmt = {".mkv": "matroska", ".webm": "webm", ".mov": "mov"}.get(path.suffix, None)
     with av.open(str(path), "w", format=fmt) as out:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 
 import av
@@ -25,6 +27,9 @@ FORMAT_BY_CONTAINER = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mkv": "matro
 
 #: Samples handed to the resampler at a time; bounds memory, not output framing.
 FEED_SAMPLES = 1 << 15
+
+#: Silence fed after the mix when changing rate, longer than swresample's filter delay.
+TAIL_PADDING = 4096
 
 #: Framing for encoders that accept any frame size (PCM, FLAC).
 DEFAULT_FRAME_SIZE = 1024
@@ -110,31 +115,73 @@ def _encode(stream: AudioStream, data: Samples, sample_rate: int) -> Iterator[Pa
     rate = ctx.sample_rate
     time_base = Fraction(1, rate)
     frame_size = ctx.frame_size or DEFAULT_FRAME_SIZE
-    # Does the rate change (44.1 kHz into Opus), the sample format and the exact framing the
-    # encoder wants in one go; only the last frame is short.
-    resampler = av.AudioResampler(
-        format=ctx.format, layout="stereo", rate=rate, frame_size=frame_size
-    )
     written = 0
 
-    def encoded(frames: list[AudioFrame]) -> Iterator[Packet[AudioStream]]:
+    def encoded(block: Samples) -> Iterator[Packet[AudioStream]]:
         nonlocal written
-        for frame in frames:
-            # Our own sample count, not whatever the filter graph derived: exact and gap-free.
-            frame.pts = written
-            frame.time_base = time_base
-            written += frame.samples
-            yield from stream.encode(frame)
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(block), format="fltp", layout="stereo"
+        )
+        frame.sample_rate = rate
+        # Our own sample count: exact and gap-free whatever the resampler did.
+        frame.pts = written
+        frame.time_base = time_base
+        written += block.shape[1]
+        return iter(stream.encode(frame))
 
-    for start in range(0, data.shape[1], FEED_SAMPLES):
-        block = np.ascontiguousarray(data[:, start : start + FEED_SAMPLES])
-        frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
-        frame.sample_rate = sample_rate
-        frame.pts = start
-        frame.time_base = Fraction(1, sample_rate)
-        yield from encoded(resampler.resample(frame))
-    yield from encoded(resampler.resample(None))
+    # Cut into exactly the encoder's frame size; only the last frame may be short.
+    pending: list[Samples] = []
+    have = 0
+    for block in _at_rate(data, sample_rate, rate):
+        pending.append(block)
+        have += block.shape[1]
+        if have < frame_size:
+            continue
+        joined = np.concatenate(pending, axis=1)
+        whole = have - have % frame_size
+        for start in range(0, whole, frame_size):
+            yield from encoded(joined[:, start : start + frame_size])
+        pending, have = [joined[:, whole:]], have - whole
+    if have:
+        yield from encoded(np.concatenate(pending, axis=1))
     yield from stream.encode(None)
+
+
+def _at_rate(data: Samples, rate_in: int, rate_out: int) -> Iterator[Samples]:
+    """The samples at another rate, in blocks, exactly round(N * rate_out / rate_in) of them."""
+    blocks = (
+        data[:, start : start + FEED_SAMPLES] for start in range(0, data.shape[1], FEED_SAMPLES)
+    )
+    if rate_in == rate_out:
+        yield from blocks
+        return
+    total = math.floor(Fraction(data.shape[1] * rate_out, rate_in) + Fraction(1, 2))
+    produced = 0
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate_out)
+    # Trailing silence pushes the resampler's filter tail out; the count is then cut exact.
+    padded = itertools.chain(blocks, [np.zeros((2, TAIL_PADDING), dtype=np.float32)])
+    fed = 0
+    outputs: Iterable[AudioFrame]
+    for block in itertools.chain(padded, [None]):
+        if block is None:
+            outputs = resampler.resample(None)
+        else:
+            frame = av.AudioFrame.from_ndarray(
+                np.ascontiguousarray(block), format="fltp", layout="stereo"
+            )
+            frame.sample_rate = rate_in
+            frame.pts = fed
+            frame.time_base = Fraction(1, rate_in)
+            fed += block.shape[1]
+            outputs = resampler.resample(frame)
+        for out in outputs:
+            kept = np.asarray(out.to_ndarray(), dtype=np.float32)[:, : total - produced]
+            produced += kept.shape[1]
+            yield kept
+            if produced == total:
+                return
+    if produced < total:
+        yield np.zeros((2, total - produced), dtype=np.float32)
 
 
 def write_audio_file(
@@ -147,6 +194,9 @@ def write_audio_file(
     """Encode a (2, N) mix into an audio-only file; the container comes from the suffix if None."""
     name = (container_format or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
     codec = audio_codec_for(name)
+    if samples.ndim != 2 or samples.shape[1] == 0:
+        # Some muxers (WebM) cannot even write a readable header for an empty stream.
+        raise EncodeError(f"no audio samples to write to {os.fspath(path)!r}")
     try:
         with av.open(os.fspath(path), "w", format=FORMAT_BY_CONTAINER[name]) as container:
             stream = add_audio_stream(container, codec, sample_rate, bitrate)

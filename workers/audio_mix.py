@@ -148,10 +148,11 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
             stream = container.streams.audio[0]
             if stream.codec_context is None:
                 raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
-            limit = None
+            # Never decode (or pad with silence) more than the interpolation will look at.
+            limit = math.floor((place.hi - 1) * place.step) + 2
             if clip.source_end is not None:
                 span = Fraction(clip.source_end) - Fraction(clip.source_start)
-                limit = max(0, math.floor(span * place.source_rate))
+                limit = min(limit, max(0, math.floor(span * place.source_rate)))
             chunks = _source_chunks(
                 container,
                 stream,

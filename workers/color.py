@@ -38,6 +38,10 @@ SEPIA = np.array(
 
 IDENTITY = np.eye(3, dtype=np.float32)
 
+# Shared module constants: make accidental in-place edits fail loudly.
+for _constant in (LUMA_709, SEPIA, IDENTITY):
+    _constant.setflags(write=False)
+
 # Gamma this close to 0 would raise to an enormous power; treat it as the smallest sane value.
 _MIN_GAMMA = 0.01
 

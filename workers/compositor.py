@@ -16,7 +16,7 @@ from chunking.errors import TimelineError
 from chunking.timeline import Clip, FileSource, GeneratedSource, Timeline, TrackKind, Transition
 from workers.color import apply_color
 from workers.effects import apply_effect
-from workers.geometry import crop, place
+from workers.geometry import Layout, crop, layout, place
 from workers.layer import Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Rgb8, StillSource, VideoSource, open_file
 from workers.subtitles import subtitle_layer
@@ -52,6 +52,8 @@ class Compositor:
                 self.until[cid] = max(self.until[cid], tr.end)
                 self.since[cid] = min(self.since[cid], tr.start)
         self.sources: dict[str, AnySource] = {}
+        # The layout of each clip's last picture, for cache hits that skip the sizer.
+        self._layouts: dict[str, Layout] = {}
 
     def open_range(self, start: int, end: int) -> None:
         """Open every source the frames [start, end) need, so bad media fails before output."""
@@ -99,8 +101,23 @@ class Compositor:
     # -- per clip -----------------------------------------------------------------------------
 
     def _clip_layer(self, clip: Clip, t: int) -> Layer:
-        picture = self._source(clip).picture_at(self._source_time(clip, t))
-        picture, x, y = place(crop(picture, clip), clip, self.width, self.height)
+        source, seconds = self._source(clip), self._source_time(clip, t)
+        width, height = self.width, self.height
+        if clip.crop.is_identity():
+            box: list[Layout] = []
+
+            def sizer(src_w: int, src_h: int) -> tuple[int, int]:
+                box.append(layout(src_w, src_h, clip, width, height))
+                return box[-1].width, box[-1].height
+
+            # The source delivers the picture already at its layout size (one scaling pass).
+            picture = source.picture_at(seconds, sizer)
+            where = box[-1] if box else self._layouts[clip.id]
+            self._layouts[clip.id] = where
+        else:
+            picture = crop(source.picture_at(seconds), clip)
+            where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
+        picture, x, y = place(picture, where, clip)
         rgb = to_float(picture.rgb)
         if not clip.color.is_identity():
             rgb = apply_color(rgb, clip.color)

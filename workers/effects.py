@@ -59,7 +59,7 @@ EffectFn = Callable[[Image, Effect, int], Image]
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: Largest blur radius (px); beyond it the cost grows with no visible difference at video sizes.
+#: Largest blur radius (px): caps the cost, which grows with the radius; 250 is already a smear.
 MAX_BLUR_RADIUS = 250.0
 
 # Small caches keyed by geometry and parameters; a render uses a handful of sizes and settings.
@@ -124,10 +124,18 @@ def _blur_plan(n: int, sigma: float) -> _Plan:
 
 
 def _blur_rows(data: npt.NDArray[np.float32], plan: _Plan) -> npt.NDArray[np.float32]:
-    """Blur a 2-D array along axis 0."""
+    """Blur a 2-D array along axis 0 (down its columns)."""
     out = np.empty_like(data)
     for in_lo, in_hi, lo, hi, weights in plan:
         np.matmul(weights, data[in_lo:in_hi], out=out[lo:hi])
+    return out
+
+
+def _blur_columns(data: npt.NDArray[np.float32], plan: _Plan) -> npt.NDArray[np.float32]:
+    """Blur a 2-D array along axis 1 (along its rows)."""
+    out = np.empty_like(data)
+    for in_lo, in_hi, lo, hi, weights in plan:
+        np.matmul(data[:, in_lo:in_hi], weights.T, out=out[:, lo:hi])
     return out
 
 
@@ -138,10 +146,11 @@ def gaussian_blur(rgb: Image, sigma: float) -> Image:
         return src.copy()
     h, w, c = src.shape
     vertical = _blur_rows(src.reshape(h, w * c), _blur_plan(h, sigma)).reshape(h, w, c)
-    # Transposing makes the horizontal pass another row pass over contiguous memory.
-    across = np.ascontiguousarray(vertical.transpose(1, 0, 2)).reshape(w, h * c)
-    horizontal = _blur_rows(across, _blur_plan(w, sigma)).reshape(w, h, c)
-    out = np.ascontiguousarray(horizontal.transpose(1, 0, 2))
+    # The horizontal pass runs on planes (one channel's rows contiguous): measured far cheaper
+    # than convolving interleaved RGB, and the channel-plane transposes are the fast kind.
+    planes = np.ascontiguousarray(vertical.transpose(2, 0, 1)).reshape(c * h, w)
+    horizontal = _blur_columns(planes, _blur_plan(w, sigma)).reshape(c, h, w)
+    out = np.ascontiguousarray(horizontal.transpose(1, 2, 0))
     np.clip(out, 0.0, 1.0, out=out)
     return out
 

@@ -8,15 +8,24 @@ pixels (x right, y down). Rotation is clockwise in degrees.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from chunking.errors import TimelineError
 from chunking.timeline import Clip
-from workers.sources import Picture, Rgb8
+from workers.sources import Picture, resize, rgba_of, split_rgba
 
-_RESAMPLE = Image.Resampling.BILINEAR
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a clip lands: its scaled size and the canvas position of its top-left corner."""
+
+    width: int
+    height: int
+    left: float
+    top: float
 
 
 def crop(picture: Picture, clip: Clip) -> Picture:
@@ -35,9 +44,8 @@ def crop(picture: Picture, clip: Clip) -> Picture:
     return Picture(picture.rgb[rows, cols], alpha)
 
 
-def place(picture: Picture, clip: Clip, width: int, height: int) -> tuple[Picture, int, int]:
-    """Scale and rotate a (cropped) picture; return it with its top-left canvas position."""
-    src_h, src_w = picture.rgb.shape[:2]
+def layout(src_w: int, src_h: int, clip: Clip, width: int, height: int) -> Layout:
+    """Fit a source of this size into the canvas, then scale and position it (pure maths)."""
     t = clip.transform
     fit = min(width / src_w, height / src_h)
     fit_w, fit_h = src_w * fit, src_h * fit
@@ -48,22 +56,19 @@ def place(picture: Picture, clip: Clip, width: int, height: int) -> tuple[Pictur
     anchor_y = (height - fit_h) / 2 + t.anchor_y * fit_h
     left = anchor_x + t.position_x - t.anchor_x * out_w
     top = anchor_y + t.position_y - t.anchor_y * out_h
-    picture = _resize(picture, out_w, out_h)
+    return Layout(out_w, out_h, left, top)
+
+
+def place(picture: Picture, where: Layout, clip: Clip) -> tuple[Picture, int, int]:
+    """Resize a picture to its layout and rotate it; return it with its canvas position."""
+    picture = resize(picture, where.width, where.height)
+    t = clip.transform
     if t.rotation % 360 == 0:
-        return picture, round(left), round(top)
-    rotated, off_x, off_y = _rotate(picture, t.rotation, t.anchor_x * out_w, t.anchor_y * out_h)
-    return rotated, round(left) + off_x, round(top) + off_y
-
-
-def _resize(picture: Picture, out_w: int, out_h: int) -> Picture:
-    src_h, src_w = picture.rgb.shape[:2]
-    if (src_w, src_h) == (out_w, out_h):
-        return picture
-    if picture.alpha is None:
-        rgb = Image.fromarray(picture.rgb).resize((out_w, out_h), _RESAMPLE)
-        return Picture(np.asarray(rgb))
-    rgba = Image.fromarray(_rgba(picture)).resize((out_w, out_h), _RESAMPLE)
-    return _split(np.asarray(rgba))
+        return picture, round(where.left), round(where.top)
+    rotated, off_x, off_y = _rotate(
+        picture, t.rotation, t.anchor_x * where.width, t.anchor_y * where.height
+    )
+    return rotated, round(where.left) + off_x, round(where.top) + off_y
 
 
 def _rotate(
@@ -90,20 +95,11 @@ def _rotate(
     c = min_x - pivot_x
     f = min_y - pivot_y
     data = (cos, sin, cos * c + sin * f + pivot_x, -sin, cos, -sin * c + cos * f + pivot_y)
-    img = Image.fromarray(_rgba(picture)).transform(
-        (out_w, out_h), Image.Transform.AFFINE, data, resample=_RESAMPLE, fillcolor=(0, 0, 0, 0)
+    img = Image.fromarray(rgba_of(picture)).transform(
+        (out_w, out_h),
+        Image.Transform.AFFINE,
+        data,
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=(0, 0, 0, 0),
     )
-    return _split(np.asarray(img)), min_x, min_y
-
-
-def _rgba(picture: Picture) -> Rgb8:
-    h, w = picture.rgb.shape[:2]
-    out = np.empty((h, w, 4), dtype=np.uint8)
-    out[:, :, :3] = picture.rgb
-    out[:, :, 3] = 255 if picture.alpha is None else picture.alpha
-    return out
-
-
-def _split(rgba: Rgb8) -> Picture:
-    alpha = np.ascontiguousarray(rgba[:, :, 3])
-    return Picture(np.ascontiguousarray(rgba[:, :, :3]), None if alpha.min() == 255 else alpha)
+    return split_rgba(np.asarray(img)), min_x, min_y

@@ -22,6 +22,7 @@ from chunking.timeline import ExportSettings, FileSource, Timeline, TrackKind
 from workers.audio import add_audio_stream, audio_codec_for, encode_audio, mix_timeline
 from workers.compositor import Compositor
 from workers.encoder import FORMATS, EncoderChoice, add_video_stream, choose_encoder, to_video_frame
+from workers.pipeline import prefetched
 from workers.sources import IMAGE_EXTENSIONS
 
 #: Called after each frame with (frames done, frames total).
@@ -145,17 +146,18 @@ def _write(
             packets = encode_audio(stream, samples[:, first:last], timeline.sample_rate)
         pending = _Interleaver(container, packets)
         try:
-            for done, rgb in enumerate(compositor.frames(start, end), start=1):
-                if cancelled is not None and cancelled():
-                    raise RenderCancelled("render cancelled")
-                frame = to_video_frame(rgb, choice)
-                frame.pts = done - 1
-                frame.time_base = 1 / fps
-                for packet in video.encode(frame):
-                    container.mux(packet)
-                pending.until(Fraction(done) / fps)
-                if progress is not None:
-                    progress(done, end - start)
+            with prefetched(compositor.frames(start, end)) as frames:
+                for done, rgb in enumerate(frames, start=1):
+                    if cancelled is not None and cancelled():
+                        raise RenderCancelled("render cancelled")
+                    frame = to_video_frame(rgb, choice)
+                    frame.pts = done - 1
+                    frame.time_base = 1 / fps
+                    for packet in video.encode(frame):
+                        container.mux(packet)
+                    pending.until(Fraction(done) / fps)
+                    if progress is not None:
+                        progress(done, end - start)
             for packet in video.encode(None):
                 container.mux(packet)
             pending.until(None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +22,8 @@ from chunking.errors import AssetNotFound, DecodeError
 from chunking.timeline import GeneratedSource
 
 Rgb8 = npt.NDArray[np.uint8]
+#: Given a source's display size, the size the caller wants the picture delivered at.
+Sizer = Callable[[int, int], tuple[int, int]]
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 MAX_SOURCE_PIXELS = 8192 * 8192  # refuse larger sources instead of exhausting memory
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
@@ -65,9 +67,11 @@ class StillSource:
         except (OSError, ValueError, SyntaxError) as exc:
             raise DecodeError(f"clip {clip_id!r}: cannot decode image {path}: {exc}") from None
 
-    def picture_at(self, seconds: Fraction) -> Picture:
-        """The image (the same at every time)."""
-        return self.picture
+        self._sized: tuple[tuple[int, int], Picture] | None = None
+
+    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
+        """The image (the same at every time), resized once per requested size."""
+        return _sized(self, sizer)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -110,7 +114,8 @@ class VideoSource:
         self.first = self.pts[0]
         self._frames: Iterator[Any] | None = None
         self._last_pts: int | None = None
-        self._cache: tuple[int, Picture] | None = None
+        # A source serves one clip, whose layout never changes, so pts and "sized or not" key it.
+        self._cache: tuple[int, bool, Picture] | None = None
 
     def _index(self) -> tuple[list[int], list[int]]:
         """Presentation times of every frame and of the keyframes, from packets only."""
@@ -134,20 +139,20 @@ class VideoSource:
         step = self.pts[-1] - self.pts[-2] if len(self.pts) > 1 else 1
         return (self.pts[-1] + step - self.first) * self.time_base
 
-    def picture_at(self, seconds: Fraction) -> Picture:
+    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
         """The frame shown at this many seconds from the source's first frame."""
         # Containers round timestamps to their tick (Matroska: 1 ms); half a tick of slack
         # keeps a frame whose true time is exactly the target from reading as "later".
         target = self.first + seconds / self.time_base + Fraction(1, 2)
         index = max(bisect.bisect_right(self.pts, target) - 1, 0)
         wanted = self.pts[index]
-        if self._cache is not None and self._cache[0] == wanted:
-            return self._cache[1]
-        picture = self._decode(wanted)
-        self._cache = (wanted, picture)
+        if self._cache is not None and self._cache[:2] == (wanted, sizer is None):
+            return self._cache[2]
+        picture = self._decode(wanted, sizer)
+        self._cache = (wanted, sizer is None, picture)
         return picture
 
-    def _decode(self, wanted: int) -> Picture:
+    def _decode(self, wanted: int, sizer: Sizer | None) -> Picture:
         key = self.keyframes[max(bisect.bisect_right(self.keyframes, wanted) - 1, 0)]
         ahead = bisect.bisect_left(self.pts, wanted) - bisect.bisect_left(
             self.pts, self._last_pts if self._last_pts is not None else -(2**62)
@@ -166,7 +171,7 @@ class VideoSource:
                     continue
                 self._last_pts = frame.pts
                 if frame.pts == wanted:
-                    return _picture(frame)
+                    return _picture(frame, sizer)
                 if frame.pts > wanted:
                     break
         except av.error.FFmpegError as exc:
@@ -211,10 +216,11 @@ class GeneratedPicture:
         if a < 255:
             alpha = np.full((height, width), a, dtype=np.uint8)
         self.picture = Picture(rgb, alpha)
+        self._sized: tuple[tuple[int, int], Picture] | None = None
 
-    def picture_at(self, seconds: Fraction) -> Picture:
-        """The generated image (the same at every time)."""
-        return self.picture
+    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
+        """The generated image (the same at every time), resized once per requested size."""
+        return _sized(self, sizer)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -231,13 +237,61 @@ def open_file(path: str, clip_id: str) -> StillSource | VideoSource:
     return VideoSource(path, clip_id)
 
 
-def _picture(frame: Any) -> Picture:
-    rgb = frame.to_ndarray(format="rgb24")
+def _picture(frame: Any, sizer: Sizer | None) -> Picture:
     turns = round((frame.rotation or 0) / 90) % 4
+    if sizer is None:
+        rgb = frame.to_ndarray(format="rgb24")
+    else:
+        width, height = frame.width, frame.height
+        out_w, out_h = sizer(*((height, width) if turns % 2 else (width, height)))
+        if turns % 2:
+            out_w, out_h = out_h, out_w
+        # One swscale pass converts and scales: cheaper than full-size RGB plus a resize.
+        rgb = frame.reformat(
+            width=out_w, height=out_h, format="rgb24", interpolation="BILINEAR"
+        ).to_ndarray()
     if turns:
         # The display matrix rotates counter-clockwise; np.rot90 with k > 0 does too.
         rgb = np.ascontiguousarray(np.rot90(rgb, k=turns))
     return Picture(rgb)
+
+
+def _sized(source: StillSource | GeneratedPicture, sizer: Sizer | None) -> Picture:
+    """A still source's picture at the size the sizer asks for, resized once and kept."""
+    if sizer is None:
+        return source.picture
+    height, width = source.picture.rgb.shape[:2]
+    size = sizer(width, height)
+    if source._sized is None or source._sized[0] != size:
+        source._sized = (size, resize(source.picture, *size))
+    return source._sized[1]
+
+
+def resize(picture: Picture, out_w: int, out_h: int) -> Picture:
+    """Resize a picture (bilinear, antialiased when shrinking); a no-op at its own size."""
+    src_h, src_w = picture.rgb.shape[:2]
+    if (src_w, src_h) == (out_w, out_h):
+        return picture
+    if picture.alpha is None:
+        rgb = Image.fromarray(picture.rgb).resize((out_w, out_h), Image.Resampling.BILINEAR)
+        return Picture(np.asarray(rgb))
+    rgba = Image.fromarray(rgba_of(picture)).resize((out_w, out_h), Image.Resampling.BILINEAR)
+    return split_rgba(np.asarray(rgba))
+
+
+def rgba_of(picture: Picture) -> Rgb8:
+    """The picture as one H x W x 4 array (opaque where it has no alpha)."""
+    h, w = picture.rgb.shape[:2]
+    out = np.empty((h, w, 4), dtype=np.uint8)
+    out[:, :, :3] = picture.rgb
+    out[:, :, 3] = 255 if picture.alpha is None else picture.alpha
+    return out
+
+
+def split_rgba(rgba: Rgb8) -> Picture:
+    """Split an RGBA array into a picture, dropping alpha that is opaque everywhere."""
+    alpha = np.ascontiguousarray(rgba[:, :, 3])
+    return Picture(np.ascontiguousarray(rgba[:, :, :3]), None if alpha.min() == 255 else alpha)
 
 
 def _pattern(name: str, width: int, height: int) -> Rgb8:

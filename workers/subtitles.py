@@ -1,14 +1,19 @@
-"""Burned-in subtitles: text drawn with Pillow's embedded FreeType font into a small layer.
+"""Burned-in subtitles: text drawn with FreeType in Roboto Regular into a small layer.
 
-The font is the one Pillow ships (``ImageFont.load_default(size=...)``, Aileron since Pillow
-10.1), so render nodes need no font files. A subtitle becomes a Layer covering just its box,
+The font file comes from the ``font-roboto`` package (a project dependency, Apache 2.0), so every
+render node draws with the same typeface, which covers Latin with accents, Cyrillic and Greek.
+Pillow's own embedded font (Aileron) has only ASCII glyphs and is used, with a logged warning,
+only when that package is not installed. A subtitle becomes a Layer covering just its box,
 placed on the canvas; the same subtitle is drawn on many consecutive frames, so renders are
 cached and handed out as read-only arrays.
 """
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
+from importlib import resources
+from io import BytesIO
 from typing import Any, TypeVar
 
 import numpy as np
@@ -26,21 +31,69 @@ EDGE_MARGIN = 0.05
 #: Extra space between lines, as a fraction of the font size.
 LINE_SPACING = 0.15
 
+#: The package shipping the subtitle font, and the font file inside it.
+FONT_PACKAGE = "font_roboto"
+FONT_FILE = "Roboto-Regular.ttf"
+
 _INV255 = np.float32(1 / 255)
 _Array = TypeVar("_Array", bound="np.ndarray[Any, Any]")
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=32)
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's embedded FreeType font at ``size`` pixels, cached per size."""
+    """Roboto Regular at ``size`` pixels, cached per size (Pillow's font if Roboto is missing)."""
+    data = _font_data()
+    if data is None:
+        return _default_font(size)
+    try:
+        return ImageFont.truetype(BytesIO(data), size)
+    except ImportError as exc:  # Pillow's FreeType module is missing
+        raise _no_freetype(size) from exc
+    except OSError as exc:
+        raise RenderError(
+            f"cannot load subtitle font {FONT_FILE} from the {FONT_PACKAGE} package at {size} px "
+            f"({exc}); reinstall font-roboto"
+        ) from exc
+
+
+@lru_cache(maxsize=1)
+def _font_data() -> bytes | None:
+    """The font file's bytes, read once (zipped installs too); None without the package."""
+    try:
+        source = resources.files(FONT_PACKAGE) / "files" / FONT_FILE
+    except ModuleNotFoundError as exc:
+        if exc.name != FONT_PACKAGE:
+            raise
+        log.warning(
+            "the font-roboto package is not installed: subtitles fall back to Pillow's built-in "
+            "font, which draws only ASCII (other characters become boxes) and looks different "
+            "from nodes that have Roboto; install font-roboto"
+        )
+        return None
+    try:
+        return source.read_bytes()
+    except OSError as exc:
+        raise RenderError(
+            f"the {FONT_PACKAGE} package has no readable files/{FONT_FILE} ({exc}); "
+            "reinstall font-roboto"
+        ) from exc
+
+
+def _default_font(size: int) -> ImageFont.FreeTypeFont:
     loaded = ImageFont.load_default(size=size)
     # Without FreeType, Pillow silently falls back to a fixed-size bitmap font.
     if not isinstance(loaded, ImageFont.FreeTypeFont) or loaded.size != size:
-        raise RenderError(
-            "Pillow was built without FreeType support, so subtitles cannot be drawn at "
-            f"{size} px; install a Pillow wheel with FreeType"
-        )
+        raise _no_freetype(size)
     return loaded
+
+
+def _no_freetype(size: int) -> RenderError:
+    return RenderError(
+        "Pillow was built without FreeType support, so subtitles cannot be drawn at "
+        f"{size} px; install a Pillow wheel with FreeType"
+    )
 
 
 def wrap_text(text: str, fnt: ImageFont.FreeTypeFont, max_width: float, outline: int) -> list[str]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
 import numpy as np
 import numpy.typing as npt
 import pytest
+from av.audio.stream import AudioStream
+from PIL import Image
 
 from chunking.errors import AssetNotFound, DecodeError, EncodeError, TimelineError
 from chunking.timeline import (
@@ -55,6 +58,7 @@ def write_audio(path: Path, signal: Signal, rate: int, codec: str, fmt: str) -> 
     layout = "mono" if data.shape[0] == 1 else "stereo"
     with av.open(str(path), "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate)
+        assert isinstance(stream, AudioStream)
         stream.layout = layout
         frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp", layout=layout)
         frame.sample_rate = rate
@@ -107,8 +111,10 @@ class Sources:
         self.video = write_video(root / "video.mp4", 2, tone(440, 2))
         self.silent_video = write_video(root / "silent.mp4", 2, None)
         self.image = root / "still.png"
-        with av.open(str(self.video)) as container:
-            next(container.decode(video=0)).to_image().save(self.image)
+        Image.new("RGB", (64, 48), (200, 30, 30)).save(self.image)
+        # An image under a name that does not say so is opened by FFmpeg: still no sound.
+        self.image_unnamed = root / "still.bin"
+        self.image_unnamed.write_bytes(self.image.read_bytes())
         self.corrupt = root / "corrupt.wav"
         self.corrupt.write_bytes(np.random.default_rng(1).bytes(20_000))
 
@@ -122,7 +128,7 @@ def src(tmp_path_factory: pytest.TempPathFactory) -> Sources:
 
 
 def clip(
-    source: Path | Source, start: float, end: float, *, clip_id: str = "c1", **kw: object
+    source: Path | Source, start: float, end: float, *, clip_id: str = "c1", **kw: Any
 ) -> Clip:
     """A clip over [start, end) seconds of a 24 fps timeline."""
     resolved = FileSource(str(source)) if isinstance(source, Path) else source
@@ -132,12 +138,12 @@ def clip(
         source=resolved,
         start=round(start * 24),
         end=round(end * 24),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
-def track(*clips: Clip, kind: TrackKind = TrackKind.AUDIO, **kw: object) -> Track:
-    return Track(id="t", kind=kind, clips=clips, **kw)  # type: ignore[arg-type]
+def track(*clips: Clip, kind: TrackKind = TrackKind.AUDIO, **kw: Any) -> Track:
+    return Track(id="t", kind=kind, clips=clips, **kw)
 
 
 def timeline(*tracks: Track, seconds: float = 3, rate: int = RATE, fps: Fraction = FPS) -> Timeline:
@@ -151,7 +157,7 @@ def timeline(*tracks: Track, seconds: float = 3, rate: int = RATE, fps: Fraction
     )
 
 
-def mix_of(*clips: Clip, seconds: float = 3, **track_kw: object) -> Signal:
+def mix_of(*clips: Clip, seconds: float = 3, **track_kw: Any) -> Signal:
     return mix_timeline(timeline(track(*clips, **track_kw), seconds=seconds))
 
 
@@ -212,7 +218,7 @@ def test_track_volume_multiplies_clip_volume(src: Sources) -> None:
     ids=["muted-clip", "muted-track", "disabled-track", "zero-volume"],
 )
 def test_silenced_clips_contribute_nothing(
-    src: Sources, clip_kw: dict[str, object], track_kw: dict[str, object]
+    src: Sources, clip_kw: dict[str, Any], track_kw: dict[str, Any]
 ) -> None:
     assert not mix_of(clip(src.a440, 0, 2, **clip_kw), **track_kw).any()
 
@@ -297,8 +303,10 @@ def test_seeking_into_compressed_source_is_sample_aligned(
     seeked = mix_of(clip(src.steps_mp4, 0, 1, source_start=1.2))[0]
     monkeypatch.setattr(audio_mix, "SEEK_PREROLL", Fraction(10))
     from_start = mix_of(clip(src.steps_mp4, 0, 1, source_start=1.2))[0]
-    np.testing.assert_allclose(seeked[1000:], from_start[1000:], atol=1e-3)
+    # Including the first frames, which a decoder started cold right at the seek gets wrong.
+    np.testing.assert_allclose(seeked, from_start, atol=2e-3)
     reference = mix_of(clip(src.steps_wav, 0, 1, source_start=1.2))[0]
+    np.testing.assert_allclose(seeked[:2048], reference[:2048], atol=0.05)
     lags = range(-50, 51)
     score = [float(np.dot(seeked[2000:40000], reference[2000 + k : 40000 + k])) for k in lags]
     assert lags[int(np.argmax(score))] == 0
@@ -353,14 +361,20 @@ def test_clip_offset_uses_exact_frame_times(src: Sources) -> None:
     assert first == 11_211
 
 
-def test_video_track_audio_is_mixed(src: Sources) -> None:
-    mix = mix_of(clip(src.video, 0.5, 2.5), kind=TrackKind.VIDEO)
-    assert not mix[:, : RATE // 2].any()
-    assert rms(mix[0, RATE : 2 * RATE]) == pytest.approx(TONE_RMS, rel=0.02)
-    assert dominant_hz(mix[0, RATE : 2 * RATE]) == pytest.approx(440, abs=2)
+def test_video_track_audio_is_mixed_in_sync(src: Sources) -> None:
+    mix = mix_of(clip(src.video, 0.5, 2, source_start=0.7), kind=TrackKind.VIDEO)[0]
+    assert not mix[: RATE // 2].any()
+    # The 2 s source runs out 1.3 s into the clip, at 1.8 s on the timeline.
+    assert loud_span(mix)[1] == pytest.approx(int(1.8 * RATE), abs=2)
+    assert rms(mix[RATE : int(1.7 * RATE)]) == pytest.approx(TONE_RMS, rel=0.02)
+    assert dominant_hz(mix[RATE : int(1.7 * RATE)]) == pytest.approx(440, abs=2)
+    # The same tone from a WAV file, read from the same source time: same phase.
+    reference = mix_of(clip(src.a440, 0.5, 2, source_start=0.7))[0]
+    steady = slice(RATE // 2 + 2048, int(1.7 * RATE))
+    np.testing.assert_allclose(mix[steady], reference[steady], atol=0.05)
 
 
-@pytest.mark.parametrize("which", ["silent_video", "image", "generated"])
+@pytest.mark.parametrize("which", ["silent_video", "image", "image_unnamed", "generated"])
 def test_sources_without_sound_are_silent(src: Sources, which: str) -> None:
     source: Path | Source = GeneratedSource() if which == "generated" else getattr(src, which)
     assert not mix_of(clip(source, 0, 2), kind=TrackKind.VIDEO).any()
@@ -449,10 +463,26 @@ def test_encode_audio_is_lazy_and_ordered(tmp_path: Path) -> None:
         # Before muxing, which rescales them to the container's time base.
         assert all(p.time_base == Fraction(1, 48_000) for p in got)
         times = [p.pts * p.time_base for p in got if p.pts is not None]
+        samples_out = sum(p.duration or 0 for p in got)
         container.mux(got)
     assert len(got) > 10
     assert times == sorted(times)
-    assert float(times[-1]) == pytest.approx(1.0, abs=0.03)
+    # 44100 samples become exactly 48000 at the Opus rate, the encoder's pre-skip aside.
+    assert samples_out == 48_000 + 312
+
+
+@pytest.mark.parametrize("count", [10, 1500])
+def test_very_short_mixes_are_not_lost_in_the_resampler(tmp_path: Path, count: int) -> None:
+    path = tmp_path / "short.webm"
+    write_audio_file(path, np.full((2, count), 0.1, dtype=np.float32), 44_100)
+    decoded, rate = decode_all(path)
+    assert rate == 48_000
+    assert decoded.shape[1] >= round(count * 48_000 / 44_100)
+
+
+def test_empty_mix_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(EncodeError, match="no audio samples"):
+        write_audio_file(tmp_path / "empty.mp4", np.zeros((2, 0), dtype=np.float32), RATE)
 
 
 def test_encode_audio_rejects_wrong_shape(tmp_path: Path) -> None:
@@ -475,9 +505,7 @@ def test_audio_interleaves_with_video(tmp_path: Path, src: Sources) -> None:
         for i in range(24):
             frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, 24)
-            while next_audio is not None and next_audio.pts * next_audio.time_base <= Fraction(
-                i, 24
-            ):
+            while next_audio is not None and (next_audio.pts or 0) * next_audio.time_base <= i / 24:
                 container.mux(next_audio)
                 next_audio = next(pending, None)
             container.mux(video.encode(frame))

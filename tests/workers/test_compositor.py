@@ -11,7 +11,7 @@ import pytest
 
 from chunking.studio import load_project
 from chunking.timeline import Timeline
-from tests.media import level, make_image, make_video, project, solid, video_track
+from tests.media import identify, make_image, make_video, project, solid, video_track
 from workers.compositor import Compositor
 
 
@@ -37,12 +37,6 @@ def file_clip(cid: str, path: Path, start: float, end: float, **extra: Any) -> d
 def centre(img: np.ndarray) -> np.ndarray:
     h, w = img.shape[:2]
     return img[h // 2, w // 2].astype(int)
-
-
-def frame_index(img: np.ndarray) -> int:
-    """Which test-video frame is shown, from its grey level (see tests.media.level)."""
-    value = int(np.median(img[img.shape[0] // 2 :, :, 1]))
-    return min(range(200), key=lambda i: abs(level(i) - value))
 
 
 def test_half_transparent_red_over_blue_blends() -> None:
@@ -87,14 +81,14 @@ def test_video_frames_are_exact(
         [video_track("v", [file_clip("c", src, 0, 1, speed=speed, source_start=source_start)])]
     )
     frames = render(doc, [0, 1, 5, 9])
-    assert [frame_index(f) for f in frames] == expected
+    assert [identify(f) for f in frames] == expected
 
 
 def test_other_frame_rate_and_pixel_format(tmp_path: Path) -> None:
     # A 24 fps 4:4:4 source on a 30000/1001 timeline shows the source frame on screen at t.
     src = make_video(tmp_path / "src.mkv", frames=48, fps=24, pix_fmt="yuv444p", size=(128, 96))
     doc = project([video_track("v", [file_clip("c", src, 0, 1.5)])], fps="30000/1001")
-    shown = [frame_index(f) for f in render(doc, [0, 1, 5, 29])]
+    shown = [identify(f) for f in render(doc, [0, 1, 5, 29])]
     fps = Fraction(30000, 1001)
     assert shown == [int(t / fps * 24) for t in (0, 1, 5, 29)]
 

@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from PIL import ImageFont
 
-from chunking.errors import TimelineError
+from chunking.errors import RenderError, TimelineError
 from chunking.timeline import Subtitle
+from workers import subtitles
 from workers.layer import Image, Layer, blank, blend
 from workers.subtitles import font, subtitle_layer, wrap_text
 
 W, H = 320, 180
+#: Accented Latin, Cyrillic and Greek: none of it is in Pillow's built-in (ASCII-only) font.
+INTERNATIONAL = "Ça déjà vu — Привет Ωμέγα"
+#: Rare CJK ideographs Roboto lacks: they draw its "missing glyph" box.
+MISSING = ("\u9fa5", "\U0002a6d6")
 
 
 def _sub(text: str = "Hello", **kwargs: object) -> Subtitle:
@@ -31,10 +39,86 @@ def _inside(layer: Layer) -> bool:
     return layer.x >= 0 and layer.y >= 0 and layer.x + lw <= W and layer.y + lh <= H
 
 
+def _glyph(char: str) -> np.ndarray:
+    """The ink of ``char`` drawn alone as a subtitle, cropped to its bounding box."""
+    layer = subtitle_layer(_sub(char, font_size=40, outline=0), W, H)
+    assert layer.alpha is not None
+    ink = layer.alpha > 0.5
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not rows.size:
+        return ink[:0, :0]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+@pytest.fixture
+def fresh_font_caches() -> Iterator[None]:
+    """Forget loaded fonts and renders before and after, so patched lookups take effect."""
+
+    def clear() -> None:
+        subtitles.font.cache_clear()
+        subtitles._font_data.cache_clear()
+        subtitles._render.cache_clear()
+
+    clear()
+    yield
+    clear()
+
+
 def test_font_is_embedded_freetype_at_size() -> None:
     f = font(37)
     assert isinstance(f, ImageFont.FreeTypeFont) and f.size == 37
     assert font(37) is f
+
+
+def test_default_font_is_roboto_regular() -> None:
+    assert font(40).getname() == ("Roboto", "Regular")
+
+
+def test_missing_glyphs_are_detectable() -> None:
+    # Characters the font lacks all draw the same non-empty box, so comparing with it can fail.
+    box = _glyph(MISSING[0])
+    assert box.sum() > 50
+    assert np.array_equal(_glyph(MISSING[1]), box)
+
+
+def test_accented_cyrillic_and_greek_letters_draw_real_glyphs() -> None:
+    box = _glyph(MISSING[0])
+    chars = sorted(set(INTERNATIONAL) - {" "})
+    glyphs = {char: _glyph(char) for char in chars}
+    for char, ink in glyphs.items():
+        assert ink.sum() > 20, f"{char!r} drew no ink"
+        assert not np.array_equal(ink, box), f"{char!r} drew the missing-glyph box"
+    for i, a in enumerate(chars):
+        for b in chars[i + 1 :]:
+            assert not np.array_equal(glyphs[a], glyphs[b]), f"{a!r} and {b!r} look the same"
+    # The whole line draws too, in one piece.
+    layer = subtitle_layer(_sub(INTERNATIONAL, font_size=24), W, H)
+    assert layer.alpha is not None and (layer.alpha > 0.5).sum() > 300
+    assert _inside(layer)
+
+
+def test_without_font_roboto_falls_back_to_pillows_font_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fresh_font_caches: None
+) -> None:
+    monkeypatch.setattr(subtitles, "FONT_PACKAGE", "no_such_font_package")
+    with caplog.at_level(logging.WARNING, logger="workers.subtitles"):
+        fallback = font(40)
+    pillows = ImageFont.load_default(size=40)
+    assert isinstance(pillows, ImageFont.FreeTypeFont)
+    assert fallback.getname() == pillows.getname()
+    assert fallback.getname() != ("Roboto", "Regular")
+    assert "font-roboto" in caplog.text
+    # Pillow's font lacks these letters: the glyph test above would fail with it.
+    assert np.array_equal(_glyph("П"), _glyph(MISSING[0]))
+    assert np.array_equal(_glyph("é"), _glyph(MISSING[0]))
+
+
+def test_font_package_without_its_font_file_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, fresh_font_caches: None
+) -> None:
+    monkeypatch.setattr(subtitles, "FONT_FILE", "No-Such-Font.ttf")
+    with pytest.raises(RenderError, match="reinstall font-roboto"):
+        font(40)
 
 
 def test_bottom_text_only_changes_the_lower_part() -> None:
