@@ -150,9 +150,10 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
                 raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
             # Never decode (or pad with silence) more than the interpolation will look at.
             limit = math.floor((place.hi - 1) * place.step) + 2
-            if clip.source_end is not None:
-                span = Fraction(clip.source_end) - Fraction(clip.source_start)
-                limit = min(limit, max(0, math.floor(span * place.source_rate)))
+            for end in (clip.source_end, _declared_end(container)):
+                if end is not None:
+                    span = Fraction(end) - Fraction(clip.source_start)
+                    limit = min(limit, max(0, math.floor(span * place.source_rate)))
             chunks = _source_chunks(
                 container,
                 stream,
@@ -310,6 +311,16 @@ def _origin(container: InputContainer) -> Fraction:
         if video.start_time is not None and video.time_base is not None:
             return video.start_time * video.time_base
     return Fraction(container.start_time or 0, av.time_base)
+
+
+def _declared_end(container: InputContainer) -> Fraction | None:
+    """Where an MP4/MOV's audio ends; its last AAC frame is decoded whole, encoder padding too."""
+    if not container.format.name.startswith("mov"):
+        return None  # elsewhere durations can be estimates (MP3) or the decoder trims already
+    stream = container.streams.audio[0]
+    if stream.duration is None or stream.time_base is None:
+        return None
+    return ((stream.start_time or 0) + stream.duration) * stream.time_base - _origin(container)
 
 
 def _skip(data: Samples, skip: int) -> tuple[Samples, int]:

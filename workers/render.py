@@ -19,7 +19,13 @@ import av
 from chunking.errors import EncodeError, RenderCancelled, RenderError
 from chunking.export import export_problems
 from chunking.timeline import ExportSettings, FileSource, Timeline, TrackKind
-from workers.audio import add_audio_stream, audio_codec_for, encode_audio, mix_timeline
+from workers.audio import (
+    add_audio_stream,
+    audio_codec_for,
+    encode_audio,
+    mix_timeline,
+    sample_offset,
+)
 from workers.compositor import Compositor
 from workers.encoder import FORMATS, EncoderChoice, add_video_stream, choose_encoder, to_video_frame
 from workers.pipeline import prefetched
@@ -138,8 +144,8 @@ def _write(
         packets: Iterator[Any] = iter(())
         if samples is not None:
             audio_codec = audio_codec_for(export.container)
-            first = round(Fraction(start) / fps * timeline.sample_rate)
-            last = round(Fraction(end) / fps * timeline.sample_rate)
+            first = sample_offset(start, timeline)
+            last = sample_offset(end, timeline) if end < timeline.frames else None
             stream = add_audio_stream(
                 container, audio_codec, timeline.sample_rate, export.audio_bitrate
             )
