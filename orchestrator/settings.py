@@ -1,0 +1,55 @@
+"""Typed settings, built once from the environment; nothing else reads ``os.environ``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from chunking.errors import RenderError
+
+#: Chunk tasks must finish well inside this (seconds); Redis redelivers unacked tasks after it.
+DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
+#: Our four priorities on kombu's Redis priority steps (0 is served first on Redis).
+PRIORITIES = {"urgent": 0, "high": 3, "normal": 6, "low": 9}
+#: Queue names: chunk rendering, audio, merging, and the orchestrator itself.
+QUEUES = ("render", "audio", "merge", "orchestrator")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the cluster is and how tasks behave."""
+
+    broker_url: str | None = None
+    result_backend: str | None = None
+    storage_url: str | None = None
+    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    #: encoder threads per chunk task; None lets the encoder decide
+    encoder_threads: int | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read CLOUDRENDER_* variables (see the README)."""
+        env = os.environ if env is None else env
+        broker = env.get("CLOUDRENDER_BROKER_URL") or None
+        return cls(
+            broker_url=broker,
+            result_backend=env.get("CLOUDRENDER_RESULT_BACKEND") or broker,
+            storage_url=env.get("CLOUDRENDER_STORAGE_URL") or None,
+            visibility_timeout=_int(env, "CLOUDRENDER_VISIBILITY_TIMEOUT",
+                                    DEFAULT_VISIBILITY_TIMEOUT),
+            encoder_threads=_int(env, "CLOUDRENDER_ENCODER_THREADS", 0) or None,
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RenderError(f"{name}={raw!r} must be a whole number") from None
+    if value < 0:
+        raise RenderError(f"{name}={raw!r} must not be negative")
+    return value

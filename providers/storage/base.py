@@ -1,0 +1,168 @@
+"""The storage interface every backend implements, key rules and error translation.
+
+Keys are '/'-separated relative names ("jobs/42/chunk-0003.mkv"). Writes are atomic: a reader
+sees the whole previous object, the whole new one, or nothing, never a partial file.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, runtime_checkable
+
+from chunking.errors import RenderError
+
+
+class StorageError(RenderError):
+    """A storage operation failed; ``transient`` says whether retrying may help."""
+
+    def __init__(self, message: str, key: str | None = None, transient: bool = False) -> None:
+        super().__init__(message)
+        self.key = key
+        self.transient = transient
+
+    def __reduce__(self) -> tuple[type[StorageError], tuple[str, str | None, bool]]:
+        # Default exception pickling keeps only args; workers hand errors across processes.
+        return (type(self), (str(self), self.key, self.transient))
+
+
+class ObjectNotFound(StorageError):
+    """The requested key holds no object."""
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """A flat store of objects under '/'-separated keys (local directory, S3, GCS, Azure Blob)."""
+
+    #: A URL that opens this same storage again with ``open_storage``.
+    url: str
+
+    def put_file(self, key: str, path: str) -> None:
+        """Upload a local file as ``key``, atomically replacing any existing object."""
+        ...
+
+    def get_file(self, key: str, path: str) -> None:
+        """Download ``key`` to a local path, written atomically (temp file + rename)."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key``."""
+        ...
+
+    def size(self, key: str) -> int:
+        """Size of the object in bytes; ObjectNotFound when missing."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing key is not an error."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; returns how many."""
+        ...
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        """Sorted keys starting with ``prefix`` (a plain string prefix, as in S3)."""
+        ...
+
+    def local_path(self, key: str) -> str | None:
+        """A filesystem path workers can read the object from directly, or None if remote."""
+        ...
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` if it is a safe relative object name, else raise StorageError naming it."""
+    problem = _key_problem(key, allow_empty=False)
+    if problem:
+        raise StorageError(f"invalid storage key {key!r}: {problem}", key=key)
+    if key.endswith("/"):
+        raise StorageError(f"invalid storage key {key!r}: must not end with '/'", key=key)
+    return key
+
+
+def validate_prefix(prefix: str) -> str:
+    """Return ``prefix`` if it is empty or a safe key prefix, else raise StorageError naming it."""
+    problem = _key_problem(prefix, allow_empty=True)
+    if problem:
+        raise StorageError(f"invalid storage prefix {prefix!r}: {problem}", key=prefix)
+    return prefix
+
+
+def _key_problem(key: str, *, allow_empty: bool) -> str | None:
+    """What is wrong with a key or prefix, or None."""
+    if not key:
+        return None if allow_empty else "empty"
+    if "\x00" in key:
+        return "contains a NUL character"
+    if "\\" in key:
+        return "contains a backslash; use '/' between parts"
+    if key.startswith("/"):
+        return "must be relative, not start with '/'"
+    # The last part of a prefix may be partial ("jobs/4" matches "jobs/42/..."), so only whole
+    # parts are checked; "" after a trailing '/' is fine.
+    parts = key.split("/")
+    for i, part in enumerate(parts):
+        if part == "..":
+            return "must not contain '..' parts"
+        if part == ".":
+            return "must not contain '.' parts"
+        if part == "" and i < len(parts) - 1:
+            return "must not contain empty parts ('//')"
+    return None
+
+
+# Errors that can clear up on their own: contention, timeouts, a flaky network filesystem.
+_TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.EAGAIN,
+        errno.EWOULDBLOCK,
+        errno.ETIMEDOUT,
+        errno.EINTR,
+        errno.EBUSY,
+        errno.ESTALE,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+    }
+)
+
+_MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EISDIR})
+
+_HINTS = {
+    errno.ENOSPC: "free disk space or point storage somewhere larger",
+    errno.EDQUOT: "raise the disk quota or free space",
+    errno.EACCES: "check the permissions of the storage directory",
+    errno.EPERM: "check the permissions of the storage directory",
+    errno.EROFS: "the storage location is read-only; choose a writable one",
+}
+
+
+@contextmanager
+def map_storage_errors(key: str, *, reading: bool = False) -> Iterator[None]:
+    """Translate OSError raised inside the block into StorageError or ObjectNotFound for ``key``.
+
+    With ``reading`` a missing file (or a directory or non-directory where the object should be)
+    means the object does not exist: ObjectNotFound.
+    """
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as exc:
+        code = exc.errno
+        if reading and code in _MISSING_ERRNOS:
+            raise ObjectNotFound(f"storage object {key!r} not found", key=key) from exc
+        if code is None:
+            raise StorageError(f"storage operation on {key!r} failed: {exc}", key=key) from exc
+        reason = exc.strerror or os.strerror(code)
+        name = errno.errorcode.get(code, str(code))
+        message = f"storage operation on {key!r} failed: {reason} [{name}]"
+        if exc.filename:
+            message += f" ({exc.filename})"
+        if code in _HINTS:
+            message += f"; {_HINTS[code]}"
+        raise StorageError(message, key=key, transient=code in _TRANSIENT_ERRNOS) from exc

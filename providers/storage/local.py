@@ -1,0 +1,205 @@
+"""Storage in a local (or network-mounted) directory: the backend for single-host renders."""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import os
+import secrets
+import shutil
+import stat
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from providers.storage.base import (
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    map_storage_errors,
+    validate_key,
+    validate_prefix,
+)
+
+__all__ = ["LocalStorage", "map_storage_errors"]
+
+#: Names of in-progress writes; never listed, and reserved so no key can collide with one.
+_TMP_PREFIX = ".cloudrender-tmp-"
+_COPY_BUFFER = 1 << 20
+
+
+class LocalStorage:
+    """Objects as files under ``root``; every write goes to a temp file and is renamed in place."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.url = Path(self.root).as_uri()
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({self.root!r})"
+
+    def put_file(self, key: str, path: str) -> None:
+        """Copy a local file in as ``key``; readers see the old object or the new, never half."""
+        dest = self._path(key)
+        try:
+            src = open(path, "rb")  # closed by the with below
+        except OSError as exc:
+            raise StorageError(
+                f"cannot store {key!r}: local file {path!r} cannot be read: {exc.strerror or exc}",
+                key=key,
+            ) from exc
+        with src, map_storage_errors(key):
+            _write_atomic(dest, src)
+
+    def get_file(self, key: str, path: str) -> None:
+        """Copy ``key`` to a local path via a temp file in the same directory and a rename."""
+        with map_storage_errors(key, reading=True):
+            src = open(self._path(key), "rb")  # closed by the with below
+        with src, map_storage_errors(key):
+            _write_atomic(os.path.abspath(path), src)
+
+    def exists(self, key: str) -> bool:
+        """Whether a file is stored under ``key``."""
+        path = self._path(key)
+        try:
+            with map_storage_errors(key, reading=True):
+                return stat.S_ISREG(os.stat(path).st_mode)
+        except ObjectNotFound:
+            return False
+
+    def size(self, key: str) -> int:
+        """Size of the object in bytes; ObjectNotFound when missing."""
+        path = self._path(key)
+        with map_storage_errors(key, reading=True):
+            info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ObjectNotFound(f"storage object {key!r} not found", key=key)
+        return info.st_size
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing key is not an error."""
+        self._unlink(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; returns how many were removed."""
+        removed = 0
+        for key in self.list(prefix):
+            if self._unlink(key):
+                removed += 1
+                self._prune(key)
+        return removed
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        """Sorted keys starting with ``prefix`` as a plain string ("jobs/4" finds "jobs/42/a")."""
+        validate_prefix(prefix)
+        head = prefix.rpartition("/")[0]
+        base = os.path.join(self.root, *head.split("/")) if head else self.root
+        keys: builtins.list[str] = []
+
+        def fail(exc: OSError) -> None:
+            # A missing base directory just means no objects; anything else must not pass silently.
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                raise exc
+
+        with map_storage_errors(prefix):
+            for dirpath, dirnames, filenames in os.walk(base, onerror=fail):
+                rel = os.path.relpath(dirpath, self.root)
+                at = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+                keys.extend(
+                    at + name
+                    for name in filenames
+                    if not name.startswith(_TMP_PREFIX) and (at + name).startswith(prefix)
+                )
+                # Only descend where keys can still match the prefix.
+                dirnames[:] = [
+                    d
+                    for d in dirnames
+                    if (at + d + "/").startswith(prefix) or prefix.startswith(at + d + "/")
+                ]
+        return sorted(keys)
+
+    def local_path(self, key: str) -> str | None:
+        """The file that holds (or would hold) ``key``; workers may read it in place."""
+        return self._path(key)
+
+    def _path(self, key: str) -> str:
+        """Filesystem path of a validated key."""
+        validate_key(key)
+        if key.rpartition("/")[2].startswith(_TMP_PREFIX):
+            raise StorageError(
+                f"invalid storage key {key!r}: names starting with {_TMP_PREFIX!r} are reserved",
+                key=key,
+            )
+        return os.path.join(self.root, *key.split("/"))
+
+    def _unlink(self, key: str) -> bool:
+        """Remove the file for ``key``; False when there was none."""
+        path = self._path(key)
+        try:
+            with map_storage_errors(key, reading=True):
+                os.unlink(path)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def _prune(self, key: str) -> None:
+        """Remove directories left empty by deleting ``key``, up to (not including) the root."""
+        parts = key.split("/")[:-1]
+        while parts:
+            try:
+                os.rmdir(os.path.join(self.root, *parts))
+            except OSError:
+                return  # not empty (or already gone): stop, as every parent holds it
+            parts.pop()
+
+
+def _write_atomic(dest: str, src: IO[bytes]) -> None:
+    """Write ``src`` to ``dest`` through a synced temp file in the same directory, then rename."""
+    directory = os.path.dirname(dest)
+    tmp = os.path.join(directory, _TMP_PREFIX + secrets.token_hex(8))
+    for attempt in range(3):
+        os.makedirs(directory, exist_ok=True)
+        try:
+            # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileNotFoundError:
+            # A concurrent delete_prefix pruned the directory between makedirs and open.
+            if attempt == 2:
+                raise
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _copy_stream(src, out)
+            out.flush()
+            # Without fsync a crash after the rename could leave a complete name on empty data.
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _copy_stream(src: IO[bytes], dst: IO[bytes]) -> None:
+    """Copy all bytes from one open file to another."""
+    shutil.copyfileobj(src, dst, _COPY_BUFFER)
+
+
+def _fsync_dir(directory: str) -> None:
+    """Make a rename durable; best effort, as some filesystems refuse fsync on directories."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+if TYPE_CHECKING:
+    _conforms: type[Storage] = LocalStorage

@@ -1,0 +1,366 @@
+"""Join rendered segments into one video by remuxing their packets (no decode, no re-encode).
+
+Each chunk [start, end) of the timeline is rendered by some worker into a Matroska segment that
+starts with a keyframe and has pts from 0; the audio of the whole timeline is one Matroska audio
+file. Stitching checks that the segments are present, readable, contiguous and encoded alike,
+copies their packets into the output container with timestamps rebuilt on the 1/fps grid, adds
+the audio, reads the result back to validate it, and only then renames it into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import av
+
+from chunking.errors import EncodeError, RenderError
+from workers.encoder import FORMATS
+
+
+class MergeError(RenderError):
+    """A segment (or the audio) is missing, unreadable or inconsistent with the others."""
+
+
+@dataclass(frozen=True)
+class SegmentInfo:
+    """What one segment holds, read from its packets without decoding."""
+
+    path: str
+    index: int
+    start: int
+    end: int
+    codec: str
+    width: int
+    height: int
+    pix_fmt: str
+    extradata: bytes
+    frames: int
+    keyframe_first: bool
+    #: how many packets the decode order runs ahead of presentation order (B-frames)
+    reorder_delay: int
+
+    @property
+    def label(self) -> str:
+        """How messages name this segment."""
+        return segment_label(self.index, self.start, self.end)
+
+
+@dataclass(frozen=True)
+class StitchReport:
+    """What a finished stitch produced."""
+
+    output: str
+    frames: int
+    duration: float
+    audio_duration: float | None
+    drift: float
+    bytes: int
+    seconds: float
+
+
+def _open(path: str, write_format: str | None = None) -> Any:
+    # PyAV's stubs leave pts optional and streams as unions; its objects are Any here, and what
+    # matters (missing timestamps) is checked explicitly.
+    if write_format is not None:
+        return av.open(path, "w", format=write_format)
+    return av.open(path)
+
+
+def segment_label(index: int, start: int, end: int) -> str:
+    """How messages name chunk `index` and its frame range."""
+    return f"segment {index} (frames [{start}, {end}))"
+
+
+def inspect_segment(
+    path: str, index: int, start: int, end: int, *, fps: Fraction | None = None
+) -> SegmentInfo:
+    """Read a segment's packets and raise MergeError unless it is a usable chunk [start, end)."""
+    label = segment_label(index, start, end)
+    if not os.path.isfile(path):
+        raise MergeError(f"{label}: file {path} is missing")
+    stamps: list[int] = []
+    try:
+        with _open(path) as container:
+            if not container.streams.video:
+                raise MergeError(f"{label}: {path} has no video stream")
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            keyframe_first = False
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue  # the demuxer's end-of-stream marker, not a frame
+                if packet.pts is None:
+                    raise MergeError(f"{label}: packet {len(stamps)} of {path} has no timestamp")
+                if not stamps:
+                    keyframe_first = bool(packet.is_keyframe)
+                stamps.append(round(packet.pts * packet.time_base * (fps or 1_000_000)))
+            info = SegmentInfo(
+                path=path,
+                index=index,
+                start=start,
+                end=end,
+                codec=ctx.name,
+                width=ctx.width,
+                height=ctx.height,
+                pix_fmt=ctx.pix_fmt or "unknown",
+                extradata=bytes(ctx.extradata or b""),
+                frames=len(stamps),
+                keyframe_first=keyframe_first,
+                reorder_delay=_reorder_delay(stamps),
+            )
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise MergeError(f"{label}: {path} cannot be read: {exc}") from None
+    if not info.frames:
+        raise MergeError(f"{label}: {path} holds no video packets")
+    if not keyframe_first:
+        raise MergeError(f"{label}: the first packet of {path} is not a keyframe")
+    if info.frames != end - start:
+        raise MergeError(f"{label}: {path} has {info.frames} frames, expected {end - start}")
+    if fps is not None and sorted(stamps) != list(range(info.frames)):
+        wrong = sorted(set(stamps) ^ set(range(info.frames)))[:5]
+        raise MergeError(
+            f"{label}: timestamps of {path} are not frames 0..{info.frames - 1} at "
+            f"{fps} fps (e.g. {wrong})"
+        )
+    return info
+
+
+def _reorder_delay(stamps: list[int]) -> int:
+    # Packet k may be decoded no later than it is shown: dts = k - delay <= its rank in pts order.
+    rank = {stamp: position for position, stamp in enumerate(sorted(stamps))}
+    return max([0] + [k - rank[stamp] for k, stamp in enumerate(stamps)])
+
+
+def check_coverage(segments: Sequence[tuple[str, int, int]]) -> int:
+    """Raise MergeError unless segments cover [0, F) in order without gaps; return F."""
+    if not segments:
+        raise MergeError("no segments to stitch")
+    expected = 0
+    for index, (_path, start, end) in enumerate(segments):
+        label = segment_label(index, start, end)
+        if end <= start:
+            raise MergeError(f"{label}: the frame range is empty")
+        if start > expected:
+            raise MergeError(f"{label}: frames [{expected}, {start}) are in no segment (gap)")
+        if start < expected:
+            raise MergeError(
+                f"{label}: frames [{start}, {expected}) are also in segment {index - 1} (overlap)"
+            )
+        expected = end
+    return expected
+
+
+def check_consistent(infos: Sequence[SegmentInfo]) -> None:
+    """Raise MergeError naming the first segment whose codec parameters differ from the first."""
+    first = infos[0]
+    for info in infos[1:]:
+        for name in ("codec", "width", "height", "pix_fmt", "extradata"):
+            theirs, ours = getattr(first, name), getattr(info, name)
+            if theirs != ours:
+                if name == "extradata":
+                    theirs, ours = f"{len(theirs)} bytes", f"{len(ours)} different bytes"
+                raise MergeError(
+                    f"{info.label}: {name} is {ours} but {first.label} has {theirs}; "
+                    "segments must be encoded with identical settings"
+                )
+
+
+def stitch(
+    segments: Sequence[tuple[str, int, int]],
+    fps: Fraction,
+    output: str,
+    container: str,
+    audio: str | None = None,
+) -> StitchReport:
+    """Remux segments [(path, start, end)] (and audio) into one validated output file."""
+    began = time.perf_counter()
+    if container not in FORMATS:
+        raise EncodeError(f"unknown container {container!r}; use one of {', '.join(FORMATS)}")
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise RenderError(f"output directory does not exist: {directory}")
+    frames = check_coverage(segments)
+    infos = [
+        inspect_segment(path, index, start, end, fps=fps)
+        for index, (path, start, end) in enumerate(segments)
+    ]
+    check_consistent(infos)
+    fd, partial = tempfile.mkstemp(
+        prefix=".partial-", suffix="-" + os.path.basename(output), dir=directory
+    )
+    os.close(fd)
+    try:
+        _remux(infos, fps, partial, FORMATS[container], audio)
+        duration, audio_duration, drift = _validate(partial, frames, fps, audio)
+        os.replace(partial, output)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+    return StitchReport(
+        output=output,
+        frames=frames,
+        duration=float(duration),
+        audio_duration=None if audio_duration is None else float(audio_duration),
+        drift=float(drift),
+        bytes=os.path.getsize(output),
+        seconds=round(time.perf_counter() - began, 3),
+    )
+
+
+def _remux(
+    infos: Sequence[SegmentInfo], fps: Fraction, path: str, fmt: str, audio: str | None
+) -> None:
+    frame = 1 / fps
+    # One decode-order offset for the whole file keeps dts strictly increasing across segments.
+    delay = max(info.reorder_delay for info in infos)
+    with ExitStack() as stack:
+        try:
+            out = stack.enter_context(_open(path, fmt))
+            template = stack.enter_context(_open(infos[0].path)).streams.video[0]
+            video = out.add_stream_from_template(template, opaque=True)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise EncodeError(f"cannot write {fmt} with {infos[0].codec} video: {exc}") from None
+        video.time_base = frame
+        # Lets muxers record the frame rate (Matroska DefaultDuration, mp4 frame-rate hints).
+        video.codec_context.framerate = fps
+        sound = _AudioQueue(stack, out, audio) if audio is not None else None
+        try:
+            out.start_encoding()
+        except av.error.FFmpegError as exc:
+            kinds = infos[0].codec + (f" and {sound.stream.codec_context.name}" if sound else "")
+            raise EncodeError(f"the {fmt} container cannot hold {kinds}: {exc}") from None
+        try:
+            for info in infos:
+                with _open(info.path) as segment:
+                    stream = segment.streams.video[0]
+                    to_frames = stream.time_base * fps
+                    packets: Iterator[Any] = (p for p in segment.demux(stream) if p.size > 0)
+                    for order, packet in enumerate(packets):
+                        # Matroska keeps milliseconds: round back onto the exact frame grid.
+                        shown = info.start + round(packet.pts * to_frames)
+                        decoded = info.start + order - delay
+                        if sound is not None:
+                            sound.mux_until(decoded * frame)
+                        packet.stream = video
+                        packet.time_base = frame
+                        packet.pts, packet.dts, packet.duration = shown, decoded, 1
+                        out.mux(packet)
+            if sound is not None:
+                sound.mux_until(None)
+        except av.error.FFmpegError as exc:
+            raise EncodeError(f"muxing {path} failed: {exc}") from None
+
+
+class _AudioQueue:
+    """The audio file's packets, muxed up to the video's current time to keep interleaving."""
+
+    def __init__(self, stack: ExitStack, out: Any, path: str) -> None:
+        self.out = out
+        if not os.path.isfile(path):
+            raise MergeError(f"audio file {path} is missing")
+        try:
+            source = stack.enter_context(_open(path))
+            if not source.streams.audio:
+                raise MergeError(f"audio file {path} has no audio stream")
+            template = source.streams.audio[0]
+            # The whole timeline's audio is small next to the video; holding it is simplest.
+            self.packets: list[Any] = [p for p in source.demux(template) if p.size > 0]
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise MergeError(f"audio file {path} cannot be read: {exc}") from None
+        if not self.packets or any(p.pts is None for p in self.packets):
+            raise MergeError(f"audio file {path} has no packets or packets without timestamps")
+        ctx = template.codec_context
+        try:
+            self.stream = out.add_stream_from_template(template)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise EncodeError(f"cannot add {ctx.name} audio: {exc}") from None
+        self.time_base = Fraction(1, ctx.sample_rate)
+        self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size)
+        self.stream.time_base = self.time_base
+        self.next = 0
+
+    def mux_until(self, seconds: Fraction | None) -> None:
+        """Mux the audio packets that start before `seconds` (all of them for None)."""
+        while self.next < len(self.packets):
+            pts, duration = self.stamps[self.next]
+            if seconds is not None and pts * self.time_base > seconds:
+                return
+            packet = self.packets[self.next]
+            packet.stream = self.stream
+            packet.time_base = self.time_base
+            packet.pts = packet.dts = pts
+            packet.duration = duration
+            self.out.mux(packet)
+            self.next += 1
+
+
+def _sample_grid(packets: Sequence[Any], rate: int, frame_size: int) -> list[tuple[int, int]]:
+    # Matroska rounds times to whole milliseconds, but codec frames are whole samples (AAC: 1024,
+    # with 1024 samples of priming before 0): rebuild (pts, duration) in samples by running
+    # totals, falling back to the stored time where the stream really jumps (> 1 ms off).
+    stamps: list[tuple[int, int]] = []
+    expected: int | None = None
+    for packet in packets:
+        stored = round(packet.pts * packet.time_base * rate)
+        if expected is None and frame_size:
+            stored = round(Fraction(stored, frame_size)) * frame_size
+        pts = stored
+        if expected is not None and abs(expected - stored) <= rate // 1000:
+            pts = expected
+        duration = frame_size or round((packet.duration or 0) * packet.time_base * rate)
+        stamps.append((pts, duration))
+        expected = pts + duration
+    return stamps
+
+
+def _validate(
+    path: str, frames: int, fps: Fraction, audio: str | None
+) -> tuple[Fraction, Fraction | None, Fraction]:
+    frame = 1 / fps
+    # stream type -> [first pts, last end, longest packet], in the stream's time base
+    spans: dict[str, list[int]] = {}
+    count = 0
+    try:
+        with _open(path) as result:
+            streams = (len(result.streams.video), len(result.streams.audio))
+            if streams != (1, int(audio is not None)):
+                raise MergeError(f"stitched file {path} has (video, audio) streams {streams}")
+            bases: dict[str, Fraction] = {s.type: s.time_base for s in result.streams}
+            for packet in result.demux():
+                if packet.size == 0 or packet.pts is None:
+                    continue
+                kind, length = packet.stream.type, packet.duration or 0
+                count += kind == "video"
+                span = spans.setdefault(kind, [packet.pts, packet.pts, 0])
+                span[0], span[1] = min(span[0], packet.pts), max(span[1], packet.pts + length)
+                span[2] = max(span[2], length)
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MergeError(f"stitched file {path} cannot be read back: {exc}") from None
+    start, end = (t * bases["video"] for t in spans.get("video", [0, 0, 0])[:2])
+    if count != frames or abs(end - start - frames * frame) > frame or abs(start) > frame / 2:
+        raise MergeError(
+            f"stitched file has {count} frames from {float(start):.4f} s to {float(end):.4f} s; "
+            f"expected {frames} frames from 0 to {float(frames * frame):.4f} s"
+        )
+    if audio is None:
+        return end - start, None, Fraction(0)
+    audio_start, audio_end, longest = (t * bases["audio"] for t in spans.get("audio", [0, 0, 0]))
+    drift = audio_end - end
+    # Packets only tell the audio's length to within one codec frame (AAC pads the last of its
+    # 1024-sample frames), which at 50 fps and up is longer than a video frame.
+    if audio_start > frame or abs(drift) > max(frame, longest):
+        raise MergeError(
+            f"audio plays from {float(audio_start):.4f} s to {float(audio_end):.4f} s but video "
+            f"from {float(start):.4f} s to {float(end):.4f} s: drift {float(drift):+.4f} s "
+            "exceeds one frame"
+        )
+    # Encoder priming (negative pts) is never played, so audio is heard from time 0.
+    return end - start, audio_end - max(audio_start, Fraction(0)), drift
