@@ -36,7 +36,7 @@ CONTAINERS = {
 #: Which video codecs each container can carry.
 CONTAINER_CODECS = {
     "mp4": {"h264", "hevc", "av1", "vp9"},
-    "mov": {"h264", "hevc", "ffv1"},
+    "mov": {"h264", "hevc"},
     "mkv": {"h264", "hevc", "av1", "vp9", "ffv1"},
     "webm": {"vp9", "av1"},
 }

@@ -21,7 +21,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "visibility_timeout": vt,
         # kombu keeps one Redis list per priority step; ours are 0 (urgent) .. 9 (low).
         "priority_steps": sorted(set(PRIORITIES.values())),
-        "sep": ":",
         "queue_order_strategy": "priority",
     }
     return {

@@ -63,14 +63,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--start", type=int, default=0, help="first frame (inclusive, --direct)")
     render.add_argument("--end", type=int, help="last frame (exclusive, --direct)")
-    render.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
-                        help="local worker processes (default: one per core)")
-    render.add_argument("--chunk-frames", type=_positive,
-                        help="frames per chunk (default: balanced for the workers)")
-    render.add_argument("--broker", help="submit to this cluster's Redis broker "
-                        "(default: $CLOUDRENDER_BROKER_URL, else a private local cluster)")
-    render.add_argument("--priority", choices=["low", "normal", "high", "urgent"],
-                        default="normal")
+    render.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.cpu_count() or 1,
+        help="local worker processes (default: one per core)",
+    )
+    render.add_argument(
+        "--chunk-frames",
+        type=_positive,
+        help="frames per chunk (default: balanced for the workers)",
+    )
+    render.add_argument(
+        "--broker",
+        help="submit to this cluster's Redis broker "
+        "(default: $CLOUDRENDER_BROKER_URL, else a private local cluster)",
+    )
+    render.add_argument("--priority", choices=["low", "normal", "high", "urgent"], default="normal")
     render.add_argument(
         "--strict", action="store_true", help="treat warnings (unknown effects) as errors"
     )
@@ -80,8 +89,9 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a render worker for a cluster")
     worker.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
-    worker.add_argument("--queues", default="render,audio,merge",
-                        help="comma-separated queues to consume")
+    worker.add_argument(
+        "--queues", default="render,audio,merge", help="comma-separated queues to consume"
+    )
     worker.add_argument("--concurrency", type=_positive, default=os.cpu_count() or 1)
     worker.set_defaults(handler=_worker)
 
@@ -136,7 +146,11 @@ def _render_direct(
     end = args.end if args.end is not None else timeline.frames
     bar = _ProgressBar(sys.stderr) if show else None
     summary = render_to_file(
-        timeline, args.output, start=args.start, end=end, export=export,
+        timeline,
+        args.output,
+        start=args.start,
+        end=end,
+        export=export,
         progress=bar.update if bar else None,
     )
     if bar:
@@ -156,12 +170,22 @@ def _render_distributed(
         if bar is not None:
             running = [c for c in state.chunks if c.state in ("STARTED", "PROGRESS")]
             detail = " ".join(f"#{c.index}:{100 * c.done // c.frames}%" for c in running[:6])
-            bar.update(state.done, state.frames,
-                       f"chunks {state.finished_chunks}/{len(state.chunks)} {detail}")
+            bar.update(
+                state.done,
+                state.frames,
+                f"chunks {state.finished_chunks}/{len(state.chunks)} {detail}",
+            )
 
     summary = render_distributed(
-        timeline, document, base_dir, args.output, export, workers=args.workers,
-        chunk_frames=args.chunk_frames, broker_url=args.broker, priority=args.priority,
+        timeline,
+        document,
+        base_dir,
+        args.output,
+        export,
+        workers=args.workers,
+        chunk_frames=args.chunk_frames,
+        broker_url=args.broker,
+        priority=args.priority,
         progress=progress,
     )
     if bar:
@@ -178,8 +202,15 @@ def _worker(args: argparse.Namespace) -> int:
         raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
     configure(url)
     app.worker_main(
-        ["worker", "--queues", args.queues, "--concurrency", str(args.concurrency),
-         "--loglevel", "INFO"]
+        [
+            "worker",
+            "--queues",
+            args.queues,
+            "--concurrency",
+            str(args.concurrency),
+            "--loglevel",
+            "INFO",
+        ]
     )
     return 0
 

@@ -90,15 +90,20 @@ def render_distributed(
     began = time.perf_counter()
     with _cluster(broker_url, workers) as (url, storage_url):
         spec = JobSpec(
-            id=uuid.uuid4().hex, project=document, base_dir=base_dir, export=asdict(export),
-            storage_url=storage_url, frames=timeline.frames,
+            id=uuid.uuid4().hex,
+            project=document,
+            base_dir=base_dir,
+            export=asdict(export),
+            storage_url=storage_url,
+            frames=timeline.frames,
             output_ext=os.path.splitext(output)[1].lstrip(".") or export.container,
             keep_segments=keep_segments,
         )
         configure(url)
         storage = open_storage(storage_url)
-        fd, partial = tempfile.mkstemp(prefix=".partial-", suffix="-" + os.path.basename(output),
-                                       dir=directory)
+        fd, partial = tempfile.mkstemp(
+            prefix=".partial-", suffix="-" + os.path.basename(output), dir=directory
+        )
         os.close(fd)
         try:
             summary = _run(spec, chunks, PRIORITIES[priority], progress)
@@ -112,18 +117,24 @@ def render_distributed(
             else:
                 storage.delete_prefix(spec.prefix)
     seconds = time.perf_counter() - began
+    notes = summary.pop("notes", [])
     return {
-        "mode": "distributed", "output": output, "seconds": round(seconds, 3),
-        "fps": round(timeline.frames / seconds, 2), "workers": workers,
-        "chunk_count": len(chunks), "warnings": list(timeline.warnings), **summary,
+        "mode": "distributed",
+        "output": output,
+        "seconds": round(seconds, 3),
+        "fps": round(timeline.frames / seconds, 2),
+        "workers": workers,
+        "chunk_count": len(chunks),
+        **summary,
+        "warnings": list(timeline.warnings) + notes,
     }
 
 
-def _run(spec: JobSpec, chunks: list[Chunk], priority: int, progress: Progress | None
-         ) -> dict[str, Any]:
+def _run(
+    spec: JobSpec, chunks: list[Chunk], priority: int, progress: Progress | None
+) -> dict[str, Any]:
     job = spec.to_dict()
-    header = [render_chunk.si(job, c.index, c.start, c.end).set(priority=priority)
-              for c in chunks]
+    header = [render_chunk.si(job, c.index, c.start, c.end).set(priority=priority) for c in chunks]
     header.append(render_audio.si(job).set(priority=priority))
     result = chord(group(header), merge.s(job).set(priority=priority)).apply_async()
     parts: list[AsyncResult] = list(result.parent.results) if result.parent else []
@@ -138,7 +149,9 @@ def _run(spec: JobSpec, chunks: list[Chunk], priority: int, progress: Progress |
                 progress(state)
             time.sleep(POLL_SECONDS)
         if result.state == "FAILURE":
-            raise _error(result)
+            # The chord names only a task id; the failed header task has the real message.
+            failed = next((p for p in parts if p.state == "FAILURE"), result)
+            raise _error(failed)
         _poll(parts[: len(chunks)], state)
         if progress is not None:
             progress(state)
@@ -176,10 +189,22 @@ def _cluster(broker_url: str | None, workers: int) -> Iterator[tuple[str, str]]:
     url = broker_url or settings.broker_url
     if url is not None:
         if settings.storage_url is None:
-            raise RenderError("with --broker, set CLOUDRENDER_STORAGE_URL to storage the "
-                              "workers share (e.g. file:///shared/cloudrender)")
+            raise RenderError(
+                "with --broker, set CLOUDRENDER_STORAGE_URL to storage the "
+                "workers share (e.g. file:///shared/cloudrender)"
+            )
         yield url, settings.storage_url
         return
-    with tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir, \
-            EmbeddedCluster(workers=workers) as cluster:
+    # Chunks are the parallelism: share the cores between the worker processes instead of
+    # letting every encoder and BLAS call start a thread per core.
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    env = {
+        "CLOUDRENDER_ENCODER_THREADS": str(threads),
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir,
+        EmbeddedCluster(workers=workers, env=env) as cluster,
+    ):
         yield cluster.broker_url, storage_dir

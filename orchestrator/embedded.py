@@ -51,15 +51,29 @@ _LOG_TAIL_LINES = 25
 _DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 
-# Runs between fork and exec of every child on Linux: the kernel sends the child SIGTERM when we
-# die, even by SIGKILL or the OOM killer, so nothing outlives the CLI. Checking the parent pid
-# afterwards closes the window in which we died before prctl took effect.
+# A launcher each child runs first on Linux: it asks the kernel to send it SIGTERM when we die,
+# even by SIGKILL or the OOM killer, then execs the real command under the same pid. Checking
+# the parent pid afterwards closes the window in which we died before prctl took effect.
 _DIE_WITH_PARENT = (
     "import ctypes, os, signal, sys\n"
     f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)\n"
     "if os.getppid() != int(sys.argv[1]):\n"
     "    sys.exit(1)\n"
     "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+# ``python -m celery`` plus one hook: the worker creates a file when Celery sends worker_ready,
+# that is when its consumer has connected, declared its queues and enters its event loop. The
+# file says "ready" without the parent speaking the broker protocol with the app's settings
+# (key separator, key prefix, serializer, signing), which a ping from here would have to copy.
+_CELERY_WITH_READY_FILE = (
+    "import sys\n"
+    "from celery.signals import worker_ready\n"
+    "ready_file = sys.argv.pop(1)\n"
+    "worker_ready.connect(lambda **_: open(ready_file, 'x').close(), weak=False)\n"
+    "sys.argv[0] = 'celery'\n"
+    "from celery.__main__ import main\n"
+    "main()\n"
 )
 
 
@@ -255,8 +269,8 @@ class LocalWorkers:
         self.stop_timeout = stop_timeout
         self.loglevel = loglevel
         self.die_with_parent = die_with_parent
-        # Expanded here rather than with Celery's %h so that ping can address exactly this worker
-        # and its processes can be found by name; the uuid keeps concurrent clusters apart.
+        # Expanded here rather than by Celery's %h so that callers know the exact node name (for
+        # control commands, or to find its processes); the uuid keeps concurrent clusters apart.
         self.hostname = f"local-{uuid.uuid4().hex}@{socket.gethostname()}"
         # Both URLs are set so that a result backend configured in the user's shell cannot send
         # our results elsewhere; an explicit ``env`` still wins.
@@ -281,9 +295,9 @@ class LocalWorkers:
         return self._dir / "worker.log" if self._dir is not None else None
 
     def command(self) -> list[str]:
-        """Return the ``celery worker`` command line this object runs."""
+        """Return the ``celery worker`` command line this object runs (with a readiness hook)."""
         return [
-            sys.executable, "-m", "celery",
+            "celery",
             "-A", self.app,
             "worker",
             "--pool", "prefork",
@@ -306,9 +320,17 @@ class LocalWorkers:
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-workers-"))
             # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
+            ready_file = str(self._dir / "ready")
+            launch = [
+                sys.executable,
+                "-c",
+                _CELERY_WITH_READY_FILE,
+                ready_file,
+                *self.command()[1:],
+            ]
             with _signals_deferred():
                 self._proc = _popen(
-                    self.command(), self._dir / "worker.log", self._env, self.die_with_parent
+                    launch, self._dir / "worker.log", self._env, self.die_with_parent
                 )
                 self._finalizer = weakref.finalize(
                     self, _stop_group, self._proc, self._dir, self.stop_timeout
@@ -319,31 +341,25 @@ class LocalWorkers:
         return self
 
     def wait_ready(self, timeout: float | None = None) -> None:
-        """Block until the worker answers a Celery ping; raise RenderError with its log if not."""
-        if self._proc is None:
+        """Block until the worker consumes its queues; raise RenderError with its log if not."""
+        if self._proc is None or self._dir is None:
             raise RuntimeError("LocalWorkers is not started")
         limit = self.ready_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
-        last_error: Exception | None = None
-        while True:
+        ready_file = self._dir / "ready"
+        while not ready_file.exists():
             status = self._proc.poll()
             if status is not None:
                 raise RenderError(
                     f"celery worker for {self.app} exited with status {status} while starting:\n"
                     f"{_tail(self.log_path)}"
                 )
-            try:
-                if _ping_worker(self.broker_url, self.hostname, timeout=0.5):
-                    return
-            except Exception as exc:  # broker unreachable or not ready: keep trying until deadline
-                last_error = exc
-                time.sleep(0.2)
             if time.monotonic() > deadline:
-                reason = f" (last error: {last_error!r})" if last_error else ""
                 raise RenderError(
-                    f"celery worker for {self.app} did not answer a ping within {limit:g} s"
-                    f"{reason}:\n{_tail(self.log_path)}"
+                    f"celery worker for {self.app} was not ready within {limit:g} s (is the "
+                    f"broker {_redact(self.broker_url)} reachable?):\n{_tail(self.log_path)}"
                 )
+            time.sleep(_POLL_S)
 
     def stop(self) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after ``stop_timeout``; reap it."""
@@ -384,16 +400,20 @@ class EmbeddedCluster:
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
         handle_signals: bool = True,
+        die_with_parent: bool = True,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
+        if not queues or isinstance(queues, str):
+            raise ValueError("queues must be a non-empty sequence of queue names")
         self.worker_count = workers
         self.app = app
         self.queues = tuple(queues)
         self.env = dict(env or {})
         self.ready_timeout = ready_timeout
         self.handle_signals = handle_signals
-        self.redis = EmbeddedRedis()
+        self.die_with_parent = die_with_parent
+        self.redis = EmbeddedRedis(die_with_parent=die_with_parent)
         self.workers: LocalWorkers | None = None
         self._saved_handlers: dict[int, Any] = {}
 
@@ -403,7 +423,7 @@ class EmbeddedCluster:
         return self.redis.url
 
     def start(self) -> Self:
-        """Start Redis, then the workers; return once the workers answer a ping."""
+        """Start Redis, then the workers; return once the workers consume their queues."""
         try:
             self._install_signal_handlers()
             self.redis.start()
@@ -414,6 +434,7 @@ class EmbeddedCluster:
                 self.env,
                 app=self.app,
                 ready_timeout=self.ready_timeout,
+                die_with_parent=self.die_with_parent,
             )
             self.workers.start()
             self.workers.wait_ready()
@@ -491,28 +512,9 @@ def _redis_command(port: int, *args: str, timeout: float = 1.0) -> bytes:
             return line[1:].rstrip(b"\r\n")
 
 
-def _ping_worker(broker_url: str, hostname: str, timeout: float) -> bool:
-    """True if the Celery worker ``hostname`` answers a remote-control ping via ``broker_url``."""
-    # An answer proves the worker reached the broker, declared its queues and runs its event
-    # loop. kombu rather than ``Celery().control.ping``: Celery publishes through kombu's
-    # process-wide connection pool, which we could neither close (it is shared with every app on
-    # the same URL) nor leave open to a Redis we are about to stop. "celery" is Celery's default
-    # control exchange, JSON its default serializer.
-    from kombu.connection import Connection
-    from kombu.pidbox import Mailbox
-
-    mailbox = Mailbox(  # type: ignore[no-untyped-call]
-        "celery", type="fanout", accept=["json"], serializer="json"
-    )
-    # One connection retry only: the caller retries until its own deadline.
-    connection = Connection(  # type: ignore[no-untyped-call]
-        broker_url, connect_timeout=timeout, transport_options={"max_retries": 1}
-    )
-    with connection:
-        replies = mailbox(connection)._broadcast(
-            "ping", {}, [hostname], reply=True, timeout=timeout, limit=1
-        )
-    return any(hostname in reply for reply in replies or [])
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _free_port() -> int:
@@ -527,8 +529,10 @@ def _popen(
     command: list[str], log_path: Path, env: Mapping[str, str] | None, die_with_parent: bool
 ) -> subprocess.Popen[bytes]:
     """Start ``command`` in a new session with its output in ``log_path``."""
-    if die_with_parent and sys.platform.startswith("linux"):
-        # -I -S keep the launcher fast and deaf to PYTHONPATH; exec gives the command its pid.
+    # The kernel fires the parent-death signal when the *thread* that forked exits, so it is
+    # only safe from the main thread, whose end is the end of the process.
+    if die_with_parent and sys.platform.startswith("linux") and _in_main_thread():
+        # -I -S keep the launcher fast and deaf to PYTHONPATH.
         command = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
     with open(log_path, "wb") as log:
         return subprocess.Popen(
@@ -550,11 +554,13 @@ def _stop_redis(
     with _signals_deferred():
         try:
             if proc is not None:
+                # Without a port the server was never confirmed as ours: signals only.
                 if proc.poll() is None and port is not None and not _hurry():
                     # NOSAVE: nothing of a local render is worth persisting, and saving is slow.
                     with contextlib.suppress(OSError, _RedisReplyError):
                         _redis_command(port, "SHUTDOWN", "NOSAVE", timeout=timeout)
-                if not _wait_exit(proc, timeout):
+                    _wait_exit(proc, timeout)
+                if proc.poll() is None:
                     proc.terminate()
                     if not _wait_exit(proc, timeout):
                         proc.kill()

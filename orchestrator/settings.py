@@ -36,8 +36,9 @@ class Settings:
             broker_url=broker,
             result_backend=env.get("CLOUDRENDER_RESULT_BACKEND") or broker,
             storage_url=env.get("CLOUDRENDER_STORAGE_URL") or None,
-            visibility_timeout=_int(env, "CLOUDRENDER_VISIBILITY_TIMEOUT",
-                                    DEFAULT_VISIBILITY_TIMEOUT),
+            visibility_timeout=_int(
+                env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT
+            ),
             encoder_threads=_int(env, "CLOUDRENDER_ENCODER_THREADS", 0) or None,
         )
 

@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/cloudrender render examples/demo.json -o "${1:-demo.mp4}" --direct
+.venv/bin/cloudrender render examples/demo.json -o "${1:-demo.mp4}"

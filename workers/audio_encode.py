@@ -190,10 +190,14 @@ def write_audio_file(
     sample_rate: int,
     container_format: str | None = None,
     bitrate: int = 192_000,
+    codec: str | None = None,
 ) -> None:
-    """Encode a (2, N) mix into an audio-only file; the container comes from the suffix if None."""
+    """Encode a (2, N) mix into an audio-only file; the container comes from the suffix if None.
+
+    `codec` defaults to the container's usual one; Matroska holds any (the merge's input).
+    """
     name = (container_format or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
-    codec = audio_codec_for(name)
+    codec = codec or audio_codec_for(name)
     if samples.ndim != 2 or samples.shape[1] == 0:
         # Some muxers (WebM) cannot even write a readable header for an empty stream.
         raise EncodeError(f"no audio samples to write to {os.fspath(path)!r}")

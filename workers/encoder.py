@@ -170,7 +170,8 @@ def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
 
 
 def _lossless(export: ExportSettings) -> EncoderChoice:
-    if export.container == "mp4":
+    # FFmpeg's mov muxer refuses FFV1, so mp4 and mov carry lossless RGB H.264 instead.
+    if export.container in ("mp4", "mov") and export.codec != "ffv1":
         return EncoderChoice(
             "libx264rgb", "rgb24", {"qp": "0", "preset": "ultrafast"}, lossless=True
         )

