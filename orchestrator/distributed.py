@@ -28,6 +28,7 @@ from orchestrator.embedded import EmbeddedCluster
 from orchestrator.settings import PRIORITIES, Settings
 from providers.storage import open_storage
 from workers.job import JobSpec
+from workers.probe import min_chunk_frames
 from workers.tasks import merge, render_audio, render_chunk
 
 POLL_SECONDS = 0.2
@@ -86,7 +87,12 @@ def render_distributed(
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise RenderError(f"output directory does not exist: {directory}")
-    chunks = plan_chunks(timeline, workers=workers, chunk_frames=chunk_frames)
+    chunks = plan_chunks(
+        timeline,
+        workers=workers,
+        chunk_frames=chunk_frames,
+        min_frames=None if chunk_frames else min_chunk_frames(timeline),
+    )
     began = time.perf_counter()
     with _cluster(broker_url, workers) as (url, storage_url):
         spec = JobSpec(

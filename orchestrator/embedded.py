@@ -70,7 +70,7 @@ _CELERY_WITH_READY_FILE = (
     "import sys\n"
     "from celery.signals import worker_ready\n"
     "ready_file = sys.argv.pop(1)\n"
-    "worker_ready.connect(lambda **_: open(ready_file, 'x').close(), weak=False)\n"
+    "worker_ready.connect(lambda **_: open(ready_file, 'w').close(), weak=False)\n"
     "sys.argv[0] = 'celery'\n"
     "from celery.__main__ import main\n"
     "main()\n"
@@ -319,15 +319,10 @@ class LocalWorkers:
             raise RuntimeError("LocalWorkers is already started")
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-workers-"))
-            # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
             ready_file = str(self._dir / "ready")
-            launch = [
-                sys.executable,
-                "-c",
-                _CELERY_WITH_READY_FILE,
-                ready_file,
-                *self.command()[1:],
-            ]
+            launch = [sys.executable, "-c", _CELERY_WITH_READY_FILE, ready_file]
+            launch += self.command()[1:]
+            # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
             with _signals_deferred():
                 self._proc = _popen(
                     launch, self._dir / "worker.log", self._env, self.die_with_parent
@@ -424,6 +419,8 @@ class EmbeddedCluster:
 
     def start(self) -> Self:
         """Start Redis, then the workers; return once the workers consume their queues."""
+        if self.workers is not None or self.redis.pid is not None:
+            raise RuntimeError("EmbeddedCluster is already started")
         try:
             self._install_signal_handlers()
             self.redis.start()
@@ -447,9 +444,10 @@ class EmbeddedCluster:
         """Stop the workers, then Redis, whatever fails or interrupts on the way."""
         try:
             with _signals_deferred():
+                workers, self.workers = self.workers, None
                 try:
-                    if self.workers is not None:
-                        self.workers.stop()
+                    if workers is not None:
+                        workers.stop()
                 finally:
                     self.redis.stop()
         finally:

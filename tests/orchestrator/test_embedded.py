@@ -19,7 +19,7 @@ import redis
 
 from chunking.errors import RenderError
 from orchestrator import embedded
-from orchestrator.embedded import EmbeddedRedis, LocalWorkers, find_redis_server
+from orchestrator.embedded import EmbeddedCluster, EmbeddedRedis, LocalWorkers, find_redis_server
 from tests.orchestrator.fake_app import make_app
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="inspects /proc")
@@ -260,6 +260,28 @@ def test_local_workers_start_failure_shows_the_log(redis_url: str) -> None:
 
 
 # --- EmbeddedCluster as the CLI uses it ------------------------------------------------------
+
+
+def test_embedded_cluster_round_trip_in_process() -> None:
+    sigterm_before = signal.getsignal(signal.SIGTERM)
+
+    with EmbeddedCluster(1, app=FAKE_APP, env=WORKER_ENV) as cluster:
+        assert cluster.workers is not None
+        hostname, redis_pid = cluster.workers.hostname, cluster.redis.pid
+        assert cluster.broker_url == cluster.redis.url
+        client = make_app(cluster.broker_url)
+        try:
+            assert client.tasks["fake_app.add"].delay(20, 22).get(timeout=30) == 42
+        finally:
+            client.close()
+        with pytest.raises(RuntimeError, match="already started"):
+            cluster.start()  # a mistaken second start must not tear the running one down
+        assert cluster.workers is not None and cluster.workers.pids()
+
+    assert processes_mentioning(hostname) == []
+    assert redis_pid is not None and not alive(redis_pid)
+    assert signal.getsignal(signal.SIGTERM) == sigterm_before
+
 
 CLUSTER_SCRIPT = """
 import json, sys, time

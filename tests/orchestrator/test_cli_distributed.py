@@ -1,0 +1,128 @@
+"""`cloudrender render` without a broker: a private cluster, started and stopped by the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.media import make_video, project, solid, video_track, write_project
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.timeout(300)
+
+
+def descendants(root: int) -> set[int]:
+    """Pids of every process below `root` (from /proc's parent links)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of `pids` that still exist and are not zombies."""
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+def cli(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CLOUDRENDER_BROKER_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_render_starts_and_stops_a_private_cluster(tmp_path: Path) -> None:
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 2, **solid("#3366ff")}])],
+        settings={"export": {"preset": "ultrafast"}},
+    )
+    path = write_project(tmp_path / "p.json", doc)
+    out = tmp_path / "out.mp4"
+    proc = cli("render", str(path), "-o", str(out), "--workers", "2", "--json")
+    children: set[int] = set()
+    while proc.poll() is None:
+        children |= descendants(proc.pid)
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate(timeout=180)
+    assert proc.returncode == 0, stderr
+    summary = json.loads(stdout)
+    assert summary["mode"] == "distributed" and summary["frames"] == 60
+    assert summary["chunk_count"] >= 2
+    assert out.stat().st_size == summary["bytes"]
+    assert len(children) >= 3  # redis-server, the worker and its pool processes
+    assert alive(children) == set()
+
+
+def test_ctrl_c_leaves_no_process_and_no_file(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "src.mp4", frames=300, size=(640, 360))
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    {
+                        "id": "c",
+                        "start_time": 0,
+                        "end_time": 10,
+                        "source": {"File": "src.mp4"},
+                        "effects": ["b"],
+                    }
+                ],
+            )
+        ],
+        size=(640, 360),
+        effects=[{"id": "b", "effect_type": "Blur"}],
+        settings={"export": {"preset": "medium"}},
+    )
+    assert src.exists()
+    path = write_project(tmp_path / "p.json", doc)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = cli(
+        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
+    )
+    # Wait until the workers are up and rendering, then interrupt like a terminal's Ctrl-C.
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(children) < 4:
+        children |= descendants(proc.pid)
+        time.sleep(0.2)
+    time.sleep(2.0)
+    children |= descendants(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert len(children) >= 4
+    assert alive(children) == set()
+    assert list(out_dir.iterdir()) == []

@@ -1,0 +1,40 @@
+"""Keyframe intervals read from packets, and the chunk floor derived from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.studio import load_project
+from tests.media import make_image, make_video, project, video_track
+from workers.probe import keyframe_interval, min_chunk_frames
+
+
+@pytest.mark.parametrize(
+    ("gop", "fps", "expected"), [(10, 30, 1 / 3), (60, 30, 2.0), (48, 24, 2.0)]
+)
+def test_keyframe_interval(tmp_path: Path, gop: int, fps: int, expected: float) -> None:
+    path = make_video(tmp_path / "v.mp4", frames=gop * 4, fps=fps, gop=gop)
+    assert keyframe_interval(str(path)) == pytest.approx(expected, abs=0.01)
+
+
+def test_images_and_garbage_have_no_interval(tmp_path: Path) -> None:
+    assert keyframe_interval(str(make_image(tmp_path / "a.png", (8, 8), (0, 0, 0, 255)))) is None
+    (tmp_path / "bad.mp4").write_bytes(b"\x00" * 100)
+    assert keyframe_interval(str(tmp_path / "bad.mp4")) is None
+
+
+def test_min_chunk_frames_covers_two_gops_and_a_second(tmp_path: Path) -> None:
+    long_gop = make_video(tmp_path / "long.mp4", frames=240, gop=60)
+    short_gop = make_video(tmp_path / "short.mp4", frames=240, gop=5)
+    for path, expected in ((long_gop, 120), (short_gop, 30)):
+        doc = project(
+            [
+                video_track(
+                    "v",
+                    [{"id": "c", "start_time": 0, "end_time": 8, "source": {"File": str(path)}}],
+                )
+            ]
+        )
+        assert min_chunk_frames(load_project(doc, str(tmp_path))) == expected
