@@ -7,11 +7,22 @@ before submitting when they talk to a broker chosen at run time (the embedded cl
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import threading
+import time
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 
+from orchestrator import keys
 from orchestrator.settings import PRIORITIES, Settings
+from workers import hooks
+
+#: Seconds between orchestrator ticks (deadline escalation, ETA refresh, dispatch, cleanup).
+TICK_SECONDS = 2.0
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -19,9 +30,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     vt = settings.visibility_timeout
     transport = {
         "visibility_timeout": vt,
-        # kombu keeps one Redis list per priority step; ours are 0 (urgent) .. 9 (low).
+        # kombu keeps one Redis list per priority step (0 = urgent .. 9 = low) and serves the
+        # lowest step first across all queues a worker consumes.
         "priority_steps": sorted(set(PRIORITIES.values())),
-        "queue_order_strategy": "priority",
     }
     return {
         "broker_url": settings.broker_url or "redis://127.0.0.1:6379/0",
@@ -52,14 +63,26 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         # Queues (settings.QUEUES) are declared on first use; workers pick theirs with -Q.
         "task_create_missing_queues": True,
+        "beat_schedule": {
+            "tick": {
+                "task": "cloudrender.tick",
+                "schedule": TICK_SECONDS,
+                "options": {"queue": "orchestrator", "priority": 0, "expires": 30},
+            },
+        },
+        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "redbeat_redis_url": settings.broker_url,
+        "redbeat_key_prefix": keys.PREFIX + "redbeat:",
+        "redbeat_lock_timeout": 30,
         "worker_hijack_root_logger": False,
         "cloudrender_encoder_threads": settings.encoder_threads,
+        "cloudrender_job_ttl": settings.job_ttl,
     }
 
 
 def make_app(settings: Settings | None = None) -> Celery:
     """A Celery app with our tasks and configuration."""
-    celery = Celery("cloudrender", include=["workers.tasks"])
+    celery = Celery("cloudrender", include=["workers.tasks", "orchestrator.tasks"])
     celery.conf.update(celery_config(settings or Settings.from_env()))
     return celery
 
@@ -82,3 +105,68 @@ def configure(url: str) -> Celery:
 
 
 app = make_app()
+
+
+class _LazyService:
+    """The job service, built on first use in each worker process (after fork)."""
+
+    def __init__(self) -> None:
+        self._service: Any = None
+        self._pid = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if self._service is None or self._pid != os.getpid():
+            from orchestrator.jobstore import JobStore
+            from orchestrator.service import JobService
+
+            store = JobStore.from_url(
+                app.conf.broker_url, finished_ttl=app.conf.cloudrender_job_ttl
+            )
+            self._service, self._pid = JobService(store, app), os.getpid()
+        return getattr(self._service, name)
+
+
+hooks.install(_LazyService())
+_heartbeat_stop = threading.Event()
+
+
+@worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    """Advertise this worker node and its pool size every few seconds while it runs."""
+    import redis
+
+    client = redis.Redis.from_url(app.conf.broker_url)
+    name = getattr(sender, "hostname", None) or socket.gethostname()
+    since = time.time()
+
+    def beat() -> None:
+        while not _heartbeat_stop.is_set():
+            pool = getattr(sender, "pool", None)
+            slots = getattr(pool, "num_processes", None) or app.conf.worker_concurrency or 1
+            payload = {
+                "name": name,
+                "concurrency": int(slots),
+                "pid": os.getpid(),
+                "since": since,
+                "time": time.time(),
+            }
+            try:
+                client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)
+            except redis.RedisError:
+                pass  # the broker is away; the next beat tries again
+            _heartbeat_stop.wait(keys.HEARTBEAT_SECONDS)
+
+    threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(sender: Any = None, **_: Any) -> None:
+    """Withdraw this node's heartbeat so dispatch stops counting its slots at once."""
+    import redis
+
+    _heartbeat_stop.set()
+    name = getattr(sender, "hostname", None) or socket.gethostname()
+    try:
+        redis.Redis.from_url(app.conf.broker_url).delete(keys.node(name))
+    except redis.RedisError:
+        pass

@@ -1,8 +1,7 @@
-"""Render a timeline in parallel chunks on Celery workers and fetch the stitched result.
+"""`cloudrender render` on workers: submit one job, follow it, and return its summary.
 
-One chord per job: a render_chunk task per chunk plus one render_audio task, with merge as the
-callback. Without a broker URL, a private Redis and local worker processes are started for the
-render and stopped afterwards, also on Ctrl-C.
+Without a broker URL, a private Redis and local worker processes are started for the render and
+stopped afterwards, also on Ctrl-C (which cancels the job first).
 """
 
 from __future__ import annotations
@@ -11,25 +10,18 @@ import contextlib
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from celery import chord, group
-from celery.result import AsyncResult
-
 from chunking.errors import RenderError
-from chunking.export import export_problems
-from chunking.plan import Chunk, plan_chunks
 from chunking.timeline import ExportSettings, Timeline
-from orchestrator.celery_app import configure
+from orchestrator import keys
+from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.settings import PRIORITIES, Settings
+from orchestrator.jobs import ChunkState, JobRecord, JobState
+from orchestrator.settings import Settings
 from providers.storage import open_storage
-from workers.job import JobSpec
-from workers.probe import min_chunk_frames
-from workers.tasks import merge, render_audio, render_chunk
 
 POLL_SECONDS = 0.2
 
@@ -41,7 +33,7 @@ class ChunkProgress:
     index: int
     frames: int
     done: int = 0
-    state: str = "PENDING"
+    state: str = "pending"
 
 
 @dataclass
@@ -60,7 +52,7 @@ class JobProgress:
     @property
     def finished_chunks(self) -> int:
         """Chunks whose segment is stored."""
-        return sum(1 for c in self.chunks if c.state == "SUCCESS")
+        return sum(1 for c in self.chunks if c.state == ChunkState.DONE)
 
 
 Progress = Callable[[JobProgress], None]
@@ -80,112 +72,87 @@ def render_distributed(
     progress: Progress | None = None,
     keep_segments: bool = False,
 ) -> dict[str, Any]:
-    """Render through the chord and write the result to `output` atomically; return a summary."""
-    problems = export_problems(timeline.width, timeline.height, export)
-    if problems:
-        raise RenderError("; ".join(problems))
+    """Render as one job on the cluster, deliver it to `output`, and return a summary."""
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise RenderError(f"output directory does not exist: {directory}")
-    chunks = plan_chunks(
-        timeline,
-        workers=workers,
-        chunk_frames=chunk_frames,
-        min_frames=None if chunk_frames else min_chunk_frames(timeline),
-    )
     began = time.perf_counter()
     with _cluster(broker_url, workers) as (url, storage_url):
-        spec = JobSpec(
-            id=uuid.uuid4().hex,
-            project=document,
+        api = CloudRenderingAPI(url, storage_url=storage_url)
+        job_id = api.submit_job(
+            document,
+            asdict(export),
+            output=os.path.abspath(output),
+            priority=priority,
+            chunk_frames=chunk_frames,
             base_dir=base_dir,
-            export=asdict(export),
-            storage_url=storage_url,
-            frames=timeline.frames,
-            output_ext=os.path.splitext(output)[1].lstrip(".") or export.container,
             keep_segments=keep_segments,
         )
-        configure(url)
-        storage = open_storage(storage_url)
-        fd, partial = tempfile.mkstemp(
-            prefix=".partial-", suffix="-" + os.path.basename(output), dir=directory
-        )
-        os.close(fd)
         try:
-            summary = _run(spec, chunks, PRIORITIES[priority], progress)
-            storage.get_file(spec.output_key, partial)
-            os.replace(partial, output)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
-            if keep_segments:
-                storage.delete(spec.output_key)
-            else:
-                storage.delete_prefix(spec.prefix)
+            record = _follow(api, job_id, progress)
+        except BaseException:
+            with contextlib.suppress(RenderError):
+                api.cancel_job(job_id)
+            raise
+        notes = sorted(api.store.redis.smembers(keys.notes(job_id)))
+        # The video is delivered to `output`; the job's objects in storage are not needed.
+        storage = open_storage(storage_url)
+        if keep_segments:
+            storage.delete(f"jobs/{job_id}/output.{export.container}")
+        else:
+            storage.delete_prefix(f"jobs/{job_id}/")
+    if record.state is not JobState.COMPLETED:
+        raise RenderError(record.error or f"job {job_id} ended {record.state}")
     seconds = time.perf_counter() - began
-    notes = summary.pop("notes", [])
+    result = record.result or {}
     return {
         "mode": "distributed",
+        "job": job_id,
         "output": output,
+        "frames": record.frames,
         "seconds": round(seconds, 3),
-        "fps": round(timeline.frames / seconds, 2),
+        "fps": round(record.frames / seconds, 2),
         "workers": workers,
-        "chunk_count": len(chunks),
-        **summary,
+        "chunk_count": record.chunk_count,
+        "encoder": record.encoder,
+        "audio": result.get("audio"),
+        "bytes": result.get("bytes"),
+        "duration": result.get("duration"),
+        "drift": result.get("drift"),
+        "merge_seconds": result.get("merge_seconds"),
+        "node_seconds": record.node_seconds,
+        "cost": record.actual_cost,
+        "estimated_cost": record.estimated_cost,
+        "chunks": [
+            {
+                "index": c.index,
+                "start": c.start,
+                "end": c.end,
+                "node": c.node,
+                "seconds": c.seconds,
+                "attempts": c.attempts,
+            }
+            for c in record.chunks
+        ],
         "warnings": list(timeline.warnings) + notes,
     }
 
 
-def _run(
-    spec: JobSpec, chunks: list[Chunk], priority: int, progress: Progress | None
-) -> dict[str, Any]:
-    job = spec.to_dict()
-    header = [render_chunk.si(job, c.index, c.start, c.end).set(priority=priority) for c in chunks]
-    header.append(render_audio.si(job).set(priority=priority))
-    result = chord(group(header), merge.s(job).set(priority=priority)).apply_async()
-    parts: list[AsyncResult] = list(result.parent.results) if result.parent else []
-    state = JobProgress(spec.frames, [ChunkProgress(c.index, c.frames) for c in chunks])
-    try:
-        while not result.ready():
-            _poll(parts[: len(chunks)], state)
-            failed = next((p for p in parts if p.state == "FAILURE"), None)
-            if failed is not None:
-                raise _error(failed)
-            if progress is not None:
-                progress(state)
-            time.sleep(POLL_SECONDS)
-        if result.state == "FAILURE":
-            # The chord names only a task id; the failed header task has the real message.
-            failed = next((p for p in parts if p.state == "FAILURE"), result)
-            raise _error(failed)
-        _poll(parts[: len(chunks)], state)
-        if progress is not None:
+def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> JobRecord:
+    state: JobProgress | None = None
+    while True:
+        record = api.get_job_status(job_id)
+        if progress is not None and record.chunks:
+            if state is None:
+                state = JobProgress(
+                    record.frames, [ChunkProgress(c.index, c.frames) for c in record.chunks]
+                )
+            for chunk, live in zip(record.chunks, state.chunks, strict=False):
+                live.done, live.state = chunk.frames_done, chunk.state
             progress(state)
-        value: dict[str, Any] = result.get(timeout=10, propagate=True)
-        return value
-    except BaseException:
-        for part in [result, *parts]:
-            part.revoke()
-        raise
-    finally:
-        for part in [result, *parts]:
-            part.forget()
-
-
-def _poll(parts: list[AsyncResult], state: JobProgress) -> None:
-    for part, chunk in zip(parts, state.chunks, strict=True):
-        chunk.state = part.state
-        if chunk.state == "SUCCESS":
-            chunk.done = chunk.frames
-        elif chunk.state == "PROGRESS" and isinstance(part.info, dict):
-            chunk.done = int(part.info.get("done", 0))
-
-
-def _error(result: AsyncResult) -> RenderError:
-    exc = result.result
-    if isinstance(exc, RenderError):
-        return RenderError(str(exc))
-    return RenderError(f"task {result.id} failed: {exc!r}")
+        if record.state.finished:
+            return record
+        time.sleep(POLL_SECONDS)
 
 
 @contextlib.contextmanager

@@ -1,14 +1,19 @@
 """A private Redis and local Celery workers, so ``cloudrender render`` needs no server (DESIGN 1).
 
-    EmbeddedCluster(workers=N)          what the CLI enters when no --broker is given
-    ├── EmbeddedRedis                   redis-server on a free 127.0.0.1 port, nothing persisted
-    └── LocalWorkers                    one prefork ``celery worker`` with N pool processes
+    EmbeddedCluster(workers=N)      what the CLI enters when no --broker is given
+    ├── EmbeddedRedis               redis-server on a free 127.0.0.1 port, nothing persisted
+    └── LocalWorkers                one prefork ``celery worker`` with N pool processes
 
-Every child runs in its own session: a Ctrl-C in the terminal reaches only the CLI, which then
-stops the workers first (so none of them logs a lost broker) and Redis last. Cleanup is
-guaranteed by ``try/finally`` in the context managers, by ``weakref.finalize`` (objects that are
-dropped or still running at interpreter exit), by holding further Ctrl-C until cleanup is done,
-and on Linux by a parent-death signal for when the CLI itself is killed with SIGKILL.
+Ready means: Redis answers PING and INFO names our pid (a server that took the port first cannot
+answer for ours); the worker has sent Celery's ``worker_ready`` signal, which its entry point,
+``python -m orchestrator.embedded``, turns into a file.
+
+Cleanup: each child runs in its own session, so the terminal's Ctrl-C reaches only the CLI, which
+stops the workers first (none logs a lost broker) and Redis last, in ``try/finally``. Meanwhile a
+further Ctrl-C or SIGTERM is held until cleanup ends and only skips the graceful waits. SIGTERM
+and SIGHUP become SystemExit so that cleanup runs for them too; ``weakref.finalize`` covers
+objects dropped or still running at exit; on Linux a parent-death signal stops the children even
+when the CLI is killed outright.
 
 POSIX only (process groups, signals); the prefork pool is POSIX-only anyway.
 """
@@ -60,20 +65,6 @@ _DIE_WITH_PARENT = (
     "if os.getppid() != int(sys.argv[1]):\n"
     "    sys.exit(1)\n"
     "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
-
-# ``python -m celery`` plus one hook: the worker creates a file when Celery sends worker_ready,
-# that is when its consumer has connected, declared its queues and enters its event loop. The
-# file says "ready" without the parent speaking the broker protocol with the app's settings
-# (key separator, key prefix, serializer, signing), which a ping from here would have to copy.
-_CELERY_WITH_READY_FILE = (
-    "import sys\n"
-    "from celery.signals import worker_ready\n"
-    "ready_file = sys.argv.pop(1)\n"
-    "worker_ready.connect(lambda **_: open(ready_file, 'w').close(), weak=False)\n"
-    "sys.argv[0] = 'celery'\n"
-    "from celery.__main__ import main\n"
-    "main()\n"
 )
 
 
@@ -223,7 +214,8 @@ class EmbeddedRedis:
                     f"redis-server ({executable}) exited with status {status} while starting:\n"
                     f"{tail}"
                 )
-            with contextlib.suppress(OSError, _RedisReplyError):
+            # ValueError: something that is not Redis answered on the port.
+            with contextlib.suppress(OSError, ValueError, _RedisReplyError):
                 if _redis_command(port, "PING") == b"PONG":
                     # Another server may have grabbed the port first and answered for ours.
                     info = _redis_command(port, "INFO", "server").decode("utf-8", "replace")
@@ -295,7 +287,7 @@ class LocalWorkers:
         return self._dir / "worker.log" if self._dir is not None else None
 
     def command(self) -> list[str]:
-        """Return the ``celery worker`` command line this object runs (with a readiness hook)."""
+        """Return the ``celery worker`` command line this object runs (via ``_celery_main``)."""
         return [
             "celery",
             "-A", self.app,
@@ -320,8 +312,7 @@ class LocalWorkers:
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-workers-"))
             ready_file = str(self._dir / "ready")
-            launch = [sys.executable, "-c", _CELERY_WITH_READY_FILE, ready_file]
-            launch += self.command()[1:]
+            launch = [sys.executable, "-m", __spec__.name, ready_file, *self.command()[1:]]
             # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
             with _signals_deferred():
                 self._proc = _popen(
@@ -689,3 +680,26 @@ def _signals_deferred() -> Iterator[None]:
             signal.signal(signum, handler)
         for held in dict.fromkeys(deferral.received):
             signal.raise_signal(held)
+
+
+def _celery_main(argv: list[str]) -> None:
+    """Run ``celery argv[1:]``, creating the file ``argv[0]`` once the worker is ready."""
+    # The worker's own readiness signal, sent when its consumer has connected, declared its
+    # queues and enters its event loop. A file says "ready" without the parent speaking the
+    # broker protocol with the app's settings (key separator and prefix, serializer, signing),
+    # which a ping from here would have to copy.
+    from celery.__main__ import main
+    from celery.signals import worker_ready
+
+    ready_file = Path(argv[0])
+
+    def announce(**_: object) -> None:
+        ready_file.touch()
+
+    worker_ready.connect(announce, weak=False)
+    sys.argv = ["celery", *argv[1:]]
+    main()
+
+
+if __name__ == "__main__":
+    _celery_main(sys.argv[1:])

@@ -10,6 +10,8 @@ from chunking.errors import RenderError
 
 #: Chunk tasks must finish well inside this (seconds); Redis redelivers unacked tasks after it.
 DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
+#: What one worker slot of a local cluster costs per hour (power and hardware), in dollars.
+DEFAULT_HOURLY_RATE = 0.10
 #: Our four priorities on kombu's Redis priority steps (0 is served first on Redis).
 PRIORITIES = {"urgent": 0, "high": 3, "normal": 6, "low": 9}
 #: Queue names: chunk rendering, audio, merging, and the orchestrator itself.
@@ -26,6 +28,10 @@ class Settings:
     visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
     #: encoder threads per chunk task; None lets the encoder decide
     encoder_threads: int | None = None
+    #: dollars per hour of one worker slot of this cluster (for estimates and billing)
+    hourly_rate: float = DEFAULT_HOURLY_RATE
+    #: seconds a finished job's records are kept
+    job_ttl: int = 7 * 24 * 3600
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +46,8 @@ class Settings:
                 env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT
             ),
             encoder_threads=_int(env, "CLOUDRENDER_ENCODER_THREADS", 0) or None,
+            hourly_rate=_float(env, "CLOUDRENDER_HOURLY_RATE", DEFAULT_HOURLY_RATE),
+            job_ttl=_int(env, "CLOUDRENDER_JOB_TTL", 7 * 24 * 3600),
         )
 
 
@@ -52,5 +60,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     except ValueError:
         raise RenderError(f"{name}={raw!r} must be a whole number") from None
     if value < 0:
+        raise RenderError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise RenderError(f"{name}={raw!r} must be a number") from None
+    if not value >= 0:
         raise RenderError(f"{name}={raw!r} must not be negative")
     return value

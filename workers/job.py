@@ -25,6 +25,9 @@ class JobSpec:
     frames: int
     output_ext: str  # the final container's file extension
     keep_segments: bool = False  # leave segments in storage after merging (debugging, tests)
+    chunks: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # [start, end)
+    chunk_frames: int | None = None  # the user's fixed chunk size, if any
+    destination: str | None = None  # local path the merge also delivers the video to
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (task arguments)."""
@@ -33,7 +36,8 @@ class JobSpec:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobSpec:
         """Rebuild from task arguments."""
-        return cls(**data)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def segment_key(self, index: int) -> str:
         """Storage key of chunk `index`'s segment."""

@@ -2,12 +2,14 @@
 
 Outputs are idempotent: each goes to a deterministic storage key through an atomic put, so a
 task that runs twice writes the same object. Deterministic errors (bad media, bad timeline) are
-raised at once and never retried; their message names the chunk and its frame range.
+raised at once and never retried; their message names the chunk and its frame range. Job state
+lives in the job store, reached through `workers.hooks`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -15,60 +17,87 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from chunking.errors import RenderError
+from chunking.errors import RenderCancelled, RenderError
 from providers.storage import open_storage
 from providers.storage.base import ObjectNotFound
+from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.job import JobSpec
 from workers.render import has_audio, render_to_file
 from workers.stitch import stitch
 
-#: Seconds between progress reports of one chunk (keeps the result backend quiet).
-PROGRESS_INTERVAL = 0.25
+#: Seconds between cancel-flag checks and progress reports of one chunk.
+POLL_INTERVAL = 0.25
 
 
 @shared_task(bind=True, name="cloudrender.render_chunk")
-def render_chunk(
-    self: Task, job: dict[str, Any], index: int, start: int, end: int
+def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
+    """Render one chunk of a job into its segment in storage."""
+    service = hooks.current()
+    if not service.chunk_started(job_id, index, self.request.id):
+        return None  # cancelled or finished meanwhile: nothing to do
+    spec = JobSpec.from_dict(service.job_spec(job_id))
+    start, end = spec.chunks[index]
+    try:
+        result = _render_segment(self, service, spec, index, start, end)
+    except RenderCancelled:
+        return None
+    except RenderError as exc:
+        error = RenderError(f"chunk {index} (frames {start}-{end - 1}): {exc}")
+        service.chunk_failed(job_id, index, error)
+        raise error from None
+    service.chunk_finished(job_id, index, result)
+    return result
+
+
+def _render_segment(
+    task: Task, service: hooks.Hooks, spec: JobSpec, index: int, start: int, end: int
 ) -> dict[str, Any]:
-    """Render frames [start, end) of the job into its segment in storage."""
-    spec = JobSpec.from_dict(job)
     storage = open_storage(spec.storage_url)
     key = spec.segment_key(index)
     began = time.perf_counter()
-    result = {"index": index, "start": start, "end": end, "key": key, "node": _node()}
+    result: dict[str, Any] = {
+        "index": index,
+        "start": start,
+        "end": end,
+        "key": key,
+        "node": node_name(),
+    }
     if storage.exists(key):  # an earlier attempt finished it: the object is complete
-        return {**result, "seconds": 0.0, "encoder": None, "reused": True}
-    last = [0.0]
+        return {**result, "seconds": 0.0, "encoder": None, "reused": True, "notes": []}
+    last = [0.0, False]
+
+    def poll() -> bool:
+        now = time.monotonic()
+        if now - float(last[0]) >= POLL_INTERVAL:
+            last[0] = now
+            last[1] = service.cancelled(spec.id)
+        return bool(last[1])
 
     def progress(done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_INTERVAL or done == total:
-            last[0] = now
-            self.update_state(state="PROGRESS", meta={"done": done, "total": total})
+        service.chunk_progress(spec.id, index, done, total)
 
-    threads = self.app.conf.get("cloudrender_encoder_threads")
+    threads = task.app.conf.get("cloudrender_encoder_threads")
     with tempfile.TemporaryDirectory(prefix="cloudrender-chunk-") as tmp:
         path = os.path.join(tmp, f"{index:06d}.mkv")
-        try:
-            summary = render_to_file(
-                spec.timeline(),
-                path,
-                start=start,
-                end=end,
-                audio=False,
-                progress=progress,
-                file_format="matroska",
-                threads=threads,
-            )
-        except RenderError as exc:
-            raise RenderError(f"chunk {index} (frames {start}-{end - 1}): {exc}") from None
+        summary = render_to_file(
+            spec.timeline(),
+            path,
+            start=start,
+            end=end,
+            audio=False,
+            progress=progress,
+            cancelled=poll,
+            file_format="matroska",
+            threads=threads,
+        )
+        if service.cancelled(spec.id):
+            raise RenderCancelled("render cancelled")
         storage.put_file(key, path)
-    seconds = time.perf_counter() - began
     notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
     return {
         **result,
-        "seconds": round(seconds, 3),
+        "seconds": round(time.perf_counter() - began, 3),
         "encoder": summary.encoder,
         "hardware": summary.hardware,
         "notes": notes,
@@ -77,38 +106,60 @@ def render_chunk(
 
 
 @shared_task(bind=True, name="cloudrender.render_audio")
-def render_audio(self: Task, job: dict[str, Any]) -> dict[str, Any] | None:
+def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     """Mix and encode the whole timeline's audio once; None when the timeline is silent."""
-    spec = JobSpec.from_dict(job)
+    service = hooks.current()
+    spec = JobSpec.from_dict(service.job_spec(job_id))
     timeline = spec.timeline()
-    if not has_audio(timeline):
-        return None
-    storage = open_storage(spec.storage_url)
-    codec = audio_codec_for(timeline.export.container)
-    began = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="cloudrender-audio-") as tmp:
-        path = os.path.join(tmp, "audio.mka")
-        try:
-            samples = mix_timeline(timeline)
-            write_audio_file(
-                path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
-            )
-        except RenderError as exc:
-            raise RenderError(f"audio: {exc}") from None
-        storage.put_file(spec.audio_key, path)
-    return {"key": spec.audio_key, "codec": codec, "seconds": round(time.perf_counter() - began, 3)}
+    result: dict[str, Any] | None = None
+    try:
+        if has_audio(timeline) and not service.cancelled(job_id):
+            storage = open_storage(spec.storage_url)
+            codec = audio_codec_for(timeline.export.container)
+            began = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="cloudrender-audio-") as tmp:
+                path = os.path.join(tmp, "audio.mka")
+                samples = mix_timeline(timeline)
+                write_audio_file(
+                    path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
+                )
+                storage.put_file(spec.audio_key, path)
+            result = {
+                "key": spec.audio_key,
+                "codec": codec,
+                "seconds": round(time.perf_counter() - began, 3),
+            }
+    except RenderError as exc:
+        error = RenderError(f"audio: {exc}")
+        service.job_failed(job_id, error)
+        raise error from None
+    service.audio_finished(job_id, result)
+    return result
 
 
 @shared_task(bind=True, name="cloudrender.merge")
-def merge(self: Task, results: list[dict[str, Any] | None], job: dict[str, Any]) -> dict[str, Any]:
+def merge(
+    self: Task, job_id: str, chunks: list[dict[str, Any]], audio: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """Check and concatenate every segment without re-encoding, mux the audio, store output."""
-    spec = JobSpec.from_dict(job)
+    service = hooks.current()
+    if not service.merge_started(job_id):
+        return None
+    spec = JobSpec.from_dict(service.job_spec(job_id))
+    try:
+        summary = _merge(spec, chunks, audio)
+    except RenderError as exc:
+        service.job_failed(job_id, exc)
+        raise
+    service.merge_finished(job_id, summary)
+    return summary
+
+
+def _merge(
+    spec: JobSpec, chunks: list[dict[str, Any]], audio: dict[str, Any] | None
+) -> dict[str, Any]:
     timeline = spec.timeline()
     storage = open_storage(spec.storage_url)
-    chunks = sorted(
-        (r for r in results if r is not None and "index" in r), key=lambda r: int(r["index"])
-    )
-    audio = next((r for r in results if r is not None and "codec" in r), None)
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
         segments = [
@@ -117,12 +168,14 @@ def merge(self: Task, results: list[dict[str, Any] | None], job: dict[str, Any])
                 int(c["start"]),
                 int(c["end"]),
             )
-            for c in chunks
+            for c in sorted(chunks, key=lambda c: int(c["index"]))
         ]
         audio_path = _local(storage, audio["key"], tmp, "audio") if audio else None
         out = os.path.join(tmp, f"output.{spec.output_ext}")
         report = stitch(segments, timeline.fps, out, timeline.export.container, audio_path)
         storage.put_file(spec.output_key, out)
+        if spec.destination:
+            deliver(out, spec.destination)
     if not spec.keep_segments:
         for c in chunks:
             storage.delete(c["key"])
@@ -135,11 +188,7 @@ def merge(self: Task, results: list[dict[str, Any] | None], job: dict[str, Any])
         "duration": report.duration,
         "drift": report.drift,
         "audio": audio["codec"] if audio else None,
-        "encoder": next((c["encoder"] for c in chunks if c.get("encoder")), None),
-        "hardware": any(c.get("hardware") for c in chunks),
-        "notes": sorted({n for c in chunks for n in c.get("notes", [])}),
         "merge_seconds": round(time.perf_counter() - began, 3),
-        "chunks": [{k: c[k] for k in ("index", "start", "end", "node", "seconds")} for c in chunks],
     }
 
 
@@ -156,5 +205,23 @@ def _local(storage: Any, key: str, tmp: str, what: str) -> str:
     return dest
 
 
-def _node() -> str:
+def deliver(path: str, destination: str) -> None:
+    """Copy a finished video to a local destination atomically (temp file, then rename)."""
+    directory = os.path.dirname(os.path.abspath(destination))
+    if not os.path.isdir(directory):
+        raise RenderError(f"output directory does not exist: {directory}")
+    fd, partial = tempfile.mkstemp(prefix=".partial-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+        os.chmod(partial, 0o644)
+        os.replace(partial, destination)
+    except BaseException:
+        if os.path.exists(partial):
+            os.unlink(partial)
+        raise
+
+
+def node_name() -> str:
+    """This worker process, as job records name it."""
     return f"{socket.gethostname()}:{os.getpid()}"

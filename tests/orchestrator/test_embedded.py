@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,7 @@ def alive(pid: int) -> bool:
     """True if ``pid`` is a running process (zombies awaiting their reaper do not count)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except FileNotFoundError:
+    except OSError:  # gone, or going while we read
         return False
     return stat[stat.rfind(b")") + 2 :].split()[0] not in (b"Z", b"X")
 
@@ -54,18 +55,13 @@ def processes_mentioning(text: str) -> list[int]:
 
 
 def port_refuses(port: int) -> bool:
-    """True if nothing listens on 127.0.0.1:``port`` and a server could bind it again."""
+    """True if nothing listens on 127.0.0.1:``port`` any more."""
+    # Not a bind() test: on a busy machine the kernel may hand the port to some client socket.
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
     except ConnectionRefusedError:
-        pass
-    else:
-        return False
-    with socket.socket() as sock:
-        # Like any server (Redis included): TIME_WAIT remnants of our connections do not block.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-    return True
+        return True
+    return False
 
 
 def wait_for(condition: Any, timeout: float) -> bool:
@@ -75,6 +71,20 @@ def wait_for(condition: Any, timeout: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+@pytest.fixture
+def made_dirs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the temporary directories created meanwhile, to check they are gone."""
+    made: list[str] = []
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args: Any, **kwargs: Any) -> str:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    return made
 
 
 @pytest.fixture
@@ -174,7 +184,7 @@ def test_embedded_redis_stops_when_the_block_raises() -> None:
     assert directory is not None and not directory.exists()
 
 
-def test_embedded_redis_start_failure_shows_the_log(tmp_path: Path) -> None:
+def test_embedded_redis_start_failure_shows_the_log(tmp_path: Path, made_dirs: list[str]) -> None:
     # Given a "redis-server" that complains and exits
     fake = tmp_path / "redis-server"
     fake.write_text("#!/bin/sh\necho '*** FATAL CONFIG FILE ERROR: bad directive'\nexit 1\n")
@@ -187,6 +197,7 @@ def test_embedded_redis_start_failure_shows_the_log(tmp_path: Path) -> None:
     assert "exited with status 1" in str(caught.value)
     assert "FATAL CONFIG FILE ERROR: bad directive" in str(caught.value)
     assert server.pid is None and server.directory is None
+    assert made_dirs and not [d for d in made_dirs if Path(d).exists()]
 
 
 # --- LocalWorkers --------------------------------------------------------------------------
@@ -246,7 +257,7 @@ def test_local_workers_stop_a_busy_pool(redis_url: str, fake_client: Any) -> Non
     assert log_dir is not None and not log_dir.exists()
 
 
-def test_local_workers_start_failure_shows_the_log(redis_url: str) -> None:
+def test_local_workers_start_failure_shows_the_log(redis_url: str, made_dirs: list[str]) -> None:
     workers = LocalWorkers(
         redis_url, 1, app="tests.orchestrator.no_such_module:app", env=WORKER_ENV
     )
@@ -257,6 +268,7 @@ def test_local_workers_start_failure_shows_the_log(redis_url: str) -> None:
     message = str(caught.value)
     assert "exited with status" in message and "no_such_module" in message
     assert processes_mentioning(workers.hostname) == []
+    assert made_dirs and not [d for d in made_dirs if Path(d).exists()]
 
 
 # --- EmbeddedCluster as the CLI uses it ------------------------------------------------------
@@ -284,8 +296,10 @@ def test_embedded_cluster_round_trip_in_process() -> None:
 
 
 CLUSTER_SCRIPT = """
-import json, sys, time
+import faulthandler, json, signal, sys, time
 from orchestrator.embedded import EmbeddedCluster
+
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # where it hangs, should it hang
 
 die_with_parent = sys.argv[3] == "die-with-parent"
 with EmbeddedCluster(
@@ -339,6 +353,21 @@ def cluster_process(
             shutil.rmtree(directory, ignore_errors=True)
 
 
+def communicate_or_explain(
+    process: subprocess.Popen[str], started: dict[str, Any]
+) -> tuple[str, str]:
+    """Wait for the cluster process to exit; if it does not, fail with its stack and children."""
+    # Cleanup is bounded by about 35 s (stop timeouts of workers and Redis); allow for a slow CI.
+    try:
+        return process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGUSR1)
+        time.sleep(1)
+        os.killpg(process.pid, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"still running after 60 s; left {leftovers(started)}; stderr:\n{stderr}")
+
+
 def leftovers(started: dict[str, Any]) -> list[str]:
     """Whatever the cluster process left behind."""
     left = [f"redis-server {started['redis_pid']}"] if alive(started["redis_pid"]) else []
@@ -368,7 +397,7 @@ def test_interrupted_cluster_leaves_nothing(
     for signum in signals:
         os.killpg(process.pid, signum)  # what the terminal does on Ctrl-C
         time.sleep(0.2)
-    _, stderr = process.communicate(timeout=30)
+    _, stderr = communicate_or_explain(process, started)
 
     assert process.returncode == status, stderr
     assert leftovers(started) == []

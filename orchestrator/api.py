@@ -1,0 +1,442 @@
+"""The public Python API (the spec's Provider API), over the job store and the Celery app.
+
+api = CloudRenderingAPI()                      # broker from $CLOUDRENDER_BROKER_URL
+job = api.submit_job("project.json", output="/renders/out.mp4", priority="high")
+api.on_progress_update(lambda event: print(event))
+print(api.wait(job).state)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chunking.complexity import complexity
+from chunking.errors import RenderError
+from chunking.export import export_problems, with_overrides
+from chunking.loader import load_document
+from chunking.plan import plan_chunks
+from chunking.studio import load_project
+from chunking.timeline import Timeline
+from orchestrator import keys
+from orchestrator.celery_app import make_app
+from orchestrator.costing import Estimate, Throughput, estimate, load_throughput
+from orchestrator.dispatcher import Dispatcher
+from orchestrator.jobs import JobNotFound, JobRecord, JobState
+from orchestrator.jobstore import JobStore
+from orchestrator.scheduling import LEVELS, effective_priority
+from orchestrator.service import NODE_CLASS
+from orchestrator.settings import PRIORITIES, Settings
+from providers.storage import open_storage
+from workers.calibrate import calibrate
+from workers.job import JobSpec
+
+
+class CostLimitExceeded(RenderError):
+    """A job's estimated cost is above the ceiling its submitter set."""
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """A live worker node, from its heartbeat."""
+
+    name: str
+    concurrency: int
+    pid: int
+    since: float
+    last_heartbeat: float
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """What the cluster has now."""
+
+    nodes: list[NodeInfo]
+    slots: int
+    queued_chunks: int
+    active_jobs: int
+
+
+@dataclass(frozen=True)
+class Billing:
+    """Money spent, from measured node-seconds."""
+
+    total: float
+    by_day: dict[str, float]
+    jobs: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Current render metrics of the cluster."""
+
+    active_jobs: int
+    active_nodes: int
+    slots: int
+    queued_chunks: int
+    running_chunks: int
+    frames_per_second: float
+    jobs_completed: int
+    jobs_failed: int
+    jobs_cancelled: int
+    average_job_seconds: float | None
+    total_cost: float
+
+
+class Subscription:
+    """A live progress subscription; call stop() to end it."""
+
+    def __init__(self, thread: threading.Thread, stop: threading.Event) -> None:
+        self._thread, self._stop = thread, stop
+
+    def stop(self) -> None:
+        """Stop delivering events and wait for the listener thread."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+class CloudRenderingAPI:
+    """Submit, watch, cancel and account for render jobs on a cluster."""
+
+    def __init__(
+        self,
+        broker_url: str | None = None,
+        *,
+        storage_url: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.settings = settings or Settings.from_env()
+        url = broker_url or self.settings.broker_url
+        if url is None:
+            raise RenderError("no broker: pass broker_url or set CLOUDRENDER_BROKER_URL")
+        self.broker_url = url
+        self.storage_url = storage_url or self.settings.storage_url
+        # An app of its own: clients of several clusters in one process must not share a
+        # connection pool (the shared app is bound to the first broker it talks to).
+        self.app = make_app(dataclasses.replace(self.settings, broker_url=url, result_backend=url))
+        self.store = JobStore.from_url(url, finished_ttl=self.settings.job_ttl)
+        self.dispatcher = Dispatcher(self.store, self.app)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def submit_job(
+        self,
+        project: str | Mapping[str, Any],
+        settings: Mapping[str, Any] | None = None,
+        *,
+        output: str,
+        priority: str = "normal",
+        deadline: float | dt.datetime | str | None = None,
+        max_cost: float | None = None,
+        chunk_frames: int | None = None,
+        base_dir: str | None = None,
+        keep_segments: bool = False,
+    ) -> str:
+        """Validate, estimate, check the cost ceiling, and queue a job; return its id."""
+        if priority not in LEVELS:
+            raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
+        if self.storage_url is None:
+            raise RenderError("no storage: pass storage_url or set CLOUDRENDER_STORAGE_URL")
+        document, base = self._document(project, base_dir)
+        timeline = self._timeline(document, base, settings, output)
+        quote = self._estimate(timeline, chunk_frames)
+        if max_cost is not None and quote.cost > max_cost:
+            raise CostLimitExceeded(
+                f"estimated cost ${quote.cost:.4f} is above the limit ${max_cost:.4f} "
+                f"({quote.node_seconds:.0f} node-seconds at ${quote.hourly_rate:.2f}/h)"
+            )
+        when = _deadline(deadline)
+        job_id = uuid.uuid4().hex[:16]
+        spec = JobSpec(
+            id=job_id,
+            project=dict(document),
+            base_dir=base,
+            export=dataclasses.asdict(timeline.export),
+            storage_url=self.storage_url,
+            frames=timeline.frames,
+            output_ext=timeline.export.container,
+            chunk_frames=chunk_frames,
+            destination=_local_destination(output),
+            keep_segments=keep_segments,
+        )
+        now = time.time()
+        record = JobRecord(
+            id=job_id,
+            name=timeline.name,
+            priority=priority,
+            effective_priority=effective_priority(priority, when, now, quote.wall_seconds),
+            deadline=when,
+            max_cost=max_cost,
+            submitted_at=now,
+            frames=timeline.frames,
+            estimated_seconds=round(quote.wall_seconds, 2),
+            estimated_cost=round(quote.cost, 6),
+            hourly_rate=quote.hourly_rate,
+            output=output,
+            complexity=quote.complexity,
+        )
+        self.store.create(record, spec.to_dict())
+        self.app.send_task(
+            "cloudrender.plan_job",
+            args=[job_id],
+            queue="orchestrator",
+            priority=PRIORITIES[record.effective_priority],
+        )
+        return job_id
+
+    def get_job_status(self, job_id: str) -> JobRecord:
+        """The job's record with per-chunk state; JobNotFound for unknown or expired ids."""
+        record = self.store.get(job_id)
+        return record
+
+    def cancel_job(self, job_id: str) -> JobRecord:
+        """Stop a job: queued chunks never start, running ones stop within a second or two."""
+        state = self.store.state(job_id)
+        if state.finished:
+            raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
+        self.store.request_cancel(job_id)
+        self.store.transition(job_id, JobState.CANCELLED, error="cancelled by request")
+        for chunk in self.store.chunks(job_id):
+            if chunk.task_id and chunk.state.value == "pending":
+                self.app.control.revoke(chunk.task_id)
+        self.dispatcher.forget(job_id)
+        if self.storage_url is not None:
+            open_storage(self.storage_url).delete_prefix(f"jobs/{job_id}/")
+        self.store.redis.publish(
+            keys.PROGRESS, json.dumps({"job": job_id, "event": "cancelled", "time": time.time()})
+        )
+        return self.store.get(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.25) -> JobRecord:
+        """Block until the job ends (or `timeout` seconds pass) and return its record."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            record = self.store.get(job_id)
+            if record.state.finished:
+                return record
+            if deadline is not None and time.monotonic() > deadline:
+                return record
+            time.sleep(poll)
+
+    def download(self, job_id: str, destination: str) -> str:
+        """Copy a completed job's video from storage to a local file."""
+        record = self.store.get(job_id)
+        if record.state is not JobState.COMPLETED:
+            raise RenderError(f"job {job_id} is {record.state}, not completed")
+        storage = open_storage(JobSpec.from_dict(self.store.spec(job_id)).storage_url)
+        storage.get_file(JobSpec.from_dict(self.store.spec(job_id)).output_key, destination)
+        return destination
+
+    def estimate_cost(
+        self,
+        project: str | Mapping[str, Any],
+        settings: Mapping[str, Any] | None = None,
+        *,
+        chunk_frames: int | None = None,
+    ) -> Estimate:
+        """Estimated render time and cost on this cluster, without submitting anything."""
+        document, base = self._document(project, None)
+        timeline = self._timeline(document, base, settings, None)
+        return self._estimate(timeline, chunk_frames)
+
+    # -- cluster ------------------------------------------------------------------------------
+
+    def get_cluster_status(self) -> ClusterStatus:
+        """Live nodes (from heartbeats), worker slots, queued chunks and active jobs."""
+        nodes = []
+        for key in self.store.redis.scan_iter(match=keys.NODE.format(name="*"), count=100):
+            raw = self.store.redis.get(key)
+            if raw:
+                data = json.loads(raw)
+                nodes.append(
+                    NodeInfo(
+                        data["name"],
+                        int(data["concurrency"]),
+                        int(data["pid"]),
+                        float(data["since"]),
+                        float(data["time"]),
+                    )
+                )
+        nodes.sort(key=lambda n: n.name)
+        return ClusterStatus(
+            nodes,
+            sum(n.concurrency for n in nodes) or 0,
+            int(self.store.redis.zcard(keys.QUEUED)),
+            len(self.store.active()),
+        )
+
+    def scale_cluster(self, slots: int) -> ClusterStatus:
+        """Grow or shrink the worker pools to `slots` processes in total."""
+        if slots < 1:
+            raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
+        status = self.get_cluster_status()
+        if not status.nodes:
+            raise RenderError("no live worker nodes to scale (start `cloudrender worker`)")
+        change = slots - status.slots
+        node = status.nodes[0].name
+        if change > 0:
+            self.app.control.pool_grow(change, destination=[node])
+        elif change < 0:
+            self.app.control.pool_shrink(-change, destination=[node])
+        return self.get_cluster_status()
+
+    # -- money and metrics --------------------------------------------------------------------
+
+    def get_billing(self, days: int = 30) -> Billing:
+        """Spend per day (UTC) over the last `days` days, and per stored job."""
+        ledger = {k: float(v) for k, v in self.store.redis.hgetall(keys.BILLING).items()}
+        since = time.strftime("%Y-%m-%d", time.gmtime(time.time() - days * 86400))
+        by_day = {d: round(c, 6) for d, c in sorted(ledger.items()) if d >= since}
+        jobs = {}
+        for job_id in self.store.recent(1000):
+            with _missing_ok():
+                jobs[job_id] = float(self.store.get_fields(job_id, "actual_cost")["actual_cost"])
+        return Billing(round(sum(by_day.values()), 6), by_day, jobs)
+
+    def get_metrics(self) -> Metrics:
+        """Counts and rates measured from the job store and heartbeats now."""
+        cluster = self.get_cluster_status()
+        counts = {s: 0 for s in JobState}
+        durations, fps, running = [], 0.0, 0
+        now = time.time()
+        for job_id in self.store.recent(1000):
+            with _missing_ok():
+                job = self.store.get(job_id)
+                counts[job.state] += 1
+                if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
+                    durations.append(job.finished_at - job.started_at)
+                for chunk in job.chunks:
+                    if chunk.state.value == "running" and chunk.started_at:
+                        running += 1
+                        fps += chunk.frames_done / max(now - chunk.started_at, 1e-3)
+        return Metrics(
+            active_jobs=cluster.active_jobs,
+            active_nodes=len(cluster.nodes),
+            slots=cluster.slots,
+            queued_chunks=cluster.queued_chunks,
+            running_chunks=running,
+            frames_per_second=round(fps, 2),
+            jobs_completed=counts[JobState.COMPLETED],
+            jobs_failed=counts[JobState.FAILED],
+            jobs_cancelled=counts[JobState.CANCELLED],
+            average_job_seconds=round(sum(durations) / len(durations), 2) if durations else None,
+            total_cost=self.get_billing().total,
+        )
+
+    def on_progress_update(
+        self, callback: Callable[[dict[str, Any]], None], job_id: str | None = None
+    ) -> Subscription:
+        """Call `callback(event)` for every progress event (of one job, if given)."""
+        stop = threading.Event()
+        pubsub = self.store.redis.pubsub(ignore_subscribe_messages=True)
+        pubsub.subscribe(keys.PROGRESS)
+
+        def listen() -> None:
+            try:
+                while not stop.is_set():
+                    message = pubsub.get_message(timeout=0.2)
+                    if message is None or message.get("type") != "message":
+                        continue
+                    event = json.loads(message["data"])
+                    if job_id is None or event.get("job") == job_id:
+                        callback(event)
+            finally:
+                pubsub.close()
+
+        thread = threading.Thread(target=listen, name="progress", daemon=True)
+        thread.start()
+        return Subscription(thread, stop)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _document(
+        self, project: str | Mapping[str, Any], base_dir: str | None
+    ) -> tuple[dict[str, Any], str]:
+        if isinstance(project, str):
+            return load_document(project)
+        return dict(project), os.path.abspath(base_dir or ".")
+
+    def _timeline(
+        self,
+        document: dict[str, Any],
+        base: str,
+        settings: Mapping[str, Any] | None,
+        output: str | None,
+    ) -> Timeline:
+        timeline = load_project(document, base)
+        overrides = dict(settings or {})
+        if output and "container" not in overrides:
+            ext = os.path.splitext(output)[1].lstrip(".").lower()
+            if ext:
+                overrides["container"] = ext
+        export = with_overrides(timeline.export, **overrides)
+        problems = export_problems(timeline.width, timeline.height, export)
+        if problems:
+            raise RenderError("; ".join(problems))
+        return dataclasses.replace(timeline, export=export)
+
+    def _estimate(self, timeline: Timeline, chunk_frames: int | None) -> Estimate:
+        slots = self.dispatcher.slots()
+        chunks = plan_chunks(timeline, workers=slots, chunk_frames=chunk_frames)
+        units = complexity(timeline)
+        history = load_throughput(self.store.redis, NODE_CLASS)
+        basis = "history"
+        if history is None:
+            # No finished chunk has taught us this cluster's speed yet: measure a few frames.
+            seconds_per_frame = calibrate(timeline, threads=1)
+            history = Throughput(seconds_per_frame / units, 0)
+            basis = "calibration"
+        return estimate(
+            timeline.frames,
+            units,
+            history,
+            workers=slots,
+            chunk_count=len(chunks),
+            hourly_rate=self.settings.hourly_rate,
+            basis=basis,
+        )
+
+
+class _missing_ok:
+    """Skip jobs that expire while being read."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, value: object, tb: object) -> bool:
+        return isinstance(value, JobNotFound)
+
+
+def _deadline(value: float | dt.datetime | str | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise RenderError(f"deadline {value!r} is not a time")
+        return float(value)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise RenderError(f"deadline {value!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp()
+
+
+def _local_destination(output: str) -> str | None:
+    """The local file a job's video is delivered to, for plain paths and file:// URLs."""
+    if output.startswith("file://"):
+        return output[len("file://") :]
+    if "://" in output:
+        return None
+    return os.path.abspath(output)

@@ -1,0 +1,119 @@
+"""Hands chunks from the job store to the broker, a few per worker slot at a time.
+
+Keeping the broker shallow is what makes priorities and fair share work: decisions are made
+here, by `scheduling.choose_dispatch`, at the last moment, not when a job is submitted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from orchestrator import keys
+from orchestrator.jobs import JobNotFound, JobState
+from orchestrator.jobstore import JobStore
+from orchestrator.scheduling import Candidate, choose_dispatch, rank
+from orchestrator.settings import PRIORITIES
+
+#: Chunks allowed to wait in the broker per live worker slot.
+DEPTH_PER_SLOT = 1
+#: Milliseconds the dispatch lock is held at most (a crashed dispatcher cannot block others).
+LOCK_MS = 5000
+
+
+class Dispatcher:
+    """Feeds the broker from the job store under a Redis lock."""
+
+    def __init__(self, store: JobStore, app: Any) -> None:
+        self.store = store
+        self.redis = store.redis
+        self.app = app
+
+    def slots(self) -> int:
+        """Worker processes alive now, from their heartbeats (at least 1)."""
+        total = 0
+        for key in self.redis.scan_iter(match=keys.NODE.format(name="*"), count=100):
+            raw = self.redis.get(key)
+            if raw:
+                total += int(json.loads(raw).get("concurrency", 1))
+        return max(1, total)
+
+    def fill(self) -> int:
+        """Dispatch as many chunks as the broker should hold now; return how many."""
+        token = uuid.uuid4().hex
+        if not self.redis.set(keys.DISPATCH_LOCK, token, nx=True, px=LOCK_MS):
+            return 0  # another dispatcher is at it; it sees the same state
+        try:
+            return self._fill()
+        finally:
+            if self.redis.get(keys.DISPATCH_LOCK) == token:
+                self.redis.delete(keys.DISPATCH_LOCK)
+
+    def _fill(self) -> int:
+        priorities: dict[str, str] = {}
+        candidates = []
+        last = self.redis.hgetall(keys.LAST_DISPATCH)
+        for job_id in self.store.active():
+            try:
+                job = self.store.get_fields(job_id, "state", "effective_priority", "submitted_at")
+            except JobNotFound:  # expired meanwhile
+                continue
+            priorities[job_id] = str(job["effective_priority"])
+            if job["state"] != JobState.RENDERING:
+                continue
+            pending = self.store.pending_count(job_id)
+            if pending:
+                candidates.append(
+                    Candidate(
+                        job_id,
+                        priorities[job_id],
+                        pending,
+                        float(last.get(job_id, 0.0)),
+                        float(job["submitted_at"]),
+                    )
+                )
+        queued = [0, 0, 0, 0]
+        for member in self.redis.zrange(keys.QUEUED, 0, -1):
+            job_id = str(member).rsplit(":", 1)[0]
+            if job_id in priorities:
+                queued[rank(priorities[job_id])] += 1
+            else:
+                self.redis.zrem(keys.QUEUED, member)  # its job ended
+        sent = 0
+        for job_id, level in choose_dispatch(candidates, queued, self.slots() * DEPTH_PER_SLOT):
+            index = self.store.pop_pending(job_id)
+            if index is None:
+                continue
+            self.send_chunk(job_id, index, level)
+            sent += 1
+        return sent
+
+    def send_chunk(self, job_id: str, index: int, level: str) -> None:
+        """Put one chunk task on the render queue at this priority."""
+        task_id = f"{job_id}-c{index}-{uuid.uuid4().hex[:8]}"
+        now = time.time()
+        pipe = self.redis.pipeline()
+        pipe.zadd(keys.QUEUED, {f"{job_id}:{index}": now})
+        pipe.hset(keys.LAST_DISPATCH, job_id, now)
+        pipe.execute()
+        chunk = self.store.chunk(job_id, index)
+        chunk.task_id = task_id
+        self.store.save_chunk(job_id, chunk)
+        self.app.send_task(
+            "cloudrender.render_chunk",
+            args=[job_id, index],
+            task_id=task_id,
+            queue="render",
+            priority=PRIORITIES[level],
+        )
+
+    def forget(self, job_id: str) -> None:
+        """Drop a finished job's dispatch bookkeeping."""
+        pipe = self.redis.pipeline()
+        pipe.hdel(keys.LAST_DISPATCH, job_id)
+        for member in self.redis.zrange(keys.QUEUED, 0, -1):
+            if str(member).startswith(job_id + ":"):
+                pipe.zrem(keys.QUEUED, member)
+        pipe.execute()

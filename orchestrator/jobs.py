@@ -1,0 +1,139 @@
+"""Job and chunk records and their state machine (DESIGN 4.4); plain data, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from chunking.errors import RenderError
+
+
+class JobState(enum.StrEnum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    PLANNING = "planning"
+    RENDERING = "rendering"
+    MERGING = "merging"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """True for the three end states."""
+        return self in (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
+
+
+class ChunkState(enum.StrEnum):
+    """Where a chunk is in its life."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    RETRYING = "retrying"
+
+
+#: Allowed job transitions; any unfinished state may also fail or be cancelled.
+_NEXT = {
+    JobState.QUEUED: {JobState.PLANNING},
+    JobState.PLANNING: {JobState.RENDERING},
+    JobState.RENDERING: {JobState.MERGING},
+    JobState.MERGING: {JobState.COMPLETED},
+}
+
+
+class JobNotFound(RenderError):
+    """No job with this id is stored (never submitted, or expired)."""
+
+
+class InvalidTransition(RenderError):
+    """A job cannot move from its current state to the requested one."""
+
+
+def check_transition(current: JobState, target: JobState) -> None:
+    """Raise InvalidTransition unless `current` may become `target`."""
+    if current.finished:
+        raise InvalidTransition(f"job is already {current}")
+    if target in (JobState.FAILED, JobState.CANCELLED) or target in _NEXT.get(current, set()):
+        return
+    raise InvalidTransition(f"a {current} job cannot become {target}")
+
+
+@dataclass
+class ChunkRecord:
+    """One chunk of a job."""
+
+    index: int
+    start: int
+    end: int
+    state: ChunkState = ChunkState.PENDING
+    node: str | None = None
+    attempts: int = 0
+    frames_done: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    seconds: float | None = None
+    error: str | None = None
+    task_id: str | None = None
+
+    @property
+    def frames(self) -> int:
+        """Frames in the chunk."""
+        return self.end - self.start
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChunkRecord:
+        """Rebuild from to_json()."""
+        known = {f.name for f in fields(cls)}
+        record = cls(**{k: v for k, v in data.items() if k in known})
+        record.state = ChunkState(record.state)
+        return record
+
+
+@dataclass
+class JobRecord:
+    """A render job as the store keeps it."""
+
+    id: str
+    name: str = ""
+    state: JobState = JobState.QUEUED
+    priority: str = "normal"
+    effective_priority: str = "normal"
+    deadline: float | None = None  # epoch seconds
+    max_cost: float | None = None
+    submitted_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    frames: int = 0
+    frames_done: int = 0
+    chunk_count: int = 0
+    estimated_seconds: float | None = None
+    eta_seconds: float | None = None
+    estimated_cost: float | None = None
+    actual_cost: float = 0.0
+    node_seconds: float = 0.0
+    hourly_rate: float = 0.0
+    complexity: float = 1.0  # cost units per frame (chunking.complexity)
+    output: str = ""
+    error: str | None = None
+    encoder: str | None = None
+    result: dict[str, Any] | None = None  # the merge's summary (bytes, duration, drift, audio)
+    chunks: list[ChunkRecord] = field(default_factory=list)
+
+    @property
+    def progress(self) -> float:
+        """Fraction of frames rendered, 0..1."""
+        return self.frames_done / self.frames if self.frames else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (what `status --json` prints)."""
+        data = asdict(self)
+        data["progress"] = round(self.progress, 4)
+        return data

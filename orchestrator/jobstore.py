@@ -1,0 +1,281 @@
+"""The job store: job and chunk records in Redis, shared by clients, workers and the orchestrator.
+
+Records survive orchestrator and worker restarts (they live in Redis, not in any process);
+finished jobs expire after a configurable time. Chunk completion is counted in a set, so a chunk
+that finishes twice (a retry, a speculative copy) is counted once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from orchestrator import keys
+from orchestrator.jobs import (
+    ChunkRecord,
+    ChunkState,
+    JobNotFound,
+    JobRecord,
+    JobState,
+    check_transition,
+)
+
+#: Default lifetime of a finished job's records (seconds).
+FINISHED_TTL = 7 * 24 * 3600
+_DONE_SET = keys.PREFIX + "job:{id}:done"
+
+
+class JobStore:
+    """Reads and writes job records in Redis."""
+
+    def __init__(self, client: redis.Redis, *, finished_ttl: int = FINISHED_TTL) -> None:
+        self.redis = client
+        self.finished_ttl = finished_ttl
+
+    @classmethod
+    def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:
+        """A store on the Redis at this URL."""
+        return cls(redis.Redis.from_url(url, decode_responses=True), finished_ttl=finished_ttl)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def create(self, record: JobRecord, spec: dict[str, Any]) -> None:
+        """Store a new job (its chunks come later, from set_chunks)."""
+        fields = _encode({k: v for k, v in record.to_json().items() if k != "chunks"})
+        fields["spec"] = json.dumps(spec)
+        pipe = self.redis.pipeline()
+        pipe.hset(keys.job(record.id), mapping=fields)
+        pipe.zadd(keys.ACTIVE, {record.id: record.submitted_at})
+        pipe.zadd(keys.ALL, {record.id: record.submitted_at})
+        pipe.execute()
+
+    def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> None:
+        """Store a job's planned chunks (all pending) and its updated document."""
+        pipe = self.redis.pipeline()
+        pipe.delete(keys.chunks(job_id), keys.pending(job_id), _DONE_SET.format(id=job_id))
+        pipe.hset(
+            keys.chunks(job_id), mapping={str(c.index): json.dumps(c.to_json()) for c in chunks}
+        )
+        pipe.rpush(keys.pending(job_id), *[c.index for c in chunks])
+        pipe.hset(
+            keys.job(job_id),
+            mapping={"chunk_count": json.dumps(len(chunks)), "spec": json.dumps(spec)},
+        )
+        pipe.execute()
+
+    def get(self, job_id: str) -> JobRecord:
+        """The job with its chunks; JobNotFound if it does not exist (or expired)."""
+        raw = self.redis.hgetall(keys.job(job_id))
+        if not raw:
+            raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
+        data = {k: json.loads(v) for k, v in raw.items() if k != "spec"}
+        record = JobRecord(**{k: v for k, v in data.items() if k in _JOB_FIELDS})
+        record.state = JobState(record.state)
+        record.chunks = self.chunks(job_id)
+        record.frames_done = sum(c.frames_done for c in record.chunks)
+        return record
+
+    def spec(self, job_id: str) -> dict[str, Any]:
+        """The job document the workers render from."""
+        raw = self.redis.hget(keys.job(job_id), "spec")
+        if raw is None:
+            raise JobNotFound(f"no job {job_id!r}")
+        value: dict[str, Any] = json.loads(raw)
+        return value
+
+    def get_fields(self, job_id: str, *names: str) -> dict[str, Any]:
+        """Some fields of a job's record, decoded; JobNotFound if the job does not exist."""
+        values = self.redis.hmget(keys.job(job_id), list(names))
+        if values[0] is None:
+            raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
+        return {
+            n: json.loads(v) if v is not None else None for n, v in zip(names, values, strict=True)
+        }
+
+    def state(self, job_id: str) -> JobState:
+        """The job's current state."""
+        raw = self.redis.hget(keys.job(job_id), "state")
+        if raw is None:
+            raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
+        return JobState(json.loads(raw))
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        """Set fields of a job's record (not its state: use transition)."""
+        if "state" in fields:
+            raise ValueError("use transition() to change a job's state")
+        self.redis.hset(keys.job(job_id), mapping=_encode(fields))
+
+    def transition(self, job_id: str, target: JobState, **fields: Any) -> bool:
+        """Move the job to `target` if allowed; False if it is already finished."""
+        key = keys.job(job_id)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hget(key, "state")
+                    if raw is None:
+                        raise JobNotFound(f"no job {job_id!r}")
+                    current = JobState(json.loads(raw))
+                    if current == target:
+                        pipe.unwatch()
+                        return False
+                    if current.finished:
+                        pipe.unwatch()
+                        return False
+                    check_transition(current, target)
+                    now = time.time()
+                    if target is JobState.RENDERING:
+                        fields.setdefault("started_at", now)
+                    if target.finished:
+                        fields.setdefault("finished_at", now)
+                    pipe.multi()
+                    pipe.hset(key, mapping=_encode({**fields, "state": str(target)}))
+                    pipe.execute()
+                    break
+                except redis.WatchError:
+                    continue
+        if target.finished:
+            self._finish(job_id)
+        return True
+
+    def _finish(self, job_id: str) -> None:
+        pipe = self.redis.pipeline()
+        pipe.zrem(keys.ACTIVE, job_id)
+        pipe.delete(keys.pending(job_id))
+        for key in (
+            keys.job(job_id),
+            keys.chunks(job_id),
+            _DONE_SET.format(id=job_id),
+            keys.cancel(job_id),
+            keys.notes(job_id),
+        ):
+            pipe.expire(key, self.finished_ttl)
+        pipe.execute()
+
+    def active(self) -> list[str]:
+        """Ids of unfinished jobs, oldest first."""
+        return [str(i) for i in self.redis.zrange(keys.ACTIVE, 0, -1)]
+
+    def recent(self, limit: int = 100) -> list[str]:
+        """Ids of stored jobs, newest first."""
+        return [str(i) for i in self.redis.zrevrange(keys.ALL, 0, limit - 1)]
+
+    def cleanup(self) -> int:
+        """Forget ids of jobs whose records expired; return how many."""
+        gone = [i for i in self.redis.zrange(keys.ALL, 0, -1) if not self.redis.exists(keys.job(i))]
+        if gone:
+            self.redis.zrem(keys.ALL, *gone)
+            self.redis.zrem(keys.ACTIVE, *gone)
+        return len(gone)
+
+    # -- chunks -------------------------------------------------------------------------------
+
+    def chunks(self, job_id: str) -> list[ChunkRecord]:
+        """Every chunk of the job, in order."""
+        raw = self.redis.hgetall(keys.chunks(job_id))
+        records = [ChunkRecord.from_json(json.loads(v)) for v in raw.values()]
+        return sorted(records, key=lambda c: c.index)
+
+    def chunk(self, job_id: str, index: int) -> ChunkRecord:
+        """One chunk's record."""
+        raw = self.redis.hget(keys.chunks(job_id), str(index))
+        if raw is None:
+            raise JobNotFound(f"job {job_id!r} has no chunk {index}")
+        return ChunkRecord.from_json(json.loads(raw))
+
+    def save_chunk(self, job_id: str, chunk: ChunkRecord) -> None:
+        """Write a chunk's record."""
+        self.redis.hset(keys.chunks(job_id), str(chunk.index), json.dumps(chunk.to_json()))
+
+    def chunk_started(self, job_id: str, index: int, node: str, task_id: str | None) -> ChunkRecord:
+        """Mark a chunk running on `node` and count the attempt."""
+        chunk = self.chunk(job_id, index)
+        chunk.state = ChunkState.RUNNING
+        chunk.node = node
+        chunk.task_id = task_id
+        chunk.attempts += 1
+        chunk.frames_done = 0
+        chunk.started_at = time.time()
+        chunk.error = None
+        self.save_chunk(job_id, chunk)
+        self.redis.zrem(keys.QUEUED, f"{job_id}:{index}")
+        return chunk
+
+    def chunk_progress(self, job_id: str, index: int, frames_done: int) -> None:
+        """Record how many frames of a running chunk are done."""
+        chunk = self.chunk(job_id, index)
+        if chunk.state is ChunkState.RUNNING:
+            chunk.frames_done = frames_done
+            self.save_chunk(job_id, chunk)
+
+    def chunk_done(self, job_id: str, index: int, seconds: float) -> bool:
+        """Mark a chunk done; True when this completed the job's last part (exactly once)."""
+        chunk = self.chunk(job_id, index)
+        chunk.state = ChunkState.DONE
+        chunk.frames_done = chunk.frames
+        chunk.finished_at = time.time()
+        chunk.seconds = seconds
+        self.save_chunk(job_id, chunk)
+        return self.part_done(job_id, str(index))
+
+    def part_done(self, job_id: str, part: str) -> bool:
+        """Count a part (a chunk index, or "audio") done; True when it was the last one."""
+        done_key = _DONE_SET.format(id=job_id)
+        pipe = self.redis.pipeline()
+        pipe.sadd(done_key, part)
+        pipe.scard(done_key)
+        pipe.hget(keys.job(job_id), "chunk_count")
+        added, count, total = pipe.execute()
+        # Every chunk plus the audio part must be in.
+        return bool(added) and total is not None and int(count) == int(json.loads(total)) + 1
+
+    def chunk_failed(self, job_id: str, index: int, error: str, *, retrying: bool = False) -> None:
+        """Mark a chunk failed (or retrying) with its error."""
+        chunk = self.chunk(job_id, index)
+        chunk.state = ChunkState.RETRYING if retrying else ChunkState.FAILED
+        chunk.error = error
+        chunk.finished_at = time.time()
+        self.save_chunk(job_id, chunk)
+
+    def add_node_seconds(self, job_id: str, seconds: float) -> float:
+        """Add measured worker time to the job; return its total."""
+        return float(self.redis.hincrbyfloat(keys.job(job_id), "node_seconds", seconds))
+
+    # -- dispatch bookkeeping -----------------------------------------------------------------
+
+    def pop_pending(self, job_id: str) -> int | None:
+        """The next undispatched chunk of the job, removed from its pending list."""
+        raw = self.redis.lpop(keys.pending(job_id))
+        return int(raw) if raw is not None else None
+
+    def push_pending(self, job_id: str, indices: Iterable[int], *, front: bool = True) -> None:
+        """Put chunks back to be dispatched (first in line by default)."""
+        items = list(indices)
+        if items:
+            if front:
+                self.redis.lpush(keys.pending(job_id), *reversed(items))
+            else:
+                self.redis.rpush(keys.pending(job_id), *items)
+
+    def pending_count(self, job_id: str) -> int:
+        """How many chunks of the job wait to be dispatched."""
+        return int(self.redis.llen(keys.pending(job_id)))
+
+    def request_cancel(self, job_id: str) -> None:
+        """Raise the job's cancel flag, which running chunks poll between frames."""
+        self.redis.set(keys.cancel(job_id), "1", ex=self.finished_ttl)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        """Whether the job is being cancelled."""
+        return bool(self.redis.exists(keys.cancel(job_id)))
+
+
+_JOB_FIELDS = {f for f in JobRecord.__dataclass_fields__ if f != "chunks"}
+
+
+def _encode(fields: dict[str, Any]) -> dict[str, str]:
+    return {k: json.dumps(v) for k, v in fields.items()}

@@ -1,0 +1,69 @@
+"""Every Redis key and channel the service uses, with its lifetime, in one place."""
+
+from __future__ import annotations
+
+PREFIX = "cr:"
+
+#: Hash: a job's record (state, priority, costs, timings, spec JSON). Expires after the job ends.
+JOB = PREFIX + "job:{id}"
+#: Hash: chunk index -> chunk record JSON. Expires with its job.
+CHUNKS = PREFIX + "job:{id}:chunks"
+#: List: chunk indices not yet handed to the broker, in render order.
+PENDING = PREFIX + "job:{id}:pending"
+#: String: present while a job is being cancelled; workers poll it between frames.
+CANCEL = PREFIX + "job:{id}:cancel"
+#: Set: notes from workers about a job (e.g. "no hardware encoder here"). Expires with its job.
+NOTES = PREFIX + "job:{id}:notes"
+#: Sorted set: ids of jobs not yet finished, scored by submission time.
+ACTIVE = PREFIX + "jobs:active"
+#: Sorted set: every job id still stored, scored by submission time.
+ALL = PREFIX + "jobs:all"
+#: Sorted set: chunk tasks handed to the broker but not started ("job:index"), scored by time.
+QUEUED = PREFIX + "queued"
+#: Hash: job id -> time its last chunk was dispatched (round-robin between equal jobs).
+LAST_DISPATCH = PREFIX + "dispatch:last"
+#: String: lock held while dispatching, so two dispatchers never hand out the same chunk.
+DISPATCH_LOCK = PREFIX + "dispatch:lock"
+#: Hash per node class: throughput history (seconds per frame per complexity unit).
+THROUGHPUT = PREFIX + "throughput"
+#: String with TTL: a live worker process's heartbeat (JSON: node, pid, concurrency, since).
+NODE = PREFIX + "node:{name}"
+#: Pub/sub channel: progress events (JSON), a few per second per running chunk.
+PROGRESS = PREFIX + "progress"
+#: Hash: billing ledger, "YYYY-MM-DD" -> dollars spent that day (UTC).
+BILLING = PREFIX + "billing"
+
+#: Seconds a node's heartbeat lives without renewal.
+NODE_TTL = 15
+#: Seconds between a node's heartbeats.
+HEARTBEAT_SECONDS = 3
+
+
+def job(job_id: str) -> str:
+    """Key of a job's record."""
+    return JOB.format(id=job_id)
+
+
+def chunks(job_id: str) -> str:
+    """Key of a job's chunk records."""
+    return CHUNKS.format(id=job_id)
+
+
+def pending(job_id: str) -> str:
+    """Key of a job's undispatched chunks."""
+    return PENDING.format(id=job_id)
+
+
+def cancel(job_id: str) -> str:
+    """Key of a job's cancel flag."""
+    return CANCEL.format(id=job_id)
+
+
+def node(name: str) -> str:
+    """Key of a node's heartbeat."""
+    return NODE.format(name=name)
+
+
+def notes(job_id: str) -> str:
+    """Key of a job's worker notes."""
+    return NOTES.format(id=job_id)

@@ -1,0 +1,76 @@
+"""Scheduling decisions as pure functions over plain data: priorities, deadlines, fair share.
+
+The broker only ever holds a few chunks per worker slot; the rest wait in the job store. So a
+job submitted later at a higher priority overtakes work already queued, and jobs of the same
+priority take turns chunk by chunk (round-robin) instead of one after the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: Priority names from most to least urgent.
+LEVELS = ("urgent", "high", "normal", "low")
+#: How much earlier than strictly necessary a job with a deadline is escalated.
+DEADLINE_SAFETY = 1.5
+
+
+def rank(priority: str) -> int:
+    """0 for urgent .. 3 for low."""
+    return LEVELS.index(priority)
+
+
+def effective_priority(
+    priority: str, deadline: float | None, now: float, remaining_seconds: float | None
+) -> str:
+    """The priority a job runs at: one level up when its deadline gets near, two when missed."""
+    if deadline is None:
+        return priority
+    left = deadline - now
+    need = (remaining_seconds or 0.0) * DEADLINE_SAFETY
+    steps = 2 if left <= 0 else 1 if left <= need else 0
+    return LEVELS[max(0, rank(priority) - steps)]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A job that has chunks waiting to be dispatched."""
+
+    job_id: str
+    priority: str  # effective priority
+    pending: int
+    last_dispatch: float  # when the job last got a chunk (0 = never)
+    submitted_at: float
+
+
+def choose_dispatch(
+    candidates: Sequence[Candidate], queued_by_rank: Sequence[int], depth: int
+) -> list[tuple[str, str]]:
+    """Which jobs get their next chunk now, in order: [(job_id, priority), ...].
+
+    `queued_by_rank[r]` is how many chunks of priority rank r already wait in the broker;
+    `depth` is how many may wait per worker slot in total. A chunk of rank r may be added while
+    fewer than `depth` chunks of rank <= r are queued, so urgent work is never stuck behind a
+    full queue of low-priority chunks (the broker serves lower ranks first). Within a rank,
+    jobs take turns, least recently served first.
+    """
+    chosen: list[tuple[str, str]] = []
+    queued = list(queued_by_rank) + [0] * (len(LEVELS) - len(queued_by_rank))
+    for level in LEVELS:
+        r = rank(level)
+        tier = sorted(
+            (c for c in candidates if c.priority == level and c.pending > 0),
+            key=lambda c: (c.last_dispatch, c.submitted_at, c.job_id),
+        )
+        left = {c.job_id: c.pending for c in tier}
+        room = depth - sum(queued[: r + 1]) - sum(1 for _, p in chosen if rank(p) <= r)
+        while room > 0 and any(left.values()):
+            for c in tier:
+                if room <= 0:
+                    break
+                if left[c.job_id] > 0:
+                    chosen.append((c.job_id, level))
+                    left[c.job_id] -= 1
+                    room -= 1
+    return chosen

@@ -1,0 +1,159 @@
+"""The job service as the workers see it: job store updates, dispatch, progress events.
+
+Installed into `workers.hooks` when the Celery app loads, so task bodies stay free of
+orchestrator imports. Every method is safe to call from several worker processes at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from chunking.errors import RenderError
+from orchestrator import keys
+from orchestrator.costing import record_throughput
+from orchestrator.dispatcher import Dispatcher
+from orchestrator.jobs import JobNotFound, JobState
+from orchestrator.jobstore import JobStore
+from orchestrator.settings import PRIORITIES
+from workers.job import JobSpec
+from workers.tasks import node_name
+
+#: The node class whose throughput this cluster's workers teach (one class until cloud nodes).
+NODE_CLASS = "local-cpu"
+#: Seconds between progress events of one chunk.
+PROGRESS_INTERVAL = 0.25
+
+
+class JobService:
+    """Implements workers.hooks.Hooks on the job store."""
+
+    def __init__(self, store: JobStore, app: Any) -> None:
+        self.store = store
+        self.app = app
+        self.dispatcher = Dispatcher(store, app)
+        self._last_event: dict[tuple[str, int], float] = {}
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def job_spec(self, job_id: str) -> dict[str, Any]:
+        """The job document."""
+        return self.store.spec(job_id)
+
+    def chunk_started(self, job_id: str, index: int, task_id: str | None) -> bool:
+        """Record the start; refuse when the job is over or being cancelled."""
+        try:
+            state = self.store.state(job_id)
+        except JobNotFound:
+            return False
+        if state.finished or self.store.cancel_requested(job_id):
+            return False
+        chunk = self.store.chunk_started(job_id, index, node_name(), task_id)
+        self.publish(job_id, "chunk_started", chunk=index, node=chunk.node, attempt=chunk.attempts)
+        self.dispatcher.fill()  # keep the next chunk waiting in the broker
+        return True
+
+    def chunk_progress(self, job_id: str, index: int, done: int, total: int) -> None:
+        """Record frames done, at most a few times a second per chunk."""
+        now = time.monotonic()
+        key = (job_id, index)
+        if done < total and now - self._last_event.get(key, 0.0) < PROGRESS_INTERVAL:
+            return
+        self._last_event[key] = now
+        self.store.chunk_progress(job_id, index, done)
+        self.publish(job_id, "progress", chunk=index, done=done, total=total)
+
+    def cancelled(self, job_id: str) -> bool:
+        """Whether the job is being cancelled."""
+        return self.store.cancel_requested(job_id)
+
+    def chunk_finished(self, job_id: str, index: int, result: dict[str, Any]) -> None:
+        """Count the chunk, charge its time, merge when everything is in, dispatch more."""
+        self._last_event.pop((job_id, index), None)
+        seconds = float(result.get("seconds") or 0.0)
+        last = self.store.chunk_done(job_id, index, seconds)
+        self.store.add_node_seconds(job_id, seconds)
+        frames = int(result["end"]) - int(result["start"])
+        if seconds > 0 and not result.get("reused"):
+            units = float(self.store.get_fields(job_id, "complexity")["complexity"] or 1.0)
+            record_throughput(self.store.redis, NODE_CLASS, seconds, frames, units)
+        if result.get("encoder"):
+            self.store.update(job_id, encoder=result["encoder"])
+        for note in result.get("notes", []):
+            self.store.redis.sadd(keys.notes(job_id), note)
+        self.publish(job_id, "chunk_done", chunk=index, seconds=seconds)
+        if last:
+            self.start_merge(job_id)
+        self.dispatcher.fill()
+
+    def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
+        """A deterministic failure fails the job at once (retrying would fail the same way)."""
+        self.store.chunk_failed(job_id, index, str(error))
+        self.job_failed(job_id, error)
+
+    def audio_finished(self, job_id: str, result: dict[str, Any] | None) -> None:
+        """Keep the audio result for the merge; merge if it was the last part."""
+        self.store.update(job_id, audio=result)
+        if result is not None:
+            self.store.add_node_seconds(job_id, float(result.get("seconds", 0.0)))
+        if self.store.part_done(job_id, "audio"):
+            self.start_merge(job_id)
+
+    def merge_started(self, job_id: str) -> bool:
+        """Move the job to merging; refuse if it ended meanwhile."""
+        try:
+            return self.store.transition(job_id, JobState.MERGING)
+        except JobNotFound:
+            return False
+
+    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> None:
+        """Complete the job with its measured cost."""
+        record = self.store.get(job_id)
+        node_seconds = record.node_seconds + float(summary.get("merge_seconds", 0.0))
+        cost = node_seconds / 3600 * record.hourly_rate
+        self.store.transition(
+            job_id,
+            JobState.COMPLETED,
+            node_seconds=node_seconds,
+            actual_cost=round(cost, 6),
+            output=summary["output_key"],
+            result=summary,
+        )
+        self.store.redis.hincrbyfloat(keys.BILLING, time.strftime("%Y-%m-%d", time.gmtime()), cost)
+        self.dispatcher.forget(job_id)
+        self.publish(job_id, "completed", cost=cost)
+
+    def job_failed(self, job_id: str, error: RenderError) -> None:
+        """Fail the job with this error and stop its other chunks."""
+        try:
+            changed = self.store.transition(job_id, JobState.FAILED, error=str(error))
+        except JobNotFound:
+            return
+        if changed:
+            self.store.request_cancel(job_id)  # running chunks stop between frames
+            self.dispatcher.forget(job_id)
+            self.publish(job_id, "failed", error=str(error))
+            self.dispatcher.fill()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def start_merge(self, job_id: str) -> None:
+        """Send the merge task with every chunk's segment and the audio."""
+        fields = self.store.get_fields(job_id, "effective_priority", "audio")
+        spec = JobSpec.from_dict(self.store.spec(job_id))
+        chunks = [
+            {"index": c.index, "start": c.start, "end": c.end, "key": spec.segment_key(c.index)}
+            for c in self.store.chunks(job_id)
+        ]
+        self.app.send_task(
+            "cloudrender.merge",
+            args=[job_id, chunks, fields["audio"]],
+            queue="merge",
+            priority=PRIORITIES[fields["effective_priority"]],
+        )
+
+    def publish(self, job_id: str, event: str, **data: Any) -> None:
+        """Send a progress event to subscribers of the progress channel."""
+        message = {"job": job_id, "event": event, "time": time.time(), **data}
+        self.store.redis.publish(keys.PROGRESS, json.dumps(message))

@@ -1,0 +1,64 @@
+"""A job record as the text `cloudrender status` shows (pure formatting)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from orchestrator.jobs import ChunkState, JobRecord
+
+BAR = 30
+
+
+def render_status(job: JobRecord, now: float | None = None) -> str:
+    """Several lines: state, progress bar, frames, fps, ETA, cost so far, chunks."""
+    now = time.time() if now is None else now
+    filled = int(BAR * job.progress)
+    elapsed = (job.finished_at or now) - job.started_at if job.started_at else 0.0
+    fps = job.frames_done / elapsed if elapsed > 0 else 0.0
+    running_cost = _running_cost(job, now)
+    priority = (
+        job.priority
+        if job.effective_priority == job.priority
+        else (f"{job.priority} -> {job.effective_priority} (deadline)")
+    )
+    lines = [
+        f"job {job.id} {job.name!r}: {job.state}  priority {priority}",
+        f"[{'#' * filled}{'.' * (BAR - filled)}] {100 * job.progress:5.1f}%  "
+        f"{job.frames_done}/{job.frames} frames  {fps:.1f} fps  ETA {_eta(job, fps)}",
+        f"cost so far ${running_cost:.4f} (estimate ${job.estimated_cost or 0:.4f}"
+        + (f", limit ${job.max_cost:.4f}" if job.max_cost is not None else "")
+        + ")",
+    ]
+    counts = Counter(c.state for c in job.chunks)
+    if job.chunks:
+        lines.append("chunks: " + ", ".join(f"{counts[s]} {s}" for s in ChunkState if counts[s]))
+    for chunk in job.chunks:
+        if chunk.state is ChunkState.RUNNING:
+            lines.append(
+                f"  #{chunk.index} frames {chunk.start}-{chunk.end - 1} on "
+                f"{chunk.node}: {chunk.frames_done}/{chunk.frames}"
+            )
+    if job.error:
+        lines.append(f"error: {job.error}")
+    if job.state.value == "completed":
+        lines.append(f"output: {job.output}")
+    return "\n".join(lines)
+
+
+def _running_cost(job: JobRecord, now: float) -> float:
+    seconds = job.node_seconds
+    for chunk in job.chunks:
+        if chunk.state is ChunkState.RUNNING and chunk.started_at:
+            seconds += now - chunk.started_at
+    return job.actual_cost if job.state.finished else seconds / 3600 * job.hourly_rate
+
+
+def _eta(job: JobRecord, fps: float) -> str:
+    if job.state.finished:
+        return "-"
+    if fps > 0:
+        return f"{(job.frames - job.frames_done) / fps:.0f}s"
+    if job.eta_seconds is not None:
+        return f"~{job.eta_seconds:.0f}s"
+    return "?"

@@ -1,0 +1,103 @@
+"""Orchestrator tasks: plan a submitted job, and the periodic tick (beat).
+
+They run on the "orchestrator" queue: `cloudrender orchestrator` (beat + that queue), or the
+embedded cluster's workers, which consume every queue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from celery import Task, shared_task
+
+from chunking.errors import RenderError
+from chunking.plan import plan_chunks
+from orchestrator import keys
+from orchestrator.jobs import ChunkRecord, JobNotFound, JobState
+from orchestrator.scheduling import effective_priority
+from orchestrator.settings import PRIORITIES
+from workers import hooks
+from workers.job import JobSpec
+from workers.probe import min_chunk_frames
+
+#: Seconds the tick lock lives: one tick at a time even with two orchestrators.
+TICK_LOCK_SECONDS = 10
+
+
+def _service() -> Any:
+    return hooks.current()
+
+
+@shared_task(bind=True, name="cloudrender.plan_job")
+def plan_job(self: Task, job_id: str) -> int:
+    """Split a submitted job into chunks, then start its audio and dispatch chunks."""
+    service = _service()
+    store = service.store
+    try:
+        if not store.transition(job_id, JobState.PLANNING):
+            return 0  # cancelled before planning
+        spec = JobSpec.from_dict(store.spec(job_id))
+        timeline = spec.timeline()
+        chunks = plan_chunks(
+            timeline,
+            workers=service.dispatcher.slots(),
+            chunk_frames=spec.chunk_frames,
+            min_frames=None if spec.chunk_frames else min_chunk_frames(timeline),
+        )
+    except JobNotFound:
+        return 0
+    except RenderError as exc:
+        service.job_failed(job_id, RenderError(f"planning: {exc}"))
+        return 0
+    spec = dataclasses.replace(spec, chunks=[(c.start, c.end) for c in chunks])
+    store.set_chunks(job_id, [ChunkRecord(c.index, c.start, c.end) for c in chunks], spec.to_dict())
+    if not store.transition(job_id, JobState.RENDERING):
+        return 0
+    level = store.get_fields(job_id, "effective_priority")["effective_priority"]
+    self.app.send_task(
+        "cloudrender.render_audio", args=[job_id], queue="audio", priority=PRIORITIES[level]
+    )
+    service.publish(job_id, "planned", chunks=len(chunks))
+    service.dispatcher.fill()
+    return len(chunks)
+
+
+@shared_task(name="cloudrender.tick")
+def tick() -> dict[str, int]:
+    """Escalate jobs near their deadline, refresh ETAs, forget expired jobs, dispatch."""
+    service = _service()
+    store = service.store
+    if not store.redis.set(keys.PREFIX + "tick:lock", "1", nx=True, ex=TICK_LOCK_SECONDS):
+        return {"skipped": 1}
+    store.redis.incr(keys.PREFIX + "ticks")  # observable: how often the beat really fires
+    try:
+        escalated = refresh_jobs(store, time.time())
+        forgotten = store.cleanup()
+        sent = service.dispatcher.fill()
+    finally:
+        store.redis.delete(keys.PREFIX + "tick:lock")
+    return {"escalated": escalated, "forgotten": forgotten, "dispatched": sent}
+
+
+def refresh_jobs(store: Any, now: float) -> int:
+    """Update each active job's ETA and effective priority; return how many were escalated."""
+    escalated = 0
+    for job_id in store.active():
+        try:
+            job = store.get(job_id)
+        except JobNotFound:
+            continue
+        left = job.frames - job.frames_done
+        eta = job.estimated_seconds
+        if job.started_at and job.frames_done:
+            fps = job.frames_done / max(now - job.started_at, 1e-3)
+            eta = left / fps if fps > 0 else eta
+        level = effective_priority(job.priority, job.deadline, now, eta)
+        fields: dict[str, Any] = {"eta_seconds": round(eta, 1) if eta is not None else None}
+        if level != job.effective_priority:
+            fields["effective_priority"] = level
+            escalated += 1
+        store.update(job_id, **fields)
+    return escalated

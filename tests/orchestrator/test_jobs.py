@@ -1,0 +1,200 @@
+"""The job service on a real Redis with real worker processes: submit, watch, overtake, cancel."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.errors import RenderError
+from orchestrator.api import CloudRenderingAPI, CostLimitExceeded
+from orchestrator.embedded import EmbeddedCluster
+from orchestrator.jobs import ChunkState, JobNotFound, JobState
+from tests.media import decode_rgb, make_video, project, solid, video_track
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """One worker slot: the setting where priorities and fairness show."""
+    with EmbeddedCluster(workers=1) as running:
+        yield running.broker_url
+
+
+@pytest.fixture
+def api(cluster: str, tmp_path: Path) -> CloudRenderingAPI:
+    return CloudRenderingAPI(cluster, storage_url=f"file://{tmp_path / 'storage'}")
+
+
+def colour_project(seconds: float, colour: str = "#3366ff") -> dict[str, Any]:
+    return project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": seconds, **solid(colour)}])],
+        settings={"export": {"preset": "ultrafast"}},
+    )
+
+
+def slow_project(tmp: Path, seconds: float) -> dict[str, Any]:
+    """Frames that take a while each (a blurred video), so chunks last long enough to watch."""
+    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360))
+    return project(
+        [
+            video_track(
+                "v",
+                [
+                    {
+                        "id": "c",
+                        "start_time": 0,
+                        "end_time": seconds,
+                        "source": {"File": "src.mp4"},
+                        "effects": ["b"],
+                    }
+                ],
+            )
+        ],
+        size=(640, 360),
+        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 6}}],
+        settings={"export": {"preset": "medium"}},
+    )
+
+
+def test_submit_and_wait_records_everything(api: CloudRenderingAPI, tmp_path: Path) -> None:
+    events: list[dict[str, Any]] = []
+    out = tmp_path / "out.mp4"
+    job = api.submit_job(colour_project(2.0), output=str(out), chunk_frames=20)
+    subscription = api.on_progress_update(events.append, job_id=job)
+    record = api.wait(job, timeout=120)
+    subscription.stop()
+    assert record.state is JobState.COMPLETED, record.error
+    assert record.frames_done == record.frames == 60
+    assert record.chunk_count == 3 and len(record.chunks) == 3
+    for chunk in record.chunks:
+        assert chunk.state is ChunkState.DONE and chunk.attempts == 1
+        assert chunk.node and chunk.seconds is not None and chunk.started_at
+    assert record.node_seconds > 0 and record.actual_cost > 0
+    assert record.estimated_cost is not None and record.estimated_seconds is not None
+    assert len(decode_rgb(out)) == 60
+    kinds = {e["event"] for e in events}
+    assert {"chunk_started", "chunk_done", "completed"} <= kinds
+    # A fresh client (as after a restart) reads the same record from Redis.
+    again = CloudRenderingAPI(api.broker_url, storage_url=api.storage_url)
+    assert again.get_job_status(job).to_json() == record.to_json()
+
+
+def test_urgent_job_overtakes_a_running_low_priority_job(
+    api: CloudRenderingAPI, tmp_path: Path
+) -> None:
+    low = api.submit_job(
+        slow_project(tmp_path, 4.0),
+        output=str(tmp_path / "low.mp4"),
+        priority="low",
+        chunk_frames=15,
+        base_dir=str(tmp_path),
+    )
+    _wait_for(lambda: api.get_job_status(low).frames_done > 0, 60)
+    urgent = api.submit_job(
+        colour_project(1.0), output=str(tmp_path / "urgent.mp4"), priority="urgent", chunk_frames=15
+    )
+    done_urgent = api.wait(urgent, timeout=120)
+    low_now = api.get_job_status(low)
+    assert done_urgent.state is JobState.COMPLETED
+    assert low_now.state is not JobState.COMPLETED  # the urgent one finished first
+    assert api.wait(low, timeout=200).state is JobState.COMPLETED
+
+
+def test_equal_priority_jobs_share_the_worker_chunk_by_chunk(
+    api: CloudRenderingAPI, tmp_path: Path
+) -> None:
+    a = api.submit_job(colour_project(2.0), output=str(tmp_path / "a.mp4"), chunk_frames=10)
+    b = api.submit_job(
+        colour_project(2.0, "#ff0000"), output=str(tmp_path / "b.mp4"), chunk_frames=10
+    )
+    ra, rb = api.wait(a, timeout=120), api.wait(b, timeout=120)
+    starts = sorted(
+        [(c.started_at or 0, "a") for c in ra.chunks]
+        + [(c.started_at or 0, "b") for c in rb.chunks]
+    )
+    order = "".join(job for _, job in starts)
+    # Round-robin: neither job runs all its chunks before the other starts its second.
+    assert order.index("b") < order.index("a", 1) or order.index("a") < order.index("b", 1)
+    assert "aaaaaa" not in order and "bbbbbb" not in order
+
+
+def test_cancel_stops_a_running_chunk_quickly(api: CloudRenderingAPI, tmp_path: Path) -> None:
+    storage = Path(api.storage_url.removeprefix("file://"))
+    out = tmp_path / "cancelled.mp4"
+    job = api.submit_job(
+        slow_project(tmp_path, 6.0), output=str(out), chunk_frames=90, base_dir=str(tmp_path)
+    )
+    _wait_for(lambda: api.get_job_status(job).frames_done > 0, 60)
+    record = api.cancel_job(job)
+    assert record.state is JobState.CANCELLED
+    running = [c for c in record.chunks if c.state is ChunkState.RUNNING]
+    began = time.monotonic()
+    # The worker notices the flag between frames and takes the next job within 2 seconds.
+    probe = api.submit_job(colour_project(0.2), output=str(tmp_path / "probe.mp4"))
+    assert api.wait(probe, timeout=60).state is JobState.COMPLETED
+    assert running and time.monotonic() - began < 2.0 + 5.0  # + the probe's own render
+    assert not out.exists()
+    assert not list(storage.rglob(f"jobs/{job}/**/*.mkv"))
+    with pytest.raises(RenderError, match="already cancelled"):
+        api.cancel_job(job)
+    with pytest.raises(JobNotFound):
+        api.cancel_job("no-such-job")
+
+
+def test_cost_ceiling_rejects_before_anything_runs(api: CloudRenderingAPI, tmp_path: Path) -> None:
+    before = set(api.store.recent())
+    with pytest.raises(CostLimitExceeded, match="above the limit"):
+        api.submit_job(colour_project(5.0), output=str(tmp_path / "x.mp4"), max_cost=1e-9)
+    assert set(api.store.recent()) == before
+    quote = api.estimate_cost(colour_project(5.0))
+    assert quote.frames == 150 and quote.cost > 0 and quote.wall_seconds > 0
+
+
+def test_deterministic_failure_fails_the_job_once(api: CloudRenderingAPI, tmp_path: Path) -> None:
+    good = make_video(tmp_path / "good.mp4", frames=30)
+    doc = project(
+        [
+            video_track(
+                "v", [{"id": "bad", "start_time": 0, "end_time": 1, "source": {"File": "bad.mp4"}}]
+            )
+        ]
+    )
+    (tmp_path / "bad.mp4").write_bytes(good.read_bytes())
+    job = api.submit_job(doc, output=str(tmp_path / "x.mp4"), base_dir=str(tmp_path))
+    (tmp_path / "bad.mp4").write_bytes(b"\x00" * 4096)
+    record = api.wait(job, timeout=60)
+    assert record.state is JobState.FAILED
+    assert record.error and "clip 'bad'" in record.error
+    assert all(c.attempts <= 1 for c in record.chunks)
+
+
+def test_finished_jobs_expire(tmp_path: Path) -> None:
+    # The lifetime is a cluster setting: the workers that finish jobs apply it.
+    with EmbeddedCluster(workers=1, env={"CLOUDRENDER_JOB_TTL": "1"}) as short:
+        api = CloudRenderingAPI(short.broker_url, storage_url=f"file://{tmp_path}")
+        job = api.submit_job(colour_project(0.2), output=str(tmp_path / "x.mp4"))
+        assert api.wait(job, timeout=60).state is JobState.COMPLETED
+        _wait_for(lambda: not api.store.redis.exists(f"cr:job:{job}"), 10)
+        with pytest.raises(JobNotFound):
+            api.get_job_status(job)
+        assert api.store.cleanup() == 1 and job not in api.store.recent()
+
+
+def _wait_for(condition: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def test_progress_subscription_stops_cleanly(api: CloudRenderingAPI) -> None:
+    sub = api.on_progress_update(lambda event: None)
+    sub.stop()
+    assert not any(t.name == "progress" and t.is_alive() for t in threading.enumerate())

@@ -1,0 +1,72 @@
+"""What the task bodies tell the rest of the service, without importing it.
+
+Workers must not depend on the orchestrator (DESIGN 2), so the orchestrator installs an
+implementation of `Hooks` when its Celery app loads; the task bodies only call these methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chunking.errors import RenderError
+
+
+class Hooks(Protocol):
+    """Callbacks from the task bodies into the job store, dispatcher and progress events."""
+
+    def job_spec(self, job_id: str) -> dict[str, Any]:
+        """The job document (JobSpec.to_dict()) of a job."""
+        ...
+
+    def chunk_started(self, job_id: str, index: int, task_id: str | None) -> bool:
+        """Record a chunk starting; False when it must not run (job cancelled or finished)."""
+        ...
+
+    def chunk_progress(self, job_id: str, index: int, done: int, total: int) -> None:
+        """Frames of a running chunk done so far (called often: implementations throttle)."""
+        ...
+
+    def cancelled(self, job_id: str) -> bool:
+        """Whether the job is being cancelled (polled between frames)."""
+        ...
+
+    def chunk_finished(self, job_id: str, index: int, result: dict[str, Any]) -> None:
+        """A chunk's segment is stored."""
+        ...
+
+    def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
+        """A chunk failed for good."""
+        ...
+
+    def audio_finished(self, job_id: str, result: dict[str, Any] | None) -> None:
+        """The job's audio is stored (None: the timeline is silent)."""
+        ...
+
+    def merge_started(self, job_id: str) -> bool:
+        """Record the merge starting; False when it must not run."""
+        ...
+
+    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> None:
+        """The finished video is stored."""
+        ...
+
+    def job_failed(self, job_id: str, error: RenderError) -> None:
+        """The job cannot complete (audio or merge failed)."""
+        ...
+
+
+_installed: list[Hooks] = []
+
+
+def install(hooks: Hooks) -> None:
+    """Make `hooks` the implementation the task bodies call."""
+    _installed[:] = [hooks]
+
+
+def current() -> Hooks:
+    """The installed hooks; a clear error when no orchestrator installed any."""
+    if not _installed:
+        raise RenderError(
+            "no job service is configured in this worker (load the app orchestrator.celery_app)"
+        )
+    return _installed[0]
