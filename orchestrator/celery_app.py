@@ -74,6 +74,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "redbeat_redis_url": settings.broker_url,
         "redbeat_key_prefix": keys.PREFIX + "redbeat:",
         "redbeat_lock_timeout": 30,
+        "redbeat_redis_options": {"socket_timeout": 10},
         "worker_hijack_root_logger": False,
         "cloudrender_encoder_threads": settings.encoder_threads,
         "cloudrender_job_ttl": settings.job_ttl,

@@ -198,3 +198,25 @@ def test_progress_subscription_stops_cleanly(api: CloudRenderingAPI) -> None:
     sub = api.on_progress_update(lambda event: None)
     sub.stop()
     assert not any(t.name == "progress" and t.is_alive() for t in threading.enumerate())
+
+
+def test_cluster_status_scale_billing_and_metrics(api: CloudRenderingAPI, tmp_path: Path) -> None:
+    status = api.get_cluster_status()
+    assert len(status.nodes) == 1 and status.slots == 1
+    assert status.nodes[0].last_heartbeat > time.time() - 15
+    job = api.submit_job(colour_project(0.5), output=str(tmp_path / "m.mp4"))
+    assert api.wait(job, timeout=60).state is JobState.COMPLETED
+    billing = api.get_billing()
+    assert billing.total > 0 and billing.jobs[job] > 0
+    assert sum(billing.by_day.values()) == pytest.approx(billing.total)
+    metrics = api.get_metrics()
+    assert metrics.jobs_completed >= 1 and metrics.active_nodes == 1
+    assert metrics.average_job_seconds is not None and metrics.total_cost == billing.total
+    try:
+        api.scale_cluster(2)
+        _wait_for(lambda: api.get_cluster_status().slots == 2, 20)
+    finally:
+        api.scale_cluster(1)
+        _wait_for(lambda: api.get_cluster_status().slots == 1, 20)
+    with pytest.raises(RenderError, match="at least one"):
+        api.scale_cluster(0)
