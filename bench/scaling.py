@@ -6,11 +6,14 @@ once in a temporary directory, then renders it as subprocesses with ``--json``:
     direct      cloudrender render project.json -o out.mp4 --direct --json
     N workers   cloudrender render project.json -o out.mp4 --workers N --json   (N = 1 .. max)
 
-Each run is timed twice: the whole subprocess (``perf_counter`` around it: what a user waits
-for) and the JSON ``seconds`` (direct: ``render_to_file``; distributed: cluster start to cluster
-stop). Reported per run: speedup against direct, parallel efficiency = speedup /
-min(workers, cores), worker utilisation = sum of chunk task seconds / (workers x seconds), and
-for 1 worker the orchestration overhead = (1-worker time - direct time) / direct time.
+Each run is measured three ways: the whole subprocess (``perf_counter`` around it: what a user
+waits for), the JSON ``seconds`` (direct: ``render_to_file``; distributed: cluster start to
+cluster stop) and the CPU seconds of the subprocess and all its children (``RUSAGE_CHILDREN``:
+the CLI, Redis, the Celery workers), which shared-machine noise barely moves. Also recorded:
+how many cores' worth of CPU other processes used meanwhile (``/proc/stat``). Reported per run:
+speedup against direct, parallel efficiency = speedup / min(workers, cores), worker
+utilisation = sum of chunk task seconds / (workers x JSON seconds), and the orchestration
+overhead = (1-worker time - direct time) / direct time, by wall time and by CPU time.
 
 The 1-worker overhead is split into:
 
@@ -25,14 +28,16 @@ The 1-worker overhead is split into:
     merge       merge_seconds of the full run minus that of the 1-frame probe
     rest        dispatch gaps between tasks, result polling, output copy, noise
 
-Every subprocess gets a private marker in its environment; after each run ``/proc`` is searched
-for processes that carry it (the private redis-server and celery workers inherit it) and the
-benchmark fails loudly, after killing them, if any is left. ``CLOUDRENDER_BROKER_URL`` and
-friends are removed from the children's environment, so the private cluster is always used.
+Runs are repeated in interleaved rounds (``--repeat``; the fastest is kept) and each waits up to
+``--wait-quiet`` seconds for the machine to be quiet. Every subprocess gets a private marker in
+its environment; after each run ``/proc`` is searched for processes that carry it (the private
+redis-server and celery workers inherit it) and the benchmark fails loudly, after killing them,
+if any is left. ``CLOUDRENDER_BROKER_URL`` and friends are removed from the children's
+environment, so the private cluster is always used, never a system Redis.
 
 Run: ``.venv/bin/python bench/scaling.py [--seconds N] [--max-workers N] [--size WxH]
-[--preset P] [--repeat R] [--probe-repeat R] [--json]``. Results are recorded in
-docs/benchmarks.md.
+[--preset P] [--repeat R] [--probe-repeat R] [--wait-quiet S] [--json]``. Results are recorded
+in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ FOREIGN_ENV = ("CLOUDRENDER_BROKER_URL", "CLOUDRENDER_RESULT_BACKEND", "CLOUDREN
 LEFTOVER_GRACE_S = 3.0
 #: Frames composited after a chunk's first one to measure the steady per-frame cost.
 STEADY_FRAMES = 6
+#: Other processes' CPU use (cores) below which the machine counts as quiet before a run.
+QUIET_CORES = 0.3
 #: Targets of the issue.
 TARGET_OVERHEAD = 0.03
 TARGET_EFFICIENCY = 0.90
@@ -187,15 +194,39 @@ def machine_cpu() -> tuple[float, float]:
     return (user + nice + system + irq + softirq) / tick, steal / tick
 
 
+def wait_for_quiet(limit: float) -> tuple[float, float]:
+    """Wait up to `limit` s for 2 s in a row of other processes using < QUIET_CORES cores.
+
+    Returns the seconds waited and the last level seen (cores' worth of CPU).
+    """
+    began = time.monotonic()
+    calm, level = 0, 0.0
+    while limit > 0:
+        before = machine_cpu()[0]
+        time.sleep(1.0)
+        level = machine_cpu()[0] - before  # this process only sleeps meanwhile
+        calm = calm + 1 if level < QUIET_CORES else 0
+        if calm >= 2 or time.monotonic() - began >= limit:
+            break
+    return round(time.monotonic() - began, 1), round(level, 2)
+
+
 def interleaved(
-    project: Path, workdir: Path, configs: list[int | None], repeat: int
+    project: Path, workdir: Path, configs: list[int | None], repeat: int, quiet: float
 ) -> list[dict[str, Any]]:
     """Each configuration `repeat` times, rounds interleaved; per configuration the fastest run."""
     runs: dict[int | None, list[dict[str, Any]]] = {c: [] for c in configs}
     for round_ in range(repeat):
         for config in configs:
-            log(f"round {round_ + 1}/{repeat}: " + (f"{config} worker(s)" if config else "direct"))
-            runs[config].append(render(project, workdir, config))
+            waited, level = wait_for_quiet(quiet)
+            log(
+                f"round {round_ + 1}/{repeat}: "
+                + (f"{config} worker(s)" if config else "direct")
+                + f" (waited {waited:g} s for quiet; others at {level:.2f} cores)"
+            )
+            run = render(project, workdir, config)
+            run["quiet_wait"], run["others_before"] = waited, level
+            runs[config].append(run)
     best = []
     for config in configs:
         fastest = min(runs[config], key=lambda r: float(r["wall"]))
@@ -551,6 +582,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             "max_workers": args.max_workers,
             "repeat": args.repeat,
             "probe_repeat": args.probe_repeat,
+            "wait_quiet": args.wait_quiet,
         },
     }
     with tempfile.TemporaryDirectory(prefix="cloudrender-scaling-") as tmp:
@@ -568,7 +600,9 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         }
 
         configs: list[int | None] = [None, *range(1, args.max_workers + 1)]
-        result["direct"], *runs = interleaved(project, directory, configs, args.repeat)
+        result["direct"], *runs = interleaved(
+            project, directory, configs, args.repeat, args.wait_quiet
+        )
         result["runs"] = runs
 
         log(f"fixed costs: 1-frame timeline, direct and 1 worker, {args.probe_repeat} times each")
@@ -600,9 +634,18 @@ def main(argv: list[str] | None = None) -> int:
         default=os.cpu_count() or 1,
         help="distributed runs with 1..N workers (default: cores)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per configuration, best kept")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="rounds of runs, fastest kept (default 2)"
+    )
     parser.add_argument(
         "--probe-repeat", type=int, default=3, help="1-frame probe runs (median; default 3)"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help=f"before each run wait up to S s for others to use < {QUIET_CORES} cores (default 60)",
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)

@@ -573,7 +573,8 @@ def _stop_group(
                     _signal_group(group, signal.SIGTERM)
                     if not _wait_until(lambda: not _group_members(group), timeout):
                         _signal_group(group, signal.SIGKILL)
-                        _wait_until(lambda: not _group_members(group), timeout)
+                        # Not cut short: SIGKILL is quick, and we return only once it worked.
+                        _wait_until(lambda: not _group_members(group), timeout, hurry=False)
                 proc.wait()
         finally:
             if directory is not None:
@@ -615,11 +616,11 @@ def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return _wait_until(lambda: proc.poll() is not None, timeout)
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+def _wait_until(condition: Callable[[], bool], timeout: float, hurry: bool = True) -> bool:
     """Poll ``condition`` until true or ``timeout``; a second Ctrl-C cuts the wait short."""
     deadline = time.monotonic() + timeout
     while not condition():
-        if time.monotonic() > deadline or _hurry():
+        if time.monotonic() > deadline or (hurry and _hurry()):
             return condition()
         time.sleep(_POLL_S)
     return True
