@@ -31,13 +31,25 @@ class Dispatcher:
         self.redis = store.redis
         self.app = app
 
-    def slots(self) -> int:
-        """Worker processes alive now, from their heartbeats (at least 1)."""
-        total = 0
+    def nodes(self) -> dict[str, dict[str, Any]]:
+        """Live worker nodes by name, from their heartbeats."""
+        found = {}
         for key in self.redis.scan_iter(match=keys.NODE.format(name="*"), count=100):
             raw = self.redis.get(key)
             if raw:
-                total += int(json.loads(raw).get("concurrency", 1))
+                data = json.loads(raw)
+                found[str(data["name"])] = data
+        return found
+
+    def live_nodes(self) -> list[str]:
+        """Names of nodes that take work (alive and not being pre-empted)."""
+        return sorted(n for n, d in self.nodes().items() if not d.get("draining"))
+
+    def slots(self) -> int:
+        """Worker processes that take work now, from their heartbeats (at least 1)."""
+        total = sum(
+            int(d.get("concurrency", 1)) for d in self.nodes().values() if not d.get("draining")
+        )
         return max(1, total)
 
     def fill(self) -> int:

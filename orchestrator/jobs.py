@@ -78,6 +78,8 @@ class ChunkRecord:
     seconds: float | None = None
     error: str | None = None
     task_id: str | None = None
+    failed_nodes: list[str] = field(default_factory=list)  # nodes it crashed on
+    speculative: bool = False  # a second copy was started for this straggler
 
     @property
     def frames(self) -> int:

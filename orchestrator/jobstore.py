@@ -26,7 +26,6 @@ from orchestrator.jobs import (
 
 #: Default lifetime of a finished job's records (seconds).
 FINISHED_TTL = 7 * 24 * 3600
-_DONE_SET = keys.PREFIX + "job:{id}:done"
 
 
 class JobStore:
@@ -56,7 +55,7 @@ class JobStore:
     def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> None:
         """Store a job's planned chunks (all pending) and its updated document."""
         pipe = self.redis.pipeline()
-        pipe.delete(keys.chunks(job_id), keys.pending(job_id), _DONE_SET.format(id=job_id))
+        pipe.delete(keys.chunks(job_id), keys.pending(job_id), keys.done(job_id))
         pipe.hset(
             keys.chunks(job_id), mapping={str(c.index): json.dumps(c.to_json()) for c in chunks}
         )
@@ -149,7 +148,7 @@ class JobStore:
         for key in (
             keys.job(job_id),
             keys.chunks(job_id),
-            _DONE_SET.format(id=job_id),
+            keys.done(job_id),
             keys.cancel(job_id),
             keys.notes(job_id),
         ):
@@ -224,7 +223,7 @@ class JobStore:
 
     def part_done(self, job_id: str, part: str) -> bool:
         """Count a part (a chunk index, or "audio") done; True when it was the last one."""
-        done_key = _DONE_SET.format(id=job_id)
+        done_key = keys.done(job_id)
         pipe = self.redis.pipeline()
         pipe.sadd(done_key, part)
         pipe.scard(done_key)

@@ -14,6 +14,12 @@ PENDING = PREFIX + "job:{id}:pending"
 CANCEL = PREFIX + "job:{id}:cancel"
 #: Set: notes from workers about a job (e.g. "no hardware encoder here"). Expires with its job.
 NOTES = PREFIX + "job:{id}:notes"
+#: Set: parts of a job that are done (chunk indices and "audio"); counts each once.
+DONE = PREFIX + "job:{id}:done"
+#: Hash: node -> chunks of the job that failed unexpectedly on it (blocklist). Expires with job.
+FAILURES = PREFIX + "job:{id}:failures"
+#: String with TTL: a node being pre-empted; its running chunks hand themselves back.
+EVICT = PREFIX + "evict:{name}"
 #: Sorted set: ids of jobs not yet finished, scored by submission time.
 ACTIVE = PREFIX + "jobs:active"
 #: Sorted set: every job id still stored, scored by submission time.
@@ -67,3 +73,18 @@ def node(name: str) -> str:
 def notes(job_id: str) -> str:
     """Key of a job's worker notes."""
     return NOTES.format(id=job_id)
+
+
+def failures(job_id: str) -> str:
+    """Key of a job's per-node failure counts."""
+    return FAILURES.format(id=job_id)
+
+
+def evict(name: str) -> str:
+    """Key of a node's eviction notice."""
+    return EVICT.format(name=name)
+
+
+def done(job_id: str) -> str:
+    """Key of a job's finished parts."""
+    return DONE.format(id=job_id)

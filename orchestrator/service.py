@@ -14,14 +14,17 @@ from chunking.errors import RenderError
 from orchestrator import keys
 from orchestrator.costing import record_throughput
 from orchestrator.dispatcher import Dispatcher
-from orchestrator.jobs import JobNotFound, JobState
+from orchestrator.jobs import ChunkState, JobNotFound, JobState
 from orchestrator.jobstore import JobStore
 from orchestrator.settings import PRIORITIES
 from workers.job import JobSpec
-from workers.tasks import node_name
 
 #: The node class whose throughput this cluster's workers teach (one class until cloud nodes).
 NODE_CLASS = "local-cpu"
+#: Unexpected failures on one node after which it gets no more chunks of that job.
+BLOCKLIST_AFTER = 2
+#: Distinct nodes a chunk may crash on before the job fails with its error.
+CHUNK_NODE_LIMIT = 3
 #: Seconds between progress events of one chunk.
 PROGRESS_INTERVAL = 0.25
 
@@ -41,18 +44,53 @@ class JobService:
         """The job document."""
         return self.store.spec(job_id)
 
-    def chunk_started(self, job_id: str, index: int, task_id: str | None) -> bool:
-        """Record the start; refuse when the job is over or being cancelled."""
+    def chunk_started(self, job_id: str, index: int, task_id: str | None, node: str) -> bool:
+        """Record the start; refuse when the job is over, the chunk done, or `node` blocklisted."""
         try:
             state = self.store.state(job_id)
+            chunk = self.store.chunk(job_id, index)
         except JobNotFound:
             return False
-        if state.finished or self.store.cancel_requested(job_id):
+        if state.finished or self.store.cancel_requested(job_id) or chunk.state is ChunkState.DONE:
             return False
-        chunk = self.store.chunk_started(job_id, index, node_name(), task_id)
-        self.publish(job_id, "chunk_started", chunk=index, node=chunk.node, attempt=chunk.attempts)
+        if self.blocklisted(job_id, node):
+            # Hand the chunk to someone else; fail the job if nobody else is left.
+            self.store.push_pending(job_id, [index])
+            live = self.dispatcher.live_nodes()
+            if live and all(self.blocklisted(job_id, n) for n in live):
+                self.job_failed(
+                    job_id,
+                    RenderError(
+                        f"every live worker failed chunks of this job; last error: {chunk.error}"
+                    ),
+                )
+            else:
+                self.dispatcher.fill()
+            return False
+        if chunk.state is ChunkState.RUNNING and chunk.node not in (None, node):
+            chunk.speculative = True  # a second copy of a straggler: both run, first wins
+        chunk = self.store.chunk_started(job_id, index, node, task_id)
+        self.publish(job_id, "chunk_started", chunk=index, node=node, attempt=chunk.attempts)
         self.dispatcher.fill()  # keep the next chunk waiting in the broker
         return True
+
+    def blocklisted(self, job_id: str, node: str) -> bool:
+        """Whether `node` failed too many chunks of this job to get more of them."""
+        count = self.store.redis.hget(keys.failures(job_id), node)
+        return count is not None and int(count) >= BLOCKLIST_AFTER
+
+    def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+        """Why a running chunk must stop now, or None."""
+        pipe = self.store.redis.pipeline()
+        pipe.exists(keys.cancel(job_id))
+        pipe.exists(keys.evict(node))
+        pipe.sismember(keys.done(job_id), str(index))
+        cancelled, evicted, done = pipe.execute()
+        if cancelled:
+            return "cancelled"
+        if done:
+            return "done"
+        return "evicted" if evicted else None
 
     def chunk_progress(self, job_id: str, index: int, done: int, total: int) -> None:
         """Record frames done, at most a few times a second per chunk."""
@@ -85,6 +123,44 @@ class JobService:
         self.publish(job_id, "chunk_done", chunk=index, seconds=seconds)
         if last:
             self.start_merge(job_id)
+        self.dispatcher.fill()
+
+    def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
+        """Record a transient failure; Celery re-runs the task after `delay` seconds."""
+        self.store.chunk_failed(job_id, index, str(error), retrying=True)
+        self.publish(job_id, "chunk_retrying", chunk=index, error=str(error), delay=delay)
+
+    def chunk_crashed(self, job_id: str, index: int, node: str, error: str) -> None:
+        """Count the failure against `node`; requeue, or fail the job after three nodes."""
+        self.store.redis.hincrby(keys.failures(job_id), node, 1)
+        chunk = self.store.chunk(job_id, index)
+        if node not in chunk.failed_nodes:
+            chunk.failed_nodes.append(node)
+        chunk.state, chunk.error = ChunkState.RETRYING, f"{error} (on {node})"
+        self.store.save_chunk(job_id, chunk)
+        if len(chunk.failed_nodes) >= CHUNK_NODE_LIMIT:
+            self.job_failed(
+                job_id,
+                RenderError(
+                    f"chunk {index} (frames {chunk.start}-{chunk.end - 1}) failed on "
+                    f"{len(chunk.failed_nodes)} workers; last error: {error}"
+                ),
+            )
+            return
+        self.store.push_pending(job_id, [index])
+        self.publish(job_id, "chunk_requeued", chunk=index, reason="crashed", node=node)
+        self.dispatcher.fill()
+
+    def chunk_released(self, job_id: str, index: int, node: str) -> None:
+        """Put a pre-empted node's chunk back first in line; it does not count as a failure."""
+        chunk = self.store.chunk(job_id, index)
+        if chunk.state is ChunkState.DONE:
+            return
+        chunk.state, chunk.frames_done = ChunkState.PENDING, 0
+        chunk.attempts = max(0, chunk.attempts - 1)
+        self.store.save_chunk(job_id, chunk)
+        self.store.push_pending(job_id, [index])
+        self.publish(job_id, "chunk_requeued", chunk=index, reason="evicted", node=node)
         self.dispatcher.fill()
 
     def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:

@@ -15,6 +15,7 @@ from celery import Task, shared_task
 from chunking.errors import RenderError
 from chunking.plan import plan_chunks
 from orchestrator import keys
+from orchestrator.health import check_jobs
 from orchestrator.jobs import ChunkRecord, JobNotFound, JobState
 from orchestrator.scheduling import effective_priority
 from orchestrator.settings import PRIORITIES
@@ -66,7 +67,7 @@ def plan_job(self: Task, job_id: str) -> int:
 
 @shared_task(name="cloudrender.tick")
 def tick() -> dict[str, int]:
-    """Escalate jobs near their deadline, refresh ETAs, forget expired jobs, dispatch."""
+    """Escalate near deadlines, refresh ETAs, requeue lost chunks, copy stragglers, dispatch."""
     service = _service()
     store = service.store
     if not store.redis.set(keys.PREFIX + "tick:lock", "1", nx=True, ex=TICK_LOCK_SECONDS):
@@ -74,11 +75,12 @@ def tick() -> dict[str, int]:
     store.redis.incr(keys.PREFIX + "ticks")  # observable: how often the beat really fires
     try:
         escalated = refresh_jobs(store, time.time())
+        health = check_jobs(service)
         forgotten = store.cleanup()
         sent = service.dispatcher.fill()
     finally:
         store.redis.delete(keys.PREFIX + "tick:lock")
-    return {"escalated": escalated, "forgotten": forgotten, "dispatched": sent}
+    return {"escalated": escalated, "forgotten": forgotten, "dispatched": sent, **health}
 
 
 def refresh_jobs(store: Any, now: float) -> int:

@@ -18,8 +18,8 @@ class Hooks(Protocol):
         """The job document (JobSpec.to_dict()) of a job."""
         ...
 
-    def chunk_started(self, job_id: str, index: int, task_id: str | None) -> bool:
-        """Record a chunk starting; False when it must not run (job cancelled or finished)."""
+    def chunk_started(self, job_id: str, index: int, task_id: str | None, node: str) -> bool:
+        """Record a chunk starting on `node`; False when it must not run here or at all."""
         ...
 
     def chunk_progress(self, job_id: str, index: int, done: int, total: int) -> None:
@@ -27,7 +27,15 @@ class Hooks(Protocol):
         ...
 
     def cancelled(self, job_id: str) -> bool:
-        """Whether the job is being cancelled (polled between frames)."""
+        """Whether the job is being cancelled."""
+        ...
+
+    def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+        """Why a running chunk must stop now (polled between frames), or None to go on.
+
+        "cancelled": the job ended; "done": another copy finished the chunk first;
+        "evicted": this node is being pre-empted and hands its work back.
+        """
         ...
 
     def chunk_finished(self, job_id: str, index: int, result: dict[str, Any]) -> None:
@@ -36,6 +44,18 @@ class Hooks(Protocol):
 
     def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
         """A chunk failed for good."""
+        ...
+
+    def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
+        """A transient error: the chunk runs again after `delay` seconds."""
+        ...
+
+    def chunk_crashed(self, job_id: str, index: int, node: str, error: str) -> None:
+        """An unexpected failure on `node`: another worker should try the chunk."""
+        ...
+
+    def chunk_released(self, job_id: str, index: int, node: str) -> None:
+        """A pre-empted node hands the chunk back at once (not a failure)."""
         ...
 
     def audio_finished(self, job_id: str, result: dict[str, Any] | None) -> None:

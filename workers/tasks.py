@@ -24,6 +24,7 @@ from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.job import JobSpec
 from workers.render import has_audio, render_to_file
+from workers.retry import MAX_TRANSIENT_RETRIES, backoff
 from workers.stitch import stitch
 
 #: Seconds between cancel-flag checks and progress reports of one chunk.
@@ -32,47 +33,64 @@ POLL_INTERVAL = 0.25
 
 @shared_task(bind=True, name="cloudrender.render_chunk")
 def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
-    """Render one chunk of a job into its segment in storage."""
+    """Render one chunk of a job into its segment in storage.
+
+    Deterministic errors fail the job at once; transient ones retry with backoff; anything
+    unexpected (a crash, a bug, memory) hands the chunk to another worker.
+    """
     service = hooks.current()
-    if not service.chunk_started(job_id, index, self.request.id):
-        return None  # cancelled or finished meanwhile: nothing to do
+    node = str(self.request.hostname or node_name())
+    if not service.chunk_started(job_id, index, self.request.id, node):
+        return None  # cancelled, finished, done by another copy, or this node is blocklisted
     spec = JobSpec.from_dict(service.job_spec(job_id))
     start, end = spec.chunks[index]
     try:
-        result = _render_segment(self, service, spec, index, start, end)
-    except RenderCancelled:
+        result = _render_segment(self, service, spec, index, start, end, node)
+    except Stopped as stop:
+        if stop.reason == "evicted":
+            service.chunk_released(job_id, index, node)
         return None
     except RenderError as exc:
         error = RenderError(f"chunk {index} (frames {start}-{end - 1}): {exc}")
+        if exc.transient and self.request.retries < MAX_TRANSIENT_RETRIES:
+            delay = backoff(self.request.retries + 1)
+            service.chunk_retrying(job_id, index, error, delay)
+            raise self.retry(countdown=delay, max_retries=MAX_TRANSIENT_RETRIES) from None
         service.chunk_failed(job_id, index, error)
         raise error from None
+    except Exception as exc:  # noqa: BLE001 - unexpected: let another worker try
+        service.chunk_crashed(job_id, index, node, f"{type(exc).__name__}: {exc}")
+        raise
     service.chunk_finished(job_id, index, result)
     return result
 
 
+class Stopped(RenderCancelled):
+    """A running chunk stopped on purpose: its job ended, another copy won, or eviction."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"chunk stopped: {reason}")
+        self.reason = reason
+
+
 def _render_segment(
-    task: Task, service: hooks.Hooks, spec: JobSpec, index: int, start: int, end: int
+    task: Task, service: hooks.Hooks, spec: JobSpec, index: int, start: int, end: int, node: str
 ) -> dict[str, Any]:
     storage = open_storage(spec.storage_url)
     key = spec.segment_key(index)
     began = time.perf_counter()
-    result: dict[str, Any] = {
-        "index": index,
-        "start": start,
-        "end": end,
-        "key": key,
-        "node": node_name(),
-    }
+    result: dict[str, Any] = {"index": index, "start": start, "end": end, "key": key, "node": node}
     if storage.exists(key):  # an earlier attempt finished it: the object is complete
         return {**result, "seconds": 0.0, "encoder": None, "reused": True, "notes": []}
-    last = [0.0, False]
+    reason: list[str | None] = [None]
+    last = [0.0]
 
     def poll() -> bool:
         now = time.monotonic()
-        if now - float(last[0]) >= POLL_INTERVAL:
+        if now - last[0] >= POLL_INTERVAL:
             last[0] = now
-            last[1] = service.cancelled(spec.id)
-        return bool(last[1])
+            reason[0] = service.should_stop(spec.id, index, node)
+        return reason[0] is not None
 
     def progress(done: int, total: int) -> None:
         service.chunk_progress(spec.id, index, done, total)
@@ -80,19 +98,23 @@ def _render_segment(
     threads = task.app.conf.get("cloudrender_encoder_threads")
     with tempfile.TemporaryDirectory(prefix="cloudrender-chunk-") as tmp:
         path = os.path.join(tmp, f"{index:06d}.mkv")
-        summary = render_to_file(
-            spec.timeline(),
-            path,
-            start=start,
-            end=end,
-            audio=False,
-            progress=progress,
-            cancelled=poll,
-            file_format="matroska",
-            threads=threads,
-        )
-        if service.cancelled(spec.id):
-            raise RenderCancelled("render cancelled")
+        try:
+            summary = render_to_file(
+                spec.timeline(),
+                path,
+                start=start,
+                end=end,
+                audio=False,
+                progress=progress,
+                cancelled=poll,
+                file_format="matroska",
+                threads=threads,
+            )
+        except RenderCancelled:
+            raise Stopped(reason[0] or "cancelled") from None
+        last[0] = 0.0
+        if poll():
+            raise Stopped(reason[0] or "cancelled")
         storage.put_file(key, path)
     notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
     return {

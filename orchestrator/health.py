@@ -1,0 +1,100 @@
+"""Failover decisions (pure) and the tick step that applies them.
+
+A running chunk whose node stopped heartbeating is requeued at once, without waiting for the
+broker's visibility timeout; a chunk running much longer than its job's median gets a
+speculative copy on an idle slot (the first copy to finish wins, the other stops).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from orchestrator import keys
+from orchestrator.jobs import ChunkRecord, ChunkState, JobNotFound, JobState
+
+#: A chunk is a straggler after this many times its job's median chunk time.
+STRAGGLER_FACTOR = 3.0
+#: Finished chunks needed before the median means anything.
+STRAGGLER_MIN_DONE = 3
+#: Seconds a running chunk is given before its node's missing heartbeat counts as lost.
+LOST_GRACE = 2.0
+
+
+def lost_chunks(chunks: Sequence[ChunkRecord], live: set[str], now: float) -> list[int]:
+    """Running chunks whose node no longer heartbeats."""
+    return [
+        c.index
+        for c in chunks
+        if c.state is ChunkState.RUNNING
+        and c.node is not None
+        and c.node not in live
+        and (c.started_at is None or now - c.started_at > LOST_GRACE)
+    ]
+
+
+def stragglers(
+    chunks: Sequence[ChunkRecord], now: float, factor: float = STRAGGLER_FACTOR
+) -> list[int]:
+    """Running chunks (not yet copied) slower than `factor` times the median finished chunk."""
+    done = [c.seconds for c in chunks if c.state is ChunkState.DONE and c.seconds]
+    if len(done) < STRAGGLER_MIN_DONE:
+        return []
+    limit = factor * statistics.median(done)
+    return [
+        c.index
+        for c in chunks
+        if c.state is ChunkState.RUNNING
+        and not c.speculative
+        and c.started_at is not None
+        and now - c.started_at > limit
+    ]
+
+
+def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
+    """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
+    now = time.time() if now is None else now
+    store, dispatcher = service.store, service.dispatcher
+    live = set(dispatcher.nodes())
+    requeued = copied = 0
+    idle = dispatcher.slots() - _busy(store)
+    for job_id in store.active():
+        try:
+            if store.state(job_id) is not JobState.RENDERING:
+                continue
+            chunks = store.chunks(job_id)
+        except JobNotFound:
+            continue
+        for index in lost_chunks(chunks, live, now):
+            chunk = store.chunk(job_id, index)
+            chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
+            chunk.error = f"worker {chunk.node} stopped responding"
+            store.save_chunk(job_id, chunk)
+            store.push_pending(job_id, [index])
+            service.publish(job_id, "chunk_requeued", chunk=index, reason="lost", node=chunk.node)
+            requeued += 1
+        for index in stragglers(chunks, now):
+            if idle <= 0 or store.redis.zcard(keys.QUEUED) > 0:
+                break
+            chunk = store.chunk(job_id, index)
+            chunk.speculative = True
+            store.save_chunk(job_id, chunk)
+            level = store.get_fields(job_id, "effective_priority")["effective_priority"]
+            dispatcher.send_chunk(job_id, index, level)
+            service.publish(job_id, "chunk_speculative", chunk=index, node=chunk.node)
+            idle -= 1
+            copied += 1
+    return {"requeued": requeued, "speculative": copied}
+
+
+def _busy(store: Any) -> int:
+    """Chunks running or waiting in the broker now, over all active jobs."""
+    busy = int(store.redis.zcard(keys.QUEUED))
+    for job_id in store.active():
+        try:
+            busy += sum(1 for c in store.chunks(job_id) if c.state is ChunkState.RUNNING)
+        except JobNotFound:
+            continue
+    return busy
