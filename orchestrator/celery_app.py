@@ -78,6 +78,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "cloudrender_encoder_threads": settings.encoder_threads,
         "cloudrender_job_ttl": settings.job_ttl,
+        "cloudrender_spot": {
+            "provider": settings.spot_provider,
+            "endpoint": settings.spot_endpoint,
+            "interval": settings.spot_interval,
+        },
     }
 
 
@@ -139,6 +144,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     client = redis.Redis.from_url(app.conf.broker_url)
     name = getattr(sender, "hostname", None) or socket.gethostname()
     since = time.time()
+    draining = threading.Event()
 
     def beat() -> None:
         while not _heartbeat_stop.is_set():
@@ -150,6 +156,7 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
                 "pid": os.getpid(),
                 "since": since,
                 "time": time.time(),
+                "draining": draining.is_set(),
             }
             try:
                 client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)
@@ -158,6 +165,48 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
             _heartbeat_stop.wait(keys.HEARTBEAT_SECONDS)
 
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+    spot = app.conf.get("cloudrender_spot") or {}
+    if spot.get("provider"):
+        from workers.spot import DEFAULT_ENDPOINTS, SpotWatcher
+
+        def evacuate(notice: str) -> None:
+            _evacuate(client, name, notice, draining)
+
+        endpoint = spot.get("endpoint") or DEFAULT_ENDPOINTS[spot["provider"]]
+        SpotWatcher(spot["provider"], endpoint, evacuate, float(spot.get("interval", 2))).start()
+
+
+#: Seconds a pre-empted worker waits for its chunks to hand themselves back before exiting.
+EVACUATE_SECONDS = 20
+
+
+def _evacuate(client: Any, name: str, notice: str, draining: threading.Event) -> None:
+    """Stop taking work, make running chunks hand themselves back, then shut down."""
+    import signal
+
+    draining.set()
+    client.set(keys.evict(name), notice, ex=600)
+    for queue in ("render", "audio", "merge", "orchestrator"):
+        app.control.cancel_consumer(queue, destination=[name])
+    deadline = time.monotonic() + EVACUATE_SECONDS
+    from orchestrator.jobstore import JobStore
+
+    store = JobStore.from_url(app.conf.broker_url)
+    while time.monotonic() < deadline and _running_here(store, name):
+        time.sleep(0.2)
+    os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: nothing of ours is running now
+
+
+def _running_here(store: Any, name: str) -> bool:
+    from orchestrator.jobs import ChunkState, JobNotFound
+
+    for job_id in store.active():
+        try:
+            if any(c.state is ChunkState.RUNNING and c.node == name for c in store.chunks(job_id)):
+                return True
+        except JobNotFound:
+            continue
+    return False
 
 
 @worker_shutdown.connect

@@ -6,19 +6,23 @@ here, by `scheduling.choose_dispatch`, at the last moment, not when a job is sub
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from orchestrator import keys
-from orchestrator.jobs import JobNotFound, JobState
+from orchestrator.jobs import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.jobstore import JobStore
 from orchestrator.scheduling import Candidate, choose_dispatch, rank
 from orchestrator.settings import PRIORITIES
 
 #: Chunks allowed to wait in the broker per live worker slot.
 DEPTH_PER_SLOT = 1
+#: Seconds a dispatched chunk may wait in the broker, with slots idle, before it counts as lost.
+STALE_QUEUED = 10.0
 #: Milliseconds the dispatch lock is held at most (a crashed dispatcher cannot block others).
 LOCK_MS = 5000
 
@@ -54,16 +58,53 @@ class Dispatcher:
 
     def fill(self) -> int:
         """Dispatch as many chunks as the broker should hold now; return how many."""
+        with self.locked() as held:
+            return self.fill_locked() if held else 0  # not held: another dispatcher is at it
+
+    @contextlib.contextmanager
+    def locked(self, wait: float = 0.0) -> Iterator[bool]:
+        """Hold the dispatch lock (waiting up to `wait` seconds); yields whether it is held."""
         token = uuid.uuid4().hex
-        if not self.redis.set(keys.DISPATCH_LOCK, token, nx=True, px=LOCK_MS):
-            return 0  # another dispatcher is at it; it sees the same state
+        deadline = time.monotonic() + wait
+        held = bool(self.redis.set(keys.DISPATCH_LOCK, token, nx=True, px=LOCK_MS))
+        while not held and time.monotonic() < deadline:
+            time.sleep(0.05)
+            held = bool(self.redis.set(keys.DISPATCH_LOCK, token, nx=True, px=LOCK_MS))
         try:
-            return self._fill()
+            yield held
         finally:
-            if self.redis.get(keys.DISPATCH_LOCK) == token:
+            if held and self.redis.get(keys.DISPATCH_LOCK) == token:
                 self.redis.delete(keys.DISPATCH_LOCK)
 
-    def _fill(self) -> int:
+    def reconcile(self, job_id: str, chunks: list[ChunkRecord], now: float, idle: int) -> int:
+        """Put back chunks that fell through the cracks; call with the lock held.
+
+        A chunk is lost if it is neither done, running, waiting in the job store nor queued
+        (a crash between taking it off the pending list and queueing it), or if it sat in the
+        broker longer than STALE_QUEUED seconds while slots were idle (a message lost when
+        Redis or a worker died after receiving it).
+        """
+        pending = {int(i) for i in self.redis.lrange(keys.pending(job_id), 0, -1)}
+        queued = {
+            int(str(m).rsplit(":", 1)[1]): float(score)
+            for m, score in self.redis.zrange(keys.QUEUED, 0, -1, withscores=True)
+            if str(m).startswith(job_id + ":")
+        }
+        lost = []
+        for chunk in chunks:
+            if chunk.state not in (ChunkState.PENDING, ChunkState.RETRYING):
+                continue
+            if chunk.index in pending:
+                continue
+            if chunk.index in queued and (idle <= 0 or now - queued[chunk.index] < STALE_QUEUED):
+                continue
+            lost.append(chunk.index)
+            self.redis.zrem(keys.QUEUED, f"{job_id}:{chunk.index}")
+        self.store.push_pending(job_id, lost)
+        return len(lost)
+
+    def fill_locked(self) -> int:
+        """fill() for a caller that already holds the dispatch lock."""
         priorities: dict[str, str] = {}
         candidates = []
         last = self.redis.hgetall(keys.LAST_DISPATCH)

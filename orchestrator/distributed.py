@@ -178,6 +178,6 @@ def _cluster(broker_url: str | None, workers: int) -> Iterator[tuple[str, str]]:
     }
     with (
         tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir,
-        EmbeddedCluster(workers=workers, env=env) as cluster,
+        EmbeddedCluster(workers=workers, env=env, beat=True) as cluster,
     ):
         yield cluster.broker_url, storage_dir

@@ -247,6 +247,7 @@ class LocalWorkers:
         ready_timeout: float = 60.0,
         stop_timeout: float = 10.0,
         loglevel: str = "WARNING",
+        beat: bool = False,
         die_with_parent: bool = True,
     ) -> None:
         if concurrency < 1:
@@ -260,6 +261,8 @@ class LocalWorkers:
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.loglevel = loglevel
+        # Also run Celery beat in this worker (the orchestrator's periodic tick).
+        self.beat = beat
         self.die_with_parent = die_with_parent
         # Expanded here rather than by Celery's %h so that callers know the exact node name (for
         # control commands, or to find its processes); the uuid keeps concurrent clusters apart.
@@ -299,6 +302,7 @@ class LocalWorkers:
             "--without-gossip",
             "--without-mingle",
             "--loglevel", self.loglevel,
+            *(["--beat"] if self.beat else []),
         ]  # fmt: skip
 
     def pids(self) -> list[int]:
@@ -385,6 +389,7 @@ class EmbeddedCluster:
         queues: Sequence[str] = DEFAULT_QUEUES,
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 60.0,
+        beat: bool = False,
         handle_signals: bool = True,
         die_with_parent: bool = True,
     ) -> None:
@@ -397,6 +402,7 @@ class EmbeddedCluster:
         self.queues = tuple(queues)
         self.env = dict(env or {})
         self.ready_timeout = ready_timeout
+        self.beat = beat
         self.handle_signals = handle_signals
         self.die_with_parent = die_with_parent
         self.redis = EmbeddedRedis(die_with_parent=die_with_parent)
@@ -423,6 +429,7 @@ class EmbeddedCluster:
                 app=self.app,
                 ready_timeout=self.ready_timeout,
                 die_with_parent=self.die_with_parent,
+                beat=self.beat,
             )
             self.workers.start()
             self.workers.wait_ready()

@@ -67,6 +67,9 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
             chunks = store.chunks(job_id)
         except JobNotFound:
             continue
+        with dispatcher.locked(wait=2.0) as held:
+            if held:
+                requeued += dispatcher.reconcile(job_id, chunks, now, idle)
         for index in lost_chunks(chunks, live, now):
             chunk = store.chunk(job_id, index)
             chunk.state, chunk.frames_done = ChunkState.RETRYING, 0

@@ -40,9 +40,9 @@ PROGRESS = PREFIX + "progress"
 BILLING = PREFIX + "billing"
 
 #: Seconds a node's heartbeat lives without renewal.
-NODE_TTL = 15
+NODE_TTL = 6
 #: Seconds between a node's heartbeats.
-HEARTBEAT_SECONDS = 3
+HEARTBEAT_SECONDS = 2
 
 
 def job(job_id: str) -> str:

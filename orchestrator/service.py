@@ -128,6 +128,8 @@ class JobService:
     def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
         """Record a transient failure; Celery re-runs the task after `delay` seconds."""
         self.store.chunk_failed(job_id, index, str(error), retrying=True)
+        # Queued again, from when the retry is due: the reconciler leaves it alone till then.
+        self.store.redis.zadd(keys.QUEUED, {f"{job_id}:{index}": time.time() + delay})
         self.publish(job_id, "chunk_retrying", chunk=index, error=str(error), delay=delay)
 
     def chunk_crashed(self, job_id: str, index: int, node: str, error: str) -> None:

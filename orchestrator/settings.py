@@ -32,6 +32,12 @@ class Settings:
     hourly_rate: float = DEFAULT_HOURLY_RATE
     #: seconds a finished job's records are kept
     job_ttl: int = 7 * 24 * 3600
+    #: cloud whose interruption notices workers watch: "aws", "gcp", "azure" or None (off)
+    spot_provider: str | None = None
+    #: the metadata service to poll (the cloud's own by default; tests use a local server)
+    spot_endpoint: str | None = None
+    #: seconds between interruption checks
+    spot_interval: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +54,9 @@ class Settings:
             encoder_threads=_int(env, "CLOUDRENDER_ENCODER_THREADS", 0) or None,
             hourly_rate=_float(env, "CLOUDRENDER_HOURLY_RATE", DEFAULT_HOURLY_RATE),
             job_ttl=_int(env, "CLOUDRENDER_JOB_TTL", 7 * 24 * 3600),
+            spot_provider=_choice(env, "CLOUDRENDER_SPOT_PROVIDER", ("aws", "gcp", "azure")),
+            spot_endpoint=env.get("CLOUDRENDER_SPOT_ENDPOINT") or None,
+            spot_interval=_float(env, "CLOUDRENDER_SPOT_INTERVAL", 2.0),
         )
 
 
@@ -75,3 +84,12 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if not value >= 0:
         raise RenderError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise RenderError(f"{name}={raw!r} must be one of {', '.join(allowed)}")
+    return raw

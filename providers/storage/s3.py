@@ -53,6 +53,8 @@ DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
 DEFAULT_MULTIPART_CHUNKSIZE = 16 * MiB
 #: One DeleteObjects request takes at most this many keys (an S3 limit).
 _DELETE_BATCH = 1000
+#: Keys per ListObjectsV2 page (the S3 maximum); a constant so tests can force many pages.
+_LIST_PAGE_SIZE = 1000
 #: SigV4 presigned URLs live at most seven days.
 _MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
@@ -140,7 +142,7 @@ def map_s3_errors(key: str, *, bucket: str | None = None) -> Iterator[None]:
 
 def _translate(exc: BaseException, key: str, bucket: str | None) -> StorageError:
     """The StorageError that describes an SDK exception."""
-    where = f"s3://{bucket}" if bucket else "the S3 bucket"
+    subject = (repr(key) if key else "the bucket root") + (f" in s3://{bucket}" if bucket else "")
     # boto3 wraps upload ClientErrors in S3UploadFailedError without chaining them explicitly.
     if isinstance(
         exc, boto3.exceptions.S3UploadFailedError | s3transfer.exceptions.S3UploadFailedError
@@ -149,65 +151,65 @@ def _translate(exc: BaseException, key: str, bucket: str | None) -> StorageError
         if isinstance(inner, _SDK_ERRORS):
             return _translate(inner, key, bucket)
     if isinstance(exc, botocore.exceptions.ClientError):
-        return _translate_client_error(exc, key, bucket, where)
+        return _translate_client_error(exc, key, bucket, subject)
+    failed = f"S3 operation on {subject} failed: {exc}"
     if isinstance(exc, botocore.exceptions.SSLError):
         return StorageError(
-            f"S3 operation on {key!r} failed: TLS error talking to the endpoint: {exc}; check "
-            "the endpoint URL and its certificate (AWS_CA_BUNDLE)",
-            key=key,
+            f"{failed}; check the endpoint URL and its TLS certificate (AWS_CA_BUNDLE)", key=key
         )
     if isinstance(exc, _CREDENTIAL_ERRORS):
         return StorageError(
-            f"S3 operation on {key!r} failed: {exc}; provide AWS credentials "
-            "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or an instance role)",
+            f"{failed}; provide AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE, or an instance role)",
             key=key,
         )
     if isinstance(exc, _NETWORK_ERRORS):
         return StorageError(
-            f"S3 operation on {key!r} failed: {exc}; the S3 endpoint is unreachable or slow "
-            "(check the network and CLOUDRENDER_S3_ENDPOINT_URL / AWS_ENDPOINT_URL)",
+            f"{failed}; the S3 endpoint is unreachable or slow (check the network and "
+            "CLOUDRENDER_S3_ENDPOINT_URL / AWS_ENDPOINT_URL)",
             key=key,
             transient=True,
         )
     if isinstance(exc, botocore.exceptions.NoRegionError):
-        return StorageError(
-            f"S3 operation on {key!r} failed: {exc}; set AWS_REGION or AWS_DEFAULT_REGION",
-            key=key,
-        )
-    return StorageError(f"S3 operation on {key!r} failed: {exc}", key=key)
+        return StorageError(f"{failed}; set AWS_REGION or AWS_DEFAULT_REGION", key=key)
+    return StorageError(failed, key=key)
 
 
 def _translate_client_error(
-    exc: botocore.exceptions.ClientError, key: str, bucket: str | None, where: str
+    exc: botocore.exceptions.ClientError, key: str, bucket: str | None, subject: str
 ) -> StorageError:
     """The StorageError for an error reply from the S3 service."""
-    code = str(exc.response.get("Error", {}).get("Code", ""))
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", ""))
     status = _status(exc)
-    detail = f"{code or status}: {exc.response.get('Error', {}).get('Message') or exc}"
+    detail = f"{code or status}: {error.get('Message') or exc}"
     if code in _NOT_FOUND_CODES:
         return ObjectNotFound(f"storage object {key!r} not found", key=key)
     if code == "NoSuchBucket":
         return _missing_bucket(bucket, key)
     if code in _CREDENTIAL_HINTS:
         return StorageError(
-            f"S3 operation on {key!r} in {where} was refused ({detail}); {_CREDENTIAL_HINTS[code]}",
+            f"S3 refused the request for {subject} ({detail}); {_CREDENTIAL_HINTS[code]}",
             key=key,
         )
     if code in _ACCESS_DENIED_CODES:
+        # A HEAD reply has no body, so a bare 403 may also mean wrong credentials.
         return StorageError(
-            f"access denied to {key!r} in {where} ({detail}); check the AWS credentials "
-            "(AWS_ACCESS_KEY_ID / AWS_PROFILE) and that their policy allows s3:GetObject, "
-            "s3:PutObject, s3:DeleteObject and s3:ListBucket on the bucket",
+            f"access denied to {subject} ({detail}); check the AWS credentials "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_PROFILE) are right and that their "
+            "policy allows s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the "
+            "bucket",
             key=key,
         )
     if code == "InvalidBucketName":
         return StorageError(
-            f"S3 bucket name in {where} is invalid ({detail}); fix the bucket in the storage URL",
+            f"S3 rejected the bucket name for {subject} ({detail}); fix the bucket in the "
+            "storage URL",
             key=key,
         )
     transient = code in _TRANSIENT_CODES or status in (408, 429) or status >= 500
     return StorageError(
-        f"S3 operation on {key!r} in {where} failed ({detail})", key=key, transient=transient
+        f"S3 operation on {subject} failed ({detail})", key=key, transient=transient
     )
 
 
@@ -228,7 +230,13 @@ def _missing_bucket(bucket: str | None, key: str) -> StorageError:
 
 
 class S3Storage:
-    """Objects under ``prefix/`` in an S3 bucket; each PUT is atomic, so no partial objects."""
+    """Objects under ``prefix/`` in an S3 bucket; each PUT is atomic, so no partial objects.
+
+    ``client`` injects a ready boto3 S3 client (its own endpoint, credentials and retries);
+    otherwise one is made on first use from ``endpoint_url``, ``region`` and boto3's credential
+    chain, retrying each request up to ``max_attempts`` times. Uploads at or above
+    ``multipart_threshold`` bytes go in ``multipart_chunksize`` parts.
+    """
 
     def __init__(
         self,
@@ -247,14 +255,15 @@ class S3Storage:
                 f"invalid S3 bucket name {bucket!r}: use 3-63 lowercase letters, digits, '.' "
                 "and '-', starting and ending with a letter or digit"
             )
-        prefix = prefix.strip("/")
+        # "jobs/" and "jobs" name the same prefix; a leading "/" is rejected like in keys.
+        prefix = prefix.rstrip("/")
         if prefix:
             try:
                 validate_key(prefix)
             except StorageError as exc:
                 raise StorageError(
                     f"invalid S3 prefix {prefix!r} for bucket {bucket!r}: "
-                    + str(exc).split(": ", 1)[1],
+                    + str(exc).removeprefix(f"invalid storage key {prefix!r}: "),
                     key=prefix,
                 ) from None
         if max_attempts < 1:
@@ -298,17 +307,21 @@ class S3Storage:
         return cls(bucket, prefix, endpoint_url=endpoint)
 
     def __repr__(self) -> str:
+        """The URL and any custom endpoint."""
         endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
         return f"S3Storage({self.url!r}{endpoint})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # boto3 clients cannot be pickled (nor shared across fork); the copy makes its own.
+        """Pickle the settings only; the copy makes its own client on first use."""
+        # boto3 clients cannot be pickled (nor shared across fork). An injected client is
+        # replaced by one built from endpoint_url and region.
         state = self.__dict__.copy()
         state["_client"] = None
         del state["_lock"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the settings, without a client yet."""
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
@@ -341,9 +354,11 @@ class S3Storage:
             client.close()
 
     def __enter__(self) -> S3Storage:
+        """Use as a context manager that closes the client on exit."""
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        """Close the client."""
         self.close()
 
     def put_file(self, key: str, path: str) -> None:
@@ -418,6 +433,7 @@ class S3Storage:
         removed = 0
         batch: builtins.list[str] = []
         with map_s3_errors(prefix, bucket=self.bucket):
+            # Deleting while listing is safe: a continuation token marks a key, not a position.
             for name in self._iter_names(prefix):
                 batch.append(name)
                 if len(batch) == _DELETE_BATCH:
@@ -440,7 +456,7 @@ class S3Storage:
         return None
 
     def presigned_url(self, key: str, expires: int = 3600) -> str:
-        """An HTTPS GET URL for ``key`` that works without credentials for ``expires`` seconds."""
+        """A GET URL for ``key`` that works without credentials for ``expires`` seconds."""
         name = self._name(key)
         if not 1 <= expires <= _MAX_PRESIGN_SECONDS:
             raise ValueError(f"expires must be 1..{_MAX_PRESIGN_SECONDS} seconds, not {expires}")
@@ -506,7 +522,12 @@ class S3Storage:
     def _iter_names(self, prefix: str) -> Iterator[str]:
         """Full S3 keys under the storage root that start with ``prefix``, in S3's order."""
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._root() + prefix):
+        pages = paginator.paginate(
+            Bucket=self.bucket,
+            Prefix=self._root() + prefix,
+            PaginationConfig={"PageSize": _LIST_PAGE_SIZE},
+        )
+        for page in pages:
             for item in page.get("Contents", ()):
                 yield str(item["Key"])
 

@@ -1,0 +1,458 @@
+"""Google Cloud Storage backend: objects under ``gs://bucket/prefix``.
+
+Credentials come from the environment, as with gsutil and the client libraries:
+
+- ``STORAGE_EMULATOR_HOST`` (e.g. ``http://localhost:9023``): talk to that emulator, anonymously.
+- otherwise Application Default Credentials: ``GOOGLE_APPLICATION_CREDENTIALS`` (a key file),
+  ``gcloud auth application-default login``, or the metadata server on Google Cloud.
+- ``GOOGLE_CLOUD_PROJECT``: the project (optional; object operations do not need one).
+
+Signed URLs need credentials that hold a private key (a service-account key file).
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime
+import http.client
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, NoReturn
+
+import requests
+import urllib3
+from google.api_core import exceptions as api_exceptions
+from google.auth import exceptions as auth_exceptions
+from google.auth.credentials import Signing
+from google.cloud import storage
+from google.cloud.storage import exceptions as gcs_exceptions
+from google.cloud.storage.retry import DEFAULT_RETRY
+
+from providers.storage.base import (
+    ObjectNotFound,
+    Storage,
+    StorageError,
+    map_storage_errors,
+    validate_key,
+    validate_prefix,
+)
+from providers.storage.local import _TMP_PREFIX
+
+__all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"]
+
+#: Upload chunk for files above the library's 8 MiB single-request limit (resumable uploads).
+DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
+# GCS rejects resumable chunks that are not whole multiples of 256 KiB.
+_CHUNK_QUANTUM = 256 * 1024
+# V4 signatures are valid for at most seven days.
+_MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
+_CONTENT_TYPE = "application/octet-stream"
+
+# 408, 429, 5xx; 412 only arises from pinning the generation during a download, which fails when
+# another writer replaced the object mid-read: reading again gets the new whole object.
+_TRANSIENT_STATUS = frozenset({408, 412, 429, 500, 502, 503, 504})
+
+_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    ConnectionError,
+    TimeoutError,
+)
+
+_AUTH_HINT = (
+    "check GOOGLE_APPLICATION_CREDENTIALS (or `gcloud auth application-default login`) and that "
+    "the account may read and write objects in the bucket (roles/storage.objectAdmin)"
+)
+
+# Bucket names: lowercase letters, digits, '-', '_', '.'; 3-63 characters (up to 222 with dots).
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+
+
+class GCSStorage:
+    """Objects in a GCS bucket under an optional prefix; uploads replace objects atomically."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        client: storage.Client | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: float = 60.0,
+        retry_deadline: float = 120.0,
+    ) -> None:
+        """Use ``bucket`` through ``client`` (default: one built from the environment).
+
+        ``timeout`` bounds each HTTP request; ``retry_deadline`` is how long transient failures
+        are retried in total before StorageError(transient=True) is raised (0: no retries).
+        """
+        if chunk_size <= 0 or chunk_size % _CHUNK_QUANTUM:
+            raise ValueError(f"chunk_size must be a positive multiple of 256 KiB, not {chunk_size}")
+        self.bucket_name = _check_bucket(bucket, f"gs://{bucket}")
+        self.prefix = _check_root(prefix, f"gs://{bucket}/{prefix}")
+        self.url = f"gs://{self.bucket_name}" + (f"/{self.prefix}" if self.prefix else "")
+        self._root = f"{self.prefix}/" if self.prefix else ""
+        self._owns_client = client is None
+        self._client = client if client is not None else _client_from_environment()
+        self._bucket = self._client.bucket(self.bucket_name)
+        self._chunk_size = chunk_size
+        self._timeout = timeout
+        self._retry = DEFAULT_RETRY.with_timeout(retry_deadline) if retry_deadline > 0 else None
+        # Set once the bucket is known to exist, so a 404 can be taken to mean a missing object.
+        self._bucket_checked = False
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        timeout: float = 60.0,
+        retry_deadline: float = 120.0,
+    ) -> GCSStorage:
+        """Open ``gs://bucket/prefix`` with a client configured from the environment."""
+        bucket, prefix = parse_gcs_url(url)
+        return cls(
+            bucket, prefix, chunk_size=chunk_size, timeout=timeout, retry_deadline=retry_deadline
+        )
+
+    def __repr__(self) -> str:
+        return f"GCSStorage({self.url!r})"
+
+    def close(self) -> None:
+        """Release the HTTP connections of a client this store created."""
+        if self._owns_client:
+            self._client.close()
+
+    def put_file(self, key: str, path: str) -> None:
+        """Upload a local file as ``key``; GCS makes the new object visible only when complete."""
+        name = self._name(key)
+        try:
+            src = open(path, "rb")  # closed by the with below
+        except OSError as exc:
+            raise StorageError(
+                f"cannot store {key!r}: local file {path!r} cannot be read: {exc.strerror or exc}",
+                key=key,
+            ) from exc
+        with src, map_storage_errors(key), self._errors(key, writing=True):
+            # Files over 8 MiB go up as a resumable upload in chunk_size pieces, each retried alone.
+            blob = self._bucket.blob(name, chunk_size=self._chunk_size)
+            blob.upload_from_file(
+                src,
+                size=os.fstat(src.fileno()).st_size,
+                content_type=_CONTENT_TYPE,
+                timeout=self._timeout,
+                retry=self._retry,
+            )
+
+    def get_file(self, key: str, path: str) -> None:
+        """Download ``key`` to a local path via a temp file in the same directory and a rename."""
+        blob = self._stat(key)
+        generation = blob.generation
+
+        def fetch(out: IO[bytes]) -> None:
+            with self._errors(key):
+                # Pinning the generation keeps retried ranges from mixing two versions of the
+                # object when another writer replaces it mid-download.
+                blob.download_to_file(
+                    out,
+                    if_generation_match=generation,
+                    timeout=self._timeout,
+                    retry=self._retry,
+                )
+
+        with map_storage_errors(key):
+            _download_atomic(path, fetch)
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key``."""
+        try:
+            self._stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        """Size of the object in bytes; ObjectNotFound when missing."""
+        return int(self._stat(key).size)
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing key is not an error."""
+        self._delete(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; returns how many were removed."""
+        return sum(self._delete(key) for key in self.list(prefix))
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        """Sorted keys starting with ``prefix`` as a plain string ("jobs/4" finds "jobs/42/a")."""
+        validate_prefix(prefix)
+        try:
+            with self._errors(prefix):
+                names = [
+                    blob.name
+                    for blob in self._client.list_blobs(
+                        self._bucket,
+                        prefix=self._root + prefix,
+                        fields="items(name),nextPageToken",
+                        timeout=self._timeout,
+                        retry=self._retry,
+                    )
+                ]
+        except ObjectNotFound as exc:
+            # Listing never 404s on a present bucket; _errors found it but cannot tell otherwise.
+            raise StorageError(
+                f"listing {prefix!r} in {self.url} failed: {exc}", key=prefix
+            ) from exc
+        # Folder placeholders ("dir/") and other names no key can address are not objects here.
+        return sorted(key for key in (n[len(self._root) :] for n in names) if _is_key(key))
+
+    def local_path(self, key: str) -> str | None:
+        """None: objects in GCS have no local path."""
+        validate_key(key)
+        return None
+
+    def presigned_url(self, key: str, expires: float = 3600) -> str:
+        """A V4 signed URL that lets anyone GET ``key`` for ``expires`` seconds."""
+        name = self._name(key)
+        if not 0 < expires <= _MAX_SIGNED_URL_SECONDS:
+            raise StorageError(
+                f"signed URL lifetime must be between 1 second and 7 days, not {expires}s", key=key
+            )
+        # google.cloud.Client exposes its credentials only as this attribute.
+        credentials = self._client._credentials
+        if not isinstance(credentials, Signing):
+            raise StorageError(
+                "signed URLs need service-account credentials: point "
+                "GOOGLE_APPLICATION_CREDENTIALS at a service-account key file "
+                f"(current credentials: {type(credentials).__name__})",
+                key=key,
+            )
+        with self._errors(key):
+            url: str = self._bucket.blob(name).generate_signed_url(
+                version="v4",
+                expiration=datetime.timedelta(seconds=expires),
+                method="GET",
+            )
+        return url
+
+    def _name(self, key: str) -> str:
+        """Object name of a validated key."""
+        return self._root + validate_key(key)
+
+    def _stat(self, key: str) -> storage.Blob:
+        """The blob for ``key`` with its metadata loaded; ObjectNotFound when missing."""
+        blob = self._bucket.blob(self._name(key))
+        with self._errors(key):
+            blob.reload(projection="noAcl", timeout=self._timeout, retry=self._retry)
+        return blob
+
+    def _delete(self, key: str) -> bool:
+        """Delete the object for ``key``; False when there was none."""
+        name = self._name(key)
+        try:
+            with self._errors(key):
+                # Retrying a delete that already succeeded yields 404, which means "gone" here.
+                self._bucket.delete_blob(name, timeout=self._timeout, retry=self._retry)
+        except ObjectNotFound:
+            return False
+        return True
+
+    @contextmanager
+    def _errors(self, key: str, *, writing: bool = False) -> Iterator[None]:
+        """map_gcs_errors, telling a missing bucket apart from a missing object."""
+        try:
+            with map_gcs_errors(key, bucket=self.bucket_name):
+                yield
+        except ObjectNotFound as exc:
+            if writing:
+                # An upload only 404s when the bucket is not there.
+                _raise_missing_bucket(self.bucket_name, key, exc)
+            if not self._bucket_checked:
+                self._check_bucket(key, exc)
+            raise
+
+    def _check_bucket(self, key: str, cause: ObjectNotFound) -> None:
+        """After a 404 the emulator does not say what is missing; ask once about the bucket."""
+        try:
+            with map_gcs_errors(key, bucket=self.bucket_name):
+                found = self._bucket.exists(timeout=self._timeout, retry=self._retry)
+        except StorageError as exc:
+            # Without storage.buckets.get permission we cannot tell; keep the object's 404.
+            if not exc.transient:
+                self._bucket_checked = True
+            return
+        if not found:
+            _raise_missing_bucket(self.bucket_name, key, cause)
+        self._bucket_checked = True
+
+
+def parse_gcs_url(url: str) -> tuple[str, str]:
+    """Split ``gs://bucket/prefix`` into bucket and prefix; StorageError when malformed."""
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() != "gs":
+        raise StorageError(f"not a GCS URL: {url!r}; expected gs://bucket/prefix")
+    bucket, _, prefix = rest.partition("/")
+    return _check_bucket(bucket, url), _check_root(prefix, url)
+
+
+@contextmanager
+def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[None]:
+    """Translate google-cloud-storage, google-auth and HTTP errors into StorageError for ``key``.
+
+    404 becomes ObjectNotFound (or a missing-bucket StorageError when GCS says so); 401/403 and
+    rejected credentials a StorageError that says what to fix; throttling, 5xx, timeouts and
+    connection failures a StorageError with ``transient`` set.
+    """
+    what = f"{key!r}" if key is not None else "GCS"
+    try:
+        yield
+    except StorageError:
+        raise
+    except api_exceptions.NotFound as exc:
+        if bucket is not None and "bucket does not exist" in str(exc.message).lower():
+            _raise_missing_bucket(bucket, key, exc)
+        raise ObjectNotFound(f"storage object {key!r} not found", key=key) from exc
+    except (api_exceptions.Unauthorized, api_exceptions.Forbidden) as exc:
+        raise StorageError(
+            f"GCS denied access to {what} (HTTP {exc.code}: {exc.message}); {_AUTH_HINT}", key=key
+        ) from exc
+    except api_exceptions.RetryError as exc:
+        # Retries only continue on transient errors, so running out of time is transient too.
+        raise StorageError(
+            f"GCS request for {what} kept failing: {exc.cause or exc.message}",
+            key=key,
+            transient=True,
+        ) from exc
+    except api_exceptions.GoogleAPICallError as exc:
+        code = exc.code if isinstance(exc.code, int) else None
+        raise StorageError(
+            f"GCS request for {what} failed: HTTP {code}: {exc.message}",
+            key=key,
+            transient=code in _TRANSIENT_STATUS,
+        ) from exc
+    except api_exceptions.GoogleAPIError as exc:
+        raise StorageError(f"GCS request for {what} failed: {exc}", key=key) from exc
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise StorageError(
+            f"no usable Google Cloud credentials: {exc}; set GOOGLE_APPLICATION_CREDENTIALS to a "
+            "service-account key file, run `gcloud auth application-default login`, or set "
+            "STORAGE_EMULATOR_HOST to use an emulator",
+            key=key,
+        ) from exc
+    except auth_exceptions.RefreshError as exc:
+        raise StorageError(
+            f"Google Cloud rejected the credentials while accessing {what}: {exc}; {_AUTH_HINT}",
+            key=key,
+            transient=bool(exc.retryable),
+        ) from exc
+    except (auth_exceptions.TransportError, auth_exceptions.TimeoutError) as exc:
+        raise StorageError(
+            f"could not reach Google's token service for {what}: {exc}", key=key, transient=True
+        ) from exc
+    except auth_exceptions.GoogleAuthError as exc:
+        raise StorageError(
+            f"Google Cloud authentication failed for {what}: {exc}",
+            key=key,
+            transient=bool(exc.retryable),
+        ) from exc
+    except gcs_exceptions.DataCorruption as exc:
+        raise StorageError(
+            f"checksum mismatch transferring {what}; the data was damaged in transit",
+            key=key,
+            transient=True,
+        ) from exc
+    except gcs_exceptions.InvalidResponse as exc:
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        raise StorageError(
+            f"GCS request for {what} failed: unexpected response (HTTP {status}): {exc}",
+            key=key,
+            transient=status in _TRANSIENT_STATUS,
+        ) from exc
+    except _NETWORK_ERRORS as exc:
+        raise StorageError(
+            f"GCS request for {what} failed: {type(exc).__name__}: {exc}", key=key, transient=True
+        ) from exc
+    except requests.exceptions.RequestException as exc:
+        raise StorageError(f"GCS request for {what} failed: {exc}", key=key) from exc
+
+
+def _client_from_environment() -> storage.Client:
+    """A client from STORAGE_EMULATOR_HOST or Application Default Credentials."""
+    # An explicit None keeps the library from guessing a project; objects do not need one.
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+    with map_gcs_errors(None):
+        return storage.Client(project=project)
+
+
+def _raise_missing_bucket(bucket: str, key: str | None, cause: BaseException) -> NoReturn:
+    """Raise the StorageError that says to create the bucket."""
+    raise StorageError(
+        f"GCS bucket {bucket!r} does not exist; create it "
+        f"(gcloud storage buckets create gs://{bucket}) or fix the storage URL",
+        key=key,
+    ) from cause
+
+
+def _check_bucket(bucket: str, url: str) -> str:
+    """Return a valid bucket name or raise StorageError naming the URL."""
+    if not _BUCKET.match(bucket) or ("." not in bucket and len(bucket) > 63) or ".." in bucket:
+        raise StorageError(
+            f"invalid GCS bucket name {bucket!r} in {url!r}: use 3-63 lowercase letters, "
+            "digits, '-', '_' or '.', starting and ending with a letter or digit"
+        )
+    return bucket
+
+
+def _check_root(prefix: str, url: str) -> str:
+    """The store's prefix without surrounding '/', validated like a key."""
+    prefix = prefix.strip("/")
+    if prefix:
+        try:
+            validate_key(prefix)
+        except StorageError as exc:
+            raise StorageError(f"invalid prefix in storage URL {url!r}: {exc}") from None
+    return prefix
+
+
+def _is_key(name: str) -> bool:
+    """Whether an object name relative to the store is a valid key."""
+    try:
+        validate_key(name)
+    except StorageError:
+        return False
+    return True
+
+
+def _download_atomic(dest: str, fetch: Callable[[IO[bytes]], None]) -> None:
+    """Let ``fetch`` fill a synced temp file next to ``dest``, then rename it into place."""
+    dest = os.path.abspath(dest)
+    directory = os.path.dirname(dest)
+    os.makedirs(directory, exist_ok=True)
+    # LocalStorage's temp prefix: a download into a local store's directory is never listed.
+    tmp = os.path.join(directory, _TMP_PREFIX + secrets.token_hex(8))
+    # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fetch(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+if TYPE_CHECKING:
+    _conforms: type[Storage] = GCSStorage

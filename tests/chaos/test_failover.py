@@ -1,0 +1,134 @@
+"""Fault injection (short version): workers killed, Redis restarted, a spot notice, a stall.
+
+Whatever happens, the lossless output must equal the --direct render frame for frame, and no
+chunk may appear twice. bench/chaos.py runs the long version and prints the figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import redis
+
+from chunking.export import with_overrides
+from chunking.studio import load_project
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.jobs import ChunkState, JobRecord, JobState
+from tests.chaos.harness import ChaosCluster
+from tests.media import decode_rgb, make_video, project, video_track
+from tests.workers.test_spot import Metadata
+from workers.render import render_to_file
+
+pytestmark = pytest.mark.timeout(600)
+
+
+def heavy_project(tmp: Path, seconds: float = 2.0) -> dict[str, Any]:
+    """Frames slow enough (blur at 640x360) that faults land in the middle of chunks."""
+    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360), gop=10)
+    return project(
+        [
+            video_track(
+                "v",
+                [
+                    {
+                        "id": "c",
+                        "start_time": 0,
+                        "end_time": seconds,
+                        "source": {"File": "src.mp4"},
+                        "effects": ["b"],
+                    }
+                ],
+            )
+        ],
+        size=(640, 360),
+        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 12}}],
+        settings={"export": {"format": "mkv", "lossless": True}},
+    )
+
+
+def status(api: CloudRenderingAPI, job: str) -> JobRecord | None:
+    """The job record, or None while Redis is down."""
+    try:
+        return api.get_job_status(job)
+    except redis.RedisError:
+        return None
+
+
+def wait_until(
+    api: CloudRenderingAPI, job: str, condition: Callable[[JobRecord], bool], timeout: float = 120
+) -> JobRecord:
+    deadline = time.monotonic() + timeout
+    record = None
+    while time.monotonic() < deadline:
+        record = status(api, job) or record
+        if record is not None and (condition(record) or record.state.finished):
+            return record
+        time.sleep(0.1)
+    chunks = (
+        [(c.index, c.state.value, c.node, c.attempts) for c in record.chunks] if record else None
+    )
+    raise AssertionError(f"the job did not get there in time: {chunks}")
+
+
+def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path) -> None:
+    doc = heavy_project(tmp_path)
+    timeline = load_project(doc, str(tmp_path))
+    timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
+    direct = tmp_path / "direct.mkv"
+    render_to_file(timeline, str(direct))
+    metadata = Metadata()
+    out = tmp_path / "out.mkv"
+    try:
+        with ChaosCluster(workers=2) as cluster:
+            spot = cluster.add_worker(
+                {
+                    "CLOUDRENDER_SPOT_PROVIDER": "gcp",
+                    "CLOUDRENDER_SPOT_ENDPOINT": metadata.url,
+                    "CLOUDRENDER_SPOT_INTERVAL": "0.3",
+                }
+            )
+            api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{tmp_path / 's'}")
+            job = api.submit_job(doc, output=str(out), chunk_frames=4, base_dir=str(tmp_path))
+
+            def running_on(worker: Any) -> Callable[[JobRecord], bool]:
+                return lambda r: any(
+                    c.state is ChunkState.RUNNING
+                    and c.node == worker.hostname
+                    and c.frames_done > 0
+                    for c in r.chunks
+                )
+
+            # A worker dies mid-chunk (its whole machine: main process and pool).
+            wait_until(api, job, running_on(cluster.workers[0]))
+            cluster.kill_worker(cluster.workers[0])
+            cluster.add_worker()
+            # Redis crashes and comes back from its append-only file.
+            cluster.restart_redis()
+            # The spot node gets its notice while rendering and hands the chunk back.
+            wait_until(api, job, running_on(spot))
+            metadata.notice = True
+            # A machine stalls longer than the heartbeat lifetime, then resumes.
+            cluster.freeze(cluster.workers[1], 8.0)
+            record = wait_until(api, job, lambda r: r.state.finished, timeout=300)
+            deadline = time.monotonic() + 30
+            while spot.pids() and time.monotonic() < deadline:
+                time.sleep(0.2)
+            spot_gone = not spot.pids()
+    finally:
+        metadata.close()
+    assert record.state is JobState.COMPLETED, record.error
+    ours, reference = decode_rgb(out), decode_rgb(direct)
+    assert len(ours) == len(reference) == timeline.frames  # no chunk twice, none missing
+    for t, (a, b) in enumerate(zip(ours, reference, strict=True)):
+        assert np.array_equal(a, b), f"frame {t} differs from --direct"
+    assert all(c.state is ChunkState.DONE for c in record.chunks)
+    # The faults really happened: the killed worker's chunk ran again elsewhere, and the spot
+    # node handed back its work and shut itself down.
+    assert sum(c.attempts for c in record.chunks) > len(record.chunks)
+    assert spot_gone
