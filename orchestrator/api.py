@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
 from chunking.complexity import complexity
 from chunking.errors import RenderError
 from chunking.export import export_problems, with_overrides
@@ -40,9 +42,16 @@ from providers.storage import open_storage
 from workers.calibrate import calibrate
 from workers.job import JobSpec
 
+#: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
+REDIS_PATIENCE = 60.0
+
 
 class CostLimitExceeded(RenderError):
     """A job's estimated cost is above the ceiling its submitter set."""
+
+
+class JobLost(RenderError):
+    """A job vanished from the job store while it was running."""
 
 
 @dataclass(frozen=True)
@@ -219,8 +228,27 @@ class CloudRenderingAPI:
     def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.25) -> JobRecord:
         """Block until the job ends (or `timeout` seconds pass) and return its record."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        unreachable_since: float | None = None
         while True:
-            record = self.store.get(job_id)
+            try:
+                record = self.store.get(job_id)
+                unreachable_since = None
+            except JobNotFound:
+                raise JobLost(
+                    f"job {job_id} is gone from the job store while running: Redis was "
+                    "restarted without append-only persistence (appendonly yes), or flushed"
+                ) from None
+            except redis.RedisError as exc:
+                # Redis restarting (with persistence) is survivable: keep asking for a while.
+                now = time.monotonic()
+                unreachable_since = unreachable_since or now
+                if now - unreachable_since > REDIS_PATIENCE:
+                    raise RenderError(
+                        f"lost contact with Redis at {self.broker_url} for "
+                        f"{REDIS_PATIENCE:.0f}s: {exc}"
+                    ) from None
+                time.sleep(poll)
+                continue
             if record.state.finished:
                 return record
             if deadline is not None and time.monotonic() > deadline:

@@ -141,7 +141,7 @@ def render_distributed(
 def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> JobRecord:
     state: JobProgress | None = None
     while True:
-        record = api.get_job_status(job_id)
+        record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2)
         if progress is not None and record.chunks:
             if state is None:
                 state = JobProgress(
@@ -152,7 +152,6 @@ def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> J
             progress(state)
         if record.state.finished:
             return record
-        time.sleep(POLL_SECONDS)
 
 
 @contextlib.contextmanager

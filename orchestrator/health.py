@@ -19,6 +19,12 @@ from orchestrator.jobs import ChunkRecord, ChunkState, JobNotFound, JobState
 STRAGGLER_FACTOR = 3.0
 #: Finished chunks needed before the median means anything.
 STRAGGLER_MIN_DONE = 3
+#: Seconds after which an audio task that has not reported is sent again.
+AUDIO_STALE = 30.0
+#: Seconds after every part is done without the merge starting before it is sent again.
+TASK_STALE = 10.0
+#: Seconds a merge may run before it is presumed lost and sent again.
+MERGE_STALE = 300.0
 #: Seconds a running chunk is given before its node's missing heartbeat counts as lost.
 LOST_GRACE = 2.0
 
@@ -62,10 +68,14 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
     idle = dispatcher.slots() - _busy(store)
     for job_id in store.active():
         try:
-            if store.state(job_id) is not JobState.RENDERING:
+            state = store.state(job_id)
+            if state not in (JobState.RENDERING, JobState.MERGING):
                 continue
             chunks = store.chunks(job_id)
+            resend_lost_tasks(service, job_id, state, len(chunks), now)
         except JobNotFound:
+            continue
+        if state is not JobState.RENDERING:
             continue
         with dispatcher.locked(wait=2.0) as held:
             if held:
@@ -90,6 +100,24 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
             idle -= 1
             copied += 1
     return {"requeued": requeued, "speculative": copied}
+
+
+def resend_lost_tasks(
+    service: Any, job_id: str, state: JobState, chunk_count: int, now: float
+) -> None:
+    """Send the audio or merge task again when one was lost (a crash of Redis or a worker)."""
+    store = service.store
+    done = {str(p) for p in store.redis.smembers(keys.done(job_id))}
+    fields = store.get_fields(job_id, "audio_sent_at", "merge_sent_at")
+    audio_sent, merge_sent = fields["audio_sent_at"] or 0.0, fields["merge_sent_at"] or 0.0
+    if state is JobState.RENDERING and "audio" not in done and now - audio_sent > AUDIO_STALE:
+        service.send_audio(job_id)
+        service.publish(job_id, "task_resent", task="audio")
+    all_done = len(done) == chunk_count + 1
+    stale = now - merge_sent > (MERGE_STALE if state is JobState.MERGING else TASK_STALE)
+    if all_done and stale:
+        service.start_merge(job_id)
+        service.publish(job_id, "task_resent", task="merge")
 
 
 def _busy(store: Any) -> int:

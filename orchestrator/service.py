@@ -179,8 +179,10 @@ class JobService:
             self.start_merge(job_id)
 
     def merge_started(self, job_id: str) -> bool:
-        """Move the job to merging; refuse if it ended meanwhile."""
+        """Move the job to merging; refuse if it ended meanwhile (a resent merge may redo it)."""
         try:
+            if self.store.state(job_id) is JobState.MERGING:
+                return True
             return self.store.transition(job_id, JobState.MERGING)
         except JobNotFound:
             return False
@@ -190,14 +192,15 @@ class JobService:
         record = self.store.get(job_id)
         node_seconds = record.node_seconds + float(summary.get("merge_seconds", 0.0))
         cost = node_seconds / 3600 * record.hourly_rate
-        self.store.transition(
+        completed = self.store.transition(
             job_id,
             JobState.COMPLETED,
             node_seconds=node_seconds,
             actual_cost=round(cost, 6),
-            output=summary["output_key"],
             result=summary,
         )
+        if not completed:
+            return  # a duplicate merge (resent after a crash) finished second: bill once
         self.store.redis.hincrbyfloat(keys.BILLING, time.strftime("%Y-%m-%d", time.gmtime()), cost)
         self.dispatcher.forget(job_id)
         self.publish(job_id, "completed", cost=cost)
@@ -224,11 +227,20 @@ class JobService:
             {"index": c.index, "start": c.start, "end": c.end, "key": spec.segment_key(c.index)}
             for c in self.store.chunks(job_id)
         ]
+        self.store.update(job_id, merge_sent_at=time.time())
         self.app.send_task(
             "cloudrender.merge",
             args=[job_id, chunks, fields["audio"]],
             queue="merge",
             priority=PRIORITIES[fields["effective_priority"]],
+        )
+
+    def send_audio(self, job_id: str) -> None:
+        """Send the job's audio task (again, if an earlier one was lost)."""
+        level = self.store.get_fields(job_id, "effective_priority")["effective_priority"]
+        self.store.update(job_id, audio_sent_at=time.time())
+        self.app.send_task(
+            "cloudrender.render_audio", args=[job_id], queue="audio", priority=PRIORITIES[level]
         )
 
     def publish(self, job_id: str, event: str, **data: Any) -> None:

@@ -18,7 +18,6 @@ from orchestrator import keys
 from orchestrator.health import check_jobs
 from orchestrator.jobs import ChunkRecord, JobNotFound, JobState
 from orchestrator.scheduling import effective_priority
-from orchestrator.settings import PRIORITIES
 from workers import hooks
 from workers.job import JobSpec
 from workers.probe import min_chunk_frames
@@ -56,10 +55,7 @@ def plan_job(self: Task, job_id: str) -> int:
     store.set_chunks(job_id, [ChunkRecord(c.index, c.start, c.end) for c in chunks], spec.to_dict())
     if not store.transition(job_id, JobState.RENDERING):
         return 0
-    level = store.get_fields(job_id, "effective_priority")["effective_priority"]
-    self.app.send_task(
-        "cloudrender.render_audio", args=[job_id], queue="audio", priority=PRIORITIES[level]
-    )
+    service.send_audio(job_id)
     service.publish(job_id, "planned", chunks=len(chunks))
     service.dispatcher.fill()
     return len(chunks)

@@ -1,13 +1,15 @@
 """Object storage behind one small interface: ``open_storage(url)`` picks the backend.
 
-Supported today: ``file:///abs/path`` URLs and plain local paths. ``s3://``, ``gs://`` and
-``az://`` are recognised but not implemented yet.
+``file:///abs/path`` URLs and plain local paths (LocalStorage), ``s3://bucket/prefix``
+(S3Storage), ``gs://bucket/prefix`` (GCSStorage) and ``az://container/prefix``
+(AzureBlobStorage); each backend's module documents the environment it reads.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
 from providers.storage.base import (
@@ -34,6 +36,28 @@ __all__ = [
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
+def _s3(url: str) -> Storage:
+    from providers.storage.s3 import S3Storage
+
+    return S3Storage.from_url(url)
+
+
+def _gcs(url: str) -> Storage:
+    from providers.storage.gcs import GCSStorage
+
+    return GCSStorage.from_url(url)
+
+
+def _azure(url: str) -> Storage:
+    from providers.storage.azure import AzureBlobStorage
+
+    return AzureBlobStorage.from_url(url)
+
+
+#: Cloud backends by URL scheme; their SDKs are imported only when used.
+_CLOUD: dict[str, Callable[[str], Storage]] = {"s3": _s3, "gs": _gcs, "az": _azure}
+
+
 def open_storage(url: str) -> Storage:
     """Open the storage a URL or local path names; StorageError for unsupported schemes."""
     text = url.strip()
@@ -45,10 +69,12 @@ def open_storage(url: str) -> Storage:
     if match is None:
         return LocalStorage(text)
     scheme = match.group(1).lower()
+    if scheme in _CLOUD:
+        return _CLOUD[scheme](text)
     if scheme != "file":
         raise StorageError(
-            f"storage scheme {scheme} is not supported yet in {url!r}; "
-            "use a local directory or a file:// URL"
+            f"storage scheme {scheme} is not supported in {url!r}; use file://, s3://, gs:// "
+            "or az://"
         )
     parts = urlsplit(text)
     if parts.netloc not in ("", "localhost"):

@@ -92,6 +92,8 @@ class AzureBlobStorage:
         self._root = f"{self.prefix}/" if self.prefix else ""
         self._container = container
         self._max_concurrency = max_concurrency
+        # What from_url built the client with, so a pickled copy can build it again.
+        self._client_options: dict[str, Any] | None = None
 
     @classmethod
     def from_url(
@@ -121,14 +123,39 @@ class AzureBlobStorage:
         if retries is not None:
             options["retry_total"] = retries
         client = _container_from_environment(container, options)
-        return cls(client, prefix, max_concurrency=max_concurrency)
+        store = cls(client, prefix, max_concurrency=max_concurrency)
+        store._client_options = options
+        return store
 
     def __repr__(self) -> str:
         return f"AzureBlobStorage({self.url!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the settings only; the copy builds its client from its own environment."""
+        # The client holds an HTTP session and the account key: neither belongs in a pickle.
+        state = self.__dict__.copy()
+        del state["_container"]
+        if state["_client_options"] is None:
+            state["_client_options"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the settings and connect as from_url does, from the environment."""
+        self.__dict__.update(state)
+        options = self._client_options or {}
+        self._container = _container_from_environment(self.container_name, options)
+
     def close(self) -> None:
         """Release the client's HTTP connections."""
         self._container.close()
+
+    def __enter__(self) -> AzureBlobStorage:
+        """Use as a context manager that closes the client on exit."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the client."""
+        self.close()
 
     def put_file(self, key: str, path: str) -> None:
         """Upload a local file as ``key``; the new blob appears whole, at its final commit."""

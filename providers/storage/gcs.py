@@ -20,7 +20,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import requests
 import urllib3
@@ -98,12 +98,17 @@ class GCSStorage:
         self.prefix = _check_root(prefix, f"gs://{bucket}/{prefix}")
         self.url = f"gs://{self.bucket_name}" + (f"/{self.prefix}" if self.prefix else "")
         self._root = f"{self.prefix}/" if self.prefix else ""
+        self._chunk_size = chunk_size
+        self._timeout = timeout
+        self._retry_deadline = retry_deadline
+        self._retry = DEFAULT_RETRY.with_timeout(retry_deadline) if retry_deadline > 0 else None
+        self._connect(client)
+
+    def _connect(self, client: storage.Client | None) -> None:
+        """Use ``client``, or one built from the environment (which this store then owns)."""
         self._owns_client = client is None
         self._client = client if client is not None else _client_from_environment()
         self._bucket = self._client.bucket(self.bucket_name)
-        self._chunk_size = chunk_size
-        self._timeout = timeout
-        self._retry = DEFAULT_RETRY.with_timeout(retry_deadline) if retry_deadline > 0 else None
         # Set once the bucket is known to exist, so a 404 can be taken to mean a missing object.
         self._bucket_checked = False
 
@@ -125,10 +130,33 @@ class GCSStorage:
     def __repr__(self) -> str:
         return f"GCSStorage({self.url!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the settings only; the copy builds its client from its own environment."""
+        # Clients hold sessions and credentials that neither pickle nor survive a fork.
+        state = self.__dict__.copy()
+        for name in ("_client", "_bucket", "_owns_client", "_bucket_checked", "_retry"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the settings and connect with a client from the environment."""
+        self.__dict__.update(state)
+        deadline = self._retry_deadline
+        self._retry = DEFAULT_RETRY.with_timeout(deadline) if deadline > 0 else None
+        self._connect(None)
+
     def close(self) -> None:
         """Release the HTTP connections of a client this store created."""
         if self._owns_client:
             self._client.close()
+
+    def __enter__(self) -> GCSStorage:
+        """Use as a context manager that closes the client on exit."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the client."""
+        self.close()
 
     def put_file(self, key: str, path: str) -> None:
         """Upload a local file as ``key``; GCS makes the new object visible only when complete."""
@@ -153,8 +181,10 @@ class GCSStorage:
 
     def get_file(self, key: str, path: str) -> None:
         """Download ``key`` to a local path via a temp file in the same directory and a rename."""
-        blob = self._stat(key)
-        generation = blob.generation
+        generation = self._stat(key).generation
+        # A fresh blob builds its own download URL; a reloaded one would use the server's
+        # mediaLink, which gcp-storage-emulator leaves unescaped ('?', '#' in names break).
+        blob = self._bucket.blob(self._name(key))
 
         def fetch(out: IO[bytes]) -> None:
             with self._errors(key):

@@ -132,3 +132,24 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
     # node handed back its work and shut itself down.
     assert sum(c.attempts for c in record.chunks) > len(record.chunks)
     assert spot_gone
+
+
+def test_redis_losing_its_data_is_reported_not_waited_for(tmp_path: Path) -> None:
+    # Given a Redis without persistence (the embedded default) and a job in flight
+    from orchestrator.api import JobLost
+    from orchestrator.embedded import EmbeddedCluster
+
+    doc = heavy_project(tmp_path, seconds=1.0)
+    with EmbeddedCluster(workers=1) as cluster:
+        api = CloudRenderingAPI(cluster.broker_url, storage_url=f"file://{tmp_path / 's'}")
+        job = api.submit_job(
+            doc, output=str(tmp_path / "x.mkv"), chunk_frames=4, base_dir=str(tmp_path)
+        )
+        wait_until(api, job, lambda r: r.frames_done > 0)
+        # When its data is gone (what a restart without appendonly does)
+        redis.Redis.from_url(cluster.broker_url).flushall()
+        # Then waiting for the job fails at once with the reason, instead of hanging
+        began = time.monotonic()
+        with pytest.raises(JobLost, match="append-only persistence"):
+            api.wait(job, timeout=60)
+        assert time.monotonic() - began < 5

@@ -77,3 +77,60 @@ def s3_bucket(moto_s3_endpoint: str, s3_credentials: None) -> Iterator[str]:
         client.delete_bucket(Bucket=name)
     finally:
         client.close()
+
+
+# --- GCS and Azure Blob: gcp-storage-emulator in-process, Azurite as a child process -----------
+# Start/stop code lives in tests/providers/emulators.py; imported here, below the S3 section, so
+# each section stays self-contained.
+
+from tests.providers.emulators import (  # noqa: E402
+    Azurite,
+    EmulatorUnavailable,
+    GCSEmulator,
+    ensure_azurite,
+)
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[GCSEmulator]:
+    """gcp-storage-emulator serving in memory from this process, for the whole session."""
+    with GCSEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def gcs_bucket(gcs_emulator: GCSEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh bucket on the emulator, with STORAGE_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT set."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator.endpoint)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "test")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    name = f"test-{uuid.uuid4().hex}"
+    gcs_emulator.create_bucket(name)
+    yield name
+    gcs_emulator.wipe()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """Azurite's blob service on a free port for the session; npm-installed on first use."""
+    try:
+        binary = ensure_azurite()
+    except EmulatorUnavailable as exc:
+        # Like redis_server: a developer without Node skips, CI must not.
+        if os.environ.get("CI"):
+            pytest.fail(f"Azurite unavailable: {exc}")
+        pytest.skip(f"Azurite unavailable: {exc}")
+    with Azurite(binary, tmp_path_factory.mktemp("azurite")) as server:
+        yield server
+
+
+@pytest.fixture
+def azurite_container(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh container on Azurite, with AZURE_STORAGE_CONNECTION_STRING pointing at it."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    monkeypatch.delenv("AZURE_STORAGE_ACCOUNT", raising=False)
+    monkeypatch.delenv("AZURE_STORAGE_KEY", raising=False)
+    name = f"test-{uuid.uuid4().hex[:24]}"
+    azurite.create_container(name)
+    yield name
+    azurite.delete_container(name)
