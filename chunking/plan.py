@@ -60,7 +60,8 @@ def plan_chunks(
     Otherwise, with F = timeline.frames, W = workers, C = chunks_per_worker and
     m = min_frames (default ceil(fps), one second of output):
 
-    * chunk count n = max(1, min(W * C, F // m)); i.e. W * C chunks (so every worker gets
+    * chunk count n = max(1, min(W * C, F // m)), rounded down to a multiple of W when
+      above W; i.e. W * C chunks (so every worker gets
       several, progress is visible and a failed chunk costs little, even with W = 1) unless that
       would make chunks shorter than m, in which case as many chunks of at least m frames as fit
       (a timeline shorter than 2 * m stays one chunk). n never exceeds F.
@@ -94,6 +95,9 @@ def plan_chunks(
         raise TimelineError(f"snap_fraction must be a finite number >= 0, got {snap_fraction}")
 
     count = max(1, min(workers * chunks_per_worker, frames // min_frames, frames))
+    if count > workers:
+        # A whole number of rounds: no worker sits idle while another renders the last chunk.
+        count -= count % workers
     # Even split rather than fixed-size-plus-remainder: no short tail chunk below min_frames.
     bounds = [i * frames // count for i in range(count + 1)]
     target = -(-frames // count)

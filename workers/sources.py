@@ -30,6 +30,8 @@ MAX_SOURCE_PIXELS = 8192 * 8192  # refuse larger sources instead of exhausting m
 FORWARD_DECODE_LIMIT = 48
 
 Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
+_INDEX_CACHE: dict[tuple[str, int, int, int], tuple[list[int], list[int]]] = {}
+_INDEX_CACHE_SIZE = 64
 
 
 class Picture:
@@ -97,7 +99,7 @@ class VideoSource:
                     f"clip {clip_id!r}: video frames are too large "
                     f"({ctx.width}x{ctx.height}): {path}"
                 )
-            self.pts, self.keyframes = self._index()
+            self.pts, self.keyframes = self._cached_index()
         except av.error.FileNotFoundError:
             self.close()
             raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}") from None
@@ -116,6 +118,20 @@ class VideoSource:
         self._last_pts: int | None = None
         # A source serves one clip, whose layout never changes, so pts and "sized or not" key it.
         self._cache: tuple[int, bool, Picture] | None = None
+
+    def _cached_index(self) -> tuple[list[int], list[int]]:
+        """The packet index, shared by every chunk and layer this process renders from the file.
+
+        Indexing reads every packet of the file: for long sources that dominates a chunk's
+        start, so it is done once per (path, size, mtime) per process.
+        """
+        stat = os.stat(self.path)
+        key = (self.path, stat.st_size, stat.st_mtime_ns, self.stream.index)
+        if key not in _INDEX_CACHE:
+            if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
+                _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+            _INDEX_CACHE[key] = self._index()
+        return _INDEX_CACHE[key]
 
     def _index(self) -> tuple[list[int], list[int]]:
         """Presentation times of every frame and of the keyframes, from packets only."""
