@@ -70,7 +70,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "options": {"queue": "orchestrator", "priority": 0, "expires": 30},
             },
         },
-        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_scheduler": "orchestrator.beat:ResilientScheduler",
         "redbeat_redis_url": settings.broker_url,
         "redbeat_key_prefix": keys.PREFIX + "redbeat:",
         "redbeat_lock_timeout": 30,

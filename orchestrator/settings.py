@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chunking.errors import RenderError
 
@@ -38,6 +38,11 @@ class Settings:
     spot_endpoint: str | None = None
     #: seconds between interruption checks
     spot_interval: float = 2.0
+    #: where a worker keeps downloaded assets, and how many bytes it may hold
+    cache_dir: str = "~/.cache/cloudrender/assets"
+    cache_bytes: int = 20 * 2**30
+    #: AES-256 key (64 hex characters or base64) for client-side encryption of stored objects
+    encryption_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +62,9 @@ class Settings:
             spot_provider=_choice(env, "CLOUDRENDER_SPOT_PROVIDER", ("aws", "gcp", "azure")),
             spot_endpoint=env.get("CLOUDRENDER_SPOT_ENDPOINT") or None,
             spot_interval=_float(env, "CLOUDRENDER_SPOT_INTERVAL", 2.0),
+            cache_dir=env.get("CLOUDRENDER_CACHE_DIR") or "~/.cache/cloudrender/assets",
+            cache_bytes=_int(env, "CLOUDRENDER_CACHE_BYTES", 20 * 2**30),
+            encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
         )
 
 

@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, NoReturn
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import urllib3
@@ -366,6 +367,13 @@ def _container_from_environment(container: str, options: dict[str, Any]) -> Cont
                 credential={"account_name": account, "account_key": key},
                 **options,
             )
+        elif account or key:
+            given, missing = (
+                ("AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY")
+                if account
+                else ("AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT")
+            )
+            raise StorageError(f"{given} is set but {missing} is not; {_ENV_HINT}")
         else:
             raise StorageError(
                 f"no Azure storage account configured for az://{container}; {_ENV_HINT}"
@@ -373,7 +381,8 @@ def _container_from_environment(container: str, options: dict[str, Any]) -> Cont
     except ValueError as exc:
         # The SDK's only complaint about a malformed connection string or account URL.
         raise StorageError(f"invalid {where}: {exc}; {_ENV_HINT}") from exc
-    if client.credential is None:
+    # A SAS token travels in the URL's query instead of the credential.
+    if client.credential is None and "sig" not in parse_qs(urlsplit(client.url).query):
         raise StorageError(
             f"{where} holds no credentials (neither AccountKey= nor SharedAccessSignature=); "
             f"{_ENV_HINT}"
