@@ -30,6 +30,7 @@ from chunking.plan import plan_chunks
 from chunking.studio import load_project
 from chunking.timeline import Timeline
 from orchestrator import keys
+from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.celery_app import make_app
 from orchestrator.costing import Estimate, Throughput, estimate, load_throughput
 from orchestrator.dispatcher import Dispatcher
@@ -40,7 +41,7 @@ from orchestrator.service import NODE_CLASS
 from orchestrator.settings import PRIORITIES, Settings
 from providers.storage import open_storage
 from workers.calibrate import calibrate
-from workers.job import JobSpec
+from workers.job import JobSpec, configure_runtime
 
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
@@ -133,6 +134,11 @@ class CloudRenderingAPI:
         # connection pool (the shared app is bound to the first broker it talks to).
         self.app = make_app(dataclasses.replace(self.settings, broker_url=url, result_backend=url))
         self.store = JobStore.from_url(url, finished_ttl=self.settings.job_ttl)
+        configure_runtime(
+            encryption_key=self.settings.encryption_key,
+            cache_dir=self.settings.cache_dir,
+            cache_bytes=self.settings.cache_bytes,
+        )
         self.dispatcher = Dispatcher(self.store, self.app)
 
     # -- jobs ---------------------------------------------------------------------------------
@@ -149,6 +155,7 @@ class CloudRenderingAPI:
         chunk_frames: int | None = None,
         base_dir: str | None = None,
         keep_segments: bool = False,
+        sync_assets: bool = False,
     ) -> str:
         """Validate, estimate, check the cost ceiling, and queue a job; return its id."""
         if priority not in LEVELS:
@@ -176,7 +183,14 @@ class CloudRenderingAPI:
             chunk_frames=chunk_frames,
             destination=_local_destination(output),
             keep_segments=keep_segments,
+            encrypted=self.settings.encryption_key is not None,
         )
+        uploaded = 0
+        if sync_assets or open_storage(self.storage_url).local_path("probe") is None:
+            # Workers cannot read this disk: media travels through storage, by content hash.
+            synced = upload_assets(document, base, spec.storage())
+            spec = dataclasses.replace(spec, project=synced.document, assets=True)
+            uploaded = synced.uploaded_bytes
         now = time.time()
         record = JobRecord(
             id=job_id,
@@ -192,6 +206,7 @@ class CloudRenderingAPI:
             hourly_rate=quote.hourly_rate,
             output=output,
             complexity=quote.complexity,
+            uploaded_bytes=uploaded,
         )
         self.store.create(record, spec.to_dict())
         self.app.send_task(
@@ -260,9 +275,21 @@ class CloudRenderingAPI:
         record = self.store.get(job_id)
         if record.state is not JobState.COMPLETED:
             raise RenderError(f"job {job_id} is {record.state}, not completed")
-        storage = open_storage(JobSpec.from_dict(self.store.spec(job_id)).storage_url)
-        storage.get_file(JobSpec.from_dict(self.store.spec(job_id)).output_key, destination)
+        spec = JobSpec.from_dict(self.store.spec(job_id))
+        spec.storage().get_file(spec.output_key, destination)
         return destination
+
+    def output_url(self, job_id: str, expires: int = 3600) -> str:
+        """A completed job's video: a pre-signed URL where storage can sign, else its URL."""
+        record = self.store.get(job_id)
+        if record.state is not JobState.COMPLETED:
+            raise RenderError(f"job {job_id} is {record.state}, not completed")
+        spec = JobSpec.from_dict(self.store.spec(job_id))
+        storage = open_storage(spec.storage_url)
+        sign = getattr(storage, "presigned_url", None)
+        if callable(sign) and not spec.encrypted:
+            return str(sign(spec.output_key, expires))
+        return f"{storage.url.rstrip('/')}/{spec.output_key}"
 
     def estimate_cost(
         self,

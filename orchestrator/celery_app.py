@@ -20,6 +20,7 @@ from celery.signals import worker_ready, worker_shutdown
 from orchestrator import keys
 from orchestrator.settings import PRIORITIES, Settings
 from workers import hooks
+from workers.job import configure_runtime
 
 #: Seconds between orchestrator ticks (deadline escalation, ETA refresh, dispatch, cleanup).
 TICK_SECONDS = 2.0
@@ -111,6 +112,12 @@ def configure(url: str) -> Celery:
 
 
 app = make_app()
+_settings = Settings.from_env()
+configure_runtime(
+    encryption_key=_settings.encryption_key,
+    cache_dir=_settings.cache_dir,
+    cache_bytes=_settings.cache_bytes,
+)
 
 
 class _LazyService:

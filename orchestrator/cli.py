@@ -118,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("--broker")
     cancel.set_defaults(handler=_cancel)
 
+    download = sub.add_parser("download", help="fetch a completed job's video")
+    download.add_argument("job")
+    download.add_argument("-o", "--output", help="local file (omit with --url)")
+    download.add_argument(
+        "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
+    )
+    download.add_argument("--broker")
+    download.set_defaults(handler=_download)
+
     estimate = sub.add_parser("estimate", help="estimated render time and cost")
     estimate.add_argument("timeline")
     estimate.add_argument(
@@ -311,6 +320,17 @@ def _status(args: argparse.Namespace) -> int:
 def _cancel(args: argparse.Namespace) -> int:
     record = _api(args).cancel_job(args.job)
     print(f"job {record.id} {record.state}")
+    return 0
+
+
+def _download(args: argparse.Namespace) -> int:
+    api = _api(args)
+    if args.url:
+        print(api.output_url(args.job))
+        return 0
+    if not args.output:
+        raise RenderError("download needs -o FILE (or --url)")
+    print(api.download(args.job, args.output))
     return 0
 
 

@@ -25,20 +25,25 @@ AUDIO_STALE = 30.0
 TASK_STALE = 10.0
 #: Seconds a merge may run before it is presumed lost and sent again.
 MERGE_STALE = 300.0
+#: Seconds without progress after which a running chunk on a live node counts as lost.
+STALLED_SECONDS = 60.0
 #: Seconds a running chunk is given before its node's missing heartbeat counts as lost.
 LOST_GRACE = 2.0
 
 
 def lost_chunks(chunks: Sequence[ChunkRecord], live: set[str], now: float) -> list[int]:
-    """Running chunks whose node no longer heartbeats."""
-    return [
-        c.index
-        for c in chunks
-        if c.state is ChunkState.RUNNING
-        and c.node is not None
-        and c.node not in live
-        and (c.started_at is None or now - c.started_at > LOST_GRACE)
-    ]
+    """Running chunks whose node no longer heartbeats, or that stopped reporting progress
+    (the task died without telling, e.g. while Redis was away)."""
+    lost = []
+    for c in chunks:
+        if c.state is not ChunkState.RUNNING or c.node is None:
+            continue
+        seen = c.updated_at or c.started_at
+        if seen is not None and now - seen <= LOST_GRACE:
+            continue
+        if c.node not in live or (seen is not None and now - seen > STALLED_SECONDS):
+            lost.append(c.index)
+    return lost
 
 
 def stragglers(
@@ -83,7 +88,7 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
         for index in lost_chunks(chunks, live, now):
             chunk = store.chunk(job_id, index)
             chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
-            chunk.error = f"worker {chunk.node} stopped responding"
+            chunk.error = f"chunk stopped reporting on {chunk.node}"
             store.save_chunk(job_id, chunk)
             store.push_pending(job_id, [index])
             service.publish(job_id, "chunk_requeued", chunk=index, reason="lost", node=chunk.node)

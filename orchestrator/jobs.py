@@ -74,6 +74,7 @@ class ChunkRecord:
     attempts: int = 0
     frames_done: int = 0
     started_at: float | None = None
+    updated_at: float | None = None  # last sign of life while running
     finished_at: float | None = None
     seconds: float | None = None
     error: str | None = None
@@ -123,6 +124,7 @@ class JobRecord:
     node_seconds: float = 0.0
     hourly_rate: float = 0.0
     complexity: float = 1.0  # cost units per frame (chunking.complexity)
+    uploaded_bytes: int = 0  # media bytes uploaded on submit (0 when storage had them all)
     output: str = ""
     error: str | None = None
     encoder: str | None = None

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from orchestrator import keys
 from orchestrator.jobs import (
@@ -38,7 +40,15 @@ class JobStore:
     @classmethod
     def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:
         """A store on the Redis at this URL."""
-        return cls(redis.Redis.from_url(url, decode_responses=True), finished_ttl=finished_ttl)
+        # Ride out a Redis restart (a few seconds) instead of failing the task that was
+        # reporting a finished chunk: retries with backoff on connection errors.
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=Retry(ExponentialBackoff(cap=2.0), 12),
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        )
+        return cls(client, finished_ttl=finished_ttl)
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -198,17 +208,18 @@ class JobStore:
         chunk.task_id = task_id
         chunk.attempts += 1
         chunk.frames_done = 0
-        chunk.started_at = time.time()
+        chunk.started_at = chunk.updated_at = time.time()
         chunk.error = None
         self.save_chunk(job_id, chunk)
         self.redis.zrem(keys.QUEUED, f"{job_id}:{index}")
         return chunk
 
     def chunk_progress(self, job_id: str, index: int, frames_done: int) -> None:
-        """Record how many frames of a running chunk are done."""
+        """Record how many frames of a running chunk are done (and that it is alive)."""
         chunk = self.chunk(job_id, index)
         if chunk.state is ChunkState.RUNNING:
             chunk.frames_done = frames_done
+            chunk.updated_at = time.time()
             self.save_chunk(job_id, chunk)
 
     def chunk_done(self, job_id: str, index: int, seconds: float) -> bool:

@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
 from chunking.studio import load_project
 from chunking.timeline import ExportSettings, Timeline
+from providers.storage import Storage, StorageError, open_storage
 
 _TIMELINES: dict[str, Timeline] = {}
+
+
+class _Runtime:
+    """Per-process settings of the worker side, given once by whoever starts the process."""
+
+    def __init__(self) -> None:
+        self.key: bytes | None = None
+        self.cache_dir = os.path.expanduser("~/.cache/cloudrender/assets")
+        self.cache_bytes = 20 * 2**30
+        self.cache: Any = None
+
+
+_RUNTIME = _Runtime()
+
+
+def configure_runtime(*, encryption_key: str | None, cache_dir: str, cache_bytes: int) -> None:
+    """Give this process its storage key and asset cache (from the cluster's settings)."""
+    from providers.storage.encrypted import key_from_text
+
+    _RUNTIME.key = key_from_text(encryption_key) if encryption_key else None
+    _RUNTIME.cache_dir = os.path.expanduser(cache_dir)
+    _RUNTIME.cache_bytes = cache_bytes
+    _RUNTIME.cache = None
+
+
 _CACHE_SIZE = 8  # jobs whose parsed timeline a worker process keeps
 
 
@@ -28,6 +55,8 @@ class JobSpec:
     chunks: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # [start, end)
     chunk_frames: int | None = None  # the user's fixed chunk size, if any
     destination: str | None = None  # local path the merge also delivers the video to
+    encrypted: bool = False  # stored objects are AES-256-GCM encrypted with the cluster key
+    assets: bool = False  # media paths are content-addressed refs into storage (asset sync)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (task arguments)."""
@@ -58,11 +87,33 @@ class JobSpec:
         """Storage prefix of everything the job writes."""
         return f"jobs/{self.id}/"
 
+    def storage(self) -> Storage:
+        """The job's storage, decrypting and encrypting transparently when the job says so."""
+        storage = open_storage(self.storage_url)
+        if not self.encrypted:
+            return storage
+        if _RUNTIME.key is None:
+            raise StorageError(
+                f"job {self.id} stores encrypted objects, but this process has no key: "
+                "set CLOUDRENDER_ENCRYPTION_KEY to the cluster's key"
+            )
+        from providers.storage.encrypted import EncryptedStorage
+
+        return EncryptedStorage(storage, _RUNTIME.key)
+
     def timeline(self) -> Timeline:
         """The job's timeline with its export settings (parsed once per process)."""
         cached = _TIMELINES.get(self.id)
         if cached is None:
-            loaded = load_project(self.project, self.base_dir)
+            project = self.project
+            if self.assets:
+                # Media came through storage: fetch it into this node's cache first.
+                from workers.assets import AssetCache, resolve_assets
+
+                if _RUNTIME.cache is None:
+                    _RUNTIME.cache = AssetCache(_RUNTIME.cache_dir, _RUNTIME.cache_bytes)
+                project = resolve_assets(project, self.storage(), _RUNTIME.cache)
+            loaded = load_project(project, self.base_dir)
             cached = dataclasses.replace(loaded, export=ExportSettings(**self.export))
             if len(_TIMELINES) >= _CACHE_SIZE:
                 _TIMELINES.pop(next(iter(_TIMELINES)))

@@ -18,7 +18,6 @@ from typing import Any
 from celery import Task, shared_task
 
 from chunking.errors import RenderCancelled, RenderError
-from providers.storage import open_storage
 from providers.storage.base import ObjectNotFound
 from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
@@ -76,7 +75,7 @@ class Stopped(RenderCancelled):
 def _render_segment(
     task: Task, service: hooks.Hooks, spec: JobSpec, index: int, start: int, end: int, node: str
 ) -> dict[str, Any]:
-    storage = open_storage(spec.storage_url)
+    storage = spec.storage()
     key = spec.segment_key(index)
     began = time.perf_counter()
     result: dict[str, Any] = {"index": index, "start": start, "end": end, "key": key, "node": node}
@@ -136,7 +135,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     result: dict[str, Any] | None = None
     try:
         if has_audio(timeline) and not service.cancelled(job_id):
-            storage = open_storage(spec.storage_url)
+            storage = spec.storage()
             codec = audio_codec_for(timeline.export.container)
             began = time.perf_counter()
             with tempfile.TemporaryDirectory(prefix="cloudrender-audio-") as tmp:
@@ -181,7 +180,7 @@ def _merge(
     spec: JobSpec, chunks: list[dict[str, Any]], audio: dict[str, Any] | None
 ) -> dict[str, Any]:
     timeline = spec.timeline()
-    storage = open_storage(spec.storage_url)
+    storage = spec.storage()
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
         segments = [

@@ -129,6 +129,7 @@ class AzureBlobStorage:
         return store
 
     def __repr__(self) -> str:
+        """The class and URL."""
         return f"AzureBlobStorage({self.url!r})"
 
     def __getstate__(self) -> dict[str, Any]:
@@ -285,7 +286,7 @@ class AzureBlobStorage:
 
     def _name(self, key: str) -> str:
         """Blob name of a validated key."""
-        return self._root + validate_key(key)
+        return self._root + _check_dots(validate_key(key), "key")
 
     @contextmanager
     def _errors(self, key: str) -> Iterator[None]:
@@ -443,10 +444,21 @@ def _check_root(prefix: str, url: str) -> str:
     prefix = prefix.strip("/")
     if prefix:
         try:
-            validate_key(prefix)
+            _check_dots(validate_key(prefix), "prefix")
         except StorageError as exc:
             raise StorageError(f"invalid prefix in storage URL {url!r}: {exc}") from None
     return prefix
+
+
+def _check_dots(name: str, what: str) -> str:
+    """Return ``name`` unless a part ends with '.', which Azure silently drops ("a." is "a")."""
+    if any(part.endswith(".") for part in name.split("/")):
+        raise StorageError(
+            f"invalid storage {what} {name!r}: Azure Blob Storage drops a '.' at the end of a "
+            "name part, so such names would collide with others",
+            key=name,
+        )
+    return name
 
 
 def _is_key(name: str) -> bool:

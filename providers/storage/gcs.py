@@ -128,6 +128,7 @@ class GCSStorage:
         )
 
     def __repr__(self) -> str:
+        """The class and URL."""
         return f"GCSStorage({self.url!r})"
 
     def __getstate__(self) -> dict[str, Any]:

@@ -115,7 +115,13 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
             metadata.notice = True
             # A machine stalls longer than the heartbeat lifetime, then resumes.
             cluster.freeze(cluster.workers[1], 8.0)
-            record = wait_until(api, job, lambda r: r.state.finished, timeout=300)
+            try:
+                record = wait_until(api, job, lambda r: r.state.finished, timeout=300)
+            except AssertionError:
+                orchestrator = cluster.orchestrator
+                log = orchestrator.log_path if orchestrator is not None else None
+                print(log.read_text()[-4000:] if log is not None else "no log")
+                raise
             deadline = time.monotonic() + 30
             while spot.pids() and time.monotonic() < deadline:
                 time.sleep(0.2)

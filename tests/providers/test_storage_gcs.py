@@ -480,7 +480,7 @@ class RejectingTokenEndpoint(BaseHTTPRequestHandler):
 @pytest.fixture
 def rejecting_token_uri() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), RejectingTokenEndpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/token"
     server.shutdown()

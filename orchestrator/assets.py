@@ -1,0 +1,244 @@
+"""Client side of asset transfer: upload a project's media to storage by content hash.
+
+Cloud workers cannot read the editor's disk, so before a job is submitted every media file the
+project names is hashed (sha256) and uploaded to ``assets/<hex><ext>`` unless storage already has
+that key, and the submitted copy of the document names ``asset:sha256:<hex><ext>`` instead of the
+path. A second submit of the same project therefore uploads nothing; a changed file gets a new
+hash and is uploaded again. Workers turn the references back into files with
+``workers.assets.resolve_assets``.
+
+Input safety comes first, for every clip at once: a relative path must stay inside the project
+directory (after ``..`` and symlinks are resolved), URLs are refused (download them first), and
+each file must be a readable regular file no larger than ``max_bytes``. Absolute paths are
+accepted, as the loader accepts them. A document that already holds asset references (synced
+before) passes through once storage is confirmed to hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chunking.errors import MediaError, ValidationError
+from providers.storage.base import Storage
+from workers.assets import (
+    ASSET_REF_PREFIX,
+    MediaField,
+    asset_key,
+    asset_name,
+    clean_ext,
+    copy_document,
+    media_fields,
+    parse_asset_ref,
+    sha256_file,
+)
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SyncResult",
+    "asset_key",
+    "format_size",
+    "path_problem",
+    "resolve_path",
+    "sync_assets",
+]
+
+#: Largest single media file a project may upload.
+DEFAULT_MAX_BYTES = 50 * 2**30
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What ``sync_assets`` did: the rewritten document and the bytes it moved."""
+
+    #: a copy of the input with every media path replaced by ``asset:sha256:<hex><ext>``
+    document: dict[str, Any]
+    #: bytes uploaded now (each distinct asset once)
+    uploaded_bytes: int
+    #: bytes of distinct assets storage already held
+    skipped_bytes: int
+    #: each media path as written in the document -> ``sha256:<hex><ext>``
+    assets: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Local:
+    """A media file that passed the input checks."""
+
+    full: str  # as the loader resolves it
+    real: str  # with symlinks resolved: the identity used to hash each file once
+    size: int
+    mtime_ns: int
+
+
+def resolve_path(path: str, base_dir: str) -> str:
+    """The file ``path`` names, resolved against ``base_dir`` exactly as the loader does."""
+    return path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
+
+
+def path_problem(path: str, base_dir: str) -> str | None:
+    """Why ``path`` may not be uploaded on its own terms (URL, escape), or None when it may."""
+    if not path:
+        return "media path is empty"
+    if "\x00" in path:
+        return f"media path {path!r} contains a NUL character"
+    url = _URL.match(path)
+    if url:
+        return (
+            f"media path {path!r} is a {url.group(1).lower()}:// URL, not a file; download it "
+            "first and refer to the local copy"
+        )
+    if os.path.isabs(path):
+        return None
+    base = os.path.abspath(base_dir)
+    if not _inside(os.path.normpath(os.path.join(base, path)), base):
+        return f"media path {path!r} points outside the project directory {base}"
+    # A symlink inside the project may lead anywhere; what it reaches must stay inside too.
+    real_base = os.path.realpath(base)
+    if not _inside(os.path.realpath(os.path.join(base, path)), real_base):
+        return f"media path {path!r} leads through a symlink outside the project directory {base}"
+    return None
+
+
+def format_size(n: int) -> str:
+    """A byte count for people: "1.5 GiB", "12.0 MiB", "300 bytes"."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def sync_assets(
+    document: Mapping[str, Any],
+    base_dir: str,
+    storage: Storage,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> SyncResult:
+    """Upload the media a project names (each distinct file once) and rewrite it to asset refs."""
+    doc = copy_document(document)
+    fields = media_fields(doc)
+    problems: list[str] = []
+    locals_: dict[int, _Local] = {}  # index into fields -> checked file
+    known: dict[int, tuple[str, str]] = {}  # index into fields -> (digest, ext) of a ref
+    for i, field in enumerate(fields):
+        where = f"clip {field.clip_id!r}"
+        raw = field.value
+        if not isinstance(raw, str):
+            problems.append(f"{where}: media path must be a string, got {raw!r}")
+        elif raw.startswith(ASSET_REF_PREFIX):
+            try:
+                known[i] = parse_asset_ref(raw)
+            except MediaError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            if not storage.exists(asset_key(*known[i])):
+                problems.append(
+                    f"{where}: {raw} is not in storage {storage.url}; submit the project "
+                    "from its original media files"
+                )
+        else:
+            problem = path_problem(raw, base_dir)
+            checked = None if problem else _check_file(raw, resolve_path(raw, base_dir), max_bytes)
+            if isinstance(checked, _Local):
+                locals_[i] = checked
+            else:
+                problems.append(f"{where}: {problem or checked}")
+    if problems:
+        raise ValidationError(problems)
+
+    digests = _hash_all(fields, locals_)
+    uploaded = skipped = 0
+    done: set[str] = set()
+    assets: dict[str, str] = {}
+    for i, local in locals_.items():
+        field = fields[i]
+        ext = clean_ext(local.full)
+        key = asset_key(digests[local.real], ext)
+        if key not in done:
+            done.add(key)
+            if _upload(storage, key, local, field):
+                uploaded += local.size
+            else:
+                skipped += local.size
+        name = asset_name(digests[local.real], ext)
+        assets[str(field.value)] = name
+        field.holder[field.key] = ASSET_REF_PREFIX + name
+    for i, (digest, ext) in known.items():
+        key = asset_key(digest, ext)
+        if key not in done:
+            done.add(key)
+            skipped += storage.size(key)
+        assets[str(fields[i].value)] = asset_name(digest, ext)
+    return SyncResult(doc, uploaded, skipped, assets)
+
+
+def _inside(path: str, base: str) -> bool:
+    """Whether normalised absolute ``path`` is ``base`` or lies below it."""
+    return os.path.commonpath([path, base]) == base
+
+
+def _check_file(path: str, full: str, max_bytes: int) -> _Local | str:
+    """The checked file ``path`` names, or what is wrong with it."""
+    try:
+        st = os.stat(full)
+    except FileNotFoundError:
+        return f"media file not found: {path!r} ({full})"
+    except OSError as exc:
+        return f"media file {path!r} cannot be read: {exc.strerror or exc}"
+    if not os.path.isfile(full):
+        # A directory, FIFO or device would hang or fail the hash; only regular files upload.
+        return f"media path {path!r} is not a regular file"
+    if not os.access(full, os.R_OK):
+        return f"media file is not readable: {path!r}"
+    if st.st_size > max_bytes:
+        return (
+            f"asset {path!r} is {format_size(st.st_size)}, above the limit of "
+            f"{format_size(max_bytes)}"
+        )
+    return _Local(full, os.path.realpath(full), st.st_size, st.st_mtime_ns)
+
+
+def _hash_all(fields: list[MediaField], locals_: dict[int, _Local]) -> dict[str, str]:
+    """sha256 of each distinct file (by real path); every read failure reported together."""
+    digests: dict[str, str] = {}
+    problems: list[str] = []
+    for i, local in locals_.items():
+        if local.real in digests:
+            continue
+        try:
+            digests[local.real] = sha256_file(local.full)
+        except OSError as exc:
+            digests[local.real] = ""
+            problems.append(
+                f"clip {fields[i].clip_id!r}: media file {fields[i].value!r} cannot be read: "
+                f"{exc.strerror or exc}"
+            )
+    if problems:
+        raise ValidationError(problems)
+    return digests
+
+
+def _upload(storage: Storage, key: str, local: _Local, field: MediaField) -> bool:
+    """Put the file under ``key`` unless storage holds it whole already; True if uploaded."""
+    # A same-size object is trusted: the key is its hash. A different size is a truncated
+    # upload from an interrupted client, which would otherwise block the key for good.
+    if storage.exists(key) and storage.size(key) == local.size:
+        return False
+    storage.put_file(key, local.full)
+    st = os.stat(local.full)
+    if (st.st_size, st.st_mtime_ns) != (local.size, local.mtime_ns):
+        # The bytes stored may not be the bytes hashed; leaving them would poison the key.
+        storage.delete(key)
+        raise ValidationError(
+            [
+                f"clip {field.clip_id!r}: media file {field.value!r} changed while it was "
+                "being uploaded; save it and submit again"
+            ]
+        )
+    return True
