@@ -39,7 +39,7 @@ from orchestrator.jobstore import JobStore
 from orchestrator.scheduling import LEVELS, effective_priority
 from orchestrator.service import NODE_CLASS
 from orchestrator.settings import PRIORITIES, Settings
-from providers.storage import open_storage
+from providers.storage import StorageError, open_storage
 from workers.calibrate import calibrate
 from workers.job import JobSpec, configure_runtime
 
@@ -288,7 +288,10 @@ class CloudRenderingAPI:
         storage = open_storage(spec.storage_url)
         sign = getattr(storage, "presigned_url", None)
         if callable(sign) and not spec.encrypted:
-            return str(sign(spec.output_key, expires))
+            try:
+                return str(sign(spec.output_key, expires))
+            except StorageError:
+                pass  # these credentials cannot sign (e.g. GCS without a service account)
         return f"{storage.url.rstrip('/')}/{spec.output_key}"
 
     def estimate_cost(

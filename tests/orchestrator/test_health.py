@@ -10,12 +10,26 @@ from orchestrator.jobs import ChunkRecord, ChunkState
 NOW = 1000.0
 
 
-def chunk(index: int, state: ChunkState, node: str | None = "a", started: float | None = 900.0,
-          updated: float | None = None, seconds: float | None = None,
-          speculative: bool = False) -> ChunkRecord:
-    return ChunkRecord(index, index * 10, index * 10 + 10, state=state, node=node,
-                       started_at=started, updated_at=updated, seconds=seconds,
-                       speculative=speculative)
+def chunk(
+    index: int,
+    state: ChunkState,
+    node: str | None = "a",
+    started: float | None = 900.0,
+    updated: float | None = None,
+    seconds: float | None = None,
+    speculative: bool = False,
+) -> ChunkRecord:
+    return ChunkRecord(
+        index,
+        index * 10,
+        index * 10 + 10,
+        state=state,
+        node=node,
+        started_at=started,
+        updated_at=updated,
+        seconds=seconds,
+        speculative=speculative,
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,408 @@
+"""Client-side asset sync: content-addressed uploads, path rewriting and input safety."""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.errors import TimelineError, ValidationError
+from chunking.studio import load_project
+from orchestrator.assets import (
+    SyncResult,
+    asset_key,
+    format_size,
+    path_problem,
+    resolve_path,
+    sync_assets,
+)
+from providers.storage import LocalStorage, Storage
+from tests.media import project, solid, video_track
+
+
+class CountingStorage:
+    """A Storage that delegates to another and counts uploads and downloads."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.url = inner.url
+        self.puts: list[str] = []
+        self.gets: list[str] = []
+
+    def put_file(self, key: str, path: str) -> None:
+        self.puts.append(key)
+        self.inner.put_file(key, path)
+
+    def get_file(self, key: str, path: str) -> None:
+        self.gets.append(key)
+        self.inner.get_file(key, path)
+
+    def exists(self, key: str) -> bool:
+        return self.inner.exists(key)
+
+    def size(self, key: str) -> int:
+        return self.inner.size(key)
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        return self.inner.delete_prefix(prefix)
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        return self.inner.list(prefix)
+
+    def local_path(self, key: str) -> str | None:
+        return self.inner.local_path(key)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_clip(cid: str, path: str, start: float = 0, end: float = 1) -> dict[str, Any]:
+    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": path}}
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    directory = tmp_path / "project"
+    (directory / "media").mkdir(parents=True)
+    (directory / "media" / "a.mp4").write_bytes(b"A" * 1000)
+    (directory / "media" / "b.PNG").write_bytes(b"B" * 300)
+    return directory
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> CountingStorage:
+    return CountingStorage(LocalStorage(str(tmp_path / "bucket")))
+
+
+def two_file_project(base: Path) -> dict[str, Any]:
+    """Three clips over two files: a.mp4 twice (once via source_path), b.PNG absolute."""
+    return project(
+        [
+            video_track(
+                "v1",
+                [
+                    file_clip("c1", "media/a.mp4", 0, 1),
+                    {"id": "c2", "start_time": 1, "end_time": 2, "source_path": "./media/a.mp4"},
+                    {"id": "c3", "start_time": 2, "end_time": 3, **solid("#ff0000")},
+                ],
+            ),
+            video_track("v2", [file_clip("c4", str(base / "media" / "b.PNG"), 0, 3)]),
+        ]
+    )
+
+
+def sync(doc: dict[str, Any], base: Path, storage: Storage, **kw: Any) -> SyncResult:
+    return sync_assets(doc, str(base), storage, **kw)
+
+
+# -- pure helpers -------------------------------------------------------------------------------
+
+
+def test_asset_key_is_hash_plus_extension() -> None:
+    assert asset_key("ab" * 32, ".mp4") == "assets/" + "ab" * 32 + ".mp4"
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0 bytes"), (1023, "1023 bytes"), (1536, "1.5 KiB"), (50 * 2**30, "50.0 GiB")],
+)
+def test_format_size(n: int, text: str) -> None:
+    assert format_size(n) == text
+
+
+def test_resolve_path_matches_the_loader(tmp_path: Path) -> None:
+    assert resolve_path("a/../b.mp4", str(tmp_path)) == str(tmp_path / "b.mp4")
+    assert resolve_path("/abs/x.mp4", str(tmp_path)) == "/abs/x.mp4"
+
+
+@pytest.mark.parametrize(
+    "path", ["media/a.mp4", "./a.mp4", "a/../b.mp4", "deep/er/x.mov", "/abs/elsewhere.mp4"]
+)
+def test_safe_paths_have_no_problem(path: str, tmp_path: Path) -> None:
+    assert path_problem(path, str(tmp_path)) is None
+
+
+@pytest.mark.parametrize("path", ["../../etc/passwd", "a/../../x", "../sibling.mp4", ".."])
+def test_escaping_paths_are_refused(path: str, tmp_path: Path) -> None:
+    problem = path_problem(path, str(tmp_path / "p"))
+    assert problem is not None and "outside the project directory" in problem
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["http://example.com/a.mp4", "https://x/a.mp4", "ftp://h/a.mov", "s3://b/a.mp4", "file:///a"],
+)
+def test_urls_are_refused(path: str, tmp_path: Path) -> None:
+    problem = path_problem(path, str(tmp_path))
+    assert problem is not None and "download it first" in problem
+
+
+def test_symlink_leading_outside_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "secret.mp4").write_bytes(b"s")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "link.mp4").symlink_to(tmp_path / "secret.mp4")
+    (tmp_path / "p" / "dir").symlink_to(tmp_path)
+    for path in ("link.mp4", "dir/secret.mp4"):
+        problem = path_problem(path, str(tmp_path / "p"))
+        assert problem is not None and "symlink" in problem
+
+
+def test_symlink_staying_inside_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "real.mp4").write_bytes(b"r")
+    (tmp_path / "link.mp4").symlink_to(tmp_path / "real.mp4")
+    assert path_problem("link.mp4", str(tmp_path)) is None
+
+
+def test_project_directory_reached_through_a_symlink_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.mp4").write_bytes(b"a")
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    assert path_problem("a.mp4", str(tmp_path / "alias")) is None
+
+
+# -- sync ---------------------------------------------------------------------------------------
+
+
+def test_sync_uploads_each_distinct_file_once_and_rewrites_paths(
+    base: Path, storage: CountingStorage
+) -> None:
+    doc = two_file_project(base)
+    original = copy.deepcopy(doc)
+    result = sync(doc, base, storage)
+
+    a, b = sha(b"A" * 1000), sha(b"B" * 300)
+    assert sorted(storage.puts) == sorted([f"assets/{a}.mp4", f"assets/{b}.png"])
+    assert (result.uploaded_bytes, result.skipped_bytes) == (1300, 0)
+    assert result.assets == {
+        "media/a.mp4": f"sha256:{a}.mp4",
+        "./media/a.mp4": f"sha256:{a}.mp4",
+        str(base / "media" / "b.PNG"): f"sha256:{b}.png",
+    }
+    clips = result.document["tracks"][0]["clips"]
+    assert clips[0]["source"] == {"File": f"asset:sha256:{a}.mp4"}
+    assert clips[1]["source_path"] == f"asset:sha256:{a}.mp4"
+    assert clips[2]["source"] == "Generated"
+    assert result.document["tracks"][1]["clips"][0]["source"]["File"] == f"asset:sha256:{b}.png"
+    assert doc == original, "the caller's document must not change"
+    stored = storage.local_path(f"assets/{a}.mp4")
+    assert stored is not None and Path(stored).read_bytes() == b"A" * 1000
+
+
+def test_second_sync_uploads_nothing(base: Path, storage: CountingStorage) -> None:
+    first = sync(two_file_project(base), base, storage)
+    storage.puts.clear()
+    second = sync(two_file_project(base), base, storage)
+    assert storage.puts == []
+    assert second.uploaded_bytes == 0
+    assert second.skipped_bytes == first.uploaded_bytes == 1300
+    assert second.document == first.document
+
+
+def test_changed_file_uploads_again_under_a_new_hash(base: Path, storage: CountingStorage) -> None:
+    first = sync(two_file_project(base), base, storage)
+    (base / "media" / "a.mp4").write_bytes(b"changed")
+    storage.puts.clear()
+    second = sync(two_file_project(base), base, storage)
+    assert storage.puts == [f"assets/{sha(b'changed')}.mp4"]
+    assert (second.uploaded_bytes, second.skipped_bytes) == (7, 300)
+    assert second.assets["media/a.mp4"] != first.assets["media/a.mp4"]
+
+
+def test_same_bytes_under_two_names_upload_once(base: Path, storage: CountingStorage) -> None:
+    (base / "copy.mp4").write_bytes(b"A" * 1000)
+    doc = project(
+        [video_track("v", [file_clip("x", "media/a.mp4", 0, 1), file_clip("y", "copy.mp4", 1, 2)])]
+    )
+    result = sync(doc, base, storage)
+    assert len(storage.puts) == 1
+    assert (result.uploaded_bytes, result.skipped_bytes) == (1000, 0)
+
+
+def test_synced_document_resyncs_without_uploading(base: Path, storage: CountingStorage) -> None:
+    first = sync(two_file_project(base), base, storage)
+    storage.puts.clear()
+    again = sync(first.document, base, storage)
+    assert storage.puts == []
+    assert again.document == first.document
+    assert (again.uploaded_bytes, again.skipped_bytes) == (0, 1300)
+
+
+def test_truncated_object_in_storage_is_replaced(base: Path, storage: CountingStorage) -> None:
+    key = f"assets/{sha(b'A' * 1000)}.mp4"
+    (base / "half").write_bytes(b"A" * 10)
+    storage.put_file(key, str(base / "half"))
+    storage.puts.clear()
+    doc = project([video_track("v", [file_clip("x", "media/a.mp4")])])
+    result = sync(doc, base, storage)
+    assert storage.puts == [key] and result.uploaded_bytes == 1000
+    assert storage.size(key) == 1000
+
+
+def test_synced_document_no_longer_loads_from_disk(base: Path, storage: CountingStorage) -> None:
+    # The references are deliberately not paths: a worker must resolve them first.
+    result = sync(two_file_project(base), base, storage)
+    load_project(two_file_project(base), str(base))
+    with pytest.raises(ValidationError, match="asset:sha256:"):
+        load_project(result.document, str(base))
+
+
+# -- input safety -------------------------------------------------------------------------------
+
+
+def problems_of(doc: dict[str, Any], base: Path, storage: Storage, **kw: Any) -> list[str]:
+    with pytest.raises(ValidationError) as info:
+        sync(doc, base, storage, **kw)
+    assert isinstance(info.value, TimelineError)
+    return info.value.problems
+
+
+@pytest.mark.parametrize(
+    "path", ["../../etc/passwd", "a/../../x", "media/../../outside.mp4", "http://h/a.mp4"]
+)
+def test_unsafe_path_names_clip_and_path(path: str, base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [file_clip("bad", path)])])
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 'bad'" in problem and repr(path) in problem
+    assert storage.puts == []
+
+
+@pytest.mark.parametrize("scheme", ["http", "https", "ftp", "s3", "gs", "file"])
+def test_url_sources_are_refused(scheme: str, base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [file_clip("web", f"{scheme}://host/a.mp4")])])
+    [problem] = problems_of(doc, base, storage)
+    assert problem.startswith("clip 'web': ") and "download it first" in problem
+
+
+def test_symlink_escape_is_refused(base: Path, storage: CountingStorage) -> None:
+    outside = base.parent / "secret.mp4"
+    outside.write_bytes(b"secret")
+    (base / "innocent.mp4").symlink_to(outside)
+    doc = project([video_track("v", [file_clip("sneaky", "innocent.mp4")])])
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 'sneaky'" in problem and "symlink" in problem
+    assert storage.puts == []
+
+
+def test_missing_file_names_clip_and_path(base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [file_clip("gone", "media/nope.mp4")])])
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 'gone'" in problem and "not found" in problem and "media/nope.mp4" in problem
+
+
+def test_directory_is_not_a_media_file(base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [file_clip("dir", "media")])])
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 'dir'" in problem and "not a regular file" in problem
+
+
+def test_unreadable_file_names_clip(
+    base: Path, storage: CountingStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # chmod cannot lock root out, so deny access the way the check asks for it.
+    locked = str(base / "media" / "a.mp4")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: p != locked and real_access(p, mode))
+    doc = project([video_track("v", [file_clip("locked", "media/a.mp4")])])
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 'locked'" in problem and "not readable" in problem
+
+
+def test_oversized_file_names_clip_size_and_limit(base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [file_clip("huge", "media/a.mp4")])])
+    [problem] = problems_of(doc, base, storage, max_bytes=999)
+    assert "clip 'huge'" in problem
+    assert "asset 'media/a.mp4' is 1000 bytes, above the limit of 999 bytes" in problem
+    assert storage.puts == []
+
+
+def test_file_at_the_limit_is_accepted(base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [file_clip("ok", "media/a.mp4")])])
+    assert sync(doc, base, storage, max_bytes=1000).uploaded_bytes == 1000
+
+
+def test_every_problem_is_reported_at_once_and_nothing_uploads(
+    base: Path, storage: CountingStorage
+) -> None:
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    file_clip("good", "media/b.PNG", 0, 1),
+                    file_clip("escape", "../../etc/passwd", 1, 2),
+                    file_clip("url", "https://cdn/x.mp4", 2, 3),
+                    file_clip("missing", "nope.mov", 3, 4),
+                    file_clip("bigger", "media/a.mp4", 4, 5),
+                ],
+            )
+        ]
+    )
+    problems = problems_of(doc, base, storage, max_bytes=500)
+    assert [p.split(":")[0] for p in problems] == [
+        "clip 'escape'",
+        "clip 'url'",
+        "clip 'missing'",
+        "clip 'bigger'",
+    ]
+    assert storage.puts == []
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("asset:sha256:nothex", "not an asset reference"),
+        ("asset:sha256:" + "0" * 64 + ".mp4", "is not in storage"),
+    ],
+)
+def test_bad_or_unknown_asset_refs_are_refused(
+    ref: str, expected: str, base: Path, storage: CountingStorage
+) -> None:
+    doc = project([video_track("v", [file_clip("r", ref)])])
+    [problem] = problems_of(doc, base, storage)
+    assert problem.startswith("clip 'r': ") and expected in problem
+
+
+def test_non_string_path_is_refused(base: Path, storage: CountingStorage) -> None:
+    doc = project([video_track("v", [{"id": "n", "start_time": 0, "end_time": 1, "path": 7}])])
+    [problem] = problems_of(doc, base, storage)
+    assert problem == "clip 'n': media path must be a string, got 7"
+
+
+def test_fields_the_loader_ignores_are_left_alone(base: Path, storage: CountingStorage) -> None:
+    # With a source present the loader never reads source_path, so a stale one must not fail.
+    clip = file_clip("c", "media/a.mp4") | {"source_path": "old/missing.mp4"}
+    gen = {"id": "g", "start_time": 1, "end_time": 2, **solid("#000"), "file": "../x"}
+    result = sync(project([video_track("v", [clip, gen])]), base, storage)
+    clips = result.document["tracks"][0]["clips"]
+    assert clips[0]["source_path"] == "old/missing.mp4"
+    assert clips[1]["file"] == "../x"
+    assert list(result.assets) == ["media/a.mp4"]
+
+
+class EditingStorage(CountingStorage):
+    """Storage during whose upload the editor saves the file again."""
+
+    def __init__(self, inner: Storage, victim: Path) -> None:
+        super().__init__(inner)
+        self.victim = victim
+
+    def put_file(self, key: str, path: str) -> None:
+        super().put_file(key, path)
+        self.victim.write_bytes(b"saved again, longer than before")
+
+
+def test_file_changed_during_upload_is_not_left_under_its_hash(base: Path, tmp_path: Path) -> None:
+    storage = EditingStorage(LocalStorage(str(tmp_path / "bucket")), base / "media" / "a.mp4")
+    doc = project([video_track("v", [file_clip("busy", "media/a.mp4")])])
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 'busy'" in problem and "changed while it was being uploaded" in problem
+    assert storage.list("assets/") == []
