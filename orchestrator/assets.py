@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chunking.errors import MediaError, ValidationError
-from providers.storage.base import Storage
+from providers.storage.base import Storage, StorageError
 from workers.assets import (
     ASSET_REF_PREFIX,
     MediaField,
@@ -173,7 +173,7 @@ def sync_assets(
         key = asset_key(digest, ext)
         if key not in done:
             done.add(key)
-            skipped += storage.size(key)
+            skipped += _stored_size(storage, key) or 0
         assets[str(fields[i].value)] = asset_name(digest, ext)
     return SyncResult(doc, uploaded, skipped, assets)
 
@@ -228,7 +228,7 @@ def _upload(storage: Storage, key: str, local: _Local, field: MediaField) -> boo
     """Put the file under ``key`` unless storage holds it whole already; True if uploaded."""
     # A same-size object is trusted: the key is its hash. A different size is a truncated
     # upload from an interrupted client, which would otherwise block the key for good.
-    if storage.exists(key) and storage.size(key) == local.size:
+    if storage.exists(key) and _stored_size(storage, key) == local.size:
         return False
     storage.put_file(key, local.full)
     st = os.stat(local.full)
@@ -242,3 +242,12 @@ def _upload(storage: Storage, key: str, local: _Local, field: MediaField) -> boo
             ]
         )
     return True
+
+
+def _stored_size(storage: Storage, key: str) -> int | None:
+    """The object's size, or None when storage cannot tell."""
+    try:
+        return storage.size(key)
+    except StorageError:
+        # e.g. encrypted storage unsure of a remote object's framing: uploading again is safe.
+        return None

@@ -14,7 +14,10 @@ project. The extension is kept because decoding chooses between image and video 
   asset larger than ``max_bytes`` on its own is still served, but it evicts everything else;
 * another process may evict a file at any time: a hit that finds the file gone fetches it again.
   A path handed out can still vanish before it is opened (an open file survives eviction), so a
-  caller that opens much later should ask again.
+  caller that opens much later should ask again, and ``max_bytes`` should hold what all of a
+  host's workers use at once. Below that the workers evict each other's fresh downloads; after
+  a few lost races ``path`` raises AssetCacheBusy (transient) rather than download forever.
+  Concurrent evictions may each remove a file, so the cache can briefly end up below the limit.
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chunking.errors import AssetNotFound, MediaError
+from chunking.errors import AssetNotFound, MediaError, RenderError
 from providers.storage.base import ObjectNotFound, Storage
 
 __all__ = [
     "ASSET_KEY_PREFIX",
     "ASSET_REF_PREFIX",
     "AssetCache",
+    "AssetCacheBusy",
     "AssetCorrupt",
     "MediaField",
     "asset_key",
@@ -66,6 +70,13 @@ _FETCH_ATTEMPTS = 3
 
 class AssetCorrupt(MediaError):
     """A downloaded asset's bytes do not match the sha256 its name promises."""
+
+
+class AssetCacheBusy(RenderError):
+    """Other workers kept evicting an asset before it could be used: the cache is too small."""
+
+    #: Clears up once the other workers' renders finish, so a retry may succeed.
+    transient = True
 
 
 # -- reference format -------------------------------------------------------------------------
@@ -200,7 +211,7 @@ class AssetCache:
             # Touching also checks it is still there: another process may have evicted it.
             if _touch(final):
                 return final
-        raise MediaError(
+        raise AssetCacheBusy(
             f"asset {asset_name(digest, ext)} was evicted from the cache {self.root} by other "
             f"workers {_FETCH_ATTEMPTS} times before it could be used; raise the cache size"
         )

@@ -21,7 +21,7 @@ from orchestrator.assets import (
     resolve_path,
     sync_assets,
 )
-from providers.storage import LocalStorage, Storage
+from providers.storage import LocalStorage, Storage, StorageError
 from tests.media import project, solid, video_track
 
 
@@ -406,3 +406,19 @@ def test_file_changed_during_upload_is_not_left_under_its_hash(base: Path, tmp_p
     [problem] = problems_of(doc, base, storage)
     assert "clip 'busy'" in problem and "changed while it was being uploaded" in problem
     assert storage.list("assets/") == []
+
+
+class SizelessStorage(CountingStorage):
+    """A storage that cannot tell an object's size (as encrypted storage of remote objects)."""
+
+    def size(self, key: str) -> int:
+        raise StorageError(f"cannot size {key}", key=key)
+
+
+def test_storage_that_cannot_size_objects_gets_uploads_again(base: Path, tmp_path: Path) -> None:
+    storage = SizelessStorage(LocalStorage(str(tmp_path / "bucket")))
+    doc = project([video_track("v", [file_clip("x", "media/a.mp4")])])
+    sync(doc, base, storage)
+    again = sync(doc, base, storage)
+    assert len(storage.puts) == 2 and again.uploaded_bytes == 1000
+    assert sync(again.document, base, storage).skipped_bytes == 0

@@ -13,11 +13,13 @@ import pytest
 
 from chunking.errors import AssetNotFound, MediaError
 from chunking.studio import load_project
+from chunking.timeline import FileSource
 from orchestrator.assets import sync_assets
 from providers.storage import LocalStorage, Storage
 from tests.media import project, video_track
 from workers.assets import (
     AssetCache,
+    AssetCacheBusy,
     AssetCorrupt,
     asset_key,
     copy_document,
@@ -271,19 +273,37 @@ def test_stale_temp_files_are_cleared(storage: CountingStorage, tmp_path: Path) 
     assert not stale.exists() and fresh.exists()
 
 
+def test_a_cache_too_small_for_concurrent_workers_gives_up_transiently(
+    storage: CountingStorage, tmp_path: Path
+) -> None:
+    class Thrashing(AssetCache):
+        def evict(self, keep: str | None = None) -> int:
+            if keep is not None:
+                os.unlink(keep)  # another worker wins every race
+            return super().evict(keep)
+
+    ref = store(storage, tmp_path, b"never kept")
+    cache = Thrashing(str(tmp_path / "cache"), max_bytes=1 << 20)
+    with pytest.raises(AssetCacheBusy, match="raise the cache size") as info:
+        cache.path(storage, ref)
+    assert info.value.transient
+    assert len(storage.gets) == 3
+
+
 def test_negative_size_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_bytes"):
         AssetCache(str(tmp_path), -1)
 
 
 def test_concurrent_workers_share_one_cache(storage: CountingStorage, tmp_path: Path) -> None:
+    # Six assets, room for four and a half: every worker's current one fits, evictions are many.
     datas = [bytes([i]) * 1000 for i in range(6)]
     refs = [store(storage, tmp_path, data) for data in datas]
     errors: list[BaseException] = []
 
     def work(seed: int) -> None:
         # Each thread is its own "process": its own AssetCache object on the shared directory.
-        cache = AssetCache(str(tmp_path / "cache"), max_bytes=2500)
+        cache = AssetCache(str(tmp_path / "cache"), max_bytes=4500)
         try:
             for i in range(30):
                 n = (seed * 7 + i) % len(refs)
@@ -302,9 +322,10 @@ def test_concurrent_workers_share_one_cache(storage: CountingStorage, tmp_path: 
     for t in threads:
         t.join()
     assert errors == []
-    cache = AssetCache(str(tmp_path / "cache"), max_bytes=2500)
+    assert len(storage.gets) > len(refs), "the test must exercise eviction"
+    cache = AssetCache(str(tmp_path / "cache"), max_bytes=4500)
     cache.evict()
-    assert cache.size() <= 2500
+    assert cache.size() <= 4500
     assert all(not name.startswith(".") for name in cached(cache))
 
 
@@ -344,7 +365,7 @@ def test_sync_then_resolve_round_trip(tmp_path: Path) -> None:
     assert len(worker.gets) == 2
     assert synced["tracks"][0]["clips"][0]["source"]["File"].startswith("asset:")
     timeline = load_project(resolved, str(tmp_path / "elsewhere"))
-    assert timeline.clip("y").source == load_project(resolved, "/").clip("y").source
+    assert timeline.clip("y").source == FileSource(paths[1])
 
 
 def test_resolve_names_the_clip_of_a_missing_asset(
@@ -362,3 +383,22 @@ def test_resolve_leaves_plain_paths(storage: CountingStorage, tmp_path: Path) ->
     cache = AssetCache(str(tmp_path / "cache"), max_bytes=1 << 20)
     assert resolve_assets(doc, storage, cache) == doc
     assert storage.gets == []
+
+
+def test_round_trip_through_encrypted_storage(tmp_path: Path) -> None:
+    from providers.storage.encrypted import EncryptedStorage
+
+    base = tmp_path / "project"
+    base.mkdir()
+    (base / "a.mov").write_bytes(b"secret footage" * 1000)
+    doc = project([video_track("v", [{"id": "x", "source": {"File": "a.mov"}}])])
+    sealed = EncryptedStorage(LocalStorage(str(tmp_path / "bucket")), b"k" * 32)
+    first = sync_assets(doc, str(base), sealed)
+    again = sync_assets(doc, str(base), sealed)
+    assert (again.uploaded_bytes, again.skipped_bytes) == (0, first.uploaded_bytes)
+
+    cache = AssetCache(str(tmp_path / "cache"), max_bytes=1 << 20)
+    resolved = resolve_assets(first.document, sealed, cache)
+    assert Path(resolved["tracks"][0]["clips"][0]["source"]["File"]).read_bytes() == (
+        b"secret footage" * 1000
+    )
