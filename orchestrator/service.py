@@ -69,6 +69,7 @@ class JobService:
             return False
         if chunk.state is ChunkState.RUNNING and chunk.node not in (None, node):
             chunk.speculative = True  # a second copy of a straggler: both run, first wins
+            self.store.save_chunk(job_id, chunk)
         chunk = self.store.chunk_started(job_id, index, node, task_id)
         self.publish(job_id, "chunk_started", chunk=index, node=node, attempt=chunk.attempts)
         self.dispatcher.fill()  # keep the next chunk waiting in the broker

@@ -1,0 +1,90 @@
+"""The job service's failure handling on a real Redis and broker (no workers needed)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chunking.errors import RenderError
+from orchestrator import keys
+from orchestrator.celery_app import make_app
+from orchestrator.jobs import ChunkRecord, ChunkState, JobRecord, JobState
+from orchestrator.jobstore import JobStore
+from orchestrator.service import BLOCKLIST_AFTER, CHUNK_NODE_LIMIT, JobService
+from orchestrator.settings import Settings
+
+
+@pytest.fixture
+def service(redis_url: str) -> JobService:
+    store = JobStore.from_url(redis_url)
+    app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
+    svc = JobService(store, app)
+    store.create(JobRecord(id="j", submitted_at=time.time(), frames=40), {"chunks": []})
+    store.set_chunks(
+        "j",
+        [ChunkRecord(i, i * 10, i * 10 + 10) for i in range(4)],
+        {"chunks": [[i * 10, i * 10 + 10] for i in range(4)]},
+    )
+    store.transition("j", JobState.PLANNING)
+    store.transition("j", JobState.RENDERING)
+    for node in ("n1", "n2", "n3", "n4"):
+        store.redis.set(keys.node(node), f'{{"name": "{node}", "concurrency": 1}}', ex=60)
+    store.redis.delete(keys.pending("j"))
+    return svc
+
+
+def test_a_crash_requeues_the_chunk_for_another_worker(service: JobService) -> None:
+    assert service.chunk_started("j", 0, "t1", "n1")
+    service.chunk_crashed("j", 0, "n1", "MemoryError: boom")
+    chunk = service.store.chunk("j", 0)
+    assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == ["n1"]
+    assert service.store.state("j") is JobState.RENDERING
+    assert (
+        0 in [int(i) for i in service.store.redis.lrange(keys.pending("j"), 0, -1)]
+        or service.store.redis.zscore(keys.QUEUED, "j:0") is not None
+    )  # dispatched again
+
+
+def test_a_node_failing_twice_is_blocklisted_for_the_job(service: JobService) -> None:
+    for index in range(BLOCKLIST_AFTER):
+        assert service.chunk_started("j", index, f"t{index}", "n1")
+        service.chunk_crashed("j", index, "n1", "SegFault")
+    assert service.blocklisted("j", "n1") and not service.blocklisted("j", "n2")
+    assert not service.chunk_started("j", 2, "t9", "n1")  # refused on n1 ...
+    assert service.chunk_started("j", 2, "t10", "n2")  # ... taken elsewhere
+
+
+def test_a_chunk_crashing_on_three_workers_fails_the_job(service: JobService) -> None:
+    for node in ("n1", "n2", "n3")[:CHUNK_NODE_LIMIT]:
+        assert service.chunk_started("j", 1, f"t-{node}", node)
+        service.chunk_crashed("j", 1, node, "OSError: disk on fire")
+    record = service.store.get("j")
+    assert record.state is JobState.FAILED
+    assert record.error is not None and "failed on 3 workers" in record.error
+    assert "disk on fire" in record.error
+
+
+def test_deterministic_failure_fails_at_once_and_stops_the_rest(service: JobService) -> None:
+    assert service.chunk_started("j", 0, "t", "n1")
+    service.chunk_failed("j", 0, RenderError("chunk 0 (frames 0-9): clip 'x': corrupt"))
+    assert service.store.state("j") is JobState.FAILED
+    assert service.should_stop("j", 1, "n2") == "cancelled"
+
+
+def test_a_finished_chunk_stops_its_speculative_copy(service: JobService) -> None:
+    assert service.chunk_started("j", 3, "a", "n1")
+    assert service.chunk_started("j", 3, "b", "n2")  # the straggler's copy
+    assert service.store.chunk("j", 3).speculative
+    service.chunk_finished("j", 3, {"index": 3, "start": 30, "end": 40, "seconds": 1.0})
+    assert service.should_stop("j", 3, "n1") == "done"
+    assert not service.chunk_started("j", 3, "c", "n3")  # never runs again
+
+
+def test_a_released_chunk_does_not_count_as_an_attempt(service: JobService) -> None:
+    assert service.chunk_started("j", 2, "a", "n1")
+    service.store.redis.set(keys.evict("n1"), "GCP pre-emption")
+    assert service.should_stop("j", 2, "n1") == "evicted"
+    service.chunk_released("j", 2, "n1")
+    chunk = service.store.chunk("j", 2)
+    assert chunk.state is ChunkState.PENDING and chunk.attempts == 0
