@@ -347,6 +347,30 @@ class CloudRenderingAPI:
             self.app.control.pool_shrink(-change, destination=[node])
         return self.get_cluster_status()
 
+    def pause_all(self) -> None:
+        """Stop handing out chunks: running ones finish, queued jobs wait."""
+        self.store.redis.set(keys.PAUSED, "1")
+
+    def resume_all(self) -> None:
+        """Hand out chunks again after pause_all()."""
+        self.store.redis.delete(keys.PAUSED)
+        self.dispatcher.fill()
+
+    def paused(self) -> bool:
+        """Whether dispatching is paused."""
+        return bool(self.store.redis.exists(keys.PAUSED))
+
+    def cancel_all(self) -> list[str]:
+        """Emergency stop: cancel every unfinished job; return their ids."""
+        cancelled = []
+        for job_id in self.store.active():
+            try:
+                self.cancel_job(job_id)
+                cancelled.append(job_id)
+            except RenderError:
+                continue  # it finished meanwhile
+        return cancelled
+
     # -- money and metrics --------------------------------------------------------------------
 
     def get_billing(self, days: int = 30) -> Billing:

@@ -58,6 +58,8 @@ class Dispatcher:
 
     def fill(self) -> int:
         """Dispatch as many chunks as the broker should hold now; return how many."""
+        if self.redis.exists(keys.PAUSED):
+            return 0  # paused: running chunks finish, nothing new starts
         with self.locked() as held:
             return self.fill_locked() if held else 0  # not held: another dispatcher is at it
 

@@ -36,6 +36,8 @@ THROUGHPUT = PREFIX + "throughput"
 NODE = PREFIX + "node:{name}"
 #: Pub/sub channel: progress events (JSON), a few per second per running chunk.
 PROGRESS = PREFIX + "progress"
+#: String: present while dispatching is paused (the dashboard's "pause all").
+PAUSED = PREFIX + "paused"
 #: Hash: billing ledger, "YYYY-MM-DD" -> dollars spent that day (UTC).
 BILLING = PREFIX + "billing"
 
