@@ -75,6 +75,9 @@ KINDS = ("kill", "redis", "freeze", "spot")
 SPOT_EXIT_S = 30.0
 #: Seconds between job status polls.
 POLL_S = 0.25
+#: Seconds without any change in the job records after which a run counts as stalled (longer
+#: than orchestrator.health's 60 s for a running chunk that stopped reporting, plus ticks).
+STALL_S = 90.0
 
 
 def log(message: str) -> None:
@@ -317,6 +320,7 @@ def run_cluster(
             plan = fault_plan(rng, faults)
             records: list[JobRecord] | None = None
             limit = 300.0 + 4 * (expected or 120.0)
+            diagnosis: dict[str, Any] | None = None
 
             def finished() -> bool:
                 nonlocal records
@@ -342,10 +346,16 @@ def run_cluster(
                 injected.append(fault)
                 who = f"{fault.get('worker', '')} busy={fault.get('busy')}"
                 log(f"[{label}] fault {number + 1}/{len(plan)} at {at:.1f}s: {kind} {who}")
+            last, changed = fingerprint(records), time.monotonic()
             while not finished():
-                if time.monotonic() - began > limit:
+                if fingerprint(records) != last:
+                    last, changed = fingerprint(records), time.monotonic()
+                stalled = time.monotonic() - changed > STALL_S
+                if stalled or time.monotonic() - began > limit:
                     timed_out = True
-                    log(f"[{label}] gave up after {limit:.0f}s")
+                    why = f"no change for {STALL_S:.0f}s" if stalled else f"{limit:.0f}s passed"
+                    log(f"[{label}] gave up: {why}")
+                    diagnosis = diagnose(api, jobs)
                     break
                 time.sleep(POLL_S)
             events.stop()
@@ -353,7 +363,42 @@ def run_cluster(
         finally:
             if fleet is not None:
                 fleet.close()
-    return measure(label, setup, final, outputs, injected, events, timed_out)
+    result = measure(label, setup, final, outputs, injected, events, timed_out)
+    result["diagnosis"] = diagnosis
+    return result
+
+
+def fingerprint(records: list[JobRecord] | None) -> Any:
+    """What changes while jobs make progress: states, frames, chunk states and attempts."""
+    if records is None:
+        return None
+    return [
+        (r.state, r.frames_done, [(c.state, c.attempts, c.frames_done) for c in r.chunks])
+        for r in records
+    ]
+
+
+def diagnose(api: CloudRenderingAPI, jobs: list[str]) -> dict[str, Any]:
+    """Dispatch bookkeeping of a stalled run: broker entries, pending lists, live nodes."""
+    client = api.store.redis
+    now = time.time()
+    queued = []
+    for member, score in client.zrange(keys.QUEUED, 0, -1, withscores=True):
+        job, index = str(member).rsplit(":", 1)
+        try:
+            state = str(api.store.chunk(job, int(index)).state)
+        except Exception as exc:  # noqa: BLE001 - report, do not fail the report
+            state = repr(exc)
+        queued.append({"chunk": str(member), "age_s": round(now - float(score), 1), "state": state})
+    return {
+        "queued": queued,
+        "pending_lists": {job: int(client.llen(keys.pending(job))) for job in jobs},
+        "live_nodes": [n.split("@")[0] for n in api.dispatcher.nodes()],
+        "slots": api.dispatcher.slots(),
+        "broker_lists": {
+            str(k): int(client.llen(k)) for k in client.scan_iter(match="render*", count=100)
+        },
+    }
 
 
 def measure(
@@ -520,7 +565,7 @@ def main() -> int:
     """Run the baseline and the chaos run; print the figures; exit non-zero on any failure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=3, help="jobs per run (default 3)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="timeline seconds (default 10)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="timeline seconds (default 20)")
     parser.add_argument("--workers", type=int, default=3, help="render workers (default 3)")
     parser.add_argument("--faults", type=int, default=8, help="faults to inject (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="fault loop seed (default 1)")
@@ -616,6 +661,8 @@ def report(result: dict[str, Any], faults: int) -> str:
         )
         if j.get("chunk_states"):
             lines.append(f"    unfinished chunks: {j['chunk_states']}  error: {j['error']}")
+    if chaos.get("diagnosis"):
+        lines.append(f"stalled: {chaos['diagnosis']}")
     return "\n".join(lines)
 
 

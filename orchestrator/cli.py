@@ -143,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
     orch.add_argument("--broker")
     orch.set_defaults(handler=_orchestrator)
 
+    flower = sub.add_parser("flower", help="run Flower (basic auth from CLOUDRENDER_FLOWER_AUTH)")
+    flower.add_argument("--broker")
+    flower.add_argument("--port", type=int, default=5555)
+    flower.add_argument(
+        "--address", default="127.0.0.1", help="interface to listen on (0.0.0.0 in a container)"
+    )
+    flower.set_defaults(handler=_flower)
+
     worker = sub.add_parser("worker", help="run a render worker for a cluster")
     worker.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
     worker.add_argument(
@@ -359,6 +367,17 @@ def _orchestrator(args: argparse.Namespace) -> int:
         ["worker", "--beat", "--queues", "orchestrator", "--concurrency", "2", "--loglevel", "INFO"]
     )
     return 0
+
+
+def _flower(args: argparse.Namespace) -> int:
+    from monitoring.flower import run_flower
+    from orchestrator.settings import Settings
+
+    settings = Settings.from_env()
+    url = args.broker or settings.broker_url
+    if url is None:
+        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
+    return run_flower(url, args.port, settings.flower_auth, address=args.address)
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -43,6 +43,10 @@ class Settings:
     cache_bytes: int = 20 * 2**30
     #: AES-256 key (64 hex characters or base64) for client-side encryption of stored objects
     encryption_key: str | None = field(default=None, repr=False)
+    #: "user:password" for Flower's basic auth
+    flower_auth: str | None = field(default=None, repr=False)
+    #: port of this process's Prometheus exporter (0: none)
+    metrics_port: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +69,8 @@ class Settings:
             cache_dir=env.get("CLOUDRENDER_CACHE_DIR") or "~/.cache/cloudrender/assets",
             cache_bytes=_int(env, "CLOUDRENDER_CACHE_BYTES", 20 * 2**30),
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
+            flower_auth=env.get("CLOUDRENDER_FLOWER_AUTH") or None,
+            metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),
         )
 
 

@@ -1,0 +1,253 @@
+"""Prometheus exporter for the render and node metrics (monitoring.metrics).
+
+Values are computed at scrape time from the job store (Redis) by a custom collector, so no
+metric lives in a pool process's memory: with a prefork pool the child processes never register
+or update anything, and every exporter on the cluster (each worker's, the orchestrator's) serves
+the same cluster-wide figures plus its own host's CPU, memory, network and GPUs.
+
+Wiring:
+
+* Workers: ``install(app, port=settings_port)`` in ``orchestrator/celery_app.py`` after the app
+  is built. It connects to Celery's ``worker_ready`` signal, which fires in the worker's main
+  process only, and starts the exporter there on ``port`` (or ``$CLOUDRENDER_METRICS_PORT``;
+  0 or unset = off), bound to ``$CLOUDRENDER_METRICS_ADDR`` (default 0.0.0.0 so Prometheus in
+  another container can reach it).
+* Orchestrator / any other process: ``start_exporter(store, port, addr, hourly_rate=...)``.
+* The API: ``monitoring.metrics.collect_render_metrics(store, hourly_rate=...)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import redis
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from monitoring.metrics import (
+    NODE_METRICS,
+    PREFIX,
+    RENDER_METRICS,
+    HostSampler,
+    HostStats,
+    NodeMetrics,
+    RenderMetrics,
+    collect,
+)
+from orchestrator.jobstore import JobStore
+from orchestrator.settings import DEFAULT_HOURLY_RATE
+
+log = logging.getLogger(__name__)
+
+#: Environment variables read by install() when no port/address is passed.
+PORT_ENV = "CLOUDRENDER_METRICS_PORT"
+ADDR_ENV = "CLOUDRENDER_METRICS_ADDR"
+
+_HELP = dict(RENDER_METRICS + NODE_METRICS)
+
+
+def _gauge(name: str, labels: list[str] | None = None) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, _HELP[name], labels=labels)
+
+
+#: (metric name without prefix, RenderMetrics attribute) of the unlabelled gauges.
+_GAUGES: tuple[tuple[str, str], ...] = (
+    ("frames_per_second", "frames_per_second"),
+    ("frame_seconds_average", "average_frame_seconds"),
+    ("queued_chunks", "queued_chunks"),
+    ("running_chunks", "running_chunks"),
+    ("active_nodes", "active_nodes"),
+    ("worker_slots", "slots"),
+    ("gpu_utilization_average_percent", "gpu_utilization_percent"),
+    ("hourly_rate_dollars", "hourly_rate"),
+    ("cost_per_frame_dollars", "cost_per_frame"),
+    ("job_success_ratio", "success_rate"),
+    ("job_error_ratio", "error_rate"),
+    ("chunk_retry_ratio", "retry_rate"),
+    ("job_seconds_average", "average_job_seconds"),
+    ("deadline_miss_ratio", "deadline_miss_rate"),
+    ("deadline_misses", "deadline_misses"),
+)
+#: HostStats and RenderMetrics share these attribute names, which are also the metric names.
+_HOST = (
+    "cpu_utilization_percent",
+    "memory_used_bytes",
+    "memory_total_bytes",
+    "network_receive_bytes_per_second",
+    "network_transmit_bytes_per_second",
+)
+
+
+def _render_families(m: RenderMetrics | None) -> Iterator[Metric]:
+    """Families for the cluster-wide metrics; None (store down) gives families without samples."""
+    for short, attribute in _GAUGES:
+        family = _gauge(PREFIX + short)
+        value = None if m is None else getattr(m, attribute)
+        if value is not None:
+            family.add_metric([], float(value))
+        yield family
+
+    queues = _gauge(PREFIX + "queue_length", ["queue", "priority"])
+    jobs = _gauge(PREFIX + "jobs", ["state"])
+    # The ledger only grows, so it is a counter; the family name drops the _total suffix.
+    cost = CounterMetricFamily(PREFIX + "cost_dollars", _HELP[PREFIX + "cost_dollars_total"])
+    if m is not None:
+        for queue, by_priority in m.queue_lengths.items():
+            for priority, length in by_priority.items():
+                queues.add_metric([queue, priority], float(length))
+        for state, count in m.jobs.items():
+            jobs.add_metric([state], float(count))
+        cost.add_metric([], m.total_cost)
+    yield queues
+    yield jobs
+    yield cost
+
+
+def _host_families(m: RenderMetrics | None, sampler: HostSampler) -> Iterator[Metric]:
+    """This host's resources (served even when the store is down)."""
+    source: RenderMetrics | HostStats = sampler.read() if m is None else m
+    for name in _HOST:
+        family = _gauge(PREFIX + name)
+        value = getattr(source, name)
+        if value is not None:
+            family.add_metric([], float(value))
+        yield family
+
+
+def _node_families(nodes: list[NodeMetrics]) -> Iterator[Metric]:
+    """Per-node families, label node (node_info also carries status)."""
+    info = _gauge(PREFIX + "node_info", ["node", "status"])
+    for n in nodes:
+        info.add_metric([n.name, n.status], 1.0)
+    yield info
+    columns: list[tuple[str, str]] = [
+        ("node_draining", "draining"),
+        ("node_concurrency", "concurrency"),
+        ("node_active_chunks", "active_chunks"),
+        ("node_completed_chunks", "completed_chunks"),
+        ("node_failed_chunks", "failed_chunks"),
+        ("node_uptime_seconds", "uptime_seconds"),
+        ("node_last_heartbeat_timestamp_seconds", "last_heartbeat"),
+        ("node_heartbeat_age_seconds", "heartbeat_age_seconds"),
+        ("node_cpu_utilization_percent", "cpu_utilization_percent"),
+        ("node_memory_used_bytes", "memory_used_bytes"),
+        ("node_memory_total_bytes", "memory_total_bytes"),
+    ]
+    for short, attribute in columns:
+        family = _gauge(PREFIX + short, ["node"])
+        for n in nodes:
+            value: Any = (
+                n.status == "draining" if attribute == "draining" else getattr(n, attribute)
+            )
+            if value is not None:
+                family.add_metric([n.name], float(value))
+        yield family
+
+
+class RenderCollector:
+    """Custom collector: reads the job store at each scrape and yields every cloudrender_ family."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        hourly_rate: float = DEFAULT_HOURLY_RATE,
+        sampler: HostSampler | None = None,
+    ) -> None:
+        self.store = store
+        self.hourly_rate = hourly_rate
+        self.sampler = sampler or HostSampler()
+        # Scrapes from two Prometheus servers may overlap; the sampler's interval must not.
+        self._lock = threading.Lock()
+
+    def describe(self) -> Iterable[Metric]:
+        """No families up front, so registering does not touch Redis."""
+        return []
+
+    def collect(self) -> Iterable[Metric]:
+        """Measure now and yield the families."""
+        with self._lock:
+            render: RenderMetrics | None
+            nodes: list[NodeMetrics]
+            try:
+                render, nodes = collect(
+                    self.store, hourly_rate=self.hourly_rate, sampler=self.sampler
+                )
+            except redis.RedisError as exc:
+                log.warning("metrics: job store unreachable: %s", exc)
+                render, nodes = None, []
+            families = [
+                *_render_families(render),
+                *_host_families(render, self.sampler),
+                *_node_families(nodes),
+                GaugeMetricFamily(
+                    PREFIX + "store_up", _HELP[PREFIX + "store_up"], value=float(render is not None)
+                ),
+            ]
+        return families
+
+
+def registry_for(
+    store: JobStore, *, hourly_rate: float = DEFAULT_HOURLY_RATE, gpus: bool = True
+) -> CollectorRegistry:
+    """A private registry with the render collector (and monitoring.gpu's, when present)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(RenderCollector(store, hourly_rate=hourly_rate))
+    if gpus:
+        try:
+            gpu: Any = importlib.import_module("monitoring.gpu")
+            registry.register(gpu.GpuCollector())
+        except Exception as exc:  # an optional module: its absence must not stop the exporter
+            log.info("metrics: no GPU collector (%s)", exc)
+    return registry
+
+
+def start_exporter(
+    store: JobStore,
+    port: int,
+    addr: str = "127.0.0.1",
+    *,
+    hourly_rate: float = DEFAULT_HOURLY_RATE,
+    gpus: bool = True,
+) -> tuple[Any, threading.Thread]:
+    """Serve /metrics on addr:port (0 = a free port: see server.server_port) in a daemon thread."""
+    server, thread = start_http_server(
+        port, addr=addr, registry=registry_for(store, hourly_rate=hourly_rate, gpus=gpus)
+    )
+    return server, thread
+
+
+def install(
+    app: Any,
+    *,
+    port: int | None = None,
+    addr: str | None = None,
+    hourly_rate: float | None = None,
+) -> None:
+    """Start an exporter in each Celery worker's main process when it is ready (port 0: off)."""
+    from celery.signals import worker_ready
+
+    def start(sender: Any = None, **_: Any) -> None:
+        chosen = port if port is not None else int(os.environ.get(PORT_ENV) or 0)
+        if not chosen:
+            return
+        rate = hourly_rate
+        if rate is None:
+            rate = float(os.environ.get("CLOUDRENDER_HOURLY_RATE") or DEFAULT_HOURLY_RATE)
+        store = JobStore.from_url(app.conf.broker_url)
+        bind = addr or os.environ.get(ADDR_ENV) or "0.0.0.0"
+        try:
+            start_exporter(store, chosen, bind, hourly_rate=rate)
+        except OSError as exc:
+            # Two workers on one host with one port: the second one serves nothing, not crash.
+            log.warning("metrics: cannot listen on %s:%s: %s", bind, chosen, exc)
+        else:
+            log.info("metrics: serving on %s:%s/metrics", bind, chosen)
+
+    # weak=False: the closure has no other reference and would be collected at once.
+    worker_ready.connect(start, weak=False)

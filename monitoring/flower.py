@@ -1,0 +1,393 @@
+"""Celery Flower for our cluster: the command line, ``cloudrender flower``, and a managed process.
+
+    flower_command(url, port=.., basic_auth="user:password")   the argv, auth required
+    run_flower(url, port, basic_auth)                          run it in the foreground (CLI)
+    with FlowerProcess(url, basic_auth=..) as flower: ...      in the background (tests, dashboard)
+
+Flower learns tasks only from the events it receives while it runs (our app turns on
+``worker_send_task_events`` and ``task_send_sent_event``), so start it before the work to watch.
+``/metrics`` and ``/healthcheck`` are open; the UI and the REST API need basic auth, and an
+unauthenticated Flower is refused unless asked for, because its API can revoke and kill tasks.
+Flower takes Tornado-style options, so each is one ``--name=value`` argument.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from chunking.errors import RenderError
+
+#: The Celery app Flower inspects.
+DEFAULT_APP = "orchestrator.celery_app:app"
+#: Flower's default port.
+DEFAULT_PORT = 5555
+#: The variable through which callers (the CLI) pass "user:password" for basic auth.
+AUTH_ENV = "CLOUDRENDER_FLOWER_AUTH"
+#: Environment variables through which ``orchestrator.celery_app`` learns where Redis is.
+_BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
+_RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
+#: Would open the REST API behind our back; removed unless unauthenticated use was asked for.
+_UNAUTHENTICATED_ENV = "FLOWER_UNAUTHENTICATED_API"
+
+_POLL_S = 0.1
+_LOG_TAIL_LINES = 25
+_PORT_ATTEMPTS = 3
+_PR_SET_PDEATHSIG = 1
+# Run first on Linux: asks the kernel to SIGTERM the child when we die, then execs Flower.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    sys.exit(1)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def flower_command(
+    broker_url: str,
+    *,
+    port: int,
+    address: str = "127.0.0.1",
+    basic_auth: str | None,
+    allow_unauthenticated: bool = False,
+    app: str = DEFAULT_APP,
+) -> list[str]:
+    """Return the argv that runs Flower on ``broker_url``; RenderError without basic auth."""
+    if not 0 < port < 65536:
+        raise RenderError(f"Flower port must be between 1 and 65535, not {port}")
+    command = [
+        sys.executable, "-m", "celery",
+        "-A", app,
+        "--broker", broker_url,
+        "flower",
+        f"--port={port}",
+        f"--address={address}",
+    ]  # fmt: skip
+    if basic_auth:
+        _check_basic_auth(basic_auth)
+        command.append(f"--basic-auth={basic_auth}")
+    elif not allow_unauthenticated:
+        raise RenderError(
+            "refusing to start Flower without authentication: its API can revoke and kill "
+            f"tasks. Set {AUTH_ENV}=user:password (or pass allow_unauthenticated=True)"
+        )
+    return command
+
+
+def flower_env(
+    broker_url: str,
+    *,
+    allow_unauthenticated: bool = False,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Return the environment for Flower: ``base`` (os.environ) pointed at ``broker_url``."""
+    env = dict(os.environ if base is None else base)
+    env[_BROKER_URL_ENV] = broker_url
+    env[_RESULT_BACKEND_ENV] = broker_url
+    if not allow_unauthenticated:
+        env.pop(_UNAUTHENTICATED_ENV, None)
+    return env
+
+
+def run_flower(
+    broker_url: str,
+    port: int,
+    basic_auth: str | None,
+    *,
+    address: str = "127.0.0.1",
+    allow_unauthenticated: bool = False,
+) -> int:
+    """Run Flower in the foreground until it exits or Ctrl-C; return its exit status."""
+    command = flower_command(
+        broker_url,
+        port=port,
+        address=address,
+        basic_auth=basic_auth,
+        allow_unauthenticated=allow_unauthenticated,
+    )
+    env = flower_env(broker_url, allow_unauthenticated=allow_unauthenticated)
+    # Same process group: the terminal's Ctrl-C reaches Flower too, and it stops by itself.
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)
+    try:
+        return proc.wait()
+    except BaseException:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        proc.wait()
+        raise
+
+
+class FlowerProcess:
+    """A background Flower in its own process group, ready once /healthcheck answers."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        *,
+        basic_auth: str | None,
+        port: int | None = None,
+        address: str = "127.0.0.1",
+        allow_unauthenticated: bool = False,
+        env: Mapping[str, str] | None = None,
+        start_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        # Fails now, not in start(), when auth is missing or malformed.
+        flower_command(
+            broker_url,
+            port=port or DEFAULT_PORT,
+            address=address,
+            basic_auth=basic_auth,
+            allow_unauthenticated=allow_unauthenticated,
+        )
+        self.broker_url = broker_url
+        self.basic_auth = basic_auth
+        self.address = address
+        self.allow_unauthenticated = allow_unauthenticated
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self._requested_port = port
+        self._env = {
+            **flower_env(broker_url, allow_unauthenticated=allow_unauthenticated),
+            **(env or {}),
+        }
+        self._port: int | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: Path | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    @property
+    def port(self) -> int:
+        """The port Flower listens on."""
+        if self._port is None:
+            raise RuntimeError("FlowerProcess is not running")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Flower's base URL, e.g. ``http://127.0.0.1:5555`` (no trailing slash)."""
+        return f"http://{_url_host(self.address)}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Flower's process id (also its process group id) while running, else None."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def log_path(self) -> Path | None:
+        """Flower's combined stdout/stderr log while running, else None."""
+        return self._dir / "flower.log" if self._dir is not None else None
+
+    def start(self) -> Self:
+        """Start Flower and return once /healthcheck answers; RenderError with its log if not."""
+        if self._proc is not None or self._dir is not None:
+            raise RuntimeError("FlowerProcess is already started")
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-flower-"))
+            deadline = time.monotonic() + self.start_timeout
+            attempts = 1 if self._requested_port else _PORT_ATTEMPTS
+            for _ in range(attempts):
+                port = self._requested_port or _free_port()
+                self._spawn(port)
+                if self._wait_healthy(port, deadline):
+                    self._port = port
+                    return self
+                # Another process took the free port before Flower bound it: try another.
+                proc, self._proc = self._proc, None
+                _stop_group(proc, None, self.stop_timeout)
+            raise RenderError(f"Flower could not bind a port:\n{self._log_tail()}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop Flower's process group: SIGTERM, then SIGKILL after ``stop_timeout``."""
+        finalizer, self._finalizer = self._finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        proc, self._proc = self._proc, None
+        directory, self._dir = self._dir, None
+        self._port = None
+        _stop_group(proc, directory, self.stop_timeout)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _spawn(self, port: int) -> None:
+        assert self._dir is not None
+        command = flower_command(
+            self.broker_url,
+            port=port,
+            address=self.address,
+            basic_auth=self.basic_auth,
+            allow_unauthenticated=self.allow_unauthenticated,
+        )
+        # The kernel fires the parent-death signal when the forking *thread* ends, so only
+        # the main thread can use it safely.
+        if sys.platform.startswith("linux") and _in_main_thread():
+            command = [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                _DIE_WITH_PARENT,
+                str(os.getpid()),
+                *command,
+            ]
+        with open(self._dir / "flower.log", "ab") as log:
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self._env,
+                start_new_session=True,
+            )
+        self._finalizer = weakref.finalize(self, _stop_group, self._proc, self._dir, 2.0)
+
+    def _wait_healthy(self, port: int, deadline: float) -> bool:
+        """Wait for /healthcheck; False if the port was taken, RenderError on other failures."""
+        assert self._proc is not None
+        url = f"http://{_url_host(self.address)}:{port}/healthcheck"
+        while True:
+            status = self._proc.poll()
+            if status is not None:
+                tail = self._log_tail()
+                if "Address already in use" in tail and not self._requested_port:
+                    return False
+                raise RenderError(f"Flower exited with status {status} while starting:\n{tail}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200 and response.read().strip() == b"OK":
+                        return True
+            if time.monotonic() > deadline:
+                raise RenderError(
+                    f"Flower did not answer {url} within {self.start_timeout:g} s:\n"
+                    f"{self._log_tail()}"
+                )
+            time.sleep(_POLL_S)
+
+    def _log_tail(self) -> str:
+        path = self.log_path
+        if path is None:
+            return "(no log)"
+        try:
+            text = path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.rstrip().splitlines()[-_LOG_TAIL_LINES:]) or "(empty log)"
+
+
+def _check_basic_auth(basic_auth: str) -> None:
+    """Raise RenderError unless ``basic_auth`` is "user:password" (comma-separated for several)."""
+    for entry in basic_auth.split(","):
+        user, colon, password = entry.partition(":")
+        if not (user and colon and password):
+            raise RenderError(
+                f"Flower basic auth must look like user:password (several separated by commas); "
+                f"check {AUTH_ENV}"
+            )
+
+
+def _url_host(address: str) -> str:
+    """The host to reach a server bound to ``address``: loopback for the wildcard addresses."""
+    if address in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if address == "::":
+        return "[::1]"
+    return f"[{address}]" if ":" in address else address
+
+
+def _free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago (the caller handles races)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _in_main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _stop_group(
+    proc: subprocess.Popen[bytes] | None, directory: Path | None, timeout: float
+) -> None:
+    """SIGTERM the process group led by ``proc``, SIGKILL it after ``timeout``; remove files."""
+    try:
+        if proc is not None:
+            group = proc.pid
+            # The leader is reaped only at the end, so its pid (the group id) cannot be reused
+            # while we signal the group.
+            _signal_group(group, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _group_alive(group) and time.monotonic() < deadline:
+                time.sleep(_POLL_S)
+            if _group_alive(group):
+                _signal_group(group, signal.SIGKILL)
+                deadline = time.monotonic() + timeout
+                while _group_alive(group) and time.monotonic() < deadline:
+                    time.sleep(_POLL_S)
+            proc.wait()
+    finally:
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signum)
+
+
+def _group_alive(group: int) -> bool:
+    """True while a live (not zombie) process remains in the process group."""
+    proc_fs = Path("/proc")
+    if not proc_fs.is_dir():
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    with os.scandir(proc_fs) as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_bytes()
+            except OSError:
+                continue  # exited while we looked
+            # The command name in parentheses may contain anything: split after its last ")".
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
+                return True
+    return False

@@ -1,0 +1,155 @@
+"""Flower against a real embedded cluster: auth on the API, our worker and tasks, its metrics."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from chunking.errors import RenderError
+from monitoring.flower import FlowerProcess, flower_command
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.embedded import EmbeddedCluster
+from orchestrator.jobs import JobState
+from tests.media import project, solid, video_track
+
+pytestmark = pytest.mark.timeout(300)
+
+AUTH = "test:secret"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[EmbeddedCluster]:
+    with EmbeddedCluster(workers=1) as running:
+        yield running
+
+
+def get(url: str, auth: str | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url)
+    if auth is not None:
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read()
+
+
+def poll(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
+    """Call ``probe`` until it returns something other than None."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:g} s")
+        time.sleep(0.5)
+
+
+def flower_processes(port: int) -> list[int]:
+    """Live processes whose command line runs a Flower on ``port``."""
+    found = []
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = Path(entry.path, "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"flower" in argv and f"--port={port}".encode() in argv:
+                found.append(int(entry.name))
+    return found
+
+
+def test_command_requires_auth() -> None:
+    with pytest.raises(RenderError, match="without authentication"):
+        flower_command("redis://127.0.0.1:1/0", port=5555, basic_auth=None)
+    with pytest.raises(RenderError, match="user:password"):
+        flower_command("redis://127.0.0.1:1/0", port=5555, basic_auth="nopassword")
+    open_cmd = flower_command(
+        "redis://127.0.0.1:1/0", port=5555, basic_auth=None, allow_unauthenticated=True
+    )
+    assert not any(arg.startswith("--basic-auth") for arg in open_cmd)
+    cmd = flower_command("redis://h:1/0", port=5601, address="0.0.0.0", basic_auth=AUTH)
+    assert cmd == [
+        sys.executable, "-m", "celery", "-A", "orchestrator.celery_app:app",
+        "--broker", "redis://h:1/0", "flower",
+        "--port=5601", "--address=0.0.0.0", f"--basic-auth={AUTH}",
+    ]  # fmt: skip
+
+
+def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path: Path) -> None:
+    assert cluster.workers is not None
+    hostname = cluster.workers.hostname
+    # Flower learns tasks only from events it receives while running: start it first.
+    with FlowerProcess(cluster.broker_url, basic_auth=AUTH) as flower:
+        pid, port = flower.pid, flower.port
+        assert flower_processes(port) == [pid]
+        assert pid is not None and flower.url.startswith("http://127.0.0.1:")
+
+        status, _ = get(f"{flower.url}/api/workers")
+        assert status == 401
+        status, _ = get(f"{flower.url}/api/workers", auth="test:wrong")
+        assert status == 401
+
+        def our_worker() -> dict[str, Any] | None:
+            status, body = get(f"{flower.url}/api/workers", auth=AUTH)
+            assert status == 200, body
+            workers: dict[str, Any] = json.loads(body)
+            return workers if hostname in workers else None
+
+        workers = poll(our_worker)
+        assert hostname.startswith("local-") and all(name.startswith("local-") for name in workers)
+
+        api = CloudRenderingAPI(cluster.broker_url, storage_url=f"file://{tmp_path / 'storage'}")
+        doc = project(
+            [video_track("v", [{"id": "c", "start_time": 0, "end_time": 1.0, **solid("#3366ff")}])],
+            settings={"export": {"preset": "ultrafast"}},
+        )
+        job = api.submit_job(doc, output=str(tmp_path / "out.mp4"), chunk_frames=15)
+        record = api.wait(job, timeout=120)
+        assert record.state is JobState.COMPLETED, record.error
+
+        def our_tasks() -> dict[str, list[dict[str, Any]]] | None:
+            status, body = get(f"{flower.url}/api/tasks", auth=AUTH)
+            assert status == 200, body
+            tasks: dict[str, dict[str, Any]] = json.loads(body)
+            by_name: dict[str, list[dict[str, Any]]] = {}
+            for task in tasks.values():
+                if job in str(task.get("args")) or job in str(task.get("kwargs")):
+                    by_name.setdefault(str(task.get("name")), []).append(task)
+            merged = by_name.get("cloudrender.merge", [])
+            done = merged and merged[0].get("state") == "SUCCESS"
+            return (
+                by_name if done and len(by_name.get("cloudrender.render_chunk", [])) == 2 else None
+            )
+
+        tasks = poll(our_tasks)
+        assert {"cloudrender.render_chunk", "cloudrender.merge"} <= set(tasks)
+        for task in tasks["cloudrender.render_chunk"]:
+            assert task["state"] == "SUCCESS" and task["worker"] == hostname
+
+        status, body = get(f"{flower.url}/metrics")
+        assert status == 200
+        metrics = body.decode()
+        assert "flower_events_total" in metrics and "flower_worker_online" in metrics
+        assert f'flower_worker_online{{worker="{hostname}"}} 1.0' in metrics
+        status, body = get(f"{flower.url}/healthcheck")
+        assert (status, body) == (200, b"OK")
+
+    assert flower.pid is None
+    assert not Path(f"/proc/{pid}").exists()
+    assert flower_processes(port) == []
