@@ -20,8 +20,7 @@ import datetime
 import http.client
 import os
 import re
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
@@ -35,11 +34,13 @@ from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
+    download_atomic,
+    is_valid_key,
     map_storage_errors,
+    open_source,
     validate_key,
     validate_prefix,
 )
-from providers.storage.local import _TMP_PREFIX
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
 
@@ -162,13 +163,7 @@ class AzureBlobStorage:
     def put_file(self, key: str, path: str) -> None:
         """Upload a local file as ``key``; the new blob appears whole, at its final commit."""
         name = self._name(key)
-        try:
-            src = open(path, "rb")  # closed by the with below
-        except OSError as exc:
-            raise StorageError(
-                f"cannot store {key!r}: local file {path!r} cannot be read: {exc.strerror or exc}",
-                key=key,
-            ) from exc
+        src = open_source(key, path)  # closed by the with below
         with src, map_storage_errors(key), self._errors(key):
             self._container.upload_blob(
                 name,
@@ -192,7 +187,7 @@ class AzureBlobStorage:
                 downloader.readinto(out)
 
         with map_storage_errors(key):
-            _download_atomic(path, fetch)
+            download_atomic(path, fetch)
 
     def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key``."""
@@ -252,7 +247,7 @@ class AzureBlobStorage:
             names = builtins.list(
                 self._container.list_blob_names(name_starts_with=self._root + prefix)
             )
-        return sorted(key for key in (n[len(self._root) :] for n in names) if _is_key(key))
+        return sorted(key for key in (n[len(self._root) :] for n in names) if is_valid_key(key))
 
     def local_path(self, key: str) -> str | None:
         """None: blobs have no local path."""
@@ -459,38 +454,6 @@ def _check_dots(name: str, what: str) -> str:
             key=name,
         )
     return name
-
-
-def _is_key(name: str) -> bool:
-    """Whether a blob name relative to the store is a valid key."""
-    try:
-        validate_key(name)
-    except StorageError:
-        return False
-    return True
-
-
-def _download_atomic(dest: str, fetch: Callable[[IO[bytes]], None]) -> None:
-    """Let ``fetch`` fill a synced temp file next to ``dest``, then rename it into place."""
-    dest = os.path.abspath(dest)
-    directory = os.path.dirname(dest)
-    os.makedirs(directory, exist_ok=True)
-    # LocalStorage's temp prefix: a download into a local store's directory is never listed.
-    tmp = os.path.join(directory, _TMP_PREFIX + secrets.token_hex(8))
-    # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            fetch(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 if TYPE_CHECKING:

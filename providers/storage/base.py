@@ -9,11 +9,15 @@ from __future__ import annotations
 import builtins
 import errno
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from chunking.errors import RenderError
+
+#: Name prefix of temporary files next to their destination; listings skip them.
+TMP_PREFIX = ".cloudrender-tmp-"
 
 
 class StorageError(RenderError):
@@ -166,3 +170,46 @@ def map_storage_errors(key: str, *, reading: bool = False) -> Iterator[None]:
         if code in _HINTS:
             message += f"; {_HINTS[code]}"
         raise StorageError(message, key=key, transient=code in _TRANSIENT_ERRNOS) from exc
+
+
+def is_valid_key(name: str) -> bool:
+    """Whether a name (relative to a store's prefix) is a valid key."""
+    try:
+        validate_key(name)
+    except StorageError:
+        return False
+    return True
+
+
+def open_source(key: str, path: str) -> IO[bytes]:
+    """Open a local file to store as ``key``; StorageError naming both when it cannot be read."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise StorageError(
+            f"cannot store {key!r}: local file {path!r} cannot be read: {exc.strerror or exc}",
+            key=key,
+        ) from exc
+
+
+def download_atomic(dest: str, fetch: Callable[[IO[bytes]], None]) -> None:
+    """Let ``fetch`` fill a synced temp file next to ``dest``, then rename it into place."""
+    dest = os.path.abspath(dest)
+    directory = os.path.dirname(dest)
+    os.makedirs(directory, exist_ok=True)
+    # LocalStorage's temp prefix: a download into a local store's directory is never listed.
+    tmp = os.path.join(directory, TMP_PREFIX + secrets.token_hex(8))
+    # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            fetch(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -51,7 +51,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from providers.storage.base import Storage, StorageError, map_storage_errors, validate_key
+from providers.storage.base import (
+    TMP_PREFIX,
+    Storage,
+    StorageError,
+    map_storage_errors,
+    validate_key,
+)
 
 __all__ = [
     "DEFAULT_FRAME_SIZE",
@@ -82,7 +88,7 @@ MAX_FRAMES = 1 << 32
 
 #: Same prefix as LocalStorage's in-progress writes, so a half-written plaintext inside a
 #: LocalStorage root is never listed as an object.
-_TMP_PREFIX = ".cloudrender-tmp-"
+_TMP_PREFIX = TMP_PREFIX
 _HEX_DIGITS = frozenset(string.hexdigits)
 
 

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from providers.storage.base import (
+    TMP_PREFIX,
     ObjectNotFound,
     Storage,
     StorageError,
     map_storage_errors,
+    open_source,
     validate_key,
     validate_prefix,
 )
@@ -23,7 +25,7 @@ from providers.storage.base import (
 __all__ = ["LocalStorage", "map_storage_errors"]
 
 #: Names of in-progress writes; never listed, and reserved so no key can collide with one.
-_TMP_PREFIX = ".cloudrender-tmp-"
+_TMP_PREFIX = TMP_PREFIX
 _COPY_BUFFER = 1 << 20
 
 
@@ -40,13 +42,7 @@ class LocalStorage:
     def put_file(self, key: str, path: str) -> None:
         """Copy a local file in as ``key``; readers see the old object or the new, never half."""
         dest = self._path(key)
-        try:
-            src = open(path, "rb")  # closed by the with below
-        except OSError as exc:
-            raise StorageError(
-                f"cannot store {key!r}: local file {path!r} cannot be read: {exc.strerror or exc}",
-                key=key,
-            ) from exc
+        src = open_source(key, path)  # closed by the with below
         with src, map_storage_errors(key):
             _write_atomic(dest, src)
 

@@ -192,10 +192,10 @@ def test_no_driver_returns_empty_and_logs_once(
     if first:
         pytest.skip("this machine has an NVIDIA GPU and driver")
     assert [gpu_stats() for _ in range(4)] == [[]] * 4
-    messages = [r.getMessage() for r in caplog.records if r.name == "monitoring.gpu"]
-    assert len(messages) == 1
-    assert messages[0].startswith("no NVIDIA GPU/driver: GPU metrics disabled")
-    assert caplog.records[0].levelno == logging.INFO
+    records = [r for r in caplog.records if r.name == "monitoring.gpu"]
+    assert len(records) == 1
+    assert records[0].getMessage().startswith("no NVIDIA GPU/driver: GPU metrics disabled")
+    assert records[0].levelno == logging.INFO
 
 
 def test_no_driver_collector_exposes_only_zero_count(fresh_default_reader: NvmlReader) -> None:
