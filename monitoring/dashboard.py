@@ -396,6 +396,9 @@ class Dashboard:
     def refresh(self) -> Snapshot:
         """Measure everything again; an API error goes to the status line."""
         resources = self.sampler.sample()
+        with self._lock:  # the host's figures need no Redis: show them at once
+            self.snapshot = dataclasses.replace(self.snapshot, resources=resources)
+            self.version += 1
         now = time.time()
         try:
             fresh = collect(self.api, resources, max_nodes=self.max_nodes, now=now)

@@ -28,6 +28,8 @@ from typing import Any
 import redis
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from monitoring.metrics import (
     NODE_METRICS,
@@ -192,6 +194,20 @@ class RenderCollector:
         return families
 
 
+def scrape_store(url: str) -> JobStore:
+    """A job store for an exporter: fails within seconds when Redis is away, unlike the default."""
+    # JobStore.from_url rides out a Redis restart for tens of seconds; a scrape must answer
+    # inside Prometheus's timeout (10 s here), with store_up 0, instead.
+    client = redis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        retry=Retry(NoBackoff(), 1),
+    )
+    return JobStore(client)
+
+
 def registry_for(
     store: JobStore, *, hourly_rate: float = DEFAULT_HOURLY_RATE, gpus: bool = True
 ) -> CollectorRegistry:
@@ -239,7 +255,7 @@ def install(
         rate = hourly_rate
         if rate is None:
             rate = float(os.environ.get("CLOUDRENDER_HOURLY_RATE") or DEFAULT_HOURLY_RATE)
-        store = JobStore.from_url(app.conf.broker_url)
+        store = scrape_store(app.conf.broker_url)
         bind = addr or os.environ.get(ADDR_ENV) or "0.0.0.0"
         try:
             start_exporter(store, chosen, bind, hourly_rate=rate)

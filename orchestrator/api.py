@@ -29,6 +29,12 @@ from chunking.loader import load_document
 from chunking.plan import plan_chunks
 from chunking.studio import load_project
 from chunking.timeline import Timeline
+from monitoring.metrics import (
+    NodeMetrics,
+    RenderMetrics,
+    collect_node_metrics,
+    collect_render_metrics,
+)
 from orchestrator import keys
 from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.celery_app import make_app
@@ -83,23 +89,6 @@ class Billing:
     total: float
     by_day: dict[str, float]
     jobs: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """Current render metrics of the cluster."""
-
-    active_jobs: int
-    active_nodes: int
-    slots: int
-    queued_chunks: int
-    running_chunks: int
-    frames_per_second: float
-    jobs_completed: int
-    jobs_failed: int
-    jobs_cancelled: int
-    average_job_seconds: float | None
-    total_cost: float
 
 
 class Subscription:
@@ -377,42 +366,20 @@ class CloudRenderingAPI:
         """Spend per day (UTC) over the last `days` days, and per stored job."""
         ledger = {k: float(v) for k, v in self.store.redis.hgetall(keys.BILLING).items()}
         since = time.strftime("%Y-%m-%d", time.gmtime(time.time() - days * 86400))
-        by_day = {d: round(c, 6) for d, c in sorted(ledger.items()) if d >= since}
+        by_day = {d: c for d, c in sorted(ledger.items()) if d >= since}
         jobs = {}
         for job_id in self.store.recent(1000):
             with _missing_ok():
                 jobs[job_id] = float(self.store.get_fields(job_id, "actual_cost")["actual_cost"])
-        return Billing(round(sum(by_day.values()), 6), by_day, jobs)
+        return Billing(sum(by_day.values()), by_day, jobs)
 
-    def get_metrics(self) -> Metrics:
-        """Counts and rates measured from the job store and heartbeats now."""
-        cluster = self.get_cluster_status()
-        counts = {s: 0 for s in JobState}
-        durations, fps, running = [], 0.0, 0
-        now = time.time()
-        for job_id in self.store.recent(1000):
-            with _missing_ok():
-                job = self.store.get(job_id)
-                counts[job.state] += 1
-                if job.state is JobState.COMPLETED and job.started_at and job.finished_at:
-                    durations.append(job.finished_at - job.started_at)
-                for chunk in job.chunks:
-                    if chunk.state.value == "running" and chunk.started_at:
-                        running += 1
-                        fps += chunk.frames_done / max(now - chunk.started_at, 1e-3)
-        return Metrics(
-            active_jobs=cluster.active_jobs,
-            active_nodes=len(cluster.nodes),
-            slots=cluster.slots,
-            queued_chunks=cluster.queued_chunks,
-            running_chunks=running,
-            frames_per_second=round(fps, 2),
-            jobs_completed=counts[JobState.COMPLETED],
-            jobs_failed=counts[JobState.FAILED],
-            jobs_cancelled=counts[JobState.CANCELLED],
-            average_job_seconds=round(sum(durations) / len(durations), 2) if durations else None,
-            total_cost=self.get_billing().total,
-        )
+    def get_metrics(self) -> RenderMetrics:
+        """The spec's RenderMetrics, measured from the job store, heartbeats and /proc now."""
+        return collect_render_metrics(self.store, hourly_rate=self.settings.hourly_rate)
+
+    def get_node_metrics(self) -> list[NodeMetrics]:
+        """The spec's NodeMetrics for every live worker node."""
+        return collect_node_metrics(self.store)
 
     def on_progress_update(
         self, callback: Callable[[dict[str, Any]], None], job_id: str | None = None

@@ -17,6 +17,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
+from monitoring.exporter import install as _exporter_install
 from orchestrator import keys
 from orchestrator.settings import PRIORITIES, Settings
 from workers import hooks
@@ -140,6 +141,9 @@ class _LazyService:
 
 
 hooks.install(_LazyService())
+# Prometheus exporter in each worker's main process (and the orchestrator's), values computed
+# from the job store at scrape time: safe with prefork pools. Port 0 (default): none.
+_exporter_install(app, port=_settings.metrics_port)
 _heartbeat_stop = threading.Event()
 
 

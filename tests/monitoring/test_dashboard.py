@@ -59,7 +59,7 @@ LIVE = Snapshot(
     fps=24.5,
     hourly_rate=0.10,
     jobs=(ROW,),
-    resources=Resources(cpu=52.0, memory=64.0, memory_used=2**31, memory_total=2**32 // 64 * 100),
+    resources=Resources(cpu=52.0, memory=64.0, memory_used=int(0.64 * 2**33), memory_total=2**33),
 )
 
 
@@ -125,7 +125,7 @@ def test_every_line_is_exactly_the_width(width: int) -> None:
                 "rendering high   [█████████████░░░░░░░]  67.0%   24.5   1m15s    $0.0123",
                 "GPU:    no GPU",
                 "CPU:    ██████████░░░░░░░░░░  52%",
-                "Memory: █████████████░░░░░░░  64%  (2.0/3.1 GiB)",
+                "Memory: █████████████░░░░░░░  64%  (5.1/8.0 GiB)",
                 "[+] Scale Up  [-] Scale Down  [p] Pause All/Resume  [e] Emergency Stop  [q] Quit",
             ],
             ["PAUSED", "ERROR", "0123456789"],
@@ -172,7 +172,7 @@ def test_render_screen(snapshot: Snapshot, present: list[str], absent: list[str]
 
 def test_narrow_screen_truncates_with_an_ellipsis() -> None:
     lines = render_screen(replace(LIVE, paused=True), 40)
-    assert lines[1] == "│ *** PAUSED: no new chunks are dispatc… │"
+    assert lines[1] == "│ *** PAUSED: no new chunks are dispa… │"
     assert lines[0].startswith("┌─ Cloud Rendering Dashboard") and lines[0].endswith("┐")
     assert lines[-1] == "└" + "─" * 38 + "┘"
 
@@ -227,7 +227,7 @@ def test_host_sampler_reads_cpu_between_samples_and_memory(tmp_path: Path) -> No
         "cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n",
         "MemTotal:       1000 kB\nMemFree:  100 kB\nMemAvailable:    250 kB\n",
     )
-    sampler = HostSampler(proc, gpus=lambda: [])
+    sampler = HostSampler(proc, gpus=list)
     first = sampler.sample()
     assert first.cpu is None  # one sample is no rate
     assert first.memory == pytest.approx(75.0)
@@ -256,7 +256,7 @@ def test_host_sampler_gpu_average_and_reader_errors(tmp_path: Path) -> None:
 
 
 def test_host_sampler_without_proc(tmp_path: Path) -> None:
-    empty = HostSampler(tmp_path, gpus=lambda: []).sample()
+    empty = HostSampler(tmp_path, gpus=list).sample()
     assert empty.cpu is None and empty.memory is None
     assert "Memory: not measured" in text(render_screen(replace(LIVE, resources=empty), 100))
 
@@ -277,12 +277,17 @@ class Tmux:
             capture_output=True,
             text=True,
             timeout=20,
-            check=True,
+            check=False,
         )
+        if done.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args[:2])} failed: {done.stderr.strip()}")
         return done.stdout
 
     def start(self, python: str) -> None:
+        # The pane's Ctrl-C reaches the shell too: a trap keeps it alive to record the status
+        # (a trapped signal is back to its default in the child, so Python still sees it).
         script = (
+            "trap : INT; "
             f"{shlex.quote(sys.executable)} -c {shlex.quote(python)}; "
             f"echo $? > {shlex.quote(str(self.rc_file))}; echo DASHBOARD-EXITED; sleep 600"
         )

@@ -215,8 +215,12 @@ def test_cluster_status_scale_billing_and_metrics(api: CloudRenderingAPI, tmp_pa
     assert billing.total > 0 and billing.jobs[job] > 0
     assert sum(billing.by_day.values()) == pytest.approx(billing.total)
     metrics = api.get_metrics()
-    assert metrics.jobs_completed >= 1 and metrics.active_nodes == 1
-    assert metrics.average_job_seconds is not None and metrics.total_cost == billing.total
+    assert metrics.jobs["completed"] >= 1 and metrics.active_nodes == 1
+    assert metrics.average_job_seconds is not None
+    assert metrics.total_cost == pytest.approx(billing.total)
+    assert metrics.average_frame_seconds is not None and metrics.average_frame_seconds > 0
+    nodes = api.get_node_metrics()
+    assert len(nodes) == 1 and nodes[0].completed_chunks >= 1
     try:
         api.scale_cluster(2)
         _wait_for(lambda: api.get_cluster_status().slots == 2, 20)
