@@ -143,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     orch.add_argument("--broker")
     orch.set_defaults(handler=_orchestrator)
 
+    dash = sub.add_parser("dashboard", help="live terminal dashboard of the cluster")
+    dash.add_argument("--broker")
+    dash.add_argument("--max-nodes", type=_positive, help="the cluster's node ceiling to show")
+    dash.set_defaults(handler=_dashboard)
+
     flower = sub.add_parser("flower", help="run Flower (basic auth from CLOUDRENDER_FLOWER_AUTH)")
     flower.add_argument("--broker")
     flower.add_argument("--port", type=int, default=5555)
@@ -367,6 +372,12 @@ def _orchestrator(args: argparse.Namespace) -> int:
         ["worker", "--beat", "--queues", "orchestrator", "--concurrency", "2", "--loglevel", "INFO"]
     )
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from monitoring.dashboard import run_dashboard
+
+    return int(run_dashboard(_api(args), max_nodes=args.max_nodes))
 
 
 def _flower(args: argparse.Namespace) -> int:
