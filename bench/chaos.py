@@ -16,8 +16,9 @@ metadata server (``tests/workers/test_spot.py``), so any of them can be sent a n
 
 Measured per job: completed, output decoded and compared with the reference frame by frame
 (same frame count: no chunk twice, none missing), chunk attempts against chunks, and extra
-work = (frames rendered - frames) / frames with frames rendered = sum over chunks of frames x
-attempts (speculative copies count as attempts; a spot hand-back takes its attempt back). Also
+work = frames rendered more than once / frames, i.e. sum over chunks of frames x (attempts - 1)
+(speculative copies count as attempts; a spot hand-back takes its attempt back, so the frames
+it had rendered are not counted; a killed attempt counts its whole chunk). Also
 per run: wall time (first submit to last job finished, from the job records), progress events
 seen (requeues by reason, speculative copies, retries) and, per kill, freeze or spot notice, how
 and how soon the victim's chunk went elsewhere (lost-worker requeue, speculative copy,
@@ -416,6 +417,7 @@ def measure(
         chunks = record.chunks
         frames = sum(c.frames for c in chunks)
         rendered = sum(c.frames * c.attempts for c in chunks)
+        again = sum(c.frames * max(c.attempts - 1, 0) for c in chunks)
         job: dict[str, Any] = {
             "id": record.id,
             "state": str(record.state),
@@ -426,7 +428,8 @@ def measure(
             "speculative_chunks": sum(1 for c in chunks if c.speculative),
             "crashed_on": sum(len(c.failed_nodes) for c in chunks),
             "frames_rendered": rendered,
-            "extra_work": round((rendered - frames) / frames, 4) if frames else None,
+            "frames_rendered_again": again,
+            "extra_work": round(again / frames, 4) if frames else None,
             "wall_s": round(record.finished_at - record.submitted_at, 2)
             if record.finished_at
             else None,
@@ -446,7 +449,7 @@ def measure(
     ends = [r.finished_at for r in records if r.finished_at]
     starts = [r.submitted_at for r in records]
     frames = sum(j["frames"] for j in jobs)
-    rendered = sum(j["frames_rendered"] for j in jobs)
+    again = sum(j["frames_rendered_again"] for j in jobs)
     faults = [{k: v for k, v in f.items() if k not in ("node", "time")} for f in injected]
     for fault, raw in zip(faults, injected, strict=True):
         if raw["kind"] == "spot":
@@ -464,7 +467,8 @@ def measure(
         "identical": sum(bool(j["identical"]) for j in jobs),
         "attempts": sum(j["attempts"] for j in jobs),
         "chunks": sum(j["chunks"] for j in jobs),
-        "extra_work": round((rendered - frames) / frames, 4) if frames else None,
+        "frames_rendered_again": again,
+        "extra_work": round(again / frames, 4) if frames else None,
         "wall_s": round(max(ends) - min(starts), 2) if ends and not timed_out else None,
         "timed_out": timed_out,
         "event_reconnects": events.reconnects,

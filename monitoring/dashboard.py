@@ -195,10 +195,14 @@ def render_screen(
     head.append(row())
     head.append(row(f"Active Jobs: {len(snapshot.jobs)}"))
 
-    name_width = max(inner - 84, 8)
+    # A row is 62 characters plus the name and the bar: the name takes what the widest bar
+    # leaves, and on narrow screens the bar shrinks before ETA and cost are cut off.
+    room = inner - 62
+    name_width = max(room - JOB_BAR, 8)
+    cells = min(max(room - name_width, 4), JOB_BAR)
     columns = (
         f"{'ID':<8} {fit('NAME', name_width, unicode=unicode)} {'STATE':<9} {'PRIO':<6} "
-        f"{'PROGRESS':<{JOB_BAR + 9}} {'FPS':>6} {'ETA':>7} {'COST':>10}"
+        f"{'PROGRESS':<{cells + 9}} {'FPS':>6} {'ETA':>7} {'COST':>10}"
     )
     table = [row(columns)] if snapshot.jobs else [row("(no active jobs)")]
     for job in snapshot.jobs:
@@ -209,7 +213,7 @@ def render_screen(
         table.append(
             row(
                 f"{job.id[:8]:<8} {name} {job.state[:9]:<9} "
-                f"{job.priority[:6]:<6} [{bar(job.progress, JOB_BAR, unicode=unicode)}] "
+                f"{job.priority[:6]:<6} [{bar(job.progress, cells, unicode=unicode)}] "
                 f"{100 * job.progress:5.1f}% {job.fps:6.1f} {eta:>7} {f'${job.cost:.4f}':>10}"
             )
         )

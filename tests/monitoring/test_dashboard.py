@@ -177,6 +177,14 @@ def test_narrow_screen_truncates_with_an_ellipsis() -> None:
     assert lines[-1] == "└" + "─" * 38 + "┘"
 
 
+def test_job_columns_fit_an_80_column_terminal() -> None:
+    lines = render_screen(LIVE, 80)
+    row = next(line for line in lines if line.startswith("│ 01234567"))
+    assert row == "│ 01234567 Project… rendering high   [████░░]  67.0%   24.5   1m15s    $0.0123 │"
+    header = next(line for line in lines if "PROGRESS" in line)
+    assert header.index("COST") + 4 == row.index("$0.0123") + 7
+
+
 def test_many_jobs_are_cut_to_the_height_keeping_the_footer() -> None:
     jobs = tuple(replace(ROW, id=f"{i:016x}") for i in range(50))
     lines = render_screen(replace(LIVE, jobs=jobs), 120, 30)
@@ -270,6 +278,7 @@ class Tmux:
     def __init__(self, tmp: Path) -> None:
         self.socket = f"dashboard-test-{uuid.uuid4().hex[:8]}"
         self.rc_file = tmp / "rc"
+        self.socket_path: Path | None = None
 
     def tmux(self, *args: str) -> str:
         done = subprocess.run(
@@ -310,6 +319,12 @@ class Tmux:
             "-c",
             script,
         )
+        self.socket_path = Path(self.tmux("display-message", "-p", "#{socket_path}").strip())
+        # Without a client terminal the size given to new-session may not stick: fix it.
+        self.tmux("set-option", "-g", "window-size", "manual")
+        self.tmux("resize-window", "-t", "dash", "-x", "120", "-y", "40")
+        size = self.tmux("display-message", "-p", "-t", "dash", "#{pane_width}x#{pane_height}")
+        assert size.strip() == "120x40", size
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "dash")
@@ -335,6 +350,8 @@ class Tmux:
         subprocess.run(
             ["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=20, check=False
         )
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)
 
 
 @pytest.fixture
