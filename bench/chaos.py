@@ -22,7 +22,8 @@ it had rendered are not counted; a killed attempt counts its whole chunk). Also
 per run: wall time (first submit to last job finished, from the job records), progress events
 seen (requeues by reason, speculative copies, retries) and, per kill, freeze or spot notice, how
 and how soon the victim's chunk went elsewhere (lost-worker requeue, speculative copy,
-hand-back: the first such progress event naming the victim). At the end ``/proc`` is searched
+hand-back: the first such progress event naming the victim). A run whose job records do not
+change for 90 s is stopped and its dispatch bookkeeping reported. At the end ``/proc`` is searched
 for any redis-server or celery process of this run (its temp dir, its Redis ports, or the marker
 in its environment); the benchmark fails loudly if one is left.
 
@@ -511,7 +512,10 @@ def compare(
 def leftovers(run_dir: Path, ports: list[int], marker: str) -> list[tuple[int, str]]:
     """Processes of this run still alive: our temp dir or Redis ports, or our marker."""
     needles = [str(run_dir).encode(), f"{MARKER}={marker}".encode()]
+    # redis-server rewrites its command line to "redis-server 127.0.0.1:PORT" (and with it the
+    # memory /proc shows as its environment), so it is found by its port.
     port_args = [f"--port\0{p}\0".encode() for p in ports]
+    port_args += [f"127.0.0.1:{p}".encode() for p in ports]
     found = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():

@@ -157,6 +157,12 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
     since = time.time()
     draining = threading.Event()
 
+    from monitoring.metrics import HostSampler
+
+    sampler = HostSampler()
+    consumer = getattr(sender, "task_consumer", None)
+    queues = sorted(q.name for q in getattr(consumer, "queues", []) or [])
+
     def beat() -> None:
         while not _heartbeat_stop.is_set():
             pool = getattr(sender, "pool", None)
@@ -168,6 +174,9 @@ def _start_heartbeat(sender: Any = None, **_: Any) -> None:
                 "since": since,
                 "time": time.time(),
                 "draining": draining.is_set(),
+                "queues": queues,
+                # This node's CPU and memory, so NodeMetrics show each node's own resources.
+                **sampler.fields(),
             }
             try:
                 client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)

@@ -46,14 +46,12 @@ class Dispatcher:
         return found
 
     def live_nodes(self) -> list[str]:
-        """Names of nodes that take work (alive and not being pre-empted)."""
-        return sorted(n for n, d in self.nodes().items() if not d.get("draining"))
+        """Names of nodes that take render work (alive, render queue, not being pre-empted)."""
+        return sorted(n for n, d in self.nodes().items() if _renders(d))
 
     def slots(self) -> int:
-        """Worker processes that take work now, from their heartbeats (at least 1)."""
-        total = sum(
-            int(d.get("concurrency", 1)) for d in self.nodes().values() if not d.get("draining")
-        )
+        """Render worker processes that take work now, from their heartbeats (at least 1)."""
+        total = sum(int(d.get("concurrency", 1)) for d in self.nodes().values() if _renders(d))
         return max(1, total)
 
     def fill(self) -> int:
@@ -95,6 +93,10 @@ class Dispatcher:
         lost = []
         for chunk in chunks:
             if chunk.state not in (ChunkState.PENDING, ChunkState.RETRYING):
+                if chunk.index in queued:
+                    # A copy of a chunk that already ran (a redelivery or a resend): it must
+                    # not hold a place in the broker's budget.
+                    self.redis.zrem(keys.QUEUED, f"{job_id}:{chunk.index}")
                 continue
             if chunk.index in pending:
                 continue
@@ -172,3 +174,9 @@ class Dispatcher:
             if str(member).startswith(job_id + ":"):
                 pipe.zrem(keys.QUEUED, member)
         pipe.execute()
+
+
+def _renders(heartbeat: dict[str, Any]) -> bool:
+    """Whether a node takes render chunks: not draining, and consuming the render queue."""
+    queues = heartbeat.get("queues")
+    return not heartbeat.get("draining") and (not queues or "render" in queues)

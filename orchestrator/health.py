@@ -70,7 +70,8 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
     store, dispatcher = service.store, service.dispatcher
     live = set(dispatcher.nodes())
     requeued = copied = 0
-    idle = dispatcher.slots() - _busy(store)
+    # Slots with nothing running: a chunk queued for long while slots sit idle was lost.
+    idle = dispatcher.slots() - _running(store)
     for job_id in store.active():
         try:
             state = store.state(job_id)
@@ -125,12 +126,12 @@ def resend_lost_tasks(
         service.publish(job_id, "task_resent", task="merge")
 
 
-def _busy(store: Any) -> int:
-    """Chunks running or waiting in the broker now, over all active jobs."""
-    busy = int(store.redis.zcard(keys.QUEUED))
+def _running(store: Any) -> int:
+    """Chunks running now, over all active jobs."""
+    running = 0
     for job_id in store.active():
         try:
-            busy += sum(1 for c in store.chunks(job_id) if c.state is ChunkState.RUNNING)
+            running += sum(1 for c in store.chunks(job_id) if c.state is ChunkState.RUNNING)
         except JobNotFound:
             continue
-    return busy
+    return running

@@ -52,6 +52,7 @@ class JobService:
         except JobNotFound:
             return False
         if state.finished or self.store.cancel_requested(job_id) or chunk.state is ChunkState.DONE:
+            self.store.redis.zrem(keys.QUEUED, f"{job_id}:{index}")  # no longer waiting
             return False
         if self.blocklisted(job_id, node):
             # Hand the chunk to someone else; fail the job if nobody else is left.

@@ -221,6 +221,7 @@ def test_cluster_status_scale_billing_and_metrics(api: CloudRenderingAPI, tmp_pa
     assert metrics.average_frame_seconds is not None and metrics.average_frame_seconds > 0
     nodes = api.get_node_metrics()
     assert len(nodes) == 1 and nodes[0].completed_chunks >= 1
+    assert nodes[0].memory_total_bytes and nodes[0].memory_total_bytes > 0  # from its heartbeat
     try:
         api.scale_cluster(2)
         _wait_for(lambda: api.get_cluster_status().slots == 2, 20)
