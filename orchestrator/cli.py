@@ -235,6 +235,11 @@ def _render_distributed(
     document, base_dir = load_document(args.timeline)
     bar = _ProgressBar(sys.stderr) if show else None
 
+    def announce(url: str) -> None:
+        print(
+            f"cluster at {url}: watch with `cloudrender dashboard --broker {url}`", file=sys.stderr
+        )
+
     def progress(state: JobProgress) -> None:
         if bar is not None:
             running = [c for c in state.chunks if c.state in ("STARTED", "PROGRESS")]
@@ -256,6 +261,7 @@ def _render_distributed(
         broker_url=args.broker,
         priority=args.priority,
         progress=progress,
+        announce=announce if show else None,
     )
     if bar:
         bar.finish()

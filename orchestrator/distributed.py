@@ -71,6 +71,7 @@ def render_distributed(
     priority: str = "normal",
     progress: Progress | None = None,
     keep_segments: bool = False,
+    announce: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Render as one job on the cluster, deliver it to `output`, and return a summary."""
     directory = os.path.dirname(os.path.abspath(output))
@@ -79,6 +80,8 @@ def render_distributed(
     began = time.perf_counter()
     with _cluster(broker_url, workers) as (url, storage_url):
         api = CloudRenderingAPI(url, storage_url=storage_url)
+        if announce is not None:
+            announce(url)
         job_id = api.submit_job(
             document,
             asdict(export),
