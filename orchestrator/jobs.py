@@ -129,6 +129,8 @@ class JobRecord:
     error: str | None = None
     encoder: str | None = None
     result: dict[str, Any] | None = None  # the merge's summary (bytes, duration, drift, audio)
+    #: unexpected chunk failures per node (a node with 2 gets no more of this job's chunks)
+    node_failures: dict[str, int] = field(default_factory=dict)
     chunks: list[ChunkRecord] = field(default_factory=list)
 
     @property

@@ -86,6 +86,8 @@ class JobStore:
         record.state = JobState(record.state)
         record.chunks = self.chunks(job_id)
         record.frames_done = sum(c.frames_done for c in record.chunks)
+        failures = self.redis.hgetall(keys.failures(job_id))
+        record.node_failures = {str(node): int(count) for node, count in failures.items()}
         return record
 
     def spec(self, job_id: str) -> dict[str, Any]:

@@ -39,6 +39,11 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
                 f"  #{chunk.index} frames {chunk.start}-{chunk.end - 1} on "
                 f"{chunk.node}: {chunk.frames_done}/{chunk.frames}"
             )
+    if job.node_failures:
+        lines.append(
+            "failures by worker: "
+            + ", ".join(f"{node} {count}" for node, count in sorted(job.node_failures.items()))
+        )
     if job.error:
         lines.append(f"error: {job.error}")
     if job.state.value == "completed":

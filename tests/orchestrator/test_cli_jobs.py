@@ -58,6 +58,11 @@ def test_submit_status_cancel_estimate(cluster: str, tmp_path: Path) -> None:
     status = json.loads(cli(cluster, storage, "status", job, "--json").stdout)
     assert status["state"] == "completed" and status["frames_done"] == 30
     assert out.stat().st_size > 0
+    fetched = tmp_path / "fetched.mp4"
+    got = cli(cluster, storage, "download", job, "-o", str(fetched))
+    assert got.returncode == 0 and fetched.read_bytes() == out.read_bytes()
+    url = cli(cluster, storage, "download", job, "--url").stdout.strip()
+    assert url == f"file://{storage}/jobs/{job}/output.mp4"
     again = cli(cluster, storage, "cancel", job)
     assert again.returncode == 2 and again.stderr.strip() == (
         f"error: job {job} is already completed; nothing to cancel"

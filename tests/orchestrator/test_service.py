@@ -51,6 +51,7 @@ def test_a_node_failing_twice_is_blocklisted_for_the_job(service: JobService) ->
         assert service.chunk_started("j", index, f"t{index}", "n1")
         service.chunk_crashed("j", index, "n1", "SegFault")
     assert service.blocklisted("j", "n1") and not service.blocklisted("j", "n2")
+    assert service.store.get("j").node_failures == {"n1": BLOCKLIST_AFTER}  # in the record
     assert not service.chunk_started("j", 2, "t9", "n1")  # refused on n1 ...
     assert service.chunk_started("j", 2, "t10", "n2")  # ... taken elsewhere
 
