@@ -605,17 +605,18 @@ def _group_members(group: int) -> list[int]:
             pass
         return [group]
     members = []
-    for entry in os.scandir(proc_fs):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_bytes()
-        except OSError:
-            continue  # exited while we looked
-        # The command name in parentheses may contain anything, so split after its last ")".
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
-            members.append(int(entry.name))
+    with os.scandir(proc_fs) as entries:  # closed even if we are interrupted mid-scan
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_bytes()
+            except OSError:
+                continue  # exited while we looked
+            # The command name in parentheses may contain anything: split after its last ")".
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
+                members.append(int(entry.name))
     return members
 
 

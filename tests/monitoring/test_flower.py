@@ -142,11 +142,17 @@ def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path
         for task in tasks["cloudrender.render_chunk"]:
             assert task["state"] == "SUCCESS" and task["worker"] == hostname
 
-        status, body = get(f"{flower.url}/metrics")
-        assert status == 200
-        metrics = body.decode()
-        assert "flower_events_total" in metrics and "flower_worker_online" in metrics
-        assert f'flower_worker_online{{worker="{hostname}"}} 1.0' in metrics
+        online = f'flower_worker_online{{worker="{hostname}"}} 1.0'
+
+        def metrics_with_our_worker() -> str | None:
+            # The gauge is set by the worker's heartbeat events, which come every few seconds.
+            status, body = get(f"{flower.url}/metrics")
+            assert status == 200
+            text = body.decode()
+            return text if online in text else None
+
+        metrics = poll(metrics_with_our_worker)
+        assert "flower_events_total" in metrics
         status, body = get(f"{flower.url}/healthcheck")
         assert (status, body) == (200, b"OK")
 
