@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +28,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from chunking.errors import RenderError
+from orchestrator.processes import free_port, start_process, stop_group
 
 #: The Celery app Flower inspects.
 DEFAULT_APP = "orchestrator.celery_app:app"
@@ -48,15 +45,6 @@ _UNAUTHENTICATED_ENV = "FLOWER_UNAUTHENTICATED_API"
 _POLL_S = 0.1
 _LOG_TAIL_LINES = 25
 _PORT_ATTEMPTS = 3
-_PR_SET_PDEATHSIG = 1
-# Run first on Linux: asks the kernel to SIGTERM the child when we die, then execs Flower.
-_DIE_WITH_PARENT = (
-    "import ctypes, os, signal, sys\n"
-    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)\n"
-    "if os.getppid() != int(sys.argv[1]):\n"
-    "    sys.exit(1)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
 
 
 def flower_command(
@@ -207,14 +195,14 @@ class FlowerProcess:
             deadline = time.monotonic() + self.start_timeout
             attempts = 1 if self._requested_port else _PORT_ATTEMPTS
             for _ in range(attempts):
-                port = self._requested_port or _free_port()
+                port = self._requested_port or free_port()
                 self._spawn(port)
                 if self._wait_healthy(port, deadline):
                     self._port = port
                     return self
                 # Another process took the free port before Flower bound it: try another.
                 proc, self._proc = self._proc, None
-                _stop_group(proc, None, self.stop_timeout)
+                stop_group(proc, None, self.stop_timeout)
             raise RenderError(f"Flower could not bind a port:\n{self._log_tail()}")
         except BaseException:
             self.stop()
@@ -228,7 +216,7 @@ class FlowerProcess:
         proc, self._proc = self._proc, None
         directory, self._dir = self._dir, None
         self._port = None
-        _stop_group(proc, directory, self.stop_timeout)
+        stop_group(proc, directory, self.stop_timeout)
 
     def __enter__(self) -> Self:
         return self.start()
@@ -250,28 +238,8 @@ class FlowerProcess:
             basic_auth=self.basic_auth,
             allow_unauthenticated=self.allow_unauthenticated,
         )
-        # The kernel fires the parent-death signal when the forking *thread* ends, so only
-        # the main thread can use it safely.
-        if sys.platform.startswith("linux") and _in_main_thread():
-            command = [
-                sys.executable,
-                "-I",
-                "-S",
-                "-c",
-                _DIE_WITH_PARENT,
-                str(os.getpid()),
-                *command,
-            ]
-        with open(self._dir / "flower.log", "ab") as log:
-            self._proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self._env,
-                start_new_session=True,
-            )
-        self._finalizer = weakref.finalize(self, _stop_group, self._proc, self._dir, 2.0)
+        self._proc = start_process(command, self._dir / "flower.log", self._env, True)
+        self._finalizer = weakref.finalize(self, stop_group, self._proc, self._dir, 2.0)
 
     def _wait_healthy(self, port: int, deadline: float) -> bool:
         """Wait for /healthcheck; False if the port was taken, RenderError on other failures."""
@@ -324,70 +292,3 @@ def _url_host(address: str) -> str:
     if address == "::":
         return "[::1]"
     return f"[{address}]" if ":" in address else address
-
-
-def _free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago (the caller handles races)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def _stop_group(
-    proc: subprocess.Popen[bytes] | None, directory: Path | None, timeout: float
-) -> None:
-    """SIGTERM the process group led by ``proc``, SIGKILL it after ``timeout``; remove files."""
-    try:
-        if proc is not None:
-            group = proc.pid
-            # The leader is reaped only at the end, so its pid (the group id) cannot be reused
-            # while we signal the group.
-            _signal_group(group, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while _group_alive(group) and time.monotonic() < deadline:
-                time.sleep(_POLL_S)
-            if _group_alive(group):
-                _signal_group(group, signal.SIGKILL)
-                deadline = time.monotonic() + timeout
-                while _group_alive(group) and time.monotonic() < deadline:
-                    time.sleep(_POLL_S)
-            proc.wait()
-    finally:
-        if directory is not None:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
-def _signal_group(group: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signum)
-
-
-def _group_alive(group: int) -> bool:
-    """True while a live (not zombie) process remains in the process group."""
-    proc_fs = Path("/proc")
-    if not proc_fs.is_dir():
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return True
-    with os.scandir(proc_fs) as entries:
-        for entry in entries:
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_bytes()
-            except OSError:
-                continue  # exited while we looked
-            # The command name in parentheses may contain anything: split after its last ")".
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
-                return True
-    return False

@@ -30,16 +30,25 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, NoReturn, Self
 
 from chunking.errors import RenderError
+from orchestrator.processes import POLL_SECONDS as _POLL_S
+from orchestrator.processes import free_port as _free_port
+from orchestrator.processes import group_members as _group_members
+from orchestrator.processes import hurrying as _hurry
+from orchestrator.processes import in_main_thread as _in_main_thread
+from orchestrator.processes import signals_deferred as _signals_deferred
+from orchestrator.processes import start_process as _popen
+from orchestrator.processes import stop_group as _stop_group
+from orchestrator.processes import tail as _tail
+from orchestrator.processes import wait_exit as _wait_exit
 
 #: The Celery app the local workers run unless told otherwise.
 DEFAULT_APP = "orchestrator.celery_app:app"
@@ -51,21 +60,6 @@ RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
 
 _HOST = "127.0.0.1"
 _PORT_ATTEMPTS = 5
-_POLL_S = 0.05
-_LOG_TAIL_LINES = 25
-_DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-_PR_SET_PDEATHSIG = 1
-
-# A launcher each child runs first on Linux: it asks the kernel to send it SIGTERM when we die,
-# even by SIGKILL or the OOM killer, then execs the real command under the same pid. Checking
-# the parent pid afterwards closes the window in which we died before prctl took effect.
-_DIE_WITH_PARENT = (
-    "import ctypes, os, signal, sys\n"
-    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)\n"
-    "if os.getppid() != int(sys.argv[1]):\n"
-    "    sys.exit(1)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
 
 
 def find_redis_server() -> str:
@@ -513,36 +507,6 @@ def _redact(url: str) -> str:
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
-def _free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago (the caller handles races)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((_HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _popen(
-    command: list[str], log_path: Path, env: Mapping[str, str] | None, die_with_parent: bool
-) -> subprocess.Popen[bytes]:
-    """Start ``command`` in a new session with its output in ``log_path``."""
-    # The kernel fires the parent-death signal when the *thread* that forked exits, so it is
-    # only safe from the main thread, whose end is the end of the process.
-    if die_with_parent and sys.platform.startswith("linux") and _in_main_thread():
-        # -I -S keep the launcher fast and deaf to PYTHONPATH.
-        command = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
-    with open(log_path, "wb") as log:
-        return subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            # Own session: the terminal's Ctrl-C must reach only us, so that we stop the
-            # children in order (workers before their broker) instead of all dying at once.
-            start_new_session=True,
-        )
-
-
 def _stop_redis(
     proc: subprocess.Popen[bytes] | None, port: int | None, directory: Path | None, timeout: float
 ) -> None:
@@ -564,131 +528,6 @@ def _stop_redis(
         finally:
             if directory is not None:
                 shutil.rmtree(directory, ignore_errors=True)
-
-
-def _stop_group(
-    proc: subprocess.Popen[bytes] | None, directory: Path | None, timeout: float
-) -> None:
-    """SIGTERM a process group, SIGKILL it after ``timeout``, reap its leader, remove files."""
-    with _signals_deferred():
-        try:
-            if proc is not None:
-                # The leader stays an unreaped zombie until the end, which keeps its pid, and
-                # so the group id, from being reused while we still signal the group.
-                group = proc.pid
-                if _group_members(group):
-                    _signal_group(group, signal.SIGTERM)
-                    if not _wait_until(lambda: not _group_members(group), timeout):
-                        _signal_group(group, signal.SIGKILL)
-                        # Not cut short: SIGKILL is quick, and we return only once it worked.
-                        _wait_until(lambda: not _group_members(group), timeout, hurry=False)
-                proc.wait()
-        finally:
-            if directory is not None:
-                shutil.rmtree(directory, ignore_errors=True)
-
-
-def _signal_group(group: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signum)
-
-
-def _group_members(group: int) -> list[int]:
-    """Return the live (not zombie) processes in a process group."""
-    proc_fs = Path("/proc")
-    if not proc_fs.is_dir():
-        try:
-            os.killpg(group, 0)
-        except ProcessLookupError:
-            return []
-        except PermissionError:
-            pass
-        return [group]
-    members = []
-    with os.scandir(proc_fs) as entries:  # closed even if we are interrupted mid-scan
-        for entry in entries:
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_bytes()
-            except OSError:
-                continue  # exited while we looked
-            # The command name in parentheses may contain anything: split after its last ")".
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
-                members.append(int(entry.name))
-    return members
-
-
-def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
-    return _wait_until(lambda: proc.poll() is not None, timeout)
-
-
-def _wait_until(condition: Callable[[], bool], timeout: float, hurry: bool = True) -> bool:
-    """Poll ``condition`` until true or ``timeout``; a second Ctrl-C cuts the wait short."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline or (hurry and _hurry()):
-            return condition()
-        time.sleep(_POLL_S)
-    return True
-
-
-def _tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
-    if path is None:
-        return "(no log)"
-    try:
-        text = path.read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return "(no log)"
-    return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-class _Deferral:
-    def __init__(self) -> None:
-        self.received: list[int] = []
-
-    def record(self, signum: int, frame: FrameType | None) -> None:
-        self.received.append(signum)
-
-
-_deferral: _Deferral | None = None
-
-
-def _hurry() -> bool:
-    """True once the user has interrupted cleanup: skip the graceful waits."""
-    return _deferral is not None and bool(_deferral.received)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and termination signals until the block ends, then deliver them."""
-    # A second Ctrl-C in the middle of cleanup would otherwise abandon the remaining children.
-    # Python runs handlers only in the main thread, so elsewhere there is nothing to hold.
-    global _deferral
-    if _deferral is not None or not _in_main_thread():
-        yield
-        return
-    deferral = _Deferral()
-    saved = {
-        signum: signal.signal(signum, deferral.record)
-        for signum in _DEFERRED_SIGNALS
-        # None: a handler installed outside Python, which we could not put back.
-        if signal.getsignal(signum) is not None
-    }
-    _deferral = deferral
-    try:
-        yield
-    finally:
-        _deferral = None
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-        for held in dict.fromkeys(deferral.received):
-            signal.raise_signal(held)
 
 
 def _celery_main(argv: list[str]) -> None:
