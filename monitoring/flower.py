@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from chunking.errors import RenderError
-from orchestrator.processes import free_port, start_process, stop_group
+from orchestrator.processes import free_port, start_process, stop_group, tail
 
 #: The Celery app Flower inspects.
 DEFAULT_APP = "orchestrator.celery_app:app"
@@ -264,14 +264,7 @@ class FlowerProcess:
             time.sleep(_POLL_S)
 
     def _log_tail(self) -> str:
-        path = self.log_path
-        if path is None:
-            return "(no log)"
-        try:
-            text = path.read_bytes().decode("utf-8", "replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.rstrip().splitlines()[-_LOG_TAIL_LINES:]) or "(empty log)"
+        return tail(self.log_path, _LOG_TAIL_LINES)
 
 
 def _check_basic_auth(basic_auth: str) -> None:

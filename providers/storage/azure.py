@@ -34,12 +34,12 @@ from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
-    download_atomic,
     is_valid_key,
     map_storage_errors,
     open_source,
     validate_key,
     validate_prefix,
+    write_atomic,
 )
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
@@ -187,7 +187,7 @@ class AzureBlobStorage:
                 downloader.readinto(out)
 
         with map_storage_errors(key):
-            download_atomic(path, fetch)
+            write_atomic(path, fetch)
 
     def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key``."""

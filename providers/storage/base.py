@@ -192,19 +192,23 @@ def open_source(key: str, path: str) -> IO[bytes]:
         ) from exc
 
 
-def download_atomic(dest: str, fetch: Callable[[IO[bytes]], None]) -> None:
-    """Let ``fetch`` fill a synced temp file next to ``dest``, then rename it into place."""
+def write_atomic(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
+    """Let ``fill`` write a synced temp file beside ``dest``; rename it into place if it succeeds.
+
+    Readers see the old file or the new one, never a half-written one; the temp file carries
+    LocalStorage's prefix, so a write into a local store's directory is never listed.
+    """
     dest = os.path.abspath(dest)
     directory = os.path.dirname(dest)
     os.makedirs(directory, exist_ok=True)
-    # LocalStorage's temp prefix: a download into a local store's directory is never listed.
     tmp = os.path.join(directory, TMP_PREFIX + secrets.token_hex(8))
     # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
-            fetch(out)
+            fill(out)
             out.flush()
+            # Without fsync a crash after the rename could leave a complete name on empty data.
             os.fsync(out.fileno())
         os.replace(tmp, dest)
     except BaseException:
@@ -213,3 +217,18 @@ def download_atomic(dest: str, fetch: Callable[[IO[bytes]], None]) -> None:
         except OSError:
             pass
         raise
+    fsync_dir(directory)
+
+
+def fsync_dir(directory: str) -> None:
+    """Make a rename durable; best effort, as some filesystems refuse fsync on directories."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -40,10 +40,8 @@ import base64
 import binascii
 import builtins
 import os
-import secrets
 import string
 import tempfile
-from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
@@ -52,11 +50,11 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from providers.storage.base import (
-    TMP_PREFIX,
     Storage,
     StorageError,
     map_storage_errors,
     validate_key,
+    write_atomic,
 )
 
 __all__ = [
@@ -86,9 +84,6 @@ FRAME_OVERHEAD = LENGTH_SIZE + TAG_SIZE
 #: The counter is the low 32 bits of the nonce; wrapping it would reuse a nonce.
 MAX_FRAMES = 1 << 32
 
-#: Same prefix as LocalStorage's in-progress writes, so a half-written plaintext inside a
-#: LocalStorage root is never listed as an object.
-_TMP_PREFIX = TMP_PREFIX
 _HEX_DIGITS = frozenset(string.hexdigits)
 
 
@@ -133,7 +128,7 @@ def encrypt_file(src: str, dst: str, key: bytes, *, frame_size: int = DEFAULT_FR
     key = _check_key(key)
     _check_frame_size(frame_size)
     with open(src, "rb") as source:
-        _write_atomic(dst, lambda out: _encrypt_stream(source, out, key, frame_size))
+        write_atomic(dst, lambda out: _encrypt_stream(source, out, key, frame_size))
 
 
 def decrypt_file(src: str, dst: str, key: bytes, *, name: str | None = None) -> None:
@@ -146,7 +141,7 @@ def decrypt_file(src: str, dst: str, key: bytes, *, name: str | None = None) -> 
     key = _check_key(key)
     label = src if name is None else name
     with open(src, "rb") as source:
-        _write_atomic(dst, lambda out: _decrypt_stream(source, out, key, label))
+        write_atomic(dst, lambda out: _decrypt_stream(source, out, key, label))
 
 
 class EncryptedStorage:
@@ -411,44 +406,6 @@ def _read_full(source: IO[bytes], size: int) -> bytes:
         parts.append(more)
         missing -= len(more)
     return b"".join(parts)
-
-
-def _write_atomic(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
-    """Run ``fill`` on a temp file beside ``dest`` and rename it in place only if it succeeds."""
-    dest = os.path.abspath(dest)
-    directory = os.path.dirname(dest)
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, _TMP_PREFIX + secrets.token_hex(8))
-    # os.open honours the umask, unlike mkstemp's 0600: other processes read the outputs.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            fill(out)
-            out.flush()
-            # Without fsync a crash after the rename could leave a complete name on empty data.
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make a rename durable; best effort, as some filesystems refuse fsync on directories."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 if TYPE_CHECKING:

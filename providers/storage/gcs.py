@@ -34,12 +34,12 @@ from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
-    download_atomic,
     is_valid_key,
     map_storage_errors,
     open_source,
     validate_key,
     validate_prefix,
+    write_atomic,
 )
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"]
@@ -194,7 +194,7 @@ class GCSStorage:
                 )
 
         with map_storage_errors(key):
-            download_atomic(path, fetch)
+            write_atomic(path, fetch)
 
     def exists(self, key: str) -> bool:
         """Whether an object is stored under ``key``."""

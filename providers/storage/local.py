@@ -16,6 +16,7 @@ from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
+    fsync_dir,
     map_storage_errors,
     open_source,
     validate_key,
@@ -175,26 +176,12 @@ def _write_atomic(dest: str, src: IO[bytes]) -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
 def _copy_stream(src: IO[bytes], dst: IO[bytes]) -> None:
     """Copy all bytes from one open file to another."""
     shutil.copyfileobj(src, dst, _COPY_BUFFER)
-
-
-def _fsync_dir(directory: str) -> None:
-    """Make a rename durable; best effort, as some filesystems refuse fsync on directories."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 if TYPE_CHECKING:

@@ -23,11 +23,10 @@ from __future__ import annotations
 import builtins
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 import boto3.exceptions
@@ -43,8 +42,8 @@ from providers.storage.base import (
     map_storage_errors,
     validate_key,
     validate_prefix,
+    write_atomic,
 )
-from providers.storage.local import _TMP_PREFIX, _fsync_dir
 
 __all__ = ["S3Storage", "map_s3_errors"]
 
@@ -382,30 +381,17 @@ class S3Storage:
         """Download ``key`` to a temp file beside ``path``, then rename it into place."""
         name = self._name(key)
         client = self.client
-        dest = os.path.abspath(path)
-        directory = os.path.dirname(dest)
-        tmp = os.path.join(directory, _TMP_PREFIX + secrets.token_hex(8))
+
+        def fetch(out: IO[bytes]) -> None:
+            client.download_fileobj(self.bucket, name, out, Config=self.transfer_config)
+
         try:
             with map_storage_errors(key), map_s3_errors(key, bucket=self.bucket):
-                os.makedirs(directory, exist_ok=True)
-                # os.open honours the umask, unlike mkstemp's 0600: other processes read these.
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-                with os.fdopen(fd, "wb") as out:
-                    client.download_fileobj(self.bucket, name, out, Config=self.transfer_config)
-                    out.flush()
-                    # Without fsync a crash after the rename could leave the name on empty data.
-                    os.fsync(out.fileno())
-                os.replace(tmp, dest)
-        except BaseException as exc:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            if isinstance(exc, ObjectNotFound):
-                self._check_bucket(key)
+                write_atomic(path, fetch)
+        except ObjectNotFound:
+            self._check_bucket(key)
             raise
         self._bucket_seen = True
-        _fsync_dir(directory)
 
     def exists(self, key: str) -> bool:
         """Whether an object is stored under ``key``."""
