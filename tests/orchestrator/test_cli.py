@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_validate_reports_ok_and_warnings(tmp_path: Path) -> None:
 
 def corrupt_media(tmp: Path) -> Path:
     bad = tmp / "corrupt.mp4"
-    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(3000))
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + random.Random(7).randbytes(3000))
     return write_project(
         tmp / "p.json",
         project(
