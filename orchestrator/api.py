@@ -191,7 +191,7 @@ class CloudRenderingAPI:
             submitted_at=now,
             frames=timeline.frames,
             estimated_seconds=round(quote.wall_seconds, 2),
-            estimated_cost=round(quote.cost, 6),
+            estimated_cost=quote.cost,
             hourly_rate=quote.hourly_rate,
             output=output,
             complexity=quote.complexity,

@@ -9,9 +9,11 @@ hash and is uploaded again. Workers turn the references back into files with
 
 Input safety comes first, for every clip at once: a relative path must stay inside the project
 directory (after ``..`` and symlinks are resolved), URLs are refused (download them first), and
-each file must be a readable regular file no larger than ``max_bytes``. Absolute paths are
-accepted, as the loader accepts them. A document that already holds asset references (synced
-before) passes through once storage is confirmed to hold them.
+each file must be a readable regular file no larger than ``max_bytes`` whose headers PyAV (or
+Pillow, for stills) can read. Absolute paths are accepted, as the loader accepts them: the media
+check is what keeps a hostile project from making the client upload, say, a private key. A
+document that already holds asset references (synced before) passes through once storage is
+confirmed to hold them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from workers.assets import (
     parse_asset_ref,
     sha256_file,
 )
+from workers.probe import media_problem
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -201,6 +204,10 @@ def _check_file(path: str, full: str, max_bytes: int) -> _Local | str:
             f"asset {path!r} is {format_size(st.st_size)}, above the limit of "
             f"{format_size(max_bytes)}"
         )
+    problem = media_problem(full)
+    if problem:
+        # Checked before anything leaves the machine; also spares workers a doomed download.
+        return f"media file {path!r} {problem}; it was not uploaded"
     return _Local(full, os.path.realpath(full), st.st_size, st.st_mtime_ns)
 
 

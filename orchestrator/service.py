@@ -198,7 +198,7 @@ class JobService:
             job_id,
             JobState.COMPLETED,
             node_seconds=node_seconds,
-            actual_cost=round(cost, 6),
+            actual_cost=cost,
             result=summary,
         )
         if not completed:

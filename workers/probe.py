@@ -6,6 +6,7 @@ import os
 from fractions import Fraction
 
 import av
+from PIL import Image, UnidentifiedImageError
 
 from chunking.timeline import FileSource, Timeline, TrackKind
 from workers.sources import IMAGE_EXTENSIONS
@@ -49,3 +50,23 @@ def min_chunk_frames(timeline: Timeline) -> int:
     gops = [g for g in (keyframe_interval(p) for p in sorted(paths)) if g is not None]
     seconds = max([1.0, *(2 * g for g in gops)])
     return max(1, min(timeline.frames, round(seconds * timeline.fps)))
+
+
+def media_problem(path: str) -> str | None:
+    """Why ``path`` is not a media file a render can use (None when it is): headers only."""
+    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+        try:
+            with Image.open(path) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            return f"is not a readable image ({exc})"
+        except Image.DecompressionBombError as exc:
+            return f"is too large an image ({exc})"
+        return None
+    try:
+        with av.open(path) as container:
+            if not container.streams.video and not container.streams.audio:
+                return f"has no video or audio stream (format {container.format.name})"
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        return f"is not a media file PyAV can read ({getattr(exc, 'strerror', None) or exc})"
+    return None

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 
 from chunking.errors import TimelineError, ValidationError
@@ -22,7 +24,7 @@ from orchestrator.assets import (
     sync_assets,
 )
 from providers.storage import LocalStorage, Storage, StorageError
-from tests.media import project, solid, video_track
+from tests.media import make_image, make_video, project, solid, video_track
 
 
 class CountingStorage:
@@ -73,9 +75,14 @@ def file_clip(cid: str, path: str, start: float = 0, end: float = 1) -> dict[str
 def base(tmp_path: Path) -> Path:
     directory = tmp_path / "project"
     (directory / "media").mkdir(parents=True)
-    (directory / "media" / "a.mp4").write_bytes(b"A" * 1000)
-    (directory / "media" / "b.PNG").write_bytes(b"B" * 300)
+    make_video(directory / "media" / "a.mp4", frames=3, size=(32, 18))
+    make_image(directory / "media" / "b.PNG", (8, 8), (0, 0, 255, 255))
     return directory
+
+
+def media_bytes(base: Path) -> tuple[bytes, bytes]:
+    """The bytes of the fixture's a.mp4 and b.PNG."""
+    return (base / "media" / "a.mp4").read_bytes(), (base / "media" / "b.PNG").read_bytes()
 
 
 @pytest.fixture
@@ -179,9 +186,10 @@ def test_sync_uploads_each_distinct_file_once_and_rewrites_paths(
     original = copy.deepcopy(doc)
     result = sync(doc, base, storage)
 
-    a, b = sha(b"A" * 1000), sha(b"B" * 300)
+    a_bytes, b_bytes = media_bytes(base)
+    a, b = sha(a_bytes), sha(b_bytes)
     assert sorted(storage.puts) == sorted([f"assets/{a}.mp4", f"assets/{b}.png"])
-    assert (result.uploaded_bytes, result.skipped_bytes) == (1300, 0)
+    assert (result.uploaded_bytes, result.skipped_bytes) == (len(a_bytes) + len(b_bytes), 0)
     assert result.assets == {
         "media/a.mp4": f"sha256:{a}.mp4",
         "./media/a.mp4": f"sha256:{a}.mp4",
@@ -194,7 +202,7 @@ def test_sync_uploads_each_distinct_file_once_and_rewrites_paths(
     assert result.document["tracks"][1]["clips"][0]["source"]["File"] == f"asset:sha256:{b}.png"
     assert doc == original, "the caller's document must not change"
     stored = storage.local_path(f"assets/{a}.mp4")
-    assert stored is not None and Path(stored).read_bytes() == b"A" * 1000
+    assert stored is not None and Path(stored).read_bytes() == a_bytes
 
 
 def test_second_sync_uploads_nothing(base: Path, storage: CountingStorage) -> None:
@@ -203,28 +211,30 @@ def test_second_sync_uploads_nothing(base: Path, storage: CountingStorage) -> No
     second = sync(two_file_project(base), base, storage)
     assert storage.puts == []
     assert second.uploaded_bytes == 0
-    assert second.skipped_bytes == first.uploaded_bytes == 1300
+    assert second.skipped_bytes == first.uploaded_bytes == sum(map(len, media_bytes(base)))
     assert second.document == first.document
 
 
 def test_changed_file_uploads_again_under_a_new_hash(base: Path, storage: CountingStorage) -> None:
     first = sync(two_file_project(base), base, storage)
-    (base / "media" / "a.mp4").write_bytes(b"changed")
+    make_video(base / "media" / "a.mp4", frames=4, size=(32, 18))
+    changed, b_bytes = media_bytes(base)
     storage.puts.clear()
     second = sync(two_file_project(base), base, storage)
-    assert storage.puts == [f"assets/{sha(b'changed')}.mp4"]
-    assert (second.uploaded_bytes, second.skipped_bytes) == (7, 300)
+    assert storage.puts == [f"assets/{sha(changed)}.mp4"]
+    assert (second.uploaded_bytes, second.skipped_bytes) == (len(changed), len(b_bytes))
     assert second.assets["media/a.mp4"] != first.assets["media/a.mp4"]
 
 
 def test_same_bytes_under_two_names_upload_once(base: Path, storage: CountingStorage) -> None:
-    (base / "copy.mp4").write_bytes(b"A" * 1000)
+    a_bytes = media_bytes(base)[0]
+    (base / "copy.mp4").write_bytes(a_bytes)
     doc = project(
         [video_track("v", [file_clip("x", "media/a.mp4", 0, 1), file_clip("y", "copy.mp4", 1, 2)])]
     )
     result = sync(doc, base, storage)
     assert len(storage.puts) == 1
-    assert (result.uploaded_bytes, result.skipped_bytes) == (1000, 0)
+    assert (result.uploaded_bytes, result.skipped_bytes) == (len(a_bytes), 0)
 
 
 def test_synced_document_resyncs_without_uploading(base: Path, storage: CountingStorage) -> None:
@@ -233,18 +243,19 @@ def test_synced_document_resyncs_without_uploading(base: Path, storage: Counting
     again = sync(first.document, base, storage)
     assert storage.puts == []
     assert again.document == first.document
-    assert (again.uploaded_bytes, again.skipped_bytes) == (0, 1300)
+    assert (again.uploaded_bytes, again.skipped_bytes) == (0, sum(map(len, media_bytes(base))))
 
 
 def test_truncated_object_in_storage_is_replaced(base: Path, storage: CountingStorage) -> None:
-    key = f"assets/{sha(b'A' * 1000)}.mp4"
-    (base / "half").write_bytes(b"A" * 10)
+    a_bytes = media_bytes(base)[0]
+    key = f"assets/{sha(a_bytes)}.mp4"
+    (base / "half").write_bytes(a_bytes[:10])
     storage.put_file(key, str(base / "half"))
     storage.puts.clear()
     doc = project([video_track("v", [file_clip("x", "media/a.mp4")])])
     result = sync(doc, base, storage)
-    assert storage.puts == [key] and result.uploaded_bytes == 1000
-    assert storage.size(key) == 1000
+    assert storage.puts == [key] and result.uploaded_bytes == len(a_bytes)
+    assert storage.size(key) == len(a_bytes)
 
 
 def test_synced_document_no_longer_loads_from_disk(base: Path, storage: CountingStorage) -> None:
@@ -298,6 +309,49 @@ def test_missing_file_names_clip_and_path(base: Path, storage: CountingStorage) 
     assert "clip 'gone'" in problem and "not found" in problem and "media/nope.mp4" in problem
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [
+        ("id_rsa", b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n", "not a media file"),
+        ("notes.mp4", b"just some text, renamed\n" * 50, "not a media file"),
+        ("fake.png", b"\x89PNG but not really" * 20, "not a readable image"),
+    ],
+)
+def test_files_that_are_not_media_are_never_uploaded(
+    name: str, content: bytes, why: str, base: Path, storage: CountingStorage, tmp_path: Path
+) -> None:
+    # Absolute paths are allowed, so the media check is what stops a hostile project from
+    # making the client copy a private file into the bucket.
+    secret = tmp_path / "home" / name
+    secret.parent.mkdir()
+    secret.write_bytes(content)
+    doc = project(
+        [
+            video_track(
+                "v", [file_clip("ok", "media/a.mp4", 0, 1), file_clip("s", str(secret), 1, 2)]
+            )
+        ]
+    )
+    [problem] = problems_of(doc, base, storage)
+    assert "clip 's'" in problem and why in problem and "not uploaded" in problem
+    assert storage.puts == [] and storage.list("assets/") == []
+
+
+def test_audio_only_files_are_media(base: Path, storage: CountingStorage) -> None:
+    song = base / "song.m4a"
+    with av.open(str(song), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=48000, layout="stereo")
+        for pos in range(0, 4800, 1024):
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((2, 1024), np.float32), format="fltp", layout="stereo"
+            )
+            frame.sample_rate, frame.pts = 48000, pos
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    doc = project([video_track("v", [file_clip("song", "song.m4a")])])
+    assert sync(doc, base, storage).uploaded_bytes == song.stat().st_size
+
+
 def test_directory_is_not_a_media_file(base: Path, storage: CountingStorage) -> None:
     doc = project([video_track("v", [file_clip("dir", "media")])])
     [problem] = problems_of(doc, base, storage)
@@ -318,15 +372,17 @@ def test_unreadable_file_names_clip(
 
 def test_oversized_file_names_clip_size_and_limit(base: Path, storage: CountingStorage) -> None:
     doc = project([video_track("v", [file_clip("huge", "media/a.mp4")])])
-    [problem] = problems_of(doc, base, storage, max_bytes=999)
+    size = len(media_bytes(base)[0])
+    [problem] = problems_of(doc, base, storage, max_bytes=size - 1)
     assert "clip 'huge'" in problem
-    assert "asset 'media/a.mp4' is 1000 bytes, above the limit of 999 bytes" in problem
+    assert f"asset 'media/a.mp4' is {format_size(size)}, above the limit of " in problem
     assert storage.puts == []
 
 
 def test_file_at_the_limit_is_accepted(base: Path, storage: CountingStorage) -> None:
     doc = project([video_track("v", [file_clip("ok", "media/a.mp4")])])
-    assert sync(doc, base, storage, max_bytes=1000).uploaded_bytes == 1000
+    size = len(media_bytes(base)[0])
+    assert sync(doc, base, storage, max_bytes=size).uploaded_bytes == size
 
 
 def test_every_problem_is_reported_at_once_and_nothing_uploads(
@@ -420,5 +476,5 @@ def test_storage_that_cannot_size_objects_gets_uploads_again(base: Path, tmp_pat
     doc = project([video_track("v", [file_clip("x", "media/a.mp4")])])
     sync(doc, base, storage)
     again = sync(doc, base, storage)
-    assert len(storage.puts) == 2 and again.uploaded_bytes == 1000
+    assert len(storage.puts) == 2 and again.uploaded_bytes == len(media_bytes(base)[0])
     assert sync(again.document, base, storage).skipped_bytes == 0
