@@ -22,6 +22,7 @@ from chunking.timeline import (
     TrackKind,
     Transition,
 )
+from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, apply_effect
 from workers.geometry import Layout, crop, layout, place
@@ -38,6 +39,7 @@ class Compositor:
     """Renders frames of one timeline; keeps decoders open only while their clips are in use."""
 
     def __init__(self, timeline: Timeline) -> None:
+        pin_single_thread()  # frames must not depend on this machine's core count
         self.timeline = timeline
         self.width, self.height = timeline.width, timeline.height
         video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]

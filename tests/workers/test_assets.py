@@ -16,7 +16,7 @@ from chunking.studio import load_project
 from chunking.timeline import FileSource
 from orchestrator.assets import sync_assets
 from providers.storage import LocalStorage, Storage
-from tests.media import project, video_track
+from tests.media import make_image, make_video, project, video_track
 from workers.assets import (
     AssetCache,
     AssetCacheBusy,
@@ -335,8 +335,8 @@ def test_concurrent_workers_share_one_cache(storage: CountingStorage, tmp_path: 
 def test_sync_then_resolve_round_trip(tmp_path: Path) -> None:
     base = tmp_path / "project"
     base.mkdir()
-    (base / "a.mp4").write_bytes(b"alpha" * 100)
-    (base / "b.png").write_bytes(b"beta" * 50)
+    alpha = make_video(base / "a.mp4", frames=2, size=(32, 18)).read_bytes()
+    beta = make_image(base / "b.png", (8, 8), (9, 9, 9, 255)).read_bytes()
     doc: dict[str, Any] = project(
         [
             video_track(
@@ -359,7 +359,7 @@ def test_sync_then_resolve_round_trip(tmp_path: Path) -> None:
 
     clips = resolved["tracks"][0]["clips"]
     paths = [clips[0]["source"]["File"], clips[1]["source_path"], clips[2]["source"]["File"]]
-    assert [Path(p).read_bytes() for p in paths] == [b"alpha" * 100, b"beta" * 50, b"alpha" * 100]
+    assert [Path(p).read_bytes() for p in paths] == [alpha, beta, alpha]
     assert all(p.startswith(cache.root) for p in paths)
     assert paths[1].endswith(".png")
     assert len(worker.gets) == 2
@@ -390,7 +390,7 @@ def test_round_trip_through_encrypted_storage(tmp_path: Path) -> None:
 
     base = tmp_path / "project"
     base.mkdir()
-    (base / "a.mov").write_bytes(b"secret footage" * 1000)
+    footage = make_video(base / "a.mov", frames=3, size=(32, 18)).read_bytes()
     doc = project([video_track("v", [{"id": "x", "source": {"File": "a.mov"}}])])
     sealed = EncryptedStorage(LocalStorage(str(tmp_path / "bucket")), b"k" * 32)
     first = sync_assets(doc, str(base), sealed)
@@ -399,6 +399,4 @@ def test_round_trip_through_encrypted_storage(tmp_path: Path) -> None:
 
     cache = AssetCache(str(tmp_path / "cache"), max_bytes=1 << 20)
     resolved = resolve_assets(first.document, sealed, cache)
-    assert Path(resolved["tracks"][0]["clips"][0]["source"]["File"]).read_bytes() == (
-        b"secret footage" * 1000
-    )
+    assert Path(resolved["tracks"][0]["clips"][0]["source"]["File"]).read_bytes() == footage
