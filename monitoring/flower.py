@@ -1,6 +1,6 @@
 """Celery Flower for our cluster: the command line, ``cloudrender flower``, and a managed process.
 
-    flower_command(url, port=.., basic_auth="user:password")   the argv, auth required
+    flower_command(url, port=.., basic_auth="user:password")   argv and env, auth required
     run_flower(url, port, basic_auth)                          run it in the foreground (CLI)
     with FlowerProcess(url, basic_auth=..) as flower: ...      in the background (tests, dashboard)
 
@@ -8,7 +8,8 @@ Flower learns tasks only from the events it receives while it runs (our app turn
 ``worker_send_task_events`` and ``task_send_sent_event``), so start it before the work to watch.
 ``/metrics`` and ``/healthcheck`` are open; the UI and the REST API need basic auth, and an
 unauthenticated Flower is refused unless asked for, because its API can revoke and kill tasks.
-Flower takes Tornado-style options, so each is one ``--name=value`` argument.
+Flower takes Tornado-style options, so each is one ``--name=value`` argument; the password and
+the broker URL go in the environment instead, where other local users cannot read them.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ _BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
 _RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
 #: Would open the REST API behind our back; removed unless unauthenticated use was asked for.
 _UNAUTHENTICATED_ENV = "FLOWER_UNAUTHENTICATED_API"
+#: Flower reads every option from FLOWER_<NAME>; this one keeps the password out of argv.
+_BASIC_AUTH_ENV = "FLOWER_BASIC_AUTH"
 
 _POLL_S = 0.1
 _LOG_TAIL_LINES = 25
@@ -55,42 +58,37 @@ def flower_command(
     basic_auth: str | None,
     allow_unauthenticated: bool = False,
     app: str = DEFAULT_APP,
-) -> list[str]:
-    """Return the argv that runs Flower on ``broker_url``; RenderError without basic auth."""
+    base_env: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """Return the argv and environment that run Flower; RenderError without basic auth.
+
+    The password and the broker URL (which may hold Redis credentials) travel in the
+    environment, never in argv: any local user can read a process's arguments.
+    """
     if not 0 < port < 65536:
         raise RenderError(f"Flower port must be between 1 and 65535, not {port}")
-    command = [
-        sys.executable, "-m", "celery",
-        "-A", app,
-        "--broker", broker_url,
-        "flower",
-        f"--port={port}",
-        f"--address={address}",
-    ]  # fmt: skip
+    env = dict(os.environ if base_env is None else base_env)
+    env[_BROKER_URL_ENV] = broker_url
+    env[_RESULT_BACKEND_ENV] = broker_url
+    env.pop(_BASIC_AUTH_ENV, None)
     if basic_auth:
         _check_basic_auth(basic_auth)
-        command.append(f"--basic-auth={basic_auth}")
+        env[_BASIC_AUTH_ENV] = basic_auth
     elif not allow_unauthenticated:
         raise RenderError(
             "refusing to start Flower without authentication: its API can revoke and kill "
             f"tasks. Set {AUTH_ENV}=user:password (or pass allow_unauthenticated=True)"
         )
-    return command
-
-
-def flower_env(
-    broker_url: str,
-    *,
-    allow_unauthenticated: bool = False,
-    base: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Return the environment for Flower: ``base`` (os.environ) pointed at ``broker_url``."""
-    env = dict(os.environ if base is None else base)
-    env[_BROKER_URL_ENV] = broker_url
-    env[_RESULT_BACKEND_ENV] = broker_url
     if not allow_unauthenticated:
         env.pop(_UNAUTHENTICATED_ENV, None)
-    return env
+    command = [
+        sys.executable, "-m", "celery",
+        "-A", app,
+        "flower",
+        f"--port={port}",
+        f"--address={address}",
+    ]  # fmt: skip
+    return command, env
 
 
 def run_flower(
@@ -102,14 +100,13 @@ def run_flower(
     allow_unauthenticated: bool = False,
 ) -> int:
     """Run Flower in the foreground until it exits or Ctrl-C; return its exit status."""
-    command = flower_command(
+    command, env = flower_command(
         broker_url,
         port=port,
         address=address,
         basic_auth=basic_auth,
         allow_unauthenticated=allow_unauthenticated,
     )
-    env = flower_env(broker_url, allow_unauthenticated=allow_unauthenticated)
     # Same process group: the terminal's Ctrl-C reaches Flower too, and it stops by itself.
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)
     try:
@@ -155,10 +152,7 @@ class FlowerProcess:
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self._requested_port = port
-        self._env = {
-            **flower_env(broker_url, allow_unauthenticated=allow_unauthenticated),
-            **(env or {}),
-        }
+        self._env = dict(env) if env is not None else None
         self._port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
@@ -231,14 +225,15 @@ class FlowerProcess:
 
     def _spawn(self, port: int) -> None:
         assert self._dir is not None
-        command = flower_command(
+        command, env = flower_command(
             self.broker_url,
             port=port,
             address=self.address,
             basic_auth=self.basic_auth,
             allow_unauthenticated=self.allow_unauthenticated,
+            base_env={**os.environ, **(self._env or {})},
         )
-        self._proc = start_process(command, self._dir / "flower.log", self._env, True)
+        self._proc = start_process(command, self._dir / "flower.log", env, True)
         self._finalizer = weakref.finalize(self, stop_group, self._proc, self._dir, 2.0)
 
     def _wait_healthy(self, port: int, deadline: float) -> bool:

@@ -79,16 +79,36 @@ def test_command_requires_auth() -> None:
         flower_command("redis://127.0.0.1:1/0", port=5555, basic_auth=None)
     with pytest.raises(RenderError, match="user:password"):
         flower_command("redis://127.0.0.1:1/0", port=5555, basic_auth="nopassword")
-    open_cmd = flower_command(
-        "redis://127.0.0.1:1/0", port=5555, basic_auth=None, allow_unauthenticated=True
+    _, open_env = flower_command(
+        "redis://127.0.0.1:1/0",
+        port=5555,
+        basic_auth=None,
+        allow_unauthenticated=True,
+        base_env={"FLOWER_BASIC_AUTH": "stale:one"},
     )
-    assert not any(arg.startswith("--basic-auth") for arg in open_cmd)
-    cmd = flower_command("redis://h:1/0", port=5601, address="0.0.0.0", basic_auth=AUTH)
+    assert "FLOWER_BASIC_AUTH" not in open_env
+
+
+def test_secrets_stay_out_of_the_command_line() -> None:
+    # Any local user can read /proc/PID/cmdline; the environment is private to the owner.
+    broker = "redis://:s3cret@h:1/0"
+    cmd, env = flower_command(
+        broker,
+        port=5601,
+        address="0.0.0.0",
+        basic_auth=AUTH,
+        base_env={"PATH": "/bin", "FLOWER_UNAUTHENTICATED_API": "1"},
+    )
     assert cmd == [
-        sys.executable, "-m", "celery", "-A", "orchestrator.celery_app:app",
-        "--broker", "redis://h:1/0", "flower",
-        "--port=5601", "--address=0.0.0.0", f"--basic-auth={AUTH}",
+        sys.executable, "-m", "celery", "-A", "orchestrator.celery_app:app", "flower",
+        "--port=5601", "--address=0.0.0.0",
     ]  # fmt: skip
+    assert env == {
+        "PATH": "/bin",
+        "CLOUDRENDER_BROKER_URL": broker,
+        "CLOUDRENDER_RESULT_BACKEND": broker,
+        "FLOWER_BASIC_AUTH": AUTH,
+    }
 
 
 def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path: Path) -> None:
@@ -99,6 +119,7 @@ def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path
         pid, port = flower.pid, flower.port
         assert flower_processes(port) == [pid]
         assert pid is not None and flower.url.startswith("http://127.0.0.1:")
+        assert b"secret" not in Path(f"/proc/{pid}/cmdline").read_bytes()
 
         status, _ = get(f"{flower.url}/api/workers")
         assert status == 401
