@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import hashlib
 import os
 import threading
@@ -16,6 +15,7 @@ from chunking.studio import load_project
 from chunking.timeline import FileSource
 from orchestrator.assets import sync_assets
 from providers.storage import LocalStorage, Storage
+from tests.counting_storage import CountingStorage
 from tests.media import make_image, make_video, project, video_track
 from workers.assets import (
     AssetCache,
@@ -29,40 +29,6 @@ from workers.assets import (
     resolve_assets,
     sha256_file,
 )
-
-
-class CountingStorage:
-    """A Storage that delegates to another and counts downloads."""
-
-    def __init__(self, inner: Storage) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.gets: list[str] = []
-
-    def put_file(self, key: str, path: str) -> None:
-        self.inner.put_file(key, path)
-
-    def get_file(self, key: str, path: str) -> None:
-        self.gets.append(key)
-        self.inner.get_file(key, path)
-
-    def exists(self, key: str) -> bool:
-        return self.inner.exists(key)
-
-    def size(self, key: str) -> int:
-        return self.inner.size(key)
-
-    def delete(self, key: str) -> None:
-        self.inner.delete(key)
-
-    def delete_prefix(self, prefix: str) -> int:
-        return self.inner.delete_prefix(prefix)
-
-    def list(self, prefix: str) -> builtins.list[str]:
-        return self.inner.list(prefix)
-
-    def local_path(self, key: str) -> str | None:
-        return self.inner.local_path(key)
 
 
 @pytest.fixture
