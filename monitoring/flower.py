@@ -18,18 +18,14 @@ import contextlib
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
 
 from chunking.errors import RenderError
-from orchestrator.processes import free_port, start_process, stop_group, tail
+from orchestrator.processes import ServerProcess, start_process
 
 #: The Celery app Flower inspects.
 DEFAULT_APP = "orchestrator.celery_app:app"
@@ -46,7 +42,6 @@ _UNAUTHENTICATED_ENV = "FLOWER_UNAUTHENTICATED_API"
 _BASIC_AUTH_ENV = "FLOWER_BASIC_AUTH"
 
 _POLL_S = 0.1
-_LOG_TAIL_LINES = 25
 _PORT_ATTEMPTS = 3
 
 
@@ -122,8 +117,12 @@ def run_flower(
         raise
 
 
-class FlowerProcess:
+class FlowerProcess(ServerProcess):
     """A background Flower in its own process group, ready once /healthcheck answers."""
+
+    label = "Flower"
+    name = "flower"
+    port_attempts = _PORT_ATTEMPTS
 
     def __init__(
         self,
@@ -145,86 +144,19 @@ class FlowerProcess:
             basic_auth=basic_auth,
             allow_unauthenticated=allow_unauthenticated,
         )
+        super().__init__(port=port, start_timeout=start_timeout, stop_timeout=stop_timeout)
         self.broker_url = broker_url
         self.basic_auth = basic_auth
         self.address = address
         self.allow_unauthenticated = allow_unauthenticated
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self._requested_port = port
         self._env = dict(env) if env is not None else None
-        self._port: int | None = None
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._dir: Path | None = None
-        self._finalizer: weakref.finalize[Any, Any] | None = None
-
-    @property
-    def port(self) -> int:
-        """The port Flower listens on."""
-        if self._port is None:
-            raise RuntimeError("FlowerProcess is not running")
-        return self._port
 
     @property
     def url(self) -> str:
         """Flower's base URL, e.g. ``http://127.0.0.1:5555`` (no trailing slash)."""
         return f"http://{_url_host(self.address)}:{self.port}"
 
-    @property
-    def pid(self) -> int | None:
-        """Flower's process id (also its process group id) while running, else None."""
-        return self._proc.pid if self._proc is not None else None
-
-    @property
-    def log_path(self) -> Path | None:
-        """Flower's combined stdout/stderr log while running, else None."""
-        return self._dir / "flower.log" if self._dir is not None else None
-
-    def start(self) -> Self:
-        """Start Flower and return once /healthcheck answers; RenderError with its log if not."""
-        if self._proc is not None or self._dir is not None:
-            raise RuntimeError("FlowerProcess is already started")
-        try:
-            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-flower-"))
-            deadline = time.monotonic() + self.start_timeout
-            attempts = 1 if self._requested_port else _PORT_ATTEMPTS
-            for _ in range(attempts):
-                port = self._requested_port or free_port()
-                self._spawn(port)
-                if self._wait_healthy(port, deadline):
-                    self._port = port
-                    return self
-                # Another process took the free port before Flower bound it: try another.
-                proc, self._proc = self._proc, None
-                stop_group(proc, None, self.stop_timeout)
-            raise RenderError(f"Flower could not bind a port:\n{self._log_tail()}")
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Stop Flower's process group: SIGTERM, then SIGKILL after ``stop_timeout``."""
-        finalizer, self._finalizer = self._finalizer, None
-        if finalizer is not None:
-            finalizer.detach()
-        proc, self._proc = self._proc, None
-        directory, self._dir = self._dir, None
-        self._port = None
-        stop_group(proc, directory, self.stop_timeout)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _spawn(self, port: int) -> None:
-        assert self._dir is not None
+    def _launch(self, port: int, log_path: Path) -> subprocess.Popen[bytes]:
         command, env = flower_command(
             self.broker_url,
             port=port,
@@ -233,10 +165,9 @@ class FlowerProcess:
             allow_unauthenticated=self.allow_unauthenticated,
             base_env={**os.environ, **(self._env or {})},
         )
-        self._proc = start_process(command, self._dir / "flower.log", env, True)
-        self._finalizer = weakref.finalize(self, stop_group, self._proc, self._dir, 2.0)
+        return start_process(command, log_path, env, True)
 
-    def _wait_healthy(self, port: int, deadline: float) -> bool:
+    def _serving(self, port: int, deadline: float) -> bool:
         """Wait for /healthcheck; False if the port was taken, RenderError on other failures."""
         assert self._proc is not None
         url = f"http://{_url_host(self.address)}:{port}/healthcheck"
@@ -257,9 +188,6 @@ class FlowerProcess:
                     f"{self._log_tail()}"
                 )
             time.sleep(_POLL_S)
-
-    def _log_tail(self) -> str:
-        return tail(self.log_path, _LOG_TAIL_LINES)
 
 
 def _check_basic_auth(basic_auth: str) -> None:

@@ -40,7 +40,7 @@ from typing import Any, NoReturn, Self
 
 from chunking.errors import RenderError
 from orchestrator.processes import POLL_SECONDS as _POLL_S
-from orchestrator.processes import free_port as _free_port
+from orchestrator.processes import ServerProcess
 from orchestrator.processes import group_members as _group_members
 from orchestrator.processes import hurrying as _hurry
 from orchestrator.processes import in_main_thread as _in_main_thread
@@ -81,8 +81,12 @@ def find_redis_server() -> str:
     )
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(ServerProcess):
     """A private, throwaway redis-server on a free 127.0.0.1 port; use it as a context manager."""
+
+    label = "redis-server"
+    name = "redis"
+    port_attempts = _PORT_ATTEMPTS
 
     def __init__(
         self,
@@ -92,96 +96,26 @@ class EmbeddedRedis:
         stop_timeout: float = 5.0,
         die_with_parent: bool = True,
     ) -> None:
+        super().__init__(port=None, start_timeout=start_timeout, stop_timeout=stop_timeout)
         self.executable = executable
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
         self.die_with_parent = die_with_parent
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._dir: Path | None = None
-        self._port: int | None = None
-        self._finalizer: weakref.finalize[Any, Any] | None = None
-
-    @property
-    def port(self) -> int:
-        """The TCP port Redis listens on (127.0.0.1 only)."""
-        if self._port is None:
-            raise RuntimeError("EmbeddedRedis is not running")
-        return self._port
+        self._binary: str | None = None
 
     @property
     def url(self) -> str:
         """The broker URL of database 0, e.g. ``redis://127.0.0.1:40123/0``."""
         return f"redis://{_HOST}:{self.port}/0"
 
-    @property
-    def pid(self) -> int | None:
-        """The redis-server process id while running, else None."""
-        return self._proc.pid if self._proc is not None else None
-
-    @property
-    def directory(self) -> Path | None:
-        """The private working directory (holds the log) while running, else None."""
-        return self._dir
-
-    @property
-    def log_path(self) -> Path | None:
-        """The redis-server log file while running, else None."""
-        return self._dir / "redis.log" if self._dir is not None else None
-
     def start(self) -> Self:
         """Start redis-server and return once it answers PING; raise RenderError if it cannot."""
-        if self._proc is not None or self._dir is not None:
-            raise RuntimeError("EmbeddedRedis is already started")
-        executable = self.executable or find_redis_server()
-        try:
-            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-redis-"))
-            deadline = time.monotonic() + self.start_timeout
-            for _ in range(_PORT_ATTEMPTS):
-                port = _free_port()
-                self._spawn(executable, port)
-                if self._wait_serving(executable, port, deadline):
-                    self._port = port
-                    self._finalizer = weakref.finalize(
-                        self, _stop_redis, self._proc, port, self._dir, self.stop_timeout
-                    )
-                    return self
-                # Lost the race for the port between probing it and redis binding it: try another.
-                # No port given: SHUTDOWN must never reach a server that is not ours.
-                proc, self._proc = self._proc, None
-                _stop_redis(proc, None, None, self.stop_timeout)
-            raise RenderError(
-                f"redis-server could not bind a free port on {_HOST} "
-                f"in {_PORT_ATTEMPTS} attempts:\n{self._log_tail()}"
-            )
-        except BaseException:
-            self.stop()
-            raise
+        if self._proc is None:
+            self._binary = self.executable or find_redis_server()
+        return super().start()
 
-    def stop(self) -> None:
-        """Shut Redis down (SHUTDOWN NOSAVE, then SIGTERM, then SIGKILL) and remove its files."""
-        finalizer, self._finalizer = self._finalizer, None
-        if finalizer is not None:
-            finalizer.detach()
-        proc, self._proc = self._proc, None
-        directory, self._dir = self._dir, None
-        port, self._port = self._port, None
-        _stop_redis(proc, port, directory, self.stop_timeout)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _spawn(self, executable: str, port: int) -> None:
-        assert self._dir is not None
+    def _launch(self, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+        assert self._dir is not None and self._binary is not None
         command = [
-            executable,
+            self._binary,
             "--port", str(port),
             "--bind", _HOST,
             "--dir", str(self._dir),
@@ -191,11 +125,9 @@ class EmbeddedRedis:
             "--protected-mode", "yes",
             "--daemonize", "no",
         ]  # fmt: skip
-        # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
-        with _signals_deferred():
-            self._proc = _popen(command, self._dir / "redis.log", None, self.die_with_parent)
+        return _popen(command, log_path, None, self.die_with_parent)
 
-    def _wait_serving(self, executable: str, port: int, deadline: float) -> bool:
+    def _serving(self, port: int, deadline: float) -> bool:
         """Wait for PING; False if the port was taken under us, RenderError on other failures."""
         assert self._proc is not None
         while True:
@@ -205,7 +137,7 @@ class EmbeddedRedis:
                 if "Address already in use" in tail:
                     return False
                 raise RenderError(
-                    f"redis-server ({executable}) exited with status {status} while starting:\n"
+                    f"redis-server ({self._binary}) exited with status {status} while starting:\n"
                     f"{tail}"
                 )
             # ValueError: something that is not Redis answered on the port.
@@ -218,13 +150,20 @@ class EmbeddedRedis:
                         return True
             if time.monotonic() > deadline:
                 raise RenderError(
-                    f"redis-server ({executable}) did not answer PING within "
+                    f"redis-server ({self._binary}) did not answer PING within "
                     f"{self.start_timeout:g} s:\n{self._log_tail()}"
                 )
             time.sleep(_POLL_S)
 
-    def _log_tail(self) -> str:
-        return _tail(self.log_path)
+    @staticmethod
+    def _halt(
+        proc: subprocess.Popen[bytes] | None,
+        port: int | None,
+        directory: Path | None,
+        timeout: float,
+    ) -> None:
+        """SHUTDOWN NOSAVE (only on a port confirmed as ours), then SIGTERM, then SIGKILL."""
+        _stop_redis(proc, port, directory, timeout)
 
 
 class LocalWorkers:

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from chunking.errors import RenderError
-from orchestrator import embedded
+from orchestrator import embedded, processes
 from orchestrator.embedded import EmbeddedCluster, EmbeddedRedis, LocalWorkers, find_redis_server
 from tests.orchestrator.fake_app import make_app
 
@@ -160,8 +160,8 @@ def test_embedded_redis_retries_when_its_port_is_taken_meanwhile(
 ) -> None:
     # Given a port that another Redis grabs between our probe and our bind: it answers PING
     ports = iter([redis_server.port])
-    probe = embedded._free_port
-    monkeypatch.setattr(embedded, "_free_port", lambda: next(ports, None) or probe())
+    probe = processes.free_port
+    monkeypatch.setattr(processes, "free_port", lambda: next(ports, None) or probe())
 
     with EmbeddedRedis() as server:
         # Then ours is not fooled by the other server's PONG, and takes another port
