@@ -479,8 +479,9 @@ class Dashboard:
             return f"Not scaling below 1 slot (the cluster has {slots})."
         if self.max_nodes is not None and target > self.max_nodes:
             return f"Not scaling above the maximum of {self.max_nodes} slots."
-        now = self.api.scale_cluster(target).slots
-        return f"Asked the workers for {target} slots (heartbeats report {now} so far)."
+        changes = self.api.scale_cluster(target)
+        spread = ", ".join(f"{node} {change:+d}" for node, change in changes.items())
+        return f"Asked the workers for {target} slots ({spread}); heartbeats follow in seconds."
 
     def _toggle_pause(self) -> str:
         if self.api.paused():

@@ -42,7 +42,7 @@ from orchestrator.costing import Estimate, Throughput, estimate, load_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.jobs import JobNotFound, JobRecord, JobState
 from orchestrator.jobstore import JobStore
-from orchestrator.scheduling import LEVELS, effective_priority
+from orchestrator.scheduling import LEVELS, effective_priority, pool_changes
 from orchestrator.service import NODE_CLASS
 from orchestrator.settings import PRIORITIES, Settings
 from providers.storage import StorageError, open_storage
@@ -321,20 +321,21 @@ class CloudRenderingAPI:
             len(self.store.active()),
         )
 
-    def scale_cluster(self, slots: int) -> ClusterStatus:
-        """Grow or shrink the worker pools to `slots` processes in total."""
+    def scale_cluster(self, slots: int) -> dict[str, int]:
+        """Grow or shrink the worker pools to `slots` processes in all, spread evenly over nodes.
+
+        Returns the change per node; heartbeats show the new sizes within a few seconds.
+        """
         if slots < 1:
             raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
-        status = self.get_cluster_status()
-        if not status.nodes:
-            raise RenderError("no live worker nodes to scale (start `cloudrender worker`)")
-        change = slots - status.slots
-        node = status.nodes[0].name
-        if change > 0:
-            self.app.control.pool_grow(change, destination=[node])
-        elif change < 0:
-            self.app.control.pool_shrink(-change, destination=[node])
-        return self.get_cluster_status()
+        pools = {node.name: node.concurrency for node in self.get_cluster_status().nodes}
+        changes = pool_changes(pools, slots)
+        for node, change in changes.items():
+            if change > 0:
+                self.app.control.pool_grow(change, destination=[node])
+            else:
+                self.app.control.pool_shrink(-change, destination=[node])
+        return changes
 
     def pause_all(self) -> None:
         """Stop handing out chunks: running ones finish, queued jobs wait."""

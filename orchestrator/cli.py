@@ -10,13 +10,19 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+import redis
+
 from chunking.errors import RenderError
 from chunking.export import with_overrides
 from chunking.loader import load, load_document
 from chunking.timeline import ExportSettings, Timeline
+from orchestrator.cluster_commands import add_cluster_parser
+from orchestrator.settings import redact_url
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: The cluster's Redis could not be reached (or failed): nothing was done.
+EXIT_UNREACHABLE = 3
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,6 +34,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RenderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except redis.RedisError as exc:
+        url = getattr(args, "broker", None) or os.environ.get("CLOUDRENDER_BROKER_URL", "")
+        print(
+            f"error: cannot talk to the cluster's Redis at {redact_url(url)}: {exc} "
+            "(is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL)",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -163,6 +177,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--concurrency", type=_positive, default=os.cpu_count() or 1)
     worker.set_defaults(handler=_worker)
+
+    add_cluster_parser(sub)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
     validate.add_argument("timeline")

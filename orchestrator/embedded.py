@@ -49,6 +49,7 @@ from orchestrator.processes import start_process as _popen
 from orchestrator.processes import stop_group as _stop_group
 from orchestrator.processes import tail as _tail
 from orchestrator.processes import wait_exit as _wait_exit
+from orchestrator.settings import redact_url
 
 #: The Celery app the local workers run unless told otherwise.
 DEFAULT_APP = "orchestrator.celery_app:app"
@@ -280,7 +281,7 @@ class LocalWorkers:
             if time.monotonic() > deadline:
                 raise RenderError(
                     f"celery worker for {self.app} was not ready within {limit:g} s (is the "
-                    f"broker {_redact(self.broker_url)} reachable?):\n{_tail(self.log_path)}"
+                    f"broker {redact_url(self.broker_url)} reachable?):\n{_tail(self.log_path)}"
                 )
             time.sleep(_POLL_S)
 
@@ -439,11 +440,6 @@ def _redis_command(port: int, *args: str, timeout: float = 1.0) -> bytes:
                 size = int(line[1:])
                 return reply.read(size + 2)[:-2] if size >= 0 else b""
             return line[1:].rstrip(b"\r\n")
-
-
-def _redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _stop_redis(

@@ -2,13 +2,16 @@
 
 The broker only ever holds a few chunks per worker slot; the rest wait in the job store. So a
 job submitted later at a higher priority overtakes work already queued, and jobs of the same
-priority take turns chunk by chunk (round-robin) instead of one after the other.
+priority take turns chunk by chunk (round-robin) instead of one after the other. Scaling the
+cluster spreads its worker slots evenly over the live nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from chunking.errors import RenderError
 
 #: Priority names from most to least urgent.
 LEVELS = ("urgent", "high", "normal", "low")
@@ -74,3 +77,25 @@ def choose_dispatch(
                     left[c.job_id] -= 1
                     room -= 1
     return chosen
+
+
+def pool_changes(pools: Mapping[str, int], target: int) -> dict[str, int]:
+    """Per node, the pool processes to add (+) or remove (-) to reach ``target`` slots in all.
+
+    Growth goes to the smallest pools and shrinking takes from the largest, one slot at a time
+    (ties by node name), so load stays even across nodes; every node keeps at least one process.
+    Nodes that do not change are left out.
+    """
+    if not pools:
+        raise RenderError("no live worker nodes to scale (start `cloudrender worker`)")
+    if target < len(pools):
+        raise RenderError(
+            f"{len(pools)} worker nodes need at least {len(pools)} slots (one each), not "
+            f"{target}; stop a node's worker to go lower"
+        )
+    sizes = dict(pools)
+    for _ in range(target - sum(sizes.values())):
+        sizes[min(sizes, key=lambda n: (sizes[n], n))] += 1
+    for _ in range(sum(sizes.values()) - target):
+        sizes[min(sizes, key=lambda n: (-sizes[n], n))] -= 1
+    return {n: sizes[n] - pools[n] for n in sorted(sizes) if sizes[n] != pools[n]}

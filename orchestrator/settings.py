@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -107,3 +108,8 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str 
     if raw not in allowed:
         raise RenderError(f"{name}={raw!r} must be one of {', '.join(allowed)}")
     return raw
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages: ``redis://:***@host:6379/0``."""
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.scheduling import Candidate, choose_dispatch, effective_priority
+from chunking.errors import RenderError
+from orchestrator.scheduling import Candidate, choose_dispatch, effective_priority, pool_changes
 
 
 @pytest.mark.parametrize(
@@ -63,3 +64,41 @@ def test_choose_dispatch(
     candidates: list[Candidate], queued: list[int], depth: int, expected: list[str]
 ) -> None:
     assert [job for job, _ in choose_dispatch(candidates, queued, depth)] == expected
+
+
+@pytest.mark.parametrize(
+    ("pools", "target", "changes"),
+    [
+        ({"a": 2}, 2, {}),
+        ({"a": 2}, 5, {"a": 3}),
+        ({"a": 4}, 1, {"a": -3}),
+        # growth goes to the smallest pools, ties by name
+        ({"a": 1, "b": 3}, 6, {"a": 2}),
+        ({"a": 1, "b": 3}, 8, {"a": 3, "b": 1}),
+        ({"b": 2, "a": 2}, 5, {"a": 1}),
+        # shrinking takes from the largest, and never empties a node
+        ({"a": 1, "b": 4}, 3, {"b": -2}),
+        ({"a": 3, "b": 3, "c": 1}, 4, {"a": -2, "b": -1}),
+        ({"a": 2, "b": 2}, 2, {"a": -1, "b": -1}),
+    ],
+)
+def test_pool_changes_spread_slots_evenly(
+    pools: dict[str, int], target: int, changes: dict[str, int]
+) -> None:
+    assert pool_changes(pools, target) == changes
+    after = {n: pools[n] + changes.get(n, 0) for n in pools}
+    assert sum(after.values()) == target and min(after.values()) >= 1
+
+
+@pytest.mark.parametrize(
+    ("pools", "target", "problem"),
+    [
+        ({}, 4, "no live worker nodes"),
+        ({"a": 1, "b": 1, "c": 2}, 2, "3 worker nodes need at least 3 slots"),
+    ],
+)
+def test_pool_changes_refuses_what_cannot_be_done(
+    pools: dict[str, int], target: int, problem: str
+) -> None:
+    with pytest.raises(RenderError, match=problem):
+        pool_changes(pools, target)

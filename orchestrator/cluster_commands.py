@@ -1,0 +1,103 @@
+"""``cloudrender cluster status|scale N``: what the cluster has now, and resizing its pools."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from typing import Any
+
+from chunking.errors import RenderError
+
+#: How long ``scale`` waits, by default, for the heartbeats to report the new size.
+DEFAULT_WAIT = 15.0
+_POLL = 0.5
+
+
+def add_cluster_parser(sub: Any) -> None:
+    """Add ``cluster status`` and ``cluster scale N`` to the command line's subcommands."""
+    cluster = sub.add_parser("cluster", help="the cluster's nodes and slots; scale its pools")
+    actions = cluster.add_subparsers(dest="action", required=True)
+    status = actions.add_parser("status", help="live nodes, slots, queued chunks, active jobs")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
+    status.set_defaults(handler=cluster_status)
+    scale = actions.add_parser("scale", help="grow or shrink the worker pools to N slots in all")
+    scale.add_argument("slots", type=int, metavar="N")
+    scale.add_argument(
+        "--wait",
+        type=float,
+        default=DEFAULT_WAIT,
+        help=f"seconds to wait for the heartbeats to show N slots (default {DEFAULT_WAIT:g}; 0: "
+        "do not wait)",
+    )
+    scale.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
+    scale.set_defaults(handler=cluster_scale)
+
+
+def cluster_status(args: argparse.Namespace) -> int:
+    """Print the live nodes with their slots and heartbeats, and the cluster's totals."""
+    status = _api(args).get_cluster_status()
+    if args.json:
+        print(json.dumps(dataclasses.asdict(status), indent=2))
+        return 0
+    print(describe(status, time.time()))
+    return 0
+
+
+def cluster_scale(args: argparse.Namespace) -> int:
+    """Ask the nodes to grow or shrink their pools; wait until the heartbeats agree."""
+    api = _api(args)
+    changes = api.scale_cluster(args.slots)
+    if not changes:
+        print(f"the cluster already has {args.slots} slots")
+        return 0
+    for node, change in changes.items():
+        print(f"{node}: {change:+d} slots")
+    deadline = time.monotonic() + max(args.wait, 0.0)
+    status = api.get_cluster_status()
+    while status.slots != args.slots and time.monotonic() < deadline:
+        time.sleep(_POLL)
+        status = api.get_cluster_status()
+    if args.wait > 0 and status.slots != args.slots:
+        raise RenderError(
+            f"asked for {args.slots} slots, but after {args.wait:g}s the heartbeats report "
+            f"{status.slots}; check the workers' logs"
+        )
+    print(describe(status, time.time()))
+    return 0
+
+
+def describe(status: Any, now: float) -> str:
+    """The cluster as a few lines of text: totals, then one line per node."""
+    nodes = status.nodes
+    lines = [
+        f"{status.slots} slots on {len(nodes)} node{'s' * (len(nodes) != 1)}, "
+        f"{status.queued_chunks} chunks waiting, {status.active_jobs} active "
+        f"job{'s' * (status.active_jobs != 1)}"
+    ]
+    if nodes:
+        width = max(len("NODE"), *(len(n.name) for n in nodes))
+        lines.append(f"{'NODE':<{width}}  SLOTS  PID      UP        HEARTBEAT")
+        for n in nodes:
+            lines.append(
+                f"{n.name:<{width}}  {n.concurrency:>5}  {n.pid:<7}  "
+                f"{_duration(now - n.since):<8}  {max(now - n.last_heartbeat, 0.0):.1f}s ago"
+            )
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(int(seconds), 0)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _api(args: argparse.Namespace) -> Any:
+    from orchestrator.api import CloudRenderingAPI
+
+    return CloudRenderingAPI(args.broker)
