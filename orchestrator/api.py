@@ -45,7 +45,7 @@ from orchestrator.jobstore import JobStore
 from orchestrator.scheduling import LEVELS, effective_priority, pool_changes
 from orchestrator.service import NODE_CLASS
 from orchestrator.settings import PRIORITIES, Settings
-from providers.storage import StorageError, open_storage
+from providers.storage import StorageError, open_storage, split_object_url
 from workers.calibrate import calibrate
 from workers.job import JobSpec, configure_runtime
 
@@ -160,6 +160,10 @@ class CloudRenderingAPI:
                 f"({quote.node_seconds:.0f} node-seconds at ${quote.hourly_rate:.2f}/h)"
             )
         when = _deadline(deadline)
+        # Workers on a shared disk can write a local output path; remote ones cannot, and the
+        # client fetches the video from storage instead (download(), or render's own client).
+        shared_disk = open_storage(self.storage_url).local_path("probe") is not None
+        destination, output_url = _output_targets(output, shared_disk)
         job_id = uuid.uuid4().hex[:16]
         spec = JobSpec(
             id=job_id,
@@ -170,12 +174,13 @@ class CloudRenderingAPI:
             frames=timeline.frames,
             output_ext=timeline.export.container,
             chunk_frames=chunk_frames,
-            destination=_local_destination(output),
+            destination=destination,
+            output_url=output_url,
             keep_segments=keep_segments,
             encrypted=self.settings.encryption_key is not None,
         )
         uploaded = 0
-        if sync_assets or open_storage(self.storage_url).local_path("probe") is None:
+        if sync_assets or not shared_disk:
             # Workers cannot read this disk: media travels through storage, by content hash.
             synced = upload_assets(document, base, spec.storage())
             spec = dataclasses.replace(spec, project=synced.document, assets=True)
@@ -483,10 +488,9 @@ def _deadline(value: float | dt.datetime | str | None) -> float | None:
     return value.timestamp()
 
 
-def _local_destination(output: str) -> str | None:
-    """The local file a job's video is delivered to, for plain paths and file:// URLs."""
-    if output.startswith("file://"):
-        return output[len("file://") :]
+def _output_targets(output: str, shared_disk: bool) -> tuple[str | None, str | None]:
+    """(local path, storage URL) the merge delivers the video to, besides the job's storage."""
     if "://" in output:
-        return None
-    return os.path.abspath(output)
+        split_object_url(output)  # a malformed URL fails the submit, not the merge
+        return None, output
+    return (os.path.abspath(output) if shared_disk else None), None

@@ -319,7 +319,8 @@ def _submit(args: argparse.Namespace) -> int:
         "preset": args.preset,
         "lossless": True if args.lossless else None,
     }
-    job_id = _api(args).submit_job(
+    api = _api(args)
+    job_id = api.submit_job(
         args.timeline,
         {k: v for k, v in overrides.items() if v is not None},
         output=args.output,
@@ -328,6 +329,13 @@ def _submit(args: argparse.Namespace) -> int:
         max_cost=args.max_cost,
         chunk_frames=args.chunk_frames,
     )
+    spec = api.store.spec(job_id)
+    if not spec.get("destination") and not spec.get("output_url"):
+        print(
+            "note: the workers cannot write to this machine's disk; when the job completes, "
+            f"fetch the video with: cloudrender download {job_id} -o {args.output}",
+            file=sys.stderr,
+        )
     print(job_id)
     return 0
 

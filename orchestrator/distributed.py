@@ -22,6 +22,7 @@ from orchestrator.embedded import EmbeddedCluster
 from orchestrator.jobs import ChunkState, JobRecord, JobState
 from orchestrator.settings import Settings
 from providers.storage import open_storage
+from workers.job import JobSpec
 
 POLL_SECONDS = 0.2
 
@@ -98,6 +99,10 @@ def render_distributed(
                 api.cancel_job(job_id)
             raise
         notes = sorted(api.store.redis.smembers(keys.notes(job_id)))
+        spec = JobSpec.from_dict(api.store.spec(job_id))
+        if record.state is JobState.COMPLETED and spec.destination is None:
+            # Remote workers cannot write to this disk: fetch the video from storage.
+            api.download(job_id, os.path.abspath(output))
         # The video is delivered to `output`; the job's objects in storage are not needed.
         storage = open_storage(storage_url)
         if keep_segments:

@@ -55,6 +55,7 @@ class JobSpec:
     chunks: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # [start, end)
     chunk_frames: int | None = None  # the user's fixed chunk size, if any
     destination: str | None = None  # local path the merge also delivers the video to
+    output_url: str | None = None  # storage URL (file/s3/gs/az) the merge also puts the video at
     encrypted: bool = False  # stored objects are AES-256-GCM encrypted with the cluster key
     assets: bool = False  # media paths are content-addressed refs into storage (asset sync)
 
@@ -89,7 +90,10 @@ class JobSpec:
 
     def storage(self) -> Storage:
         """The job's storage, decrypting and encrypting transparently when the job says so."""
-        storage = open_storage(self.storage_url)
+        return self.sealed(open_storage(self.storage_url))
+
+    def sealed(self, storage: Storage) -> Storage:
+        """``storage`` as this job writes to it: encrypted with the cluster key if the job is."""
         if not self.encrypted:
             return storage
         if _RUNTIME.key is None:

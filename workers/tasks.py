@@ -18,7 +18,8 @@ from typing import Any
 from celery import Task, shared_task
 
 from chunking.errors import RenderCancelled, RenderError
-from providers.storage.base import ObjectNotFound
+from providers.storage import open_object_url
+from providers.storage.base import ObjectNotFound, StorageError
 from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.job import JobSpec
@@ -197,6 +198,8 @@ def _merge(
         storage.put_file(spec.output_key, out)
         if spec.destination:
             deliver(out, spec.destination)
+        if spec.output_url:
+            _put_output(spec, spec.output_url, out)
     if not spec.keep_segments:
         for c in chunks:
             storage.delete(c["key"])
@@ -224,6 +227,17 @@ def _local(storage: Any, key: str, tmp: str, what: str) -> str:
     except ObjectNotFound:
         raise RenderError(f"merge: the {what} is missing from storage ({key})") from None
     return dest
+
+
+def _put_output(spec: JobSpec, url: str, path: str) -> None:
+    """Store the finished video at the user's output URL (encrypted if the job's objects are)."""
+    try:
+        target, key = open_object_url(url)
+        spec.sealed(target).put_file(key, path)
+    except StorageError as exc:
+        raise StorageError(
+            f"cannot deliver the video to {url}: {exc}", key=exc.key, transient=exc.transient
+        ) from None
 
 
 def deliver(path: str, destination: str) -> None:

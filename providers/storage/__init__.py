@@ -28,7 +28,9 @@ __all__ = [
     "Storage",
     "StorageError",
     "map_storage_errors",
+    "open_object_url",
     "open_storage",
+    "split_object_url",
     "validate_key",
     "validate_prefix",
 ]
@@ -88,3 +90,35 @@ def open_storage(url: str) -> Storage:
     if not path.startswith("/"):
         raise StorageError(f"file URL {url!r} needs an absolute path: file:///absolute/path")
     return LocalStorage(os.path.normpath(path))
+
+
+def split_object_url(url: str) -> tuple[str, str]:
+    """Split an object's URL into its storage's URL and its key (``s3://b/d/f.mp4``: ``f.mp4``).
+
+    Checks the form only (no network): a supported scheme, a bucket or container, a file name.
+    """
+    text = url.strip()
+    match = _SCHEME.match(text)
+    scheme = match.group(1).lower() if match else ""
+    if scheme not in (*_CLOUD, "file"):
+        raise StorageError(
+            f"output URL {url!r} must be file://, s3://, gs:// or az:// (or a local path)"
+        )
+    parent, _, name = text.rpartition("/")
+    if not name or "." not in name.strip("."):
+        raise StorageError(
+            f"output URL {url!r} must end in a file name with an extension, e.g. film.mp4"
+        )
+    parts = urlsplit(text)
+    if scheme != "file" and not parts.netloc:
+        raise StorageError(f"output URL {url!r} names no bucket or container")
+    if scheme != "file" and not parts.path.strip("/"):
+        raise StorageError(f"output URL {url!r} names a bucket but no object in it")
+    validate_key(name)
+    return (parent + "/" if parent == "file://" else parent), name
+
+
+def open_object_url(url: str) -> tuple[Storage, str]:
+    """The storage holding the object ``url`` names, and the object's key there."""
+    parent, name = split_object_url(url)
+    return open_storage(parent), name

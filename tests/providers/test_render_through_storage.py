@@ -95,6 +95,11 @@ def test_render_through_storage(storage_url: str, tmp_path: Path) -> None:
         )
         done = api.wait(first, timeout=180)
         assert done.state is JobState.COMPLETED, done.error
+        # Only workers on a shared disk write a local output path; otherwise the client fetches.
+        shared_disk = storage_url.startswith("file://")
+        assert (tmp_path / "first.mp4").exists() == shared_disk
+        if not shared_disk:
+            api.download(first, str(tmp_path / "first.mp4"))
         media_bytes = (tmp_path / "clip.mp4").stat().st_size + (
             tmp_path / "logo.png"
         ).stat().st_size
