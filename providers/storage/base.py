@@ -200,6 +200,7 @@ def write_atomic(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
     """
     dest = os.path.abspath(dest)
     directory = os.path.dirname(dest)
+    created = _missing_ancestors(directory)
     os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, TMP_PREFIX + secrets.token_hex(8))
     # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
@@ -216,8 +217,26 @@ def write_atomic(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+        # A failed write (say, of a missing object) leaves no directories behind either.
+        for made in created:
+            try:
+                os.rmdir(made)
+            except OSError:
+                break  # not empty: someone else is using it
         raise
     fsync_dir(directory)
+
+
+def _missing_ancestors(directory: str) -> list[str]:
+    """``directory`` and its parents that do not exist yet, deepest first."""
+    missing: list[str] = []
+    while directory and not os.path.exists(directory):
+        missing.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return missing
 
 
 def fsync_dir(directory: str) -> None:

@@ -233,6 +233,7 @@ class EncryptedStorage:
 
     def local_path(self, key: str) -> str | None:
         """Always None: the stored bytes are ciphertext, so workers must use get_file."""
+        validate_key(key)
         return None
 
     def _staging(self, key: str) -> tempfile.TemporaryDirectory[str]:

@@ -39,6 +39,7 @@ from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
+    is_valid_key,
     map_storage_errors,
     validate_key,
     validate_prefix,
@@ -434,7 +435,9 @@ class S3Storage:
         validate_prefix(prefix)
         strip = len(self._root())
         with map_s3_errors(prefix, bucket=self.bucket):
-            return sorted(name[strip:] for name in self._iter_names(prefix))
+            names = [name[strip:] for name in self._iter_names(prefix)]
+        # Folder placeholders ("dir/") and other names no key can address are not objects here.
+        return sorted(key for key in names if is_valid_key(key))
 
     def local_path(self, key: str) -> str | None:
         """Always None: S3 objects have no local file to read in place."""

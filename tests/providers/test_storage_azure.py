@@ -1,5 +1,7 @@
-"""Azure Blob storage against Azurite: the local storage's behaviour table, block uploads, SAS URLs,
-credentials, unreachable endpoints, missing containers and error translation."""
+"""Azure Blob storage against Azurite, beyond the contract every backend meets
+(test_storage_contract.py): snapshots, batched deletes, block uploads, names Azure cannot hold,
+URL parsing, SAS URLs, credentials, unreachable endpoints, missing containers and error
+translation."""
 
 from __future__ import annotations
 
@@ -9,9 +11,8 @@ import os
 import pickle
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -20,13 +21,13 @@ from azure.storage.blob import (
     AccountSasPermissions,
     ContainerClient,
     ResourceTypes,
-    StorageStreamDownloader,
     generate_account_sas,
 )
 
-from providers.storage import ObjectNotFound, Storage, StorageError
+from providers.storage import ObjectNotFound, StorageError
 from providers.storage.azure import AzureBlobStorage, map_azure_errors, parse_azure_url
 from tests.providers.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, closed_port
+from tests.providers.test_storage_contract import OPS, run_op
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -53,24 +54,6 @@ def write(path: Path, data: bytes) -> str:
     return str(path)
 
 
-OPS = ["put_file", "get_file", "exists", "size", "delete", "delete_prefix", "list"]
-
-
-def call(store: AzureBlobStorage, op: str, tmp_path: Path) -> object:
-    """Run one storage operation on key "k" (or prefix "")."""
-    src = write(tmp_path / "op-src", b"data")
-    calls: dict[str, Callable[[], object]] = {
-        "put_file": lambda: store.put_file("k", src),
-        "get_file": lambda: store.get_file("k", str(tmp_path / "op-out")),
-        "exists": lambda: store.exists("k"),
-        "size": lambda: store.size("k"),
-        "delete": lambda: store.delete("k"),
-        "delete_prefix": lambda: store.delete_prefix(""),
-        "list": lambda: store.list(""),
-    }
-    return calls[op]()
-
-
 def connection_string(endpoint: str, key: str = AZURITE_KEY) -> str:
     return (
         f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={key};"
@@ -81,111 +64,12 @@ def connection_string(endpoint: str, key: str = AZURITE_KEY) -> str:
 # --- interface ---------------------------------------------------------------------------------
 
 
-def test_azure_storage_satisfies_the_protocol(
-    store: AzureBlobStorage, azurite_container: str
-) -> None:
-    assert isinstance(store, Storage)
-    assert store.url == f"az://{azurite_container}/root/dir"
-    assert repr(store) == f"AzureBlobStorage('az://{azurite_container}/root/dir')"
-    assert store.local_path("a/b") is None
-    with pytest.raises(StorageError, match="invalid storage key"):
-        store.local_path("../a")
+def test_pickle_leaves_the_account_key_out(store: AzureBlobStorage) -> None:
+    # The contract checks the copy reconnects; it must do so from its own environment.
+    assert AZURITE_KEY.encode() not in pickle.dumps(store)
 
 
-def test_url_reopens_the_same_storage(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"x"))
-    with AzureBlobStorage.from_url(store.url) as again:
-        assert again.list("") == ["a"]
-
-
-def test_pickled_store_reconnects(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"x"))
-    data = pickle.dumps(store)
-    assert AZURITE_KEY.encode() not in data  # the key stays in the environment
-    with pickle.loads(data) as copy:
-        assert copy.url == store.url
-        assert copy.list("") == ["a"]
-
-
-# --- round trips and queries -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("data", [b"", b"x", os.urandom(3 * MiB + 17)])
-def test_put_get_round_trip(store: AzureBlobStorage, tmp_path: Path, data: bytes) -> None:
-    store.put_file("jobs/1/seg.mkv", write(tmp_path / "in.bin", data))
-    out = tmp_path / "deep" / "er" / "out.bin"
-    store.get_file("jobs/1/seg.mkv", str(out))
-    assert out.read_bytes() == data
-    assert store.exists("jobs/1/seg.mkv")
-    assert store.size("jobs/1/seg.mkv") == len(data)
-
-
-def test_keys_live_under_the_prefix(
-    store: AzureBlobStorage, client: ContainerClient, tmp_path: Path
-) -> None:
-    store.put_file("a/b", write(tmp_path / "src", b"x"))
-    assert list(client.list_blob_names()) == ["root/dir/a/b"]
-
-
-def test_put_replaces_an_existing_object(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "1", b"first"))
-    store.put_file("a", write(tmp_path / "2", b"second!"))
-    assert store.size("a") == 7
-    store.get_file("a", str(tmp_path / "got"))
-    assert (tmp_path / "got").read_bytes() == b"second!"
-
-
-def test_get_replaces_an_existing_local_file(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"new"))
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    (out_dir / "dest").write_bytes(b"old contents")
-    store.get_file("a", str(out_dir / "dest"))
-    assert (out_dir / "dest").read_bytes() == b"new"
-    assert os.listdir(out_dir) == ["dest"]  # no temp file left behind
-
-
-def test_downloads_are_readable_by_other_processes(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"x"))
-    old = os.umask(0o022)
-    try:
-        store.get_file("a", str(tmp_path / "got"))
-    finally:
-        os.umask(old)
-    assert os.stat(tmp_path / "got").st_mode & 0o777 == 0o644
-
-
-def test_missing_objects(store: AzureBlobStorage, tmp_path: Path) -> None:
-    assert not store.exists("nope")
-    with pytest.raises(ObjectNotFound, match="'nope'") as info:
-        store.get_file("nope", str(tmp_path / "deep" / "out"))
-    assert info.value.key == "nope"
-    assert not info.value.transient
-    assert not (tmp_path / "deep").exists()  # nothing was created for it
-    with pytest.raises(ObjectNotFound):
-        store.size("nope")
-    store.delete("nope")  # missing is fine
-    assert store.list("") == []
-    assert store.delete_prefix("") == 0
-
-
-def test_a_prefix_is_not_an_object(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("dir/file", write(tmp_path / "src", b"x"))
-    assert not store.exists("dir")
-    with pytest.raises(ObjectNotFound):
-        store.size("dir")
-    with pytest.raises(ObjectNotFound):
-        store.get_file("dir", str(tmp_path / "out"))
-    assert not store.exists("dir/file/deeper")
-    store.delete("dir")
-    assert store.exists("dir/file")
-
-
-def test_delete(store: AzureBlobStorage, tmp_path: Path) -> None:
-    store.put_file("a/b", write(tmp_path / "src", b"x"))
-    store.delete("a/b")
-    assert not store.exists("a/b")
-    store.delete("a/b")
+# --- blobs -------------------------------------------------------------------------------------
 
 
 def test_delete_removes_snapshots_too(
@@ -197,35 +81,6 @@ def test_delete_removes_snapshots_too(
     assert list(client.list_blobs(include=["snapshots"])) == []
 
 
-KEYS = ["jobs/1/a", "jobs/1/b", "jobs/12/a", "jobs/2/a", "other", "jobsx"]
-
-
-@pytest.mark.parametrize(
-    ("prefix", "expected"),
-    [
-        ("", KEYS),
-        ("jobs/", ["jobs/1/a", "jobs/1/b", "jobs/12/a", "jobs/2/a"]),
-        ("jobs/1/", ["jobs/1/a", "jobs/1/b"]),
-        ("jobs/1", ["jobs/1/a", "jobs/1/b", "jobs/12/a"]),
-        ("jobs", ["jobs/1/a", "jobs/1/b", "jobs/12/a", "jobs/2/a", "jobsx"]),
-        ("jobs/1/a", ["jobs/1/a"]),
-        ("o", ["other"]),
-        ("nothing/", []),
-        ("other/", []),
-    ],
-)
-def test_list_and_delete_prefix(
-    store: AzureBlobStorage, tmp_path: Path, prefix: str, expected: list[str]
-) -> None:
-    src = write(tmp_path / "src", b"x")
-    for key in KEYS:
-        store.put_file(key, src)
-    assert store.list(prefix) == sorted(expected)
-    assert store.delete_prefix(prefix) == len(expected)
-    assert store.list("") == sorted(set(KEYS) - set(expected))
-    assert store.list(prefix) == []
-
-
 def test_delete_prefix_batches_many_blobs(store: AzureBlobStorage, tmp_path: Path) -> None:
     # More than one 256-blob batch request.
     src = write(tmp_path / "src", b"x")
@@ -234,23 +89,6 @@ def test_delete_prefix_batches_many_blobs(store: AzureBlobStorage, tmp_path: Pat
     store.put_file("keep", src)
     assert store.delete_prefix("many/") == 260
     assert store.list("") == ["keep"]
-
-
-def test_stores_with_neighbouring_prefixes_do_not_mix(
-    store: AzureBlobStorage, azurite_container: str, tmp_path: Path
-) -> None:
-    src = write(tmp_path / "src", b"x")
-    with (
-        AzureBlobStorage.from_url(f"az://{azurite_container}/root/dirx") as neighbour,
-        AzureBlobStorage.from_url(f"az://{azurite_container}") as whole,
-    ):
-        store.put_file("a", src)
-        neighbour.put_file("b", src)
-        assert store.list("") == ["a"]
-        assert neighbour.list("") == ["b"]
-        assert whole.list("") == ["root/dir/a", "root/dirx/b"]
-        assert store.delete_prefix("") == 1
-        assert whole.list("") == ["root/dirx/b"]
 
 
 def test_names_no_key_can_address_are_not_listed(
@@ -281,86 +119,7 @@ def test_large_files_upload_as_blocks(
     assert client.get_blob_client("big/small").get_block_list("all") == ([], [])
 
 
-# --- failures keep the old state ---------------------------------------------------------------
-
-
-def test_failed_get_leaves_the_destination_untouched(
-    store: AzureBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store.put_file("a", write(tmp_path / "src", b"0123456789"))
-
-    def broken(self: StorageStreamDownloader[bytes], stream: Any) -> int:
-        stream.write(b"01234")  # half the object reaches the temp file
-        raise azure_exceptions.ServiceResponseError("connection reset by peer")
-
-    monkeypatch.setattr(StorageStreamDownloader, "readinto", broken)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    (out_dir / "existing").write_bytes(b"keep me")
-    for name in ("fresh", "existing"):
-        with pytest.raises(StorageError, match="'a'") as info:
-            store.get_file("a", str(out_dir / name))
-        assert info.value.transient
-    assert sorted(os.listdir(out_dir)) == ["existing"]
-    assert (out_dir / "existing").read_bytes() == b"keep me"
-
-
-def http_error(
-    cls: type[azure_exceptions.HttpResponseError], status: int, code: str | None = None
-) -> azure_exceptions.HttpResponseError:
-    """An SDK error as the storage client raises it: status and Azure error code attached."""
-    error = cls(message=f"The service said {status}.\nRequestId:123\nTime:now")
-    error.status_code = status
-    error.error_code = code  # type: ignore[attr-defined]  # set by the storage SDK at runtime
-    return error
-
-
-def test_failed_put_keeps_the_previous_object(
-    store: AzureBlobStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store.put_file("a", write(tmp_path / "old", b"old object"))
-
-    def busy(self: ContainerClient, *args: Any, **kwargs: Any) -> None:
-        raise http_error(azure_exceptions.HttpResponseError, 503, "ServerBusy")
-
-    monkeypatch.setattr(ContainerClient, "upload_blob", busy)
-    with pytest.raises(StorageError, match="'a'") as info:
-        store.put_file("a", write(tmp_path / "new", b"new object"))
-    assert info.value.transient
-    monkeypatch.undo()
-    store.get_file("a", str(tmp_path / "got"))
-    assert (tmp_path / "got").read_bytes() == b"old object"
-
-
-def test_missing_source_file(store: AzureBlobStorage, tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="local file") as info:
-        store.put_file("a", str(tmp_path / "absent"))
-    assert not isinstance(info.value, ObjectNotFound)
-    assert not store.exists("a")
-
-
 # --- keys and URLs -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "key", ["", "../../etc/passwd", "/abs", "a/../b", "a\\b", "a\x00b", "a//b", "a/", "./a"]
-)
-def test_bad_keys_are_rejected(
-    store: AzureBlobStorage, client: ContainerClient, tmp_path: Path, key: str
-) -> None:
-    src = write(tmp_path / "src", b"x")
-    for op in (
-        lambda: store.put_file(key, src),
-        lambda: store.get_file(key, str(tmp_path / "out")),
-        lambda: store.exists(key),
-        lambda: store.size(key),
-        lambda: store.delete(key),
-        lambda: store.presigned_url(key),
-    ):
-        with pytest.raises(StorageError, match="invalid storage key"):
-            op()
-    assert list(client.list_blob_names()) == []
-    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("key", ["a.", "a..", "dir./file", "a/b./c"])
@@ -380,31 +139,6 @@ def test_keys_with_a_part_ending_in_a_dot_are_rejected(
     assert store.list("") == []
     with pytest.raises(StorageError, match="drops a '.' at the end"):
         parse_azure_url("az://renders/jobs./x")
-
-
-@pytest.mark.parametrize(
-    "key", ["a", "a/b/c.mkv", "with space", "..a", "é/ü", ".hidden", "100%", "a+b?c#d"]
-)
-def test_good_keys(store: AzureBlobStorage, tmp_path: Path, key: str) -> None:
-    store.put_file(key, write(tmp_path / "src", b"ok"))
-    assert store.list("") == [key]
-    assert store.exists(key)
-    store.get_file(key, str(tmp_path / "out"))
-    assert (tmp_path / "out").read_bytes() == b"ok"
-
-
-@pytest.mark.parametrize(
-    ("prefix", "ok"),
-    [("", True), ("jobs/", True), ("jobs/4", True), ("../", False), ("a//", False)],
-)
-def test_prefix_validation(store: AzureBlobStorage, prefix: str, ok: bool) -> None:
-    if ok:
-        assert store.list(prefix) == []
-    else:
-        with pytest.raises(StorageError, match="invalid storage prefix"):
-            store.list(prefix)
-        with pytest.raises(StorageError, match="invalid storage prefix"):
-            store.delete_prefix(prefix)
 
 
 @pytest.mark.parametrize(
@@ -508,7 +242,7 @@ def test_wrong_account_key_is_a_permanent_error(
     )
     with AzureBlobStorage.from_url(f"az://{azurite_container}") as store:
         with pytest.raises(StorageError, match="AZURE_STORAGE_CONNECTION_STRING") as info:
-            call(store, op, tmp_path)
+            run_op(store, op, tmp_path)
     assert "HTTP 403" in str(info.value)
     assert not info.value.transient
     assert not isinstance(info.value, ObjectNotFound)
@@ -552,7 +286,7 @@ def test_unreachable_endpoint_is_transient(
     with AzureBlobStorage.from_url("az://renders/x", timeout=2, retries=0) as store:
         started = time.monotonic()
         with pytest.raises(StorageError) as info:
-            call(store, op, tmp_path)
+            run_op(store, op, tmp_path)
     assert info.value.transient
     assert not isinstance(info.value, ObjectNotFound)
     assert time.monotonic() - started < 5
@@ -564,7 +298,7 @@ def test_missing_container_is_a_clear_error(
 ) -> None:
     with AzureBlobStorage.from_url("az://no-such-container/x") as store:
         with pytest.raises(StorageError, match="create the container") as info:
-            call(store, op, tmp_path)
+            run_op(store, op, tmp_path)
     assert "'no-such-container' does not exist" in str(info.value)
     assert not isinstance(info.value, ObjectNotFound)
     assert not info.value.transient
@@ -572,6 +306,16 @@ def test_missing_container_is_a_clear_error(
 
 
 # --- error translation -------------------------------------------------------------------------
+
+
+def http_error(
+    cls: type[azure_exceptions.HttpResponseError], status: int, code: str | None = None
+) -> azure_exceptions.HttpResponseError:
+    """An SDK error as the storage client raises it: status and Azure error code attached."""
+    error = cls(message=f"The service said {status}.\nRequestId:123\nTime:now")
+    error.status_code = status
+    error.error_code = code  # type: ignore[attr-defined]  # set by the storage SDK at runtime
+    return error
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,16 @@
-"""GCS storage against gcp-storage-emulator: the local storage's behaviour table, chunked uploads,
-signed URLs, credentials, unreachable endpoints, missing buckets and error translation."""
+"""GCS storage against gcp-storage-emulator, beyond the contract every backend meets
+(test_storage_contract.py): names no key can address, chunked uploads, URL parsing, signed URLs,
+credentials, unreachable endpoints, missing buckets and error translation."""
 
 from __future__ import annotations
 
 import importlib
 import json
 import os
-import pickle
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,10 @@ from google.cloud import storage
 from google.cloud.storage import exceptions as gcs_exceptions
 from google.oauth2 import service_account as google_service_account
 
-from providers.storage import ObjectNotFound, Storage, StorageError
+from providers.storage import ObjectNotFound, StorageError
 from providers.storage.gcs import GCSStorage, map_gcs_errors, parse_gcs_url
 from tests.providers.emulators import GCSEmulator, closed_port
+from tests.providers.test_storage_contract import OPS, run_op
 
 MiB = 1024 * 1024
 
@@ -57,178 +58,7 @@ def write(path: Path, data: bytes) -> str:
     return str(path)
 
 
-def all_files(root: Path) -> list[str]:
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-OPS = ["put_file", "get_file", "exists", "size", "delete", "delete_prefix", "list"]
-
-
-def call(store: GCSStorage, op: str, tmp_path: Path) -> object:
-    """Run one storage operation on key "k" (or prefix "")."""
-    src = write(tmp_path / "op-src", b"data")
-    calls: dict[str, Callable[[], object]] = {
-        "put_file": lambda: store.put_file("k", src),
-        "get_file": lambda: store.get_file("k", str(tmp_path / "op-out")),
-        "exists": lambda: store.exists("k"),
-        "size": lambda: store.size("k"),
-        "delete": lambda: store.delete("k"),
-        "delete_prefix": lambda: store.delete_prefix(""),
-        "list": lambda: store.list(""),
-    }
-    return calls[op]()
-
-
-# --- interface ---------------------------------------------------------------------------------
-
-
-def test_gcs_storage_satisfies_the_protocol(store: GCSStorage, gcs_bucket: str) -> None:
-    assert isinstance(store, Storage)
-    assert store.url == f"gs://{gcs_bucket}/root/dir"
-    assert repr(store) == f"GCSStorage('gs://{gcs_bucket}/root/dir')"
-    assert store.local_path("a/b") is None
-    with pytest.raises(StorageError, match="invalid storage key"):
-        store.local_path("../a")
-
-
-def test_url_reopens_the_same_storage(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"x"))
-    with GCSStorage.from_url(store.url) as again:
-        assert again.list("") == ["a"]
-
-
-def test_pickled_store_reconnects(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"x"))
-    with pickle.loads(pickle.dumps(store)) as copy:
-        assert copy.url == store.url
-        assert copy.list("") == ["a"]
-
-
-# --- round trips and queries -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("data", [b"", b"x", os.urandom(3 * MiB + 17)])
-def test_put_get_round_trip(store: GCSStorage, tmp_path: Path, data: bytes) -> None:
-    store.put_file("jobs/1/seg.mkv", write(tmp_path / "in.bin", data))
-    out = tmp_path / "deep" / "er" / "out.bin"
-    store.get_file("jobs/1/seg.mkv", str(out))
-    assert out.read_bytes() == data
-    assert store.exists("jobs/1/seg.mkv")
-    assert store.size("jobs/1/seg.mkv") == len(data)
-
-
-def test_keys_live_under_the_prefix(
-    store: GCSStorage, client: storage.Client, gcs_bucket: str, tmp_path: Path
-) -> None:
-    store.put_file("a/b", write(tmp_path / "src", b"x"))
-    assert [blob.name for blob in client.list_blobs(gcs_bucket)] == ["root/dir/a/b"]
-
-
-def test_put_replaces_an_existing_object(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "1", b"first"))
-    store.put_file("a", write(tmp_path / "2", b"second!"))
-    assert store.size("a") == 7
-    store.get_file("a", str(tmp_path / "got"))
-    assert (tmp_path / "got").read_bytes() == b"second!"
-
-
-def test_get_replaces_an_existing_local_file(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"new"))
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    (out_dir / "dest").write_bytes(b"old contents")
-    store.get_file("a", str(out_dir / "dest"))
-    assert (out_dir / "dest").read_bytes() == b"new"
-    assert os.listdir(out_dir) == ["dest"]  # no temp file left behind
-
-
-def test_downloads_are_readable_by_other_processes(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("a", write(tmp_path / "src", b"x"))
-    old = os.umask(0o022)
-    try:
-        store.get_file("a", str(tmp_path / "got"))
-    finally:
-        os.umask(old)
-    assert os.stat(tmp_path / "got").st_mode & 0o777 == 0o644
-
-
-def test_missing_objects(store: GCSStorage, tmp_path: Path) -> None:
-    assert not store.exists("nope")
-    with pytest.raises(ObjectNotFound, match="'nope'") as info:
-        store.get_file("nope", str(tmp_path / "out"))
-    assert info.value.key == "nope"
-    assert not info.value.transient
-    assert not (tmp_path / "out").exists()
-    with pytest.raises(ObjectNotFound):
-        store.size("nope")
-    store.delete("nope")  # missing is fine
-    assert store.list("") == []
-    assert store.delete_prefix("") == 0
-
-
-def test_a_prefix_is_not_an_object(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("dir/file", write(tmp_path / "src", b"x"))
-    assert not store.exists("dir")
-    with pytest.raises(ObjectNotFound):
-        store.size("dir")
-    with pytest.raises(ObjectNotFound):
-        store.get_file("dir", str(tmp_path / "out"))
-    assert not store.exists("dir/file/deeper")
-    store.delete("dir")
-    assert store.exists("dir/file")
-
-
-def test_delete(store: GCSStorage, tmp_path: Path) -> None:
-    store.put_file("a/b", write(tmp_path / "src", b"x"))
-    store.delete("a/b")
-    assert not store.exists("a/b")
-    store.delete("a/b")
-
-
-KEYS = ["jobs/1/a", "jobs/1/b", "jobs/12/a", "jobs/2/a", "other", "jobsx"]
-
-
-@pytest.mark.parametrize(
-    ("prefix", "expected"),
-    [
-        ("", KEYS),
-        ("jobs/", ["jobs/1/a", "jobs/1/b", "jobs/12/a", "jobs/2/a"]),
-        ("jobs/1/", ["jobs/1/a", "jobs/1/b"]),
-        ("jobs/1", ["jobs/1/a", "jobs/1/b", "jobs/12/a"]),
-        ("jobs", ["jobs/1/a", "jobs/1/b", "jobs/12/a", "jobs/2/a", "jobsx"]),
-        ("jobs/1/a", ["jobs/1/a"]),
-        ("o", ["other"]),
-        ("nothing/", []),
-        ("other/", []),
-    ],
-)
-def test_list_and_delete_prefix(
-    store: GCSStorage, tmp_path: Path, prefix: str, expected: list[str]
-) -> None:
-    src = write(tmp_path / "src", b"x")
-    for key in KEYS:
-        store.put_file(key, src)
-    assert store.list(prefix) == sorted(expected)
-    assert store.delete_prefix(prefix) == len(expected)
-    assert store.list("") == sorted(set(KEYS) - set(expected))
-    assert store.list(prefix) == []
-
-
-def test_stores_with_neighbouring_prefixes_do_not_mix(
-    store: GCSStorage, client: storage.Client, gcs_bucket: str, tmp_path: Path
-) -> None:
-    src = write(tmp_path / "src", b"x")
-    with (
-        GCSStorage(gcs_bucket, "root/dirx") as neighbour,
-        GCSStorage(gcs_bucket) as whole,
-    ):
-        store.put_file("a", src)
-        neighbour.put_file("b", src)
-        assert store.list("") == ["a"]
-        assert neighbour.list("") == ["b"]
-        assert whole.list("") == ["root/dir/a", "root/dirx/b"]
-        assert store.delete_prefix("") == 1
-        assert whole.list("") == ["root/dirx/b"]
+# --- listing and uploads -----------------------------------------------------------------------
 
 
 def test_names_no_key_can_address_are_not_listed(
@@ -272,101 +102,7 @@ def test_chunk_size_must_suit_gcs(gcs_bucket: str) -> None:
         GCSStorage(gcs_bucket, chunk_size=100_000)
 
 
-# --- failures keep the old state ---------------------------------------------------------------
-
-
-def test_failed_get_leaves_the_destination_untouched(
-    store: GCSStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store.put_file("a", write(tmp_path / "src", b"0123456789"))
-
-    def broken(self: storage.Blob, out: Any, **kwargs: Any) -> None:
-        out.write(b"01234")  # half the object reaches the temp file
-        raise requests.exceptions.ConnectionError("connection reset by peer")
-
-    monkeypatch.setattr(storage.Blob, "download_to_file", broken)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    (out_dir / "existing").write_bytes(b"keep me")
-    for name in ("fresh", "existing"):
-        with pytest.raises(StorageError, match="'a'") as info:
-            store.get_file("a", str(out_dir / name))
-        assert info.value.transient
-    assert sorted(os.listdir(out_dir)) == ["existing"]
-    assert (out_dir / "existing").read_bytes() == b"keep me"
-
-
-def test_failed_put_keeps_the_previous_object(
-    store: GCSStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store.put_file("a", write(tmp_path / "old", b"old object"))
-
-    def unavailable(self: storage.Blob, *args: Any, **kwargs: Any) -> None:
-        raise api_exceptions.ServiceUnavailable("backend unavailable")
-
-    monkeypatch.setattr(storage.Blob, "upload_from_file", unavailable)
-    with pytest.raises(StorageError, match="'a'") as info:
-        store.put_file("a", write(tmp_path / "new", b"new object"))
-    assert info.value.transient
-    monkeypatch.undo()
-    store.get_file("a", str(tmp_path / "got"))
-    assert (tmp_path / "got").read_bytes() == b"old object"
-
-
-def test_missing_source_file(store: GCSStorage, tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="local file") as info:
-        store.put_file("a", str(tmp_path / "absent"))
-    assert not isinstance(info.value, ObjectNotFound)
-    assert not store.exists("a")
-
-
 # --- keys and URLs -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "key", ["", "../../etc/passwd", "/abs", "a/../b", "a\\b", "a\x00b", "a//b", "a/", "./a"]
-)
-def test_bad_keys_are_rejected(
-    store: GCSStorage, client: storage.Client, gcs_bucket: str, tmp_path: Path, key: str
-) -> None:
-    src = write(tmp_path / "src", b"x")
-    for op in (
-        lambda: store.put_file(key, src),
-        lambda: store.get_file(key, str(tmp_path / "out")),
-        lambda: store.exists(key),
-        lambda: store.size(key),
-        lambda: store.delete(key),
-        lambda: store.presigned_url(key),
-    ):
-        with pytest.raises(StorageError, match="invalid storage key"):
-            op()
-    assert list(client.list_blobs(gcs_bucket)) == []
-    assert not (tmp_path / "out").exists()
-
-
-@pytest.mark.parametrize(
-    "key", ["a", "a/b/c.mkv", "with space", "..a", "a..", "é/ü", ".hidden", "100%", "a+b?c#d"]
-)
-def test_good_keys(store: GCSStorage, tmp_path: Path, key: str) -> None:
-    store.put_file(key, write(tmp_path / "src", b"ok"))
-    assert store.list("") == [key]
-    assert store.exists(key)
-    store.get_file(key, str(tmp_path / "out"))
-    assert (tmp_path / "out").read_bytes() == b"ok"
-
-
-@pytest.mark.parametrize(
-    ("prefix", "ok"),
-    [("", True), ("jobs/", True), ("jobs/4", True), ("../", False), ("a//", False)],
-)
-def test_prefix_validation(store: GCSStorage, prefix: str, ok: bool) -> None:
-    if ok:
-        assert store.list(prefix) == []
-    else:
-        with pytest.raises(StorageError, match="invalid storage prefix"):
-            store.list(prefix)
-        with pytest.raises(StorageError, match="invalid storage prefix"):
-            store.delete_prefix(prefix)
 
 
 @pytest.mark.parametrize(
@@ -501,7 +237,7 @@ def test_rejected_credentials_are_a_permanent_error(
     sdk = service_account_client(info, gcs_emulator.endpoint)
     with GCSStorage(gcs_bucket, client=sdk, retry_deadline=5) as store:
         with pytest.raises(StorageError, match="GOOGLE_APPLICATION_CREDENTIALS") as info_:
-            call(store, op, tmp_path)
+            run_op(store, op, tmp_path)
     sdk.close()
     assert "invalid_grant" in str(info_.value)
     assert not info_.value.transient
@@ -525,7 +261,7 @@ def test_unreachable_endpoint_is_transient(
     with GCSStorage.from_url("gs://some-bucket/x", timeout=2, retry_deadline=0) as store:
         started = time.monotonic()
         with pytest.raises(StorageError) as info:
-            call(store, op, tmp_path)
+            run_op(store, op, tmp_path)
     assert info.value.transient
     assert not isinstance(info.value, ObjectNotFound)
     assert time.monotonic() - started < 5
@@ -551,7 +287,7 @@ def test_missing_bucket_is_a_clear_error(
 ) -> None:
     with GCSStorage.from_url("gs://no-such-bucket/x") as store:
         with pytest.raises(StorageError, match="bucket 'no-such-bucket' does not exist") as info:
-            call(store, op, tmp_path)
+            run_op(store, op, tmp_path)
     assert not isinstance(info.value, ObjectNotFound)
     assert not info.value.transient
     assert not (tmp_path / "op-out").exists()
