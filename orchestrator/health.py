@@ -23,8 +23,9 @@ STRAGGLER_MIN_DONE = 3
 AUDIO_STALE = 30.0
 #: Seconds after every part is done without the merge starting before it is sent again.
 TASK_STALE = 10.0
-#: Seconds a merge may run before it is presumed lost and sent again.
-MERGE_STALE = 300.0
+#: Seconds without a heartbeat from a running merge before it is presumed lost and sent again
+#: (the merge task renews its lease every workers.tasks.MERGE_HEARTBEAT seconds).
+MERGE_LEASE = 30.0
 #: Seconds without progress after which a running chunk on a live node counts as lost.
 STALLED_SECONDS = 60.0
 #: Seconds a running chunk is given before its node's missing heartbeat counts as lost.
@@ -108,22 +109,47 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
     return {"requeued": requeued, "speculative": copied}
 
 
+def lost_tasks(
+    state: JobState,
+    done: set[str],
+    chunk_count: int,
+    sent: dict[str, float],
+    merge_alive: float,
+    now: float,
+) -> list[str]:
+    """Which of the job's audio and merge tasks to send again: "audio", "merge" or both.
+
+    ``done`` holds the finished parts (chunk indexes and "audio"), ``sent`` when each task was
+    last sent. A merge that started renews a lease (``merge_alive``); one that died with its
+    worker, or with Redis mid-merge, stops renewing it.
+    """
+    lost = []
+    if state is JobState.RENDERING and "audio" not in done and now - sent["audio"] > AUDIO_STALE:
+        lost.append("audio")
+    if len(done) == chunk_count + 1:
+        if state is JobState.MERGING:
+            stale = now - max(sent["merge"], merge_alive) > MERGE_LEASE
+        else:
+            stale = now - sent["merge"] > TASK_STALE
+        if stale:
+            lost.append("merge")
+    return lost
+
+
 def resend_lost_tasks(
     service: Any, job_id: str, state: JobState, chunk_count: int, now: float
 ) -> None:
     """Send the audio or merge task again when one was lost (a crash of Redis or a worker)."""
     store = service.store
     done = {str(p) for p in store.redis.smembers(keys.done(job_id))}
-    fields = store.get_fields(job_id, "audio_sent_at", "merge_sent_at")
-    audio_sent, merge_sent = fields["audio_sent_at"] or 0.0, fields["merge_sent_at"] or 0.0
-    if state is JobState.RENDERING and "audio" not in done and now - audio_sent > AUDIO_STALE:
-        service.send_audio(job_id)
-        service.publish(job_id, "task_resent", task="audio")
-    all_done = len(done) == chunk_count + 1
-    stale = now - merge_sent > (MERGE_STALE if state is JobState.MERGING else TASK_STALE)
-    if all_done and stale:
-        service.start_merge(job_id)
-        service.publish(job_id, "task_resent", task="merge")
+    fields = store.get_fields(job_id, "audio_sent_at", "merge_sent_at", "merge_alive_at")
+    sent = {"audio": fields["audio_sent_at"] or 0.0, "merge": fields["merge_sent_at"] or 0.0}
+    for task in lost_tasks(state, done, chunk_count, sent, fields["merge_alive_at"] or 0.0, now):
+        if task == "audio":
+            service.send_audio(job_id)
+        else:
+            service.start_merge(job_id)
+        service.publish(job_id, "task_resent", task=task)
 
 
 def _running(store: Any) -> int:

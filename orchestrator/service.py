@@ -189,6 +189,10 @@ class JobService:
         except JobNotFound:
             return False
 
+    def merge_alive(self, job_id: str) -> None:
+        """Renew the merge's lease: the health check resends a merge whose lease ran out."""
+        self.store.update(job_id, merge_alive_at=time.time())
+
     def merge_finished(self, job_id: str, summary: dict[str, Any]) -> None:
         """Complete the job with its measured cost."""
         record = self.store.get(job_id)

@@ -66,6 +66,10 @@ class Hooks(Protocol):
         """Record the merge starting; False when it must not run."""
         ...
 
+    def merge_alive(self, job_id: str) -> None:
+        """The job's merge is still running (called every few seconds while it runs)."""
+        ...
+
     def merge_finished(self, job_id: str, summary: dict[str, Any]) -> None:
         """The finished video is stored."""
         ...

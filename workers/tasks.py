@@ -8,11 +8,14 @@ lives in the job store, reached through `workers.hooks`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from celery import Task, shared_task
@@ -29,6 +32,8 @@ from workers.stitch import stitch
 
 #: Seconds between cancel-flag checks and progress reports of one chunk.
 POLL_INTERVAL = 0.25
+#: Seconds between a running merge's lease renewals (orchestrator.health.MERGE_LEASE: 30 s).
+MERGE_HEARTBEAT = 5.0
 
 
 @shared_task(bind=True, name="cloudrender.render_chunk")
@@ -169,12 +174,34 @@ def merge(
         return None
     spec = JobSpec.from_dict(service.job_spec(job_id))
     try:
-        summary = _merge(spec, chunks, audio)
+        with _renewing(lambda: service.merge_alive(job_id), MERGE_HEARTBEAT):
+            summary = _merge(spec, chunks, audio)
     except RenderError as exc:
         service.job_failed(job_id, exc)
         raise
     service.merge_finished(job_id, summary)
     return summary
+
+
+@contextlib.contextmanager
+def _renewing(renew: Callable[[], None], interval: float) -> Iterator[None]:
+    """Call ``renew`` every ``interval`` seconds in a thread while the block runs."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                renew()
+            except Exception:  # noqa: BLE001 - Redis away: the next renewal may get through
+                pass
+
+    thread = threading.Thread(target=loop, name="lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _merge(

@@ -73,7 +73,8 @@ def wait_until(
     chunks = (
         [(c.index, c.state.value, c.node, c.attempts) for c in record.chunks] if record else None
     )
-    raise AssertionError(f"the job did not get there in time: {chunks}")
+    state = record.state.value if record else None
+    raise AssertionError(f"the job ({state}) did not get there in time: {chunks}")
 
 
 def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.health import lost_chunks, stragglers
-from orchestrator.jobs import ChunkRecord, ChunkState
+from orchestrator.health import lost_chunks, lost_tasks, stragglers
+from orchestrator.jobs import ChunkRecord, ChunkState, JobState
 
 NOW = 1000.0
 
@@ -54,3 +54,30 @@ def test_stragglers_need_history_and_skip_copied_chunks() -> None:
     copied = chunk(5, ChunkState.RUNNING, started=NOW - 100, speculative=True)
     assert stragglers([*done, slow, quick, copied], NOW) == [3]
     assert stragglers([*done[:2], slow], NOW) == []  # two finished chunks are no median
+
+
+ALL_DONE = {"0", "1", "audio"}
+
+
+@pytest.mark.parametrize(
+    ("state", "done", "sent", "alive", "expected"),
+    [
+        # audio not reported for 30 s while rendering: sent again
+        (JobState.RENDERING, {"0"}, {"audio": 960.0, "merge": 0.0}, 0.0, ["audio"]),
+        (JobState.RENDERING, {"0"}, {"audio": 980.0, "merge": 0.0}, 0.0, []),
+        # every part done, the merge sent 10 s ago and never started: sent again
+        (JobState.RENDERING, ALL_DONE, {"audio": 900.0, "merge": 985.0}, 0.0, ["merge"]),
+        (JobState.RENDERING, ALL_DONE, {"audio": 900.0, "merge": 995.0}, 0.0, []),
+        # a running merge that renews its lease is left alone, however long it takes
+        (JobState.MERGING, ALL_DONE, {"audio": 0.0, "merge": 100.0}, 995.0, []),
+        # one whose lease ran out (its worker died, or Redis restarted under it) is resent
+        (JobState.MERGING, ALL_DONE, {"audio": 0.0, "merge": 100.0}, 960.0, ["merge"]),
+        (JobState.MERGING, ALL_DONE, {"audio": 0.0, "merge": 990.0}, 0.0, []),
+        # a chunk still missing: no merge yet
+        (JobState.RENDERING, {"0", "audio"}, {"audio": 0.0, "merge": 0.0}, 0.0, []),
+    ],
+)
+def test_lost_tasks(
+    state: JobState, done: set[str], sent: dict[str, float], alive: float, expected: list[str]
+) -> None:
+    assert lost_tasks(state, done, 2, sent, alive, NOW) == expected
