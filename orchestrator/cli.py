@@ -17,6 +17,7 @@ from chunking.export import with_overrides
 from chunking.loader import load, load_document
 from chunking.timeline import ExportSettings, Timeline
 from orchestrator.cluster_commands import add_cluster_parser
+from orchestrator.job_commands import add_job_parsers, cluster_api
 from orchestrator.settings import redact_url
 
 EXIT_BAD_INPUT = 2
@@ -101,57 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--quiet", action="store_true", help="no progress bar")
     render.set_defaults(handler=_render)
 
-    submit = sub.add_parser("submit", help="queue a render on a cluster; prints the job id")
-    submit.add_argument("timeline")
-    submit.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        help="where the video goes: a path the workers can write, or file://",
-    )
-    submit.add_argument("--priority", choices=["low", "normal", "high", "urgent"], default="normal")
-    submit.add_argument("--deadline", help="ISO 8601 time the video is needed by")
-    submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
-    submit.add_argument("--chunk-frames", type=_positive)
-    submit.add_argument("--lossless", action="store_true")
-    submit.add_argument("--codec", choices=["h264", "hevc", "av1", "vp9", "ffv1"])
-    submit.add_argument("--crf", type=int)
-    submit.add_argument("--preset")
-    submit.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
-    submit.set_defaults(handler=_submit)
-
-    status = sub.add_parser("status", help="a job's state, progress and cost")
-    status.add_argument("job")
-    status.add_argument("--json", action="store_true")
-    status.add_argument("--watch", action="store_true", help="redraw until the job ends")
-    status.add_argument("--broker")
-    status.set_defaults(handler=_status)
-
-    cancel = sub.add_parser("cancel", help="cancel a queued or running job")
-    cancel.add_argument("job")
-    cancel.add_argument("--broker")
-    cancel.set_defaults(handler=_cancel)
-
-    download = sub.add_parser("download", help="fetch a completed job's video")
-    download.add_argument("job")
-    download.add_argument("-o", "--output", help="local file (omit with --url)")
-    download.add_argument(
-        "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
-    )
-    download.add_argument("--broker")
-    download.set_defaults(handler=_download)
-
-    estimate = sub.add_parser("estimate", help="estimated render time and cost")
-    estimate.add_argument("timeline")
-    estimate.add_argument(
-        "--provider",
-        choices=["local"],
-        default="local",
-        help="only the local cluster until cloud providers land",
-    )
-    estimate.add_argument("--json", action="store_true")
-    estimate.add_argument("--broker")
-    estimate.set_defaults(handler=_estimate)
+    add_job_parsers(sub, _positive)
 
     orch = sub.add_parser("orchestrator", help="run beat and the orchestrator queue")
     orch.add_argument("--broker")
@@ -306,90 +257,6 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _api(args: argparse.Namespace) -> Any:
-    from orchestrator.api import CloudRenderingAPI
-
-    return CloudRenderingAPI(getattr(args, "broker", None))
-
-
-def _submit(args: argparse.Namespace) -> int:
-    overrides = {
-        "codec": args.codec,
-        "crf": args.crf,
-        "preset": args.preset,
-        "lossless": True if args.lossless else None,
-    }
-    api = _api(args)
-    job_id = api.submit_job(
-        args.timeline,
-        {k: v for k, v in overrides.items() if v is not None},
-        output=args.output,
-        priority=args.priority,
-        deadline=args.deadline,
-        max_cost=args.max_cost,
-        chunk_frames=args.chunk_frames,
-    )
-    spec = api.store.spec(job_id)
-    if not spec.get("destination") and not spec.get("output_url"):
-        print(
-            "note: the workers cannot write to this machine's disk; when the job completes, "
-            f"fetch the video with: cloudrender download {job_id} -o {args.output}",
-            file=sys.stderr,
-        )
-    print(job_id)
-    return 0
-
-
-def _status(args: argparse.Namespace) -> int:
-    from orchestrator.statusview import render_status
-
-    api = _api(args)
-    while True:
-        record = api.get_job_status(args.job)
-        if args.json and not args.watch:
-            print(json.dumps(record.to_json(), indent=2))
-            return 0
-        text = render_status(record)
-        if args.watch and sys.stdout.isatty():
-            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n")
-        else:
-            print(text)
-        sys.stdout.flush()
-        if not args.watch or record.state.finished:
-            return 0 if record.state.value != "failed" else 1
-        time.sleep(0.5)
-
-
-def _cancel(args: argparse.Namespace) -> int:
-    record = _api(args).cancel_job(args.job)
-    print(f"job {record.id} {record.state}")
-    return 0
-
-
-def _download(args: argparse.Namespace) -> int:
-    api = _api(args)
-    if args.url:
-        print(api.output_url(args.job))
-        return 0
-    if not args.output:
-        raise RenderError("download needs -o FILE (or --url)")
-    print(api.download(args.job, args.output))
-    return 0
-
-
-def _estimate(args: argparse.Namespace) -> int:
-    quote = _api(args).estimate_cost(args.timeline)
-    if args.json:
-        print(json.dumps(quote.to_json(), indent=2))
-    else:
-        print(
-            f"{quote.frames} frames, complexity {quote.complexity:.2f}: about "
-            f"{quote.wall_seconds:.0f}s on this cluster, {quote.node_seconds:.0f} node-seconds,"
-            f" ${quote.cost:.4f} at ${quote.hourly_rate:.2f}/h ({quote.basis})"
-        )
-    return 0
-
-
 def _orchestrator(args: argparse.Namespace) -> int:
     from orchestrator.celery_app import app, configure
     from orchestrator.settings import Settings
@@ -407,7 +274,7 @@ def _orchestrator(args: argparse.Namespace) -> int:
 def _dashboard(args: argparse.Namespace) -> int:
     from monitoring.dashboard import run_dashboard
 
-    return int(run_dashboard(_api(args), max_nodes=args.max_nodes))
+    return int(run_dashboard(cluster_api(args), max_nodes=args.max_nodes))
 
 
 def _flower(args: argparse.Namespace) -> int:

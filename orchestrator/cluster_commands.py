@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from chunking.errors import RenderError
+from orchestrator.job_commands import cluster_api
 
 #: How long ``scale`` waits, by default, for the heartbeats to report the new size.
 DEFAULT_WAIT = 15.0
@@ -38,7 +39,7 @@ def add_cluster_parser(sub: Any) -> None:
 
 def cluster_status(args: argparse.Namespace) -> int:
     """Print the live nodes with their slots and heartbeats, and the cluster's totals."""
-    status = _api(args).get_cluster_status()
+    status = cluster_api(args).get_cluster_status()
     if args.json:
         print(json.dumps(dataclasses.asdict(status), indent=2))
         return 0
@@ -48,7 +49,7 @@ def cluster_status(args: argparse.Namespace) -> int:
 
 def cluster_scale(args: argparse.Namespace) -> int:
     """Ask the nodes to grow or shrink their pools; wait until the heartbeats agree."""
-    api = _api(args)
+    api = cluster_api(args)
     changes = api.scale_cluster(args.slots)
     if not changes:
         print(f"the cluster already has {args.slots} slots")
@@ -95,9 +96,3 @@ def _duration(seconds: float) -> str:
     if hours:
         return f"{hours}h{minutes:02d}m"
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-def _api(args: argparse.Namespace) -> Any:
-    from orchestrator.api import CloudRenderingAPI
-
-    return CloudRenderingAPI(args.broker)

@@ -1,0 +1,158 @@
+"""``cloudrender submit|status|cancel|download|estimate``: jobs on a cluster (DESIGN 4.3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from chunking.errors import RenderError
+
+
+def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
+    """Add the job commands to the command line's subcommands."""
+    submit = sub.add_parser("submit", help="queue a render on a cluster; prints the job id")
+    submit.add_argument("timeline")
+    submit.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="where the video goes: a storage URL (s3://, gs://, az://, file://) or a path "
+        "(written by workers on a shared disk; otherwise fetch it with download)",
+    )
+    submit.add_argument("--priority", choices=["low", "normal", "high", "urgent"], default="normal")
+    submit.add_argument("--deadline", help="ISO 8601 time the video is needed by")
+    submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
+    submit.add_argument("--chunk-frames", type=positive)
+    submit.add_argument("--lossless", action="store_true")
+    submit.add_argument("--codec", choices=["h264", "hevc", "av1", "vp9", "ffv1"])
+    submit.add_argument("--crf", type=int)
+    submit.add_argument("--preset")
+    submit.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
+    submit.set_defaults(handler=run_submit)
+
+    status = sub.add_parser("status", help="a job's state, progress and cost")
+    status.add_argument("job")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--watch", action="store_true", help="redraw until the job ends")
+    status.add_argument("--broker")
+    status.set_defaults(handler=run_status)
+
+    cancel = sub.add_parser("cancel", help="cancel a queued or running job")
+    cancel.add_argument("job")
+    cancel.add_argument("--broker")
+    cancel.set_defaults(handler=run_cancel)
+
+    download = sub.add_parser("download", help="fetch a completed job's video")
+    download.add_argument("job")
+    download.add_argument("-o", "--output", help="local file (omit with --url)")
+    download.add_argument(
+        "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
+    )
+    download.add_argument("--broker")
+    download.set_defaults(handler=run_download)
+
+    estimate = sub.add_parser("estimate", help="estimated render time and cost")
+    estimate.add_argument("timeline")
+    estimate.add_argument(
+        "--provider",
+        choices=["local"],
+        default="local",
+        help="only the local cluster until cloud providers land",
+    )
+    estimate.add_argument("--json", action="store_true")
+    estimate.add_argument("--broker")
+    estimate.set_defaults(handler=run_estimate)
+
+
+def cluster_api(args: argparse.Namespace) -> Any:
+    """The API of the cluster ``--broker`` (or $CLOUDRENDER_BROKER_URL) names."""
+    from orchestrator.api import CloudRenderingAPI
+
+    return CloudRenderingAPI(getattr(args, "broker", None))
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    """Queue a render on the cluster and print its job id."""
+    overrides = {
+        "codec": args.codec,
+        "crf": args.crf,
+        "preset": args.preset,
+        "lossless": True if args.lossless else None,
+    }
+    api = cluster_api(args)
+    job_id = api.submit_job(
+        args.timeline,
+        {k: v for k, v in overrides.items() if v is not None},
+        output=args.output,
+        priority=args.priority,
+        deadline=args.deadline,
+        max_cost=args.max_cost,
+        chunk_frames=args.chunk_frames,
+    )
+    spec = api.store.spec(job_id)
+    if not spec.get("destination") and not spec.get("output_url"):
+        print(
+            "note: the workers cannot write to this machine's disk; when the job completes, "
+            f"fetch the video with: cloudrender download {job_id} -o {args.output}",
+            file=sys.stderr,
+        )
+    print(job_id)
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """Print a job's state, progress and cost (redrawn until it ends with --watch)."""
+    from orchestrator.statusview import render_status
+
+    api = cluster_api(args)
+    while True:
+        record = api.get_job_status(args.job)
+        if args.json and not args.watch:
+            print(json.dumps(record.to_json(), indent=2))
+            return 0
+        text = render_status(record)
+        if args.watch and sys.stdout.isatty():
+            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n")
+        else:
+            print(text)
+        sys.stdout.flush()
+        if not args.watch or record.state.finished:
+            return 0 if record.state.value != "failed" else 1
+        time.sleep(0.5)
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    """Cancel a queued or running job."""
+    record = cluster_api(args).cancel_job(args.job)
+    print(f"job {record.id} {record.state}")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """Fetch a completed job's video, or print its URL."""
+    api = cluster_api(args)
+    if args.url:
+        print(api.output_url(args.job))
+        return 0
+    if not args.output:
+        raise RenderError("download needs -o FILE (or --url)")
+    print(api.download(args.job, args.output))
+    return 0
+
+
+def run_estimate(args: argparse.Namespace) -> int:
+    """Print the estimated render time and cost of a timeline on this cluster."""
+    quote = cluster_api(args).estimate_cost(args.timeline)
+    if args.json:
+        print(json.dumps(quote.to_json(), indent=2))
+    else:
+        print(
+            f"{quote.frames} frames, complexity {quote.complexity:.2f}: about "
+            f"{quote.wall_seconds:.0f}s on this cluster, {quote.node_seconds:.0f} node-seconds,"
+            f" ${quote.cost:.4f} at ${quote.hourly_rate:.2f}/h ({quote.basis})"
+        )
+    return 0
