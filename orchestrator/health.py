@@ -89,9 +89,12 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
                 requeued += dispatcher.reconcile(job_id, chunks, now, idle)
         for index in lost_chunks(chunks, live, now):
             chunk = store.chunk(job_id, index)
+            if chunk.state is not ChunkState.RUNNING:
+                continue  # it finished (or moved on) since the snapshot
             chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
             chunk.error = f"chunk stopped reporting on {chunk.node}"
-            store.save_chunk(job_id, chunk)
+            if not store.save_chunk(job_id, chunk):
+                continue  # finished in the meantime: nothing to requeue
             store.push_pending(job_id, [index])
             service.publish(job_id, "chunk_requeued", chunk=index, reason="lost", node=chunk.node)
             requeued += 1
@@ -100,7 +103,8 @@ def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
                 break
             chunk = store.chunk(job_id, index)
             chunk.speculative = True
-            store.save_chunk(job_id, chunk)
+            if chunk.state is not ChunkState.RUNNING or not store.save_chunk(job_id, chunk):
+                continue  # it finished since the snapshot
             level = store.get_fields(job_id, "effective_priority")["effective_priority"]
             dispatcher.send_chunk(job_id, index, level)
             service.publish(job_id, "chunk_speculative", chunk=index, node=chunk.node)

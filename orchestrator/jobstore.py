@@ -30,12 +30,26 @@ from orchestrator.jobs import (
 FINISHED_TTL = 7 * 24 * 3600
 
 
+#: Writes a chunk record unless the stored one is done: a finished chunk stays finished, whatever
+#: a stale read-modify-write (a late progress report, a requeue decided on an old snapshot)
+#: tries to put over it. Returns 1 if written.
+_SAVE_CHUNK = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and ARGV[3] ~= 'done' and cjson.decode(current)['state'] == 'done' then
+    return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+
 class JobStore:
     """Reads and writes job records in Redis."""
 
     def __init__(self, client: redis.Redis, *, finished_ttl: int = FINISHED_TTL) -> None:
         self.redis = client
         self.finished_ttl = finished_ttl
+        self._save_chunk = client.register_script(_SAVE_CHUNK)
 
     @classmethod
     def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:
@@ -198,9 +212,13 @@ class JobStore:
             raise JobNotFound(f"job {job_id!r} has no chunk {index}")
         return ChunkRecord.from_json(json.loads(raw))
 
-    def save_chunk(self, job_id: str, chunk: ChunkRecord) -> None:
-        """Write a chunk's record."""
-        self.redis.hset(keys.chunks(job_id), str(chunk.index), json.dumps(chunk.to_json()))
+    def save_chunk(self, job_id: str, chunk: ChunkRecord) -> bool:
+        """Write a chunk's record; False (nothing written) when the stored one is already done."""
+        written = self._save_chunk(
+            keys=[keys.chunks(job_id)],
+            args=[str(chunk.index), json.dumps(chunk.to_json()), chunk.state.value],
+        )
+        return bool(written)
 
     def chunk_started(self, job_id: str, index: int, node: str, task_id: str | None) -> ChunkRecord:
         """Mark a chunk running on `node` and count the attempt."""

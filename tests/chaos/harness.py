@@ -116,12 +116,19 @@ class ChaosCluster:
 
     def freeze(self, worker: LocalWorkers, seconds: float) -> None:
         """Stop a worker's processes for a while (a stalled machine), then let them go on."""
-        pid = worker.pid
-        if pid is None:
-            return
-        _signal_group(pid, signal.SIGSTOP)
+        self.pause(worker)
         time.sleep(seconds)
-        _signal_group(pid, signal.SIGCONT)
+        self.resume(worker)
+
+    def pause(self, worker: LocalWorkers) -> None:
+        """SIGSTOP a worker's whole process group."""
+        if worker.pid is not None:
+            _signal_group(worker.pid, signal.SIGSTOP)
+
+    def resume(self, worker: LocalWorkers) -> None:
+        """SIGCONT a worker's whole process group."""
+        if worker.pid is not None:
+            _signal_group(worker.pid, signal.SIGCONT)
 
     def restart_redis(self, down_seconds: float = 1.0) -> None:
         """Kill Redis and start it again from its append-only file."""

@@ -28,9 +28,11 @@ from workers.render import render_to_file
 pytestmark = pytest.mark.timeout(600)
 
 
-def heavy_project(tmp: Path, seconds: float = 2.0) -> dict[str, Any]:
-    """Frames slow enough (blur at 640x360) that faults land in the middle of chunks."""
-    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360), gop=10)
+def heavy_project(
+    tmp: Path, seconds: float = 2.0, size: tuple[int, int] = (640, 360)
+) -> dict[str, Any]:
+    """Frames slow enough (a wide blur) that faults land in the middle of chunks."""
+    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=size, gop=10)
     return project(
         [
             video_track(
@@ -46,7 +48,7 @@ def heavy_project(tmp: Path, seconds: float = 2.0) -> dict[str, Any]:
                 ],
             )
         ],
-        size=(640, 360),
+        size=size,
         effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 12}}],
         settings={"export": {"format": "mkv", "lossless": True}},
     )
@@ -78,7 +80,8 @@ def wait_until(
 
 
 def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path) -> None:
-    doc = heavy_project(tmp_path)
+    # Chunks of about half a second: long enough for progress reports to show one mid-render.
+    doc = heavy_project(tmp_path, size=(1280, 720))
     timeline = load_project(doc, str(tmp_path))
     timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
     direct = tmp_path / "direct.mkv"
@@ -95,7 +98,7 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
                 }
             )
             api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{tmp_path / 's'}")
-            job = api.submit_job(doc, output=str(out), chunk_frames=4, base_dir=str(tmp_path))
+            job = api.submit_job(doc, output=str(out), chunk_frames=8, base_dir=str(tmp_path))
 
             def running_on(worker: Any) -> Callable[[JobRecord], bool]:
                 return lambda r: any(
@@ -105,9 +108,29 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
                     for c in r.chunks
                 )
 
-            # A worker dies mid-chunk (its whole machine: main process and pool).
-            wait_until(api, job, running_on(cluster.workers[0]))
-            cluster.kill_worker(cluster.workers[0])
+            # A worker dies mid-chunk (its whole machine: main process and pool). Chunks
+            # take a fraction of a second, so it is frozen first and killed only if its chunk's
+            # segment is not written yet: then that chunk must be rendered again elsewhere.
+            victim = cluster.workers[0]
+            segments = tmp_path / "s" / "jobs" / job / "segments"
+            hit: list[int] = []
+            while True:
+                record = wait_until(api, job, running_on(victim))
+                if record.state.finished:
+                    break
+                cluster.pause(victim)
+                now = status(api, job) or record
+                hit = [
+                    c.index
+                    for c in now.chunks
+                    if c.state is ChunkState.RUNNING
+                    and c.node == victim.hostname
+                    and not (segments / f"{c.index:06d}.mkv").exists()
+                ]
+                if hit:
+                    break
+                cluster.resume(victim)
+            cluster.kill_worker(victim)
             cluster.add_worker()
             # Redis crashes and comes back from its append-only file.
             cluster.restart_redis()
@@ -137,7 +160,10 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
     assert all(c.state is ChunkState.DONE for c in record.chunks)
     # The faults really happened: the killed worker's chunk ran again elsewhere, and the spot
     # node handed back its work and shut itself down.
-    assert sum(c.attempts for c in record.chunks) > len(record.chunks)
+    assert hit, "the job ended before a chunk could be caught mid-render"
+    killed = hit[0]
+    assert record.chunks[killed].node != victim.hostname
+    assert record.chunks[killed].attempts >= 2
     assert spot_gone
 
 

@@ -89,3 +89,21 @@ def test_a_released_chunk_does_not_count_as_an_attempt(service: JobService) -> N
     service.chunk_released("j", 2, "n1")
     chunk = service.store.chunk("j", 2)
     assert chunk.state is ChunkState.PENDING and chunk.attempts == 0
+
+
+def test_a_done_chunk_is_never_overwritten_by_a_stale_update(service: JobService) -> None:
+    # A progress report (or a requeue) read the chunk while it ran, and writes after it finished.
+    store = service.store
+    service.chunk_started("j", 2, "t1", "n1")
+    stale = store.chunk("j", 2)
+    service.chunk_finished("j", 2, {"index": 2, "start": 20, "end": 30, "seconds": 1.0})
+    stale.frames_done = 5
+    assert not store.save_chunk("j", stale)
+    assert store.chunk("j", 2).state is ChunkState.DONE
+    # Updates of chunks that are not done go through, and a done chunk may be saved as done.
+    running = store.chunk("j", 1)
+    running.frames_done = 3
+    assert store.save_chunk("j", running) and store.chunk("j", 1).frames_done == 3
+    done = store.chunk("j", 2)
+    done.seconds = 2.0
+    assert store.save_chunk("j", done) and store.chunk("j", 2).seconds == 2.0
