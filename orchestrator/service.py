@@ -14,6 +14,7 @@ from chunking.errors import RenderError
 from orchestrator import keys
 from orchestrator.costing import record_throughput
 from orchestrator.dispatcher import Dispatcher
+from orchestrator.health import MERGE_LEASE
 from orchestrator.jobs import ChunkState, JobNotFound, JobState
 from orchestrator.jobstore import JobStore
 from orchestrator.settings import PRIORITIES
@@ -181,13 +182,21 @@ class JobService:
             self.start_merge(job_id)
 
     def merge_started(self, job_id: str) -> bool:
-        """Move the job to merging; refuse if it ended meanwhile (a resent merge may redo it)."""
+        """Move the job to merging; False if it ended, or another merge of it holds the lease."""
+        now = time.time()
         try:
             if self.store.state(job_id) is JobState.MERGING:
+                # A duplicate (resent while the first waited in the queue) must not merge
+                # alongside a live merge; one resent because the lease lapsed takes over.
+                alive = self.store.get_fields(job_id, "merge_alive_at")["merge_alive_at"]
+                if alive is not None and now - float(alive) < MERGE_LEASE:
+                    return False
+                self.store.update(job_id, merge_alive_at=now)
                 return True
-            return self.store.transition(job_id, JobState.MERGING)
+            started = self.store.transition(job_id, JobState.MERGING, merge_alive_at=now)
         except JobNotFound:
             return False
+        return started
 
     def merge_alive(self, job_id: str) -> None:
         """Renew the merge's lease: the health check resends a merge whose lease ran out."""

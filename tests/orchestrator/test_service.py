@@ -9,6 +9,7 @@ import pytest
 from chunking.errors import RenderError
 from orchestrator import keys
 from orchestrator.celery_app import make_app
+from orchestrator.health import MERGE_LEASE
 from orchestrator.jobs import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.jobstore import JobStore
 from orchestrator.service import BLOCKLIST_AFTER, CHUNK_NODE_LIMIT, JobService
@@ -107,3 +108,16 @@ def test_a_done_chunk_is_never_overwritten_by_a_stale_update(service: JobService
     done = store.chunk("j", 2)
     done.seconds = 2.0
     assert store.save_chunk("j", done) and store.chunk("j", 2).seconds == 2.0
+
+
+def test_a_duplicate_merge_does_not_run_beside_a_live_one(service: JobService) -> None:
+    assert service.merge_started("j")
+    assert service.store.state("j") is JobState.MERGING
+    # A copy resent while the first waited in the queue: the first holds a fresh lease.
+    assert not service.merge_started("j")
+    service.merge_alive("j")
+    assert not service.merge_started("j")
+    # The first merge died and its lease lapsed: a resent one takes over, and holds it.
+    service.store.update("j", merge_alive_at=time.time() - MERGE_LEASE - 1)
+    assert service.merge_started("j")
+    assert not service.merge_started("j")
