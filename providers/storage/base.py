@@ -201,10 +201,17 @@ def write_atomic(dest: str, fill: Callable[[IO[bytes]], None]) -> None:
     dest = os.path.abspath(dest)
     directory = os.path.dirname(dest)
     created = _missing_ancestors(directory)
-    os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, TMP_PREFIX + secrets.token_hex(8))
-    # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    for attempt in range(3):
+        os.makedirs(directory, exist_ok=True)
+        try:
+            # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileNotFoundError:
+            # A concurrent delete_prefix (or failed write) pruned the directory meanwhile.
+            if attempt == 2:
+                raise
     try:
         with os.fdopen(fd, "wb") as out:
             fill(out)

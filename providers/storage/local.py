@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import errno
 import os
-import secrets
 import shutil
 import stat
 from pathlib import Path
@@ -16,11 +15,11 @@ from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
-    fsync_dir,
     map_storage_errors,
     open_source,
     validate_key,
     validate_prefix,
+    write_atomic,
 )
 
 __all__ = ["LocalStorage", "map_storage_errors"]
@@ -150,33 +149,8 @@ class LocalStorage:
 
 
 def _write_atomic(dest: str, src: IO[bytes]) -> None:
-    """Write ``src`` to ``dest`` through a synced temp file in the same directory, then rename."""
-    directory = os.path.dirname(dest)
-    tmp = os.path.join(directory, _TMP_PREFIX + secrets.token_hex(8))
-    for attempt in range(3):
-        os.makedirs(directory, exist_ok=True)
-        try:
-            # os.open honours the umask, unlike mkstemp's 0600: other processes read these files.
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-            break
-        except FileNotFoundError:
-            # A concurrent delete_prefix pruned the directory between makedirs and open.
-            if attempt == 2:
-                raise
-    try:
-        with os.fdopen(fd, "wb") as out:
-            _copy_stream(src, out)
-            out.flush()
-            # Without fsync a crash after the rename could leave a complete name on empty data.
-            os.fsync(out.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    fsync_dir(directory)
+    """Copy ``src`` to ``dest`` atomically (base.write_atomic: synced temp file, then rename)."""
+    write_atomic(dest, lambda out: _copy_stream(src, out))
 
 
 def _copy_stream(src: IO[bytes], dst: IO[bytes]) -> None:
