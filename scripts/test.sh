@@ -3,12 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The Azure Blob tests run Azurite, an npm package: bring Node.js if this machine has none.
-if ! command -v npm >/dev/null 2>&1; then
+# Tools some tests drive from outside Python: Azurite (npm) for the Azure Blob tests, tmux for
+# the terminal dashboard. Bring whatever this machine lacks.
+missing=()
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "note: npm not found; the Azure Blob tests will be skipped (or fail under CI=true)" >&2
+    echo "note: ${missing[*]} not installed; the tests that need them are skipped (fail under CI=true)" >&2
   fi
 fi
 .venv/bin/ruff check .
