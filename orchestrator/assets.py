@@ -128,6 +128,7 @@ def sync_assets(
     fields = media_fields(doc)
     problems: list[str] = []
     locals_: dict[int, _Local] = {}  # index into fields -> checked file
+    probed: dict[str, str | None] = {}  # real path -> why it is not media (None: it is)
     known: dict[int, tuple[str, str]] = {}  # index into fields -> (digest, ext) of a ref
     for i, field in enumerate(fields):
         where = f"clip {field.clip_id!r}"
@@ -147,7 +148,8 @@ def sync_assets(
                 )
         else:
             problem = path_problem(raw, base_dir)
-            checked = None if problem else _check_file(raw, resolve_path(raw, base_dir), max_bytes)
+            full = resolve_path(raw, base_dir)
+            checked = None if problem else _check_file(raw, full, max_bytes, probed)
             if isinstance(checked, _Local):
                 locals_[i] = checked
             else:
@@ -186,8 +188,10 @@ def _inside(path: str, base: str) -> bool:
     return os.path.commonpath([path, base]) == base
 
 
-def _check_file(path: str, full: str, max_bytes: int) -> _Local | str:
-    """The checked file ``path`` names, or what is wrong with it."""
+def _check_file(
+    path: str, full: str, max_bytes: int, probed: dict[str, str | None]
+) -> _Local | str:
+    """The checked file ``path`` names, or what is wrong with it (``probed``: media checks done)."""
     try:
         st = os.stat(full)
     except FileNotFoundError:
@@ -204,11 +208,13 @@ def _check_file(path: str, full: str, max_bytes: int) -> _Local | str:
             f"asset {path!r} is {format_size(st.st_size)}, above the limit of "
             f"{format_size(max_bytes)}"
         )
-    problem = media_problem(full)
-    if problem:
+    real = os.path.realpath(full)
+    if real not in probed:  # a file many clips use is opened once
+        probed[real] = media_problem(full)
+    if probed[real]:
         # Checked before anything leaves the machine; also spares workers a doomed download.
-        return f"media file {path!r} {problem}; it was not uploaded"
-    return _Local(full, os.path.realpath(full), st.st_size, st.st_mtime_ns)
+        return f"media file {path!r} {probed[real]}; it was not uploaded"
+    return _Local(full, real, st.st_size, st.st_mtime_ns)
 
 
 def _hash_all(fields: list[MediaField], locals_: dict[int, _Local]) -> dict[str, str]:
