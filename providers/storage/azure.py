@@ -17,7 +17,6 @@ import base64
 import binascii
 import builtins
 import datetime
-import http.client
 import os
 import re
 from collections.abc import Iterator
@@ -26,7 +25,6 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-import urllib3
 from azure.core import exceptions as azure_exceptions
 from azure.storage.blob import BlobSasPermissions, ContainerClient, generate_blob_sas
 
@@ -41,6 +39,7 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
+from providers.storage.remote import NETWORK_ERRORS, TRANSIENT_STATUS, check_root
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
 
@@ -49,20 +48,11 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 # A blob batch request carries at most 256 sub-requests.
 _BATCH_LIMIT = 256
-# 412: a ranged download found the blob replaced since its first chunk; reading again helps.
-_TRANSIENT_STATUS = frozenset({408, 412, 429, 500, 502, 503, 504})
-
 _NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     azure_exceptions.ServiceRequestError,
     azure_exceptions.ServiceResponseError,
     azure_exceptions.IncompleteReadError,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.HTTPError,
-    http.client.HTTPException,
-    ConnectionError,
-    TimeoutError,
+    *NETWORK_ERRORS,
 )
 
 _AUTH_HINT = (
@@ -89,7 +79,7 @@ class AzureBlobStorage:
             raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
         name = str(container.container_name)
         self.container_name = _check_container(name, f"az://{name}")
-        self.prefix = _check_root(prefix, f"az://{name}/{prefix}")
+        self.prefix = check_root(prefix, f"az://{name}/{prefix}", _check_prefix)
         self.url = f"az://{self.container_name}" + (f"/{self.prefix}" if self.prefix else "")
         self._root = f"{self.prefix}/" if self.prefix else ""
         self._container = container
@@ -236,7 +226,7 @@ class AzureBlobStorage:
                         f"deleting blobs under {prefix!r} in {self.url} failed: HTTP {status} "
                         f"{response.reason}",
                         key=prefix,
-                        transient=status in _TRANSIENT_STATUS,
+                        transient=status in TRANSIENT_STATUS,
                     )
         return removed
 
@@ -297,7 +287,7 @@ def parse_azure_url(url: str) -> tuple[str, str]:
     if not sep or scheme.lower() != "az":
         raise StorageError(f"not an Azure Blob URL: {url!r}; expected az://container/prefix")
     container, _, prefix = rest.partition("/")
-    return _check_container(container, url), _check_root(prefix, url)
+    return _check_container(container, url), check_root(prefix, url, _check_prefix)
 
 
 @contextmanager
@@ -338,7 +328,7 @@ def map_azure_errors(key: str | None, *, container: str | None = None) -> Iterat
         raise StorageError(
             f"Azure request for {what} failed: HTTP {status} {_error_code(exc)}: {_summary(exc)}",
             key=key,
-            transient=status in _TRANSIENT_STATUS,
+            transient=status in TRANSIENT_STATUS,
         ) from exc
     except azure_exceptions.AzureError as exc:
         raise StorageError(f"Azure request for {what} failed: {_summary(exc)}", key=key) from exc
@@ -434,15 +424,9 @@ def _check_container(container: str, url: str) -> str:
     return container
 
 
-def _check_root(prefix: str, url: str) -> str:
-    """The store's prefix without surrounding '/', validated like a key."""
-    prefix = prefix.strip("/")
-    if prefix:
-        try:
-            _check_dots(validate_key(prefix), "prefix")
-        except StorageError as exc:
-            raise StorageError(f"invalid prefix in storage URL {url!r}: {exc}") from None
-    return prefix
+def _check_prefix(prefix: str) -> str:
+    """A prefix is checked like a key, and for Azure's dropped trailing dots."""
+    return _check_dots(validate_key(prefix), "prefix")
 
 
 def _check_dots(name: str, what: str) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import datetime
-import http.client
 import os
 import re
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import requests
-import urllib3
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Signing
@@ -41,6 +39,7 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
+from providers.storage.remote import NETWORK_ERRORS, TRANSIENT_STATUS, check_root
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"]
 
@@ -51,20 +50,6 @@ _CHUNK_QUANTUM = 256 * 1024
 # V4 signatures are valid for at most seven days.
 _MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
 _CONTENT_TYPE = "application/octet-stream"
-
-# 408, 429, 5xx; 412 only arises from pinning the generation during a download, which fails when
-# another writer replaced the object mid-read: reading again gets the new whole object.
-_TRANSIENT_STATUS = frozenset({408, 412, 429, 500, 502, 503, 504})
-
-_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.HTTPError,
-    http.client.HTTPException,
-    ConnectionError,
-    TimeoutError,
-)
 
 _AUTH_HINT = (
     "check GOOGLE_APPLICATION_CREDENTIALS (or `gcloud auth application-default login`) and that "
@@ -96,7 +81,7 @@ class GCSStorage:
         if chunk_size <= 0 or chunk_size % _CHUNK_QUANTUM:
             raise ValueError(f"chunk_size must be a positive multiple of 256 KiB, not {chunk_size}")
         self.bucket_name = _check_bucket(bucket, f"gs://{bucket}")
-        self.prefix = _check_root(prefix, f"gs://{bucket}/{prefix}")
+        self.prefix = check_root(prefix, f"gs://{bucket}/{prefix}")
         self.url = f"gs://{self.bucket_name}" + (f"/{self.prefix}" if self.prefix else "")
         self._root = f"{self.prefix}/" if self.prefix else ""
         self._chunk_size = chunk_size
@@ -326,7 +311,7 @@ def parse_gcs_url(url: str) -> tuple[str, str]:
     if not sep or scheme.lower() != "gs":
         raise StorageError(f"not a GCS URL: {url!r}; expected gs://bucket/prefix")
     bucket, _, prefix = rest.partition("/")
-    return _check_bucket(bucket, url), _check_root(prefix, url)
+    return _check_bucket(bucket, url), check_root(prefix, url)
 
 
 @contextmanager
@@ -362,7 +347,7 @@ def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[No
         raise StorageError(
             f"GCS request for {what} failed: HTTP {code}: {exc.message}",
             key=key,
-            transient=code in _TRANSIENT_STATUS,
+            transient=code in TRANSIENT_STATUS,
         ) from exc
     except api_exceptions.GoogleAPIError as exc:
         raise StorageError(f"GCS request for {what} failed: {exc}", key=key) from exc
@@ -400,9 +385,9 @@ def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[No
         raise StorageError(
             f"GCS request for {what} failed: unexpected response (HTTP {status}): {exc}",
             key=key,
-            transient=status in _TRANSIENT_STATUS,
+            transient=status in TRANSIENT_STATUS,
         ) from exc
-    except _NETWORK_ERRORS as exc:
+    except NETWORK_ERRORS as exc:
         raise StorageError(
             f"GCS request for {what} failed: {type(exc).__name__}: {exc}", key=key, transient=True
         ) from exc
@@ -435,17 +420,6 @@ def _check_bucket(bucket: str, url: str) -> str:
             "digits, '-', '_' or '.', starting and ending with a letter or digit"
         )
     return bucket
-
-
-def _check_root(prefix: str, url: str) -> str:
-    """The store's prefix without surrounding '/', validated like a key."""
-    prefix = prefix.strip("/")
-    if prefix:
-        try:
-            validate_key(prefix)
-        except StorageError as exc:
-            raise StorageError(f"invalid prefix in storage URL {url!r}: {exc}") from None
-    return prefix
 
 
 if TYPE_CHECKING:
