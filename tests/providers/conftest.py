@@ -111,7 +111,7 @@ def gcs_bucket(gcs_emulator: GCSEmulator, monkeypatch: pytest.MonkeyPatch) -> It
 
 
 @pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+def azurite() -> Iterator[Azurite]:
     """Azurite's blob service on a free port for the session; npm-installed on first use."""
     try:
         binary = ensure_azurite()
@@ -120,7 +120,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
         if os.environ.get("CI"):
             pytest.fail(f"Azurite unavailable: {exc}")
         pytest.skip(f"Azurite unavailable: {exc}")
-    with Azurite(binary, tmp_path_factory.mktemp("azurite")) as server:
+    with Azurite(binary) as server:
         yield server
 
 

@@ -19,9 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -30,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from orchestrator.processes import ServerProcess, free_port, start_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AZURITE_VERSION = "3.35.0"
@@ -44,13 +44,6 @@ AZURITE_KEY = (
 
 class EmulatorUnavailable(Exception):
     """An emulator cannot run on this machine because a tool is missing or will not install."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def closed_port() -> int:
@@ -179,14 +172,15 @@ def _azurite_installed(cache_dir: Path, binary: Path) -> bool:
     return bool(version == AZURITE_VERSION and binary.exists())
 
 
-class Azurite:
+class Azurite(ServerProcess):
     """Azurite's blob service in memory, as a child process in its own process group."""
 
-    def __init__(self, binary: Path, workdir: Path) -> None:
+    label = "Azurite"
+    name = "azurite"
+
+    def __init__(self, binary: Path, start_timeout: float = 60.0) -> None:
+        super().__init__(port=None, start_timeout=start_timeout, stop_timeout=10.0)
         self.binary = binary
-        self.workdir = workdir
-        self.port = 0
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def blob_endpoint(self) -> str:
@@ -200,11 +194,6 @@ class Azurite:
             f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
             f"AccountKey={AZURITE_KEY};BlobEndpoint={self.blob_endpoint};"
         )
-
-    @property
-    def pid(self) -> int | None:
-        """Process id (and process group id) of the running server."""
-        return self._process.pid if self._process is not None else None
 
     def command(self, port: int) -> list[str]:
         """The command line that starts Azurite on ``port``."""
@@ -222,53 +211,25 @@ class Azurite:
             "--disableTelemetry",
         ]
 
-    def start(self, timeout: float = 60.0) -> None:
-        """Start on a free port and wait until it accepts connections."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        log_path = self.workdir / "azurite.log"
-        for _attempt in range(3):
-            port = free_port()
-            with open(log_path, "ab") as log:
-                process = subprocess.Popen(
-                    self.command(port),
-                    cwd=self.workdir,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    # Its own group, so stop() reaches node and anything it spawned.
-                    start_new_session=True,
-                )
-            self._process, self.port = process, port
-            deadline = time.monotonic() + timeout
-            while process.poll() is None and time.monotonic() < deadline:
-                if port_answers(port):
-                    return
-                time.sleep(0.1)
-            self.stop()
-            log_text = log_path.read_text(errors="replace")
-            if "EADDRINUSE" not in log_text:  # anything but a lost race for the port is final
-                raise RuntimeError(
-                    f"Azurite did not start within {timeout:.0f}s: {' '.join(self.command(port))}"
-                    f"\n{log_text[-2000:]}"
-                )
-        raise RuntimeError("Azurite could not bind a free port in 3 attempts")
+    def _launch(self, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+        return start_process(self.command(port), log_path, None, True)
 
-    def stop(self) -> None:
-        """Terminate the process group and reap the server; no node process survives."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        # The leader is gone; anything it left in the group goes too.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+    def _serving(self, port: int, deadline: float) -> bool:
+        """Wait until it accepts connections; False if it lost the race for the port."""
+        assert self._proc is not None
+        while self._proc.poll() is None:
+            if port_answers(port):
+                return True
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        log = self._log_tail()
+        if "EADDRINUSE" in log:
+            return False
+        raise RuntimeError(
+            f"Azurite did not start within {self.start_timeout:.0f}s: "
+            f"{' '.join(self.command(port))}\n{log}"
+        )
 
     def create_container(self, name: str) -> None:
         """Create an empty container in the development account."""
@@ -287,15 +248,3 @@ class Azurite:
 
         with BlobServiceClient.from_connection_string(self.connection_string) as service:
             yield service
-
-    def __enter__(self) -> Azurite:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
