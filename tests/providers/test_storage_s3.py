@@ -7,7 +7,6 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import socket
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from providers.storage import ObjectNotFound, StorageError
 from providers.storage import s3 as s3_module
 from providers.storage.s3 import S3Storage, map_s3_errors
+from tests.providers.emulators import closed_port
 from tests.providers.test_storage_contract import BAD_KEYS
 
 PREFIX = "renders/v1"
@@ -48,14 +48,6 @@ def write(path: Path, data: bytes) -> str:
     """Write a local file and return its path."""
     path.write_bytes(data)
     return str(path)
-
-
-def closed_port() -> int:
-    """A local port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("localhost", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def every_call(store: S3Storage, tmp_path: Path) -> list[tuple[str, Callable[[], object]]]:
