@@ -1,7 +1,4 @@
-"""Pure domain: the timeline model, importers, frame maths and chunk planning."""
+"""Pure domain: the timeline model and its importers (`timeline/`), complexity and chunk planning.
 
-from chunking.errors import RenderError, TimelineError, ValidationError
-from chunking.loader import load
-from chunking.timeline import Timeline
-
-__all__ = ["RenderError", "Timeline", "TimelineError", "ValidationError", "load"]
+No I/O beyond reading the project file. May import `common` only.
+"""

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from chunking.catalogue import effect_kind
-from chunking.timeline import Clip, Effect, Timeline, Transition
+from chunking.timeline.catalogue import effect_kind
+from chunking.timeline.model import Clip, Effect, Timeline, Transition
 
 #: Pixels of the reference frame everything is measured against.
 REFERENCE_PIXELS = 1920 * 1080

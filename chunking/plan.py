@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
-from chunking.errors import TimelineError
-from chunking.timeline import Timeline
+from chunking.timeline.model import Timeline
+from common.errors import TimelineError
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from monitoring.gpu import GpuStats, gpu_stats
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.jobs import ChunkState, JobNotFound, JobRecord
+from orchestrator.job_record import ChunkState, JobNotFound, JobRecord
 
 #: Cells of the progress and resource bars.
 JOB_BAR = 20

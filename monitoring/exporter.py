@@ -31,6 +31,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from common.settings import DEFAULT_HOURLY_RATE
 from monitoring.metrics import (
     NODE_METRICS,
     PREFIX,
@@ -41,8 +42,7 @@ from monitoring.metrics import (
     RenderMetrics,
     collect,
 )
-from orchestrator.jobstore import JobStore
-from orchestrator.settings import DEFAULT_HOURLY_RATE
+from orchestrator.job_store import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from orchestrator.processes import ServerProcess, start_process
 
 #: The Celery app Flower inspects.

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.names import PRIORITIES, QUEUES
 from orchestrator import keys
-from orchestrator.jobs import ChunkState, JobNotFound, JobRecord, JobState
-from orchestrator.jobstore import JobStore
-from orchestrator.settings import PRIORITIES, QUEUES
+from orchestrator.job_record import ChunkState, JobNotFound, JobRecord, JobState
+from orchestrator.job_store import JobStore
 
 PREFIX = "cloudrender_"
 

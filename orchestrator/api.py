@@ -23,12 +23,14 @@ from typing import Any
 import redis
 
 from chunking.complexity import complexity
-from chunking.errors import RenderError
-from chunking.export import export_problems, with_overrides
-from chunking.loader import load_document
 from chunking.plan import plan_chunks
-from chunking.studio import load_project
-from chunking.timeline import Timeline
+from chunking.timeline.export import export_problems, with_overrides
+from chunking.timeline.loader import load_document
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from common.errors import RenderError
+from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
+from common.settings import Settings
 from monitoring.metrics import (
     NodeMetrics,
     RenderMetrics,
@@ -40,14 +42,13 @@ from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.celery_app import make_app
 from orchestrator.costing import Estimate, Throughput, estimate, load_throughput
 from orchestrator.dispatcher import Dispatcher
-from orchestrator.jobs import JobNotFound, JobRecord, JobState
-from orchestrator.jobstore import JobStore
-from orchestrator.scheduling import LEVELS, effective_priority, pool_changes
-from orchestrator.service import NODE_CLASS
-from orchestrator.settings import PRIORITIES, Settings
+from orchestrator.job_record import JobNotFound, JobRecord, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.scheduling import effective_priority, pool_changes
+from orchestrator.worker_hooks import NODE_CLASS
 from providers.storage import StorageError, open_storage, split_object_url
 from workers.calibrate import calibrate
-from workers.job import JobSpec, configure_runtime
+from workers.job_spec import JobSpec, configure_runtime
 
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
@@ -204,9 +205,9 @@ class CloudRenderingAPI:
         )
         self.store.create(record, spec.to_dict())
         self.app.send_task(
-            "cloudrender.plan_job",
+            TASK_PLAN_JOB,
             args=[job_id],
-            queue="orchestrator",
+            queue=QUEUE_ORCHESTRATOR,
             priority=PRIORITIES[record.effective_priority],
         )
         return job_id

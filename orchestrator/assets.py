@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chunking.errors import MediaError, ValidationError
+from common.errors import MediaError, ValidationError
 from providers.storage.base import Storage, StorageError
 from workers.assets import (
     ASSET_REF_PREFIX,

@@ -17,11 +17,23 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
+from common.names import (
+    PRIORITIES,
+    QUEUE_AUDIO,
+    QUEUE_MERGE,
+    QUEUE_ORCHESTRATOR,
+    QUEUE_RENDER,
+    QUEUES,
+    TASK_MERGE,
+    TASK_RENDER_AUDIO,
+    TASK_RENDER_CHUNK,
+    TASK_TICK,
+)
+from common.settings import Settings
 from monitoring.exporter import install as _exporter_install
 from orchestrator import keys
-from orchestrator.settings import PRIORITIES, Settings
 from workers import hooks
-from workers.job import configure_runtime
+from workers.job_spec import configure_runtime
 
 #: Seconds between orchestrator ticks (deadline escalation, ETA refresh, dispatch, cleanup).
 TICK_SECONDS = 2.0
@@ -56,20 +68,20 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_extended": True,
         "worker_send_task_events": True,
         "task_send_sent_event": True,
-        "task_default_queue": "render",
+        "task_default_queue": QUEUE_RENDER,
         "task_default_priority": PRIORITIES["normal"],
         "task_routes": {
-            "cloudrender.render_chunk": {"queue": "render"},
-            "cloudrender.render_audio": {"queue": "audio"},
-            "cloudrender.merge": {"queue": "merge"},
+            TASK_RENDER_CHUNK: {"queue": QUEUE_RENDER},
+            TASK_RENDER_AUDIO: {"queue": QUEUE_AUDIO},
+            TASK_MERGE: {"queue": QUEUE_MERGE},
         },
         # Queues (settings.QUEUES) are declared on first use; workers pick theirs with -Q.
         "task_create_missing_queues": True,
         "beat_schedule": {
             "tick": {
-                "task": "cloudrender.tick",
+                "task": TASK_TICK,
                 "schedule": TICK_SECONDS,
-                "options": {"queue": "orchestrator", "priority": 0, "expires": 30},
+                "options": {"queue": QUEUE_ORCHESTRATOR, "priority": 0, "expires": 30},
             },
         },
         "beat_scheduler": "orchestrator.beat:ResilientScheduler",
@@ -130,13 +142,13 @@ class _LazyService:
 
     def __getattr__(self, name: str) -> Any:
         if self._service is None or self._pid != os.getpid():
-            from orchestrator.jobstore import JobStore
-            from orchestrator.service import JobService
+            from orchestrator.job_store import JobStore
+            from orchestrator.worker_hooks import WorkerHooks
 
             store = JobStore.from_url(
                 app.conf.broker_url, finished_ttl=app.conf.cloudrender_job_ttl
             )
-            self._service, self._pid = JobService(store, app), os.getpid()
+            self._service, self._pid = WorkerHooks(store, app), os.getpid()
         return getattr(self._service, name)
 
 
@@ -206,10 +218,10 @@ def _evacuate(client: Any, name: str, notice: str, draining: threading.Event) ->
 
     draining.set()
     client.set(keys.evict(name), notice, ex=600)
-    for queue in ("render", "audio", "merge", "orchestrator"):
+    for queue in QUEUES:
         app.control.cancel_consumer(queue, destination=[name])
     deadline = time.monotonic() + EVACUATE_SECONDS
-    from orchestrator.jobstore import JobStore
+    from orchestrator.job_store import JobStore
 
     store = JobStore.from_url(app.conf.broker_url)
     while time.monotonic() < deadline and _running_here(store, name):
@@ -218,7 +230,7 @@ def _evacuate(client: Any, name: str, notice: str, draining: threading.Event) ->
 
 
 def _running_here(store: Any, name: str) -> bool:
-    from orchestrator.jobs import ChunkState, JobNotFound
+    from orchestrator.job_record import ChunkState, JobNotFound
 
     for job_id in store.active():
         try:

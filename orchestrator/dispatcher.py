@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from common.names import PRIORITIES, QUEUE_RENDER, TASK_RENDER_CHUNK
 from orchestrator import keys
-from orchestrator.jobs import ChunkRecord, ChunkState, JobNotFound, JobState
-from orchestrator.jobstore import JobStore
+from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
+from orchestrator.job_store import JobStore
 from orchestrator.scheduling import Candidate, choose_dispatch, rank
-from orchestrator.settings import PRIORITIES
 
 #: Chunks allowed to wait in the broker per live worker slot.
 DEPTH_PER_SLOT = 1
@@ -159,10 +159,10 @@ class Dispatcher:
         chunk.task_id = task_id
         self.store.save_chunk(job_id, chunk)
         self.app.send_task(
-            "cloudrender.render_chunk",
+            TASK_RENDER_CHUNK,
             args=[job_id, index],
             task_id=task_id,
-            queue="render",
+            queue=QUEUE_RENDER,
             priority=PRIORITIES[level],
         )
 

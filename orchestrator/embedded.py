@@ -38,7 +38,9 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, NoReturn, Self
 
-from chunking.errors import RenderError
+from common.errors import RenderError
+from common.names import QUEUES
+from common.settings import redact_url
 from orchestrator.processes import POLL_SECONDS as _POLL_S
 from orchestrator.processes import ServerProcess
 from orchestrator.processes import group_members as _group_members
@@ -49,12 +51,11 @@ from orchestrator.processes import start_process as _popen
 from orchestrator.processes import stop_group as _stop_group
 from orchestrator.processes import tail as _tail
 from orchestrator.processes import wait_exit as _wait_exit
-from orchestrator.settings import redact_url
 
 #: The Celery app the local workers run unless told otherwise.
 DEFAULT_APP = "orchestrator.celery_app:app"
 #: Every queue of ours: a local render has no dedicated nodes, so one worker serves them all.
-DEFAULT_QUEUES: tuple[str, ...] = ("render", "audio", "merge", "orchestrator")
+DEFAULT_QUEUES: tuple[str, ...] = QUEUES
 #: Environment variables through which ``orchestrator.celery_app`` learns where Redis is.
 BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
 RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from orchestrator import keys
-from orchestrator.jobs import ChunkRecord, ChunkState, JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 
 #: A chunk is a straggler after this many times its job's median chunk time.
 STRAGGLER_FACTOR = 3.0

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any, Self
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 
 _HOST = "127.0.0.1"
 POLL_SECONDS = 0.05

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from chunking.errors import RenderError
+from common.errors import RenderError
+from common.names import LEVELS
 
-#: Priority names from most to least urgent.
-LEVELS = ("urgent", "high", "normal", "low")
 #: How much earlier than strictly necessary a job with a deadline is escalated.
 DEADLINE_SAFETY = 1.5
 

@@ -12,14 +12,15 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from chunking.errors import RenderError
 from chunking.plan import plan_chunks
+from common.errors import RenderError
+from common.names import TASK_PLAN_JOB, TASK_TICK
 from orchestrator import keys
 from orchestrator.health import check_jobs
-from orchestrator.jobs import ChunkRecord, JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
 from orchestrator.scheduling import effective_priority
 from workers import hooks
-from workers.job import JobSpec
+from workers.job_spec import JobSpec
 from workers.probe import min_chunk_frames
 
 #: Seconds the tick lock lives: one tick at a time even with two orchestrators.
@@ -30,7 +31,7 @@ def _service() -> Any:
     return hooks.current()
 
 
-@shared_task(bind=True, name="cloudrender.plan_job")
+@shared_task(bind=True, name=TASK_PLAN_JOB)
 def plan_job(self: Task, job_id: str) -> int:
     """Split a submitted job into chunks, then start its audio and dispatch chunks."""
     service = _service()
@@ -61,7 +62,7 @@ def plan_job(self: Task, job_id: str) -> int:
     return len(chunks)
 
 
-@shared_task(name="cloudrender.tick")
+@shared_task(name=TASK_TICK)
 def tick() -> dict[str, int]:
     """Escalate near deadlines, refresh ETAs, requeue lost chunks, copy stragglers, dispatch."""
     service = _service()

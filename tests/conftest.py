@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from orchestrator.embedded import EmbeddedRedis, find_redis_server
 
 

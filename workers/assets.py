@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chunking.errors import AssetNotFound, MediaError, RenderError
+from common.errors import AssetNotFound, MediaError, RenderError
 from providers.storage.base import ObjectNotFound, Storage
 
 __all__ = [
@@ -157,9 +157,9 @@ def _copy(value: Any) -> Any:
 def media_fields(document: dict[str, Any]) -> list[MediaField]:
     """Every field the project loader reads a media path from, in document order.
 
-    Mirrors ``chunking.studio``: a clip's ``source: {"File": path}``, or when ``source`` is absent
-    the first of ``source_path``, ``path``, ``file``. Fields the loader ignores are left alone so
-    a stale leftover cannot fail a project that renders locally.
+    Mirrors ``chunking.timeline.studio``: a clip's ``source: {"File": path}``, or when
+    ``source`` is absent the first of ``source_path``, ``path``, ``file``. Fields the loader
+    ignores are left alone so a stale leftover cannot fail a project that renders locally.
     """
     found: list[MediaField] = []
     tracks = document.get("tracks")

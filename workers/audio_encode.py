@@ -16,7 +16,7 @@ from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.packet import Packet
 
-from chunking.errors import EncodeError
+from common.errors import EncodeError
 from workers.audio_mix import Samples
 
 #: Audio codec for each output container the renderer writes.

@@ -28,8 +28,8 @@ from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
-from chunking.errors import AssetNotFound, DecodeError, TimelineError
-from chunking.timeline import Clip, FileSource, Timeline, Track, TrackKind
+from chunking.timeline.model import Clip, FileSource, Timeline, Track, TrackKind
+from common.errors import AssetNotFound, DecodeError, TimelineError
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
 

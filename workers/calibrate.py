@@ -22,9 +22,9 @@ import time
 import av
 
 from chunking.complexity import sample_frames
-from chunking.errors import EncodeError, RenderError
-from chunking.export import export_problems
-from chunking.timeline import Timeline
+from chunking.timeline.export import export_problems
+from chunking.timeline.model import Timeline
+from common.errors import EncodeError, RenderError
 from workers.compositor import Compositor
 from workers.encoder import EncoderChoice, add_video_stream, choose_encoder, to_video_frame
 from workers.sources import Rgb8

@@ -22,7 +22,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from chunking.timeline import ColorCorrection
+from chunking.timeline.model import ColorCorrection
 from workers.layer import Image
 
 Matrix = npt.NDArray[np.float32]  # 3 x 3, applied as rgb @ M.T

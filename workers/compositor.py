@@ -12,8 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from chunking.errors import TimelineError
-from chunking.timeline import (
+from chunking.timeline.model import (
     Clip,
     Effect,
     FileSource,
@@ -22,6 +21,7 @@ from chunking.timeline import (
     TrackKind,
     Transition,
 )
+from common.errors import TimelineError
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, apply_effect

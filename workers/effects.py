@@ -42,9 +42,9 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from chunking.catalogue import effect_kind
-from chunking.errors import TimelineError
-from chunking.timeline import ColorCorrection, Effect, ParamValue
+from chunking.timeline.catalogue import effect_kind
+from chunking.timeline.model import ColorCorrection, Effect, ParamValue
+from common.errors import TimelineError
 from workers.color import (
     SEPIA,
     apply_color,
@@ -269,7 +269,7 @@ def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
     return out
 
 
-#: Canonical effect kind -> implementation; exactly the kinds in chunking.catalogue.EFFECTS.
+#: Canonical effect kind -> implementation; exactly the kinds in catalogue.EFFECTS.
 IMPLEMENTATIONS: dict[str, EffectFn] = {
     "blur": _blur,
     "brightness": _brightness,

@@ -16,8 +16,8 @@ from typing import Any
 import av
 import numpy as np
 
-from chunking.errors import EncodeError
-from chunking.timeline import ExportSettings
+from chunking.timeline.model import ExportSettings
+from common.errors import EncodeError
 from workers.sources import Rgb8
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from chunking.errors import TimelineError
-from chunking.timeline import Clip
+from chunking.timeline.model import Clip
+from common.errors import TimelineError
 from workers.sources import Picture, resize, rgba_of, split_rgba
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 
 
 class Hooks(Protocol):

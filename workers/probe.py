@@ -8,7 +8,7 @@ from fractions import Fraction
 import av
 from PIL import Image, UnidentifiedImageError
 
-from chunking.timeline import FileSource, Timeline, TrackKind
+from chunking.timeline.model import FileSource, Timeline, TrackKind
 from workers.sources import IMAGE_EXTENSIONS
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.

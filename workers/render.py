@@ -16,9 +16,9 @@ from typing import Any
 
 import av
 
-from chunking.errors import EncodeError, RenderCancelled, RenderError
-from chunking.export import export_problems
-from chunking.timeline import ExportSettings, FileSource, Timeline, TrackKind
+from chunking.timeline.export import export_problems
+from chunking.timeline.model import ExportSettings, FileSource, Timeline, TrackKind
+from common.errors import EncodeError, RenderCancelled, RenderError
 from workers.audio import (
     add_audio_stream,
     audio_codec_for,

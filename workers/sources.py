@@ -18,8 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from chunking.errors import AssetNotFound, DecodeError
-from chunking.timeline import GeneratedSource
+from chunking.timeline.model import GeneratedSource
+from common.errors import AssetNotFound, DecodeError
 
 Rgb8 = npt.NDArray[np.uint8]
 #: Given a source's display size, the size the caller wants the picture delivered at.

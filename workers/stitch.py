@@ -20,7 +20,7 @@ from typing import Any
 
 import av
 
-from chunking.errors import EncodeError, RenderError
+from common.errors import EncodeError, RenderError
 from workers.encoder import FORMATS
 
 

@@ -20,8 +20,8 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
-from chunking.errors import RenderError, TimelineError
-from chunking.timeline import Subtitle
+from chunking.timeline.model import Subtitle
+from common.errors import RenderError, TimelineError
 from workers.layer import Image, Layer, Mask
 
 #: Lines wrap at this fraction of the canvas width.

@@ -20,12 +20,13 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from chunking.errors import RenderCancelled, RenderError
+from common.errors import RenderCancelled, RenderError
+from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
 from providers.storage import open_object_url
 from providers.storage.base import ObjectNotFound, StorageError
 from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
-from workers.job import JobSpec
+from workers.job_spec import JobSpec
 from workers.render import has_audio, render_to_file
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
 from workers.stitch import stitch
@@ -36,7 +37,7 @@ POLL_INTERVAL = 0.25
 MERGE_HEARTBEAT = 5.0
 
 
-@shared_task(bind=True, name="cloudrender.render_chunk")
+@shared_task(bind=True, name=TASK_RENDER_CHUNK)
 def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     """Render one chunk of a job into its segment in storage.
 
@@ -132,7 +133,7 @@ def _render_segment(
     }
 
 
-@shared_task(bind=True, name="cloudrender.render_audio")
+@shared_task(bind=True, name=TASK_RENDER_AUDIO)
 def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     """Mix and encode the whole timeline's audio once; None when the timeline is silent."""
     service = hooks.current()
@@ -164,7 +165,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     return result
 
 
-@shared_task(bind=True, name="cloudrender.merge")
+@shared_task(bind=True, name=TASK_MERGE)
 def merge(
     self: Task, job_id: str, chunks: list[dict[str, Any]], audio: dict[str, Any] | None
 ) -> dict[str, Any] | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chunking.errors import TimelineError
+from common.errors import TimelineError
 from workers.layer import Image, Layer, Mask
 
 _F1 = np.float32(1)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Protocol, runtime_checkable
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 
 #: Name prefix of temporary files next to their destination; listings skip them.
 TMP_PREFIX = ".cloudrender-tmp-"

@@ -20,7 +20,7 @@ from chunking.complexity import (
     frame_cost,
     sample_frames,
 )
-from chunking.timeline import (
+from chunking.timeline.model import (
     Clip,
     ColorCorrection,
     Effect,

@@ -10,11 +10,11 @@ from typing import Any
 import opentimelineio as otio
 import pytest
 
-from chunking.errors import TimelineError, ValidationError
-from chunking.loader import load
-from chunking.otio import load_otio
-from chunking.studio import load_project
-from chunking.timeline import FileSource, GeneratedSource, Timeline, TrackKind
+from chunking.timeline.loader import load
+from chunking.timeline.model import FileSource, GeneratedSource, Timeline, TrackKind
+from chunking.timeline.otio import load_otio
+from chunking.timeline.studio import load_project
+from common.errors import TimelineError, ValidationError
 
 RT = otio.opentime.RationalTime
 NTSC24 = 24000 / 1001

@@ -9,9 +9,9 @@ from itertools import pairwise
 
 import pytest
 
-from chunking.errors import TimelineError
 from chunking.plan import Chunk, edit_points, plan_chunks
-from chunking.timeline import Clip, GeneratedSource, Timeline, Track, TrackKind, Transition
+from chunking.timeline.model import Clip, GeneratedSource, Timeline, Track, TrackKind, Transition
+from common.errors import TimelineError
 
 
 def timeline(

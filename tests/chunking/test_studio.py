@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from chunking import load
-from chunking.errors import TimelineError, ValidationError
-from chunking.studio import load_project
-from chunking.timeline import FileSource, GeneratedSource, TrackKind
+from chunking.timeline.loader import load
+from chunking.timeline.model import FileSource, GeneratedSource, TrackKind
+from chunking.timeline.studio import load_project
+from common.errors import TimelineError, ValidationError
 from tests.media import project, solid, video_track, write_project
 
 

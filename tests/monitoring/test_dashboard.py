@@ -32,7 +32,7 @@ from monitoring.dashboard import (
 from monitoring.gpu import GpuStats
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import ChunkRecord, ChunkState, JobRecord, JobState
+from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from tests.media import make_video, project, video_track
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from monitoring.flower import FlowerProcess, flower_command
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import JobState
+from orchestrator.job_record import JobState
 from tests.media import project, solid, video_track
 
 pytestmark = pytest.mark.timeout(300)

@@ -33,8 +33,8 @@ from monitoring.metrics import (
     queue_lengths,
 )
 from orchestrator import keys
-from orchestrator.jobs import ChunkRecord, ChunkState, JobRecord, JobState
-from orchestrator.jobstore import JobStore
+from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
+from orchestrator.job_store import JobStore
 
 # -- /proc ----------------------------------------------------------------------------------------
 

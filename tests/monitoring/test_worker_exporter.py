@@ -11,7 +11,7 @@ import pytest
 
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import JobState
+from orchestrator.job_record import JobState
 from tests.media import project, solid, video_track
 
 pytestmark = pytest.mark.timeout(180)

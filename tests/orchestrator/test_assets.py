@@ -12,8 +12,8 @@ import av
 import numpy as np
 import pytest
 
-from chunking.errors import TimelineError, ValidationError
-from chunking.studio import load_project
+from chunking.timeline.studio import load_project
+from common.errors import TimelineError, ValidationError
 from orchestrator.assets import (
     SyncResult,
     asset_key,

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from orchestrator import embedded, processes
 from orchestrator.embedded import EmbeddedCluster, EmbeddedRedis, LocalWorkers, find_redis_server
 from tests.orchestrator.fake_app import make_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.health import lost_chunks, lost_tasks, stragglers
-from orchestrator.jobs import ChunkRecord, ChunkState, JobState
+from orchestrator.job_record import ChunkRecord, ChunkState, JobState
 
 NOW = 1000.0
 

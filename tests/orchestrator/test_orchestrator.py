@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from orchestrator.jobs import JobRecord, JobState
-from orchestrator.jobstore import JobStore
+from orchestrator.job_record import JobRecord, JobState
+from orchestrator.job_store import JobStore
 from orchestrator.tasks import refresh_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ def test_two_orchestrators_fire_each_tick_once(redis_url: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLOUDRENDER_BROKER_URL": redis_url}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "orchestrator", "orchestrator"],
+            [sys.executable, "-m", "cli", "orchestrator"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from orchestrator.scheduling import Candidate, choose_dispatch, effective_priority, pool_changes
 
 

@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from chunking.export import with_overrides
-from chunking.studio import load_project
+from chunking.timeline.export import with_overrides
+from chunking.timeline.studio import load_project
+from cli.render_command import render_distributed
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.distributed import render_distributed
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import JobState
+from orchestrator.job_record import JobState
 from providers.storage import StorageError, open_storage, split_object_url
 from tests.media import decode_rgb, project, solid, video_track, write_project
-from tests.orchestrator.test_cli import cli
+from tests.cli.test_main import cli
 from tests.providers.test_render_through_storage import FORWARDED
 
 pytestmark = pytest.mark.timeout(300)

@@ -15,7 +15,7 @@ import pytest
 
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import JobState
+from orchestrator.job_record import JobState
 from tests.media import decode_rgb, make_image, make_video, project, video_track
 
 pytestmark = pytest.mark.timeout(300)
@@ -128,7 +128,7 @@ def test_render_through_storage(storage_url: str, tmp_path: Path) -> None:
 
 
 def test_encrypted_render_stores_only_ciphertext(tmp_path: Path) -> None:
-    from orchestrator.settings import Settings
+    from common.settings import Settings
 
     key = "ab" * 32
     doc = media_project(tmp_path)

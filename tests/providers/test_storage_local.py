@@ -12,7 +12,7 @@ from typing import IO
 
 import pytest
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from providers.storage import (
     LocalStorage,
     ObjectNotFound,

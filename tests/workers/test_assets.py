@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from chunking.errors import AssetNotFound, MediaError
-from chunking.studio import load_project
-from chunking.timeline import FileSource
+from chunking.timeline.model import FileSource
+from chunking.timeline.studio import load_project
+from common.errors import AssetNotFound, MediaError
 from orchestrator.assets import sync_assets
 from providers.storage import LocalStorage, Storage
 from tests.counting_storage import CountingStorage

@@ -15,8 +15,7 @@ import pytest
 from av.audio.stream import AudioStream
 from PIL import Image
 
-from chunking.errors import AssetNotFound, DecodeError, EncodeError, TimelineError
-from chunking.timeline import (
+from chunking.timeline.model import (
     Clip,
     FileSource,
     GeneratedSource,
@@ -25,6 +24,7 @@ from chunking.timeline import (
     Track,
     TrackKind,
 )
+from common.errors import AssetNotFound, DecodeError, EncodeError, TimelineError
 from workers import audio_mix
 from workers.audio import (
     add_audio_stream,

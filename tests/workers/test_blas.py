@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # one digest of the uint8 frames.
 SCRIPT = """
 import hashlib, sys
-from chunking.loader import load
+from chunking.timeline.loader import load
 from workers.compositor import Compositor
 timeline = load(sys.argv[1])
 compositor = Compositor(timeline)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from chunking.errors import AssetNotFound, EncodeError, RenderError
-from chunking.studio import load_project
-from chunking.timeline import Timeline
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from common.errors import AssetNotFound, EncodeError, RenderError
 from tests.media import make_video, project, solid, video_track
 from workers import calibrate as calibrate_module
 from workers.calibrate import calibrate

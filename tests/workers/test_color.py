@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chunking.timeline import ColorCorrection
+from chunking.timeline.model import ColorCorrection
 from workers.color import LUMA_709, apply_color, hue_matrix, saturation_matrix
 from workers.layer import Image
 

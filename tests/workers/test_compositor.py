@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chunking.studio import load_project
-from chunking.timeline import Timeline
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
 from tests.media import identify, make_image, make_video, project, solid, video_track
 from workers.compositor import Compositor
 

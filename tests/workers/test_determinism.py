@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chunking.export import with_overrides
-from chunking.studio import load_project
-from chunking.timeline import Timeline
+from chunking.timeline.export import with_overrides
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
 from tests.media import decode_rgb, make_image, make_video, project, solid, video_track
 from workers.compositor import Compositor
 from workers.render import render_to_file

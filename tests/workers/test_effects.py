@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chunking.catalogue import EFFECTS
-from chunking.errors import TimelineError
-from chunking.timeline import Effect, ParamValue
+from chunking.timeline.catalogue import EFFECTS
+from chunking.timeline.model import Effect, ParamValue
+from common.errors import TimelineError
 from workers.effects import IMPLEMENTATIONS, apply_effect, param
 from workers.layer import Image
 
@@ -185,7 +185,7 @@ def test_filmgrain_depends_on_effect_id() -> None:
 def test_filmgrain_matches_a_fresh_process() -> None:
     code = (
         "import numpy as np, sys\n"
-        "from chunking.timeline import Effect\n"
+        "from chunking.timeline.model import Effect\n"
         "from workers.effects import apply_effect\n"
         f"img = np.full(({H}, {W}, 3), 0.5, dtype=np.float32)\n"
         "out = apply_effect(img, Effect(id='fx-filmgrain', kind='filmgrain'), 42)\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chunking.studio import load_project
+from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
 from workers.probe import keyframe_interval, min_chunk_frames
 

@@ -10,10 +10,10 @@ import av
 import numpy as np
 import pytest
 
-from chunking.errors import DecodeError, EncodeError, RenderCancelled
-from chunking.export import with_overrides
-from chunking.studio import load_project
-from chunking.timeline import Timeline
+from chunking.timeline.export import with_overrides
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from common.errors import DecodeError, EncodeError, RenderCancelled
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from workers.compositor import Compositor
 from workers.render import render_to_file

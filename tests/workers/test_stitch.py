@@ -12,7 +12,7 @@ import av
 import numpy as np
 import pytest
 
-from chunking.errors import EncodeError, RenderError
+from common.errors import EncodeError, RenderError
 from tests.media import decode_rgb, level
 from workers.stitch import MergeError, StitchReport, inspect_segment, stitch
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import ImageFont
 
-from chunking.errors import RenderError, TimelineError
-from chunking.timeline import Subtitle
+from chunking.timeline.model import Subtitle
+from common.errors import RenderError, TimelineError
 from workers import subtitles
 from workers.layer import Image, Layer, blank, blend
 from workers.subtitles import font, subtitle_layer, wrap_text

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chunking.catalogue import TRANSITIONS
-from chunking.errors import TimelineError
+from chunking.timeline.catalogue import TRANSITIONS
+from common.errors import TimelineError
 from workers.layer import Image, Layer, Mask, blend
 from workers.transitions import apply_transition
 

@@ -8,8 +8,8 @@ import json
 import time
 from typing import Any
 
-from chunking.errors import RenderError
-from orchestrator.job_commands import cluster_api
+from cli.job_commands import cluster_api
+from common.errors import RenderError
 
 #: How long ``scale`` waits, by default, for the heartbeats to report the new size.
 DEFAULT_WAIT = 15.0

@@ -7,16 +7,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 
 #: Chunk tasks must finish well inside this (seconds); Redis redelivers unacked tasks after it.
 DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
 #: What one worker slot of a local cluster costs per hour (power and hardware), in dollars.
 DEFAULT_HOURLY_RATE = 0.10
-#: Our four priorities on kombu's Redis priority steps (0 is served first on Redis).
-PRIORITIES = {"urgent": 0, "high": 3, "normal": 6, "low": 9}
-#: Queue names: chunk rendering, audio, merging, and the orchestrator itself.
-QUEUES = ("render", "audio", "merge", "orchestrator")
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.catalogue import TRANSITION_ALIASES, effect_kind
-from chunking.errors import ValidationError
-from chunking.export import export_problems, parse_export
-from chunking.fields import Problems, canonical, color, number, pick
-from chunking.frames import parse_fps, to_frame
-from chunking.timeline import (
+from chunking.timeline.catalogue import TRANSITION_ALIASES, effect_kind
+from chunking.timeline.export import export_problems, parse_export
+from chunking.timeline.fields import Problems, canonical, color, number, pick
+from chunking.timeline.frames import parse_fps, to_frame
+from chunking.timeline.model import (
     Clip,
     ColorCorrection,
     Crop,
@@ -32,6 +31,7 @@ from chunking.timeline import (
     Transform,
     Transition,
 )
+from common.errors import ValidationError
 
 MAX_SIDE = 16384  # pixels; larger frames cannot be allocated sensibly
 MAX_SECONDS = 24 * 3600  # one day of output

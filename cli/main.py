@@ -12,13 +12,14 @@ from typing import Any, TextIO
 
 import redis
 
-from chunking.errors import RenderError
-from chunking.export import with_overrides
-from chunking.loader import load, load_document
-from chunking.timeline import ExportSettings, Timeline
-from orchestrator.cluster_commands import add_cluster_parser
-from orchestrator.job_commands import add_job_parsers, cluster_api
-from orchestrator.settings import redact_url
+from chunking.timeline.export import with_overrides
+from chunking.timeline.loader import load, load_document
+from chunking.timeline.model import ExportSettings, Timeline
+from cli.cluster_commands import add_cluster_parser
+from cli.job_commands import add_job_parsers, cluster_api
+from common.errors import RenderError
+from common.names import LEVELS
+from common.settings import redact_url
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -94,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         help="submit to this cluster's Redis broker "
         "(default: $CLOUDRENDER_BROKER_URL, else a private local cluster)",
     )
-    render.add_argument("--priority", choices=["low", "normal", "high", "urgent"], default="normal")
+    render.add_argument("--priority", choices=LEVELS, default="normal")
     render.add_argument(
         "--strict", action="store_true", help="treat warnings (unknown effects) as errors"
     )
@@ -197,7 +198,7 @@ def _render_direct(
 def _render_distributed(
     args: argparse.Namespace, timeline: Timeline, export: ExportSettings, show: bool
 ) -> dict[str, Any]:
-    from orchestrator.distributed import JobProgress, render_distributed
+    from cli.render_command import JobProgress, render_distributed
 
     document, base_dir = load_document(args.timeline)
     bar = _ProgressBar(sys.stderr) if show else None
@@ -236,8 +237,8 @@ def _render_distributed(
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from common.settings import Settings
     from orchestrator.celery_app import app, configure
-    from orchestrator.settings import Settings
 
     url = args.broker or Settings.from_env().broker_url
     if url is None:
@@ -258,8 +259,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _orchestrator(args: argparse.Namespace) -> int:
+    from common.settings import Settings
     from orchestrator.celery_app import app, configure
-    from orchestrator.settings import Settings
 
     url = args.broker or Settings.from_env().broker_url
     if url is None:
@@ -278,8 +279,8 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _flower(args: argparse.Namespace) -> int:
+    from common.settings import Settings
     from monitoring.flower import run_flower
-    from orchestrator.settings import Settings
 
     settings = Settings.from_env()
     url = args.broker or settings.broker_url

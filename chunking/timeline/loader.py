@@ -6,9 +6,9 @@ import json
 import os
 from typing import Any
 
-from chunking.errors import TimelineError
-from chunking.studio import load_project
-from chunking.timeline import Timeline
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from common.errors import TimelineError
 
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
@@ -17,7 +17,7 @@ def load(path: str, *, strict: bool = False) -> Timeline:
     """Load a Timeline Studio JSON or OpenTimelineIO file; raise TimelineError on problems."""
     _check_file(path)
     if path.lower().endswith(".otio"):
-        from chunking.otio import load_otio
+        from chunking.timeline.otio import load_otio
 
         return load_otio(path, strict=strict)
     document, base_dir = load_document(path)
@@ -29,7 +29,7 @@ def load_document(path: str) -> tuple[dict[str, Any], str]:
     _check_file(path)
     base_dir = os.path.dirname(os.path.abspath(path))
     if path.lower().endswith(".otio"):
-        from chunking.otio import otio_document
+        from chunking.timeline.otio import otio_document
 
         return otio_document(path), base_dir
     try:

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from chunking.studio import load_project
-from chunking.timeline import ExportSettings, Timeline
+from chunking.timeline.model import ExportSettings, Timeline
+from chunking.timeline.studio import load_project
 from providers.storage import Storage, StorageError, open_storage
 
 _TIMELINES: dict[str, Timeline] = {}

@@ -17,7 +17,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from orchestrator import keys
-from orchestrator.jobs import (
+from orchestrator.job_record import (
     ChunkRecord,
     ChunkState,
     JobNotFound,

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chunking.errors import RenderError
+from common.errors import RenderError
+from common.names import LEVELS
 
 
 def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
@@ -23,7 +24,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         help="where the video goes: a storage URL (s3://, gs://, az://, file://) or a path "
         "(written by workers on a shared disk; otherwise fetch it with download)",
     )
-    submit.add_argument("--priority", choices=["low", "normal", "high", "urgent"], default="normal")
+    submit.add_argument("--priority", choices=LEVELS, default="normal")
     submit.add_argument("--deadline", help="ISO 8601 time the video is needed by")
     submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
     submit.add_argument("--chunk-frames", type=positive)
@@ -106,7 +107,7 @@ def run_submit(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     """Print a job's state, progress and cost (redrawn until it ends with --watch)."""
-    from orchestrator.statusview import render_status
+    from cli.status_view import render_status
 
     api = cluster_api(args)
     while True:

@@ -6,7 +6,7 @@ import enum
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 
 
 class JobState(enum.StrEnum):

@@ -53,7 +53,7 @@ def cli(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("CLOUDRENDER_BROKER_URL", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", *args],
+        [sys.executable, "-m", "cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

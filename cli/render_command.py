@@ -14,15 +14,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chunking.errors import RenderError
-from chunking.timeline import ExportSettings, Timeline
+from chunking.timeline.model import ExportSettings, Timeline
+from common.errors import RenderError
+from common.settings import Settings
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import ChunkState, JobRecord, JobState
-from orchestrator.settings import Settings
+from orchestrator.job_record import ChunkState, JobRecord, JobState
 from providers.storage import open_storage
-from workers.job import JobSpec
+from workers.job_spec import JobSpec
 
 POLL_SECONDS = 0.2
 

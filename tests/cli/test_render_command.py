@@ -13,11 +13,11 @@ import av
 import numpy as np
 import pytest
 
-from chunking.errors import RenderError
-from chunking.export import with_overrides
-from chunking.studio import load_project
-from chunking.timeline import Timeline
-from orchestrator.distributed import render_distributed
+from chunking.timeline.export import with_overrides
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from cli.render_command import render_distributed
+from common.errors import RenderError
 from orchestrator.embedded import EmbeddedCluster
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from workers.render import render_to_file

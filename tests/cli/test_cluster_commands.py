@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from orchestrator.cluster_commands import describe
+from cli.cluster_commands import describe
 from orchestrator.embedded import EmbeddedCluster, LocalWorkers
-from tests.orchestrator.test_cli import cli
+from tests.cli.test_main import cli
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -6,21 +6,21 @@ import time
 
 import pytest
 
-from chunking.errors import RenderError
+from common.errors import RenderError
+from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import make_app
 from orchestrator.health import MERGE_LEASE
-from orchestrator.jobs import ChunkRecord, ChunkState, JobRecord, JobState
-from orchestrator.jobstore import JobStore
-from orchestrator.service import BLOCKLIST_AFTER, CHUNK_NODE_LIMIT, JobService
-from orchestrator.settings import Settings
+from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.worker_hooks import BLOCKLIST_AFTER, CHUNK_NODE_LIMIT, WorkerHooks
 
 
 @pytest.fixture
-def service(redis_url: str) -> JobService:
+def service(redis_url: str) -> WorkerHooks:
     store = JobStore.from_url(redis_url)
     app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
-    svc = JobService(store, app)
+    svc = WorkerHooks(store, app)
     store.create(JobRecord(id="j", submitted_at=time.time(), frames=40), {"chunks": []})
     store.set_chunks(
         "j",
@@ -35,7 +35,7 @@ def service(redis_url: str) -> JobService:
     return svc
 
 
-def test_a_crash_requeues_the_chunk_for_another_worker(service: JobService) -> None:
+def test_a_crash_requeues_the_chunk_for_another_worker(service: WorkerHooks) -> None:
     assert service.chunk_started("j", 0, "t1", "n1")
     service.chunk_crashed("j", 0, "n1", "MemoryError: boom")
     chunk = service.store.chunk("j", 0)
@@ -47,7 +47,7 @@ def test_a_crash_requeues_the_chunk_for_another_worker(service: JobService) -> N
     )  # dispatched again
 
 
-def test_a_node_failing_twice_is_blocklisted_for_the_job(service: JobService) -> None:
+def test_a_node_failing_twice_is_blocklisted_for_the_job(service: WorkerHooks) -> None:
     for index in range(BLOCKLIST_AFTER):
         assert service.chunk_started("j", index, f"t{index}", "n1")
         service.chunk_crashed("j", index, "n1", "SegFault")
@@ -57,7 +57,7 @@ def test_a_node_failing_twice_is_blocklisted_for_the_job(service: JobService) ->
     assert service.chunk_started("j", 2, "t10", "n2")  # ... taken elsewhere
 
 
-def test_a_chunk_crashing_on_three_workers_fails_the_job(service: JobService) -> None:
+def test_a_chunk_crashing_on_three_workers_fails_the_job(service: WorkerHooks) -> None:
     for node in ("n1", "n2", "n3")[:CHUNK_NODE_LIMIT]:
         assert service.chunk_started("j", 1, f"t-{node}", node)
         service.chunk_crashed("j", 1, node, "OSError: disk on fire")
@@ -67,14 +67,14 @@ def test_a_chunk_crashing_on_three_workers_fails_the_job(service: JobService) ->
     assert "disk on fire" in record.error
 
 
-def test_deterministic_failure_fails_at_once_and_stops_the_rest(service: JobService) -> None:
+def test_deterministic_failure_fails_at_once_and_stops_the_rest(service: WorkerHooks) -> None:
     assert service.chunk_started("j", 0, "t", "n1")
     service.chunk_failed("j", 0, RenderError("chunk 0 (frames 0-9): clip 'x': corrupt"))
     assert service.store.state("j") is JobState.FAILED
     assert service.should_stop("j", 1, "n2") == "cancelled"
 
 
-def test_a_finished_chunk_stops_its_speculative_copy(service: JobService) -> None:
+def test_a_finished_chunk_stops_its_speculative_copy(service: WorkerHooks) -> None:
     assert service.chunk_started("j", 3, "a", "n1")
     assert service.chunk_started("j", 3, "b", "n2")  # the straggler's copy
     assert service.store.chunk("j", 3).speculative
@@ -83,7 +83,7 @@ def test_a_finished_chunk_stops_its_speculative_copy(service: JobService) -> Non
     assert not service.chunk_started("j", 3, "c", "n3")  # never runs again
 
 
-def test_a_released_chunk_does_not_count_as_an_attempt(service: JobService) -> None:
+def test_a_released_chunk_does_not_count_as_an_attempt(service: WorkerHooks) -> None:
     assert service.chunk_started("j", 2, "a", "n1")
     service.store.redis.set(keys.evict("n1"), "GCP pre-emption")
     assert service.should_stop("j", 2, "n1") == "evicted"
@@ -92,7 +92,7 @@ def test_a_released_chunk_does_not_count_as_an_attempt(service: JobService) -> N
     assert chunk.state is ChunkState.PENDING and chunk.attempts == 0
 
 
-def test_a_done_chunk_is_never_overwritten_by_a_stale_update(service: JobService) -> None:
+def test_a_done_chunk_is_never_overwritten_by_a_stale_update(service: WorkerHooks) -> None:
     # A progress report (or a requeue) read the chunk while it ran, and writes after it finished.
     store = service.store
     service.chunk_started("j", 2, "t1", "n1")
@@ -110,7 +110,7 @@ def test_a_done_chunk_is_never_overwritten_by_a_stale_update(service: JobService
     assert store.save_chunk("j", done) and store.chunk("j", 2).seconds == 2.0
 
 
-def test_a_duplicate_merge_does_not_run_beside_a_live_one(service: JobService) -> None:
+def test_a_duplicate_merge_does_not_run_beside_a_live_one(service: WorkerHooks) -> None:
     assert service.merge_started("j")
     assert service.store.state("j") is JobState.MERGING
     # A copy resent while the first waited in the queue: the first holds a fresh lease.

@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.fields import Problems, canonical, number, pick
-from chunking.timeline import ExportSettings
+from chunking.timeline.fields import Problems, canonical, number, pick
+from chunking.timeline.model import ExportSettings
 
 CODECS = {
     "h264": "h264",

@@ -1,7 +1,7 @@
 """OpenTimelineIO files onto the internal model, by way of the ProjectSchema loader.
 
 The OTIO timeline is translated into a ProjectSchema-style document and handed to
-:func:`chunking.studio.load_project`, so one validator checks both formats.
+:func:`chunking.timeline.studio.load_project`, so one validator checks both formats.
 
 OTIO has no frame size, sample rate or export settings; they are read from the timeline's
 ``metadata["cloudrender"]`` when present and otherwise default to 1920x1080, 48 kHz and the
@@ -24,11 +24,11 @@ from urllib.parse import unquote, urlsplit
 
 import opentimelineio as otio
 
-from chunking.catalogue import TRANSITION_ALIASES
-from chunking.errors import TimelineError, ValidationError
-from chunking.fields import Problems, canonical
-from chunking.studio import MAX_FPS, load_project
-from chunking.timeline import Timeline
+from chunking.timeline.catalogue import TRANSITION_ALIASES
+from chunking.timeline.fields import Problems, canonical
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import MAX_FPS, load_project
+from common.errors import TimelineError, ValidationError
 
 #: OTIO stores rates as doubles; these are the rationals NTSC decimals stand for.
 _NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from orchestrator.jobs import ChunkState, JobRecord
+from orchestrator.job_record import ChunkState, JobRecord
 
 BAR = 30
 

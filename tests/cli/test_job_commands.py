@@ -33,7 +33,7 @@ def cli(cluster: str, storage: Path, *args: str) -> subprocess.CompletedProcess[
         "CLOUDRENDER_STORAGE_URL": f"file://{storage}",
     }
     return subprocess.run(
-        [sys.executable, "-m", "orchestrator", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -10,15 +10,15 @@ import json
 import time
 from typing import Any
 
-from chunking.errors import RenderError
+from common.errors import RenderError
+from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_RENDER_AUDIO
 from orchestrator import keys
 from orchestrator.costing import record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
-from orchestrator.jobs import ChunkState, JobNotFound, JobState
-from orchestrator.jobstore import JobStore
-from orchestrator.settings import PRIORITIES
-from workers.job import JobSpec
+from orchestrator.job_record import ChunkState, JobNotFound, JobState
+from orchestrator.job_store import JobStore
+from workers.job_spec import JobSpec
 
 #: The node class whose throughput this cluster's workers teach (one class until cloud nodes).
 NODE_CLASS = "local-cpu"
@@ -30,7 +30,7 @@ CHUNK_NODE_LIMIT = 3
 PROGRESS_INTERVAL = 0.25
 
 
-class JobService:
+class WorkerHooks:
     """Implements workers.hooks.Hooks on the job store."""
 
     def __init__(self, store: JobStore, app: Any) -> None:
@@ -244,9 +244,9 @@ class JobService:
         ]
         self.store.update(job_id, merge_sent_at=time.time())
         self.app.send_task(
-            "cloudrender.merge",
+            TASK_MERGE,
             args=[job_id, chunks, fields["audio"]],
-            queue="merge",
+            queue=QUEUE_MERGE,
             priority=PRIORITIES[fields["effective_priority"]],
         )
 
@@ -255,7 +255,7 @@ class JobService:
         level = self.store.get_fields(job_id, "effective_priority")["effective_priority"]
         self.store.update(job_id, audio_sent_at=time.time())
         self.app.send_task(
-            "cloudrender.render_audio", args=[job_id], queue="audio", priority=PRIORITIES[level]
+            TASK_RENDER_AUDIO, args=[job_id], queue=QUEUE_AUDIO, priority=PRIORITIES[level]
         )
 
     def publish(self, job_id: str, event: str, **data: Any) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from chunking.errors import RenderError
+from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI, CostLimitExceeded
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.jobs import ChunkState, JobNotFound, JobState
+from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from tests.media import decode_rgb, make_video, project, solid, video_track
 
 pytestmark = pytest.mark.timeout(300)

@@ -1,0 +1,22 @@
+"""Names several packages must spell the same way: Celery tasks, queues and job priorities."""
+
+from __future__ import annotations
+
+#: Celery task names (the contract between whoever sends a task and the worker that runs it).
+TASK_PLAN_JOB = "cloudrender.plan_job"
+TASK_TICK = "cloudrender.tick"
+TASK_RENDER_CHUNK = "cloudrender.render_chunk"
+TASK_RENDER_AUDIO = "cloudrender.render_audio"
+TASK_MERGE = "cloudrender.merge"
+
+#: Queues: chunk rendering, audio, merging, and the orchestrator itself.
+QUEUE_RENDER = "render"
+QUEUE_AUDIO = "audio"
+QUEUE_MERGE = "merge"
+QUEUE_ORCHESTRATOR = "orchestrator"
+QUEUES = (QUEUE_RENDER, QUEUE_AUDIO, QUEUE_MERGE, QUEUE_ORCHESTRATOR)
+
+#: Our four priorities on kombu's Redis priority steps (0 is served first on Redis).
+PRIORITIES = {"urgent": 0, "high": 3, "normal": 6, "low": 9}
+#: The priority names from most to least urgent (command-line choices, escalation order).
+LEVELS = tuple(sorted(PRIORITIES, key=PRIORITIES.__getitem__))
