@@ -10,6 +10,7 @@ from typing import Any
 
 from cli.job_commands import cluster_api
 from common.errors import RenderError
+from common.units import format_duration
 
 #: How long ``scale`` waits, by default, for the heartbeats to report the new size.
 DEFAULT_WAIT = 15.0
@@ -84,15 +85,6 @@ def describe(status: Any, now: float) -> str:
         for n in nodes:
             lines.append(
                 f"{n.name:<{width}}  {n.concurrency:>5}  {n.pid:<7}  "
-                f"{_duration(now - n.since):<8}  {max(now - n.last_heartbeat, 0.0):.1f}s ago"
+                f"{format_duration(now - n.since):<8}  {max(now - n.last_heartbeat, 0.0):.1f}s ago"
             )
     return "\n".join(lines)
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(int(seconds), 0)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

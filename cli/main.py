@@ -12,14 +12,14 @@ from typing import Any, TextIO
 
 import redis
 
-from chunking.timeline.export import with_overrides
-from chunking.timeline.loader import load, load_document
-from chunking.timeline.model import ExportSettings, Timeline
+from chunking.timeline.loader import load
+from chunking.timeline.model import Timeline
+from chunking.timeline.project import Project, read_project
 from cli.cluster_commands import add_cluster_parser
 from cli.job_commands import add_job_parsers, cluster_api
 from common.errors import RenderError
 from common.names import LEVELS
-from common.settings import redact_url
+from common.settings import Settings, redact_url
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except redis.RedisError as exc:
-        url = getattr(args, "broker", None) or os.environ.get("CLOUDRENDER_BROKER_URL", "")
+        url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
         print(
             f"error: cannot talk to the cluster's Redis at {redact_url(url)}: {exc} "
             "(is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL)",
@@ -141,24 +141,25 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(args: argparse.Namespace) -> int:
-    timeline = load(args.timeline, strict=args.strict)
-    export = with_overrides(
-        timeline.export,
-        container=_container_of(args.output, timeline.export.container),
-        codec=args.codec,
-        crf=args.crf,
-        preset=args.preset,
-        lossless=True if args.lossless else None,
-        hardware_acceleration=True if args.hwaccel else None,
+    project = read_project(args.timeline, strict=args.strict).with_export(
+        {
+            "codec": args.codec,
+            "crf": args.crf,
+            "preset": args.preset,
+            "lossless": True if args.lossless else None,
+            "hardware_acceleration": True if args.hwaccel else None,
+        },
+        output=args.output,
     )
+    timeline = project.timeline
     _warn(timeline, args.quiet or args.json)
     show = not (args.quiet or args.json) and sys.stderr.isatty()
     if args.direct:
-        summary = _render_direct(args, timeline, export, show)
+        summary = _render_direct(args, timeline, show)
     else:
         if args.start or args.end is not None:
             raise RenderError("--start/--end render a range in this process: add --direct")
-        summary = _render_distributed(args, timeline, export, show)
+        summary = _render_distributed(args, project, show)
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -175,9 +176,7 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render_direct(
-    args: argparse.Namespace, timeline: Timeline, export: ExportSettings, show: bool
-) -> dict[str, Any]:
+def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> dict[str, Any]:
     from workers.render import render_to_file  # heavy imports only for commands that render
 
     end = args.end if args.end is not None else timeline.frames
@@ -187,7 +186,7 @@ def _render_direct(
         args.output,
         start=args.start,
         end=end,
-        export=export,
+        export=timeline.export,
         progress=bar.update if bar else None,
     )
     if bar:
@@ -195,12 +194,9 @@ def _render_direct(
     return {"mode": "direct", **summary.as_dict()}
 
 
-def _render_distributed(
-    args: argparse.Namespace, timeline: Timeline, export: ExportSettings, show: bool
-) -> dict[str, Any]:
+def _render_distributed(args: argparse.Namespace, project: Project, show: bool) -> dict[str, Any]:
     from cli.render_command import JobProgress, render_distributed
 
-    document, base_dir = load_document(args.timeline)
     bar = _ProgressBar(sys.stderr) if show else None
 
     def announce(url: str) -> None:
@@ -219,11 +215,8 @@ def _render_distributed(
             )
 
     summary = render_distributed(
-        timeline,
-        document,
-        base_dir,
+        project,
         args.output,
-        export,
         workers=args.workers,
         chunk_frames=args.chunk_frames,
         broker_url=args.broker,
@@ -237,8 +230,8 @@ def _render_distributed(
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from common.settings import Settings
-    from orchestrator.celery_app import app, configure
+    from cli.worker_app import app
+    from orchestrator.celery_app import configure
 
     url = args.broker or Settings.from_env().broker_url
     if url is None:
@@ -259,8 +252,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _orchestrator(args: argparse.Namespace) -> int:
-    from common.settings import Settings
-    from orchestrator.celery_app import app, configure
+    from cli.worker_app import app
+    from orchestrator.celery_app import configure
 
     url = args.broker or Settings.from_env().broker_url
     if url is None:
@@ -279,7 +272,6 @@ def _dashboard(args: argparse.Namespace) -> int:
 
 
 def _flower(args: argparse.Namespace) -> int:
-    from common.settings import Settings
     from monitoring.flower import run_flower
 
     settings = Settings.from_env()
@@ -328,17 +320,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
-
-
-def _container_of(path: str, default: str) -> str:
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if not ext:
-        return default
-    if ext not in ("mp4", "mov", "mkv", "webm"):
-        raise RenderError(
-            f"output {path}: unknown container .{ext} (use .mp4, .mov, .mkv or .webm)"
-        )
-    return ext
 
 
 class _ProgressBar:

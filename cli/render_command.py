@@ -11,10 +11,11 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-from chunking.timeline.model import ExportSettings, Timeline
+from chunking.timeline.project import Project
+from cli import WORKER_APP
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator import keys
@@ -60,11 +61,8 @@ Progress = Callable[[JobProgress], None]
 
 
 def render_distributed(
-    timeline: Timeline,
-    document: dict[str, Any],
-    base_dir: str,
+    project: Project,
     output: str,
-    export: ExportSettings,
     *,
     workers: int,
     chunk_frames: int | None = None,
@@ -84,12 +82,10 @@ def render_distributed(
         if announce is not None:
             announce(url)
         job_id = api.submit_job(
-            document,
-            asdict(export),
+            project,
             output=os.path.abspath(output),
             priority=priority,
             chunk_frames=chunk_frames,
-            base_dir=base_dir,
             keep_segments=keep_segments,
         )
         try:
@@ -106,9 +102,9 @@ def render_distributed(
         # The video is delivered to `output`; the job's objects in storage are not needed.
         storage = open_storage(storage_url)
         if keep_segments:
-            storage.delete(f"jobs/{job_id}/output.{export.container}")
+            storage.delete(spec.output_key)
         else:
-            storage.delete_prefix(f"jobs/{job_id}/")
+            storage.delete_prefix(spec.prefix)
     if record.state is not JobState.COMPLETED:
         raise RenderError(record.error or f"job {job_id} ended {record.state}")
     seconds = time.perf_counter() - began
@@ -142,7 +138,7 @@ def render_distributed(
             }
             for c in record.chunks
         ],
-        "warnings": list(timeline.warnings) + notes,
+        "warnings": list(project.timeline.warnings) + notes,
     }
 
 
@@ -185,6 +181,6 @@ def _cluster(broker_url: str | None, workers: int) -> Iterator[tuple[str, str]]:
     }
     with (
         tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir,
-        EmbeddedCluster(workers=workers, env=env, beat=True) as cluster,
+        EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster,
     ):
         yield cluster.broker_url, storage_dir

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 from common.errors import RenderError
 
+#: Where Redis is, for this process and for the worker processes it starts.
+BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
+RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
 #: Chunk tasks must finish well inside this (seconds); Redis redelivers unacked tasks after it.
 DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
 #: What one worker slot of a local cluster costs per hour (power and hardware), in dollars.
@@ -42,17 +45,20 @@ class Settings:
     encryption_key: str | None = field(default=None, repr=False)
     #: "user:password" for Flower's basic auth
     flower_auth: str | None = field(default=None, repr=False)
-    #: port of this process's Prometheus exporter (0: none)
+    #: port of this process's Prometheus exporter (0: none), and the address it binds
     metrics_port: int = 0
+    metrics_addr: str = "0.0.0.0"
+    #: an S3-compatible endpoint (MinIO, moto) instead of AWS's own (also AWS_ENDPOINT_URL[_S3])
+    s3_endpoint_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read CLOUDRENDER_* variables (see the README)."""
         env = os.environ if env is None else env
-        broker = env.get("CLOUDRENDER_BROKER_URL") or None
+        broker = env.get(BROKER_URL_ENV) or None
         return cls(
             broker_url=broker,
-            result_backend=env.get("CLOUDRENDER_RESULT_BACKEND") or broker,
+            result_backend=env.get(RESULT_BACKEND_ENV) or broker,
             storage_url=env.get("CLOUDRENDER_STORAGE_URL") or None,
             visibility_timeout=_int(
                 env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT
@@ -68,6 +74,11 @@ class Settings:
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
             flower_auth=env.get("CLOUDRENDER_FLOWER_AUTH") or None,
             metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),
+            metrics_addr=env.get("CLOUDRENDER_METRICS_ADDR") or "0.0.0.0",
+            s3_endpoint_url=env.get("CLOUDRENDER_S3_ENDPOINT_URL")
+            or env.get("AWS_ENDPOINT_URL_S3")
+            or env.get("AWS_ENDPOINT_URL")
+            or None,
         )
 
 

@@ -1,7 +1,7 @@
 """`cloudrender dashboard`: the spec's Real-time Dashboard as a live curses screen.
 
-The pure part (``collect`` reads the cluster into a ``Snapshot``; ``render_screen`` turns a
-snapshot into lines of text) is separate from the curses loop (``run_dashboard``), so the
+``collect`` reads the cluster into a ``Snapshot``; ``monitoring.dashboard_view.render_screen``
+turns a snapshot into lines of text, apart from the curses loop (``run_dashboard``), so the
 screen can be tested without a terminal. Every number shown is measured: cluster figures come
 from the job store and worker heartbeats, CPU and memory from /proc on this host.
 """
@@ -14,316 +14,51 @@ import locale
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitoring.gpu import GpuStats, gpu_stats
+from monitoring.dashboard_view import (
+    INTERRUPTED,
+    JobRow,
+    Resources,
+    Snapshot,
+    job_row,
+    render_screen,
+)
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.job_record import ChunkState, JobNotFound, JobRecord
-
-#: Cells of the progress and resource bars.
-JOB_BAR = 20
-RESOURCE_BAR = 20
-#: Exit status after Ctrl-C (128 + SIGINT), as a shell reports it.
-INTERRUPTED = 130
-
-_KEYS = "[+] Scale Up  [-] Scale Down  [p] Pause All/Resume  [e] Emergency Stop  [q] Quit"
-
-
-@dataclass(frozen=True)
-class JobRow:
-    """One active job as the dashboard's table shows it."""
-
-    id: str
-    name: str
-    state: str
-    priority: str
-    progress: float  # 0..1
-    fps: float  # frames per second of its running chunks now
-    eta_seconds: float | None
-    eta_estimated: bool  # True when the ETA is the planner's estimate, not measured speed
-    cost: float  # dollars so far
-
-
-@dataclass(frozen=True)
-class Resources:
-    """Utilisation of this host, in percent; None where not (yet) measured."""
-
-    cpu: float | None = None
-    memory: float | None = None
-    memory_used: int = 0  # bytes
-    memory_total: int = 0  # bytes
-    gpu: float | None = None
-    gpu_note: str = "no GPU"  # shown instead of a GPU bar when gpu is None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything one frame of the dashboard shows."""
-
-    taken_at: float
-    updated_at: float | None  # when the cluster figures were read; None: never
-    nodes: int = 0  # live worker hosts (heartbeats)
-    slots: int = 0  # worker processes on them
-    max_nodes: int = 0  # the scale ceiling shown after the slash
-    busy: int = 0  # slots rendering a chunk now
-    queued_chunks: int = 0
-    fps: float = 0.0
-    hourly_rate: float = 0.0  # dollars per slot-hour
-    paused: bool = False
-    jobs: tuple[JobRow, ...] = ()
-    resources: Resources = field(default_factory=Resources)
-    status: str = ""  # the last action's outcome
-    error: str | None = None  # why the cluster could not be read this time
-    prompt: str | None = None  # a question waiting for a key
-
-    @property
-    def hourly_cost(self) -> float:
-        """Dollars per hour the live slots cost."""
-        return self.slots * self.hourly_rate
-
-
-# -- pure formatting ---------------------------------------------------------------------------
-
-
-def bar(fraction: float, cells: int, *, unicode: bool = True) -> str:
-    """A bar of `cells` cells, filled to `fraction` (clamped to 0..1)."""
-    fraction = min(max(fraction, 0.0), 1.0)
-    filled = int(round(fraction * cells))
-    full, empty = ("█", "░") if unicode else ("#", ".")
-    return full * filled + empty * (cells - filled)
-
-
-def fit(text: str, width: int, *, unicode: bool = True) -> str:
-    """`text` cut or padded to exactly `width` characters (cut text ends in an ellipsis)."""
-    if width <= 0:
-        return ""
-    if len(text) > width:
-        return text[: width - 1] + ("…" if unicode else "~") if width > 1 else text[:width]
-    return text.ljust(width)
-
-
-def format_duration(seconds: float) -> str:
-    """Seconds as 42s, 3m05s or 2h07m."""
-    whole = max(int(round(seconds)), 0)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-
-
-def job_row(job: JobRecord, now: float) -> JobRow:
-    """The table row of a job record, measured at `now`."""
-    running = [c for c in job.chunks if c.state is ChunkState.RUNNING and c.started_at]
-    fps = sum(c.frames_done / max(now - (c.started_at or now), 1e-3) for c in running)
-    elapsed = now - job.started_at if job.started_at else 0.0
-    average = job.frames_done / elapsed if elapsed > 0 else 0.0
-    remaining = max(job.frames - job.frames_done, 0)
-    eta: float | None = None
-    estimated = False
-    if job.state.finished:
-        eta = 0.0
-    elif average > 0:
-        eta = remaining / average
-    elif job.eta_seconds is not None:
-        eta, estimated = job.eta_seconds, True
-    if job.state.finished:
-        cost = job.actual_cost
-    else:
-        seconds = job.node_seconds + sum(now - (c.started_at or now) for c in running)
-        cost = seconds / 3600 * job.hourly_rate
-    return JobRow(
-        id=job.id,
-        name=job.name,
-        state=str(job.state),
-        priority=job.priority,
-        progress=job.progress,
-        fps=fps,
-        eta_seconds=eta,
-        eta_estimated=estimated,
-        cost=cost,
-    )
-
-
-def render_screen(
-    snapshot: Snapshot, width: int, height: int | None = None, *, unicode: bool = True
-) -> list[str]:
-    """The dashboard as lines of exactly `width` characters (at most `height` lines if given)."""
-    width = max(width, 8)
-    inner = width - 4
-    h, v = ("─", "│") if unicode else ("-", "|")
-    tl, tr, bl, br, lj, rj = ("┌", "┐", "└", "┘", "├", "┤") if unicode else "++++++"
-    tee, end = ("├─", "└─") if unicode else ("|-", "`-")
-
-    def _rule(left: str, right: str, title: str) -> str:
-        label = f" {title} " if title else ""
-        return (left + h + label + h * width)[: width - 1] + right
-
-    def row(text: str = "") -> str:
-        return f"{v} {fit(text, inner, unicode=unicode)} {v}"
-
-    clock = time.strftime("%H:%M:%S", time.localtime(snapshot.taken_at))
-    head = [_rule(tl, tr, f"Cloud Rendering Dashboard  {clock}")]
-    if snapshot.paused:
-        head.append(row("*** PAUSED: no new chunks are dispatched; press p to resume ***"))
-    if snapshot.error:
-        when = (
-            f" (figures from {time.strftime('%H:%M:%S', time.localtime(snapshot.updated_at))})"
-            if snapshot.updated_at is not None
-            else ""
-        )
-        head.append(row(f"ERROR: {snapshot.error}{when}"))
-    head.append(row("Cluster Status:"))
-    if snapshot.updated_at is None:
-        head.append(row(f"{end} {'unavailable' if snapshot.error else 'reading...'}"))
-    else:
-        s = snapshot
-        host = "host" if s.nodes == 1 else "hosts"
-        head += [
-            row(
-                f"{tee} Active Nodes: {s.slots}/{s.max_nodes} worker slots "
-                f"({s.nodes} {host}, {s.busy} busy)"
-            ),
-            row(f"{tee} Queue Length: {s.queued_chunks} chunks queued"),
-            row(f"{tee} Current Rate: {s.fps:.1f} fps"),
-            row(
-                f"{end} Hourly Cost: ${s.hourly_cost:.2f}/h "
-                f"({s.slots} slots x ${s.hourly_rate:.2f}/h)"
-            ),
-        ]
-    head.append(row())
-    head.append(row(f"Active Jobs: {len(snapshot.jobs)}"))
-
-    # A row is 62 characters plus the name and the bar: the name takes what the widest bar
-    # leaves, and on narrow screens the bar shrinks before ETA and cost are cut off.
-    room = inner - 62
-    name_width = max(room - JOB_BAR, 8)
-    cells = min(max(room - name_width, 4), JOB_BAR)
-    columns = (
-        f"{'ID':<8} {fit('NAME', name_width, unicode=unicode)} {'STATE':<9} {'PRIO':<6} "
-        f"{'PROGRESS':<{cells + 9}} {'FPS':>6} {'ETA':>7} {'COST':>10}"
-    )
-    table = [row(columns)] if snapshot.jobs else [row("(no active jobs)")]
-    for job in snapshot.jobs:
-        eta = "?" if job.eta_seconds is None else format_duration(job.eta_seconds)
-        if job.eta_estimated:
-            eta = "~" + eta
-        name = fit(job.name or "-", name_width, unicode=unicode)
-        table.append(
-            row(
-                f"{job.id[:8]:<8} {name} {job.state[:9]:<9} "
-                f"{job.priority[:6]:<6} [{bar(job.progress, cells, unicode=unicode)}] "
-                f"{100 * job.progress:5.1f}% {job.fps:6.1f} {eta:>7} {f'${job.cost:.4f}':>10}"
-            )
-        )
-
-    r = snapshot.resources
-    tail = [row(), row("Resource Utilization (this host):")]
-    if r.gpu is None:
-        tail.append(row(f"GPU:    {r.gpu_note}"))
-    else:
-        tail.append(
-            row(
-                f"GPU:    {bar(r.gpu / 100, RESOURCE_BAR, unicode=unicode)} {r.gpu:3.0f}%"
-                f"  ({r.gpu_note})"
-            )
-        )
-    if r.cpu is None:
-        tail.append(row("CPU:    measuring..."))
-    else:
-        tail.append(row(f"CPU:    {bar(r.cpu / 100, RESOURCE_BAR, unicode=unicode)} {r.cpu:3.0f}%"))
-    if r.memory is None:
-        tail.append(row("Memory: not measured"))
-    else:
-        used = f"{r.memory_used / 2**30:.1f}/{r.memory_total / 2**30:.1f} GiB"
-        tail.append(
-            row(
-                f"Memory: {bar(r.memory / 100, RESOURCE_BAR, unicode=unicode)} "
-                f"{r.memory:3.0f}%  ({used})"
-            )
-        )
-    tail.append(row())
-    if snapshot.prompt:
-        tail.append(row(f">>> {snapshot.prompt}"))
-    elif snapshot.status:
-        tail.append(row(snapshot.status))
-    tail += [_rule(lj, rj, ""), row(_KEYS), _rule(bl, br, "")]
-
-    if height is not None and len(head) + len(table) + len(tail) > height:
-        room = max(height - len(head) - len(tail), 1)
-        if len(table) > room:
-            hidden = len(table) - (room - 1)
-            table = table[: room - 1] + [row(f"... and {hidden} more jobs")]
-    lines = [fit(line, width, unicode=unicode) for line in head + table + tail]
-    return lines if height is None else lines[:height]
-
+from orchestrator.job_record import ChunkState, JobNotFound
+from workers.gpus import GpuStats, gpu_stats
+from workers.host import HostSample, HostSampler, host_stats
 
 # -- measuring ---------------------------------------------------------------------------------
 
 
-class HostSampler:
-    """CPU (between two calls) and memory of this host from /proc; its GPUs through NVML."""
+class ResourceReader:
+    """This host's CPU (between two calls) and memory through workers.host; GPUs through NVML."""
 
     def __init__(
         self,
         proc: Path = Path("/proc"),
         gpus: Callable[[], list[GpuStats]] = gpu_stats,
     ) -> None:
-        self.proc = proc
+        self.host = HostSampler(proc)
         self.gpus = gpus
-        self._last: tuple[int, int] | None = None
+        self._last: HostSample | None = None
 
     def sample(self) -> Resources:
         """Measure now; CPU is the busy share since the previous call (None on the first)."""
-        cpu = None
-        times = self._cpu_times()
-        if times is not None:
-            if self._last is not None:
-                busy = times[0] - self._last[0]
-                total = times[1] - self._last[1]
-                if total > 0:
-                    cpu = 100.0 * busy / total
-            self._last = times
-        memory, used, total_bytes = self._memory()
+        current = self.host.sample()
+        stats = host_stats(self._last or current, current)
+        self._last = current
+        used, total = stats.memory_used_bytes, stats.memory_total_bytes
         gpu, note = self._gpu()
         return Resources(
-            cpu=cpu,
-            memory=memory,
-            memory_used=used,
-            memory_total=total_bytes,
+            cpu=stats.cpu_utilization_percent,
+            memory=100.0 * used / total if used is not None and total else None,
+            memory_used=used or 0,
+            memory_total=total or 0,
             gpu=gpu,
             gpu_note=note,
         )
-
-    def _cpu_times(self) -> tuple[int, int] | None:
-        try:
-            first = (self.proc / "stat").read_text().splitlines()[0].split()
-        except (OSError, IndexError):
-            return None
-        if not first or first[0] != "cpu":
-            return None
-        values = [int(x) for x in first[1:9]]  # user nice system idle iowait irq softirq steal
-        idle = values[3] + (values[4] if len(values) > 4 else 0)
-        total = sum(values)
-        return total - idle, total
-
-    def _memory(self) -> tuple[float | None, int, int]:
-        info: dict[str, int] = {}
-        try:
-            for line in (self.proc / "meminfo").read_text().splitlines():
-                name, _, rest = line.partition(":")
-                parts = rest.split()
-                if parts:
-                    info[name] = int(parts[0]) * 1024
-        except (OSError, ValueError):
-            return None, 0, 0
-        total = info.get("MemTotal", 0)
-        available = info.get("MemAvailable")
-        if not total or available is None:
-            return None, 0, 0
-        used = total - available
-        return 100.0 * used / total, used, total
 
     def _gpu(self) -> tuple[float | None, str]:
         try:
@@ -383,11 +118,11 @@ class Dashboard:
         api: CloudRenderingAPI,
         *,
         max_nodes: int | None = None,
-        sampler: HostSampler | None = None,
+        sampler: ResourceReader | None = None,
     ) -> None:
         self.api = api
         self.max_nodes = max_nodes
-        self.sampler = sampler or HostSampler()
+        self.sampler = sampler or ResourceReader()
         self.snapshot = Snapshot(taken_at=time.time(), updated_at=None)
         self.version = 0  # bumped whenever the screen should change
         self.status = ""

@@ -1,4 +1,4 @@
-"""Prometheus exporter for the render and node metrics (monitoring.metrics).
+"""Prometheus exporter for the render and node metrics (orchestrator.stats).
 
 Values are computed at scrape time from the job store (Redis) by a custom collector, so no
 metric lives in a pool process's memory: with a prefork pool the child processes never register
@@ -7,20 +7,18 @@ the same cluster-wide figures plus its own host's CPU, memory, network and GPUs.
 
 Wiring:
 
-* Workers: ``install(app, port=settings_port)`` in ``orchestrator/celery_app.py`` after the app
-  is built. It connects to Celery's ``worker_ready`` signal, which fires in the worker's main
-  process only, and starts the exporter there on ``port`` (or ``$CLOUDRENDER_METRICS_PORT``;
-  0 or unset = off), bound to ``$CLOUDRENDER_METRICS_ADDR`` (default 0.0.0.0 so Prometheus in
-  another container can reach it).
+* Workers: ``install(app, settings)`` in ``cli/worker_app.py``, the app worker processes load.
+  It connects to Celery's ``worker_ready`` signal, which fires in the worker's main process
+  only, and starts the exporter there on ``settings.metrics_port`` (``$CLOUDRENDER_METRICS_PORT``;
+  0 = off), bound to ``settings.metrics_addr`` (``$CLOUDRENDER_METRICS_ADDR``, default 0.0.0.0 so
+  Prometheus in another container can reach it).
 * Orchestrator / any other process: ``start_exporter(store, port, addr, hourly_rate=...)``.
-* The API: ``monitoring.metrics.collect_render_metrics(store, hourly_rate=...)``.
+* The API: ``orchestrator.stats.collect_render_metrics(store, hourly_rate=...)``.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -31,24 +29,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from common.settings import DEFAULT_HOURLY_RATE
-from monitoring.metrics import (
-    NODE_METRICS,
-    PREFIX,
-    RENDER_METRICS,
-    HostSampler,
-    HostStats,
-    NodeMetrics,
-    RenderMetrics,
-    collect,
-)
+from common.settings import DEFAULT_HOURLY_RATE, Settings
+from monitoring.gpu import GpuCollector
+from monitoring.metrics import NODE_METRICS, PREFIX, RENDER_METRICS
 from orchestrator.job_store import JobStore
+from orchestrator.stats import NodeMetrics, RenderMetrics, collect
+from workers.host import HostSampler, HostStats
 
 log = logging.getLogger(__name__)
-
-#: Environment variables read by install() when no port/address is passed.
-PORT_ENV = "CLOUDRENDER_METRICS_PORT"
-ADDR_ENV = "CLOUDRENDER_METRICS_ADDR"
 
 _HELP = dict(RENDER_METRICS + NODE_METRICS)
 
@@ -211,15 +199,11 @@ def scrape_store(url: str) -> JobStore:
 def registry_for(
     store: JobStore, *, hourly_rate: float = DEFAULT_HOURLY_RATE, gpus: bool = True
 ) -> CollectorRegistry:
-    """A private registry with the render collector (and monitoring.gpu's, when present)."""
+    """A private registry with the render collector and (with `gpus`) the GPU collector."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RenderCollector(store, hourly_rate=hourly_rate))
     if gpus:
-        try:
-            gpu: Any = importlib.import_module("monitoring.gpu")
-            registry.register(gpu.GpuCollector())
-        except Exception as exc:  # an optional module: its absence must not stop the exporter
-            log.info("metrics: no GPU collector (%s)", exc)
+        registry.register(GpuCollector())  # CPU-only hosts: an empty family and a count of 0
     return registry
 
 
@@ -238,27 +222,18 @@ def start_exporter(
     return server, thread
 
 
-def install(
-    app: Any,
-    *,
-    port: int | None = None,
-    addr: str | None = None,
-    hourly_rate: float | None = None,
-) -> None:
+def install(app: Any, settings: Settings) -> None:
     """Start an exporter in each Celery worker's main process when it is ready (port 0: off)."""
     from celery.signals import worker_ready
 
+    chosen, bind = settings.metrics_port, settings.metrics_addr
+
     def start(sender: Any = None, **_: Any) -> None:
-        chosen = port if port is not None else int(os.environ.get(PORT_ENV) or 0)
         if not chosen:
             return
-        rate = hourly_rate
-        if rate is None:
-            rate = float(os.environ.get("CLOUDRENDER_HOURLY_RATE") or DEFAULT_HOURLY_RATE)
         store = scrape_store(app.conf.broker_url)
-        bind = addr or os.environ.get(ADDR_ENV) or "0.0.0.0"
         try:
-            start_exporter(store, chosen, bind, hourly_rate=rate)
+            start_exporter(store, chosen, bind, hourly_rate=settings.hourly_rate)
         except OSError as exc:
             # Two workers on one host with one port: the second one serves nothing, not crash.
             log.warning("metrics: cannot listen on %s:%s: %s", bind, chosen, exc)

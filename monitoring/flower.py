@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from common.errors import RenderError
+from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
 from orchestrator.processes import ServerProcess, start_process
 
 #: The Celery app Flower inspects.
@@ -34,8 +35,6 @@ DEFAULT_PORT = 5555
 #: The variable through which callers (the CLI) pass "user:password" for basic auth.
 AUTH_ENV = "CLOUDRENDER_FLOWER_AUTH"
 #: Environment variables through which ``orchestrator.celery_app`` learns where Redis is.
-_BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
-_RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
 #: Would open the REST API behind our back; removed unless unauthenticated use was asked for.
 _UNAUTHENTICATED_ENV = "FLOWER_UNAUTHENTICATED_API"
 #: Flower reads every option from FLOWER_<NAME>; this one keeps the password out of argv.
@@ -63,8 +62,8 @@ def flower_command(
     if not 0 < port < 65536:
         raise RenderError(f"Flower port must be between 1 and 65535, not {port}")
     env = dict(os.environ if base_env is None else base_env)
-    env[_BROKER_URL_ENV] = broker_url
-    env[_RESULT_BACKEND_ENV] = broker_url
+    env[BROKER_URL_ENV] = broker_url
+    env[RESULT_BACKEND_ENV] = broker_url
     env.pop(_BASIC_AUTH_ENV, None)
     if basic_auth:
         _check_basic_auth(basic_auth)

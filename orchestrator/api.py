@@ -13,95 +13,46 @@ import datetime as dt
 import json
 import math
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import redis
 
-from chunking.complexity import complexity
-from chunking.plan import plan_chunks
-from chunking.timeline.export import export_problems, with_overrides
-from chunking.timeline.loader import load_document
 from chunking.timeline.model import Timeline
-from chunking.timeline.studio import load_project
+from chunking.timeline.project import Project, read_project
 from common.errors import RenderError
 from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from common.settings import Settings
-from monitoring.metrics import (
+from orchestrator import keys
+from orchestrator.api_results import (
+    Billing,
+    ClusterStatus,
+    CostLimitExceeded,
+    JobLost,
+    NodeInfo,
+    Subscription,
+)
+from orchestrator.assets import sync_assets as upload_assets
+from orchestrator.celery_app import make_app
+from orchestrator.costing import Estimate
+from orchestrator.dispatcher import Dispatcher
+from orchestrator.job_record import JobNotFound, JobRecord, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.planning import quote
+from orchestrator.scheduling import effective_priority, pool_changes
+from orchestrator.stats import (
     NodeMetrics,
     RenderMetrics,
     collect_node_metrics,
     collect_render_metrics,
 )
-from orchestrator import keys
-from orchestrator.assets import sync_assets as upload_assets
-from orchestrator.celery_app import make_app
-from orchestrator.costing import Estimate, Throughput, estimate, load_throughput
-from orchestrator.dispatcher import Dispatcher
-from orchestrator.job_record import JobNotFound, JobRecord, JobState
-from orchestrator.job_store import JobStore
-from orchestrator.scheduling import effective_priority, pool_changes
-from orchestrator.worker_hooks import NODE_CLASS
 from providers.storage import StorageError, open_storage, split_object_url
-from workers.calibrate import calibrate
-from workers.job_spec import JobSpec, configure_runtime
+from workers.job_spec import JobSpec, configure_runtime, job_prefix
 
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
-
-
-class CostLimitExceeded(RenderError):
-    """A job's estimated cost is above the ceiling its submitter set."""
-
-
-class JobLost(RenderError):
-    """A job vanished from the job store while it was running."""
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    """A live worker node, from its heartbeat."""
-
-    name: str
-    concurrency: int
-    pid: int
-    since: float
-    last_heartbeat: float
-
-
-@dataclass(frozen=True)
-class ClusterStatus:
-    """What the cluster has now."""
-
-    nodes: list[NodeInfo]
-    slots: int
-    queued_chunks: int
-    active_jobs: int
-
-
-@dataclass(frozen=True)
-class Billing:
-    """Money spent, from measured node-seconds."""
-
-    total: float
-    by_day: dict[str, float]
-    jobs: dict[str, float] = field(default_factory=dict)
-
-
-class Subscription:
-    """A live progress subscription; call stop() to end it."""
-
-    def __init__(self, thread: threading.Thread, stop: threading.Event) -> None:
-        self._thread, self._stop = thread, stop
-
-    def stop(self) -> None:
-        """Stop delivering events and wait for the listener thread."""
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 class CloudRenderingAPI:
@@ -135,7 +86,7 @@ class CloudRenderingAPI:
 
     def submit_job(
         self,
-        project: str | Mapping[str, Any],
+        project: str | Mapping[str, Any] | Project,
         settings: Mapping[str, Any] | None = None,
         *,
         output: str,
@@ -152,9 +103,9 @@ class CloudRenderingAPI:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
         if self.storage_url is None:
             raise RenderError("no storage: pass storage_url or set CLOUDRENDER_STORAGE_URL")
-        document, base = self._document(project, base_dir)
-        timeline = self._timeline(document, base, settings, output)
-        quote = self._estimate(timeline, chunk_frames)
+        prepared = self._project(project, settings, base_dir, output)
+        timeline = prepared.timeline
+        quote = self._quote(timeline, chunk_frames)
         if max_cost is not None and quote.cost > max_cost:
             raise CostLimitExceeded(
                 f"estimated cost ${quote.cost:.4f} is above the limit ${max_cost:.4f} "
@@ -168,8 +119,8 @@ class CloudRenderingAPI:
         job_id = uuid.uuid4().hex[:16]
         spec = JobSpec(
             id=job_id,
-            project=dict(document),
-            base_dir=base,
+            project=dict(prepared.document),
+            base_dir=prepared.base_dir,
             export=dataclasses.asdict(timeline.export),
             storage_url=self.storage_url,
             frames=timeline.frames,
@@ -183,7 +134,7 @@ class CloudRenderingAPI:
         uploaded = 0
         if sync_assets or not shared_disk:
             # Workers cannot read this disk: media travels through storage, by content hash.
-            synced = upload_assets(document, base, spec.storage())
+            synced = upload_assets(prepared.document, prepared.base_dir, spec.storage())
             spec = dataclasses.replace(spec, project=synced.document, assets=True)
             uploaded = synced.uploaded_bytes
         now = time.time()
@@ -229,7 +180,7 @@ class CloudRenderingAPI:
                 self.app.control.revoke(chunk.task_id)
         self.dispatcher.forget(job_id)
         if self.storage_url is not None:
-            open_storage(self.storage_url).delete_prefix(f"jobs/{job_id}/")
+            open_storage(self.storage_url).delete_prefix(job_prefix(job_id))
         self.store.redis.publish(
             keys.PROGRESS, json.dumps({"job": job_id, "event": "cancelled", "time": time.time()})
         )
@@ -291,35 +242,28 @@ class CloudRenderingAPI:
 
     def estimate_cost(
         self,
-        project: str | Mapping[str, Any],
+        project: str | Mapping[str, Any] | Project,
         settings: Mapping[str, Any] | None = None,
         *,
         chunk_frames: int | None = None,
     ) -> Estimate:
         """Estimated render time and cost on this cluster, without submitting anything."""
-        document, base = self._document(project, None)
-        timeline = self._timeline(document, base, settings, None)
-        return self._estimate(timeline, chunk_frames)
+        return self._quote(self._project(project, settings, None, None).timeline, chunk_frames)
 
     # -- cluster ------------------------------------------------------------------------------
 
     def get_cluster_status(self) -> ClusterStatus:
         """Live nodes (from heartbeats), worker slots, queued chunks and active jobs."""
-        nodes = []
-        for key in self.store.redis.scan_iter(match=keys.NODE.format(name="*"), count=100):
-            raw = self.store.redis.get(key)
-            if raw:
-                data = json.loads(raw)
-                nodes.append(
-                    NodeInfo(
-                        data["name"],
-                        int(data["concurrency"]),
-                        int(data["pid"]),
-                        float(data["since"]),
-                        float(data["time"]),
-                    )
-                )
-        nodes.sort(key=lambda n: n.name)
+        nodes = [
+            NodeInfo(
+                name,
+                int(data["concurrency"]),
+                int(data.get("pid", 0)),
+                float(data["since"]),
+                float(data["time"]),
+            )
+            for name, data in sorted(self.store.heartbeats().items())
+        ]
         return ClusterStatus(
             nodes,
             sum(n.concurrency for n in nodes) or 0,
@@ -392,73 +336,30 @@ class CloudRenderingAPI:
         self, callback: Callable[[dict[str, Any]], None], job_id: str | None = None
     ) -> Subscription:
         """Call `callback(event)` for every progress event (of one job, if given)."""
-        stop = threading.Event()
         pubsub = self.store.redis.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(keys.PROGRESS)
-
-        def listen() -> None:
-            try:
-                while not stop.is_set():
-                    message = pubsub.get_message(timeout=0.2)
-                    if message is None or message.get("type") != "message":
-                        continue
-                    event = json.loads(message["data"])
-                    if job_id is None or event.get("job") == job_id:
-                        callback(event)
-            finally:
-                pubsub.close()
-
-        thread = threading.Thread(target=listen, name="progress", daemon=True)
-        thread.start()
-        return Subscription(thread, stop)
+        return Subscription(pubsub, callback, job_id)
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _document(
-        self, project: str | Mapping[str, Any], base_dir: str | None
-    ) -> tuple[dict[str, Any], str]:
-        if isinstance(project, str):
-            return load_document(project)
-        return dict(project), os.path.abspath(base_dir or ".")
-
-    def _timeline(
+    def _project(
         self,
-        document: dict[str, Any],
-        base: str,
+        project: str | Mapping[str, Any] | Project,
         settings: Mapping[str, Any] | None,
+        base_dir: str | None,
         output: str | None,
-    ) -> Timeline:
-        timeline = load_project(document, base)
-        overrides = dict(settings or {})
-        if output and "container" not in overrides:
-            ext = os.path.splitext(output)[1].lstrip(".").lower()
-            if ext:
-                overrides["container"] = ext
-        export = with_overrides(timeline.export, **overrides)
-        problems = export_problems(timeline.width, timeline.height, export)
-        if problems:
-            raise RenderError("; ".join(problems))
-        return dataclasses.replace(timeline, export=export)
+    ) -> Project:
+        if not isinstance(project, Project):
+            project = read_project(project, base_dir=base_dir)
+        return project.with_export(settings, output=output)
 
-    def _estimate(self, timeline: Timeline, chunk_frames: int | None) -> Estimate:
-        slots = self.dispatcher.slots()
-        chunks = plan_chunks(timeline, workers=slots, chunk_frames=chunk_frames)
-        units = complexity(timeline)
-        history = load_throughput(self.store.redis, NODE_CLASS)
-        basis = "history"
-        if history is None:
-            # No finished chunk has taught us this cluster's speed yet: measure a few frames.
-            seconds_per_frame = calibrate(timeline, threads=1)
-            history = Throughput(seconds_per_frame / units, 0)
-            basis = "calibration"
-        return estimate(
-            timeline.frames,
-            units,
-            history,
-            workers=slots,
-            chunk_count=len(chunks),
+    def _quote(self, timeline: Timeline, chunk_frames: int | None) -> Estimate:
+        return quote(
+            timeline,
+            self.store.redis,
+            slots=self.dispatcher.slots(),
+            chunk_frames=chunk_frames,
             hourly_rate=self.settings.hourly_rate,
-            basis=basis,
         )
 
 

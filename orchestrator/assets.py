@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import MediaError, ValidationError
+from common.units import format_size
 from providers.storage.base import Storage, StorageError
 from workers.assets import (
     ASSET_REF_PREFIX,
@@ -43,7 +44,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "SyncResult",
     "asset_key",
-    "format_size",
     "path_problem",
     "resolve_path",
     "sync_assets",
@@ -106,14 +106,6 @@ def path_problem(path: str, base_dir: str) -> str | None:
     if not _inside(os.path.realpath(os.path.join(base, path)), real_base):
         return f"media path {path!r} leads through a symlink outside the project directory {base}"
     return None
-
-
-def format_size(n: int) -> str:
-    """A byte count for people: "1.5 GiB", "12.0 MiB", "300 bytes"."""
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
 
 
 def sync_assets(

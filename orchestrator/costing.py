@@ -148,6 +148,10 @@ def estimate(
     )
 
 
+#: The node class whose throughput this cluster's workers teach (one class until cloud nodes).
+NODE_CLASS = "local-cpu"
+
+
 # -- Redis shell ----------------------------------------------------------------------------------
 
 

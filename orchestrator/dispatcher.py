@@ -7,7 +7,6 @@ here, by `scheduling.choose_dispatch`, at the last moment, not when a job is sub
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -37,13 +36,7 @@ class Dispatcher:
 
     def nodes(self) -> dict[str, dict[str, Any]]:
         """Live worker nodes by name, from their heartbeats."""
-        found = {}
-        for key in self.redis.scan_iter(match=keys.NODE.format(name="*"), count=100):
-            raw = self.redis.get(key)
-            if raw:
-                data = json.loads(raw)
-                found[str(data["name"])] = data
-        return found
+        return self.store.heartbeats()
 
     def live_nodes(self) -> list[str]:
         """Names of nodes that take render work (alive, render queue, not being pre-empted)."""
@@ -179,4 +172,4 @@ class Dispatcher:
 def _renders(heartbeat: dict[str, Any]) -> bool:
     """Whether a node takes render chunks: not draining, and consuming the render queue."""
     queues = heartbeat.get("queues")
-    return not heartbeat.get("draining") and (not queues or "render" in queues)
+    return not heartbeat.get("draining") and (not queues or QUEUE_RENDER in queues)

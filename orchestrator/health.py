@@ -1,4 +1,4 @@
-"""Failover decisions (pure) and the tick step that applies them.
+"""Failover decisions, as pure functions (orchestrator.failover applies them each tick).
 
 A running chunk whose node stopped heartbeating is requeued at once, without waiting for the
 broker's visibility timeout; a chunk running much longer than its job's median gets a
@@ -8,12 +8,9 @@ speculative copy on an idle slot (the first copy to finish wins, the other stops
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Sequence
-from typing import Any
 
-from orchestrator import keys
-from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, ChunkState, JobState
 
 #: A chunk is a straggler after this many times its job's median chunk time.
 STRAGGLER_FACTOR = 3.0
@@ -65,54 +62,6 @@ def stragglers(
     ]
 
 
-def check_jobs(service: Any, now: float | None = None) -> dict[str, int]:
-    """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
-    now = time.time() if now is None else now
-    store, dispatcher = service.store, service.dispatcher
-    live = set(dispatcher.nodes())
-    requeued = copied = 0
-    # Slots with nothing running: a chunk queued for long while slots sit idle was lost.
-    idle = dispatcher.slots() - _running(store)
-    for job_id in store.active():
-        try:
-            state = store.state(job_id)
-            if state not in (JobState.RENDERING, JobState.MERGING):
-                continue
-            chunks = store.chunks(job_id)
-            resend_lost_tasks(service, job_id, state, len(chunks), now)
-        except JobNotFound:
-            continue
-        if state is not JobState.RENDERING:
-            continue
-        with dispatcher.locked(wait=2.0) as held:
-            if held:
-                requeued += dispatcher.reconcile(job_id, chunks, now, idle)
-        for index in lost_chunks(chunks, live, now):
-            chunk = store.chunk(job_id, index)
-            if chunk.state is not ChunkState.RUNNING:
-                continue  # it finished (or moved on) since the snapshot
-            chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
-            chunk.error = f"chunk stopped reporting on {chunk.node}"
-            if not store.save_chunk(job_id, chunk):
-                continue  # finished in the meantime: nothing to requeue
-            store.push_pending(job_id, [index])
-            service.publish(job_id, "chunk_requeued", chunk=index, reason="lost", node=chunk.node)
-            requeued += 1
-        for index in stragglers(chunks, now):
-            if idle <= 0 or store.redis.zcard(keys.QUEUED) > 0:
-                break
-            chunk = store.chunk(job_id, index)
-            chunk.speculative = True
-            if chunk.state is not ChunkState.RUNNING or not store.save_chunk(job_id, chunk):
-                continue  # it finished since the snapshot
-            level = store.get_fields(job_id, "effective_priority")["effective_priority"]
-            dispatcher.send_chunk(job_id, index, level)
-            service.publish(job_id, "chunk_speculative", chunk=index, node=chunk.node)
-            idle -= 1
-            copied += 1
-    return {"requeued": requeued, "speculative": copied}
-
-
 def lost_tasks(
     state: JobState,
     done: set[str],
@@ -138,30 +87,3 @@ def lost_tasks(
         if stale:
             lost.append("merge")
     return lost
-
-
-def resend_lost_tasks(
-    service: Any, job_id: str, state: JobState, chunk_count: int, now: float
-) -> None:
-    """Send the audio or merge task again when one was lost (a crash of Redis or a worker)."""
-    store = service.store
-    done = {str(p) for p in store.redis.smembers(keys.done(job_id))}
-    fields = store.get_fields(job_id, "audio_sent_at", "merge_sent_at", "merge_alive_at")
-    sent = {"audio": fields["audio_sent_at"] or 0.0, "merge": fields["merge_sent_at"] or 0.0}
-    for task in lost_tasks(state, done, chunk_count, sent, fields["merge_alive_at"] or 0.0, now):
-        if task == "audio":
-            service.send_audio(job_id)
-        else:
-            service.start_merge(job_id)
-        service.publish(job_id, "task_resent", task=task)
-
-
-def _running(store: Any) -> int:
-    """Chunks running now, over all active jobs."""
-    running = 0
-    for job_id in store.active():
-        try:
-            running += sum(1 for c in store.chunks(job_id) if c.state is ChunkState.RUNNING)
-        except JobNotFound:
-            continue
-    return running

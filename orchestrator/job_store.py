@@ -181,6 +181,21 @@ class JobStore:
             pipe.expire(key, self.finished_ttl)
         pipe.execute()
 
+    def heartbeats(self) -> dict[str, dict[str, Any]]:
+        """Live worker nodes by name: their heartbeat payloads (torn or foreign values skipped)."""
+        found: dict[str, dict[str, Any]] = {}
+        for key in self.redis.scan_iter(match=keys.NODE.format(name="*"), count=100):
+            raw = self.redis.get(key)
+            if not raw:
+                continue  # expired between the scan and the read
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(data, dict) and {"name", "concurrency", "since", "time"} <= data.keys():
+                found[str(data["name"])] = data
+        return found
+
     def active(self) -> list[str]:
         """Ids of unfinished jobs, oldest first."""
         return [str(i) for i in self.redis.zrange(keys.ACTIVE, 0, -1)]

@@ -1,6 +1,14 @@
-"""Every Redis key and channel the service uses, with its lifetime, in one place."""
+"""Every Redis key and channel the service uses, with its lifetime, in one place.
+
+Besides ours, two layouts of other libraries live in the same Redis: redbeat's schedule (under
+REDBEAT_PREFIX) and kombu's queue lists (queue_keys).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+
+from common.names import PRIORITIES
 
 PREFIX = "cr:"
 
@@ -40,6 +48,14 @@ PROGRESS = PREFIX + "progress"
 PAUSED = PREFIX + "paused"
 #: Hash: billing ledger, "YYYY-MM-DD" -> dollars spent that day (UTC).
 BILLING = PREFIX + "billing"
+#: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
+TICK_LOCK = PREFIX + "tick:lock"
+#: Counter: orchestrator ticks that ran (observable: how often the beat really fires).
+TICKS = PREFIX + "ticks"
+#: Prefix of redbeat's schedule and lock keys.
+REDBEAT_PREFIX = PREFIX + "redbeat:"
+#: kombu's separator between a queue name and its priority step (kombu.transport.redis).
+PRIORITY_SEP = "\x06\x16"
 
 #: Seconds a node's heartbeat lives without renewal.
 NODE_TTL = 6
@@ -90,3 +106,11 @@ def evict(name: str) -> str:
 def done(job_id: str) -> str:
     """Key of a job's finished parts."""
     return DONE.format(id=job_id)
+
+
+def queue_keys(queue: str, priorities: Mapping[str, int] = PRIORITIES) -> dict[str, str]:
+    """Redis list per priority name (kombu: step 0 in the base key, step n in queue + SEP + n)."""
+    return {
+        name: queue if step == 0 else f"{queue}{PRIORITY_SEP}{step}"
+        for name, step in sorted(priorities.items(), key=lambda item: item[1])
+    }

@@ -12,41 +12,32 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from chunking.plan import plan_chunks
 from common.errors import RenderError
 from common.names import TASK_PLAN_JOB, TASK_TICK
 from orchestrator import keys
-from orchestrator.health import check_jobs
+from orchestrator.celery_app import worker_hooks
+from orchestrator.failover import check_jobs
 from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.planning import plan_job_chunks
 from orchestrator.scheduling import effective_priority
-from workers import hooks
 from workers.job_spec import JobSpec
-from workers.probe import min_chunk_frames
 
 #: Seconds the tick lock lives: one tick at a time even with two orchestrators.
 TICK_LOCK_SECONDS = 10
 
 
-def _service() -> Any:
-    return hooks.current()
-
-
 @shared_task(bind=True, name=TASK_PLAN_JOB)
 def plan_job(self: Task, job_id: str) -> int:
     """Split a submitted job into chunks, then start its audio and dispatch chunks."""
-    service = _service()
+    service = worker_hooks()
     store = service.store
     try:
         if not store.transition(job_id, JobState.PLANNING):
             return 0  # cancelled before planning
         spec = JobSpec.from_dict(store.spec(job_id))
         timeline = spec.timeline()
-        chunks = plan_chunks(
-            timeline,
-            workers=service.dispatcher.slots(),
-            chunk_frames=spec.chunk_frames,
-            min_frames=None if spec.chunk_frames else min_chunk_frames(timeline),
-        )
+        chunks = plan_job_chunks(timeline, service.dispatcher.slots(), spec.chunk_frames)
     except JobNotFound:
         return 0
     except RenderError as exc:
@@ -65,22 +56,22 @@ def plan_job(self: Task, job_id: str) -> int:
 @shared_task(name=TASK_TICK)
 def tick() -> dict[str, int]:
     """Escalate near deadlines, refresh ETAs, requeue lost chunks, copy stragglers, dispatch."""
-    service = _service()
+    service = worker_hooks()
     store = service.store
-    if not store.redis.set(keys.PREFIX + "tick:lock", "1", nx=True, ex=TICK_LOCK_SECONDS):
+    if not store.redis.set(keys.TICK_LOCK, "1", nx=True, ex=TICK_LOCK_SECONDS):
         return {"skipped": 1}
-    store.redis.incr(keys.PREFIX + "ticks")  # observable: how often the beat really fires
+    store.redis.incr(keys.TICKS)  # observable: how often the beat really fires
     try:
         escalated = refresh_jobs(store, time.time())
         health = check_jobs(service)
         forgotten = store.cleanup()
         sent = service.dispatcher.fill()
     finally:
-        store.redis.delete(keys.PREFIX + "tick:lock")
+        store.redis.delete(keys.TICK_LOCK)
     return {"escalated": escalated, "forgotten": forgotten, "dispatched": sent, **health}
 
 
-def refresh_jobs(store: Any, now: float) -> int:
+def refresh_jobs(store: JobStore, now: float) -> int:
     """Update each active job's ETA and effective priority; return how many were escalated."""
     escalated = 0
     for job_id in store.active():

@@ -13,15 +13,13 @@ from typing import Any
 from common.errors import RenderError
 from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_RENDER_AUDIO
 from orchestrator import keys
-from orchestrator.costing import record_throughput
+from orchestrator.costing import NODE_CLASS, record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from workers.job_spec import JobSpec
 
-#: The node class whose throughput this cluster's workers teach (one class until cloud nodes).
-NODE_CLASS = "local-cpu"
 #: Unexpected failures on one node after which it gets no more chunks of that job.
 BLOCKLIST_AFTER = 2
 #: Distinct nodes a chunk may crash on before the job fails with its error.

@@ -37,6 +37,11 @@ def configure_runtime(*, encryption_key: str | None, cache_dir: str, cache_bytes
     _RUNTIME.cache = None
 
 
+def job_prefix(job_id: str) -> str:
+    """Storage prefix of everything a job writes (segments, audio, output)."""
+    return f"jobs/{job_id}/"
+
+
 _CACHE_SIZE = 8  # jobs whose parsed timeline a worker process keeps
 
 
@@ -71,22 +76,22 @@ class JobSpec:
 
     def segment_key(self, index: int) -> str:
         """Storage key of chunk `index`'s segment."""
-        return f"jobs/{self.id}/segments/{index:06d}.mkv"
+        return f"{self.prefix}segments/{index:06d}.mkv"
 
     @property
     def audio_key(self) -> str:
         """Storage key of the job's encoded audio."""
-        return f"jobs/{self.id}/audio.mka"
+        return f"{self.prefix}audio.mka"
 
     @property
     def output_key(self) -> str:
         """Storage key of the finished video."""
-        return f"jobs/{self.id}/output.{self.output_ext}"
+        return f"{self.prefix}output.{self.output_ext}"
 
     @property
     def prefix(self) -> str:
         """Storage prefix of everything the job writes."""
-        return f"jobs/{self.id}/"
+        return job_prefix(self.id)
 
     def storage(self) -> Storage:
         """The job's storage, decrypting and encrypting transparently when the job says so."""

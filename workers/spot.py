@@ -2,7 +2,9 @@
 
 AWS gives two minutes' notice (IMDSv2 ``spot/instance-action``), GCP thirty seconds
 (``instance/preempted``), Azure at least thirty (Scheduled Events ``Preempt``). The endpoint is
-a setting, so tests and air-gapped nodes point it at a local HTTP server.
+a setting, so tests and air-gapped nodes point it at a local HTTP server:
+``workers.spot_fake.FakeMetadataService`` is the stand-in that tests, benchmarks and local chaos
+runs use.
 """
 
 from __future__ import annotations

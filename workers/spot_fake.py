@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
@@ -55,12 +56,12 @@ class FakeMetadataService:
         with self._lock:
             self.requests.append((method, path, headers))
 
-    def answer(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, str]:
+    def answer(self, method: str, path: str, headers: Mapping[str, str]) -> tuple[int, str]:
         """The status and body the real services would give for this request now."""
         if method == "PUT":
             return (200, AWS_TOKEN) if path.startswith("/latest/api/token") else (404, "")
         if path.startswith("/latest/meta-data/spot/instance-action"):
-            if headers.get("X-aws-ec2-metadata-token") != AWS_TOKEN:
+            if _header(headers, "X-aws-ec2-metadata-token") != AWS_TOKEN:
                 return 401, ""
             if not self.notice:
                 return 404, ""
@@ -94,6 +95,12 @@ class FakeMetadataService:
         self.close()
 
 
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name (HTTP header names ignore case)."""
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -105,7 +112,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base's name
+    def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: a worker polls several times a second
 
     def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
@@ -117,9 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, method: str) -> None:
         headers = dict(self.headers)
         self.server.service.record(method, self.path, headers)
-        # Header names are case-insensitive: look them up through the message, not the dict.
-        lookup = {name: self.headers.get(name, "") for name in ("X-aws-ec2-metadata-token",)}
-        code, body = self.server.service.answer(method, self.path, lookup)
+        code, body = self.server.service.answer(method, self.path, headers)
         data = body.encode()
         self.send_response(code)
         self.send_header("Content-Length", str(len(data)))

@@ -1,4 +1,4 @@
-"""Open a timeline file of any supported format."""
+"""Open a timeline file of any supported format (Timeline Studio JSON, OpenTimelineIO)."""
 
 from __future__ import annotations
 
@@ -15,23 +15,22 @@ MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a
 
 def load(path: str, *, strict: bool = False) -> Timeline:
     """Load a Timeline Studio JSON or OpenTimelineIO file; raise TimelineError on problems."""
-    _check_file(path)
-    if path.lower().endswith(".otio"):
-        from chunking.timeline.otio import load_otio
-
-        return load_otio(path, strict=strict)
-    document, base_dir = load_document(path)
-    return load_project(document, base_dir, strict=strict)
+    return read_file(path, strict=strict)[2]
 
 
-def load_document(path: str) -> tuple[dict[str, Any], str]:
-    """The project as a ProjectSchema document and the directory its media paths resolve in."""
-    _check_file(path)
+def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, Timeline]:
+    """A timeline file read once: its ProjectSchema document (an .otio file translated), the
+    directory its media paths resolve in, and the validated Timeline."""
+    if not os.path.isfile(path):
+        raise TimelineError(f"timeline file not found: {path}")
+    if os.path.getsize(path) > MAX_PROJECT_BYTES:
+        raise TimelineError(f"timeline file is too large to be a project: {path}")
     base_dir = os.path.dirname(os.path.abspath(path))
     if path.lower().endswith(".otio"):
-        from chunking.timeline.otio import otio_document
+        from chunking.timeline.otio import read_otio  # OTIO's import is slow: only when needed
 
-        return otio_document(path), base_dir
+        document, timeline = read_otio(path, strict=strict)
+        return document, base_dir, timeline
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -41,11 +40,4 @@ def load_document(path: str) -> tuple[dict[str, Any], str]:
         raise TimelineError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
     if not isinstance(data, dict):
         raise TimelineError(f"{path}: the top level must be a JSON object")
-    return data, base_dir
-
-
-def _check_file(path: str) -> None:
-    if not os.path.isfile(path):
-        raise TimelineError(f"timeline file not found: {path}")
-    if os.path.getsize(path) > MAX_PROJECT_BYTES:
-        raise TimelineError(f"timeline file is too large to be a project: {path}")
+    return data, base_dir, load_project(data, base_dir, strict=strict)

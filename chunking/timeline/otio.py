@@ -13,10 +13,9 @@ default export settings::
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
@@ -27,20 +26,25 @@ import opentimelineio as otio
 from chunking.timeline.catalogue import TRANSITION_ALIASES
 from chunking.timeline.fields import Problems, canonical
 from chunking.timeline.model import Timeline
-from chunking.timeline.studio import MAX_FPS, load_project
-from common.errors import TimelineError, ValidationError
+from chunking.timeline.otio_read import frames, plain, rate, read_timeline, reason, seconds
+from chunking.timeline.schema import MAX_FPS
+from chunking.timeline.studio import load_project
+from common.errors import ValidationError
 
-#: OTIO stores rates as doubles; these are the rationals NTSC decimals stand for.
-_NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))
 _SOLID = {"solidcolor", "solid", "color", "colour"}
 _BARS = {"smptebars", "bars", "colorbars", "testpattern"}
 
 
 def load_otio(path: str, *, strict: bool = False) -> Timeline:
     """Load an OpenTimelineIO file; raise TimelineError (ValidationError) on problems."""
+    return read_otio(path, strict=strict)[1]
+
+
+def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timeline]:
+    """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
-    conv = _Converter(_read(path))
-    data = conv.convert()
+    conv = _Converter(read_timeline(path))
+    data = dict(conv.convert())
     own = conv.p.errors + (conv.p.warnings if strict else [])
     try:
         timeline = load_project(data, base_dir, strict=strict)
@@ -48,58 +52,7 @@ def load_otio(path: str, *, strict: bool = False) -> Timeline:
         raise ValidationError(own + exc.problems) from None
     if own:
         raise ValidationError(own)
-    return replace(timeline, warnings=tuple(conv.p.warnings) + timeline.warnings)
-
-
-def otio_document(path: str) -> dict[str, Any]:
-    """The ProjectSchema document an OpenTimelineIO file translates to (unvalidated)."""
-    return dict(_Converter(_read(path)).convert())
-
-
-def _read(path: str) -> Any:
-    try:
-        result = otio.adapters.read_from_file(path)
-    except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
-        reason = _reason(exc)
-        raise TimelineError(f"{path}: not a readable OpenTimelineIO file ({reason})") from None
-    if isinstance(result, otio.schema.SerializableCollection):
-        found = [t for t in result.find_children() if isinstance(t, otio.schema.Timeline)]
-        if len(found) != 1:
-            raise TimelineError(f"{path}: holds {len(found)} timelines; export exactly one")
-        result = found[0]
-    if not isinstance(result, otio.schema.Timeline):
-        raise TimelineError(f"{path}: holds a {type(result).__name__}, not an OTIO Timeline")
-    return result
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return text.strip() or type(exc).__name__
-
-
-def _rate(rate: float) -> Fraction:
-    if not (math.isfinite(rate) and rate > 0):
-        raise ValueError(f"frame rate {rate!r} is not positive")
-    for exact in _NTSC:
-        if abs(rate - float(exact)) < 0.01:
-            return exact
-    return Fraction(rate).limit_denominator(1001)
-
-
-def _seconds(rt: Any) -> Fraction:
-    value = float(rt.value)
-    if not math.isfinite(value):
-        raise ValueError(f"time value {value!r} is not finite")
-    return Fraction(value).limit_denominator(10**6) / _rate(float(rt.rate))
-
-
-def _plain(value: Any) -> Any:
-    """OTIO's AnyDictionary/AnyVector as plain dicts and lists, for the JSON loader."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [_plain(v) for v in value]
-    return value
+    return data, replace(timeline, warnings=tuple(conv.p.warnings) + timeline.warnings)
 
 
 @dataclass
@@ -135,7 +88,7 @@ class _Converter:
     def convert(self) -> dict[str, Any]:
         self.fps = self._timeline_rate()
         meta = self.tl.metadata.get("cloudrender", {})
-        extra = _plain(meta) if isinstance(meta, Mapping) else {}
+        extra = plain(meta) if isinstance(meta, Mapping) else {}
         if not isinstance(meta, Mapping):
             self.p.error("metadata.cloudrender", "must be an object")
         stack = self.tl.tracks
@@ -193,7 +146,7 @@ class _Converter:
         for rng in candidates:
             if rng is not None:
                 try:
-                    fps = _rate(float(rng.duration.rate))
+                    fps = rate(float(rng.duration.rate))
                 except ValueError:
                     continue
                 if fps <= MAX_FPS:
@@ -216,9 +169,9 @@ class _Converter:
                 pending = item
                 continue
             try:
-                duration = _seconds(item.trimmed_range().duration)
+                duration = seconds(item.trimmed_range().duration)
             except (ValueError, ZeroDivisionError, otio.exceptions.OTIOError) as exc:
-                self.p.error(label, f"has no usable duration ({_reason(exc)})")
+                self.p.error(label, f"has no usable duration ({reason(exc)})")
                 duration = Fraction(0)
             current: _Placed | None = None
             if isinstance(item, otio.schema.Clip):
@@ -277,12 +230,12 @@ class _Converter:
             )
             return None
         try:
-            source_start = _seconds(item.trimmed_range().start_time)
+            source_start = seconds(item.trimmed_range().start_time)
             if ref.available_range is not None:
                 # Media timecode (e.g. 01:00:00:00) is not seconds into the file.
-                source_start -= _seconds(ref.available_range.start_time)
+                source_start -= seconds(ref.available_range.start_time)
         except (ValueError, ZeroDivisionError, otio.exceptions.OTIOError) as exc:
-            self.p.error(where, f"bad source range ({_reason(exc)})")
+            self.p.error(where, f"bad source range ({reason(exc)})")
             return None
         if source_start < 0:
             self.p.error(
@@ -311,7 +264,7 @@ class _Converter:
 
     def _generator(self, ref: Any, where: str) -> dict[str, Any] | None:
         kind = canonical(str(ref.generator_kind))
-        params = _plain(ref.parameters)
+        params = plain(ref.parameters)
         if kind in _BARS:
             return {"type": "pattern", "pattern": "bars"}
         if kind not in _SOLID:
@@ -349,7 +302,7 @@ class _Converter:
             elif isinstance(fx, otio.schema.TimeEffect):
                 self.p.error(where, f"time effect {label!r} is not supported")
             else:
-                meta = _plain(fx.metadata)
+                meta = plain(fx.metadata)
                 params = meta.get("parameters", meta)
                 params = params if isinstance(params, dict) else {}
                 scalar = (bool, int, float, str)
@@ -368,14 +321,14 @@ class _Converter:
             )
             return
         try:
-            in_s, out_s = _seconds(tr.in_offset), _seconds(tr.out_offset)
+            in_s, out_s = seconds(tr.in_offset), seconds(tr.out_offset)
         except (ValueError, ZeroDivisionError) as exc:
-            self.p.error(label, f"bad offsets ({_reason(exc)})")
+            self.p.error(label, f"bad offsets ({reason(exc)})")
             return
         if in_s < 0 or out_s < 0:
             self.p.error(label, "in_offset and out_offset must not be negative")
             return
-        in_f, out_f = _frames(in_s, self.fps), _frames(out_s, self.fps)
+        in_f, out_f = frames(in_s, self.fps), frames(out_s, self.fps)
         if in_f == out_f == 0:
             return  # a zero-length transition is just a cut
         entry = {
@@ -410,7 +363,3 @@ class _Converter:
             if matches:
                 return max(matches, key=len)
         return canonical(str(tr.transition_type))  # load_project warns and uses a dissolve
-
-
-def _frames(seconds: Fraction, fps: Fraction) -> int:
-    return math.floor(seconds * fps + Fraction(1, 2))

@@ -12,15 +12,11 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.catalogue import TRANSITION_ALIASES, effect_kind
 from chunking.timeline.export import export_problems, parse_export
 from chunking.timeline.fields import Problems, canonical, color, number, pick
 from chunking.timeline.frames import parse_fps, to_frame
 from chunking.timeline.model import (
     Clip,
-    ColorCorrection,
-    Crop,
-    Effect,
     FileSource,
     GeneratedSource,
     Source,
@@ -28,14 +24,21 @@ from chunking.timeline.model import (
     Timeline,
     Track,
     TrackKind,
-    Transform,
-    Transition,
+)
+from chunking.timeline.schema import MAX_FPS, MAX_SECONDS, MAX_SIDE, entries, settings_export
+from chunking.timeline.studio_subtitles import parse_subtitles
+from chunking.timeline.studio_transitions import check_overlaps, parse_transitions
+from chunking.timeline.studio_visual import (
+    effect_registry,
+    parse_color,
+    parse_crop,
+    parse_effects,
+    parse_transform,
 )
 from common.errors import ValidationError
 
-MAX_SIDE = 16384  # pixels; larger frames cannot be allocated sensibly
-MAX_SECONDS = 24 * 3600  # one day of output
-MAX_FPS = 240
+__all__ = ["MAX_FPS", "MAX_SECONDS", "MAX_SIDE", "load_project"]
+
 _IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -64,18 +67,19 @@ class _Loader:
         sample_rate = int(
             number(tl, ("sample_rate",), 48000, self.p, "timeline", low=8000, high=384000)
         )
-        for group in ("effects", "filters"):
-            for raw in _list(self.data.get(group)):
-                if isinstance(raw, Mapping) and "id" in raw:
-                    self.effects[str(raw["id"])] = raw
-        tracks = tuple(self._track(i, raw) for i, raw in enumerate(_list(self.data.get("tracks"))))
-        transitions = self._transitions(tracks)
-        subtitles = self._subtitles(tracks)
+        self.effects = effect_registry(self.data)
+        tracks = tuple(
+            self._track(i, raw) for i, raw in enumerate(entries(self.data.get("tracks")))
+        )
+        transitions = parse_transitions(
+            entries(self.data.get("transitions")), tracks, self.fps, self.p
+        )
+        subtitles = parse_subtitles(entries(self.data.get("subtitles")), tracks, self.fps, self.p)
         frames = self._duration(tl, tracks, subtitles)
-        export = parse_export(_settings_export(self.data), self.p)
+        export = parse_export(settings_export(self.data), self.p)
         for problem in export_problems(width, height, export):
             self.p.error("settings.export", problem)
-        self._check_overlaps(tracks, transitions)
+        check_overlaps(tracks, transitions, self.p)
         if self.p.errors:
             raise ValidationError(self.p.errors)
         if self.strict and self.p.warnings:
@@ -155,9 +159,9 @@ class _Loader:
         except ValueError:
             self.p.error(where, f"track_type {kind_raw!r} is not Video, Audio or Subtitle")
             kind = TrackKind.VIDEO
-        effects = self._effect_list(raw, where)
+        effects = parse_effects(raw, self.effects, self.fps, self.p, where)
         clips = tuple(
-            self._clip(track_id, kind, i, c) for i, c in enumerate(_list(raw.get("clips")))
+            self._clip(track_id, kind, i, c) for i, c in enumerate(entries(raw.get("clips")))
         )
         return Track(
             id=track_id,
@@ -227,10 +231,10 @@ class _Loader:
             fade_out=number(
                 raw, ("fade_out", "audio_fade_out"), 0.0, self.p, where, low=0, high=MAX_SECONDS
             ),
-            transform=self._transform(raw.get("transform"), where),
-            crop=self._crop(raw.get("crop"), where),
-            color=self._color(raw.get("color_correction"), where),
-            effects=self._effect_list(raw, where),
+            transform=parse_transform(raw.get("transform"), self.p, where),
+            crop=parse_crop(raw.get("crop"), self.p, where),
+            color=parse_color(raw.get("color_correction"), self.p, where),
+            effects=parse_effects(raw, self.effects, self.fps, self.p, where),
             text=str(text) if text is not None else None,
         )
 
@@ -289,228 +293,3 @@ class _Loader:
             return GeneratedSource(kind="pattern", color=rgba, pattern=pattern)
         self.p.error(where, f"generator type {gtype!r} is not color or pattern")
         return GeneratedSource()
-
-    def _transform(self, raw: Any, where: str) -> Transform:
-        if not isinstance(raw, Mapping):
-            return Transform()
-        w = where + ".transform"
-        scale = pick(raw, "scale")
-        base_scale = float(scale) if isinstance(scale, int | float) else 1.0
-        return Transform(
-            scale_x=number(raw, ("scale_x",), base_scale, self.p, w, low=0, high=100),
-            scale_y=number(raw, ("scale_y",), base_scale, self.p, w, low=0, high=100),
-            position_x=number(raw, ("position_x", "x"), 0.0, self.p, w, low=-1e5, high=1e5),
-            position_y=number(raw, ("position_y", "y"), 0.0, self.p, w, low=-1e5, high=1e5),
-            rotation=number(raw, ("rotation",), 0.0, self.p, w, low=-3600, high=3600),
-            anchor_x=number(raw, ("anchor_x",), 0.5, self.p, w, low=-10, high=10),
-            anchor_y=number(raw, ("anchor_y",), 0.5, self.p, w, low=-10, high=10),
-        )
-
-    def _crop(self, raw: Any, where: str) -> Crop:
-        if not isinstance(raw, Mapping):
-            return Crop()
-        w = where + ".crop"
-        edges = [
-            int(number(raw, (k,), 0, self.p, w, low=0, high=MAX_SIDE))
-            for k in ("left", "top", "right", "bottom")
-        ]
-        return Crop(*edges)
-
-    def _color(self, raw: Any, where: str) -> ColorCorrection:
-        if not isinstance(raw, Mapping):
-            return ColorCorrection()
-        w = where + ".color_correction"
-        return ColorCorrection(
-            brightness=number(raw, ("brightness",), 0.0, self.p, w, low=-1, high=1),
-            contrast=number(raw, ("contrast",), 1.0, self.p, w, low=0, high=4),
-            saturation=number(raw, ("saturation",), 1.0, self.p, w, low=0, high=4),
-            hue=number(raw, ("hue",), 0.0, self.p, w, low=-360, high=360),
-            gamma=number(raw, ("gamma",), 1.0, self.p, w, low=0.1, high=10),
-        )
-
-    # -- effects ------------------------------------------------------------------------------
-
-    def _effect_list(self, raw: Mapping[str, Any], where: str) -> tuple[Effect, ...]:
-        found: list[Effect] = []
-        for group in ("effects", "filters"):
-            for ref in _list(raw.get(group)):
-                spec = ref if isinstance(ref, Mapping) else self.effects.get(str(ref))
-                if spec is None:
-                    self.p.error(where, f"{group} refers to unknown id {ref!r}")
-                    continue
-                effect = self._effect(spec, where)
-                if effect is not None:
-                    found.append(effect)
-        return tuple(found)
-
-    def _effect(self, spec: Mapping[str, Any], where: str) -> Effect | None:
-        if not spec.get("enabled", True):
-            return None
-        raw_type = str(pick(spec, "effect_type", "filter_type", "type", "kind", "name", default=""))
-        effect_id = str(spec.get("id", raw_type))
-        kind = effect_kind(canonical(raw_type))
-        if kind is None:
-            self.p.warn(
-                f"{where} effect {effect_id!r}", f"unknown effect type {raw_type!r} ignored"
-            )
-            return None
-        params_raw = pick(spec, "params", "parameters", default={})
-        params: dict[str, float | str | bool] = {}
-        if isinstance(params_raw, Mapping):
-            for key, value in params_raw.items():
-                if isinstance(value, Mapping) and "value" in value:
-                    value = value["value"]
-                if isinstance(value, bool | int | float | str):
-                    params[str(key)] = value
-        w = f"{where} effect {effect_id!r}"
-        start = pick(spec, "start_time")
-        end = pick(spec, "end_time")
-        start_f = (
-            to_frame(number(spec, ("start_time",), 0, self.p, w, low=0, high=MAX_SECONDS), self.fps)
-            if start is not None
-            else None
-        )
-        end_f = (
-            to_frame(number(spec, ("end_time",), 0, self.p, w, low=0, high=MAX_SECONDS), self.fps)
-            if end is not None
-            else None
-        )
-        if start_f is not None and end_f is not None and end_f <= start_f:
-            self.p.error(w, "end_time must be after start_time")
-        return Effect(id=effect_id, kind=kind, params=params, start=start_f, end=end_f)
-
-    # -- transitions and subtitles ------------------------------------------------------------
-
-    def _transitions(self, tracks: tuple[Track, ...]) -> tuple[Transition, ...]:
-        clips = {c.id: c for t in tracks for c in t.clips}
-        result = []
-        for i, raw in enumerate(_list(self.data.get("transitions"))):
-            if not isinstance(raw, Mapping):
-                self.p.error(f"transition #{i}", "must be an object")
-                continue
-            tid = str(raw.get("id", f"#{i}"))
-            where = f"transition {tid!r}"
-            kind = self._transition_kind(raw, where)
-            ids = [
-                str(pick(raw, f"{end}_clip_id", f"{end}_clip", default=""))
-                for end in ("from", "to")
-            ]
-            if any(cid not in clips for cid in ids):
-                missing = [cid for cid in ids if cid not in clips]
-                self.p.error(where, f"refers to unknown clip(s) {', '.join(map(repr, missing))}")
-                continue
-            a, b = clips[ids[0]], clips[ids[1]]
-            if b.start < a.start:
-                self.p.error(where, f"to_clip {b.id!r} starts before from_clip {a.id!r}")
-                continue
-            seconds = number(raw, ("duration",), 1.0, self.p, where, low=0, high=MAX_SECONDS)
-            length = max(1, to_frame(seconds, self.fps))
-            if b.start < a.end:  # the clips overlap: the overlap is the transition
-                start, end = b.start, min(a.end, b.end)
-            elif b.start == a.end:  # a cut: centre the transition on it
-                start = max(0, b.start - length // 2)
-                end = start + length
-            else:
-                self.p.error(
-                    where,
-                    f"clips {a.id!r} and {b.id!r} do not touch (gap of "
-                    f"{b.start - a.end} frames); move them together",
-                )
-                continue
-            result.append(Transition(tid, kind, a.id, b.id, start, end))
-        return tuple(result)
-
-    def _transition_kind(self, raw: Mapping[str, Any], where: str) -> str:
-        name = canonical(str(pick(raw, "transition_type", "type", "kind", default="dissolve")))
-        direction = pick(raw, "direction", default=None)
-        params = raw.get("params")
-        if direction is None and isinstance(params, Mapping):
-            direction = params.get("direction")
-        if direction is not None and name in ("wipe", "slide"):
-            name += canonical(str(direction))
-        kind = TRANSITION_ALIASES.get(name)
-        if kind is None:
-            self.p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")
-            return "dissolve"
-        return kind
-
-    def _subtitles(self, tracks: tuple[Track, ...]) -> tuple[Subtitle, ...]:
-        subs: list[Subtitle] = []
-        for i, raw in enumerate(_list(self.data.get("subtitles"))):
-            if not isinstance(raw, Mapping):
-                self.p.error(f"subtitle #{i}", "must be an object")
-                continue
-            subs.append(self._subtitle(raw, str(raw.get("id", f"#{i}"))))
-        for track in tracks:
-            if track.kind is TrackKind.SUBTITLE and track.enabled:
-                for clip in track.clips:
-                    if clip.text is None:
-                        self.p.error(f"clip {clip.id!r}", "a subtitle clip needs text")
-                        continue
-                    subs.append(Subtitle(clip.id, clip.text, clip.start, clip.end))
-        return tuple(subs)
-
-    def _subtitle(self, raw: Mapping[str, Any], sid: str) -> Subtitle:
-        where = f"subtitle {sid!r}"
-        start_s = number(raw, ("start_time", "start"), 0.0, self.p, where, low=0, high=MAX_SECONDS)
-        end_s = number(raw, ("end_time", "end"), 0.0, self.p, where, low=0, high=MAX_SECONDS)
-        start, end = to_frame(start_s, self.fps), to_frame(end_s, self.fps)
-        if end <= start:
-            self.p.error(where, f"end_time {end_s:g}s must be after start_time {start_s:g}s")
-        style = raw.get("style") if isinstance(raw.get("style"), Mapping) else raw
-        assert isinstance(style, Mapping)
-        text = pick(raw, "text", default="")
-        if not isinstance(text, str) or not text.strip():
-            self.p.error(where, "text is empty")
-        pos_raw = pick(style, "position", default="bottom")
-        position: str | tuple[float, float] = "bottom"
-        if isinstance(pos_raw, str) and pos_raw.lower() in ("bottom", "top", "center", "centre"):
-            position = "center" if pos_raw.lower() == "centre" else pos_raw.lower()
-        elif isinstance(pos_raw, Mapping) and {"x", "y"} <= set(pos_raw):
-            position = (float(pos_raw["x"]), float(pos_raw["y"]))
-        else:
-            self.p.error(where, f"position {pos_raw!r} must be bottom, top, center or {{x, y}}")
-        bg = pick(style, "background_color", "background")
-        return Subtitle(
-            id=sid,
-            text=str(text),
-            start=start,
-            end=max(start, end),
-            font_size=int(
-                number(style, ("font_size", "size"), 48, self.p, where, low=4, high=1000)
-            ),
-            color=color(pick(style, "color", "colour", default="#ffffff"), self.p, where),
-            position=position,
-            background=color(bg, self.p, where) if bg is not None else None,
-            outline=int(
-                number(style, ("outline", "outline_width"), 2, self.p, where, low=0, high=50)
-            ),
-        )
-
-    def _check_overlaps(
-        self, tracks: tuple[Track, ...], transitions: tuple[Transition, ...]
-    ) -> None:
-        joined = {frozenset((t.from_clip, t.to_clip)) for t in transitions}
-        for track in tracks:
-            if track.kind is TrackKind.SUBTITLE:
-                continue
-            for a, b in zip(track.clips, track.clips[1:], strict=False):
-                if b.start < a.end and frozenset((a.id, b.id)) not in joined:
-                    self.p.error(
-                        f"track {track.id!r}",
-                        f"clips {a.id!r} and {b.id!r} overlap by {a.end - b.start} frames "
-                        "(add a transition between them or move one)",
-                    )
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _settings_export(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    settings = data.get("settings")
-    if isinstance(settings, Mapping):
-        export = settings.get("export")
-        if isinstance(export, Mapping):
-            return export
-    return {}

@@ -3,6 +3,13 @@
 ``file:///abs/path`` URLs and plain local paths (LocalStorage), ``s3://bucket/prefix``
 (S3Storage), ``gs://bucket/prefix`` (GCSStorage) and ``az://container/prefix``
 (AzureBlobStorage); each backend's module documents the environment it reads.
+
+Layout: ``base`` holds the Storage interface, key rules and the StorageError tree; one module
+per backend (``local``, ``s3``, ``gcs``, ``azure``), each cloud one with a ``*_errors`` module
+that translates its SDK's exceptions (and ``azure_client`` building Azure's client from the
+environment); ``remote`` holds what the cloud backends share; ``encrypted`` wraps any backend
+in the CRENC1 format of ``encrypted_format``. Like all of ``providers``, this package imports
+only ``common``, never chunking, workers, orchestrator, monitoring or cli.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Azure Blob Storage backend: block blobs under ``az://container/prefix``.
 
-The storage account comes from the environment, in this order:
+The storage account comes from the environment (read by ``azure_client``), in this order:
 
 - ``AZURE_STORAGE_CONNECTION_STRING``: any connection string with ``AccountKey=`` or
   ``SharedAccessSignature=`` (Azurite's included; ``UseDevelopmentStorage=true`` too).
@@ -13,33 +13,29 @@ dependency, so they are not supported. Signed URLs need the account key.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
 import datetime
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, NoReturn
-from urllib.parse import parse_qs, urlsplit
+from typing import IO, TYPE_CHECKING, Any
 
-import requests
-from azure.core import exceptions as azure_exceptions
 from azure.storage.blob import BlobSasPermissions, ContainerClient, generate_blob_sas
 
+from providers.storage.azure_client import account_key_of, container_from_environment
+from providers.storage.azure_errors import map_azure_errors
 from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
-    is_valid_key,
     map_storage_errors,
     open_source,
     validate_key,
     validate_prefix,
     write_atomic,
 )
-from providers.storage.remote import NETWORK_ERRORS, TRANSIENT_STATUS, check_root
+from providers.storage.remote import TRANSIENT_STATUS, RemoteStorage, check_root
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
 
@@ -48,27 +44,11 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 # A blob batch request carries at most 256 sub-requests.
 _BATCH_LIMIT = 256
-_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
-    azure_exceptions.ServiceRequestError,
-    azure_exceptions.ServiceResponseError,
-    azure_exceptions.IncompleteReadError,
-    *NETWORK_ERRORS,
-)
-
-_AUTH_HINT = (
-    "check AZURE_STORAGE_CONNECTION_STRING (or AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY): "
-    "the account key or SAS token is wrong, expired or lacks permission"
-)
-_ENV_HINT = (
-    "set AZURE_STORAGE_CONNECTION_STRING to the account's connection string, or "
-    "AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY to its name and access key"
-)
-
 # 3-63 lowercase letters, digits and single '-' between them; or one of the special containers.
 _CONTAINER = re.compile(r"^(?:\$root|\$web|[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62})$")
 
 
-class AzureBlobStorage:
+class AzureBlobStorage(RemoteStorage):
     """Block blobs in an Azure container under an optional prefix; uploads commit atomically."""
 
     def __init__(
@@ -79,9 +59,10 @@ class AzureBlobStorage:
             raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
         name = str(container.container_name)
         self.container_name = _check_container(name, f"az://{name}")
-        self.prefix = check_root(prefix, f"az://{name}/{prefix}", _check_prefix)
-        self.url = f"az://{self.container_name}" + (f"/{self.prefix}" if self.prefix else "")
-        self._root = f"{self.prefix}/" if self.prefix else ""
+        self._place(
+            f"az://{self.container_name}",
+            check_root(prefix, f"az://{name}/{prefix}", _check_prefix),
+        )
         self._container = container
         self._max_concurrency = max_concurrency
         # What from_url built the client with, so a pickled copy can build it again.
@@ -114,7 +95,7 @@ class AzureBlobStorage:
             options["read_timeout"] = timeout
         if retries is not None:
             options["retry_total"] = retries
-        client = _container_from_environment(container, options)
+        client = container_from_environment(container, options)
         store = cls(client, prefix, max_concurrency=max_concurrency)
         store._client_options = options
         return store
@@ -136,19 +117,11 @@ class AzureBlobStorage:
         """Restore the settings and connect as from_url does, from the environment."""
         self.__dict__.update(state)
         options = self._client_options or {}
-        self._container = _container_from_environment(self.container_name, options)
+        self._container = container_from_environment(self.container_name, options)
 
     def close(self) -> None:
         """Release the client's HTTP connections."""
         self._container.close()
-
-    def __enter__(self) -> AzureBlobStorage:
-        """Use as a context manager that closes the client on exit."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the client."""
-        self.close()
 
     def put_file(self, key: str, path: str) -> None:
         """Upload a local file as ``key``; the new blob appears whole, at its final commit."""
@@ -178,14 +151,6 @@ class AzureBlobStorage:
 
         with map_storage_errors(key):
             write_atomic(path, fetch)
-
-    def exists(self, key: str) -> bool:
-        """Whether a blob is stored under ``key``."""
-        try:
-            self.size(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     def size(self, key: str) -> int:
         """Size of the blob in bytes; ObjectNotFound when missing."""
@@ -237,19 +202,14 @@ class AzureBlobStorage:
             names = builtins.list(
                 self._container.list_blob_names(name_starts_with=self._root + prefix)
             )
-        return sorted(key for key in (n[len(self._root) :] for n in names) if is_valid_key(key))
-
-    def local_path(self, key: str) -> str | None:
-        """None: blobs have no local path."""
-        validate_key(key)
-        return None
+        return self._keys(names)
 
     def presigned_url(self, key: str, expires: float = 3600) -> str:
         """A read-only SAS URL that lets anyone GET ``key`` for ``expires`` seconds."""
         name = self._name(key)
         if expires <= 0:
             raise StorageError(f"signed URL lifetime must be positive, not {expires}s", key=key)
-        account_key = _account_key(self._container)
+        account_key = account_key_of(self._container)
         if account_key is None:
             raise StorageError(
                 "Azure signed URLs need the storage account key: use a connection string with "
@@ -288,130 +248,6 @@ def parse_azure_url(url: str) -> tuple[str, str]:
         raise StorageError(f"not an Azure Blob URL: {url!r}; expected az://container/prefix")
     container, _, prefix = rest.partition("/")
     return _check_container(container, url), check_root(prefix, url, _check_prefix)
-
-
-@contextmanager
-def map_azure_errors(key: str | None, *, container: str | None = None) -> Iterator[None]:
-    """Translate azure-core and HTTP errors into StorageError for ``key``.
-
-    A missing blob becomes ObjectNotFound, a missing container a StorageError that says to create
-    it, rejected credentials one that says what to fix; throttling, 5xx, timeouts and connection
-    failures a StorageError with ``transient`` set.
-    """
-    what = f"{key!r}" if key is not None else "Azure Blob Storage"
-    try:
-        yield
-    except StorageError:
-        raise
-    except azure_exceptions.ResourceNotFoundError as exc:
-        if _error_code(exc) == "ContainerNotFound":
-            _raise_missing_container(container, key, exc)
-        raise ObjectNotFound(f"storage object {key!r} not found", key=key) from exc
-    except azure_exceptions.ClientAuthenticationError as exc:
-        raise StorageError(
-            f"Azure rejected the credentials for {what}: {_summary(exc)}; {_AUTH_HINT}", key=key
-        ) from exc
-    except _NETWORK_ERRORS as exc:
-        raise StorageError(
-            f"Azure request for {what} failed: {type(exc).__name__}: {_summary(exc)}",
-            key=key,
-            transient=True,
-        ) from exc
-    except azure_exceptions.HttpResponseError as exc:
-        status = exc.status_code
-        if status in (401, 403):
-            raise StorageError(
-                f"Azure denied access to {what} (HTTP {status} {_error_code(exc)}): "
-                f"{_summary(exc)}; {_AUTH_HINT}",
-                key=key,
-            ) from exc
-        raise StorageError(
-            f"Azure request for {what} failed: HTTP {status} {_error_code(exc)}: {_summary(exc)}",
-            key=key,
-            transient=status in TRANSIENT_STATUS,
-        ) from exc
-    except azure_exceptions.AzureError as exc:
-        raise StorageError(f"Azure request for {what} failed: {_summary(exc)}", key=key) from exc
-    except requests.exceptions.RequestException as exc:
-        raise StorageError(f"Azure request for {what} failed: {exc}", key=key) from exc
-
-
-def _container_from_environment(container: str, options: dict[str, Any]) -> ContainerClient:
-    """A client for ``container`` in the account the environment variables describe."""
-    connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING", "").strip()
-    account = os.environ.get("AZURE_STORAGE_ACCOUNT", "").strip()
-    key = os.environ.get("AZURE_STORAGE_KEY", "").strip()
-    try:
-        if connection_string:
-            where = "AZURE_STORAGE_CONNECTION_STRING"
-            client = ContainerClient.from_connection_string(connection_string, container, **options)
-        elif account and key:
-            where = "AZURE_STORAGE_KEY"
-            client = ContainerClient(
-                f"https://{account}.blob.core.windows.net",
-                container,
-                credential={"account_name": account, "account_key": key},
-                **options,
-            )
-        elif account or key:
-            given, missing = (
-                ("AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY")
-                if account
-                else ("AZURE_STORAGE_KEY", "AZURE_STORAGE_ACCOUNT")
-            )
-            raise StorageError(f"{given} is set but {missing} is not; {_ENV_HINT}")
-        else:
-            raise StorageError(
-                f"no Azure storage account configured for az://{container}; {_ENV_HINT}"
-            )
-    except ValueError as exc:
-        # The SDK's only complaint about a malformed connection string or account URL.
-        raise StorageError(f"invalid {where}: {exc}; {_ENV_HINT}") from exc
-    # A SAS token travels in the URL's query instead of the credential.
-    if client.credential is None and "sig" not in parse_qs(urlsplit(client.url).query):
-        raise StorageError(
-            f"{where} holds no credentials (neither AccountKey= nor SharedAccessSignature=); "
-            f"{_ENV_HINT}"
-        )
-    account_key = _account_key(client)
-    if account_key is not None:
-        try:
-            base64.b64decode(account_key, validate=True)
-        except binascii.Error:
-            raise StorageError(
-                f"the account key in {where} is not valid base64; copy it again from the portal "
-                "(Storage account > Access keys)"
-            ) from None
-    return client
-
-
-def _account_key(container: ContainerClient) -> str | None:
-    """The shared account key the client signs with, if it has one."""
-    key = getattr(container.credential, "account_key", None)
-    return key if isinstance(key, str) and key else None
-
-
-def _error_code(exc: BaseException) -> str | None:
-    """Azure's error code ("BlobNotFound", ...), which the storage SDK attaches to its errors."""
-    code = getattr(exc, "error_code", None)
-    # StorageErrorCode is a str enum: str() would give its member name, not the code.
-    return str(getattr(code, "value", code)) if code is not None else None
-
-
-def _summary(exc: BaseException) -> str:
-    """The first line of an SDK error (Azure appends request ids and the whole XML body)."""
-    message = getattr(exc, "message", None) or str(exc)
-    return str(message).strip().splitlines()[0] if str(message).strip() else type(exc).__name__
-
-
-def _raise_missing_container(container: str | None, key: str | None, cause: Exception) -> NoReturn:
-    """Raise the StorageError that says to create the container."""
-    name = container or "?"
-    raise StorageError(
-        f"Azure container {name!r} does not exist; create the container "
-        f"(az storage container create --name {name}) or fix the storage URL",
-        key=key,
-    ) from cause
 
 
 def _check_container(container: str, url: str) -> str:

@@ -18,28 +18,23 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any
 
-import requests
-from google.api_core import exceptions as api_exceptions
-from google.auth import exceptions as auth_exceptions
 from google.auth.credentials import Signing
 from google.cloud import storage
-from google.cloud.storage import exceptions as gcs_exceptions
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
-    is_valid_key,
     map_storage_errors,
     open_source,
-    validate_key,
     validate_prefix,
     write_atomic,
 )
-from providers.storage.remote import NETWORK_ERRORS, TRANSIENT_STATUS, check_root
+from providers.storage.gcs_errors import map_gcs_errors, raise_missing_bucket
+from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage, check_root
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"]
 
@@ -47,20 +42,13 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 # GCS rejects resumable chunks that are not whole multiples of 256 KiB.
 _CHUNK_QUANTUM = 256 * 1024
-# V4 signatures are valid for at most seven days.
-_MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
 _CONTENT_TYPE = "application/octet-stream"
-
-_AUTH_HINT = (
-    "check GOOGLE_APPLICATION_CREDENTIALS (or `gcloud auth application-default login`) and that "
-    "the account may read and write objects in the bucket (roles/storage.objectAdmin)"
-)
 
 # Bucket names: lowercase letters, digits, '-', '_', '.'; 3-63 characters (up to 222 with dots).
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 
-class GCSStorage:
+class GCSStorage(RemoteStorage):
     """Objects in a GCS bucket under an optional prefix; uploads replace objects atomically."""
 
     def __init__(
@@ -81,9 +69,7 @@ class GCSStorage:
         if chunk_size <= 0 or chunk_size % _CHUNK_QUANTUM:
             raise ValueError(f"chunk_size must be a positive multiple of 256 KiB, not {chunk_size}")
         self.bucket_name = _check_bucket(bucket, f"gs://{bucket}")
-        self.prefix = check_root(prefix, f"gs://{bucket}/{prefix}")
-        self.url = f"gs://{self.bucket_name}" + (f"/{self.prefix}" if self.prefix else "")
-        self._root = f"{self.prefix}/" if self.prefix else ""
+        self._place(f"gs://{self.bucket_name}", check_root(prefix, f"gs://{bucket}/{prefix}"))
         self._chunk_size = chunk_size
         self._timeout = timeout
         self._retry_deadline = retry_deadline
@@ -137,14 +123,6 @@ class GCSStorage:
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> GCSStorage:
-        """Use as a context manager that closes the client on exit."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the client."""
-        self.close()
-
     def put_file(self, key: str, path: str) -> None:
         """Upload a local file as ``key``; GCS makes the new object visible only when complete."""
         name = self._name(key)
@@ -181,14 +159,6 @@ class GCSStorage:
         with map_storage_errors(key):
             write_atomic(path, fetch)
 
-    def exists(self, key: str) -> bool:
-        """Whether an object is stored under ``key``."""
-        try:
-            self._stat(key)
-        except ObjectNotFound:
-            return False
-        return True
-
     def size(self, key: str) -> int:
         """Size of the object in bytes; ObjectNotFound when missing."""
         return int(self._stat(key).size)
@@ -221,18 +191,12 @@ class GCSStorage:
             raise StorageError(
                 f"listing {prefix!r} in {self.url} failed: {exc}", key=prefix
             ) from exc
-        # Folder placeholders ("dir/") and other names no key can address are not objects here.
-        return sorted(key for key in (n[len(self._root) :] for n in names) if is_valid_key(key))
-
-    def local_path(self, key: str) -> str | None:
-        """None: objects in GCS have no local path."""
-        validate_key(key)
-        return None
+        return self._keys(names)
 
     def presigned_url(self, key: str, expires: float = 3600) -> str:
         """A V4 signed URL that lets anyone GET ``key`` for ``expires`` seconds."""
         name = self._name(key)
-        if not 0 < expires <= _MAX_SIGNED_URL_SECONDS:
+        if not 0 < expires <= MAX_SIGNED_URL_SECONDS:
             raise StorageError(
                 f"signed URL lifetime must be between 1 second and 7 days, not {expires}s", key=key
             )
@@ -252,10 +216,6 @@ class GCSStorage:
                 method="GET",
             )
         return url
-
-    def _name(self, key: str) -> str:
-        """Object name of a validated key."""
-        return self._root + validate_key(key)
 
     def _stat(self, key: str) -> storage.Blob:
         """The blob for ``key`` with its metadata loaded; ObjectNotFound when missing."""
@@ -284,7 +244,7 @@ class GCSStorage:
         except ObjectNotFound as exc:
             if writing:
                 # An upload only 404s when the bucket is not there.
-                _raise_missing_bucket(self.bucket_name, key, exc)
+                raise_missing_bucket(self.bucket_name, key, exc)
             if not self._bucket_checked:
                 self._check_bucket(key, exc)
             raise
@@ -300,7 +260,7 @@ class GCSStorage:
                 self._bucket_checked = True
             return
         if not found:
-            _raise_missing_bucket(self.bucket_name, key, cause)
+            raise_missing_bucket(self.bucket_name, key, cause)
         self._bucket_checked = True
 
 
@@ -314,102 +274,12 @@ def parse_gcs_url(url: str) -> tuple[str, str]:
     return _check_bucket(bucket, url), check_root(prefix, url)
 
 
-@contextmanager
-def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[None]:
-    """Translate google-cloud-storage, google-auth and HTTP errors into StorageError for ``key``.
-
-    404 becomes ObjectNotFound (or a missing-bucket StorageError when GCS says so); 401/403 and
-    rejected credentials a StorageError that says what to fix; throttling, 5xx, timeouts and
-    connection failures a StorageError with ``transient`` set.
-    """
-    what = f"{key!r}" if key is not None else "GCS"
-    try:
-        yield
-    except StorageError:
-        raise
-    except api_exceptions.NotFound as exc:
-        if bucket is not None and "bucket does not exist" in str(exc.message).lower():
-            _raise_missing_bucket(bucket, key, exc)
-        raise ObjectNotFound(f"storage object {key!r} not found", key=key) from exc
-    except (api_exceptions.Unauthorized, api_exceptions.Forbidden) as exc:
-        raise StorageError(
-            f"GCS denied access to {what} (HTTP {exc.code}: {exc.message}); {_AUTH_HINT}", key=key
-        ) from exc
-    except api_exceptions.RetryError as exc:
-        # Retries only continue on transient errors, so running out of time is transient too.
-        raise StorageError(
-            f"GCS request for {what} kept failing: {exc.cause or exc.message}",
-            key=key,
-            transient=True,
-        ) from exc
-    except api_exceptions.GoogleAPICallError as exc:
-        code = exc.code if isinstance(exc.code, int) else None
-        raise StorageError(
-            f"GCS request for {what} failed: HTTP {code}: {exc.message}",
-            key=key,
-            transient=code in TRANSIENT_STATUS,
-        ) from exc
-    except api_exceptions.GoogleAPIError as exc:
-        raise StorageError(f"GCS request for {what} failed: {exc}", key=key) from exc
-    except auth_exceptions.DefaultCredentialsError as exc:
-        raise StorageError(
-            f"no usable Google Cloud credentials: {exc}; set GOOGLE_APPLICATION_CREDENTIALS to a "
-            "service-account key file, run `gcloud auth application-default login`, or set "
-            "STORAGE_EMULATOR_HOST to use an emulator",
-            key=key,
-        ) from exc
-    except auth_exceptions.RefreshError as exc:
-        raise StorageError(
-            f"Google Cloud rejected the credentials while accessing {what}: {exc}; {_AUTH_HINT}",
-            key=key,
-            transient=bool(exc.retryable),
-        ) from exc
-    except (auth_exceptions.TransportError, auth_exceptions.TimeoutError) as exc:
-        raise StorageError(
-            f"could not reach Google's token service for {what}: {exc}", key=key, transient=True
-        ) from exc
-    except auth_exceptions.GoogleAuthError as exc:
-        raise StorageError(
-            f"Google Cloud authentication failed for {what}: {exc}",
-            key=key,
-            transient=bool(exc.retryable),
-        ) from exc
-    except gcs_exceptions.DataCorruption as exc:
-        raise StorageError(
-            f"checksum mismatch transferring {what}; the data was damaged in transit",
-            key=key,
-            transient=True,
-        ) from exc
-    except gcs_exceptions.InvalidResponse as exc:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        raise StorageError(
-            f"GCS request for {what} failed: unexpected response (HTTP {status}): {exc}",
-            key=key,
-            transient=status in TRANSIENT_STATUS,
-        ) from exc
-    except NETWORK_ERRORS as exc:
-        raise StorageError(
-            f"GCS request for {what} failed: {type(exc).__name__}: {exc}", key=key, transient=True
-        ) from exc
-    except requests.exceptions.RequestException as exc:
-        raise StorageError(f"GCS request for {what} failed: {exc}", key=key) from exc
-
-
 def _client_from_environment() -> storage.Client:
     """A client from STORAGE_EMULATOR_HOST or Application Default Credentials."""
     # An explicit None keeps the library from guessing a project; objects do not need one.
     project = os.environ.get("GOOGLE_CLOUD_PROJECT") or None
     with map_gcs_errors(None):
         return storage.Client(project=project)
-
-
-def _raise_missing_bucket(bucket: str, key: str | None, cause: BaseException) -> NoReturn:
-    """Raise the StorageError that says to create the bucket."""
-    raise StorageError(
-        f"GCS bucket {bucket!r} does not exist; create it "
-        f"(gcloud storage buckets create gs://{bucket}) or fix the storage URL",
-        key=key,
-    ) from cause
 
 
 def _check_bucket(bucket: str, url: str) -> str:

@@ -2,10 +2,11 @@
 
 Configuration, read only by ``S3Storage.from_url`` (the constructor reads no environment itself):
 
-- ``CLOUDRENDER_S3_ENDPOINT_URL``: endpoint of an S3-compatible service (MinIO, Ceph, moto);
-  when unset, boto's own ``AWS_ENDPOINT_URL_S3`` and then ``AWS_ENDPOINT_URL`` are used. With
-  any custom endpoint requests use path-style addressing (``http://host/bucket/key``), which
-  every S3-compatible service understands. Without one the client talks to AWS.
+- ``CLOUDRENDER_S3_ENDPOINT_URL``, read through ``common.settings.Settings.s3_endpoint_url``:
+  endpoint of an S3-compatible service (MinIO, Ceph, moto); when unset, boto's own
+  ``AWS_ENDPOINT_URL_S3`` and then ``AWS_ENDPOINT_URL`` are used. With any custom endpoint
+  requests use path-style addressing (``http://host/bucket/key``), which every S3-compatible
+  service understands. Without one the client talks to AWS.
 - Credentials and region come from boto3's usual chain: ``AWS_ACCESS_KEY_ID``,
   ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``; ``AWS_PROFILE`` with
   ``~/.aws/credentials`` and ``~/.aws/config`` (or ``AWS_SHARED_CREDENTIALS_FILE`` and
@@ -14,39 +15,44 @@ Configuration, read only by ``S3Storage.from_url`` (the constructor reads no env
 
 The bucket must exist: a missing bucket is an error naming it, never created behind the user's
 back (``ensure_bucket`` exists for tests and setup scripts). Every botocore, boto3 and s3transfer
-exception is translated by ``map_s3_errors`` into ``StorageError`` (``transient`` for throttling,
-5xx replies, timeouts and unreachable endpoints) or ``ObjectNotFound``.
+exception is translated by ``map_s3_errors`` (in ``s3_errors``) into ``StorageError``
+(``transient`` for throttling, 5xx replies, timeouts and unreachable endpoints) or
+``ObjectNotFound``.
 """
 
 from __future__ import annotations
 
 import builtins
-import os
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
 import boto3
-import boto3.exceptions
 import botocore.exceptions
-import s3transfer.exceptions  # type: ignore[import-untyped]  # no stubs, not in the mypy overrides
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
+from common.settings import Settings
 from providers.storage.base import (
     ObjectNotFound,
     Storage,
     StorageError,
-    is_valid_key,
     map_storage_errors,
+    open_source,
     validate_key,
     validate_prefix,
     write_atomic,
 )
+from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage
+from providers.storage.s3_errors import (
+    http_status,
+    map_s3_errors,
+    missing_bucket_error,
+    translate_s3_error,
+)
 
-__all__ = ["S3Storage", "map_s3_errors"]
+__all__ = ["S3Storage", "map_s3_errors", "parse_s3_url"]
 
 MiB = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
@@ -55,181 +61,13 @@ DEFAULT_MULTIPART_CHUNKSIZE = 16 * MiB
 _DELETE_BATCH = 1000
 #: Keys per ListObjectsV2 page (the S3 maximum); a constant so tests can force many pages.
 _LIST_PAGE_SIZE = 1000
-#: SigV4 presigned URLs live at most seven days.
-_MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
 # The current AWS naming rule; S3-compatible services enforce the same one.
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _SCHEME = re.compile(r"^s3://", re.IGNORECASE)
 
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NotFound", "404"})
-_CREDENTIAL_HINTS = {
-    "InvalidAccessKeyId": (
-        "the AWS access key ID is not recognised; check AWS_ACCESS_KEY_ID or the credentials "
-        "of AWS_PROFILE, and that they belong to the account and endpoint in use"
-    ),
-    "SignatureDoesNotMatch": (
-        "the request signature does not match; check AWS_SECRET_ACCESS_KEY (or the profile's "
-        "secret) belongs to the access key ID"
-    ),
-    "ExpiredToken": "the AWS session token has expired; refresh the credentials",
-    "TokenRefreshRequired": "the AWS session token has expired; refresh the credentials",
-    "InvalidToken": "the AWS session token is invalid; check AWS_SESSION_TOKEN",
-    "RequestTimeTooSkewed": "the local clock is too far off; synchronise it (NTP)",
-}
-_ACCESS_DENIED_CODES = frozenset(
-    {"AccessDenied", "403", "Forbidden", "AllAccessDisabled", "AccountProblem"}
-)
-_TRANSIENT_CODES = frozenset(
-    {
-        "SlowDown",
-        "Throttling",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "InternalError",
-        "ServiceUnavailable",
-        "OperationAborted",  # a conflicting operation on the bucket is still in progress
-    }
-)
 
-_CREDENTIAL_ERRORS = (
-    botocore.exceptions.NoCredentialsError,
-    botocore.exceptions.PartialCredentialsError,
-    botocore.exceptions.CredentialRetrievalError,
-    botocore.exceptions.ProfileNotFound,
-    botocore.exceptions.UnknownCredentialError,
-    botocore.exceptions.TokenRetrievalError,
-)
-# The network side failed (connect, TLS handshake aside, or mid-response): retrying may help.
-_NETWORK_ERRORS = (
-    botocore.exceptions.ConnectionError,
-    botocore.exceptions.HTTPClientError,
-    botocore.exceptions.IncompleteReadError,
-    botocore.exceptions.ChecksumError,
-    boto3.exceptions.RetriesExceededError,
-    s3transfer.exceptions.RetriesExceededError,
-)
-_SDK_ERRORS = (
-    botocore.exceptions.BotoCoreError,
-    botocore.exceptions.ClientError,
-    boto3.exceptions.Boto3Error,
-    s3transfer.exceptions.S3UploadFailedError,
-    s3transfer.exceptions.S3DownloadFailedError,
-    s3transfer.exceptions.S3CopyFailedError,
-    s3transfer.exceptions.TransferNotDoneError,
-    s3transfer.exceptions.FatalError,
-    s3transfer.exceptions.S3ValidationError,
-)
-
-
-@contextmanager
-def map_s3_errors(key: str, *, bucket: str | None = None) -> Iterator[None]:
-    """Translate SDK exceptions raised inside the block into StorageError or ObjectNotFound.
-
-    ``key`` is the storage key (or prefix) named in messages; ``bucket`` lets messages about a
-    missing bucket or denied access name it. OSError and other exceptions pass through.
-    """
-    try:
-        yield
-    except StorageError:
-        raise
-    except _SDK_ERRORS as exc:
-        raise _translate(exc, key, bucket) from exc
-
-
-def _translate(exc: BaseException, key: str, bucket: str | None) -> StorageError:
-    """The StorageError that describes an SDK exception."""
-    subject = (repr(key) if key else "the bucket root") + (f" in s3://{bucket}" if bucket else "")
-    # boto3 wraps upload ClientErrors in S3UploadFailedError without chaining them explicitly.
-    if isinstance(
-        exc, boto3.exceptions.S3UploadFailedError | s3transfer.exceptions.S3UploadFailedError
-    ):
-        inner = exc.__cause__ or exc.__context__
-        if isinstance(inner, _SDK_ERRORS):
-            return _translate(inner, key, bucket)
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return _translate_client_error(exc, key, bucket, subject)
-    failed = f"S3 operation on {subject} failed: {exc}"
-    if isinstance(exc, botocore.exceptions.SSLError):
-        return StorageError(
-            f"{failed}; check the endpoint URL and its TLS certificate (AWS_CA_BUNDLE)", key=key
-        )
-    if isinstance(exc, _CREDENTIAL_ERRORS):
-        return StorageError(
-            f"{failed}; provide AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-            "AWS_PROFILE, or an instance role)",
-            key=key,
-        )
-    if isinstance(exc, _NETWORK_ERRORS):
-        return StorageError(
-            f"{failed}; the S3 endpoint is unreachable or slow (check the network and "
-            "CLOUDRENDER_S3_ENDPOINT_URL / AWS_ENDPOINT_URL)",
-            key=key,
-            transient=True,
-        )
-    if isinstance(exc, botocore.exceptions.NoRegionError):
-        return StorageError(f"{failed}; set AWS_REGION or AWS_DEFAULT_REGION", key=key)
-    return StorageError(failed, key=key)
-
-
-def _translate_client_error(
-    exc: botocore.exceptions.ClientError, key: str, bucket: str | None, subject: str
-) -> StorageError:
-    """The StorageError for an error reply from the S3 service."""
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", ""))
-    status = _status(exc)
-    detail = f"{code or status}: {error.get('Message') or exc}"
-    if code in _NOT_FOUND_CODES:
-        return ObjectNotFound(f"storage object {key!r} not found", key=key)
-    if code == "NoSuchBucket":
-        return _missing_bucket(bucket, key)
-    if code in _CREDENTIAL_HINTS:
-        return StorageError(
-            f"S3 refused the request for {subject} ({detail}); {_CREDENTIAL_HINTS[code]}",
-            key=key,
-        )
-    if code in _ACCESS_DENIED_CODES:
-        # A HEAD reply has no body, so a bare 403 may also mean wrong credentials.
-        return StorageError(
-            f"access denied to {subject} ({detail}); check the AWS credentials "
-            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_PROFILE) are right and that their "
-            "policy allows s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the "
-            "bucket",
-            key=key,
-        )
-    if code == "InvalidBucketName":
-        return StorageError(
-            f"S3 rejected the bucket name for {subject} ({detail}); fix the bucket in the "
-            "storage URL",
-            key=key,
-        )
-    transient = code in _TRANSIENT_CODES or status in (408, 429) or status >= 500
-    return StorageError(
-        f"S3 operation on {subject} failed ({detail})", key=key, transient=transient
-    )
-
-
-def _status(exc: botocore.exceptions.ClientError) -> int:
-    """HTTP status of an error reply, 0 when unknown."""
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return status if isinstance(status, int) else 0
-
-
-def _missing_bucket(bucket: str | None, key: str) -> StorageError:
-    """The error for a bucket that does not exist."""
-    name = repr(bucket) if bucket else "of the storage URL"
-    return StorageError(
-        f"S3 bucket {name} does not exist; create it first or fix the bucket name in the "
-        "storage URL",
-        key=key,
-    )
-
-
-class S3Storage:
+class S3Storage(RemoteStorage):
     """Objects under ``prefix/`` in an S3 bucket; each PUT is atomic, so no partial objects.
 
     ``client`` injects a ready boto3 S3 client (its own endpoint, credentials and retries);
@@ -269,8 +107,7 @@ class S3Storage:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
         self.bucket = bucket
-        self.prefix = prefix
-        self.url = f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+        self._place(f"s3://{bucket}", prefix)
         self.endpoint_url = endpoint_url
         self.region = region
         self.max_attempts = max_attempts
@@ -289,22 +126,8 @@ class S3Storage:
     @classmethod
     def from_url(cls, url: str) -> S3Storage:
         """Open ``s3://bucket/optional/prefix``; endpoint and credentials come from the env."""
-        text = url.strip()
-        if not _SCHEME.match(text):
-            raise StorageError(f"not an S3 URL: {url!r}; use s3://bucket/optional/prefix")
-        rest = text[len("s3://") :]
-        if "?" in rest or "#" in rest:
-            raise StorageError(f"S3 URL {url!r} must not have a query or fragment")
-        bucket, _, prefix = rest.partition("/")
-        if not bucket:
-            raise StorageError(f"S3 URL {url!r} names no bucket; use s3://bucket/optional/prefix")
-        endpoint = (
-            os.environ.get("CLOUDRENDER_S3_ENDPOINT_URL")
-            or os.environ.get("AWS_ENDPOINT_URL_S3")
-            or os.environ.get("AWS_ENDPOINT_URL")
-            or None
-        )
-        return cls(bucket, prefix, endpoint_url=endpoint)
+        bucket, prefix = parse_s3_url(url)
+        return cls(bucket, prefix, endpoint_url=Settings.from_env().s3_endpoint_url)
 
     def __repr__(self) -> str:
         """The URL and any custom endpoint."""
@@ -353,26 +176,12 @@ class S3Storage:
         if client is not None:
             client.close()
 
-    def __enter__(self) -> S3Storage:
-        """Use as a context manager that closes the client on exit."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close the client."""
-        self.close()
-
     def put_file(self, key: str, path: str) -> None:
         """Upload a local file as ``key`` (multipart above the threshold); atomic in S3."""
         name = self._name(key)
-        try:
-            # Checked here so a bad source reads as such, not as a failed transfer.
-            with open(path, "rb"):
-                pass
-        except OSError as exc:
-            raise StorageError(
-                f"cannot store {key!r}: local file {path!r} cannot be read: {exc.strerror or exc}",
-                key=key,
-            ) from exc
+        # Checked here so a bad source reads as such, not as a failed transfer.
+        with open_source(key, path):
+            pass
         client = self.client
         with map_storage_errors(key), map_s3_errors(key, bucket=self.bucket):
             client.upload_file(path, self.bucket, name, Config=self.transfer_config)
@@ -393,14 +202,6 @@ class S3Storage:
             self._check_bucket(key)
             raise
         self._bucket_seen = True
-
-    def exists(self, key: str) -> bool:
-        """Whether an object is stored under ``key``."""
-        try:
-            self._head(key)
-        except ObjectNotFound:
-            return False
-        return True
 
     def size(self, key: str) -> int:
         """Size of the object in bytes; ObjectNotFound when missing."""
@@ -433,22 +234,15 @@ class S3Storage:
     def list(self, prefix: str) -> builtins.list[str]:
         """Sorted keys starting with ``prefix`` as a plain string ("jobs/4" finds "jobs/42/a")."""
         validate_prefix(prefix)
-        strip = len(self._root())
         with map_s3_errors(prefix, bucket=self.bucket):
-            names = [name[strip:] for name in self._iter_names(prefix)]
-        # Folder placeholders ("dir/") and other names no key can address are not objects here.
-        return sorted(key for key in names if is_valid_key(key))
-
-    def local_path(self, key: str) -> str | None:
-        """Always None: S3 objects have no local file to read in place."""
-        validate_key(key)
-        return None
+            names = builtins.list(self._iter_names(prefix))
+        return self._keys(names)
 
     def presigned_url(self, key: str, expires: int = 3600) -> str:
         """A GET URL for ``key`` that works without credentials for ``expires`` seconds."""
         name = self._name(key)
-        if not 1 <= expires <= _MAX_PRESIGN_SECONDS:
-            raise ValueError(f"expires must be 1..{_MAX_PRESIGN_SECONDS} seconds, not {expires}")
+        if not 1 <= expires <= MAX_SIGNED_URL_SECONDS:
+            raise ValueError(f"expires must be 1..{MAX_SIGNED_URL_SECONDS} seconds, not {expires}")
         client = self.client
         with map_s3_errors(key, bucket=self.bucket):
             url: str = client.generate_presigned_url(
@@ -473,14 +267,6 @@ class S3Storage:
                     raise
         self._bucket_seen = True
 
-    def _root(self) -> str:
-        """The S3 key prefix every object of this storage lives under."""
-        return self.prefix + "/" if self.prefix else ""
-
-    def _name(self, key: str) -> str:
-        """The S3 object key of a validated storage key."""
-        return self._root() + validate_key(key)
-
     def _head(self, key: str) -> dict[str, Any]:
         """HeadObject for ``key``; ObjectNotFound when missing (after checking the bucket)."""
         name = self._name(key)
@@ -503,8 +289,8 @@ class S3Storage:
             try:
                 client.head_bucket(Bucket=self.bucket)
             except botocore.exceptions.ClientError as exc:
-                if _status(exc) == 404:
-                    raise _missing_bucket(self.bucket, key) from exc
+                if http_status(exc) == 404:
+                    raise missing_bucket_error(self.bucket, key) from exc
                 raise
         self._bucket_seen = True
 
@@ -513,7 +299,7 @@ class S3Storage:
         paginator = self.client.get_paginator("list_objects_v2")
         pages = paginator.paginate(
             Bucket=self.bucket,
-            Prefix=self._root() + prefix,
+            Prefix=self._root + prefix,
             PaginationConfig={"PageSize": _LIST_PAGE_SIZE},
         )
         for page in pages:
@@ -529,12 +315,12 @@ class S3Storage:
         errors = reply.get("Errors") or []
         if errors:
             first = errors[0]
-            key = str(first.get("Key", ""))[len(self._root()) :]
+            key = str(first.get("Key", ""))[len(self._root) :]
             code = str(first.get("Code", ""))
             fake = botocore.exceptions.ClientError(
                 {"Error": {"Code": code, "Message": first.get("Message", "")}}, "DeleteObjects"
             )
-            error = _translate(fake, key, self.bucket)
+            error = translate_s3_error(fake, key, self.bucket)
             raise StorageError(
                 f"deleting prefix {prefix!r}: {len(errors)} of {len(names)} objects could not be "
                 f"deleted; first: {error}",
@@ -542,6 +328,20 @@ class S3Storage:
                 transient=error.transient,
             )
         return len(names)
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """Split ``s3://bucket/prefix`` into bucket and prefix; StorageError when malformed."""
+    text = url.strip()
+    if not _SCHEME.match(text):
+        raise StorageError(f"not an S3 URL: {url!r}; use s3://bucket/optional/prefix")
+    rest = text[len("s3://") :]
+    if "?" in rest or "#" in rest:
+        raise StorageError(f"S3 URL {url!r} must not have a query or fragment")
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise StorageError(f"S3 URL {url!r} names no bucket; use s3://bucket/optional/prefix")
+    return bucket, prefix
 
 
 if TYPE_CHECKING:

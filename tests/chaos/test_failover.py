@@ -1,7 +1,8 @@
 """Fault injection (short version): workers killed, Redis restarted, a spot notice, a stall.
 
 Whatever happens, the lossless output must equal the --direct render frame for frame, and no
-chunk may appear twice. bench/chaos.py runs the long version and prints the figures.
+chunk may appear twice. bench/chaos.py runs the long version and prints the figures; both use
+the cluster of ``bench.support`` and the fake metadata service of ``workers.spot_fake``.
 """
 
 from __future__ import annotations
@@ -16,50 +17,15 @@ import numpy as np
 import pytest
 import redis
 
-from chunking.export import with_overrides
-from chunking.studio import load_project
+from bench.support import ChaosCluster, decode_rgb, heavy_project, status
+from chunking.timeline.export import with_overrides
+from chunking.timeline.studio import load_project
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.jobs import ChunkState, JobRecord, JobState
-from tests.chaos.harness import ChaosCluster
-from tests.media import decode_rgb, make_video, project, video_track
-from tests.workers.test_spot import Metadata
+from orchestrator.job_record import ChunkState, JobRecord, JobState
 from workers.render import render_to_file
+from workers.spot_fake import FakeMetadataService
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def heavy_project(
-    tmp: Path, seconds: float = 2.0, size: tuple[int, int] = (640, 360)
-) -> dict[str, Any]:
-    """Frames slow enough (a wide blur) that faults land in the middle of chunks."""
-    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=size, gop=10)
-    return project(
-        [
-            video_track(
-                "v",
-                [
-                    {
-                        "id": "c",
-                        "start_time": 0,
-                        "end_time": seconds,
-                        "source": {"File": "src.mp4"},
-                        "effects": ["b"],
-                    }
-                ],
-            )
-        ],
-        size=size,
-        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 12}}],
-        settings={"export": {"format": "mkv", "lossless": True}},
-    )
-
-
-def status(api: CloudRenderingAPI, job: str) -> JobRecord | None:
-    """The job record, or None while Redis is down."""
-    try:
-        return api.get_job_status(job)
-    except redis.RedisError:
-        return None
 
 
 def wait_until(
@@ -86,7 +52,7 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
     timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
     direct = tmp_path / "direct.mkv"
     render_to_file(timeline, str(direct))
-    metadata = Metadata()
+    metadata = FakeMetadataService()
     out = tmp_path / "out.mkv"
     try:
         with ChaosCluster(workers=2) as cluster:

@@ -10,30 +10,31 @@ from types import SimpleNamespace
 import pytest
 
 from cli.cluster_commands import describe
-from orchestrator.embedded import EmbeddedCluster, LocalWorkers
-from tests.cli.test_main import cli
+from common.names import QUEUE_RENDER
+from orchestrator.local_workers import LocalWorkers
+from tests.helpers import CLI
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-def two_nodes() -> Iterator[str]:
-    """Two worker nodes of one slot each on a private broker."""
-    with EmbeddedCluster(workers=1) as cluster:
-        with LocalWorkers(cluster.broker_url, 1, ("render",)) as second:
-            second.wait_ready()
-            yield cluster.broker_url
+def two_nodes(cluster: str) -> Iterator[str]:
+    """Two worker nodes of one slot each on a private broker: the module's one-slot cluster
+    and a second node."""
+    with LocalWorkers(cluster, 1, (QUEUE_RENDER,)) as second:
+        second.wait_ready()
+        yield cluster
 
 
-def status(broker: str) -> dict[str, object]:
+def status(cli: CLI, broker: str) -> dict[str, object]:
     done = cli("cluster", "status", "--json", "--broker", broker)
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout)
     return result
 
 
-def test_status_lists_every_node_with_its_slots(two_nodes: str) -> None:
-    data = status(two_nodes)
+def test_status_lists_every_node_with_its_slots(cli: CLI, two_nodes: str) -> None:
+    data = status(cli, two_nodes)
     nodes = data["nodes"]
     assert isinstance(nodes, list) and len(nodes) == 2
     assert data["slots"] == 2 and all(n["concurrency"] == 1 for n in nodes)
@@ -44,14 +45,14 @@ def test_status_lists_every_node_with_its_slots(two_nodes: str) -> None:
         assert re.search(rf"^{re.escape(node['name'])}\s+1\s+{node['pid']}\s", text.stdout, re.M)
 
 
-def test_scale_spreads_slots_over_the_nodes_and_back(two_nodes: str) -> None:
-    names = sorted(n["name"] for n in status(two_nodes)["nodes"])  # type: ignore[attr-defined]
+def test_scale_spreads_slots_over_the_nodes_and_back(cli: CLI, two_nodes: str) -> None:
+    names = sorted(n["name"] for n in status(cli, two_nodes)["nodes"])  # type: ignore[attr-defined]
     try:
         grown = cli("cluster", "scale", "4", "--broker", two_nodes)
         assert grown.returncode == 0, grown.stderr
         assert [f"{name}: +1 slots" for name in names] == grown.stdout.splitlines()[:2]
         assert "4 slots on 2 nodes" in grown.stdout
-        assert sorted(n["concurrency"] for n in status(two_nodes)["nodes"]) == [2, 2]  # type: ignore[attr-defined]
+        assert sorted(n["concurrency"] for n in status(cli, two_nodes)["nodes"]) == [2, 2]  # type: ignore[attr-defined]
     finally:
         shrunk = cli("cluster", "scale", "2", "--broker", two_nodes)
     assert shrunk.returncode == 0, shrunk.stderr
@@ -64,16 +65,18 @@ def test_scale_spreads_slots_over_the_nodes_and_back(two_nodes: str) -> None:
     ("slots", "problem"),
     [("1", "2 worker nodes need at least 2 slots"), ("0", "at least one worker slot")],
 )
-def test_scale_refuses_what_it_cannot_do(two_nodes: str, slots: str, problem: str) -> None:
+def test_scale_refuses_what_it_cannot_do(
+    cli: CLI, two_nodes: str, slots: str, problem: str
+) -> None:
     done = cli("cluster", "scale", slots, "--broker", two_nodes)
     assert done.returncode == 2 and problem in done.stderr
     assert "Traceback" not in done.stderr
-    assert status(two_nodes)["slots"] == 2
+    assert status(cli, two_nodes)["slots"] == 2
 
 
 # Each takes ~12 s: the job store retries a lost connection that long to ride out a restart.
 @pytest.mark.parametrize("command", [("cluster", "status"), ("cancel", "abc")])
-def test_unreachable_broker_is_one_clear_line(command: tuple[str, ...]) -> None:
+def test_unreachable_broker_is_one_clear_line(cli: CLI, command: tuple[str, ...]) -> None:
     done = cli(*command, "--broker", "redis://:hunter2@127.0.0.1:1/0")
     assert done.returncode == 3
     assert done.stderr.startswith("error: cannot talk to the cluster's Redis at ")

@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers import CLI, colour_project
 from tests.media import make_video, project, solid, video_track, write_project
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=cwd,
-    )
 
 
 def small(tmp: Path, **extra: Any) -> Path:
-    doc = project(
-        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.5, **solid("#ff8800")}])],
-        settings={"export": {"preset": "ultrafast"}},
-        **extra,
-    )
-    return write_project(tmp / "p.json", doc)
+    return write_project(tmp / "p.json", colour_project(0.5, "#ff8800", **extra))
 
 
-def test_render_direct_json_summary(tmp_path: Path) -> None:
+def test_render_direct_json_summary(cli: CLI, tmp_path: Path) -> None:
     out = tmp_path / "out.mp4"
     result = cli("render", str(small(tmp_path)), "-o", str(out), "--direct", "--json")
     assert result.returncode == 0, result.stderr
@@ -48,7 +27,7 @@ def test_render_direct_json_summary(tmp_path: Path) -> None:
     assert out.stat().st_size == summary["bytes"]
 
 
-def test_validate_reports_ok_and_warnings(tmp_path: Path) -> None:
+def test_validate_reports_ok_and_warnings(cli: CLI, tmp_path: Path) -> None:
     path = small(tmp_path)
     result = cli("validate", str(path))
     assert result.returncode == 0 and "15 frames" in result.stdout
@@ -177,7 +156,9 @@ def not_a_picture(tmp: Path) -> Path:
         (not_a_picture, "clip 'img': cannot decode image"),
     ],
 )
-def test_bad_input_one_line_no_traceback_no_output(tmp_path: Path, make: Any, message: str) -> None:
+def test_bad_input_one_line_no_traceback_no_output(
+    cli: CLI, tmp_path: Path, make: Any, message: str
+) -> None:
     project_path = make(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -190,6 +171,6 @@ def test_bad_input_one_line_no_traceback_no_output(tmp_path: Path, make: Any, me
     assert list(out_dir.iterdir()) == []
 
 
-def test_unknown_output_container(tmp_path: Path) -> None:
+def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
     result = cli("render", str(small(tmp_path)), "-o", str(tmp_path / "x.avi"), "--direct")
     assert result.returncode == 2 and "unknown container .avi" in result.stderr

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +11,14 @@ import av
 import numpy as np
 import pytest
 
-from chunking.timeline.export import with_overrides
-from chunking.timeline.model import Timeline
-from chunking.timeline.studio import load_project
+from chunking.timeline.project import Project, read_project
 from cli.render_command import render_distributed
 from common.errors import RenderError
-from orchestrator.embedded import EmbeddedCluster
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from workers.render import render_to_file
 
-pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    with EmbeddedCluster(workers=2) as running:
-        yield running.broker_url
+# Two worker slots in the module's `cluster`: chunks render side by side.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.cluster(workers=2)]
 
 
 @pytest.fixture
@@ -101,25 +91,22 @@ def editing_project(tmp: Path) -> dict[str, Any]:
     )
 
 
-def lossless(doc: dict[str, Any], tmp: Path) -> tuple[Timeline, dict[str, Any]]:
-    tl = load_project(doc, str(tmp))
-    return replace(tl, export=with_overrides(tl.export, container="mkv", lossless=True)), doc
+def lossless(doc: dict[str, Any], tmp: Path) -> Project:
+    return read_project(doc, base_dir=str(tmp)).with_export({"container": "mkv", "lossless": True})
 
 
 @pytest.mark.parametrize("chunk_frames", [1, 7, None])
 def test_lossless_distributed_equals_direct(
     cluster: str, storage: Path, tmp_path: Path, chunk_frames: int | None
 ) -> None:
-    tl, doc = lossless(editing_project(tmp_path), tmp_path)
+    prepared = lossless(editing_project(tmp_path), tmp_path)
+    tl = prepared.timeline
     direct = tmp_path / "direct.mkv"
     render_to_file(tl, str(direct))
     out = tmp_path / "distributed.mkv"
     summary = render_distributed(
-        tl,
-        doc,
-        str(tmp_path),
+        prepared,
         str(out),
-        tl.export,
         workers=2,
         chunk_frames=chunk_frames,
         broker_url=cluster,
@@ -138,15 +125,11 @@ def test_lossless_distributed_equals_direct(
 def test_h264_output_is_a_remux_of_the_segments(
     cluster: str, storage: Path, tmp_path: Path
 ) -> None:
-    doc = editing_project(tmp_path)
-    tl = load_project(doc, str(tmp_path))
+    prepared = read_project(editing_project(tmp_path), base_dir=str(tmp_path))
     out = tmp_path / "out.mp4"
     summary = render_distributed(
-        tl,
-        doc,
-        str(tmp_path),
+        prepared,
         str(out),
-        tl.export,
         workers=2,
         chunk_frames=20,
         broker_url=cluster,
@@ -162,7 +145,7 @@ def test_h264_output_is_a_remux_of_the_segments(
         assert final.streams.video[0].codec_context.name == "h264"
         got = [bytes(p) for p in final.demux(video=0) if p.size]
     assert got == expected  # byte-identical packets: nothing was re-encoded
-    assert len(decode_rgb(out)) == tl.frames
+    assert len(decode_rgb(out)) == prepared.timeline.frames
 
 
 def test_audio_is_continuous_across_chunk_joins(
@@ -177,11 +160,9 @@ def test_audio_is_continuous_across_chunk_joins(
         ],
         settings={"export": {"preset": "ultrafast"}},
     )
-    tl = load_project(doc, str(tmp_path))
+    prepared = read_project(doc, base_dir=str(tmp_path))
     out = tmp_path / "tone-out.mp4"
-    render_distributed(
-        tl, doc, str(tmp_path), str(out), tl.export, workers=2, chunk_frames=10, broker_url=cluster
-    )
+    render_distributed(prepared, str(out), workers=2, chunk_frames=10, broker_url=cluster)
     with av.open(str(out)) as c:
         stream = c.streams.audio[0]
         samples = np.concatenate([f.to_ndarray()[0] for f in c.decode(stream)])
@@ -214,16 +195,13 @@ def test_undecodable_chunk_fails_once_naming_clip_and_range(
         ]
     )
     (tmp_path / "bad.mp4").write_bytes(good.read_bytes())
-    tl = load_project(doc, str(tmp_path))
+    prepared = read_project(doc, base_dir=str(tmp_path))
     (tmp_path / "bad.mp4").write_bytes(b"\x00" * 4096)  # corrupted after validation
     out = tmp_path / "never.mp4"
     with pytest.raises(RenderError) as info:
         render_distributed(
-            tl,
-            doc,
-            str(tmp_path),
+            prepared,
             str(out),
-            tl.export,
             workers=2,
             chunk_frames=30,
             broker_url=cluster,

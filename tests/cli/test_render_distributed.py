@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import CLI
 from tests.media import make_video, project, solid, video_track, write_project
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -49,26 +47,20 @@ def alive(pids: set[int]) -> set[int]:
     return living
 
 
-def cli(*args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("CLOUDRENDER_BROKER_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+@pytest.fixture
+def cli(cli: CLI) -> CLI:
+    """No broker in the command's environment: it must start a private cluster of its own."""
+    return cli.with_env(CLOUDRENDER_BROKER_URL=None)
 
 
-def test_render_starts_and_stops_a_private_cluster(tmp_path: Path) -> None:
+def test_render_starts_and_stops_a_private_cluster(cli: CLI, tmp_path: Path) -> None:
     doc = project(
         [video_track("v", [{"id": "c", "start_time": 0, "end_time": 2, **solid("#3366ff")}])],
         settings={"export": {"preset": "ultrafast"}},
     )
     path = write_project(tmp_path / "p.json", doc)
     out = tmp_path / "out.mp4"
-    proc = cli("render", str(path), "-o", str(out), "--workers", "2", "--json")
+    proc = cli.start("render", str(path), "-o", str(out), "--workers", "2", "--json")
     children: set[int] = set()
     while proc.poll() is None:
         children |= descendants(proc.pid)
@@ -83,7 +75,7 @@ def test_render_starts_and_stops_a_private_cluster(tmp_path: Path) -> None:
     assert alive(children) == set()
 
 
-def test_ctrl_c_leaves_no_process_and_no_file(tmp_path: Path) -> None:
+def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
     src = make_video(tmp_path / "src.mp4", frames=300, size=(640, 360))
     doc = project(
         [
@@ -108,7 +100,7 @@ def test_ctrl_c_leaves_no_process_and_no_file(tmp_path: Path) -> None:
     path = write_project(tmp_path / "p.json", doc)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    proc = cli(
+    proc = cli.start(
         "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
     )
     # Wait until the workers are up and rendering, then interrupt like a terminal's Ctrl-C.

@@ -14,28 +14,18 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from monitoring.dashboard import (
-    HostSampler,
-    JobRow,
-    Resources,
-    Snapshot,
-    bar,
-    fit,
-    format_duration,
-    job_row,
-    render_screen,
-)
-from monitoring.gpu import GpuStats
+from common.units import format_duration
+from monitoring.dashboard import ResourceReader
+from monitoring.dashboard_view import JobRow, Resources, Snapshot, bar, fit, job_row, render_screen
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
-from tests.media import make_video, project, video_track
+from tests.helpers import ROOT, slow_project
+from workers.gpus import GpuStats
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = 1_700_000_000.0
 
 ROW = JobRow(
@@ -230,13 +220,13 @@ def _proc(tmp: Path, stat: str, meminfo: str) -> Path:
     return tmp
 
 
-def test_host_sampler_reads_cpu_between_samples_and_memory(tmp_path: Path) -> None:
+def test_resource_reader_reads_cpu_between_samples_and_memory(tmp_path: Path) -> None:
     proc = _proc(
         tmp_path,
         "cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n",
         "MemTotal:       1000 kB\nMemFree:  100 kB\nMemAvailable:    250 kB\n",
     )
-    sampler = HostSampler(proc, gpus=list)
+    sampler = ResourceReader(proc, gpus=list)
     first = sampler.sample()
     assert first.cpu is None  # one sample is no rate
     assert first.memory == pytest.approx(75.0)
@@ -246,7 +236,7 @@ def test_host_sampler_reads_cpu_between_samples_and_memory(tmp_path: Path) -> No
     assert sampler.sample().cpu == pytest.approx(60.0)
 
 
-def test_host_sampler_gpu_average_and_reader_errors(tmp_path: Path) -> None:
+def test_resource_reader_gpu_average_and_reader_errors(tmp_path: Path) -> None:
     proc = _proc(tmp_path, "cpu 1 1 1 1 1 1 1 1\n", "MemTotal: 10 kB\nMemAvailable: 5 kB\n")
 
     def gpu(index: int, utilization: float) -> GpuStats:
@@ -254,18 +244,18 @@ def test_host_sampler_gpu_average_and_reader_errors(tmp_path: Path) -> None:
             index, "H100", "u", utilization, 0, 0, 1, None, None, None, None, None, None
         )
 
-    two = HostSampler(proc, gpus=lambda: [gpu(0, 50.0), gpu(1, 100.0)]).sample()
+    two = ResourceReader(proc, gpus=lambda: [gpu(0, 50.0), gpu(1, 100.0)]).sample()
     assert two.gpu == pytest.approx(75.0) and two.gpu_note == "2 GPUs"
 
     def broken() -> list[GpuStats]:
         raise RuntimeError("driver went away")
 
-    failed = HostSampler(proc, gpus=broken).sample()
+    failed = ResourceReader(proc, gpus=broken).sample()
     assert failed.gpu is None and "driver went away" in failed.gpu_note
 
 
-def test_host_sampler_without_proc(tmp_path: Path) -> None:
-    empty = HostSampler(tmp_path, gpus=list).sample()
+def test_resource_reader_without_proc(tmp_path: Path) -> None:
+    empty = ResourceReader(tmp_path, gpus=list).sample()
     assert empty.cpu is None and empty.memory is None
     assert "Memory: not measured" in text(render_screen(replace(LIVE, resources=empty), 100))
 
@@ -375,24 +365,6 @@ def dashboard_command(broker: str, storage: str, refresh: float = 0.3) -> str:
         "from monitoring.dashboard import run_dashboard; import sys; "
         f"sys.exit(run_dashboard(CloudRenderingAPI({broker!r}, storage_url={storage!r}), "
         f"refresh={refresh}))"
-    )
-
-
-def slow_project(tmp: Path, seconds: float) -> dict[str, Any]:
-    """Blurred 640x360 frames: slow enough to watch (as in tests/orchestrator/test_jobs.py)."""
-    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360))
-    clip = {
-        "id": "c",
-        "start_time": 0,
-        "end_time": seconds,
-        "source": {"File": "src.mp4"},
-        "effects": ["b"],
-    }
-    return project(
-        [video_track("v", [clip])],
-        size=(640, 360),
-        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 6}}],
-        settings={"export": {"preset": "medium"}},
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ import yaml
 
 from monitoring.gpu import GPU_METRIC_NAMES
 from monitoring.metrics import METRIC_NAMES
+from tests.helpers import ROOT
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+DEPLOY = ROOT / "deploy"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "cloudrender.json"
 
 #: What Flower 2.2 serves on /metrics (flower/events.py, PrometheusMetrics), with the sample

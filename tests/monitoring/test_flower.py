@@ -9,29 +9,24 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from common.errors import RenderError
+from common.names import TASK_MERGE, TASK_RENDER_CHUNK
 from monitoring.flower import FlowerProcess, flower_command
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
-from tests.media import project, solid, video_track
+from tests.helpers import colour_project
 
 pytestmark = pytest.mark.timeout(300)
 
 AUTH = "test:secret"
 T = TypeVar("T")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[EmbeddedCluster]:
-    with EmbeddedCluster(workers=1) as running:
-        yield running
 
 
 def get(url: str, auth: str | None = None) -> tuple[int, bytes]:
@@ -111,11 +106,13 @@ def test_secrets_stay_out_of_the_command_line() -> None:
     }
 
 
-def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path: Path) -> None:
-    assert cluster.workers is not None
-    hostname = cluster.workers.hostname
+def test_flower_sees_worker_tasks_and_metrics(
+    embedded_cluster: EmbeddedCluster, tmp_path: Path
+) -> None:
+    assert embedded_cluster.workers is not None
+    hostname = embedded_cluster.workers.hostname
     # Flower learns tasks only from events it receives while running: start it first.
-    with FlowerProcess(cluster.broker_url, basic_auth=AUTH) as flower:
+    with FlowerProcess(embedded_cluster.broker_url, basic_auth=AUTH) as flower:
         pid, port = flower.pid, flower.port
         assert flower_processes(port) == [pid]
         assert pid is not None and flower.url.startswith("http://127.0.0.1:")
@@ -135,11 +132,10 @@ def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path
         workers = poll(our_worker)
         assert hostname.startswith("local-") and all(name.startswith("local-") for name in workers)
 
-        api = CloudRenderingAPI(cluster.broker_url, storage_url=f"file://{tmp_path / 'storage'}")
-        doc = project(
-            [video_track("v", [{"id": "c", "start_time": 0, "end_time": 1.0, **solid("#3366ff")}])],
-            settings={"export": {"preset": "ultrafast"}},
+        api = CloudRenderingAPI(
+            embedded_cluster.broker_url, storage_url=f"file://{tmp_path / 'storage'}"
         )
+        doc = colour_project(1.0, "#3366ff")
         job = api.submit_job(doc, output=str(tmp_path / "out.mp4"), chunk_frames=15)
         record = api.wait(job, timeout=120)
         assert record.state is JobState.COMPLETED, record.error
@@ -152,15 +148,13 @@ def test_flower_sees_worker_tasks_and_metrics(cluster: EmbeddedCluster, tmp_path
             for task in tasks.values():
                 if job in str(task.get("args")) or job in str(task.get("kwargs")):
                     by_name.setdefault(str(task.get("name")), []).append(task)
-            merged = by_name.get("cloudrender.merge", [])
+            merged = by_name.get(TASK_MERGE, [])
             done = merged and merged[0].get("state") == "SUCCESS"
-            return (
-                by_name if done and len(by_name.get("cloudrender.render_chunk", [])) == 2 else None
-            )
+            return by_name if done and len(by_name.get(TASK_RENDER_CHUNK, [])) == 2 else None
 
         tasks = poll(our_tasks)
-        assert {"cloudrender.render_chunk", "cloudrender.merge"} <= set(tasks)
-        for task in tasks["cloudrender.render_chunk"]:
+        assert {TASK_RENDER_CHUNK, TASK_MERGE} <= set(tasks)
+        for task in tasks[TASK_RENDER_CHUNK]:
             assert task["state"] == "SUCCESS" and task["worker"] == hostname
 
         online = f'flower_worker_online{{worker="{hostname}"}} 1.0'

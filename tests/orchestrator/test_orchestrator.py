@@ -5,27 +5,25 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
 
+from orchestrator import keys
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.tasks import refresh_jobs
+from tests.helpers import CLI
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_two_orchestrators_fire_each_tick_once(redis_url: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLOUDRENDER_BROKER_URL": redis_url}
+def test_two_orchestrators_fire_each_tick_once(cli: CLI, redis_url: str) -> None:
+    orchestrator = cli.with_env(CLOUDRENDER_BROKER_URL=redis_url)
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "cli", "orchestrator"],
-            env=env,
+        orchestrator.start(
+            "orchestrator",
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -35,11 +33,11 @@ def test_two_orchestrators_fire_each_tick_once(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     try:
         deadline = time.monotonic() + 60
-        while client.get("cr:ticks") is None and time.monotonic() < deadline:
+        while client.get(keys.TICKS) is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        first = int(client.get("cr:ticks") or 0)
+        first = int(client.get(keys.TICKS) or 0)
         time.sleep(8.0)
-        ticks = int(client.get("cr:ticks") or 0) - first
+        ticks = int(client.get(keys.TICKS) or 0) - first
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)

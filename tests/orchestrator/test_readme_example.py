@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.embedded import EmbeddedCluster
-from tests.media import project, solid, video_track
+from tests.helpers import ROOT, colour_project
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -27,10 +26,7 @@ def readme_example() -> str:
 def test_readme_python_example(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    doc = project(
-        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("#00aa55")}])],
-        settings={"export": {"preset": "ultrafast"}},
-    )
+    doc = colour_project(1, "#00aa55")
     (tmp_path / "project.json").write_text(json.dumps(doc))
     monkeypatch.chdir(tmp_path)
     with EmbeddedCluster(workers=1) as cluster:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -30,16 +31,40 @@ from types import TracebackType
 from typing import Any
 
 from orchestrator.processes import ServerProcess, free_port, start_process
+from tests.helpers import ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 AZURITE_VERSION = "3.35.0"
-AZURITE_DIR = REPO_ROOT / ".cache" / "azurite"
+AZURITE_DIR = ROOT / ".cache" / "azurite"
 
 #: Azurite's fixed development account (published in its README; not a secret).
 AZURITE_ACCOUNT = "devstoreaccount1"
 AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
+
+
+#: Environment variables that carry each backend's endpoint and credentials to the workers.
+FORWARDED = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "CLOUDRENDER_S3_ENDPOINT_URL",
+    "STORAGE_EMULATOR_HOST",
+    "GOOGLE_CLOUD_PROJECT",
+    "AZURE_STORAGE_CONNECTION_STRING",
+)
+
+
+def worker_env(cache_dir: Path) -> dict[str, str]:
+    """Environment for the workers of a test cluster: the endpoints and credentials that the
+    emulator fixtures set in this process (FORWARDED), and an asset cache of their own."""
+    env = {name: os.environ[name] for name in FORWARDED if name in os.environ}
+    env["CLOUDRENDER_CACHE_DIR"] = str(cache_dir)
+    return env
 
 
 class EmulatorUnavailable(Exception):

@@ -7,23 +7,21 @@ put there by the merge. Real moto S3 server and real worker processes.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chunking.timeline.export import with_overrides
-from chunking.timeline.studio import load_project
+from chunking.timeline.project import read_project
 from cli.render_command import render_distributed
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
 from providers.storage import StorageError, open_storage, split_object_url
-from tests.media import decode_rgb, project, solid, video_track, write_project
-from tests.cli.test_main import cli
-from tests.providers.test_render_through_storage import FORWARDED
+from tests.helpers import CLI, colour_project
+from tests.media import decode_rgb, write_project
+from tests.providers.emulators import worker_env
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -60,10 +58,7 @@ def test_malformed_output_urls_are_refused(url: str, problem: str) -> None:
 
 
 def short_project() -> dict[str, Any]:
-    return project(
-        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.5, **solid("#22aa66")}])],
-        settings={"export": {"preset": "ultrafast"}},
-    )
+    return colour_project(0.5, "#22aa66")
 
 
 @pytest.fixture
@@ -72,9 +67,7 @@ def s3_cluster(
 ) -> Iterator[tuple[str, str]]:
     """A one-worker cluster that can reach the moto S3 bucket; (broker URL, bucket)."""
     monkeypatch.setenv("CLOUDRENDER_S3_ENDPOINT_URL", moto_s3_endpoint)
-    env = {k: os.environ[k] for k in FORWARDED if k in os.environ}
-    env["CLOUDRENDER_CACHE_DIR"] = str(tmp_path / "worker-cache")
-    with EmbeddedCluster(workers=1, env=env) as cluster:
+    with EmbeddedCluster(workers=1, env=worker_env(tmp_path / "worker-cache")) as cluster:
         yield cluster.broker_url, s3_bucket
 
 
@@ -108,15 +101,11 @@ def test_render_on_a_remote_cluster_fetches_the_video(
 ) -> None:
     broker, bucket = s3_cluster
     monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", f"s3://{bucket}/renders")
-    doc = short_project()
-    timeline = load_project(doc, str(tmp_path))
+    prepared = read_project(short_project(), base_dir=str(tmp_path))
     out = tmp_path / "film.mp4"
     summary = render_distributed(
-        timeline,
-        doc,
-        str(tmp_path),
+        prepared.with_export(output=str(out)),
         str(out),
-        with_overrides(timeline.export, container="mp4"),
         workers=1,
         broker_url=broker,
     )
@@ -136,7 +125,7 @@ def test_a_malformed_output_url_fails_the_submit(
 
 
 def test_submit_says_how_to_fetch_a_video_remote_workers_cannot_deliver(
-    s3_cluster: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: CLI, s3_cluster: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broker, bucket = s3_cluster
     monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", f"s3://{bucket}/renders")

@@ -6,7 +6,6 @@ A second submit of the same project uploads nothing: assets are content-addresse
 
 from __future__ import annotations
 
-import os
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -17,23 +16,9 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
 from tests.media import decode_rgb, make_image, make_video, project, video_track
+from tests.providers.emulators import worker_env
 
 pytestmark = pytest.mark.timeout(300)
-
-#: Environment variables that carry each backend's endpoint and credentials to the workers.
-FORWARDED = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-    "AWS_EC2_METADATA_DISABLED",
-    "CLOUDRENDER_S3_ENDPOINT_URL",
-    "STORAGE_EMULATOR_HOST",
-    "GOOGLE_CLOUD_PROJECT",
-    "AZURE_STORAGE_CONNECTION_STRING",
-)
 
 
 @pytest.fixture(params=["local", "s3", "gcs", "azure"])
@@ -82,9 +67,7 @@ def media_project(tmp: Path) -> dict[str, Any]:
 
 def test_render_through_storage(storage_url: str, tmp_path: Path) -> None:
     doc = media_project(tmp_path)
-    env = {k: os.environ[k] for k in FORWARDED if k in os.environ}
-    env["CLOUDRENDER_CACHE_DIR"] = str(tmp_path / "worker-cache")
-    with EmbeddedCluster(workers=1, env=env) as cluster:
+    with EmbeddedCluster(workers=1, env=worker_env(tmp_path / "worker-cache")) as cluster:
         api = CloudRenderingAPI(cluster.broker_url, storage_url=storage_url)
         first = api.submit_job(
             doc,

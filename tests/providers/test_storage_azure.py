@@ -27,7 +27,7 @@ from azure.storage.blob import (
 from providers.storage import ObjectNotFound, StorageError
 from providers.storage.azure import AzureBlobStorage, map_azure_errors, parse_azure_url
 from tests.providers.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, closed_port
-from tests.providers.test_storage_contract import OPS, run_op
+from tests.providers.storage_cases import OPS, run_op
 
 KiB = 1024
 MiB = 1024 * KiB

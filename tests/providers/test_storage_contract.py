@@ -39,6 +39,7 @@ from providers.storage import (
 from providers.storage import local as local_module
 from providers.storage.encrypted import EncryptedStorage
 from providers.storage.s3 import S3Storage
+from tests.providers.storage_cases import BAD_KEYS, failing_copy, write
 
 #: Every store under test lives below this prefix, so keys must stay relative to it.
 PREFIX = "root/dir"
@@ -48,22 +49,6 @@ ENCRYPTION_KEY = bytes(range(32))
 # google-api-core ships type hints but leaves its exception constructors unannotated.
 api_exceptions: Any = api_core_exceptions
 
-BAD_KEYS = [
-    "",
-    "../../etc/passwd",
-    "..",
-    "/abs",
-    "/",
-    "a/../b",
-    "a/..",
-    "a\\b",
-    "..\\x",
-    "a\x00b",
-    "a//b",
-    "a/",
-    "./a",
-    "a/./b",
-]
 GOOD_KEYS = [
     "a",
     "a/b/c.mkv",
@@ -136,16 +121,6 @@ class Backend(ABC):
     def close(self) -> None:
         """Release clients opened to look behind the stores' backs; by default there are none."""
         return None
-
-
-def failing_copy(code: int) -> Callable[[IO[bytes], IO[bytes]], None]:
-    """A LocalStorage copy routine that writes half an object, then fails with ``code``."""
-
-    def copy(src: IO[bytes], dst: IO[bytes]) -> None:
-        dst.write(src.read(5))
-        raise OSError(code, os.strerror(code))
-
-    return copy
 
 
 class LocalBackend(Backend):
@@ -375,31 +350,6 @@ def files(tmp_path: Path) -> Path:
     path = tmp_path / "files"
     path.mkdir()
     return path
-
-
-def write(path: Path, data: bytes) -> str:
-    """Write a local file and return its path."""
-    path.write_bytes(data)
-    return str(path)
-
-
-#: The Storage methods that reach the backend, for the backends' own failure tests.
-OPS = ["put_file", "get_file", "exists", "size", "delete", "delete_prefix", "list"]
-
-
-def run_op(store: Storage, op: str, tmp_path: Path) -> object:
-    """Run one storage operation on key "k" (or prefix ""), with its local files in ``tmp_path``."""
-    src = write(tmp_path / "op-src", b"data")
-    calls: dict[str, Callable[[], object]] = {
-        "put_file": lambda: store.put_file("k", src),
-        "get_file": lambda: store.get_file("k", str(tmp_path / "op-out")),
-        "exists": lambda: store.exists("k"),
-        "size": lambda: store.size("k"),
-        "delete": lambda: store.delete("k"),
-        "delete_prefix": lambda: store.delete_prefix(""),
-        "list": lambda: store.list(""),
-    }
-    return calls[op]()
 
 
 # --- interface ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from google.oauth2 import service_account as google_service_account
 from providers.storage import ObjectNotFound, StorageError
 from providers.storage.gcs import GCSStorage, map_gcs_errors, parse_gcs_url
 from tests.providers.emulators import GCSEmulator, closed_port
-from tests.providers.test_storage_contract import OPS, run_op
+from tests.providers.storage_cases import OPS, run_op
 
 MiB = 1024 * 1024
 

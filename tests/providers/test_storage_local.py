@@ -21,7 +21,7 @@ from providers.storage import (
     open_storage,
 )
 from providers.storage import local as local_module
-from tests.providers.test_storage_contract import failing_copy
+from tests.providers.storage_cases import failing_copy
 
 
 @pytest.fixture

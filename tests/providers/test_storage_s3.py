@@ -21,7 +21,7 @@ from providers.storage import ObjectNotFound, StorageError
 from providers.storage import s3 as s3_module
 from providers.storage.s3 import S3Storage, map_s3_errors
 from tests.providers.emulators import closed_port
-from tests.providers.test_storage_contract import BAD_KEYS
+from tests.providers.storage_cases import BAD_KEYS
 
 PREFIX = "renders/v1"
 MiB = 1024 * 1024

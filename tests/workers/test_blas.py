@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import subprocess_env
 from tests.media import make_video, project, video_track
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # Renders a few frames with a wide blur and colour correction (both matrix products) and prints
 # one digest of the uint8 frames.
@@ -28,7 +26,7 @@ print(digest.hexdigest())
 
 
 def render_digest(path: Path, blas_threads: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": blas_threads}
+    env = subprocess_env({"OPENBLAS_NUM_THREADS": blas_threads})
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(path)],
         env=env,

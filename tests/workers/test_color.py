@@ -6,18 +6,8 @@ import numpy as np
 import pytest
 
 from chunking.timeline.model import ColorCorrection
+from tests.helpers import flat_image, noisy_image
 from workers.color import LUMA_709, apply_color, hue_matrix, saturation_matrix
-from workers.layer import Image
-
-
-def solid(r: float, g: float, b: float, h: int = 32, w: int = 48) -> Image:
-    """A flat image of one colour."""
-    return np.broadcast_to(np.array([r, g, b], dtype=np.float32), (h, w, 3)).copy()
-
-
-def noisy(seed: int = 1) -> Image:
-    """A random image, for properties that must hold at every pixel."""
-    return np.random.default_rng(seed).random((32, 48, 3), dtype=np.float32)
 
 
 @pytest.mark.parametrize(
@@ -48,14 +38,14 @@ def noisy(seed: int = 1) -> Image:
 def test_correction_moves_pixels_as_expected(
     cc: ColorCorrection, rgb: tuple[float, float, float], expected: tuple[float, float, float]
 ) -> None:
-    out = apply_color(solid(*rgb), cc)
+    out = apply_color(flat_image(*rgb), cc)
     assert out.dtype == np.float32
     assert out.shape == (32, 48, 3)
-    np.testing.assert_allclose(out, solid(*expected), atol=2e-5)
+    np.testing.assert_allclose(out, flat_image(*expected), atol=2e-5)
 
 
 def test_identity_returns_equal_pixels() -> None:
-    img = noisy()
+    img = noisy_image()
     out = apply_color(img, ColorCorrection())
     np.testing.assert_array_equal(out, img)
 
@@ -72,7 +62,7 @@ def test_identity_returns_equal_pixels() -> None:
     ],
 )
 def test_result_is_clipped_float32_and_input_untouched(cc: ColorCorrection) -> None:
-    img = noisy()
+    img = noisy_image()
     before = img.copy()
     out = apply_color(img, cc)
     np.testing.assert_array_equal(img, before)
@@ -83,7 +73,7 @@ def test_result_is_clipped_float32_and_input_untouched(cc: ColorCorrection) -> N
 
 
 def test_saturation_keeps_luma() -> None:
-    img = noisy()
+    img = noisy_image()
     luma = img @ LUMA_709.astype(np.float32)
     for s in (0.0, 0.5, 1.7):
         out = img @ saturation_matrix(s).T
@@ -99,12 +89,12 @@ def test_hue_matrix_keeps_grey_and_is_a_rotation(degrees: float) -> None:
 
 
 def test_full_hue_turn_changes_nothing() -> None:
-    img = noisy()
+    img = noisy_image()
     out = apply_color(img, ColorCorrection(hue=360.0))
     np.testing.assert_allclose(out, img, atol=1e-6)
 
 
 def test_non_positive_gamma_does_not_blow_up() -> None:
-    out = apply_color(solid(0.5, 0.5, 0.5), ColorCorrection(gamma=0.0))
+    out = apply_color(flat_image(0.5, 0.5, 0.5), ColorCorrection(gamma=0.0))
     assert np.isfinite(out).all()
     assert out.min() >= 0.0

@@ -11,7 +11,8 @@ import pytest
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from tests.media import identify, make_image, make_video, project, solid, video_track
+from tests.helpers import clip, file_clip
+from tests.media import identify, make_image, make_video, project, video_track
 from workers.compositor import Compositor
 
 
@@ -22,16 +23,6 @@ def render(doc: dict[str, Any], frames: list[int], base: Path | str = ".") -> li
         return [comp.frame(t) for t in frames]
     finally:
         comp.close()
-
-
-def clip(
-    cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
-) -> dict[str, Any]:
-    return {"id": cid, "start_time": start, "end_time": end, **solid(color), **extra}
-
-
-def file_clip(cid: str, path: Path, start: float, end: float, **extra: Any) -> dict[str, Any]:
-    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)}, **extra}
 
 
 def centre(img: np.ndarray) -> np.ndarray:

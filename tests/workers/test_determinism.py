@@ -16,21 +16,12 @@ import pytest
 from chunking.timeline.export import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from tests.media import decode_rgb, make_image, make_video, project, solid, video_track
+from tests.helpers import clip, file_clip
+from tests.media import decode_rgb, make_image, make_video, project, video_track
 from workers.compositor import Compositor
 from workers.render import render_to_file
 
 FPS = 30
-
-
-def clip(
-    cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
-) -> dict[str, Any]:
-    return {"id": cid, "start_time": start, "end_time": end, **solid(color), **extra}
-
-
-def file_clip(cid: str, path: Path, start: float, end: float, **extra: Any) -> dict[str, Any]:
-    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)}, **extra}
 
 
 def video_speed(tmp: Path) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,20 +12,11 @@ import pytest
 from chunking.timeline.catalogue import EFFECTS
 from chunking.timeline.model import Effect, ParamValue
 from common.errors import TimelineError
+from tests.helpers import ROOT, flat_image, noisy_image
 from workers.effects import IMPLEMENTATIONS, apply_effect, param
 from workers.layer import Image
 
 H, W = 32, 48
-
-
-def solid(r: float, g: float, b: float) -> Image:
-    """A flat image of one colour."""
-    return np.broadcast_to(np.array([r, g, b], dtype=np.float32), (H, W, 3)).copy()
-
-
-def noisy(seed: int = 1) -> Image:
-    """A random image, for properties that must hold at every pixel."""
-    return np.random.default_rng(seed).random((H, W, 3), dtype=np.float32)
 
 
 def run(kind: str, img: Image, frame: int = 0, **params: ParamValue) -> Image:
@@ -48,12 +38,12 @@ def test_registry_matches_catalogue() -> None:
 
 def test_unknown_kind_is_a_timeline_error() -> None:
     with pytest.raises(TimelineError, match="'x1'.*unknown kind"):
-        apply_effect(solid(0, 0, 0), Effect(id="x1", kind="wobble"), 0)
+        apply_effect(flat_image(0, 0, 0), Effect(id="x1", kind="wobble"), 0)
 
 
 def test_alias_kind_is_accepted() -> None:
-    out = apply_effect(solid(0.2, 0.4, 0.6), Effect(id="n", kind="negative"), 0)
-    np.testing.assert_allclose(out, solid(0.8, 0.6, 0.4), atol=1e-6)
+    out = apply_effect(flat_image(0.2, 0.4, 0.6), Effect(id="n", kind="negative"), 0)
+    np.testing.assert_allclose(out, flat_image(0.8, 0.6, 0.4), atol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -86,17 +76,17 @@ def test_colour_effects_on_flat_images(
     rgb: tuple[float, float, float],
     expected: tuple[float, float, float],
 ) -> None:
-    out = apply(kind, solid(*rgb), params)
-    np.testing.assert_allclose(out, solid(*expected), atol=2e-4)
+    out = apply(kind, flat_image(*rgb), params)
+    np.testing.assert_allclose(out, flat_image(*expected), atol=2e-4)
 
 
 def test_invert_maps_x_to_one_minus_x() -> None:
-    img = noisy()
+    img = noisy_image()
     np.testing.assert_allclose(run("invert", img), 1.0 - img, atol=1e-6)
 
 
 def test_vignette_keeps_centre_and_darkens_corners() -> None:
-    out = run("vignette", solid(0.8, 0.8, 0.8), strength=0.5, radius=0.5)
+    out = run("vignette", flat_image(0.8, 0.8, 0.8), strength=0.5, radius=0.5)
     np.testing.assert_allclose(out[H // 2 - 1 : H // 2 + 1, W // 2 - 1 : W // 2 + 1], 0.8)
     for corner in (out[0, 0], out[0, -1], out[-1, 0], out[-1, -1]):
         assert corner.max() < 0.8 * 0.6  # close to 1 - strength of the original
@@ -106,7 +96,7 @@ def test_vignette_keeps_centre_and_darkens_corners() -> None:
 
 
 def test_vignette_with_radius_one_is_a_no_op() -> None:
-    img = noisy()
+    img = noisy_image()
     np.testing.assert_array_equal(run("vignette", img, radius=1.0), img)
 
 
@@ -125,12 +115,12 @@ def test_blur_spreads_a_point_and_conserves_energy() -> None:
 
 @pytest.mark.parametrize("radius", [0.5, 1.0, 4.0, 30.0, 100.0])
 def test_blur_keeps_a_flat_image_flat(radius: float) -> None:
-    out = run("blur", solid(0.3, 0.6, 0.9), radius=radius)
-    np.testing.assert_allclose(out, solid(0.3, 0.6, 0.9), atol=1e-5)
+    out = run("blur", flat_image(0.3, 0.6, 0.9), radius=radius)
+    np.testing.assert_allclose(out, flat_image(0.3, 0.6, 0.9), atol=1e-5)
 
 
 def test_blur_matches_a_direct_convolution() -> None:
-    img = noisy()
+    img = noisy_image()
     sigma, r = 1.5, 5
     taps = np.arange(-r, r + 1)
     k = np.exp(-(taps**2) / (2 * sigma**2))
@@ -143,7 +133,7 @@ def test_blur_matches_a_direct_convolution() -> None:
 
 
 def test_sharpen_increases_edge_contrast() -> None:
-    img = solid(0.4, 0.4, 0.4)
+    img = flat_image(0.4, 0.4, 0.4)
     img[:, W // 2 :] = 0.6
     out = run("sharpen", img, amount=1.0, radius=1.0)
     assert out[H // 2, W // 2 - 1, 0] < 0.4 - 0.02  # dark side of the edge gets darker
@@ -152,16 +142,16 @@ def test_sharpen_increases_edge_contrast() -> None:
 
 
 def test_filmgrain_is_repeatable_per_frame() -> None:
-    img = solid(0.5, 0.5, 0.5)
+    img = flat_image(0.5, 0.5, 0.5)
     first = run("filmgrain", img, frame=7)
     run("filmgrain", img, frame=8)
-    run("filmgrain", noisy(), frame=3)
+    run("filmgrain", noisy_image(), frame=3)
     np.testing.assert_array_equal(run("filmgrain", img, frame=7), first)
     assert not np.array_equal(run("filmgrain", img, frame=8), first)
 
 
 def test_filmgrain_is_monochrome_and_keeps_mean() -> None:
-    img = solid(0.5, 0.5, 0.5)
+    img = flat_image(0.5, 0.5, 0.5)
     out = run("filmgrain", img, frame=1, amount=0.08)
     np.testing.assert_array_equal(out[..., 0], out[..., 1])
     np.testing.assert_array_equal(out[..., 1], out[..., 2])
@@ -170,13 +160,13 @@ def test_filmgrain_is_monochrome_and_keeps_mean() -> None:
 
 
 def test_filmgrain_size_makes_cells() -> None:
-    out = run("filmgrain", solid(0.5, 0.5, 0.5), frame=1, size=4)
+    out = run("filmgrain", flat_image(0.5, 0.5, 0.5), frame=1, size=4)
     np.testing.assert_array_equal(out[0:4, 0:4, 0], np.full((4, 4), out[0, 0, 0]))
     assert out[0, 0, 0] != out[0, 4, 0]
 
 
 def test_filmgrain_depends_on_effect_id() -> None:
-    img = solid(0.5, 0.5, 0.5)
+    img = flat_image(0.5, 0.5, 0.5)
     a = apply_effect(img, Effect(id="a", kind="filmgrain"), 5)
     b = apply_effect(img, Effect(id="b", kind="filmgrain"), 5)
     assert not np.array_equal(a, b)
@@ -191,18 +181,17 @@ def test_filmgrain_matches_a_fresh_process() -> None:
         "out = apply_effect(img, Effect(id='fx-filmgrain', kind='filmgrain'), 42)\n"
         "sys.stdout.buffer.write(out.tobytes())\n"
     )
-    repo = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, cwd=repo)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, cwd=ROOT)
     fresh = np.frombuffer(done.stdout, dtype=np.float32).reshape(H, W, 3)
-    np.testing.assert_array_equal(run("filmgrain", solid(0.5, 0.5, 0.5), frame=42), fresh)
+    np.testing.assert_array_equal(run("filmgrain", flat_image(0.5, 0.5, 0.5), frame=42), fresh)
 
 
 @pytest.mark.parametrize("kind", sorted(EFFECTS))
 def test_no_effect_modifies_its_input(kind: str) -> None:
-    img = noisy()
+    img = noisy_image()
     img.setflags(write=False)  # any in-place write raises
     out = run(kind, img, frame=3)
-    np.testing.assert_array_equal(img, noisy())
+    np.testing.assert_array_equal(img, noisy_image())
     assert out.min() >= 0.0
     assert out.max() <= 1.0
 

@@ -1,0 +1,1 @@
+"""Benchmarks that print ratios (results in docs/); ``bench.support`` is their shared harness."""

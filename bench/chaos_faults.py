@@ -1,0 +1,176 @@
+"""The faults of a chaos run: spot workers to abuse, the fault plan, and the injection loop.
+
+Every render worker is a spot instance with a fake metadata service of its own
+(``workers.spot_fake.FakeMetadataService``), so any of them can be sent a notice. The faults:
+SIGKILL a worker's whole process group and start a replacement; kill Redis and restart it from
+its append-only file; freeze a worker (SIGSTOP) for 7-10 s; send a spot notice to a worker and
+start a replacement. ``inject_faults`` spreads them, at random moments drawn from the run's
+``random.Random``, over the estimated remaining render time.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.chaos_watch import POLL_S, Watch, busy_on
+from bench.script import log
+from bench.support import ChaosCluster
+from orchestrator.local_workers import LocalWorkers
+from workers.spot_fake import FakeMetadataService
+
+#: The kinds of fault the loop injects.
+KINDS = ("kill", "redis", "freeze", "spot")
+#: Seconds a pre-empted worker may take to hand its chunk back and exit.
+SPOT_EXIT_S = 30.0
+
+
+@dataclass
+class Node:
+    """One render worker and the metadata server that can pre-empt it."""
+
+    worker: LocalWorkers
+    metadata: FakeMetadataService
+    noticed_at: float | None = None  # monotonic time of its spot notice
+    exited_after: float | None = None  # seconds from the notice until its processes were gone
+
+    @property
+    def name(self) -> str:
+        """The Celery node name that job records show."""
+        return self.worker.hostname
+
+
+class Fleet:
+    """The render workers of one chaos cluster, every one a spot instance."""
+
+    def __init__(self, cluster: ChaosCluster) -> None:
+        self.cluster = cluster
+        self.live: list[Node] = []
+        self.leaving: list[Node] = []
+        self.gone: list[Node] = []
+
+    def add(self) -> Node:
+        """Start one more worker with a metadata server of its own."""
+        metadata = FakeMetadataService()
+        env = {
+            "CLOUDRENDER_SPOT_PROVIDER": "gcp",
+            "CLOUDRENDER_SPOT_ENDPOINT": metadata.url,
+            "CLOUDRENDER_SPOT_INTERVAL": "0.3",
+        }
+        try:
+            node = Node(self.cluster.add_worker(env), metadata)
+        except BaseException:
+            metadata.close()
+            raise
+        self.live.append(node)
+        return node
+
+    def kill(self, node: Node) -> None:
+        """SIGKILL a worker's process group (main process and pool)."""
+        self.cluster.kill_worker(node.worker)
+        self.live.remove(node)
+        self.gone.append(node)
+
+    def notice(self, node: Node) -> None:
+        """Tell a worker that its instance is being pre-empted."""
+        node.metadata.notice = True
+        node.noticed_at = time.monotonic()
+        self.live.remove(node)
+        self.leaving.append(node)
+
+    def reap(self) -> None:
+        """Note pre-empted workers whose processes are gone."""
+        for node in list(self.leaving):
+            if node.noticed_at is None:
+                continue
+            waited = time.monotonic() - node.noticed_at
+            if not node.worker.pids():
+                node.exited_after = round(waited, 1)
+            elif waited < SPOT_EXIT_S:
+                continue
+            node.worker.stop()  # reaps it, or stops one that did not leave by itself
+            self.leaving.remove(node)
+            self.gone.append(node)
+
+    def close(self) -> None:
+        """Wait for pre-empted workers to leave, then close every metadata server."""
+        while self.leaving:
+            self.reap()
+            time.sleep(0.2)
+        for node in self.live + self.gone:
+            node.metadata.close()
+
+
+def fault_plan(rng: random.Random, count: int) -> list[str]:
+    """`count` fault kinds in random order; every kind at least once when count allows."""
+    if count < len(KINDS):
+        return rng.sample(KINDS, count)
+    kinds = list(KINDS) + [rng.choice(KINDS) for _ in range(count - len(KINDS))]
+    rng.shuffle(kinds)
+    return kinds
+
+
+def inject(
+    kind: str, rng: random.Random, cluster: ChaosCluster, fleet: Fleet, watch: Watch
+) -> dict[str, Any]:
+    """Inject one fault; return what was done."""
+    fault: dict[str, Any] = {"kind": kind, "time": time.time()}
+    if kind == "redis":
+        down = round(rng.uniform(0.5, 2.0), 2)
+        fault["seconds"] = down
+        cluster.restart_redis(down)
+        return fault
+    node = rng.choice(fleet.live)
+    fault["worker"] = node.name.split("@")[0]
+    fault["busy"] = busy_on(watch.now(), node.name)
+    if kind == "kill":
+        fleet.kill(node)
+        fleet.add()
+    elif kind == "freeze":
+        fault["seconds"] = round(rng.uniform(7.0, 10.0), 2)
+        cluster.freeze(node.worker, fault["seconds"])
+    elif kind == "spot":
+        fleet.notice(node)
+        fleet.add()
+        fault["node"] = node
+    return fault
+
+
+def inject_faults(
+    label: str,
+    plan: list[str],
+    rng: random.Random,
+    cluster: ChaosCluster,
+    fleet: Fleet,
+    watch: Watch,
+    began: float,
+    expected: float | None,
+    frames: int,
+) -> list[dict[str, Any]]:
+    """Inject the planned faults spread over the estimated remaining time; what was injected.
+
+    `expected` is the baseline's wall time (None: none yet), `frames` the run's total frames.
+    """
+    injected: list[dict[str, Any]] = []
+    for number, kind in enumerate(plan):
+        records = watch.records
+        done = sum(r.frames_done for r in records or [])
+        total = sum(r.frames for r in records or []) or frames
+        elapsed = time.monotonic() - began
+        share = done / total
+        left = elapsed * (1 - share) / share if share > 0.05 else (expected or 60.0)
+        gap = rng.uniform(0.3, 1.0) * left / (len(plan) - number + 1)
+        until = time.monotonic() + gap
+        while time.monotonic() < until and not watch.finished():
+            time.sleep(POLL_S)
+        if watch.finished():
+            log(f"[{label}] jobs ended before fault {number + 1} of {len(plan)}")
+            break
+        at = round(time.monotonic() - began, 1)
+        fault = {"at": at, **inject(kind, rng, cluster, fleet, watch)}
+        injected.append(fault)
+        who = f"{fault.get('worker', '')} busy={fault.get('busy')}"
+        log(f"[{label}] fault {number + 1}/{len(plan)} at {at:.1f}s: {kind} {who}")
+    return injected

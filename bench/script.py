@@ -1,0 +1,43 @@
+"""What the benchmark scripts share: progress on stderr, results on stdout, the cloudrender CLI.
+
+Progress goes to stderr so that ``--json`` keeps stdout clean; ``emit`` prints the results
+either as JSON or through the script's own report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def log(message: str) -> None:
+    """Progress to stderr, so --json keeps stdout clean."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def emit(result: dict[str, Any], as_json: bool, show: Callable[[dict[str, Any]], None]) -> None:
+    """Print the results: as JSON (anything not serialisable as its str) or through `show`."""
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        show(result)
+
+
+def cloudrender_binary() -> list[str]:
+    """The cloudrender entry point of this interpreter's environment."""
+    beside = Path(sys.executable).parent / "cloudrender"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("cloudrender")
+    if found:
+        return [found]
+    sys.exit("cloudrender is not installed in this environment (pip install -e .)")
+
+
+def render_command(project: Path, output: Path, mode: Sequence[str]) -> list[str]:
+    """``cloudrender render PROJECT -o OUTPUT MODE... --json`` (mode: --direct or --workers N)."""
+    return [*cloudrender_binary(), "render", str(project), "-o", str(output), *mode, "--json"]

@@ -1,0 +1,74 @@
+"""Reading OpenTimelineIO: a file through OTIO's adapters, and OTIO values as exact Python ones.
+
+Adapter failures become TimelineError naming the file; OTIO's double-precision times and rates
+become Fractions (NTSC decimals snapped to their rationals) and its AnyDictionary/AnyVector
+containers plain dicts and lists.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+import opentimelineio as otio
+
+from common.errors import TimelineError
+
+#: OTIO stores rates as doubles; these are the rationals NTSC decimals stand for.
+_NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))
+
+
+def read_timeline(path: str) -> Any:
+    """The one OTIO Timeline in a file; raise TimelineError if it is unreadable or holds another."""
+    try:
+        result = otio.adapters.read_from_file(path)
+    except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
+        raise TimelineError(f"{path}: not a readable OpenTimelineIO file ({reason(exc)})") from None
+    if isinstance(result, otio.schema.SerializableCollection):
+        found = [t for t in result.find_children() if isinstance(t, otio.schema.Timeline)]
+        if len(found) != 1:
+            raise TimelineError(f"{path}: holds {len(found)} timelines; export exactly one")
+        result = found[0]
+    if not isinstance(result, otio.schema.Timeline):
+        raise TimelineError(f"{path}: holds a {type(result).__name__}, not an OTIO Timeline")
+    return result
+
+
+def reason(exc: Exception) -> str:
+    """An exception's message for a problem text (a KeyError's key without quotes)."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return text.strip() or type(exc).__name__
+
+
+def rate(value: float) -> Fraction:
+    """An OTIO rate as an exact Fraction; raise ValueError unless it is finite and positive."""
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"frame rate {value!r} is not positive")
+    for exact in _NTSC:
+        if abs(value - float(exact)) < 0.01:
+            return exact
+    return Fraction(value).limit_denominator(1001)
+
+
+def seconds(rt: Any) -> Fraction:
+    """An OTIO RationalTime in exact seconds; raise ValueError for a non-finite time or rate."""
+    value = float(rt.value)
+    if not math.isfinite(value):
+        raise ValueError(f"time value {value!r} is not finite")
+    return Fraction(value).limit_denominator(10**6) / rate(float(rt.rate))
+
+
+def plain(value: Any) -> Any:
+    """OTIO's AnyDictionary/AnyVector as plain dicts and lists, for the JSON loader."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(v) for v in value]
+    return value
+
+
+def frames(secs: Fraction, fps: Fraction) -> int:
+    """The nearest frame count to an exact time in seconds (halves round up)."""
+    return math.floor(secs * fps + Fraction(1, 2))

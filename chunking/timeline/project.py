@@ -1,0 +1,63 @@
+"""A project as the client holds it: read once, shared by the CLI, the estimate and the submit."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chunking.timeline.export import CONTAINER_CODECS, export_problems, with_overrides
+from chunking.timeline.loader import read_file
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from common.errors import EncodeError
+
+
+@dataclass(frozen=True)
+class Project:
+    """The document workers receive, the directory its media paths resolve in, and the Timeline
+    it describes (with any export overrides applied)."""
+
+    document: dict[str, Any]
+    base_dir: str
+    timeline: Timeline
+
+    def with_export(
+        self, overrides: Mapping[str, Any] | None = None, *, output: str | None = None
+    ) -> Project:
+        """This project with export settings replaced (None values keep the project's) and the
+        container taken from `output`'s extension unless given; refuses what cannot encode."""
+        changes = dict(overrides or {})
+        if output and changes.get("container") is None:
+            changes["container"] = container_of(output, self.timeline.export.container)
+        export = with_overrides(self.timeline.export, **changes)
+        problems = export_problems(self.timeline.width, self.timeline.height, export)
+        if problems:
+            raise EncodeError("; ".join(problems))
+        return dataclasses.replace(self, timeline=dataclasses.replace(self.timeline, export=export))
+
+
+def read_project(
+    source: str | Mapping[str, Any], *, base_dir: str | None = None, strict: bool = False
+) -> Project:
+    """A project file (Timeline Studio JSON or .otio) or an already parsed ProjectSchema document
+    (its media paths relative to `base_dir`, default the working directory), validated."""
+    if isinstance(source, str):
+        document, directory, timeline = read_file(source, strict=strict)
+        return Project(document, directory, timeline)
+    directory = os.path.abspath(base_dir or ".")
+    document = dict(source)
+    return Project(document, directory, load_project(document, directory, strict=strict))
+
+
+def container_of(output: str, default: str) -> str:
+    """The container an output path or URL asks for by its extension (`default` without one)."""
+    ext = os.path.splitext(output)[1].lower().lstrip(".")
+    if not ext:
+        return default
+    if ext not in CONTAINER_CODECS:
+        known = ", ".join(f".{c}" for c in sorted(CONTAINER_CODECS))
+        raise EncodeError(f"output {output}: unknown container .{ext} (use {known})")
+    return ext

@@ -1,0 +1,25 @@
+"""ProjectSchema document shape shared by the importer's parts: range limits and list sections."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MAX_SIDE = 16384  # pixels; larger frames cannot be allocated sensibly
+MAX_SECONDS = 24 * 3600  # one day of output
+MAX_FPS = 240
+
+
+def entries(value: Any) -> list[Any]:
+    """A list section's items; anything that is not a list or tuple counts as empty."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def settings_export(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The document's ``settings.export`` object, or an empty one."""
+    settings = data.get("settings")
+    if isinstance(settings, Mapping):
+        export = settings.get("export")
+        if isinstance(export, Mapping):
+            return export
+    return {}

@@ -1,0 +1,89 @@
+"""Failover, acted out each orchestrator tick: requeue the chunks of lost nodes, copy
+stragglers onto idle slots, and resend audio or merge tasks that were lost. The decisions are
+pure functions in orchestrator.health; this module applies them to the job store.
+"""
+
+from __future__ import annotations
+
+import time
+
+from orchestrator import keys
+from orchestrator.health import lost_chunks, lost_tasks, stragglers
+from orchestrator.job_record import ChunkState, JobNotFound, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.worker_hooks import WorkerHooks
+
+
+def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]:
+    """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
+    now = time.time() if now is None else now
+    store, dispatcher = service.store, service.dispatcher
+    live = set(dispatcher.nodes())
+    requeued = copied = 0
+    # Slots with nothing running: a chunk queued for long while slots sit idle was lost.
+    idle = dispatcher.slots() - _running(store)
+    for job_id in store.active():
+        try:
+            state = store.state(job_id)
+            if state not in (JobState.RENDERING, JobState.MERGING):
+                continue
+            chunks = store.chunks(job_id)
+            resend_lost_tasks(service, job_id, state, len(chunks), now)
+        except JobNotFound:
+            continue
+        if state is not JobState.RENDERING:
+            continue
+        with dispatcher.locked(wait=2.0) as held:
+            if held:
+                requeued += dispatcher.reconcile(job_id, chunks, now, idle)
+        for index in lost_chunks(chunks, live, now):
+            chunk = store.chunk(job_id, index)
+            if chunk.state is not ChunkState.RUNNING:
+                continue  # it finished (or moved on) since the snapshot
+            chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
+            chunk.error = f"chunk stopped reporting on {chunk.node}"
+            if not store.save_chunk(job_id, chunk):
+                continue  # finished in the meantime: nothing to requeue
+            store.push_pending(job_id, [index])
+            service.publish(job_id, "chunk_requeued", chunk=index, reason="lost", node=chunk.node)
+            requeued += 1
+        for index in stragglers(chunks, now):
+            if idle <= 0 or store.redis.zcard(keys.QUEUED) > 0:
+                break
+            chunk = store.chunk(job_id, index)
+            chunk.speculative = True
+            if chunk.state is not ChunkState.RUNNING or not store.save_chunk(job_id, chunk):
+                continue  # it finished since the snapshot
+            level = store.get_fields(job_id, "effective_priority")["effective_priority"]
+            dispatcher.send_chunk(job_id, index, level)
+            service.publish(job_id, "chunk_speculative", chunk=index, node=chunk.node)
+            idle -= 1
+            copied += 1
+    return {"requeued": requeued, "speculative": copied}
+
+
+def resend_lost_tasks(
+    service: WorkerHooks, job_id: str, state: JobState, chunk_count: int, now: float
+) -> None:
+    """Send the audio or merge task again when one was lost (a crash of Redis or a worker)."""
+    store = service.store
+    done = {str(p) for p in store.redis.smembers(keys.done(job_id))}
+    fields = store.get_fields(job_id, "audio_sent_at", "merge_sent_at", "merge_alive_at")
+    sent = {"audio": fields["audio_sent_at"] or 0.0, "merge": fields["merge_sent_at"] or 0.0}
+    for task in lost_tasks(state, done, chunk_count, sent, fields["merge_alive_at"] or 0.0, now):
+        if task == "audio":
+            service.send_audio(job_id)
+        else:
+            service.start_merge(job_id)
+        service.publish(job_id, "task_resent", task=task)
+
+
+def _running(store: JobStore) -> int:
+    """Chunks running now, over all active jobs."""
+    running = 0
+    for job_id in store.active():
+        try:
+            running += sum(1 for c in store.chunks(job_id) if c.state is ChunkState.RUNNING)
+        except JobNotFound:
+            continue
+    return running

@@ -1,0 +1,202 @@
+"""Local Celery worker processes: one prefork ``celery worker`` with N pool processes in its own
+process group, started through this module's entry point (``python -m orchestrator.local_workers``)
+so that the worker's ``worker_ready`` signal turns into a file the parent can wait for.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import weakref
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from common.errors import RenderError
+from common.names import QUEUES
+from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV, redact_url
+from orchestrator.processes import POLL_SECONDS as _POLL_S
+from orchestrator.processes import group_members as _group_members
+from orchestrator.processes import signals_deferred as _signals_deferred
+from orchestrator.processes import start_process as _popen
+from orchestrator.processes import stop_group as _stop_group
+from orchestrator.processes import tail as _tail
+
+#: The Celery app the local workers run unless told otherwise.
+DEFAULT_APP = "orchestrator.celery_app:app"
+#: Every queue of ours: a local render has no dedicated nodes, so one worker serves them all.
+DEFAULT_QUEUES: tuple[str, ...] = QUEUES
+
+
+class LocalWorkers:
+    """One local prefork Celery worker with ``concurrency`` pool processes, in its own group."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        concurrency: int,
+        queues: Sequence[str] = DEFAULT_QUEUES,
+        env: Mapping[str, str] | None = None,
+        *,
+        app: str = DEFAULT_APP,
+        ready_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+        loglevel: str = "WARNING",
+        beat: bool = False,
+        die_with_parent: bool = True,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if not queues or isinstance(queues, str):
+            raise ValueError("queues must be a non-empty sequence of queue names")
+        self.broker_url = broker_url
+        self.concurrency = concurrency
+        self.queues = tuple(queues)
+        self.app = app
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.loglevel = loglevel
+        # Also run Celery beat in this worker (the orchestrator's periodic tick).
+        self.beat = beat
+        self.die_with_parent = die_with_parent
+        # Expanded here rather than by Celery's %h so that callers know the exact node name (for
+        # control commands, or to find its processes); the uuid keeps concurrent clusters apart.
+        self.hostname = f"local-{uuid.uuid4().hex}@{socket.gethostname()}"
+        # Both URLs are set so that a result backend configured in the user's shell cannot send
+        # our results elsewhere; an explicit ``env`` still wins.
+        self._env = {
+            **os.environ,
+            BROKER_URL_ENV: broker_url,
+            RESULT_BACKEND_ENV: broker_url,
+            **(env or {}),
+        }
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._dir: Path | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's main process id (also its process group id) while running, else None."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def log_path(self) -> Path | None:
+        """The worker's combined stdout/stderr log while running, else None."""
+        return self._dir / "worker.log" if self._dir is not None else None
+
+    def command(self) -> list[str]:
+        """Return the ``celery worker`` command line this object runs (via ``_celery_main``)."""
+        return [
+            "celery",
+            "-A", self.app,
+            "worker",
+            "--pool", "prefork",
+            "--concurrency", str(self.concurrency),
+            "--queues", ",".join(self.queues),
+            "--hostname", self.hostname,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel", self.loglevel,
+            *(["--beat"] if self.beat else []),
+        ]  # fmt: skip
+
+    def pids(self) -> list[int]:
+        """Return the live processes of the worker's group: the main process and its pool."""
+        return _group_members(self._proc.pid) if self._proc is not None else []
+
+    def start(self) -> Self:
+        """Launch the worker process without waiting for it; see ``wait_ready``."""
+        if self._proc is not None or self._dir is not None:
+            raise RuntimeError("LocalWorkers is already started")
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-workers-"))
+            ready_file = str(self._dir / "ready")
+            launch = [sys.executable, "-m", __spec__.name, ready_file, *self.command()[1:]]
+            # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
+            with _signals_deferred():
+                self._proc = _popen(
+                    launch, self._dir / "worker.log", self._env, self.die_with_parent
+                )
+                self._finalizer = weakref.finalize(
+                    self, _stop_group, self._proc, self._dir, self.stop_timeout
+                )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until the worker consumes its queues; raise RenderError with its log if not."""
+        if self._proc is None or self._dir is None:
+            raise RuntimeError("LocalWorkers is not started")
+        limit = self.ready_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        ready_file = self._dir / "ready"
+        while not ready_file.exists():
+            status = self._proc.poll()
+            if status is not None:
+                raise RenderError(
+                    f"celery worker for {self.app} exited with status {status} while starting:\n"
+                    f"{_tail(self.log_path)}"
+                )
+            if time.monotonic() > deadline:
+                raise RenderError(
+                    f"celery worker for {self.app} was not ready within {limit:g} s (is the "
+                    f"broker {redact_url(self.broker_url)} reachable?):\n{_tail(self.log_path)}"
+                )
+            time.sleep(_POLL_S)
+
+    def stop(self) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after ``stop_timeout``; reap it."""
+        finalizer, self._finalizer = self._finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        proc, self._proc = self._proc, None
+        directory, self._dir = self._dir, None
+        _stop_group(proc, directory, self.stop_timeout)
+
+    def __enter__(self) -> Self:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _celery_main(argv: list[str]) -> None:
+    """Run ``celery argv[1:]``, creating the file ``argv[0]`` once the worker is ready."""
+    # The worker's own readiness signal, sent when its consumer has connected, declared its
+    # queues and enters its event loop. A file says "ready" without the parent speaking the
+    # broker protocol with the app's settings (key separator and prefix, serializer, signing),
+    # which a ping from here would have to copy.
+    from celery.__main__ import main
+    from celery.signals import worker_ready
+
+    ready_file = Path(argv[0])
+
+    def announce(**_: object) -> None:
+        ready_file.touch()
+
+    worker_ready.connect(announce, weak=False)
+    sys.argv = ["celery", *argv[1:]]
+    main()
+
+
+if __name__ == "__main__":
+    _celery_main(sys.argv[1:])

@@ -1,0 +1,135 @@
+"""Plain helpers several test modules share: the repository root, the environment and runner
+for subprocesses that import our packages, project builders and test images.
+
+Fixtures (things with a set-up and a tear-down) live in the ``conftest.py`` files instead; media
+generators in ``tests.media``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tests.media import make_video, project, solid, video_track
+from workers.layer import Image
+
+#: The repository: what a subprocess needs on PYTHONPATH to import our packages and ``tests``.
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def subprocess_env(changes: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """This process's environment with the repository on PYTHONPATH, and ``changes`` applied
+    (a value of None removes the variable)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name, value in (changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+class CLI:
+    """Runs ``python -m cli ARGS`` as a user would: a subprocess, its own exit code and output.
+
+    ``env`` changes the environment the command sees (see ``subprocess_env``); ``with_env``
+    returns a runner with more changes, e.g. the broker of a test cluster.
+    """
+
+    def __init__(self, env: Mapping[str, str | None] | None = None) -> None:
+        self.env = dict(env or {})
+
+    def with_env(self, **changes: str | None) -> CLI:
+        """A runner whose commands also see these environment changes."""
+        return CLI({**self.env, **changes})
+
+    def __call__(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the command to its end (at most two minutes)."""
+        return subprocess.run(
+            [sys.executable, "-m", "cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=subprocess_env(self.env),
+            cwd=cwd,
+        )
+
+    def start(self, *args: str, **popen: Any) -> subprocess.Popen[str]:
+        """Start the command and return at once; its output is piped unless ``popen`` says
+        otherwise (any ``subprocess.Popen`` argument)."""
+        options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
+        return subprocess.Popen(
+            [sys.executable, "-m", "cli", *args],
+            text=True,
+            env=subprocess_env(self.env),
+            **options,
+        )
+
+
+# --- project builders ------------------------------------------------------------------------
+
+
+def colour_project(seconds: float, colour: str = "#3366ff", **extra: Any) -> dict[str, Any]:
+    """One flat-colour clip of ``seconds``, exported with the fastest x264 preset; ``extra``
+    goes to ``tests.media.project``."""
+    return project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": seconds, **solid(colour)}])],
+        settings={"export": {"preset": "ultrafast"}},
+        **extra,
+    )
+
+
+def slow_project(tmp: Path, seconds: float) -> dict[str, Any]:
+    """Frames that take a while each (a blurred 640x360 video generated in ``tmp``), so chunks
+    last long enough to watch."""
+    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360))
+    return project(
+        [
+            video_track(
+                "v",
+                [
+                    {
+                        "id": "c",
+                        "start_time": 0,
+                        "end_time": seconds,
+                        "source": {"File": "src.mp4"},
+                        "effects": ["b"],
+                    }
+                ],
+            )
+        ],
+        size=(640, 360),
+        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 6}}],
+        settings={"export": {"preset": "medium"}},
+    )
+
+
+def clip(
+    cid: str, start: float, end: float, color: str = "#ff0000", **extra: Any
+) -> dict[str, Any]:
+    """A flat-colour clip (``color``) on the timeline from ``start`` to ``end`` seconds."""
+    return {"id": cid, "start_time": start, "end_time": end, **solid(color), **extra}
+
+
+def file_clip(cid: str, path: Path, start: float, end: float, **extra: Any) -> dict[str, Any]:
+    """A clip of the media file at ``path`` on the timeline from ``start`` to ``end`` seconds."""
+    return {"id": cid, "start_time": start, "end_time": end, "source": {"File": str(path)}, **extra}
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def flat_image(r: float, g: float, b: float, h: int = 32, w: int = 48) -> Image:
+    """A flat float RGB image of one colour."""
+    return np.broadcast_to(np.array([r, g, b], dtype=np.float32), (h, w, 3)).copy()
+
+
+def noisy_image(seed: int = 1) -> Image:
+    """A random 48x32 float RGB image, for properties that must hold at every pixel."""
+    return np.random.default_rng(seed).random((32, 48, 3), dtype=np.float32)

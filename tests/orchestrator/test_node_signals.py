@@ -1,0 +1,74 @@
+"""A worker node's heartbeat: written when the worker is ready, withdrawn when it shuts down.
+
+An in-process Celery worker (Celery's pytest fixtures, tests/orchestrator/conftest.py) with our
+configuration, on the session's private Redis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+from celery.worker import WorkController
+
+from common.names import QUEUE_ORCHESTRATOR
+from orchestrator import keys
+from orchestrator.job_store import JobStore
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def heartbeat(client: redis.Redis, name: str, timeout: float = 5.0) -> dict[str, Any]:
+    """The node's heartbeat payload, once its heartbeat thread has written it."""
+    assert wait_until(lambda: client.exists(keys.node(name)) == 1, timeout), f"no beat from {name}"
+    payload: dict[str, Any] = json.loads(client.get(keys.node(name)))
+    return payload
+
+
+def test_a_ready_worker_advertises_its_slots_and_queues(
+    celery_worker: WorkController, redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    name = celery_worker.hostname
+
+    beat = heartbeat(client, name)
+
+    assert beat["name"] == name and beat["pid"] == os.getpid()
+    assert beat["concurrency"] == 1  # the solo pool's one slot
+    assert beat["queues"] == [QUEUE_ORCHESTRATOR]
+    assert beat["draining"] is False
+    assert 0 < client.ttl(keys.node(name)) <= keys.NODE_TTL  # it lives only while renewed
+    assert JobStore.from_url(redis_url).heartbeats()[name]["concurrency"] == 1
+
+
+def test_a_worker_withdraws_its_heartbeat_on_shutdown(
+    celery_app: Celery, celery_worker_parameters: dict[str, Any], redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    # Given a ready worker whose heartbeat is up
+    with start_worker(celery_app, **celery_worker_parameters) as worker:
+        name = worker.hostname
+        assert heartbeat(client, name)["name"] == name
+
+    # When it has shut down (worker_shutdown), its slots stop counting at once, not after a TTL
+    assert client.exists(keys.node(name)) == 0
+    assert name not in JobStore.from_url(redis_url).heartbeats()
+    # And its heartbeat thread ends: nothing beats on in this process
+    assert wait_until(lambda: not any(t.name == "heartbeat" for t in threading.enumerate()))

@@ -1,0 +1,211 @@
+"""The orchestrator's task bodies, ``plan_job`` and ``tick``, run by an in-process Celery worker
+(Celery's pytest fixtures, tests/orchestrator/conftest.py) on the session's private Redis: what
+they leave in the job store and hand to the broker. No render worker runs: the chunk and audio
+tasks they send stay in the broker's lists, where the tests read them.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+from celery.worker import WorkController
+
+from chunking.timeline.project import read_project
+from common.names import (
+    PRIORITIES,
+    QUEUE_AUDIO,
+    QUEUE_ORCHESTRATOR,
+    QUEUE_RENDER,
+    TASK_PLAN_JOB,
+    TASK_RENDER_AUDIO,
+    TASK_RENDER_CHUNK,
+)
+from orchestrator import keys, tasks
+from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.worker_hooks import WorkerHooks
+from tests.helpers import colour_project
+from workers.job_spec import JobSpec
+
+pytestmark = [
+    pytest.mark.timeout(60),
+    # Celery's Redis result backend stores each result with redis-py's deprecated setex. Worker
+    # processes never show it; this worker is a thread of the test process, where it would fail
+    # the task's result (warnings are errors).
+    pytest.mark.filterwarnings("ignore:Call to deprecated setex:DeprecationWarning"),
+]
+
+
+@pytest.fixture
+def service(celery_app: Celery, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> WorkerHooks:
+    """The job service the task bodies reach through ``worker_hooks()``: the store on the private
+    Redis, and the test app (our configuration) to send tasks with."""
+    hooks = WorkerHooks(JobStore.from_url(redis_url), celery_app)
+    monkeypatch.setattr(tasks, "worker_hooks", lambda: hooks)
+    return hooks
+
+
+def submitted(store: JobStore, tmp: Path, seconds: float, chunk_frames: int) -> str:
+    """Store a job as the API does before sending ``plan_job`` (a queued record and its
+    document: a flat-colour project at 30 fps, cut into chunks of ``chunk_frames``); its id.
+
+    A fresh id each time, as the API's: worker processes cache a job's timeline by its id.
+    """
+    job_id = uuid.uuid4().hex[:16]
+    prepared = read_project(colour_project(seconds), base_dir=str(tmp))
+    timeline = prepared.timeline
+    spec = JobSpec(
+        id=job_id,
+        project=dict(prepared.document),
+        base_dir=prepared.base_dir,
+        export=dataclasses.asdict(timeline.export),
+        storage_url=f"file://{tmp / 'storage'}",
+        frames=timeline.frames,
+        output_ext=timeline.export.container,
+        chunk_frames=chunk_frames,
+    )
+    record = JobRecord(id=job_id, submitted_at=time.time(), frames=timeline.frames)
+    store.create(record, spec.to_dict())
+    return job_id
+
+
+def queued(client: redis.Redis, queue: str) -> list[tuple[str, list[Any], int]]:
+    """(task name, arguments, priority) of each message waiting in ``queue``, over its lists
+    for every priority step (kombu's Redis layout)."""
+    found = []
+    for key in keys.queue_keys(queue).values():
+        for raw in client.lrange(key, 0, -1):
+            message = json.loads(raw)
+            args = json.loads(base64.b64decode(message["body"]))[0]
+            found.append((message["headers"]["task"], args, message["properties"]["priority"]))
+    return found
+
+
+def run(celery_app: Celery, task: str, *args: Any, **options: Any) -> Any:
+    """Send ``task`` to the orchestrator queue, as the API and beat do, and wait for its result."""
+    options = {"queue": QUEUE_ORCHESTRATOR, **options}
+    return celery_app.send_task(task, args=list(args), **options).get(timeout=20)
+
+
+# --- plan_job ----------------------------------------------------------------------------------
+
+
+def test_plan_job_plans_the_chunks_sends_the_audio_and_dispatches(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks, tmp_path: Path
+) -> None:
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+
+    planned = run(celery_app, TASK_PLAN_JOB, job, priority=PRIORITIES["normal"])
+
+    # The job is rendering, cut into chunks that cover its 30 frames once
+    assert planned == 3
+    assert store.state(job) is JobState.RENDERING
+    chunks = store.chunks(job)
+    assert [(c.index, c.start, c.end) for c in chunks] == [(0, 0, 10), (1, 10, 20), (2, 20, 30)]
+    assert all(c.state is ChunkState.PENDING for c in chunks)
+    planned_spec = JobSpec.from_dict(store.spec(job))
+    assert [tuple(c) for c in planned_spec.chunks] == [(0, 10), (10, 20), (20, 30)]
+    # The audio task is on the audio queue, at the job's priority
+    normal = PRIORITIES["normal"]
+    assert queued(store.redis, QUEUE_AUDIO) == [(TASK_RENDER_AUDIO, [job], normal)]
+    # Chunks went to the broker in order, as many as the slots allow; the rest wait
+    sent = queued(store.redis, QUEUE_RENDER)
+    assert sent and all(task == TASK_RENDER_CHUNK and p == normal for task, _, p in sent)
+    dispatched = [index for _, (_, index), _ in sent]
+    waiting = [int(i) for i in store.redis.lrange(keys.pending(job), 0, -1)]
+    assert dispatched + waiting == [0, 1, 2]
+    assert sorted(store.redis.zrange(keys.QUEUED, 0, -1)) == [f"{job}:{i}" for i in dispatched]
+
+
+def test_plan_job_leaves_a_job_cancelled_before_planning_alone(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks, tmp_path: Path
+) -> None:
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    store.transition(job, JobState.CANCELLED)
+
+    assert run(celery_app, TASK_PLAN_JOB, job) == 0
+
+    assert store.state(job) is JobState.CANCELLED and store.chunks(job) == []
+    assert queued(store.redis, QUEUE_AUDIO) == queued(store.redis, QUEUE_RENDER) == []
+
+
+def test_plan_job_fails_a_job_whose_document_cannot_be_planned(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks, tmp_path: Path
+) -> None:
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    spec = store.spec(job)
+    spec["project"]["tracks"][0]["clips"][0]["end_time"] = -1  # corrupted after validation
+    store.redis.hset(keys.job(job), "spec", json.dumps(spec))
+
+    assert run(celery_app, TASK_PLAN_JOB, job) == 0
+
+    record = store.get(job)
+    assert record.state is JobState.FAILED
+    assert record.error is not None and record.error.startswith("planning: ")
+    assert queued(store.redis, QUEUE_RENDER) == []
+
+
+def test_plan_job_of_an_unknown_job_does_nothing(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks
+) -> None:
+    assert run(celery_app, TASK_PLAN_JOB, "nope") == 0
+    assert service.store.recent() == []
+
+
+# --- tick --------------------------------------------------------------------------------------
+
+
+def beat_tick(celery_app: Celery) -> Any:
+    """Send the tick as beat does (our beat schedule's entry) and wait for its result."""
+    entry = celery_app.conf.beat_schedule["tick"]
+    return celery_app.send_task(entry["task"], **entry["options"]).get(timeout=20)
+
+
+def rendering(store: JobStore, job_id: str, chunks: int) -> None:
+    """A planned job, rendering, none of whose chunks has been handed to the broker yet."""
+    store.create(JobRecord(id=job_id, submitted_at=time.time(), frames=10 * chunks), {})
+    store.set_chunks(job_id, [ChunkRecord(i, 10 * i, 10 * i + 10) for i in range(chunks)], {})
+    store.transition(job_id, JobState.PLANNING)
+    store.transition(job_id, JobState.RENDERING)
+
+
+def test_tick_dispatches_waiting_chunks_and_counts_itself(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks
+) -> None:
+    store = service.store
+    rendering(store, "j", chunks=3)
+
+    result = beat_tick(celery_app)
+
+    assert result["dispatched"] >= 1 and result["escalated"] == result["forgotten"] == 0
+    assert [args for _, args, _ in queued(store.redis, QUEUE_RENDER)][: result["dispatched"]] == [
+        ["j", i] for i in range(result["dispatched"])
+    ]
+    assert store.redis.get(keys.TICKS) == "1"
+    assert not store.redis.exists(keys.TICK_LOCK)  # released for the next tick
+
+
+def test_tick_skips_while_another_orchestrator_ticks(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks
+) -> None:
+    store = service.store
+    rendering(store, "j", chunks=3)
+    store.redis.set(keys.TICK_LOCK, "1", ex=30)  # another orchestrator's tick is running
+
+    assert beat_tick(celery_app) == {"skipped": 1}
+
+    assert store.redis.get(keys.TICKS) is None
+    assert queued(store.redis, QUEUE_RENDER) == []
+    assert store.redis.get(keys.TICK_LOCK) == "1"  # not ours to release
