@@ -212,6 +212,21 @@ def heavy_project(
 ) -> dict[str, Any]:
     """A lossless timeline (a wide blur over generated video in ``tmp``) whose frames are slow
     enough that faults land in the middle of chunks."""
+    return blurred_project(
+        tmp, seconds, size=size, radius=12, export={"format": "mkv", "lossless": True}
+    )
+
+
+def blurred_project(
+    tmp: Path,
+    seconds: float,
+    *,
+    size: tuple[int, int] = (640, 360),
+    radius: float,
+    export: dict[str, Any],
+) -> dict[str, Any]:
+    """One clip of video generated in ``tmp`` under a blur of ``radius``: frames that take a
+    while each."""
     make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=size, gop=10)
     return project(
         [
@@ -229,8 +244,8 @@ def heavy_project(
             )
         ],
         size=size,
-        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 12}}],
-        settings={"export": {"format": "mkv", "lossless": True}},
+        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": radius}}],
+        settings={"export": export},
     )
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tests.media import make_video, project, solid, video_track
+from bench.support import blurred_project
+from tests.media import project, solid, video_track
 from workers.layer import Image
 
 #: The repository: what a subprocess needs on PYTHONPATH to import our packages and ``tests``.
@@ -88,26 +89,7 @@ def colour_project(seconds: float, colour: str = "#3366ff", **extra: Any) -> dic
 def slow_project(tmp: Path, seconds: float) -> dict[str, Any]:
     """Frames that take a while each (a blurred 640x360 video generated in ``tmp``), so chunks
     last long enough to watch."""
-    make_video(tmp / "src.mp4", frames=int(seconds * 30) + 1, size=(640, 360))
-    return project(
-        [
-            video_track(
-                "v",
-                [
-                    {
-                        "id": "c",
-                        "start_time": 0,
-                        "end_time": seconds,
-                        "source": {"File": "src.mp4"},
-                        "effects": ["b"],
-                    }
-                ],
-            )
-        ],
-        size=(640, 360),
-        effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 6}}],
-        settings={"export": {"preset": "medium"}},
-    )
+    return blurred_project(tmp, seconds, radius=6, export={"preset": "medium"})
 
 
 def clip(

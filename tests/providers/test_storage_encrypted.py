@@ -1,5 +1,7 @@
 """Encrypted storage beyond the contract every backend meets (test_storage_contract.py): frame
-boundaries, the stored format, fresh nonces, tamper and truncation detection, key parsing."""
+boundaries, the stored format, fresh nonces, tamper, truncation and key-swap detection, key
+parsing, and the keyless wrapper that refuses ciphertext. The attacks as an attacker runs them
+are in tests/security/test_encryption.py."""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from providers.storage.encrypted import (
     FRAME_OVERHEAD,
     HEADER_SIZE,
     MAGIC,
+    RETIRED_MAGIC,
     VERSION,
     EncryptedStorage,
+    PlaintextStorage,
     decrypt_file,
     encrypt_file,
     key_from_text,
@@ -222,7 +226,7 @@ def test_stored_bytes_are_ciphertext_with_the_documented_layout(
     store.put_file("a", write(tmp_path / "in.bin", data))
     blob = stored(inner, "a")
     assert HEADER_SIZE == 35 and FRAME_OVERHEAD == 20
-    assert blob[:6] == MAGIC and blob[6] == VERSION == 1
+    assert blob[:6] == MAGIC == b"CRENC2" and blob[6] == VERSION == 2
     assert int.from_bytes(blob[7:11], "big") == FRAME
     assert len(blob) == HEADER_SIZE + len(data) + 3 * FRAME_OVERHEAD
     records = frames(blob)
@@ -230,11 +234,11 @@ def test_stored_bytes_are_ciphertext_with_the_documented_layout(
     assert data not in blob and b"frame one" not in blob and b"tail" not in blob
     # Decrypt by the documented recipe alone, independently of the module's code.
     header, salt, prefix = blob[:HEADER_SIZE], blob[11:27], blob[27:35]
-    object_key = HKDF(SHA256(), 32, salt=salt, info=b"cloudrender CRENC1 v1").derive(KEY)
+    object_key = HKDF(SHA256(), 32, salt=salt, info=b"cloudrender CRENC2 v2").derive(KEY)
     plain = b""
     for i, record in enumerate(records):
         final = b"\x01" if i == len(records) - 1 else b"\x00"
-        aad = header + i.to_bytes(4, "big") + final
+        aad = header + (1).to_bytes(4, "big") + b"a" + i.to_bytes(4, "big") + final
         plain += AESGCM(object_key).decrypt(prefix + i.to_bytes(4, "big"), record[4:], aad)
     assert plain == data
 
@@ -259,7 +263,7 @@ def test_salts_and_nonce_prefixes_differ_across_many_objects(tmp_path: Path) -> 
     source = write(tmp_path / "in.bin", b"")
     salts, prefixes = set(), set()
     for n in range(50):
-        encrypt_file(source, str(tmp_path / f"{n}.enc"), KEY)
+        encrypt_file(source, str(tmp_path / f"{n}.enc"), KEY, object_key="same/key")
         header = (tmp_path / f"{n}.enc").read_bytes()[:HEADER_SIZE]
         salts.add(header[11:27])
         prefixes.add(header[27:35])
@@ -288,7 +292,7 @@ def test_flipping_any_byte_is_detected(
         if at < len(MAGIC):
             match = "is not encrypted by cloudrender"
         elif at == len(MAGIC):
-            match = "format version 0"
+            match = "format version 3"
         else:
             match = "'obj' failed authentication: wrong key or tampered"
         assert_get_fails(store, "obj", out, match)
@@ -408,8 +412,8 @@ def test_plain_objects_are_reported_as_not_encrypted(
 def test_unknown_format_version_is_named(
     store: EncryptedStorage, inner: LocalStorage, sealed: bytes, tmp_path: Path
 ) -> None:
-    restore(inner, "obj", MAGIC + b"\x02" + sealed[7:], tmp_path)
-    assert_get_fails(store, "obj", tmp_path / "out" / "obj", match="version 2; this build")
+    restore(inner, "obj", MAGIC + b"\x03" + sealed[7:], tmp_path)
+    assert_get_fails(store, "obj", tmp_path / "out" / "obj", match="version 3; this build")
 
 
 def test_huge_declared_frame_size_is_refused_before_reading(
@@ -436,6 +440,99 @@ def test_authentication_errors_are_not_transient(
         store.get_file("obj", str(tmp_path / "out.bin"))
     assert info.value.transient is False
     assert info.value.key == "obj"
+
+
+# --- binding to the storage key ----------------------------------------------------------------
+
+
+def test_an_object_copied_to_another_key_fails_naming_that_key(
+    store: EncryptedStorage, inner: LocalStorage, sealed: bytes, tmp_path: Path
+) -> None:
+    restore(inner, "jobs/b/obj", sealed, tmp_path)
+    assert_get_fails(
+        store,
+        "jobs/b/obj",
+        tmp_path / "out" / "obj",
+        match="'jobs/b/obj' failed authentication: .* not the object stored under this key "
+        r"\(frame 0 did not verify\)",
+    )
+    store.get_file("obj", str(tmp_path / "out" / "obj"))  # still good where it was sealed
+
+
+@pytest.mark.parametrize("other", ["obj ", "Obj", "obj/", "a/obj", "obj.mkv", "ob"])
+def test_keys_differing_by_one_character_do_not_match(
+    store: EncryptedStorage, inner: LocalStorage, sealed: bytes, tmp_path: Path, other: str
+) -> None:
+    out = tmp_path / "out.bin"
+    forged = write(tmp_path / "forged.bin", sealed)
+    with pytest.raises(StorageError, match="not the object stored under this key"):
+        decrypt_file(forged, str(out), KEY, object_key=other)
+    assert not out.exists()
+
+
+def test_non_ascii_keys_round_trip(store: EncryptedStorage, tmp_path: Path) -> None:
+    for key in ["jobs/é/film.mp4", "jobs/映画/📼.mkv", "jobs/\udcff/x"]:
+        store.put_file(key, write(tmp_path / "in.bin", b"some frames"))
+        store.get_file(key, str(tmp_path / "out.bin"))
+        assert (tmp_path / "out.bin").read_bytes() == b"some frames"
+
+
+def _crenc1_object(data: bytes) -> bytes:
+    """An object in the retired format, built by its recipe: no storage key in the tags."""
+    salt, prefix = os.urandom(16), os.urandom(8)
+    header = RETIRED_MAGIC + b"\x01" + FRAME.to_bytes(4, "big") + salt + prefix
+    object_key = HKDF(SHA256(), 32, salt=salt, info=b"cloudrender CRENC1 v1").derive(KEY)
+    sealed = AESGCM(object_key).encrypt(prefix + bytes(4), data, header + bytes(4) + b"\x01")
+    return header + len(sealed).to_bytes(4, "big") + sealed
+
+
+def test_retired_format_objects_are_refused_by_name(
+    store: EncryptedStorage, inner: LocalStorage, tmp_path: Path
+) -> None:
+    restore(inner, "jobs/1/old.mkv", _crenc1_object(b"old plaintext"), tmp_path)
+    message = "'jobs/1/old.mkv' is in the retired CRENC1 format, .* reads only CRENC2"
+    assert_get_fails(store, "jobs/1/old.mkv", tmp_path / "out" / "old.mkv", match=message)
+    with pytest.raises(StorageError, match=message):
+        store.size("jobs/1/old.mkv")
+
+
+# --- without a key -----------------------------------------------------------------------------
+
+
+def test_keyless_storage_passes_plain_objects_through(inner: LocalStorage, tmp_path: Path) -> None:
+    plain = PlaintextStorage(inner)
+    assert isinstance(plain, Storage) and plain.url == inner.url
+    plain.put_file("jobs/1/a.mkv", write(tmp_path / "in.bin", b"\x1aE\xdf\xa3 matroska"))
+    plain.get_file("jobs/1/a.mkv", str(tmp_path / "out" / "a.mkv"))
+    assert (tmp_path / "out" / "a.mkv").read_bytes() == b"\x1aE\xdf\xa3 matroska"
+    assert plain.local_path("jobs/1/a.mkv") == inner.local_path("jobs/1/a.mkv")
+    assert plain.local_path("jobs/1/missing") == inner.local_path("jobs/1/missing")
+    assert plain.exists("jobs/1/a.mkv") and plain.size("jobs/1/a.mkv") == 13
+    assert plain.list("jobs/") == ["jobs/1/a.mkv"]
+    plain.delete("jobs/1/a.mkv")
+    assert plain.delete_prefix("jobs/") == 0
+    assert sorted(os.listdir(tmp_path / "out")) == ["a.mkv"]
+
+
+@pytest.mark.parametrize("retired", [False, True], ids=["CRENC2", "CRENC1"])
+def test_keyless_storage_refuses_ciphertext(
+    store: EncryptedStorage, inner: LocalStorage, tmp_path: Path, retired: bool
+) -> None:
+    if retired:
+        restore(inner, "jobs/1/out.mp4", _crenc1_object(b"video"), tmp_path)
+    else:
+        store.put_file("jobs/1/out.mp4", write(tmp_path / "in.bin", b"video"))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "out.mp4").write_bytes(b"previous")
+    plain = PlaintextStorage(inner)
+    message = "'jobs/1/out.mp4' is encrypted, but this process has no encryption key"
+    with pytest.raises(StorageError, match=message) as info:
+        plain.get_file("jobs/1/out.mp4", str(out_dir / "out.mp4"))
+    assert info.value.key == "jobs/1/out.mp4" and not info.value.transient
+    assert os.listdir(out_dir) == ["out.mp4"] and (out_dir / "out.mp4").read_bytes() == b"previous"
+    with pytest.raises(StorageError, match=message):
+        plain.local_path("jobs/1/out.mp4")
 
 
 # --- delegation and sizes ----------------------------------------------------------------------
@@ -515,14 +612,15 @@ def test_plaintext_size_inverts_the_stored_size() -> None:
 def test_encrypt_and_decrypt_file(tmp_path: Path) -> None:
     data = os.urandom(5000)
     src = write(tmp_path / "in.bin", data)
-    encrypt_file(src, str(tmp_path / "sealed"), KEY, frame_size=100)
-    decrypt_file(str(tmp_path / "sealed"), str(tmp_path / "out" / "plain"), KEY)
+    sealed = str(tmp_path / "sealed")
+    encrypt_file(src, sealed, KEY, object_key="renders/x.mkv", frame_size=100)
+    decrypt_file(sealed, str(tmp_path / "out" / "plain"), KEY, object_key="renders/x.mkv")
     assert (tmp_path / "out" / "plain").read_bytes() == data
     with pytest.raises(StorageError, match="'renders/x.mkv' failed authentication"):
-        decrypt_file(
-            str(tmp_path / "sealed"), str(tmp_path / "bad"), OTHER_KEY, name="renders/x.mkv"
-        )
+        decrypt_file(sealed, str(tmp_path / "bad"), OTHER_KEY, object_key="renders/x.mkv")
+    with pytest.raises(StorageError, match="'renders/y.mkv' failed authentication"):
+        decrypt_file(sealed, str(tmp_path / "bad"), KEY, object_key="renders/y.mkv")
     assert not (tmp_path / "bad").exists()
     with pytest.raises(StorageError, match="is not encrypted by cloudrender"):
-        decrypt_file(src, str(tmp_path / "bad"), KEY)
+        decrypt_file(src, str(tmp_path / "bad"), KEY, object_key="in.bin")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.bin", "out", "sealed"]
