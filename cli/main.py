@@ -5,21 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-import time
-from collections.abc import Sequence
-from typing import Any, TextIO
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import redis
 
-from chunking.timeline.loader import load
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project, read_project
 from cli.cluster_commands import add_cluster_parser
 from cli.job_commands import add_job_parsers, cluster_api
-from common.errors import RenderError
+from cli.status_view import ProgressBar
+from common.errors import RenderError, ValidationError
 from common.names import LEVELS
-from common.settings import Settings, redact_url
+from common.settings import Settings
+from common.urls import redact_url
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -47,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated as exc:
+        print(f"terminated by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum
     except MemoryError:
         print(
             "error: out of memory (reduce the resolution or the number of layers)", file=sys.stderr
@@ -141,7 +147,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(args: argparse.Namespace) -> int:
-    project = read_project(args.timeline, strict=args.strict).with_export(
+    budget = Settings.from_env().max_frame_bytes
+    project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget).with_export(
         {
             "codec": args.codec,
             "crf": args.crf,
@@ -180,28 +187,68 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
     from workers.render import render_to_file  # heavy imports only for commands that render
 
     end = args.end if args.end is not None else timeline.frames
-    bar = _ProgressBar(sys.stderr) if show else None
-    summary = render_to_file(
-        timeline,
-        args.output,
-        start=args.start,
-        end=end,
-        export=timeline.export,
-        progress=bar.update if bar else None,
-    )
+    bar = ProgressBar(sys.stderr) if show else None
+    with _terminable():
+        summary = render_to_file(
+            timeline,
+            args.output,
+            start=args.start,
+            end=end,
+            export=timeline.export,
+            progress=bar.update if bar else None,
+        )
     if bar:
         bar.finish()
     return {"mode": "direct", **summary.as_dict()}
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: raised in the main thread so that cleanups run on the way out.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def _terminable() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into Terminated for the block (their default kills the process
+    on the spot, leaving the render's temp file behind)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread; its own are in force
+        return
+    signums = (signal.SIGTERM, signal.SIGHUP)
+
+    def stop(signum: int, _frame: object) -> None:
+        # Once: a second signal must not interrupt the cleanup the first one started.
+        for each in signums:
+            signal.signal(each, signal.SIG_IGN)
+        raise Terminated(signum)
+
+    previous = {each: signal.signal(each, stop) for each in signums}
+    try:
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
 def _render_distributed(args: argparse.Namespace, project: Project, show: bool) -> dict[str, Any]:
     from cli.render_command import JobProgress, render_distributed
 
-    bar = _ProgressBar(sys.stderr) if show else None
+    bar = ProgressBar(sys.stderr) if show else None
 
-    def announce(url: str) -> None:
+    def announce(url: str, url_file: str | None) -> None:
+        shown = redact_url(url)
+        # Scrollback, terminal logs and shared screens keep what is printed: no password.
+        broker = f'"$(cat {url_file})"' if url_file else shown
+        hint = " with its password in place of ***" if shown != url and not url_file else ""
         print(
-            f"cluster at {url}: watch with `cloudrender dashboard --broker {url}`", file=sys.stderr
+            f"cluster at {shown}: watch with `cloudrender dashboard --broker {broker}`{hint}",
+            file=sys.stderr,
         )
 
     def progress(state: JobProgress) -> None:
@@ -233,10 +280,7 @@ def _worker(args: argparse.Namespace) -> int:
     from cli.worker_app import app
     from orchestrator.celery_app import configure
 
-    url = args.broker or Settings.from_env().broker_url
-    if url is None:
-        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
-    configure(url)
+    configure(_node_broker(args))
     app.worker_main(
         [
             "worker",
@@ -251,14 +295,27 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _node_broker(args: argparse.Namespace) -> str:
+    """The broker of a worker or orchestrator node, which must also have storage of its own."""
+    settings = Settings.from_env()
+    url = args.broker or settings.broker_url
+    if url is None:
+        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
+    if settings.storage_url is None:
+        # A node's storage comes from its own configuration, never from the jobs it is sent
+        # (workers.job_policy): without one it would have to trust whatever a job names.
+        raise RenderError(
+            "no storage: set CLOUDRENDER_STORAGE_URL to the storage this cluster's nodes share "
+            "(e.g. file:///shared/cloudrender or s3://bucket/prefix)"
+        )
+    return url
+
+
 def _orchestrator(args: argparse.Namespace) -> int:
     from cli.worker_app import app
     from orchestrator.celery_app import configure
 
-    url = args.broker or Settings.from_env().broker_url
-    if url is None:
-        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
-    configure(url)
+    configure(_node_broker(args))
     app.worker_main(
         ["worker", "--beat", "--queues", "orchestrator", "--concurrency", "2", "--loglevel", "INFO"]
     )
@@ -282,7 +339,15 @@ def _flower(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    timeline = load(args.timeline, strict=args.strict)
+    from workers.probe import media_problems  # opens media: only for commands that need it
+
+    budget = Settings.from_env().max_frame_bytes
+    project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget)
+    timeline = project.timeline
+    # The media as render opens them, so validate refuses what render would refuse.
+    problems = media_problems(timeline, project.base_dir)
+    if problems:
+        raise ValidationError(problems)
     if args.json:
         print(
             json.dumps(
@@ -320,33 +385,3 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
-
-
-class _ProgressBar:
-    """A one-line progress bar with frames per second and ETA, redrawn in place."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.began = time.monotonic()
-        self.shown = 0.0
-
-    def update(self, done: int, total: int, detail: str = "") -> None:
-        """Redraw the bar (at most ten times a second)."""
-        now = time.monotonic()
-        if now - self.shown < 0.1 and done < total:
-            return
-        self.shown = now
-        elapsed = max(now - self.began, 1e-6)
-        fps = done / elapsed
-        eta = (total - done) / fps if fps > 0 else 0.0
-        filled = int(30 * done / total)
-        self.stream.write(
-            f"\r\x1b[K[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
-            f"{fps:5.1f} fps ETA {eta:5.1f}s {detail}"
-        )
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """End the bar's line."""
-        self.stream.write("\n")
-        self.stream.flush()

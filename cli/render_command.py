@@ -10,8 +10,9 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from chunking.timeline.project import Project
@@ -20,9 +21,12 @@ from common.errors import RenderError
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
+from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkState, JobRecord, JobState
 from providers.storage import open_storage
+from workers.assets import copy_document, is_asset_ref, media_fields
+from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
 
 POLL_SECONDS = 0.2
@@ -70,23 +74,30 @@ def render_distributed(
     priority: str = "normal",
     progress: Progress | None = None,
     keep_segments: bool = False,
-    announce: Callable[[str], None] | None = None,
+    announce: Callable[[str, str | None], None] | None = None,
 ) -> dict[str, Any]:
-    """Render as one job on the cluster, deliver it to `output`, and return a summary."""
+    """Render as one job on the cluster, deliver it to `output`, and return a summary.
+
+    `announce(url, url_file)` learns the broker's URL, and for a private cluster the file
+    (readable by this user alone) that holds it with its password.
+    """
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise RenderError(f"output directory does not exist: {directory}")
     began = time.perf_counter()
-    with _cluster(broker_url, workers) as (url, storage_url):
+    with _cluster(broker_url, workers, _media_roots(project)) as (url, storage_url, url_file):
         api = CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
-            announce(url)
+            announce(url, url_file)
+        # This client writes a local `output` itself, from storage: it may replace the user's
+        # own file, which a worker never does (workers.delivery).
         job_id = api.submit_job(
             project,
             output=os.path.abspath(output),
             priority=priority,
             chunk_frames=chunk_frames,
             keep_segments=keep_segments,
+            local_delivery=False,
         )
         try:
             record = _follow(api, job_id, progress)
@@ -158,9 +169,30 @@ def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> J
             return record
 
 
+def _media_roots(project: Project) -> list[str]:
+    """The directories the project's media are in (symlinks resolved), and its own."""
+    roots = {os.path.realpath(project.base_dir)}
+    for media in media_fields(copy_document(project.document)):
+        if isinstance(media.value, str) and not is_asset_ref(media.value):
+            real = os.path.realpath(resolve_path(media.value, project.base_dir))
+            roots.add(os.path.dirname(real))
+    return sorted(roots)
+
+
 @contextlib.contextmanager
-def _cluster(broker_url: str | None, workers: int) -> Iterator[tuple[str, str]]:
-    """The broker URL and storage URL to use: given ones, or a private embedded cluster."""
+def _cluster(
+    broker_url: str | None,
+    workers: int,
+    media_roots: Sequence[str] = (),
+) -> Iterator[tuple[str, str, str | None]]:
+    """The broker URL and storage URL to use: given ones, or a private embedded cluster (then
+    also a file holding its URL, password included, readable by this user alone).
+
+    The private cluster's workers are confined (``workers.job_policy``) to its storage and
+    the project's media directories, and deliver nothing locally (this client fetches the
+    video): whoever else reaches its Redis during the render cannot make them read or write
+    anything else.
+    """
     settings = Settings.from_env()
     url = broker_url or settings.broker_url
     if url is not None:
@@ -169,7 +201,7 @@ def _cluster(broker_url: str | None, workers: int) -> Iterator[tuple[str, str]]:
                 "with --broker, set CLOUDRENDER_STORAGE_URL to storage the "
                 "workers share (e.g. file:///shared/cloudrender)"
             )
-        yield url, settings.storage_url
+        yield url, settings.storage_url, None
         return
     # Chunks are the parallelism: share the cores between the worker processes instead of
     # letting every encoder and BLAS call start a thread per core.
@@ -179,8 +211,12 @@ def _cluster(broker_url: str | None, workers: int) -> Iterator[tuple[str, str]]:
         "OPENBLAS_NUM_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),
     }
-    with (
-        tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir,
-        EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster,
-    ):
-        yield cluster.broker_url, storage_dir
+    with tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir:
+        storage_url = Path(storage_dir).as_uri()
+        env |= policy_env(storage_url=storage_url, media_roots=media_roots)
+        with EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster:
+            url_file = os.path.join(storage_dir, "broker-url")
+            fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(cluster.broker_url + "\n")
+            yield cluster.broker_url, storage_url, url_file

@@ -1,9 +1,11 @@
-"""A job record as the text `cloudrender status` shows (pure formatting)."""
+"""How the command line shows work: a job record as `cloudrender status` prints it (pure
+formatting) and the live progress bar of `cloudrender render`."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import TextIO
 
 from orchestrator.job_record import ChunkState, JobRecord
 
@@ -67,3 +69,33 @@ def _eta(job: JobRecord, fps: float) -> str:
     if job.eta_seconds is not None:
         return f"~{job.eta_seconds:.0f}s"
     return "?"
+
+
+class ProgressBar:
+    """A one-line progress bar with frames per second and ETA, redrawn in place."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.began = time.monotonic()
+        self.shown = 0.0
+
+    def update(self, done: int, total: int, detail: str = "") -> None:
+        """Redraw the bar (at most ten times a second)."""
+        now = time.monotonic()
+        if now - self.shown < 0.1 and done < total:
+            return
+        self.shown = now
+        elapsed = max(now - self.began, 1e-6)
+        fps = done / elapsed
+        eta = (total - done) / fps if fps > 0 else 0.0
+        filled = int(30 * done / total)
+        self.stream.write(
+            f"\r\x1b[K[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} frames "
+            f"{fps:5.1f} fps ETA {eta:5.1f}s {detail}"
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        self.stream.write("\n")
+        self.stream.flush()

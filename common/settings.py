@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,6 +13,11 @@ BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
 RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
 #: Chunk tasks must finish well inside this (seconds); Redis redelivers unacked tasks after it.
 DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
+#: Peak memory one frame may need by default: fits a 16 GB worker running a few chunks at once.
+DEFAULT_MAX_FRAME_BYTES = 2 * 2**30
+#: The shortest visibility timeout accepted (seconds): below it chunks would be redelivered
+#: while they still run, and the task time limits derived from it would kill them.
+MIN_VISIBILITY_TIMEOUT = 60
 #: What one worker slot of a local cluster costs per hour (power and hardware), in dollars.
 DEFAULT_HOURLY_RATE = 0.10
 
@@ -47,21 +51,50 @@ class Settings:
     flower_auth: str | None = field(default=None, repr=False)
     #: port of this process's Prometheus exporter (0: none), and the address it binds
     metrics_port: int = 0
-    metrics_addr: str = "0.0.0.0"
+    metrics_addr: str = "127.0.0.1"
     #: an S3-compatible endpoint (MinIO, moto) instead of AWS's own (also AWS_ENDPOINT_URL[_S3])
     s3_endpoint_url: str | None = None
+    #: "user:password" for the Prometheus exporter's basic auth (None: no auth, bind locally)
+    metrics_auth: str | None = field(default=None, repr=False)
+    #: peak bytes one frame may need (canvas, layers, subtitles, effect buffers); larger
+    #: projects are refused at validation
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    #: directories a worker may read media from besides its asset cache (a shared disk)
+    media_roots: tuple[str, ...] = ()
+    #: directories a worker may deliver finished videos into (a shared disk)
+    output_roots: tuple[str, ...] = ()
+    #: address-space limit of one chunk's render process in bytes (None: derived from
+    #: max_frame_bytes), and its CPU-time limit in seconds (None: the task time limit)
+    chunk_memory_bytes: int | None = None
+    chunk_cpu_seconds: int | None = None
+    #: isolation of chunk renders: "auto" (bubblewrap when usable), "bwrap" (required), "off"
+    sandbox: str = "auto"
+    #: Celery message signing (task_serializer "auth"): this node's private key, its certificate
+    #: and the directory of certificates it trusts; all three or none
+    security_key: str | None = field(default=None, repr=False)
+    security_certificate: str | None = None
+    security_cert_store: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read CLOUDRENDER_* variables (see the README)."""
         env = os.environ if env is None else env
         broker = env.get(BROKER_URL_ENV) or None
+        parts = ("KEY", "CERTIFICATE", "CERT_STORE")
+        signing = [env.get(f"CLOUDRENDER_SECURITY_{part}") for part in parts]
+        if any(signing) and not all(signing):
+            raise RenderError(
+                "message signing needs all of CLOUDRENDER_SECURITY_KEY, "
+                "CLOUDRENDER_SECURITY_CERTIFICATE and CLOUDRENDER_SECURITY_CERT_STORE"
+            )
         return cls(
             broker_url=broker,
             result_backend=env.get(RESULT_BACKEND_ENV) or broker,
             storage_url=env.get("CLOUDRENDER_STORAGE_URL") or None,
-            visibility_timeout=_int(
-                env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT
+            visibility_timeout=_at_least(
+                _int(env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT),
+                MIN_VISIBILITY_TIMEOUT,
+                "CLOUDRENDER_VISIBILITY_TIMEOUT",
             ),
             encoder_threads=_int(env, "CLOUDRENDER_ENCODER_THREADS", 0) or None,
             hourly_rate=_float(env, "CLOUDRENDER_HOURLY_RATE", DEFAULT_HOURLY_RATE),
@@ -74,7 +107,17 @@ class Settings:
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
             flower_auth=env.get("CLOUDRENDER_FLOWER_AUTH") or None,
             metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),
-            metrics_addr=env.get("CLOUDRENDER_METRICS_ADDR") or "0.0.0.0",
+            metrics_addr=env.get("CLOUDRENDER_METRICS_ADDR") or "127.0.0.1",
+            metrics_auth=env.get("CLOUDRENDER_METRICS_AUTH") or None,
+            max_frame_bytes=_int(env, "CLOUDRENDER_MAX_FRAME_BYTES", DEFAULT_MAX_FRAME_BYTES),
+            media_roots=_paths(env, "CLOUDRENDER_MEDIA_ROOTS"),
+            output_roots=_paths(env, "CLOUDRENDER_OUTPUT_ROOTS"),
+            chunk_memory_bytes=_int(env, "CLOUDRENDER_CHUNK_MEMORY_BYTES", 0) or None,
+            chunk_cpu_seconds=_int(env, "CLOUDRENDER_CHUNK_CPU_SECONDS", 0) or None,
+            sandbox=_choice(env, "CLOUDRENDER_SANDBOX", ("auto", "bwrap", "off")) or "auto",
+            security_key=env.get("CLOUDRENDER_SECURITY_KEY") or None,
+            security_certificate=env.get("CLOUDRENDER_SECURITY_CERTIFICATE") or None,
+            security_cert_store=env.get("CLOUDRENDER_SECURITY_CERT_STORE") or None,
             s3_endpoint_url=env.get("CLOUDRENDER_S3_ENDPOINT_URL")
             or env.get("AWS_ENDPOINT_URL_S3")
             or env.get("AWS_ENDPOINT_URL")
@@ -93,6 +136,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise RenderError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def _at_least(value: int, low: int, name: str) -> int:
+    if value < low:
+        raise RenderError(f"{name}={value} must be at least {low}")
+    return value
+
+
+def _paths(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Absolute directories from a os.pathsep-separated list (empty entries skipped)."""
+    raw = env.get(name) or ""
+    paths = tuple(os.path.abspath(os.path.expanduser(p)) for p in raw.split(os.pathsep) if p)
+    return paths
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -115,8 +171,3 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str 
     if raw not in allowed:
         raise RenderError(f"{name}={raw!r} must be one of {', '.join(allowed)}")
     return raw
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password, for messages: ``redis://:***@host:6379/0``."""
-    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)

@@ -10,25 +10,40 @@ Wiring:
 * Workers: ``install(app, settings)`` in ``cli/worker_app.py``, the app worker processes load.
   It connects to Celery's ``worker_ready`` signal, which fires in the worker's main process
   only, and starts the exporter there on ``settings.metrics_port`` (``$CLOUDRENDER_METRICS_PORT``;
-  0 = off), bound to ``settings.metrics_addr`` (``$CLOUDRENDER_METRICS_ADDR``, default 0.0.0.0 so
-  Prometheus in another container can reach it).
+  0 = off), bound to ``settings.metrics_addr`` (``$CLOUDRENDER_METRICS_ADDR``, default 127.0.0.1;
+  containers set 0.0.0.0 so that Prometheus in another container can reach it).
 * Orchestrator / any other process: ``start_exporter(store, port, addr, hourly_rate=...)``.
 * The API: ``orchestrator.stats.collect_render_metrics(store, hourly_rate=...)``.
+
+Access: with ``settings.metrics_auth`` ("user:password", ``$CLOUDRENDER_METRICS_AUTH``) every
+request needs HTTP basic auth with those credentials (compared in constant time; Prometheus's
+``basic_auth`` scrape option sends them). Without it the figures are open to whoever reaches the
+port, which the loopback default limits to this host. Binding another address without auth is
+allowed, as setting the address is already an explicit choice and the figures are read-only
+counts (no job ids, paths or URLs), but it is logged as a warning at start.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
+import ipaddress
 import logging
+import socket
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import redis
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import ThreadingWSGIServer
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from common.errors import RenderError
 from common.settings import DEFAULT_HOURLY_RATE, Settings
 from monitoring.gpu import GpuCollector
 from monitoring.metrics import NODE_METRICS, PREFIX, RENDER_METRICS
@@ -207,6 +222,17 @@ def registry_for(
     return registry
 
 
+#: A WSGI application.
+_App = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: Prometheus scrapes every few seconds."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Say nothing."""
+
+
 def start_exporter(
     store: JobStore,
     port: int,
@@ -214,31 +240,107 @@ def start_exporter(
     *,
     hourly_rate: float = DEFAULT_HOURLY_RATE,
     gpus: bool = True,
+    auth: str | None = None,
 ) -> tuple[Any, threading.Thread]:
-    """Serve /metrics on addr:port (0 = a free port: see server.server_port) in a daemon thread."""
-    server, thread = start_http_server(
-        port, addr=addr, registry=registry_for(store, hourly_rate=hourly_rate, gpus=gpus)
-    )
+    """Serve /metrics on addr:port (0 = a free port: see server.server_port) in a daemon thread.
+
+    With ``auth`` ("user:password") every request needs those credentials (HTTP basic auth).
+    """
+    app: _App = make_wsgi_app(registry_for(store, hourly_rate=hourly_rate, gpus=gpus))
+    if auth is not None:
+        app = basic_auth(app, auth)
+    family = socket.getaddrinfo(addr, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+
+    class Server(ThreadingWSGIServer):
+        address_family = family  # an IPv6 address needs an IPv6 socket
+
+    server = make_server(addr, port, app, Server, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="metrics", daemon=True)
+    thread.start()
     return server, thread
+
+
+def check_auth(auth: str) -> bytes:
+    """``auth`` as the bytes basic auth carries; RenderError unless it is "user:password"."""
+    user, colon, password = auth.partition(":")
+    if not (user and colon and password):
+        raise RenderError(
+            "metrics basic auth must look like user:password; check CLOUDRENDER_METRICS_AUTH"
+        )
+    return auth.encode()
+
+
+def basic_auth(app: _App, auth: str) -> _App:
+    """``app`` behind HTTP basic auth with the credentials ``auth`` ("user:password")."""
+    expected = check_auth(auth)
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        given = _credentials(environ.get("HTTP_AUTHORIZATION", ""))
+        # Constant time: how far a guess matches must not show in the response time.
+        if given is not None and hmac.compare_digest(given, expected):
+            return app(environ, start_response)
+        body = b"authentication required\n"
+        start_response(
+            "401 Unauthorized",
+            [
+                ("WWW-Authenticate", 'Basic realm="cloudrender metrics", charset="UTF-8"'),
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        return [body]
+
+    return guarded
+
+
+def _credentials(header: str) -> bytes | None:
+    """The "user:password" bytes of a basic Authorization header; None for any other header."""
+    scheme, _, payload = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(payload.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def is_loopback(addr: str) -> bool:
+    """Whether an address to bind reaches only this host (an unknown host name does not count)."""
+    if addr == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(addr.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def install(app: Any, settings: Settings) -> None:
     """Start an exporter in each Celery worker's main process when it is ready (port 0: off)."""
     from celery.signals import worker_ready
 
-    chosen, bind = settings.metrics_port, settings.metrics_addr
+    chosen, bind, auth = settings.metrics_port, settings.metrics_addr, settings.metrics_auth
+    if auth is not None:
+        check_auth(auth)  # at start-up, as one line, not later in a signal handler
 
     def start(sender: Any = None, **_: Any) -> None:
         if not chosen:
             return
         store = scrape_store(app.conf.broker_url)
         try:
-            start_exporter(store, chosen, bind, hourly_rate=settings.hourly_rate)
+            start_exporter(store, chosen, bind, hourly_rate=settings.hourly_rate, auth=auth)
         except OSError as exc:
             # Two workers on one host with one port: the second one serves nothing, not crash.
             log.warning("metrics: cannot listen on %s:%s: %s", bind, chosen, exc)
-        else:
-            log.info("metrics: serving on %s:%s/metrics", bind, chosen)
+            return
+        guard = "basic auth" if auth is not None else "no authentication"
+        log.info("metrics: serving on %s:%s/metrics (%s)", bind, chosen, guard)
+        if auth is None and not is_loopback(bind):
+            log.warning(
+                "metrics: %s:%s is reachable from other hosts without authentication; "
+                "set CLOUDRENDER_METRICS_AUTH=user:password (and basic_auth in Prometheus)",
+                bind,
+                chosen,
+            )
 
     # weak=False: the closure has no other reference and would be collected at once.
     worker_ready.connect(start, weak=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import os
 import time
 import uuid
@@ -21,10 +20,11 @@ from typing import Any
 import redis
 
 from chunking.timeline.model import Timeline
-from chunking.timeline.project import Project, read_project
+from chunking.timeline.project import Project, check_memory, read_project
 from common.errors import RenderError
 from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from common.settings import Settings
+from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api_results import (
     Billing,
@@ -41,7 +41,7 @@ from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.planning import quote
-from orchestrator.scheduling import effective_priority, pool_changes
+from orchestrator.scheduling import deadline_time, effective_priority, pool_changes
 from orchestrator.stats import (
     NodeMetrics,
     RenderMetrics,
@@ -49,6 +49,7 @@ from orchestrator.stats import (
     collect_render_metrics,
 )
 from providers.storage import StorageError, open_storage, split_object_url
+from workers.delivery import check_new_outputs
 from workers.job_spec import JobSpec, configure_runtime, job_prefix
 
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
@@ -97,8 +98,13 @@ class CloudRenderingAPI:
         base_dir: str | None = None,
         keep_segments: bool = False,
         sync_assets: bool = False,
+        local_delivery: bool = True,
     ) -> str:
-        """Validate, estimate, check the cost ceiling, and queue a job; return its id."""
+        """Validate, estimate, check the cost ceiling, and queue a job; return its id.
+
+        ``local_delivery=False``: workers never write a local ``output`` path, the caller
+        fetches the video itself (``download``), as ``cloudrender render`` does.
+        """
         if priority not in LEVELS:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
         if self.storage_url is None:
@@ -111,11 +117,13 @@ class CloudRenderingAPI:
                 f"estimated cost ${quote.cost:.4f} is above the limit ${max_cost:.4f} "
                 f"({quote.node_seconds:.0f} node-seconds at ${quote.hourly_rate:.2f}/h)"
             )
-        when = _deadline(deadline)
+        when = deadline_time(deadline)
         # Workers on a shared disk can write a local output path; remote ones cannot, and the
         # client fetches the video from storage instead (download(), or render's own client).
         shared_disk = open_storage(self.storage_url).local_path("probe") is not None
-        destination, output_url = _output_targets(output, shared_disk)
+        destination, output_url = _output_targets(output, shared_disk and local_delivery)
+        # Refused now what a worker would refuse after rendering (workers.delivery).
+        check_new_outputs(destination, output_url, self.storage_url)
         job_id = uuid.uuid4().hex[:16]
         spec = JobSpec(
             id=job_id,
@@ -205,7 +213,7 @@ class CloudRenderingAPI:
                 unreachable_since = unreachable_since or now
                 if now - unreachable_since > REDIS_PATIENCE:
                     raise RenderError(
-                        f"lost contact with Redis at {self.broker_url} for "
+                        f"lost contact with Redis at {redact_url(self.broker_url)} for "
                         f"{REDIS_PATIENCE:.0f}s: {exc}"
                     ) from None
                 time.sleep(poll)
@@ -233,7 +241,10 @@ class CloudRenderingAPI:
         spec = JobSpec.from_dict(self.store.spec(job_id))
         storage = open_storage(spec.storage_url)
         sign = getattr(storage, "presigned_url", None)
-        if callable(sign) and not spec.encrypted:
+        # The merging worker's key decides whether the output is ciphertext: never hand out a
+        # link to bytes that only decrypt with the cluster key.
+        encrypted = bool((record.result or {}).get("encrypted", spec.encrypted))
+        if callable(sign) and not encrypted:
             try:
                 return str(sign(spec.output_key, expires))
             except StorageError:
@@ -349,8 +360,11 @@ class CloudRenderingAPI:
         base_dir: str | None,
         output: str | None,
     ) -> Project:
-        if not isinstance(project, Project):
-            project = read_project(project, base_dir=base_dir)
+        budget = self.settings.max_frame_bytes
+        if isinstance(project, Project):
+            check_memory(project.timeline, budget)
+        else:
+            project = read_project(project, base_dir=base_dir, max_frame_bytes=budget)
         return project.with_export(settings, output=output)
 
     def _quote(self, timeline: Timeline, chunk_frames: int | None) -> Estimate:
@@ -371,23 +385,6 @@ class _missing_ok:
 
     def __exit__(self, kind: object, value: object, tb: object) -> bool:
         return isinstance(value, JobNotFound)
-
-
-def _deadline(value: float | dt.datetime | str | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise RenderError(f"deadline {value!r} is not a time")
-        return float(value)
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            raise RenderError(f"deadline {value!r} is not an ISO 8601 time") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.timestamp()
 
 
 def _output_targets(output: str, shared_disk: bool) -> tuple[str | None, str | None]:

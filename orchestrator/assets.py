@@ -9,11 +9,13 @@ hash and is uploaded again. Workers turn the references back into files with
 
 Input safety comes first, for every clip at once: a relative path must stay inside the project
 directory (after ``..`` and symlinks are resolved), URLs are refused (download them first), and
-each file must be a readable regular file no larger than ``max_bytes`` whose headers PyAV (or
-Pillow, for stills) can read. Absolute paths are accepted, as the loader accepts them: the media
-check is what keeps a hostile project from making the client upload, say, a private key. A
-document that already holds asset references (synced before) passes through once storage is
-confirmed to hold them.
+each file must be a readable regular file no larger than ``max_bytes`` that a worker would open:
+an allowed media format (no playlists or file lists, ``workers.media_open``) whose first frames
+decode (``workers.probe.media_problem``; Pillow for stills). Absolute paths are accepted, as
+the loader accepts them: the media check is what keeps a hostile project from making the client
+upload, say, a private key, or a playlist that makes a worker read a file of its own. A document
+that already holds asset references (synced before) passes through once storage is confirmed to
+hold them.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 
 from celery import Celery
 
+from common.errors import RenderError
 from common.settings import Settings
 from orchestrator import node_signals
 from orchestrator.celery_config import celery_config
@@ -25,10 +26,25 @@ from workers.job_spec import configure_runtime
 
 
 def make_app(settings: Settings | None = None) -> Celery:
-    """A Celery app with our tasks and configuration."""
+    """A Celery app with our tasks and configuration (message signing if the settings say so)."""
     celery = Celery("cloudrender", include=["workers.tasks", "orchestrator.tasks"])
     celery.conf.update(celery_config(settings or Settings.from_env()))
+    if celery.conf.task_serializer == "auth":
+        _setup_signing(celery)
     return celery
+
+
+def _setup_signing(celery: Celery) -> None:
+    """Register Celery's ``auth`` serializer with this node's key, certificate and store."""
+    # Imported here: it needs cryptography, which only signing deployments must have.
+    from celery.exceptions import ImproperlyConfigured, SecurityError
+
+    try:
+        # A process-wide registration (kombu's serializer registry). JSON stays decodable for
+        # results and events; tasks are accepted as "auth" only (accept_content).
+        celery.setup_security(allowed_serializers=["json"], serializer="json")
+    except (OSError, ImproperlyConfigured, SecurityError) as exc:
+        raise RenderError(f"message signing cannot start: {exc}") from None
 
 
 def configure(url: str) -> Celery:

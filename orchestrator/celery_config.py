@@ -1,11 +1,26 @@
 """The Celery configuration (DESIGN 5): Redis broker and backend, JSON only, acks late,
 one prefetch, priority steps, routes, the orchestrator's beat schedule. Pure: settings in, dict out.
+
+Two options harden the Redis link (docs/security.md):
+
+- TLS: a ``rediss://`` URL verifies the server's certificate by default (the system's CAs, or
+  the URL's ``ssl_ca_certs``); Celery's own backend would refuse such a URL unless it spelled
+  out ``ssl_cert_reqs``. The URL's ``ssl_*`` query parameters are what the broker, the result
+  backend and redbeat all get, so one URL means the same everywhere:
+  ``rediss://USER:PASSWORD@HOST:6380/0?ssl_ca_certs=/etc/cloudrender/ca.crt``.
+- Message signing: with ``security_key``, ``security_certificate`` and ``security_cert_store``
+  set, tasks are sent signed (Celery's ``auth`` serializer) and only signed tasks from a
+  certificate in the store are accepted; results stay JSON. ``celery_app`` then calls
+  ``setup_security``.
 """
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+from common.errors import RenderError
 from common.names import (
     PRIORITIES,
     QUEUE_AUDIO,
@@ -23,10 +38,24 @@ from orchestrator import keys
 #: Seconds between orchestrator ticks (deadline escalation, ETA refresh, dispatch, cleanup).
 TICK_SECONDS = 2.0
 
+#: ``ssl_cert_reqs`` values a ``rediss://`` URL may give (the spellings Celery and redis-py take).
+_CERT_REQS = {
+    "required": ssl.CERT_REQUIRED,
+    "optional": ssl.CERT_OPTIONAL,
+    "none": ssl.CERT_NONE,
+    "cert_required": ssl.CERT_REQUIRED,
+    "cert_optional": ssl.CERT_OPTIONAL,
+    "cert_none": ssl.CERT_NONE,
+}
+#: The certificate files a ``rediss://`` URL may name in its query.
+_TLS_FILES = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile")
+
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery configuration for these settings."""
     vt = settings.visibility_timeout
+    broker = settings.broker_url or "redis://127.0.0.1:6379/0"
+    backend = settings.result_backend or settings.broker_url
     transport = {
         "visibility_timeout": vt,
         # kombu keeps one Redis list per priority step (0 = urgent .. 9 = low) and serves the
@@ -34,8 +63,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "priority_steps": sorted(set(PRIORITIES.values())),
     }
     return {
-        "broker_url": settings.broker_url or "redis://127.0.0.1:6379/0",
-        "result_backend": settings.result_backend or settings.broker_url,
+        "broker_url": broker,
+        "result_backend": backend,
+        # Set whatever the URL: configure() updates a configuration that may have had TLS.
+        # redbeat takes broker_use_ssl too (its URL is the broker's).
+        "broker_use_ssl": tls_options(broker) or False,
+        "redis_backend_use_ssl": tls_options(backend),
         "broker_transport_options": transport,
         "result_backend_transport_options": {"visibility_timeout": vt},
         "broker_connection_retry_on_startup": True,
@@ -82,4 +115,48 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "endpoint": settings.spot_endpoint,
             "interval": settings.spot_interval,
         },
+        **signing_options(settings),
+    }
+
+
+def tls_options(url: str | None) -> dict[str, Any] | None:
+    """SSL options for a ``rediss://`` URL (None for any other): certificates required unless
+    its ``ssl_cert_reqs`` says otherwise, plus the certificate files its query names."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "rediss":
+        return None
+    query = dict(parse_qsl(parts.query))
+    options: dict[str, Any] = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
+    reqs = query.get("ssl_cert_reqs")
+    if reqs:
+        if reqs.lower() not in _CERT_REQS:
+            raise RenderError(
+                f"ssl_cert_reqs={reqs} in the Redis URL: use required, optional or none"
+            )
+        options["ssl_cert_reqs"] = _CERT_REQS[reqs.lower()]
+    options.update({name: query[name] for name in _TLS_FILES if query.get(name)})
+    return options
+
+
+def signing_options(settings: Settings) -> dict[str, Any]:
+    """Celery's message-signing settings when the settings name a key, else nothing."""
+    parts = (settings.security_key, settings.security_certificate, settings.security_cert_store)
+    if not any(parts):
+        return {}
+    if not all(parts):
+        raise RenderError(
+            "message signing needs a key, a certificate and a certificate store "
+            "(CLOUDRENDER_SECURITY_KEY, _CERTIFICATE, _CERT_STORE)"
+        )
+    return {
+        # Tasks signed with this node's key; only tasks signed by a certificate in the store
+        # are accepted. Results and events stay JSON: they carry no instructions.
+        "task_serializer": "auth",
+        "accept_content": ["auth"],
+        "security_key": settings.security_key,
+        "security_certificate": settings.security_certificate,
+        "security_cert_store": settings.security_cert_store,
+        "security_digest": "sha256",
     }

@@ -1,7 +1,8 @@
 """A private Redis and local Celery workers, so ``cloudrender render`` needs no server (DESIGN 1).
 
     EmbeddedCluster(workers=N)      what the CLI enters when no --broker is given
-    ├── EmbeddedRedis               redis-server on a free 127.0.0.1 port, nothing persisted
+    ├── EmbeddedRedis               redis-server on a free 127.0.0.1 port, a random password,
+    │                               nothing persisted
     └── LocalWorkers                one prefork ``celery worker`` with N pool processes
 
 Ready means: Redis answers PING and INFO names our pid (a server that took the port first cannot

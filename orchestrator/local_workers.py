@@ -20,7 +20,8 @@ from typing import Any, Self
 
 from common.errors import RenderError
 from common.names import QUEUES
-from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV, redact_url
+from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
+from common.urls import redact_url
 from orchestrator.processes import POLL_SECONDS as _POLL_S
 from orchestrator.processes import group_members as _group_members
 from orchestrator.processes import signals_deferred as _signals_deferred

@@ -8,6 +8,8 @@ cluster spreads its worker slots evenly over the live nodes.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,3 +100,21 @@ def pool_changes(pools: Mapping[str, int], target: int) -> dict[str, int]:
     for _ in range(sum(sizes.values()) - target):
         sizes[min(sizes, key=lambda n: (-sizes[n], n))] -= 1
     return {n: sizes[n] - pools[n] for n in sorted(sizes) if sizes[n] != pools[n]}
+
+
+def deadline_time(value: float | dt.datetime | str | None) -> float | None:
+    """A deadline as epoch seconds, from epoch seconds, a datetime or ISO 8601 (UTC if naive)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise RenderError(f"deadline {value!r} is not a time")
+        return float(value)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise RenderError(f"deadline {value!r} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.timestamp()

@@ -35,7 +35,7 @@ def plan_job(self: Task, job_id: str) -> int:
     try:
         if not store.transition(job_id, JobState.PLANNING):
             return 0  # cancelled before planning
-        spec = JobSpec.from_dict(store.spec(job_id))
+        spec = JobSpec.from_dict(service.job_spec(job_id))
         timeline = spec.timeline()
         chunks = plan_job_chunks(timeline, service.dispatcher.slots(), spec.chunk_frames)
     except JobNotFound:

@@ -18,6 +18,7 @@ from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
+from workers.job_policy import JobRefused
 from workers.job_spec import JobSpec
 
 #: Unexpected failures on one node after which it gets no more chunks of that job.
@@ -40,8 +41,11 @@ class WorkerHooks:
     # -- hooks --------------------------------------------------------------------------------
 
     def job_spec(self, job_id: str) -> dict[str, Any]:
-        """The job document."""
-        return self.store.spec(job_id)
+        """The job document; refused when it names another job (a rewritten document)."""
+        spec = self.store.spec(job_id)
+        if spec.get("id") != job_id:
+            raise JobRefused(f"job {job_id}: its document names job {spec.get('id')!r}")
+        return spec
 
     def chunk_started(self, job_id: str, index: int, task_id: str | None, node: str) -> bool:
         """Record the start; refuse when the job is over, the chunk done, or `node` blocklisted."""

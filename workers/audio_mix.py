@@ -29,7 +29,8 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer
 
 from chunking.timeline.model import Clip, FileSource, Timeline, Track, TrackKind
-from common.errors import AssetNotFound, DecodeError, TimelineError
+from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
+from workers.media_open import open_media
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
 
@@ -142,7 +143,11 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
     if not os.path.isfile(path):
         raise AssetNotFound(f"clip {clip.id}: audio source {path!r} is missing or not a file")
     try:
-        with av.open(path) as container:
+        opened = open_media(path)
+    except MediaError as exc:
+        raise type(exc)(f"clip {clip.id}: audio source: {exc}") from None
+    try:
+        with opened as container:
             if not container.streams.audio:
                 return  # a video without sound, or an image: silence
             stream = container.streams.audio[0]

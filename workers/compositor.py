@@ -24,10 +24,10 @@ from chunking.timeline.model import (
 from common.errors import TimelineError
 from workers.blas import pin_single_thread
 from workers.color import apply_color
-from workers.effects import TIME_VARYING, apply_effect
+from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effect
 from workers.geometry import Layout, crop, layout, place
 from workers.layer import Layer, blank, blend, to_float, to_uint8
-from workers.sources import GeneratedPicture, Rgb8, StillSource, VideoSource, open_file
+from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, VideoSource, open_file
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
 
@@ -72,6 +72,10 @@ class Compositor:
         for _, clip in self.layers:
             if self.since[clip.id] < end and self.until[clip.id] > start:
                 self._source(clip)
+                if self.since[clip.id] > start:
+                    # Checked; now closed until its first frame, so memory and open files
+                    # follow the clips shown at once, not every clip of the range.
+                    self.sources.pop(clip.id).close()
 
     def frames(self, start: int, end: int) -> Iterator[Rgb8]:
         """The composited frames [start, end) as uint8 RGB arrays."""
@@ -151,6 +155,9 @@ class Compositor:
             picture = crop(source.picture_at(seconds), clip)
             where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
         picture, x, y = place(picture, where, clip)
+        if not any(e.kind in WHOLE_LAYER for e in effects):
+            # Only the part on the canvas is ever blended: drop the rest before going to float.
+            picture, x, y = _on_canvas(picture, x, y, width, height)
         rgb = to_float(picture.rgb)
         if not clip.color.is_identity():
             rgb = apply_color(rgb, clip.color)
@@ -201,6 +208,20 @@ class Compositor:
         for cid in [cid for cid in self.sources if self.until[cid] <= t]:
             self.sources.pop(cid).close()
             self._still.pop(cid, None)
+
+
+def _on_canvas(
+    picture: Picture, x: int, y: int, width: int, height: int
+) -> tuple[Picture, int, int]:
+    """The part of a picture placed at (x, y) that lies on a width x height canvas (at least one
+    pixel, so shapes stay valid when it lies wholly outside)."""
+    h, w = picture.rgb.shape[:2]
+    x0, y0 = min(max(-x, 0), w - 1), min(max(-y, 0), h - 1)
+    x1, y1 = max(min(width - x, w), x0 + 1), max(min(height - y, h), y0 + 1)
+    if (x0, y0, x1, y1) == (0, 0, w, h):
+        return picture, x, y
+    alpha = picture.alpha[y0:y1, x0:x1] if picture.alpha is not None else None
+    return Picture(picture.rgb[y0:y1, x0:x1], alpha), x + x0, y + y0
 
 
 def _trim(layer: Layer) -> Layer:

@@ -6,25 +6,27 @@ array itself comes back, so treat results as read-only. Whether an effect is act
 is the compositor's business (Effect.active_at), not apply_effect's.
 
 Parameters are read leniently from Effect.params: a missing, non-numeric or non-finite value
-falls back to the default; "a / b" lists aliases, the first that reads as a number wins.
+falls back to the default; "a / b" lists aliases, the first that reads as a number wins. The
+value is then clamped to its range (the loader refuses values outside it; the names, ranges and
+defaults live in chunking.timeline.catalogue.EFFECT_PARAMS).
 
-    kind        param                     unit, range                       default
-    ----------  ------------------------  --------------------------------  -------
-    blur        radius / amount / sigma   px, Gaussian std dev, 0..250      4
-    brightness  amount / value            added to each channel, -1..1      0.1
-    contrast    amount / value            multiplier around grey 0.5        1.2
-    saturation  amount / value            multiplier around Rec.709 luma    1.5
-    huerotate   degrees / angle / amount  degrees, positive = red -> green  90
-    grayscale   amount                    0..1, mix with the original       1
-    sepia       amount                    0..1, mix with the original       1
-    invert      amount                    0..1, mix with the original       1
-    vignette    strength / amount         0..1, darkening at the corners    0.5
-                radius                    0..1 of the half-diagonal where   0.75
+    kind        param                     unit, range                          default
+    ----------  ------------------------  -----------------------------------  -------
+    blur        radius / amount / sigma   px, Gaussian std dev, 0..250         4
+    brightness  amount / value            added to each channel, -1..1         0.1
+    contrast    amount / value            multiplier around grey 0.5, 0..4     1.2
+    saturation  amount / value            multiplier around Rec.709 luma, 0..4 1.5
+    huerotate   degrees / angle / amount  degrees, red -> green, -3600..3600   90
+    grayscale   amount                    0..1, mix with the original          1
+    sepia       amount                    0..1, mix with the original          1
+    invert      amount                    0..1, mix with the original          1
+    vignette    strength / amount         0..1, darkening at the corners       0.5
+                radius                    0..10 of the half-diagonal where     0.75
                                           the darkening starts (>= 1: off)
-    sharpen     amount                    unsharp-mask gain, 0 = off        1.0
-                radius                    px, blur std dev, 0..250          1
-    filmgrain   amount                    noise std dev (0..1 scale)        0.08
-                size                      px per grain cell, rounded, >= 1  1
+    sharpen     amount                    unsharp-mask gain, -10..10, 0 = off  1.0
+                radius                    px, blur std dev, 0..250             1
+    filmgrain   amount                    noise std dev, 0..1                  0.08
+                size                      px per grain cell, rounded, 0..16384 1
 
 Blur radius is the Gaussian standard deviation in pixels of the image it is applied to, as in
 CSS blur(); edges repeat the border pixel. Film grain is monochrome Gaussian noise seeded from
@@ -42,7 +44,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from chunking.timeline.catalogue import effect_kind
+from chunking.timeline.catalogue import EFFECT_PARAMS, effect_kind
 from chunking.timeline.model import ColorCorrection, Effect, ParamValue
 from common.errors import TimelineError
 from workers.color import (
@@ -59,12 +61,12 @@ EffectFn = Callable[[Image, Effect, int], Image]
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: Largest blur radius (px): caps the cost, which grows with the radius; 250 is already a smear.
-MAX_BLUR_RADIUS = 250.0
-
 # Small caches keyed by geometry and parameters; a render uses a handful of sizes and settings.
 _CACHE_SIZE = 16
 _Plan = list[tuple[int, int, int, int, npt.NDArray[np.float32]]]
+#: Below this sigma (px) the neighbours' float32 weights are exactly 0 (measured: the result
+#: equals the input up to 0.1), and far below it 2 * sigma**2 underflows into a division by 0.
+_NO_BLUR = 0.05
 _blur_plans: dict[tuple[int, float], _Plan] = {}
 _vignette_masks: dict[tuple[int, int, float, float], npt.NDArray[np.float32]] = {}
 
@@ -92,8 +94,12 @@ def param(params: Mapping[str, ParamValue], names: tuple[str, ...], default: flo
     return default
 
 
-def _unit(value: float) -> float:
-    return min(max(value, 0.0), 1.0)
+def setting(effect: Effect, index: int = 0) -> float:
+    """The effect's `index`-th numeric parameter (chunking.timeline.catalogue.EFFECT_PARAMS):
+    read leniently, then clamped to its range, so a timeline built without the loader's range
+    check still cannot overflow the pixel maths."""
+    spec = EFFECT_PARAMS[effect_kind(effect.kind) or effect.kind][index]
+    return min(max(param(effect.params, spec.names, spec.default), spec.low), spec.high)
 
 
 def _blur_plan(n: int, sigma: float) -> _Plan:
@@ -142,7 +148,7 @@ def _blur_columns(data: npt.NDArray[np.float32], plan: _Plan) -> npt.NDArray[np.
 def gaussian_blur(rgb: Image, sigma: float) -> Image:
     """A new image blurred by a Gaussian of this standard deviation in pixels."""
     src = np.ascontiguousarray(rgb, dtype=np.float32)
-    if sigma <= 0:
+    if sigma < _NO_BLUR:
         return src.copy()
     h, w, c = src.shape
     vertical = _blur_rows(src.reshape(h, w * c), _blur_plan(h, sigma)).reshape(h, w, c)
@@ -156,42 +162,40 @@ def gaussian_blur(rgb: Image, sigma: float) -> Image:
 
 
 def _blur(rgb: Image, effect: Effect, frame: int) -> Image:
-    sigma = min(param(effect.params, ("radius", "amount", "sigma"), 4.0), MAX_BLUR_RADIUS)
+    sigma = setting(effect)
     return gaussian_blur(rgb, sigma) if sigma > 0 else rgb
 
 
 def _brightness(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = param(effect.params, ("amount", "value"), 0.1)
-    return apply_color(rgb, ColorCorrection(brightness=amount))
+    return apply_color(rgb, ColorCorrection(brightness=setting(effect)))
 
 
 def _contrast(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = param(effect.params, ("amount", "value"), 1.2)
-    return apply_color(rgb, ColorCorrection(contrast=amount))
+    return apply_color(rgb, ColorCorrection(contrast=setting(effect)))
 
 
 def _saturation(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = param(effect.params, ("amount", "value"), 1.5)
+    amount = setting(effect)
     return rgb if amount == 1.0 else apply_matrix(rgb, saturation_matrix(amount))
 
 
 def _huerotate(rgb: Image, effect: Effect, frame: int) -> Image:
-    degrees = param(effect.params, ("degrees", "angle", "amount"), 90.0)
+    degrees = setting(effect)
     return rgb if degrees % 360.0 == 0.0 else apply_matrix(rgb, hue_matrix(degrees))
 
 
 def _grayscale(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = _unit(param(effect.params, ("amount",), 1.0))
+    amount = setting(effect)
     return rgb if amount == 0.0 else apply_matrix(rgb, saturation_matrix(1.0 - amount))
 
 
 def _sepia(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = _unit(param(effect.params, ("amount",), 1.0))
+    amount = setting(effect)
     return rgb if amount == 0.0 else apply_matrix(rgb, mix_matrix(SEPIA, amount))
 
 
 def _invert(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = _unit(param(effect.params, ("amount",), 1.0))
+    amount = setting(effect)
     if amount == 0.0:
         return rgb
     # x + a * (1 - 2x) == (1 - 2a) * x + a: one scale and one offset.
@@ -220,8 +224,7 @@ def vignette_mask(height: int, width: int, strength: float, radius: float) -> Im
 
 
 def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
-    strength = _unit(param(effect.params, ("strength", "amount"), 0.5))
-    radius = max(param(effect.params, ("radius",), 0.75), 0.0)
+    strength, radius = setting(effect), setting(effect, 1)
     if strength == 0.0 or radius >= 1.0:
         return rgb
     h, w = rgb.shape[:2]
@@ -231,8 +234,7 @@ def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
 
 
 def _sharpen(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = param(effect.params, ("amount",), 1.0)
-    sigma = min(param(effect.params, ("radius",), 1.0), MAX_BLUR_RADIUS)
+    amount, sigma = setting(effect), setting(effect, 1)
     if amount == 0.0 or sigma <= 0.0:
         return rgb
     src = np.asarray(rgb, dtype=np.float32)
@@ -251,13 +253,14 @@ def grain(effect_id: str, frame: int, height: int, width: int, size: int = 1) ->
     cells_y, cells_x = -(-height // size), -(-width // size)
     noise = rng.standard_normal((cells_y, cells_x), dtype=np.float32)
     if size > 1:
-        noise = np.repeat(np.repeat(noise, size, axis=0), size, axis=1)[:height, :width]
+        # Each pixel takes its cell's value; indexing allocates only H x W, however big a cell.
+        noise = noise[(np.arange(height) // size)[:, None], np.arange(width) // size]
     return noise
 
 
 def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = param(effect.params, ("amount",), 0.08)
-    size = max(1, round(param(effect.params, ("size",), 1.0)))
+    amount = setting(effect)
+    size = max(1, round(setting(effect, 1)))
     if amount == 0.0:
         return rgb
     h, w = rgb.shape[:2]
@@ -287,6 +290,11 @@ IMPLEMENTATIONS: dict[str, EffectFn] = {
 
 #: Effects whose output depends on the frame index, not only on the input pixels.
 TIME_VARYING = frozenset({"filmgrain"})
+
+#: Effects whose value at a pixel depends on other pixels or on the layer's size (neighbours,
+#: distance from the centre, the grain field's shape): they need the whole layer. Every other
+#: effect works pixel by pixel, so it gives the same pixels on any part of the layer.
+WHOLE_LAYER = frozenset({"blur", "sharpen", "vignette", "filmgrain"})
 
 
 def apply_effect(rgb: Image, effect: Effect, frame: int) -> Image:

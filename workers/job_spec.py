@@ -7,9 +7,13 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from chunking.timeline.export import export_problems
 from chunking.timeline.model import ExportSettings, Timeline
+from chunking.timeline.project import check_memory
 from chunking.timeline.studio import load_project
+from common.settings import Settings
 from providers.storage import Storage, StorageError, open_storage
+from workers import job_policy
 
 _TIMELINES: dict[str, Timeline] = {}
 
@@ -61,7 +65,7 @@ class JobSpec:
     chunk_frames: int | None = None  # the user's fixed chunk size, if any
     destination: str | None = None  # local path the merge also delivers the video to
     output_url: str | None = None  # storage URL (file/s3/gs/az) the merge also puts the video at
-    encrypted: bool = False  # stored objects are AES-256-GCM encrypted with the cluster key
+    encrypted: bool = False  # the client asks for encryption; a worker with a key always does
     assets: bool = False  # media paths are content-addressed refs into storage (asset sync)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,7 +74,9 @@ class JobSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobSpec:
-        """Rebuild from task arguments."""
+        """Rebuild from task arguments; JobRefused for a malformed document."""
+        # It came through Redis: a wrong type is one line, not a crash.
+        job_policy.check_document(data)
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -94,27 +100,54 @@ class JobSpec:
         return job_prefix(self.id)
 
     def storage(self) -> Storage:
-        """The job's storage, decrypting and encrypting transparently when the job says so."""
+        """The job's storage, encrypting and decrypting whenever this process holds a key."""
         return self.sealed(open_storage(self.storage_url))
 
     def sealed(self, storage: Storage) -> Storage:
-        """``storage`` as this job writes to it: encrypted with the cluster key if the job is."""
-        if not self.encrypted:
-            return storage
-        if _RUNTIME.key is None:
-            raise StorageError(
-                f"job {self.id} stores encrypted objects, but this process has no key: "
-                "set CLOUDRENDER_ENCRYPTION_KEY to the cluster's key"
-            )
-        from providers.storage.encrypted import EncryptedStorage
+        """``storage`` as this process must use it: encrypted whenever the process holds a key.
 
-        return EncryptedStorage(storage, _RUNTIME.key)
+        The job's ``encrypted`` flag is only a request: a process configured with a key
+        encrypts every object (a job cannot ask for plaintext), and one without a key refuses
+        a job that asks for encryption instead of writing plaintext, and refuses ciphertext it
+        meets instead of passing it on.
+        """
+        from providers.storage.encrypted import EncryptedStorage, PlaintextStorage
+
+        if _RUNTIME.key is not None:
+            return EncryptedStorage(storage, _RUNTIME.key)
+        if self.encrypted:
+            # Not transient: another worker of the same cluster is configured the same way.
+            raise StorageError(
+                f"job {self.id} asks for encrypted storage, but this process has no encryption "
+                "key: set CLOUDRENDER_ENCRYPTION_KEY to the cluster's key"
+            )
+        return PlaintextStorage(storage)
+
+    def _export(self, timeline: Timeline) -> ExportSettings:
+        """The document's export settings, refused unless they can encode this timeline."""
+        try:
+            export = ExportSettings(**self.export)
+        except TypeError as exc:
+            message = f"job {self.id}: malformed export settings ({exc})"
+            raise job_policy.JobRefused(message) from None
+        problems = export_problems(timeline.width, timeline.height, export)
+        if problems:
+            raise job_policy.JobRefused(f"job {self.id}: " + "; ".join(problems))
+        return export
 
     def timeline(self) -> Timeline:
-        """The job's timeline with its export settings (parsed once per process)."""
+        """The job's timeline with its export settings (parsed once per process).
+
+        Every task reads it before doing anything, so this is where a worker vets the job
+        (``workers.job_policy``): its storage must be the worker's, its media under the media
+        roots; checked on every call, as the document in Redis may change under a cached parse.
+        """
+        policy = job_policy.current()
+        job_policy.admit(self.id, self.storage_url, policy)
         cached = _TIMELINES.get(self.id)
         if cached is None:
             project = self.project
+            job_policy.check_media(project, self.base_dir, assets=self.assets, policy=policy)
             if self.assets:
                 # Media came through storage: fetch it into this node's cache first.
                 from workers.assets import AssetCache, resolve_assets
@@ -123,7 +156,11 @@ class JobSpec:
                     _RUNTIME.cache = AssetCache(_RUNTIME.cache_dir, _RUNTIME.cache_bytes)
                 project = resolve_assets(project, self.storage(), _RUNTIME.cache)
             loaded = load_project(project, self.base_dir)
-            cached = dataclasses.replace(loaded, export=ExportSettings(**self.export))
+            job_policy.check_loaded_media(loaded, _RUNTIME.cache_dir, policy)
+            # The worker's own budget, whatever the client checked: a frame that needs more
+            # memory than this node allows fails the job here, before any chunk starts.
+            check_memory(loaded, Settings.from_env().max_frame_bytes)
+            cached = dataclasses.replace(loaded, export=self._export(loaded))
             if len(_TIMELINES) >= _CACHE_SIZE:
                 _TIMELINES.pop(next(iter(_TIMELINES)))
             _TIMELINES[self.id] = cached

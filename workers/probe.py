@@ -1,18 +1,33 @@
-"""Cheap facts about source media, read from packets without decoding."""
+"""Cheap facts about source media, and the checks that refuse before a render what it would refuse.
+
+Every check opens a file the way the render does (``workers.media_open``: an allowed format,
+the ``file`` protocol only; Pillow for stills) and decodes the first frame of each stream it
+needs, so validation, asset sync and the workers agree on what is media.
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import av
-from PIL import Image, UnidentifiedImageError
+import av.error
+from PIL import Image
 
 from chunking.timeline.model import FileSource, Timeline, TrackKind
-from workers.sources import IMAGE_EXTENSIONS
+from common.errors import MediaError
+from workers.media_open import open_image, open_media, reason
+from workers.sources import IMAGE_EXTENSIONS, MAX_SOURCE_PIXELS
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.
 SAMPLE_KEYFRAMES = 6
+#: Packets read while looking for each stream's first frame: a bound for hostile files.
+PROBE_PACKETS = 512
+#: Packets read from the last keyframe on, looking for a file cut short: a bound, not a GOP size.
+TAIL_PACKETS = 4096
 
 
 def keyframe_interval(path: str) -> float | None:
@@ -21,7 +36,7 @@ def keyframe_interval(path: str) -> float | None:
         return None
     keys: list[Fraction] = []
     try:
-        with av.open(path) as container:
+        with open_media(path) as container:
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
@@ -31,7 +46,7 @@ def keyframe_interval(path: str) -> float | None:
                     keys.append(packet.pts * base)
                     if len(keys) > SAMPLE_KEYFRAMES:
                         break
-    except (av.error.FFmpegError, OSError):
+    except (MediaError, av.error.FFmpegError, OSError):
         return None  # the render reports unreadable media, naming the clip
     if len(keys) < 2:
         return None
@@ -52,21 +67,194 @@ def min_chunk_frames(timeline: Timeline) -> int:
     return max(1, min(timeline.frames, round(seconds * timeline.fps)))
 
 
-def media_problem(path: str) -> str | None:
-    """Why ``path`` is not a media file a render can use (None when it is): headers only."""
+@dataclass(frozen=True)
+class MediaFacts:
+    """What opening a file and decoding its first frames showed (each field: a problem or None)."""
+
+    #: why the file cannot be opened at all
+    opened: str | None = None
+    #: why no picture can be had from it (a still is a picture)
+    video: str | None = None
+    #: why its sound cannot be decoded (a file without sound is silent, not a problem)
+    audio: str | None = None
+    image: bool = False
+    has_video: bool = False
+    has_audio: bool = False
+
+
+def examine(path: str) -> MediaFacts:
+    """Open ``path`` as the render would and decode the first frame of its video and audio."""
     if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
-        try:
-            with Image.open(path) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            return f"is not a readable image ({exc})"
-        except Image.DecompressionBombError as exc:
-            return f"is too large an image ({exc})"
-        return None
+        return _examine_image(path)
     try:
-        with av.open(path) as container:
-            if not container.streams.video and not container.streams.audio:
-                return f"has no video or audio stream (format {container.format.name})"
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        return f"is not a media file PyAV can read ({getattr(exc, 'strerror', None) or exc})"
+        container = open_media(path)
+    except MediaError as exc:
+        return MediaFacts(opened=str(exc))
+    with container:
+        streams = container.streams
+        video = streams.video[0] if streams.video else None
+        audio = streams.audio[0] if streams.audio else None
+        problems: dict[str, str | None] = {"video": None, "audio": None}
+        if video is None:
+            problems["video"] = f"no video stream in {path}"
+        else:
+            ctx = video.codec_context
+            if ctx is None:
+                problems["video"] = f"no decoder for the video codec of {path}"
+            elif (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
+                problems["video"] = f"video frames are too large ({ctx.width}x{ctx.height}): {path}"
+        if audio is not None and audio.codec_context is None:
+            problems["audio"] = f"no decoder for the audio codec of {path}"
+        wanted = {
+            kind: stream
+            for kind, stream in (("video", video), ("audio", audio))
+            if stream is not None and problems[kind] is None
+        }
+        problems.update(_first_frames(container, wanted, path))
+        main = video if video is not None else audio
+        tail = None if main is None else _tail_problem(container, main, path)
+    if tail is not None:
+        return MediaFacts(opened=tail)
+    return MediaFacts(
+        video=problems["video"],
+        audio=problems["audio"],
+        has_video=video is not None,
+        has_audio=audio is not None,
+    )
+
+
+def _first_frames(container: Any, wanted: dict[str, Any], path: str) -> dict[str, str]:
+    """Problems of the streams in ``wanted`` whose first frame does not decode."""
+    pending = {stream.index: kind for kind, stream in wanted.items()}
+    problems: dict[str, str] = {}
+    if not pending:
+        return problems
+    try:
+        for count, packet in enumerate(container.demux(*wanted.values())):
+            kind = pending.get(packet.stream.index)
+            if kind is not None and packet.decode():
+                del pending[packet.stream.index]
+            if not pending or count >= PROBE_PACKETS:
+                break
+    except (av.error.FFmpegError, OSError) as exc:
+        # The render words these the same way: corrupt media, naming the file.
+        return {kind: f"corrupt {kind} in {path}: {reason(exc)}" for kind in pending.values()}
+    return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
+
+
+def _tail_problem(container: Any, stream: Any, path: str) -> str | None:
+    """Why the stream's last packets cannot be read (a file cut short), or None.
+
+    The render fails on the first frame past the cut; reading from the last keyframe to the
+    declared end finds the cut without reading the whole file.
+    """
+    if not stream.duration:
+        return None  # no declared length to compare with (e.g. Matroska, MPEG-TS)
+    end = (stream.start_time or 0) + stream.duration
+    try:
+        container.seek(end, stream=stream, backward=True, any_frame=False)
+    except (av.error.FFmpegError, OSError):
+        return None  # not seekable: the first frames are all a cheap check can read
+    reached: int | None = None
+    step = 0
+    try:
+        for count, packet in enumerate(container.demux(stream)):
+            if packet.size == 0 or packet.pts is None:
+                continue
+            if packet.is_corrupt:
+                return f"{path} is cut short: its last {stream.type} packet is incomplete"
+            step = max(step, packet.duration or 0)
+            reached = max(reached or packet.pts, packet.pts + (packet.duration or 0))
+            if count >= TAIL_PACKETS:
+                return None
+    except (av.error.FFmpegError, OSError) as exc:
+        return f"cannot open {path}: {reason(exc)}"
+    # Two packets of slack: edit lists and priming may shift the last timestamp a little.
+    if reached is not None and reached < end - 2 * step:
+        base = Fraction(stream.time_base)
+        return (
+            f"{path} is cut short: its {stream.type} ends at {float(reached * base):.3f}s "
+            f"of the {float(end * base):.3f}s it declares"
+        )
     return None
+
+
+def _examine_image(path: str) -> MediaFacts:
+    """Load a still the way the render does (Pillow, allowed formats, bounded size)."""
+    try:
+        with warnings.catch_warnings():
+            # Between one and two times the limit Pillow only warns; the render refuses too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with open_image(path) as image:
+                image.load()
+    except FileNotFoundError:
+        return MediaFacts(opened=f"media file not found: {path}", image=True)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        problem = f"image is too large (over {MAX_SOURCE_PIXELS} pixels): {path}"
+        return MediaFacts(opened=problem, image=True)
+    except (OSError, ValueError, SyntaxError) as exc:
+        return MediaFacts(opened=f"cannot decode image {path}: {exc}", image=True)
+    return MediaFacts(image=True, has_video=True)
+
+
+def media_problem(path: str) -> str | None:
+    """Why ``path`` is not a media file a render can use (None when it is), for asset sync."""
+    facts = examine(path)
+    if facts.image:
+        return None if facts.opened is None else f"is not a readable image ({facts.opened})"
+    if facts.opened is not None:
+        return f"is not a media file a render can use ({facts.opened})"
+    if not facts.has_video and not facts.has_audio:
+        return f"has no video or audio stream ({path})"
+    # A stream that is there must decode: the worker would stop on it.
+    for problem in (facts.video if facts.has_video else None, facts.audio):
+        if problem is not None:
+            return f"is not a media file a render can use ({problem})"
+    return None
+
+
+def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
+    """One line per clip whose media the render would refuse; each distinct file opened once.
+
+    Files outside ``base_dir`` (the project directory) get the same line whatever is wrong, so
+    that validation cannot be used to learn whether a path exists or what it holds.
+    """
+    facts: dict[str, MediaFacts] = {}
+    problems: list[str] = []
+    project = os.path.realpath(base_dir)
+    for track in timeline.tracks:
+        if not track.enabled or track.kind is TrackKind.SUBTITLE:
+            continue
+        audible = not track.muted and track.volume != 0
+        for clip in track.clips:
+            if not isinstance(clip.source, FileSource):
+                continue
+            path = clip.source.path
+            real = os.path.realpath(path)
+            if real not in facts:
+                facts[real] = examine(path)
+            needs_audio = audible and not clip.muted and clip.volume != 0
+            problem = _clip_problem(facts[real], track.kind, needs_audio)
+            if problem is None:
+                continue
+            if _inside(real, project):
+                problems.append(f"clip {clip.id!r}: {problem}")
+            else:
+                problems.append(f"cannot open media {path!r} of clip {clip.id!r}")
+    return problems
+
+
+def _clip_problem(facts: MediaFacts, kind: TrackKind, needs_audio: bool) -> str | None:
+    """What the render would refuse about a file used by a clip on a track of ``kind``."""
+    if facts.opened is not None:
+        return facts.opened
+    if kind is TrackKind.VIDEO and facts.video is not None:
+        return facts.video
+    if needs_audio and not facts.image:
+        return facts.audio
+    return None
+
+
+def _inside(path: str, base: str) -> bool:
+    """Whether real ``path`` is ``base`` or lies below it."""
+    return os.path.commonpath([path, base]) == base

@@ -1,13 +1,13 @@
 """Render a frame range of a timeline to a video file in this process.
 
-The output is written to a temporary file beside the destination and renamed into place only
-when complete, so a failure or an interrupt never leaves a half-written video behind.
+The output is written to a temporary file beside the destination, synced and renamed into place
+only when complete (workers.atomic), so a failure or an interrupt never leaves a half-written
+video behind.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +18,8 @@ import av
 
 from chunking.timeline.export import export_problems
 from chunking.timeline.model import ExportSettings, FileSource, Timeline, TrackKind
-from common.errors import EncodeError, RenderCancelled, RenderError
+from common.errors import EncodeError, MediaError, RenderCancelled, RenderError
+from workers.atomic import atomic_output
 from workers.audio import (
     add_audio_stream,
     audio_codec_for,
@@ -28,6 +29,7 @@ from workers.audio import (
 )
 from workers.compositor import Compositor
 from workers.encoder import FORMATS, EncoderChoice, add_video_stream, choose_encoder, to_video_frame
+from workers.media_open import open_media
 from workers.pipeline import prefetched
 from workers.sources import IMAGE_EXTENSIONS
 
@@ -92,26 +94,24 @@ def render_to_file(
     choice = choose_encoder(export)
     warnings = list(timeline.warnings) + ([choice.note] if choice.note else [])
     compositor = Compositor(timeline)
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise RenderError(f"output directory does not exist: {directory}")
-    fd, partial = tempfile.mkstemp(
-        prefix=".partial-", suffix="-" + os.path.basename(output), dir=directory
-    )
-    os.close(fd)
     began = time.perf_counter()
     try:
-        compositor.open_range(start, end)
-        samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
-        target = _Target(partial, file_format or FORMATS[export.container], threads)
-        audio_codec = _write(
-            timeline, target, compositor, choice, export, start, end, samples, progress, cancelled
-        )
-        os.replace(partial, output)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
+        with atomic_output(output) as partial:
+            compositor.open_range(start, end)
+            samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
+            target = _Target(partial, file_format or FORMATS[export.container], threads)
+            audio_codec = _write(
+                timeline,
+                target,
+                compositor,
+                choice,
+                export,
+                start,
+                end,
+                samples,
+                progress,
+                cancelled,
+            )
     finally:
         compositor.close()
     seconds = time.perf_counter() - began
@@ -223,9 +223,9 @@ def has_audio(timeline: Timeline) -> bool:
             if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
                 continue
             try:
-                with av.open(path) as probe:
+                with open_media(path) as probe:
                     if probe.streams.audio:
                         return True
-            except (av.error.FFmpegError, OSError):
+            except (MediaError, av.error.FFmpegError, OSError):
                 continue  # the video side reports unreadable media with the clip's name
     return False

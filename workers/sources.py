@@ -19,7 +19,8 @@ import numpy.typing as npt
 from PIL import Image, ImageOps
 
 from chunking.timeline.model import GeneratedSource
-from common.errors import AssetNotFound, DecodeError
+from common.errors import AssetNotFound, DecodeError, MediaError
+from workers.media_open import open_image, open_media, reason
 
 Rgb8 = npt.NDArray[np.uint8]
 #: Given a source's display size, the size the caller wants the picture delivered at.
@@ -49,7 +50,7 @@ class StillSource:
 
     def __init__(self, path: str, clip_id: str) -> None:
         try:
-            with Image.open(path) as opened:
+            with open_image(path) as opened:
                 opened.load()
                 img = ImageOps.exif_transpose(opened)
                 if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
@@ -87,7 +88,10 @@ class VideoSource:
         self.clip_id = clip_id
         self.container: Any = None
         try:
-            self.container = av.open(path)
+            self.container = open_media(path)
+        except MediaError as exc:
+            raise type(exc)(f"clip {clip_id!r}: {exc}") from None
+        try:
             streams = self.container.streams.video
             if not streams:
                 raise DecodeError(f"clip {clip_id!r}: no video stream in {path}")
@@ -100,12 +104,9 @@ class VideoSource:
                     f"({ctx.width}x{ctx.height}): {path}"
                 )
             self.pts, self.keyframes = self._cached_index()
-        except av.error.FileNotFoundError:
-            self.close()
-            raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}") from None
         except (av.error.FFmpegError, OSError) as exc:
             self.close()
-            raise DecodeError(f"clip {clip_id!r}: cannot open {path}: {_reason(exc)}") from None
+            raise DecodeError(f"clip {clip_id!r}: cannot open {path}: {reason(exc)}") from None
         except DecodeError:
             self.close()
             raise
@@ -193,7 +194,7 @@ class VideoSource:
         except av.error.FFmpegError as exc:
             self._frames = None
             raise DecodeError(
-                f"clip {self.clip_id!r}: corrupt video in {self.path}: {_reason(exc)}"
+                f"clip {self.clip_id!r}: corrupt video in {self.path}: {reason(exc)}"
             ) from None
         self._frames = None
         raise DecodeError(
@@ -206,7 +207,7 @@ class VideoSource:
             self.container.seek(key, stream=self.stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:
             raise DecodeError(
-                f"clip {self.clip_id!r}: cannot seek in {self.path}: {_reason(exc)}"
+                f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"
             ) from None
         self._frames = self.container.decode(self.stream)
         self._last_pts = None
@@ -340,7 +341,3 @@ def _pattern(name: str, width: int, height: int) -> Rgb8:
     )
     columns = bars[np.minimum(x * 7 // width, 6)]
     return np.ascontiguousarray(np.broadcast_to(columns[None, :, :], (height, width, 3)))
-
-
-def _reason(exc: BaseException) -> str:
-    return str(getattr(exc, "strerror", None) or exc)

@@ -4,13 +4,13 @@ Each chunk [start, end) of the timeline is rendered by some worker into a Matros
 starts with a keyframe and has pts from 0; the audio of the whole timeline is one Matroska audio
 file. Stitching checks that the segments are present, readable, contiguous and encoded alike,
 copies their packets into the output container with timestamps rebuilt on the 1/fps grid, adds
-the audio, reads the result back to validate it, and only then renames it into place.
+the audio, reads the result back to validate it, and only then syncs it and renames it into
+place (workers.atomic).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
@@ -20,8 +20,10 @@ from typing import Any
 
 import av
 
-from common.errors import EncodeError, RenderError
+from common.errors import EncodeError, MediaError, RenderError
+from workers.atomic import atomic_output
 from workers.encoder import FORMATS
+from workers.media_open import open_media
 
 
 class MergeError(RenderError):
@@ -70,7 +72,9 @@ def _open(path: str, write_format: str | None = None) -> Any:
     # matters (missing timestamps) is checked explicitly.
     if write_format is not None:
         return av.open(path, "w", format=write_format)
-    return av.open(path)
+    # Segments and audio arrive by storage keys a Redis writer could name: read them only as
+    # the media formats we write, like any source.
+    return open_media(path)
 
 
 def segment_label(index: int, start: int, end: int) -> str:
@@ -117,7 +121,7 @@ def inspect_segment(
                 keyframe_first=keyframe_first,
                 reorder_delay=_reorder_delay(stamps),
             )
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
+    except (MediaError, av.error.FFmpegError, OSError, ValueError) as exc:
         raise MergeError(f"{label}: {path} cannot be read: {exc}") from None
     if not info.frames:
         raise MergeError(f"{label}: {path} holds no video packets")
@@ -186,7 +190,7 @@ def stitch(
     if container not in FORMATS:
         raise EncodeError(f"unknown container {container!r}; use one of {', '.join(FORMATS)}")
     directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
+    if not os.path.isdir(directory):  # before reading segments: the cheap check first
         raise RenderError(f"output directory does not exist: {directory}")
     frames = check_coverage(segments)
     infos = [
@@ -194,18 +198,9 @@ def stitch(
         for index, (path, start, end) in enumerate(segments)
     ]
     check_consistent(infos)
-    fd, partial = tempfile.mkstemp(
-        prefix=".partial-", suffix="-" + os.path.basename(output), dir=directory
-    )
-    os.close(fd)
-    try:
+    with atomic_output(output) as partial:
         _remux(infos, fps, partial, FORMATS[container], audio)
         duration, audio_duration, drift = _validate(partial, frames, fps, audio)
-        os.replace(partial, output)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
     return StitchReport(
         output=output,
         frames=frames,
@@ -278,7 +273,7 @@ class _AudioQueue:
             template = source.streams.audio[0]
             # The whole timeline's audio is small next to the video; holding it is simplest.
             self.packets: list[Any] = [p for p in source.demux(template) if p.size > 0]
-        except (av.error.FFmpegError, OSError, ValueError) as exc:
+        except (MediaError, av.error.FFmpegError, OSError, ValueError) as exc:
             raise MergeError(f"audio file {path} cannot be read: {exc}") from None
         if not self.packets or any(p.pts is None for p in self.packets):
             raise MergeError(f"audio file {path} has no packets or packets without timestamps")
@@ -351,7 +346,7 @@ def _validate(
                 span = spans.setdefault(kind, [packet.pts, packet.pts, 0])
                 span[0], span[1] = min(span[0], packet.pts), max(span[1], packet.pts + length)
                 span[2] = max(span[2], length)
-    except (av.error.FFmpegError, OSError) as exc:
+    except (MediaError, av.error.FFmpegError, OSError) as exc:
         raise MergeError(f"stitched file {path} cannot be read back: {exc}") from None
     start, end = (t * bases["video"] for t in spans.get("video", [0, 0, 0])[:2])
     if count != frames or abs(end - start - frames * frame) > frame or abs(start) > frame / 2:

@@ -17,6 +17,7 @@ from io import BytesIO
 from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont
 
@@ -150,21 +151,25 @@ def _render(sub: Subtitle, width: int, height: int) -> tuple[Image, Mask, int, i
         empty_rgb = _readonly(np.zeros((1, 1, 3), np.float32))
         return empty_rgb, _readonly(np.zeros((1, 1), np.float32)), 0, 0
 
-    stroke, fill, box = _draw_masks(lines, fnt, outline, sub.background is not None)
+    # Only what fits on the canvas is drawn and composed: a huge font or a very long text costs
+    # memory for the visible part, not for the whole block of lines.
+    stroke, fill = _draw_masks(lines, fnt, outline, sub.background is not None, width, height)
     rgb, alpha = _compose(stroke, fill, sub.color, sub.background)
-    rgb, alpha = rgb[box[1] : box[3], box[0] : box[2]], alpha[box[1] : box[3], box[0] : box[2]]
-
-    # Never larger than the canvas, so clamping below always keeps it fully inside.
-    lh, lw = min(alpha.shape[0], height), min(alpha.shape[1], width)
-    rgb, alpha = rgb[:lh, :lw], alpha[:lh, :lw]
+    lh, lw = alpha.shape
     x, y = _place(sub, width, height, lw, lh)
     return _readonly(np.ascontiguousarray(rgb)), _readonly(np.ascontiguousarray(alpha)), x, y
 
 
 def _draw_masks(
-    lines: list[str], fnt: ImageFont.FreeTypeFont, outline: int, boxed: bool
-) -> tuple[Mask | None, Mask, tuple[int, int, int, int]]:
-    """Coverage of text+outline and of the text alone, and the layer's crop box in them."""
+    lines: list[str],
+    fnt: ImageFont.FreeTypeFont,
+    outline: int,
+    boxed: bool,
+    max_width: int,
+    max_height: int,
+) -> tuple[Mask | None, Mask]:
+    """Coverage of text+outline and of the text alone over the layer's box, cut to at most
+    max_width x max_height from its top-left corner (the most a canvas can show)."""
     ascent, descent = fnt.getmetrics()
     size = int(fnt.size)
     pitch = ascent + descent + 2 * outline + round(LINE_SPACING * size)
@@ -172,15 +177,18 @@ def _draw_masks(
     pad = max(size // 4, 1) if boxed else 0
     # Generous margin so glyph overhangs are drawn in full and only then cropped.
     margin = pad + outline + size // 2 + 2
+    # Lines starting further down than the canvas is tall (plus a font size of overhang either
+    # way) cannot reach the kept rows; the box below still spans every line.
+    drawn = min(len(lines), (max_height + 2 * size + pad + outline) // pitch + 2)
     canvas_w = int(np.ceil(max_advance)) + 2 * margin
-    canvas_h = len(lines) * pitch + 2 * margin
+    canvas_h = drawn * pitch + 2 * margin
     centre = canvas_w // 2
 
     fill_im = PILImage.new("L", (canvas_w, canvas_h), 0)
     stroke_im = PILImage.new("L", (canvas_w, canvas_h), 0) if outline else None
     fill_draw = ImageDraw.Draw(fill_im)
     stroke_draw = ImageDraw.Draw(stroke_im) if stroke_im is not None else None
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:drawn]):
         if not line:
             continue
         pos = (centre, margin + outline + i * pitch)
@@ -199,15 +207,30 @@ def _draw_masks(
     if ink is not None:
         left, top = min(left, ink[0]), min(top, ink[1])
         right, bottom = max(right, ink[2]), max(bottom, ink[3])
-    box = (max(left - pad, 0), max(top - pad, 0), right + pad, bottom + pad)
+    # Lines left undrawn still widen the box where their ink reaches past it, as when drawn.
+    for line in lines[drawn:]:
+        glyphs = fnt.getbbox(line, anchor="ma", stroke_width=outline) if line else None
+        if glyphs is None or (centre + glyphs[0] >= left and centre + glyphs[2] <= right):
+            continue  # the ink lies inside the glyph boxes, which lie inside the box
+        scratch = PILImage.new("L", (canvas_w, pitch + 2 * margin), 0)
+        ImageDraw.Draw(scratch).text(
+            (centre, margin + outline), line, fill=255, font=fnt, anchor="ma", stroke_width=outline
+        )
+        reach = scratch.getbbox()
+        if reach is not None:
+            left, right = min(left, reach[0]), max(right, reach[2])
+    x0, y0 = max(left - pad, 0), max(top - pad, 0)
+    rows = slice(y0, min(bottom + pad, y0 + max_height))
+    cols = slice(x0, min(right + pad, x0 + max_width))
+    fill = _coverage(fill_im, rows, cols)
+    stroke = _coverage(stroke_im, rows, cols) if stroke_im is not None else None
+    return stroke, fill
 
-    fill = _coverage(fill_im)
-    stroke = _coverage(stroke_im) if stroke_im is not None else None
-    return stroke, fill, box
 
-
-def _coverage(im: PILImage.Image) -> Mask:
-    return np.multiply(np.asarray(im, dtype=np.float32), _INV255, dtype=np.float32)
+def _coverage(im: PILImage.Image, rows: slice, cols: slice) -> Mask:
+    """Part of an 8-bit mask as float32 in [0, 1] (converted after cutting, to stay small)."""
+    part: npt.NDArray[np.uint8] = np.asarray(im)[rows, cols]
+    return np.multiply(part, _INV255, dtype=np.float32)
 
 
 def _compose(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import tempfile
 import threading
@@ -22,13 +21,17 @@ from celery import Task, shared_task
 
 from common.errors import RenderCancelled, RenderError
 from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
-from providers.storage import open_object_url
+from providers.storage import LocalStorage, open_object_url
 from providers.storage.base import ObjectNotFound, StorageError
+from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
+from workers.delivery import check_outputs, deliver, local_output, put_object, stored_same
+from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
-from workers.render import has_audio, render_to_file
+from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
+from workers.sandbox import render_segment
 from workers.stitch import stitch
 
 #: Seconds between cancel-flag checks and progress reports of one chunk.
@@ -41,15 +44,21 @@ MERGE_HEARTBEAT = 5.0
 def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     """Render one chunk of a job into its segment in storage.
 
-    Deterministic errors fail the job at once; transient ones retry with backoff; anything
-    unexpected (a crash, a bug, memory) hands the chunk to another worker.
+    Deterministic errors fail the job at once, and so does a chunk that outgrows its render
+    process's memory, CPU or file limits (``workers.sandbox``); transient ones retry with
+    backoff; anything unexpected (a crash, a bug) hands the chunk to another worker.
     """
     service = hooks.current()
     node = str(self.request.hostname or node_name())
     if not service.chunk_started(job_id, index, self.request.id, node):
         return None  # cancelled, finished, done by another copy, or this node is blocklisted
-    spec = JobSpec.from_dict(service.job_spec(job_id))
-    start, end = spec.chunks[index]
+    try:
+        spec = JobSpec.from_dict(service.job_spec(job_id))
+        start, end = spec.chunks[index]
+    except (RenderError, TypeError, ValueError, IndexError) as exc:
+        # A document that is not this job's or not a document at all: fail the job, no retry.
+        service.chunk_failed(job_id, index, RenderError(f"chunk {index}: {exc}"))
+        return None
     try:
         result = _render_segment(self, service, spec, index, start, end, node)
     except Stopped as stop:
@@ -105,17 +114,17 @@ def _render_segment(
     with tempfile.TemporaryDirectory(prefix="cloudrender-chunk-") as tmp:
         path = os.path.join(tmp, f"{index:06d}.mkv")
         try:
-            summary = render_to_file(
+            # In a child process with resource limits, under bubblewrap where it runs.
+            summary = render_segment(
                 spec.timeline(),
                 path,
                 start=start,
                 end=end,
-                audio=False,
                 progress=progress,
                 cancelled=poll,
-                file_format="matroska",
                 threads=threads,
-            )
+                time_limit=task.app.conf.get("task_time_limit"),
+            ).summary
         except RenderCancelled:
             raise Stopped(reason[0] or "cancelled") from None
         last[0] = 0.0
@@ -137,10 +146,11 @@ def _render_segment(
 def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     """Mix and encode the whole timeline's audio once; None when the timeline is silent."""
     service = hooks.current()
-    spec = JobSpec.from_dict(service.job_spec(job_id))
-    timeline = spec.timeline()
     result: dict[str, Any] | None = None
     try:
+        spec = JobSpec.from_dict(service.job_spec(job_id))
+        check_identity(spec.id, job_id)
+        timeline = spec.timeline()  # vets the job: storage and media (workers.job_policy)
         if has_audio(timeline) and not service.cancelled(job_id):
             storage = spec.storage()
             codec = audio_codec_for(timeline.export.container)
@@ -173,8 +183,13 @@ def merge(
     service = hooks.current()
     if not service.merge_started(job_id):
         return None
-    spec = JobSpec.from_dict(service.job_spec(job_id))
     try:
+        spec = JobSpec.from_dict(service.job_spec(job_id))
+        check_identity(spec.id, job_id)
+        if audio is not None and not isinstance(audio, dict):
+            raise JobRefused(f"merge of job {job_id}: its audio result is not an object")
+        # Before any work: a job the worker will not deliver fails now, not after stitching.
+        check_outputs(spec.id, spec.destination, spec.output_url, spec.storage_url)
         with _renewing(lambda: service.merge_alive(job_id), MERGE_HEARTBEAT):
             summary = _merge(spec, chunks, audio)
     except RenderError as exc:
@@ -211,37 +226,52 @@ def _merge(
     timeline = spec.timeline()
     storage = spec.storage()
     began = time.perf_counter()
+    # Which objects to read (and delete) comes from the job's own document, never from the
+    # message: a merge reads and removes only what lies under its own prefix.
+    indexes = _chunk_indexes(spec, chunks)
     with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
         segments = [
-            (
-                _local(storage, c["key"], tmp, f"segment of chunk {c['index']}"),
-                int(c["start"]),
-                int(c["end"]),
-            )
-            for c in sorted(chunks, key=lambda c: int(c["index"]))
+            (_local(storage, spec.segment_key(i), tmp, f"segment of chunk {i}"), *spec.chunks[i])
+            for i in indexes
         ]
-        audio_path = _local(storage, audio["key"], tmp, "audio") if audio else None
+        audio_path = _local(storage, spec.audio_key, tmp, "audio") if audio else None
         out = os.path.join(tmp, f"output.{spec.output_ext}")
         report = stitch(segments, timeline.fps, out, timeline.export.container, audio_path)
         storage.put_file(spec.output_key, out)
         if spec.destination:
             deliver(out, spec.destination)
         if spec.output_url:
-            _put_output(spec, spec.output_url, out)
+            _put_output(spec, spec.output_url, out, tmp)
     if not spec.keep_segments:
-        for c in chunks:
-            storage.delete(c["key"])
+        for i in indexes:
+            storage.delete(spec.segment_key(i))
         if audio:
-            storage.delete(audio["key"])
+            storage.delete(spec.audio_key)
     return {
         "output_key": spec.output_key,
         "frames": report.frames,
         "bytes": report.bytes,
         "duration": report.duration,
         "drift": report.drift,
-        "audio": audio["codec"] if audio else None,
+        "audio": audio.get("codec") if audio else None,
         "merge_seconds": round(time.perf_counter() - began, 3),
+        # What this worker's key made of the output, whatever the job asked (job_spec.sealed).
+        "encrypted": isinstance(storage, EncryptedStorage),
     }
+
+
+def _chunk_indexes(spec: JobSpec, chunks: list[dict[str, Any]]) -> list[int]:
+    """The chunk indexes a merge message lists, in order, if they are exactly the job's."""
+    try:
+        indexes = sorted(int(c["index"]) for c in chunks)
+    except (KeyError, TypeError, ValueError):
+        indexes = []
+    if not spec.chunks or indexes != list(range(len(spec.chunks))):
+        raise JobRefused(
+            f"merge of job {spec.id}: the chunks it was sent are not the job's "
+            f"{len(spec.chunks)} chunks"
+        )
+    return indexes
 
 
 def _local(storage: Any, key: str, tmp: str, what: str) -> str:
@@ -257,32 +287,28 @@ def _local(storage: Any, key: str, tmp: str, what: str) -> str:
     return dest
 
 
-def _put_output(spec: JobSpec, url: str, path: str) -> None:
-    """Store the finished video at the user's output URL (encrypted if the job's objects are)."""
+def _put_output(spec: JobSpec, url: str, path: str, tmp: str) -> None:
+    """Put the finished video at the user's output URL (encrypted if the job's objects are).
+
+    Never over an object or file that is not this job's video (``workers.delivery``); a
+    ``file://`` URL is a local file and follows the local rules (output roots, no symlinks).
+    """
     try:
         target, key = open_object_url(url)
-        spec.sealed(target).put_file(key, path)
+        sealed = spec.sealed(target)
+        local = local_output(url)
+        if local is None:
+            put_object(sealed, key, path, url)
+            return
+        # Sealed as the object it is (bound to its key), then created like any local output.
+        staging = LocalStorage(os.path.join(tmp, "sealed"))
+        spec.sealed(staging).put_file(key, path)
+        staged = os.path.join(staging.root, key)
+        deliver(staged, local, same=lambda existing: stored_same(sealed, key, path))
     except StorageError as exc:
         raise StorageError(
             f"cannot deliver the video to {url}: {exc}", key=exc.key, transient=exc.transient
         ) from None
-
-
-def deliver(path: str, destination: str) -> None:
-    """Copy a finished video to a local destination atomically (temp file, then rename)."""
-    directory = os.path.dirname(os.path.abspath(destination))
-    if not os.path.isdir(directory):
-        raise RenderError(f"output directory does not exist: {directory}")
-    fd, partial = tempfile.mkstemp(prefix=".partial-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-        os.chmod(partial, 0o644)
-        os.replace(partial, destination)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
 
 
 def node_name() -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 #: Canonical effect kinds; workers.effects implements exactly these.
 EFFECTS = frozenset(
     {
@@ -18,6 +20,42 @@ EFFECTS = frozenset(
         "filmgrain",
     }
 )
+
+
+class Param(NamedTuple):
+    """One numeric effect parameter: its alternative names (the first present that reads as a
+    number wins), the range the loader accepts and the worker clamps to, and its default."""
+
+    names: tuple[str, ...]
+    low: float
+    high: float
+    default: float
+
+
+#: Largest blur radius (px): caps the cost, which grows with the radius; 250 is already a smear.
+MAX_BLUR_RADIUS = 250.0
+
+#: Each effect kind's numeric parameters, in one place for the loader's range check, the
+#: worker's reading of them and the documentation's table.
+EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {
+    "blur": (Param(("radius", "amount", "sigma"), 0.0, MAX_BLUR_RADIUS, 4.0),),
+    "brightness": (Param(("amount", "value"), -1.0, 1.0, 0.1),),
+    "contrast": (Param(("amount", "value"), 0.0, 4.0, 1.2),),
+    "saturation": (Param(("amount", "value"), 0.0, 4.0, 1.5),),
+    "huerotate": (Param(("degrees", "angle", "amount"), -3600.0, 3600.0, 90.0),),
+    "grayscale": (Param(("amount",), 0.0, 1.0, 1.0),),
+    "sepia": (Param(("amount",), 0.0, 1.0, 1.0),),
+    "invert": (Param(("amount",), 0.0, 1.0, 1.0),),
+    "vignette": (
+        Param(("strength", "amount"), 0.0, 1.0, 0.5),
+        Param(("radius",), 0.0, 10.0, 0.75),
+    ),
+    "sharpen": (
+        Param(("amount",), -10.0, 10.0, 1.0),
+        Param(("radius",), 0.0, MAX_BLUR_RADIUS, 1.0),
+    ),
+    "filmgrain": (Param(("amount",), 0.0, 1.0, 0.08), Param(("size",), 0.0, 16384.0, 1.0)),
+}
 
 #: Other spellings editors use, after canonical() normalisation.
 EFFECT_ALIASES = {

@@ -41,30 +41,82 @@ def number(
     problems: Problems,
     where: str,
     *,
-    low: float | None = None,
-    high: float | None = None,
+    low: float,
+    high: float,
+    section: str = "",
 ) -> float:
-    """Read a finite number within [low, high]; record a problem and use the default if not."""
-    raw = pick(obj, *names)
-    if raw is None:
+    """Read a finite number within [low, high] from the first of `names` present (aliases are
+    checked like the main name); record a problem naming the field and use the default if not.
+
+    Every numeric field of a project goes through here, so every one has a range: `section`
+    prefixes the field in messages ("transform" gives "transform.scale").
+    """
+    for name in names:
+        if name in obj and obj[name] is not None:
+            raw = obj[name]
+            break
+    else:
         return default
+    label = f"{section}.{name}" if section else name
     if isinstance(raw, Mapping) and "value" in raw:  # {"value": 2.0} variants
         raw = raw["value"]
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        problems.error(where, f"{names[0]} must be a number, got {raw!r}")
+    value = to_float(raw)
+    if value is None:
+        problems.error(where, f"{label} must be a number, not {shown(raw)}")
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        problems.error(where, f"{names[0]} must be a number, got {raw!r}")
-        return default
-    if not math.isfinite(value):
-        problems.error(where, f"{names[0]} must be finite, got {raw!r}")
-        return default
-    if (low is not None and value < low) or (high is not None and value > high):
-        problems.error(where, f"{names[0]}={value:g} is outside {low:g}..{high:g}")
+    problems_with = out_of_range(value, low, high)
+    if problems_with:
+        problems.error(where, f"{label} {problems_with}")
         return default
     return value
+
+
+def to_float(raw: Any) -> float | None:
+    """A JSON number or numeric string as a float (non-finite ones too); None if it is not one."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        return None
+    try:
+        return float(raw)
+    except (ValueError, OverflowError):  # "abc"; an int too large for a float
+        return None
+
+
+def out_of_range(value: float, low: float, high: float) -> str:
+    """Why a number is unusable ("must be between 0 and 100, not 1e+308"), or "" if it is fine."""
+    if not math.isfinite(value):
+        return f"must be a finite number, not {value!r}"
+    if low <= value <= high:
+        return ""
+    return f"must be between {low:g} and {high:g}, not {value:g}"
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """A value's repr for a message, cut short so a hostile value cannot flood the line."""
+    if isinstance(value, list | tuple | Mapping):
+        # repr() recurses into nested containers; their type and size say enough.
+        return f"a {type(value).__name__} of {len(value)}"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply lists and objects nest in a parsed document, counted without recursion and
+    stopping as soon as `limit` is passed (so a hostile document costs little)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def color(value: Any, problems: Problems, where: str) -> tuple[int, int, int, int]:
@@ -79,13 +131,13 @@ def color(value: Any, problems: Problems, where: str) -> tuple[int, int, int, in
         if named:
             return named
     elif isinstance(value, list | tuple) and len(value) in (3, 4):
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            parts = [int(round(float(v))) for v in value]
-            if all(0 <= p <= 255 for p in parts):
-                return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else 255
+        numbers = [to_float(v) if isinstance(v, int | float) else None for v in value]
+        if all(n is not None and -0.5 <= n < 255.5 for n in numbers):  # NaN fails it too
+            parts = [round(n) for n in numbers if n is not None]
+            return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else 255
     elif isinstance(value, Mapping) and {"r", "g", "b"} <= set(value):
         return color([value["r"], value["g"], value["b"], value.get("a", 255)], problems, where)
-    problems.error(where, f"not a colour: {value!r} (use '#rrggbb' or [r, g, b])")
+    problems.error(where, f"not a colour: {shown(value)} (use '#rrggbb' or [r, g, b])")
     return 0, 0, 0, 255
 
 

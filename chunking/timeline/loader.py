@@ -38,6 +38,10 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise TimelineError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise TimelineError(f"{path}: lists and objects nest too deeply to be a project") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise TimelineError(f"{path}: invalid JSON ({str(exc)[:80]})") from None
     if not isinstance(data, dict):
         raise TimelineError(f"{path}: the top level must be a JSON object")
     return data, base_dir, load_project(data, base_dir, strict=strict)

@@ -29,7 +29,7 @@ from chunking.timeline.model import Timeline
 from chunking.timeline.otio_read import frames, plain, rate, read_timeline, reason, seconds
 from chunking.timeline.schema import MAX_FPS
 from chunking.timeline.studio import load_project
-from common.errors import ValidationError
+from common.errors import TimelineError, ValidationError
 
 _SOLID = {"solidcolor", "solid", "color", "colour"}
 _BARS = {"smptebars", "bars", "colorbars", "testpattern"}
@@ -44,7 +44,14 @@ def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timel
     """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
     conv = _Converter(read_timeline(path))
-    data = dict(conv.convert())
+    try:
+        data = dict(conv.convert())
+    except MemoryError:
+        raise
+    except Exception as exc:  # OTIO's objects fail in many ways on odd documents
+        raise TimelineError(
+            f"{path}: not a usable OpenTimelineIO timeline ({type(exc).__name__}: {reason(exc)})"
+        ) from None
     own = conv.p.errors + (conv.p.warnings if strict else [])
     try:
         timeline = load_project(data, base_dir, strict=strict)
@@ -142,7 +149,9 @@ class _Converter:
         candidates = [c.source_range for c in video]
         if self.tl.global_start_time is not None:
             candidates.append(otio.opentime.TimeRange(self.tl.global_start_time))
-        candidates += [c.source_range or c.media_reference.available_range for c in clips]
+        candidates += [
+            c.source_range or getattr(c.media_reference, "available_range", None) for c in clips
+        ]
         for rng in candidates:
             if rng is not None:
                 try:
@@ -170,7 +179,12 @@ class _Converter:
                 continue
             try:
                 duration = seconds(item.trimmed_range().duration)
-            except (ValueError, ZeroDivisionError, otio.exceptions.OTIOError) as exc:
+            except (
+                ValueError,
+                ZeroDivisionError,
+                NotImplementedError,  # a Gap without a source_range
+                otio.exceptions.OTIOError,
+            ) as exc:
                 self.p.error(label, f"has no usable duration ({reason(exc)})")
                 duration = Fraction(0)
             current: _Placed | None = None
@@ -204,6 +218,9 @@ class _Converter:
         where = f"clip {clip_id!r}"
         ref = item.media_reference
         data: dict[str, Any] = {"id": clip_id, "name": name}
+        if ref is None:
+            self.p.error(where, "has no media reference (check active_media_reference_key)")
+            return None
         if isinstance(ref, otio.schema.MissingReference):
             self.p.error(
                 where,

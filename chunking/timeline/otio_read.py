@@ -33,6 +33,8 @@ def read_timeline(path: str) -> Any:
         result = found[0]
     if not isinstance(result, otio.schema.Timeline):
         raise TimelineError(f"{path}: holds a {type(result).__name__}, not an OTIO Timeline")
+    if result.tracks is None:  # "tracks": null reads, and OTIO then crashes the process on use
+        raise TimelineError(f"{path}: the timeline has no tracks")
     return result
 
 
@@ -49,15 +51,27 @@ def rate(value: float) -> Fraction:
     for exact in _NTSC:
         if abs(value - float(exact)) < 0.01:
             return exact
-    return Fraction(value).limit_denominator(1001)
+    exact = Fraction(value).limit_denominator(1001)
+    if exact <= 0:  # a positive rate too small to write with a denominator up to 1001
+        raise ValueError(f"frame rate {value!r} is too small")
+    return exact
+
+
+#: Seconds beyond which an OTIO time is nonsense (about 30 years): refused before sums of such
+#: times overflow a float; the loader's own limits are far smaller.
+MAX_TIME = 10**9
 
 
 def seconds(rt: Any) -> Fraction:
-    """An OTIO RationalTime in exact seconds; raise ValueError for a non-finite time or rate."""
+    """An OTIO RationalTime in exact seconds; raise ValueError for a non-finite or absurd time or
+    rate."""
     value = float(rt.value)
     if not math.isfinite(value):
         raise ValueError(f"time value {value!r} is not finite")
-    return Fraction(value).limit_denominator(10**6) / rate(float(rt.rate))
+    result = Fraction(value).limit_denominator(10**6) / rate(float(rt.rate))
+    if abs(result) > MAX_TIME:
+        raise ValueError(f"time {value:g} at rate {float(rt.rate):g} is over {MAX_TIME:g} seconds")
+    return result
 
 
 def plain(value: Any) -> Any:

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chunking.memory import memory_problems
 from chunking.timeline.export import CONTAINER_CODECS, export_problems, with_overrides
 from chunking.timeline.loader import read_file
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from common.errors import EncodeError
+from common.errors import EncodeError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -40,16 +41,31 @@ class Project:
 
 
 def read_project(
-    source: str | Mapping[str, Any], *, base_dir: str | None = None, strict: bool = False
+    source: str | Mapping[str, Any],
+    *,
+    base_dir: str | None = None,
+    strict: bool = False,
+    max_frame_bytes: int | None = None,
 ) -> Project:
     """A project file (Timeline Studio JSON or .otio) or an already parsed ProjectSchema document
-    (its media paths relative to `base_dir`, default the working directory), validated."""
+    (its media paths relative to `base_dir`, default the working directory), validated; with
+    `max_frame_bytes`, refused when a frame would need more memory than that."""
     if isinstance(source, str):
         document, directory, timeline = read_file(source, strict=strict)
-        return Project(document, directory, timeline)
-    directory = os.path.abspath(base_dir or ".")
-    document = dict(source)
-    return Project(document, directory, load_project(document, directory, strict=strict))
+    else:
+        directory = os.path.abspath(base_dir or ".")
+        document = dict(source)
+        timeline = load_project(document, directory, strict=strict)
+    if max_frame_bytes is not None:
+        check_memory(timeline, max_frame_bytes)
+    return Project(document, directory, timeline)
+
+
+def check_memory(timeline: Timeline, max_frame_bytes: int) -> None:
+    """Refuse a timeline one of whose frames needs more than `max_frame_bytes` to render."""
+    problems = memory_problems(timeline, max_frame_bytes)
+    if problems:
+        raise ValidationError(problems)
 
 
 def container_of(output: str, default: str) -> str:

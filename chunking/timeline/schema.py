@@ -8,6 +8,8 @@ from typing import Any
 MAX_SIDE = 16384  # pixels; larger frames cannot be allocated sensibly
 MAX_SECONDS = 24 * 3600  # one day of output
 MAX_FPS = 240
+#: Lists and objects nest at most this deep in a project (a real one needs about ten levels).
+MAX_DEPTH = 64
 
 
 def entries(value: Any) -> list[Any]:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from chunking.timeline.export import export_problems, parse_export
-from chunking.timeline.fields import Problems, canonical, color, number, pick
+from chunking.timeline.fields import Problems, canonical, color, nesting_depth, number, pick, shown
 from chunking.timeline.frames import parse_fps, to_frame
 from chunking.timeline.model import (
     Clip,
@@ -25,7 +25,14 @@ from chunking.timeline.model import (
     Track,
     TrackKind,
 )
-from chunking.timeline.schema import MAX_FPS, MAX_SECONDS, MAX_SIDE, entries, settings_export
+from chunking.timeline.schema import (
+    MAX_DEPTH,
+    MAX_FPS,
+    MAX_SECONDS,
+    MAX_SIDE,
+    entries,
+    settings_export,
+)
 from chunking.timeline.studio_subtitles import parse_subtitles
 from chunking.timeline.studio_transitions import check_overlaps, parse_transitions
 from chunking.timeline.studio_visual import (
@@ -59,6 +66,9 @@ class _Loader:
     def load(self) -> Timeline:
         if not isinstance(self.data, Mapping):
             raise ValidationError(["project: the top level must be a JSON object"])
+        if nesting_depth(self.data, MAX_DEPTH) > MAX_DEPTH:
+            # Checked first, so nothing below recurses into a hostile structure.
+            raise ValidationError([f"project: lists and objects nest over {MAX_DEPTH} levels deep"])
         tl = self.data.get("timeline") or {}
         if not isinstance(tl, Mapping):
             raise ValidationError(["timeline: must be an object"])
@@ -106,11 +116,13 @@ class _Loader:
         raw = pick(tl, "fps", "frame_rate", "framerate", default=30)
         try:
             fps = parse_fps(raw)
-        except (ValueError, ZeroDivisionError, TypeError):
-            self.p.error("timeline.fps", f"not a frame rate: {raw!r}")
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            self.p.error("timeline.fps", f"not a frame rate: {shown(raw)}")
             return Fraction(30)
         if not 0 < fps <= MAX_FPS:
-            self.p.error("timeline.fps", f"{float(fps):g} must be above 0 and at most {MAX_FPS}")
+            # A Fraction too large for a float cannot be formatted with :g.
+            text = f"{float(fps):g}" if abs(fps) < 1e300 else "a huge number"
+            self.p.error("timeline.fps", f"{text} must be above 0 and at most {MAX_FPS}")
             return Fraction(30)
         return fps
 
@@ -123,7 +135,7 @@ class _Loader:
         try:
             width, height = (int(str(v)) for v in raw)
         except (TypeError, ValueError):
-            self.p.error("timeline.resolution", f"must be [width, height], got {raw!r}")
+            self.p.error("timeline.resolution", f"must be [width, height], got {shown(raw)}")
             return 1920, 1080
         if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
             self.p.error(
@@ -140,7 +152,7 @@ class _Loader:
         last = max(ends, default=0)
         seconds = number(tl, ("duration",), 0.0, self.p, "timeline", low=0, high=MAX_SECONDS)
         frames = to_frame(seconds, self.fps) if seconds > 0 else last
-        if frames <= 0:
+        if frames <= 0 and not self.p.errors:  # otherwise an earlier problem emptied it
             self.p.error("timeline.duration", "the timeline is empty (no duration and no clips)")
         return frames
 
@@ -181,15 +193,17 @@ class _Loader:
             return Clip(id=where, track_id=track_id, source=GeneratedSource(), start=0, end=0)
         clip_id = str(raw.get("id", f"{track_id}#{index}"))
         where = f"clip {clip_id!r}"
+        known = len(self.p.errors)
         start_s = number(raw, ("start_time", "start"), 0.0, self.p, where, low=0, high=MAX_SECONDS)
-        end_s = number(raw, ("end_time", "end"), -1.0, self.p, where, high=MAX_SECONDS)
+        end_s = number(raw, ("end_time", "end"), -1.0, self.p, where, low=0, high=MAX_SECONDS)
         if pick(raw, "end_time", "end") is None:
-            duration = number(raw, ("duration",), -1.0, self.p, where, high=MAX_SECONDS)
+            duration = number(raw, ("duration",), -1.0, self.p, where, low=0, high=MAX_SECONDS)
             end_s = start_s + duration if duration >= 0 else -1.0
-            if duration < 0:
+            if duration < 0 and len(self.p.errors) == known:
                 self.p.error(where, "end_time is missing")
         start, end = to_frame(start_s, self.fps), to_frame(end_s, self.fps)
-        if pick(raw, "end_time", "end", "duration") is not None and end <= start:
+        timed = len(self.p.errors) == known  # an unreadable time is reported once, above
+        if timed and pick(raw, "end_time", "end", "duration") is not None and end <= start:
             self.p.error(
                 where,
                 f"end_time {end_s:g}s must be after start_time {start_s:g}s "
@@ -263,12 +277,17 @@ class _Loader:
                 where, "source Stream (live URL) cannot be rendered; record it to a file first"
             )
             return GeneratedSource()
-        self.p.error(where, f"unknown source type {src!r} (expected File or Generated)")
+        self.p.error(where, f"unknown source type {shown(src)} (expected File or Generated)")
         return GeneratedSource()
 
     def _file(self, path: str, where: str, kind: TrackKind) -> FileSource:
         full = path if os.path.isabs(path) else os.path.normpath(os.path.join(self.base_dir, path))
-        if not os.path.isfile(full):
+        base = os.path.realpath(self.base_dir)
+        outside = os.path.commonpath([base, os.path.realpath(full)]) != base
+        if outside and not (os.path.isfile(full) and os.access(full, os.R_OK)):
+            # One line whatever is wrong: a project must not learn what exists on this disk.
+            self.p.error(where, f"cannot open media outside the project directory: {path}")
+        elif not os.path.isfile(full):
             self.p.error(where, f"media file not found: {path}")
         elif not os.access(full, os.R_OK):
             self.p.error(where, f"media file is not readable: {path}")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import Problems, color, number, pick
+from chunking.timeline.fields import Problems, color, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Subtitle, Track, TrackKind
 from chunking.timeline.schema import MAX_SECONDS
@@ -44,23 +44,36 @@ def _subtitle(raw: Mapping[str, Any], sid: str, fps: Fraction, p: Problems) -> S
     text = pick(raw, "text", default="")
     if not isinstance(text, str) or not text.strip():
         p.error(where, "text is empty")
+    section = "style" if style is not raw else ""
+
+    def read(names: tuple[str, ...], default: float, low: float, high: float) -> float:
+        return number(style, names, default, p, where, low=low, high=high, section=section)
+
     pos_raw = pick(style, "position", default="bottom")
     position: str | tuple[float, float] = "bottom"
     if isinstance(pos_raw, str) and pos_raw.lower() in ("bottom", "top", "center", "centre"):
         position = "center" if pos_raw.lower() == "centre" else pos_raw.lower()
     elif isinstance(pos_raw, Mapping) and {"x", "y"} <= set(pos_raw):
-        position = (float(pos_raw["x"]), float(pos_raw["y"]))
+        # The text's centre as fractions of the frame; the box is kept inside the frame anyway.
+        at = f"{section}.position" if section else "position"
+        for axis in ("x", "y"):
+            if pos_raw[axis] is None:  # elsewhere null means "absent"; here both are required
+                p.error(where, f"{at}.{axis} must be a number, not None")
+        position = (
+            number(pos_raw, ("x",), 0.5, p, where, low=0, high=1, section=at),
+            number(pos_raw, ("y",), 0.5, p, where, low=0, high=1, section=at),
+        )
     else:
-        p.error(where, f"position {pos_raw!r} must be bottom, top, center or {{x, y}}")
+        p.error(where, f"position {shown(pos_raw)} must be bottom, top, center or {{x, y}}")
     bg = pick(style, "background_color", "background")
     return Subtitle(
         id=sid,
         text=str(text),
         start=start,
         end=max(start, end),
-        font_size=int(number(style, ("font_size", "size"), 48, p, where, low=4, high=1000)),
+        font_size=int(read(("font_size", "size"), 48, 4, 1000)),
         color=color(pick(style, "color", "colour", default="#ffffff"), p, where),
         position=position,
         background=color(bg, p, where) if bg is not None else None,
-        outline=int(number(style, ("outline", "outline_width"), 2, p, where, low=0, high=50)),
+        outline=int(read(("outline", "outline_width"), 2, 0, 50)),
     )

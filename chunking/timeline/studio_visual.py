@@ -10,10 +10,18 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.catalogue import effect_kind
-from chunking.timeline.fields import Problems, canonical, number, pick
+from chunking.timeline.catalogue import EFFECT_PARAMS, effect_kind
+from chunking.timeline.fields import (
+    Problems,
+    canonical,
+    number,
+    out_of_range,
+    pick,
+    shown,
+    to_float,
+)
 from chunking.timeline.frames import to_frame
-from chunking.timeline.model import ColorCorrection, Crop, Effect, Transform
+from chunking.timeline.model import ColorCorrection, Crop, Effect, ParamValue, Transform
 from chunking.timeline.schema import MAX_SECONDS, MAX_SIDE, entries
 
 
@@ -21,17 +29,26 @@ def parse_transform(raw: Any, p: Problems, where: str) -> Transform:
     """A clip's ``transform`` section (scale, position, rotation, anchor)."""
     if not isinstance(raw, Mapping):
         return Transform()
-    w = where + ".transform"
-    scale = pick(raw, "scale")
-    base_scale = float(scale) if isinstance(scale, int | float) else 1.0
+
+    def read(names: tuple[str, ...], default: float, low: float, high: float) -> float:
+        return number(raw, names, default, p, where, low=low, high=high, section="transform")
+
+    # `scale` sets both axes; it is a number or {"x", "y"}, range-checked like scale_x/scale_y.
+    scale = raw.get("scale")
+    base_x = base_y = 1.0
+    if isinstance(scale, Mapping) and "value" not in scale:
+        base_x = number(scale, ("x",), 1.0, p, where, low=0, high=100, section="transform.scale")
+        base_y = number(scale, ("y",), 1.0, p, where, low=0, high=100, section="transform.scale")
+    elif scale is not None:
+        base_x = base_y = read(("scale",), 1.0, 0, 100)
     return Transform(
-        scale_x=number(raw, ("scale_x",), base_scale, p, w, low=0, high=100),
-        scale_y=number(raw, ("scale_y",), base_scale, p, w, low=0, high=100),
-        position_x=number(raw, ("position_x", "x"), 0.0, p, w, low=-1e5, high=1e5),
-        position_y=number(raw, ("position_y", "y"), 0.0, p, w, low=-1e5, high=1e5),
-        rotation=number(raw, ("rotation",), 0.0, p, w, low=-3600, high=3600),
-        anchor_x=number(raw, ("anchor_x",), 0.5, p, w, low=-10, high=10),
-        anchor_y=number(raw, ("anchor_y",), 0.5, p, w, low=-10, high=10),
+        scale_x=read(("scale_x",), base_x, 0, 100),
+        scale_y=read(("scale_y",), base_y, 0, 100),
+        position_x=read(("position_x", "x"), 0.0, -1e5, 1e5),
+        position_y=read(("position_y", "y"), 0.0, -1e5, 1e5),
+        rotation=read(("rotation",), 0.0, -3600, 3600),
+        anchor_x=read(("anchor_x",), 0.5, -10, 10),
+        anchor_y=read(("anchor_y",), 0.5, -10, 10),
     )
 
 
@@ -39,9 +56,8 @@ def parse_crop(raw: Any, p: Problems, where: str) -> Crop:
     """A clip's ``crop`` section: pixels off each edge."""
     if not isinstance(raw, Mapping):
         return Crop()
-    w = where + ".crop"
     edges = [
-        int(number(raw, (k,), 0, p, w, low=0, high=MAX_SIDE))
+        int(number(raw, (k,), 0, p, where, low=0, high=MAX_SIDE, section="crop"))
         for k in ("left", "top", "right", "bottom")
     ]
     return Crop(*edges)
@@ -51,14 +67,20 @@ def parse_color(raw: Any, p: Problems, where: str) -> ColorCorrection:
     """A clip's ``color_correction`` section."""
     if not isinstance(raw, Mapping):
         return ColorCorrection()
-    w = where + ".color_correction"
+
+    def read(name: str, default: float, low: float, high: float) -> float:
+        return number(raw, (name,), default, p, where, low=low, high=high, section=_COLOR)
+
     return ColorCorrection(
-        brightness=number(raw, ("brightness",), 0.0, p, w, low=-1, high=1),
-        contrast=number(raw, ("contrast",), 1.0, p, w, low=0, high=4),
-        saturation=number(raw, ("saturation",), 1.0, p, w, low=0, high=4),
-        hue=number(raw, ("hue",), 0.0, p, w, low=-360, high=360),
-        gamma=number(raw, ("gamma",), 1.0, p, w, low=0.1, high=10),
+        brightness=read("brightness", 0.0, -1, 1),
+        contrast=read("contrast", 1.0, 0, 4),
+        saturation=read("saturation", 1.0, 0, 4),
+        hue=read("hue", 0.0, -360, 360),
+        gamma=read("gamma", 1.0, 0.1, 10),
     )
+
+
+_COLOR = "color_correction"
 
 
 def effect_registry(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -84,7 +106,7 @@ def parse_effects(
         for ref in entries(raw.get(group)):
             spec = ref if isinstance(ref, Mapping) else registry.get(str(ref))
             if spec is None:
-                p.error(where, f"{group} refers to unknown id {ref!r}")
+                p.error(where, f"{group} refers to unknown id {shown(ref)}")
                 continue
             effect = _effect(spec, fps, p, where)
             if effect is not None:
@@ -110,6 +132,7 @@ def _effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str) -> 
             if isinstance(value, bool | int | float | str):
                 params[str(key)] = value
     w = f"{where} effect {effect_id!r}"
+    _check_params(kind, params, p, w)
     start = pick(spec, "start_time")
     end = pick(spec, "end_time")
     start_f = (
@@ -125,3 +148,21 @@ def _effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str) -> 
     if start_f is not None and end_f is not None and end_f <= start_f:
         p.error(w, "end_time must be after start_time")
     return Effect(id=effect_id, kind=kind, params=params, start=start_f, end=end_f)
+
+
+def _check_params(kind: str, params: Mapping[str, ParamValue], p: Problems, where: str) -> None:
+    """Range-check every name of every numeric parameter the effect reads, aliases included:
+    the worker takes the first that is a number, so each one present must be usable."""
+    for spec in EFFECT_PARAMS.get(kind, ()):
+        for name in spec.names:
+            if name not in params:
+                continue
+            raw = params[name]
+            # The worker reads true/false as 1/0, so they are numbers here too.
+            value = float(raw) if isinstance(raw, bool) else to_float(raw)
+            if value is None:
+                p.warn(where, f"params.{name} is not a number ({shown(params[name])}); ignored")
+                continue
+            problem = out_of_range(value, spec.low, spec.high)
+            if problem:
+                p.error(where, f"params.{name} {problem}")

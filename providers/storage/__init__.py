@@ -8,8 +8,9 @@ Layout: ``base`` holds the Storage interface, key rules and the StorageError tre
 per backend (``local``, ``s3``, ``gcs``, ``azure``), each cloud one with a ``*_errors`` module
 that translates its SDK's exceptions (and ``azure_client`` building Azure's client from the
 environment); ``remote`` holds what the cloud backends share; ``encrypted`` wraps any backend
-in the CRENC1 format of ``encrypted_format``. Like all of ``providers``, this package imports
-only ``common``, never chunking, workers, orchestrator, monitoring or cli.
+in the CRENC2 format of ``encrypted_format`` (each object bound to its storage key). Like all
+of ``providers``, this package imports only ``common``, never chunking, workers, orchestrator,
+monitoring or cli.
 """
 
 from __future__ import annotations

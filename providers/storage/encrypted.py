@@ -2,17 +2,22 @@
 
 The stored bytes never leave this process in plaintext, and no object is ever held in memory
 whole: ``EncryptedStorage`` stages one object's ciphertext in a private temp directory and
-seals or opens it frame by frame in the CRENC1 format that ``encrypted_format`` defines.
+seals or opens it frame by frame in the CRENC2 format that ``encrypted_format`` defines. Each
+object is bound to the key it is stored under, so an object copied over another key fails to
+decrypt. ``PlaintextStorage`` is what a process without a key uses instead: it refuses to hand
+out cloudrender ciphertext as if it were the object.
 """
 
 from __future__ import annotations
 
 import builtins
 import os
+import secrets
 import tempfile
 from typing import TYPE_CHECKING
 
 from providers.storage.base import (
+    TMP_PREFIX,
     Storage,
     StorageError,
     map_storage_errors,
@@ -24,6 +29,7 @@ from providers.storage.encrypted_format import (
     FRAME_OVERHEAD,
     HEADER_SIZE,
     MAGIC,
+    RETIRED_MAGIC,
     VERSION,
     check_frame_size,
     check_key,
@@ -41,8 +47,10 @@ __all__ = [
     "FRAME_OVERHEAD",
     "HEADER_SIZE",
     "MAGIC",
+    "RETIRED_MAGIC",
     "VERSION",
     "EncryptedStorage",
+    "PlaintextStorage",
     "decrypt_file",
     "encrypt_file",
     "key_from_text",
@@ -54,7 +62,9 @@ class EncryptedStorage:
     """Wraps a storage so that every object is AES-256-GCM encrypted before it leaves the host.
 
     Keys, listing and deletion pass through unchanged; object names and sizes are not secret.
-    ``url`` is the inner storage's: opening it again yields the ciphertext, not this wrapper.
+    Every object is sealed together with its key, so one renamed or copied to another key (by
+    anyone who can write to the inner storage) fails to decrypt; an older version of the same
+    key still does. ``url`` is the inner storage's: opening it again yields the ciphertext.
     """
 
     def __init__(
@@ -85,16 +95,19 @@ class EncryptedStorage:
         with source, self._staging(key) as staging:
             sealed = os.path.join(staging, "object.crenc")
             with map_storage_errors(key), open(sealed, "wb") as out:
-                encrypt_stream(source, out, self._key, self.frame_size)
+                encrypt_stream(source, out, self._key, self.frame_size, object_key=key)
             self.inner.put_file(key, sealed)
 
     def get_file(self, key: str, path: str) -> None:
-        """Fetch and decrypt ``key`` to ``path``; nothing is written unless it all verifies."""
+        """Fetch and decrypt ``key`` to ``path``; nothing is written unless it all verifies.
+
+        An object sealed under another key (copied or moved here) fails like a tampered one.
+        """
         with self._staging(key) as staging:
             sealed = os.path.join(staging, "object.crenc")
             self.inner.get_file(key, sealed)
             with map_storage_errors(key):
-                decrypt_file(sealed, path, self._key, name=key)
+                decrypt_file(sealed, path, self._key, object_key=key)
 
     def exists(self, key: str) -> bool:
         """Whether an object is stored under ``key``."""
@@ -157,5 +170,92 @@ class EncryptedStorage:
         return parse_header(header, key)
 
 
+#: How every cloudrender-encrypted object starts, whatever its format version.
+_CIPHERTEXT_MARK = MAGIC[:5]
+
+
+class PlaintextStorage:
+    """The storage of a process without an encryption key: it refuses to pass on ciphertext.
+
+    Once a cluster's workers hold a key they encrypt every object, whatever a job asked; a
+    client or worker left without the key must then fail, naming the object, rather than hand
+    out ciphertext as a video or try to decode it as a segment.
+    """
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.url = inner.url
+
+    def __repr__(self) -> str:
+        """The inner storage."""
+        return f"PlaintextStorage({self.inner!r})"
+
+    def put_file(self, key: str, path: str) -> None:
+        """Store a local file as ``key``, unencrypted."""
+        self.inner.put_file(key, path)
+
+    def get_file(self, key: str, path: str) -> None:
+        """Download ``key`` to ``path``, unless the object is cloudrender ciphertext."""
+        # Staged beside ``path`` so that a refused object never replaces what was there.
+        staged = os.path.join(
+            os.path.dirname(os.path.abspath(path)), TMP_PREFIX + secrets.token_hex(8)
+        )
+        self.inner.get_file(key, staged)
+        try:
+            with map_storage_errors(key):
+                if _is_ciphertext(staged):
+                    raise _needs_key(key)
+                os.replace(staged, path)
+        finally:
+            if os.path.lexists(staged):
+                os.unlink(staged)
+
+    def exists(self, key: str) -> bool:
+        """Whether an object is stored under ``key``."""
+        return self.inner.exists(key)
+
+    def size(self, key: str) -> int:
+        """Size of the stored object in bytes."""
+        return self.inner.size(key)
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing key is not an error."""
+        self.inner.delete(key)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; returns how many."""
+        return self.inner.delete_prefix(prefix)
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        """Sorted keys starting with ``prefix``."""
+        return self.inner.list(prefix)
+
+    def local_path(self, key: str) -> str | None:
+        """The inner storage's path for ``key``; StorageError if the file there is ciphertext."""
+        path = self.inner.local_path(key)
+        if path is not None and _is_ciphertext(path):
+            raise _needs_key(key)
+        return path
+
+
+def _is_ciphertext(path: str) -> bool:
+    """Whether the file at ``path`` starts like a cloudrender-encrypted object."""
+    try:
+        with open(path, "rb") as source:
+            return read_full(source, len(_CIPHERTEXT_MARK)) == _CIPHERTEXT_MARK
+    except OSError:
+        return False  # missing or unreadable: the caller's own access reports it
+
+
+def _needs_key(key: str) -> StorageError:
+    """The error for ciphertext met by a process that has no key."""
+    return StorageError(
+        f"object {key!r} is encrypted, but this process has no encryption key: set "
+        "CLOUDRENDER_ENCRYPTION_KEY to the cluster's key",
+        key=key,
+    )
+
+
 if TYPE_CHECKING:
     _conforms: type[Storage] = EncryptedStorage
+    _conforms_too: type[Storage] = PlaintextStorage

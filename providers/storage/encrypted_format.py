@@ -1,12 +1,12 @@
-"""The CRENC1 encrypted-object format: AES-256-GCM in frames, each sealed and read on its own.
+"""The CRENC2 encrypted-object format: AES-256-GCM in frames, each sealed and read on its own.
 
 Files are encrypted and decrypted one frame (1 MiB by default) at a time, never whole.
 
-Format ``CRENC1`` version 1 (all integers big-endian)::
+Format ``CRENC2`` version 2 (all integers big-endian)::
 
     header  (35 bytes)
-        magic        6 bytes   b"CRENC1"
-        version      1 byte    0x01
+        magic        6 bytes   b"CRENC2"
+        version      1 byte    0x02
         frame_size   4 bytes   plaintext bytes per frame, 1 .. 64 MiB
         salt        16 bytes   os.urandom(16), fresh for every object
         nonce_prefix 8 bytes   os.urandom(8), fresh for every object
@@ -15,9 +15,11 @@ Format ``CRENC1`` version 1 (all integers big-endian)::
         ciphertext   length - 16 bytes
         tag          16 bytes  the GCM tag
 
-    object key = HKDF-SHA256(ikm=key, salt=salt, info=b"cloudrender CRENC1 v1", 32 bytes)
+    object key = HKDF-SHA256(ikm=key, salt=salt, info=b"cloudrender CRENC2 v2", 32 bytes)
     nonce(i)   = nonce_prefix || i as 4 bytes              (96 bits)
-    aad(i)     = header || i as 4 bytes || final flag       (1 byte: 0x01 last frame, else 0x00)
+    name       = the object's storage key, UTF-8 (e.g. b"jobs/<id>/output.mp4")
+    aad(i)     = header || len(name) as 4 bytes || name || i as 4 bytes || final flag
+                 (final flag: 1 byte, 0x01 last frame, else 0x00)
 
 Each object is sealed under its own AES-256 key derived from the configured one: the frame
 counter keeps nonces unique within an object, and the 128-bit salt keeps object keys apart. A
@@ -29,6 +31,11 @@ Every frame but the last carries exactly ``frame_size`` plaintext bytes; the las
 Binding the header, the frame number and the final flag into each tag is what makes
 tampering with the header, reordering or splicing frames (even from another object under
 the same key), truncating at a frame boundary or appending frames fail authentication.
+Binding the storage key (new in CRENC2) makes an object copied or moved to another key fail
+too: whoever can write to the store cannot swap one job's video for another's. Nothing binds
+an object to a point in time or to one store, so an older version of the same key, or the same
+key copied from another store under the same master key, still decrypts (see
+docs/security.md). CRENC1 objects (no key binding) are refused with a message saying so.
 
 A plaintext of ``n`` bytes is stored in ``35 + n + 20 * max(1, ceil(n / frame_size))`` bytes.
 """
@@ -55,6 +62,7 @@ __all__ = [
     "KEY_SIZE",
     "MAGIC",
     "MAX_FRAME_SIZE",
+    "RETIRED_MAGIC",
     "VERSION",
     "check_frame_size",
     "check_key",
@@ -68,8 +76,10 @@ __all__ = [
     "read_full",
 ]
 
-MAGIC = b"CRENC1"
-VERSION = 1
+MAGIC = b"CRENC2"
+VERSION = 2
+#: The first format, which did not bind objects to their keys: recognised only to refuse it.
+RETIRED_MAGIC = b"CRENC1"
 KEY_SIZE = 32
 DEFAULT_FRAME_SIZE = 1 << 20
 #: Readers allocate a whole frame, so a forged header must not be able to ask for gigabytes.
@@ -77,7 +87,7 @@ MAX_FRAME_SIZE = 64 << 20
 SALT_SIZE = 16
 NONCE_PREFIX_SIZE = 8
 HEADER_SIZE = len(MAGIC) + 1 + 4 + SALT_SIZE + NONCE_PREFIX_SIZE
-_KDF_INFO = b"cloudrender CRENC1 v1"
+_KDF_INFO = b"cloudrender CRENC2 v2"
 TAG_SIZE = 16
 LENGTH_SIZE = 4
 FRAME_OVERHEAD = LENGTH_SIZE + TAG_SIZE
@@ -123,25 +133,28 @@ def plaintext_size(stored_size: int, frame_size: int = DEFAULT_FRAME_SIZE) -> in
     raise ValueError(f"{stored_size} bytes fits no encrypted object with {frame_size}-byte frames")
 
 
-def encrypt_file(src: str, dst: str, key: bytes, *, frame_size: int = DEFAULT_FRAME_SIZE) -> None:
-    """Encrypt ``src`` into ``dst`` (written atomically) with a fresh salt and nonce prefix."""
+def encrypt_file(
+    src: str, dst: str, key: bytes, *, object_key: str, frame_size: int = DEFAULT_FRAME_SIZE
+) -> None:
+    """Encrypt ``src`` into ``dst`` (written atomically), sealed as the object ``object_key``."""
     key = check_key(key)
     check_frame_size(frame_size)
     with open(src, "rb") as source:
-        write_atomic(dst, lambda out: encrypt_stream(source, out, key, frame_size))
+        write_atomic(
+            dst, lambda out: encrypt_stream(source, out, key, frame_size, object_key=object_key)
+        )
 
 
-def decrypt_file(src: str, dst: str, key: bytes, *, name: str | None = None) -> None:
-    """Decrypt ``src`` into ``dst``, which appears only once every frame has verified.
+def decrypt_file(src: str, dst: str, key: bytes, *, object_key: str) -> None:
+    """Decrypt ``src``, sealed as ``object_key``, into ``dst``, which appears only if all verifies.
 
-    On any failure (wrong key, tampering, truncation, not encrypted) StorageError is raised and
-    ``dst`` is left as it was; unreadable or unwritable files raise OSError. ``name`` is the
-    object named in messages (default: ``src``).
+    On any failure (wrong key, tampering, truncation, sealed under another object key, not
+    encrypted) StorageError naming ``object_key`` is raised and ``dst`` is left as it was;
+    unreadable or unwritable files raise OSError.
     """
     key = check_key(key)
-    label = src if name is None else name
     with open(src, "rb") as source:
-        write_atomic(dst, lambda out: decrypt_stream(source, out, key, label))
+        write_atomic(dst, lambda out: decrypt_stream(source, out, key, object_key))
 
 
 def check_key(key: bytes) -> bytes:
@@ -167,13 +180,20 @@ def check_frame_size(frame_size: int) -> None:
 
 
 def _new_header(frame_size: int) -> bytes:
-    """The header of a new version-1 object, with a fresh salt and nonce prefix."""
+    """The header of a new object, with a fresh salt and nonce prefix."""
     randomness = os.urandom(SALT_SIZE + NONCE_PREFIX_SIZE)
     return MAGIC + bytes([VERSION]) + frame_size.to_bytes(4, "big") + randomness
 
 
 def parse_header(header: bytes, name: str) -> int:
     """The frame size a header declares, or StorageError saying what is wrong with it."""
+    if header[: len(RETIRED_MAGIC)] == RETIRED_MAGIC:
+        raise StorageError(
+            f"object {name!r} is in the retired {RETIRED_MAGIC.decode()} format, which does not "
+            f"bind an object to its storage key; this build reads only {MAGIC.decode()}: "
+            "render or upload it again",
+            key=name,
+        )
     if len(header) < len(MAGIC) or header[: len(MAGIC)] != MAGIC:
         raise StorageError(
             f"object {name!r} is not encrypted by cloudrender (no {MAGIC.decode()} header)",
@@ -208,23 +228,35 @@ def _nonce(prefix: bytes, index: int) -> bytes:
     return prefix + index.to_bytes(4, "big")
 
 
-def _aad(header: bytes, index: int, final: bool) -> bytes:
-    """What each frame's tag binds besides its ciphertext: header, position and finality."""
-    return header + index.to_bytes(4, "big") + (b"\x01" if final else b"\x00")
+def _aad_prefix(header: bytes, object_key: str) -> bytes:
+    """The part of every frame's associated data that is the same for the whole object."""
+    # surrogatepass: any str key encodes, and always to the same bytes, on both sides.
+    name = object_key.encode("utf-8", "surrogatepass")
+    return header + len(name).to_bytes(4, "big") + name
+
+
+def _aad(prefix: bytes, index: int, final: bool) -> bytes:
+    """What a frame's tag binds besides its ciphertext: header, storage key, position, finality."""
+    return prefix + index.to_bytes(4, "big") + (b"\x01" if final else b"\x00")
 
 
 def _auth_error(name: str, detail: str) -> StorageError:
-    """The one error for any integrity failure; a wrong key looks exactly like tampering."""
+    """The one error for any integrity failure: a wrong key, tampering and a swap look alike."""
     return StorageError(
-        f"object {name!r} failed authentication: wrong key or tampered ({detail})", key=name
+        f"object {name!r} failed authentication: wrong key or tampered, or not the object "
+        f"stored under this key ({detail})",
+        key=name,
     )
 
 
-def encrypt_stream(source: IO[bytes], out: IO[bytes], key: bytes, frame_size: int) -> None:
-    """Write the encrypted form of everything readable from ``source`` to ``out``."""
+def encrypt_stream(
+    source: IO[bytes], out: IO[bytes], key: bytes, frame_size: int, *, object_key: str
+) -> None:
+    """Write everything readable from ``source`` to ``out``, sealed as the object ``object_key``."""
     header = _new_header(frame_size)
     aead = _object_cipher(key, header)
     prefix = header[-NONCE_PREFIX_SIZE:]
+    bound = _aad_prefix(header, object_key)
     out.write(header)
     chunk = read_full(source, frame_size)
     index = 0
@@ -237,7 +269,7 @@ def encrypt_stream(source: IO[bytes], out: IO[bytes], key: bytes, frame_size: in
             raise StorageError(
                 f"file too large to encrypt with frames of {frame_size} bytes; use larger frames"
             )
-        sealed = aead.encrypt(_nonce(prefix, index), chunk, _aad(header, index, final))
+        sealed = aead.encrypt(_nonce(prefix, index), chunk, _aad(bound, index, final))
         out.write(len(sealed).to_bytes(LENGTH_SIZE, "big"))
         out.write(sealed)
         if final:
@@ -247,11 +279,12 @@ def encrypt_stream(source: IO[bytes], out: IO[bytes], key: bytes, frame_size: in
 
 
 def decrypt_stream(source: IO[bytes], out: IO[bytes], key: bytes, name: str) -> None:
-    """Write the plaintext of the encrypted ``source`` to ``out``, verifying frame by frame."""
+    """Write the plaintext of ``source``, sealed as the object ``name``, verifying each frame."""
     header = read_full(source, HEADER_SIZE)
     frame_size = parse_header(header, name)
     aead = _object_cipher(key, header)
     prefix = header[-NONCE_PREFIX_SIZE:]
+    bound = _aad_prefix(header, name)
     length_field = read_full(source, LENGTH_SIZE)
     index = 0
     while True:
@@ -272,7 +305,7 @@ def decrypt_stream(source: IO[bytes], out: IO[bytes], key: bytes, name: str) -> 
         if index >= MAX_FRAMES:
             raise _auth_error(name, "too many frames")
         try:
-            plain = aead.decrypt(_nonce(prefix, index), sealed, _aad(header, index, final))
+            plain = aead.decrypt(_nonce(prefix, index), sealed, _aad(bound, index, final))
         except InvalidTag:
             raise _auth_error(name, f"frame {index} did not verify") from None
         out.write(plain)

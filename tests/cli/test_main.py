@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import signal
+import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +178,42 @@ def test_bad_input_one_line_no_traceback_no_output(
 def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
     result = cli("render", str(small(tmp_path)), "-o", str(tmp_path / "x.avi"), "--direct")
     assert result.returncode == 2 and "unknown container .avi" in result.stderr
+
+
+def wait_for(found: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not found():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_signal_mid_render_leaves_nothing(cli: CLI, tmp_path: Path, signum: int) -> None:
+    # Ten minutes of frames: certainly still rendering when the signal comes.
+    project_path = write_project(tmp_path / "p.json", colour_project(600, "#336699"))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = cli.start("render", str(project_path), "-o", str(out_dir / "x.mp4"), "--direct")
+    try:
+        # The temp file exists only while frames are being rendered into it.
+        wait_for(lambda: os.listdir(out_dir), "the render to start")
+        time.sleep(0.3)
+        assert proc.poll() is None
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + signum, err
+    assert err.strip().splitlines() == [f"terminated by {signal.Signals(signum).name}"], err
+    assert os.listdir(out_dir) == []
+
+
+def test_direct_output_mode_follows_the_umask(cli: CLI, tmp_path: Path) -> None:
+    for umask, mode in ((0o022, 0o644), (0o027, 0o640), (0o002, 0o664)):
+        out = tmp_path / f"out-{umask:o}.mp4"
+        proc = cli.start("render", str(small(tmp_path)), "-o", str(out), "--direct", umask=umask)
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert stat.S_IMODE(out.stat().st_mode) == mode, f"umask {umask:o}"

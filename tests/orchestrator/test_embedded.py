@@ -136,7 +136,7 @@ def test_embedded_redis_serves_privately_and_leaves_nothing() -> None:
     with EmbeddedRedis() as server:
         pid, port, directory = server.pid, server.port, server.directory
         assert pid is not None and directory is not None and directory.is_dir()
-        assert server.url == f"redis://127.0.0.1:{port}/0"
+        assert server.url == f"redis://:{server.password}@127.0.0.1:{port}/0"
         with redis.Redis.from_url(server.url) as client:
             assert client.ping()
             assert client.config_get("save") == {"save": ""}

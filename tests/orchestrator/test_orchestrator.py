@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -19,8 +20,10 @@ from tests.helpers import CLI
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_two_orchestrators_fire_each_tick_once(cli: CLI, redis_url: str) -> None:
-    orchestrator = cli.with_env(CLOUDRENDER_BROKER_URL=redis_url)
+def test_two_orchestrators_fire_each_tick_once(cli: CLI, redis_url: str, tmp_path: Path) -> None:
+    orchestrator = cli.with_env(
+        CLOUDRENDER_BROKER_URL=redis_url, CLOUDRENDER_STORAGE_URL=(tmp_path / "storage").as_uri()
+    )
     procs = [
         orchestrator.start(
             "orchestrator",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from common.errors import DecodeError, EncodeError, RenderCancelled
 from tests.media import decode_rgb, make_video, project, solid, video_track
+from tests.workers.test_atomic import assert_durable, record_sync, umask
 from workers.compositor import Compositor
 from workers.render import render_to_file
 
@@ -160,3 +163,18 @@ def test_odd_size_needs_lossless(tmp_path: Path) -> None:
         render_to_file(
             replace(tl, export=with_overrides(tl.export, lossless=False)), str(tmp_path / "odd.mp4")
         )
+
+
+def test_output_is_synced_before_the_rename_and_follows_the_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tl = timeline(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    output = out_dir / "x.mp4"
+    calls = record_sync(monkeypatch)
+    with umask(0o027):
+        render_to_file(tl, str(output), end=3)
+    assert_durable(calls, output)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o640
+    assert os.listdir(out_dir) == ["x.mp4"]

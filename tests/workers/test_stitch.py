@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from common.errors import EncodeError, RenderError
 from tests.media import decode_rgb, level
+from tests.workers.test_atomic import assert_durable, record_sync, umask
 from workers.stitch import MergeError, StitchReport, inspect_segment, stitch
 
 NTSC = Fraction(30000, 1001)
@@ -343,3 +345,17 @@ def test_bad_requests(tmp_path: Path) -> None:
         stitch([(segments[0][0], 0, 0)], PAL, str(tmp_path / "m.mkv"), "mkv")
     with pytest.raises(RenderError, match="output directory does not exist"):
         stitch(segments, PAL, str(tmp_path / "nowhere" / "m.mkv"), "mkv")
+
+
+def test_output_is_synced_before_the_rename_and_follows_the_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    segments = make_segments(tmp_path / "segs", [0, 5, 10], PAL)
+    (tmp_path / "out").mkdir()
+    output = tmp_path / "out" / "movie.mkv"
+    calls = record_sync(monkeypatch)
+    with umask(0o002):
+        stitch(segments, PAL, str(output), "mkv")
+    assert_durable(calls, output)
+    assert stat.S_IMODE(output.stat().st_mode) == 0o664
+    assert leftovers(tmp_path / "out") == ["movie.mkv"]

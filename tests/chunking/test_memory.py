@@ -1,0 +1,115 @@
+"""The memory estimate of a frame (chunking.memory): what it counts, where, and the message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.memory import (
+    RENDER_FIXED,
+    encoder_bytes,
+    frame_bytes,
+    frame_peak,
+    memory_problems,
+    size,
+)
+from chunking.timeline.studio import load_project
+from tests.media import project, solid, video_track
+
+GB = 1 << 30
+
+
+def _clip(cid: str = "c", start: float = 0, end: float = 1, **extra: Any) -> dict[str, Any]:
+    return {"id": cid, "start_time": start, "end_time": end, **solid("#33669980"), **extra}
+
+
+def _timeline(clips: list[dict[str, Any]], size: tuple[int, int] = (64, 36), **extra: Any) -> Any:
+    return load_project(project([video_track("v", clips)], size=size, **extra), "/")
+
+
+def test_plain_frame_is_small_and_named() -> None:
+    need, where = frame_bytes(_timeline([_clip()]))
+    assert need < 64 << 20
+    assert where == "frame 0: clip 'c' fills the 64x36 canvas"
+    assert memory_problems(_timeline([_clip()]), 2 * GB) == []
+
+
+def test_scaled_clip_is_named_with_its_scale() -> None:
+    big = _timeline([_clip("big", transform={"scale": 100})], size=(1920, 1080))
+    problems = memory_problems(big, 2 * GB)
+    assert len(problems) == 1
+    assert problems[0].startswith("frame 0 needs about ")
+    assert problems[0].endswith("(budget 2.0 GB): clip 'big' scaled 100x on a 1920x1080 canvas")
+
+
+def test_rotation_costs_its_bounding_box() -> None:
+    flat = frame_bytes(_timeline([_clip(transform={"scale": 50})]))[0]
+    turned = frame_bytes(_timeline([_clip(transform={"scale": 50, "rotation": 45})]))[0]
+    assert turned > 2 * flat
+
+
+def test_whole_layer_effects_keep_the_off_canvas_part() -> None:
+    def need(kind: str) -> int:
+        fx = [{"id": "e", "effect_type": kind, "params": {}}]
+        timeline = _timeline([_clip(transform={"scale": 20}, effects=fx)])
+        return frame_bytes(timeline)[0] - RENDER_FIXED
+
+    assert need("Blur") > 4 * need("Sepia")
+
+
+def test_the_worst_frame_is_where_layers_overlap() -> None:
+    clips = [_clip(f"c{i}", start=i * 0.5, end=i * 0.5 + 2) for i in range(4)]
+    tracks = [video_track(f"t{i}", [c]) for i, c in enumerate(clips)]
+    timeline = load_project(project(tracks, size=(640, 360), fps=10), "/")
+    peak = frame_peak(timeline)
+    assert peak.frame == 15  # c0..c3 all shown from 1.5 s until c0 ends at 2 s
+    assert {p.name for p in peak.parts} == {f"clip 'c{i}'" for i in range(4)}
+
+
+def test_many_layers_are_named_as_many() -> None:
+    tracks = [video_track(f"t{i}", [_clip(f"c{i}")]) for i in range(2000)]
+    timeline = load_project(project(tracks, size=(1920, 1080)), "/")
+    (problem,) = memory_problems(timeline, 2 * GB)
+    assert "2000 layers at once (clip 'c0', clip 'c1', clip 'c2', ...)" in problem
+    # about 15 bytes a pixel each, as measured: the estimate stays an upper bound within 2x
+    need = frame_bytes(timeline)[0]
+    assert 15 * 2000 * 1920 * 1080 < need < 2 * 24 * 2000 * 1920 * 1080
+
+
+def test_huge_canvas_is_named() -> None:
+    timeline = load_project(project([], size=(16384, 16384), duration=1), "/")
+    (problem,) = memory_problems(timeline, 2 * GB)
+    assert problem.endswith("a 16384x16384 canvas")
+
+
+def test_subtitle_is_named_with_its_font_size() -> None:
+    sub = {"id": "s", "text": "x" * 20, "start_time": 0, "end_time": 1}
+    timeline = load_project(
+        project([], size=(64, 36), subtitles=[{**sub, "style": {"font_size": 1000}}]), "/"
+    )
+    peak = frame_peak(timeline)
+    assert peak.culprit(timeline) == "subtitle 's' at font size 1000 (20 characters)"
+
+
+def test_source_sizes_are_used_when_known(tmp_path: Path) -> None:
+    media = tmp_path / "x.mp4"
+    media.write_bytes(b"")
+    timeline = _timeline(
+        [{"id": "f", "start_time": 0, "end_time": 1, "source": {"File": str(media)}}]
+    )
+    guessed = frame_bytes(timeline)[0]
+    known = frame_bytes(timeline, {str(media): (7680, 4320)})[0]
+    assert known > guessed
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 bytes"), (3 << 20, "3.0 MB"), (9 * GB, "9.0 GB")])
+def test_sizes_read_like_people_write_them(n: int, text: str) -> None:
+    assert size(n) == text
+
+
+def test_encoder_grows_with_preset_and_threads() -> None:
+    fast = _timeline([_clip()], settings={"export": {"preset": "ultrafast"}})
+    slow = _timeline([_clip()], settings={"export": {"preset": "veryslow"}})
+    assert encoder_bytes(fast, 1) < encoder_bytes(slow, 1) < encoder_bytes(slow, 24)

@@ -1,0 +1,1 @@
+"""Attacks on the service, reproduced: each must now fail safely (issue 13)."""

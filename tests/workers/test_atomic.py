@@ -1,0 +1,108 @@
+"""Atomic outputs (workers.atomic): umask modes, data synced before the rename, nothing left."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from common.errors import RenderError
+from workers.atomic import PARTIAL_PREFIX, atomic_output
+
+
+def record_sync(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Log every fsync (of the path its descriptor names) and rename, in order, as they happen."""
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        calls.append(("replace", f"{os.path.basename(src)} -> {os.path.basename(dst)}"))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    return calls
+
+
+def assert_durable(calls: list[tuple[str, str]], output: Path) -> None:
+    """The output's data was synced under its temp name, renamed, then its directory synced."""
+    renames = [i for i, (kind, _) in enumerate(calls) if kind == "replace"]
+    assert len(renames) == 1, calls
+    at = renames[0]
+    partial = calls[at][1].split(" -> ")[0]
+    assert partial.startswith(PARTIAL_PREFIX) and calls[at][1].endswith(" -> " + output.name)
+    assert ("fsync", str(output.parent / partial)) in calls[:at], calls
+    assert ("fsync", str(output.parent)) in calls[at + 1 :], calls
+
+
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    """The process's umask set to ``mask`` for the block."""
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_the_file_appears_whole_with_synced_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = record_sync(monkeypatch)
+    output = tmp_path / "movie.mp4"
+    with atomic_output(str(output)) as partial:
+        assert os.path.dirname(partial) == str(tmp_path) and not output.exists()
+        Path(partial).write_bytes(b"frames")
+    assert output.read_bytes() == b"frames"
+    assert os.listdir(tmp_path) == ["movie.mp4"]
+    assert_durable(calls, output)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_mode_follows_the_umask(tmp_path: Path, mask: int, mode: int) -> None:
+    output = tmp_path / "movie.mkv"
+    with umask(mask), atomic_output(str(output)) as partial:
+        Path(partial).write_bytes(b"x")
+    assert stat.S_IMODE(output.stat().st_mode) == mode
+
+
+@pytest.mark.parametrize("error", [ValueError("bad"), KeyboardInterrupt(), SystemExit(143)])
+def test_any_exception_removes_the_temp_file_and_keeps_the_old_output(
+    tmp_path: Path, error: BaseException
+) -> None:
+    output = tmp_path / "movie.mp4"
+    output.write_bytes(b"previous")
+    with pytest.raises(type(error)), atomic_output(str(output)) as partial:
+        Path(partial).write_bytes(b"half")
+        raise error
+    assert os.listdir(tmp_path) == ["movie.mp4"] and output.read_bytes() == b"previous"
+
+
+def test_problems_are_one_line(tmp_path: Path) -> None:
+    with (
+        pytest.raises(RenderError, match="output directory does not exist"),
+        atomic_output(str(tmp_path / "nowhere" / "x.mp4")),
+    ):
+        pass
+    (tmp_path / "x.mp4").mkdir()  # the destination is a directory: the rename fails
+    with (
+        pytest.raises(RenderError, match=r"cannot write .*x\.mp4: Is a directory"),
+        atomic_output(str(tmp_path / "x.mp4")) as partial,
+    ):
+        Path(partial).write_bytes(b"x")
+    assert os.listdir(tmp_path) == ["x.mp4"]
+
+
+def test_a_long_name_still_fits(tmp_path: Path) -> None:
+    output = tmp_path / ("n" * 250 + ".mp4")
+    with atomic_output(str(output)) as partial:
+        Path(partial).write_bytes(b"x")
+    assert output.read_bytes() == b"x"

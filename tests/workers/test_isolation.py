@@ -1,0 +1,140 @@
+"""Which isolation chunk renders get (bubblewrap present, absent, forbidden, required, off), the
+worker's one log line about it, and what the sandbox shows a render process."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.studio import load_project
+from common.settings import Settings
+from tests.helpers import file_clip
+from tests.media import make_video, project, video_track
+from workers import isolation as iso
+from workers import sandbox
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_off_never_uses_bwrap() -> None:
+    found = iso.detect("off", which=lambda _: "/usr/bin/bwrap", probe=lambda _: None)
+    assert found.kind == iso.RLIMITS and found.error is None
+    assert "off" in found.describe()
+
+
+def test_auto_without_bwrap_falls_back_to_limits_and_says_why() -> None:
+    found = iso.detect("auto", which=lambda _: None)
+    assert (found.kind, found.error) == (iso.RLIMITS, None)
+    assert "not installed" in found.describe() and "no sandbox" in found.describe()
+
+
+def test_auto_where_namespaces_are_forbidden_falls_back() -> None:
+    why = "bwrap cannot create its sandbox here (No permissions to create new namespace)"
+    found = iso.detect("auto", which=lambda _: "/usr/bin/bwrap", probe=lambda _: why)
+    assert (found.kind, found.reason, found.error) == (iso.RLIMITS, why, None)
+
+
+def test_auto_with_a_working_bwrap_uses_it() -> None:
+    commands: list[list[str]] = []
+    found = iso.detect(
+        "auto", which=lambda _: "/opt/bwrap", probe=lambda c: commands.append(c) or None
+    )
+    assert (found.kind, found.bwrap) == (iso.BWRAP, "/opt/bwrap")
+    # The probe starts Python in the same sandbox a chunk gets.
+    assert commands[0][0] == "/opt/bwrap" and "--unshare-all" in commands[0]
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_required_bwrap_that_cannot_run_is_an_error_not_a_fallback(installed: bool) -> None:
+    found = iso.detect(
+        "bwrap",
+        which=lambda _: "/usr/bin/bwrap" if installed else None,
+        probe=lambda _: "bwrap cannot create its sandbox here (Operation not permitted)",
+    )
+    assert found.error is not None and found.error.startswith("CLOUDRENDER_SANDBOX=bwrap, but")
+
+
+def test_this_machine_gets_bwrap_when_it_is_installed_and_allowed() -> None:
+    found = iso.detect("auto")
+    if shutil.which("bwrap") is None:
+        assert found.reason == "bubblewrap (bwrap) is not installed"
+    else:
+        assert found.kind == iso.BWRAP or found.reason.startswith("bwrap cannot")
+
+
+def test_the_worker_logs_its_isolation_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(iso, "_detected", {})
+    with caplog.at_level(logging.INFO, logger=iso.__name__):
+        found = iso.announce("off")
+    assert [r.getMessage() for r in caplog.records] == [found.describe()]
+    assert caplog.records[0].levelno == logging.WARNING  # no sandbox is worth noticing
+
+
+def test_the_sandbox_command_binds_only_what_the_chunk_needs(tmp_path: Path) -> None:
+    media = str(tmp_path / "clip.mp4")
+    argv = iso.sandbox_command(
+        "/usr/bin/bwrap",
+        program=["python3", "-m", "x"],
+        env={"HOME": "/s"},
+        scratch="/s",
+        media=[media],
+    )
+    pairs = list(zip(argv, argv[1:], argv[2:], strict=False))
+    for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv"):
+        assert flag in argv
+    assert ("--ro-bind-try", media, media) in pairs  # media: read-only, one file at a time
+    assert ("--bind", "/s", "/s") in pairs  # the scratch directory: the only writable bind
+    writable = [argv[i + 1] for i, a in enumerate(argv) if a == "--bind"]
+    assert writable == ["/s"]
+    assert ("--ro-bind", "/", "/") not in pairs
+    assert argv[argv.index("--") + 1 :] == ["python3", "-m", "x"]
+
+
+def test_the_render_process_environment_has_no_credentials() -> None:
+    environ = {
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "CLOUDRENDER_ENCRYPTION_KEY": "00" * 32,
+        "CLOUDRENDER_BROKER_URL": "redis://:secret@host:6379/0",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AZURE_STORAGE_KEY": "y",
+    }
+    env = iso.child_env(environ, "/scratch")
+    assert env["PATH"] == "/usr/bin" and env["HOME"] == env["TMPDIR"] == "/scratch"
+    assert not any(k.startswith(("CLOUDRENDER_", "AWS_", "AZURE_")) for k in env)
+
+
+def test_the_sandbox_shows_only_media_inside_the_roots(tmp_path: Path) -> None:
+    roots, outside = tmp_path / "media", tmp_path / "outside"
+    roots.mkdir()
+    outside.mkdir()
+    inside, secret = roots / "a.mp4", outside / "secret.mp4"
+    for path in (inside, secret):
+        make_video(path, frames=2, size=(64, 36))
+    (roots / "door.mp4").symlink_to(secret)
+    clips = [
+        file_clip(n, p, i * 0.1, i * 0.1 + 0.1)
+        for i, (n, p) in enumerate([("a", inside), ("s", secret), ("d", roots / "door.mp4")])
+    ]
+    tl = load_project(project([video_track("v", clips)], size=(64, 36)), str(tmp_path))
+    confined = Settings(media_roots=(str(roots),), cache_dir=str(tmp_path / "cache"))
+    assert sandbox._media(tl, confined) == [str(inside)]
+    # A worker without media roots shows what the job names (its path checks decided).
+    assert len(sandbox._media(tl, Settings())) == 3
+
+
+def test_the_worker_working_directory_is_not_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``python -m`` puts the working directory (a user's home, say) on sys.path.
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    argv = iso.sandbox_command("/usr/bin/bwrap", program=["true"], env={})
+    assert str(tmp_path) not in argv
+    # The Python install itself is (under /usr when it is the system's).
+    assert sys.base_prefix in argv or sys.base_prefix.startswith("/usr/")

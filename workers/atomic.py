@@ -1,0 +1,85 @@
+"""Output files that appear whole or not at all: a temp file beside the destination, synced,
+renamed over it, and the rename synced.
+
+render and stitch write through ``atomic_output``. PyAV wants a path to write to, so
+``providers.storage.base.write_atomic`` (which hands its caller a file object) does not fit;
+the directory sync is that module's ``fsync_dir``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from common.errors import RenderError
+from providers.storage.base import fsync_dir
+
+#: Temp files start with this; a crash that kills the process outright (SIGKILL, power) can
+#: leave one, which is safe to delete.
+PARTIAL_PREFIX = ".partial-"
+#: How much of the destination's name a temp file keeps (for people looking at the directory;
+#: the whole name could push the temp name past the filesystem's 255 bytes).
+_NAME_TAIL = 64
+
+
+@contextmanager
+def atomic_output(output: str) -> Iterator[str]:
+    """Yield a new empty temp path beside ``output``; rename it over ``output`` when the block ends.
+
+    The temp file has mode 0666 less the umask, as any file the user creates (mkstemp's 0600
+    would hide a render from the group whatever the umask). Before the rename the file's data is
+    synced, and after it the directory, so a crash leaves the old file or the whole new one,
+    never a complete name on missing data. On any exception (a KeyboardInterrupt or a signal
+    handler's included) the temp file is removed and the exception goes on.
+    """
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise RenderError(f"output directory does not exist: {directory}")
+    tail = os.path.basename(output)[-_NAME_TAIL:]
+    partial = os.path.join(directory, f"{PARTIAL_PREFIX}{secrets.token_hex(8)}-{tail}")
+    try:
+        # Inside the try, so an interrupt right after the create still removes the file; the
+        # 64-bit random name makes removing someone else's file on O_EXCL failure moot.
+        _create(partial, directory)
+        yield partial
+        _commit(partial, output)
+    except BaseException:
+        discard(partial)
+        raise
+    fsync_dir(directory)
+
+
+def _create(partial: str, directory: str) -> None:
+    try:
+        # os.open honours the umask (0o666 & ~umask), like open(path, "w") would.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise RenderError(f"cannot write into {directory}: {exc.strerror or exc}") from None
+    os.close(fd)
+
+
+def _commit(partial: str, output: str) -> None:
+    try:
+        sync_file(partial)
+        os.replace(partial, output)
+    except OSError as exc:
+        raise RenderError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def sync_file(path: str) -> None:
+    """Flush a closed file's data to the disk (the writer, PyAV here, closed its own handle)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def discard(path: str) -> None:
+    """Remove a temp file if it is there; never raises (it runs while another error is raised)."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -1,0 +1,148 @@
+"""The one way source media are opened with PyAV: a local file in an allow-listed format.
+
+FFmpeg can read far more than media files. Its playlist and manifest demuxers (hls, dash), its
+list-of-files demuxer (concat), its pattern reader (image2) and its protocols (http, tcp, concat,
+subfile, data, ...) all let a small file a project names make FFmpeg open something else: a
+92-byte ``.m3u8`` naming ``/home/user/secret.mp4`` made a worker decode that file. So every
+source file, for decoding and for probing alike, is opened here:
+
+* the path goes to FFmpeg as ``file:<absolute path>``, so no prefix of the name can choose
+  another protocol, and ``protocol_whitelist`` is ``file`` for anything a demuxer opens itself;
+* ``format_whitelist`` limits the demuxer to ``ALLOWED_DEMUXERS``: FFmpeg checks it after
+  probing and before the demuxer reads its header, so a refused playlist never opens what it
+  names; the format is checked again once the file is open;
+* text that FFmpeg would take for a playlist or a file list is refused before FFmpeg sees it,
+  so the refusal can name what the file is.
+
+Stills named as images are read by Pillow, through ``open_image``, limited to a few formats.
+Encoder outputs and the merge's own segments are not source media and do not come through here.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+import av
+import av.error
+from av.container import InputContainer
+from PIL import Image
+
+from common.errors import AssetNotFound, DecodeError
+
+#: FFmpeg demuxers a source file may use: single-file containers, audio formats and the
+#: single-image readers (for a still whose name does not say it is one; stills named as images
+#: are read by Pillow). FFmpeg names some demuxers with several aliases, e.g.
+#: "mov,mp4,m4a,3gp,3g2,mj2" and "matroska,webm"; one allowed alias admits the demuxer.
+ALLOWED_DEMUXERS: tuple[str, ...] = (
+    # video containers
+    "mov",  # mov, mp4, m4a, 3gp, 3g2, mj2 (external data references stay off: enable_drefs=0)
+    "matroska",  # matroska, webm
+    "avi",
+    "mpegts",
+    "mpeg",  # MPEG program stream (.mpg, .vob)
+    "mxf",
+    "flv",
+    "ogg",
+    # audio
+    "wav",
+    "aiff",
+    "mp3",
+    "flac",
+    "aac",  # ADTS
+    # one image per file
+    "png_pipe",
+    "jpeg_pipe",
+    "bmp_pipe",
+    "tiff_pipe",
+    "webp_pipe",
+    "gif",
+)
+
+#: Pillow formats a still may be in. Pillow picks a plugin by content, not by name: without this,
+#: an EPS renamed ``.png`` would be rasterised by Ghostscript.
+ALLOWED_IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF")
+
+_FORMAT_WHITELIST = ",".join(ALLOWED_DEMUXERS)
+_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": _FORMAT_WHITELIST}
+
+#: Leading bytes of text formats FFmpeg would follow to other files, and what to call them.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"#EXTM3U", "an HLS playlist"),
+    (b"ffconcat", "a concat file list"),
+    (b"<?xml", "an XML document (such as a DASH manifest)"),
+    (b"<MPD", "a DASH manifest"),
+)
+_SNIFF_BYTES = 64
+
+
+def not_allowed(path: str, what: str) -> str:
+    """The one-line refusal of a file whose format may not be opened."""
+    return f"{path}: {what} is not an allowed media format"
+
+
+def open_media(path: str) -> InputContainer:
+    """Open a source media file for reading, refusing anything but an allowed local format.
+
+    Raises AssetNotFound when the file is missing or unreadable and DecodeError when it is not
+    a regular file, is empty, is not in an allowed format or cannot be opened; each message
+    names the path but no clip (callers add which clip uses it).
+    """
+    full = os.path.abspath(path)
+    _sniff(path, full)
+    try:
+        container = av.open("file:" + full, "r", container_options=dict(_OPTIONS))
+    except av.error.FileNotFoundError:
+        raise AssetNotFound(f"media file not found: {path}") from None
+    except av.error.ArgumentError:
+        # EINVAL from avformat_open_input with only our own options: the probed demuxer is not
+        # on the whitelist (FFmpeg does not say which one).
+        raise DecodeError(not_allowed(path, "its format")) from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DecodeError(f"cannot open {path}: {reason(exc)}") from None
+    name = container.format.name
+    if not set(name.split(",")) & set(ALLOWED_DEMUXERS):  # FFmpeg already refused; belt and braces
+        container.close()
+        raise DecodeError(not_allowed(path, name))
+    return container
+
+
+def open_image(path: str) -> Image.Image:
+    """Open a still image with Pillow, in an allowed format only (Pillow's own errors pass)."""
+    return Image.open(path, formats=ALLOWED_IMAGE_FORMATS)
+
+
+def _sniff(path: str, full: str) -> None:
+    """Refuse a missing, special, empty or playlist-like file before FFmpeg reads it."""
+    try:
+        # O_NONBLOCK: a FIFO named as media must not hang the worker on open.
+        fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise AssetNotFound(f"media file not found: {path}") from None
+    except PermissionError:
+        raise AssetNotFound(f"media file is not readable: {path}") from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):
+            raise AssetNotFound(f"media file not found: {path}") from None
+        raise DecodeError(f"cannot open {path}: {reason(exc)}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DecodeError(f"{path} is not a regular file")
+        if info.st_size == 0:
+            raise DecodeError(f"{path} is empty")
+        head = os.read(fd, _SNIFF_BYTES)
+    except OSError as exc:
+        raise DecodeError(f"cannot read {path}: {reason(exc)}") from None
+    finally:
+        os.close(fd)
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")  # a BOM or blank lines do not hide a playlist
+    for signature, what in _SIGNATURES:
+        if start[: len(signature)].lower() == signature.lower():
+            raise DecodeError(not_allowed(path, what))
+
+
+def reason(exc: BaseException) -> str:
+    """An OS or FFmpeg error's own words, without the path PyAV appends."""
+    return str(getattr(exc, "strerror", None) or exc)

@@ -1,0 +1,191 @@
+"""The render process of one chunk, started by ``workers.sandbox`` (read it first).
+
+Under bubblewrap it is a program, ``python -m workers.render_process REQUEST LIMITS``; without,
+a fork of the worker process (``forked``), which costs no interpreter start. Either way it sets
+its resource limits first, renders the chunk into its scratch directory, and reports in JSON
+lines: ``{"progress": [done, total]}`` per frame, then ``{"done": {...}}`` or ``{"error": {...}}``.
+
+It dies with its worker: a fork by its parent-death signal, a program by bwrap's
+--die-with-parent. Should either miss (bwrap 0.8 misses a death during its own setup), the next
+progress report finds nobody reading the pipe and the render stops there.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import pickle
+import resource
+import signal
+import sys
+import traceback
+from typing import IO, Any
+
+from common.errors import RenderError
+
+#: prctl(PR_SET_PDEATHSIG): a signal the kernel sends us when our parent dies.
+_PR_SET_PDEATHSIG = 1
+_LIMITS = {"AS": resource.RLIMIT_AS, "DATA": resource.RLIMIT_DATA}
+#: mallopt(M_ARENA_MAX, n): at most n malloc arenas besides the main one.
+_M_ARENA_MAX = -8
+_ARENAS = 4
+#: Seconds between SIGXCPU (the soft CPU limit) and SIGKILL (the hard one).
+_CPU_GRACE = 5
+#: Exit status of a render process that reported its own failure.
+REPORTED = 3
+#: Which limit stopped a render (the "kind" of an error report).
+MEMORY = "memory"
+CPU = "cpu"
+FILE_SIZE = "file size"
+
+
+def main(argv: list[str]) -> int:
+    """Run the chunk the request file ``argv[0]`` names, under the limits ``argv[1]``."""
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # fd 1 is for reports only: a library's print goes to stderr instead
+    apply_limits(json.loads(argv[1]))
+    return serve(argv[0], channel)
+
+
+def forked(request: dict[str, Any], limits: dict[str, Any], fd: int, parent: int) -> int:
+    """The same in a child forked from the worker, reporting on the pipe ``fd``."""
+    channel = os.fdopen(fd, "w", buffering=1)
+    apply_limits(limits)
+    _die_with(parent)
+    return serve(request, channel)
+
+
+def serve(request: dict[str, Any] | str, channel: IO[str]) -> int:
+    """Render the request (or the request file), report on ``channel``; the exit status."""
+    try:
+        if isinstance(request, str):
+            with open(request, "rb") as fh:
+                request = pickle.load(fh)  # written by our own parent, the worker
+        assert isinstance(request, dict)
+        done = _render(request, channel)
+    except BaseException as exc:  # noqa: BLE001 - every failure becomes one report
+        try:
+            _send(channel, {"error": _describe(exc)})
+        except OSError:
+            pass  # nobody reads any more: the worker is gone
+        return REPORTED
+    _send(channel, {"done": {**done, **_peaks()}})
+    return 0
+
+
+def apply_limits(limits: dict[str, Any]) -> None:
+    """Limit this process's memory, CPU time and file sizes; no core dumps."""
+    memory = int(limits["memory_bytes"])
+    which = _LIMITS[str(limits.get("memory_rlimit", "AS"))]
+    resource.setrlimit(which, (memory, memory))
+    cpu = limits.get("cpu_seconds")
+    if cpu:
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + _CPU_GRACE))
+    size = int(limits["file_bytes"])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _cap_arenas()
+
+
+def _cap_arenas() -> None:
+    """Few malloc arenas: glibc reserves 64 MB of address space for each new thread's arena
+    (up to eight per core), so a many-core node's decoder and encoder threads would spend the
+    address-space limit on reservations they never touch."""
+    libc = ctypes.CDLL(None)
+    mallopt = getattr(libc, "mallopt", None)  # glibc only
+    if mallopt is not None:
+        mallopt(_M_ARENA_MAX, _ARENAS)
+
+
+def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
+    """Render the request's frame range; what the parent needs of the summary."""
+    import workers.encoder
+    from workers.render import render_to_file
+
+    known: dict[str, bool] = request["hardware"]
+    # The worker probed the hardware encoders once; a fresh process must not probe per chunk.
+    workers.encoder.hardware_encoder_works = lambda name: known.get(name, False)  # type: ignore[assignment]
+
+    def progress(done: int, total: int) -> None:
+        _send(channel, {"progress": [done, total]})
+
+    summary = render_to_file(
+        request["timeline"],
+        request["output"],
+        start=request["start"],
+        end=request["end"],
+        audio=False,
+        progress=progress,
+        file_format="matroska",
+        threads=request["threads"],
+    )
+    return {"encoder": summary.encoder, "hardware": summary.hardware, "warnings": summary.warnings}
+
+
+def _describe(exc: BaseException) -> dict[str, Any]:
+    """The report of a failure: a limit, one of our RenderErrors, or a crash."""
+    kind = classify(exc)
+    if kind is not None:
+        return {"kind": kind, "message": str(exc)[:2000]}
+    if isinstance(exc, RenderError):
+        return {
+            "kind": "render",
+            "class": type(exc).__name__,
+            "message": str(exc),
+            "transient": exc.transient,
+        }
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return {"kind": "crash", "message": text[:2000]}
+
+
+def classify(exc: BaseException) -> str | None:
+    """MEMORY, FILE_SIZE or None: whether an exception (or one it wraps) means a limit was hit."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "errno", None)
+        text = str(current)
+        if isinstance(current, MemoryError) or code == errno.ENOMEM:
+            return MEMORY
+        if "Cannot allocate memory" in text or "can't start new thread" in text:
+            return MEMORY
+        if code == errno.EFBIG or "File too large" in text:
+            return FILE_SIZE
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _peaks() -> dict[str, int]:
+    """This process's peak address space and resident memory, in bytes."""
+    peaks = {"peak_memory_bytes": 0, "peak_rss_bytes": 0}
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmPeak:"):
+                    peaks["peak_memory_bytes"] = int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    peaks["peak_rss_bytes"] = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return peaks
+
+
+def _send(channel: IO[str], message: dict[str, Any]) -> None:
+    channel.write(json.dumps(message) + "\n")
+
+
+def _die_with(parent: int) -> None:
+    """Die when the worker does (bwrap's --die-with-parent does this for the program)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
+
+if __name__ == "__main__":
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    os._exit(code)
