@@ -93,7 +93,9 @@ class JobStore:
     def get(self, job_id: str) -> JobRecord:
         """The job with its chunks; JobNotFound if it does not exist (or expired)."""
         raw = self.redis.hgetall(keys.job(job_id))
-        if not raw:
+        if not raw or "id" not in raw:
+            # Without "id" the hash is a remnant: a late field update (a progress report, the
+            # cost counter) recreated it after Redis lost the record itself.
             raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
         data = {k: json.loads(v) for k, v in raw.items() if k != "spec"}
         record = JobRecord(**{k: v for k, v in data.items() if k in _JOB_FIELDS})

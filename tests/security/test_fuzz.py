@@ -37,6 +37,14 @@ BOUNDED = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
+# The strategies draw only from Hypothesis; this warning fires when the global `random` state
+# changes during a draw, which a daemon thread left by an earlier test (redis-py's jittered
+# reconnect backoff, kombu's failover shuffle) can do at any moment in a whole-suite run.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
+
 #: Rendered documents must stay far below a test machine's memory.
 RENDER_BUDGET = 512 * 1024 * 1024
 
