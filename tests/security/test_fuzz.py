@@ -3,8 +3,8 @@
 Whatever a project file holds, loading it ends in a Timeline or in our TimelineError (one line
 naming the problem), never in another exception; a project that loads renders on a tiny canvas
 without an exception outside the RenderError tree and without a warning (the suite turns
-warnings into errors). The strategies live in ``tests/security/fuzz_strategies.py`` for longer
-runs; these run a fixed, derandomized set of examples.
+warnings into errors). The strategies live in ``bench/fuzz_strategies.py``, and
+``bench/fuzz.py`` runs them longer; these run a fixed, derandomized set of examples.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from chunking.memory import frame_bytes
-from chunking.timeline.loader import load
-from chunking.timeline.studio import load_project
-from common.errors import RenderError, TimelineError
-from tests.security.fuzz_strategies import (
+from bench.fuzz_strategies import (
     base_otio_document,
     otio_documents,
     renderable_documents,
     studio_documents,
 )
+from chunking.memory import frame_bytes
+from chunking.timeline.loader import load
+from chunking.timeline.studio import load_project
+from common.errors import RenderError, TimelineError
 from workers.render import render_to_file
 
 BOUNDED = settings(

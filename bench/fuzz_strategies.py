@@ -1,7 +1,7 @@
 """Hypothesis strategies for fuzzing the project loaders and the renderer (issue 13).
 
-Importable by the suite's bounded fuzz tests (``tests/security/test_fuzz.py``) and by longer
-runs. Three families:
+Used by the suite's bounded fuzz tests (``tests/security/test_fuzz.py``) and by the longer run
+``bench/fuzz.py``. Three families:
 
 * ``studio_documents()``: a valid Timeline Studio document with one to four mutations at random
   places: a value replaced by a wrong type, NaN, an infinity, a huge or tiny number, a number
