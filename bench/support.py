@@ -33,6 +33,7 @@ import av
 import numpy as np
 import redis
 
+from common.names import QUEUE_RENDER
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded_redis import EmbeddedRedis, find_redis_server
 from orchestrator.job_record import JobRecord
@@ -155,7 +156,7 @@ class ChaosCluster:
 
     def add_worker(self, env: dict[str, str] | None = None) -> LocalWorkers:
         """Start one more render worker (one slot) and return once it consumes its queue."""
-        worker = LocalWorkers(self.redis.url, 1, ("render",), {**self.env, **(env or {})})
+        worker = LocalWorkers(self.redis.url, 1, (QUEUE_RENDER,), {**self.env, **(env or {})})
         self.workers.append(worker)  # stopped by close() even if it never gets ready
         worker.start()
         worker.wait_ready()

@@ -27,7 +27,7 @@ from types import FrameType, TracebackType
 from typing import Any, NoReturn, Self
 
 from orchestrator.embedded_redis import EmbeddedRedis
-from orchestrator.local_workers import DEFAULT_APP, DEFAULT_QUEUES, LocalWorkers
+from orchestrator.local_workers import DEFAULT_APP, DEFAULT_QUEUES, LocalWorkers, check_pool
 from orchestrator.processes import in_main_thread as _in_main_thread
 from orchestrator.processes import signals_deferred as _signals_deferred
 
@@ -47,10 +47,7 @@ class EmbeddedCluster:
         handle_signals: bool = True,
         die_with_parent: bool = True,
     ) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, not {workers}")
-        if not queues or isinstance(queues, str):
-            raise ValueError("queues must be a non-empty sequence of queue names")
+        check_pool("workers", workers, queues)
         self.worker_count = workers
         self.app = app
         self.queues = tuple(queues)

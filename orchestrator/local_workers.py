@@ -35,6 +35,14 @@ DEFAULT_APP = "orchestrator.celery_app:app"
 DEFAULT_QUEUES: tuple[str, ...] = QUEUES
 
 
+def check_pool(name: str, count: int, queues: Sequence[str]) -> None:
+    """Refuse a pool of fewer than one process, or one that consumes no queue."""
+    if count < 1:
+        raise ValueError(f"{name} must be at least 1, not {count}")
+    if not queues or isinstance(queues, str):
+        raise ValueError("queues must be a non-empty sequence of queue names")
+
+
 class LocalWorkers:
     """One local prefork Celery worker with ``concurrency`` pool processes, in its own group."""
 
@@ -52,10 +60,7 @@ class LocalWorkers:
         beat: bool = False,
         die_with_parent: bool = True,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
-        if not queues or isinstance(queues, str):
-            raise ValueError("queues must be a non-empty sequence of queue names")
+        check_pool("concurrency", concurrency, queues)
         self.broker_url = broker_url
         self.concurrency = concurrency
         self.queues = tuple(queues)
