@@ -272,7 +272,7 @@ def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
     return out
 
 
-#: Canonical effect kind -> implementation; exactly the kinds in catalogue.EFFECTS.
+#: Canonical effect kind -> implementation; exactly the kinds in catalogue.VIDEO_EFFECTS.
 IMPLEMENTATIONS: dict[str, EffectFn] = {
     "blur": _blur,
     "brightness": _brightness,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from chunking.timeline.audio_catalogue import (
+    AUDIO_EFFECT_ALIASES,
+    AUDIO_EFFECT_PARAMS,
+    AUDIO_EFFECTS,
+)
+from chunking.timeline.catalogue_params import Param
 
-#: Canonical effect kinds; workers.effects implements exactly these.
-EFFECTS = frozenset(
+#: Canonical picture effect kinds; workers.effects implements exactly these.
+VIDEO_EFFECTS = frozenset(
     {
         "blur",
         "brightness",
@@ -22,22 +27,12 @@ EFFECTS = frozenset(
 )
 
 
-class Param(NamedTuple):
-    """One numeric effect parameter: its alternative names (the first present that reads as a
-    number wins), the range the loader accepts and the worker clamps to, and its default."""
-
-    names: tuple[str, ...]
-    low: float
-    high: float
-    default: float
-
-
 #: Largest blur radius (px): caps the cost, which grows with the radius; 250 is already a smear.
 MAX_BLUR_RADIUS = 250.0
 
 #: Each effect kind's numeric parameters, in one place for the loader's range check, the
 #: worker's reading of them and the documentation's table.
-EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {
+VIDEO_EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {
     "blur": (Param(("radius", "amount", "sigma"), 0.0, MAX_BLUR_RADIUS, 4.0),),
     "brightness": (Param(("amount", "value"), -1.0, 1.0, 0.1),),
     "contrast": (Param(("amount", "value"), 0.0, 4.0, 1.2),),
@@ -58,7 +53,7 @@ EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {
 }
 
 #: Other spellings editors use, after canonical() normalisation.
-EFFECT_ALIASES = {
+VIDEO_EFFECT_ALIASES = {
     "gaussianblur": "blur",
     "boxblur": "blur",
     "greyscale": "grayscale",
@@ -74,6 +69,11 @@ EFFECT_ALIASES = {
     "unsharp": "sharpen",
     "unsharpmask": "sharpen",
 }
+
+#: Every effect kind, picture and sound (the audio ones are ``audio_catalogue``'s).
+EFFECTS = VIDEO_EFFECTS | AUDIO_EFFECTS
+EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {**VIDEO_EFFECT_PARAMS, **AUDIO_EFFECT_PARAMS}
+EFFECT_ALIASES: dict[str, str] = {**VIDEO_EFFECT_ALIASES, **AUDIO_EFFECT_ALIASES}
 
 #: Canonical transition kinds the compositor implements.
 TRANSITIONS = frozenset(
@@ -120,3 +120,8 @@ def effect_kind(name: str) -> str | None:
     if name in EFFECTS:
         return name
     return EFFECT_ALIASES.get(name)
+
+
+def is_audio_effect(kind: str) -> bool:
+    """Whether a canonical effect kind acts on sound rather than on the picture."""
+    return kind in AUDIO_EFFECTS

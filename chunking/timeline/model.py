@@ -23,10 +23,36 @@ class TrackKind(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class ImageSequence:
+    """Numbered still images played as one video (OTIO's ImageSequenceReference).
+
+    Image ``n`` of the sequence (0-based) is the file named
+    ``prefix + str(start_frame + n * frame_step).zfill(padding) + suffix`` in the directory of the
+    owning FileSource's ``path`` (which is the first image); the images play at ``rate``.
+    """
+
+    prefix: str
+    suffix: str
+    start_frame: int
+    count: int  # number of images
+    rate: Fraction
+    frame_step: int = 1
+    padding: int = 0
+
+    def name(self, index: int) -> str:
+        """The file name of image ``index`` (0-based) of the sequence."""
+        number = self.start_frame + index * self.frame_step
+        digits = str(abs(number)).zfill(self.padding)
+        return f"{self.prefix}{'-' if number < 0 else ''}{digits}{self.suffix}"
+
+
+@dataclass(frozen=True)
 class FileSource:
-    """A media file (video, audio or still image) on local disk."""
+    """A media file (video, audio or still image) on local disk, or an image sequence."""
 
     path: str
+    #: set when ``path`` is the first image of a numbered sequence decoded as one video
+    sequence: ImageSequence | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,12 @@ class ColorCorrection:
     saturation: float = 1.0  # multiplier, 0 = greyscale
     hue: float = 0.0  # degrees of rotation
     gamma: float = 1.0  # output = input ** (1 / gamma)
+    # Tonal ranges, -1..1 each, 0 = unchanged: lift (+) or lower (-) the tones of that range;
+    # shadows/highlights act on the dark/bright parts smoothly, blacks/whites move the end points.
+    highlights: float = 0.0
+    shadows: float = 0.0
+    whites: float = 0.0
+    blacks: float = 0.0
 
     def is_identity(self) -> bool:
         """True when the correction changes nothing."""
@@ -99,12 +131,34 @@ class Effect:
     params: Mapping[str, ParamValue] = field(default_factory=dict)
     start: int | None = None
     end: int | None = None
+    #: 0..1: how much of the effect's result is mixed over its input (filters' ``intensity``)
+    intensity: float = 1.0
 
     def active_at(self, frame: int) -> bool:
         """Whether the effect applies at this timeline frame."""
         if self.start is not None and frame < self.start:
             return False
         return not (self.end is not None and frame >= self.end)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A rectangle of the canvas a clip is fitted into instead of the whole canvas (a cell of a
+    multi-camera template); all four numbers are fractions of the canvas size."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    #: "contain" (letterbox inside the cell), "cover" (fill it, cropping the overflow),
+    #: "fill" (stretch to it)
+    fit: str = "contain"
+    #: where a "contain" picture sits in the cell, or which part "cover" keeps: 0 = left/top,
+    #: 0.5 = centre, 1 = right/bottom
+    align_x: float = 0.5
+    align_y: float = 0.5
+    #: extra zoom of the fitted picture inside the cell (it stays clipped to the cell)
+    scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -116,7 +170,10 @@ class Clip:
     source: Source
     start: int
     end: int
-    source_start: float = 0.0  # seconds into the source
+    # Seconds into the source; may be below 0 (by at most a few frames, from OTIO clips that
+    # start before their media's available range): times before 0 hold the first frame and are
+    # silent.
+    source_start: float = 0.0
     source_end: float | None = None  # seconds; None = as long as the clip needs
     speed: float = 1.0
     opacity: float = 1.0
@@ -129,6 +186,10 @@ class Clip:
     color: ColorCorrection = ColorCorrection()
     effects: tuple[Effect, ...] = ()
     text: str | None = None  # subtitle clips only
+    #: fit the clip into this part of the canvas (multi-camera template cell); None = whole canvas
+    cell: Cell | None = None
+    #: which audio stream of the source to play (0-based among its audio streams); None = first
+    audio_stream: int | None = None
 
     @property
     def frames(self) -> int:
@@ -166,6 +227,24 @@ class Transition:
         return (frame - self.start + 0.5) / (self.end - self.start)
 
 
+RGBA = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class TextAnimation:
+    """A timed change of a subtitle's look; frames are timeline frames [start, end)."""
+
+    #: fade_in, fade_out, slide_in, slide_out, scale_in, scale_out, typewriter, blink, shake,
+    #: wave, bounce
+    kind: str
+    start: int
+    end: int
+    #: slides: the side the text comes from / leaves to (top, bottom, left, right)
+    direction: str = "bottom"
+    #: linear, ease, ease_in, ease_out, ease_in_out, elastic, bounce
+    easing: str = "linear"
+
+
 @dataclass(frozen=True)
 class Subtitle:
     """Text burned into the picture over timeline frames [start, end)."""
@@ -175,11 +254,32 @@ class Subtitle:
     start: int
     end: int
     font_size: int = 48
-    color: tuple[int, int, int, int] = (255, 255, 255, 255)
-    #: "bottom", "top" or "center", or an explicit (x, y) fraction of the canvas for the centre
+    color: RGBA = (255, 255, 255, 255)
+    #: "bottom", "top" or "center", or an explicit (x, y) fraction of the canvas where the
+    #: box's ``anchor`` point goes
     position: str | tuple[float, float] = "bottom"
-    background: tuple[int, int, int, int] | None = None
-    outline: int = 2
+    background: RGBA | None = None
+    outline: int = 2  # stroke width in pixels, 0 = none
+    #: which point of the text box sits at an explicit ``position``: (0, 0) = its top-left corner,
+    #: (0.5, 0.5) = its centre, (1, 1) = its bottom-right corner
+    anchor: tuple[float, float] = (0.5, 0.5)
+    #: how lines align inside the box: left, center or right
+    align: str = "center"
+    font_family: str = ""  # a family name; "" = the default sans-serif face
+    font_weight: int = 400  # CSS weights 100..900; 600 and above draw bold
+    opacity: float = 1.0  # of the whole subtitle (text, stroke, shadow, box)
+    stroke_color: RGBA = (0, 0, 0, 255)
+    shadow_color: RGBA | None = None  # None = no shadow
+    shadow_offset: tuple[float, float] = (2.0, 2.0)  # pixels right and down
+    shadow_blur: float = 0.0  # pixels
+    #: space between the text and the background box's edges: top, right, bottom, left (pixels);
+    #: None = a quarter of the font size on every side
+    padding: tuple[float, float, float, float] | None = None
+    border_radius: float = 0.0  # pixels, of the background box's corners
+    line_height: float | None = None  # multiple of the font size; None = the face's own + 15 %
+    letter_spacing: float = 0.0  # extra pixels between characters
+    max_width: float = 0.9  # fraction of the canvas width before lines wrap
+    animations: tuple[TextAnimation, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from chunking.timeline.catalogue import EFFECTS
+from chunking.timeline.catalogue import VIDEO_EFFECTS as EFFECTS
 from chunking.timeline.model import Effect, ParamValue
 from common.errors import TimelineError
 from tests.helpers import ROOT, flat_image, noisy_image
