@@ -28,6 +28,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chunking.timeline.catalogue import LOOKS, WHOLE_LAYER_EFFECTS
 from chunking.timeline.model import Clip, Effect, FileSource, Subtitle, Timeline, TrackKind
 
 #: Canvas buffers per canvas pixel: float32 canvas (12), the float temporary and 8-bit frame of
@@ -52,7 +53,26 @@ ROTATE_IN_BPP = 8
 ROTATE_OUT_BPP = 12
 #: Extra working buffers of one effect, per layer pixel: blur keeps its input, two passes and a
 #: transposed copy; sharpen adds its difference image; the rest make one new image.
-EFFECT_BPP = {"blur": 30, "sharpen": 36, "filmgrain": 16, "vignette": 16}
+EFFECT_BPP = {
+    "blur": 30,
+    "sharpen": 36,
+    "filmgrain": 16,
+    "vignette": 16,
+    # Measured peaks of the editor's other effects, their output included.
+    "noisereduction": 90,
+    "glow": 48,
+    "colorcorrection": 48,
+    "chromaticaberration": 40,
+    "whitebalance": 40,
+    "curves": 34,
+    "exposure": 30,
+    "lensflare": 28,
+    "chromakey": 28,
+    "colorbalance": 28,
+    "shadowshighlights": 24,
+}
+#: The editor's looks (Vintage, Noir, ...): a chain of CSS filter matrices.
+LOOK_BPP = 24
 OTHER_EFFECT_BPP = 12
 #: A colour correction: a matrix product and its result.
 COLOR_BPP = 24
@@ -69,7 +89,7 @@ TEXT_COMPOSE_BPP = 48
 TEXT_ADVANCE_EM = 1.0
 TEXT_PITCH_EM = 1.35
 #: Effects that need the whole layer, so it is not cut to the canvas (workers.effects).
-WHOLE_LAYER = frozenset({"blur", "sharpen", "vignette", "filmgrain"})
+WHOLE_LAYER = WHOLE_LAYER_EFFECTS
 
 #: Encoder buffers per canvas pixel by x264-style preset speed, plus per encoder thread
 #: (measured with libx264 at 1080p and 4K; other codecs measured within these).
@@ -255,7 +275,7 @@ def clip_part(
     shaping = RESIZE_BPP * laid
     if rotated:
         shaping = max(shaping, ROTATE_IN_BPP * laid + ROTATE_OUT_BPP * placed)
-    temporary = [EFFECT_BPP.get(k, OTHER_EFFECT_BPP) for k in kinds] + [TO_FLOAT_BPP]
+    temporary = [_effect_bpp(k) for k in kinds] + [TO_FLOAT_BPP]
     if not clip.color.is_identity():
         temporary.append(COLOR_BPP)
     work = max(shaping, (BUILD_BPP + max(temporary)) * kept)
@@ -264,8 +284,8 @@ def clip_part(
 
 
 def _is_still(clip: Clip) -> bool:
-    if not isinstance(clip.source, FileSource):
-        return False
+    if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
+        return False  # an image sequence is decoded frame by frame, like a video
     return clip.source.path.lower().endswith(
         (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
     )
@@ -298,3 +318,7 @@ def subtitle_part(sub: Subtitle, width: int, height: int) -> Part:
     held = LAYER_BPP * kept
     why = f"at font size {f} ({len(sub.text)} characters)"
     return Part(f"subtitle {sub.id!r}", int(held), int(draw + TEXT_COMPOSE_BPP * kept), why)
+
+
+def _effect_bpp(kind: str) -> int:
+    return LOOK_BPP if kind in LOOKS else EFFECT_BPP.get(kind, OTHER_EFFECT_BPP)

@@ -72,19 +72,30 @@ def cluster_scale(args: argparse.Namespace) -> int:
 
 
 def describe(status: Any, now: float) -> str:
-    """The cluster as a few lines of text: totals, then one line per node."""
+    """The cluster as a few lines of text: totals, then one line per node.
+
+    The totals count render nodes; an orchestrator's pool plans jobs and is listed with its
+    role but is no render slot.
+    """
     nodes = status.nodes
+    workers = sum(1 for n in nodes if _role(n) == "render")
+    others = len(nodes) - workers
     lines = [
-        f"{status.slots} slots on {len(nodes)} node{'s' * (len(nodes) != 1)}, "
-        f"{status.queued_chunks} chunks waiting, {status.active_jobs} active "
+        f"{status.slots} slots on {workers} node{'s' * (workers != 1)}"
+        + (f" (+{others} not rendering)" if others else "")
+        + f", {status.queued_chunks} chunks waiting, {status.active_jobs} active "
         f"job{'s' * (status.active_jobs != 1)}"
     ]
     if nodes:
         width = max(len("NODE"), *(len(n.name) for n in nodes))
-        lines.append(f"{'NODE':<{width}}  SLOTS  PID      UP        HEARTBEAT")
+        lines.append(f"{'NODE':<{width}}  ROLE          SLOTS  PID      UP        HEARTBEAT")
         for n in nodes:
             lines.append(
-                f"{n.name:<{width}}  {n.concurrency:>5}  {n.pid:<7}  "
+                f"{n.name:<{width}}  {_role(n):<12}  {n.concurrency:>5}  {n.pid:<7}  "
                 f"{format_duration(now - n.since):<8}  {max(now - n.last_heartbeat, 0.0):.1f}s ago"
             )
     return "\n".join(lines)
+
+
+def _role(node: Any) -> str:
+    return str(getattr(node, "role", "render"))

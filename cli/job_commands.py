@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from cli.export_options import CODECS, with_cli_export
 from common.errors import RenderError
 from common.names import LEVELS
+from common.settings import Settings
 
 
 def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
@@ -29,22 +31,22 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
     submit.add_argument("--chunk-frames", type=positive)
     submit.add_argument("--lossless", action="store_true")
-    submit.add_argument("--codec", choices=["h264", "hevc", "av1", "vp9", "ffv1"])
+    submit.add_argument("--codec", choices=CODECS)
     submit.add_argument("--crf", type=int)
     submit.add_argument("--preset")
-    submit.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
+    _cluster_options(submit)
     submit.set_defaults(handler=run_submit)
 
     status = sub.add_parser("status", help="a job's state, progress and cost")
     status.add_argument("job")
     status.add_argument("--json", action="store_true")
     status.add_argument("--watch", action="store_true", help="redraw until the job ends")
-    status.add_argument("--broker")
+    _cluster_options(status)
     status.set_defaults(handler=run_status)
 
     cancel = sub.add_parser("cancel", help="cancel a queued or running job")
     cancel.add_argument("job")
-    cancel.add_argument("--broker")
+    _cluster_options(cancel)
     cancel.set_defaults(handler=run_cancel)
 
     download = sub.add_parser("download", help="fetch a completed job's video")
@@ -53,7 +55,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     download.add_argument(
         "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
     )
-    download.add_argument("--broker")
+    _cluster_options(download)
     download.set_defaults(handler=run_download)
 
     estimate = sub.add_parser("estimate", help="estimated render time and cost")
@@ -65,29 +67,45 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         help="only the local cluster until cloud providers land",
     )
     estimate.add_argument("--json", action="store_true")
-    estimate.add_argument("--broker")
+    _cluster_options(estimate)
     estimate.set_defaults(handler=run_estimate)
 
 
+def _cluster_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
+    parser.add_argument(
+        "--storage",
+        help="the storage the cluster's workers share (default: $CLOUDRENDER_STORAGE_URL)",
+    )
+
+
 def cluster_api(args: argparse.Namespace) -> Any:
-    """The API of the cluster ``--broker`` (or $CLOUDRENDER_BROKER_URL) names."""
+    """The API of the cluster ``--broker`` (or $CLOUDRENDER_BROKER_URL) names, with the
+    storage ``--storage`` (or $CLOUDRENDER_STORAGE_URL) names."""
     from orchestrator.api import CloudRenderingAPI
 
-    return CloudRenderingAPI(getattr(args, "broker", None))
+    settings = Settings.from_env()
+    broker = getattr(args, "broker", None) or settings.broker_url
+    if broker is None:
+        # Said in the command line's words: the API's message names its parameter.
+        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
+    storage = getattr(args, "storage", None) or settings.storage_url
+    return CloudRenderingAPI(broker, storage_url=storage, settings=settings)
 
 
 def run_submit(args: argparse.Namespace) -> int:
     """Queue a render on the cluster and print its job id."""
-    overrides = {
-        "codec": args.codec,
-        "crf": args.crf,
-        "preset": args.preset,
-        "lossless": True if args.lossless else None,
-    }
+    from chunking.timeline.project import read_project
+
     api = cluster_api(args)
+    if api.storage_url is None:
+        raise RenderError(
+            "no storage: pass --storage URL or set CLOUDRENDER_STORAGE_URL to the storage the "
+            "cluster's workers share (e.g. file:///shared/cloudrender or s3://bucket/prefix)"
+        )
+    project = read_project(args.timeline, max_frame_bytes=api.settings.max_frame_bytes)
     job_id = api.submit_job(
-        args.timeline,
-        {k: v for k, v in overrides.items() if v is not None},
+        with_cli_export(project, args),
         output=args.output,
         priority=args.priority,
         deadline=args.deadline,
@@ -99,6 +117,13 @@ def run_submit(args: argparse.Namespace) -> int:
         print(
             "note: the workers cannot write to this machine's disk; when the job completes, "
             f"fetch the video with: cloudrender download {job_id} -o {args.output}",
+            file=sys.stderr,
+        )
+    if not api.orchestrator_running():
+        # Not an error: the job is safe in the queue and starts when an orchestrator does.
+        print(
+            "note: no orchestrator is running on this cluster; the job stays queued until one "
+            "starts (`cloudrender orchestrator --broker URL`)",
             file=sys.stderr,
         )
     print(job_id)

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,9 +18,11 @@ import redis
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project, read_project
 from cli.cluster_commands import add_cluster_parser
-from cli.job_commands import add_job_parsers, cluster_api
+from cli.export_options import CODECS, with_cli_export
+from cli.job_commands import add_job_parsers
+from cli.node_commands import add_node_parsers
 from cli.status_view import ProgressBar
-from common.errors import RenderError, ValidationError
+from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
 from common.settings import Settings
 from common.urls import redact_url
@@ -37,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except RenderError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps(error_json(args.command, exc), indent=2))
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except redis.RedisError as exc:
@@ -60,13 +65,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def error_json(command: str, exc: RenderError) -> dict[str, Any]:
+    """What ``--json`` prints for a failed command: the one-line message and every problem
+    (the line names only the first few; scripts get them all here)."""
+    problems = exc.problems if isinstance(exc, ValidationError) else [str(exc)]
+    return {
+        **({"valid": False} if command == "validate" else {}),
+        "error": str(exc),
+        "problems": list(problems),
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cloudrender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="render a timeline to a video file")
     render.add_argument("timeline", help="Timeline Studio .json or OpenTimelineIO .otio")
-    render.add_argument("-o", "--output", required=True, help="output video file")
+    render.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output video: a file, or a storage URL (s3://, gs://, az://, file://)",
+    )
     render.add_argument(
         "--direct",
         action="store_true",
@@ -77,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="lossless RGB output whose decoded frames equal the composited ones",
     )
-    render.add_argument("--codec", choices=["h264", "hevc", "av1", "vp9", "ffv1"])
+    render.add_argument("--codec", choices=CODECS)
     render.add_argument("--crf", type=int)
     render.add_argument("--preset")
     render.add_argument(
@@ -110,32 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     render.set_defaults(handler=_render)
 
     add_job_parsers(sub, _positive)
-
-    orch = sub.add_parser("orchestrator", help="run beat and the orchestrator queue")
-    orch.add_argument("--broker")
-    orch.set_defaults(handler=_orchestrator)
-
-    dash = sub.add_parser("dashboard", help="live terminal dashboard of the cluster")
-    dash.add_argument("--broker")
-    dash.add_argument("--max-nodes", type=_positive, help="the cluster's node ceiling to show")
-    dash.set_defaults(handler=_dashboard)
-
-    flower = sub.add_parser("flower", help="run Flower (basic auth from CLOUDRENDER_FLOWER_AUTH)")
-    flower.add_argument("--broker")
-    flower.add_argument("--port", type=int, default=5555)
-    flower.add_argument(
-        "--address", default="127.0.0.1", help="interface to listen on (0.0.0.0 in a container)"
-    )
-    flower.set_defaults(handler=_flower)
-
-    worker = sub.add_parser("worker", help="run a render worker for a cluster")
-    worker.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
-    worker.add_argument(
-        "--queues", default="render,audio,merge", help="comma-separated queues to consume"
-    )
-    worker.add_argument("--concurrency", type=_positive, default=os.cpu_count() or 1)
-    worker.set_defaults(handler=_worker)
-
+    add_node_parsers(sub, _positive)
     add_cluster_parser(sub)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
@@ -148,15 +144,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _render(args: argparse.Namespace) -> int:
     budget = Settings.from_env().max_frame_bytes
-    project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget).with_export(
-        {
-            "codec": args.codec,
-            "crf": args.crf,
-            "preset": args.preset,
-            "lossless": True if args.lossless else None,
-            "hardware_acceleration": True if args.hwaccel else None,
-        },
-        output=args.output,
+    project = with_cli_export(
+        read_project(args.timeline, strict=args.strict, max_frame_bytes=budget),
+        args,
+        hardware_acceleration=True if args.hwaccel else None,
     )
     timeline = project.timeline
     _warn(timeline, args.quiet or args.json)
@@ -184,22 +175,34 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> dict[str, Any]:
-    from workers.render import render_to_file  # heavy imports only for commands that render
+    from cli.output_url import check_output_url, deliver_to_url, is_output_url
+    from workers.render import RenderSummary, render_to_file  # heavy: only when rendering
 
     end = args.end if args.end is not None else timeline.frames
     bar = ProgressBar(sys.stderr) if show else None
-    with _terminable():
-        summary = render_to_file(
+
+    def render(target: str) -> RenderSummary:
+        return render_to_file(
             timeline,
-            args.output,
+            target,
             start=args.start,
             end=end,
             export=timeline.export,
             progress=bar.update if bar else None,
         )
+
+    with _terminable():
+        if is_output_url(args.output):
+            # Refused before rendering what would be refused after it (malformed, taken).
+            check_output_url(args.output)
+            with tempfile.TemporaryDirectory(prefix="cloudrender-direct-") as scratch:
+                summary = render(os.path.join(scratch, "output" + os.path.splitext(args.output)[1]))
+                deliver_to_url(summary.output, args.output, scratch)
+        else:
+            summary = render(args.output)
     if bar:
         bar.finish()
-    return {"mode": "direct", **summary.as_dict()}
+    return {"mode": "direct", **summary.as_dict(), "output": args.output}
 
 
 class Terminated(BaseException):
@@ -237,7 +240,7 @@ def _terminable() -> Iterator[None]:
 
 
 def _render_distributed(args: argparse.Namespace, project: Project, show: bool) -> dict[str, Any]:
-    from cli.render_command import JobProgress, render_distributed
+    from cli.render_command import JobProgress, progress_detail, render_distributed
 
     bar = ProgressBar(sys.stderr) if show else None
 
@@ -253,13 +256,11 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
 
     def progress(state: JobProgress) -> None:
         if bar is not None:
-            running = [c for c in state.chunks if c.state in ("STARTED", "PROGRESS")]
-            detail = " ".join(f"#{c.index}:{100 * c.done // c.frames}%" for c in running[:6])
-            bar.update(
-                state.done,
-                state.frames,
-                f"chunks {state.finished_chunks}/{len(state.chunks)} {detail}",
-            )
+            bar.update(state.done, state.frames, progress_detail(state))
+
+    def notify(note: str) -> None:
+        if not args.quiet:
+            print(f"note: {note}", file=sys.stderr)
 
     summary = render_distributed(
         project,
@@ -270,72 +271,11 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
         priority=args.priority,
         progress=progress,
         announce=announce if show else None,
+        notify=notify,
     )
     if bar:
         bar.finish()
     return summary
-
-
-def _worker(args: argparse.Namespace) -> int:
-    from cli.worker_app import app
-    from orchestrator.celery_app import configure
-
-    configure(_node_broker(args))
-    app.worker_main(
-        [
-            "worker",
-            "--queues",
-            args.queues,
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "INFO",
-        ]
-    )
-    return 0
-
-
-def _node_broker(args: argparse.Namespace) -> str:
-    """The broker of a worker or orchestrator node, which must also have storage of its own."""
-    settings = Settings.from_env()
-    url = args.broker or settings.broker_url
-    if url is None:
-        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
-    if settings.storage_url is None:
-        # A node's storage comes from its own configuration, never from the jobs it is sent
-        # (workers.job_policy): without one it would have to trust whatever a job names.
-        raise RenderError(
-            "no storage: set CLOUDRENDER_STORAGE_URL to the storage this cluster's nodes share "
-            "(e.g. file:///shared/cloudrender or s3://bucket/prefix)"
-        )
-    return url
-
-
-def _orchestrator(args: argparse.Namespace) -> int:
-    from cli.worker_app import app
-    from orchestrator.celery_app import configure
-
-    configure(_node_broker(args))
-    app.worker_main(
-        ["worker", "--beat", "--queues", "orchestrator", "--concurrency", "2", "--loglevel", "INFO"]
-    )
-    return 0
-
-
-def _dashboard(args: argparse.Namespace) -> int:
-    from monitoring.dashboard import run_dashboard
-
-    return int(run_dashboard(cluster_api(args), max_nodes=args.max_nodes))
-
-
-def _flower(args: argparse.Namespace) -> int:
-    from monitoring.flower import run_flower
-
-    settings = Settings.from_env()
-    url = args.broker or settings.broker_url
-    if url is None:
-        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
-    return run_flower(url, args.port, settings.flower_auth, address=args.address)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -374,10 +314,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _warn(timeline: Timeline, quiet: bool) -> None:
     if timeline.warnings and not quiet:
-        print(
-            f"warning: {len(timeline.warnings)} issue(s) ignored: " + "; ".join(timeline.warnings),
-            file=sys.stderr,
-        )
+        # One line however many: the first few, then "and N more" (--json lists them all).
+        count = len(timeline.warnings)
+        listed = summarize(timeline.warnings).removeprefix(f"{count} problems: ")
+        print(f"warning: {count} issue(s) ignored: {listed}", file=sys.stderr)
 
 
 def _positive(text: str) -> int:

@@ -1,7 +1,9 @@
 """`cloudrender render` on workers: submit one job, follow it, and return its summary.
 
 Without a broker URL, a private Redis and local worker processes are started for the render and
-stopped afterwards, also on Ctrl-C (which cancels the job first).
+stopped afterwards, also on Ctrl-C (which cancels the job first). On a cluster, a render needs a
+node that plans jobs (one consuming the orchestrator queue, seen by its heartbeat): without one
+it stops within seconds and says what to start, instead of waiting on a job nothing plans.
 """
 
 from __future__ import annotations
@@ -17,19 +19,24 @@ from typing import Any
 
 from chunking.timeline.project import Project
 from cli import WORKER_APP
+from cli.output_url import check_output_url, is_output_url
 from common.errors import RenderError
 from common.settings import Settings
+from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkState, JobRecord, JobState
-from providers.storage import open_storage
+from providers.storage import open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
 from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
 
 POLL_SECONDS = 0.2
+#: Seconds without an orchestrator heartbeat before a render says that none is running: long
+#: enough for one that is restarting, short enough that nobody waits on a job nothing plans.
+ORCHESTRATOR_PATIENCE = 4.0
 
 
 @dataclass
@@ -39,7 +46,7 @@ class ChunkProgress:
     index: int
     frames: int
     done: int = 0
-    state: str = "pending"
+    state: ChunkState = ChunkState.PENDING
 
 
 @dataclass
@@ -75,25 +82,48 @@ def render_distributed(
     progress: Progress | None = None,
     keep_segments: bool = False,
     announce: Callable[[str, str | None], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Render as one job on the cluster, deliver it to `output`, and return a summary.
 
-    `announce(url, url_file)` learns the broker's URL, and for a private cluster the file
-    (readable by this user alone) that holds it with its password.
+    `output` is a local path (this client writes it, replacing a file there) or a storage URL
+    (the job's merge puts the video there, never over an existing object). `announce(url,
+    url_file)` learns the broker's URL, and for a private cluster the file (readable by this
+    user alone) that holds it with its password; `notify(note)` hears what the user should
+    know while waiting (no render worker is running, say).
     """
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise RenderError(f"output directory does not exist: {directory}")
+    url_output = is_output_url(output)
+    embedded = (broker_url or Settings.from_env().broker_url) is None
+    output_roots: list[str] = []
+    if url_output:
+        # A file:// URL on a cluster of our own is this machine's disk; elsewhere it is the
+        # workers' disk, which the merge checks against their own output roots.
+        local = check_output_url(output) if embedded else _checked_url(output)
+        if local is not None:
+            output_roots.append(os.path.dirname(os.path.realpath(local)))
+        target = output
+    else:
+        target = os.path.abspath(output)
+        directory = os.path.dirname(target)
+        if not os.path.isdir(directory):
+            raise RenderError(f"output directory does not exist: {directory}")
     began = time.perf_counter()
-    with _cluster(broker_url, workers, _media_roots(project)) as (url, storage_url, url_file):
+    roots = _media_roots(project)
+    with _cluster(broker_url, workers, roots, output_roots) as (url, storage_url, url_file):
         api = CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
             announce(url, url_file)
+        await_orchestrator(api)
+        if notify is not None and not api.render_nodes():
+            notify(
+                f"no render worker is running on the cluster at {redact_url(url)}; the job "
+                "waits until one starts (`cloudrender worker --broker URL`)"
+            )
         # This client writes a local `output` itself, from storage: it may replace the user's
         # own file, which a worker never does (workers.delivery).
         job_id = api.submit_job(
             project,
-            output=os.path.abspath(output),
+            output=target,
             priority=priority,
             chunk_frames=chunk_frames,
             keep_segments=keep_segments,
@@ -107,9 +137,9 @@ def render_distributed(
             raise
         notes = sorted(api.store.redis.smembers(keys.notes(job_id)))
         spec = JobSpec.from_dict(api.store.spec(job_id))
-        if record.state is JobState.COMPLETED and spec.destination is None:
+        if record.state is JobState.COMPLETED and not url_output and spec.destination is None:
             # Remote workers cannot write to this disk: fetch the video from storage.
-            api.download(job_id, os.path.abspath(output))
+            api.download(job_id, target)
         # The video is delivered to `output`; the job's objects in storage are not needed.
         storage = open_storage(storage_url)
         if keep_segments:
@@ -153,8 +183,32 @@ def render_distributed(
     }
 
 
+def _checked_url(url: str) -> str | None:
+    split_object_url(url)  # malformed: refused here, not after the render
+    return None
+
+
+def no_orchestrator(url: str) -> str:
+    """The one line that says a cluster has nobody to plan jobs, and what to start."""
+    return (
+        f"no orchestrator is running on the cluster at {redact_url(url)}, so nothing plans "
+        "submitted jobs: start one with `cloudrender orchestrator --broker URL` (it needs "
+        "CLOUDRENDER_STORAGE_URL too) and render again"
+    )
+
+
+def await_orchestrator(api: CloudRenderingAPI, patience: float | None = None) -> None:
+    """Return once a node consumes the orchestrator queue; RenderError after `patience` s."""
+    deadline = time.monotonic() + (ORCHESTRATOR_PATIENCE if patience is None else patience)
+    while not api.orchestrator_running():
+        if time.monotonic() > deadline:
+            raise RenderError(no_orchestrator(api.broker_url))
+        time.sleep(POLL_SECONDS)
+
+
 def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> JobRecord:
     state: JobProgress | None = None
+    unplanned_since: float | None = None
     while True:
         record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2)
         if progress is not None and record.chunks:
@@ -167,6 +221,25 @@ def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> J
             progress(state)
         if record.state.finished:
             return record
+        if record.state is JobState.QUEUED and not api.orchestrator_running():
+            # The orchestrator went away after the submit: its plan task would wait forever.
+            now = time.monotonic()
+            unplanned_since = unplanned_since or now
+            if now - unplanned_since > ORCHESTRATOR_PATIENCE:
+                message = no_orchestrator(api.broker_url)
+                with contextlib.suppress(RenderError):
+                    api.cancel_job(job_id, reason=message)
+                raise RenderError(f"{message} (job {job_id} cancelled)")
+        else:
+            unplanned_since = None
+
+
+def progress_detail(state: JobProgress, shown: int = 6) -> str:
+    """The progress bar's tail: chunks finished, then the running ones with their percent."""
+    running = [c for c in state.chunks if c.state == ChunkState.RUNNING]
+    detail = " ".join(f"#{c.index}:{100 * c.done // max(c.frames, 1)}%" for c in running[:shown])
+    more = f" +{len(running) - shown}" if len(running) > shown else ""
+    return f"chunks {state.finished_chunks}/{len(state.chunks)} {detail}{more}".rstrip()
 
 
 def _media_roots(project: Project) -> list[str]:
@@ -184,14 +257,15 @@ def _cluster(
     broker_url: str | None,
     workers: int,
     media_roots: Sequence[str] = (),
+    output_roots: Sequence[str] = (),
 ) -> Iterator[tuple[str, str, str | None]]:
     """The broker URL and storage URL to use: given ones, or a private embedded cluster (then
     also a file holding its URL, password included, readable by this user alone).
 
-    The private cluster's workers are confined (``workers.job_policy``) to its storage and
-    the project's media directories, and deliver nothing locally (this client fetches the
-    video): whoever else reaches its Redis during the render cannot make them read or write
-    anything else.
+    The private cluster's workers are confined (``workers.job_policy``) to its storage, the
+    project's media directories and `output_roots` (the directory of a ``file://`` output),
+    and deliver no local path (this client fetches the video): whoever else reaches its Redis
+    during the render cannot make them read or write anything else.
     """
     settings = Settings.from_env()
     url = broker_url or settings.broker_url
@@ -213,7 +287,9 @@ def _cluster(
     }
     with tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir:
         storage_url = Path(storage_dir).as_uri()
-        env |= policy_env(storage_url=storage_url, media_roots=media_roots)
+        env |= policy_env(
+            storage_url=storage_url, media_roots=media_roots, output_roots=output_roots
+        )
         with EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster:
             url_file = os.path.join(storage_dir, "broker-url")
             fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -28,16 +28,39 @@ class TimelineError(RenderError):
     """The timeline file is malformed or describes something that cannot be rendered."""
 
 
+#: Problems a one-line message shows before "and N more" (``.problems`` keeps every one).
+SHOWN_PROBLEMS = 5
+#: Characters of each shown problem, when there are several, before it is cut with "...".
+PROBLEM_CHARS = 240
+
+
+def summarize(problems: Sequence[str], shown: int = SHOWN_PROBLEMS) -> str:
+    """Problems as one line: the first `shown`, then "and N more" (a project with hundreds of
+    broken clips must not print a screenful on one line)."""
+    if len(problems) == 1:
+        return _one_line(problems[0])
+    head = [_clip(_one_line(p)) for p in problems[:shown]]
+    rest = len(problems) - len(head)
+    return f"{len(problems)} problems: " + "; ".join(head) + (f"; and {rest} more" if rest else "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= PROBLEM_CHARS else text[: PROBLEM_CHARS - 3].rstrip() + "..."
+
+
 class ValidationError(TimelineError):
-    """One or more problems found while validating a timeline, reported together."""
+    """One or more problems found while validating a timeline, reported together.
+
+    ``str()`` is one line that names the first few (``summarize``); ``problems`` has them all.
+    """
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        if len(self.problems) == 1:
-            message = self.problems[0]
-        else:
-            message = f"{len(self.problems)} problems: " + "; ".join(self.problems)
-        super().__init__(message)
+        super().__init__(summarize(self.problems))
 
 
 class MediaError(RenderError):

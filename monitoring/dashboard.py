@@ -26,6 +26,7 @@ from monitoring.dashboard_view import (
 )
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.job_record import ChunkState, JobNotFound
+from orchestrator.node_signals import ROLE_RENDER
 from workers.gpus import GpuStats, gpu_stats
 from workers.host import HostSample, HostSampler, host_stats
 
@@ -94,7 +95,8 @@ def collect(
     return Snapshot(
         taken_at=now,
         updated_at=now,
-        nodes=len(cluster.nodes),
+        # Render hosts only: the orchestrator's pool plans jobs and is no worker slot.
+        nodes=sum(1 for n in cluster.nodes if n.role == ROLE_RENDER),
         slots=cluster.slots,
         max_nodes=max_nodes if max_nodes is not None else cluster.slots,
         busy=busy,

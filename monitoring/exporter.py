@@ -125,10 +125,10 @@ def _host_families(m: RenderMetrics | None, sampler: HostSampler) -> Iterator[Me
 
 
 def _node_families(nodes: list[NodeMetrics]) -> Iterator[Metric]:
-    """Per-node families, label node (node_info also carries status)."""
-    info = _gauge(PREFIX + "node_info", ["node", "status"])
+    """Per-node families, label node (node_info also carries status and role)."""
+    info = _gauge(PREFIX + "node_info", ["node", "status", "role"])
     for n in nodes:
-        info.add_metric([n.name, n.status], 1.0)
+        info.add_metric([n.name, n.status, n.role], 1.0)
     yield info
     columns: list[tuple[str, str]] = [
         ("node_draining", "draining"),

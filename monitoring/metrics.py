@@ -13,15 +13,15 @@ RENDER_METRICS: tuple[tuple[str, str], ...] = (
     (PREFIX + "queue_length", "Broker messages waiting, per queue and priority."),
     (PREFIX + "queued_chunks", "Chunk tasks handed to the broker and not started."),
     (PREFIX + "running_chunks", "Chunks rendering now."),
-    (PREFIX + "active_nodes", "Worker nodes with a live heartbeat."),
-    (PREFIX + "worker_slots", "Worker slots (pool processes) of the live nodes."),
+    (PREFIX + "active_nodes", "Render nodes with a live heartbeat."),
+    (PREFIX + "worker_slots", "Render slots (pool processes) of the live render nodes."),
     (PREFIX + "cpu_utilization_percent", "CPU busy on this exporter's host (percent)."),
     (PREFIX + "memory_used_bytes", "Memory in use on this exporter's host."),
     (PREFIX + "memory_total_bytes", "Memory in total on this exporter's host."),
     (PREFIX + "network_receive_bytes_per_second", "Bytes received per second by this host."),
     (PREFIX + "network_transmit_bytes_per_second", "Bytes sent per second by this host."),
     (PREFIX + "gpu_utilization_average_percent", "Mean utilisation of this host's GPUs."),
-    (PREFIX + "hourly_rate_dollars", "Dollars per hour the live worker slots cost."),
+    (PREFIX + "hourly_rate_dollars", "Dollars per hour the live render slots cost."),
     (PREFIX + "cost_dollars_total", "Dollars in the billing ledger."),
     (PREFIX + "cost_per_frame_dollars", "Dollars per frame over completed jobs."),
     (PREFIX + "job_success_ratio", "Completed / (completed + failed) stored jobs."),
@@ -36,7 +36,10 @@ RENDER_METRICS: tuple[tuple[str, str], ...] = (
 
 #: (name, help) of every per-node metric (label node).
 NODE_METRICS: tuple[tuple[str, str], ...] = (
-    (PREFIX + "node_info", "1 per live node; label status is alive or draining."),
+    (
+        PREFIX + "node_info",
+        "1 per live node; status alive or draining, role render, orchestrator or service.",
+    ),
     (PREFIX + "node_draining", "1 while the node drains (spot interruption), else 0."),
     (PREFIX + "node_concurrency", "Worker slots of the node."),
     (PREFIX + "node_active_chunks", "Chunks running on the node."),

@@ -40,6 +40,7 @@ from orchestrator.costing import Estimate
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.node_signals import ROLE_RENDER, orchestrates, renders
 from orchestrator.planning import quote
 from orchestrator.scheduling import deadline_time, effective_priority, pool_changes
 from orchestrator.stats import (
@@ -176,13 +177,16 @@ class CloudRenderingAPI:
         record = self.store.get(job_id)
         return record
 
-    def cancel_job(self, job_id: str) -> JobRecord:
-        """Stop a job: queued chunks never start, running ones stop within a second or two."""
+    def cancel_job(self, job_id: str, reason: str = "cancelled by request") -> JobRecord:
+        """Stop a job: queued chunks never start, running ones stop within a second or two.
+
+        `reason` becomes the job's error, which ``status`` shows.
+        """
         state = self.store.state(job_id)
         if state.finished:
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
         self.store.request_cancel(job_id)
-        self.store.transition(job_id, JobState.CANCELLED, error="cancelled by request")
+        self.store.transition(job_id, JobState.CANCELLED, error=reason)
         for chunk in self.store.chunks(job_id):
             if chunk.task_id and chunk.state.value == "pending":
                 self.app.control.revoke(chunk.task_id)
@@ -264,32 +268,36 @@ class CloudRenderingAPI:
     # -- cluster ------------------------------------------------------------------------------
 
     def get_cluster_status(self) -> ClusterStatus:
-        """Live nodes (from heartbeats), worker slots, queued chunks and active jobs."""
-        nodes = [
-            NodeInfo(
-                name,
-                int(data["concurrency"]),
-                int(data.get("pid", 0)),
-                float(data["since"]),
-                float(data["time"]),
-            )
-            for name, data in sorted(self.store.heartbeats().items())
-        ]
+        """Live nodes (from heartbeats), render slots, queued chunks and active jobs."""
+        nodes = [NodeInfo.from_heartbeat(b) for _, b in sorted(self.store.heartbeats().items())]
         return ClusterStatus(
             nodes,
-            sum(n.concurrency for n in nodes) or 0,
+            sum(n.concurrency for n in nodes if n.role == ROLE_RENDER),
             int(self.store.redis.zcard(keys.QUEUED)),
             len(self.store.active()),
         )
 
+    def orchestrator_running(self) -> bool:
+        """Whether a live node consumes the orchestrator queue (someone plans submitted jobs)."""
+        return any(orchestrates(beat) for beat in self.store.heartbeats().values())
+
+    def render_nodes(self) -> list[str]:
+        """Names of the live render nodes (those whose slots render chunks)."""
+        return sorted(name for name, beat in self.store.heartbeats().items() if renders(beat))
+
     def scale_cluster(self, slots: int) -> dict[str, int]:
-        """Grow or shrink the worker pools to `slots` processes in all, spread evenly over nodes.
+        """Grow or shrink the render pools to `slots` processes in all, spread evenly over the
+        render nodes (an orchestrator's pool is left alone).
 
         Returns the change per node; heartbeats show the new sizes within a few seconds.
         """
         if slots < 1:
             raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
-        pools = {node.name: node.concurrency for node in self.get_cluster_status().nodes}
+        pools = {
+            node.name: node.concurrency
+            for node in self.get_cluster_status().nodes
+            if node.role == ROLE_RENDER
+        }
         changes = pool_changes(pools, slots)
         for node, change in changes.items():
             if change > 0:

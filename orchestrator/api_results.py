@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from common.errors import RenderError
+from orchestrator.node_signals import ROLE_RENDER, node_role
 
 
 class CostLimitExceeded(RenderError):
@@ -21,13 +22,30 @@ class JobLost(RenderError):
 
 @dataclass(frozen=True)
 class NodeInfo:
-    """A live worker node, from its heartbeat."""
+    """A live node, from its heartbeat."""
 
     name: str
     concurrency: int
     pid: int
     since: float
     last_heartbeat: float
+    #: "render" (its pool processes are worker slots), "orchestrator" or "service"
+    role: str = ROLE_RENDER
+    queues: tuple[str, ...] = ()
+
+    @classmethod
+    def from_heartbeat(cls, beat: Mapping[str, Any]) -> NodeInfo:
+        """A node as its heartbeat payload (orchestrator.node_signals) describes it."""
+        queues = tuple(str(q) for q in beat.get("queues") or ())
+        return cls(
+            str(beat["name"]),
+            int(beat["concurrency"]),
+            int(beat.get("pid", 0)),
+            float(beat["since"]),
+            float(beat["time"]),
+            node_role(queues),
+            queues,
+        )
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,7 @@ class ClusterStatus:
     """What the cluster has now."""
 
     nodes: list[NodeInfo]
+    #: pool processes of the render nodes (an orchestrator's are not render slots)
     slots: int
     queued_chunks: int
     active_jobs: int

@@ -16,19 +16,27 @@ the loader accepts them: the media check is what keeps a hostile project from ma
 upload, say, a private key, or a playlist that makes a worker read a file of its own. A document
 that already holds asset references (synced before) passes through once storage is confirmed to
 hold them.
+
+An image sequence (a clip with ``image_sequence``) uploads every image: each is checked like a
+file of its own (only the first is decoded; the others must be images of an allowed format), and
+the document lists their references in ``image_sequence["assets"]`` (``workers.asset_sequences``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
+
 from common.errors import MediaError, ValidationError
 from common.units import format_size
 from providers.storage.base import Storage, StorageError
+from workers.asset_sequences import sequence_names
 from workers.assets import (
     ASSET_REF_PREFIX,
     MediaField,
@@ -40,7 +48,9 @@ from workers.assets import (
     parse_asset_ref,
     sha256_file,
 )
+from workers.media_open import open_image
 from workers.probe import media_problem
+from workers.sources import IMAGE_EXTENSIONS, MAX_SOURCE_PIXELS
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -119,8 +129,9 @@ def sync_assets(
 ) -> SyncResult:
     """Upload the media a project names (each distinct file once) and rewrite it to asset refs."""
     doc = copy_document(document)
-    fields = media_fields(doc)
     problems: list[str] = []
+    fields, sequences = _expand(media_fields(doc), problems)
+    firsts = {id(images[0]) for _, images in sequences}  # a sequence's first image is decoded
     locals_: dict[int, _Local] = {}  # index into fields -> checked file
     probed: dict[str, str | None] = {}  # real path -> why it is not media (None: it is)
     known: dict[int, tuple[str, str]] = {}  # index into fields -> (digest, ext) of a ref
@@ -143,7 +154,8 @@ def sync_assets(
         else:
             problem = path_problem(raw, base_dir)
             full = resolve_path(raw, base_dir)
-            checked = None if problem else _check_file(raw, full, max_bytes, probed)
+            later = field.key != "File" and id(field) not in firsts  # a sequence's later image
+            checked = None if problem else _check_file(raw, full, max_bytes, probed, later)
             if isinstance(checked, _Local):
                 locals_[i] = checked
             else:
@@ -174,7 +186,46 @@ def sync_assets(
             done.add(key)
             skipped += _stored_size(storage, key) or 0
         assets[str(fields[i].value)] = asset_name(digest, ext)
+    for field, images in sequences:
+        refs = [str(image.value) for image in images]
+        field.holder[field.key] = refs[0]
+        assert field.sequence is not None
+        field.sequence["assets"] = refs
     return SyncResult(doc, uploaded, skipped, assets)
+
+
+def _expand(
+    fields: list[MediaField], problems: list[str]
+) -> tuple[list[MediaField], list[tuple[MediaField, list[MediaField]]]]:
+    """The fields to check and upload one by one: an image sequence's field becomes one per
+    image (each in a holder of its own), listed with it in the second result."""
+    out: list[MediaField] = []
+    sequences: list[tuple[MediaField, list[MediaField]]] = []
+    for field in fields:
+        raw = field.value
+        if field.sequence is None or not isinstance(raw, str):
+            out.append(field)
+            continue
+        try:
+            names = sequence_names(field.sequence)
+        except MediaError as exc:
+            problems.append(f"clip {field.clip_id!r}: {exc}")
+            continue
+        if raw.startswith(ASSET_REF_PREFIX):
+            values: list[object] = field.sequence.get("assets") or []
+            if not isinstance(values, list) or len(values) != len(names) or values[0] != raw:
+                problems.append(
+                    f"clip {field.clip_id!r}: image_sequence assets must list its "
+                    f"{len(names)} images' references, the first being its file"
+                )
+                continue
+        else:
+            folder = os.path.dirname(raw)
+            values = [os.path.join(folder, name) if folder else name for name in names]
+        images = [MediaField(field.clip_id, {"image": v}, "image") for v in values]
+        out += images
+        sequences.append((field, images))
+    return out, sequences
 
 
 def _inside(path: str, base: str) -> bool:
@@ -183,9 +234,10 @@ def _inside(path: str, base: str) -> bool:
 
 
 def _check_file(
-    path: str, full: str, max_bytes: int, probed: dict[str, str | None]
+    path: str, full: str, max_bytes: int, probed: dict[str, str | None], later: bool = False
 ) -> _Local | str:
-    """The checked file ``path`` names, or what is wrong with it (``probed``: media checks done)."""
+    """The checked file ``path`` names, or what is wrong with it (``probed``: media checks done;
+    ``later``: an image sequence's image after the first, whose format alone is checked)."""
     try:
         st = os.stat(full)
     except FileNotFoundError:
@@ -204,11 +256,28 @@ def _check_file(
         )
     real = os.path.realpath(full)
     if real not in probed:  # a file many clips use is opened once
-        probed[real] = media_problem(full)
+        probed[real] = _image_problem(full) if later else media_problem(full)
     if probed[real]:
         # Checked before anything leaves the machine; also spares workers a doomed download.
         return f"media file {path!r} {probed[real]}; it was not uploaded"
     return _Local(full, real, st.st_size, st.st_mtime_ns)
+
+
+def _image_problem(path: str) -> str | None:
+    """Why ``path`` is not an image in an allowed format, from its header only: decoding every
+    image of a long sequence would take longer than uploading it."""
+    if os.path.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
+        return media_problem(path)  # FFmpeg's single-image readers decode just this image
+    try:
+        with warnings.catch_warnings():
+            # Between one and two times Pillow's limit it only warns; the render refuses too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with open_image(path):
+                return None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"is not a readable image (over {MAX_SOURCE_PIXELS} pixels)"
+    except (OSError, ValueError, SyntaxError) as exc:
+        return f"is not a readable image ({exc})"
 
 
 def _hash_all(fields: list[MediaField], locals_: dict[int, _Local]) -> dict[str, str]:

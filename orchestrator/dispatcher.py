@@ -16,6 +16,7 @@ from common.names import PRIORITIES, QUEUE_RENDER, TASK_RENDER_CHUNK
 from orchestrator import keys
 from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.node_signals import renders
 from orchestrator.scheduling import Candidate, choose_dispatch, rank
 
 #: Chunks allowed to wait in the broker per live worker slot.
@@ -170,6 +171,5 @@ class Dispatcher:
 
 
 def _renders(heartbeat: dict[str, Any]) -> bool:
-    """Whether a node takes render chunks: not draining, and consuming the render queue."""
-    queues = heartbeat.get("queues")
-    return not heartbeat.get("draining") and (not queues or QUEUE_RENDER in queues)
+    """Whether a node takes render chunks: a render node that is not draining."""
+    return not heartbeat.get("draining") and renders(heartbeat)

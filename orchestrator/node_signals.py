@@ -3,23 +3,31 @@ cleanly when its cloud announces an interruption (spot pre-emption).
 
 `connect(app)` hooks both onto Celery's worker_ready / worker_shutdown signals; they fire in the
 worker's main process only.
+
+Node names are unique per process: Celery names every worker ``celery@<host>`` unless told
+otherwise, so a render worker and the orchestrator on one host would write one heartbeat key.
+`claim_name(client, role)` gives ``render@host`` / ``orchestrator@host``, and ``render-<pid>@host``
+when that name is held by another live process. A heartbeat says the node's role (from the
+queues it consumes): only render nodes are worker slots (dispatch, cost, scaling).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
-from common.names import QUEUES
+from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
@@ -28,6 +36,122 @@ from workers.spot import DEFAULT_ENDPOINTS, SpotWatcher
 
 #: Seconds a pre-empted worker waits for its chunks to hand themselves back before exiting.
 EVACUATE_SECONDS = 20
+#: Seconds a claimed node name is held for a worker that is still starting (its first
+#: heartbeat replaces the claim); a claim whose process died is taken over at once.
+CLAIM_SECONDS = 120
+
+#: Roles a node's heartbeat can carry.
+ROLE_RENDER = "render"
+ROLE_ORCHESTRATOR = "orchestrator"
+ROLE_SERVICE = "service"  # audio or merge queues only
+
+
+def node_role(queues: Sequence[str]) -> str:
+    """A node's role from the queues it consumes (no queue known: a render node, as before)."""
+    if not queues or QUEUE_RENDER in queues:
+        return ROLE_RENDER
+    return ROLE_ORCHESTRATOR if QUEUE_ORCHESTRATOR in queues else ROLE_SERVICE
+
+
+def renders(heartbeat: Mapping[str, Any]) -> bool:
+    """Whether a heartbeat is a render node's: its pool processes are the cluster's slots."""
+    return node_role(heartbeat.get("queues") or ()) == ROLE_RENDER
+
+
+def orchestrates(heartbeat: Mapping[str, Any]) -> bool:
+    """Whether a heartbeat is a node that plans jobs (consumes the orchestrator queue)."""
+    return QUEUE_ORCHESTRATOR in (heartbeat.get("queues") or ())
+
+
+def process_scope() -> str:
+    """Where this process's pid means this process: host, boot and pid namespace (containers
+    on one host share the boot but not the pid namespace)."""
+    parts = [socket.gethostname()]
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as handle:
+            parts.append(handle.read().strip())
+    except OSError:
+        parts.append("")
+    try:
+        parts.append(os.readlink("/proc/self/ns/pid"))
+    except OSError:
+        parts.append("")
+    return "|".join(parts)
+
+
+def claim_name(
+    client: Any,
+    role: str,
+    *,
+    host: str | None = None,
+    pid: int | None = None,
+    scope: str | None = None,
+) -> str:
+    """A node name for a process of this role, unique in the cluster: ``role@host`` unless a
+    live process holds it, then ``role-<pid>@host`` (and a random suffix if even that is held).
+
+    Held means a heartbeat or claim under that name that is not a dead process of this very
+    scope (a worker restarted after a crash takes its old name back at once).
+    """
+    host = host or socket.gethostname()
+    pid = os.getpid() if pid is None else pid
+    scope = process_scope() if scope is None else scope
+    candidates = (
+        f"{role}@{host}",
+        f"{role}-{pid}@{host}",
+        f"{role}-{pid}-{secrets.token_hex(3)}@{host}",
+    )
+    for name in candidates:
+        if _claim(client, name, pid, scope):
+            return name
+    return candidates[-1]
+
+
+def _claim(client: Any, name: str, pid: int, scope: str) -> bool:
+    """Hold `name` for this process unless another live process holds it."""
+    key = keys.node(name)
+    # No "concurrency" field: JobStore.heartbeats() skips a claim until the first real beat.
+    claim = json.dumps({"name": name, "pid": pid, "scope": scope, "claimed": time.time()})
+    if client.set(key, claim, nx=True, ex=CLAIM_SECONDS):
+        return True
+    with client.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            raw = pipe.get(key)
+            holder = _parse(raw)
+            if raw is not None and not _stale(holder, pid, scope):
+                pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.set(key, claim, ex=CLAIM_SECONDS)
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return False  # someone else took it meanwhile
+
+
+def _parse(raw: Any) -> dict[str, Any]:
+    try:
+        data = json.loads(raw) if raw is not None else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _stale(holder: Mapping[str, Any], pid: int, scope: str) -> bool:
+    """Whether a name's holder is a process of this scope that no longer runs (or is us)."""
+    if holder.get("scope") != scope or not isinstance(holder.get("pid"), int):
+        return False  # elsewhere: only its key's expiry tells that it is gone
+    other = int(holder["pid"])
+    if other == pid:
+        return True
+    try:
+        os.kill(other, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 def connect(app: Celery) -> None:
@@ -67,6 +191,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     sampler = HostSampler()
     consumer = getattr(sender, "task_consumer", None)
     queues = sorted(q.name for q in getattr(consumer, "queues", []) or [])
+    scope = process_scope()
 
     def beat() -> None:
         while not stop.is_set():
@@ -80,6 +205,8 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                 "time": time.time(),
                 "draining": draining.is_set(),
                 "queues": queues,
+                "role": node_role(queues),
+                "scope": scope,
                 # This node's CPU and memory, so NodeMetrics show each node's own resources.
                 **sampler.fields(),
             }

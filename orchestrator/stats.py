@@ -23,6 +23,7 @@ from common.names import PRIORITIES, QUEUES
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.node_signals import ROLE_RENDER, node_role, renders
 from workers.gpus import mean_utilization
 from workers.host import HostSampler
 
@@ -43,7 +44,8 @@ class RenderMetrics:
     #: chunk tasks handed to the broker and not started yet
     queued_chunks: int
     running_chunks: int
-    #: nodes with a live heartbeat, and their worker slots
+    #: render nodes with a live heartbeat, and their worker slots (an orchestrator-only node
+    #: plans jobs and renders nothing: it is neither)
     active_nodes: int
     slots: int
     #: this host (the process computing the metrics), from /proc; None where unreadable
@@ -54,7 +56,7 @@ class RenderMetrics:
     network_transmit_bytes_per_second: float | None
     #: mean utilisation of this host's GPUs (workers.gpus); None without GPUs
     gpu_utilization_percent: float | None
-    #: dollars per hour the live slots cost now
+    #: dollars per hour the live render slots cost now
     hourly_rate: float
     #: dollars in the billing ledger, all days
     total_cost: float
@@ -98,6 +100,8 @@ class NodeMetrics:
     cpu_utilization_percent: float | None = None
     memory_used_bytes: int | None = None
     memory_total_bytes: int | None = None
+    #: "render", "orchestrator" or "service" (audio/merge only): node_signals.node_role
+    role: str = ROLE_RENDER
 
 
 _default_sampler = HostSampler()
@@ -224,6 +228,7 @@ def node_metrics(
                 cpu_utilization_percent=_opt_float(beat.get("cpu_percent")),
                 memory_used_bytes=_opt_int(beat.get("memory_used_bytes")),
                 memory_total_bytes=_opt_int(beat.get("memory_total_bytes")),
+                role=node_role(beat.get("queues") or ()),
             )
         )
     return sorted(result, key=lambda n: n.name)
@@ -267,14 +272,15 @@ def collect(
     beats = list(store.heartbeats().values())
     stats = job_stats(jobs, now)
     host = (sampler or _default_sampler).read()
-    slots = sum(int(b["concurrency"]) for b in beats)
+    workers = [b for b in beats if renders(b)]
+    slots = sum(int(b["concurrency"]) for b in workers)
     render = RenderMetrics(
         frames_per_second=stats.frames_per_second,
         average_frame_seconds=stats.average_frame_seconds,
         queue_lengths=queue_lengths(store.redis),
         queued_chunks=int(store.redis.zcard(keys.QUEUED)),
         running_chunks=stats.running_chunks,
-        active_nodes=len(beats),
+        active_nodes=len(workers),
         slots=slots,
         cpu_utilization_percent=host.cpu_utilization_percent,
         memory_used_bytes=host.memory_used_bytes,

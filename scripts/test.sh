@@ -13,6 +13,8 @@ command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # docker-compose (the Python v1 from Debian; no daemon needed) checks docker-compose.yml.
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+# DejaVu (serif and monospace subtitle faces), as the worker images install it.
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

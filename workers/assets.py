@@ -18,6 +18,13 @@ project. The extension is kept because decoding chooses between image and video 
   host's workers use at once. Below that the workers evict each other's fresh downloads; after
   a few lost races ``path`` raises AssetCacheBusy (transient) rather than download forever.
   Concurrent evictions may each remove a file, so the cache can briefly end up below the limit.
+
+An image sequence (a clip with ``image_sequence``: numbered images beside its first one) is
+synced image by image: the document keeps the first image's reference as the clip's file and
+lists every image's reference in ``image_sequence["assets"]``. A worker fetches them all and
+links them, under their sequence names, into a folder ``sequences/<hash>/`` of the cache, so the
+decoder finds image ``n`` beside the first as it would on the editor's disk. Those folders hold
+only links: evicting an image breaks its links, and the folder is removed with the next eviction.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,6 +74,8 @@ _TMP_PREFIX = ".fetch-"
 _STALE_TMP_SECONDS = 6 * 3600
 # Each lost race against another process's eviction costs a download; give up after a few.
 _FETCH_ATTEMPTS = 3
+#: The cache folder holding image sequences' folders of links (workers.asset_sequences).
+SEQUENCES = "sequences"
 
 
 class AssetCorrupt(MediaError):
@@ -129,11 +139,16 @@ def sha256_file(path: str) -> str:
 
 @dataclass(frozen=True)
 class MediaField:
-    """One place in a project document that names a media file: ``holder[key]``."""
+    """One place in a project document that names a media file: ``holder[key]``.
+
+    For an image sequence the file is its first image and ``sequence`` the clip's
+    ``image_sequence`` object, which names the others (``asset_sequences.sequence_names``).
+    """
 
     clip_id: str
     holder: dict[str, Any]
     key: str
+    sequence: dict[str, Any] | None = None
 
     @property
     def value(self) -> object:
@@ -173,8 +188,13 @@ def media_fields(document: dict[str, Any]) -> list[MediaField]:
                 continue
             clip_id = str(clip.get("id", f"{track_id}#{c}"))
             source = clip.get("source")
+            sequence = clip.get("image_sequence")
             if isinstance(source, dict) and "File" in source:
-                found.append(MediaField(clip_id, source, "File"))
+                found.append(
+                    MediaField(
+                        clip_id, source, "File", sequence if isinstance(sequence, dict) else None
+                    )
+                )
             elif source is None:
                 for key in ("source_path", "path", "file"):
                     if clip.get(key) is not None:
@@ -199,15 +219,20 @@ class AssetCache:
     def __repr__(self) -> str:
         return f"AssetCache({self.root!r}, max_bytes={self.max_bytes})"
 
-    def path(self, storage: Storage, ref: str) -> str:
-        """A local file holding the asset ``ref`` names, downloaded and verified if not cached."""
+    def path(self, storage: Storage, ref: str, *, evict: bool = True) -> str:
+        """A local file holding the asset ``ref`` names, downloaded and verified if not cached.
+
+        ``evict=False`` leaves eviction to the caller: one pass after fetching many assets
+        instead of a scan of the whole cache per download.
+        """
         digest, ext = parse_asset_ref(ref)
         final = os.path.join(self.root, digest + ext)
         if _touch(final):
             return final
         for _ in range(_FETCH_ATTEMPTS):
             self._fetch(storage, digest, ext, final)
-            self.evict(keep=final)
+            if evict:
+                self.evict(keep=final)
             # Touching also checks it is still there: another process may have evicted it.
             if _touch(final):
                 return final
@@ -237,7 +262,30 @@ class AssetCache:
             except FileNotFoundError:
                 pass  # another process evicted it first; it is gone all the same
             total -= size
+        if freed:
+            self._prune_sequences()
         return freed
+
+    def _prune_sequences(self) -> None:
+        """Remove sequence folders with a broken link (an image evicted) and stale temp ones."""
+        parent = os.path.join(self.root, SEQUENCES)
+        try:
+            with os.scandir(parent) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            return
+        now = time.time()
+        for entry in entries:
+            try:
+                if entry.name.startswith(_TMP_PREFIX):
+                    gone = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_TMP_SECONDS
+                else:
+                    with os.scandir(entry.path) as links:
+                        gone = any(not os.path.exists(link.path) for link in links)
+            except FileNotFoundError:
+                continue  # removed by another process while we looked
+            if gone:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
     def _fetch(self, storage: Storage, digest: str, ext: str, final: str) -> None:
         """Download an asset to a temp file, verify its hash and rename it to ``final``."""
@@ -300,14 +348,25 @@ def _touch(path: str) -> bool:
 def resolve_assets(
     document: Mapping[str, Any], storage: Storage, cache: AssetCache
 ) -> dict[str, Any]:
-    """A copy of ``document`` with every asset reference replaced by its local cached path."""
+    """A copy of ``document`` with every asset reference replaced by its local cached path (an
+    image sequence's by its folder of linked images in the cache)."""
     doc = copy_document(document)
     for field in media_fields(doc):
         ref = field.value
         if not isinstance(ref, str) or not ref.startswith(ASSET_REF_PREFIX):
             continue  # a plain path: a document rendered where its media already is
         try:
-            field.holder[field.key] = cache.path(storage, ref)
+            if field.sequence is None:
+                field.holder[field.key] = cache.path(storage, ref)
+                continue
+            # Imported here: the sequence helpers build on this module's cache.
+            from workers.asset_sequences import sequence_folder, sequence_names
+
+            names = sequence_names(field.sequence)
+            refs = field.sequence.pop("assets", None)
+            if not isinstance(refs, list) or not refs or refs[0] != ref:
+                raise MediaError("image_sequence has no assets list starting with its file")
+            field.holder[field.key] = sequence_folder(cache, storage, names, refs)
         except MediaError as exc:
             raise type(exc)(f"clip {field.clip_id!r}: {exc}") from exc
     return doc

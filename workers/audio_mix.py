@@ -6,7 +6,13 @@ memory stays bounded by the mix itself however long the sources are.
 
 Source time zero is the file's first video frame when it has video (the zero the picture side
 uses, so lip sync holds even when the audio stream starts earlier or later), else the start of
-the container.
+the container; a clip whose ``source_start`` is below zero is silent until source time zero.
+
+A clip with audio effects (its own, then its track's; ``workers.audio_effects``) is decoded
+whole into a buffer of its own first (so memory grows by that clip): source -> clip effects ->
+clip volume and fades -> track effects -> track volume, as a channel strip orders inserts and
+faders. ``workers.audio_effects_plan`` turns tempo changes and crossfades into how the clip is
+read; clips that duck are mixed last, listening to the rest (``audio_effects_ducking``).
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
-from chunking.timeline.model import Clip, FileSource, Timeline, Track, TrackKind
+from chunking.timeline.model import Clip, FileSource, Timeline, TrackKind
 from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
+from workers.audio_effects import run_chain
+from workers.audio_effects_ducking import KeyFor, mix_ducking
+from workers.audio_effects_plan import ClipPlan, plan_clips
 from workers.media_open import open_media
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
@@ -77,15 +86,15 @@ def mix_timeline(timeline: Timeline) -> Samples:
             f"{MAX_MIX_BYTES / 1024**3:.0f} GiB limit: split the render or lower the sample rate"
         )
     mix = np.zeros((2, length), dtype=np.float32)
-    # Summation order is fixed (track order, then clip order) so the result is bit-identical
-    # from run to run even though float addition is not associative.
-    for track in timeline.tracks:
-        if track.kind not in (TrackKind.AUDIO, TrackKind.VIDEO):
-            continue
-        if not track.enabled or track.muted or track.volume == 0:
-            continue
-        for clip in track.clips:
-            _mix_clip(mix, clip, track, timeline)
+    plans = plan_clips(timeline)
+    # Summation order is fixed (track order, then clip order, ducking clips last) so the result
+    # is bit-identical from run to run even though float addition is not associative.
+    for plan in plans:
+        if not plan.ducks:
+            _mix_clip(mix, plan, timeline)
+    mix_ducking(
+        mix, plans, lambda dest, plan, base, key: _mix_clip(dest, plan, timeline, base, key)
+    )
     np.clip(mix, -1.0, 1.0, out=mix)
     return mix
 
@@ -103,21 +112,23 @@ def _check_rates(timeline: Timeline) -> None:
 class _Placement:
     """Where a clip's samples go and how they are read from its source."""
 
-    offset: int  # mix index of the clip's first sample (may be outside the mix)
+    offset: int  # buffer index of the clip's first sample (may be outside the buffer)
     length: int  # clip length in mix samples
-    lo: int  # first clip-relative sample that lands inside the mix
+    lo: int  # first clip-relative sample that lands inside the buffer
     hi: int  # one past the last one
     source_rate: int  # rate the source is resampled to before the speed change
     step: float  # source samples (at source_rate) per mix sample
 
 
-def _place(clip: Clip, timeline: Timeline, mix_len: int) -> _Placement | None:
+def _place(clip: Clip, timeline: Timeline, base: int, size: int) -> _Placement | None:
+    """Where the clip lands in a buffer holding mix samples [base, base + size)."""
     if clip.speed <= 0:
         raise TimelineError(f"clip {clip.id}: speed must be positive, got {clip.speed}")
     rate = timeline.sample_rate
     offset = sample_offset(clip.start, timeline)
     length = sample_offset(clip.end, timeline) - offset
-    lo, hi = max(0, -offset), min(length, mix_len - offset)
+    offset -= base
+    lo, hi = max(0, -offset), min(length, size - offset)
     if lo >= hi:
         return None
     # Resampling to rate / speed lets swresample band-limit the change; the speed is then just
@@ -128,13 +139,17 @@ def _place(clip: Clip, timeline: Timeline, mix_len: int) -> _Placement | None:
     return _Placement(offset, length, lo, hi, source_rate, step)
 
 
-def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> None:
+def _mix_clip(
+    dest: Samples, plan: ClipPlan, timeline: Timeline, base: int = 0, key: KeyFor | None = None
+) -> None:
+    """Add the plan's clip into ``dest``, which holds mix samples [base, base + its width)."""
+    clip, track = plan.clip, plan.track
     if clip.muted or not isinstance(clip.source, FileSource):
         return
     gain = clip.volume * track.volume
     if gain == 0:
         return
-    place = _place(clip, timeline, mix.shape[1])
+    place = _place(clip, timeline, base, dest.shape[1])
     if place is None:
         return
     path = clip.source.path
@@ -146,16 +161,16 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
         opened = open_media(path)
     except MediaError as exc:
         raise type(exc)(f"clip {clip.id}: audio source: {exc}") from None
+    rate = timeline.sample_rate
+    buffer: Samples | None = None
     try:
         with opened as container:
-            if not container.streams.audio:
+            stream = _audio_stream(container, clip, path)
+            if stream is None:
                 return  # a video without sound, or an image: silence
-            stream = container.streams.audio[0]
-            if stream.codec_context is None:
-                raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
             # Never decode (or pad with silence) more than the interpolation will look at.
             limit = math.floor((place.hi - 1) * place.step) + 2
-            for end in (clip.source_end, _declared_end(container)):
+            for end in (clip.source_end, _declared_end(container, stream)):
                 if end is not None:
                     span = Fraction(end) - Fraction(clip.source_start)
                     limit = min(limit, max(0, math.floor(span * place.source_rate)))
@@ -168,13 +183,68 @@ def _mix_clip(mix: Samples, clip: Clip, track: Track, timeline: Timeline) -> Non
                 f"clip {clip.id}: {path!r}",
             )
             try:
-                _add_blocks(mix, _Window(chunks, _channels(stream)), clip, place, gain, timeline)
+                window = _Window(chunks, _channels(stream))
+                if plan.buffered:
+                    # Effects start where the clip does, even where the mix cuts it off.
+                    buffer = np.zeros((window.channels, place.hi), dtype=np.float32)
+                    for b0, b1, chunk in _read(window, place, 0, place.hi):
+                        buffer[:, b0:b1] = chunk
+                else:
+                    for b0, b1, chunk in _read(window, place, place.lo, place.hi):
+                        chunk *= _envelope(b0, b1, place.length, clip, rate, gain)
+                        dest[:, place.offset + b0 : place.offset + b1] += chunk
             finally:
                 chunks.close()
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         raise AssetNotFound(f"clip {clip.id}: cannot read audio source {path!r}: {exc}") from exc
     except (av.error.FFmpegError, OSError) as exc:
         raise DecodeError(f"clip {clip.id}: cannot decode audio of {path!r}: {exc}") from exc
+    if buffer is not None:
+        _add_processed(dest, buffer, plan, place, timeline, key)
+
+
+def _add_processed(
+    dest: Samples,
+    buffer: Samples,
+    plan: ClipPlan,
+    place: _Placement,
+    timeline: Timeline,
+    key: KeyFor | None,
+) -> None:
+    """Run the clip's chains over its decoded buffer and add the audible part into dest."""
+    clip, rate = plan.clip, timeline.sample_rate
+    first = sample_offset(clip.start, timeline)
+
+    def frame_index(frame: int) -> int:
+        return sample_offset(frame, timeline) - first
+
+    heard = key(plan, first, place.hi) if key is not None and plan.ducks else None
+    buffer = run_chain(buffer, plan.pre, rate, frame_index, clip.id, heard)
+    for b0 in range(0, place.hi, BLOCK):
+        b1 = min(b0 + BLOCK, place.hi)
+        buffer[:, b0:b1] *= _envelope(b0, b1, place.length, clip, rate, clip.volume)
+    buffer = run_chain(buffer, plan.post, rate, frame_index, clip.id, heard)
+    buffer *= np.float32(plan.track.volume)
+    dest[:, place.offset + place.lo : place.offset + place.hi] += buffer[:, place.lo :]
+
+
+def _audio_stream(container: InputContainer, clip: Clip, path: str) -> AudioStream | None:
+    """The clip's audio stream (``audio_stream``, 0-based among the file's audio streams)."""
+    streams = container.streams.audio
+    index = 0 if clip.audio_stream is None else clip.audio_stream
+    if index < 0:
+        raise TimelineError(f"clip {clip.id}: audio_stream must be 0 or more, got {index}")
+    if index >= len(streams):
+        if index == 0:
+            return None
+        raise MediaError(
+            f"clip {clip.id}: audio_stream {index} does not exist: {path!r} has "
+            f"{len(streams)} audio stream{'' if len(streams) == 1 else 's'} (numbered from 0)"
+        )
+    stream = streams[index]
+    if stream.codec_context is None:
+        raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
+    return stream
 
 
 def _channels(stream: AudioStream) -> int:
@@ -183,12 +253,12 @@ def _channels(stream: AudioStream) -> int:
     return 1 if stream.codec_context.channels == 1 else 2
 
 
-def _add_blocks(
-    mix: Samples, window: _Window, clip: Clip, place: _Placement, gain: float, timeline: Timeline
-) -> None:
-    rate = timeline.sample_rate
-    for b0 in range(place.lo, place.hi, BLOCK):
-        b1 = min(b0 + BLOCK, place.hi)
+def _read(
+    window: _Window, place: _Placement, lo: int, hi: int
+) -> Iterator[tuple[int, int, Samples]]:
+    """Clip samples [lo, hi) at the mix rate, block by block: (b0, b1, samples)."""
+    for b0 in range(lo, hi, BLOCK):
+        b1 = min(b0 + BLOCK, hi)
         if place.step == 1.0:
             chunk = window.read(b0, b1)
         else:
@@ -201,8 +271,7 @@ def _add_blocks(
             src = window.read(first, int(base[-1]) + 2)
             left = src[:, idx]
             chunk = left + (src[:, idx + 1] - left) * frac
-        chunk *= _envelope(b0, b1, place.length, clip, rate, gain)
-        mix[:, place.offset + b0 : place.offset + b1] += chunk
+        yield b0, b1, chunk
 
 
 def _envelope(
@@ -222,7 +291,7 @@ class _Window:
 
     def __init__(self, chunks: Iterator[Samples], channels: int) -> None:
         self._chunks = chunks
-        self._channels = channels
+        self.channels = channels
         self._data: Samples = np.zeros((channels, 0), dtype=np.float32)
         self._start = 0  # source index of self._data[:, 0]
         self._exhausted = False
@@ -241,7 +310,7 @@ class _Window:
         data = np.concatenate(pending, axis=1) if len(pending) > 1 else self._data
         drop = min(max(a - self._start, 0), data.shape[1])
         self._data, self._start = data[:, drop:], self._start + drop
-        out = np.zeros((self._channels, b - a), dtype=np.float32)
+        out = np.zeros((self.channels, b - a), dtype=np.float32)
         s, e = max(a, self._start), min(b, have)
         if e > s:
             out[:, s - a : e - a] = self._data[:, s - self._start : e - self._start]
@@ -318,11 +387,10 @@ def _origin(container: InputContainer) -> Fraction:
     return Fraction(container.start_time or 0, av.time_base)
 
 
-def _declared_end(container: InputContainer) -> Fraction | None:
+def _declared_end(container: InputContainer, stream: AudioStream) -> Fraction | None:
     """Where an MP4/MOV's audio ends; its last AAC frame is decoded whole, encoder padding too."""
     if not container.format.name.startswith("mov"):
         return None  # elsewhere durations can be estimates (MP3) or the decoder trims already
-    stream = container.streams.audio[0]
     if stream.duration is None or stream.time_base is None:
         return None
     return ((stream.start_time or 0) + stream.duration) * stream.time_base - _origin(container)

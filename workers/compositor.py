@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from fractions import Fraction
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -24,8 +25,8 @@ from chunking.timeline.model import (
 from common.errors import TimelineError
 from workers.blas import pin_single_thread
 from workers.color import apply_color
-from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effect
-from workers.geometry import Layout, crop, layout, place
+from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
+from workers.geometry import Layout, cell_box, crop, layout, place
 from workers.layer import Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, VideoSource, open_file
 from workers.subtitles import subtitle_layer
@@ -105,7 +106,7 @@ class Compositor:
                 blend(canvas, self._clip_layer(item, t))
         for sub in self.timeline.subtitles:
             if sub.start <= t < sub.end:
-                blend(canvas, subtitle_layer(sub, self.width, self.height))
+                blend(canvas, subtitle_layer(sub, self.width, self.height, t, self.timeline.fps))
         return to_uint8(canvas)
 
     def close(self) -> None:
@@ -155,15 +156,23 @@ class Compositor:
             picture = crop(source.picture_at(seconds), clip)
             where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
         picture, x, y = place(picture, where, clip)
-        if not any(e.kind in WHOLE_LAYER for e in effects):
-            # Only the part on the canvas is ever blended: drop the rest before going to float.
-            picture, x, y = _on_canvas(picture, x, y, width, height)
+        # A clip in a template cell is drawn only inside it: the cell is its canvas.
+        cell = cell_box(clip, width, height)
+        bounds = (0, 0, width, height) if cell is None else _overlap(cell, (0, 0, width, height))
+        whole = any(e.kind in WHOLE_LAYER for e in effects)
+        if not whole:
+            # Only the part inside the bounds is ever blended: drop the rest before going to float.
+            rgb8, alpha8, x, y = _within(picture.rgb, picture.alpha, x, y, bounds)
+            picture = Picture(rgb8, alpha8)
         rgb = to_float(picture.rgb)
         if not clip.color.is_identity():
             rgb = apply_color(rgb, clip.color)
-        for effect in effects:
-            rgb = apply_effect(rgb, effect, t)
         alpha = to_float(picture.alpha) if picture.alpha is not None else None
+        rgb, alpha = apply_effects(rgb, alpha, effects, t)
+        if whole and cell is not None:
+            # Effects that need the whole layer (a blur) saw the picture beyond the cell; only
+            # now is it cut to the cell, so its edges blur with what lies past them.
+            rgb, alpha, x, y = _within(rgb, alpha, x, y, bounds)
         return Layer(rgb, alpha, x, y, clip.opacity)
 
     def _source_time(self, clip: Clip, t: int) -> Fraction:
@@ -179,7 +188,7 @@ class Compositor:
             if isinstance(clip.source, GeneratedSource):
                 source = GeneratedPicture(clip.source, self.width, self.height)
             elif isinstance(clip.source, FileSource):
-                source = open_file(clip.source.path, clip.id)
+                source = open_file(clip.source.path, clip.id, clip.source.sequence)
             else:  # pragma: no cover - the loader only builds the two kinds
                 raise TimelineError(f"clip {clip.id!r}: unsupported source {clip.source!r}")
             self.sources[clip.id] = source
@@ -210,18 +219,33 @@ class Compositor:
             self._still.pop(cid, None)
 
 
-def _on_canvas(
-    picture: Picture, x: int, y: int, width: int, height: int
-) -> tuple[Picture, int, int]:
-    """The part of a picture placed at (x, y) that lies on a width x height canvas (at least one
-    pixel, so shapes stay valid when it lies wholly outside)."""
-    h, w = picture.rgb.shape[:2]
-    x0, y0 = min(max(-x, 0), w - 1), min(max(-y, 0), h - 1)
-    x1, y1 = max(min(width - x, w), x0 + 1), max(min(height - y, h), y0 + 1)
+_Pixels = TypeVar("_Pixels", bound="np.ndarray[Any, Any]")
+
+
+def _within(
+    rgb: _Pixels, alpha: _Pixels | None, x: int, y: int, bounds: tuple[int, int, int, int]
+) -> tuple[_Pixels, _Pixels | None, int, int]:
+    """The part of an image placed at (x, y) that lies inside ``bounds`` (left, top, right,
+    bottom). At least one pixel is kept, so shapes stay valid; when none lies inside, that pixel
+    is made transparent (a cell's bounds may be anywhere on the canvas)."""
+    h, w = rgb.shape[:2]
+    left, top, right, bottom = bounds
+    x0, y0 = min(max(left - x, 0), w - 1), min(max(top - y, 0), h - 1)
+    x1, y1 = max(min(right - x, w), x0 + 1), max(min(bottom - y, h), y0 + 1)
     if (x0, y0, x1, y1) == (0, 0, w, h):
-        return picture, x, y
-    alpha = picture.alpha[y0:y1, x0:x1] if picture.alpha is not None else None
-    return Picture(picture.rgb[y0:y1, x0:x1], alpha), x + x0, y + y0
+        return rgb, alpha, x, y
+    part = cast(_Pixels, rgb[y0:y1, x0:x1])
+    part_alpha = cast(_Pixels, alpha[y0:y1, x0:x1]) if alpha is not None else None
+    if not (max(left, x) < min(right, x + w) and max(top, y) < min(bottom, y + h)):
+        part_alpha = cast(_Pixels, np.zeros(part.shape[:2], part.dtype))
+    return part, part_alpha, x + x0, y + y0
+
+
+def _overlap(
+    a: tuple[int, int, int, int], b: tuple[int, int, int, int]
+) -> tuple[int, int, int, int]:
+    """The intersection of two rectangles (empty ones have right <= left or bottom <= top)."""
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
 
 
 def _trim(layer: Layer) -> Layer:

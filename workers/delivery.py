@@ -50,12 +50,14 @@ from workers.job_policy import JobRefused, WorkerPolicy, current, inside
 
 __all__ = [
     "RESERVED_AREAS",
+    "check_free",
     "check_new_outputs",
     "check_outputs",
     "deliver",
     "job_area",
     "local_output",
     "put_object",
+    "put_output",
     "same_bytes",
     "stored_same",
 ]
@@ -153,6 +155,17 @@ def check_new_outputs(destination: str | None, output_url: str | None, store_url
                 f"output {target} already exists: workers never replace a file or object they "
                 "did not write; remove it or choose another name"
             )
+
+
+def check_free(target: str) -> None:
+    """Refuse an output path or URL where something already is (a malformed URL too)."""
+    if "://" in target:
+        split_object_url(target)
+    if _taken(target):
+        raise JobRefused(
+            f"output {target} already exists: a delivery never replaces a file or object; "
+            "remove it or choose another name"
+        )
 
 
 def _taken(target: str) -> bool:
@@ -299,6 +312,42 @@ def put_object(storage: Storage, key: str, path: str, what: str) -> None:
             )
         return
     storage.put_file(key, path)
+
+
+def put_output(
+    url: str,
+    path: str,
+    scratch: str,
+    *,
+    seal: Callable[[Storage], Storage] = lambda storage: storage,
+    policy: WorkerPolicy | None = None,
+) -> None:
+    """Put the video at ``path`` at an output URL, never over what is not this video.
+
+    ``seal`` wraps a storage as the caller must write through it (encryption); a ``file://``
+    URL is a local file and follows the local rules (``deliver``: ``policy``'s output roots,
+    no symlinks); ``scratch`` is a directory for staging it.
+    """
+    try:
+        target, key = open_object_url(url)
+        sealed = seal(target)
+        local = local_output(url)
+        if local is None:
+            put_object(sealed, key, path, url)
+            return
+        # Sealed as the object it is (bound to its key), then created like any local output.
+        staging = LocalStorage(os.path.join(scratch, "sealed"))
+        seal(staging).put_file(key, path)
+        staged = os.path.join(staging.root, key)
+
+        def same(_existing: str) -> bool:
+            return stored_same(sealed, key, path)
+
+        deliver(staged, local, policy=policy, same=same)
+    except StorageError as exc:
+        raise StorageError(
+            f"cannot deliver the video to {url}: {exc}", key=exc.key, transient=exc.transient
+        ) from None
 
 
 def stored_same(storage: Storage, key: str, path: str) -> bool:

@@ -1,164 +1,111 @@
 """Effects and filters applied to a clip's or track's picture, one frame at a time.
 
-Images are float32 H x W x 3 RGB in [0, 1] (see workers.layer). Every effect returns float32
-clipped to [0, 1] and never modifies its input; when the parameters make it a no-op the input
-array itself comes back, so treat results as read-only. Whether an effect is active at a frame
-is the compositor's business (Effect.active_at), not apply_effect's.
+Images are float32 H x W x 3 RGB in [0, 1] (see workers.layer), or H x W x 4 with straight
+alpha last: colour effects leave alpha as it is, a chroma key multiplies it. Every effect
+returns float32 clipped to [0, 1] of the input's shape and never modifies its input; when the
+parameters make it a no-op the input array itself comes back, so treat results as read-only.
+Whether an effect is active at a frame is the compositor's business (Effect.active_at), not
+apply_effect's. Audio kinds (catalogue.AUDIO_EFFECTS) are the mixer's: skipped here.
 
-Parameters are read leniently from Effect.params: a missing, non-numeric or non-finite value
-falls back to the default; "a / b" lists aliases, the first that reads as a number wins. The
-value is then clamped to its range (the loader refuses values outside it; the names, ranges and
-defaults live in chunking.timeline.catalogue.EFFECT_PARAMS).
+Effect.intensity (0..1, the editor's filter ``intensity``) mixes: out = in + intensity *
+(effect(in) - in), so 0 leaves the picture and 1 is the full effect.
 
-    kind        param                     unit, range                          default
-    ----------  ------------------------  -----------------------------------  -------
-    blur        radius / amount / sigma   px, Gaussian std dev, 0..250         4
-    brightness  amount / value            added to each channel, -1..1         0.1
-    contrast    amount / value            multiplier around grey 0.5, 0..4     1.2
-    saturation  amount / value            multiplier around Rec.709 luma, 0..4 1.5
-    huerotate   degrees / angle / amount  degrees, red -> green, -3600..3600   90
-    grayscale   amount                    0..1, mix with the original          1
-    sepia       amount                    0..1, mix with the original          1
-    invert      amount                    0..1, mix with the original          1
-    vignette    strength / amount         0..1, darkening at the corners       0.5
-                radius                    0..10 of the half-diagonal where     0.75
-                                          the darkening starts (>= 1: off)
-    sharpen     amount                    unsharp-mask gain, -10..10, 0 = off  1.0
-                radius                    px, blur std dev, 0..250             1
-    filmgrain   amount                    noise std dev, 0..1                  0.08
-                size                      px per grain cell, rounded, 0..16384 1
+Parameters are read leniently (workers.effects_params): a missing, non-numeric or non-finite
+value takes the default; "a / b" lists aliases, the first that reads as a number wins; values
+are clamped to the catalogue's range (chunking.timeline.catalogue.EFFECT_PARAMS).
 
-Blur radius is the Gaussian standard deviation in pixels of the image it is applied to, as in
-CSS blur(); edges repeat the border pixel. Film grain is monochrome Gaussian noise seeded from
-(crc32(effect.id), frame), so a frame's grain does not depend on which process renders it or
-what it rendered before.
+    kind        param                        unit, range                            default
+    ----------  ---------------------------  -------------------------------------  -------
+    blur        radius / amount / sigma /    px, Gaussian std dev, 0..250           4
+                blur
+    brightness  amount / brightness          added to each channel, -1..1           0.1
+                value / intensity            multiplier (CSS brightness()), 0..4    1
+    contrast    amount / value / contrast /  multiplier around grey 0.5, 0..4       1.2
+                intensity
+    saturation  amount / value / saturation  multiplier around Rec.709 luma, 0..4   1.5
+                / intensity
+    huerotate   degrees / angle / amount /   degrees, red -> green, -3600..3600     90
+                hue
+    grayscale   amount / intensity           0..1, mix with the original            1
+    sepia       amount / intensity           0..1, mix with the original            1
+    invert      amount / intensity           0..1, mix with the original            1
+    vignette    strength / amount /          0..1, darkening at the corners         0.5
+                intensity / vignette
+                radius                       0..10 of the half-diagonal where       0.75
+                                             the darkening starts (>= 1: off)
+    sharpen     amount / intensity / sharpen unsharp-mask gain, -10..10, 0 = off    1.0
+                radius                       px, blur std dev, 0..250               1
+    filmgrain   amount / grain / strength    noise std dev, 0..1                    0.08
+                size                         px per grain cell, rounded, 0..16384   1
+                intensity                    the editor's FilmGrain, see below      -
+
+Brightness: ``value`` / ``intensity`` is what the editor's Brightness effect writes (its
+``intensity`` renamed by timeline-to-project.ts), a CSS brightness() multiplier (1.2 = 20 %
+brighter, its preview); ``amount`` / ``brightness`` (a Brightness filter, ffmpeg eq) is added.
+Both may be given (multiplied, then added); with neither, 0.1 is added.
+
+Film grain: the editor's FilmGrain writes ``intensity`` (ffmpeg noise strength, 0..100, its
+command "noise=alls={intensity}:allf=t+u,eq=contrast={1 + amount}") and ``amount`` (a contrast
+boost). When ``intensity`` is given we follow that command: grain of ffmpeg's uniform-noise
+standard deviation intensity / sqrt(12) / 255, contrast 1 + amount; otherwise ``amount`` is the
+grain's standard deviation. Grain is monochrome Gaussian noise seeded from (crc32(effect.id),
+frame), so a frame's grain does not depend on which process renders it or what it rendered
+before.
+
+The other kinds are documented where they are implemented: the editor's looks in
+workers.effects_looks; glow, lensflare, chromaticaberration in workers.effects_lens;
+noisereduction in workers.effects_denoise; chromakey in workers.effects_key; exposure, curves,
+levels, whitebalance, colorbalance, shadowshighlights, colorcorrection in workers.effects_tone.
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Mapping
-from typing import TypeVar
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
 
-from chunking.timeline.catalogue import EFFECT_PARAMS, effect_kind
-from chunking.timeline.model import ColorCorrection, Effect, ParamValue
+from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
+from chunking.timeline.catalogue import (
+    ALPHA_EFFECTS,
+    TIME_VARYING_EFFECTS,
+    WHOLE_LAYER_EFFECTS,
+    effect_kind,
+)
+from chunking.timeline.model import ColorCorrection, Effect
 from common.errors import TimelineError
+from workers import effects_denoise, effects_lens, effects_looks, effects_tone
 from workers.color import (
     SEPIA,
     apply_color,
+    apply_gain,
     apply_matrix,
     hue_matrix,
     mix_matrix,
     saturation_matrix,
 )
-from workers.layer import Image
+from workers.effects_blur import gaussian_blur
+from workers.effects_key import chromakey, chromakey_over_black
+from workers.effects_params import EffectFn, given, param, remember, setting
+from workers.layer import Image, Mask
 
-EffectFn = Callable[[Image, Effect, int], Image]
-K = TypeVar("K")
-V = TypeVar("V")
+__all__ = [
+    "IMPLEMENTATIONS",
+    "TIME_VARYING",
+    "WHOLE_LAYER",
+    "apply_effect",
+    "apply_effects",
+    "gaussian_blur",
+    "grain",
+    "param",
+    "vignette_mask",
+]
 
-# Small caches keyed by geometry and parameters; a render uses a handful of sizes and settings.
-_CACHE_SIZE = 16
-_Plan = list[tuple[int, int, int, int, npt.NDArray[np.float32]]]
-#: Below this sigma (px) the neighbours' float32 weights are exactly 0 (measured: the result
-#: equals the input up to 0.1), and far below it 2 * sigma**2 underflows into a division by 0.
-_NO_BLUR = 0.05
-_blur_plans: dict[tuple[int, float], _Plan] = {}
 _vignette_masks: dict[tuple[int, int, float, float], npt.NDArray[np.float32]] = {}
-
-
-def _remember(cache: dict[K, V], key: K, value: V) -> V:
-    """Store a value in a small cache, dropping the oldest entry when it is full."""
-    if len(cache) >= _CACHE_SIZE:
-        cache.pop(next(iter(cache)), None)
-    cache[key] = value
-    return value
-
-
-def param(params: Mapping[str, ParamValue], names: tuple[str, ...], default: float) -> float:
-    """The first of these params that reads as a finite number, else the default."""
-    for name in names:
-        if name not in params:
-            continue
-        value = params[name]
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(number):
-            return number
-    return default
-
-
-def setting(effect: Effect, index: int = 0) -> float:
-    """The effect's `index`-th numeric parameter (chunking.timeline.catalogue.EFFECT_PARAMS):
-    read leniently, then clamped to its range, so a timeline built without the loader's range
-    check still cannot overflow the pixel maths."""
-    spec = EFFECT_PARAMS[effect_kind(effect.kind) or effect.kind][index]
-    return min(max(param(effect.params, spec.names, spec.default), spec.low), spec.high)
-
-
-def _blur_plan(n: int, sigma: float) -> _Plan:
-    """Blocks (in_lo, in_hi, lo, hi, W) with out[lo:hi] = W @ data[in_lo:in_hi] along an axis."""
-    key = (n, sigma)
-    cached = _blur_plans.get(key)
-    if cached is not None:
-        return cached
-    r = max(1, math.ceil(3.0 * sigma))
-    taps = np.arange(-r, r + 1)
-    kernel = np.exp(-(taps * taps) / (2.0 * sigma * sigma))
-    kernel /= kernel.sum()
-    # Blocks of output samples times a dense (block x block + halo) matrix let BLAS do the
-    # convolution: measured ~3x faster than shifted adds; sizing blocks by the radius keeps the
-    # wasted halo work bounded.
-    block = 32 * max(1, math.ceil(r / 32))
-    plan: _Plan = []
-    for lo in range(0, n, block):
-        hi = min(lo + block, n)
-        in_lo, in_hi = max(lo - r, 0), min(hi + r, n)
-        rows = np.broadcast_to(np.arange(hi - lo)[:, None], (hi - lo, taps.size))
-        cols = np.clip(np.arange(lo, hi)[:, None] + taps[None, :], 0, n - 1) - in_lo
-        weights = np.zeros((hi - lo, in_hi - in_lo), dtype=np.float64)
-        # Taps that fall off the edge pile onto the border sample (edge clamp).
-        np.add.at(weights, (rows, cols), np.broadcast_to(kernel, rows.shape))
-        plan.append((in_lo, in_hi, lo, hi, weights.astype(np.float32)))
-    return _remember(_blur_plans, key, plan)
-
-
-def _blur_rows(data: npt.NDArray[np.float32], plan: _Plan) -> npt.NDArray[np.float32]:
-    """Blur a 2-D array along axis 0 (down its columns)."""
-    out = np.empty_like(data)
-    for in_lo, in_hi, lo, hi, weights in plan:
-        np.matmul(weights, data[in_lo:in_hi], out=out[lo:hi])
-    return out
-
-
-def _blur_columns(data: npt.NDArray[np.float32], plan: _Plan) -> npt.NDArray[np.float32]:
-    """Blur a 2-D array along axis 1 (along its rows)."""
-    out = np.empty_like(data)
-    for in_lo, in_hi, lo, hi, weights in plan:
-        np.matmul(data[:, in_lo:in_hi], weights.T, out=out[:, lo:hi])
-    return out
-
-
-def gaussian_blur(rgb: Image, sigma: float) -> Image:
-    """A new image blurred by a Gaussian of this standard deviation in pixels."""
-    src = np.ascontiguousarray(rgb, dtype=np.float32)
-    if sigma < _NO_BLUR:
-        return src.copy()
-    h, w, c = src.shape
-    vertical = _blur_rows(src.reshape(h, w * c), _blur_plan(h, sigma)).reshape(h, w, c)
-    # The horizontal pass runs on planes (one channel's rows contiguous): measured far cheaper
-    # than convolving interleaved RGB, and the channel-plane transposes are the fast kind.
-    planes = np.ascontiguousarray(vertical.transpose(2, 0, 1)).reshape(c * h, w)
-    horizontal = _blur_columns(planes, _blur_plan(w, sigma)).reshape(c, h, w)
-    out = np.ascontiguousarray(horizontal.transpose(1, 2, 0))
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+#: ffmpeg's noise filter with the u flag draws uniform noise of width alls (8-bit steps).
+_UNIFORM_STD = 1.0 / (math.sqrt(12.0) * 255.0)
 
 
 def _blur(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -167,7 +114,11 @@ def _blur(rgb: Image, effect: Effect, frame: int) -> Image:
 
 
 def _brightness(rgb: Image, effect: Effect, frame: int) -> Image:
-    return apply_color(rgb, ColorCorrection(brightness=setting(effect)))
+    scale = setting(effect, 1)
+    offset = setting(effect, 0) if given(effect, 0) or not given(effect, 1) else 0.0
+    if scale == 1.0 and offset == 0.0:
+        return rgb
+    return apply_gain(rgb, scale, offset)
 
 
 def _contrast(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -199,10 +150,7 @@ def _invert(rgb: Image, effect: Effect, frame: int) -> Image:
     if amount == 0.0:
         return rgb
     # x + a * (1 - 2x) == (1 - 2a) * x + a: one scale and one offset.
-    out: Image = np.asarray(rgb, dtype=np.float32) * np.float32(1.0 - 2.0 * amount)
-    out += np.float32(amount)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+    return apply_gain(rgb, 1.0 - 2.0 * amount, amount)
 
 
 def vignette_mask(height: int, width: int, strength: float, radius: float) -> Image:
@@ -220,7 +168,7 @@ def vignette_mask(height: int, width: int, strength: float, radius: float) -> Im
     mask = np.float32(1.0) - np.float32(strength) * (t * t * (np.float32(3.0) - 2.0 * t))
     mask = mask.astype(np.float32)[:, :, None]
     mask.setflags(write=False)
-    return _remember(_vignette_masks, key, mask)
+    return remember(_vignette_masks, key, mask)
 
 
 def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -259,15 +207,22 @@ def grain(effect_id: str, frame: int, height: int, width: int, size: int = 1) ->
 
 
 def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
-    amount = setting(effect)
     size = max(1, round(setting(effect, 1)))
-    if amount == 0.0:
-        return rgb
+    src = np.asarray(rgb, dtype=np.float32)
+    if given(effect, 2):  # the editor's FilmGrain: see the module docstring
+        std = setting(effect, 2) * _UNIFORM_STD
+        contrast = 1.0 + setting(effect, 0)
+        if contrast != 1.0:
+            src = apply_gain(src, contrast, 0.5 - 0.5 * contrast)
+    else:
+        std = setting(effect)
+    if std == 0.0:
+        return src if src is not rgb else rgb
     h, w = rgb.shape[:2]
     noise = grain(effect.id, frame, h, w, size)
-    noise *= np.float32(amount)
+    noise *= np.float32(std)
     # Same noise on R, G and B: monochrome grain, like film's silver, not sensor chroma noise.
-    out: Image = np.asarray(rgb, dtype=np.float32) + noise[:, :, None]
+    out: Image = src + noise[:, :, None]
     np.clip(out, 0.0, 1.0, out=out)
     return out
 
@@ -285,23 +240,80 @@ IMPLEMENTATIONS: dict[str, EffectFn] = {
     "vignette": _vignette,
     "sharpen": _sharpen,
     "filmgrain": _filmgrain,
+    "chromakey": chromakey_over_black,
+    **effects_looks.IMPLEMENTATIONS,
+    **effects_lens.IMPLEMENTATIONS,
+    **effects_denoise.IMPLEMENTATIONS,
+    **effects_tone.IMPLEMENTATIONS,
 }
 
-
 #: Effects whose output depends on the frame index, not only on the input pixels.
-TIME_VARYING = frozenset({"filmgrain"})
+TIME_VARYING = TIME_VARYING_EFFECTS
 
-#: Effects whose value at a pixel depends on other pixels or on the layer's size (neighbours,
-#: distance from the centre, the grain field's shape): they need the whole layer. Every other
-#: effect works pixel by pixel, so it gives the same pixels on any part of the layer.
-WHOLE_LAYER = frozenset({"blur", "sharpen", "vignette", "filmgrain"})
+#: Effects whose value at a pixel depends on other pixels or on the layer's size: they need the
+#: whole layer. Every other effect works pixel by pixel, so it gives the same pixels on any part
+#: of the layer.
+WHOLE_LAYER = WHOLE_LAYER_EFFECTS
 
 
-def apply_effect(rgb: Image, effect: Effect, frame: int) -> Image:
-    """Apply one effect at a timeline frame, regardless of its start/end window."""
+def _intensity(effect: Effect) -> float:
+    value = float(effect.intensity)
+    return min(max(value, 0.0), 1.0) if math.isfinite(value) else 1.0
+
+
+def _mix(before: Image, after: Image, intensity: float) -> Image:
+    """before + intensity * (after - before), clipped; `after` itself at full intensity."""
+    if after is before or intensity >= 1.0:
+        return after
+    out: Image = np.asarray(after, dtype=np.float32) - before
+    out *= np.float32(intensity)
+    out += before
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def _implementation(effect: Effect) -> tuple[str, EffectFn | None]:
+    """The canonical kind and its implementation (None for an audio kind)."""
     kind = effect_kind(effect.kind) or effect.kind
+    if kind in AUDIO_EFFECTS:
+        return kind, None
     impl = IMPLEMENTATIONS.get(kind)
     if impl is None:
         known = ", ".join(sorted(IMPLEMENTATIONS))
         raise TimelineError(f"effect {effect.id!r}: unknown kind {effect.kind!r} (known: {known})")
-    return impl(rgb, effect, frame)
+    return kind, impl
+
+
+def apply_effect(image: Image, effect: Effect, frame: int) -> Image:
+    """Apply one effect at a timeline frame, regardless of its start/end window."""
+    kind, impl = _implementation(effect)
+    intensity = _intensity(effect)
+    if impl is None or intensity == 0.0:
+        return image
+    if image.shape[-1] == 4:
+        colour, opacity = image[..., :3], image[..., 3]
+        rgb, alpha = apply_effects(colour, opacity, (effect,), frame)
+        if rgb is colour and alpha is opacity:
+            return image
+        out = np.empty(image.shape, dtype=np.float32)
+        out[..., :3] = rgb
+        out[..., 3] = alpha if alpha is not None else 1.0
+        return out
+    return _mix(image, impl(image, effect, frame), intensity)
+
+
+def apply_effects(
+    rgb: Image, alpha: Mask | None, effects: Iterable[Effect], frame: int
+) -> tuple[Image, Mask | None]:
+    """Apply effects in order to a layer's colour and alpha (None = opaque); only a chroma key
+    changes alpha, and lower layers show through where it falls."""
+    for effect in effects:
+        kind, impl = _implementation(effect)
+        intensity = _intensity(effect)
+        if impl is None or intensity == 0.0:
+            continue
+        if kind in ALPHA_EFFECTS:
+            alpha = chromakey(rgb, alpha, effect, intensity)
+        else:
+            rgb = _mix(rgb, impl(rgb, effect, frame), intensity)
+    return rgb, alpha

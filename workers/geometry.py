@@ -1,8 +1,16 @@
-"""Clip geometry: crop, fit to the canvas, scale, rotate about the anchor, position.
+"""Clip geometry: crop, fit to the canvas or a template cell, scale, rotate, position.
 
-The untransformed clip is fitted inside the canvas (aspect preserved) and centred. Scale and
-rotation pivot on the anchor point (a fraction of the clip's size); position moves the clip by
-pixels (x right, y down). Rotation is clockwise in degrees.
+The untransformed clip is fitted inside the canvas (aspect preserved) and centred. A clip with a
+template cell (Clip.cell, a rectangle of the canvas in fractions) is fitted into that rectangle
+instead: "contain" letterboxes it inside (placed by the cell's align_x/align_y: 0 = left/top,
+1 = right/bottom), "cover" fills the cell (aspect preserved; the align picks the part kept) and
+"fill" stretches it to the cell; the cell's scale then zooms the fitted picture about that same
+align point. Whatever follows, the clip is drawn only inside its cell (compositor).
+
+The clip's own transform then applies to the fitted picture: scale and rotation pivot on the
+anchor point (a fraction of the clip's size); position moves the clip by pixels (x right,
+y down) from where the fit put it, which for a centred fit is relative to the centre of the
+canvas, or of the cell. Rotation is clockwise in degrees.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from chunking.timeline.model import Clip
+from chunking.timeline.model import Cell, Clip
 from common.errors import TimelineError
 from workers.sources import Picture, resize, rgba_of, split_rgba
 
@@ -44,19 +52,73 @@ def crop(picture: Picture, clip: Clip) -> Picture:
     return Picture(picture.rgb[rows, cols], alpha)
 
 
+#: How a picture is fitted into a template cell.
+FITS = ("contain", "cover", "fill")
+
+
+def cell_box(clip: Clip, width: int, height: int) -> tuple[int, int, int, int] | None:
+    """The canvas pixels of the clip's template cell (left, top, right, bottom; it may reach
+    past the canvas), or None when the clip has no cell."""
+    cell = clip.cell
+    if cell is None:
+        return None
+    if cell.fit not in FITS:
+        raise TimelineError(
+            f"clip {clip.id!r}: cell fit must be contain, cover or fill, got {cell.fit!r}"
+        )
+    if not (cell.width > 0 and cell.height > 0 and cell.scale > 0):
+        raise TimelineError(
+            f"clip {clip.id!r}: cell width, height and scale must be above 0, got "
+            f"{cell.width}, {cell.height} and {cell.scale}"
+        )
+    # Edges rounded once, so cells that share an edge meet with neither a gap nor an overlap.
+    left, top = round(cell.x * width), round(cell.y * height)
+    right, bottom = round((cell.x + cell.width) * width), round((cell.y + cell.height) * height)
+    return left, top, max(right, left + 1), max(bottom, top + 1)
+
+
 def layout(src_w: int, src_h: int, clip: Clip, width: int, height: int) -> Layout:
-    """Fit a source of this size into the canvas, then scale and position it (pure maths)."""
+    """Fit a source of this size into the canvas (or the clip's cell), then scale and position
+    it (pure maths)."""
     t = clip.transform
-    fit = min(width / src_w, height / src_h)
-    fit_w, fit_h = src_w * fit, src_h * fit
+    box = cell_box(clip, width, height)
+    if box is None or clip.cell is None:
+        fit = min(width / src_w, height / src_h)
+        fit_w, fit_h = src_w * fit, src_h * fit
+        fit_left, fit_top = (width - fit_w) / 2, (height - fit_h) / 2
+    else:
+        fit_w, fit_h, fit_left, fit_top = _cell_fit(src_w, src_h, clip.cell, box)
     out_w = max(1, round(fit_w * t.scale_x))
     out_h = max(1, round(fit_h * t.scale_y))
-    # The anchor point of the fitted, centred clip: scaling and rotation pivot there.
-    anchor_x = (width - fit_w) / 2 + t.anchor_x * fit_w
-    anchor_y = (height - fit_h) / 2 + t.anchor_y * fit_h
+    # The anchor point of the fitted clip: scaling and rotation pivot there.
+    anchor_x = fit_left + t.anchor_x * fit_w
+    anchor_y = fit_top + t.anchor_y * fit_h
     left = anchor_x + t.position_x - t.anchor_x * out_w
     top = anchor_y + t.position_y - t.anchor_y * out_h
     return Layout(out_w, out_h, left, top)
+
+
+def _cell_fit(
+    src_w: int, src_h: int, cell: Cell, box: tuple[int, int, int, int]
+) -> tuple[float, float, float, float]:
+    """Size and top-left corner of a source fitted into its cell's pixels."""
+    left, top, right, bottom = box
+    cell_w, cell_h = right - left, bottom - top
+    if cell.fit == "fill":
+        fit_w, fit_h = float(cell_w), float(cell_h)
+    else:
+        pick = min if cell.fit == "contain" else max
+        fit = pick(cell_w / src_w, cell_h / src_h)
+        fit_w, fit_h = src_w * fit, src_h * fit
+    fit_w, fit_h = fit_w * cell.scale, fit_h * cell.scale
+    # The align point of the picture meets the same point of the cell: a letterboxed picture
+    # sits there, a covering one keeps that part, and a zoom grows from there.
+    return (
+        fit_w,
+        fit_h,
+        left + cell.align_x * (cell_w - fit_w),
+        top + cell.align_y * (cell_h - fit_h),
+    )
 
 
 def place(picture: Picture, where: Layout, clip: Clip) -> tuple[Picture, int, int]:

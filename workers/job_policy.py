@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chunking.timeline.model import FileSource, Timeline
-from common.errors import RenderError
+from common.errors import MediaError, RenderError
 from common.settings import Settings
 from providers.storage import StorageError, open_storage
+from workers.asset_sequences import sequence_names
 from workers.assets import ASSET_REF_PREFIX, media_fields
+from workers.sequences import sequence_files
 
 __all__ = [
     "JobRefused",
@@ -178,8 +180,21 @@ def check_media(
             problems.append(f"media of clip {field.clip_id!r} is not a path")
             continue
         full = raw if os.path.isabs(raw) else os.path.join(base_dir, raw)
-        if not _allowed(os.path.realpath(full), policy.media_roots):
-            problems.append(_outside(raw, field.clip_id))
+        files = [full]
+        if field.sequence is not None:
+            # Every image of a sequence is opened, not just the first the field names.
+            try:
+                files = [
+                    os.path.join(os.path.dirname(full), n) for n in sequence_names(field.sequence)
+                ]
+            except MediaError as exc:
+                problems.append(f"clip {field.clip_id!r}: {exc}")
+                continue
+        outside = next(
+            (f for f in files if not _allowed(os.path.realpath(f), policy.media_roots)), None
+        )
+        if outside is not None:
+            problems.append(_outside(raw if outside == full else outside, field.clip_id))
     if problems:
         raise JobRefused("; ".join(problems))
 
@@ -198,11 +213,11 @@ def check_loaded_media(
     allowed = (*policy.media_roots, os.path.realpath(cache_root))
     for track in timeline.tracks:
         for clip in track.clips:
-            source = clip.source
-            if isinstance(source, FileSource) and not _allowed(
-                os.path.realpath(source.path), allowed
-            ):
-                raise JobRefused(_outside(source.path, clip.id))
+            if not isinstance(clip.source, FileSource):
+                continue
+            for path in sequence_files(clip.source):  # each image of a sequence
+                if not _allowed(os.path.realpath(path), allowed):
+                    raise JobRefused(_outside(path, clip.id))
 
 
 def _allowed(real: str, roots: Sequence[str]) -> bool:

@@ -20,6 +20,7 @@ from PIL import Image
 from chunking.timeline.model import FileSource, Timeline, TrackKind
 from common.errors import MediaError
 from workers.media_open import open_image, open_media, reason
+from workers.sequences import sequence_files
 from workers.sources import IMAGE_EXTENSIONS, MAX_SOURCE_PIXELS
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.
@@ -214,7 +215,8 @@ def media_problem(path: str) -> str | None:
 
 
 def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
-    """One line per clip whose media the render would refuse; each distinct file opened once.
+    """One line per clip whose media the render would refuse; each distinct file opened once
+    (of an image sequence the first image, the others only looked for).
 
     Files outside ``base_dir`` (the project directory) get the same line whatever is wrong, so
     that validation cannot be used to learn whether a path exists or what it holds.
@@ -235,6 +237,8 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
                 facts[real] = examine(path)
             needs_audio = audible and not clip.muted and clip.volume != 0
             problem = _clip_problem(facts[real], track.kind, needs_audio)
+            if problem is None and clip.source.sequence is not None:
+                problem = _sequence_problem(clip.source)
             if problem is None:
                 continue
             if _inside(real, project):
@@ -242,6 +246,18 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
             else:
                 problems.append(f"cannot open media {path!r} of clip {clip.id!r}")
     return problems
+
+
+def _sequence_problem(source: FileSource) -> str | None:
+    """Which images of a sequence are missing (its first was examined like any still)."""
+    files = sequence_files(source)
+    missing = [f for f in files if not os.path.isfile(f)]
+    if not missing:
+        return None
+    return (
+        f"image sequence is missing {len(missing)} of its {len(files)} images "
+        f"(first missing: {os.path.basename(missing[0])})"
+    )
 
 
 def _clip_problem(facts: MediaFacts, kind: TrackKind, needs_audio: bool) -> str | None:

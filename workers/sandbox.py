@@ -39,7 +39,7 @@ from typing import Any
 
 from celery.signals import worker_init, worker_ready
 
-from chunking.timeline.model import FileSource, Timeline
+from chunking.timeline.model import Timeline
 from common.errors import RenderCancelled
 from common.settings import Settings
 from workers import isolation as iso
@@ -52,6 +52,7 @@ from workers.chunk_limits import (
     failure_of,
 )
 from workers.render import RenderSummary
+from workers.sequences import files_for_frames
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def _start(
         json.dumps(limits.as_json()),
     ]
     env = iso.child_env(os.environ, scratch)  # the environment handed down, minus credentials
-    media = _media(request["timeline"], settings)
+    media = _media(request["timeline"], settings, request["start"], request["end"])
     argv = iso.sandbox_command(
         isolation.bwrap, program=program, env=env, scratch=scratch, media=media
     )
@@ -262,14 +263,10 @@ def _request(
     }
 
 
-def _media(timeline: Timeline, settings: Settings) -> list[str]:
-    """The media files the sandbox shows the child: the timeline's, inside the allowed roots."""
-    paths = {
-        os.path.abspath(clip.source.path)
-        for track in timeline.tracks
-        for clip in track.clips
-        if isinstance(clip.source, FileSource)
-    }
+def _media(timeline: Timeline, settings: Settings, start: int, end: int) -> list[str]:
+    """The media files the sandbox shows the child rendering frames [start, end): the
+    timeline's (of an image sequence the images those frames show), inside the allowed roots."""
+    paths = {os.path.abspath(path) for path in files_for_frames(timeline, start, end)}
     if not settings.media_roots:
         return sorted(paths)  # the worker's own path checks decided what a job may name
     roots = [*settings.media_roots, os.path.expanduser(settings.cache_dir)]

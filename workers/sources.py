@@ -1,8 +1,10 @@
-"""Frame-exact access to source media: video files, still images and generated sources.
+"""Frame-exact access to source media: video files, image sequences, stills and generated ones.
 
 A frame's pixels depend only on the requested source time, never on what was decoded before:
 video sources index every packet's presentation time once, seek to the keyframe at or before the
-wanted frame and decode forward to exactly that frame (DESIGN 4.2).
+wanted frame and decode forward to exactly that frame (DESIGN 4.2). Times before a source's
+first frame show that frame (an OTIO clip may start a few frames before its media); times past
+the last frame show the last one.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from chunking.timeline.model import GeneratedSource
+from chunking.timeline.model import GeneratedSource, ImageSequence
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_image, open_media, reason
 
@@ -161,6 +163,7 @@ class VideoSource:
         # Containers round timestamps to their tick (Matroska: 1 ms); half a tick of slack
         # keeps a frame whose true time is exactly the target from reading as "later".
         target = self.first + seconds / self.time_base + Fraction(1, 2)
+        # Before the first frame (a negative time) the first frame is held.
         index = max(bisect.bisect_right(self.pts, target) - 1, 0)
         wanted = self.pts[index]
         if self._cache is not None and self._cache[:2] == (wanted, sizer is None):
@@ -243,8 +246,16 @@ class GeneratedPicture:
         """Nothing to release."""
 
 
-def open_file(path: str, clip_id: str) -> StillSource | VideoSource:
-    """Open a file source as a still image or a video, by its extension."""
+def open_file(
+    path: str, clip_id: str, sequence: ImageSequence | None = None
+) -> StillSource | VideoSource:
+    """Open a file source as an image sequence (``path`` its first image), a still image or a
+    video, by its extension."""
+    if sequence is not None:
+        # Imported here: an image sequence is built from this module's stills and pictures.
+        from workers.sequences import SequenceSource
+
+        return SequenceSource(path, sequence, clip_id)
     if not os.path.isfile(path):
         raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}")
     if not os.access(path, os.R_OK):

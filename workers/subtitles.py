@@ -1,259 +1,257 @@
-"""Burned-in subtitles: text drawn with FreeType in Roboto Regular into a small layer.
+"""Burned-in subtitles: each Subtitle becomes a small Layer covering just its box.
 
-The font file comes from the ``font-roboto`` package (a project dependency, Apache 2.0), so every
-render node draws with the same typeface, which covers Latin with accents, Cyrillic and Greek.
-Pillow's own embedded font (Aileron) has only ASCII glyphs and is used, with a logged warning,
-only when that package is not installed. A subtitle becomes a Layer covering just its box,
-placed on the canvas; the same subtitle is drawn on many consecutive frames, so renders are
-cached and handed out as read-only arrays.
+The work is split by concern: workers.subtitle_fonts picks the face (family list, weight,
+synthetic bold), workers.subtitle_text wraps the text, lays the lines out (alignment, line
+height, letter spacing, maximum width) and draws glyph coverage, workers.subtitle_style colours
+it (stroke, shadow, rounded box) and workers.subtitle_motion says what the animations do at a
+frame. This module places the box on the canvas and ties them together.
+
+A subtitle's still look is rasterised once per canvas size and cached as read-only arrays. An
+animated frame reuses that raster, only moved, faded or scaled, and redraws glyphs only when
+they themselves change (typewriter, wave); the typewriter's states are cached too. Every frame
+is a function of the subtitle and the absolute timeline frame (DESIGN 4.2).
+
+Placement: "bottom" and "top" boxes sit EDGE_MARGIN of the canvas height from that edge and
+"center" in the middle, all centred horizontally; an explicit (x, y) puts the box's ``anchor``
+point at that fraction of the canvas. The box is kept inside the canvas; animations move it
+from there. The box is the text (cap height to descender, widened to the ink) plus padding when
+there is a background; a shadow may reach past it, as CSS draws shadows outside the box.
 """
 
 from __future__ import annotations
 
-import logging
+import math
+from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
-from importlib import resources
-from io import BytesIO
 from typing import Any, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 from PIL import Image as PILImage
-from PIL import ImageDraw, ImageFont
 
 from chunking.timeline.model import Subtitle
-from common.errors import RenderError, TimelineError
+from common.errors import TimelineError
 from workers.layer import Image, Layer, Mask
+from workers.subtitle_fonts import face, font
+from workers.subtitle_motion import (
+    PER_GLYPH,
+    STILL,
+    WAVE_PX,
+    Motion,
+    check_animations,
+    motion_at,
+    wave_lifts,
+)
+from workers.subtitle_style import Look, compose
+from workers.subtitle_text import (
+    Rect,
+    TextLayout,
+    TextSpec,
+    cut_masks,
+    draw_masks,
+    lay_out,
+    needs_shaping,
+    wrap_text,
+)
 
-#: Lines wrap at this fraction of the canvas width.
+__all__ = ["EDGE_MARGIN", "WRAP_FRACTION", "check_subtitle", "font", "subtitle_layer", "wrap_text"]
+
+#: Lines wrap at this fraction of the canvas width unless the subtitle says otherwise.
 WRAP_FRACTION = 0.9
 #: Distance of a top/bottom subtitle's box from the canvas edge, as a fraction of its height.
 EDGE_MARGIN = 0.05
-#: Extra space between lines, as a fraction of the font size.
-LINE_SPACING = 0.15
+ALIGNS = ("left", "center", "right")
 
-#: The package shipping the subtitle font, and the font file inside it.
-FONT_PACKAGE = "font_roboto"
-FONT_FILE = "Roboto-Regular.ttf"
-
-_INV255 = np.float32(1 / 255)
 _Array = TypeVar("_Array", bound="np.ndarray[Any, Any]")
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class _Still:
+    """A subtitle's still look on one canvas size, and what redrawing it needs."""
+
+    rgb: Image
+    alpha: Mask
+    x: int  # canvas position of the raster's top-left corner
+    y: int
+    pivot: tuple[float, float]  # canvas position of the box's centre (scaling keeps it)
+    layout: TextLayout | None  # None when there is no text
+    rect: Rect = (0, 0, 1, 1)  # the raster's rectangle of the text's scratch canvas
+    box: Rect | None = None  # the background box inside the raster, if there is one
 
 
-@lru_cache(maxsize=32)
-def font(size: int) -> ImageFont.FreeTypeFont:
-    """Roboto Regular at ``size`` pixels, cached per size (Pillow's font if Roboto is missing)."""
-    data = _font_data()
-    if data is None:
-        return _default_font(size)
-    try:
-        return ImageFont.truetype(BytesIO(data), size)
-    except ImportError as exc:  # Pillow's FreeType module is missing
-        raise _no_freetype(size) from exc
-    except OSError as exc:
-        raise RenderError(
-            f"cannot load subtitle font {FONT_FILE} from the {FONT_PACKAGE} package at {size} px "
-            f"({exc}); reinstall font-roboto"
-        ) from exc
+def subtitle_layer(
+    sub: Subtitle, width: int, height: int, frame: int | None = None, fps: Fraction = Fraction(30)
+) -> Layer:
+    """The subtitle drawn as a small layer placed on a ``width`` x ``height`` canvas, as it
+    looks at timeline ``frame`` of a ``fps`` timeline (None = its still look)."""
+    still = _render(sub, width, height)
+    opacity = min(max(float(sub.opacity), 0.0), 1.0)
+    motion = STILL
+    if frame is not None and sub.animations:
+        per_glyph = still.layout is not None and still.layout.spec.glyphs
+        motion = motion_at(sub, frame, fps, per_glyph)
+    if motion == STILL:
+        # A fresh Layer each call, so a caller changing opacity or offsets cannot touch the cache.
+        return Layer(still.rgb, still.alpha, still.x, still.y, opacity)
+    if motion.opacity <= 0 or still.layout is None:
+        return Layer(still.rgb, still.alpha, still.x, still.y, 0.0)
+    rgb, alpha = still.rgb, still.alpha
+    if motion.redraws():
+        reveal = None
+        if motion.reveal is not None:
+            reveal = math.floor(motion.reveal * still.layout.clusters)
+        rgb, alpha = _redrawn(sub, width, height, reveal, motion.wave)
+    x, y = float(still.x), float(still.y)
+    if motion.scale != 1:
+        scaled = _scaled(rgb, alpha, motion.scale)
+        if scaled is None:
+            return Layer(still.rgb, still.alpha, still.x, still.y, 0.0)
+        rgb, alpha = scaled
+        px, py = still.pivot
+        x, y = px + (x - px) * motion.scale, py + (y - py) * motion.scale
+    dx, dy = _slid(motion, x, y, rgb.shape[1], rgb.shape[0], width, height)
+    return Layer(rgb, alpha, round(x + dx), round(y + dy), opacity * motion.opacity)
 
 
-@lru_cache(maxsize=1)
-def _font_data() -> bytes | None:
-    """The font file's bytes, read once (zipped installs too); None without the package."""
-    try:
-        source = resources.files(FONT_PACKAGE) / "files" / FONT_FILE
-    except ModuleNotFoundError as exc:
-        if exc.name != FONT_PACKAGE:
-            raise
-        log.warning(
-            "the font-roboto package is not installed: subtitles fall back to Pillow's built-in "
-            "font, which draws only ASCII (other characters become boxes) and looks different "
-            "from nodes that have Roboto; install font-roboto"
-        )
-        return None
-    try:
-        return source.read_bytes()
-    except OSError as exc:
-        raise RenderError(
-            f"the {FONT_PACKAGE} package has no readable files/{FONT_FILE} ({exc}); "
-            "reinstall font-roboto"
-        ) from exc
-
-
-def _default_font(size: int) -> ImageFont.FreeTypeFont:
-    loaded = ImageFont.load_default(size=size)
-    # Without FreeType, Pillow silently falls back to a fixed-size bitmap font.
-    if not isinstance(loaded, ImageFont.FreeTypeFont) or loaded.size != size:
-        raise _no_freetype(size)
-    return loaded
-
-
-def _no_freetype(size: int) -> RenderError:
-    return RenderError(
-        "Pillow was built without FreeType support, so subtitles cannot be drawn at "
-        f"{size} px; install a Pillow wheel with FreeType"
-    )
-
-
-def wrap_text(text: str, fnt: ImageFont.FreeTypeFont, max_width: float, outline: int) -> list[str]:
-    """Split text at newlines and wrap each paragraph greedily so lines fit ``max_width`` px."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        words = paragraph.split()
-        if not words:
-            lines.append("")
-            continue
-        line = ""
-        for word in words:
-            candidate = f"{line} {word}" if line else word
-            if _width(fnt, candidate, outline) <= max_width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = ""
-            # A word wider than the canvas is broken between characters rather than overflowing.
-            for char in word:
-                if line and _width(fnt, line + char, outline) > max_width:
-                    lines.append(line)
-                    line = ""
-                line += char
-        lines.append(line)
-    return lines
-
-
-def subtitle_layer(sub: Subtitle, width: int, height: int) -> Layer:
-    """The subtitle drawn as a small layer placed on a ``width`` x ``height`` canvas."""
-    rgb, alpha, x, y = _render(sub, width, height)
-    # A fresh Layer each call, so a caller changing opacity or offsets cannot touch the cache.
-    return Layer(rgb, alpha, x, y)
-
-
-def _width(fnt: ImageFont.FreeTypeFont, line: str, outline: int) -> float:
-    return fnt.getlength(line) + 2 * outline
-
-
-@lru_cache(maxsize=16)
-def _render(sub: Subtitle, width: int, height: int) -> tuple[Image, Mask, int, int]:
+def check_subtitle(sub: Subtitle) -> None:
+    """Raise TimelineError naming the subtitle and field for a value that cannot be drawn."""
     if sub.font_size < 1:
         raise TimelineError(f"subtitle {sub.id}: font_size must be at least 1, got {sub.font_size}")
+    if isinstance(sub.position, str) and sub.position not in ("bottom", "top", "center"):
+        raise TimelineError(
+            f"subtitle {sub.id}: position must be bottom, top, center or (x, y), "
+            f"got {sub.position!r}"
+        )
+    if sub.align not in ALIGNS:
+        raise TimelineError(
+            f"subtitle {sub.id}: align must be left, center or right, got {sub.align!r}"
+        )
+    if not sub.max_width > 0:
+        raise TimelineError(
+            f"subtitle {sub.id}: max_width must be above 0 (a fraction of the canvas width), "
+            f"got {sub.max_width}"
+        )
+    if sub.line_height is not None and not sub.line_height > 0:
+        raise TimelineError(
+            f"subtitle {sub.id}: line_height must be above 0 (a multiple of the font size), "
+            f"got {sub.line_height}"
+        )
+    check_animations(sub)
+
+
+def _spec(sub: Subtitle, width: int) -> TextSpec:
+    """How the subtitle's text is drawn on a canvas ``width`` pixels wide."""
+    size = int(sub.font_size)
     outline = max(int(sub.outline), 0)
-    fnt = font(int(sub.font_size))
-    lines = wrap_text(sub.text, fnt, WRAP_FRACTION * width, outline)
+    fnt, bold = face(sub.font_family, int(sub.font_weight), size)
+    glyphs = sub.letter_spacing != 0 or any(a.kind in PER_GLYPH for a in sub.animations)
+    glyphs = glyphs and not needs_shaping(sub.text)
+    spacing = float(sub.letter_spacing) if glyphs else 0.0
+    lines = wrap_text(sub.text, fnt, sub.max_width * width, outline + bold, spacing=spacing)
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:
         lines.pop(0)
-    if not lines:
+    pitch = None if sub.line_height is None else round(sub.line_height * size)
+    return TextSpec(tuple(lines), fnt, outline, bold, spacing, sub.align, pitch, glyphs)
+
+
+def _padding(sub: Subtitle) -> tuple[int, int, int, int]:
+    if sub.background is None:
+        return 0, 0, 0, 0  # with nothing drawn around the text, padding would only move it
+    if sub.padding is None:
+        pad = max(int(sub.font_size) // 4, 1)
+        return pad, pad, pad, pad
+    top, right, bottom, left = (max(round(p), 0) for p in sub.padding)
+    return top, right, bottom, left
+
+
+def _reach(sub: Subtitle) -> int:
+    """How far (pixels) an animation may raise single glyphs."""
+    return math.ceil(WAVE_PX) if any(a.kind == "wave" for a in sub.animations) else 0
+
+
+@lru_cache(maxsize=16)
+def _render(sub: Subtitle, width: int, height: int) -> _Still:
+    check_subtitle(sub)
+    spec = _spec(sub, width)
+    if not spec.lines:
         # Nothing to draw: a single transparent pixel keeps every consumer's shapes valid.
         empty_rgb = _readonly(np.zeros((1, 1, 3), np.float32))
-        return empty_rgb, _readonly(np.zeros((1, 1), np.float32)), 0, 0
-
-    # Only what fits on the canvas is drawn and composed: a huge font or a very long text costs
-    # memory for the visible part, not for the whole block of lines.
-    stroke, fill = _draw_masks(lines, fnt, outline, sub.background is not None, width, height)
-    rgb, alpha = _compose(stroke, fill, sub.color, sub.background)
-    lh, lw = alpha.shape
-    x, y = _place(sub, width, height, lw, lh)
-    return _readonly(np.ascontiguousarray(rgb)), _readonly(np.ascontiguousarray(alpha)), x, y
-
-
-def _draw_masks(
-    lines: list[str],
-    fnt: ImageFont.FreeTypeFont,
-    outline: int,
-    boxed: bool,
-    max_width: int,
-    max_height: int,
-) -> tuple[Mask | None, Mask]:
-    """Coverage of text+outline and of the text alone over the layer's box, cut to at most
-    max_width x max_height from its top-left corner (the most a canvas can show)."""
-    ascent, descent = fnt.getmetrics()
-    size = int(fnt.size)
-    pitch = ascent + descent + 2 * outline + round(LINE_SPACING * size)
-    max_advance = max(fnt.getlength(line) for line in lines)
-    pad = max(size // 4, 1) if boxed else 0
-    # Generous margin so glyph overhangs are drawn in full and only then cropped.
-    margin = pad + outline + size // 2 + 2
-    # Lines starting further down than the canvas is tall (plus a font size of overhang either
-    # way) cannot reach the kept rows; the box below still spans every line.
-    drawn = min(len(lines), (max_height + 2 * size + pad + outline) // pitch + 2)
-    canvas_w = int(np.ceil(max_advance)) + 2 * margin
-    canvas_h = drawn * pitch + 2 * margin
-    centre = canvas_w // 2
-
-    fill_im = PILImage.new("L", (canvas_w, canvas_h), 0)
-    stroke_im = PILImage.new("L", (canvas_w, canvas_h), 0) if outline else None
-    fill_draw = ImageDraw.Draw(fill_im)
-    stroke_draw = ImageDraw.Draw(stroke_im) if stroke_im is not None else None
-    for i, line in enumerate(lines[:drawn]):
-        if not line:
-            continue
-        pos = (centre, margin + outline + i * pitch)
-        fill_draw.text(pos, line, fill=255, font=fnt, anchor="ma")
-        if stroke_draw is not None:
-            stroke_draw.text(pos, line, fill=255, font=fnt, anchor="ma", stroke_width=outline)
-
-    # The box spans cap height to descender whatever the letters, so it does not jump in size
-    # between subtitles; it grows only to take in ink that reaches further (accents).
-    cap_top = int(fnt.getbbox("H", anchor="la")[1])
-    left = centre - int(np.ceil(max_advance / 2)) - outline
-    right = centre + int(np.ceil(max_advance / 2)) + outline
-    top = margin + cap_top
-    bottom = margin + 2 * outline + (len(lines) - 1) * pitch + ascent + descent
-    ink = (stroke_im or fill_im).getbbox()
-    if ink is not None:
-        left, top = min(left, ink[0]), min(top, ink[1])
-        right, bottom = max(right, ink[2]), max(bottom, ink[3])
-    # Lines left undrawn still widen the box where their ink reaches past it, as when drawn.
-    for line in lines[drawn:]:
-        glyphs = fnt.getbbox(line, anchor="ma", stroke_width=outline) if line else None
-        if glyphs is None or (centre + glyphs[0] >= left and centre + glyphs[2] <= right):
-            continue  # the ink lies inside the glyph boxes, which lie inside the box
-        scratch = PILImage.new("L", (canvas_w, pitch + 2 * margin), 0)
-        ImageDraw.Draw(scratch).text(
-            (centre, margin + outline), line, fill=255, font=fnt, anchor="ma", stroke_width=outline
-        )
-        reach = scratch.getbbox()
-        if reach is not None:
-            left, right = min(left, reach[0]), max(right, reach[2])
-    x0, y0 = max(left - pad, 0), max(top - pad, 0)
-    rows = slice(y0, min(bottom + pad, y0 + max_height))
-    cols = slice(x0, min(right + pad, x0 + max_width))
-    fill = _coverage(fill_im, rows, cols)
-    stroke = _coverage(stroke_im, rows, cols) if stroke_im is not None else None
-    return stroke, fill
+        return _Still(empty_rgb, _readonly(np.zeros((1, 1), np.float32)), 0, 0, (0, 0), None)
+    look = Look.of(sub)
+    layout, stroke_im, fill_im = lay_out(spec, _padding(sub), width, height, _reach(sub))
+    bx0, by0, bx1, by1 = layout.box
+    left, top, right, bottom = look.shadow_reach()
+    top = max(top, _reach(sub))
+    rect = (bx0 - left, by0 - top, bx1 + right, by1 + bottom)
+    box = None
+    if sub.background is not None:
+        box = (left, top, left + bx1 - bx0, top + by1 - by0)
+    stroke, fill = cut_masks(stroke_im, fill_im, rect)
+    rgb, alpha = compose(look, stroke, fill, box)
+    bw, bh = bx1 - bx0, by1 - by0
+    x, y = _place(sub, width, height, bw, bh)
+    return _Still(
+        _readonly(np.ascontiguousarray(rgb)),
+        _readonly(np.ascontiguousarray(alpha)),
+        x - left,
+        y - top,
+        (x + bw / 2, y + bh / 2),
+        layout,
+        rect,
+        box,
+    )
 
 
-def _coverage(im: PILImage.Image, rows: slice, cols: slice) -> Mask:
-    """Part of an 8-bit mask as float32 in [0, 1] (converted after cutting, to stay small)."""
-    part: npt.NDArray[np.uint8] = np.asarray(im)[rows, cols]
-    return np.multiply(part, _INV255, dtype=np.float32)
-
-
-def _compose(
-    stroke: Mask | None,
-    fill: Mask,
-    color: tuple[int, int, int, int],
-    background: tuple[int, int, int, int] | None,
+# Small: a typewriter shows each state on consecutive frames, and a 1080p raster is megabytes.
+@lru_cache(maxsize=4)
+def _redrawn(
+    sub: Subtitle, width: int, height: int, reveal: int | None, wave: float | None
 ) -> tuple[Image, Mask]:
-    """Straight-alpha colour of text over black outline over the background box."""
-    c = np.clip(np.asarray(color, dtype=np.float32), 0, 255) * _INV255
-    # Text over a black outline, in premultiplied terms: the outline adds coverage, no colour.
-    text_alpha = fill if stroke is None else fill + stroke * (1 - fill)
-    text_alpha = text_alpha * c[3]
-    premul = fill[..., None] * (c[:3] * c[3])
-    alpha = text_alpha
-    if background is not None:
-        bg = np.clip(np.asarray(background, dtype=np.float32), 0, 255) * _INV255
-        under = (1 - text_alpha) * bg[3]
-        premul = premul + under[..., None] * bg[:3]
-        alpha = text_alpha + under
-    inv = np.divide(np.float32(1), alpha, out=np.zeros_like(alpha), where=alpha > 0)
-    rgb = premul * inv[..., None]
-    return rgb.astype(np.float32, copy=False), alpha.astype(np.float32, copy=False)
+    """The still raster's rectangle with only ``reveal`` characters shown and the letters raised
+    by a wave at progress ``wave``."""
+    still = _render(sub, width, height)
+    assert still.layout is not None
+    lifts = wave_lifts(wave, still.layout.clusters) if wave is not None else None
+    stroke, fill = draw_masks(still.layout, still.rect, reveal, lifts)
+    rgb, alpha = compose(Look.of(sub), stroke, fill, still.box)
+    return _readonly(rgb), _readonly(alpha)
+
+
+def _scaled(rgb: Image, alpha: Mask, scale: float) -> tuple[Image, Mask] | None:
+    """The raster resized by ``scale`` (premultiplied, so edges do not darken); None if it
+    shrinks below a pixel."""
+    h, w = alpha.shape
+    out_w, out_h = round(w * scale), round(h * scale)
+    if out_w < 1 or out_h < 1:
+        return None
+
+    def resized(channel: Mask) -> Mask:
+        im = PILImage.fromarray(np.ascontiguousarray(channel, dtype=np.float32))
+        return np.asarray(im.resize((out_w, out_h), PILImage.Resampling.BILINEAR), np.float32)
+
+    new_alpha = np.clip(resized(alpha), 0, 1)
+    premul = np.stack([resized(rgb[..., i] * alpha) for i in range(3)], axis=-1)
+    inv = np.divide(np.float32(1), new_alpha, out=np.zeros_like(new_alpha), where=new_alpha > 0)
+    return np.clip(premul * inv[..., None], 0, 1).astype(np.float32), new_alpha
+
+
+def _slid(
+    motion: Motion, x: float, y: float, w: int, h: int, width: int, height: int
+) -> tuple[float, float]:
+    """The motion's offset in pixels, slides turned into distances to just past each edge."""
+    dx, dy = motion.dx, motion.dy
+    for side, fraction in motion.slides:
+        if side == "left":
+            dx -= fraction * (x + w)
+        elif side == "right":
+            dx += fraction * (width - x)
+        elif side == "top":
+            dy -= fraction * (y + h)
+        elif side == "bottom":
+            dy += fraction * (height - y)
+    return dx, dy
 
 
 def _place(sub: Subtitle, width: int, height: int, lw: int, lh: int) -> tuple[int, int]:
@@ -266,18 +264,14 @@ def _place(sub: Subtitle, width: int, height: int, lw: int, lh: int) -> tuple[in
             y = height - margin - lh
         elif position == "top":
             y = margin
-        elif position == "center":
-            y = round(height / 2 - lh / 2)
         else:
-            raise TimelineError(
-                f"subtitle {sub.id}: position must be bottom, top, center or (x, y), "
-                f"got {position!r}"
-            )
+            y = round(height / 2 - lh / 2)
+        x = round(cx - lw / 2)
     else:
         fx, fy = position
-        cx = fx * width
-        y = round(fy * height - lh / 2)
-    x = round(cx - lw / 2)
+        ax, ay = sub.anchor
+        x = round(fx * width - ax * lw)
+        y = round(fy * height - ay * lh)
     return min(max(x, 0), width - lw), min(max(y, 0), height - lh)
 
 

@@ -21,12 +21,11 @@ from celery import Task, shared_task
 
 from common.errors import RenderCancelled, RenderError
 from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
-from providers.storage import LocalStorage, open_object_url
-from providers.storage.base import ObjectNotFound, StorageError
+from providers.storage.base import ObjectNotFound
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
-from workers.delivery import check_outputs, deliver, local_output, put_object, stored_same
+from workers.delivery import check_outputs, deliver, put_output
 from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
 from workers.render import has_audio
@@ -288,27 +287,8 @@ def _local(storage: Any, key: str, tmp: str, what: str) -> str:
 
 
 def _put_output(spec: JobSpec, url: str, path: str, tmp: str) -> None:
-    """Put the finished video at the user's output URL (encrypted if the job's objects are).
-
-    Never over an object or file that is not this job's video (``workers.delivery``); a
-    ``file://`` URL is a local file and follows the local rules (output roots, no symlinks).
-    """
-    try:
-        target, key = open_object_url(url)
-        sealed = spec.sealed(target)
-        local = local_output(url)
-        if local is None:
-            put_object(sealed, key, path, url)
-            return
-        # Sealed as the object it is (bound to its key), then created like any local output.
-        staging = LocalStorage(os.path.join(tmp, "sealed"))
-        spec.sealed(staging).put_file(key, path)
-        staged = os.path.join(staging.root, key)
-        deliver(staged, local, same=lambda existing: stored_same(sealed, key, path))
-    except StorageError as exc:
-        raise StorageError(
-            f"cannot deliver the video to {url}: {exc}", key=exc.key, transient=exc.transient
-        ) from None
+    """Put the finished video at the user's output URL, encrypted if the job's objects are."""
+    put_output(url, path, tmp, seal=spec.sealed)
 
 
 def node_name() -> str:

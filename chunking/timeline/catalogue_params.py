@@ -1,8 +1,13 @@
-"""One numeric effect parameter's description, shared by the video and audio catalogues."""
+"""Effect parameters: the numeric ones' description (shared by the video and audio catalogues),
+and the readers of the text ones (a key colour, curve points), so the loader can check a text
+parameter where the worker will read it."""
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
+
+RGB = tuple[float, float, float]
 
 
 class Param(NamedTuple):
@@ -13,3 +18,108 @@ class Param(NamedTuple):
     low: float
     high: float
     default: float
+
+
+class TextParam(NamedTuple):
+    """One text effect parameter: its alternative names (the first present wins) and what it
+    holds: "color" (read by parse_color), "points" (parse_points) or "choice" (one of
+    ``choices``, compared after lower-casing and dropping spaces, ``_`` and ``-``)."""
+
+    names: tuple[str, ...]
+    form: str
+    choices: tuple[str, ...] = ()
+
+
+#: Colour names a key or duotone colour may use (ffmpeg's spellings of the usual ones).
+COLOR_NAMES: dict[str, RGB] = {
+    "black": (0.0, 0.0, 0.0),
+    "white": (1.0, 1.0, 1.0),
+    "red": (1.0, 0.0, 0.0),
+    "green": (0.0, 1.0, 0.0),  # the keying green, 0x00ff00, as ffmpeg's chromakey default
+    "lime": (0.0, 1.0, 0.0),
+    "blue": (0.0, 0.0, 1.0),
+    "cyan": (0.0, 1.0, 1.0),
+    "magenta": (1.0, 0.0, 1.0),
+    "yellow": (1.0, 1.0, 0.0),
+    "orange": (1.0, 0.647, 0.0),
+    "purple": (0.502, 0.0, 0.502),
+    "gray": (0.502, 0.502, 0.502),
+    "grey": (0.502, 0.502, 0.502),
+    "brown": (0.647, 0.165, 0.165),
+}
+
+_HEX = re.compile(r"(?:#|0x)?([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})", re.IGNORECASE)
+
+
+def parse_color(value: object) -> RGB:
+    """An RGB colour in [0, 1] from "#rgb", "#rrggbb", "#rrggbbaa", "0xRRGGBB[AA]", a name, or
+    an integer 0xRRGGBB (0xRRGGBBAA above 0xFFFFFF); alpha is ignored. ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a colour")
+    if isinstance(value, int | float):
+        if value != int(value) or not 0 <= value <= 0xFFFF_FFFF:
+            raise ValueError(f"{value!r} is not a colour")
+        number = int(value)
+        if number > 0xFFFFFF:
+            number >>= 8  # RGBA: drop the alpha byte
+        return ((number >> 16) / 255.0, ((number >> 8) & 0xFF) / 255.0, (number & 0xFF) / 255.0)
+    text = str(value).strip().lower()
+    if text in COLOR_NAMES:
+        return COLOR_NAMES[text]
+    match = _HEX.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{value!r} is not a colour (#rrggbb, 0xRRGGBB or a name)")
+    digits = match.group(1)
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    r, g, b = (int(digits[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
+    return r, g, b
+
+
+def parse_points(value: object) -> list[tuple[float, float]]:
+    """Curve key points from ffmpeg's curves syntax "x/y x/y ..." (or "x,y x,y", or a flat
+    comma-separated "x1,y1,x2,y2,..."); every number in [0, 1], x strictly increasing.
+    ValueError naming the problem otherwise."""
+    text = str(value).strip()
+    if "/" in text:
+        pairs = [p.split("/") for p in re.split(r"[\s|;]+", text) if p]
+    else:
+        numbers = [n for n in re.split(r"[\s,;|]+", text) if n]
+        if len(numbers) % 2:
+            raise ValueError(f"{text!r} is not a list of x/y points")
+        pairs = [numbers[i : i + 2] for i in range(0, len(numbers), 2)]
+    points: list[tuple[float, float]] = []
+    for pair in pairs:
+        if len(pair) != 2:
+            raise ValueError(f"{text!r} is not a list of x/y points")
+        try:
+            x, y = float(pair[0]), float(pair[1])
+        except ValueError:
+            raise ValueError(f"{text!r} is not a list of x/y points") from None
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise ValueError(f"curve point {x:g}/{y:g} is outside 0..1")
+        if points and x <= points[-1][0]:
+            raise ValueError(f"curve points must have strictly increasing x ({text!r})")
+        points.append((x, y))
+    if not points:
+        raise ValueError("an empty list of curve points")
+    return points
+
+
+def choice_key(value: object) -> str:
+    """A choice's comparison form: lower case without spaces, ``_`` and ``-``."""
+    return re.sub(r"[\s_\-]", "", str(value)).lower()
+
+
+def text_problem(spec: TextParam, value: object) -> str | None:
+    """Why this value does not fit the text parameter, or None when it does."""
+    try:
+        if spec.form == "color":
+            parse_color(value)
+        elif spec.form == "points":
+            parse_points(value)
+        elif choice_key(value) not in {choice_key(c) for c in spec.choices}:
+            return f"{value!r} is not one of {', '.join(spec.choices)}"
+    except ValueError as exc:
+        return str(exc)
+    return None

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import Problems, canonical, number, pick
+from chunking.timeline.fields import Problems, canonical, number, pick, shown, to_float, variant
 from chunking.timeline.model import ExportSettings
 
 CODECS = {
@@ -55,39 +55,91 @@ QUALITY_CRF = {
 SUBSAMPLED = {"h264", "hevc", "av1", "vp9"}
 
 
-def parse_export(raw: Mapping[str, Any], problems: Problems) -> ExportSettings:
-    """Read the editor's export block leniently; record problems that would encode wrongly."""
+#: The encoder the editor's renderer picks for each container when no codec is named
+#: (ffmpeg_builder/outputs.rs add_cpu_encoding: mkv gets libx265, webm libvpx-vp9).
+CONTAINER_DEFAULT_CODEC = {"mp4": "h264", "mov": "h264", "mkv": "hevc", "webm": "vp9"}
+#: Each codec's CRF for the same visual quality as x264's, relative to it (the workers' default
+#: CRFs: h264 23, hevc 28, av1 35, vp9 33), and its CRF scale's top.
+_CRF_OFFSET = {"h264": (0, 51), "hevc": (5, 51), "av1": (12, 63), "vp9": (10, 63), "ffv1": (0, 51)}
+#: The video_bitrate (kbit/s) the editor writes beside every quality when nobody chose one.
+EDITOR_DEFAULT_BITRATE = 8000
+#: Export keys of the editor's serde ExportSettings with no counterpart here, and the values
+#: that ask for nothing (its defaults): any other value is reported as not honoured.
+_UNSUPPORTED: dict[str, tuple[object, ...]] = {
+    "encoding_profile": (None, "main", "high"),
+    "multi_pass": (None, 1),
+    "max_bitrate": (None,),
+    "min_bitrate": (None,),
+    "optimize_for_speed": (None, False),
+    "optimize_for_network": (None, False),
+    "normalize_audio": (None, False),
+    "preferred_gpu_encoder": (None, ""),
+    "ffmpeg_args": (None, ()),
+}
+
+
+def quality_crf(quality: float, codec: str) -> int:
+    """The editor's numeric quality (0-100, 100 best) as a CRF for `codec`: its own mapping for
+    x264, ``51 - min(quality * 33 / 100, 33)`` (ffmpeg_builder/builder.rs quality_to_crf: 100 is
+    CRF 18, the default 85 is CRF 23), moved onto the codec's scale."""
+    offset, top = _CRF_OFFSET.get(codec, (0, 51))
+    return min(top, 51 - min(int(quality * 33) // 100, 33) + offset)
+
+
+def parse_export(
+    raw: Mapping[str, Any], problems: Problems, legacy: Mapping[str, Any] | None = None
+) -> ExportSettings:
+    """Read the editor's export block leniently; record problems that would encode wrongly.
+
+    `legacy` is serde's older ``settings.output`` (format, quality, video_bitrate, audio_bitrate),
+    read where ``settings.export`` does not say.
+    """
     where = "settings.export"
-    container_raw = canonical(str(pick(raw, "container", "format", default="mp4")))
-    container = CONTAINERS.get(container_raw)
-    if container is None:
-        problems.error(where, f"format {container_raw!r} is not mp4, mov, mkv or webm")
-        container = "mp4"
-    codec_raw = canonical(str(pick(raw, "codec", "video_codec", default="h264")))
-    codec = CODECS.get(codec_raw)
+    old = legacy or {}
+    container = _container(pick(raw, "container", "format", default=old.get("format")), problems)
+    codec_raw = pick(raw, "codec", "video_codec")
+    codec = (
+        CONTAINER_DEFAULT_CODEC[container]
+        if codec_raw is None
+        else CODECS.get(canonical(str(codec_raw)))
+    )
     if codec is None:
-        problems.error(where, f"codec {codec_raw!r} is not h264, hevc, av1, vp9 or ffv1")
+        problems.error(
+            where, f"codec {canonical(str(codec_raw))!r} is not h264, hevc, av1, vp9 or ffv1"
+        )
         codec = "h264"
     lossless = bool(raw.get("lossless", False))
     crf: int | None = None
-    quality = pick(raw, "quality")
-    if isinstance(quality, str):
+    quality = pick(raw, "quality", default=old.get("quality"))
+    named = isinstance(quality, str) and to_float(quality) is None
+    if named:
         if canonical(quality) == "lossless":
             lossless = True
         elif canonical(quality) in QUALITY_CRF:
             crf = QUALITY_CRF[canonical(quality)]
         else:
             problems.error(where, f"quality {quality!r} is not one of {sorted(QUALITY_CRF)}")
+    elif quality is not None:
+        holder = {"quality": quality}
+        crf = quality_crf(number(holder, ("quality",), 85, problems, where, low=0, high=100), codec)
     if pick(raw, "crf") is not None:
         crf = int(number(raw, ("crf",), 23, problems, where, low=0, high=63))
-    bitrate = None
-    if pick(raw, "bitrate", "video_bitrate") is not None:
-        value = number(raw, ("bitrate", "video_bitrate"), 0, problems, where, low=1, high=1e10)
-        # The editor stores kbit/s; accept bits/s too when the number is clearly that.
-        bitrate = int(value if value >= 100_000 else value * 1000)
+    bitrate = _bitrate(raw, old, crf, problems, where)
     keyint = pick(raw, "keyframe_interval", "gop_size")
     b_frames = pick(raw, "b_frames", "bframes")
-    audio = number(raw, ("audio_bitrate",), 192, problems, where, low=8, high=1e7)
+    audio = number(
+        raw if pick(raw, "audio_bitrate") is not None else old,
+        ("audio_bitrate",),
+        192,
+        problems,
+        where,
+        low=8,
+        high=1e7,
+    )
+    for key, fine in _UNSUPPORTED.items():
+        value = raw.get(key)
+        if value not in fine and not (isinstance(value, list) and not value):
+            problems.warn(where, f"{key} {shown(value)} is not supported; ignored")
     return ExportSettings(
         container=container,
         codec=codec,
@@ -106,6 +158,55 @@ def parse_export(raw: Mapping[str, Any], problems: Problems) -> ExportSettings:
         lossless=lossless,
         audio_bitrate=int(audio if audio >= 8000 else audio * 1000),
     )
+
+
+def _container(value: Any, problems: Problems) -> str:
+    found = variant(value if value is not None else "mp4")
+    name = "?" if found is None else found[0]
+    if found is not None and found[0] == "custom":  # serde's OutputFormat::Custom("mkv")
+        name = canonical(str(found[1]))
+    container = CONTAINERS.get(name)
+    if container is None:
+        problems.error("settings.export", f"format {name!r} is not mp4, mov, mkv or webm")
+        return "mp4"
+    return container
+
+
+def _bitrate(
+    raw: Mapping[str, Any], old: Mapping[str, Any], crf: int | None, problems: Problems, where: str
+) -> int | None:
+    """The video bitrate in bit/s, or None for constant quality.
+
+    ``video_bitrate`` beside a ``quality`` is the editor's default unless it differs from 8000
+    kbit/s or ``rate_control_mode`` is ``cbr``: the editor's renderer encodes by quality then.
+    A chosen bitrate beside ``crf`` or ``quality`` wins (the encoder takes it over a CRF), with a
+    warning naming both.
+    """
+    source: Mapping[str, Any] = raw
+    names: tuple[str, ...] = ("bitrate", "video_bitrate")
+    if pick(raw, *names) is None and pick(old, "video_bitrate") is not None:
+        source, names = old, ("video_bitrate",)  # serde's settings.output, which the editor uses
+    if pick(source, *names) is None:
+        return None
+    value = number(source, names, 0, problems, where, low=1, high=1e10)
+    mode = canonical(str(raw.get("rate_control_mode") or ""))
+    if (
+        pick(raw, "crf") is None
+        and pick(raw, "quality", default=old.get("quality")) is not None
+        and value == EDITOR_DEFAULT_BITRATE
+        and mode != "cbr"
+        and source is raw
+    ):
+        return None
+    if crf is not None:
+        what = f"crf {pick(raw, 'crf')}" if pick(raw, "crf") is not None else "quality"
+        problems.warn(
+            where,
+            f"{what} and video_bitrate {value:g} are both set; the bitrate wins ({what} is "
+            "ignored)",
+        )
+    # The editor stores kbit/s; accept bits/s too when the number is clearly that.
+    return int(value if value >= 100_000 else value * 1000)
 
 
 def with_overrides(export: ExportSettings, **changes: Any) -> ExportSettings:

@@ -155,3 +155,50 @@ _NAMED = {
 def canonical(name: str) -> str:
     """Normalise a type name: lower case without separators ("Hue_Rotate" -> "huerotate")."""
     return re.sub(r"[\s_\-]", "", name).lower()
+
+
+def variant(value: Any) -> tuple[str, Any] | None:
+    """A serde enum value as (canonical variant name, payload): ``"Bold"`` gives ("bold", None),
+    the externally tagged ``{"Custom": 2.35}`` gives ("custom", 2.35); None for anything else."""
+    if isinstance(value, str):
+        return canonical(value), None
+    if isinstance(value, Mapping) and len(value) == 1:
+        (name, payload), *_ = value.items()
+        return canonical(str(name)), payload
+    return None
+
+
+def choice(
+    obj: Mapping[str, Any],
+    names: tuple[str, ...],
+    table: Mapping[str, Any],
+    default: Any,
+    problems: Problems,
+    where: str,
+    *,
+    section: str = "",
+) -> Any:
+    """Read a serde unit-enum field (matched with canonical()) through `table`; an unknown value is
+    an error naming the field and the accepted values, and gives the default."""
+    raw = pick(obj, *names)
+    if raw is None:
+        return default
+    label = f"{section}.{names[0]}" if section else names[0]
+    found = variant(raw)
+    if found is not None and found[0] in table:
+        return table[found[0]]
+    problems.error(where, f"{label} {shown(raw)} is not one of {', '.join(sorted(table))}")
+    return default
+
+
+def flag(obj: Mapping[str, Any], name: str, default: bool, problems: Problems, where: str) -> bool:
+    """A boolean field; anything but true/false (or null: the default) is an error."""
+    raw = obj.get(name)
+    if raw is None:
+        return default
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    problems.error(where, f"{name} must be true or false, not {shown(raw)}")
+    return default

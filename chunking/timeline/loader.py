@@ -1,26 +1,32 @@
-"""Open a timeline file of any supported format (Timeline Studio JSON, OpenTimelineIO)."""
+"""Open a timeline file of any supported format: Timeline Studio ProjectSchema JSON, the Timeline
+Studio editor's own documents (.tlsp, .tls, its camelCase project JSON; see studio_editor) and
+OpenTimelineIO."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from common.errors import TimelineError
+from chunking.timeline.studio_editor import convert, job_name
+from common.errors import TimelineError, ValidationError
 
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
 
 def load(path: str, *, strict: bool = False) -> Timeline:
-    """Load a Timeline Studio JSON or OpenTimelineIO file; raise TimelineError on problems."""
+    """Load a Timeline Studio (.json, .tlsp, .tls) or OpenTimelineIO file; raise TimelineError
+    on problems."""
     return read_file(path, strict=strict)[2]
 
 
 def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, Timeline]:
-    """A timeline file read once: its ProjectSchema document (an .otio file translated), the
-    directory its media paths resolve in, and the validated Timeline."""
+    """A timeline file read once: its ProjectSchema document (an .otio file or an editor document
+    translated: that document is what workers receive), the directory its media paths resolve
+    in, and the validated Timeline."""
     if not os.path.isfile(path):
         raise TimelineError(f"timeline file not found: {path}")
     if os.path.getsize(path) > MAX_PROJECT_BYTES:
@@ -44,4 +50,28 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         raise TimelineError(f"{path}: invalid JSON ({str(exc)[:80]})") from None
     if not isinstance(data, dict):
         raise TimelineError(f"{path}: the top level must be a JSON object")
-    return data, base_dir, load_project(data, base_dir, strict=strict)
+    document, timeline = load_document(
+        data, base_dir, source=path, name=job_name(path), strict=strict
+    )
+    return document, base_dir, timeline
+
+
+def load_document(
+    data: dict[str, Any],
+    base_dir: str,
+    *,
+    source: str = "project",
+    name: str = "",
+    strict: bool = False,
+) -> tuple[dict[str, Any], Timeline]:
+    """A parsed ProjectSchema or Timeline Studio editor document (media paths relative to
+    `base_dir`) as the ProjectSchema document workers receive and its validated Timeline;
+    `source` names it in messages."""
+    editor = convert(data, base_dir, source=source, name=name)
+    if editor is None:
+        return data, load_project(data, base_dir, strict=strict)
+    timeline = load_project(editor.document, base_dir, strict=strict)
+    if strict and editor.warnings:
+        raise ValidationError(list(editor.warnings))
+    warnings = editor.warnings + timeline.warnings
+    return editor.document, dataclasses.replace(timeline, warnings=warnings)

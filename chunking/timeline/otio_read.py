@@ -16,6 +16,10 @@ import opentimelineio as otio
 
 from common.errors import TimelineError
 
+#: What reading an OTIO item's times can raise on an odd document (NotImplementedError: a Gap
+#: without a source_range).
+TIME_ERRORS = (ValueError, ZeroDivisionError, NotImplementedError, otio.exceptions.OTIOError)
+
 #: OTIO stores rates as doubles; these are the rationals NTSC decimals stand for.
 _NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))
 

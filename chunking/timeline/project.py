@@ -10,9 +10,8 @@ from typing import Any
 
 from chunking.memory import memory_problems
 from chunking.timeline.export import CONTAINER_CODECS, export_problems, with_overrides
-from chunking.timeline.loader import read_file
+from chunking.timeline.loader import load_document, read_file
 from chunking.timeline.model import Timeline
-from chunking.timeline.studio import load_project
 from common.errors import EncodeError, ValidationError
 
 
@@ -54,8 +53,7 @@ def read_project(
         document, directory, timeline = read_file(source, strict=strict)
     else:
         directory = os.path.abspath(base_dir or ".")
-        document = dict(source)
-        timeline = load_project(document, directory, strict=strict)
+        document, timeline = load_document(dict(source), directory, strict=strict)
     if max_frame_bytes is not None:
         check_memory(timeline, max_frame_bytes)
     return Project(document, directory, timeline)

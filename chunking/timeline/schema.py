@@ -19,9 +19,17 @@ def entries(value: Any) -> list[Any]:
 
 def settings_export(data: Mapping[str, Any]) -> Mapping[str, Any]:
     """The document's ``settings.export`` object, or an empty one."""
-    settings = data.get("settings")
-    if isinstance(settings, Mapping):
-        export = settings.get("export")
-        if isinstance(export, Mapping):
-            return export
-    return {}
+    export = settings(data).get("export")
+    return export if isinstance(export, Mapping) else {}
+
+
+def settings(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The document's ``settings`` object, or an empty one."""
+    found = data.get("settings")
+    return found if isinstance(found, Mapping) else {}
+
+
+def settings_output(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """serde's older ``settings.output`` object (format, quality, bitrates, duration), or {}."""
+    found = settings(data).get("output")
+    return found if isinstance(found, Mapping) else {}

@@ -1,4 +1,11 @@
-"""Subtitles in ProjectSchema JSON: the ``subtitles`` section and clips on Subtitle tracks."""
+"""Subtitles in ProjectSchema JSON: the ``subtitles`` section and clips on Subtitle tracks.
+
+The editor's frontend turns each clip of a subtitle (or title) track into an entry of
+``subtitles[]`` with the clip's id and times, and keeps the clip on its track with an empty
+``source_path`` and no text (timeline-to-project.ts ``collectAllSubtitles``/``convertClip``). Such
+a clip is the entry's placeholder: the entry draws the text, and a disabled track hides it. A
+subtitle clip that carries its own ``text`` is drawn from the clip, in the default style.
+"""
 
 from __future__ import annotations
 
@@ -6,74 +13,80 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import Problems, color, number, pick, shown
+from chunking.timeline.fields import Problems, flag, number, pick
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Subtitle, Track, TrackKind
 from chunking.timeline.schema import MAX_SECONDS
+from chunking.timeline.studio_subtitle_style import parse_animations, subtitle_look
+
+
+def subtitle_ids(raws: list[Any]) -> set[str]:
+    """The ids of the document's ``subtitles[]`` entries (clips may stand in for them)."""
+    return {str(r["id"]) for r in raws if isinstance(r, Mapping) and r.get("id") is not None}
 
 
 def parse_subtitles(
-    raws: list[Any], tracks: tuple[Track, ...], fps: Fraction, p: Problems
+    raws: list[Any],
+    tracks: tuple[Track, ...],
+    hidden: set[str],
+    size: tuple[int, int],
+    fps: Fraction,
+    p: Problems,
 ) -> tuple[Subtitle, ...]:
-    """The document's ``subtitles`` followed by the text clips of enabled Subtitle tracks."""
+    """The document's ``subtitles`` (minus those whose placeholder clip is on a disabled track,
+    the ids in `hidden`), followed by the text clips of enabled Subtitle tracks."""
     subs: list[Subtitle] = []
     for i, raw in enumerate(raws):
         if not isinstance(raw, Mapping):
             p.error(f"subtitle #{i}", "must be an object")
             continue
-        subs.append(_subtitle(raw, str(raw.get("id", f"#{i}")), fps, p))
+        sid = str(raw.get("id", f"#{i}"))
+        where = f"subtitle {sid!r}"
+        if not flag(raw, "enabled", True, p, where) or sid in hidden:
+            continue
+        subs.append(_subtitle(raw, sid, size, fps, p, where))
+    drawn = [(s.start, s.end) for s in subs]
+    ids = subtitle_ids(raws)
     for track in tracks:
-        if track.kind is TrackKind.SUBTITLE and track.enabled:
-            for clip in track.clips:
-                if clip.text is None:
-                    p.error(f"clip {clip.id!r}", "a subtitle clip needs text")
-                    continue
+        if track.kind is not TrackKind.SUBTITLE or not track.enabled:
+            continue
+        for clip in track.clips:
+            if clip.id in ids:
+                continue  # its subtitles[] entry draws it (or hides it, when disabled)
+            if clip.text is not None:
                 subs.append(Subtitle(clip.id, clip.text, clip.start, clip.end))
+            elif not any(a < clip.end and clip.start < b for a, b in drawn):
+                p.warn(
+                    f"clip {clip.id!r}",
+                    "a subtitle clip without text, and no subtitles[] entry has its id or its "
+                    "time; nothing is drawn",
+                )
     return tuple(subs)
 
 
-def _subtitle(raw: Mapping[str, Any], sid: str, fps: Fraction, p: Problems) -> Subtitle:
-    where = f"subtitle {sid!r}"
+def _subtitle(
+    raw: Mapping[str, Any],
+    sid: str,
+    size: tuple[int, int],
+    fps: Fraction,
+    p: Problems,
+    where: str,
+) -> Subtitle:
     start_s = number(raw, ("start_time", "start"), 0.0, p, where, low=0, high=MAX_SECONDS)
-    end_s = number(raw, ("end_time", "end"), 0.0, p, where, low=0, high=MAX_SECONDS)
-    start, end = to_frame(start_s, fps), to_frame(end_s, fps)
+    end_s = number(raw, ("end_time", "end"), -1.0, p, where, low=0, high=MAX_SECONDS)
+    duration = number(raw, ("duration",), -1.0, p, where, low=0, high=MAX_SECONDS)
+    if pick(raw, "end_time", "end") is None and duration >= 0:
+        end_s = start_s + duration  # serde's computed field, when the end itself is missing
+    elif duration >= 0 and abs(start_s + duration - end_s) * fps >= 1:
+        p.warn(where, f"duration {duration:g}s disagrees with end_time {end_s:g}s; end_time used")
+    start, end = to_frame(start_s, fps), to_frame(max(end_s, 0), fps)
     if end <= start:
         p.error(where, f"end_time {end_s:g}s must be after start_time {start_s:g}s")
-    style = raw.get("style") if isinstance(raw.get("style"), Mapping) else raw
-    assert isinstance(style, Mapping)
     text = pick(raw, "text", default="")
     if not isinstance(text, str) or not text.strip():
         p.error(where, "text is empty")
-    section = "style" if style is not raw else ""
-
-    def read(names: tuple[str, ...], default: float, low: float, high: float) -> float:
-        return number(style, names, default, p, where, low=low, high=high, section=section)
-
-    pos_raw = pick(style, "position", default="bottom")
-    position: str | tuple[float, float] = "bottom"
-    if isinstance(pos_raw, str) and pos_raw.lower() in ("bottom", "top", "center", "centre"):
-        position = "center" if pos_raw.lower() == "centre" else pos_raw.lower()
-    elif isinstance(pos_raw, Mapping) and {"x", "y"} <= set(pos_raw):
-        # The text's centre as fractions of the frame; the box is kept inside the frame anyway.
-        at = f"{section}.position" if section else "position"
-        for axis in ("x", "y"):
-            if pos_raw[axis] is None:  # elsewhere null means "absent"; here both are required
-                p.error(where, f"{at}.{axis} must be a number, not None")
-        position = (
-            number(pos_raw, ("x",), 0.5, p, where, low=0, high=1, section=at),
-            number(pos_raw, ("y",), 0.5, p, where, low=0, high=1, section=at),
-        )
-    else:
-        p.error(where, f"position {shown(pos_raw)} must be bottom, top, center or {{x, y}}")
-    bg = pick(style, "background_color", "background")
+    look = subtitle_look(raw, size, p, where)
+    animations = parse_animations(raw, start, max(start, end), fps, p, where)
     return Subtitle(
-        id=sid,
-        text=str(text),
-        start=start,
-        end=max(start, end),
-        font_size=int(read(("font_size", "size"), 48, 4, 1000)),
-        color=color(pick(style, "color", "colour", default="#ffffff"), p, where),
-        position=position,
-        background=color(bg, p, where) if bg is not None else None,
-        outline=int(read(("outline", "outline_width"), 2, 0, 50)),
+        id=sid, text=str(text), start=start, end=max(start, end), animations=animations, **look
     )

@@ -2,6 +2,16 @@
 
 A transition joins two clips on one track: overlapping clips make the overlap its window, touching
 clips centre it on the cut. Clips that overlap without a transition are an error.
+
+The two clips come from, in order: ``from_clip_id``/``to_clip_id`` (the frontend's type; one of
+them alone means its neighbour on the track); the clips whose ``transitions`` list refers to the
+transition (the frontend's timeline attaches transitions to clips, "in" or "cross" joining the clip
+to the one before it, "out" to the one after); ``start_time`` (the cut inside
+``[start_time, start_time + duration]``); and, for serde's ``Transition``, which names no clips,
+the only cut of the project when there is exactly one such transition and one cut, between
+consecutive clips of a track as the editor's renderer pairs them (ffmpeg_builder/filters.rs).
+Anything else cannot be placed: it is reported as a warning and not drawn, which is what the
+editor's renderer does with every project-level transition.
 """
 
 from __future__ import annotations
@@ -11,60 +21,202 @@ from fractions import Fraction
 from typing import Any
 
 from chunking.timeline.catalogue import TRANSITION_ALIASES
-from chunking.timeline.fields import Problems, canonical, number, pick
+from chunking.timeline.fields import Problems, canonical, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
-from chunking.timeline.model import Track, TrackKind, Transition
+from chunking.timeline.model import Clip, Track, TrackKind, Transition
 from chunking.timeline.schema import MAX_SECONDS
+
+#: transition id -> (clip id, "in" | "out", duration override in seconds or None)
+Attachments = dict[str, list[tuple[str, str, float | None]]]
+_PARAMETERS = {"direction"}
 
 
 def parse_transitions(
-    raws: list[Any], tracks: tuple[Track, ...], fps: Fraction, p: Problems
+    raws: list[Any],
+    tracks: tuple[Track, ...],
+    attached: Attachments,
+    fps: Fraction,
+    p: Problems,
 ) -> tuple[Transition, ...]:
     """The document's ``transitions``, placed in frames against the parsed clips."""
-    clips = {c.id: c for t in tracks for c in t.clips}
-    result = []
+    placer = _Placer(tracks, fps, p)
+    unplaced: list[tuple[str, str, int]] = []
     for i, raw in enumerate(raws):
         if not isinstance(raw, Mapping):
             p.error(f"transition #{i}", "must be an object")
             continue
         tid = str(raw.get("id", f"#{i}"))
         where = f"transition {tid!r}"
+        if not flag(raw, "enabled", True, p, where):
+            continue
         kind = _transition_kind(raw, p, where)
+        length = max(1, to_frame(_seconds(raw, p, where), fps))
         ids = [
             str(pick(raw, f"{end}_clip_id", f"{end}_clip", default="")) for end in ("from", "to")
         ]
-        if any(cid not in clips for cid in ids):
-            missing = [cid for cid in ids if cid not in clips]
-            p.error(where, f"refers to unknown clip(s) {', '.join(map(repr, missing))}")
-            continue
-        a, b = clips[ids[0]], clips[ids[1]]
-        if b.start < a.start:
-            p.error(where, f"to_clip {b.id!r} starts before from_clip {a.id!r}")
-            continue
-        seconds = number(raw, ("duration",), 1.0, p, where, low=0, high=MAX_SECONDS)
-        length = max(1, to_frame(seconds, fps))
-        if b.start < a.end:  # the clips overlap: the overlap is the transition
-            start, end = b.start, min(a.end, b.end)
-        elif b.start == a.end:  # a cut: centre the transition on it
-            start = max(0, b.start - length // 2)
-            end = start + length
+        if any(ids):
+            placer.by_ids(tid, kind, ids, length, where)
+        elif tid in attached:
+            for clip_id, side, seconds in attached[tid]:
+                span = length if seconds is None else max(1, to_frame(seconds, fps))
+                placer.attached(tid, kind, clip_id, side, span, where)
+        elif pick(raw, "start_time") is not None:
+            start = to_frame(
+                number(raw, ("start_time",), 0, p, where, low=0, high=MAX_SECONDS), fps
+            )
+            placer.at_time(tid, kind, start, length, where)
         else:
-            p.error(
+            unplaced.append((tid, kind, length))
+    cuts = placer.cuts()
+    if len(unplaced) == 1 and len(cuts) == 1:
+        tid, kind, length = unplaced.pop()
+        placer.place(tid, kind, *cuts[0], length, f"transition {tid!r}")
+    for tid, _, _ in unplaced:
+        p.warn(
+            f"transition {tid!r}",
+            f"names no clips (from_clip_id/to_clip_id) and no start_time, and the project has "
+            f"{len(cuts)} cuts; it cannot be placed and is not drawn",
+        )
+    return tuple(placer.result)
+
+
+class _Placer:
+    def __init__(self, tracks: tuple[Track, ...], fps: Fraction, p: Problems) -> None:
+        self.tracks = tracks
+        self.p = p
+        self.clips = {c.id: c for t in tracks for c in t.clips}
+        self.track_of = {c.id: t for t in tracks for c in t.clips}
+        self.result: list[Transition] = []
+
+    def cuts(self) -> list[tuple[Clip, Clip]]:
+        """Consecutive clips of a Video or Audio track that touch or overlap."""
+        return [
+            (a, b)
+            for t in self.tracks
+            if t.kind is not TrackKind.SUBTITLE
+            for a, b in zip(t.clips, t.clips[1:], strict=False)
+            if b.start <= a.end
+        ]
+
+    def neighbour(self, clip: Clip, step: int) -> Clip | None:
+        clips = self.track_of[clip.id].clips
+        index = clips.index(clip) + step
+        return clips[index] if 0 <= index < len(clips) else None
+
+    def by_ids(self, tid: str, kind: str, ids: list[str], length: int, where: str) -> None:
+        named = [cid for cid in ids if cid]
+        missing = [cid for cid in named if cid not in self.clips]
+        if missing:
+            self.p.error(where, f"refers to unknown clip(s) {', '.join(map(repr, missing))}")
+            return
+        a = self.clips[ids[0]] if ids[0] else None
+        b = self.clips[ids[1]] if ids[1] else None
+        if a is None and b is not None:
+            a = self.neighbour(b, -1)
+        elif b is None and a is not None:
+            b = self.neighbour(a, 1)
+        if a is None or b is None:
+            self.p.warn(where, f"clip {named[0]!r} has no neighbour on its track; not drawn")
+            return
+        self.place(tid, kind, a, b, length, where)
+
+    def attached(
+        self, tid: str, kind: str, clip_id: str, side: str, length: int, where: str
+    ) -> None:
+        clip = self.clips.get(clip_id)
+        if clip is None:
+            return  # the clip itself was refused, and said so
+        other = self.neighbour(clip, -1 if side == "in" else 1)
+        if other is None:
+            self.p.warn(
+                where,
+                f"attached to clip {clip_id!r} ({side}), which has no clip "
+                f"{'before' if side == 'in' else 'after'} it on its track; not drawn",
+            )
+            return
+        a, b = (other, clip) if side == "in" else (clip, other)
+        self.place(f"{tid}@{clip_id}", kind, a, b, length, where)
+
+    def at_time(self, tid: str, kind: str, start: int, length: int, where: str) -> None:
+        found = [
+            (a, b)
+            for a, b in self.cuts()
+            if (b.start == a.end and start <= b.start <= start + length)
+            or (b.start < a.end and b.start < start + length and start < min(a.end, b.end))
+        ]
+        if len(found) != 1:
+            what = "no cut" if not found else f"{len(found)} cuts"
+            self.p.error(
+                where,
+                f"start_time frame {start} to {start + length} holds {what} "
+                "between two clips; add from_clip_id and to_clip_id",
+            )
+            return
+        self.place(tid, kind, *found[0], length, where, start=start)
+
+    def place(
+        self,
+        tid: str,
+        kind: str,
+        a: Clip,
+        b: Clip,
+        length: int,
+        where: str,
+        start: int | None = None,
+    ) -> None:
+        if self.track_of[a.id] is not self.track_of[b.id]:
+            self.p.error(where, f"clips {a.id!r} and {b.id!r} are on different tracks")
+            return
+        if b.start < a.start:
+            self.p.error(where, f"to_clip {b.id!r} starts before from_clip {a.id!r}")
+            return
+        if b.start < a.end:  # the clips overlap: the overlap is the transition
+            first, last = b.start, min(a.end, b.end)
+        elif b.start == a.end:  # a cut: centre the transition on it (or start where asked)
+            first = max(0, b.start - length // 2) if start is None else start
+            last = first + length
+        else:
+            self.p.error(
                 where,
                 f"clips {a.id!r} and {b.id!r} do not touch (gap of "
                 f"{b.start - a.end} frames); move them together",
             )
-            continue
-        result.append(Transition(tid, kind, a.id, b.id, start, end))
-    return tuple(result)
+            return
+        self.result.append(Transition(tid, kind, a.id, b.id, first, last))
+
+
+def _seconds(raw: Mapping[str, Any], p: Problems, where: str) -> float:
+    """``duration``: seconds, serde's ``{value, min, max}`` or the frontend's
+    ``{min, max, default, current}``."""
+    duration = raw.get("duration")
+    if isinstance(duration, Mapping):
+        key = next((k for k in ("value", "current", "default") if duration.get(k) is not None), "")
+        if not key:
+            p.error(where, 'duration has no value (expected {"value": seconds})')
+            return 1.0
+        return number(duration, (key,), 1.0, p, where, low=0, high=MAX_SECONDS, section="duration")
+    return number(raw, ("duration",), 1.0, p, where, low=0, high=MAX_SECONDS)
 
 
 def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
     name = canonical(str(pick(raw, "transition_type", "type", "kind", default="dissolve")))
     direction = pick(raw, "direction", default=None)
-    params = raw.get("params")
-    if direction is None and isinstance(params, Mapping):
-        direction = params.get("direction")
+    params = pick(raw, "params", "parameters", default={})
+    params = params if isinstance(params, Mapping) else {}
+    if direction is None and params.get("direction") is not None:
+        direction = params["direction"]
+        if isinstance(direction, Mapping):  # {"String": "left"} / {"type": "String", ...}
+            direction = (
+                next(iter(direction.values()), None)
+                if "value" not in direction
+                else (direction["value"])
+            )
+    for key in params:
+        if key not in _PARAMETERS:
+            p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored")
+    easing = raw.get("easing")
+    if easing is not None and canonical(str(easing)) != "linear":
+        p.warn(where, f"easing {shown(easing)} is not supported; the transition runs linearly")
     if direction is not None and name in ("wipe", "slide"):
         name += canonical(str(direction))
     kind = TRANSITION_ALIASES.get(name)

@@ -120,8 +120,10 @@ def test_symmetric_dissolve_is_centred_on_the_cut(tmp_path: Path) -> None:
     tl = load_otio(save(tmp_path, track))
     (tr,) = tl.transitions
     assert (tr.kind, tr.from_clip, tr.to_clip, tr.start, tr.end) == ("dissolve", "A", "B", 36, 60)
-    assert (tl.clip("A").end, tl.clip("B").start) == (48, 48)  # transitions take no track time
-    assert tl.frames == 96
+    # OTIO's expanded transition: A plays on past the cut, B starts 12 frames before its in.
+    assert (tl.clip("A").end, tl.clip("B").start) == (60, 36)
+    assert tl.clip("B").source_start == pytest.approx(0.5)
+    assert tl.frames == 96  # transitions take no track time
 
 
 def test_asymmetric_dissolve_window_and_handles(tmp_path: Path) -> None:
@@ -136,11 +138,15 @@ def test_asymmetric_dissolve_window_and_handles(tmp_path: Path) -> None:
     assert tl.frames == 96
 
 
-def test_asymmetric_dissolve_without_handle_names_the_clip(tmp_path: Path) -> None:
+def test_dissolve_without_handle_holds_the_first_frame_and_warns(tmp_path: Path) -> None:
     media(tmp_path)
     track = video(clip("A", "a.mov", 0, 48), dissolve(6, 18), clip("B", "a.mov", 0, 48))
-    with pytest.raises(ValidationError, match="clip 'B'.*before the clip's in point"):
-        load_otio(save(tmp_path, track))
+    path = save(tmp_path, track)
+    tl = load_otio(path)
+    assert tl.clip("B").source_start == pytest.approx(-6 / 24)  # held until its first frame
+    assert any("clip 'B'" in w and "before its media" in w for w in tl.warnings)
+    with pytest.raises(ValidationError, match="clip 'B'"):
+        load_otio(path, strict=True)
 
 
 def test_wipe_transition_type_keeps_its_direction(tmp_path: Path) -> None:
@@ -157,12 +163,16 @@ def test_wipe_transition_type_keeps_its_direction(tmp_path: Path) -> None:
     assert tl.transitions[0].kind == "fade_black"
 
 
-def test_transition_next_to_a_gap_warns(tmp_path: Path) -> None:
+def test_leading_transition_fades_in_from_nothing(tmp_path: Path) -> None:
     media(tmp_path)
-    path = save(tmp_path, video(dissolve(6, 6), clip("A", "a.mov", 0, 24)))
-    assert "not between two enabled clips" in load_otio(path).warnings[0]
-    with pytest.raises(ValidationError, match="not between two enabled clips"):
-        load_otio(path, strict=True)
+    tl = load_otio(save(tmp_path, video(dissolve(6, 6), clip("A", "a.mov", 12, 24))))
+    (tr,) = tl.transitions
+    assert (tr.kind, tr.to_clip, tr.start, tr.end) == ("dissolve", "A", 0, 12)
+    assert tl.clip(tr.from_clip).source == GeneratedSource("color", (0, 0, 0, 0))
+    # OTIO counts the transition's in_offset in the track: the clip starts 6 frames early.
+    assert (tl.clip("A").start, tl.clip("A").end, tl.frames) == (0, 30, 30)
+    assert tl.clip("A").source_start == pytest.approx(6 / 24)
+    assert tl.warnings == ()
 
 
 def test_generators(tmp_path: Path) -> None:
@@ -234,18 +244,30 @@ def test_not_an_otio_file(tmp_path: Path, text: str) -> None:
         load_otio(str(path))
 
 
-def test_freeze_frame_names_the_clip(tmp_path: Path) -> None:
+def test_freeze_frame_holds_the_clips_first_frame(tmp_path: Path) -> None:
     media(tmp_path)
-    frozen = clip("Held", "a.mov", 0, 24, effects=[otio.schema.FreezeFrame()])
-    with pytest.raises(ValidationError, match="clip 'Held'.*freeze frames are not supported"):
-        load_otio(save(tmp_path, video(frozen)))
+    frozen = clip("Held", "a.mov", 36, 24, effects=[otio.schema.FreezeFrame()])
+    held = load_otio(save(tmp_path, video(frozen))).clip("Held")
+    assert (held.start, held.end, held.source_start) == (0, 24, 1.5)
+    assert held.source_end is not None and 1.5 < held.source_end < 1.5 + 1 / 48
 
 
-def test_nested_stack_names_the_item(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scalar", [8.0, 0.1])
+def test_speed_outside_the_renderers_range_names_the_clip(tmp_path: Path, scalar: float) -> None:
     media(tmp_path)
-    nested = otio.schema.Stack(name="Compound 1", children=[video(clip("In", "a.mov", 0, 24))])
-    with pytest.raises(TimelineError, match="'Compound 1': nested compositions"):
-        load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 24), nested)))
+    fast = clip("Fast", "a.mov", 0, 24, effects=[otio.schema.LinearTimeWarp(time_scalar=scalar)])
+    with pytest.raises(ValidationError, match=f"clip 'Fast': plays at {scalar:g} times.*0.25 to 4"):
+        load_otio(save(tmp_path, video(fast)))
+
+
+def test_nested_stack_is_flattened_in_place(tmp_path: Path) -> None:
+    media(tmp_path)
+    inner = video(clip("In", "a.mov", 24, 48), name="inner")
+    nested = otio.schema.Stack(name="Compound 1", children=[inner], source_range=rng(12, 24))
+    tl = load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 24), nested)))
+    assert (tl.clip("In").start, tl.clip("In").end) == (24, 48)
+    assert tl.clip("In").source_start == pytest.approx(1.5)  # its frame 24 + the stack's 12
+    assert tl.frames == 48
 
 
 def test_same_edit_as_otio_and_json_gives_equal_timelines(tmp_path: Path) -> None:
@@ -259,7 +281,7 @@ def test_same_edit_as_otio_and_json_gives_equal_timelines(tmp_path: Path) -> Non
     picture = video(
         clip("A", "a.mov", 30, 60, NTSC30),
         dissolve(10, 10, NTSC30),
-        clip("B", "a.mov", 0, 30, NTSC30),
+        clip("B", "a.mov", 10, 30, NTSC30),
     )
     from_otio = load_otio(save(tmp_path, picture, sound))
 
@@ -277,14 +299,16 @@ def test_same_edit_as_otio_and_json_gives_equal_timelines(tmp_path: Path) -> Non
                         "id": "A",
                         "source": {"File": "a.mov"},
                         "start_time": 0,
-                        "end_time": 60 * sec,
+                        "end_time": 70 * sec,  # on past the cut by the out_offset
                         "source_start": thirty,
+                        "muted": True,  # an OTIO video track is the picture only
                     },
                     {
                         "id": "B",
                         "source": {"File": "a.mov"},
-                        "start_time": 60 * sec,
+                        "start_time": 50 * sec,  # from the in_offset before the cut
                         "end_time": 90 * sec,
+                        "muted": True,
                     },
                 ],
             },

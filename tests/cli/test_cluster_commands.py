@@ -42,7 +42,8 @@ def test_status_lists_every_node_with_its_slots(cli: CLI, two_nodes: str) -> Non
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("2 slots on 2 nodes")
     for node in nodes:
-        assert re.search(rf"^{re.escape(node['name'])}\s+1\s+{node['pid']}\s", text.stdout, re.M)
+        name = re.escape(node["name"])
+        assert re.search(rf"^{name}\s+render\s+1\s+{node['pid']}\s", text.stdout, re.M)
 
 
 def test_scale_spreads_slots_over_the_nodes_and_back(cli: CLI, two_nodes: str) -> None:
@@ -85,12 +86,29 @@ def test_unreachable_broker_is_one_clear_line(cli: CLI, command: tuple[str, ...]
 
 
 def test_describe_shows_totals_and_ages() -> None:
-    node = SimpleNamespace(name="gpu-1", concurrency=4, pid=77, since=1000.0, last_heartbeat=3990.0)
+    node = SimpleNamespace(
+        name="gpu-1", concurrency=4, pid=77, since=1000.0, last_heartbeat=3990.0, role="render"
+    )
     cluster = SimpleNamespace(nodes=[node], slots=4, queued_chunks=9, active_jobs=1)
     assert describe(cluster, now=4000.0).splitlines() == [
         "4 slots on 1 node, 9 chunks waiting, 1 active job",
-        "NODE   SLOTS  PID      UP        HEARTBEAT",
-        "gpu-1      4  77       50m00s    10.0s ago",
+        "NODE   ROLE          SLOTS  PID      UP        HEARTBEAT",
+        "gpu-1  render            4  77       50m00s    10.0s ago",
+    ]
+    planner = SimpleNamespace(
+        name="orchestrator@gpu-1",
+        concurrency=2,
+        pid=78,
+        since=3000.0,
+        last_heartbeat=3999.0,
+        role="orchestrator",
+    )
+    both = SimpleNamespace(nodes=[planner, node], slots=4, queued_chunks=0, active_jobs=0)
+    assert describe(both, now=4000.0).splitlines() == [
+        "4 slots on 1 node (+1 not rendering), 0 chunks waiting, 0 active jobs",
+        "NODE                ROLE          SLOTS  PID      UP        HEARTBEAT",
+        "orchestrator@gpu-1  orchestrator      2  78       16m40s    1.0s ago",
+        "gpu-1               render            4  77       50m00s    10.0s ago",
     ]
     empty = SimpleNamespace(nodes=[], slots=0, queued_chunks=0, active_jobs=0)
     assert describe(empty, now=0.0) == "0 slots on 0 nodes, 0 chunks waiting, 0 active jobs"

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from common.names import QUEUE_RENDER
+from orchestrator import keys
+from orchestrator.job_store import JobStore
 from tests.helpers import CLI, colour_project
 from tests.media import project, solid, video_track, write_project
 
@@ -67,3 +70,56 @@ def test_max_cost_refusal_is_one_line(cli: CLI, cluster: str, tmp_path: Path) ->
     assert len(lines) == 1 and "above the limit" in lines[0]
     time.sleep(0.1)
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_missing_broker_or_storage_is_said_in_command_line_words(cli: CLI, tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p.json", colour_project(0.5))
+    bare = cli.with_env(CLOUDRENDER_BROKER_URL=None, CLOUDRENDER_STORAGE_URL=None)
+    # Nothing listens there: the storage is checked before anything talks to Redis.
+    submit = bare("submit", str(path), "-o", "x.mp4", "--broker", "redis://127.0.0.1:1/0")
+    assert submit.returncode == 2
+    assert submit.stderr.startswith(
+        "error: no storage: pass --storage URL or set CLOUDRENDER_STORAGE_URL"
+    )
+    status = bare("status", "abc")
+    assert status.returncode == 2
+    assert status.stderr.startswith("error: no broker: pass --broker URL or set CLOUDRENDER_")
+    for done in (submit, status):
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert "storage_url" not in done.stderr and "broker_url" not in done.stderr
+
+
+def test_storage_option_takes_the_place_of_the_variable(
+    cli: CLI, cluster: str, tmp_path: Path
+) -> None:
+    storage = (tmp_path / "storage").as_uri()
+    run = cli.with_env(CLOUDRENDER_BROKER_URL=cluster, CLOUDRENDER_STORAGE_URL=None)
+    path = write_project(tmp_path / "p.json", colour_project(0.5, "#654321"))
+    out = tmp_path / "out.mp4"
+    submitted = run("submit", str(path), "-o", str(out), "--storage", storage)
+    assert submitted.returncode == 0, submitted.stderr
+    assert "no orchestrator" not in submitted.stderr  # the test cluster's worker plans too
+    job = submitted.stdout.strip().splitlines()[-1]
+    watched = run("status", job, "--watch", "--storage", storage)
+    assert watched.returncode == 0 and "completed" in watched.stdout, watched.stderr
+    assert out.stat().st_size > 0
+    url = run("download", job, "--url", "--storage", storage)
+    assert url.stdout.strip() == f"{storage}/jobs/{job}/output.mp4"
+
+
+def test_submit_says_when_no_orchestrator_would_plan_the_job(
+    cli: CLI, redis_url: str, tmp_path: Path
+) -> None:
+    store = JobStore.from_url(redis_url)
+    now = time.time()
+    beat = {"name": "render@x", "concurrency": 2, "since": now, "time": now}
+    store.redis.set(keys.node("render@x"), json.dumps({**beat, "queues": [QUEUE_RENDER]}), ex=60)
+    path = write_project(tmp_path / "p.json", colour_project(0.5))
+    storage = (tmp_path / "storage").as_uri()
+    out = str(tmp_path / "x.mp4")
+    done = cli("submit", str(path), "-o", out, "--broker", redis_url, "--storage", storage)
+    assert done.returncode == 0, done.stderr
+    job = done.stdout.strip().splitlines()[-1]
+    assert "no orchestrator is running on this cluster" in done.stderr
+    assert "`cloudrender orchestrator --broker URL`" in done.stderr
+    assert store.get(job).state.value == "queued"  # safe in the queue until one starts

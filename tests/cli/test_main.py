@@ -217,3 +217,48 @@ def test_direct_output_mode_follows_the_umask(cli: CLI, tmp_path: Path) -> None:
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         assert stat.S_IMODE(out.stat().st_mode) == mode, f"umask {umask:o}"
+
+
+def many_missing(tmp: Path, count: int) -> Path:
+    clips = [
+        {"id": f"shot{i}", "start_time": i, "end_time": i + 1, "source": {"File": f"gone{i}.mov"}}
+        for i in range(count)
+    ]
+    return write_project(tmp / "p.json", project([video_track("v", clips)]))
+
+
+@pytest.mark.parametrize(
+    "command", [("validate",), ("render", "--direct", "-o", "out.mp4")], ids=["validate", "render"]
+)
+def test_many_problems_one_short_line_and_all_of_them_in_json(
+    cli: CLI, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    path = many_missing(tmp_path, 40)
+    done = cli(command[0], str(path), *command[1:], "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: 40 problems: clip 'shot0': media file not found: gone0.mov")
+    assert line.endswith("; and 35 more") and len(line) < 600
+    report = json.loads(done.stdout)
+    assert report["error"] == line.removeprefix("error: ")
+    assert len(report["problems"]) == 40
+    assert report["problems"][39] == "clip 'shot39': media file not found: gone39.mov"
+    assert report.get("valid", False) is False
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_many_warnings_stay_one_short_line(cli: CLI, tmp_path: Path) -> None:
+    clips = [
+        {"id": f"c{i}", "start_time": i * 0.1, "end_time": (i + 1) * 0.1, **solid("#123456"),
+         "effects": [f"e{i}"]}
+        for i in range(12)
+    ]  # fmt: skip
+    effects = [{"id": f"e{i}", "effect_type": f"Kaleidoscope{i}"} for i in range(12)]
+    path = write_project(tmp_path / "p.json", project([video_track("v", clips)], effects=effects))
+    done = cli("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("warning: 12 issue(s) ignored: ") and line.endswith("; and 7 more")
+    assert "Kaleidoscope0" in line and "Kaleidoscope11" not in line
+    report = json.loads(cli("validate", str(path), "--json").stdout)
+    assert len(report["warnings"]) == 12

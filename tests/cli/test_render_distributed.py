@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cli.render_command import ChunkProgress, JobProgress, progress_detail
+from orchestrator.job_record import ChunkState
 from tests.helpers import CLI
 from tests.media import make_video, project, solid, video_track, write_project
 
@@ -118,3 +120,16 @@ def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
     assert len(children) >= 4
     assert alive(children) == set()
     assert list(out_dir.iterdir()) == []
+
+
+def test_progress_shows_the_running_chunks() -> None:
+    chunks = [
+        ChunkProgress(0, 30, 30, ChunkState.DONE),
+        ChunkProgress(1, 30, 15, ChunkState.RUNNING),
+        ChunkProgress(2, 30, 3, ChunkState.RUNNING),
+        ChunkProgress(3, 30, 0, ChunkState.PENDING),
+    ]
+    state = JobProgress(120, chunks)
+    assert progress_detail(state) == "chunks 1/4 #1:50% #2:10%"
+    assert progress_detail(state, shown=1) == "chunks 1/4 #1:50% +1"
+    assert progress_detail(JobProgress(10, [ChunkProgress(0, 10)])) == "chunks 0/1"

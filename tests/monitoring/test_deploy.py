@@ -1,11 +1,15 @@
-"""The deploy files: Prometheus and Grafana configs parse, and the dashboard queries only metric
-names that our exporters (or Flower) actually serve."""
+"""The deploy files: Prometheus and Grafana configs parse, the dashboard queries only metric
+names that our exporters (or Flower) actually serve, and every target Prometheus scrapes is a
+docker-compose service listening there on an address other containers reach."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -123,3 +127,139 @@ def test_grafana_provisioning_points_at_the_dashboard_and_datasource() -> None:
     provider = yaml.safe_load((provisioning / "dashboards" / "cloudrender.yml").read_text())
     # docker-compose.yml mounts deploy/grafana/dashboards there.
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+# -- docker-compose.yml: what Prometheus scrapes and what is published is reachable --------------
+
+COMPOSE = ROOT / "docker-compose.yml"
+PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
+#: What `cloudrender flower` and the exporter listen on unless told otherwise.
+DEFAULT_ADDRESS = "127.0.0.1"
+FLOWER_PORT = 5555
+
+
+def option(command: list[str], name: str, default: str) -> str:
+    """The value after ``name`` in an argv (``--name value`` or ``--name=value``)."""
+    for i, word in enumerate(command):
+        if word == name and i + 1 < len(command):
+            return command[i + 1]
+        if word.startswith(name + "="):
+            return word.split("=", 1)[1]
+    return default
+
+
+def environment(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment, from the mapping or the list form."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+def listens(service: dict[str, Any]) -> dict[int, str]:
+    """Port -> address a cloudrender service's servers bind inside its container."""
+    command = service.get("command") or ["worker"]  # deploy/Dockerfile.*'s CMD
+    if command[0] == "flower":
+        port = int(option(command, "--port", str(FLOWER_PORT)))
+        return {port: option(command, "--address", DEFAULT_ADDRESS)}
+    env = environment(service)
+    if "CLOUDRENDER_METRICS_PORT" not in env:
+        return {}
+    port = int(env["CLOUDRENDER_METRICS_PORT"])
+    return {port: env.get("CLOUDRENDER_METRICS_ADDR", DEFAULT_ADDRESS)}
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, int]]:
+    """(host address, container port) of each published port, short or long syntax."""
+    found = []
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            found.append((str(port.get("host_ip") or "0.0.0.0"), int(port["target"])))
+            continue
+        parts = str(port).split("/")[0].split(":")
+        found.append((parts[0] if len(parts) == 3 else "0.0.0.0", int(parts[-1])))
+    return found
+
+
+def reachability_problems(compose: dict[str, Any], prometheus: dict[str, Any]) -> list[str]:
+    """Scrape targets and published ports nobody can reach, as sentences."""
+    services = compose["services"]
+    problems = []
+    for job in prometheus["scrape_configs"]:
+        targets = [t for config in job.get("static_configs", []) for t in config["targets"]]
+        targets += [
+            f"{name}:{sd['port']}" for sd in job.get("dns_sd_configs", []) for name in sd["names"]
+        ]
+        for target in targets:
+            host, port = target.rsplit(":", 1)
+            if host not in services:
+                problems.append(f"{job['job_name']}: {target} is no service")
+                continue
+            address = listens(services[host]).get(int(port))
+            if address != "0.0.0.0":
+                problems.append(f"{job['job_name']}: {target} listens on {address}")
+    for name, service in services.items():
+        for host_ip, port in published(service):
+            if service.get("image") is None and listens(service).get(port) != "0.0.0.0":
+                problems.append(f"{name}: published port {port} has nothing on 0.0.0.0 behind it")
+            if host_ip != "127.0.0.1":
+                problems.append(f"{name}: port {port} is published on {host_ip}, not 127.0.0.1")
+    return problems
+
+
+def load(path: Any) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    return data
+
+
+def test_every_scrape_target_and_published_port_is_reachable() -> None:
+    compose, prometheus = load(COMPOSE), load(PROMETHEUS)
+    assert reachability_problems(compose, prometheus) == []
+    flower = compose["services"]["flower"]
+    assert listens(flower) == {FLOWER_PORT: "0.0.0.0"}
+    assert published(flower) == [("127.0.0.1", FLOWER_PORT)]
+
+
+def test_the_reachability_check_catches_a_loopback_flower() -> None:
+    compose, prometheus = load(COMPOSE), load(PROMETHEUS)
+    broken = copy.deepcopy(compose)
+    broken["services"]["flower"]["command"] = ["flower"]  # as it was: 127.0.0.1 in the container
+    broken["services"]["flower"]["ports"] = ["5555:5555"]
+    broken["services"]["orchestrator"]["environment"].pop("CLOUDRENDER_METRICS_ADDR")
+    assert reachability_problems(broken, prometheus) == [
+        "cloudrender-orchestrator: orchestrator:9808 listens on 127.0.0.1",
+        "flower: flower:5555 listens on 127.0.0.1",
+        "flower: published port 5555 has nothing on 0.0.0.0 behind it",
+        "flower: port 5555 is published on 0.0.0.0, not 127.0.0.1",
+    ]
+
+
+def compose_command() -> list[str] | None:
+    """``docker compose`` (the plugin) or ``docker-compose`` (v1), whichever works here."""
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+@pytest.mark.skipif(
+    compose_command() is None and not os.environ.get("CI"),
+    reason="no docker compose (scripts/test.sh installs docker-compose; under CI it must run)",
+)
+def test_compose_config_as_docker_resolves_it_is_reachable() -> None:
+    command = compose_command()
+    assert command is not None, "docker compose is missing"
+    roles = ("CLIENT", "WORKER", "ORCHESTRATOR")
+    env = {f"REDIS_{role}_PASSWORD": "x" for role in roles} | {"FLOWER_AUTH": "a:b"}
+    done = subprocess.run(
+        [*command, "-f", str(COMPOSE), "config"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    assert reachability_problems(resolved, load(PROMETHEUS)) == []
+    assert listens(resolved["services"]["flower"]) == {FLOWER_PORT: "0.0.0.0"}

@@ -56,7 +56,8 @@ def test_exporter_serves_every_metric(scrape: str) -> None:
     assert values[(PREFIX + "queue_length", (("priority", "urgent"), ("queue", QUEUE_RENDER)))] == 1
     assert values[(PREFIX + "jobs", (("state", "completed"),))] == 1
     assert values[(PREFIX + "deadline_miss_ratio", ())] == 1.0
-    assert values[(PREFIX + "node_info", (("node", "node-b"), ("status", "draining")))] == 1
+    info = (("node", "node-b"), ("role", "render"), ("status", "draining"))
+    assert values[(PREFIX + "node_info", info)] == 1
     assert values[(PREFIX + "node_active_chunks", (("node", "node-b"),))] == 1
     assert values[(PREFIX + "node_completed_chunks", (("node", "node-a"),))] == 1
     assert values[(PREFIX + "store_up", ())] == 1

@@ -22,6 +22,7 @@ from celery.worker import WorkController
 from common.names import QUEUE_ORCHESTRATOR
 from orchestrator import keys
 from orchestrator.job_store import JobStore
+from orchestrator.node_signals import ROLE_ORCHESTRATOR, process_scope
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -53,6 +54,8 @@ def test_a_ready_worker_advertises_its_slots_and_queues(
     assert beat["name"] == name and beat["pid"] == os.getpid()
     assert beat["concurrency"] == 1  # the solo pool's one slot
     assert beat["queues"] == [QUEUE_ORCHESTRATOR]
+    # An orchestrator-only node: listed, but its slot renders nothing (test_node_names)
+    assert beat["role"] == ROLE_ORCHESTRATOR and beat["scope"] == process_scope()
     assert beat["draining"] is False
     assert 0 < client.ttl(keys.node(name)) <= keys.NODE_TTL  # it lives only while renewed
     assert JobStore.from_url(redis_url).heartbeats()[name]["concurrency"] == 1

@@ -75,7 +75,7 @@ CASES: dict[str, tuple[dict[str, Any] | str, str]] = {
     "opacity -1e308": (_doc([_clip(opacity=-HUGE)]), "opacity must be between 0 and 1"),
     "FilmGrain size 1e300": (_effect("FilmGrain", size=1e300), "params.size must be between"),
     "Contrast 1e308": (_effect("Contrast", amount=HUGE), "params.amount must be between 0 and 4"),
-    "Brightness 1e308": (_effect("Brightness", value=HUGE), "params.value must be between -1"),
+    "Brightness 1e308": (_effect("Brightness", value=HUGE), "params.value must be between 0 and 4"),
     "Sharpen 1e308": (_effect("Sharpen", amount=HUGE), "params.amount must be between -10"),
     "Blur radius '1e999'": (_effect("Blur", radius="1e999"), "params.radius must be a finite"),
     "colour [NaN, 0, 0]": (

@@ -24,7 +24,7 @@ from chunking.timeline.model import (
     Track,
     TrackKind,
 )
-from common.errors import AssetNotFound, DecodeError, EncodeError, TimelineError
+from common.errors import AssetNotFound, DecodeError, EncodeError, MediaError, TimelineError
 from workers import audio_mix
 from workers.audio import (
     add_audio_stream,
@@ -69,6 +69,25 @@ def write_audio(path: Path, signal: Signal, rate: int, codec: str, fmt: str) -> 
     return path
 
 
+def write_streams(path: Path, signals: list[Signal], fmt: str = "matroska") -> Path:
+    """One file holding each stereo signal as its own audio stream, in order."""
+    codec = "pcm_f32le" if fmt == "matroska" else "aac"
+    with av.open(str(path), "w", format=fmt) as container:
+        streams = []
+        for _ in signals:
+            stream = container.add_stream(codec, rate=RATE)
+            assert isinstance(stream, AudioStream)
+            stream.layout = "stereo"
+            streams.append(stream)
+        for stream, signal in zip(streams, signals, strict=True):
+            data = np.ascontiguousarray(np.vstack([signal, signal]))
+            frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts, frame.time_base = RATE, 0, Fraction(1, RATE)
+            container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+    return path
+
+
 def write_video(path: Path, seconds: float, audio: Signal | None) -> Path:
     """A 64x48 h264 video at 24 fps, with a stereo AAC track when audio is given."""
     with av.open(str(path), "w", format="mp4") as container:
@@ -109,6 +128,8 @@ class Sources:
         self.steps_wav = write_audio(root / "steps.wav", steps, RATE, "pcm_f32le", "wav")
         self.steps_mp4 = write_audio(root / "steps.mp4", steps, RATE, "aac", "mp4")
         self.video = write_video(root / "video.mp4", 2, tone(440, 2))
+        self.two_streams = write_streams(root / "two.mkv", [tone(440, 2), tone(660, 2)])
+        self.two_streams_mp4 = write_streams(root / "two.mp4", [tone(440, 2), tone(660, 2)], "mp4")
         self.silent_video = write_video(root / "silent.mp4", 2, None)
         self.image = root / "still.png"
         Image.new("RGB", (64, 48), (200, 30, 30)).save(self.image)
@@ -294,6 +315,75 @@ def test_source_start_offsets_into_the_source(src: Sources) -> None:
 def test_source_end_stops_the_clip(src: Sources) -> None:
     mix = mix_of(clip(src.steps_wav, 0, 2, source_start=0.25, source_end=0.75))[0]
     assert loud_span(mix) == (0, RATE // 2)
+
+
+@pytest.mark.parametrize("which", ["two_streams", "two_streams_mp4"])
+def test_audio_stream_plays_the_chosen_stream(src: Sources, which: str) -> None:
+    path = getattr(src, which)
+    first = mix_of(clip(path, 0, 2))[0]
+    second = mix_of(clip(path, 0, 2, audio_stream=1))[0]
+    assert dominant_hz(first[: RATE // 2]) == pytest.approx(440, abs=2)
+    assert dominant_hz(second[: RATE // 2]) == pytest.approx(660, abs=2)
+    assert mix_of(clip(path, 0, 2, audio_stream=0)).tobytes() == mix_of(clip(path, 0, 2)).tobytes()
+    if which == "two_streams":  # lossless: exactly the second stream's samples
+        np.testing.assert_allclose(second[: 2 * RATE], tone(660, 2), atol=1e-6)
+
+
+def test_audio_stream_the_file_lacks_names_the_clip_and_the_count(src: Sources) -> None:
+    with pytest.raises(MediaError) as info:
+        mix_of(clip(src.two_streams, 0, 1, clip_id="interview", audio_stream=2))
+    message = str(info.value)
+    assert "clip interview" in message
+    assert "audio_stream 2" in message
+    assert "2 audio streams" in message
+    assert "\n" not in message
+    with pytest.raises(MediaError, match="1 audio stream "):
+        mix_of(clip(src.a440, 0, 1, audio_stream=1))
+
+
+def test_audio_stream_below_zero_is_a_timeline_error(src: Sources) -> None:
+    with pytest.raises(TimelineError, match="clip c1: audio_stream"):
+        mix_of(clip(src.a440, 0, 1, audio_stream=-1))
+
+
+@pytest.mark.parametrize("fps", [FPS, Fraction(30000, 1001)])
+def test_clip_starting_before_its_media_is_silent_then_sample_exact(
+    src: Sources, fps: Fraction
+) -> None:
+    # An OTIO clip that starts two frames before its media's available range.
+    lead = Fraction(-2) / fps
+    tl = Timeline(
+        fps=fps,
+        width=64,
+        height=48,
+        frames=round(2 * fps),
+        tracks=(
+            track(
+                Clip(
+                    id="c",
+                    track_id="t",
+                    source=FileSource(str(src.a440)),
+                    start=0,
+                    end=round(2 * fps),
+                    source_start=float(lead),
+                )
+            ),
+        ),
+    )
+    mix = mix_timeline(tl)[0]
+    silent = round(Fraction(2) / fps * RATE)  # two frames of samples: 4000 at 24 fps, 3203 at 29.97
+    assert not mix[:silent].any()
+    assert mix[silent] != 0
+    np.testing.assert_allclose(mix[silent:], tone(440, 2)[: mix.shape[0] - silent], atol=1e-6)
+
+
+def test_video_clip_starting_before_its_media_stays_in_sync(src: Sources) -> None:
+    mix = mix_of(clip(src.video, 0, 2, source_start=-2 / 24), kind=TrackKind.VIDEO)[0]
+    assert not mix[:4000].any()
+    reference = np.concatenate([np.zeros(4000, dtype=np.float32), tone(440, 2)])[: 2 * RATE]
+    lags = range(-40, 41)
+    score = [float(np.dot(mix[6000:60000], reference[6000 + k : 60000 + k])) for k in lags]
+    assert lags[int(np.argmax(score))] == 0
 
 
 def test_seeking_into_compressed_source_is_sample_aligned(

@@ -7,7 +7,7 @@ import pytest
 
 from chunking.timeline.model import ColorCorrection
 from tests.helpers import flat_image, noisy_image
-from workers.color import LUMA_709, apply_color, hue_matrix, saturation_matrix
+from workers.color import LUMA_709, apply_color, apply_tones, hue_matrix, saturation_matrix
 
 
 @pytest.mark.parametrize(
@@ -98,3 +98,53 @@ def test_non_positive_gamma_does_not_blow_up() -> None:
     out = apply_color(flat_image(0.5, 0.5, 0.5), ColorCorrection(gamma=0.0))
     assert np.isfinite(out).all()
     assert out.min() >= 0.0
+
+
+def grey_ramp(n: int = 101) -> np.ndarray:
+    """A 1 x n grey ramp from 0 to 1."""
+    return np.repeat(np.linspace(0.0, 1.0, n, dtype=np.float32)[None, :, None], 3, axis=2)
+
+
+@pytest.mark.parametrize(
+    ("cc", "x", "expected"),
+    [
+        (ColorCorrection(shadows=1.0), 0.1, 0.2385),  # darks lifted
+        (ColorCorrection(shadows=1.0), 0.25, 0.4504),
+        (ColorCorrection(shadows=1.0), 0.95, 0.9502),  # brights barely move
+        (ColorCorrection(shadows=-1.0), 0.25, 0.1498),
+        (ColorCorrection(highlights=-1.0), 0.75, 0.5496),  # brights recovered
+        (ColorCorrection(highlights=-1.0), 0.1, 0.0983),  # darks barely move
+        (ColorCorrection(highlights=1.0), 0.75, 0.8502),
+        (ColorCorrection(blacks=1.0), 0.0, 0.2),  # a matte black
+        (ColorCorrection(blacks=-1.0), 0.1, 0.0),  # crushed
+        (ColorCorrection(whites=-1.0), 1.0, 0.8),
+        (ColorCorrection(whites=1.0), 0.9, 1.0),  # clipped
+        (ColorCorrection(shadows=0.5, highlights=-0.5), 0.0, 0.0),  # end points stay
+        (ColorCorrection(shadows=0.5, highlights=-0.5), 1.0, 1.0),
+    ],
+)
+def test_tonal_ranges_move_their_tones(cc: ColorCorrection, x: float, expected: float) -> None:
+    out = apply_color(flat_image(x, x, x), cc)
+    np.testing.assert_allclose(out, flat_image(expected, expected, expected), atol=2e-4)
+
+
+@pytest.mark.parametrize("s", [-1.0, -0.4, 0.0, 0.7, 1.0])
+@pytest.mark.parametrize("h", [-1.0, 0.0, 0.5, 1.0])
+@pytest.mark.parametrize(("w", "b"), [(0.0, 0.0), (1.0, -1.0), (-1.0, 1.0)])
+def test_no_tone_overtakes_another(s: float, h: float, w: float, b: float) -> None:
+    out = apply_color(grey_ramp(1001), ColorCorrection(shadows=s, highlights=h, whites=w, blacks=b))
+    assert np.all(np.diff(out[0, :, 0]) >= 0)
+
+
+def test_tonal_ranges_act_on_each_channel_before_gamma() -> None:
+    img = flat_image(0.1, 0.5, 0.95)
+    tones = apply_color(img, ColorCorrection(shadows=1.0))
+    assert tones[0, 0, 0] > 0.2 and abs(tones[0, 0, 2] - 0.95) < 1e-3
+    both = apply_color(img, ColorCorrection(shadows=1.0, gamma=2.0))
+    np.testing.assert_allclose(both, np.sqrt(tones), atol=1e-6)
+
+
+def test_neutral_tonal_ranges_do_no_work() -> None:
+    img = noisy_image()
+    assert apply_color(img, ColorCorrection(shadows=0.0, highlights=0.0)) is img
+    assert apply_tones(img) is img

@@ -124,9 +124,9 @@ def test_the_sandbox_shows_only_media_inside_the_roots(tmp_path: Path) -> None:
     ]
     tl = load_project(project([video_track("v", clips)], size=(64, 36)), str(tmp_path))
     confined = Settings(media_roots=(str(roots),), cache_dir=str(tmp_path / "cache"))
-    assert sandbox._media(tl, confined) == [str(inside)]
+    assert sandbox._media(tl, confined, 0, tl.frames) == [str(inside)]
     # A worker without media roots shows what the job names (its path checks decided).
-    assert len(sandbox._media(tl, Settings())) == 3
+    assert len(sandbox._media(tl, Settings(), 0, tl.frames)) == 3
 
 
 def test_the_worker_working_directory_is_not_shown(

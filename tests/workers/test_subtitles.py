@@ -9,7 +9,7 @@ from PIL import ImageFont
 
 from chunking.timeline.model import Subtitle
 from common.errors import RenderError, TimelineError
-from workers import subtitles
+from workers import subtitle_fonts, subtitles
 from workers.layer import Image, Layer, blank, blend
 from workers.subtitles import font, subtitle_layer, wrap_text
 
@@ -55,9 +55,9 @@ def fresh_font_caches() -> Iterator[None]:
     """Forget loaded fonts and renders before and after, so patched lookups take effect."""
 
     def clear() -> None:
-        subtitles.font.cache_clear()
-        subtitles._font_data.cache_clear()
+        subtitle_fonts.clear_caches()
         subtitles._render.cache_clear()
+        subtitles._redrawn.cache_clear()
 
     clear()
     yield
@@ -100,8 +100,8 @@ def test_accented_cyrillic_and_greek_letters_draw_real_glyphs() -> None:
 def test_without_font_roboto_falls_back_to_pillows_font_with_a_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fresh_font_caches: None
 ) -> None:
-    monkeypatch.setattr(subtitles, "FONT_PACKAGE", "no_such_font_package")
-    with caplog.at_level(logging.WARNING, logger="workers.subtitles"):
+    monkeypatch.setattr(subtitle_fonts, "FONT_PACKAGE", "no_such_font_package")
+    with caplog.at_level(logging.WARNING, logger="workers.subtitle_fonts"):
         fallback = font(40)
     pillows = ImageFont.load_default(size=40)
     assert isinstance(pillows, ImageFont.FreeTypeFont)
@@ -116,7 +116,7 @@ def test_without_font_roboto_falls_back_to_pillows_font_with_a_warning(
 def test_font_package_without_its_font_file_is_a_clear_error(
     monkeypatch: pytest.MonkeyPatch, fresh_font_caches: None
 ) -> None:
-    monkeypatch.setattr(subtitles, "FONT_FILE", "No-Such-Font.ttf")
+    monkeypatch.setattr(subtitle_fonts, "FONT_FILE", "No-Such-Font.ttf")
     with pytest.raises(RenderError, match="reinstall font-roboto"):
         font(40)
 

@@ -1,0 +1,89 @@
+"""What the OTIO importer places: clips on output layers and the transitions between them.
+
+Times stay exact Fractions of seconds until ``emit`` writes the ProjectSchema document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+#: How long a held clip reads its media (seconds): the renderer shows the frame just before a
+#: clip's source_end, so a hold is a clip whose source ends this soon after it starts.
+HOLD = Fraction(1, 1000)
+_ZERO = Fraction(0)
+
+
+@dataclass
+class Placed:
+    """A clip on an output layer; times stay exact until the document is emitted."""
+
+    data: dict[str, Any]
+    layer: int
+    start: Fraction
+    end: Fraction
+    source_start: Fraction  # media seconds shown at ``start``
+    speed: Fraction  # media seconds per output second; 0 holds the frame at source_start
+    fade_in: Fraction = _ZERO
+    fade_out: Fraction = _ZERO
+
+    @property
+    def id(self) -> str:
+        """The clip's id in the document."""
+        return str(self.data["id"])
+
+    def emit(self, audio: bool) -> dict[str, Any]:
+        """The ProjectSchema clip."""
+        out = dict(self.data, start_time=float(self.start), end_time=float(self.end))
+        out["source_start"] = float(self.source_start)
+        out["speed"] = float(self.speed) if self.speed else 1.0
+        if self.speed == 0:
+            out["source_end"] = float(self.source_start + HOLD)
+            if audio:
+                out["muted"] = True  # a held frame has no sound
+        if self.fade_in:
+            out["fade_in"] = float(self.fade_in)
+        if self.fade_out:
+            out["fade_out"] = float(self.fade_out)
+        return out
+
+
+@dataclass
+class Joint:
+    """A transition between two placed clips over the output window [start, end)."""
+
+    a: Placed
+    b: Placed
+    kind: str
+    start: Fraction
+    end: Fraction
+
+    def emit(self) -> dict[str, Any]:
+        """The ProjectSchema transition (the clips overlap over exactly its window)."""
+        return {
+            "id": f"{self.a.id}->{self.b.id}",
+            "from_clip_id": self.a.id,
+            "to_clip_id": self.b.id,
+            "transition_type": self.kind,
+            "duration": float(self.end - self.start),
+        }
+
+
+@dataclass
+class Layout:
+    """Everything placed for one top-level track."""
+
+    track_id: str
+    audio: bool
+    placed: list[Placed] = field(default_factory=list)
+    joints: list[Joint] = field(default_factory=list)
+    #: the top-level track's own picture effects (each of its layers gets them)
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    #: ids of placed clips too short to cover a frame, left out of the document
+    dropped: set[str] = field(default_factory=set)
+
+    @property
+    def layers(self) -> int:
+        """How many model tracks the top-level track needs."""
+        return 1 + max((c.layer for c in self.placed), default=0)

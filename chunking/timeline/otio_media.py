@@ -1,0 +1,177 @@
+"""OTIO media references and effects as ProjectSchema clip fields.
+
+A reference becomes a clip's ``source`` (a file, an image sequence's first image plus its
+``image_sequence`` numbering, or a generated picture); effects become the clip's ``effects`` and
+its time behaviour (a speed, or a hold). Problems name the clip and are collected, not raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import opentimelineio as otio
+
+from chunking.timeline.fields import Problems, canonical
+from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
+
+_SOLID = {"solidcolor", "solid", "color", "colour"}
+_BARS = {"smptebars", "bars", "colorbars", "testpattern"}
+#: Final Cut's and Premiere's empty filler generator: black.
+_BLACK = {"slug", "black", "blackvideo"}
+#: Speeds the renderer plays (the loader's range for ``speed``).
+MIN_SPEED, MAX_SPEED = Fraction(1, 4), Fraction(4)
+#: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
+MAX_SEQUENCE_IMAGES = 1_000_000
+
+
+def media_source(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
+    """The clip fields (``source`` and maybe ``image_sequence``/``properties``) for a media
+    reference; None after recording the problem when it cannot be rendered."""
+    if ref is None:
+        p.error(where, "has no media reference (check active_media_reference_key)")
+        return None
+    if isinstance(ref, otio.schema.MissingReference):
+        p.error(
+            where,
+            "media is offline (OTIO MissingReference); relink the clip in the editor and "
+            "export again",
+        )
+        return None
+    if isinstance(ref, otio.schema.ExternalReference):
+        path = media_path(str(ref.target_url or ""), where, p)
+        return None if path is None else {"source": {"File": path}}
+    if isinstance(ref, otio.schema.ImageSequenceReference):
+        return _image_sequence(ref, where, p)
+    if isinstance(ref, otio.schema.GeneratorReference):
+        generator = _generator(ref, where, p)
+        if generator is None:
+            return None
+        return {"source": "Generated", "properties": {"custom_metadata": {"generator": generator}}}
+    p.error(
+        where,
+        f"media reference {ref.schema_name()} is not supported (use a file, an image sequence "
+        "or a SolidColor/SMPTEBars/Slug generator)",
+    )
+    return None
+
+
+def media_path(url: str, where: str, p: Problems) -> str | None:
+    """A local path for an OTIO target URL (``file://`` or a plain path); None if it is not."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            return f"//{parts.netloc}{unquote(parts.path)}"  # a UNC-style network share
+        path = unquote(parts.path)
+        # file:///C:/media/a.mov names a Windows drive: the path is C:/media/a.mov.
+        if len(path) > 2 and path[0] == "/" and path[2] == ":" and path[1].isalpha():
+            path = path[1:]
+        return path
+    if parts.scheme and len(parts.scheme) > 1:  # one letter is a Windows drive, not a scheme
+        p.error(where, f"media URL {url!r} is not a local file; download it and relink")
+        return None
+    if not url:
+        p.error(where, "external reference has no target_url")
+        return None
+    return url  # a plain path; load_project resolves relative ones against the .otio's folder
+
+
+def _image_sequence(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
+    prefix, suffix = str(ref.name_prefix), str(ref.name_suffix)
+    if any(bad in prefix + suffix for bad in ("/", "\\", "\x00")):
+        p.error(where, f"image sequence name {prefix!r}...{suffix!r} must not contain a folder")
+        return None
+    try:
+        images_per_second = rate(float(ref.rate)) / max(int(ref.frame_step), 1)
+        count = int(ref.number_of_images_in_sequence())
+    except TIME_ERRORS as exc:
+        p.error(where, f"image sequence has no usable rate or range ({reason(exc)})")
+        return None
+    if int(ref.frame_step) < 1 or int(ref.frame_zero_padding) < 0:
+        p.error(where, "image sequence frame_step must be 1 or more and padding not negative")
+        return None
+    if not 1 <= count <= MAX_SEQUENCE_IMAGES:
+        p.error(where, f"image sequence has {count} images (1 to {MAX_SEQUENCE_IMAGES} allowed)")
+        return None
+    first = media_path(str(ref.target_url_for_image_number(0)), where, p)
+    if first is None:
+        return None
+    policy = str(ref.missing_frame_policy).rsplit(".", 1)[-1]
+    if policy != "error":
+        p.warn(
+            where,
+            f"missing_frame_policy {policy!r} is not followed: a missing image stops the render "
+            "with its name",
+        )
+    return {
+        "source": {"File": first},
+        "image_sequence": {
+            "prefix": prefix,
+            "suffix": suffix,
+            "start_frame": int(ref.start_frame),
+            "count": count,
+            # Images per second: OTIO's rate counts frames, and each image lasts frame_step.
+            "rate": f"{images_per_second.numerator}/{images_per_second.denominator}",
+            "frame_step": int(ref.frame_step),
+            "padding": int(ref.frame_zero_padding),
+        },
+    }
+
+
+def _generator(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
+    kind = canonical(str(ref.generator_kind))
+    params = plain(ref.parameters)
+    if kind in _BARS:
+        return {"type": "pattern", "pattern": "bars"}
+    if kind in _BLACK:
+        return {"type": "color", "color": [0, 0, 0]}
+    if kind not in _SOLID:
+        p.error(
+            where,
+            f"generator kind {ref.generator_kind!r} is not SolidColor, SMPTEBars or Slug",
+        )
+        return None
+    value = params.get("color", params.get("colour", "#000000"))
+    if isinstance(value, list) and all(isinstance(v, int | float) for v in value):
+        # OTIO convention: 0..1 floats; the loader wants 0..255.
+        floats = all(0 <= v <= 1 for v in value) and any(isinstance(v, float) for v in value)
+        value = [round(v * 255) if floats else v for v in value]
+    return {"type": "color", "color": value}
+
+
+@dataclass
+class ItemEffects:
+    """What an item's effects do: how fast its own time runs (0: held) and its picture effects."""
+
+    scalar: Fraction = Fraction(1)
+    effects: list[dict[str, Any]] = field(default_factory=list)
+
+
+def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
+    """The item's enabled effects; unsupported time effects are recorded as problems."""
+    found = ItemEffects()
+    for fx in item.effects:
+        if not getattr(fx, "enabled", True):
+            continue
+        label = str(fx.name or fx.effect_name)
+        if isinstance(fx, otio.schema.FreezeFrame):
+            found.scalar = Fraction(0)
+        elif isinstance(fx, otio.schema.LinearTimeWarp):
+            scalar = float(fx.time_scalar)
+            if scalar < 0:
+                p.error(where, "reverse playback (negative LinearTimeWarp) is not supported")
+            else:
+                found.scalar *= Fraction(scalar).limit_denominator(10**6)
+        elif isinstance(fx, otio.schema.TimeEffect):
+            p.error(where, f"time effect {label!r} is not supported")
+        else:
+            meta = plain(fx.metadata)
+            params = meta.get("parameters", meta)
+            params = params if isinstance(params, dict) else {}
+            scalar_types = (bool, int, float, str)
+            values = {k: v for k, v in params.items() if isinstance(v, scalar_types)}
+            kind = str(fx.effect_name or fx.name)
+            found.effects.append({"id": label, "effect_type": kind, "params": values})
+    return found

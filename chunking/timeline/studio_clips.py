@@ -1,0 +1,209 @@
+"""Clips in ProjectSchema JSON: timing, source, geometry, colour, effects, layout cell.
+
+A clip without media of its own is one of three things in the editor's documents: a placeholder
+for the ``subtitles[]`` entry with its id (subtitle and title tracks), the carrier of a style
+template (drawn over the template's background colour), or a mistake (an error naming the clip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from chunking.timeline.fields import Problems, number, pick, shown
+from chunking.timeline.frames import to_frame
+from chunking.timeline.model import Clip, GeneratedSource, Source, TrackKind
+from chunking.timeline.schema import MAX_SECONDS, entries
+from chunking.timeline.studio_effects import parse_effects
+from chunking.timeline.studio_sources import parse_source
+from chunking.timeline.studio_style_templates import StyleTemplates
+from chunking.timeline.studio_templates import Templates
+from chunking.timeline.studio_transitions import Attachments
+from chunking.timeline.studio_visual import parse_color, parse_crop, parse_transform
+
+#: OTIO clips may start before their media's available range; further back is a mistake.
+MAX_LEAD_SECONDS = 60.0
+#: More audio streams than this in one file is not a media file anyone edits.
+MAX_AUDIO_STREAMS = 64
+
+
+class ClipReader:
+    """Reads the clips of every track, with what they refer to in the rest of the document."""
+
+    def __init__(
+        self,
+        base_dir: str,
+        fps: Fraction,
+        effects: Mapping[str, Mapping[str, Any]],
+        templates: Templates,
+        styles: StyleTemplates,
+        subtitle_ids: set[str],
+        p: Problems,
+    ) -> None:
+        self.base_dir = base_dir
+        self.fps = fps
+        self.effects = effects
+        self.templates = templates
+        self.styles = styles
+        self.subtitle_ids = subtitle_ids
+        self.p = p
+        #: transitions the clips list in their own ``transitions``
+        self.attached: Attachments = {}
+        #: clips that carry a style template, with its id
+        self.styled: list[tuple[Clip, str]] = []
+        #: ids of subtitles[] entries whose placeholder clip sits on a disabled track
+        self.hidden: set[str] = set()
+
+    def clip(
+        self, track_id: str, kind: TrackKind, enabled: bool, index: int, raw: Any
+    ) -> Clip | None:
+        """One clip of a track; None for a placeholder that the subtitles draw instead."""
+        p = self.p
+        where = f"track {track_id!r} clip #{index}"
+        if not isinstance(raw, Mapping):
+            p.error(where, "must be an object")
+            return None
+        clip_id = str(raw.get("id", f"{track_id}#{index}"))
+        where = f"clip {clip_id!r}"
+        start, end = self._times(raw, where)
+        props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
+        custom = props.get("custom_metadata") if isinstance(props, Mapping) else None
+        custom = custom if isinstance(custom, Mapping) else {}
+        text = pick(raw, "text", default=pick(custom, "text"))
+        style_id = self.styles.template_of(raw, where)
+        mediumless = _no_media(raw)
+        if mediumless and clip_id in self.subtitle_ids and style_id is None:
+            if not enabled:
+                self.hidden.add(clip_id)
+            if kind is not TrackKind.SUBTITLE:
+                return None  # a title track's clip: its subtitles[] entry draws it
+        source: Source = GeneratedSource()
+        if style_id is not None and mediumless:
+            source = GeneratedSource(color=self.styles.background(style_id))
+        elif kind is not TrackKind.SUBTITLE or (text is None and not mediumless):
+            source = parse_source(raw, custom, self.base_dir, kind, p, where)
+        source_start = self._source_start(raw, where)
+        clip = Clip(
+            id=clip_id,
+            track_id=track_id,
+            source=source,
+            start=start,
+            end=max(end, start),
+            source_start=source_start,
+            source_end=self._source_end(raw, source, source_start, where),
+            speed=number(raw, ("speed",), 1.0, p, where, low=0.25, high=4.0),
+            opacity=number(raw, ("opacity",), 1.0, p, where, low=0, high=1),
+            volume=number(raw, ("volume",), 1.0, p, where, low=0, high=10),
+            muted=bool(raw.get("muted", False)),
+            fade_in=self._seconds(raw, ("fade_in", "audio_fade_in"), where),
+            fade_out=self._seconds(raw, ("fade_out", "audio_fade_out"), where),
+            transform=parse_transform(raw.get("transform"), p, where),
+            crop=parse_crop(raw.get("crop"), p, where),
+            color=parse_color(raw.get("color_correction"), p, where),
+            effects=parse_effects(raw, self.effects, self.fps, p, where),
+            text=str(text) if text is not None and kind is TrackKind.SUBTITLE else None,
+            cell=self.templates.cell(raw, track_id, where),
+            audio_stream=self._audio_stream(raw, where),
+        )
+        if style_id is not None:
+            self.styled.append((clip, style_id))
+        self._attachments(raw, clip_id, where)
+        return clip
+
+    def _seconds(self, raw: Mapping[str, Any], names: tuple[str, ...], where: str) -> float:
+        return number(raw, names, 0.0, self.p, where, low=0, high=MAX_SECONDS)
+
+    def _times(self, raw: Mapping[str, Any], where: str) -> tuple[int, int]:
+        p = self.p
+        known = len(p.errors)
+        start_s = number(raw, ("start_time", "start"), 0.0, p, where, low=0, high=MAX_SECONDS)
+        end_s = number(raw, ("end_time", "end"), -1.0, p, where, low=0, high=MAX_SECONDS)
+        if pick(raw, "end_time", "end") is None:
+            duration = number(raw, ("duration",), -1.0, p, where, low=0, high=MAX_SECONDS)
+            end_s = start_s + duration if duration >= 0 else -1.0
+            if duration < 0 and len(p.errors) == known:
+                p.error(where, "end_time is missing")
+        start, end = to_frame(start_s, self.fps), to_frame(end_s, self.fps)
+        timed = len(p.errors) == known  # an unreadable time is reported once, above
+        if timed and pick(raw, "end_time", "end", "duration") is not None and end <= start:
+            p.error(
+                where,
+                f"end_time {end_s:g}s must be after start_time {start_s:g}s "
+                "(the clip would be empty)",
+            )
+        return start, end
+
+    def _source_start(self, raw: Mapping[str, Any], where: str) -> float:
+        value = number(
+            raw, ("source_start",), 0.0, self.p, where, low=-MAX_LEAD_SECONDS, high=MAX_SECONDS
+        )
+        if value < 0:
+            lead = to_frame(-value, self.fps)
+            self.p.warn(
+                where,
+                f"starts {lead} frames before its media (source_start {value:g}s); the first "
+                "frame is held",
+            )
+        return value
+
+    def _source_end(
+        self, raw: Mapping[str, Any], source: Source, source_start: float, where: str
+    ) -> float | None:
+        if pick(raw, "source_end") is None or isinstance(source, GeneratedSource):
+            return None  # a generator has no source times
+        source_end = number(raw, ("source_end",), 0.0, self.p, where, low=0, high=MAX_SECONDS)
+        if source_end == 0:
+            return None  # serde writes 0 where nobody set an out point
+        if source_end <= source_start:
+            self.p.error(
+                where, f"source_end {source_end:g}s must be after source_start {source_start:g}s"
+            )
+            return None
+        return source_end
+
+    def _audio_stream(self, raw: Mapping[str, Any], where: str) -> int | None:
+        if pick(raw, "audio_track_index", "audio_stream") is None:
+            return None
+        return int(
+            number(
+                raw,
+                ("audio_track_index", "audio_stream"),
+                0,
+                self.p,
+                where,
+                low=0,
+                high=MAX_AUDIO_STREAMS,
+            )
+        )
+
+    def _attachments(self, raw: Mapping[str, Any], clip_id: str, where: str) -> None:
+        """A clip's own ``transitions`` (the frontend's AppliedTransition: a transition id,
+        ``type`` in/cross (from the clip before) or out (to the clip after), a ``duration``)."""
+        for item in entries(raw.get("transitions")):
+            if isinstance(item, str):
+                self.attached.setdefault(item, []).append((clip_id, "out", None))
+                continue
+            if not isinstance(item, Mapping):
+                self.p.error(where, f"transitions entry {shown(item)} must be an id or an object")
+                continue
+            if item.get("isEnabled", item.get("enabled", True)) is False:
+                continue
+            ref = pick(item, "transition_id", "transitionId", "id")
+            # "cross" fades from the clip before, as the editor-document converter reads it.
+            side = "out" if str(item.get("type", "out")).lower() == "out" else "in"
+            seconds = None
+            if pick(item, "duration") is not None:
+                seconds = number(item, ("duration",), 1.0, self.p, where, low=0, high=MAX_SECONDS)
+            self.attached.setdefault(str(ref), []).append((clip_id, side, seconds))
+
+
+def _no_media(raw: Mapping[str, Any]) -> bool:
+    """Whether a clip names no media: no source, or an empty source_path / File path."""
+    src = raw.get("source")
+    if src is None:
+        path = pick(raw, "source_path", "path", "file")
+        return path is None or (isinstance(path, str) and not path.strip())
+    if isinstance(src, Mapping) and "File" in src:
+        return isinstance(src["File"], str) and not src["File"].strip()
+    return False

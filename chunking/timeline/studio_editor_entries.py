@@ -1,0 +1,93 @@
+"""The editor's resource definitions as ProjectSchema entries: effects (VideoEffect), filters
+(VideoFilter) and transitions (Transition), as its timeline-to-project.ts converts them
+(convertEffects, convertEffectParameters, convertFilters; transitions are a TODO there)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chunking.timeline.fields import to_float
+from chunking.timeline.studio_editor_library import as_map, js_or, text
+
+#: The editor's VideoEffect ``type`` values (src/features/effects/types.ts): an applied effect
+#: whose definition the document lost (a ``.tlsp`` writes a sequence's resource Maps as ``{}``)
+#: is still rendered when its id is one of these, as the editor's catalogue ids equal its types.
+EFFECT_TYPES = frozenset(
+    "blur brightness contrast speed reverse grayscale sepia saturation hue-rotate vintage duotone "
+    "noir cyberpunk dreamy infrared matrix arctic sunset lomo twilight neon invert vignette "
+    "film-grain chromatic-aberration lens-flare glow sharpen noise-reduction stabilization".split()
+)
+#: convertFilters: a filter's type is the first of these parameters it sets.
+_FILTER_TYPES = (
+    "brightness contrast saturation gamma temperature tint hue vibrance shadows highlights "
+    "blacks whites clarity dehaze vignette grain blur sharpen".split()
+)
+#: The editor's transition types (src/features/transitions/data/transitions.json) that name one
+#: of ours; any other is written in the editor's enum spelling (the loader warns and dissolves).
+_TRANSITIONS = {
+    "fade": "Dissolve",
+    "dissolve": "Dissolve",
+    "wipe-horizontal": "Wipe",
+    "wipe-vertical": "Wipe",
+    "slide": "Slide",
+    "push": "Push",
+}
+_DIRECTIONS = ("left", "right", "up", "down")
+
+
+def rust_enum(name: str) -> str:
+    """The editor's toRustEnumCase: kebab-case to PascalCase ("hue-rotate" -> "HueRotate")."""
+    return "".join(word[:1].upper() + word[1:] for word in name.split("-"))
+
+
+def effect_entry(ident: str, kind: str, name: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """convertEffects: the editor's effect as a ProjectSchema ``effects[]`` entry."""
+    # convertEffectParameters: these three take their strength from ``intensity`` as ``value``.
+    if kind in ("brightness", "contrast", "saturation") and js_or(params.get("intensity"), None):
+        parameters: dict[str, Any] = {"value": params["intensity"]}
+    else:
+        parameters = dict(params)
+    return {
+        "id": ident,
+        "effect_type": rust_enum(kind),
+        "name": name,
+        "enabled": True,
+        "parameters": parameters,
+    }
+
+
+def filter_entry(ident: str, name: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """convertFilters: the editor's filter as a ProjectSchema ``filters[]`` entry, its type the
+    first parameter it sets in the editor's order."""
+    parameters = {k: v for k, v in params.items() if v is not None}
+    kind = next((k for k in _FILTER_TYPES if k in parameters), "custom")
+    return {
+        "id": ident,
+        "filter_type": kind.capitalize(),
+        "name": name,
+        "enabled": True,
+        "parameters": parameters,
+    }
+
+
+def transition_entry(
+    ref: str, definition: Mapping[str, Any], applied: Mapping[str, Any], pair: tuple[str, str]
+) -> dict[str, Any]:
+    """An AppliedTransition joining the clips `pair` as a ProjectSchema ``transitions[]`` entry
+    (the TS Transition shape); `definition` is the editor's Transition it refers to, if known."""
+    kind = text(definition.get("type")) or ref or "fade"
+    params = {**as_map(definition.get("parameters")), **as_map(applied.get("customParams"))}
+    default = as_map(definition.get("duration")).get("default")
+    seconds = to_float(applied.get("duration"))
+    entry: dict[str, Any] = {
+        "id": text(applied.get("id")) or f"{pair[0]}->{pair[1]}",
+        "transition_type": _TRANSITIONS.get(kind, rust_enum(kind)),
+        "name": js_or(definition.get("name"), kind),
+        "from_clip_id": pair[0],
+        "to_clip_id": pair[1],
+        "duration": {"value": seconds if seconds is not None else js_or(default, 1.0)},
+    }
+    if params.get("direction") in _DIRECTIONS:
+        entry["direction"] = params["direction"]
+    return entry

@@ -1,0 +1,164 @@
+"""Where the Timeline Studio editor's own documents keep media and resource definitions.
+
+A clip of the editor's camelCase timeline names its media by a ``mediaFile`` object or only by a
+``mediaId``, and its effects, filters and transitions by ids; the definitions live in one of
+several places depending on the document: ``resources`` (TimelineProject's ProjectResources, or
+the legacy ``.tls`` file's ``timeline.resources``), the legacy media library
+(``mediaPool``/``mediaLibrary`` with ``mediaFiles``/``musicFiles`` of SavedMediaFile), or a
+``.tlsp`` file's ``mediaPool.items`` (a JavaScript Map the editor writes with
+``Object.fromEntries``, so a JSON object keyed by id) and a sequence's ``resources`` (Maps too).
+The Library indexes all of them by id.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from chunking.timeline.schema import entries
+
+#: MediaPoolItem types that are not files (a nested sequence or compound clip).
+NESTED_MEDIA = ("sequence", "compound")
+
+
+def as_map(value: Any) -> Mapping[str, Any]:
+    """A JSON object, or an empty one for anything else."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def items_of(value: Any) -> list[Any]:
+    """The entries of a list, or the values of an object keyed by id (a serialised JS Map)."""
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return entries(value)
+
+
+def text(value: Any) -> str:
+    """A string field, or "" for anything that is not a string."""
+    return value if isinstance(value, str) else ""
+
+
+def js_or(value: Any, default: Any) -> Any:
+    """JavaScript's ``value || default``: any falsy value (null, 0, "", false, NaN) -> default."""
+    if value is None or value is False or value == "" or value == 0:
+        return default
+    if isinstance(value, float) and math.isnan(value):
+        return default
+    return value
+
+
+def js_nullish(value: Any, default: Any) -> Any:
+    """JavaScript's ``value ?? default``."""
+    return default if value is None else value
+
+
+def compact(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An object without its null values, as JSON.stringify leaves out ``undefined`` ones."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+class Library:
+    """Media paths and resource definitions of one editor document, by id."""
+
+    def __init__(self, base_dir: str) -> None:
+        self.base_dir = base_dir
+        #: media id -> candidate paths, best first (the first one that exists is used)
+        self.media: dict[str, tuple[str, ...]] = {}
+        #: media id -> MediaPoolItem type ("video", "audio", "image", "sequence", "compound")
+        self.media_kind: dict[str, str] = {}
+        self.effects: dict[str, Mapping[str, Any]] = {}
+        self.filters: dict[str, Mapping[str, Any]] = {}
+        self.transitions: dict[str, Mapping[str, Any]] = {}
+        self.templates: dict[str, Mapping[str, Any]] = {}
+        self.style_templates: dict[str, Mapping[str, Any]] = {}
+        self.subtitle_styles: dict[str, Mapping[str, Any]] = {}
+        #: definitions from a resources *list* (the legacy type says ``resources: any[]``),
+        #: whatever their kind: looked up when the typed tables have no entry
+        self.loose: dict[str, Mapping[str, Any]] = {}
+
+    # -- filling ------------------------------------------------------------------------------
+
+    def add_resources(self, raw: Any) -> None:
+        """A ProjectResources object ({effects, filters, transitions, templates, styleTemplates,
+        subtitleStyles, media, music}) or a sequence's resources (the same as JS Maps), or a list
+        of definitions of any kind."""
+        if isinstance(raw, list):
+            for item in raw:
+                if isinstance(item, Mapping) and text(item.get("id")):
+                    self.loose.setdefault(item["id"], item)
+            return
+        res = as_map(raw)
+        tables = (
+            (self.effects, "effects"),
+            (self.filters, "filters"),
+            (self.transitions, "transitions"),
+            (self.templates, "templates"),
+            (self.style_templates, "styleTemplates"),
+            (self.subtitle_styles, "subtitleStyles"),
+        )
+        for table, key in tables:
+            for item in items_of(res.get(key)):
+                if isinstance(item, Mapping) and text(item.get("id")):
+                    table.setdefault(item["id"], item)
+        for key in ("media", "music"):
+            for item in items_of(res.get(key)):
+                self.add_media_file(item)
+
+    def add_media_file(self, raw: Any) -> None:
+        """A MediaFile ({id, path}) or a SavedMediaFile ({id, originalPath, relativePath})."""
+        item = as_map(raw)
+        media_id = text(item.get("id"))
+        paths = self._candidates(
+            text(item.get("path")) or text(item.get("originalPath")), text(item.get("relativePath"))
+        )
+        if media_id and paths:
+            self.media.setdefault(media_id, paths)
+
+    def add_media_pool(self, raw: Any) -> None:
+        """A ``.tlsp`` MediaPool ({items: {id: MediaPoolItem}}) or the legacy media library
+        ({mediaFiles: [...], musicFiles: [...]})."""
+        pool = as_map(raw)
+        for item in items_of(pool.get("items")):
+            entry = as_map(item)
+            media_id = text(entry.get("id"))
+            source = as_map(entry.get("source"))
+            paths = self._candidates(text(source.get("path")), text(source.get("relativePath")))
+            if media_id:
+                self.media_kind.setdefault(media_id, text(entry.get("type")).lower())
+                if paths:
+                    self.media.setdefault(media_id, paths)
+        for key in ("mediaFiles", "musicFiles"):
+            for item in entries(pool.get(key)):
+                self.add_media_file(item)
+
+    def _candidates(self, path: str, relative: str) -> tuple[str, ...]:
+        # The editor's saved-media-utils computes relativePath with the writer's separators.
+        if relative and os.sep == "/":
+            relative = relative.replace("\\", "/")
+        return tuple(dict.fromkeys(p for p in (path, relative) if p))
+
+    # -- looking up ---------------------------------------------------------------------------
+
+    def path(self, media_id: str) -> str | None:
+        """The file a media id stands for: its original path if that file exists, else its path
+        relative to the project file's directory if that exists (the order of the editor's
+        media-restoration-service.ts), else the first one named (reported missing later)."""
+        candidates = self.media.get(media_id)
+        if not candidates:
+            return None
+        return self.existing(candidates)
+
+    def existing(self, candidates: tuple[str, ...]) -> str:
+        """The first candidate path that is a file (relative ones against the project file's
+        directory), else the first candidate."""
+        for candidate in candidates:
+            full = candidate if os.path.isabs(candidate) else os.path.join(self.base_dir, candidate)
+            if os.path.isfile(full):
+                return candidate
+        return candidates[0]
+
+    def lookup(self, table: dict[str, Mapping[str, Any]], ident: str) -> Mapping[str, Any] | None:
+        """A definition by id from one table, else from the untyped resources list."""
+        return table.get(ident) or self.loose.get(ident)

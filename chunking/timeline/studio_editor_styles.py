@@ -1,0 +1,288 @@
+"""Text and layout from the editor's camelCase documents as ProjectSchema entries: subtitle clips,
+multi-camera templates (MediaTemplate) and style templates (StyleTemplate).
+
+Each function mirrors its namesake in the Timeline Studio editor's
+src/features/timeline/utils/timeline-to-project.ts (collectAllSubtitles with its helpers,
+convertTemplates, convertStyleTemplates): the same enum spellings, units (percent of the frame)
+and defaults, so the loader reads the result as it reads what the editor sends its own renderer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from chunking.timeline.fields import to_float
+from chunking.timeline.schema import entries
+from chunking.timeline.studio_editor_library import as_map, compact, js_or, text
+
+# createDefaultSubtitlePosition: centred, near the bottom (percent of the frame).
+_DEFAULT_POSITION: dict[str, Any] = {
+    "x": 50.0,
+    "y": 85.0,
+    "align_x": "Center",
+    "align_y": "Bottom",
+    "margin": {"top": 20.0, "right": 20.0, "bottom": 20.0, "left": 20.0},
+}
+# convertSubtitlePosition's alignment table: x, y (percent), align_x, align_y.
+_ALIGNMENTS = {
+    f"{row}-{col}": (x, y, col.capitalize(), "Center" if row == "middle" else row.capitalize())
+    for row, y in (("top", 0), ("middle", 50), ("bottom", 100))
+    for col, x in (("left", 0), ("center", 50), ("right", 100))
+}
+# convertSubtitleAnimationType. The editor falls back to FadeIn for "scale" and TypeWriter for
+# "wave" because its renderer lacked them; ours draws both, so they keep their meaning.
+_ANIMATIONS = {
+    "fade": ("FadeIn", "FadeOut"),
+    "slide": ("SlideIn", "SlideOut"),
+    "typewriter": ("TypeWriter", "TypeWriter"),
+    "scale": ("ScaleIn", "ScaleOut"),
+    "wave": ("Wave", "Wave"),
+}
+_EASINGS = {
+    "linear": "Linear",
+    "ease": "Ease",
+    "ease-in": "EaseIn",
+    "ease-out": "EaseOut",
+    "ease-in-out": "EaseInOut",
+}
+
+
+def subtitle_entry(
+    clip: Mapping[str, Any], clip_id: str, start: float, end: float
+) -> dict[str, Any]:
+    """collectAllSubtitles: one clip of a subtitle or title track as a ``subtitles[]`` entry."""
+    # isSubtitleClip is ``"text" in clip``; other clips show their name (extractTextFromClip).
+    words = clip["text"] if "text" in clip else (clip.get("name") or "Text")
+    entry: dict[str, Any] = {
+        "id": clip_id,
+        "text": words if isinstance(words, str) else str(words),
+        "start_time": start,
+        "end_time": end,
+        "position": _position(clip.get("subtitlePosition")),
+        # The editor's convertSubtitleStyle ignores the referenced style (a TODO) and, when a
+        # style id is set, the clip's own ``formatting`` too; ``formatting`` is documented to
+        # override the style, so it is applied in both cases.
+        "style": _style(as_map(clip.get("formatting"))),
+        "enabled": True,
+        "animations": _animations(clip.get("animationIn"), clip.get("animationOut")),
+    }
+    return entry
+
+
+def _position(raw: Any) -> dict[str, Any]:
+    position = as_map(raw)
+    if not position:
+        return {**_DEFAULT_POSITION, "margin": dict(_DEFAULT_POSITION["margin"])}
+    x, y, align_x, align_y = _ALIGNMENTS.get(
+        text(position.get("alignment")), _ALIGNMENTS["bottom-center"]
+    )
+    margin_x, margin_y = position.get("marginX"), position.get("marginY")
+    return {
+        "x": x,
+        "y": y,
+        "align_x": align_x,
+        "align_y": align_y,
+        "margin": compact(
+            {"left": margin_x, "right": margin_x, "top": margin_y, "bottom": margin_y}
+        ),
+    }
+
+
+def _style(formatting: Mapping[str, Any]) -> dict[str, Any]:
+    """createDefaultSubtitleStyle(formatting)."""
+    return {
+        "font_family": "Arial",
+        "font_size": js_or(formatting.get("fontSize"), 24.0),
+        "font_weight": "Bold" if formatting.get("bold") else "Normal",
+        "color": js_or(formatting.get("color"), "#FFFFFF"),
+        "stroke_color": "#000000",
+        "stroke_width": 2.0,
+        "shadow_color": "#000000",
+        "shadow_x": 2.0,
+        "shadow_y": 2.0,
+        "shadow_blur": 4.0,
+        "background_opacity": 0.8,
+        "padding": {"top": 8.0, "right": 12.0, "bottom": 8.0, "left": 12.0},
+        "border_radius": 4.0,
+        "line_height": 1.2,
+        "letter_spacing": 0.0,
+        "max_width": 80.0,
+    }
+
+
+def _animations(entering: Any, leaving: Any) -> list[dict[str, Any]]:
+    """convertSubtitleAnimations: the clip's entrance and exit as SubtitleAnimation entries."""
+    found: list[dict[str, Any]] = []
+    for raw, phase, direction in ((entering, 0, "Right"), (leaving, 1, "Left")):
+        anim = as_map(raw)
+        if not anim:
+            continue
+        kinds = _ANIMATIONS.get(text(anim.get("type")), ("FadeIn", "FadeIn"))
+        found.append(
+            compact(
+                {
+                    "id": f"anim_{'in' if phase == 0 else 'out'}_{len(found)}",
+                    "animation_type": kinds[phase],
+                    "duration": anim.get("duration"),
+                    "easing": _EASINGS.get(text(anim.get("easing")) or "ease", "Ease"),
+                    "delay": 0,
+                    "direction": direction,
+                }
+            )
+        )
+    return found
+
+
+# -- multi-camera templates ---------------------------------------------------------------------
+
+_TEMPLATE_TYPES = {
+    "vertical": "Vertical",
+    "horizontal": "Horizontal",
+    "diagonal": "Diagonal",
+    "grid": "Grid",
+    "custom": "Custom",
+}
+
+
+def template_entry(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """convertTemplates: a MediaTemplate ({id, split, screens}) with its cells in percent."""
+    ident = text(raw.get("id"))
+    screens_raw = to_float(raw.get("screens"))
+    if not ident or screens_raw is None or not math.isfinite(screens_raw):
+        return None
+    screens = max(0, min(int(screens_raw), 64))  # a layout has a handful of screens
+    split = text(raw.get("split"))
+    boxes: list[tuple[float, float, float, float]] = []
+    if split == "vertical":
+        boxes = [(i * 100 / screens, 0, 100 / screens, 100) for i in range(screens)]
+    elif split == "horizontal":
+        boxes = [(0, i * 100 / screens, 100, 100 / screens) for i in range(screens)]
+    elif split == "grid" and screens:
+        cols = math.ceil(math.sqrt(screens))
+        rows = math.ceil(screens / cols)
+        boxes = [
+            ((i % cols) * 100 / cols, (i // cols) * 100 / rows, 100 / cols, 100 / rows)
+            for i in range(screens)
+        ]
+    cells = [
+        {
+            "index": i,
+            "x": x,
+            "y": y,
+            "width": w,
+            "height": h,
+            "fit_mode": "Cover",
+            "align_x": "Center",
+            "align_y": "Center",
+        }
+        for i, (x, y, w, h) in enumerate(boxes)
+    ]
+    return {
+        "id": ident,
+        "template_type": _TEMPLATE_TYPES.get(split, "Custom"),
+        "name": ident,
+        "screens": screens,
+        "cells": cells,
+    }
+
+
+# -- style templates ----------------------------------------------------------------------------
+
+_ELEMENT_TYPES = ("text", "shape", "image", "video", "animation", "particle")
+_ELEMENT_ANIMATIONS = {
+    "fadeIn": "FadeIn",
+    "fadeOut": "FadeOut",
+    "slideIn": "SlideIn",
+    "slideOut": "SlideOut",
+    "scaleIn": "ScaleIn",
+    "scaleOut": "ScaleOut",
+    "bounce": "Bounce",
+    "shake": "Shake",
+}
+_CATEGORIES = {
+    "intro": "Intro",
+    "outro": "Outro",
+    "lower-third": "LowerThird",
+    "title": "Title",
+    "transition": "Transition",
+    "overlay": "Overlay",
+}
+_STYLES = ("modern", "vintage", "minimal", "corporate", "creative", "cinematic")
+_DIRECTIONS = ("left", "right", "up", "down")
+
+
+def style_template_entry(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """convertStyleTemplates: a StyleTemplate with its elements, enum values in Rust spelling."""
+    ident = text(raw.get("id"))
+    if not ident:
+        return None
+    style = text(raw.get("style"))
+    return {
+        "id": ident,
+        "name": _localised(raw.get("name")),
+        "category": _CATEGORIES.get(text(raw.get("category")), "Title"),
+        "style": style.capitalize() if style in _STYLES else "Modern",
+        "duration": raw.get("duration"),
+        "elements": [_element(as_map(e)) for e in entries(raw.get("elements"))],
+    }
+
+
+def _localised(value: Any) -> Any:
+    names = as_map(value)
+    return (names.get("en") or names.get("ru")) if names else value
+
+
+def _element(raw: Mapping[str, Any]) -> dict[str, Any]:
+    kind = text(raw.get("type"))
+    props = as_map(raw.get("properties"))
+    position, size, timing = (as_map(raw.get(k)) for k in ("position", "size", "timing"))
+
+    def choose(name: str, allowed: tuple[str, ...]) -> str | None:
+        value = text(props.get(name))
+        return value.capitalize() if value in allowed else None
+
+    return {
+        "id": raw.get("id"),
+        "element_type": kind.capitalize() if kind in _ELEMENT_TYPES else "Text",
+        "name": _localised(raw.get("name")),
+        "position": {"x": position.get("x"), "y": position.get("y")},
+        "size": {"width": size.get("width"), "height": size.get("height")},
+        "timing": {"start": timing.get("start"), "end": timing.get("end")},
+        "properties": compact(
+            {
+                "opacity": props.get("opacity"),
+                "rotation": props.get("rotation"),
+                "scale": props.get("scale"),
+                "text": props.get("text"),
+                "font_size": props.get("fontSize"),
+                "font_family": props.get("fontFamily"),
+                "color": props.get("color"),
+                "text_align": choose("textAlign", ("left", "center", "right")),
+                "font_weight": choose("fontWeight", ("normal", "bold", "light")),
+                "background_color": props.get("backgroundColor"),
+                "border_color": props.get("borderColor"),
+                "border_width": props.get("borderWidth"),
+                "border_radius": props.get("borderRadius"),
+                "src": props.get("src"),
+                "object_fit": choose("objectFit", ("contain", "cover", "fill")),
+            }
+        ),
+        "animations": [
+            compact(
+                {
+                    "id": anim.get("id"),
+                    "animation_type": _ELEMENT_ANIMATIONS.get(text(anim.get("type")), "FadeIn"),
+                    "duration": anim.get("duration"),
+                    "delay": anim.get("delay"),
+                    "easing": _EASINGS.get(text(anim.get("easing"))),
+                    "direction": text(anim.get("direction")).capitalize()
+                    if anim.get("direction") in _DIRECTIONS
+                    else None,
+                    "properties": anim.get("properties") or {},
+                }
+            )
+            for anim in (as_map(a) for a in entries(raw.get("animations")))
+        ],
+    }

@@ -1,0 +1,349 @@
+"""The editor's camelCase tracks and clips (TimelineTrack, TimelineClip) as ProjectSchema ones.
+
+Mirrors the editor's own conversion, ``timelineToProjectSchema`` in
+src/features/timeline/utils/timeline-to-project.ts of Timeline Studio (convertTrack, convertClip,
+convertEffects, convertFilters, collectAllSubtitles): same field meanings and defaults. Where this
+module differs from it, a comment says why; the differences are listed in
+docs/timeline-format.md ("Timeline Studio editor documents").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from chunking.timeline.fields import Problems, shown, to_float
+from chunking.timeline.schema import entries
+from chunking.timeline.studio_editor_entries import (
+    EFFECT_TYPES,
+    effect_entry,
+    filter_entry,
+    transition_entry,
+)
+from chunking.timeline.studio_editor_library import (
+    NESTED_MEDIA,
+    Library,
+    as_map,
+    js_nullish,
+    js_or,
+    text,
+)
+from chunking.timeline.studio_editor_styles import subtitle_entry
+
+#: Seconds between two clips that still count as touching (float sums of the editor's times).
+_TOUCHING = 1e-3
+#: TimelineTrack ``type`` -> ProjectSchema track_type. The editor's getTrackType sends every type
+#: but video/audio/subtitle/text to Video; music, voiceover, sfx and ambient tracks hold sound,
+#: so they are Audio tracks here.
+_TRACK_KINDS = {
+    "video": "Video",
+    "image": "Video",
+    "audio": "Audio",
+    "music": "Audio",
+    "voiceover": "Audio",
+    "sfx": "Audio",
+    "ambient": "Audio",
+}
+#: A ClipPosition that changes nothing (fractions of the frame, degrees, factors).
+_IDENTITY_POSITION = {
+    "x": 0,
+    "y": 0,
+    "width": 1,
+    "height": 1,
+    "rotation": 0,
+    "scaleX": 1,
+    "scaleY": 1,
+}
+#: Tracks whose clips are text: collectAllSubtitles turns them into ``subtitles[]``.
+TEXT_TRACKS = ("subtitle", "title", "text")
+
+
+@dataclass
+class Parts:
+    """The ProjectSchema sections built from the editor's tracks."""
+
+    tracks: list[dict[str, Any]] = field(default_factory=list)
+    subtitles: list[dict[str, Any]] = field(default_factory=list)
+    effects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    filters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TrackConverter:
+    """Converts TimelineTrack lists, resolving media and resources through a Library."""
+
+    def __init__(self, library: Library, problems: Problems) -> None:
+        self.lib = library
+        self.p = problems
+        self.parts = Parts()
+
+    def run(self, tracks: list[Any]) -> Parts:
+        """Every track in order (the editor's order: sections' tracks, then global tracks)."""
+        for index, raw in enumerate(tracks):
+            self._track(index, raw)
+        return self.parts
+
+    # -- tracks -------------------------------------------------------------------------------
+
+    def _track(self, index: int, raw: Any) -> None:
+        track = as_map(raw)
+        track_id = text(track.get("id")) or f"#{index}"
+        where = f"track {track_id!r}"
+        if not isinstance(raw, Mapping):
+            self.p.error(f"track #{index}", "must be an object")
+            return
+        kind_raw = track.get("type")
+        if not isinstance(kind_raw, str) or not kind_raw:
+            self.p.error(where, f"type must be video, audio, subtitle, ..., not {shown(kind_raw)}")
+            return
+        kind = kind_raw.lower()
+        hidden = bool(track.get("isHidden", False))
+        if kind in TEXT_TRACKS:
+            for i, clip in enumerate(entries(track.get("clips"))):
+                self._subtitle(track_id, i, clip, hidden)
+            return
+        track_type = _TRACK_KINDS.get(kind)
+        if track_type is None:
+            self.p.warn(
+                where, f"track type {kind_raw!r} is not one the editor defines; drawn as video"
+            )
+            track_type = "Video"
+        if track.get("isSolo"):
+            self.p.warn(where, "solo only changes what the editor plays; every track is rendered")
+        if to_float(track.get("pan")) not in (None, 0.0):
+            self.p.warn(where, f"pan {shown(track.get('pan'))} is not rendered (centred)")
+        pairs = [
+            (clip, raw_clip)
+            for i, raw_clip in enumerate(entries(track.get("clips")))
+            if (clip := self._clip(track_id, i, raw_clip)) is not None
+        ]
+        self._transitions(pairs)
+        self.parts.tracks.append(
+            {
+                "id": track_id,
+                "track_type": track_type,
+                "name": js_or(track.get("name"), f"{kind_raw} Track"),
+                # The editor writes ``enabled: !isMuted``, which would hide the picture of a
+                # muted video track: hidden tracks are disabled, muted ones silenced.
+                "enabled": not hidden,
+                "muted": bool(track.get("isMuted", False)),
+                "locked": bool(js_nullish(track.get("isLocked"), False)),
+                "volume": js_nullish(track.get("volume"), 1.0),
+                "clips": [clip for clip, _ in pairs],
+                "effects": self._applied(track.get("trackEffects"), "effect", track_id, where),
+                # The editor leaves track filters out (a TODO there); they are applied here.
+                "filters": self._applied(track.get("trackFilters"), "filter", track_id, where),
+            }
+        )
+
+    # -- clips --------------------------------------------------------------------------------
+
+    def _times(self, raw: Mapping[str, Any], where: str) -> tuple[float, float] | None:
+        start, duration = to_float(raw.get("startTime")), to_float(raw.get("duration"))
+        if start is None:
+            self.p.error(where, f"startTime must be a number, not {shown(raw.get('startTime'))}")
+        if duration is None:
+            self.p.error(where, f"duration must be a number, not {shown(raw.get('duration'))}")
+        if start is None or duration is None:
+            return None
+        if not duration > 0:  # NaN too
+            self.p.error(where, f"duration must be above 0 seconds, not {shown(duration)}")
+            return None
+        return start, duration
+
+    def _clip(self, track_id: str, index: int, raw: Any) -> dict[str, Any] | None:
+        if not isinstance(raw, Mapping):
+            self.p.error(f"track {track_id!r} clip #{index}", "must be an object")
+            return None
+        clip_id = text(raw.get("id")) or f"{track_id}#{index}"
+        where = f"clip {clip_id!r}"
+        times = self._times(raw, where)
+        path = self._media_path(raw, where)
+        if raw.get("isReversed") is True:
+            self.p.error(where, "plays in reverse (isReversed), which cannot be rendered")
+        self._unrendered(raw, where)
+        if times is None or path is None:
+            return None
+        start, duration = times
+        window = (start, start + duration)
+        # The source in-point: the editor's split, trim and slip edits (timeline-machine.ts)
+        # move ``offset`` and never ``mediaStartTime`` (only its initial value), so ``offset``
+        # is where the clip's picture starts; the editor's own export reads mediaStartTime and
+        # would play the second half of a split clip from the start of the media again. Its
+        # ``source_end: mediaEndTime || duration`` is left out for the same reason (stale after
+        # edits, and at other speeds than 1 it froze the clip early): the clip plays on.
+        offset = to_float(raw.get("offset"))
+        source_start = offset if offset is not None else js_or(raw.get("mediaStartTime"), 0)
+        clip: dict[str, Any] = {
+            "id": clip_id,
+            "source_path": path,
+            "start_time": start,
+            "end_time": start + duration,
+            "source_start": source_start,
+            "speed": js_or(raw.get("speed"), 1.0),
+            "volume": js_nullish(raw.get("volume"), 1.0),
+            # Not in the editor's conversion, but the clip's own setting the user sees.
+            "opacity": js_nullish(raw.get("opacity"), 1.0),
+            "effects": self._applied(raw.get("effects"), "effect", clip_id, where, window),
+            "filters": self._applied(raw.get("filters"), "filter", clip_id, where, window),
+        }
+        if raw.get("templateId") is not None:
+            clip["template_id"] = raw["templateId"]
+            clip["template_cell"] = raw.get("templateCell")
+        style = as_map(raw.get("styleTemplate"))
+        if style.get("styleTemplateId") is not None and style.get("isEnabled", True) is not False:
+            clip["style_template_id"] = style["styleTemplateId"]
+        return clip
+
+    def _media_path(self, raw: Mapping[str, Any], where: str) -> str | None:
+        media = as_map(raw.get("mediaFile"))
+        media_id = text(raw.get("mediaId")) or text(media.get("id"))
+        if self.lib.media_kind.get(media_id) in NESTED_MEDIA:
+            kind = self.lib.media_kind[media_id]
+            self.p.error(where, f"uses a nested {kind} ({media_id!r}); flatten it in the editor")
+            return None
+        # The editor reads clip.mediaFile?.path; the media lists' paths for the same id are
+        # the fallback when that file is not here.
+        candidates = (text(media.get("path")), *self.lib.media.get(media_id, ()))
+        candidates = tuple(dict.fromkeys(c for c in candidates if c))
+        if any("\0" in c for c in candidates):  # no file system accepts one
+            self.p.error(where, "the media path contains a NUL character")
+            return None
+        if candidates:
+            return self.lib.existing(candidates)
+        if media_id:
+            self.p.error(where, f"no media path: mediaId {media_id!r} is in no media list")
+        else:
+            self.p.error(where, "no media path: it has neither mediaFile.path nor mediaId")
+        return None
+
+    def _unrendered(self, raw: Mapping[str, Any], where: str) -> None:
+        """Warn about clip settings the editor keeps but neither its export nor ours renders."""
+        grading = raw.get("colorGrading")
+        if isinstance(grading, Mapping) and grading.get("isEnabled") is True:
+            self.p.warn(where, "colour grading (colorGrading) is not rendered")
+        position = as_map(raw.get("position"))
+        if any(position.get(k, v) != v for k, v in _IDENTITY_POSITION.items()):
+            self.p.warn(where, "position, size and rotation (position) are not rendered")
+        rate = to_float(raw.get("playbackRate"))
+        if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
+            self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")
+
+    # -- effects and filters ------------------------------------------------------------------
+
+    def _applied(
+        self,
+        raw: Any,
+        group: str,
+        owner: str,
+        where: str,
+        window: tuple[float, float | None] = (0.0, None),
+    ) -> list[str]:
+        """AppliedEffect/AppliedFilter entries as ids of ``effects[]``/``filters[]`` entries.
+
+        The editor sends only ``effectId``; an application that is disabled is left out, and
+        one with its own parameters (``customParams``) or time window (``startTime`` and
+        ``duration``, relative to the clip) gets an entry of its own.
+        """
+        ids: list[str] = []
+        for i, item in enumerate(entries(raw)):
+            applied = as_map(item) if isinstance(item, Mapping) else {f"{group}Id": item}
+            if applied.get("isEnabled") is False:
+                continue
+            ref = applied.get(f"{group}Id")
+            if not isinstance(ref, str) or not ref:
+                self.p.error(where, f"{group} #{i} has no {group}Id")
+                continue
+            table = self.lib.effects if group == "effect" else self.lib.filters
+            definition = self.lib.lookup(table, ref)
+            if definition is None and group == "effect" and ref in EFFECT_TYPES:
+                definition = {"id": ref, "type": ref, "name": ref}
+            if definition is None:
+                ids.append(ref)  # the loader names the clip and the id it cannot find
+                continue
+            custom = as_map(applied.get("customParams"))
+            start = to_float(applied.get("startTime"))
+            length = to_float(applied.get("duration"))
+            entry = self._definition(group, ref, definition, custom)
+            if not custom and start is None and length is None:
+                self._table(group).setdefault(ref, entry)
+                ids.append(ref)
+                continue
+            own = f"{ref}@{owner}#{i}"
+            entry["id"] = own
+            if start is not None or length is not None:
+                entry["start_time"] = window[0] + (start or 0.0)
+                end = entry["start_time"] + length if length is not None else window[1]
+                if end is not None:
+                    entry["end_time"] = end
+            self._table(group)[own] = entry
+            ids.append(own)
+        return ids
+
+    def _table(self, group: str) -> dict[str, dict[str, Any]]:
+        return self.parts.effects if group == "effect" else self.parts.filters
+
+    def _definition(
+        self, group: str, ref: str, raw: Mapping[str, Any], custom: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        params = {**as_map(raw.get("params")), **custom}
+        name = raw.get("name") if isinstance(raw.get("name"), str) else ref
+        if group == "effect":
+            return effect_entry(ref, text(raw.get("type")) or ref, name, params)
+        return filter_entry(ref, name, params)
+
+    # -- transitions --------------------------------------------------------------------------
+
+    def _transitions(self, pairs: list[tuple[dict[str, Any], Any]]) -> None:
+        """AppliedTransitions: ``in`` (and ``cross``) join a clip to the one before it on the
+        track, ``out`` to the one after it (the editor's split keeps ``in`` on the first half and
+        ``out`` on the second). The editor's own conversion drops transitions (a TODO there)."""
+        ordered = sorted(pairs, key=lambda pair: (pair[0]["start_time"], pair[0]["id"]))
+        clips = [clip for clip, _ in ordered]
+        joined: set[tuple[str, str]] = set()
+        for pos, (clip, raw) in enumerate(ordered):
+            for i, item in enumerate(entries(as_map(raw).get("transitions"))):
+                applied = as_map(item)
+                if applied.get("isEnabled") is False:
+                    continue
+                ref = text(applied.get("transitionId"))
+                name = text(applied.get("id")) or ref or f"#{i}"
+                where = f"clip {clip['id']!r} transition {name!r}"
+                after = applied.get("type") == "out"
+                other = pos + 1 if after else pos - 1
+                first, second = (pos, other) if after else (other, pos)
+                if not 0 <= other < len(clips):
+                    side = "after" if after else "before"
+                    self.p.warn(where, f"no clip {side} it on the track; not rendered")
+                    continue
+                gap = clips[second]["start_time"] - clips[first]["end_time"]
+                if gap > _TOUCHING:
+                    names = f"{clips[first]['id']!r} and {clips[second]['id']!r}"
+                    self.p.warn(where, f"a {gap:g}s gap separates {names}; not rendered")
+                    continue
+                pair = (clips[first]["id"], clips[second]["id"])
+                if pair in joined:
+                    self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+                    continue
+                joined.add(pair)
+                definition = self.lib.lookup(self.lib.transitions, ref) or {}
+                self.parts.transitions.append(transition_entry(ref, definition, applied, pair))
+
+    # -- subtitles ----------------------------------------------------------------------------
+
+    def _subtitle(self, track_id: str, index: int, raw: Any, hidden: bool) -> None:
+        if not isinstance(raw, Mapping):
+            self.p.error(f"track {track_id!r} clip #{index}", "must be an object")
+            return
+        clip_id = text(raw.get("id")) or f"{track_id}#{index}"
+        where = f"clip {clip_id!r}"
+        times = self._times(raw, where)
+        if times is None:
+            return
+        style_id = raw.get("subtitleStyleId")
+        if isinstance(style_id, str) and style_id in self.lib.subtitle_styles:
+            self.p.warn(where, f"subtitle style {style_id!r} is not converted; the default is used")
+        entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1])
+        entry["enabled"] = not hidden
+        self.parts.subtitles.append(entry)

@@ -1,0 +1,199 @@
+"""Effects and filters in ProjectSchema JSON: the ``effects[]``/``filters[]`` registry, the ids
+clips and tracks refer to, and each entry read into one or more Effects.
+
+An Effect entry has one kind (``effect_type``) and named parameters. A Filter (serde ``Filter``)
+names its parameters after what they change: the editor's frontend copies every parameter of its
+filter preset (``{"brightness": -0.05, "contrast": 1.2, "saturation": 0.9}``) and labels the filter
+after the first one (timeline-to-project.ts ``convertFilters``), so each such parameter becomes an
+Effect of the kind it names, in order. A filter without parameters takes its amount from
+``intensity`` as the editor's renderer does (studio_params.INTENSITY_AMOUNTS); otherwise
+``intensity`` (0..1) is how much of the result is mixed over the input (Effect.intensity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from chunking.timeline.catalogue import (
+    EFFECT_PARAMS,
+    effect_kind,
+    known_params,
+    not_picture_effect,
+    text_param_problems,
+)
+from chunking.timeline.fields import Problems, canonical, number, out_of_range, pick, shown
+from chunking.timeline.fields import to_float as _to_float
+from chunking.timeline.frames import to_frame
+from chunking.timeline.model import Effect, ParamValue
+from chunking.timeline.schema import MAX_SECONDS, entries
+from chunking.timeline.studio_params import INTENSITY_AMOUNTS, Unreadable, decode
+
+
+def effect_registry(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The document's top-level ``effects`` and ``filters`` by id, for references to them."""
+    registry: dict[str, Mapping[str, Any]] = {}
+    for group in ("effects", "filters"):
+        for raw in entries(data.get(group)):
+            if isinstance(raw, Mapping) and "id" in raw:
+                registry[str(raw["id"])] = raw
+    return registry
+
+
+def parse_effects(
+    raw: Mapping[str, Any],
+    registry: Mapping[str, Mapping[str, Any]],
+    fps: Fraction,
+    p: Problems,
+    where: str,
+) -> tuple[Effect, ...]:
+    """A clip's or track's ``effects``/``filters``: inline objects or ids into the registry."""
+    found: list[Effect] = []
+    for group in ("effects", "filters"):
+        for ref in entries(raw.get(group)):
+            spec = ref if isinstance(ref, Mapping) else registry.get(str(ref))
+            if spec is None:
+                p.error(where, f"{group} refers to unknown id {shown(ref)}")
+                continue
+            found.extend(read_effect(spec, fps, p, where))
+    return tuple(found)
+
+
+def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str) -> list[Effect]:
+    """One effect or filter entry as the Effects it renders (none when disabled or unknown)."""
+    if spec.get("enabled", True) is False:
+        return []
+    is_filter = "filter_type" in spec and "effect_type" not in spec
+    raw_type = pick(spec, "effect_type", "filter_type", "type", "kind", "name", default="")
+    if isinstance(raw_type, Mapping) and len(raw_type) == 1:  # {"Custom": "..."}
+        raw_type = next(iter(raw_type))
+    raw_type = str(raw_type)
+    effect_id = str(spec.get("id", raw_type))
+    w = f"{where} effect {effect_id!r}"
+    params = _decoded(spec, p, w)
+    start, end = _window(spec, fps, p, w)
+    # Without parameters the editor reads intensity as the amount (any sign: a darker
+    # Brightness); the derived amount is range-checked as the effect's parameter.
+    low, high = (0.0, 1.0) if params else (-100.0, 100.0)
+    intensity = number(spec, ("intensity",), 1.0, p, w, low=low, high=high) if is_filter else 1.0
+    own = canonical(raw_type)
+    kind = effect_kind(own)
+    if not is_filter:
+        if kind is None:
+            why = not_picture_effect(own) or "is not an effect this renderer knows"
+            p.warn(w, f"effect type {raw_type!r} {why}; ignored")
+            return []
+        _check_params(kind, params, p, w)
+        return [Effect(effect_id, kind, params, start, end)]
+    refusal = not_picture_effect(own) if kind is None else None
+    if refusal:
+        p.warn(w, f"filter type {raw_type!r} {refusal}; ignored")
+        return []
+    if not params:
+        return _from_intensity(own, kind, raw_type, effect_id, intensity, (start, end), p, w)
+    # Each parameter goes to the kind it belongs to: the filter's own, else the kind its name
+    # names; parameters of one kind make one effect, the filter's own kind first.
+    groups: dict[str, dict[str, ParamValue]] = {kind: {}} if kind is not None else {}
+    for name, value in params.items():
+        named = effect_kind(canonical(name))
+        target = (
+            kind if kind is not None and (name in known_params(kind) or named == kind) else named
+        )
+        if target is None or not known_params(target):
+            p.warn(w, f"parameter {name!r} of {raw_type!r} is not rendered; ignored")
+            continue
+        key = name if name in known_params(target) else _primary(target)
+        groups.setdefault(target, {})[key] = value
+    effects = []
+    for target, values in groups.items():
+        if values:
+            eid = effect_id if target == kind else f"{effect_id}.{target}"
+            _check_params(target, values, p, w)
+            effects.append(Effect(eid, target, values, start, end, intensity=intensity))
+    return effects
+
+
+def _from_intensity(
+    own: str,
+    kind: str | None,
+    raw_type: str,
+    effect_id: str,
+    intensity: float,
+    window: tuple[int | None, int | None],
+    p: Problems,
+    w: str,
+) -> list[Effect]:
+    if own in INTENSITY_AMOUNTS:
+        target, amounts = INTENSITY_AMOUNTS[own]
+        if target in EFFECT_PARAMS:
+            params: dict[str, ParamValue] = {k: f(intensity) for k, f in amounts.items()}
+            _check_params(target, params, p, w)
+            return [Effect(effect_id, target, params, *window)]
+    if kind is not None:
+        if not 0 <= intensity <= 1:  # here it is how much of the result is mixed in
+            p.error(w, f"intensity must be between 0 and 1, not {intensity:g}")
+            intensity = 1.0
+        return [Effect(effect_id, kind, {}, *window, intensity=intensity)]
+    p.warn(w, f"unknown filter type {raw_type!r} ignored")
+    return []
+
+
+def _decoded(spec: Mapping[str, Any], p: Problems, w: str) -> dict[str, ParamValue]:
+    raw = pick(spec, "parameters", "params", default={})
+    if not isinstance(raw, Mapping):
+        p.warn(w, f"parameters must be an object, not {shown(raw)}; ignored")
+        return {}
+    params: dict[str, ParamValue] = {}
+    for key, value in raw.items():
+        try:
+            params[str(key)] = decode(value)
+        except Unreadable:
+            p.warn(w, f"parameter {str(key)!r} is not a value the renderer reads ({shown(value)})")
+    return params
+
+
+def _window(
+    spec: Mapping[str, Any], fps: Fraction, p: Problems, w: str
+) -> tuple[int | None, int | None]:
+    frames: list[int | None] = []
+    for name in ("start_time", "end_time"):
+        if pick(spec, name) is None:
+            frames.append(None)
+        else:
+            frames.append(to_frame(number(spec, (name,), 0, p, w, low=0, high=MAX_SECONDS), fps))
+    start, end = frames
+    if start is not None and end is not None and end <= start:
+        p.error(w, "end_time must be after start_time")
+    return start, end
+
+
+def _primary(kind: str) -> str:
+    specs = EFFECT_PARAMS.get(kind, ())
+    return specs[0].names[0] if specs else "amount"
+
+
+def _check_params(kind: str, params: Mapping[str, ParamValue], p: Problems, where: str) -> None:
+    """Warn about each parameter the worker does not read for this kind (it would be dropped),
+    and range-check every name of every numeric parameter it reads, aliases included: the worker
+    takes the first that is a number, so each one present must be usable."""
+    known = known_params(kind)
+    for name in params:
+        if name not in known:
+            expected = ", ".join(sorted(known)) or "no parameters"
+            p.warn(where, f"parameter {name!r} is not used by {kind} ({expected}); ignored")
+    for spec in EFFECT_PARAMS.get(kind, ()):
+        for name in spec.names:
+            if name not in params:
+                continue
+            raw = params[name]
+            # The worker reads true/false as 1/0, so they are numbers here too.
+            value = float(raw) if isinstance(raw, bool) else _to_float(raw)
+            if value is None:
+                p.warn(where, f"params.{name} is not a number ({shown(params[name])}); ignored")
+                continue
+            problem = out_of_range(value, spec.low, spec.high)
+            if problem:
+                p.error(where, f"params.{name} {problem}")
+    for name, why in text_param_problems(kind, params):
+        p.error(where, f"params.{name}: {why}")

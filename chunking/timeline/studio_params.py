@@ -1,0 +1,97 @@
+"""Effect and filter parameter values as the editor writes them, decoded for Effect.params.
+
+The editor's serde ``EffectParameter`` is externally tagged (``{"Float": 0.3}``), its TypeScript
+twin adjacently tagged (``{"type": "Float", "value": 0.3}``); older documents hold plain values or
+``{"value": x}``. ``Effect.params`` holds numbers, strings and booleans, so two variants are
+encoded: ``Color`` (a u32 in RGBA order, which the editor's ffmpeg template writes as
+``#{c:08x}``, ffmpeg_builder/effects.rs) becomes ``"#rrggbbaa"``, and ``FloatArray`` becomes the
+comma-joined numbers the same template writes (``"0.1,0.5,1"``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chunking.timeline.model import ParamValue
+
+TAGS = frozenset({"Float", "Int", "String", "Bool", "Color", "FloatArray", "FilePath"})
+
+
+class Unreadable(ValueError):
+    """A parameter value that is none of the editor's parameter variants."""
+
+
+def decode(value: Any) -> ParamValue:
+    """One parameter value as a number, string or boolean; raise Unreadable if it is none."""
+    if isinstance(value, Mapping):
+        if len(value) == 1 and next(iter(value)) in TAGS:
+            ((tag, payload),) = value.items()
+            return _tagged(str(tag), payload)
+        if value.get("type") in TAGS and "value" in value:
+            return _tagged(str(value["type"]), value["value"])
+        if "value" in value:
+            return decode(value["value"])
+        raise Unreadable(value)
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float) and _finite(value):
+        return float(value)
+    raise Unreadable(value)
+
+
+def _tagged(tag: str, payload: Any) -> ParamValue:
+    if (
+        tag in ("Float", "Int")
+        and isinstance(payload, int | float)
+        and not isinstance(payload, bool)
+    ):
+        if _finite(payload):
+            return float(payload)
+    elif tag == "Bool" and isinstance(payload, bool):
+        return payload
+    elif tag in ("String", "FilePath") and isinstance(payload, str):
+        return payload
+    elif tag == "Color":
+        if isinstance(payload, int) and not isinstance(payload, bool) and 0 <= payload < 2**32:
+            return f"#{payload:08x}"
+        if isinstance(payload, str):
+            return payload
+    elif tag == "FloatArray" and isinstance(payload, list):
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in payload):
+            if all(_finite(v) for v in payload):
+                return ",".join(f"{float(v):g}" for v in payload)
+    raise Unreadable(payload)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+#: How the editor's renderer turns a Filter's ``intensity`` i into amounts when the filter has no
+#: parameters of its own (``build_filter`` in src-tauri/src/video_compiler/ffmpeg_builder/
+#: effects.rs): the effect kind and its parameters. Where the ffmpeg filter it generates has
+#: another scale than the worker's parameter, the comment gives that filter and the conversion.
+INTENSITY_AMOUNTS: dict[str, tuple[str, dict[str, Callable[[float], float]]]] = {
+    "brightness": ("brightness", {"amount": lambda i: i}),  # eq=brightness=i
+    "contrast": ("contrast", {"amount": lambda i: 1 + i}),  # eq=contrast=1+i
+    "saturation": ("saturation", {"amount": lambda i: 1 + i}),  # eq=saturation=1+i
+    "hue": ("huerotate", {"degrees": lambda i: i * 180}),  # hue=h=180i (degrees)
+    # boxblur=10i:10i; a box of radius r blurs like a Gaussian of sigma r / sqrt(3).
+    "blur": ("blur", {"radius": lambda i: max(i * 10, 0.1) / math.sqrt(3)}),
+    "sharpen": ("sharpen", {"amount": lambda i: i * 2}),  # unsharp=5:5:2i
+    # vignette=angle=1.5i, whose darkest setting is angle pi/2: strength 1.
+    "vignette": ("vignette", {"strength": lambda i: min(1.0, i * 1.5 / (math.pi / 2))}),
+    # noise=alls=50i (the worker's FilmGrain intensity is that strength), no contrast boost.
+    "grain": ("filmgrain", {"intensity": lambda i: i * 50, "amount": lambda i: 0.0}),
+    "glow": ("glow", {"sigma": lambda i: i * 5}),  # gblur=sigma=5i
+    "exposure": ("brightness", {"amount": lambda i: i}),  # eq=brightness=i
+    "curves": ("curves", {"gamma": lambda i: i}),  # eq=gamma=i
+    "levels": ("contrast", {"amount": lambda i: i}),  # eq=contrast=i
+    "colorbalance": ("saturation", {"amount": lambda i: i}),  # eq=saturation=i
+    "whitebalance": ("whitebalance", {"kelvin": lambda i: i * 1000}),  # colortemperature=1000i
+}

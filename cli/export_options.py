@@ -1,0 +1,36 @@
+"""The export options ``render`` and ``submit`` share (``--codec --crf --preset --lossless``),
+and how they apply to a project: what is typed on the command line wins over the project file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from chunking.timeline.project import Project
+
+CODECS = ["h264", "hevc", "av1", "vp9", "ffv1"]
+
+
+def with_cli_export(project: Project, args: argparse.Namespace, **extra: Any) -> Project:
+    """The project with the command line's export options (and `extra` ones) applied."""
+    project = project.with_export(
+        {
+            "codec": args.codec,
+            "crf": args.crf,
+            "preset": args.preset,
+            "lossless": True if args.lossless else None,
+            **extra,
+        },
+        output=args.output,
+    )
+    export = project.timeline.export
+    if args.crf is not None and export.bitrate is not None:
+        # The encoder takes a bitrate over a CRF (workers.encoder): a --crf typed now must not
+        # be silently ignored because the project file also holds a bitrate.
+        timeline = dataclasses.replace(
+            project.timeline, export=dataclasses.replace(export, bitrate=None)
+        )
+        project = dataclasses.replace(project, timeline=timeline)
+    return project

@@ -1,0 +1,115 @@
+"""Clip fields beyond the basics: tonal colour ranges, the audio stream to play, capture devices,
+image sequences and clips that start before their media."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.timeline.model import FileSource, ImageSequence, Timeline
+from chunking.timeline.studio import load_project
+from common.errors import ValidationError
+from tests.media import make_image, make_video, project, solid, video_track
+
+
+def load(clip: dict[str, Any], base: str = ".") -> Timeline:
+    full = {"id": "c", "start_time": 0, "end_time": 1, **clip}
+    return load_project(project([video_track("v", [full])]), base)
+
+
+def test_tonal_colour_ranges_and_the_audio_stream() -> None:
+    grade = {"highlights": -0.3, "shadows": 0.2, "whites": 0.1, "blacks": -0.05}
+    c = load({**solid("red"), "color_correction": grade, "audio_track_index": 2}).clip("c")
+    assert (c.color.highlights, c.color.shadows, c.color.whites, c.color.blacks) == (
+        -0.3,
+        0.2,
+        0.1,
+        -0.05,
+    )
+    assert c.audio_stream == 2
+    with pytest.raises(ValidationError, match="clip 'c': color_correction.shadows must be between"):
+        load({**solid("red"), "color_correction": {"shadows": 2}})
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"Device": "/dev/video0"}, "source Device (a capture device) cannot be rendered"),
+        ({"Stream": "rtmp://x/live"}, "source Stream (live URL) cannot be rendered"),
+    ],
+)
+def test_live_sources_are_one_clear_line(source: dict[str, str], message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        load({"source": source})
+    assert info.value.problems == [f"clip 'c': {message}; record it to a file first"]
+
+
+def sequence_dir(tmp_path: Path, count: int = 3) -> Path:
+    for n in range(count):
+        make_image(tmp_path / f"shot.{n + 1001:05d}.png", (32, 18), (n * 80, 0, 0, 255))
+    return tmp_path
+
+
+def test_an_image_sequence_is_one_source(tmp_path: Path) -> None:
+    base = sequence_dir(tmp_path)
+    seq = {
+        "prefix": "shot.",
+        "suffix": ".png",
+        "start_frame": 1001,
+        "count": 3,
+        "rate": "24000/1001",
+        "frame_step": 1,
+        "padding": 5,
+    }
+    c = load({"source": {"File": "shot.01001.png"}, "image_sequence": seq}, str(base)).clip("c")
+    assert c.source == FileSource(
+        str(base / "shot.01001.png"),
+        sequence=ImageSequence("shot.", ".png", 1001, 3, Fraction(24000, 1001), 1, 5),
+    )
+
+
+def test_an_image_sequence_that_does_not_start_with_its_file_is_refused(tmp_path: Path) -> None:
+    base = sequence_dir(tmp_path)
+    seq = {
+        "prefix": "shot.",
+        "suffix": ".png",
+        "start_frame": 1002,
+        "count": 2,
+        "rate": 24,
+        "padding": 5,
+    }
+    with pytest.raises(ValidationError) as info:
+        load({"source": {"File": "shot.01001.png"}, "image_sequence": seq}, str(base))
+    assert info.value.problems == [
+        "clip 'c': image_sequence starts with 'shot.01002.png', but source File is 'shot.01001.png'"
+    ]
+    with pytest.raises(ValidationError, match="image_sequence.count must be a whole number"):
+        load(
+            {
+                "source": {"File": "shot.01001.png"},
+                "image_sequence": {**seq, "count": None, "start_frame": 1001},
+            },
+            str(base),
+        )
+
+
+def test_a_clip_may_start_up_to_a_minute_before_its_media(tmp_path: Path) -> None:
+    make_video(tmp_path / "m.mp4", frames=10, size=(32, 18))
+    tl = load({"source": {"File": "m.mp4"}, "source_start": -0.1}, str(tmp_path))
+    assert tl.clip("c").source_start == -0.1
+    assert tl.warnings == (
+        "clip 'c': starts 3 frames before its media (source_start -0.1s); the first frame is held",
+    )
+    with pytest.raises(ValidationError, match="source_start must be between -60 and"):
+        load({"source": {"File": "m.mp4"}, "source_start": -61}, str(tmp_path))
+
+
+def test_serdes_zero_source_end_means_no_out_point(tmp_path: Path) -> None:
+    make_video(tmp_path / "m.mp4", frames=10, size=(32, 18))
+    tl = load({"source": {"File": "m.mp4"}, "source_start": 0.0, "source_end": 0.0}, str(tmp_path))
+    assert tl.clip("c").source_end is None
+    # A generator has no source times at all.
+    assert load({**solid("red"), "source_start": 0, "source_end": 0}).clip("c").source_end is None

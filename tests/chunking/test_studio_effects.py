@@ -1,0 +1,206 @@
+"""Effects and filters as the editor writes them: serde's tagged parameters, filters whose
+parameters are named after what they change, ``intensity``, and nothing dropped silently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chunking.timeline.catalogue import known_params
+from chunking.timeline.model import Effect, Timeline
+from chunking.timeline.studio import load_project
+from chunking.timeline.studio_params import Unreadable, decode
+from common.errors import ValidationError
+from tests.media import project, solid, video_track
+
+
+def with_effects(
+    effects: list[dict[str, Any]], filters: tuple[dict[str, Any], ...] = ()
+) -> Timeline:
+    clip = {
+        "id": "c",
+        "start_time": 0,
+        "end_time": 1,
+        **solid("#808080"),
+        "effects": [e["id"] for e in effects],
+        "filters": [f["id"] for f in filters],
+    }
+    doc = project([video_track("v", [clip])], effects=effects, filters=list(filters))
+    return load_project(doc, ".")
+
+
+def clip_effects(tl: Timeline) -> list[Effect]:
+    return list(tl.clip("c").effects)
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ({"Float": 0.3}, 0.3),
+        ({"Int": 3}, 3.0),
+        ({"Bool": True}, True),
+        ({"String": "soft"}, "soft"),
+        ({"FilePath": "luts/film.cube"}, "luts/film.cube"),
+        # u32 RGBA, as the editor's ffmpeg template prints it: #{c:08x}
+        ({"Color": 4278190335}, "#ff0000ff"),
+        ({"FloatArray": [0.1, 0.5, 1]}, "0.1,0.5,1"),
+        ({"type": "Float", "value": 0.25}, 0.25),  # the frontend's adjacently tagged form
+        ({"value": 2}, 2.0),
+        (0.5, 0.5),
+    ],
+)
+def test_tagged_parameters_decode(raw: Any, value: Any) -> None:
+    assert decode(raw) == value
+
+
+@pytest.mark.parametrize(
+    "raw", [{"Float": "x"}, {"Color": -1}, {"FloatArray": [1, "a"]}, [1, 2], None, {"k": 1}]
+)
+def test_unreadable_parameters_are_refused(raw: Any) -> None:
+    with pytest.raises(Unreadable):
+        decode(raw)
+
+
+def test_serde_effect_parameters_reach_the_effect() -> None:
+    tl = with_effects(
+        [
+            {
+                "id": "key",
+                "effect_type": "ChromaKey",
+                "enabled": True,
+                "parameters": {"color": {"Color": 0x00FF00FF}, "similarity": {"Float": 0.4}},
+            }
+        ]
+    )
+    (key,) = clip_effects(tl)
+    assert (key.kind, dict(key.params), tl.warnings) == (
+        "chromakey",
+        {"color": "#00ff00ff", "similarity": 0.4},
+        (),
+    )
+
+
+def test_params_and_parameters_both_read_and_disabled_effects_skipped() -> None:
+    tl = with_effects(
+        [
+            {"id": "a", "effect_type": "Blur", "params": {"radius": 2}},
+            {"id": "b", "effect_type": "Blur", "parameters": {"radius": {"Int": 5}}},
+            {"id": "off", "effect_type": "Sepia", "enabled": False},
+        ]
+    )
+    assert [(e.id, dict(e.params)) for e in clip_effects(tl)] == [
+        ("a", {"radius": 2.0}),
+        ("b", {"radius": 5.0}),
+    ]
+
+
+def test_an_unknown_parameter_is_a_warning_naming_effect_and_parameter() -> None:
+    tl = with_effects([{"id": "b", "effect_type": "Blur", "parameters": {"wobble": {"Float": 1}}}])
+    (warning,) = tl.warnings
+    assert warning.startswith("clip 'c' effect 'b': parameter 'wobble' is not used by blur")
+
+
+def test_effect_types_that_are_not_pictures_say_why() -> None:
+    tl = with_effects([{"id": "s", "effect_type": "Speed", "parameters": {}}])
+    assert clip_effects(tl) == []
+    assert "effect type 'Speed' changes the clip's timing" in tl.warnings[0]
+
+
+def test_a_text_parameter_the_worker_cannot_read_is_an_error() -> None:
+    with pytest.raises(ValidationError, match="effect 'k': params.color"):
+        with_effects([{"id": "k", "effect_type": "ChromaKey", "parameters": {"color": "mauve?"}}])
+
+
+def test_a_filter_preset_becomes_one_effect_per_thing_it_changes() -> None:
+    # What the frontend writes for a colour-grading preset: every parameter, typed after the first.
+    look = {
+        "id": "look",
+        "filter_type": "Brightness",
+        "enabled": True,
+        "parameters": {"brightness": -0.05, "contrast": 1.2, "saturation": 0.9},
+        "intensity": 0.5,
+    }
+    tl = with_effects([], [look])
+    assert [(e.id, e.kind, dict(e.params), e.intensity) for e in clip_effects(tl)] == [
+        ("look", "brightness", {"brightness": -0.05}, 0.5),
+        ("look.contrast", "contrast", {"contrast": 1.2}, 0.5),
+        ("look.saturation", "saturation", {"saturation": 0.9}, 0.5),
+    ]
+    assert tl.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("filter_type", "intensity", "kind", "params"),
+    [
+        # ffmpeg_builder/effects.rs build_filter: the amount comes from intensity alone.
+        ("Brightness", 0.2, "brightness", {"amount": 0.2}),
+        ("Contrast", 0.5, "contrast", {"amount": 1.5}),
+        ("Saturation", 0.4, "saturation", {"amount": 1.4}),
+        ("Hue", 0.5, "huerotate", {"degrees": 90.0}),
+        ("Sharpen", 0.5, "sharpen", {"amount": 1.0}),
+        ("Grain", 0.2, "filmgrain", {"intensity": 10.0, "amount": 0.0}),
+        ("Exposure", -0.1, "brightness", {"amount": -0.1}),
+        ("Levels", 1.3, "contrast", {"amount": 1.3}),
+    ],
+)
+def test_a_filter_without_parameters_takes_its_amount_from_intensity(
+    filter_type: str, intensity: float, kind: str, params: dict[str, float]
+) -> None:
+    raw = {"id": "f", "filter_type": filter_type, "parameters": {}, "intensity": intensity}
+    (effect,) = clip_effects(with_effects([], [raw]))
+    assert (effect.kind, effect.intensity) == (kind, 1.0)
+    assert dict(effect.params) == pytest.approx(params)
+
+
+def test_intensity_as_a_mix_must_be_between_0_and_1() -> None:
+    raw = {"id": "f", "filter_type": "Blur", "parameters": {"radius": 2}, "intensity": 1.5}
+    with pytest.raises(ValidationError, match="effect 'f': intensity must be between 0 and 1"):
+        with_effects([], [raw])
+
+
+#: Every filter type of the editor (video-compiler.ts FilterType, schema/effects.rs FilterType)
+#: with the parameter its frontend writes for it (timeline-to-project.ts convertFilters typeMap).
+EDITOR_FILTERS = [
+    ("Brightness", "brightness", 0.1),
+    ("Contrast", "contrast", 1.2),
+    ("Saturation", "saturation", 1.3),
+    ("Gamma", "gamma", 1.1),
+    ("Temperature", "temperature", 15.0),
+    ("Tint", "tint", -5.0),
+    ("Hue", "hue", 10.0),
+    ("Vibrance", "vibrance", 0.2),
+    ("Shadows", "shadows", 0.1),
+    ("Highlights", "highlights", -0.1),
+    ("Blacks", "blacks", -0.1),
+    ("Whites", "whites", 0.1),
+    ("Clarity", "clarity", 0.2),
+    ("Dehaze", "dehaze", 0.1),
+    ("Vignette", "vignette", 0.3),
+    ("Grain", "grain", 0.2),
+    ("Blur", "blur", 2.0),
+    ("Sharpen", "sharpen", 0.5),
+    ("Glow", "glow", 0.5),
+    ("ShadowsHighlights", "shadows", 0.2),
+    ("WhiteBalance", "temperature", 10.0),
+    ("Exposure", "exposure", 0.5),
+    ("Curves", "gamma", 1.2),
+    ("Levels", "gamma", 1.1),
+    ("ColorBalance", "shadows_r", 0.1),
+    ("Custom", "amount", 1.0),
+]
+
+
+@pytest.mark.parametrize(("filter_type", "name", "value"), EDITOR_FILTERS)
+def test_every_editor_filter_is_rendered_or_reported(
+    filter_type: str, name: str, value: float
+) -> None:
+    raw = {"id": "f", "filter_type": filter_type, "parameters": {name: value}, "intensity": 1.0}
+    tl = with_effects([], [raw])
+    reached = [
+        e
+        for e in clip_effects(tl)
+        if value in e.params.values() and set(e.params) <= known_params(e.kind)
+    ]
+    reported = [w for w in tl.warnings if repr(name) in w or repr(filter_type) in w]
+    assert len(reached) + len(reported) == 1, (clip_effects(tl), tl.warnings)

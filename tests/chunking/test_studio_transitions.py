@@ -1,0 +1,125 @@
+"""Placing transitions that do not name their clips: serde's Transition (no clip ids, a
+``duration`` of ``{value, min, max}``), the frontend's ``start_time`` and clip-attached ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chunking.timeline.model import Timeline
+from chunking.timeline.studio import load_project
+from common.errors import ValidationError
+from tests.media import project, solid, video_track
+
+
+def clip(cid: str, start: float, end: float, **extra: Any) -> dict[str, Any]:
+    return {"id": cid, "start_time": start, "end_time": end, **solid("#ff0000"), **extra}
+
+
+def serde_transition(tid: str = "t", seconds: float = 0.5, **extra: Any) -> dict[str, Any]:
+    """A Transition as serde writes it: no clips, every field present."""
+    return {
+        "id": tid,
+        "transition_type": "fade",
+        "name": "Fade",
+        "duration": {"value": seconds, "min": 0.1, "max": 3.0},
+        "category": None,
+        "tags": [],
+        "complexity": None,
+        "enabled": True,
+        "parameters": {},
+        "ffmpeg_command": None,
+        "easing": None,
+        "direction": None,
+        **extra,
+    }
+
+
+def load(clips: list[dict[str, Any]], transitions: list[dict[str, Any]]) -> Timeline:
+    return load_project(project([video_track("v", clips)], transitions=transitions), ".")
+
+
+def placed(tl: Timeline) -> list[tuple[str, str, str, int, int]]:
+    return [(t.id, t.from_clip, t.to_clip, t.start, t.end) for t in tl.transitions]
+
+
+def test_a_serde_transition_goes_on_the_only_cut() -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition()])
+    assert placed(tl) == [("t", "a", "b", 23, 38)]
+    assert tl.warnings == ()
+
+
+def test_one_that_cannot_be_placed_is_one_warning_and_not_drawn() -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2), clip("c", 2, 3)], [serde_transition()])
+    assert tl.transitions == ()
+    assert tl.warnings == (
+        "transition 't': names no clips (from_clip_id/to_clip_id) and no start_time, and the "
+        "project has 2 cuts; it cannot be placed and is not drawn",
+    )
+
+
+def test_start_time_picks_the_cut_inside_its_window() -> None:
+    tr = serde_transition(
+        start_time=1.8, duration={"min": 0.1, "max": 2, "default": 1, "current": 0.4}
+    )
+    tl = load([clip("a", 0, 1), clip("b", 1, 2), clip("c", 2, 3)], [tr])
+    assert placed(tl) == [("t", "b", "c", 54, 66)]
+    with pytest.raises(ValidationError, match="start_time frame 15 to 27 holds no cut"):
+        load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(start_time=0.5, duration=0.4)])
+
+
+def test_clip_attached_transitions_join_the_neighbours() -> None:
+    clips = [
+        clip("a", 0, 1),
+        clip(
+            "b",
+            1,
+            2,
+            transitions=[{"id": "x", "transitionId": "lib", "type": "in", "duration": 0.2}],
+        ),
+        clip("c", 2, 3),
+        clip("d", 3, 4, transitions=["lib"]),  # "out": to the next clip, which is missing
+    ]
+    tl = load(clips, [serde_transition("lib", 0.4)])
+    assert placed(tl) == [("lib@b", "a", "b", 27, 33)]
+    assert tl.warnings == (
+        "transition 'lib': attached to clip 'd' (out), which has no clip after it on its track; "
+        "not drawn",
+    )
+
+
+def test_one_named_clip_means_its_neighbour() -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(from_clip_id="a")])
+    assert placed(tl) == [("t", "a", "b", 23, 38)]
+    tl = load(
+        [clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(to_clip_id="b", from_clip_id="")]
+    )
+    assert placed(tl) == [("t", "a", "b", 23, 38)]
+
+
+def test_disabled_transitions_are_skipped_and_unknown_clips_still_refused() -> None:
+    assert (
+        load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(enabled=False)]).transitions
+        == ()
+    )
+    with pytest.raises(ValidationError, match=r"transition 't': refers to unknown clip\(s\) 'zz'"):
+        load([clip("a", 0, 1)], [serde_transition(from_clip_id="a", to_clip_id="zz")])
+
+
+def test_what_a_transition_cannot_show_is_reported() -> None:
+    tl = load(
+        [clip("a", 0, 1), clip("b", 1, 2)],
+        [
+            serde_transition(
+                easing="ease-in",
+                parameters={"softness": {"Float": 0.2}, "direction": "left"},
+                transition_type="wipe",
+            )
+        ],
+    )
+    assert [t.kind for t in tl.transitions] == ["wipe_left"]
+    assert tl.warnings == (
+        "transition 't': parameter 'softness' is not used by transitions; ignored",
+        "transition 't': easing 'ease-in' is not supported; the transition runs linearly",
+    )

@@ -1,0 +1,55 @@
+"""The command line's export options win over the project's: a typed ``--crf`` is not ignored
+because the project file also holds a bitrate (the encoder takes a bitrate over a CRF)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from chunking.timeline.project import read_project
+from cli.export_options import with_cli_export
+from tests.helpers import CLI, colour_project
+from tests.media import project, solid, video_track, write_project
+
+
+def options(**given: Any) -> argparse.Namespace:
+    base = {"codec": None, "crf": None, "preset": None, "lossless": False, "output": "o.mp4"}
+    return argparse.Namespace(**{**base, **given})
+
+
+def with_bitrate() -> dict[str, Any]:
+    doc = colour_project(0.5)
+    doc["settings"]["export"].update({"video_bitrate": 4000, "crf": 30})
+    return doc
+
+
+def test_a_typed_crf_replaces_the_projects_bitrate() -> None:
+    project = read_project(with_bitrate())
+    assert project.timeline.export.bitrate == 4_000_000  # the project: bitrate wins over crf
+    typed = with_cli_export(project, options(crf=18)).timeline.export
+    assert (typed.crf, typed.bitrate) == (18, None)
+    kept = with_cli_export(project, options(preset="fast")).timeline.export
+    assert (kept.crf, kept.bitrate, kept.preset) == (30, 4_000_000, "fast")
+
+
+def grainy(bitrate_kbit: int) -> dict[str, Any]:
+    """Half a second of film grain (incompressible noise) with a bitrate and a CRF."""
+    clip = {"id": "c", "start_time": 0, "end_time": 0.5, **solid("#808080"), "effects": ["g"]}
+    return project(
+        [video_track("v", [clip])],
+        effects=[{"id": "g", "effect_type": "FilmGrain"}],
+        settings={"export": {"preset": "ultrafast", "video_bitrate": bitrate_kbit, "crf": 40}},
+    )
+
+
+def test_render_encodes_at_the_typed_crf(cli: CLI, tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p.json", grainy(20))
+    sizes = {}
+    for name, extra in (("project", ()), ("typed", ("--crf", "0"))):
+        out = tmp_path / f"{name}.mp4"
+        done = cli("render", str(path), "-o", str(out), "--direct", *extra)
+        assert done.returncode == 0, done.stderr
+        sizes[name] = out.stat().st_size
+    # 20 kbit/s is about 1.3 kB for half a second; CRF 0 keeps the grain: far more.
+    assert sizes["typed"] > 10 * sizes["project"], sizes

@@ -1,0 +1,172 @@
+"""`cloudrender worker` and `cloudrender orchestrator` as an operator runs them on one host, and
+`render --broker` against them: distinct node names, the orchestrator never counted as a render
+slot, a storage URL output delivered by the cluster, and a clear error, not a hang, when no
+orchestrator runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.timeline.project import read_project
+from cli import render_command
+from cli.render_command import render_distributed
+from common.errors import RenderError
+from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER
+from orchestrator import keys
+from orchestrator.job_record import JobState
+from orchestrator.job_store import JobStore
+from tests.helpers import CLI, colour_project
+from tests.media import decode_rgb, write_project
+
+pytestmark = pytest.mark.timeout(240)
+HOST = socket.gethostname()
+
+
+def wait_for(found: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := found()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+    return value
+
+
+class Nodes:
+    """Node processes started with the command line, their logs in a directory; stop() all."""
+
+    def __init__(self, cli: CLI, logs: Path) -> None:
+        self.cli, self.logs = cli, logs
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        log = open(self.logs / f"{args[0]}-{len(self.procs)}.log", "w")  # noqa: SIM115
+        proc = self.cli.start(*args, stdout=log, stderr=subprocess.STDOUT)
+        log.close()  # the child holds its own descriptor
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[str]) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # warm shutdown: the heartbeat is withdrawn
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.procs):
+            self.stop(proc)
+
+
+@pytest.fixture
+def env(redis_url: str, tmp_path: Path) -> dict[str, str]:
+    media, out = tmp_path / "media", tmp_path / "out"
+    media.mkdir()
+    out.mkdir()
+    return {
+        "CLOUDRENDER_BROKER_URL": redis_url,
+        "CLOUDRENDER_STORAGE_URL": (tmp_path / "storage").as_uri(),
+        "CLOUDRENDER_MEDIA_ROOTS": str(media),
+        "CLOUDRENDER_OUTPUT_ROOTS": str(out),
+    }
+
+
+@pytest.fixture
+def nodes(cli: CLI, env: dict[str, str], tmp_path: Path) -> Iterator[Nodes]:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    started = Nodes(cli.with_env(**env), logs)
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+def heartbeats(redis_url: str) -> dict[str, dict[str, Any]]:
+    return JobStore.from_url(redis_url).heartbeats()
+
+
+def test_a_worker_and_an_orchestrator_on_one_host_are_two_nodes(
+    cli: CLI, nodes: Nodes, env: dict[str, str], redis_url: str
+) -> None:
+    nodes.start("worker", "--concurrency", "1")
+    nodes.start("orchestrator")
+    names = {f"render@{HOST}", f"orchestrator@{HOST}"}
+    wait_for(lambda: names <= set(heartbeats(redis_url)), "both heartbeats")
+
+    status = json.loads(cli.with_env(**env)("cluster", "status", "--json").stdout)
+    roles = {n["name"]: (n["role"], n["concurrency"]) for n in status["nodes"]}
+    assert roles == {f"render@{HOST}": ("render", 1), f"orchestrator@{HOST}": ("orchestrator", 2)}
+    assert status["slots"] == 1  # the orchestrator's two processes plan, they do not render
+    text = cli.with_env(**env)("cluster", "status").stdout
+    assert text.startswith("1 slots on 1 node (+1 not rendering)")
+
+    # A second worker on the same host is a node of its own, named with its pid.
+    second = nodes.start("worker", "--concurrency", "1")
+    wait_for(lambda: f"render-{second.pid}@{HOST}" in heartbeats(redis_url), "second worker")
+    assert json.loads(cli.with_env(**env)("cluster", "status", "--json").stdout)["slots"] == 2
+
+    nodes.stop_all()
+    assert heartbeats(redis_url) == {}  # each withdrew its own heartbeat, none another's
+
+
+def test_render_on_a_cluster_delivers_to_a_url_and_needs_an_orchestrator(
+    cli: CLI, nodes: Nodes, env: dict[str, str], redis_url: str, tmp_path: Path
+) -> None:
+    nodes.start("worker", "--concurrency", "1")
+    orchestrator = nodes.start("orchestrator")
+    wait_for(lambda: len(heartbeats(redis_url)) == 2, "the worker and the orchestrator")
+    run = cli.with_env(**env)
+    timeline = write_project(tmp_path / "media" / "p.json", colour_project(0.5, "#aa6622"))
+    url = (tmp_path / "out" / "film.mp4").as_uri()
+
+    done = run("render", str(timeline), "-o", url, "--broker", redis_url, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(decode_rgb(tmp_path / "out" / "film.mp4")) == 15
+    assert not (tmp_path / "file:").exists()
+    jobs = JobStore.from_url(redis_url).recent()
+
+    nodes.stop(orchestrator)
+    began = time.monotonic()
+    again = run("render", str(timeline), "-o", str(tmp_path / "out" / "b.mp4"), cwd=tmp_path)
+    assert time.monotonic() - began < 30  # seconds, not forever
+    assert again.returncode == 2
+    lines = again.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no orchestrator is running" in lines[0]
+    assert "start one with `cloudrender orchestrator --broker URL`" in lines[0]
+    assert JobStore.from_url(redis_url).recent() == jobs  # nothing half-submitted
+
+
+def fake_beat(store: JobStore, name: str, queues: list[str], ttl: int) -> None:
+    now = time.time()
+    payload = {"name": name, "concurrency": 1, "pid": 1, "since": now, "time": now}
+    store.redis.set(keys.node(name), json.dumps({**payload, "queues": queues}), ex=ttl)
+
+
+def test_an_orchestrator_lost_after_the_submit_cancels_the_job(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", (tmp_path / "storage").as_uri())
+    monkeypatch.setattr(render_command, "ORCHESTRATOR_PATIENCE", 1.0)
+    store = JobStore.from_url(redis_url)
+    fake_beat(store, "render@elsewhere", [QUEUE_RENDER], 60)
+    fake_beat(store, "orchestrator@elsewhere", [QUEUE_ORCHESTRATOR], 1)  # about to vanish
+    project = read_project(colour_project(0.5), base_dir=str(tmp_path))
+    began = time.monotonic()
+    with pytest.raises(RenderError, match="no orchestrator is running") as info:
+        render_distributed(project, str(tmp_path / "x.mp4"), workers=1, broker_url=redis_url)
+    assert time.monotonic() - began < 10
+    (job,) = store.recent()
+    assert f"(job {job} cancelled)" in str(info.value)
+    record = store.get(job)
+    assert record.state is JobState.CANCELLED and "no orchestrator" in (record.error or "")
+    assert not (tmp_path / "x.mp4").exists()

@@ -1,0 +1,150 @@
+"""Image sequences: numbered still images decoded as one video source.
+
+Image ``n`` of an :class:`~chunking.timeline.model.ImageSequence` is the file
+``sequence.name(n)`` beside the first image and shows from ``n / rate`` seconds; before 0 the
+first image is held, past the end the last. Images in Pillow's formats are read as stills are;
+others (EXR, DPX) go through FFmpeg's single-image readers. A missing image stops the render
+with an error naming that file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from fractions import Fraction
+
+import av
+import av.error
+
+from chunking.timeline.model import Clip, FileSource, ImageSequence, Timeline
+from common.errors import AssetNotFound, DecodeError, MediaError
+from workers.media_open import open_media, reason
+from workers.sources import (
+    IMAGE_EXTENSIONS,
+    Picture,
+    Sizer,
+    StillSource,
+    VideoSource,
+    _picture,
+)
+
+#: Added before flooring a time to an image index: a time computed as exactly image n's start
+#: may come out a hair early after a float round trip.
+_SLACK = Fraction(1, 10**6)
+
+
+class SequenceSource(VideoSource):
+    """Numbered still images played as a video.
+
+    A kind of VideoSource because it changes over time like one (the compositor builds the
+    layer of any other kind of source once and reuses it); it shares nothing else with one.
+    """
+
+    def __init__(self, path: str, sequence: ImageSequence, clip_id: str) -> None:
+        self.path = path
+        self.clip_id = clip_id
+        self.sequence = sequence
+        self.folder = os.path.dirname(path)
+        self.container = None
+        self._shown: tuple[int, bool, Picture] | None = None
+        if sequence.count < 1 or sequence.rate <= 0:
+            raise DecodeError(f"clip {clip_id!r}: image sequence of {path} has no images")
+
+    @property
+    def duration(self) -> Fraction:
+        """The images' total display time in seconds."""
+        return Fraction(self.sequence.count) / self.sequence.rate
+
+    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
+        """The image shown at this many seconds from the sequence's first image."""
+        index = image_index(self.sequence, seconds)
+        if self._shown is not None and self._shown[:2] == (index, sizer is None):
+            return self._shown[2]
+        path = os.path.join(self.folder, self.sequence.name(index))
+        picture = read_image(path, self.clip_id, sizer)
+        self._shown = (index, sizer is None, picture)
+        return picture
+
+    def close(self) -> None:
+        """Nothing stays open between images."""
+        self._shown = None
+
+
+def image_index(sequence: ImageSequence, seconds: Fraction) -> int:
+    """The image shown at a source time: the first before 0, the last past the end."""
+    index = math.floor(seconds * sequence.rate + _SLACK)
+    return min(max(index, 0), sequence.count - 1)
+
+
+def read_image(path: str, clip_id: str, sizer: Sizer | None = None) -> Picture:
+    """One image of a sequence at the size ``sizer`` asks for; errors name the clip and file."""
+    missing = (
+        f"clip {clip_id!r}: image {os.path.basename(path)} of its image sequence is missing: {path}"
+    )
+    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+        try:
+            return StillSource(path, clip_id).picture_at(Fraction(0), sizer)
+        except AssetNotFound:
+            raise AssetNotFound(missing) from None
+    try:
+        with open_media(path) as container:
+            for frame in container.decode(video=0):
+                return _picture(frame, sizer)
+    except AssetNotFound:
+        raise AssetNotFound(missing) from None
+    except MediaError as exc:
+        raise type(exc)(f"clip {clip_id!r}: {exc}") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DecodeError(f"clip {clip_id!r}: cannot decode image {path}: {reason(exc)}") from None
+    raise DecodeError(f"clip {clip_id!r}: no picture in {path}")
+
+
+def sequence_files(source: FileSource) -> list[str]:
+    """Every file a file source reads: its path, or each image of its sequence."""
+    if source.sequence is None:
+        return [source.path]
+    folder = os.path.dirname(source.path)
+    return [os.path.join(folder, source.sequence.name(n)) for n in range(source.sequence.count)]
+
+
+def files_for_frames(timeline: Timeline, start: int, end: int) -> Iterable[str]:
+    """The files the timeline frames [start, end) read: whole files, and of each image sequence
+    only the images those frames show (a long sequence has far more than a chunk needs)."""
+    drawn = {c.id: (c.start, c.end) for t in timeline.tracks for c in t.clips}
+    for tr in timeline.transitions:
+        for cid in (tr.from_clip, tr.to_clip):
+            if cid in drawn:  # a clip in a transition is drawn over the whole window
+                lo, hi = drawn[cid]
+                drawn[cid] = (min(lo, tr.start), max(hi, tr.end))
+    for track in timeline.tracks:
+        for clip in track.clips:
+            if not isinstance(clip.source, FileSource):
+                continue
+            if clip.source.sequence is None:
+                yield clip.source.path
+                continue
+            lo, hi = drawn[clip.id]
+            lo, hi = max(lo, start), min(hi, end)
+            if lo < hi:
+                yield from _images(
+                    clip, clip.source.path, clip.source.sequence, timeline.fps, lo, hi
+                )
+
+
+def _images(
+    clip: Clip, path: str, sequence: ImageSequence, fps: Fraction, lo: int, hi: int
+) -> list[str]:
+    """The images a clip shows over frames [lo, hi): those between its first and last time."""
+    speed = Fraction(str(clip.speed))
+
+    def at(frame: int) -> int:
+        # The compositor's source time (workers.compositor): start, speed, then source_end.
+        seconds = Fraction(str(clip.source_start)) + (frame - clip.start) * speed / fps
+        if clip.source_end is not None:
+            seconds = min(seconds, Fraction(str(clip.source_end)))
+        return image_index(sequence, seconds)
+
+    first, last = sorted((at(lo), at(hi - 1)))
+    folder = os.path.dirname(path)
+    return [os.path.join(folder, sequence.name(n)) for n in range(first, last + 1)]
