@@ -2,6 +2,11 @@
 
 Pure functions over the timeline model; no I/O. Every plan covers [0, timeline.frames) exactly
 once, in order, with no empty chunk.
+
+The default plan is anchored, so that re-rendering an edited timeline finds most of its chunks
+unchanged in the segment cache (chunking.content_key): boundaries sit on the timeline's cuts and
+at fixed steps measured from the cut before them, so an edit moves only the boundaries near it,
+and the chunks after an inserted or deleted stretch keep their length and content, only shifted.
 """
 
 from __future__ import annotations
@@ -12,6 +17,11 @@ from itertools import pairwise
 
 from chunking.timeline.model import Timeline
 from common.errors import TimelineError
+
+#: The longest piece a stretch between two anchors is cut into, in seconds of output: long
+#: enough that the per-chunk costs (decoder pre-roll, encoder start, a task) stay small, short
+#: enough that fixing one title re-renders only a few seconds of a long film.
+PIECE_SECONDS = 8
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,39 @@ def edit_points(timeline: Timeline) -> list[int]:
     return sorted(c for c in cuts if 0 < c < timeline.frames)
 
 
+def anchors(timeline: Timeline, min_frames: int) -> list[int]:
+    """The edit points that start a chunk: each at least ``min_frames`` after the edit point
+    before it (or the timeline's start) and before the timeline's end.
+
+    Judged against the previous edit point, not the previous chunk boundary, so whether a cut
+    anchors depends only on its neighbourhood: a run of quick cuts anchors at its first cut, and
+    anchors are always at least ``min_frames`` apart.
+    """
+    found = []
+    before = 0
+    for cut in edit_points(timeline):
+        if cut - before >= min_frames and timeline.frames - cut >= min_frames:
+            found.append(cut)
+        before = cut
+    return found
+
+
+def piece_frames(timeline: Timeline, workers: int, chunks_per_worker: int, min_frames: int) -> int:
+    """The step of the grid between anchors: the longest of PIECE_SECONDS, then half of that, a
+    quarter, ... (in frames, halving down to 1) that still gives ``workers * chunks_per_worker``
+    pieces, and never below ``min_frames``.
+
+    So the worker count matters only for timelines shorter than workers * chunks_per_worker *
+    PIECE_SECONDS, and there only where that product crosses a halving step: with the default 4
+    chunks per worker, every cluster of up to 18 slots plans a 10-minute 30 fps timeline alike.
+    """
+    piece = max(1, round(PIECE_SECONDS * timeline.fps))
+    wanted = workers * chunks_per_worker
+    while piece > 1 and timeline.frames < wanted * piece:
+        piece //= 2
+    return max(piece, min_frames)
+
+
 def plan_chunks(
     timeline: Timeline,
     *,
@@ -57,22 +100,19 @@ def plan_chunks(
     With ``chunk_frames`` every chunk has exactly that many frames (the last may be shorter) and
     boundaries are not moved: it is an explicit override.
 
-    Otherwise, with F = timeline.frames, W = workers, C = chunks_per_worker and
+    Otherwise the plan is anchored (the same timeline always gets the same plan), with
     m = min_frames (default ceil(fps), one second of output):
 
-    * chunk count n = max(1, min(W * C, F // m)), rounded down to a multiple of W when
-      above W; i.e. W * C chunks (so every worker gets
-      several, progress is visible and a failed chunk costs little, even with W = 1) unless that
-      would make chunks shorter than m, in which case as many chunks of at least m frames as fit
-      (a timeline shorter than 2 * m stays one chunk). n never exceeds F.
-    * default boundaries b_i = i * F // n for i = 1 .. n-1, so sizes differ by at most one frame;
-      the nominal size is target = ceil(F / n), which is max(ceil(F / (W * C)), m) rounded up
-      so that the frames divide evenly (never below m when F >= m).
-    * each boundary, left to right, moves to the nearest edit point (see ``edit_points``) at
-      most floor(snap_fraction * target) frames away, ties going to the earlier one, provided
-      both chunks beside it stay at least max(1, target // 2) frames long; if the nearest one
-      fails that check the next nearest is tried, and a boundary with no acceptable edit point
-      stays put.
+    * every anchor (see ``anchors``: an edit point at least m after the previous edit point and
+      m before the end) is a boundary;
+    * between two consecutive anchors a < b (0 and the end count as anchors) there are boundaries
+      at a + P, a + 2P, ... for P = ``piece_frames(...)``, as long as each leaves at least
+      reach = max(m, floor(snap_fraction * P)) frames before b: a grid boundary closer than
+      that to the next anchor snaps onto it, lengthening the chunk before it.
+
+    Every chunk is then at least m frames long (unless the whole timeline is shorter) and
+    shorter than P + reach. An edit changes only the boundaries of the stretches between anchors
+    it touches; everything after an inserted or deleted stretch moves by its length.
     """
     frames = timeline.frames
     if frames < 1:
@@ -94,32 +134,15 @@ def plan_chunks(
     if not (math.isfinite(snap_fraction) and snap_fraction >= 0):
         raise TimelineError(f"snap_fraction must be a finite number >= 0, got {snap_fraction}")
 
-    count = max(1, min(workers * chunks_per_worker, frames // min_frames, frames))
-    if count > workers:
-        # A whole number of rounds: no worker sits idle while another renders the last chunk.
-        count -= count % workers
-    # Even split rather than fixed-size-plus-remainder: no short tail chunk below min_frames.
-    bounds = [i * frames // count for i in range(count + 1)]
-    target = -(-frames // count)
-    return _chunks(_snap(bounds, edit_points(timeline), target, snap_fraction))
-
-
-def _snap(bounds: list[int], cuts: list[int], target: int, snap_fraction: float) -> list[int]:
-    """Move inner boundaries onto nearby cuts, keeping every chunk at least target // 2 long."""
-    reach = math.floor(snap_fraction * target)
-    min_len = max(1, target // 2)
-    if reach < 1 or not cuts:
-        return bounds
-    snapped = [bounds[0]]
-    for i in range(1, len(bounds) - 1):
-        here, prev, nxt = bounds[i], snapped[-1], bounds[i + 1]
-        near = sorted((c for c in cuts if abs(c - here) <= reach), key=lambda c: (abs(c - here), c))
-        # The next boundary is still at its default here; when it moves later it checks against
-        # this one, so every chunk ends up at least min_len long.
-        chosen = next((c for c in near if c - prev >= min_len and nxt - c >= min_len), here)
-        snapped.append(chosen)
-    snapped.append(bounds[-1])
-    return snapped
+    piece = piece_frames(timeline, workers, chunks_per_worker, min_frames)
+    reach = max(min_frames, math.floor(snap_fraction * piece))
+    bounds = [0]
+    for a, b in pairwise([0, *anchors(timeline, min_frames), frames]):
+        # Measured from the anchor, not from the timeline's start: an edit before `a` that
+        # keeps `a` an anchor leaves these boundaries where they were, relative to it.
+        bounds.extend(range(a + piece, b - reach + 1, piece))
+        bounds.append(b)
+    return _chunks(bounds)
 
 
 def _chunks(bounds: list[int]) -> list[Chunk]:

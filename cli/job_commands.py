@@ -34,19 +34,20 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--codec", choices=CODECS)
     submit.add_argument("--crf", type=int)
     submit.add_argument("--preset")
-    _cluster_options(submit)
+    add_no_cache(submit)
+    cluster_options(submit)
     submit.set_defaults(handler=run_submit)
 
     status = sub.add_parser("status", help="a job's state, progress and cost")
     status.add_argument("job")
     status.add_argument("--json", action="store_true")
     status.add_argument("--watch", action="store_true", help="redraw until the job ends")
-    _cluster_options(status)
+    cluster_options(status)
     status.set_defaults(handler=run_status)
 
     cancel = sub.add_parser("cancel", help="cancel a queued or running job")
     cancel.add_argument("job")
-    _cluster_options(cancel)
+    cluster_options(cancel)
     cancel.set_defaults(handler=run_cancel)
 
     download = sub.add_parser("download", help="fetch a completed job's video")
@@ -55,7 +56,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     download.add_argument(
         "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
     )
-    _cluster_options(download)
+    cluster_options(download)
     download.set_defaults(handler=run_download)
 
     estimate = sub.add_parser("estimate", help="estimated render time and cost")
@@ -67,11 +68,23 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         help="only the local cluster until cloud providers land",
     )
     estimate.add_argument("--json", action="store_true")
-    _cluster_options(estimate)
+    add_no_cache(estimate)
+    cluster_options(estimate)
     estimate.set_defaults(handler=run_estimate)
 
 
-def _cluster_options(parser: argparse.ArgumentParser) -> None:
+def add_no_cache(parser: argparse.ArgumentParser) -> None:
+    """``--no-cache``: render every chunk, neither reusing nor storing cached segments."""
+    parser.add_argument(
+        "--no-cache",
+        dest="use_cache",
+        action="store_false",
+        help="render every chunk: reuse no cached segment and store none",
+    )
+
+
+def cluster_options(parser: argparse.ArgumentParser) -> None:
+    """``--broker`` and ``--storage``: the cluster a command talks to."""
     parser.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
     parser.add_argument(
         "--storage",
@@ -111,6 +124,7 @@ def run_submit(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         max_cost=args.max_cost,
         chunk_frames=args.chunk_frames,
+        use_cache=args.use_cache,
     )
     spec = api.store.spec(job_id)
     if not spec.get("destination") and not spec.get("output_url"):
@@ -172,13 +186,18 @@ def run_download(args: argparse.Namespace) -> int:
 
 def run_estimate(args: argparse.Namespace) -> int:
     """Print the estimated render time and cost of a timeline on this cluster."""
-    quote = cluster_api(args).estimate_cost(args.timeline)
+    quote = cluster_api(args).estimate_cost(args.timeline, use_cache=args.use_cache)
     if args.json:
         print(json.dumps(quote.to_json(), indent=2))
-    else:
-        print(
-            f"{quote.frames} frames, complexity {quote.complexity:.2f}: about "
-            f"{quote.wall_seconds:.0f}s on this cluster, {quote.node_seconds:.0f} node-seconds,"
-            f" ${quote.cost:.4f} at ${quote.hourly_rate:.2f}/h ({quote.basis})"
-        )
+        return 0
+    reuse = (
+        f"; {quote.reused_chunks} of {quote.chunks} chunks are cached and not rendered again"
+        if quote.reused_chunks
+        else ""
+    )
+    print(
+        f"{quote.frames} frames, complexity {quote.complexity:.2f}: about "
+        f"{quote.wall_seconds:.0f}s on this cluster, {quote.node_seconds:.0f} node-seconds,"
+        f" ${quote.cost:.4f} at ${quote.hourly_rate:.2f}/h ({quote.basis}){reuse}"
+    )
     return 0

@@ -17,9 +17,10 @@ import redis
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project, read_project
+from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
 from cli.export_options import CODECS, with_cli_export
-from cli.job_commands import add_job_parsers
+from cli.job_commands import add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.status_view import ProgressBar
 from common.errors import RenderError, ValidationError, summarize
@@ -123,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: $CLOUDRENDER_BROKER_URL, else a private local cluster)",
     )
     render.add_argument("--priority", choices=LEVELS, default="normal")
+    add_no_cache(render)
     render.add_argument(
         "--strict", action="store_true", help="treat warnings (unknown effects) as errors"
     )
@@ -133,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     add_job_parsers(sub, _positive)
     add_node_parsers(sub, _positive)
     add_cluster_parser(sub)
+    add_cache_parser(sub)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
     validate.add_argument("timeline")
@@ -163,10 +166,12 @@ def _render(args: argparse.Namespace) -> int:
     elif not args.quiet:
         hw = " (hardware)" if summary.get("hardware") else ""
         where = f" on {args.workers} workers" if summary["mode"] == "distributed" else ""
+        reused = summary.get("reused_chunks")
         print(
             f"rendered {summary['frames']} frames to {args.output} in {summary['seconds']:.2f}s "
             f"({summary['fps']:.1f} fps){where} with {summary['encoder']}{hw}"
             + (f" + {summary['audio']} audio" if summary.get("audio") else "")
+            + (f" (reused {reused} of {summary['chunk_count']} chunks)" if reused else "")
         )
         for note in summary.get("warnings", []):
             if note not in timeline.warnings:
@@ -269,6 +274,7 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
         chunk_frames=args.chunk_frames,
         broker_url=args.broker,
         priority=args.priority,
+        use_cache=args.use_cache,
         progress=progress,
         announce=announce if show else None,
         notify=notify,

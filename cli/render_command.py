@@ -47,6 +47,7 @@ class ChunkProgress:
     frames: int
     done: int = 0
     state: ChunkState = ChunkState.PENDING
+    reused: bool = False  # taken from the segment cache, not rendered
 
 
 @dataclass
@@ -67,6 +68,11 @@ class JobProgress:
         """Chunks whose segment is stored."""
         return sum(1 for c in self.chunks if c.state == ChunkState.DONE)
 
+    @property
+    def reused_chunks(self) -> int:
+        """Chunks taken from the segment cache instead of being rendered."""
+        return sum(1 for c in self.chunks if c.reused)
+
 
 Progress = Callable[[JobProgress], None]
 
@@ -81,6 +87,7 @@ def render_distributed(
     priority: str = "normal",
     progress: Progress | None = None,
     keep_segments: bool = False,
+    use_cache: bool = True,
     announce: Callable[[str, str | None], None] | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -128,6 +135,7 @@ def render_distributed(
             chunk_frames=chunk_frames,
             keep_segments=keep_segments,
             local_delivery=False,
+            use_cache=use_cache,
         )
         try:
             record = _follow(api, job_id, progress)
@@ -159,6 +167,7 @@ def render_distributed(
         "fps": round(record.frames / seconds, 2),
         "workers": workers,
         "chunk_count": record.chunk_count,
+        "reused_chunks": sum(1 for c in record.chunks if c.reused),
         "encoder": record.encoder,
         "audio": result.get("audio"),
         "bytes": result.get("bytes"),
@@ -176,6 +185,7 @@ def render_distributed(
                 "node": c.node,
                 "seconds": c.seconds,
                 "attempts": c.attempts,
+                "reused": c.reused,
             }
             for c in record.chunks
         ],
@@ -217,7 +227,7 @@ def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> J
                     record.frames, [ChunkProgress(c.index, c.frames) for c in record.chunks]
                 )
             for chunk, live in zip(record.chunks, state.chunks, strict=False):
-                live.done, live.state = chunk.frames_done, chunk.state
+                live.done, live.state, live.reused = chunk.frames_done, chunk.state, chunk.reused
             progress(state)
         if record.state.finished:
             return record
@@ -239,7 +249,9 @@ def progress_detail(state: JobProgress, shown: int = 6) -> str:
     running = [c for c in state.chunks if c.state == ChunkState.RUNNING]
     detail = " ".join(f"#{c.index}:{100 * c.done // max(c.frames, 1)}%" for c in running[:shown])
     more = f" +{len(running) - shown}" if len(running) > shown else ""
-    return f"chunks {state.finished_chunks}/{len(state.chunks)} {detail}{more}".rstrip()
+    total = len(state.chunks)
+    reused = f" (reused {state.reused_chunks} of {total} chunks)" if state.reused_chunks else ""
+    return f"chunks {state.finished_chunks}/{total}{reused} {detail}{more}".rstrip()
 
 
 def _media_roots(project: Project) -> list[str]:
@@ -285,13 +297,17 @@ def _cluster(
         "OPENBLAS_NUM_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),
     }
-    with tempfile.TemporaryDirectory(prefix="cloudrender-storage-") as storage_dir:
+    # Lasting storage, so the segment cache of one render serves the next (a fixed title
+    # re-renders one chunk); each job's own objects are removed after its render.
+    storage_dir = os.path.join(os.path.expanduser(settings.embedded_dir), "storage")
+    os.makedirs(storage_dir, mode=0o700, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cloudrender-run-") as private:
         storage_url = Path(storage_dir).as_uri()
         env |= policy_env(
             storage_url=storage_url, media_roots=media_roots, output_roots=output_roots
         )
         with EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster:
-            url_file = os.path.join(storage_dir, "broker-url")
+            url_file = os.path.join(private, "broker-url")
             fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(cluster.broker_url + "\n")

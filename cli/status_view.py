@@ -35,6 +35,9 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
     counts = Counter(c.state for c in job.chunks)
     if job.chunks:
         lines.append("chunks: " + ", ".join(f"{counts[s]} {s}" for s in ChunkState if counts[s]))
+    reused = reused_chunks(job)
+    if reused:
+        lines.append(f"reused {reused} of {len(job.chunks)} chunks from the segment cache")
     for chunk in job.chunks:
         if chunk.state is ChunkState.RUNNING:
             lines.append(
@@ -51,6 +54,11 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
     if job.state.value == "completed":
         lines.append(f"output: {job.output}")
     return "\n".join(lines)
+
+
+def reused_chunks(job: JobRecord) -> int:
+    """Chunks taken from the segment cache instead of being rendered."""
+    return sum(1 for chunk in job.chunks if chunk.reused)
 
 
 def _running_cost(job: JobRecord, now: float) -> float:

@@ -20,6 +20,8 @@ DEFAULT_MAX_FRAME_BYTES = 2 * 2**30
 MIN_VISIBILITY_TIMEOUT = 60
 #: What one worker slot of a local cluster costs per hour (power and hardware), in dollars.
 DEFAULT_HOURLY_RATE = 0.10
+#: Bytes of rendered segments the segment cache in storage keeps by default (LRU beyond).
+DEFAULT_CACHE_MAX_BYTES = 50 * 2**30
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,12 @@ class Settings:
     #: where a worker keeps downloaded assets, and how many bytes it may hold
     cache_dir: str = "~/.cache/cloudrender/assets"
     cache_bytes: int = 20 * 2**30
+    #: bytes of rendered segments kept in storage for re-renders (orchestrator.segment_cache)
+    cache_max_bytes: int = DEFAULT_CACHE_MAX_BYTES
+    #: where `cloudrender render`'s private cluster keeps its storage between renders (the
+    #: segment cache that makes a re-render of an edited project fast); job objects are removed
+    #: after each render
+    embedded_dir: str = "~/.cache/cloudrender/embedded"
     #: AES-256 key (64 hex characters or base64) for client-side encryption of stored objects
     encryption_key: str | None = field(default=None, repr=False)
     #: "user:password" for Flower's basic auth
@@ -104,6 +112,8 @@ class Settings:
             spot_interval=_float(env, "CLOUDRENDER_SPOT_INTERVAL", 2.0),
             cache_dir=env.get("CLOUDRENDER_CACHE_DIR") or "~/.cache/cloudrender/assets",
             cache_bytes=_int(env, "CLOUDRENDER_CACHE_BYTES", 20 * 2**30),
+            cache_max_bytes=_int(env, "CLOUDRENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES),
+            embedded_dir=env.get("CLOUDRENDER_EMBEDDED_DIR") or "~/.cache/cloudrender/embedded",
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
             flower_auth=env.get("CLOUDRENDER_FLOWER_AUTH") or None,
             metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),

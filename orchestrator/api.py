@@ -26,23 +26,24 @@ from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from common.settings import Settings
 from common.urls import redact_url
 from orchestrator import keys
+from orchestrator.api_cache import job_quote, open_cache
 from orchestrator.api_results import (
     Billing,
     ClusterStatus,
     CostLimitExceeded,
     JobLost,
     NodeInfo,
+    ReuseEstimate,
     Subscription,
 )
 from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.celery_app import make_app
-from orchestrator.costing import Estimate
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_signals import ROLE_RENDER, orchestrates, renders
-from orchestrator.planning import quote
 from orchestrator.scheduling import deadline_time, effective_priority, pool_changes
+from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
     NodeMetrics,
     RenderMetrics,
@@ -100,19 +101,21 @@ class CloudRenderingAPI:
         keep_segments: bool = False,
         sync_assets: bool = False,
         local_delivery: bool = True,
+        use_cache: bool = True,
     ) -> str:
         """Validate, estimate, check the cost ceiling, and queue a job; return its id.
 
         ``local_delivery=False``: workers never write a local ``output`` path, the caller
         fetches the video itself (``download``), as ``cloudrender render`` does.
+        ``use_cache=False``: every chunk is rendered, none is taken from or put into the
+        segment cache (with it, the estimate and the cost ceiling count only chunks to render).
         """
         if priority not in LEVELS:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
-        if self.storage_url is None:
-            raise RenderError("no storage: pass storage_url or set CLOUDRENDER_STORAGE_URL")
+        storage_url = self._storage_url()
         prepared = self._project(project, settings, base_dir, output)
         timeline = prepared.timeline
-        quote = self._quote(timeline, chunk_frames)
+        quote = self._quote(timeline, chunk_frames, use_cache)
         if max_cost is not None and quote.cost > max_cost:
             raise CostLimitExceeded(
                 f"estimated cost ${quote.cost:.4f} is above the limit ${max_cost:.4f} "
@@ -121,17 +124,17 @@ class CloudRenderingAPI:
         when = deadline_time(deadline)
         # Workers on a shared disk can write a local output path; remote ones cannot, and the
         # client fetches the video from storage instead (download(), or render's own client).
-        shared_disk = open_storage(self.storage_url).local_path("probe") is not None
+        shared_disk = open_storage(storage_url).local_path("probe") is not None
         destination, output_url = _output_targets(output, shared_disk and local_delivery)
         # Refused now what a worker would refuse after rendering (workers.delivery).
-        check_new_outputs(destination, output_url, self.storage_url)
+        check_new_outputs(destination, output_url, storage_url)
         job_id = uuid.uuid4().hex[:16]
         spec = JobSpec(
             id=job_id,
             project=dict(prepared.document),
             base_dir=prepared.base_dir,
             export=dataclasses.asdict(timeline.export),
-            storage_url=self.storage_url,
+            storage_url=storage_url,
             frames=timeline.frames,
             output_ext=timeline.export.container,
             chunk_frames=chunk_frames,
@@ -139,6 +142,7 @@ class CloudRenderingAPI:
             output_url=output_url,
             keep_segments=keep_segments,
             encrypted=self.settings.encryption_key is not None,
+            use_cache=use_cache,
         )
         uploaded = 0
         if sync_assets or not shared_disk:
@@ -261,9 +265,23 @@ class CloudRenderingAPI:
         settings: Mapping[str, Any] | None = None,
         *,
         chunk_frames: int | None = None,
-    ) -> Estimate:
-        """Estimated render time and cost on this cluster, without submitting anything."""
-        return self._quote(self._project(project, settings, None, None).timeline, chunk_frames)
+        use_cache: bool = True,
+    ) -> ReuseEstimate:
+        """Estimated render time and cost on this cluster, without submitting anything; with
+        ``use_cache``, chunks whose segment the cache holds are counted (``reused_chunks``) but
+        not priced."""
+        timeline = self._project(project, settings, None, None).timeline
+        return self._quote(timeline, chunk_frames, use_cache)
+
+    # -- segment cache ------------------------------------------------------------------------
+
+    def cache_stats(self) -> CacheStats:
+        """Segments in this storage's cache, their bytes and cap, and jobs' hits and misses."""
+        return open_cache(self._storage_url(), self.store.redis, self.settings).stats()
+
+    def clear_cache(self) -> int:
+        """Remove every cached segment of this storage; return how many objects went."""
+        return open_cache(self._storage_url(), self.store.redis, self.settings).clear()
 
     # -- cluster ------------------------------------------------------------------------------
 
@@ -375,14 +393,23 @@ class CloudRenderingAPI:
             project = read_project(project, base_dir=base_dir, max_frame_bytes=budget)
         return project.with_export(settings, output=output)
 
-    def _quote(self, timeline: Timeline, chunk_frames: int | None) -> Estimate:
-        return quote(
+    def _quote(
+        self, timeline: Timeline, chunk_frames: int | None, use_cache: bool
+    ) -> ReuseEstimate:
+        return job_quote(
             timeline,
-            self.store.redis,
+            self.store,
+            self.settings,
             slots=self.dispatcher.slots(),
             chunk_frames=chunk_frames,
-            hourly_rate=self.settings.hourly_rate,
+            storage_url=self.storage_url,
+            use_cache=use_cache,
         )
+
+    def _storage_url(self) -> str:
+        if self.storage_url is None:
+            raise RenderError("no storage: pass storage_url or set CLOUDRENDER_STORAGE_URL")
+        return self.storage_url
 
 
 class _missing_ok:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.errors import RenderError
+from orchestrator.costing import Estimate
 from orchestrator.node_signals import ROLE_RENDER, node_role
 
 
@@ -46,6 +47,17 @@ class NodeInfo:
             node_role(queues),
             queues,
         )
+
+
+@dataclass(frozen=True)
+class ReuseEstimate(Estimate):
+    """An estimate that knows the job's chunks and how many the segment cache already holds:
+    its node time, wall time and cost count only the chunks still to render."""
+
+    #: chunks the job is split into
+    chunks: int
+    #: of those, chunks whose segment is cached (not rendered, not billed)
+    reused_chunks: int
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,13 @@ class ChunkState(enum.StrEnum):
     RETRYING = "retrying"
 
 
-#: Allowed job transitions; any unfinished state may also fail or be cancelled.
+#: Allowed job transitions; any unfinished state may also fail or be cancelled. A merge goes
+#: back to rendering when a segment it was to take from the segment cache is gone.
 _NEXT = {
     JobState.QUEUED: {JobState.PLANNING},
     JobState.PLANNING: {JobState.RENDERING},
     JobState.RENDERING: {JobState.MERGING},
-    JobState.MERGING: {JobState.COMPLETED},
+    JobState.MERGING: {JobState.COMPLETED, JobState.RENDERING},
 }
 
 
@@ -81,6 +82,10 @@ class ChunkRecord:
     task_id: str | None = None
     failed_nodes: list[str] = field(default_factory=list)  # nodes it crashed on
     speculative: bool = False  # a second copy was started for this straggler
+    #: its content key (chunking.content_key), when the job may use the segment cache
+    key: str | None = None
+    #: its segment came from the segment cache: done at planning, never rendered
+    reused: bool = False
 
     @property
     def frames(self) -> int:
@@ -135,11 +140,22 @@ class JobRecord:
 
     @property
     def progress(self) -> float:
-        """Fraction of frames rendered, 0..1."""
+        """Fraction of frames done (rendered or reused), 0..1."""
         return self.frames_done / self.frames if self.frames else 0.0
+
+    @property
+    def reused_chunks(self) -> int:
+        """Chunks taken from the segment cache instead of rendered."""
+        return sum(1 for c in self.chunks if c.reused)
+
+    @property
+    def reused_frames(self) -> int:
+        """Frames of the chunks taken from the segment cache."""
+        return sum(c.frames for c in self.chunks if c.reused)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (what `status --json` prints)."""
         data = asdict(self)
         data["progress"] = round(self.progress, 4)
+        data["reused_chunks"] = self.reused_chunks
         return data

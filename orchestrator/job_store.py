@@ -77,13 +77,19 @@ class JobStore:
         pipe.execute()
 
     def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> None:
-        """Store a job's planned chunks (all pending) and its updated document."""
+        """Store a job's planned chunks and its updated document: chunks already done (reused
+        from the segment cache) count as done parts, the others wait to be dispatched."""
         pipe = self.redis.pipeline()
         pipe.delete(keys.chunks(job_id), keys.pending(job_id), keys.done(job_id))
         pipe.hset(
             keys.chunks(job_id), mapping={str(c.index): json.dumps(c.to_json()) for c in chunks}
         )
-        pipe.rpush(keys.pending(job_id), *[c.index for c in chunks])
+        pending = [c.index for c in chunks if c.state is not ChunkState.DONE]
+        done = [str(c.index) for c in chunks if c.state is ChunkState.DONE]
+        if pending:
+            pipe.rpush(keys.pending(job_id), *pending)
+        if done:
+            pipe.sadd(keys.done(job_id), *done)
         pipe.hset(
             keys.job(job_id),
             mapping={"chunk_count": json.dumps(len(chunks)), "spec": json.dumps(spec)},
@@ -279,6 +285,22 @@ class JobStore:
         added, count, total = pipe.execute()
         # Every chunk plus the audio part must be in.
         return bool(added) and total is not None and int(count) == int(json.loads(total)) + 1
+
+    def undo_parts(self, job_id: str, indices: Iterable[int], *, audio: bool = False) -> None:
+        """Make done parts (reused chunks whose cached segment is gone, and the audio) to do
+        again: pending, not reused, out of the done set. Does not queue them (push_pending)."""
+        wanted = list(indices)
+        parts = [str(i) for i in wanted] + (["audio"] if audio else [])
+        pipe = self.redis.pipeline()
+        for index in wanted:
+            chunk = self.chunk(job_id, index)
+            chunk.state, chunk.reused, chunk.frames_done = ChunkState.PENDING, False, 0
+            chunk.finished_at = chunk.seconds = None
+            # Straight over the record: the guard of save_chunk keeps done chunks done.
+            pipe.hset(keys.chunks(job_id), str(index), json.dumps(chunk.to_json()))
+        if parts:
+            pipe.srem(keys.done(job_id), *parts)
+        pipe.execute()
 
     def chunk_failed(self, job_id: str, index: int, error: str, *, retrying: bool = False) -> None:
         """Mark a chunk failed (or retrying) with its error."""

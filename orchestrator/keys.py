@@ -52,6 +52,14 @@ BILLING = PREFIX + "billing"
 TICK_LOCK = PREFIX + "tick:lock"
 #: Counter: orchestrator ticks that ran (observable: how often the beat really fires).
 TICKS = PREFIX + "ticks"
+#: Sorted set per storage: segment cache key -> logical time of its last use (the LRU order).
+CACHE_LRU = PREFIX + "cache:{name}:lru"
+#: Hash per storage: segment cache key -> bytes of its object.
+CACHE_SIZES = PREFIX + "cache:{name}:sizes"
+#: Hash per storage: "bytes" (total indexed), "clock" (the LRU's logical time), "hits", "misses".
+CACHE_STATS = PREFIX + "cache:{name}:stats"
+#: String with TTL: a media file's content id, by its real path, size and mtime (MEDIA_ID_TTL).
+MEDIA_ID = PREFIX + "media:{name}"
 #: Prefix of redbeat's schedule and lock keys.
 REDBEAT_PREFIX = PREFIX + "redbeat:"
 #: kombu's separator between a queue name and its priority step (kombu.transport.redis).
@@ -61,6 +69,8 @@ PRIORITY_SEP = "\x06\x16"
 NODE_TTL = 6
 #: Seconds between a node's heartbeats.
 HEARTBEAT_SECONDS = 2
+#: Seconds a media file's remembered content id lives without being looked up again.
+MEDIA_ID_TTL = 30 * 24 * 3600
 
 
 def job(job_id: str) -> str:
@@ -106,6 +116,26 @@ def evict(name: str) -> str:
 def done(job_id: str) -> str:
     """Key of a job's finished parts."""
     return DONE.format(id=job_id)
+
+
+def cache_lru(scope: str) -> str:
+    """Key of a storage's segment cache LRU order."""
+    return CACHE_LRU.format(name=scope)
+
+
+def cache_sizes(scope: str) -> str:
+    """Key of a storage's segment cache entry sizes."""
+    return CACHE_SIZES.format(name=scope)
+
+
+def cache_stats(scope: str) -> str:
+    """Key of a storage's segment cache totals and counters."""
+    return CACHE_STATS.format(name=scope)
+
+
+def media_id(digest: str) -> str:
+    """Key of a remembered media content id (``digest`` names the file's path, size, mtime)."""
+    return MEDIA_ID.format(name=digest)
 
 
 def queue_keys(queue: str, priorities: Mapping[str, int] = PRIORITIES) -> dict[str, str]:

@@ -31,6 +31,7 @@ from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
+from workers.fingerprint import render_fingerprint
 from workers.host import HostSampler
 from workers.spot import DEFAULT_ENDPOINTS, SpotWatcher
 
@@ -194,6 +195,9 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     scope = process_scope()
 
     def beat() -> None:
+        # What this node's renders depend on (versions, fonts): the orchestrator keys a job's
+        # cached segments by it, and only nodes that agree reuse or add to them.
+        fingerprint = render_fingerprint()
         while not stop.is_set():
             pool = getattr(sender, "pool", None)
             slots = getattr(pool, "num_processes", None) or app.conf.worker_concurrency or 1
@@ -207,6 +211,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                 "queues": queues,
                 "role": node_role(queues),
                 "scope": scope,
+                "fingerprint": fingerprint,
                 # This node's CPU and memory, so NodeMetrics show each node's own resources.
                 **sampler.fields(),
             }

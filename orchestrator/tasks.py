@@ -7,21 +7,33 @@ embedded cluster's workers, which consume every queue.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from typing import Any
 
+import redis
 from celery import Task, shared_task
 
+from chunking.content_key import audio_key
+from chunking.plan import Chunk
+from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.names import TASK_PLAN_JOB, TASK_TICK
 from orchestrator import keys
 from orchestrator.celery_app import worker_hooks
 from orchestrator.failover import check_jobs
-from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.planning import plan_job_chunks
+from orchestrator.planning import job_fingerprint, keyed_plan, media_ids, plan_job_chunks
 from orchestrator.scheduling import effective_priority
+from orchestrator.worker_hooks import WorkerHooks
+from providers.storage.base import StorageError
+from workers.audio import audio_codec_for
+from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
+from workers.render import has_audio
+
+log = logging.getLogger(__name__)
 
 #: Seconds the tick lock lives: one tick at a time even with two orchestrators.
 TICK_LOCK_SECONDS = 10
@@ -29,7 +41,8 @@ TICK_LOCK_SECONDS = 10
 
 @shared_task(bind=True, name=TASK_PLAN_JOB)
 def plan_job(self: Task, job_id: str) -> int:
-    """Split a submitted job into chunks, then start its audio and dispatch chunks."""
+    """Split a submitted job into chunks, take what the segment cache holds, then start its
+    audio (unless cached too) and dispatch the chunks left to render."""
     service = worker_hooks()
     store = service.store
     try:
@@ -37,20 +50,80 @@ def plan_job(self: Task, job_id: str) -> int:
             return 0  # cancelled before planning
         spec = JobSpec.from_dict(service.job_spec(job_id))
         timeline = spec.timeline()
-        chunks = plan_job_chunks(timeline, service.dispatcher.slots(), spec.chunk_frames)
+        plan = _plan(service, spec, timeline)
     except JobNotFound:
         return 0
     except RenderError as exc:
         service.job_failed(job_id, RenderError(f"planning: {exc}"))
         return 0
-    spec = dataclasses.replace(spec, chunks=[(c.start, c.end) for c in chunks])
-    store.set_chunks(job_id, [ChunkRecord(c.index, c.start, c.end) for c in chunks], spec.to_dict())
+    now = time.time()
+    records = []
+    for chunk, key in plan.chunks:
+        record = ChunkRecord(chunk.index, chunk.start, chunk.end, key=key or None)
+        if key and key in plan.hits:
+            record.state, record.reused, record.frames_done = ChunkState.DONE, True, chunk.frames
+            record.finished_at, record.seconds = now, 0.0
+        records.append(record)
+    spec = dataclasses.replace(
+        spec,
+        chunks=[(c.start, c.end) for c, _ in plan.chunks],
+        fingerprint=plan.fingerprint,
+        chunk_keys=[key for _, key in plan.chunks],
+        audio_cache_key=plan.audio_key,
+    )
+    store.set_chunks(job_id, records, spec.to_dict())
     if not store.transition(job_id, JobState.RENDERING):
         return 0
-    service.send_audio(job_id)
-    service.publish(job_id, "planned", chunks=len(chunks))
+    reused = [r for r in records if r.reused]
+    service.publish(job_id, "planned", chunks=len(records), reused=len(reused))
+    if reused:
+        service.chunks_reused(job_id, [r.index for r in reused], sum(r.frames for r in reused))
+    if plan.audio_key is not None and plan.audio_key in plan.hits:
+        codec = audio_codec_for(timeline.export.container)
+        service.audio_finished(
+            job_id, {"key": spec.audio_key, "codec": codec, "seconds": 0.0, "reused": True}
+        )
+    else:
+        service.send_audio(job_id)
     service.dispatcher.fill()
-    return len(chunks)
+    return len(records)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """A job's chunks with their content keys, and what the segment cache holds of them."""
+
+    chunks: list[tuple[Chunk, str]]
+    fingerprint: str = ""
+    audio_key: str | None = None
+    hits: frozenset[str] = frozenset()
+
+
+def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
+    """The job's chunks, keyed and looked up in the segment cache when the job uses it."""
+    slots = service.dispatcher.slots()
+    if not spec.use_cache:
+        return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, spec.chunk_frames)])
+    store = service.store
+    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint())
+    media = media_ids(spec, timeline=timeline, client=store.redis)
+    chunks = keyed_plan(timeline, slots, spec.chunk_frames, media, fingerprint)
+    sound: str | None = None
+    if has_audio(timeline):
+        try:
+            sound = audio_key(timeline, media, fingerprint)
+        except KeyError:
+            sound = None  # a sound file without a content id: mixed afresh, never cached
+    wanted = [k for _, k in chunks if k] + ([sound] if sound else [])
+    try:
+        cache = service.segment_cache(spec.storage())
+        hits = cache.present(wanted, count=True)
+        cache.touch(hits)  # the newest uses: this job's merge needs them
+    except (StorageError, redis.RedisError) as exc:
+        # The cache is an optimisation: unreachable, the job renders everything.
+        log.warning("job %s: segment cache lookup failed, rendering every chunk: %s", spec.id, exc)
+        hits = set()
+    return _Plan(chunks, fingerprint, sound, frozenset(hits))
 
 
 @shared_task(name=TASK_TICK)
@@ -81,8 +154,10 @@ def refresh_jobs(store: JobStore, now: float) -> int:
             continue
         left = job.frames - job.frames_done
         eta = job.estimated_seconds
-        if job.started_at and job.frames_done:
-            fps = job.frames_done / max(now - job.started_at, 1e-3)
+        # Chunks reused from the segment cache were done at once: they tell nothing of speed.
+        rendered = job.frames_done - job.reused_frames
+        if job.started_at and rendered > 0:
+            fps = rendered / max(now - job.started_at, 1e-3)
             eta = left / fps if fps > 0 else eta
         level = effective_priority(job.priority, job.deadline, now, eta)
         fields: dict[str, Any] = {"eta_seconds": round(eta, 1) if eta is not None else None}

@@ -12,12 +12,15 @@ from typing import Any
 
 from common.errors import RenderError
 from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_RENDER_AUDIO
+from common.settings import Settings
 from orchestrator import keys
 from orchestrator.costing import NODE_CLASS, record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
-from orchestrator.job_record import ChunkState, JobNotFound, JobState
+from orchestrator.job_record import ChunkState, InvalidTransition, JobNotFound, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.segment_cache import SegmentCache
+from providers.storage.base import Storage
 from workers.job_policy import JobRefused
 from workers.job_spec import JobSpec
 
@@ -32,11 +35,15 @@ PROGRESS_INTERVAL = 0.25
 class WorkerHooks:
     """Implements workers.hooks.Hooks on the job store."""
 
-    def __init__(self, store: JobStore, app: Any) -> None:
+    def __init__(self, store: JobStore, app: Any, *, cache_max_bytes: int | None = None) -> None:
         self.store = store
         self.app = app
         self.dispatcher = Dispatcher(store, app)
         self._last_event: dict[tuple[str, int], float] = {}
+        if cache_max_bytes is None:
+            cache_max_bytes = Settings.from_env().cache_max_bytes
+        #: the segment cache's cap (Settings.cache_max_bytes)
+        self.cache_max_bytes = cache_max_bytes
 
     # -- hooks --------------------------------------------------------------------------------
 
@@ -233,6 +240,44 @@ class WorkerHooks:
             self.dispatcher.forget(job_id)
             self.publish(job_id, "failed", error=str(error))
             self.dispatcher.fill()
+
+    # -- segment cache ------------------------------------------------------------------------
+
+    def segment_cache(self, storage: Storage) -> SegmentCache:
+        """The segment cache in a job's (sealed) storage."""
+        return SegmentCache(storage, self.store.redis, max_bytes=self.cache_max_bytes)
+
+    def cache_put(self, storage: Storage, key: str, path: str) -> None:
+        """Keep a finished segment (or audio mix) in the segment cache under its content key."""
+        self.segment_cache(storage).put(key, path)
+
+    def cache_get(self, storage: Storage, key: str, path: str) -> None:
+        """Copy a cached segment to ``path``; ObjectNotFound when the cache lost it."""
+        self.segment_cache(storage).get(key, path)
+
+    def cache_discard(self, storage: Storage, key: str) -> None:
+        """Drop a cached segment that turned out unusable, so no job takes it again."""
+        self.segment_cache(storage).discard(key)
+
+    def cache_lost(self, job_id: str, chunks: list[int], audio: bool) -> None:
+        """Parts a merge was to take from the segment cache are gone: render them after all
+        (back to rendering), and the merge runs again when they are in."""
+        try:
+            self.store.undo_parts(job_id, chunks, audio=audio)
+            moved = self.store.transition(job_id, JobState.RENDERING)
+        except (JobNotFound, InvalidTransition):
+            return
+        if not moved:
+            return  # cancelled or failed meanwhile
+        self.store.push_pending(job_id, chunks)
+        self.publish(job_id, "cache_lost", chunks=chunks, audio=audio)
+        if audio:
+            self.send_audio(job_id)
+        self.dispatcher.fill()
+
+    def chunks_reused(self, job_id: str, chunks: list[int], frames: int) -> None:
+        """Tell subscribers which chunks came from the segment cache (done without rendering)."""
+        self.publish(job_id, "chunks_reused", chunks=chunks, frames=frames)
 
     # -- helpers ------------------------------------------------------------------------------
 

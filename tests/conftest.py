@@ -41,6 +41,20 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Where `cloudrender render`'s private clusters keep their lasting storage in this session:
+    a temporary directory, never the user's ~/.cache."""
+    path = str(tmp_path_factory.mktemp("embedded"))
+    old = os.environ.get("CLOUDRENDER_EMBEDDED_DIR")
+    os.environ["CLOUDRENDER_EMBEDDED_DIR"] = path
+    yield path
+    if old is None:
+        os.environ.pop("CLOUDRENDER_EMBEDDED_DIR", None)
+    else:
+        os.environ["CLOUDRENDER_EMBEDDED_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[EmbeddedRedis]:
     """A private redis-server on a free port for the whole session."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,12 +42,19 @@ def configure_runtime(*, encryption_key: str | None, cache_dir: str, cache_bytes
     _RUNTIME.cache = None
 
 
+def asset_cache_dir() -> str:
+    """Where this process keeps downloaded assets, each named by its content hash."""
+    return _RUNTIME.cache_dir
+
+
 def job_prefix(job_id: str) -> str:
     """Storage prefix of everything a job writes (segments, audio, output)."""
     return f"jobs/{job_id}/"
 
 
 _CACHE_SIZE = 8  # jobs whose parsed timeline a worker process keeps
+#: A segment cache key: a hex digest (chunking.content_key), or "" for a chunk without one.
+_CACHE_KEY = re.compile(r"^([0-9a-f]{16,128})?$")
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,10 @@ class JobSpec:
     output_url: str | None = None  # storage URL (file/s3/gs/az) the merge also puts the video at
     encrypted: bool = False  # the client asks for encryption; a worker with a key always does
     assets: bool = False  # media paths are content-addressed refs into storage (asset sync)
+    use_cache: bool = True  # reuse cached segments and cache the rendered ones (segment cache)
+    fingerprint: str = ""  # the renderer fingerprint the content keys were made with
+    chunk_keys: list[str] = dataclasses.field(default_factory=list)  # per chunk; "": uncached
+    audio_cache_key: str | None = None  # content key of the whole audio mix, if cached
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (task arguments)."""
@@ -77,8 +89,15 @@ class JobSpec:
         """Rebuild from task arguments; JobRefused for a malformed document."""
         # It came through Redis: a wrong type is one line, not a crash.
         job_policy.check_document(data)
+        _check_cache_fields(data)
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    def chunk_cache_key(self, index: int) -> str | None:
+        """Content key of chunk ``index`` when this job uses the segment cache, else None."""
+        if not self.use_cache or index >= len(self.chunk_keys):
+            return None
+        return self.chunk_keys[index] or None
 
     def segment_key(self, index: int) -> str:
         """Storage key of chunk `index`'s segment."""
@@ -165,3 +184,17 @@ class JobSpec:
                 _TIMELINES.pop(next(iter(_TIMELINES)))
             _TIMELINES[self.id] = cached
         return cached
+
+
+def _check_cache_fields(data: Any) -> None:
+    """Refuse segment cache fields of the wrong type, or keys that are not digests (they name
+    storage objects outside the job's prefix that its merge reads)."""
+    if not isinstance(data.get("use_cache", True), bool):
+        raise job_policy.JobRefused("job document field use_cache has the wrong type")
+    if not isinstance(data.get("fingerprint", ""), str):
+        raise job_policy.JobRefused("job document field fingerprint has the wrong type")
+    chunk_keys = data.get("chunk_keys", [])
+    audio = data.get("audio_cache_key")
+    values = [*chunk_keys, audio or ""] if isinstance(chunk_keys, list) else [None]
+    if not all(isinstance(v, str) and _CACHE_KEY.match(v) for v in values):
+        raise job_policy.JobRefused("job document holds a segment cache key that is not a digest")

@@ -5,7 +5,9 @@ starts with a keyframe and has pts from 0; the audio of the whole timeline is on
 file. Stitching checks that the segments are present, readable, contiguous and encoded alike,
 copies their packets into the output container with timestamps rebuilt on the 1/fps grid, adds
 the audio, reads the result back to validate it, and only then syncs it and renames it into
-place (workers.atomic).
+place (workers.atomic). Because every segment's timestamps are its own (from 0) and the output's
+are rebuilt from the chunk's start, a segment from the segment cache rendered for another offset
+of the timeline (time inserted or removed before it) lands where this job needs it, by a remux.
 """
 
 from __future__ import annotations

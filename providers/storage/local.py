@@ -73,7 +73,8 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         """Remove the object; a missing key is not an error."""
-        self._unlink(key)
+        if self._unlink(key):
+            self._prune(key)  # a lasting storage must not fill with empty job directories
 
     def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with ``prefix``; returns how many were removed."""

@@ -1,7 +1,9 @@
-"""Chunk planning: full coverage, balanced default sizes, snapping boundaries to edit points."""
+"""Chunk planning: full coverage, explicit sizes, and the anchored default plan (boundaries on
+cuts and on a fixed grid from the cut before them, stable across edits and worker counts)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from fractions import Fraction
@@ -9,8 +11,16 @@ from itertools import pairwise
 
 import pytest
 
-from chunking.plan import Chunk, edit_points, plan_chunks
-from chunking.timeline.model import Clip, GeneratedSource, Timeline, Track, TrackKind, Transition
+from chunking.plan import PIECE_SECONDS, Chunk, anchors, edit_points, piece_frames, plan_chunks
+from chunking.timeline.model import (
+    Clip,
+    ColorCorrection,
+    GeneratedSource,
+    Timeline,
+    Track,
+    TrackKind,
+    Transition,
+)
 from common.errors import TimelineError
 
 
@@ -125,32 +135,35 @@ def test_empty_timeline_is_rejected() -> None:
 
 
 # --- default sizing ----------------------------------------------------------------------------
+# One clip, so no anchors: the grid step is PIECE_SECONDS (8 s), halved until every worker slot
+# gets chunks_per_worker pieces, never below min_frames (default one second); a piece that
+# would leave less than max(min_frames, 15 % of a step) before the end is merged into the last.
 
 
 @pytest.mark.parametrize(
     ("frames", "fps", "workers", "min_frames", "per_worker", "sizes"),
     [
-        # long enough: workers * chunks_per_worker even chunks
-        (800, Fraction(30), 2, None, 4, [100] * 8),
-        (1001, Fraction(30), 2, None, 4, [125, 125, 125, 125, 125, 125, 125, 126]),
-        # one worker still gets chunks_per_worker chunks
-        (1200, Fraction(30), 1, None, 4, [300] * 4),
-        (1200, Fraction(30), 1, None, 2, [600, 600]),
-        # min_frames (default one second) limits the count: fewer, longer chunks
-        (100, Fraction(30), 4, None, 4, [33, 33, 34]),
+        # long enough for 8-second pieces
+        (2400, Fraction(30), 1, None, 4, [240] * 10),
+        (2400, Fraction(30), 1, None, 8, [240] * 10),
+        (2500, Fraction(30), 1, None, 4, [240] * 10 + [100]),
+        # 20 frames left over: less than the reach, so the last chunk takes them
+        (2420, Fraction(30), 1, None, 4, [240] * 9 + [260]),
+        # 3 slots x 4 would get only 10 pieces of 8 s: 4-second pieces
+        (2400, Fraction(30), 3, None, 4, [120] * 20),
+        # short timelines: min_frames (one second) bounds the piece
+        (100, Fraction(30), 4, None, 4, [30, 30, 40]),
         (59, Fraction(30), 8, None, 4, [59]),
         (29, Fraction(30), 8, None, 4, [29]),
         (60, Fraction(30), 8, None, 4, [30, 30]),
-        (1000, Fraction(30), 4, 200, 4, [250] * 4),  # 5 fit; rounded to whole rounds of 4
+        (1000, Fraction(30), 4, 200, 4, [200] * 5),
         (1000, Fraction(30), 4, 1000, 4, [1000]),
         (1000, Fraction(30), 4, 5000, 4, [1000]),
-        # fractional rates: one second is ceil(fps) frames
-        (1800, Fraction(30000, 1001), 4, None, 4, [112, 113] * 8),
-        (100, Fraction(30000, 1001), 4, None, 4, [33, 33, 34]),
-        (59, Fraction(30000, 1001), 4, None, 4, [59]),
-        (47, Fraction(24000, 1001), 4, None, 4, [47]),
+        # fractional rates: 8 s is round(8 * fps) frames, one second ceil(fps)
+        (1800, Fraction(30000, 1001), 1, None, 4, [240] * 7 + [120]),
         (48, Fraction(24000, 1001), 4, None, 4, [24, 24]),
-        (50, Fraction(25, 2), 4, None, 4, [16, 17, 17]),
+        (47, Fraction(24000, 1001), 4, None, 4, [47]),
+        (50, Fraction(25, 2), 4, None, 4, [13, 13, 24]),
         # never more chunks than frames
         (3, Fraction(30), 10, 1, 4, [1, 1, 1]),
         (1, Fraction(30), 10, 1, 4, [1]),
@@ -176,65 +189,63 @@ def test_frames_fewer_than_workers() -> None:
     assert spans(chunks) == [(i, i + 1) for i in range(6)]
 
 
-# --- snapping to edit points -------------------------------------------------------------------
+def test_piece_is_eight_seconds_until_the_slots_need_more() -> None:
+    tl = timeline(18000)  # 10 minutes at 30 fps
+    assert PIECE_SECONDS == 8
+    assert [piece_frames(tl, w, 4, 30) for w in (1, 18, 19, 37, 38, 75, 76)] == [
+        240, 240, 120, 120, 60, 60, 30
+    ]  # fmt: skip
+    assert piece_frames(tl, 1000, 4, 45) == 45  # never below min_frames
+
+
+# --- anchors -----------------------------------------------------------------------------------
+
+
+def starts(chunks: list[Chunk]) -> list[int]:
+    return [c.start for c in chunks[1:]]
+
+
+def test_cuts_are_boundaries_and_the_grid_restarts_at_each() -> None:
+    # 8-second (240-frame) pieces from 0, then from the cut at 500, then from the cut at 1300;
+    # [1220, 1300) is 80 frames, over the 36-frame reach, so it stays a chunk of its own.
+    chunks = plan_chunks(timeline(2400, (500, 1300)), workers=1)
+    assert starts(chunks) == [240, 500, 740, 980, 1220, 1300, 1540, 1780, 2020, 2260]
+    check_invariants(chunks, 2400)
 
 
 @pytest.mark.parametrize(
-    ("cuts", "bounds", "why"),
+    ("cuts", "expected", "why"),
     [
-        # defaults 100, 200, 300 (target 100, reach 15 frames, chunks stay >= 50)
-        ((), [100, 200, 300], "no cuts"),
-        ((110,), [110, 200, 300], "cut 10 frames after"),
-        ((90,), [90, 200, 300], "cut 10 frames before"),
-        ((115,), [115, 200, 300], "exactly at the reach"),
-        ((116,), [100, 200, 300], "one frame too far"),
-        ((150,), [100, 200, 300], "far away"),
-        ((95, 105), [95, 200, 300], "tie goes to the earlier cut"),
-        ((93, 104), [104, 200, 300], "nearest wins"),
-        ((100, 104), [100, 200, 300], "already on a cut"),
-        ((110, 190, 310), [110, 190, 310], "each boundary snaps"),
-        ((112, 195), [112, 195, 300], "neighbours snap independently"),
+        ((100, 110, 300), [100, 300], "a cut 10 frames after another does not anchor"),
+        ((100, 120, 140, 160, 400), [100, 400], "a run of quick cuts anchors at its first"),
+        ((100, 120, 140, 170, 400), [100, 170, 400], "30 frames after the last cut anchors"),
+        ((20, 300), [300], "a cut within a second of the start does not anchor"),
+        ((300, 580), [300], "nor one within a second of the end"),
+        ((), [], "no cuts"),
     ],
 )
-def test_boundaries_snap_to_nearby_cuts(cuts: tuple[int, ...], bounds: list[int], why: str) -> None:
-    chunks = plan_chunks(timeline(400, cuts), workers=1, min_frames=1)
-    assert [c.start for c in chunks[1:]] == bounds, why
-    check_invariants(chunks, 400)
+def test_which_cuts_anchor(cuts: tuple[int, ...], expected: list[int], why: str) -> None:
+    tl = timeline(600, cuts)
+    assert anchors(tl, 30) == expected, why
+    assert set(expected) <= set(starts(plan_chunks(tl, workers=1))), why
 
 
-def test_snap_fraction_controls_the_reach() -> None:
-    tl = timeline(400, (130,))
-    assert plan_chunks(tl, workers=1, min_frames=1)[0].end == 100
-    assert plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.3)[0].end == 130
-    assert plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.0)[0].end == 100
-
-
-def test_snapping_keeps_chunks_at_least_half_the_target() -> None:
-    # Target 10 frames, reach 5, minimum length 5: boundary 10 moves to 14 (4 is out of reach);
-    # boundary 20 may then not move to 18, which would leave a chunk of 4.
-    tl = timeline(40, (4, 14, 18))
-    chunks = plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.5)
-    assert [c.start for c in chunks[1:]] == [14, 20, 30]
-    assert all(c.frames >= 5 for c in chunks)
-
-
-def test_fallback_when_nearest_cut_would_make_a_short_chunk() -> None:
-    # Target 10, reach 5, minimum 5. Boundary 10 moves to 14. Boundary 20 is 4 frames from both
-    # 16 and 24; the tie prefers 16 but that leaves a 2-frame chunk, so 24 is taken.
-    tl = timeline(40, (14, 16, 24))
-    chunks = plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.5)
-    assert [c.start for c in chunks[1:]] == [14, 24, 30]
+def test_snap_fraction_sets_how_close_to_an_anchor_a_grid_boundary_may_fall() -> None:
+    # min_frames 1: 60-frame pieces (400 frames for 4 chunks per slot); the reach is
+    # max(1, floor(snap_fraction * 60)): 9 frames keeps the boundary at 360, 42 drops it.
+    tl = timeline(400)
+    assert starts(plan_chunks(tl, workers=1, min_frames=1)) == [60, 120, 180, 240, 300, 360]
+    snapped = plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.7)
+    assert starts(snapped) == [60, 120, 180, 240, 300]
+    assert snapped[-1].frames == 100
 
 
 def test_transitions_are_edit_points() -> None:
     fade = Transition("x", "dissolve", "c0", "c1", start=190, end=210)
     tl = timeline(400, (200,), transitions=(fade,))
     assert edit_points(tl) == [190, 200, 210]
-    # Boundary 200 sits on the cut in the middle of the dissolve; 100 snaps to nothing.
-    chunks = plan_chunks(tl, workers=1, min_frames=1)
-    assert [c.start for c in chunks[1:]] == [100, 200, 300]
-    tl = timeline(400, (230,), transitions=(Transition("x", "dissolve", "c0", "c1", 212, 240),))
-    assert [c.start for c in plan_chunks(tl, workers=1, min_frames=1)[1:]] == [100, 212, 300]
+    # 190 anchors; 200 and 210 follow it too closely.
+    assert anchors(tl, 30) == [190]
 
 
 @pytest.mark.parametrize(
@@ -251,8 +262,7 @@ def test_edit_points_only_from_enabled_video_tracks(
 ) -> None:
     tl = timeline(400, (110, 250), kind=kind, enabled=enabled)
     assert edit_points(tl) == expected
-    bounds = [c.start for c in plan_chunks(tl, workers=1, min_frames=1)[1:]]
-    assert bounds == ([110, 200, 300] if expected else [100, 200, 300])
+    assert anchors(tl, 30) == expected
 
 
 def test_edit_points_are_sorted_unique_and_inside() -> None:
@@ -276,12 +286,109 @@ def test_edit_points_are_sorted_unique_and_inside() -> None:
     assert edit_points(tl) == [20, 40, 50, 60, 100, 120]
 
 
+# --- stability across edits --------------------------------------------------------------------
+
+
+def film(lengths: list[int], recolour: int | None = None) -> Timeline:
+    """Back-to-back clips of these lengths on one track (clip ``recolour`` graded)."""
+    clips, at = [], 0
+    for i, length in enumerate(lengths):
+        grade = ColorCorrection(saturation=0.5) if i == recolour else ColorCorrection()
+        clips.append(Clip(f"c{i}", "v", GeneratedSource(), at, at + length, color=grade))
+        at += length
+    track = Track("v", TrackKind.VIDEO, clips=tuple(clips))
+    return Timeline(fps=Fraction(30), width=16, height=16, frames=at, tracks=(track,))
+
+
+#: 40 clips of 2 to 28 seconds: 17835 frames, about 10 minutes at 30 fps.
+_LENGTHS_RNG = random.Random(18)
+LENGTHS = [_LENGTHS_RNG.randrange(60, 840) for _ in range(40)]
+
+
+def surviving(old: list[Chunk], new: list[Chunk], x0: int, x1: int, shift: int) -> list[Chunk]:
+    """Old chunks the new plan has too: unchanged before the edit [x0, x1), moved by ``shift``
+    after it."""
+    have = set(spans(new))
+    return [
+        c
+        for c in old
+        if (c.end <= x0 and (c.start, c.end) in have)
+        or (c.start >= x1 and (c.start + shift, c.end + shift) in have)
+    ]
+
+
+def edited(kind: str, k: int) -> tuple[list[int], int | None, int, int, int]:
+    """LENGTHS after an edit of clip k: (lengths, recoloured clip, x0, x1, shift), where
+    [x0, x1) is the edited stretch of the old timeline and ``shift`` what follows moves by."""
+    at = sum(LENGTHS[:k])
+    n = LENGTHS[k]
+    if kind == "recolour":
+        return LENGTHS, k, at, at + n, 0
+    if kind == "insert 2 s at a cut":
+        return [*LENGTHS[:k], 60, *LENGTHS[k:]], None, at, at, 60
+    if kind == "insert 2 s inside a clip":
+        half = n // 2
+        return [*LENGTHS[:k], half, 60, n - half, *LENGTHS[k + 1 :]], None, at, at + n, 60
+    if kind == "delete a clip":
+        return [*LENGTHS[:k], *LENGTHS[k + 1 :]], None, at, at + n, -n
+    assert kind == "trim a clip's end by 1.5 s"
+    return [*LENGTHS[:k], n - 45, *LENGTHS[k + 1 :]], None, at, at + n, -45
+
+
+@pytest.mark.parametrize(
+    ("kind", "most_new"),
+    [
+        ("recolour", 0),  # cuts unchanged: the plan is identical
+        ("insert 2 s at a cut", 1),  # the inserted clip is the only new chunk
+        ("insert 2 s inside a clip", 4),  # the split clip's pieces, plus the insert
+        ("delete a clip", 0),  # the deleted clip's pieces go, nothing else changes
+        ("trim a clip's end by 1.5 s", 1),  # the trimmed clip's last piece
+    ],
+)
+@pytest.mark.parametrize("k", [5, 20, 33])
+def test_an_edit_moves_only_the_boundaries_near_it(kind: str, most_new: int, k: int) -> None:
+    lengths, recolour, x0, x1, shift = edited(kind, k)
+    before = plan_chunks(film(LENGTHS), workers=8)
+    after = plan_chunks(film(lengths, recolour), workers=8)
+    check_invariants(after, sum(lengths))
+    kept = surviving(before, after, x0, x1, shift)
+    # Every chunk wholly outside the edited clip's stretch is still there (shifted after it)...
+    assert kept == [c for c in before if c.end <= x0 or c.start >= x1]
+    # ...so the new plan renders only the chunks inside it.
+    assert len(after) - len(kept) <= most_new + sum(1 for c in before if x0 <= c.start < x1)
+
+
+def test_same_timeline_same_plan() -> None:
+    tl = film(LENGTHS)
+    assert plan_chunks(tl, workers=8) == plan_chunks(film(list(LENGTHS)), workers=8)
+
+
+def test_slot_changes_rarely_change_the_plan() -> None:
+    # The rule: the plan depends on the slot count W only through the grid step, which halves
+    # when W * chunks_per_worker * step exceeds the frames. For 18000 frames and 4 chunks per
+    # slot: 8-second steps up to 18.6 slots, 4 up to 37.2, 2 up to 74.3.
+    tl = film(LENGTHS)
+    plans = {w: plan_chunks(tl, workers=w) for w in range(1, 65)}
+    changes = [w for w in range(1, 64) if plans[w] != plans[w + 1]]
+    assert sum(LENGTHS) == 17835
+    assert changes == [18, 37]
+
+
+def test_ten_minute_film_plan_shape() -> None:
+    # The figures quoted in the report: every chunk between one second and 8 s + the reach.
+    chunks = plan_chunks(film(LENGTHS), workers=8)
+    sizes = [c.frames for c in chunks]
+    assert min(sizes) >= 30 and max(sizes) < 240 + 36
+    assert len(chunks) == len(set(spans(chunks)))
+    assert 40 <= len(chunks) <= 40 + sum(LENGTHS) // 240
+
+
 # --- randomised invariants ---------------------------------------------------------------------
 
 
 def test_random_plans_keep_every_invariant() -> None:
     rng = random.Random(20261)
-    for _ in range(2000):
+    for _ in range(1500):
         frames = rng.randint(1, 5000)
         cuts = tuple(sorted(rng.sample(range(1, frames), min(frames - 1, rng.randint(0, 12)))))
         fps = rng.choice([Fraction(24), Fraction(30000, 1001), Fraction(60), Fraction(1)])
@@ -298,22 +405,57 @@ def test_random_plans_keep_every_invariant() -> None:
             snap_fraction=snap,
         )
         check_invariants(chunks, frames)
+        assert chunks == plan_chunks(
+            tl,
+            workers=workers,
+            min_frames=min_frames,
+            chunks_per_worker=per_worker,
+            snap_fraction=snap,
+        )
         m = min_frames if min_frames is not None else math.ceil(fps)
-        count = len(chunks)
-        expected = max(1, min(workers * per_worker, frames // m, frames))
-        if expected > workers:
-            expected -= expected % workers
-        assert count == expected
-        target = math.ceil(frames / count)
-        assert all(c.frames >= max(1, target // 2) for c in chunks)
-        # A boundary is either where the even split put it or on a cut within reach.
-        for i, chunk in enumerate(chunks[1:], start=1):
-            default = i * frames // count
-            if chunk.start != default:
-                assert chunk.start in cuts
-                assert abs(chunk.start - default) <= snap * target
+        piece = piece_frames(tl, workers, per_worker, m)
+        reach = max(m, math.floor(snap * piece))
+        if frames >= m:
+            assert all(c.frames >= m for c in chunks)
+        assert all(c.frames < piece + reach for c in chunks) or len(chunks) == 1
+        # A boundary is an anchor or a whole number of steps after the anchor before it.
+        points = anchors(tl, m)
+        for chunk in chunks[1:]:
+            base = max([0, *(a for a in points if a <= chunk.start)])
+            assert (chunk.start - base) % piece == 0
+        assert set(points) <= {c.start for c in chunks}
         fixed = rng.randint(1, frames + 3)
         chunks = plan_chunks(tl, workers=workers, chunk_frames=fixed)
         check_invariants(chunks, frames)
         assert all(c.frames == fixed for c in chunks[:-1])
         assert 1 <= chunks[-1].frames <= fixed
+
+
+def test_random_edits_keep_the_chunks_away_from_them() -> None:
+    rng = random.Random(918)
+    checked = 0
+    for _ in range(150):
+        lengths = [rng.randrange(10, 600) for _ in range(rng.randint(2, 30))]
+        k = rng.randrange(len(lengths))
+        at, n = sum(lengths[:k]), lengths[k]
+        added = rng.randrange(1, 120)
+        changed = [*lengths[:k], added, *lengths[k + 1 :]]
+        workers = rng.randint(1, 4)
+        if piece_frames(film(lengths), workers, 4, 30) != piece_frames(
+            film(changed), workers, 4, 30
+        ):
+            continue  # a short timeline whose new length crossed a halving of the grid step
+        checked += 1
+        old = plan_chunks(film(lengths), workers=workers)
+        new = plan_chunks(film(changed), workers=workers)
+        # Replacing clip k (a cut at `at` stays, the next moves by added - n) can change anchors
+        # only up to the first cut after the edit (and the last before the end, when the edit
+        # brings the end within a second of it), and the grid after the last anchor before it.
+        cuts = list(itertools.accumulate(lengths))
+        ahead = [c for c in cuts if c > at + n]
+        x1 = ahead[0] if ahead else at + n
+        both = set(anchors(film(lengths), 30)) & set(anchors(film(changed), 30))
+        behind = [0, *sorted(a for a in both if a <= at)]
+        kept = surviving(old, new, behind[-1], x1, added - n)
+        assert kept == [c for c in old if c.end <= behind[-1] or c.start >= x1]
+    assert checked >= 120

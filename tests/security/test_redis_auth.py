@@ -234,6 +234,10 @@ KEY_RIGHTS = {
     keys.TICK_LOCK: {"client": "r", "worker": ""},
     keys.TICKS: {"client": "r", "worker": ""},
     keys.REDBEAT_PREFIX + "tick": {"client": "r", "worker": ""},
+    keys.cache_lru("n"): {"client": "rw", "worker": "rw"},
+    keys.cache_sizes("n"): {"client": "rw", "worker": "rw"},
+    keys.cache_stats("n"): {"client": "rw", "worker": "rw"},
+    keys.media_id("n"): {"client": "rw", "worker": "rw"},
 }
 
 

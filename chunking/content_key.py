@@ -1,0 +1,361 @@
+"""Content keys: a hash of everything a chunk's frames (or the timeline's sound) are made from.
+
+A chunk of frames [start, end) renders to the same segment whenever its key is the same, so a
+re-render of an edited timeline can take unchanged chunks from the segment cache. The key is a
+sha256 over a canonical form of what the compositor (workers.compositor) reads for those frames
+and nothing else:
+
+* the enabled video tracks' clips drawn in the range, in drawing order (track order matters, a
+  track's name and id do not), each with its placement, trim as exact source times, transform,
+  crop, colour, opacity, cell and picture effects (windows cut to the range);
+* the media they read by content id (``media``: FileSource.path -> an id such as
+  "sha256:<hex>"), never by path, so moving a project or renaming a file keeps the key;
+* the transitions and subtitles overlapping the range;
+* frame rate, frame size, the export settings that shape the video stream, and the render
+  fingerprint (workers.fingerprint: renderer and library versions).
+
+Times are relative to ``start``, so the same slice at another offset (after time was inserted or
+deleted before it) has the same key; the segment's timestamps are rewritten when it is merged.
+Frames depend on the absolute frame number only through effects in
+catalogue.TIME_VARYING_EFFECTS (film grain is seeded by the effect's id and the frame:
+workers.effects.grain): a chunk showing one keeps its absolute start (and the effect's id) in
+its key. Subtitle animations and transitions progress relative to their own start
+(workers.subtitle_motion, Transition.progress), so they need neither.
+
+Ids, names, warnings, sound-only fields (volume, fades, muting, audio stream, audio effects) and
+anything outside the range are left out. Numbers that the renderer reads as exact fractions
+(source_start, speed, source_end) are keyed as those fractions; everything else is keyed as the
+model holds it, so a doubtful case gives a different key (a cache miss), never a wrong hit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
+from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
+from chunking.timeline.model import (
+    Clip,
+    Effect,
+    ExportSettings,
+    FileSource,
+    GeneratedSource,
+    Source,
+    Subtitle,
+    Timeline,
+    Track,
+    TrackKind,
+)
+from common.errors import TimelineError
+
+#: Bumped whenever the canonical form changes meaning, so no old key can match a new one.
+KEY_VERSION = 1
+
+#: Export settings that shape only the sound (the audio codec follows the container).
+AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate")
+#: Export settings that shape the video stream: every field but the audio bitrate, so a field
+#: added to ExportSettings later changes video keys until someone decides otherwise.
+VIDEO_EXPORT_FIELDS = tuple(
+    f.name for f in dataclasses.fields(ExportSettings) if f.name != "audio_bitrate"
+)
+
+
+def chunk_key(
+    timeline: Timeline, start: int, end: int, media: Mapping[str, str], fingerprint: str
+) -> str:
+    """Hex sha256 of everything that determines frames [start, end) of the timeline."""
+    return _digest(video_form(timeline, start, end, media, fingerprint))
+
+
+def audio_key(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -> str:
+    """Hex sha256 of everything that determines the timeline's mixed and encoded sound."""
+    return _digest(audio_form(timeline, media, fingerprint))
+
+
+def video_form(
+    timeline: Timeline, start: int, end: int, media: Mapping[str, str], fingerprint: str
+) -> dict[str, Any]:
+    """The canonical form chunk_key hashes (JSON-ready; compare two to see why keys differ).
+
+    Raises KeyError for a file drawn in the range that ``media`` has no content id for, and
+    TimelineError for a range outside the timeline.
+    """
+    if not 0 <= start < end <= timeline.frames:
+        raise TimelineError(
+            f"frame range [{start}, {end}) is not inside the timeline's [0, {timeline.frames})"
+        )
+    # The compositor's own bookkeeping (Compositor.__init__), so the same clips count as drawn.
+    video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]
+    layers = [(i, clip) for i, track in enumerate(video) for clip in track.clips]
+    track_effects = {t.id: t.effects for t in video}
+    track_of = {clip.id: i for i, clip in layers}
+    joined = [
+        tr for tr in timeline.transitions if tr.from_clip in track_of and tr.to_clip in track_of
+    ]
+    since = {clip.id: clip.start for _, clip in layers}
+    until = {clip.id: clip.end for _, clip in layers}
+    for tr in joined:
+        for cid in (tr.from_clip, tr.to_clip):
+            since[cid] = min(since[cid], tr.start)
+            until[cid] = max(until[cid], tr.end)
+    drawn = [(i, c) for i, c in layers if since[c.id] < end and until[c.id] > start]
+    # Only the order of tracks matters (items are sorted by track index), so empty ones drop out.
+    rank = {i: r for r, i in enumerate(sorted({i for i, _ in drawn}))}
+    ref = {clip.id: n for n, (_, clip) in enumerate(drawn)}
+
+    origin = False
+    clips = []
+    for i, clip in drawn:
+        hull = (max(since[clip.id], start) - start, min(until[clip.id], end) - start)
+        chain = (*clip.effects, *track_effects.get(clip.track_id, ()))
+        effects = [_effect_form(e, start, hull) for e in chain]
+        origin = origin or any(e is not None and "id" in e for e in effects)
+        clips.append(
+            {
+                "track": rank[i],
+                "shown": _window(clip.start, clip.end, start, end),
+                "source": _source_form(clip.source, media),
+                "time": _clip_time(clip, start, timeline.fps),
+                "transform": _plain(clip.transform),
+                "crop": _plain(clip.crop),
+                "color": _plain(clip.color),
+                "opacity": float(clip.opacity),
+                "cell": _plain(clip.cell),
+                "effects": [e for e in effects if e is not None],
+            }
+        )
+    transitions = [
+        {
+            "kind": tr.kind,
+            # Progress needs both ends, so they are not cut to the range.
+            "start": tr.start - start,
+            "end": tr.end - start,
+            "layer": rank[max(track_of[tr.from_clip], track_of[tr.to_clip])],
+            "from": ref[tr.from_clip],
+            "to": ref[tr.to_clip],
+        }
+        for tr in joined
+        if tr.start < end and tr.end > start
+    ]
+    subtitles = [
+        _subtitle_form(sub, start, end)
+        for sub in timeline.subtitles
+        if sub.start < end and sub.end > start
+    ]
+    return {
+        "version": KEY_VERSION,
+        "fingerprint": fingerprint,
+        "fps": str(timeline.fps),
+        "size": [timeline.width, timeline.height],
+        "frames": end - start,
+        "export": {name: getattr(timeline.export, name) for name in VIDEO_EXPORT_FIELDS},
+        "clips": clips,
+        "transitions": transitions,
+        "subtitles": subtitles,
+        # Film grain is seeded by the absolute frame: that slice matches only where it was.
+        "origin": start if origin else None,
+    }
+
+
+def audio_form(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -> dict[str, Any]:
+    """The canonical form audio_key hashes: every track that can be heard, whole.
+
+    Mirrors workers.audio_effects_plan.audible_tracks and workers.audio_mix: sound depends on
+    absolute times (the mix is one buffer), so nothing is made relative. Raises KeyError for a
+    file a sounding clip reads that ``media`` has no content id for.
+    """
+    audible = [
+        t
+        for t in timeline.tracks
+        if t.kind in (TrackKind.AUDIO, TrackKind.VIDEO)
+        and t.enabled
+        and not t.muted
+        and t.volume != 0
+    ]
+    refs = {clip.id: (n, m) for n, t in enumerate(audible) for m, clip in enumerate(t.clips)}
+    tracks = [_audio_track_form(track, media) for track in audible]
+    crossfading = {n for n, t in enumerate(audible) if _crossfades(t)}
+    # A transition shapes sound only as the window of a crossfade between clips of one track.
+    transitions = [
+        {"from": refs[tr.from_clip], "to": refs[tr.to_clip], "start": tr.start, "end": tr.end}
+        for tr in timeline.transitions
+        if tr.from_clip in refs
+        and tr.to_clip in refs
+        and refs[tr.from_clip][0] == refs[tr.to_clip][0]
+        and refs[tr.from_clip][0] in crossfading
+    ]
+    return {
+        "version": KEY_VERSION,
+        "fingerprint": fingerprint,
+        "fps": str(timeline.fps),
+        "frames": timeline.frames,
+        "sample_rate": timeline.sample_rate,
+        "export": {name: getattr(timeline.export, name) for name in AUDIO_EXPORT_FIELDS},
+        "tracks": tracks,
+        "transitions": transitions,
+    }
+
+
+# -- video pieces -----------------------------------------------------------------------------
+
+
+def _window(a: int, b: int, start: int, end: int) -> list[int] | None:
+    """[a, b) cut to [start, end), relative to start; None when they do not overlap."""
+    lo, hi = max(a, start), min(b, end)
+    return [lo - start, hi - start] if lo < hi else None
+
+
+def _source_form(source: Source, media: Mapping[str, str]) -> dict[str, Any]:
+    if isinstance(source, GeneratedSource):
+        return {"generated": _plain(source)}
+    form: dict[str, Any] = {
+        "media": media[source.path],
+        # The extension picks the decoder (still image or video: workers.sources.open_file).
+        "ext": os.path.splitext(source.path)[1].lower(),
+    }
+    if source.sequence is not None:
+        # The id covers every image's name and bytes; the rate and count place them in time.
+        form["sequence"] = {"rate": str(source.sequence.rate), "count": source.sequence.count}
+    return form
+
+
+def _clip_time(clip: Clip, start: int, fps: Fraction) -> dict[str, str | None] | None:
+    """The clip's source time at the range's first frame and per frame, exactly as the
+    compositor computes it (Compositor._source_time: Fraction(str(x)) of each number)."""
+    if isinstance(clip.source, GeneratedSource):
+        return None  # the same picture at every time
+    try:
+        step = _exact(clip.speed) / fps
+        first = _exact(clip.source_start) + (start - clip.start) * step
+        until = None if clip.source_end is None else str(_exact(clip.source_end))
+    except (ValueError, OverflowError, ZeroDivisionError):
+        # Not numbers the renderer can use (it fails on them): keep them as they are.
+        return {"raw": repr((clip.source_start, clip.speed, clip.source_end, clip.start - start))}
+    return {"first": str(first), "step": str(step), "until": until}
+
+
+def _effect_form(effect: Effect, start: int, hull: tuple[int, int]) -> dict[str, Any] | None:
+    """A picture effect while the clip is drawn in the range; None for a sound effect or one
+    not active on any of those frames."""
+    kind = effect_kind(effect.kind) or effect.kind
+    if kind in AUDIO_EFFECTS:
+        return None
+    lo = hull[0] if effect.start is None else max(effect.start - start, hull[0])
+    hi = hull[1] if effect.end is None else min(effect.end - start, hull[1])
+    if lo >= hi:
+        return None
+    intensity = float(effect.intensity)
+    form: dict[str, Any] = {
+        # As written: the compositor tests the raw kind against WHOLE_LAYER and TIME_VARYING.
+        "kind": effect.kind,
+        "params": dict(effect.params),
+        "intensity": min(max(intensity, 0.0), 1.0) if math.isfinite(intensity) else 1.0,
+        "active": [lo, hi],
+    }
+    if kind in TIME_VARYING_EFFECTS:
+        form["id"] = effect.id  # the grain's seed
+    return form
+
+
+def _subtitle_form(sub: Subtitle, start: int, end: int) -> dict[str, Any]:
+    form: dict[str, Any] = _plain(sub)
+    del form["id"]
+    form["start"], form["end"] = _window(sub.start, sub.end, start, end) or [0, 0]
+    form["animations"] = [
+        {**_plain(anim), "start": anim.start - start, "end": anim.end - start}
+        for anim in sub.animations
+    ]
+    return form
+
+
+# -- audio pieces -----------------------------------------------------------------------------
+
+
+def _crossfades(track: Track) -> bool:
+    effects = (*track.effects, *(e for c in track.clips for e in c.effects))
+    return any((effect_kind(e.kind) or e.kind) == "audiocrossfade" for e in effects)
+
+
+def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
+    clips = []
+    for clip in track.clips:
+        sounds = (
+            isinstance(clip.source, FileSource)
+            and not clip.muted
+            and clip.volume * track.volume != 0
+        )
+        source: Any = None
+        if sounds and isinstance(clip.source, FileSource):
+            source = {
+                "media": media[clip.source.path],
+                "ext": os.path.splitext(clip.source.path)[1].lower(),
+            }
+        form: dict[str, Any] = _plain(clip)
+        for name in ("id", "track_id", "source", "text", "transform", "crop", "color", "cell"):
+            del form[name]
+        del form["opacity"]
+        # Silent clips still count: a crossfade reads its neighbours' times.
+        form["source"] = source
+        form["effects"] = _audio_effects(clip.effects)
+        clips.append(form)
+    return {
+        # A video track's stills are silent; an audio track's files are all sound.
+        "kind": track.kind.value,
+        "volume": float(track.volume),
+        "effects": _audio_effects(track.effects),
+        "clips": clips,
+    }
+
+
+def _audio_effects(effects: tuple[Effect, ...]) -> list[dict[str, Any]]:
+    """Sound effects in order, without their ids (only error messages and derived ids use them)."""
+    out = []
+    for effect in effects:
+        if (effect_kind(effect.kind) or effect.kind) not in AUDIO_EFFECTS:
+            continue
+        form: dict[str, Any] = _plain(effect)
+        del form["id"]
+        out.append(form)
+    return out
+
+
+# -- canonical values -------------------------------------------------------------------------
+
+
+def _exact(value: float) -> Fraction:
+    """A model number as the renderer reads it: the fraction its decimal string spells."""
+    return Fraction(str(value))
+
+
+def _plain(value: Any) -> Any:
+    """A model value as JSON: dataclasses as dicts (float fields as floats, so 1 and 1.0 key
+    alike), tuples as lists, fractions and enums as strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.type == "float" and isinstance(item, int) and not isinstance(item, bool):
+                item = float(item)
+            out[f.name] = _plain(item)
+        return out
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Fraction):
+        return str(value)
+    if isinstance(value, TrackKind):
+        return value.value
+    return value
+
+
+def _digest(form: dict[str, Any]) -> str:
+    text = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,83 @@
+"""``cloudrender cache stats|clear``: the cluster's segment cache (finished chunks kept under
+their content key, so that a re-render after an edit renders only what changed)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from typing import Any
+
+from cli.job_commands import cluster_api, cluster_options
+from common.errors import RenderError
+from common.units import format_size
+from orchestrator.segment_cache import CacheStats
+
+
+def add_cache_parser(sub: Any) -> None:
+    """Add ``cache stats`` and ``cache clear`` to the command line's subcommands."""
+    cache = sub.add_parser("cache", help="the segment cache that re-renders reuse chunks from")
+    actions = cache.add_subparsers(dest="action", required=True)
+    stats = actions.add_parser("stats", help="cached segments, their size, the cap, hit rate")
+    stats.add_argument("--json", action="store_true")
+    cluster_options(stats)
+    stats.set_defaults(handler=cache_stats)
+    clear = actions.add_parser("clear", help="remove every cached segment")
+    clear.add_argument("--json", action="store_true")
+    cluster_options(clear)
+    clear.set_defaults(handler=cache_clear)
+
+
+def cache_stats(args: argparse.Namespace) -> int:
+    """Print how many segments the cache holds, their size against the cap, and the hit rate."""
+    stats = _cache_api(args).cache_stats()
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(stats), "hit_rate": hit_rate(stats)}, indent=2))
+        return 0
+    print(describe(stats))
+    return 0
+
+
+def cache_clear(args: argparse.Namespace) -> int:
+    """Remove every cached segment; the next render of any project renders every chunk."""
+    api = _cache_api(args)
+    freed = api.cache_stats().bytes
+    removed = api.clear_cache()
+    if args.json:
+        print(json.dumps({"removed": removed, "bytes": freed}, indent=2))
+    else:
+        print(f"removed {removed} cached segment{'s' * (removed != 1)} ({format_size(freed)})")
+    return 0
+
+
+def _cache_api(args: argparse.Namespace) -> Any:
+    api = cluster_api(args)
+    if api.storage_url is None:
+        # Said in the command line's words: the cache lives in the storage the workers share.
+        raise RenderError(
+            "no storage: pass --storage URL or set CLOUDRENDER_STORAGE_URL to the storage the "
+            "cluster's workers share (the segment cache lives there)"
+        )
+    return api
+
+
+def hit_rate(stats: CacheStats) -> float | None:
+    """Hits over lookups since the counters began, or None before the first lookup."""
+    lookups = stats.hits + stats.misses
+    return round(stats.hits / lookups, 4) if lookups else None
+
+
+def describe(stats: CacheStats) -> str:
+    """The cache in one line: entries, size of cap, lookups and hit rate."""
+    rate = hit_rate(stats)
+    lookups = stats.hits + stats.misses
+    used = 100 * stats.bytes / stats.max_bytes if stats.max_bytes else 0.0
+    return (
+        f"{stats.entries} cached segment{'s' * (stats.entries != 1)}, "
+        f"{format_size(stats.bytes)} of {format_size(stats.max_bytes)} ({used:.0f} %); "
+        + (
+            f"hit rate {100 * rate:.0f} % ({stats.hits} of {lookups} chunk lookups)"
+            if rate is not None
+            else "no lookups yet"
+        )
+    )

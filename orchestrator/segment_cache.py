@@ -1,0 +1,275 @@
+"""The segment cache: finished chunk segments (and audio mixes) kept in storage under their
+content key, so a re-render of an edited project reuses every chunk whose inputs did not change.
+
+Objects live at ``cache/<key>`` in the job's storage and go through its sealed storage like
+every object (``EncryptedStorage`` binds each object to its key, so a segment is put under its
+cache key, never copied there byte for byte). The index is in Redis, per storage: each entry's
+size and the logical time of its last use, which orders least-recently-used eviction under a
+byte cap. Indexing a new entry and choosing what it evicts is one Lua script, so workers putting
+at once never both keep the cache over its cap or evict the same entry twice.
+
+Storage is the truth, the index only a guide: a lookup checks that an indexed object still
+exists, and a read that fails drops the entry, so an object deleted or evicted behind a job's
+back costs a re-render of that chunk, never a failed job. An index that is missing (a new Redis,
+such as the private cluster each ``cloudrender render`` starts over lasting storage) is rebuilt
+from the objects in storage on first use, so their sizes count against the cap again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import redis
+
+from orchestrator import keys
+from providers.storage.base import ObjectNotFound, Storage, StorageError
+
+#: Storage prefix of cached objects.
+CACHE_PREFIX = "cache/"
+
+#: What a cache key looks like (a hex digest); anything else is refused before storage sees it.
+_KEY = re.compile(r"^[0-9a-f]{16,128}$")
+
+#: Index an entry (logical time now) and pick least-recently-used victims until the total is
+#: within the cap; the new entry goes last, and only if it alone is over the cap. Returns the
+#: victims, already out of the index. KEYS: lru, sizes, stats. ARGV: key, size, max_bytes.
+_PUT = """
+local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1]))
+local size = tonumber(ARGV[2])
+local clock = redis.call('HINCRBY', KEYS[3], 'clock', 1)
+redis.call('HSET', KEYS[2], ARGV[1], size)
+redis.call('ZADD', KEYS[1], clock, ARGV[1])
+local total = redis.call('HINCRBY', KEYS[3], 'bytes', size - (old or 0))
+local limit = tonumber(ARGV[3])
+local victims = {}
+if total > limit then
+    for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+        if total <= limit then break end
+        if member ~= ARGV[1] then
+            local bytes = tonumber(redis.call('HGET', KEYS[2], member)) or 0
+            redis.call('HDEL', KEYS[2], member)
+            redis.call('ZREM', KEYS[1], member)
+            total = redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
+            table.insert(victims, member)
+        end
+    end
+    if total > limit then
+        redis.call('HDEL', KEYS[2], ARGV[1])
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('HINCRBY', KEYS[3], 'bytes', -size)
+        table.insert(victims, ARGV[1])
+    end
+end
+return victims
+"""
+
+#: Mark indexed entries as just used, in the order given. KEYS: lru, stats. ARGV: keys.
+_TOUCH = """
+local touched = 0
+for _, member in ipairs(ARGV) do
+    if redis.call('ZSCORE', KEYS[1], member) then
+        local clock = redis.call('HINCRBY', KEYS[2], 'clock', 1)
+        redis.call('ZADD', KEYS[1], clock, member)
+        touched = touched + 1
+    end
+end
+return touched
+"""
+
+#: Drop entries from the index. KEYS: lru, sizes, stats. ARGV: keys. Returns how many.
+_FORGET = """
+local dropped = 0
+for _, member in ipairs(ARGV) do
+    local bytes = tonumber(redis.call('HGET', KEYS[2], member))
+    if bytes then
+        redis.call('HDEL', KEYS[2], member)
+        redis.call('ZREM', KEYS[1], member)
+        redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
+        dropped = dropped + 1
+    end
+end
+return dropped
+"""
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """How full a segment cache is and how often lookups found what they asked for."""
+
+    entries: int
+    bytes: int
+    max_bytes: int
+    hits: int
+    misses: int
+
+
+def check_cache_key(key: str) -> str:
+    """Return ``key`` if it is a cache key (a hex digest), else raise StorageError naming it."""
+    if not isinstance(key, str) or not _KEY.match(key):
+        raise StorageError(f"invalid segment cache key {str(key)[:80]!r}", key=str(key)[:80])
+    return key
+
+
+def object_key(key: str) -> str:
+    """Storage key of the cached object ``key``."""
+    return CACHE_PREFIX + check_cache_key(key)
+
+
+def storage_scope(storage: Storage) -> str:
+    """The index's name for a storage: one cluster may serve jobs that use several."""
+    return hashlib.sha256(storage.url.encode()).hexdigest()[:16]
+
+
+class SegmentCache:
+    """Segments and audio mixes in ``storage`` under ``cache/<key>``, LRU-indexed in Redis."""
+
+    def __init__(self, storage: Storage, client: redis.Redis, *, max_bytes: int) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"segment cache max_bytes must not be negative, got {max_bytes}")
+        self.storage = storage
+        self.redis = client
+        self.max_bytes = max_bytes
+        scope = storage_scope(storage)
+        self._lru = keys.cache_lru(scope)
+        self._sizes = keys.cache_sizes(scope)
+        self._stats = keys.cache_stats(scope)
+        self._put = client.register_script(_PUT)
+        self._touch = client.register_script(_TOUCH)
+        self._forget = client.register_script(_FORGET)
+
+    def __repr__(self) -> str:
+        """The storage and the cap."""
+        return f"SegmentCache({self.storage!r}, max_bytes={self.max_bytes})"
+
+    def present(self, keys_: Iterable[str], *, count: bool = False) -> set[str]:
+        """The keys whose object the cache holds (indexed, and still in storage).
+
+        ``count``: add the answer to the hit and miss counters (a job's real lookup, not an
+        estimate's). Entries whose object vanished (deleted by hand, or a lost race with an
+        eviction) leave the index here.
+        """
+        wanted = sorted({check_cache_key(k) for k in keys_})
+        if not wanted:
+            return set()
+        self._ensure_index()
+        pipe = self.redis.pipeline(transaction=False)
+        for key in wanted:
+            pipe.zscore(self._lru, key)
+        indexed = [k for k, score in zip(wanted, pipe.execute(), strict=True) if score is not None]
+        found = {k for k in indexed if self.storage.exists(CACHE_PREFIX + k)}
+        gone = [k for k in indexed if k not in found]
+        if gone:
+            self._forget(keys=[self._lru, self._sizes, self._stats], args=gone)
+        if count:
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.hincrby(self._stats, "hits", len(found))
+            pipe.hincrby(self._stats, "misses", len(wanted) - len(found))
+            pipe.execute()
+        return found
+
+    def put(self, key: str, path: str) -> None:
+        """Store the file at ``path`` as entry ``key``, then evict least-recently-used entries
+        until the cache is within its cap (an entry alone over the cap is not kept)."""
+        name = object_key(key)
+        size = os.path.getsize(path)
+        self._ensure_index()
+        self.storage.put_file(name, path)
+        self._index(key, size)
+
+    def _index(self, key: str, size: int) -> None:
+        victims = self._put(
+            keys=[self._lru, self._sizes, self._stats], args=[key, size, self.max_bytes]
+        )
+        for victim in victims:
+            self.storage.delete(CACHE_PREFIX + _text(victim))
+
+    def _ensure_index(self) -> None:
+        """Index the objects storage holds when this index was never built (a new Redis)."""
+        if self.redis.hexists(self._stats, "built"):
+            return
+        # Marked first: two processes rebuilding at once index the same objects, harmlessly.
+        self.redis.hset(self._stats, "built", 1)
+        for name in sorted(self.storage.list(CACHE_PREFIX)):
+            key = name[len(CACHE_PREFIX) :]
+            if not _KEY.match(key):
+                continue
+            try:
+                size = self.storage.size(name)
+            except StorageError:
+                continue  # evicted meanwhile by another process, or not readable as ours
+            self._index(key, size)
+
+    def get(self, key: str, path: str) -> None:
+        """Copy entry ``key`` to ``path`` and mark it used; ObjectNotFound when the cache
+        cannot give it (missing, or unreadable: then it is dropped so the next job re-renders).
+
+        A transient storage error is raised as it is and leaves the entry alone.
+        """
+        name = object_key(key)
+        try:
+            self.storage.get_file(name, path)
+        except ObjectNotFound:
+            self.forget([key])
+            raise
+        except StorageError as exc:
+            if exc.transient:
+                raise
+            # Tampered, truncated, or sealed by another key: it will never read; make room.
+            self.forget([key])
+            self.storage.delete(name)
+            raise ObjectNotFound(
+                f"segment cache entry {key} is unreadable: {exc}", key=name
+            ) from exc
+        self.touch([key])
+
+    def touch(self, keys_: Iterable[str]) -> None:
+        """Mark entries as just used (in this order), so eviction takes them last."""
+        wanted = [check_cache_key(k) for k in keys_]
+        if wanted:
+            self._touch(keys=[self._lru, self._stats], args=wanted)
+
+    def forget(self, keys_: Iterable[str]) -> int:
+        """Drop entries from the index (not from storage); how many were indexed."""
+        wanted = [check_cache_key(k) for k in keys_]
+        if not wanted:
+            return 0
+        return int(self._forget(keys=[self._lru, self._sizes, self._stats], args=wanted))
+
+    def discard(self, key: str) -> None:
+        """Remove an entry and its object (a segment found unusable)."""
+        self.forget([key])
+        self.storage.delete(object_key(key))
+
+    def lru_order(self) -> list[str]:
+        """Indexed keys, least recently used first (the order eviction takes them)."""
+        return [_text(k) for k in self.redis.zrange(self._lru, 0, -1)]
+
+    def stats(self) -> CacheStats:
+        """Entries, bytes and the cap, with hits and misses of jobs' lookups so far."""
+        self._ensure_index()
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zcard(self._lru)
+        pipe.hmget(self._stats, ["bytes", "hits", "misses"])
+        entries, (size, hits, misses) = pipe.execute()
+        return CacheStats(
+            entries=int(entries),
+            bytes=int(size or 0),
+            max_bytes=self.max_bytes,
+            hits=int(hits or 0),
+            misses=int(misses or 0),
+        )
+
+    def clear(self) -> int:
+        """Remove every cached object (indexed or not) and the index; how many objects."""
+        removed = self.storage.delete_prefix(CACHE_PREFIX)
+        self.redis.delete(self._lru, self._sizes, self._stats)
+        return removed
+
+
+def _text(value: str | bytes) -> str:
+    """A Redis reply as text, whichever way the client decodes."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,225 @@
+"""The segment cache on the session's private Redis and a local storage directory: what it keeps,
+in which order it evicts, what a damaged or vanished object does, and two writers at once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import redis
+
+from orchestrator.segment_cache import CACHE_PREFIX, CacheStats, SegmentCache
+from providers.storage import ObjectNotFound, StorageError, open_storage
+from providers.storage.encrypted import EncryptedStorage, PlaintextStorage
+
+KEY = bytes(range(32))
+
+
+def key(name: str) -> str:
+    """A cache key (a hex digest) for a readable name."""
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+@pytest.fixture
+def client(redis_url: str) -> redis.Redis:
+    return redis.Redis.from_url(redis_url, decode_responses=True)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "storage"
+
+
+def cache(root: Path, client: redis.Redis, max_bytes: int, *, sealed: bool = False) -> SegmentCache:
+    inner = open_storage(f"file://{root}")
+    storage = EncryptedStorage(inner, KEY) if sealed else PlaintextStorage(inner)
+    return SegmentCache(storage, client, max_bytes=max_bytes)
+
+
+def blob(tmp_path: Path, name: str, size: int) -> str:
+    path = tmp_path / f"{name}.bin"
+    path.write_bytes(hashlib.sha256(name.encode()).digest() * (size // 32) + b"x" * (size % 32))
+    return str(path)
+
+
+def stored(root: Path) -> set[str]:
+    folder = root / CACHE_PREFIX
+    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+
+
+@pytest.mark.parametrize(
+    ("cap", "steps", "kept"),
+    [
+        # Room for all: nothing leaves; the order is the order of last use.
+        (300, ["put a 100", "put b 100", "put c 100"], "a b c"),
+        # Over the cap: the least recently put leaves first.
+        (250, ["put a 100", "put b 100", "put c 100"], "b c"),
+        # Touching a makes b the oldest.
+        (250, ["put a 100", "put b 100", "touch a", "put c 100"], "a c"),
+        # A lookup does not count as a use; a get does.
+        (250, ["put a 100", "put b 100", "present a", "put c 100"], "b c"),
+        (250, ["put a 100", "put b 100", "get a", "put c 100"], "a c"),
+        # A big entry evicts as many old ones as it needs, oldest first, and no more.
+        (300, ["put a 100", "put b 100", "put c 100", "put d 250"], "d"),
+        (350, ["put a 100", "put b 100", "put c 100", "put d 200"], "c d"),
+        # An entry alone over the cap is not kept (and the others make way in vain).
+        (150, ["put a 100", "put big 200"], ""),
+        # Putting a key again replaces its size and makes it the newest.
+        (200, ["put a 100", "put b 100", "put a 50", "put c 100"], "a c"),
+        (250, ["put a 100", "put b 100", "put a 50", "put c 100"], "b a c"),
+        # A cap of zero keeps nothing.
+        (0, ["put a 1"], ""),
+    ],
+)
+def test_eviction_order(
+    root: Path, client: redis.Redis, tmp_path: Path, cap: int, steps: list[str], kept: str
+) -> None:
+    segments = cache(root, client, cap)
+    sizes: dict[str, int] = {}
+    for step in steps:
+        verb, name, *rest = step.split()
+        if verb == "put":
+            sizes[name] = int(rest[0])
+            segments.put(key(name), blob(tmp_path, name, sizes[name]))
+        elif verb == "touch":
+            segments.touch([key(name)])
+        elif verb == "present":
+            assert segments.present([key(name)]) == {key(name)}
+        else:
+            segments.get(key(name), str(tmp_path / "out.bin"))
+    names = {key(n): n for n in sizes}
+    expected = kept.split()
+    assert [names[k] for k in segments.lru_order()] == expected
+    # Evicted entries are gone from storage too, not only from the index.
+    assert {names[k] for k in stored(root)} == set(expected)
+    stats = segments.stats()
+    assert stats.entries == len(expected) and stats.max_bytes == cap
+    assert stats.bytes == sum(sizes[n] for n in expected) <= cap
+
+
+def test_round_trip_through_sealed_storage(root: Path, client: redis.Redis, tmp_path: Path) -> None:
+    segments = cache(root, client, 10_000, sealed=True)
+    source = blob(tmp_path, "segment", 3000)
+    segments.put(key("s"), source)
+    # Sealed like every object: the stored bytes are not the segment's.
+    raw = (root / CACHE_PREFIX / key("s")).read_bytes()
+    assert raw[:5] == b"CRENC" and Path(source).read_bytes() not in raw
+    out = tmp_path / "back.bin"
+    segments.get(key("s"), str(out))
+    assert out.read_bytes() == Path(source).read_bytes()
+    assert segments.present([key("s"), key("other")], count=True) == {key("s")}
+    assert segments.stats() == CacheStats(entries=1, bytes=3000, max_bytes=10_000, hits=1, misses=1)
+
+
+def test_an_object_copied_to_another_key_is_unreadable_and_dropped(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    segments = cache(root, client, 10_000, sealed=True)
+    segments.put(key("a"), blob(tmp_path, "a", 500))
+    segments.put(key("b"), blob(tmp_path, "b", 500))
+    # Someone with write access to storage puts a's object over b's: encryption binds objects
+    # to their key, so b no longer reads, and the cache says so instead of handing out a.
+    (root / CACHE_PREFIX / key("b")).write_bytes((root / CACHE_PREFIX / key("a")).read_bytes())
+    with pytest.raises(ObjectNotFound, match="unreadable"):
+        segments.get(key("b"), str(tmp_path / "out.bin"))
+    assert not (tmp_path / "out.bin").exists()
+    assert segments.present([key("a"), key("b")]) == {key("a")}
+    assert stored(root) == {key("a")} and segments.stats().bytes == 500
+
+
+def test_a_vanished_object_is_a_miss_not_an_error(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    segments = cache(root, client, 10_000)
+    segments.put(key("a"), blob(tmp_path, "a", 100))
+    segments.put(key("b"), blob(tmp_path, "b", 100))
+    os.unlink(root / CACHE_PREFIX / key("a"))
+    # The lookup notices and drops the entry; so does a get of an object gone since.
+    assert segments.present([key("a"), key("b")], count=True) == {key("b")}
+    os.unlink(root / CACHE_PREFIX / key("b"))
+    with pytest.raises(ObjectNotFound):
+        segments.get(key("b"), str(tmp_path / "out.bin"))
+    assert segments.stats() == CacheStats(entries=0, bytes=0, max_bytes=10_000, hits=1, misses=1)
+
+
+def test_clear_removes_objects_and_index(root: Path, client: redis.Redis, tmp_path: Path) -> None:
+    segments = cache(root, client, 10_000)
+    for name in "abc":
+        segments.put(key(name), blob(tmp_path, name, 100))
+    assert segments.clear() == 3
+    assert stored(root) == set() and segments.stats().entries == 0
+    assert segments.present([key("a")]) == set()
+
+
+def test_each_storage_has_its_own_index(client: redis.Redis, tmp_path: Path) -> None:
+    one = cache(tmp_path / "one", client, 10_000)
+    two = cache(tmp_path / "two", client, 10_000)
+    one.put(key("a"), blob(tmp_path, "a", 100))
+    assert two.present([key("a")]) == set() and two.stats().entries == 0
+    assert one.present([key("a")]) == {key("a")}
+
+
+def test_keys_that_are_not_digests_are_refused(root: Path, client: redis.Redis) -> None:
+    segments = cache(root, client, 10_000)
+    for bad in ("../jobs/x/output.mp4", "ABC", "", "a" * 200):
+        with pytest.raises(StorageError, match="invalid segment cache key"):
+            segments.present([bad])
+
+
+def test_two_writers_at_once_keep_the_cap_and_the_index_true(
+    root: Path, redis_url: str, tmp_path: Path
+) -> None:
+    cap = 2000
+    # Each thread its own cache object and connection, as two worker processes would have.
+    writers = [cache(root, redis.Redis.from_url(redis_url), cap) for _ in range(2)]
+    files = {f"{w}-{i}": blob(tmp_path, f"{w}-{i}", 150) for w in range(2) for i in range(20)}
+    errors: list[BaseException] = []
+
+    def write(which: int) -> None:
+        try:
+            for i in range(20):
+                writers[which].put(key(f"{which}-{i}"), files[f"{which}-{i}"])
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    segments = writers[0]
+    indexed = set(segments.lru_order())
+    stats = segments.stats()
+    assert stats.bytes == 150 * len(indexed) <= cap
+    assert len(indexed) == cap // 150
+    # Storage holds exactly the indexed entries: every eviction deleted its object, and
+    # nothing still indexed was deleted.
+    assert stored(root) == indexed
+    # Eviction takes the oldest uses first: what survives of each writer is its latest puts.
+    for which in range(2):
+        mine = [key(f"{which}-{i}") for i in range(20)]
+        kept = [k for k in mine if k in indexed]
+        assert kept == mine[len(mine) - len(kept) :]
+
+
+def test_a_new_redis_rebuilds_the_index_from_storage(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    """`cloudrender render` starts a new Redis each time over the same storage: the objects
+    already there are found again and count against the cap."""
+    first = cache(root, client, 1000)
+    for name in ("a", "b", "c"):
+        first.put(key(name), blob(tmp_path, name, 100))
+    client.flushdb()  # the index is gone, the objects are not
+    again = cache(root, client, 1000)
+    assert again.present([key("a"), key("b"), key("x")]) == {key("a"), key("b")}
+    assert (again.stats().entries, again.stats().bytes) == (3, 300)
+    # Rebuilt under a smaller cap, the rebuild itself evicts down to it.
+    client.flushdb()
+    small = cache(root, client, 250)
+    assert small.stats().bytes <= 250
+    assert len(stored(root)) == small.stats().entries == 2
