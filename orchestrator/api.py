@@ -11,16 +11,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
 
 from chunking.timeline.model import Timeline
-from chunking.timeline.project import Project, check_memory, read_project
+from chunking.timeline.project import Project
 from common.errors import RenderError
 from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from common.settings import Settings
@@ -36,13 +34,12 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
-from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_signals import ROLE_RENDER, orchestrates, renders
-from orchestrator.scheduling import deadline_time, effective_priority, pool_changes
+from orchestrator.scheduling import deadline_time, pool_changes
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
     NodeMetrics,
@@ -50,8 +47,8 @@ from orchestrator.stats import (
     collect_node_metrics,
     collect_render_metrics,
 )
-from providers.storage import StorageError, open_storage, split_object_url
-from workers.delivery import check_new_outputs
+from orchestrator.submission import new_job, prepare_project
+from providers.storage import StorageError, open_storage
 from workers.job_spec import JobSpec, configure_runtime, job_prefix
 
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
@@ -121,60 +118,29 @@ class CloudRenderingAPI:
                 f"estimated cost ${quote.cost:.4f} is above the limit ${max_cost:.4f} "
                 f"({quote.node_seconds:.0f} node-seconds at ${quote.hourly_rate:.2f}/h)"
             )
-        when = deadline_time(deadline)
-        # Workers on a shared disk can write a local output path; remote ones cannot, and the
-        # client fetches the video from storage instead (download(), or render's own client).
-        shared_disk = open_storage(storage_url).local_path("probe") is not None
-        destination, output_url = _output_targets(output, shared_disk and local_delivery)
-        # Refused now what a worker would refuse after rendering (workers.delivery).
-        check_new_outputs(destination, output_url, storage_url)
-        job_id = uuid.uuid4().hex[:16]
-        spec = JobSpec(
-            id=job_id,
-            project=dict(prepared.document),
-            base_dir=prepared.base_dir,
-            export=dataclasses.asdict(timeline.export),
+        spec, record = new_job(
+            prepared,
+            quote,
             storage_url=storage_url,
-            frames=timeline.frames,
-            output_ext=timeline.export.container,
-            chunk_frames=chunk_frames,
-            destination=destination,
-            output_url=output_url,
-            keep_segments=keep_segments,
-            encrypted=self.settings.encryption_key is not None,
-            use_cache=use_cache,
-        )
-        uploaded = 0
-        if sync_assets or not shared_disk:
-            # Workers cannot read this disk: media travels through storage, by content hash.
-            synced = upload_assets(prepared.document, prepared.base_dir, spec.storage())
-            spec = dataclasses.replace(spec, project=synced.document, assets=True)
-            uploaded = synced.uploaded_bytes
-        now = time.time()
-        record = JobRecord(
-            id=job_id,
-            name=timeline.name,
-            priority=priority,
-            effective_priority=effective_priority(priority, when, now, quote.wall_seconds),
-            deadline=when,
-            max_cost=max_cost,
-            submitted_at=now,
-            frames=timeline.frames,
-            estimated_seconds=round(quote.wall_seconds, 2),
-            estimated_cost=quote.cost,
-            hourly_rate=quote.hourly_rate,
             output=output,
-            complexity=quote.complexity,
-            uploaded_bytes=uploaded,
+            priority=priority,
+            deadline=deadline_time(deadline),
+            max_cost=max_cost,
+            chunk_frames=chunk_frames,
+            keep_segments=keep_segments,
+            sync_assets=sync_assets,
+            local_delivery=local_delivery,
+            use_cache=use_cache,
+            encrypted=self.settings.encryption_key is not None,
         )
         self.store.create(record, spec.to_dict())
         self.app.send_task(
             TASK_PLAN_JOB,
-            args=[job_id],
+            args=[record.id],
             queue=QUEUE_ORCHESTRATOR,
             priority=PRIORITIES[record.effective_priority],
         )
-        return job_id
+        return record.id
 
     def get_job_status(self, job_id: str) -> JobRecord:
         """The job's record with per-chunk state; JobNotFound for unknown or expired ids."""
@@ -386,12 +352,7 @@ class CloudRenderingAPI:
         base_dir: str | None,
         output: str | None,
     ) -> Project:
-        budget = self.settings.max_frame_bytes
-        if isinstance(project, Project):
-            check_memory(project.timeline, budget)
-        else:
-            project = read_project(project, base_dir=base_dir, max_frame_bytes=budget)
-        return project.with_export(settings, output=output)
+        return prepare_project(project, settings, base_dir, output, self.settings.max_frame_bytes)
 
     def _quote(
         self, timeline: Timeline, chunk_frames: int | None, use_cache: bool
@@ -420,11 +381,3 @@ class _missing_ok:
 
     def __exit__(self, kind: object, value: object, tb: object) -> bool:
         return isinstance(value, JobNotFound)
-
-
-def _output_targets(output: str, shared_disk: bool) -> tuple[str | None, str | None]:
-    """(local path, storage URL) the merge delivers the video to, besides the job's storage."""
-    if "://" in output:
-        split_object_url(output)  # a malformed URL fails the submit, not the merge
-        return None, output
-    return (os.path.abspath(output) if shared_disk else None), None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from common.errors import RenderError
+from providers.storage.base import Storage
 
 
 class Hooks(Protocol):
@@ -76,6 +77,24 @@ class Hooks(Protocol):
 
     def job_failed(self, job_id: str, error: RenderError) -> None:
         """The job cannot complete (audio or merge failed)."""
+        ...
+
+    # The segment cache (orchestrator.segment_cache); used by workers.cache_use.
+
+    def cache_put(self, storage: Storage, key: str, path: str) -> None:
+        """Keep a finished segment (or audio mix) in the segment cache under its content key."""
+        ...
+
+    def cache_get(self, storage: Storage, key: str, path: str) -> None:
+        """Copy a cached segment to ``path``; ObjectNotFound when the cache lost it."""
+        ...
+
+    def cache_discard(self, storage: Storage, key: str) -> None:
+        """Drop a cached segment that turned out unusable, so no job takes it again."""
+        ...
+
+    def cache_lost(self, job_id: str, chunks: list[int], audio: bool) -> None:
+        """Reused parts the merge could not read: render them after all, then merge again."""
         ...
 
 

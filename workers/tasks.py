@@ -3,18 +3,13 @@
 Outputs are idempotent: each goes to a deterministic storage key through an atomic put, so a
 task that runs twice writes the same object. Deterministic errors (bad media, bad timeline) are
 raised at once and never retried; their message names the chunk and its frame range. Job state
-lives in the job store, reached through `workers.hooks`.
-
-The segment cache (orchestrator.segment_cache), reached through the same hooks: a rendered
-segment or audio mix is also kept under its content key when the job uses the cache and this
-worker renders exactly as the job's keys assume (its render fingerprint); the merge takes the
-chunks planned as reused from the cache, and hands back to rendering any it cannot read.
+lives in the job store, reached through `workers.hooks`; the segment cache's part of the
+tasks (keeping outputs, taking reused parts) is in `workers.cache_use`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import socket
@@ -22,26 +17,23 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol, cast
+from typing import Any
 
-import av
 from celery import Task, shared_task
 
 from common.errors import RenderCancelled, RenderError
 from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
-from providers.storage.base import ObjectNotFound, Storage
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
+from workers.cache_use import keep, merge_parts
 from workers.delivery import check_outputs, deliver, put_output
-from workers.fingerprint import render_fingerprint
 from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
-from workers.media_open import open_media
 from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
 from workers.sandbox import render_segment
-from workers.stitch import MergeError, inspect_segment, stitch
+from workers.stitch import stitch
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +134,7 @@ def _render_segment(
         if poll():
             raise Stopped(reason[0] or "cancelled")
         storage.put_file(key, path)
-        _keep(service, storage, spec, spec.chunk_cache_key(index), path)
+        keep(service, storage, spec, spec.chunk_cache_key(index), path)
     notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
     return {
         **result,
@@ -174,9 +166,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
                     path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
                 )
                 storage.put_file(spec.audio_key, path)
-                _keep(
-                    service, storage, spec, spec.audio_cache_key if spec.use_cache else None, path
-                )
+                keep(service, storage, spec, spec.audio_cache_key if spec.use_cache else None, path)
             result = {
                 "key": spec.audio_key,
                 "codec": codec,
@@ -247,37 +237,11 @@ def _merge(
     # message: a merge reads the segment cache entries its document names (digests) and reads
     # and removes only what lies under its own prefix.
     indexes = _chunk_indexes(spec, chunks)
-    cache = _cache_of(service)
     with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
-        segments: list[tuple[str, int, int]] = []
-        lost: list[int] = []
-        for i in indexes:
-            start, end = spec.chunks[i]
-            path = _part(
-                cache,
-                storage,
-                spec.segment_key(i),
-                spec.chunk_cache_key(i),
-                (tmp, f"segment of chunk {i}"),
-                # Stitching rebuilds timestamps from the chunk's start: a segment cached at
-                # another offset (time inserted before it) lands where this job needs it.
-                functools.partial(inspect_segment, index=i, start=start, end=end, fps=timeline.fps),
-            )
-            if path is None:
-                lost.append(i)
-            else:
-                segments.append((path, start, end))
-        cached_audio = spec.audio_cache_key if spec.use_cache else None
-        audio_path = (
-            _part(cache, storage, spec.audio_key, cached_audio, (tmp, "audio"), _check_audio)
-            if audio
-            else None
-        )
-        audio_lost = bool(audio) and audio_path is None
-        if lost or audio_lost:
-            assert cache is not None  # only a cache read can lose a part
-            cache.cache_lost(spec.id, lost, audio_lost)
+        parts = merge_parts(service, spec, storage, indexes, bool(audio), tmp)
+        if parts is None:
             return None
+        segments, audio_path = parts
         out = os.path.join(tmp, f"output.{spec.output_ext}")
         report = stitch(segments, timeline.fps, out, timeline.export.container, audio_path)
         storage.put_file(spec.output_key, out)
@@ -315,94 +279,6 @@ def _chunk_indexes(spec: JobSpec, chunks: list[dict[str, Any]]) -> list[int]:
             f"{len(spec.chunks)} chunks"
         )
     return indexes
-
-
-class _CacheHooks(Protocol):
-    """The segment cache calls of the job service (orchestrator.worker_hooks.WorkerHooks): keep
-    a file under its content key, copy one out (ObjectNotFound when lost), drop an unusable one,
-    and have reused parts the merge could not read rendered after all (then merged again)."""
-
-    def cache_put(self, storage: Storage, key: str, path: str) -> None: ...
-    def cache_get(self, storage: Storage, key: str, path: str) -> None: ...
-    def cache_discard(self, storage: Storage, key: str) -> None: ...
-    def cache_lost(self, job_id: str, chunks: list[int], audio: bool) -> None: ...
-
-
-def _cache_of(service: hooks.Hooks) -> _CacheHooks | None:
-    """The service's segment cache calls, or None for a service without a cache."""
-    names = ("cache_put", "cache_get", "cache_discard", "cache_lost")
-    if all(callable(getattr(service, name, None)) for name in names):
-        return cast(_CacheHooks, service)
-    return None
-
-
-def _keep(
-    service: hooks.Hooks, storage: Storage, spec: JobSpec, key: str | None, path: str
-) -> None:
-    """Put a finished segment or audio mix into the segment cache under its content key, if
-    the job uses the cache and this worker renders as the key assumes; never fails the task."""
-    cache = _cache_of(service)
-    if not key or cache is None:
-        return
-    if not spec.fingerprint or render_fingerprint() != spec.fingerprint:
-        return  # another renderer's output must not answer for the job's fingerprint
-    try:
-        cache.cache_put(storage, key, path)
-    except Exception as exc:  # noqa: BLE001 - the job's own copy is stored; caching is a bonus
-        log.warning("job %s: not kept in the segment cache: %s", spec.id, exc)
-
-
-def _part(
-    cache: _CacheHooks | None,
-    storage: Storage,
-    own: str,
-    cached: str | None,
-    paths: tuple[str, str],
-    check: Callable[[str], object],
-) -> str | None:
-    """A local path of a part of the job (``paths``: a temp directory, what messages call it):
-    its own object ``own``, or for a part reused at planning its segment cache entry ``cached``
-    once ``check`` passes it (MergeError: unusable). None when the cache cannot give it now."""
-    tmp, what = paths
-    if cache is None or cached is None or storage.exists(own):
-        return _local(storage, own, tmp, what)
-    path = os.path.join(tmp, "cached-" + own.replace("/", "_"))
-    try:
-        cache.cache_get(storage, cached, path)
-        check(path)
-    except ObjectNotFound:
-        return None
-    except MergeError as exc:
-        log.warning("cached %s unusable: %s", what, exc)
-        cache.cache_discard(storage, cached)
-        return None
-    return path
-
-
-def _check_audio(path: str) -> None:
-    """Raise MergeError unless an audio file opens and holds audio packets."""
-    try:
-        with open_media(path) as container:
-            if container.streams.audio and any(
-                p.size for p in container.demux(container.streams.audio[0])
-            ):
-                return
-    except (RenderError, av.error.FFmpegError, OSError, ValueError):
-        pass
-    raise MergeError(f"{path} holds no readable audio")
-
-
-def _local(storage: Any, key: str, tmp: str, what: str) -> str:
-    """A local path for a stored object: the object itself on local storage, else a copy."""
-    path: str | None = storage.local_path(key)
-    if path is not None and os.path.exists(path):
-        return path
-    dest = os.path.join(tmp, key.replace("/", "_"))
-    try:
-        storage.get_file(key, dest)
-    except ObjectNotFound:
-        raise RenderError(f"merge: the {what} is missing from storage ({key})") from None
-    return dest
 
 
 def _put_output(spec: JobSpec, url: str, path: str, tmp: str) -> None:

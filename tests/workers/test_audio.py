@@ -25,7 +25,7 @@ from chunking.timeline.model import (
     TrackKind,
 )
 from common.errors import AssetNotFound, DecodeError, EncodeError, MediaError, TimelineError
-from workers import audio_mix
+from workers import audio_source
 from workers.audio import (
     add_audio_stream,
     audio_codec_for,
@@ -391,7 +391,7 @@ def test_seeking_into_compressed_source_is_sample_aligned(
 ) -> None:
     # source_start 1.2 s makes the mixer seek; decoding from the very start must agree with it.
     seeked = mix_of(clip(src.steps_mp4, 0, 1, source_start=1.2))[0]
-    monkeypatch.setattr(audio_mix, "SEEK_PREROLL", Fraction(10))
+    monkeypatch.setattr(audio_source, "SEEK_PREROLL", Fraction(10))
     from_start = mix_of(clip(src.steps_mp4, 0, 1, source_start=1.2))[0]
     # Including the first frames, which a decoder started cold right at the seek gets wrong.
     np.testing.assert_allclose(seeked, from_start, atol=2e-3)
@@ -622,7 +622,7 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
 ) -> None:
     long_source = write_audio(tmp_path / "long.mp4", tone(440, 30), RATE, "aac", "mp4")
     decoded = 0
-    real = audio_mix._resampled
+    real = audio_source._resampled
 
     def counting(
         frames: Iterable[av.AudioFrame], layout: str, rate: int
@@ -635,7 +635,7 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
 
         return real(counted(), layout, rate)
 
-    monkeypatch.setattr(audio_mix, "_resampled", counting)
+    monkeypatch.setattr(audio_source, "_resampled", counting)
     mix = mix_of(clip(long_source, 0, 2, source_start=25.0), seconds=2)
     assert rms(mix[0, 1000:]) == pytest.approx(TONE_RMS, rel=0.05)
     # 2 s wanted plus the seek pre-roll and a frame or two, not the 25 s before it.

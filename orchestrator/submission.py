@@ -1,0 +1,112 @@
+"""Turning a submitted project into a job: the project read and vetted, where the video goes,
+the media synced to storage where workers cannot read this disk, the job document (JobSpec)
+and the job's record (JobRecord) built. The Python API (orchestrator.api) prices, stores and
+queues what this makes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from chunking.timeline.project import Project, check_memory, read_project
+from orchestrator.api_results import ReuseEstimate
+from orchestrator.assets import sync_assets as upload_assets
+from orchestrator.job_record import JobRecord
+from orchestrator.scheduling import effective_priority
+from providers.storage import open_storage, split_object_url
+from workers.delivery import check_new_outputs
+from workers.job_spec import JobSpec
+
+
+def prepare_project(
+    project: str | Mapping[str, Any] | Project,
+    settings: Mapping[str, Any] | None,
+    base_dir: str | None,
+    output: str | None,
+    max_frame_bytes: int,
+) -> Project:
+    """The project read (or, already read, checked for frame memory) with its export settings."""
+    if isinstance(project, Project):
+        check_memory(project.timeline, max_frame_bytes)
+    else:
+        project = read_project(project, base_dir=base_dir, max_frame_bytes=max_frame_bytes)
+    return project.with_export(settings, output=output)
+
+
+def new_job(
+    prepared: Project,
+    quote: ReuseEstimate,
+    *,
+    storage_url: str,
+    output: str,
+    priority: str,
+    deadline: float | None,
+    max_cost: float | None,
+    chunk_frames: int | None,
+    keep_segments: bool,
+    sync_assets: bool,
+    local_delivery: bool,
+    use_cache: bool,
+    encrypted: bool,
+) -> tuple[JobSpec, JobRecord]:
+    """A new job's document and record, its media uploaded to storage where workers need it."""
+    timeline = prepared.timeline
+    # Workers on a shared disk can write a local output path; remote ones cannot, and the
+    # client fetches the video from storage instead (download(), or render's own client).
+    shared_disk = open_storage(storage_url).local_path("probe") is not None
+    destination, output_url = output_targets(output, shared_disk and local_delivery)
+    # Refused now what a worker would refuse after rendering (workers.delivery).
+    check_new_outputs(destination, output_url, storage_url)
+    job_id = uuid.uuid4().hex[:16]
+    spec = JobSpec(
+        id=job_id,
+        project=dict(prepared.document),
+        base_dir=prepared.base_dir,
+        export=dataclasses.asdict(timeline.export),
+        storage_url=storage_url,
+        frames=timeline.frames,
+        output_ext=timeline.export.container,
+        chunk_frames=chunk_frames,
+        destination=destination,
+        output_url=output_url,
+        keep_segments=keep_segments,
+        encrypted=encrypted,
+        use_cache=use_cache,
+    )
+    uploaded = 0
+    if sync_assets or not shared_disk:
+        # Workers cannot read this disk: media travels through storage, by content hash.
+        synced = upload_assets(prepared.document, prepared.base_dir, spec.storage())
+        spec = dataclasses.replace(spec, project=synced.document, assets=True)
+        uploaded = synced.uploaded_bytes
+    now = time.time()
+    record = JobRecord(
+        id=job_id,
+        name=timeline.name,
+        priority=priority,
+        effective_priority=effective_priority(priority, deadline, now, quote.wall_seconds),
+        deadline=deadline,
+        max_cost=max_cost,
+        submitted_at=now,
+        frames=timeline.frames,
+        estimated_seconds=round(quote.wall_seconds, 2),
+        estimated_cost=quote.cost,
+        hourly_rate=quote.hourly_rate,
+        output=output,
+        complexity=quote.complexity,
+        uploaded_bytes=uploaded,
+    )
+    return spec, record
+
+
+def output_targets(output: str, shared_disk: bool) -> tuple[str | None, str | None]:
+    """(local path, storage URL) the merge delivers the video to, besides the job's storage."""
+    if "://" in output:
+        split_object_url(output)  # a malformed URL fails the submit, not the merge
+        return None, output
+    return (os.path.abspath(output) if shared_disk else None), None

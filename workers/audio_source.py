@@ -1,0 +1,229 @@
+"""Reading a clip's sound from its source file, for the mixer (workers.audio_mix).
+
+The clip's audio stream (``audio_stream``, 0-based among the file's audio streams) is decoded
+lazily from just before its ``source_start``, resampled by libswresample (which also does the
+anti-aliasing for speed changes) and handed out block by block through a `Window`, so memory
+stays bounded however long the source is.
+
+Source time zero is the file's first video frame when it has video (the zero the picture side
+uses, so lip sync holds even when the audio stream starts earlier or later), else the start of
+the container; a clip whose ``source_start`` is below zero is silent until source time zero.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import os
+from collections.abc import Generator, Iterable, Iterator
+from fractions import Fraction
+
+import av
+import av.error
+import numpy as np
+import numpy.typing as npt
+from av.audio.frame import AudioFrame
+from av.audio.resampler import AudioResampler
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+
+from chunking.timeline.model import Clip
+from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
+from workers.media_open import open_media
+
+Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
+
+#: Decoded before source_start after a seek: AAC and Opus need a frame or more of pre-roll and
+#: MP3 a bit reservoir before their output is right, and seeks can land a little late.
+SEEK_PREROLL = Fraction(1, 2)
+
+_HALF = Fraction(1, 2)
+
+
+@contextlib.contextmanager
+def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window | None]:
+    """The clip's source audio from its ``source_start`` on, resampled to ``rate``, at most
+    ``limit`` samples (fewer where the source or ``source_end`` ends it); None when the file
+    has no sound. Errors reading or decoding it, in the block too, name the clip and file."""
+    if not os.path.isfile(path):
+        raise AssetNotFound(f"clip {clip.id}: audio source {path!r} is missing or not a file")
+    try:
+        opened = open_media(path)
+    except MediaError as exc:
+        raise type(exc)(f"clip {clip.id}: audio source: {exc}") from None
+    try:
+        with opened as container:
+            stream = _audio_stream(container, clip, path)
+            if stream is None:
+                yield None
+                return
+            for end in (clip.source_end, _declared_end(container, stream)):
+                if end is not None:
+                    span = Fraction(end) - Fraction(clip.source_start)
+                    limit = min(limit, max(0, math.floor(span * rate)))
+            chunks = _source_chunks(
+                container,
+                stream,
+                Fraction(clip.source_start),
+                rate,
+                limit,
+                f"clip {clip.id}: {path!r}",
+            )
+            try:
+                yield Window(chunks, _channels(stream))
+            finally:
+                chunks.close()
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        raise AssetNotFound(f"clip {clip.id}: cannot read audio source {path!r}: {exc}") from exc
+    except (av.error.FFmpegError, OSError) as exc:
+        raise DecodeError(f"clip {clip.id}: cannot decode audio of {path!r}: {exc}") from exc
+
+
+class Window:
+    """Random-ish access to a forward-only stream of sample chunks, for non-decreasing reads."""
+
+    def __init__(self, chunks: Iterator[Samples], channels: int) -> None:
+        self._chunks = chunks
+        self.channels = channels
+        self._data: Samples = np.zeros((channels, 0), dtype=np.float32)
+        self._start = 0  # source index of self._data[:, 0]
+        self._exhausted = False
+
+    def read(self, a: int, b: int) -> Samples:
+        """Source samples [a, b), zero past the end; a must not go below any earlier a."""
+        pending = [self._data]
+        have = self._start + self._data.shape[1]
+        while have < b and not self._exhausted:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._exhausted = True
+            else:
+                pending.append(chunk)
+                have += chunk.shape[1]
+        data = np.concatenate(pending, axis=1) if len(pending) > 1 else self._data
+        drop = min(max(a - self._start, 0), data.shape[1])
+        self._data, self._start = data[:, drop:], self._start + drop
+        out = np.zeros((self.channels, b - a), dtype=np.float32)
+        s, e = max(a, self._start), min(b, have)
+        if e > s:
+            out[:, s - a : e - a] = self._data[:, s - self._start : e - self._start]
+        return out
+
+
+def _audio_stream(container: InputContainer, clip: Clip, path: str) -> AudioStream | None:
+    """The clip's audio stream (``audio_stream``, 0-based among the file's audio streams)."""
+    streams = container.streams.audio
+    index = 0 if clip.audio_stream is None else clip.audio_stream
+    if index < 0:
+        raise TimelineError(f"clip {clip.id}: audio_stream must be 0 or more, got {index}")
+    if index >= len(streams):
+        if index == 0:
+            return None
+        raise MediaError(
+            f"clip {clip.id}: audio_stream {index} does not exist: {path!r} has "
+            f"{len(streams)} audio stream{'' if len(streams) == 1 else 's'} (numbered from 0)"
+        )
+    stream = streams[index]
+    if stream.codec_context is None:
+        raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
+    return stream
+
+
+def _channels(stream: AudioStream) -> int:
+    # Mono stays mono and is broadcast into both mix channels: letting swresample upmix it
+    # would lower it by 3 dB. Everything else is folded to stereo by swresample.
+    return 1 if stream.codec_context.channels == 1 else 2
+
+
+def _source_chunks(
+    container: InputContainer,
+    stream: AudioStream,
+    start: Fraction,
+    rate: int,
+    limit: int | None,
+    who: str,
+) -> Generator[Samples, None, None]:
+    """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples."""
+    channels = _channels(stream)
+    stream_time_base = stream.time_base
+    if stream_time_base is None:
+        raise DecodeError(f"{who}: the audio stream has no time base")
+    origin = _origin(container)
+    seeked = start - SEEK_PREROLL > 0
+    if seeked:
+        target = origin + start - SEEK_PREROLL
+        container.seek(math.floor(target / stream_time_base), stream=stream)
+    frames = container.decode(stream)
+    head = next(frames, None)
+    if head is None:
+        return
+    if head.pts is None and seeked:
+        raise DecodeError(f"{who}: the audio has no timestamps to seek by")
+    # Anchor once on the first frame and count samples after that: per-frame timestamps can be
+    # rounded (Matroska keeps milliseconds) and would jitter the sample positions.
+    first = Fraction(0)
+    if head.pts is not None:
+        first = head.pts * (head.time_base or stream_time_base) - origin
+    skip = math.floor((start - first) * rate + _HALF)  # resampled samples to drop before start
+    remaining = limit
+    if skip < 0:
+        # The audio starts after `start` (a late audio stream): lead in with silence.
+        lead, remaining = _cap(np.zeros((channels, -skip), dtype=np.float32), remaining)
+        skip = 0
+        yield lead
+    layout = "mono" if channels == 1 else "stereo"
+    for out in _resampled(itertools.chain([head], frames), layout, rate):
+        if remaining == 0:
+            return
+        data, skip = _skip(np.asarray(out.to_ndarray(), dtype=np.float32), skip)
+        data, remaining = _cap(data, remaining)
+        yield data
+
+
+def _resampled(frames: Iterable[AudioFrame], layout: str, rate: int) -> Iterator[AudioFrame]:
+    resampler: AudioResampler | None = None
+    setup: tuple[str, str, int] | None = None
+    for frame in frames:
+        this_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if resampler is None or this_setup != setup:
+            # Some streams change rate or layout mid-file; a resampler only takes one setup.
+            if resampler is not None:
+                yield from resampler.resample(None)
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+            setup = this_setup
+        yield from resampler.resample(frame)
+    if resampler is not None:
+        yield from resampler.resample(None)
+
+
+def _origin(container: InputContainer) -> Fraction:
+    for video in container.streams.video:
+        if video.disposition & av.stream.Disposition.attached_pic:
+            continue  # cover art in a music file is not a picture track
+        if video.start_time is not None and video.time_base is not None:
+            return video.start_time * video.time_base
+    return Fraction(container.start_time or 0, av.time_base)
+
+
+def _declared_end(container: InputContainer, stream: AudioStream) -> Fraction | None:
+    """Where an MP4/MOV's audio ends; its last AAC frame is decoded whole, encoder padding too."""
+    if not container.format.name.startswith("mov"):
+        return None  # elsewhere durations can be estimates (MP3) or the decoder trims already
+    if stream.duration is None or stream.time_base is None:
+        return None
+    return ((stream.start_time or 0) + stream.duration) * stream.time_base - _origin(container)
+
+
+def _skip(data: Samples, skip: int) -> tuple[Samples, int]:
+    if skip <= 0:
+        return data, 0
+    cut = min(skip, data.shape[1])
+    return data[:, cut:], skip - cut
+
+
+def _cap(data: Samples, remaining: int | None) -> tuple[Samples, int | None]:
+    if remaining is None:
+        return data, None
+    data = data[:, :remaining]
+    return data, remaining - data.shape[1]

@@ -1,0 +1,136 @@
+"""The worker side of the segment cache (orchestrator.segment_cache), reached through the hooks.
+
+A rendered segment or audio mix is also kept under its content key when the job uses the cache
+and this worker renders exactly as the job's keys assume (its render fingerprint); the merge
+takes the chunks planned as reused from the cache, and hands back to rendering any it cannot
+read (``Hooks.cache_lost``), so they render after all and a new merge follows.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import av
+
+from common.errors import RenderError
+from providers.storage.base import ObjectNotFound, Storage
+from workers import hooks
+from workers.fingerprint import render_fingerprint
+from workers.job_spec import JobSpec
+from workers.media_open import open_media
+from workers.stitch import MergeError, inspect_segment
+
+log = logging.getLogger(__name__)
+
+
+def keep(service: hooks.Hooks, storage: Storage, spec: JobSpec, key: str | None, path: str) -> None:
+    """Put a finished segment or audio mix into the segment cache under its content key, if
+    the job uses the cache and this worker renders as the key assumes; never fails the task."""
+    if not key:
+        return
+    if not spec.fingerprint or render_fingerprint() != spec.fingerprint:
+        return  # another renderer's output must not answer for the job's fingerprint
+    try:
+        service.cache_put(storage, key, path)
+    except Exception as exc:  # noqa: BLE001 - the job's own copy is stored; caching is a bonus
+        log.warning("job %s: not kept in the segment cache: %s", spec.id, exc)
+
+
+def merge_parts(
+    service: hooks.Hooks,
+    spec: JobSpec,
+    storage: Storage,
+    indexes: list[int],
+    audio: bool,
+    tmp: str,
+) -> tuple[list[tuple[str, int, int]], str | None] | None:
+    """Local paths of a merge's parts: each chunk's segment (path, start, end) and the audio
+    mix if ``audio``, from the job's own objects or the segment cache; None when cached parts
+    were lost (they are handed back to rendering, and a new merge follows)."""
+    fps = spec.timeline().fps
+    segments: list[tuple[str, int, int]] = []
+    lost: list[int] = []
+    for i in indexes:
+        start, end = spec.chunks[i]
+        path = _part(
+            service,
+            storage,
+            spec.segment_key(i),
+            spec.chunk_cache_key(i),
+            (tmp, f"segment of chunk {i}"),
+            # Stitching rebuilds timestamps from the chunk's start: a segment cached at
+            # another offset (time inserted before it) lands where this job needs it.
+            functools.partial(inspect_segment, index=i, start=start, end=end, fps=fps),
+        )
+        if path is None:
+            lost.append(i)
+        else:
+            segments.append((path, start, end))
+    cached_audio = spec.audio_cache_key if spec.use_cache else None
+    audio_path = (
+        _part(service, storage, spec.audio_key, cached_audio, (tmp, "audio"), _check_audio)
+        if audio
+        else None
+    )
+    audio_lost = audio and audio_path is None
+    if lost or audio_lost:
+        service.cache_lost(spec.id, lost, audio_lost)
+        return None
+    return segments, audio_path
+
+
+def _part(
+    service: hooks.Hooks,
+    storage: Storage,
+    own: str,
+    cached: str | None,
+    paths: tuple[str, str],
+    check: Callable[[str], object],
+) -> str | None:
+    """A local path of a part of the job (``paths``: a temp directory, what messages call it):
+    its own object ``own``, or for a part reused at planning its segment cache entry ``cached``
+    once ``check`` passes it (MergeError: unusable). None when the cache cannot give it now."""
+    tmp, what = paths
+    if cached is None or storage.exists(own):
+        return _local(storage, own, tmp, what)
+    path = os.path.join(tmp, "cached-" + own.replace("/", "_"))
+    try:
+        service.cache_get(storage, cached, path)
+        check(path)
+    except ObjectNotFound:
+        return None
+    except MergeError as exc:
+        log.warning("cached %s unusable: %s", what, exc)
+        service.cache_discard(storage, cached)
+        return None
+    return path
+
+
+def _check_audio(path: str) -> None:
+    """Raise MergeError unless an audio file opens and holds audio packets."""
+    try:
+        with open_media(path) as container:
+            if container.streams.audio and any(
+                p.size for p in container.demux(container.streams.audio[0])
+            ):
+                return
+    except (RenderError, av.error.FFmpegError, OSError, ValueError):
+        pass
+    raise MergeError(f"{path} holds no readable audio")
+
+
+def _local(storage: Any, key: str, tmp: str, what: str) -> str:
+    """A local path for a stored object: the object itself on local storage, else a copy."""
+    path: str | None = storage.local_path(key)
+    if path is not None and os.path.exists(path):
+        return path
+    dest = os.path.join(tmp, key.replace("/", "_"))
+    try:
+        storage.get_file(key, dest)
+    except ObjectNotFound:
+        raise RenderError(f"merge: the {what} is missing from storage ({key})") from None
+    return dest
