@@ -130,6 +130,29 @@ def _blocked(n: int, alpha: float) -> int:
     return max(1, min(n, int(LOG_TINY / -math.log(alpha))))
 
 
+def _blocks(
+    x: npt.NDArray[np.float64], alpha: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """``x`` zero-padded into rows of a ``_blocked`` length B, with alpha**-j and alpha**j for
+    j in 0..B-1 (alpha**-j is at most exp(LOG_TINY))."""
+    n = x.shape[0]
+    b = _blocked(n, alpha)
+    rows = -(-n // b)
+    padded = np.zeros(rows * b, dtype=np.float64)
+    padded[:n] = x
+    j = np.arange(b, dtype=np.float64)
+    log_a = math.log(alpha)
+    return padded.reshape(rows, b), np.exp(-j * log_a), np.exp(j * log_a)
+
+
+def _carry(local: npt.NDArray[np.float64], y0: float) -> npt.NDArray[np.float64]:
+    """The state each block starts from: y0, then the previous block's last value."""
+    carry = np.empty(local.shape[0], dtype=np.float64)
+    carry[0] = y0
+    carry[1:] = local[:-1, -1]
+    return carry
+
+
 def one_pole(
     x: npt.NDArray[np.float64], alpha: float, y0: float
 ) -> tuple[npt.NDArray[np.float64], float]:
@@ -145,20 +168,11 @@ def one_pole(
         return x.copy(), y0
     if alpha <= 0.0:
         return x.copy(), float(x[-1])
-    b = _blocked(n, alpha)
-    rows = -(-n // b)
-    padded = np.zeros(rows * b, dtype=np.float64)
-    padded[:n] = x
-    grid = padded.reshape(rows, b)
-    j = np.arange(b, dtype=np.float64)
-    log_a = math.log(alpha)
-    up = np.exp(-j * log_a)  # alpha**-j, at most exp(LOG_TINY)
-    down = np.exp(j * log_a)
+    grid, up, down = _blocks(x, alpha)
     local = (1.0 - alpha) * down * np.cumsum(grid * up, axis=1)
-    carry = np.empty(rows, dtype=np.float64)
-    carry[0] = y0
-    carry[1:] = local[:-1, -1]  # plus alpha**B times earlier state: below resolution
-    y = local + carry[:, None] * (down * alpha)
+    # Each block starts from the previous block's last value (plus alpha**B times earlier
+    # state: below resolution).
+    y = local + _carry(local, y0)[:, None] * (down * alpha)
     flat = y.reshape(-1)[:n]
     return flat, float(flat[-1])
 
@@ -173,20 +187,9 @@ def release_hold(
         return x.copy(), y0
     if alpha <= 0.0:
         return x.copy(), float(x[-1])
-    b = _blocked(n, alpha)
-    rows = -(-n // b)
-    padded = np.zeros(rows * b, dtype=np.float64)
-    padded[:n] = x
-    grid = padded.reshape(rows, b)
-    j = np.arange(b, dtype=np.float64)
-    log_a = math.log(alpha)
-    up = np.exp(-j * log_a)
-    down = np.exp(j * log_a)
+    grid, up, down = _blocks(x, alpha)
     local = down * np.maximum.accumulate(grid * up, axis=1)
-    carry = np.empty(rows, dtype=np.float64)
-    carry[0] = y0
-    carry[1:] = local[:-1, -1]
-    y = np.maximum(local, carry[:, None] * (down * alpha))
+    y = np.maximum(local, _carry(local, y0)[:, None] * (down * alpha))
     flat = y.reshape(-1)[:n]
     return flat, float(flat[-1])
 

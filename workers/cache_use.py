@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import av
@@ -44,6 +45,7 @@ def merge_parts(
     service: hooks.Hooks,
     spec: JobSpec,
     storage: Storage,
+    fps: Fraction,
     indexes: list[int],
     audio: bool,
     tmp: str,
@@ -51,7 +53,6 @@ def merge_parts(
     """Local paths of a merge's parts: each chunk's segment (path, start, end) and the audio
     mix if ``audio``, from the job's own objects or the segment cache; None when cached parts
     were lost (they are handed back to rendering, and a new merge follows)."""
-    fps = spec.timeline().fps
     segments: list[tuple[str, int, int]] = []
     lost: list[int] = []
     for i in indexes:

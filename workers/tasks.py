@@ -238,7 +238,7 @@ def _merge(
     # and removes only what lies under its own prefix.
     indexes = _chunk_indexes(spec, chunks)
     with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
-        parts = merge_parts(service, spec, storage, indexes, bool(audio), tmp)
+        parts = merge_parts(service, spec, storage, timeline.fps, indexes, bool(audio), tmp)
         if parts is None:
             return None
         segments, audio_path = parts

@@ -19,7 +19,7 @@ from chunking.timeline.fields import Problems, canonical, color, number, pick, v
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, Subtitle, TextAnimation
 from chunking.timeline.schema import MAX_SECONDS, entries
-from chunking.timeline.studio_subtitle_style import WEIGHTS
+from chunking.timeline.studio_subtitle_style import DIRECTIONS, EASINGS, WEIGHTS
 
 _ALIGN = {
     "left": (0.0, "left"),
@@ -44,23 +44,8 @@ _ANIMATIONS = {
     "dissolve": "fade_out",
     "morph": "fade_in",
 }
-_EASINGS = {
-    "linear": "linear",
-    "ease": "ease",
-    "easein": "ease_in",
-    "easeout": "ease_out",
-    "easeinout": "ease_in_out",
-    "elastic": "elastic",
-    "bounce": "bounce",
-}
-_DIRECTIONS = {
-    "left": "left",
-    "right": "right",
-    "top": "top",
-    "up": "top",
-    "bottom": "bottom",
-    "down": "bottom",
-}
+#: Style templates' elements slide from a side; "center" is not one (their default, left, wins).
+_DIRECTIONS = {name: side for name, side in DIRECTIONS.items() if side != "center"}
 
 
 class StyleTemplates:
@@ -259,7 +244,7 @@ class StyleTemplates:
                     end=a_end,
                     direction=_DIRECTIONS.get(way[0] if way else "", "left"),
                     # Quad, Cubic, Sine ... have no match here; they ease in and out.
-                    easing=_EASINGS.get(ease[0] if ease else "", "ease_in_out"),
+                    easing=EASINGS.get(ease[0] if ease else "", "ease_in_out"),
                 )
             )
         return tuple(found)

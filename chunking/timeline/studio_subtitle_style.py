@@ -62,7 +62,8 @@ _ANIMATIONS = {
 }
 _LEAVING = {"fade_out", "slide_out", "scale_out"}
 Reader = Callable[[tuple[str, ...], float, float, float], float]
-_EASINGS = {
+#: The editor's easing names (after canonical()) -> TextAnimation.easing.
+EASINGS = {
     "linear": "linear",
     "ease": "ease",
     "easein": "ease_in",
@@ -71,7 +72,8 @@ _EASINGS = {
     "elastic": "elastic",
     "bounce": "bounce",
 }
-_DIRECTIONS = {
+#: The editor's slide directions (after canonical()) -> TextAnimation.direction.
+DIRECTIONS = {
     "top": "top",
     "up": "top",
     "bottom": "bottom",
@@ -311,7 +313,7 @@ def parse_animations(
         if a_end <= a_start:
             p.warn(at, f"{kind} lies outside the subtitle's time (or lasts no frame); not drawn")
             continue
-        direction = choice(item, ("direction",), _DIRECTIONS, None, p, at)
+        direction = choice(item, ("direction",), DIRECTIONS, None, p, at)
         if direction == "center" and kind in ("slide_in", "slide_out"):
             continue  # the editor slides such text nowhere: it stays put
         default_direction = "bottom" if kind == "slide_out" else "top"
@@ -321,7 +323,7 @@ def parse_animations(
                 start=a_start,
                 end=a_end,
                 direction=direction if direction not in (None, "center") else default_direction,
-                easing=choice(item, ("easing",), _EASINGS, "linear", p, at),
+                easing=choice(item, ("easing",), EASINGS, "linear", p, at),
             )
         )
     return tuple(found)
