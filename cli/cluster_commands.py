@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from cli.job_commands import cluster_api
+from cli.pool_commands import add_pool_parser, describe_pools, parse_duration, scale_pool
 from common.errors import RenderError
 from common.units import format_duration
 
@@ -25,8 +26,19 @@ def add_cluster_parser(sub: Any) -> None:
     status.add_argument("--json", action="store_true")
     status.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
     status.set_defaults(handler=cluster_status)
-    scale = actions.add_parser("scale", help="grow or shrink the worker pools to N slots in all")
-    scale.add_argument("slots", type=int, metavar="N")
+    add_pool_parser(actions)
+    scale = actions.add_parser(
+        "scale",
+        help="scale POOL N: hold an autoscaled pool at N nodes (auto: hand it back); scale N: "
+        "grow or shrink the running workers' process pools to N slots in all",
+    )
+    scale.add_argument("target", nargs="+", metavar="[POOL] N")
+    scale.add_argument(
+        "--for",
+        dest="duration",
+        type=parse_duration,
+        help="how long a pool override lasts (e.g. 30m, 2h; default 1h)",
+    )
     scale.add_argument(
         "--wait",
         type=float,
@@ -45,12 +57,25 @@ def cluster_status(args: argparse.Namespace) -> int:
         print(json.dumps(dataclasses.asdict(status), indent=2))
         return 0
     print(describe(status, time.time()))
+    if status.pools:
+        print(describe_pools(status.pools, time.time()))
     return 0
 
 
 def cluster_scale(args: argparse.Namespace) -> int:
-    """Ask the nodes to grow or shrink their pools; wait until the heartbeats agree."""
+    """Hold a pool at N nodes, or ask the nodes to grow or shrink their process pools and wait
+    until the heartbeats agree."""
     api = cluster_api(args)
+    if len(args.target) == 2:
+        return scale_pool(api, args.target[0], args.target[1], args.duration)
+    if len(args.target) != 1:
+        raise RenderError("cluster scale takes N (slots) or POOL N (nodes)")
+    try:
+        args.slots = int(args.target[0])
+    except ValueError:
+        raise RenderError(
+            f"{args.target[0]!r} is not a number of slots; to scale a pool: cluster scale POOL N"
+        ) from None
     changes = api.scale_cluster(args.slots)
     if not changes:
         print(f"the cluster already has {args.slots} slots")

@@ -19,8 +19,16 @@ from common.settings import Settings
 
 def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     """Add the node commands to the command line's subcommands."""
-    orch = sub.add_parser("orchestrator", help="run beat and the orchestrator queue")
+    orch = sub.add_parser(
+        "orchestrator", help="run beat, the orchestrator queue and the autoscaler"
+    )
     orch.add_argument("--broker")
+    orch.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="the autoscaler (CLOUDRENDER_POOLS_FILE) logs the engine calls it would make "
+        "instead of making them",
+    )
     orch.set_defaults(handler=run_orchestrator)
 
     dash = sub.add_parser("dashboard", help="live terminal dashboard of the cluster")
@@ -66,6 +74,10 @@ def run_orchestrator(args: argparse.Namespace) -> int:
     from orchestrator.node_signals import ROLE_ORCHESTRATOR
 
     url = _node_broker(args)
+    _check_pools(Settings.from_env())
+    if getattr(args, "dry_run", False):
+        # Read by each autoscaler round (common.settings) in the pool processes forked below.
+        os.environ["CLOUDRENDER_AUTOSCALE_DRY_RUN"] = "1"
     configure(url)
     app.worker_main(
         [
@@ -82,6 +94,17 @@ def run_orchestrator(args: argparse.Namespace) -> int:
         ]
     )
     return 0
+
+
+def _check_pools(settings: Settings) -> None:
+    """Refuse to start with a broken pools file (one line naming the file, pool and field)."""
+    if not settings.pools_file:
+        return
+    from orchestrator.autoscaler.policy import load_policy
+    from providers.compute.pools import load_pools
+
+    config = load_pools(settings.pools_file, settings.pool_overrides)
+    load_policy(config.autoscaler, settings.autoscaler_overrides)
 
 
 def _claim(url: str, role: str) -> str:

@@ -121,7 +121,8 @@ def render_distributed(
         if announce is not None:
             announce(url, url_file)
         await_orchestrator(api)
-        if notify is not None and not api.render_nodes():
+        if notify is not None and not api.render_nodes() and not api.get_pools():
+            # With autoscaled pools no worker is expected yet: the autoscaler starts them.
             notify(
                 f"no render worker is running on the cluster at {redact_url(url)}; the job "
                 "waits until one starts (`cloudrender worker --broker URL`)"

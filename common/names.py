@@ -5,6 +5,7 @@ from __future__ import annotations
 #: Celery task names (the contract between whoever sends a task and the worker that runs it).
 TASK_PLAN_JOB = "cloudrender.plan_job"
 TASK_TICK = "cloudrender.tick"
+TASK_AUTOSCALE = "cloudrender.autoscale"
 TASK_RENDER_CHUNK = "cloudrender.render_chunk"
 TASK_RENDER_AUDIO = "cloudrender.render_audio"
 TASK_MERGE = "cloudrender.merge"

@@ -82,6 +82,20 @@ class Settings:
     security_key: str | None = field(default=None, repr=False)
     security_certificate: str | None = None
     security_cert_store: str | None = None
+    #: the pools file the autoscaler reads (providers.compute.pools); None: no autoscaler
+    pools_file: str | None = None
+    #: CLOUDRENDER_POOL_<NAME>_<FIELD> variables, applied over the pools file
+    pool_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: CLOUDRENDER_AUTOSCALER_<FIELD> variables, applied over the file's [autoscaler] table
+    autoscaler_overrides: Mapping[str, str] = field(default_factory=dict)
+    #: the pool this node was launched in and its id at the compute engine (set by the
+    #: engine's start-up script); its heartbeat carries both so the autoscaler knows it
+    node_pool: str | None = None
+    instance_id: str | None = None
+    #: seconds between autoscaler rounds (each asks every pool's engine for its nodes)
+    autoscale_interval: float = 15.0
+    #: the autoscaler decides and logs the engine calls it would make, without making them
+    autoscale_dry_run: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +142,14 @@ class Settings:
             security_key=env.get("CLOUDRENDER_SECURITY_KEY") or None,
             security_certificate=env.get("CLOUDRENDER_SECURITY_CERTIFICATE") or None,
             security_cert_store=env.get("CLOUDRENDER_SECURITY_CERT_STORE") or None,
+            pools_file=env.get("CLOUDRENDER_POOLS_FILE") or None,
+            pool_overrides=_prefixed(env, "CLOUDRENDER_POOL_", skip=("CLOUDRENDER_POOLS_FILE",)),
+            autoscaler_overrides=_prefixed(env, "CLOUDRENDER_AUTOSCALER_"),
+            node_pool=env.get("CLOUDRENDER_NODE_POOL") or None,
+            instance_id=env.get("CLOUDRENDER_INSTANCE_ID") or None,
+            autoscale_interval=_float(env, "CLOUDRENDER_AUTOSCALE_INTERVAL", 15.0) or 15.0,
+            autoscale_dry_run=(env.get("CLOUDRENDER_AUTOSCALE_DRY_RUN") or "").lower()
+            in ("1", "true", "yes"),
             s3_endpoint_url=env.get("CLOUDRENDER_S3_ENDPOINT_URL")
             or env.get("AWS_ENDPOINT_URL_S3")
             or env.get("AWS_ENDPOINT_URL")
@@ -146,6 +168,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise RenderError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def _prefixed(env: Mapping[str, str], prefix: str, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every non-empty variable whose name starts with `prefix` (overrides of a config file)."""
+    return {k: v for k, v in env.items() if k.startswith(prefix) and k not in skip and v}
 
 
 def _at_least(value: int, low: int, name: str) -> int:

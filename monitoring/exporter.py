@@ -46,14 +46,15 @@ from redis.retry import Retry
 from common.errors import RenderError
 from common.settings import DEFAULT_HOURLY_RATE, Settings
 from monitoring.gpu import GpuCollector
-from monitoring.metrics import NODE_METRICS, PREFIX, RENDER_METRICS
+from monitoring.metrics import NODE_METRICS, POOL_METRICS, PREFIX, RENDER_METRICS
+from orchestrator.autoscaler.loop import pool_records
 from orchestrator.job_store import JobStore
 from orchestrator.stats import NodeMetrics, RenderMetrics, collect
 from workers.host import HostSampler, HostStats
 
 log = logging.getLogger(__name__)
 
-_HELP = dict(RENDER_METRICS + NODE_METRICS)
+_HELP = dict(RENDER_METRICS + NODE_METRICS + POOL_METRICS)
 
 
 def _gauge(name: str, labels: list[str] | None = None) -> GaugeMetricFamily:
@@ -154,6 +155,23 @@ def _node_families(nodes: list[NodeMetrics]) -> Iterator[Metric]:
         yield family
 
 
+def _pool_families(records: list[dict[str, Any]]) -> Iterator[Metric]:
+    """The autoscaler's last decision and node counts per pool."""
+    desired = _gauge(PREFIX + "desired_nodes", ["pool"])
+    nodes = _gauge(PREFIX + "pool_nodes", ["pool", "state"])
+    spend = _gauge(PREFIX + "pool_spend_dollars_per_hour", ["pool"])
+    for record in records:
+        pool = str(record.get("pool", ""))
+        # Nodes still draining stay until they are done: a KEDA-scaled Deployment must keep
+        # them, and drops one as each is terminated.
+        target = int(record.get("desired") or 0) + int(record.get("draining") or 0)
+        desired.add_metric([pool], float(target))
+        for state in ("booting", "running", "draining"):
+            nodes.add_metric([pool, state], float(record.get(state) or 0))
+        spend.add_metric([pool], float(record.get("spend_per_hour") or 0.0))
+    yield from (desired, nodes, spend)
+
+
 class RenderCollector:
     """Custom collector: reads the job store at each scrape and yields every cloudrender_ family."""
 
@@ -183,10 +201,12 @@ class RenderCollector:
                 render, nodes = collect(
                     self.store, hourly_rate=self.hourly_rate, sampler=self.sampler
                 )
+                pools = pool_records(self.store.redis)
             except redis.RedisError as exc:
                 log.warning("metrics: job store unreachable: %s", exc)
-                render, nodes = None, []
+                render, nodes, pools = None, [], []
             families = [
+                *_pool_families(pools),
                 *_render_families(render),
                 *_host_families(render, self.sampler),
                 *_node_families(nodes),

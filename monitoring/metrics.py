@@ -53,5 +53,16 @@ NODE_METRICS: tuple[tuple[str, str], ...] = (
     (PREFIX + "node_memory_total_bytes", "Memory of the node, if its heartbeat says."),
 )
 
+#: (name, help) of every per-pool metric of the autoscaler (label pool; nodes also state).
+POOL_METRICS: tuple[tuple[str, str], ...] = (
+    (
+        PREFIX + "desired_nodes",
+        "Nodes the pool should hold: those the autoscaler wants taking work plus those still "
+        "draining (a KEDA ScaledObject can follow it).",
+    ),
+    (PREFIX + "pool_nodes", "The pool's live nodes per state: booting, running, draining."),
+    (PREFIX + "pool_spend_dollars_per_hour", "Dollars per hour the pool's live nodes cost."),
+)
+
 #: Every metric name (as a PromQL query writes it) that monitoring.exporter serves.
-METRIC_NAMES: list[str] = [name for name, _ in RENDER_METRICS + NODE_METRICS]
+METRIC_NAMES: list[str] = [name for name, _ in RENDER_METRICS + NODE_METRICS + POOL_METRICS]

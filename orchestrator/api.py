@@ -25,6 +25,7 @@ from common.settings import Settings
 from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api_cache import job_quote, open_cache
+from orchestrator.api_pools import PoolStatus, override_pool, pool_statuses
 from orchestrator.api_results import (
     Billing,
     ClusterStatus,
@@ -34,6 +35,7 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
+from orchestrator.autoscaler.model import Policy
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
@@ -48,9 +50,12 @@ from orchestrator.stats import (
     collect_render_metrics,
 )
 from orchestrator.submission import new_job, prepare_project
+from providers.compute.pools import load_pools
 from providers.storage import StorageError, open_storage
 from workers.job_spec import JobSpec, configure_runtime, job_prefix
 
+#: Seconds an operator's pool override lasts unless told otherwise.
+DEFAULT_OVERRIDE_SECONDS = Policy().override_seconds
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
 
@@ -252,14 +257,24 @@ class CloudRenderingAPI:
     # -- cluster ------------------------------------------------------------------------------
 
     def get_cluster_status(self) -> ClusterStatus:
-        """Live nodes (from heartbeats), render slots, queued chunks and active jobs."""
+        """Live nodes (from heartbeats), render slots, queued chunks, active jobs and the
+        autoscaled pools (desired, booting, running, draining, spend)."""
         nodes = [NodeInfo.from_heartbeat(b) for _, b in sorted(self.store.heartbeats().items())]
         return ClusterStatus(
             nodes,
             sum(n.concurrency for n in nodes if n.role == ROLE_RENDER),
             int(self.store.redis.zcard(keys.QUEUED)),
             len(self.store.active()),
+            self.get_pools(),
         )
+
+    def get_pools(self) -> list[PoolStatus]:
+        """The autoscaled pools as the orchestrator's autoscaler last left them (and those of
+        this machine's pools file, CLOUDRENDER_POOLS_FILE, it has not seen yet)."""
+        config = None
+        if self.settings.pools_file:
+            config = load_pools(self.settings.pools_file, self.settings.pool_overrides)
+        return pool_statuses(self.store.redis, config)
 
     def orchestrator_running(self) -> bool:
         """Whether a live node consumes the orchestrator queue (someone plans submitted jobs)."""
@@ -269,12 +284,21 @@ class CloudRenderingAPI:
         """Names of the live render nodes (those whose slots render chunks)."""
         return sorted(name for name, beat in self.store.heartbeats().items() if renders(beat))
 
-    def scale_cluster(self, slots: int) -> dict[str, int]:
-        """Grow or shrink the render pools to `slots` processes in all, spread evenly over the
-        render nodes (an orchestrator's pool is left alone).
+    def scale_pool(self, pool: str, nodes: int | None, duration: float | None = None) -> PoolStatus:
+        """Hold an autoscaled pool at `nodes` nodes for `duration` seconds (default: the
+        policy's override_seconds, one hour), whatever the autoscaler would decide; None hands
+        the pool back to the autoscaler. Scale-in still drains nodes before removing them."""
+        seconds = DEFAULT_OVERRIDE_SECONDS if duration is None else duration
+        return override_pool(self.store.redis, pool, nodes, seconds, self.get_pools())
 
-        Returns the change per node; heartbeats show the new sizes within a few seconds.
+    def scale_cluster(self, slots: int | str, nodes: int | None = None) -> Any:
+        """``scale_cluster("gpu-spot", 4)``: hold a pool at 4 nodes (scale_pool).
+        ``scale_cluster(8)``: grow or shrink the running workers' process pools to 8 slots in
+        all, spread evenly over the render nodes (an orchestrator's pool is left alone); returns
+        the change per node; heartbeats show the new sizes within a few seconds.
         """
+        if isinstance(slots, str):
+            return self.scale_pool(slots, nodes)
         if slots < 1:
             raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
         pools = {

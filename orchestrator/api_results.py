@@ -33,6 +33,12 @@ class NodeInfo:
     #: "render" (its pool processes are worker slots), "orchestrator" or "service"
     role: str = ROLE_RENDER
     queues: tuple[str, ...] = ()
+    #: the autoscaled pool it was launched in and its engine's id for it (None: started by hand)
+    pool: str | None = None
+    instance: str | None = None
+    #: chunks it runs now; draining: takes no new chunk (scale-in or interruption)
+    busy: int = 0
+    draining: bool = False
 
     @classmethod
     def from_heartbeat(cls, beat: Mapping[str, Any]) -> NodeInfo:
@@ -46,6 +52,10 @@ class NodeInfo:
             float(beat["time"]),
             node_role(queues),
             queues,
+            beat.get("pool") or None,
+            beat.get("instance") or None,
+            int(beat.get("busy") or 0),
+            bool(beat.get("draining")),
         )
 
 
@@ -69,6 +79,13 @@ class ClusterStatus:
     slots: int
     queued_chunks: int
     active_jobs: int
+    #: autoscaled pools (empty without a pools file); orchestrator.api_pools.PoolStatus
+    pools: list[Any] = field(default_factory=list)
+
+    @property
+    def spend_per_hour(self) -> float:
+        """Dollars per hour the pools' live nodes cost now."""
+        return float(sum(p.spend_per_hour for p in self.pools))
 
 
 @dataclass(frozen=True)

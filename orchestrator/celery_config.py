@@ -27,6 +27,7 @@ from common.names import (
     QUEUE_MERGE,
     QUEUE_ORCHESTRATOR,
     QUEUE_RENDER,
+    TASK_AUTOSCALE,
     TASK_MERGE,
     TASK_RENDER_AUDIO,
     TASK_RENDER_CHUNK,
@@ -100,6 +101,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": TASK_TICK,
                 "schedule": TICK_SECONDS,
                 "options": {"queue": QUEUE_ORCHESTRATOR, "priority": 0, "expires": 30},
+            },
+            # A task of its own: engines' APIs can be slow, and dispatch must not wait on them.
+            "autoscale": {
+                "task": TASK_AUTOSCALE,
+                "schedule": settings.autoscale_interval,
+                "options": {"queue": QUEUE_ORCHESTRATOR, "priority": 0, "expires": 60},
             },
         },
         "beat_scheduler": "orchestrator.beat:ResilientScheduler",

@@ -128,6 +128,10 @@ class JobRecord:
     actual_cost: float = 0.0
     node_seconds: float = 0.0
     hourly_rate: float = 0.0
+    #: chunk seconds run on autoscaled pool nodes, and their cost at each node's slot price
+    #: (the rest of node_seconds is billed at hourly_rate)
+    pool_seconds: float = 0.0
+    pool_cost: float = 0.0
     complexity: float = 1.0  # cost units per frame (chunking.complexity)
     uploaded_bytes: int = 0  # media bytes uploaded on submit (0 when storage had them all)
     output: str = ""

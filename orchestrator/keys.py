@@ -50,6 +50,8 @@ PAUSED = PREFIX + "paused"
 BILLING = PREFIX + "billing"
 #: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
 TICK_LOCK = PREFIX + "tick:lock"
+#: String with TTL: held while one autoscaler round runs (one at a time across orchestrators).
+AUTOSCALE_LOCK = PREFIX + "autoscale:lock"
 #: Counter: orchestrator ticks that ran (observable: how often the beat really fires).
 TICKS = PREFIX + "ticks"
 #: Sorted set per storage: segment cache key -> logical time of its last use (the LRU order).
@@ -60,6 +62,20 @@ CACHE_SIZES = PREFIX + "cache:{name}:sizes"
 CACHE_STATS = PREFIX + "cache:{name}:stats"
 #: String with TTL: a media file's content id, by its real path, size and mtime (MEDIA_ID_TTL).
 MEDIA_ID = PREFIX + "media:{name}"
+#: String with TTL: present while a node drains (value: epoch seconds after which its running
+#: chunks hand themselves back); the node takes no new chunk meanwhile.
+DRAIN = PREFIX + "drain:{name}"
+#: Hash per provider node: its life in the node ledger (pool, provider, market, price, name,
+#: requested/booted/draining/terminated times, outcome).
+LEDGER_NODE = PREFIX + "ledger:node:{id}"
+#: Sorted set: ledger node ids by request time (every node ever recorded, pruned by age).
+LEDGER_NODES = PREFIX + "ledger:nodes"
+#: Set: ledger node ids not yet terminated.
+LEDGER_LIVE = PREFIX + "ledger:live"
+#: Hash per pool: the autoscaler's memory of it (orchestrator.autoscaler.model.PoolState).
+POOL_STATE = PREFIX + "pool:{name}"
+#: Hash: pool -> JSON of its last decision (desired, reason, time), for status and gauges.
+AUTOSCALER = PREFIX + "autoscaler"
 #: Prefix of redbeat's schedule and lock keys.
 REDBEAT_PREFIX = PREFIX + "redbeat:"
 #: kombu's separator between a queue name and its priority step (kombu.transport.redis).
@@ -116,6 +132,21 @@ def evict(name: str) -> str:
 def done(job_id: str) -> str:
     """Key of a job's finished parts."""
     return DONE.format(id=job_id)
+
+
+def drain(name: str) -> str:
+    """Key marking a node as draining."""
+    return DRAIN.format(name=name)
+
+
+def ledger_node(node_id: str) -> str:
+    """Key of one node's ledger record."""
+    return LEDGER_NODE.format(id=node_id)
+
+
+def pool_state(name: str) -> str:
+    """Key of the autoscaler's memory of one pool."""
+    return POOL_STATE.format(name=name)
 
 
 def cache_lru(scope: str) -> str:

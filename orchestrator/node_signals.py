@@ -1,5 +1,5 @@
-"""What every worker node does beside its tasks: advertise itself with a heartbeat, and leave
-cleanly when its cloud announces an interruption (spot pre-emption).
+"""What every worker node does beside its tasks: advertise itself with a heartbeat, drain when the
+autoscaler asks, and leave cleanly when its cloud announces an interruption (spot pre-emption).
 
 `connect(app)` hooks both onto Celery's worker_ready / worker_shutdown signals; they fire in the
 worker's main process only.
@@ -8,7 +8,15 @@ Node names are unique per process: Celery names every worker ``celery@<host>`` u
 otherwise, so a render worker and the orchestrator on one host would write one heartbeat key.
 `claim_name(client, role)` gives ``render@host`` / ``orchestrator@host``, and ``render-<pid>@host``
 when that name is held by another live process. A heartbeat says the node's role (from the
-queues it consumes): only render nodes are worker slots (dispatch, cost, scaling).
+queues it consumes): only render nodes are worker slots (dispatch, cost, scaling). It also
+carries the node's pool and compute-engine id (``CLOUDRENDER_NODE_POOL``/``_INSTANCE_ID``), how
+many tasks it runs now ("busy") and whether a drain is done ("drained").
+
+Drain (scale-in): while the key ``keys.drain(name)`` exists the node is draining: it stops
+consuming its queues, lets running chunks finish, and once the key's hand-back time has passed
+sets its own eviction key so that chunks still running hand themselves back. It never exits on
+its own: the compute engine terminates it once its heartbeat says "drained". When the key goes
+away before that (the drain was called off), it consumes its queues again.
 """
 
 from __future__ import annotations
@@ -26,8 +34,11 @@ from typing import Any
 import redis
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
+from celery.worker import state as worker_state
+from kombu.exceptions import OperationalError
 
 from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES
+from common.settings import Settings
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
@@ -40,6 +51,14 @@ EVACUATE_SECONDS = 20
 #: Seconds a claimed node name is held for a worker that is still starting (its first
 #: heartbeat replaces the claim); a claim whose process died is taken over at once.
 CLAIM_SECONDS = 120
+
+#: Seconds between looks at this node's drain key (heartbeats stay every HEARTBEAT_SECONDS).
+DRAIN_POLL_SECONDS = 0.5
+#: Seconds after it stops consuming before a draining node may say it is drained: the control
+#: message that stops the consumer is handled by the worker's own loop, a moment later.
+DRAIN_SETTLE_SECONDS = 1.0
+#: Seconds the eviction key set at a drain's hand-back time lasts (as a spot eviction's).
+EVICT_SECONDS = 600
 
 #: Roles a node's heartbeat can carry.
 ROLE_RENDER = "render"
@@ -188,63 +207,172 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     client = redis.Redis.from_url(app.conf.broker_url)
     name = _name(sender)
     since = time.time()
-    draining = threading.Event()
     sampler = HostSampler()
     consumer = getattr(sender, "task_consumer", None)
     queues = sorted(q.name for q in getattr(consumer, "queues", []) or [])
     scope = process_scope()
+    settings = Settings.from_env()
+    drain = NodeDrain(app, client, name, queues)
 
     def beat() -> None:
         # What this node's renders depend on (versions, fonts): the orchestrator keys a job's
         # cached segments by it, and only nodes that agree reuse or add to them.
         fingerprint = render_fingerprint()
+        last: tuple[bool, bool] | None = None
+        next_beat = 0.0
         while not stop.is_set():
-            pool = getattr(sender, "pool", None)
-            slots = getattr(pool, "num_processes", None) or app.conf.worker_concurrency or 1
-            payload = {
-                "name": name,
-                "concurrency": int(slots),
-                "pid": os.getpid(),
-                "since": since,
-                "time": time.time(),
-                "draining": draining.is_set(),
-                "queues": queues,
-                "role": node_role(queues),
-                "scope": scope,
-                "fingerprint": fingerprint,
-                # This node's CPU and memory, so NodeMetrics show each node's own resources.
-                **sampler.fields(),
-            }
-            try:
-                client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)
-            except redis.RedisError:
-                pass  # the broker is away; the next beat tries again
-            stop.wait(keys.HEARTBEAT_SECONDS)
+            drain.check()
+            shown = (drain.draining.is_set(), drain.drained())
+            # A change of drain state is told at once: dispatch stops counting this node's
+            # slots, the autoscaler may terminate it.
+            if shown != last or time.monotonic() >= next_beat:
+                payload = {
+                    "name": name,
+                    "concurrency": _slots(app, sender),
+                    "pid": os.getpid(),
+                    "since": since,
+                    "time": time.time(),
+                    "draining": shown[0],
+                    "drained": shown[1],
+                    "busy": busy_tasks(),
+                    "queues": queues,
+                    "role": node_role(queues),
+                    "scope": scope,
+                    "fingerprint": fingerprint,
+                    "pool": settings.node_pool,
+                    "instance": settings.instance_id,
+                    # This node's CPU and memory, so NodeMetrics show each node's own resources.
+                    **sampler.fields(),
+                }
+                _write_beat(client, name, payload)
+                last, next_beat = shown, time.monotonic() + keys.HEARTBEAT_SECONDS
+            stop.wait(DRAIN_POLL_SECONDS)
 
     thread = threading.Thread(target=beat, name="heartbeat", daemon=True)
     thread.start()
     spot = app.conf.get("cloudrender_spot") or {}
     if spot.get("provider"):
-
-        def evacuate(notice: str) -> None:
-            _evacuate(app, client, name, notice, draining)
-
         endpoint = spot.get("endpoint") or DEFAULT_ENDPOINTS[spot["provider"]]
-        SpotWatcher(spot["provider"], endpoint, evacuate, float(spot.get("interval", 2))).start()
+        SpotWatcher(
+            spot["provider"], endpoint, drain.evacuate, float(spot.get("interval", 2))
+        ).start()
     return thread
 
 
-def _evacuate(app: Celery, client: Any, name: str, notice: str, draining: threading.Event) -> None:
-    """Stop taking work, make running chunks hand themselves back, then shut down."""
-    draining.set()
-    client.set(keys.evict(name), notice, ex=600)
-    for queue in QUEUES:
-        app.control.cancel_consumer(queue, destination=[name])
-    deadline = time.monotonic() + EVACUATE_SECONDS
-    store = JobStore.from_url(app.conf.broker_url)
-    while time.monotonic() < deadline and _running_here(store, name):
-        time.sleep(0.2)
-    os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: nothing of ours is running now
+def _slots(app: Celery, sender: Any) -> int:
+    pool = getattr(sender, "pool", None)
+    return int(getattr(pool, "num_processes", None) or app.conf.worker_concurrency or 1)
+
+
+def _write_beat(client: Any, name: str, payload: Mapping[str, Any]) -> None:
+    try:
+        client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)
+    except redis.RedisError:
+        pass  # the broker is away; the next beat tries again
+
+
+def busy_tasks() -> int:
+    """Tasks this worker process runs now (chunks, audio, merges: each holds a slot)."""
+    return len(worker_state.active_requests)
+
+
+def _holding_tasks() -> bool:
+    """Whether this worker holds any task: running, received but not started, or due later."""
+    held = (worker_state.reserved_requests, worker_state.active_requests)
+    scheduled = getattr(worker_state, "scheduled_requests", ())
+    return any(len(requests) for requests in (*held, scheduled))
+
+
+class NodeDrain:
+    """This node's drain and spot evacuation: stop consuming, finish or hand back, report."""
+
+    def __init__(self, app: Celery, client: Any, name: str, queues: Sequence[str]) -> None:
+        self.app = app
+        self.client = client
+        self.name = name
+        self.queues = list(queues) or list(QUEUES)
+        #: set while the node takes no new work (a drain or a spot evacuation)
+        self.draining = threading.Event()
+        self._drain_on = False
+        self._evacuating = False
+        self._evicted = False
+        self._stopped_at: float | None = None
+
+    def check(self) -> None:
+        """Follow the drain key: start, hand back at its time, or call the drain off."""
+        try:
+            raw = self.client.get(keys.drain(self.name))
+        except redis.RedisError:
+            return  # the broker is away: keep doing what we do
+        if self._evacuating:
+            return  # a spot notice rules: the node leaves whatever the key says
+        if raw is not None and not self._drain_on:
+            self._drain_on = self._stop_consuming()
+        elif raw is None and self._drain_on:
+            self._drain_on = not self._resume()
+            return
+        if self._drain_on and not self._evicted and busy_tasks() and time.time() >= _when(raw):
+            # Chunks still running at the hand-back time stop between frames and go back to
+            # the queue (workers.tasks: "evicted"); they are not failures.
+            try:
+                self.client.set(keys.evict(self.name), "drain", ex=EVICT_SECONDS)
+                self._evicted = True
+            except redis.RedisError:
+                pass
+
+    def drained(self) -> bool:
+        """Whether the node takes no work and holds none: it may be terminated now."""
+        settled = self._stopped_at is not None and (
+            time.monotonic() - self._stopped_at >= DRAIN_SETTLE_SECONDS
+        )
+        return self.draining.is_set() and settled and not _holding_tasks()
+
+    def evacuate(self, notice: str) -> None:
+        """Spot notice: stop taking work, make running chunks hand themselves back, then shut
+        down (from the spot watcher's thread)."""
+        self._evacuating = True
+        self.client.set(keys.evict(self.name), notice, ex=EVICT_SECONDS)
+        self.draining.set()
+        self._stop_consuming(QUEUES)
+        deadline = time.monotonic() + EVACUATE_SECONDS
+        store = JobStore.from_url(self.app.conf.broker_url)
+        while time.monotonic() < deadline and _running_here(store, self.name):
+            time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: nothing of ours is running now
+
+    def _stop_consuming(self, queues: Sequence[str] | None = None) -> bool:
+        """Stop consuming (the worker's own loop handles the control message); whether the
+        messages went out (if not, the next look tries again)."""
+        try:
+            for queue in queues or self.queues:
+                self.app.control.cancel_consumer(queue, destination=[self.name])
+        except (OperationalError, redis.RedisError, OSError):
+            return False
+        self.draining.set()
+        self._stopped_at = time.monotonic()
+        return True
+
+    def _resume(self) -> bool:
+        """Consume the queues again and clear draining; whether that went out to the worker."""
+        try:
+            if self._evicted:
+                self.client.delete(keys.evict(self.name))
+                self._evicted = False
+            for queue in self.queues:
+                self.app.control.add_consumer(queue, destination=[self.name])
+        except (OperationalError, redis.RedisError, OSError):
+            return False
+        self._stopped_at = None
+        self.draining.clear()
+        return True
+
+
+def _when(raw: Any) -> float:
+    """A drain key's hand-back time (epoch seconds); a value that is none hands back now."""
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _running_here(store: JobStore, name: str) -> bool:

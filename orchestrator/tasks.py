@@ -18,7 +18,8 @@ from chunking.content_key import audio_key
 from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
-from common.names import TASK_PLAN_JOB, TASK_TICK
+from common.names import TASK_AUTOSCALE, TASK_PLAN_JOB, TASK_TICK
+from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import worker_hooks
 from orchestrator.failover import check_jobs
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds the tick lock lives: one tick at a time even with two orchestrators.
 TICK_LOCK_SECONDS = 10
+#: Seconds the autoscaler's lock lives (a round waits on engines' APIs and on drained nodes'
+#: termination).
+AUTOSCALE_LOCK_SECONDS = 300
 
 
 @shared_task(bind=True, name=TASK_PLAN_JOB)
@@ -166,3 +170,31 @@ def refresh_jobs(store: JobStore, now: float) -> int:
             escalated += 1
         store.update(job_id, **fields)
     return escalated
+
+
+@shared_task(name=TASK_AUTOSCALE)
+def autoscale() -> dict[str, Any]:
+    """One autoscaler round when a pools file is configured (CLOUDRENDER_POOLS_FILE)."""
+    from orchestrator.autoscaler.loop import Autoscaler
+
+    settings = Settings.from_env()
+    if not settings.pools_file:
+        return {"pools": 0}
+    store = worker_hooks().store
+    token = str(time.time())
+    if not store.redis.set(keys.AUTOSCALE_LOCK, token, nx=True, ex=AUTOSCALE_LOCK_SECONDS):
+        return {"skipped": 1}
+    try:
+        scaler = Autoscaler.from_settings(store, settings, dry_run=settings.autoscale_dry_run)
+        if scaler is None:
+            return {"pools": 0}
+        result = scaler.run()
+        for call in result.calls if settings.autoscale_dry_run else ():
+            log.info("autoscaler (dry run) would: %s", call)
+        return {"desired": dict(result.decision.desired), "calls": len(result.calls)}
+    except RenderError as exc:
+        log.warning("autoscaler: %s", exc)
+        return {"error": str(exc)}
+    finally:
+        if store.redis.get(keys.AUTOSCALE_LOCK) == token:
+            store.redis.delete(keys.AUTOSCALE_LOCK)

@@ -14,6 +14,7 @@ from common.errors import RenderError
 from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_RENDER_AUDIO
 from common.settings import Settings
 from orchestrator import keys
+from orchestrator.autoscaler.ledger import Ledger
 from orchestrator.costing import NODE_CLASS, record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
@@ -123,7 +124,7 @@ class WorkerHooks:
         self._last_event.pop((job_id, index), None)
         seconds = float(result.get("seconds") or 0.0)
         last = self.store.chunk_done(job_id, index, seconds)
-        self.store.add_node_seconds(job_id, seconds)
+        self.charge(job_id, result.get("node"), seconds)
         frames = int(result["end"]) - int(result["start"])
         if seconds > 0 and not result.get("reused"):
             units = float(self.store.get_fields(job_id, "complexity")["complexity"] or 1.0)
@@ -136,6 +137,27 @@ class WorkerHooks:
         if last:
             self.start_merge(job_id)
         self.dispatcher.fill()
+
+    def charge(self, job_id: str, node: Any, seconds: float) -> None:
+        """Add a chunk's seconds to its job; on an autoscaled pool's node, also to the node's
+        ledger record and to the job's cost at that node's price per slot."""
+        self.store.add_node_seconds(job_id, seconds)
+        if not node or seconds <= 0:
+            return
+        try:
+            beat = json.loads(self.store.redis.get(keys.node(str(node))) or "{}")
+        except ValueError:
+            return
+        instance = beat.get("instance") if isinstance(beat, dict) else None
+        record = Ledger(self.store.redis).get(str(instance)) if instance else None
+        if record is None:
+            return  # not a pool node: billed at the cluster's flat rate
+        Ledger(self.store.redis).add_busy(record.id, seconds)
+        cost = seconds * record.price_per_hour / max(record.slots, 1) / 3600
+        pipe = self.store.redis.pipeline()
+        pipe.hincrbyfloat(keys.job(job_id), "pool_seconds", seconds)
+        pipe.hincrbyfloat(keys.job(job_id), "pool_cost", cost)
+        pipe.execute()
 
     def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
         """Record a transient failure; Celery re-runs the task after `delay` seconds."""
@@ -215,7 +237,8 @@ class WorkerHooks:
         """Complete the job with its measured cost."""
         record = self.store.get(job_id)
         node_seconds = record.node_seconds + float(summary.get("merge_seconds", 0.0))
-        cost = node_seconds / 3600 * record.hourly_rate
+        flat = max(node_seconds - record.pool_seconds, 0.0)
+        cost = record.pool_cost + flat / 3600 * record.hourly_rate
         completed = self.store.transition(
             job_id,
             JobState.COMPLETED,

@@ -238,6 +238,13 @@ KEY_RIGHTS = {
     keys.cache_sizes("n"): {"client": "rw", "worker": "rw"},
     keys.cache_stats("n"): {"client": "rw", "worker": "rw"},
     keys.media_id("n"): {"client": "rw", "worker": "rw"},
+    keys.drain("n"): {"client": "r", "worker": "r"},
+    keys.ledger_node("j"): {"client": "r", "worker": "rw"},
+    keys.LEDGER_NODES: {"client": "r", "worker": ""},
+    keys.LEDGER_LIVE: {"client": "r", "worker": ""},
+    keys.pool_state("n"): {"client": "r", "worker": ""},
+    keys.AUTOSCALER: {"client": "r", "worker": ""},
+    keys.AUTOSCALE_LOCK: {"client": "r", "worker": ""},
 }
 
 

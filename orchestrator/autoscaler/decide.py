@@ -1,0 +1,393 @@
+"""The autoscaling decision: how many nodes each pool should hold, as a pure function.
+
+``decide(snapshot, pools, policy, now)`` reads nothing but its arguments (no clock, no Redis,
+no engine) and answers a ``Decision``: per pool the number of nodes that should *take work*
+(booting + running; draining nodes and nodes with an interruption notice are not counted, so
+the latter are replaced), a one-line reason, and the pool each job's work was counted on.
+
+The algorithm, each tick:
+
+1. **What each pool has** (``sizing.build_fleets``): its active nodes and when each takes work
+   (running: now; booting: when its boot ends), which are busy, which have been idle for
+   ``idle_timeout`` (a booting node: since it was requested), draining and noticed nodes (still
+   billed). Launches the engine was asked for but does not list yet count as booting.
+2. **Placement** (``placement.place``): jobs earliest-deadline-first, each on the cheapest pool
+   per unit of work that may take it (render queue; GPU jobs on GPU pools) and can still make
+   its deadline at its largest size, boot time counted; a spot pool only when the slack also
+   covers an interruption (``interruption_seconds`` + one chunk's re-render).
+3. **Sizing** of each pool's placed work, ``W = units x seconds_per_unit / concurrency``
+   node-seconds, by the policy:
+
+   - ``queue``: the fewest nodes that finish all of it within ``target_seconds`` (new nodes
+     work only after their boot; if the target is shorter than a boot, within a target after
+     the boot);
+   - ``deadline``: the larger of the queue sizing of jobs without a deadline and, EDF, for each
+     deadline k the fewest nodes that supply the work due by k in the time left to k (each new
+     node supplying that time less its boot);
+   - ``cost``: the EDF deadline sizing alone, and one node for a pool with work without one.
+
+   A deadline no size can hold asks for the nodes that finish soonest (the fewest reaching the
+   earliest finish the pool's ``max_nodes`` allows). A sizing term driven by jobs that all have
+   a ``max_cost`` asks for no more new nodes than the richest of them can pay: each new node
+   costs at least its billed boot (``billing.billable_seconds``: the boot, a 60 s minimum) at
+   the pool's price, on top of the job's work; a pool with work always gets its first node.
+   Then ``min_nodes``/``max_nodes`` clamp.
+4. **Change rules** against the active count: an increase waits ``scale_up_cooldown`` after the
+   last increase, except from zero nodes with work waiting and except replacing noticed nodes;
+   no increase during a back-off (``backoff_until``). A decrease uses the sizing of the work
+   inflated by ``HYSTERESIS`` (so a node goes only when the rest could take a quarter more than
+   there is: a noisy queue does not make launches flap), waits ``scale_down_cooldown`` after
+   the last change and removes only nodes idle for ``idle_timeout`` (busy nodes never).
+   An operator's override (``PoolState.override`` until ``override_until``) replaces all this,
+   clamped to ``max_nodes``.
+5. **Budget**: if the whole fleet (draining and noticed nodes too) would cost more than
+   ``hourly_budget`` an hour, pools are cut, those without work first, then the most expensive
+   per unit of work, down to their busy nodes and ``min_nodes``; a cut below what a pool has
+   ignores the down cooldown and the idle timeout (never a busy node). Overrides are not cut,
+   but their spend counts.
+
+``choose_victims`` and ``failed_boots`` are the two other pure choices the shell needs: which
+nodes to drain for a decrease, and which booting nodes have failed to boot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from orchestrator.autoscaler.billing import billable_seconds
+from orchestrator.autoscaler.model import (
+    Decision,
+    JobDemand,
+    NodeState,
+    NodeView,
+    Policy,
+    Snapshot,
+)
+from orchestrator.autoscaler.placement import Placed, place
+from orchestrator.autoscaler.sizing import (
+    EPSILON,
+    Fleet,
+    build_fleets,
+    earliest_finish,
+    idle_for,
+    nodes_for,
+)
+from providers.compute.pools import Pool
+
+#: A decrease must hold the work inflated by this fraction: the hysteresis band.
+HYSTERESIS = 0.25
+
+
+@dataclass
+class _Outcome:
+    """One pool's answer while it is being worked out."""
+
+    desired: int
+    why: str
+    notes: list[str] = field(default_factory=list)
+    has_work: bool = False
+    #: an operator's override: the budget does not cut it
+    fixed: bool = False
+
+    def reason(self) -> str:
+        return "; ".join([self.why, *self.notes])
+
+
+def decide(snapshot: Snapshot, pools: Mapping[str, Pool], policy: Policy, now: float) -> Decision:
+    """Nodes each pool should hold to take work, why, and where each job was counted."""
+    fleets = build_fleets(snapshot, pools, policy.idle_timeout, now)
+    placed = place(snapshot.jobs, fleets, policy, now)
+    by_pool: dict[str, list[Placed]] = {name: [] for name in pools}
+    for item in placed:
+        by_pool[item.pool].append(item)
+    outcomes = {name: _settle(fleet, by_pool[name], policy, now) for name, fleet in fleets.items()}
+    _hold_budget(outcomes, fleets, policy)
+    return Decision(
+        desired={name: o.desired for name, o in outcomes.items()},
+        reasons={name: o.reason() for name, o in outcomes.items()},
+        placement={item.job.id: item.pool for item in placed},
+    )
+
+
+def _settle(fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float) -> _Outcome:
+    """A pool's size after sizing and the change rules (the budget comes after)."""
+    state, pool, active = fleet.state, fleet.pool, fleet.active
+    if state.override is not None and (state.override_until is None or now < state.override_until):
+        size = max(min(state.override, pool.max_nodes), 0)
+        why = f"manual override {state.override}"
+        if state.override_until is not None:
+            why += f" until {_clock(state.override_until)} (in {_span(state.override_until - now)})"
+        if size != state.override:
+            why += f", clamped to max_nodes {pool.max_nodes}"
+        return _Outcome(size, why, has_work=bool(jobs), fixed=True)
+    up, why, notes = _target(fleet, jobs, policy, now, 1.0)
+    down = max(_target(fleet, jobs, policy, now, 1.0 + HYSTERESIS)[0], up)
+    out = _Outcome(active, why, notes, has_work=bool(jobs))
+    if up > active:
+        _grow(out, fleet, up, policy, now)
+    elif down < active:
+        _shrink(out, fleet, down, policy, now)
+    elif up < active:
+        out.notes.append(
+            f"holding {active}: {up} would do, within the {HYSTERESIS:.0%} hysteresis band"
+        )
+    return out
+
+
+def _grow(out: _Outcome, fleet: Fleet, up: int, policy: Policy, now: float) -> None:
+    state, active = fleet.state, fleet.active
+    if state.backoff_until is not None and now < state.backoff_until:
+        out.notes.append(
+            f"wants {up} but backing off after {state.launch_failures} failed boots until "
+            f"{_clock(state.backoff_until)} (in {_span(state.backoff_until - now)})"
+        )
+        return
+    cooled = (
+        state.last_scale_up is None
+        or now - state.last_scale_up >= policy.scale_up_cooldown - EPSILON
+    )
+    if cooled or (active == 0 and out.has_work):
+        out.desired = up
+        if not cooled:
+            out.notes.append("from zero nodes: no cooldown")
+    else:
+        assert state.last_scale_up is not None
+        out.desired = max(active, min(up, fleet.held))
+        until = state.last_scale_up + policy.scale_up_cooldown
+        out.notes.append(
+            f"wants {up}, scale-up cooldown until {_clock(until)} (in {_span(until - now)})"
+        )
+    replaced = min(out.desired, fleet.held) - active
+    if fleet.noticed and replaced > 0:
+        out.notes.append(f"replacing {replaced} node(s) with an interruption notice")
+
+
+def _shrink(out: _Outcome, fleet: Fleet, down: int, policy: Policy, now: float) -> None:
+    state, active = fleet.state, fleet.active
+    changes = [t for t in (state.last_scale_up, state.last_scale_down) if t is not None]
+    if changes and now - max(changes) < policy.scale_down_cooldown - EPSILON:
+        until = max(changes) + policy.scale_down_cooldown
+        out.notes.append(
+            f"{down} would do; scale-down cooldown until {_clock(until)} (in {_span(until - now)})"
+        )
+        return
+    out.desired = max(down, active - fleet.idle)
+    if out.desired > down:
+        out.notes.append(
+            f"{down} would do; {fleet.idle} node(s) idle {_span(policy.idle_timeout)}"
+            f" ({fleet.busy} busy)"
+        )
+
+
+def _target(
+    fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float, scale: float
+) -> tuple[int, str, list[str]]:
+    """The policy's size for the pool's work (x `scale`), clamped, why, and the caps applied."""
+    pool = fleet.pool
+    notes: list[str] = []
+    hard = sorted((j for j in jobs if j.due is not None), key=lambda j: (j.due, j.job.id))
+    soft = [j for j in jobs if j.due is None]
+    terms: list[tuple[int, str]] = []
+    if policy.name == "queue":
+        terms.append(_queue_term(fleet, jobs, policy, scale, notes))
+    else:
+        terms += _deadline_terms(fleet, hard, scale, notes, now)
+        if policy.name == "deadline" and soft:
+            terms.append(_queue_term(fleet, soft, policy, scale, notes))
+        elif soft:
+            terms.append((1, "cost: 1 node for work without a deadline"))
+    size, why = (
+        max(terms, key=lambda t: t[0]) if terms else (0, f"{policy.name}: no work placed here")
+    )
+    if size > pool.max_nodes:
+        why += f", max_nodes {pool.max_nodes}"
+    elif size < pool.min_nodes:
+        why += f", min_nodes {pool.min_nodes}"
+    return max(min(size, pool.max_nodes), pool.min_nodes), why, notes
+
+
+def _queue_term(
+    fleet: Fleet, jobs: Sequence[Placed], policy: Policy, scale: float, notes: list[str]
+) -> tuple[int, str]:
+    """Nodes that finish the jobs' work within the target (or a target after a boot)."""
+    work = sum(j.work for j in jobs) * scale
+    if work <= EPSILON:
+        return 0, f"{policy.name}: no work placed here"
+    target = policy.target_seconds
+    need = nodes_for(work, target, fleet.ready, fleet.boot)
+    if need is None:
+        target = fleet.boot + policy.target_seconds
+        need = nodes_for(work, target, fleet.ready, fleet.boot) or 1
+    why = f"{policy.name}: {_hours(work)} node-h within {_span(target)} needs {need}"
+    return _cap(fleet, [j.job for j in jobs], [j.work for j in jobs], need, why, notes)
+
+
+def _deadline_terms(
+    fleet: Fleet, hard: Sequence[Placed], scale: float, notes: list[str], now: float
+) -> list[tuple[int, str]]:
+    """EDF: for each deadline, the nodes that supply all work due by then in time."""
+    terms = []
+    reach = fleet.reach(fleet.pool.max_nodes)
+    due_work = 0.0
+    for item in hard:
+        assert item.due is not None
+        due_work += item.work * scale
+        need = nodes_for(due_work, item.due, fleet.ready, fleet.boot)
+        if need is not None and need <= fleet.pool.max_nodes:
+            why = (
+                f"deadline: job {item.job.id} due in {_span(item.due)} needs {need} "
+                f"({_hours(due_work)} node-h due by then, boot {_span(fleet.boot)})"
+            )
+        else:
+            finish = earliest_finish(due_work, reach)
+            need = (
+                nodes_for(due_work, finish * (1 + EPSILON) + EPSILON, fleet.ready, fleet.boot)
+                if math.isfinite(finish)
+                else 0
+            ) or 0
+            need = min(need, fleet.pool.max_nodes)
+            late = f"{_span(finish - item.due)} late" if math.isfinite(finish) else "never"
+            why = (
+                f"deadline: job {item.job.id} cannot make its deadline (in {_span(item.due)}): "
+                f"{need} node(s) finish it soonest, {late}"
+            )
+        terms.append(_cap(fleet, [item.job], [item.work], need, why, notes))
+    return terms
+
+
+def _cap(
+    fleet: Fleet,
+    jobs: Sequence[JobDemand],
+    works: Sequence[float],
+    need: int,
+    why: str,
+    notes: list[str],
+) -> tuple[int, str]:
+    """A sizing term held to the new nodes the richest of its jobs' max_cost pays for."""
+    price = fleet.pool.price_per_hour
+    if price <= 0 or need <= fleet.active:
+        return need, why
+    per_node = billable_seconds(0.0, fleet.boot) * price / 3600.0
+    best: tuple[int, str, float] | None = None
+    for job, work in zip(jobs, works, strict=True):
+        if job.max_cost is None:
+            return need, why
+        left = job.max_cost - job.cost_so_far - work * price / 3600.0
+        extra = max(math.floor(left / per_node + EPSILON), 0)
+        if best is None or extra > best[0]:
+            best = (extra, job.id, job.max_cost)
+    assert best is not None
+    cap = max(fleet.active + best[0], 1)
+    if need <= cap:
+        return need, why
+    note = f"job {best[1]}'s max_cost ${best[2]:.2f} allows {best[0]} more node(s): {need} -> {cap}"
+    if note not in notes:
+        notes.append(note)
+    return cap, why
+
+
+def _hold_budget(
+    outcomes: dict[str, _Outcome], fleets: Mapping[str, Fleet], policy: Policy
+) -> None:
+    """Cut pools until the fleet's spend fits the hourly budget (see the module docstring)."""
+    budget = policy.hourly_budget
+    if budget is None:
+        return
+    total = sum(fleets[name].spend(o.desired) for name, o in outcomes.items())
+    order = sorted(
+        (name for name, o in outcomes.items() if not o.fixed),
+        key=lambda name: (outcomes[name].has_work, -fleets[name].unit_price, name),
+    )
+    for name in order:
+        excess = total - budget
+        if excess <= EPSILON:
+            return
+        fleet, out = fleets[name], outcomes[name]
+        price = fleet.pool.price_per_hour
+        if price <= 0:
+            continue
+        floor = max(fleet.pool.min_nodes, fleet.busy)
+        cut = min(math.ceil(excess / price - EPSILON), out.desired - floor)
+        if cut <= 0:
+            continue
+        before = out.desired
+        out.desired -= cut
+        total -= cut * price
+        out.notes.append(
+            f"budget ${budget:g}/h: cut {before} -> {out.desired} "
+            "(the most expensive per unit of work first)"
+        )
+    if total > budget + EPSILON:
+        for name, out in outcomes.items():
+            if fleets[name].spend(out.desired) > 0:
+                out.notes.append(
+                    f"over the ${budget:g}/h budget (${total:.2f}/h): busy, draining, "
+                    "min_nodes and overridden nodes cannot be cut"
+                )
+
+
+def choose_victims(
+    nodes: Sequence[NodeView], pool: str, count: int, now: float, policy: Policy
+) -> list[str]:
+    """Ids of up to `count` nodes of `pool` to drain: booting nodes first (the last requested,
+    furthest from taking work, first), then idle running nodes, longest idle first. Busy nodes
+    and nodes with an interruption notice are never chosen; running nodes idle for less than
+    ``policy.idle_timeout`` come last (only a budget cut reaches them)."""
+    if count <= 0:
+        return []
+    mine = [
+        n
+        for n in nodes
+        if n.pool == pool
+        and n.state in (NodeState.BOOTING, NodeState.RUNNING)
+        and not n.notice
+        and n.busy_slots == 0
+    ]
+    booting = sorted(
+        (n for n in mine if n.state is NodeState.BOOTING), key=lambda n: (-n.requested_at, n.id)
+    )
+    running = sorted(
+        (n for n in mine if n.state is NodeState.RUNNING),
+        key=lambda n: (idle_for(n, now) < policy.idle_timeout, -idle_for(n, now), n.id),
+    )
+    return [n.id for n in [*booting, *running][:count]]
+
+
+def failed_boots(
+    nodes: Sequence[NodeView], pools: Mapping[str, Pool], policy: Policy, now: float
+) -> list[str]:
+    """Ids of booting nodes with no first heartbeat ``boot_seconds x boot_timeout_factor`` after
+    they were requested (oldest first); nodes of unknown pools are left alone."""
+    failed = [
+        n
+        for n in nodes
+        if n.state is NodeState.BOOTING
+        and n.booted_at is None
+        and n.pool in pools
+        and now - n.requested_at > pools[n.pool].boot_seconds * policy.boot_timeout_factor
+    ]
+    return [n.id for n in sorted(failed, key=lambda n: (n.requested_at, n.id))]
+
+
+def _span(seconds: float) -> str:
+    """A duration the way an operator reads it: 45s, 12m, 2h05m."""
+    if not math.isfinite(seconds):
+        return "never"
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    if seconds < 120:
+        return f"{sign}{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{sign}{seconds / 60:.0f}m"
+    return f"{sign}{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+
+
+def _clock(epoch: float) -> str:
+    """An epoch second as a UTC time of day."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%H:%M:%SZ")
+
+
+def _hours(node_seconds: float) -> str:
+    return f"{node_seconds / 3600:.2f}"

@@ -1,0 +1,365 @@
+"""The autoscaler's shell, run on the orchestrator's tick: observe, decide, act.
+
+Each round: ask every pool's engine for its nodes, reconcile them with the ledger and the
+heartbeats (observe.py), read the job store's remaining work, ``decide`` (pure), then act:
+replace nodes that never booted, raise a pool's size at its engine, drain the nodes chosen for
+removal (they take no new chunk and finish, or after ``drain_timeout`` hand back, what they
+run), terminate drained nodes one by one (the engine lowers its size with each), and protect
+busy nodes from the engine's own scale-in. With ``dry_run`` the calls are listed, not made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestrator import keys
+from orchestrator.autoscaler.decide import choose_victims, decide, failed_boots
+from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, Ledger
+from orchestrator.autoscaler.model import Decision, NodeState, NodeView, Policy, Snapshot
+from orchestrator.autoscaler.observe import (
+    PoolView,
+    job_demands,
+    load_pool_state,
+    pool_beats,
+    reconcile,
+    save_pool_state,
+    seconds_per_unit,
+)
+from orchestrator.autoscaler.policy import load_policy
+from orchestrator.job_store import JobStore
+from providers.compute import ComputeError, ComputeProvider, open_compute
+from providers.compute.base import TERMINATING
+from providers.compute.pools import Pool, PoolsConfig, load_pools
+
+log = logging.getLogger(__name__)
+
+#: Seconds a drain key outlives its hand-back time (a node that never reads it is lost anyway).
+DRAIN_KEY_SLACK = 600
+
+
+@dataclass
+class Round:
+    """What one autoscaler round decided and did."""
+
+    decision: Decision
+    #: engine calls made (or, in a dry run, that would be made), in order
+    calls: list[str] = field(default_factory=list)
+    #: pool -> why it was left alone this round (its engine failed)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Autoscaler:
+    """Holds each pool at the size ``decide`` asks for, on the pool's engine."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        config: PoolsConfig,
+        policy: Policy,
+        *,
+        engines: Mapping[str, ComputeProvider] | None = None,
+        context: Mapping[str, Any] | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.store = store
+        self.redis = store.redis
+        self.pools: dict[str, Pool] = dict(config.pools)
+        self.policy = policy
+        self.ledger = Ledger(store.redis)
+        self.dry_run = dry_run
+        self._context = dict(context or {})
+        self._engines: dict[str, ComputeProvider] = dict(engines or {})
+
+    @classmethod
+    def from_settings(cls, store: JobStore, settings: Any, **kwargs: Any) -> Autoscaler | None:
+        """The autoscaler the settings describe (None without a pools file)."""
+        if not settings.pools_file:
+            return None
+        config = load_pools(settings.pools_file, settings.pool_overrides)
+        policy = load_policy(config.autoscaler, settings.autoscaler_overrides)
+        context = {"broker_url": settings.broker_url, "storage_url": settings.storage_url}
+        return cls(
+            store, config, policy, context={**context, **kwargs.pop("context", {})}, **kwargs
+        )
+
+    def engine(self, pool: Pool) -> ComputeProvider:
+        """The engine that runs `pool` (opened once)."""
+        if pool.name not in self._engines:
+            engine = open_compute(pool, **self._context)
+            if not self.dry_run:
+                engine.ensure_pool(pool)  # creates the group on first use; idempotent
+            self._engines[pool.name] = engine
+        return self._engines[pool.name]
+
+    # -- one round ------------------------------------------------------------------------------
+
+    def observe(self, now: float) -> tuple[Snapshot, dict[str, PoolView]]:
+        """Read every pool, the ledger and the job store into a snapshot."""
+        heartbeats = self.store.heartbeats()
+        views: dict[str, PoolView] = {}
+        for name, pool in self.pools.items():
+            state = dataclasses.replace(
+                load_pool_state(self.redis, name),
+                seconds_per_unit=seconds_per_unit(self.redis, pool),
+            )
+            beats = pool_beats(heartbeats, name)
+            try:
+                engine_nodes = self.engine(pool).nodes(pool)
+            except ComputeError as exc:
+                live = {n.id: n for n in self.ledger.live() if n.pool == name}
+                views[name] = PoolView(pool, state, None, live, beats, error=str(exc))
+                continue
+            live = reconcile(self.ledger, pool, engine_nodes, beats, now)
+            views[name] = PoolView(pool, state, engine_nodes, live, beats)
+        nodes = tuple(n for v in views.values() for n in v.views(self.redis, now))
+        spend = sum(v.pool.price_per_hour * len(v.ledger) for v in views.values())
+        snapshot = Snapshot(
+            jobs=job_demands(self.store),
+            nodes=nodes,
+            pools={name: v.state for name, v in views.items()},
+            spend_per_hour=spend,
+        )
+        return snapshot, views
+
+    def run(self, now: float | None = None) -> Round:
+        """One round: observe, decide, act; returns what was decided and done."""
+        now = time.time() if now is None else now
+        snapshot, views = self.observe(now)
+        decision = decide(snapshot, self.pools, self.policy, now)
+        result = Round(decision)
+        for name, view in views.items():
+            if view.error is not None:
+                result.errors[name] = view.error
+                continue
+            nodes = [n for n in snapshot.nodes if n.pool == name]
+            try:
+                state = self._act(view, nodes, decision.desired.get(name, 0), now, result.calls)
+            except ComputeError as exc:
+                log.warning("pool %s: %s", name, exc)
+                result.errors[name] = str(exc)
+                continue
+            view.state = state
+            if not self.dry_run:
+                save_pool_state(self.redis, name, state)
+        if not self.dry_run:
+            self._publish(decision, views, result, now)
+        return result
+
+    def _act(
+        self, view: PoolView, nodes: list[NodeView], desired: int, now: float, calls: list[str]
+    ) -> Any:
+        """Bring one pool to `desired` nodes taking work; returns its new PoolState."""
+        pool, state = view.pool, view.state
+        engine = self.engine(pool)
+        do = self._doer(calls)
+        # 1. Nodes that never booted: terminate and replace them; repeated failures back off.
+        failed = set(failed_boots(nodes, {pool.name: pool}, self.policy, now))
+        for node_id in sorted(failed):
+            do(
+                f"terminate {pool.name} {node_id} (no heartbeat: failed boot, replaced)",
+                functools.partial(engine.terminate, pool, node_id, replace=True),
+            )
+            if not self.dry_run:
+                self.ledger.terminated(node_id, now, FAILED_BOOT)
+        if failed:
+            failures = state.launch_failures + len(failed)
+            backoff = state.backoff_until
+            if failures >= self.policy.max_launch_failures:
+                backoff = now + self.policy.backoff_seconds
+            state = dataclasses.replace(state, launch_failures=failures, backoff_until=backoff)
+        elif any(n.booted_at is not None and n.booted_at >= now - 60 for n in nodes):
+            state = dataclasses.replace(state, launch_failures=0)
+        nodes = [n for n in nodes if n.id not in failed]
+        # 2. Size: nodes taking work vs the decision.
+        taking = [n for n in nodes if n.state is not NodeState.DRAINING and not n.notice]
+        leaving = [n for n in nodes if n.state is NodeState.DRAINING or n.notice]
+        if desired > len(taking):
+            # Warm nodes first: a drain not yet finished is called off before anything launches.
+            for node in leaving[: desired - len(taking)]:
+                if node.state is NodeState.DRAINING and not node.notice:
+                    self._undrain(pool, node, view, do)
+                    taking.append(node)
+                    leaving.remove(node)
+        if desired > len(taking):
+            target = desired + len(leaving)
+            present = sum(1 for n in view.engine_nodes or [] if n.state != TERMINATING)
+            if target != engine.desired(pool) or present < target:
+                do(
+                    f"set_desired {pool.name} {target} (+{desired - len(taking)})",
+                    lambda: engine.set_desired(pool, target),
+                )
+                state = dataclasses.replace(state, desired=desired, last_scale_up=now)
+                if not self.dry_run:
+                    # Billing starts at the request: record the new nodes now, not next round.
+                    for launched in engine.nodes(pool):
+                        if launched.state != TERMINATING:
+                            self.ledger.requested(launched.id, pool, launched.launched_at or now)
+        elif desired < len(taking):
+            victims = choose_victims(nodes, pool.name, len(taking) - desired, now, self.policy)
+            for node_id in victims:
+                node = next(n for n in nodes if n.id == node_id)
+                self._drain(pool, engine, node, view, now, do)
+            if victims:
+                state = dataclasses.replace(state, desired=desired, last_scale_down=now)
+        else:
+            state = dataclasses.replace(state, desired=desired)
+        # 3. Drained nodes go; busy ones are shielded from the engine's own scale-in.
+        for node in nodes:
+            if node.state is NodeState.DRAINING:
+                self._finish_drain(pool, engine, node, view, now, do)
+        self._protect(pool, engine, nodes, view, do)
+        return state
+
+    def _drain(
+        self,
+        pool: Pool,
+        engine: ComputeProvider,
+        node: NodeView,
+        view: PoolView,
+        now: float,
+        do: Callable[[str, Callable[[], None]], None],
+    ) -> None:
+        record = view.ledger.get(node.id)
+        name = record.name if record is not None else None
+        if node.state is NodeState.BOOTING or name is None:
+            # Never took work: nothing to finish.
+            do(
+                f"terminate {pool.name} {node.id} (not needed while booting)",
+                lambda: engine.terminate(pool, node.id),
+            )
+            if not self.dry_run:
+                self.ledger.terminated(node.id, now, DRAINED)
+            return
+        hand_back = now + self.policy.drain_timeout
+        do(f"drain {pool.name} {node.id} ({name})", lambda: None)
+        if not self.dry_run:
+            ttl = int(self.policy.drain_timeout) + DRAIN_KEY_SLACK
+            self.redis.set(keys.drain(name), repr(hand_back), ex=ttl)
+            self.ledger.draining(node.id, now)
+
+    def _undrain(
+        self,
+        pool: Pool,
+        node: NodeView,
+        view: PoolView,
+        do: Callable[[str, Callable[[], None]], None],
+    ) -> None:
+        record = view.ledger.get(node.id)
+        do(f"undrain {pool.name} {node.id} (needed again)", lambda: None)
+        if not self.dry_run and record is not None:
+            if record.name:
+                self.redis.delete(keys.drain(record.name))
+            self.ledger.undrain(node.id)
+
+    def _finish_drain(
+        self,
+        pool: Pool,
+        engine: ComputeProvider,
+        node: NodeView,
+        view: PoolView,
+        now: float,
+        do: Callable[[str, Callable[[], None]], None],
+    ) -> None:
+        beat = view.beats.get(node.id)
+        record = view.ledger.get(node.id)
+        if beat is not None and not beat.get("drained"):
+            return  # still finishing (or handing back) its chunks
+        do(f"terminate {pool.name} {node.id} (drained)", lambda: engine.terminate(pool, node.id))
+        if not self.dry_run:
+            self.ledger.terminated(node.id, time.time(), DRAINED)
+            if record is not None and record.name:
+                self.redis.delete(keys.drain(record.name))
+
+    def _protect(
+        self,
+        pool: Pool,
+        engine: ComputeProvider,
+        nodes: list[NodeView],
+        view: PoolView,
+        do: Callable[[str, Callable[[], None]], None],
+    ) -> None:
+        for wanted in (True, False):
+            ids = [
+                n.id
+                for n in nodes
+                if (n.busy_slots > 0) == wanted
+                and n.state is not NodeState.BOOTING
+                and view.ledger.get(n.id) is not None
+                and view.ledger[n.id].protected != wanted
+                and any(e.id == n.id and e.state != TERMINATING for e in view.engine_nodes or [])
+            ]
+            if not ids:
+                continue
+            verb = "protect" if wanted else "unprotect"
+            do(
+                f"{verb} {pool.name} {' '.join(ids)}",
+                functools.partial(engine.protect, pool, ids, wanted),
+            )
+            if not self.dry_run:
+                for node_id in ids:
+                    self.ledger.set_fields(node_id, protected=wanted)
+
+    def _doer(self, calls: list[str]) -> Callable[[str, Callable[[], None]], None]:
+        def do(description: str, action: Callable[[], None]) -> None:
+            calls.append(description)
+            if not self.dry_run:
+                log.info("autoscaler: %s", description)
+                action()
+
+        return do
+
+    def _publish(
+        self, decision: Decision, views: Mapping[str, PoolView], result: Round, now: float
+    ) -> None:
+        """Keep this round's outcome per pool for `cluster pools`, the dashboards and gauges."""
+        live = self.ledger.live()
+        mapping = {}
+        for name, view in views.items():
+            mine = [n for n in live if n.pool == name]
+            record = {
+                "pool": name,
+                "provider": view.pool.provider,
+                "market": view.pool.market,
+                "instance_type": view.pool.instance_type,
+                "gpu": view.pool.gpu,
+                "min_nodes": view.pool.min_nodes,
+                "max_nodes": view.pool.max_nodes,
+                "price_per_hour": view.pool.price_per_hour,
+                "desired": decision.desired.get(name, 0),
+                "reason": decision.reasons.get(name, ""),
+                "booting": sum(1 for n in mine if n.booted_at is None),
+                "running": sum(
+                    1 for n in mine if n.booted_at is not None and n.draining_at is None
+                ),
+                "draining": sum(1 for n in mine if n.draining_at is not None),
+                "spend_per_hour": view.pool.price_per_hour * len(mine),
+                "error": result.errors.get(name),
+                "backoff_until": view.state.backoff_until,
+                "override": view.state.override,
+                "override_until": view.state.override_until,
+                "time": now,
+            }
+            mapping[name] = json.dumps(record)
+        if mapping:
+            pipe = self.redis.pipeline()
+            pipe.delete(keys.AUTOSCALER)
+            pipe.hset(keys.AUTOSCALER, mapping=mapping)
+            pipe.execute()
+
+
+def pool_records(client: Any) -> list[dict[str, Any]]:
+    """The last round's outcome per pool (what _publish kept), by pool name."""
+    found = []
+    for name, raw in sorted(client.hgetall(keys.AUTOSCALER).items()):
+        try:
+            found.append(json.loads(raw))
+        except ValueError:
+            log.warning("ignoring unreadable autoscaler record for pool %s", name)
+    return found

@@ -1,0 +1,103 @@
+"""An engine that keeps its nodes in memory: for simulations, dry runs and tests of the
+autoscaler's shell, the way ``LocalStorage`` stands in for a bucket. Nodes boot when the caller
+says (``boot``), or after ``boot_seconds`` of the clock it is given; nothing runs on them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Self
+
+from providers.compute.base import PENDING, RUNNING, ComputeError, ProviderNode
+from providers.compute.pools import Pool
+
+
+@dataclass
+class _Group:
+    desired: int = 0
+    nodes: dict[str, ProviderNode] = field(default_factory=dict)
+
+
+class MemoryCompute:
+    """Pools as dictionaries; every call is recorded in ``calls`` (what a dry run prints)."""
+
+    name = "memory"
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.groups: dict[str, _Group] = {}
+        self.calls: list[str] = []
+        #: set to make the next calls fail (an engine outage)
+        self.failing: str | None = None
+        self._ids = itertools.count(1)
+
+    @classmethod
+    def for_pool(cls, pool: Pool, **context: Any) -> Self:
+        """A fresh engine (state lives in the object: share one across pools to simulate)."""
+        return cls()
+
+    def _group(self, pool: Pool) -> _Group:
+        if self.failing:
+            raise ComputeError(f"pool {pool.name}: {self.failing}", transient=True)
+        group = self.groups.setdefault(pool.name, _Group())
+        return group
+
+    def ensure_pool(self, pool: Pool) -> None:
+        """Create the pool's group if missing."""
+        self._group(pool)
+
+    def desired(self, pool: Pool) -> int:
+        """The size the group holds."""
+        return self._group(pool).desired
+
+    def set_desired(self, pool: Pool, count: int) -> None:
+        """Launch nodes (pending) up to `count`; shrinking removes the newest, as engines do."""
+        if count > pool.max_nodes:
+            raise ComputeError(f"pool {pool.name}: {count} nodes is above max {pool.max_nodes}")
+        group = self._group(pool)
+        self.calls.append(f"set_desired {pool.name} {count}")
+        group.desired = count
+        while len(group.nodes) < count:
+            node_id = f"{pool.name}-{next(self._ids)}"
+            group.nodes[node_id] = ProviderNode(
+                node_id, pool.name, PENDING, self.clock(), pool.market
+            )
+        newest = sorted(group.nodes.values(), key=lambda n: -(n.launched_at or 0.0))
+        for node in newest[: max(len(group.nodes) - count, 0)]:
+            del group.nodes[node.id]
+
+    def nodes(self, pool: Pool) -> list[ProviderNode]:
+        """The group's nodes; pending ones older than boot_seconds are running."""
+        group = self._group(pool)
+        now = self.clock()
+        for node_id, node in list(group.nodes.items()):
+            if node.state == PENDING and now - (node.launched_at or now) >= pool.boot_seconds:
+                group.nodes[node_id] = replace(node, state=RUNNING)
+        return sorted(group.nodes.values(), key=lambda n: n.id)
+
+    def protect(self, pool: Pool, node_ids: Sequence[str], protected: bool) -> None:
+        """Flag nodes as protected from scale-in."""
+        group = self._group(pool)
+        self.calls.append(f"{'protect' if protected else 'unprotect'} {pool.name} {len(node_ids)}")
+        for node_id in node_ids:
+            if node_id in group.nodes:
+                group.nodes[node_id] = replace(group.nodes[node_id], protected=protected)
+
+    def terminate(self, pool: Pool, node_id: str, *, replace: bool = False) -> None:
+        """Remove one node; lower the size unless `replace`."""
+        group = self._group(pool)
+        self.calls.append(f"terminate {pool.name} {node_id}{' replace' if replace else ''}")
+        if group.nodes.pop(node_id, None) is None:
+            return
+        if replace:
+            self.set_desired(pool, group.desired)
+        else:
+            group.desired = max(group.desired - 1, 0)
+
+    def kill(self, pool: Pool, node_id: str) -> None:
+        """A node vanishes without being asked (a spot reclaim); the group replaces it later."""
+        group = self._group(pool)
+        group.nodes.pop(node_id, None)

@@ -1,0 +1,208 @@
+"""The autoscaler's shell on a real job store with the in-memory engine: launches, boots,
+drain-safe scale-in, failed boots, outages and dry runs. The test plays the nodes' heartbeats
+(what `cloudrender worker` writes), as no machine runs behind the in-memory engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from orchestrator import keys
+from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, Ledger
+from orchestrator.autoscaler.loop import Autoscaler, pool_records
+from orchestrator.autoscaler.model import Policy
+from orchestrator.job_record import JobRecord, JobState
+from orchestrator.job_store import JobStore
+from providers.compute.memory import MemoryCompute
+from providers.compute.pools import Pool, PoolsConfig
+
+T0 = 1_800_000_000.0
+POOL = Pool("cpu", "memory", max_nodes=4, boot_seconds=30.0, price_per_hour=1.0, concurrency=1)
+POLICY = Policy(
+    name="queue",
+    target_seconds=300.0,
+    scale_up_cooldown=0.0,
+    scale_down_cooldown=30.0,
+    idle_timeout=20.0,
+    drain_timeout=60.0,
+)
+
+
+class Clock:
+    """Simulated time shared by the engine and the rounds."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(redis_url: str) -> Iterator[JobStore]:
+    yield JobStore.from_url(redis_url)
+
+
+def scaler(store: JobStore, engine: MemoryCompute, policy: Policy = POLICY) -> Autoscaler:
+    config = PoolsConfig({"cpu": POOL})
+    return Autoscaler(store, config, policy, engines={"cpu": engine})
+
+
+def submit(store: JobStore, job_id: str, frames: int, now: float) -> None:
+    record = JobRecord(id=job_id, state=JobState.QUEUED, frames=frames, submitted_at=now)
+    store.create(record, {})
+
+
+def finish(store: JobStore, job_id: str) -> None:
+    store.redis.zrem(keys.ACTIVE, job_id)
+
+
+def beat(
+    store: JobStore, node_id: str, now: float, *, busy: int = 0, drained: bool = False
+) -> None:
+    """A worker's heartbeat, as orchestrator.node_signals writes it."""
+    name = f"render-{node_id}@host"
+    payload = {
+        "name": name,
+        "concurrency": 1,
+        "since": now,
+        "time": now,
+        "pool": "cpu",
+        "instance": node_id,
+        "busy": busy,
+        "draining": drained,
+        "drained": drained,
+        "queues": ["render"],
+    }
+    store.redis.set(keys.node(name), json.dumps(payload), ex=60)
+
+
+def test_work_launches_nodes_and_an_empty_queue_drains_then_terminates_them(
+    store: JobStore,
+) -> None:
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    # 10,000 units x 0.05 s = 500 node-seconds; 300 s less a 30 s boot asks for 2 nodes.
+    submit(store, "job", 10_000, T0)
+    first = scaler(store, engine).run(T0)
+    assert first.decision.desired["cpu"] == 2
+    assert engine.desired(POOL) == 2 and first.calls[0].startswith("set_desired cpu 2")
+    ids = [n.id for n in engine.nodes(POOL)]
+    ledger = Ledger(store.redis)
+    assert sorted(n.id for n in ledger.live()) == sorted(ids)
+
+    clock.now = T0 + 40
+    for node_id in ids:
+        beat(store, node_id, clock.now, busy=1)
+    scaler(store, engine).run(clock.now)
+    assert all(n.booted_at == clock.now for n in ledger.live())
+    assert [n.protected for n in ledger.live()] == [True, True]  # busy: shielded
+
+    # The job ends; the nodes go idle, then are drained (not killed) after idle_timeout.
+    finish(store, "job")
+    clock.now = T0 + 80
+    for node_id in ids:
+        beat(store, node_id, clock.now, busy=0)
+    scaler(store, engine).run(clock.now)
+    clock.now = T0 + 120
+    result = scaler(store, engine).run(clock.now)
+    assert result.decision.desired["cpu"] == 0
+    drains = [c for c in result.calls if c.startswith("drain")]
+    assert len(drains) == 2
+    names = [f"render-{i}@host" for i in ids]
+    assert all(store.redis.exists(keys.drain(n)) for n in names)
+    assert engine.desired(POOL) == 2  # nothing terminated before the nodes say they drained
+
+    clock.now = T0 + 125
+    beat(store, ids[0], clock.now, drained=True)
+    beat(store, ids[1], clock.now, busy=1)  # still finishing a chunk
+    result = scaler(store, engine).run(clock.now)
+    assert f"terminate cpu {ids[0]} (drained)" in result.calls
+    assert [n.id for n in engine.nodes(POOL)] == [ids[1]] and engine.desired(POOL) == 1
+    gone = ledger.get(ids[0])
+    assert gone is not None and gone.outcome == DRAINED and gone.terminated_at is not None
+    assert not store.redis.exists(keys.drain(names[0]))
+
+    records = {r["pool"]: r for r in pool_records(store.redis)}
+    assert records["cpu"]["draining"] == 1 and records["cpu"]["desired"] == 0
+
+
+def test_new_work_calls_a_drain_off_before_launching(store: JobStore) -> None:
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    engine.set_desired(POOL, 1)
+    node_id = engine.nodes(POOL)[0].id
+    beat(store, node_id, T0)
+    scaler(store, engine).run(T0)
+    clock.now = T0 + 60
+    beat(store, node_id, clock.now)
+    result = scaler(store, engine).run(clock.now)
+    assert any(c.startswith("drain") for c in result.calls)
+    submit(store, "late", 3_000, clock.now)
+    clock.now += 5
+    beat(store, node_id, clock.now)
+    result = scaler(store, engine).run(clock.now)
+    assert f"undrain cpu {node_id} (needed again)" in result.calls
+    assert not store.redis.exists(keys.drain(f"render-{node_id}@host"))
+    assert engine.desired(POOL) == 1  # the warm node was kept, nothing launched
+
+
+def test_a_node_that_never_boots_is_replaced_and_repeated_failures_back_off(
+    store: JobStore,
+) -> None:
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    policy = Policy(name="queue", max_launch_failures=2, backoff_seconds=900.0)
+    submit(store, "job", 2_000, T0)
+    scaler(store, engine, policy).run(T0)
+    first = engine.nodes(POOL)[0].id
+    clock.now = T0 + 30 * 3 + 1  # boot_seconds x boot_timeout_factor without a heartbeat
+    result = scaler(store, engine, policy).run(clock.now)
+    assert any(c.startswith(f"terminate cpu {first}") for c in result.calls)
+    record = Ledger(store.redis).get(first)
+    assert record is not None and record.outcome == FAILED_BOOT
+    assert engine.desired(POOL) == 1 and engine.nodes(POOL)[0].id != first  # replaced
+    clock.now += 91
+    scaler(store, engine, policy).run(clock.now)
+    status = {r["pool"]: r for r in pool_records(store.redis)}["cpu"]
+    assert status["backoff_until"] == pytest.approx(clock.now + 900.0)
+
+
+def test_an_engine_outage_leaves_the_pool_alone_and_says_why(store: JobStore) -> None:
+    engine = MemoryCompute(Clock())
+    engine.failing = "503 Service Unavailable"
+    submit(store, "job", 6_000, T0)
+    result = scaler(store, engine).run(T0)
+    assert "503 Service Unavailable" in result.errors["cpu"]
+    assert result.calls == []
+    engine.failing = None
+    assert engine.desired(POOL) == 0
+    assert "503" in {r["pool"]: r for r in pool_records(store.redis)}["cpu"]["error"]
+
+
+def test_a_dry_run_lists_the_calls_and_changes_nothing(store: JobStore) -> None:
+    engine = MemoryCompute(Clock())
+    submit(store, "job", 10_000, T0)
+    config = PoolsConfig({"cpu": POOL})
+    dry = Autoscaler(store, config, POLICY, engines={"cpu": engine}, dry_run=True)
+    result = dry.run(T0)
+    assert result.calls == ["set_desired cpu 2 (+2)"]
+    assert engine.desired(POOL) == 0 and engine.calls == []
+    assert pool_records(store.redis) == []
+
+
+def test_a_node_its_cloud_took_away_ends_in_the_ledger(store: JobStore) -> None:
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    submit(store, "job", 6_000, T0)
+    scaler(store, engine).run(T0)
+    launched = len(engine.nodes(POOL))
+    node_id = engine.nodes(POOL)[0].id
+    engine.kill(POOL, node_id)  # a spot reclaim
+    clock.now = T0 + 10
+    scaler(store, engine).run(clock.now)
+    record = Ledger(store.redis).get(node_id)
+    assert record is not None and record.outcome == "gone" and record.terminated_at == clock.now
+    assert len(engine.nodes(POOL)) == launched  # the pool was topped up again
