@@ -198,7 +198,7 @@ def _target(
         if policy.name == "deadline" and soft:
             terms.append(_queue_term(fleet, soft, policy, scale, notes))
         elif soft:
-            terms.append((1, "cost: 1 node for work without a deadline"))
+            terms.append((fleet.holding(1), "cost: 1 node for work without a deadline"))
     size, why = (
         max(terms, key=lambda t: t[0]) if terms else (0, f"{policy.name}: no work placed here")
     )
@@ -221,6 +221,7 @@ def _queue_term(
     if need is None:
         target = fleet.boot + policy.target_seconds
         need = nodes_for(work, target, fleet.ready, fleet.boot) or 1
+    need = fleet.holding(need)
     why = f"{policy.name}: {_hours(work)} node-h within {_span(target)} needs {need}"
     return _cap(fleet, [j.job for j in jobs], [j.work for j in jobs], need, why, notes)
 
@@ -236,26 +237,36 @@ def _deadline_terms(
         assert item.due is not None
         due_work += item.work * scale
         need = nodes_for(due_work, item.due, fleet.ready, fleet.boot)
-        if need is not None and need <= fleet.pool.max_nodes:
+        if need is not None and fleet.holding(need) <= fleet.pool.max_nodes:
+            need = fleet.holding(need)
             why = (
                 f"deadline: job {item.job.id} due in {_span(item.due)} needs {need} "
                 f"({_hours(due_work)} node-h due by then, boot {_span(fleet.boot)})"
             )
         else:
-            finish = earliest_finish(due_work, reach)
-            need = (
-                nodes_for(due_work, finish * (1 + EPSILON) + EPSILON, fleet.ready, fleet.boot)
-                if math.isfinite(finish)
-                else 0
-            ) or 0
-            need = min(need, fleet.pool.max_nodes)
-            late = f"{_span(finish - item.due)} late" if math.isfinite(finish) else "never"
+            need, late = _late(fleet, due_work, item.due, reach)
             why = (
                 f"deadline: job {item.job.id} cannot make its deadline (in {_span(item.due)}): "
                 f"{need} node(s) finish it soonest, {late}"
             )
         terms.append(_cap(fleet, [item.job], [item.work], need, why, notes))
     return terms
+
+
+def _late(fleet: Fleet, work: float, due: float, reach: Sequence[float]) -> tuple[int, str]:
+    """Nodes for a deadline no size holds: those that finish the work soonest, but no new node
+    that would render for less time than it boots (it would mostly bill its boot); and how late
+    that finishes."""
+    finish = earliest_finish(work, reach)
+    if not math.isfinite(finish):
+        return 0, "never"
+    soonest = nodes_for(work, finish * (1 + EPSILON) + EPSILON, fleet.ready, fleet.boot) or 0
+    worth = fleet.boot + billable_seconds(0.0, fleet.boot)
+    thrifty = nodes_for(work, worth, fleet.ready, fleet.boot) or soonest
+    need = min(soonest, thrifty)
+    ready = sorted(fleet.ready + (fleet.boot,) * max(need - len(fleet.ready), 0))[:need]
+    late = f"{_span(earliest_finish(work, ready) - due)} late"
+    return min(fleet.holding(need), fleet.pool.max_nodes), late
 
 
 def _cap(

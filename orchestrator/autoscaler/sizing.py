@@ -22,6 +22,8 @@ EPSILON = 1e-6
 #: frame is about 1.6 units (one layer plus the encode, orchestrator.costing); the re-render a
 #: spot interruption costs is one such chunk (or the whole job, when smaller).
 CHUNK_UNITS = 8 * 30 * 1.6
+#: A booting node this many boot times after its request is not counted on to take work.
+SUSPECT_BOOT = 1.5
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,11 @@ class Fleet:
     #: draining nodes and nodes with an interruption notice: still billed, taking no new work
     draining: int
     noticed: int
-    #: seconds from now until each active node takes work, ascending
+    #: seconds from now until each active node counted on takes work, ascending
     ready: tuple[float, ...]
+    #: active nodes not counted on: booting long past their boot time (they may never boot;
+    #: failed_boots replaces them in the end). A size that needs nodes holds these on top.
+    suspect: int = 0
 
     @property
     def name(self) -> str:
@@ -77,10 +82,15 @@ class Fleet:
         return self.pool.price_per_hour * (nodes + self.draining + self.noticed)
 
     def reach(self, limit: int) -> tuple[float, ...]:
-        """Ready times of the `limit` earliest nodes the pool could hold: its active nodes
-        first, then new ones after a boot."""
-        extra = max(limit - len(self.ready), 0)
-        return (self.ready + (self.boot,) * extra)[: max(limit, 0)]
+        """Ready times of the earliest nodes the pool could hold at `limit` nodes: its active
+        nodes first, then new ones after a boot (suspect nodes take room, supply nothing)."""
+        room = max(limit - self.suspect, 0)
+        extra = max(room - len(self.ready), 0)
+        return (self.ready + (self.boot,) * extra)[:room]
+
+    def holding(self, need: int) -> int:
+        """A size of `need` nodes counted on, plus the suspect ones the pool holds meanwhile."""
+        return need + self.suspect if need > 0 else 0
 
 
 def build_fleets(
@@ -105,7 +115,8 @@ def _fleet(
     boot = max(pool.boot_seconds, 0.0)
     taking = [n for n in nodes if n.state in (NodeState.BOOTING, NodeState.RUNNING)]
     active = [n for n in taking if not n.notice]
-    ready = [_ready_in(n, boot, now) for n in active]
+    suspect = [n for n in active if _suspect(n, boot, now)]
+    ready = [_ready_in(n, boot, now) for n in active if n not in suspect]
     # The engine was asked for more than it lists: those launches are on their way. Counting
     # them keeps a slow engine from being asked twice.
     unlisted = max(state.desired - len(nodes), 0)
@@ -120,6 +131,7 @@ def _fleet(
         draining=sum(1 for n in nodes if n.state is NodeState.DRAINING),
         noticed=sum(1 for n in taking if n.notice),
         ready=tuple(sorted(ready)),
+        suspect=len(suspect),
     )
 
 
@@ -127,6 +139,11 @@ def _ready_in(node: NodeView, boot: float, now: float) -> float:
     if node.state is NodeState.RUNNING:
         return 0.0
     return max(node.requested_at + boot - now, 0.0)
+
+
+def _suspect(node: NodeView, boot: float, now: float) -> bool:
+    """A boot long overdue: counting on it would let a deadline slip while it may never come."""
+    return node.state is NodeState.BOOTING and now - node.requested_at > boot * SUSPECT_BOOT
 
 
 def idle_for(node: NodeView, now: float) -> float:

@@ -16,7 +16,7 @@ few gone nodes are kept for a post-mortem. A lock file serializes callers.
 Like an Auto Scaling group, the engine holds ``desired`` nodes: ``set_desired`` starts missing
 ones (a node that died is replaced then) and, shrinking, stops the newest unprotected ones
 itself; the autoscaler avoids that by draining nodes and removing each with ``terminate``.
-POSIX only (process groups, signals); the start time check needs Linux's ``/proc``.
+Linux only (process groups, signals, and ``/proc`` to tell a node's process by its start time).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ class _Node:
 
     id: str
     pid: int
-    #: the process's start time in clock ticks since boot (/proc/<pid>/stat); None off Linux
-    start: int | None
+    #: the process's start time in clock ticks since boot (/proc/<pid>/stat)
+    start: int
     #: the same as epoch seconds
     launched_at: float
     log: str
@@ -90,6 +90,8 @@ class LocalCompute:
         """The engine for `pool`: nodes join `broker_url` and use `storage_url`; state lives
         in `state_dir` (else ``options.state_dir``, else ~/.cache/cloudrender/nodes)."""
         where = f"pool {pool.name!r}"
+        if not _PROC.is_dir():
+            raise ComputeError(f"{where}: the local engine needs Linux (it tells nodes by /proc)")
         for needed in ("broker_url", "storage_url"):
             if not context.get(needed):
                 raise ComputeError(f"{where}: the local engine needs the cluster's {needed}")
@@ -210,15 +212,9 @@ class LocalCompute:
                 f"pool {pool.name!r}: cannot start a worker process: {exc.strerror or exc}"
             ) from None
         _CHILDREN[proc.pid] = proc
+        # Read at once: the child cannot be gone (unreaped, it stays at least a zombie).
         start = _start_ticks(proc.pid)
-        node = _Node(
-            id=node_id,
-            pid=proc.pid,
-            start=start,
-            launched_at=_epoch(start) if start is not None else requested,
-            log=str(log),
-            requested_at=requested,
-        )
+        node = _Node(node_id, proc.pid, start, _epoch(start), str(log), requested)
         self._save(pool, node)
         return node
 
@@ -340,10 +336,10 @@ def _stat(pid: int) -> list[bytes] | None:
     return stat[stat.rfind(b")") + 2 :].split()
 
 
-def _start_ticks(pid: int) -> int | None:
-    """A process's start time in clock ticks since boot (field 22), or None off Linux."""
+def _start_ticks(pid: int) -> int:
+    """A process's start time in clock ticks since boot (field 22); -1 if it is gone."""
     fields = _stat(pid)
-    return int(fields[19]) if fields is not None and len(fields) > 19 else None
+    return int(fields[19]) if fields is not None and len(fields) > 19 else -1
 
 
 def _epoch(ticks: int) -> float:
@@ -358,32 +354,13 @@ def _epoch(ticks: int) -> float:
 
 def _ours(node: _Node) -> bool:
     """Whether the node's process still exists, running or as a zombie (its pid is not reused)."""
-    if node.start is None or not _PROC.is_dir():
-        try:
-            os.kill(node.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    fields = _stat(node.pid)
-    return fields is not None and len(fields) > 19 and int(fields[19]) == node.start
+    return node.start >= 0 and _start_ticks(node.pid) == node.start
 
 
 def _alive(node: _Node) -> bool:
     """Whether the node's own process runs (not a zombie, not another process on its pid)."""
-    if not _ours(node):
-        return False
-    if node.start is None or not _PROC.is_dir():
-        return _running_child(node.pid)
     fields = _stat(node.pid)
-    return fields is not None and fields[0] not in (b"Z", b"X")
-
-
-def _running_child(pid: int) -> bool:
-    """False for a process of ours that has exited (unknown to us: True)."""
-    proc = _CHILDREN.get(pid)
-    return proc is None or proc.poll() is None
+    return _ours(node) and fields is not None and fields[0] not in (b"Z", b"X")
 
 
 def _reap(pid: int) -> None:
@@ -395,16 +372,9 @@ def _reap(pid: int) -> None:
 
 def _live_groups(groups: set[int]) -> set[int]:
     """Those of `groups` (process group ids) that still have a live, not zombie, member."""
+    found: set[int] = set()
     if not groups:
-        return set()
-    if not _PROC.is_dir():
-        found = set()
-        for group in groups:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(group, 0)
-                found.add(group)
         return found
-    found = set()
     with contextlib.suppress(OSError), os.scandir(_PROC) as entries:
         for entry in entries:
             fields = _stat(int(entry.name)) if entry.name.isdigit() else None

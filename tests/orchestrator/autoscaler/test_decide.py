@@ -143,6 +143,12 @@ SIZING = [
         "cannot make",
         id="a deadline already past",
     ),
+    pytest.param(
+        {"jobs": [job("a", 148, 30)], "pools": [pool(boot_seconds=180, max_nodes=8)]},
+        1,
+        "1 node(s) finish it soonest",
+        id="a missed deadline launches no node that would boot longer than it renders",
+    ),
 ]
 
 
@@ -318,6 +324,18 @@ CHANGES = [
         3,
         "needs 3",
         id="booting nodes are not launched again",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 400)], "fleet": nodes(1, state=BOOTING, age=200)},
+        2,
+        "needs 2",
+        id="a boot long overdue is not counted on",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 400)], "fleet": nodes(1, state=BOOTING, age=170)},
+        1,
+        "needs 1",
+        id="a boot a little late still is",
     ),
     pytest.param(
         {"jobs": [job("a", 1400)], "states": {"cpu": state(desired=3, last_scale_up=NOW - 10)}},
