@@ -25,6 +25,7 @@ Results are recorded in docs/capacity.md.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import time
@@ -64,7 +65,7 @@ def summary(result: Result, hours: float) -> dict[str, Any]:
         "deadlines": len(due),
         "missed": len(missed),
         "mean_wait": statistics.fmean(waits) if waits else 0.0,
-        "p95_wait": waits[int(0.95 * (len(waits) - 1))] if waits else 0.0,
+        "p95_wait": waits[math.ceil(0.95 * len(waits)) - 1] if waits else 0.0,
         "mean_turnaround": statistics.fmean(turnaround) if turnaround else 0.0,
         "peak_spend": max((s.spend for s in result.samples), default=0.0),
         "launches": result.launches,
@@ -115,7 +116,7 @@ def plot(results: list[Result], path: Path, hours: float) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    span = int(hours)
+    span = max(1, math.ceil(hours))
     fig, axes = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
     for result in results:
         dashed = result.name.startswith("fixed")

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from orchestrator.autoscaler.billing import node_cost
-from orchestrator.autoscaler.decide import choose_victims, decide, failed_boots
+from orchestrator.autoscaler.decide import decide
 from orchestrator.autoscaler.model import (
     JobDemand,
     NodeState,
@@ -28,6 +28,7 @@ from orchestrator.autoscaler.model import (
     PoolState,
     Snapshot,
 )
+from orchestrator.autoscaler.removal import choose_victims, failed_boots
 from orchestrator.autoscaler.sizing import CHUNK_UNITS
 from orchestrator.scheduling import Candidate, choose_dispatch, effective_priority
 from providers.compute.pools import Pool

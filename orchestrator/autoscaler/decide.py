@@ -10,7 +10,9 @@ The algorithm, each tick:
 1. **What each pool has** (``sizing.build_fleets``): its active nodes and when each takes work
    (running: now; booting: when its boot ends), which are busy, which have been idle for
    ``idle_timeout`` (a booting node: since it was requested), draining and noticed nodes (still
-   billed). Launches the engine was asked for but does not list yet count as booting.
+   billed). Launches the engine was asked for but does not list yet count as booting. A node
+   booting 1.5x its boot time after its request is *suspect*: not counted on to take work (it
+   may never boot); a size that needs nodes holds it on top, so a replacement starts meanwhile.
 2. **Placement** (``placement.place``): jobs earliest-deadline-first, each on the cheapest pool
    per unit of work that may take it (render queue; GPU jobs on GPU pools) and can still make
    its deadline at its largest size, boot time counted; a spot pool only when the slack also
@@ -27,10 +29,12 @@ The algorithm, each tick:
    - ``cost``: the EDF deadline sizing alone, and one node for a pool with work without one.
 
    A deadline no size can hold asks for the nodes that finish soonest (the fewest reaching the
-   earliest finish the pool's ``max_nodes`` allows). A sizing term driven by jobs that all have
-   a ``max_cost`` asks for no more new nodes than the richest of them can pay: each new node
-   costs at least its billed boot (``billing.billable_seconds``: the boot, a 60 s minimum) at
-   the pool's price, on top of the job's work; a pool with work always gets its first node.
+   earliest finish the pool's ``max_nodes`` allows), but for no new node that would render for
+   less time than it boots (it would mostly bill its boot). A sizing term driven by jobs that
+   all have a ``max_cost`` asks for no more new nodes than the richest of them can pay: each
+   new node costs at least its billed boot (``billing.billable_seconds``: the boot, a 60 s
+   minimum) at the pool's price, on top of the job's work; a pool with work always gets its
+   first node.
    Then ``min_nodes``/``max_nodes`` clamp.
 4. **Change rules** against the active count: an increase waits ``scale_up_cooldown`` after the
    last increase, except from zero nodes with work waiting and except replacing noticed nodes;
@@ -46,8 +50,8 @@ The algorithm, each tick:
    ignores the down cooldown and the idle timeout (never a busy node). Overrides are not cut,
    but their spend counts.
 
-``choose_victims`` and ``failed_boots`` are the two other pure choices the shell needs: which
-nodes to drain for a decrease, and which booting nodes have failed to boot.
+``removal.choose_victims`` and ``removal.failed_boots`` are the two other pure choices the shell
+needs: which nodes to drain for a decrease, and which booting nodes have failed to boot.
 """
 
 from __future__ import annotations
@@ -61,8 +65,6 @@ from orchestrator.autoscaler.billing import billable_seconds
 from orchestrator.autoscaler.model import (
     Decision,
     JobDemand,
-    NodeState,
-    NodeView,
     Policy,
     Snapshot,
 )
@@ -72,7 +74,6 @@ from orchestrator.autoscaler.sizing import (
     Fleet,
     build_fleets,
     earliest_finish,
-    idle_for,
     nodes_for,
 )
 from providers.compute.pools import Pool
@@ -93,6 +94,7 @@ class _Outcome:
     fixed: bool = False
 
     def reason(self) -> str:
+        """The one line: what drove the size, then every rule that changed it."""
         return "; ".join([self.why, *self.notes])
 
 
@@ -338,49 +340,6 @@ def _hold_budget(
                     f"over the ${budget:g}/h budget (${total:.2f}/h): busy, draining, "
                     "min_nodes and overridden nodes cannot be cut"
                 )
-
-
-def choose_victims(
-    nodes: Sequence[NodeView], pool: str, count: int, now: float, policy: Policy
-) -> list[str]:
-    """Ids of up to `count` nodes of `pool` to drain: booting nodes first (the last requested,
-    furthest from taking work, first), then idle running nodes, longest idle first. Busy nodes
-    and nodes with an interruption notice are never chosen; running nodes idle for less than
-    ``policy.idle_timeout`` come last (only a budget cut reaches them)."""
-    if count <= 0:
-        return []
-    mine = [
-        n
-        for n in nodes
-        if n.pool == pool
-        and n.state in (NodeState.BOOTING, NodeState.RUNNING)
-        and not n.notice
-        and n.busy_slots == 0
-    ]
-    booting = sorted(
-        (n for n in mine if n.state is NodeState.BOOTING), key=lambda n: (-n.requested_at, n.id)
-    )
-    running = sorted(
-        (n for n in mine if n.state is NodeState.RUNNING),
-        key=lambda n: (idle_for(n, now) < policy.idle_timeout, -idle_for(n, now), n.id),
-    )
-    return [n.id for n in [*booting, *running][:count]]
-
-
-def failed_boots(
-    nodes: Sequence[NodeView], pools: Mapping[str, Pool], policy: Policy, now: float
-) -> list[str]:
-    """Ids of booting nodes with no first heartbeat ``boot_seconds x boot_timeout_factor`` after
-    they were requested (oldest first); nodes of unknown pools are left alone."""
-    failed = [
-        n
-        for n in nodes
-        if n.state is NodeState.BOOTING
-        and n.booted_at is None
-        and n.pool in pools
-        and now - n.requested_at > pools[n.pool].boot_seconds * policy.boot_timeout_factor
-    ]
-    return [n.id for n in sorted(failed, key=lambda n: (n.requested_at, n.id))]
 
 
 def _span(seconds: float) -> str:

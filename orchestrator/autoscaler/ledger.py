@@ -2,7 +2,7 @@
 
 A node is recorded when the autoscaler first sees it at its engine (``requested``), gets its
 first heartbeat (``booted``), is chosen for removal (``draining``) and is gone
-(``terminated``, with an outcome: drained, failed-boot, gone). Its cost is its billable
+(``terminated``, with an outcome: drained, cancelled, failed-boot, gone). Its cost is its billable
 seconds (billing.py: per second, 60 s minimum, boot and idle included) at its pool's price.
 Chunks add their seconds to the node that ran them (``busy_seconds``), so a job's cost is its
 chunks' share of node time and the rest of a node's time is reported as idle.
@@ -24,6 +24,8 @@ KEEP_SECONDS = 90 * 24 * 3600
 
 #: How a node's life ended.
 DRAINED = "drained"
+#: removed while still booting because the work no longer needed it
+CANCELLED = "cancelled"
 FAILED_BOOT = "failed-boot"
 GONE = "gone"
 

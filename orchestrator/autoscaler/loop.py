@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator import keys
-from orchestrator.autoscaler.decide import choose_victims, decide, failed_boots
-from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, Ledger
+from orchestrator.autoscaler.decide import decide
+from orchestrator.autoscaler.ledger import CANCELLED, DRAINED, FAILED_BOOT, Ledger
 from orchestrator.autoscaler.model import Decision, NodeState, NodeView, Policy, Snapshot
 from orchestrator.autoscaler.observe import (
     PoolView,
@@ -33,6 +33,7 @@ from orchestrator.autoscaler.observe import (
     seconds_per_unit,
 )
 from orchestrator.autoscaler.policy import load_policy
+from orchestrator.autoscaler.removal import choose_victims, failed_boots
 from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
 from providers.compute.base import TERMINATING
@@ -162,9 +163,11 @@ class Autoscaler:
         # 1. Nodes that never booted: terminate and replace them; repeated failures back off.
         failed = set(failed_boots(nodes, {pool.name: pool}, self.policy, now))
         for node_id in sorted(failed):
+            # Not replaced by the engine: the decision already held a suspect boot on top of
+            # what the work needs (a replacement is under way), so it only drops out.
             do(
-                f"terminate {pool.name} {node_id} (no heartbeat: failed boot, replaced)",
-                functools.partial(engine.terminate, pool, node_id, replace=True),
+                f"terminate {pool.name} {node_id} (no heartbeat: failed boot)",
+                functools.partial(engine.terminate, pool, node_id),
             )
             if not self.dry_run:
                 self.ledger.terminated(node_id, now, FAILED_BOOT)
@@ -177,6 +180,7 @@ class Autoscaler:
         elif any(n.booted_at is not None and n.booted_at >= now - 60 for n in nodes):
             state = dataclasses.replace(state, launch_failures=0)
         nodes = [n for n in nodes if n.id not in failed]
+        desired = max(desired - len(failed), 0)
         # 2. Size: nodes taking work vs the decision.
         taking = [n for n in nodes if n.state is not NodeState.DRAINING and not n.notice]
         leaving = [n for n in nodes if n.state is NodeState.DRAINING or n.notice]
@@ -202,7 +206,12 @@ class Autoscaler:
                         if launched.state != TERMINATING:
                             self.ledger.requested(launched.id, pool, launched.launched_at or now)
         elif desired < len(taking):
-            victims = choose_victims(nodes, pool.name, len(taking) - desired, now, self.policy)
+            # An operator's override is obeyed now: busy nodes drain too (their chunks finish
+            # or are handed back), where the autoscaler's own decrease waits for idle ones.
+            held = state.override is not None and (state.override_until or 0) > now
+            victims = choose_victims(
+                nodes, pool.name, len(taking) - desired, now, self.policy, busy_too=held
+            )
             for node_id in victims:
                 node = next(n for n in nodes if n.id == node_id)
                 self._drain(pool, engine, node, view, now, do)
@@ -235,7 +244,7 @@ class Autoscaler:
                 lambda: engine.terminate(pool, node.id),
             )
             if not self.dry_run:
-                self.ledger.terminated(node.id, now, DRAINED)
+                self.ledger.terminated(node.id, now, CANCELLED)
             return
         hand_back = now + self.policy.drain_timeout
         do(f"drain {pool.name} {node.id} ({name})", lambda: None)

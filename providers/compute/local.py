@@ -1,10 +1,11 @@
 """The ``local`` engine: a pool's nodes are ``cloudrender worker`` processes on this machine.
 
-Each node is one detached worker process (its own session and process group, so it outlives
-the orchestrator task that started it: the autoscaler runs inside a Celery pool process) with
-``CLOUDRENDER_NODE_POOL`` and ``CLOUDRENDER_INSTANCE_ID`` in its environment, which its heartbeat
-reports. The broker URL reaches it through the environment, never the command line (it may
-carry a password, and command lines are public on this machine).
+Each node is one detached worker process (its own session and process group, so it outlives the
+orchestrator task that started it: the autoscaler runs inside a Celery pool process) with
+``CLOUDRENDER_NODE_POOL`` and ``CLOUDRENDER_INSTANCE_ID`` in its environment, which its
+heartbeat reports, plus the pool's ``env.NAME = "value"`` options (its worker settings). The
+broker URL reaches it through the environment, never the command line (it may carry a password,
+and command lines are public on this machine).
 
 State lives in files, so that the engine object the autoscaler builds on every tick, or a new
 orchestrator process, finds the nodes it started: under ``<state_dir>/<pool>/``,
@@ -145,7 +146,9 @@ class LocalCompute:
                 pool=pool.name,
                 # Booting or running: only the node's heartbeat tells.
                 state=RUNNING,
-                launched_at=n.launched_at,
+                # When it was asked for (to the microsecond; /proc's start time is only as
+                # exact as the boot time's whole second): billing starts at the request.
+                launched_at=n.requested_at,
                 market=pool.market,
                 protected=n.protected,
             )
@@ -193,6 +196,8 @@ class LocalCompute:
             "CLOUDRENDER_STORAGE_URL": self.storage_url,
             "CLOUDRENDER_NODE_POOL": pool.name,
             "CLOUDRENDER_INSTANCE_ID": node_id,
+            # The pool's own worker settings: options "env.NAME" = "value".
+            **{k[4:]: v for k, v in pool.options.items() if k.startswith("env.") and k[4:]},
         }
         requested = time.time()
         try:

@@ -243,7 +243,7 @@ KEY_RIGHTS = {
     keys.LEDGER_NODES: {"client": "r", "worker": ""},
     keys.LEDGER_LIVE: {"client": "r", "worker": ""},
     keys.pool_state("n"): {"client": "r", "worker": ""},
-    keys.AUTOSCALER: {"client": "r", "worker": ""},
+    keys.AUTOSCALER: {"client": "r", "worker": "r"},  # every exporter serves the pool gauges
     keys.AUTOSCALE_LOCK: {"client": "r", "worker": ""},
 }
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.autoscaler.decide import HYSTERESIS, choose_victims, decide, failed_boots
+from orchestrator.autoscaler.decide import HYSTERESIS, decide
 from orchestrator.autoscaler.model import NodeState, Policy, Snapshot
+from orchestrator.autoscaler.removal import choose_victims, failed_boots
 from tests.orchestrator.autoscaler.builders import NOW, job, node, nodes, pool, run, state
 
 BOOTING = NodeState.BOOTING

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 import pytest
 
 from orchestrator.autoscaler import decide as decide_module
-from orchestrator.autoscaler.decide import choose_victims, decide
+from orchestrator.autoscaler.decide import decide
 from orchestrator.autoscaler.model import NodeState, NodeView, Policy, PoolState, Snapshot
+from orchestrator.autoscaler.removal import choose_victims
 from tests.orchestrator.autoscaler.builders import NOW, SECONDS_PER_UNIT, job, pool
 
 TICK = 15.0

@@ -1,0 +1,67 @@
+"""Which nodes leave a pool, as pure functions: those to drain when it shrinks, and those whose
+boot failed (no first heartbeat in time). The shell (loop.py) acts on both."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from orchestrator.autoscaler.model import NodeState, NodeView, Policy
+from orchestrator.autoscaler.sizing import idle_for
+from providers.compute.pools import Pool
+
+
+def choose_victims(
+    nodes: Sequence[NodeView],
+    pool: str,
+    count: int,
+    now: float,
+    policy: Policy,
+    *,
+    busy_too: bool = False,
+) -> list[str]:
+    """Ids of up to `count` nodes of `pool` to drain: booting nodes first (the last requested,
+    furthest from taking work, first), then idle running nodes, longest idle first. Busy nodes
+    and nodes with an interruption notice are never chosen, unless `busy_too` (an operator's
+    override below the busy count): then the least busy come last, to finish or hand back
+    their chunks while draining; running nodes idle for less than ``policy.idle_timeout`` come
+    after the idle ones (only a budget cut or an override reaches them)."""
+    if count <= 0:
+        return []
+    mine = [
+        n
+        for n in nodes
+        if n.pool == pool
+        and n.state in (NodeState.BOOTING, NodeState.RUNNING)
+        and not n.notice
+        and (busy_too or n.busy_slots == 0)
+    ]
+    booting = sorted(
+        (n for n in mine if n.state is NodeState.BOOTING), key=lambda n: (-n.requested_at, n.id)
+    )
+    running = sorted(
+        (n for n in mine if n.state is NodeState.RUNNING),
+        key=lambda n: (
+            n.busy_slots,
+            idle_for(n, now) < policy.idle_timeout,
+            -idle_for(n, now),
+            -n.requested_at,
+            n.id,
+        ),
+    )
+    return [n.id for n in [*booting, *running][:count]]
+
+
+def failed_boots(
+    nodes: Sequence[NodeView], pools: Mapping[str, Pool], policy: Policy, now: float
+) -> list[str]:
+    """Ids of booting nodes with no first heartbeat ``boot_seconds x boot_timeout_factor`` after
+    they were requested (oldest first); nodes of unknown pools are left alone."""
+    failed = [
+        n
+        for n in nodes
+        if n.state is NodeState.BOOTING
+        and n.booted_at is None
+        and n.pool in pools
+        and now - n.requested_at > pools[n.pool].boot_seconds * policy.boot_timeout_factor
+    ]
+    return [n.id for n in sorted(failed, key=lambda n: (n.requested_at, n.id))]

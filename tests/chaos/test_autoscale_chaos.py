@@ -1,0 +1,191 @@
+"""Chaos against the autoscaler on this machine's `local` engine: a node that never boots,
+scale-in (an operator's override) while chunks run, and a spot notice while a node drains.
+The lossless output must equal the --direct render frame for frame (no chunk lost, none twice)
+and the ledger must tell each node's end as it happened."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import redis
+
+from bench.support import ChaosCluster, decode_rgb, heavy_project, status
+from chunking.timeline.export import with_overrides
+from chunking.timeline.studio import load_project
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.autoscaler.ledger import FAILED_BOOT, Ledger
+from orchestrator.job_record import ChunkState, JobState
+from workers.render import render_to_file
+from workers.spot_fake import FakeMetadataService
+
+pytestmark = pytest.mark.timeout(600)
+
+POOLS = """
+[autoscaler]
+policy = "queue"
+target_seconds = 10
+scale_up_cooldown = 0
+scale_down_cooldown = 1
+idle_timeout = 2
+drain_timeout = 3
+boot_timeout_factor = 2
+max_launch_failures = 5
+
+[pools.local]
+provider = "local"
+max_nodes = 3
+boot_seconds = 4
+concurrency = 1
+queues = ["render"]
+[pools.local.options]
+state_dir = "{state}"
+stop_seconds = "3"
+# The pool's nodes (not the orchestrator) watch for interruptions.
+"env.CLOUDRENDER_SPOT_PROVIDER" = "gcp"
+"env.CLOUDRENDER_SPOT_ENDPOINT" = "{spot}"
+"env.CLOUDRENDER_SPOT_INTERVAL" = "0.3"
+"""
+
+
+def wait(what: str, probe: object, timeout: float = 120) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe() if callable(probe) else probe
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class NeverBoots:
+    """Freezes the first node the engine starts, before its first heartbeat."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.frozen: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set() and self.frozen is None:
+            for path in self.state.glob("local/*.json"):
+                if path.name == "desired.json" or path.name.startswith("."):
+                    continue
+                try:
+                    node = json.loads(path.read_text())
+                    os.killpg(int(node["pid"]), signal.SIGSTOP)
+                except (OSError, ValueError, KeyError):
+                    continue
+                self.frozen = str(node["id"])
+                break
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def pool_nodes_busy(api: CloudRenderingAPI, job: str, count: int) -> bool:
+    record = status(api, job)
+    if record is None:
+        return False
+    nodes = {c.node for c in record.chunks if c.state is ChunkState.RUNNING and c.frames_done}
+    return len(nodes) >= count
+
+
+def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing(
+    tmp_path: Path,
+) -> None:
+    doc = heavy_project(tmp_path, seconds=16.0, size=(1280, 720))
+    timeline = load_project(doc, str(tmp_path))
+    timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
+    direct = tmp_path / "direct.mkv"
+    render_to_file(timeline, str(direct))
+
+    state = tmp_path / "nodes"
+    pools = tmp_path / "pools.toml"
+    metadata = FakeMetadataService()
+    pools.write_text(POOLS.format(state=state, spot=metadata.url))
+    storage = f"file://{tmp_path / 's'}"
+    env = {
+        "CLOUDRENDER_POOLS_FILE": str(pools),
+        "CLOUDRENDER_AUTOSCALE_INTERVAL": "1",
+        "CLOUDRENDER_STORAGE_URL": storage,
+        "CLOUDRENDER_MEDIA_ROOTS": str(tmp_path),
+        "CLOUDRENDER_OUTPUT_ROOTS": str(tmp_path),
+    }
+    saboteur = NeverBoots(state)
+    out = tmp_path / "out.mkv"
+    try:
+        with ChaosCluster(workers=0, env=env) as cluster:
+            client = redis.Redis.from_url(cluster.redis.url, decode_responses=True)
+            ledger = Ledger(client)
+            api = CloudRenderingAPI(cluster.redis.url, storage_url=storage)
+            job = api.submit_job(doc, output=str(out), chunk_frames=30, base_dir=str(tmp_path))
+
+            # 1. The first node never boots: it is replaced, and its end is a failed boot.
+            wait("a frozen node", lambda: saboteur.frozen, timeout=30)
+            frozen = str(saboteur.frozen)
+            wait(
+                "the frozen node to be replaced",
+                lambda: (n := ledger.get(frozen)) is not None and n.outcome == FAILED_BOOT,
+                timeout=60,
+            )
+
+            # 2. Scale-in while chunks run: an operator holds the pool at one node.
+            wait("two nodes rendering", lambda: pool_nodes_busy(api, job, 2), timeout=90)
+            api.scale_pool("local", 1, 600)
+            draining = wait(
+                "a node draining",
+                lambda: [n for n in ledger.live() if n.draining_at is not None],
+                timeout=30,
+            )
+
+            # 3. A spot notice reaches every node while one drains: all leave, the override
+            # is lifted, and the autoscaler starts fresh nodes that finish the job.
+            assert draining
+            present = {n.id for n in ledger.live()}
+            metadata.notice = True
+            wait(
+                "every node that got the notice to leave",
+                lambda: not present & {n.id for n in ledger.live()},
+                timeout=90,
+            )
+            metadata.notice = False
+            api.scale_pool("local", None)
+            record = wait(
+                "the job to finish",
+                lambda: (r := status(api, job)) is not None and r.state.finished and r,
+                timeout=240,
+            )
+            history = ledger.history()
+    finally:
+        saboteur.stop()
+        metadata.close()
+        from providers.compute.local import LocalCompute
+        from providers.compute.pools import Pool
+
+        engine = LocalCompute("redis://unused", storage, state, stop_seconds=5)
+        pool = Pool("local", "local", max_nodes=3)
+        for node in engine.nodes(pool):
+            engine.terminate(pool, node.id)
+
+    assert record.state is JobState.COMPLETED, record.error
+    ours, reference = decode_rgb(out), decode_rgb(direct)
+    assert len(ours) == len(reference) == timeline.frames  # no chunk twice, none missing
+    for t, (a, b) in enumerate(zip(ours, reference, strict=True)):
+        assert np.array_equal(a, b), f"frame {t} differs from --direct"
+    assert {n.outcome for n in history} >= {FAILED_BOOT}
+    assert all(n.terminated_at is not None or n.booted_at is not None for n in history)
+    # The operator's scale-in drained a node that was rendering: its chunk finished there or
+    # was handed back, and either way was merged once (the frame comparison above).
+    assert any(n.draining_at is not None and n.busy_seconds > 0 for n in history)
