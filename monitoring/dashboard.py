@@ -22,6 +22,7 @@ from monitoring.dashboard_view import (
     Resources,
     Snapshot,
     job_row,
+    pool_line,
     render_screen,
 )
 from orchestrator.api import CloudRenderingAPI
@@ -105,6 +106,7 @@ def collect(
         hourly_rate=api.settings.hourly_rate,
         paused=paused,
         jobs=tuple(rows),
+        pools=tuple(pool_line(p) for p in cluster.pools),
         resources=resources,
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from common.units import format_duration
 from orchestrator.job_record import ChunkState, JobRecord
@@ -61,6 +62,8 @@ class Snapshot:
     hourly_rate: float = 0.0  # dollars per slot-hour
     paused: bool = False
     jobs: tuple[JobRow, ...] = ()
+    #: autoscaled pools, one line each (pool_line)
+    pools: tuple[str, ...] = ()
     resources: Resources = field(default_factory=Resources)
     status: str = ""  # the last action's outcome
     error: str | None = None  # why the cluster could not be read this time
@@ -73,6 +76,17 @@ class Snapshot:
 
 
 # -- pure formatting ---------------------------------------------------------------------------
+
+
+def pool_line(pool: Any) -> str:
+    """One autoscaled pool: nodes by state against what the autoscaler wants, and spend."""
+    market = "spot" if pool.market == "spot" else "on-demand"
+    line = (
+        f"{pool.name} ({pool.provider}, {market}): {pool.running} running, {pool.booting} "
+        f"booting, {pool.draining} draining; wants {pool.desired} of {pool.min_nodes}-"
+        f"{pool.max_nodes}; ${pool.spend_per_hour:.2f}/h"
+    )
+    return line + (f"; ERROR {pool.error}" if pool.error else "")
 
 
 def bar(fraction: float, cells: int, *, unicode: bool = True) -> str:
@@ -171,6 +185,10 @@ def render_screen(
                 f"({s.slots} slots x ${s.hourly_rate:.2f}/h)"
             ),
         ]
+    if snapshot.pools and snapshot.updated_at is not None:
+        head.append(row("Pools (autoscaled):"))
+        for i, line in enumerate(snapshot.pools):
+            head.append(row(f"{end if i == len(snapshot.pools) - 1 else tee} {line}"))
     head.append(row())
     head.append(row(f"Active Jobs: {len(snapshot.jobs)}"))
 

@@ -19,8 +19,18 @@ import pytest
 
 from common.units import format_duration
 from monitoring.dashboard import ResourceReader
-from monitoring.dashboard_view import JobRow, Resources, Snapshot, bar, fit, job_row, render_screen
+from monitoring.dashboard_view import (
+    JobRow,
+    Resources,
+    Snapshot,
+    bar,
+    fit,
+    job_row,
+    pool_line,
+    render_screen,
+)
 from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_pools import PoolStatus
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from tests.helpers import ROOT, slow_project
@@ -100,6 +110,12 @@ def test_every_line_is_exactly_the_width(width: int) -> None:
     assert all(len(line) == width and line.isascii() for line in ascii_lines)
 
 
+GPU_POOL = PoolStatus(
+    "gpu", "aws", "spot", max_nodes=8, desired=3, booting=1, running=2, draining=1,
+    spend_per_hour=1.8,
+)  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("snapshot", "present", "absent"),
     [
@@ -151,6 +167,17 @@ def test_every_line_is_exactly_the_width(width: int) -> None:
             ["old news"],
         ),
         (replace(LIVE, status="Emergency stop: cancelled 1 jobs."), ["cancelled 1 jobs."], []),
+        (LIVE, [], ["Pools (autoscaled)"]),
+        (
+            replace(LIVE, pools=(pool_line(GPU_POOL), pool_line(replace(GPU_POOL, error="503")))),
+            [
+                "Pools (autoscaled):",
+                "├─ gpu (aws, spot): 2 running, 1 booting, 1 draining; wants 3 of 0-8; $1.80/h",
+                "└─ gpu (aws, spot): 2 running, 1 booting, 1 draining; wants 3 of 0-8; $1.80/h; "
+                "ERROR 503",
+            ],
+            [],
+        ),
     ],
 )
 def test_render_screen(snapshot: Snapshot, present: list[str], absent: list[str]) -> None:
