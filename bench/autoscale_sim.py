@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 
 from orchestrator.autoscaler.billing import node_cost
 from orchestrator.autoscaler.decide import decide
+from orchestrator.autoscaler.interruptions import interruption_rate
+from orchestrator.autoscaler.ledger import DRAINED, INTERRUPTED, LedgerNode
 from orchestrator.autoscaler.model import (
     JobDemand,
     NodeState,
@@ -43,6 +45,8 @@ NOTICE_SECONDS = 120.0
 FAILED_BOOT_CHANCE = 0.02
 #: Simulated time after the day for the queue to drain, at most.
 OVERTIME = 12 * 3600.0
+#: Ticks between re-learning the spot pools' interruption rates from the nodes' history.
+RATE_EVERY = 20
 
 
 def bench_pools() -> dict[str, Pool]:
@@ -147,6 +151,19 @@ class Node:
     ended: float | None = None
     idle_since: float | None = None
 
+    def ledger(self, now: float) -> LedgerNode:
+        """The node's life as the autoscaler's ledger would record it."""
+        if self.ended is None:
+            outcome = None
+        else:
+            outcome = INTERRUPTED if self.notice_at is not None else DRAINED
+        return LedgerNode(
+            id=self.id, pool=self.pool.name, provider=self.pool.provider,
+            market=self.pool.market, price_per_hour=self.pool.price_per_hour,
+            slots=self.pool.concurrency, requested_at=self.requested, booted_at=self.booted,
+            terminated_at=self.ended, outcome=outcome, noticed_at=self.notice_at,
+        )  # fmt: skip
+
     def takes_work(self) -> bool:
         """Whether a free slot may take a chunk."""
         return self.booted is not None and not self.draining and self.notice_at is None
@@ -175,6 +192,14 @@ class Result:
     failed: int = 0
     notices: int = 0
     lost_chunks: int = 0
+    #: units of work re-rendered (chunks a reclaimed node was still running)
+    lost_units: float = 0.0
+    #: jobs with a deadline whose remaining work the autoscaler moved from a spot pool to an
+    #: on-demand one, and those it ever counted on an on-demand pool
+    moved: set[str] = field(default_factory=set)
+    on_demand: set[str] = field(default_factory=set)
+    #: pool -> the interruption rate the autoscaler had learned at the end
+    rates: dict[str, float] = field(default_factory=dict)
 
     def cost(self) -> float:
         """Dollars billed for every node's life (per second, 60 s minimum)."""
@@ -187,13 +212,26 @@ class Result:
 
 
 class Farm:
-    """The simulated cluster: the autoscaler decides each tick, or the fleet is fixed."""
+    """The simulated cluster: the autoscaler decides each tick, or the fleet is fixed.
+
+    Spot nodes get notices at `notice_rate` per node-hour and are reclaimed `notice_seconds`
+    later. With `bands` (spot pool -> the catalogue's interruption band, or None) the autoscaler
+    learns each spot pool's interruption rate from the nodes' history the way the orchestrator
+    does (``interruptions.interruption_rate``); without, it assumes the default rate.
+    """
 
     def __init__(
         self, name: str, jobs: list[Job], pools: Mapping[str, Pool], seed: int, tick: float,
         policy: Policy | None = None, fixed: Mapping[str, int] | None = None,
+        notice_rate: float = SPOT_NOTICES_PER_HOUR, notice_seconds: float = NOTICE_SECONDS,
+        bands: Mapping[str, tuple[float, float] | None] | None = None,
     ) -> None:  # fmt: skip
         self.pools, self.policy, self.tick = dict(pools), policy, tick
+        self.notice_rate, self.notice_seconds = notice_rate, notice_seconds
+        self.bands = dict(bands) if bands is not None else None
+        self.ticks = 0
+        #: job id -> the pool the last decision counted it on
+        self.placement: dict[str, str] = {}
         self.rng = random.Random(seed * 7919 + 1)
         self.jobs = [replace(j, pending=j.chunks) for j in jobs]
         self.result = Result(name, self.jobs, [], [], 0.0)
@@ -232,6 +270,11 @@ class Farm:
         self.result.end = now
         for node in self.live.values():
             node.ended = now
+        self.result.rates = {
+            name: state.interruption_rate
+            for name, state in self.states.items()
+            if state.interruption_rate is not None
+        }
         return self.result
 
     # -- nodes ---------------------------------------------------------------------------------
@@ -285,6 +328,9 @@ class Farm:
                 state, launch_failures=failures, backoff_until=backoff
             )
             self._launch(node.pool, now)  # the engine replaces it
+        if self.bands is not None and self.ticks % RATE_EVERY == 0:
+            self._learn_rates(now)
+        self.ticks += 1
         views = self._views()
         demands = tuple(
             JobDemand(j.id, j.left_units, j.deadline, j.priority, running_chunks=j.running,
@@ -293,6 +339,14 @@ class Farm:
         )  # fmt: skip
         snapshot = Snapshot(jobs=demands, nodes=tuple(views), pools=dict(self.states))
         decision = decide(snapshot, self.pools, self.policy, now)
+        due = {j.id for j in waiting if j.deadline is not None}
+        for job_id, pool_name in decision.placement.items():
+            before = self.placement.get(job_id)
+            if job_id in due and not self.pools[pool_name].spot:
+                self.result.on_demand.add(job_id)
+                if before is not None and self.pools[before].spot:
+                    self.result.moved.add(job_id)
+            self.placement[job_id] = pool_name
         for name, pool in self.pools.items():
             desired = decision.desired[name]
             taking = [
@@ -315,6 +369,15 @@ class Farm:
                     state = replace(state, last_scale_down=now)
             self.states[name] = state
 
+    def _learn_rates(self, now: float) -> None:
+        """Each spot pool's interruption rate from its nodes' lives so far and its band."""
+        assert self.bands is not None
+        history = [n.ledger(now) for n in self.result.nodes if n.pool.spot]
+        for name, pool in self.pools.items():
+            if pool.spot:
+                rate = interruption_rate(history, name, self.bands.get(name), now)
+                self.states[name] = replace(self.states[name], interruption_rate=rate)
+
     # -- work ----------------------------------------------------------------------------------
 
     def _advance(self, start: float, end: float, waiting: list[Job]) -> None:
@@ -324,11 +387,11 @@ class Farm:
             if node.booted is None and node.ready_at is not None and node.ready_at < end:
                 self._push(max(node.ready_at, start), "boot", node.id)
             if node.pool.spot and node.notice_at is None and node.booted is not None:
-                if self.rng.random() < SPOT_NOTICES_PER_HOUR * self.tick / 3600:
+                if self.rng.random() < self.notice_rate * self.tick / 3600:
                     node.notice_at = start
                     self.result.notices += 1
-            if node.notice_at is not None and node.notice_at + NOTICE_SECONDS < end:
-                self._push(max(node.notice_at + NOTICE_SECONDS, start), "gone", node.id)
+            if node.notice_at is not None and node.notice_at + self.notice_seconds < end:
+                self._push(max(node.notice_at + self.notice_seconds, start), "gone", node.id)
             if node.takes_work():
                 for slot, job in enumerate(node.slots):
                     if job is None:
@@ -359,6 +422,7 @@ class Farm:
                     job.running -= 1
                     job.pending += 1
                     self.result.lost_chunks += 1
+                    self.result.lost_units += job.chunk_units
             self._end(node, when)
         elif kind == "done":
             job = node.slots[slot]

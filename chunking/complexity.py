@@ -5,9 +5,10 @@ Unit: compositing one full-canvas, opaque, unscaled 1920x1080 video layer with n
 1080p frame showing one plain clip costs 1.0 + ``ENCODE_WEIGHT`` = 1.6 units.
 
 Every weight below is a prior, not a measurement: the orchestrator multiplies complexity by a
-per-node-class "seconds per unit" learned from real renders and calibration runs
-(``orchestrator.costing``), so a weight that is off by a constant factor everywhere washes out;
-only the relative weights matter, and calibration corrects those per timeline.
+per-node-class "seconds per unit" learned from real renders and node benchmarks
+(``orchestrator.costing``, ``orchestrator.node_class``), so a weight that is off by a constant
+factor everywhere washes out; only the relative weights matter, and history corrects them per
+node class.
 """
 
 from __future__ import annotations

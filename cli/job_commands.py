@@ -1,4 +1,5 @@
-"""``cloudrender submit|status|cancel|download|estimate``: jobs on a cluster (DESIGN 4.3)."""
+"""``cloudrender submit|status|cancel|download``: jobs on a cluster (DESIGN 4.3); ``estimate``
+lives in ``cli.estimate_command`` and is added with them."""
 
 from __future__ import annotations
 
@@ -59,18 +60,10 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     cluster_options(download)
     download.set_defaults(handler=run_download)
 
-    estimate = sub.add_parser("estimate", help="estimated render time and cost")
-    estimate.add_argument("timeline")
-    estimate.add_argument(
-        "--provider",
-        choices=["local"],
-        default="local",
-        help="only the local cluster until cloud providers land",
-    )
-    estimate.add_argument("--json", action="store_true")
-    add_no_cache(estimate)
-    cluster_options(estimate)
-    estimate.set_defaults(handler=run_estimate)
+    # Its own module (options, deadline, recommendation); registered here with the others.
+    from cli.estimate_command import add_estimate_parser
+
+    add_estimate_parser(sub, positive)
 
 
 def add_no_cache(parser: argparse.ArgumentParser) -> None:
@@ -181,23 +174,4 @@ def run_download(args: argparse.Namespace) -> int:
     if not args.output:
         raise RenderError("download needs -o FILE (or --url)")
     print(api.download(args.job, args.output))
-    return 0
-
-
-def run_estimate(args: argparse.Namespace) -> int:
-    """Print the estimated render time and cost of a timeline on this cluster."""
-    quote = cluster_api(args).estimate_cost(args.timeline, use_cache=args.use_cache)
-    if args.json:
-        print(json.dumps(quote.to_json(), indent=2))
-        return 0
-    reuse = (
-        f"; {quote.reused_chunks} of {quote.chunks} chunks are cached and not rendered again"
-        if quote.reused_chunks
-        else ""
-    )
-    print(
-        f"{quote.frames} frames, complexity {quote.complexity:.2f}: about "
-        f"{quote.wall_seconds:.0f}s on this cluster, {quote.node_seconds:.0f} node-seconds,"
-        f" ${quote.cost:.4f} at ${quote.hourly_rate:.2f}/h ({quote.basis}){reuse}"
-    )
     return 0

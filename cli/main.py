@@ -17,11 +17,13 @@ import redis
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project, read_project
+from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
 from cli.export_options import CODECS, with_cli_export
 from cli.job_commands import add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
+from cli.price_commands import add_price_parser
 from cli.status_view import ProgressBar
 from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
@@ -136,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     add_node_parsers(sub, _positive)
     add_cluster_parser(sub)
     add_cache_parser(sub)
+    add_budget_parsers(sub)
+    add_price_parser(sub)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
     validate.add_argument("timeline")

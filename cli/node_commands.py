@@ -9,12 +9,20 @@ and the orchestrator on one host one node in the heartbeats, control commands an
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.errors import RenderError
 from common.settings import Settings
+
+if TYPE_CHECKING:
+    from workers.benchmark import BenchmarkResult
+
+#: Frames of the node benchmark's slice: a few seconds on a 2-vCPU node.
+BENCHMARK_FRAMES = 16
 
 
 def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
@@ -50,20 +58,103 @@ def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         "--queues", default="render,audio,merge", help="comma-separated queues to consume"
     )
     worker.add_argument("--concurrency", type=positive, default=os.cpu_count() or 1)
+    worker.add_argument(
+        "--benchmark",
+        action="store_true",
+        help="run the node benchmark, store it for this node's class in the cluster and exit "
+        "(a worker also runs it at its first start when its class has none)",
+    )
+    worker.add_argument(
+        "--benchmark-frames",
+        type=positive,
+        default=BENCHMARK_FRAMES,
+        help=f"frames of the benchmark's 1080p slice (default {BENCHMARK_FRAMES})",
+    )
+    worker.add_argument("--json", action="store_true", help="with --benchmark: print JSON")
     worker.set_defaults(handler=run_worker)
 
 
 def run_worker(args: argparse.Namespace) -> int:
-    """Run a render worker node until it is stopped."""
+    """Run a render worker node until it is stopped (or, with --benchmark, benchmark it)."""
+    if args.benchmark:
+        return run_node_benchmark(args)
     from cli.worker_app import app
     from orchestrator.celery_app import configure
     from orchestrator.node_signals import ROLE_RENDER
 
     url = _node_broker(args)
+    first_start_benchmark(url, args, Settings.from_env())
     configure(url)
     argv = ["worker", "--queues", args.queues, "--concurrency", str(args.concurrency)]
     app.worker_main([*argv, "--hostname", _claim(url, ROLE_RENDER), "--loglevel", "INFO"])
     return 0
+
+
+def run_node_benchmark(args: argparse.Namespace) -> int:
+    """``worker --benchmark``: measure this node, print the result, store it for its class."""
+    import redis
+
+    from orchestrator.node_class import node_class_name, record_benchmark
+
+    settings = Settings.from_env()
+    url = args.broker or settings.broker_url
+    if url is None:
+        raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
+    node_class = node_class_name(settings.node_pool)
+    with redis.Redis.from_url(url) as client:
+        client.ping()  # an unreachable cluster fails now, not after the benchmark
+        result = _benchmark(args, settings)
+        record_benchmark(client, node_class, result)
+    if args.json:
+        print(json.dumps({"node_class": node_class, **result.to_json()}, indent=2))
+    else:
+        print(result.summary())
+        print(f"stored for node class {node_class!r}")
+    return 0
+
+
+def needs_benchmark(client: Any, node_class: str, settings: Settings) -> bool:
+    """Whether a starting worker runs the node benchmark first: when benchmark_on_start is on
+    and the cluster has none of its class yet."""
+    from orchestrator.node_class import has_benchmark
+
+    return settings.benchmark_on_start and not has_benchmark(client, node_class)
+
+
+def first_start_benchmark(url: str, args: argparse.Namespace, settings: Settings) -> None:
+    """Benchmark this node before its worker starts if its class has no benchmark yet; a
+    failure is reported in one line and the worker starts all the same."""
+    import redis
+
+    from orchestrator.node_class import node_class_name, record_benchmark
+
+    if not settings.benchmark_on_start:
+        return
+    node_class = node_class_name(settings.node_pool)
+    try:
+        with redis.Redis.from_url(url) as client:
+            if not needs_benchmark(client, node_class, settings):
+                return
+            result = _benchmark(args, settings)
+            record_benchmark(client, node_class, result)
+    except (RenderError, redis.RedisError, OSError) as exc:
+        print(f"node benchmark skipped: {exc}", file=sys.stderr)
+        return
+    print(
+        f"node benchmark ({node_class}): {result.fps:.2f} frames/s, "
+        f"{result.seconds_per_unit:.4f} s per unit per slot, {result.encoder}, "
+        f"{'GPU ' + result.gpu_model if result.gpu else 'no GPU'}; stored",
+        file=sys.stderr,
+    )
+
+
+def _benchmark(args: argparse.Namespace, settings: Settings) -> BenchmarkResult:
+    """The node benchmark as this worker's chunks render: its encoder thread cap and slots."""
+    from workers.benchmark import run_benchmark
+
+    return run_benchmark(
+        frames=args.benchmark_frames, threads=settings.encoder_threads, slots=args.concurrency
+    )
 
 
 def run_orchestrator(args: argparse.Namespace) -> int:

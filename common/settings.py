@@ -92,6 +92,12 @@ class Settings:
     #: engine's start-up script); its heartbeat carries both so the autoscaler knows it
     node_pool: str | None = None
     instance_id: str | None = None
+    #: a price catalogue that overrides the shipped one (`cloudrender prices refresh` writes it)
+    prices_file: str = "~/.cache/cloudrender/prices.json"
+    #: run the node benchmark when a worker of a node class nobody has measured starts
+    benchmark_on_start: bool = True
+    #: where budget threshold events are POSTed (JSON), besides the Redis channel
+    budget_webhook: str | None = None
     #: seconds between autoscaler rounds (each asks every pool's engine for its nodes)
     autoscale_interval: float = 15.0
     #: the autoscaler decides and logs the engine calls it would make, without making them
@@ -147,6 +153,10 @@ class Settings:
             autoscaler_overrides=_prefixed(env, "CLOUDRENDER_AUTOSCALER_"),
             node_pool=env.get("CLOUDRENDER_NODE_POOL") or None,
             instance_id=env.get("CLOUDRENDER_INSTANCE_ID") or None,
+            prices_file=env.get("CLOUDRENDER_PRICES_FILE") or "~/.cache/cloudrender/prices.json",
+            benchmark_on_start=(env.get("CLOUDRENDER_BENCHMARK_ON_START") or "1").lower()
+            not in ("0", "false", "no"),
+            budget_webhook=env.get("CLOUDRENDER_BUDGET_WEBHOOK") or None,
             autoscale_interval=_float(env, "CLOUDRENDER_AUTOSCALE_INTERVAL", 15.0) or 15.0,
             autoscale_dry_run=(env.get("CLOUDRENDER_AUTOSCALE_DRY_RUN") or "").lower()
             in ("1", "true", "yes"),

@@ -25,23 +25,20 @@ from common.settings import Settings
 from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api_cache import job_quote, open_cache
-from orchestrator.api_pools import PoolStatus, override_pool, pool_statuses
+from orchestrator.api_cluster import ClusterControl
 from orchestrator.api_results import (
     Billing,
-    ClusterStatus,
     CostLimitExceeded,
     JobLost,
-    NodeInfo,
     ReuseEstimate,
     Subscription,
 )
-from orchestrator.autoscaler.model import Policy
+from orchestrator.budgets import check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import ROLE_RENDER, orchestrates, renders
-from orchestrator.scheduling import deadline_time, pool_changes
+from orchestrator.scheduling import deadline_time
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
     NodeMetrics,
@@ -49,18 +46,15 @@ from orchestrator.stats import (
     collect_node_metrics,
     collect_render_metrics,
 )
-from orchestrator.submission import new_job, prepare_project
-from providers.compute.pools import load_pools
+from orchestrator.submission import billing_scope, new_job, prepare_project
 from providers.storage import StorageError, open_storage
 from workers.job_spec import JobSpec, configure_runtime, job_prefix
 
-#: Seconds an operator's pool override lasts unless told otherwise.
-DEFAULT_OVERRIDE_SECONDS = Policy().override_seconds
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
 
 
-class CloudRenderingAPI:
+class CloudRenderingAPI(ClusterControl):
     """Submit, watch, cancel and account for render jobs on a cluster."""
 
     def __init__(
@@ -104,8 +98,12 @@ class CloudRenderingAPI:
         sync_assets: bool = False,
         local_delivery: bool = True,
         use_cache: bool = True,
+        project_name: str = "",
+        user: str = "",
     ) -> str:
         """Validate, estimate, check the cost ceiling, and queue a job; return its id.
+
+        ``project_name``/``user``: who the job is billed to (budgets, billing export).
 
         ``local_delivery=False``: workers never write a local ``output`` path, the caller
         fetches the video itself (``download``), as ``cloudrender render`` does.
@@ -138,6 +136,10 @@ class CloudRenderingAPI:
             use_cache=use_cache,
             encrypted=self.settings.encryption_key is not None,
         )
+        record.project = billing_scope(project_name, "project")
+        record.user = billing_scope(user, "user")
+        # A hard stop: a project or user at (or this job would take it past) 100 % of a budget
+        check_budget(self.store.redis, record.project, record.user, quote.cost, time.time())
         self.store.create(record, spec.to_dict())
         self.app.send_task(
             TASK_PLAN_JOB,
@@ -253,90 +255,6 @@ class CloudRenderingAPI:
     def clear_cache(self) -> int:
         """Remove every cached segment of this storage; return how many objects went."""
         return open_cache(self._storage_url(), self.store.redis, self.settings).clear()
-
-    # -- cluster ------------------------------------------------------------------------------
-
-    def get_cluster_status(self) -> ClusterStatus:
-        """Live nodes (from heartbeats), render slots, queued chunks, active jobs and the
-        autoscaled pools (desired, booting, running, draining, spend)."""
-        nodes = [NodeInfo.from_heartbeat(b) for _, b in sorted(self.store.heartbeats().items())]
-        return ClusterStatus(
-            nodes,
-            sum(n.concurrency for n in nodes if n.role == ROLE_RENDER),
-            int(self.store.redis.zcard(keys.QUEUED)),
-            len(self.store.active()),
-            self.get_pools(),
-        )
-
-    def get_pools(self) -> list[PoolStatus]:
-        """The autoscaled pools as the orchestrator's autoscaler last left them (and those of
-        this machine's pools file, CLOUDRENDER_POOLS_FILE, it has not seen yet)."""
-        config = None
-        if self.settings.pools_file:
-            config = load_pools(self.settings.pools_file, self.settings.pool_overrides)
-        return pool_statuses(self.store.redis, config)
-
-    def orchestrator_running(self) -> bool:
-        """Whether a live node consumes the orchestrator queue (someone plans submitted jobs)."""
-        return any(orchestrates(beat) for beat in self.store.heartbeats().values())
-
-    def render_nodes(self) -> list[str]:
-        """Names of the live render nodes (those whose slots render chunks)."""
-        return sorted(name for name, beat in self.store.heartbeats().items() if renders(beat))
-
-    def scale_pool(self, pool: str, nodes: int | None, duration: float | None = None) -> PoolStatus:
-        """Hold an autoscaled pool at `nodes` nodes for `duration` seconds (default: the
-        policy's override_seconds, one hour), whatever the autoscaler would decide; None hands
-        the pool back to the autoscaler. Scale-in still drains nodes before removing them."""
-        seconds = DEFAULT_OVERRIDE_SECONDS if duration is None else duration
-        return override_pool(self.store.redis, pool, nodes, seconds, self.get_pools())
-
-    def scale_cluster(self, slots: int | str, nodes: int | None = None) -> Any:
-        """``scale_cluster("gpu-spot", 4)``: hold a pool at 4 nodes (scale_pool).
-        ``scale_cluster(8)``: grow or shrink the running workers' process pools to 8 slots in
-        all, spread evenly over the render nodes (an orchestrator's pool is left alone); returns
-        the change per node; heartbeats show the new sizes within a few seconds.
-        """
-        if isinstance(slots, str):
-            return self.scale_pool(slots, nodes)
-        if slots < 1:
-            raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
-        pools = {
-            node.name: node.concurrency
-            for node in self.get_cluster_status().nodes
-            if node.role == ROLE_RENDER
-        }
-        changes = pool_changes(pools, slots)
-        for node, change in changes.items():
-            if change > 0:
-                self.app.control.pool_grow(change, destination=[node])
-            else:
-                self.app.control.pool_shrink(-change, destination=[node])
-        return changes
-
-    def pause_all(self) -> None:
-        """Stop handing out chunks: running ones finish, queued jobs wait."""
-        self.store.redis.set(keys.PAUSED, "1")
-
-    def resume_all(self) -> None:
-        """Hand out chunks again after pause_all()."""
-        self.store.redis.delete(keys.PAUSED)
-        self.dispatcher.fill()
-
-    def paused(self) -> bool:
-        """Whether dispatching is paused."""
-        return bool(self.store.redis.exists(keys.PAUSED))
-
-    def cancel_all(self) -> list[str]:
-        """Emergency stop: cancel every unfinished job; return their ids."""
-        cancelled = []
-        for job_id in self.store.active():
-            try:
-                self.cancel_job(job_id)
-                cancelled.append(job_id)
-            except RenderError:
-                continue  # it finished meanwhile
-        return cancelled
 
     # -- money and metrics --------------------------------------------------------------------
 

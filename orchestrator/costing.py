@@ -2,9 +2,11 @@
 
 A timeline's cost is ``frames x complexity`` work units (``chunking.complexity``); a node class
 turns units into seconds at its learned ``seconds_per_unit``. That rate starts from a prior,
-is replaced by the first real observation (a calibration run or a finished chunk) and then
-follows an exponentially weighted moving average, so it tracks a node class that gets faster or
-slower without jumping on one noisy chunk.
+is replaced by the first finished chunk and then follows an exponentially weighted moving
+average, so it tracks a node class that gets faster or slower without jumping on one noisy
+chunk. Beside it, an EWMA of each chunk's squared relative deviation from the rate before it
+gives the spread of the per-chunk rate. Before a class has history, its node benchmark or the
+catalogue stands in (``orchestrator.node_class``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from orchestrator import keys
 log = logging.getLogger(__name__)
 
 #: Where an estimate's throughput came from.
-BASES = frozenset({"history", "calibration", "default"})
+#: ("calibration": estimates made before the node benchmark replaced the client's calibration.)
+BASES = frozenset({"history", "benchmark", "catalogue", "calibration", "default"})
+#: Runs a class needs before its measured spread is used (two give the first deviation).
+SPREAD_SAMPLES = 3
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class Throughput:
 
     seconds_per_unit: float
     samples: int
+    #: EWMA of each run's squared relative deviation from the rate before it; None until a
+    #: second run, and in records written before it was kept (they read as "unknown")
+    variance: float | None = None
 
     def observe(
         self, seconds: float, frames: int, complexity: float, weight: float = 0.3
@@ -41,12 +49,27 @@ class Throughput:
             raise ValueError(f"weight must be in (0, 1], got {weight}")
         if self.samples <= 0:
             return Throughput(measured, 1)
+        # The deviation from the rate an estimate would have used: the error a quote makes.
+        square = ((measured - self.seconds_per_unit) / self.seconds_per_unit) ** 2
+        variance = (
+            square if self.variance is None else (1 - weight) * self.variance + weight * square
+        )
         blended = (1 - weight) * self.seconds_per_unit + weight * measured
-        return Throughput(blended, self.samples + 1)
+        return Throughput(blended, self.samples + 1, variance)
+
+    @property
+    def spread(self) -> float | None:
+        """Relative standard deviation of one run's rate, once SPREAD_SAMPLES runs taught it."""
+        if self.variance is None or self.samples < SPREAD_SAMPLES:
+            return None
+        return math.sqrt(self.variance)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
-        return asdict(self)
+        """A JSON-ready dictionary ("variance" only once known, so old readers see old records)."""
+        data: dict[str, Any] = {"seconds_per_unit": self.seconds_per_unit, "samples": self.samples}
+        if self.variance is not None:
+            data["variance"] = self.variance
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Throughput:
@@ -54,11 +77,15 @@ class Throughput:
         try:
             rate = float(data["seconds_per_unit"])
             samples = int(data["samples"])
-        except (KeyError, TypeError, ValueError) as exc:
+            raw = data.get("variance")
+            variance = None if raw is None else float(raw)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed throughput record {data!r}: {exc}") from None
         if not (math.isfinite(rate) and rate > 0) or samples < 0:
             raise ValueError(f"malformed throughput record {data!r}")
-        return cls(rate, samples)
+        if variance is not None and not (math.isfinite(variance) and variance >= 0):
+            raise ValueError(f"malformed throughput record {data!r}")
+        return cls(rate, samples, variance)
 
 
 #: Prior for a node class with no history. Measured on the development machine (2 vCPUs, shared
@@ -97,7 +124,7 @@ class Estimate:
     wall_seconds: float
     cost: float
     hourly_rate: float
-    basis: str  # "history" | "calibration" | "default"
+    basis: str  # one of BASES
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -148,7 +175,8 @@ def estimate(
     )
 
 
-#: The node class whose throughput this cluster's workers teach (one class until cloud nodes).
+#: The node class of a worker outside any pool (a pool's nodes are of the class named after
+#: the pool: ``orchestrator.node_class.node_class_name``).
 NODE_CLASS = "local-cpu"
 
 

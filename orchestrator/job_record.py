@@ -114,6 +114,9 @@ class JobRecord:
     state: JobState = JobState.QUEUED
     priority: str = "normal"
     effective_priority: str = "normal"
+    #: who the job is billed to: a project and a user (budgets, billing export); "" if unset
+    project: str = ""
+    user: str = ""
     deadline: float | None = None  # epoch seconds
     max_cost: float | None = None
     submitted_at: float = 0.0
@@ -125,6 +128,9 @@ class JobRecord:
     estimated_seconds: float | None = None
     eta_seconds: float | None = None
     estimated_cost: float | None = None
+    #: the estimate the job was submitted with (orchestrator.estimates: the chosen option's
+    #: time p10/p50/p90, cost range, pool and market), kept to measure accuracy at the end
+    estimate: dict[str, Any] | None = None
     actual_cost: float = 0.0
     node_seconds: float = 0.0
     hourly_rate: float = 0.0

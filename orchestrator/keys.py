@@ -40,6 +40,8 @@ LAST_DISPATCH = PREFIX + "dispatch:last"
 DISPATCH_LOCK = PREFIX + "dispatch:lock"
 #: Hash per node class: throughput history (seconds per frame per complexity unit).
 THROUGHPUT = PREFIX + "throughput"
+#: Hash per node class: its node benchmark's result (JSON, orchestrator.node_class).
+BENCHMARKS = PREFIX + "benchmarks"
 #: String with TTL: a live worker process's heartbeat (JSON: node, pid, concurrency, since).
 NODE = PREFIX + "node:{name}"
 #: Pub/sub channel: progress events (JSON), a few per second per running chunk.
@@ -48,6 +50,15 @@ PROGRESS = PREFIX + "progress"
 PAUSED = PREFIX + "paused"
 #: Hash: billing ledger, "YYYY-MM-DD" -> dollars spent that day (UTC).
 BILLING = PREFIX + "billing"
+#: Hash: budget scope ("project:NAME" or "user:NAME") -> JSON {"daily": USD|null, "monthly":
+#: USD|null} (orchestrator.budgets). Written by operators (the orchestrator's user), read by all.
+BUDGETS = PREFIX + "budgets"
+#: Hash per UTC day ("2026-01-31") or month ("2026-01"): budget scope -> dollars spent in it.
+#: Written as chunks are charged (workers); expires SPEND_TTL after its last update.
+SPEND = PREFIX + "spend:{name}"
+#: Hash per UTC day or month: "level|scope|limit" -> when that threshold event was published
+#: (each is published once per window and limit). Expires with its window's spend.
+SPEND_ALERTS = PREFIX + "spend:{name}:alerts"
 #: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
 TICK_LOCK = PREFIX + "tick:lock"
 #: String with TTL: held while one autoscaler round runs (one at a time across orchestrators).
@@ -87,6 +98,8 @@ NODE_TTL = 6
 HEARTBEAT_SECONDS = 2
 #: Seconds a media file's remembered content id lives without being looked up again.
 MEDIA_ID_TTL = 30 * 24 * 3600
+#: Seconds a window's spend totals live after their last update (billing export looks back).
+SPEND_TTL = 400 * 24 * 3600
 
 
 def job(job_id: str) -> str:
@@ -167,6 +180,16 @@ def cache_stats(scope: str) -> str:
 def media_id(digest: str) -> str:
     """Key of a remembered media content id (``digest`` names the file's path, size, mtime)."""
     return MEDIA_ID.format(name=digest)
+
+
+def spend(window: str) -> str:
+    """Key of the spend totals of one UTC day or month."""
+    return SPEND.format(name=window)
+
+
+def spend_alerts(window: str) -> str:
+    """Key of the threshold events already published in one UTC day or month."""
+    return SPEND_ALERTS.format(name=window)
 
 
 def queue_keys(queue: str, priorities: Mapping[str, int] = PRIORITIES) -> dict[str, str]:

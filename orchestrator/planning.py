@@ -20,10 +20,10 @@ from chunking.plan import Chunk, plan_chunks
 from chunking.timeline.model import FileSource, Timeline
 from chunking.timeline.studio import load_project
 from orchestrator import keys
-from orchestrator.costing import NODE_CLASS, Estimate, Throughput, estimate, load_throughput
+from orchestrator.costing import NODE_CLASS, Estimate, estimate
+from orchestrator.node_class import class_throughput
 from orchestrator.node_signals import renders
 from workers.assets import sha256_file
-from workers.calibrate import calibrate
 from workers.job_spec import JobSpec, asset_cache_dir
 from workers.probe import min_chunk_frames
 
@@ -57,23 +57,18 @@ def quote(
     hourly_rate: float,
 ) -> Estimate:
     """Render time and cost of a job on this cluster, from the throughput its workers measured
-    (or, before any chunk has finished, from rendering a few frames here)."""
+    (their finished chunks, else their node benchmark, else the prior)."""
     chunks = plan_job_chunks(timeline, slots, chunk_frames)
     units = complexity(timeline)
-    history = load_throughput(client, NODE_CLASS)
-    basis = "history"
-    if history is None:
-        seconds_per_frame = calibrate(timeline, threads=1)
-        history = Throughput(seconds_per_frame / units, 0)
-        basis = "calibration"
+    measured = class_throughput(client, NODE_CLASS)
     return estimate(
         timeline.frames,
         units,
-        history,
+        measured.throughput(),
         workers=slots,
         chunk_count=len(chunks),
         hourly_rate=hourly_rate,
-        basis=basis,
+        basis=measured.source,
     )
 
 

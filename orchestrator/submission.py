@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from chunking.timeline.project import Project, check_memory, read_project
+from common.errors import RenderError
 from orchestrator.api_results import ReuseEstimate
 from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.job_record import JobRecord
@@ -110,3 +112,20 @@ def output_targets(output: str, shared_disk: bool) -> tuple[str | None, str | No
         split_object_url(output)  # a malformed URL fails the submit, not the merge
         return None, output
     return (os.path.abspath(output) if shared_disk else None), None
+
+
+#: What a project or user name may be: printable, no separators that would break a CSV export
+#: or a Redis key, at most 64 characters.
+_SCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+
+
+def billing_scope(name: str, what: str) -> str:
+    """A project or user name checked for use in keys and exports ("" when not given)."""
+    if not name:
+        return ""
+    if not _SCOPE.match(name):
+        raise RenderError(
+            f"{what} {name!r} must be 1-64 letters, digits or . _ @ + - (starting with a letter or "
+            "digit)"
+        )
+    return name

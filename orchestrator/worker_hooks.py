@@ -15,11 +15,13 @@ from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.autoscaler.ledger import Ledger
-from orchestrator.costing import NODE_CLASS, record_throughput
+from orchestrator.budgets import charge_job, cost_so_far, settle_job
+from orchestrator.costing import record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
 from orchestrator.job_record import ChunkState, InvalidTransition, JobNotFound, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.node_class import node_class_of
 from orchestrator.segment_cache import SegmentCache
 from providers.storage.base import Storage
 from workers.job_policy import JobRefused
@@ -126,9 +128,11 @@ class WorkerHooks:
         last = self.store.chunk_done(job_id, index, seconds)
         self.charge(job_id, result.get("node"), seconds)
         frames = int(result["end"]) - int(result["start"])
-        if seconds > 0 and not result.get("reused"):
+        # Each node teaches its own class (its pool's); one without a heartbeat teaches none.
+        node_class = node_class_of(self.store.redis, result.get("node"))
+        if seconds > 0 and not result.get("reused") and node_class is not None:
             units = float(self.store.get_fields(job_id, "complexity")["complexity"] or 1.0)
-            record_throughput(self.store.redis, NODE_CLASS, seconds, frames, units)
+            record_throughput(self.store.redis, node_class, seconds, frames, units)
         if result.get("encoder"):
             self.store.update(job_id, encoder=result["encoder"])
         for note in result.get("notes", []):
@@ -140,24 +144,30 @@ class WorkerHooks:
 
     def charge(self, job_id: str, node: Any, seconds: float) -> None:
         """Add a chunk's seconds to its job; on an autoscaled pool's node, also to the node's
-        ledger record and to the job's cost at that node's price per slot."""
+        ledger record and to the job's cost at that node's price per slot. The chunk's cost
+        counts against the job's budgets now, so a long job meets the hard stop mid-render."""
         self.store.add_node_seconds(job_id, seconds)
-        if not node or seconds <= 0:
+        if seconds <= 0:
             return
         try:
-            beat = json.loads(self.store.redis.get(keys.node(str(node))) or "{}")
+            rate = self.store.get_fields(job_id, "hourly_rate")["hourly_rate"]
+        except JobNotFound:
+            return  # expired meanwhile: nobody to bill
+        cost = seconds * float(rate or 0.0) / 3600  # not a pool node: the cluster's flat rate
+        try:
+            beat = json.loads(self.store.redis.get(keys.node(str(node))) or "{}") if node else {}
         except ValueError:
-            return
+            beat = {}
         instance = beat.get("instance") if isinstance(beat, dict) else None
         record = Ledger(self.store.redis).get(str(instance)) if instance else None
-        if record is None:
-            return  # not a pool node: billed at the cluster's flat rate
-        Ledger(self.store.redis).add_busy(record.id, seconds)
-        cost = seconds * record.price_per_hour / max(record.slots, 1) / 3600
-        pipe = self.store.redis.pipeline()
-        pipe.hincrbyfloat(keys.job(job_id), "pool_seconds", seconds)
-        pipe.hincrbyfloat(keys.job(job_id), "pool_cost", cost)
-        pipe.execute()
+        if record is not None:
+            Ledger(self.store.redis).add_busy(record.id, seconds)
+            cost = seconds * record.price_per_hour / max(record.slots, 1) / 3600
+            pipe = self.store.redis.pipeline()
+            pipe.hincrbyfloat(keys.job(job_id), "pool_seconds", seconds)
+            pipe.hincrbyfloat(keys.job(job_id), "pool_cost", cost)
+            pipe.execute()
+        charge_job(self.store.redis, job_id, cost, time.time())
 
     def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
         """Record a transient failure; Celery re-runs the task after `delay` seconds."""
@@ -248,7 +258,8 @@ class WorkerHooks:
         )
         if not completed:
             return  # a duplicate merge (resent after a crash) finished second: bill once
-        self.store.redis.hincrbyfloat(keys.BILLING, time.strftime("%Y-%m-%d", time.gmtime()), cost)
+        # Chunks recorded their cost as they finished (charge); the rest (audio, merge) now.
+        settle_job(self.store.redis, job_id, cost, time.time())
         self.dispatcher.forget(job_id)
         self.publish(job_id, "completed", cost=cost)
 
@@ -260,6 +271,10 @@ class WorkerHooks:
             return
         if changed:
             self.store.request_cancel(job_id)  # running chunks stop between frames
+            # What it consumed is spent even though it failed: chunks recorded theirs as they
+            # finished, the rest (the audio's time) is recorded now.
+            cost = cost_so_far(self.store.redis, job_id)
+            settle_job(self.store.redis, job_id, cost, time.time())
             self.dispatcher.forget(job_id)
             self.publish(job_id, "failed", error=str(error))
             self.dispatcher.fill()

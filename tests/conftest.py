@@ -46,13 +46,22 @@ def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Where `cloudrender render`'s private clusters keep their lasting storage in this session:
     a temporary directory, never the user's ~/.cache."""
     path = str(tmp_path_factory.mktemp("embedded"))
-    old = os.environ.get("CLOUDRENDER_EMBEDDED_DIR")
-    os.environ["CLOUDRENDER_EMBEDDED_DIR"] = path
+    prices = str(tmp_path_factory.mktemp("prices") / "prices.json")
+    # Workers started by tests skip the first-start node benchmark (tests that want it run it),
+    # and no refreshed price file of the user's is read.
+    changes = {
+        "CLOUDRENDER_EMBEDDED_DIR": path,
+        "CLOUDRENDER_BENCHMARK_ON_START": "0",
+        "CLOUDRENDER_PRICES_FILE": prices,
+    }
+    old = {name: os.environ.get(name) for name in changes}
+    os.environ.update(changes)
     yield path
-    if old is None:
-        os.environ.pop("CLOUDRENDER_EMBEDDED_DIR", None)
-    else:
-        os.environ["CLOUDRENDER_EMBEDDED_DIR"] = old
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")

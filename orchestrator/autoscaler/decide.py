@@ -13,10 +13,13 @@ The algorithm, each tick:
    billed). Launches the engine was asked for but does not list yet count as booting. A node
    booting 1.5x its boot time after its request is *suspect*: not counted on to take work (it
    may never boot); a size that needs nodes holds it on top, so a replacement starts meanwhile.
-2. **Placement** (``placement.place``): jobs earliest-deadline-first, each on the cheapest pool
-   per unit of work that may take it (render queue; GPU jobs on GPU pools) and can still make
-   its deadline at its largest size, boot time counted; a spot pool only when the slack also
-   covers an interruption (``interruption_seconds`` + one chunk's re-render).
+2. **Placement** (``placement.place``): jobs earliest-deadline-first, each on the pool of the
+   lowest expected cost that may take it (render queue; GPU jobs on GPU pools) and can still
+   make its deadline at its largest size, boot time counted; a spot pool only while the
+   deadline holds there with probability ``policy.confidence``, interruptions being a Poisson
+   process at the pool's ``interruption_rate`` over the job's node-hours, each costing
+   ``interruption_seconds`` + the chunk it cuts short. Re-decided each tick on the work left:
+   a job whose spot plan no longer holds moves to on-demand.
 3. **Sizing** of each pool's placed work, ``W = units x seconds_per_unit / concurrency``
    node-seconds, by the policy:
 
@@ -111,6 +114,7 @@ def decide(snapshot: Snapshot, pools: Mapping[str, Pool], policy: Policy, now: f
         desired={name: o.desired for name, o in outcomes.items()},
         reasons={name: o.reason() for name, o in outcomes.items()},
         placement={item.job.id: item.pool for item in placed},
+        odds={item.job.id: item.odds for item in placed if item.odds is not None},
     )
 
 
@@ -241,9 +245,12 @@ def _deadline_terms(
         need = nodes_for(due_work, item.due, fleet.ready, fleet.boot)
         if need is not None and fleet.holding(need) <= fleet.pool.max_nodes:
             need = fleet.holding(need)
+            room = ""
+            if item.absorbs:
+                room = f", room for {item.absorbs} interruption(s) at {item.odds:.0%}"
             why = (
                 f"deadline: job {item.job.id} due in {_span(item.due)} needs {need} "
-                f"({_hours(due_work)} node-h due by then, boot {_span(fleet.boot)})"
+                f"({_hours(due_work)} node-h due by then, boot {_span(fleet.boot)}{room})"
             )
         else:
             need, late = _late(fleet, due_work, item.due, reach)

@@ -2,7 +2,10 @@
 
 A node is recorded when the autoscaler first sees it at its engine (``requested``), gets its
 first heartbeat (``booted``), is chosen for removal (``draining``) and is gone
-(``terminated``, with an outcome: drained, cancelled, failed-boot, gone). Its cost is its billable
+(``terminated``, with an outcome: drained, cancelled, failed-boot, interrupted, gone); a spot
+notice its worker announces is recorded when first seen (``noticed``), and a noticed node that
+then disappears ended by an interruption (the history spot pools' interruption rates are learned
+from, interruptions.py). Its cost is its billable
 seconds (billing.py: per second, 60 s minimum, boot and idle included) at its pool's price.
 Chunks add their seconds to the node that ran them (``busy_seconds``), so a job's cost is its
 chunks' share of node time and the rest of a node's time is reported as idle.
@@ -28,6 +31,8 @@ DRAINED = "drained"
 CANCELLED = "cancelled"
 FAILED_BOOT = "failed-boot"
 GONE = "gone"
+#: reclaimed by its cloud after an interruption notice (spot pre-emption)
+INTERRUPTED = "interrupted"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class LedgerNode:
     busy_seconds: float = 0.0
     protected: bool = False
     idle_since: float | None = None
+    #: epoch seconds its cloud's interruption notice was first seen
+    noticed_at: float | None = None
 
     def cost(self, now: float) -> float:
         """Dollars this node has cost (its whole billed life once terminated)."""
@@ -69,7 +76,14 @@ class LedgerNode:
         return max(self.node_seconds(now) - self.busy_seconds / max(self.slots, 1), 0.0)
 
 
-_FLOATS = ("requested_at", "booted_at", "draining_at", "terminated_at", "idle_since")
+_FLOATS = (
+    "requested_at",
+    "booted_at",
+    "draining_at",
+    "terminated_at",
+    "idle_since",
+    "noticed_at",
+)
 
 
 def _parse(node_id: str, raw: dict[str, str]) -> LedgerNode | None:
@@ -96,6 +110,7 @@ def _parse(node_id: str, raw: dict[str, str]) -> LedgerNode | None:
         busy_seconds=float(raw.get("busy_seconds") or 0.0),
         protected=raw.get("protected") == "1",
         idle_since=opt("idle_since"),
+        noticed_at=opt("noticed_at"),
     )
 
 
@@ -150,6 +165,13 @@ class Ledger:
     def undrain(self, node_id: str) -> None:
         """Forget a drain that was called off."""
         self.redis.hdel(keys.ledger_node(node_id), "draining_at")
+
+    def noticed(self, node_id: str, at: float) -> bool:
+        """Record that a node's cloud announced its interruption (once); whether this was new."""
+        key = keys.ledger_node(node_id)
+        if not self.redis.hexists(key, "pool"):
+            return False
+        return bool(self.redis.hsetnx(key, "noticed_at", repr(at)))
 
     def terminated(self, node_id: str, at: float, outcome: str) -> None:
         """Record a node's end (once); it leaves the live set."""

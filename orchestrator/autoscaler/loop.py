@@ -19,15 +19,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.autoscaler.decide import decide
 from orchestrator.autoscaler.ledger import CANCELLED, DRAINED, FAILED_BOOT, Ledger
 from orchestrator.autoscaler.model import Decision, NodeState, NodeView, Policy, Snapshot
 from orchestrator.autoscaler.observe import (
+    RATE_WINDOW_SECONDS,
     PoolView,
     job_demands,
     load_pool_state,
     pool_beats,
+    pool_interruption_rate,
     reconcile,
     save_pool_state,
     seconds_per_unit,
@@ -38,6 +41,7 @@ from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
 from providers.compute.base import TERMINATING
 from providers.compute.pools import Pool, PoolsConfig, load_pools
+from providers.compute.prices import load_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,7 @@ class Autoscaler:
         engines: Mapping[str, ComputeProvider] | None = None,
         context: Mapping[str, Any] | None = None,
         dry_run: bool = False,
+        prices_file: str | None = None,
     ) -> None:
         self.store = store
         self.redis = store.redis
@@ -75,6 +80,8 @@ class Autoscaler:
         self.policy = policy
         self.ledger = Ledger(store.redis)
         self.dry_run = dry_run
+        #: the refreshed price catalogue (speeds, interruption bands); None: the shipped one
+        self.prices_file = prices_file
         self._context = dict(context or {})
         self._engines: dict[str, ComputeProvider] = dict(engines or {})
 
@@ -83,9 +90,10 @@ class Autoscaler:
         """The autoscaler the settings describe (None without a pools file)."""
         if not settings.pools_file:
             return None
-        config = load_pools(settings.pools_file, settings.pool_overrides)
+        config = priced_pools(load_pools(settings.pools_file, settings.pool_overrides), settings)
         policy = load_policy(config.autoscaler, settings.autoscaler_overrides)
         context = {"broker_url": settings.broker_url, "storage_url": settings.storage_url}
+        kwargs.setdefault("prices_file", settings.prices_file)
         return cls(
             store, config, policy, context={**context, **kwargs.pop("context", {})}, **kwargs
         )
@@ -105,10 +113,15 @@ class Autoscaler:
         """Read every pool, the ledger and the job store into a snapshot."""
         heartbeats = self.store.heartbeats()
         views: dict[str, PoolView] = {}
+        spot = any(p.spot for p in self.pools.values())
+        history = self.ledger.history(since=now - RATE_WINDOW_SECONDS) if spot else []
         for name, pool in self.pools.items():
             state = dataclasses.replace(
                 load_pool_state(self.redis, name),
-                seconds_per_unit=seconds_per_unit(self.redis, pool),
+                seconds_per_unit=seconds_per_unit(self.redis, pool, self.prices_file),
+                interruption_rate=pool_interruption_rate(
+                    self.redis, pool, now, history=history, prices_file=self.prices_file
+                ),
             )
             beats = pool_beats(heartbeats, name)
             try:
@@ -361,6 +374,33 @@ class Autoscaler:
             pipe.delete(keys.AUTOSCALER)
             pipe.hset(keys.AUTOSCALER, mapping=mapping)
             pipe.execute()
+
+
+def priced_pools(config: PoolsConfig, settings: Any) -> PoolsConfig:
+    """Pools without a price of their own (price_per_hour 0) on a cloud engine take the price
+    catalogue's figure for their type, region and market."""
+    unpriced = [
+        p
+        for p in config.pools.values()
+        if p.price_per_hour == 0 and p.provider in ("aws", "gcp", "azure")
+    ]
+    if not unpriced:
+        return config
+    try:
+        catalogue = load_catalogue(settings.prices_file)
+    except RenderError as exc:
+        log.warning("price catalogue unreadable, unpriced pools cost $0: %s", exc)
+        return config
+    pools = dict(config.pools)
+    for pool in unpriced:
+        offer = catalogue.lookup_pool(pool)
+        if offer is None:
+            log.warning("pool %s: %s %s in %s is not in the price catalogue; it costs $0/h",
+                        pool.name, pool.provider, pool.instance_type, pool.region)  # fmt: skip
+            continue
+        price = offer.spot if pool.spot and offer.spot is not None else offer.on_demand
+        pools[pool.name] = dataclasses.replace(pool, price_per_hour=price)
+    return dataclasses.replace(config, pools=pools)
 
 
 def pool_records(client: Any) -> list[dict[str, Any]]:

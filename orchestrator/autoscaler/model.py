@@ -86,6 +86,10 @@ class PoolState:
     override_until: float | None = None
     #: measured seconds of one slot per unit of work on this pool's node class
     seconds_per_unit: float = 0.05
+    #: a spot pool's interruptions per node-hour (interruptions.interruption_rate: the ledger's
+    #: history with the catalogue's band as prior); None: not measured, the decision assumes
+    #: interruptions.DEFAULT_RATE for a spot pool
+    interruption_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -128,9 +132,12 @@ class Policy:
     #: failed boots in a row after which a pool backs off, and for how long (seconds)
     max_launch_failures: int = 3
     backoff_seconds: float = 600.0
-    #: seconds an interruption costs a spot job besides re-rendering its running chunks
-    #: (the notice, a replacement's boot)
+    #: node-seconds an interruption costs a spot job besides re-rendering its running chunk
+    #: (a replacement's boot: at least the pool's boot_seconds)
     interruption_seconds: float = 180.0
+    #: the probability with which a job placed on spot must still make its deadline, counting
+    #: interruptions (a Poisson process at the pool's interruption rate); below it, on demand
+    confidence: float = 0.95
     #: seconds a manual override (cluster scale POOL N) lasts unless given
     override_seconds: float = 3600.0
 
@@ -145,3 +152,6 @@ class Decision:
     reasons: Mapping[str, str] = field(default_factory=dict)
     #: job id -> the pool chosen for its remaining work
     placement: Mapping[str, str] = field(default_factory=dict)
+    #: job id (with a deadline) -> the probability its deadline holds on that pool (1.0 on
+    #: demand when it fits, 0.0 when it cannot fit anywhere)
+    odds: Mapping[str, float] = field(default_factory=dict)

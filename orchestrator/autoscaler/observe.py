@@ -1,21 +1,26 @@
 """What the autoscaler sees each tick: pools' memory in Redis, the engines' nodes reconciled with
-the ledger and the heartbeats, and the work the job store holds."""
+the ledger and the heartbeats (spot notices included), each spot pool's interruption rate, and
+the work the job store holds."""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import importlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.errors import RenderError
 from orchestrator import keys
-from orchestrator.autoscaler.ledger import GONE, Ledger, LedgerNode
+from orchestrator.autoscaler.interruptions import interruption_rate
+from orchestrator.autoscaler.ledger import GONE, INTERRUPTED, Ledger, LedgerNode
 from orchestrator.autoscaler.model import JobDemand, NodeState, NodeView, PoolState
-from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, load_throughput
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.node_class import class_throughput, node_class_name
 from providers.compute.base import TERMINATING, ProviderNode
 from providers.compute.pools import Pool
 
@@ -43,6 +48,12 @@ def load_pool_state(client: Any, pool: str) -> PoolState:
 
 #: PoolState fields only an operator writes (set_override); a round never overwrites them.
 OVERRIDE_FIELDS = ("override", "override_until")
+#: PoolState fields measured afresh each round (throughput, interruption rate): never stored.
+MEASURED_FIELDS = ("seconds_per_unit", "interruption_rate")
+#: How far back the ledger's history counts for interruption rates (the ledger keeps 90 days).
+RATE_WINDOW_SECONDS = 30 * 24 * 3600.0
+#: The value a draining node writes to its evict key at hand-back time: not a cloud's notice.
+DRAIN_EVICTION = "drain"
 
 
 def save_pool_state(client: Any, pool: str, state: PoolState) -> None:
@@ -52,7 +63,7 @@ def save_pool_state(client: Any, pool: str, state: PoolState) -> None:
         mapping={
             k: json.dumps(v)
             for k, v in dataclasses.asdict(state).items()
-            if k not in OVERRIDE_FIELDS and k != "seconds_per_unit"
+            if k not in OVERRIDE_FIELDS and k not in MEASURED_FIELDS
         },
     )
 
@@ -66,11 +77,62 @@ def set_override(client: Any, pool: str, nodes: int | None, until: float | None)
     client.hset(key, mapping={"override": json.dumps(nodes), "override_until": json.dumps(until)})
 
 
-def seconds_per_unit(client: Any, pool: Pool) -> float:
-    """Measured seconds of one slot per unit on the pool's node class (its own history first,
-    then the cluster's, then the prior)."""
-    learned = load_throughput(client, pool.name) or load_throughput(client, NODE_CLASS)
-    return (learned or DEFAULT_THROUGHPUT).seconds_per_unit
+def seconds_per_unit(client: Any, pool: Pool, prices_file: str | None = None) -> float:
+    """Seconds of one slot per unit on the pool's node class: its history, else its benchmark,
+    else the catalogue's relative speed against the best measured class, else the prior
+    (orchestrator.node_class)."""
+    catalogue = _catalogue(prices_file)
+    offer = catalogue.lookup_pool(pool) if catalogue is not None else None
+    speed = offer.relative_speed if offer is not None else None
+    node_class = node_class_name(pool.name)
+    return class_throughput(client, node_class, relative_speed=speed).seconds_per_unit
+
+
+def catalogue_band(pool: Pool, prices_file: str | None = None) -> tuple[float, float] | None:
+    """The price catalogue's interruption band (per node-hour) for the pool's instance type, or
+    None (no catalogue, no entry, no band)."""
+    catalogue = _catalogue(prices_file)
+    if catalogue is None:
+        return None
+    offer = catalogue.lookup(pool.provider, pool.region, pool.instance_type)
+    low = getattr(offer, "interruption_low", None)
+    high = getattr(offer, "interruption_high", None)
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        return float(low), float(high)
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _catalogue(prices_file: str | None) -> Any:
+    """The price catalogue (providers.compute.prices), loaded once; None when it cannot be."""
+    try:
+        # Imported late: the catalogue is optional here (rates fall back to the default prior).
+        load_catalogue = importlib.import_module("providers.compute.prices").load_catalogue
+    except (ImportError, AttributeError):
+        return None
+    try:
+        return load_catalogue(prices_file)
+    except (RenderError, OSError, ValueError) as exc:
+        # Rates fall back to the ledger's history and the default prior; estimates say more.
+        log.warning("price catalogue unusable for interruption bands: %s", exc)
+        return None
+
+
+def pool_interruption_rate(
+    client: Any,
+    pool: Pool,
+    now: float,
+    *,
+    history: Iterable[LedgerNode] | None = None,
+    prices_file: str | None = None,
+) -> float | None:
+    """Interruptions per node-hour of a spot pool (interruptions.interruption_rate over the
+    ledger's last RATE_WINDOW_SECONDS, seeded with the catalogue's band); None on demand."""
+    if not pool.spot:
+        return None
+    if history is None:
+        history = Ledger(client).history(since=now - RATE_WINDOW_SECONDS)
+    return interruption_rate(history, pool.name, catalogue_band(pool, prices_file), now)
 
 
 def job_demands(store: JobStore) -> tuple[JobDemand, ...]:
@@ -154,7 +216,8 @@ def reconcile(
     now: float,
 ) -> dict[str, LedgerNode]:
     """Bring the ledger in line with the engine and the heartbeats: record new nodes, first
-    heartbeats and idle times, and end nodes the engine no longer has. Returns the live ones."""
+    heartbeats, idle times and interruption notices, and end nodes the engine no longer has (a
+    noticed one as interrupted). Returns the live ones."""
     present = {n.id: n for n in engine_nodes if n.state != TERMINATING}
     for node in engine_nodes:
         if node.id not in present:
@@ -165,7 +228,7 @@ def reconcile(
     for node_id, record in list(live.items()):
         if node_id not in present:
             # Terminated by its engine or its cloud (spot reclaim, crash): billing ends now.
-            ledger.terminated(node_id, now, GONE)
+            ledger.terminated(node_id, now, INTERRUPTED if record.noticed_at is not None else GONE)
             del live[node_id]
             continue
         beat = beats.get(node_id)
@@ -176,6 +239,14 @@ def reconcile(
             ledger.set_fields(node_id, idle_since=None)
         elif beat is not None and not busy and record.idle_since is None:
             ledger.set_fields(node_id, idle_since=now)
+        name = record.name or (beat or {}).get("name")
+        if name and record.noticed_at is None:
+            notice = ledger.redis.get(keys.evict(str(name)))
+            if notice is not None and notice != DRAIN_EVICTION:
+                ledger.noticed(node_id, now)
+                log.info(
+                    "pool %s: node %s has an interruption notice (%s)", pool.name, node_id, notice
+                )
         refreshed = ledger.get(node_id)
         if refreshed is not None:
             live[node_id] = refreshed

@@ -1,17 +1,30 @@
-"""Which pool each job's remaining work is counted on: the cheapest that can still make it.
+"""Which pool each job's remaining work is counted on: the cheapest in expectation that can
+still make it, on spot only while the deadline holds there with the policy's confidence.
 
-Jobs are placed earliest deadline first (then by priority and age), each on the pool with the
-lowest price per unit of work (``price_per_hour x seconds_per_unit / concurrency``) among those
-that may take it (queues include "render"; a GPU job needs a GPU) and whose nodes, at the most
-the pool may hold, finish the work already placed there plus this job by its deadline. Nodes not
-yet running count from when their boot ends.
+Jobs are placed earliest deadline first (then by priority and age). The pools that may take a
+job are those whose queues include "render" (a GPU job: with a GPU) and whose nodes, at the most
+the pool may hold, finish the work already placed there plus this job by its deadline; nodes not
+yet running count from when their boot ends. Among them the job goes to the lowest *expected*
+cost: its node-seconds there x the pool's price, and on a spot pool the work interruptions are
+expected to add.
 
-A spot pool takes a job with a deadline only when the job's slack there also covers an
-interruption: the deadline is moved earlier by ``policy.interruption_seconds`` plus one chunk's
-re-render. A job without a deadline may always go to spot; under the "queue" and "deadline"
-policies it should still finish within ``target_seconds`` where some pool can do that (a soft
-deadline), and otherwise goes to the cheapest pool. A job no pool can finish in time goes to
-the pool that finishes it first.
+**Spot.** Interruptions of a job's nodes are a Poisson process over its node-hours on the pool,
+at the pool's interruption rate (``PoolState.interruption_rate``, learned from the ledger and
+the catalogue; ``interruptions.DEFAULT_RATE`` when unknown): ``mu = rate x W / 3600`` expected
+for W node-seconds. Each costs ``policy.interruption_seconds`` node-seconds (a replacement's
+boot; at least the pool's ``boot_seconds``) plus the re-render of the chunk the node was
+running, when a chunk outlasts the cloud's notice (``interruptions.NOTICE_SECONDS``; a shorter
+chunk finishes within it). A job with a
+deadline goes to spot only if the pool's room by the deadline, beyond the work, absorbs the
+fewest interruptions k with ``P(at most k) >= policy.confidence``; its work there is counted
+padded with those k interruptions, so the pool is sized to survive them. Placement runs every
+tick on the work left, so as slack shrinks (an interruption struck, the work fell behind) a job
+whose spot plan no longer holds moves to on-demand; if no pool can make the deadline any more
+it stays where it finishes first. A job without a deadline may always go to spot, its work
+counted with the expected interruptions; under the "queue" and "deadline" policies it should
+still finish within ``target_seconds`` where some pool can do that (a soft deadline), and
+otherwise goes to the cheapest pool. A job no pool can finish in time goes to the pool that
+finishes it first.
 """
 
 from __future__ import annotations
@@ -21,6 +34,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from common.names import LEVELS
+from orchestrator.autoscaler.interruptions import (
+    DEFAULT_RATE,
+    MOST_INTERRUPTIONS,
+    interruptions_to_absorb,
+    notice_seconds,
+    poisson_cdf,
+)
 from orchestrator.autoscaler.model import JobDemand, Policy
 from orchestrator.autoscaler.sizing import EPSILON, Fleet, capacity, earliest_finish
 from providers.compute.pools import Pool
@@ -35,13 +55,28 @@ class Placed:
 
     job: JobDemand
     pool: str
-    #: node-seconds on that pool
+    #: node-seconds on that pool (on spot: with the interruptions it must absorb)
     work: float
-    #: seconds from now the work must be done by on that pool (a spot pool's interruption
-    #: margin taken off); None: no deadline
+    #: seconds from now the work must be done by; None: no deadline
     due: float | None
     #: whether the pool, at its most, can make the deadline (always True without one)
     feasible: bool = True
+    #: interruptions the work was padded for (spot, with a deadline)
+    absorbs: int = 0
+    #: the probability the deadline holds there (None without a deadline)
+    odds: float | None = None
+
+
+@dataclass(frozen=True)
+class SpotRisk:
+    """What interruptions mean for one job's work on one spot pool."""
+
+    #: interruptions per node-hour
+    rate: float
+    #: interruptions expected over the job's node-hours there
+    expected: float
+    #: node-seconds each costs: a replacement's boot and the re-rendered chunk
+    loss: float
 
 
 @dataclass(frozen=True)
@@ -49,18 +84,24 @@ class _Option:
     """One pool a job could be counted on."""
 
     fleet: Fleet
+    #: node-seconds counted there, and the seconds it is due in
     work: float
     due: float | None
     ok: bool
+    #: seconds from now the pool's work (this job's included) would be done, at its most
     finish: float
+    #: expected dollars of this job's work there
+    cost: float
+    odds: float | None = None
+    absorbs: int = 0
 
     def cheap(self) -> tuple[float, bool, str]:
-        """Cheapest per unit of work first, on demand before spot at one price."""
-        return (self.fleet.unit_price, self.fleet.pool.spot, self.fleet.name)
+        """Cheapest in expectation first, on demand before spot at one cost."""
+        return (self.cost, self.fleet.pool.spot, self.fleet.name)
 
     def soonest(self) -> tuple[float, float, str]:
-        """Earliest finish first (a spot pool's interruption margin added)."""
-        return (self.finish, self.fleet.unit_price, self.fleet.name)
+        """Earliest finish first (a spot pool's expected interruptions added)."""
+        return (self.finish, self.cost, self.fleet.name)
 
 
 def priority_rank(priority: str) -> int:
@@ -94,11 +135,23 @@ def launch_limit(fleet: Fleet, now: float) -> int:
     return fleet.pool.max_nodes
 
 
-def spot_margin(fleet: Fleet, job: JobDemand, policy: Policy) -> float:
-    """Seconds of slack a job needs on this pool to survive an interruption (0 on demand)."""
+def rerender_seconds(fleet: Fleet, job: JobDemand) -> float:
+    """Node-seconds an interruption throws away: the job's chunk on every slot when a chunk
+    outlasts the cloud's notice (a shorter one finishes within it), else nothing."""
+    chunk = fleet.chunk_seconds(job)
+    return chunk if chunk > notice_seconds(fleet.pool.provider) else 0.0
+
+
+def spot_risk(fleet: Fleet, job: JobDemand, policy: Policy) -> SpotRisk | None:
+    """The interruptions a job's work risks on this pool (None on demand)."""
     if not fleet.pool.spot:
-        return 0.0
-    return policy.interruption_seconds + fleet.chunk_seconds(job)
+        return None
+    rate = fleet.state.interruption_rate
+    rate = DEFAULT_RATE if rate is None else max(rate, 0.0)
+    expected = rate * fleet.work(job.units) / 3600.0
+    # A replacement takes at least the pool's boot to take work.
+    replacement = max(policy.interruption_seconds, fleet.boot)
+    return SpotRisk(rate, expected, replacement + rerender_seconds(fleet, job))
 
 
 def place(
@@ -111,22 +164,13 @@ def place(
     for job in edf_order(jobs):
         # A pool that cannot grow now (backing off, overridden) still counts: it may be the
         # only one that takes the job, and its reason should show the work waiting.
-        eligible = [
-            f
+        options = [
+            _option(f, job, load[f.name], reach[f.name], policy, now)
             for f in fleets.values()
             if takes(f.pool, job) and f.pool.max_nodes > 0 and job.units > 0
         ]
-        if not eligible:
+        if not options:
             continue
-        options = []
-        for fleet in eligible:
-            work = fleet.work(job.units)
-            due = _due(fleet, job, policy, now)
-            total = load[fleet.name] + work
-            ok = due is None or capacity(reach[fleet.name], due) >= total - EPSILON
-            # When no pool can make the deadline: the one that finishes soonest.
-            finish = earliest_finish(total, reach[fleet.name]) + spot_margin(fleet, job, policy)
-            options.append(_Option(fleet, work, due, ok, finish))
         good = [o for o in options if o.ok]
         if good or job.deadline is None:
             # (Without a deadline only the soft target is out of reach: cost decides.)
@@ -134,14 +178,59 @@ def place(
         else:
             chosen = min(options, key=_Option.soonest)
         load[chosen.fleet.name] += chosen.work
-        hard_due = chosen.due if job.deadline is not None else None
-        placed.append(Placed(job, chosen.fleet.name, chosen.work, hard_due, chosen.ok))
+        hard = job.deadline is not None
+        placed.append(
+            Placed(
+                job,
+                chosen.fleet.name,
+                chosen.work,
+                chosen.due if hard else None,
+                chosen.ok,
+                chosen.absorbs,
+                chosen.odds if hard else None,
+            )
+        )
     return placed
 
 
-def _due(fleet: Fleet, job: JobDemand, policy: Policy, now: float) -> float | None:
+def _option(
+    fleet: Fleet,
+    job: JobDemand,
+    load: float,
+    reach: Sequence[float],
+    policy: Policy,
+    now: float,
+) -> _Option:
+    """The job's work on one pool: what it counts, whether it makes its (soft) deadline there
+    with the policy's confidence, its expected cost, and when it would finish."""
+    base = fleet.work(job.units)
+    price = fleet.pool.price_per_hour / 3600.0
     if job.deadline is not None:
-        return job.deadline - now - spot_margin(fleet, job, policy)
-    if policy.name == "cost":
-        return None
-    return policy.target_seconds
+        due: float | None = job.deadline - now
+    else:
+        due = None if policy.name == "cost" else policy.target_seconds
+    room = capacity(reach, due) - load - base if due is not None else math.inf
+    risk = spot_risk(fleet, job, policy)
+    if risk is None:
+        ok = room >= -EPSILON
+        finish = earliest_finish(load + base, reach)
+        return _Option(fleet, base, due, ok, finish, base * price, 1.0 if ok else 0.0)
+    average = base + risk.expected * risk.loss
+    cost = average * price
+    finish = earliest_finish(load + average, reach)
+    if job.deadline is None:
+        soft_ok = room >= risk.expected * risk.loss - EPSILON
+        return _Option(fleet, average, due, soft_ok, finish, cost)
+    need = interruptions_to_absorb(risk.expected, policy.confidence)
+    if room < -EPSILON:
+        fits = -1
+    elif risk.loss <= EPSILON:
+        fits = MOST_INTERRUPTIONS
+    else:
+        fits = min(math.floor((room + EPSILON) / risk.loss), MOST_INTERRUPTIONS)
+    odds = poisson_cdf(fits, risk.expected)
+    if need is not None and fits >= need:
+        return _Option(fleet, base + need * risk.loss, due, True, finish, cost, odds, need)
+    # Not at the confidence asked: counted with the interruptions expected, should no pool
+    # make the deadline and this one finish first.
+    return _Option(fleet, average, due, False, finish, cost, odds)

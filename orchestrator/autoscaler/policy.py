@@ -6,6 +6,7 @@ policy = "deadline"          # queue | deadline | cost
 target_minutes = 10          # or target_seconds = 600: the queue policy's horizon
 hourly_budget = 20           # dollars per hour for the whole fleet; omit for no cap
 scale_up_cooldown = 30       # seconds, and every other field of model.Policy
+confidence = 0.95            # a spot plan must make its deadline with this probability
 ```
 
 Every field can be overridden as ``CLOUDRENDER_AUTOSCALER_<FIELD>`` (``common.settings``
@@ -86,6 +87,10 @@ def _convert(key: str, raw: Any, where: str) -> Any:
         raise PoolConfigError(f"{where}: must be a finite number of at least 0, not {raw!r}")
     if key in _POSITIVE and value == 0:
         raise PoolConfigError(f"{where}: must be above 0, not {raw!r}")
+    if key == "confidence" and not 0 < value < 1:
+        raise PoolConfigError(
+            f"{where}: must be a probability above 0 and below 1 (e.g. 0.95), not {raw!r}"
+        )
     if key == "target_minutes":
         return value * 60.0
     if key in _WHOLE:

@@ -238,7 +238,8 @@ def test_record_and_load_round_trip(client: redis.Redis) -> None:
     assert set(client.hkeys(keys.THROUGHPUT)) == {b"cpu", b"gpu-l4"}
     assert load_throughput(client, "cpu") == second
     stored = json.loads(client.hget(keys.THROUGHPUT, "cpu") or b"")
-    assert stored == {"seconds_per_unit": second.seconds_per_unit, "samples": 2}
+    # The second chunk is 5x off the first: the variance of the rate's log-ratio is 5 squared.
+    assert stored == {"seconds_per_unit": second.seconds_per_unit, "samples": 2, "variance": 25.0}
 
 
 def test_works_with_decoded_responses(redis_url: str) -> None:

@@ -227,9 +227,15 @@ KEY_RIGHTS = {
     keys.LAST_DISPATCH: {"client": "rw", "worker": "rw"},
     keys.DISPATCH_LOCK: {"client": "r", "worker": "rw"},
     keys.THROUGHPUT: {"client": "r", "worker": "rw"},
+    keys.BENCHMARKS: {"client": "r", "worker": "rw"},  # a worker records its node's benchmark
     keys.node("n"): {"client": "r", "worker": "rw"},
     keys.evict("n"): {"client": "r", "worker": "rw"},
     keys.BILLING: {"client": "r", "worker": "rw"},
+    # operators set budgets (the orchestrator's user); clients check them on submit
+    keys.BUDGETS: {"client": "r", "worker": "r"},
+    # spend is recorded where chunks are charged (workers), read by clients and `budget show`
+    keys.spend("n"): {"client": "r", "worker": "rw"},
+    keys.spend_alerts("n"): {"client": "r", "worker": "rw"},
     keys.PAUSED: {"client": "r", "worker": "r"},
     keys.TICK_LOCK: {"client": "r", "worker": ""},
     keys.TICKS: {"client": "r", "worker": ""},

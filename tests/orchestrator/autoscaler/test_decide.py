@@ -490,6 +490,8 @@ def test_costs(args: dict[str, Any], expected: dict[str, int], pool_name: str, w
 
 OD = pool("od")
 SPOT = pool("spot", market="spot", price_per_hour=0.3)
+SPOT4 = pool("spot", market="spot", price_per_hour=0.3, max_nodes=4)
+SPOT1 = pool("spot", market="spot", price_per_hour=0.3, max_nodes=1)
 GPU = pool("gpu", gpu="L4", price_per_hour=3.0)
 SMALL = pool("small", max_nodes=1, price_per_hour=0.5)
 BIG = pool("big")
@@ -537,21 +539,28 @@ PLACEMENT = [
         {"od": 0, "spot": 1},
         id="spot when the slack covers an interruption and a re-render",
     ),
+    # 4 spot nodes supply 720 node-seconds in 5 min: no room for an interruption (180 s), and
+    # at 99.5 % the 0.8 % chance of one (600 node-s at 5 %/h) is too much.
     pytest.param(
-        {"jobs": [job("c", 600, 300)], "pools": [OD, SPOT]},
+        {"jobs": [job("c", 600, 300)], "pools": [OD, SPOT4], "confidence": 0.995},
         {"c": "od"},
         {"od": 4, "spot": 0},
         id="on demand when it does not",
     ),
     pytest.param(
-        {"jobs": [job("c", 600, 3600)], "pools": [OD, SPOT], "interruption_seconds": 3500},
+        {
+            "jobs": [job("c", 600, 3600)],
+            "pools": [OD, SPOT1],
+            "interruption_seconds": 3500,
+            "confidence": 0.995,
+        },
         {"c": "od"},
         {"od": 1, "spot": 0},
         id="a longer interruption tips it to on demand",
     ),
-    # 2 without the margin
+    # 2 without the margin: at 99 % one interruption (2 % likely) must fit.
     pytest.param(
-        {"jobs": [job("c", 1500, 900)], "pools": [OD, SPOT]},
+        {"jobs": [job("c", 1500, 900)], "pools": [OD, SPOT], "confidence": 0.99},
         {"c": "spot"},
         {"od": 0, "spot": 3},
         id="a spot deadline is sized with its margin",

@@ -174,9 +174,11 @@ def test_a_job_starts_workers_that_render_it_exactly_then_drain_and_stop(
     assert len(ours) == len(reference) == 60
     assert all((a == b).all() for a, b in zip(ours, reference, strict=True))
 
-    # The autoscaler started nodes for the job within one round (plus a worker's start-up).
+    # The autoscaler asked for nodes as soon as it saw the job: rounds come every second, and
+    # the first one after the submit launches (test_loop shows that round by round); the bound
+    # is loose for a loaded machine, where a round itself can take seconds.
     first = min(n.requested_at for n in ledger.history())
-    assert first - submitted < 5.0
+    assert first - submitted < 20.0
     launched = {n.id for n in ledger.history()}
     assert 1 <= len(launched) <= 3
 

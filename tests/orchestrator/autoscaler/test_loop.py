@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +207,25 @@ def test_a_node_its_cloud_took_away_ends_in_the_ledger(store: JobStore) -> None:
     record = Ledger(store.redis).get(node_id)
     assert record is not None and record.outcome == "gone" and record.terminated_at == clock.now
     assert len(engine.nodes(POOL)) == launched  # the pool was topped up again
+
+
+def test_unpriced_cloud_pools_take_the_catalogues_price(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from orchestrator.autoscaler.loop import priced_pools
+    from providers.compute.prices import load_catalogue
+
+    settings = SimpleNamespace(prices_file=str(tmp_path / "none.json"))
+    offer = load_catalogue(settings.prices_file).lookup("aws", "us-east-1", "g5.xlarge")
+    assert offer is not None and offer.spot is not None
+    pools = {
+        "spot": Pool("spot", "aws", "g5.xlarge", region="us-east-1", market="spot"),
+        "od": Pool("od", "aws", "g5.xlarge", region="us-east-1"),
+        "own": Pool("own", "aws", "g5.xlarge", region="us-east-1", price_per_hour=0.7),
+        "odd": Pool("odd", "aws", "x9.huge", region="us-east-1"),
+    }
+    priced = priced_pools(PoolsConfig(pools), settings).pools
+    assert priced["spot"].price_per_hour == offer.spot
+    assert priced["od"].price_per_hour == offer.on_demand
+    assert priced["own"].price_per_hour == 0.7  # a pool's own price wins
+    assert priced["odd"].price_per_hour == 0.0  # unknown to the catalogue: said in the log

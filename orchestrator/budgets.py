@@ -1,0 +1,342 @@
+"""Daily and monthly budgets per project and per user, the spend they limit, and the hard stop.
+
+Spend is recorded as it happens (each chunk's cost when the chunk is charged, the rest of a job
+at its end), into per-UTC-day and per-UTC-month totals per project and per user, and into the
+daily billing ledger. Crossing 80 % of a budget publishes a ``budget`` event (level
+``warning``) on the progress channel and POSTs it to Settings.budget_webhook, once per window
+and limit; reaching 100 % publishes level ``exceeded`` and cancels the scope's jobs that have
+not reached their merge, and ``check_budget`` refuses new ones until the window ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from common.errors import RenderError
+from common.settings import Settings
+from orchestrator import keys
+from orchestrator.budget_rules import (
+    Budget,
+    BudgetStatus,
+    Level,
+    Period,
+    Scope,
+    budget_event,
+    check_limit,
+    check_name,
+    levels_reached,
+    refusal_message,
+    refused,
+    scope_key,
+    stop_reason,
+    window,
+)
+from orchestrator.dispatcher import Dispatcher
+from orchestrator.job_record import JobNotFound, JobState
+from orchestrator.job_store import JobStore
+
+log = logging.getLogger(__name__)
+
+#: Seconds a webhook may take to answer; a slow one must not hold up the worker charging.
+WEBHOOK_TIMEOUT = 3.0
+#: Job states the hard stop cancels; a merging job's frames are paid for, its merge finishes.
+STOPPABLE = (JobState.QUEUED, JobState.PLANNING, JobState.RENDERING)
+#: Dollars below which the rest of a job's cost at its end is rounding, not spend.
+SETTLE_EPSILON = 1e-9
+
+
+class BudgetExceeded(RenderError):
+    """A project's or user's budget is used up (or this job would pass it): no new job."""
+
+
+# -- budgets ----------------------------------------------------------------------------------
+
+
+def budgets(client: Any) -> list[Budget]:
+    """Every budget set, projects first, by name."""
+    found = [_decode(field, raw) for field, raw in client.hgetall(keys.BUDGETS).items()]
+    return sorted(
+        (b for b in found if b is not None), key=lambda b: (b.scope != Scope.PROJECT, b.name)
+    )
+
+
+def get_budget(client: Any, scope: Scope, name: str) -> Budget | None:
+    """One scope's budget, or None when it has none."""
+    return _decode(scope_key(scope, name), client.hget(keys.BUDGETS, scope_key(scope, name)))
+
+
+def set_budget(
+    client: Any,
+    scope: Scope,
+    name: str,
+    *,
+    daily: float | None = None,
+    monthly: float | None = None,
+) -> Budget:
+    """Set a scope's daily and/or monthly limit (a limit not given is kept); return the budget."""
+    name = check_name(name, scope)
+    if daily is None and monthly is None:
+        raise ValueError("give a daily or a monthly limit (or both)")
+    old = get_budget(client, scope, name) or Budget(scope, name)
+    budget = Budget(
+        scope,
+        name,
+        old.daily if daily is None else check_limit(daily, "the daily budget"),
+        old.monthly if monthly is None else check_limit(monthly, "the monthly budget"),
+    )
+    client.hset(keys.BUDGETS, budget.key, json.dumps(_limits(budget)))
+    return budget
+
+
+def clear_budget(
+    client: Any, scope: Scope, name: str, *, daily: bool = True, monthly: bool = True
+) -> Budget | None:
+    """Remove a scope's daily and/or monthly limit; return what is left (None: nothing)."""
+    old = get_budget(client, scope, name)
+    if old is None:
+        return None
+    left = Budget(scope, name, None if daily else old.daily, None if monthly else old.monthly)
+    if left.daily is None and left.monthly is None:
+        client.hdel(keys.BUDGETS, left.key)
+        return None
+    client.hset(keys.BUDGETS, left.key, json.dumps(_limits(left)))
+    return left
+
+
+def spend(client: Any, scope: str, period: str) -> float:
+    """Dollars a scope ("project:NAME") spent in a UTC day ("2026-01-31") or month ("2026-01")."""
+    raw = client.hget(keys.spend(period), scope)
+    return float(raw) if raw is not None else 0.0
+
+
+def statuses(client: Any, now: float) -> list[BudgetStatus]:
+    """Every limit of every budget with its spend in the window holding `now`."""
+    found = []
+    for budget in budgets(client):
+        for period in Period:
+            limit = budget.limit(period)
+            if limit is not None:
+                current = window(period, now)
+                spent = spend(client, budget.key, current)
+                found.append(BudgetStatus(budget, period, current, spent, limit))
+    return found
+
+
+# -- enforcement ------------------------------------------------------------------------------
+
+
+def check_budget(
+    client: Any, project: str, user: str, estimated_cost: float | None, now: float
+) -> None:
+    """Refuse a new job (BudgetExceeded) when its project's or user's daily or monthly budget
+    is used up, or when its estimated cost would take the spend past the limit."""
+    for scope, name in ((Scope.PROJECT, project), (Scope.USER, user)):
+        budget = get_budget(client, scope, name) if name else None
+        if budget is None:
+            continue
+        for period in Period:
+            limit = budget.limit(period)
+            if limit is None:
+                continue
+            current = window(period, now)
+            spent = spend(client, budget.key, current)
+            if refused(spent, estimated_cost, limit):
+                raise BudgetExceeded(
+                    refusal_message(budget, period, current, spent, limit, estimated_cost, now)
+                )
+
+
+def record_spend(
+    client: Any,
+    project: str,
+    user: str,
+    dollars: float,
+    when: float,
+    *,
+    job_id: str | None = None,
+    settings: Settings | None = None,
+) -> list[dict[str, Any]]:
+    """Add `dollars` spent at `when` to the day's and month's totals of the project and the
+    user (and the billing ledger, and the job's ``spent`` when given); publish the threshold
+    events this crossed and enforce the hard stop. Returns the events published."""
+    if dollars <= 0:
+        return []
+    scopes = [scope_key(Scope.PROJECT, project), scope_key(Scope.USER, user)]
+    windows = {period: window(period, when) for period in Period}
+    pipe = client.pipeline()  # one transaction: totals, ledger and the job's share agree
+    for current in windows.values():
+        for field in scopes:
+            pipe.hincrbyfloat(keys.spend(current), field, dollars)
+        pipe.expire(keys.spend(current), keys.SPEND_TTL)
+    pipe.hincrbyfloat(keys.BILLING, windows[Period.DAILY], dollars)
+    if job_id is not None:
+        pipe.hincrbyfloat(keys.job(job_id), "spent", dollars)
+    pipe.hmget(keys.BUDGETS, scopes)
+    results = pipe.execute()
+    limits = results[-1]
+    totals = iter(results[: (len(scopes) + 1) * len(windows)])
+    spent: dict[tuple[Period, str], float] = {}
+    for period in windows:
+        for field in scopes:
+            spent[(period, field)] = float(next(totals))
+        next(totals)  # the expire's answer
+    events: list[dict[str, Any]] = []
+    for field, raw in zip(scopes, limits, strict=True):
+        budget = _decode(field, raw)
+        if budget is None or not budget.name:
+            continue
+        for period, current in windows.items():
+            limit = budget.limit(period)
+            if limit is not None:
+                total = spent[(period, field)]
+                events += _thresholds(client, budget, period, current, total, limit, when, settings)
+    return events
+
+
+def charge_job(
+    client: Any, job_id: str, dollars: float, when: float, *, settings: Settings | None = None
+) -> list[dict[str, Any]]:
+    """Record `dollars` of a job's cost as spent at `when`, on its project and user, and add
+    them to the job's ``spent`` (so that its end records only the rest)."""
+    project, user = client.hmget(keys.job(job_id), ["project", "user"])
+    return record_spend(
+        client, _text(project), _text(user), dollars, when, job_id=job_id, settings=settings
+    )
+
+
+def cost_so_far(client: Any, job_id: str) -> float:
+    """A job's cost from the node time charged to it so far: chunks on pool nodes at their
+    price (pool_cost), the rest of its node seconds at its flat hourly rate."""
+    fields = ("node_seconds", "pool_seconds", "pool_cost", "hourly_rate")
+    seconds, pool_seconds, pool_cost, rate = (
+        float(v or 0.0) for v in client.hmget(keys.job(job_id), fields)
+    )
+    return pool_cost + max(seconds - pool_seconds, 0.0) / 3600 * rate
+
+
+def settle_job(
+    client: Any, job_id: str, cost: float, when: float, *, settings: Settings | None = None
+) -> float:
+    """Record the part of a job's final `cost` its chunks did not already record (audio,
+    merge, flat-rate time); return those dollars. Called once, when the job ends."""
+    rest = cost - float(client.hget(keys.job(job_id), "spent") or 0.0)
+    if rest <= SETTLE_EPSILON:
+        return 0.0  # float dust, or a late speculative copy charged after the total was taken
+    charge_job(client, job_id, rest, when, settings=settings)
+    return rest
+
+
+def stop_jobs(client: Any, scope: Scope, name: str, reason: str, now: float) -> list[str]:
+    """Cancel the scope's jobs that have not reached their merge, with `reason` as their error
+    (running chunks stop between frames); return their ids."""
+    store = JobStore(client)
+    stopped = []
+    for job_id in store.active():
+        try:
+            fields = store.get_fields(job_id, "state", "project", "user")
+        except JobNotFound:
+            continue  # finished and expired meanwhile
+        if (fields.get(str(scope)) or "") != name or fields["state"] not in STOPPABLE:
+            continue
+        store.request_cancel(job_id)
+        if store.transition(job_id, JobState.CANCELLED, error=reason):
+            Dispatcher(store, None).forget(job_id)
+            event = {"job": job_id, "event": "cancelled", "time": now, "reason": reason}
+            client.publish(keys.PROGRESS, json.dumps(event))
+            stopped.append(job_id)
+    return stopped
+
+
+def post_webhook(url: str, event: dict[str, Any]) -> bool:
+    """POST the event as JSON to `url`; failures are logged, never raised. True if delivered."""
+    parts = urllib.parse.urlsplit(url)
+    # Only the host is logged: webhook URLs often carry their secret token in the path.
+    if parts.scheme not in ("http", "https"):
+        log.warning("the budget webhook is not an http(s) URL; event not sent")
+        return False
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(event).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:
+            response.read()
+    except (OSError, ValueError) as exc:
+        log.warning(
+            "budget webhook at %s failed: %s (event: %s)", parts.hostname, exc, event.get("message")
+        )
+        return False
+    return True
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _thresholds(
+    client: Any,
+    budget: Budget,
+    period: Period,
+    current: str,
+    spent: float,
+    limit: float,
+    when: float,
+    settings: Settings | None,
+) -> list[dict[str, Any]]:
+    """Publish the thresholds `spent` newly reached (each once per window and limit), and stop
+    the scope's jobs whenever the limit is reached."""
+    events = []
+    stopped: list[str] = []
+    for level in levels_reached(spent, limit):
+        if level is Level.EXCEEDED:
+            # Every time, not only at the crossing: a job that slipped in meanwhile stops too.
+            reason = stop_reason(budget, period, current, spent, limit, when)
+            stopped = stop_jobs(client, budget.scope, budget.name, reason, when)
+        marker = f"{level}|{budget.key}|{limit!r}"
+        if not client.hsetnx(keys.spend_alerts(current), marker, repr(when)):
+            continue  # published already in this window
+        client.expire(keys.spend_alerts(current), keys.SPEND_TTL)
+        event = budget_event(budget, period, current, spent, limit, level, when)
+        if level is Level.EXCEEDED:
+            event["cancelled"] = stopped
+        client.publish(keys.PROGRESS, json.dumps(event))
+        webhook = (settings or Settings.from_env()).budget_webhook
+        if webhook:
+            post_webhook(webhook, event)
+        events.append(event)
+    return events
+
+
+def _limits(budget: Budget) -> dict[str, float | None]:
+    return {"daily": budget.daily, "monthly": budget.monthly}
+
+
+def _decode(field: str, raw: str | bytes | None) -> Budget | None:
+    """A budget from its hash field and JSON value (None when absent or unreadable)."""
+    if raw is None:
+        return None
+    kind, _, name = field.partition(":")
+    try:
+        scope = Scope(kind)
+        limits = json.loads(raw)
+        return Budget(scope, name, _opt(limits.get("daily")), _opt(limits.get("monthly")))
+    except (ValueError, AttributeError, TypeError):
+        log.warning("ignoring an unreadable budget %r: %r", field, raw)
+        return None
+
+
+def _text(raw: str | None) -> str:
+    """A string field of a job's record (stored as JSON), "" when absent."""
+    if not raw:
+        return ""
+    value = json.loads(raw)
+    return value if isinstance(value, str) else ""
+
+
+def _opt(value: Any) -> float | None:
+    return None if value is None else float(value)

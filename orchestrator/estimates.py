@@ -1,0 +1,556 @@
+"""Estimates as ranges: a job's time and cost on each pool/market option, and the one to take.
+
+Pure: plain numbers in, plain numbers out; the glue (``orchestrator.api_estimate``) reads pools,
+prices and throughput and calls this.
+
+The model, per option (a pool in its market, or this cluster's running slots):
+
+- **Work.** The job's chunk plan as (frames, units) per chunk (units = frames x complexity). A
+  chunk occupies one worker slot for ``(frames x seconds_per_frame + units x seconds_per_unit)
+  x F`` seconds (what a worker reports and is billed for) plus ``per_chunk_seconds`` of dispatch
+  between chunks. ``seconds_per_frame`` is the cost of a frame whatever it shows (decoding,
+  the frame loop, encoder set-up per frame), known where a cluster's finished jobs were fitted
+  (``fit_throughput``), else 0 (all in the per-unit rate). F is
+  the throughput factor: lognormal with median 1 and the option's ``spread`` as its relative
+  standard deviation. F is one draw for the whole job (a node class that is slower than its
+  history, a timeline whose complexity weights are off), not a per-chunk noise that averages out.
+- **Schedule.** Chunks go to slots in plan order, each to the slot that frees first: what the
+  dispatcher does (a FIFO pending list per job, one chunk handed out per free slot), not
+  longest-processing-time first. Time = ``boot_seconds`` + ``startup_seconds`` (planning and the
+  first dispatch) + the schedule's makespan + the merge.
+- **Spot.** Interruptions arrive at ``interruption_rate`` per node-hour while the nodes render.
+  Each costs the job the lost half of the chunks its node was running (nothing when a chunk is
+  shorter than the notice: it finishes during the notice) plus a replacement's boot, shared by
+  the nodes: ``(lost + boot) / nodes`` seconds. p50 adds the expected count, p10/p90 the Poisson
+  10th/90th percentile count.
+- **Billing.** ``"node"``: cloud nodes, per second from the request (boot paid) to the end of
+  the render, one of them through the merge, at least 60 s each
+  (``orchestrator.autoscaler.billing``). ``"work"``: slots already running (this cluster), billed
+  for the seconds chunks and the merge run, as the job store bills them. Cost low/p50/high are
+  the costs at time p10/p50/p90.
+- **Nodes.** The fewest nodes whose p90 time meets the deadline; without a deadline, or when
+  none does, as many as the pool may have (never more than the chunks can keep busy).
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from orchestrator.autoscaler.billing import billable_seconds
+
+MARKETS = ("on-demand", "spot")
+BILLING = ("node", "work")
+#: z-scores of the 10th and 90th percentiles of a normal distribution.
+Z90 = 1.2815515655446004
+#: Default probability a recommended option must make the deadline with.
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Overheads:
+    """Time a job takes besides rendering its chunks, in seconds. The defaults were measured on
+    the development cluster (docs/cost.md); learned_overheads replaces startup and merge with
+    what this cluster's finished jobs measured."""
+
+    #: submission to the first chunk running: planning (media ids, probing), the first dispatch
+    startup_seconds: float = 0.5
+    #: between one chunk of a slot and its next: completion bookkeeping, dispatch, task start
+    per_chunk_seconds: float = 0.15
+    #: the merge: a fixed part plus a part per output frame (concatenation, upload)
+    merge_seconds: float = 0.1
+    merge_seconds_per_frame: float = 0.0002
+
+    def merge(self, frames: int) -> float:
+        """Seconds the merge of a job of `frames` frames takes."""
+        return self.merge_seconds + self.merge_seconds_per_frame * frames
+
+
+@dataclass(frozen=True)
+class JobTiming:
+    """What a finished job measured: planning, the merge, and the slot-seconds its chunks took
+    for the frames and units it rendered (0 when unknown)."""
+
+    frames: int
+    #: submission to the job rendering (planning: media ids, probing, the chunk plan)
+    startup_seconds: float
+    merge_seconds: float
+    busy_seconds: float = 0.0
+    rendered_frames: int = 0
+    units: float = 0.0
+
+
+def learned_overheads(
+    timings: Sequence[JobTiming], prior: Overheads = Overheads(), minimum: int = 3
+) -> Overheads:
+    """`prior` with startup and merge per frame replaced by the medians of finished jobs'
+    measurements, once there are `minimum` of them (a few outliers do not move a median)."""
+    usable = [t for t in timings if t.frames > 0 and t.startup_seconds >= 0 <= t.merge_seconds]
+    if len(usable) < minimum:
+        return prior
+    startup = statistics.median(t.startup_seconds for t in usable)
+    per_frame = statistics.median(
+        max(t.merge_seconds - prior.merge_seconds, 0.0) / t.frames for t in usable
+    )
+    return replace(prior, startup_seconds=startup, merge_seconds_per_frame=per_frame)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Slot-seconds per frame and per unit fitted to finished jobs, and the scatter around it."""
+
+    seconds_per_frame: float
+    seconds_per_unit: float
+    #: weighted relative standard deviation of the jobs around the fit
+    spread: float
+    samples: int
+
+
+def fit_throughput(
+    timings: Sequence[JobTiming], *, decay: float = 0.8, minimum: int = 3, floor: float = 0.05
+) -> Fit | None:
+    """Fit ``busy = frames x a + units x b`` (a, b >= 0) to finished jobs, newest first in
+    `timings`, each weighing `decay` times the one after it, by relative error (a 10-s job counts
+    as much as a 10-min one); None with fewer than `minimum` jobs that rendered something.
+
+    Why two terms: on the development cluster a 320x180 frame costs about 8 ms whatever it
+    shows, which a per-unit rate alone spreads over its units (docs/cost.md).
+    """
+    jobs = [t for t in timings if t.busy_seconds > 0 and t.rendered_frames > 0 and t.units > 0]
+    if len(jobs) < minimum:
+        return None
+    weights = [decay**age / t.busy_seconds**2 for age, t in enumerate(jobs)]
+    xs = [(float(t.rendered_frames), t.units) for t in jobs]
+    ys = [t.busy_seconds for t in jobs]
+    a, b = _least_squares(xs, ys, weights)
+    if a < 0 or b < 0:
+        # One term alone: whichever fits better (both non-negative by construction).
+        only_a = _one_term(xs, ys, weights, 0)
+        only_b = _one_term(xs, ys, weights, 1)
+        a, b = min(((only_a, 0.0), (0.0, only_b)), key=lambda ab: _scatter(xs, ys, weights, *ab))
+    if a == 0 == b:
+        return None
+    dof = max(len(jobs) - 2, 1)
+    spread = _scatter(xs, ys, weights, a, b) * math.sqrt(len(jobs) / dof)
+    return Fit(a, b, max(spread, floor), len(jobs))
+
+
+def _least_squares(
+    xs: Sequence[tuple[float, float]], ys: Sequence[float], ws: Sequence[float]
+) -> tuple[float, float]:
+    """Weighted least squares of y = a x0 + b x1 (the 2x2 normal equations)."""
+    s00 = sum(w * x0 * x0 for (x0, _), w in zip(xs, ws, strict=True))
+    s01 = sum(w * x0 * x1 for (x0, x1), w in zip(xs, ws, strict=True))
+    s11 = sum(w * x1 * x1 for (_, x1), w in zip(xs, ws, strict=True))
+    t0 = sum(w * x0 * y for (x0, _), y, w in zip(xs, ys, ws, strict=True))
+    t1 = sum(w * x1 * y for (_, x1), y, w in zip(xs, ys, ws, strict=True))
+    det = s00 * s11 - s01 * s01
+    if abs(det) <= 1e-12 * max(s00 * s11, 1e-300):
+        return -1.0, -1.0  # collinear (every job alike): one term
+    return (t0 * s11 - t1 * s01) / det, (t1 * s00 - t0 * s01) / det
+
+
+def _one_term(
+    xs: Sequence[tuple[float, float]], ys: Sequence[float], ws: Sequence[float], i: int
+) -> float:
+    """Weighted least squares of y = c x_i."""
+    den = sum(w * x[i] * x[i] for x, w in zip(xs, ws, strict=True))
+    return sum(w * x[i] * y for x, y, w in zip(xs, ys, ws, strict=True)) / den if den else 0.0
+
+
+def _scatter(
+    xs: Sequence[tuple[float, float]],
+    ys: Sequence[float],
+    ws: Sequence[float],
+    a: float,
+    b: float,
+) -> float:
+    """Weighted root mean square of the relative residuals (weights without the 1/y^2)."""
+    rel = [((a * x0 + b * x1) - y) / y for (x0, x1), y in zip(xs, ys, strict=True)]
+    plain = [w * y * y for w, y in zip(ws, ys, strict=True)]
+    return math.sqrt(sum(p * r * r for p, r in zip(plain, rel, strict=True)) / sum(plain))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to run the job: a pool in its market, priced and with its node class's speed."""
+
+    pool: str
+    provider: str
+    market: str
+    instance_type: str
+    min_nodes: int
+    max_nodes: int
+    slots_per_node: int
+    boot_seconds: float
+    #: dollars per node-hour
+    price_per_hour: float
+    #: seconds one slot takes per complexity unit
+    seconds_per_unit: float
+    #: relative standard deviation of the throughput (0.2: +-20 %)
+    spread: float
+    #: seconds one slot takes per frame besides its units (0: all in seconds_per_unit)
+    seconds_per_frame: float = 0.0
+    #: spot interruptions per node-hour (0 on-demand)
+    interruption_rate: float = 0.0
+    #: seconds between an interruption notice and the node going away
+    notice_seconds: float = 0.0
+    #: "node": cloud nodes billed for their life; "work": running slots billed for busy seconds
+    billing: str = "node"
+    region: str = ""
+    #: where seconds_per_unit came from ("history", "benchmark", "catalogue", "default", ...)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.market not in MARKETS:
+            raise ValueError(f"market must be one of {MARKETS}, got {self.market!r}")
+        if self.billing not in BILLING:
+            raise ValueError(f"billing must be one of {BILLING}, got {self.billing!r}")
+        if self.max_nodes < 1 or not 0 <= self.min_nodes <= self.max_nodes:
+            raise ValueError(f"pool {self.pool}: nodes must be 0 <= min <= max, max >= 1")
+        if self.slots_per_node < 1:
+            raise ValueError(f"pool {self.pool}: slots_per_node must be at least 1")
+        for name in (
+            "boot_seconds",
+            "price_per_hour",
+            "spread",
+            "interruption_rate",
+            "seconds_per_frame",
+            "seconds_per_unit",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"pool {self.pool}: {name} must be >= 0, got {value!r}")
+        if self.seconds_per_unit == 0 == self.seconds_per_frame:
+            raise ValueError(f"pool {self.pool}: seconds per unit or per frame must be positive")
+
+
+@dataclass(frozen=True)
+class Range:
+    """A 10th percentile, median and 90th percentile."""
+
+    low: float
+    p50: float
+    high: float
+
+    def to_json(self, digits: int) -> dict[str, float]:
+        """A JSON-ready dictionary, rounded."""
+        return {
+            "low": round(self.low, digits),
+            "p50": round(self.p50, digits),
+            "high": round(self.high, digits),
+        }
+
+
+@dataclass(frozen=True)
+class OptionEstimate:
+    """What the job takes and costs on one option, with the nodes chosen for it."""
+
+    option: Option
+    nodes: int
+    seconds: Range
+    cost: Range
+    #: P(finished by the deadline); None without a deadline
+    deadline_probability: float | None
+    #: whether the high cost stays within max_cost (True without one)
+    within_budget: bool
+    #: expected spot interruptions during the render
+    interruptions: float
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        """The option as a user names it: pool (market)."""
+        return f"{self.option.pool} ({self.option.market})"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        o = self.option
+        return {
+            "pool": o.pool,
+            "provider": o.provider,
+            "region": o.region,
+            "market": o.market,
+            "instance_type": o.instance_type,
+            "nodes": self.nodes,
+            "slots_per_node": o.slots_per_node,
+            "price_per_hour": o.price_per_hour,
+            "billing": o.billing,
+            "boot_seconds": o.boot_seconds,
+            "seconds_per_unit": round(o.seconds_per_unit, 6),
+            "seconds_per_frame": round(o.seconds_per_frame, 6),
+            "spread": round(o.spread, 4),
+            "throughput_source": o.source,
+            "seconds": self.seconds.to_json(1),
+            "cost": self.cost.to_json(6),
+            "deadline_probability": (
+                None if self.deadline_probability is None else round(self.deadline_probability, 4)
+            ),
+            "within_budget": self.within_budget,
+            "interruptions": round(self.interruptions, 4),
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The option to take (None when none fits) and why, in one line."""
+
+    choice: OptionEstimate | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One option at one node count: the pieces time and cost are made of."""
+
+    option: Option
+    nodes: int
+    #: slot-seconds of each chunk at throughput factor 1, in plan order
+    work: tuple[float, ...]
+    frames: int
+    overheads: Overheads
+    _memo: dict[float, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def slots(self) -> int:
+        return self.nodes * self.option.slots_per_node
+
+    def makespan(self, factor: float) -> float:
+        """Seconds from the first chunk starting to the last ending, at throughput `factor`."""
+        if factor not in self._memo:
+            gap = self.overheads.per_chunk_seconds
+            self._memo[factor] = critical_path([w * factor + gap for w in self.work], self.slots)
+        return self._memo[factor]
+
+    def chunk_seconds(self, factor: float) -> float:
+        """Mean seconds of one chunk at `factor` (0 for an empty plan)."""
+        if not self.work:
+            return 0.0
+        return sum(self.work) / len(self.work) * factor
+
+    def interruption_count(self, factor: float) -> float:
+        """Expected spot interruptions while the nodes render."""
+        return self.option.interruption_rate * self.nodes * self.makespan(factor) / 3600.0
+
+    def interruption_seconds(self, factor: float) -> float:
+        """What one interruption adds to the job's time."""
+        chunk = self.chunk_seconds(factor)
+        lost = chunk / 2 if chunk > self.option.notice_seconds else 0.0
+        return (lost + self.option.boot_seconds) / self.nodes
+
+    def render_end(self, factor: float, interruptions: float) -> float:
+        """Seconds from now until the last chunk is in."""
+        if not self.work:
+            return self.option.boot_seconds + self.overheads.startup_seconds
+        return (
+            self.option.boot_seconds
+            + self.overheads.startup_seconds
+            + self.makespan(factor)
+            + interruptions * self.interruption_seconds(factor)
+        )
+
+    def seconds(self, factor: float, interruptions: float) -> float:
+        """Seconds from now until the output is delivered."""
+        return self.render_end(factor, interruptions) + self.overheads.merge(self.frames)
+
+    def cost(self, factor: float, interruptions: float) -> float:
+        """Dollars the job costs at `factor` with this many interruptions."""
+        o = self.option
+        merge = self.overheads.merge(self.frames)
+        if o.billing == "work":
+            busy = sum(self.work) * factor + merge
+            return busy * o.price_per_hour / o.slots_per_node / 3600.0
+        life = self.render_end(factor, interruptions)
+        node_seconds = self.nodes * billable_seconds(0.0, life) + (
+            billable_seconds(0.0, life + merge) - billable_seconds(0.0, life)
+        )
+        return node_seconds * o.price_per_hour / 3600.0
+
+
+def critical_path(durations: Sequence[float], slots: int) -> float:
+    """Makespan of tasks handed out in order, each to the slot that frees first."""
+    if slots < 1:
+        raise ValueError(f"slots must be at least 1, got {slots}")
+    free = [0.0] * min(slots, max(len(durations), 1))
+    for seconds in durations:
+        heapq.heappush(free, heapq.heappop(free) + seconds)
+    return max(free)
+
+
+def sigma(spread: float) -> float:
+    """The lognormal sigma whose relative standard deviation is `spread`."""
+    return math.sqrt(math.log1p(spread * spread))
+
+
+def poisson_quantile(mean: float, q: float) -> int:
+    """The smallest k with P(N <= k) >= q for N ~ Poisson(mean)."""
+    if mean <= 0:
+        return 0
+    k, term = 0, math.exp(-mean)
+    total = term
+    while total < q and k < 10_000:
+        k += 1
+        term *= mean / k
+        total += term
+    return k
+
+
+def estimate_option(
+    chunks: Sequence[tuple[int, float]],
+    option: Option,
+    *,
+    deadline: float | None,
+    max_cost: float | None,
+    overheads: Overheads = Overheads(),
+) -> OptionEstimate:
+    """Time and cost ranges of the job on one option, with the nodes it should have.
+
+    `chunks`: (frames, units) per chunk to render, in plan order; `deadline`: seconds from now
+    (None: none); `max_cost`: dollars (None: no limit).
+    """
+    for count, size in chunks:
+        if count < 1 or not (math.isfinite(size) and size >= 0):
+            raise ValueError(f"a chunk needs frames >= 1 and units >= 0, got {(count, size)}")
+    work = tuple(f * option.seconds_per_frame + u * option.seconds_per_unit for f, u in chunks)
+    frames = sum(f for f, _ in chunks)
+    s = sigma(option.spread)
+    low, high = math.exp(-Z90 * s), math.exp(Z90 * s)
+    useful = max(1, math.ceil(len(work) / option.slots_per_node))
+    most = max(1, min(option.max_nodes, useful))
+    fewest = min(max(1, option.min_nodes), most)
+
+    def plan(nodes: int) -> _Plan:
+        return _Plan(option, nodes, work, frames, overheads)
+
+    def p90(p: _Plan) -> float:
+        count = poisson_quantile(p.interruption_count(high), 0.9)
+        return p.seconds(high, count)
+
+    chosen, note = plan(most), ""
+    if deadline is not None:
+        for nodes in range(fewest, most + 1):
+            if p90(candidate := plan(nodes)) <= deadline:
+                chosen = candidate
+                break
+        else:
+            note = f"even {most} node(s) miss the deadline at p90"
+    mean = chosen.interruption_count(1.0)
+    seconds = Range(
+        chosen.seconds(low, poisson_quantile(chosen.interruption_count(low), 0.1)),
+        chosen.seconds(1.0, mean),
+        p90(chosen),
+    )
+    cost = Range(
+        chosen.cost(low, poisson_quantile(chosen.interruption_count(low), 0.1)),
+        chosen.cost(1.0, mean),
+        chosen.cost(high, poisson_quantile(chosen.interruption_count(high), 0.9)),
+    )
+    probability = None if deadline is None else _deadline_probability(chosen, s, deadline)
+    return OptionEstimate(
+        option=option,
+        nodes=chosen.nodes,
+        seconds=seconds,
+        cost=cost,
+        deadline_probability=probability,
+        within_budget=max_cost is None or cost.high <= max_cost,
+        interruptions=mean,
+        note=note,
+    )
+
+
+def _deadline_probability(plan: _Plan, s: float, deadline: float) -> float:
+    """P(the job is done by `deadline`): over the throughput factor and, on spot, the number of
+    interruptions (Poisson with the count expected at the median factor)."""
+    mean = plan.interruption_count(1.0)
+    total, k, weight, covered = 0.0, 0, math.exp(-mean), 0.0
+    while covered < 1 - 1e-9 and k < 10_000:
+        total += weight * _factor_probability(functools.partial(_at, plan, k), s, deadline)
+        covered += weight
+        k += 1
+        weight *= mean / k if mean > 0 else 0.0
+        if weight == 0.0:
+            break
+    return min(1.0, max(0.0, total))
+
+
+def _at(plan: _Plan, interruptions: int, factor: float) -> float:
+    return plan.seconds(factor, interruptions)
+
+
+def _factor_probability(seconds: Callable[[float], float], s: float, deadline: float) -> float:
+    """P(seconds(F) <= deadline) for F lognormal(0, s); seconds() grows with F."""
+    if s == 0:
+        return 1.0 if seconds(1.0) <= deadline else 0.0
+    lo, hi = -8.0, 8.0  # in standard deviations of log F
+    if seconds(math.exp(lo * s)) > deadline:
+        return 0.0
+    if seconds(math.exp(hi * s)) <= deadline:
+        return 1.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if seconds(math.exp(mid * s)) <= deadline:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (1 + math.erf(lo / math.sqrt(2)))
+
+
+def estimate_options(
+    chunks: Sequence[tuple[int, float]],
+    options: Sequence[Option],
+    *,
+    deadline: float | None,
+    max_cost: float | None,
+    overheads: Overheads = Overheads(),
+) -> list[OptionEstimate]:
+    """estimate_option for each option, in the given order."""
+    return [
+        estimate_option(chunks, o, deadline=deadline, max_cost=max_cost, overheads=overheads)
+        for o in options
+    ]
+
+
+def recommend(
+    estimates: Sequence[OptionEstimate],
+    deadline: float | None,
+    max_cost: float | None,
+    confidence: float = CONFIDENCE,
+) -> Recommendation:
+    """The cheapest option (median cost) that makes the deadline with `confidence` and whose
+    high cost stays within `max_cost`; else the fastest within `max_cost`; else none."""
+    if not 0 < confidence <= 1:
+        raise ValueError(f"confidence must be in (0, 1], got {confidence}")
+    if not estimates:
+        return Recommendation(None, "no option: no pool matches the filters")
+    affordable = [e for e in estimates if max_cost is None or e.cost.high <= max_cost]
+    budget = "" if max_cost is None else f" within ${max_cost:.4f}"
+    if not affordable:
+        cheapest = min(estimates, key=lambda e: e.cost.high)
+        return Recommendation(
+            None,
+            f"nothing fits max_cost ${max_cost or 0:.4f}: the cheapest, {cheapest.name}, may "
+            f"cost up to ${cheapest.cost.high:.4f} (raise the limit)",
+        )
+    if deadline is None:
+        best = min(affordable, key=lambda e: (e.cost.p50, e.seconds.p50))
+        return Recommendation(best, f"the cheapest option{budget} (no deadline)")
+    sure = [e for e in affordable if (e.deadline_probability or 0.0) >= confidence]
+    if sure:
+        best = min(sure, key=lambda e: (e.cost.p50, e.seconds.p50))
+        return Recommendation(
+            best,
+            f"the cheapest option{budget} that makes the deadline with "
+            f"{100 * (best.deadline_probability or 0):.0f} % >= {100 * confidence:.0f} %",
+        )
+    best = min(affordable, key=lambda e: (e.seconds.p50, e.cost.p50))
+    return Recommendation(
+        best,
+        f"no option{budget} makes the deadline with {100 * confidence:.0f} %; the fastest "
+        f"makes it with {100 * (best.deadline_probability or 0):.0f} %",
+    )

@@ -1,0 +1,386 @@
+"""Estimates as ranges (orchestrator.estimates): the schedule, boot, spreads, spot interruptions,
+billing and the recommendation, as tables of plain numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import pytest
+
+from orchestrator.estimates import (
+    JobTiming,
+    Option,
+    OptionEstimate,
+    Overheads,
+    critical_path,
+    estimate_option,
+    fit_throughput,
+    learned_overheads,
+    poisson_quantile,
+    recommend,
+)
+
+#: No overheads: times and costs are the chunks' alone, so the tables can be worked by hand.
+BARE = Overheads(startup_seconds=0.0, per_chunk_seconds=0.0, merge_seconds=0.0,
+                 merge_seconds_per_frame=0.0)  # fmt: skip
+
+
+def option(**changes: Any) -> Option:
+    """An on-demand pool of 1..4 nodes with 2 slots, 1 s per unit, $3.60/h, no boot, no spread."""
+    base = Option(
+        pool="cpu",
+        provider="aws",
+        market="on-demand",
+        instance_type="c7i.xlarge",
+        min_nodes=0,
+        max_nodes=4,
+        slots_per_node=2,
+        boot_seconds=0.0,
+        price_per_hour=3.6,
+        seconds_per_unit=1.0,
+        spread=0.0,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def chunks(count: int, units: float = 10.0) -> list[tuple[int, float]]:
+    """`count` chunks of 10 frames and `units` units each."""
+    return [(10, units)] * count
+
+
+def run(plan: list[tuple[int, float]], opt: Option, **kw: Any) -> OptionEstimate:
+    """estimate_option without overheads, deadline or limit unless given."""
+    args: dict[str, Any] = {"deadline": None, "max_cost": None, "overheads": BARE, **kw}
+    return estimate_option(plan, opt, **args)
+
+
+# -- the schedule -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("durations", "slots", "makespan"),
+    [
+        ([3, 3, 3, 3], 2, 6),
+        ([3, 3, 3], 2, 6),  # the third waits for a slot
+        # In plan order, as the dispatcher hands chunks out: the long last chunk starts late
+        # (longest-first would give 4).
+        ([1, 1, 4], 2, 5),
+        ([2, 3], 8, 3),  # more slots than chunks: the longest chunk
+        ([], 2, 0),
+    ],
+)
+def test_critical_path_hands_chunks_out_in_order(
+    durations: list[float], slots: int, makespan: float
+) -> None:
+    assert critical_path(durations, slots) == pytest.approx(makespan)
+
+
+def test_time_is_boot_startup_schedule_and_merge() -> None:
+    overheads = Overheads(startup_seconds=2, per_chunk_seconds=0.5, merge_seconds=1,
+                          merge_seconds_per_frame=0.1)  # fmt: skip
+    # 6 chunks of 10 s on 1 node x 2 slots: 3 rounds of 10.5 s; merge 1 + 60 x 0.1 = 7 s.
+    got = run(chunks(6), option(max_nodes=1, boot_seconds=90), overheads=overheads)
+    assert got.nodes == 1
+    assert got.seconds.p50 == pytest.approx(90 + 2 + 31.5 + 7)
+
+
+def test_boot_time_adds_to_time_and_is_billed() -> None:
+    cold = run(chunks(4), option(max_nodes=1, boot_seconds=120))
+    warm = run(chunks(4), option(max_nodes=1, boot_seconds=0))
+    assert cold.seconds.p50 - warm.seconds.p50 == pytest.approx(120)
+    # $3.60/h is $0.001/s: 20 s of work vs 140 s of billed life.
+    assert warm.cost.p50 == pytest.approx(0.06)  # the 60 s minimum
+    assert cold.cost.p50 == pytest.approx(0.140)
+
+
+@pytest.mark.parametrize(
+    ("nodes", "seconds", "cost"),
+    [
+        # 40 s of work on 2 slots per node: 1 node lives 20 s, billed 60; 2 nodes 10 s, 60 each.
+        (1, 20.0, 0.060),
+        (2, 10.0, 0.120),
+    ],
+)
+def test_billing_minimum_is_per_node(nodes: int, seconds: float, cost: float) -> None:
+    got = run(chunks(4), option(min_nodes=nodes, max_nodes=nodes))
+    assert (got.nodes, got.seconds.p50, got.cost.p50) == pytest.approx((nodes, seconds, cost))
+
+
+def test_work_billing_counts_busy_slot_seconds_only() -> None:
+    # This cluster: 2 running slots at $0.10 per slot-hour, chunks 40 s of work plus a 3 s merge.
+    slots = option(max_nodes=1, min_nodes=1, price_per_hour=0.2, billing="work")
+    overheads = dataclasses.replace(BARE, merge_seconds=3.0)
+    got = run(chunks(4), slots, overheads=overheads)
+    assert got.cost.p50 == pytest.approx(43 * 0.1 / 3600)
+    assert got.seconds.p50 == pytest.approx(23.0)
+
+
+# -- uncertainty ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spread", "low", "high"),
+    [
+        (0.0, 200.0, 200.0),
+        # lognormal with relative sd 0.3: sigma 0.2936, p10/p90 at exp(-+1.2816 sigma)
+        (0.3, 200 * math.exp(-1.2816 * 0.29356), 200 * math.exp(1.2816 * 0.29356)),
+    ],
+)
+def test_spread_widens_the_range(spread: float, low: float, high: float) -> None:
+    # 200 s on one node: above the billing minimum, so the cost moves with the time.
+    got = run(chunks(4, units=100.0), option(max_nodes=1, spread=spread))
+    assert got.seconds.p50 == pytest.approx(200.0)
+    assert (got.seconds.low, got.seconds.high) == pytest.approx((low, high), rel=1e-3)
+    if spread:
+        assert got.cost.low < got.cost.p50 < got.cost.high
+
+
+def test_a_wider_spread_gives_a_wider_range() -> None:
+    narrow = run(chunks(8), option(spread=0.2))
+    wide = run(chunks(8), option(spread=0.6))
+    assert wide.seconds.low < narrow.seconds.low < narrow.seconds.high < wide.seconds.high
+
+
+def test_spot_interruptions_add_time_and_cost() -> None:
+    plan = chunks(40, units=100.0)  # 100-s chunks: longer than GCP's 30-s notice
+    on_demand = run(plan, option(max_nodes=2, boot_seconds=60))
+    spot = run(
+        plan,
+        option(
+            max_nodes=2, boot_seconds=60, market="spot", interruption_rate=2.0, notice_seconds=30
+        ),  # fmt: skip
+    )
+    assert spot.interruptions > 0
+    assert spot.seconds.p50 > on_demand.seconds.p50
+    assert spot.seconds.high > on_demand.seconds.high
+    assert spot.cost.p50 > on_demand.cost.p50
+    # 2 nodes render 1000 s: 2 x 1000/3600 x 2/h = 1.11 interruptions expected, each costing
+    # half a chunk and a replacement's boot, shared by the 2 nodes: (50 + 60) / 2 = 55 s.
+    assert spot.interruptions == pytest.approx(2 * 2.0 * 1000 / 3600)
+    assert spot.seconds.p50 - on_demand.seconds.p50 == pytest.approx(spot.interruptions * 55)
+
+
+def test_chunks_shorter_than_the_notice_lose_no_work() -> None:
+    plan = chunks(40, units=100.0)
+    spot = option(max_nodes=1, boot_seconds=60, market="spot", interruption_rate=1.0)
+    long_notice = run(plan, dataclasses.replace(spot, notice_seconds=120))
+    short_notice = run(plan, dataclasses.replace(spot, notice_seconds=30))
+    lost = short_notice.seconds.p50 - long_notice.seconds.p50
+    assert lost == pytest.approx(long_notice.interruptions * 50)
+
+
+@pytest.mark.parametrize(
+    ("mean", "q", "k"),
+    [(0.0, 0.9, 0), (0.1, 0.5, 0), (0.1, 0.95, 1), (1.0, 0.9, 2), (3.0, 0.1, 1), (3.0, 0.9, 5)],
+)
+def test_poisson_quantile(mean: float, q: float, k: int) -> None:
+    assert poisson_quantile(mean, q) == k
+
+
+# -- nodes and deadlines --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("deadline", "nodes", "note"),
+    [
+        (None, 4, ""),  # no deadline: as many as may help
+        (100.0, 1, ""),  # 8 chunks of 10 s on 2 slots: 40 s
+        (30.0, 2, ""),
+        (10.0, 4, ""),
+        (5.0, 4, "even 4 node(s) miss the deadline at p90"),  # one chunk takes 10 s
+    ],
+)
+def test_fewest_nodes_whose_p90_meets_the_deadline(
+    deadline: float | None, nodes: int, note: str
+) -> None:
+    got = run(chunks(8), option(), deadline=deadline)
+    assert (got.nodes, got.note) == (nodes, note)
+
+
+def test_never_more_nodes_than_the_chunks_keep_busy() -> None:
+    assert run(chunks(3), option(max_nodes=10)).nodes == 2
+
+
+def test_deadline_probability() -> None:
+    sure = run(chunks(8), option(max_nodes=1, spread=0.0), deadline=40.0)
+    missed = run(chunks(8), option(max_nodes=1, spread=0.0), deadline=39.0)
+    assert (sure.deadline_probability, missed.deadline_probability) == (1.0, 0.0)
+    # At the median time the throughput factor is 1: half the draws are later.
+    spread = run(chunks(8), option(max_nodes=1, spread=0.3), deadline=40.0)
+    assert spread.deadline_probability == pytest.approx(0.5, abs=0.01)
+    later = run(chunks(8), option(max_nodes=1, spread=0.3), deadline=60.0)
+    assert 0.9 < (later.deadline_probability or 0) < 1
+    assert run(chunks(8), option()).deadline_probability is None
+
+
+def test_interruptions_lower_the_deadline_probability() -> None:
+    plan = chunks(20, units=100.0)
+    base = option(max_nodes=1, boot_seconds=120, spread=0.1)
+    deadline = run(plan, base).seconds.high
+    spot = dataclasses.replace(base, market="spot", interruption_rate=3.0, notice_seconds=30)
+    assert (run(plan, spot, deadline=deadline).deadline_probability or 0) < (
+        run(plan, base, deadline=deadline).deadline_probability or 0
+    )
+
+
+def test_within_budget_uses_the_high_cost() -> None:
+    plan, opt = chunks(8, units=100.0), option(max_nodes=1, spread=0.3)
+    got = run(plan, opt)
+    assert run(plan, opt, max_cost=got.cost.high).within_budget
+    assert not run(plan, opt, max_cost=got.cost.p50).within_budget
+
+
+def test_an_empty_plan_costs_only_the_merge() -> None:
+    overheads = dataclasses.replace(BARE, merge_seconds=3.6)
+    got = run([], option(billing="work", max_nodes=1, slots_per_node=1), overheads=overheads)
+    assert got.seconds.p50 == pytest.approx(3.6)
+    assert got.cost.p50 == pytest.approx(0.0036)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"max_nodes": 0},
+        {"min_nodes": 5},
+        {"slots_per_node": 0},
+        {"seconds_per_unit": 0.0},
+        {"spread": -0.1},
+        {"market": "reserved"},
+        {"billing": "hourly"},
+    ],
+)
+def test_an_impossible_option_is_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        option(**changes)
+
+
+# -- the recommendation ---------------------------------------------------------------------------
+
+
+def priced(name: str, market: str, cost: float, seconds: float, chance: float | None,
+           high: float | None = None) -> OptionEstimate:  # fmt: skip
+    """An estimate with these medians, P(deadline) and high cost (1.2 x median by default)."""
+    from orchestrator.estimates import Range
+
+    return OptionEstimate(
+        option=option(pool=name, market=market),
+        nodes=1,
+        seconds=Range(seconds * 0.8, seconds, seconds * 1.2),
+        cost=Range(cost * 0.8, cost, high if high is not None else cost * 1.2),
+        deadline_probability=chance,
+        within_budget=True,
+        interruptions=0.0,
+    )
+
+
+SPOT = priced("cpu-spot", "spot", cost=1.0, seconds=900, chance=0.97)
+RISKY_SPOT = priced("gpu-spot", "spot", cost=0.5, seconds=1200, chance=0.6)
+ON_DEMAND = priced("cpu", "on-demand", cost=3.0, seconds=600, chance=0.999)
+FAST = priced("gpu", "on-demand", cost=6.0, seconds=300, chance=0.999)
+
+
+@pytest.mark.parametrize(
+    ("options", "deadline", "max_cost", "chosen", "reason"),
+    [
+        # The cheapest that is sure enough, not the cheapest at all.
+        ([RISKY_SPOT, SPOT, ON_DEMAND], 1800, None, "cpu-spot", "makes the deadline with 97 %"),
+        # No spot capacity: the spot pools are absent, on-demand is taken.
+        ([ON_DEMAND, FAST], 1800, None, "cpu", "cheapest option that makes the deadline"),
+        # Without a deadline: the cheapest.
+        ([RISKY_SPOT, SPOT, ON_DEMAND], None, None, "gpu-spot", "(no deadline)"),
+        # max_cost excludes by the high cost: the sure on-demand fits, the fast one does not.
+        ([ON_DEMAND, FAST], 1800, 4.0, "cpu", "within $4.0000"),
+        # No slack (no option is sure enough): the fastest within the limit.
+        (
+            [priced("a", "spot", 1, 900, 0.1), priced("b", "on-demand", 2, 500, 0.4)],
+            400,
+            None,
+            "b",
+            "no option makes the deadline with 95 %; the fastest makes it with 40 %",
+        ),
+        # ...but never one above the limit.
+        ([RISKY_SPOT, FAST], 100, 1.0, "gpu-spot", "the fastest makes it with 60 %"),
+        # Nothing within the limit.
+        ([SPOT, ON_DEMAND], 1800, 0.5, None, "nothing fits max_cost $0.5000"),
+        # Budget exhausted: nothing is left to spend.
+        ([SPOT, ON_DEMAND], 1800, 0.0, None, "the cheapest, cpu-spot (spot), may cost up to"),
+        ([], 1800, None, None, "no pool matches"),
+    ],
+)
+def test_recommend(
+    options: list[OptionEstimate],
+    deadline: float | None,
+    max_cost: float | None,
+    chosen: str | None,
+    reason: str,
+) -> None:
+    got = recommend(options, deadline, max_cost)
+    assert (got.choice.option.pool if got.choice else None) == chosen
+    assert reason in got.reason and "\n" not in got.reason
+
+
+def test_confidence_is_the_bar() -> None:
+    assert recommend([RISKY_SPOT, SPOT], 1800, None, confidence=0.5).choice is RISKY_SPOT
+    assert recommend([RISKY_SPOT, SPOT], 1800, None, confidence=0.99).choice is SPOT  # fastest
+    with pytest.raises(ValueError):
+        recommend([SPOT], 1800, None, confidence=0.0)
+
+
+# -- overheads learned from finished jobs ---------------------------------------------------------
+
+
+def test_overheads_are_learned_once_there_are_enough_jobs() -> None:
+    prior = Overheads()
+    few = [JobTiming(frames=100, startup_seconds=5.0, merge_seconds=2.0)] * 2
+    assert learned_overheads(few, prior) == prior
+    jobs = [
+        JobTiming(frames=100, startup_seconds=1.0, merge_seconds=prior.merge_seconds + 0.5),
+        JobTiming(frames=200, startup_seconds=2.0, merge_seconds=prior.merge_seconds + 1.0),
+        JobTiming(frames=100, startup_seconds=60.0, merge_seconds=prior.merge_seconds + 50.0),
+    ]
+    learned = learned_overheads(jobs, prior)
+    assert learned.startup_seconds == 2.0  # the median: one slow job does not move it
+    assert learned.merge_seconds_per_frame == pytest.approx(0.005)
+    assert learned.per_chunk_seconds == prior.per_chunk_seconds
+
+
+def timing(frames: int, units: float, busy: float) -> JobTiming:
+    """A finished job of this cluster that rendered every frame."""
+    return JobTiming(frames, 0.5, 0.2, busy_seconds=busy, rendered_frames=frames, units=units)
+
+
+def test_fit_recovers_a_per_frame_and_a_per_unit_cost() -> None:
+    # 8 ms per frame whatever it shows, 80 ms per unit: small simple frames are mostly the first.
+    jobs = [timing(f, u, f * 0.008 + u * 0.08) for f, u in [(3600, 330), (600, 180), (240, 284)]]
+    fit = fit_throughput(jobs)
+    assert fit is not None and fit.samples == 3
+    assert (fit.seconds_per_frame, fit.seconds_per_unit) == pytest.approx((0.008, 0.08))
+    assert fit.spread == 0.05  # the floor: a perfect fit of three jobs proves little
+
+
+def test_fit_needs_three_jobs_that_rendered() -> None:
+    jobs = [timing(100, 10, 2.0), timing(200, 50, 5.0), JobTiming(100, 0.5, 0.2)]
+    assert fit_throughput(jobs) is None
+
+
+def test_fit_falls_back_to_one_term_when_jobs_cannot_tell_them_apart() -> None:
+    alike = [timing(100 * n, 10.0 * n, 1.0 * n) for n in (1, 2, 3, 4)]
+    fit = fit_throughput(alike)
+    assert fit is not None
+    predicted = 500 * fit.seconds_per_frame + 50 * fit.seconds_per_unit
+    assert predicted == pytest.approx(5.0)
+    assert 0.0 in (fit.seconds_per_frame, fit.seconds_per_unit)
+
+
+def test_fit_spread_is_the_scatter_and_newer_jobs_weigh_more() -> None:
+    steady = [timing(1000, 100.0, 10.0)] * 3 + [timing(1000, 300.0, 26.0)] * 3
+    noisy = [timing(1000, 100.0, b) for b in (7.0, 13.0, 10.0)] + steady[3:]
+    quiet, loud = fit_throughput(steady), fit_throughput(noisy)
+    assert quiet is not None and loud is not None and loud.spread > 0.1 > quiet.spread
+    # The same jobs, the three newest (first) twice as slow: the fit follows them.
+    slower = [timing(1000, u, 2 * b) for u, b in [(100.0, 10.0), (300.0, 26.0), (200.0, 18.0)]]
+    recent = fit_throughput(slower + steady, decay=0.5)
+    assert recent is not None
+    assert 1000 * recent.seconds_per_frame + 200 * recent.seconds_per_unit > 30.0

@@ -1,0 +1,1 @@
+"""Tests of the price catalogue (providers/compute/prices): loading, validation, refresh."""

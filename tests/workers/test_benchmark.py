@@ -1,0 +1,127 @@
+"""The node benchmark: a generated slice with the common operations, rendered for real, with
+figures that hang together (stages near the total, rate per slot and per unit)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from chunking.complexity import complexity
+from chunking.timeline.studio import load_project
+from workers.benchmark import (
+    BenchmarkResult,
+    decoded_layer_frames,
+    make_source,
+    run_benchmark,
+    slice_project,
+)
+from workers.encoder import HARDWARE, SOFTWARE
+from workers.fingerprint import render_fingerprint
+from workers.gpus import gpu_stats
+from workers.render import has_audio
+
+FRAMES, SIZE = 8, (640, 360)
+
+
+@pytest.fixture(scope="module")
+def result() -> BenchmarkResult:
+    """One small run shared by the module (the command-line test runs a 1080p one)."""
+    return run_benchmark(frames=FRAMES, size=SIZE)
+
+
+def test_figures_are_positive_and_consistent(result: BenchmarkResult) -> None:
+    assert (result.frames, result.width, result.height) == (FRAMES, *SIZE)
+    assert result.seconds > 0 and result.cpu_seconds > 0
+    assert result.fps == pytest.approx(FRAMES / result.seconds, rel=0.01)
+    # A slot's frame takes at least the render's own wall time per frame.
+    assert result.slot_seconds_per_frame >= result.seconds / FRAMES * 0.999
+    expected = max(result.seconds, result.cpu_seconds * result.slots / result.vcpus) / FRAMES
+    assert result.slot_seconds_per_frame == pytest.approx(expected, rel=0.01)
+    assert result.seconds_per_unit == pytest.approx(
+        result.slot_seconds_per_frame / result.units, rel=0.01
+    )
+
+
+def test_stages_add_up_roughly_to_the_render(result: BenchmarkResult) -> None:
+    stages = result.stages
+    assert set(stages) == {"decode", "composite", "encode", "audio"}
+    assert stages["decode"] > 0 and stages["composite"] > 0 and stages["encode"] > 0
+    assert stages["audio"] >= 0
+    serial = stages["decode"] + stages["composite"] + stages["encode"]
+    per_frame = result.seconds / result.frames
+    # The render overlaps compositing with encoding (below the sum with spare cores) and pays
+    # start-up costs the stages do not; on a loaded machine either way by a factor, not more.
+    assert per_frame / 3 < serial < per_frame * 3
+
+
+def test_node_facts(result: BenchmarkResult) -> None:
+    assert result.encoder in set(SOFTWARE.values()) | {n for ns in HARDWARE.values() for n in ns}
+    assert result.hardware == (result.encoder not in SOFTWARE.values())
+    assert result.gpu == bool(gpu_stats())
+    assert result.vcpus == len(os.sched_getaffinity(0)) and result.slots == result.vcpus
+    assert result.fingerprint == render_fingerprint()
+
+
+def test_json_round_trip_and_summary(result: BenchmarkResult) -> None:
+    assert BenchmarkResult.from_json(result.to_json()) == result
+    text = result.summary()
+    assert f"{FRAMES} frames of 640x360" in text and result.encoder in text
+    for stage in ("decode", "composite", "encode"):
+        assert stage in text
+
+
+@pytest.mark.parametrize(
+    "change", [{"seconds_per_unit": 0}, {"frames": "x"}, {"stages": None}, {"encoder": None}]
+)
+def test_a_malformed_record_is_refused(result: BenchmarkResult, change: dict[str, object]) -> None:
+    # None: the field is missing.
+    data = {k: v for k, v in {**result.to_json(), **change}.items() if v is not None}
+    with pytest.raises(ValueError, match="malformed benchmark record"):
+        BenchmarkResult.from_json(data)
+
+
+def test_the_slice_has_the_common_operations(tmp_path: Path) -> None:
+    make_source(tmp_path / "source.mp4", 320, 180, 12)
+    timeline = load_project(slice_project(320, 180, 16), str(tmp_path))
+    assert not timeline.warnings
+    clips = {clip.id: clip for track in timeline.video_tracks() for clip in track.clips}
+    assert set(clips) == {"a", "b", "pip"}
+    assert not clips["a"].color.is_identity()  # colour correction
+    assert [e.kind for e in clips["a"].effects] == ["vignette"]
+    assert [e.kind for e in clips["pip"].effects] == ["blur"]
+    assert clips["pip"].opacity == pytest.approx(0.8)
+    assert clips["pip"].transform.scale_x == pytest.approx(0.5)
+    assert [t.kind for t in timeline.transitions] == ["dissolve"]
+    assert len(timeline.subtitles) == 1
+    assert has_audio(timeline)
+    assert timeline.export.hardware_acceleration
+    # Each frame decodes the base clip (both during the dissolve) and the picture-in-picture.
+    dissolve = timeline.transitions[0]
+    assert decoded_layer_frames(timeline) == 2 * 16 + (dissolve.end - dissolve.start)
+    # Several layers, effects, a transition: well above one plain layer (1.6 units at 1080p).
+    assert complexity(timeline) > 1.6 * (320 * 180) / (1920 * 1080)
+
+
+def test_the_source_is_the_same_everywhere(tmp_path: Path) -> None:
+    digests = []
+    for name in ("one.mp4", "two.mp4"):
+        make_source(tmp_path / name, 320, 180, 6)
+        digests.append(hashlib.sha256((tmp_path / name).read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"frames": 3}, "frames"),
+        ({"size": (641, 360)}, "size"),
+        ({"size": (32, 32)}, "size"),
+        ({"slots": 0}, "slots"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,455 @@
+"""The node benchmark: how fast this node renders a fixed, generated 1080p project slice.
+
+The slice is the same everywhere (its media are generated here from a fixed seed): a textured,
+moving 1080p30 H.264 source with a stereo tone; on the bottom track two colour-corrected,
+vignetted clips of it joined by a dissolve; above them the same video at half size, offset, at
+0.8 opacity under a blur; a burned-in title over the whole slice; the clips' sounds mixed. It is
+rendered through the real renderer (``workers.render.render_to_file``) as a chunk is (video
+only, Matroska, the node's encoder thread cap), then each stage is timed alone:
+
+    decode      PyAV decode of the source, times the layers that show it per frame
+    composite   the compositor alone (decode, scaling, colour, effects, blending), minus decode
+    encode      the composited frames through the encoder the render opened, alone
+    audio       the slice's audio mix (a separate task in a job; not part of the video rate)
+
+A real render overlaps compositing with encoding, so with spare cores its wall time is below
+the sum of the stages. The rate a node class is priced at is one worker slot's: a node runs one
+chunk per slot at once, so a slot's render takes at least its CPU seconds shared out over the
+cores each slot has (``slot_seconds``), and at least the wall time of the render alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+
+from chunking.complexity import complexity
+from chunking.timeline.model import FileSource, Timeline
+from chunking.timeline.studio import load_project
+from common.errors import EncodeError, RenderError
+from workers.audio_mix import mix_timeline
+from workers.compositor import Compositor
+from workers.encoder import add_video_stream, choose_encoder, to_video_frame
+from workers.fingerprint import render_fingerprint
+from workers.gpus import gpu_stats
+from workers.render import render_to_file
+from workers.sources import Rgb8
+
+#: Frame rate of the slice.
+FPS = 30
+#: Seed of the generated source's noise: every node renders the same pixels.
+SEED = 20260115
+#: Composited frames kept for the encode-only pass (a 1080p RGB frame is 6 MB).
+ENCODE_BANK = 16
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """What one benchmark run measured on this node."""
+
+    frames: int
+    width: int
+    height: int
+    #: complexity units per frame of the slice (chunking.complexity)
+    units: float
+    #: wall seconds of the whole render, and the CPU seconds of this process meanwhile
+    seconds: float
+    cpu_seconds: float
+    fps: float
+    #: one worker slot's seconds per frame (see the module docstring), and per unit
+    slot_seconds_per_frame: float
+    seconds_per_unit: float
+    #: seconds per frame of each stage timed alone: decode, composite, encode, audio
+    stages: dict[str, float]
+    encoder: str
+    hardware: bool
+    gpu: bool
+    gpu_model: str
+    vcpus: int
+    slots: int
+    fingerprint: str
+    measured_at: float
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BenchmarkResult:
+        """Rebuild from to_json(); ValueError on anything malformed."""
+        try:
+            result = cls(
+                frames=int(data["frames"]),
+                width=int(data["width"]),
+                height=int(data["height"]),
+                units=float(data["units"]),
+                seconds=float(data["seconds"]),
+                cpu_seconds=float(data["cpu_seconds"]),
+                fps=float(data["fps"]),
+                slot_seconds_per_frame=float(data["slot_seconds_per_frame"]),
+                seconds_per_unit=float(data["seconds_per_unit"]),
+                stages={str(k): float(v) for k, v in dict(data["stages"]).items()},
+                encoder=str(data["encoder"]),
+                hardware=bool(data["hardware"]),
+                gpu=bool(data["gpu"]),
+                gpu_model=str(data.get("gpu_model") or ""),
+                vcpus=int(data["vcpus"]),
+                slots=int(data["slots"]),
+                fingerprint=str(data["fingerprint"]),
+                measured_at=float(data["measured_at"]),
+                warnings=[str(w) for w in data.get("warnings") or []],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed benchmark record: {exc}") from None
+        if not (math.isfinite(result.seconds_per_unit) and result.seconds_per_unit > 0):
+            raise ValueError(f"malformed benchmark record: rate {result.seconds_per_unit!r}")
+        return result
+
+    def summary(self) -> str:
+        """One readable block for a terminal."""
+        stages = ", ".join(f"{name} {1000 * s:.0f} ms" for name, s in self.stages.items())
+        gpu = f"yes ({self.gpu_model})" if self.gpu else "no"
+        return "\n".join(
+            [
+                f"node benchmark: {self.frames} frames of {self.width}x{self.height}, "
+                f"{self.units:.2f} units per frame",
+                f"  render       {self.seconds:.2f} s wall, {self.cpu_seconds:.2f} s CPU, "
+                f"{self.fps:.2f} frames/s",
+                f"  per stage    {stages} per frame (each alone)",
+                f"  per slot     {self.slot_seconds_per_frame:.3f} s per frame, "
+                f"{self.seconds_per_unit:.4f} s per unit ({self.slots} slots on "
+                f"{self.vcpus} vCPUs)",
+                f"  encoder      {self.encoder}{' (hardware)' if self.hardware else ''}",
+                f"  GPU          {gpu}",
+                f"  fingerprint  {self.fingerprint}",
+            ]
+        )
+
+
+def run_benchmark(
+    *,
+    frames: int = 16,
+    size: tuple[int, int] = (1920, 1080),
+    threads: int | None = None,
+    slots: int | None = None,
+) -> BenchmarkResult:
+    """Generate the slice, render it, time each stage; `threads` caps the encoder's threads as
+    a worker's chunks are capped, `slots` is the node's worker slots (default: its vCPUs)."""
+    if frames < 4:
+        raise ValueError(f"frames must be at least 4, got {frames}")
+    width, height = size
+    if width < 64 or height < 64 or width % 2 or height % 2:
+        raise ValueError(f"size {width}x{height}: sides must be even and at least 64")
+    vcpus = _vcpus()
+    slots = vcpus if slots is None else slots
+    if slots < 1:
+        raise ValueError(f"slots must be at least 1, got {slots}")
+    with tempfile.TemporaryDirectory(prefix="cloudrender-benchmark-") as tmp:
+        directory = Path(tmp)
+        # Both base clips start at the source's first frame; the dissolve (a third of the
+        # slice, centred on the cut) reads the outgoing one past the cut.
+        make_source(directory / "source.mp4", width, height, frames // 2 + frames // 3 + 2)
+        timeline = load_project(slice_project(width, height, frames), str(directory))
+        units = complexity(timeline)
+        cpu_before = time.process_time()
+        summary = render_to_file(
+            timeline,
+            str(directory / "render.mkv"),
+            audio=False,  # as a chunk renders: a job's audio is a task of its own
+            file_format="matroska",
+            threads=threads,
+        )
+        cpu = time.process_time() - cpu_before
+        stages = _time_stages(directory / "source.mp4", timeline, threads)
+    wall = summary.seconds
+    slot_seconds = max(wall, cpu * slots / vcpus) / frames
+    gpus = gpu_stats()
+    return BenchmarkResult(
+        frames=frames,
+        width=width,
+        height=height,
+        units=round(units, 4),
+        seconds=round(wall, 3),
+        cpu_seconds=round(cpu, 3),
+        fps=round(frames / wall, 3),
+        slot_seconds_per_frame=round(slot_seconds, 5),
+        seconds_per_unit=slot_seconds / units,
+        stages={name: round(value, 5) for name, value in stages.items()},
+        encoder=summary.encoder,
+        hardware=summary.hardware,
+        gpu=bool(gpus),
+        gpu_model=gpus[0].name if gpus else "",
+        vcpus=vcpus,
+        slots=slots,
+        fingerprint=render_fingerprint(),
+        measured_at=time.time(),
+        warnings=list(summary.warnings),
+    )
+
+
+def _vcpus() -> int:
+    """CPUs this process may run on (a container's cpuset, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# -- the stages ------------------------------------------------------------------------------------
+
+
+def _time_stages(source: Path, timeline: Timeline, threads: int | None) -> dict[str, float]:
+    """Seconds per frame of decode, composite, encode and audio, each timed alone."""
+    frames = timeline.frames
+    layers = decoded_layer_frames(timeline)
+    decode = _decode_seconds(source, frames) * layers / frames
+    bank: list[Rgb8] = []
+    compositor = Compositor(timeline)
+    try:
+        began = time.perf_counter()  # opening the sources counts, as in a render
+        compositor.open_range(0, frames)
+        for rgb in compositor.frames(0, frames):
+            if len(bank) < ENCODE_BANK:
+                bank.append(rgb)
+        composite = time.perf_counter() - began
+    finally:
+        compositor.close()
+    encode = _encode_seconds(timeline, bank, frames, threads)
+    began = time.perf_counter()
+    mix_timeline(timeline)
+    audio = time.perf_counter() - began
+    return {
+        "decode": decode,
+        "composite": max(composite / frames - decode, 0.0),
+        "encode": encode / frames,
+        "audio": audio / frames,
+    }
+
+
+def decoded_layer_frames(timeline: Timeline) -> int:
+    """Frames of video the slice decodes: each frame, one per video layer drawn (both sides
+    of a running transition)."""
+    clips = {clip.id: clip for track in timeline.video_tracks() for clip in track.clips}
+    total = 0
+    for t in range(timeline.frames):
+        shown = {c.id for c in clips.values() if c.start <= t < c.end}
+        for tr in timeline.transitions:
+            if tr.start <= t < tr.end:
+                shown |= {tr.from_clip, tr.to_clip}
+        total += sum(1 for cid in shown if isinstance(clips[cid].source, FileSource))
+    return total
+
+
+def _decode_seconds(source: Path, frames: int) -> float:
+    """Seconds per decoded frame of the source: PyAV decode alone, no RGB conversion."""
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # as workers.sources decodes
+        count = 0
+        began = time.perf_counter()
+        for _ in container.decode(stream):
+            count += 1
+            if count >= frames:
+                break
+        seconds = time.perf_counter() - began
+    return seconds / max(count, 1)
+
+
+def _encode_seconds(
+    timeline: Timeline, bank: list[Rgb8], frames: int, threads: int | None
+) -> float:
+    """Seconds to encode `frames` composited frames (cycling the bank) and flush, in memory."""
+    choice = choose_encoder(timeline.export)
+    buffer = io.BytesIO()
+    try:
+        with av.open(buffer, "w", format="matroska") as container:
+            stream = add_video_stream(
+                container,
+                choice,
+                timeline.width,
+                timeline.height,
+                timeline.fps,
+                timeline.export,
+                threads,
+            )
+            stream.codec_context.open()  # a per-chunk cost, not a per-frame one
+            began = time.perf_counter()
+            for index in range(frames):
+                frame = to_video_frame(bank[index % len(bank)], choice)
+                frame.pts = index
+                frame.time_base = 1 / timeline.fps
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+            return time.perf_counter() - began
+    except av.error.FFmpegError as exc:
+        raise EncodeError(f"benchmark: encoding with {choice.name} failed: {exc}") from None
+
+
+# -- the generated slice ---------------------------------------------------------------------------
+
+
+def make_source(path: Path, width: int, height: int, frames: int) -> None:
+    """A textured, moving H.264 test video with a stereo tone (deterministic)."""
+    rng = np.random.default_rng(SEED)
+    # Bars over a ramp, scrolled each frame, with sensor-like noise: x264 sees real detail
+    # and motion, as in footage, not flat colour it encodes for free.
+    x = np.arange(2 * width)
+    base = np.empty((height, 2 * width, 3), dtype=np.uint8)
+    split = height * 2 // 3
+    bars = np.array(
+        [[191, 191, 191], [191, 191, 0], [0, 191, 191], [0, 191, 0], [191, 0, 191], [191, 0, 0]],
+        dtype=np.uint8,
+    )
+    base[:split] = bars[(x * 6 // width) % 6][None, :, :]
+    phase = 2 * math.pi * x / width
+    ramp = np.stack([127 + 120 * np.sin(phase + k * 2.1) for k in range(3)], axis=-1)
+    base[split:] = ramp.astype(np.uint8)[None, :, :]
+    noise = rng.integers(0, 24, size=(3, height, width, 3), dtype=np.uint8)
+    rate = 48000
+    try:
+        with av.open(str(path), "w") as out:
+            video = out.add_stream("libx264", rate=FPS)
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            video.codec_context.gop_size = FPS
+            video.codec_context.options = {"preset": "ultrafast", "crf": "20"}
+            audio = out.add_stream("aac", rate=rate, layout="stereo")
+            frame_rgb = np.empty((height, width, 3), dtype=np.uint8)
+            for i in range(frames):
+                off = (i * 8) % width
+                np.bitwise_xor(base[:, off : off + width], noise[i % len(noise)], out=frame_rgb)
+                picture = av.VideoFrame.from_ndarray(frame_rgb, format="rgb24")
+                picture.pts = i
+                picture.time_base = Fraction(1, FPS)
+                out.mux(video.encode(picture))
+            out.mux(video.encode(None))
+            total = frames * rate // FPS
+            t = np.arange(total) / rate
+            tone = (0.3 * np.sin(2 * math.pi * 440 * t)).astype(np.float32)
+            samples = np.stack([tone, tone])
+            for pos in range(0, total, 1024):
+                chunk = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(samples[:, pos : pos + 1024]),
+                    format="fltp",
+                    layout="stereo",
+                )
+                chunk.sample_rate = rate
+                chunk.pts = pos
+                out.mux(audio.encode(chunk))
+            out.mux(audio.encode(None))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise RenderError(f"benchmark: cannot generate its source video: {exc}") from None
+
+
+def slice_project(width: int, height: int, frames: int) -> dict[str, Any]:
+    """The slice's Timeline Studio project (media: ``source.mp4`` beside it)."""
+    seconds = frames / FPS
+    cut = frames // 2 / FPS
+    grade = {"brightness": 0.04, "contrast": 1.1, "saturation": 1.2, "hue": 0.0, "gamma": 1.0}
+
+    def clip(cid: str, start: float, end: float, **extra: Any) -> dict[str, Any]:
+        """A clip of the source from `start` to `end` seconds of the timeline."""
+        return {
+            "id": cid,
+            "source": {"File": "source.mp4"},
+            "start_time": start,
+            "end_time": end,
+            "source_start": 0.0,
+            "speed": 1.0,
+            "opacity": 1.0,
+            "effects": [],
+            "filters": [],
+            **extra,
+        }
+
+    base = [
+        clip("a", 0.0, cut, color_correction=grade, effects=["vignette"]),
+        clip("b", cut, seconds, color_correction=grade, effects=["vignette"]),
+    ]
+    pip = clip(
+        "pip",
+        0.0,
+        seconds,
+        opacity=0.8,
+        volume=0.5,
+        transform={
+            "scale_x": 0.5,
+            "scale_y": 0.5,
+            "position_x": round(width * 0.45) // 2 * 2,
+            "position_y": round(height * 0.06) // 2 * 2,
+            "rotation": 0,
+            "anchor_x": 0.0,
+            "anchor_y": 0.0,
+        },
+        effects=["blur"],
+    )
+    return {
+        "version": "1.0.0",
+        "metadata": {"name": "cloudrender node benchmark"},
+        "timeline": {
+            "duration": seconds,
+            "fps": FPS,
+            "resolution": [width, height],
+            "sample_rate": 48000,
+        },
+        "tracks": [
+            {"id": "base", "track_type": "Video", "name": "base", "clips": base},
+            {"id": "pip", "track_type": "Video", "name": "pip", "clips": [pip]},
+        ],
+        "effects": [
+            {
+                "id": "vignette",
+                "effect_type": "Vignette",
+                "name": "Vignette",
+                "params": {"strength": 0.5, "radius": 0.6},
+            },
+            {"id": "blur", "effect_type": "Blur", "name": "Blur", "params": {"radius": 3.0}},
+        ],
+        "transitions": [
+            {
+                "id": "mix",
+                "transition_type": "dissolve",
+                "name": "Dissolve",
+                "duration": {"value": frames // 3 / FPS},
+                "enabled": True,
+                "parameters": {},
+                "from_clip_id": "a",
+                "to_clip_id": "b",
+            }
+        ],
+        "subtitles": [
+            {
+                "id": "title",
+                "text": "Cloud Rendering benchmark",
+                "start_time": 0.0,
+                "end_time": seconds,
+                "position": {"type": "Relative", "align_x": "Center", "align_y": "Bottom"},
+                "style": {"font_size": 48.0, "color": "#ffffff"},
+                "enabled": True,
+                "animations": [],
+            }
+        ],
+        "settings": {
+            "export": {
+                "format": "Mp4",
+                "codec": "H264",
+                "crf": 23,
+                "preset": "veryfast",
+                "keyframe_interval": 2 * FPS,
+                # What the node does best: NVENC where it opens (a GPU class is priced by it).
+                "hardware_acceleration": True,
+            }
+        },
+    }
