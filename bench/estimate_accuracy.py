@@ -9,8 +9,9 @@ and the orchestrator, as ``cloudrender render`` starts one) renders them one aft
 each render the project is estimated through the real estimate path
 (``orchestrator.api_estimate.estimate_job`` on this cluster's Redis, no pools file: the "this
 cluster" option), so the throughput history learns from every finished render as a cluster does.
-The first project is estimated cold (no history: the prior, or the node benchmark where workers
-ran it); the rest warm.
+The first project is estimated cold: from the node benchmark, which the script runs and stores
+first as ``cloudrender worker`` does at a node's first start (``--no-benchmark``: from the
+prior); the rest warm.
 
 Per project: estimated time (p10/p50/p90) and cost (p50) against the actual ones, as the job
 records them (``accuracy``: time = finished_at - submitted_at, cost = actual_cost), and the
@@ -236,6 +237,27 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
     }
 
 
+def ready(api: CloudRenderingAPI, slots: int, timeout: float = 60.0) -> None:
+    """Wait until the workers' heartbeats show every slot: an estimate plans for the live ones."""
+    until = time.monotonic() + timeout
+    while api.dispatcher.slots() < slots:
+        if time.monotonic() > until:
+            sys.exit(f"the cluster's heartbeats show {api.dispatcher.slots()} of {slots} slots")
+        time.sleep(0.2)
+
+
+def benchmark_node(api: CloudRenderingAPI, threads: int, slots: int) -> None:
+    """The node benchmark, stored for the local class, as ``cloudrender worker`` runs it at a
+    node's first start: what the cold estimate is made from."""
+    from orchestrator.node_class import node_class_name, record_benchmark
+    from workers.benchmark import run_benchmark
+
+    log("running the node benchmark (a 1080p slice), as a worker's first start does")
+    result = run_benchmark(threads=threads, slots=slots)
+    record_benchmark(api.store.redis, node_class_name(None), result)
+    log(f"node benchmark: {result.seconds_per_unit:.4f} s per unit per slot")
+
+
 def distribution(errors: list[float]) -> dict[str, Any]:
     """Median and 90th percentile of |error| (%), and the share within +-WITHIN %."""
     if not errors:
@@ -272,6 +294,9 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         log(f"starting a local cluster with {args.workers} worker slot(s)")
         with EmbeddedCluster(workers=args.workers, env=env, beat=True, app=WORKER_APP) as cluster:
             api = CloudRenderingAPI(cluster.broker_url, storage_url=storage.as_uri())
+            ready(api, args.workers)
+            if not args.no_benchmark:
+                benchmark_node(api, threads, args.workers)
             # The first projects once more at the end: how much the same render varies from one
             # run to the next on this machine, a floor under any estimate's error.
             again = [dict(r, name=f"{r['name']}.2") for r in recipes[1 : 1 + args.repeat]]
@@ -352,6 +377,7 @@ def plot(result: dict[str, Any], path: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     figure, axes = plt.subplots(1, 2, figsize=(10, 4.6))
     for axis, (what, unit) in zip(axes, (("seconds", "s"), ("cost", "$")), strict=True):
@@ -369,6 +395,10 @@ def plot(result: dict[str, Any], path: str) -> None:
         axis.scatter([a for a, _ in cold], [e for _, e in cold], s=30, marker="x", label="cold")
         axis.set_xscale("log")
         axis.set_yscale("log")
+        for scale in (axis.xaxis, axis.yaxis):
+            scale.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            scale.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            scale.set_minor_formatter(ticker.NullFormatter())
         axis.set_xlim(lo, hi)
         axis.set_ylim(lo, hi)
         axis.set_xlabel(f"actual {what} ({unit})")
@@ -390,6 +420,11 @@ def main() -> None:
         "--repeat", type=int, default=3, help="render the first N warm projects again (noise)"
     )
     parser.add_argument("--plot", help="write the estimate-vs-actual scatter to this PNG")
+    parser.add_argument(
+        "--no-benchmark",
+        action="store_true",
+        help="no node benchmark first: the cold estimate uses the prior",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     began = time.perf_counter()

@@ -78,7 +78,8 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 def render_estimate(result: Any) -> str:
     """The estimate as a headline, a table of options and the recommendation."""
-    head = f"{result.frames} frames, complexity {result.complexity:.2f}, {result.chunks} chunks"
+    chunks = f"{result.chunks} chunk{'' if result.chunks == 1 else 's'}"
+    head = f"{result.frames} frames, complexity {result.complexity:.2f}, {chunks}"
     if result.reused_chunks:
         head += f" ({result.reused_chunks} cached: not rendered again)"
     if result.deadline_seconds is not None and result.deadline_seconds <= 0:
@@ -86,7 +87,7 @@ def render_estimate(result: Any) -> str:
     elif result.deadline_seconds is not None:
         head += f"; deadline in {duration(result.deadline_seconds)}"
     if result.max_cost is not None:
-        head += f"; max ${result.max_cost:.4f}"
+        head += f"; max {money(result.max_cost)}"
     rows: list[tuple[str, ...]] = [
         ("option", "market", "nodes", "time p10 / p50 / p90", "cost (p50)", "P(deadline)")
     ]
@@ -115,9 +116,14 @@ def _row(option: OptionEstimate) -> tuple[str, ...]:
         o.market,
         f"{option.nodes}x{o.slots_per_node}",
         f"{duration(seconds.low)} / {duration(seconds.p50)} / {duration(seconds.high)}",
-        f"${cost.low:.4f}-${cost.high:.4f} (${cost.p50:.4f})",
+        f"{money(cost.low)}-{money(cost.high)} ({money(cost.p50)})",
         "-" if chance is None else f"{100 * chance:.0f} %",
     )
+
+
+def money(dollars: float) -> str:
+    """Dollars to a cent's hundredth, or to the micro-dollar below a cent (a local job's)."""
+    return f"${dollars:.6f}" if 0 < abs(dollars) < 0.01 else f"${dollars:.4f}"
 
 
 def duration(seconds: float) -> str:

@@ -30,6 +30,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--priority", choices=LEVELS, default="normal")
     submit.add_argument("--deadline", help="ISO 8601 time the video is needed by")
     submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
+    add_billing_scope(submit)
     submit.add_argument("--chunk-frames", type=positive)
     submit.add_argument("--lossless", action="store_true")
     submit.add_argument("--codec", choices=CODECS)
@@ -118,6 +119,8 @@ def run_submit(args: argparse.Namespace) -> int:
         max_cost=args.max_cost,
         chunk_frames=args.chunk_frames,
         use_cache=args.use_cache,
+        project_name=args.project or "",
+        user=args.user or "",
     )
     spec = api.store.spec(job_id)
     if not spec.get("destination") and not spec.get("output_url"):
@@ -175,3 +178,9 @@ def run_download(args: argparse.Namespace) -> int:
         raise RenderError("download needs -o FILE (or --url)")
     print(api.download(args.job, args.output))
     return 0
+
+
+def add_billing_scope(parser: Any) -> None:
+    """``--project``/``--user``: who a job is billed to (budgets, `billing export`)."""
+    parser.add_argument("--project", help="the project the job is billed to (budgets, export)")
+    parser.add_argument("--user", help="the user the job is billed to (budgets, export)")

@@ -21,7 +21,7 @@ from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
 from cli.export_options import CODECS, with_cli_export
-from cli.job_commands import add_job_parsers, add_no_cache
+from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
 from cli.status_view import ProgressBar
@@ -126,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         "(default: $CLOUDRENDER_BROKER_URL, else a private local cluster)",
     )
     render.add_argument("--priority", choices=LEVELS, default="normal")
+    add_billing_scope(render)
     add_no_cache(render)
     render.add_argument(
         "--strict", action="store_true", help="treat warnings (unknown effects) as errors"
@@ -279,6 +280,8 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
         broker_url=args.broker,
         priority=args.priority,
         use_cache=args.use_cache,
+        project_name=args.project or "",
+        user=args.user or "",
         progress=progress,
         announce=announce if show else None,
         notify=notify,

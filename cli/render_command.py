@@ -88,6 +88,8 @@ def render_distributed(
     progress: Progress | None = None,
     keep_segments: bool = False,
     use_cache: bool = True,
+    project_name: str = "",
+    user: str = "",
     announce: Callable[[str, str | None], None] | None = None,
     notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -137,6 +139,8 @@ def render_distributed(
             keep_segments=keep_segments,
             local_delivery=False,
             use_cache=use_cache,
+            project_name=project_name,
+            user=user,
         )
         try:
             record = _follow(api, job_id, progress)

@@ -26,6 +26,7 @@ from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api_cache import job_quote, open_cache
 from orchestrator.api_cluster import ClusterControl
+from orchestrator.api_estimate import JobEstimate, accuracy, estimate_job, estimate_record
 from orchestrator.api_results import (
     Billing,
     CostLimitExceeded,
@@ -138,6 +139,13 @@ class CloudRenderingAPI(ClusterControl):
         )
         record.project = billing_scope(project_name, "project")
         record.user = billing_scope(user, "user")
+        # The ranges the job was submitted with, to measure the estimate against the actual.
+        try:
+            record.estimate = estimate_record(
+                self._estimate(timeline, chunk_frames, use_cache, deadline=deadline)
+            )
+        except RenderError:
+            record.estimate = None
         # A hard stop: a project or user at (or this job would take it past) 100 % of a budget
         check_budget(self.store.redis, record.project, record.user, quote.cost, time.time())
         self.store.create(record, spec.to_dict())
@@ -248,6 +256,47 @@ class CloudRenderingAPI(ClusterControl):
 
     # -- segment cache ------------------------------------------------------------------------
 
+    def estimate_options(
+        self,
+        project: str | Mapping[str, Any] | Project,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        chunk_frames: int | None = None,
+        use_cache: bool = True,
+        provider: str | None = None,
+        pool: str | None = None,
+        market: str | None = None,
+        deadline: float | dt.datetime | str | None = None,
+        max_cost: float | None = None,
+    ) -> JobEstimate:
+        """Time (p10/p50/p90) and cost ranges per pool and market, and the recommended option
+        for the deadline and max_cost (orchestrator.estimates)."""
+        timeline = self._project(project, settings, None, None).timeline
+        return self._estimate(
+            timeline,
+            chunk_frames,
+            use_cache,
+            provider=provider,
+            pool=pool,
+            market=market,
+            deadline=deadline,
+            max_cost=max_cost,
+        )
+
+    def _estimate(
+        self, timeline: Timeline, chunk_frames: int | None, use_cache: bool, **choices: Any
+    ) -> JobEstimate:
+        return estimate_job(
+            self.store.redis,
+            self.settings,
+            timeline,
+            chunk_frames=chunk_frames,
+            use_cache=use_cache,
+            storage_url=self.storage_url,
+            slots=self.dispatcher.slots(),
+            **choices,
+        )
+
     def cache_stats(self) -> CacheStats:
         """Segments in this storage's cache, their bytes and cap, and jobs' hits and misses."""
         return open_cache(self._storage_url(), self.store.redis, self.settings).stats()
@@ -259,7 +308,8 @@ class CloudRenderingAPI(ClusterControl):
     # -- money and metrics --------------------------------------------------------------------
 
     def get_billing(self, days: int = 30) -> Billing:
-        """Spend per day (UTC) over the last `days` days, and per stored job."""
+        """Spend per day (UTC) over the last `days` days, per stored job, and the newest finished
+        jobs' estimate against actual."""
         ledger = {k: float(v) for k, v in self.store.redis.hgetall(keys.BILLING).items()}
         since = time.strftime("%Y-%m-%d", time.gmtime(time.time() - days * 86400))
         by_day = {d: c for d, c in sorted(ledger.items()) if d >= since}
@@ -267,7 +317,13 @@ class CloudRenderingAPI(ClusterControl):
         for job_id in self.store.recent(1000):
             with _missing_ok():
                 jobs[job_id] = float(self.store.get_fields(job_id, "actual_cost")["actual_cost"])
-        return Billing(sum(by_day.values()), by_day, jobs)
+        measured = {}
+        for job_id in self.store.recent(100):
+            with _missing_ok():
+                found = accuracy(self.store.get(job_id))
+                if found is not None:
+                    measured[job_id] = found
+        return Billing(sum(by_day.values()), by_day, jobs, measured)
 
     def get_metrics(self) -> RenderMetrics:
         """The spec's RenderMetrics, measured from the job store, heartbeats and /proc now."""

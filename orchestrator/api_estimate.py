@@ -29,34 +29,29 @@ import logging
 import math
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 import redis
 
-from chunking.complexity import complexity, frame_cost
-from chunking.plan import Chunk
+from chunking.complexity import complexity
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, load_throughput
+from orchestrator.estimate_fit import Fit, fit_throughput, learned_overheads
+from orchestrator.estimate_inputs import chunk_units, live_slots, recent_timings, uncached_chunks
 from orchestrator.estimates import (
     CONFIDENCE,
     MARKETS,
-    Fit,
-    JobTiming,
     Option,
     OptionEstimate,
     estimate_options,
-    fit_throughput,
-    learned_overheads,
     recommend,
 )
-from orchestrator.job_record import JobNotFound, JobRecord, JobState
+from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import renders
 from orchestrator.planning import plan_job_chunks
 from orchestrator.scheduling import deadline_time
 from providers.compute.pools import PROVIDERS, Pool, load_pools
@@ -76,7 +71,6 @@ DEFAULT_INTERRUPTION_RATE = 0.05
 #: Seconds of notice before a spot node goes (AWS two minutes, GCP and Azure 30 s).
 NOTICE_SECONDS = {"aws": 120.0, "gcp": 30.0, "azure": 30.0}
 #: Frames whose cost is sampled to spread a job's units over its chunks.
-_SAMPLES = 240
 _RELATIVE = re.compile(r"^\+(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -115,7 +109,7 @@ class JobEstimate:
             "chunks": self.chunks,
             "reused_chunks": self.reused_chunks,
             "seconds": round(top.seconds.p50, 1) if top else None,
-            "cost": round(top.cost.p50, 6) if top else None,
+            "cost": round(top.cost.p50, 8) if top else None,
             "deadline_seconds": (
                 None if self.deadline_seconds is None else round(self.deadline_seconds, 1)
             ),
@@ -176,7 +170,7 @@ def estimate_job(
     plan = plan_job_chunks(timeline, live, chunk_frames)
     render = plan
     if use_cache and storage_url is not None:
-        render = _uncached(timeline, store, settings, live, chunk_frames, storage_url)
+        render = uncached_chunks(timeline, store, settings, live, chunk_frames, storage_url)
     units_per_frame = complexity(timeline)
     work = chunk_units(timeline, render, units_per_frame)
     notes: list[str] = []
@@ -223,88 +217,6 @@ def _check_filters(provider: str | None, market: str | None, max_cost: float | N
         raise RenderError(f"max cost {max_cost!r} must be a number of dollars, 0 or more")
 
 
-def live_slots(store: JobStore) -> int:
-    """Render worker slots taking work now (at least 1), as the dispatcher counts them."""
-    beats = store.heartbeats().values()
-    total = sum(int(b.get("concurrency", 1)) for b in beats if renders(b) and not b.get("draining"))
-    return max(1, total)
-
-
-def recent_timings(store: JobStore, limit: int = 20) -> list[JobTiming]:
-    """What the newest completed jobs (of the last `limit` stored), newest first, measured:
-    planning, merge, and (for jobs this cluster's own slots rendered, not pool nodes) the
-    slot-seconds of their chunks for the frames and units they rendered."""
-    found = []
-    for job_id in store.recent(limit):
-        try:
-            job = store.get(job_id)
-        except JobNotFound:
-            continue
-        merge = (job.result or {}).get("merge_seconds")
-        if job.state is not JobState.COMPLETED or job.started_at is None or merge is None:
-            continue
-        rendered = job.frames - job.reused_frames
-        own = job.pool_seconds == 0 and rendered > 0
-        try:
-            found.append(
-                JobTiming(
-                    frames=job.frames,
-                    startup_seconds=job.started_at - job.submitted_at,
-                    merge_seconds=float(merge),
-                    busy_seconds=max(job.node_seconds - float(merge), 0.0) if own else 0.0,
-                    rendered_frames=rendered if own else 0,
-                    units=rendered * job.complexity if own else 0.0,
-                )
-            )
-        except (TypeError, ValueError):
-            continue  # a record of an older version: nothing to learn from
-    return found
-
-
-def chunk_units(
-    timeline: Timeline, chunks: Sequence[Chunk], units_per_frame: float
-) -> list[tuple[int, float]]:
-    """(frames, units) per chunk: frames x the timeline's complexity, shared out by the cost of
-    sampled frames of each chunk (a heavy stretch makes its chunks longer), so that the total is
-    what the job record is charged and the throughput learned by."""
-    if not chunks:
-        return []
-    per_chunk = max(1, _SAMPLES // len(chunks))
-    weights = []
-    for chunk in chunks:
-        step = max(1, chunk.frames // per_chunk)
-        picks = range(chunk.start + step // 2, chunk.end, step)
-        costs = [frame_cost(timeline, t) for t in picks] or [units_per_frame]
-        weights.append(chunk.frames * sum(costs) / len(costs))
-    total = sum(weights)
-    target = units_per_frame * sum(c.frames for c in chunks)
-    scale = target / total if total > 0 else 0.0
-    return [(c.frames, w * scale) for c, w in zip(chunks, weights, strict=True)]
-
-
-def _uncached(
-    timeline: Timeline,
-    store: JobStore,
-    settings: Settings,
-    slots: int,
-    chunk_frames: int | None,
-    storage_url: str,
-) -> list[Chunk]:
-    """The chunks of the plan the segment cache does not hold (as orchestrator.api_cache)."""
-    from orchestrator.api_cache import cached_chunks, open_cache
-    from orchestrator.planning import job_fingerprint, keyed_plan, media_ids
-    from workers.fingerprint import render_fingerprint  # the codec stack: only here
-
-    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint())
-    media = media_ids({}, timeline=timeline, client=store.redis)
-    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint)
-    render, _ = cached_chunks(keyed, open_cache(storage_url, store.redis, settings))
-    return render
-
-
-# -- options ----------------------------------------------------------------------------------
-
-
 def build_options(
     client: redis.Redis,
     settings: Settings,
@@ -329,10 +241,16 @@ def build_options(
         renderers = [p for p in pools.values() if "render" in p.queues and p.max_nodes > 0]
         catalogue = _catalogue(settings, notes)
         candidates = [_pool_option(client, p, catalogue, notes, now) for p in renderers]
-        if any(p.price_per_hour == 0 and _offer(catalogue, p) is not None for p in renderers):
-            # Its prices are used: say when they may be out of date.
-            notes.extend(str(w) for w in getattr(catalogue, "warnings", ()))
-        known = ", ".join(f"{p.name} ({p.provider}, {p.market})" for p in renderers) or "none"
+        priced = {p.provider for p in renderers if p.price_per_hour == 0 and _offer(catalogue, p)}
+        # Where its prices are used: say when they may be out of date.
+        warnings = [str(w) for w in getattr(catalogue, "warnings", ())]
+        notes.extend(w for w in warnings if any(f" {name} " in w for name in priced))
+        known = ", ".join(f"{p.name} ({p.provider}, {p.market})" for p in renderers)
+        if not renderers:
+            raise RenderError(
+                f"{settings.pools_file}: no pool renders (give one 'render' in its queues and "
+                "max_nodes above 0)"
+            )
     if pool is not None and not any(o.pool == pool for o in candidates):
         raise RenderError(f"no pool {pool!r} renders here (options: {known})")
     chosen = [
@@ -504,69 +422,14 @@ def _notice(provider: str) -> float:
 
 
 def estimate_record(job_estimate: JobEstimate) -> dict[str, Any]:
-    """What a job keeps of the estimate it was submitted with (JobRecord.estimate): the chosen
-    option's ranges, so its accuracy can be measured when it ends."""
-    top = job_estimate.headline
-    record: dict[str, Any] = {
-        "at": round(job_estimate.created_at, 3),
-        "frames": job_estimate.frames,
-        "complexity": round(job_estimate.complexity, 4),
-        "chunks": job_estimate.chunks,
-        "reused_chunks": job_estimate.reused_chunks,
-        "recommended": job_estimate.recommended is not None,
-        "reason": job_estimate.reason,
-    }
-    if top is not None:
-        data = top.to_json()
-        record.update(
-            {
-                key: data[key]
-                for key in (
-                    "pool",
-                    "provider",
-                    "market",
-                    "nodes",
-                    "seconds",
-                    "cost",
-                    "deadline_probability",
-                    "seconds_per_unit",
-                    "spread",
-                    "throughput_source",
-                )
-            }
-        )
-    return record
+    """The estimate as stored on the job (orchestrator.estimate_record)."""
+    from orchestrator.estimate_record import estimate_record as record
+
+    return record(job_estimate)
 
 
 def accuracy(job: JobRecord) -> dict[str, Any] | None:
-    """Estimated (median) against actual time and cost of a completed job that recorded its
-    estimate; None otherwise. Actual time is submission to completion (``finished_at -
-    submitted_at``: what the user waited, planning and queueing included); actual cost is the
-    job's ``actual_cost``. Errors are (estimate - actual) / actual in %."""
-    estimate = job.estimate
-    if job.state is not JobState.COMPLETED or not estimate or job.finished_at is None:
-        return None
-    try:
-        seconds = estimate["seconds"]
-        cost = estimate["cost"]
-        est_seconds, est_cost = float(seconds["p50"]), float(cost["p50"])
-        low, high = float(seconds["low"]), float(seconds["high"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    actual_seconds = job.finished_at - job.submitted_at
-    return {
-        "estimated_seconds": est_seconds,
-        "actual_seconds": round(actual_seconds, 3),
-        "seconds_error_pct": _error(est_seconds, actual_seconds),
-        "seconds_in_range": low <= actual_seconds <= high,
-        "estimated_cost": est_cost,
-        "actual_cost": round(job.actual_cost, 6),
-        "cost_error_pct": _error(est_cost, job.actual_cost),
-    }
+    """How far a finished job landed from its estimate (orchestrator.estimate_record)."""
+    from orchestrator.estimate_record import accuracy as measured
 
-
-def _error(estimate: float, actual: float) -> float | None:
-    """(estimate - actual) / actual in %, None when nothing was actual."""
-    if actual <= 0:
-        return None
-    return round(100 * (estimate - actual) / actual, 2)
+    return measured(job)

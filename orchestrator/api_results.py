@@ -95,6 +95,8 @@ class Billing:
     total: float
     by_day: dict[str, float]
     jobs: dict[str, float] = field(default_factory=dict)
+    #: finished jobs' estimate against actual (time and cost, errors in %), by job id
+    accuracy: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Subscription:

@@ -28,8 +28,10 @@ The model, per option (a pool in its market, or this cluster's running slots):
   (``orchestrator.autoscaler.billing``). ``"work"``: slots already running (this cluster), billed
   for the seconds chunks and the merge run, as the job store bills them. Cost low/p50/high are
   the costs at time p10/p50/p90.
-- **Nodes.** The fewest nodes whose p90 time meets the deadline; without a deadline, or when
-  none does, as many as the pool may have (never more than the chunks can keep busy).
+- **Nodes.** The fewest nodes whose p90 time meets the deadline; when none does, as many as
+  the pool may have (never more than the chunks can keep busy); without a deadline, the most
+  whose high cost stays within ``max_cost`` (all of them without a limit; the fewest when even
+  they cost more).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import heapq
 import math
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.autoscaler.billing import billable_seconds
@@ -48,6 +50,8 @@ MARKETS = ("on-demand", "spot")
 BILLING = ("node", "work")
 #: z-scores of the 10th and 90th percentiles of a normal distribution.
 Z90 = 1.2815515655446004
+#: Above this many expected interruptions, Poisson counts are taken from the normal law.
+_EXACT_POISSON = 500.0
 #: Default probability a recommended option must make the deadline with.
 CONFIDENCE = 0.95
 
@@ -61,7 +65,7 @@ class Overheads:
     #: submission to the first chunk running: planning (media ids, probing), the first dispatch
     startup_seconds: float = 0.5
     #: between one chunk of a slot and its next: completion bookkeeping, dispatch, task start
-    per_chunk_seconds: float = 0.15
+    per_chunk_seconds: float = 0.1
     #: the merge: a fixed part plus a part per output frame (concatenation, upload)
     merge_seconds: float = 0.1
     merge_seconds_per_frame: float = 0.0002
@@ -69,111 +73,6 @@ class Overheads:
     def merge(self, frames: int) -> float:
         """Seconds the merge of a job of `frames` frames takes."""
         return self.merge_seconds + self.merge_seconds_per_frame * frames
-
-
-@dataclass(frozen=True)
-class JobTiming:
-    """What a finished job measured: planning, the merge, and the slot-seconds its chunks took
-    for the frames and units it rendered (0 when unknown)."""
-
-    frames: int
-    #: submission to the job rendering (planning: media ids, probing, the chunk plan)
-    startup_seconds: float
-    merge_seconds: float
-    busy_seconds: float = 0.0
-    rendered_frames: int = 0
-    units: float = 0.0
-
-
-def learned_overheads(
-    timings: Sequence[JobTiming], prior: Overheads = Overheads(), minimum: int = 3
-) -> Overheads:
-    """`prior` with startup and merge per frame replaced by the medians of finished jobs'
-    measurements, once there are `minimum` of them (a few outliers do not move a median)."""
-    usable = [t for t in timings if t.frames > 0 and t.startup_seconds >= 0 <= t.merge_seconds]
-    if len(usable) < minimum:
-        return prior
-    startup = statistics.median(t.startup_seconds for t in usable)
-    per_frame = statistics.median(
-        max(t.merge_seconds - prior.merge_seconds, 0.0) / t.frames for t in usable
-    )
-    return replace(prior, startup_seconds=startup, merge_seconds_per_frame=per_frame)
-
-
-@dataclass(frozen=True)
-class Fit:
-    """Slot-seconds per frame and per unit fitted to finished jobs, and the scatter around it."""
-
-    seconds_per_frame: float
-    seconds_per_unit: float
-    #: weighted relative standard deviation of the jobs around the fit
-    spread: float
-    samples: int
-
-
-def fit_throughput(
-    timings: Sequence[JobTiming], *, decay: float = 0.8, minimum: int = 3, floor: float = 0.05
-) -> Fit | None:
-    """Fit ``busy = frames x a + units x b`` (a, b >= 0) to finished jobs, newest first in
-    `timings`, each weighing `decay` times the one after it, by relative error (a 10-s job counts
-    as much as a 10-min one); None with fewer than `minimum` jobs that rendered something.
-
-    Why two terms: on the development cluster a 320x180 frame costs about 8 ms whatever it
-    shows, which a per-unit rate alone spreads over its units (docs/cost.md).
-    """
-    jobs = [t for t in timings if t.busy_seconds > 0 and t.rendered_frames > 0 and t.units > 0]
-    if len(jobs) < minimum:
-        return None
-    weights = [decay**age / t.busy_seconds**2 for age, t in enumerate(jobs)]
-    xs = [(float(t.rendered_frames), t.units) for t in jobs]
-    ys = [t.busy_seconds for t in jobs]
-    a, b = _least_squares(xs, ys, weights)
-    if a < 0 or b < 0:
-        # One term alone: whichever fits better (both non-negative by construction).
-        only_a = _one_term(xs, ys, weights, 0)
-        only_b = _one_term(xs, ys, weights, 1)
-        a, b = min(((only_a, 0.0), (0.0, only_b)), key=lambda ab: _scatter(xs, ys, weights, *ab))
-    if a == 0 == b:
-        return None
-    dof = max(len(jobs) - 2, 1)
-    spread = _scatter(xs, ys, weights, a, b) * math.sqrt(len(jobs) / dof)
-    return Fit(a, b, max(spread, floor), len(jobs))
-
-
-def _least_squares(
-    xs: Sequence[tuple[float, float]], ys: Sequence[float], ws: Sequence[float]
-) -> tuple[float, float]:
-    """Weighted least squares of y = a x0 + b x1 (the 2x2 normal equations)."""
-    s00 = sum(w * x0 * x0 for (x0, _), w in zip(xs, ws, strict=True))
-    s01 = sum(w * x0 * x1 for (x0, x1), w in zip(xs, ws, strict=True))
-    s11 = sum(w * x1 * x1 for (_, x1), w in zip(xs, ws, strict=True))
-    t0 = sum(w * x0 * y for (x0, _), y, w in zip(xs, ys, ws, strict=True))
-    t1 = sum(w * x1 * y for (_, x1), y, w in zip(xs, ys, ws, strict=True))
-    det = s00 * s11 - s01 * s01
-    if abs(det) <= 1e-12 * max(s00 * s11, 1e-300):
-        return -1.0, -1.0  # collinear (every job alike): one term
-    return (t0 * s11 - t1 * s01) / det, (t1 * s00 - t0 * s01) / det
-
-
-def _one_term(
-    xs: Sequence[tuple[float, float]], ys: Sequence[float], ws: Sequence[float], i: int
-) -> float:
-    """Weighted least squares of y = c x_i."""
-    den = sum(w * x[i] * x[i] for x, w in zip(xs, ws, strict=True))
-    return sum(w * x[i] * y for x, y, w in zip(xs, ys, ws, strict=True)) / den if den else 0.0
-
-
-def _scatter(
-    xs: Sequence[tuple[float, float]],
-    ys: Sequence[float],
-    ws: Sequence[float],
-    a: float,
-    b: float,
-) -> float:
-    """Weighted root mean square of the relative residuals (weights without the 1/y^2)."""
-    rel = [((a * x0 + b * x1) - y) / y for (x0, x1), y in zip(xs, ys, strict=True)]
-    plain = [w * y * y for w, y in zip(ws, ys, strict=True)]
-    return math.sqrt(sum(p * r * r for p, r in zip(plain, rel, strict=True)) / sum(plain))
 
 
 @dataclass(frozen=True)
@@ -287,7 +186,7 @@ class OptionEstimate:
             "spread": round(o.spread, 4),
             "throughput_source": o.source,
             "seconds": self.seconds.to_json(1),
-            "cost": self.cost.to_json(6),
+            "cost": self.cost.to_json(8),
             "deadline_probability": (
                 None if self.deadline_probability is None else round(self.deadline_probability, 4)
             ),
@@ -392,6 +291,8 @@ def poisson_quantile(mean: float, q: float) -> int:
     """The smallest k with P(N <= k) >= q for N ~ Poisson(mean)."""
     if mean <= 0:
         return 0
+    if mean > _EXACT_POISSON:  # exp(-mean) would underflow: the normal approximation
+        return max(0, math.ceil(mean + statistics.NormalDist().inv_cdf(q) * math.sqrt(mean)))
     k, term = 0, math.exp(-mean)
     total = term
     while total < q and k < 10_000:
@@ -432,6 +333,9 @@ def estimate_option(
         count = poisson_quantile(p.interruption_count(high), 0.9)
         return p.seconds(high, count)
 
+    def high_cost(p: _Plan) -> float:
+        return p.cost(high, poisson_quantile(p.interruption_count(high), 0.9))
+
     chosen, note = plan(most), ""
     if deadline is not None:
         for nodes in range(fewest, most + 1):
@@ -440,6 +344,12 @@ def estimate_option(
                 break
         else:
             note = f"even {most} node(s) miss the deadline at p90"
+    elif max_cost is not None:
+        # No deadline: as fast as the limit allows (more nodes pay more boot and minimums).
+        chosen = next(
+            (c for n in range(most, fewest - 1, -1) if high_cost(c := plan(n)) <= max_cost),
+            plan(fewest),
+        )
     mean = chosen.interruption_count(1.0)
     seconds = Range(
         chosen.seconds(low, poisson_quantile(chosen.interruption_count(low), 0.1)),
@@ -449,7 +359,7 @@ def estimate_option(
     cost = Range(
         chosen.cost(low, poisson_quantile(chosen.interruption_count(low), 0.1)),
         chosen.cost(1.0, mean),
-        chosen.cost(high, poisson_quantile(chosen.interruption_count(high), 0.9)),
+        high_cost(chosen),
     )
     probability = None if deadline is None else _deadline_probability(chosen, s, deadline)
     return OptionEstimate(
@@ -467,16 +377,24 @@ def estimate_option(
 def _deadline_probability(plan: _Plan, s: float, deadline: float) -> float:
     """P(the job is done by `deadline`): over the throughput factor and, on spot, the number of
     interruptions (Poisson with the count expected at the median factor)."""
-    mean = plan.interruption_count(1.0)
-    total, k, weight, covered = 0.0, 0, math.exp(-mean), 0.0
-    while covered < 1 - 1e-9 and k < 10_000:
-        total += weight * _factor_probability(functools.partial(_at, plan, k), s, deadline)
+    total = sum(
+        weight * _factor_probability(functools.partial(_at, plan, k), s, deadline)
+        for k, weight in _poisson_weights(plan.interruption_count(1.0))
+    )
+    return min(1.0, max(0.0, total))
+
+
+def _poisson_weights(mean: float) -> list[tuple[int, float]]:
+    """(count, probability) pairs covering N ~ Poisson(mean) (deciles beyond _EXACT_POISSON)."""
+    if mean > _EXACT_POISSON:
+        return [(poisson_quantile(mean, (i + 0.5) / 10), 0.1) for i in range(10)]
+    found, k, weight, covered = [], 0, math.exp(-mean), 0.0
+    while covered < 1 - 1e-9 and weight > 0:
+        found.append((k, weight))
         covered += weight
         k += 1
-        weight *= mean / k if mean > 0 else 0.0
-        if weight == 0.0:
-            break
-    return min(1.0, max(0.0, total))
+        weight *= mean / k
+    return found
 
 
 def _at(plan: _Plan, interruptions: int, factor: float) -> float:

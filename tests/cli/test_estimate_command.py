@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.estimate_command import duration
+from cli.estimate_command import duration, money
 from tests.helpers import CLI, colour_project
 from tests.media import write_project
 
@@ -122,3 +122,11 @@ def test_json_errors_and_no_broker(run: CLI, cli: CLI, timeline: str) -> None:
 )
 def test_duration(seconds: float, text: str) -> None:
     assert duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("dollars", "text"),
+    [(0.0, "$0.0000"), (0.000041, "$0.000041"), (0.0123456, "$0.0123"), (12.5, "$12.5000")],
+)
+def test_money(dollars: float, text: str) -> None:
+    assert money(dollars) == text

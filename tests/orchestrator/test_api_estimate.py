@@ -403,3 +403,13 @@ def test_with_the_shipped_catalogue_and_node_classes(
     assert spot.option.source == "catalogue"  # unmeasured class: the catalogue's relative speed
     assert 0 < spot.option.interruption_rate < api_estimate.DEFAULT_INTERRUPTION_RATE
     assert any("price catalogue" in note for note in got.notes)  # its figures' age
+
+
+def test_a_pools_file_without_render_pools_says_so(
+    client: redis.Redis, timeline: Timeline, tmp_path: Path
+) -> None:
+    path = tmp_path / "cloudrender.toml"
+    path.write_text(POOLS[POOLS.index("[pools.mixer]") :])
+    settings = dataclasses.replace(Settings.from_env({}), pools_file=str(path))
+    with pytest.raises(RenderError, match="cloudrender.toml: no pool renders"):
+        estimate_job(client, settings, timeline)

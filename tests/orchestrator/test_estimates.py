@@ -9,15 +9,13 @@ from typing import Any
 
 import pytest
 
+from orchestrator.estimate_fit import JobTiming, fit_throughput, learned_overheads
 from orchestrator.estimates import (
-    JobTiming,
     Option,
     OptionEstimate,
     Overheads,
     critical_path,
     estimate_option,
-    fit_throughput,
-    learned_overheads,
     poisson_quantile,
     recommend,
 )
@@ -173,7 +171,16 @@ def test_chunks_shorter_than_the_notice_lose_no_work() -> None:
 
 @pytest.mark.parametrize(
     ("mean", "q", "k"),
-    [(0.0, 0.9, 0), (0.1, 0.5, 0), (0.1, 0.95, 1), (1.0, 0.9, 2), (3.0, 0.1, 1), (3.0, 0.9, 5)],
+    [
+        (0.0, 0.9, 0),
+        (0.1, 0.5, 0),
+        (0.1, 0.95, 1),
+        (1.0, 0.9, 2),
+        (3.0, 0.1, 1),
+        (3.0, 0.9, 5),
+        (400.0, 0.9, 426),  # exact: 400 + 1.28 x 20 = 425.6
+        (10_000.0, 0.9, 10_129),  # normal approximation: 10000 + 1.2816 x 100
+    ],
 )
 def test_poisson_quantile(mean: float, q: float, k: int) -> None:
     assert poisson_quantile(mean, q) == k
@@ -197,6 +204,26 @@ def test_fewest_nodes_whose_p90_meets_the_deadline(
 ) -> None:
     got = run(chunks(8), option(), deadline=deadline)
     assert (got.nodes, got.note) == (nodes, note)
+
+
+@pytest.mark.parametrize(
+    ("max_cost", "nodes"),
+    [
+        (None, 4),
+        (1.0, 4),
+        # 8 chunks of 100 s on 2 slots a node, each node billed for its 90-s boot too:
+        # 1 node $0.49, 2 nodes $0.58, 4 nodes $0.76.
+        (0.6, 2),
+        (0.5, 1),
+        (0.1, 1),  # nothing fits: the cheapest
+    ],
+)
+def test_without_a_deadline_as_many_nodes_as_the_limit_allows(
+    max_cost: float | None, nodes: int
+) -> None:
+    plan = chunks(8, units=100.0)
+    got = run(plan, option(boot_seconds=90), max_cost=max_cost)
+    assert got.nodes == nodes
 
 
 def test_never_more_nodes_than_the_chunks_keep_busy() -> None:
@@ -384,3 +411,10 @@ def test_fit_spread_is_the_scatter_and_newer_jobs_weigh_more() -> None:
     recent = fit_throughput(slower + steady, decay=0.5)
     assert recent is not None
     assert 1000 * recent.seconds_per_frame + 200 * recent.seconds_per_unit > 30.0
+
+
+def test_a_hopeless_spot_pool_is_estimated_not_hung() -> None:
+    storm = option(max_nodes=1, boot_seconds=60, market="spot", interruption_rate=5000.0)
+    got = run(chunks(40, units=100.0), storm, deadline=3600.0)
+    assert got.interruptions > 500 and got.deadline_probability == 0.0
+    assert got.seconds.low < got.seconds.p50 < got.seconds.high

@@ -179,6 +179,12 @@ def test_cluster_status_scale_billing_and_metrics(api: CloudRenderingAPI, tmp_pa
     billing = api.get_billing()
     assert billing.total > 0 and billing.jobs[job] > 0
     assert sum(billing.by_day.values()) == pytest.approx(billing.total)
+    # The job kept the estimate it was submitted with; billing sets it against the actual.
+    measured = billing.accuracy[job]
+    record = api.get_job_status(job)
+    assert record.estimate is not None
+    assert measured["actual_cost"] == pytest.approx(record.actual_cost, abs=1e-7)
+    assert set(measured) >= {"estimated_seconds", "actual_seconds", "seconds_error_pct"}
     metrics = api.get_metrics()
     assert metrics.jobs["completed"] >= 1 and metrics.active_nodes == 1
     assert metrics.average_job_seconds is not None
