@@ -15,17 +15,22 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from monitoring.dashboard_view import (
     INTERRUPTED,
     JobRow,
     Resources,
     Snapshot,
+    accuracy_line,
+    budget_line,
     job_row,
     pool_line,
     render_screen,
 )
 from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_estimate import accuracy
+from orchestrator.budgets import statuses
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.node_signals import ROLE_RENDER
 from workers.gpus import GpuStats, gpu_stats
@@ -73,6 +78,19 @@ class ResourceReader:
         return average, f"{len(stats)} GPU" + ("s" if len(stats) > 1 else "")
 
 
+def _measured(api: CloudRenderingAPI, jobs: int = 20) -> list[dict[str, Any]]:
+    """Estimate against actual of the newest finished jobs (of the last `jobs` stored)."""
+    found = []
+    for job_id in api.store.recent(jobs):
+        try:
+            measured = accuracy(api.get_job_status(job_id))
+        except JobNotFound:
+            continue
+        if measured is not None:
+            found.append(measured)
+    return found
+
+
 def collect(
     api: CloudRenderingAPI,
     resources: Resources,
@@ -107,6 +125,8 @@ def collect(
         paused=paused,
         jobs=tuple(rows),
         pools=tuple(pool_line(p) for p in cluster.pools),
+        budgets=tuple(budget_line(b) for b in statuses(api.store.redis, now)),
+        accuracy=accuracy_line(_measured(api)),
         resources=resources,
     )
 

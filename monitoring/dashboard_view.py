@@ -64,6 +64,10 @@ class Snapshot:
     jobs: tuple[JobRow, ...] = ()
     #: autoscaled pools, one line each (pool_line)
     pools: tuple[str, ...] = ()
+    #: budgets' spend against their limits (budget_line), and how the last finished jobs
+    #: landed against their estimates (accuracy_line; "" before any)
+    budgets: tuple[str, ...] = ()
+    accuracy: str = ""
     resources: Resources = field(default_factory=Resources)
     status: str = ""  # the last action's outcome
     error: str | None = None  # why the cluster could not be read this time
@@ -87,6 +91,41 @@ def pool_line(pool: Any) -> str:
         f"{pool.max_nodes}; ${pool.spend_per_hour:.2f}/h"
     )
     return line + (f"; ERROR {pool.error}" if pool.error else "")
+
+
+def budget_line(status: Any) -> str:
+    """One budget limit: who, the window, spend against the limit, and a flag past 80 %."""
+    budget = status.budget
+    flag = (
+        " EXCEEDED: new jobs refused"
+        if status.percent >= 100
+        else (" (warning)" if status.percent >= 80 else "")
+    )
+    return (
+        f"{budget.scope} {budget.name} {status.period} {status.window}: ${status.spent:.2f} of "
+        f"${status.limit:.2f} ({status.percent:.0f} %){flag}"
+    )
+
+
+def accuracy_line(measured: list[dict[str, Any]]) -> str:
+    """The newest finished jobs' estimates against their actuals, in one line ("" if none)."""
+    times = sorted(
+        abs(m["seconds_error_pct"]) for m in measured if m.get("seconds_error_pct") is not None
+    )
+    costs = sorted(
+        abs(m["cost_error_pct"]) for m in measured if m.get("cost_error_pct") is not None
+    )
+    if not times:
+        return ""
+    within = sum(1 for e in times if e <= 10)
+    line = f"last {len(times)} jobs: median time error {times[len(times) // 2]:.0f} %"
+    if costs:
+        line += f", cost {costs[len(costs) // 2]:.0f} %"
+    return line + f"; {within} of {len(times)} within 10 %"
+
+
+def _known(measured: dict[str, Any], name: str) -> bool:
+    return measured.get(name) is not None
 
 
 def bar(fraction: float, cells: int, *, unicode: bool = True) -> str:
@@ -185,6 +224,12 @@ def render_screen(
                 f"({s.slots} slots x ${s.hourly_rate:.2f}/h)"
             ),
         ]
+    if snapshot.accuracy and snapshot.updated_at is not None:
+        head.append(row(f"Estimates: {snapshot.accuracy}"))
+    if snapshot.budgets and snapshot.updated_at is not None:
+        head.append(row("Budgets:"))
+        for i, line in enumerate(snapshot.budgets):
+            head.append(row(f"{end if i == len(snapshot.budgets) - 1 else tee} {line}"))
     if snapshot.pools and snapshot.updated_at is not None:
         head.append(row("Pools (autoscaled):"))
         for i, line in enumerate(snapshot.pools):

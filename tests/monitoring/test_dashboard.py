@@ -23,7 +23,9 @@ from monitoring.dashboard_view import (
     JobRow,
     Resources,
     Snapshot,
+    accuracy_line,
     bar,
+    budget_line,
     fit,
     job_row,
     pool_line,
@@ -31,6 +33,7 @@ from monitoring.dashboard_view import (
 )
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_pools import PoolStatus
+from orchestrator.budget_rules import Budget, BudgetStatus, Period, Scope
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from tests.helpers import ROOT, slow_project
@@ -110,6 +113,14 @@ def test_every_line_is_exactly_the_width(width: int) -> None:
     assert all(len(line) == width and line.isascii() for line in ascii_lines)
 
 
+FILM_DAY = BudgetStatus(
+    Budget(Scope.PROJECT, "film", daily=20.0), Period.DAILY, "2026-12-02", 16.4, 20.0
+)
+MEASURED = [
+    {"seconds_error_pct": -8.0, "cost_error_pct": 5.0},
+    {"seconds_error_pct": 3.0, "cost_error_pct": -2.0},
+    {"seconds_error_pct": 40.0, "cost_error_pct": 30.0},
+]
 GPU_POOL = PoolStatus(
     "gpu", "aws", "spot", max_nodes=8, desired=3, booting=1, running=2, draining=1,
     spend_per_hour=1.8,
@@ -167,7 +178,22 @@ GPU_POOL = PoolStatus(
             ["old news"],
         ),
         (replace(LIVE, status="Emergency stop: cancelled 1 jobs."), ["cancelled 1 jobs."], []),
-        (LIVE, [], ["Pools (autoscaled)"]),
+        (LIVE, [], ["Pools (autoscaled)", "Budgets:", "Estimates:"]),
+        (
+            replace(
+                LIVE,
+                budgets=(budget_line(FILM_DAY), budget_line(replace(FILM_DAY, spent=20.5))),
+                accuracy=accuracy_line(MEASURED),
+            ),
+            [
+                "Estimates: last 3 jobs: median time error 8 %, cost 5 %; 2 of 3 within 10 %",
+                "Budgets:",
+                "├─ project film daily 2026-12-02: $16.40 of $20.00 (82 %) (warning)",
+                "└─ project film daily 2026-12-02: $20.50 of $20.00 (102 %) EXCEEDED: new jobs "
+                "refused",
+            ],
+            [],
+        ),
         (
             replace(LIVE, pools=(pool_line(GPU_POOL), pool_line(replace(GPU_POOL, error="503")))),
             [
