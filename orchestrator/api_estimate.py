@@ -52,6 +52,7 @@ from orchestrator.estimates import (
 )
 from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
+from orchestrator.node_class import slot_speed
 from orchestrator.planning import plan_job_chunks
 from orchestrator.scheduling import deadline_time
 from providers.compute.pools import PROVIDERS, Pool, load_pools
@@ -310,6 +311,8 @@ def _pool_option(
         spot = getattr(offer, "spot", None)
         price = float(spot if pool.spot and spot is not None else offer.on_demand)
     speed = getattr(offer, "relative_speed", None) if offer is not None else None
+    if speed is not None:
+        speed = slot_speed(float(speed), pool.concurrency)  # the catalogue's is per node
     node_class = _optional("orchestrator.node_class")
     if node_class is not None:
         name = str(node_class.node_class_name(pool.name))

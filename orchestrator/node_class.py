@@ -188,3 +188,14 @@ def _parse_benchmark(raw: Any, node_class: str) -> BenchmarkResult | None:
         # A corrupt record must not block estimates: the next benchmark replaces it.
         log.warning("ignoring benchmark record for %r: %s", node_class, exc)
         return None
+
+
+#: Worker slots of the reference node class the catalogue's relative speeds are against (the
+#: 2-vCPU development node, one slot per vCPU).
+REFERENCE_SLOTS = 2
+
+
+def slot_speed(node_speed: float, slots: int) -> float:
+    """A catalogue speed (a whole node against the 2-vCPU reference node) as the speed of one of
+    the node's `slots` worker slots against one reference slot: the rates here are per slot."""
+    return node_speed * REFERENCE_SLOTS / max(slots, 1)

@@ -20,7 +20,7 @@ from orchestrator.autoscaler.ledger import GONE, INTERRUPTED, Ledger, LedgerNode
 from orchestrator.autoscaler.model import JobDemand, NodeState, NodeView, PoolState
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_class import class_throughput, node_class_name
+from orchestrator.node_class import class_throughput, node_class_name, slot_speed
 from providers.compute.base import TERMINATING, ProviderNode
 from providers.compute.pools import Pool
 
@@ -83,7 +83,7 @@ def seconds_per_unit(client: Any, pool: Pool, prices_file: str | None = None) ->
     (orchestrator.node_class)."""
     catalogue = _catalogue(prices_file)
     offer = catalogue.lookup_pool(pool) if catalogue is not None else None
-    speed = offer.relative_speed if offer is not None else None
+    speed = slot_speed(offer.relative_speed, pool.concurrency) if offer is not None else None
     node_class = node_class_name(pool.name)
     return class_throughput(client, node_class, relative_speed=speed).seconds_per_unit
 
