@@ -73,18 +73,28 @@ def node_class_name(pool: str | None) -> str:
     return pool.strip() if pool and pool.strip() else NODE_CLASS
 
 
-def node_class_of(client: redis.Redis, node: str | None) -> str | None:
-    """The class of a live node, from its heartbeat's pool; None when it has no heartbeat."""
+def node_heartbeat(client: redis.Redis, node: str | None) -> dict[str, Any] | None:
+    """A live node's heartbeat payload, None without one (or an unreadable one)."""
     if not node:
         return None
     try:
         beat = json.loads(client.get(keys.node(str(node))) or "null")
     except ValueError:
         return None
-    if not isinstance(beat, dict):
+    return beat if isinstance(beat, dict) else None
+
+
+def class_of(beat: dict[str, Any] | None) -> str | None:
+    """The class of a node with this heartbeat (its pool's); None without a heartbeat."""
+    if beat is None:
         return None
     pool = beat.get("pool")
     return node_class_name(pool if isinstance(pool, str) else None)
+
+
+def node_class_of(client: redis.Redis, node: str | None) -> str | None:
+    """The class of a live node, from its heartbeat's pool; None when it has no heartbeat."""
+    return class_of(node_heartbeat(client, node))
 
 
 # -- benchmarks ------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
 from orchestrator.job_record import ChunkState, InvalidTransition, JobNotFound, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_class import node_class_of
+from orchestrator.node_class import class_of, node_heartbeat
 from orchestrator.segment_cache import SegmentCache
 from providers.storage.base import Storage
 from workers.job_policy import JobRefused
@@ -126,10 +126,11 @@ class WorkerHooks:
         self._last_event.pop((job_id, index), None)
         seconds = float(result.get("seconds") or 0.0)
         last = self.store.chunk_done(job_id, index, seconds)
-        self.charge(job_id, result.get("node"), seconds)
+        beat = node_heartbeat(self.store.redis, result.get("node"))
+        self.charge(job_id, result.get("node"), seconds, beat=beat)
         frames = int(result["end"]) - int(result["start"])
         # Each node teaches its own class (its pool's); one without a heartbeat teaches none.
-        node_class = node_class_of(self.store.redis, result.get("node"))
+        node_class = class_of(beat)
         if seconds > 0 and not result.get("reused") and node_class is not None:
             units = float(self.store.get_fields(job_id, "complexity")["complexity"] or 1.0)
             record_throughput(self.store.redis, node_class, seconds, frames, units)
@@ -142,10 +143,13 @@ class WorkerHooks:
             self.start_merge(job_id)
         self.dispatcher.fill()
 
-    def charge(self, job_id: str, node: Any, seconds: float) -> None:
+    def charge(
+        self, job_id: str, node: Any, seconds: float, *, beat: dict[str, Any] | None = None
+    ) -> None:
         """Add a chunk's seconds to its job; on an autoscaled pool's node, also to the node's
         ledger record and to the job's cost at that node's price per slot. The chunk's cost
-        counts against the job's budgets now, so a long job meets the hard stop mid-render."""
+        counts against the job's budgets now, so a long job meets the hard stop mid-render.
+        ``beat``: the node's heartbeat when the caller has read it already."""
         self.store.add_node_seconds(job_id, seconds)
         if seconds <= 0:
             return
@@ -154,14 +158,13 @@ class WorkerHooks:
         except JobNotFound:
             return  # expired meanwhile: nobody to bill
         cost = seconds * float(rate or 0.0) / 3600  # not a pool node: the cluster's flat rate
-        try:
-            beat = json.loads(self.store.redis.get(keys.node(str(node))) or "{}") if node else {}
-        except ValueError:
-            beat = {}
-        instance = beat.get("instance") if isinstance(beat, dict) else None
-        record = Ledger(self.store.redis).get(str(instance)) if instance else None
+        if beat is None:
+            beat = node_heartbeat(self.store.redis, node)
+        instance = (beat or {}).get("instance")
+        ledger = Ledger(self.store.redis)
+        record = ledger.get(str(instance)) if instance else None
         if record is not None:
-            Ledger(self.store.redis).add_busy(record.id, seconds)
+            ledger.add_busy(record.id, seconds)
             cost = seconds * record.price_per_hour / max(record.slots, 1) / 3600
             pipe = self.store.redis.pipeline()
             pipe.hincrbyfloat(keys.job(job_id), "pool_seconds", seconds)

@@ -158,7 +158,7 @@ def test_a_job_starts_workers_that_render_it_exactly_then_drain_and_stop(
     lifetimes = Lifetimes(state)
     store = JobStore.from_url(redis_url)
     ledger = Ledger(store.redis)
-    assert store.heartbeats().keys() <= {n for n in store.heartbeats() if "orchestrator" in n}
+    assert all("orchestrator" in name for name in store.heartbeats())  # no render worker yet
     timeline = write_project(tmp_path / "media" / "p.json", colour_project(2.0, "#aa6622"))
     direct = tmp_path / "direct.mkv"
     assert cli("render", str(timeline), "-o", str(direct), "--direct", "--lossless").returncode == 0
