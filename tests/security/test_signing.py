@@ -187,12 +187,20 @@ def raw_control(method: str) -> str:
     )
 
 
+def publish_when_heard(client: redis.Redis, channel: str, message: str) -> int:
+    """Publish until a worker hears it (it subscribes a moment after it is ready): receivers."""
+    deadline = time.monotonic() + 30
+    while not (heard := int(client.publish(channel, message))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return heard
+
+
 def test_an_unsigned_control_command_is_refused(
     signed_worker: LocalWorkers, redis_url: str, pki: dict[str, Any], tmp_path: Path
 ) -> None:
     # Given a raw "shutdown" broadcast on the control channel (an unsigned worker obeys it)
     client = redis.Redis.from_url(redis_url)
-    assert client.publish("/0.celery.pidbox", raw_control("shutdown")) == 1
+    assert publish_when_heard(client, "/0.celery.pidbox", raw_control("shutdown")) == 1
     # Then the worker is still there, and still runs signed work
     genuine = tmp_path / "genuine"
     client.lpush(
