@@ -20,8 +20,19 @@ ALLOWED: dict[str, set[str]] = {
     "workers": {"common", "chunking", "providers"},
     "orchestrator": {"common", "chunking", "providers", "workers"},
     "monitoring": {"common", "chunking", "providers", "workers", "orchestrator"},
-    "cli": {"common", "chunking", "providers", "workers", "orchestrator", "monitoring"},
-    "bench": {"common", "chunking", "providers", "workers", "orchestrator", "monitoring", "cli"},
+    # the HTTP service: an entry point like the CLI, which starts it (``cloudrender serve``)
+    "server": {"common", "chunking", "providers", "workers", "orchestrator", "monitoring"},
+    "cli": {"common", "chunking", "providers", "workers", "orchestrator", "monitoring", "server"},
+    "bench": {
+        "common",
+        "chunking",
+        "providers",
+        "workers",
+        "orchestrator",
+        "monitoring",
+        "server",
+        "cli",
+    },
 }
 OURS = set(ALLOWED) | {"tests"}
 #: Where os.environ may be read besides common/settings.py: cloud SDKs' own credential chains.
