@@ -8,7 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from cli.job_commands import add_no_cache, cluster_api, cluster_options
+from cli.job_commands import add_no_cache, cluster_api, http_api, job_options, over_http
+from common.errors import RenderError
 from orchestrator.estimates import OptionEstimate
 
 #: --provider's choices: the engines a pool may live on.
@@ -44,18 +45,44 @@ def add_estimate_parser(sub: Any, positive: Callable[[str], int]) -> None:
     estimate.add_argument("--chunk-frames", type=positive)
     estimate.add_argument("--json", action="store_true")
     add_no_cache(estimate)
-    cluster_options(estimate)
+    job_options(estimate)
     estimate.set_defaults(handler=run_estimate, market=None)
 
 
+@over_http
 def run_estimate(args: argparse.Namespace) -> int:
     """Print each option's time and cost ranges and the recommendation."""
+    result = _estimate(args)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+        return 0
+    print(render_estimate(result))
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> Any:
+    """The estimate from the HTTP service (``--api``; the media are uploaded for it to read)
+    or straight from the cluster's Redis."""
     from orchestrator.api_estimate import estimate_job
     from orchestrator.submission import prepare_project
 
+    service = http_api(args)
+    if service is not None:
+        if not args.use_cache:
+            raise RenderError("--no-cache cannot be used with --api")
+        with service:
+            return service.estimate_options(
+                args.timeline,
+                chunk_frames=args.chunk_frames,
+                provider=args.provider,
+                pool=args.pool,
+                market=args.market,
+                deadline=args.deadline,
+                max_cost=args.max_cost,
+            )
     api = cluster_api(args)
     project = prepare_project(args.timeline, None, None, None, api.settings.max_frame_bytes)
-    result = estimate_job(
+    return estimate_job(
         api.store.redis,
         api.settings,
         project.timeline,
@@ -69,11 +96,6 @@ def run_estimate(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         max_cost=args.max_cost,
     )
-    if args.json:
-        print(json.dumps(result.to_json(), indent=2))
-        return 0
-    print(render_estimate(result))
-    return 0
 
 
 def render_estimate(result: Any) -> str:

@@ -1,19 +1,32 @@
 """``cloudrender submit|status|cancel|download``: jobs on a cluster (DESIGN 4.3); ``estimate``
-lives in ``cli.estimate_command`` and is added with them."""
+lives in ``cli.estimate_command`` and is added with them.
+
+Each talks to the cluster's Redis (``--broker``) or to its HTTP service (``--api URL`` with an
+API key in $CLOUDRENDER_API_KEY), with the same output and exit statuses; an explicit
+``--broker`` or ``--api`` wins, else $CLOUDRENDER_API_URL (when set) over
+$CLOUDRENDER_BROKER_URL. An unreachable service exits 3, as an unreachable Redis does.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.export_options import CODECS, with_cli_export
 from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
+
+if TYPE_CHECKING:
+    from orchestrator.http_client import HTTPRenderingAPI
+
+#: Exit status when the HTTP service cannot be reached (cli.main's EXIT_UNREACHABLE).
+EXIT_UNREACHABLE = 3
 
 
 def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
@@ -37,19 +50,19 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--crf", type=int)
     submit.add_argument("--preset")
     add_no_cache(submit)
-    cluster_options(submit)
+    job_options(submit)
     submit.set_defaults(handler=run_submit)
 
     status = sub.add_parser("status", help="a job's state, progress and cost")
     status.add_argument("job")
     status.add_argument("--json", action="store_true")
     status.add_argument("--watch", action="store_true", help="redraw until the job ends")
-    cluster_options(status)
+    job_options(status)
     status.set_defaults(handler=run_status)
 
     cancel = sub.add_parser("cancel", help="cancel a queued or running job")
     cancel.add_argument("job")
-    cluster_options(cancel)
+    job_options(cancel)
     cancel.set_defaults(handler=run_cancel)
 
     download = sub.add_parser("download", help="fetch a completed job's video")
@@ -58,7 +71,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     download.add_argument(
         "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
     )
-    cluster_options(download)
+    job_options(download)
     download.set_defaults(handler=run_download)
 
     # Its own module (options, deadline, recommendation); registered here with the others.
@@ -86,6 +99,65 @@ def cluster_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def job_options(parser: argparse.ArgumentParser) -> None:
+    """``--broker``/``--storage`` (Redis) or ``--api`` (the HTTP service): where a job command
+    goes."""
+    cluster_options(parser)
+    parser.add_argument(
+        "--api",
+        metavar="URL",
+        help="the cluster's HTTP service instead of Redis (default: $CLOUDRENDER_API_URL); the "
+        "API key comes from $CLOUDRENDER_API_KEY",
+    )
+
+
+def http_api(args: argparse.Namespace) -> HTTPRenderingAPI | None:
+    """The HTTP service's client when this command goes through it (``--api``, or
+    $CLOUDRENDER_API_URL without ``--broker``), else None (Redis)."""
+    settings = Settings.from_env()
+    url = getattr(args, "api", None)
+    if url and getattr(args, "broker", None):
+        raise RenderError("pass --api URL or --broker URL, not both")
+    if not url and not getattr(args, "broker", None):
+        url = settings.api_url
+    if not url:
+        return None
+    if not settings.api_key:
+        raise RenderError(
+            f"no API key for {_shown(url)}: set CLOUDRENDER_API_KEY "
+            "(an operator makes one with `cloudrender keys create USER`)"
+        )
+    from orchestrator.http_client import HTTPRenderingAPI
+
+    return HTTPRenderingAPI(url, settings.api_key, settings=settings)
+
+
+def over_http(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Exit 3 with one line when the HTTP service cannot be reached (as for Redis)."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from orchestrator.http_errors import ServiceUnreachable
+
+        try:
+            return handler(args)
+        except ServiceUnreachable as exc:
+            if getattr(args, "json", False):
+                from cli.main import error_json
+
+                print(json.dumps(error_json(args.command, exc), indent=2))
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNREACHABLE
+
+    return run
+
+
+def _shown(url: str) -> str:
+    from common.urls import redact_url
+
+    return redact_url(url)
+
+
 def cluster_api(args: argparse.Namespace) -> Any:
     """The API of the cluster ``--broker`` (or $CLOUDRENDER_BROKER_URL) names, with the
     storage ``--storage`` (or $CLOUDRENDER_STORAGE_URL) names."""
@@ -100,10 +172,15 @@ def cluster_api(args: argparse.Namespace) -> Any:
     return CloudRenderingAPI(broker, storage_url=storage, settings=settings)
 
 
+@over_http
 def run_submit(args: argparse.Namespace) -> int:
     """Queue a render on the cluster and print its job id."""
     from chunking.timeline.project import read_project
 
+    service = http_api(args)
+    if service is not None:
+        with service:
+            return _submit_http(service, args)
     api = cluster_api(args)
     if api.storage_url is None:
         raise RenderError(
@@ -140,43 +217,66 @@ def run_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+@over_http
 def run_status(args: argparse.Namespace) -> int:
     """Print a job's state, progress and cost (redrawn until it ends with --watch)."""
-    from cli.status_view import render_status
-
+    service = http_api(args)
+    if service is not None:
+        with service:
+            return _status_http(service, args)
     api = cluster_api(args)
     while True:
         record = api.get_job_status(args.job)
         if args.json and not args.watch:
             print(json.dumps(record.to_json(), indent=2))
             return 0
-        text = render_status(record)
-        if args.watch and sys.stdout.isatty():
-            sys.stdout.write("\x1b[H\x1b[2J" + text + "\n")
-        else:
-            print(text)
-        sys.stdout.flush()
+        _show(record, args.watch)
         if not args.watch or record.state.finished:
-            return 0 if record.state.value != "failed" else 1
+            return _status_exit(record)
         time.sleep(0.5)
 
 
+def _show(record: Any, watch: bool) -> None:
+    """Print the record as ``status`` does (in place on a terminal with --watch)."""
+    from cli.status_view import render_status
+
+    text = render_status(record)
+    if watch and sys.stdout.isatty():
+        sys.stdout.write("\x1b[H\x1b[2J" + text + "\n")
+    else:
+        print(text)
+    sys.stdout.flush()
+
+
+def _status_exit(record: Any) -> int:
+    return 0 if record.state.value != "failed" else 1
+
+
+@over_http
 def run_cancel(args: argparse.Namespace) -> int:
     """Cancel a queued or running job."""
-    record = cluster_api(args).cancel_job(args.job)
+    service = http_api(args)
+    if service is not None:
+        with service:
+            record = service.cancel_job(args.job)
+    else:
+        record = cluster_api(args).cancel_job(args.job)
     print(f"job {record.id} {record.state}")
     return 0
 
 
+@over_http
 def run_download(args: argparse.Namespace) -> int:
     """Fetch a completed job's video, or print its URL."""
-    api = cluster_api(args)
-    if args.url:
-        print(api.output_url(args.job))
-        return 0
-    if not args.output:
+    if not args.url and not args.output:
         raise RenderError("download needs -o FILE (or --url)")
-    print(api.download(args.job, args.output))
+    service = http_api(args)
+    api: Any = service or cluster_api(args)
+    try:
+        print(api.output_url(args.job) if args.url else api.download(args.job, args.output))
+    finally:
+        if service is not None:
+            service.close()
     return 0
 
 
@@ -184,3 +284,58 @@ def add_billing_scope(parser: Any) -> None:
     """``--project``/``--user``: who a job is billed to (budgets, `billing export`)."""
     parser.add_argument("--project", help="the project the job is billed to (budgets, export)")
     parser.add_argument("--user", help="the user the job is billed to (budgets, export)")
+
+
+def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
+    """``submit --api``: the media go up by content hash, the video stays with the service."""
+    from chunking.timeline.project import read_project
+
+    if "://" in args.output:
+        raise RenderError(
+            f"-o {args.output}: with --api the video stays with the service; name a file and "
+            "fetch it with `cloudrender download JOB -o FILE --api URL`"
+        )
+    if args.user:
+        raise RenderError("--user cannot be used with --api: the API key decides the user")
+    if not args.use_cache:
+        raise RenderError("--no-cache cannot be used with --api")
+    project = read_project(args.timeline, max_frame_bytes=api.settings.max_frame_bytes)
+    job_id = api.submit_job(
+        with_cli_export(project, args),
+        output=args.output,
+        priority=args.priority,
+        deadline=args.deadline,
+        max_cost=args.max_cost,
+        chunk_frames=args.chunk_frames,
+        project_name=args.project or "",
+    )
+    print(
+        "note: when the job completes, fetch the video with: cloudrender download "
+        f"{job_id} -o {args.output} --api {_shown(api.api_url)}",
+        file=sys.stderr,
+    )
+    print(job_id)
+    return 0
+
+
+#: Seconds between redraws of ``status --watch --api`` while events keep coming.
+REDRAW_SECONDS = 0.5
+
+
+def _status_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
+    """``status --api``: the record; with --watch redrawn as the job's events arrive (SSE)."""
+    record = api.get_job_status(args.job)
+    if args.json and not args.watch:
+        print(json.dumps(record.to_json(), indent=2))
+        return 0
+    _show(record, args.watch)
+    if not args.watch or record.state.finished:
+        return _status_exit(record)
+    drawn = time.monotonic()
+    for _event in api.events(args.job):
+        if time.monotonic() - drawn >= REDRAW_SECONDS:
+            _show(api.get_job_status(args.job), True)
+            drawn = time.monotonic()
+    record = api.get_job_status(args.job)
+    _show(record, True)
+    return _status_exit(record)

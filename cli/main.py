@@ -24,6 +24,7 @@ from cli.export_options import CODECS, with_cli_export
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
+from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar
 from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
@@ -141,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     add_cache_parser(sub)
     add_budget_parsers(sub)
     add_price_parser(sub)
+    add_server_parsers(sub, _positive)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
     validate.add_argument("timeline")

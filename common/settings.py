@@ -22,6 +22,20 @@ MIN_VISIBILITY_TIMEOUT = 60
 DEFAULT_HOURLY_RATE = 0.10
 #: Bytes of rendered segments the segment cache in storage keeps by default (LRU beyond).
 DEFAULT_CACHE_MAX_BYTES = 50 * 2**30
+#: Largest request body the HTTP service reads (a project with its settings), in bytes.
+DEFAULT_API_MAX_BODY_BYTES = 16 * 2**20
+#: Largest media file the HTTP service accepts as an upload: asset sync's own limit
+#: (orchestrator.assets.DEFAULT_MAX_BYTES; common cannot import it).
+DEFAULT_API_MAX_ASSET_BYTES = 50 * 2**30
+#: Requests per minute one API key may make by default.
+DEFAULT_API_RATE_PER_MINUTE = 600
+#: Origins the HTTP service answers cross-origin requests from by default: Timeline Studio's
+#: Tauri webview (tauri://localhost on macOS/Linux, http(s)://tauri.localhost on Windows).
+DEFAULT_API_CORS_ORIGINS = (
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,16 @@ class Settings:
     autoscale_interval: float = 15.0
     #: the autoscaler decides and logs the engine calls it would make, without making them
     autoscale_dry_run: bool = False
+    #: the HTTP service clients talk to instead of Redis (`--api URL`), and their API key
+    api_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    #: origins browsers may call the HTTP service from (CORS)
+    api_cors_origins: tuple[str, ...] = DEFAULT_API_CORS_ORIGINS
+    #: largest request body and largest uploaded asset the HTTP service accepts (bytes)
+    api_max_body_bytes: int = DEFAULT_API_MAX_BODY_BYTES
+    api_max_asset_bytes: int = DEFAULT_API_MAX_ASSET_BYTES
+    #: requests per minute one API key may make (a key's own rate_per_minute overrides it)
+    api_rate_per_minute: int = DEFAULT_API_RATE_PER_MINUTE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -160,6 +184,18 @@ class Settings:
             autoscale_interval=_float(env, "CLOUDRENDER_AUTOSCALE_INTERVAL", 15.0) or 15.0,
             autoscale_dry_run=(env.get("CLOUDRENDER_AUTOSCALE_DRY_RUN") or "").lower()
             in ("1", "true", "yes"),
+            api_url=env.get("CLOUDRENDER_API_URL") or None,
+            api_key=env.get("CLOUDRENDER_API_KEY") or None,
+            api_cors_origins=_origins(env, "CLOUDRENDER_API_CORS_ORIGINS"),
+            api_max_body_bytes=_int(
+                env, "CLOUDRENDER_API_MAX_BODY_BYTES", DEFAULT_API_MAX_BODY_BYTES
+            ),
+            api_max_asset_bytes=_int(
+                env, "CLOUDRENDER_API_MAX_ASSET_BYTES", DEFAULT_API_MAX_ASSET_BYTES
+            ),
+            api_rate_per_minute=_int(
+                env, "CLOUDRENDER_API_RATE_PER_MINUTE", DEFAULT_API_RATE_PER_MINUTE
+            ),
             s3_endpoint_url=env.get("CLOUDRENDER_S3_ENDPOINT_URL")
             or env.get("AWS_ENDPOINT_URL_S3")
             or env.get("AWS_ENDPOINT_URL")
@@ -196,6 +232,20 @@ def _paths(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name) or ""
     paths = tuple(os.path.abspath(os.path.expanduser(p)) for p in raw.split(os.pathsep) if p)
     return paths
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of origins (unset: the defaults; "none": no cross-origin caller)."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return DEFAULT_API_CORS_ORIGINS
+    if raw.strip().lower() == "none":
+        return ()
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and "://" not in origin:
+            raise RenderError(f"{name}: {origin!r} is not an origin (scheme://host[:port] or *)")
+    return origins
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -1,9 +1,23 @@
-"""Prometheus exporter for the render and node metrics (orchestrator.stats).
+"""Prometheus exporter for the render and node metrics (orchestrator.stats) and the render
+counters (orchestrator.render_counters).
 
-Values are computed at scrape time from the job store (Redis) by a custom collector, so no
-metric lives in a pool process's memory: with a prefork pool the child processes never register
-or update anything, and every exporter on the cluster (each worker's, the orchestrator's) serves
-the same cluster-wide figures plus its own host's CPU, memory, network and GPUs.
+Values are read at scrape time from the job store (Redis) by a custom collector, so no metric
+lives in a pool process's memory: with a prefork pool the child processes never register or
+serve anything. Two kinds of figures:
+
+* Gauges computed from the job store (``cloudrender_frames_per_second``, ``_stored_jobs``,
+  ``_queue_length``...): every exporter on the cluster (each worker's, the orchestrator's)
+  serves the same cluster-wide values, plus its own host's CPU, memory, network and GPUs.
+  Dashboards take ``max()`` over instances for them, never ``sum()``.
+* Counters and histograms, labelled ``node``: ``cloudrender_frames_rendered_total``,
+  ``cloudrender_chunks_total{outcome}``, ``cloudrender_jobs_total{state}``,
+  ``cloudrender_chunk_seconds`` and ``cloudrender_job_seconds{state}``. The pool process where
+  an event happens adds it to its node's hash in Redis (``orchestrator.worker_hooks``), and
+  each exporter serves only its own node's hash (the orchestrator's also the ``cluster``
+  pseudo node's: cancels made by clients and the API). So each event counts once however many
+  pool processes a node has, ``sum()`` over every target is the cluster's total, ``rate()``
+  and ``histogram_quantile()`` work as usual, and the counts survive restarts (docs/monitoring.md
+  has the outcomes, the queries and why).
 
 Wiring:
 
@@ -11,8 +25,10 @@ Wiring:
   It connects to Celery's ``worker_ready`` signal, which fires in the worker's main process
   only, and starts the exporter there on ``settings.metrics_port`` (``$CLOUDRENDER_METRICS_PORT``;
   0 = off), bound to ``settings.metrics_addr`` (``$CLOUDRENDER_METRICS_ADDR``, default 127.0.0.1;
-  containers set 0.0.0.0 so that Prometheus in another container can reach it).
-* Orchestrator / any other process: ``start_exporter(store, port, addr, hourly_rate=...)``.
+  containers set 0.0.0.0 so that Prometheus in another container can reach it). Its counters
+  are the Celery node's (``sender.hostname``); a node consuming the orchestrator queue also
+  serves the ``cluster`` pseudo node's.
+* Any other process: ``start_exporter(store, port, addr, node=..., hourly_rate=...)``.
 * The API: ``orchestrator.stats.collect_render_metrics(store, hourly_rate=...)``.
 
 Access: with ``settings.metrics_auth`` ("user:password", ``$CLOUDRENDER_METRICS_AUTH``) every
@@ -32,144 +48,31 @@ import ipaddress
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import redis
 from prometheus_client import CollectorRegistry, make_wsgi_app
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import ThreadingWSGIServer
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from common.errors import RenderError
+from common.names import QUEUE_ORCHESTRATOR
 from common.settings import DEFAULT_HOURLY_RATE, Settings
+from monitoring import families
 from monitoring.gpu import GpuCollector
-from monitoring.metrics import NODE_METRICS, POOL_METRICS, PREFIX, RENDER_METRICS
+from monitoring.metrics import PREFIX
+from orchestrator import render_counters
 from orchestrator.autoscaler.loop import pool_records
 from orchestrator.job_store import JobStore
+from orchestrator.render_counters import CLUSTER
 from orchestrator.stats import NodeMetrics, RenderMetrics, collect
-from workers.host import HostSampler, HostStats
+from workers.host import HostSampler
 
 log = logging.getLogger(__name__)
-
-_HELP = dict(RENDER_METRICS + NODE_METRICS + POOL_METRICS)
-
-
-def _gauge(name: str, labels: list[str] | None = None) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, _HELP[name], labels=labels)
-
-
-#: (metric name without prefix, RenderMetrics attribute) of the unlabelled gauges.
-_GAUGES: tuple[tuple[str, str], ...] = (
-    ("frames_per_second", "frames_per_second"),
-    ("frame_seconds_average", "average_frame_seconds"),
-    ("queued_chunks", "queued_chunks"),
-    ("running_chunks", "running_chunks"),
-    ("active_nodes", "active_nodes"),
-    ("worker_slots", "slots"),
-    ("gpu_utilization_average_percent", "gpu_utilization_percent"),
-    ("hourly_rate_dollars", "hourly_rate"),
-    ("cost_per_frame_dollars", "cost_per_frame"),
-    ("job_success_ratio", "success_rate"),
-    ("job_error_ratio", "error_rate"),
-    ("chunk_retry_ratio", "retry_rate"),
-    ("job_seconds_average", "average_job_seconds"),
-    ("deadline_miss_ratio", "deadline_miss_rate"),
-    ("deadline_misses", "deadline_misses"),
-)
-#: HostStats and RenderMetrics share these attribute names, which are also the metric names.
-_HOST = (
-    "cpu_utilization_percent",
-    "memory_used_bytes",
-    "memory_total_bytes",
-    "network_receive_bytes_per_second",
-    "network_transmit_bytes_per_second",
-)
-
-
-def _render_families(m: RenderMetrics | None) -> Iterator[Metric]:
-    """Families for the cluster-wide metrics; None (store down) gives families without samples."""
-    for short, attribute in _GAUGES:
-        family = _gauge(PREFIX + short)
-        value = None if m is None else getattr(m, attribute)
-        if value is not None:
-            family.add_metric([], float(value))
-        yield family
-
-    queues = _gauge(PREFIX + "queue_length", ["queue", "priority"])
-    jobs = _gauge(PREFIX + "jobs", ["state"])
-    # The ledger only grows, so it is a counter; the family name drops the _total suffix.
-    cost = CounterMetricFamily(PREFIX + "cost_dollars", _HELP[PREFIX + "cost_dollars_total"])
-    if m is not None:
-        for queue, by_priority in m.queue_lengths.items():
-            for priority, length in by_priority.items():
-                queues.add_metric([queue, priority], float(length))
-        for state, count in m.jobs.items():
-            jobs.add_metric([state], float(count))
-        cost.add_metric([], m.total_cost)
-    yield queues
-    yield jobs
-    yield cost
-
-
-def _host_families(m: RenderMetrics | None, sampler: HostSampler) -> Iterator[Metric]:
-    """This host's resources (served even when the store is down)."""
-    source: RenderMetrics | HostStats = sampler.read() if m is None else m
-    for name in _HOST:
-        family = _gauge(PREFIX + name)
-        value = getattr(source, name)
-        if value is not None:
-            family.add_metric([], float(value))
-        yield family
-
-
-def _node_families(nodes: list[NodeMetrics]) -> Iterator[Metric]:
-    """Per-node families, label node (node_info also carries status and role)."""
-    info = _gauge(PREFIX + "node_info", ["node", "status", "role"])
-    for n in nodes:
-        info.add_metric([n.name, n.status, n.role], 1.0)
-    yield info
-    columns: list[tuple[str, str]] = [
-        ("node_draining", "draining"),
-        ("node_concurrency", "concurrency"),
-        ("node_active_chunks", "active_chunks"),
-        ("node_completed_chunks", "completed_chunks"),
-        ("node_failed_chunks", "failed_chunks"),
-        ("node_uptime_seconds", "uptime_seconds"),
-        ("node_last_heartbeat_timestamp_seconds", "last_heartbeat"),
-        ("node_heartbeat_age_seconds", "heartbeat_age_seconds"),
-        ("node_cpu_utilization_percent", "cpu_utilization_percent"),
-        ("node_memory_used_bytes", "memory_used_bytes"),
-        ("node_memory_total_bytes", "memory_total_bytes"),
-    ]
-    for short, attribute in columns:
-        family = _gauge(PREFIX + short, ["node"])
-        for n in nodes:
-            value: Any = (
-                n.status == "draining" if attribute == "draining" else getattr(n, attribute)
-            )
-            if value is not None:
-                family.add_metric([n.name], float(value))
-        yield family
-
-
-def _pool_families(records: list[dict[str, Any]]) -> Iterator[Metric]:
-    """The autoscaler's last decision and node counts per pool."""
-    desired = _gauge(PREFIX + "desired_nodes", ["pool"])
-    nodes = _gauge(PREFIX + "pool_nodes", ["pool", "state"])
-    spend = _gauge(PREFIX + "pool_spend_dollars_per_hour", ["pool"])
-    for record in records:
-        pool = str(record.get("pool", ""))
-        # Nodes still draining stay until they are done: a KEDA-scaled Deployment must keep
-        # them, and drops one as each is terminated.
-        target = int(record.get("desired") or 0) + int(record.get("draining") or 0)
-        desired.add_metric([pool], float(target))
-        for state in ("booting", "running", "draining"):
-            nodes.add_metric([pool, state], float(record.get(state) or 0))
-        spend.add_metric([pool], float(record.get("spend_per_hour") or 0.0))
-    yield from (desired, nodes, spend)
 
 
 class RenderCollector:
@@ -181,10 +84,13 @@ class RenderCollector:
         *,
         hourly_rate: float = DEFAULT_HOURLY_RATE,
         sampler: HostSampler | None = None,
+        nodes: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.hourly_rate = hourly_rate
         self.sampler = sampler or HostSampler()
+        #: the nodes whose render counters this exporter serves (each node by one exporter)
+        self.nodes = nodes
         # Scrapes from two Prometheus servers may overlap; the sampler's interval must not.
         self._lock = threading.Lock()
 
@@ -202,19 +108,20 @@ class RenderCollector:
                     self.store, hourly_rate=self.hourly_rate, sampler=self.sampler
                 )
                 pools = pool_records(self.store.redis)
+                counters = [(n, render_counters.read(self.store.redis, n)) for n in self.nodes]
             except redis.RedisError as exc:
                 log.warning("metrics: job store unreachable: %s", exc)
-                render, nodes, pools = None, [], []
-            families = [
-                *_pool_families(pools),
-                *_render_families(render),
-                *_host_families(render, self.sampler),
-                *_node_families(nodes),
-                GaugeMetricFamily(
-                    PREFIX + "store_up", _HELP[PREFIX + "store_up"], value=float(render is not None)
-                ),
+                render, nodes, pools, counters = None, [], [], []
+            name, up = PREFIX + "store_up", float(render is not None)
+            found = [
+                *families.pool_families(pools),
+                *families.counter_families(counters),
+                *families.render_families(render),
+                *families.host_families(render, self.sampler),
+                *families.node_families(nodes),
+                GaugeMetricFamily(name, families.HELP[name], value=up),
             ]
-        return families
+        return found
 
 
 def scrape_store(url: str) -> JobStore:
@@ -231,12 +138,23 @@ def scrape_store(url: str) -> JobStore:
     return JobStore(client)
 
 
+def counter_nodes(node: str | None, orchestrator: bool) -> tuple[str, ...]:
+    """The nodes whose counters an exporter serves: its own, and on the orchestrator the
+    ``cluster`` pseudo node's (events outside any worker), so each is served exactly once."""
+    return (*([node] if node else []), *([CLUSTER] if orchestrator else []))
+
+
 def registry_for(
-    store: JobStore, *, hourly_rate: float = DEFAULT_HOURLY_RATE, gpus: bool = True
+    store: JobStore,
+    *,
+    hourly_rate: float = DEFAULT_HOURLY_RATE,
+    gpus: bool = True,
+    nodes: tuple[str, ...] = (),
 ) -> CollectorRegistry:
-    """A private registry with the render collector and (with `gpus`) the GPU collector."""
+    """A private registry with the render collector (serving the counters of `nodes`) and
+    (with `gpus`) the GPU collector."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(RenderCollector(store, hourly_rate=hourly_rate))
+    registry.register(RenderCollector(store, hourly_rate=hourly_rate, nodes=nodes))
     if gpus:
         registry.register(GpuCollector())  # CPU-only hosts: an empty family and a count of 0
     return registry
@@ -261,12 +179,18 @@ def start_exporter(
     hourly_rate: float = DEFAULT_HOURLY_RATE,
     gpus: bool = True,
     auth: str | None = None,
+    node: str | None = None,
+    orchestrator: bool = False,
 ) -> tuple[Any, threading.Thread]:
     """Serve /metrics on addr:port (0 = a free port: see server.server_port) in a daemon thread.
 
     With ``auth`` ("user:password") every request needs those credentials (HTTP basic auth).
+    ``node``: the Celery node whose render counters to serve; ``orchestrator``: also serve the
+    ``cluster`` pseudo node's (one exporter per cluster must, the orchestrator's).
     """
-    app: _App = make_wsgi_app(registry_for(store, hourly_rate=hourly_rate, gpus=gpus))
+    nodes = counter_nodes(node, orchestrator)
+    registry = registry_for(store, hourly_rate=hourly_rate, gpus=gpus, nodes=nodes)
+    app: _App = make_wsgi_app(registry)
     if auth is not None:
         app = basic_auth(app, auth)
     family = socket.getaddrinfo(addr, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
@@ -346,8 +270,17 @@ def install(app: Any, settings: Settings) -> None:
         if not chosen:
             return
         store = scrape_store(app.conf.broker_url)
+        node, queues = _node_of(sender)
         try:
-            start_exporter(store, chosen, bind, hourly_rate=settings.hourly_rate, auth=auth)
+            start_exporter(
+                store,
+                chosen,
+                bind,
+                hourly_rate=settings.hourly_rate,
+                auth=auth,
+                node=node,
+                orchestrator=QUEUE_ORCHESTRATOR in queues,
+            )
         except OSError as exc:
             # Two workers on one host with one port: the second one serves nothing, not crash.
             log.warning("metrics: cannot listen on %s:%s: %s", bind, chosen, exc)
@@ -364,3 +297,10 @@ def install(app: Any, settings: Settings) -> None:
 
     # weak=False: the closure has no other reference and would be collected at once.
     worker_ready.connect(start, weak=False)
+
+
+def _node_of(consumer: Any) -> tuple[str | None, set[str]]:
+    """The Celery node name (as its tasks' requests carry it) and the queues it consumes."""
+    hostname = getattr(consumer, "hostname", None)
+    queues = getattr(getattr(consumer, "task_consumer", None), "queues", None) or []
+    return (hostname if isinstance(hostname, str) else None), {q.name for q in queues}

@@ -1,5 +1,6 @@
 """Names and help texts of every Prometheus metric the exporter serves (one place, for the
-exporter, the Grafana dashboard check and PromQL users). The values come from orchestrator.stats.
+exporter, the Grafana dashboard check and PromQL users). The gauges come from orchestrator.stats,
+the counters and histograms from orchestrator.render_counters.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ RENDER_METRICS: tuple[tuple[str, str], ...] = (
     (PREFIX + "job_seconds_average", "Seconds from start to finish of completed jobs."),
     (PREFIX + "deadline_miss_ratio", "Completed jobs late for their deadline / with one."),
     (PREFIX + "deadline_misses", "Completed jobs that finished after their deadline."),
-    (PREFIX + "jobs", "Stored jobs per state."),
+    (PREFIX + "stored_jobs", "Stored jobs per state (finished ones until they expire)."),
     (PREFIX + "store_up", "1 when the job store answered this scrape, else 0."),
 )
 
@@ -64,5 +65,25 @@ POOL_METRICS: tuple[tuple[str, str], ...] = (
     (PREFIX + "pool_spend_dollars_per_hour", "Dollars per hour the pool's live nodes cost."),
 )
 
-#: Every metric name (as a PromQL query writes it) that monitoring.exporter serves.
-METRIC_NAMES: list[str] = [name for name, _ in RENDER_METRICS + NODE_METRICS + POOL_METRICS]
+#: (name, help) of the render counters, label node (the node that counted) and as said.
+COUNTER_METRICS: tuple[tuple[str, str], ...] = (
+    (PREFIX + "frames_rendered_total", "Frames of chunks rendered and finished (outcome done)."),
+    (
+        PREFIX + "chunks_total",
+        "Chunk events per outcome: done, reused, duplicate, failed, retried, requeued, "
+        "speculative.",
+    ),
+    (PREFIX + "jobs_total", "Jobs that ended, per state: completed, failed, cancelled."),
+)
+
+#: (name, help) of the render histograms, label node (and state for jobs).
+HISTOGRAM_METRICS: tuple[tuple[str, str], ...] = (
+    (PREFIX + "chunk_seconds", "Seconds rendering a chunk (outcome done)."),
+    (PREFIX + "job_seconds", "Seconds from a job's submission to its end, per end state."),
+)
+
+#: Every metric name (as a PromQL query writes it) that monitoring.exporter serves; the
+#: histograms as their _bucket, _sum and _count series too.
+METRIC_NAMES: list[str] = [
+    name for name, _ in RENDER_METRICS + NODE_METRICS + POOL_METRICS + COUNTER_METRICS
+] + [name + suffix for name, _ in HISTOGRAM_METRICS for suffix in ("", "_bucket", "_sum", "_count")]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -37,8 +36,10 @@ from orchestrator.api_results import (
 from orchestrator.budgets import check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
+from orchestrator.job_events import publish_event
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.render_counters import job_ended
 from orchestrator.scheduling import deadline_time
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
@@ -171,16 +172,15 @@ class CloudRenderingAPI(ClusterControl):
         if state.finished:
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
         self.store.request_cancel(job_id)
-        self.store.transition(job_id, JobState.CANCELLED, error=reason)
+        if self.store.transition(job_id, JobState.CANCELLED, error=reason):
+            job_ended(self.store.redis, job_id, "cancelled")
         for chunk in self.store.chunks(job_id):
             if chunk.task_id and chunk.state.value == "pending":
                 self.app.control.revoke(chunk.task_id)
         self.dispatcher.forget(job_id)
         if self.storage_url is not None:
             open_storage(self.storage_url).delete_prefix(job_prefix(job_id))
-        self.store.redis.publish(
-            keys.PROGRESS, json.dumps({"job": job_id, "event": "cancelled", "time": time.time()})
-        )
+        publish_event(self.store.redis, job_id, "cancelled")
         return self.store.get(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.25) -> JobRecord:

@@ -20,6 +20,10 @@ hold them.
 An image sequence (a clip with ``image_sequence``) uploads every image: each is checked like a
 file of its own (only the first is decoded; the others must be images of an allowed format), and
 the document lists their references in ``image_sequence["assets"]`` (``workers.asset_sequences``).
+
+Checking, hashing and rewriting (``plan_assets``) are apart from moving the bytes, so the same
+checks serve ``sync_assets`` (straight to storage, with the cluster's credentials) and the HTTP
+client (``orchestrator.http_client``: the service says which assets it lacks, those are sent).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +42,7 @@ from common.units import format_size
 from providers.storage.base import Storage, StorageError
 from workers.asset_sequences import sequence_names
 from workers.assets import (
+    ASSET_KEY_PREFIX,
     ASSET_REF_PREFIX,
     MediaField,
     asset_key,
@@ -54,9 +59,13 @@ from workers.sources import IMAGE_EXTENSIONS, MAX_SOURCE_PIXELS
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "AssetPlan",
+    "LocalAsset",
+    "Stored",
     "SyncResult",
     "asset_key",
     "path_problem",
+    "plan_assets",
     "resolve_path",
     "sync_assets",
 ]
@@ -120,17 +129,80 @@ def path_problem(path: str, base_dir: str) -> str | None:
     return None
 
 
-def sync_assets(
+@dataclass(frozen=True)
+class LocalAsset:
+    """A media file of the project that passed the input checks, to upload under its content
+    name (each distinct file once)."""
+
+    #: ``<hex><ext>``: the file name under ``assets/`` (the HTTP service's asset name)
+    name: str
+    #: the file as the loader resolves it
+    path: str
+    size: int
+    mtime_ns: int
+    #: the first clip naming it and the path as written there, for messages
+    clip_id: str
+    written: str
+
+    @property
+    def key(self) -> str:
+        """The storage key ``assets/<hex><ext>``."""
+        return ASSET_KEY_PREFIX + self.name
+
+    def check_unchanged(self) -> None:
+        """Refuse a file saved again after it was hashed: the bytes sent may not be those."""
+        try:
+            st = os.stat(self.path)
+            same = (st.st_size, st.st_mtime_ns) == (self.size, self.mtime_ns)
+        except OSError:
+            same = False
+        if not same:
+            raise ValidationError(
+                [
+                    f"clip {self.clip_id!r}: media file {self.written!r} changed while it was "
+                    "being uploaded; save it and submit again"
+                ]
+            )
+
+
+@dataclass(frozen=True)
+class AssetPlan:
+    """A project's media checked and hashed, its document rewritten to asset references: what
+    is left is moving ``files`` (``sync_assets`` to storage, ``HTTPRenderingAPI`` over HTTP)."""
+
+    #: a copy of the input with every media path replaced by ``asset:sha256:<hex><ext>``
+    document: dict[str, Any]
+    #: local files to upload, each distinct asset once, in document order
+    files: list[LocalAsset]
+    #: names (``<hex><ext>``) the document referred to already, confirmed held; none in files
+    refs: list[str]
+    #: each media path as written in the document -> ``sha256:<hex><ext>``
+    assets: dict[str, str]
+
+
+#: ``stored(names)``: which of these asset names (``<hex><ext>``) the destination holds.
+Stored = Callable[[list[str]], Collection[str]]
+
+
+def plan_assets(
     document: Mapping[str, Any],
     base_dir: str,
-    storage: Storage,
     *,
+    stored: Stored,
+    holder: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> SyncResult:
-    """Upload the media a project names (each distinct file once) and rewrite it to asset refs."""
+) -> AssetPlan:
+    """Check every media file a project names (all problems at once), hash each distinct file
+    and rewrite the document to asset references; nothing is uploaded.
+
+    References the document already holds are confirmed with ``stored``; one it does not hold
+    is a problem naming ``holder`` (e.g. "storage s3://bucket").
+    """
     doc = copy_document(document)
-    problems: list[str] = []
-    fields, sequences = _expand(media_fields(doc), problems)
+    problems: list[tuple[int, str]] = []
+    expanded: list[str] = []
+    fields, sequences = _expand(media_fields(doc), expanded)
+    problems += [(-1, problem) for problem in expanded]
     firsts = {id(images[0]) for _, images in sequences}  # a sequence's first image is decoded
     locals_: dict[int, _Local] = {}  # index into fields -> checked file
     probed: dict[str, str | None] = {}  # real path -> why it is not media (None: it is)
@@ -139,18 +211,12 @@ def sync_assets(
         where = f"clip {field.clip_id!r}"
         raw = field.value
         if not isinstance(raw, str):
-            problems.append(f"{where}: media path must be a string, got {raw!r}")
+            problems.append((i, f"{where}: media path must be a string, got {raw!r}"))
         elif raw.startswith(ASSET_REF_PREFIX):
             try:
                 known[i] = parse_asset_ref(raw)
             except MediaError as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            if not storage.exists(asset_key(*known[i])):
-                problems.append(
-                    f"{where}: {raw} is not in storage {storage.url}; submit the project "
-                    "from its original media files"
-                )
+                problems.append((i, f"{where}: {exc}"))
         else:
             problem = path_problem(raw, base_dir)
             full = resolve_path(raw, base_dir)
@@ -159,39 +225,72 @@ def sync_assets(
             if isinstance(checked, _Local):
                 locals_[i] = checked
             else:
-                problems.append(f"{where}: {problem or checked}")
+                problems.append((i, f"{where}: {problem or checked}"))
+    referred = sorted({digest + ext for digest, ext in known.values()})
+    held = set(stored(referred)) if referred else set()
+    for i, (digest, ext) in known.items():
+        if digest + ext not in held:
+            problems.append(
+                (
+                    i,
+                    f"clip {fields[i].clip_id!r}: {fields[i].value} is not in {holder}; submit "
+                    "the project from its original media files",
+                )
+            )
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError([problem for _, problem in sorted(problems, key=lambda p: p[0])])
 
     digests = _hash_all(fields, locals_)
-    uploaded = skipped = 0
-    done: set[str] = set()
+    files: dict[str, LocalAsset] = {}
     assets: dict[str, str] = {}
     for i, local in locals_.items():
         field = fields[i]
-        ext = clean_ext(local.full)
-        key = asset_key(digests[local.real], ext)
-        if key not in done:
-            done.add(key)
-            if _upload(storage, key, local, field):
-                uploaded += local.size
-            else:
-                skipped += local.size
-        name = asset_name(digests[local.real], ext)
-        assets[str(field.value)] = name
-        field.holder[field.key] = ASSET_REF_PREFIX + name
+        digest, ext = digests[local.real], clean_ext(local.full)
+        name = digest + ext
+        if name not in files:
+            written = str(field.value)
+            files[name] = LocalAsset(
+                name, local.full, local.size, local.mtime_ns, field.clip_id, written
+            )
+        assets[str(field.value)] = asset_name(digest, ext)
+        field.holder[field.key] = ASSET_REF_PREFIX + asset_name(digest, ext)
+    refs: list[str] = []
     for i, (digest, ext) in known.items():
-        key = asset_key(digest, ext)
-        if key not in done:
-            done.add(key)
-            skipped += _stored_size(storage, key) or 0
+        if digest + ext not in files and digest + ext not in refs:
+            refs.append(digest + ext)
         assets[str(fields[i].value)] = asset_name(digest, ext)
     for field, images in sequences:
-        refs = [str(image.value) for image in images]
-        field.holder[field.key] = refs[0]
+        names = [str(image.value) for image in images]
+        field.holder[field.key] = names[0]
         assert field.sequence is not None
-        field.sequence["assets"] = refs
-    return SyncResult(doc, uploaded, skipped, assets)
+        field.sequence["assets"] = names
+    return AssetPlan(doc, list(files.values()), refs, assets)
+
+
+def sync_assets(
+    document: Mapping[str, Any],
+    base_dir: str,
+    storage: Storage,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> SyncResult:
+    """Upload the media a project names (each distinct file once) and rewrite it to asset refs."""
+
+    def stored(names: list[str]) -> list[str]:
+        return [name for name in names if storage.exists(ASSET_KEY_PREFIX + name)]
+
+    plan = plan_assets(
+        document, base_dir, stored=stored, holder=f"storage {storage.url}", max_bytes=max_bytes
+    )
+    uploaded = skipped = 0
+    for asset in plan.files:
+        if _upload(storage, asset):
+            uploaded += asset.size
+        else:
+            skipped += asset.size
+    for name in plan.refs:
+        skipped += _stored_size(storage, ASSET_KEY_PREFIX + name) or 0
+    return SyncResult(plan.document, uploaded, skipped, plan.assets)
 
 
 def _expand(
@@ -300,23 +399,19 @@ def _hash_all(fields: list[MediaField], locals_: dict[int, _Local]) -> dict[str,
     return digests
 
 
-def _upload(storage: Storage, key: str, local: _Local, field: MediaField) -> bool:
-    """Put the file under ``key`` unless storage holds it whole already; True if uploaded."""
+def _upload(storage: Storage, asset: LocalAsset) -> bool:
+    """Put the file under its key unless storage holds it whole already; True if uploaded."""
     # A same-size object is trusted: the key is its hash. A different size is a truncated
     # upload from an interrupted client, which would otherwise block the key for good.
-    if storage.exists(key) and _stored_size(storage, key) == local.size:
+    if storage.exists(asset.key) and _stored_size(storage, asset.key) == asset.size:
         return False
-    storage.put_file(key, local.full)
-    st = os.stat(local.full)
-    if (st.st_size, st.st_mtime_ns) != (local.size, local.mtime_ns):
+    storage.put_file(asset.key, asset.path)
+    try:
+        asset.check_unchanged()
+    except ValidationError:
         # The bytes stored may not be the bytes hashed; leaving them would poison the key.
-        storage.delete(key)
-        raise ValidationError(
-            [
-                f"clip {field.clip_id!r}: media file {field.value!r} changed while it was "
-                "being uploaded; save it and submit again"
-            ]
-        )
+        storage.delete(asset.key)
+        raise
     return True
 
 

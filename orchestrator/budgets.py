@@ -36,8 +36,10 @@ from orchestrator.budget_rules import (
     window,
 )
 from orchestrator.dispatcher import Dispatcher
+from orchestrator.job_events import publish_event
 from orchestrator.job_record import JobNotFound, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.render_counters import job_ended
 
 log = logging.getLogger(__name__)
 
@@ -244,9 +246,9 @@ def stop_jobs(client: Any, scope: Scope, name: str, reason: str, now: float) -> 
             continue
         store.request_cancel(job_id)
         if store.transition(job_id, JobState.CANCELLED, error=reason):
+            job_ended(client, job_id, "cancelled")
             Dispatcher(store, None).forget(job_id)
-            event = {"job": job_id, "event": "cancelled", "time": now, "reason": reason}
-            client.publish(keys.PROGRESS, json.dumps(event))
+            publish_event(client, job_id, "cancelled", time=now, reason=reason)
             stopped.append(job_id)
     return stopped
 

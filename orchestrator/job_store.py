@@ -17,6 +17,7 @@ from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
 from orchestrator import keys
+from orchestrator.job_events import publish_event
 from orchestrator.job_record import (
     ChunkRecord,
     ChunkState,
@@ -173,6 +174,7 @@ class JobStore:
                     continue
         if target.finished:
             self._finish(job_id)
+        publish_event(self.redis, job_id, "state", state=str(target))
         return True
 
     def _finish(self, job_id: str) -> None:
@@ -185,6 +187,7 @@ class JobStore:
             keys.done(job_id),
             keys.cancel(job_id),
             keys.notes(job_id),
+            keys.events(job_id),
         ):
             pipe.expire(key, self.finished_ttl)
         pipe.execute()

@@ -46,6 +46,9 @@ BENCHMARKS = PREFIX + "benchmarks"
 NODE = PREFIX + "node:{name}"
 #: Pub/sub channel: progress events (JSON), a few per second per running chunk.
 PROGRESS = PREFIX + "progress"
+#: Stream: a job's progress events (field "data": the JSON published on PROGRESS), bounded
+#: (orchestrator.job_events.EVENTS_MAXLEN); expires with its job.
+EVENTS = PREFIX + "job:{id}:events"
 #: String: present while dispatching is paused (the dashboard's "pause all").
 PAUSED = PREFIX + "paused"
 #: Hash: billing ledger, "YYYY-MM-DD" -> dollars spent that day (UTC).
@@ -120,6 +123,11 @@ def pending(job_id: str) -> str:
 def cancel(job_id: str) -> str:
     """Key of a job's cancel flag."""
     return CANCEL.format(id=job_id)
+
+
+def events(job_id: str) -> str:
+    """Key of a job's event stream."""
+    return EVENTS.format(id=job_id)
 
 
 def node(name: str) -> str:

@@ -2,11 +2,15 @@
 
 Installed into `workers.hooks` when the Celery app loads, so task bodies stay free of
 orchestrator imports. Every method is safe to call from several worker processes at once.
+
+Every event sent through `publish` also moves the render counters it stands for
+(`orchestrator.render_counters`: chunk outcomes, frames, job ends and their seconds), on the
+counters of the Celery node whose task sends it, so each event counts once however many pool
+processes the node has.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -19,9 +23,11 @@ from orchestrator.budgets import charge_job, cost_so_far, settle_job
 from orchestrator.costing import record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
+from orchestrator.job_events import publish_event
 from orchestrator.job_record import ChunkState, InvalidTransition, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_class import class_of, node_heartbeat
+from orchestrator.render_counters import CLUSTER, event_counts, record
 from orchestrator.segment_cache import SegmentCache
 from providers.storage.base import Storage
 from workers.job_policy import JobRefused
@@ -125,6 +131,9 @@ class WorkerHooks:
         """Count the chunk, charge its time, merge when everything is in, dispatch more."""
         self._last_event.pop((job_id, index), None)
         seconds = float(result.get("seconds") or 0.0)
+        # A speculative copy finishing second is no new chunk (two finishing in the same
+        # instant may both count as first: rare, and only the counters would notice).
+        first = not self.store.redis.sismember(keys.done(job_id), str(index))
         last = self.store.chunk_done(job_id, index, seconds)
         beat = node_heartbeat(self.store.redis, result.get("node"))
         self.charge(job_id, result.get("node"), seconds, beat=beat)
@@ -138,7 +147,10 @@ class WorkerHooks:
             self.store.update(job_id, encoder=result["encoder"])
         for note in result.get("notes", []):
             self.store.redis.sadd(keys.notes(job_id), note)
-        self.publish(job_id, "chunk_done", chunk=index, seconds=seconds)
+        outcome = "reused" if result.get("reused") else "done" if first else "duplicate"
+        self.publish(
+            job_id, "chunk_done", chunk=index, seconds=seconds, frames=frames, outcome=outcome
+        )
         if last:
             self.start_merge(job_id)
         self.dispatcher.fill()
@@ -188,6 +200,7 @@ class WorkerHooks:
         chunk.state, chunk.error = ChunkState.RETRYING, f"{error} (on {node})"
         self.store.save_chunk(job_id, chunk)
         if len(chunk.failed_nodes) >= CHUNK_NODE_LIMIT:
+            self.publish(job_id, "chunk_failed", chunk=index, error=chunk.error)
             self.job_failed(
                 job_id,
                 RenderError(
@@ -215,6 +228,7 @@ class WorkerHooks:
     def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
         """A deterministic failure fails the job at once (retrying would fail the same way)."""
         self.store.chunk_failed(job_id, index, str(error))
+        self.publish(job_id, "chunk_failed", chunk=index, error=str(error))
         self.job_failed(job_id, error)
 
     def audio_finished(self, job_id: str, result: dict[str, Any] | None) -> None:
@@ -264,7 +278,7 @@ class WorkerHooks:
         # Chunks recorded their cost as they finished (charge); the rest (audio, merge) now.
         settle_job(self.store.redis, job_id, cost, time.time())
         self.dispatcher.forget(job_id)
-        self.publish(job_id, "completed", cost=cost)
+        self.publish(job_id, "completed", cost=cost, seconds=self.job_seconds(job_id))
 
     def job_failed(self, job_id: str, error: RenderError) -> None:
         """Fail the job with this error and stop its other chunks."""
@@ -279,7 +293,7 @@ class WorkerHooks:
             cost = cost_so_far(self.store.redis, job_id)
             settle_job(self.store.redis, job_id, cost, time.time())
             self.dispatcher.forget(job_id)
-            self.publish(job_id, "failed", error=str(error))
+            self.publish(job_id, "failed", error=str(error), seconds=self.job_seconds(job_id))
             self.dispatcher.fill()
 
     # -- segment cache ------------------------------------------------------------------------
@@ -347,6 +361,27 @@ class WorkerHooks:
         )
 
     def publish(self, job_id: str, event: str, **data: Any) -> None:
-        """Send a progress event to subscribers of the progress channel."""
-        message = {"job": job_id, "event": event, "time": time.time(), **data}
-        self.store.redis.publish(keys.PROGRESS, json.dumps(message))
+        """Send a progress event (channel and the job's event log) and count what it stands for
+        on this node's render counters."""
+        publish_event(self.store.redis, job_id, event, **data)
+        counts = event_counts(event, data)
+        if counts:
+            record(self.store.redis, self.node_name(), counts)
+
+    def node_name(self) -> str:
+        """The Celery node whose task calls now (its exporter serves its counters); outside a
+        worker's task, the cluster's pseudo node, which the orchestrator's exporter serves."""
+        task = getattr(self.app, "current_worker_task", None)
+        hostname = getattr(getattr(task, "request", None), "hostname", None)
+        return hostname if isinstance(hostname, str) and hostname else CLUSTER
+
+    def job_seconds(self, job_id: str) -> float | None:
+        """Seconds from the job's submission to its end (None when the record lacks them)."""
+        try:
+            fields = self.store.get_fields(job_id, "submitted_at", "finished_at")
+        except JobNotFound:
+            return None
+        submitted, finished = fields["submitted_at"], fields["finished_at"]
+        if not submitted or finished is None:
+            return None
+        return round(max(float(finished) - float(submitted), 0.0), 3)

@@ -17,6 +17,8 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
 # Debian's chromium for the web dashboard tests (Playwright's own browser download is unreachable).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# Caddy, the TLS proxy deploy/ puts in front of the API (its SSE-unbuffered config is tested).
+command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null

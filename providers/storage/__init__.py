@@ -7,7 +7,8 @@
 Layout: ``base`` holds the Storage interface, key rules and the StorageError tree; one module
 per backend (``local``, ``s3``, ``gcs``, ``azure``), each cloud one with a ``*_errors`` module
 that translates its SDK's exceptions (and ``azure_client`` building Azure's client from the
-environment); ``remote`` holds what the cloud backends share; ``encrypted`` wraps any backend
+environment); ``remote`` holds what the cloud backends share; ``signed`` the pre-signed upload
+URLs the cloud backends hand out (``signed_upload``); ``encrypted`` wraps any backend
 in the CRENC2 format of ``encrypted_format`` (each object bound to its storage key). Like all
 of ``providers``, this package imports only ``common``, never chunking, workers, orchestrator,
 monitoring or cli.

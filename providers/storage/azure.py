@@ -36,12 +36,15 @@ from providers.storage.base import (
     write_atomic,
 )
 from providers.storage.remote import TRANSIENT_STATUS, RemoteStorage, check_root
+from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
 
 #: Files up to this size go up in one request; larger ones as blocks of this size, committed
 #: together at the end, so readers never see a partial blob either way.
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
+#: The largest blob one Put Blob request may carry (an Azure limit); larger ones need blocks.
+MAX_SINGLE_PUT = 5000 * 1024 * 1024
 # A blob batch request carries at most 256 sub-requests.
 _BATCH_LIMIT = 256
 # 3-63 lowercase letters, digits and single '-' between them; or one of the special containers.
@@ -228,6 +231,32 @@ class AzureBlobStorage(RemoteStorage):
                 expiry=expiry,
             )
         return f"{blob.url}?{sas}"
+
+    def presigned_put(
+        self, key: str, *, sha256_hex: str, size: int, expires: float = DEFAULT_UPLOAD_SECONDS
+    ) -> SignedUpload | None:
+        """A create-only SAS URL for one Put Blob of ``key`` (an existing blob is never
+        replaced); None without the account key or above 5000 MiB. A SAS binds no header, so
+        neither the size nor the sha256 is enforced."""
+        name = self._name(key)
+        check_upload_request(key, sha256_hex, size, expires)
+        account_key = account_key_of(self._container)
+        if account_key is None or size > MAX_SINGLE_PUT:
+            return None
+        expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=expires)
+        blob = self._container.get_blob_client(name)
+        with self._errors(key):
+            sas = generate_blob_sas(
+                account_name=self._container.account_name,
+                container_name=self.container_name,
+                blob_name=name,
+                account_key=account_key,
+                # Create only: no write, so a blob already there cannot be overwritten.
+                permission=BlobSasPermissions(create=True),
+                expiry=expiry,
+            )
+        headers = {"x-ms-blob-type": "BlockBlob", "If-None-Match": "*"}
+        return SignedUpload(f"{blob.url}?{sas}", headers, frozenset({"no-overwrite"}))
 
     def _name(self, key: str) -> str:
         """Blob name of a validated key."""

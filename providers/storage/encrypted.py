@@ -41,6 +41,7 @@ from providers.storage.encrypted_format import (
     plaintext_size,
     read_full,
 )
+from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, signed_upload
 
 __all__ = [
     "DEFAULT_FRAME_SIZE",
@@ -229,6 +230,12 @@ class PlaintextStorage:
     def list(self, prefix: str) -> builtins.list[str]:
         """Sorted keys starting with ``prefix``."""
         return self.inner.list(prefix)
+
+    def presigned_put(
+        self, key: str, *, sha256_hex: str, size: int, expires: float = DEFAULT_UPLOAD_SECONDS
+    ) -> SignedUpload | None:
+        """The inner storage's signed PUT, if it signs: plaintext may go straight to it."""
+        return signed_upload(self.inner, key, sha256_hex=sha256_hex, size=size, expires=expires)
 
     def local_path(self, key: str) -> str | None:
         """The inner storage's path for ``key``; StorageError if the file there is ciphertext."""

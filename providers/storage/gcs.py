@@ -35,6 +35,7 @@ from providers.storage.base import (
 )
 from providers.storage.gcs_errors import map_gcs_errors, raise_missing_bucket
 from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage, check_root
+from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"]
 
@@ -216,6 +217,36 @@ class GCSStorage(RemoteStorage):
                 method="GET",
             )
         return url
+
+    def presigned_put(
+        self, key: str, *, sha256_hex: str, size: int, expires: float = DEFAULT_UPLOAD_SECONDS
+    ) -> SignedUpload | None:
+        """A V4 signed PUT of exactly ``size`` bytes as a new ``key`` (never replacing one);
+        None without credentials that can sign. GCS cannot check a sha256, so the URL does not."""
+        name = self._name(key)
+        check_upload_request(key, sha256_hex, size, expires)
+        if expires > MAX_SIGNED_URL_SECONDS:
+            raise StorageError(
+                f"signed URL lifetime must be between 1 second and 7 days, not {expires}s", key=key
+            )
+        # google.cloud.Client exposes its credentials only as this attribute.
+        if not isinstance(self._client._credentials, Signing):
+            return None
+        # Signed headers: a request without them, or with other values, fails the signature.
+        headers = {
+            "Content-Type": _CONTENT_TYPE,
+            "x-goog-content-length-range": f"{size},{size}",
+            "x-goog-if-generation-match": "0",
+        }
+        with self._errors(key):
+            url: str = self._bucket.blob(name).generate_signed_url(
+                version="v4",
+                expiration=datetime.timedelta(seconds=expires),
+                method="PUT",
+                content_type=_CONTENT_TYPE,
+                headers={k: v for k, v in headers.items() if k != "Content-Type"},
+            )
+        return SignedUpload(url, headers, frozenset({"size", "no-overwrite"}))
 
     def _stat(self, key: str) -> storage.Blob:
         """The blob for ``key`` with its metadata loaded; ObjectNotFound when missing."""

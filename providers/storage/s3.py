@@ -22,11 +22,13 @@ exception is translated by ``map_s3_errors`` (in ``s3_errors``) into ``StorageEr
 
 from __future__ import annotations
 
+import base64
 import builtins
 import re
 import threading
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import botocore.exceptions
@@ -51,6 +53,7 @@ from providers.storage.s3_errors import (
     missing_bucket_error,
     translate_s3_error,
 )
+from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["S3Storage", "map_s3_errors", "parse_s3_url"]
 
@@ -59,6 +62,8 @@ DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
 DEFAULT_MULTIPART_CHUNKSIZE = 16 * MiB
 #: One DeleteObjects request takes at most this many keys (an S3 limit).
 _DELETE_BATCH = 1000
+#: The largest object one PutObject request may carry (an S3 limit); larger ones need multipart.
+MAX_SINGLE_PUT = 5 * 1024**3
 #: Keys per ListObjectsV2 page (the S3 maximum); a constant so tests can force many pages.
 _LIST_PAGE_SIZE = 1000
 
@@ -163,6 +168,9 @@ class S3Storage(RemoteStorage):
             connect_timeout=10,
             read_timeout=60,
             retries={"mode": "standard", "max_attempts": self.max_attempts},
+            # Presigned URLs default to SigV2 in us-east-1, which signs no headers (so cannot
+            # bind an upload's checksum or length) and which newer regions refuse.
+            signature_version="s3v4",
             s3={"addressing_style": "path"} if self.endpoint_url else None,
         )
         # A private session: the default one is shared and not thread-safe.
@@ -249,6 +257,42 @@ class S3Storage(RemoteStorage):
                 "get_object", Params={"Bucket": self.bucket, "Key": name}, ExpiresIn=expires
             )
         return url
+
+    def presigned_put(
+        self, key: str, *, sha256_hex: str, size: int, expires: float = DEFAULT_UPLOAD_SECONDS
+    ) -> SignedUpload | None:
+        """A PUT URL for ``key`` that S3 honours only for ``size`` bytes hashing to
+        ``sha256_hex`` (signed Content-Length and x-amz-checksum-sha256); None above 5 GiB."""
+        name = self._name(key)
+        check_upload_request(key, sha256_hex, size, expires)
+        if not 1 <= expires <= MAX_SIGNED_URL_SECONDS:
+            raise StorageError(
+                f"signed URL lifetime must be between 1 second and 7 days, not {expires}s", key=key
+            )
+        if size > MAX_SINGLE_PUT:
+            return None
+        checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+        client = self.client
+        with map_s3_errors(key, bucket=self.bucket):
+            url: str = client.generate_presigned_url(
+                "put_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": name,
+                    "ChecksumSHA256": checksum,
+                    "ContentLength": size,
+                },
+                ExpiresIn=int(expires),
+            )
+        # Signed headers must be sent with these values or the signature fails; S3 then
+        # refuses a body whose sha256 differs from the signed checksum.
+        headers = {"Content-Length": str(size), "x-amz-checksum-sha256": checksum}
+        signed = parse_qs(urlsplit(url).query).get("X-Amz-SignedHeaders", [""])[0].split(";")
+        # Checked, not assumed: an injected client signing SigV2 binds neither header.
+        checks = {"size"} if "content-length" in signed else set()
+        if "x-amz-checksum-sha256" in signed:
+            checks.add("sha256")
+        return SignedUpload(url, headers, frozenset(checks))
 
     def ensure_bucket(self) -> None:
         """Create the bucket if it does not exist yet (for tests and setup scripts)."""

@@ -1,6 +1,7 @@
 """The deploy files: Prometheus and Grafana configs parse, the dashboard queries only metric
-names that our exporters (or Flower) actually serve, and every target Prometheus scrapes is a
-docker-compose service listening there on an address other containers reach."""
+names that our exporters (or Flower) actually serve and reads the counters with rate(), every
+target Prometheus scrapes is a docker-compose service listening there on an address other
+containers reach, and the API is reached only through Caddy's TLS."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from monitoring.gpu import GPU_METRIC_NAMES
-from monitoring.metrics import METRIC_NAMES
+from monitoring.metrics import COUNTER_METRICS, HISTOGRAM_METRICS, METRIC_NAMES
 from tests.helpers import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -80,7 +81,7 @@ def test_the_name_check_catches_an_unknown_name(dashboard: dict[str, Any]) -> No
 
 def test_dashboard_covers_cluster_jobs_cost_and_gpus(dashboard: dict[str, Any]) -> None:
     rows = [p["title"] for p in dashboard["panels"] if p["type"] == "row"]
-    assert rows == ["Cluster", "Jobs", "Cost", "GPUs"]
+    assert rows == ["Cluster", "Jobs", "Throughput", "Cost", "GPUs"]
     used = {n for expr in expressions(dashboard) for n in NAME.findall(expr)}
     for name in (
         "cloudrender_active_nodes",
@@ -94,6 +95,22 @@ def test_dashboard_covers_cluster_jobs_cost_and_gpus(dashboard: dict[str, Any]) 
         "cloudrender_gpu_encoder_utilization_percent",
     ):
         assert name in used
+
+
+def test_the_counters_are_read_as_counters(dashboard: dict[str, Any]) -> None:
+    # Each exporter serves its own node's counts: rate() (or increase()) then sum(), never max().
+    names = {name for name, _ in COUNTER_METRICS}
+    counters = [e for e in expressions(dashboard) if names & set(NAME.findall(e))]
+    assert counters
+    for expr in counters:
+        assert re.search(r"\b(rate|increase)\(cloudrender_\w+_total\[", expr), expr
+        assert expr.lstrip("0123456789 *").startswith("sum"), expr
+    used = {n for expr in expressions(dashboard) for n in NAME.findall(expr)}
+    for name, _ in COUNTER_METRICS:
+        assert name in used
+    quantiles = [e for e in expressions(dashboard) if e.startswith("histogram_quantile(")]
+    for name, _ in HISTOGRAM_METRICS:
+        assert any(f"rate({name}_bucket" in q and "by (le)" in q for q in quantiles), name
 
 
 def test_dashboard_is_grafana_shaped(dashboard: dict[str, Any]) -> None:
@@ -136,6 +153,10 @@ PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
 #: What `cloudrender flower` and the exporter listen on unless told otherwise.
 DEFAULT_ADDRESS = "127.0.0.1"
 FLOWER_PORT = 5555
+API_PORT = 8080
+#: The services published beyond the admin rule (127.0.0.1 only): the TLS door, whose address
+#: the operator chooses (CLOUDRENDER_API_PUBLISH, 127.0.0.1 unless set).
+DOORS = {"caddy"}
 
 
 def option(command: list[str], name: str, default: str) -> str:
@@ -162,6 +183,9 @@ def listens(service: dict[str, Any]) -> dict[int, str]:
     if command[0] == "flower":
         port = int(option(command, "--port", str(FLOWER_PORT)))
         return {port: option(command, "--address", DEFAULT_ADDRESS)}
+    if command[0] == "serve":
+        port = int(option(command, "--port", str(API_PORT)))
+        return {port: option(command, "--host", DEFAULT_ADDRESS)}
     env = environment(service)
     if "CLOUDRENDER_METRICS_PORT" not in env:
         return {}
@@ -208,7 +232,9 @@ def reachability_problems(compose: dict[str, Any], prometheus: dict[str, Any]) -
 
 
 def load(path: Any) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    """A YAML file; ${VAR:-default} resolved to its default, as compose does with VAR unset."""
+    text = re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", path.read_text())
+    data: dict[str, Any] = yaml.safe_load(text)
     return data
 
 
@@ -263,3 +289,49 @@ def test_compose_config_as_docker_resolves_it_is_reachable() -> None:
     resolved = yaml.safe_load(done.stdout)
     assert reachability_problems(resolved, load(PROMETHEUS)) == []
     assert listens(resolved["services"]["flower"]) == {FLOWER_PORT: "0.0.0.0"}
+
+
+# -- the API behind Caddy -----------------------------------------------------------------------
+
+CADDYFILE = DEPLOY / "caddy" / "Caddyfile"
+
+
+def caddy_directives(text: str) -> list[list[str]]:
+    """Each line of a Caddyfile as words (comments and blank lines dropped)."""
+    lines = [line.split("#", 1)[0].split() for line in text.splitlines()]
+    return [words for words in lines if words]
+
+
+def caddy_default(word: str) -> str:
+    """A Caddyfile word with its {$VAR:default} placeholders resolved to their defaults."""
+    return re.sub(r"\{\$[A-Z_]+:([^}]*)\}", r"\1", word)
+
+
+def test_the_api_is_reached_only_through_caddy() -> None:
+    compose = load(COMPOSE)
+    services = compose["services"]
+    api, caddy = services["api"], services["caddy"]
+    assert api["command"][0] == "serve"
+    port, address = next(iter(listens(api).items()))
+    assert address == "0.0.0.0"  # Caddy, in its own container, reaches it
+    assert not api.get("ports"), "the API's plain HTTP must not be published"
+    assert environment(api)["CLOUDRENDER_BROKER_URL"].startswith("redis://orchestrator:")
+    assert "./deploy/caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in caddy["volumes"]
+    assert {port for _, port in published(caddy)} == {80, 443}
+    assert all(host == "127.0.0.1" for host, _ in published(caddy))  # unless asked otherwise
+    for name, service in services.items():
+        if name not in DOORS:
+            assert all(host == "127.0.0.1" for host, _ in published(service)), name
+    # The Caddyfile proxies to that service and port, flushing every event at once, with TLS.
+    words = caddy_directives(CADDYFILE.read_text())
+    (proxy,) = [w for w in words if w[0] == "reverse_proxy"]
+    assert caddy_default(proxy[1]) == f"api:{port}"
+    assert ["flush_interval", "-1"] in words
+    (tls,) = [w for w in words if w[0] == "tls"]
+    assert caddy_default(tls[1]) == "internal"
+    assert ["skip_install_trust"] in words  # never touches the host's trust store
+
+
+def test_the_images_hold_the_server_package() -> None:
+    for name in ("Dockerfile.cpu", "Dockerfile.gpu"):
+        assert "COPY server server" in (DEPLOY / name).read_text().splitlines(), name

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,21 +15,32 @@ from prometheus_client.parser import text_string_to_metric_families
 from common.errors import RenderError
 from common.names import QUEUE_RENDER
 from monitoring import exporter
-from monitoring.metrics import METRIC_NAMES, PREFIX
+from monitoring.metrics import HISTOGRAM_METRICS, METRIC_NAMES, PREFIX
+from orchestrator import render_counters
 from orchestrator.job_store import JobStore
 
 # -- the exporter ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def scrape(busy_store: JobStore) -> Iterator[str]:
-    server, thread = exporter.start_exporter(busy_store, 0, hourly_rate=0.2)
+@contextlib.contextmanager
+def serving(store: JobStore, **options: Any) -> Iterator[str]:
+    """An exporter on a free port for the duration; yields its /metrics URL."""
+    server, thread = exporter.start_exporter(store, 0, **options)
     try:
         yield f"http://127.0.0.1:{server.server_port}/metrics"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def scrape(busy_store: JobStore) -> Iterator[str]:
+    render_counters.record(
+        busy_store.redis, "render@a", render_counters.event_counts("chunk_done", {"seconds": 3})
+    )
+    with serving(busy_store, hourly_rate=0.2, node="render@a") as url:
+        yield url
 
 
 def samples(url: str) -> tuple[set[str], dict[tuple[str, tuple[tuple[str, str], ...]], float]]:
@@ -54,13 +67,20 @@ def test_exporter_serves_every_metric(scrape: str) -> None:
     assert values[(PREFIX + "cost_dollars_total", ())] == pytest.approx(1.75)
     assert values[(PREFIX + "queue_length", (("priority", "normal"), ("queue", QUEUE_RENDER)))] == 2
     assert values[(PREFIX + "queue_length", (("priority", "urgent"), ("queue", QUEUE_RENDER)))] == 1
-    assert values[(PREFIX + "jobs", (("state", "completed"),))] == 1
+    assert values[(PREFIX + "stored_jobs", (("state", "completed"),))] == 1
     assert values[(PREFIX + "deadline_miss_ratio", ())] == 1.0
     info = (("node", "node-b"), ("role", "render"), ("status", "draining"))
     assert values[(PREFIX + "node_info", info)] == 1
     assert values[(PREFIX + "node_active_chunks", (("node", "node-b"),))] == 1
     assert values[(PREFIX + "node_completed_chunks", (("node", "node-a"),))] == 1
     assert values[(PREFIX + "store_up", ())] == 1
+    node = (("node", "render@a"),)
+    assert values[(PREFIX + "chunks_total", (*node, ("outcome", "done")))] == 1
+    assert values[(PREFIX + "chunks_total", (*node, ("outcome", "failed")))] == 0
+    assert values[(PREFIX + "chunk_seconds_bucket", (("le", "2.5"), *node))] == 0
+    assert values[(PREFIX + "chunk_seconds_bucket", (("le", "5.0"), *node))] == 1
+    assert values[(PREFIX + "chunk_seconds_count", node)] == 1
+    assert values[(PREFIX + "jobs_total", (*node, ("state", "cancelled")))] == 0
     # Every sample served carries our prefix or comes from monitoring.gpu (also ours).
     assert all(name.startswith(PREFIX) for name in names)
 
@@ -77,7 +97,66 @@ def test_exporter_survives_a_lost_store() -> None:
         thread.join(timeout=5)
     assert values[(PREFIX + "store_up", ())] == 0
     assert (PREFIX + "active_nodes", ()) not in values
-    assert set(METRIC_NAMES) <= names  # families are still declared, without samples
+    assert not any(name.startswith(PREFIX + "chunks") for name, _ in values)
+    # Families are still declared, without samples (so no histogram _bucket series).
+    histogram_series = {n + s for n, _ in HISTOGRAM_METRICS for s in ("_bucket", "_sum", "_count")}
+    assert set(METRIC_NAMES) - histogram_series <= names
+
+
+# -- counters: each exporter serves its own node's -----------------------------------------------
+
+
+def total(url: str, name: str, **labels: str) -> float:
+    """The sum of a sample over the label values not given (one scrape)."""
+    _, values = samples(url)
+    return sum(
+        v
+        for (sample, sample_labels), v in values.items()
+        if sample == name and labels.items() <= dict(sample_labels).items()
+    )
+
+
+def test_summing_over_every_exporter_gives_the_cluster_total(redis_url: str) -> None:
+    store = exporter.scrape_store(redis_url)
+    client = store.redis
+    done = render_counters.event_counts("chunk_done", {"seconds": 2.0, "frames": 24})
+    for node, chunks in (("render@a", 3), ("render@b", 5)):
+        for _ in range(chunks):
+            render_counters.record(client, node, done)
+    render_counters.record(
+        client, "orchestrator@o", render_counters.event_counts("completed", {"seconds": 70})
+    )
+    render_counters.job_ended(client, "gone", "cancelled")  # a client's cancel: the cluster's
+    with contextlib.ExitStack() as stack:
+        urls = [
+            stack.enter_context(serving(store, gpus=False, node="render@a")),
+            stack.enter_context(serving(store, gpus=False, node="render@b")),
+            stack.enter_context(
+                serving(store, gpus=False, node="orchestrator@o", orchestrator=True)
+            ),
+        ]
+        per_target = [total(u, PREFIX + "chunks_total", outcome="done") for u in urls]
+        assert per_target == [3, 5, 0]  # each its own node's
+        assert sum(total(u, PREFIX + "frames_rendered_total") for u in urls) == 8 * 24
+        assert sum(total(u, PREFIX + "chunk_seconds_count") for u in urls) == 8
+        assert sum(total(u, PREFIX + "jobs_total", state="completed") for u in urls) == 1
+        assert sum(total(u, PREFIX + "jobs_total", state="cancelled") for u in urls) == 1
+        assert total(urls[2], PREFIX + "jobs_total", node="cluster") == 1
+        # Scraped again, nothing moved: reading never counts.
+        assert sum(total(u, PREFIX + "chunks_total") for u in urls) == 8
+
+
+@pytest.mark.parametrize(
+    ("node", "orchestrator", "nodes"),
+    [
+        ("render@a", False, ("render@a",)),
+        ("orchestrator@o", True, ("orchestrator@o", "cluster")),
+        (None, True, ("cluster",)),
+        (None, False, ()),
+    ],
+)
+def test_counter_nodes(node: str | None, orchestrator: bool, nodes: tuple[str, ...]) -> None:
+    assert exporter.counter_nodes(node, orchestrator) == nodes
 
 
 # -- access ---------------------------------------------------------------------------------------

@@ -153,6 +153,7 @@ def test_the_folder_holds_the_expected_manifests() -> None:
         "worker-cpu.yaml",
         "worker-gpu.yaml",
         "keda-scaledobject.yaml",
+        "api.yaml",
     }
     assert (K8S / "README.md").exists()
 
@@ -480,3 +481,77 @@ def test_redis_runs_deploy_redis_configuration() -> None:
         "REDIS_WORKER_PASSWORD",
         "REDIS_ORCHESTRATOR_PASSWORD",
     }
+
+
+# -- the HTTP API -------------------------------------------------------------------------------
+
+
+def api_problems(
+    deployment: dict[str, Any], service: dict[str, Any], ingress: dict[str, Any]
+) -> list[str]:
+    """Where the API's Deployment, Service and Ingress disagree, or would buffer event streams."""
+    problems = []
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    args = container["args"]
+    if args[0] != "serve" or option(args, "--host") != "0.0.0.0":
+        problems.append(f"runs {args}, not `serve --host 0.0.0.0` (reachable by its Service)")
+    port = int(option(args, "--port") or 8080)
+    named = {p["name"]: p["containerPort"] for p in container["ports"]}
+    if named.get("http") != port:
+        problems.append(f"container port http {named.get('http')} != --port {port}")
+    for probe in ("readinessProbe", "livenessProbe"):
+        get = container.get(probe, {}).get("httpGet", {})
+        if get.get("path") != "/healthz" or get.get("port") not in ("http", port):
+            problems.append(f"{probe} does not ask /healthz on the API's port")
+    if pod.get("automountServiceAccountToken") is not False:
+        problems.append("the API mounts a Kubernetes token it never uses")
+    broker = env(container).get("CLOUDRENDER_BROKER_URL", {}).get("valueFrom", {})
+    if broker.get("secretKeyRef", {}).get("key") != "orchestrator-broker-url":
+        problems.append("the API needs the orchestrator's Redis user (operators' routes)")
+    (service_port,) = service["spec"]["ports"]
+    if service_port["targetPort"] not in ("http", port):
+        problems.append(f"Service targets {service_port['targetPort']}, not the API's port")
+    annotations = ingress["metadata"].get("annotations", {})
+    if annotations.get("nginx.ingress.kubernetes.io/proxy-buffering") != "off":
+        problems.append("the Ingress buffers responses: event streams would stall")
+    if int(annotations.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60")) < 60:
+        problems.append("the Ingress read timeout is shorter than the event keep-alive")
+    hosts = {h for tls in ingress["spec"].get("tls", []) for h in tls["hosts"]}
+    for rule in ingress["spec"]["rules"]:
+        if rule.get("host") not in hosts:
+            problems.append(f"host {rule.get('host')} has no TLS")
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            if backend["name"] != service["metadata"]["name"]:
+                problems.append(f"the Ingress routes to {backend['name']}")
+            if backend["port"] not in (
+                {"name": service_port["name"]},
+                {"number": service_port["port"]},
+            ):
+                problems.append(f"the Ingress routes to port {backend['port']}")
+    return problems
+
+
+def test_the_api_is_served_over_tls_without_buffering_its_event_streams() -> None:
+    deployment = objects("Deployment")["cloudrender-api"]
+    service, ingress = objects("Service")["cloudrender-api"], objects("Ingress")["cloudrender-api"]
+    assert api_problems(deployment, service, ingress) == []
+    # Serving replicas keep their own rate buckets: one, as the file explains.
+    assert deployment["spec"]["replicas"] == 1
+
+
+def test_the_api_check_catches_mistakes() -> None:
+    deployment = copy.deepcopy(objects("Deployment")["cloudrender-api"])
+    service, ingress = (
+        objects("Service")["cloudrender-api"],
+        copy.deepcopy(objects("Ingress")["cloudrender-api"]),
+    )
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    container["args"] = ["serve", "--port", "9000"]  # loopback, and not the container port
+    del ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-buffering"]
+    ingress["spec"]["tls"] = []
+    problems = api_problems(deployment, service, ingress)
+    assert len(problems) == 4, problems
+    for expected in ("not `serve --host 0.0.0.0`", "!= --port 9000", "buffers", "has no TLS"):
+        assert any(expected in problem for problem in problems), expected

@@ -8,11 +8,13 @@ import pytest
 
 from common.errors import RenderError
 from common.settings import Settings
-from orchestrator import keys
+from orchestrator import keys, render_counters
 from orchestrator.celery_app import make_app
 from orchestrator.health import MERGE_LEASE
+from orchestrator.job_events import read_events
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.render_counters import CLUSTER
 from orchestrator.worker_hooks import BLOCKLIST_AFTER, CHUNK_NODE_LIMIT, WorkerHooks
 
 
@@ -121,3 +123,63 @@ def test_a_duplicate_merge_does_not_run_beside_a_live_one(service: WorkerHooks) 
     service.store.update("j", merge_alive_at=time.time() - MERGE_LEASE - 1)
     assert service.merge_started("j")
     assert not service.merge_started("j")
+
+
+# -- render counters and the event log ----------------------------------------------------------
+
+
+def counted(service: WorkerHooks, node: str = CLUSTER) -> render_counters.Snapshot:
+    return render_counters.read(service.store.redis, node)
+
+
+def test_outside_a_workers_task_events_count_on_the_cluster(service: WorkerHooks) -> None:
+    assert service.node_name() == CLUSTER
+
+
+def test_chunks_count_once_and_a_second_copy_as_a_duplicate(service: WorkerHooks) -> None:
+    assert service.chunk_started("j", 0, "a", "n1")
+    assert service.chunk_started("j", 0, "b", "n2")  # a speculative copy
+    result = {"index": 0, "start": 0, "end": 10, "seconds": 2.0, "node": "n1"}
+    service.chunk_finished("j", 0, result)
+    service.chunk_finished("j", 0, {**result, "seconds": 3.0, "node": "n2"})
+    service.chunk_finished("j", 1, {**result, "index": 1, "start": 10, "end": 20, "reused": True})
+    snap = counted(service)
+    assert snap.frames == 10
+    assert (snap.chunks["done"], snap.chunks["duplicate"], snap.chunks["reused"]) == (1, 1, 1)
+    assert snap.chunk_seconds.count == 1 and snap.chunk_seconds.total == 2.0
+    # Subscribers see the same: each chunk_done says its outcome and frames.
+    events = [m for _, m in read_events(service.store.redis, "j") if m["event"] == "chunk_done"]
+    assert [(m["chunk"], m["outcome"], m["frames"]) for m in events] == [
+        (0, "done", 10),
+        (0, "duplicate", 10),
+        (1, "reused", 10),
+    ]
+
+
+def test_retries_requeues_and_failures_are_counted(service: WorkerHooks) -> None:
+    service.chunk_started("j", 0, "t", "n1")
+    service.chunk_retrying("j", 0, RenderError("storage timeout"), 1.0)
+    service.chunk_crashed("j", 0, "n1", "MemoryError")
+    service.chunk_started("j", 2, "a", "n2")
+    service.chunk_released("j", 2, "n2")
+    service.chunk_failed("j", 1, RenderError("clip 'x': corrupt"))
+    snap = counted(service)
+    assert snap.chunks["retried"] == 1 and snap.chunks["requeued"] == 2
+    assert snap.chunks["failed"] == 1
+    assert snap.jobs == {"completed": 0, "failed": 1, "cancelled": 0}
+    assert snap.job_seconds["failed"].count == 1
+
+
+def test_a_completed_job_counts_once_with_its_seconds(service: WorkerHooks) -> None:
+    service.store.update("j", submitted_at=time.time() - 50)
+    assert service.merge_started("j")
+    service.merge_finished("j", {"merge_seconds": 1.0})
+    service.merge_finished("j", {"merge_seconds": 1.0})  # a duplicate merge: billed once
+    snap = counted(service)
+    assert snap.jobs["completed"] == 1
+    histogram = snap.job_seconds["completed"]
+    assert histogram.count == 1 and 49 <= histogram.total <= 80
+    (completed,) = [
+        m for _, m in read_events(service.store.redis, "j") if m["event"] == "completed"
+    ]
+    assert 49 <= completed["seconds"] <= 80

@@ -27,7 +27,7 @@ import yaml
 from common.errors import RenderError
 from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, QUEUE_ORCHESTRATOR, QUEUE_RENDER
 from monitoring.exporter import RenderCollector, scrape_store
-from orchestrator import keys
+from orchestrator import keys, render_counters
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded_redis import EmbeddedRedis
 from orchestrator.job_record import JobState
@@ -251,6 +251,11 @@ KEY_RIGHTS = {
     keys.pool_state("n"): {"client": "r", "worker": ""},
     keys.AUTOSCALER: {"client": "r", "worker": "r"},  # every exporter serves the pool gauges
     keys.AUTOSCALE_LOCK: {"client": "r", "worker": ""},
+    # every progress event is appended to its job's stream (a client's cancel too)
+    keys.events("j"): {"client": "rw", "worker": "rw"},
+    # each node counts what it did; clients count the jobs they cancel in the cluster's hash
+    render_counters.counters_key("n"): {"client": "r", "worker": "rw"},
+    render_counters.counters_key(render_counters.CLUSTER): {"client": "rw", "worker": "rw"},
 }
 
 
@@ -380,6 +385,7 @@ SERVICE_ROLES = {
     "worker": "worker",
     "worker-gpu": "worker",
     "flower": "orchestrator",
+    "api": "orchestrator",
 }
 
 

@@ -1,0 +1,73 @@
+"""The ASGI application: ``create_app(settings)`` wires the routers, the API key check, the
+limits, CORS and the JSON error answers around one ``CloudRenderingAPI``.
+
+    request ─► CORS ─► body limits (413/415) ─► route ─► current_key / operator_key (401/403,
+               rate 429) ─► CloudRenderingAPI (Redis job store, storage) ─► to_wire(result)
+
+Every router lives in ``server/routes_*.py`` and exports ``router``. Routes are plain ``def``
+functions where they call the (blocking) Python API, so FastAPI runs them in its thread pool;
+streams (SSE) are ``async``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from common.settings import Settings
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_keys import KeyStore
+from server import routes_assets, routes_cluster, routes_dashboard, routes_events, routes_jobs
+from server.errors import install_error_handlers
+from server.limits import BodyLimitMiddleware, RateLimiter
+
+#: The version of the routes under /v1 (changes only with an incompatible change to them).
+API_VERSION = "1.0"
+#: The OpenAPI document's description (docs/api.md is the full reference).
+DESCRIPTION = (
+    "Submit render jobs, follow their progress (Server-Sent Events), download the video and "
+    "run the cluster. Authenticate with `Authorization: Bearer <API key>` (`cloudrender keys "
+    'create`). Every error is `{"error": "<one line>"}`.'
+)
+
+
+def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> FastAPI:
+    """The HTTP service over ``api`` (default: a CloudRenderingAPI built from ``settings``)."""
+    api = api or CloudRenderingAPI(settings=settings)
+    app = FastAPI(
+        title="Cloud Rendering",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        # FastAPI's interactive pages load scripts from a CDN; the JSON document is enough.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.api = api
+    app.state.keys = KeyStore(api.store.redis)
+    app.state.rate_limiter = RateLimiter(settings.api_rate_per_minute)
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["service"], summary="liveness (no auth)")
+    def healthz() -> dict[str, bool]:
+        """Answers while the process serves requests."""
+        return {"ok": True}
+
+    for module in (routes_jobs, routes_events, routes_assets, routes_cluster, routes_dashboard):
+        app.include_router(module.router)
+    # Added last, so it is outermost: even a 413 or 401 carries the CORS headers a browser
+    # needs to show the client its error.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=settings.api_max_body_bytes,
+        max_asset=settings.api_max_asset_bytes,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.api_cors_origins),
+        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "Range"],
+        expose_headers=["Retry-After", "Content-Range", "Accept-Ranges", "Content-Disposition"],
+        max_age=600,
+    )
+    return app

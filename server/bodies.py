@@ -1,0 +1,89 @@
+"""Request bodies of the HTTP service: strict (unknown fields and wrong types are 422 naming
+the field), so a typo in a client never silently falls back to a default."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["low", "normal", "high", "urgent"]
+#: A project: a Timeline Studio document (object) or an OpenTimelineIO document (JSON string).
+ProjectField = Field(
+    description="Timeline Studio project (a JSON object) or an OpenTimelineIO document (its "
+    "JSON as a string); media paths must be asset references asset:sha256:<hex><ext>"
+)
+Deadline = Field(default=None, description="when the video is needed: ISO 8601 or epoch seconds")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class SubmitBody(_Body):
+    """``POST /v1/jobs``."""
+
+    project: dict[str, Any] | str = ProjectField
+    settings: dict[str, Any] | None = Field(
+        default=None, description="export settings over the project's (codec, crf, preset, ...)"
+    )
+    priority: Priority = "normal"
+    deadline: float | str | None = Deadline
+    max_cost: float | None = Field(default=None, ge=0, description="refuse above this (USD)")
+    chunk_frames: int | None = Field(default=None, ge=1, le=1_000_000)
+    project_name: str | None = Field(
+        default=None, description="the project billed (a key bound to a project may omit it)"
+    )
+    output_name: str | None = Field(
+        default=None,
+        max_length=100,
+        description="file name of the video (its extension picks the container); video.mp4",
+    )
+
+
+class SubmitAnswer(BaseModel):
+    """The answer to a submit: the job's id and the estimate it was submitted with."""
+
+    id: str
+    estimate: dict[str, Any] | None = None
+
+
+class EstimateBody(_Body):
+    """``POST /v1/estimate``."""
+
+    project: dict[str, Any] | str = ProjectField
+    settings: dict[str, Any] | None = None
+    chunk_frames: int | None = Field(default=None, ge=1, le=1_000_000)
+    provider: str | None = Field(default=None, max_length=32)
+    pool: str | None = Field(default=None, max_length=64)
+    market: str | None = Field(default=None, max_length=16)
+    deadline: float | str | None = Deadline
+    max_cost: float | None = Field(default=None, ge=0)
+
+
+class ScaleBody(_Body):
+    """``POST /v1/cluster/scale``: a pool to hold at ``nodes``, or worker ``slots`` in all."""
+
+    pool: str | None = Field(default=None, max_length=64)
+    nodes: int | None = Field(default=None, ge=0)
+    duration: float | None = Field(default=None, gt=0, description="seconds (default one hour)")
+    slots: int | None = Field(default=None, ge=1)
+
+
+class JobList(BaseModel):
+    """``GET /v1/jobs``."""
+
+    jobs: list[dict[str, Any]]
+
+
+class PausedAnswer(BaseModel):
+    """Whether dispatching is paused."""
+
+    paused: bool
+
+
+class StopAnswer(BaseModel):
+    """What the emergency stop did."""
+
+    cancelled: list[str]
+    paused: bool

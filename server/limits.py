@@ -1,0 +1,178 @@
+"""The service's limits: request body size, JSON content type, per-key request rate and
+per-key concurrent jobs. A key's daily and monthly spend goes through the cost budgets
+(orchestrator.budgets.check_budget, which submit_job calls with the job's user and project).
+
+Body size: a declared ``Content-Length`` over the limit is refused before a byte is read; a
+chunked (or lying) body is counted as it arrives and refused the moment it passes the limit,
+so an endless upload costs the service no more than the limit. JSON routes take
+``api_max_body_bytes``; asset uploads (``PUT /v1/assets/...``) ``api_max_asset_bytes``.
+
+Rate: a token bucket per key, held in this process (a key's ``rate_per_minute``, else the
+service's ``api_rate_per_minute``): the bucket holds a minute's worth and refills evenly, so a
+client may burst up to its whole minute and then keeps the rate. Several ``serve`` processes
+behind one proxy each keep their own buckets (a key gets N times its rate); the proxy is the
+place for a global limit. Over the rate: 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orchestrator.api_keys import ApiKey
+from orchestrator.job_record import JobNotFound
+from orchestrator.job_store import JobStore
+from server.errors import QuotaExceeded, error_body
+
+#: Seconds a client over its concurrent-jobs quota is told to wait before trying again.
+QUOTA_RETRY_SECONDS = 30
+#: Buckets idle this long are forgotten (a full bucket is the same as none).
+_IDLE_BUCKET_SECONDS = 120.0
+#: The upload route, whose body is raw media (own size limit, any content type).
+ASSET_PREFIX = "/v1/assets/"
+
+
+class RateLimiter:
+    """Per-key token buckets in this process."""
+
+    def __init__(self, default_per_minute: int) -> None:
+        self.default = default_per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, last time)
+        self._lock = threading.Lock()
+        self._swept = time.monotonic()
+
+    def take(self, key: ApiKey, now: float | None = None) -> None:
+        """Count one request of ``key``; QuotaExceeded (429, Retry-After) over its rate."""
+        rate = key.rate_per_minute or self.default
+        if rate <= 0:
+            return  # 0 turns the limit off
+        now = time.monotonic() if now is None else now
+        per_second = rate / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(key.id, (float(rate), now))
+            tokens = min(float(rate), tokens + (now - last) * per_second)
+            if tokens < 1.0:
+                self._buckets[key.id] = (tokens, now)
+                wait = (1.0 - tokens) / per_second
+                raise QuotaExceeded(
+                    f"key {key.id} is over its rate of {rate} requests per minute; "
+                    f"retry in {wait:.0f} s",
+                    wait,
+                )
+            self._buckets[key.id] = (tokens - 1.0, now)
+            if now - self._swept > _IDLE_BUCKET_SECONDS:
+                self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        self._swept = now
+        idle = [k for k, (_, last) in self._buckets.items() if now - last > _IDLE_BUCKET_SECONDS]
+        for key_id in idle:
+            del self._buckets[key_id]
+
+
+def check_job_quota(store: JobStore, key: ApiKey) -> None:
+    """Refuse a submit (429) when the key's user already has ``max_concurrent_jobs`` unfinished
+    jobs. Counted over the user's jobs (a job records its user, not the key that sent it)."""
+    limit = key.max_concurrent_jobs
+    if limit is None:
+        return
+    running = 0
+    for job_id in store.active():
+        try:
+            user = store.get_fields(job_id, "user")["user"]
+        except JobNotFound:
+            continue  # finished and expired meanwhile
+        running += user == key.user
+    if running >= limit:
+        raise QuotaExceeded(
+            f"key {key.id} may have {limit} unfinished job(s) at once and user {key.user} has "
+            f"{running}; wait for one to finish or cancel one",
+            QUOTA_RETRY_SECONDS,
+        )
+
+
+class BodyTooLarge(HTTPException):
+    """Raised inside receive() when a body passes its limit: an HTTPException, so that FastAPI's
+    body parsing and a streaming route let it through to the 413 answer."""
+
+    def __init__(self, asset: bool, limit: int) -> None:
+        super().__init__(413, _too_large(asset, limit))
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit (413) and non-JSON bodies on JSON routes (415)."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, max_asset: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_asset = max_asset
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on with its body counted."""
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        asset = scope["method"] == "PUT" and scope["path"].startswith(ASSET_PREFIX)
+        limit = self.max_asset if asset else self.max_body
+        headers = _headers(scope)
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await _refuse(send, 400, "Content-Length is not a number")
+                return
+            if int(declared) > limit:
+                await _refuse(send, 413, _too_large(asset, limit))
+                return
+        kind = headers.get("content-type", "").split(";")[0].strip().lower()
+        if not asset and kind and kind != "application/json" and not kind.endswith("+json"):
+            await _refuse(send, 415, f"send JSON (Content-Type: application/json), not {kind}")
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(asset, limit)
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except BodyTooLarge:
+            if not started:
+                await _refuse(send, 413, _too_large(asset, limit))
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _too_large(asset: bool, limit: int) -> str:
+    what = "an asset upload" if asset else "a request body"
+    setting = "ASSET" if asset else "BODY"
+    return f"{what} may be at most {limit} bytes (CLOUDRENDER_API_MAX_{setting}_BYTES)"
+
+
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps(error_body(message)).encode()
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

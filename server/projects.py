@@ -1,0 +1,167 @@
+"""A project as the HTTP service receives it: a Timeline Studio document (a JSON object) or an
+OpenTimelineIO document (a JSON string, or an object with ``OTIO_SCHEMA``), read and vetted
+without ever touching the service's own disk.
+
+Media must already be uploaded: every media path is an asset reference
+``asset:sha256:<hex><ext>`` (``POST /v1/assets/missing``, ``PUT /v1/assets/...``); a local path
+is refused naming its clip, before the project is loaded, so a request cannot learn which files
+exist on the server.
+
+The project loader checks that each media file exists and is readable. For an uploaded asset
+that check is the storage's (``submit_job`` confirms each reference is held), so the project is
+loaded in a private empty directory where each reference is an empty placeholder file, removed
+again before anything else runs: later steps that would read the media (the segment cache's
+content ids) find no file and count those chunks as to render. The estimate over HTTP therefore
+never counts cached chunks; the render itself does (its workers resolve the references).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from chunking.timeline.project import Project, read_project
+from common.errors import TimelineError, ValidationError
+from workers.assets import is_asset_ref, media_fields
+
+#: How a placeholder reference is written for the OTIO reader, which refuses URL-like paths.
+_OTIO_LOCAL = "./"
+#: Deepest nesting of lists and objects a project may have (the loader's own limit is lower).
+_MAX_DEPTH = 200
+
+
+def load_remote_project(source: str | Mapping[str, Any]) -> Project:
+    """The project a client sent, read with its media as asset references only."""
+    if isinstance(source, str):
+        otio = _parse_otio(source)
+        return _load_otio(otio)
+    if "OTIO_SCHEMA" in source:
+        return _load_otio(dict(source))
+    document = dict(source)
+    if "tracks" in document:  # ProjectSchema: check media before the loader looks at the disk
+        _refuse_local_media(document)
+    with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
+        _placeholders(folder, _asset_refs(document))
+        project = read_project(document, base_dir=folder)
+    _refuse_local_media(project.document)
+    return project
+
+
+def _parse_otio(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TimelineError(
+            "project: a string must be an OpenTimelineIO JSON document; this one is not JSON "
+            f"({exc.msg} at character {exc.pos})"
+        ) from None
+    except RecursionError:
+        raise TimelineError("project: lists and objects nest too deeply") from None
+    if not isinstance(data, dict) or "OTIO_SCHEMA" not in data:
+        raise TimelineError(
+            "project: a string must be an OpenTimelineIO JSON document (with OTIO_SCHEMA); send "
+            "a Timeline Studio project as a JSON object"
+        )
+    return data
+
+
+def _load_otio(document: dict[str, Any]) -> Project:
+    problems = []
+    for where, url in _otio_targets(document):
+        if not is_asset_ref(url):
+            problems.append(_local_problem(where, url))
+    if problems:
+        raise ValidationError(problems)
+    refs = sorted({url for _, url in _otio_targets(document)})
+    _rewrite_targets(document, lambda url: _OTIO_LOCAL + url)
+    with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
+        _placeholders(folder, refs)
+        path = os.path.join(folder, "project.otio")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(document, handle)
+        project = read_project(path)
+    for field in media_fields(project.document):
+        value = field.value
+        if isinstance(value, str) and value.startswith(_OTIO_LOCAL + "asset:"):
+            field.holder[field.key] = value.removeprefix(_OTIO_LOCAL)
+    _refuse_local_media(project.document)
+    return project
+
+
+def _refuse_local_media(document: dict[str, Any]) -> None:
+    problems = [
+        _local_problem(f"clip {field.clip_id!r}", field.value)
+        for field in media_fields(document)
+        if not is_asset_ref(field.value)
+    ]
+    if problems:
+        raise ValidationError(problems)
+
+
+def _local_problem(where: str, value: object) -> str:
+    return (
+        f"{where}: media {value!r} is not an uploaded asset; upload the file first (POST "
+        "/v1/assets/missing, then PUT /v1/assets/<sha256><ext>) and name it "
+        "asset:sha256:<sha256><ext>"
+    )
+
+
+def _asset_refs(document: Any) -> list[str]:
+    """Every string in the document that is an asset reference."""
+    found: set[str] = set()
+    for value in _strings(document, 0):
+        if is_asset_ref(value):
+            found.add(value)
+    return sorted(found)
+
+
+def _strings(value: Any, depth: int) -> Iterator[str]:
+    if depth > _MAX_DEPTH:
+        raise TimelineError(f"project: lists and objects nest over {_MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item, depth + 1)
+
+
+def _placeholders(folder: str, refs: list[str]) -> None:
+    """An empty file per reference, named as the reference (the loader's existence check)."""
+    for ref in refs:
+        with open(os.path.join(folder, ref), "x"):
+            pass
+
+
+def _otio_targets(document: Any, clip: str = "", depth: int = 0) -> Iterator[tuple[str, str]]:
+    """(clip, target URL) of every OTIO media reference, with the clip it belongs to."""
+    if depth > _MAX_DEPTH:
+        raise TimelineError(f"project: lists and objects nest over {_MAX_DEPTH} levels deep")
+    if isinstance(document, Mapping):
+        schema = str(document.get("OTIO_SCHEMA", ""))
+        if schema.startswith("Clip."):
+            clip = f"clip {str(document.get('name') or '?')!r}"
+        for key in ("target_url", "target_url_base"):
+            if key in document:
+                yield clip or "media reference", str(document[key])
+        for value in document.values():
+            yield from _otio_targets(value, clip, depth + 1)
+    elif isinstance(document, list):
+        for value in document:
+            yield from _otio_targets(value, clip, depth + 1)
+
+
+def _rewrite_targets(document: Any, change: Any, depth: int = 0) -> None:
+    if isinstance(document, dict):
+        if isinstance(document.get("target_url"), str):
+            document["target_url"] = change(document["target_url"])
+        for value in document.values():
+            _rewrite_targets(value, change, depth + 1)
+    elif isinstance(document, list):
+        for value in document:
+            _rewrite_targets(value, change, depth + 1)

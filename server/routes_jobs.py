@@ -1,0 +1,275 @@
+"""Job routes: submit, list, status, cancel, download the video, estimate.
+
+A job submitted over HTTP is billed to the key's user (and its project, or the one the body
+names when the key is bound to none); its media are asset references already in storage, and
+its video stays in storage (``jobs/<id>/output.<ext>``) until downloaded from
+``/v1/jobs/{id}/output``: a redirect to a pre-signed URL where the storage can sign and the
+video is not encrypted, else the bytes streamed from here (with ``Range``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+from starlette.background import BackgroundTask
+
+from common.errors import RenderError
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
+from orchestrator.job_record import JobNotFound, JobRecord, JobState
+from orchestrator.wire import to_wire
+from providers.storage import StorageError, open_storage
+from server.auth import CurrentKey, api_of, check_visible, may_see, visible_job
+from server.bodies import EstimateBody, JobList, SubmitAnswer, SubmitBody
+from server.errors import ApiError, Conflict, QuotaExceeded, error_responses
+from server.limits import check_job_quota
+from server.projects import load_remote_project
+from workers.job_spec import JobSpec
+
+router = APIRouter(tags=["jobs"])
+
+#: The video's name when the submit names none.
+DEFAULT_OUTPUT_NAME = "video.mp4"
+#: Seconds a pre-signed download URL stays valid.
+SIGNED_URL_SECONDS = 3600
+#: Most jobs a listing scans (newest first) to find those a user key may see.
+LIST_SCAN = 2000
+_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+#: Seconds a submit waits for another submit of the same user (concurrent-jobs quota).
+_QUOTA_LOCK_WAIT = 30
+
+JobStateName = Annotated[
+    JobState | None, Query(description="only jobs in this state (queued, rendering, ...)")
+]
+
+
+@router.post(
+    "/v1/jobs",
+    status_code=201,
+    response_model=SubmitAnswer,
+    summary="submit a job",
+    responses=error_responses(400, 403, 413, 415),
+)
+def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str, Any]:
+    """Validate, estimate and queue a job; its media must be uploaded assets."""
+    api = api_of(request)
+    project_name = body.project_name or key.project
+    if key.project and project_name != key.project:
+        raise ApiError(
+            f"key {key.id} is bound to project {key.project!r}; it cannot submit to "
+            f"{project_name!r}",
+            403,
+        )
+    output = body.output_name or DEFAULT_OUTPUT_NAME
+    if not _OUTPUT_NAME.match(output):
+        raise RenderError(
+            f"output_name {output!r} must be a file name: letters, digits, . _ - (no folders)"
+        )
+    project = load_remote_project(body.project)
+    options: dict[str, Any] = {
+        "priority": body.priority,
+        "deadline": body.deadline,
+        "max_cost": body.max_cost,
+        "chunk_frames": body.chunk_frames,
+    }
+    if key.max_concurrent_jobs is None:
+        job_id = _submit(api, key, project, body.settings, output, project_name, options)
+    else:
+        # One submit of a user at a time, so two cannot both pass the quota's count.
+        lock = api.store.redis.lock(
+            SUBMIT_LOCK.format(user=key.user), timeout=120, blocking_timeout=_QUOTA_LOCK_WAIT
+        )
+        if not lock.acquire():
+            raise QuotaExceeded(
+                f"another submit of user {key.user} is still being checked; retry in a moment", 5
+            )
+        try:
+            check_job_quota(api.store, key)
+            job_id = _submit(api, key, project, body.settings, output, project_name, options)
+        finally:
+            lock.release()
+    try:
+        estimate = api.estimate_options(
+            project,
+            body.settings,
+            chunk_frames=body.chunk_frames,
+            deadline=body.deadline,
+            max_cost=body.max_cost,
+        )
+    except RenderError:
+        return {"id": job_id, "estimate": None}  # the job is queued; its estimate is optional
+    return {"id": job_id, "estimate": to_wire(estimate)}
+
+
+def _submit(
+    api: CloudRenderingAPI,
+    key: ApiKey,
+    project: Any,
+    settings: dict[str, Any] | None,
+    output: str,
+    project_name: str,
+    options: dict[str, Any],
+) -> str:
+    return api.submit_job(
+        project,
+        settings,
+        output=output,
+        sync_assets=True,
+        local_delivery=False,
+        project_name=project_name,
+        user=key.user,
+        **options,
+    )
+
+
+@router.get(
+    "/v1/jobs",
+    response_model=JobList,
+    summary="list jobs, newest first",
+    responses=error_responses(),
+)
+def list_jobs(
+    key: CurrentKey,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    state: JobStateName = None,
+) -> dict[str, Any]:
+    """The newest jobs this key may see (a user key: its user's), without their chunks."""
+    api = api_of(request)
+    jobs: list[dict[str, Any]] = []
+    for job_id in api.store.recent(LIST_SCAN):
+        try:
+            fields = api.store.get_fields(job_id, "id", "user", "state")
+            if not may_see(key, str(fields.get("user") or "")):
+                continue
+            if state is not None and fields.get("state") != state.value:
+                continue
+            record = api.store.get(job_id)
+        except JobNotFound:
+            continue  # expired while listed
+        data = to_wire(record)
+        data["chunks"] = []
+        jobs.append(data)
+        if len(jobs) >= limit:
+            break
+    return {"jobs": jobs}
+
+
+@router.get("/v1/jobs/{job_id}", summary="a job's record", responses=error_responses(404))
+def get_job(job_id: str, key: CurrentKey, request: Request) -> Any:
+    """The job's record with per-chunk state (JobRecord)."""
+    return to_wire(visible_job(api_of(request), key, job_id))
+
+
+@router.post(
+    "/v1/jobs/{job_id}/cancel",
+    summary="cancel a job",
+    responses=error_responses(404, 409, e409="the job already finished"),
+)
+def cancel_job(job_id: str, key: CurrentKey, request: Request) -> Any:
+    """Stop a job: queued chunks never start, running ones stop within a second or two."""
+    api = api_of(request)
+    record = visible_job(api, key, job_id)
+    if record.state.finished:
+        raise Conflict(f"job {job_id} is already {record.state}; nothing to cancel")
+    try:
+        return to_wire(api.cancel_job(job_id, reason=f"cancelled by {key.user} (key {key.id})"))
+    except JobNotFound:
+        raise
+    except RenderError as exc:
+        if api.store.state(job_id).finished:  # it finished while being cancelled
+            raise Conflict(str(exc)) from None
+        raise
+
+
+@router.get(
+    "/v1/jobs/{job_id}/output",
+    summary="download the video",
+    response_class=Response,
+    responses={
+        200: {"content": {"video/mp4": {}}, "description": "the video"},
+        206: {"description": "the requested range"},
+        307: {"description": "redirect to a pre-signed storage URL"},
+        **error_responses(404, 409, e409="the job is not completed"),
+    },
+)
+def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
+    """A completed job's video: a redirect to a pre-signed URL, else streamed with Range."""
+    api = api_of(request)
+    check_visible(api, key, job_id)
+    record = api.get_job_status(job_id)
+    if record.state is not JobState.COMPLETED:
+        raise Conflict(f"job {job_id} is {record.state}, not completed")
+    spec = JobSpec.from_dict(api.store.spec(job_id))
+    storage = open_storage(spec.storage_url)
+    name = _download_name(record, spec)
+    # The merging worker's key decides whether the stored video is ciphertext: never hand out
+    # a link to bytes that only decrypt with the cluster key.
+    encrypted = bool((record.result or {}).get("encrypted", spec.encrypted))
+    sign = getattr(storage, "presigned_url", None)
+    if callable(sign) and not encrypted:
+        try:
+            return RedirectResponse(str(sign(spec.output_key, SIGNED_URL_SECONDS)), 307)
+        except StorageError:
+            pass  # these credentials cannot sign (GCS without a service account): stream it
+    media_type = _MEDIA_TYPES.get(spec.output_ext, "application/octet-stream")
+    try:
+        path = storage.local_path(spec.output_key)
+    except StorageError:
+        path = None  # ciphertext on a local disk: decrypt through get_file
+    if path is not None and os.path.isfile(path):
+        return FileResponse(path, media_type=media_type, filename=name)
+    scratch = tempfile.mkdtemp(prefix="cloudrender-download-")
+    local = os.path.join(scratch, "output." + spec.output_ext)
+    try:
+        storage.get_file(spec.output_key, local)
+    except BaseException:
+        _remove(scratch)
+        raise
+    return FileResponse(
+        local, media_type=media_type, filename=name, background=BackgroundTask(_remove, scratch)
+    )
+
+
+_MEDIA_TYPES = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "mkv": "video/x-matroska",
+    "webm": "video/webm",
+}
+
+
+def _download_name(record: JobRecord, spec: JobSpec) -> str:
+    name = os.path.basename(record.output or "")
+    return name if _OUTPUT_NAME.match(name) else f"{record.id}.{spec.output_ext}"
+
+
+def _remove(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.post(
+    "/v1/estimate",
+    summary="estimate time and cost without submitting",
+    responses=error_responses(400, 413, 415),
+)
+def estimate(body: EstimateBody, key: CurrentKey, request: Request) -> Any:
+    """Time (p10/p50/p90) and cost per pool and market, and the recommended option."""
+    project = load_remote_project(body.project)
+    result = api_of(request).estimate_options(
+        project,
+        body.settings,
+        chunk_frames=body.chunk_frames,
+        provider=body.provider,
+        pool=body.pool,
+        market=body.market,
+        deadline=body.deadline,
+        max_cost=body.max_cost,
+    )
+    return to_wire(result)

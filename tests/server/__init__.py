@@ -1,0 +1,1 @@
+"""Tests of the HTTP service (server/): routes over a real embedded cluster, auth, limits."""

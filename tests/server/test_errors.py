@@ -1,0 +1,267 @@
+"""Hostile and malformed requests: every one gets a one-line JSON error with the right status,
+never a traceback, and oversized bodies are refused before they are read whole."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from orchestrator.api import CloudRenderingAPI
+from server.app import create_app
+from tests.helpers import colour_project
+from tests.server.conftest import ServerCluster, bearer, serving
+
+pytestmark = pytest.mark.timeout(120)
+
+#: The small body limit of this module's app, so "huge" is cheap to send.
+LIMIT = 64 * 1024
+_PROJECT = colour_project(1.0)
+
+
+@pytest.fixture
+def small_app(server_cluster: ServerCluster) -> FastAPI:
+    settings = dataclasses.replace(server_cluster.settings, api_max_body_bytes=LIMIT)
+    return create_app(settings, api=CloudRenderingAPI(settings=settings))
+
+
+@pytest.fixture
+def small(small_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(small_app, raise_server_exceptions=False) as running:
+        yield running
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+JSON = {"Content-Type": "application/json"}
+
+#: (name, method, path, raw body, extra headers, status, words the error must contain)
+CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
+    ("malformed JSON", "POST", "/v1/jobs", b'{"project": {', JSON, 422, "not valid JSON"),
+    ("trailing garbage", "POST", "/v1/jobs", b'{"project": {}} x', JSON, 422, "not valid JSON"),
+    ("empty body", "POST", "/v1/jobs", b"", JSON, 422, "body"),
+    ("a list, not an object", "POST", "/v1/jobs", b"[1, 2]", JSON, 422, "body"),
+    ("project missing", "POST", "/v1/jobs", _json({"priority": "high"}), JSON, 422, "project"),
+    (
+        "priority wrong type",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "priority": 5}),
+        JSON,
+        422,
+        "priority",
+    ),
+    (
+        "priority unknown",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "priority": "asap"}),
+        JSON,
+        422,
+        "priority",
+    ),
+    (
+        "chunk_frames a string",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "chunk_frames": "10"}),
+        JSON,
+        422,
+        "chunk_frames",
+    ),
+    (
+        "chunk_frames zero",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "chunk_frames": 0}),
+        JSON,
+        422,
+        "chunk_frames",
+    ),
+    (
+        "max_cost NaN",
+        "POST",
+        "/v1/jobs",
+        b'{"project": {}, "max_cost": NaN}',
+        JSON,
+        422,
+        "max_cost",
+    ),
+    (
+        "unknown field",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "outptu": "x.mp4"}),
+        JSON,
+        422,
+        "outptu: unknown field",
+    ),
+    (
+        "project a number",
+        "POST",
+        "/v1/jobs",
+        _json({"project": 42}),
+        JSON,
+        422,
+        "project",
+    ),
+    (
+        "project a string that is not OTIO",
+        "POST",
+        "/v1/jobs",
+        _json({"project": "/etc/passwd"}),
+        JSON,
+        400,
+        "OpenTimelineIO",
+    ),
+    (
+        "project with no tracks",
+        "POST",
+        "/v1/jobs",
+        _json({"project": {"hello": "world"}}),
+        JSON,
+        400,
+        "",
+    ),
+    (
+        "output name with folders",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "output_name": "../../x.mp4"}),
+        JSON,
+        400,
+        "output_name",
+    ),
+    (
+        "deadline not a time",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "deadline": "tomorrow-ish"}),
+        JSON,
+        400,
+        "deadline",
+    ),
+    ("non-UTF-8 body", "POST", "/v1/jobs", b'{"project": "\xff\xfe"}', JSON, 400, "UTF-8"),
+    (
+        "deeply nested",
+        "POST",
+        "/v1/jobs",
+        b'{"project": ' + b"[" * 20000 + b"]" * 20000 + b"}",
+        JSON,
+        400,
+        "",
+    ),
+    (
+        "not JSON at all",
+        "POST",
+        "/v1/jobs",
+        b"project=x",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        415,
+        "send JSON",
+    ),
+    ("huge body", "POST", "/v1/jobs", b"x" * (LIMIT + 1), JSON, 413, "at most 65536 bytes"),
+    ("bad Content-Length", "POST", "/v1/jobs", b"{}", {**JSON, "Content-Length": "abc"}, 400, ""),
+    ("traversal in a job id", "GET", "/v1/jobs/..%2F..%2Fetc%2Fpasswd", None, {}, 404, ""),
+    ("dots as a job id", "GET", "/v1/jobs/..", None, {}, 404, ""),
+    ("odd bytes in a job id", "GET", "/v1/jobs/%00%ff", None, {}, 404, "no job"),
+    ("a long job id", "GET", "/v1/jobs/" + "a" * 5000, None, {}, 404, "no job"),
+    ("traversal in a cancel", "POST", "/v1/jobs/..%2Fx/cancel", None, {}, 404, ""),
+    ("unknown route", "GET", "/v1/nothing", None, {}, 404, "no such route"),
+    ("wrong method", "DELETE", "/v1/jobs", None, {}, 405, "not allowed"),
+    ("limit too large", "GET", "/v1/jobs?limit=100000", None, {}, 422, "limit"),
+    ("limit not a number", "GET", "/v1/jobs?limit=many", None, {}, 422, "limit"),
+    ("state unknown", "GET", "/v1/jobs?state=exploded", None, {}, 422, "state"),
+    ("billing days negative", "GET", "/v1/billing?days=-3", None, {}, 422, "days"),
+    (
+        "scale with both",
+        "POST",
+        "/v1/cluster/scale",
+        _json({"pool": "a", "slots": 2}),
+        JSON,
+        403,
+        "operator",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "words"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_hostile_input_gets_a_one_line_json_error(
+    small: TestClient,
+    user_key: str,
+    method: str,
+    path: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    status: int,
+    words: str,
+) -> None:
+    answer = small.request(method, path, content=body, headers={**headers, **bearer(user_key)})
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    error = answer.json()["error"]
+    assert isinstance(error, str) and error and "\n" not in error
+    assert "Traceback" not in answer.text and 'File "' not in answer.text
+    assert words in error
+
+
+def test_a_validation_error_lists_every_problem(small: TestClient, user_key: str) -> None:
+    doc = colour_project(1.0)
+    doc["tracks"][0]["clips"] += [
+        {"id": f"bad{i}", "start_time": 0, "end_time": -1, "source": "Generated"} for i in range(8)
+    ]
+    answer = small.post("/v1/jobs", json={"project": doc}, headers=bearer(user_key))
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error"].startswith(f"{len(body['problems'])} problems:")
+    assert "and 3 more" in body["error"] and len(body["problems"]) >= 8
+
+
+def test_an_oversized_chunked_body_is_refused_without_waiting_for_its_end(
+    small_app: FastAPI, user_key: str
+) -> None:
+    """A body without Content-Length is counted as it arrives: the 413 comes once the limit is
+    passed, while the client is still sending (it never finishes here)."""
+    with serving(small_app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+            raw.sendall(
+                b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {user_key}\r\n".encode()
+                + b"Transfer-Encoding: chunked\r\n\r\n"
+            )
+            block = b" " * 4096
+            for _ in range(LIMIT // len(block) + 2):
+                raw.sendall(b"1000\r\n" + block + b"\r\n")
+            # No terminating chunk: a server waiting for the whole body would never answer.
+            answer = raw.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b"at most 65536 bytes" in answer
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("/healthz").json() == {"ok": True}  # still serving
+
+
+def test_a_declared_oversized_body_is_refused_before_it_is_sent(
+    small_app: FastAPI, user_key: str
+) -> None:
+    with serving(small_app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        answer = http.post(
+            "/v1/jobs", content=b"{" * (LIMIT * 4), headers={**JSON, **bearer(user_key)}
+        )
+        assert answer.status_code == 413
+        assert answer.json() == {
+            "error": "a request body may be at most 65536 bytes (CLOUDRENDER_API_MAX_BODY_BYTES)"
+        }

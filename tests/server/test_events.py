@@ -1,0 +1,238 @@
+"""``GET /v1/jobs/{id}/events`` over a real uvicorn: a job's events as Server-Sent Events, in
+order, to its end, resumable after a dropped connection; other users' jobs stay invisible."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from fastapi import FastAPI
+
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_keys import KeyStore
+from orchestrator.job_events import publish_event, read_events
+from orchestrator.job_record import JobRecord, JobState
+from server import routes_events
+from tests.helpers import colour_project
+from tests.server.conftest import ServerCluster, bearer
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def api(api_app: FastAPI) -> CloudRenderingAPI:
+    """The Python API the service runs on."""
+    service: CloudRenderingAPI = api_app.state.api
+    return service
+
+
+@pytest.fixture
+def store_client(server_cluster: ServerCluster) -> Iterator[redis.Redis]:
+    with redis.Redis.from_url(server_cluster.broker_url, decode_responses=True) as client:
+        yield client
+
+
+@dataclass
+class Event:
+    """One event as a client parses it off the stream."""
+
+    id: str
+    name: str
+    data: dict[str, Any]
+
+
+def stream(
+    base: str,
+    key: str,
+    job: str,
+    *,
+    headers: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+    keep: int | None = None,
+    on_comment: Any = None,
+) -> list[Event]:
+    """The events of one connection to the job's stream, read until the server ends it (or,
+    with ``keep``, until that many arrived: then the connection is dropped)."""
+    events: list[Event] = []
+    fields: dict[str, str] = {}
+    url = f"{base}/v1/jobs/{job}/events"
+    with httpx.stream(
+        "GET",
+        url,
+        headers={**bearer(key), **(headers or {})},
+        params=params,
+        timeout=httpx.Timeout(10.0, read=60.0),
+    ) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith(":") and on_comment is not None:
+                on_comment(line)
+            elif line and not line.startswith(":"):
+                name, _, value = line.partition(": ")
+                fields[name] = value
+            elif "data" in fields:
+                events.append(Event(fields["id"], fields["event"], json.loads(fields["data"])))
+                fields = {}
+                if keep is not None and len(events) >= keep:
+                    break  # leaving the block closes the connection mid-stream
+            else:
+                fields = {}  # a block without data (retry:) dispatches nothing
+    return events
+
+
+def user_of(cluster: ServerCluster, key: str) -> str:
+    with redis.Redis.from_url(cluster.broker_url, decode_responses=True) as client:
+        found = KeyStore(client).authenticate(key)
+    assert found is not None
+    return found.user
+
+
+def submit(api: CloudRenderingAPI, user: str, seconds: float, chunk_frames: int) -> str:
+    """A flat-colour job at 320x180 for ``user``."""
+    return api.submit_job(
+        colour_project(seconds),
+        output="events.mp4",
+        local_delivery=False,
+        chunk_frames=chunk_frames,
+        user=user,
+    )
+
+
+def without_status(event: Event) -> dict[str, Any]:
+    return {k: v for k, v in event.data.items() if k != "status"}
+
+
+def test_a_jobs_stream_delivers_every_event_in_order_to_completed(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    store_client: redis.Redis,
+) -> None:
+    published: list[dict[str, Any]] = []
+    subscription = api.on_progress_update(published.append)
+    try:
+        job = submit(api, user_of(server_cluster, user_key), 2.0, chunk_frames=20)
+        events = stream(live_server, user_key, job)
+        deadline = time.monotonic() + 10  # the listener thread may not have read the last one
+        while not any(m["job"] == job and m["event"] == "completed" for m in published):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        subscription.stop()
+    assert events[-1].name == "completed"
+    # Every event of the job, each once, in the order published on the progress channel
+    logged = read_events(store_client, job, count=10_000)
+    assert [e.id for e in events] == [entry_id for entry_id, _ in logged]
+    assert [without_status(e) for e in events] == [m for m in published if m["job"] == job]
+    progress: dict[int, list[int]] = {}
+    for event in events:
+        assert event.data["job"] == job and event.data["event"] == event.name
+        if event.name == "progress":
+            progress.setdefault(event.data["chunk"], []).append(event.data["done"])
+    assert sorted(progress) == [0, 1, 2]
+    assert all(done == sorted(done) and done[-1] == 20 for done in progress.values())
+    states = [e.data["state"] for e in events if e.name == "state"]
+    assert states == ["planning", "rendering", "merging", "completed"]
+    final = events[-1].data["status"]
+    assert final["state"] == "completed" and final["progress"] == 1.0
+    assert final["frames_done"] == final["frames"] == 60 and final["actual_cost"] > 0
+
+
+def test_a_dropped_connection_resumes_right_after_the_last_event(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    store_client: redis.Redis,
+) -> None:
+    job = submit(api, user_of(server_cluster, user_key), 4.0, chunk_frames=10)
+    first = stream(live_server, user_key, job, keep=5)
+    time.sleep(0.5)  # the job goes on while nobody listens
+    rest = stream(live_server, user_key, job, headers={"Last-Event-ID": first[-1].id})
+    assert rest[-1].name == "completed"
+    ids = [e.id for e in first + rest]
+    logged = [entry_id for entry_id, _ in read_events(store_client, job, count=10_000)]
+    assert ids == logged  # no gap, no duplicate
+    # ?after= (for clients that cannot set the header) replays a finished job's rest, then ends
+    again = stream(live_server, user_key, job, params={"after": ids[2]})
+    assert [e.id for e in again] == ids[3:]
+
+
+def test_a_waiting_stream_keeps_alive_and_ends_when_the_job_is_cancelled(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(routes_events, "KEEPALIVE_SECONDS", 0.3)
+    user = user_of(server_cluster, user_key)
+    api.store.create(JobRecord(id="idle", user=user, state=JobState.QUEUED, frames=30), {})
+    comments: list[str] = []
+
+    def cancel_once(line: str) -> None:
+        comments.append(line)
+        if len(comments) == 2:
+            threading.Thread(target=api.cancel_job, args=("idle",)).start()
+
+    events = stream(live_server, user_key, "idle", on_comment=cancel_once)
+    assert comments[:2] == [": keep-alive", ": keep-alive"]
+    assert [e.name for e in events] == ["state", "cancelled"]
+    assert events[-1].data["status"]["state"] == "cancelled"
+
+
+def test_other_users_and_unknown_jobs_are_not_found(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    other_user_key: str,
+    operator_key: str,
+) -> None:
+    owner = user_of(server_cluster, user_key)
+    api.store.create(JobRecord(id="mine", user=owner, state=JobState.QUEUED), {})
+    api.store.transition("mine", JobState.CANCELLED, finished_at=time.time() - 60)
+    last = publish_event(api.store.redis, "mine", "cancelled")
+    for key, job in ((other_user_key, "mine"), (user_key, "nope"), (user_key, "bad.id")):
+        answer = httpx.get(f"{live_server}/v1/jobs/{job}/events", headers=bearer(key))
+        assert answer.status_code == 404, (job, answer.text)
+        assert "not found" in answer.json()["error"] or "no job" in answer.json()["error"]
+    assert httpx.get(f"{live_server}/v1/jobs/mine/events").status_code == 401
+    bad = httpx.get(
+        f"{live_server}/v1/jobs/mine/events", headers={**bearer(user_key), "Last-Event-ID": "x"}
+    )
+    assert bad.status_code == 400 and "event id" in bad.json()["error"]
+    # The owner and operators see it: an ended job's log, then the end
+    for key in (user_key, operator_key):
+        assert [e.name for e in stream(live_server, key, "mine")] == ["state", "cancelled"]
+    # Resuming after the end of an ended job: 204, which stops a browser's reconnecting
+    done = httpx.get(
+        f"{live_server}/v1/jobs/mine/events", headers={**bearer(user_key), "Last-Event-ID": last}
+    )
+    assert done.status_code == 204 and done.content == b""
+    # EventSource cannot set headers: ?key= works too
+    with httpx.stream("GET", f"{live_server}/v1/jobs/mine/events", params={"key": user_key}) as r:
+        assert r.status_code == 200 and "event: cancelled" in r.read().decode()
+
+
+def test_a_server_following_its_limit_of_streams_asks_to_retry(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(routes_events, "MAX_STREAMS", 0)
+    api.store.create(JobRecord(id="busy", user=user_of(server_cluster, user_key)), {})
+    answer = httpx.get(f"{live_server}/v1/jobs/busy/events", headers=bearer(user_key))
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert "retry" in answer.json()["error"]

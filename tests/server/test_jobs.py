@@ -1,0 +1,231 @@
+"""Jobs over HTTP on a real embedded cluster: submit, status, list, cancel, download (whole and
+by Range), estimate; isolation between users; media only as uploaded assets; quotas."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from fastapi.testclient import TestClient
+
+from orchestrator.api_estimate import JobEstimate
+from orchestrator.api_keys import KeyStore
+from orchestrator.budget_rules import Scope
+from orchestrator.budgets import clear_budget, set_budget
+from orchestrator.job_record import JobRecord, JobState
+from orchestrator.wire import from_wire
+from tests.helpers import colour_project
+from tests.media import decode_rgb, make_video, project, video_track
+from tests.server.conftest import ServerCluster, bearer
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _submit(client: TestClient, key: str, doc: Any, **extra: Any) -> httpx.Response:
+    answer: httpx.Response = client.post(
+        "/v1/jobs", json={"project": doc, **extra}, headers=bearer(key)
+    )
+    return answer
+
+
+def _wait(client: TestClient, key: str, job_id: str, timeout: float = 150) -> JobRecord:
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = client.get(f"/v1/jobs/{job_id}", headers=bearer(key))
+        assert answer.status_code == 200, answer.text
+        record = from_wire(JobRecord, answer.json())
+        if record.state.finished or time.monotonic() > deadline:
+            return record
+        time.sleep(0.2)
+
+
+def _error(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert "\n" not in body["error"]
+    return str(body["error"])
+
+
+@pytest.fixture
+def paused(client: TestClient, operator_key: str) -> Iterator[None]:
+    """Dispatching paused: submitted jobs wait unrendered; every job left is cancelled after."""
+    assert client.post("/v1/cluster/pause", headers=bearer(operator_key)).json() == {"paused": True}
+    try:
+        yield
+    finally:
+        client.post("/v1/cluster/emergency-stop", headers=bearer(operator_key))
+        client.post("/v1/cluster/resume", headers=bearer(operator_key))
+
+
+def test_the_life_of_a_job_over_http(
+    client: TestClient, user_key: str, other_user_key: str, operator_key: str, storage_dir: Path
+) -> None:
+    submitted = _submit(client, user_key, colour_project(1.0), chunk_frames=15, output_name="a.mp4")
+    assert submitted.status_code == 201, submitted.text
+    job_id = submitted.json()["id"]
+    estimate = from_wire(JobEstimate, submitted.json()["estimate"])
+    assert estimate.frames == 30 and estimate.chunks == 2
+    record = _wait(client, user_key, job_id)
+    assert record.state is JobState.COMPLETED, record.error
+    assert (record.user, record.output, record.frames_done) == ("alice", "a.mp4", 30)
+    assert [c.state.value for c in record.chunks] == ["done", "done"]
+
+    video = client.get(f"/v1/jobs/{job_id}/output", headers=bearer(user_key))
+    assert video.status_code == 200
+    assert video.headers["content-type"] == "video/mp4"
+    assert 'filename="a.mp4"' in video.headers["content-disposition"]
+    assert video.headers["accept-ranges"] == "bytes"
+    stored = (storage_dir / "jobs" / job_id / "output.mp4").read_bytes()
+    assert video.content == stored
+    part = client.get(
+        f"/v1/jobs/{job_id}/output", headers={"Range": "bytes=100-199", **bearer(user_key)}
+    )
+    assert part.status_code == 206
+    assert part.headers["content-range"] == f"bytes 100-199/{len(stored)}"
+    assert part.content == stored[100:200]
+
+    listed = client.get("/v1/jobs", headers=bearer(user_key)).json()["jobs"]
+    assert job_id in [j["id"] for j in listed] and listed[0]["chunks"] == []
+    done = client.get("/v1/jobs?state=completed", headers=bearer(user_key)).json()["jobs"]
+    assert job_id in [j["id"] for j in done]
+    assert client.get("/v1/jobs?state=failed", headers=bearer(user_key)).json()["jobs"] == []
+
+    # Another user: the job does not exist, in the very words of a job that never did.
+    unknown = _error(client.get("/v1/jobs/0123456789abcdef", headers=bearer(other_user_key)), 404)
+    for method, path in (
+        ("GET", f"/v1/jobs/{job_id}"),
+        ("POST", f"/v1/jobs/{job_id}/cancel"),
+        ("GET", f"/v1/jobs/{job_id}/output"),
+    ):
+        refused = client.request(method, path, headers=bearer(other_user_key))
+        assert _error(refused, 404) == unknown.replace("0123456789abcdef", job_id)
+    theirs = client.get("/v1/jobs", headers=bearer(other_user_key)).json()["jobs"]
+    assert job_id not in [j["id"] for j in theirs]
+    # The operator sees everyone's jobs.
+    assert client.get(f"/v1/jobs/{job_id}", headers=bearer(operator_key)).status_code == 200
+    everyone = client.get("/v1/jobs", headers=bearer(operator_key)).json()["jobs"]
+    assert job_id in [j["id"] for j in everyone]
+    # Finished: nothing to cancel.
+    assert "already completed" in _error(
+        client.post(f"/v1/jobs/{job_id}/cancel", headers=bearer(user_key)), 409
+    )
+
+
+def test_the_download_streams_from_a_real_socket_with_ranges(
+    client: TestClient, live_server: str, user_key: str, storage_dir: Path, tmp_path: Path
+) -> None:
+    job_id = _submit(client, user_key, colour_project(0.5, "#ff8800")).json()["id"]
+    assert _wait(client, user_key, job_id).state is JobState.COMPLETED
+    stored = (storage_dir / "jobs" / job_id / "output.mp4").read_bytes()
+    out = tmp_path / "video.mp4"
+    with httpx.Client(base_url=live_server, headers=bearer(user_key), timeout=30) as http:
+        with http.stream("GET", f"/v1/jobs/{job_id}/output") as answer:
+            assert answer.status_code == 200
+            with out.open("wb") as handle:
+                for block in answer.iter_bytes():
+                    handle.write(block)
+        tail = http.get(f"/v1/jobs/{job_id}/output", headers={"Range": "bytes=-64"})
+    assert out.read_bytes() == stored
+    assert len(decode_rgb(out)) == 15
+    assert tail.status_code == 206 and tail.content == stored[-64:]
+
+
+def test_an_uploaded_asset_renders_and_local_paths_are_refused(
+    client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
+) -> None:
+    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    (storage_dir / "assets").mkdir(exist_ok=True)
+    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+
+    def doc(path: str) -> dict[str, Any]:
+        clip = {"id": "shot", "start_time": 0, "end_time": 0.5, "source": {"File": path}}
+        return project([video_track("v", [clip])], settings={"export": {"preset": "ultrafast"}})
+
+    for local in (str(source), "src.mp4", "../../etc/passwd", "/etc/passwd"):
+        message = _error(_submit(client, user_key, doc(local)), 400)
+        assert message.startswith("clip 'shot': media") and "not an uploaded asset" in message
+    missing = _error(_submit(client, user_key, doc("asset:sha256:" + "0" * 64 + ".mp4")), 400)
+    assert "clip 'shot'" in missing and "is not in storage" in missing
+
+    answer = _submit(client, user_key, doc(f"asset:sha256:{digest}.mp4"))
+    assert answer.status_code == 201, answer.text
+    record = _wait(client, user_key, answer.json()["id"])
+    assert record.state is JobState.COMPLETED, record.error
+    assert record.frames_done == 15
+
+
+@pytest.mark.usefixtures("paused")
+def test_cancel_and_download_refuse_what_the_state_does_not_allow(
+    client: TestClient, user_key: str
+) -> None:
+    job_id = _submit(client, user_key, colour_project(1.0)).json()["id"]
+    assert "not completed" in _error(
+        client.get(f"/v1/jobs/{job_id}/output", headers=bearer(user_key)), 409
+    )
+    cancelled = client.post(f"/v1/jobs/{job_id}/cancel", headers=bearer(user_key))
+    assert cancelled.status_code == 200, cancelled.text
+    record = from_wire(JobRecord, cancelled.json())
+    assert record.state is JobState.CANCELLED and "cancelled by alice" in (record.error or "")
+    again = _error(client.post(f"/v1/jobs/{job_id}/cancel", headers=bearer(user_key)), 409)
+    assert again == f"job {job_id} is already cancelled; nothing to cancel"
+    listed = client.get("/v1/jobs?state=cancelled", headers=bearer(user_key)).json()["jobs"]
+    assert job_id in [j["id"] for j in listed]
+
+
+@pytest.mark.usefixtures("paused")
+def test_a_key_with_a_job_quota_waits_for_a_slot(client: TestClient, key_store: KeyStore) -> None:
+    _, key = key_store.create("hank", max_concurrent_jobs=1)
+    first = _submit(client, key, colour_project(1.0))
+    assert first.status_code == 201
+    refused = _submit(client, key, colour_project(1.0))
+    assert "may have 1 unfinished job(s) at once" in _error(refused, 429)
+    assert int(refused.headers["retry-after"]) > 0
+    client.post(f"/v1/jobs/{first.json()['id']}/cancel", headers=bearer(key))
+    assert _submit(client, key, colour_project(1.0)).status_code == 201
+
+
+@pytest.mark.usefixtures("paused")
+def test_a_project_bound_key_submits_only_to_its_project(
+    client: TestClient, key_store: KeyStore
+) -> None:
+    _, key = key_store.create("ivy", project="film")
+    refused = _submit(client, key, colour_project(1.0), project_name="other")
+    assert "bound to project 'film'" in _error(refused, 403)
+    job_id = _submit(client, key, colour_project(1.0)).json()["id"]
+    record = from_wire(JobRecord, client.get(f"/v1/jobs/{job_id}", headers=bearer(key)).json())
+    assert (record.project, record.user) == ("film", "ivy")
+
+
+def test_a_spent_budget_refuses_new_jobs_until_the_day_ends(
+    client: TestClient, key_store: KeyStore, server_cluster: ServerCluster
+) -> None:
+    _, key = key_store.create("jill")
+    budgets = redis.Redis.from_url(server_cluster.broker_url, decode_responses=True)
+    set_budget(budgets, Scope.USER, "jill", daily=0.000001)
+    try:
+        refused = _submit(client, key, colour_project(1.0))
+        assert "budget" in _error(refused, 429)
+        assert 0 < int(refused.headers["retry-after"]) <= 86400
+    finally:
+        clear_budget(budgets, Scope.USER, "jill")
+        budgets.close()
+
+
+def test_estimate_answers_a_typed_estimate(client: TestClient, user_key: str) -> None:
+    answer = client.post(
+        "/v1/estimate",
+        json={"project": colour_project(2.0), "chunk_frames": 20},
+        headers=bearer(user_key),
+    )
+    assert answer.status_code == 200, answer.text
+    estimate = from_wire(JobEstimate, answer.json())
+    assert (estimate.frames, estimate.chunks) == (60, 3)
+    assert estimate.options and estimate.options[0].cost.p50 >= 0
