@@ -142,7 +142,9 @@ def _render_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, BudgetExceeded):
         headers["Retry-After"] = str(_to_utc_midnight(time.time()))
     problems = exc.problems if isinstance(exc, ValidationError) else None
-    body = error_body(str(exc), problems, type(exc).__name__)
+    # the service's own refusals (ApiError) and plain RenderErrors have no class to keep
+    kind = None if isinstance(exc, ApiError) or type(exc) is RenderError else type(exc).__name__
+    body = error_body(str(exc), problems, kind)
     return JSONResponse(body, status_of(exc), headers=headers)
 
 
