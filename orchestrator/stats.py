@@ -102,6 +102,8 @@ class NodeMetrics:
     memory_total_bytes: int | None = None
     #: "render", "orchestrator" or "service" (audio/merge only): node_signals.node_role
     role: str = ROLE_RENDER
+    #: mean utilisation of the node's GPUs, when its heartbeat carries it (None: no GPU)
+    gpu_utilization_percent: float | None = None
 
 
 _default_sampler = HostSampler()
@@ -229,6 +231,7 @@ def node_metrics(
                 memory_used_bytes=_opt_int(beat.get("memory_used_bytes")),
                 memory_total_bytes=_opt_int(beat.get("memory_total_bytes")),
                 role=node_role(beat.get("queues") or ()),
+                gpu_utilization_percent=_opt_float(beat.get("gpu_percent")),
             )
         )
     return sorted(result, key=lambda n: n.name)

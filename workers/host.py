@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.gpus import mean_utilization
+
 
 @dataclass(frozen=True)
 class HostSample:
@@ -170,5 +172,7 @@ class HostSampler:
             "cpu_percent": stats.cpu_utilization_percent,
             "memory_used_bytes": stats.memory_used_bytes,
             "memory_total_bytes": stats.memory_total_bytes,
+            # NVML's mean over this host's GPUs; absent on CPU-only nodes (NVML init is cached)
+            "gpu_percent": mean_utilization(),
         }
         return {k: v for k, v in values.items() if v is not None}

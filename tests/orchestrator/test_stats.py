@@ -208,6 +208,7 @@ def test_node_metrics_from_heartbeats_and_chunks() -> None:
             "cpu_percent": 12.5,
             "memory_used_bytes": 10,
             "memory_total_bytes": 20,
+            "gpu_percent": 40,
         },
     ]
     jobs = [
@@ -239,6 +240,7 @@ def test_node_metrics_from_heartbeats_and_chunks() -> None:
         1,
     )
     assert n2.cpu_utilization_percent is None
+    assert (n1.gpu_utilization_percent, n2.gpu_utilization_percent) == (40.0, None)  # no GPU
 
 
 # -- against a private Redis ----------------------------------------------------------------------
