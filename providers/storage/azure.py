@@ -219,18 +219,7 @@ class AzureBlobStorage(RemoteStorage):
                 "AccountKey=..., or set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY",
                 key=key,
             )
-        expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=expires)
-        blob = self._container.get_blob_client(name)
-        with self._errors(key):
-            sas = generate_blob_sas(
-                account_name=self._container.account_name,
-                container_name=self.container_name,
-                blob_name=name,
-                account_key=account_key,
-                permission=BlobSasPermissions(read=True),
-                expiry=expiry,
-            )
-        return f"{blob.url}?{sas}"
+        return self._sas_url(key, name, account_key, BlobSasPermissions(read=True), expires)
 
     def presigned_put(
         self, key: str, *, sha256_hex: str, size: int, expires: float = DEFAULT_UPLOAD_SECONDS
@@ -243,6 +232,15 @@ class AzureBlobStorage(RemoteStorage):
         account_key = account_key_of(self._container)
         if account_key is None or size > MAX_SINGLE_PUT:
             return None
+        # Create only: no write, so a blob already there cannot be overwritten.
+        url = self._sas_url(key, name, account_key, BlobSasPermissions(create=True), expires)
+        headers = {"x-ms-blob-type": "BlockBlob", "If-None-Match": "*"}
+        return SignedUpload(url, headers, frozenset({"no-overwrite"}))
+
+    def _sas_url(
+        self, key: str, name: str, account_key: str, permission: Any, expires: float
+    ) -> str:
+        """The blob's URL with a SAS granting ``permission`` for ``expires`` seconds."""
         expiry = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=expires)
         blob = self._container.get_blob_client(name)
         with self._errors(key):
@@ -251,12 +249,10 @@ class AzureBlobStorage(RemoteStorage):
                 container_name=self.container_name,
                 blob_name=name,
                 account_key=account_key,
-                # Create only: no write, so a blob already there cannot be overwritten.
-                permission=BlobSasPermissions(create=True),
+                permission=permission,
                 expiry=expiry,
             )
-        headers = {"x-ms-blob-type": "BlockBlob", "If-None-Match": "*"}
-        return SignedUpload(f"{blob.url}?{sas}", headers, frozenset({"no-overwrite"}))
+        return f"{blob.url}?{sas}"
 
     def _name(self, key: str) -> str:
         """Blob name of a validated key."""
