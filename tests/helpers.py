@@ -7,6 +7,7 @@ generators in ``tests.media``.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.support import blurred_project
+from bench.support import CHAOS_ENV, blurred_project
 from tests.media import project, solid, video_track
 from workers.layer import Image
 
@@ -34,6 +35,45 @@ def subprocess_env(changes: Mapping[str, str | None] | None = None) -> dict[str,
         else:
             env[name] = value
     return env
+
+
+_REFERENCE = """
+import json, sys
+from chunking.timeline.studio import load_project
+from workers.render import render_to_file
+with open(sys.argv[1]) as f:
+    doc = json.load(f)
+render_to_file(load_project(doc, sys.argv[2]), sys.argv[3])
+"""
+
+
+def reference_render(doc: dict[str, Any], base_dir: Path, out: Path) -> None:
+    """Render a project whole (``--direct``) in a fresh process started like a chaos cluster's
+    render workers (one BLAS thread from the start), not in this long-lived test process."""
+    spec = base_dir / "reference.json"
+    spec.write_text(json.dumps(doc))
+    env = subprocess_env({**CHAOS_ENV, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", _REFERENCE, str(spec), str(base_dir), str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def frame_difference(ours: np.ndarray, reference: np.ndarray) -> str:
+    """Where two frames differ, in words: how many pixels, by how much, and where."""
+    diff = np.abs(ours.astype(np.int16) - reference.astype(np.int16)).max(axis=-1)
+    ys, xs = np.nonzero(diff)
+    if ys.size == 0:
+        return "identical"
+    return (
+        f"{ys.size} pixels differ by up to {int(diff.max())}, "
+        f"rows {ys.min()}-{ys.max()}, columns {xs.min()}-{xs.max()}"
+    )
 
 
 class CLI:

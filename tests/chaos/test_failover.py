@@ -22,7 +22,7 @@ from chunking.timeline.export import with_overrides
 from chunking.timeline.studio import load_project
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.job_record import ChunkState, JobRecord, JobState
-from workers.render import render_to_file
+from tests.helpers import frame_difference, reference_render
 from workers.spot_fake import FakeMetadataService
 
 pytestmark = pytest.mark.timeout(600)
@@ -51,7 +51,7 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
     timeline = load_project(doc, str(tmp_path))
     timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
     direct = tmp_path / "direct.mkv"
-    render_to_file(timeline, str(direct))
+    reference_render(doc, tmp_path, direct)
     metadata = FakeMetadataService()
     out = tmp_path / "out.mkv"
     try:
@@ -122,7 +122,7 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
     ours, reference = decode_rgb(out), decode_rgb(direct)
     assert len(ours) == len(reference) == timeline.frames  # no chunk twice, none missing
     for t, (a, b) in enumerate(zip(ours, reference, strict=True)):
-        assert np.array_equal(a, b), f"frame {t} differs from --direct"
+        assert np.array_equal(a, b), f"frame {t} differs from --direct: {frame_difference(a, b)}"
     assert all(c.state is ChunkState.DONE for c in record.chunks)
     # The faults really happened: the killed worker's chunk ran again elsewhere, and the spot
     # node handed back its work and shut itself down.

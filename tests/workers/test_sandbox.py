@@ -138,12 +138,12 @@ def test_a_chunk_over_its_memory_limit_fails_as_out_of_memory(tmp_path: Path, mo
     baseline = render_segment(small, str(scratch / "a.mkv"), start=0, end=2, settings=roomy)
     tight = dataclasses.replace(roomy, chunk_memory_bytes=baseline.peak_memory_bytes + 300 * 2**20)
     render_segment(small, str(scratch / "b.mkv"), start=0, end=2, settings=tight)
-    # A 4K canvas of six blurred layers needs about 1.6 GB of address space for one frame, 700 MB
-    # over that limit (measured: 0.6 GB small + 0.3); three layers left only 350 MB, which a
-    # loaded machine's extra malloc arenas in the small render's peak once used up.
+    # An 8K canvas of two blurred layers: one float frame of it alone is ~400 MB, and the blur's
+    # temporaries take the render gigabytes over that limit. (A 4K canvas left only a few
+    # hundred MB: a loaded machine's extra malloc arenas in the small render's peak used it up.)
     big = project(
-        [video_track(f"v{i}", [clip(f"c{i}", 0, 0.1, effects=["b"])]) for i in range(6)],
-        size=(3840, 2160),
+        [video_track(f"v{i}", [clip(f"c{i}", 0, 0.1, effects=["b"])]) for i in range(2)],
+        size=(7680, 4320),
         effects=[{"id": "b", "effect_type": "Blur", "params": {"radius": 4}}],
     )
     began = time.monotonic()
