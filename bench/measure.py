@@ -5,14 +5,26 @@ what a user waits for), the CPU seconds of it and all its children (``RUSAGE_CHI
 shared-machine noise barely moves), and how many cores' worth of CPU other processes and the
 hypervisor took meanwhile (``/proc/stat``). ``wait_for_quiet`` waits for the others to settle
 before a run; ``machine`` and ``media_machine`` describe the machine for the results.
+
+``TreeSampler`` follows a process tree through /proc while it runs (for
+``bench.whole_process.run_tree``): the last ``/proc/<pid>/stat`` utime + stime seen of every
+process in it, ~50 ms apart (orphans stay in it by pid and start time, or by being adopted
+by this process, a subreaper meanwhile: ``subreaper``), and memory: the peak of the sum of
+``Pss`` (``/proc/<pid>/smaps_rollup``, read as often as PSS_SHARE allows) over the live tree,
+in which shared pages (forked workers, libraries) are divided among the processes that share
+them instead of counted once per process as a ``VmRSS`` sum does (also kept, every sample),
+and the largest ``VmHWM`` seen (the largest single process).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import resource
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +33,13 @@ from typing import Any
 
 #: Other processes' CPU use (cores) below which the machine counts as quiet before a run.
 QUIET_CORES = 0.3
+#: Seconds between two samples of the process tree.
+INTERVAL = 0.05
+#: Share of one core the Pss readings may take: smaps_rollup walks the page tables (~2.5 ms
+#: per 600 MiB process), so Pss is read again only after its last reading took this share.
+PSS_SHARE = 0.02
+_PR_SET_CHILD_SUBREAPER = 36
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -101,3 +120,141 @@ def media_machine() -> dict[str, Any]:
         "pyav": av.__version__,
         "pyav_libavcodec": ".".join(map(str, av.library_versions["libavcodec"])),
     }
+
+
+def _read(path: str) -> bytes | None:
+    # os.open/os.read: a /proc file in one system call, no buffered-file overhead per sample.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 8192)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _stat(pid: int) -> tuple[int, int, int, str] | None:
+    """(ppid, start time, utime + stime in ticks, name) from /proc/<pid>/stat, None if gone."""
+    raw = _read(f"/proc/{pid}/stat")
+    if raw is None:
+        return None
+    # The name in parentheses may contain anything: split after its last ")".
+    close = raw.rfind(b")")
+    fields = raw[close + 2 :].split()
+    name = raw[raw.find(b"(") : close + 1].decode(errors="replace")
+    return int(fields[1]), int(fields[19]), int(fields[11]) + int(fields[12]), name
+
+
+def _fields_kib(pid: int, name: str, *keys: bytes) -> list[int]:
+    """The values of "Key:  N kB" lines of /proc/<pid>/<name>; 0 if absent (zombie) or gone."""
+    raw = _read(f"/proc/{pid}/{name}") or b""
+    found = [raw.find(b"\n" + key) for key in keys]
+    return [int(raw[at:].split(maxsplit=2)[1]) if at >= 0 else 0 for at in found]
+
+
+class TreeSampler(threading.Thread):
+    """Samples the process tree under `root` (a child of ours) every `interval` s until stopped.
+
+    Every sample reads /proc/<pid>/stat of the tree and of processes new since the last sample
+    (others are remembered by pid and /proc inode, new for a new process) and VmRSS, VmHWM
+    from status; Pss from smaps_rollup when PSS_SHARE allows.
+    """
+
+    def __init__(self, root: int, interval: float = INTERVAL) -> None:
+        super().__init__(name=f"tree-sampler-{root}", daemon=True)
+        self.root, self.me, self.interval = root, os.getpid(), interval
+        self.root_start: int | None = None
+        self.cpu_ticks: dict[tuple[int, int], int] = {}  # (pid, start time) -> last utime+stime
+        self.names: dict[int, str] = {}
+        self.hwm_kib: dict[tuple[int, int], int] = {}  # last VmHWM seen of every process
+        self.tracked: dict[int, int] = {}  # pid -> start time of every tree process seen
+        self.orphans: set[int] = set()  # tree processes seen adopted by us
+        self.peak_pss_kib = self.peak_rss_kib = self.samples = self.pss_samples = 0
+        self._pss_due = 0.0  # perf_counter time from which Pss may be read again
+        self.own_cpu = 0.0
+        self._others: dict[int, int] = {}  # pid -> /proc inode of processes not in the tree
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        """Sample until stop() is called."""
+        began = time.thread_time()
+        while True:
+            self.sample()
+            if self._done.wait(self.interval):
+                break
+        self.own_cpu = time.thread_time() - began
+
+    def stop(self) -> None:
+        """End the sampling loop after the current sample."""
+        self._done.set()
+
+    def sample(self) -> list[int]:
+        """Take one sample; return the live (not zombie) processes of the tree."""
+        stats: dict[int, tuple[int, int, int, str]] = {}
+        inodes: dict[int, int] = {}
+        with os.scandir("/proc") as entries:
+            for entry in entries:
+                if not entry.name.isdigit():
+                    continue
+                pid, inode = int(entry.name), entry.inode()
+                if self._others.get(pid) == inode and pid not in self.tracked:
+                    continue
+                found = _stat(pid)
+                if found is not None:
+                    stats[pid], inodes[pid] = found, inode
+        if self.root_start is None and self.root in stats:
+            self.root_start = stats[self.root][1]
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _, _, _) in stats.items():
+            children.setdefault(ppid, []).append(pid)
+        # Orphans leave the tree by pid: follow every pid seen before, and what we adopted.
+        seen = (pid for pid, start in self.tracked.items() if stats.get(pid, (0, -1))[1] == start)
+        pending = [self.root, *seen]
+        if self.root_start is not None:
+            adopted = (p for p in children.get(self.me, ()) if stats[p][1] >= self.root_start)
+            pending.extend(adopted)
+        tree: set[int] = set()
+        while pending:
+            pid = pending.pop()
+            if pid not in tree and pid in stats:
+                tree.add(pid)
+                pending.extend(children.get(pid, ()))
+        for pid in stats.keys() - tree:
+            self._others[pid] = inodes[pid]
+        live, rss = [], 0
+        for pid in tree:
+            ppid, start, ticks, self.names[pid] = stats[pid]
+            self.tracked[pid] = start
+            self.cpu_ticks[(pid, start)] = ticks
+            if ppid == self.me and pid != self.root:
+                self.orphans.add(pid)
+            proc_rss, hwm = _fields_kib(pid, "status", b"VmRSS:", b"VmHWM:")
+            if proc_rss:
+                live.append(pid)
+                self.hwm_kib[(pid, start)] = hwm
+            rss += proc_rss
+        self.peak_rss_kib = max(self.peak_rss_kib, rss)
+        now = time.perf_counter()
+        if now >= self._pss_due:
+            # The reading's CPU time, not its wall time: waiting for a busy CPU costs nothing.
+            cost = time.thread_time()
+            pss = sum(_fields_kib(pid, "smaps_rollup", b"Pss:")[0] for pid in live)
+            self.peak_pss_kib = max(self.peak_pss_kib, pss)
+            self._pss_due = now + (time.thread_time() - cost) / PSS_SHARE
+            self.pss_samples += 1
+        self.samples += 1
+        return live
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of the tree: the last value seen of every process, summed."""
+        return sum(self.cpu_ticks.values()) / _TICK
+
+
+def subreaper(on: bool) -> None:
+    """Make this process adopt orphaned descendants (Linux), so that they stay in the tree."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, int(on))

@@ -17,18 +17,27 @@ reported. ``--profile N`` adds a cProfile of N frames of the compositor pass (th
 compositing runs in a background thread, which cProfile does not follow). Inputs and outputs
 live in a temporary directory that is deleted at exit (``--keep DIR`` copies them first).
 
+``--whole N`` then compares whole processes as a user runs them, over N rounds in a rotating
+order (``bench.whole_process``): the default ``cloudrender render`` (a private local cluster:
+Redis, one worker slot per core, an orchestrator; an empty segment cache each run), ``cloudrender
+render --direct`` and the ffmpeg command, each with wall time, CPU seconds of its whole process
+tree and peak memory (sum of Pss); medians, ratios to ffmpeg, the targets and whether each is
+met. ``--whole-only`` skips the stage measurements; ``--wait-quiet S`` waits up to S seconds
+before each of those runs for other processes to settle.
+
 The pieces: ``bench.throughput_project`` (media and project), ``bench.ffmpeg_compare`` (the
-ffmpeg command), ``bench.throughput_stages`` (the measurements), ``bench.throughput_report``
-(the table).
+ffmpeg command), ``bench.throughput_stages`` (the measurements), ``bench.whole_process`` (the
+whole-process comparison), ``bench.throughput_report`` (the table).
 
 Run: ``.venv/bin/python bench/render_throughput.py [--seconds N] [--size WxH] [--preset P]
-[--json] [--blur SIGMA] [--profile FRAMES] [--keep DIR] [--install]``. Results are recorded in
-docs/benchmarks.md.
+[--json] [--blur SIGMA] [--profile FRAMES] [--whole N [--whole-only] [--wait-quiet S]]
+[--keep DIR] [--install]``. Results are recorded in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import sys
@@ -48,8 +57,9 @@ from bench.ffmpeg_compare import (
     run_ffmpeg,
     x264_build,
 )
-from bench.measure import media_machine
-from bench.script import emit, log
+from bench.leftovers import drop_foreign
+from bench.measure import QUIET_CORES, media_machine
+from bench.script import emit, log, render_command
 from bench.throughput_project import (
     CRF,
     FPS,
@@ -69,6 +79,7 @@ from bench.throughput_stages import (
     time_decode,
     time_encode,
 )
+from bench.whole_process import Contender, Invocation, compare
 
 
 def benchmark(args: argparse.Namespace) -> dict[str, Any]:
@@ -98,61 +109,109 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         single = directory / "single.json"
         write_single_layer(single, args.seconds, width, height, args.preset)
         result["inputs"] = inputs_record(directory, began)
-
-        cmd = ffmpeg_command(
-            directory, directory / "ffmpeg.mp4", width, height, frames, args.preset, args.blur
-        )
-        log("ffmpeg: " + shlex.join(cmd))
-        result["ffmpeg"] = run_ffmpeg(cmd, directory / "ffmpeg.mp4", frames)
-        log("ffmpeg: decode + filters only (-f null)")
-        null = ffmpeg_command(directory, None, width, height, frames, args.preset, args.blur)
-        filters_only = run_ffmpeg(null, None, frames)
-        log("cloudrender: three layers")
-        result["cloudrender"] = run_cloudrender(project, directory / "cloudrender.mp4")
-        result["cloudrender"]["frames_written"] = count_frames(directory / "cloudrender.mp4")
-        result["cloudrender"]["x264"] = x264_build(directory / "cloudrender.mp4")
-        log("cloudrender: one layer")
-        one = run_cloudrender(single, directory / "single.mp4")
-        log("PyAV decode alone")
-        decode = time_decode(directory / "source.mp4")
-        log("PyAV RGB -> yuv420p + libx264 alone")
-        encode = time_encode(directory / "source.mp4", frames, args.preset, directory / "enc.mp4")
-        log("compositor alone (no encoder)")
-        composite = time_composite(project, frames)
-
-        render_ms = 1000 * result["cloudrender"]["seconds"] / frames
-        decode_ms = 2 * decode["decode_ms"]  # two video layers decode the source each frame
-        encode_ms = encode["rgb_to_yuv_ms"] + encode["x264_ms"]
-        serial_ms = composite["composite_only_ms"] + encode_ms
-        result["breakdown"] = {
-            **decode,
-            **encode,
-            "one_layer_fps": one["fps"],
-            "ffmpeg_filters_only_fps": filters_only["fps"],
-            "composite_only_fps": composite["composite_only_fps"],
-            # Serial cost of each stage measured alone; the render overlaps them.
-            "per_frame_ms": {
-                "decode_2_sources": round(decode_ms, 2),
-                "composite": round(composite["composite_only_ms"] - decode_ms, 2),
-                "encode": round(encode_ms, 2),
-                "serial_sum": round(serial_ms, 2),
-                "render": round(render_ms, 2),
-                "overlap_saved": round(serial_ms - render_ms, 2),
-            },
-        }
-        if args.profile:
-            n = min(args.profile, frames)
-            log(f"profiling the compositor over {n} frames")
-            result["profile"] = profile_composite(project, n)
+        if not args.whole_only:
+            stages(args, directory, result)
+        if args.whole:
+            contenders = whole_contenders(directory, args)
+            result["whole"] = compare(
+                contenders, "ffmpeg", frames, args.whole, directory, quiet=args.wait_quiet
+            )
         if args.keep:
             keep = Path(args.keep)
             keep.mkdir(parents=True, exist_ok=True)
             for name in ("source.mp4", "logo.png", "project.json", "cloudrender.mp4", "ffmpeg.mp4"):
-                shutil.copy2(directory / name, keep / name)
+                if (directory / name).exists():  # no renders kept with --whole-only
+                    shutil.copy2(directory / name, keep / name)
+    return result
+
+
+def stages(args: argparse.Namespace, directory: Path, result: dict[str, Any]) -> None:
+    """The single renders of each side and each stage of the renderer alone, into `result`."""
+    width, height = args.size
+    frames = round(args.seconds * FPS)
+    project = directory / "project.json"
+    single = directory / "single.json"
+    cmd = ffmpeg_command(
+        directory, directory / "ffmpeg.mp4", width, height, frames, args.preset, args.blur
+    )
+    log("ffmpeg: " + shlex.join(cmd))
+    result["ffmpeg"] = run_ffmpeg(cmd, directory / "ffmpeg.mp4", frames)
+    log("ffmpeg: decode + filters only (-f null)")
+    null = ffmpeg_command(directory, None, width, height, frames, args.preset, args.blur)
+    filters_only = run_ffmpeg(null, None, frames)
+    log("cloudrender: three layers")
+    result["cloudrender"] = run_cloudrender(project, directory / "cloudrender.mp4")
+    result["cloudrender"]["frames_written"] = count_frames(directory / "cloudrender.mp4")
+    result["cloudrender"]["x264"] = x264_build(directory / "cloudrender.mp4")
+    log("cloudrender: one layer")
+    one = run_cloudrender(single, directory / "single.mp4")
+    log("PyAV decode alone")
+    decode = time_decode(directory / "source.mp4")
+    log("PyAV RGB -> yuv420p + libx264 alone")
+    encode = time_encode(directory / "source.mp4", frames, args.preset, directory / "enc.mp4")
+    log("compositor alone (no encoder)")
+    composite = time_composite(project, frames)
+
+    render_ms = 1000 * result["cloudrender"]["seconds"] / frames
+    decode_ms = 2 * decode["decode_ms"]  # two video layers decode the source each frame
+    encode_ms = encode["rgb_to_yuv_ms"] + encode["x264_ms"]
+    serial_ms = composite["composite_only_ms"] + encode_ms
+    result["breakdown"] = {
+        **decode,
+        **encode,
+        "one_layer_fps": one["fps"],
+        "ffmpeg_filters_only_fps": filters_only["fps"],
+        "composite_only_fps": composite["composite_only_fps"],
+        # Serial cost of each stage measured alone; the render overlaps them.
+        "per_frame_ms": {
+            "decode_2_sources": round(decode_ms, 2),
+            "composite": round(composite["composite_only_ms"] - decode_ms, 2),
+            "encode": round(encode_ms, 2),
+            "serial_sum": round(serial_ms, 2),
+            "render": round(render_ms, 2),
+            "overlap_saved": round(serial_ms - render_ms, 2),
+        },
+    }
+    if args.profile:
+        n = min(args.profile, frames)
+        log(f"profiling the compositor over {n} frames")
+        result["profile"] = profile_composite(project, n)
     ours, theirs = result["cloudrender"], result["ffmpeg"]
     result["ratio"] = round(ours["fps"] / theirs["fps"], 3)
     result["ratio_process"] = round(theirs["seconds"] / ours["process_seconds"], 3)
-    return result
+
+
+def whole_contenders(directory: Path, args: argparse.Namespace) -> list[Contender]:
+    """The default render (private local cluster), ``--direct`` and the ffmpeg command."""
+    width, height = args.size
+    frames = round(args.seconds * FPS)
+    project = directory / "project.json"
+
+    def default(run: Path) -> Invocation:
+        """``cloudrender render`` as a user runs it: its own Redis, workers, orchestrator."""
+        env = dict(os.environ)
+        drop_foreign(env)  # a broker in the calling shell would skip the private cluster
+        # An empty segment cache per run: a warm one would skip the rendering altogether.
+        env["CLOUDRENDER_EMBEDDED_DIR"] = str(run / "embedded")
+        output = run / "out.mp4"
+        return Invocation(render_command(project, output, []), output, env)
+
+    def direct(run: Path) -> Invocation:
+        """``cloudrender render --direct``: the whole render in the CLI's process."""
+        output = run / "out.mp4"
+        return Invocation(render_command(project, output, ["--direct"]), output)
+
+    def ffmpeg(run: Path) -> Invocation:
+        """The equivalent ffmpeg command."""
+        output = run / "out.mp4"
+        cmd = ffmpeg_command(directory, output, width, height, frames, args.preset, args.blur)
+        return Invocation(cmd, output)
+
+    return [
+        Contender("default", "cloudrender render", default),
+        Contender("direct", "cloudrender render --direct", direct),
+        Contender("ffmpeg", "ffmpeg", ffmpeg),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,6 +226,23 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FRAMES",
         help="also cProfile the compositor over this many frames",
     )
+    parser.add_argument(
+        "--whole",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compare whole processes (default render, --direct, ffmpeg) over N rounds",
+    )
+    parser.add_argument(
+        "--whole-only", action="store_true", help="only the --whole comparison, no stages"
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help=f"before each --whole run wait up to S s for others to use < {QUIET_CORES} cores",
+    )
     parser.add_argument("--keep", metavar="DIR", help="copy inputs and outputs to DIR")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--install", action="store_true", help=f"run '{INSTALL}' if needed")
@@ -174,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     check_seconds(parser, args.seconds)
     if args.profile < 0:
         parser.error("--profile must be >= 0")
+    if args.whole < 0 or args.wait_quiet < 0:
+        parser.error("--whole and --wait-quiet must be >= 0")
+    if args.whole_only and not args.whole:
+        parser.error("--whole-only needs --whole N (the number of rounds)")
+    if args.whole_only and args.profile:
+        parser.error("--profile profiles the stages, which --whole-only skips")
     emit(benchmark(args), args.json, print_table)
     return 0
 

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.measure import QUIET_CORES
+
 
 def print_table(result: dict[str, Any]) -> None:
-    """The human-readable report."""
+    """The human-readable report: the stages (unless --whole-only), the whole processes."""
     m, p = result["machine"], result["params"]
-    ours, theirs, b = result["cloudrender"], result["ffmpeg"], result["breakdown"]
-    per = b["per_frame_ms"]
     print(f"machine: {m['nproc']} cores, {m['cpu']}; {m['ffmpeg']}; PyAV {m['pyav']}")
     print(
         f"input: {p['size'][0]}x{p['size'][1]} @ {p['fps']} fps, {p['frames']} frames, "
         f"libx264 preset {p['preset']} crf {p['crf']} gop {p['gop']}"
         + (f", blur sigma {p['blur']}" if p["blur"] else "")
     )
+    if "breakdown" in result:
+        print_stages(result)
+    if "whole" in result:
+        print_whole(result["whole"])
+
+
+def print_stages(result: dict[str, Any]) -> None:
+    """Single renders of each side, each stage alone, the profile."""
+    p = result["params"]
+    ours, theirs, b = result["cloudrender"], result["ffmpeg"], result["breakdown"]
+    per = b["per_frame_ms"]
     print(f"ffmpeg command:\n  {theirs['command']}\n")
     rows = [
         ("cloudrender, 3 layers (JSON fps)", f"{ours['fps']:.2f} fps", f"{ours['seconds']:.2f} s"),
@@ -67,3 +78,44 @@ def print_table(result: dict[str, Any]) -> None:
         print("  total time, project functions:")
         for row in prof["cumulative"]:
             print(f"  {row['cumtime_ms_per_frame']:8.2f}  {row['calls']:>7}  {row['function']}")
+
+
+def print_whole(whole: dict[str, Any]) -> None:
+    """The whole-process comparison: medians per command, ratios to ffmpeg, the targets."""
+    labels, median = whole["labels"], whole["median"]
+    print(
+        f"\nwhole processes, median of {whole['rounds']} round(s), {whole['frames']} frames; "
+        "CPU = user + system of the process tree; memory = peak sum of Pss over the tree:"
+    )
+    for name, command in whole["commands"].items():
+        print(f"  {labels[name]}: {command}")
+    print(
+        f"  {'':<30} {'wall s':>8} {'fps':>8} {'CPU s':>8} {'CPU ms/fr':>10} "
+        f"{'Pss MiB':>8} {'RSS MiB':>8} {'max proc':>9} {'procs':>6}"
+    )
+    for name, m in median.items():
+        print(
+            f"  {labels[name]:<30} {m['wall_s']:8.2f} {m['fps']:8.2f} {m['cpu_s']:8.2f} "
+            f"{m['cpu_per_frame_ms']:10.2f} {m['peak_pss_mib']:8.1f} {m['peak_rss_mib']:8.1f} "
+            f"{m['max_process_mib']:9.1f} {m['processes']:6.0f}"
+        )
+    base = labels[whole["baseline"]]
+    print(f"  targets (ratio to {base}, median of each):")
+    for t in whole["targets"]:
+        ratio = "n/a" if t["ratio"] is None else f"{t['ratio']:.3f}"
+        bound = f"{'<=' if t['at_most'] else '>='} {t['limit']:.2f}"
+        verdict = "met" if t["met"] else "NOT met"
+        print(f"    {labels[t['command']]:<30} {t['metric']:<14} {ratio:>7}  {bound}  {verdict}")
+    others = max(m["others_cores"] for m in median.values())
+    if others > QUIET_CORES:
+        print(f"  note: other processes used up to {others:.2f} cores meanwhile (median)")
+    for name, m in median.items():
+        if m["orphans"]:
+            print(
+                f"  note: {labels[name]}: {m['orphans']:.0f} process(es) outlived their parent "
+                f"unreaped; adopted and reaped here: {m['cpu_orphans_s']:.2f} s of CPU that "
+                "RUSAGE_CHILDREN alone would miss"
+            )
+    left = {run["name"]: run["left_running"] for run in whole["runs"] if run["left_running"]}
+    for name, processes in left.items():
+        print(f"  note: {labels[name]} left running: {', '.join(processes)}")

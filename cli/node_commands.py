@@ -81,10 +81,16 @@ def run_worker(args: argparse.Namespace) -> int:
     from cli.worker_app import app
     from orchestrator.celery_app import configure
     from orchestrator.node_signals import ROLE_RENDER
+    from workers.encoder import threads_per_slot
 
     url = _node_broker(args)
     first_start_benchmark(url, args, Settings.from_env())
     configure(url)
+    settings = Settings.from_env()
+    if settings.encoder_threads is None:
+        app.conf.cloudrender_encoder_threads = threads_per_slot(
+            os.cpu_count() or 1, args.concurrency
+        )
     argv = ["worker", "--queues", args.queues, "--concurrency", str(args.concurrency)]
     app.worker_main([*argv, "--hostname", _claim(url, ROLE_RENDER), "--loglevel", "INFO"])
     return 0

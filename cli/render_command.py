@@ -296,7 +296,9 @@ def _cluster(
         return
     # Chunks are the parallelism: share the cores between the worker processes instead of
     # letting every encoder and BLAS call start a thread per core.
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    from workers.encoder import threads_per_slot  # the codec stack: only when rendering
+
+    threads = threads_per_slot(os.cpu_count() or 1, workers)
     env = {
         "CLOUDRENDER_ENCODER_THREADS": str(threads),
         "OPENBLAS_NUM_THREADS": str(threads),

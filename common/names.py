@@ -21,3 +21,8 @@ QUEUES = (QUEUE_RENDER, QUEUE_AUDIO, QUEUE_MERGE, QUEUE_ORCHESTRATOR)
 PRIORITIES = {"urgent": 0, "high": 3, "normal": 6, "low": 9}
 #: The priority names from most to least urgent (command-line choices, escalation order).
 LEVELS = tuple(sorted(PRIORITIES, key=PRIORITIES.__getitem__))
+
+
+def render_queue(fingerprint: str) -> str:
+    """The render queue of the nodes with this render fingerprint: ``render.<fingerprint>``."""
+    return f"{QUEUE_RENDER}.{fingerprint}"

@@ -91,6 +91,8 @@ class Settings:
     chunk_cpu_seconds: int | None = None
     #: isolation of chunk renders: "auto" (bubblewrap when usable), "bwrap" (required), "off"
     sandbox: str = "auto"
+    #: per-pixel compositing steps: "auto" (the C kernels where they were built) or "numpy"
+    kernels: str = "auto"
     #: Celery message signing (task_serializer "auth"): this node's private key, its certificate
     #: and the directory of certificates it trusts; all three or none
     security_key: str | None = field(default=None, repr=False)
@@ -126,6 +128,9 @@ class Settings:
     api_max_asset_bytes: int = DEFAULT_API_MAX_ASSET_BYTES
     #: requests per minute one API key may make (a key's own rate_per_minute overrides it)
     api_rate_per_minute: int = DEFAULT_API_RATE_PER_MINUTE
+    #: folded into this node's render fingerprint: an operator's way to keep two builds apart
+    #: (their nodes never share a job's chunks or the segment cache)
+    fingerprint_salt: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +174,7 @@ class Settings:
             chunk_memory_bytes=_int(env, "CLOUDRENDER_CHUNK_MEMORY_BYTES", 0) or None,
             chunk_cpu_seconds=_int(env, "CLOUDRENDER_CHUNK_CPU_SECONDS", 0) or None,
             sandbox=_choice(env, "CLOUDRENDER_SANDBOX", ("auto", "bwrap", "off")) or "auto",
+            kernels=_choice(env, "CLOUDRENDER_KERNELS", ("auto", "numpy")) or "auto",
             security_key=env.get("CLOUDRENDER_SECURITY_KEY") or None,
             security_certificate=env.get("CLOUDRENDER_SECURITY_CERTIFICATE") or None,
             security_cert_store=env.get("CLOUDRENDER_SECURITY_CERT_STORE") or None,
@@ -196,6 +202,7 @@ class Settings:
             api_rate_per_minute=_int(
                 env, "CLOUDRENDER_API_RATE_PER_MINUTE", DEFAULT_API_RATE_PER_MINUTE
             ),
+            fingerprint_salt=env.get("CLOUDRENDER_FINGERPRINT_SALT") or "",
             s3_endpoint_url=env.get("CLOUDRENDER_S3_ENDPOINT_URL")
             or env.get("AWS_ENDPOINT_URL_S3")
             or env.get("AWS_ENDPOINT_URL")

@@ -2,22 +2,40 @@
 
 Keeping the broker shallow is what makes priorities and fair share work: decisions are made
 here, by `scheduling.choose_dispatch`, at the last moment, not when a job is submitted.
+
+Each job is pinned to one render fingerprint (`scheduling.choose_renderer`, kept in the job's
+``renderer`` field) and its chunks go to that fingerprint's queue (``render.<fingerprint>``),
+which only nodes of that fingerprint consume: nodes that may differ in a pixel never share a
+job, so its lossless segments join exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from common.names import PRIORITIES, QUEUE_RENDER, TASK_RENDER_CHUNK
+from common.errors import RenderError
+from common.names import PRIORITIES, QUEUE_RENDER, TASK_RENDER_CHUNK, render_queue
 from orchestrator import keys
 from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_signals import renders
-from orchestrator.scheduling import Candidate, choose_dispatch, rank
+from orchestrator.scheduling import (
+    Candidate,
+    choose_dispatch,
+    choose_renderer,
+    idle_renderer_slots,
+    rank,
+    renderer_groups,
+    stray_chunks,
+)
+from workers.job_spec import JobSpec
+
+log = logging.getLogger(__name__)
 
 #: Chunks allowed to wait in the broker per live worker slot.
 DEPTH_PER_SLOT = 1
@@ -45,8 +63,7 @@ class Dispatcher:
 
     def slots(self) -> int:
         """Render worker processes that take work now, from their heartbeats (at least 1)."""
-        total = sum(int(d.get("concurrency", 1)) for d in self.nodes().values() if _renders(d))
-        return max(1, total)
+        return _slots(self.nodes())
 
     def fill(self) -> int:
         """Dispatch as many chunks as the broker should hold now; return how many."""
@@ -77,7 +94,15 @@ class Dispatcher:
         (a crash between taking it off the pending list and queueing it), or if it sat in the
         broker longer than STALE_QUEUED seconds while slots were idle (a message lost when
         Redis or a worker died after receiving it).
+
+        Idle means idle in the job's render group: only nodes of its fingerprint take its
+        chunks, so another group's idle slots say nothing of them. This matters because a
+        worker runs a resent chunk's old message too (it does not compare task ids): counting
+        chunks of a busy group as lost would queue copy after copy of them.
         """
+        renderer = self._renderer(job_id)
+        if renderer:
+            idle = min(idle, idle_renderer_slots(self.nodes(), renderer))
         pending = {int(i) for i in self.redis.lrange(keys.pending(job_id), 0, -1)}
         queued = {
             int(str(m).rsplit(":", 1)[1]): float(score)
@@ -104,16 +129,24 @@ class Dispatcher:
     def fill_locked(self) -> int:
         """fill() for a caller that already holds the dispatch lock."""
         priorities: dict[str, str] = {}
+        pins: dict[str, str] = {}
         candidates = []
         last = self.redis.hgetall(keys.LAST_DISPATCH)
+        heartbeats = self.nodes()
+        groups = renderer_groups(heartbeats)
         for job_id in self.store.active():
             try:
-                job = self.store.get_fields(job_id, "state", "effective_priority", "submitted_at")
+                job = self.store.get_fields(
+                    job_id, "state", "effective_priority", "submitted_at", "renderer"
+                )
             except JobNotFound:  # expired meanwhile
                 continue
             priorities[job_id] = str(job["effective_priority"])
             if job["state"] != JobState.RENDERING:
                 continue
+            # Every rendering job, not only those with chunks to send: one whose chunks all
+            # wait in a vanished group's queue must move on too (pin sends them again).
+            pins[job_id] = self.pin(job_id, str(job["renderer"] or ""), groups)
             pending = self.store.pending_count(job_id)
             if pending:
                 candidates.append(
@@ -133,16 +166,74 @@ class Dispatcher:
             else:
                 self.redis.zrem(keys.QUEUED, member)  # its job ended
         sent = 0
-        for job_id, level in choose_dispatch(candidates, queued, self.slots() * DEPTH_PER_SLOT):
+        depth = _slots(heartbeats) * DEPTH_PER_SLOT
+        for job_id, level in choose_dispatch(candidates, queued, depth):
             index = self.store.pop_pending(job_id)
             if index is None:
                 continue
-            self.send_chunk(job_id, index, level)
+            self.send_chunk(job_id, index, level, renderer=pins[job_id])
             sent += 1
         return sent
 
-    def send_chunk(self, job_id: str, index: int, level: str) -> None:
-        """Put one chunk task on the render queue at this priority."""
+    def pin(self, job_id: str, current: str, groups: Mapping[str, int]) -> str:
+        """The render fingerprint the job's chunks go to now (scheduling.choose_renderer over
+        ``current``, its planned fingerprint and the live groups), saved when it changes."""
+        if current and groups.get(current, 0) > 0:
+            return current  # the usual case, decided without reading the job's document
+        chosen = choose_renderer(current, self._planned(job_id) if groups else "", groups)
+        if not chosen or chosen == current:
+            # No render node is live: keep the pin, so a group that comes back gets its job back.
+            return current
+        self.store.update(job_id, renderer=chosen)
+        if current:
+            log.warning(
+                "job %s: no live render node has fingerprint %s any more; its chunks go to "
+                "nodes of %s now, and those rendered before render again before the merge",
+                job_id,
+                current,
+                chosen,
+            )
+            self._requeue_stranded(job_id)
+        return chosen
+
+    def _requeue_stranded(self, job_id: str) -> None:
+        """Dispatch again the job's chunks that wait in the broker: in a vanished group's queue
+        nobody takes them (a stale copy that does run is caught by the merge check)."""
+        waiting = {
+            int(str(m).rsplit(":", 1)[1])
+            for m in self.redis.zrange(keys.QUEUED, 0, -1)
+            if str(m).startswith(job_id + ":")
+        }
+        todo = (ChunkState.PENDING, ChunkState.RETRYING)
+        stranded = [
+            c.index for c in self.store.chunks(job_id) if c.index in waiting and c.state in todo
+        ]
+        for index in stranded:
+            self.redis.zrem(keys.QUEUED, f"{job_id}:{index}")
+        self.store.push_pending(job_id, stranded)
+
+    def _planned(self, job_id: str) -> str:
+        """The fingerprint the job's content keys were made with ("" when none)."""
+        try:
+            return str(self.store.spec(job_id).get("fingerprint") or "")
+        except (JobNotFound, ValueError, AttributeError):
+            return ""
+
+    def _renderer(self, job_id: str) -> str:
+        """The fingerprint the job is pinned to ("" when none)."""
+        try:
+            return str(self.store.get_fields(job_id, "renderer")["renderer"] or "")
+        except JobNotFound:
+            return ""
+
+    def send_chunk(
+        self, job_id: str, index: int, level: str, *, renderer: str | None = None
+    ) -> None:
+        """Put one chunk task on its job's render queue at this priority: the queue of the
+        fingerprint it is pinned to (``renderer``; read from the job when not given), or the
+        shared render queue while it has none."""
+        if renderer is None:
+            renderer = self._renderer(job_id)
         task_id = f"{job_id}-c{index}-{uuid.uuid4().hex[:8]}"
         now = time.time()
         pipe = self.redis.pipeline()
@@ -156,9 +247,40 @@ class Dispatcher:
             TASK_RENDER_CHUNK,
             args=[job_id, index],
             task_id=task_id,
-            queue=QUEUE_RENDER,
+            queue=render_queue(renderer) if renderer else QUEUE_RENDER,
             priority=PRIORITIES[level],
         )
+
+    def rerender_strays(
+        self, job_id: str, spec: JobSpec, chunks: list[ChunkRecord], pin: str
+    ) -> list[int] | None:
+        """Before a merge: put back to rendering the chunks rendered under another fingerprint
+        than the job's (its pin, else the one most of its chunks have, which becomes its pin),
+        their segments removed. Returns them (empty: the merge may go), or None when their
+        segments could not be removed (nothing changed, the merge waits)."""
+        pin, stray = stray_chunks(pin, {c.index: c.renderer for c in chunks})
+        if not stray:
+            return stray
+        self.store.update(job_id, renderer=pin)
+        try:
+            storage = spec.storage()
+            for index in stray:
+                # Or the new attempt would take the old segment for its own (workers.tasks).
+                storage.delete(spec.segment_key(index))
+        except RenderError as exc:
+            # The chunks stay done: the tick's check for a lost merge brings us back here.
+            log.warning("job %s: segments to render again not removed: %s", job_id, exc)
+            return None
+        self.store.undo_parts(job_id, stray)
+        self.store.push_pending(job_id, stray)
+        log.warning(
+            "job %s: %d chunks were rendered on nodes of another render fingerprint than %s; "
+            "they render again so that the joins stay exact",
+            job_id,
+            len(stray),
+            pin,
+        )
+        return stray
 
     def forget(self, job_id: str) -> None:
         """Drop a finished job's dispatch bookkeeping."""
@@ -173,3 +295,8 @@ class Dispatcher:
 def _renders(heartbeat: dict[str, Any]) -> bool:
     """Whether a node takes render chunks: a render node that is not draining."""
     return not heartbeat.get("draining") and renders(heartbeat)
+
+
+def _slots(heartbeats: Mapping[str, dict[str, Any]]) -> int:
+    """Render worker processes that take work now, from these heartbeats (at least 1)."""
+    return max(1, sum(int(d.get("concurrency", 1)) for d in heartbeats.values() if _renders(d)))

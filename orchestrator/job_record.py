@@ -86,6 +86,9 @@ class ChunkRecord:
     key: str | None = None
     #: its segment came from the segment cache: done at planning, never rendered
     reused: bool = False
+    #: the render fingerprint of the node that made its segment ("" when unknown: a record
+    #: from before fingerprints were recorded, or a segment an earlier attempt left behind)
+    renderer: str = ""
 
     @property
     def frames(self) -> int:
@@ -146,6 +149,9 @@ class JobRecord:
     result: dict[str, Any] | None = None  # the merge's summary (bytes, duration, drift, audio)
     #: unexpected chunk failures per node (a node with 2 gets no more of this job's chunks)
     node_failures: dict[str, int] = field(default_factory=dict)
+    #: the render fingerprint its chunks are sent to ("" until a render node is live): all of
+    #: them render on nodes of one fingerprint, so the joins of its segments stay exact
+    renderer: str = ""
     chunks: list[ChunkRecord] = field(default_factory=list)
 
     @property

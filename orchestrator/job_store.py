@@ -268,13 +268,15 @@ class JobStore:
             chunk.updated_at = time.time()
             self.save_chunk(job_id, chunk)
 
-    def chunk_done(self, job_id: str, index: int, seconds: float) -> bool:
-        """Mark a chunk done; True when this completed the job's last part (exactly once)."""
+    def chunk_done(self, job_id: str, index: int, seconds: float, renderer: str = "") -> bool:
+        """Mark a chunk done, made by a node of render fingerprint ``renderer`` ("" unknown);
+        True when this completed the job's last part (exactly once)."""
         chunk = self.chunk(job_id, index)
         chunk.state = ChunkState.DONE
         chunk.frames_done = chunk.frames
         chunk.finished_at = time.time()
         chunk.seconds = seconds
+        chunk.renderer = renderer
         self.save_chunk(job_id, chunk)
         return self.part_done(job_id, str(index))
 
@@ -290,8 +292,9 @@ class JobStore:
         return bool(added) and total is not None and int(count) == int(json.loads(total)) + 1
 
     def undo_parts(self, job_id: str, indices: Iterable[int], *, audio: bool = False) -> None:
-        """Make done parts (reused chunks whose cached segment is gone, and the audio) to do
-        again: pending, not reused, out of the done set. Does not queue them (push_pending)."""
+        """Make done parts (reused chunks whose cached segment is gone, chunks rendered under
+        another fingerprint than the job's, the audio) to do again: pending, not reused, out of
+        the done set. Does not queue them (push_pending)."""
         wanted = list(indices)
         parts = [str(i) for i in wanted] + (["audio"] if audio else [])
         pipe = self.redis.pipeline()
@@ -299,6 +302,7 @@ class JobStore:
             chunk = self.chunk(job_id, index)
             chunk.state, chunk.reused, chunk.frames_done = ChunkState.PENDING, False, 0
             chunk.finished_at = chunk.seconds = None
+            chunk.renderer = ""
             # Straight over the record: the guard of save_chunk keeps done chunks done.
             pipe.hset(keys.chunks(job_id), str(index), json.dumps(chunk.to_json()))
         if parts:

@@ -8,7 +8,8 @@ Node names are unique per process: Celery names every worker ``celery@<host>`` u
 otherwise, so a render worker and the orchestrator on one host would write one heartbeat key.
 `claim_name(client, role)` gives ``render@host`` / ``orchestrator@host``, and ``render-<pid>@host``
 when that name is held by another live process. A heartbeat says the node's role (from the
-queues it consumes): only render nodes are worker slots (dispatch, cost, scaling). It also
+queues it consumes): only render nodes are worker slots (dispatch, cost, scaling); a render node
+also consumes its render fingerprint's queue (``render.<fingerprint>``), and lists it. It also
 carries the node's pool and compute-engine id (``CLOUDRENDER_NODE_POOL``/``_INSTANCE_ID``), how
 many tasks it runs now ("busy") and whether a drain is done ("drained").
 
@@ -22,6 +23,7 @@ away before that (the drain was called off), it consumes its queues again.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import signal
@@ -37,7 +39,7 @@ from celery.signals import worker_ready, worker_shutdown
 from celery.worker import state as worker_state
 from kombu.exceptions import OperationalError
 
-from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES
+from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES, render_queue
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound
@@ -45,6 +47,8 @@ from orchestrator.job_store import JobStore
 from workers.fingerprint import render_fingerprint
 from workers.host import HostSampler
 from workers.spot import DEFAULT_ENDPOINTS, SpotWatcher
+
+log = logging.getLogger(__name__)
 
 #: Seconds a pre-empted worker waits for its chunks to hand themselves back before exiting.
 EVACUATE_SECONDS = 20
@@ -181,6 +185,8 @@ def connect(app: Celery) -> None:
 
     def started(sender: Any = None, **_: Any) -> None:
         stop.clear()  # a worker started again in this process beats again
+        # Before the heartbeat reads the queues: it lists this one, and a drain stops it too.
+        consume_fingerprint_queue(sender)
         beats.append(_start_node(app, sender, stop))
 
     def stopping(sender: Any = None, **_: Any) -> None:
@@ -196,6 +202,19 @@ def connect(app: Celery) -> None:
     # weak=False: the closures have no other reference and would be collected at once.
     worker_ready.connect(started, weak=False)
     worker_shutdown.connect(stopping, weak=False)
+
+
+def consume_fingerprint_queue(consumer: Any) -> None:
+    """Make a render worker's consumer also take its render fingerprint's queue, where
+    dispatch sends the chunks of jobs pinned to that fingerprint (common.names.render_queue)."""
+    queues = getattr(getattr(consumer, "task_consumer", None), "queues", None) or []
+    if QUEUE_RENDER not in {q.name for q in queues}:
+        return
+    try:
+        consumer.add_task_queue(render_queue(render_fingerprint()))
+    except (OperationalError, redis.RedisError, OSError) as exc:
+        # Without it the node takes only unpinned chunks: its heartbeat leaves its group out.
+        log.warning("not consuming this node's render fingerprint queue: %s", exc)
 
 
 def _name(sender: Any) -> str:
@@ -215,8 +234,8 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     drain = NodeDrain(app, client, name, queues)
 
     def beat() -> None:
-        # What this node's renders depend on (versions, fonts): the orchestrator keys a job's
-        # cached segments by it, and only nodes that agree reuse or add to them.
+        # What this node's renders depend on (versions, fonts): dispatch sends a job's chunks
+        # to nodes of one fingerprint only, and keys its cached segments by it.
         fingerprint = render_fingerprint()
         last: tuple[bool, bool] | None = None
         next_beat = 0.0
@@ -333,7 +352,7 @@ class NodeDrain:
         self._evacuating = True
         self.client.set(keys.evict(self.name), notice, ex=EVICT_SECONDS)
         self.draining.set()
-        self._stop_consuming(QUEUES)
+        self._stop_consuming(sorted({*QUEUES, *self.queues}))
         deadline = time.monotonic() + EVACUATE_SECONDS
         store = JobStore.from_url(self.app.conf.broker_url)
         while time.monotonic() < deadline and _running_here(store, self.name):

@@ -22,7 +22,7 @@ from chunking.timeline.studio import load_project
 from orchestrator import keys
 from orchestrator.costing import NODE_CLASS, Estimate, estimate
 from orchestrator.node_class import class_throughput
-from orchestrator.node_signals import renders
+from orchestrator.scheduling import choose_renderer, renderer_groups
 from workers.assets import sha256_file
 from workers.job_spec import JobSpec, asset_cache_dir
 from workers.probe import min_chunk_frames
@@ -98,10 +98,9 @@ def keyed_plan(
 
 
 def job_fingerprint(heartbeats: Mapping[str, Mapping[str, Any]], own: str) -> str:
-    """The render fingerprint a job's content keys are made with: the live render nodes' when
-    they all agree, else ``own`` (this process's), so segments never match across renderers."""
-    seen = {str(beat.get("fingerprint") or "") for beat in heartbeats.values() if renders(beat)}
-    return seen.pop() if len(seen) == 1 and "" not in seen else own
+    """The render fingerprint a job's content keys are made with: that of the live render
+    group with the most slots (the one dispatch pins a new job to), else ``own``."""
+    return choose_renderer("", "", renderer_groups(heartbeats)) or own
 
 
 def media_ids(

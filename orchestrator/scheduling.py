@@ -3,18 +3,22 @@
 The broker only ever holds a few chunks per worker slot; the rest wait in the job store. So a
 job submitted later at a higher priority overtakes work already queued, and jobs of the same
 priority take turns chunk by chunk (round-robin) instead of one after the other. Scaling the
-cluster spreads its worker slots evenly over the live nodes.
+cluster spreads its worker slots evenly over the live nodes. All chunks of a job render on
+nodes of one render fingerprint (renderer_groups, choose_renderer), so its joins stay exact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from common.errors import RenderError
-from common.names import LEVELS
+from common.names import LEVELS, render_queue
+from orchestrator.node_signals import renders
 
 #: How much earlier than strictly necessary a job with a deadline is escalated.
 DEADLINE_SAFETY = 1.5
@@ -118,3 +122,61 @@ def deadline_time(value: float | dt.datetime | str | None) -> float | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.timestamp()
+
+
+def renderer_groups(heartbeats: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """Live render slots per render fingerprint, over the render nodes that take work now."""
+    groups: dict[str, int] = {}
+    for fingerprint, beat in _renderers(heartbeats):
+        groups[fingerprint] = groups.get(fingerprint, 0) + int(beat.get("concurrency", 1))
+    return groups
+
+
+def idle_renderer_slots(heartbeats: Mapping[str, Mapping[str, Any]], fingerprint: str) -> int:
+    """Slots of the nodes with this fingerprint that run nothing, as their heartbeats tell."""
+    return sum(
+        max(0, int(beat.get("concurrency", 1)) - int(beat.get("busy") or 0))
+        for found, beat in _renderers(heartbeats)
+        if found == fingerprint
+    )
+
+
+def _renderers(
+    heartbeats: Mapping[str, Mapping[str, Any]],
+) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(fingerprint, heartbeat) of each render node that takes work and says its fingerprint.
+
+    A node that lists its queues but not its fingerprint's (one from before fingerprint queues)
+    is left out: chunks pinned to its fingerprint would wait in a queue nobody consumes.
+    """
+    for beat in heartbeats.values():
+        fingerprint = str(beat.get("fingerprint") or "")
+        if not fingerprint or beat.get("draining") or not renders(beat):
+            continue
+        queues = beat.get("queues") or ()
+        if queues and render_queue(fingerprint) not in queues:
+            continue
+        yield fingerprint, beat
+
+
+def choose_renderer(current: str, planned: str, groups: Mapping[str, int]) -> str:
+    """The render fingerprint a job's chunks go to: ``current`` while live nodes have it, else
+    ``planned`` (what its content keys were made with) when live, else the group with the most
+    slots (ties by fingerprint); "" when no render node is live."""
+    live = {fingerprint: slots for fingerprint, slots in groups.items() if slots > 0}
+    for wanted in (current, planned):
+        if wanted and wanted in live:
+            return wanted
+    if not live:
+        return ""
+    return min(live, key=lambda fingerprint: (-live[fingerprint], fingerprint))
+
+
+def stray_chunks(pin: str, renderers: Mapping[int, str]) -> tuple[str, list[int]]:
+    """The fingerprint a job's merge holds its chunks to, and the chunks (by index) rendered
+    under another: its pin, or without one the fingerprint most of its chunks have (ties by
+    fingerprint). A chunk with no recorded fingerprint ("") counts as matching."""
+    known = Counter(r for r in renderers.values() if r)
+    if not pin and known:
+        pin = min(known, key=lambda fingerprint: (-known[fingerprint], fingerprint))
+    return pin, sorted(i for i, r in renderers.items() if r and r != pin)

@@ -67,6 +67,7 @@ def plan_job(self: Task, job_id: str) -> int:
         if key and key in plan.hits:
             record.state, record.reused, record.frames_done = ChunkState.DONE, True, chunk.frames
             record.finished_at, record.seconds = now, 0.0
+            record.renderer = plan.fingerprint  # what its cached segment was keyed under
         records.append(record)
     spec = dataclasses.replace(
         spec,

@@ -134,7 +134,8 @@ class WorkerHooks:
         # A speculative copy finishing second is no new chunk (two finishing in the same
         # instant may both count as first: rare, and only the counters would notice).
         first = not self.store.redis.sismember(keys.done(job_id), str(index))
-        last = self.store.chunk_done(job_id, index, seconds)
+        renderer = str(result.get("renderer") or "")
+        last = self.store.chunk_done(job_id, index, seconds, renderer)
         beat = node_heartbeat(self.store.redis, result.get("node"))
         self.charge(job_id, result.get("node"), seconds, beat=beat)
         frames = int(result["end"]) - int(result["start"])
@@ -337,12 +338,22 @@ class WorkerHooks:
     # -- helpers ------------------------------------------------------------------------------
 
     def start_merge(self, job_id: str) -> None:
-        """Send the merge task with every chunk's segment and the audio."""
-        fields = self.store.get_fields(job_id, "effective_priority", "audio")
+        """Send the merge task with every chunk's segment and the audio, once every chunk was
+        rendered under the job's fingerprint (those that were not render again first)."""
+        fields = self.store.get_fields(job_id, "effective_priority", "audio", "renderer", "state")
         spec = JobSpec.from_dict(self.store.spec(job_id))
+        records = self.store.chunks(job_id)
+        again: list[int] | None = []
+        if fields["state"] == JobState.RENDERING:  # merging: its chunks passed
+            again = self.dispatcher.rerender_strays(job_id, spec, records, fields["renderer"] or "")
+        if again is None or again:
+            for index in again or ():
+                self.publish(job_id, "chunk_requeued", chunk=index, reason="renderer")
+            self.dispatcher.fill()
+            return
         chunks = [
             {"index": c.index, "start": c.start, "end": c.end, "key": spec.segment_key(c.index)}
-            for c in self.store.chunks(job_id)
+            for c in records
         ]
         self.store.update(job_id, merge_sent_at=time.time())
         self.app.send_task(

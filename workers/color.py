@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chunking.timeline.model import ColorCorrection
+from workers import kernels
 from workers.layer import Image
 
 Matrix = npt.NDArray[np.float32]  # 3 x 3, applied as rgb @ M.T
@@ -94,12 +95,7 @@ def mix_matrix(matrix: Matrix, amount: float) -> Matrix:
 
 def apply_matrix(rgb: Image, matrix: Matrix, offset: float = 0.0) -> Image:
     """A new image rgb @ matrix.T + offset, clipped to [0, 1]."""
-    src = np.asarray(rgb, dtype=np.float32)
-    out: Image = src @ np.asarray(matrix, dtype=np.float32).T
-    if offset:
-        out += np.float32(offset)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+    return kernels.affine_clip(rgb, matrix, offset)
 
 
 def apply_gain(rgb: Image, scale: float, offset: float) -> Image:

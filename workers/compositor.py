@@ -23,11 +23,12 @@ from chunking.timeline.model import (
     Transition,
 )
 from common.errors import TimelineError
+from workers.allocator import keep_frame_buffers
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
 from workers.geometry import Layout, cell_box, crop, layout, place
-from workers.layer import Layer, blank, blend, to_float, to_uint8
+from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, VideoSource, open_file
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
@@ -41,6 +42,7 @@ class Compositor:
 
     def __init__(self, timeline: Timeline) -> None:
         pin_single_thread()  # frames must not depend on this machine's core count
+        keep_frame_buffers()  # each step's frame-sized array reuses the last one's pages
         self.timeline = timeline
         self.width, self.height = timeline.width, timeline.height
         video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]
@@ -87,7 +89,7 @@ class Compositor:
 
     def frame(self, t: int) -> Rgb8:
         """Composite frame t."""
-        canvas = blank(self.width, self.height)
+        canvas: Image | None = None
         active = [(i, tr) for i, tr in self.transitions if tr.start <= t < tr.end]
         busy = {cid for _, tr in active for cid in (tr.from_clip, tr.to_clip)}
         items: list[tuple[int, Clip | Transition]] = [
@@ -101,13 +103,23 @@ class Compositor:
             if isinstance(item, Transition):
                 a = self._full(self._clip_layer(self.clips[item.from_clip], t))
                 b = self._full(self._clip_layer(self.clips[item.to_clip], t))
+                canvas = blank(self.width, self.height) if canvas is None else canvas
                 blend(canvas, apply_transition(item.kind, item.progress(t), a, b))
-            else:
-                blend(canvas, self._clip_layer(item, t))
+                continue
+            layer = self._clip_layer(item, t)
+            if canvas is None and self._covers(layer):
+                # An opaque bottom layer over the whole canvas is the canvas: blending it onto
+                # black would copy it (a kept still layer is copied: the next frame reuses it).
+                kept = self._still.get(item.id)
+                canvas = layer.rgb.copy() if kept and kept[1] is layer else layer.rgb
+                continue
+            canvas = blank(self.width, self.height) if canvas is None else canvas
+            blend(canvas, layer)
         for sub in self.timeline.subtitles:
             if sub.start <= t < sub.end:
+                canvas = blank(self.width, self.height) if canvas is None else canvas
                 blend(canvas, subtitle_layer(sub, self.width, self.height, t, self.timeline.fps))
-        return to_uint8(canvas)
+        return to_uint8(blank(self.width, self.height) if canvas is None else canvas)
 
     def close(self) -> None:
         """Close every open source."""
@@ -193,6 +205,18 @@ class Compositor:
                 raise TimelineError(f"clip {clip.id!r}: unsupported source {clip.source!r}")
             self.sources[clip.id] = source
         return source
+
+    def _covers(self, layer: Layer) -> bool:
+        """Whether a layer is opaque and exactly covers the canvas (a float32 RGB array)."""
+        return (
+            layer.alpha is None
+            and layer.opacity >= 1
+            and (layer.x, layer.y) == (0, 0)
+            and layer.rgb.shape == (self.height, self.width, 3)
+            and layer.rgb.dtype == np.float32
+            and layer.rgb.flags.c_contiguous
+            and layer.rgb.flags.writeable
+        )
 
     def _full(self, layer: Layer) -> Layer:
         """The layer as a full-canvas image with alpha, as transitions expect."""

@@ -76,7 +76,7 @@ from chunking.timeline.catalogue import (
 )
 from chunking.timeline.model import ColorCorrection, Effect
 from common.errors import TimelineError
-from workers import effects_denoise, effects_lens, effects_looks, effects_tone
+from workers import effects_denoise, effects_lens, effects_looks, effects_tone, kernels
 from workers.color import (
     SEPIA,
     apply_color,
@@ -176,9 +176,7 @@ def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
     if strength == 0.0 or radius >= 1.0:
         return rgb
     h, w = rgb.shape[:2]
-    out: Image = np.asarray(rgb, dtype=np.float32) * vignette_mask(h, w, strength, radius)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
+    return kernels.gain_clip(rgb, vignette_mask(h, w, strength, radius))
 
 
 def _sharpen(rgb: Image, effect: Effect, frame: int) -> Image:

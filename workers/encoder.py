@@ -87,6 +87,15 @@ class EncoderChoice:
     note: str = ""
 
 
+def threads_per_slot(cores: int, slots: int) -> int:
+    """Encoder threads for each of a node's render slots: its cores shared out, at least one.
+
+    Chunks are the parallelism: with x264 left to pick (1.5 threads per core in every slot), a
+    16-core node running 16 slots would schedule 384 encoder threads on 16 cores.
+    """
+    return max(1, max(cores, 1) // max(slots, 1))
+
+
 def choose_encoder(export: ExportSettings) -> EncoderChoice:
     """Pick and configure the video encoder for these settings."""
     if export.lossless or export.codec == "ffv1":

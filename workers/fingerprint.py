@@ -6,10 +6,12 @@ or an encoded bit: this renderer's code and version, the FFmpeg libraries and co
 PyAV loaded (libx264, libx265, libvpx, SVT-AV1, dav1d, ...: each file's content hash, since two
 builds of one version can differ), numpy and the SIMD targets it dispatches to, the BLAS library
 and the kernel it picked for this CPU (a blur's matrix products round differently on another
-one), Pillow with its image and text libraries, and the subtitle fonts a node can choose from.
+one), the compositing kernels (workers.kernels: the built C library's hash, or NumPy), Pillow
+with its image and text libraries, and the subtitle fonts a node can choose from.
 
-Computed once per process (hashing the libraries takes a few tenths of a second); pure
-reads of this process's own files and modules.
+An operator may add a salt (``CLOUDRENDER_FINGERPRINT_SALT``) to keep two builds apart that
+these parts would not tell apart. Computed once per process (hashing the libraries takes a few
+tenths of a second); pure reads of this process's own files, modules and settings.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import numpy as np
 import PIL
 from PIL import features
 
-from workers import subtitle_fonts
+from common.settings import Settings
+from workers import kernels, subtitle_fonts
 
 #: Bumped by hand when a change alters rendered output in a way the code hash would not show
 #: (a changed default read from outside the packages hashed below).
@@ -82,12 +85,17 @@ def _parts() -> dict[str, str]:
         "blas": _blas(),
         "pillow": PIL.__version__,
         "fonts": _fonts_hash(),
+        # The C compositing kernels or NumPy: their colour matrices round differently.
+        "kernels": kernels.BACKEND,
     }
     for name, version in sorted(av.library_versions.items()):
         parts[name] = ".".join(str(v) for v in version)
     for name in _PIL_FEATURES:
         parts[f"pillow_{name}"] = _feature_version(name)
     parts.update(_libraries())
+    salt = Settings.from_env().fingerprint_salt
+    if salt:  # only when set: an unsalted node keeps the fingerprint (and cache keys) it had
+        parts["salt"] = salt
     return parts
 
 

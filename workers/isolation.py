@@ -51,6 +51,7 @@ ENV_ALLOWED = (
     "CUDA_VISIBLE_DEVICES",
     "NVIDIA_VISIBLE_DEVICES",
     "NVIDIA_DRIVER_CAPABILITIES",
+    "CLOUDRENDER_KERNELS",  # C kernels or NumPy: the render process must use the worker's
 )
 PROBE_TIMEOUT = 20.0
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from workers import kernels
+
 Image = npt.NDArray[np.float32]  # H x W x 3, RGB in [0, 1]
 Mask = npt.NDArray[np.float32]  # H x W, alpha in [0, 1]
 
@@ -33,15 +35,12 @@ def blank(width: int, height: int) -> Image:
 
 def to_float(rgb8: npt.NDArray[np.uint8]) -> Image:
     """uint8 RGB to float32 in [0, 1]."""
-    return rgb8.astype(np.float32) * np.float32(1 / 255)
+    return kernels.to_float(rgb8)
 
 
 def to_uint8(rgb: Image) -> npt.NDArray[np.uint8]:
     """float32 RGB in [0, 1] to uint8, rounding to nearest."""
-    out = rgb * np.float32(255)
-    out += np.float32(0.5)
-    np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    return kernels.to_uint8(rgb)
 
 
 def blend(canvas: Image, layer: Layer) -> None:
@@ -58,9 +57,7 @@ def blend(canvas: Image, layer: Layer) -> None:
         dst[...] = src
         return
     if layer.alpha is None:
-        dst += (src - dst) * np.float32(layer.opacity)
+        kernels.blend(dst, src, None, layer.opacity)
         return
     a = layer.alpha[y0 - layer.y : y1 - layer.y, x0 - layer.x : x1 - layer.x]
-    if layer.opacity < 1:
-        a = a * np.float32(layer.opacity)
-    dst += (src - dst) * a[..., None]
+    kernels.blend(dst, src, a, layer.opacity)

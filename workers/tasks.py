@@ -28,6 +28,7 @@ from workers import hooks
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.cache_use import keep, merge_parts
 from workers.delivery import check_outputs, deliver, put_output
+from workers.fingerprint import render_fingerprint
 from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
 from workers.render import has_audio
@@ -99,6 +100,7 @@ def _render_segment(
     began = time.perf_counter()
     result: dict[str, Any] = {"index": index, "start": start, "end": end, "key": key, "node": node}
     if storage.exists(key):  # an earlier attempt finished it: the object is complete
+        # No "renderer": which node made it is unknown, and the merge lets it pass.
         return {**result, "seconds": 0.0, "encoder": None, "reused": True, "notes": []}
     reason: list[str | None] = [None]
     last = [0.0]
@@ -143,6 +145,8 @@ def _render_segment(
         "hardware": summary.hardware,
         "notes": notes,
         "reused": False,
+        # The merge renders again a chunk made under another fingerprint than its job's.
+        "renderer": render_fingerprint(),
     }
 
 

@@ -1,0 +1,107 @@
+"""The C compositing kernels equal their NumPy reference, and a whole frame rendered with them
+stays within a stated tolerance of the NumPy renderer's frame."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.throughput_project import make_media, write_project
+from chunking.timeline.loader import load
+from tests.helpers import subprocess_env
+from workers import kernels
+from workers.compositor import Compositor
+
+RNG = np.random.default_rng(20261203)
+
+
+def image(h: int = 37, w: int = 53, lo: float = -0.2, hi: float = 1.2) -> np.ndarray:
+    """Float RGB with values beyond [0, 1] too (clipping must match as well)."""
+    return RNG.uniform(lo, hi, (h, w, 3)).astype(np.float32)
+
+
+def test_the_c_kernels_were_built() -> None:
+    # The install builds them wherever a C compiler exists (CI has one): a silent fall-back to
+    # NumPy would make every render slower without anyone noticing.
+    assert kernels.BACKEND.startswith("c:"), kernels.BACKEND
+
+
+def test_float_conversions_equal_numpy() -> None:
+    u8 = RNG.integers(0, 256, (31, 47, 3), dtype=np.uint8)
+    assert np.array_equal(kernels.to_float(u8), kernels.numpy_to_float(u8))
+    f = image()
+    assert np.array_equal(kernels.to_uint8(f), kernels.numpy_to_uint8(f))
+    view = f[3:20, 5:40]  # not contiguous
+    assert np.array_equal(kernels.to_uint8(view), kernels.numpy_to_uint8(view))
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (37, 53, 1)])
+def test_gain_equals_numpy(shape: tuple[int, ...]) -> None:
+    rgb = image()
+    gain = RNG.uniform(0.0, 1.5, shape).astype(np.float32)
+    assert np.array_equal(kernels.gain_clip(rgb, gain), kernels.numpy_gain_clip(rgb, gain))
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.07, -0.3])
+def test_the_colour_matrix_is_within_two_ulp_of_numpy(offset: float) -> None:
+    rgb = image(120, 160, 0.0, 1.0)
+    m = np.array([[1.3, -0.2, -0.1], [-0.15, 1.25, -0.1], [-0.1, -0.3, 1.4]], np.float32)
+    ours, reference = kernels.affine_clip(rgb, m, offset), kernels.numpy_affine_clip(rgb, m, offset)
+    assert np.abs(ours - reference).max() <= 2 * np.finfo(np.float32).eps
+    # After rounding to 8 bits a few samples may flip by one level, never more.
+    diff = np.abs(kernels.to_uint8(ours).astype(int) - kernels.to_uint8(reference))
+    assert diff.max() <= 1 and diff.mean() < 1e-3
+
+
+@pytest.mark.parametrize("opacity", [1.0, 0.8, 0.0])
+@pytest.mark.parametrize("with_alpha", [True, False])
+def test_blending_into_a_window_of_the_canvas_equals_numpy(
+    opacity: float, with_alpha: bool
+) -> None:
+    canvas_a, canvas_b = image(60, 80, 0, 1), None
+    canvas_b = canvas_a.copy()
+    src = image(70, 90, 0, 1)[5:35, 10:60]  # a window of a larger layer: strided rows
+    alpha = RNG.uniform(0, 1, (70, 90)).astype(np.float32)[5:35, 10:60] if with_alpha else None
+    if alpha is not None:
+        alpha[:10] = 0.0  # fully transparent rows are skipped: they must still equal
+    kernels.blend(canvas_a[20:50, 15:65], src, alpha, opacity)
+    kernels.numpy_blend(canvas_b[20:50, 15:65], src, alpha, opacity)
+    assert np.array_equal(canvas_a, canvas_b)
+
+
+def test_numpy_only_switches_the_backend_for_the_block() -> None:
+    u8 = RNG.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    with kernels.numpy_only():
+        assert kernels._LIB is None
+        kernels.to_float(u8)
+    assert kernels._LIB is not None
+
+
+def test_the_benchmark_frame_stays_within_one_level_of_the_numpy_renderer(
+    tmp_path: Path,
+) -> None:
+    """The stated tolerance of the C kernels against today's (NumPy) look: at most one 8-bit
+    level on at most 0.1 % of the samples, on bench/render_throughput.py's three layers (a
+    vignette and a saturation effect, a scaled colour-corrected picture-in-picture at opacity
+    0.8, a logo with alpha)."""
+    make_media(tmp_path, 320, 180, 3)
+    write_project(tmp_path / "p.json", 320, 180, 0.1, "veryfast", 0.0)
+    timeline = load(str(tmp_path / "p.json"))
+    ours = Compositor(timeline).frame(1)
+    with kernels.numpy_only():
+        reference = Compositor(timeline).frame(1)
+    diff = np.abs(ours.astype(int) - reference.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() <= 1e-3
+
+
+def test_the_numpy_steps_can_be_chosen_by_setting() -> None:
+    code = "from workers import kernels; print(kernels.BACKEND)"
+    env = subprocess_env({"CLOUDRENDER_KERNELS": "numpy"})
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "numpy"

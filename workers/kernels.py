@@ -1,0 +1,211 @@
+"""Per-pixel compositing steps, each one pass over the pixels: C kernels where they were built,
+NumPy otherwise.
+
+The C library (``workers/kernels.c``, built by ``pip install`` as ``workers._kernels`` when a C
+compiler is there; optional) streams a layer through a step without NumPy's full-frame
+temporaries. Its results are bit-identical to the NumPy reference functions below (``numpy_*``),
+except ``affine_clip``, whose three products NumPy's BLAS may fuse or order differently: there
+the two agree within 2 ulp (tests/workers/test_kernels.py). Which one renders is part of the
+render fingerprint (``BACKEND``), so one job's chunks never mix them.
+
+ctypes releases the GIL around each call, so the compositor thread runs beside the encoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from common.settings import Settings
+
+Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
+Rgb8 = npt.NDArray[np.uint8]
+
+_F32 = ctypes.POINTER(ctypes.c_float)
+_U8 = ctypes.POINTER(ctypes.c_uint8)
+_SIZE = ctypes.c_ssize_t
+
+
+def _load() -> tuple[Any, str]:
+    """The C library and its file's sha256 (None and "" when it was not built, or when
+    CLOUDRENDER_KERNELS=numpy asks for the NumPy steps)."""
+    if Settings.from_env().kernels == "numpy":
+        return None, ""
+    spec = importlib.util.find_spec("workers._kernels")
+    if spec is None or not spec.origin:
+        return None, ""
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError:
+        return None, ""
+    for name, args in {
+        "cr_to_float": [_U8, _F32, _SIZE],
+        "cr_to_uint8": [_F32, _U8, _SIZE],
+        "cr_gain_clip": [_F32, _F32, _F32, _SIZE],
+        "cr_affine_clip": [_F32, _F32, ctypes.c_float, _F32, _SIZE],
+        "cr_blend": [_F32, _SIZE, _F32, _SIZE, _F32, _SIZE, ctypes.c_float, ctypes.c_int]
+        + [_SIZE, _SIZE],
+    }.items():
+        getattr(lib, name).argtypes = args
+        getattr(lib, name).restype = None
+    digest = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:16]
+    return lib, digest
+
+
+_LIB, _DIGEST = _load()
+#: What renders the per-pixel steps here: "c:<library hash>" or "numpy".
+BACKEND = f"c:{_DIGEST}" if _LIB is not None else "numpy"
+
+
+@contextlib.contextmanager
+def numpy_only() -> Iterator[None]:
+    """Run the NumPy reference instead of the C kernels inside the block (benchmarks and the
+    look-tolerance tests compare the two); not thread-safe, nothing else should render then."""
+    global _LIB
+    lib, _LIB = _LIB, None
+    try:
+        yield
+    finally:
+        _LIB = lib
+
+
+def _f32(a: npt.NDArray[Any]) -> Any:
+    return a.ctypes.data_as(_F32)
+
+
+def _contiguous(a: npt.NDArray[Any], dtype: type) -> npt.NDArray[Any]:
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+# -- the NumPy reference --------------------------------------------------------------------------
+
+
+def numpy_to_float(rgb8: Rgb8) -> Image:
+    """uint8 RGB to float32 in [0, 1] (NumPy)."""
+    return rgb8.astype(np.float32) * np.float32(1 / 255)
+
+
+def numpy_to_uint8(rgb: Image) -> Rgb8:
+    """float32 RGB in [0, 1] to uint8, rounding to nearest (NumPy)."""
+    out = rgb * np.float32(255)
+    out += np.float32(0.5)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def numpy_gain_clip(rgb: Image, gain: Image) -> Image:
+    """rgb times an H x W (x 1) gain map, clipped to [0, 1] (NumPy)."""
+    g = gain if gain.ndim == 3 else gain[..., None]
+    out: Image = np.asarray(rgb, dtype=np.float32) * g
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def numpy_affine_clip(rgb: Image, matrix: npt.NDArray[np.float32], offset: float) -> Image:
+    """rgb @ matrix.T + offset, clipped to [0, 1] (NumPy)."""
+    out: Image = np.asarray(rgb, dtype=np.float32) @ np.asarray(matrix, dtype=np.float32).T
+    if offset:
+        out += np.float32(offset)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def numpy_blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
+    """dst += (src - dst) * alpha * opacity in place (NumPy); alpha None is all ones."""
+    if alpha is None:
+        dst += (src - dst) * np.float32(opacity)
+        return
+    a = alpha * np.float32(opacity) if opacity < 1 else alpha
+    dst += (src - dst) * a[..., None]
+
+
+# -- the steps the compositor calls ---------------------------------------------------------------
+
+
+def to_float(rgb8: Rgb8) -> Image:
+    """uint8 RGB to float32 in [0, 1]."""
+    if _LIB is None:
+        return numpy_to_float(rgb8)
+    src = _contiguous(rgb8, np.uint8)
+    out = np.empty(src.shape, dtype=np.float32)
+    _LIB.cr_to_float(src.ctypes.data_as(_U8), _f32(out), src.size)
+    return out
+
+
+def to_uint8(rgb: Image) -> Rgb8:
+    """float32 RGB in [0, 1] to uint8, rounding to nearest."""
+    if _LIB is None:
+        return numpy_to_uint8(rgb)
+    src = _contiguous(rgb, np.float32)
+    out = np.empty(src.shape, dtype=np.uint8)
+    _LIB.cr_to_uint8(_f32(src), out.ctypes.data_as(_U8), src.size)
+    return out
+
+
+def gain_clip(rgb: Image, gain: Image) -> Image:
+    """A new image: rgb times an H x W (x 1) gain map, clipped to [0, 1]."""
+    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3:
+        return numpy_gain_clip(rgb, gain)
+    src = _contiguous(rgb, np.float32)
+    g = _contiguous(gain, np.float32)
+    out = np.empty(src.shape, dtype=np.float32)
+    _LIB.cr_gain_clip(_f32(src), _f32(g), _f32(out), src.shape[0] * src.shape[1])
+    return out
+
+
+def affine_clip(rgb: Image, matrix: npt.NDArray[np.float32], offset: float = 0.0) -> Image:
+    """A new image rgb @ matrix.T + offset, clipped to [0, 1]."""
+    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3:
+        return numpy_affine_clip(rgb, matrix, offset)
+    src = _contiguous(rgb, np.float32)
+    m = _contiguous(matrix, np.float32)
+    out = np.empty(src.shape, dtype=np.float32)
+    pixels = src.shape[0] * src.shape[1]
+    _LIB.cr_affine_clip(_f32(src), _f32(m), float(np.float32(offset)), _f32(out), pixels)
+    return out
+
+
+def _rows(a: npt.NDArray[Any], pixel: int) -> int | None:
+    """Elements between rows of an array whose pixels are packed (else None)."""
+    item = a.itemsize
+    inner = (pixel * item, item) if a.ndim == 3 else (item,)
+    if a.strides[1:] != inner or a.strides[0] % item:
+        return None
+    return a.strides[0] // item
+
+
+def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
+    """dst += (src - dst) * alpha * opacity in place, over windows of equal size (alpha None:
+    opaque); ``dst`` may be a window of a larger canvas."""
+    if _LIB is None or dst.dtype != np.float32 or src.dtype != np.float32:
+        numpy_blend(dst, src, alpha, opacity)
+        return
+    if alpha is not None and alpha.dtype != np.float32:
+        numpy_blend(dst, src, alpha, opacity)
+        return
+    d_rows, s_rows = _rows(dst, 3), _rows(src, 3)
+    a_rows = _rows(alpha, 1) if alpha is not None else 0
+    if d_rows is None or s_rows is None or a_rows is None or dst.shape[2:] != (3,):
+        numpy_blend(dst, src, alpha, opacity)
+        return
+    height, width = dst.shape[:2]
+    _LIB.cr_blend(
+        _f32(dst),
+        d_rows,
+        _f32(src),
+        s_rows,
+        _f32(alpha) if alpha is not None else None,
+        a_rows,
+        float(np.float32(opacity)),
+        int(opacity < 1),
+        height,
+        width,
+    )
