@@ -127,7 +127,8 @@ def queue_by_priority(api: CloudRenderingAPI, active: list[JobRecord]) -> dict[s
     """Chunks waiting in the broker and unfinished jobs, each by priority (urgent first)."""
     names = list(LEVELS)
     chunks = {name: 0 for name in names}
-    for by_priority in queue_lengths(api.store.redis).values():
+    beats = api.store.heartbeats().values()
+    for by_priority in queue_lengths(api.store.redis, heartbeats=beats).values():
         for name, count in by_priority.items():
             chunks[name] = chunks.get(name, 0) + count
     jobs = {name: 0 for name in names}

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from common.names import PRIORITIES, QUEUES
+from common.names import PRIORITIES, QUEUE_RENDER, QUEUES
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
@@ -110,16 +110,34 @@ _default_sampler = HostSampler()
 
 
 def queue_lengths(
-    client: Any, queues: Sequence[str] = QUEUES, priorities: Mapping[str, int] = PRIORITIES
+    client: Any,
+    queues: Sequence[str] = QUEUES,
+    priorities: Mapping[str, int] = PRIORITIES,
+    heartbeats: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, dict[str, int]]:
-    """Messages waiting per queue and priority name (LLEN of each priority sub-list)."""
-    plan = [(q, name, key) for q in queues for name, key in keys.queue_keys(q, priorities).items()]
+    """Messages waiting per queue and priority name (LLEN of each priority sub-list). The render
+    fingerprint queues (``render.<fingerprint>``) the ``heartbeats`` list count as ``render``:
+    a pinned job's chunks wait there."""
+    extra = sorted(
+        {
+            str(q)
+            for beat in heartbeats
+            for q in beat.get("queues") or ()
+            if str(q).startswith(QUEUE_RENDER + ".")
+        }
+    )
+    named = [(q, q) for q in queues] + [(QUEUE_RENDER, q) for q in extra if QUEUE_RENDER in queues]
+    plan = [
+        (shown, name, key)
+        for shown, q in named
+        for name, key in keys.queue_keys(q, priorities).items()
+    ]
     pipe = client.pipeline(transaction=False)
     for _, _, key in plan:
         pipe.llen(key)
     result: dict[str, dict[str, int]] = {q: {} for q in queues}
     for (queue, name, _), length in zip(plan, pipe.execute(), strict=True):
-        result[queue][name] = int(length)
+        result[queue][name] = result[queue].get(name, 0) + int(length)
     return result
 
 
@@ -280,7 +298,7 @@ def collect(
     render = RenderMetrics(
         frames_per_second=stats.frames_per_second,
         average_frame_seconds=stats.average_frame_seconds,
-        queue_lengths=queue_lengths(store.redis),
+        queue_lengths=queue_lengths(store.redis, heartbeats=beats),
         queued_chunks=int(store.redis.zcard(keys.QUEUED)),
         running_chunks=stats.running_chunks,
         active_nodes=len(workers),

@@ -17,7 +17,9 @@ import contextlib
 import ctypes
 import hashlib
 import importlib.util
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,8 @@ from common.settings import Settings
 Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
 Rgb8 = npt.NDArray[np.uint8]
 
+#: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
+ABI = 2
 _F32 = ctypes.POINTER(ctypes.c_float)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
 _SIZE = ctypes.c_ssize_t
@@ -44,7 +48,16 @@ def _load() -> tuple[Any, str]:
         return None, ""
     try:
         lib = ctypes.CDLL(spec.origin)
-    except OSError:
+        abi = int(lib.cr_abi())
+    except (OSError, AttributeError):
+        abi = None
+    if abi != ABI:
+        warnings.warn(
+            f"{spec.origin} is not built from this workers/kernels.c (ABI {abi}, want {ABI}): "
+            "compositing with NumPy; reinstall the package (pip install -e .) to rebuild it",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return None, ""
     for name, args in {
         "cr_to_float": [_U8, _F32, _SIZE],
@@ -53,6 +66,8 @@ def _load() -> tuple[Any, str]:
         "cr_affine_clip": [_F32, _F32, ctypes.c_float, _F32, _SIZE],
         "cr_blend": [_F32, _SIZE, _F32, _SIZE, _F32, _SIZE, ctypes.c_float, ctypes.c_int]
         + [_SIZE, _SIZE],
+        "cr_chain": [ctypes.c_void_p, ctypes.c_int, _F32, _SIZE, ctypes.POINTER(ctypes.c_int)]
+        + [ctypes.POINTER(_F32), _F32, ctypes.c_int],
     }.items():
         getattr(lib, name).argtypes = args
         getattr(lib, name).restype = None
@@ -152,7 +167,9 @@ def to_uint8(rgb: Image) -> Rgb8:
 
 def gain_clip(rgb: Image, gain: Image) -> Image:
     """A new image: rgb times an H x W (x 1) gain map, clipped to [0, 1]."""
-    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3:
+    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3 or gain.shape[:2] != rgb.shape[:2]:
+        return numpy_gain_clip(rgb, gain)  # (which raises on shapes that do not broadcast)
+    if gain.ndim == 3 and gain.shape[2] != 1:
         return numpy_gain_clip(rgb, gain)
     src = _contiguous(rgb, np.float32)
     g = _contiguous(gain, np.float32)
@@ -163,7 +180,7 @@ def gain_clip(rgb: Image, gain: Image) -> Image:
 
 def affine_clip(rgb: Image, matrix: npt.NDArray[np.float32], offset: float = 0.0) -> Image:
     """A new image rgb @ matrix.T + offset, clipped to [0, 1]."""
-    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3:
+    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3 or np.shape(matrix) != (3, 3):
         return numpy_affine_clip(rgb, matrix, offset)
     src = _contiguous(rgb, np.float32)
     m = _contiguous(matrix, np.float32)
@@ -191,6 +208,11 @@ def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
     if alpha is not None and alpha.dtype != np.float32:
         numpy_blend(dst, src, alpha, opacity)
         return
+    # The C loop trusts its sizes: anything but equal windows goes to NumPy (which raises).
+    same = dst.ndim == src.ndim == 3 and dst.shape == src.shape
+    if not same or (alpha is not None and alpha.shape != dst.shape[:2]):
+        numpy_blend(dst, src, alpha, opacity)
+        return
     d_rows, s_rows = _rows(dst, 3), _rows(src, 3)
     a_rows = _rows(alpha, 1) if alpha is not None else 0
     if d_rows is None or s_rows is None or a_rows is None or dst.shape[2:] != (3,):
@@ -209,3 +231,91 @@ def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
         height,
         width,
     )
+
+
+# -- several pointwise steps in one pass -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gain:
+    """A per-pixel gain map (H x W or H x W x 1), then clip to [0, 1] (a vignette)."""
+
+    gain: Image
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """rgb @ matrix.T + offset, then clip to [0, 1] (saturation, hue, sepia...)."""
+
+    matrix: npt.NDArray[np.float32]
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
+class Scale:
+    """rgb * scale + offset, then clip to [0, 1] (brightness, invert)."""
+
+    scale: float
+    offset: float = 0.0
+
+
+Step = Gain | Matrix | Scale
+
+
+def numpy_scale_clip(rgb: Image, scale: float, offset: float) -> Image:
+    """rgb * scale + offset, clipped to [0, 1] (NumPy)."""
+    out: Image = np.asarray(rgb, dtype=np.float32) * np.float32(scale)
+    if offset:
+        out += np.float32(offset)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def _as_matrix(step: Matrix | Scale) -> tuple[npt.NDArray[np.float32], float]:
+    # A scale is the diagonal matrix: r * s + g * 0 + b * 0 == r * s exactly, so the C matrix
+    # step gives the NumPy scale's result to the bit.
+    if isinstance(step, Scale):
+        return np.diag(np.full(3, step.scale, dtype=np.float32)), step.offset
+    return np.asarray(step.matrix, dtype=np.float32), step.offset
+
+
+def apply_step(rgb: Image, step: Step) -> Image:
+    """A new image: one pointwise step."""
+    if isinstance(step, Gain):
+        return gain_clip(rgb, step.gain)
+    if _LIB is None and isinstance(step, Scale):
+        return numpy_scale_clip(rgb, step.scale, step.offset)
+    return affine_clip(rgb, *_as_matrix(step))
+
+
+def apply_steps(rgb: Image | Rgb8, steps: Sequence[Step]) -> Image:
+    """A new float image: ``rgb`` (float, or uint8 converted as ``to_float``) through the steps
+    in order, in one pass over the pixels where the C kernels are built (bit-identical to
+    converting, then one step after the other); a float ``rgb`` itself when there are none."""
+    u8 = rgb.dtype == np.uint8
+    shaped = rgb.ndim == 3 and rgb.shape[2] == 3
+    gains_fit = all(
+        s.gain.shape[:2] == rgb.shape[:2] and s.gain.size == rgb.shape[0] * rgb.shape[1]
+        for s in steps
+        if isinstance(s, Gain)
+    )
+    if _LIB is None or not steps or (len(steps) == 1 and not u8) or not shaped or not gains_fit:
+        out = to_float(rgb) if u8 else rgb
+        for step in steps:
+            out = apply_step(out, step)
+        return out
+    src = _contiguous(rgb, np.uint8 if u8 else np.float32)
+    out = np.empty(src.shape, dtype=np.float32)
+    kinds = (ctypes.c_int * len(steps))(*(0 if isinstance(s, Gain) else 1 for s in steps))
+    maps = [_contiguous(s.gain, np.float32) if isinstance(s, Gain) else None for s in steps]
+    pointers = (_F32 * len(steps))(*(_f32(m) if m is not None else _F32() for m in maps))
+    mats = np.zeros((len(steps), 12), dtype=np.float32)
+    for i, step in enumerate(steps):
+        if not isinstance(step, Gain):
+            matrix, offset = _as_matrix(step)
+            mats[i, :9] = matrix.reshape(-1)
+            mats[i, 9] = np.float32(offset)
+    pixels = src.shape[0] * src.shape[1]
+    count = len(steps)
+    _LIB.cr_chain(src.ctypes.data, int(u8), _f32(out), pixels, kinds, pointers, _f32(mats), count)
+    return out

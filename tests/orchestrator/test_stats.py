@@ -8,7 +8,14 @@ import json
 import pytest
 import redis
 
-from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, QUEUE_RENDER, TASK_RENDER_CHUNK
+from common.names import (
+    PRIORITIES,
+    QUEUE_AUDIO,
+    QUEUE_MERGE,
+    QUEUE_RENDER,
+    TASK_RENDER_CHUNK,
+    render_queue,
+)
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import make_app
@@ -57,6 +64,19 @@ def test_queue_lengths_count_priority_sub_lists(redis_url: str) -> None:
     assert lengths[QUEUE_RENDER] == {"urgent": 1, "high": 2, "normal": 0, "low": 3}
     assert lengths[QUEUE_MERGE] == {"urgent": 0, "high": 0, "normal": 1, "low": 0}
     assert sum(lengths[QUEUE_AUDIO].values()) == 0
+
+
+def test_render_fingerprint_queues_count_as_render(redis_url: str) -> None:
+    """A pinned job's chunks wait in its render fingerprint's queue: they are render work."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    pinned = keys.queue_keys(render_queue("abc123"))
+    client.rpush(keys.queue_keys(QUEUE_RENDER)["high"], "a")
+    client.rpush(pinned["high"], "b")
+    client.rpush(pinned["low"], "c", "d")
+    beats = [{"queues": [QUEUE_RENDER, render_queue("abc123"), QUEUE_MERGE]}, {"queues": []}]
+    lengths = queue_lengths(client, heartbeats=beats)
+    assert lengths[QUEUE_RENDER] == {"urgent": 0, "high": 2, "normal": 0, "low": 2}
+    assert queue_lengths(client)[QUEUE_RENDER]["low"] == 0  # no heartbeat names it
 
 
 # -- job maths ------------------------------------------------------------------------------------
