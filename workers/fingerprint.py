@@ -152,11 +152,9 @@ def _feature_version(name: str) -> str:
 
 
 def _libraries() -> dict[str, str]:
-    """``lib:<name>`` -> "<file name> sha256:<16 hex>" for each shaping library loaded."""
-    # Pillow maps FreeType, HarfBuzz and FriBiDi when its text module loads, which asking
-    # for their versions (_parts, before this) did.
+    """``lib:<name>`` -> "<file name> sha256:<16 hex>" for each shaping library."""
     found: dict[str, list[str]] = {}
-    for path in sorted(_mapped_files()):
+    for path in sorted(_library_files()):
         match = _LIBRARY.match(os.path.basename(path))
         if match is None:
             continue
@@ -166,9 +164,26 @@ def _libraries() -> dict[str, str]:
     return {name: "; ".join(sorted(set(files))) for name, files in found.items()}
 
 
+def _library_files() -> set[str]:
+    """The shared libraries bundled with PyAV, numpy and Pillow (their wheels' lib folders),
+    whether this process has loaded them yet or not: what is loaded depends on what ran before
+    (a PNG decoded, a font drawn), and two processes of one installation must agree. Where PyAV
+    brings none (a system build linking the system's FFmpeg), the libraries this process maps."""
+    bundled: set[str] = set()
+    for module, wheel in ((av, "av"), (np, "numpy"), (PIL, "pillow")):
+        folder = Path(module.__file__ or "").parent
+        for libs in (folder.parent / f"{wheel}.libs", folder / ".dylibs"):
+            if libs.is_dir():
+                bundled.update(str(p) for p in libs.iterdir() if p.is_file())
+    if any(os.path.basename(p).startswith("libavcodec") for p in bundled):
+        return bundled
+    # Pillow maps FreeType, HarfBuzz and FriBiDi when its text module loads, which asking for
+    # their versions (_parts, before this) did.
+    return bundled | _mapped_files()
+
+
 def _mapped_files() -> set[str]:
-    """Shared libraries this process has loaded (Linux), else those bundled beside PyAV,
-    numpy and Pillow (their wheels' ``<package>.libs`` folders)."""
+    """Shared libraries this process has loaded (Linux; empty elsewhere)."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             return {
@@ -177,14 +192,7 @@ def _mapped_files() -> set[str]:
                 if len(fields) == 6 and ".so" in fields[5] and fields[5].startswith("/")
             }
     except OSError:
-        pass
-    files: set[str] = set()
-    for module in (av, np, PIL):
-        folder = Path(module.__file__ or "").parent
-        for libs in (folder.parent / f"{folder.name}.libs", folder / ".dylibs"):
-            if libs.is_dir():
-                files.update(str(p) for p in libs.iterdir() if p.is_file())
-    return files
+        return set()
 
 
 def _file_hash(path: str) -> str:

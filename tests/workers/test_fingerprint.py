@@ -50,6 +50,33 @@ def test_another_process_of_this_installation_agrees() -> None:
     assert out.stdout.strip() == render_fingerprint()
 
 
+def test_what_a_process_loaded_before_does_not_change_its_fingerprint() -> None:
+    """Two workers of one installation agree even when one has already decoded an image and
+    drawn text (which maps more libraries) before it computes its fingerprint: else a fleet
+    of identical nodes would split into render groups."""
+    plain = "from workers.fingerprint import render_fingerprint; print(render_fingerprint())"
+    busy = (
+        "import io, numpy as np; from PIL import Image, ImageDraw, ImageFont\n"
+        "buf = io.BytesIO(); Image.new('RGB', (8, 8)).save(buf, 'PNG'); buf.seek(0)\n"
+        "Image.open(buf).load(); Image.new('RGB', (8, 8)).save(io.BytesIO(), 'WEBP')\n"
+        "font = ImageFont.load_default(12)\n"
+        "ImageDraw.Draw(Image.new('RGB', (64, 16))).text((0, 0), 'x', font=font)\n"
+        + plain
+    )
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=subprocess_env(),
+            check=True,
+            timeout=120,
+        ).stdout.strip()
+        for code in (plain, busy)
+    ]
+    assert outs[0] == outs[1] == render_fingerprint()
+
+
 def test_parts_name_renderer_libraries_and_fonts() -> None:
     parts = fingerprint_parts()
     assert parts["renderer"] == fingerprint.RENDERER_VERSION
@@ -67,8 +94,8 @@ def test_parts_name_renderer_libraries_and_fonts() -> None:
     assert fingerprint_parts()["renderer"] == fingerprint.RENDERER_VERSION
 
 
-def test_library_entries_hash_the_loaded_files() -> None:
-    loaded = {Path(p).name: p for p in fingerprint._mapped_files()}
+def test_library_entries_hash_the_bundled_files() -> None:
+    loaded = {Path(p).name: p for p in fingerprint._library_files()}
     for name, value in fingerprint_parts().items():
         if not name.startswith("lib:"):
             continue
