@@ -204,18 +204,6 @@ def color_matrix(cc: ColorCorrection) -> Matrix:
     return m
 
 
-def color_step(cc: ColorCorrection) -> kernels.Step | None:
-    """A correction as one pointwise step when it is one (no tones, no gamma), else None."""
-    if cc.gamma != 1.0 or any((cc.shadows, cc.highlights, cc.whites, cc.blacks)):
-        return None
-    scale = float(cc.contrast)
-    offset = (float(cc.brightness) - 0.5) * scale + 0.5
-    m = color_matrix(cc)
-    if m is IDENTITY:
-        return kernels.Scale(scale, offset)
-    return kernels.Matrix(m * np.float32(scale), offset)
-
-
 def apply_color(rgb: Image, cc: ColorCorrection) -> Image:
     """Apply a clip's colour correction; an identity correction returns the input itself."""
     if cc.is_identity():

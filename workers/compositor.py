@@ -25,10 +25,9 @@ from chunking.timeline.model import (
 from common.errors import TimelineError
 from workers.allocator import keep_frame_buffers
 from workers.blas import pin_single_thread
-from workers.color import apply_color, color_step
+from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
 from workers.geometry import Layout, cell_box, crop, layout, place
-from workers.kernels import Step
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, VideoSource, open_file
 from workers.subtitles import subtitle_layer
@@ -177,18 +176,11 @@ class Compositor:
             # Only the part inside the bounds is ever blended: drop the rest before going to float.
             rgb8, alpha8, x, y = _within(picture.rgb, picture.alpha, x, y, bounds)
             picture = Picture(rgb8, alpha8)
-        # The correction and the pointwise effects after it run with the conversion to float in
-        # one pass over the picture where they can (workers.kernels.apply_steps).
-        pixels: Image | Rgb8 = picture.rgb
-        first: list[Step] = []
+        rgb = to_float(picture.rgb)
         if not clip.color.is_identity():
-            step = color_step(clip.color)
-            if step is None:
-                pixels = apply_color(to_float(picture.rgb), clip.color)
-            else:
-                first.append(step)
+            rgb = apply_color(rgb, clip.color)
         alpha = to_float(picture.alpha) if picture.alpha is not None else None
-        rgb, alpha = apply_effects(pixels, alpha, effects, t, first)
+        rgb, alpha = apply_effects(rgb, alpha, effects, t)
         if whole and cell is not None:
             # Effects that need the whole layer (a blur) saw the picture beyond the cell; only
             # now is it cut to the cell, so its edges blur with what lies past them.

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,7 @@ from workers.color import (
     SEPIA,
     apply_color,
     apply_gain,
+    apply_matrix,
     hue_matrix,
     mix_matrix,
     saturation_matrix,
@@ -103,8 +104,6 @@ __all__ = [
 ]
 
 _vignette_masks: dict[tuple[int, int, float, float], npt.NDArray[np.float32]] = {}
-#: An effect's pointwise step for a layer of this height and width (None: it changes nothing).
-StepOf = Callable[[Effect, int, int], "kernels.Step | None"]
 #: ffmpeg's noise filter with the u flag draws uniform noise of width alls (8-bit steps).
 _UNIFORM_STD = 1.0 / (math.sqrt(12.0) * 255.0)
 
@@ -114,40 +113,44 @@ def _blur(rgb: Image, effect: Effect, frame: int) -> Image:
     return gaussian_blur(rgb, sigma) if sigma > 0 else rgb
 
 
-def _brightness_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _brightness(rgb: Image, effect: Effect, frame: int) -> Image:
     scale = setting(effect, 1)
     offset = setting(effect, 0) if given(effect, 0) or not given(effect, 1) else 0.0
-    return None if scale == 1.0 and offset == 0.0 else kernels.Scale(scale, offset)
+    if scale == 1.0 and offset == 0.0:
+        return rgb
+    return apply_gain(rgb, scale, offset)
 
 
 def _contrast(rgb: Image, effect: Effect, frame: int) -> Image:
     return apply_color(rgb, ColorCorrection(contrast=setting(effect)))
 
 
-def _saturation_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _saturation(rgb: Image, effect: Effect, frame: int) -> Image:
     amount = setting(effect)
-    return None if amount == 1.0 else kernels.Matrix(saturation_matrix(amount))
+    return rgb if amount == 1.0 else apply_matrix(rgb, saturation_matrix(amount))
 
 
-def _huerotate_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _huerotate(rgb: Image, effect: Effect, frame: int) -> Image:
     degrees = setting(effect)
-    return None if degrees % 360.0 == 0.0 else kernels.Matrix(hue_matrix(degrees))
+    return rgb if degrees % 360.0 == 0.0 else apply_matrix(rgb, hue_matrix(degrees))
 
 
-def _grayscale_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _grayscale(rgb: Image, effect: Effect, frame: int) -> Image:
     amount = setting(effect)
-    return None if amount == 0.0 else kernels.Matrix(saturation_matrix(1.0 - amount))
+    return rgb if amount == 0.0 else apply_matrix(rgb, saturation_matrix(1.0 - amount))
 
 
-def _sepia_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _sepia(rgb: Image, effect: Effect, frame: int) -> Image:
     amount = setting(effect)
-    return None if amount == 0.0 else kernels.Matrix(mix_matrix(SEPIA, amount))
+    return rgb if amount == 0.0 else apply_matrix(rgb, mix_matrix(SEPIA, amount))
 
 
-def _invert_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _invert(rgb: Image, effect: Effect, frame: int) -> Image:
     amount = setting(effect)
+    if amount == 0.0:
+        return rgb
     # x + a * (1 - 2x) == (1 - 2a) * x + a: one scale and one offset.
-    return None if amount == 0.0 else kernels.Scale(1.0 - 2.0 * amount, amount)
+    return apply_gain(rgb, 1.0 - 2.0 * amount, amount)
 
 
 def vignette_mask(height: int, width: int, strength: float, radius: float) -> Image:
@@ -168,21 +171,12 @@ def vignette_mask(height: int, width: int, strength: float, radius: float) -> Im
     return remember(_vignette_masks, key, mask)
 
 
-def _vignette_step(effect: Effect, height: int, width: int) -> kernels.Step | None:
+def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
     strength, radius = setting(effect), setting(effect, 1)
     if strength == 0.0 or radius >= 1.0:
-        return None
-    return kernels.Gain(vignette_mask(height, width, strength, radius))
-
-
-def _stepwise(step_of: StepOf) -> EffectFn:
-    """The effect as a function of the image, from its pointwise step (None: no change)."""
-
-    def run(rgb: Image, effect: Effect, frame: int) -> Image:
-        step = step_of(effect, rgb.shape[0], rgb.shape[1])
-        return rgb if step is None else kernels.apply_step(rgb, step)
-
-    return run
+        return rgb
+    h, w = rgb.shape[:2]
+    return kernels.gain_clip(rgb, vignette_mask(h, w, strength, radius))
 
 
 def _sharpen(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -232,22 +226,16 @@ def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
 
 
 #: Canonical effect kind -> implementation; exactly the kinds in catalogue.VIDEO_EFFECTS.
-#: Effects that are one pointwise step (workers.kernels): consecutive ones at full intensity
-#: run in one pass over the layer.
-POINTWISE: dict[str, StepOf] = {
-    "brightness": _brightness_step,
-    "saturation": _saturation_step,
-    "huerotate": _huerotate_step,
-    "grayscale": _grayscale_step,
-    "sepia": _sepia_step,
-    "invert": _invert_step,
-    "vignette": _vignette_step,
-}
-
 IMPLEMENTATIONS: dict[str, EffectFn] = {
-    **{kind: _stepwise(step_of) for kind, step_of in POINTWISE.items()},
     "blur": _blur,
+    "brightness": _brightness,
     "contrast": _contrast,
+    "saturation": _saturation,
+    "huerotate": _huerotate,
+    "grayscale": _grayscale,
+    "sepia": _sepia,
+    "invert": _invert,
+    "vignette": _vignette,
     "sharpen": _sharpen,
     "filmgrain": _filmgrain,
     "chromakey": chromakey_over_black,
@@ -313,30 +301,17 @@ def apply_effect(image: Image, effect: Effect, frame: int) -> Image:
 
 
 def apply_effects(
-    rgb: Image | kernels.Rgb8,
-    alpha: Mask | None,
-    effects: Iterable[Effect],
-    frame: int,
-    first: Sequence[kernels.Step] = (),
+    rgb: Image, alpha: Mask | None, effects: Iterable[Effect], frame: int
 ) -> tuple[Image, Mask | None]:
-    """Apply effects in order to a layer's colour (float, or uint8 to convert) and alpha (None =
-    opaque), after the pointwise steps ``first`` (a colour correction); only a chroma key
+    """Apply effects in order to a layer's colour and alpha (None = opaque); only a chroma key
     changes alpha, and lower layers show through where it falls."""
-    steps = list(first)  # pointwise steps not yet applied: one pass for them all
     for effect in effects:
         kind, impl = _implementation(effect)
         intensity = _intensity(effect)
         if impl is None or intensity == 0.0:
             continue
-        step_of = POINTWISE.get(kind)
-        if step_of is not None and intensity >= 1.0:
-            step = step_of(effect, rgb.shape[0], rgb.shape[1])
-            if step is not None:
-                steps.append(step)
-            continue
-        rgb, steps = kernels.apply_steps(rgb, steps), []
         if kind in ALPHA_EFFECTS:
             alpha = chromakey(rgb, alpha, effect, intensity)
         else:
             rgb = _mix(rgb, impl(rgb, effect, frame), intensity)
-    return kernels.apply_steps(rgb, steps), alpha
+    return rgb, alpha

@@ -99,53 +99,6 @@ void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_ssize_t sr
     }
 }
 
-/* Several per-pixel steps in one pass (from uint8 RGB, converted as cr_to_float, or from float
- * RGB): for each pixel, step i is a gain map (kinds[i] == 0:
- * clip(x * maps[i][pixel])) or a colour matrix with offset (kinds[i] == 1: clip(M x + o), M and
- * o the 12 floats at mats + 12 i), each exactly as cr_gain_clip / cr_affine_clip computes it,
- * so the result is bit-identical to running them one after the other. */
-void cr_chain(const void *src, int src_u8, float *dst, Py_ssize_t pixels, const int *kinds,
-              const float *const *maps, const float *mats, int steps) {
-    const float k255 = (float)(1.0 / 255.0);
-    const float *sf = (const float *)src;
-    const uint8_t *su = (const uint8_t *)src;
-    for (Py_ssize_t p = 0; p < pixels; p++) {
-        float r, g, b;
-        if (src_u8) { /* as cr_to_float: float(x) * (1 / 255) */
-            r = (float)su[3 * p] * k255;
-            g = (float)su[3 * p + 1] * k255;
-            b = (float)su[3 * p + 2] * k255;
-        } else {
-            r = sf[3 * p];
-            g = sf[3 * p + 1];
-            b = sf[3 * p + 2];
-        }
-        for (int i = 0; i < steps; i++) {
-            if (kinds[i] == 0) {
-                const float k = maps[i][p];
-                r = clip01(r * k);
-                g = clip01(g * k);
-                b = clip01(b * k);
-            } else {
-                const float *m = mats + 12 * i;
-                float v0 = r * m[0] + g * m[1];
-                float v1 = r * m[3] + g * m[4];
-                float v2 = r * m[6] + g * m[7];
-                v0 = v0 + b * m[2];
-                v1 = v1 + b * m[5];
-                v2 = v2 + b * m[8];
-                const float o = m[9];
-                r = clip01(v0 + o);
-                g = clip01(v1 + o);
-                b = clip01(v2 + o);
-            }
-        }
-        dst[3 * p] = r;
-        dst[3 * p + 1] = g;
-        dst[3 * p + 2] = b;
-    }
-}
-
 static struct PyModuleDef kernels_module = {
     PyModuleDef_HEAD_INIT, "_kernels", "C kernels loaded through ctypes by workers.kernels.", -1,
     NULL, NULL, NULL, NULL, NULL,

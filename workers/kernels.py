@@ -18,8 +18,7 @@ import ctypes
 import hashlib
 import importlib.util
 import warnings
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +65,6 @@ def _load() -> tuple[Any, str]:
         "cr_affine_clip": [_F32, _F32, ctypes.c_float, _F32, _SIZE],
         "cr_blend": [_F32, _SIZE, _F32, _SIZE, _F32, _SIZE, ctypes.c_float, ctypes.c_int]
         + [_SIZE, _SIZE],
-        "cr_chain": [ctypes.c_void_p, ctypes.c_int, _F32, _SIZE, ctypes.POINTER(ctypes.c_int)]
-        + [ctypes.POINTER(_F32), _F32, ctypes.c_int],
     }.items():
         getattr(lib, name).argtypes = args
         getattr(lib, name).restype = None
@@ -231,91 +228,3 @@ def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
         height,
         width,
     )
-
-
-# -- several pointwise steps in one pass -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Gain:
-    """A per-pixel gain map (H x W or H x W x 1), then clip to [0, 1] (a vignette)."""
-
-    gain: Image
-
-
-@dataclass(frozen=True)
-class Matrix:
-    """rgb @ matrix.T + offset, then clip to [0, 1] (saturation, hue, sepia...)."""
-
-    matrix: npt.NDArray[np.float32]
-    offset: float = 0.0
-
-
-@dataclass(frozen=True)
-class Scale:
-    """rgb * scale + offset, then clip to [0, 1] (brightness, invert)."""
-
-    scale: float
-    offset: float = 0.0
-
-
-Step = Gain | Matrix | Scale
-
-
-def numpy_scale_clip(rgb: Image, scale: float, offset: float) -> Image:
-    """rgb * scale + offset, clipped to [0, 1] (NumPy)."""
-    out: Image = np.asarray(rgb, dtype=np.float32) * np.float32(scale)
-    if offset:
-        out += np.float32(offset)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
-
-
-def _as_matrix(step: Matrix | Scale) -> tuple[npt.NDArray[np.float32], float]:
-    # A scale is the diagonal matrix: r * s + g * 0 + b * 0 == r * s exactly, so the C matrix
-    # step gives the NumPy scale's result to the bit.
-    if isinstance(step, Scale):
-        return np.diag(np.full(3, step.scale, dtype=np.float32)), step.offset
-    return np.asarray(step.matrix, dtype=np.float32), step.offset
-
-
-def apply_step(rgb: Image, step: Step) -> Image:
-    """A new image: one pointwise step."""
-    if isinstance(step, Gain):
-        return gain_clip(rgb, step.gain)
-    if _LIB is None and isinstance(step, Scale):
-        return numpy_scale_clip(rgb, step.scale, step.offset)
-    return affine_clip(rgb, *_as_matrix(step))
-
-
-def apply_steps(rgb: Image | Rgb8, steps: Sequence[Step]) -> Image:
-    """A new float image: ``rgb`` (float, or uint8 converted as ``to_float``) through the steps
-    in order, in one pass over the pixels where the C kernels are built (bit-identical to
-    converting, then one step after the other); a float ``rgb`` itself when there are none."""
-    u8 = rgb.dtype == np.uint8
-    shaped = rgb.ndim == 3 and rgb.shape[2] == 3
-    gains_fit = all(
-        s.gain.shape[:2] == rgb.shape[:2] and s.gain.size == rgb.shape[0] * rgb.shape[1]
-        for s in steps
-        if isinstance(s, Gain)
-    )
-    if _LIB is None or not steps or (len(steps) == 1 and not u8) or not shaped or not gains_fit:
-        out = to_float(rgb) if u8 else rgb
-        for step in steps:
-            out = apply_step(out, step)
-        return out
-    src = _contiguous(rgb, np.uint8 if u8 else np.float32)
-    out = np.empty(src.shape, dtype=np.float32)
-    kinds = (ctypes.c_int * len(steps))(*(0 if isinstance(s, Gain) else 1 for s in steps))
-    maps = [_contiguous(s.gain, np.float32) if isinstance(s, Gain) else None for s in steps]
-    pointers = (_F32 * len(steps))(*(_f32(m) if m is not None else _F32() for m in maps))
-    mats = np.zeros((len(steps), 12), dtype=np.float32)
-    for i, step in enumerate(steps):
-        if not isinstance(step, Gain):
-            matrix, offset = _as_matrix(step)
-            mats[i, :9] = matrix.reshape(-1)
-            mats[i, 9] = np.float32(offset)
-    pixels = src.shape[0] * src.shape[1]
-    count = len(steps)
-    _LIB.cr_chain(src.ctypes.data, int(u8), _f32(out), pixels, kinds, pointers, _f32(mats), count)
-    return out

@@ -12,10 +12,8 @@ import pytest
 
 from bench.throughput_project import make_media, write_project
 from chunking.timeline.loader import load
-from chunking.timeline.model import ColorCorrection
 from tests.helpers import subprocess_env
 from workers import kernels
-from workers.color import apply_color, color_step
 from workers.compositor import Compositor
 
 RNG = np.random.default_rng(20261203)
@@ -121,54 +119,3 @@ def test_mismatched_shapes_never_reach_the_c_loops() -> None:
         kernels.gain_clip(image(10, 10), np.ones((10, 11), np.float32))
     with pytest.raises(ValueError):
         kernels.affine_clip(image(10, 10), np.eye(4, dtype=np.float32))
-
-
-def test_steps_in_one_pass_equal_the_steps_one_after_the_other() -> None:
-    rgb = image(41, 67, -0.1, 1.1)
-    m = np.array([[1.3, -0.2, -0.1], [-0.15, 1.25, -0.1], [-0.1, -0.3, 1.4]], np.float32)
-    steps: list[kernels.Step] = [
-        kernels.Gain(RNG.uniform(0.2, 1.3, (41, 67, 1)).astype(np.float32)),
-        kernels.Matrix(m, 0.05),
-        kernels.Scale(-0.6, 0.8),  # an invert at 0.8
-        kernels.Matrix(np.eye(3, dtype=np.float32) * np.float32(0.9)),
-    ]
-    fused = kernels.apply_steps(rgb, steps)
-    one_by_one = rgb
-    for step in steps:
-        one_by_one = kernels.apply_step(one_by_one, step)
-    assert np.array_equal(fused, one_by_one)
-    assert kernels.apply_steps(rgb, []) is rgb
-
-
-@pytest.mark.parametrize(("scale", "offset"), [(1.2, 0.0), (-0.4, 0.7), (0.5, -0.1)])
-def test_a_scale_as_a_c_matrix_equals_the_numpy_scale(scale: float, offset: float) -> None:
-    rgb = image(23, 31, -0.2, 1.2)
-    ours = kernels.apply_step(rgb, kernels.Scale(scale, offset))
-    assert np.array_equal(ours, kernels.numpy_scale_clip(rgb, scale, offset))
-
-
-def test_steps_from_uint8_equal_converting_first() -> None:
-    u8 = RNG.integers(0, 256, (29, 37, 3), dtype=np.uint8)
-    steps: list[kernels.Step] = [
-        kernels.Scale(1.1, -0.05),
-        kernels.Gain(RNG.uniform(0.5, 1.0, (29, 37)).astype(np.float32)),
-    ]
-    one_by_one = kernels.to_float(u8)
-    for step in steps:
-        one_by_one = kernels.apply_step(one_by_one, step)
-    assert np.array_equal(kernels.apply_steps(u8, steps), one_by_one)
-    assert np.array_equal(kernels.apply_steps(u8, []), kernels.to_float(u8))
-
-
-def test_a_colour_correction_is_one_step_only_without_tones_or_gamma() -> None:
-    rgb = image(17, 19, 0, 1)
-    for cc in (
-        ColorCorrection(brightness=0.1, contrast=1.2),
-        ColorCorrection(contrast=0.8, saturation=1.4, hue=30),
-        ColorCorrection(saturation=0.0),
-    ):
-        step = color_step(cc)
-        assert step is not None
-        assert np.array_equal(kernels.apply_step(rgb, step), apply_color(rgb, cc))
-    assert color_step(ColorCorrection(gamma=1.2)) is None
-    assert color_step(ColorCorrection(shadows=0.3)) is None
