@@ -60,8 +60,7 @@ def test_what_a_process_loaded_before_does_not_change_its_fingerprint() -> None:
         "buf = io.BytesIO(); Image.new('RGB', (8, 8)).save(buf, 'PNG'); buf.seek(0)\n"
         "Image.open(buf).load(); Image.new('RGB', (8, 8)).save(io.BytesIO(), 'WEBP')\n"
         "font = ImageFont.load_default(12)\n"
-        "ImageDraw.Draw(Image.new('RGB', (64, 16))).text((0, 0), 'x', font=font)\n"
-        + plain
+        "ImageDraw.Draw(Image.new('RGB', (64, 16))).text((0, 0), 'x', font=font)\n" + plain
     )
     outs = [
         subprocess.run(
