@@ -87,7 +87,14 @@ class Dispatcher:
             if held and self.redis.get(keys.DISPATCH_LOCK) == token:
                 self.redis.delete(keys.DISPATCH_LOCK)
 
-    def reconcile(self, job_id: str, chunks: list[ChunkRecord], now: float, idle: int) -> int:
+    def reconcile(
+        self,
+        job_id: str,
+        chunks: list[ChunkRecord],
+        now: float,
+        idle: int,
+        heartbeats: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> int:
         """Put back chunks that fell through the cracks; call with the lock held.
 
         A chunk is lost if it is neither done, running, waiting in the job store nor queued
@@ -102,7 +109,8 @@ class Dispatcher:
         """
         renderer = self._renderer(job_id)
         if renderer:
-            idle = min(idle, idle_renderer_slots(self.nodes(), renderer))
+            beats = self.nodes() if heartbeats is None else heartbeats
+            idle = min(idle, idle_renderer_slots(beats, renderer))
         pending = {int(i) for i in self.redis.lrange(keys.pending(job_id), 0, -1)}
         queued = {
             int(str(m).rsplit(":", 1)[1]): float(score)

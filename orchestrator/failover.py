@@ -18,7 +18,8 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
     """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
     now = time.time() if now is None else now
     store, dispatcher = service.store, service.dispatcher
-    live = set(dispatcher.nodes())
+    beats = dispatcher.nodes()  # read once: every job's reconcile looks at them
+    live = set(beats)
     requeued = copied = 0
     # Slots with nothing running: a chunk queued for long while slots sit idle was lost.
     idle = dispatcher.slots() - _running(store)
@@ -35,7 +36,7 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
             continue
         with dispatcher.locked(wait=2.0) as held:
             if held:
-                requeued += dispatcher.reconcile(job_id, chunks, now, idle)
+                requeued += dispatcher.reconcile(job_id, chunks, now, idle, beats)
         for index in lost_chunks(chunks, live, now):
             chunk = store.chunk(job_id, index)
             if chunk.state is not ChunkState.RUNNING:

@@ -2,7 +2,6 @@
 # Set everything up and run the whole test suite: lint, format, types, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 # Tools some tests drive from outside Python: Azurite (npm) for the Azure Blob tests, tmux for
 # the terminal dashboard, bubblewrap for the chunk sandbox. Bring whatever this machine lacks.
 missing=()
@@ -19,6 +18,11 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # Caddy, the TLS proxy deploy/ puts in front of the API (its SSE-unbuffered config is tested).
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+# A C compiler and Python's headers, before the install: it builds the compositing kernels
+# (workers/kernels.c), which a test requires wherever CI runs.
+command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || missing+=(python3-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -26,6 +30,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "note: ${missing[*]} not installed; the tests that need them are skipped (fail under CI=true)" >&2
   fi
 fi
+bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

@@ -37,8 +37,13 @@ def test_fingerprint_is_short_hex_and_stable() -> None:
     assert time.perf_counter() - started < 0.01  # computed once per process
 
 
-def test_another_process_of_this_installation_agrees() -> None:
-    code = "from workers.fingerprint import render_fingerprint; print(render_fingerprint())"
+PRINT_FINGERPRINT = (
+    "from workers.fingerprint import render_fingerprint; print(render_fingerprint())"
+)
+
+
+def fingerprint_in_new_process(code: str = PRINT_FINGERPRINT) -> str:
+    """What a fresh Python of this installation prints for ``code``."""
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -47,33 +52,27 @@ def test_another_process_of_this_installation_agrees() -> None:
         check=True,
         timeout=120,
     )
-    assert out.stdout.strip() == render_fingerprint()
+    return out.stdout.strip()
+
+
+def test_another_process_of_this_installation_agrees() -> None:
+    assert fingerprint_in_new_process() == render_fingerprint()
 
 
 def test_what_a_process_loaded_before_does_not_change_its_fingerprint() -> None:
     """Two workers of one installation agree even when one has already decoded an image and
     drawn text (which maps more libraries) before it computes its fingerprint: else a fleet
     of identical nodes would split into render groups."""
-    plain = "from workers.fingerprint import render_fingerprint; print(render_fingerprint())"
     busy = (
         "import io, numpy as np; from PIL import Image, ImageDraw, ImageFont\n"
         "buf = io.BytesIO(); Image.new('RGB', (8, 8)).save(buf, 'PNG'); buf.seek(0)\n"
         "Image.open(buf).load(); Image.new('RGB', (8, 8)).save(io.BytesIO(), 'WEBP')\n"
         "font = ImageFont.load_default(12)\n"
-        "ImageDraw.Draw(Image.new('RGB', (64, 16))).text((0, 0), 'x', font=font)\n" + plain
+        "ImageDraw.Draw(Image.new('RGB', (64, 16))).text((0, 0), 'x', font=font)\n"
+        + PRINT_FINGERPRINT
     )
-    outs = [
-        subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env=subprocess_env(),
-            check=True,
-            timeout=120,
-        ).stdout.strip()
-        for code in (plain, busy)
-    ]
-    assert outs[0] == outs[1] == render_fingerprint()
+    plain = fingerprint_in_new_process()
+    assert plain == fingerprint_in_new_process(busy) == render_fingerprint()
 
 
 def test_parts_name_renderer_libraries_and_fonts() -> None:
