@@ -37,7 +37,7 @@ from providers.compute.pools import Pool
 
 DAY = 24 * 3600.0
 #: Seconds one slot takes per unit of work on each node class (the GPU renders 2.5x faster).
-CPU_RATE, GPU_RATE = 0.05, 0.02
+CPU_RATE, GPU_RATE = 0.025, 0.01
 #: A spot node's chance of an interruption notice per hour, and the notice's length.
 SPOT_NOTICES_PER_HOUR = 0.05
 NOTICE_SECONDS = 120.0

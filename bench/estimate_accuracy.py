@@ -231,6 +231,10 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         "merge_seconds": (record.result or {}).get("merge_seconds"),
         # Seconds per complexity unit, estimated and as the chunks ran: the throughput error.
         "rate_estimated": round(top.option.seconds_per_unit, 4),
+        # What the estimate's fit spends per chunk and per frame, and the chunk's parallelism.
+        "per_chunk_estimated": round(top.option.seconds_per_chunk, 3),
+        "per_frame_estimated": round(top.option.seconds_per_frame, 5),
+        "parallelism": round(top.option.chunk_parallelism, 2),
         "rate_actual": round(busy / (estimate.frames * estimate.complexity), 4),
         "load": round(os.getloadavg()[0], 1),
         **compared,

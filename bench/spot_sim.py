@@ -54,7 +54,7 @@ from providers.compute.pools import Pool  # noqa: E402
 #: prices and typical spot prices as of late 2025 (the catalogue's figures).
 FALLBACK = {"cpu": ("c7i.2xlarge", 0.357, 0.15), "gpu": ("g5.xlarge", 1.006, 0.43)}
 REGION = "us-east-1"
-FRAME_UNITS = 1.6  # units of a typical frame (orchestrator.costing); frames = units / this
+FRAME_UNITS = 3.2  # units of a typical frame (chunking.weights); frames = units / this
 TARGET_RATE, TARGET_SAVING = 0.10, 0.60
 
 

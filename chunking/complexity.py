@@ -1,87 +1,38 @@
-"""How expensive a timeline is to render, relative to a plain 1080p frame (pure).
+"""How expensive a timeline is to render, in complexity units (pure).
 
-Unit: compositing one full-canvas, opaque, unscaled 1920x1080 video layer with no effects costs
-1.0. A frame's cost is the sum of its layers' costs plus the cost of encoding the frame, so a
-1080p frame showing one plain clip costs 1.0 + ``ENCODE_WEIGHT`` = 1.6 units.
-
-Every weight below is a prior, not a measurement: the orchestrator multiplies complexity by a
-per-node-class "seconds per unit" learned from real renders and node benchmarks
-(``orchestrator.costing``, ``orchestrator.node_class``), so a weight that is off by a constant
-factor everywhere washes out; only the relative weights matter, and history corrects them per
-node class.
+Unit: the per-pixel CPU cost of decoding and compositing one full-canvas, opaque, unscaled
+1920x1080 video layer (``chunking.weights`` holds the measured weights and how they were
+measured). A frame costs a fixed part, the encoder's cost for its canvas (by codec and preset),
+each drawn layer (by kind: a video decodes every frame, a still image or a colour is drawn once;
+by area, scale and opacity; its effects), each transition's blend, and each title. Throughput in
+seconds per unit is learned per node class (``orchestrator.node_class``), so only the relative
+weights matter here.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
-from chunking.timeline.catalogue import effect_kind, is_audio_effect
-from chunking.timeline.model import Clip, Effect, Timeline, Transition
+from chunking import weights as w
+from chunking.timeline.catalogue import LOOKS, effect_kind, is_audio_effect
+from chunking.timeline.model import (
+    Clip,
+    Effect,
+    ExportSettings,
+    FileSource,
+    Timeline,
+    Transition,
+)
 
 #: Pixels of the reference frame everything is measured against.
 REFERENCE_PIXELS = 1920 * 1080
 
-#: Encoding one frame (colour conversion + x264 at a fast preset), per reference-frame of canvas.
-ENCODE_WEIGHT = 0.6
-
-#: A layer never costs less than this: decode, placement and blending have a fixed overhead even
-#: for a thumbnail-sized picture-in-picture.
-MIN_LAYER_WEIGHT = 0.05
-
-#: Extra cost per effect, as a multiple of the layer's own cost. Blur and sharpen are separable
-#: convolutions over every channel; film grain draws a seeded noise field per frame; vignette
-#: multiplies by a cached mask. The others were measured against blur (CPU ms per 1920x1080
-#: frame, best of 5, one run on the 2-core build machine, blur sigma 4 = 54 ms = 1.5): noise
-#: reduction is a guided filter (four multi-plane blurs), white balance with a tint and colour
-#: balance weigh every pixel's lightness, glow is a blur plus a screen blend, chromatic
-#: aberration resamples two channels, the looks are chains of 3-5 clamped colour matrices,
-#: curves and exposure look every value up in a table.
-EFFECT_WEIGHTS = {
-    "blur": 1.5,
-    "sharpen": 1.4,
-    "noisereduction": 3.8,
-    "whitebalance": 1.6,
-    "glow": 1.6,
-    "colorbalance": 1.2,
-    "chromaticaberration": 1.1,
-    "sunset": 1.0,
-    "curves": 0.9,
-    "neon": 0.8,
-    "chromakey": 0.8,
-    "arctic": 0.8,
-    "lomo": 0.8,
-    "filmgrain": 0.8,
-    "levels": 0.8,
-    "cyberpunk": 0.8,
-    "vintage": 0.8,
-    "twilight": 0.7,
-    "noir": 0.7,
-    "dreamy": 0.7,
-    "matrix": 0.7,
-    "colorcorrection": 0.7,
-    "duotone": 0.7,
-    "infrared": 0.6,
-    "shadowshighlights": 0.6,
-    "exposure": 0.5,
-    "vignette": 0.3,
-}
-
-#: Extra cost of any effect not listed above: one cheap per-pixel pass (brightness, sepia, ...;
-#: a lens flare's light is drawn once per layer size, then screened over each frame).
-OTHER_EFFECT_WEIGHT = 0.2
-
-#: Extra cost of a non-identity colour correction (a few per-pixel passes, hue rotation included).
-COLOR_CORRECTION_WEIGHT = 0.3
-
-#: Blending the two sides of a transition, per reference-frame of canvas: both sides are expanded
-#: to full-canvas images with alpha before they are mixed.
-TRANSITION_BLEND_WEIGHT = 0.3
-
-#: One burned-in subtitle: text is rasterised once and cached, so only a small blend remains.
-SUBTITLE_WEIGHT = 0.05
-
 #: Frames sampled by default to average a timeline's cost.
 DEFAULT_SAMPLES = 120
+
+#: Still images: decoded once and kept (workers.sources), unlike a video's frames.
+STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
 
 
 def sample_frames(frames: int, samples: int = DEFAULT_SAMPLES) -> list[int]:
@@ -95,26 +46,64 @@ def sample_frames(frames: int, samples: int = DEFAULT_SAMPLES) -> list[int]:
 
 
 def frame_cost(timeline: Timeline, t: int) -> float:
-    """The relative cost of rendering and encoding frame t of the timeline."""
+    """The cost in units of rendering and encoding frame t of the timeline."""
     return _Model(timeline).cost(t)
 
 
 def complexity(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:
-    """The average relative cost of one frame over evenly spaced sample frames."""
+    """The average cost in units of one frame over evenly spaced sample frames."""
     model = _Model(timeline)
     picks = sample_frames(timeline.frames, samples)
     if not picks:
-        return model.encode
+        return model.base
     return sum(model.cost(t) for t in picks) / len(picks)
 
 
-def effect_weight(kind: str) -> float:
-    """The extra cost one effect of this kind adds to its layer, as a multiple of the layer
-    (0 for a sound effect: the mixer runs it once per clip, not once per frame)."""
+def pipeline_parallelism(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:
+    """How many cores a render of the timeline could keep busy at most: a render composites the
+    next frame (decode, layers, effects) on one thread while the encoder takes the last one on
+    another, so its parallelism is its total cost over the larger of the two stages."""
+    model = _Model(timeline)
+    picks = sample_frames(timeline.frames, samples)
+    total = sum(model.cost(t) for t in picks) if picks else model.base
+    encode = model.base * max(len(picks), 1)
+    larger = max(encode, total - encode)
+    return max(total / larger, 1.0) if larger > 0 else 1.0
+
+
+def effect_weight(kind: str, encode: float = 0.0) -> float:
+    """The extra cost of one effect of this kind per reference frame of its layer's area, when
+    the encoder costs `encode` units per reference frame (an effect that adds detail, such as
+    grain, makes the encoder work harder); 0 for a sound effect: the mixer runs it once per clip,
+    not once per frame."""
     canonical = effect_kind(kind) or kind
     if is_audio_effect(canonical):
         return 0.0
-    return EFFECT_WEIGHTS.get(canonical, OTHER_EFFECT_WEIGHT)
+    if canonical in w.EFFECTS:
+        own, share = w.EFFECTS[canonical]
+        return max(own + share * max(encode, w.EFFECT_ENCODE_FLOOR), w.MIN_PASS)
+    return w.LOOK if canonical in LOOKS else w.OTHER_EFFECT
+
+
+def encode_weight(export: ExportSettings) -> float:
+    """Encoding one reference frame of canvas with these settings, in units."""
+    if export.lossless or export.codec == "ffv1":
+        return w.ENCODE["lossless"]["medium"]
+    presets = w.ENCODE.get(export.codec, w.ENCODE["h264"])
+    preset = (export.preset or "medium").lower()
+    if preset in presets:
+        return presets[preset]
+    x264 = w.ENCODE["h264"]
+    ratio = (x264.get(preset) or w.EXTRA_PRESETS.get(preset) or x264["medium"]) / x264["medium"]
+    return presets.get("medium", x264["medium"]) * ratio
+
+
+def is_still(clip: Clip) -> bool:
+    """Whether the clip shows a picture drawn once: a still image or a generated source."""
+    if not isinstance(clip.source, FileSource):
+        return True
+    source = clip.source
+    return source.sequence is None and os.path.splitext(source.path)[1].lower() in STILL_SUFFIXES
 
 
 class _Model:
@@ -122,9 +111,9 @@ class _Model:
 
     def __init__(self, timeline: Timeline) -> None:
         self.timeline = timeline
-        canvas = timeline.width * timeline.height / REFERENCE_PIXELS
-        self.canvas = canvas
-        self.encode = ENCODE_WEIGHT * canvas
+        self.canvas = timeline.width * timeline.height / REFERENCE_PIXELS
+        self.encode = encode_weight(timeline.export)
+        self.base = w.FRAME + self.encode * self.canvas
         video = timeline.video_tracks()
         # Same drawing rules as workers.compositor: enabled video tracks only, and a transition
         # only when both of its clips are drawn.
@@ -140,26 +129,38 @@ class _Model:
     def cost(self, t: int) -> float:
         active = [item for item in self.transitions if _active(item[0], t)]
         busy = {clip.id for _, a, b in active for clip in (a, b)}
-        total = self.encode
+        total = self.base
         for clip in self.clips:
             if clip.start <= t < clip.end and clip.id not in busy:
                 total += self.layer(clip, t)
+        fixed, per_canvas = w.TRANSITION
         for _, a, b in active:
-            total += self.layer(a, t) + self.layer(b, t) + TRANSITION_BLEND_WEIGHT * self.canvas
-        total += SUBTITLE_WEIGHT * sum(1 for s in self.timeline.subtitles if s.start <= t < s.end)
+            total += self.layer(a, t) + self.layer(b, t) + fixed + per_canvas * self.canvas
+        total += w.TITLE * sum(1 for s in self.timeline.subtitles if s.start <= t < s.end)
         return total
 
     def layer(self, clip: Clip, t: int) -> float:
         # The compositor resizes and filters the whole scaled picture before blending it, so a
         # zoomed-in layer costs its full scaled area even where it falls off the canvas. Sources
-        # are assumed to fill the canvas: exact for same-aspect footage, an overestimate for
-        # letterboxed sources, which errs towards quoting too much rather than too little.
+        # are assumed to be the canvas's size: exact for footage shot for the project, an
+        # overestimate for smaller sources, which errs towards quoting too much.
         scale = abs(clip.transform.scale_x * clip.transform.scale_y)
-        area = max(scale * self.canvas, MIN_LAYER_WEIGHT)
-        extra = sum(effect_weight(e.kind) for e in self._effects(clip) if e.active_at(t))
+        area = scale * self.canvas
+        if is_still(clip):
+            pixels = max(w.STILL, w.MIN_PASS) * area
+        else:
+            # A clip played faster decodes that many source frames per output frame.
+            decode = w.DECODE * self.canvas * max(abs(clip.speed), 1.0)
+            resize = w.RESIZE * self.canvas if abs(scale - 1.0) > 1e-9 else 0.0
+            pixels = decode + resize + (1.0 - w.DECODE) * area
+        if clip.opacity < 1.0:
+            pixels += w.TRANSLUCENT * area
+        extra = sum(
+            effect_weight(e.kind, self.encode) for e in self._effects(clip) if e.active_at(t)
+        )
         if not clip.color.is_identity():
-            extra += COLOR_CORRECTION_WEIGHT
-        return area * (1.0 + extra)
+            extra += max(w.COLOR_CORRECTION, w.MIN_PASS)
+        return w.LAYER_FIXED + pixels + extra * area
 
     def _effects(self, clip: Clip) -> Iterable[Effect]:
         yield from clip.effects

@@ -35,12 +35,18 @@ from typing import Any
 
 import redis
 
-from chunking.complexity import complexity
+from chunking.complexity import complexity, pipeline_parallelism
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, load_throughput
-from orchestrator.estimate_fit import Fit, fit_throughput, learned_overheads
+from orchestrator.estimate_fit import (
+    Fit,
+    alone_speedup,
+    as_if_busy,
+    fit_throughput,
+    learned_overheads,
+)
 from orchestrator.estimate_inputs import chunk_units, live_slots, recent_timings, uncached_chunks
 from orchestrator.estimates import (
     CONFIDENCE,
@@ -52,7 +58,7 @@ from orchestrator.estimates import (
 )
 from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
-from orchestrator.node_class import slot_speed
+from orchestrator.node_class import load_benchmark, node_class_name, slot_speed
 from orchestrator.planning import plan_job_chunks
 from orchestrator.scheduling import deadline_time
 from providers.compute.pools import PROVIDERS, Pool, load_pools
@@ -176,6 +182,11 @@ def estimate_job(
     work = chunk_units(timeline, render, units_per_frame)
     notes: list[str] = []
     timings = recent_timings(store)
+    pipeline = pipeline_parallelism(timeline)
+    learned = alone_speedup(timings) if not settings.pools_file else None
+    if learned is not None:
+        # Fit the rate with every slot busy; the option runs lone chunks that much faster.
+        timings = [as_if_busy(t, learned) for t in timings]
     options = build_options(
         client,
         settings,
@@ -186,6 +197,8 @@ def estimate_job(
         notes=notes,
         now=now,
         fit=fit_throughput(timings, decay=FIT_DECAY),
+        pipeline=pipeline,
+        alone=learned,
     )
     deadline_seconds = None if deadline_at is None else deadline_at - now
     overheads = learned_overheads(timings)
@@ -229,19 +242,21 @@ def build_options(
     notes: list[str] | None = None,
     now: float | None = None,
     fit: Fit | None = None,
+    pipeline: float = 0.0,
+    alone: float | None = None,
 ) -> list[Option]:
     """The options the filters leave: the configured pools that render, or this cluster (at
     the throughput `fit` to its finished jobs, when there is one)."""
     notes = [] if notes is None else notes
     now = time.time() if now is None else now
     if not settings.pools_file:
-        candidates = [_this_cluster(client, settings, slots, fit)]
+        candidates = [_this_cluster(client, settings, slots, fit, pipeline, alone)]
         known = f"{THIS_CLUSTER} (local, on-demand; no pools file)"
     else:
         pools = load_pools(settings.pools_file, settings.pool_overrides).pools
         renderers = [p for p in pools.values() if "render" in p.queues and p.max_nodes > 0]
         catalogue = _catalogue(settings, notes)
-        candidates = [_pool_option(client, p, catalogue, notes, now) for p in renderers]
+        candidates = [_pool_option(client, p, catalogue, notes, now, pipeline) for p in renderers]
         priced = {p.provider for p in renderers if p.price_per_hour == 0 and _offer(catalogue, p)}
         # Where its prices are used: say when they may be out of date.
         warnings = [str(w) for w in getattr(catalogue, "warnings", ())]
@@ -271,11 +286,24 @@ def build_options(
     return chosen
 
 
-def _this_cluster(client: redis.Redis, settings: Settings, slots: int, fit: Fit | None) -> Option:
-    spf = 0.0
+def _this_cluster(
+    client: redis.Redis,
+    settings: Settings,
+    slots: int,
+    fit: Fit | None,
+    pipeline: float,
+    alone: float | None,
+) -> Option:
+    spf = spc = 0.0
+    cores, parallelism = concurrency(client, NODE_CLASS, slots, pipeline=pipeline)
+    if alone is not None:
+        # Measured on this cluster's own jobs: a lone chunk ran `alone` times faster than one
+        # beside others (core sharing and cache contention besides the render's own overlap).
+        cores, parallelism = float(slots), alone
     if fit is not None:
-        spf, spu, spread, source = (
+        spf, spc, spu, spread, source = (
             fit.seconds_per_frame,
+            fit.seconds_per_chunk,
             fit.seconds_per_unit,
             fit.spread,
             f"jobs ({fit.samples})",
@@ -296,14 +324,17 @@ def _this_cluster(client: redis.Redis, settings: Settings, slots: int, fit: Fit 
         price_per_hour=settings.hourly_rate * slots,
         seconds_per_unit=spu,
         seconds_per_frame=spf,
+        seconds_per_chunk=spc,
         spread=spread,
         billing="work",
         source=source,
+        cores_per_node=cores,
+        chunk_parallelism=parallelism,
     )
 
 
 def _pool_option(
-    client: redis.Redis, pool: Pool, catalogue: Any, notes: list[str], now: float
+    client: redis.Redis, pool: Pool, catalogue: Any, notes: list[str], now: float, pipeline: float
 ) -> Option:
     offer = _offer(catalogue, pool)
     price = pool.price_per_hour
@@ -319,6 +350,10 @@ def _pool_option(
         spu, spread, source = _class_throughput(node_class, client, name, speed)
     else:
         spu, spread, source = _fallback_throughput(client, pool.name, speed)
+    vcpus = float(getattr(offer, "vcpus", 0) or 0)
+    cores, parallelism = concurrency(
+        client, node_class_name(pool.name), pool.concurrency, vcpus, pipeline
+    )
     rate, notice = 0.0, 0.0
     if pool.spot:
         rate = _interruption_rate(client, pool, offer, notes, now)
@@ -339,7 +374,32 @@ def _pool_option(
         notice_seconds=notice,
         region=pool.region,
         source=source,
+        cores_per_node=cores,
+        chunk_parallelism=parallelism,
     )
+
+
+def concurrency(
+    client: redis.Redis,
+    node_class: str,
+    slots_per_node: int,
+    vcpus: float = 0.0,
+    pipeline: float = 0.0,
+) -> tuple[float, float]:
+    """(vCPUs of a node of `slots_per_node` slots, how many of them one chunk of a timeline of
+    this `pipeline` parallelism keeps busy alone), from the class's node benchmark, which renders
+    alone: its CPU over its wall time is what its slice achieved of the slice's own pipeline
+    parallelism, and the timeline achieves as much of its own; (0, 0) when the class has no
+    benchmark. `vcpus`: the node's, where the catalogue knows them; `pipeline` 0: the slice's."""
+    bench = load_benchmark(client, node_class)
+    if bench is None or bench.seconds <= 0 or bench.vcpus < 1:
+        return 0.0, 0.0
+    cores = vcpus or bench.vcpus / max(bench.slots, 1) * slots_per_node
+    measured = bench.cpu_seconds / bench.seconds
+    if pipeline <= 0 or bench.pipeline <= 1.0:
+        return cores, measured
+    achieved = min(max((measured - 1.0) / (bench.pipeline - 1.0), 0.0), 1.0)
+    return cores, 1.0 + (pipeline - 1.0) * achieved
 
 
 def _optional(name: str) -> ModuleType | None:

@@ -89,15 +89,15 @@ class Throughput:
 
 
 #: Prior for a node class with no history. Measured on the development machine (2 vCPUs, shared
-#: with other jobs, 2026-11) with ``workers.render.render_to_file``: one full-canvas 1080p30 H.264
-#: source layer, encoded with libx264 veryfast into Matroska by one process, encoder threads
-#: capped at 1 (a worker slot) or left to the encoder (2). Seconds per frame, over repeated runs:
-#: flat colour 0.023-0.035, textured grainy footage 0.049-0.076, pure noise 0.09-0.14; under heavy
-#: load from other jobs everything took about twice as long. Such a frame is 1.6 units (one layer
-#: plus encode); the prior takes 0.08 s per frame, the slow end of textured footage, so
-#: 0.08 / 1.6 = 0.05 s per unit: quoting high beats overrunning a user's max cost, and the first
-#: real observation replaces the prior anyway.
-DEFAULT_THROUGHPUT = Throughput(seconds_per_unit=0.05, samples=0)
+#: with other jobs, 2026-11/12) with ``workers.render.render_to_file``: one full-canvas 1080p30
+#: H.264 source layer, encoded with libx264 veryfast into Matroska by one process, encoder threads
+#: capped at 1 (a worker slot). Seconds per frame over repeated runs: flat colour 0.023-0.035,
+#: textured grainy footage 0.049-0.076, pure noise 0.09-0.14; under heavy load from other jobs
+#: everything took about twice as long. Such a frame is 3.4 units (``chunking.weights``: the layer,
+#: the veryfast encode, the frame); the prior takes 0.085 s per frame, the slow end of textured
+#: footage: 0.025 s per unit. Quoting high beats overrunning a user's max cost, and the first real
+#: observation replaces the prior anyway.
+DEFAULT_THROUGHPUT = Throughput(seconds_per_unit=0.025, samples=0)
 
 
 def measured_rate(seconds: float, frames: int, complexity: float) -> float:

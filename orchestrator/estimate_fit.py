@@ -1,11 +1,13 @@
 """What a cluster's finished jobs teach the estimate: planning and merge overheads as medians,
-and a per-frame plus per-unit cost with its spread fitted to the last jobs' chunks (pure)."""
+and a per-chunk, per-frame and per-unit cost with its spread fitted to the last jobs' chunks
+(pure)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from orchestrator.estimates import Overheads
@@ -26,13 +28,23 @@ class JobTiming:
     busy_seconds: float = 0.0
     rendered_frames: int = 0
     units: float = 0.0
+    #: chunks rendered (0: not known)
+    chunks: int = 0
+    #: median seconds a node's slot waited between one chunk of the job ending and its next
+    #: starting (None: no slot ran two)
+    chunk_gap: float | None = None
+    #: busy seconds of chunks that ran alone on their node, and how much faster per frame they
+    #: ran than the job's chunks that ran beside another (None: not both kinds ran)
+    alone_seconds: float = 0.0
+    alone_speedup: float | None = None
 
 
 def learned_overheads(
     timings: Sequence[JobTiming], prior: Overheads = PRIOR, minimum: int = 3
 ) -> Overheads:
-    """`prior` with startup and merge per frame replaced by the medians of finished jobs'
-    measurements, once there are `minimum` of them (a few outliers do not move a median)."""
+    """`prior` with startup, merge per frame and the gap between chunks replaced by the medians
+    of finished jobs' measurements, once there are `minimum` of them (a few outliers do not move
+    a median)."""
     usable = [t for t in timings if t.frames > 0 and t.startup_seconds >= 0 <= t.merge_seconds]
     if len(usable) < minimum:
         return prior
@@ -40,80 +52,127 @@ def learned_overheads(
     per_frame = statistics.median(
         max(t.merge_seconds - prior.merge_seconds, 0.0) / t.frames for t in usable
     )
-    return replace(prior, startup_seconds=startup, merge_seconds_per_frame=per_frame)
+    gaps = [t.chunk_gap for t in usable if t.chunk_gap is not None and t.chunk_gap >= 0]
+    gap = statistics.median(gaps) if len(gaps) >= minimum else prior.per_chunk_seconds
+    return replace(
+        prior, startup_seconds=startup, merge_seconds_per_frame=per_frame, per_chunk_seconds=gap
+    )
+
+
+def alone_speedup(timings: Sequence[JobTiming], minimum: int = 3) -> float | None:
+    """How much faster a chunk runs alone on its node than beside others: the median of the
+    finished jobs that measured it (at least `minimum` of them; None before), never below 1."""
+    found = [t.alone_speedup for t in timings if t.alone_speedup is not None]
+    if len(found) < minimum:
+        return None
+    return max(statistics.median(found), 1.0)
+
+
+def as_if_busy(timing: JobTiming, speedup: float) -> JobTiming:
+    """The job's timing as if each of its chunks had run beside others: its alone chunks'
+    seconds times `speedup`."""
+    extra = timing.alone_seconds * (speedup - 1.0)
+    return replace(timing, busy_seconds=timing.busy_seconds + extra, alone_seconds=0.0)
 
 
 @dataclass(frozen=True)
 class Fit:
-    """Slot-seconds per frame and per unit fitted to finished jobs, and the scatter around it."""
+    """Slot-seconds per chunk, per frame and per unit fitted to finished jobs, and the scatter
+    around the fit."""
 
     seconds_per_frame: float
     seconds_per_unit: float
     #: weighted relative standard deviation of the jobs around the fit
     spread: float
     samples: int
+    seconds_per_chunk: float = 0.0
+
+
+#: What a chunk's slot-seconds may be made of: a cost per chunk (the render process starting,
+#: the upload), per frame (whatever it shows) and per complexity unit.
+_TERMS: tuple[Callable[[JobTiming], float], ...] = (
+    lambda t: float(t.chunks),
+    lambda t: float(t.rendered_frames),
+    lambda t: t.units,
+)
 
 
 def fit_throughput(
     timings: Sequence[JobTiming], *, decay: float = 0.8, minimum: int = 3, floor: float = 0.05
 ) -> Fit | None:
-    """Fit ``busy = frames x a + units x b`` (a, b >= 0) to finished jobs, newest first in
-    `timings`, each weighing `decay` times the one after it, by relative error (a 10-s job counts
-    as much as a 10-min one); None with fewer than `minimum` jobs that rendered something.
+    """Fit ``busy = chunks x c + frames x a + units x b`` (each >= 0) to finished jobs, newest
+    first in `timings`, each weighing `decay` times the one after it, by relative error (a 10-s
+    job counts as much as a 10-min one); None with fewer than `minimum` jobs that rendered.
 
-    Why two terms: on the development cluster a 320x180 frame costs about 8 ms whatever it
-    shows, which a per-unit rate alone spreads over its units (docs/cost.md).
+    Every non-negative fit of a subset of the three terms is tried and the one with the least
+    scatter, adjusted for the terms it spends (fewer jobs, fewer terms), is kept; the per-chunk
+    term only when every job says how many chunks it rendered. Why more than a per-unit rate: on
+    the development cluster a chunk's render process costs about half a second to start, and a
+    320x180 frame a few milliseconds whatever it shows (docs/cost.md).
     """
     jobs = [t for t in timings if t.busy_seconds > 0 and t.rendered_frames > 0 and t.units > 0]
     if len(jobs) < minimum:
         return None
     weights = [decay**age / t.busy_seconds**2 for age, t in enumerate(jobs)]
-    xs = [(float(t.rendered_frames), t.units) for t in jobs]
+    usable = range(3) if all(t.chunks > 0 for t in jobs) else range(1, 3)
+    xs = [[term(t) for term in _TERMS] for t in jobs]
     ys = [t.busy_seconds for t in jobs]
-    a, b = _least_squares(xs, ys, weights)
-    if a < 0 or b < 0:
-        # One term alone: whichever fits better (both non-negative by construction).
-        only_a = _one_term(xs, ys, weights, 0)
-        only_b = _one_term(xs, ys, weights, 1)
-        a, b = min(((only_a, 0.0), (0.0, only_b)), key=lambda ab: _scatter(xs, ys, weights, *ab))
-    if a == 0 == b:
+    best: tuple[float, list[float]] | None = None
+    for size in range(1, min(len(usable), len(jobs) - 1) + 1):
+        for subset in itertools.combinations(usable, size):
+            coefficients = _least_squares([[x[i] for i in subset] for x in xs], ys, weights)
+            if coefficients is None or min(coefficients) < 0 or max(coefficients) == 0:
+                continue
+            full = [0.0, 0.0, 0.0]
+            for i, c in zip(subset, coefficients, strict=True):
+                full[i] = c
+            spread = _scatter(xs, ys, weights, full) * math.sqrt(len(jobs) / (len(jobs) - size))
+            if best is None or spread < best[0] - 1e-12:
+                best = (spread, full)
+    if best is None:
         return None
-    dof = max(len(jobs) - 2, 1)
-    spread = _scatter(xs, ys, weights, a, b) * math.sqrt(len(jobs) / dof)
-    return Fit(a, b, max(spread, floor), len(jobs))
+    spread, (per_chunk, per_frame, per_unit) = best
+    return Fit(per_frame, per_unit, max(spread, floor), len(jobs), per_chunk)
 
 
 def _least_squares(
-    xs: Sequence[tuple[float, float]], ys: Sequence[float], ws: Sequence[float]
-) -> tuple[float, float]:
-    """Weighted least squares of y = a x0 + b x1 (the 2x2 normal equations)."""
-    s00 = sum(w * x0 * x0 for (x0, _), w in zip(xs, ws, strict=True))
-    s01 = sum(w * x0 * x1 for (x0, x1), w in zip(xs, ws, strict=True))
-    s11 = sum(w * x1 * x1 for (_, x1), w in zip(xs, ws, strict=True))
-    t0 = sum(w * x0 * y for (x0, _), y, w in zip(xs, ys, ws, strict=True))
-    t1 = sum(w * x1 * y for (_, x1), y, w in zip(xs, ys, ws, strict=True))
-    det = s00 * s11 - s01 * s01
-    if abs(det) <= 1e-12 * max(s00 * s11, 1e-300):
-        return -1.0, -1.0  # collinear (every job alike): one term
-    return (t0 * s11 - t1 * s01) / det, (t1 * s00 - t0 * s01) / det
-
-
-def _one_term(
-    xs: Sequence[tuple[float, float]], ys: Sequence[float], ws: Sequence[float], i: int
-) -> float:
-    """Weighted least squares of y = c x_i."""
-    den = sum(w * x[i] * x[i] for x, w in zip(xs, ws, strict=True))
-    return sum(w * x[i] * y for x, y, w in zip(xs, ys, ws, strict=True)) / den if den else 0.0
+    xs: Sequence[Sequence[float]], ys: Sequence[float], ws: Sequence[float]
+) -> list[float] | None:
+    """Weighted least squares of y = sum c_i x_i (normal equations, Gaussian elimination);
+    None when the terms cannot be told apart (collinear)."""
+    n = len(xs[0])
+    a = [
+        [sum(w * x[i] * x[j] for x, w in zip(xs, ws, strict=True)) for j in range(n)]
+        for i in range(n)
+    ]
+    b = [sum(w * x[i] * y for x, y, w in zip(xs, ys, ws, strict=True)) for i in range(n)]
+    scale = max(a[i][i] for i in range(n))
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        if abs(a[pivot][col]) <= 1e-12 * scale:
+            return None
+        a[col], a[pivot], b[col], b[pivot] = a[pivot], a[col], b[pivot], b[col]
+        for row in range(col + 1, n):
+            f = a[row][col] / a[col][col]
+            a[row] = [v - f * p for v, p in zip(a[row], a[col], strict=True)]
+            b[row] -= f * b[col]
+    out = [0.0] * n
+    for row in range(n - 1, -1, -1):
+        rest = sum(a[row][j] * out[j] for j in range(row + 1, n))
+        out[row] = (b[row] - rest) / a[row][row]
+    return out
 
 
 def _scatter(
-    xs: Sequence[tuple[float, float]],
+    xs: Sequence[Sequence[float]],
     ys: Sequence[float],
     ws: Sequence[float],
-    a: float,
-    b: float,
+    coefficients: Sequence[float],
 ) -> float:
     """Weighted root mean square of the relative residuals (weights without the 1/y^2)."""
-    rel = [((a * x0 + b * x1) - y) / y for (x0, x1), y in zip(xs, ys, strict=True)]
+    rel = [
+        (sum(c * v for c, v in zip(coefficients, x, strict=True)) - y) / y
+        for x, y in zip(xs, ys, strict=True)
+    ]
     plain = [w * y * y for w, y in zip(ws, ys, strict=True)]
     return math.sqrt(sum(p * r * r for p, r in zip(plain, rel, strict=True)) / sum(plain))

@@ -3,14 +3,16 @@ the timings of the cluster's recent jobs (read from the job store)."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
+from typing import Any
 
 from chunking.complexity import frame_cost
 from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
 from common.settings import Settings
 from orchestrator.estimate_fit import JobTiming
-from orchestrator.job_record import JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_signals import renders
 
@@ -49,10 +51,69 @@ def recent_timings(store: JobStore, limit: int = 20) -> list[JobTiming]:
                     busy_seconds=max(job.node_seconds - float(merge), 0.0) if own else 0.0,
                     rendered_frames=rendered if own else 0,
                     units=rendered * job.complexity if own else 0.0,
+                    chunks=sum(1 for c in job.chunks if not c.reused) if own else 0,
+                    chunk_gap=chunk_gap(job.chunks),
+                    **(alone_chunks(job.chunks) if own else {}),
                 )
             )
         except (TypeError, ValueError):
             continue  # a record of an older version: nothing to learn from
+    return found
+
+
+def chunk_gap(chunks: Sequence[ChunkRecord]) -> float | None:
+    """The median seconds between a slot freeing on a node and the node's next chunk of the job
+    starting (dispatch, bookkeeping, the task's start): each chunk that started after one ended
+    on its node, from the latest such end; None when there is none."""
+    ends: dict[str, list[float]] = {}
+    for chunk in chunks:
+        if chunk.node and chunk.finished_at is not None:
+            ends.setdefault(chunk.node, []).append(chunk.finished_at)
+    gaps = []
+    for chunk in chunks:
+        if not chunk.node or chunk.started_at is None:
+            continue
+        before = [end for end in ends.get(chunk.node, ()) if end <= chunk.started_at]
+        if before:
+            gaps.append(chunk.started_at - max(before))
+    return statistics.median(gaps) if gaps else None
+
+
+def alone_chunks(chunks: Sequence[ChunkRecord]) -> dict[str, Any]:
+    """What a job's chunks say about running alone: the seconds of those that ran with no other
+    chunk of the job on their node (``alone_seconds``), and how much faster per frame they ran
+    than those that ran beside another all along (``alone_speedup``; None unless both kinds ran).
+    Chunks of other jobs are not seen: a cluster shared by many jobs reads as less speed-up."""
+    ran = [
+        c
+        for c in chunks
+        if c.node and c.started_at is not None and c.finished_at is not None and c.seconds
+    ]
+    alone, beside = [], []
+    for chunk in ran:
+        assert chunk.started_at is not None and chunk.finished_at is not None
+        span = chunk.finished_at - chunk.started_at
+        if span <= 0:
+            continue
+        shared = sum(
+            max(
+                0.0,
+                min(chunk.finished_at, o.finished_at or 0.0)
+                - max(chunk.started_at, o.started_at or 0.0),
+            )
+            for o in ran
+            if o is not chunk and o.node == chunk.node
+        )
+        if shared <= 0.1 * span:
+            alone.append(chunk)
+        elif shared >= 0.9 * span:
+            beside.append(chunk)
+    found: dict[str, Any] = {"alone_seconds": sum(c.seconds or 0.0 for c in alone)}
+    if alone and beside:
+        rate = statistics.median((c.seconds or 0.0) / c.frames for c in beside)
+        found["alone_speedup"] = rate / statistics.median(
+            (c.seconds or 0.0) / c.frames for c in alone
+        )
     return found
 
 

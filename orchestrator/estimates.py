@@ -95,6 +95,12 @@ class Option:
     spread: float
     #: seconds one slot takes per frame besides its units (0: all in seconds_per_unit)
     seconds_per_frame: float = 0.0
+    #: seconds one slot takes per chunk besides its frames (the render process, the upload)
+    seconds_per_chunk: float = 0.0
+    #: vCPUs of a node, and how many of them one chunk keeps busy when it runs alone (0: not
+    #: known; then a chunk runs as fast alone as beside others)
+    cores_per_node: float = 0.0
+    chunk_parallelism: float = 0.0
     #: spot interruptions per node-hour (0 on-demand)
     interruption_rate: float = 0.0
     #: seconds between an interruption notice and the node going away
@@ -121,6 +127,9 @@ class Option:
             "interruption_rate",
             "seconds_per_frame",
             "seconds_per_unit",
+            "seconds_per_chunk",
+            "chunk_parallelism",
+            "cores_per_node",
         ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
@@ -183,6 +192,7 @@ class OptionEstimate:
             "boot_seconds": o.boot_seconds,
             "seconds_per_unit": round(o.seconds_per_unit, 6),
             "seconds_per_frame": round(o.seconds_per_frame, 6),
+            "seconds_per_chunk": round(o.seconds_per_chunk, 4),
             "spread": round(o.spread, 4),
             "throughput_source": o.source,
             "seconds": self.seconds.to_json(1),
@@ -220,18 +230,26 @@ class _Plan:
     def slots(self) -> int:
         return self.nodes * self.option.slots_per_node
 
+    @functools.cached_property
+    def speed(self) -> float:
+        """How much faster than with every slot busy the chunks run: a job of fewer chunks than
+        slots leaves its nodes' other cores to them (spread evenly over the nodes)."""
+        o = self.option
+        busy = min(o.slots_per_node, max(1, math.ceil(len(self.work) / self.nodes)))
+        return concurrency_speed(busy, o.slots_per_node, o.cores_per_node, o.chunk_parallelism)
+
     def makespan(self, factor: float) -> float:
         """Seconds from the first chunk starting to the last ending, at throughput `factor`."""
         if factor not in self._memo:
-            gap = self.overheads.per_chunk_seconds
-            self._memo[factor] = critical_path([w * factor + gap for w in self.work], self.slots)
+            gap, pace = self.overheads.per_chunk_seconds, factor / self.speed
+            self._memo[factor] = critical_path([w * pace + gap for w in self.work], self.slots)
         return self._memo[factor]
 
     def chunk_seconds(self, factor: float) -> float:
         """Mean seconds of one chunk at `factor` (0 for an empty plan)."""
         if not self.work:
             return 0.0
-        return sum(self.work) / len(self.work) * factor
+        return sum(self.work) / len(self.work) * factor / self.speed
 
     def interruption_count(self, factor: float) -> float:
         """Expected spot interruptions while the nodes render."""
@@ -263,13 +281,23 @@ class _Plan:
         o = self.option
         merge = self.overheads.merge(self.frames)
         if o.billing == "work":
-            busy = sum(self.work) * factor + merge
+            busy = sum(self.work) * factor / self.speed + merge
             return busy * o.price_per_hour / o.slots_per_node / 3600.0
         life = self.render_end(factor, interruptions)
         node_seconds = self.nodes * billable_seconds(0.0, life) + (
             billable_seconds(0.0, life + merge) - billable_seconds(0.0, life)
         )
         return node_seconds * o.price_per_hour / 3600.0
+
+
+def concurrency_speed(busy: int, slots: int, cores: float, parallelism: float) -> float:
+    """How much faster a chunk runs while `busy` of its node's `slots` render than with all of
+    them busy: it keeps up to `parallelism` of the node's `cores` busy (decode, composite and
+    encode overlap), and busy chunks share the cores. 1 when either is unknown (0)."""
+    if cores <= 0 or parallelism <= 0 or slots < 1:
+        return 1.0
+    busy = min(max(busy, 1), slots)
+    return max(1.0, min(parallelism, cores / busy) / min(parallelism, cores / slots))
 
 
 def critical_path(durations: Sequence[float], slots: int) -> float:
@@ -318,7 +346,10 @@ def estimate_option(
     for count, size in chunks:
         if count < 1 or not (math.isfinite(size) and size >= 0):
             raise ValueError(f"a chunk needs frames >= 1 and units >= 0, got {(count, size)}")
-    work = tuple(f * option.seconds_per_frame + u * option.seconds_per_unit for f, u in chunks)
+    work = tuple(
+        option.seconds_per_chunk + f * option.seconds_per_frame + u * option.seconds_per_unit
+        for f, u in chunks
+    )
     frames = sum(f for f, _ in chunks)
     s = sigma(option.spread)
     low, high = math.exp(-Z90 * s), math.exp(Z90 * s)

@@ -33,7 +33,7 @@ from typing import Any
 import av
 import numpy as np
 
-from chunking.complexity import complexity
+from chunking.complexity import complexity, pipeline_parallelism
 from chunking.timeline.model import FileSource, Timeline
 from chunking.timeline.studio import load_project
 from common.errors import EncodeError, RenderError
@@ -80,6 +80,9 @@ class BenchmarkResult:
     fingerprint: str
     measured_at: float
     warnings: list[str] = field(default_factory=list)
+    #: the slice's pipeline parallelism (chunking.complexity.pipeline_parallelism): what its
+    #: CPU over its wall time would be with no overheads (0: a record from before it was kept)
+    pipeline: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -109,6 +112,7 @@ class BenchmarkResult:
                 fingerprint=str(data["fingerprint"]),
                 measured_at=float(data["measured_at"]),
                 warnings=[str(w) for w in data.get("warnings") or []],
+                pipeline=float(data.get("pipeline") or 0.0),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed benchmark record: {exc}") from None
@@ -162,6 +166,7 @@ def run_benchmark(
         make_source(directory / "source.mp4", width, height, frames // 2 + frames // 3 + 2)
         timeline = load_project(slice_project(width, height, frames), str(directory))
         units = complexity(timeline)
+        pipeline = pipeline_parallelism(timeline)
         cpu_before = time.process_time()
         summary = render_to_file(
             timeline,
@@ -195,6 +200,7 @@ def run_benchmark(
         fingerprint=render_fingerprint(),
         measured_at=time.time(),
         warnings=list(summary.warnings),
+        pipeline=round(pipeline, 4),
     )
 
 

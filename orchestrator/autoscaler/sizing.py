@@ -19,9 +19,9 @@ from providers.compute.pools import Pool
 #: Slack for float sums (a node-second in a million is not worth a node).
 EPSILON = 1e-6
 #: One chunk of work in units: chunking.plan cuts ~8 s pieces of output, 30 fps, and a typical
-#: frame is about 1.6 units (one layer plus the encode, orchestrator.costing); the re-render a
-#: spot interruption costs is one such chunk (or the whole job, when smaller).
-CHUNK_UNITS = 8 * 30 * 1.6
+#: frame is about 3.2 units (one 1080p layer plus a veryfast encode, chunking.weights); the
+#: re-render a spot interruption costs is one such chunk (or the whole job, when smaller).
+CHUNK_UNITS = 8 * 30 * 3.2
 #: A booting node this many boot times after its request is not counted on to take work.
 SUSPECT_BOOT = 1.5
 

@@ -7,17 +7,14 @@ from fractions import Fraction
 
 import pytest
 
+from chunking import weights as w
 from chunking.complexity import (
-    COLOR_CORRECTION_WEIGHT,
-    EFFECT_WEIGHTS,
-    ENCODE_WEIGHT,
-    MIN_LAYER_WEIGHT,
-    OTHER_EFFECT_WEIGHT,
-    SUBTITLE_WEIGHT,
-    TRANSITION_BLEND_WEIGHT,
     complexity,
     effect_weight,
+    encode_weight,
     frame_cost,
+    is_still,
+    pipeline_parallelism,
     sample_frames,
 )
 from chunking.timeline import catalogue
@@ -26,7 +23,11 @@ from chunking.timeline.model import (
     Clip,
     ColorCorrection,
     Effect,
+    ExportSettings,
+    FileSource,
     GeneratedSource,
+    ImageSequence,
+    Source,
     Subtitle,
     Timeline,
     Track,
@@ -37,7 +38,9 @@ from chunking.timeline.model import (
 
 HD = (1920, 1080)
 UHD = (3840, 2160)
-E = ENCODE_WEIGHT  # encode cost of one 1080p frame
+E = w.FRAME + w.ENCODE["h264"]["medium"]  # an empty 1080p frame: the default export's encode
+V = w.LAYER_FIXED + 1.0  # one full-canvas 1080p video layer
+VIDEO = FileSource("clip.mp4")
 
 
 def clip(
@@ -49,14 +52,19 @@ def clip(
     effects: tuple[str, ...] = (),
     color: ColorCorrection | None = None,
     track: str = "",
+    source: Source = VIDEO,
+    opacity: float = 1.0,
+    speed: float = 1.0,
 ) -> Clip:
-    """A generated clip; `effects` are kinds, each active over the whole clip."""
+    """A video clip; `effects` are kinds, each active over the whole clip."""
     return Clip(
         id=cid,
         track_id=track or f"t-{cid}",
-        source=GeneratedSource(),
+        source=source,
         start=start,
         end=end,
+        opacity=opacity,
+        speed=speed,
         transform=Transform(scale_x=scale, scale_y=scale),
         color=color or ColorCorrection(),
         effects=tuple(Effect(id=f"{cid}-{k}-{i}", kind=k) for i, k in enumerate(effects)),
@@ -71,6 +79,7 @@ def timeline(
     subtitles: tuple[Subtitle, ...] = (),
     kind: TrackKind = TrackKind.VIDEO,
     enabled: bool = True,
+    export: ExportSettings | None = None,
 ) -> Timeline:
     """One track per clip, in the given order."""
     tracks = tuple(Track(id=c.track_id, kind=kind, enabled=enabled, clips=(c,)) for c in clips)
@@ -82,11 +91,26 @@ def timeline(
         tracks=tracks,
         transitions=transitions,
         subtitles=subtitles,
+        export=export or ExportSettings(),
     )
 
 
 def sub(start: int = 0, end: int = 100) -> Subtitle:
     return Subtitle(id=f"s{start}", text="hello", start=start, end=end)
+
+
+MEDIUM = w.ENCODE["h264"]["medium"]
+
+
+def fx(kind: str, encode: float = MEDIUM) -> float:
+    """An effect's weight from the table, at an encoder of this cost."""
+    own, share = w.EFFECTS[kind]
+    return max(own + share * max(encode, w.EFFECT_ENCODE_FLOOR), w.MIN_PASS)
+
+
+BLUR = fx("blur")
+STILL = w.LAYER_FIXED + w.MIN_PASS  # a full-canvas still picture
+HALF = w.LAYER_FIXED + w.DECODE + w.RESIZE + (1 - w.DECODE) * 0.25  # a video at half scale
 
 
 # --- one frame ----------------------------------------------------------------------------------
@@ -95,99 +119,195 @@ def sub(start: int = 0, end: int = 100) -> Subtitle:
 @pytest.mark.parametrize(
     ("name", "tl", "expected"),
     [
-        ("empty frame costs just the encode", timeline(), E),
-        ("one full 1080p layer is one unit", timeline(clip("a")), 1.0 + E),
-        ("two full layers", timeline(clip("a"), clip("b")), 2.0 + E),
-        ("half scale is a quarter of the area", timeline(clip("a", scale=0.5)), 0.25 + E),
-        ("double scale is four times the area", timeline(clip("a", scale=2.0)), 4.0 + E),
-        ("tiny layers cost a minimum", timeline(clip("a", scale=0.01)), MIN_LAYER_WEIGHT + E),
-        ("blur", timeline(clip("a", effects=("blur",))), 1.0 + 1.5 + E),
-        ("sharpen", timeline(clip("a", effects=("sharpen",))), 1.0 + 1.4 + E),
-        ("film grain", timeline(clip("a", effects=("filmgrain",))), 1.0 + 0.8 + E),
-        ("vignette", timeline(clip("a", effects=("vignette",))), 1.0 + 0.3 + E),
-        ("any other effect", timeline(clip("a", effects=("sepia",))), 1.0 + 0.2 + E),
-        ("an alias weighs as its kind", timeline(clip("a", effects=("gaussianblur",))), 2.5 + E),
-        ("effects add up", timeline(clip("a", effects=("blur", "vignette"))), 1 + 1.8 + E),
+        ("empty frame costs the frame and its encode", timeline(), E),
+        ("one full 1080p video layer is one unit", timeline(clip("a")), V + E),
+        ("two full layers", timeline(clip("a"), clip("b")), 2 * V + E),
+        (
+            "half scale decodes the whole source and resizes it",
+            timeline(clip("a", scale=0.5)),
+            HALF + E,
+        ),
+        (
+            "double scale composites four times the area",
+            timeline(clip("a", scale=2.0)),
+            w.LAYER_FIXED + w.DECODE + w.RESIZE + (1 - w.DECODE) * 4 + E,
+        ),
+        (
+            "twice the speed decodes twice the frames",
+            timeline(clip("a", speed=2.0)),
+            V + w.DECODE + E,
+        ),
+        (
+            "a still image is drawn once",
+            timeline(clip("a", source=FileSource("logo.PNG"))),
+            STILL + E,
+        ),
+        (
+            "a generated colour is drawn once",
+            timeline(clip("a", source=GeneratedSource())),
+            STILL + E,
+        ),
+        ("translucent layers blend", timeline(clip("a", opacity=0.5)), V + w.TRANSLUCENT + E),
+        ("blur", timeline(clip("a", effects=("blur",))), V + BLUR + E),
+        ("film grain", timeline(clip("a", effects=("filmgrain",))), V + fx("filmgrain") + E),
+        (
+            "grain costs less at a faster preset: it is the encoder's work",
+            timeline(clip("a", effects=("filmgrain",)), export=ExportSettings(preset="veryfast")),
+            V
+            + fx("filmgrain", w.ENCODE["h264"]["veryfast"])
+            + w.FRAME
+            + w.ENCODE["h264"]["veryfast"],
+        ),
+        (
+            "an unknown effect is one pass",
+            timeline(clip("a", effects=("swirl",))),
+            V + w.MIN_PASS + E,
+        ),
+        ("an unmeasured look", timeline(clip("a", effects=("matrix",))), V + w.LOOK + E),
+        (
+            "an alias weighs as its kind",
+            timeline(clip("a", effects=("gaussianblur",))),
+            V + BLUR + E,
+        ),
+        (
+            "effects add up",
+            timeline(clip("a", effects=("blur", "sharpen"))),
+            V + BLUR + fx("sharpen") + E,
+        ),
         (
             "effects scale with the layer",
             timeline(clip("a", scale=0.5, effects=("blur",))),
-            0.25 * 2.5 + E,
+            HALF + 0.25 * BLUR + E,
         ),
         (
             "colour correction",
             timeline(clip("a", color=ColorCorrection(saturation=0.5))),
-            1.0 + 0.3 + E,
+            V + max(w.COLOR_CORRECTION, w.MIN_PASS) + E,
         ),
-        ("identity colour correction is free", timeline(clip("a", color=ColorCorrection())), 1 + E),
-        ("a subtitle", timeline(subtitles=(sub(),)), SUBTITLE_WEIGHT + E),
-        ("two subtitles", timeline(clip("a"), subtitles=(sub(), sub())), 1.1 + E),
+        ("identity colour correction is free", timeline(clip("a", color=ColorCorrection())), V + E),
+        ("a subtitle", timeline(subtitles=(sub(),)), w.TITLE + E),
+        ("two subtitles", timeline(clip("a"), subtitles=(sub(), sub())), V + 2 * w.TITLE + E),
         ("a subtitle not yet shown", timeline(subtitles=(sub(60, 90),)), E),
         ("a clip not yet started", timeline(clip("a", 60, 90)), E),
         ("a clip already ended", timeline(clip("a", 0, 50)), E),
         ("disabled tracks are not drawn", timeline(clip("a"), enabled=False), E),
         ("audio tracks are not drawn", timeline(clip("a"), kind=TrackKind.AUDIO), E),
-        ("4K canvas, empty", timeline(size=UHD), 4 * E),
-        ("4K canvas, one full layer", timeline(clip("a"), size=UHD), 4 * (1.0 + E)),
-        ("720p canvas, one full layer", timeline(clip("a"), size=(1280, 720)), 4 / 9 * (1 + E)),
+        ("4K canvas, empty", timeline(size=UHD), w.FRAME + 4 * w.ENCODE["h264"]["medium"]),
+        (
+            "720p canvas, one full layer",
+            timeline(clip("a"), size=(1280, 720)),
+            w.FRAME + w.LAYER_FIXED + 4 / 9 * (1 + w.ENCODE["h264"]["medium"]),
+        ),
+        (
+            "a faster preset costs less to encode",
+            timeline(export=ExportSettings(preset="veryfast")),
+            w.FRAME + w.ENCODE["h264"]["veryfast"],
+        ),
     ],
 )
 def test_frame_cost(name: str, tl: Timeline, expected: float) -> None:
     assert frame_cost(tl, 50) == pytest.approx(expected), name
 
 
-def test_weights_are_the_documented_priors() -> None:
-    assert {k: EFFECT_WEIGHTS[k] for k in ("blur", "sharpen", "filmgrain", "vignette")} == {
-        "blur": 1.5,
-        "sharpen": 1.4,
-        "filmgrain": 0.8,
-        "vignette": 0.3,
-    }
-    assert (OTHER_EFFECT_WEIGHT, COLOR_CORRECTION_WEIGHT) == (0.2, 0.3)
+@pytest.mark.parametrize(
+    ("source", "still"),
+    [
+        (FileSource("a.mp4"), False),
+        (FileSource("logo.png"), True),
+        (FileSource("photo.JPEG"), True),
+        (GeneratedSource(kind="pattern"), True),
+        (
+            FileSource("f0001.png", ImageSequence("f", ".png", 1, 10, Fraction(24), padding=4)),
+            False,
+        ),
+    ],
+)
+def test_still_pictures_are_drawn_once(source: Source, still: bool) -> None:
+    assert is_still(clip("a", source=source)) is still
 
 
-def test_every_weighted_kind_is_a_picture_effect() -> None:
-    assert set(EFFECT_WEIGHTS) <= VIDEO_EFFECTS
+@pytest.mark.parametrize(
+    ("export", "expected"),
+    [
+        (ExportSettings(), w.ENCODE["h264"]["medium"]),
+        (ExportSettings(preset="ULTRAFAST"), w.ENCODE["h264"]["ultrafast"]),
+        (ExportSettings(codec="hevc", preset="veryfast"), w.ENCODE["hevc"]["veryfast"]),
+        (ExportSettings(codec="vp9"), w.ENCODE["vp9"]["medium"]),
+        (ExportSettings(lossless=True), w.ENCODE["lossless"]["medium"]),
+        (ExportSettings(codec="ffv1"), w.ENCODE["lossless"]["medium"]),
+        # not measured for hevc: hevc's medium scaled by x264's slow / medium
+        (
+            ExportSettings(codec="hevc", preset="slow"),
+            w.ENCODE["hevc"]["medium"] * w.ENCODE["h264"]["slow"] / w.ENCODE["h264"]["medium"],
+        ),
+        (
+            ExportSettings(preset="veryslow"),
+            w.EXTRA_PRESETS["veryslow"],
+        ),
+        (ExportSettings(preset="p7"), w.ENCODE["h264"]["medium"]),  # unknown: as medium
+    ],
+)
+def test_encode_weight(export: ExportSettings, expected: float) -> None:
+    assert encode_weight(export) == pytest.approx(expected)
 
 
-def test_measured_weights_rank_effects_by_their_cost() -> None:
-    # ms per 1080p frame measured in one run: denoise 137 > glow 56 ~ blur 54 > colour
-    # balance 43 > a look 24-35 > exposure 19 > a plain colour pass 4-10.
-    w = effect_weight
-    assert w("noisereduction") > 2 * w("blur")
-    assert w("glow") >= w("blur") > w("colorbalance") > w("sunset") >= w("noir")
-    assert w("noir") > w("exposure") > w("vignette") > OTHER_EFFECT_WEIGHT
-    assert w("nlmeans") == w("noisereduction")
+def test_slower_presets_cost_more() -> None:
+    costs = [encode_weight(ExportSettings(preset=p)) for p in w.PRESET_ORDER]
+    assert costs == sorted(costs)
+    assert costs[-1] > 10 * costs[0]
+
+
+def test_weights_are_measured_and_sane() -> None:
+    assert set(w.EFFECTS) <= VIDEO_EFFECTS
+    scalars = [w.FRAME, w.LAYER_FIXED, w.DECODE, w.RESIZE, w.TRANSLUCENT, w.STILL, w.TITLE]
+    assert all(0 <= x < 1 for x in scalars)
+    # an effect never costs less than a pass over its pixels, at any preset
+    assert all(
+        effect_weight(k, encode_weight(ExportSettings(preset=p))) >= w.MIN_PASS
+        for k in w.EFFECTS
+        for p in w.PRESET_ORDER
+    )
+
+    # what bench/complexity_weights.py measured: grain (noise costs the encoder) far above the
+    # convolutions, which are above the colour passes
+    def ew(kind: str) -> float:
+        return effect_weight(kind, MEDIUM)
+
+    assert ew("filmgrain") > 4 * ew("sharpen")
+    assert ew("noisereduction") > ew("blur") > ew("grayscale")
+    assert ew("nlmeans") == ew("noisereduction")
+    # the encoder dominates a plain frame
+    assert w.ENCODE["h264"]["medium"] > 4 * 1.0
 
 
 def test_sound_effects_cost_no_picture_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catalogue, "AUDIO_EFFECTS", catalogue.AUDIO_EFFECTS | {"audiowarble"})
     assert effect_weight("audiowarble") == 0.0
-    assert frame_cost(timeline(clip("a", effects=("audiowarble",))), 50) == pytest.approx(1 + E)
-    assert (ENCODE_WEIGHT, MIN_LAYER_WEIGHT, SUBTITLE_WEIGHT) == (0.6, 0.05, 0.05)
+    assert frame_cost(timeline(clip("a", effects=("audiowarble",))), 50) == pytest.approx(V + E)
 
 
 @pytest.mark.parametrize(
     ("kind", "weight"),
     [
-        ("blur", 1.5),
-        ("boxblur", 1.5),
-        ("unsharp", 1.4),
-        ("grain", 0.8),
-        ("invert", 0.2),
-        ("lensflare", 0.2),
-        ("chromakey", 0.8),
-        ("temperature", 1.6),
+        ("blur", fx("blur")),
+        ("boxblur", fx("blur")),
+        ("unsharp", fx("sharpen")),
+        ("grain", fx("filmgrain")),
+        ("invert", w.MIN_PASS),
+        ("lensflare", w.MIN_PASS),
+        ("chromakey", fx("chromakey")),
+        ("matrix", w.LOOK),
     ],
 )
 def test_effect_weight(kind: str, weight: float) -> None:
-    assert effect_weight(kind) == weight
+    assert effect_weight(kind, MEDIUM) == pytest.approx(weight)
 
 
 def test_effect_counts_only_inside_its_window() -> None:
     windowed = replace(clip("a"), effects=(Effect(id="fx", kind="blur", start=20, end=40),))
     tl = timeline(windowed)
     assert [frame_cost(tl, t) for t in (19, 20, 39, 40)] == pytest.approx(
-        [1 + E, 2.5 + E, 2.5 + E, 1 + E]
+        [V + E, V + BLUR + E, V + BLUR + E, V + E]
     )
 
 
@@ -197,7 +317,7 @@ def test_track_effects_apply_to_the_track_clips() -> None:
         id=a.track_id, kind=TrackKind.VIDEO, clips=(a,), effects=(Effect(id="fx", kind="blur"),)
     )
     tl = replace(timeline(), tracks=(track,))
-    assert frame_cost(tl, 0) == pytest.approx(2.5 + E)
+    assert frame_cost(tl, 0) == pytest.approx(V + BLUR + E)
 
 
 # --- transitions --------------------------------------------------------------------------------
@@ -211,15 +331,18 @@ def crossfade(**kw: int) -> Timeline:
     return replace(timeline(), tracks=(track,), transitions=(tr,))
 
 
+MIX = sum(w.TRANSITION)  # a transition's blend over a 1080p canvas
+
+
 @pytest.mark.parametrize(
     ("t", "expected"),
     [
-        (39, 1.0 + E),  # a alone
-        (40, 1.0 + 2.5 + TRANSITION_BLEND_WEIGHT + E),  # both clips (b blurred) plus a blend
-        (49, 1.0 + 2.5 + TRANSITION_BLEND_WEIGHT + E),
-        (50, 1.0 + 2.5 + TRANSITION_BLEND_WEIGHT + E),  # a is held past its end
-        (59, 1.0 + 2.5 + TRANSITION_BLEND_WEIGHT + E),
-        (60, 2.5 + E),  # b alone
+        (39, V + E),  # a alone
+        (40, V + V + BLUR + MIX + E),  # both clips (b blurred) plus a blend
+        (49, V + V + BLUR + MIX + E),
+        (50, V + V + BLUR + MIX + E),  # a is held past its end
+        (59, V + V + BLUR + MIX + E),
+        (60, V + BLUR + E),  # b alone
     ],
 )
 def test_transition_counts_both_clips_and_a_blend(t: int, expected: float) -> None:
@@ -231,14 +354,15 @@ def test_transition_with_a_clip_on_a_disabled_track_is_not_drawn() -> None:
     hidden = Track(id="off", kind=TrackKind.VIDEO, enabled=False, clips=(clip("c", track="off"),))
     tr = Transition(id="y", kind="dissolve", from_clip="a", to_clip="c", start=40, end=60)
     tl = replace(tl, tracks=(*tl.tracks, hidden), transitions=(tr,))
-    assert frame_cost(tl, 45) == pytest.approx(1.0 + E)
+    assert frame_cost(tl, 45) == pytest.approx(V + E)
 
 
-def test_4k_is_four_times_1080p() -> None:
+def test_pixel_work_scales_with_the_canvas() -> None:
     layers = (clip("a", effects=("blur",)), clip("b", scale=0.5), clip("c", effects=("sepia",)))
     hd, uhd = timeline(*layers), timeline(*layers, size=UHD)
-    assert frame_cost(uhd, 10) == pytest.approx(4 * frame_cost(hd, 10))
-    assert complexity(uhd) == pytest.approx(4 * complexity(hd))
+    fixed = w.FRAME + 3 * w.LAYER_FIXED
+    assert frame_cost(uhd, 10) - fixed == pytest.approx(4 * (frame_cost(hd, 10) - fixed))
+    assert complexity(uhd) - fixed == pytest.approx(4 * (complexity(hd) - fixed))
 
 
 # --- averages over the timeline -----------------------------------------------------------------
@@ -273,14 +397,14 @@ def test_sample_frames_needs_a_sample() -> None:
     [
         ("empty timeline", timeline(frames=0), E),
         ("nothing on it", timeline(frames=300), E),
-        ("one layer throughout", timeline(clip("a", 0, 300), frames=300), 1 + E),
-        ("one layer for half of it", timeline(clip("a", 0, 150), frames=300), 0.5 + E),
+        ("one layer throughout", timeline(clip("a", 0, 300), frames=300), V + E),
+        ("one layer for half of it", timeline(clip("a", 0, 150), frames=300), V / 2 + E),
         (
             "a blurred quarter",
             timeline(clip("a", 0, 75, effects=("blur",)), frames=300),
-            2.5 / 4 + E,
+            (V + BLUR) / 4 + E,
         ),
-        ("short timeline, every frame", timeline(clip("a", 0, 3), frames=4), 0.75 + E),
+        ("short timeline, every frame", timeline(clip("a", 0, 3), frames=4), 0.75 * V + E),
     ],
 )
 def test_complexity_averages_frame_costs(name: str, tl: Timeline, expected: float) -> None:
@@ -297,3 +421,24 @@ def test_complexity_is_deterministic_and_matches_the_sampled_frames() -> None:
 def test_complexity_needs_a_sample() -> None:
     with pytest.raises(ValueError, match="samples"):
         complexity(timeline(), 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "tl", "expected"),
+    [
+        ("nothing to composite: all encode", timeline(), 1.0),
+        ("a plain layer: the encoder is the longer stage", timeline(clip("a")), (V + E) / E),
+        (
+            "heavy effects: compositing is the longer stage",
+            timeline(clip("a", effects=("noisereduction", "glow", "blur"))),
+            None,
+        ),
+    ],
+)
+def test_pipeline_parallelism(name: str, tl: Timeline, expected: float | None) -> None:
+    got = pipeline_parallelism(tl)
+    if expected is None:
+        composite = frame_cost(tl, 50) - E
+        expected = frame_cost(tl, 50) / composite
+    assert got == pytest.approx(expected), name
+    assert 1.0 <= got <= 2.0

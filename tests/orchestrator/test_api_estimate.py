@@ -24,6 +24,7 @@ from orchestrator.api_estimate import (
     HISTORY_SPREAD,
     THIS_CLUSTER,
     accuracy,
+    concurrency,
     estimate_job,
     estimate_record,
     parse_deadline,
@@ -33,7 +34,9 @@ from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, record_throughp
 from orchestrator.estimates import Overheads
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.node_class import record_benchmark
 from tests.helpers import colour_project
+from tests.orchestrator.test_node_class import bench
 
 POOLS = """
 [pools.cpu-spot]
@@ -413,3 +416,16 @@ def test_a_pools_file_without_render_pools_says_so(
     settings = dataclasses.replace(Settings.from_env({}), pools_file=str(path))
     with pytest.raises(RenderError, match="cloudrender.toml: no pool renders"):
         estimate_job(client, settings, timeline)
+
+
+def test_concurrency_comes_from_the_node_benchmark(client: redis.Redis) -> None:
+    assert concurrency(client, NODE_CLASS, 2) == (0.0, 0.0)  # no benchmark: unknown
+    record_benchmark(client, NODE_CLASS, bench(0.02))  # 8 CPU-s in 5 s alone, 2 vCPUs, 2 slots
+    assert concurrency(client, NODE_CLASS, 2) == pytest.approx((2.0, 1.6))
+    assert concurrency(client, NODE_CLASS, 4) == pytest.approx((4.0, 1.6))  # a vCPU a slot
+    assert concurrency(client, NODE_CLASS, 4, vcpus=16.0)[0] == 16.0  # the catalogue's
+    # The slice could have kept 2 cores busy and kept 1.6: a timeline that could keep 1.5 busy
+    # keeps 1.3, one all encode keeps 1.
+    record_benchmark(client, NODE_CLASS, dataclasses.replace(bench(0.02), pipeline=2.0))
+    assert concurrency(client, NODE_CLASS, 2, pipeline=1.5) == pytest.approx((2.0, 1.3))
+    assert concurrency(client, NODE_CLASS, 2, pipeline=1.0) == pytest.approx((2.0, 1.0))

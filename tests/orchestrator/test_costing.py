@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 
+from chunking import weights
 from orchestrator import keys
 from orchestrator.costing import (
     DEFAULT_THROUGHPUT,
@@ -195,8 +196,9 @@ def test_observe_rejects_nonsense(
 
 def test_default_throughput_is_a_prior_in_the_measured_range() -> None:
     assert DEFAULT_THROUGHPUT.samples == 0
-    # one plain 1080p layer + encode is 1.6 units; measured 0.05-0.1 s per frame on one slot
-    assert 0.05 <= 1.6 * DEFAULT_THROUGHPUT.seconds_per_unit <= 0.1
+    # one plain 1080p layer, x264 veryfast: measured 0.05-0.1 s per frame on one slot
+    units = weights.FRAME + weights.LAYER_FIXED + 1.0 + weights.ENCODE["h264"]["veryfast"]
+    assert 0.05 <= units * DEFAULT_THROUGHPUT.seconds_per_unit <= 0.1
 
 
 @pytest.mark.parametrize(

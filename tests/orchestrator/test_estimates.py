@@ -14,6 +14,7 @@ from orchestrator.estimates import (
     Option,
     OptionEstimate,
     Overheads,
+    concurrency_speed,
     critical_path,
     estimate_option,
     poisson_quantile,
@@ -370,7 +371,11 @@ def test_overheads_are_learned_once_there_are_enough_jobs() -> None:
     learned = learned_overheads(jobs, prior)
     assert learned.startup_seconds == 2.0  # the median: one slow job does not move it
     assert learned.merge_seconds_per_frame == pytest.approx(0.005)
-    assert learned.per_chunk_seconds == prior.per_chunk_seconds
+    assert learned.per_chunk_seconds == prior.per_chunk_seconds  # no job measured a gap
+    gapped = [
+        dataclasses.replace(j, chunk_gap=g) for j, g in zip(jobs, (0.02, 0.03, 0.5), strict=True)
+    ]
+    assert learned_overheads(gapped, prior).per_chunk_seconds == pytest.approx(0.03)
 
 
 def timing(frames: int, units: float, busy: float) -> JobTiming:
@@ -411,6 +416,62 @@ def test_fit_spread_is_the_scatter_and_newer_jobs_weigh_more() -> None:
     recent = fit_throughput(slower + steady, decay=0.5)
     assert recent is not None
     assert 1000 * recent.seconds_per_frame + 200 * recent.seconds_per_unit > 30.0
+
+
+def test_fit_finds_the_cost_of_starting_a_chunk() -> None:
+    # half a second per chunk (the render process, the upload) and 20 ms per unit
+    shapes = [
+        (30, 3600, 700.0),
+        (5, 600, 400.0),
+        (11, 1350, 600.0),
+        (1, 150, 350.0),
+        (2, 240, 90.0),
+    ]
+    jobs = [dataclasses.replace(timing(f, u, 0.5 * n + 0.02 * u), chunks=n) for n, f, u in shapes]
+    fit = fit_throughput(jobs)
+    assert fit is not None
+    assert (fit.seconds_per_chunk, fit.seconds_per_frame, fit.seconds_per_unit) == pytest.approx(
+        (0.5, 0.0, 0.02), abs=1e-6
+    )
+    # without chunk counts the chunk term is not tried
+    blind = fit_throughput([dataclasses.replace(j, chunks=0) for j in jobs])
+    assert blind is not None and blind.seconds_per_chunk == 0.0
+
+
+@pytest.mark.parametrize(
+    ("busy", "slots", "cores", "parallelism", "speed"),
+    [
+        (2, 2, 2.0, 1.5, 1.0),  # every slot busy: the learned rate
+        (1, 2, 2.0, 1.5, 1.5),  # alone on a 2-core node: a chunk keeps 1.5 cores busy
+        (1, 2, 2.0, 3.0, 2.0),  # ... but not more than the node has
+        (1, 2, 2.0, 0.8, 1.0),  # a chunk that cannot use one core gains nothing
+        (1, 4, 8.0, 1.5, 1.0),  # 2 cores a slot already cover what a chunk uses
+        (1, 4, 2.0, 1.5, 3.0),  # half a core a slot, alone: 1.5 cores
+        (2, 4, 2.0, 1.5, 2.0),
+        (1, 1, 2.0, 1.5, 1.0),
+        (1, 2, 0.0, 1.5, 1.0),  # unknown: no speed-up
+        (1, 2, 2.0, 0.0, 1.0),
+    ],
+)
+def test_concurrency_speed(
+    busy: int, slots: int, cores: float, parallelism: float, speed: float
+) -> None:
+    assert concurrency_speed(busy, slots, cores, parallelism) == pytest.approx(speed)
+
+
+def test_a_job_of_fewer_chunks_than_slots_runs_faster() -> None:
+    slots = option(max_nodes=1, min_nodes=1, billing="work")
+    lone = dataclasses.replace(slots, cores_per_node=2.0, chunk_parallelism=1.5)
+    one, many = chunks(1), chunks(4)
+    assert run(one, lone).seconds.p50 == pytest.approx(run(one, slots).seconds.p50 / 1.5)
+    assert run(one, lone).cost.p50 == pytest.approx(run(one, slots).cost.p50 / 1.5)
+    # a full node: as learned
+    assert run(many, lone).seconds.p50 == pytest.approx(run(many, slots).seconds.p50)
+
+
+def test_a_chunk_pays_its_start() -> None:
+    started = dataclasses.replace(option(max_nodes=1, slots_per_node=1), seconds_per_chunk=0.5)
+    assert run(chunks(4), started).seconds.p50 == pytest.approx(4 * (10.0 + 0.5))
 
 
 def test_a_hopeless_spot_pool_is_estimated_not_hung() -> None:

@@ -204,7 +204,10 @@ def test_a_noticed_node_that_disappears_ends_as_interrupted(redis_url: str) -> N
     clock = Clock()
     engine = MemoryCompute(clock)
     scaler = Autoscaler(store, PoolsConfig({"spot": SPOT}), POLICY, engines={"spot": engine})
-    record = JobRecord(id="job", state=JobState.QUEUED, frames=6_000, submitted_at=T0)
+    # 5 minutes of work at the prior's 0.025 s per unit
+    record = JobRecord(
+        id="job", state=JobState.QUEUED, frames=6_000, submitted_at=T0, complexity=2.0
+    )
     store.create(record, {})
     scaler.run(T0)
     first, second = sorted(n.id for n in engine.nodes(SPOT))

@@ -52,7 +52,10 @@ def scaler(store: JobStore, engine: MemoryCompute, policy: Policy = POLICY) -> A
 
 
 def submit(store: JobStore, job_id: str, frames: int, now: float) -> None:
-    record = JobRecord(id=job_id, state=JobState.QUEUED, frames=frames, submitted_at=now)
+    # 2 units a frame: 0.05 s of work a frame at the prior's 0.025 s per unit
+    record = JobRecord(
+        id=job_id, state=JobState.QUEUED, frames=frames, submitted_at=now, complexity=2.0
+    )
     store.create(record, {})
 
 

@@ -203,10 +203,10 @@ def loss(provider: str, seconds_per_unit: float, boot: float = 120.0) -> float:
 
 
 def test_a_chunk_within_the_notice_is_not_re_rendered() -> None:
-    assert loss("aws", 0.05) == 180.0  # 19 s chunks inside AWS's 2 minutes
-    assert loss("gcp", 0.05) == 180.0  # and inside GCP's 30 s
-    assert loss("gcp", 0.1) == pytest.approx(180.0 + 38.4)  # 38 s chunks are not
-    assert loss("aws", 0.5) == pytest.approx(180.0 + 192.0)
+    assert loss("aws", 0.025) == 180.0  # 19 s chunks inside AWS's 2 minutes
+    assert loss("gcp", 0.025) == 180.0  # and inside GCP's 30 s
+    assert loss("gcp", 0.05) == pytest.approx(180.0 + 38.4)  # 38 s chunks are not
+    assert loss("aws", 0.25) == pytest.approx(180.0 + 192.0)
 
 
 def test_a_replacement_costs_at_least_the_pool_s_boot() -> None:

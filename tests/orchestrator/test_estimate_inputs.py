@@ -1,0 +1,80 @@
+"""What an estimate learns from the chunk records of a finished job (pure parts)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from orchestrator.estimate_fit import JobTiming, alone_speedup, as_if_busy
+from orchestrator.estimate_inputs import alone_chunks, chunk_gap
+from orchestrator.job_record import ChunkRecord
+
+
+def ran(index: int, node: str, start: float, end: float) -> ChunkRecord:
+    """A chunk that ran on `node` from `start` to `end`."""
+    return ChunkRecord(
+        index=index, start=10 * index, end=10 * index + 10, node=node, started_at=start,
+        finished_at=end,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("chunks", "gap"),
+    [
+        ([], None),
+        ([ran(0, "a", 0.0, 1.0)], None),  # nothing ran after another
+        ([ran(0, "a", 0.0, 1.0), ran(1, "b", 0.0, 1.0)], None),  # the first wave: no gap
+        ([ran(0, "a", 0.0, 1.0), ran(1, "a", 1.2, 2.0)], pytest.approx(0.2)),
+        # two slots on one node: each next chunk waits from the latest end before it
+        (
+            [
+                ran(0, "a", 0.0, 1.0),
+                ran(1, "a", 0.0, 1.5),
+                ran(2, "a", 1.1, 2.0),
+                ran(3, "a", 1.6, 3.0),
+            ],
+            pytest.approx(0.1),
+        ),
+        # another node's end does not count
+        ([ran(0, "a", 0.0, 1.0), ran(1, "b", 0.0, 5.0), ran(2, "b", 5.3, 6.0)], pytest.approx(0.3)),
+        # a chunk not yet started, or of no node, is left out
+        ([ran(0, "a", 0.0, 1.0), ChunkRecord(index=1, start=10, end=20)], None),
+    ],
+)
+def test_chunk_gap(chunks: list[ChunkRecord], gap: object) -> None:
+    assert chunk_gap(chunks) == gap
+
+
+def done(index: int, node: str, start: float, end: float, seconds: float) -> ChunkRecord:
+    """A 10-frame chunk that ran on `node` and reported `seconds`."""
+    return dataclasses.replace(ran(index, node, start, end), seconds=seconds)
+
+
+def test_alone_chunks_compares_lone_and_shared_chunks_of_a_job() -> None:
+    # two waves of two chunks side by side (1.6 s each), then one alone (1.0 s): 1.6x faster
+    chunks = [
+        done(0, "n", 0.0, 1.6, 1.6),
+        done(1, "n", 0.0, 1.6, 1.6),
+        done(2, "n", 1.6, 3.2, 1.6),
+        done(3, "n", 1.6, 3.2, 1.6),
+        done(4, "n", 3.2, 4.2, 1.0),
+    ]
+    found = alone_chunks(chunks)
+    assert found["alone_seconds"] == pytest.approx(1.0)
+    assert found["alone_speedup"] == pytest.approx(1.6)
+    # every chunk on a node of its own: alone, but nothing to compare with
+    apart = alone_chunks([done(0, "a", 0.0, 1.0, 1.0), done(1, "b", 0.0, 1.0, 1.0)])
+    assert apart == {"alone_seconds": pytest.approx(2.0)}
+    assert alone_chunks([]) == {"alone_seconds": 0.0}
+
+
+def test_lone_speed_is_learned_from_three_jobs_and_fits_as_if_busy() -> None:
+    base = JobTiming(100, 0.1, 0.1, busy_seconds=10.0, rendered_frames=100, units=50.0)
+    jobs = [dataclasses.replace(base, alone_speedup=s, alone_seconds=2.0) for s in (1.4, 1.6)]
+    assert alone_speedup(jobs) is None
+    jobs.append(dataclasses.replace(base, alone_speedup=1.7))
+    assert alone_speedup(jobs) == pytest.approx(1.6)
+    assert alone_speedup([dataclasses.replace(base, alone_speedup=0.8)] * 3) == 1.0
+    busy = as_if_busy(jobs[0], 1.5)
+    assert (busy.busy_seconds, busy.alone_seconds) == pytest.approx((11.0, 0.0))
