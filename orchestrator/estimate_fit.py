@@ -126,6 +126,8 @@ def fit_throughput(
             full = [0.0, 0.0, 0.0]
             for i, c in zip(subset, coefficients, strict=True):
                 full[i] = c
+            if full[1] <= 0 and full[2] <= 0:
+                continue  # a cost per chunk alone cannot price frames
             spread = _scatter(xs, ys, weights, full) * math.sqrt(len(jobs) / (len(jobs) - size))
             if best is None or spread < best[0] - 1e-12:
                 best = (spread, full)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -224,7 +225,7 @@ class _Plan:
     work: tuple[float, ...]
     frames: int
     overheads: Overheads
-    _memo: dict[float, float] = field(default_factory=dict, compare=False)
+    _memo: dict[float, tuple[float, float]] = field(default_factory=dict, compare=False)
 
     @property
     def slots(self) -> int:
@@ -238,12 +239,29 @@ class _Plan:
         busy = min(o.slots_per_node, max(1, math.ceil(len(self.work) / self.nodes)))
         return concurrency_speed(busy, o.slots_per_node, o.cores_per_node, o.chunk_parallelism)
 
+    def schedule(self, factor: float) -> tuple[float, float]:
+        """(Seconds from the first chunk starting to the last ending, slot-seconds the chunks
+        ran) at throughput `factor`: the chunks in plan order, each to the slot that frees
+        first, the running ones spread evenly over the nodes and sped up as slots fall idle."""
+        if factor not in self._memo:
+            o, nodes = self.option, self.nodes
+
+            def speed(running: int) -> float:
+                busy = math.ceil(running / nodes)
+                return concurrency_speed(
+                    busy, o.slots_per_node, o.cores_per_node, o.chunk_parallelism
+                )
+
+            gap = self.overheads.per_chunk_seconds
+            work = [w * factor + gap for w in self.work]
+            makespan, busy = shared_schedule(work, self.slots, speed)
+            # A slot waiting for its next chunk is not billed as the chunk's work.
+            self._memo[factor] = (makespan, max(busy - gap * len(work), 0.0))
+        return self._memo[factor]
+
     def makespan(self, factor: float) -> float:
         """Seconds from the first chunk starting to the last ending, at throughput `factor`."""
-        if factor not in self._memo:
-            gap, pace = self.overheads.per_chunk_seconds, factor / self.speed
-            self._memo[factor] = critical_path([w * pace + gap for w in self.work], self.slots)
-        return self._memo[factor]
+        return self.schedule(factor)[0]
 
     def chunk_seconds(self, factor: float) -> float:
         """Mean seconds of one chunk at `factor` (0 for an empty plan)."""
@@ -281,7 +299,7 @@ class _Plan:
         o = self.option
         merge = self.overheads.merge(self.frames)
         if o.billing == "work":
-            busy = sum(self.work) * factor / self.speed + merge
+            busy = self.schedule(factor)[1] + merge
             return busy * o.price_per_hour / o.slots_per_node / 3600.0
         life = self.render_end(factor, interruptions)
         node_seconds = self.nodes * billable_seconds(0.0, life) + (
@@ -298,6 +316,34 @@ def concurrency_speed(busy: int, slots: int, cores: float, parallelism: float) -
         return 1.0
     busy = min(max(busy, 1), slots)
     return max(1.0, min(parallelism, cores / busy) / min(parallelism, cores / slots))
+
+
+def shared_schedule(
+    durations: Sequence[float], slots: int, speed: Callable[[int], float]
+) -> tuple[float, float]:
+    """(Makespan, busy slot-seconds) of tasks handed out in order, each to the slot that frees
+    first, where `durations` are each task's seconds with every slot busy and all running tasks
+    run ``speed(running)`` times as fast (a job's tail, or a job of fewer tasks than slots,
+    runs faster on the cores the others left). With speed 1 this is ``critical_path``."""
+    if slots < 1:
+        raise ValueError(f"slots must be at least 1, got {slots}")
+    # Every running task progresses at the same pace, so each one's end is fixed on a clock of
+    # work done (`done`); real time advances by the work over the pace between ends.
+    ends: list[float] = []
+    pending = iter(durations)
+    for seconds in itertools.islice(pending, slots):
+        heapq.heappush(ends, seconds)
+    done = elapsed = busy = 0.0
+    while ends:
+        running = len(ends)
+        step = (ends[0] - done) / speed(running)
+        elapsed += step
+        busy += step * running
+        done = heapq.heappop(ends)
+        following = next(pending, None)
+        if following is not None:
+            heapq.heappush(ends, done + following)
+    return elapsed, busy
 
 
 def critical_path(durations: Sequence[float], slots: int) -> float:

@@ -40,9 +40,11 @@ def run(cli: CLI, redis_url: str, tmp_path: Path) -> CLI:
 
 def queue_job(redis_url: str, frames: int = 10_000) -> JobStore:
     store = JobStore.from_url(redis_url)
-    store.create(
-        JobRecord(id="j", state=JobState.QUEUED, frames=frames, submitted_at=time.time()), {}
+    # 2 units a frame: 0.05 s of work a frame at the prior's 0.025 s per unit
+    record = JobRecord(
+        id="j", state=JobState.QUEUED, frames=frames, submitted_at=time.time(), complexity=2.0
     )
+    store.create(record, {})
     return store
 
 

@@ -19,6 +19,7 @@ from orchestrator.estimates import (
     estimate_option,
     poisson_quantile,
     recommend,
+    shared_schedule,
 )
 
 #: No overheads: times and costs are the chunks' alone, so the tables can be worked by hand.
@@ -74,6 +75,31 @@ def test_critical_path_hands_chunks_out_in_order(
     durations: list[float], slots: int, makespan: float
 ) -> None:
     assert critical_path(durations, slots) == pytest.approx(makespan)
+    # at one pace whatever runs, the shared schedule is the same, busy for the whole work
+    assert shared_schedule(durations, slots, lambda running: 1.0) == pytest.approx(
+        (makespan, sum(durations))
+    )
+
+
+def lone(running: int) -> float:
+    """Two slots on two cores: a chunk alone runs 1.5 times as fast."""
+    return 1.5 if running == 1 else 1.0
+
+
+@pytest.mark.parametrize(
+    ("durations", "makespan", "busy"),
+    [
+        ([3.0], 2.0, 2.0),  # alone from the start
+        ([3.0, 3.0, 3.0], 3.0 + 2.0, 6.0 + 2.0),  # the third runs alone: the tail speeds up
+        # the short one ends at 1; the long one has 2 of 3 s left, alone: 1 + 2 / 1.5
+        ([1.0, 3.0], 1.0 + 2.0 / 1.5, 2.0 + 2.0 / 1.5),
+        ([3.0, 3.0], 3.0, 6.0),  # side by side to the end
+    ],
+)
+def test_shared_schedule_speeds_up_the_tail(
+    durations: list[float], makespan: float, busy: float
+) -> None:
+    assert shared_schedule(durations, 2, lone) == pytest.approx((makespan, busy))
 
 
 def test_time_is_boot_startup_schedule_and_merge() -> None:
@@ -433,6 +459,10 @@ def test_fit_finds_the_cost_of_starting_a_chunk() -> None:
     assert (fit.seconds_per_chunk, fit.seconds_per_frame, fit.seconds_per_unit) == pytest.approx(
         (0.5, 0.0, 0.02), abs=1e-6
     )
+    # jobs that a cost per chunk alone would explain still get a price per frame or unit
+    flat = [dataclasses.replace(timing(f, u, 0.5 * n), chunks=n) for n, f, u in shapes]
+    only = fit_throughput(flat)
+    assert only is not None and only.seconds_per_frame + only.seconds_per_unit > 0
     # without chunk counts the chunk term is not tried
     blind = fit_throughput([dataclasses.replace(j, chunks=0) for j in jobs])
     assert blind is not None and blind.seconds_per_chunk == 0.0
