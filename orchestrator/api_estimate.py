@@ -7,8 +7,10 @@ Where each option's numbers come from, best first:
 - price: the pool's ``price_per_hour``; when that is 0, the price catalogue's figure for its
   provider, region, type and market (``providers.compute.prices``); this cluster: the slots'
   ``CLOUDRENDER_HOURLY_RATE``.
-- throughput: this cluster, once 3 jobs finished on it: a per-frame and a per-unit cost fitted
-  to its last 20 jobs, the spread their scatter around the fit (``estimates.fit_throughput``);
+- throughput: this cluster, once 3 jobs finished on it: a per-chunk, a per-frame and a
+  per-unit cost fitted to its last 20 jobs, the spread their scatter around the fit
+  (``estimate_fit.fit_throughput``), and once 3 of them ran chunks both alone and beside another,
+  how much faster a lone chunk runs (``estimate_fit.alone_speedup``);
   else, and for pools, ``orchestrator.node_class.class_throughput`` for the node class
   (measured, else the catalogue's relative speed with a wide spread); without that module, the
   learned history (``orchestrator.costing``) with ``HISTORY_SPREAD``, else the prior with
