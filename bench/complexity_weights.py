@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import av  # noqa: E402
 
 from bench.script import emit, log  # noqa: E402
-from bench.support import project, video_track  # noqa: E402
+from bench.support import project, solid, video_track  # noqa: E402
 from bench.throughput_project import FPS, make_logo, make_source  # noqa: E402
 from chunking.timeline.project import read_project  # noqa: E402
 from workers.render import render_to_file  # noqa: E402
@@ -99,8 +99,7 @@ def variants(tag: str, seconds: float) -> dict[str, dict[str, Any]]:
 
     wash = {
         "id": "wash",
-        "source": "Generated",
-        "properties": {"custom_metadata": {"generator": {"type": "color", "color": "#2040a0"}}},
+        **solid("#2040a0"),
         "start_time": 0.0,
         "end_time": seconds,
         "opacity": 0.25,

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from chunking import weights as w
 from chunking.timeline.catalogue import LOOKS, effect_kind, is_audio_effect
 from chunking.timeline.model import (
+    IMAGE_EXTENSIONS,
     Clip,
     Effect,
     ExportSettings,
@@ -30,9 +31,6 @@ REFERENCE_PIXELS = 1920 * 1080
 
 #: Frames sampled by default to average a timeline's cost.
 DEFAULT_SAMPLES = 120
-
-#: Still images: decoded once and kept (workers.sources), unlike a video's frames.
-STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
 
 
 def sample_frames(frames: int, samples: int = DEFAULT_SAMPLES) -> list[int]:
@@ -103,7 +101,7 @@ def is_still(clip: Clip) -> bool:
     if not isinstance(clip.source, FileSource):
         return True
     source = clip.source
-    return source.sequence is None and os.path.splitext(source.path)[1].lower() in STILL_SUFFIXES
+    return source.sequence is None and os.path.splitext(source.path)[1].lower() in IMAGE_EXTENSIONS
 
 
 class _Model:

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Seq
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from chunking.timeline.model import IMAGE_EXTENSIONS
 from common.errors import MediaError, summarize
 from common.units import format_size
 from providers.storage.base import Storage, StorageError
@@ -31,7 +32,6 @@ from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, signed_upload
 from workers.assets import asset_key
 from workers.media_open import open_media
 from workers.probe import media_problem
-from workers.sources import IMAGE_EXTENSIONS
 
 __all__ = [
     "ASSET_EXTENSIONS",

@@ -37,6 +37,7 @@ from typing import Any
 
 from PIL import Image
 
+from chunking.timeline.model import IMAGE_EXTENSIONS
 from common.errors import MediaError, ValidationError
 from common.units import format_size
 from providers.storage.base import Storage, StorageError
@@ -55,7 +56,7 @@ from workers.assets import (
 )
 from workers.media_open import open_image
 from workers.probe import media_problem
-from workers.sources import IMAGE_EXTENSIONS, MAX_SOURCE_PIXELS
+from workers.sources import MAX_SOURCE_PIXELS
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

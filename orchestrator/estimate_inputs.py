@@ -3,6 +3,7 @@ the timings of the cluster's recent jobs (read from the job store)."""
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -69,13 +70,16 @@ def chunk_gap(chunks: Sequence[ChunkRecord]) -> float | None:
     for chunk in chunks:
         if chunk.node and chunk.finished_at is not None:
             ends.setdefault(chunk.node, []).append(chunk.finished_at)
+    for found in ends.values():
+        found.sort()
     gaps = []
     for chunk in chunks:
         if not chunk.node or chunk.started_at is None:
             continue
-        before = [end for end in ends.get(chunk.node, ()) if end <= chunk.started_at]
+        # Sorted ends: the latest at or before the start, without scanning every chunk.
+        before = bisect.bisect_right(ends.get(chunk.node, []), chunk.started_at)
         if before:
-            gaps.append(chunk.started_at - max(before))
+            gaps.append(chunk.started_at - ends[chunk.node][before - 1])
     return statistics.median(gaps) if gaps else None
 
 
@@ -84,30 +88,32 @@ def alone_chunks(chunks: Sequence[ChunkRecord]) -> dict[str, Any]:
     chunk of the job on their node (``alone_seconds``), and how much faster per frame they ran
     than those that ran beside another all along (``alone_speedup``; None unless both kinds ran).
     Chunks of other jobs are not seen: a cluster shared by many jobs reads as less speed-up."""
-    ran = [
-        c
-        for c in chunks
-        if c.node and c.started_at is not None and c.finished_at is not None and c.seconds
-    ]
+    by_node: dict[str, list[tuple[float, float, ChunkRecord]]] = {}
+    for c in chunks:
+        if c.node and c.started_at is not None and c.finished_at is not None and c.seconds:
+            by_node.setdefault(c.node, []).append((c.started_at, c.finished_at, c))
     alone, beside = [], []
-    for chunk in ran:
-        assert chunk.started_at is not None and chunk.finished_at is not None
-        span = chunk.finished_at - chunk.started_at
-        if span <= 0:
-            continue
-        shared = sum(
-            max(
-                0.0,
-                min(chunk.finished_at, o.finished_at or 0.0)
-                - max(chunk.started_at, o.started_at or 0.0),
+    for ran in by_node.values():
+        ran.sort(key=lambda item: item[0])
+        starts = [start for start, _, _ in ran]
+        longest = max(end - start for start, end, _ in ran)
+        for start, end, chunk in ran:
+            span = end - start
+            if span <= 0:
+                continue
+            # Only chunks that started within the longest span before this one's start and
+            # before its end can overlap it (a job has thousands of chunks, a node a few slots).
+            first = bisect.bisect_left(starts, start - longest)
+            last = bisect.bisect_left(starts, end)
+            shared = sum(
+                max(0.0, min(end, o_end) - max(start, o_start))
+                for o_start, o_end, other in ran[first:last]
+                if other is not chunk
             )
-            for o in ran
-            if o is not chunk and o.node == chunk.node
-        )
-        if shared <= 0.1 * span:
-            alone.append(chunk)
-        elif shared >= 0.9 * span:
-            beside.append(chunk)
+            if shared <= 0.1 * span:
+                alone.append(chunk)
+            elif shared >= 0.9 * span:
+                beside.append(chunk)
     found: dict[str, Any] = {"alone_seconds": sum(c.seconds or 0.0 for c in alone)}
     if alone and beside:
         rate = statistics.median((c.seconds or 0.0) / c.frames for c in beside)

@@ -324,7 +324,7 @@ def shared_schedule(
     """(Makespan, busy slot-seconds) of tasks handed out in order, each to the slot that frees
     first, where `durations` are each task's seconds with every slot busy and all running tasks
     run ``speed(running)`` times as fast (a job's tail, or a job of fewer tasks than slots,
-    runs faster on the cores the others left). With speed 1 this is ``critical_path``."""
+    runs faster on the cores the others left)."""
     if slots < 1:
         raise ValueError(f"slots must be at least 1, got {slots}")
     # Every running task progresses at the same pace, so each one's end is fixed on a clock of
@@ -344,16 +344,6 @@ def shared_schedule(
         if following is not None:
             heapq.heappush(ends, done + following)
     return elapsed, busy
-
-
-def critical_path(durations: Sequence[float], slots: int) -> float:
-    """Makespan of tasks handed out in order, each to the slot that frees first."""
-    if slots < 1:
-        raise ValueError(f"slots must be at least 1, got {slots}")
-    free = [0.0] * min(slots, max(len(durations), 1))
-    for seconds in durations:
-        heapq.heappush(free, heapq.heappop(free) + seconds)
-    return max(free)
 
 
 def sigma(spread: float) -> float:

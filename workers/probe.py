@@ -17,11 +17,11 @@ import av
 import av.error
 from PIL import Image
 
-from chunking.timeline.model import FileSource, Timeline, TrackKind
+from chunking.timeline.model import IMAGE_EXTENSIONS, FileSource, Timeline, TrackKind
 from common.errors import MediaError
 from workers.media_open import open_image, open_media, reason
 from workers.sequences import sequence_files
-from workers.sources import IMAGE_EXTENSIONS, MAX_SOURCE_PIXELS
+from workers.sources import MAX_SOURCE_PIXELS
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.
 SAMPLE_KEYFRAMES = 6

@@ -17,7 +17,13 @@ from typing import Any
 import av
 
 from chunking.timeline.export import export_problems
-from chunking.timeline.model import ExportSettings, FileSource, Timeline, TrackKind
+from chunking.timeline.model import (
+    IMAGE_EXTENSIONS,
+    ExportSettings,
+    FileSource,
+    Timeline,
+    TrackKind,
+)
 from common.errors import EncodeError, MediaError, RenderCancelled, RenderError
 from workers.atomic import atomic_output
 from workers.audio import (
@@ -31,7 +37,6 @@ from workers.compositor import Compositor
 from workers.encoder import FORMATS, EncoderChoice, add_video_stream, choose_encoder, to_video_frame
 from workers.media_open import open_media
 from workers.pipeline import prefetched
-from workers.sources import IMAGE_EXTENSIONS
 
 #: Called after each frame with (frames done, frames total).
 Progress = Callable[[int, int], None]

@@ -17,11 +17,10 @@ from fractions import Fraction
 import av
 import av.error
 
-from chunking.timeline.model import Clip, FileSource, ImageSequence, Timeline
+from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, ImageSequence, Timeline
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_media, reason
 from workers.sources import (
-    IMAGE_EXTENSIONS,
     Picture,
     Sizer,
     StillSource,

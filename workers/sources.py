@@ -20,14 +20,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
-from chunking.timeline.model import GeneratedSource, ImageSequence
+from chunking.timeline.model import IMAGE_EXTENSIONS, GeneratedSource, ImageSequence
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_image, open_media, reason
 
 Rgb8 = npt.NDArray[np.uint8]
 #: Given a source's display size, the size the caller wants the picture delivered at.
 Sizer = Callable[[int, int], tuple[int, int]]
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 MAX_SOURCE_PIXELS = 8192 * 8192  # refuse larger sources instead of exhausting memory
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
 FORWARD_DECODE_LIMIT = 48

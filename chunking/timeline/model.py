@@ -46,6 +46,11 @@ class ImageSequence:
         return f"{self.prefix}{'-' if number < 0 else ''}{digits}{self.suffix}"
 
 
+#: File suffixes the renderer opens as a still picture (decoded once, then held): the renderer,
+#: the prober and the cost model (chunking.complexity) agree on them.
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+
+
 @dataclass(frozen=True)
 class FileSource:
     """A media file (video, audio or still image) on local disk, or an image sequence."""

@@ -15,7 +15,6 @@ from orchestrator.estimates import (
     OptionEstimate,
     Overheads,
     concurrency_speed,
-    critical_path,
     estimate_option,
     poisson_quantile,
     recommend,
@@ -71,11 +70,10 @@ def run(plan: list[tuple[int, float]], opt: Option, **kw: Any) -> OptionEstimate
         ([], 2, 0),
     ],
 )
-def test_critical_path_hands_chunks_out_in_order(
+def test_the_schedule_hands_chunks_out_in_order(
     durations: list[float], slots: int, makespan: float
 ) -> None:
-    assert critical_path(durations, slots) == pytest.approx(makespan)
-    # at one pace whatever runs, the shared schedule is the same, busy for the whole work
+    # at one pace whatever runs: busy for the whole work
     assert shared_schedule(durations, slots, lambda running: 1.0) == pytest.approx(
         (makespan, sum(durations))
     )
