@@ -174,6 +174,7 @@ def render_distributed(
         "chunk_count": record.chunk_count,
         "reused_chunks": sum(1 for c in record.chunks if c.reused),
         "encoder": record.encoder,
+        "compositor": record.compositor,
         "audio": result.get("audio"),
         "bytes": result.get("bytes"),
         "duration": result.get("duration"),

@@ -93,6 +93,10 @@ class Settings:
     sandbox: str = "auto"
     #: per-pixel compositing steps: "auto" (the C kernels where they were built) or "numpy"
     kernels: str = "auto"
+    #: where layers are composited: "auto" (the GPU when CuPy opens a CUDA device, else the
+    #: CPU), "cpu", "gpu" (refuse to render without one), or "gpu-numpy" (the GPU code path
+    #: run by NumPy on the CPU: tests and debugging on machines without a GPU)
+    compositor: str = "auto"
     #: Celery message signing (task_serializer "auth"): this node's private key, its certificate
     #: and the directory of certificates it trusts; all three or none
     security_key: str | None = field(default=None, repr=False)
@@ -175,6 +179,8 @@ class Settings:
             chunk_cpu_seconds=_int(env, "CLOUDRENDER_CHUNK_CPU_SECONDS", 0) or None,
             sandbox=_choice(env, "CLOUDRENDER_SANDBOX", ("auto", "bwrap", "off")) or "auto",
             kernels=_choice(env, "CLOUDRENDER_KERNELS", ("auto", "numpy")) or "auto",
+            compositor=_choice(env, "CLOUDRENDER_COMPOSITOR", ("auto", "cpu", "gpu", "gpu-numpy"))
+            or "auto",
             security_key=env.get("CLOUDRENDER_SECURITY_KEY") or None,
             security_certificate=env.get("CLOUDRENDER_SECURITY_CERTIFICATE") or None,
             security_cert_store=env.get("CLOUDRENDER_SECURITY_CERT_STORE") or None,

@@ -154,7 +154,7 @@ class Dispatcher:
                 continue
             # Every rendering job, not only those with chunks to send: one whose chunks all
             # wait in a vanished group's queue must move on too (pin sends them again).
-            pins[job_id] = self.pin(job_id, str(job["renderer"] or ""), groups)
+            pins[job_id] = self.pin(job_id, str(job["renderer"] or ""), groups, heartbeats)
             pending = self.store.pending_count(job_id)
             if pending:
                 candidates.append(
@@ -183,12 +183,20 @@ class Dispatcher:
             sent += 1
         return sent
 
-    def pin(self, job_id: str, current: str, groups: Mapping[str, int]) -> str:
+    def pin(
+        self,
+        job_id: str,
+        current: str,
+        groups: Mapping[str, int],
+        heartbeats: Mapping[str, Mapping[str, Any]],
+    ) -> str:
         """The render fingerprint the job's chunks go to now (scheduling.choose_renderer over
-        ``current``, its planned fingerprint and the live groups), saved when it changes."""
+        ``current``, its planned fingerprint and the live groups of its kind, GPU or CPU),
+        saved when it changes."""
         if current and groups.get(current, 0) > 0:
             return current  # the usual case, decided without reading the job's document
-        chosen = choose_renderer(current, self._planned(job_id) if groups else "", groups)
+        planned, gpu = self._planned(job_id) if groups else ("", False)
+        chosen = choose_renderer(current, planned, renderer_groups(heartbeats, gpu))
         if not chosen or chosen == current:
             # No render node is live: keep the pin, so a group that comes back gets its job back.
             return current
@@ -220,12 +228,15 @@ class Dispatcher:
             self.redis.zrem(keys.QUEUED, f"{job_id}:{index}")
         self.store.push_pending(job_id, stranded)
 
-    def _planned(self, job_id: str) -> str:
-        """The fingerprint the job's content keys were made with ("" when none)."""
+    def _planned(self, job_id: str) -> tuple[str, bool]:
+        """The fingerprint the job's content keys were made with ("" when none), and whether
+        it was exported with hardware acceleration (it prefers GPU nodes)."""
         try:
-            return str(self.store.spec(job_id).get("fingerprint") or "")
+            spec = self.store.spec(job_id)
+            export = spec.get("export") or {}
+            return str(spec.get("fingerprint") or ""), export.get("hardware_acceleration") is True
         except (JobNotFound, ValueError, AttributeError):
-            return ""
+            return "", False
 
     def _renderer(self, job_id: str) -> str:
         """The fingerprint the job is pinned to ("" when none)."""

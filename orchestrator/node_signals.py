@@ -39,11 +39,13 @@ from celery.signals import worker_ready, worker_shutdown
 from celery.worker import state as worker_state
 from kombu.exceptions import OperationalError
 
+from common.errors import RenderError
 from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES, render_queue
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
+from workers import arrays
 from workers.fingerprint import render_fingerprint
 from workers.host import HostSampler
 from workers.spot import DEFAULT_ENDPOINTS, SpotWatcher
@@ -237,6 +239,11 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
         # What this node's renders depend on (versions, fonts): dispatch sends a job's chunks
         # to nodes of one fingerprint only, and keys its cached segments by it.
         fingerprint = render_fingerprint()
+        # "cupy" on a GPU node: dispatch sends jobs exported with hardware acceleration there.
+        try:
+            compositor = arrays.planned().name
+        except RenderError:
+            compositor = ""  # told to use a GPU it lacks: its renders fail with the reason
         last: tuple[bool, bool] | None = None
         next_beat = 0.0
         while not stop.is_set():
@@ -258,6 +265,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                     "role": node_role(queues),
                     "scope": scope,
                     "fingerprint": fingerprint,
+                    "compositor": compositor,
                     "pool": settings.node_pool,
                     "instance": settings.instance_id,
                     # This node's CPU and memory, so NodeMetrics show each node's own resources.

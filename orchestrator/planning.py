@@ -97,10 +97,13 @@ def keyed_plan(
     return keyed
 
 
-def job_fingerprint(heartbeats: Mapping[str, Mapping[str, Any]], own: str) -> str:
+def job_fingerprint(
+    heartbeats: Mapping[str, Mapping[str, Any]], own: str, gpu: bool = False
+) -> str:
     """The render fingerprint a job's content keys are made with: that of the live render
-    group with the most slots (the one dispatch pins a new job to), else ``own``."""
-    return choose_renderer("", "", renderer_groups(heartbeats)) or own
+    group of its kind (``gpu``: exported with hardware acceleration) with the most slots (the
+    one dispatch pins a new job to), else ``own``."""
+    return choose_renderer("", "", renderer_groups(heartbeats, gpu)) or own
 
 
 def media_ids(

@@ -4,7 +4,9 @@ The broker only ever holds a few chunks per worker slot; the rest wait in the jo
 job submitted later at a higher priority overtakes work already queued, and jobs of the same
 priority take turns chunk by chunk (round-robin) instead of one after the other. Scaling the
 cluster spreads its worker slots evenly over the live nodes. All chunks of a job render on
-nodes of one render fingerprint (renderer_groups, choose_renderer), so its joins stay exact.
+nodes of one render fingerprint (renderer_groups, choose_renderer), so its joins stay exact;
+a job exported with hardware acceleration picks a group that composites on a GPU, the others a
+CPU group, where both kinds are live.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from common.errors import RenderError
 from common.names import LEVELS, render_queue
 from orchestrator.node_signals import renders
+from workers.arrays import CUPY as GPU_COMPOSITOR
 
 #: How much earlier than strictly necessary a job with a deadline is escalated.
 DEADLINE_SAFETY = 1.5
@@ -124,12 +127,25 @@ def deadline_time(value: float | dt.datetime | str | None) -> float | None:
     return value.timestamp()
 
 
-def renderer_groups(heartbeats: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    """Live render slots per render fingerprint, over the render nodes that take work now."""
+def renderer_groups(
+    heartbeats: Mapping[str, Mapping[str, Any]], gpu: bool | None = None
+) -> dict[str, int]:
+    """Live render slots per render fingerprint, over the render nodes that take work now.
+
+    ``gpu`` narrows them to a job's kind when it has live groups: True, the groups that
+    composite on a GPU (a job exported with hardware acceleration); False, the CPU groups, so
+    GPU nodes stay free for GPU jobs. Without a live group of that kind, every group is
+    returned: a job renders on the other kind rather than wait for one that may never come.
+    """
     groups: dict[str, int] = {}
+    kinds: dict[str, bool] = {}
     for fingerprint, beat in _renderers(heartbeats):
         groups[fingerprint] = groups.get(fingerprint, 0) + int(beat.get("concurrency", 1))
-    return groups
+        kinds[fingerprint] = beat.get("compositor") == GPU_COMPOSITOR
+    if gpu is None:
+        return groups
+    wanted = {f: n for f, n in groups.items() if kinds[f] == gpu and n > 0}
+    return wanted or groups
 
 
 def idle_renderer_slots(heartbeats: Mapping[str, Mapping[str, Any]], fingerprint: str) -> int:

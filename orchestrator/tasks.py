@@ -114,7 +114,8 @@ def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
     if not spec.use_cache:
         return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, chunk_frames)])
     store = service.store
-    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint())
+    gpu = timeline.export.hardware_acceleration
+    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint(), gpu)
     media = media_ids(spec, timeline=timeline, client=store.redis)
     chunks = keyed_plan(timeline, slots, chunk_frames, media, fingerprint)
     sound: str | None = None

@@ -146,6 +146,8 @@ class WorkerHooks:
             record_throughput(self.store.redis, node_class, seconds, frames, units)
         if result.get("encoder"):
             self.store.update(job_id, encoder=result["encoder"])
+        if result.get("compositor"):
+            self.store.update(job_id, compositor=str(result["compositor"]))
         for note in result.get("notes", []):
             self.store.redis.sadd(keys.notes(job_id), note)
         outcome = "reused" if result.get("reused") else "done" if first else "duplicate"

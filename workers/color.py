@@ -39,6 +39,7 @@ import numpy.typing as npt
 
 from chunking.timeline.model import ColorCorrection
 from workers import kernels
+from workers.arrays import module_of
 from workers.layer import Image
 
 Matrix = npt.NDArray[np.float32]  # 3 x 3, applied as rgb @ M.T
@@ -100,11 +101,11 @@ def apply_matrix(rgb: Image, matrix: Matrix, offset: float = 0.0) -> Image:
 
 def apply_gain(rgb: Image, scale: float, offset: float) -> Image:
     """A new image rgb * scale + offset, clipped to [0, 1]."""
-    src = np.asarray(rgb, dtype=np.float32)
-    out: Image = src * np.float32(scale)
+    xp = module_of(rgb)
+    out: Image = xp.asarray(rgb, dtype=np.float32) * np.float32(scale)
     if offset:
         out += np.float32(offset)
-    np.clip(out, 0.0, 1.0, out=out)
+    xp.clip(out, 0.0, 1.0, out=out)
     return out
 
 
@@ -186,12 +187,13 @@ def apply_tones(
     f, g = tone_curve_coefficients(shadows, highlights, whites, blacks)
     if f is None and g is None:
         return rgb
-    out = np.clip(np.asarray(rgb, dtype=np.float32), 0.0, 1.0)
+    xp = module_of(rgb)
+    out = xp.clip(xp.asarray(rgb, dtype=np.float32), 0.0, 1.0)
     for coefficients in (f, g):
         if coefficients is not None:
             out = _horner(out, coefficients)
-            np.clip(out, 0.0, 1.0, out=out)
-    return out
+            xp.clip(out, 0.0, 1.0, out=out)
+    return out  # type: ignore[no-any-return]
 
 
 def color_matrix(cc: ColorCorrection) -> Matrix:
@@ -214,9 +216,10 @@ def apply_color(rgb: Image, cc: ColorCorrection) -> Image:
     m = color_matrix(cc)
     # The matrices keep grey fixed (M @ [1, 1, 1] == [1, 1, 1]), so the offset passes through
     # them unchanged and everything before gamma is one affine step.
+    xp = module_of(rgb)
     if m is IDENTITY:
         if scale == 1.0 and offset == 0.0:
-            out = np.clip(np.asarray(rgb, dtype=np.float32), 0.0, 1.0)
+            out = xp.clip(xp.asarray(rgb, dtype=np.float32), 0.0, 1.0)
         else:
             out = apply_gain(rgb, scale, offset)
     else:
@@ -224,5 +227,5 @@ def apply_color(rgb: Image, cc: ColorCorrection) -> Image:
     out = apply_tones(out, cc.shadows, cc.highlights, cc.whites, cc.blacks)
     if cc.gamma != 1.0:
         gamma = max(float(cc.gamma), _MIN_GAMMA)
-        np.power(out, np.float32(1.0 / gamma), out=out)
+        xp.power(out, np.float32(1.0 / gamma), out=out)
     return out

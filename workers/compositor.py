@@ -24,6 +24,7 @@ from chunking.timeline.model import (
 )
 from common.errors import TimelineError
 from workers.allocator import keep_frame_buffers
+from workers.arrays import current, module_of
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
@@ -42,6 +43,8 @@ class Compositor:
 
     def __init__(self, timeline: Timeline) -> None:
         pin_single_thread()  # frames must not depend on this machine's core count
+        self.backend = current()  # NumPy or CuPy: where layers live (workers.arrays)
+        self.xp = self.backend.xp
         keep_frame_buffers()  # each step's frame-sized array reuses the last one's pages
         self.timeline = timeline
         self.width, self.height = timeline.width, timeline.height
@@ -103,7 +106,7 @@ class Compositor:
             if isinstance(item, Transition):
                 a = self._full(self._clip_layer(self.clips[item.from_clip], t))
                 b = self._full(self._clip_layer(self.clips[item.to_clip], t))
-                canvas = blank(self.width, self.height) if canvas is None else canvas
+                canvas = self._blank() if canvas is None else canvas
                 blend(canvas, apply_transition(item.kind, item.progress(t), a, b))
                 continue
             layer = self._clip_layer(item, t)
@@ -113,13 +116,15 @@ class Compositor:
                 kept = self._still.get(item.id)
                 canvas = layer.rgb.copy() if kept and kept[1] is layer else layer.rgb
                 continue
-            canvas = blank(self.width, self.height) if canvas is None else canvas
+            canvas = self._blank() if canvas is None else canvas
             blend(canvas, layer)
         for sub in self.timeline.subtitles:
             if sub.start <= t < sub.end:
-                canvas = blank(self.width, self.height) if canvas is None else canvas
-                blend(canvas, subtitle_layer(sub, self.width, self.height, t, self.timeline.fps))
-        return to_uint8(blank(self.width, self.height) if canvas is None else canvas)
+                canvas = self._blank() if canvas is None else canvas
+                text = subtitle_layer(sub, self.width, self.height, t, self.timeline.fps)
+                blend(canvas, self._upload(text))
+        # The one copy back to host memory on a GPU: the encoder's input, in 8 bits.
+        return self.backend.to_host(to_uint8(self._blank() if canvas is None else canvas))
 
     def close(self) -> None:
         """Close every open source."""
@@ -176,10 +181,12 @@ class Compositor:
             # Only the part inside the bounds is ever blended: drop the rest before going to float.
             rgb8, alpha8, x, y = _within(picture.rgb, picture.alpha, x, y, bounds)
             picture = Picture(rgb8, alpha8)
-        rgb = to_float(picture.rgb)
+        # Decoded pictures arrive in host memory as 8 bits: that is what crosses to a GPU.
+        rgb = to_float(self.backend.to_device(picture.rgb))
         if not clip.color.is_identity():
             rgb = apply_color(rgb, clip.color)
-        alpha = to_float(picture.alpha) if picture.alpha is not None else None
+        alpha8 = picture.alpha
+        alpha = to_float(self.backend.to_device(alpha8)) if alpha8 is not None else None
         rgb, alpha = apply_effects(rgb, alpha, effects, t)
         if whole and cell is not None:
             # Effects that need the whole layer (a blur) saw the picture beyond the cell; only
@@ -215,7 +222,7 @@ class Compositor:
             and layer.rgb.shape == (self.height, self.width, 3)
             and layer.rgb.dtype == np.float32
             and layer.rgb.flags.c_contiguous
-            and layer.rgb.flags.writeable
+            and getattr(layer.rgb.flags, "writeable", True)  # CuPy's arrays have no such flag
         )
 
     def _full(self, layer: Layer) -> Layer:
@@ -224,8 +231,8 @@ class Compositor:
         full_size = (layer.x, layer.y, w, h) == (0, 0, self.width, self.height)
         if full_size and layer.alpha is None and layer.opacity >= 1:
             return layer
-        rgb = blank(self.width, self.height)
-        alpha = np.zeros((self.height, self.width), dtype=np.float32)
+        rgb = self._blank()
+        alpha = self.xp.zeros((self.height, self.width), dtype=np.float32)
         x0, y0 = max(layer.x, 0), max(layer.y, 0)
         x1, y1 = min(layer.x + w, self.width), min(layer.y + h, self.height)
         if x0 < x1 and y0 < y1:
@@ -236,6 +243,17 @@ class Compositor:
         if layer.opacity < 1:
             alpha *= np.float32(layer.opacity)
         return Layer(rgb, alpha)
+
+    def _blank(self) -> Image:
+        return blank(self.width, self.height, self.xp)
+
+    def _upload(self, layer: Layer) -> Layer:
+        """A host layer (drawn text) in the backend's memory."""
+        if not self.backend.device_path:
+            return layer
+        alpha = self.backend.to_device(layer.alpha) if layer.alpha is not None else None
+        rgb = self.backend.to_device(layer.rgb)
+        return Layer(rgb, alpha, layer.x, layer.y, layer.opacity)
 
     def _release_before(self, t: int) -> None:
         for cid in [cid for cid in self.sources if self.until[cid] <= t]:
@@ -261,7 +279,7 @@ def _within(
     part = cast(_Pixels, rgb[y0:y1, x0:x1])
     part_alpha = cast(_Pixels, alpha[y0:y1, x0:x1]) if alpha is not None else None
     if not (max(left, x) < min(right, x + w) and max(top, y) < min(bottom, y + h)):
-        part_alpha = cast(_Pixels, np.zeros(part.shape[:2], part.dtype))
+        part_alpha = cast(_Pixels, module_of(part).zeros(part.shape[:2], part.dtype))
     return part, part_alpha, x + x0, y + y0
 
 
@@ -276,15 +294,16 @@ def _trim(layer: Layer) -> Layer:
     """The layer cut down to the bounding box of its visible (alpha > 0) pixels."""
     if layer.alpha is None:
         return layer
-    rows = np.flatnonzero(layer.alpha.any(axis=1))
-    cols = np.flatnonzero(layer.alpha.any(axis=0))
+    xp = module_of(layer.alpha)
+    rows = xp.flatnonzero(layer.alpha.any(axis=1))
+    cols = xp.flatnonzero(layer.alpha.any(axis=0))
     if rows.size == 0:
         return Layer(layer.rgb[:0, :0], layer.alpha[:0, :0], layer.x, layer.y, layer.opacity)
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     return Layer(
-        np.ascontiguousarray(layer.rgb[r0:r1, c0:c1]),
-        np.ascontiguousarray(layer.alpha[r0:r1, c0:c1]),
-        layer.x + int(c0),
-        layer.y + int(r0),
+        xp.ascontiguousarray(layer.rgb[r0:r1, c0:c1]),
+        xp.ascontiguousarray(layer.alpha[r0:r1, c0:c1]),
+        layer.x + c0,
+        layer.y + r0,
         layer.opacity,
     )

@@ -77,6 +77,7 @@ from chunking.timeline.catalogue import (
 from chunking.timeline.model import ColorCorrection, Effect
 from common.errors import TimelineError
 from workers import effects_denoise, effects_lens, effects_looks, effects_tone, kernels
+from workers.arrays import current, module_of
 from workers.color import (
     SEPIA,
     apply_color,
@@ -92,6 +93,7 @@ from workers.effects_params import EffectFn, given, param, remember, setting
 from workers.layer import Image, Mask
 
 __all__ = [
+    "DEVICE_EFFECTS",
     "IMPLEMENTATIONS",
     "TIME_VARYING",
     "WHOLE_LAYER",
@@ -183,12 +185,13 @@ def _sharpen(rgb: Image, effect: Effect, frame: int) -> Image:
     amount, sigma = setting(effect), setting(effect, 1)
     if amount == 0.0 or sigma <= 0.0:
         return rgb
-    src = np.asarray(rgb, dtype=np.float32)
+    xp = module_of(rgb)
+    src = xp.asarray(rgb, dtype=np.float32)
     # Unsharp mask: add back the detail the blur removes, scaled by amount.
     out: Image = src - gaussian_blur(src, sigma)
     out *= np.float32(amount)
     out += src
-    np.clip(out, 0.0, 1.0, out=out)
+    xp.clip(out, 0.0, 1.0, out=out)
     return out
 
 
@@ -206,7 +209,8 @@ def grain(effect_id: str, frame: int, height: int, width: int, size: int = 1) ->
 
 def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
     size = max(1, round(setting(effect, 1)))
-    src = np.asarray(rgb, dtype=np.float32)
+    xp = module_of(rgb)
+    src: Image = xp.asarray(rgb, dtype=np.float32)
     if given(effect, 2):  # the editor's FilmGrain: see the module docstring
         std = setting(effect, 2) * _UNIFORM_STD
         contrast = 1.0 + setting(effect, 0)
@@ -217,11 +221,12 @@ def _filmgrain(rgb: Image, effect: Effect, frame: int) -> Image:
     if std == 0.0:
         return src if src is not rgb else rgb
     h, w = rgb.shape[:2]
+    # Drawn on the host on every backend: a frame's grain must not depend on the node.
     noise = grain(effect.id, frame, h, w, size)
     noise *= np.float32(std)
     # Same noise on R, G and B: monochrome grain, like film's silver, not sensor chroma noise.
-    out: Image = src + noise[:, :, None]
-    np.clip(out, 0.0, 1.0, out=out)
+    out: Image = src + xp.asarray(noise)[:, :, None]
+    xp.clip(out, 0.0, 1.0, out=out)
     return out
 
 
@@ -245,6 +250,24 @@ IMPLEMENTATIONS: dict[str, EffectFn] = {
     **effects_tone.IMPLEMENTATIONS,
 }
 
+#: Kinds whose code runs on any array module (workers.arrays): on a GPU node they stay in GPU
+#: memory. The others are applied to a host copy of the layer there.
+DEVICE_EFFECTS = frozenset(
+    (
+        "blur",
+        "brightness",
+        "contrast",
+        "saturation",
+        "huerotate",
+        "grayscale",
+        "sepia",
+        "invert",
+        "vignette",
+        "sharpen",
+        "filmgrain",
+    )
+)
+
 #: Effects whose output depends on the frame index, not only on the input pixels.
 TIME_VARYING = TIME_VARYING_EFFECTS
 
@@ -263,10 +286,11 @@ def _mix(before: Image, after: Image, intensity: float) -> Image:
     """before + intensity * (after - before), clipped; `after` itself at full intensity."""
     if after is before or intensity >= 1.0:
         return after
-    out: Image = np.asarray(after, dtype=np.float32) - before
+    xp = module_of(after)
+    out: Image = xp.asarray(after, dtype=np.float32) - before
     out *= np.float32(intensity)
     out += before
-    np.clip(out, 0.0, 1.0, out=out)
+    xp.clip(out, 0.0, 1.0, out=out)
     return out
 
 
@@ -293,7 +317,7 @@ def apply_effect(image: Image, effect: Effect, frame: int) -> Image:
         rgb, alpha = apply_effects(colour, opacity, (effect,), frame)
         if rgb is colour and alpha is opacity:
             return image
-        out = np.empty(image.shape, dtype=np.float32)
+        out: Image = module_of(image).empty(image.shape, dtype=np.float32)
         out[..., :3] = rgb
         out[..., 3] = alpha if alpha is not None else 1.0
         return out
@@ -304,14 +328,31 @@ def apply_effects(
     rgb: Image, alpha: Mask | None, effects: Iterable[Effect], frame: int
 ) -> tuple[Image, Mask | None]:
     """Apply effects in order to a layer's colour and alpha (None = opaque); only a chroma key
-    changes alpha, and lower layers show through where it falls."""
+    changes alpha, and lower layers show through where it falls. On the GPU path
+    (workers.arrays) the kinds not in DEVICE_EFFECTS run on a host copy of the layer."""
+    backend = current()
     for effect in effects:
         kind, impl = _implementation(effect)
         intensity = _intensity(effect)
         if impl is None or intensity == 0.0:
             continue
-        if kind in ALPHA_EFFECTS:
-            alpha = chromakey(rgb, alpha, effect, intensity)
-        else:
-            rgb = _mix(rgb, impl(rgb, effect, frame), intensity)
+        if backend.device_path and kind not in DEVICE_EFFECTS:
+            host_alpha = backend.to_host(alpha) if alpha is not None else None
+            host_rgb, host_alpha = _apply(
+                kind, impl, backend.to_host(rgb), host_alpha, effect, frame
+            )
+            rgb = backend.to_device(host_rgb)
+            alpha = backend.to_device(host_alpha) if host_alpha is not None else None
+            continue
+        rgb, alpha = _apply(kind, impl, rgb, alpha, effect, frame)
     return rgb, alpha
+
+
+def _apply(
+    kind: str, impl: EffectFn, rgb: Image, alpha: Mask | None, effect: Effect, frame: int
+) -> tuple[Image, Mask | None]:
+    """One effect on a layer's colour and alpha (an active effect of non-zero intensity)."""
+    intensity = _intensity(effect)
+    if kind in ALPHA_EFFECTS:
+        return rgb, chromakey(rgb, alpha, effect, intensity)
+    return _mix(rgb, impl(rgb, effect, frame), intensity), alpha

@@ -8,10 +8,12 @@ blur(); edges repeat the border pixel.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from workers.arrays import current, module_of
 from workers.effects_params import remember
 
 _Plan = list[tuple[int, int, int, int, npt.NDArray[np.float32]]]
@@ -21,6 +23,7 @@ Planes = npt.NDArray[np.float32]  # H x W x C, any C
 #: equals the input up to 0.1), and far below it 2 * sigma**2 underflows into a division by 0.
 NO_BLUR = 0.05
 _blur_plans: dict[tuple[int, float], _Plan] = {}
+_dense_plans: dict[tuple[int, float, str], Any] = {}
 
 
 def _blur_plan(n: int, sigma: float) -> _Plan:
@@ -66,12 +69,37 @@ def _blur_columns(data: npt.NDArray[np.float32], plan: _Plan) -> npt.NDArray[np.
     return out
 
 
+def _dense(n: int, sigma: float, xp: Any) -> Any:
+    """The whole blur along an axis of n samples as one n x n matrix in ``xp``'s memory."""
+    key = (n, sigma, xp.__name__)
+    cached = _dense_plans.get(key)
+    if cached is not None:
+        return cached
+    matrix = np.zeros((n, n), dtype=np.float32)
+    for in_lo, in_hi, lo, hi, weights in _blur_plan(n, sigma):
+        matrix[lo:hi, in_lo:in_hi] = weights
+    return remember(_dense_plans, key, xp.asarray(matrix))
+
+
+def _gaussian_dense(src: Planes, sigma: float) -> Planes:
+    """gaussian() as two dense matrix products, one per axis: the GPU path (workers.arrays),
+    where one large product beats many small ones."""
+    xp = module_of(src)
+    h, w, c = src.shape
+    vertical = (_dense(h, sigma, xp) @ src.reshape(h, w * c)).reshape(h, w, c)
+    planes = vertical.transpose(2, 0, 1) @ _dense(w, sigma, xp).T
+    return xp.ascontiguousarray(planes.transpose(1, 2, 0))  # type: ignore[no-any-return]
+
+
 def gaussian(planes: Planes, sigma: float) -> Planes:
     """A new H x W x C array blurred by a Gaussian of this standard deviation in pixels, not
     clipped (for intermediate values such as variances and regression coefficients)."""
-    src = np.ascontiguousarray(planes, dtype=np.float32)
+    xp = module_of(planes)
+    src = xp.ascontiguousarray(planes, dtype=np.float32)
     if sigma < NO_BLUR:
-        return src.copy()
+        return src.copy()  # type: ignore[no-any-return]
+    if current().device_path:
+        return _gaussian_dense(src, sigma)
     h, w, c = src.shape
     vertical = _blur_rows(src.reshape(h, w * c), _blur_plan(h, sigma)).reshape(h, w, c)
     # The horizontal pass runs on planes (one channel's rows contiguous): measured far cheaper
@@ -101,5 +129,5 @@ def gaussian_blur(rgb: Planes, sigma: float) -> Planes:
     """A new image blurred by a Gaussian of this standard deviation in pixels, clipped to
     [0, 1]."""
     out = gaussian(rgb, sigma)
-    np.clip(out, 0.0, 1.0, out=out)
+    module_of(out).clip(out, 0.0, 1.0, out=out)
     return out

@@ -6,7 +6,8 @@ or an encoded bit: this renderer's code and version, the FFmpeg libraries and co
 PyAV loaded (libx264, libx265, libvpx, SVT-AV1, dav1d, ...: each file's content hash, since two
 builds of one version can differ), numpy and the SIMD targets it dispatches to, the BLAS library
 and the kernel it picked for this CPU (a blur's matrix products round differently on another
-one), the compositing kernels (workers.kernels: the built C library's hash, or NumPy), Pillow
+one), the compositing kernels (workers.kernels: the built C library's hash, or NumPy), the array
+backend layers are composited with (workers.arrays: NumPy, or CuPy and the GPU's name), Pillow
 with its image and text libraries, and the subtitle fonts a node can choose from.
 
 An operator may add a salt (``CLOUDRENDER_FINGERPRINT_SALT``) to keep two builds apart that
@@ -32,8 +33,9 @@ import numpy as np
 import PIL
 from PIL import features
 
+from common.errors import RenderError
 from common.settings import Settings
-from workers import kernels, subtitle_fonts
+from workers import arrays, kernels, subtitle_fonts
 
 #: Bumped by hand when a change alters rendered output in a way the code hash would not show
 #: (a changed default read from outside the packages hashed below).
@@ -87,6 +89,8 @@ def _parts() -> dict[str, str]:
         "fonts": _fonts_hash(),
         # The C compositing kernels or NumPy: their colour matrices round differently.
         "kernels": kernels.BACKEND,
+        # NumPy or CuPy on which GPU (workers.arrays): a GPU's sums round its own way.
+        "compositor": _compositor(),
     }
     for name, version in sorted(av.library_versions.items()):
         parts[name] = ".".join(str(v) for v in version)
@@ -97,6 +101,15 @@ def _parts() -> dict[str, str]:
     if salt:  # only when set: an unsalted node keeps the fingerprint (and cache keys) it had
         parts["salt"] = salt
     return parts
+
+
+def _compositor() -> str:
+    """The array backend's part; a node told to composite on a GPU it lacks still has a
+    fingerprint (its renders fail with the reason, workers.arrays)."""
+    try:
+        return arrays.planned().fingerprint()
+    except RenderError as exc:
+        return f"unavailable: {exc}"
 
 
 def _package_version(name: str) -> str:

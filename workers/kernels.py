@@ -1,5 +1,6 @@
 """Per-pixel compositing steps, each one pass over the pixels: C kernels where they were built,
-NumPy otherwise.
+NumPy otherwise (and always for arrays in GPU memory, workers.arrays: the NumPy steps are written
+so that CuPy runs them too).
 
 The C library (``workers/kernels.c``, built by ``pip install`` as ``workers._kernels`` when a C
 compiler is there; optional) streams a layer through a step without NumPy's full-frame
@@ -26,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from common.settings import Settings
+from workers.arrays import module_of
 
 Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
 Rgb8 = npt.NDArray[np.uint8]
@@ -40,7 +42,9 @@ _SIZE = ctypes.c_ssize_t
 def _load() -> tuple[Any, str]:
     """The C library and its file's sha256 (None and "" when it was not built, or when
     CLOUDRENDER_KERNELS=numpy asks for the NumPy steps)."""
-    if Settings.from_env().kernels == "numpy":
+    settings = Settings.from_env()
+    # The GPU code path on the CPU (workers.arrays) must run the steps CuPy would: NumPy's.
+    if settings.kernels == "numpy" or settings.compositor == "gpu-numpy":
         return None, ""
     spec = importlib.util.find_spec("workers._kernels")
     if spec is None or not spec.origin:
@@ -97,7 +101,7 @@ def _contiguous(a: npt.NDArray[Any], dtype: type) -> npt.NDArray[Any]:
     return np.ascontiguousarray(a, dtype=dtype)
 
 
-# -- the NumPy reference --------------------------------------------------------------------------
+# -- the NumPy reference, which also runs CuPy arrays (workers.arrays) ----------------------------
 
 
 def numpy_to_float(rgb8: Rgb8) -> Image:
@@ -109,24 +113,26 @@ def numpy_to_uint8(rgb: Image) -> Rgb8:
     """float32 RGB in [0, 1] to uint8, rounding to nearest (NumPy)."""
     out = rgb * np.float32(255)
     out += np.float32(0.5)
-    np.clip(out, 0, 255, out=out)
+    module_of(out).clip(out, 0, 255, out=out)
     return out.astype(np.uint8)
 
 
 def numpy_gain_clip(rgb: Image, gain: Image) -> Image:
     """rgb times an H x W (x 1) gain map, clipped to [0, 1] (NumPy)."""
     g = gain if gain.ndim == 3 else gain[..., None]
-    out: Image = np.asarray(rgb, dtype=np.float32) * g
-    np.clip(out, 0.0, 1.0, out=out)
+    xp = module_of(rgb)
+    out: Image = xp.asarray(rgb, dtype=np.float32) * xp.asarray(g)
+    xp.clip(out, 0.0, 1.0, out=out)
     return out
 
 
 def numpy_affine_clip(rgb: Image, matrix: npt.NDArray[np.float32], offset: float) -> Image:
     """rgb @ matrix.T + offset, clipped to [0, 1] (NumPy)."""
-    out: Image = np.asarray(rgb, dtype=np.float32) @ np.asarray(matrix, dtype=np.float32).T
+    xp = module_of(rgb)
+    out: Image = xp.asarray(rgb, dtype=np.float32) @ xp.asarray(matrix, dtype=np.float32).T
     if offset:
         out += np.float32(offset)
-    np.clip(out, 0.0, 1.0, out=out)
+    xp.clip(out, 0.0, 1.0, out=out)
     return out
 
 
@@ -144,7 +150,7 @@ def numpy_blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> 
 
 def to_float(rgb8: Rgb8) -> Image:
     """uint8 RGB to float32 in [0, 1]."""
-    if _LIB is None:
+    if _LIB is None or type(rgb8) is not np.ndarray:
         return numpy_to_float(rgb8)
     src = _contiguous(rgb8, np.uint8)
     out = np.empty(src.shape, dtype=np.float32)
@@ -154,7 +160,7 @@ def to_float(rgb8: Rgb8) -> Image:
 
 def to_uint8(rgb: Image) -> Rgb8:
     """float32 RGB in [0, 1] to uint8, rounding to nearest."""
-    if _LIB is None:
+    if _LIB is None or type(rgb) is not np.ndarray:
         return numpy_to_uint8(rgb)
     src = _contiguous(rgb, np.float32)
     out = np.empty(src.shape, dtype=np.uint8)
@@ -164,7 +170,9 @@ def to_uint8(rgb: Image) -> Rgb8:
 
 def gain_clip(rgb: Image, gain: Image) -> Image:
     """A new image: rgb times an H x W (x 1) gain map, clipped to [0, 1]."""
-    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3 or gain.shape[:2] != rgb.shape[:2]:
+    if _LIB is None or type(rgb) is not np.ndarray or type(gain) is not np.ndarray:
+        return numpy_gain_clip(rgb, gain)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or gain.shape[:2] != rgb.shape[:2]:
         return numpy_gain_clip(rgb, gain)  # (which raises on shapes that do not broadcast)
     if gain.ndim == 3 and gain.shape[2] != 1:
         return numpy_gain_clip(rgb, gain)
@@ -177,7 +185,9 @@ def gain_clip(rgb: Image, gain: Image) -> Image:
 
 def affine_clip(rgb: Image, matrix: npt.NDArray[np.float32], offset: float = 0.0) -> Image:
     """A new image rgb @ matrix.T + offset, clipped to [0, 1]."""
-    if _LIB is None or rgb.ndim != 3 or rgb.shape[2] != 3 or np.shape(matrix) != (3, 3):
+    if _LIB is None or type(rgb) is not np.ndarray:
+        return numpy_affine_clip(rgb, matrix, offset)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or np.shape(matrix) != (3, 3):
         return numpy_affine_clip(rgb, matrix, offset)
     src = _contiguous(rgb, np.float32)
     m = _contiguous(matrix, np.float32)
@@ -199,7 +209,10 @@ def _rows(a: npt.NDArray[Any], pixel: int) -> int | None:
 def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
     """dst += (src - dst) * alpha * opacity in place, over windows of equal size (alpha None:
     opaque); ``dst`` may be a window of a larger canvas."""
-    if _LIB is None or dst.dtype != np.float32 or src.dtype != np.float32:
+    if _LIB is None or type(dst) is not np.ndarray or type(src) is not np.ndarray:
+        numpy_blend(dst, src, alpha, opacity)
+        return
+    if dst.dtype != np.float32 or src.dtype != np.float32:
         numpy_blend(dst, src, alpha, opacity)
         return
     if alpha is not None and alpha.dtype != np.float32:

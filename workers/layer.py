@@ -1,12 +1,14 @@
 """Layers: an image placed on the canvas, and alpha blending onto the canvas.
 
 The canvas and every layer hold float32 RGB in [0, 1]; alpha is float32 in [0, 1] or None for
-fully opaque. Blending is plain "over" with straight (non-premultiplied) colour.
+fully opaque. Blending is plain "over" with straight (non-premultiplied) colour. On a GPU node the
+arrays are CuPy's (workers.arrays), typed as NumPy's here: CuPy mirrors NumPy's interface.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +30,9 @@ class Layer:
     opacity: float = 1.0
 
 
-def blank(width: int, height: int) -> Image:
-    """A black canvas."""
-    return np.zeros((height, width, 3), dtype=np.float32)
+def blank(width: int, height: int, xp: Any = np) -> Image:
+    """A black canvas (in the array module ``xp``'s memory: workers.arrays)."""
+    return xp.zeros((height, width, 3), dtype=np.float32)  # type: ignore[no-any-return]
 
 
 def to_float(rgb8: npt.NDArray[np.uint8]) -> Image:

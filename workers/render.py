@@ -57,6 +57,8 @@ class RenderSummary:
     audio: str | None
     bytes: int
     warnings: list[str] = field(default_factory=list)
+    #: where the layers were composited (workers.arrays.ArrayBackend.describe)
+    compositor: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -130,6 +132,7 @@ def render_to_file(
         audio=audio_codec,
         bytes=os.path.getsize(output),
         warnings=warnings,
+        compositor=compositor.backend.describe(),
     )
 
 

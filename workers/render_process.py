@@ -121,7 +121,12 @@ def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
         file_format="matroska",
         threads=request["threads"],
     )
-    return {"encoder": summary.encoder, "hardware": summary.hardware, "warnings": summary.warnings}
+    return {
+        "encoder": summary.encoder,
+        "hardware": summary.hardware,
+        "warnings": summary.warnings,
+        "compositor": summary.compositor,
+    }
 
 
 def _describe(exc: BaseException) -> dict[str, Any]:

@@ -40,10 +40,10 @@ from typing import Any
 from celery.signals import worker_init, worker_ready
 
 from chunking.timeline.model import Timeline
-from common.errors import RenderCancelled
+from common.errors import RenderCancelled, RenderError
 from common.settings import Settings
+from workers import arrays, render_process
 from workers import isolation as iso
-from workers import render_process
 from workers.child import Child
 from workers.chunk_limits import (
     ChunkCrashed,
@@ -232,6 +232,7 @@ def _run(done: dict[str, Any], output: str, frames: int, began: float, kind: str
         audio=None,
         bytes=os.path.getsize(output),
         warnings=[str(w)[:1000] for w in warnings[:100]],
+        compositor=str(done.get("compositor", ""))[:200],
     )
     peak = done.get("peak_memory_bytes")
     rss = done.get("peak_rss_bytes")
@@ -291,8 +292,13 @@ def _detect(**_: object) -> None:
 
 
 def _announce(**_: object) -> None:
-    """Once the worker is up (its logging too): say which isolation chunk renders get."""
+    """Once the worker is up (its logging too): say which isolation chunk renders get, and
+    where they composite."""
     iso.announce(_settings().sandbox)
+    try:
+        log.info("chunk renders composite on %s", arrays.planned().describe())
+    except RenderError as exc:
+        log.error("%s: chunks sent to this worker fail", exc)
 
 
 worker_init.connect(_detect, weak=False)

@@ -143,6 +143,7 @@ def _render_segment(
         "seconds": round(time.perf_counter() - began, 3),
         "encoder": summary.encoder,
         "hardware": summary.hardware,
+        "compositor": summary.compositor,
         "notes": notes,
         "reused": False,
         # The merge renders again a chunk made under another fingerprint than its job's.

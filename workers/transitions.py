@@ -1,7 +1,8 @@
 """Transitions: mixing the outgoing and incoming clips' full-canvas layers into one.
 
 Both inputs are full-canvas layers of the same size; the result is a new full-canvas layer and
-the inputs are never modified. Edge conventions (``W``/``H`` the canvas size, ``p`` the progress,
+the inputs are never modified; the same code mixes NumPy and CuPy layers (workers.arrays). Edge
+conventions (``W``/``H`` the canvas size, ``p`` the progress,
 ``round`` Python's round-half-to-even):
 
 * ``wipe_right``: columns ``x < round(p*W)`` show b; ``wipe_left``: columns
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.errors import TimelineError
+from workers.arrays import module_of
 from workers.layer import Image, Layer, Mask
 
 _F1 = np.float32(1)
@@ -74,17 +76,18 @@ _SLIDES = {
 
 def _rgb(layer: Layer) -> Image:
     """The layer's colour as float32 (no copy when it already is)."""
-    return np.asarray(layer.rgb, dtype=np.float32)
+    return module_of(layer.rgb).asarray(layer.rgb, dtype=np.float32)  # type: ignore[no-any-return]
 
 
 def _alpha(layer: Layer) -> Mask | None:
     """The layer's alpha with its opacity folded in; None when fully opaque. May alias input."""
     opacity = min(max(float(layer.opacity), 0.0), 1.0)
+    xp = module_of(layer.rgb)
     if layer.alpha is None:
         if opacity >= 1.0:
             return None
-        return np.full(layer.rgb.shape[:2], opacity, dtype=np.float32)
-    alpha = np.asarray(layer.alpha, dtype=np.float32)
+        return xp.full(layer.rgb.shape[:2], opacity, dtype=np.float32)  # type: ignore[no-any-return]
+    alpha: Mask = xp.asarray(layer.alpha, dtype=np.float32)
     if opacity >= 1.0:
         return alpha
     return alpha * np.float32(opacity)
@@ -92,7 +95,7 @@ def _alpha(layer: Layer) -> Mask | None:
 
 def _owned(alpha: Mask | None, source: Layer) -> Mask | None:
     """A copy of ``alpha`` when it still aliases the source's array, so results never share it."""
-    if alpha is not None and source.alpha is not None and np.shares_memory(alpha, source.alpha):
+    if alpha is not None and alpha is source.alpha:
         return alpha.copy()
     return alpha
 
@@ -104,23 +107,30 @@ def _scale(rgb: Image, weight: Mask) -> None:
         rgb[..., c] *= weight
 
 
+def _share(part: Mask, whole: Mask) -> Mask:
+    """part / whole where whole > 0, else 0 (where nothing is left the colour is moot)."""
+    xp = module_of(whole)
+    shown = whole > 0
+    return xp.where(shown, part / xp.where(shown, whole, _F1), _F1 * 0)  # type: ignore[no-any-return]
+
+
 def _dissolve(p: float, a: Layer, b: Layer) -> Layer:
     a_rgb, b_rgb = _rgb(a), _rgb(b)
     a_alpha, b_alpha = _alpha(a), _alpha(b)
+    xp = module_of(a_rgb)
     fp = np.float32(p)
     if a_alpha is None and b_alpha is None:
-        out = np.subtract(b_rgb, a_rgb, dtype=np.float32)
+        out = b_rgb - a_rgb
         out *= fp
         out += a_rgb
         return Layer(out)
     # Mix premultiplied colour so a transparent pixel's (meaningless) colour never bleeds in:
     # the result composited over anything equals the lerp of each input composited over it.
-    wa = np.full(a_rgb.shape[:2], _F1 - fp, np.float32) if a_alpha is None else a_alpha * (_F1 - fp)
-    wb = np.full(b_rgb.shape[:2], fp, np.float32) if b_alpha is None else b_alpha * fp
+    wa = xp.full(a_rgb.shape[:2], _F1 - fp, np.float32) if a_alpha is None else a_alpha * (_F1 - fp)
+    wb = xp.full(b_rgb.shape[:2], fp, np.float32) if b_alpha is None else b_alpha * fp
     alpha = wa + wb
-    # b's share of the mixed colour; where nothing is left (alpha 0) the colour is moot.
-    share = np.divide(wb, alpha, out=np.zeros_like(alpha), where=alpha > 0)
-    out = np.subtract(b_rgb, a_rgb, dtype=np.float32)
+    share = _share(wb, alpha)  # b's share of the mixed colour
+    out = b_rgb - a_rgb
     _scale(out, share)
     out += a_rgb
     return Layer(out, alpha)
@@ -133,7 +143,7 @@ def _fade_black(p: float, a: Layer, b: Layer) -> Layer:
         src, gain = a, np.float32(1 - 2 * p)
     else:
         src, gain = b, np.float32(2 * p - 1)
-    out = np.multiply(_rgb(src), gain, dtype=np.float32)
+    out = _rgb(src) * gain
     return Layer(out, _owned(_alpha(src), src))
 
 
@@ -147,14 +157,15 @@ def _wipe(a: Layer, b: Layer, axis: int, start: int, stop: int) -> Layer:
     size = a_rgb.shape[axis]
     inside = _index(axis, start, stop)
     before, after = _index(axis, 0, start), _index(axis, stop, size)
-    out = np.empty_like(a_rgb)
+    xp = module_of(a_rgb)
+    out = xp.empty_like(a_rgb)
     out[before] = a_rgb[before]
     out[after] = a_rgb[after]
     out[inside] = b_rgb[inside]
     a_alpha, b_alpha = _alpha(a), _alpha(b)
     if a_alpha is None and b_alpha is None:
         return Layer(out)
-    alpha = np.empty(a_rgb.shape[:2], np.float32)
+    alpha = xp.empty(a_rgb.shape[:2], np.float32)
     for sl, src in ((before, a_alpha), (after, a_alpha), (inside, b_alpha)):
         alpha[sl] = _F1 if src is None else src[sl]
     return Layer(out, alpha)
@@ -166,8 +177,9 @@ def _slide(a: Layer, b: Layer, axis: int, dst: tuple[int, int], src: tuple[int, 
     size = a_rgb.shape[axis]
     d_in, s_in = _index(axis, *dst), _index(axis, *src)
     outside = (_index(axis, 0, dst[0]), _index(axis, dst[1], size))
-    out = np.empty_like(a_rgb)
-    alpha = None if a_alpha is None and b_alpha is None else np.empty(a_rgb.shape[:2], np.float32)
+    xp = module_of(a_rgb)
+    out = xp.empty_like(a_rgb)
+    alpha = None if a_alpha is None and b_alpha is None else xp.empty(a_rgb.shape[:2], np.float32)
     for sl in outside:
         out[sl] = a_rgb[sl]
         if alpha is not None:
@@ -182,7 +194,7 @@ def _slide(a: Layer, b: Layer, axis: int, dst: tuple[int, int], src: tuple[int, 
     ab = b_alpha[s_in]
     bg = a_rgb[d_in]
     region = out[d_in]  # a view: the mix is written straight into the result
-    np.subtract(b_rgb[s_in], bg, out=region)
+    xp.subtract(b_rgb[s_in], bg, out=region)
     if a_alpha is None:
         _scale(region, ab)
         region += bg
@@ -190,7 +202,7 @@ def _slide(a: Layer, b: Layer, axis: int, dst: tuple[int, int], src: tuple[int, 
         return Layer(out, alpha)
     total = a_alpha[d_in] * (_F1 - ab)
     total += ab
-    share = np.divide(ab, total, out=np.zeros_like(total), where=total > 0)
+    share = _share(ab, total)
     _scale(region, share)
     region += bg
     alpha[d_in] = total
