@@ -43,10 +43,12 @@ def beat(
     draining: bool = False,
     busy: int = 0,
     queues: list[str] | None = None,
+    compositor: str = "cpu",
 ) -> dict[str, Any]:
     """A render node's heartbeat as node_signals writes it (its fingerprint queue listed)."""
     listed = [QUEUE_RENDER, render_queue(fingerprint)] if queues is None else queues
     return {
+        "compositor": compositor,
         "name": name,
         "concurrency": concurrency,
         "pid": 1,
@@ -183,14 +185,21 @@ def up(store: JobStore, *beats: dict[str, Any]) -> None:
 
 
 def add_job(
-    store: JobStore, job_id: str, chunks: int, *, planned: str = "", storage: str = "file:///none"
+    store: JobStore,
+    job_id: str,
+    chunks: int,
+    *,
+    planned: str = "",
+    storage: str = "file:///none",
+    gpu: bool = False,
 ) -> JobSpec:
-    """A rendering job of `chunks` 10-frame chunks, keyed with fingerprint `planned`."""
+    """A rendering job of `chunks` 10-frame chunks, keyed with fingerprint `planned`, exported
+    with hardware acceleration when `gpu`."""
     spec = JobSpec(
         id=job_id,
         project={},
         base_dir="",
-        export={},
+        export={"hardware_acceleration": True} if gpu else {},
         storage_url=storage,
         frames=chunks * 10,
         output_ext="mkv",
@@ -234,6 +243,54 @@ def test_every_chunk_of_a_job_goes_to_one_fingerprints_queue(store: JobStore) ->
     assert sorted(i for i, _ in broker.chunks("keyed")) == list(range(5))
     assert store.get("big").renderer == A and store.get("keyed").renderer == B
     assert all(c.renderer == A for c in store.get("big").chunks)
+
+
+def test_gpu_jobs_go_to_gpu_nodes_and_the_rest_to_cpu_nodes(store: JobStore) -> None:
+    broker = Broker()
+    dispatcher = Dispatcher(store, broker)
+    # The CPU group is the larger: without routing by kind every job would go there.
+    up(store, beat("cpu1", A, 4), beat("gpu1", B, 1, compositor="cupy"))
+    add_job(store, "film", 4, gpu=True)
+    add_job(store, "proxy", 4)
+    done = {"film": 0, "proxy": 0}
+    for _ in range(20):
+        dispatcher.fill()
+        for job in done:
+            done[job] = render_what_is_queued(store, broker, job, done[job])
+    assert {q for _, q in broker.chunks("film")} == {render_queue(B)}
+    assert {q for _, q in broker.chunks("proxy")} == {render_queue(A)}
+    assert sorted(i for i, _ in broker.chunks("film")) == list(range(4))
+
+
+def test_a_gpu_job_renders_on_cpu_nodes_when_no_gpu_node_is_live(store: JobStore) -> None:
+    broker = Broker()
+    up(store, beat("cpu1", A, 2))
+    add_job(store, "film", 2, gpu=True)
+    Dispatcher(store, broker).fill()
+    assert {q for _, q in broker.chunks("film")} == {render_queue(A)}
+    # Pinned when it started dispatching: a GPU node coming up later does not split the job.
+    up(store, beat("gpu1", B, 4, compositor="cupy"))
+    render_what_is_queued(store, broker, "film", 0)
+    Dispatcher(store, broker).fill()
+    assert {q for _, q in broker.chunks("film")} == {render_queue(A)}
+
+
+@pytest.mark.parametrize(
+    ("gpu", "groups"),
+    [
+        (None, {A: 4, B: 1, C: 2}),
+        (True, {B: 1, C: 2}),
+        (False, {A: 4}),
+    ],
+)
+def test_renderer_groups_of_a_kind(gpu: bool | None, groups: dict[str, int]) -> None:
+    beats = {
+        "n1": beat("n1", A, 4),
+        "n2": beat("n2", B, 1, compositor="cupy"),
+        "n3": beat("n3", C, 2, compositor="cupy"),
+    }
+    assert renderer_groups(beats, gpu) == groups
+    assert renderer_groups({"n1": beats["n1"]}, True) == {A: 4}  # no GPU group: any group
 
 
 def test_no_render_node_yet_sends_to_the_shared_queue(store: JobStore) -> None:
