@@ -121,13 +121,10 @@ def select(mode: str) -> ArrayBackend:
 
 
 @functools.cache
-def _current(mode: str) -> ArrayBackend:
-    return select(mode)
-
-
 def current() -> ArrayBackend:
-    """This process's backend (probed once per CLOUDRENDER_COMPOSITOR value)."""
-    return _current(Settings.from_env().compositor)
+    """This process's backend, probed once (the effects ask for every layer); ``forget``
+    makes the next call read CLOUDRENDER_COMPOSITOR again."""
+    return select(Settings.from_env().compositor)
 
 
 def planned() -> ArrayBackend:
@@ -168,7 +165,7 @@ def _planned(mode: str) -> ArrayBackend:
 def forget() -> None:
     """Probe again on the next ``current()`` or ``planned()`` (tests that change the
     environment)."""
-    _current.cache_clear()
+    current.cache_clear()
     _planned.cache_clear()
 
 

@@ -1,10 +1,11 @@
 """The GPU compositor's seam (workers.arrays): how a backend is chosen, and that the GPU code path
 renders every effect and transition like the CPU path.
 
-No GPU is lent to these tests: the GPU path runs here as CuPy would run it, with NumPy standing
-in for CuPy (CLOUDRENDER_COMPOSITOR=gpu-numpy: the array-module code, the dense-matrix blur, the
-host round trip of the effects not written for a GPU, no C kernels). The stated tolerance of the
-GPU path against the CPU path: at most one 8-bit level, on at most 1 % of the samples.
+Where no GPU is usable the GPU path runs as CuPy would run it, with NumPy standing in for CuPy
+(CLOUDRENDER_COMPOSITOR=gpu-numpy: the array-module code, the dense-matrix blur, the host round
+trip of the effects not written for a GPU, no C kernels); where CuPy opens a CUDA device the
+agreement tests run on it too. The stated tolerance of the GPU path against the CPU path: at
+most one 8-bit level, on at most 1 % of the samples.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from workers.compositor import Compositor
 
 W, H = 320, 180
 CUPY_INSTALLED = importlib.util.find_spec("cupy") is not None
+#: The GPU path as NumPy runs it, and on a machine with a usable GPU as CuPy runs it.
+GPU_MODES = [arrays.GPU_NUMPY] + (["gpu"] if arrays.open_cupy()[0] is not None else [])
 
 
 @pytest.fixture(autouse=True)
@@ -156,7 +159,10 @@ def test_the_fresh_python_probe_prints_the_backend() -> None:
 
 
 def test_the_backend_is_part_of_the_render_fingerprint() -> None:
-    code = "from workers.fingerprint import fingerprint_parts; print(fingerprint_parts()['compositor'])"
+    code = (
+        "from workers.fingerprint import fingerprint_parts; "
+        "print(fingerprint_parts()['compositor'])"
+    )
     parts = {}
     for mode in ("cpu", "gpu-numpy"):
         env = subprocess_env({"CLOUDRENDER_COMPOSITOR": mode})
@@ -171,22 +177,24 @@ def test_the_backend_is_part_of_the_render_fingerprint() -> None:
 # -- the GPU path renders like the CPU path -------------------------------------------------------
 
 
+@pytest.mark.parametrize("mode", GPU_MODES)
 @pytest.mark.parametrize("kind", sorted(VIDEO_EFFECTS))
 def test_every_effect_agrees_across_backends(
-    kind: str, clip_video: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, mode: str, clip_video: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     effect = Effect(f"e-{kind}", kind, intensity=0.9)
     timeline = two_layer_timeline(clip_video, (effect,))
     at = [2, 7]
     cpu = frames(timeline, "cpu", monkeypatch, at)
-    gpu = frames(timeline, "gpu-numpy", monkeypatch, at)
+    gpu = frames(timeline, mode, monkeypatch, at)
     for t, a, b in zip(at, gpu, cpu, strict=True):
         assert_within_tolerance(a, b, f"{kind}, frame {t}")
 
 
+@pytest.mark.parametrize("mode", GPU_MODES)
 @pytest.mark.parametrize("kind", sorted(TRANSITIONS))
 def test_every_transition_agrees_across_backends(
-    kind: str, clip_video: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, mode: str, clip_video: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a = Clip("a", "t0", FileSource(str(clip_video)), 0, 8, effects=(Effect("b", "blur"),))
     b = Clip(
@@ -205,20 +213,21 @@ def test_every_transition_agrees_across_backends(
     at = [4, 5, 7]
     for t, g, c in zip(
         at,
-        frames(timeline, "gpu-numpy", monkeypatch, at),
+        frames(timeline, mode, monkeypatch, at),
         frames(timeline, "cpu", monkeypatch, at),
         strict=True,
     ):
         assert_within_tolerance(g, c, f"{kind}, frame {t}")
 
 
+@pytest.mark.parametrize("mode", GPU_MODES)
 def test_on_the_gpu_path_any_range_renders_like_the_whole(
-    clip_video: Path, monkeypatch: pytest.MonkeyPatch
+    mode: str, clip_video: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     effects = (Effect("b", "blur"), Effect("g", "filmgrain"), Effect("v", "vignette"))
     timeline = two_layer_timeline(clip_video, effects)
-    whole = frames(timeline, "gpu-numpy", monkeypatch, list(range(12)))
-    tail = frames(timeline, "gpu-numpy", monkeypatch, list(range(7, 12)))
+    whole = frames(timeline, mode, monkeypatch, list(range(12)))
+    tail = frames(timeline, mode, monkeypatch, list(range(7, 12)))
     for t, part in zip(range(7, 12), tail, strict=True):
         assert np.array_equal(part, whole[t]), f"frame {t}"
 
