@@ -11,6 +11,7 @@ processes the node has.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -32,6 +33,8 @@ from orchestrator.segment_cache import SegmentCache
 from providers.storage.base import Storage
 from workers.job_policy import JobRefused
 from workers.job_spec import JobSpec
+
+log = logging.getLogger(__name__)
 
 #: Unexpected failures on one node after which it gets no more chunks of that job.
 BLOCKLIST_AFTER = 2
@@ -64,7 +67,8 @@ class WorkerHooks:
         return spec
 
     def chunk_started(self, job_id: str, index: int, task_id: str | None, node: str) -> bool:
-        """Record the start; refuse when the job is over, the chunk done, or `node` blocklisted."""
+        """Record the start; refuse when the job is over, the chunk done, `node` blocklisted,
+        or the message is not the chunk's latest (a stale copy)."""
         try:
             state = self.store.state(job_id)
             chunk = self.store.chunk(job_id, index)
@@ -72,6 +76,18 @@ class WorkerHooks:
             return False
         if state.finished or self.store.cancel_requested(job_id) or chunk.state is ChunkState.DONE:
             self.store.redis.zrem(keys.QUEUED, f"{job_id}:{index}")  # no longer waiting
+            return False
+        if task_id and chunk.task_id and task_id != chunk.task_id:
+            # The chunk was sent again since (its node died, its group vanished): this older
+            # message, redelivered by the broker, would render it a second time beside the
+            # newer one. The newer message, or a straggler's copy, carries the chunk's id.
+            log.info(
+                "job %s chunk %d: message %s is stale (the chunk's is %s); not rendered",
+                job_id,
+                index,
+                task_id,
+                chunk.task_id,
+            )
             return False
         if self.blocklisted(job_id, node):
             # Hand the chunk to someone else; fail the job if nobody else is left.

@@ -61,7 +61,9 @@ def test_a_node_failing_twice_is_blocklisted_for_the_job(service: WorkerHooks) -
 
 def test_a_chunk_crashing_on_three_workers_fails_the_job(service: WorkerHooks) -> None:
     for node in ("n1", "n2", "n3")[:CHUNK_NODE_LIMIT]:
-        assert service.chunk_started("j", 1, f"t-{node}", node)
+        # Each attempt is the message the dispatcher sent last (none before the first).
+        task_id = service.store.chunk("j", 1).task_id or f"t-{node}"
+        assert service.chunk_started("j", 1, task_id, node)
         service.chunk_crashed("j", 1, node, "OSError: disk on fire")
     record = service.store.get("j")
     assert record.state is JobState.FAILED
@@ -78,7 +80,9 @@ def test_deterministic_failure_fails_at_once_and_stops_the_rest(service: WorkerH
 
 def test_a_finished_chunk_stops_its_speculative_copy(service: WorkerHooks) -> None:
     assert service.chunk_started("j", 3, "a", "n1")
-    assert service.chunk_started("j", 3, "b", "n2")  # the straggler's copy
+    service.dispatcher.send_chunk("j", 3, "normal")  # failover sends the straggler's copy
+    copy = service.store.chunk("j", 3).task_id
+    assert copy and service.chunk_started("j", 3, copy, "n2")
     assert service.store.chunk("j", 3).speculative
     service.chunk_finished("j", 3, {"index": 3, "start": 30, "end": 40, "seconds": 1.0})
     assert service.should_stop("j", 3, "n1") == "done"
@@ -138,7 +142,9 @@ def test_outside_a_workers_task_events_count_on_the_cluster(service: WorkerHooks
 
 def test_chunks_count_once_and_a_second_copy_as_a_duplicate(service: WorkerHooks) -> None:
     assert service.chunk_started("j", 0, "a", "n1")
-    assert service.chunk_started("j", 0, "b", "n2")  # a speculative copy
+    service.dispatcher.send_chunk("j", 0, "normal")  # a speculative copy
+    copy = service.store.chunk("j", 0).task_id
+    assert copy and service.chunk_started("j", 0, copy, "n2")
     result = {"index": 0, "start": 0, "end": 10, "seconds": 2.0, "node": "n1"}
     service.chunk_finished("j", 0, result)
     service.chunk_finished("j", 0, {**result, "seconds": 3.0, "node": "n2"})
@@ -183,3 +189,16 @@ def test_a_completed_job_counts_once_with_its_seconds(service: WorkerHooks) -> N
         m for _, m in read_events(service.store.redis, "j") if m["event"] == "completed"
     ]
     assert 49 <= completed["seconds"] <= 80
+
+
+def test_a_stale_message_of_a_resent_chunk_is_not_rendered(service: WorkerHooks) -> None:
+    """A chunk whose node died is sent again under a new task id; the broker may still deliver
+    the old message too (acks_late): that copy must not render the chunk a second time."""
+    assert service.chunk_started("j", 0, "t-old", "n1")
+    service.chunk_crashed("j", 0, "n1", "node lost")
+    resent = service.store.chunk("j", 0).task_id
+    assert resent and resent != "t-old"  # the dispatcher sent it again
+    assert not service.chunk_started("j", 0, "t-old", "n2")  # the redelivered old message
+    assert service.store.chunk("j", 0).state is ChunkState.RETRYING
+    assert service.chunk_started("j", 0, resent, "n2")  # the new one renders it
+    assert service.store.chunk("j", 0).node == "n2"
