@@ -85,7 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="render a timeline to a video file")
-    render.add_argument("timeline", help="Timeline Studio .json or OpenTimelineIO .otio")
+    render.add_argument(
+        "timeline",
+        help="Timeline Studio .json, OpenTimelineIO .otio, or an editor's export "
+        "(.edl, .xml, .fcpxml, .aaf, .kdenlive)",
+    )
     render.add_argument(
         "-o",
         "--output",

@@ -14,6 +14,10 @@ from chunking.timeline.studio import load_project
 from chunking.timeline.studio_editor import convert, job_name
 from common.errors import TimelineError, ValidationError
 
+#: Files read through OpenTimelineIO's adapters: its own, and editors' exports
+#: (chunking.timeline.otio_nle).
+OTIO_SUFFIXES = (".otio", ".otioz", ".edl", ".xml", ".fcpxml", ".aaf", ".kdenlive")
+
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
 
@@ -24,7 +28,9 @@ def load(path: str, *, strict: bool = False) -> Timeline:
 
 
 def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, Timeline]:
-    """A timeline file read once: its ProjectSchema document (an .otio file or an editor document
+    """A timeline file read once: its ProjectSchema document (an OTIO file, an editor's export
+    read through OTIO (chunking.timeline.otio_nle: EDL, FCP XML, FCPXML, AAF, Kdenlive) or an
+    editor document
     translated: that document is what workers receive), the directory its media paths resolve
     in, and the validated Timeline."""
     if not os.path.isfile(path):
@@ -32,7 +38,7 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     if os.path.getsize(path) > MAX_PROJECT_BYTES:
         raise TimelineError(f"timeline file is too large to be a project: {path}")
     base_dir = os.path.dirname(os.path.abspath(path))
-    if path.lower().endswith(".otio"):
+    if path.lower().endswith(OTIO_SUFFIXES):
         from chunking.timeline.otio import read_otio  # OTIO's import is slow: only when needed
 
         document, timeline = read_otio(path, strict=strict)

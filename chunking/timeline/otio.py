@@ -29,6 +29,12 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import Timeline
 from chunking.timeline.otio_layout import Layout
+from chunking.timeline.otio_nle import (
+    adapter_arguments,
+    drop_graphics,
+    relink,
+    sequence_format,
+)
 from chunking.timeline.otio_place import Placer, leading_in
 from chunking.timeline.otio_read import (
     MAX_TIME,
@@ -54,7 +60,11 @@ def load_otio(path: str, *, strict: bool = False) -> Timeline:
 def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timeline]:
     """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
-    conv = _Converter(read_timeline(path))
+    found = Problems()
+    tl = read_timeline(path, **adapter_arguments(path, found))
+    relink(tl, base_dir, found)
+    drop_graphics(tl, found)
+    conv = _Converter(tl, found)
     try:
         data = conv.convert()
     except MemoryError:
@@ -125,6 +135,7 @@ class _Converter:
         extra = plain(meta) if isinstance(meta, Mapping) else {}
         if not isinstance(meta, Mapping):
             self.p.error("metadata.cloudrender", "must be an object")
+        exported = sequence_format(self.tl)  # what an editor's export says, if anything
         stack = self.tl.tracks
         tops = [self._top(item, index) for index, item in enumerate(stack)]
         origin, length = self._window(stack, tops)
@@ -159,8 +170,8 @@ class _Converter:
             transitions += [j.emit() for j in joints]
         timeline: dict[str, Any] = {
             "fps": f"{fps.numerator}/{fps.denominator}",
-            "resolution": extra.get("resolution", [1920, 1080]),
-            "sample_rate": extra.get("sample_rate", 48000),
+            "resolution": extra.get("resolution", exported.get("resolution", [1920, 1080])),
+            "sample_rate": extra.get("sample_rate", exported.get("sample_rate", 48000)),
         }
         if length > 0:
             timeline["duration"] = float(length)

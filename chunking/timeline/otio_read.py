@@ -7,7 +7,10 @@ containers plain dicts and lists.
 
 from __future__ import annotations
 
+import gc
 import math
+import os
+import warnings
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -24,12 +27,15 @@ TIME_ERRORS = (ValueError, ZeroDivisionError, NotImplementedError, otio.exceptio
 _NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))
 
 
-def read_timeline(path: str) -> Any:
-    """The one OTIO Timeline in a file; raise TimelineError if it is unreadable or holds another."""
+def read_timeline(path: str, **arguments: Any) -> Any:
+    """The one OTIO Timeline in a file (through the adapter its suffix names, given these extra
+    arguments); raise TimelineError if it is unreadable or holds another."""
     try:
-        result = otio.adapters.read_from_file(path)
+        result = otio.adapters.read_from_file(path, **arguments)
     except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
-        raise TimelineError(f"{path}: not a readable OpenTimelineIO file ({reason(exc)})") from None
+        _collect_quietly()
+        kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")
+        raise TimelineError(f"{path}: not a readable {kind} file ({reason(exc)})") from None
     if isinstance(result, otio.schema.SerializableCollection):
         found = [t for t in result.find_children() if isinstance(t, otio.schema.Timeline)]
         if len(found) != 1:
@@ -40,6 +46,24 @@ def read_timeline(path: str) -> Any:
     if result.tracks is None:  # "tracks": null reads, and OTIO then crashes the process on use
         raise TimelineError(f"{path}: the timeline has no tracks")
     return result
+
+
+#: What a file of each suffix should be, for the error when its adapter cannot read it.
+_KINDS = {
+    ".edl": "CMX 3600 EDL",
+    ".xml": "Final Cut Pro 7 XML",
+    ".fcpxml": "FCPXML",
+    ".aaf": "AAF",
+    ".kdenlive": "Kdenlive project",
+}
+
+
+def _collect_quietly() -> None:
+    """Close what a failed adapter left open (the AAF one leaks its file), without the
+    ResourceWarning that garbage collection would raise for it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 def reason(exc: Exception) -> str:

@@ -1,0 +1,171 @@
+"""Editors' exchange files read through OpenTimelineIO's adapters: what each format leaves out.
+
+Besides OTIO's own files, the loader reads what editors export: CMX 3600 EDLs (``.edl``, any
+editor), Final Cut Pro 7 XML (``.xml``: Premiere Pro, DaVinci Resolve, Hiero), FCPXML
+(``.fcpxml``: Final Cut Pro, Resolve), AAF (``.aaf``: Avid Media Composer, Premiere) and
+Kdenlive projects (``.kdenlive``): ``chunking.timeline.loader.OTIO_SUFFIXES``. What such files
+lack or get wrong here:
+
+* **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them: drop-frame
+  timecodes (``;``) mean 29.97; otherwise the smallest common rate above every frame number in
+  them (24, 25, 30, 50, 60). When no frame number reaches 24, 24 and 25 cannot be told apart:
+  24 is used, with a warning.
+* **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
+  used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
+* **Where the media are.** An export names media where they were on the editor's machine
+  (``/Volumes/Media/a.mov``, ``D:/media/a.mov``) or, for an EDL's events, only by clip name.
+  Like an editor's relink, a file that is not there is looked for by its name in the project's
+  folder and its ``media`` subfolder (nothing else on the disk), and a clip without media by
+  its clip name there; each relinked medium gets a warning naming both.
+* **Titles (Premiere).** Premiere exports a title or graphic as a "Slug" with an alpha channel
+  and none of its pixels; drawn as Final Cut's black Slug it would hide the picture, so it is
+  left out, with a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import opentimelineio as otio
+
+from chunking.timeline.fields import Problems
+from chunking.timeline.otio_media import media_path
+from chunking.timeline.otio_read import plain
+
+#: Folders (relative to the project's) a relinked medium may come from.
+MEDIA_FOLDERS = ("", "media", "Media")
+#: Frame rates an EDL is read at, by the largest frame number its timecodes hold.
+_EDL_RATES = (24, 25, 30, 50, 60)
+#: FCP 7 XML alpha types of a clip that has an alpha channel.
+_ALPHA = {"straight", "premultiplied", "black", "white"}
+_TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
+
+
+def adapter_arguments(path: str, p: Problems) -> dict[str, Any]:
+    """Extra arguments for the file's adapter: an EDL's frame rate."""
+    if not path.lower().endswith(".edl"):
+        return {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return {}  # the adapter reports the unreadable file
+    return {"rate": edl_rate(text, p)}
+
+
+def edl_rate(text: str, p: Problems) -> float:
+    """The frame rate an EDL's timecodes were written at (see the module docstring)."""
+    found = _TIMECODE.findall(text)
+    if any(separator == ";" for separator, _ in found):
+        return 30000 / 1001
+    highest = max((int(frame) for _, frame in found), default=0)
+    for rate in _EDL_RATES:
+        if highest < rate:
+            if rate == 24:
+                p.warn(
+                    "edl",
+                    "has no frame rate and its timecodes fit 24 and 25 fps alike; read at 24 "
+                    "(export an OTIO or XML file to keep the sequence's rate)",
+                )
+            return float(rate)
+    return float(_EDL_RATES[-1])
+
+
+def sequence_format(tl: Any) -> dict[str, Any]:
+    """The frame size and sample rate an FCP 7 XML export keeps in the timeline's metadata."""
+    found: dict[str, Any] = {}
+    media = _get(plain(tl.metadata.get("fcp_xml")), "media")
+    video = _get(_get(_get(media, "video"), "format"), "samplecharacteristics")
+    width, height = _whole(_get(video, "width")), _whole(_get(video, "height"))
+    if width and height:
+        found["resolution"] = [width, height]
+    audio = _get(_get(_get(media, "audio"), "format"), "samplecharacteristics")
+    sample_rate = _whole(_get(audio, "samplerate"))
+    if sample_rate:
+        found["sample_rate"] = sample_rate
+    return found
+
+
+def relink(tl: Any, base_dir: str, p: Problems) -> None:
+    """Point clips whose media are not where the export says at same-named files in the
+    project's folder (see the module docstring); warn for each."""
+    beside = _files_beside(base_dir)
+    if not beside:
+        return
+    moved: dict[tuple[str, str], int] = {}  # (exported path, file used) -> clips
+    for clip in tl.find_clips():
+        ref = clip.media_reference
+        where = f"clip {str(clip.name)!r}"
+        if isinstance(ref, otio.schema.ExternalReference):
+            path = media_path(str(ref.target_url or ""), where, Problems())
+            if path is None or os.path.isfile(os.path.join(base_dir, path)):
+                continue  # not a local file (reported later), or there
+            name = re.split(r"[\\/]", path)[-1]
+            found = beside.get(name.lower())
+            if found:
+                ref.target_url = found
+                moved[(path, found)] = moved.get((path, found), 0) + 1
+        elif ref is None or isinstance(ref, otio.schema.MissingReference):
+            names = [str(clip.name), str(getattr(ref, "name", "") or "")]
+            found = next((beside[n.lower()] for n in names if n and n.lower() in beside), "")
+            if found:
+                available = getattr(ref, "available_range", None)
+                clip.media_reference = otio.schema.ExternalReference(
+                    target_url=found, available_range=available
+                )
+                p.warn(where, f"has no media in the export; using {found}, found by its name")
+    for (path, found), clips in moved.items():
+        used = f"{clips} clips use it" if clips > 1 else "1 clip uses it"
+        p.warn(f"media {path}", f"is not on this machine; using {found} ({used})")
+
+
+def drop_graphics(tl: Any, p: Problems) -> None:
+    """Leave out Premiere's titles and graphics: it exports them as a "Slug" with an alpha
+    channel, and no pixels. (A Slug without alpha is Final Cut's black filler, drawn black.)"""
+    for clip in list(tl.find_clips()):
+        ref = clip.media_reference
+        if not isinstance(ref, otio.schema.GeneratorReference):
+            continue
+        alpha = _get(plain(clip.metadata.get("fcp_xml")), "alphatype")
+        if str(ref.generator_kind).lower() != "slug" or str(alpha) not in _ALPHA:
+            continue
+        parent = clip.parent()
+        index = parent.index(clip)
+        parent[index] = otio.schema.Gap(source_range=clip.trimmed_range())
+        p.warn(
+            f"clip {str(clip.name)!r}",
+            "is a title or graphic the export carries no pixels of (a Slug with alpha); not drawn",
+        )
+
+
+def _files_beside(base_dir: str) -> dict[str, str]:
+    """Media files a relink may use, by lower-case name and by name without its suffix
+    (relative paths; the first folder of MEDIA_FOLDERS wins)."""
+    found: dict[str, str] = {}
+    for folder in MEDIA_FOLDERS:
+        try:
+            names = sorted(os.listdir(os.path.join(base_dir, folder)))
+        except OSError:
+            continue
+        for name in names:
+            relative = os.path.join(folder, name) if folder else name
+            if not os.path.isfile(os.path.join(base_dir, relative)):
+                continue
+            for key in (name.lower(), os.path.splitext(name)[0].lower()):
+                found.setdefault(key, relative)
+    return found
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, Mapping) else None
+
+
+def _whole(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if 0 < number <= 16384 else None

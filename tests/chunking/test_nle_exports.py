@@ -1,0 +1,194 @@
+"""Editors' exports loaded directly (chunking.timeline.otio_nle): Premiere's and Hiero's FCP 7 XML,
+Final Cut Pro's FCPXML and CMX 3600 EDLs, real files from OpenTimelineIO's adapter repositories
+(tests/data/README.md), with generated media of the names they reference put beside a copy, as
+a user does who carries an export to another machine."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import wave
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from chunking.timeline.fields import Problems
+from chunking.timeline.loader import load
+from chunking.timeline.model import FileSource, TrackKind
+from chunking.timeline.otio_nle import edl_rate
+from common.errors import TimelineError
+from tests.media import make_video
+from workers.compositor import Compositor
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_video(tmp_path_factory.mktemp("nle") / "clip.mp4", frames=4, size=(160, 90))
+
+
+def put_media(folder: Path, names: list[str], clip: Path) -> None:
+    """A small file of each name in `folder`: a video, or a second of silence for .wav."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if name.lower().endswith(".wav"):
+            with wave.open(str(folder / name), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(48000)
+                out.writeframes(b"\0\0" * 48000)
+        else:
+            shutil.copy(clip, folder / name)
+
+
+def referenced(path: Path) -> list[str]:
+    """The file names an export's media references end in."""
+    tl = otio.adapters.read_from_file(str(path))
+    if not isinstance(tl, otio.schema.Timeline):
+        tl = next(t for t in tl.find_children() if isinstance(t, otio.schema.Timeline))
+    urls = {str(c.media_reference.target_url or "") for c in tl.find_clips()
+            if isinstance(c.media_reference, otio.schema.ExternalReference)}  # fmt: skip
+    return sorted({re.split(r"[\\/]", u)[-1] for u in urls if u})
+
+
+def copied(tmp_path: Path, *parts: str) -> Path:
+    target = tmp_path / parts[-1]
+    shutil.copy(DATA.joinpath(*parts), target)
+    return target
+
+
+def test_a_premiere_export_loads_with_its_media_relinked_beside_it(
+    tmp_path: Path, clip: Path
+) -> None:
+    export = copied(tmp_path, "nle", "premiere_example.xml")
+    names = referenced(export)
+    assert "sc01_sh010_anim.mov" in names  # written as D:/media/... on the editor's machine
+    put_media(tmp_path / "media", names, clip)
+    timeline = load(str(export))
+    # The sequence's own format, from the XML: not the 1920x1080 default.
+    assert (timeline.width, timeline.height) == (1280, 720)
+    assert timeline.fps == 30
+    relinked = [w for w in timeline.warnings if "is not on this machine" in w]
+    assert len(relinked) == len(names)  # one warning per medium, not per clip
+    assert all("media/" in w for w in relinked)
+    sources = {
+        Path(c.source.path).name
+        for t in timeline.tracks
+        for c in t.clips
+        if isinstance(c.source, FileSource)
+    }
+    assert sources == set(names)
+    assert any(t.kind is TrackKind.AUDIO for t in timeline.tracks)
+    comp = Compositor(timeline)
+    try:
+        frame = comp.frame(20)  # the first video clip starts at frame 13
+    finally:
+        comp.close()
+    assert frame.shape == (720, 1280, 3) and frame.any()
+
+
+def test_a_final_cut_pro_x_project_loads_with_its_media_beside_it(
+    tmp_path: Path, clip: Path
+) -> None:
+    export = copied(tmp_path, "nle", "fcpx_project.fcpxml")
+    names = referenced(export)
+    put_media(tmp_path, names, clip)
+    timeline = load(str(export))
+    assert timeline.frames > 0 and timeline.fps == 30
+    assert sum(len(t.clips) for t in timeline.tracks) >= len(names)
+    assert any("/Volumes/Media/otio/" in w for w in timeline.warnings)
+
+
+def test_media_that_cannot_be_found_are_named_in_one_error(tmp_path: Path) -> None:
+    export = copied(tmp_path, "nle", "premiere_example.xml")
+    with pytest.raises(TimelineError) as caught:
+        load(str(export))
+    assert "media file not found: D:/media/sc01_sh010_anim.mov" in str(caught.value)
+
+
+def test_an_edl_is_read_at_the_rate_its_timecodes_show_and_relinked_by_clip_name(
+    tmp_path: Path, clip: Path
+) -> None:
+    export = copied(tmp_path, "otio", "edl", "screening_example.edl")
+    tl = otio.adapters.read_from_file(str(export), rate=24)
+    put_media(tmp_path, [f"{c.name}.mov" for c in tl.find_clips()], clip)
+    timeline = load(str(export))
+    assert timeline.fps == 24
+    assert any("found by its name" in w for w in timeline.warnings)
+    assert sum(len(t.clips) for t in timeline.tracks) == len(list(tl.find_clips()))
+
+
+def test_an_edl_of_another_rate_keeps_its_rate(tmp_path: Path, clip: Path) -> None:
+    """An EDL written at 25 fps (frame numbers up to 24) is not read at OTIO's default 24."""
+    track = otio.schema.Track()
+    for name, frames in (("a", 49), ("b", 74)):
+        track.append(
+            otio.schema.Clip(
+                name=name,
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(frames, 25)
+                ),
+            )
+        )
+    tl = otio.schema.Timeline(tracks=[track])
+    path = tmp_path / "cut.edl"
+    otio.adapters.write_to_file(tl, str(path), rate=25)
+    put_media(tmp_path, ["a.mp4", "b.mp4"], clip)
+    timeline = load(str(path))
+    assert timeline.fps == 25 and timeline.frames == 123
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "warned"),
+    [
+        ("001 AX V C 01:00:00:00 01:00:01:23 00:00:00:00 00:00:01:23", 24.0, True),
+        ("001 AX V C 01:00:00:00 01:00:01:24 00:00:00:00 00:00:01:24", 25.0, False),
+        ("001 AX V C 01:00:00:00 01:00:01:29 00:00:00:00 00:00:01:29", 30.0, False),
+        ("001 AX V C 01:00:00;00 01:00:01;12 00:00:00;00 00:00:01;12", 30000 / 1001, False),
+        ("001 AX V C 01:00:00:00 01:00:01:49 00:00:00:00 00:00:01:49", 50.0, False),
+        ("no events", 24.0, True),
+    ],
+)
+def test_edl_rate(text: str, rate: float, warned: bool) -> None:
+    problems = Problems()
+    assert edl_rate(text, problems) == pytest.approx(rate)
+    assert bool(problems.warnings) == warned
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("notes.xml", "<html><body>not an edit</body></html>"),
+        ("cut.edl", "TITLE: broken\n001 AX V C 99:99:99:99 garbage\n"),
+        ("cut.fcpxml", "<fcpxml version='1.8'><resources/></fcpxml>"),
+        ("cut.aaf", "not a compound file"),
+    ],
+)
+def test_a_broken_export_is_one_clear_error(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(TimelineError) as caught:
+        load(str(path))
+    assert name in str(caught.value) or "timeline" in str(caught.value)
+
+
+def test_a_relink_never_reaches_outside_the_project_folder(tmp_path: Path, clip: Path) -> None:
+    """A file of the right name elsewhere on the disk is not taken: only the project's folder
+    and its media/ subfolder are searched."""
+    project = tmp_path / "project"
+    project.mkdir()
+    export = copied(project, "nle", "hiero_xml_export.xml")
+    put_media(tmp_path, ["A160C005_171213_R0MN.mxf"], clip)  # beside the folder, not in it
+    with pytest.raises(TimelineError) as caught:
+        load(str(export))
+    assert "A160C005_171213_R0MN" in str(caught.value)
+
+
+def test_fractions_of_the_timeline_rate_are_exact(tmp_path: Path, clip: Path) -> None:
+    export = copied(tmp_path, "otio", "edl", "screening_example.edl")
+    tl = otio.adapters.read_from_file(str(export), rate=24)
+    put_media(tmp_path / "Media", [f"{c.name}.mov" for c in tl.find_clips()], clip)
+    assert load(str(export)).fps == Fraction(24)
