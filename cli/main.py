@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "timeline",
         help="Timeline Studio .json, OpenTimelineIO .otio, or an editor's export "
-        "(.edl, .xml, .fcpxml, .aaf, .kdenlive)",
+        "(.edl, .xml, .fcpxml, .aaf)",
     )
     render.add_argument(
         "-o",

@@ -16,7 +16,7 @@ from common.errors import TimelineError, ValidationError
 
 #: Files read through OpenTimelineIO's adapters: its own, and editors' exports
 #: (chunking.timeline.otio_nle).
-OTIO_SUFFIXES = (".otio", ".otioz", ".edl", ".xml", ".fcpxml", ".aaf", ".kdenlive")
+OTIO_SUFFIXES = (".otio", ".edl", ".xml", ".fcpxml", ".aaf")
 
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
@@ -29,7 +29,7 @@ def load(path: str, *, strict: bool = False) -> Timeline:
 
 def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, Timeline]:
     """A timeline file read once: its ProjectSchema document (an OTIO file, an editor's export
-    read through OTIO (chunking.timeline.otio_nle: EDL, FCP XML, FCPXML, AAF, Kdenlive) or an
+    read through OTIO (chunking.timeline.otio_nle: EDL, FCP XML, FCPXML, AAF) or an
     editor document
     translated: that document is what workers receive), the directory its media paths resolve
     in, and the validated Timeline."""

@@ -2,9 +2,9 @@
 
 Besides OTIO's own files, the loader reads what editors export: CMX 3600 EDLs (``.edl``, any
 editor), Final Cut Pro 7 XML (``.xml``: Premiere Pro, DaVinci Resolve, Hiero), FCPXML
-(``.fcpxml``: Final Cut Pro, Resolve), AAF (``.aaf``: Avid Media Composer, Premiere) and
-Kdenlive projects (``.kdenlive``): ``chunking.timeline.loader.OTIO_SUFFIXES``. What such files
-lack or get wrong here:
+(``.fcpxml``: Final Cut Pro, Resolve) and AAF (``.aaf``: Avid Media Composer, Premiere):
+``chunking.timeline.loader.OTIO_SUFFIXES``. (Kdenlive 25.04 and later export ``.otio`` itself.)
+What such files lack or get wrong here:
 
 * **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them: drop-frame
   timecodes (``;``) mean 29.97; otherwise the smallest common rate above every frame number in

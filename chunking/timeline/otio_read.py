@@ -54,7 +54,6 @@ _KINDS = {
     ".xml": "Final Cut Pro 7 XML",
     ".fcpxml": "FCPXML",
     ".aaf": "AAF",
-    ".kdenlive": "Kdenlive project",
 }
 
 

@@ -1,7 +1,7 @@
 """Editors' exports loaded directly (chunking.timeline.otio_nle): Premiere's and Hiero's FCP 7 XML,
-Final Cut Pro's FCPXML and CMX 3600 EDLs, real files from OpenTimelineIO's adapter repositories
-(tests/data/README.md), with generated media of the names they reference put beside a copy, as
-a user does who carries an export to another machine."""
+Final Cut Pro's FCPXML, Avid's AAF and CMX 3600 EDLs, real files from OpenTimelineIO's adapter
+repositories (tests/data/README.md), with generated media of the names they reference put
+beside a copy, as a user does who carries an export to another machine."""
 
 from __future__ import annotations
 
@@ -100,6 +100,46 @@ def test_a_final_cut_pro_x_project_loads_with_its_media_beside_it(
     assert timeline.frames > 0 and timeline.fps == 30
     assert sum(len(t.clips) for t in timeline.tracks) >= len(names)
     assert any("/Volumes/Media/otio/" in w for w in timeline.warnings)
+
+
+def test_an_avid_aaf_loads_with_its_media_beside_it(tmp_path: Path, clip: Path) -> None:
+    export = copied(tmp_path, "nle", "one_clip.aaf")
+    names = referenced(export)  # //VSD/Tools_Media/... on Avid's shared storage
+    assert any(n.endswith(".mxf") for n in names)
+    put_media(tmp_path, names, clip)
+    timeline = load(str(export))
+    assert timeline.fps == 24 and timeline.frames == 10
+    assert {t.kind for t in timeline.tracks} == {TrackKind.VIDEO, TrackKind.AUDIO}
+    assert sum("is not on this machine" in w for w in timeline.warnings) == len(names)
+
+
+@pytest.mark.parametrize("suffix", ["xml", "fcpxml"])
+def test_a_sequence_written_by_an_adapter_loads_at_its_rate(
+    suffix: str, tmp_path: Path, clip: Path
+) -> None:
+    """A 25 fps cut of two clips, written as FCP 7 XML and as FCPXML by OTIO's own adapters."""
+    shutil.copy(clip, tmp_path / "a.mp4")
+    shutil.copy(clip, tmp_path / "b.mp4")
+    rt = otio.opentime.RationalTime
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    for name, length in (("a", 20), ("b", 25)):
+        media = otio.schema.ExternalReference(
+            target_url=(tmp_path / f"{name}.mp4").as_uri(),
+            available_range=otio.opentime.TimeRange(rt(0, 25), rt(100, 25)),
+        )
+        track.append(
+            otio.schema.Clip(
+                name=name,
+                media_reference=media,
+                source_range=otio.opentime.TimeRange(rt(0, 25), rt(length, 25)),
+            )
+        )
+    tl = otio.schema.Timeline(name="cut", tracks=[track], global_start_time=rt(0, 25))
+    path = tmp_path / f"cut.{suffix}"
+    otio.adapters.write_to_file(tl, str(path))
+    timeline = load(str(path))
+    assert timeline.fps == 25 and timeline.frames == 45
+    assert [(c.start, c.end) for t in timeline.tracks for c in t.clips] == [(0, 20), (20, 45)]
 
 
 def test_media_that_cannot_be_found_are_named_in_one_error(tmp_path: Path) -> None:
