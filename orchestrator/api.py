@@ -33,7 +33,7 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
-from orchestrator.budgets import check_budget
+from orchestrator.budgets import budget_lock, check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_events import publish_event
@@ -147,9 +147,11 @@ class CloudRenderingAPI(ClusterControl):
             )
         except RenderError:
             record.estimate = None
-        # A hard stop: a project or user at (or this job would take it past) 100 % of a budget
-        check_budget(self.store.redis, record.project, record.user, quote.cost, time.time())
-        self.store.create(record, spec.to_dict())
+        # A hard stop: a project or user at (or this job would take it past) 100 % of a budget,
+        # counting what its unfinished jobs will still spend; checked and stored under one lock.
+        with budget_lock(self.store.redis, record.project, record.user):
+            check_budget(self.store.redis, record.project, record.user, quote.cost, time.time())
+            self.store.create(record, spec.to_dict())
         self.app.send_task(
             TASK_PLAN_JOB,
             args=[record.id],

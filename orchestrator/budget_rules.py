@@ -209,15 +209,16 @@ def refusal_message(
     limit: float,
     estimated: float | None,
     now: float,
+    committed: float = 0.0,
 ) -> str:
-    """Why check_budget refuses a new job (one line, says what to do)."""
-    if spent >= limit or not estimated:
-        what = f"is used up: ${spent:.2f} of ${limit:.2f} spent in {current} (UTC)"
+    """Why check_budget refuses a new job (one line, says what to do); ``committed`` is what
+    the scope's unfinished jobs are still expected to spend."""
+    owed = f" (+ ${committed:.2f} its unfinished jobs are still expected to spend)"
+    used = f"${spent:.2f} of ${limit:.2f} spent in {current} (UTC)" + (owed if committed else "")
+    if spent + committed >= limit or not estimated:
+        what = f"is used up: {used}"
     else:
-        what = (
-            f"would be passed: ${spent:.2f} of ${limit:.2f} spent in {current} (UTC) and this "
-            f"job is estimated at ${estimated:.2f}"
-        )
+        what = f"would be passed: {used} and this job is estimated at ${estimated:.2f}"
     return (
         f"{_title(budget, period)} {what}; no new job starts until it resets on "
         f"{next_window(period, now)}, or raise it with {_how_to_raise(budget, period)}"

@@ -10,11 +10,15 @@ not reached their merge, and ``check_budget`` refuses new ones until the window 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
+
+import redis
 
 from common.errors import RenderError
 from common.settings import Settings
@@ -49,6 +53,11 @@ WEBHOOK_TIMEOUT = 3.0
 STOPPABLE = (JobState.QUEUED, JobState.PLANNING, JobState.RENDERING)
 #: Dollars below which the rest of a job's cost at its end is rounding, not spend.
 SETTLE_EPSILON = 1e-9
+#: Seconds the budgets' lock lives at most (a submission holds it for milliseconds), and how
+#: long a submission waits for it.
+LOCK_SECONDS, LOCK_WAIT = 30.0, 10.0
+#: Job states that spend nothing more.
+FINISHED = {JobState.COMPLETED.value, JobState.FAILED.value, JobState.CANCELLED.value}
 
 
 class BudgetExceeded(RenderError):
@@ -135,21 +144,72 @@ def check_budget(
     client: Any, project: str, user: str, estimated_cost: float | None, now: float
 ) -> None:
     """Refuse a new job (BudgetExceeded) when its project's or user's daily or monthly budget
-    is used up, or when its estimated cost would take the spend past the limit."""
-    for scope, name in ((Scope.PROJECT, project), (Scope.USER, user)):
-        budget = get_budget(client, scope, name) if name else None
-        if budget is None:
-            continue
+    is used up, or when its estimated cost would take the spend past the limit. The spend
+    counts what the scope's unfinished jobs are still expected to spend (``committed``): two
+    jobs that each fit in what is left must not both start. Call it under ``budget_lock``."""
+    found = [
+        budget
+        for scope, name in ((Scope.PROJECT, project), (Scope.USER, user))
+        if name and (budget := get_budget(client, scope, name)) is not None
+    ]
+    if not found:
+        return
+    owed = committed(client)
+    for budget in found:
         for period in Period:
             limit = budget.limit(period)
             if limit is None:
                 continue
             current = window(period, now)
             spent = spend(client, budget.key, current)
-            if refused(spent, estimated_cost, limit):
+            coming = owed.get(budget.key, 0.0)
+            if refused(spent + coming, estimated_cost, limit):
                 raise BudgetExceeded(
-                    refusal_message(budget, period, current, spent, limit, estimated_cost, now)
+                    refusal_message(
+                        budget, period, current, spent, limit, estimated_cost, now, coming
+                    )
                 )
+
+
+def committed(client: Any) -> dict[str, float]:
+    """Dollars the unfinished jobs are still expected to spend, by budget scope
+    ("project:NAME", "user:NAME"): each job's estimate less what it has spent, never below 0."""
+    ids = JobStore(client).active()
+    pipe = client.pipeline()
+    for job_id in ids:
+        pipe.hmget(keys.job(job_id), ["state", "project", "user", "estimated_cost", "spent"])
+    owed: dict[str, float] = {}
+    for values in pipe.execute() if ids else []:
+        state, project, user, estimate, spent = values
+        if state is None or _text(state) in FINISHED:
+            continue
+        left = max(_number(estimate) - _number(spent), 0.0)
+        for scope, name in ((Scope.PROJECT, _text(project)), (Scope.USER, _text(user))):
+            if name and left > 0:
+                key = scope_key(scope, name)
+                owed[key] = owed.get(key, 0.0) + left
+    return owed
+
+
+@contextlib.contextmanager
+def budget_lock(client: Any, project: str, user: str) -> Iterator[None]:
+    """Hold the budgets' lock while a submission checks them and stores its job, when its
+    project or user has a budget (otherwise there is nothing to race for)."""
+    scopes = [scope_key(s, n) for s, n in ((Scope.PROJECT, project), (Scope.USER, user)) if n]
+    if not scopes or not any(client.hmget(keys.BUDGETS, scopes)):
+        yield
+        return
+    lock = client.lock(keys.BUDGET_LOCK, timeout=LOCK_SECONDS, blocking_timeout=LOCK_WAIT)
+    if not lock.acquire():
+        raise RenderError(
+            f"the budgets are being checked for another submission for over {LOCK_WAIT:.0f} s; "
+            "submit again"
+        )
+    try:
+        yield
+    finally:
+        with contextlib.suppress(redis.exceptions.LockError):  # expired: the next took it
+            lock.release()
 
 
 def record_spend(
@@ -338,6 +398,15 @@ def _text(raw: str | None) -> str:
         return ""
     value = json.loads(raw)
     return value if isinstance(value, str) else ""
+
+
+def _number(raw: str | bytes | None) -> float:
+    """A number field of a job's record (JSON, or a float hincrbyfloat wrote); 0 when absent."""
+    try:
+        value = json.loads(raw) if raw else 0.0
+    except ValueError:
+        return 0.0
+    return float(value) if isinstance(value, int | float) else 0.0
 
 
 def _opt(value: Any) -> float | None:

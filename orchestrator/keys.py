@@ -62,6 +62,9 @@ SPEND = PREFIX + "spend:{name}"
 #: Hash per UTC day or month: "level|scope|limit" -> when that threshold event was published
 #: (each is published once per window and limit). Expires with its window's spend.
 SPEND_ALERTS = PREFIX + "spend:{name}:alerts"
+#: String with TTL (a redis-py Lock): held while a submission checks the budgets and stores its
+#: job, so that two submissions cannot both fit in what is left of one budget.
+BUDGET_LOCK = PREFIX + "budgets:lock"
 #: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
 TICK_LOCK = PREFIX + "tick:lock"
 #: String with TTL: held while one autoscaler round runs (one at a time across orchestrators).

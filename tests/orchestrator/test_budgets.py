@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -33,9 +34,11 @@ from orchestrator.budget_rules import (
 )
 from orchestrator.budgets import (
     BudgetExceeded,
+    budget_lock,
     budgets,
     check_budget,
     clear_budget,
+    committed,
     record_spend,
     set_budget,
     spend,
@@ -275,6 +278,60 @@ def test_the_hard_stop_cancels_the_scopes_jobs_and_refuses_new_ones(
     assert store.state("other") is JobState.CANCELLED
     with pytest.raises(BudgetExceeded, match="user 'ann' monthly budget is used up"):
         check_budget(client, "ads", "ann", None, JAN_15)
+
+
+def test_unfinished_jobs_count_what_they_will_still_spend(client: redis.Redis) -> None:
+    """Two $6 jobs do not both fit in a $10 budget, though nothing is spent yet when the second
+    is submitted; what a job has spent already is not counted twice."""
+    store = JobStore(client)
+    set_budget(client, Scope.PROJECT, "film", daily=10)
+    job(store, "first", JobState.RENDERING, project="film", user="ann", estimated_cost=6.0)
+    assert committed(client) == {"project:film": 6.0, "user:ann": 6.0}
+    with pytest.raises(BudgetExceeded, match=r"\+ \$6.00 its unfinished jobs are still"):
+        check_budget(client, "film", "", 6.0, JAN_15)
+    check_budget(client, "film", "", 4.0, JAN_15)  # 6 + 4: exactly fits
+    charge = record_spend(client, "film", "ann", 2.5, JAN_15, job_id="first", settings=NO_HOOK)
+    assert charge == [] and committed(client)["project:film"] == 3.5  # 6 less the 2.5 spent
+    check_budget(client, "film", "", 4.0, JAN_15)  # 2.5 spent + 3.5 coming + 4
+    # A finished (or cancelled) job owes nothing more.
+    job(store, "done", JobState.RENDERING, project="film", estimated_cost=50.0)
+    store.transition("done", JobState.CANCELLED)
+    assert committed(client)["project:film"] == 3.5
+
+
+def test_concurrent_submissions_cannot_both_take_the_last_of_a_budget(
+    redis_url: str, client: redis.Redis
+) -> None:
+    """The check and the job's creation happen under one lock: of eight submissions racing for
+    a budget with room for three, exactly three start."""
+    set_budget(client, Scope.USER, "ann", daily=10)
+    now = time.time()
+
+    def submit(index: int) -> bool:
+        own = redis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            with budget_lock(own, "", "ann"):
+                check_budget(own, "", "ann", 3.0, now)
+                time.sleep(0.02)  # the planning that lies between a check and the store
+                job(JobStore(own), f"race-{index}", JobState.QUEUED, user="ann", estimated_cost=3.0)
+            return True
+        except BudgetExceeded:
+            return False
+        finally:
+            own.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        started = list(pool.map(submit, range(8)))
+    assert sum(started) == 3
+
+
+def test_without_a_budget_no_lock_is_taken(client: redis.Redis) -> None:
+    with budget_lock(client, "film", "ann"):
+        assert not client.exists(keys.BUDGET_LOCK)
+    set_budget(client, Scope.PROJECT, "film", daily=1)
+    with budget_lock(client, "film", "ann"):
+        assert client.exists(keys.BUDGET_LOCK)
+    assert not client.exists(keys.BUDGET_LOCK)
 
 
 # -- spend as the workers record it --------------------------------------------------------------
