@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import wave
 from fractions import Fraction
 from pathlib import Path
@@ -232,3 +233,30 @@ def test_fractions_of_the_timeline_rate_are_exact(tmp_path: Path, clip: Path) ->
     tl = otio.adapters.read_from_file(str(export), rate=24)
     put_media(tmp_path / "Media", [f"{c.name}.mov" for c in tl.find_clips()], clip)
     assert load(str(export)).fps == Fraction(24)
+
+
+ENTITIES = """<?xml version="1.0"?>
+<!DOCTYPE xmeml [
+ <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+ <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+ <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+ <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+ <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+ <!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
+ <!ENTITY secret SYSTEM "file:///etc/passwd">
+]>
+<xmeml version="4"><sequence><name>{name}</name></sequence></xmeml>
+"""
+
+
+@pytest.mark.parametrize("name", ["&f;", "&secret;"])
+def test_hostile_xml_entities_are_refused_not_expanded(tmp_path: Path, name: str) -> None:
+    """An entity bomb (a billion laughs) or an external entity (a file of this machine) in an
+    FCP XML: one error at once, and nothing of the file read into the timeline."""
+    path = tmp_path / "cut.xml"
+    path.write_text(ENTITIES.format(name=name))
+    began = time.monotonic()
+    with pytest.raises(TimelineError) as caught:
+        load(str(path))
+    assert time.monotonic() - began < 10
+    assert "root:" not in str(caught.value)
