@@ -63,6 +63,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -106,6 +107,7 @@ __all__ = [
 ]
 
 _vignette_masks: dict[tuple[int, int, float, float], npt.NDArray[np.float32]] = {}
+_device_masks: dict[tuple[int, int, float, float], Any] = {}
 #: ffmpeg's noise filter with the u flag draws uniform noise of width alls (8-bit steps).
 _UNIFORM_STD = 1.0 / (math.sqrt(12.0) * 255.0)
 
@@ -178,7 +180,13 @@ def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
     if strength == 0.0 or radius >= 1.0:
         return rgb
     h, w = rgb.shape[:2]
-    return kernels.gain_clip(rgb, vignette_mask(h, w, strength, radius))
+    mask = vignette_mask(h, w, strength, radius)
+    xp = module_of(rgb)
+    if xp is not np:  # a layer in GPU memory: its mask goes there once, not every frame
+        key = (h, w, strength, radius)
+        found = _device_masks.get(key)
+        mask = found if found is not None else remember(_device_masks, key, xp.asarray(mask))
+    return kernels.gain_clip(rgb, mask)
 
 
 def _sharpen(rgb: Image, effect: Effect, frame: int) -> Image:
