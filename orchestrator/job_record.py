@@ -148,6 +148,8 @@ class JobRecord:
     encoder: str | None = None
     #: where the last finished chunk's layers were composited (GPU or CPU, workers.arrays)
     compositor: str | None = None
+    #: exported with hardware acceleration: its chunks go to GPU nodes where there are any
+    gpu: bool = False
     result: dict[str, Any] | None = None  # the merge's summary (bytes, duration, drift, audio)
     #: unexpected chunk failures per node (a node with 2 gets no more of this job's chunks)
     node_failures: dict[str, int] = field(default_factory=dict)

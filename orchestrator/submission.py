@@ -102,6 +102,7 @@ def new_job(
         output=output,
         complexity=quote.complexity,
         uploaded_bytes=uploaded,
+        gpu=timeline.export.hardware_acceleration,
     )
     return spec, record
 

@@ -44,6 +44,9 @@ class JobDemand:
     running_chunks: int = 0
     #: needs a node with a GPU (a GPU-only effect, or a hardware codec asked for)
     needs_gpu: bool = False
+    #: exported with hardware acceleration: a GPU pool when the fleet has one that takes it,
+    #: else any (the dispatcher sends it to GPU render groups the same way)
+    prefers_gpu: bool = False
     #: epoch seconds it was submitted (older jobs first when capacity is short)
     submitted_at: float = 0.0
 

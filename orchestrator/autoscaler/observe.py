@@ -158,6 +158,7 @@ def job_demands(store: JobStore) -> tuple[JobDemand, ...]:
                 max_cost=job.max_cost,
                 cost_so_far=job.node_seconds / 3600 * job.hourly_rate,
                 running_chunks=running,
+                prefers_gpu=job.gpu,
                 submitted_at=job.submitted_at,
             )
         )

@@ -164,11 +164,14 @@ def place(
     for job in edf_order(jobs):
         # A pool that cannot grow now (backing off, overridden) still counts: it may be the
         # only one that takes the job, and its reason should show the work waiting.
-        options = [
-            _option(f, job, load[f.name], reach[f.name], policy, now)
+        fitting = [
+            f
             for f in fleets.values()
             if takes(f.pool, job) and f.pool.max_nodes > 0 and job.units > 0
         ]
+        if job.prefers_gpu and any(f.pool.has_gpu for f in fitting):
+            fitting = [f for f in fitting if f.pool.has_gpu]
+        options = [_option(f, job, load[f.name], reach[f.name], policy, now) for f in fitting]
         if not options:
             continue
         good = [o for o in options if o.ok]

@@ -44,3 +44,14 @@ def test_a_used_up_budget_refuses_the_job(api: CloudRenderingAPI, tmp_path: Path
     assert "\n" not in str(caught.value)
     assert api.store.active() == []  # nothing queued
     submit(api, tmp_path, project_name="other")  # another project is not held back
+
+
+def test_a_job_exported_with_hardware_acceleration_is_marked_for_gpu_nodes(
+    api: CloudRenderingAPI, tmp_path: Path
+) -> None:
+    plain = api.submit_job(colour_project(1.0), output=str(tmp_path / "a.mp4"))
+    hardware = api.submit_job(
+        colour_project(1.0), {"hardware_acceleration": True}, output=str(tmp_path / "b.mp4")
+    )
+    assert not api.get_job_status(plain).gpu
+    assert api.get_job_status(hardware).gpu

@@ -516,6 +516,18 @@ PLACEMENT = [
         id="a GPU job with no GPU pool is not placed",
     ),
     pytest.param(
+        {"jobs": [job("h", 600, prefers_gpu=True)], "pools": [pool(), GPU]},
+        {"h": "gpu"},
+        {"cpu": 0, "gpu": 2},
+        id="a hardware-accelerated job goes to the GPU pool, though it costs more",
+    ),
+    pytest.param(
+        {"jobs": [job("h", 600, prefers_gpu=True)]},
+        {"h": "cpu"},
+        {"cpu": 2},
+        id="a hardware-accelerated job with no GPU pool renders on the CPU",
+    ),
+    pytest.param(
         {"jobs": [job("c", 600)], "pools": [pool(queues=("merge",), price_per_hour=0.1), BIG]},
         {"c": "big"},
         {"cpu": 0, "big": 2},

@@ -5,6 +5,7 @@ drain-safe scale-in, failed boots, outages and dry runs. The test plays the node
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from orchestrator import keys
 from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, Ledger
 from orchestrator.autoscaler.loop import Autoscaler, pool_records
 from orchestrator.autoscaler.model import Policy
+from orchestrator.autoscaler.observe import job_demands
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
 from providers.compute.memory import MemoryCompute
@@ -232,3 +234,13 @@ def test_unpriced_cloud_pools_take_the_catalogues_price(tmp_path: Path) -> None:
     assert priced["od"].price_per_hour == offer.on_demand
     assert priced["own"].price_per_hour == 0.7  # a pool's own price wins
     assert priced["odd"].price_per_hour == 0.0  # unknown to the catalogue: said in the log
+
+
+def test_a_hardware_accelerated_job_asks_for_a_gpu_pool(store: JobStore) -> None:
+    """The job record's ``gpu`` (its export asked for hardware acceleration) reaches the
+    autoscaler as a preference for GPU pools."""
+    store.create(JobRecord(id="film", frames=10, submitted_at=time.time(), gpu=True), {})
+    store.create(JobRecord(id="proxy", frames=10, submitted_at=time.time()), {})
+    demands = {d.id: d for d in job_demands(store)}
+    assert demands["film"].prefers_gpu and not demands["film"].needs_gpu
+    assert not demands["proxy"].prefers_gpu
