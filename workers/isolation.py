@@ -52,6 +52,7 @@ ENV_ALLOWED = (
     "NVIDIA_VISIBLE_DEVICES",
     "NVIDIA_DRIVER_CAPABILITIES",
     "CLOUDRENDER_KERNELS",  # C kernels or NumPy: the render process must use the worker's
+    "CLOUDRENDER_COMPOSITOR",  # GPU or CPU (workers.arrays): the worker's, as its fingerprint says
 )
 PROBE_TIMEOUT = 20.0
 

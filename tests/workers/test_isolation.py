@@ -110,6 +110,14 @@ def test_the_render_process_environment_has_no_credentials() -> None:
     assert not any(k.startswith(("CLOUDRENDER_", "AWS_", "AZURE_")) for k in env)
 
 
+def test_the_render_process_composites_and_steps_as_its_worker_says() -> None:
+    """The node's fingerprint names its compositor and kernels: a render process under
+    bubblewrap must not fall back to the defaults."""
+    environ = {"CLOUDRENDER_COMPOSITOR": "cpu", "CLOUDRENDER_KERNELS": "numpy"}
+    env = iso.child_env(environ, "/scratch")
+    assert env["CLOUDRENDER_COMPOSITOR"] == "cpu" and env["CLOUDRENDER_KERNELS"] == "numpy"
+
+
 def test_the_sandbox_shows_only_media_inside_the_roots(tmp_path: Path) -> None:
     roots, outside = tmp_path / "media", tmp_path / "outside"
     roots.mkdir()

@@ -24,8 +24,8 @@ from common.errors import MediaError, RenderCancelled
 from common.settings import Settings
 from tests.helpers import clip, file_clip
 from tests.media import decode_rgb, make_video, project, video_track
+from workers import arrays, render_process
 from workers import isolation as iso
-from workers import render_process
 from workers.child import Child
 from workers.chunk_limits import ChunkLimitExceeded
 from workers.render import render_to_file
@@ -126,6 +126,25 @@ def test_a_chunk_rendered_in_the_child_equals_the_in_process_render(
     assert len(ours) == len(reference) == 12
     assert all(np.array_equal(a, b) for a, b in zip(ours, reference, strict=True))
     assert my_children() == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_render_process_composites_where_the_worker_is_told(
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CLOUDRENDER_COMPOSITOR reaches the render process (bubblewrap clears the environment),
+    and the chunk's summary says which compositor ran."""
+    settings = settings_for(mode)
+    monkeypatch.setenv("CLOUDRENDER_COMPOSITOR", "gpu-numpy")
+    arrays.forget()  # a fork inherits this process's probe
+    try:
+        run = render_segment(
+            small_timeline(tmp_path), str(tmp_path / "a.mkv"), start=0, end=2, settings=settings
+        )
+    finally:
+        monkeypatch.delenv("CLOUDRENDER_COMPOSITOR")
+        arrays.forget()
+    assert run.summary.compositor.startswith("the GPU code path on the CPU")
 
 
 @pytest.mark.parametrize("mode", MODES)
