@@ -104,6 +104,8 @@ class NodeMetrics:
     role: str = ROLE_RENDER
     #: mean utilisation of the node's GPUs, when its heartbeat carries it (None: no GPU)
     gpu_utilization_percent: float | None = None
+    #: where its chunk renders composite: "cupy" (its GPU), "cpu"; "" when it does not say
+    compositor: str = ""
 
 
 _default_sampler = HostSampler()
@@ -250,6 +252,7 @@ def node_metrics(
                 memory_total_bytes=_opt_int(beat.get("memory_total_bytes")),
                 role=node_role(beat.get("queues") or ()),
                 gpu_utilization_percent=_opt_float(beat.get("gpu_percent")),
+                compositor=str(beat.get("compositor") or ""),
             )
         )
     return sorted(result, key=lambda n: n.name)

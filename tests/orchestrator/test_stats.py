@@ -229,6 +229,7 @@ def test_node_metrics_from_heartbeats_and_chunks() -> None:
             "memory_used_bytes": 10,
             "memory_total_bytes": 20,
             "gpu_percent": 40,
+            "compositor": "cupy",
         },
     ]
     jobs = [
@@ -261,6 +262,7 @@ def test_node_metrics_from_heartbeats_and_chunks() -> None:
     )
     assert n2.cpu_utilization_percent is None
     assert (n1.gpu_utilization_percent, n2.gpu_utilization_percent) == (40.0, None)  # no GPU
+    assert (n1.compositor, n2.compositor) == ("cupy", "")  # n2's heartbeat does not say
 
 
 # -- against a private Redis ----------------------------------------------------------------------
