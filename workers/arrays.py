@@ -7,8 +7,13 @@ A render process composites with one backend, chosen once (``current``) from
   opens a CUDA device that runs a kernel; otherwise the CPU, with the reason in ``note``.
 * ``cpu``: NumPy and the C kernels (``workers.kernels``), whatever the machine has.
 * ``gpu``: CuPy or nothing: a render on a node without a usable GPU fails with the reason.
-* ``gpu-numpy``: the GPU code path (``workers.device_ops``) run by NumPy on the CPU. CuPy
+* ``gpu-numpy``: the GPU code path run by NumPy on the CPU: no C kernels, the dense-matrix
+  blur, the host round trip of the effects not in ``workers.effects.DEVICE_EFFECTS``. CuPy
   mirrors NumPy's API, so this is how the GPU path is tested on machines without a GPU.
+
+The compositor's steps find the module of the arrays they get (``module_of``), so one
+implementation serves both; decoded pictures cross to the GPU as 8 bits and each finished
+frame comes back once, as 8 bits, for the encoder.
 
 Which backend renders is part of the render fingerprint and of the node's heartbeat, so one
 job's chunks never mix backends and the dispatcher can send GPU jobs to GPU nodes.
