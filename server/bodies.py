@@ -8,10 +8,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Priority = Literal["low", "normal", "high", "urgent"]
-#: A project: a Timeline Studio document (object) or an OpenTimelineIO document (JSON string).
+#: A project: a Timeline Studio document (object), an OpenTimelineIO document (JSON string) or
+#: an editor's export (FCP 7 XML, FCPXML or EDL text).
 ProjectField = Field(
-    description="Timeline Studio project (a JSON object) or an OpenTimelineIO document (its "
-    "JSON as a string); media paths must be asset references asset:sha256:<hex><ext>"
+    description="Timeline Studio project (a JSON object), an OpenTimelineIO document (its "
+    "JSON as a string) or an editor's export (FCP 7 XML, FCPXML or CMX 3600 EDL text); media "
+    "paths must be asset references asset:sha256:<hex><ext> (an export's through media)"
+)
+#: For an editor's export: its media by file or clip name.
+MediaField = Field(
+    default=None,
+    description="for an editor's export sent as project: file names (or clip names, with or "
+    "without their suffix) -> asset references asset:sha256:<hex><ext>, to relink its media",
 )
 Deadline = Field(default=None, description="when the video is needed: ISO 8601 or epoch seconds")
 
@@ -24,6 +32,7 @@ class SubmitBody(_Body):
     """``POST /v1/jobs``."""
 
     project: dict[str, Any] | str = ProjectField
+    media: dict[str, str] | None = MediaField
     settings: dict[str, Any] | None = Field(
         default=None, description="export settings over the project's (codec, crf, preset, ...)"
     )
@@ -52,6 +61,7 @@ class EstimateBody(_Body):
     """``POST /v1/estimate``."""
 
     project: dict[str, Any] | str = ProjectField
+    media: dict[str, str] | None = MediaField
     settings: dict[str, Any] | None = None
     chunk_frames: int | None = Field(default=None, ge=1, le=1_000_000)
     provider: str | None = Field(default=None, max_length=32)

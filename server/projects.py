@@ -1,6 +1,7 @@
-"""A project as the HTTP service receives it: a Timeline Studio document (a JSON object) or an
-OpenTimelineIO document (a JSON string, or an object with ``OTIO_SCHEMA``), read and vetted
-without ever touching the service's own disk.
+"""A project as the HTTP service receives it: a Timeline Studio document (a JSON object), an
+OpenTimelineIO document (a JSON string, or an object with ``OTIO_SCHEMA``) or an editor's
+export sent as text (FCP 7 XML, FCPXML, a CMX 3600 EDL; its media relinked by name through the
+request's ``media`` map), read and vetted without ever touching the service's own disk.
 
 Media must already be uploaded: every media path is an asset reference
 ``asset:sha256:<hex><ext>`` (``POST /v1/assets/missing``, ``PUT /v1/assets/...``); a local path
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -31,12 +33,19 @@ from workers.assets import is_asset_ref, media_fields
 _OTIO_LOCAL = "./"
 #: Deepest nesting of lists and objects a project may have (the loader's own limit is lower).
 _MAX_DEPTH = 200
+#: A CMX 3600 event line: number, reel, track, transition, then timecodes.
+_EDL_EVENT = re.compile(r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+.*\d\d[:;]\d\d[:;]\d\d[:;]\d\d", re.M)
 
 
-def load_remote_project(source: str | Mapping[str, Any]) -> Project:
-    """The project a client sent, read with its media as asset references only."""
+def load_remote_project(
+    source: str | Mapping[str, Any], media: Mapping[str, str] | None = None
+) -> Project:
+    """The project a client sent, read with its media as asset references only. ``media``
+    relinks an editor's export (FCP 7 XML, FCPXML or EDL text): file or clip names, with or
+    without their suffix, to asset references."""
     if isinstance(source, str):
-        otio = _parse_otio(source)
+        suffix = _export_kind(source)
+        otio = _parse_otio(source) if suffix is None else _editor_export(source, suffix, media)
         return _load_otio(otio)
     if "OTIO_SCHEMA" in source:
         return _load_otio(dict(source))
@@ -50,12 +59,57 @@ def load_remote_project(source: str | Mapping[str, Any]) -> Project:
     return project
 
 
+def _export_kind(text: str) -> str | None:
+    """The file suffix of an editor's export sent as text (None: OTIO JSON, or not known)."""
+    head = text.lstrip()[:2000]
+    if head.startswith(("{", "[")):
+        return None
+    if head.startswith("<"):
+        if "<fcpxml" in head:
+            return ".fcpxml"
+        if "<xmeml" in head:
+            return ".xml"
+        return None
+    if _EDL_EVENT.search(text) or head.upper().startswith("TITLE:"):
+        return ".edl"
+    return None
+
+
+def _editor_export(text: str, suffix: str, media: Mapping[str, str] | None) -> dict[str, Any]:
+    """An editor's export read through OpenTimelineIO, its media relinked by name to the
+    client's asset references: the OTIO JSON document the OTIO path then vets."""
+    import opentimelineio as otio  # slow to import: only for this kind of request
+
+    from chunking.timeline.fields import Problems
+    from chunking.timeline.otio_nle import adapter_arguments, relink_by_name
+    from chunking.timeline.otio_read import read_timeline
+
+    refs: dict[str, str] = {}
+    for name, ref in (media or {}).items():
+        if not is_asset_ref(ref):
+            raise TimelineError(f"media[{name!r}]: {ref!r} is not an asset reference")
+        refs.setdefault(name.lower(), ref)
+        refs.setdefault(os.path.splitext(name)[0].lower(), ref)
+    with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
+        path = os.path.join(folder, "project" + suffix)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        try:
+            tl = read_timeline(path, **adapter_arguments(path, Problems()))
+        except TimelineError as exc:  # its message names the file: not this server's path
+            raise TimelineError(str(exc).replace(path, "project")) from None
+    relink_by_name(tl, refs, is_asset_ref, Problems())
+    document: dict[str, Any] = json.loads(otio.adapters.write_to_string(tl, "otio_json"))
+    return document
+
+
 def _parse_otio(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TimelineError(
-            "project: a string must be an OpenTimelineIO JSON document; this one is not JSON "
+            "project: a string must be an OpenTimelineIO JSON document or an editor's FCP 7 "
+            "XML, FCPXML or EDL; this one is none of them "
             f"({exc.msg} at character {exc.pos})"
         ) from None
     except RecursionError:

@@ -71,7 +71,7 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
         raise RenderError(
             f"output_name {output!r} must be a file name: letters, digits, . _ - (no folders)"
         )
-    project = load_remote_project(body.project)
+    project = load_remote_project(body.project, body.media)
     options: dict[str, Any] = {
         "priority": body.priority,
         "deadline": body.deadline,
@@ -261,7 +261,7 @@ def _remove(folder: str) -> None:
 )
 def estimate(body: EstimateBody, key: CurrentKey, request: Request) -> Any:
     """Time (p10/p50/p90) and cost per pool and market, and the recommended option."""
-    project = load_remote_project(body.project)
+    project = load_remote_project(body.project, body.media)
     result = api_of(request).estimate_options(
         project,
         body.settings,

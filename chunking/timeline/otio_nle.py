@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import opentimelineio as otio
@@ -93,15 +93,24 @@ def relink(tl: Any, base_dir: str, p: Problems) -> None:
     """Point clips whose media are not where the export says at same-named files in the
     project's folder (see the module docstring); warn for each."""
     beside = _files_beside(base_dir)
-    if not beside:
-        return
+    if beside:
+        relink_by_name(tl, beside, lambda path: os.path.isfile(os.path.join(base_dir, path)), p)
+
+
+def relink_by_name(
+    tl: Any, files: Mapping[str, str], present: Callable[[str], bool], p: Problems
+) -> None:
+    """Point clips whose media are not ``present`` at ``files[name]``: by the file name their
+    reference ends in, or (a clip without media) by the clip's name; ``files`` is keyed by
+    lower-case names, with and without their suffix. One warning per relinked medium."""
     moved: dict[tuple[str, str], int] = {}  # (exported path, file used) -> clips
+    beside = {name.lower(): target for name, target in files.items()}
     for clip in tl.find_clips():
         ref = clip.media_reference
         where = f"clip {str(clip.name)!r}"
         if isinstance(ref, otio.schema.ExternalReference):
             path = media_path(str(ref.target_url or ""), where, Problems())
-            if path is None or os.path.isfile(os.path.join(base_dir, path)):
+            if path is None or present(path):
                 continue  # not a local file (reported later), or there
             name = re.split(r"[\\/]", path)[-1]
             found = beside.get(name.lower())

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import opentimelineio as otio
 import pytest
 import redis
 from fastapi.testclient import TestClient
@@ -229,3 +230,78 @@ def test_estimate_answers_a_typed_estimate(client: TestClient, user_key: str) ->
     estimate = from_wire(JobEstimate, answer.json())
     assert (estimate.frames, estimate.chunks) == (60, 3)
     assert estimate.options and estimate.options[0].cost.p50 >= 0
+
+
+def _fcp_xml(media_url: str, frames: int) -> str:
+    """A Final Cut Pro 7 XML of one clip, as Premiere writes its media: a path on its machine."""
+    rt = otio.opentime.RationalTime
+    clip = otio.schema.Clip(
+        name="shot",
+        media_reference=otio.schema.ExternalReference(
+            target_url=media_url, available_range=otio.opentime.TimeRange(rt(0, 30), rt(30, 30))
+        ),
+        source_range=otio.opentime.TimeRange(rt(0, 30), rt(frames, 30)),
+    )
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video, children=[clip])
+    tl = otio.schema.Timeline(name="cut", tracks=[track], global_start_time=rt(0, 30))
+    text: str = otio.adapters.write_to_string(tl, "fcp_xml")
+    return text
+
+
+def test_an_editors_export_renders_with_its_media_relinked_to_uploaded_assets(
+    client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
+) -> None:
+    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    (storage_dir / "assets").mkdir(exist_ok=True)
+    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+    xml = _fcp_xml("file:///Volumes/Media/src.mp4", 12)
+    # Without a relink the editor's path is refused, naming the clip
+    message = _error(_submit(client, user_key, xml), 400)
+    assert "'shot'" in message and "not an uploaded asset" in message
+    # A media map that is not asset references is refused
+    wrong = _error(_submit(client, user_key, xml, media={"src.mp4": "/Volumes/Media/src.mp4"}), 400)
+    assert "media['src.mp4']" in wrong
+    answer = _submit(
+        client,
+        user_key,
+        xml,
+        media={"src.mp4": f"asset:sha256:{digest}.mp4"},
+        settings={"preset": "ultrafast"},
+    )
+    assert answer.status_code == 201, answer.text
+    record = _wait(client, user_key, answer.json()["id"])
+    assert record.state is JobState.COMPLETED, record.error
+    assert record.frames_done == 12
+
+
+def test_an_unknown_text_project_is_one_clear_error(client: TestClient, user_key: str) -> None:
+    message = _error(_submit(client, user_key, "<html>not an edit</html>"), 400)
+    assert "FCP 7 XML, FCPXML or EDL" in message
+    broken = _error(_submit(client, user_key, "<xmeml version='4'><sequence>"), 400)
+    assert "not a readable Final Cut Pro 7 XML file" in broken and "/tmp" not in broken
+
+
+def test_an_edl_is_estimated_with_its_clips_relinked_by_name(
+    client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
+) -> None:
+    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    (storage_dir / "assets").mkdir(exist_ok=True)
+    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+    rt = otio.opentime.RationalTime
+    track = otio.schema.Track()
+    for name, frames in (("A001_C002", 49), ("A001_C003", 74)):  # timecodes reach frame 24
+        length = otio.opentime.TimeRange(rt(0, 25), rt(frames, 25))
+        track.append(otio.schema.Clip(name=name, source_range=length))
+    edl: str = otio.adapters.write_to_string(
+        otio.schema.Timeline(tracks=[track]), "cmx_3600", rate=25
+    )
+    ref = f"asset:sha256:{digest}.mp4"
+    answer = client.post(
+        "/v1/estimate",
+        json={"project": edl, "media": {"A001_C002.mov": ref, "A001_C003": ref}},
+        headers=bearer(user_key),
+    )
+    assert answer.status_code == 200, answer.text
+    assert from_wire(JobEstimate, answer.json()).frames == 123  # read at its 25 fps
