@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from workers.arrays import current, module_of
+from workers.arrays import GPU_NUMPY, current, module_of
 from workers.effects_params import remember
 
 _Plan = list[tuple[int, int, int, int, npt.NDArray[np.float32]]]
@@ -98,7 +98,9 @@ def gaussian(planes: Planes, sigma: float) -> Planes:
     src = xp.ascontiguousarray(planes, dtype=np.float32)
     if sigma < NO_BLUR:
         return src.copy()  # type: ignore[no-any-return]
-    if current().device_path:
+    # Dense on a GPU (and NumPy standing in for it); an effect run on a host copy of a GPU
+    # layer (glow, noise reduction) keeps the CPU's banded blocks, far cheaper there.
+    if xp is not np or current().name == GPU_NUMPY:
         return _gaussian_dense(src, sigma)
     h, w, c = src.shape
     vertical = _blur_rows(src.reshape(h, w * c), _blur_plan(h, sigma)).reshape(h, w, c)
