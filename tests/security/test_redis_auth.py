@@ -233,6 +233,8 @@ KEY_RIGHTS = {
     keys.BILLING: {"client": "r", "worker": "rw"},
     # operators set budgets (the orchestrator's user); clients check them on submit
     keys.BUDGETS: {"client": "r", "worker": "r"},
+    # held by a submitting client while it checks the budgets and stores its job
+    keys.BUDGET_LOCK: {"client": "rw", "worker": ""},
     # spend is recorded where chunks are charged (workers), read by clients and `budget show`
     keys.spend("n"): {"client": "r", "worker": "rw"},
     keys.spend_alerts("n"): {"client": "r", "worker": "rw"},
