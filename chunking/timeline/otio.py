@@ -29,12 +29,7 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import Timeline
 from chunking.timeline.otio_layout import Layout
-from chunking.timeline.otio_nle import (
-    adapter_arguments,
-    drop_graphics,
-    relink,
-    sequence_format,
-)
+from chunking.timeline.otio_nle import read_export, sequence_format
 from chunking.timeline.otio_place import Placer, leading_in
 from chunking.timeline.otio_read import (
     MAX_TIME,
@@ -42,7 +37,6 @@ from chunking.timeline.otio_read import (
     frames,
     plain,
     rate,
-    read_timeline,
     reason,
     seconds,
 )
@@ -61,10 +55,7 @@ def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timel
     """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
     found = Problems()
-    tl = read_timeline(path, **adapter_arguments(path, found))
-    relink(tl, base_dir, found)
-    drop_graphics(tl, found)
-    conv = _Converter(tl, found)
+    conv = _Converter(read_export(path, base_dir, found), found)
     try:
         data = conv.convert()
     except MemoryError:
