@@ -128,16 +128,15 @@ def test_a_chunk_rendered_in_the_child_equals_the_in_process_render(
     assert my_children() == []
 
 
+@pytest.mark.parametrize("mode", MODES)
 def test_the_render_process_composites_where_the_worker_is_told(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CLOUDRENDER_COMPOSITOR reaches the render process, though bubblewrap clears the
-    environment, and the chunk's summary says which compositor ran. (Only under bubblewrap: a
-    fork keeps its parent's environment anyway, and a fork of this many-threaded test process
-    into the GPU code path once hung in CI.)"""
-    settings = settings_for("bwrap")
+    """CLOUDRENDER_COMPOSITOR reaches the render process (bubblewrap clears the environment),
+    and the chunk's summary says which compositor ran."""
+    settings = settings_for(mode)
     monkeypatch.setenv("CLOUDRENDER_COMPOSITOR", "gpu-numpy")
-    arrays.forget()
+    arrays.forget()  # a fork inherits this process's probe
     try:
         run = render_segment(
             small_timeline(tmp_path), str(tmp_path / "a.mkv"), start=0, end=2, settings=settings
