@@ -29,7 +29,12 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import Timeline
 from chunking.timeline.otio_layout import Layout
-from chunking.timeline.otio_nle import read_export, sequence_format
+from chunking.timeline.otio_nle import (
+    adapter_arguments,
+    drop_graphics,
+    relink,
+    sequence_format,
+)
 from chunking.timeline.otio_place import Placer, leading_in
 from chunking.timeline.otio_read import (
     MAX_TIME,
@@ -37,6 +42,7 @@ from chunking.timeline.otio_read import (
     frames,
     plain,
     rate,
+    read_timeline,
     reason,
     seconds,
 )
@@ -55,7 +61,10 @@ def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timel
     """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
     found = Problems()
-    conv = _Converter(read_export(path, base_dir, found), found)
+    tl = read_timeline(path, **adapter_arguments(path, found))
+    relink(tl, base_dir, found)
+    drop_graphics(tl, found)
+    conv = _Converter(tl, found)
     try:
         data = conv.convert()
     except MemoryError:

@@ -9,7 +9,7 @@ What such files lack or get wrong here:
 * **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them: drop-frame
   timecodes (``;``) mean 29.97; otherwise the smallest common rate above every frame number in
   them (24, 25, 30, 50, 60). When no frame number reaches 24, 24 and 25 cannot be told apart:
-  the first of its media found on this disk decides, else 24; either way with a warning.
+  24 is used, with a warning.
 * **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
 * **Where the media are.** An export names media where they were on the editor's machine
@@ -33,45 +33,19 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.otio_media import media_path
-from chunking.timeline.otio_read import plain, read_timeline
+from chunking.timeline.otio_read import plain
 
 #: Folders (relative to the project's) a relinked medium may come from.
 MEDIA_FOLDERS = ("", "media", "Media")
 #: Frame rates an EDL is read at, by the largest frame number its timecodes hold.
 _EDL_RATES = (24, 25, 30, 50, 60)
-#: Media frame rates an EDL with open timecodes may take from its media.
-_COMMON_RATES = (24000 / 1001, 24.0, 25.0, 30000 / 1001, 30.0, 50.0, 60000 / 1001, 60.0)
 #: FCP 7 XML alpha types of a clip that has an alpha channel.
 _ALPHA = {"straight", "premultiplied", "black", "white"}
 _TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
 
 
-def read_export(path: str, base_dir: str, p: Problems) -> Any:
-    """The timeline of an OTIO file or an editor's export, its media relinked and Premiere's
-    graphics left out (see the module docstring)."""
-    arguments = adapter_arguments(path, p)
-    tl = read_timeline(path, **arguments)
-    relink(tl, base_dir, p)
-    if arguments.get("rate") is None and path.lower().endswith(".edl"):
-        # 24 and 25 fps alike: the media's own rate decides, else 24.
-        rate = media_rate(tl, base_dir)
-        if rate is not None and rate != 24:
-            tl = read_timeline(path, rate=rate)
-            relink(tl, base_dir, Problems())  # (its warnings were given above)
-            p.warn("edl", f"has no frame rate; read at {rate:.6g} fps, its media's")
-        else:
-            p.warn(
-                "edl",
-                "has no frame rate and its timecodes fit 24 and 25 fps alike; read at 24 "
-                "(export an OTIO or XML file to keep the sequence's rate)",
-            )
-    drop_graphics(tl, p)
-    return tl
-
-
 def adapter_arguments(path: str, p: Problems) -> dict[str, Any]:
-    """Extra arguments for the file's adapter: an EDL's frame rate (24, OTIO's default, when
-    its timecodes cannot tell 24 from 25)."""
+    """Extra arguments for the file's adapter: an EDL's frame rate."""
     if not path.lower().endswith(".edl"):
         return {}
     try:
@@ -79,49 +53,25 @@ def adapter_arguments(path: str, p: Problems) -> dict[str, Any]:
             text = handle.read()
     except OSError:
         return {}  # the adapter reports the unreadable file
-    rate = edl_rate(text)
-    return {"rate": rate} if rate is not None else {}
+    return {"rate": edl_rate(text, p)}
 
 
-def edl_rate(text: str) -> float | None:
-    """The frame rate an EDL's timecodes were written at (see the module docstring); None
-    when no frame number reaches 24, so 24 and 25 fit alike."""
+def edl_rate(text: str, p: Problems) -> float:
+    """The frame rate an EDL's timecodes were written at (see the module docstring)."""
     found = _TIMECODE.findall(text)
     if any(separator == ";" for separator, _ in found):
         return 30000 / 1001
     highest = max((int(frame) for _, frame in found), default=0)
     for rate in _EDL_RATES:
         if highest < rate:
-            return float(rate) if rate != 24 else None
+            if rate == 24:
+                p.warn(
+                    "edl",
+                    "has no frame rate and its timecodes fit 24 and 25 fps alike; read at 24 "
+                    "(export an OTIO or XML file to keep the sequence's rate)",
+                )
+            return float(rate)
     return float(_EDL_RATES[-1])
-
-
-def media_rate(tl: Any, base_dir: str) -> float | None:
-    """The frame rate of the first of the timeline's video media found on this disk, snapped
-    to a common rate (None: none found, or an uncommon rate)."""
-    import av  # the codec stack: only for an EDL whose timecodes leave its rate open
-
-    for clip in tl.find_clips():
-        ref = clip.media_reference
-        if not isinstance(ref, otio.schema.ExternalReference):
-            continue
-        path = media_path(str(ref.target_url or ""), "", Problems())
-        full = os.path.join(base_dir, path) if path else ""
-        if not full or not os.path.isfile(full):
-            continue
-        try:
-            with av.open(full) as container:
-                stream = container.streams.video[0]
-                found = stream.average_rate or stream.base_rate
-        except (av.FFmpegError, IndexError, OSError, ValueError):
-            continue
-        if not found:
-            continue
-        for rate in _COMMON_RATES:
-            if abs(float(found) - rate) < 0.01:
-                return rate
-        return None
-    return None
 
 
 def sequence_format(tl: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from chunking.timeline.fields import Problems
 from chunking.timeline.loader import load
 from chunking.timeline.model import FileSource, TrackKind
 from chunking.timeline.otio_nle import edl_rate
@@ -27,10 +28,7 @@ DATA = Path(__file__).parents[1] / "data"
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generated media at 24 fps, the rate of the EDL samples (an EDL may take its rate from
-    its media)."""
-    folder = tmp_path_factory.mktemp("nle")
-    return make_video(folder / "clip.mp4", frames=4, fps=24, size=(160, 90))
+    return make_video(tmp_path_factory.mktemp("nle") / "clip.mp4", frames=4, size=(160, 90))
 
 
 def put_media(folder: Path, names: list[str], clip: Path) -> None:
@@ -164,31 +162,6 @@ def test_an_edl_is_read_at_the_rate_its_timecodes_show_and_relinked_by_clip_name
     assert sum(len(t.clips) for t in timeline.tracks) == len(list(tl.find_clips()))
 
 
-def test_an_edl_whose_timecodes_leave_its_rate_open_takes_its_medias(tmp_path: Path) -> None:
-    """A 25 fps cut whose timecodes never reach frame 24 (a 24 fps EDL's never do): the rate
-    comes from its media, with a warning."""
-    track = otio.schema.Track()
-    for name, frames in (("a", 20), ("b", 25)):
-        rng = otio.opentime.TimeRange(
-            otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(frames, 25)
-        )
-        track.append(otio.schema.Clip(name=name, source_range=rng))
-    path = tmp_path / "cut.edl"
-    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path), rate=25)
-    media = make_video(tmp_path / "a.mp4", frames=4, fps=25, size=(160, 90))
-    shutil.copy(media, tmp_path / "b.mp4")
-    timeline = load(str(path))
-    assert timeline.fps == 25 and timeline.frames == 45
-    assert any("read at 25 fps, its media's" in w for w in timeline.warnings)
-    # Media of an uncommon rate decide nothing: 24 (OTIO's default), said in a warning
-    odd = make_video(tmp_path / "odd.mp4", frames=4, fps=12, size=(160, 90))
-    for name in ("a.mp4", "b.mp4"):
-        shutil.copy(odd, tmp_path / name)
-    timeline = load(str(path))
-    assert timeline.fps == 24
-    assert any("fit 24 and 25 fps alike; read at 24" in w for w in timeline.warnings)
-
-
 def test_an_edl_of_another_rate_keeps_its_rate(tmp_path: Path, clip: Path) -> None:
     """An EDL written at 25 fps (frame numbers up to 24) is not read at OTIO's default 24."""
     track = otio.schema.Track()
@@ -210,18 +183,20 @@ def test_an_edl_of_another_rate_keeps_its_rate(tmp_path: Path, clip: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("text", "rate"),
+    ("text", "rate", "warned"),
     [
-        ("001 AX V C 01:00:00:00 01:00:01:23 00:00:00:00 00:00:01:23", None),  # 24 or 25
-        ("001 AX V C 01:00:00:00 01:00:01:24 00:00:00:00 00:00:01:24", 25.0),
-        ("001 AX V C 01:00:00:00 01:00:01:29 00:00:00:00 00:00:01:29", 30.0),
-        ("001 AX V C 01:00:00;00 01:00:01;12 00:00:00;00 00:00:01;12", 30000 / 1001),
-        ("001 AX V C 01:00:00:00 01:00:01:49 00:00:00:00 00:00:01:49", 50.0),
-        ("no events", None),
+        ("001 AX V C 01:00:00:00 01:00:01:23 00:00:00:00 00:00:01:23", 24.0, True),
+        ("001 AX V C 01:00:00:00 01:00:01:24 00:00:00:00 00:00:01:24", 25.0, False),
+        ("001 AX V C 01:00:00:00 01:00:01:29 00:00:00:00 00:00:01:29", 30.0, False),
+        ("001 AX V C 01:00:00;00 01:00:01;12 00:00:00;00 00:00:01;12", 30000 / 1001, False),
+        ("001 AX V C 01:00:00:00 01:00:01:49 00:00:00:00 00:00:01:49", 50.0, False),
+        ("no events", 24.0, True),
     ],
 )
-def test_edl_rate(text: str, rate: float | None) -> None:
-    assert edl_rate(text) == (pytest.approx(rate) if rate is not None else None)
+def test_edl_rate(text: str, rate: float, warned: bool) -> None:
+    problems = Problems()
+    assert edl_rate(text, problems) == pytest.approx(rate)
+    assert bool(problems.warnings) == warned
 
 
 @pytest.mark.parametrize(
