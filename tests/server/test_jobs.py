@@ -54,6 +54,15 @@ def _error(response: httpx.Response, status: int) -> str:
     return str(body["error"])
 
 
+def _uploaded_video(storage_dir: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A 15-frame video, and its sha256, put in storage as an uploaded asset would be."""
+    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    (storage_dir / "assets").mkdir(exist_ok=True)
+    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+    return source, digest
+
+
 @pytest.fixture
 def paused(client: TestClient, operator_key: str) -> Iterator[None]:
     """Dispatching paused: submitted jobs wait unrendered; every job left is cancelled after."""
@@ -141,10 +150,7 @@ def test_the_download_streams_from_a_real_socket_with_ranges(
 def test_an_uploaded_asset_renders_and_local_paths_are_refused(
     client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
 ) -> None:
-    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    (storage_dir / "assets").mkdir(exist_ok=True)
-    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+    source, digest = _uploaded_video(storage_dir, tmp_path)
 
     def doc(path: str) -> dict[str, Any]:
         clip = {"id": "shot", "start_time": 0, "end_time": 0.5, "source": {"File": path}}
@@ -251,10 +257,7 @@ def _fcp_xml(media_url: str, frames: int) -> str:
 def test_an_editors_export_renders_with_its_media_relinked_to_uploaded_assets(
     client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
 ) -> None:
-    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    (storage_dir / "assets").mkdir(exist_ok=True)
-    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+    _, digest = _uploaded_video(storage_dir, tmp_path)
     xml = _fcp_xml("file:///Volumes/Media/src.mp4", 12)
     # Without a relink the editor's path is refused, naming the clip
     message = _error(_submit(client, user_key, xml), 400)
@@ -285,10 +288,7 @@ def test_an_unknown_text_project_is_one_clear_error(client: TestClient, user_key
 def test_an_edl_is_estimated_with_its_clips_relinked_by_name(
     client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
 ) -> None:
-    source = make_video(tmp_path / "src.mp4", frames=15, size=(320, 180))
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    (storage_dir / "assets").mkdir(exist_ok=True)
-    shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
+    _, digest = _uploaded_video(storage_dir, tmp_path)
     rt = otio.opentime.RationalTime
     track = otio.schema.Track()
     for name, frames in (("A001_C002", 49), ("A001_C003", 74)):  # timecodes reach frame 24
