@@ -28,6 +28,7 @@ import av
 from bench.measure import run_timed
 from bench.script import render_command
 from bench.throughput_project import CRF, FPS, GOP, Rgb8
+from workers.encoder import EncoderChoice, to_video_frame
 
 #: Decoded frames kept for the encode-only measurement (1080p RGB: 6 MB each).
 ENCODE_BANK = 30
@@ -75,12 +76,13 @@ def time_encode(path: Path, frames: int, preset: str, output: Path) -> dict[str,
                 break
     # Ping-pong through the bank: continuous motion, no cut every len(bank) frames.
     order = bank + bank[-2:0:-1] if len(bank) > 2 else bank
-    # RGB24 -> yuv420p with BT.709 limited range, as workers.encoder.to_video_frame does.
+    # RGB24 -> yuv420p with BT.709 limited range: the renderer's own conversion (its C kernel
+    # where built, else swscale).
+    choice = EncoderChoice("libx264", "yuv420p", {})
     converted: list[Any] = []
     began = time.perf_counter()
     for i in range(frames):
-        frame = av.VideoFrame.from_ndarray(order[i % len(order)], format="rgb24")
-        frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+        frame = to_video_frame(order[i % len(order)], choice)
         if i < len(order):
             converted.append(frame)
     convert = time.perf_counter() - began

@@ -16,7 +16,20 @@
 
 /* Bumped with every change of a function's signature or meaning: workers/kernels.py refuses a
  * library built from another version of this file (an editable install not rebuilt). */
-int cr_abi(void) { return 2; }
+int cr_abi(void) { return 3; }
+
+/* AVX2 copies of the loops beside the baseline ones, chosen when the library loads (an ifunc):
+ * a wheel built on one x86-64 runs on any. The results do not depend on which copy runs:
+ * -ffp-contract=off keeps multiply and add separately rounded in both, and every operation
+ * here is exactly rounded IEEE arithmetic. */
+#if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define CR_VECTOR __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef CR_VECTOR
+#define CR_VECTOR
+#endif
 
 static inline float clip01(float v) {
     /* np.clip(v, 0, 1): NaN stays NaN (both comparisons false). */
@@ -24,13 +37,13 @@ static inline float clip01(float v) {
 }
 
 /* dst = float(src) * (1 / 255), n samples. */
-void cr_to_float(const uint8_t *src, float *dst, Py_ssize_t n) {
+CR_VECTOR void cr_to_float(const uint8_t *src, float *dst, Py_ssize_t n) {
     const float k = (float)(1.0 / 255.0);
     for (Py_ssize_t i = 0; i < n; i++) dst[i] = (float)src[i] * k;
 }
 
 /* dst = uint8(clip(src * 255 + 0.5, 0, 255)), n samples (truncation, as NumPy's astype). */
-void cr_to_uint8(const float *src, uint8_t *dst, Py_ssize_t n) {
+CR_VECTOR void cr_to_uint8(const float *src, uint8_t *dst, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
         float v = src[i] * 255.0f;
         v += 0.5f;
@@ -39,22 +52,30 @@ void cr_to_uint8(const float *src, uint8_t *dst, Py_ssize_t n) {
     }
 }
 
-/* dst = clip(src * gain[pixel], 0, 1): a per-pixel gain map (vignette). */
-void cr_gain_clip(const float *src, const float *gain, float *dst, Py_ssize_t pixels) {
-    for (Py_ssize_t p = 0; p < pixels; p++) {
-        const float g = gain[p];
-        const float *s = src + 3 * p;
-        float *d = dst + 3 * p;
-        d[0] = clip01(s[0] * g);
-        d[1] = clip01(s[1] * g);
-        d[2] = clip01(s[2] * g);
+/* dst = clip(src * gain[pixel], 0, 1): a per-pixel gain map (vignette). The gains of a block of
+ * pixels are first spread to one per sample, so that the product is one straight loop the
+ * compiler vectorises (an RGB triple per gain is a stride it does not). */
+#define CR_BLOCK 64
+CR_VECTOR void cr_gain_clip(const float *src, const float *gain, float *dst, Py_ssize_t pixels) {
+    float spread[3 * CR_BLOCK];
+    for (Py_ssize_t p0 = 0; p0 < pixels; p0 += CR_BLOCK) {
+        const Py_ssize_t n = pixels - p0 < CR_BLOCK ? pixels - p0 : CR_BLOCK;
+        for (Py_ssize_t p = 0; p < n; p++) {
+            const float g = gain[p0 + p];
+            spread[3 * p] = g;
+            spread[3 * p + 1] = g;
+            spread[3 * p + 2] = g;
+        }
+        const float *s = src + 3 * p0;
+        float *d = dst + 3 * p0;
+        for (Py_ssize_t i = 0; i < 3 * n; i++) d[i] = clip01(s[i] * spread[i]);
     }
 }
 
 /* dst = clip(src @ m.T + offset, 0, 1): a colour matrix (saturation, hue, contrast). The three
  * products are added left to right; NumPy's matrix product (BLAS) may order or fuse them
  * differently, so this one differs from `src @ m.T` by at most an ulp or two. */
-void cr_affine_clip(const float *src, const float *m, float offset, float *dst,
+CR_VECTOR void cr_affine_clip(const float *src, const float *m, float offset, float *dst,
                     Py_ssize_t pixels) {
     const float m00 = m[0], m01 = m[1], m02 = m[2];
     const float m10 = m[3], m11 = m[4], m12 = m[5];
@@ -77,24 +98,87 @@ void cr_affine_clip(const float *src, const float *m, float offset, float *dst,
 
 /* dst += (src - dst) * a, where a = alpha[pixel] * opacity (alpha may be NULL: a = opacity).
  * `scale_alpha` says whether to multiply alpha by opacity at all (NumPy skips it at 1). */
-void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_ssize_t src_stride,
-              const float *alpha, Py_ssize_t alpha_stride, float opacity, int scale_alpha,
-              Py_ssize_t height, Py_ssize_t width) {
+CR_VECTOR void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_ssize_t src_stride,
+                        const float *alpha, Py_ssize_t alpha_stride, float opacity,
+                        int scale_alpha, Py_ssize_t height, Py_ssize_t width) {
     for (Py_ssize_t y = 0; y < height; y++) {
         float *d = dst + y * dst_stride;
         const float *s = src + y * src_stride;
-        const float *al = alpha ? alpha + y * alpha_stride : NULL;
+        if (!alpha) {
+            /* One weight for the whole row: a straight loop over its samples. */
+            for (Py_ssize_t i = 0; i < 3 * width; i++) {
+                const float dv = d[i];
+                d[i] = dv + (s[i] - dv) * opacity;
+            }
+            continue;
+        }
+        const float *al = alpha + y * alpha_stride;
+        float spread[3 * CR_BLOCK];
+        for (Py_ssize_t x0 = 0; x0 < width; x0 += CR_BLOCK) {
+            const Py_ssize_t n = width - x0 < CR_BLOCK ? width - x0 : CR_BLOCK;
+            int any = 0;
+            for (Py_ssize_t x = 0; x < n; x++) {
+                const float a = scale_alpha ? al[x0 + x] * opacity : al[x0 + x];
+                any |= a != 0.0f;
+                spread[3 * x] = a;
+                spread[3 * x + 1] = a;
+                spread[3 * x + 2] = a;
+            }
+            /* A transparent block is left alone: (s - d) * 0 + d == d for every finite d,
+             * and most of a logo or a title's layer is transparent. */
+            if (!any) continue;
+            float *db = d + 3 * x0;
+            const float *sb = s + 3 * x0;
+            for (Py_ssize_t i = 0; i < 3 * n; i++) {
+                const float dv = db[i];
+                db[i] = dv + (sb[i] - dv) * spread[i];
+            }
+        }
+    }
+}
+
+/* RGB24 to yuv420p, limited range, in 16-bit fixed point: k holds the nine coefficients
+ * (Y from R, G, B; Cb; Cr) times 65536, range scaling included. Luma is per pixel; each chroma
+ * sample weighs the 2 x 4 pixels around it, 1-3-3-1 down the rows and 1-1 across (swscale's
+ * bilinear filter for this subsampling: its results are within one level of ours). Pixels past
+ * an edge repeat the edge. The NumPy reference does the same integer arithmetic. */
+CR_VECTOR void cr_rgb_to_yuv420p(const uint8_t *rgb, Py_ssize_t rgb_stride, Py_ssize_t height,
+                                 Py_ssize_t width, uint8_t *yp, Py_ssize_t y_stride,
+                                 uint8_t *up, Py_ssize_t u_stride, uint8_t *vp,
+                                 Py_ssize_t v_stride, const int32_t *k, int32_t *sums) {
+    const int32_t yr = k[0], yg = k[1], yb = k[2];
+    for (Py_ssize_t y = 0; y < height; y++) {
+        const uint8_t *s = rgb + y * rgb_stride;
+        uint8_t *d = yp + y * y_stride;
         for (Py_ssize_t x = 0; x < width; x++) {
-            float a = opacity;
-            if (al) {
-                a = scale_alpha ? al[x] * opacity : al[x];
-                if (a == 0.0f) continue; /* (s - d) * 0 + d == d for every finite d */
+            const int32_t v = yr * s[3 * x] + yg * s[3 * x + 1] + yb * s[3 * x + 2];
+            d[x] = (uint8_t)((v + (16 << 16) + (1 << 15)) >> 16);
+        }
+    }
+    const Py_ssize_t cw = (width + 1) / 2, ch = (height + 1) / 2;
+    /* sums (3 x cw): per chroma column, the weighted R, G, B sums of the four rows' pairs. */
+    for (Py_ssize_t cy = 0; cy < ch; cy++) {
+        for (Py_ssize_t i = 0; i < 3 * cw; i++) sums[i] = 0;
+        for (int r = 0; r < 4; r++) {
+            Py_ssize_t row = 2 * cy - 1 + r;
+            row = row < 0 ? 0 : (row >= height ? height - 1 : row);
+            const int32_t w = (r == 0 || r == 3) ? 1 : 3;
+            const uint8_t *s = rgb + row * rgb_stride;
+            for (Py_ssize_t cx = 0; cx < cw; cx++) {
+                const Py_ssize_t x0 = 2 * cx, x1 = 2 * cx + 1 < width ? 2 * cx + 1 : 2 * cx;
+                sums[3 * cx] += w * (s[3 * x0] + s[3 * x1]);
+                sums[3 * cx + 1] += w * (s[3 * x0 + 1] + s[3 * x1 + 1]);
+                sums[3 * cx + 2] += w * (s[3 * x0 + 2] + s[3 * x1 + 2]);
             }
-            for (int c = 0; c < 3; c++) {
-                const float dv = d[3 * x + c];
-                const float t = (s[3 * x + c] - dv) * a;
-                d[3 * x + c] = dv + t;
-            }
+        }
+        uint8_t *du = up + cy * u_stride, *dv = vp + cy * v_stride;
+        for (Py_ssize_t cx = 0; cx < cw; cx++) {
+            const int32_t r = sums[3 * cx], g = sums[3 * cx + 1], b = sums[3 * cx + 2];
+            /* The sums weigh 16 pixels: 4 more bits to shift out. */
+            const int32_t u = k[3] * r + k[4] * g + k[5] * b;
+            const int32_t v = k[6] * r + k[7] * g + k[8] * b;
+            du[cx] = (uint8_t)((u + (128 << 20) + (1 << 19)) >> 20);
+            dv[cx] = (uint8_t)((v + (128 << 20) + (1 << 19)) >> 20);
         }
     }
 }

@@ -33,9 +33,10 @@ Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
 Rgb8 = npt.NDArray[np.uint8]
 
 #: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 2
+ABI = 3
 _F32 = ctypes.POINTER(ctypes.c_float)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
+_I32 = ctypes.POINTER(ctypes.c_int32)
 _SIZE = ctypes.c_ssize_t
 
 
@@ -69,6 +70,8 @@ def _load() -> tuple[Any, str]:
         "cr_affine_clip": [_F32, _F32, ctypes.c_float, _F32, _SIZE],
         "cr_blend": [_F32, _SIZE, _F32, _SIZE, _F32, _SIZE, ctypes.c_float, ctypes.c_int]
         + [_SIZE, _SIZE],
+        "cr_rgb_to_yuv420p": [_U8, _SIZE, _SIZE, _SIZE, _U8, _SIZE, _U8, _SIZE, _U8, _SIZE]
+        + [_I32, _I32],
     }.items():
         getattr(lib, name).argtypes = args
         getattr(lib, name).restype = None
@@ -99,6 +102,23 @@ def _f32(a: npt.NDArray[Any]) -> Any:
 
 def _contiguous(a: npt.NDArray[Any], dtype: type) -> npt.NDArray[Any]:
     return np.ascontiguousarray(a, dtype=dtype)
+
+
+def _yuv_coefficients(kr: float, kb: float) -> npt.NDArray[np.int32]:
+    """Limited-range RGB to Y, Cb, Cr coefficients times 65536 (rows: Y, Cb, Cr)."""
+    kg = 1 - kr - kb
+    y = np.array([kr, kg, kb]) * 219 / 255
+    cb = np.array([-kr, -kg, 1 - kb]) / (2 * (1 - kb)) * 224 / 255
+    cr = np.array([1 - kr, -kg, -kb]) / (2 * (1 - kr)) * 224 / 255
+    k: npt.NDArray[np.int32] = np.rint(np.array([y, cb, cr]) * 65536).astype(np.int32)
+    # Grey must stay grey: each chroma row sums to exactly zero.
+    k[1, 1] = -(k[1, 0] + k[1, 2])
+    k[2, 1] = -(k[2, 0] + k[2, 2])
+    return k
+
+
+#: BT.709, what the renderer's H.264/HEVC/VP9/AV1 output is tagged as.
+BT709 = _yuv_coefficients(0.2126, 0.0722)
 
 
 # -- the NumPy reference, which also runs CuPy arrays (workers.arrays) ----------------------------
@@ -143,6 +163,26 @@ def numpy_blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> 
         return
     a = alpha * np.float32(opacity) if opacity < 1 else alpha
     dst += (src - dst) * a[..., None]
+
+
+def numpy_rgb_to_yuv420p(rgb8: Rgb8) -> tuple[Rgb8, Rgb8, Rgb8]:
+    """uint8 RGB to BT.709 limited-range yuv420p planes (NumPy; the C kernel's arithmetic)."""
+    k = BT709.astype(np.int64)
+    rgb = rgb8.astype(np.int64)
+    height, width = rgb.shape[:2]
+    y = (rgb @ k[0] + (16 << 16) + (1 << 15)) >> 16
+    # Chroma: pixel pairs across (the last column repeated when the width is odd) ...
+    cols = np.minimum(np.arange(0, width, 2) + 1, width - 1)
+    pairs = rgb[:, 0::2] + rgb[:, cols]
+    # ... weighed 1-3-3-1 down rows 2c-1 .. 2c+2 (edge rows repeated).
+    centre = np.arange(0, height, 2)
+    sums = sum(
+        weight * pairs[np.clip(centre + offset, 0, height - 1)]
+        for offset, weight in ((-1, 1), (0, 3), (1, 3), (2, 1))
+    )
+    u = (sums @ k[1] + (128 << 20) + (1 << 19)) >> 20
+    v = (sums @ k[2] + (128 << 20) + (1 << 19)) >> 20
+    return y.astype(np.uint8), u.astype(np.uint8), v.astype(np.uint8)
 
 
 # -- the steps the compositor calls ---------------------------------------------------------------
@@ -241,3 +281,29 @@ def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
         height,
         width,
     )
+
+
+def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
+    """Write uint8 RGB into yuv420p planes (Y, U, V views, rows may be padded) as BT.709
+    limited range, with the C kernel; False (nothing written) where it was not built."""
+    if _LIB is None or type(rgb8) is not np.ndarray or rgb8.ndim != 3 or rgb8.shape[2] != 3:
+        return False
+    src = _contiguous(rgb8, np.uint8)
+    height, width = src.shape[:2]
+    y, u, v = planes
+    chroma = ((height + 1) // 2, (width + 1) // 2)
+    if y.shape != (height, width) or u.shape != chroma or v.shape != chroma:
+        raise ValueError(f"yuv420p planes {y.shape}, {u.shape}, {v.shape} for {width}x{height}")
+    if any(p.dtype != np.uint8 or p.strides[1] != 1 for p in planes):
+        raise ValueError("yuv420p planes must be uint8 rows of packed samples")
+    sums = np.empty(3 * chroma[1], dtype=np.int32)
+    _LIB.cr_rgb_to_yuv420p(
+        src.ctypes.data_as(_U8),
+        src.strides[0],
+        height,
+        width,
+        *(arg for p in planes for arg in (p.ctypes.data_as(_U8), p.strides[0])),
+        BT709.ctypes.data_as(_I32),
+        sums.ctypes.data_as(_I32),
+    )
+    return True

@@ -73,6 +73,63 @@ def test_blending_into_a_window_of_the_canvas_equals_numpy(
     assert np.array_equal(canvas_a, canvas_b)
 
 
+def test_blending_wide_rows_with_transparent_stretches_equals_numpy() -> None:
+    # Rows wider than the kernel's blocks, whose alpha is transparent over whole blocks, over
+    # parts of one and nowhere: every stretch must come out as NumPy's.
+    canvas_a = image(12, 300, 0, 1)
+    canvas_b = canvas_a.copy()
+    src = image(12, 300, 0, 1)
+    alpha = RNG.uniform(0.1, 1, (12, 300)).astype(np.float32)
+    alpha[:, :130] = 0.0
+    alpha[:6, 200:] = 0.0
+    kernels.blend(canvas_a, src, alpha, 0.7)
+    kernels.numpy_blend(canvas_b, src, alpha, 0.7)
+    assert np.array_equal(canvas_a, canvas_b)
+
+
+@pytest.mark.parametrize("shape", [(36, 64), (37, 53), (1, 1), (2, 3), (5, 2)])
+def test_the_yuv420p_conversion_equals_its_numpy_reference(shape: tuple[int, int]) -> None:
+    rgb8 = RNG.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    h, w = shape
+    planes = (
+        np.zeros((h, w), np.uint8),
+        np.zeros(((h + 1) // 2, (w + 1) // 2), np.uint8),
+        np.zeros(((h + 1) // 2, (w + 1) // 2), np.uint8),
+    )
+    assert kernels.rgb_to_yuv420p(rgb8, planes)
+    for ours, reference in zip(planes, kernels.numpy_rgb_to_yuv420p(rgb8), strict=True):
+        assert np.array_equal(ours, reference)
+
+
+def test_the_yuv420p_conversion_keeps_greys_and_the_limited_range() -> None:
+    levels = np.arange(256, dtype=np.uint8)
+    grey = np.repeat(np.repeat(levels[None, :, None], 3, axis=2), 2, axis=0)  # 2 x 256 greys
+    y, u, v = kernels.numpy_rgb_to_yuv420p(grey)
+    assert np.array_equal(y[0], np.floor(16 + levels.astype(int) * 219 / 255 + 0.5))
+    assert (u == 128).all() and (v == 128).all()
+    red = np.full((2, 2, 3), (255, 0, 0), np.uint8)
+    y, u, v = kernels.numpy_rgb_to_yuv420p(red)
+    assert (y == 63).all() and (u == 102).all() and (v == 240).all()  # BT.709 red
+
+
+def test_the_yuv420p_conversion_is_within_one_level_of_swscale() -> None:
+    """The stated tolerance against the conversion it replaced (swscale's BT.709 limited range,
+    bilinear chroma): no sample more than one level apart, on noise and on sharp edges."""
+    import av
+
+    rgb8 = RNG.integers(0, 256, (90, 160, 3), dtype=np.uint8)
+    rgb8[10:40, 20:100] = (255, 0, 0)
+    rgb8[10:40, 100:101] = (0, 0, 255)
+    rgb8[50:, 80:] = (20, 200, 40)
+    frame = av.VideoFrame.from_ndarray(rgb8, format="rgb24").reformat(
+        format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG"
+    )
+    for plane, ours in zip(frame.planes, kernels.numpy_rgb_to_yuv420p(rgb8), strict=True):
+        theirs = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+        theirs = theirs[: plane.height, : plane.width]
+        assert np.abs(ours.astype(int) - theirs).max() <= 1
+
+
 def test_numpy_only_switches_the_backend_for_the_block() -> None:
     u8 = RNG.integers(0, 256, (4, 4, 3), dtype=np.uint8)
     with kernels.numpy_only():
@@ -119,3 +176,15 @@ def test_mismatched_shapes_never_reach_the_c_loops() -> None:
         kernels.gain_clip(image(10, 10), np.ones((10, 11), np.float32))
     with pytest.raises(ValueError):
         kernels.affine_clip(image(10, 10), np.eye(4, dtype=np.float32))
+
+
+def test_the_encoder_frame_is_the_kernels_bt709_conversion() -> None:
+    from workers.encoder import EncoderChoice, to_video_frame
+
+    rgb8 = RNG.integers(0, 256, (36, 64, 3), dtype=np.uint8)
+    frame = to_video_frame(rgb8, EncoderChoice("libx264", "yuv420p", {}))
+    assert frame.format.name == "yuv420p" and (frame.width, frame.height) == (64, 36)
+    assert (frame.colorspace, frame.color_range) == (1, 1)  # tagged BT.709, limited range
+    for plane, reference in zip(frame.planes, kernels.numpy_rgb_to_yuv420p(rgb8), strict=True):
+        ours = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+        assert np.array_equal(ours[: plane.height, : plane.width], reference)
