@@ -68,6 +68,8 @@ class Compositor:
                 self.until[cid] = max(self.until[cid], tr.end)
                 self.since[cid] = min(self.since[cid], tr.start)
         self.sources: dict[str, AnySource] = {}
+        # The last frame decoded from each file, for clips showing the same footage at once.
+        self._decoded: dict[tuple[str, int, int, int], tuple[int, Any]] = {}
         # The layout of each clip's last picture, for cache hits that skip the sizer.
         self._layouts: dict[str, Layout] = {}
         # Layers of still clips, keyed by which of their effects were active.
@@ -131,6 +133,7 @@ class Compositor:
         for source in self.sources.values():
             source.close()
         self.sources.clear()
+        self._decoded.clear()
 
     # -- per clip -----------------------------------------------------------------------------
 
@@ -208,6 +211,8 @@ class Compositor:
                 source = GeneratedPicture(clip.source, self.width, self.height)
             elif isinstance(clip.source, FileSource):
                 source = open_file(clip.source.path, clip.id, clip.source.sequence)
+                if type(source) is VideoSource:
+                    source.share(self._decoded)
             else:  # pragma: no cover - the loader only builds the two kinds
                 raise TimelineError(f"clip {clip.id!r}: unsupported source {clip.source!r}")
             self.sources[clip.id] = source

@@ -137,6 +137,22 @@ CR_VECTOR void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_
     }
 }
 
+/* One row's horizontal pixel-pair sums, planar: R into pair[0 .. cw), G and B after it (the
+ * last pixel pairs with itself when the width is odd). */
+static inline void pair_sums(const uint8_t *s, Py_ssize_t width, Py_ssize_t cw, int32_t *pair) {
+    const Py_ssize_t even = width / 2;
+    for (Py_ssize_t cx = 0; cx < even; cx++) {
+        pair[cx] = s[6 * cx] + s[6 * cx + 3];
+        pair[cw + cx] = s[6 * cx + 1] + s[6 * cx + 4];
+        pair[2 * cw + cx] = s[6 * cx + 2] + s[6 * cx + 5];
+    }
+    if (even < cw) {
+        pair[even] = 2 * s[6 * even];
+        pair[cw + even] = 2 * s[6 * even + 1];
+        pair[2 * cw + even] = 2 * s[6 * even + 2];
+    }
+}
+
 /* RGB24 to yuv420p, limited range, in 16-bit fixed point: k holds the nine coefficients
  * (Y from R, G, B; Cb; Cr) times 65536, range scaling included. Luma is per pixel; each chroma
  * sample weighs the 2 x 4 pixels around it, 1-3-3-1 down the rows and 1-1 across (swscale's
@@ -145,7 +161,7 @@ CR_VECTOR void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_
 CR_VECTOR void cr_rgb_to_yuv420p(const uint8_t *rgb, Py_ssize_t rgb_stride, Py_ssize_t height,
                                  Py_ssize_t width, uint8_t *yp, Py_ssize_t y_stride,
                                  uint8_t *up, Py_ssize_t u_stride, uint8_t *vp,
-                                 Py_ssize_t v_stride, const int32_t *k, int32_t *sums) {
+                                 Py_ssize_t v_stride, const int32_t *k, int32_t *scratch) {
     const int32_t yr = k[0], yg = k[1], yb = k[2];
     for (Py_ssize_t y = 0; y < height; y++) {
         const uint8_t *s = rgb + y * rgb_stride;
@@ -156,28 +172,34 @@ CR_VECTOR void cr_rgb_to_yuv420p(const uint8_t *rgb, Py_ssize_t rgb_stride, Py_s
         }
     }
     const Py_ssize_t cw = (width + 1) / 2, ch = (height + 1) / 2;
-    /* sums (3 x cw): per chroma column, the weighted R, G, B sums of the four rows' pairs. */
+    /* scratch (15 x cw): four rows' pixel-pair sums, planar R, G, B (a row is computed once
+     * and kept for the next chroma row, which needs two of the same rows), then the weighted
+     * column sums R, G, B, each cw long. Planar rows keep every loop below a straight one. */
+    int32_t *sums = scratch + 12 * cw;
+    const int32_t *sum_r = sums, *sum_g = sums + cw, *sum_b = sums + 2 * cw;
+    Py_ssize_t held[4] = {-1, -1, -1, -1};
     for (Py_ssize_t cy = 0; cy < ch; cy++) {
-        for (Py_ssize_t i = 0; i < 3 * cw; i++) sums[i] = 0;
+        const int32_t *rows[4];
         for (int r = 0; r < 4; r++) {
             Py_ssize_t row = 2 * cy - 1 + r;
             row = row < 0 ? 0 : (row >= height ? height - 1 : row);
-            const int32_t w = (r == 0 || r == 3) ? 1 : 3;
-            const uint8_t *s = rgb + row * rgb_stride;
-            for (Py_ssize_t cx = 0; cx < cw; cx++) {
-                const Py_ssize_t x0 = 2 * cx, x1 = 2 * cx + 1 < width ? 2 * cx + 1 : 2 * cx;
-                sums[3 * cx] += w * (s[3 * x0] + s[3 * x1]);
-                sums[3 * cx + 1] += w * (s[3 * x0 + 1] + s[3 * x1 + 1]);
-                sums[3 * cx + 2] += w * (s[3 * x0 + 2] + s[3 * x1 + 2]);
+            int32_t *pair = scratch + (row % 4) * 3 * cw;
+            if (held[row % 4] != row) {
+                pair_sums(rgb + row * rgb_stride, width, cw, pair);
+                held[row % 4] = row;
             }
+            rows[r] = pair;
         }
+        for (Py_ssize_t i = 0; i < 3 * cw; i++)
+            sums[i] = rows[0][i] + 3 * (rows[1][i] + rows[2][i]) + rows[3][i];
         uint8_t *du = up + cy * u_stride, *dv = vp + cy * v_stride;
+        /* The sums weigh 16 pixels: 4 more bits to shift out. */
         for (Py_ssize_t cx = 0; cx < cw; cx++) {
-            const int32_t r = sums[3 * cx], g = sums[3 * cx + 1], b = sums[3 * cx + 2];
-            /* The sums weigh 16 pixels: 4 more bits to shift out. */
-            const int32_t u = k[3] * r + k[4] * g + k[5] * b;
-            const int32_t v = k[6] * r + k[7] * g + k[8] * b;
+            const int32_t u = k[3] * sum_r[cx] + k[4] * sum_g[cx] + k[5] * sum_b[cx];
             du[cx] = (uint8_t)((u + (128 << 20) + (1 << 19)) >> 20);
+        }
+        for (Py_ssize_t cx = 0; cx < cw; cx++) {
+            const int32_t v = k[6] * sum_r[cx] + k[7] * sum_g[cx] + k[8] * sum_b[cx];
             dv[cx] = (uint8_t)((v + (128 << 20) + (1 << 19)) >> 20);
         }
     }

@@ -296,7 +296,7 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         raise ValueError(f"yuv420p planes {y.shape}, {u.shape}, {v.shape} for {width}x{height}")
     if any(p.dtype != np.uint8 or p.strides[1] != 1 for p in planes):
         raise ValueError("yuv420p planes must be uint8 rows of packed samples")
-    sums = np.empty(3 * chroma[1], dtype=np.int32)
+    scratch = np.empty(15 * chroma[1], dtype=np.int32)
     _LIB.cr_rgb_to_yuv420p(
         src.ctypes.data_as(_U8),
         src.strides[0],
@@ -304,6 +304,6 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         width,
         *(arg for p in planes for arg in (p.ctypes.data_as(_U8), p.strides[0])),
         BT709.ctypes.data_as(_I32),
-        sums.ctypes.data_as(_I32),
+        scratch.ctypes.data_as(_I32),
     )
     return True

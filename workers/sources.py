@@ -120,6 +120,17 @@ class VideoSource:
         self._last_pts: int | None = None
         # A source serves one clip, whose layout never changes, so pts and "sized or not" key it.
         self._cache: tuple[int, bool, Picture] | None = None
+        #: Decoded frames this source shares with others reading the same file (see share).
+        self._shared: dict[tuple[str, int, int, int], tuple[int, Any]] | None = None
+
+    def share(self, decoded: dict[tuple[str, int, int, int], tuple[int, Any]]) -> None:
+        """Share the last decoded frame of each file with the other sources given this dict.
+
+        Two clips showing the same footage at the same moment (a blurred fill behind the
+        picture, a picture-in-picture of the shot it sits on, a glow layer) then decode it once:
+        a frame is the same whichever decoder produced it (every decode starts at a keyframe).
+        """
+        self._shared = decoded
 
     def _cached_index(self) -> tuple[list[int], list[int]]:
         """The packet index, shared by every chunk and layer this process renders from the file.
@@ -129,6 +140,7 @@ class VideoSource:
         """
         stat = os.stat(self.path)
         key = (self.path, stat.st_size, stat.st_mtime_ns, self.stream.index)
+        self._file_key = key
         if key not in _INDEX_CACHE:
             if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
                 _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
@@ -172,6 +184,10 @@ class VideoSource:
         return picture
 
     def _decode(self, wanted: int, sizer: Sizer | None) -> Picture:
+        if self._shared is not None:
+            hit = self._shared.get(self._file_key)
+            if hit is not None and hit[0] == wanted:
+                return _picture(hit[1], sizer)
         key = self.keyframes[max(bisect.bisect_right(self.keyframes, wanted) - 1, 0)]
         ahead = bisect.bisect_left(self.pts, wanted) - bisect.bisect_left(
             self.pts, self._last_pts if self._last_pts is not None else -(2**62)
@@ -190,6 +206,8 @@ class VideoSource:
                     continue
                 self._last_pts = frame.pts
                 if frame.pts == wanted:
+                    if self._shared is not None:
+                        self._shared[self._file_key] = (wanted, frame)
                     return _picture(frame, sizer)
                 if frame.pts > wanted:
                     break
@@ -215,7 +233,10 @@ class VideoSource:
         self._last_pts = None
 
     def close(self) -> None:
-        """Release the file."""
+        """Release the file (and the frame it shares, which other readers decode again)."""
+        shared = getattr(self, "_shared", None)
+        if shared is not None:
+            shared.pop(self._file_key, None)
         if self.container is not None:
             self.container.close()
             self.container = None

@@ -283,3 +283,38 @@ def test_ntsc_timeline_frame_count() -> None:
     doc = project([video_track("v", [clip("c", 0, 10.01)])], fps=29.97)
     tl: Timeline = load_project(doc, ".")
     assert tl.frames == 300
+
+
+def test_clips_showing_the_same_footage_at_once_decode_it_once(tmp_path: Path) -> None:
+    src = make_video(tmp_path / "src.mp4", frames=60, gop=7)
+    doc = project(
+        [
+            video_track("bottom", [file_clip("under", src, 0, 1)]),
+            video_track("top", [file_clip("over", src, 0, 1, opacity=0.5)]),
+        ]
+    )
+    comp = Compositor(load_project(doc, "."))
+    try:
+        assert [identify(comp.frame(t)) for t in (0, 1, 5, 9)] == [0, 1, 5, 9]
+        # The top clip took every frame the bottom one had decoded: its own decoder never ran.
+        assert comp.sources["over"]._last_pts is None
+    finally:
+        comp.close()
+
+
+@pytest.mark.parametrize("speeds", [(1.0, 2.0), (2.0, 1.0)])
+def test_clips_of_one_file_that_meet_and_part_each_show_their_own_frame(
+    tmp_path: Path, speeds: tuple[float, float]
+) -> None:
+    # Both start on frame 0 (one decode for both), then one runs ahead: each must still show
+    # its own frame, the one behind decoding for itself from where it last was or a keyframe.
+    src = make_video(tmp_path / "src.mp4", frames=60, gop=7)
+    under, over = speeds
+    doc = project(
+        [
+            video_track("bottom", [file_clip("under", src, 0, 1, speed=under)]),
+            video_track("top", [file_clip("over", src, 0, 1, speed=over)]),
+        ]
+    )
+    shown = [identify(f) for f in render(doc, [0, 1, 2, 3, 9, 10])]
+    assert shown == [int(t * over) for t in (0, 1, 2, 3, 9, 10)]
