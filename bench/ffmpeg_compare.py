@@ -35,8 +35,12 @@ def ffmpeg_command(
     frames: int,
     preset: str,
     blur: float,
+    one_decode: bool = False,
 ) -> list[str]:
-    """ffmpeg doing the project's work: 2 decodes, 3 layers, effects, x264 (None: no encode)."""
+    """ffmpeg doing the project's work: 2 decodes, 3 layers, effects, x264 (None: no encode).
+
+    ``one_decode``: the source is decoded once and split between the two layers (as the
+    renderer does for clips showing the same footage at the same moment)."""
     pip_w, pip_h, pip_x, pip_y = pip_geometry(width, height)
     pip_chain = (
         f"scale={pip_w}:{pip_h}:flags=bilinear,"
@@ -45,15 +49,18 @@ def ffmpeg_command(
     )
     if blur > 0:
         pip_chain += f",gblur=sigma={blur}"
+    bottom, top, logo = ("[v0]", "[v1]", "[1:v]") if one_decode else ("[0:v]", "[1:v]", "[2:v]")
     graph = ";".join(
-        [
-            f"[0:v]vignette=angle={VIGNETTE_ANGLE},eq=saturation={SATURATION}[bg]",
-            f"[1:v]{pip_chain},format=rgba,colorchannelmixer=aa={PIP['opacity']}[pip]",
+        (["[0:v]split[v0][v1]"] if one_decode else [])
+        + [
+            f"{bottom}vignette=angle={VIGNETTE_ANGLE},eq=saturation={SATURATION}[bg]",
+            f"{top}{pip_chain},format=rgba,colorchannelmixer=aa={PIP['opacity']}[pip]",
             f"[bg][pip]overlay=x={pip_x}:y={pip_y}[mid]",
-            "[mid][2:v]overlay=x=0:y=0,format=yuv420p[out]",
+            f"[mid]{logo}overlay=x=0:y=0,format=yuv420p[out]",
         ]
     )
     source = str(directory / "source.mp4")
+    inputs = ["-i", source] if one_decode else ["-i", source, "-i", source]
     return [
         "ffmpeg",
         "-hide_banner",
@@ -61,10 +68,7 @@ def ffmpeg_command(
         "-loglevel",
         "error",
         "-y",
-        "-i",
-        source,
-        "-i",
-        source,
+        *inputs,
         "-i",
         str(directory / "logo.png"),
         "-filter_complex",

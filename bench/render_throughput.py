@@ -114,7 +114,13 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         if args.whole:
             contenders = whole_contenders(directory, args)
             result["whole"] = compare(
-                contenders, "ffmpeg", frames, args.whole, directory, quiet=args.wait_quiet
+                contenders,
+                "ffmpeg",
+                frames,
+                args.whole,
+                directory,
+                quiet=args.wait_quiet,
+                also_against="ffmpeg-split",
             )
         if args.keep:
             keep = Path(args.keep)
@@ -207,10 +213,19 @@ def whole_contenders(directory: Path, args: argparse.Namespace) -> list[Contende
         cmd = ffmpeg_command(directory, output, width, height, frames, args.preset, args.blur)
         return Invocation(cmd, output)
 
+    def ffmpeg_split(run: Path) -> Invocation:
+        """The ffmpeg command decoding the source once for both layers, as the renderer does."""
+        output = run / "out.mp4"
+        cmd = ffmpeg_command(
+            directory, output, width, height, frames, args.preset, args.blur, one_decode=True
+        )
+        return Invocation(cmd, output)
+
     return [
         Contender("default", "cloudrender render", default),
         Contender("direct", "cloudrender render --direct", direct),
         Contender("ffmpeg", "ffmpeg", ffmpeg),
+        Contender("ffmpeg-split", "ffmpeg, one decode (split)", ffmpeg_split),
     ]
 
 

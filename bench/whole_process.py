@@ -245,10 +245,13 @@ def compare(
     workdir: Path,
     targets: Sequence[Target] = TARGETS,
     quiet: float = 0.0,
+    also_against: str | None = None,
 ) -> dict[str, Any]:
     """Run every contender once per round, in a rotating order; medians, ratios, targets.
 
     Before each run, wait up to `quiet` s for other processes to settle (``wait_for_quiet``).
+    ``also_against``: a second baseline the targets are also checked against
+    (``targets_also``).
     """
     runs: list[dict[str, Any]] = []
     commands: dict[str, str] = {}
@@ -280,8 +283,29 @@ def compare(
             record |= {"quiet_wait_s": waited, "others_before": level}
             runs.append(record | run_record(run, frames))
     median = {c.name: _medians([run for run in runs if run["name"] == c.name]) for c in contenders}
+    ratios = _ratios(median, baseline)
+    return {
+        "rounds": rounds,
+        "frames": frames,
+        "baseline": baseline,
+        "interval_s": INTERVAL,
+        "memory": "peak sum of Pss (/proc/<pid>/smaps_rollup) over the process tree",
+        "labels": {c.name: c.label for c in contenders},
+        "commands": commands,
+        "median": median,
+        "ratios": ratios,
+        "targets": _targets(targets, ratios),
+        "also_against": also_against,
+        "targets_also": _targets(targets, _ratios(median, also_against)) if also_against else [],
+        "all_reaped": all(run["reaped"] for run in runs),
+        "runs": runs,
+    }
+
+
+def _ratios(median: dict[str, dict[str, float]], baseline: str) -> dict[str, dict[str, Any]]:
+    """Each other contender's medians over the baseline's, per target metric."""
     base = median[baseline]
-    ratios = {
+    return {
         name: {
             metric: _ratio(m[key], base[key])
             for metric, key in (
@@ -294,31 +318,22 @@ def compare(
         for name, m in median.items()
         if name != baseline
     }
-    return {
-        "rounds": rounds,
-        "frames": frames,
-        "baseline": baseline,
-        "interval_s": INTERVAL,
-        "memory": "peak sum of Pss (/proc/<pid>/smaps_rollup) over the process tree",
-        "labels": {c.name: c.label for c in contenders},
-        "commands": commands,
-        "median": median,
-        "ratios": ratios,
-        "targets": [
-            {
-                "metric": t.metric,
-                "command": t.command,
-                "ratio": ratios[t.command][t.metric],
-                "limit": t.limit,
-                "at_most": t.at_most,
-                "met": _met(t, ratios[t.command][t.metric]),
-            }
-            for t in targets
-            if t.command in ratios
-        ],
-        "all_reaped": all(run["reaped"] for run in runs),
-        "runs": runs,
-    }
+
+
+def _targets(targets: Sequence[Target], ratios: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target's ratio and whether it is met."""
+    return [
+        {
+            "metric": t.metric,
+            "command": t.command,
+            "ratio": ratios[t.command][t.metric],
+            "limit": t.limit,
+            "at_most": t.at_most,
+            "met": _met(t, ratios[t.command][t.metric]),
+        }
+        for t in targets
+        if t.command in ratios
+    ]
 
 
 def _medians(runs: list[dict[str, Any]]) -> dict[str, float]:
