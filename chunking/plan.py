@@ -110,6 +110,9 @@ def plan_chunks(
       reach = max(m, floor(snap_fraction * P)) frames before b: a grid boundary closer than
       that to the next anchor snaps onto it, lengthening the chunk before it.
 
+    * where that leaves the stretch's last chunk longer than P, the boundary before it moves to
+      the middle of the last two pieces, which then share the rest equally.
+
     Every chunk is then at least m frames long (unless the whole timeline is shorter) and
     shorter than P + reach. An edit changes only the boundaries of the stretches between anchors
     it touches; everything after an inserted or deleted stretch moves by its length.
@@ -140,7 +143,14 @@ def plan_chunks(
     for a, b in pairwise([0, *anchors(timeline, min_frames), frames]):
         # Measured from the anchor, not from the timeline's start: an edit before `a` that
         # keeps `a` an anchor leaves these boundaries where they were, relative to it.
-        bounds.extend(range(a + piece, b - reach + 1, piece))
+        grid = list(range(a + piece, b - reach + 1, piece))
+        if grid and b - grid[-1] > piece:
+            # The stretch's last chunk would be longer than a piece (up to piece + reach): the
+            # last two share what is left equally, so that a short job's longest chunk, its
+            # critical path, is not nearly twice the other's. Only these two depend on b.
+            before = grid[-2] if len(grid) > 1 else a
+            grid[-1] = before + (b - before) // 2
+        bounds.extend(grid)
         bounds.append(b)
     return _chunks(bounds)
 

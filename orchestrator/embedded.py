@@ -89,14 +89,16 @@ class EmbeddedCluster:
             raise
         return self
 
-    def stop(self) -> None:
-        """Stop the workers, then Redis, whatever fails or interrupts on the way."""
+    def stop(self, grace: float | None = None) -> None:
+        """Stop the workers, then Redis, whatever fails or interrupts on the way; ``grace``:
+        how long the workers may take to shut down warm before they are killed (default their
+        ``stop_timeout``)."""
         try:
             with _signals_deferred():
                 workers, self.workers = self.workers, None
                 try:
                     if workers is not None:
-                        workers.stop()
+                        workers.stop(grace)
                 finally:
                     self.redis.stop()
         finally:

@@ -158,14 +158,15 @@ class LocalWorkers:
                 )
             time.sleep(_POLL_S)
 
-    def stop(self) -> None:
-        """Stop the whole process group: SIGTERM, then SIGKILL after ``stop_timeout``; reap it."""
+    def stop(self, grace: float | None = None) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after ``grace`` seconds (default
+        ``stop_timeout``); reap it."""
         finalizer, self._finalizer = self._finalizer, None
         if finalizer is not None:
             finalizer.detach()
         proc, self._proc = self._proc, None
         directory, self._dir = self._dir, None
-        _stop_group(proc, directory, self.stop_timeout)
+        _stop_group(proc, directory, self.stop_timeout if grace is None else grace)
 
     def __enter__(self) -> Self:
         self.start()

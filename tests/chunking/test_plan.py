@@ -137,7 +137,8 @@ def test_empty_timeline_is_rejected() -> None:
 # --- default sizing ----------------------------------------------------------------------------
 # One clip, so no anchors: the grid step is PIECE_SECONDS (8 s), halved until every worker slot
 # gets chunks_per_worker pieces, never below min_frames (default one second); a piece that
-# would leave less than max(min_frames, 15 % of a step) before the end is merged into the last.
+# would leave less than max(min_frames, 15 % of a step) before the end is merged into the last,
+# and a last chunk longer than a step shares itself and the piece before it equally.
 
 
 @pytest.mark.parametrize(
@@ -147,12 +148,12 @@ def test_empty_timeline_is_rejected() -> None:
         (2400, Fraction(30), 1, None, 4, [240] * 10),
         (2400, Fraction(30), 1, None, 8, [240] * 10),
         (2500, Fraction(30), 1, None, 4, [240] * 10 + [100]),
-        # 20 frames left over: less than the reach, so the last chunk takes them
-        (2420, Fraction(30), 1, None, 4, [240] * 9 + [260]),
+        # 20 frames left over: less than the reach, so the last two pieces share them
+        (2420, Fraction(30), 1, None, 4, [240] * 8 + [250, 250]),
         # 3 slots x 4 would get only 10 pieces of 8 s: 4-second pieces
         (2400, Fraction(30), 3, None, 4, [120] * 20),
         # short timelines: min_frames (one second) bounds the piece
-        (100, Fraction(30), 4, None, 4, [30, 30, 40]),
+        (100, Fraction(30), 4, None, 4, [30, 35, 35]),
         (59, Fraction(30), 8, None, 4, [59]),
         (29, Fraction(30), 8, None, 4, [29]),
         (60, Fraction(30), 8, None, 4, [30, 30]),
@@ -163,7 +164,7 @@ def test_empty_timeline_is_rejected() -> None:
         (1800, Fraction(30000, 1001), 1, None, 4, [240] * 7 + [120]),
         (48, Fraction(24000, 1001), 4, None, 4, [24, 24]),
         (47, Fraction(24000, 1001), 4, None, 4, [47]),
-        (50, Fraction(25, 2), 4, None, 4, [13, 13, 24]),
+        (50, Fraction(25, 2), 4, None, 4, [13, 18, 19]),
         # never more chunks than frames
         (3, Fraction(30), 10, 1, 4, [1, 1, 1]),
         (1, Fraction(30), 10, 1, 4, [1]),
@@ -207,9 +208,10 @@ def starts(chunks: list[Chunk]) -> list[int]:
 
 def test_cuts_are_boundaries_and_the_grid_restarts_at_each() -> None:
     # 8-second (240-frame) pieces from 0, then from the cut at 500, then from the cut at 1300;
-    # [1220, 1300) is 80 frames, over the 36-frame reach, so it stays a chunk of its own.
+    # [1220, 1300) is 80 frames, over the 36-frame reach, so it stays a chunk of its own;
+    # [240, 500) would be 260, longer than a piece, so [0, 500) is cut in the middle.
     chunks = plan_chunks(timeline(2400, (500, 1300)), workers=1)
-    assert starts(chunks) == [240, 500, 740, 980, 1220, 1300, 1540, 1780, 2020, 2260]
+    assert starts(chunks) == [250, 500, 740, 980, 1220, 1300, 1540, 1780, 2020, 2260]
     check_invariants(chunks, 2400)
 
 
@@ -232,12 +234,13 @@ def test_which_cuts_anchor(cuts: tuple[int, ...], expected: list[int], why: str)
 
 def test_snap_fraction_sets_how_close_to_an_anchor_a_grid_boundary_may_fall() -> None:
     # min_frames 1: 60-frame pieces (400 frames for 4 chunks per slot); the reach is
-    # max(1, floor(snap_fraction * 60)): 9 frames keeps the boundary at 360, 42 drops it.
+    # max(1, floor(snap_fraction * 60)): 9 frames keeps the boundary at 360, 42 drops it (and
+    # the last two pieces then share the 160 frames after 240 equally).
     tl = timeline(400)
     assert starts(plan_chunks(tl, workers=1, min_frames=1)) == [60, 120, 180, 240, 300, 360]
     snapped = plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.7)
-    assert starts(snapped) == [60, 120, 180, 240, 300]
-    assert snapped[-1].frames == 100
+    assert starts(snapped) == [60, 120, 180, 240, 320]
+    assert snapped[-1].frames == 80
 
 
 def test_transitions_are_edit_points() -> None:
@@ -418,11 +421,18 @@ def test_random_plans_keep_every_invariant() -> None:
         if frames >= m:
             assert all(c.frames >= m for c in chunks)
         assert all(c.frames < piece + reach for c in chunks) or len(chunks) == 1
-        # A boundary is an anchor or a whole number of steps after the anchor before it.
+        # A boundary is an anchor or a whole number of steps after the anchor before it, but
+        # for the middle of a stretch's last two pieces where the last would exceed a step.
         points = anchors(tl, m)
-        for chunk in chunks[1:]:
+        for before, chunk in zip(chunks, chunks[1:], strict=False):
             base = max([0, *(a for a in points if a <= chunk.start)])
-            assert (chunk.start - base) % piece == 0
+            if (chunk.start - base) % piece:
+                assert chunk.end in {*points, frames}
+                assert chunk.start == before.start + (chunk.end - before.start) // 2
+                assert (before.start - base) % piece == 0
+            if chunk.end in {*points, frames} and before.start >= base:
+                # a stretch's last chunk: at most a step, or sharing equally with the one before
+                assert chunk.frames <= piece or chunk.frames - before.frames in (0, 1)
         assert set(points) <= {c.start for c in chunks}
         fixed = rng.randint(1, frames + 3)
         chunks = plan_chunks(tl, workers=workers, chunk_frames=fixed)

@@ -260,6 +260,21 @@ def test_local_workers_stop_a_busy_pool(redis_url: str, fake_client: Any) -> Non
     assert log_dir is not None and not log_dir.exists()
 
 
+def test_local_workers_stopped_with_a_short_grace_leave_nothing(redis_url: str) -> None:
+    # A finished render stops its private workers with a short grace: whatever the warm
+    # shutdown has not done by then is killed, and nothing of the group is left.
+    workers = LocalWorkers(redis_url, 2, app=FAKE_APP, env=WORKER_ENV).start()
+    try:
+        workers.wait_ready(30)
+        pids = workers.pids()
+        log_dir = workers.log_path.parent if workers.log_path else None
+    finally:
+        workers.stop(grace=0.0)
+    assert not [pid for pid in pids if alive(pid)]
+    assert processes_mentioning(workers.hostname) == []
+    assert log_dir is not None and not log_dir.exists()
+
+
 def test_local_workers_start_failure_shows_the_log(redis_url: str, made_dirs: list[str]) -> None:
     workers = LocalWorkers(
         redis_url, 1, app="tests.orchestrator.no_such_module:app", env=WORKER_ENV
