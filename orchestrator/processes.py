@@ -27,6 +27,8 @@ from common.errors import RenderError
 
 _HOST = "127.0.0.1"
 POLL_SECONDS = 0.05
+#: The longest wait for a SIGKILLed process group to be gone.
+KILL_WAIT = 10.0
 LOG_TAIL_LINES = 25
 _DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
@@ -87,8 +89,11 @@ def stop_group(
                     signal_group(group, signal.SIGTERM)
                     if not wait_until(lambda: not group_members(group), timeout):
                         signal_group(group, signal.SIGKILL)
-                        # Not cut short: SIGKILL is quick, and we return only once it worked.
-                        wait_until(lambda: not group_members(group), timeout, hurry=False)
+                        # Not cut short: SIGKILL is quick, and we return only once it worked
+                        # (however short the grace before it was).
+                        wait_until(
+                            lambda: not group_members(group), max(timeout, KILL_WAIT), hurry=False
+                        )
                 proc.wait()
         finally:
             if directory is not None:
