@@ -128,16 +128,20 @@ class _Model:
         active = [item for item in self.transitions if _active(item[0], t)]
         busy = {clip.id for _, a, b in active for clip in (a, b)}
         total = self.base
+        # What this frame decodes: the compositor decodes a file's frame once for every clip
+        # showing it at this moment (workers.sources.VideoSource.share).
+        decoded: set[tuple[str, float]] = set()
         for clip in self.clips:
             if clip.start <= t < clip.end and clip.id not in busy:
-                total += self.layer(clip, t)
+                total += self.layer(clip, t, decoded)
         fixed, per_canvas = w.TRANSITION
         for _, a, b in active:
-            total += self.layer(a, t) + self.layer(b, t) + fixed + per_canvas * self.canvas
+            total += self.layer(a, t, decoded) + self.layer(b, t, decoded)
+            total += fixed + per_canvas * self.canvas
         total += w.TITLE * sum(1 for s in self.timeline.subtitles if s.start <= t < s.end)
         return total
 
-    def layer(self, clip: Clip, t: int) -> float:
+    def layer(self, clip: Clip, t: int, decoded: set[tuple[str, float]]) -> float:
         # The compositor resizes and filters the whole scaled picture before blending it, so a
         # zoomed-in layer costs its full scaled area even where it falls off the canvas. Sources
         # are assumed to be the canvas's size: exact for footage shot for the project, an
@@ -149,6 +153,11 @@ class _Model:
         else:
             # A clip played faster decodes that many source frames per output frame.
             decode = w.DECODE * self.canvas * max(abs(clip.speed), 1.0)
+            if isinstance(clip.source, FileSource) and clip.source.sequence is None:
+                shown = (clip.source.path, round(self._source_seconds(clip, t), 6))
+                if shown in decoded:
+                    decode = 0.0
+                decoded.add(shown)
             resize = w.RESIZE * self.canvas if abs(scale - 1.0) > 1e-9 else 0.0
             pixels = decode + resize + (1.0 - w.DECODE) * area
         if clip.opacity < 1.0:
@@ -159,6 +168,13 @@ class _Model:
         if not clip.color.is_identity():
             extra += max(w.COLOR_CORRECTION, w.MIN_PASS)
         return w.LAYER_FIXED + pixels + extra * area
+
+    def _source_seconds(self, clip: Clip, t: int) -> float:
+        """The source time a clip shows at frame t (as workers.compositor works it out)."""
+        seconds = clip.source_start + (t - clip.start) * clip.speed / float(self.timeline.fps)
+        if clip.source_end is not None:
+            seconds = min(seconds, clip.source_end)
+        return max(seconds, 0.0)
 
     def _effects(self, clip: Clip) -> Iterable[Effect]:
         yield from clip.effects

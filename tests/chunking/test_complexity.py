@@ -41,6 +41,7 @@ UHD = (3840, 2160)
 E = w.FRAME + w.ENCODE["h264"]["medium"]  # an empty 1080p frame: the default export's encode
 V = w.LAYER_FIXED + 1.0  # one full-canvas 1080p video layer
 VIDEO = FileSource("clip.mp4")
+OTHER = FileSource("other.mp4")
 
 
 def clip(
@@ -121,7 +122,17 @@ HALF = w.LAYER_FIXED + w.DECODE + w.RESIZE + (1 - w.DECODE) * 0.25  # a video at
     [
         ("empty frame costs the frame and its encode", timeline(), E),
         ("one full 1080p video layer is one unit", timeline(clip("a")), V + E),
-        ("two full layers", timeline(clip("a"), clip("b")), 2 * V + E),
+        ("two full layers", timeline(clip("a"), clip("b", source=OTHER)), 2 * V + E),
+        (
+            "the same footage at the same moment twice decodes it once",
+            timeline(clip("a"), clip("b")),
+            2 * V - w.DECODE + E,
+        ),
+        (
+            "the same file at another moment decodes for itself",
+            timeline(clip("a"), clip("b", start=-10)),
+            2 * V + E,
+        ),
         (
             "half scale decodes the whole source and resizes it",
             timeline(clip("a", scale=0.5)),
