@@ -119,7 +119,11 @@ def variants(tag: str, seconds: float) -> dict[str, dict[str, Any]]:
         },
         "video+image": {"tracks": over(_clip(f"logo-{tag}.png", seconds, id="b"))},
         "video+color": {"tracks": over(wash)},
-        "video+opacity": {"tracks": over(_clip(video, seconds, id="b", opacity=0.8))},
+        # Each second layer shows another moment of the file: the same moment would share the
+        # first layer's decode (workers.sources.VideoSource.share) and hide its cost.
+        "video+opacity": {
+            "tracks": over(_clip(video, seconds, id="b", source_start=1.0, opacity=0.8))
+        },
         "video+colorgrade": {
             "tracks": [
                 video_track(
