@@ -28,6 +28,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkState, JobRecord, JobState
+from orchestrator.processes import adopting_orphans
 from providers.storage import open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
 from workers.job_policy import policy_env
@@ -317,7 +318,10 @@ def _cluster(
         env |= policy_env(
             storage_url=storage_url, media_roots=media_roots, output_roots=output_roots
         )
-        with EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster:
+        with (
+            adopting_orphans(),
+            EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster,
+        ):
             url_file = os.path.join(private, "broker-url")
             fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:

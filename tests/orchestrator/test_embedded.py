@@ -275,6 +275,22 @@ def test_local_workers_stopped_with_a_short_grace_leave_nothing(redis_url: str) 
     assert log_dir is not None and not log_dir.exists()
 
 
+def test_a_group_killed_at_once_under_adopting_orphans_leaves_no_zombie(redis_url: str) -> None:
+    # Killed together, the pool processes outlive their parent as zombies: adopted by this
+    # process (a subreaper for the block, as a private render makes itself), they are reaped.
+    with processes.adopting_orphans():
+        workers = LocalWorkers(redis_url, 2, app=FAKE_APP, env=WORKER_ENV).start()
+        try:
+            workers.wait_ready(30)
+            group = workers.pid
+            pids = workers.pids()
+        finally:
+            workers.stop(grace=0.0)
+    assert group is not None and len(pids) == 3
+    ours = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    assert ours == [], f"left as zombies: {ours}"
+
+
 def test_local_workers_start_failure_shows_the_log(redis_url: str, made_dirs: list[str]) -> None:
     workers = LocalWorkers(
         redis_url, 1, app="tests.orchestrator.no_such_module:app", env=WORKER_ENV
