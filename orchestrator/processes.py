@@ -118,26 +118,32 @@ def adopting_orphans() -> Iterator[None]:
             _prctl(_PR_SET_CHILD_SUBREAPER, 0)
 
 
-def reap_adopted(group: int) -> list[int]:
+def reap_adopted(group: int) -> None:
     """Reap this process's exited children that were members of process group ``group`` (not
-    any other child: a zombie some Popen still tracks is left to it); their pids."""
+    any other child: a zombie some Popen still tracks is left to it)."""
     me = str(os.getpid()).encode()
-    reaped = []
-    with contextlib.suppress(OSError), os.scandir("/proc") as entries:
+    with contextlib.suppress(OSError):  # no /proc (not Linux): nothing was adopted
+        for pid, fields in _process_stats():
+            if fields[0] == b"Z" and fields[1] == me and int(fields[2]) == group:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+
+
+def _process_stats() -> Iterator[tuple[int, list[bytes]]]:
+    """Every process's pid and the fields of its /proc/<pid>/stat after the command name (state,
+    parent, process group, ...)."""
+    with os.scandir("/proc") as entries:  # closed even if we are interrupted mid-scan
         for entry in entries:
             if not entry.name.isdigit():
                 continue
             try:
                 stat = Path(entry.path, "stat").read_bytes()
             except OSError:
-                continue
+                continue  # exited while we looked
+            # The command name in parentheses may contain anything: split after its last ")".
             fields = stat[stat.rfind(b")") + 2 :].split()
-            ours = len(fields) > 2 and fields[1] == me and int(fields[2]) == group
-            if ours and fields[0] == b"Z":
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(int(entry.name), os.WNOHANG)
-                    reaped.append(int(entry.name))
-    return reaped
+            if len(fields) > 2:
+                yield int(entry.name), fields
 
 
 def _prctl(option: int, value: int) -> bool:
@@ -165,20 +171,11 @@ def group_members(group: int) -> list[int]:
         except PermissionError:
             pass
         return [group]
-    members = []
-    with os.scandir(proc_fs) as entries:  # closed even if we are interrupted mid-scan
-        for entry in entries:
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = Path(entry.path, "stat").read_bytes()
-            except OSError:
-                continue  # exited while we looked
-            # The command name in parentheses may contain anything: split after its last ")".
-            fields = stat[stat.rfind(b")") + 2 :].split()
-            if len(fields) > 2 and int(fields[2]) == group and fields[0] not in (b"Z", b"X"):
-                members.append(int(entry.name))
-    return members
+    return [
+        pid
+        for pid, fields in _process_stats()
+        if int(fields[2]) == group and fields[0] not in (b"Z", b"X")
+    ]
 
 
 def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
