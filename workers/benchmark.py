@@ -219,9 +219,9 @@ def _time_stages(source: Path, timeline: Timeline, threads: int | None) -> dict[
     """Seconds per frame of decode, composite, encode and audio, each timed alone."""
     frames = timeline.frames
     layers = decoded_layer_frames(timeline)
-    decode = _decode_seconds(source, frames) * layers / frames
+    decode = _decode_seconds(source, frames, threads) * layers / frames
     bank: list[Rgb8] = []
-    compositor = Compositor(timeline)
+    compositor = Compositor(timeline, decoder_threads=threads)
     try:
         began = time.perf_counter()  # opening the sources counts, as in a render
         compositor.open_range(0, frames)
@@ -257,11 +257,13 @@ def decoded_layer_frames(timeline: Timeline) -> int:
     return total
 
 
-def _decode_seconds(source: Path, frames: int) -> float:
+def _decode_seconds(source: Path, frames: int, threads: int | None) -> float:
     """Seconds per decoded frame of the source: PyAV decode alone, no RGB conversion."""
     with av.open(str(source)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # as workers.sources decodes
+        if threads:
+            stream.codec_context.thread_count = threads
         count = 0
         began = time.perf_counter()
         for _ in container.decode(stream):

@@ -41,12 +41,15 @@ _EPSILON = Fraction(1, 1_000_000)  # seconds: "just before" a source out-point
 class Compositor:
     """Renders frames of one timeline; keeps decoders open only while their clips are in use."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, decoder_threads: int | None = None) -> None:
+        """`decoder_threads` caps each video decoder's threads (a render slot's share of the
+        cores; None: FFmpeg's choice)."""
         pin_single_thread()  # frames must not depend on this machine's core count
         self.backend = current()  # NumPy or CuPy: where layers live (workers.arrays)
         self.xp = self.backend.xp
         keep_frame_buffers()  # each step's frame-sized array reuses the last one's pages
         self.timeline = timeline
+        self.decoder_threads = decoder_threads
         self.width, self.height = timeline.width, timeline.height
         video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]
         self.layers: list[tuple[int, Clip]] = [
@@ -210,7 +213,9 @@ class Compositor:
             if isinstance(clip.source, GeneratedSource):
                 source = GeneratedPicture(clip.source, self.width, self.height)
             elif isinstance(clip.source, FileSource):
-                source = open_file(clip.source.path, clip.id, clip.source.sequence)
+                source = open_file(
+                    clip.source.path, clip.id, clip.source.sequence, self.decoder_threads
+                )
                 if type(source) is VideoSource:
                     source.share(self._decoded)
             else:  # pragma: no cover - the loader only builds the two kinds

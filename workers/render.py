@@ -90,7 +90,8 @@ def render_to_file(
     """Render frames [start, end) (and their audio) to a video file, atomically.
 
     `file_format` overrides the container (chunk segments are Matroska whatever the final
-    container); `threads` caps the encoder's threads when several renders share a machine.
+    container); `threads` caps the encoder's and each decoder's threads when several renders
+    share a machine.
     """
     end = timeline.frames if end is None else end
     check_range(timeline, start, end)
@@ -100,7 +101,8 @@ def render_to_file(
         raise EncodeError("; ".join(problems))
     choice = choose_encoder(export)
     warnings = list(timeline.warnings) + ([choice.note] if choice.note else [])
-    compositor = Compositor(timeline)
+    # A slot's thread budget caps its decoders as well as its encoder.
+    compositor = Compositor(timeline, decoder_threads=threads)
     began = time.perf_counter()
     try:
         with atomic_output(output) as partial:

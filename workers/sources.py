@@ -84,7 +84,7 @@ class StillSource:
 class VideoSource:
     """A video file decoded frame-exactly at any source time."""
 
-    def __init__(self, path: str, clip_id: str) -> None:
+    def __init__(self, path: str, clip_id: str, threads: int | None = None) -> None:
         self.path = path
         self.clip_id = clip_id
         self.container: Any = None
@@ -98,6 +98,11 @@ class VideoSource:
                 raise DecodeError(f"clip {clip_id!r}: no video stream in {path}")
             self.stream = streams[0]
             self.stream.thread_type = "AUTO"
+            if threads:
+                # A render slot's share of the cores: the chunks beside it use the rest, and
+                # each idle frame thread would hold its own reference frames (H.264 decodes
+                # the same pictures whatever the thread count).
+                self.stream.codec_context.thread_count = threads
             ctx = self.stream.codec_context
             if (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
                 raise DecodeError(
@@ -267,10 +272,10 @@ class GeneratedPicture:
 
 
 def open_file(
-    path: str, clip_id: str, sequence: ImageSequence | None = None
+    path: str, clip_id: str, sequence: ImageSequence | None = None, threads: int | None = None
 ) -> StillSource | VideoSource:
     """Open a file source as an image sequence (``path`` its first image), a still image or a
-    video, by its extension."""
+    video, by its extension; `threads` caps a video's decoder threads (None: FFmpeg's choice)."""
     if sequence is not None:
         # Imported here: an image sequence is built from this module's stills and pictures.
         from workers.sequences import SequenceSource
@@ -282,7 +287,7 @@ def open_file(
         raise AssetNotFound(f"clip {clip_id!r}: media file is not readable: {path}")
     if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
         return StillSource(path, clip_id)
-    return VideoSource(path, clip_id)
+    return VideoSource(path, clip_id, threads)
 
 
 def _picture(frame: Any, sizer: Sizer | None) -> Picture:

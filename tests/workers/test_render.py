@@ -112,6 +112,28 @@ def test_lossless_mp4_decodes_to_the_composited_frames(tmp_path: Path) -> None:
         comp.close()
 
 
+def test_a_slot_thread_budget_caps_the_decoders_and_keeps_the_frames(tmp_path: Path) -> None:
+    tl = timeline(tmp_path, lossless=True)
+    capped = Compositor(tl, decoder_threads=1)
+    free = Compositor(tl)
+    try:
+        capped.open_range(0, tl.frames)
+        free.open_range(0, tl.frames)
+        assert all(np.array_equal(capped.frame(t), free.frame(t)) for t in (0, 22, 44))
+        assert capped.sources["v"].stream.codec_context.thread_count == 1
+        assert free.sources["v"].stream.codec_context.thread_count != 1
+    finally:
+        capped.close()
+        free.close()
+    out = tmp_path / "one-thread.mp4"
+    render_to_file(tl, str(out), threads=1)
+    comp = Compositor(tl)
+    try:
+        assert np.array_equal(decode_rgb(out)[30], comp.frame(30))
+    finally:
+        comp.close()
+
+
 def test_hardware_request_falls_back_to_software_and_says_so(tmp_path: Path) -> None:
     tl = timeline(tmp_path, hardware_acceleration=True)
     summary = render_to_file(tl, str(tmp_path / "hw.mp4"), end=3)
