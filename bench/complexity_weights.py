@@ -4,9 +4,12 @@ Renders small timelines that differ by one feature (a second video layer, a stil
 wash, a picture-in-picture, each picture effect, a dissolve, a title) through the real renderer in
 this process (``workers.render.render_to_file``: decode, composite, encode with one x264 thread, as
 a worker slot of a 2-core node renders), at several canvas sizes, and times the process's CPU per
-frame. Each feature's extra cost over the plain one-layer timeline is fitted as a fixed part plus a
-part per canvas pixel, then expressed in complexity units (one unit: the per-pixel cost of a plain,
-full-canvas 1920x1080 video layer). ``--write`` prints the table ``chunking/weights.py`` holds.
+frame: the marginal cost, from renders of two lengths (``--frames`` and ``LONGER`` times as many),
+so that what a render pays once (opening decoders and the encoder, seeking) is not counted per
+frame (the cluster learns that part per chunk). Each feature's extra cost over the plain
+one-layer timeline is fitted as a fixed part plus a part per canvas pixel, then expressed in
+complexity units (one unit: the per-pixel cost of a plain, full-canvas 1920x1080 video layer).
+The printed table is what ``chunking/weights.py`` holds.
 
 Run: ``.venv/bin/python bench/complexity_weights.py [--frames 30] [--repeat 2] [--json]``.
 """
@@ -38,6 +41,10 @@ from workers.render import render_to_file  # noqa: E402
 
 SIZES = [(320, 180), (640, 360), (1280, 720)]
 REFERENCE_PIXELS = 1920 * 1080
+
+#: The longer render of each variant, in multiples of ``--frames``: the difference is the
+#: marginal cost of those frames.
+LONGER = 3
 
 #: The second preset effects are measured at (the base timelines encode at "medium").
 FAST = "veryfast"
@@ -169,15 +176,15 @@ def variants(tag: str, seconds: float) -> dict[str, dict[str, Any]]:
     return found
 
 
-def cpu_per_frame(doc: dict[str, Any], directory: Path, repeat: int) -> tuple[float, int]:
-    """The least CPU seconds per frame over `repeat` renders of the document, and its frames."""
+def cpu_seconds(doc: dict[str, Any], directory: Path, repeat: int) -> tuple[float, int]:
+    """The least CPU seconds over `repeat` renders of the document, and its frames."""
     timeline = read_project(doc, base_dir=str(directory)).timeline
     best = float("inf")
     for _ in range(repeat):
         began = time.process_time()
         render_to_file(timeline, str(directory / "out.mp4"), audio=False, threads=1)
         best = min(best, time.process_time() - began)
-    return best / timeline.frames, timeline.frames
+    return best, timeline.frames
 
 
 def transition_frames(doc: dict[str, Any], directory: Path) -> int:
@@ -214,8 +221,10 @@ def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def measure(frames: int, repeat: int, only: set[str] | None) -> dict[str, Any]:
-    """CPU per frame of every variant at every size, and the fitted weights."""
-    seconds = frames / FPS
+    """Marginal CPU per frame of every variant at every size (between renders of `frames` and
+    LONGER times as many), and each size's marginal transition frames."""
+    lengths = (frames / FPS, LONGER * frames / FPS)
+    frames_apart = (LONGER - 1) * frames
     costs: dict[str, dict[str, float]] = {}
     spans: dict[str, int] = {}
     decode: dict[str, float] = {}
@@ -227,23 +236,35 @@ def measure(frames: int, repeat: int, only: set[str] | None) -> dict[str, Any]:
             make_source(directory / f"source-{tag}.mp4", width, height, round(8 * FPS))
             make_logo(directory / f"logo-{tag}.png", width, height)
             decode[tag] = decode_per_frame(directory / f"source-{tag}.mp4")
-            for name, extra in variants(tag, seconds).items():
+            short, long = (variants(tag, seconds) for seconds in lengths)
+            for name in short:
                 bases = ("video", "video+video", "cut", f"enc:h264:{FAST}")
                 if only and not any(name.startswith(o) for o in only) and name not in bases:
                     continue
-                doc = project(
-                    extra["tracks"],
-                    fps=FPS,
-                    size=(width, height),
-                    duration=seconds,
-                    **{k: v for k, v in extra.items() if k != "tracks"},
-                )
-                per_frame, _ = cpu_per_frame(doc, directory, repeat)
+                docs = [
+                    _document(v[name], width, height, s)
+                    for v, s in zip((short, long), lengths, strict=True)
+                ]
+                (c0, f0), (c1, f1) = (cpu_seconds(doc, directory, repeat) for doc in docs)
+                costs.setdefault(name, {})[tag] = per_frame = (c1 - c0) / (f1 - f0)
                 if name == "cut+dissolve":
-                    spans[tag] = transition_frames(doc, directory)
-                costs.setdefault(name, {})[tag] = per_frame
-                log(f"  {name:24s} {1000 * per_frame:7.2f} ms/frame")
-    return {"costs": costs, "decode": decode, "spans": spans, "frames": frames}
+                    spans[tag] = transition_frames(docs[1], directory) - transition_frames(
+                        docs[0], directory
+                    )
+                average = 1000 * c0 / f0
+                log(f"  {name:24s} {1000 * per_frame:7.2f} ms/frame ({average:.2f} over {f0})")
+    return {"costs": costs, "decode": decode, "spans": spans, "frames": frames_apart}
+
+
+def _document(extra: dict[str, Any], width: int, height: int, seconds: float) -> dict[str, Any]:
+    """The project document of one variant."""
+    return project(
+        extra["tracks"],
+        fps=FPS,
+        size=(width, height),
+        duration=seconds,
+        **{k: v for k, v in extra.items() if k != "tracks"},
+    )
 
 
 def weights(measured: dict[str, Any]) -> dict[str, Any]:
@@ -261,6 +282,11 @@ def weights(measured: dict[str, Any]) -> dict[str, Any]:
 
     layer_fixed, layer_px = fit(increment("video+video", "video"))
     unit = layer_px  # seconds of one full-canvas 1080p video layer's per-pixel part
+    if unit <= 0:
+        raise ValueError(
+            "a second video layer measured no dearer than one at every size: the machine's noise "
+            "is larger than a layer's cost (run again on a quieter machine, or with --repeat)"
+        )
     base_fixed, base_px = fit([(pixels[t], c) for t, c in costs["video"].items()])
     found: dict[str, Any] = {
         "seconds_per_unit": unit,
@@ -340,7 +366,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     measured = measure(args.frames, args.repeat, set(args.only) if args.only else None)
-    emit({"measured": measured, "weights": weights(measured)}, args.json, show)
+    try:
+        found = weights(measured)
+    except ValueError as exc:
+        emit({"measured": measured, "error": str(exc)}, True, show)  # keep what was measured
+        raise SystemExit(f"error: {exc}") from None
+    emit({"measured": measured, "weights": found}, args.json, show)
 
 
 if __name__ == "__main__":
