@@ -23,7 +23,7 @@ from orchestrator import keys
 from orchestrator.costing import NODE_CLASS, Estimate, estimate
 from orchestrator.node_class import class_throughput
 from orchestrator.scheduling import choose_renderer, renderer_groups
-from workers.assets import sha256_file
+from workers.assets import is_asset_ref, parse_asset_ref, sha256_file
 from workers.job_spec import JobSpec, asset_cache_dir
 from workers.probe import min_chunk_frames
 
@@ -114,8 +114,9 @@ def media_ids(
     client: redis.Redis | None = None,
 ) -> dict[str, str]:
     """Content ids ("sha256:<hex>") of the media a job reads, by FileSource.path as its timeline
-    holds it: an asset's hash when assets were synced (its name in the asset cache), else the
-    sha256 of the file, remembered by (path, size, mtime_ns) here and in Redis (``client``).
+    holds it: an asset's hash when assets were synced (its name in the asset cache) or when the
+    path is an asset reference not fetched here, else the sha256 of the file, remembered by
+    (path, size, mtime_ns) here and in Redis (``client``).
 
     ``source`` is the job's document (a JobSpec, or a project document with ``base_dir``);
     ``timeline`` is its loaded timeline when the caller has it. A file that cannot be read
@@ -159,7 +160,12 @@ def _file_id(path: str, client: redis.Redis | None) -> str | None:
         real = os.path.realpath(path)
         st = os.stat(real)
     except OSError:
-        return None
+        # An uploaded asset not fetched here (the HTTP service reads a project with an empty
+        # placeholder per reference, gone by now) is known by the hash its reference names:
+        # the id its synced copy gets below, and a worker renders nothing else (it checks the
+        # hash of what it fetches).
+        reference = os.path.basename(path)
+        return f"sha256:{parse_asset_ref(reference)[0]}" if is_asset_ref(reference) else None
     name = os.path.basename(real)
     asset = _ASSET_FILE.match(name)
     if asset and os.path.dirname(real) == os.path.realpath(asset_cache_dir()):

@@ -11,9 +11,9 @@ exist on the server.
 The project loader checks that each media file exists and is readable. For an uploaded asset
 that check is the storage's (``submit_job`` confirms each reference is held), so the project is
 loaded in a private empty directory where each reference is an empty placeholder file, removed
-again before anything else runs: later steps that would read the media (the segment cache's
-content ids) find no file and count those chunks as to render. The estimate over HTTP therefore
-never counts cached chunks; the render itself does (its workers resolve the references).
+again before anything else runs. The segment cache's content ids know an asset by the hash its
+reference names (``orchestrator.planning.media_ids``), so an estimate over HTTP leaves out the
+chunks the cache holds, as the render will.
 """
 
 from __future__ import annotations

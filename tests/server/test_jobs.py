@@ -305,3 +305,30 @@ def test_an_edl_is_estimated_with_its_clips_relinked_by_name(
     )
     assert answer.status_code == 200, answer.text
     assert from_wire(JobEstimate, answer.json()).frames == 123  # read at its 25 fps
+
+
+def test_an_estimate_over_http_does_not_price_the_chunks_the_segment_cache_holds(
+    client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
+) -> None:
+    _, digest = _uploaded_video(storage_dir, tmp_path)
+    ref = f"asset:sha256:{digest}.mp4"
+    clip = {"id": "shot", "source": {"File": ref}, "start_time": 0, "end_time": 0.5}
+    doc = project([video_track("v", [clip])], settings={"export": {"preset": "ultrafast"}})
+
+    def estimate() -> JobEstimate:
+        answer = client.post(
+            "/v1/estimate", json={"project": doc, "chunk_frames": 5}, headers=bearer(user_key)
+        )
+        assert answer.status_code == 200, answer.text
+        return from_wire(JobEstimate, answer.json())
+
+    before = estimate()
+    assert (before.chunks, before.reused_chunks) == (3, 0)
+    answer = _submit(client, user_key, doc, chunk_frames=5)
+    assert answer.status_code == 201, answer.text
+    record = _wait(client, user_key, answer.json()["id"])
+    assert record.state is JobState.COMPLETED, record.error
+    # The uploaded media is known by its hash: the same project again is all in the cache.
+    after = estimate()
+    assert (after.chunks, after.reused_chunks) == (3, 3)
+    assert after.options[0].cost.p50 < before.options[0].cost.p50
