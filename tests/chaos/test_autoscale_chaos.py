@@ -138,14 +138,22 @@ def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing
             api = CloudRenderingAPI(cluster.redis.url, storage_url=storage)
             job = api.submit_job(doc, output=str(out), chunk_frames=30, base_dir=str(tmp_path))
 
-            # 1. The first node never boots: it is replaced, and its end is a failed boot.
+            # 1. The first node never boots: it is replaced, and its end is a failed boot. The
+            # pool is held at its most meanwhile: on a fast machine the learned speed would
+            # otherwise shrink the demand before the boot timeout, and a booting node that is
+            # no longer needed is cancelled, not failed.
             wait("a frozen node", lambda: saboteur.frozen, timeout=30)
+            wait("the pool to be published", api.get_pools, timeout=30)
+            api.scale_pool("local", 3, 600)
             frozen = str(saboteur.frozen)
-            wait(
-                "the frozen node to be replaced",
-                lambda: (n := ledger.get(frozen)) is not None and n.outcome == FAILED_BOOT,
-                timeout=60,
-            )
+            try:
+                wait(
+                    "the frozen node to be replaced",
+                    lambda: (n := ledger.get(frozen)) is not None and n.outcome == FAILED_BOOT,
+                    timeout=60,
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}: its ledger record is {ledger.get(frozen)}") from None
 
             # 2. Scale-in while chunks run: an operator holds the pool at one node.
             wait("two nodes rendering", lambda: pool_nodes_busy(api, job, 2), timeout=90)
