@@ -43,7 +43,7 @@ from workers.encoder import add_video_stream, choose_encoder, to_video_frame
 from workers.fingerprint import render_fingerprint
 from workers.gpus import gpu_stats
 from workers.render import render_to_file
-from workers.sources import Rgb8
+from workers.sources import Rgb8, set_decoder_threads
 
 #: Frame rate of the slice.
 FPS = 30
@@ -261,9 +261,7 @@ def _decode_seconds(source: Path, frames: int, threads: int | None) -> float:
     """Seconds per decoded frame of the source: PyAV decode alone, no RGB conversion."""
     with av.open(str(source)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"  # as workers.sources decodes
-        if threads:
-            stream.codec_context.thread_count = threads
+        set_decoder_threads(stream, threads)  # as a slot's render decodes
         count = 0
         began = time.perf_counter()
         for _ in container.decode(stream):

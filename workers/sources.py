@@ -97,12 +97,7 @@ class VideoSource:
             if not streams:
                 raise DecodeError(f"clip {clip_id!r}: no video stream in {path}")
             self.stream = streams[0]
-            self.stream.thread_type = "AUTO"
-            if threads:
-                # A render slot's share of the cores: the chunks beside it use the rest, and
-                # each idle frame thread would hold its own reference frames (H.264 decodes
-                # the same pictures whatever the thread count).
-                self.stream.codec_context.thread_count = threads
+            set_decoder_threads(self.stream, threads)
             ctx = self.stream.codec_context
             if (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
                 raise DecodeError(
@@ -269,6 +264,17 @@ class GeneratedPicture:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def set_decoder_threads(stream: Any, threads: int | None) -> None:
+    """Decode a video stream on FFmpeg's threads, at most `threads` of them (None: its choice).
+
+    A render slot passes its share of the cores: the chunks beside it use the rest, and each
+    idle frame thread would hold its own reference pictures (H.264 decodes the same pictures
+    whatever the thread count)."""
+    stream.thread_type = "AUTO"
+    if threads:
+        stream.codec_context.thread_count = threads
 
 
 def open_file(
