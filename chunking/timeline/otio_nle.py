@@ -6,9 +6,14 @@ editor), Final Cut Pro 7 XML (``.xml``: Premiere Pro, DaVinci Resolve, Hiero), F
 ``chunking.timeline.loader.OTIO_SUFFIXES``. (Kdenlive 25.04 and later export ``.otio`` itself.)
 What such files lack or get wrong here:
 
-* **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them: drop-frame
-  timecodes (``;``) mean 29.97; otherwise the smallest common rate above every frame number in
-  them (24, 25, 30, 50, 60). When no frame number reaches 24, 24 and 25 cannot be told apart:
+* **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them and from
+  its media: drop-frame timecodes (``;``) mean 29.97 (59.94 where a frame number reaches 30);
+  otherwise the smallest common rate above every frame number in them (24, 25, 30, 50, 60),
+  unless the media its events name (found as a relink finds them, below) settle what the
+  timecodes cannot: 25 fps media make an EDL whose frame numbers stay below 24 a 25 fps one,
+  and 23.976, 29.97 or 59.94 fps media make a non-drop-frame EDL of that base 23.976, 29.97 or
+  59.94 (Premiere writes those without ``;``). Media of a higher rate than the timecodes need
+  change nothing (a cut may mix rates). Without such media, when no frame number reaches 24,
   24 is used, with a warning.
 * **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
@@ -26,12 +31,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
+from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_read import plain
 
@@ -39,6 +47,12 @@ from chunking.timeline.otio_read import plain
 MEDIA_FOLDERS = ("", "media", "Media")
 #: Frame rates an EDL is read at, by the largest frame number its timecodes hold.
 _EDL_RATES = (24, 25, 30, 50, 60)
+#: Comments naming an event's media (CMX 3600 as Avid, Premiere, Resolve and Nucoda write it).
+_MEDIA_COMMENT = re.compile(
+    r"^\*\s*(?:FROM CLIP NAME|FROM CLIP|FROM FILE|SOURCE FILE)\s*:\s*(.+?)\s*$", re.M | re.I
+)
+#: Media files probed for an EDL's frame rate: the first few settle it.
+_RATE_PROBES = 8
 #: FCP 7 XML alpha types of a clip that has an alpha channel.
 _ALPHA = {"straight", "premultiplied", "black", "white"}
 _TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
@@ -53,25 +67,82 @@ def adapter_arguments(path: str, p: Problems) -> dict[str, Any]:
             text = handle.read()
     except OSError:
         return {}  # the adapter reports the unreadable file
-    return {"rate": edl_rate(text, p)}
+    rates = media_rates(text, os.path.dirname(os.path.abspath(path)))
+    return {"rate": edl_rate(text, p, rates)}
 
 
-def edl_rate(text: str, p: Problems) -> float:
-    """The frame rate an EDL's timecodes were written at (see the module docstring)."""
+def media_rates(text: str, base_dir: str) -> list[Fraction]:
+    """The video frame rates of the media an EDL's comments name, where a relink finds them
+    (at most ``_RATE_PROBES`` files; unreadable ones are left to the media checks)."""
+    beside = {name.lower(): target for name, target in _files_beside(base_dir).items()}
+    paths: list[str] = []
+    for named in _MEDIA_COMMENT.findall(text):
+        name = re.split(r"[\\/]", named.strip())[-1].lower()
+        found = beside.get(name) or beside.get(os.path.splitext(name)[0])
+        if found and found not in paths and _suffix(found) not in IMAGE_EXTENSIONS:
+            paths.append(found)
+    rates = []
+    for relative in paths[:_RATE_PROBES]:
+        rate = _video_rate(os.path.join(base_dir, relative))
+        if rate is not None:
+            rates.append(rate)
+    return rates
+
+
+def _suffix(path: str) -> str:
+    """A file name's suffix in lower case ("" for none)."""
+    return os.path.splitext(path)[1].lower()
+
+
+def _video_rate(path: str) -> Fraction | None:
+    """A media file's video frame rate from its header, or None (no video, unreadable)."""
+    import av  # only an EDL with media needs the decoder library
+
+    try:
+        with av.open(path) as container:
+            for stream in container.streams.video:
+                rate = stream.average_rate or stream.guessed_rate
+                if rate:
+                    return Fraction(rate)
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    return None
+
+
+def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
+    """The frame rate an EDL's timecodes were written at, given its media's frame rates (see
+    the module docstring)."""
     found = _TIMECODE.findall(text)
-    if any(separator == ";" for separator, _ in found):
-        return 30000 / 1001
     highest = max((int(frame) for _, frame in found), default=0)
-    for rate in _EDL_RATES:
-        if highest < rate:
-            if rate == 24:
-                p.warn(
-                    "edl",
-                    "has no frame rate and its timecodes fit 24 and 25 fps alike; read at 24 "
-                    "(export an OTIO or XML file to keep the sequence's rate)",
-                )
-            return float(rate)
-    return float(_EDL_RATES[-1])
+    if any(separator == ";" for separator, _ in found):
+        return (60 if highest >= 30 else 30) * 1000 / 1001
+    least = next((rate for rate in _EDL_RATES if highest < rate), _EDL_RATES[-1])
+    chosen = _media_choice(media, least)
+    if chosen is not None:
+        return chosen
+    if least == 24:
+        p.warn(
+            "edl",
+            "has no frame rate and its timecodes fit 24 and 25 fps alike; read at 24 "
+            "(export an OTIO or XML file to keep the sequence's rate)",
+        )
+    return float(least)
+
+
+def _media_choice(media: Sequence[Fraction], least: int) -> float | None:
+    """The rate of most of the media where timecodes whose least possible rate is ``least``
+    cannot tell it from that rate, else None."""
+    if not media:
+        return None
+    rate, _ = Counter(media).most_common(1)[0]
+    nominal = round(rate)
+    # 24 against 25 is the one choice of nominal rates that frame numbers may leave open for a
+    # whole cut; a higher rate than that is no more likely for media of that rate (mixed-rate
+    # edits are common), so it is left to the timecodes.
+    if nominal != least and (least, nominal) != (24, 25):
+        return None
+    fractional = abs(rate - Fraction(nominal * 1000, 1001)) < Fraction(1, 100)
+    return nominal * 1000 / 1001 if fractional else float(nominal)
 
 
 def sequence_format(tl: Any) -> dict[str, Any]:

@@ -199,6 +199,70 @@ def test_edl_rate(text: str, rate: float, warned: bool) -> None:
     assert bool(problems.warnings) == warned
 
 
+def _events(frames: list[int], separator: str = ":") -> str:
+    """EDL event lines whose record out timecodes end in these frame numbers."""
+    return "\n".join(
+        f"{n:03d} AX V C 00:00:00{separator}00 00:00:01{separator}{f:02d} "
+        f"01:00:00{separator}00 01:00:01{separator}{f:02d}"
+        for n, f in enumerate(frames, 1)
+    )
+
+
+NTSC = Fraction(30000, 1001)
+FILM = Fraction(24000, 1001)
+
+
+@pytest.mark.parametrize(
+    ("frames", "separator", "media", "rate", "warned"),
+    [
+        ([10, 23], ":", [Fraction(25)], 25.0, False),  # 24 or 25: the media settle it
+        ([10, 23], ":", [FILM], 24000 / 1001, False),
+        ([10, 23], ":", [], 24.0, True),
+        ([10, 29], ":", [NTSC, NTSC], 30000 / 1001, False),  # Premiere's non-drop 29.97
+        ([10, 29], ":", [Fraction(30)], 30.0, False),
+        ([10, 29], ":", [Fraction(25)], 30.0, False),  # a frame 29 rules 25 fps out
+        ([5, 12], ":", [Fraction(30)], 24.0, True),  # a 24 fps cut may use 30 fps media
+        ([10, 24], ":", [Fraction(30)], 25.0, False),
+        ([10, 29], ":", [Fraction(50), Fraction(50)], 30.0, False),
+        ([10, 59], ":", [Fraction(60000, 1001)], 60000 / 1001, False),
+        ([10, 23], ":", [Fraction(15)], 24.0, True),
+        ([10, 45], ";", [], 60000 / 1001, False),  # drop frame at 59.94
+        ([10, 29], ";", [Fraction(25)], 30000 / 1001, False),
+        ([10, 23], ":", [Fraction(25), Fraction(25), FILM], 25.0, False),  # most of them
+    ],
+)
+def test_an_edl_rate_takes_its_media_into_account(
+    frames: list[int], separator: str, media: list[Fraction], rate: float, warned: bool
+) -> None:
+    problems = Problems()
+    assert edl_rate(_events(frames, separator), problems, media) == pytest.approx(rate)
+    assert bool(problems.warnings) == warned
+
+
+def test_a_short_pal_edl_is_read_at_its_media_rate(tmp_path: Path) -> None:
+    """An EDL cut at 25 fps whose frame numbers stay below 24 (two short shots) is read at
+    the 25 fps of the media its events name, not at 24."""
+    track = otio.schema.Track()
+    for name, frames in (("a", 12), ("b", 20)):
+        clip = otio.schema.Clip(
+            name=name,
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(frames, 25)
+            ),
+        )
+        track.append(clip)
+    path = tmp_path / "cut.edl"
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path), rate=25)
+    assert "FROM CLIP NAME" in path.read_text()
+    media = tmp_path / "media"
+    media.mkdir()
+    for name in ("a", "b"):
+        make_video(media / f"{name}.mp4", frames=30, fps=25, size=(160, 90))
+    timeline = load(str(path))
+    assert timeline.fps == 25 and timeline.frames == 32
+    assert not [w for w in timeline.warnings if "24 and 25" in w]
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
