@@ -81,8 +81,7 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, str] | None) -> d
     import opentimelineio as otio  # slow to import: only for this kind of request
 
     from chunking.timeline.fields import Problems
-    from chunking.timeline.otio_nle import adapter_arguments, relink_by_name
-    from chunking.timeline.otio_read import read_timeline
+    from chunking.timeline.otio_nle import read_export, relink_by_name
 
     refs: dict[str, str] = {}
     for name, ref in (media or {}).items():
@@ -95,7 +94,7 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, str] | None) -> d
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
         try:
-            tl = read_timeline(path, **adapter_arguments(path, Problems()))
+            tl = read_export(path, Problems())
         except TimelineError as exc:  # its message names the file: not this server's path
             raise TimelineError(str(exc).replace(path, "project")) from None
     relink_by_name(tl, refs, is_asset_ref, Problems())

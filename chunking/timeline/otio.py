@@ -30,8 +30,8 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.model import Timeline
 from chunking.timeline.otio_layout import Layout
 from chunking.timeline.otio_nle import (
-    adapter_arguments,
     drop_graphics,
+    read_export,
     relink,
     sequence_format,
 )
@@ -42,7 +42,6 @@ from chunking.timeline.otio_read import (
     frames,
     plain,
     rate,
-    read_timeline,
     reason,
     seconds,
 )
@@ -61,7 +60,7 @@ def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timel
     """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
     found = Problems()
-    tl = read_timeline(path, **adapter_arguments(path, found))
+    tl = read_export(path, found)
     relink(tl, base_dir, found)
     drop_graphics(tl, found)
     conv = _Converter(tl, found)

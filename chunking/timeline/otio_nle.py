@@ -14,7 +14,9 @@ What such files lack or get wrong here:
   and 23.976, 29.97 or 59.94 fps media make a non-drop-frame EDL of that base 23.976, 29.97 or
   59.94 (Premiere writes those without ``;``). Media of a higher rate than the timecodes need
   change nothing (a cut may mix rates). Without such media, when no frame number reaches 24,
-  24 is used, with a warning.
+  24 is used, with a warning. An EDL whose events' source and record durations disagree at
+  that rate (the adapter refuses it) is read at the next rate its timecodes allow, with a
+  warning.
 * **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
 * **Where the media are.** An export names media where they were on the editor's machine
@@ -41,7 +43,8 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_media import media_path
-from chunking.timeline.otio_read import plain
+from chunking.timeline.otio_read import plain, read_timeline
+from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
 MEDIA_FOLDERS = ("", "media", "Media")
@@ -58,17 +61,34 @@ _ALPHA = {"straight", "premultiplied", "black", "white"}
 _TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
 
 
-def adapter_arguments(path: str, p: Problems) -> dict[str, Any]:
-    """Extra arguments for the file's adapter: an EDL's frame rate."""
+def read_export(path: str, p: Problems) -> Any:
+    """The OTIO timeline in an export file; an EDL is read at its likeliest frame rate (see the
+    module docstring), then at the other rates its timecodes allow while the adapter finds the
+    sources' and records' durations apart at the one tried (a rate they contradict)."""
     if not path.lower().endswith(".edl"):
-        return {}
+        return read_timeline(path)
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
     except OSError:
-        return {}  # the adapter reports the unreadable file
-    rates = media_rates(text, os.path.dirname(os.path.abspath(path)))
-    return {"rate": edl_rate(text, p, rates)}
+        return read_timeline(path)  # the adapter reports the unreadable file
+    media = media_rates(text, os.path.dirname(os.path.abspath(path)))
+    chosen = Problems()
+    first = edl_rate(text, chosen, media)
+    failed: TimelineError | None = None
+    for rate in [first, *(r for r in _other_rates(text, media) if r != first)]:
+        try:
+            tl = read_timeline(path, rate=rate)
+        except TimelineError as exc:
+            failed = failed or exc
+            continue
+        if rate == first:
+            p.warnings.extend(chosen.warnings)
+        else:
+            p.warn("edl", f"its events do not add up at {first:.5g} fps; read at {rate:.5g}")
+        return tl
+    assert failed is not None
+    raise failed
 
 
 def media_rates(text: str, base_dir: str) -> list[Fraction]:
@@ -112,9 +132,8 @@ def _video_rate(path: str) -> Fraction | None:
 def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
     """The frame rate an EDL's timecodes were written at, given its media's frame rates (see
     the module docstring)."""
-    found = _TIMECODE.findall(text)
-    highest = max((int(frame) for _, frame in found), default=0)
-    if any(separator == ";" for separator, _ in found):
+    highest, drop_frame = _frame_numbers(text)
+    if drop_frame:
         return (60 if highest >= 30 else 30) * 1000 / 1001
     least = next((rate for rate in _EDL_RATES if highest < rate), _EDL_RATES[-1])
     chosen = _media_choice(media, least)
@@ -129,6 +148,28 @@ def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
     return float(least)
 
 
+def _frame_numbers(text: str) -> tuple[int, bool]:
+    """The highest frame number an EDL's timecodes hold, and whether any is drop-frame."""
+    found = _TIMECODE.findall(text)
+    highest = max((int(frame) for _, frame in found), default=0)
+    return highest, any(separator == ";" for separator, _ in found)
+
+
+def _other_rates(text: str, media: Sequence[Fraction]) -> list[float]:
+    """Every rate an EDL's timecodes allow, lowest first (none besides drop-frame's for a
+    drop-frame EDL); an NTSC one where media of that base are."""
+    highest, drop_frame = _frame_numbers(text)
+    if drop_frame:
+        return []
+    ntsc = {round(rate) for rate in media if _is_ntsc(rate)}
+    return [r * 1000 / 1001 if r in ntsc else float(r) for r in _EDL_RATES if highest < r]
+
+
+def _is_ntsc(rate: Fraction) -> bool:
+    """Whether a rate is an NTSC one (a whole rate times 1000/1001)."""
+    return abs(rate - Fraction(round(rate) * 1000, 1001)) < Fraction(1, 100)
+
+
 def _media_choice(media: Sequence[Fraction], least: int) -> float | None:
     """The rate of most of the media where timecodes whose least possible rate is ``least``
     cannot tell it from that rate, else None."""
@@ -141,8 +182,7 @@ def _media_choice(media: Sequence[Fraction], least: int) -> float | None:
     # edits are common), so it is left to the timecodes.
     if nominal != least and (least, nominal) != (24, 25):
         return None
-    fractional = abs(rate - Fraction(nominal * 1000, 1001)) < Fraction(1, 100)
-    return nominal * 1000 / 1001 if fractional else float(nominal)
+    return nominal * 1000 / 1001 if _is_ntsc(rate) else float(nominal)
 
 
 def sequence_format(tl: Any) -> dict[str, Any]:

@@ -263,6 +263,31 @@ def test_a_short_pal_edl_is_read_at_its_media_rate(tmp_path: Path) -> None:
     assert not [w for w in timeline.warnings if "24 and 25" in w]
 
 
+def test_an_edl_whose_events_do_not_add_up_at_24_is_read_at_a_rate_they_do(
+    tmp_path: Path, clip: Path
+) -> None:
+    """A 30 fps EDL whose frame numbers stay below 24 (two shots of 40 and 50 frames, cut on
+    frame 10) fits 24 fps by its timecodes, but its sources and records last differently there:
+    it is read at 30, with a warning, not refused."""
+    track = otio.schema.Track()
+    for name, frames in (("a", 40), ("b", 50)):
+        track.append(
+            otio.schema.Clip(
+                name=name,
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(0, 30), otio.opentime.RationalTime(frames, 30)
+                ),
+            )
+        )
+    path = tmp_path / "cut.edl"
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path), rate=30)
+    put_media(tmp_path, ["a.mp4", "b.mp4"], clip)
+    timeline = load(str(path))
+    assert timeline.fps == 30 and timeline.frames == 90
+    assert [(c.start, c.end) for t in timeline.tracks for c in t.clips] == [(0, 40), (40, 90)]
+    assert any("do not add up at 24 fps; read at 30" in w for w in timeline.warnings)
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
