@@ -123,7 +123,8 @@ def _image_sequence(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
 def _generator(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
     kind = canonical(str(ref.generator_kind))
     params = plain(ref.parameters)
-    if kind in _BARS:
+    if kind in _BARS or (kind in _BLACK and "bars" in canonical(str(ref.name or ""))):
+        # Premiere exports its "HD Bars and Tone" as a Slug named so.
         return {"type": "pattern", "pattern": "bars"}
     if kind in _BLACK:
         return {"type": "color", "color": [0, 0, 0]}
@@ -133,12 +134,31 @@ def _generator(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
             f"generator kind {ref.generator_kind!r} is not SolidColor, SMPTEBars or Slug",
         )
         return None
-    value = params.get("color", params.get("colour", "#000000"))
+    value = params.get("color", params.get("colour")) or _fcp_fill(ref) or "#000000"
     if isinstance(value, list) and all(isinstance(v, int | float) for v in value):
         # OTIO convention: 0..1 floats; the loader wants 0..255.
         floats = all(0 <= v <= 1 for v in value) and any(isinstance(v, float) for v in value)
         value = [round(v * 255) if floats else v for v in value]
     return {"type": "color", "color": value}
+
+
+def _fcp_fill(ref: Any) -> list[int] | None:
+    """A Final Cut 7 XML colour matte's fill colour (its generator's ``fillcolor`` parameter,
+    which the adapter leaves in the reference's metadata), or None."""
+    found = plain(ref.metadata).get("fcp_xml")
+    params = found.get("parameter") if isinstance(found, dict) else None
+    for param in params if isinstance(params, list) else [params]:
+        if not isinstance(param, dict) or param.get("parameterid") != "fillcolor":
+            continue
+        value = param.get("value")
+        if not isinstance(value, dict):
+            return None
+        try:
+            rgb = [int(value[c]) for c in ("red", "green", "blue")]
+        except (KeyError, TypeError, ValueError):
+            return None
+        return rgb if all(0 <= c <= 255 for c in rgb) else None
+    return None
 
 
 @dataclass

@@ -25,8 +25,8 @@ What such files lack or get wrong here:
   folder and its ``media`` subfolder (nothing else on the disk), and a clip without media by
   its clip name there; each relinked medium gets a warning naming both.
 * **Titles (Premiere).** Premiere exports a title or graphic as a "Slug" with an alpha channel
-  and none of its pixels; drawn as Final Cut's black Slug it would hide the picture, so it is
-  left out, with a warning.
+  or a "GraphicAndType" generator (Essential Graphics), and none of its pixels; drawn as Final
+  Cut's black Slug it would hide the picture, so it is left out, with a warning.
 """
 
 from __future__ import annotations
@@ -244,20 +244,26 @@ def relink_by_name(
 
 def drop_graphics(tl: Any, p: Problems) -> None:
     """Leave out Premiere's titles and graphics: it exports them as a "Slug" with an alpha
-    channel, and no pixels. (A Slug without alpha is Final Cut's black filler, drawn black.)"""
+    channel or as a "GraphicAndType" generator (Essential Graphics), and no pixels. (A Slug
+    without alpha is Final Cut's black filler, drawn black.)"""
     for clip in list(tl.find_clips()):
         ref = clip.media_reference
         if not isinstance(ref, otio.schema.GeneratorReference):
             continue
+        kind = str(ref.generator_kind).lower()
         alpha = _get(plain(clip.metadata.get("fcp_xml")), "alphatype")
-        if str(ref.generator_kind).lower() != "slug" or str(alpha) not in _ALPHA:
+        if kind == "graphicandtype":
+            what = "an Essential Graphics title"
+        elif kind == "slug" and str(alpha) in _ALPHA:
+            what = "a Slug with alpha"
+        else:
             continue
         parent = clip.parent()
         index = parent.index(clip)
         parent[index] = otio.schema.Gap(source_range=clip.trimmed_range())
         p.warn(
             f"clip {str(clip.name)!r}",
-            "is a title or graphic the export carries no pixels of (a Slug with alpha); not drawn",
+            f"is a title or graphic the export carries no pixels of ({what}); not drawn",
         )
 
 

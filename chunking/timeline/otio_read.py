@@ -11,7 +11,7 @@ import gc
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -37,9 +37,19 @@ def read_timeline(path: str, **arguments: Any) -> Any:
         kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")
         raise TimelineError(f"{path}: not a readable {kind} file ({reason(exc)})") from None
     if isinstance(result, otio.schema.SerializableCollection):
-        found = [t for t in result.find_children() if isinstance(t, otio.schema.Timeline)]
-        if len(found) != 1:
-            raise TimelineError(f"{path}: holds {len(found)} timelines; export exactly one")
+        found = list(_timelines(result))
+        if not found:
+            raise TimelineError(
+                f"{path}: holds no timeline (a library, event or bin of clips without a "
+                "project or sequence); export the project or sequence to render"
+            )
+        if len(found) > 1:
+            names = ", ".join(repr(str(t.name)) for t in found[:8])
+            more = f" and {len(found) - 8} more" if len(found) > 8 else ""
+            raise TimelineError(
+                f"{path}: holds {len(found)} timelines ({names}{more}); export the one project "
+                "or sequence to render on its own"
+            )
         result = found[0]
     if not isinstance(result, otio.schema.Timeline):
         raise TimelineError(f"{path}: holds a {type(result).__name__}, not an OTIO Timeline")
@@ -47,6 +57,20 @@ def read_timeline(path: str, **arguments: Any) -> Any:
         raise TimelineError(f"{path}: the timeline has no tracks")
     return result
 
+
+def _timelines(collection: Any, depth: int = 0) -> Iterator[Any]:
+    """The Timelines in a collection and the collections it holds (a library's events)."""
+    if depth > _MAX_NESTING:
+        return
+    for item in collection:
+        if isinstance(item, otio.schema.Timeline):
+            yield item
+        elif isinstance(item, otio.schema.SerializableCollection):
+            yield from _timelines(item, depth + 1)
+
+
+#: Collections in collections followed when looking for timelines (a library's events' bins).
+_MAX_NESTING = 16
 
 #: What a file of each suffix should be, for the error when its adapter cannot read it.
 _KINDS = {

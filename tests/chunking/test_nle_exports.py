@@ -12,6 +12,7 @@ import wave
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 
@@ -303,6 +304,43 @@ def test_a_broken_export_is_one_clear_error(tmp_path: Path, name: str, content: 
     with pytest.raises(TimelineError) as caught:
         load(str(path))
     assert name in str(caught.value) or "timeline" in str(caught.value)
+
+
+def test_premiere_graphics_are_left_out_with_a_warning_and_its_generators_drawn(
+    tmp_path: Path,
+) -> None:
+    """Premiere's Essential Graphics title (a "GraphicAndType" generator) and its transparent
+    video carry no pixels: each is left out with a warning naming it, not the whole export
+    refused; its colour matte is drawn in its colour and its "HD Bars and Tone" as bars."""
+    export = copied(tmp_path, "nle", "premiere_generators.xml")
+    timeline = load(str(export))
+    left_out = [w for w in timeline.warnings if "not drawn" in w]
+    assert any("'Graphic'" in w and "Essential Graphics" in w for w in left_out)
+    assert any("'Transparent Video'" in w for w in left_out)
+    video = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert len(video) == 4
+    comp = Compositor(timeline)
+    try:
+        drawn = {re.sub(r"^#\d+#\d+ ", "", c.id): comp.frame(c.start) for c in video}
+    finally:
+        comp.close()
+    assert not drawn["Black Video"].any()
+    assert (drawn["Blue Matte"] == [0, 0, 255]).all()
+    bars = drawn["HD Bars and Tone"]
+    assert len(np.unique(bars.reshape(-1, 3), axis=0)) >= 7
+
+
+def test_a_library_of_several_projects_names_them_and_a_bin_of_clips_says_what_it_lacks(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(TimelineError) as caught:
+        load(str(copied(tmp_path, "nle", "fcpx_example.fcpxml")))
+    message = str(caught.value)
+    assert "holds 2 timelines" in message
+    assert "'OpenTimeline_Project'" in message and "'OpenTimeline_Project 1'" in message
+    with pytest.raises(TimelineError) as caught:
+        load(str(copied(tmp_path, "nle", "fcpx_clips.fcpxml")))
+    assert "holds no timeline" in str(caught.value)
 
 
 def test_a_relink_never_reaches_outside_the_project_folder(tmp_path: Path, clip: Path) -> None:
