@@ -136,14 +136,15 @@ class _Converter:
             self.p.error("metadata.cloudrender", "must be an object")
         exported = sequence_format(self.tl)  # what an editor's export says, if anything
         stack = self.tl.tracks
-        tops = [self._top(item, index) for index, item in enumerate(stack)]
+        kept = [(index, item) for index, item in enumerate(stack) if self._shown(item, index)]
+        tops = [self._top(item, index) for index, item in kept]
         origin, length = self._window(stack, tops)
         names = Counter(str(c.name) for c in self.tl.find_clips())
         ids = Counter(str(t.name) for t in stack)
         tracks: list[dict[str, Any]] = []
         transitions: list[dict[str, Any]] = []
         top = top_map(origin, length)
-        for index, (item, place) in enumerate(zip(stack, tops, strict=True)):
+        for (index, item), place in zip(kept, tops, strict=True):
             name = str(item.name)
             track_id = name if name and ids[name] == 1 else f"#{index}"
             kind = str(getattr(item, "kind", otio.schema.TrackKind.Video))
@@ -181,6 +182,18 @@ class _Converter:
             "transitions": transitions,
             "settings": {"export": extra.get("export", {})},
         }
+
+    def _shown(self, item: Any, index: int) -> bool:
+        """Whether a top-level item carries pictures or sound; a track of another kind (an
+        Avid data track: timecode, captions' data) is left out, with a warning."""
+        kind = str(getattr(item, "kind", otio.schema.TrackKind.Video))
+        if kind in (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio):
+            return True
+        name = str(item.name) or f"#{index}"
+        self.p.warn(
+            f"track {name!r}", f"is a track of kind {kind!r}, neither video nor audio; left out"
+        )
+        return False
 
     def _top(self, item: Any, index: int) -> _Top:
         """Where a top-level item sits in stack time.

@@ -21,6 +21,10 @@ _SOLID = {"solidcolor", "solid", "color", "colour"}
 _BARS = {"smptebars", "bars", "colorbars", "testpattern"}
 #: Final Cut's and Premiere's empty filler generator: black.
 _BLACK = {"slug", "black", "blackvideo"}
+#: Avid's clip gain effects (canonical names) and the parameter that holds the factor.
+_AUDIO_GAIN = {"audiogain": "Amplitude", "monoaudiogain": "Amplitude multiplier"}
+#: The loudest clip gain a clip's ``volume`` takes (the loader's range).
+MAX_GAIN = 10.0
 #: Speeds the renderer plays (the loader's range for ``speed``).
 MIN_SPEED, MAX_SPEED = Fraction(1, 4), Fraction(4)
 #: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
@@ -167,6 +171,26 @@ class ItemEffects:
 
     scalar: Fraction = Fraction(1)
     effects: list[dict[str, Any]] = field(default_factory=list)
+    #: its sound's level, a factor (Avid's clip gain)
+    gain: float = 1.0
+
+
+def _static_gain(fx: Any) -> float | None:
+    """The factor of an Avid clip gain effect whose level does not change over the clip (the
+    AAF adapter's ``Audio Gain``/``Mono Audio Gain`` with a fixed amplitude), else None."""
+    parameter = _AUDIO_GAIN.get(canonical(str(fx.effect_name or fx.name)))
+    aaf = plain(fx.metadata).get("AAF")
+    params = aaf.get("Parameters") if isinstance(aaf, dict) else None
+    if parameter is None or not isinstance(params, dict):
+        return None
+    value = params.get(parameter)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None  # keyframed: a dict of keyframes
+    try:
+        gain = float(Fraction(str(value)))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return gain if 0 <= gain <= MAX_GAIN else None
 
 
 def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
@@ -186,6 +210,8 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
                 found.scalar *= Fraction(scalar).limit_denominator(10**6)
         elif isinstance(fx, otio.schema.TimeEffect):
             p.error(where, f"time effect {label!r} is not supported")
+        elif (gain := _static_gain(fx)) is not None:
+            found.gain *= gain
         else:
             meta = plain(fx.metadata)
             params = meta.get("parameters", meta)

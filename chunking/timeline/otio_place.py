@@ -20,7 +20,13 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.otio_layout import Layout, Placed
-from chunking.timeline.otio_media import MAX_SPEED, MIN_SPEED, item_effects, media_source
+from chunking.timeline.otio_media import (
+    MAX_GAIN,
+    MAX_SPEED,
+    MIN_SPEED,
+    item_effects,
+    media_source,
+)
 from chunking.timeline.otio_read import TIME_ERRORS, reason, seconds
 from chunking.timeline.otio_time import TimeMap
 from chunking.timeline.otio_transitions import is_transition, join, offset
@@ -80,11 +86,20 @@ class Placer:
         if inner is None:
             return []
         effects = (*fx.effects, *inherited)
+        before = len(self.layout.placed)
         if isinstance(item, otio.schema.Track):
             if item.kind != self.kind:
                 return []  # a nested stack's other kind: the stack in that kind's track has it
-            return self.track(item, inner, layer, slot, effects)
-        return self._stack(item, inner, layer, slot, effects)
+            placed = self.track(item, inner, layer, slot, effects)
+        else:
+            placed = self._stack(item, inner, layer, slot, effects)
+        if fx.gain != 1:  # a track's or nested sequence's gain: every clip it holds
+            for clip in self.layout.placed[before:]:
+                volume = clip.data.get("volume", 1.0) * fx.gain
+                if volume > MAX_GAIN:
+                    self.p.warn(label, f"gains add up to {volume:g}x; {MAX_GAIN:g}x is used")
+                clip.data["volume"] = min(volume, MAX_GAIN)
+        return placed
 
     def _stack(
         self, stack: Any, inner: TimeMap, layer: int, slot: str, effects: tuple[Any, ...]
@@ -202,6 +217,8 @@ class Placer:
             )
             return []
         data = {"id": clip_id, "name": name, **fields, "effects": [*fx.effects, *inherited]}
+        if fx.gain != 1:
+            data["volume"] = fx.gain
         if self.kind == "Video":
             data["muted"] = True  # OTIO keeps sound on audio tracks; this is the picture only
         placed = Placed(data, layer, inner.lo, inner.hi, inner.own0, inner.speed)

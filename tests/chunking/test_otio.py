@@ -340,3 +340,54 @@ def test_same_edit_as_otio_and_json_gives_equal_timelines(tmp_path: Path) -> Non
     from_json = load_project(project, str(tmp_path))
     assert isinstance(from_json, Timeline)
     assert dataclasses.replace(from_otio, name="") == from_json
+
+
+def aaf_gain(amplitude: Any, name: str = "Audio Gain", parameter: str = "Amplitude") -> Any:
+    """Avid's clip gain as the AAF adapter reads it: an effect whose AAF metadata holds the
+    linear factor (a fraction string, or keyframes)."""
+    return otio.schema.Effect(
+        effect_name=name, metadata={"AAF": {"Parameters": {parameter: amplitude}}}
+    )
+
+
+def test_avid_clip_gain_is_the_clips_volume_and_a_nested_sequences_gain_multiplies(
+    tmp_path: Path,
+) -> None:
+    """+10 dB on a clip (Amplitude 1697734891/536870912, as Media Composer writes it) is its
+    volume, a nested sequence's gain applies to every clip in it, Mono Audio Gain's
+    "Amplitude multiplier" counts too, and a keyframed gain is a named warning, not a level."""
+    media(tmp_path)
+    ten_db = "1697734891/536870912"
+    loud = clip("Loud", "a.mov", 0, 24, effects=[aaf_gain(ten_db)])
+    half = clip(
+        "Half", "a.mov", 0, 24, effects=[aaf_gain("1/2", "Mono Audio Gain", "Amplitude multiplier")]
+    )
+    ramp = clip("Ramp", "a.mov", 0, 24, effects=[aaf_gain({"keyframe_values": [[0, 1], [24, 2]]})])
+    inner = otio.schema.Track(
+        name="inner",
+        kind=otio.schema.TrackKind.Audio,
+        children=[clip("Inside", "a.mov", 0, 24, effects=[aaf_gain("2")])],
+    )
+    nested = otio.schema.Stack(name="Sub", children=[inner], effects=[aaf_gain("3")])
+    audio = otio.schema.Track(
+        name="A1", kind=otio.schema.TrackKind.Audio, children=[loud, half, ramp, nested]
+    )
+    tl = load_otio(save(tmp_path, audio))
+    assert tl.clip("Loud").volume == pytest.approx(10 ** (10 / 20), rel=1e-6)
+    assert tl.clip("Half").volume == pytest.approx(0.5)
+    assert tl.clip("Ramp").volume == 1.0
+    assert tl.clip("Inside").volume == pytest.approx(6.0)
+    assert any("Ramp" in w and "Audio Gain" in w for w in tl.warnings)
+
+
+def test_a_track_neither_video_nor_audio_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    """An Avid export's data track (timecode, captions' data: "AAF_DataEssenceTrack") does not
+    refuse the timeline; the pictures and sound load."""
+    media(tmp_path)
+    data = otio.schema.Track(
+        name="TimelineMobSlot", kind="AAF_DataEssenceTrack", children=[gap(48)]
+    )
+    tl = load_otio(save(tmp_path, video(clip("A", "a.mov", 0, 24)), data))
+    assert [t.kind for t in tl.tracks] == [TrackKind.VIDEO]
+    assert tl.frames == 24
+    assert any("TimelineMobSlot" in w and "AAF_DataEssenceTrack" in w for w in tl.warnings)
