@@ -17,6 +17,8 @@ from common.errors import TimelineError, ValidationError
 #: Files read through OpenTimelineIO's adapters: its own, and editors' exports
 #: (chunking.timeline.otio_nle).
 OTIO_SUFFIXES = (".otio", ".edl", ".xml", ".fcpxml", ".aaf")
+#: Final Cut Pro's export bundle (a folder holding ``Info.fcpxml``).
+FCPXML_BUNDLE = ".fcpxmld"
 
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
@@ -33,15 +35,20 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     editor document
     translated: that document is what workers receive), the directory its media paths resolve
     in, and the validated Timeline."""
+    base_dir = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) and path.rstrip("/").lower().endswith(FCPXML_BUNDLE):
+        # Final Cut Pro 10.6's export: a folder holding Info.fcpxml; the media and the
+        # project folder a relink searches are beside the bundle, not in it.
+        base_dir = os.path.dirname(os.path.abspath(path.rstrip("/")))
+        path = os.path.join(path, "Info.fcpxml")
     if not os.path.isfile(path):
         raise TimelineError(f"timeline file not found: {path}")
     if os.path.getsize(path) > MAX_PROJECT_BYTES:
         raise TimelineError(f"timeline file is too large to be a project: {path}")
-    base_dir = os.path.dirname(os.path.abspath(path))
     if path.lower().endswith(OTIO_SUFFIXES):
         from chunking.timeline.otio import read_otio  # OTIO's import is slow: only when needed
 
-        document, timeline = read_otio(path, strict=strict)
+        document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
         return document, base_dir, timeline
     try:
         with open(path, encoding="utf-8") as handle:

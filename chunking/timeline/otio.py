@@ -56,9 +56,12 @@ def load_otio(path: str, *, strict: bool = False) -> Timeline:
     return read_otio(path, strict=strict)[1]
 
 
-def read_otio(path: str, *, strict: bool = False) -> tuple[dict[str, Any], Timeline]:
-    """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline."""
-    base_dir = os.path.dirname(os.path.abspath(path))
+def read_otio(
+    path: str, *, strict: bool = False, base_dir: str | None = None
+) -> tuple[dict[str, Any], Timeline]:
+    """An OpenTimelineIO file read once: its ProjectSchema document and the Timeline (media
+    paths resolve in ``base_dir``, by default the file's folder)."""
+    base_dir = base_dir or os.path.dirname(os.path.abspath(path))
     found = Problems()
     tl = read_export(path, found)
     relink(tl, base_dir, found)

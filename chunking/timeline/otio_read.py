@@ -27,11 +27,16 @@ TIME_ERRORS = (ValueError, ZeroDivisionError, NotImplementedError, otio.exceptio
 _NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))
 
 
-def read_timeline(path: str, **arguments: Any) -> Any:
+def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> Any:
     """The one OTIO Timeline in a file (through the adapter its suffix names, given these extra
-    arguments); raise TimelineError if it is unreadable or holds another."""
+    arguments; ``text``: the file's content as it is to be read, when the caller amended it);
+    raise TimelineError if it is unreadable or holds another."""
     try:
-        result = otio.adapters.read_from_file(path, **arguments)
+        if text is None:
+            result = otio.adapters.read_from_file(path, **arguments)
+        else:
+            adapter = otio.adapters.from_filepath(path).name
+            result = otio.adapters.read_from_string(text, adapter, **arguments)
     except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
         _collect_quietly()
         kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")

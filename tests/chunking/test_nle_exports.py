@@ -104,6 +104,40 @@ def test_a_final_cut_pro_x_project_loads_with_its_media_beside_it(
     assert any("/Volumes/Media/otio/" in w for w in timeline.warnings)
 
 
+def modern_fcpxml(text: str) -> str:
+    """An FCPXML 1.8 document as Final Cut Pro 10.4.1 and later write it (version 1.10): each
+    asset's file in a ``media-rep`` child instead of its own ``src``."""
+    text = text.replace('<fcpxml version="1.8">', '<fcpxml version="1.10">')
+    return re.sub(
+        r'(<asset [^>]*?) src="([^"]+)"([^>]*>)',
+        r'\1\3<media-rep kind="original-media" src="\2"/>',
+        text,
+    )
+
+
+@pytest.mark.parametrize("bundle", [False, True])
+def test_a_modern_fcpxml_finds_its_media_in_media_reps_and_loads_from_its_bundle(
+    tmp_path: Path, clip: Path, bundle: bool
+) -> None:
+    """FCPXML 1.9+ names media in ``<media-rep>`` (the adapter reads only ``src``: every clip
+    was offline); Final Cut Pro 10.6 exports a ``.fcpxmld`` folder holding ``Info.fcpxml``,
+    with the media beside the folder."""
+    text = modern_fcpxml((DATA / "nle" / "fcpx_project.fcpxml").read_text())
+    assert "<media-rep" in text and ' src="file' not in text.split("<media-rep")[0]
+    if bundle:
+        (tmp_path / "Cut.fcpxmld").mkdir()
+        export = tmp_path / "Cut.fcpxmld" / "Info.fcpxml"
+    else:
+        export = tmp_path / "cut.fcpxml"
+    export.write_text(text)
+    names = referenced(DATA / "nle" / "fcpx_project.fcpxml")
+    put_media(tmp_path, names, clip)
+    timeline = load(str(export.parent if bundle else export))
+    assert timeline.frames > 0 and timeline.fps == 30
+    assert sum(len(t.clips) for t in timeline.tracks) >= len(names)
+    assert sum("is not on this machine" in w for w in timeline.warnings) == len(names)
+
+
 def test_an_avid_aaf_loads_with_its_media_beside_it(tmp_path: Path, clip: Path) -> None:
     export = copied(tmp_path, "nle", "one_clip.aaf")
     names = referenced(export)  # //VSD/Tools_Media/... on Avid's shared storage
