@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.support import CHAOS_ENV, blurred_project
+from bench.support import CHAOS_ENV, blurred_project, decode_rgb
+from orchestrator.job_record import JobRecord
 from tests.media import project, solid, video_track
 from workers.layer import Image
 
@@ -40,16 +41,19 @@ def subprocess_env(changes: Mapping[str, str | None] | None = None) -> dict[str,
 _REFERENCE = """
 import json, sys
 from chunking.timeline.studio import load_project
+from workers.fingerprint import render_fingerprint
 from workers.render import render_to_file
 with open(sys.argv[1]) as f:
     doc = json.load(f)
 render_to_file(load_project(doc, sys.argv[2]), sys.argv[3])
+print(render_fingerprint())
 """
 
 
-def reference_render(doc: dict[str, Any], base_dir: Path, out: Path) -> None:
+def reference_render(doc: dict[str, Any], base_dir: Path, out: Path) -> str:
     """Render a project whole (``--direct``) in a fresh process started like a chaos cluster's
-    render workers (one BLAS thread from the start), not in this long-lived test process."""
+    render workers (one BLAS thread from the start), not in this long-lived test process;
+    return that process's render fingerprint."""
     spec = base_dir / "reference.json"
     spec.write_text(json.dumps(doc))
     env = subprocess_env({**CHAOS_ENV, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
@@ -62,6 +66,31 @@ def reference_render(doc: dict[str, Any], base_dir: Path, out: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()[-1]
+
+
+def assert_same_frames(
+    ours: Path, reference: Path, record: JobRecord, reference_renderer: str
+) -> None:
+    """Every frame of a chunked render equals the reference render's, none missing and none
+    twice; a difference names the chunk that made the frame, its node and both renderers'
+    fingerprints (a fingerprint apart means the installation differs, not the join)."""
+    frames, expected = decode_rgb(ours), decode_rgb(reference)
+    assert len(frames) == len(expected) == sum(c.frames for c in record.chunks)
+    for t, (a, b) in enumerate(zip(frames, expected, strict=True)):
+        if np.array_equal(a, b):
+            continue
+        chunk = next((c for c in record.chunks if c.start <= t < c.end), None)
+        made = (
+            f"chunk {chunk.index} (frames {chunk.start}-{chunk.end - 1}, {chunk.attempts} "
+            f"attempts) on node {chunk.node}, renderer {chunk.renderer or 'unknown'}"
+            if chunk is not None
+            else "no chunk"
+        )
+        raise AssertionError(
+            f"frame {t} differs from --direct: {frame_difference(a, b)}; made by {made}; the "
+            f"job's renderer {record.renderer or 'unknown'}, the reference's {reference_renderer}"
+        )
 
 
 def frame_difference(ours: np.ndarray, reference: np.ndarray) -> str:

@@ -13,17 +13,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 import redis
 
-from bench.support import ChaosCluster, decode_rgb, heavy_project, status
+from bench.support import ChaosCluster, heavy_project, status
 from chunking.timeline.export import with_overrides
 from chunking.timeline.studio import load_project
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.autoscaler.ledger import FAILED_BOOT, Ledger
-from orchestrator.job_record import ChunkState, JobState
-from tests.helpers import frame_difference, reference_render
+from orchestrator.job_record import ChunkState, JobRecord, JobState
+from tests.helpers import assert_same_frames, reference_render
 from workers.spot_fake import FakeMetadataService
 
 pytestmark = pytest.mark.timeout(600)
@@ -38,11 +37,14 @@ idle_timeout = 2
 drain_timeout = 3
 boot_timeout_factor = 2
 max_launch_failures = 5
+# Boots take 2.5 s here, far longer on a loaded machine: a run of slow boots backs off for
+# seconds, not the default 10 minutes that would outlast the test.
+backoff_seconds = 5
 
 [pools.local]
 provider = "local"
 max_nodes = 3
-boot_seconds = 4
+boot_seconds = 5
 concurrency = 1
 queues = ["render"]
 [pools.local.options]
@@ -104,18 +106,23 @@ def rendering_nodes(api: CloudRenderingAPI, job: str) -> set[str]:
     }
 
 
+def situation(api: CloudRenderingAPI, job: str, ledger: Ledger) -> str:
+    """The job's chunks, every node's life (boot time, outcome) and the pools' state, for a
+    failure message."""
+    record = status(api, job)
+    chunks = [(c.index, c.state.value, c.node, c.attempts) for c in record.chunks] if record else []
+    lives = [
+        f"{n.id} {n.outcome or 'live'} boot "
+        + (f"{n.booted_at - n.requested_at:.1f}s" if n.booted_at is not None else "none")
+        for n in ledger.history()
+    ]
+    return f"chunks {chunks}; nodes {lives}; pools {api.get_pools()}"
+
+
 def pool_nodes_busy(api: CloudRenderingAPI, job: str, count: int) -> bool:
     return len(rendering_nodes(api, job)) >= count
 
 
-@pytest.mark.xfail(
-    reason="2026-12-04: on the development machine this began to fail on every run, at this "
-    "session's commits and at the last landed one alike: frame 17 of the chunked render differs "
-    "from the --direct reference by one level at one pixel (158, 67); it passed 9 runs in a row "
-    "an hour before. Not diagnosed yet (see the closing note); it still runs, and reports XPASS "
-    "when it passes.",
-    strict=False,
-)
 def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing(
     tmp_path: Path,
 ) -> None:
@@ -123,7 +130,7 @@ def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing
     timeline = load_project(doc, str(tmp_path))
     timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
     direct = tmp_path / "direct.mkv"
-    reference_render(doc, tmp_path, direct)
+    reference_renderer = reference_render(doc, tmp_path, direct)
 
     state = tmp_path / "nodes"
     pools = tmp_path / "pools.toml"
@@ -185,11 +192,14 @@ def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing
             )
             metadata.notice = False
             api.scale_pool("local", None)
-            record = wait(
-                "the job to finish",
-                lambda: (r := status(api, job)) is not None and r.state.finished and r,
-                timeout=240,
-            )
+            try:
+                record = wait(
+                    "the job to finish",
+                    lambda: (r := status(api, job)) is not None and r.state.finished and r,
+                    timeout=240,
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}: {situation(api, job, ledger)}") from None
             # A node launched near the end may still be booting: it boots, or its boot times
             # out and it is terminated. None may stay in between (asserted below).
             wait(
@@ -211,11 +221,10 @@ def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing
         for node in engine.nodes(pool):
             engine.terminate(pool, node.id)
 
+    assert isinstance(record, JobRecord)
     assert record.state is JobState.COMPLETED, record.error
-    ours, reference = decode_rgb(out), decode_rgb(direct)
-    assert len(ours) == len(reference) == timeline.frames  # no chunk twice, none missing
-    for t, (a, b) in enumerate(zip(ours, reference, strict=True)):
-        assert np.array_equal(a, b), f"frame {t} differs from --direct: {frame_difference(a, b)}"
+    assert sum(c.frames for c in record.chunks) == timeline.frames
+    assert_same_frames(out, direct, record, reference_renderer)
     assert {n.outcome for n in history} >= {FAILED_BOOT}
     assert all(n.terminated_at is not None or n.booted_at is not None for n in history)
     # The operator's scale-in drained a node that was rendering: its chunk finished there or
