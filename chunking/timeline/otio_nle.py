@@ -24,9 +24,9 @@ What such files lack or get wrong here:
   Like an editor's relink, a file that is not there is looked for by its name in the project's
   folder and its ``media`` subfolder (nothing else on the disk), and a clip without media by
   its clip name there; each relinked medium gets a warning naming both.
-* **Where the media are (FCPXML 1.9+).** Final Cut Pro 10.4.1 and later name an asset's file
-  in a ``<media-rep>`` child, which the adapter does not read: it is moved to the asset's
-  ``src`` first (``read_export``).
+* **FCPXML the adapter misreads** (media named in ``<media-rep>``, a sequence starting at a
+  timecode such as Resolve's 01:00:00:00) is amended before it reads it
+  (``chunking.timeline.otio_fcpxml``).
 * **Titles (Premiere).** Premiere exports a title or graphic as a "Slug" with an alpha channel
   or a "GraphicAndType" generator (Essential Graphics), and none of its pixels; drawn as Final
   Cut's black Slug it would hide the picture, so it is left out, with a warning.
@@ -40,12 +40,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
-from xml.etree import ElementTree
 
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
+from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_read import plain, read_timeline
 from common.errors import TimelineError
@@ -70,7 +70,7 @@ def read_export(path: str, p: Problems) -> Any:
     module docstring), then at the other rates its timecodes allow while the adapter finds the
     sources' and records' durations apart at the one tried (a rate they contradict)."""
     if path.lower().endswith(".fcpxml"):
-        return read_timeline(path, text=_fcpxml_media(path))
+        return read_timeline(path, text=fcpxml_amended(path))
     if not path.lower().endswith(".edl"):
         return read_timeline(path)
     try:
@@ -95,29 +95,6 @@ def read_export(path: str, p: Problems) -> Any:
         return tl
     assert failed is not None
     raise failed
-
-
-def _fcpxml_media(path: str) -> str | None:
-    """An FCPXML file's text with each asset's media where the adapter looks for it: FCPXML
-    1.9 and later (Final Cut Pro 10.4.1 on, DaVinci Resolve) name an asset's file in a
-    ``<media-rep kind="original-media" src=...>`` child, not its own ``src``, and the adapter
-    would find no media at all. None when nothing needs moving (or the file does not parse:
-    the adapter then reports it)."""
-    try:
-        tree = ElementTree.parse(path)
-    except (ElementTree.ParseError, OSError, ValueError):
-        return None
-    moved = False
-    for asset in tree.getroot().iter("asset"):
-        if asset.get("src"):
-            continue
-        reps = asset.findall("media-rep")
-        rep = next((r for r in reps if r.get("kind") == "original-media"), None)
-        rep = rep if rep is not None else next(iter(reps), None)
-        if rep is not None and rep.get("src"):
-            asset.set("src", str(rep.get("src")))
-            moved = True
-    return ElementTree.tostring(tree.getroot(), encoding="unicode") if moved else None
 
 
 def media_rates(text: str, base_dir: str) -> list[Fraction]:

@@ -138,6 +138,46 @@ def test_a_modern_fcpxml_finds_its_media_in_media_reps_and_loads_from_its_bundle
     assert sum("is not on this machine" in w for w in timeline.warnings) == len(names)
 
 
+RESOLVE_FCPXML = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.9">
+  <resources>
+    <format id="r0" name="FFVideoFormat1080p30" frameDuration="1/30s" width="1920" height="1080"/>
+    <asset id="r2" name="Demo.mp4" format="r0" start="0/1s" duration="90/30s" hasVideo="1">
+      <media-rep kind="original-media" src="file:///Users/me/Downloads/Demo.mp4"/>
+    </asset>
+  </resources>
+  <library>
+    <event name="Timeline 1 (Resolve)">
+      <project name="Timeline 1 (Resolve)">
+        <sequence tcStart="3600/1s" format="r0" tcFormat="NDF" duration="60/30s">
+          <spine>
+            <asset-clip offset="3600/1s" name="Demo.mp4" start="0/1s" ref="r2" duration="30/30s"/>
+            <asset-clip offset="108030/30s" name="Demo.mp4" start="45/30s" ref="r2"
+                        duration="30/30s"/>
+          </spine>
+        </sequence>
+      </project>
+    </event>
+  </library>
+</fcpxml>
+"""
+
+
+def test_a_resolve_fcpxml_starting_at_one_hour_renders_from_its_first_clip(
+    tmp_path: Path, clip: Path
+) -> None:
+    """Resolve's timelines start at 01:00:00:00 and its FCPXML places clips from 3600 s: the
+    render is the program's 2 seconds, not an hour of black before them."""
+    export = tmp_path / "cut.fcpxml"
+    export.write_text(RESOLVE_FCPXML)
+    put_media(tmp_path, ["Demo.mp4"], clip)
+    timeline = load(str(export))
+    assert timeline.fps == 30 and timeline.frames == 60
+    placed = [(c.start, c.end, c.source_start) for t in timeline.tracks for c in t.clips]
+    assert placed == [(0, 30, 0.0), (30, 60, 1.5)]
+
+
 def test_an_avid_aaf_loads_with_its_media_beside_it(tmp_path: Path, clip: Path) -> None:
     export = copied(tmp_path, "nle", "one_clip.aaf")
     names = referenced(export)  # //VSD/Tools_Media/... on Avid's shared storage

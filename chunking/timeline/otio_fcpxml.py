@@ -1,0 +1,69 @@
+"""Final Cut Pro's FCPXML where OpenTimelineIO's adapter misreads it: amended before it reads.
+
+* FCPXML 1.9 and later (Final Cut Pro 10.4.1 on, DaVinci Resolve) name an asset's file in a
+  ``<media-rep kind="original-media" src=...>`` child, not its own ``src``: the adapter would
+  find no media at all.
+* A project's spine places its clips in the sequence's timecode time, which starts at
+  ``tcStart`` (Resolve's 01:00:00:00: offsets from 3600 s): the adapter would put that hour of
+  nothing before the program.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+from xml.etree import ElementTree
+
+#: An FCPXML time value: a whole number of seconds or a fraction of them.
+_FCPXML_TIME = re.compile(r"^\s*(\d+)(?:/(\d+))?s\s*$")
+
+
+def fcpxml_amended(path: str) -> str | None:
+    """An FCPXML file's text amended where the adapter misreads it (see the module
+    docstring), or None when nothing needs amending (or the file does not parse: the adapter
+    then reports it)."""
+    try:
+        tree = ElementTree.parse(path)
+    except (ElementTree.ParseError, OSError, ValueError):
+        return None
+    root = tree.getroot()
+    moved = False
+    for asset in root.iter("asset"):
+        if asset.get("src"):
+            continue
+        reps = asset.findall("media-rep")
+        rep = next((r for r in reps if r.get("kind") == "original-media"), None)
+        rep = rep if rep is not None else next(iter(reps), None)
+        if rep is not None and rep.get("src"):
+            asset.set("src", str(rep.get("src")))
+            moved = True
+    for sequence in root.iterfind(".//project/sequence"):
+        moved |= _from_zero(sequence)
+    return ElementTree.tostring(root, encoding="unicode") if moved else None
+
+
+def _from_zero(sequence: Any) -> bool:
+    """Move a project sequence's spine offsets back by its ``tcStart``; False when it has none
+    (or an item sits before it: then the offsets are not timecode times)."""
+    start = fcpxml_time(sequence.get("tcStart"))
+    spine = sequence.find("spine")
+    if not start or spine is None:
+        return False
+    items = [item for item in spine if item.get("offset") is not None]
+    offsets = [fcpxml_time(item.get("offset")) for item in items]
+    if not items or any(offset is None or offset < start for offset in offsets):
+        return False
+    for item, offset in zip(items, offsets, strict=True):
+        assert offset is not None
+        shifted = offset - start
+        item.set("offset", f"{shifted.numerator}/{shifted.denominator}s")
+    return True
+
+
+def fcpxml_time(value: str | None) -> Fraction | None:
+    """An FCPXML time ("3600s", "1001/30000s") in seconds, or None when absent or malformed."""
+    match = _FCPXML_TIME.match(value or "")
+    if match is None:
+        return None
+    return Fraction(int(match[1]), int(match[2] or 1)) if int(match[2] or 1) else None
