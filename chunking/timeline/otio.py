@@ -184,6 +184,8 @@ class _Converter:
             "tracks": tracks,
             "transitions": transitions,
             "settings": {"export": extra.get("export", {})},
+            # An FCPXML's titles (otio_fcpxml), or subtitles an OTIO file's metadata carries.
+            "subtitles": extra.get("subtitles", []),
         }
 
     def _shown(self, item: Any, index: int) -> bool:

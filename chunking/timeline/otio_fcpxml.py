@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
@@ -67,3 +69,192 @@ def fcpxml_time(value: str | None) -> Fraction | None:
     if match is None:
         return None
     return Fraction(int(match[1]), int(match[2] or 1)) if int(match[2] or 1) else None
+
+
+# -- titles ----------------------------------------------------------------------------------------
+
+#: Items whose connected items (and nested content) live in the item's own time from ``start``.
+_HOLDERS = ("clip", "asset-clip", "ref-clip", "sync-clip", "mc-clip", "gap", "audition")
+#: How deep connected items and nested spines are followed (a bound for hostile documents).
+_MAX_DEPTH = 32
+#: A frame side no format of a real project exceeds (the loader refuses what it cannot render).
+_MAX_SIDE = 16384
+#: The frame height FCPXML title sizes are written for (Final Cut's 1080p templates).
+_TITLE_HEIGHT = 1080
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The project's frame size, for positions and font sizes."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ProjectExtras:
+    """What an FCPXML project says that the adapter leaves out."""
+
+    #: the sequence format's frame size, or None when the file names none
+    resolution: tuple[int, int] | None
+    #: its titles as ProjectSchema subtitles
+    titles: list[dict[str, Any]]
+
+
+def fcpxml_extras(path: str) -> ProjectExtras:
+    """The frame size and titles of an FCPXML project: Final Cut's ``<title>`` items, in its
+    spine or connected to its clips, as subtitles (text, font, size, colour, position) at the
+    output times the adapter places the project's clips (it leaves titles out). Nothing when
+    the file holds no single project or does not parse."""
+    nothing = ProjectExtras(None, [])
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError, ValueError):
+        return nothing
+    sequences = root.findall(".//project/sequence")
+    if len(sequences) != 1:
+        return nothing
+    sequence = sequences[0]
+    frame = _frame(root, sequence.get("format"))
+    resolution = (frame.width, frame.height) if frame is not None else None
+    frame = frame or _Frame(1920, 1080)
+    spine = sequence.find("spine")
+    if spine is None:
+        return ProjectExtras(resolution, [])
+    styles = {d.get("id"): d for d in root.iter("text-style-def")}
+    start = fcpxml_time(sequence.get("tcStart")) or Fraction(0)
+    offsets = [fcpxml_time(i.get("offset")) for i in spine if i.get("offset") is not None]
+    if any(o is None or o < start for o in offsets):
+        start = Fraction(0)  # offsets that are not timecode times (see _from_zero)
+    found: list[dict[str, Any]] = []
+    _walk(spine, Fraction(0), start, frame, styles, found, 0)
+    return ProjectExtras(resolution, found)
+
+
+def _walk(
+    container: Any,
+    origin: Fraction,
+    local: Fraction,
+    frame: _Frame,
+    styles: dict[Any, Any],
+    found: list[dict[str, Any]],
+    depth: int,
+) -> None:
+    """Collect the titles in ``container``, whose own time ``local`` is output time ``origin``."""
+    if depth > _MAX_DEPTH:
+        return
+    for item in container:
+        if item.get("enabled") == "0":
+            continue
+        at = origin + ((fcpxml_time(item.get("offset")) or Fraction(0)) - local)
+        if item.tag == "title":
+            title = _title(item, at, frame, styles, len(found))
+            if title is not None:
+                found.append(title)
+        if item.tag in (*_HOLDERS, "title"):
+            inner = fcpxml_time(item.get("start")) or Fraction(0)
+            _walk(item, at, inner, frame, styles, found, depth + 1)
+        elif item.tag == "spine":  # a storyline connected to a clip: its own time from 0
+            _walk(item, at, Fraction(0), frame, styles, found, depth + 1)
+
+
+def _title(
+    item: Any, at: Fraction, frame: _Frame, styles: dict[Any, Any], index: int
+) -> dict[str, Any] | None:
+    """One title as a subtitle entry, or None when it has no text or no length."""
+    duration = fcpxml_time(item.get("duration"))
+    text = "\n".join(
+        "".join(t.itertext()).strip() for t in item.findall("text") if "".join(t.itertext())
+    ).strip()
+    if not text or not duration or at < 0:
+        return None
+    name = item.get("name") or "Title"
+    entry: dict[str, Any] = {
+        "id": f"{name} #{index + 1}",
+        "text": text,
+        "start_time": float(at),
+        "end_time": float(at + duration),
+    }
+    first = item.find("text/text-style")
+    style_def = styles.get(first.get("ref")) if first is not None else None
+    look = style_def.find("text-style") if style_def is not None else None
+    entry["style"] = _style(look, frame) if look is not None else {}
+    entry["position"] = _position(item, frame)
+    return entry
+
+
+def _style(look: Any, frame: _Frame) -> dict[str, Any]:
+    """A ``<text-style>``'s font, size, weight, colours as subtitle style keys."""
+    style: dict[str, Any] = {}
+    if look.get("font"):
+        style["font_family"] = look.get("font")
+    size = _number(look.get("fontSize"))
+    if size:
+        style["font_size"] = round(min(max(size * frame.height / _TITLE_HEIGHT, 4), 1000))
+    if look.get("bold") == "1":
+        style["font_weight"] = "Bold"
+    colour = _colour(look.get("fontColor"))
+    if colour:
+        style["color"] = colour
+    stroke = _colour(look.get("strokeColor"))
+    width = _number(look.get("strokeWidth"))
+    if stroke and width:
+        style["stroke_color"], style["stroke_width"] = stroke, min(abs(width), 50)
+    else:
+        style["stroke_color"] = None  # Final Cut draws no outline unless one is set
+    shadow = _colour(look.get("shadowColor"))
+    if shadow:
+        style["shadow_color"] = shadow
+        offset = (look.get("shadowOffset") or "").split()
+        if len(offset) == 2 and all(_number(v) is not None for v in offset):
+            style["shadow_x"], style["shadow_y"] = (float(v) for v in offset)
+        blur = _number(look.get("shadowBlurRadius"))
+        if blur:
+            style["shadow_blur"] = min(blur, 1000)
+    return style
+
+
+def _position(item: Any, frame: _Frame) -> Any:
+    """Where the text's centre goes: the title's ``Position`` parameter (pixels from the
+    frame's centre, y up), else the centre, as this format's ``{"x", "y"}`` fractions."""
+    for param in item.findall("param"):
+        if param.get("name") != "Position":
+            continue
+        values = (param.get("value") or "").split()
+        if len(values) == 2 and all(_number(v) is not None for v in values):
+            x, y = (float(v) for v in values)
+            scale = frame.height / _TITLE_HEIGHT
+            return {
+                "x": min(max(0.5 + x * scale / frame.width, 0.0), 1.0),
+                "y": min(max(0.5 - y * scale / frame.height, 0.0), 1.0),
+            }
+    return "center"
+
+
+def _frame(root: Any, format_id: str | None) -> _Frame | None:
+    """The sequence's frame size from its format resource, or None when it names none."""
+    for fmt in root.iter("format"):
+        if fmt.get("id") == format_id:
+            width, height = _number(fmt.get("width")), _number(fmt.get("height"))
+            if width and height and 0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE:
+                return _Frame(int(width), int(height))
+    return None
+
+
+def _colour(value: str | None) -> str | None:
+    """ "r g b a" floats 0..1 as "#rrggbbaa", or None."""
+    parts = (value or "").split()
+    numbers = [_number(v) for v in parts]
+    if len(parts) not in (3, 4) or any(n is None for n in numbers):
+        return None
+    channels = [round(min(max(float(n or 0), 0.0), 1.0) * 255) for n in numbers]
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+def _number(value: str | None) -> float | None:
+    """A finite decimal number, or None."""
+    try:
+        number = float(value or "")
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -45,7 +45,7 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
-from chunking.timeline.otio_fcpxml import fcpxml_amended
+from chunking.timeline.otio_fcpxml import ProjectExtras, fcpxml_amended, fcpxml_extras
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_read import plain, read_timeline
 from common.errors import TimelineError
@@ -70,7 +70,9 @@ def read_export(path: str, p: Problems) -> Any:
     module docstring), then at the other rates its timecodes allow while the adapter finds the
     sources' and records' durations apart at the one tried (a rate they contradict)."""
     if path.lower().endswith(".fcpxml"):
-        return read_timeline(path, text=fcpxml_amended(path))
+        tl = read_timeline(path, text=fcpxml_amended(path))
+        _keep_extras(tl, fcpxml_extras(path), p)
+        return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)
     try:
@@ -95,6 +97,24 @@ def read_export(path: str, p: Problems) -> Any:
         return tl
     assert failed is not None
     raise failed
+
+
+def _keep_extras(tl: Any, extras: ProjectExtras, p: Problems) -> None:
+    """Put an FCPXML project's frame size and titles where an OTIO file's
+    ``metadata.cloudrender`` holds them, so that an export sent over HTTP (read here, passed
+    on as OTIO JSON) keeps them too."""
+    meta = tl.metadata.setdefault("cloudrender", {})
+    if not isinstance(meta, MutableMapping):
+        return
+    if extras.resolution is not None and "resolution" not in meta:
+        meta["resolution"] = list(extras.resolution)
+    if extras.titles and "subtitles" not in meta:
+        meta["subtitles"] = extras.titles
+        p.warn(
+            "fcpxml",
+            f"{len(extras.titles)} title(s) drawn as subtitles: their text, font, size, colour "
+            "and position, not their template's look or animation",
+        )
 
 
 def media_rates(text: str, base_dir: str) -> list[Fraction]:
