@@ -47,7 +47,8 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_fcpxml import ProjectExtras, fcpxml_amended, fcpxml_extras
 from chunking.timeline.otio_media import media_path
-from chunking.timeline.otio_read import plain, read_timeline
+from chunking.timeline.otio_premiere import premiere_title
+from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds
 from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
@@ -271,7 +272,9 @@ def relink_by_name(
 def drop_graphics(tl: Any, p: Problems) -> None:
     """Leave out Premiere's titles and graphics: it exports them as a "Slug" with an alpha
     channel or as a "GraphicAndType" generator (Essential Graphics), and no pixels. (A Slug
-    without alpha is Final Cut's black filler, drawn black.)"""
+    without alpha is Final Cut's black filler, drawn black.) An Essential Graphics title on a
+    top-level track is drawn as a subtitle instead (``otio_premiere``)."""
+    titles: list[dict[str, Any]] = []
     for clip in list(tl.find_clips()):
         ref = clip.media_reference
         if not isinstance(ref, otio.schema.GeneratorReference):
@@ -286,11 +289,46 @@ def drop_graphics(tl: Any, p: Problems) -> None:
             continue
         parent = clip.parent()
         index = parent.index(clip)
+        title = _as_subtitle(tl, clip, len(titles)) if kind == "graphicandtype" else None
         parent[index] = otio.schema.Gap(source_range=clip.trimmed_range())
+        if title is not None:
+            titles.append(title)
+            p.warn(
+                f"clip {str(clip.name)!r}",
+                f"is {what}: drawn as a subtitle (its text, font, size, colours and "
+                "position, not its animation)",
+            )
+            continue
         p.warn(
             f"clip {str(clip.name)!r}",
             f"is a title or graphic the export carries no pixels of ({what}); not drawn",
         )
+    meta = tl.metadata.setdefault("cloudrender", {})
+    if titles and isinstance(meta, MutableMapping) and "subtitles" not in meta:
+        meta["subtitles"] = titles
+
+
+def _as_subtitle(tl: Any, clip: Any, index: int) -> dict[str, Any] | None:
+    """A Premiere title clip as a subtitle entry at its time in the program, or None (no text,
+    or not on a top-level track, whose time is the program's)."""
+    parent = clip.parent()
+    fields = premiere_title(clip)
+    if fields is None or parent is None or parent.parent() is not tl.tracks:
+        return None
+    try:
+        span = parent.range_of_child(clip)
+        start, end = seconds(span.start_time), seconds(span.end_time_exclusive())
+    except TIME_ERRORS:
+        return None
+    if start < 0 or end <= start:
+        return None
+    name = str(clip.name) or "Graphic"
+    return {
+        "id": f"{name} #{index + 1}",
+        "start_time": float(start),
+        "end_time": float(end),
+        **fields,
+    }
 
 
 def _files_beside(base_dir: str) -> dict[str, str]:

@@ -380,17 +380,27 @@ def test_a_broken_export_is_one_clear_error(tmp_path: Path, name: str, content: 
     assert name in str(caught.value) or "timeline" in str(caught.value)
 
 
-def test_premiere_graphics_are_left_out_with_a_warning_and_its_generators_drawn(
+def test_premiere_graphics_are_left_out_or_drawn_as_subtitles_and_its_generators_drawn(
     tmp_path: Path,
 ) -> None:
-    """Premiere's Essential Graphics title (a "GraphicAndType" generator) and its transparent
-    video carry no pixels: each is left out with a warning naming it, not the whole export
-    refused; its colour matte is drawn in its colour and its "HD Bars and Tone" as bars."""
+    """Premiere's transparent video carries no pixels: left out with a warning naming it. Its
+    Essential Graphics title (a "GraphicAndType" generator) carries its text and look in its
+    Source Text parameter: drawn as a subtitle with them, where the clip was (frames 737 to
+    855), as the title card's own text describes it (Menlo, blue fill, black stroke, red box at
+    75 %, white shadow). The export is not refused; its colour matte is drawn in its colour and
+    its "HD Bars and Tone" as bars."""
     export = copied(tmp_path, "nle", "premiere_generators.xml")
     timeline = load(str(export))
     left_out = [w for w in timeline.warnings if "not drawn" in w]
-    assert any("'Graphic'" in w and "Essential Graphics" in w for w in left_out)
     assert any("'Transparent Video'" in w for w in left_out)
+    assert any("'Graphic'" in w and "drawn as a subtitle" in w for w in timeline.warnings)
+    (title,) = timeline.subtitles
+    assert title.text.startswith("A center align Title Card\nwith Menlo Font")
+    assert (title.start, title.end) == (737, 856)
+    assert (title.font_family, title.font_size) == ("Menlo", 100)
+    assert title.color == (0, 0, 255, 255) and title.stroke_color == (0, 0, 0, 255)
+    assert title.background == (255, 0, 0, 191) and title.shadow_color == (255, 255, 255, 255)
+    assert title.position == pytest.approx((0.4997, 0.2008), abs=1e-3)
     video = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
     assert len(video) == 4
     comp = Compositor(timeline)
