@@ -460,12 +460,27 @@ ENTITIES = """<?xml version="1.0"?>
 """
 
 
+FCPXML_BODY = (
+    '<fcpxml version="1.10"><library><event><project name="p"><sequence><spine>'
+    '<title offset="0s" duration="1s"><text><text-style>{name}</text-style></text></title>'
+    "</spine></sequence></project></event></library></fcpxml>\n"
+)
+
+
+@pytest.mark.parametrize("suffix", ["xml", "fcpxml"])
 @pytest.mark.parametrize("name", ["&f;", "&secret;"])
-def test_hostile_xml_entities_are_refused_not_expanded(tmp_path: Path, name: str) -> None:
+def test_hostile_xml_entities_are_refused_not_expanded(
+    tmp_path: Path, name: str, suffix: str
+) -> None:
     """An entity bomb (a billion laughs) or an external entity (a file of this machine) in an
-    FCP XML: one error at once, and nothing of the file read into the timeline."""
-    path = tmp_path / "cut.xml"
-    path.write_text(ENTITIES.format(name=name))
+    FCP XML or FCPXML (whose titles and media this loader reads itself, besides the adapter):
+    one error at once, and nothing of the file read into the timeline."""
+    path = tmp_path / f"cut.{suffix}"
+    text = ENTITIES.format(name=name)
+    if suffix == "fcpxml":
+        text = text.replace("xmeml [", "fcpxml [").split("]>")[0] + "]>\n"
+        text += FCPXML_BODY.format(name=name)
+    path.write_text(text)
     began = time.monotonic()
     with pytest.raises(TimelineError) as caught:
         load(str(path))
