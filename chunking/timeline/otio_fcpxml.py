@@ -6,17 +6,26 @@
 * A project's spine places its clips in the sequence's timecode time, which starts at
   ``tcStart`` (Resolve's 01:00:00:00: offsets from 3600 s): the adapter would put that hour of
   nothing before the program.
+* An ``<asset-clip>`` of a video with sound is read as its picture only: every such clip would
+  render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
+  whose audio it shows apart.
+
+Besides, ``fcpxml_extras`` reads what the adapter leaves out: the project's frame size, its
+titles (drawn as subtitles), and the multicam and retimed clips it cannot render (named in
+warnings).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
+#: The lane of the audio clips given to asset-clips (a name of its own: "sound 0", "sound 1"...).
+_SOUND_LANE = "sound "
 #: An FCPXML time value: a whole number of seconds or a fraction of them.
 _FCPXML_TIME = re.compile(r"^\s*(\d+)(?:/(\d+))?s\s*$")
 
@@ -42,7 +51,52 @@ def fcpxml_amended(path: str) -> str | None:
             moved = True
     for sequence in root.iterfind(".//project/sequence"):
         moved |= _from_zero(sequence)
+    moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
+
+
+def _sound_of_clips(root: Any) -> bool:
+    """Give each ``<asset-clip>`` of a video with sound a connected audio clip of the same
+    span (as Final Cut writes a clip whose audio it shows apart), in a lane of its own per
+    lane of the clip: the adapter reads an asset-clip as picture only. Done for the clips of a
+    project's or compound's spine and the clips connected to those, the depth the adapter
+    places connected clips at. False if none needed one."""
+    assets = {a.get("id"): a for a in root.iter("asset")}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    added = False
+    for clip in list(root.iter("asset-clip")):
+        asset = assets.get(clip.get("ref"))
+        if asset is None or asset.get("hasAudio") != "1" or asset.get("hasVideo") != "1":
+            continue  # no sound, or sound only: the adapter reads those itself
+        if clip.get("srcEnable") == "video" or clip.get("enabled") == "0":
+            continue
+        start, duration = clip.get("start") or "0s", clip.get("duration")
+        parent = parents.get(clip)
+        if duration is None or parent is None:
+            continue
+        if parent.tag == "spine" and parent.get("lane") is None:
+            # A spine clip: the sound is connected to it, from its own start.
+            holder, offset = clip, start
+        elif parent.tag in _HOLDERS and (spine := parents.get(parent)) is not None:
+            if spine.tag != "spine" or spine.get("lane") is not None:
+                continue
+            # A clip connected to a spine clip: its sound is connected there beside it.
+            holder, offset = parent, clip.get("offset") or "0s"
+        else:
+            continue
+        lane = f"{_SOUND_LANE}{clip.get('lane') or '0'}"
+        connected = ElementTree.SubElement(
+            holder,
+            "clip",
+            {"name": clip.get("name") or "", "lane": lane, "offset": offset, "start": start},
+        )
+        connected.set("duration", duration)
+        gap = ElementTree.SubElement(connected, "gap", {"offset": "0s", "duration": duration})
+        ElementTree.SubElement(
+            gap, "audio", {"offset": "0s", "ref": str(clip.get("ref")), "duration": duration}
+        )
+        added = True
+    return added
 
 
 def _from_zero(sequence: Any) -> bool:
@@ -99,13 +153,27 @@ class ProjectExtras:
     resolution: tuple[int, int] | None
     #: its titles as ProjectSchema subtitles
     titles: list[dict[str, Any]]
+    #: what of it is not rendered, one message each (multicam clips, retimes)
+    unrendered: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Walk:
+    """What a walk over a project's items needs and finds."""
+
+    frame: _Frame
+    styles: dict[Any, Any]
+    titles: list[dict[str, Any]] = field(default_factory=list)
+    multicam: list[str] = field(default_factory=list)
+    retimed: list[str] = field(default_factory=list)
 
 
 def fcpxml_extras(path: str) -> ProjectExtras:
     """The frame size and titles of an FCPXML project: Final Cut's ``<title>`` items, in its
     spine or connected to its clips, as subtitles (text, font, size, colour, position) at the
-    output times the adapter places the project's clips (it leaves titles out). Nothing when
-    the file holds no single project or does not parse."""
+    output times the adapter places the project's clips (it leaves titles out); and what the
+    adapter silently leaves out or plays wrong (multicam clips: nothing; retimed clips: at
+    their own speed), named. Nothing when the file holds no single project or does not parse."""
     nothing = ProjectExtras(None, [])
     try:
         root = ElementTree.parse(path).getroot()
@@ -117,45 +185,58 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     sequence = sequences[0]
     frame = _frame(root, sequence.get("format"))
     resolution = (frame.width, frame.height) if frame is not None else None
-    frame = frame or _Frame(1920, 1080)
     spine = sequence.find("spine")
     if spine is None:
         return ProjectExtras(resolution, [])
-    styles = {d.get("id"): d for d in root.iter("text-style-def")}
+    walk = _Walk(frame or _Frame(1920, 1080), {d.get("id"): d for d in root.iter("text-style-def")})
     start = fcpxml_time(sequence.get("tcStart")) or Fraction(0)
     offsets = [fcpxml_time(i.get("offset")) for i in spine if i.get("offset") is not None]
     if any(o is None or o < start for o in offsets):
         start = Fraction(0)  # offsets that are not timecode times (see _from_zero)
-    found: list[dict[str, Any]] = []
-    _walk(spine, Fraction(0), start, frame, styles, found, 0)
-    return ProjectExtras(resolution, found)
+    _walk(spine, Fraction(0), start, walk, 0)
+    unrendered = []
+    if walk.multicam:
+        unrendered.append(
+            f"multicam clip(s) {_listed(walk.multicam)} are not drawn (the reader takes no "
+            "angles); break them apart in Final Cut (Clip > Break Apart Clip Items) and export "
+            "again"
+        )
+    if walk.retimed:
+        unrendered.append(
+            f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (the reader "
+            "takes no retiming); render the retime in Final Cut to keep it"
+        )
+    return ProjectExtras(resolution, walk.titles, unrendered)
 
 
-def _walk(
-    container: Any,
-    origin: Fraction,
-    local: Fraction,
-    frame: _Frame,
-    styles: dict[Any, Any],
-    found: list[dict[str, Any]],
-    depth: int,
-) -> None:
-    """Collect the titles in ``container``, whose own time ``local`` is output time ``origin``."""
+def _listed(items: list[str]) -> str:
+    """Up to five items named, with how many more."""
+    shown = ", ".join(items[:5])
+    return shown + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+
+def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth: int) -> None:
+    """Walk the items in ``container``, whose own time ``local`` is output time ``origin``."""
     if depth > _MAX_DEPTH:
         return
     for item in container:
         if item.get("enabled") == "0":
             continue
         at = origin + ((fcpxml_time(item.get("offset")) or Fraction(0)) - local)
+        where = f"{item.get('name') or item.tag!r} at {float(at):g}s"
         if item.tag == "title":
-            title = _title(item, at, frame, styles, len(found))
+            title = _title(item, at, walk.frame, walk.styles, len(walk.titles))
             if title is not None:
-                found.append(title)
+                walk.titles.append(title)
+        elif item.tag == "mc-clip":
+            walk.multicam.append(where)
+        if item.find("timeMap") is not None:
+            walk.retimed.append(where)
         if item.tag in (*_HOLDERS, "title"):
             inner = fcpxml_time(item.get("start")) or Fraction(0)
-            _walk(item, at, inner, frame, styles, found, depth + 1)
+            _walk(item, at, inner, walk, depth + 1)
         elif item.tag == "spine":  # a storyline connected to a clip: its own time from 0
-            _walk(item, at, Fraction(0), frame, styles, found, depth + 1)
+            _walk(item, at, Fraction(0), walk, depth + 1)
 
 
 def _title(

@@ -3,6 +3,7 @@ at 0, titles as subtitles."""
 
 from __future__ import annotations
 
+import wave
 from fractions import Fraction
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from chunking.timeline.loader import load
+from chunking.timeline.model import Clip, Timeline, TrackKind
 from chunking.timeline.otio_fcpxml import fcpxml_amended, fcpxml_extras, fcpxml_time
 from tests.media import make_video
 from workers.compositor import Compositor
@@ -160,3 +162,71 @@ def test_a_library_of_projects_or_an_unreadable_file_has_no_titles(tmp_path: Pat
     assert fcpxml_extras(str(path)).titles == []
     path.write_text("<fcpxml><unclosed>")
     assert fcpxml_extras(str(path)).titles == []
+
+
+SOUND = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="av" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="av.mp4"/>
+    </asset>
+    <asset id="r3" name="music" start="0s" duration="10s" hasAudio="1">
+      <media-rep kind="original-media" src="music.wav"/>
+    </asset>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="6s" tcStart="0s">
+      <spine>
+        <asset-clip name="av" ref="r2" offset="0s" duration="3s" start="0s">
+          <asset-clip name="music" ref="r3" lane="-1" offset="0s" duration="3s" start="1s"/>
+        </asset-clip>
+        <asset-clip name="picture only" ref="r2" offset="3s" duration="1s" start="4s"
+                    srcEnable="video"/>
+        <asset-clip name="av" ref="r2" offset="4s" duration="2s" start="5s">
+          <asset-clip name="cutaway" ref="r2" lane="1" offset="5s" duration="1s" start="8s"/>
+        </asset-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def sound_of(timeline: Timeline, name: str) -> list[Clip]:
+    """The audio clips named ``name`` (their id, or "<track>#<index> <name>" when the name is
+    not unique)."""
+    return [
+        c
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO
+        for c in t.clips
+        if c.id == name or c.id.endswith(f" {name}")
+    ]
+
+
+def test_asset_clips_keep_their_sound(tmp_path: Path) -> None:
+    """An asset-clip of a video with sound plays its sound over its span (the adapter read it
+    as picture only: silent), from the same media time; a connected clip's sound too, on a
+    track of its own; an audio-only asset stays the adapter's; srcEnable="video" stays
+    silent."""
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    with wave.open(str(tmp_path / "music.wav"), "wb") as music:  # ten seconds of silence
+        music.setnchannels(1)
+        music.setsampwidth(2)
+        music.setframerate(8000)
+        music.writeframes(b"\0\0" * 80000)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(SOUND)
+    timeline = load(str(path))
+    sound = {
+        t.id: [(c.start, c.end, c.source_start) for c in t.clips]
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO
+    }
+    assert sound["sound 0"] == [(0, 75, 0.0), (100, 150, 5.0)]
+    assert sound["sound 1"] == [(100, 125, 8.0)]  # where the cutaway's picture is:
+    (cutaway,) = [c for t in timeline.tracks if t.id == "1" for c in t.clips]
+    assert (cutaway.start, cutaway.end, cutaway.source_start) == (100, 125, 8.0)
+    assert [(c.start, c.end, c.source_start) for c in sound_of(timeline, "music")] == [(0, 75, 1.0)]
