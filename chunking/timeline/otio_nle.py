@@ -45,7 +45,8 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
-from chunking.timeline.otio_fcpxml import ProjectExtras, fcpxml_amended, fcpxml_extras
+from chunking.timeline.otio_fcpxml import fcpxml_amended
+from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
 from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds

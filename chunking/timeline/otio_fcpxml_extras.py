@@ -1,0 +1,226 @@
+"""What an FCPXML project says that OpenTimelineIO's adapter leaves out: the sequence's frame
+size, its titles (Final Cut's ``<title>`` items, drawn as subtitles with their text, font,
+size, colour and position), and the multicam and retimed clips it cannot render (named in
+warnings, not silently missing or mistimed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+from xml.etree import ElementTree
+
+from chunking.timeline.otio_fcpxml import HOLDERS, fcpxml_time
+
+#: How deep connected items and nested spines are followed (a bound for hostile documents).
+_MAX_DEPTH = 32
+#: A frame side no format of a real project exceeds (the loader refuses what it cannot render).
+_MAX_SIDE = 16384
+#: The frame height FCPXML title sizes are written for (Final Cut's 1080p templates).
+_TITLE_HEIGHT = 1080
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """The project's frame size, for positions and font sizes."""
+
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ProjectExtras:
+    """What an FCPXML project says that the adapter leaves out."""
+
+    #: the sequence format's frame size, or None when the file names none
+    resolution: tuple[int, int] | None
+    #: its titles as ProjectSchema subtitles
+    titles: list[dict[str, Any]]
+    #: what of it is not rendered, one message each (multicam clips, retimes)
+    unrendered: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Walk:
+    """What a walk over a project's items needs and finds."""
+
+    frame: _Frame
+    styles: dict[Any, Any]
+    titles: list[dict[str, Any]] = field(default_factory=list)
+    multicam: list[str] = field(default_factory=list)
+    retimed: list[str] = field(default_factory=list)
+
+
+def fcpxml_extras(path: str) -> ProjectExtras:
+    """The frame size and titles of an FCPXML project: Final Cut's ``<title>`` items, in its
+    spine or connected to its clips, as subtitles (text, font, size, colour, position) at the
+    output times the adapter places the project's clips (it leaves titles out); and what the
+    adapter silently leaves out or plays wrong (multicam clips: nothing; retimed clips: at
+    their own speed), named. Nothing when the file holds no single project or does not parse."""
+    nothing = ProjectExtras(None, [])
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError, ValueError):
+        return nothing
+    sequences = root.findall(".//project/sequence")
+    if len(sequences) != 1:
+        return nothing
+    sequence = sequences[0]
+    frame = _frame(root, sequence.get("format"))
+    resolution = (frame.width, frame.height) if frame is not None else None
+    spine = sequence.find("spine")
+    if spine is None:
+        return ProjectExtras(resolution, [])
+    walk = _Walk(frame or _Frame(1920, 1080), {d.get("id"): d for d in root.iter("text-style-def")})
+    start = fcpxml_time(sequence.get("tcStart")) or Fraction(0)
+    offsets = [fcpxml_time(i.get("offset")) for i in spine if i.get("offset") is not None]
+    if any(o is None or o < start for o in offsets):
+        start = Fraction(0)  # offsets that are not timecode times (see _from_zero)
+    _walk(spine, Fraction(0), start, walk, 0)
+    unrendered = []
+    if walk.multicam:
+        unrendered.append(
+            f"multicam clip(s) {_listed(walk.multicam)} are not drawn (the reader takes no "
+            "angles); break them apart in Final Cut (Clip > Break Apart Clip Items) and export "
+            "again"
+        )
+    if walk.retimed:
+        unrendered.append(
+            f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (the reader "
+            "takes no retiming); render the retime in Final Cut to keep it"
+        )
+    return ProjectExtras(resolution, walk.titles, unrendered)
+
+
+def _listed(items: list[str]) -> str:
+    """Up to five items named, with how many more."""
+    shown = ", ".join(items[:5])
+    return shown + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+
+
+def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth: int) -> None:
+    """Walk the items in ``container``, whose own time ``local`` is output time ``origin``."""
+    if depth > _MAX_DEPTH:
+        return
+    for item in container:
+        if item.get("enabled") == "0":
+            continue
+        at = origin + ((fcpxml_time(item.get("offset")) or Fraction(0)) - local)
+        where = f"{item.get('name') or item.tag!r} at {float(at):g}s"
+        if item.tag == "title":
+            title = _title(item, at, walk.frame, walk.styles, len(walk.titles))
+            if title is not None:
+                walk.titles.append(title)
+        elif item.tag == "mc-clip":
+            walk.multicam.append(where)
+        if item.find("timeMap") is not None:
+            walk.retimed.append(where)
+        if item.tag in (*HOLDERS, "title"):
+            inner = fcpxml_time(item.get("start")) or Fraction(0)
+            _walk(item, at, inner, walk, depth + 1)
+        elif item.tag == "spine":  # a storyline connected to a clip: its own time from 0
+            _walk(item, at, Fraction(0), walk, depth + 1)
+
+
+def _title(
+    item: Any, at: Fraction, frame: _Frame, styles: dict[Any, Any], index: int
+) -> dict[str, Any] | None:
+    """One title as a subtitle entry, or None when it has no text or no length."""
+    duration = fcpxml_time(item.get("duration"))
+    text = "\n".join(
+        "".join(t.itertext()).strip() for t in item.findall("text") if "".join(t.itertext())
+    ).strip()
+    if not text or not duration or at < 0:
+        return None
+    name = item.get("name") or "Title"
+    entry: dict[str, Any] = {
+        "id": f"{name} #{index + 1}",
+        "text": text,
+        "start_time": float(at),
+        "end_time": float(at + duration),
+    }
+    first = item.find("text/text-style")
+    style_def = styles.get(first.get("ref")) if first is not None else None
+    look = style_def.find("text-style") if style_def is not None else None
+    entry["style"] = _style(look, frame) if look is not None else {}
+    entry["position"] = _position(item, frame)
+    return entry
+
+
+def _style(look: Any, frame: _Frame) -> dict[str, Any]:
+    """A ``<text-style>``'s font, size, weight, colours as subtitle style keys."""
+    style: dict[str, Any] = {}
+    if look.get("font"):
+        style["font_family"] = look.get("font")
+    size = _number(look.get("fontSize"))
+    if size:
+        style["font_size"] = round(min(max(size * frame.height / _TITLE_HEIGHT, 4), 1000))
+    if look.get("bold") == "1":
+        style["font_weight"] = "Bold"
+    colour = _colour(look.get("fontColor"))
+    if colour:
+        style["color"] = colour
+    stroke = _colour(look.get("strokeColor"))
+    width = _number(look.get("strokeWidth"))
+    if stroke and width:
+        style["stroke_color"], style["stroke_width"] = stroke, min(abs(width), 50)
+    else:
+        style["stroke_color"] = None  # Final Cut draws no outline unless one is set
+    shadow = _colour(look.get("shadowColor"))
+    if shadow:
+        style["shadow_color"] = shadow
+        offset = (look.get("shadowOffset") or "").split()
+        if len(offset) == 2 and all(_number(v) is not None for v in offset):
+            style["shadow_x"], style["shadow_y"] = (float(v) for v in offset)
+        blur = _number(look.get("shadowBlurRadius"))
+        if blur:
+            style["shadow_blur"] = min(blur, 1000)
+    return style
+
+
+def _position(item: Any, frame: _Frame) -> Any:
+    """Where the text's centre goes: the title's ``Position`` parameter (pixels from the
+    frame's centre, y up), else the centre, as this format's ``{"x", "y"}`` fractions."""
+    for param in item.findall("param"):
+        if param.get("name") != "Position":
+            continue
+        values = (param.get("value") or "").split()
+        if len(values) == 2 and all(_number(v) is not None for v in values):
+            x, y = (float(v) for v in values)
+            scale = frame.height / _TITLE_HEIGHT
+            return {
+                "x": min(max(0.5 + x * scale / frame.width, 0.0), 1.0),
+                "y": min(max(0.5 - y * scale / frame.height, 0.0), 1.0),
+            }
+    return "center"
+
+
+def _frame(root: Any, format_id: str | None) -> _Frame | None:
+    """The sequence's frame size from its format resource, or None when it names none."""
+    for fmt in root.iter("format"):
+        if fmt.get("id") == format_id:
+            width, height = _number(fmt.get("width")), _number(fmt.get("height"))
+            if width and height and 0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE:
+                return _Frame(int(width), int(height))
+    return None
+
+
+def _colour(value: str | None) -> str | None:
+    """ "r g b a" floats 0..1 as "#rrggbbaa", or None."""
+    parts = (value or "").split()
+    numbers = [_number(v) for v in parts]
+    if len(parts) not in (3, 4) or any(n is None for n in numbers):
+        return None
+    channels = [round(min(max(float(n or 0), 0.0), 1.0) * 255) for n in numbers]
+    return "#" + "".join(f"{c:02x}" for c in channels)
+
+
+def _number(value: str | None) -> float | None:
+    """A finite decimal number, or None."""
+    try:
+        number = float(value or "")
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

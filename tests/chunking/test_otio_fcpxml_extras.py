@@ -1,0 +1,102 @@
+"""What an FCPXML project says that the adapter leaves out (chunking.timeline.otio_fcpxml_extras):
+its titles as subtitles, its frame size, the multicam and retimed clips it cannot render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.otio_fcpxml_extras import fcpxml_extras
+from tests.media import make_video
+from workers.compositor import Compositor
+
+TITLES = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="320" height="180"/>
+    <asset id="r2" name="a" start="0s" duration="20s" hasVideo="1" format="r1">
+      <media-rep kind="original-media" src="file:///Volumes/Media/a.mp4"/>
+    </asset>
+    <effect id="r4" name="Basic Title" uid=".../Basic Title.moti"/>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="9s" tcStart="3600s">
+      <spine>
+        <asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>
+        <title name="Opener" ref="r4" offset="3604s" duration="2s" start="3600s">
+          <text><text-style ref="ts1">Hello</text-style></text>
+          <text-style-def id="ts1">
+            <text-style font="DejaVu Sans" fontSize="108" fontColor="1 0 0 1" bold="1"/>
+          </text-style-def>
+        </title>
+        <asset-clip name="a" ref="r2" offset="3606s" duration="3s" start="2s">
+          <title name="Lower third" lane="1" ref="r4" offset="3s" duration="1s" start="3600s">
+            <param name="Position" key="9999/1/100/101" value="0 -270"/>
+            <text>
+              <text-style ref="ts2">Jane</text-style> <text-style ref="ts2">Doe</text-style>
+            </text>
+            <text-style-def id="ts2"><text-style font="DejaVu Sans" fontSize="54"/></text-style-def>
+          </title>
+          <title name="Off" lane="2" ref="r4" offset="2s" duration="1s" enabled="0">
+            <text><text-style>hidden</text-style></text>
+          </title>
+        </asset-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_titles_become_subtitles_at_their_output_times(tmp_path: Path) -> None:
+    """A spine title (a gap to the adapter) and one connected to a clip (dropped by the
+    adapter) are subtitles: the spine one at its offset from tcStart, the connected one at its
+    parent's offset plus its own offset less the parent's start; text, font size scaled from
+    1080p, colour, weight and position kept; a disabled title is not drawn."""
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(TITLES)
+    titles = fcpxml_extras(str(path)).titles
+    assert [(t["text"], t["start_time"], t["end_time"]) for t in titles] == [
+        ("Hello", 4.0, 6.0),
+        ("Jane Doe", 7.0, 8.0),  # 6 s + (3 s - its parent's start 2 s)
+    ]
+    hello, jane = titles
+    assert hello["style"]["font_size"] == 18  # 108 at 1080p on a 180-line frame
+    assert hello["style"]["color"] == "#ff0000ff" and hello["style"]["font_weight"] == "Bold"
+    assert hello["position"] == "center"
+    assert jane["position"] == pytest.approx({"x": 0.5, "y": 0.75})  # 270 px below centre
+
+
+def test_an_fcpxml_with_titles_loads_and_draws_them(tmp_path: Path) -> None:
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri()))
+    timeline = load(str(path))
+    assert (timeline.width, timeline.height, timeline.frames) == (320, 180, 225)
+    assert [(s.text, s.start, s.end) for s in timeline.subtitles] == [
+        ("Hello", 100, 150),
+        ("Jane Doe", 175, 200),
+    ]
+    assert any("title(s) drawn as subtitles" in w for w in timeline.warnings)
+    comp = Compositor(timeline)
+    try:
+        frame = comp.frame(120)  # the spine title over nothing: red text on black
+    finally:
+        comp.close()
+    red = (frame[..., 0] > 150) & (frame[..., 1] < 80)
+    ys, xs = np.nonzero(red)
+    assert ys.size > 50 and 60 < ys.mean() < 120 and 120 < xs.mean() < 200  # centred
+
+
+def test_a_library_of_projects_or_an_unreadable_file_has_no_titles(tmp_path: Path) -> None:
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        TITLES.replace("</project>", "</project><project name='q'><sequence/></project>")
+    )
+    assert fcpxml_extras(str(path)).titles == []
+    path.write_text("<fcpxml><unclosed>")
+    assert fcpxml_extras(str(path)).titles == []
