@@ -6,6 +6,9 @@
 * A project's spine places its clips in the sequence's timecode time, which starts at
   ``tcStart`` (Resolve's 01:00:00:00: offsets from 3600 s): the adapter would put that hour of
   nothing before the program.
+* A multicam clip (``<mc-clip>``) is not read at all. One whose active video angle shows one
+  clip over its span becomes that clip (its audio angle's sound beside it when another angle
+  gives the sound); others are named in a warning (``otio_fcpxml_extras``).
 * An ``<asset-clip>`` of a video with sound is read as its picture only: every such clip would
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
@@ -16,6 +19,7 @@ What the adapter leaves out altogether is read by ``otio_fcpxml_extras``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
@@ -49,8 +53,101 @@ def fcpxml_amended(path: str) -> str | None:
             moved = True
     for sequence in root.iterfind(".//project/sequence"):
         moved |= _from_zero(sequence)
+    moved |= _flatten_multicam(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
+
+
+@dataclass(frozen=True)
+class AnglePick:
+    """What a multicam clip shows: the angles' clips at its span, as media times."""
+
+    #: the video angle's asset id and its media time at the clip's start
+    video: tuple[str, Fraction]
+    #: the sound's (the video's own when the same angle gives both), or None for none
+    audio: tuple[str, Fraction] | None
+
+
+def multicam_pick(clip: Any, media: dict[Any, Any]) -> AnglePick | None:
+    """The clips a multicam clip's active angles show over its span, or None when an angle
+    shows no single clip over all of it (a cut inside the angle, a gap) or the clip is
+    malformed."""
+    found = media.get(clip.get("ref"))
+    multicam = found.find("multicam") if found is not None else None
+    start, duration = fcpxml_time(clip.get("start") or "0s"), fcpxml_time(clip.get("duration"))
+    if multicam is None or start is None or not duration:
+        return None
+    angles = {a.get("angleID"): a for a in multicam.findall("mc-angle")}
+    video = audio = None
+    for source in clip.findall("mc-source"):
+        enabled = source.get("srcEnable") or "all"
+        if enabled in ("all", "video"):
+            video = source.get("angleID")
+        if enabled in ("all", "audio"):
+            audio = source.get("angleID")
+    shown = _angle_media(angles.get(video), start, duration)
+    if shown is None:
+        return None
+    if audio is None:
+        return AnglePick(shown, None)
+    heard = _angle_media(angles.get(audio), start, duration)
+    return AnglePick(shown, heard) if heard is not None else None
+
+
+def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, Fraction] | None:
+    """The asset an angle shows over [start, start + duration) of the multicam's time and its
+    media time at ``start``, when one asset-clip covers all of it."""
+    if angle is None:
+        return None
+    for item in angle:
+        offset = fcpxml_time(item.get("offset") or "0s")
+        length = fcpxml_time(item.get("duration"))
+        if offset is None or not length or not offset <= start < offset + length:
+            continue
+        media = fcpxml_time(item.get("start") or "0s")
+        if item.tag != "asset-clip" or media is None or start + duration > offset + length:
+            return None
+        return str(item.get("ref")), media + (start - offset)
+    return None
+
+
+def _flatten_multicam(root: Any) -> bool:
+    """Replace each multicam clip whose angles show one clip each by that clip (see the
+    module docstring); False if none was."""
+    media = {m.get("id"): m for m in root.iter("media")}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    changed = False
+    for clip in list(root.iter("mc-clip")):
+        pick, parent = multicam_pick(clip, media), parents.get(clip)
+        if pick is None or parent is None:
+            continue
+        start = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
+        asset, shown = pick.video
+        flat = ElementTree.Element("asset-clip", {k: v for k, v in clip.attrib.items()})
+        flat.set("ref", asset)
+        flat.set("start", _time(shown))
+        if pick.audio is None or pick.audio[0] != asset or pick.audio[1] != shown:
+            flat.set("srcEnable", "video")  # its own sound is not what the cut plays
+        for child in clip:  # connected items: in the clip's own time, which now runs from shown
+            if child.tag == "mc-source":
+                continue
+            offset = fcpxml_time(child.get("offset"))
+            if offset is not None:
+                child.set("offset", _time(offset - start + shown))
+            flat.append(child)
+        if pick.audio is not None and flat.get("srcEnable") == "video":
+            heard_asset, heard = pick.audio
+            duration = str(clip.get("duration"))
+            lane, name = clip.get("lane") or "0", clip.get("name") or ""
+            _connect_sound(flat, heard_asset, _time(shown), _time(heard), duration, lane, name)
+        parent[list(parent).index(clip)] = flat
+        changed = True
+    return changed
+
+
+def _time(value: Fraction) -> str:
+    """A time in FCPXML's notation."""
+    return f"{value.numerator}/{value.denominator}s"
 
 
 def _sound_of_clips(root: Any) -> bool:
@@ -82,19 +179,32 @@ def _sound_of_clips(root: Any) -> bool:
             holder, offset = parent, clip.get("offset") or "0s"
         else:
             continue
-        lane = f"{_SOUND_LANE}{clip.get('lane') or '0'}"
-        connected = ElementTree.SubElement(
-            holder,
-            "clip",
-            {"name": clip.get("name") or "", "lane": lane, "offset": offset, "start": start},
-        )
-        connected.set("duration", duration)
-        gap = ElementTree.SubElement(connected, "gap", {"offset": "0s", "duration": duration})
-        ElementTree.SubElement(
-            gap, "audio", {"offset": "0s", "ref": str(clip.get("ref")), "duration": duration}
-        )
+        lane = clip.get("lane") or "0"
+        name = clip.get("name") or ""
+        _connect_sound(holder, str(clip.get("ref")), offset, start, duration, lane, name)
         added = True
     return added
+
+
+def _connect_sound(
+    holder: Any, asset: str, offset: str, start: str, duration: str, lane: str, name: str
+) -> None:
+    """Connect to ``holder``, at ``offset`` of its own time, the sound of ``asset`` from media
+    time ``start`` for ``duration``, as Final Cut writes a clip's detached audio (a clip holding
+    a gap holding the audio, which the adapter reads), in the sound lane of ``lane``."""
+    connected = ElementTree.SubElement(
+        holder,
+        "clip",
+        {
+            "name": name,
+            "lane": f"{_SOUND_LANE}{lane}",
+            "offset": offset,
+            "start": start,
+            "duration": duration,
+        },
+    )
+    gap = ElementTree.SubElement(connected, "gap", {"offset": "0s", "duration": duration})
+    ElementTree.SubElement(gap, "audio", {"offset": "0s", "ref": asset, "duration": duration})
 
 
 def _from_zero(sequence: Any) -> bool:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
-from chunking.timeline.otio_fcpxml import HOLDERS, fcpxml_time
+from chunking.timeline.otio_fcpxml import HOLDERS, fcpxml_time, multicam_pick
 
 #: How deep connected items and nested spines are followed (a bound for hostile documents).
 _MAX_DEPTH = 32
@@ -48,6 +48,8 @@ class _Walk:
 
     frame: _Frame
     styles: dict[Any, Any]
+    #: the document's media resources by id (multicam clips' angles)
+    media: dict[Any, Any]
     titles: list[dict[str, Any]] = field(default_factory=list)
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
@@ -73,7 +75,11 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     spine = sequence.find("spine")
     if spine is None:
         return ProjectExtras(resolution, [])
-    walk = _Walk(frame or _Frame(1920, 1080), {d.get("id"): d for d in root.iter("text-style-def")})
+    walk = _Walk(
+        frame or _Frame(1920, 1080),
+        {d.get("id"): d for d in root.iter("text-style-def")},
+        {m.get("id"): m for m in root.iter("media")},
+    )
     start = fcpxml_time(sequence.get("tcStart")) or Fraction(0)
     offsets = [fcpxml_time(i.get("offset")) for i in spine if i.get("offset") is not None]
     if any(o is None or o < start for o in offsets):
@@ -82,9 +88,9 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     unrendered = []
     if walk.multicam:
         unrendered.append(
-            f"multicam clip(s) {_listed(walk.multicam)} are not drawn (the reader takes no "
-            "angles); break them apart in Final Cut (Clip > Break Apart Clip Items) and export "
-            "again"
+            f"multicam clip(s) {_listed(walk.multicam)} are not drawn (an angle cuts or pauses "
+            "inside them); break them apart in Final Cut (Clip > Break Apart Clip Items) and "
+            "export again"
         )
     if walk.retimed:
         unrendered.append(
@@ -113,8 +119,8 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             title = _title(item, at, walk.frame, walk.styles, len(walk.titles))
             if title is not None:
                 walk.titles.append(title)
-        elif item.tag == "mc-clip":
-            walk.multicam.append(where)
+        elif item.tag == "mc-clip" and multicam_pick(item, walk.media) is None:
+            walk.multicam.append(where)  # one that otio_fcpxml could not make a plain clip
         if item.find("timeMap") is not None:
             walk.retimed.append(where)
         if item.tag in (*HOLDERS, "title"):

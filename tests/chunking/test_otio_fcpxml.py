@@ -139,3 +139,70 @@ def test_asset_clips_keep_their_sound(tmp_path: Path) -> None:
     (cutaway,) = [c for t in timeline.tracks if t.id == "1" for c in t.clips]
     assert (cutaway.start, cutaway.end, cutaway.source_start) == (100, 125, 8.0)
     assert [(c.start, c.end, c.source_start) for c in sound_of(timeline, "music")] == [(0, 75, 1.0)]
+
+
+MULTICAM = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="ra" name="cam a" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+    <asset id="rb" name="cam b" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="b.mp4"/>
+    </asset>
+    <media id="rm" name="Interview">
+      <multicam format="r1" tcStart="0s">
+        <mc-angle name="A" angleID="A"><asset-clip ref="ra" offset="0s" duration="10s"/></mc-angle>
+        <mc-angle name="B" angleID="B">
+          <asset-clip ref="rb" offset="1s" duration="4s" start="2s"/>
+          <asset-clip ref="rb" offset="5s" duration="5s" start="0s"/>
+        </mc-angle>
+      </multicam>
+    </media>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="6s" tcStart="0s">
+      <spine>
+        <mc-clip name="both A" ref="rm" offset="0s" duration="2s" start="1s">
+          <mc-source angleID="A" srcEnable="all"/>
+        </mc-clip>
+        <mc-clip name="B with A's sound" ref="rm" offset="2s" duration="2s" start="2s">
+          <mc-source angleID="B" srcEnable="video"/>
+          <mc-source angleID="A" srcEnable="audio"/>
+        </mc-clip>
+        <mc-clip name="B across its cut" ref="rm" offset="4s" duration="2s" start="4s">
+          <mc-source angleID="B" srcEnable="all"/>
+        </mc-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_multicam_clips_become_their_angles_clips(tmp_path: Path) -> None:
+    """A multicam clip shows its video angle's clip at the same multicam time (angle B's clip
+    starts at multicam 1 s from its media's 2 s: multicam 2 s is its media 3 s) and plays its
+    audio angle's sound; one whose angle cuts inside its span is named in a warning."""
+    for name in ("a", "b"):
+        make_video(tmp_path / f"{name}.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(MULTICAM)
+    timeline = load(str(path))
+    picture = [
+        (c.start, c.end, c.source_start, Path(str(c.source.path)).name)
+        for t in timeline.tracks
+        if t.kind is TrackKind.VIDEO
+        for c in t.clips
+    ]
+    assert picture == [(0, 50, 1.0, "a.mp4"), (50, 100, 3.0, "b.mp4")]
+    sound = [
+        (c.start, c.end, c.source_start, Path(str(c.source.path)).name)
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO
+        for c in t.clips
+    ]
+    assert sorted(sound) == [(0, 50, 1.0, "a.mp4"), (50, 100, 2.0, "a.mp4")]
+    assert any("'B across its cut' at 4s" in w and "multicam" in w for w in timeline.warnings)

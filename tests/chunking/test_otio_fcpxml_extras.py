@@ -100,3 +100,17 @@ def test_a_library_of_projects_or_an_unreadable_file_has_no_titles(tmp_path: Pat
     assert fcpxml_extras(str(path)).titles == []
     path.write_text("<fcpxml><unclosed>")
     assert fcpxml_extras(str(path)).titles == []
+
+
+def test_a_retimed_clip_is_named_in_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        TITLES.replace(
+            '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
+            '<asset-clip name="slow" ref="r2" offset="3600s" duration="4s" start="0s">'
+            '<timeMap><timept time="0s" value="0s"/><timept time="4s" value="2s"/></timeMap>'
+            "</asset-clip>",
+        )
+    )
+    (message,) = fcpxml_extras(str(path)).unrendered
+    assert "'slow' at 0s" in message and "own speed" in message
