@@ -6,13 +6,17 @@ from __future__ import annotations
 import wave
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import Clip, Timeline, TrackKind
 from chunking.timeline.otio_fcpxml import fcpxml_amended, fcpxml_time
+from chunking.timeline.otio_fcpxml_extras import fcpxml_extras
 from tests.media import make_video
 
 
@@ -206,3 +210,60 @@ def test_multicam_clips_become_their_angles_clips(tmp_path: Path) -> None:
     ]
     assert sorted(sound) == [(0, 50, 1.0, "a.mp4"), (50, 100, 2.0, "a.mp4")]
     assert any("'B across its cut' at 4s" in w and "multicam" in w for w in timeline.warnings)
+
+
+TAGS = (
+    "spine", "asset-clip", "mc-clip", "mc-source", "title", "clip", "gap", "audio", "video",
+    "media", "multicam", "mc-angle", "text", "text-style", "param", "timeMap",
+)  # fmt: skip
+TIMES = st.sampled_from(["0s", "1s", "3600s", "1001/30000s", "5/0s", "-1s", "x", "1e9s", ""])
+ATTRIBUTES = st.dictionaries(
+    st.sampled_from(["offset", "start", "duration", "lane", "ref", "angleID", "srcEnable",
+                     "enabled", "name", "value", "fontSize", "tcStart"]),
+    st.one_of(TIMES, st.sampled_from(["r2", "rm", "A", "B", "video", "audio", "all", "0", "1"])),
+    max_size=5,
+)  # fmt: skip
+
+
+def trees(depth: int = 3) -> st.SearchStrategy[ElementTree.Element]:
+    """Random FCPXML-shaped element trees."""
+
+    def build(tag: str, attributes: dict[str, str], children: list[Any]) -> ElementTree.Element:
+        element = ElementTree.Element(tag, attributes)
+        element.extend(children)
+        return element
+
+    leaf = st.builds(build, st.sampled_from(TAGS), ATTRIBUTES, st.just([]))
+    return st.recursive(
+        leaf,
+        lambda inner: st.builds(
+            build, st.sampled_from(TAGS), ATTRIBUTES, st.lists(inner, max_size=4)
+        ),
+        max_leaves=25,
+    )
+
+
+@settings(max_examples=150, derandomize=True, database=None, deadline=None)
+@given(trees())
+def test_any_fcpxml_shape_is_amended_or_left_alone_never_an_exception(
+    tmp_path_factory: pytest.TempPathFactory, spine: ElementTree.Element
+) -> None:
+    """Whatever an FCPXML holds (times malformed, references dangling, multicam angles empty),
+    the amendments and the extras read it without raising: the adapter then reports it."""
+    root = ElementTree.fromstring(
+        '<fcpxml version="1.10"><resources>'
+        '<asset id="r2" hasVideo="1" hasAudio="1"><media-rep src="a.mp4"/></asset>'
+        '<media id="rm"><multicam><mc-angle angleID="A"><asset-clip ref="r2" duration="9s"/>'
+        "</mc-angle></multicam></media></resources>"
+        '<library><event><project><sequence tcStart="3600s"/></project></event></library>'
+        "</fcpxml>"
+    )
+    sequence = root.find(".//sequence")
+    assert sequence is not None
+    sequence.append(spine)
+    path = tmp_path_factory.mktemp("fuzz") / "cut.fcpxml"
+    path.write_text(ElementTree.tostring(root, encoding="unicode"))
+    amended = fcpxml_amended(str(path))
+    if amended is not None:
+        ElementTree.fromstring(amended)  # still a document
+    fcpxml_extras(str(path))
