@@ -46,6 +46,7 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_fcpxml import fcpxml_amended
+from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
@@ -72,6 +73,7 @@ def read_export(path: str, p: Problems) -> Any:
     module docstring), then at the other rates its timecodes allow while the adapter finds the
     sources' and records' durations apart at the one tried (a rate they contradict)."""
     if path.lower().endswith(".fcpxml"):
+        correct_fcpxml_reader()
         tl = read_timeline(path, text=fcpxml_amended(path))
         _keep_extras(tl, fcpxml_extras(path), p)
         return tl
