@@ -176,7 +176,10 @@ class _Converter:
             "resolution": extra.get("resolution", exported.get("resolution", [1920, 1080])),
             "sample_rate": extra.get("sample_rate", exported.get("sample_rate", 48000)),
         }
-        if length > 0:
+        duration = extra.get("duration")  # an FCPXML sequence's own (otio_fcpxml_extras)
+        if isinstance(duration, int | float) and not isinstance(duration, bool) and duration > 0:
+            timeline["duration"] = float(duration)
+        elif length > 0:
             timeline["duration"] = float(length)
         return {
             "metadata": {"name": str(self.tl.name)},

@@ -6,9 +6,21 @@
 * A project's spine places its clips in the sequence's timecode time, which starts at
   ``tcStart`` (Resolve's 01:00:00:00: offsets from 3600 s): the adapter would put that hour of
   nothing before the program.
+* A generator in a storyline (``<video ref=...>`` of an effect: Final Cut's Clouds, Custom,
+  Metal backgrounds) made the adapter fail on the whole file; it is read as a gap (not drawn,
+  named in a warning by ``otio_fcpxml_extras``), its connected items kept.
+* An audition (``<audition>``: alternatives of one shot) was read as all its alternatives
+  one after the other; it becomes its active pick, its first clip, where the audition is.
+* A synchronized clip (``<sync-clip>``: a shot and its separately recorded sound) nests its
+  clips in its own time, deeper than the adapter follows (it put them hours away). One whose
+  primary storyline shows one clip over its span becomes that clip, trimmed to the span, with
+  the sync clip's connected items (the sound) connected to it.
 * A multicam clip (``<mc-clip>``) is not read at all. One whose active video angle shows one
   clip over its span becomes that clip (its audio angle's sound beside it when another angle
   gives the sound); others are named in a warning (``otio_fcpxml_extras``).
+* The adapter places a connected item in its parent's time only when that parent is in the
+  spine; one connected to a connected item (a flattened sync clip's sound, say) would land
+  elsewhere. Such items are connected to the spine item itself, at the same time.
 * An ``<asset-clip>`` of a video with sound is read as its picture only: every such clip would
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
@@ -18,6 +30,7 @@ What the adapter leaves out altogether is read by ``otio_fcpxml_extras``.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,6 +41,8 @@ from xml.etree import ElementTree
 _SOUND_LANE = "sound "
 #: Items whose connected items (and nested content) live in the item's own time from ``start``.
 HOLDERS = ("clip", "asset-clip", "ref-clip", "sync-clip", "mc-clip", "gap", "audition")
+#: What a gap keeps of the item it replaces.
+_GAP_ATTRIBUTES = ("name", "offset", "start", "duration", "enabled")
 #: An FCPXML time value: a whole number of seconds or a fraction of them.
 _FCPXML_TIME = re.compile(r"^\s*(\d+)(?:/(\d+))?s\s*$")
 
@@ -53,7 +68,11 @@ def fcpxml_amended(path: str) -> str | None:
             moved = True
     for sequence in root.iterfind(".//project/sequence"):
         moved |= _from_zero(sequence)
+    moved |= _generators_as_gaps(root)
+    moved |= _audition_picks(root)
+    moved |= _flatten_sync_clips(root)
     moved |= _flatten_multicam(root)
+    moved |= _hoist_connected(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
 
@@ -109,6 +128,137 @@ def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, 
             return None
         return str(item.get("ref")), media + (start - offset)
     return None
+
+
+def _generators_as_gaps(root: Any) -> bool:
+    """Turn each ``<video>``/``<audio>`` item of a storyline into a gap of the same span and
+    connected items (see the module docstring); False if there was none."""
+    changed = False
+    for spine in root.iter("spine"):
+        for item in spine:
+            if item.tag in ("video", "audio"):
+                kept = {k: v for k, v in item.attrib.items() if k in _GAP_ATTRIBUTES}
+                item.tag = "gap"
+                item.attrib.clear()
+                item.attrib.update(kept)
+                changed = True
+    return changed
+
+
+def _audition_picks(root: Any) -> bool:
+    """Replace each audition by its first clip (the pick Final Cut plays), placed where the
+    audition is; False if there was none."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    changed = False
+    for audition in list(root.iter("audition")):
+        parent, pick = parents.get(audition), next(iter(audition), None)
+        if parent is None:
+            continue
+        index = list(parent).index(audition)
+        parent.remove(audition)
+        if pick is not None:
+            for name in ("offset", "lane"):
+                if audition.get(name) is not None:
+                    pick.set(name, str(audition.get(name)))
+            parent.insert(index, pick)
+        changed = True
+    return changed
+
+
+def _flatten_sync_clips(root: Any) -> bool:
+    """Replace each synchronized clip whose primary storyline shows one clip over its span by
+    that clip (see the module docstring); False if none was."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    changed = False
+    for sync in reversed(list(root.iter("sync-clip"))):  # the innermost first
+        parent = parents.get(sync)
+        start, duration = fcpxml_time(sync.get("start") or "0s"), fcpxml_time(sync.get("duration"))
+        if parent is None or start is None or not duration:
+            continue
+        primary = [c for c in sync if c.get("lane") is None and c.tag in HOLDERS]
+        shown = [c for c in primary if _covers(c, start, duration)]
+        if len(shown) != 1:
+            continue
+        clip = copy.deepcopy(shown[0])
+        own = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
+        begins = own + start - (fcpxml_time(clip.get("offset") or "0s") or Fraction(0))
+        for name in ("offset", "lane", "enabled"):
+            if sync.get(name) is not None:
+                clip.set(name, str(sync.get(name)))
+            elif name != "offset":
+                clip.attrib.pop(name, None)
+        clip.set("start", _time(begins))
+        clip.set("duration", _time(duration))
+        # A sync clip shows nothing of its content outside its span: what is connected is cut
+        # to it (the clip's own connected items in its time, the sync clip's in the sync's).
+        for item in list(clip):
+            if item.get("lane") is not None and not _trim(item, begins, begins + duration):
+                clip.remove(item)
+        for item in sync:
+            if item.get("lane") is None or not _trim(item, start, start + duration):
+                continue
+            offset = fcpxml_time(item.get("offset")) or Fraction(0)  # set by _trim
+            item.set("offset", _time(offset - start + begins))
+            clip.append(item)
+        parent[list(parent).index(sync)] = clip
+        changed = True
+    return changed
+
+
+def _trim(item: Any, low: Fraction, high: Fraction) -> bool:
+    """Cut an item to [low, high) of its container's time (its offset, start and duration);
+    False when none of it is left (or its times are malformed)."""
+    offset = fcpxml_time(item.get("offset"))
+    length = fcpxml_time(item.get("duration"))
+    own = fcpxml_time(item.get("start") or "0s")
+    if offset is None or not length or own is None:
+        return False
+    begins, ends = max(offset, low), min(offset + length, high)
+    if ends <= begins:
+        return False
+    item.set("offset", _time(begins))
+    item.set("start", _time(own + begins - offset))
+    item.set("duration", _time(ends - begins))
+    return True
+
+
+def _hoist_connected(root: Any) -> bool:
+    """Connect every item connected below a spine item's own connected items to the spine
+    item, at the same time (see the module docstring); False if none was."""
+    moved = False
+    for spine in root.iter("spine"):
+        if spine.get("lane") is not None:
+            continue  # a connected storyline: the adapter places its items itself
+        for top in list(spine):
+            pending = [c for c in top if c.tag in HOLDERS and c.get("lane") is not None]
+            while pending:
+                child = pending.pop()
+                begins = fcpxml_time(child.get("offset") or "0s")
+                own = fcpxml_time(child.get("start") or "0s")
+                if begins is None or own is None:
+                    continue
+                for item in list(child):
+                    offset = fcpxml_time(item.get("offset"))
+                    if item.tag not in HOLDERS or item.get("lane") is None or offset is None:
+                        continue
+                    item.set("offset", _time(begins + offset - own))
+                    child.remove(item)
+                    top.append(item)
+                    pending.append(item)
+                    moved = True
+    return moved
+
+
+def _covers(item: Any, start: Fraction, duration: Fraction) -> bool:
+    """Whether an item spans [start, start + duration) of its container's time."""
+    offset = fcpxml_time(item.get("offset") or "0s")
+    length = fcpxml_time(item.get("duration"))
+    return (
+        offset is not None
+        and bool(length)
+        and offset <= start
+        and start + duration <= offset + (length or 0)
+    )
 
 
 def _flatten_multicam(root: Any) -> bool:

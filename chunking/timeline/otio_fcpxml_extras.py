@@ -40,6 +40,8 @@ class ProjectExtras:
     titles: list[dict[str, Any]]
     #: what of it is not rendered, one message each (multicam clips, retimes)
     unrendered: list[str] = field(default_factory=list)
+    #: the sequence's length in seconds (what Final Cut exports), or None when it says none
+    duration: float | None = None
 
 
 @dataclass
@@ -53,6 +55,7 @@ class _Walk:
     titles: list[dict[str, Any]] = field(default_factory=list)
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
+    generators: list[str] = field(default_factory=list)
 
 
 def fcpxml_extras(path: str) -> ProjectExtras:
@@ -72,9 +75,11 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     sequence = sequences[0]
     frame = _frame(root, sequence.get("format"))
     resolution = (frame.width, frame.height) if frame is not None else None
+    length = fcpxml_time(sequence.get("duration"))
+    duration = float(length) if length else None
     spine = sequence.find("spine")
     if spine is None:
-        return ProjectExtras(resolution, [])
+        return ProjectExtras(resolution, [], duration=duration)
     walk = _Walk(
         frame or _Frame(1920, 1080),
         {d.get("id"): d for d in root.iter("text-style-def")},
@@ -92,12 +97,17 @@ def fcpxml_extras(path: str) -> ProjectExtras:
             "inside them); break them apart in Final Cut (Clip > Break Apart Clip Items) and "
             "export again"
         )
+    if walk.generators:
+        unrendered.append(
+            f"generator(s) {_listed(walk.generators)} (Final Cut backgrounds, drawn by its "
+            "own effects) are not drawn"
+        )
     if walk.retimed:
         unrendered.append(
             f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (the reader "
             "takes no retiming); render the retime in Final Cut to keep it"
         )
-    return ProjectExtras(resolution, walk.titles, unrendered)
+    return ProjectExtras(resolution, walk.titles, unrendered, duration)
 
 
 def _listed(items: list[str]) -> str:
@@ -114,6 +124,10 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
         if item.get("enabled") == "0":
             continue
         at = origin + ((fcpxml_time(item.get("offset")) or Fraction(0)) - local)
+        if item.tag == "audition":  # only its first clip plays (otio_fcpxml), where it is
+            item = next(iter(item), None)
+            if item is None:
+                continue
         where = f"{item.get('name') or item.tag!r} at {float(at):g}s"
         if item.tag == "title":
             title = _title(item, at, walk.frame, walk.styles, len(walk.titles))
@@ -121,6 +135,8 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
                 walk.titles.append(title)
         elif item.tag == "mc-clip" and multicam_pick(item, walk.media) is None:
             walk.multicam.append(where)  # one that otio_fcpxml could not make a plain clip
+        elif item.tag in ("video", "audio") and container.tag == "spine":
+            walk.generators.append(where)  # otio_fcpxml made it a gap
         if item.find("timeMap") is not None:
             walk.retimed.append(where)
         if item.tag in (*HOLDERS, "title"):

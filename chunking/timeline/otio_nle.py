@@ -112,6 +112,8 @@ def _keep_extras(tl: Any, extras: ProjectExtras, p: Problems) -> None:
         return
     if extras.resolution is not None and "resolution" not in meta:
         meta["resolution"] = list(extras.resolution)
+    if extras.duration is not None and "duration" not in meta:
+        meta["duration"] = extras.duration
     for message in extras.unrendered:
         p.warn("fcpxml", message)
     if extras.titles and "subtitles" not in meta:

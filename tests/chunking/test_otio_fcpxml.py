@@ -267,3 +267,59 @@ def test_any_fcpxml_shape_is_amended_or_left_alone_never_an_exception(
     if amended is not None:
         ElementTree.fromstring(amended)  # still a document
     fcpxml_extras(str(path))
+
+
+SYNC = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.11">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="rv" name="camera" start="3600s" duration="20s" hasVideo="1" format="r1">
+      <media-rep kind="original-media" src="camera.mp4"/>
+    </asset>
+    <asset id="ra" name="recorder" start="3590s" duration="40s" hasAudio="1">
+      <media-rep kind="original-media" src="recorder.wav"/>
+    </asset>
+    <effect id="rc" name="Clouds" uid=".../Generators.localized/Clouds.motn"/>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="8s" tcStart="3600s">
+      <spine>
+        <video name="Clouds" ref="rc" offset="3600s" duration="2s" start="0s"/>
+        <sync-clip name="take 1" offset="3602s" duration="3s" start="3605s">
+          <asset-clip name="camera" ref="rv" offset="3600s" duration="20s" start="3600s">
+            <clip name="sound" lane="-1" offset="3601s" duration="10s" start="3591s">
+              <audio ref="ra" offset="3591s" duration="10s"/>
+            </clip>
+          </asset-clip>
+          <sync-source sourceID="storyline"/>
+        </sync-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_sync_clips_generators_and_the_sequence_length(tmp_path: Path) -> None:
+    """A sync clip is its camera clip cut to the sync clip's span (its own time 3605 s is the
+    camera's 5 s); the sound connected to the camera, two levels down, is cut to the span too
+    and lands with the picture; a generator is a named gap; the program lasts the sequence's
+    8 s, though nothing shows after 5 s."""
+    make_video(tmp_path / "camera.mp4", frames=500, fps=25, size=(160, 90))
+    with wave.open(str(tmp_path / "recorder.wav"), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\\0\\0" * 8000 * 40)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(SYNC)
+    timeline = load(str(path))
+    assert timeline.frames == 200  # 8 s at 25 fps
+    picture = [(c.start, c.end, c.source_start) for t in timeline.tracks
+               if t.kind is TrackKind.VIDEO for c in t.clips]  # fmt: skip
+    assert picture == [(50, 125, 5.0)]
+    (sound,) = sound_of(timeline, "sound")
+    # cut to the take: from the camera's 3605 s (its own 3595 s: the file's 5 s) for 3 s
+    assert (sound.start, sound.end, sound.source_start) == (50, 125, pytest.approx(5.0))
+    assert any("'Clouds' at 0s" in w and "generator" in w for w in timeline.warnings)
