@@ -21,6 +21,10 @@
 * The adapter places a connected item in its parent's time only when that parent is in the
   spine; one connected to a connected item (a flattened sync clip's sound, say) would land
   elsewhere. Such items are connected to the spine item itself, at the same time.
+* A retimed clip (``<timeMap>``) was played at its own speed. One retimed at a constant speed
+  (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.25x to 4x) is
+  marked in its name (``retime_in_name``) and given that speed once read (``apply_retimes``),
+  its start moved to its media time; the others stay named in a warning.
 * An ``<asset-clip>`` of a video with sound is read as its picture only: every such clip would
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
@@ -30,21 +34,27 @@ What the adapter leaves out altogether is read by ``otio_fcpxml_extras``.
 
 from __future__ import annotations
 
-import copy
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
-#: The lane of the audio clips given to asset-clips (a name of its own: "sound 0", "sound 1"...).
-_SOUND_LANE = "sound "
-#: Items whose connected items (and nested content) live in the item's own time from ``start``.
-HOLDERS = ("clip", "asset-clip", "ref-clip", "sync-clip", "mc-clip", "gap", "audition")
+import opentimelineio as otio
+
+from chunking.timeline.otio_fcpxml_nesting import (
+    flatten_multicam,
+    flatten_sync_clips,
+    hoist_connected,
+)
+from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
+
+#: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
+MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
+#: How a clip's name carries its speed from the amended text to the read timeline.
+_RETIME_MARK = "\u2063retime:"
+_RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(\d+)/(\d+)$")
 #: What a gap keeps of the item it replaces.
 _GAP_ATTRIBUTES = ("name", "offset", "start", "duration", "enabled")
-#: An FCPXML time value: a whole number of seconds or a fraction of them.
-_FCPXML_TIME = re.compile(r"^\s*(\d+)(?:/(\d+))?s\s*$")
 
 
 def fcpxml_amended(path: str) -> str | None:
@@ -70,64 +80,12 @@ def fcpxml_amended(path: str) -> str | None:
         moved |= _from_zero(sequence)
     moved |= _generators_as_gaps(root)
     moved |= _audition_picks(root)
-    moved |= _flatten_sync_clips(root)
-    moved |= _flatten_multicam(root)
-    moved |= _hoist_connected(root)
+    moved |= flatten_sync_clips(root)
+    moved |= flatten_multicam(root)
+    moved |= hoist_connected(root)
+    moved |= _constant_retimes(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
-
-
-@dataclass(frozen=True)
-class AnglePick:
-    """What a multicam clip shows: the angles' clips at its span, as media times."""
-
-    #: the video angle's asset id and its media time at the clip's start
-    video: tuple[str, Fraction]
-    #: the sound's (the video's own when the same angle gives both), or None for none
-    audio: tuple[str, Fraction] | None
-
-
-def multicam_pick(clip: Any, media: dict[Any, Any]) -> AnglePick | None:
-    """The clips a multicam clip's active angles show over its span, or None when an angle
-    shows no single clip over all of it (a cut inside the angle, a gap) or the clip is
-    malformed."""
-    found = media.get(clip.get("ref"))
-    multicam = found.find("multicam") if found is not None else None
-    start, duration = fcpxml_time(clip.get("start") or "0s"), fcpxml_time(clip.get("duration"))
-    if multicam is None or start is None or not duration:
-        return None
-    angles = {a.get("angleID"): a for a in multicam.findall("mc-angle")}
-    video = audio = None
-    for source in clip.findall("mc-source"):
-        enabled = source.get("srcEnable") or "all"
-        if enabled in ("all", "video"):
-            video = source.get("angleID")
-        if enabled in ("all", "audio"):
-            audio = source.get("angleID")
-    shown = _angle_media(angles.get(video), start, duration)
-    if shown is None:
-        return None
-    if audio is None:
-        return AnglePick(shown, None)
-    heard = _angle_media(angles.get(audio), start, duration)
-    return AnglePick(shown, heard) if heard is not None else None
-
-
-def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, Fraction] | None:
-    """The asset an angle shows over [start, start + duration) of the multicam's time and its
-    media time at ``start``, when one asset-clip covers all of it."""
-    if angle is None:
-        return None
-    for item in angle:
-        offset = fcpxml_time(item.get("offset") or "0s")
-        length = fcpxml_time(item.get("duration"))
-        if offset is None or not length or not offset <= start < offset + length:
-            continue
-        media = fcpxml_time(item.get("start") or "0s")
-        if item.tag != "asset-clip" or media is None or start + duration > offset + length:
-            return None
-        return str(item.get("ref")), media + (start - offset)
-    return None
 
 
 def _generators_as_gaps(root: Any) -> bool:
@@ -165,141 +123,6 @@ def _audition_picks(root: Any) -> bool:
     return changed
 
 
-def _flatten_sync_clips(root: Any) -> bool:
-    """Replace each synchronized clip whose primary storyline shows one clip over its span by
-    that clip (see the module docstring); False if none was."""
-    parents = {child: parent for parent in root.iter() for child in parent}
-    changed = False
-    for sync in reversed(list(root.iter("sync-clip"))):  # the innermost first
-        parent = parents.get(sync)
-        start, duration = fcpxml_time(sync.get("start") or "0s"), fcpxml_time(sync.get("duration"))
-        if parent is None or start is None or not duration:
-            continue
-        primary = [c for c in sync if c.get("lane") is None and c.tag in HOLDERS]
-        shown = [c for c in primary if _covers(c, start, duration)]
-        if len(shown) != 1:
-            continue
-        clip = copy.deepcopy(shown[0])
-        own = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
-        begins = own + start - (fcpxml_time(clip.get("offset") or "0s") or Fraction(0))
-        for name in ("offset", "lane", "enabled"):
-            if sync.get(name) is not None:
-                clip.set(name, str(sync.get(name)))
-            elif name != "offset":
-                clip.attrib.pop(name, None)
-        clip.set("start", _time(begins))
-        clip.set("duration", _time(duration))
-        # A sync clip shows nothing of its content outside its span: what is connected is cut
-        # to it (the clip's own connected items in its time, the sync clip's in the sync's).
-        for item in list(clip):
-            if item.get("lane") is not None and not _trim(item, begins, begins + duration):
-                clip.remove(item)
-        for item in sync:
-            if item.get("lane") is None or not _trim(item, start, start + duration):
-                continue
-            offset = fcpxml_time(item.get("offset")) or Fraction(0)  # set by _trim
-            item.set("offset", _time(offset - start + begins))
-            clip.append(item)
-        parent[list(parent).index(sync)] = clip
-        changed = True
-    return changed
-
-
-def _trim(item: Any, low: Fraction, high: Fraction) -> bool:
-    """Cut an item to [low, high) of its container's time (its offset, start and duration);
-    False when none of it is left (or its times are malformed)."""
-    offset = fcpxml_time(item.get("offset"))
-    length = fcpxml_time(item.get("duration"))
-    own = fcpxml_time(item.get("start") or "0s")
-    if offset is None or not length or own is None:
-        return False
-    begins, ends = max(offset, low), min(offset + length, high)
-    if ends <= begins:
-        return False
-    item.set("offset", _time(begins))
-    item.set("start", _time(own + begins - offset))
-    item.set("duration", _time(ends - begins))
-    return True
-
-
-def _hoist_connected(root: Any) -> bool:
-    """Connect every item connected below a spine item's own connected items to the spine
-    item, at the same time (see the module docstring); False if none was."""
-    moved = False
-    for spine in root.iter("spine"):
-        if spine.get("lane") is not None:
-            continue  # a connected storyline: the adapter places its items itself
-        for top in list(spine):
-            pending = [c for c in top if c.tag in HOLDERS and c.get("lane") is not None]
-            while pending:
-                child = pending.pop()
-                begins = fcpxml_time(child.get("offset") or "0s")
-                own = fcpxml_time(child.get("start") or "0s")
-                if begins is None or own is None:
-                    continue
-                for item in list(child):
-                    offset = fcpxml_time(item.get("offset"))
-                    if item.tag not in HOLDERS or item.get("lane") is None or offset is None:
-                        continue
-                    item.set("offset", _time(begins + offset - own))
-                    child.remove(item)
-                    top.append(item)
-                    pending.append(item)
-                    moved = True
-    return moved
-
-
-def _covers(item: Any, start: Fraction, duration: Fraction) -> bool:
-    """Whether an item spans [start, start + duration) of its container's time."""
-    offset = fcpxml_time(item.get("offset") or "0s")
-    length = fcpxml_time(item.get("duration"))
-    return (
-        offset is not None
-        and bool(length)
-        and offset <= start
-        and start + duration <= offset + (length or 0)
-    )
-
-
-def _flatten_multicam(root: Any) -> bool:
-    """Replace each multicam clip whose angles show one clip each by that clip (see the
-    module docstring); False if none was."""
-    media = {m.get("id"): m for m in root.iter("media")}
-    parents = {child: parent for parent in root.iter() for child in parent}
-    changed = False
-    for clip in list(root.iter("mc-clip")):
-        pick, parent = multicam_pick(clip, media), parents.get(clip)
-        if pick is None or parent is None:
-            continue
-        start = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
-        asset, shown = pick.video
-        flat = ElementTree.Element("asset-clip", {k: v for k, v in clip.attrib.items()})
-        flat.set("ref", asset)
-        flat.set("start", _time(shown))
-        if pick.audio is None or pick.audio[0] != asset or pick.audio[1] != shown:
-            flat.set("srcEnable", "video")  # its own sound is not what the cut plays
-        for child in clip:  # connected items: in the clip's own time, which now runs from shown
-            if child.tag == "mc-source":
-                continue
-            offset = fcpxml_time(child.get("offset"))
-            if offset is not None:
-                child.set("offset", _time(offset - start + shown))
-            flat.append(child)
-        if pick.audio is not None and flat.get("srcEnable") == "video":
-            heard_asset, heard = pick.audio
-            duration = str(clip.get("duration"))
-            lane, name = clip.get("lane") or "0", clip.get("name") or ""
-            _connect_sound(flat, heard_asset, _time(shown), _time(heard), duration, lane, name)
-        parent[list(parent).index(clip)] = flat
-        changed = True
-    return changed
-
-
-def _time(value: Fraction) -> str:
-    """A time in FCPXML's notation."""
-    return f"{value.numerator}/{value.denominator}s"
-
-
 def _sound_of_clips(root: Any) -> bool:
     """Give each ``<asset-clip>`` of a video with sound a connected audio clip of the same
     span (as Final Cut writes a clip whose audio it shows apart), in a lane of its own per
@@ -331,30 +154,62 @@ def _sound_of_clips(root: Any) -> bool:
             continue
         lane = clip.get("lane") or "0"
         name = clip.get("name") or ""
-        _connect_sound(holder, str(clip.get("ref")), offset, start, duration, lane, name)
+        connect_sound(holder, str(clip.get("ref")), offset, start, duration, lane, name)
         added = True
     return added
 
 
-def _connect_sound(
-    holder: Any, asset: str, offset: str, start: str, duration: str, lane: str, name: str
-) -> None:
-    """Connect to ``holder``, at ``offset`` of its own time, the sound of ``asset`` from media
-    time ``start`` for ``duration``, as Final Cut writes a clip's detached audio (a clip holding
-    a gap holding the audio, which the adapter reads), in the sound lane of ``lane``."""
-    connected = ElementTree.SubElement(
-        holder,
-        "clip",
-        {
-            "name": name,
-            "lane": f"{_SOUND_LANE}{lane}",
-            "offset": offset,
-            "start": start,
-            "duration": duration,
-        },
-    )
-    gap = ElementTree.SubElement(connected, "gap", {"offset": "0s", "duration": duration})
-    ElementTree.SubElement(gap, "audio", {"offset": "0s", "ref": asset, "duration": duration})
+def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
+    """A clip's constant retime: (speed, media time at its local time 0) from a two-point
+    ``<timeMap>`` the renderer plays (speed 0.25 to 4), else None."""
+    time_map = clip.find("timeMap")
+    points = time_map.findall("timept") if time_map is not None else []
+    if len(points) != 2:
+        return None
+    times = [fcpxml_time(p.get("time")) for p in points]
+    values = [fcpxml_time(p.get("value")) for p in points]
+    if any(v is None for v in (*times, *values)):
+        return None
+    (t0, t1), (v0, v1) = times, values
+    assert t0 is not None and t1 is not None and v0 is not None and v1 is not None
+    if t1 <= t0:
+        return None
+    speed = (v1 - v0) / (t1 - t0)
+    if not MIN_RETIME <= speed <= MAX_RETIME:
+        return None
+    return speed, v0 - t0 * speed
+
+
+def _constant_retimes(root: Any) -> bool:
+    """Mark each constantly retimed clip in its name and move its start to its media time
+    (see the module docstring); False if there was none."""
+    changed = False
+    for clip in root.iter():
+        if clip.tag not in ("clip", "asset-clip") or (retime := constant_retime(clip)) is None:
+            continue
+        speed, origin = retime
+        local = fcpxml_time(clip.get("start") or "0s")
+        if local is None:
+            continue
+        clip.set("start", fcpxml_text(origin + local * speed))
+        clip.set(
+            "name", f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}"
+        )
+        clip.remove(clip.find("timeMap"))
+        changed = True
+    return changed
+
+
+def apply_retimes(timeline: Any) -> None:
+    """Give the clips ``_constant_retimes`` marked their speed (a LinearTimeWarp) and their
+    names back."""
+    for clip in timeline.find_clips():
+        match = _RETIME_NAME.search(str(clip.name or ""))
+        if match is None:
+            continue
+        clip.name = str(clip.name)[: match.start()]
+        speed = Fraction(int(match[1]), int(match[2]))
+        clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=float(speed)))
 
 
 def _from_zero(sequence: Any) -> bool:
@@ -373,11 +228,3 @@ def _from_zero(sequence: Any) -> bool:
         shifted = offset - start
         item.set("offset", f"{shifted.numerator}/{shifted.denominator}s")
     return True
-
-
-def fcpxml_time(value: str | None) -> Fraction | None:
-    """An FCPXML time ("3600s", "1001/30000s") in seconds, or None when absent or malformed."""
-    match = _FCPXML_TIME.match(value or "")
-    if match is None:
-        return None
-    return Fraction(int(match[1]), int(match[2] or 1)) if int(match[2] or 1) else None

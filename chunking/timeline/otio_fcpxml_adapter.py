@@ -20,7 +20,7 @@ from typing import Any
 
 import opentimelineio as otio
 
-from chunking.timeline.otio_fcpxml import fcpxml_time
+from chunking.timeline.otio_fcpxml_time import fcpxml_time
 
 #: The adapter release these corrections are for.
 CORRECTED_RELEASE = "1.0.0"

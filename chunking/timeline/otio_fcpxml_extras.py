@@ -12,7 +12,9 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
-from chunking.timeline.otio_fcpxml import HOLDERS, fcpxml_time, multicam_pick
+from chunking.timeline.otio_fcpxml import constant_retime
+from chunking.timeline.otio_fcpxml_nesting import multicam_pick
+from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
 
 #: How deep connected items and nested spines are followed (a bound for hostile documents).
 _MAX_DEPTH = 32
@@ -104,8 +106,9 @@ def fcpxml_extras(path: str) -> ProjectExtras:
         )
     if walk.retimed:
         unrendered.append(
-            f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (the reader "
-            "takes no retiming); render the retime in Final Cut to keep it"
+            f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (a speed ramp, "
+            "a freeze, reverse or a speed outside 0.25x to 4x); render the retime in Final Cut "
+            "to keep it"
         )
     return ProjectExtras(resolution, walk.titles, unrendered, duration)
 
@@ -137,8 +140,8 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             walk.multicam.append(where)  # one that otio_fcpxml could not make a plain clip
         elif item.tag in ("video", "audio") and container.tag == "spine":
             walk.generators.append(where)  # otio_fcpxml made it a gap
-        if item.find("timeMap") is not None:
-            walk.retimed.append(where)
+        if item.find("timeMap") is not None and constant_retime(item) is None:
+            walk.retimed.append(where)  # one otio_fcpxml could not make a speed
         if item.tag in (*HOLDERS, "title"):
             inner = fcpxml_time(item.get("start")) or Fraction(0)
             _walk(item, at, inner, walk, depth + 1)

@@ -45,7 +45,7 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
-from chunking.timeline.otio_fcpxml import fcpxml_amended
+from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_media import media_path
@@ -75,6 +75,7 @@ def read_export(path: str, p: Problems) -> Any:
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
         tl = read_timeline(path, text=fcpxml_amended(path))
+        apply_retimes(tl)
         _keep_extras(tl, fcpxml_extras(path), p)
         return tl
     if not path.lower().endswith(".edl"):

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import Clip, Timeline, TrackKind
-from chunking.timeline.otio_fcpxml import fcpxml_amended, fcpxml_time
+from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_fcpxml_extras import fcpxml_extras
+from chunking.timeline.otio_fcpxml_time import fcpxml_time
 from tests.media import make_video
 
 

@@ -102,15 +102,35 @@ def test_a_library_of_projects_or_an_unreadable_file_has_no_titles(tmp_path: Pat
     assert fcpxml_extras(str(path)).titles == []
 
 
-def test_a_retimed_clip_is_named_in_a_warning(tmp_path: Path) -> None:
+def test_a_speed_ramp_is_named_in_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "cut.fcpxml"
     path.write_text(
         TITLES.replace(
             '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
-            '<asset-clip name="slow" ref="r2" offset="3600s" duration="4s" start="0s">'
-            '<timeMap><timept time="0s" value="0s"/><timept time="4s" value="2s"/></timeMap>'
-            "</asset-clip>",
+            '<asset-clip name="ramp" ref="r2" offset="3600s" duration="4s" start="0s">'
+            '<timeMap><timept time="0s" value="0s"/><timept time="2s" value="1s"/>'
+            '<timept time="4s" value="5s"/></timeMap></asset-clip>',
         )
     )
     (message,) = fcpxml_extras(str(path)).unrendered
-    assert "'slow' at 0s" in message and "own speed" in message
+    assert "'ramp' at 0s" in message and "own speed" in message
+
+
+def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
+    """Final Cut's 50 % clip (a two-point timeMap: 4 s of the clip show 2 s of media) starting
+    at its own 2 s (media 1 s) plays at half speed from the media's 1 s; no warning."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri()).replace(
+            '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
+            '<asset-clip name="slow" ref="r2" offset="3600s" duration="4s" start="2s">'
+            '<timeMap><timept time="0s" value="0s" interp="smooth2"/>'
+            '<timept time="10s" value="5s" interp="smooth2"/></timeMap></asset-clip>',
+        )
+    )
+    assert fcpxml_extras(str(path)).unrendered == []
+    timeline = load(str(path))
+    (slow,) = [c for t in timeline.tracks for c in t.clips if c.id.endswith("slow")]
+    assert (slow.start, slow.end, slow.source_start, slow.speed) == (0, 100, 1.0, 0.5)
+    assert not any("own speed" in w for w in timeline.warnings)

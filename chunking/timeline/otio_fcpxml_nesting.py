@@ -1,0 +1,205 @@
+"""FCPXML structures nested deeper than OpenTimelineIO's adapter follows, made flat before it
+reads (see ``otio_fcpxml``): synchronized clips, multicam clips, and items connected to
+connected items.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+from xml.etree import ElementTree
+
+from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
+
+
+def flatten_sync_clips(root: Any) -> bool:
+    """Replace each synchronized clip whose primary storyline shows one clip over its span by
+    that clip (see the module docstring); False if none was."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    changed = False
+    for sync in reversed(list(root.iter("sync-clip"))):  # the innermost first
+        parent = parents.get(sync)
+        start, duration = (
+            fcpxml_time(sync.get("start") or "0s"),
+            fcpxml_time(sync.get("duration")),
+        )
+        if parent is None or start is None or not duration:
+            continue
+        primary = [c for c in sync if c.get("lane") is None and c.tag in HOLDERS]
+        shown = [c for c in primary if _covers(c, start, duration)]
+        if len(shown) != 1:
+            continue
+        clip = copy.deepcopy(shown[0])
+        own = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
+        begins = own + start - (fcpxml_time(clip.get("offset") or "0s") or Fraction(0))
+        for name in ("offset", "lane", "enabled"):
+            if sync.get(name) is not None:
+                clip.set(name, str(sync.get(name)))
+            elif name != "offset":
+                clip.attrib.pop(name, None)
+        clip.set("start", fcpxml_text(begins))
+        clip.set("duration", fcpxml_text(duration))
+        # A sync clip shows nothing of its content outside its span: what is connected is cut
+        # to it (the clip's own connected items in its time, the sync clip's in the sync's).
+        for item in list(clip):
+            if item.get("lane") is not None and not _trim(item, begins, begins + duration):
+                clip.remove(item)
+        for item in sync:
+            if item.get("lane") is None or not _trim(item, start, start + duration):
+                continue
+            offset = fcpxml_time(item.get("offset")) or Fraction(0)  # set by _trim
+            item.set("offset", fcpxml_text(offset - start + begins))
+            clip.append(item)
+        parent[list(parent).index(sync)] = clip
+        changed = True
+    return changed
+
+
+def _covers(item: Any, start: Fraction, duration: Fraction) -> bool:
+    """Whether an item spans [start, start + duration) of its container's time."""
+    offset = fcpxml_time(item.get("offset") or "0s")
+    length = fcpxml_time(item.get("duration"))
+    return (
+        offset is not None
+        and bool(length)
+        and offset <= start
+        and start + duration <= offset + (length or 0)
+    )
+
+
+def _trim(item: Any, low: Fraction, high: Fraction) -> bool:
+    """Cut an item to [low, high) of its container's time (its offset, start and duration);
+    False when none of it is left (or its times are malformed)."""
+    offset = fcpxml_time(item.get("offset"))
+    length = fcpxml_time(item.get("duration"))
+    own = fcpxml_time(item.get("start") or "0s")
+    if offset is None or not length or own is None:
+        return False
+    begins, ends = max(offset, low), min(offset + length, high)
+    if ends <= begins:
+        return False
+    item.set("offset", fcpxml_text(begins))
+    item.set("start", fcpxml_text(own + begins - offset))
+    item.set("duration", fcpxml_text(ends - begins))
+    return True
+
+
+@dataclass(frozen=True)
+class AnglePick:
+    """What a multicam clip shows: the angles' clips at its span, as media times."""
+
+    #: the video angle's asset id and its media time at the clip's start
+    video: tuple[str, Fraction]
+    #: the sound's (the video's own when the same angle gives both), or None for none
+    audio: tuple[str, Fraction] | None
+
+
+def multicam_pick(clip: Any, media: dict[Any, Any]) -> AnglePick | None:
+    """The clips a multicam clip's active angles show over its span, or None when an angle
+    shows no single clip over all of it (a cut inside the angle, a gap) or the clip is
+    malformed."""
+    found = media.get(clip.get("ref"))
+    multicam = found.find("multicam") if found is not None else None
+    start, duration = (
+        fcpxml_time(clip.get("start") or "0s"),
+        fcpxml_time(clip.get("duration")),
+    )
+    if multicam is None or start is None or not duration:
+        return None
+    angles = {a.get("angleID"): a for a in multicam.findall("mc-angle")}
+    video = audio = None
+    for source in clip.findall("mc-source"):
+        enabled = source.get("srcEnable") or "all"
+        if enabled in ("all", "video"):
+            video = source.get("angleID")
+        if enabled in ("all", "audio"):
+            audio = source.get("angleID")
+    shown = _angle_media(angles.get(video), start, duration)
+    if shown is None:
+        return None
+    if audio is None:
+        return AnglePick(shown, None)
+    heard = _angle_media(angles.get(audio), start, duration)
+    return AnglePick(shown, heard) if heard is not None else None
+
+
+def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, Fraction] | None:
+    """The asset an angle shows over [start, start + duration) of the multicam's time and its
+    media time at ``start``, when one asset-clip covers all of it."""
+    if angle is None:
+        return None
+    for item in angle:
+        offset = fcpxml_time(item.get("offset") or "0s")
+        length = fcpxml_time(item.get("duration"))
+        if offset is None or not length or not offset <= start < offset + length:
+            continue
+        media = fcpxml_time(item.get("start") or "0s")
+        if item.tag != "asset-clip" or media is None or start + duration > offset + length:
+            return None
+        return str(item.get("ref")), media + (start - offset)
+    return None
+
+
+def flatten_multicam(root: Any) -> bool:
+    """Replace each multicam clip whose angles show one clip each by that clip (see the
+    module docstring); False if none was."""
+    media = {m.get("id"): m for m in root.iter("media")}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    changed = False
+    for clip in list(root.iter("mc-clip")):
+        pick, parent = multicam_pick(clip, media), parents.get(clip)
+        if pick is None or parent is None:
+            continue
+        start = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
+        asset, shown = pick.video
+        flat = ElementTree.Element("asset-clip", {k: v for k, v in clip.attrib.items()})
+        flat.set("ref", asset)
+        flat.set("start", fcpxml_text(shown))
+        if pick.audio is None or pick.audio[0] != asset or pick.audio[1] != shown:
+            flat.set("srcEnable", "video")  # its own sound is not what the cut plays
+        for child in clip:  # connected items: in the clip's own time, which now runs from shown
+            if child.tag == "mc-source":
+                continue
+            offset = fcpxml_time(child.get("offset"))
+            if offset is not None:
+                child.set("offset", fcpxml_text(offset - start + shown))
+            flat.append(child)
+        if pick.audio is not None and flat.get("srcEnable") == "video":
+            heard_asset, heard = pick.audio
+            duration = str(clip.get("duration"))
+            lane, name = clip.get("lane") or "0", clip.get("name") or ""
+            connect_sound(
+                flat, heard_asset, fcpxml_text(shown), fcpxml_text(heard), duration, lane, name
+            )
+        parent[list(parent).index(clip)] = flat
+        changed = True
+    return changed
+
+
+def hoist_connected(root: Any) -> bool:
+    """Connect every item connected below a spine item's own connected items to the spine
+    item, at the same time (see the module docstring); False if none was."""
+    moved = False
+    for spine in root.iter("spine"):
+        if spine.get("lane") is not None:
+            continue  # a connected storyline: the adapter places its items itself
+        for top in list(spine):
+            pending = [c for c in top if c.tag in HOLDERS and c.get("lane") is not None]
+            while pending:
+                child = pending.pop()
+                begins = fcpxml_time(child.get("offset") or "0s")
+                own = fcpxml_time(child.get("start") or "0s")
+                if begins is None or own is None:
+                    continue
+                for item in list(child):
+                    offset = fcpxml_time(item.get("offset"))
+                    if item.tag not in HOLDERS or item.get("lane") is None or offset is None:
+                        continue
+                    item.set("offset", fcpxml_text(begins + offset - own))
+                    child.remove(item)
+                    top.append(item)
+                    pending.append(item)
+                    moved = True
+    return moved
