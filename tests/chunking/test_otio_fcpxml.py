@@ -324,3 +324,24 @@ def test_sync_clips_generators_and_the_sequence_length(tmp_path: Path) -> None:
     # cut to the take: from the camera's 3605 s (its own 3595 s: the file's 5 s) for 3 s
     assert (sound.start, sound.end, sound.source_start) == (50, 125, pytest.approx(5.0))
     assert any("'Clouds' at 0s" in w and "generator" in w for w in timeline.warnings)
+
+
+def test_an_fcpxml_renders_with_its_clips_sound(tmp_path: Path) -> None:
+    """End to end: the asset-clips of a Final Cut export render with their sound (a 440 Hz
+    tone in the camera file), not the silence the adapter left."""
+    import av
+
+    from workers.render import render_to_file
+
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    path = tmp_path / "cut.fcpxml"
+    music = '<asset-clip name="music" ref="r3" lane="-1" offset="0s" duration="3s" start="1s"/>'
+    assert music in SOUND
+    path.write_text(SOUND.replace(music, ""))  # the camera's own sound only
+    out = tmp_path / "out.mp4"
+    render_to_file(load(str(path)), str(out))
+    with av.open(str(out)) as container:
+        assert container.streams.audio, "the render has no sound at all"
+        samples = [f.to_ndarray() for f in container.decode(audio=0)]
+    level = max(float(abs(s).max()) for s in samples)
+    assert level > 0.05  # the tone, well above silence
