@@ -6,9 +6,10 @@
 * A project's spine places its clips in the sequence's timecode time, which starts at
   ``tcStart`` (Resolve's 01:00:00:00: offsets from 3600 s): the adapter would put that hour of
   nothing before the program.
-* A generator in a storyline (``<video ref=...>`` of an effect: Final Cut's Clouds, Custom,
-  Metal backgrounds) made the adapter fail on the whole file; it is read as a gap (not drawn,
-  named in a warning by ``otio_fcpxml_extras``), its connected items kept.
+* A ``<video>`` or ``<audio>`` item in a storyline made the adapter fail on the whole file.
+  One of a generator (an effect: Final Cut's Clouds, Custom, Metal backgrounds) is read as a
+  gap (not drawn, named in a warning by ``otio_fcpxml_extras``), its connected items kept; one
+  of an asset as that asset's picture (an asset-clip of it) or sound alone.
 * An audition (``<audition>``: alternatives of one shot) was read as all its alternatives
   one after the other; it becomes its active pick, its first clip, where the audition is.
 * A synchronized clip (``<sync-clip>``: a shot and its separately recorded sound) nests its
@@ -90,16 +91,29 @@ def fcpxml_amended(path: str) -> str | None:
 
 def _generators_as_gaps(root: Any) -> bool:
     """Turn each ``<video>``/``<audio>`` item of a storyline into a gap of the same span and
-    connected items (see the module docstring); False if there was none."""
+    connected items when it shows an effect (a generator), into an asset-clip when it shows
+    an asset (a still, a picture-only or sound-only use of a file), as the adapter reads
+    those (see the module docstring); False if there was none."""
+    assets = {a.get("id") for a in root.iter("asset")}
     changed = False
     for spine in root.iter("spine"):
         for item in spine:
-            if item.tag in ("video", "audio"):
+            if item.tag not in ("video", "audio"):
+                continue
+            asset, sound = item.get("ref"), item.tag == "audio"
+            if asset in assets and not sound:
+                item.tag = "asset-clip"
+                item.set("srcEnable", "video")  # the picture alone, as <video> says
+            else:
                 kept = {k: v for k, v in item.attrib.items() if k in _GAP_ATTRIBUTES}
                 item.tag = "gap"
                 item.attrib.clear()
                 item.attrib.update(kept)
-                changed = True
+                duration = item.get("duration")
+                if asset in assets and duration is not None:  # the sound alone
+                    start, name = item.get("start") or "0s", item.get("name") or ""
+                    connect_sound(item, str(asset), start, start, duration, "0", name)
+            changed = True
     return changed
 
 

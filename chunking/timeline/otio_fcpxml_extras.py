@@ -54,6 +54,8 @@ class _Walk:
     styles: dict[Any, Any]
     #: the document's media resources by id (multicam clips' angles)
     media: dict[Any, Any]
+    #: the ids of its assets (files), as opposed to effects (generators)
+    assets: set[Any]
     titles: list[dict[str, Any]] = field(default_factory=list)
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
@@ -86,6 +88,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
         frame or _Frame(1920, 1080),
         {d.get("id"): d for d in root.iter("text-style-def")},
         {m.get("id"): m for m in root.iter("media")},
+        {a.get("id") for a in root.iter("asset")},
     )
     start = fcpxml_time(sequence.get("tcStart")) or Fraction(0)
     offsets = [fcpxml_time(i.get("offset")) for i in spine if i.get("offset") is not None]
@@ -139,7 +142,8 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
         elif item.tag == "mc-clip" and multicam_pick(item, walk.media) is None:
             walk.multicam.append(where)  # one that otio_fcpxml could not make a plain clip
         elif item.tag in ("video", "audio") and container.tag == "spine":
-            walk.generators.append(where)  # otio_fcpxml made it a gap
+            if item.get("ref") not in walk.assets:
+                walk.generators.append(where)  # otio_fcpxml made it a gap
         if item.find("timeMap") is not None and constant_retime(item) is None:
             walk.retimed.append(where)  # one otio_fcpxml could not make a speed
         if item.tag in (*HOLDERS, "title"):

@@ -3,6 +3,7 @@ sound of asset-clips."""
 
 from __future__ import annotations
 
+import re
 import wave
 from fractions import Fraction
 from pathlib import Path
@@ -345,3 +346,26 @@ def test_an_fcpxml_renders_with_its_clips_sound(tmp_path: Path) -> None:
         samples = [f.to_ndarray() for f in container.decode(audio=0)]
     level = max(float(abs(s).max()) for s in samples)
     assert level > 0.05  # the tone, well above silence
+
+
+def test_video_and_audio_items_of_a_storyline(tmp_path: Path) -> None:
+    """A ``<video>`` of an asset in the spine is its picture alone, an ``<audio>`` its sound
+    alone, at their places (the adapter failed on the whole file for either)."""
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    text, found = re.subn(
+        r'<asset-clip name="av" ref="r2" offset="4s".*?</asset-clip>',
+        '<video name="picture" ref="r2" offset="4s" duration="1s" start="5s"/>'
+        '<audio name="voice" ref="r2" offset="5s" duration="1s" start="7s"/>',
+        SOUND,
+        flags=re.S,
+    )
+    assert found == 1
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text.replace('src="music.wav"', 'src="av.mp4"'))
+    timeline = load(str(path))
+    kinds = {
+        c.id: (t.kind, c.start, c.end, c.source_start) for t in timeline.tracks for c in t.clips
+    }
+    assert kinds["picture"] == (TrackKind.VIDEO, 100, 125, 5.0)
+    assert kinds["voice"] == (TrackKind.AUDIO, 125, 150, 7.0)
+    assert not [w for w in timeline.warnings if "generator" in w]
