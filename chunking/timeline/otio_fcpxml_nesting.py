@@ -16,7 +16,7 @@ from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_te
 
 def flatten_sync_clips(root: Any) -> bool:
     """Replace each synchronized clip whose primary storyline shows one clip over its span by
-    that clip (see the module docstring); False if none was."""
+    that clip (see ``otio_fcpxml``); False if none was."""
     parents = {child: parent for parent in root.iter() for child in parent}
     changed = False
     for sync in reversed(list(root.iter("sync-clip"))):  # the innermost first
@@ -61,12 +61,9 @@ def _covers(item: Any, start: Fraction, duration: Fraction) -> bool:
     """Whether an item spans [start, start + duration) of its container's time."""
     offset = fcpxml_time(item.get("offset") or "0s")
     length = fcpxml_time(item.get("duration"))
-    return (
-        offset is not None
-        and bool(length)
-        and offset <= start
-        and start + duration <= offset + (length or 0)
-    )
+    if offset is None or not length:
+        return False
+    return offset <= start and start + duration <= offset + length
 
 
 def _trim(item: Any, low: Fraction, high: Fraction) -> bool:
@@ -180,7 +177,7 @@ def flatten_multicam(root: Any) -> bool:
 
 def hoist_connected(root: Any) -> bool:
     """Connect every item connected below a spine item's own connected items to the spine
-    item, at the same time (see the module docstring); False if none was."""
+    item, at the same time (see ``otio_fcpxml``); False if none was."""
     moved = False
     for spine in root.iter("spine"):
         if spine.get("lane") is not None:
