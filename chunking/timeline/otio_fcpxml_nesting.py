@@ -140,8 +140,8 @@ def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, 
 
 
 def flatten_multicam(root: Any) -> bool:
-    """Replace each multicam clip whose angles show one clip each by that clip (see the
-    module docstring); False if none was."""
+    """Replace each multicam clip whose angles show one clip each by that clip (see
+    ``otio_fcpxml``); False if none was."""
     media = {m.get("id"): m for m in root.iter("media")}
     parents = {child: parent for parent in root.iter() for child in parent}
     changed = False
