@@ -56,6 +56,22 @@ def referenced(path: Path) -> list[str]:
     return sorted({re.split(r"[\\/]", u)[-1] for u in urls if u})
 
 
+def write_edl(path: Path, rate: int, shots: list[tuple[str, int]]) -> Path:
+    """An EDL of shots (clip name, frames) one after another, written by the adapter at rate."""
+    track = otio.schema.Track()
+    for name, frames in shots:
+        track.append(
+            otio.schema.Clip(
+                name=name,
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(frames, rate)
+                ),
+            )
+        )
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path), rate=rate)
+    return path
+
+
 def copied(tmp_path: Path, *parts: str) -> Path:
     target = tmp_path / parts[-1]
     shutil.copy(DATA.joinpath(*parts), target)
@@ -239,19 +255,7 @@ def test_an_edl_is_read_at_the_rate_its_timecodes_show_and_relinked_by_clip_name
 
 def test_an_edl_of_another_rate_keeps_its_rate(tmp_path: Path, clip: Path) -> None:
     """An EDL written at 25 fps (frame numbers up to 24) is not read at OTIO's default 24."""
-    track = otio.schema.Track()
-    for name, frames in (("a", 49), ("b", 74)):
-        track.append(
-            otio.schema.Clip(
-                name=name,
-                source_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(frames, 25)
-                ),
-            )
-        )
-    tl = otio.schema.Timeline(tracks=[track])
-    path = tmp_path / "cut.edl"
-    otio.adapters.write_to_file(tl, str(path), rate=25)
+    path = write_edl(tmp_path / "cut.edl", 25, [("a", 49), ("b", 74)])
     put_media(tmp_path, ["a.mp4", "b.mp4"], clip)
     timeline = load(str(path))
     assert timeline.fps == 25 and timeline.frames == 123
@@ -317,17 +321,7 @@ def test_an_edl_rate_takes_its_media_into_account(
 def test_a_short_pal_edl_is_read_at_its_media_rate(tmp_path: Path) -> None:
     """An EDL cut at 25 fps whose frame numbers stay below 24 (two short shots) is read at
     the 25 fps of the media its events name, not at 24."""
-    track = otio.schema.Track()
-    for name, frames in (("a", 12), ("b", 20)):
-        clip = otio.schema.Clip(
-            name=name,
-            source_range=otio.opentime.TimeRange(
-                otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(frames, 25)
-            ),
-        )
-        track.append(clip)
-    path = tmp_path / "cut.edl"
-    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path), rate=25)
+    path = write_edl(tmp_path / "cut.edl", 25, [("a", 12), ("b", 20)])
     assert "FROM CLIP NAME" in path.read_text()
     media = tmp_path / "media"
     media.mkdir()
@@ -344,18 +338,7 @@ def test_an_edl_whose_events_do_not_add_up_at_24_is_read_at_a_rate_they_do(
     """A 30 fps EDL whose frame numbers stay below 24 (two shots of 40 and 50 frames, cut on
     frame 10) fits 24 fps by its timecodes, but its sources and records last differently there:
     it is read at 30, with a warning, not refused."""
-    track = otio.schema.Track()
-    for name, frames in (("a", 40), ("b", 50)):
-        track.append(
-            otio.schema.Clip(
-                name=name,
-                source_range=otio.opentime.TimeRange(
-                    otio.opentime.RationalTime(0, 30), otio.opentime.RationalTime(frames, 30)
-                ),
-            )
-        )
-    path = tmp_path / "cut.edl"
-    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path), rate=30)
+    path = write_edl(tmp_path / "cut.edl", 30, [("a", 40), ("b", 50)])
     put_media(tmp_path, ["a.mp4", "b.mp4"], clip)
     timeline = load(str(path))
     assert timeline.fps == 30 and timeline.frames == 90
