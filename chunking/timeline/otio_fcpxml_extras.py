@@ -144,7 +144,8 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
         elif item.tag in ("video", "audio") and container.tag == "spine":
             if item.get("ref") not in walk.assets:
                 walk.generators.append(where)  # otio_fcpxml made it a gap
-        if item.find("timeMap") is not None and constant_retime(item) is None:
+        retimed = item.find("timeMap") is not None
+        if retimed and (item.tag == "mc-clip" or constant_retime(item) is None):
             walk.retimed.append(where)  # one otio_fcpxml could not make a speed
         if item.tag in (*HOLDERS, "title"):
             inner = fcpxml_time(item.get("start")) or Fraction(0)

@@ -157,8 +157,8 @@ def flatten_multicam(root: Any) -> bool:
         if pick.audio is None or pick.audio[0] != asset or pick.audio[1] != shown:
             flat.set("srcEnable", "video")  # its own sound is not what the cut plays
         for child in clip:  # connected items: in the clip's own time, which now runs from shown
-            if child.tag == "mc-source":
-                continue
+            if child.tag in ("mc-source", "timeMap"):
+                continue  # angles chosen above; a retime is not carried over (warned)
             offset = fcpxml_time(child.get("offset"))
             if offset is not None:
                 child.set("offset", fcpxml_text(offset - start + shown))
