@@ -145,7 +145,7 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             if item.get("ref") not in walk.assets:
                 walk.generators.append(where)  # otio_fcpxml made it a gap
         retimed = item.find("timeMap") is not None
-        if retimed and (item.tag == "mc-clip" or constant_retime(item) is None):
+        if retimed and (item.tag in ("mc-clip", "sync-clip") or constant_retime(item) is None):
             walk.retimed.append(where)  # one otio_fcpxml could not make a speed
         if item.tag in (*HOLDERS, "title"):
             inner = fcpxml_time(item.get("start")) or Fraction(0)
