@@ -7,6 +7,7 @@ its time behaviour (a speed, or a hold). Problems name the clip and are collecte
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -171,13 +172,19 @@ class ItemEffects:
 
     scalar: Fraction = Fraction(1)
     effects: list[dict[str, Any]] = field(default_factory=list)
-    #: its sound's level, a factor (Avid's clip gain)
+    #: its sound's level, a factor (Avid's clip gain, FCP 7's and Premiere's Audio Levels)
     gain: float = 1.0
+    #: its picture's opacity, 0 to 1 (FCP 7's and Premiere's Opacity)
+    opacity: float = 1.0
 
 
 def _static_gain(fx: Any) -> float | None:
-    """The factor of an Avid clip gain effect whose level does not change over the clip (the
-    AAF adapter's ``Audio Gain``/``Mono Audio Gain`` with a fixed amplitude), else None."""
+    """The factor of a clip gain effect whose level does not change over the clip (the AAF
+    adapter's ``Audio Gain``/``Mono Audio Gain`` with a fixed amplitude, FCP 7 XML's
+    ``Audio Levels`` with a fixed linear level), else None."""
+    level = _fcp_parameter(fx, "audiolevels", "level")
+    if level is not None:
+        return level if 0 <= level <= MAX_GAIN else None
     parameter = _AUDIO_GAIN.get(canonical(str(fx.effect_name or fx.name)))
     aaf = plain(fx.metadata).get("AAF")
     params = aaf.get("Parameters") if isinstance(aaf, dict) else None
@@ -191,6 +198,33 @@ def _static_gain(fx: Any) -> float | None:
     except (ValueError, ZeroDivisionError):
         return None
     return gain if 0 <= gain <= MAX_GAIN else None
+
+
+def _static_opacity(fx: Any) -> float | None:
+    """The opacity (0 to 1) of an FCP 7 XML ``Opacity`` filter that does not change over the
+    clip, else None."""
+    percent = _fcp_parameter(fx, "opacity", "opacity")
+    return percent / 100 if percent is not None and 0 <= percent <= 100 else None
+
+
+def _fcp_parameter(fx: Any, effect_id: str, parameter_id: str) -> float | None:
+    """A fixed number parameter of an FCP 7 XML filter (the adapter keeps the filter's effect
+    in the effect's metadata), or None: another effect, a keyframed or malformed value."""
+    found = plain(fx.metadata).get("fcp_xml")
+    if not isinstance(found, dict) or str(found.get("effectid")).lower() != effect_id:
+        return None
+    params = found.get("parameter")
+    for param in params if isinstance(params, list) else [params]:
+        if not isinstance(param, dict) or param.get("parameterid") != parameter_id:
+            continue
+        if param.get("keyframe") is not None:
+            return None
+        try:
+            value = float(str(param.get("value")))
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
+    return None
 
 
 def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
@@ -212,6 +246,8 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             p.error(where, f"time effect {label!r} is not supported")
         elif (gain := _static_gain(fx)) is not None:
             found.gain *= gain
+        elif (opacity := _static_opacity(fx)) is not None:
+            found.opacity *= opacity
         else:
             meta = plain(fx.metadata)
             params = meta.get("parameters", meta)

@@ -93,12 +93,14 @@ class Placer:
             placed = self.track(item, inner, layer, slot, effects)
         else:
             placed = self._stack(item, inner, layer, slot, effects)
-        if fx.gain != 1:  # a track's or nested sequence's gain: every clip it holds
-            for clip in self.layout.placed[before:]:
+        for clip in self.layout.placed[before:]:  # a track's or nested sequence's levels
+            if fx.gain != 1:
                 volume = clip.data.get("volume", 1.0) * fx.gain
                 if volume > MAX_GAIN:
                     self.p.warn(label, f"gains add up to {volume:g}x; {MAX_GAIN:g}x is used")
                 clip.data["volume"] = min(volume, MAX_GAIN)
+            if fx.opacity != 1:
+                clip.data["opacity"] = clip.data.get("opacity", 1.0) * fx.opacity
         return placed
 
     def _stack(
@@ -219,6 +221,8 @@ class Placer:
         data = {"id": clip_id, "name": name, **fields, "effects": [*fx.effects, *inherited]}
         if fx.gain != 1:
             data["volume"] = fx.gain
+        if fx.opacity != 1:
+            data["opacity"] = fx.opacity
         if self.kind == "Video":
             data["muted"] = True  # OTIO keeps sound on audio tracks; this is the picture only
         placed = Placed(data, layer, inner.lo, inner.hi, inner.own0, inner.speed)

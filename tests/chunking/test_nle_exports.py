@@ -469,3 +469,34 @@ def test_hostile_xml_entities_are_refused_not_expanded(
         load(str(path))
     assert time.monotonic() - began < 10
     assert "root:" not in str(caught.value)
+
+
+def fcp_filter(effect_id: str, parameter_id: str, value: str) -> str:
+    """An FCP 7 XML filter element with one fixed parameter."""
+    return (
+        f"<filter><effect><name>{effect_id}</name><effectid>{effect_id}</effectid>"
+        f"<parameter><parameterid>{parameter_id}</parameterid><value>{value}</value>"
+        "</parameter></effect></filter>"
+    )
+
+
+def test_premiere_audio_levels_and_opacity_are_the_clips_volume_and_opacity(
+    tmp_path: Path, clip: Path
+) -> None:
+    """A fixed Audio Levels filter (a linear level: 0.5 is -6 dB) is the clip's volume, a fixed
+    Opacity filter (percent) its opacity."""
+    export = copied(tmp_path, "nle", "premiere_example.xml")
+    text = export.read_text()
+    for item, added in (
+        ('<clipitem id="clipitem-17"', fcp_filter("audiolevels", "level", "0.5")),
+        ('<clipitem id="clipitem-1"', fcp_filter("opacity", "opacity", "40")),
+    ):
+        at = text.index("</clipitem>", text.index(item))
+        text = text[:at] + added + text[at:]
+    export.write_text(text)
+    put_media(tmp_path, referenced(export), clip)
+    timeline = load(str(export))
+    clips = {c.id: c for t in timeline.tracks for c in t.clips}
+    placeholder = [c for i, c in clips.items() if "sc01_placeholder" in i]
+    assert [c.volume for c in placeholder] == [0.5]
+    assert [c.opacity for i, c in clips.items() if "sc01_sh010_anim" in i][0] == pytest.approx(0.4)
