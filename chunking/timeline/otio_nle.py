@@ -69,9 +69,11 @@ _TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
 
 
 def read_export(path: str, p: Problems) -> Any:
-    """The OTIO timeline in an export file; an EDL is read at its likeliest frame rate (see the
-    module docstring), then at the other rates its timecodes allow while the adapter finds the
-    sources' and records' durations apart at the one tried (a rate they contradict)."""
+    """The OTIO timeline in an export file. An FCPXML is amended and its adapter's reader
+    corrected first (``otio_fcpxml``, ``otio_fcpxml_adapter``), what the adapter leaves out
+    kept in its metadata (``_keep_extras``); an EDL is read at its likeliest frame rate (see
+    the module docstring), then at the other rates its timecodes allow while the adapter finds
+    the sources' and records' durations apart at the one tried (a rate they contradict)."""
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
         tl = read_timeline(path, text=fcpxml_amended(path))
@@ -105,9 +107,9 @@ def read_export(path: str, p: Problems) -> Any:
 
 
 def _keep_extras(tl: Any, extras: ProjectExtras, p: Problems) -> None:
-    """Put an FCPXML project's frame size and titles where an OTIO file's
+    """Put an FCPXML project's frame size, length and titles where an OTIO file's
     ``metadata.cloudrender`` holds them, so that an export sent over HTTP (read here, passed
-    on as OTIO JSON) keeps them too."""
+    on as OTIO JSON) keeps them too; warn of what is not rendered."""
     meta = tl.metadata.setdefault("cloudrender", {})
     if not isinstance(meta, MutableMapping):
         return
