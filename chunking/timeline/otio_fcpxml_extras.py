@@ -44,6 +44,8 @@ class ProjectExtras:
     unrendered: list[str] = field(default_factory=list)
     #: the sequence's length in seconds (what Final Cut exports), or None when it says none
     duration: float | None = None
+    #: the names of every project in the document (a library's events may hold several)
+    projects: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -68,14 +70,14 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     output times the adapter places the project's clips (it leaves titles out); and what the
     adapter silently leaves out or plays wrong (multicam clips: nothing; retimed clips: at
     their own speed), named. Nothing when the file holds no single project or does not parse."""
-    nothing = ProjectExtras(None, [])
     try:
         root = ElementTree.parse(path).getroot()
     except (ElementTree.ParseError, OSError, ValueError):
-        return nothing
+        return ProjectExtras(None, [])
+    projects = [str(p.get("name") or "") for p in root.iter("project")]
     sequences = root.findall(".//project/sequence")
     if len(sequences) != 1:
-        return nothing
+        return ProjectExtras(None, [], projects=projects)
     sequence = sequences[0]
     frame = _frame(root, sequence.get("format"))
     resolution = (frame.width, frame.height) if frame is not None else None
@@ -83,7 +85,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     duration = float(length) if length else None
     spine = sequence.find("spine")
     if spine is None:
-        return ProjectExtras(resolution, [], duration=duration)
+        return ProjectExtras(resolution, [], duration=duration, projects=projects)
     walk = _Walk(
         frame or _Frame(1920, 1080),
         {d.get("id"): d for d in root.iter("text-style-def")},
@@ -113,7 +115,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
             "a freeze, reverse or a speed outside 0.25x to 4x); render the retime in Final Cut "
             "to keep it"
         )
-    return ProjectExtras(resolution, walk.titles, unrendered, duration)
+    return ProjectExtras(resolution, walk.titles, unrendered, duration, projects)
 
 
 def _listed(items: list[str]) -> str:

@@ -77,8 +77,15 @@ def read_export(path: str, p: Problems) -> Any:
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
         tl = read_timeline(path, text=fcpxml_amended(path))
+        extras = fcpxml_extras(path)
+        if len(extras.projects) > 1:  # the adapter reads a library's first event only
+            names = ", ".join(repr(n) for n in extras.projects[:8])
+            raise TimelineError(
+                f"{path}: holds {len(extras.projects)} projects ({names}); export the one "
+                "project to render on its own"
+            )
         apply_retimes(tl)
-        _keep_extras(tl, fcpxml_extras(path), p)
+        _keep_extras(tl, extras, p)
         return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)

@@ -10,6 +10,7 @@ import pytest
 
 from chunking.timeline.loader import load
 from chunking.timeline.otio_fcpxml_extras import fcpxml_extras
+from common.errors import TimelineError
 from tests.media import make_video
 from workers.compositor import Compositor
 
@@ -134,3 +135,16 @@ def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
     (slow,) = [c for t in timeline.tracks for c in t.clips if c.id.endswith("slow")]
     assert (slow.start, slow.end, slow.source_start, slow.speed) == (0, 100, 1.0, 0.5)
     assert not any("own speed" in w for w in timeline.warnings)
+
+
+def test_a_library_of_several_events_names_its_projects(tmp_path: Path) -> None:
+    """The adapter reads a library's first event only: a library whose second event holds
+    another project is refused naming both, not rendered as the first event's project."""
+    second = '<event name="f"><project name="q"><sequence format="r1" duration="1s"/></project>'
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        TITLES.replace("</event></library>", "</event>" + second + "</event></library>")
+    )
+    with pytest.raises(TimelineError) as caught:
+        load(str(path))
+    assert "holds 2 projects ('p', 'q')" in str(caught.value)
