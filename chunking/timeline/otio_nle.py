@@ -143,7 +143,8 @@ def media_rates(text: str, base_dir: str) -> list[Fraction]:
     for named in _MEDIA_COMMENT.findall(text):
         name = re.split(r"[\\/]", named.strip())[-1].lower()
         found = beside.get(name) or beside.get(os.path.splitext(name)[0])
-        if found and found not in paths and _suffix(found) not in IMAGE_EXTENSIONS:
+        still = os.path.splitext(found or "")[1].lower() in IMAGE_EXTENSIONS
+        if found and found not in paths and not still:
             paths.append(found)
     rates = []
     for relative in paths[:_RATE_PROBES]:
@@ -151,11 +152,6 @@ def media_rates(text: str, base_dir: str) -> list[Fraction]:
         if rate is not None:
             rates.append(rate)
     return rates
-
-
-def _suffix(path: str) -> str:
-    """A file name's suffix in lower case ("" for none)."""
-    return os.path.splitext(path)[1].lower()
 
 
 def _video_rate(path: str) -> Fraction | None:
