@@ -30,7 +30,8 @@
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
 
-What the adapter leaves out altogether is read by ``otio_fcpxml_extras``.
+What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips' adjustments
+(level, opacity, transform) by ``otio_fcpxml_adjust``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from xml.etree import ElementTree
 
 import opentimelineio as otio
 
+from chunking.timeline.otio_fcpxml_adjust import mark_adjustments
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
     flatten_sync_clips,
@@ -67,7 +69,8 @@ def fcpxml_amended(path: str) -> str | None:
     except (ElementTree.ParseError, OSError, ValueError):
         return None
     root = tree.getroot()
-    moved = False
+    # First: the items the nesting below copies or flattens carry their adjustments along.
+    moved = mark_adjustments(root)
     for asset in root.iter("asset"):
         if asset.get("src"):
             continue

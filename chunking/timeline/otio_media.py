@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems, canonical
+from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
 from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
 
 _SOLID = {"solidcolor", "solid", "color", "colour"}
@@ -176,6 +177,10 @@ class ItemEffects:
     gain: float = 1.0
     #: its picture's opacity, 0 to 1 (FCP 7's and Premiere's Opacity)
     opacity: float = 1.0
+    #: clip fields it sets (Final Cut's transform, its audio fades: otio_fcpxml_adjust)
+    fields: dict[str, Any] = field(default_factory=dict)
+    #: what of them is not rendered: (the part it concerns, "picture" or "sound"; a warning)
+    notes: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _static_gain(fx: Any) -> float | None:
@@ -244,6 +249,8 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
                 found.scalar *= Fraction(scalar).limit_denominator(10**6)
         elif isinstance(fx, otio.schema.TimeEffect):
             p.error(where, f"time effect {label!r} is not supported")
+        elif str(fx.effect_name) == ADJUSTMENTS:
+            _adjusted(found, plain(fx.metadata))
         elif (gain := _static_gain(fx)) is not None:
             found.gain *= gain
         elif (opacity := _static_opacity(fx)) is not None:
@@ -257,3 +264,18 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             kind = str(fx.effect_name or fx.name)
             found.effects.append({"id": label, "effect_type": kind, "params": values})
     return found
+
+
+def _adjusted(found: ItemEffects, adjust: dict[str, Any]) -> None:
+    """Add Final Cut's adjustments of the item (``otio_fcpxml_adjust``) to what it does."""
+    for note in adjust.get("notes", []):
+        if isinstance(note, list) and len(note) == 2:
+            found.notes.append((str(note[0]), str(note[1])))
+    gain, opacity = adjust.get("gain"), adjust.get("opacity")
+    if isinstance(gain, int | float) and math.isfinite(gain) and gain >= 0:
+        found.gain *= gain
+    if isinstance(opacity, int | float) and 0 <= opacity <= 1:
+        found.opacity *= opacity
+    for key in ("transform", "fade_in", "fade_out"):
+        if key in adjust:
+            found.fields[key] = adjust[key]

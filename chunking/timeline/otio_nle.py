@@ -47,6 +47,7 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
+from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
@@ -85,6 +86,7 @@ def read_export(path: str, p: Problems) -> Any:
                 "project to render on its own"
             )
         apply_retimes(tl)
+        apply_adjustments(tl)
         _keep_extras(tl, extras, p)
         return tl
     if not path.lower().endswith(".edl"):

@@ -24,6 +24,7 @@ from chunking.timeline.otio_media import (
     MAX_GAIN,
     MAX_SPEED,
     MIN_SPEED,
+    ItemEffects,
     item_effects,
     media_source,
 )
@@ -101,7 +102,16 @@ class Placer:
                 clip.data["volume"] = min(volume, MAX_GAIN)
             if fx.opacity != 1:
                 clip.data["opacity"] = clip.data.get("opacity", 1.0) * fx.opacity
+        if "transform" in fx.fields and self.kind == "Video":
+            self.p.warn(label, "the transform of a compound clip is not rendered")
+        self._notes(label, fx)
         return placed
+
+    def _notes(self, where: str, fx: ItemEffects) -> None:
+        """Warn of what the item's effects leave out of the part this track shows."""
+        for part, text in fx.notes:
+            if (part == "picture") == (self.kind == "Video"):
+                self.p.warn(where, text)
 
     def _stack(
         self, stack: Any, inner: TimeMap, layer: int, slot: str, effects: tuple[Any, ...]
@@ -223,6 +233,11 @@ class Placer:
             data["volume"] = fx.gain
         if fx.opacity != 1:
             data["opacity"] = fx.opacity
+        self._notes(where, fx)
+        for key, value in fx.fields.items():
+            # A transform moves the picture, a fade the sound: each where the clip shows it.
+            if (key == "transform") == (self.kind == "Video"):
+                data[key] = value
         if self.kind == "Video":
             data["muted"] = True  # OTIO keeps sound on audio tracks; this is the picture only
         placed = Placed(data, layer, inner.lo, inner.hi, inner.own0, inner.speed)

@@ -1,0 +1,179 @@
+"""Final Cut Pro's clip adjustments (chunking.timeline.otio_fcpxml_adjust): level, fades,
+opacity and transform reach the rendered clips; what is left out is named once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import Clip, Timeline, TrackKind
+from chunking.timeline.otio_fcpxml_adjust import adjustments, combined
+from tests.media import make_video
+
+
+def _adjusted(children: str, height: int | None = 1080) -> dict[str, Any]:
+    return adjustments(ElementTree.fromstring(f"<asset-clip>{children}</asset-clip>"), height)
+
+
+@pytest.mark.parametrize(
+    ("children", "expected"),
+    [
+        ('<adjust-volume amount="-6dB"/>', {"gain": pytest.approx(10 ** (-6 / 20))}),
+        ('<adjust-volume amount="+3.5 dB"/>', {"gain": pytest.approx(10 ** (3.5 / 20))}),
+        ('<adjust-volume amount="0dB"/>', {}),
+        (
+            '<adjust-volume><param name="amount"><fadeIn type="easeIn" duration="1/2s"/>'
+            '<fadeOut type="easeOut" duration="3003/1000s"/></param></adjust-volume>',
+            {"fade_in": 0.5, "fade_out": 3.003},
+        ),
+        ('<adjust-blend amount="0.25"/>', {"opacity": 0.25}),
+        ('<adjust-blend amount="1"/>', {}),
+        # Position: percent of the frame height from the centre, up; pixels down here.
+        ('<adjust-transform position="10 -5"/>', {"transform": {"position_x": 108.0,
+                                                                "position_y": 54.0}}),
+        ('<adjust-transform scale="0.5 0.25"/>', {"transform": {"scale_x": 0.5,
+                                                                "scale_y": 0.25}}),
+        ('<adjust-transform rotation="30"/>', {"transform": {"rotation": -30.0}}),
+        ('<adjust-transform position="0 0" scale="1 1" rotation="0" anchor="0 0"/>', {}),
+        ('<adjust-colorConform enabled="1"/><adjust-conform type="fit"/>', {}),
+    ],
+)  # fmt: skip
+def test_each_adjustment_reads_as_the_renderer_means_it(
+    children: str, expected: dict[str, Any]
+) -> None:
+    assert _adjusted(children) == expected
+
+
+@pytest.mark.parametrize(
+    ("children", "part", "says"),
+    [
+        ('<adjust-volume amount="loud"/>', "sound", "'loud' is not a level in dB"),
+        (
+            '<adjust-volume amount="-3dB"><param name="amount"><keyframeAnimation>'
+            '<keyframe time="0s" value="-3dB"/></keyframeAnimation></param></adjust-volume>',
+            "sound",
+            "volume keyframes",
+        ),
+        ('<adjust-blend amount="1.5"/>', "picture", "'1.5' is not 0 to 1"),
+        ('<adjust-blend amount="0.5" mode="Screen"/>', "picture", "'Screen' is rendered as"),
+        ('<adjust-transform scale="-1 1"/>', "picture", "mirroring"),
+        ('<adjust-transform position="1 nan"/>', "picture", "malformed"),
+        ('<adjust-transform rotation="1e9"/>', "picture", "rotation '1e9'"),
+        ('<adjust-transform anchor="5 5"/>', "picture", "anchor point '5 5'"),
+        (
+            '<adjust-transform><param name="position"><keyframeAnimation/></param>'
+            "</adjust-transform>",
+            "picture",
+            "transform keyframes",
+        ),
+        ('<adjust-crop mode="trim"><trim-rect left="10"/></adjust-crop>', "picture", "crop"),
+    ],
+)
+def test_what_is_left_out_is_noted_for_the_part_it_concerns(
+    children: str, part: str, says: str
+) -> None:
+    notes = _adjusted(children)["notes"]
+    assert len(notes) == 1
+    assert notes[0][0] == part and says in notes[0][1]
+
+
+def test_a_position_without_a_known_frame_height_is_left_out_with_a_note() -> None:
+    found = _adjusted('<adjust-transform position="10 10" scale="2 2"/>', height=None)
+    assert found["transform"] == {"scale_x": 2.0, "scale_y": 2.0}
+    assert "frame height is unknown" in found["notes"][0][1]
+
+
+def test_a_sync_clips_adjustments_combine_with_its_items() -> None:
+    outer = {"gain": 0.5, "transform": {"rotation": 5.0}, "notes": [["sound", "a"]]}
+    inner = {"gain": 0.5, "opacity": 0.5, "transform": {"scale_x": 2.0}}
+    both = combined(outer, inner)
+    assert both["gain"] == 0.25 and both["opacity"] == 0.5
+    assert both["transform"] == {"scale_x": 2.0}  # the item's own wins
+    assert both["notes"] == [["sound", "a"], ["picture", "its sync clip's transform is left out"]]
+    assert combined({"fade_in": 1.0}, {}) == {"fade_in": 1.0}
+
+
+ADJUSTED = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="av" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="av.mp4"/>
+    </asset>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="6s" tcStart="0s">
+      <spine>
+        <asset-clip name="main" ref="r2" offset="0s" duration="3s" start="0s">
+          <adjust-transform position="0 25" scale="0.5 0.5"/>
+          <adjust-volume amount="-6dB">
+            <param name="amount"><fadeIn type="easeIn" duration="1/2s"/></param>
+          </adjust-volume>
+          <asset-clip name="over" ref="r2" lane="1" offset="0s" duration="2s" start="4s">
+            <adjust-blend amount="0.5" mode="Multiply"/>
+          </asset-clip>
+        </asset-clip>
+        <sync-clip name="synced" offset="3s" duration="3s" start="0s">
+          <adjust-volume amount="-6dB"/>
+          <asset-clip name="take" ref="r2" offset="0s" duration="5s" start="2s">
+            <adjust-volume amount="-6dB"/>
+            <adjust-crop mode="trim"><trim-rect left="10"/></adjust-crop>
+          </asset-clip>
+        </sync-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def _clips(timeline: Timeline, kind: TrackKind) -> dict[str, Clip]:
+    return {c.id.rsplit(" ", 1)[-1]: c for t in timeline.tracks if t.kind is kind for c in t.clips}
+
+
+@pytest.fixture
+def adjusted(tmp_path: Path) -> Timeline:
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(ADJUSTED)
+    return load(str(path))
+
+
+def test_an_exports_adjustments_reach_its_picture_and_its_sound(adjusted: Timeline) -> None:
+    picture, sound = _clips(adjusted, TrackKind.VIDEO), _clips(adjusted, TrackKind.AUDIO)
+    assert set(picture) == {"main", "over", "take"}  # names without the carried marks
+    main = picture["main"].transform
+    assert (main.scale_x, main.scale_y, main.position_x, main.position_y) == (0.5, 0.5, 0, -22.5)
+    assert picture["over"].opacity == 0.5
+    assert sound["main"].volume == pytest.approx(10 ** (-6 / 20))
+    assert sound["main"].fade_in == 0.5
+    # The sync clip's -6 dB and its take's own -6 dB: -12 dB on the take's sound.
+    assert sound["take"].volume == pytest.approx(10 ** (-12 / 20))
+    assert sound["take"].transform.is_identity()
+    # Each left-out adjustment is named once, for the picture it concerns.
+    assert sorted(adjusted.warnings) == [
+        "clip '0#1 take': its crop is not rendered",
+        "clip '1#0 over': its blend mode 'Multiply' is rendered as normal",
+    ]
+
+
+def test_a_transform_moves_the_rendered_picture(adjusted: Timeline) -> None:
+    """Half size, raised by a quarter of the frame height: at 2.2 s (past the overlay) the
+    picture fills the top half's middle (rows 0 to 45, columns 40 to 120), black around."""
+    from workers.compositor import Compositor
+
+    compositor = Compositor(adjusted)
+    try:
+        compositor.open_range(55, 56)
+        frame = compositor.frame(55).astype(int)
+    finally:
+        compositor.close()
+    assert frame.shape == (90, 160, 3)
+    inside, below, beside = frame[5:40, 45:115], frame[50:, :], frame[:, :35]
+    assert inside.min() > 0 and inside.mean() > 20  # make_video's level(55) and its bar
+    assert below.max() == 0 and beside.max() == 0
