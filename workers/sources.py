@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +23,8 @@ from PIL import Image, ImageOps
 from chunking.timeline.model import IMAGE_EXTENSIONS, GeneratedSource, ImageSequence
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_image, open_media, reason
+from workers.pipeline import Ahead
+from workers.video_index import video_index
 
 Rgb8 = npt.NDArray[np.uint8]
 #: Given a source's display size, the size the caller wants the picture delivered at.
@@ -30,10 +32,12 @@ Sizer = Callable[[int, int], tuple[int, int]]
 MAX_SOURCE_PIXELS = 8192 * 8192  # refuse larger sources instead of exhausting memory
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
 FORWARD_DECODE_LIMIT = 48
+#: Frames a source decodes ahead, in its own thread, while it is read forward.
+DECODE_AHEAD = 2
 
 Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
-_INDEX_CACHE: dict[tuple[str, int, int, int], tuple[list[int], list[int]]] = {}
-_INDEX_CACHE_SIZE = 64
+#: Keyframes further back a seek may go when the container lands past the one asked for.
+MAX_SEEK_BACK = 8
 
 
 class Picture:
@@ -104,7 +108,10 @@ class VideoSource:
                     f"clip {clip_id!r}: video frames are too large "
                     f"({ctx.width}x{ctx.height}): {path}"
                 )
-            self.pts, self.keyframes = self._cached_index()
+            self.index = video_index(self.container, self.stream, path)
+            stat = os.stat(path)
+            self._file_key = (path, stat.st_size, stat.st_mtime_ns, self.stream.index)
+            self.pts, self.keyframes = self.index.pts, self.index.keyframes
         except (av.error.FFmpegError, OSError) as exc:
             self.close()
             raise DecodeError(f"clip {clip_id!r}: cannot open {path}: {reason(exc)}") from None
@@ -116,8 +123,10 @@ class VideoSource:
             raise DecodeError(f"clip {clip_id!r}: no video frames in {path}")
         self.time_base = Fraction(self.stream.time_base)
         self.first = self.pts[0]
-        self._frames: Iterator[Any] | None = None
+        self._frames: Ahead[Any] | None = None
         self._last_pts: int | None = None
+        #: keyframes a seek goes further back than the one it wants (see _decode_frame)
+        self._seek_back = 0
         # A source serves one clip, whose layout never changes, so pts and "sized or not" key it.
         self._cache: tuple[int, bool, Picture] | None = None
         #: Decoded frames this source shares with others reading the same file (see share).
@@ -132,37 +141,6 @@ class VideoSource:
         """
         self._shared = decoded
 
-    def _cached_index(self) -> tuple[list[int], list[int]]:
-        """The packet index, shared by every chunk and layer this process renders from the file.
-
-        Indexing reads every packet of the file: for long sources that dominates a chunk's
-        start, so it is done once per (path, size, mtime) per process.
-        """
-        stat = os.stat(self.path)
-        key = (self.path, stat.st_size, stat.st_mtime_ns, self.stream.index)
-        self._file_key = key
-        if key not in _INDEX_CACHE:
-            if len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
-                _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
-            _INDEX_CACHE[key] = self._index()
-        return _INDEX_CACHE[key]
-
-    def _index(self) -> tuple[list[int], list[int]]:
-        """Presentation times of every frame and of the keyframes, from packets only."""
-        pts: list[int] = []
-        keys: list[int] = []
-        for packet in self.container.demux(self.stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            pts.append(packet.pts)
-            if packet.is_keyframe:
-                keys.append(packet.pts)
-        pts.sort()
-        keys.sort()
-        if pts and (not keys or keys[0] > pts[0]):
-            keys.insert(0, pts[0])  # decoding must start somewhere: the first packet
-        return pts, keys
-
     @property
     def duration(self) -> Fraction:
         """Time from the first frame to the end of the last one, in seconds."""
@@ -171,12 +149,8 @@ class VideoSource:
 
     def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
         """The frame shown at this many seconds from the source's first frame."""
-        # Containers round timestamps to their tick (Matroska: 1 ms); half a tick of slack
-        # keeps a frame whose true time is exactly the target from reading as "later".
-        target = self.first + seconds / self.time_base + Fraction(1, 2)
         # Before the first frame (a negative time) the first frame is held.
-        index = max(bisect.bisect_right(self.pts, target) - 1, 0)
-        wanted = self.pts[index]
+        wanted = self.index.shown_at(seconds)
         if self._cache is not None and self._cache[:2] == (wanted, sizer is None):
             return self._cache[2]
         picture = self._decode(wanted, sizer)
@@ -188,48 +162,84 @@ class VideoSource:
             hit = self._shared.get(self._file_key)
             if hit is not None and hit[0] == wanted:
                 return _picture(hit[1], sizer)
-        key = self.keyframes[max(bisect.bisect_right(self.keyframes, wanted) - 1, 0)]
+        while True:
+            frame = self._decode_frame(wanted)
+            if frame is not None:
+                if self._shared is not None:
+                    self._shared[self._file_key] = (wanted, frame)
+                return _picture(frame, sizer)
+
+    def _decode_frame(self, wanted: int) -> Any:
+        """The decoded frame at `wanted`, or None when the seek landed past it (MPEG-TS and
+        MPEG-PS land a keyframe late): the next call seeks a keyframe further back."""
+        # Past MAX_SEEK_BACK keyframes back, from the file's start (None).
+        back = self._seek_back
+        key = self.index.keyframe(wanted, back) if back <= MAX_SEEK_BACK else None
         ahead = bisect.bisect_left(self.pts, wanted) - bisect.bisect_left(
             self.pts, self._last_pts if self._last_pts is not None else -(2**62)
         )
-        if (
+        seeking = (
             self._frames is None
             or self._last_pts is None
             or self._last_pts >= wanted
-            or (key > self._last_pts and ahead > FORWARD_DECODE_LIMIT)
-        ):
+            or (key is not None and key > self._last_pts and ahead > FORWARD_DECODE_LIMIT)
+        )
+        if seeking:
             self._seek(key)
+        else:
+            # Read forward a second time: the next frames are likely wanted too, so they are
+            # decoded while this one is composited (a reversed clip seeks every frame instead).
+            assert self._frames is not None
+            self._frames.run_ahead()
         assert self._frames is not None
         try:
             for frame in self._frames:
                 if frame.pts is None:
                     continue
+                landed_late = seeking and self._last_pts is None and frame.pts > wanted
                 self._last_pts = frame.pts
                 if frame.pts == wanted:
-                    if self._shared is not None:
-                        self._shared[self._file_key] = (wanted, frame)
-                    return _picture(frame, sizer)
+                    return frame
+                if landed_late and key is not None:
+                    self._seek_back += 1
+                    self._drop_frames()
+                    return None
                 if frame.pts > wanted:
                     break
         except av.error.FFmpegError as exc:
-            self._frames = None
+            self._drop_frames()
             raise DecodeError(
                 f"clip {self.clip_id!r}: corrupt video in {self.path}: {reason(exc)}"
             ) from None
-        self._frames = None
+        self._drop_frames()
+        if seeking and self._last_pts is None and key is not None:
+            # The seek landed past the stream's last keyframe: nothing came out at all.
+            self._seek_back += 1
+            return None
         raise DecodeError(
             f"clip {self.clip_id!r}: frame at {float(wanted * self.time_base):.3f}s "
             f"cannot be decoded from {self.path}"
         )
 
-    def _seek(self, key: int) -> None:
+    def _drop_frames(self) -> None:
+        """Stop decoding (its thread too): the container is free for a seek or to close."""
+        if self._frames is not None:
+            self._frames.close()
+            self._frames = None
+
+    def _seek(self, key: int | None) -> None:
+        """Seek to the keyframe at `key`, or to the file's start for None."""
+        self._drop_frames()
         try:
-            self.container.seek(key, stream=self.stream, backward=True, any_frame=False)
+            if key is None:
+                self.container.seek(0)
+            else:
+                self.container.seek(key, stream=self.stream, backward=True, any_frame=False)
         except av.error.FFmpegError as exc:
             raise DecodeError(
                 f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"
             ) from None
-        self._frames = self.container.decode(self.stream)
+        self._frames = Ahead(self.container.decode(self.stream), DECODE_AHEAD, name="decoder")
         self._last_pts = None
 
     def close(self) -> None:
@@ -237,6 +247,8 @@ class VideoSource:
         shared = getattr(self, "_shared", None)
         if shared is not None:
             shared.pop(self._file_key, None)
+        if getattr(self, "_frames", None) is not None:
+            self._drop_frames()
         if self.container is not None:
             self.container.close()
             self.container = None

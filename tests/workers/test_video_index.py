@@ -1,0 +1,99 @@
+"""Frame-exact reading of the containers users bring: MPEG transport and program streams,
+MP4s trimmed without re-encoding, Matroska at 29.97 fps (workers.video_index, VideoSource)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.media import identify, make_video
+from workers.sources import VideoSource
+from workers.video_index import frame_grid
+
+
+def _shown(path: Path, times: list[Fraction]) -> list[int]:
+    """Which source frames (make_video's numbering) a VideoSource shows at these times."""
+    source = VideoSource(str(path), "clip")
+    try:
+        return [identify(source.picture_at(t).rgb) for t in times]
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("codec", ["libx264", "mpeg2video"])
+def test_mpeg_transport_streams_decode_at_any_frame(tmp_path: Path, codec: str) -> None:
+    """Seeking in MPEG-TS (AVCHD's .mts/.m2ts) lands a keyframe past the one asked for (or
+    nowhere, past a file's only keyframe): every frame still decodes, forwards, backwards and
+    at the start."""
+    path = make_video(tmp_path / "clip.ts", frames=60, fps=25, size=(64, 36), gop=10, codec=codec)
+    order = [0, 1, 2, 30, 31, 59, 45, 12, 0, 11]
+    assert _shown(path, [Fraction(n, 25) for n in order]) == order
+
+
+def test_a_ts_with_a_single_keyframe(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "one.ts", frames=30, fps=25, size=(64, 36), gop=300)
+    order = [5, 0, 29, 3]
+    assert _shown(path, [Fraction(n, 25) for n in order]) == order
+
+
+def _trimmed(tmp_path: Path, cut: int) -> Path:
+    """An MP4 cut `cut` frames into its first GOP without re-encoding, as `ffmpeg -ss -c copy`
+    writes it: the packets before the cut stay (to decode from the keyframe), marked to be
+    discarded by an edit list."""
+    source = make_video(tmp_path / "camera.mp4", frames=60, fps=30, size=(64, 36), gop=10)
+    out = tmp_path / "trimmed.mp4"
+    with av.open(str(source)) as given, av.open(str(out), "w") as written:
+        stream = given.streams.video[0]
+        copy = written.add_stream_from_template(stream)
+        step = int(1 / (Fraction(30) * stream.time_base))
+        for packet in given.demux(stream):
+            if packet.dts is None:
+                continue
+            assert packet.pts is not None
+            packet.pts -= cut * step
+            packet.dts -= cut * step
+            packet.stream = copy
+            written.mux(packet)
+    return out
+
+
+def test_an_mp4_trimmed_without_re_encoding_starts_at_its_cut(tmp_path: Path) -> None:
+    path = _trimmed(tmp_path, cut=7)
+    with av.open(str(path)) as check:  # the premise: discarded packets before the cut
+        packets = [p for p in check.demux(video=0) if p.size]
+        assert [p.is_discard for p in packets[:8]] == [True] * 7 + [False]
+    shown = _shown(path, [Fraction(n, 30) for n in (0, 1, 2, 10, 52, 0)])
+    assert shown == [7, 8, 9, 17, 59, 7]
+
+
+def test_matroska_at_29_97_shows_every_frame_once(tmp_path: Path) -> None:
+    """Matroska rounds times to the millisecond; sampled half a millisecond before each
+    frame's true start (a 29.97 fps timeline from 0.5 s in), every frame shows once, as from
+    an MP4 of the same stream."""
+    rate = Fraction(30000, 1001)
+    times = [Fraction(1, 2) + n / rate for n in range(45)]
+    for name in ("ntsc.mkv", "ntsc.mp4"):
+        path = make_video(tmp_path / name, frames=70, fps=rate, size=(64, 36), gop=15)
+        shown = _shown(path, times)
+        assert shown == list(range(14, 59)), name
+
+
+@pytest.mark.parametrize(
+    ("pts", "base", "nominal", "rate"),
+    [
+        ([0, 33, 67, 100, 133, 167, 200], Fraction(1, 1000), (), Fraction(30000, 1001)),
+        ([0, 512, 1024, 1536], Fraction(1, 15360), (Fraction(30),), Fraction(30)),
+        ([0, 40, 80, 120], Fraction(1, 1000), (None,), Fraction(25)),
+        ([0, 40, 80, 130], Fraction(1, 1000), (), None),  # a late frame: no grid
+        ([0, 40, 40, 80], Fraction(1, 1000), (), None),  # a repeated time
+        ([0, 40], Fraction(1, 1000), (), None),  # too few to tell
+        ([0, 7, 14, 21], Fraction(1, 1000), (), Fraction(1000, 7)),  # an uncommon rate
+    ],
+)
+def test_frame_grid(
+    pts: list[int], base: Fraction, nominal: tuple[Fraction | None, ...], rate: Fraction | None
+) -> None:
+    assert frame_grid(pts, base, nominal) == rate

@@ -1,0 +1,119 @@
+"""Where each frame of a video file is: its presentation times and keyframes, read once from
+the packets, and which frame is shown at a given time.
+
+Packets a container marks to be discarded (those before the cut of an MP4 trimmed without
+re-encoding, kept only to decode what follows) are no frames: the decoder never returns them,
+though a keyframe among them is where decoding starts. A source whose frames sit on a constant
+grid (every one within a tick of it) is sampled on that grid: Matroska stores times to the
+millisecond, and choosing among the rounded times would repeat and skip frames whenever the
+sampled time falls within a millisecond of a frame's start (a 29.97 fps source, say).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+#: Slack (in frames) when sampling on a frame grid: times given as decimal seconds land a hair
+#: before a frame's start they mean.
+_GRID_SLACK = Fraction(1, 10**6)
+_CACHE: dict[tuple[str, int, int, int], VideoIndex] = {}
+_CACHE_SIZE = 64
+_COMMON_RATES = tuple(
+    Fraction(n, d)
+    for n, d in [(24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1),
+                 (60000, 1001), (60, 1), (120000, 1001), (120, 1)]
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VideoIndex:
+    """A video stream's frame times and keyframes (in its time base), and its frame grid."""
+
+    pts: list[int]
+    keyframes: list[int]
+    time_base: Fraction
+    #: frames per second when every frame sits on a constant grid, else None
+    grid: Fraction | None = None
+
+    @property
+    def first(self) -> int:
+        """The first frame's presentation time."""
+        return self.pts[0]
+
+    def shown_at(self, seconds: Fraction) -> int:
+        """The presentation time of the frame shown this many seconds after the first one
+        (the first frame before it, the last one after the end)."""
+        if self.grid is not None:
+            index = math.floor(seconds * self.grid + _GRID_SLACK)
+            return self.pts[min(max(index, 0), len(self.pts) - 1)]
+        # Containers round timestamps to their tick: half a tick of slack keeps a frame whose
+        # true time is exactly the target from reading as "later".
+        target = self.first + seconds / self.time_base + Fraction(1, 2)
+        return self.pts[max(bisect.bisect_right(self.pts, target) - 1, 0)]
+
+    def keyframe(self, wanted: int, back: int = 0) -> int | None:
+        """The keyframe at or before the frame at `wanted`, `back` keyframes earlier still;
+        None when that is before the first (decode from the file's start)."""
+        index = bisect.bisect_right(self.keyframes, wanted) - 1 - back
+        return self.keyframes[index] if index >= 0 else None
+
+
+def video_index(container: Any, stream: Any, path: str) -> VideoIndex:
+    """The index of a file's video stream, built once per (path, size, mtime, stream) in this
+    process: indexing reads every packet, which dominates a chunk's start for long sources."""
+    stat = os.stat(path)
+    key = (path, stat.st_size, stat.st_mtime_ns, stream.index)
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = build_index(container, stream)
+    return _CACHE[key]
+
+
+def build_index(container: Any, stream: Any) -> VideoIndex:
+    """Read every packet of the stream: the frames' presentation times and the keyframes."""
+    pts: list[int] = []
+    keys: list[int] = []
+    for packet in container.demux(stream):
+        if packet.pts is None or packet.size == 0:
+            continue
+        if packet.is_keyframe:
+            keys.append(packet.pts)
+        if not packet.is_discard:
+            pts.append(packet.pts)
+    pts.sort()
+    keys.sort()
+    if pts and (not keys or keys[0] > pts[0]):
+        keys.insert(0, pts[0])  # decoding must start somewhere: the first packet
+    time_base = Fraction(stream.time_base)
+    nominal = (stream.average_rate, stream.guessed_rate, stream.base_rate)
+    return VideoIndex(pts, keys, time_base, frame_grid(pts, time_base, nominal))
+
+
+def frame_grid(
+    pts: list[int], time_base: Fraction, nominal: tuple[Any, ...] = ()
+) -> Fraction | None:
+    """The frame rate of frames that all sit within a tick of a constant grid, else None: the
+    first of the stream's `nominal` rates and the common ones that fits (30000/1001, not the
+    average of times rounded to the millisecond), else the measured one."""
+    if len(pts) < 3 or len(set(pts)) != len(pts):
+        return None
+    measured = Fraction(pts[-1] - pts[0], len(pts) - 1) * time_base
+    if measured <= 0:
+        return None
+    candidates = [Fraction(r) for r in nominal if r] + list(_COMMON_RATES)
+    for rate in [*candidates, 1 / measured]:
+        if abs(rate * measured - 1) <= Fraction(1, 1000) and _on_grid(pts, time_base, rate):
+            return rate
+    return None
+
+
+def _on_grid(pts: list[int], time_base: Fraction, rate: Fraction) -> bool:
+    """Whether every frame is within a tick of the grid of `rate` from the first."""
+    step = float(1 / (rate * time_base))
+    return all(abs(t - pts[0] - k * step) <= 1.0 for k, t in enumerate(pts))
