@@ -73,7 +73,7 @@ def chunk_start_costs(project: Path, starts: list[int]) -> dict[int, dict[str, f
     """Per chunk start: sources opened, first frame, steady frame, decode pre-roll (in-process)."""
     from chunking.timeline.loader import load
     from workers.compositor import Compositor
-    from workers.sources import VideoSource
+    from workers.video_source import VideoSource
 
     timeline = load(str(project))
     costs: dict[int, dict[str, float]] = {}

@@ -43,7 +43,8 @@ from workers.encoder import add_video_stream, choose_encoder, to_video_frame
 from workers.fingerprint import render_fingerprint
 from workers.gpus import gpu_stats
 from workers.render import render_to_file
-from workers.sources import Rgb8, set_decoder_threads
+from workers.sources import Rgb8
+from workers.video_source import set_decoder_threads
 
 #: Frame rate of the slice.
 FPS = 30

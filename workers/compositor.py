@@ -30,9 +30,10 @@ from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
 from workers.geometry import Layout, cell_box, crop, layout, place
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
-from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, VideoSource, open_file
+from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
+from workers.video_source import VideoSource
 
 AnySource = StillSource | VideoSource | GeneratedPicture
 _EPSILON = Fraction(1, 1_000_000)  # seconds: "just before" a source out-point

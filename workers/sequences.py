@@ -20,13 +20,8 @@ import av.error
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, ImageSequence, Timeline
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_media, reason
-from workers.sources import (
-    Picture,
-    Sizer,
-    StillSource,
-    VideoSource,
-    _picture,
-)
+from workers.sources import Picture, Sizer, StillSource
+from workers.video_source import VideoSource, frame_picture
 
 #: Added before flooring a time to an image index: a time computed as exactly image n's start
 #: may come out a hair early after a float round trip.
@@ -89,7 +84,7 @@ def read_image(path: str, clip_id: str, sizer: Sizer | None = None) -> Picture:
     try:
         with open_media(path) as container:
             for frame in container.decode(video=0):
-                return _picture(frame, sizer)
+                return frame_picture(frame, sizer)
     except AssetNotFound:
         raise AssetNotFound(missing) from None
     except MediaError as exc:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.media import make_video
 from workers.pipeline import Ahead, prefetched
-from workers.sources import VideoSource
+from workers.video_source import VideoSource
 
 
 def _counting(limit: int | None, readers: list[str]) -> Iterator[int]:

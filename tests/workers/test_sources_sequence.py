@@ -33,7 +33,8 @@ from workers.job_policy import JobRefused, WorkerPolicy, check_loaded_media, che
 from workers.probe import media_problems
 from workers.sandbox import _media
 from workers.sequences import SequenceSource, files_for_frames, sequence_files
-from workers.sources import VideoSource, open_file
+from workers.sources import open_file
+from workers.video_source import VideoSource
 
 SIZE = (64, 36)
 

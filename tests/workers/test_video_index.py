@@ -10,8 +10,8 @@ import av
 import pytest
 
 from tests.media import identify, make_video
-from workers.sources import VideoSource
 from workers.video_index import frame_grid
+from workers.video_source import VideoSource
 
 
 def _shown(path: Path, times: list[Fraction]) -> list[int]:

@@ -1,0 +1,126 @@
+"""What a source frame shows, as users' media mean it: video alpha (lower thirds in ProRes
+4444, QuickTime Animation, PNG-in-MOV, VP9 WebM), non-square pixels (PAL and HDV anamorphic),
+16-bit greyscale stills and animated GIFs."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from workers.sources import StillSource, open_file
+from workers.video_source import VideoSource
+
+
+def _encode(
+    path: Path,
+    codec: str,
+    pix_fmt: str,
+    *,
+    size: tuple[int, int] = (64, 36),
+    aspect: Fraction | None = None,
+) -> Path:
+    """Four frames: the left half opaque red, the right half fully transparent."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        if aspect is not None:
+            stream.codec_context.sample_aspect_ratio = aspect
+        for _ in range(4):
+            rgba = np.zeros((height, width, 4), np.uint8)
+            rgba[:, : width // 2] = (255, 0, 0, 255)
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt"),
+    [
+        ("png.mov", "png", "rgba"),
+        ("animation.mov", "qtrle", "argb"),
+        ("prores4444.mov", "prores_ks", "yuva444p10le"),
+        ("vp9.webm", "libvpx-vp9", "yuva420p"),
+    ],
+)
+def test_a_videos_alpha_is_kept(tmp_path: Path, name: str, codec: str, pix_fmt: str) -> None:
+    if codec not in av.codecs_available:
+        pytest.skip(f"this FFmpeg has no {codec} encoder")
+    path = _encode(tmp_path / name, codec, pix_fmt)
+    source = VideoSource(str(path), "lower third")
+    try:
+        for seconds in (Fraction(0), Fraction(3, 25), Fraction(1, 25)):  # forward, then a seek
+            picture = source.picture_at(seconds)
+            assert picture.alpha is not None, f"{name}: the alpha was dropped"
+            assert picture.alpha[:, :28].min() >= 250 and picture.alpha[:, 36:].max() <= 5
+            assert picture.rgb[:, :28, 0].min() >= 250  # the opaque half is still red
+    finally:
+        source.close()
+
+
+def test_an_opaque_video_has_no_alpha(tmp_path: Path) -> None:
+    path = _encode(tmp_path / "plain.mp4", "libx264", "yuv420p")
+    source = VideoSource(str(path), "plain")
+    try:
+        assert source.picture_at(Fraction(0)).alpha is None
+    finally:
+        source.close()
+
+
+def test_anamorphic_pixels_are_shown_square(tmp_path: Path) -> None:
+    """72x36 stored pixels at 64:45 (PAL widescreen's ratio) are 102x36 shown: the fit sees
+    that size and the picture arrives at what the sizer asks for."""
+    path = _encode(tmp_path / "pal.mp4", "libx264", "yuv420p", size=(72, 36),
+                   aspect=Fraction(64, 45))  # fmt: skip
+    asked: list[tuple[int, int]] = []
+
+    def sizer(width: int, height: int) -> tuple[int, int]:
+        asked.append((width, height))
+        return 204, 72
+
+    source = VideoSource(str(path), "pal")
+    try:
+        assert source.aspect == Fraction(64, 45)
+        assert source.picture_at(Fraction(0)).rgb.shape == (36, 102, 3)
+        assert source.picture_at(Fraction(1, 25), sizer).rgb.shape == (72, 204, 3)
+        assert asked == [(102, 36)]
+    finally:
+        source.close()
+
+
+@pytest.mark.parametrize("name", ["grey16.png", "grey16.tif"])
+def test_a_16_bit_greyscale_still_keeps_its_levels(tmp_path: Path, name: str) -> None:
+    levels = np.array([[0, 19275, 38550, 65535]], dtype=np.uint16).repeat(4, axis=0)
+    path = tmp_path / name
+    Image.fromarray(levels).save(path)
+    with Image.open(path) as written:  # the premise: Pillow reads it in a 16-bit mode
+        assert written.mode.startswith("I")
+    picture = StillSource(str(path), "scan").picture
+    assert picture.rgb.shape == (4, 4, 3)
+    assert picture.rgb[0, :, 0].tolist() == [0, 75, 150, 255]
+    assert (picture.rgb[:, :, 0] == picture.rgb[:, :, 2]).all()
+
+
+def test_an_animated_gif_plays(tmp_path: Path) -> None:
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [Image.new("RGB", (32, 18), c) for c in colours]
+    path = tmp_path / "loop.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=200, loop=0)
+    source = open_file(str(path), "gif")
+    assert isinstance(source, VideoSource)
+    try:
+        shown = [source.picture_at(Fraction(n, 5)).rgb[9, 16].tolist() for n in (0, 1, 2, 0)]
+    finally:
+        source.close()
+    assert [max(range(3), key=lambda i: s[i]) for s in shown] == [0, 1, 2, 0]
+    Image.new("RGB", (8, 8)).save(tmp_path / "still.gif")
+    assert isinstance(open_file(str(tmp_path / "still.gif"), "still"), StillSource)
