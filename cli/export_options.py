@@ -13,18 +13,20 @@ from chunking.timeline.project import Project
 CODECS = ["h264", "hevc", "av1", "vp9", "ffv1"]
 
 
+def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
+    """The export overrides the command line asks for (None: the project's own)."""
+    return {
+        "codec": args.codec,
+        "crf": args.crf,
+        "preset": args.preset,
+        "lossless": True if args.lossless else None,
+        **extra,
+    }
+
+
 def with_cli_export(project: Project, args: argparse.Namespace, **extra: Any) -> Project:
     """The project with the command line's export options (and `extra` ones) applied."""
-    project = project.with_export(
-        {
-            "codec": args.codec,
-            "crf": args.crf,
-            "preset": args.preset,
-            "lossless": True if args.lossless else None,
-            **extra,
-        },
-        output=args.output,
-    )
+    project = project.with_export(cli_export(args, **extra), output=args.output)
     export = project.timeline.export
     if args.crf is not None and export.bitrate is not None:
         # The encoder takes a bitrate over a CRF (workers.encoder): a --crf typed now must not

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cli.export_options import CODECS, with_cli_export
+from cli.export_options import CODECS, cli_export, with_cli_export
 from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
@@ -187,7 +187,12 @@ def run_submit(args: argparse.Namespace) -> int:
             "no storage: pass --storage URL or set CLOUDRENDER_STORAGE_URL to the storage the "
             "cluster's workers share (e.g. file:///shared/cloudrender or s3://bucket/prefix)"
         )
-    project = read_project(args.timeline, max_frame_bytes=api.settings.max_frame_bytes)
+    project = read_project(
+        args.timeline,
+        max_frame_bytes=api.settings.max_frame_bytes,
+        export=cli_export(args),
+        output=args.output,
+    )
     job_id = api.submit_job(
         with_cli_export(project, args),
         output=args.output,
@@ -299,7 +304,12 @@ def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
         raise RenderError("--user cannot be used with --api: the API key decides the user")
     if not args.use_cache:
         raise RenderError("--no-cache cannot be used with --api")
-    project = read_project(args.timeline, max_frame_bytes=api.settings.max_frame_bytes)
+    project = read_project(
+        args.timeline,
+        max_frame_bytes=api.settings.max_frame_bytes,
+        export=cli_export(args),
+        output=args.output,
+    )
     job_id = api.submit_job(
         with_cli_export(project, args),
         output=args.output,

@@ -20,7 +20,7 @@ from chunking.timeline.project import Project, read_project
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
-from cli.export_options import CODECS, with_cli_export
+from cli.export_options import CODECS, cli_export, with_cli_export
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
@@ -158,11 +158,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _render(args: argparse.Namespace) -> int:
     budget = Settings.from_env().max_frame_bytes
-    project = with_cli_export(
-        read_project(args.timeline, strict=args.strict, max_frame_bytes=budget),
-        args,
-        hardware_acceleration=True if args.hwaccel else None,
+    extra = {"hardware_acceleration": True if args.hwaccel else None}
+    project = read_project(
+        args.timeline,
+        strict=args.strict,
+        max_frame_bytes=budget,
+        export=cli_export(args, **extra),
+        output=args.output,
     )
+    project = with_cli_export(project, args, **extra)
     timeline = project.timeline
     _warn(timeline, args.quiet or args.json)
     show = not (args.quiet or args.json) and sys.stderr.isatty()

@@ -45,10 +45,14 @@ def read_project(
     base_dir: str | None = None,
     strict: bool = False,
     max_frame_bytes: int | None = None,
+    export: Mapping[str, Any] | None = None,
+    output: str | None = None,
 ) -> Project:
     """A project file (Timeline Studio JSON or .otio) or an already parsed ProjectSchema document
     (its media paths relative to `base_dir`, default the working directory), validated; with
-    `max_frame_bytes`, refused when a frame would need more memory than that."""
+    `max_frame_bytes`, refused when a frame would need more memory than that. Its export
+    settings, with `export` overrides and `output`'s container (``Project.with_export``), must
+    encode its frame size."""
     if isinstance(source, str):
         document, directory, timeline = read_file(source, strict=strict)
     else:
@@ -56,7 +60,13 @@ def read_project(
         document, timeline = load_document(dict(source), directory, strict=strict)
     if max_frame_bytes is not None:
         check_memory(timeline, max_frame_bytes)
-    return Project(document, directory, timeline)
+    project = Project(document, directory, timeline)
+    if export is None and output is None:
+        problems = export_problems(timeline.width, timeline.height, timeline.export)
+        if problems:
+            raise ValidationError([f"settings.export: {problem}" for problem in problems])
+        return project
+    return project.with_export(export, output=output)
 
 
 def check_memory(timeline: Timeline, max_frame_bytes: int) -> None:

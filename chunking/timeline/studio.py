@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.export import export_problems, parse_export
+from chunking.timeline.export import parse_export
 from chunking.timeline.fields import Problems, flag, nesting_depth, number, pick, shown, variant
 from chunking.timeline.frames import parse_fps, to_frame
 from chunking.timeline.model import Subtitle, Timeline, Track, TrackKind
@@ -105,9 +105,9 @@ class _Loader:
         for clip, tid in reader.styled:
             subtitles += tuple(styles.subtitles(clip, tid, (width, height), self.fps))
         frames = self._duration(tl, tracks, subtitles)
+        # Whether these settings can encode this size is checked with the overrides a render
+        # is asked for (chunking.timeline.project.read_project): --lossless fixes an odd side.
         export = parse_export(settings_export(self.data), self.p, settings_output(self.data))
-        for problem in export_problems(width, height, export):
-            self.p.error("settings.export", problem)
         check_overlaps(tracks, transitions, self.p)
         if self.p.errors:
             raise ValidationError(self.p.errors)

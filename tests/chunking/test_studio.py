@@ -11,8 +11,9 @@ import pytest
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import FileSource, GeneratedSource, TrackKind
+from chunking.timeline.project import read_project
 from chunking.timeline.studio import load_project
-from common.errors import TimelineError, ValidationError
+from common.errors import EncodeError, TimelineError, ValidationError
 from tests.media import project, solid, video_track, write_project
 
 
@@ -186,11 +187,20 @@ CLIP = "tracks.0.clips.0"
 def test_bad_input_names_the_problem(mutate: Any, message: str | None) -> None:
     doc = _bad(mutate)
     if message is None:
-        load_project(doc, ".")
+        read_project(doc, base_dir=".")
         return
     with pytest.raises(ValidationError) as info:
-        load_project(doc, ".")
+        read_project(doc, base_dir=".")
     assert message in str(info.value)
+
+
+def test_an_odd_size_renders_with_the_lossless_override() -> None:
+    """The project's h264 cannot encode 321x180; the lossless output a render asks for can."""
+    doc = _bad(_set("timeline.resolution", [321, 180]))
+    project = read_project(doc, base_dir=".", export={"lossless": True})
+    assert project.timeline.export.lossless
+    with pytest.raises(EncodeError, match="odd side"):
+        read_project(doc, base_dir=".", export={"crf": 20})
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -7,6 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+import av
+
 from chunking.timeline.project import read_project
 from cli.export_options import with_cli_export
 from tests.helpers import CLI, colour_project
@@ -53,3 +55,21 @@ def test_render_encodes_at_the_typed_crf(cli: CLI, tmp_path: Path) -> None:
         sizes[name] = out.stat().st_size
     # 20 kbit/s is about 1.3 kB for half a second; CRF 0 keeps the grain: far more.
     assert sizes["typed"] > 10 * sizes["project"], sizes
+
+
+def test_render_lossless_encodes_an_odd_frame_size(cli: CLI, tmp_path: Path) -> None:
+    """The project's h264 cannot encode 321x181 (yuv420p halves each side); the lossless
+    output typed on the command line can, and validate names the override that helps."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])])  # fmt: skip
+    doc["timeline"]["resolution"] = [321, 181]
+    path = write_project(tmp_path / "odd.json", doc)
+    refused = cli("validate", str(path))
+    assert refused.returncode != 0 and "odd side" in refused.stderr
+    assert "--lossless" in refused.stderr
+    for out in (tmp_path / "odd.mkv", tmp_path / "odd.mp4"):
+        done = cli("render", str(path), "-o", str(out), "--direct", "--lossless")
+        assert done.returncode == 0, done.stderr
+        with av.open(str(out)) as video:
+            stream = video.streams.video[0]
+            assert (stream.width, stream.height) == (321, 181)
