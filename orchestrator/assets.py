@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -369,11 +368,8 @@ def _image_problem(path: str) -> str | None:
     if os.path.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
         return media_problem(path)  # FFmpeg's single-image readers decode just this image
     try:
-        with warnings.catch_warnings():
-            # Between one and two times Pillow's limit it only warns; the render refuses too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_image(path):
-                return None
+        with open_image(path):  # raises Pillow's over-the-limit warning
+            return None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"is not a readable image (over {MAX_SOURCE_PIXELS} pixels)"
     except (OSError, ValueError, SyntaxError) as exc:

@@ -37,6 +37,9 @@ def atomic_output(output: str) -> Iterator[str]:
     directory = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(directory):
         raise RenderError(f"output directory does not exist: {directory}")
+    if os.path.lexists(output) and not (os.path.islink(output) or os.path.isfile(output)):
+        # The rename would replace a device (/dev/null), a FIFO or a socket with a file.
+        raise RenderError(f"output {output} exists and is not a regular file: name a file")
     tail = os.path.basename(output)[-_NAME_TAIL:]
     partial = os.path.join(directory, f"{PARTIAL_PREFIX}{secrets.token_hex(8)}-{tail}")
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import warnings
 
 import av
 import av.error
@@ -109,8 +110,11 @@ def open_media(path: str) -> InputContainer:
 
 
 def open_image(path: str) -> Image.Image:
-    """Open a still image with Pillow, in an allowed format only (Pillow's own errors pass)."""
-    return Image.open(path, formats=ALLOWED_IMAGE_FORMATS)
+    """Open a still image with Pillow, in an allowed format only (Pillow's own errors pass; its
+    warning of an image over the pixel limit is raised, not printed)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        return Image.open(path, formats=ALLOWED_IMAGE_FORMATS)
 
 
 def _sniff(path: str, full: str) -> None:

@@ -8,7 +8,6 @@ needs, so validation, asset sync and the workers agree on what is media.
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -183,11 +182,8 @@ def _tail_problem(container: Any, stream: Any, path: str) -> str | None:
 def _examine_image(path: str) -> MediaFacts:
     """Load a still the way the render does (Pillow, allowed formats, bounded size)."""
     try:
-        with warnings.catch_warnings():
-            # Between one and two times the limit Pillow only warns; the render refuses too.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_image(path) as image:
-                image.load()
+        with open_image(path) as image:  # raises Pillow's over-the-limit warning
+            image.load()
     except FileNotFoundError:
         return MediaFacts(opened=f"media file not found: {path}", image=True)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -49,6 +49,8 @@ class StillSource:
     def __init__(self, path: str, clip_id: str) -> None:
         try:
             with open_image(path) as opened:
+                if opened.width * opened.height > MAX_SOURCE_PIXELS:
+                    raise Image.DecompressionBombError(path)  # Pillow only warns up to twice that
                 opened.load()
                 img = ImageOps.exif_transpose(opened)
                 if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
@@ -135,7 +137,7 @@ def _animated(path: str) -> bool:
     try:
         with open_image(path) as opened:
             return bool(getattr(opened, "is_animated", False))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning):
         return False  # StillSource reports what is wrong with it
 
 

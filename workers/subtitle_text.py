@@ -297,7 +297,8 @@ def _paste(
     """Coverage over ``rect`` of the characters, each pasted from its sprite (moving a glyph
     costs a paste, not a new rasterisation). Lifts are rounded to whole pixels."""
     x0, y0, x1, y1 = rect
-    size = (x1 - x0, y1 - y0)
+    # Negative letter spacing can fold the characters onto less than one pixel's width.
+    size = (max(x1 - x0, 1), max(y1 - y0, 1))
     fill_im = PILImage.new("L", size, 0)
     stroke_im = PILImage.new("L", size, 0) if layout.spec.outline else None
     key = (layout.spec, layout.centre, layout.top, layout.pitch, layout.width, layout.drawn)

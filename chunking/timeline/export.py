@@ -8,6 +8,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, canonical, number, pick, shown, to_float, variant
 from chunking.timeline.model import ExportSettings
+from common.errors import ValidationError
 
 CODECS = {
     "h264": "h264",
@@ -210,8 +211,59 @@ def _bitrate(
 
 
 def with_overrides(export: ExportSettings, **changes: Any) -> ExportSettings:
-    """A copy with the given fields replaced (None values are ignored)."""
-    return dataclasses.replace(export, **{k: v for k, v in changes.items() if v is not None})
+    """A copy with the given fields replaced (None values are ignored); ValidationError naming
+    each override that is not an export setting or not a value it takes."""
+    given = {k: v for k, v in changes.items() if v is not None}
+    problems = override_problems(given)
+    if problems:
+        raise ValidationError(problems)
+    return dataclasses.replace(export, **given)
+
+
+#: What each export setting an API or command line override may take: (type, low, high) for
+#: numbers, a set of names, or bool.
+_OVERRIDES: dict[str, Any] = {
+    "container": set(CONTAINER_CODECS),
+    "codec": set(CODECS.values()),
+    "crf": (int, 0, 63),
+    "bitrate": (int, 1000, 2_000_000_000),
+    "preset": str,
+    "keyframe_interval": (int, 1, 10000),
+    "b_frames": (int, 0, 16),
+    "hardware_acceleration": bool,
+    "lossless": bool,
+    "audio_bitrate": (int, 8000, 1_536_000),
+}
+
+
+def override_problems(changes: Mapping[str, Any]) -> list[str]:
+    """Why each of these export overrides cannot be applied (empty when all can)."""
+    problems = []
+    for key, value in changes.items():
+        rule, where = _OVERRIDES.get(key), f"settings.{key}"
+        if rule is None:
+            known = ", ".join(sorted(_OVERRIDES))
+            problems.append(f"{where}: not an export setting (known: {known})")
+        elif isinstance(rule, set):
+            if not isinstance(value, str) or value not in rule:
+                problems.append(f"{where}: {value!r} is not one of {', '.join(sorted(rule))}")
+        elif rule is bool:
+            if not isinstance(value, bool):
+                problems.append(f"{where}: {value!r} must be true or false")
+        elif rule is str:
+            if not isinstance(value, str) or not 0 < len(value) <= 32:
+                problems.append(f"{where}: {value!r} must be a name")
+        else:
+            _, low, high = rule
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number or value != int(value) or not low <= value <= high:
+                problems.append(f"{where}: {value!r} must be a whole number from {low} to {high}")
+    return problems
+
+
+#: The presets x264 and x265 know (the named ones SVT-AV1 and libvpx map to their speeds).
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+           "veryslow", "placebo")  # fmt: skip
 
 
 def export_problems(width: int, height: int, export: ExportSettings) -> list[str]:
@@ -229,4 +281,8 @@ def export_problems(width: int, height: int, export: ExportSettings) -> list[str
         )
     if export.lossless and export.container == "webm":
         problems.append("lossless output needs mp4, mov or mkv, not webm")
+    preset = export.preset
+    digits = export.codec == "av1" and preset is not None and preset.isdigit() and int(preset) <= 13
+    if preset is not None and preset not in PRESETS and not digits and not export.lossless:
+        problems.append(f"preset {preset!r} is not one of {', '.join(PRESETS)}")
     return problems

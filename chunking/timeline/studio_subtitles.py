@@ -25,6 +25,10 @@ def subtitle_ids(raws: list[Any]) -> set[str]:
     return {str(r["id"]) for r in raws if isinstance(r, Mapping) and r.get("id") is not None}
 
 
+#: The longest subtitle text: far more than a frame shows (the drawing library refuses more).
+MAX_TEXT = 10_000
+
+
 def parse_subtitles(
     raws: list[Any],
     tracks: tuple[Track, ...],
@@ -85,6 +89,8 @@ def _subtitle(
     text = pick(raw, "text", default="")
     if not isinstance(text, str) or not text.strip():
         p.error(where, "text is empty")
+    elif len(text) > MAX_TEXT:
+        p.error(where, f"text has {len(text)} characters; at most {MAX_TEXT} fit a frame")
     look = subtitle_look(raw, size, p, where)
     animations = parse_animations(raw, start, max(start, end), fps, p, where)
     return Subtitle(

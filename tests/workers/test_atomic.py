@@ -92,9 +92,9 @@ def test_problems_are_one_line(tmp_path: Path) -> None:
         atomic_output(str(tmp_path / "nowhere" / "x.mp4")),
     ):
         pass
-    (tmp_path / "x.mp4").mkdir()  # the destination is a directory: the rename fails
+    (tmp_path / "x.mp4").mkdir()  # the destination is a directory: refused before writing
     with (
-        pytest.raises(RenderError, match=r"cannot write .*x\.mp4: Is a directory"),
+        pytest.raises(RenderError, match=r"x\.mp4 exists and is not a regular file"),
         atomic_output(str(tmp_path / "x.mp4")) as partial,
     ):
         Path(partial).write_bytes(b"x")
