@@ -85,6 +85,8 @@ TRANSITION_BPP = 64
 #: the cached layer, per kept pixel.
 TEXT_DRAW_BPP = 3
 TEXT_COMPOSE_BPP = 48
+#: How many blur radii a subtitle's shadow reaches (workers.subtitle_style.BLUR_REACH).
+SHADOW_BLUR_REACH = 3
 #: Roboto's widest glyphs are about one em wide; lines are ascent + descent + 15 % apart.
 TEXT_ADVANCE_EM = 1.0
 TEXT_PITCH_EM = 1.35
@@ -313,10 +315,18 @@ def subtitle_part(sub: Subtitle, width: int, height: int) -> Part:
         widest = max(widest, min(advance, wrap))
     drawn = min(lines, int((height + 2 * f + f // 4 + o) // pitch) + 2)
     block_w = widest + 2 * margin
-    kept = min(block_w, width) * min(lines * pitch + 2 * margin, height)
+    # A shadow's raster reaches past the text by its offset and three times its blur radius
+    # (workers.subtitle_style.Look.shadow_reach), whatever the canvas.
+    reach_w = reach_h = 0.0
+    if sub.shadow_color is not None and sub.shadow_color[3]:
+        blur = 2 * math.ceil(SHADOW_BLUR_REACH * max(sub.shadow_blur, 0.0) / 2)
+        reach_w, reach_h = abs(sub.shadow_offset[0]) + blur, abs(sub.shadow_offset[1]) + blur
+    kept = (min(block_w, width) + reach_w) * (min(lines * pitch + 2 * margin, height) + reach_h)
     draw = TEXT_DRAW_BPP * block_w * (drawn * pitch + 2 * margin)
     held = LAYER_BPP * kept
     why = f"at font size {f} ({len(sub.text)} characters)"
+    if reach_w or reach_h:
+        why += f", its shadow reaching {reach_w:g}x{reach_h:g} pixels past it"
     return Part(f"subtitle {sub.id!r}", int(held), int(draw + TEXT_COMPOSE_BPP * kept), why)
 
 

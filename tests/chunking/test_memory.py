@@ -93,6 +93,23 @@ def test_subtitle_is_named_with_its_font_size() -> None:
     assert peak.culprit(timeline) == "subtitle 's' at font size 1000 (20 characters)"
 
 
+def test_a_subtitles_far_blurred_shadow_is_counted() -> None:
+    """Eight subtitles whose shadows blur 1000 pixels and sit 1000 pixels away: each raster is
+    about 4000 pixels square on a 64x36 canvas (measured: 2.85 GB at peak), over the budget."""
+    style = {"font_size": 12, "shadow_color": "#000000", "shadow_blur": 1000,
+             "shadow_x": 1000, "shadow_y": 1000}  # fmt: skip
+    subs = [
+        {"id": f"s{i}", "text": "Hi", "start_time": 0, "end_time": 1, "style": style}
+        for i in range(8)
+    ]
+    timeline = load_project(project([], size=(64, 36), subtitles=subs), "/")
+    assert timeline.subtitles[0].shadow_blur == 1000  # the premise: the style was read
+    assert frame_bytes(timeline)[0] > 2 * GB
+    assert "its shadow reaching 4000x4000 pixels past it" in frame_peak(timeline).culprit(timeline)
+    plain = load_project(project([], size=(64, 36), subtitles=[{**subs[0], "style": {}}]), "/")
+    assert frame_bytes(plain)[0] < 100 << 20
+
+
 def test_source_sizes_are_used_when_known(tmp_path: Path) -> None:
     media = tmp_path / "x.mp4"
     media.write_bytes(b"")
