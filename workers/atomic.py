@@ -9,7 +9,9 @@ the directory sync is that module's ``fsync_dir``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,6 +21,9 @@ from providers.storage.base import fsync_dir
 #: Temp files start with this; a crash that kills the process outright (SIGKILL, power) can
 #: leave one, which is safe to delete.
 PARTIAL_PREFIX = ".partial-"
+#: This machine in temp names (letters, digits and dots only), so that a sweep on shared
+#: storage only judges its own machine's processes.
+_HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
 #: How much of the destination's name a temp file keeps (for people looking at the directory;
 #: the whole name could push the temp name past the filesystem's 255 bytes).
 _NAME_TAIL = 64
@@ -41,7 +46,9 @@ def atomic_output(output: str) -> Iterator[str]:
         # The rename would replace a device (/dev/null), a FIFO or a socket with a file.
         raise RenderError(f"output {output} exists and is not a regular file: name a file")
     tail = os.path.basename(output)[-_NAME_TAIL:]
-    partial = os.path.join(directory, f"{PARTIAL_PREFIX}{secrets.token_hex(8)}-{tail}")
+    owner = f"{_HOST}-{os.getpid()}"
+    sweep_stale(directory, tail)
+    partial = os.path.join(directory, f"{PARTIAL_PREFIX}{owner}-{secrets.token_hex(8)}-{tail}")
     try:
         # Inside the try, so an interrupt right after the create still removes the file; the
         # 64-bit random name makes removing someone else's file on O_EXCL failure moot.
@@ -86,3 +93,35 @@ def discard(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+def sweep_stale(directory: str, tail: str) -> list[str]:
+    """Remove the temp files of renders to this name that this machine's processes left when
+    killed outright (SIGKILL, the OOM killer): their process is gone. Return their names."""
+    prefix = f"{PARTIAL_PREFIX}{_HOST}-"
+    pattern = re.compile(r"(\d+)-[0-9a-f]{16}-" + re.escape(tail))
+    removed: list[str] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        found = pattern.fullmatch(name[len(prefix) :]) if name.startswith(prefix) else None
+        if found is None or _alive(int(found[1])):
+            continue
+        discard(os.path.join(directory, name))
+        removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (another user's counts)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True

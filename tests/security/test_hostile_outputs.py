@@ -114,3 +114,36 @@ def test_a_still_over_the_pixel_limit_is_refused_when_rendered(tmp_path: Path, c
     done = cli("render", str(path), "-o", str(tmp_path / "out.mp4"), "--direct")
     assert done.returncode == 2, done.stderr
     assert "clip 'big': image is too large" in done.stderr and "Warning" not in done.stderr
+
+
+def test_a_render_killed_outright_leaves_nothing_once_rendered_again(tmp_path: Path) -> None:
+    """SIGKILL (or the OOM killer) gives no chance to clean up: the next render to the same
+    name removes the dead render's temp file, and only the video is left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    doc = _doc()
+    doc["timeline"]["resolution"], doc["timeline"]["fps"] = [320, 180], 30
+    doc["tracks"][0]["clips"][0].update(end_time=20.0, source="Generated", properties={
+        "custom_metadata": {"generator": {"type": "pattern", "pattern": "checker"}}})  # fmt: skip
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    out = tmp_path / "out.mp4"
+    command = [sys.executable, "-m", "cli", "render", str(path), "-o", str(out), "--direct"]
+    killed = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith(".partial-") for p in tmp_path.iterdir()):
+            assert killed.poll() is None and time.monotonic() < deadline, "no render started"
+            time.sleep(0.05)
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+    assert any(p.name.startswith(".partial-") for p in tmp_path.iterdir())  # what it left
+    doc["tracks"][0]["clips"][0]["end_time"] = 0.5
+    path.write_text(json.dumps(doc))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4", "p.json"]

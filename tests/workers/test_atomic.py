@@ -106,3 +106,33 @@ def test_a_long_name_still_fits(tmp_path: Path) -> None:
     with atomic_output(str(output)) as partial:
         Path(partial).write_bytes(b"x")
     assert output.read_bytes() == b"x"
+
+
+def test_a_killed_renders_temp_file_is_swept_by_the_next(tmp_path: Path) -> None:
+    """Only temp files of this name whose process is gone on this machine are removed: not a
+    running render's, not another machine's (shared storage), not another name's."""
+    import subprocess
+
+    from workers.atomic import _HOST
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        names = {
+            "dead": f"{PARTIAL_PREFIX}{_HOST}-{gone.pid}-{'a' * 16}-out.mp4",
+            "running": f"{PARTIAL_PREFIX}{_HOST}-{running.pid}-{'b' * 16}-out.mp4",
+            "elsewhere": f"{PARTIAL_PREFIX}otherhost-{gone.pid}-{'c' * 16}-out.mp4",
+            "other name": f"{PARTIAL_PREFIX}{_HOST}-{gone.pid}-{'d' * 16}-other.mp4",
+        }
+        for name in names.values():
+            (tmp_path / name).write_bytes(b"half")
+        with atomic_output(str(tmp_path / "out.mp4")) as partial:
+            Path(partial).write_bytes(b"whole")
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert names["dead"] not in left
+        assert left == sorted([names["running"], names["elsewhere"], names["other name"],
+                               "out.mp4"])  # fmt: skip
+    finally:
+        running.kill()
+        running.wait()
