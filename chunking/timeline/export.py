@@ -6,7 +6,16 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import Problems, canonical, number, pick, shown, to_float, variant
+from chunking.timeline.fields import (
+    Problems,
+    canonical,
+    flag,
+    number,
+    pick,
+    shown,
+    to_float,
+    variant,
+)
 from chunking.timeline.model import ExportSettings
 from common.errors import ValidationError
 
@@ -109,7 +118,7 @@ def parse_export(
             where, f"codec {canonical(str(codec_raw))!r} is not h264, hevc, av1, vp9 or ffv1"
         )
         codec = "h264"
-    lossless = bool(raw.get("lossless", False))
+    lossless = flag(raw, "lossless", False, problems, where)
     crf: int | None = None
     quality = pick(raw, "quality", default=old.get("quality"))
     named = isinstance(quality, str) and to_float(quality) is None
@@ -155,7 +164,7 @@ def parse_export(
         b_frames=int(number(raw, ("b_frames", "bframes"), 0, problems, where, low=0, high=16))
         if b_frames is not None
         else None,
-        hardware_acceleration=bool(raw.get("hardware_acceleration", False)),
+        hardware_acceleration=flag(raw, "hardware_acceleration", False, problems, where),
         lossless=lossless,
         audio_bitrate=int(audio if audio >= 8000 else audio * 1000),
     )

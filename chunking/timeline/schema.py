@@ -33,3 +33,57 @@ def settings_output(data: Mapping[str, Any]) -> Mapping[str, Any]:
     """serde's older ``settings.output`` object (format, quality, bitrates, duration), or {}."""
     found = settings(data).get("output")
     return found if isinstance(found, Mapping) else {}
+
+
+#: The document's sections and the fields of its entries that hold a list or an object: a
+#: string or a number there is an error, not an empty section (null is the editor's "none").
+_TOP: dict[str, type] = {"tracks": list, "effects": list, "filters": list, "transitions": list,
+        "subtitles": list, "style_templates": list, "templates": list, "settings": Mapping,
+        "metadata": Mapping}  # fmt: skip
+_ENTRY: dict[str, dict[str, type]] = {
+    "tracks": {"clips": list},
+    "subtitles": {"style": Mapping, "animations": list},
+}
+_CLIP: dict[str, type] = {"effects": list, "filters": list, "transform": Mapping, "crop": Mapping,
+         "color_correction": Mapping, "properties": Mapping}  # fmt: skip
+
+
+def shape_problems(data: Mapping[str, Any]) -> list[str]:
+    """Where the document holds a value of the wrong kind for a section or an entry's field."""
+    problems = _wrong(data, _TOP, "")
+    export = settings(data).get("export")
+    if export is not None and not isinstance(export, Mapping):
+        problems.append(f"settings.export: must be an object, not {_kind(export)}")
+    for section, fields in _ENTRY.items():
+        for i, entry in enumerate(entries(data.get(section))):
+            if not isinstance(entry, Mapping):
+                problems.append(f"{section}[{i}]: must be an object, not {_kind(entry)}")
+                continue
+            where = f"{section}[{i}] {entry.get('id')!r}" if entry.get("id") else f"{section}[{i}]"
+            problems += _wrong(entry, fields, f"{where}: ")
+            if section != "tracks":
+                continue
+            for j, clip in enumerate(entries(entry.get("clips"))):
+                if isinstance(clip, Mapping):
+                    name = f"clip {clip.get('id')!r}" if clip.get("id") else f"{where} clip {j}"
+                    problems += _wrong(clip, _CLIP, f"{name}: ")
+    return problems
+
+
+def _wrong(obj: Mapping[str, Any], fields: Mapping[str, type], where: str) -> list[str]:
+    found = []
+    for name, kind in fields.items():
+        value = obj.get(name)
+        if value is None or isinstance(value, kind):
+            continue
+        wanted = "a list" if kind is list else "an object"
+        found.append(f"{where}{name} must be {wanted}, not {_kind(value)}")
+    return found
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return f"the text {value[:30]!r}"
+    return {int: "a number", float: "a number", list: "a list"}.get(type(value), "an object")

@@ -25,6 +25,7 @@ from chunking.timeline.schema import (
     settings,
     settings_export,
     settings_output,
+    shape_problems,
 )
 from chunking.timeline.studio_clips import ClipReader
 from chunking.timeline.studio_effects import effect_registry, parse_effects
@@ -75,6 +76,9 @@ class _Loader:
         tl = self.data.get("timeline") or {}
         if not isinstance(tl, Mapping):
             raise ValidationError(["timeline: must be an object"])
+        wrong = shape_problems(self.data)
+        if wrong:
+            raise ValidationError(wrong)
         conf = settings(self.data)
         self.fps = self._fps(tl, conf)
         width, height = self._resolution(tl, conf)
@@ -274,7 +278,7 @@ class _Loader:
             kind=kind,
             name=str(raw.get("name", "")),
             enabled=enabled,
-            muted=bool(raw.get("muted", False)),
+            muted=flag(raw, "muted", False, self.p, where),
             volume=number(raw, ("volume",), 1.0, self.p, where, low=0, high=10),
             clips=tuple(sorted((c for c in clips if c), key=lambda c: (c.start, c.id))),
             effects=effects,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import Problems, number, pick, shown
+from chunking.timeline.fields import Problems, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Source, TrackKind
 from chunking.timeline.schema import MAX_SECONDS, entries
@@ -95,7 +95,7 @@ class ClipReader:
             speed=number(raw, ("speed",), 1.0, p, where, low=0.25, high=4.0),
             opacity=number(raw, ("opacity",), 1.0, p, where, low=0, high=1),
             volume=number(raw, ("volume",), 1.0, p, where, low=0, high=10),
-            muted=bool(raw.get("muted", False)),
+            muted=flag(raw, "muted", False, p, where),
             fade_in=self._seconds(raw, ("fade_in", "audio_fade_in"), where),
             fade_out=self._seconds(raw, ("fade_out", "audio_fade_out"), where),
             transform=parse_transform(raw.get("transform"), p, where),

@@ -23,7 +23,7 @@ from chunking.timeline.catalogue import (
     not_picture_effect,
     text_param_problems,
 )
-from chunking.timeline.fields import Problems, canonical, number, out_of_range, pick, shown
+from chunking.timeline.fields import Problems, canonical, flag, number, out_of_range, pick, shown
 from chunking.timeline.fields import to_float as _to_float
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Effect, ParamValue
@@ -62,7 +62,7 @@ def parse_effects(
 
 def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str) -> list[Effect]:
     """One effect or filter entry as the Effects it renders (none when disabled or unknown)."""
-    if spec.get("enabled", True) is False:
+    if not flag(spec, "enabled", True, p, where):
         return []
     is_filter = "filter_type" in spec and "effect_type" not in spec
     raw_type = pick(spec, "effect_type", "filter_type", "type", "kind", "name", default="")

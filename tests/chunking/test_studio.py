@@ -194,6 +194,36 @@ def test_bad_input_names_the_problem(mutate: Any, message: str | None) -> None:
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (_set("tracks", "abc"), "tracks must be a list, not the text 'abc'"),
+        (_set("tracks", {"v1": {}}), "tracks must be a list, not an object"),
+        (_set("subtitles", "x"), "subtitles must be a list"),
+        (_set("settings", [1]), "settings must be an object, not a list"),
+        (_set("settings", {"export": [1]}), "settings.export: must be an object, not a list"),
+        (_set("tracks.0.clips", "abc"), "tracks[0] 'v1': clips must be a list"),
+        (_set(f"{CLIP}.effects", "blur1"), "clip 'a': effects must be a list, not the text"),
+        (_set(f"{CLIP}.transform", "big"), "clip 'a': transform must be an object"),
+        (_set(f"{CLIP}.crop", [1, 2]), "clip 'a': crop must be an object, not a list"),
+        (_set(f"{CLIP}.properties", 5), "clip 'a': properties must be an object, not a number"),
+        (_set(f"{CLIP}.muted", "yes"), "clip 'a': muted must be true or false, not 'yes'"),
+        (_set("tracks", ["v1"]), "tracks[0]: must be an object, not the text 'v1'"),
+        (_set("settings", {"export": {"lossless": "true"}}), "lossless must be true or false"),
+    ],
+)
+def test_a_wrong_kind_of_value_is_an_error_not_an_empty_section(mutate: Any, message: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        read_project(_bad(mutate), base_dir=".")
+    assert message in str(info.value)
+
+
+def test_null_sections_and_fields_are_empty() -> None:
+    doc = _bad(_set("subtitles", None))
+    doc["tracks"][0]["clips"][0].update(effects=None, transform=None, muted=None)
+    assert read_project(doc, base_dir=".").timeline.tracks
+
+
 def test_an_odd_size_renders_with_the_lossless_override() -> None:
     """The project's h264 cannot encode 321x180; the lossless output a render asks for can."""
     doc = _bad(_set("timeline.resolution", [321, 180]))
