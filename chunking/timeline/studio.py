@@ -8,6 +8,7 @@ raised together as one ValidationError.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -113,6 +114,7 @@ class _Loader:
         # is asked for (chunking.timeline.project.read_project): --lossless fixes an odd side.
         export = parse_export(settings_export(self.data), self.p, settings_output(self.data))
         check_overlaps(tracks, transitions, self.p)
+        self._unique_ids(tracks, transitions, subtitles)
         if self.p.errors:
             raise ValidationError(self.p.errors)
         if self.strict and self.p.warnings:
@@ -253,6 +255,20 @@ class _Loader:
         return frames
 
     # -- tracks -------------------------------------------------------------------------------
+
+    def _unique_ids(self, tracks: Any, transitions: Any, subtitles: Any) -> None:
+        """Two clips (tracks, transitions, subtitles) of one id make every reference to it,
+        a transition's, an effect's, ambiguous: an error naming the id."""
+        groups = {
+            "track": [t.id for t in tracks],
+            "clip": [c.id for t in tracks for c in t.clips],
+            "transition": [t.id for t in transitions],
+            "subtitle": [s.id for s in subtitles],
+        }
+        for kind, ids in groups.items():
+            for dup, count in sorted(Counter(ids).items()):
+                if count > 1 and dup:
+                    self.p.error(f"{kind} {dup!r}", f"{count} {kind}s have this id")
 
     def _track(self, index: int, raw: Any, reader: ClipReader) -> Track:
         where = f"track #{index}"

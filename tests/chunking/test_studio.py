@@ -218,6 +218,15 @@ def test_a_wrong_kind_of_value_is_an_error_not_an_empty_section(mutate: Any, mes
     assert message in str(info.value)
 
 
+def test_duplicate_ids_are_named() -> None:
+    doc = _bad(_set(f"{CLIP}.id", "b"))  # both clips of the track are now 'b'
+    doc["tracks"].append({**doc["tracks"][0], "clips": []})  # and two tracks 'v1'
+    with pytest.raises(ValidationError) as info:
+        read_project(doc, base_dir=".")
+    assert "clip 'b': 2 clips have this id" in str(info.value)
+    assert "track 'v1': 2 tracks have this id" in str(info.value)
+
+
 def test_null_sections_and_fields_are_empty() -> None:
     doc = _bad(_set("subtitles", None))
     doc["tracks"][0]["clips"][0].update(effects=None, transform=None, muted=None)
