@@ -49,7 +49,10 @@ def parse_source(
         return _generated(gen if isinstance(gen, Mapping) else {}, p, where)
     if isinstance(src, Mapping) and "File" in src:
         path = src["File"]
-        if not isinstance(path, str) or not path.strip():
+        if not isinstance(path, str):
+            p.error(where, f"source File must be a path (text), not {shown(path)}")
+            return GeneratedSource()
+        if not path.strip():
             p.error(where, "has no media: its source file path is empty")
             return GeneratedSource()
         source = check_file(path, base_dir, kind, p, where)
@@ -75,6 +78,9 @@ def check_file(path: str, base_dir: str, kind: TrackKind, p: Problems, where: st
     if outside and not (os.path.isfile(full) and os.access(full, os.R_OK)):
         # One line whatever is wrong: a project must not learn what exists on this disk.
         p.error(where, f"cannot open media outside the project directory: {path}")
+    elif os.path.exists(full) and not os.path.isfile(full):
+        what = "a folder" if os.path.isdir(full) else "not a regular file"
+        p.error(where, f"media {path} is {what}, not a media file")
     elif not os.path.isfile(full):
         p.error(where, f"media file not found: {path}")
     elif not os.access(full, os.R_OK):

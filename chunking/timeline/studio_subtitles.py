@@ -84,7 +84,9 @@ def _subtitle(
     elif duration >= 0 and abs(start_s + duration - end_s) * fps >= 1:
         p.warn(where, f"duration {duration:g}s disagrees with end_time {end_s:g}s; end_time used")
     start, end = to_frame(start_s, fps), to_frame(max(end_s, 0), fps)
-    if end <= start:
+    if end_s < 0:
+        p.error(where, "has no end: give end_time (or duration)")
+    elif end <= start:
         p.error(where, f"end_time {end_s:g}s must be after start_time {start_s:g}s")
     text = pick(raw, "text", default="")
     if not isinstance(text, str) or not text.strip():
