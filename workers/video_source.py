@@ -16,15 +16,11 @@ import numpy as np
 
 from common.errors import DecodeError, MediaError
 from workers.media_open import open_media, reason
-from workers.pipeline import Ahead
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import video_index
 
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
 FORWARD_DECODE_LIMIT = 48
-#: Frames a source decodes ahead, in its own thread, while it is read forward.
-DECODE_AHEAD = 2
-
 #: Keyframes further back a seek may go when the container lands past the one asked for.
 MAX_SEEK_BACK = 8
 
@@ -69,7 +65,9 @@ class VideoSource:
         self.first = self.pts[0]
         self.aspect = pixel_aspect(self.stream)
         self._alpha_decoder = _alpha_decoder(self.stream)
-        self._frames: Ahead[Any] | None = None
+        # Decoded in the compositor's thread: a decoding thread of its own measured no faster
+        # and 8 % more CPU in a render slot (docs/benchmarks.md).
+        self._frames: Iterator[Any] | None = None
         self._last_pts: int | None = None
         #: keyframes a seek goes further back than the one it wants (see _decode_frame)
         self._seek_back = 0
@@ -132,11 +130,6 @@ class VideoSource:
         )
         if seeking:
             self._seek(key)
-        else:
-            # Read forward a second time: the next frames are likely wanted too, so they are
-            # decoded while this one is composited (a reversed clip seeks every frame instead).
-            assert self._frames is not None
-            self._frames.run_ahead()
         assert self._frames is not None
         try:
             for frame in self._frames:
@@ -168,10 +161,8 @@ class VideoSource:
         )
 
     def _drop_frames(self) -> None:
-        """Stop decoding (its thread too): the container is free for a seek or to close."""
-        if self._frames is not None:
-            self._frames.close()
-            self._frames = None
+        """Forget the decoding position: the next frame seeks."""
+        self._frames = None
 
     def _seek(self, key: int | None) -> None:
         """Seek to the keyframe at `key`, or to the file's start for None."""
@@ -185,7 +176,7 @@ class VideoSource:
             raise DecodeError(
                 f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"
             ) from None
-        self._frames = Ahead(self._decoded(), DECODE_AHEAD, name="decoder")
+        self._frames = self._decoded()
         self._last_pts = None
 
     def _decoded(self) -> Iterator[Any]:

@@ -1,18 +1,14 @@
-"""The background readers that overlap decoding, compositing and encoding."""
+"""The background reader that overlaps compositing and encoding."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
-from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
-from tests.media import make_video
 from workers.pipeline import Ahead, prefetched
-from workers.video_source import VideoSource
 
 
 def _counting(limit: int | None, readers: list[str]) -> Iterator[int]:
@@ -79,26 +75,3 @@ def test_prefetched_stops_its_producer_when_the_consumer_leaves_early() -> None:
     read = len(readers)
     time.sleep(0.2)
     assert len(readers) == read
-
-
-def test_a_video_read_forward_decodes_ahead_and_a_seek_stops_it(tmp_path: Path) -> None:
-    video = make_video(tmp_path / "clip.mp4", frames=30, size=(64, 36))
-    source = VideoSource(str(video), "clip")
-    try:
-        fps = 30
-        frames = [source.picture_at(Fraction(n, fps)).rgb.copy() for n in range(12)]
-        assert source._frames is not None and source._frames._thread is not None
-        assert source._frames._thread.is_alive()
-        # Back to the start: the decoding thread is stopped before the seek, and the frames
-        # are the same as when they were read forward.
-        again = source.picture_at(Fraction(0)).rgb
-        assert (again == frames[0]).all()
-        assert source._frames is not None and source._frames._thread is None
-        assert (source.picture_at(Fraction(11, fps)).rgb == frames[11]).all()  # forward again
-        for n in (7, 3):  # a reversed read seeks every time and starts no thread
-            assert (source.picture_at(Fraction(n, fps)).rgb == frames[n]).all()
-            assert source._frames is not None and source._frames._thread is None
-    finally:
-        source.close()
-    assert source._frames is None
-    assert not any(t.name == "decoder" for t in threading.enumerate())
