@@ -116,7 +116,7 @@ def deadline_time(value: float | dt.datetime | str | None) -> float | None:
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise RenderError(f"deadline {value!r} is not a time")
-        return float(value)
+        return _plausible(float(value))
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
@@ -124,7 +124,17 @@ def deadline_time(value: float | dt.datetime | str | None) -> float | None:
             raise RenderError(f"deadline {value!r} is not an ISO 8601 time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.timestamp()
+    return _plausible(value.timestamp())
+
+
+#: Deadlines are epoch seconds from 1970 to the year 5138: -1e18 or 1e308 is a mistake.
+_LATEST = 1e11
+
+
+def _plausible(seconds: float) -> float:
+    if not 0 <= seconds <= _LATEST:
+        raise RenderError(f"deadline {seconds:g} is not a time (epoch seconds or ISO 8601)")
+    return seconds
 
 
 def renderer_groups(

@@ -7,7 +7,8 @@ and anything unexpected logged here and answered without a trace.
     ├── InvalidTransition      409
     ├── BudgetExceeded         429  Retry-After: to the end of the UTC day
     └── ApiError(status)       its own status (Conflict 409, QuotaExceeded 429, ...)
-    RequestValidationError     422  (the first problem: where and what)
+    RequestValidationError     422  (the first problem: where and what; 400 for a body that is
+                                    not JSON at all)
     HTTPException              its status (401, 403, 404 route, 405, 413, 415)
     redis.RedisError           503
     anything else              500  "internal error" (the traceback goes to the log only)
@@ -150,8 +151,11 @@ def _render_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [_problem(error) for error in exc.errors()]
-    return JSONResponse(error_body(summarize(problems or ["invalid request"])), 422)
+    errors = exc.errors()
+    problems = [_problem(error) for error in errors]
+    # A body that is not JSON at all is bad input (400, as docs/api.md says), not a schema miss.
+    status = 400 if any(e.get("type") == "json_invalid" for e in errors) else 422
+    return JSONResponse(error_body(summarize(problems or ["invalid request"])), status)
 
 
 def _problem(error: Mapping[str, Any]) -> str:

@@ -30,6 +30,7 @@ from server.bodies import EstimateBody, JobList, SubmitAnswer, SubmitBody
 from server.errors import ApiError, Conflict, QuotaExceeded, error_responses
 from server.limits import check_job_quota
 from server.projects import load_remote_project
+from server.ranges import check_range
 from workers.job_spec import JobSpec
 
 router = APIRouter(tags=["jobs"])
@@ -224,11 +225,13 @@ def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
     except StorageError:
         path = None  # ciphertext on a local disk: decrypt through get_file
     if path is not None and os.path.isfile(path):
+        check_range(request.headers.get("range"), os.path.getsize(path))
         return FileResponse(path, media_type=media_type, filename=name)
     scratch = tempfile.mkdtemp(prefix="cloudrender-download-")
     local = os.path.join(scratch, "output." + spec.output_ext)
     try:
         storage.get_file(spec.output_key, local)
+        check_range(request.headers.get("range"), os.path.getsize(local))
     except BaseException:
         _remove(scratch)
         raise

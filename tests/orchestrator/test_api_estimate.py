@@ -307,6 +307,12 @@ def test_parse_deadline(value: Any, expected: float | None) -> None:
     assert parse_deadline(value, now=1000.0) == expected
 
 
+@pytest.mark.parametrize("value", [1e308, -1e18, -1.0, float("nan"), "9999-99-99"])
+def test_a_deadline_that_is_no_time_is_refused(value: Any) -> None:
+    with pytest.raises(RenderError, match="deadline"):
+        parse_deadline(value, now=1000.0)
+
+
 def completed(estimate: dict[str, Any] | None, **changes: Any) -> JobRecord:
     """A completed job record that ran 100 s and cost $0.50."""
     base = JobRecord(id="j", state=JobState.COMPLETED, submitted_at=1000.0, started_at=1002.0,

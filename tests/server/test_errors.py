@@ -46,8 +46,8 @@ JSON = {"Content-Type": "application/json"}
 
 #: (name, method, path, raw body, extra headers, status, words the error must contain)
 CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
-    ("malformed JSON", "POST", "/v1/jobs", b'{"project": {', JSON, 422, "not valid JSON"),
-    ("trailing garbage", "POST", "/v1/jobs", b'{"project": {}} x', JSON, 422, "not valid JSON"),
+    ("malformed JSON", "POST", "/v1/jobs", b'{"project": {', JSON, 400, "not valid JSON"),
+    ("trailing garbage", "POST", "/v1/jobs", b'{"project": {}} x', JSON, 400, "not valid JSON"),
     ("empty body", "POST", "/v1/jobs", b"", JSON, 422, "body"),
     ("a list, not an object", "POST", "/v1/jobs", b"[1, 2]", JSON, 422, "body"),
     ("project missing", "POST", "/v1/jobs", _json({"priority": "high"}), JSON, 422, "project"),

@@ -100,6 +100,11 @@ def test_the_life_of_a_job_over_http(
     assert part.status_code == 206
     assert part.headers["content-range"] == f"bytes 100-199/{len(stored)}"
     assert part.content == stored[100:200]
+    for header, status in (("bytes=5-2,a-b", 400), (f"bytes={len(stored)}-", 416)):
+        refused = client.get(
+            f"/v1/jobs/{job_id}/output", headers={"Range": header, **bearer(user_key)}
+        )
+        assert refused.status_code == status and "Range" in refused.json()["error"]
 
     listed = client.get("/v1/jobs", headers=bearer(user_key)).json()["jobs"]
     assert job_id in [j["id"] for j in listed] and listed[0]["chunks"] == []

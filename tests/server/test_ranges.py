@@ -1,0 +1,34 @@
+"""Range headers checked before streaming (server.ranges): malformed is 400, outside the file
+416, both as JSON errors; what Starlette serves passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.errors import ApiError
+from server.ranges import check_range
+
+
+@pytest.mark.parametrize(
+    "header", [None, "bytes=0-99", "bytes=100-", "bytes=-64", "bytes=0-0,50-60", "items=1-2"]
+)
+def test_ranges_a_file_can_answer_pass(header: str | None) -> None:
+    check_range(header, 1000)
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("bytes=5-2", 400),
+        ("bytes=a-b", 400),
+        ("bytes=-", 400),
+        ("bytes=1-2,x", 400),
+        ("bytes=1000-", 416),
+        ("bytes=2000-3000", 416),
+        ("bytes=-0", 416),
+    ],
+)
+def test_bad_ranges_are_refused_with_their_status(header: str, status: int) -> None:
+    with pytest.raises(ApiError) as refused:
+        check_range(header, 1000)
+    assert refused.value.status == status and "Range" in str(refused.value)
