@@ -22,6 +22,8 @@
 * The adapter places a connected item in its parent's time only when that parent is in the
   spine; one connected to a connected item (a flattened sync clip's sound, say) would land
   elsewhere. Such items are connected to the spine item itself, at the same time.
+* A connected storyline (``<spine lane=...>``) started at its parent clip's start, whatever
+  its ``offset``: it is led by a gap up to where its offset puts it.
 * A retimed clip (``<timeMap>``) was played at its own speed. One retimed at a constant speed
   (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.25x to 4x) is
   marked in its name (``retime_in_name``) and given that speed once read (``apply_retimes``),
@@ -31,7 +33,8 @@
   whose audio it shows apart.
 
 What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips' adjustments
-(level, opacity, transform) by ``otio_fcpxml_adjust``.
+(level, opacity, transform) by ``otio_fcpxml_adjust``, transitions by
+``otio_fcpxml_transitions``.
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
     flatten_sync_clips,
     hoist_connected,
+    place_storylines,
 )
 from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
+from chunking.timeline.otio_fcpxml_transitions import mark_transitions
 
 #: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
 MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
@@ -71,6 +76,7 @@ def fcpxml_amended(path: str) -> str | None:
     root = tree.getroot()
     # First: the items the nesting below copies or flattens carry their adjustments along.
     moved = mark_adjustments(root)
+    moved |= mark_transitions(root)
     for asset in root.iter("asset"):
         if asset.get("src"):
             continue
@@ -87,6 +93,7 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= flatten_sync_clips(root)
     moved |= flatten_multicam(root)
     moved |= hoist_connected(root)
+    moved |= place_storylines(root)
     moved |= _constant_retimes(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None

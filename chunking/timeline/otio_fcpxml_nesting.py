@@ -200,3 +200,31 @@ def hoist_connected(root: Any) -> bool:
                     pending.append(item)
                     moved = True
     return moved
+
+
+def place_storylines(root: Any) -> bool:
+    """Start each connected storyline where its ``offset`` says, in its parent's time: the
+    adapter starts it at its parent's start. A gap of the difference leads it, its items moved
+    after the gap; False if none needed moving."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    moved = False
+    for spine in list(root.iter("spine")):
+        parent = parents.get(spine)
+        if spine.get("lane") is None or parent is None or parent.tag not in HOLDERS:
+            continue
+        offset = fcpxml_time(spine.get("offset") or "0s")
+        start = fcpxml_time(parent.get("start") or "0s")
+        if offset is None or start is None or offset <= start:
+            continue
+        shift = offset - start
+        for item in spine:
+            begins = fcpxml_time(item.get("offset"))
+            if begins is not None:
+                item.set("offset", fcpxml_text(begins + shift))
+        gap = ElementTree.Element(
+            "gap", {"name": "", "offset": "0s", "start": "0s", "duration": fcpxml_text(shift)}
+        )
+        spine.insert(0, gap)
+        spine.set("offset", fcpxml_text(start))
+        moved = True
+    return moved

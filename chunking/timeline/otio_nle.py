@@ -49,6 +49,7 @@ from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
+from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
 from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds
@@ -87,6 +88,7 @@ def read_export(path: str, p: Problems) -> Any:
             )
         apply_retimes(tl)
         apply_adjustments(tl)
+        apply_transitions(tl)
         _keep_extras(tl, extras, p)
         return tl
     if not path.lower().endswith(".edl"):

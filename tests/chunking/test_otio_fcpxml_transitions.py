@@ -1,0 +1,72 @@
+"""Final Cut Pro's transitions (chunking.timeline.otio_fcpxml_transitions), which the adapter
+dropped, and connected storylines at their offset (otio_fcpxml_nesting.place_storylines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import Timeline, TrackKind
+from tests.media import make_video
+
+CUT = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="a" start="0s" duration="20s" hasVideo="1" format="r1">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+    <effect id="r3" name="Cross Dissolve" uid="FxPlug:4731E73A-8DAC-4113-9A30-AE85B1761265"/>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="12s" tcStart="3600s">
+      <spine>
+        <transition name="Cross Dissolve" offset="3600s" duration="1s">
+          <filter-video ref="r3" name="Cross Dissolve"/>
+        </transition>
+        <asset-clip name="one" ref="r2" offset="3600s" duration="4s" start="2s">
+          <spine lane="1" offset="5s">
+            <asset-clip name="inset" ref="r2" offset="0s" duration="1s" start="10s"/>
+          </spine>
+        </asset-clip>
+        <transition name="Cross Dissolve" offset="3603s" duration="2s">
+          <filter-video ref="r3" name="Cross Dissolve"/>
+        </transition>
+        <asset-clip name="two" ref="r2" offset="3604s" duration="4s" start="12s"/>
+        <asset-clip name="three" ref="r2" offset="3608s" duration="4s" start="4s"/>
+        <transition name="Fade To Color" offset="3611s" duration="1s"/>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def _loaded(tmp_path: Path) -> Timeline:
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(160, 90))
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(CUT)
+    return load(str(path))
+
+
+def test_transitions_are_read_across_their_cuts(tmp_path: Path) -> None:
+    """A fade in at the start, a 2 s dissolve centred a second before the cut at 4 s (from 3 s
+    to 5 s: the handles of both clips), a fade out over the last second."""
+    timeline = _loaded(tmp_path)
+    windows = sorted((t.start, t.end) for t in timeline.transitions)
+    assert windows == [(0, 25), (75, 125), (275, 300)]
+    names = {c.id.rsplit(" ", 1)[-1] for t in timeline.tracks for c in t.clips}
+    assert {"one", "two", "three", "inset"} <= names  # names without the carried marks
+    assert not any("\u2063" in c.id for t in timeline.tracks for c in t.clips)
+    dissolve = next(t for t in timeline.transitions if t.start == 75)
+    assert dissolve.from_clip.endswith("one") and dissolve.to_clip.endswith("two")
+
+
+def test_a_connected_storyline_starts_at_its_offset(tmp_path: Path) -> None:
+    """The storyline's offset 5 s is in its parent's media time, which starts at 2 s: the inset
+    plays 3 s into the program (the adapter put it at 0 s)."""
+    timeline = _loaded(tmp_path)
+    (inset,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips
+                if c.id.endswith("inset")]  # fmt: skip
+    assert (inset.start, inset.end, inset.source_start) == (75, 100, 10.0)
