@@ -6,6 +6,8 @@
 * A project's spine places its clips in the sequence's timecode time, which starts at
   ``tcStart`` (Resolve's 01:00:00:00: offsets from 3600 s): the adapter would put that hour of
   nothing before the program.
+* A disabled item (``enabled="0"``) was shown: one in a storyline becomes a gap (its connected
+  items stay), a connected one is left out.
 * A ``<video>`` or ``<audio>`` item in a storyline made the adapter fail on the whole file.
   One of a generator (an effect: Final Cut's Clouds, Custom, Metal backgrounds) is read as a
   gap (not drawn, named in a warning by ``otio_fcpxml_extras``), its connected items kept; one
@@ -74,8 +76,10 @@ def fcpxml_amended(path: str) -> str | None:
     except (ElementTree.ParseError, OSError, ValueError):
         return None
     root = tree.getroot()
-    # First: the items the nesting below copies or flattens carry their adjustments along.
-    moved = mark_adjustments(root)
+    # First what is disabled goes; then the items the nesting below copies or flattens carry
+    # their adjustments along.
+    moved = _disabled_left_out(root)
+    moved |= mark_adjustments(root)
     moved |= mark_transitions(root)
     for asset in root.iter("asset"):
         if asset.get("src"):
@@ -97,6 +101,33 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= _constant_retimes(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
+
+
+def _disabled_left_out(root: Any) -> bool:
+    """Leave out every disabled item (``enabled="0"``: Final Cut shows and plays nothing of it,
+    the adapter showed its picture): one in a storyline becomes a gap of its span, which keeps
+    the items connected to it, as Final Cut does; a connected one goes. False if there was
+    none."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    changed = False
+    for item in list(root.iter()):
+        if item.get("enabled") != "0" or item.tag in ("title", "spine", "sequence"):
+            continue
+        parent = parents.get(item)
+        if parent is None:
+            continue
+        if parent.tag != "spine" or item.get("lane") is not None:
+            parent.remove(item)
+        else:
+            kept = {k: v for k, v in item.attrib.items() if k in _GAP_ATTRIBUTES}
+            kept.pop("enabled", None)
+            connected = [c for c in item if c.get("lane") is not None]
+            item.clear()
+            item.tag = "gap"
+            item.attrib.update(kept)
+            item.extend(connected)
+        changed = True
+    return changed
 
 
 def _generators_as_gaps(root: Any) -> bool:

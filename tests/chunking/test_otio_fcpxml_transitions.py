@@ -70,3 +70,47 @@ def test_a_connected_storyline_starts_at_its_offset(tmp_path: Path) -> None:
     (inset,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips
                 if c.id.endswith("inset")]  # fmt: skip
     assert (inset.start, inset.end, inset.source_start) == (75, 100, 10.0)
+
+
+DISABLED = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="a" start="0s" duration="20s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="6s" tcStart="0s">
+      <spine>
+        <asset-clip name="shown" ref="r2" offset="0s" duration="2s" start="0s">
+          <asset-clip name="hidden cutaway" ref="r2" lane="1" offset="0s" duration="1s"
+                      start="5s" enabled="0"/>
+        </asset-clip>
+        <asset-clip name="hidden" ref="r2" offset="2s" duration="2s" start="2s" enabled="0">
+          <adjust-volume amount="-6dB"/>
+          <asset-clip name="kept cutaway" ref="r2" lane="1" offset="2s" duration="1s" start="8s"/>
+        </asset-clip>
+        <asset-clip name="last" ref="r2" offset="4s" duration="2s" start="4s"/>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_disabled_items_are_neither_shown_nor_heard(tmp_path: Path) -> None:
+    """A disabled spine clip leaves a gap (its connected cutaway still plays, as in Final Cut);
+    a disabled connected clip is left out; neither is heard."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(160, 90), audio_hz=440)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(DISABLED)
+    timeline = load(str(path))
+
+    def placed(kind: TrackKind) -> list[tuple[int, int]]:
+        return sorted((c.start, c.end) for t in timeline.tracks if t.kind is kind for c in t.clips)
+
+    # shown, the kept cutaway, last: nothing of the hidden clip or the hidden cutaway
+    assert placed(TrackKind.VIDEO) == [(0, 50), (50, 75), (100, 150)]
+    assert placed(TrackKind.AUDIO) == [(0, 50), (50, 75), (100, 150)]
