@@ -46,12 +46,19 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
     "mxf",
     "flv",
     "ogg",
+    "dv",  # a DV camcorder's raw .dv
+    "asf",  # Windows Media (.wmv, .wma)
     # audio
     "wav",
     "aiff",
     "mp3",
     "flac",
     "aac",  # ADTS
+    "caf",  # Core Audio Format (Final Cut Pro's and Logic's audio)
+    "w64",  # Sony Wave64 (recordings past WAV's 4 GiB)
+    "amr",  # phone voice memos
+    "ac3",
+    "eac3",
     # one image per file
     "png_pipe",
     "jpeg_pipe",

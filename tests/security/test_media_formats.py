@@ -298,3 +298,49 @@ def test_a_project_file_named_as_a_video_is_one_line(base: Path) -> None:
     (base / "p.mp4").write_text(json.dumps(project([])))
     [line] = media_problems(timeline(("j", str(base / "p.mp4"), TrackKind.VIDEO)), str(base))
     assert line.startswith("clip 'j': ") and "\n" not in line
+
+
+def _encoded(path: Path, codec: str, *, video: bool) -> Path:
+    """Five frames (silence, or flat grey at the codec's size) in `path`'s container."""
+    with av.open(str(path), "w") as out:
+        if video:
+            width, height = (720, 576) if codec == "dvvideo" else (64, 48)
+            stream = out.add_stream(codec, rate=25)
+            assert isinstance(stream, av.VideoStream)
+            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+            frames = [av.VideoFrame.from_ndarray(np.full((height, width, 3), 100, np.uint8),
+                                                 format="rgb24") for _ in range(5)]  # fmt: skip
+        else:
+            stream = out.add_stream(codec, rate=48000, layout="stereo")
+            frames = []
+            for i in range(5):
+                frame = av.AudioFrame.from_ndarray(
+                    np.zeros((2, 1024), np.int16), format="s16p", layout="stereo"
+                )
+                frame.sample_rate, frame.pts = 48000, i * 1024
+                frames.append(frame)
+        for frame in frames:
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "video"),
+    [
+        ("final cut.caf", "pcm_s16le", False),
+        ("long take.w64", "pcm_s16le", False),
+        ("old camera.wmv", "wmv2", True),
+        ("tape.dv", "dvvideo", True),
+    ],
+)
+def test_editors_and_cameras_formats_open(
+    tmp_path: Path, name: str, codec: str, video: bool
+) -> None:
+    """Final Cut's CAF audio, Wave64, Windows Media and a DV camcorder's .dv are read."""
+    path = _encoded(tmp_path / name, codec, video=video)
+    with open_media(str(path)) as container:
+        stream = container.streams.video[0] if video else container.streams.audio[0]
+        assert sum(1 for _ in container.decode(stream)) >= 1
