@@ -7,7 +7,9 @@ containers plain dicts and lists.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import math
 import os
 import warnings
@@ -27,16 +29,31 @@ TIME_ERRORS = (ValueError, ZeroDivisionError, NotImplementedError, otio.exceptio
 _NTSC = tuple(Fraction(n, 1001) for n in (24000, 30000, 48000, 60000, 120000))
 
 
+@contextlib.contextmanager
+def _adapter_logging_quiet() -> Iterator[None]:
+    """Keep adapters' log lines (the AAF library's ``logging.warning`` of each odd rational)
+    off the user's terminal: module-level ``logging.warning`` would otherwise install a
+    stderr handler on the root logger. The loader says what matters in its own warnings."""
+    root = logging.getLogger()
+    quiet = logging.NullHandler()
+    root.addHandler(quiet)
+    try:
+        yield
+    finally:
+        root.removeHandler(quiet)
+
+
 def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> Any:
     """The one OTIO Timeline in a file (through the adapter its suffix names, given these extra
     arguments; ``text``: the file's content as it is to be read, when the caller amended it);
     raise TimelineError if it is unreadable or holds another."""
     try:
-        if text is None:
-            result = otio.adapters.read_from_file(path, **arguments)
-        else:
-            adapter = otio.adapters.from_filepath(path).name
-            result = otio.adapters.read_from_string(text, adapter, **arguments)
+        with _adapter_logging_quiet():
+            if text is None:
+                result = otio.adapters.read_from_file(path, **arguments)
+            else:
+                adapter = otio.adapters.from_filepath(path).name
+                result = otio.adapters.read_from_string(text, adapter, **arguments)
     except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
         _collect_quietly()
         kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")

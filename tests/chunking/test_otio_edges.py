@@ -188,3 +188,24 @@ def test_two_transitions_in_a_row_name_the_track(tmp_path: Path) -> None:
     )
     with pytest.raises(ValidationError, match="track 'V1' transition.*two transitions in a row"):
         load_otio(save(tmp_path, track))
+
+
+def test_adapter_log_lines_stay_off_the_terminal() -> None:
+    """The AAF library logs through ``logging.warning``, which prints to stderr when nothing
+    else handles the root logger (a plain ``cloudrender validate``): not while reading."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging\n"
+        "from chunking.timeline.otio_read import _adapter_logging_quiet\n"
+        "with _adapter_logging_quiet():\n"
+        "    logging.warning('Fraction(0,0) not mathematically plausible')\n"
+        "print(len(logging.getLogger().handlers))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "" and done.stdout.strip() == "0"
+    bare = script.replace("with _adapter_logging_quiet():\n    ", "")
+    loud = subprocess.run([sys.executable, "-c", bare], capture_output=True, text=True)
+    assert "WARNING:root:Fraction(0,0)" in loud.stderr  # the premise: it would print
