@@ -26,6 +26,8 @@
   elsewhere. Such items are connected to the spine item itself, at the same time.
 * A connected storyline (``<spine lane=...>``) started at its parent clip's start, whatever
   its ``offset``: it is led by a gap up to where its offset puts it.
+* Connected items of one lane that overlap (each connected to its own spine clip: Final Cut
+  stacks them) were played one after the other; the later one gets a lane of its own.
 * A retimed clip (``<timeMap>``) was played at its own speed. One retimed at a constant speed
   (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.25x to 4x) is
   marked in its name (``retime_in_name``) and given that speed once read (``apply_retimes``),
@@ -54,6 +56,7 @@ from chunking.timeline.otio_fcpxml_nesting import (
     flatten_sync_clips,
     hoist_connected,
     place_storylines,
+    separate_lanes,
 )
 from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
 from chunking.timeline.otio_fcpxml_transitions import mark_transitions
@@ -98,6 +101,7 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= flatten_multicam(root)
     moved |= hoist_connected(root)
     moved |= place_storylines(root)
+    moved |= separate_lanes(root)
     moved |= _constant_retimes(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None

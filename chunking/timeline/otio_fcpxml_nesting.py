@@ -228,3 +228,41 @@ def place_storylines(root: Any) -> bool:
         spine.set("offset", fcpxml_text(start))
         moved = True
     return moved
+
+
+def separate_lanes(root: Any) -> bool:
+    """Give a connected item that overlaps an earlier one of the same lane (each connected to
+    its own spine clip, as Final Cut shows stacked) a lane of its own: the adapter plays the
+    items of a lane one after the other, so it pushed the later one past the earlier one's
+    end. False if none overlapped."""
+    moved = False
+    for spine in root.iterfind(".//project/sequence/spine"):
+        spans: list[tuple[Fraction, Fraction, Any]] = []
+        for top in spine:
+            offset = fcpxml_time(top.get("offset") or "0s")
+            start = fcpxml_time(top.get("start") or "0s")
+            if offset is None or start is None:
+                continue
+            for item in top:
+                lane, begins = item.get("lane"), fcpxml_time(item.get("offset") or "0s")
+                length = fcpxml_time(item.get("duration"))
+                if lane is None or not lane.lstrip("-").isdigit() or begins is None or not length:
+                    continue
+                at = offset + begins - start
+                spans.append((at, at + length, item))
+        lanes = [int(item.get("lane")) for _, _, item in spans]
+        highest, lowest = max([0, *lanes]), min([0, *lanes])
+        ends: dict[int, Fraction] = {}
+        for at, until, item in sorted(spans, key=lambda span: span[0]):
+            lane = int(item.get("lane"))
+            if at < ends.get(lane, at):
+                if lane > 0:
+                    highest += 1
+                    lane = highest
+                else:
+                    lowest -= 1
+                    lane = lowest
+                item.set("lane", str(lane))
+                moved = True
+            ends[lane] = max(ends.get(lane, until), until)
+    return moved

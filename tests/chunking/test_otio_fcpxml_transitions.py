@@ -1,5 +1,6 @@
-"""Final Cut Pro's transitions (chunking.timeline.otio_fcpxml_transitions), which the adapter
-dropped, and connected storylines at their offset (otio_fcpxml_nesting.place_storylines)."""
+"""Where Final Cut Pro's items land: transitions (chunking.timeline.otio_fcpxml_transitions),
+which the adapter dropped; connected storylines at their offset and overlapping connected
+clips of one lane at their times (otio_fcpxml_nesting); disabled items left out."""
 
 from __future__ import annotations
 
@@ -114,3 +115,50 @@ def test_disabled_items_are_neither_shown_nor_heard(tmp_path: Path) -> None:
     # shown, the kept cutaway, last: nothing of the hidden clip or the hidden cutaway
     assert placed(TrackKind.VIDEO) == [(0, 50), (50, 75), (100, 150)]
     assert placed(TrackKind.AUDIO) == [(0, 50), (50, 75), (100, 150)]
+
+
+STACKED = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="a" start="0s" duration="20s" hasVideo="1" format="r1">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+    <asset id="r3" name="music" start="0s" duration="20s" hasAudio="1">
+      <media-rep kind="original-media" src="music.wav"/>
+    </asset>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="8s" tcStart="0s">
+      <spine>
+        <asset-clip name="one" ref="r2" offset="0s" duration="4s" start="0s">
+          <asset-clip name="song" ref="r3" lane="-1" offset="0s" duration="6s" start="0s"/>
+        </asset-clip>
+        <asset-clip name="two" ref="r2" offset="4s" duration="4s" start="10s">
+          <asset-clip name="sting" ref="r3" lane="-1" offset="11s" duration="2s" start="5s"/>
+        </asset-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_overlapping_connected_clips_of_one_lane_both_play_at_their_times(tmp_path: Path) -> None:
+    """The song connected to the first clip runs to 6 s; the sting connected to the second
+    starts at 5 s on the same lane (Final Cut stacks them): it plays at 5 s, not after 6 s."""
+    import wave
+
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(160, 90))
+    with wave.open(str(tmp_path / "music.wav"), "wb") as music:
+        music.setnchannels(1)
+        music.setsampwidth(2)
+        music.setframerate(8000)
+        music.writeframes(b"\0\0" * 8000 * 20)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(STACKED)
+    timeline = load(str(path))
+    sound = sorted((c.start, c.end, c.source_start) for t in timeline.tracks
+                   if t.kind is TrackKind.AUDIO for c in t.clips)  # fmt: skip
+    assert sound == [(0, 150, 0.0), (125, 175, 5.0)]
