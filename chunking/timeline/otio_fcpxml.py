@@ -243,8 +243,12 @@ def _constant_retimes(root: Any) -> bool:
     """Mark each constantly retimed clip in its name and move its start to its media time
     (see the module docstring); False if there was none."""
     changed = False
+    rate = _sequence_rate(root)
     for clip in root.iter():
-        if clip.tag not in ("clip", "asset-clip") or (retime := constant_retime(clip)) is None:
+        if clip.tag not in ("clip", "asset-clip"):
+            continue
+        retime = constant_retime(clip) or _conformed(clip, rate)
+        if retime is None:
             continue
         speed, origin = retime
         local = fcpxml_time(clip.get("start") or "0s")
@@ -254,9 +258,44 @@ def _constant_retimes(root: Any) -> bool:
         clip.set(
             "name", f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}"
         )
-        clip.remove(clip.find("timeMap"))
+        if clip.find("timeMap") is not None:
+            clip.remove(clip.find("timeMap"))
         changed = True
     return changed
+
+
+#: Final Cut's names for the NTSC rates in ``srcFrameRate``.
+_NTSC = {"23.98": Fraction(24000, 1001), "29.97": Fraction(30000, 1001),
+         "59.94": Fraction(60000, 1001), "47.95": Fraction(48000, 1001)}  # fmt: skip
+
+
+def _sequence_rate(root: Any) -> Fraction | None:
+    """The frame rate of the (first) project's sequence, from its format's frameDuration."""
+    formats = {f.get("id"): f for f in root.iter("format")}
+    for sequence in root.iterfind(".//project/sequence"):
+        found = formats.get(sequence.get("format"))
+        step = fcpxml_time(found.get("frameDuration")) if found is not None else None
+        if step:
+            return 1 / step
+    return None
+
+
+def _conformed(clip: Any, rate: Fraction | None) -> tuple[Fraction, Fraction] | None:
+    """A clip conformed frame for frame to the sequence's rate (``<conform-rate
+    srcFrameRate="23.98">`` in a 24 fps project: 0.1 % faster), as (speed, origin), when the
+    rates differ by under 1 %; else None (a clip at its own speed, or one Final Cut samples)."""
+    conform = clip.find("conform-rate")
+    if conform is None or rate is None or clip.find("timeMap") is not None:
+        return None
+    if conform.get("scaleEnabled") == "0":
+        return None
+    text = conform.get("srcFrameRate") or ""
+    try:
+        source = _NTSC.get(text) or Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    speed = rate / source if source > 0 else Fraction(1)
+    return (speed, Fraction(0)) if speed != 1 and abs(speed - 1) < Fraction(1, 100) else None
 
 
 def apply_retimes(timeline: Any) -> None:

@@ -4,6 +4,7 @@ clips of one lane at their times (otio_fcpxml_nesting); disabled items left out.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 from chunking.timeline.loader import load
@@ -162,3 +163,22 @@ def test_overlapping_connected_clips_of_one_lane_both_play_at_their_times(tmp_pa
     sound = sorted((c.start, c.end, c.source_start) for t in timeline.tracks
                    if t.kind is TrackKind.AUDIO for c in t.clips)  # fmt: skip
     assert sound == [(0, 150, 0.0), (125, 175, 5.0)]
+
+
+def test_a_clip_conformed_frame_for_frame_plays_at_the_sequences_rate(tmp_path: Path) -> None:
+    """23.98 fps footage in a 24 fps project (``conform-rate``) plays each of its frames once:
+    0.1 % faster; one Final Cut samples (``scaleEnabled="0"``) plays at its own speed."""
+    text = STACKED.replace('frameDuration="100/2500s"', 'frameDuration="100/2400s"')
+    text = text.replace(
+        '<asset-clip name="song" ref="r3" lane="-1" offset="0s" duration="6s" start="0s"/>',
+        '<conform-rate srcFrameRate="23.98"/>',
+    ).replace(
+        '<asset-clip name="sting" ref="r3" lane="-1" offset="11s" duration="2s" start="5s"/>',
+        '<conform-rate scaleEnabled="0" srcFrameRate="23.98"/>',
+    )
+    make_video(tmp_path / "a.mp4", frames=500, fps=Fraction(24000, 1001), size=(160, 90))
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text)
+    timeline = load(str(path))
+    speeds = sorted((c.start, c.speed) for t in timeline.tracks for c in t.clips)
+    assert speeds == [(0, 1.001), (96, 1.0)]
