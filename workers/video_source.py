@@ -64,6 +64,11 @@ class VideoSource:
         self.time_base = Fraction(self.stream.time_base)
         self.first = self.pts[0]
         self.aspect = pixel_aspect(self.stream)
+        # AVI has no presentation times: reordered (B-frame) codecs are numbered as shown.
+        self._counted = self.container.format.name == "avi" and self.stream.codec_context.name in (
+            "h264",
+            "hevc",
+        )
         self._alpha_decoder = _alpha_decoder(self.stream)
         # Decoded in the compositor's thread: a decoding thread of its own measured no faster
         # and 8 % more CPU in a render slot (docs/benchmarks.md).
@@ -177,7 +182,20 @@ class VideoSource:
                 f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"
             ) from None
         self._frames = self._decoded()
+        if self._counted:
+            self._frames = self._numbered(self._frames, key)
         self._last_pts = None
+
+    def _numbered(self, frames: Iterator[Any], key: int | None) -> Iterator[Any]:
+        """Frames in the order they are shown, given the times of the index from `key` on:
+        AVI holds no presentation times, and FFmpeg gives H.264's reordered frames the
+        decode-order counters AVI has instead."""
+        index = bisect.bisect_left(self.pts, key) if key is not None else 0
+        for frame in frames:
+            if index < len(self.pts):
+                frame.pts = self.pts[index]
+            index += 1
+            yield frame
 
     def _decoded(self) -> Iterator[Any]:
         """The stream's frames from where the container stands: FFmpeg's own VP8/VP9 decoder

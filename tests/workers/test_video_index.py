@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from tests.media import identify, make_video
@@ -97,3 +98,28 @@ def test_frame_grid(
     pts: list[int], base: Fraction, nominal: tuple[Fraction | None, ...], rate: Fraction | None
 ) -> None:
     assert frame_grid(pts, base, nominal) == rate
+
+
+def test_h264_with_b_frames_in_avi_decodes_at_any_frame(tmp_path: Path) -> None:
+    """AVI holds no presentation times: FFmpeg gives H.264's reordered frames decode-order
+    counters, so frames are numbered as shown instead."""
+    from tests.media import level
+
+    path = tmp_path / "camera.avi"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.codec_context.gop_size = 12
+        stream.codec_context.options = {"preset": "medium", "bf": "3", "crf": "10"}
+        for i in range(40):
+            image = np.full((36, 64, 3), level(i), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    with av.open(str(path)) as check:  # the premise: shown frames carry reordered counters
+        stamps = [f.pts for f in check.decode(video=0)]
+        assert stamps != sorted(stamps)
+    order = [0, 1, 2, 3, 17, 39, 25, 4, 0]
+    assert _shown(path, [Fraction(n, 25) for n in order]) == order
