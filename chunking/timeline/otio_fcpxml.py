@@ -182,6 +182,22 @@ def _audition_picks(root: Any) -> bool:
     return changed
 
 
+def _storyline_place(clip: Any, spine: Any, parents: dict[Any, Any]) -> tuple[Any, str] | None:
+    """The spine clip a connected storyline holding `clip` hangs from, and where in that
+    clip's time the storyline shows `clip`; None for a clip of any other storyline."""
+    holder = parents.get(spine)
+    primary = parents.get(holder) if holder is not None else None
+    if spine.tag != "spine" or spine.get("lane") is None or holder is None or primary is None:
+        return None
+    if primary.tag != "spine" or primary.get("lane") is not None:
+        return None
+    begins = fcpxml_time(spine.get("offset") or "0s")
+    offset = fcpxml_time(clip.get("offset") or "0s")
+    if begins is None or offset is None:
+        return None
+    return holder, fcpxml_text(begins + offset)
+
+
 def _sound_of_clips(root: Any) -> bool:
     """Give each ``<asset-clip>`` of a video with sound a connected audio clip of the same
     span (as Final Cut writes a clip whose audio it shows apart), in a lane of its own per
@@ -209,9 +225,13 @@ def _sound_of_clips(root: Any) -> bool:
                 continue
             # A clip connected to a spine clip: its sound is connected there beside it.
             holder, offset = parent, clip.get("offset") or "0s"
+        elif (storyline := _storyline_place(clip, parent, parents)) is not None:
+            # A clip of a connected storyline: its sound is connected to the storyline's
+            # spine clip, where the storyline shows the clip, in the storyline's lane.
+            holder, offset = storyline
         else:
             continue
-        lane = clip.get("lane") or "0"
+        lane = clip.get("lane") or parent.get("lane") or "0"
         name = clip.get("name") or ""
         connect_sound(holder, str(clip.get("ref")), offset, start, duration, lane, name)
         added = True
@@ -254,7 +274,12 @@ def _constant_retimes(root: Any) -> bool:
         local = fcpxml_time(clip.get("start") or "0s")
         if local is None:
             continue
-        clip.set("start", fcpxml_text(origin + local * speed))
+        moved = origin + local * speed
+        clip.set("start", fcpxml_text(moved))
+        for child in clip:  # connected items keep their place in the clip's own time
+            offset = fcpxml_time(child.get("offset"))
+            if offset is not None and (child.get("lane") is not None or child.tag == "spine"):
+                child.set("offset", fcpxml_text(offset + moved - local))
         clip.set(
             "name", f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}"
         )

@@ -182,3 +182,44 @@ def test_a_clip_conformed_frame_for_frame_plays_at_the_sequences_rate(tmp_path: 
     timeline = load(str(path))
     speeds = sorted((c.start, c.speed) for t in timeline.tracks for c in t.clips)
     assert speeds == [(0, 1.001), (96, 1.0)]
+
+
+def test_a_storylines_clips_are_heard_where_they_are_shown(tmp_path: Path) -> None:
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(160, 90), audio_hz=440)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        CUT.replace('hasVideo="1" format="r1"', 'hasVideo="1" hasAudio="1" format="r1"')
+    )
+    timeline = load(str(path))
+    (picture,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips
+                  if c.id.endswith("inset")]  # fmt: skip
+    (sound,) = [c for t in timeline.tracks if t.kind is TrackKind.AUDIO for c in t.clips
+                if c.id.endswith("inset")]  # fmt: skip
+    assert (sound.start, sound.end, sound.source_start) == (75, 100, 10.0)
+    assert (picture.start, picture.end, picture.source_start) == (75, 100, 10.0)
+
+
+def test_a_retimed_clips_connected_items_keep_their_place(tmp_path: Path) -> None:
+    """A clip played at twice its speed from media 10 s: its own time is rewritten to media
+    time, and the sting connected 1 s into it still starts 1 s into it (5 s)."""
+    retimed = STACKED.replace(
+        '<asset-clip name="two" ref="r2" offset="4s" duration="4s" start="10s">',
+        '<asset-clip name="two" ref="r2" offset="4s" duration="4s" start="10s">'
+        '<timeMap><timept time="0s" value="0s"/><timept time="20s" value="40s"/></timeMap>',
+    )
+    import wave
+
+    make_video(tmp_path / "a.mp4", frames=1500, fps=25, size=(160, 90))
+    with wave.open(str(tmp_path / "music.wav"), "wb") as music:
+        music.setnchannels(1)
+        music.setsampwidth(2)
+        music.setframerate(8000)
+        music.writeframes(b"\0\0" * 8000 * 20)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(retimed)
+    timeline = load(str(path))
+    (two,) = [c for t in timeline.tracks for c in t.clips if c.id.endswith("two")]
+    assert (two.start, two.source_start, two.speed) == (100, 20.0, 2.0)
+    sound = sorted((c.start, c.end) for t in timeline.tracks if t.kind is TrackKind.AUDIO
+                   for c in t.clips)  # fmt: skip
+    assert sound == [(0, 150), (125, 175)]
