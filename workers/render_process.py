@@ -79,14 +79,23 @@ def apply_limits(limits: dict[str, Any]) -> None:
     """Limit this process's memory, CPU time and file sizes; no core dumps."""
     memory = int(limits["memory_bytes"])
     which = _LIMITS[str(limits.get("memory_rlimit", "AS"))]
-    resource.setrlimit(which, (memory, memory))
+    _limit(which, memory, memory)
     cpu = limits.get("cpu_seconds")
     if cpu:
-        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu), int(cpu) + _CPU_GRACE))
+        _limit(resource.RLIMIT_CPU, int(cpu), int(cpu) + _CPU_GRACE)
     size = int(limits["file_bytes"])
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _limit(resource.RLIMIT_FSIZE, size, size)
+    _limit(resource.RLIMIT_CORE, 0, 0)
     _cap_arenas()
+
+
+def _limit(which: int, soft: int, hard: int) -> None:
+    """Lower a limit to (soft, hard), never above the hard limit this process inherited (a
+    worker started under ``ulimit -f``): an unprivileged process may not raise it."""
+    _, inherited = resource.getrlimit(which)
+    if inherited != resource.RLIM_INFINITY:
+        soft, hard = min(soft, inherited), min(hard, inherited)
+    resource.setrlimit(which, (soft, hard))
 
 
 def _cap_arenas() -> None:

@@ -181,3 +181,33 @@ def test_a_child_writing_past_its_file_size_limit_fails(tmp_path: Path) -> None:
     assert report == {"error": {"kind": FILE_SIZE}}
     assert "file size limit" in str(failure_of(status, report, LIMITS))
     assert (tmp_path / "big").stat().st_size == 2**20
+
+
+def test_limits_stay_under_an_inherited_hard_limit(tmp_path: Path) -> None:
+    """A worker started under ``ulimit -f`` (a lower hard file-size limit) still renders: its
+    chunks' limits are lowered to it, not raised above it (which an unprivileged process may
+    not do: every chunk crashed)."""
+    import resource
+
+    def target(fd: int) -> int:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300 * 1024, 300 * 1024))
+        render_process.apply_limits({"memory_bytes": 8 * GB, "file_bytes": GB, "cpu_seconds": 60})
+        with os.fdopen(fd, "w") as channel:
+            channel.write(json.dumps(resource.getrlimit(resource.RLIMIT_FSIZE)))
+        return 0
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        code = 1
+        try:
+            code = target(write)
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as channel:
+        report = channel.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
+    assert json.loads(report) == [300 * 1024, 300 * 1024]
