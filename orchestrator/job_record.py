@@ -89,6 +89,9 @@ class ChunkRecord:
     #: the render fingerprint of the node that made its segment ("" when unknown: a record
     #: from before fingerprints were recorded, or a segment an earlier attempt left behind)
     renderer: str = ""
+    #: sha256 of its segment as the rendering worker stored it ("" when unknown: a reused or
+    #: cached segment, a record from before digests were kept); the merge checks it
+    digest: str = ""
 
     @property
     def frames(self) -> int:

@@ -268,15 +268,19 @@ class JobStore:
             chunk.updated_at = time.time()
             self.save_chunk(job_id, chunk)
 
-    def chunk_done(self, job_id: str, index: int, seconds: float, renderer: str = "") -> bool:
-        """Mark a chunk done, made by a node of render fingerprint ``renderer`` ("" unknown);
-        True when this completed the job's last part (exactly once)."""
+    def chunk_done(
+        self, job_id: str, index: int, seconds: float, renderer: str = "", digest: str = ""
+    ) -> bool:
+        """Mark a chunk done, made by a node of render fingerprint ``renderer`` ("" unknown),
+        its segment's sha256 ``digest`` ("" unknown); True when this completed the job's last
+        part (exactly once)."""
         chunk = self.chunk(job_id, index)
         chunk.state = ChunkState.DONE
         chunk.frames_done = chunk.frames
         chunk.finished_at = time.time()
         chunk.seconds = seconds
         chunk.renderer = renderer
+        chunk.digest = digest
         self.save_chunk(job_id, chunk)
         return self.part_done(job_id, str(index))
 

@@ -151,7 +151,8 @@ class WorkerHooks:
         # instant may both count as first: rare, and only the counters would notice).
         first = not self.store.redis.sismember(keys.done(job_id), str(index))
         renderer = str(result.get("renderer") or "")
-        last = self.store.chunk_done(job_id, index, seconds, renderer)
+        digest = str(result.get("digest") or "")
+        last = self.store.chunk_done(job_id, index, seconds, renderer, digest)
         beat = node_heartbeat(self.store.redis, result.get("node"))
         self.charge(job_id, result.get("node"), seconds, beat=beat)
         frames = int(result["end"]) - int(result["start"])
@@ -257,6 +258,13 @@ class WorkerHooks:
             self.store.add_node_seconds(job_id, float(result.get("seconds", 0.0)))
         if self.store.part_done(job_id, "audio"):
             self.start_merge(job_id)
+
+    def segment_digests(self, job_id: str) -> dict[int, str]:
+        """The sha256 of each chunk's segment as its worker stored it, where known."""
+        try:
+            return {c.index: c.digest for c in self.store.chunks(job_id) if c.digest}
+        except JobNotFound:
+            return {}
 
     def merge_started(self, job_id: str) -> bool:
         """Move the job to merging; False if it ended, or another merge of it holds the lease."""

@@ -20,6 +20,7 @@ import av
 from common.errors import RenderError
 from providers.storage.base import ObjectNotFound, Storage
 from workers import hooks
+from workers.assets import sha256_file
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.media_open import open_media
@@ -55,6 +56,7 @@ def merge_parts(
     were lost (they are handed back to rendering, and a new merge follows)."""
     segments: list[tuple[str, int, int]] = []
     lost: list[int] = []
+    digests = service.segment_digests(spec.id)
     for i in indexes:
         start, end = spec.chunks[i]
         path = _part(
@@ -69,8 +71,14 @@ def merge_parts(
         )
         if path is None:
             lost.append(i)
-        else:
-            segments.append((path, start, end))
+            continue
+        expected = digests.get(i)
+        if expected and storage.exists(spec.segment_key(i)) and sha256_file(path) != expected:
+            raise MergeError(
+                f"merge: the segment of chunk {i} (frames {start}-{end}) in storage is not the "
+                "one its worker stored (its sha256 differs): the storage damaged or replaced it"
+            )
+        segments.append((path, start, end))
     cached_audio = spec.audio_cache_key if spec.use_cache else None
     audio_path = (
         _part(service, storage, spec.audio_key, cached_audio, (tmp, "audio"), _check_audio)

@@ -63,6 +63,10 @@ class Hooks(Protocol):
         """The job's audio is stored (None: the timeline is silent)."""
         ...
 
+    def segment_digests(self, job_id: str) -> dict[int, str]:
+        """The sha256 of each chunk's segment as its worker stored it, where known."""
+        ...
+
     def merge_started(self, job_id: str) -> bool:
         """Record the merge starting; False when it must not run."""
         ...

@@ -25,6 +25,7 @@ from common.errors import RenderCancelled, RenderError
 from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
+from workers.assets import sha256_file
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.cache_use import keep, merge_parts
 from workers.delivery import check_outputs, deliver, put_output
@@ -135,6 +136,7 @@ def _render_segment(
         last[0] = 0.0
         if poll():
             raise Stopped(reason[0] or "cancelled")
+        digest = sha256_file(path)
         storage.put_file(key, path)
         keep(service, storage, spec, spec.chunk_cache_key(index), path)
     notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
@@ -146,6 +148,8 @@ def _render_segment(
         "compositor": summary.compositor,
         "notes": notes,
         "reused": False,
+        # The merge checks the segment it reads is the one stored here (storage can damage it).
+        "digest": digest,
         # The merge renders again a chunk made under another fingerprint than its job's.
         "renderer": render_fingerprint(),
     }

@@ -333,3 +333,11 @@ def test_the_job_document_refuses_cache_keys_that_are_not_digests() -> None:
     ):
         with pytest.raises(Exception, match="segment cache key|wrong type"):
             JobSpec.from_dict(json.loads(json.dumps({**base, **bad})))
+
+
+def test_rendered_chunks_record_their_segments_digest(farm: Farm, tmp_path: Path) -> None:
+    """The merge checks each segment against the sha256 its worker recorded (a segment damaged
+    in storage fails the job naming its chunk: tests/workers/test_segment_digest.py)."""
+    record = farm.render(base_project(tmp_path), tmp_path, use_cache=False)
+    digests = [c.digest for c in record.chunks]
+    assert digests and all(len(d) == 64 and int(d, 16) >= 0 for d in digests)
