@@ -15,6 +15,8 @@ import logging
 import time
 from typing import Any
 
+import redis
+
 from common.errors import RenderError
 from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_RENDER_AUDIO
 from common.settings import Settings
@@ -117,12 +119,16 @@ class WorkerHooks:
         return count is not None and int(count) >= BLOCKLIST_AFTER
 
     def should_stop(self, job_id: str, index: int, node: str) -> str | None:
-        """Why a running chunk must stop now, or None."""
+        """Why a running chunk must stop now, or None (also while Redis cannot be reached: a
+        broker outage of a few seconds must not cost the frames rendered so far)."""
         pipe = self.store.redis.pipeline()
         pipe.exists(keys.cancel(job_id))
         pipe.exists(keys.evict(node))
         pipe.sismember(keys.done(job_id), str(index))
-        cancelled, evicted, done = pipe.execute()
+        try:
+            cancelled, evicted, done = pipe.execute()
+        except redis.RedisError:
+            return None
         if cancelled:
             return "cancelled"
         if done:
@@ -136,8 +142,11 @@ class WorkerHooks:
         if done < total and now - self._last_event.get(key, 0.0) < PROGRESS_INTERVAL:
             return
         self._last_event[key] = now
-        self.store.chunk_progress(job_id, index, done)
-        self.publish(job_id, "progress", chunk=index, done=done, total=total)
+        try:
+            self.store.chunk_progress(job_id, index, done)
+            self.publish(job_id, "progress", chunk=index, done=done, total=total)
+        except redis.RedisError:
+            pass  # the broker is away: the render goes on, the next report may get through
 
     def cancelled(self, job_id: str) -> bool:
         """Whether the job is being cancelled."""
