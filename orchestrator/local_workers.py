@@ -6,6 +6,7 @@ so that the worker's ``worker_ready`` signal turns into a file the parent can wa
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -126,8 +127,14 @@ class LocalWorkers:
             launch = [sys.executable, "-m", __spec__.name, ready_file, *self.command()[1:]]
             # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
             with _signals_deferred():
+                # Orphaned (the client killed outright), Celery shuts down cold on SIGQUIT:
+                # a warm SIGTERM would finish the chunk it renders for nobody first.
                 self._proc = _popen(
-                    launch, self._dir / "worker.log", self._env, self.die_with_parent
+                    launch,
+                    self._dir / "worker.log",
+                    self._env,
+                    self.die_with_parent,
+                    death_signal=signal.SIGQUIT,
                 )
                 self._finalizer = weakref.finalize(
                     self, _stop_group, self._proc, self._dir, self.stop_timeout

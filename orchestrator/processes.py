@@ -35,15 +35,16 @@ _DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 
-# A launcher each child runs first on Linux: it asks the kernel to send it SIGTERM when we die,
-# even by SIGKILL or the OOM killer, then execs the real command under the same pid. Checking
-# the parent pid afterwards closes the window in which we died before prctl took effect.
+# A launcher each child runs first on Linux: it asks the kernel to send it a signal (argv[2])
+# when we die, even by SIGKILL or the OOM killer, then execs the real command under the same
+# pid. Checking the parent pid afterwards closes the window in which we died before prctl took
+# effect.
 _DIE_WITH_PARENT = (
-    "import ctypes, os, signal, sys\n"
-    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, signal.SIGTERM)\n"
+    "import ctypes, os, sys\n"
+    f"ctypes.CDLL(None).prctl({_PR_SET_PDEATHSIG}, int(sys.argv[2]))\n"
     "if os.getppid() != int(sys.argv[1]):\n"
     "    sys.exit(1)\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
+    "os.execv(sys.argv[3], sys.argv[3:])\n"
 )
 
 
@@ -56,14 +57,20 @@ def free_port() -> int:
 
 
 def start_process(
-    command: list[str], log_path: Path, env: Mapping[str, str] | None, die_with_parent: bool
+    command: list[str],
+    log_path: Path,
+    env: Mapping[str, str] | None,
+    die_with_parent: bool,
+    death_signal: int = signal.SIGTERM,
 ) -> subprocess.Popen[bytes]:
-    """Start ``command`` in a new session with its output in ``log_path``."""
+    """Start ``command`` in a new session with its output in ``log_path``; with
+    ``die_with_parent``, it gets ``death_signal`` when this process dies."""
     # The kernel fires the parent-death signal when the *thread* that forked exits, so it is
     # only safe from the main thread, whose end is the end of the process.
     if die_with_parent and sys.platform.startswith("linux") and in_main_thread():
         # -I -S keep the launcher fast and deaf to PYTHONPATH.
-        command = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *command]
+        launcher = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid())]
+        command = [*launcher, str(int(death_signal)), *command]
     with open(log_path, "wb") as log:
         return subprocess.Popen(
             command,
