@@ -239,6 +239,17 @@ class WorkerHooks:
             )
             return
         self.store.push_pending(job_id, [index])
+        live = self.dispatcher.live_nodes()
+        if live and all(self.blocklisted(job_id, n) for n in live):
+            # Nobody left to try it: the dispatcher sends blocklisted nodes nothing, so the job
+            # would wait in "rendering" for ever.
+            self.job_failed(
+                job_id,
+                RenderError(
+                    f"every live worker failed chunks of this job; last error: {chunk.error}"
+                ),
+            )
+            return
         self.publish(job_id, "chunk_requeued", chunk=index, reason="crashed", node=node)
         self.dispatcher.fill()
 

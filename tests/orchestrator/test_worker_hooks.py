@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -57,6 +58,33 @@ def test_a_node_failing_twice_is_blocklisted_for_the_job(service: WorkerHooks) -
     assert service.store.get("j").node_failures == {"n1": BLOCKLIST_AFTER}  # in the record
     assert not service.chunk_started("j", 2, "t9", "n1")  # refused on n1 ...
     assert service.chunk_started("j", 2, "t10", "n2")  # ... taken elsewhere
+
+
+def test_when_every_live_node_is_blocklisted_the_job_fails_instead_of_waiting(
+    service: WorkerHooks,
+) -> None:
+    """Every chunk crashing on every node (a worker started under a limit the render cannot
+    live with): once the last live node is blocklisted nobody will take the chunk, and the job
+    fails naming the last error (it waited in "rendering" for ever)."""
+    for node in ("n3", "n4"):
+        service.store.redis.delete(keys.node(node))  # two live render nodes: n1 and n2
+    for node in ("n1", "n2"):
+        now = time.time()
+        beat = {"name": node, "concurrency": 1, "since": now, "time": now, "queues": ["render"]}
+        service.store.redis.set(keys.node(node), json.dumps(beat), ex=60)
+    index = 0
+    for node in ("n1", "n2"):
+        for _ in range(BLOCKLIST_AFTER):
+            if service.store.state("j").finished:
+                break
+            task_id = service.store.chunk("j", index % 4).task_id or f"t-{node}-{index}"
+            assert service.chunk_started("j", index % 4, task_id, node)
+            service.chunk_crashed("j", index % 4, node, "ValueError: not allowed to raise")
+            index += 1
+    record = service.store.get("j")
+    assert record.state is JobState.FAILED
+    assert record.error is not None and "every live worker failed" in record.error
+    assert "not allowed to raise" in record.error
 
 
 def test_a_chunk_crashing_on_three_workers_fails_the_job(service: WorkerHooks) -> None:
