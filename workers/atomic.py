@@ -107,14 +107,14 @@ def sweep_stale(directory: str, tail: str) -> list[str]:
         return removed
     for name in names:
         found = pattern.fullmatch(name[len(prefix) :]) if name.startswith(prefix) else None
-        if found is None or _alive(int(found[1])):
+        if found is None or process_alive(int(found[1])):
             continue
         discard(os.path.join(directory, name))
         removed.append(name)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether a process with this id runs on this machine (another user's counts)."""
     if pid == os.getpid():
         return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.assets import sha256_file
+from workers.atomic import process_alive
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.cache_use import keep, merge_parts
 from workers.delivery import check_outputs, deliver, put_output
@@ -85,6 +87,28 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     return result
 
 
+#: Chunk scratch folders: the pool process's id after the prefix, so that the next chunk on
+#: this machine can remove those a killed process left (a request and a partial segment).
+CHUNK_DIR_PREFIX = "cloudrender-chunk-"
+
+
+def sweep_chunk_dirs(root: str | None = None) -> list[str]:
+    """Remove this machine's chunk scratch folders whose pool process is gone; their names."""
+    root = root or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    for name in names:
+        pid = name[len(CHUNK_DIR_PREFIX) :].split("-", 1)[0]
+        if not name.startswith(CHUNK_DIR_PREFIX) or not pid.isdigit() or process_alive(int(pid)):
+            continue
+        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
 class Stopped(RenderCancelled):
     """A running chunk stopped on purpose: its job ended, another copy won, or eviction."""
 
@@ -117,7 +141,8 @@ def _render_segment(
         service.chunk_progress(spec.id, index, done, total)
 
     threads = task.app.conf.get("cloudrender_encoder_threads")
-    with tempfile.TemporaryDirectory(prefix="cloudrender-chunk-") as tmp:
+    sweep_chunk_dirs()
+    with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIR_PREFIX}{os.getpid()}-") as tmp:
         path = os.path.join(tmp, f"{index:06d}.mkv")
         try:
             # In a child process with resource limits, under bubblewrap where it runs.
