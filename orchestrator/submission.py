@@ -23,6 +23,7 @@ from orchestrator.scheduling import effective_priority
 from providers.storage import open_storage, split_object_url
 from workers.delivery import check_new_outputs
 from workers.job_spec import JobSpec
+from workers.media_stamps import media_stamps
 
 
 def prepare_project(
@@ -79,12 +80,14 @@ def new_job(
         keep_segments=keep_segments,
         encrypted=encrypted,
         use_cache=use_cache,
+        media_stamps=media_stamps(timeline),
     )
     uploaded = 0
     if sync_assets or not shared_disk:
         # Workers cannot read this disk: media travels through storage, by content hash.
         synced = upload_assets(prepared.document, prepared.base_dir, spec.storage())
-        spec = dataclasses.replace(spec, project=synced.document, assets=True)
+        # Content-addressed copies cannot change under the job: no stamps to check.
+        spec = dataclasses.replace(spec, project=synced.document, assets=True, media_stamps={})
         uploaded = synced.uploaded_bytes
     now = time.time()
     record = JobRecord(

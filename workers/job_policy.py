@@ -247,6 +247,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "output_url": ((str, type(None)), False),
     "encrypted": ((bool,), False),
     "assets": ((bool,), False),
+    "media_stamps": ((dict,), False),
 }
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 

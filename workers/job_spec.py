@@ -79,6 +79,9 @@ class JobSpec:
     fingerprint: str = ""  # the renderer fingerprint the content keys were made with
     chunk_keys: list[str] = dataclasses.field(default_factory=list)  # per chunk; "": uncached
     audio_cache_key: str | None = None  # content key of the whole audio mix, if cached
+    #: [size, mtime_ns] of each local media file at submit (workers.media_stamps): checked by
+    #: every chunk, so an edited file fails the job instead of mixing into its video
+    media_stamps: dict[str, list[int]] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (task arguments)."""

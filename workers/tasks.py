@@ -34,6 +34,7 @@ from workers.delivery import check_outputs, deliver, put_output
 from workers.fingerprint import render_fingerprint
 from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
+from workers.media_stamps import check_stamps
 from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
 from workers.sandbox import render_segment
@@ -140,6 +141,7 @@ def _render_segment(
     def progress(done: int, total: int) -> None:
         service.chunk_progress(spec.id, index, done, total)
 
+    check_stamps(spec.media_stamps)  # a file edited since the submit: fail, do not mix
     threads = task.app.conf.get("cloudrender_encoder_threads")
     sweep_chunk_dirs()
     with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIR_PREFIX}{os.getpid()}-") as tmp:
