@@ -27,15 +27,24 @@ def media_stamps(timeline: Timeline) -> dict[str, list[int]]:
     return stamps
 
 
-def check_stamps(stamps: dict[str, Any]) -> None:
-    """RenderError naming the first media file that changed since its stamp was taken."""
+def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
+    """RenderError naming the first media file that changed since its stamp was taken, and
+    the timeline's clips that show it."""
     for path, stamp in stamps.items():
         try:
             stat = os.stat(path)
         except OSError:
             continue  # gone: the render names it
         if [stat.st_size, stat.st_mtime_ns] != list(stamp):
+            users = [
+                c.id
+                for t in timeline.tracks
+                for c in t.clips
+                if isinstance(c.source, FileSource) and c.source.path == path
+            ]
+            named = ", ".join(repr(u) for u in users[:3]) or "(none)"
             raise RenderError(
-                f"media {path} changed while the job rendered (its size or time differs from "
-                "when it was submitted): chunks would mix the old and the new file; render again"
+                f"clip {named}: media {path} changed while the job rendered (its size or time "
+                "differs from when it was submitted): chunks would mix the old and the new "
+                "file; render again"
             )

@@ -141,7 +141,7 @@ def _render_segment(
     def progress(done: int, total: int) -> None:
         service.chunk_progress(spec.id, index, done, total)
 
-    check_stamps(spec.media_stamps)  # a file edited since the submit: fail, do not mix
+    check_stamps(spec.media_stamps, spec.timeline())  # edited since the submit: fail, not mix
     threads = task.app.conf.get("cloudrender_encoder_threads")
     sweep_chunk_dirs()
     with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIR_PREFIX}{os.getpid()}-") as tmp:

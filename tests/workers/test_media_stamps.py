@@ -21,11 +21,11 @@ def test_stamps_name_the_file_that_changed(tmp_path: Path) -> None:
     timeline = read_project(project([video_track("v", [clip])]), base_dir=str(tmp_path)).timeline
     stamps = media_stamps(timeline)
     assert list(stamps) == [str(tmp_path / "a.mp4")]
-    check_stamps(stamps)  # unchanged: nothing to say
+    check_stamps(stamps, timeline)  # unchanged: nothing to say
     make_video(tmp_path / "new.mp4", frames=12, size=(64, 36))
     os.replace(tmp_path / "new.mp4", tmp_path / "a.mp4")  # an atomic replace, as editors save
-    with pytest.raises(RenderError, match=r"media .*a\.mp4 changed while the job rendered"):
-        check_stamps(stamps)
+    with pytest.raises(RenderError, match=r"clip 'c': media .*a\.mp4 changed while the job"):
+        check_stamps(stamps, timeline)
 
 
 def test_the_job_document_carries_the_stamps() -> None:
