@@ -94,15 +94,7 @@ class WorkerHooks:
         if self.blocklisted(job_id, node):
             # Hand the chunk to someone else; fail the job if nobody else is left.
             self.store.push_pending(job_id, [index])
-            live = self.dispatcher.live_nodes()
-            if live and all(self.blocklisted(job_id, n) for n in live):
-                self.job_failed(
-                    job_id,
-                    RenderError(
-                        f"every live worker failed chunks of this job; last error: {chunk.error}"
-                    ),
-                )
-            else:
+            if not self._nobody_left(job_id, chunk.error):
                 self.dispatcher.fill()
             return False
         if chunk.state is ChunkState.RUNNING and chunk.node not in (None, node):
@@ -111,6 +103,18 @@ class WorkerHooks:
         chunk = self.store.chunk_started(job_id, index, node, task_id)
         self.publish(job_id, "chunk_started", chunk=index, node=node, attempt=chunk.attempts)
         self.dispatcher.fill()  # keep the next chunk waiting in the broker
+        return True
+
+    def _nobody_left(self, job_id: str, error: str | None) -> bool:
+        """Fail the job when every live render node is blocklisted for it (the dispatcher sends
+        them nothing, so it would wait in "rendering" for ever); whether it was failed."""
+        live = self.dispatcher.live_nodes()
+        if not live or not all(self.blocklisted(job_id, n) for n in live):
+            return False
+        self.job_failed(
+            job_id,
+            RenderError(f"every live worker failed chunks of this job; last error: {error}"),
+        )
         return True
 
     def blocklisted(self, job_id: str, node: str) -> bool:
@@ -239,16 +243,7 @@ class WorkerHooks:
             )
             return
         self.store.push_pending(job_id, [index])
-        live = self.dispatcher.live_nodes()
-        if live and all(self.blocklisted(job_id, n) for n in live):
-            # Nobody left to try it: the dispatcher sends blocklisted nodes nothing, so the job
-            # would wait in "rendering" for ever.
-            self.job_failed(
-                job_id,
-                RenderError(
-                    f"every live worker failed chunks of this job; last error: {chunk.error}"
-                ),
-            )
+        if self._nobody_left(job_id, chunk.error):
             return
         self.publish(job_id, "chunk_requeued", chunk=index, reason="crashed", node=node)
         self.dispatcher.fill()

@@ -12,6 +12,7 @@ sampled time falls within a millisecond of a frame's start (a 29.97 fps source, 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ class VideoIndex:
     time_base: Fraction
     #: frames per second when every frame sits on a constant grid, else None
     grid: Fraction | None = None
+    #: the file it indexes: (path, size, mtime_ns, stream index)
+    file: tuple[str, int, int, int] = ("", 0, 0, 0)
 
     @property
     def first(self) -> int:
@@ -71,7 +74,7 @@ def video_index(container: Any, stream: Any, path: str) -> VideoIndex:
     if key not in _CACHE:
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = build_index(container, stream)
+        _CACHE[key] = dataclasses.replace(build_index(container, stream), file=key)
     return _CACHE[key]
 
 

@@ -6,7 +6,6 @@ reads once per file; the picture each frame shows (upright, square pixels, its a
 from __future__ import annotations
 
 import bisect
-import os
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
@@ -49,8 +48,7 @@ class VideoSource:
                     f"({ctx.width}x{ctx.height}): {path}"
                 )
             self.index = video_index(self.container, self.stream, path)
-            stat = os.stat(path)
-            self._file_key = (path, stat.st_size, stat.st_mtime_ns, self.stream.index)
+            self._file_key = self.index.file
             self.pts, self.keyframes = self.index.pts, self.index.keyframes
         except (av.error.FFmpegError, OSError) as exc:
             self.close()

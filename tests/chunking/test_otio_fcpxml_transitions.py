@@ -4,6 +4,7 @@ clips of one lane at their times (otio_fcpxml_nesting); disabled items left out.
 
 from __future__ import annotations
 
+import wave
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,6 +44,15 @@ CUT = """<?xml version="1.0" encoding="UTF-8"?>
   </project></event></library>
 </fcpxml>
 """
+
+
+def _silence(path: Path, seconds: int) -> None:
+    """A mono 8 kHz WAV of silence."""
+    with wave.open(str(path), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\0\0" * 8000 * seconds)
 
 
 def _loaded(tmp_path: Path) -> Timeline:
@@ -149,14 +159,8 @@ STACKED = """<?xml version="1.0" encoding="UTF-8"?>
 def test_overlapping_connected_clips_of_one_lane_both_play_at_their_times(tmp_path: Path) -> None:
     """The song connected to the first clip runs to 6 s; the sting connected to the second
     starts at 5 s on the same lane (Final Cut stacks them): it plays at 5 s, not after 6 s."""
-    import wave
-
     make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(160, 90))
-    with wave.open(str(tmp_path / "music.wav"), "wb") as music:
-        music.setnchannels(1)
-        music.setsampwidth(2)
-        music.setframerate(8000)
-        music.writeframes(b"\0\0" * 8000 * 20)
+    _silence(tmp_path / "music.wav", seconds=20)
     path = tmp_path / "cut.fcpxml"
     path.write_text(STACKED)
     timeline = load(str(path))
@@ -207,14 +211,8 @@ def test_a_retimed_clips_connected_items_keep_their_place(tmp_path: Path) -> Non
         '<asset-clip name="two" ref="r2" offset="4s" duration="4s" start="10s">'
         '<timeMap><timept time="0s" value="0s"/><timept time="20s" value="40s"/></timeMap>',
     )
-    import wave
-
     make_video(tmp_path / "a.mp4", frames=1500, fps=25, size=(160, 90))
-    with wave.open(str(tmp_path / "music.wav"), "wb") as music:
-        music.setnchannels(1)
-        music.setsampwidth(2)
-        music.setframerate(8000)
-        music.writeframes(b"\0\0" * 8000 * 20)
+    _silence(tmp_path / "music.wav", seconds=20)
     path = tmp_path / "cut.fcpxml"
     path.write_text(retimed)
     timeline = load(str(path))
