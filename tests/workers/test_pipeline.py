@@ -1,4 +1,4 @@
-"""The background reader that overlaps compositing and encoding."""
+"""The background reader that overlaps compositing and encoding (workers.pipeline)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from workers.pipeline import Ahead, prefetched
+from workers.pipeline import prefetched
 
 
 def _counting(limit: int | None, readers: list[str]) -> Iterator[int]:
@@ -20,35 +20,27 @@ def _counting(limit: int | None, readers: list[str]) -> Iterator[int]:
         n += 1
 
 
-def test_ahead_reads_in_the_callers_thread_until_asked_to_run_ahead() -> None:
+def test_items_arrive_in_order_read_in_a_background_thread() -> None:
     readers: list[str] = []
-    ahead = Ahead(_counting(6, readers), depth=2, name="reader")
-    assert [next(ahead), next(ahead)] == [0, 1]
-    assert readers == [threading.current_thread().name] * 2
-    ahead.run_ahead()
-    ahead.run_ahead()  # a second call starts nothing more
-    assert list(ahead) == [2, 3, 4, 5]
-    assert readers[2:] == ["reader"] * 4
-    assert list(ahead) == []  # exhausted stays exhausted, without blocking
-    ahead.close()
+    with prefetched(_counting(6, readers), depth=2) as items:
+        assert list(items) == [0, 1, 2, 3, 4, 5]
+        assert list(items) == []  # exhausted stays exhausted, without blocking
+    assert readers == ["compositor"] * 6
 
 
-def test_ahead_stays_at_most_depth_items_ahead_and_close_stops_it() -> None:
+def test_it_stays_at_most_depth_items_ahead_and_leaving_stops_it() -> None:
     readers: list[str] = []
-    ahead = Ahead(_counting(None, readers), depth=3)
-    ahead.run_ahead()
-    assert next(ahead) == 0
-    time.sleep(0.3)
-    # One item taken, three waiting in the queue, one read and waiting for room.
-    assert len(readers) <= 5
-    began = time.monotonic()
-    ahead.close()
+    began = 0.0
+    with prefetched(_counting(None, readers), depth=3) as items:
+        assert next(items) == 0
+        time.sleep(0.3)
+        # One item taken, three waiting in the queue, one read and waiting for room.
+        assert len(readers) <= 5
+        began = time.monotonic()
     assert time.monotonic() - began < 2
     read = len(readers)
     time.sleep(0.2)
-    assert len(readers) == read  # nothing reads the source after close
-    with pytest.raises(StopIteration):
-        next(ahead)
+    assert len(readers) == read  # nothing reads the source after the block
 
 
 def test_an_error_while_reading_ahead_reaches_the_consumer_in_order() -> None:
@@ -57,21 +49,10 @@ def test_an_error_while_reading_ahead_reaches_the_consumer_in_order() -> None:
         yield 2
         raise ValueError("corrupt packet")
 
-    ahead = Ahead(failing())
-    ahead.run_ahead()
-    assert next(ahead) == 1
-    assert next(ahead) == 2
-    with pytest.raises(ValueError, match="corrupt packet"):
-        next(ahead)
-    with pytest.raises(StopIteration):
-        next(ahead)
-    ahead.close()
-
-
-def test_prefetched_stops_its_producer_when_the_consumer_leaves_early() -> None:
-    readers: list[str] = []
-    with prefetched(_counting(None, readers)) as items:
-        assert next(items) == 0
-    read = len(readers)
-    time.sleep(0.2)
-    assert len(readers) == read
+    with prefetched(failing()) as items:
+        assert next(items) == 1
+        assert next(items) == 2
+        with pytest.raises(ValueError, match="corrupt packet"):
+            next(items)
+        with pytest.raises(StopIteration):
+            next(items)
