@@ -28,7 +28,7 @@ from chunking.timeline.fields import to_float as _to_float
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
-from chunking.timeline.studio_params import INTENSITY_AMOUNTS, Unreadable, decode
+from chunking.timeline.studio_params import INTENSITY_AMOUNTS, Unreadable, decode, non_finite
 
 
 def effect_registry(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -148,8 +148,13 @@ def _decoded(spec: Mapping[str, Any], p: Problems, w: str) -> dict[str, ParamVal
     for key, value in raw.items():
         try:
             params[str(key)] = decode(value)
-        except Unreadable:
-            p.warn(w, f"parameter {str(key)!r} is not a value the renderer reads ({shown(value)})")
+        except Unreadable as bad:
+            if (wrong := non_finite(bad.args[0])) is not None:
+                p.error(w, f"parameter {str(key)!r} must be a finite number, not {wrong}")
+            else:
+                p.warn(
+                    w, f"parameter {str(key)!r} is not a value the renderer reads ({shown(value)})"
+                )
     return params
 
 

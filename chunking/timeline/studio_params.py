@@ -41,6 +41,12 @@ def decode(value: Any) -> ParamValue:
     raise Unreadable(value)
 
 
+def non_finite(payload: Any) -> float | None:
+    """The NaN or infinite number in a payload Unreadable refused, or None if it holds none."""
+    items = payload if isinstance(payload, list) else [payload]
+    return next((v for v in items if isinstance(v, float) and not math.isfinite(v)), None)
+
+
 def _tagged(tag: str, payload: Any) -> ParamValue:
     if (
         tag in ("Float", "Int")

@@ -112,6 +112,22 @@ def test_a_text_parameter_the_worker_cannot_read_is_an_error() -> None:
         with_effects([{"id": "k", "effect_type": "ChromaKey", "parameters": {"color": "mauve?"}}])
 
 
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (float("nan"), "nan"),
+        ({"Float": float("inf")}, "inf"),
+        ({"FloatArray": [1, float("-inf")]}, "-inf"),
+    ],
+)
+def test_a_parameter_that_is_not_a_finite_number_is_an_error(raw: Any, shown: str) -> None:
+    with pytest.raises(
+        ValidationError,
+        match=f"effect 'b': parameter 'radius' must be a finite number, not {shown}",
+    ):
+        with_effects([{"id": "b", "effect_type": "Blur", "parameters": {"radius": raw}}])
+
+
 def test_a_filter_preset_becomes_one_effect_per_thing_it_changes() -> None:
     # What the frontend writes for a colour-grading preset: every parameter, typed after the first.
     look = {
