@@ -215,6 +215,8 @@ class _Converter:
         """
         try:
             duration = seconds(item.trimmed_range().duration)
+            if duration < 0:
+                raise ValueError(f"duration {float(duration):g} s is negative")
             sr = item.source_range
             if isinstance(item, otio.schema.Track) and sr is not None and sr.start_time.value < 0:
                 delay = -seconds(sr.start_time)

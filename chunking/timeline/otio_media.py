@@ -243,7 +243,9 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             found.scalar = Fraction(0)
         elif isinstance(fx, otio.schema.LinearTimeWarp):
             scalar = float(fx.time_scalar)
-            if scalar < 0:
+            if not math.isfinite(scalar):
+                p.error(where, f"LinearTimeWarp time_scalar must be a finite number, not {scalar}")
+            elif scalar < 0:
                 p.error(where, "reverse playback (negative LinearTimeWarp) is not supported")
             else:
                 found.scalar *= Fraction(scalar).limit_denominator(10**6)

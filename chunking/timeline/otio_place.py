@@ -180,10 +180,14 @@ class Placer:
 
     def _duration(self, item: Any, slot: str) -> Fraction:
         try:
-            return seconds(item.trimmed_range().duration)
+            duration = seconds(item.trimmed_range().duration)
         except TIME_ERRORS as exc:
             self.p.error(_label(item, slot), f"has no usable duration ({reason(exc)})")
             return _ZERO
+        if duration < 0:
+            self.p.error(_label(item, slot), f"has a negative duration ({float(duration):g} s)")
+            return _ZERO
+        return duration
 
     def _clip(
         self,
@@ -265,4 +269,8 @@ def leading_in(item: Any) -> Fraction:
 
 
 def _label(item: Any, slot: str) -> str:
-    return f"{slot} {str(item.name)!r}" if str(item.name) else slot
+    """How messages name an item: its kind and name first, then where it sits (``track#index``,
+    ``/index`` inside a stack)."""
+    kind = item.schema_name().lower() if hasattr(item, "schema_name") else "item"
+    name = str(item.name)
+    return f"{kind} {name!r} at {slot}" if name else f"{kind} at {slot}"

@@ -209,3 +209,35 @@ def test_adapter_log_lines_stay_off_the_terminal() -> None:
     bare = script.replace("with _adapter_logging_quiet():\n    ", "")
     loud = subprocess.run([sys.executable, "-c", bare], capture_output=True, text=True)
     assert "WARNING:root:Fraction(0,0)" in loud.stderr  # the premise: it would print
+
+
+@pytest.mark.parametrize(
+    ("source_range", "problem"),
+    [
+        (rng(0, 24, rate=-24), "clip 'A' at V1#0: has no usable duration (frame rate -24.0"),
+        (rng(0, 24, rate=float("nan")), "clip 'A' at V1#0: has no usable duration (frame rate nan"),
+        (rng(0, -24), "clip 'A' at V1#0: has a negative duration (-1 s)"),
+    ],
+)
+def test_a_clip_without_a_usable_range_is_named(
+    tmp_path: Path, source_range: Any, problem: str
+) -> None:
+    media(tmp_path)
+    a = clip("A", "a.mov", 0, 24)
+    a.source_range = source_range
+    with pytest.raises(ValidationError) as err:
+        load_otio(save(tmp_path, video(a)))
+    assert err.value.problems[0].startswith(problem)
+
+
+@pytest.mark.parametrize("scalar", [float("nan"), float("inf")])
+def test_a_speed_that_is_not_a_finite_number_is_an_error_naming_the_clip(
+    tmp_path: Path, scalar: float
+) -> None:
+    media(tmp_path)
+    a = clip("A", "a.mov", 0, 24, effects=[otio.schema.LinearTimeWarp(time_scalar=scalar)])
+    with pytest.raises(
+        ValidationError,
+        match=f"clip 'A': LinearTimeWarp time_scalar must be a finite number, not {scalar}",
+    ):
+        load_otio(save(tmp_path, video(a)))
