@@ -28,6 +28,7 @@ from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar
 from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
+from common.scratch import scratch_prefix, sweep_scratch
 from common.settings import Settings
 from common.urls import redact_url
 
@@ -215,7 +216,8 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
         if is_output_url(args.output):
             # Refused before rendering what would be refused after it (malformed, taken).
             check_output_url(args.output)
-            with tempfile.TemporaryDirectory(prefix="cloudrender-direct-") as scratch:
+            sweep_scratch("direct")  # what killed clients left
+            with tempfile.TemporaryDirectory(prefix=scratch_prefix("direct")) as scratch:
                 summary = render(os.path.join(scratch, "output" + os.path.splitext(args.output)[1]))
                 deliver_to_url(summary.output, args.output, scratch)
         else:

@@ -21,6 +21,7 @@ from chunking.timeline.project import Project
 from cli import WORKER_APP
 from cli.output_url import check_output_url, is_output_url
 from common.errors import RenderError
+from common.scratch import scratch_prefix, sweep_scratch
 from common.settings import Settings
 from common.urls import redact_url
 from orchestrator import keys
@@ -313,7 +314,8 @@ def _cluster(
     # re-renders one chunk); each job's own objects are removed after its render.
     storage_dir = os.path.join(os.path.expanduser(settings.embedded_dir), "storage")
     os.makedirs(storage_dir, mode=0o700, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="cloudrender-run-") as private:
+    sweep_scratch("run")  # what killed clients left
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("run")) as private:
         storage_url = Path(storage_dir).as_uri()
         env |= policy_env(
             storage_url=storage_url, media_roots=media_roots, output_roots=output_roots

@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
+import threading
 import time
 import uuid
 import weakref
@@ -21,6 +21,7 @@ from typing import Any, Self
 
 from common.errors import RenderError
 from common.names import QUEUES
+from common.scratch import make_scratch, sweep_scratch
 from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
 from common.urls import redact_url
 from orchestrator.processes import POLL_SECONDS as _POLL_S
@@ -122,7 +123,8 @@ class LocalWorkers:
         if self._proc is not None or self._dir is not None:
             raise RuntimeError("LocalWorkers is already started")
         try:
-            self._dir = Path(tempfile.mkdtemp(prefix="cloudrender-workers-"))
+            sweep_scratch("workers")  # what killed clients left
+            self._dir = Path(make_scratch("workers"))
             ready_file = str(self._dir / "ready")
             launch = [sys.executable, "-m", __spec__.name, ready_file, *self.command()[1:]]
             # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
@@ -132,7 +134,9 @@ class LocalWorkers:
                 self._proc = _popen(
                     launch,
                     self._dir / "worker.log",
-                    self._env,
+                    # Their temp files in the folder removed after them: Celery's pool leaves
+                    # its pymp- folder behind in the system's /tmp at every stop.
+                    {**self._env, "TMPDIR": str(self._dir)},
                     self.die_with_parent,
                     death_signal=signal.SIGQUIT,
                 )
@@ -193,6 +197,27 @@ class LocalWorkers:
         self.stop()
 
 
+#: How long an orphaned worker group gets for Celery's cold shutdown before it is killed.
+ORPHAN_GRACE_S = 5.0
+
+
+def _end_when_orphaned(parent: int, grace: float = ORPHAN_GRACE_S, poll: float = 0.5) -> None:
+    """Watch (in a daemon thread) for the parent's death and then kill this process group.
+
+    The parent-death SIGQUIT asks Celery for a cold shutdown, but a worker whose broker died
+    with the client retries the connection for minutes without looking at that request; its
+    pool would stay behind, holding memory and the scratch folder, long after the render.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        time.sleep(grace)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
 def _celery_main(argv: list[str]) -> None:
     """Run ``celery argv[1:]``, creating the file ``argv[0]`` once the worker is ready."""
     # The worker's own readiness signal, sent when its consumer has connected, declared its
@@ -208,6 +233,8 @@ def _celery_main(argv: list[str]) -> None:
         ready_file.touch()
 
     worker_ready.connect(announce, weak=False)
+    if os.getpgrp() == os.getpid():  # the leader of its own group, as LocalWorkers starts it
+        _end_when_orphaned(os.getppid())
     sys.argv = ["celery", *argv[1:]]
     main()
 

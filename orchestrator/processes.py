@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import weakref
@@ -25,6 +24,7 @@ from types import FrameType, TracebackType
 from typing import Any, Self
 
 from common.errors import RenderError
+from common.scratch import make_scratch, sweep_scratch
 
 _HOST = "127.0.0.1"
 POLL_SECONDS = 0.05
@@ -310,7 +310,8 @@ class ServerProcess:
         if self._proc is not None or self._dir is not None:
             raise RuntimeError(f"{type(self).__name__} is already started")
         try:
-            self._dir = Path(tempfile.mkdtemp(prefix=f"cloudrender-{self.name}-"))
+            sweep_scratch(self.name)  # what killed clients left
+            self._dir = Path(make_scratch(self.name))
             deadline = time.monotonic() + self.start_timeout
             attempts = 1 if self._requested_port else self.port_attempts
             for _ in range(attempts):

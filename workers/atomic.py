@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from common.errors import RenderError
+from common.scratch import process_alive
 from providers.storage.base import fsync_dir
 
 #: Temp files start with this; a crash that kills the process outright (SIGKILL, power) can
@@ -112,16 +113,3 @@ def sweep_stale(directory: str, tail: str) -> list[str]:
         discard(os.path.join(directory, name))
         removed.append(name)
     return removed
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id runs on this machine (another user's counts)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import socket
 import tempfile
 import threading
@@ -24,10 +23,10 @@ from celery import Task, shared_task
 
 from common.errors import RenderCancelled, RenderError
 from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
+from common.scratch import scratch_prefix, sweep_scratch
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.assets import sha256_file
-from workers.atomic import process_alive
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.cache_use import keep, merge_parts
 from workers.delivery import check_outputs, deliver, put_output
@@ -88,26 +87,9 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     return result
 
 
-#: Chunk scratch folders: the pool process's id after the prefix, so that the next chunk on
-#: this machine can remove those a killed process left (a request and a partial segment).
-CHUNK_DIR_PREFIX = "cloudrender-chunk-"
-
-
-def sweep_chunk_dirs(root: str | None = None) -> list[str]:
-    """Remove this machine's chunk scratch folders whose pool process is gone; their names."""
-    root = root or tempfile.gettempdir()
-    removed = []
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return []
-    for name in names:
-        pid = name[len(CHUNK_DIR_PREFIX) :].split("-", 1)[0]
-        if not name.startswith(CHUNK_DIR_PREFIX) or not pid.isdigit() or process_alive(int(pid)):
-            continue
-        shutil.rmtree(os.path.join(root, name), ignore_errors=True)
-        removed.append(name)
-    return removed
+#: Chunk scratch folders (``common.scratch``): the next chunk on this machine removes those a
+#: killed pool process left (a request and a partial segment).
+CHUNK_SCRATCH = "chunk"
 
 
 class Stopped(RenderCancelled):
@@ -143,8 +125,8 @@ def _render_segment(
 
     check_stamps(spec.media_stamps, spec.timeline())  # edited since the submit: fail, not mix
     threads = task.app.conf.get("cloudrender_encoder_threads")
-    sweep_chunk_dirs()
-    with tempfile.TemporaryDirectory(prefix=f"{CHUNK_DIR_PREFIX}{os.getpid()}-") as tmp:
+    sweep_scratch(CHUNK_SCRATCH)
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix(CHUNK_SCRATCH)) as tmp:
         path = os.path.join(tmp, f"{index:06d}.mkv")
         try:
             # In a child process with resource limits, under bubblewrap where it runs.

@@ -451,3 +451,43 @@ def test_killed_cluster_process_takes_its_children_along(
 
     # Then the kernel's parent-death signal still stops Redis and the workers
     assert wait_for(lambda: leftovers(started) == [], 20), leftovers(started)
+
+
+ORPHAN_SCRIPT = """
+import os, subprocess, sys, time
+from orchestrator.local_workers import _end_when_orphaned
+
+_end_when_orphaned(os.getppid(), grace=0.2, poll=0.05)
+pool = subprocess.Popen(["sleep", "60"])  # a pool process of its group
+print(os.getpid(), pool.pid, flush=True)
+time.sleep(60)  # deaf to everything, as a worker stuck reconnecting to a dead broker
+"""
+
+PARENT_SCRIPT = """
+import subprocess, sys
+leader = subprocess.Popen(
+    [sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, text=True, start_new_session=True
+)
+print(leader.stdout.readline().strip(), flush=True)
+"""
+
+
+def test_an_orphaned_worker_group_kills_itself_when_its_client_is_gone() -> None:
+    """The client killed outright and the worker ignoring the parent-death signal (busy
+    reconnecting to the broker that died with the client): the group still goes, pool and all."""
+    parent = subprocess.run(
+        [sys.executable, "-c", PARENT_SCRIPT, ORPHAN_SCRIPT],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=subprocess_env(),
+        timeout=60,
+        check=True,
+    )
+    leader, pool = (int(pid) for pid in parent.stdout.split())
+    try:
+        assert wait_for(lambda: not alive(leader) and not alive(pool), 10)
+    finally:
+        for pid in (leader, pool):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
