@@ -36,6 +36,35 @@ _TRANSITIONS = {
 _DIRECTIONS = ("left", "right", "up", "down")
 
 
+def switched_off(applied: Mapping[str, Any]) -> bool:
+    """Whether the user switched an applied effect, filter or transition off: AppliedEffect's
+    ``enabled`` (what the editor's toggle writes) or AppliedFilter's ``isEnabled``."""
+    return applied.get("enabled") is False or applied.get("isEnabled") is False
+
+
+def param_values(raw: Any) -> dict[str, Any]:
+    """Parameter values as ``{name: value}``: an object as it is, or the editor's BaseEffect
+    array ``[{id, defaultValue, currentValue}]`` read as its convertEffectParameters reads it
+    (``currentValue`` when set, else ``defaultValue``)."""
+    if isinstance(raw, Mapping):
+        return dict(raw)
+    values: dict[str, Any] = {}
+    for item in raw if isinstance(raw, list) else ():
+        entry = as_map(item)
+        name = text(entry.get("id")) or text(entry.get("name"))
+        value = entry.get("currentValue")
+        value = entry.get("defaultValue") if value is None else value
+        if name and value is not None:
+            values[name] = value
+    return values
+
+
+def applied_params(applied: Mapping[str, Any]) -> dict[str, Any]:
+    """What an application sets itself: its ``customParams`` (set when it was applied) and its
+    ``parameters`` (what the effect panel's edits write), the edits winning."""
+    return {**param_values(applied.get("customParams")), **param_values(applied.get("parameters"))}
+
+
 def rust_enum(name: str) -> str:
     """The editor's toRustEnumCase: kebab-case to PascalCase ("hue-rotate" -> "HueRotate")."""
     return "".join(word[:1].upper() + word[1:] for word in name.split("-"))
@@ -77,7 +106,7 @@ def transition_entry(
     """An AppliedTransition joining the clips `pair` as a ProjectSchema ``transitions[]`` entry
     (the TS Transition shape); `definition` is the editor's Transition it refers to, if known."""
     kind = text(definition.get("type")) or ref or "fade"
-    params = {**as_map(definition.get("parameters")), **as_map(applied.get("customParams"))}
+    params = {**param_values(definition.get("parameters")), **applied_params(applied)}
     default = as_map(definition.get("duration")).get("default")
     seconds = to_float(applied.get("duration"))
     entry: dict[str, Any] = {

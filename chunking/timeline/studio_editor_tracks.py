@@ -17,8 +17,11 @@ from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_entries import (
     EFFECT_TYPES,
+    applied_params,
     effect_entry,
     filter_entry,
+    param_values,
+    switched_off,
     transition_entry,
 )
 from chunking.timeline.studio_editor_library import (
@@ -229,6 +232,18 @@ class TrackConverter:
         rate = to_float(raw.get("playbackRate"))
         if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
             self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")
+        for name in ("fadeIn", "fadeOut"):
+            seconds = to_float(as_map(raw.get(name)).get("duration"))
+            if seconds is not None and seconds > 0:
+                self.p.warn(where, f"the picture's {name} ({seconds:g} s) is not rendered")
+        for name in ("opacityKeyframes", "keyframes"):
+            if isinstance(raw.get(name), list | Mapping) and raw[name]:
+                self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
+        if as_map(raw.get("speedRamping")).get("enabled") is True:
+            self.p.warn(where, "speed ramping (speedRamping) is not rendered; speed is")
+        offset = to_float(raw.get("audioOffset"))
+        if offset:
+            self.p.warn(where, f"audioOffset {offset:g} s is not rendered")
 
     # -- effects and filters ------------------------------------------------------------------
 
@@ -242,14 +257,14 @@ class TrackConverter:
     ) -> list[str]:
         """AppliedEffect/AppliedFilter entries as ids of ``effects[]``/``filters[]`` entries.
 
-        The editor sends only ``effectId``; an application that is disabled is left out, and
-        one with its own parameters (``customParams``) or time window (``startTime`` and
-        ``duration``, relative to the clip) gets an entry of its own.
+        The editor sends only ``effectId``; an application that is switched off is left out,
+        and one with its own parameters (``customParams``, ``parameters``) or time window
+        (``startTime`` and ``duration``, relative to the clip) gets an entry of its own.
         """
         ids: list[str] = []
         for i, item in enumerate(entries(raw)):
             applied = as_map(item) if isinstance(item, Mapping) else {f"{group}Id": item}
-            if applied.get("isEnabled") is False:
+            if switched_off(applied):
                 continue
             ref = applied.get(f"{group}Id")
             if not isinstance(ref, str) or not ref:
@@ -262,7 +277,7 @@ class TrackConverter:
             if definition is None:
                 ids.append(ref)  # the loader names the clip and the id it cannot find
                 continue
-            custom = as_map(applied.get("customParams"))
+            custom = applied_params(applied)
             start = to_float(applied.get("startTime"))
             length = to_float(applied.get("duration"))
             entry = self._definition(group, ref, definition, custom)
@@ -287,7 +302,11 @@ class TrackConverter:
     def _definition(
         self, group: str, ref: str, raw: Mapping[str, Any], custom: Mapping[str, Any]
     ) -> dict[str, Any]:
-        params = {**as_map(raw.get("params")), **custom}
+        params = {
+            **param_values(raw.get("params")),
+            **param_values(raw.get("parameters")),
+            **custom,
+        }
         name = raw.get("name") if isinstance(raw.get("name"), str) else ref
         if group == "effect":
             return effect_entry(ref, text(raw.get("type")) or ref, name, params)
@@ -305,7 +324,7 @@ class TrackConverter:
         for pos, (clip, raw) in enumerate(ordered):
             for i, item in enumerate(entries(as_map(raw).get("transitions"))):
                 applied = as_map(item)
-                if applied.get("isEnabled") is False:
+                if switched_off(applied):
                     continue
                 ref = text(applied.get("transitionId"))
                 name = text(applied.get("id")) or ref or f"#{i}"

@@ -1,0 +1,101 @@
+"""What the editor applies to a clip: effects switched off, parameters edited in the effect
+panel, definitions in the current editor's BaseEffect shape, transitions' edited direction, and
+clip settings that are not rendered (each a warning, never silently dropped)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.timeline.loader import load_document
+from chunking.timeline.model import Timeline
+from tests.media import make_image
+
+BRIGHTNESS = {"id": "brightness", "name": "Brightness", "type": "brightness"}
+
+
+def timeline_project(
+    folder: Path, clips: list[dict[str, Any]], effects: list[dict[str, Any]] = ()
+) -> Timeline:
+    """A TimelineProject of one video track holding ``clips`` of one still, as the editor
+    writes it; loaded as the CLI loads it."""
+    make_image(folder / "still.png", (32, 18), (200, 100, 50, 255))
+    for n, clip in enumerate(clips):
+        clip.setdefault("id", f"c{n}")
+        clip.setdefault("mediaFile", {"id": "m", "path": "still.png", "isImage": True})
+        clip.setdefault("startTime", float(n))
+        clip.setdefault("duration", 1.0)
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "video", "clips": clips}]}],
+        "resources": {"effects": list(effects), "transitions": []},
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }
+    return load_document(doc, str(folder))[1]
+
+
+def params_of(timeline: Timeline) -> list[dict[str, Any]]:
+    """The parameters of each effect on the first clip, in order."""
+    return [dict(e.params) for e in timeline.clip("c0").effects]
+
+
+@pytest.mark.parametrize("flag", ["enabled", "isEnabled"])
+def test_an_effect_switched_off_in_the_editor_is_not_rendered(tmp_path: Path, flag: str) -> None:
+    applied = {"id": "a", "effectId": "brightness", flag: False}
+    timeline = timeline_project(tmp_path, [{"effects": [applied]}], [BRIGHTNESS])
+    assert timeline.clip("c0").effects == ()
+
+
+@pytest.mark.parametrize(
+    ("definition", "applied", "value"),
+    [
+        # The effect panel's edits land in the application's ``parameters`` ...
+        ({"params": {"intensity": 1.2}}, {"parameters": {"intensity": 1.5}}, 1.5),
+        # ... and win over what was set when it was applied.
+        ({}, {"customParams": {"intensity": 1.1}, "parameters": {"intensity": 1.5}}, 1.5),
+        # The current editor's BaseEffect definition: currentValue, else defaultValue.
+        ({"parameters": [{"id": "intensity", "defaultValue": 1.5}]}, {}, 1.5),
+        (
+            {"parameters": [{"id": "intensity", "defaultValue": 1.0, "currentValue": 1.5}]},
+            {},
+            1.5,
+        ),
+    ],
+)
+def test_the_values_the_user_set_reach_the_effect(
+    tmp_path: Path, definition: dict[str, Any], applied: dict[str, Any], value: float
+) -> None:
+    applied = {"id": "a", "effectId": "brightness", "enabled": True, **applied}
+    timeline = timeline_project(tmp_path, [{"effects": [applied]}], [{**BRIGHTNESS, **definition}])
+    assert params_of(timeline) == [{"value": value}]
+
+
+def test_a_transitions_edited_direction_is_rendered(tmp_path: Path) -> None:
+    wipe = {"id": "w", "transitionId": "wipe-horizontal", "type": "out", "duration": 0.4}
+    kinds = []
+    for edited in ({}, {"parameters": {"direction": "left"}}, {"parameters": {"direction": "up"}}):
+        clips = [{"transitions": [{**wipe, **edited}]}, {}]
+        (transition,) = timeline_project(tmp_path, clips).transitions
+        kinds.append(transition.kind)
+    assert kinds == ["wipe_right", "wipe_left", "wipe_up"]
+
+
+def test_clip_settings_that_are_not_rendered_are_each_named(tmp_path: Path) -> None:
+    clip = {
+        "fadeIn": {"duration": 1.0, "type": "linear"},
+        "fadeOut": {"duration": 0.5},
+        "opacityKeyframes": [{"time": 0, "opacity": 0}, {"time": 1, "opacity": 1}],
+        "speedRamping": {"enabled": True},
+        "audioOffset": 0.2,
+    }
+    timeline = timeline_project(tmp_path, [clip])
+    assert timeline.warnings == (
+        "clip 'c0': the picture's fadeIn (1 s) is not rendered",
+        "clip 'c0': the picture's fadeOut (0.5 s) is not rendered",
+        "clip 'c0': animation (opacityKeyframes) is not rendered; the fixed values are",
+        "clip 'c0': speed ramping (speedRamping) is not rendered; speed is",
+        "clip 'c0': audioOffset 0.2 s is not rendered",
+    )
