@@ -45,6 +45,8 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
+from chunking.timeline.otio_fcp7_adapter import apply_enabled
+from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
@@ -90,6 +92,11 @@ def read_export(path: str, p: Problems) -> Any:
         apply_adjustments(tl)
         apply_transitions(tl)
         _keep_extras(tl, extras, p)
+        return tl
+    if path.lower().endswith(".xml"):
+        correct_fcp7_reader()
+        tl = read_timeline(path)
+        apply_enabled(tl)
         return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)

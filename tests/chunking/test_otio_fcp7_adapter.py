@@ -1,0 +1,94 @@
+"""FCP 7 XML (Premiere, Final Cut 7) as editors write it: nested sequences and disabled items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import FileSource, Timeline
+from tests.media import make_video
+
+RATE = "<rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>"
+FORMAT = (
+    f"<format><samplecharacteristics>{RATE}<width>64</width><height>36</height>"
+    "</samplecharacteristics></format>"
+)
+
+
+def file(name: str) -> str:
+    """A <file> of 150 frames starting at timecode 10:00:00:00."""
+    return (
+        f'<file id="f-{name}"><name>{name}</name><pathurl>file://localhost/D:/Media/{name}'
+        f"</pathurl>{RATE}<duration>150</duration><timecode>{RATE}<string>10:00:00:00</string>"
+        "<frame>900000</frame></timecode></file>"
+    )
+
+
+def clipitem(name: str, start: int, end: int, source: int, inner: str, enabled: bool = True) -> str:
+    """A clipitem over [start, end) of the sequence from ``source``, holding ``inner``."""
+    flag = "TRUE" if enabled else "FALSE"
+    return (
+        f'<clipitem id="c-{name}-{start}"><name>{name}</name><enabled>{flag}</enabled>'
+        f"<duration>150</duration>{RATE}<start>{start}</start><end>{end}</end><in>{source}</in>"
+        f"<out>{source + end - start}</out>{inner}</clipitem>"
+    )
+
+
+def track(*items: str, enabled: bool = True) -> str:
+    """A video track holding the items."""
+    return f"<track>{''.join(items)}<enabled>{'TRUE' if enabled else 'FALSE'}</enabled></track>"
+
+
+def sequence(name: str, *tracks: str) -> str:
+    """A sequence of 50 frames with these video tracks."""
+    return (
+        f'<sequence id="s-{name}"><name>{name}</name><duration>50</duration>{RATE}'
+        f"<media><video>{FORMAT}{''.join(tracks)}</video></media></sequence>"
+    )
+
+
+def export(folder: Path, *tracks: str) -> Timeline:
+    """An xmeml of a sequence of these tracks, with its media beside it; loaded."""
+    for name in ("A.mov", "B.mov", "C.mov"):
+        if not (folder / name).exists():
+            make_video(folder / name, frames=4, size=(64, 36))
+    path = folder / "edit.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n<xmeml version="5">'
+        f"{sequence('Main', *tracks)}</xmeml>\n"
+    )
+    return load(str(path))
+
+
+def shown(timeline: Timeline) -> list[tuple[str, int, int, float]]:
+    """Each clip that plays: its file, its frames and its source start, bottom track first."""
+    return [
+        (Path(c.source.path).name, c.start, c.end, round(c.source_start * 25))
+        for t in timeline.tracks
+        if t.enabled
+        for c in t.clips
+        if isinstance(c.source, FileSource)
+    ]
+
+
+def test_a_nested_sequence_shows_its_tracks_from_its_in_point(tmp_path: Path) -> None:
+    nest = sequence(
+        "Nest",
+        track(clipitem("A.mov", 0, 50, 0, file("A.mov"))),
+        track(clipitem("C.mov", 10, 30, 10, file("C.mov"))),
+    )
+    timeline = export(tmp_path, track(clipitem("Nest", 5, 30, 20, nest)))
+    # The nest's frames 20-44 at 5-29: A.mov throughout, C.mov's 20-29 over it at 5-14.
+    assert shown(timeline) == [("A.mov", 5, 30, 20), ("C.mov", 5, 15, 20)]
+
+
+@pytest.mark.parametrize("disabled", ["clip", "track"])
+def test_a_disabled_clip_or_track_is_neither_seen_nor_heard(tmp_path: Path, disabled: str) -> None:
+    top = track(
+        clipitem("B.mov", 10, 20, 0, file("B.mov"), enabled=disabled != "clip"),
+        enabled=disabled != "track",
+    )
+    timeline = export(tmp_path, track(clipitem("A.mov", 0, 30, 0, file("A.mov"))), top)
+    assert shown(timeline) == [("A.mov", 0, 30, 0)]
