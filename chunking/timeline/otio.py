@@ -39,6 +39,7 @@ from chunking.timeline.otio_place import Placer, leading_in
 from chunking.timeline.otio_read import (
     MAX_TIME,
     TIME_ERRORS,
+    forget_unusable_ranges,
     frames,
     plain,
     rate,
@@ -64,6 +65,7 @@ def read_otio(
     base_dir = base_dir or os.path.dirname(os.path.abspath(path))
     found = Problems()
     tl = read_export(path, found)
+    forget_unusable_ranges(tl)
     relink(tl, base_dir, found)
     drop_graphics(tl, found)
     conv = _Converter(tl, found)

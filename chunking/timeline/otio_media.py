@@ -127,7 +127,8 @@ def _image_sequence(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
 
 
 def _generator(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
-    kind = canonical(str(ref.generator_kind))
+    # An application's own kinds carry its name: Kdenlive's colour clip is "kdenlive:SolidColor".
+    kind = canonical(str(ref.generator_kind).rsplit(":", 1)[-1])
     params = plain(ref.parameters)
     if kind in _BARS or (kind in _BLACK and "bars" in canonical(str(ref.name or ""))):
         # Premiere exports its "HD Bars and Tone" as a Slug named so.
@@ -140,12 +141,24 @@ def _generator(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
             f"generator kind {ref.generator_kind!r} is not SolidColor, SMPTEBars or Slug",
         )
         return None
-    value = params.get("color", params.get("colour")) or _fcp_fill(ref) or "#000000"
+    value = _color_parameter(params) or _fcp_fill(ref) or "#000000"
     if isinstance(value, list) and all(isinstance(v, int | float) for v in value):
         # OTIO convention: 0..1 floats; the loader wants 0..255.
         floats = all(0 <= v <= 1 for v in value) and any(isinstance(v, float) for v in value)
         value = [round(v * 255) if floats else v for v in value]
     return {"type": "color", "color": value}
+
+
+def _color_parameter(params: dict[str, Any]) -> Any:
+    """A generator's colour parameter, also where Kdenlive writes it (``{"kdenlive": {"color":
+    "0xRRGGBBAA"}}``), its hex digits then written as the loader reads them."""
+    nested = params.get("kdenlive")
+    value = params.get("color", params.get("colour"))
+    if value is None and isinstance(nested, dict):
+        value = nested.get("color")
+    if isinstance(value, str) and value.lower().startswith("0x"):
+        return "#" + value[2:]
+    return value
 
 
 def _fcp_fill(ref: Any) -> list[int] | None:

@@ -147,6 +147,20 @@ def seconds(rt: Any) -> Fraction:
     return result
 
 
+def forget_unusable_ranges(tl: Any) -> None:
+    """Forget media references' available ranges whose rate is not a positive number, as
+    Kdenlive writes a still's or colour clip's (``RationalTime(0, 0)``, OTIO's default time):
+    they say nothing about where the media start."""
+    for clip in tl.find_clips():
+        for ref in clip.media_references().values():
+            found = getattr(ref, "available_range", None)
+            if found is None:
+                continue
+            rates = (float(found.start_time.rate), float(found.duration.rate))
+            if not all(math.isfinite(r) and r > 0 for r in rates):
+                ref.available_range = None
+
+
 def plain(value: Any) -> Any:
     """OTIO's AnyDictionary/AnyVector as plain dicts and lists, for the JSON loader."""
     if isinstance(value, Mapping):

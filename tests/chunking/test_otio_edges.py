@@ -241,3 +241,24 @@ def test_a_speed_that_is_not_a_finite_number_is_an_error_naming_the_clip(
         match=f"clip 'A': LinearTimeWarp time_scalar must be a finite number, not {scalar}",
     ):
         load_otio(save(tmp_path, video(a)))
+
+
+def test_kdenlive_colour_clips_and_stills_with_their_rate_0_ranges(tmp_path: Path) -> None:
+    """Kdenlive writes a still's and a colour clip's available range at rate 0 (RationalTime's
+    default) and its colour clips as "kdenlive:SolidColor" with the colour as 0xRRGGBBAA."""
+    media(tmp_path, "red.png")
+    no_rate = otio.opentime.TimeRange(RT(0, 0), RT(120, 0))
+    still = clip("red.png", "red.png", 0, 24, available=no_rate)
+    orange = otio.schema.Clip(
+        name="Orange",
+        source_range=rng(0, 24),
+        media_reference=otio.schema.GeneratorReference(
+            generator_kind="kdenlive:SolidColor",
+            parameters={"kdenlive": {"color": "0xff8000ff"}},
+            available_range=no_rate,
+        ),
+    )
+    tl = load_otio(save(tmp_path, video(still, orange)))
+    assert tl.clip("red.png").source_start == 0
+    source = tl.clip("Orange").source
+    assert isinstance(source, GeneratedSource) and source.color == (255, 128, 0, 255)
