@@ -278,8 +278,10 @@ def make_video(
     audio_hz: float | None = None,
     sample_rate: int = 48000,
     rotate: int | None = None,
+    timecode: str | None = None,
 ) -> Path:
-    """A video whose frame i is the flat colour level(i) with a white marker bar at column i."""
+    """A video whose frame i is the flat colour level(i) with a white marker bar at column i
+    (starting at a SMPTE ``timecode``, written where the container keeps one)."""
     width, height = size
     fmt = {".mkv": "matroska", ".webm": "webm", ".mov": "mov"}.get(path.suffix, None)
     with av.open(str(path), "w", format=fmt) as out:
@@ -291,6 +293,8 @@ def make_video(
             stream.codec_context.options = {"preset": "ultrafast", "crf": "10"}
         if rotate is not None:
             stream.set_display_rotation(rotate)
+        if timecode is not None:
+            stream.metadata["timecode"] = timecode
         astream = None
         if audio_hz is not None:
             astream = out.add_stream("aac", rate=sample_rate, layout="stereo")

@@ -47,6 +47,7 @@ from chunking.timeline.otio_read import (
     seconds,
 )
 from chunking.timeline.otio_time import top_map
+from chunking.timeline.otio_timecode import apply_media_timecodes
 from chunking.timeline.schema import MAX_FPS
 from chunking.timeline.studio import load_project
 from common.errors import TimelineError, ValidationError
@@ -67,6 +68,7 @@ def read_otio(
     tl = read_export(path, found)
     forget_unusable_ranges(tl)
     relink(tl, base_dir, found)
+    apply_media_timecodes(tl, base_dir)
     drop_graphics(tl, found)
     conv = _Converter(tl, found)
     try:

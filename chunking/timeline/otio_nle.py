@@ -280,7 +280,7 @@ def relink_by_name(
                 ref.target_url = found
                 moved[(path, found)] = moved.get((path, found), 0) + 1
         elif ref is None or isinstance(ref, otio.schema.MissingReference):
-            names = [str(clip.name), str(getattr(ref, "name", "") or "")]
+            names = [str(clip.name), str(getattr(ref, "name", "") or ""), *_commented(clip)]
             found = next((beside[n.lower()] for n in names if n and n.lower() in beside), "")
             if found:
                 available = getattr(ref, "available_range", None)
@@ -291,6 +291,18 @@ def relink_by_name(
     for (path, found), clips in moved.items():
         used = f"{clips} clips use it" if clips > 1 else "1 clip uses it"
         p.warn(f"media {path}", f"is not on this machine; using {found} ({used})")
+
+
+def _commented(clip: Any) -> list[str]:
+    """The file names an EDL event's comments give its media (``* SOURCE FILE:``, which the
+    adapter keeps as a comment, Avid's for AMA-linked media), with and without suffix."""
+    comments = _get(plain(clip.metadata.get("cmx_3600")), "comments")
+    names = []
+    for line in comments if isinstance(comments, list) else []:
+        for named in _MEDIA_COMMENT.findall(f"* {line}"):
+            name = re.split(r"[\\/]", named.strip())[-1]
+            names += [name, os.path.splitext(name)[0]]
+    return names
 
 
 def drop_graphics(tl: Any, p: Problems) -> None:

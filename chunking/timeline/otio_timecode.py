@@ -1,0 +1,104 @@
+"""Media start timecodes: where an export's source times count from when it does not say.
+
+An EDL's source in and out points are the media's own timecode (a camera file starting at
+01:00:00:00, QuickTime's ``tmcd`` track, MXF's start timecode), and the EDL carries no media
+start: read as seconds into the file, an event at 01:00:01:00 of a file three seconds long
+showed its last frame, frozen, for the whole event. A clip whose reference has no available
+range (an EDL's, relinked by name; an ``.otio`` written without one) whose media carry a start
+timecode gets that start as its available range, when the clip's source starts at or after it
+(a source time before the media's first timecode counts from the file's start, as before).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+from typing import Any
+
+import opentimelineio as otio
+
+from chunking.timeline.fields import Problems
+from chunking.timeline.otio_media import media_path
+from chunking.timeline.otio_read import TIME_ERRORS, seconds
+
+_TIMECODE = re.compile(r"^\s*(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})\s*$")
+#: Half a frame at the highest rate: a source starting this much before a timecode is at it.
+_SLACK = Fraction(1, 240)
+
+
+def timecode_frames(text: str, rate: Fraction) -> int | None:
+    """The frame number a SMPTE timecode (``HH:MM:SS:FF``; ``;`` before the frames for
+    drop-frame) names at ``rate`` frames per second; None if it is not one."""
+    found = _TIMECODE.match(text)
+    if found is None or rate <= 0:
+        return None
+    hours, minutes, secs, mark, frame = found.groups()
+    base = round(rate)
+    if int(minutes) > 59 or int(secs) > 59 or int(frame) >= max(base, 1):
+        return None
+    total_minutes = int(hours) * 60 + int(minutes)
+    count = (total_minutes * 60 + int(secs)) * base + int(frame)
+    if mark in ";," and base in (30, 60):  # drop-frame: numbers skipped, frames are not
+        count -= base // 15 * (total_minutes - total_minutes // 10)
+    return count
+
+
+def media_start(path: str) -> tuple[int, Fraction] | None:
+    """A video file's start timecode as a frame number and its frame rate, or None (no
+    timecode, no video, unreadable: the media checks report those)."""
+    import av  # only exports without media starts need the decoder library
+
+    try:
+        with av.open(path) as container:
+            video = container.streams.video
+            if not video:
+                return None
+            rate = video[0].average_rate or video[0].guessed_rate
+            tags = [container.metadata, *(s.metadata for s in container.streams)]
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    if not rate:
+        return None
+    for tag in tags:
+        text = tag.get("timecode")
+        frame = timecode_frames(text, Fraction(rate)) if isinstance(text, str) else None
+        if frame is not None:
+            return frame, Fraction(rate)
+    return None
+
+
+def apply_media_timecodes(tl: Any, base_dir: str) -> None:
+    """Give clips without a media start their media's start timecode (see the module
+    docstring)."""
+    starts: dict[str, tuple[int, Fraction] | None] = {}
+    for clip in tl.find_clips():
+        ref = clip.media_reference
+        if not isinstance(ref, otio.schema.ExternalReference) or ref.available_range is not None:
+            continue
+        path = media_path(str(ref.target_url or ""), "", Problems())
+        if path is None or clip.source_range is None:
+            continue
+        full = os.path.join(base_dir, path)
+        if full not in starts:
+            starts[full] = media_start(full) if os.path.isfile(full) else None
+        found = starts[full]
+        if found is None or found[0] <= 0:
+            continue
+        frame, media_rate = found
+        try:
+            source = seconds(clip.source_range.start_time)
+        except TIME_ERRORS:
+            continue  # the placement reports it
+        rate = float(clip.source_range.start_time.rate)
+        # Timecodes are labels: at the clip's timebase the difference of labels is the offset
+        # (an EDL read at 24 of 23.976 fps media counts frames, as the editor did).
+        begin = frame if round(rate) == round(media_rate) else float(frame / media_rate) * rate
+        if source + _SLACK >= Fraction(begin) / Fraction(rate):
+            start = otio.opentime.RationalTime(begin, rate)
+            ref.available_range = otio.opentime.TimeRange(start, _forever(rate))
+
+
+def _forever(rate: float) -> Any:
+    """A duration no medium reaches: the media checks, not the range, say how long it is."""
+    return otio.opentime.RationalTime(rate * 86400 * 7, rate)

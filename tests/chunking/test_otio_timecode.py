@@ -1,0 +1,71 @@
+"""Source times of exports that carry no media start count from the media's own timecode."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.otio_timecode import media_start, timecode_frames
+from tests.media import make_video
+
+NTSC = Fraction(30000, 1001)
+
+
+@pytest.mark.parametrize(
+    ("text", "rate", "frame"),
+    [
+        ("01:00:00:00", Fraction(24), 86400),
+        ("00:00:01:05", Fraction(25), 30),
+        ("01:00:00:00", Fraction(24000, 1001), 86400),  # NDF at 23.976: labels count frames
+        ("00:01:00;02", NTSC, 1800),  # drop-frame: ;00 and ;01 of minute 1 do not exist
+        ("00:10:00;00", NTSC, 17982),  # every tenth minute keeps them
+        ("01:00:00;00", NTSC, 107892),
+        ("00:00:00:30", Fraction(30), None),  # no frame 30 at 30 fps
+        ("1:2:3", Fraction(24), None),
+    ],
+)
+def test_timecode_frames(text: str, rate: Fraction, frame: int | None) -> None:
+    assert timecode_frames(text, rate) == frame
+
+
+EVENT = (
+    "001  AX       V     C        {src} {src_end} 01:00:00:00 01:00:01:00\n* {comment}: shot.mov\n"
+)
+
+
+def edl(folder: Path, src: str, src_end: str, comment: str = "FROM CLIP NAME") -> Path:
+    """A one-event EDL of shot.mov at 24 fps."""
+    path = folder / "cut.edl"
+    event = EVENT.format(src=src, src_end=src_end, comment=comment)
+    path.write_text(f"TITLE: cut\nFCM: NON-DROP FRAME\n\n{event}")
+    return path
+
+
+@pytest.mark.parametrize("comment", ["FROM CLIP NAME", "SOURCE FILE"])
+def test_an_edl_event_plays_its_media_from_the_timecode_it_names(
+    tmp_path: Path, comment: str
+) -> None:
+    make_video(tmp_path / "shot.mov", frames=72, fps=24, timecode="01:00:00:00")
+    assert media_start(str(tmp_path / "shot.mov")) == (86400, 24)
+    timeline = load(str(edl(tmp_path, "01:00:01:00", "01:00:02:00", comment)))
+    (shot,) = [c for t in timeline.tracks for c in t.clips]
+    assert (shot.start, shot.end, shot.source_start) == (0, 24, 1.0)  # not 3601 s in
+
+
+def test_media_without_timecode_count_from_their_start(tmp_path: Path) -> None:
+    make_video(tmp_path / "shot.mov", frames=72, fps=24)
+    timeline = load(str(edl(tmp_path, "00:00:01:00", "00:00:02:00")))
+    (shot,) = [c for t in timeline.tracks for c in t.clips]
+    assert shot.source_start == 1.0
+
+
+def test_a_source_time_before_the_media_timecode_counts_from_the_files_start(
+    tmp_path: Path,
+) -> None:
+    make_video(tmp_path / "shot.mov", frames=72, fps=24, timecode="10:00:00:00")
+    timeline = load(str(edl(tmp_path, "00:00:01:00", "00:00:02:00")))
+    (shot,) = [c for t in timeline.tracks for c in t.clips]
+    assert shot.source_start == 1.0
