@@ -28,6 +28,7 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import Timeline
+from chunking.timeline.otio_channels import drop_channel_copies
 from chunking.timeline.otio_layout import Layout
 from chunking.timeline.otio_nle import (
     drop_graphics,
@@ -69,6 +70,7 @@ def read_otio(
     forget_unusable_ranges(tl)
     relink(tl, base_dir, found)
     apply_media_timecodes(tl, base_dir)
+    drop_channel_copies(tl)
     drop_graphics(tl, found)
     conv = _Converter(tl, found)
     try:
