@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -304,15 +305,18 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from workers.probe import media_problems  # opens media: only for commands that need it
+    from workers.probe import media_report  # opens media: only for commands that need it
 
     budget = Settings.from_env().max_frame_bytes
     project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget)
     timeline = project.timeline
     # The media as render opens them, so validate refuses what render would refuse.
-    problems = media_problems(timeline, project.base_dir)
+    problems, warnings = media_report(timeline, project.base_dir)
+    if args.strict:
+        problems += warnings
     if problems:
         raise ValidationError(problems)
+    timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *warnings))
     if args.json:
         print(
             json.dumps(

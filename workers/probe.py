@@ -16,7 +16,7 @@ import av
 import av.error
 from PIL import Image
 
-from chunking.timeline.model import IMAGE_EXTENSIONS, FileSource, Timeline, TrackKind
+from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError
 from workers.media_open import open_image, open_media, reason
 from workers.sequences import sequence_files
@@ -80,6 +80,8 @@ class MediaFacts:
     image: bool = False
     has_video: bool = False
     has_audio: bool = False
+    #: how long the file lasts, in seconds, where it says (None: unknown, or a still)
+    seconds: float | None = None
 
 
 def examine(path: str) -> MediaFacts:
@@ -113,6 +115,7 @@ def examine(path: str) -> MediaFacts:
         problems.update(_first_frames(container, wanted, path))
         main = video if video is not None else audio
         tail = None if main is None else _tail_problem(container, main, path)
+        length = _length(container, main)
     if tail is not None:
         return MediaFacts(opened=tail)
     return MediaFacts(
@@ -120,7 +123,17 @@ def examine(path: str) -> MediaFacts:
         audio=problems["audio"],
         has_video=video is not None,
         has_audio=audio is not None,
+        seconds=length,
     )
+
+
+def _length(container: Any, stream: Any) -> float | None:
+    """How long the file lasts: its main stream's declared duration, else the container's."""
+    if stream is not None and stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return float(container.duration) / av.time_base
+    return None
 
 
 def _first_frames(container: Any, wanted: dict[str, Any], path: str) -> dict[str, str]:
@@ -211,14 +224,21 @@ def media_problem(path: str) -> str | None:
 
 
 def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
-    """One line per clip whose media the render would refuse; each distinct file opened once
-    (of an image sequence the first image, the others only looked for).
+    """One line per clip whose media the render would refuse (see ``media_report``)."""
+    return media_report(timeline, base_dir)[0]
+
+
+def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str]]:
+    """One line per clip whose media the render would refuse, and one per clip that plays past
+    its media's end (a warning: its last frame holds, its sound stops); each distinct file
+    opened once (of an image sequence the first image, the others only looked for).
 
     Files outside ``base_dir`` (the project directory) get the same line whatever is wrong, so
     that validation cannot be used to learn whether a path exists or what it holds.
     """
     facts: dict[str, MediaFacts] = {}
     problems: list[str] = []
+    warnings: list[str] = []
     project = os.path.realpath(base_dir)
     for track in timeline.tracks:
         if not track.enabled or track.kind is TrackKind.SUBTITLE:
@@ -236,12 +256,37 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
             if problem is None and clip.source.sequence is not None:
                 problem = _sequence_problem(clip.source)
             if problem is None:
+                past = _past_end(clip, facts[real], timeline.fps)
+                if past is not None and _inside(real, project):
+                    warnings.append(f"clip {clip.id!r}: {past}")
                 continue
             if _inside(real, project):
                 problems.append(f"clip {clip.id!r}: {problem}")
             else:
                 problems.append(f"cannot open media {path!r} of clip {clip.id!r}")
-    return problems
+    return problems, warnings
+
+
+#: How far past its media's declared end a clip may reach unnoticed (container durations are
+#: approximate: audio priming, a last frame's length).
+_PAST_END_SLACK = 0.25
+
+
+def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:
+    """Why a clip plays past the end of its media, or None."""
+    if facts.seconds is None or facts.image:
+        return None
+    if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
+        return None
+    needed = clip.source_start + float(clip.frames / fps) * clip.speed
+    if clip.source_end is not None:
+        needed = min(needed, clip.source_end)
+    if needed <= facts.seconds + _PAST_END_SLACK:
+        return None
+    return (
+        f"plays its media to {needed:.2f}s (from {clip.source_start:.2f}s), but the file lasts "
+        f"{facts.seconds:.2f}s: its last frame holds and its sound stops after that"
+    )
 
 
 def _sequence_problem(source: FileSource) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
-from workers.probe import keyframe_interval, min_chunk_frames
+from workers.probe import keyframe_interval, media_report, min_chunk_frames
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,30 @@ def test_min_chunk_frames_covers_two_gops_and_a_second(tmp_path: Path) -> None:
             ]
         )
         assert min_chunk_frames(load_project(doc, str(tmp_path))) == expected
+
+
+@pytest.mark.parametrize(
+    ("source_start", "end_time", "speed", "warned"),
+    [(0, 1, 1, False), (0.5, 1, 1, False), (0.5, 2, 1, True), (0, 1, 2, False), (0, 2, 2, True)],
+)
+def test_a_clip_that_plays_past_its_medias_end_is_a_warning(
+    tmp_path: Path, source_start: float, end_time: float, speed: float, warned: bool
+) -> None:
+    media = make_video(tmp_path / "two.mp4", frames=60)  # 2 s at 30 fps
+    clip = {
+        "id": "c",
+        "start_time": 0,
+        "end_time": end_time,
+        "source": {"File": str(media)},
+        "source_start": source_start,
+        "speed": speed,
+    }
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == []
+    if warned:
+        (warning,) = warnings
+        assert warning.startswith("clip 'c': plays its media to ")
+        assert "but the file lasts 2.00s: its last frame holds" in warning
+    else:
+        assert warnings == []
