@@ -152,6 +152,8 @@ def add_video_stream(
     stream.width, stream.height = width, height
     stream.pix_fmt = choice.pix_fmt
     ctx = stream.codec_context
+    if ctx.codec.canonical_name == "hevc" and container.format.name in ("mp4", "mov"):
+        ctx.codec_tag = "hvc1"  # Apple players refuse FFmpeg's default hev1 (as the merge)
     ctx.time_base = 1 / fps
     # Frame threads, as the ffmpeg CLI uses: faster than PyAV's default slice threads for x264.
     ctx.thread_type = "FRAME"

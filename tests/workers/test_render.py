@@ -84,6 +84,17 @@ def test_codecs_and_containers(tmp_path: Path, container: str, codec: str, decod
     assert summary.bytes == out.stat().st_size > 0
 
 
+@pytest.mark.parametrize("container", ["mp4", "mov"])
+def test_hevc_in_mp4_and_mov_carries_the_tag_apple_players_need(
+    tmp_path: Path, container: str
+) -> None:
+    tl = timeline(tmp_path, format=container, codec="hevc")
+    out = tmp_path / f"out.{container}"
+    render_to_file(tl, str(out))
+    with av.open(str(out)) as result:
+        assert result.streams.video[0].codec_context.codec_tag == "hvc1"  # not FFmpeg's hev1
+
+
 def test_keyframe_interval_b_frames_and_crf_are_honoured(tmp_path: Path) -> None:
     tl = timeline(tmp_path, keyframe_interval=10, b_frames=0, crf=30)
     out = tmp_path / "gop.mp4"
