@@ -236,8 +236,12 @@ def frame_picture(frame: Any, sizer: Sizer | None, aspect: Fraction = Fraction(1
     pixels = "rgba" if alpha else "rgb24"
     width, height = frame.width, frame.height
     shown = max(1, round(width * aspect)) if aspect != 1 else width
+    matrix = _matrix(frame)
     if sizer is None and shown == width:
-        array = frame.to_ndarray(format=pixels)
+        if matrix is None:
+            array = frame.to_ndarray(format=pixels)
+        else:
+            array = frame.reformat(format=pixels, src_colorspace=matrix).to_ndarray()
     else:
         out_w, out_h = shown, height
         if sizer is not None:
@@ -246,12 +250,32 @@ def frame_picture(frame: Any, sizer: Sizer | None, aspect: Fraction = Fraction(1
                 out_w, out_h = out_h, out_w
         # One swscale pass converts and scales: cheaper than full-size RGB plus a resize.
         array = frame.reformat(
-            width=out_w, height=out_h, format=pixels, interpolation="BILINEAR"
+            width=out_w,
+            height=out_h,
+            format=pixels,
+            src_colorspace=matrix,
+            interpolation="BILINEAR",
         ).to_ndarray()
     if turns:
         # The display matrix rotates counter-clockwise; np.rot90 with k > 0 does too.
         array = np.ascontiguousarray(np.rot90(array, k=turns))
     return split_rgba(array) if alpha else Picture(array)
+
+
+#: FFmpeg's AVCOL_SPC_UNSPECIFIED: a frame that does not say which YUV matrix it uses.
+_UNSPECIFIED = 2
+
+
+def _matrix(frame: Any) -> str | None:
+    """The YUV matrix to read an untagged HD frame with: BT.709, as players and ffmpeg's own
+    conventions show HD (swscale would take BT.601); None where the frame says or is SD."""
+    if (
+        frame.colorspace != _UNSPECIFIED
+        or frame.height < 720
+        or frame.format.name.startswith(("rgb", "bgr", "gbr", "argb", "abgr", "gray", "pal"))
+    ):
+        return None
+    return "ITU709"
 
 
 def _alpha_decoder(stream: Any) -> Any:

@@ -124,3 +124,48 @@ def test_an_animated_gif_plays(tmp_path: Path) -> None:
     assert [max(range(3), key=lambda i: s[i]) for s in shown] == [0, 1, 2, 0]
     Image.new("RGB", (8, 8)).save(tmp_path / "still.gif")
     assert isinstance(open_file(str(tmp_path / "still.gif"), "still"), StillSource)
+
+
+def _green_yuv(path: Path, size: tuple[int, int], colorspace: int | None) -> Path:
+    """A lossless FFV1 frame of one saturated green in YUV, tagged with ``colorspace`` or not."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv444p"
+        frame = av.VideoFrame(width, height, "yuv444p")
+        for plane, value in zip(frame.planes, (150, 60, 50), strict=True):
+            plane.update(np.full((height, plane.line_size), value, np.uint8).tobytes())
+        if colorspace is not None:
+            stream.codec_context.colorspace = colorspace
+            frame.colorspace = colorspace
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "tag", "read_as"),
+    [
+        ((1280, 720), None, "ITU709"),  # untagged HD: BT.709, as players show it
+        ((640, 360), None, "ITU601"),  # untagged SD: BT.601
+        ((1280, 720), 5, "ITU601"),  # what a frame says wins
+        ((640, 360), 1, "ITU709"),
+    ],
+)
+def test_untagged_hd_is_read_with_the_bt709_matrix(
+    tmp_path: Path, size: tuple[int, int], tag: int | None, read_as: str
+) -> None:
+    path = _green_yuv(tmp_path / "green.mkv", size, tag)
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        expected = {
+            m: frame.reformat(format="rgb24", src_colorspace=m).to_ndarray()[0, 0]
+            for m in ("ITU709", "ITU601")
+        }
+    assert not np.array_equal(expected["ITU709"], expected["ITU601"])  # the matrices differ here
+    source = VideoSource(str(path), "green")
+    try:
+        shown = source.picture_at(Fraction(0)).rgb[0, 0]
+    finally:
+        source.close()
+    assert shown.tolist() == expected[read_as].tolist()
