@@ -82,6 +82,8 @@ class MediaFacts:
     has_audio: bool = False
     #: how long the file lasts, in seconds, where it says (None: unknown, or a still)
     seconds: float | None = None
+    #: the HDR transfer its video declares ("HLG", "PQ"), which is not tone-mapped
+    hdr: str | None = None
 
 
 def examine(path: str) -> MediaFacts:
@@ -116,6 +118,7 @@ def examine(path: str) -> MediaFacts:
         main = video if video is not None else audio
         tail = None if main is None else _tail_problem(container, main, path)
         length = _length(container, main)
+        hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
     if tail is not None:
         return MediaFacts(opened=tail)
     return MediaFacts(
@@ -124,7 +127,12 @@ def examine(path: str) -> MediaFacts:
         has_video=video is not None,
         has_audio=audio is not None,
         seconds=length,
+        hdr=hdr,
     )
+
+
+#: FFmpeg's transfer characteristics of HDR video: SMPTE ST 2084 (PQ) and ARIB STD-B67 (HLG).
+_HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 
 
 def _length(container: Any, stream: Any) -> float | None:
@@ -229,8 +237,9 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
 
 
 def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str]]:
-    """One line per clip whose media the render would refuse, and one per clip that plays past
-    its media's end (a warning: its last frame holds, its sound stops); each distinct file
+    """One line per clip whose media the render would refuse, and warnings for clips that play
+    past their media's end (the last frame holds, the sound stops) or show HDR video (not
+    tone-mapped); each distinct file
     opened once (of an image sequence the first image, the others only looked for).
 
     Files outside ``base_dir`` (the project directory) get the same line whatever is wrong, so
@@ -256,9 +265,11 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
             if problem is None and clip.source.sequence is not None:
                 problem = _sequence_problem(clip.source)
             if problem is None:
-                past = _past_end(clip, facts[real], timeline.fps)
-                if past is not None and _inside(real, project):
-                    warnings.append(f"clip {clip.id!r}: {past}")
+                if _inside(real, project):
+                    warnings += [
+                        f"clip {clip.id!r}: {w}"
+                        for w in _clip_warnings(clip, facts[real], timeline.fps, track.kind)
+                    ]
                 continue
             if _inside(real, project):
                 problems.append(f"clip {clip.id!r}: {problem}")
@@ -270,6 +281,20 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
 #: How far past its media's declared end a clip may reach unnoticed (container durations are
 #: approximate: audio priming, a last frame's length).
 _PAST_END_SLACK = 0.25
+
+
+def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind) -> list[str]:
+    """What renders, but not as the clip's media look or last."""
+    found = []
+    past = _past_end(clip, facts, fps)
+    if past is not None:
+        found.append(past)
+    if facts.hdr is not None and kind is TrackKind.VIDEO:
+        found.append(
+            f"its media is HDR video ({facts.hdr}, BT.2020), which is rendered as SDR BT.709 "
+            "without tone mapping: its colours will look flat and washed out"
+        )
+    return found
 
 
 def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:

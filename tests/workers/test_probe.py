@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import pytest
 
 from chunking.timeline.studio import load_project
@@ -65,3 +66,25 @@ def test_a_clip_that_plays_past_its_medias_end_is_a_warning(
         assert "but the file lasts 2.00s: its last frame holds" in warning
     else:
         assert warnings == []
+
+
+def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "hlg.mkv"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("ffv1", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p10le"
+        ctx = stream.codec_context
+        ctx.color_trc, ctx.color_primaries, ctx.colorspace = 18, 9, 9  # HLG, BT.2020
+        for i in range(3):
+            frame = av.VideoFrame(64, 36, "yuv420p10le")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    clip = {"id": "c", "start_time": 0, "end_time": 0.1, "source": {"File": str(path)}}
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == []
+    assert warnings == [
+        "clip 'c': its media is HDR video (HLG, BT.2020), which is rendered as SDR BT.709 "
+        "without tone mapping: its colours will look flat and washed out"
+    ]
