@@ -233,7 +233,8 @@ def _remux(
         video.codec_context.framerate = fps
         if infos[0].codec == "hevc" and fmt in ("mp4", "mov"):
             video.codec_context.codec_tag = "hvc1"  # Apple players refuse FFmpeg's default hev1
-        sound = _AudioQueue(stack, out, audio) if audio is not None else None
+        length = sum(info.frames for info in infos) / fps
+        sound = _AudioQueue(stack, out, audio, length) if audio is not None else None
         try:
             out.start_encoding()
         except av.error.FFmpegError as exc:
@@ -264,7 +265,7 @@ def _remux(
 class _AudioQueue:
     """The audio file's packets, muxed up to the video's current time to keep interleaving."""
 
-    def __init__(self, stack: ExitStack, out: Any, path: str) -> None:
+    def __init__(self, stack: ExitStack, out: Any, path: str, length: Fraction) -> None:
         self.out = out
         if not os.path.isfile(path):
             raise MergeError(f"audio file {path} is missing")
@@ -287,6 +288,7 @@ class _AudioQueue:
             raise EncodeError(f"cannot add {self.codec} audio: {exc}") from None
         self.time_base = Fraction(1, ctx.sample_rate)
         self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size)
+        _end_at(self.stamps, round(length * ctx.sample_rate))
         # Interleaving needs no exactness, and floats keep this per-packet test cheap.
         self.starts = [pts / ctx.sample_rate for pts, _ in self.stamps]
         self.stream.time_base = self.time_base
@@ -325,6 +327,15 @@ def _sample_grid(packets: Sequence[Any], rate: int, frame_size: int) -> list[tup
         stamps.append((pts, duration))
         expected = pts + duration
     return stamps
+
+
+def _end_at(stamps: list[tuple[int, int]], end: int) -> None:
+    """Cut the last packet's duration to end the sound at sample ``end`` (the video's end):
+    the encoder's padding of its last frame is not sound, and a muxer's edit list (mp4, mov)
+    would otherwise play it after the last picture."""
+    pts, duration = stamps[-1]
+    if pts < end < pts + duration:
+        stamps[-1] = (pts, end - pts)
 
 
 def _validate(

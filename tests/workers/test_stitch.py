@@ -185,6 +185,13 @@ def test_stitched_file_is_the_segments_packets_on_an_exact_frame_grid(
     with av.open(output) as result:
         samples = sum(f.samples for f in result.decode(audio=0))
     assert abs(samples / 48000 - frames / fps) < tolerance
+    if container in ("mp4", "mov"):
+        # The sound ends with the last picture, the encoder's padding after it cut off: the
+        # muxer's edit list, which players honour, is made from the packets' ends.
+        with av.open(output) as result:
+            stream = result.streams.audio[0]
+            ends = [p.pts + p.duration for p in result.demux(stream) if p.size > 0]
+        assert max(ends) * stream.time_base == Fraction(round(frames / fps * 48000), 48000)
 
 
 def test_mp4_keeps_b_frame_order_with_dts_before_pts(tmp_path: Path) -> None:
