@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 import weakref
@@ -26,6 +27,7 @@ import anyio
 import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from redis.exceptions import RedisError
 
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
@@ -52,6 +54,7 @@ POOL_SPARE = 64
 #: Seconds a job's status summary may be shared between its streams in this process.
 STATUS_MAX_AGE = 0.5
 
+_log = logging.getLogger(__name__)
 _STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 _STATUS_FIELDS = (
     "state",
@@ -96,7 +99,7 @@ async def job_events(
     """Stream the job's events after ``Last-Event-ID`` (or ``?after=``), live, until its end."""
     check_visible(api_of(request), key, job_id)
     start = last_event_id or after or "0"
-    if not _STREAM_ID.match(start):
+    if not _STREAM_ID.match(start) or any(int(part) >= 2**64 for part in start.split("-")):
         raise ApiError(f"{start!r} is not an event id (the id: line of an event, e.g. 1700-0)")
     if start != "0" and _ended_before(api_of(request), job_id, start):
         # Nothing will follow: 204 tells a browser's EventSource to stop reconnecting.
@@ -116,10 +119,14 @@ async def job_events(
 
 
 async def _stream(url: str, job_id: str, after: str) -> AsyncIterator[str]:
-    """The SSE body, on the process's shared connections."""
+    """The SSE body, on the process's shared connections; a Redis that goes away ends it
+    (the client reconnects with its last event id), never a traceback mid-response."""
     async with _shared(url) as shared:
-        async for chunk in _follow(shared, job_id, after):
-            yield chunk
+        try:
+            async for chunk in _follow(shared, job_id, after):
+                yield chunk
+        except (RedisError, OSError) as exc:
+            _log.warning("event stream of job %s ended: Redis %s", job_id, type(exc).__name__)
 
 
 async def _follow(shared: _Shared, job_id: str, after: str) -> AsyncIterator[str]:
@@ -206,8 +213,13 @@ async def _shared(url: str) -> AsyncIterator[_Shared]:
     shared = by_url.get(url)
     if shared is None:
         # A waiting stream holds a connection: room for every stream (the default is 100).
+        # A blocking XREAD waits up to KEEPALIVE_SECONDS: the socket must wait longer (redis-py
+        # 8's default of 5 s cut every stream of a job with no event for 5 s).
         pool = aioredis.ConnectionPool.from_url(
-            url, decode_responses=True, max_connections=MAX_STREAMS + POOL_SPARE
+            url,
+            decode_responses=True,
+            max_connections=MAX_STREAMS + POOL_SPARE,
+            socket_timeout=KEEPALIVE_SECONDS + FINISH_GRACE_SECONDS + 10,
         )
         shared = by_url[url] = _Shared(pool)
     shared.users += 1

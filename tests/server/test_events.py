@@ -190,6 +190,29 @@ def test_a_waiting_stream_keeps_alive_and_ends_when_the_job_is_cancelled(
     assert events[-1].data["status"]["state"] == "cancelled"
 
 
+def test_a_stream_waits_longer_than_redis_clients_default_socket_timeout(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """redis-py 8 gives up on a socket read after 5 s; a queued job's stream blocks in XREAD
+    for its keep-alive interval, and must not be cut when that is longer."""
+    monkeypatch.setattr(routes_events, "KEEPALIVE_SECONDS", 6.0)
+    user = user_of(server_cluster, user_key)
+    api.store.create(JobRecord(id="slow", user=user, state=JobState.QUEUED, frames=30), {})
+    comments: list[str] = []
+
+    def cancel_once(line: str) -> None:
+        comments.append(line)
+        threading.Thread(target=api.cancel_job, args=("slow",)).start()
+
+    events = stream(live_server, user_key, "slow", on_comment=cancel_once)
+    assert comments[:1] == [": keep-alive"]
+    assert [e.name for e in events] == ["state", "cancelled"]
+
+
 def test_other_users_and_unknown_jobs_are_not_found(
     live_server: str,
     api: CloudRenderingAPI,
@@ -210,6 +233,9 @@ def test_other_users_and_unknown_jobs_are_not_found(
     bad = httpx.get(
         f"{live_server}/v1/jobs/mine/events", headers={**bearer(user_key), "Last-Event-ID": "x"}
     )
+    assert bad.status_code == 400 and "event id" in bad.json()["error"]
+    huge = {**bearer(user_key), "Last-Event-ID": "99999999999999999999-0"}  # over 2**64 - 1
+    bad = httpx.get(f"{live_server}/v1/jobs/mine/events", headers=huge)
     assert bad.status_code == 400 and "event id" in bad.json()["error"]
     # The owner and operators see it: an ended job's log, then the end
     for key in (user_key, operator_key):
