@@ -18,6 +18,7 @@ from common.settings import Settings
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import KeyStore
 from server import routes_assets, routes_cluster, routes_dashboard, routes_events, routes_jobs
+from server.auth import KeyBeforeBody
 from server.errors import install_error_handlers
 from server.limits import BodyLimitMiddleware, RateLimiter
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> F
 
     for module in (routes_jobs, routes_events, routes_assets, routes_cluster, routes_dashboard):
         app.include_router(module.router)
+    app.add_middleware(KeyBeforeBody)
     # Added last, so it is outermost: even a 413 or 401 carries the CORS headers a browser
     # needs to show the client its error.
     app.add_middleware(

@@ -10,7 +10,10 @@ what its role lets it see.
                        exactly like a job that does not exist (404), so ids leak nothing
 
 Checking a key reads one Redis field and compares sha256 digests in constant time
-(orchestrator.api_keys); a revoked key fails on its next request.
+(orchestrator.api_keys); a revoked key fails on its next request. The checks are plain functions,
+which FastAPI runs in its thread pool: a slow Redis reply never holds up the event loop, and
+with it every other request and stream. A request with a body has its key checked before the
+body is read (``KeyBeforeBody``): without a valid key nobody gets a large body parsed.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import ApiKey, KeyStore
 from orchestrator.job_record import JobNotFound, JobRecord
+from server.errors import answer_for
 from server.limits import RateLimiter
 
 #: What a job id may look like; anything else is answered as an unknown job (404).
@@ -55,6 +61,10 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _authenticate(request: Request, token: str | None) -> ApiKey:
+    """The request's key, checked once (KeyBeforeBody may have checked it already)."""
+    checked: ApiKey | None = getattr(request.state, "api_key", None)
+    if checked is not None:
+        return checked
     if token is None:
         raise HTTPException(
             401, "an API key is needed: send 'Authorization: Bearer <key>'", _CHALLENGE
@@ -68,22 +78,22 @@ def _authenticate(request: Request, token: str | None) -> ApiKey:
     return key
 
 
-async def current_key(request: Request) -> ApiKey:
+def current_key(request: Request) -> ApiKey:
     """The request's live API key (header only); 401 without one, 429 over its rate."""
     return _authenticate(request, bearer_token(request))
 
 
-async def operator_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+def operator_key(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
     """The request's key if it is an operator's; 403 for a user key."""
     return _require_operator(key)
 
 
-async def key_from_query(request: Request) -> ApiKey:
+def key_from_query(request: Request) -> ApiKey:
     """The request's key from the header, or from ``?key=`` (EventSource sets no headers)."""
     return _authenticate(request, bearer_token(request) or request.query_params.get("key"))
 
 
-async def operator_from_query(key: Annotated[ApiKey, Depends(key_from_query)]) -> ApiKey:
+def operator_from_query(key: Annotated[ApiKey, Depends(key_from_query)]) -> ApiKey:
     """key_from_query, for operators only (403 for a user key)."""
     return _require_operator(key)
 
@@ -136,3 +146,29 @@ def check_visible(api: CloudRenderingAPI, key: ApiKey, job_id: str) -> None:
 
 CurrentKey = Annotated[ApiKey, Depends(current_key)]
 OperatorKey = Annotated[ApiKey, Depends(operator_key)]
+
+
+class KeyBeforeBody:
+    """Check the key of a ``/v1/`` request that carries a body before any of it is read: FastAPI
+    reads and parses a body before it solves the route's dependencies."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 401/429 as JSON, or pass the request on with its key checked."""
+        bodyless = scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS")
+        if bodyless or not str(scope["path"]).startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        try:
+            await anyio.to_thread.run_sync(_checked, request)
+        except Exception as exc:  # noqa: BLE001 - each answered as the app's handlers would
+            await answer_for(request, exc)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _checked(request: Request) -> ApiKey:
+    return _authenticate(request, bearer_token(request))

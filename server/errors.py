@@ -193,6 +193,18 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_response(500, "internal error (the service log has the details)")
 
 
+def answer_for(request: Request, exc: Exception) -> JSONResponse:
+    """The JSON answer the app's handlers give ``exc``, for code that runs before them (an
+    ASGI middleware)."""
+    if isinstance(exc, RenderError):
+        return _render_error(request, exc)
+    if isinstance(exc, HTTPException):
+        return _http_error(request, exc)
+    if isinstance(exc, redis.RedisError):
+        return _redis_error(request, exc)
+    return _unexpected(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every refusal and failure of ``app`` with a one-line JSON body."""
     app.add_exception_handler(RenderError, _render_error)

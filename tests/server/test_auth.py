@@ -49,6 +49,28 @@ def test_requests_without_a_valid_key_get_401(
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-key"}])
+def test_a_body_is_not_read_before_the_key_is_checked(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    """Without a valid key a body is refused unread: 401, not its JSON's problems (parsing
+    a large body runs on the event loop, which anyone could otherwise keep busy)."""
+    headers = {**headers, "Content-Type": "application/json"}
+    response = client.post("/v1/jobs", content=b"{not json", headers=headers)
+    _one_line_error(response, 401)
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_a_key_over_its_rate_is_refused_before_its_body_is_read(
+    client: TestClient, key_store: KeyStore
+) -> None:
+    _, slow = key_store.create("gina", rate_per_minute=1)
+    headers = {**bearer(slow), "Content-Type": "application/json"}
+    assert client.post("/v1/estimate", content=b"{not json", headers=headers).status_code == 400
+    refused = client.post("/v1/estimate", content=b"{not json", headers=headers)
+    assert "requests per minute" in _one_line_error(refused, 429)
+
+
 def test_a_revoked_key_is_refused_on_its_next_request(
     client: TestClient, key_store: KeyStore
 ) -> None:
