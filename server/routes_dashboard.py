@@ -18,20 +18,22 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException
 
 from monitoring.web_dashboard import Throughput, frame_counters, host_gpu, snapshot
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import ApiKey
 from orchestrator.stats import NodeMetrics
-from server.auth import OperatorKey, operator_from_query
+from server.auth import OperatorKey, bearer_token, keys_of, operator_from_query
 from server.errors import error_responses
 
 log = logging.getLogger("cloudrender.server")
@@ -47,6 +49,8 @@ KEEPALIVE = 15.0
 LINGER = 30.0
 #: A snapshot older than this (seconds) is not sent to a new viewer: a fresh one follows.
 STALE = 3.0
+#: Seconds between checks that a viewer's key is still live: a revoked key's open stream ends.
+RECHECK = 5.0
 
 _TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -289,6 +293,14 @@ def dashboard_snapshot(request: Request, _: OperatorKey) -> dict[str, Any]:
     return feed_of(request.app).read()
 
 
+def _live(still_live: Callable[[], bool]) -> bool:
+    """Whether the key is live; a Redis that cannot say keeps the stream (the feed reports it)."""
+    try:
+        return still_live()
+    except RedisError:
+        return True
+
+
 def _event(name: str, data: Any) -> str:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
@@ -313,21 +325,36 @@ async def dashboard_events(
     second, a ``problem`` event ({"error"}) when the cluster cannot be read (operator; the key
     may come as ``?key=``, which the access log never shows)."""
     feed = feed_of(request.app)
+    token = bearer_token(request) or request.query_params.get("key") or ""
+    store = keys_of(request)
+
+    def still_live() -> bool:
+        return store.authenticate(token) is not None
+
     return StreamingResponse(
-        snapshot_events(feed),
+        snapshot_events(feed, still_live),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def snapshot_events(feed: DashboardFeed) -> AsyncGenerator[str, None]:
-    """The SSE text of one viewer: the feed's snapshots (or problems) as they come."""
+async def snapshot_events(
+    feed: DashboardFeed, still_live: Callable[[], bool] | None = None
+) -> AsyncGenerator[str, None]:
+    """The SSE text of one viewer: the feed's snapshots (or problems) as they come; it ends with
+    a ``problem`` event once ``still_live`` (checked every RECHECK seconds) says the viewer's
+    key was revoked."""
     feed.watch(+1)
     try:
         yield "retry: 2000\n\n"
         seen = -1
-        quiet_since = time.monotonic()
+        quiet_since = checked = time.monotonic()
         while True:
+            if still_live is not None and time.monotonic() - checked >= RECHECK:
+                checked = time.monotonic()
+                if not await anyio.to_thread.run_sync(_live, still_live):
+                    yield _event("problem", {"error": "the API key was revoked"})
+                    return
             if feed.version != seen:
                 seen = feed.version
                 latest, error = feed.latest, feed.error

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.job_record import JobState
+from server import routes_dashboard
 from server.app import create_app
 from server.routes_dashboard import DashboardFeed, RedactKey, snapshot_events
 from tests.helpers import ROOT, slow_project
@@ -347,3 +349,30 @@ def test_a_user_key_is_refused_the_dashboard(page: Page, live_server: str, user_
     # The refused key is not kept: a reload asks again.
     assert page.evaluate("sessionStorage.getItem('cloudrender.apiKey')") is None
     shot(page, "9-user-refused")
+
+
+def test_a_viewers_stream_ends_once_its_key_is_revoked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routes_dashboard, "RECHECK", 0.05)
+    feed = DashboardFeed(cast(CloudRenderingAPI, _RedisAway()), interval=0.05)
+    live = [True]
+
+    async def events() -> list[str]:
+        got: list[str] = []
+        async for event in snapshot_events(feed, lambda: live[0]):
+            got.append(event)
+            if len(got) == 2:
+                live[0] = False  # revoked while the stream is open
+        return got
+
+    seen: list[str] = []
+    # Its own thread: a browser test before it may leave this thread's event loop running.
+    runner = threading.Thread(
+        target=lambda: seen.extend(asyncio.run(asyncio.wait_for(events(), 20)))
+    )
+    try:
+        runner.start()
+        runner.join(30)
+    finally:
+        feed.stop()
+    assert json.loads(seen[-1].split("data: ", 1)[1]) == {"error": "the API key was revoked"}
+    assert feed.watchers == 0
