@@ -43,6 +43,9 @@ DEPTH_PER_SLOT = 1
 STALE_QUEUED = 10.0
 #: Milliseconds the dispatch lock is held at most (a crashed dispatcher cannot block others).
 LOCK_MS = 5000
+#: Renders of one chunk after which a fingerprint that still differs from its job's fails the
+#: job (a node whose fingerprint changed under it would otherwise render the chunk for ever).
+MAX_RENDERER_ATTEMPTS = 4
 
 
 class Dispatcher:
@@ -276,10 +279,20 @@ class Dispatcher:
         """Before a merge: put back to rendering the chunks rendered under another fingerprint
         than the job's (its pin, else the one most of its chunks have, which becomes its pin),
         their segments removed. Returns them (empty: the merge may go), or None when their
-        segments could not be removed (nothing changed, the merge waits)."""
+        segments could not be removed (nothing changed, the merge waits). RenderError when a
+        chunk was rendered MAX_RENDERER_ATTEMPTS times without its fingerprint matching: it
+        never will (the job fails rather than render for ever)."""
         pin, stray = stray_chunks(pin, {c.index: c.renderer for c in chunks})
         if not stray:
             return stray
+        worn = [c for c in chunks if c.index in stray and c.attempts >= MAX_RENDERER_ATTEMPTS]
+        if worn:
+            raise RenderError(
+                f"chunk {worn[0].index} was rendered {worn[0].attempts} times, each time under "
+                f"another render fingerprint ({worn[0].renderer}) than the job's ({pin}): a "
+                "node's code or libraries changed while it ran (an in-place upgrade?); restart "
+                "its workers and submit again"
+            )
         self.store.update(job_id, renderer=pin)
         try:
             storage = spec.storage()

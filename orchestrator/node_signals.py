@@ -35,7 +35,7 @@ from typing import Any
 
 import redis
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_ready, worker_shutdown
 from celery.worker import state as worker_state
 from kombu.exceptions import OperationalError
 
@@ -201,7 +201,14 @@ def connect(app: Celery) -> None:
         except redis.RedisError:
             pass
 
+    def booting(**_: Any) -> None:
+        # Before the pool forks: its processes inherit this one fingerprint. Computed lazily in
+        # each, they hashed the code as it was then: after an in-place upgrade of a running node
+        # they disagreed with the queue it consumes, and every merge sent their chunks back.
+        render_fingerprint()
+
     # weak=False: the closures have no other reference and would be collected at once.
+    worker_init.connect(booting, weak=False)
     worker_ready.connect(started, weak=False)
     worker_shutdown.connect(stopping, weak=False)
 

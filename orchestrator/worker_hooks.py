@@ -386,7 +386,13 @@ class WorkerHooks:
         records = self.store.chunks(job_id)
         again: list[int] | None = []
         if fields["state"] == JobState.RENDERING:  # merging: its chunks passed
-            again = self.dispatcher.rerender_strays(job_id, spec, records, fields["renderer"] or "")
+            try:
+                again = self.dispatcher.rerender_strays(
+                    job_id, spec, records, fields["renderer"] or ""
+                )
+            except RenderError as exc:
+                self.job_failed(job_id, exc)
+                return
         if again is None or again:
             for index in again or ():
                 self.publish(job_id, "chunk_requeued", chunk=index, reason="renderer")

@@ -20,7 +20,7 @@ from bench.support import ChaosCluster, blurred_project
 from common.names import QUEUE_RENDER, TASK_MERGE, TASK_RENDER_CHUNK, render_queue
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.dispatcher import STALE_QUEUED, Dispatcher
+from orchestrator.dispatcher import MAX_RENDERER_ATTEMPTS, STALE_QUEUED, Dispatcher
 from orchestrator.job_events import read_events
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
@@ -410,6 +410,26 @@ def test_a_chunk_of_another_fingerprint_renders_again_before_the_merge(
     finish(service, "j", 1, A)
     (merge,) = broker.merges("j")
     assert [c["index"] for c in merge["args"][1]] == [0, 1, 2]
+
+
+def test_a_chunk_that_keeps_rendering_under_another_fingerprint_fails_its_job(
+    service: WorkerHooks, tmp_path: Path
+) -> None:
+    """A node whose pool reports another fingerprint than the queue it consumes (its code
+    changed while it ran) would render the chunk for ever: after MAX_RENDERER_ATTEMPTS the
+    job fails, saying why."""
+    up(service.store, beat("n1", A))
+    with_segments(service, tmp_path, "j", 2)
+    service.store.update("j", renderer=A)
+    finish(service, "j", 0, A)
+    for _ in range(MAX_RENDERER_ATTEMPTS):
+        assert service.store.get("j").state is JobState.RENDERING
+        finish(service, "j", 1, B)
+    record = service.store.get("j")
+    assert record.state is JobState.FAILED
+    assert record.error is not None and "another render fingerprint" in record.error
+    assert "restart its workers" in record.error
+    assert service.app.merges("j") == []
 
 
 def test_without_a_pin_the_fingerprint_most_chunks_have_wins(
