@@ -92,7 +92,7 @@ def new_job(
     now = time.time()
     record = JobRecord(
         id=job_id,
-        name=timeline.name,
+        name=job_name(timeline.name),
         priority=priority,
         effective_priority=effective_priority(priority, deadline, now, quote.wall_seconds),
         deadline=deadline,
@@ -133,3 +133,13 @@ def billing_scope(name: str, what: str) -> str:
             "digit)"
         )
     return name
+
+
+#: Characters of a project's name a job keeps: a label for listings and the dashboard.
+MAX_JOB_NAME = 200
+
+
+def job_name(name: str) -> str:
+    """A project's name as its job's label: one line, at most MAX_JOB_NAME characters."""
+    line = " ".join(name.split())
+    return line if len(line) <= MAX_JOB_NAME else line[: MAX_JOB_NAME - 1] + "…"

@@ -95,6 +95,7 @@ window.DashboardView = (function () {
       const row = cells(el("tr"), 10);
       row.dataset.jobId = job.id;
       row.cells[0].className = "id";
+      row.cells[1].className = "name";
       row.cells[3].className = "state";
       row.cells[5].className = "wide progress";
       for (const i of [6, 7, 8]) row.cells[i].classList.add("num");
@@ -115,6 +116,7 @@ window.DashboardView = (function () {
     row.cells[0].textContent = job.id.slice(0, 8);
     row.cells[0].title = job.id;
     row.cells[1].textContent = job.name || "-";
+    row.cells[1].title = job.name || "";
     row.cells[2].textContent = job.user || "-";
     row.cells[3].textContent = job.state;
     row.cells[3].dataset.state = job.state;
