@@ -129,6 +129,10 @@ class KeyStore:
         found = [_record(json.loads(raw)) for raw in self.redis.hvals(API_KEYS)]
         return sorted(found, key=lambda k: (k.created_at, k.id))
 
+    def project_is_bound(self, project: str) -> bool:
+        """Whether a live key is bound to ``project``: the project is then its keys' own."""
+        return any(k.project == project and not k.revoked for k in self.list())
+
     def revoke(self, key_id: str) -> ApiKey:
         """Refuse key ``key_id`` from now on (its record stays, with ``revoked_at``)."""
         raw = self.redis.hget(API_KEYS, key_id) if _ID.match(key_id) else None

@@ -25,7 +25,7 @@ from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.wire import to_wire
 from providers.storage import StorageError, open_storage
-from server.auth import CurrentKey, api_of, check_visible, may_see, visible_job
+from server.auth import CurrentKey, api_of, check_visible, keys_of, may_see, visible_job
 from server.bodies import EstimateBody, JobList, SubmitAnswer, SubmitBody
 from server.errors import ApiError, Conflict, QuotaExceeded, error_responses
 from server.limits import check_job_quota
@@ -67,6 +67,15 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
             f"{project_name!r}",
             403,
         )
+    if not key.project and not key.operator and project_name:
+        # A project that keys are bound to is theirs: anyone else billing it would spend (and
+        # could exhaust) its budget.
+        if keys_of(request).project_is_bound(project_name):
+            raise ApiError(
+                f"project {project_name!r} belongs to the keys bound to it; key {key.id} is not "
+                "one of them (submit with a key bound to it)",
+                403,
+            )
     output = body.output_name or DEFAULT_OUTPUT_NAME
     if not _OUTPUT_NAME.match(output):
         raise RenderError(

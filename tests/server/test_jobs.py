@@ -216,6 +216,21 @@ def test_a_project_bound_key_submits_only_to_its_project(
     assert (record.project, record.user) == ("film", "ivy")
 
 
+@pytest.mark.usefixtures("paused")
+def test_a_key_not_bound_to_a_project_cannot_bill_one_that_others_are_bound_to(
+    client: TestClient, key_store: KeyStore
+) -> None:
+    """Or any user could spend (and exhaust) another tenant's project budget."""
+    key_store.create("kim", project="studio-k")
+    _, outsider = key_store.create("lou")
+    refused = _submit(client, outsider, colour_project(1.0), project_name="studio-k")
+    assert "belongs to the keys bound to it" in _error(refused, 403)
+    # A project nobody is bound to is still the submitter's to name
+    assert (
+        _submit(client, outsider, colour_project(1.0), project_name="lou-tests").status_code == 201
+    )
+
+
 def test_a_spent_budget_refuses_new_jobs_until_the_day_ends(
     client: TestClient, key_store: KeyStore, server_cluster: ServerCluster
 ) -> None:
