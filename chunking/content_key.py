@@ -31,13 +31,14 @@ model holds it, so a doubtful case gives a different key (a cache miss), never a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
@@ -52,6 +53,7 @@ from chunking.timeline.model import (
     Timeline,
     Track,
     TrackKind,
+    Transition,
 )
 from common.errors import TimelineError
 
@@ -91,21 +93,15 @@ def video_form(
         raise TimelineError(
             f"frame range [{start}, {end}) is not inside the timeline's [0, {timeline.frames})"
         )
-    # The compositor's own bookkeeping (Compositor.__init__), so the same clips count as drawn.
-    video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]
-    layers = [(i, clip) for i, track in enumerate(video) for clip in track.clips]
-    track_effects = {t.id: t.effects for t in video}
-    track_of = {clip.id: i for i, clip in layers}
-    joined = [
-        tr for tr in timeline.transitions if tr.from_clip in track_of and tr.to_clip in track_of
-    ]
-    since = {clip.id: clip.start for _, clip in layers}
-    until = {clip.id: clip.end for _, clip in layers}
-    for tr in joined:
-        for cid in (tr.from_clip, tr.to_clip):
-            since[cid] = min(since[cid], tr.start)
-            until[cid] = max(until[cid], tr.end)
-    drawn = [(i, c) for i, c in layers if since[c.id] < end and until[c.id] > start]
+    index = _video_index(timeline)
+    track_effects, track_of, since, until = (
+        index.track_effects,
+        index.track_of,
+        index.since,
+        index.until,
+    )
+    joined = index.joined
+    drawn = index.drawn(start, end)
     # Only the order of tracks matters (items are sorted by track index), so empty ones drop out.
     rank = {i: r for r, i in enumerate(sorted({i for i, _ in drawn}))}
     ref = {clip.id: n for n, (_, clip) in enumerate(drawn)}
@@ -204,6 +200,70 @@ def audio_form(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -
 
 
 # -- video pieces -----------------------------------------------------------------------------
+
+
+#: Frames per bucket of the index of which clips a frame range draws.
+_BUCKET = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class _VideoIndex:
+    """A timeline's drawn clips (the compositor's own bookkeeping, Compositor.__init__, so the
+    same clips count as drawn), made once per timeline: a plan keys every chunk, and rebuilding
+    it per chunk cost time in chunks times clips (a minute for 40,000 clips)."""
+
+    layers: list[tuple[int, Clip]]
+    track_effects: dict[str, tuple[Effect, ...]]
+    track_of: dict[str, int]
+    joined: list[Transition]
+    since: dict[str, int]
+    until: dict[str, int]
+    buckets: dict[int, list[int]]  # bucket -> positions in layers of the clips it overlaps
+
+    def drawn(self, start: int, end: int) -> list[tuple[int, Clip]]:
+        """The (track, clip) pairs drawn in frames [start, end), in layer order."""
+        found: set[int] = set()
+        for bucket in range(start // _BUCKET, (end - 1) // _BUCKET + 1):
+            found.update(self.buckets.get(bucket, ()))
+        return [
+            self.layers[n]
+            for n in sorted(found)
+            if self.since[self.layers[n][1].id] < end and self.until[self.layers[n][1].id] > start
+        ]
+
+
+_last_index: list[tuple[Timeline, _VideoIndex]] = []
+
+
+def _video_index(timeline: Timeline) -> _VideoIndex:
+    """The index of ``timeline`` (the last one's is kept: a plan asks for it per chunk)."""
+    kept = _last_index[0] if _last_index else None  # read once: another thread may replace it
+    if kept is not None and kept[0] is timeline:
+        return kept[1]
+    video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]
+    layers = [(i, clip) for i, track in enumerate(video) for clip in track.clips]
+    track_of = {clip.id: i for i, clip in layers}
+    joined = [
+        tr for tr in timeline.transitions if tr.from_clip in track_of and tr.to_clip in track_of
+    ]
+    since = {clip.id: clip.start for _, clip in layers}
+    until = {clip.id: clip.end for _, clip in layers}
+    for tr in joined:
+        for cid in (tr.from_clip, tr.to_clip):
+            since[cid] = min(since[cid], tr.start)
+            until[cid] = max(until[cid], tr.end)
+    buckets: dict[int, list[int]] = {}
+    for n, (_, clip) in enumerate(layers):
+        first, last = since[clip.id], until[clip.id]
+        if last <= first:
+            continue
+        for bucket in range(max(first, 0) // _BUCKET, max(last - 1, 0) // _BUCKET + 1):
+            buckets.setdefault(bucket, []).append(n)
+    index = _VideoIndex(
+        layers, {t.id: t.effects for t in video}, track_of, joined, since, until, buckets
+    )
+    _last_index[:] = [(timeline, index)]
+    return index
 
 
 def _window(a: int, b: int, start: int, end: int) -> list[int] | None:
@@ -338,13 +398,12 @@ def _plain(value: Any) -> Any:
     """A model value as JSON: dataclasses as dicts (float fields as floats, so 1 and 1.0 key
     alike), tuples as lists, fractions and enums as strings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if f.type == "float" and isinstance(item, int) and not isinstance(item, bool):
-                item = float(item)
-            out[f.name] = _plain(item)
-        return out
+        try:
+            # Most clips share their defaults (Transform(), Crop()); a copy, as callers edit
+            # the top level of what they get.
+            return dict(_plain_cached(cast(Hashable, value)))
+        except TypeError:  # unhashable (a dict inside): built each time
+            return _plain_dataclass(value)
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
@@ -354,6 +413,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, TrackKind):
         return value.value
     return value
+
+
+def _plain_dataclass(value: Any) -> dict[str, Any]:
+    out = {}
+    for f in dataclasses.fields(value):
+        item = getattr(value, f.name)
+        if f.type == "float" and isinstance(item, int) and not isinstance(item, bool):
+            item = float(item)
+        out[f.name] = _plain(item)
+    return out
+
+
+#: Equal values give equal forms (shared: only their copies' top levels are changed).
+_plain_cached = functools.lru_cache(maxsize=4096)(_plain_dataclass)
 
 
 def _digest(form: dict[str, Any]) -> str:
