@@ -9,9 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from chunking.memory import memory_problems
-from chunking.timeline.export import CONTAINER_CODECS, export_problems, with_overrides
+from chunking.timeline.export import (
+    CONTAINER_CODECS,
+    export_problems,
+    parse_export,
+    with_overrides,
+)
+from chunking.timeline.fields import Problems, pick
 from chunking.timeline.loader import load_document, read_file
-from chunking.timeline.model import Timeline
+from chunking.timeline.model import ExportSettings, Timeline
+from chunking.timeline.schema import settings_export, settings_output
 from common.errors import EncodeError, ValidationError
 
 
@@ -30,13 +37,29 @@ class Project:
         """This project with export settings replaced (None values keep the project's) and the
         container taken from `output`'s extension unless given; refuses what cannot encode."""
         changes = dict(overrides or {})
+        current = self.timeline.export
         if output and changes.get("container") is None:
-            changes["container"] = container_of(output, self.timeline.export.container)
-        export = with_overrides(self.timeline.export, **changes)
+            changes["container"] = container_of(output, current.container)
+        export = current
+        container = changes.get("container")
+        if container not in (None, current.container) and changes.get("codec") is None:
+            export = self._export_in(container) or current
+        export = with_overrides(export, **changes)
         problems = export_problems(self.timeline.width, self.timeline.height, export)
         if problems:
             raise EncodeError("; ".join(problems))
         return dataclasses.replace(self, timeline=dataclasses.replace(self.timeline, export=export))
+
+    def _export_in(self, container: str) -> ExportSettings | None:
+        """The document's export settings read as if they named ``container``, when they leave
+        the codec to the container (the editor's default for it: hevc in mkv, vp9 in webm),
+        its CRF then made for that codec; None when they name a codec."""
+        raw = settings_export(self.document)
+        if pick(raw, "codec", "video_codec") is not None:
+            return None
+        return parse_export(
+            {**raw, "container": container}, Problems(), settings_output(self.document)
+        )
 
 
 def read_project(

@@ -1,0 +1,48 @@
+"""A project's export settings meet the output's name: the extension picks the container, and a
+codec the project leaves to its container follows the new one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chunking.timeline.project import read_project
+from tests.helpers import colour_project
+
+
+def project_exporting(**export: Any) -> dict[str, Any]:
+    doc = colour_project(0.5)
+    doc["settings"]["export"] = export
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("export", "output", "container", "codec"),
+    [
+        ({}, "film.webm", "webm", "vp9"),  # was refused: h264 cannot be stored in webm
+        ({}, "film.mkv", "mkv", "hevc"),  # the editor's choice for mkv, as documented
+        ({}, "film.mov", "mov", "h264"),
+        ({"format": "webm"}, "film.mp4", "mp4", "h264"),
+        ({"codec": "h264"}, "film.mkv", "mkv", "h264"),  # a named codec stays
+        ({"codec": "av1"}, "film.webm", "webm", "av1"),
+    ],
+)
+def test_the_outputs_container_and_the_codec_it_implies(
+    export: dict[str, Any], output: str, container: str, codec: str
+) -> None:
+    chosen = read_project(project_exporting(**export), output=output).timeline.export
+    assert (chosen.container, chosen.codec) == (container, codec)
+
+
+def test_a_quality_gives_the_crf_of_the_codec_the_container_implies() -> None:
+    doc = project_exporting(quality=85)
+    mp4 = read_project(doc, output="film.mp4").timeline.export
+    webm = read_project(doc, output="film.webm").timeline.export
+    assert (mp4.codec, webm.codec) == ("h264", "vp9")
+    assert mp4.crf is not None and webm.crf == mp4.crf + 10  # vp9's scale, as the loader makes it
+
+
+def test_an_override_of_the_codec_wins() -> None:
+    chosen = read_project(project_exporting(), export={"codec": "av1"}, output="film.mkv")
+    assert chosen.timeline.export.codec == "av1"
