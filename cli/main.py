@@ -169,6 +169,7 @@ def _render(args: argparse.Namespace) -> int:
         output=args.output,
     )
     project = with_cli_export(project, args, **extra)
+    project = _with_media_warnings(project, args.strict)
     timeline = project.timeline
     _warn(timeline, args.quiet or args.json)
     show = not (args.quiet or args.json) and sys.stderr.isatty()
@@ -194,6 +195,20 @@ def _render(args: argparse.Namespace) -> int:
             if note not in timeline.warnings:
                 print(f"note: {note}", file=sys.stderr)
     return 0
+
+
+def _with_media_warnings(project: Project, strict: bool) -> Project:
+    """The project with what its media's headers warn of (HDR video) among its warnings."""
+    from workers.probe import hdr_warnings  # opens media: only for commands that need it
+
+    found = hdr_warnings(project.timeline)
+    if found and strict:
+        raise ValidationError(found)
+    if not found:
+        return project
+    timeline = project.timeline
+    timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *found))
+    return dataclasses.replace(project, timeline=timeline)
 
 
 def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> dict[str, Any]:

@@ -297,6 +297,41 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
     return found
 
 
+def hdr_warnings(timeline: Timeline) -> list[str]:
+    """A warning per clip on a video track that shows HDR video (read from each file's header
+    only: cheap enough for every render, where ``media_report`` decodes)."""
+    found: dict[str, str | None] = {}
+    warnings = []
+    for track in timeline.tracks:
+        if track.kind is not TrackKind.VIDEO or not track.enabled:
+            continue
+        for clip in track.clips:
+            if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
+                continue
+            path = clip.source.path
+            if path not in found:
+                found[path] = _hdr_transfer(path)
+            if found[path] is not None:
+                facts = MediaFacts(hdr=found[path])
+                warnings += [
+                    f"clip {clip.id!r}: {w}"
+                    for w in _clip_warnings(clip, facts, timeline.fps, track.kind)
+                ]
+    return warnings
+
+
+def _hdr_transfer(path: str) -> str | None:
+    """The HDR transfer a video file's header declares, or None (SDR, a still, unreadable)."""
+    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+        return None
+    try:
+        with open_media(path) as container:
+            video = container.streams.video
+            return _HDR_TRANSFERS.get(video[0].codec_context.color_trc) if video else None
+    except (MediaError, av.error.FFmpegError, OSError):
+        return None  # the render reports unreadable media, naming the clip
+
+
 def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:
     """Why a clip plays past the end of its media, or None."""
     if facts.seconds is None or facts.image:

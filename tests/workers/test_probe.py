@@ -9,7 +9,7 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
-from workers.probe import keyframe_interval, media_report, min_chunk_frames
+from workers.probe import hdr_warnings, keyframe_interval, media_report, min_chunk_frames
 
 
 @pytest.mark.parametrize(
@@ -68,8 +68,8 @@ def test_a_clip_that_plays_past_its_medias_end_is_a_warning(
         assert warnings == []
 
 
-def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
-    path = tmp_path / "hlg.mkv"
+def hlg_video(path: Path) -> Path:
+    """Three frames of 10-bit video tagged HLG, BT.2020 (a phone's HDR recording)."""
     with av.open(str(path), "w") as out:
         stream = out.add_stream("ffv1", rate=30)
         stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p10le"
@@ -80,11 +80,20 @@ def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
             frame.pts = i
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+    return path
+
+
+def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
+    path = hlg_video(tmp_path / "hlg.mkv")
     clip = {"id": "c", "start_time": 0, "end_time": 0.1, "source": {"File": str(path)}}
     timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
     problems, warnings = media_report(timeline, str(tmp_path))
     assert problems == []
-    assert warnings == [
-        "clip 'c': its media is HDR video (HLG, BT.2020), which is rendered as SDR BT.709 "
-        "without tone mapping: its colours will look flat and washed out"
-    ]
+    assert (
+        hdr_warnings(timeline)
+        == warnings
+        == [
+            "clip 'c': its media is HDR video (HLG, BT.2020), which is rendered as SDR BT.709 "
+            "without tone mapping: its colours will look flat and washed out"
+        ]
+    )
