@@ -31,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from common.errors import RenderError, ValidationError, summarize
 from orchestrator.budgets import BudgetExceeded
@@ -109,12 +110,22 @@ def error_body(
 ) -> dict[str, Any]:
     """The JSON body of a refusal; ``type`` names our error class, so a client can raise the
     same one (CostLimitExceeded, JobNotFound...) without reading the wording."""
-    line = " ".join(message.split()) or "error"
+    line = _bounded(" ".join(message.split()) or "error", MAX_ERROR_CHARS)
     return {
         "error": line,
         **({"type": kind} if kind else {}),
-        **({"problems": problems} if problems else {}),
+        **({"problems": [_bounded(p, MAX_PROBLEM_CHARS) for p in problems]} if problems else {}),
     }
+
+
+#: Characters of an error line and of each listed problem an answer carries: a refusal quotes
+#: the input it refuses, which must not come back megabytes long.
+MAX_ERROR_CHARS = 2000
+MAX_PROBLEM_CHARS = 1000
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 30]}... ({len(text)} characters)"
 
 
 def error_response(
@@ -189,6 +200,9 @@ def _redis_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ClientDisconnect):  # the client went away mid-body: nobody to answer
+        log.info("client left during %s %s", request.method, request.url.path)
+        return error_response(400, "the client disconnected before the body was complete")
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal error (the service log has the details)")
 

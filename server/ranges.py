@@ -6,20 +6,24 @@ from __future__ import annotations
 
 import re
 
+from starlette.requests import Request
+
 from server.errors import ApiError
 
 _SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
 
-def check_range(header: str | None, size: int) -> None:
-    """Raise ApiError 400 for a malformed ``Range`` header, 416 when no range of it overlaps a
-    file of `size` bytes; a missing header, or one in a unit other than bytes, passes (the
-    whole file is sent)."""
+def check_range(header: str | None, size: int) -> bool:
+    """Whether a ``Range`` header is to be honoured: ApiError 400 for a malformed one, 416 when
+    no range of it overlaps a file of `size` bytes; False for none, or one in another unit than
+    bytes (RFC 9110: ignored, the whole file is sent)."""
     if header is None:
-        return
-    unit, _, ranges = header.partition("=")
+        return False
+    unit, equals, ranges = header.partition("=")
+    if not equals:
+        raise ApiError(f"Range header {header[:80]!r} is malformed (expected bytes=...)", 400)
     if unit.strip().lower() != "bytes":
-        return
+        return False
     satisfiable = False
     for part in ranges.split(","):
         found = _SPEC.match(part)
@@ -38,3 +42,14 @@ def check_range(header: str | None, size: int) -> None:
             416,
             {"Content-Range": f"bytes */{size}"},
         )
+    return True
+
+
+def apply_range(request: Request, size: int) -> None:
+    """Check the request's ``Range`` for a file of `size` bytes (``check_range``); one that is
+    not honoured is taken off the request, so the file response sends the whole file (it would
+    answer another unit with a plain-text 400)."""
+    if not check_range(request.headers.get("range"), size):
+        request.scope["headers"] = [
+            (name, value) for name, value in request.scope["headers"] if name != b"range"
+        ]

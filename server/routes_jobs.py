@@ -24,13 +24,13 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.wire import to_wire
-from providers.storage import StorageError, open_storage
+from providers.storage import ObjectNotFound, StorageError, open_storage
 from server.auth import CurrentKey, api_of, check_visible, keys_of, may_see, visible_job
 from server.bodies import EstimateBody, JobList, SubmitAnswer, SubmitBody
 from server.errors import ApiError, Conflict, QuotaExceeded, error_responses
 from server.limits import check_job_quota
 from server.projects import load_remote_project
-from server.ranges import check_range
+from server.ranges import apply_range
 from workers.job_spec import JobSpec
 
 router = APIRouter(tags=["jobs"])
@@ -234,13 +234,17 @@ def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
     except StorageError:
         path = None  # ciphertext on a local disk: decrypt through get_file
     if path is not None and os.path.isfile(path):
-        check_range(request.headers.get("range"), os.path.getsize(path))
+        apply_range(request, os.path.getsize(path))
         return FileResponse(path, media_type=media_type, filename=name)
     scratch = tempfile.mkdtemp(prefix="cloudrender-download-")
     local = os.path.join(scratch, "output." + spec.output_ext)
     try:
         storage.get_file(spec.output_key, local)
-        check_range(request.headers.get("range"), os.path.getsize(local))
+        apply_range(request, os.path.getsize(local))
+    except ObjectNotFound:
+        _remove(scratch)
+        # Not the client's mistake (a 400 would tell it so): the stored video went away.
+        raise ApiError(f"job {job_id}'s video is no longer in storage", 410) from None
     except BaseException:
         _remove(scratch)
         raise

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from orchestrator.api import CloudRenderingAPI
 from server.app import create_app
+from server.errors import MAX_ERROR_CHARS, MAX_PROBLEM_CHARS
 from tests.helpers import colour_project
 from tests.server.conftest import ServerCluster, bearer, serving
 
@@ -294,3 +295,14 @@ def test_a_declared_oversized_body_is_refused_before_it_is_sent(
         assert answer.json() == {
             "error": "a request body may be at most 65536 bytes (CLOUDRENDER_API_MAX_BODY_BYTES)"
         }
+
+
+def test_an_error_quotes_a_huge_input_only_in_part(small: TestClient, user_key: str) -> None:
+    doc = colour_project(1.0)
+    doc["tracks"][0]["clips"][0]["source"] = {"File": "x" * (LIMIT // 2) + ".mp4"}
+    answer = small.post("/v1/jobs", json={"project": doc}, headers=bearer(user_key))
+    assert answer.status_code == 400
+    body = answer.json()
+    assert len(body["error"]) <= MAX_ERROR_CHARS and "characters)" in body["error"]
+    assert all(len(p) <= MAX_PROBLEM_CHARS for p in body.get("problems", []))
+    assert len(answer.content) < 10_000

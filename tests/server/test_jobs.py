@@ -100,11 +100,20 @@ def test_the_life_of_a_job_over_http(
     assert part.status_code == 206
     assert part.headers["content-range"] == f"bytes 100-199/{len(stored)}"
     assert part.content == stored[100:200]
-    for header, status in (("bytes=5-2,a-b", 400), (f"bytes={len(stored)}-", 416)):
+    for header, status in (
+        ("bytes=5-2,a-b", 400),
+        (f"bytes={len(stored)}-", 416),
+        ("bytes 0-5", 400),
+    ):
         refused = client.get(
             f"/v1/jobs/{job_id}/output", headers={"Range": header, **bearer(user_key)}
         )
         assert refused.status_code == status and "Range" in refused.json()["error"]
+    # A range in another unit is ignored (RFC 9110): the whole video
+    other = client.get(
+        f"/v1/jobs/{job_id}/output", headers={"Range": "items=0-5", **bearer(user_key)}
+    )
+    assert other.status_code == 200 and other.content == stored
 
     listed = client.get("/v1/jobs", headers=bearer(user_key)).json()["jobs"]
     assert job_id in [j["id"] for j in listed] and listed[0]["chunks"] == []
@@ -131,6 +140,10 @@ def test_the_life_of_a_job_over_http(
     assert "already completed" in _error(
         client.post(f"/v1/jobs/{job_id}/cancel", headers=bearer(user_key)), 409
     )
+    # Its stored video gone (expired, removed): not the client's mistake, so not a 400
+    (storage_dir / "jobs" / job_id / "output.mp4").unlink()
+    gone = client.get(f"/v1/jobs/{job_id}/output", headers=bearer(user_key))
+    assert "no longer in storage" in _error(gone, 410)
 
 
 def test_the_download_streams_from_a_real_socket_with_ranges(
