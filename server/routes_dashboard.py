@@ -22,6 +22,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -73,20 +74,33 @@ _HEADERS = {
 
 # -- keeping the key out of the logs -----------------------------------------------------------
 
-_KEY_PARAM = re.compile(r"([?&]key=)[^&\s\"]*")
+_PARAM = re.compile(r"([?&;])([^=&;\s\"]*)=([^&;\s\"]*)")
+#: An API key anywhere in a line (orchestrator.api_keys: cr_<12 hex>_<secret>).
+_TOKEN = re.compile(r"cr_[0-9a-fA-F]{12}_[A-Za-z0-9_\-%]+")
+
+
+def redacted(text: str) -> str:
+    """``text`` with the value of every query parameter whose name decodes to ``key`` (also
+    spelled ``k%65y``) and every API key in it replaced by ``[redacted]``."""
+
+    def param(found: re.Match[str]) -> str:
+        if unquote_plus(found[2]).strip().lower() != "key":
+            return found[0]
+        return f"{found[1]}{found[2]}=[redacted]"
+
+    return _TOKEN.sub("[redacted]", _PARAM.sub(param, text))
 
 
 class RedactKey(logging.Filter):
-    """Replaces the value of a ``key=`` query parameter in a log record by ``[redacted]``."""
+    """Replaces API keys (a ``key`` query parameter's value, a key anywhere) in a log record by
+    ``[redacted]``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Scrub the record's arguments (uvicorn's access log passes the path as one)."""
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                _KEY_PARAM.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args
-            )
-        if isinstance(record.msg, str) and "key=" in record.msg:
-            record.msg = _KEY_PARAM.sub(r"\1[redacted]", record.msg)
+            record.args = tuple(redacted(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redacted(record.msg)
         return True
 
 
