@@ -45,6 +45,7 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
+from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
 from chunking.timeline.otio_fcp7_adapter import apply_enabled
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
@@ -109,12 +110,14 @@ def read_export(path: str, p: Problems) -> Any:
     chosen = Problems()
     first = edl_rate(text, chosen, media)
     failed: TimelineError | None = None
+    amended, fades = opening_fades(text)
     for rate in [first, *(r for r in _other_rates(text, media) if r != first)]:
         try:
-            tl = read_timeline(path, rate=rate)
+            tl = read_timeline(path, rate=rate, text=amended if fades else None)
         except TimelineError as exc:
             failed = failed or exc
             continue
+        apply_opening_fades(tl, fades)
         if rate == first:
             p.warnings.extend(chosen.warnings)
         else:
