@@ -117,13 +117,35 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     server_class = _uvicorn_server()
-    config = uvicorn.Config(app, log_level=args.log_level, ws="none", timeout_graceful_shutdown=10)
+    from server.protocol import HeadDeadlineProtocol
+
+    config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        ws="none",
+        http=HeadDeadlineProtocol,
+        timeout_graceful_shutdown=10,
+        # Refused (503) before the process runs out of file descriptors: a flood of connections
+        # then costs answers, not a crash loop of "Too many open files".
+        limit_concurrency=connection_limit(),
+    )
     try:
         server_class(config).run(sockets=[sock])
     finally:
         sock.close()
     print("stopped", file=sys.stderr)
     return 0
+
+
+def connection_limit() -> int:
+    """Connections and requests ``serve`` takes at once: most of the file descriptors this
+    process may open (each connection holds one; Redis, storage and logs need the rest)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 10_000
+    return max(64, min(10_000, soft - 200))
 
 
 def _uvicorn_server() -> type[Any]:

@@ -41,6 +41,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import API_KEYS, KeyStore
 from orchestrator.embedded import EmbeddedCluster
 from server.app import create_app
+from server.protocol import HeadDeadlineProtocol
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,7 @@ def serving(app: FastAPI) -> Iterator[str]:
         app,
         log_level="warning",
         ws="none",
+        http=HeadDeadlineProtocol,  # as `cloudrender serve` runs it
         # Open event streams must not hold the test's end for long.
         timeout_graceful_shutdown=3,
     )
