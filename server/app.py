@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.datastructures import Headers
+from starlette.responses import Response
 
 from common.settings import Settings
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import KeyStore
 from server import routes_assets, routes_cluster, routes_dashboard, routes_events, routes_jobs
 from server.auth import KeyBeforeBody
-from server.errors import install_error_handlers
+from server.errors import error_response, install_error_handlers
 from server.limits import BodyLimitMiddleware, RateLimiter
 
 #: The version of the routes under /v1 (changes only with an incompatible change to them).
@@ -30,6 +32,21 @@ DESCRIPTION = (
     "run the cluster. Authenticate with `Authorization: Bearer <API key>` (`cloudrender keys "
     'create`). Every error is `{"error": "<one line>"}`.'
 )
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, its refused preflight answered in JSON like every error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """The preflight answer; a refusal as ``{"error": ...}``."""
+        answer = super().preflight_response(request_headers)
+        if answer.status_code < 400:
+            return answer
+        headers = {
+            k: v for k, v in answer.headers.items() if k.lower().startswith(("access", "vary"))
+        }
+        message = bytes(answer.body).decode("utf-8", "replace")
+        return error_response(answer.status_code, f"{message} (CORS preflight)", headers)
 
 
 def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> FastAPI:
@@ -65,7 +82,7 @@ def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> F
         max_asset=settings.api_max_asset_bytes,
     )
     app.add_middleware(
-        CORSMiddleware,
+        JsonCORSMiddleware,
         allow_origins=list(settings.api_cors_origins),
         allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "Range"],

@@ -152,6 +152,13 @@ def test_cors_allows_the_editor_origin_only(client: TestClient, user_key: str) -
         assert refused.headers["access-control-allow-origin"] == origin
     evil = client.get("/v1/jobs", headers={"Origin": "https://evil.example", **bearer(user_key)})
     assert "access-control-allow-origin" not in evil.headers
+    # Its preflight is refused in JSON, as every error is
+    refused = client.options(
+        "/v1/jobs",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Disallowed CORS origin" in _one_line_error(refused, 400)
+    assert "access-control-allow-origin" not in refused.headers
 
 
 def test_auth_over_a_real_socket(live_server: str, user_key: str, operator_key: str) -> None:
