@@ -40,6 +40,7 @@ from collections.abc import Hashable, Mapping
 from fractions import Fraction
 from typing import Any, cast
 
+from chunking.drawn_clips import drawn_clips
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
 from chunking.timeline.model import (
@@ -53,7 +54,6 @@ from chunking.timeline.model import (
     Timeline,
     Track,
     TrackKind,
-    Transition,
 )
 from common.errors import TimelineError
 
@@ -93,7 +93,7 @@ def video_form(
         raise TimelineError(
             f"frame range [{start}, {end}) is not inside the timeline's [0, {timeline.frames})"
         )
-    index = _video_index(timeline)
+    index = drawn_clips(timeline)
     track_effects, track_of, since, until = (
         index.track_effects,
         index.track_of,
@@ -200,70 +200,6 @@ def audio_form(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -
 
 
 # -- video pieces -----------------------------------------------------------------------------
-
-
-#: Frames per bucket of the index of which clips a frame range draws.
-_BUCKET = 256
-
-
-@dataclasses.dataclass(frozen=True)
-class _VideoIndex:
-    """A timeline's drawn clips (the compositor's own bookkeeping, Compositor.__init__, so the
-    same clips count as drawn), made once per timeline: a plan keys every chunk, and rebuilding
-    it per chunk cost time in chunks times clips (a minute for 40,000 clips)."""
-
-    layers: list[tuple[int, Clip]]
-    track_effects: dict[str, tuple[Effect, ...]]
-    track_of: dict[str, int]
-    joined: list[Transition]
-    since: dict[str, int]
-    until: dict[str, int]
-    buckets: dict[int, list[int]]  # bucket -> positions in layers of the clips it overlaps
-
-    def drawn(self, start: int, end: int) -> list[tuple[int, Clip]]:
-        """The (track, clip) pairs drawn in frames [start, end), in layer order."""
-        found: set[int] = set()
-        for bucket in range(start // _BUCKET, (end - 1) // _BUCKET + 1):
-            found.update(self.buckets.get(bucket, ()))
-        return [
-            self.layers[n]
-            for n in sorted(found)
-            if self.since[self.layers[n][1].id] < end and self.until[self.layers[n][1].id] > start
-        ]
-
-
-_last_index: list[tuple[Timeline, _VideoIndex]] = []
-
-
-def _video_index(timeline: Timeline) -> _VideoIndex:
-    """The index of ``timeline`` (the last one's is kept: a plan asks for it per chunk)."""
-    kept = _last_index[0] if _last_index else None  # read once: another thread may replace it
-    if kept is not None and kept[0] is timeline:
-        return kept[1]
-    video = [t for t in timeline.tracks if t.kind is TrackKind.VIDEO and t.enabled]
-    layers = [(i, clip) for i, track in enumerate(video) for clip in track.clips]
-    track_of = {clip.id: i for i, clip in layers}
-    joined = [
-        tr for tr in timeline.transitions if tr.from_clip in track_of and tr.to_clip in track_of
-    ]
-    since = {clip.id: clip.start for _, clip in layers}
-    until = {clip.id: clip.end for _, clip in layers}
-    for tr in joined:
-        for cid in (tr.from_clip, tr.to_clip):
-            since[cid] = min(since[cid], tr.start)
-            until[cid] = max(until[cid], tr.end)
-    buckets: dict[int, list[int]] = {}
-    for n, (_, clip) in enumerate(layers):
-        first, last = since[clip.id], until[clip.id]
-        if last <= first:
-            continue
-        for bucket in range(max(first, 0) // _BUCKET, max(last - 1, 0) // _BUCKET + 1):
-            buckets.setdefault(bucket, []).append(n)
-    index = _VideoIndex(
-        layers, {t.id: t.effects for t in video}, track_of, joined, since, until, buckets
-    )
-    _last_index[:] = [(timeline, index)]
-    return index
 
 
 def _window(a: int, b: int, start: int, end: int) -> list[int] | None:
