@@ -363,6 +363,13 @@ class TrackConverter:
         style_id = raw.get("subtitleStyleId")
         if isinstance(style_id, str) and style_id in self.lib.subtitle_styles:
             self.p.warn(where, f"subtitle style {style_id!r} is not converted; the default is used")
+        elif isinstance(style_id, str) and style_id:
+            # One of the editor's built-in styles, which the document does not carry.
+            self.p.warn(
+                where,
+                f"subtitle style {style_id!r} is not in the document's resources; the default "
+                "is used",
+            )
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1])
         entry["enabled"] = not hidden
         self.parts.subtitles.append(entry)

@@ -99,3 +99,24 @@ def test_clip_settings_that_are_not_rendered_are_each_named(tmp_path: Path) -> N
         "clip 'c0': speed ramping (speedRamping) is not rendered; speed is",
         "clip 'c0': audioOffset 0.2 s is not rendered",
     )
+
+
+def test_a_subtitle_style_the_document_does_not_carry_is_named(tmp_path: Path) -> None:
+    subtitle = {
+        "id": "s1",
+        "startTime": 0,
+        "duration": 1,
+        "text": "Hello",
+        "subtitleStyleId": "cinematic",  # one of the editor's built-in styles
+    }
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "subtitle", "clips": [subtitle]}]}],
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }
+    timeline = load_document(doc, str(tmp_path))[1]
+    assert timeline.warnings == (
+        "clip 's1': subtitle style 'cinematic' is not in the document's resources; the default "
+        "is used",
+    )
