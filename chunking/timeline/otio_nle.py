@@ -51,6 +51,7 @@ from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
+from chunking.timeline.otio_fcpxml_compound import hear_compound_clips
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import media_path
@@ -92,6 +93,7 @@ def read_export(path: str, p: Problems) -> Any:
         apply_retimes(tl)
         apply_adjustments(tl)
         apply_transitions(tl)
+        hear_compound_clips(tl)
         _keep_extras(tl, extras, p)
         return tl
     if path.lower().endswith(".xml"):

@@ -1,0 +1,56 @@
+"""A Final Cut compound clip (``<ref-clip>``) of a video with sound is heard where it shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import TrackKind
+from tests.media import make_video
+
+PROJECT = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="a" start="0s" duration="3s" hasVideo="1" hasAudio="1" format="r1"
+           audioSources="1" audioChannels="2">
+      <media-rep kind="original-media" src="file://{media}"/>
+    </asset>
+    <media id="r3" name="Compound">
+      <sequence format="r1" duration="1s" tcStart="0s">
+        <spine><asset-clip ref="r2" offset="0s" name="a" start="1s" duration="1s"/></spine>
+      </sequence>
+    </media>
+  </resources>
+  <library><event name="E"><project name="P">
+    <sequence format="r1" duration="3s" tcStart="0s">
+      <spine>
+        <ref-clip ref="r3" offset="0s" name="Compound" duration="1s"/>
+        <gap offset="1s" duration="1s"/>
+        <ref-clip ref="r3" offset="2s" name="Compound" duration="1s"/>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_compound_clips_are_heard_where_they_show(tmp_path: Path) -> None:
+    media = make_video(tmp_path / "a.mov", frames=75, fps=25, audio_hz=440)
+    path = tmp_path / "p.fcpxml"
+    path.write_text(PROJECT.format(media=media))
+    timeline = load(str(path))
+
+    def placed(kind: TrackKind) -> list[tuple[int, int, float]]:
+        return sorted(
+            (c.start, c.end, c.source_start)
+            for t in timeline.tracks
+            if t.kind is kind and t.enabled
+            for c in t.clips
+            if kind is TrackKind.VIDEO or not c.muted  # a video clip is picture only
+        )
+
+    shown = [(0, 25, 1.0), (50, 75, 1.0)]
+    assert placed(TrackKind.VIDEO) == shown
+    assert placed(TrackKind.AUDIO) == shown  # was silent: the adapter nests the sound
