@@ -152,6 +152,8 @@ class CloudRenderingAPI(ClusterControl):
         with budget_lock(self.store.redis, record.project, record.user):
             check_budget(self.store.redis, record.project, record.user, quote.cost, time.time())
             self.store.create(record, spec.to_dict())
+        # When it was sent: the tick sends it again if it is lost (failover.resend_lost_plan).
+        self.store.update(record.id, plan_sent_at=time.time())
         self.app.send_task(
             TASK_PLAN_JOB,
             args=[record.id],

@@ -1,5 +1,5 @@
 """Failover, acted out each orchestrator tick: requeue the chunks of lost nodes, copy
-stragglers onto idle slots, and resend audio or merge tasks that were lost. The decisions are
+stragglers onto idle slots, and resend plan, audio or merge tasks that were lost. The decisions are
 pure functions in orchestrator.health; this module applies them to the job store.
 """
 
@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 
+from common.names import PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from orchestrator import keys
-from orchestrator.health import lost_chunks, lost_tasks, stragglers
+from orchestrator.health import lost_chunks, lost_plan, lost_tasks, stragglers
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.worker_hooks import WorkerHooks
@@ -26,6 +27,9 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
     for job_id in store.active():
         try:
             state = store.state(job_id)
+            if state in (JobState.QUEUED, JobState.PLANNING):
+                resend_lost_plan(service, job_id, state, now)
+                continue
             if state not in (JobState.RENDERING, JobState.MERGING):
                 continue
             chunks = store.chunks(job_id)
@@ -77,6 +81,24 @@ def resend_lost_tasks(
         else:
             service.start_merge(job_id)
         service.publish(job_id, "task_resent", task=task)
+
+
+def resend_lost_plan(service: WorkerHooks, job_id: str, state: JobState, now: float) -> None:
+    """Send a job's plan task again when the one sent was lost or its planning abandoned."""
+    store = service.store
+    fields = store.get_fields(job_id, "plan_sent_at", "plan_started_at", "effective_priority")
+    how = lost_plan(state, fields["plan_sent_at"] or 0.0, fields["plan_started_at"] or 0.0, now)
+    if how is None:
+        return
+    store.update(job_id, plan_sent_at=now)
+    service.app.send_task(
+        TASK_PLAN_JOB,
+        args=[job_id],
+        kwargs={"takeover": how == "takeover"},
+        queue=QUEUE_ORCHESTRATOR,
+        priority=PRIORITIES[fields["effective_priority"] or "normal"],
+    )
+    service.publish(job_id, "task_resent", task="plan")
 
 
 def _running(store: JobStore) -> int:

@@ -62,6 +62,24 @@ def stragglers(
     ]
 
 
+#: Seconds a job may wait for its plan task before it is sent again (lost with an orchestrator
+#: that died holding it: the broker would give it back only after its visibility timeout).
+PLAN_STALE = 60.0
+#: Seconds a job may stay in planning before its planning counts as abandoned (its orchestrator
+#: died while planning it) and another copy takes over.
+PLANNING_STALE = 300.0
+
+
+def lost_plan(state: JobState, sent: float, started: float, now: float) -> str | None:
+    """Whether a job's plan task is to be sent again: "again" (it never started), "takeover"
+    (its planning was abandoned) or None."""
+    if state is JobState.QUEUED and sent and now - sent > PLAN_STALE:
+        return "again"
+    if state is JobState.PLANNING and started and now - started > PLANNING_STALE:
+        return "takeover"
+    return None
+
+
 def lost_tasks(
     state: JobState,
     done: set[str],

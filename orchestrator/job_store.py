@@ -123,8 +123,9 @@ class JobStore:
 
     def get_fields(self, job_id: str, *names: str) -> dict[str, Any]:
         """Some fields of a job's record, decoded; JobNotFound if the job does not exist."""
-        values = self.redis.hmget(keys.job(job_id), list(names))
-        if values[0] is None:
+        # Every stored job has a state: a field that was never set is None, not a lost job.
+        *values, state = self.redis.hmget(keys.job(job_id), [*names, "state"])
+        if state is None:
             raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
         return {
             n: json.loads(v) if v is not None else None for n, v in zip(names, values, strict=True)

@@ -23,7 +23,13 @@ from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import worker_hooks
 from orchestrator.failover import check_jobs
-from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
+from orchestrator.job_record import (
+    ChunkRecord,
+    ChunkState,
+    InvalidTransition,
+    JobNotFound,
+    JobState,
+)
 from orchestrator.job_store import JobStore
 from orchestrator.planning import job_fingerprint, keyed_plan, media_ids, plan_job_chunks
 from orchestrator.scheduling import effective_priority
@@ -44,14 +50,22 @@ AUTOSCALE_LOCK_SECONDS = 300
 
 
 @shared_task(bind=True, name=TASK_PLAN_JOB)
-def plan_job(self: Task, job_id: str) -> int:
+def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     """Split a submitted job into chunks, take what the segment cache holds, then start its
-    audio (unless cached too) and dispatch the chunks left to render."""
+    audio (unless cached too) and dispatch the chunks left to render. A copy sent again after
+    a lost one does nothing once another copy planned the job; ``takeover``: the tick found
+    the planning of this job abandoned (its orchestrator died in it) and this copy redoes it."""
     service = worker_hooks()
     store = service.store
     try:
-        if not store.transition(job_id, JobState.PLANNING):
-            return 0  # cancelled before planning
+        try:
+            started = store.transition(job_id, JobState.PLANNING, plan_started_at=time.time())
+        except InvalidTransition:
+            return 0  # planned already, by another copy of this task
+        if not started:
+            if not takeover or store.state(job_id) is not JobState.PLANNING:
+                return 0  # cancelled before planning, or another copy is planning it
+            store.update(job_id, plan_started_at=time.time())
         spec = JobSpec.from_dict(service.job_spec(job_id))
         timeline = spec.timeline()
         plan = _plan(service, spec, timeline)

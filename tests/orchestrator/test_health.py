@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.health import lost_chunks, lost_tasks, stragglers
+from orchestrator.health import (
+    PLAN_STALE,
+    PLANNING_STALE,
+    lost_chunks,
+    lost_plan,
+    lost_tasks,
+    stragglers,
+)
 from orchestrator.job_record import ChunkRecord, ChunkState, JobState
 
 NOW = 1000.0
@@ -81,3 +88,20 @@ def test_lost_tasks(
     state: JobState, done: set[str], sent: dict[str, float], alive: float, expected: list[str]
 ) -> None:
     assert lost_tasks(state, done, 2, sent, alive, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("state", "sent", "started", "expected"),
+    [
+        # waiting over a minute for its plan task (lost with an orchestrator): sent again
+        (JobState.QUEUED, NOW - PLAN_STALE - 1, 0.0, "again"),
+        (JobState.QUEUED, NOW - PLAN_STALE + 1, 0.0, None),
+        (JobState.QUEUED, 0.0, 0.0, None),  # a job from before plan_sent_at was kept
+        # planning abandoned (its orchestrator died in it): another copy takes over
+        (JobState.PLANNING, NOW - 600, NOW - PLANNING_STALE - 1, "takeover"),
+        (JobState.PLANNING, NOW - 600, NOW - 5, None),
+        (JobState.RENDERING, NOW - 600, NOW - 600, None),
+    ],
+)
+def test_lost_plan(state: JobState, sent: float, started: float, expected: str | None) -> None:
+    assert lost_plan(state, sent, started, NOW) == expected

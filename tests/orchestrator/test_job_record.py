@@ -13,7 +13,8 @@ from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI, CostLimitExceeded
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.job_record import ChunkState, JobNotFound, JobState
+from orchestrator.job_record import ChunkState, JobNotFound, JobRecord, JobState
+from orchestrator.job_store import JobStore
 from tests.helpers import colour_project, slow_project
 from tests.media import decode_rgb, make_video, project, video_track
 
@@ -201,3 +202,14 @@ def test_cluster_status_scale_billing_and_metrics(api: CloudRenderingAPI, tmp_pa
         _wait_for(lambda: api.get_cluster_status().slots == 1, 20)
     with pytest.raises(RenderError, match="at least one"):
         api.scale_cluster(0)
+
+
+def test_a_field_never_set_reads_as_none_not_as_a_missing_job(redis_url: str) -> None:
+    store = JobStore.from_url(redis_url)
+    store.create(JobRecord(id="fields"), {})
+    assert store.get_fields("fields", "audio_sent_at", "state") == {
+        "audio_sent_at": None,
+        "state": "queued",
+    }
+    with pytest.raises(JobNotFound):
+        store.get_fields("nope", "state")

@@ -30,6 +30,8 @@ from common.names import (
     TASK_RENDER_CHUNK,
 )
 from orchestrator import keys, tasks
+from orchestrator.failover import check_jobs
+from orchestrator.health import PLAN_STALE, PLANNING_STALE
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.worker_hooks import WorkerHooks
@@ -157,6 +159,49 @@ def test_plan_job_fails_a_job_whose_document_cannot_be_planned(
     assert queued(store.redis, QUEUE_RENDER) == []
 
 
+def test_a_plan_job_sent_again_after_a_lost_one_leaves_a_planned_job_alone(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks, tmp_path: Path
+) -> None:
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    assert run(celery_app, TASK_PLAN_JOB, job) == 3
+    chunks = store.chunks(job)
+
+    # The copy the tick sent when it took the first for lost arrives after all: nothing happens
+    assert run(celery_app, TASK_PLAN_JOB, job) == 0
+    assert store.state(job) is JobState.RENDERING and store.chunks(job) == chunks
+
+
+def test_a_lost_plan_job_is_sent_again_and_an_abandoned_planning_taken_over(
+    celery_app: Celery, celery_worker: WorkController, service: WorkerHooks, tmp_path: Path
+) -> None:
+    """The orchestrator that held the plan task died (the broker would give it back only after
+    its visibility timeout, 6 h): the tick sends another; one that died while planning leaves
+    the job in planning, which another copy takes over."""
+    store = service.store
+
+    def planned_by_the_tick(job: str) -> bool:
+        check_jobs(service)
+        deadline = time.monotonic() + 20
+        while store.state(job) is not JobState.RENDERING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return store.state(job) is JobState.RENDERING and len(store.chunks(job)) == 3
+
+    lost = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    store.update(lost, plan_sent_at=time.time() - PLAN_STALE - 5)  # and never received
+    assert planned_by_the_tick(lost)
+
+    abandoned = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    store.transition(abandoned, JobState.PLANNING, plan_started_at=time.time() - PLANNING_STALE)
+    assert planned_by_the_tick(abandoned)
+
+    waiting = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    store.update(waiting, plan_sent_at=time.time())  # sent a moment ago: not lost yet
+    check_jobs(service)
+    time.sleep(0.5)
+    assert store.state(waiting) is JobState.QUEUED
+
+
 def test_plan_job_of_an_unknown_job_does_nothing(
     celery_app: Celery, celery_worker: WorkController, service: WorkerHooks
 ) -> None:
@@ -209,3 +254,20 @@ def test_tick_skips_while_another_orchestrator_ticks(
     assert store.redis.get(keys.TICKS) is None
     assert queued(store.redis, QUEUE_RENDER) == []
     assert store.redis.get(keys.TICK_LOCK) == "1"  # not ours to release
+
+
+def test_a_job_whose_sound_came_from_the_cache_still_gets_its_lost_chunks_requeued(
+    service: WorkerHooks,
+) -> None:
+    """Its audio task was never sent (no ``audio_sent_at``), which the failover once took for a
+    job that no longer exists: a chunk of a dead node then waited for the broker's 6 h."""
+    store = service.store
+    rendering(store, "j", chunks=2)
+    chunk = store.chunk_started("j", 0, "gone@host", None)
+    chunk.started_at = chunk.updated_at = time.time() - 100
+    assert store.save_chunk("j", chunk)
+
+    check_jobs(service)
+
+    assert store.chunk("j", 0).state is ChunkState.RETRYING
+    assert "0" in store.redis.lrange(keys.pending("j"), 0, -1)
