@@ -215,7 +215,13 @@ def merge(
         check_outputs(spec.id, spec.destination, spec.output_url, spec.storage_url)
         with _renewing(lambda: service.merge_alive(job_id), MERGE_HEARTBEAT):
             summary = _merge(spec, chunks, audio, service)
+    except Stopped:
+        return None  # cancelled while it merged: nothing delivered
     except RenderError as exc:
+        if _cancelled(service, job_id):
+            # Cancelled under it (its parts removed): the job's end, not a failure to report.
+            log.info("merge of job %s stopped: the job was cancelled (%s)", job_id, exc)
+            return None
         service.job_failed(job_id, exc)
         raise
     if summary is None:
@@ -262,6 +268,10 @@ def _merge(
         segments, audio_path = parts
         out = os.path.join(tmp, f"output.{spec.output_ext}")
         report = stitch(segments, timeline.fps, out, timeline.export.container, audio_path)
+        if _cancelled(service, spec.id):
+            # Cancelled while it stitched: a cancelled job delivers nothing (its output would
+            # also block a new render to the same name).
+            raise Stopped("cancelled")
         storage.put_file(spec.output_key, out)
         if spec.destination:
             deliver(out, spec.destination)
@@ -283,6 +293,11 @@ def _merge(
         # What this worker's key made of the output, whatever the job asked (job_spec.sealed).
         "encrypted": isinstance(storage, EncryptedStorage),
     }
+
+
+def _cancelled(service: hooks.Hooks, job_id: str) -> bool:
+    """Whether the job was cancelled (or failed); False while Redis cannot say."""
+    return service.should_stop(job_id, -1, "") == "cancelled"
 
 
 def _chunk_indexes(spec: JobSpec, chunks: list[dict[str, Any]]) -> list[int]:

@@ -1,11 +1,16 @@
-"""Task-body helpers that need no cluster: the merge's lease renewal."""
+"""Task-body helpers that need no cluster: the merge's lease renewal, a merge cancelled
+under it."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
-from workers.tasks import _renewing
+import pytest
+
+from tests.workers.test_segment_digest import _stored_segment
+from workers.tasks import Stopped, _merge, _renewing
 
 
 def test_lease_renews_while_the_block_runs_and_stops_after() -> None:
@@ -29,3 +34,24 @@ def test_a_failing_renewal_does_not_stop_the_lease_or_the_work() -> None:
     with _renewing(flaky, 0.01):
         time.sleep(0.2)
     assert len(attempts) > 3
+
+
+class _CancelledWhileStitching:
+    """The hooks a merge asks: the digests its workers recorded, and whether to stop."""
+
+    def __init__(self, digest: str) -> None:
+        self.digest = digest
+
+    def segment_digests(self, job_id: str) -> dict[int, str]:
+        return {0: self.digest}
+
+    def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+        return "cancelled"
+
+
+def test_a_job_cancelled_while_it_is_stitched_delivers_nothing(tmp_path: Path) -> None:
+    spec, storage, digest = _stored_segment(tmp_path)
+    service = _CancelledWhileStitching(digest)
+    with pytest.raises(Stopped):
+        _merge(spec, [{"index": 0}], None, service)  # type: ignore[arg-type]
+    assert not storage.exists(spec.output_key)
