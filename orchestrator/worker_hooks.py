@@ -34,7 +34,7 @@ from orchestrator.render_counters import CLUSTER, event_counts, record
 from orchestrator.segment_cache import SegmentCache
 from providers.storage.base import Storage
 from workers.job_policy import JobRefused
-from workers.job_spec import JobSpec
+from workers.job_spec import JobSpec, job_prefix
 
 log = logging.getLogger(__name__)
 
@@ -335,8 +335,17 @@ class WorkerHooks:
             cost = cost_so_far(self.store.redis, job_id)
             settle_job(self.store.redis, job_id, cost, time.time())
             self.dispatcher.forget(job_id)
+            self._remove_objects(job_id)
             self.publish(job_id, "failed", error=str(error), seconds=self.job_seconds(job_id))
             self.dispatcher.fill()
+
+    def _remove_objects(self, job_id: str) -> None:
+        """Remove a failed job's segments and audio from its storage (as a cancel does): they
+        would stay for ever, and after a full disk failed the job, keep the disk full."""
+        try:
+            JobSpec.from_dict(self.store.spec(job_id)).storage().delete_prefix(job_prefix(job_id))
+        except (RenderError, JobNotFound, OSError) as exc:
+            log.warning("job %s failed; its objects were not removed: %s", job_id, exc)
 
     # -- segment cache ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from celery import Celery
 from celery.worker import WorkController
 
 from chunking.timeline.project import read_project
+from common.errors import RenderError
 from common.names import (
     PRIORITIES,
     QUEUE_AUDIO,
@@ -271,3 +272,22 @@ def test_a_job_whose_sound_came_from_the_cache_still_gets_its_lost_chunks_requeu
 
     assert store.chunk("j", 0).state is ChunkState.RETRYING
     assert "0" in store.redis.lrange(keys.pending("j"), 0, -1)
+
+
+def test_a_failed_jobs_objects_are_removed_from_its_storage(
+    service: WorkerHooks, tmp_path: Path
+) -> None:
+    """As a cancel does: a job that failed after a full disk kept the disk full."""
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    spec = JobSpec.from_dict(store.spec(job))
+    storage = spec.storage()
+    part = tmp_path / "part.mkv"
+    part.write_bytes(b"segment")
+    storage.put_file(spec.segment_key(0), str(part))
+    storage.put_file("cache/kept", str(part))  # not the job's: stays
+
+    service.job_failed(job, RenderError("chunk 1: No space left on device"))
+
+    assert store.state(job) is JobState.FAILED
+    assert not storage.exists(spec.segment_key(0)) and storage.exists("cache/kept")
