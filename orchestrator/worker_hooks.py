@@ -281,6 +281,13 @@ class WorkerHooks:
         except JobNotFound:
             return {}
 
+    def chunk_renders(self, job_id: str) -> dict[int, int]:
+        """How many times each chunk was started (its attempts), where known."""
+        try:
+            return {c.index: c.attempts for c in self.store.chunks(job_id)}
+        except JobNotFound:
+            return {}
+
     def merge_started(self, job_id: str) -> bool:
         """Move the job to merging; False if it ended, or another merge of it holds the lease."""
         now = time.time()

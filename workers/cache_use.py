@@ -57,27 +57,35 @@ def merge_parts(
     segments: list[tuple[str, int, int]] = []
     lost: list[int] = []
     digests = service.segment_digests(spec.id)
+    renders = service.chunk_renders(spec.id)
     for i in indexes:
         start, end = spec.chunks[i]
-        path = _part(
-            service,
-            storage,
-            spec.segment_key(i),
-            spec.chunk_cache_key(i),
-            (tmp, f"segment of chunk {i}"),
-            # Stitching rebuilds timestamps from the chunk's start: a segment cached at
-            # another offset (time inserted before it) lands where this job needs it.
-            functools.partial(inspect_segment, index=i, start=start, end=end, fps=fps),
-        )
+        # Stitching rebuilds timestamps from the chunk's start: a segment cached at another
+        # offset (time inserted before it) lands where this job needs it.
+        check = functools.partial(inspect_segment, index=i, start=start, end=end, fps=fps)
+        what = f"segment of chunk {i}"
+        try:
+            path = _part(service, storage, spec.segment_key(i), spec.chunk_cache_key(i),
+                         (tmp, what), check)  # fmt: skip
+            expected = digests.get(i)
+            if path is not None and storage.exists(spec.segment_key(i)):
+                if expected and sha256_file(path) != expected:
+                    raise MergeError(
+                        f"merge: the segment of chunk {i} (frames {start}-{end}) in storage is "
+                        "not the one its worker stored (its sha256 differs): the storage "
+                        "damaged or replaced it"
+                    )
+                check(path)
+        except (MergeError, SegmentMissing) as exc:
+            # The job's own segment is gone or damaged: render the chunk again rather than
+            # lose the job, unless it was rendered that often already.
+            if renders.get(i, 0) >= MAX_SEGMENT_RENDERS:
+                raise MergeError(f"{exc} (chunk {i} was rendered {renders[i]} times)") from None
+            log.warning("job %s: %s; chunk %d renders again", spec.id, exc, i)
+            path = None
         if path is None:
             lost.append(i)
             continue
-        expected = digests.get(i)
-        if expected and storage.exists(spec.segment_key(i)) and sha256_file(path) != expected:
-            raise MergeError(
-                f"merge: the segment of chunk {i} (frames {start}-{end}) in storage is not the "
-                "one its worker stored (its sha256 differs): the storage damaged or replaced it"
-            )
         segments.append((path, start, end))
     cached_audio = spec.audio_cache_key if spec.use_cache else None
     audio_path = (
@@ -132,6 +140,15 @@ def _check_audio(path: str) -> None:
     raise MergeError(f"{path} holds no readable audio")
 
 
+class SegmentMissing(RenderError):
+    """A part the merge needs is not in storage."""
+
+
+#: Renders of a chunk after which a segment of it lost or damaged in storage fails the job
+#: (it is rendered again until then).
+MAX_SEGMENT_RENDERS = 3
+
+
 def _local(storage: Any, key: str, tmp: str, what: str) -> str:
     """A local path for a stored object: the object itself on local storage, else a copy."""
     path: str | None = storage.local_path(key)
@@ -141,5 +158,5 @@ def _local(storage: Any, key: str, tmp: str, what: str) -> str:
     try:
         storage.get_file(key, dest)
     except ObjectNotFound:
-        raise RenderError(f"merge: the {what} is missing from storage ({key})") from None
+        raise SegmentMissing(f"merge: the {what} is missing from storage ({key})") from None
     return dest

@@ -67,6 +67,10 @@ class Hooks(Protocol):
         """The sha256 of each chunk's segment as its worker stored it, where known."""
         ...
 
+    def chunk_renders(self, job_id: str) -> dict[int, int]:
+        """How many times each chunk was started (its attempts), where known."""
+        ...
+
     def merge_started(self, job_id: str) -> bool:
         """Record the merge starting; False when it must not run."""
         ...

@@ -21,13 +21,22 @@ from workers.stitch import MergeError
 
 
 class _Service:
-    """The one hook the merge's parts need: the digests the rendering workers recorded."""
+    """The hooks the merge's parts need: the digests the rendering workers recorded, how often
+    each chunk rendered, and where lost parts go back to rendering."""
 
-    def __init__(self, digests: dict[int, str]) -> None:
+    def __init__(self, digests: dict[int, str], renders: int = 1) -> None:
         self.digests = digests
+        self.renders = renders
+        self.lost: list[int] = []
+
+    def chunk_renders(self, job_id: str) -> dict[int, int]:
+        return {0: self.renders}
 
     def segment_digests(self, job_id: str) -> dict[int, str]:
         return self.digests
+
+    def cache_lost(self, job_id: str, chunks: list[int], audio: bool) -> None:
+        self.lost += chunks
 
 
 def _stored_segment(tmp_path: Path) -> tuple[JobSpec, Any, str]:
@@ -59,9 +68,31 @@ def test_a_segment_damaged_in_storage_fails_the_merge_naming_its_chunk(tmp_path:
     middle = len(data) // 2
     data[middle : middle + 16] = bytes(b ^ 0xFF for b in data[middle : middle + 16])
     Path(stored).write_bytes(bytes(data))
+    # Rendered once: it renders again rather than lose the job
+    again = _Service({0: digest})
+    assert merge_parts(again, spec, storage, Fraction(20), [0], False,
+                       str(tmp_path)) is None  # type: ignore[arg-type]  # fmt: skip
+    assert again.lost == [0]
+    # Rendered three times already: the job fails, naming the chunk
     with pytest.raises(MergeError, match=r"segment of chunk 0 \(frames 0-10\).*sha256 differs"):
-        merge_parts(_Service({0: digest}), spec, storage, Fraction(20), [0], False,
+        merge_parts(_Service({0: digest}, renders=3), spec, storage, Fraction(20), [0], False,
                     str(tmp_path))  # type: ignore[arg-type]  # fmt: skip
+
+
+@pytest.mark.parametrize("damage", ["deleted", "truncated"])
+def test_a_segment_lost_or_cut_short_in_storage_renders_again(tmp_path: Path, damage: str) -> None:
+    """The job's own segment (not a cached one) gone before the merge: the chunk renders again
+    instead of the whole job failing."""
+    spec, storage, _ = _stored_segment(tmp_path)
+    stored = Path(storage.local_path(spec.segment_key(0)))
+    if damage == "deleted":
+        stored.unlink()
+    else:
+        stored.write_bytes(stored.read_bytes()[: stored.stat().st_size // 3])
+    service = _Service({})
+    assert merge_parts(service, spec, storage, Fraction(20), [0], False,
+                       str(tmp_path)) is None  # type: ignore[arg-type]  # fmt: skip
+    assert service.lost == [0]
 
 
 def test_a_segment_without_a_recorded_digest_is_merged_as_before(tmp_path: Path) -> None:

@@ -42,6 +42,9 @@ class _CancelledWhileStitching:
     def __init__(self, digest: str) -> None:
         self.digest = digest
 
+    def chunk_renders(self, job_id: str) -> dict[int, int]:
+        return {0: 1}
+
     def segment_digests(self, job_id: str) -> dict[int, str]:
         return {0: self.digest}
 
