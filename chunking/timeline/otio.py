@@ -49,6 +49,7 @@ from chunking.timeline.otio_read import (
 )
 from chunking.timeline.otio_time import top_map
 from chunking.timeline.otio_timecode import apply_media_timecodes
+from chunking.timeline.otio_track_order import stack_by_numbers
 from chunking.timeline.schema import MAX_FPS
 from chunking.timeline.studio import load_project
 from common.errors import TimelineError, ValidationError
@@ -68,6 +69,7 @@ def read_otio(
     found = Problems()
     tl = read_export(path, found)
     forget_unusable_ranges(tl)
+    stack_by_numbers(tl, found)
     relink(tl, base_dir, found)
     apply_media_timecodes(tl, base_dir)
     drop_channel_copies(tl)

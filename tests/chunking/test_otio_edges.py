@@ -262,3 +262,22 @@ def test_kdenlive_colour_clips_and_stills_with_their_rate_0_ranges(tmp_path: Pat
     assert tl.clip("red.png").source_start == 0
     source = tl.clip("Orange").source
     assert isinstance(source, GeneratedSource) and source.color == (255, 128, 0, 255)
+
+
+@pytest.mark.parametrize(
+    ("names", "stacked", "warned"),
+    [
+        (["V2", "V1"], ["V1", "V2"], True),  # Kdenlive's export: top first
+        (["V1", "V2"], ["V1", "V2"], False),  # OTIO's own order
+        (["V3", "V1"], ["V1", "V3"], True),
+        (["Title", "V1"], ["Title", "V1"], False),  # not all numbered: as listed
+    ],
+)
+def test_video_tracks_listed_top_first_are_stacked_by_their_numbers(
+    tmp_path: Path, names: list[str], stacked: list[str], warned: bool
+) -> None:
+    media(tmp_path)
+    tracks = [video(clip(f"{name} clip", "a.mov", 0, 24), name=name) for name in names]
+    tl = load_otio(save(tmp_path, *tracks))
+    assert [t.id for t in tl.tracks] == stacked
+    assert any("listed top first" in w for w in tl.warnings) is warned
