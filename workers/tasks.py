@@ -10,6 +10,7 @@ tasks (keeping outputs, taking reused parts) is in `workers.cache_use`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import socket
@@ -192,10 +193,30 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             }
     except RenderError as exc:
         error = RenderError(f"audio: {exc}")
+        if (exc.transient or _node_trouble(exc)) and self.request.retries < MAX_TRANSIENT_RETRIES:
+            # This node's disk is full or failing (or the error is passing): another node, or
+            # this one later, mixes it; the job is not lost to one bad scratch disk.
+            log.warning("job %s: %s; the audio is mixed again", job_id, error)
+            delay = backoff(self.request.retries + 1)
+            raise self.retry(countdown=delay, max_retries=MAX_TRANSIENT_RETRIES) from None
         service.job_failed(job_id, error)
         raise error from None
     service.audio_finished(job_id, result)
     return result
+
+
+#: Errors of a node's own disk: another node may well succeed.
+_NODE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+def _node_trouble(exc: BaseException) -> bool:
+    """Whether an error comes from this node's disk (full, read-only, failing)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in _NODE_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @shared_task(bind=True, name=TASK_MERGE)

@@ -3,14 +3,16 @@ under it."""
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from common.errors import EncodeError
 from tests.workers.test_segment_digest import _stored_segment
-from workers.tasks import Stopped, _merge, _renewing
+from workers.tasks import Stopped, _merge, _node_trouble, _renewing
 
 
 def test_lease_renews_while_the_block_runs_and_stops_after() -> None:
@@ -58,3 +60,24 @@ def test_a_job_cancelled_while_it_is_stitched_delivers_nothing(tmp_path: Path) -
     with pytest.raises(Stopped):
         _merge(spec, [{"index": 0}], None, service)  # type: ignore[arg-type]
     assert not storage.exists(spec.output_key)
+
+
+@pytest.mark.parametrize(
+    ("cause", "node"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), True),
+        (OSError(errno.EIO, "Input/output error"), True),
+        (OSError(errno.EROFS, "Read-only file system"), True),
+        (OSError(errno.ENOENT, "No such file"), False),
+        (ValueError("bad"), False),
+    ],
+)
+def test_a_nodes_own_disk_trouble_is_told_apart(cause: BaseException, node: bool) -> None:
+    """The audio task is mixed again elsewhere on these, instead of failing the job."""
+    try:
+        try:
+            raise cause
+        except (OSError, ValueError) as exc:
+            raise EncodeError(f"cannot write audio file 'a.mka': {exc}") from exc
+    except EncodeError as error:
+        assert _node_trouble(error) is node
