@@ -198,10 +198,11 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _with_media_warnings(project: Project, strict: bool) -> Project:
-    """The project with what its media's headers warn of (HDR video) among its warnings."""
-    from workers.probe import hdr_warnings  # opens media: only for commands that need it
+    """The project with what its media's headers warn of (HDR video, clips playing past
+    their file's end) among its warnings."""
+    from workers.probe import header_warnings  # opens media: only for commands that need it
 
-    found = hdr_warnings(project.timeline)
+    found = header_warnings(project.timeline)
     if found and strict:
         raise ValidationError(found)
     if not found:

@@ -297,39 +297,41 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
     return found
 
 
-def hdr_warnings(timeline: Timeline) -> list[str]:
-    """A warning per clip on a video track that shows HDR video (read from each file's header
-    only: cheap enough for every render, where ``media_report`` decodes)."""
-    found: dict[str, str | None] = {}
+def header_warnings(timeline: Timeline) -> list[str]:
+    """What ``media_report`` warns of that a file's header tells (HDR video, a clip playing
+    past its file's end), read from the headers only: cheap enough for every render, where
+    ``media_report`` decodes."""
+    found: dict[str, MediaFacts] = {}
     warnings = []
     for track in timeline.tracks:
-        if track.kind is not TrackKind.VIDEO or not track.enabled:
+        if track.kind is TrackKind.SUBTITLE or not track.enabled:
             continue
         for clip in track.clips:
             if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
                 continue
             path = clip.source.path
             if path not in found:
-                found[path] = _hdr_transfer(path)
-            if found[path] is not None:
-                facts = MediaFacts(hdr=found[path])
-                warnings += [
-                    f"clip {clip.id!r}: {w}"
-                    for w in _clip_warnings(clip, facts, timeline.fps, track.kind)
-                ]
+                found[path] = _header_facts(path)
+            warnings += [
+                f"clip {clip.id!r}: {w}"
+                for w in _clip_warnings(clip, found[path], timeline.fps, track.kind)
+            ]
     return warnings
 
 
-def _hdr_transfer(path: str) -> str | None:
-    """The HDR transfer a video file's header declares, or None (SDR, a still, unreadable)."""
+def _header_facts(path: str) -> MediaFacts:
+    """What a media file's header says of its HDR transfer and length (nothing for a still or
+    an unreadable file: the render reports those, naming the clip)."""
     if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
-        return None
+        return MediaFacts(image=True)
     try:
         with open_media(path) as container:
             video = container.streams.video
-            return _HDR_TRANSFERS.get(video[0].codec_context.color_trc) if video else None
+            main = video[0] if video else (container.streams.audio or [None])[0]
+            hdr = _HDR_TRANSFERS.get(video[0].codec_context.color_trc) if video else None
+            return MediaFacts(hdr=hdr, seconds=_length(container, main))
     except (MediaError, av.error.FFmpegError, OSError):
-        return None  # the render reports unreadable media, naming the clip
+        return MediaFacts()
 
 
 def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:

@@ -9,7 +9,7 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
-from workers.probe import hdr_warnings, keyframe_interval, media_report, min_chunk_frames
+from workers.probe import header_warnings, keyframe_interval, media_report, min_chunk_frames
 
 
 @pytest.mark.parametrize(
@@ -60,6 +60,7 @@ def test_a_clip_that_plays_past_its_medias_end_is_a_warning(
     timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
     problems, warnings = media_report(timeline, str(tmp_path))
     assert problems == []
+    assert header_warnings(timeline) == warnings  # what render tells, from the header alone
     if warned:
         (warning,) = warnings
         assert warning.startswith("clip 'c': plays its media to ")
@@ -90,7 +91,7 @@ def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
     problems, warnings = media_report(timeline, str(tmp_path))
     assert problems == []
     assert (
-        hdr_warnings(timeline)
+        header_warnings(timeline)
         == warnings
         == [
             "clip 'c': its media is HDR video (HLG, BT.2020), which is rendered as SDR BT.709 "
