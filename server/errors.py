@@ -196,6 +196,8 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _redis_error(request: Request, exc: Exception) -> JSONResponse:
     log.warning("redis error on %s %s: %s", request.method, request.url.path, exc)
+    if isinstance(exc, redis.ResponseError):  # Redis answered, and refused the command
+        return error_response(500, "the cluster's Redis refused a command (the service log has it)")
     return error_response(503, f"the cluster's Redis cannot be reached ({type(exc).__name__})")
 
 

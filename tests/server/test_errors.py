@@ -11,12 +11,14 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.requests import Request
 
 from orchestrator.api import CloudRenderingAPI
 from server.app import create_app
-from server.errors import MAX_ERROR_CHARS, MAX_PROBLEM_CHARS
+from server.errors import MAX_ERROR_CHARS, MAX_PROBLEM_CHARS, answer_for
 from tests.helpers import colour_project
 from tests.server.conftest import ServerCluster, bearer, serving
 
@@ -306,3 +308,19 @@ def test_an_error_quotes_a_huge_input_only_in_part(small: TestClient, user_key: 
     assert len(body["error"]) <= MAX_ERROR_CHARS and "characters)" in body["error"]
     assert all(len(p) <= MAX_PROBLEM_CHARS for p in body.get("problems", []))
     assert len(answer.content) < 10_000
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "words"),
+    [
+        (redis.ConnectionError("refused"), 503, "cannot be reached"),
+        (redis.ResponseError("WRONGTYPE"), 500, "refused a command"),
+    ],
+)
+def test_redis_trouble_is_told_apart_from_a_redis_that_refused(
+    error: Exception, status: int, words: str
+) -> None:
+    request = Request({"type": "http", "method": "GET", "path": "/v1/jobs", "headers": [],
+                       "query_string": b""})  # fmt: skip
+    answer = answer_for(request, error)
+    assert answer.status_code == status and words in bytes(answer.body).decode()
