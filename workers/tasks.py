@@ -91,6 +91,10 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
 #: Chunk scratch folders (``common.scratch``): the next chunk on this machine removes those a
 #: killed pool process left (a request and a partial segment).
 CHUNK_SCRATCH = "chunk"
+#: The same for the audio mix and the merge (a killed merge left every segment and the partial
+#: video on the node).
+AUDIO_SCRATCH = "audio"
+MERGE_SCRATCH = "merge"
 
 
 class Stopped(RenderCancelled):
@@ -178,7 +182,8 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             storage = spec.storage()
             codec = audio_codec_for(timeline.export.container)
             began = time.perf_counter()
-            with tempfile.TemporaryDirectory(prefix="cloudrender-audio-") as tmp:
+            sweep_scratch(AUDIO_SCRATCH)
+            with tempfile.TemporaryDirectory(prefix=scratch_prefix(AUDIO_SCRATCH)) as tmp:
                 path = os.path.join(tmp, "audio.mka")
                 samples = mix_timeline(timeline)
                 write_audio_file(
@@ -282,7 +287,8 @@ def _merge(
     # message: a merge reads the segment cache entries its document names (digests) and reads
     # and removes only what lies under its own prefix.
     indexes = _chunk_indexes(spec, chunks)
-    with tempfile.TemporaryDirectory(prefix="cloudrender-merge-") as tmp:
+    sweep_scratch(MERGE_SCRATCH)
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix(MERGE_SCRATCH)) as tmp:
         parts = merge_parts(service, spec, storage, timeline.fps, indexes, bool(audio), tmp)
         if parts is None:
             return None
