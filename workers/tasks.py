@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import redis
 from celery import Task, shared_task
 
 from common.errors import RenderCancelled, RenderError
@@ -252,8 +253,41 @@ def merge(
         raise
     if summary is None:
         return None  # cached parts were gone: they render again, and a new merge follows
-    service.merge_finished(job_id, summary)
+    _finish(service, job_id, summary)
+    # Only once the job is recorded complete: a merge sent again (its message restored while
+    # Redis was away) must still find every part, not fail the job for a missing segment.
+    if not spec.keep_segments:
+        _remove_parts(spec.storage(), spec, _chunk_indexes(spec, chunks), bool(audio))
     return summary
+
+
+#: Seconds a finished merge keeps trying to record the job's completion while Redis is away.
+FINISH_PATIENCE = 180.0
+
+
+def _finish(service: hooks.Hooks, job_id: str, summary: dict[str, Any]) -> None:
+    """Record the job complete, waiting out a Redis restart: the video is stitched and stored,
+    and giving up here would leave the job merging with its parts about to go."""
+    deadline = time.monotonic() + FINISH_PATIENCE
+    attempt = 0
+    while True:
+        try:
+            service.merge_finished(job_id, summary)
+            return
+        except (redis.RedisError, OSError) as exc:
+            attempt += 1
+            if time.monotonic() > deadline:
+                raise
+            log.warning("job %s: completion not recorded yet (%s); retrying", job_id, exc)
+            time.sleep(min(backoff(attempt), 10.0))
+
+
+def _remove_parts(storage: Any, spec: JobSpec, indexes: list[int], audio: bool) -> None:
+    """Remove a completed job's segments and audio (the video holds them now)."""
+    for i in indexes:
+        storage.delete(spec.segment_key(i))
+    if audio:
+        storage.delete(spec.audio_key)
 
 
 @contextlib.contextmanager
@@ -304,11 +338,6 @@ def _merge(
             deliver(out, spec.destination)
         if spec.output_url:
             _put_output(spec, spec.output_url, out, tmp)
-    if not spec.keep_segments:
-        for i in indexes:
-            storage.delete(spec.segment_key(i))
-        if audio:
-            storage.delete(spec.audio_key)
     return {
         "output_key": spec.output_key,
         "frames": report.frames,

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from common.errors import EncodeError
 from tests.workers.test_segment_digest import _stored_segment
-from workers.tasks import Stopped, _merge, _node_trouble, _renewing
+from workers import tasks
+from workers.tasks import Stopped, _finish, _merge, _node_trouble, _renewing
 
 
 def test_lease_renews_while_the_block_runs_and_stops_after() -> None:
@@ -81,3 +83,44 @@ def test_a_nodes_own_disk_trouble_is_told_apart(cause: BaseException, node: bool
             raise EncodeError(f"cannot write audio file 'a.mka': {exc}") from exc
     except EncodeError as error:
         assert _node_trouble(error) is node
+
+
+class _RedisAwayAtFirst:
+    """merge_finished fails while Redis is away, then records the job."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.finished: list[str] = []
+
+    def merge_finished(self, job_id: str, summary: dict[str, object]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise redis.ConnectionError("Connection refused")
+        self.finished.append(job_id)
+
+
+def test_a_finished_merge_waits_out_redis_to_record_the_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "backoff", lambda attempt: 0.01)
+    service = _RedisAwayAtFirst(failures=2)
+    _finish(service, "job", {"frames": 10})  # type: ignore[arg-type]
+    assert service.finished == ["job"]
+    monkeypatch.setattr(tasks, "FINISH_PATIENCE", 0.0)
+    with pytest.raises(redis.ConnectionError):
+        _finish(_RedisAwayAtFirst(failures=1), "job", {})  # type: ignore[arg-type]
+
+
+def test_the_stitching_keeps_the_parts_until_the_job_is_recorded_complete(
+    tmp_path: Path,
+) -> None:
+    """A merge sent again (its message restored while Redis was away) must find every part."""
+    spec, storage, digest = _stored_segment(tmp_path)
+
+    class _Go(_CancelledWhileStitching):
+        def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+            return None
+
+    summary = _merge(spec, [{"index": 0}], None, _Go(digest))  # type: ignore[arg-type]
+    assert summary is not None and storage.exists(spec.output_key)
+    assert storage.exists(spec.segment_key(0))
