@@ -178,7 +178,10 @@ def _render(args: argparse.Namespace) -> int:
     else:
         if args.start or args.end is not None:
             raise RenderError("--start/--end render a range in this process: add --direct")
-        summary = _render_distributed(args, project, show)
+        # SIGTERM and SIGHUP (a closed SSH session, a CI timeout) end the render as Ctrl-C
+        # does: its job cancelled, not left rendering (and billed) with nobody waiting.
+        with _terminable():
+            summary = _render_distributed(args, project, show)
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:

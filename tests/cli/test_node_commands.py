@@ -170,3 +170,32 @@ def test_an_orchestrator_lost_after_the_submit_cancels_the_job(
     record = store.get(job)
     assert record.state is JobState.CANCELLED and "no orchestrator" in (record.error or "")
     assert not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_render_on_a_cluster_ended_by_a_signal_cancels_its_job(
+    cli: CLI, nodes: Nodes, env: dict[str, str], redis_url: str, tmp_path: Path, signum: int
+) -> None:
+    """A closed SSH session (SIGHUP) or a CI timeout (SIGTERM) ends the render as Ctrl-C does:
+    the job rendered on, billed, with nobody waiting for it."""
+    nodes.start("worker", "--concurrency", "1")
+    nodes.start("orchestrator")
+    wait_for(lambda: len(heartbeats(redis_url)) == 2, "the worker and the orchestrator")
+    timeline = write_project(tmp_path / "media" / "p.json", colour_project(600, "#226688"))
+    render = cli.with_env(**env).start(
+        "render", str(timeline), "-o", str(tmp_path / "out" / "x.mp4"), "--broker", redis_url,
+        "--quiet", cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        store = JobStore.from_url(redis_url)
+        job = wait_for(lambda: next(iter(store.recent()), None), "the job")
+        wait_for(lambda: store.state(job) is JobState.RENDERING, "the job to render")
+        render.send_signal(signum)
+        _out, err = render.communicate(timeout=60)
+    finally:
+        if render.poll() is None:
+            render.kill()
+            render.communicate()
+    assert render.returncode == 128 + signum, err
+    assert f"terminated by {signal.Signals(signum).name}" in err
+    assert store.state(job) is JobState.CANCELLED
