@@ -153,8 +153,14 @@ class WorkerHooks:
             pass  # the broker is away: the render goes on, the next report may get through
 
     def cancelled(self, job_id: str) -> bool:
-        """Whether the job is being cancelled."""
-        return self.store.cancel_requested(job_id)
+        """Whether the job wants no more work: being cancelled, or already ended (a task that
+        resumes after its job completed without it must not store anything)."""
+        if self.store.cancel_requested(job_id):
+            return True
+        try:
+            return self.store.state(job_id).finished
+        except JobNotFound:
+            return True
 
     def chunk_finished(self, job_id: str, index: int, result: dict[str, Any]) -> None:
         """Count the chunk, charge its time, merge when everything is in, dispatch more."""

@@ -28,7 +28,7 @@ class Hooks(Protocol):
         ...
 
     def cancelled(self, job_id: str) -> bool:
-        """Whether the job is being cancelled."""
+        """Whether the job wants no more work: being cancelled, or already ended."""
         ...
 
     def should_stop(self, job_id: str, index: int, node: str) -> str | None:

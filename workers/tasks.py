@@ -179,7 +179,9 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
         spec = JobSpec.from_dict(service.job_spec(job_id))
         check_identity(spec.id, job_id)
         timeline = spec.timeline()  # vets the job: storage and media (workers.job_policy)
-        if has_audio(timeline) and not service.cancelled(job_id):
+        if service.cancelled(job_id):
+            return None  # cancelled, or ended without this copy (sent again meanwhile)
+        if has_audio(timeline):
             storage = spec.storage()
             codec = audio_codec_for(timeline.export.container)
             began = time.perf_counter()
@@ -190,6 +192,8 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
                 write_audio_file(
                     path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
                 )
+                if service.cancelled(job_id):
+                    return None  # the job ended while this mixed (a paused node resuming late)
                 storage.put_file(spec.audio_key, path)
                 keep(service, storage, spec, spec.audio_cache_key if spec.use_cache else None, path)
             result = {

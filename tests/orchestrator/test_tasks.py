@@ -291,3 +291,17 @@ def test_a_failed_jobs_objects_are_removed_from_its_storage(
 
     assert store.state(job) is JobState.FAILED
     assert not storage.exists(spec.segment_key(0)) and storage.exists("cache/kept")
+
+
+def test_a_job_that_ended_wants_no_more_work(service: WorkerHooks, tmp_path: Path) -> None:
+    """A task that resumes after its job completed without it (a paused node, a copy sent
+    again) stores nothing: its audio mix stayed in storage for good."""
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    assert not service.cancelled(job)
+    store.transition(job, JobState.PLANNING)
+    store.transition(job, JobState.RENDERING)
+    store.transition(job, JobState.MERGING)
+    store.transition(job, JobState.COMPLETED)
+    assert service.cancelled(job)
+    assert service.cancelled("unknown")
