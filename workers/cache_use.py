@@ -78,9 +78,13 @@ def merge_parts(
                 check(path)
         except (MergeError, SegmentMissing) as exc:
             # The job's own segment is gone or damaged: render the chunk again rather than
-            # lose the job, unless it was rendered that often already.
-            if renders.get(i, 0) >= MAX_SEGMENT_RENDERS:
-                raise MergeError(f"{exc} (chunk {i} was rendered {renders[i]} times)") from None
+            # lose the job, unless it was rendered that often already (or the job keeps no
+            # record of it: nothing would render it).
+            rendered = renders.get(i)
+            if rendered is None:
+                raise
+            if rendered >= MAX_SEGMENT_RENDERS:
+                raise MergeError(f"{exc} (chunk {i} was rendered {rendered} times)") from None
             log.warning("job %s: %s; chunk %d renders again", spec.id, exc, i)
             path = None
         if path is None:
