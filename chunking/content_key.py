@@ -94,13 +94,7 @@ def video_form(
             f"frame range [{start}, {end}) is not inside the timeline's [0, {timeline.frames})"
         )
     index = drawn_clips(timeline)
-    track_effects, track_of, since, until = (
-        index.track_effects,
-        index.track_of,
-        index.since,
-        index.until,
-    )
-    joined = index.joined
+    since, until, track_of = index.since, index.until, index.track_of
     drawn = index.drawn(start, end)
     # Only the order of tracks matters (items are sorted by track index), so empty ones drop out.
     rank = {i: r for r, i in enumerate(sorted({i for i, _ in drawn}))}
@@ -110,7 +104,7 @@ def video_form(
     clips = []
     for i, clip in drawn:
         hull = (max(since[clip.id], start) - start, min(until[clip.id], end) - start)
-        chain = (*clip.effects, *track_effects.get(clip.track_id, ()))
+        chain = (*clip.effects, *index.track_effects.get(clip.track_id, ()))
         effects = [_effect_form(e, start, hull) for e in chain]
         origin = origin or any(e is not None and "id" in e for e in effects)
         clips.append(
@@ -137,7 +131,7 @@ def video_form(
             "from": ref[tr.from_clip],
             "to": ref[tr.to_clip],
         }
-        for tr in joined
+        for tr in index.joined
         if tr.start < end and tr.end > start
     ]
     subtitles = [

@@ -142,6 +142,19 @@ class CLI:
         )
 
 
+def end_with_signal(proc: subprocess.Popen[str], signum: int, timeout: float = 60) -> str:
+    """Send ``signum`` to a started command and wait for it to end; its standard error. A
+    command that does not end is killed (the test then fails on its exit status)."""
+    try:
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return err
+
+
 # --- project builders ------------------------------------------------------------------------
 
 

@@ -8,10 +8,10 @@ read (``Hooks.cache_lost``), so they render after all and a new merge follows.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -24,7 +24,7 @@ from workers.assets import sha256_file
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.media_open import open_media
-from workers.stitch import MergeError, inspect_segment
+from workers.stitch import MergeError, SegmentInfo, inspect_segment
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,16 @@ def keep(service: hooks.Hooks, storage: Storage, spec: JobSpec, key: str | None,
         log.warning("job %s: not kept in the segment cache: %s", spec.id, exc)
 
 
+@dataclass
+class MergeParts:
+    """A merge's parts as local files: each chunk's segment (path, start, end), read and checked
+    once (``infos``, by path, for the stitch to take as they are), and the audio mix."""
+
+    segments: list[tuple[str, int, int]]
+    audio: str | None
+    infos: dict[str, SegmentInfo] = field(default_factory=dict)
+
+
 def merge_parts(
     service: hooks.Hooks,
     spec: JobSpec,
@@ -50,25 +60,27 @@ def merge_parts(
     indexes: list[int],
     audio: bool,
     tmp: str,
-) -> tuple[list[tuple[str, int, int]], str | None] | None:
-    """Local paths of a merge's parts: each chunk's segment (path, start, end) and the audio
-    mix if ``audio``, from the job's own objects or the segment cache; None when cached parts
-    were lost (they are handed back to rendering, and a new merge follows)."""
-    segments: list[tuple[str, int, int]] = []
+) -> MergeParts | None:
+    """A merge's parts, from the job's own objects or the segment cache; None when parts were
+    lost (they are handed back to rendering, and a new merge follows)."""
+    parts = MergeParts([], None)
     lost: list[int] = []
     digests = service.segment_digests(spec.id)
     renders = service.chunk_renders(spec.id)
     for i in indexes:
         start, end = spec.chunks[i]
-        # Stitching rebuilds timestamps from the chunk's start: a segment cached at another
-        # offset (time inserted before it) lands where this job needs it.
-        check = functools.partial(inspect_segment, index=i, start=start, end=end, fps=fps)
         what = f"segment of chunk {i}"
+
+        def check(path: str, i: int = i, start: int = start, end: int = end) -> None:
+            # Stitching rebuilds timestamps from the chunk's start: a segment cached at another
+            # offset (time inserted before it) lands where this job needs it.
+            parts.infos[path] = inspect_segment(path, index=i, start=start, end=end, fps=fps)
+
         try:
-            path = _part(service, storage, spec.segment_key(i), spec.chunk_cache_key(i),
-                         (tmp, what), check)  # fmt: skip
+            path, own = _part(service, storage, spec.segment_key(i), spec.chunk_cache_key(i),
+                              (tmp, what), check)  # fmt: skip
             expected = digests.get(i)
-            if path is not None and storage.exists(spec.segment_key(i)):
+            if path is not None and own:
                 if expected and sha256_file(path) != expected:
                     raise MergeError(
                         f"merge: the segment of chunk {i} (frames {start}-{end}) in storage is "
@@ -90,18 +102,16 @@ def merge_parts(
         if path is None:
             lost.append(i)
             continue
-        segments.append((path, start, end))
-    cached_audio = spec.audio_cache_key if spec.use_cache else None
-    audio_path = (
-        _part(service, storage, spec.audio_key, cached_audio, (tmp, "audio"), _check_audio)
-        if audio
-        else None
-    )
-    audio_lost = audio and audio_path is None
+        parts.segments.append((path, start, end))
+    if audio:
+        cached_audio = spec.audio_cache_key if spec.use_cache else None
+        parts.audio, _ = _part(service, storage, spec.audio_key, cached_audio, (tmp, "audio"),
+                               _check_audio)  # fmt: skip
+    audio_lost = audio and parts.audio is None
     if lost or audio_lost:
         service.cache_lost(spec.id, lost, audio_lost)
         return None
-    return segments, audio_path
+    return parts
 
 
 def _part(
@@ -111,24 +121,25 @@ def _part(
     cached: str | None,
     paths: tuple[str, str],
     check: Callable[[str], object],
-) -> str | None:
-    """A local path of a part of the job (``paths``: a temp directory, what messages call it):
-    its own object ``own``, or for a part reused at planning its segment cache entry ``cached``
-    once ``check`` passes it (MergeError: unusable). None when the cache cannot give it now."""
+) -> tuple[str | None, bool]:
+    """A local path of a part of the job (``paths``: a temp directory, what messages call it)
+    and whether it is the job's own object ``own``; else, for a part reused at planning, its
+    segment cache entry ``cached`` once ``check`` passes it (MergeError: unusable). The path
+    is None when the cache cannot give it now."""
     tmp, what = paths
     if cached is None or storage.exists(own):
-        return _local(storage, own, tmp, what)
+        return _local(storage, own, tmp, what), True
     path = os.path.join(tmp, "cached-" + own.replace("/", "_"))
     try:
         service.cache_get(storage, cached, path)
         check(path)
     except ObjectNotFound:
-        return None
+        return None, False
     except MergeError as exc:
         log.warning("cached %s unusable: %s", what, exc)
         service.cache_discard(storage, cached)
-        return None
-    return path
+        return None, False
+    return path, False
 
 
 def _check_audio(path: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
@@ -186,8 +186,10 @@ def stitch(
     output: str,
     container: str,
     audio: str | None = None,
+    inspected: Mapping[str, SegmentInfo] | None = None,
 ) -> StitchReport:
-    """Remux segments [(path, start, end)] (and audio) into one validated output file."""
+    """Remux segments [(path, start, end)] (and audio) into one validated output file;
+    ``inspected``: segments the caller already read with ``inspect_segment``, by path."""
     began = time.perf_counter()
     if container not in FORMATS:
         raise EncodeError(f"unknown container {container!r}; use one of {', '.join(FORMATS)}")
@@ -195,8 +197,9 @@ def stitch(
     if not os.path.isdir(directory):  # before reading segments: the cheap check first
         raise RenderError(f"output directory does not exist: {directory}")
     frames = check_coverage(segments)
+    known = inspected or {}
     infos = [
-        inspect_segment(path, index, start, end, fps=fps)
+        known.get(path) or inspect_segment(path, index, start, end, fps=fps)
         for index, (path, start, end) in enumerate(segments)
     ]
     check_consistent(infos)

@@ -330,9 +330,9 @@ def _merge(
         parts = merge_parts(service, spec, storage, timeline.fps, indexes, bool(audio), tmp)
         if parts is None:
             return None
-        segments, audio_path = parts
         out = os.path.join(tmp, f"output.{spec.output_ext}")
-        report = stitch(segments, timeline.fps, out, timeline.export.container, audio_path)
+        report = stitch(parts.segments, timeline.fps, out, timeline.export.container,
+                        parts.audio, parts.infos)  # fmt: skip
         if _cancelled(service, spec.id):
             # Cancelled while it stitched: a cancelled job delivers nothing (its output would
             # also block a new render to the same name).

@@ -12,12 +12,11 @@ it reads, and what it leaves in metadata put where the loader reads it.
 from __future__ import annotations
 
 import functools
-from importlib import metadata
 from typing import Any
 
 import opentimelineio as otio
 
-from chunking.timeline.otio_read import plain
+from chunking.timeline.otio_read import is_release, plain
 
 #: The adapter release these corrections are for.
 CORRECTED_RELEASE = "1.0.0"
@@ -27,11 +26,7 @@ CORRECTED_RELEASE = "1.0.0"
 def correct() -> bool:
     """Apply the corrections once; False when the installed release is not the one they are
     for (nothing is changed then)."""
-    try:
-        release = metadata.version("otio-fcp-adapter")
-    except metadata.PackageNotFoundError:
-        return False
-    if release != CORRECTED_RELEASE:
+    if not is_release("otio-fcp-adapter", CORRECTED_RELEASE):
         return False
     parser = otio.adapters.from_name("fcp_xml").module().FCP7XMLParser
     original = parser.stack_for_element
@@ -52,14 +47,10 @@ def correct() -> bool:
     return True
 
 
-def apply_enabled(tl: Any) -> int:
-    """Disable the clips, nests and tracks an FCP 7 XML export marks ``<enabled>FALSE``; how
-    many."""
-    count = 0
+def apply_enabled(tl: Any) -> None:
+    """Disable the clips, nests and tracks an FCP 7 XML export marks ``<enabled>FALSE``."""
     for item in tl.find_children():
         found = plain(item.metadata.get("fcp_xml"))
         flag = found.get("enabled") if isinstance(found, dict) else None
-        if isinstance(flag, str) and flag.strip().upper() == "FALSE" and item.enabled:
+        if isinstance(flag, str) and flag.strip().upper() == "FALSE":
             item.enabled = False
-            count += 1
-    return count

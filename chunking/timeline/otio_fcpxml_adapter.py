@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 from fractions import Fraction
-from importlib import metadata
 from typing import Any
 
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
+from chunking.timeline.otio_read import is_release
 
 #: The adapter release these corrections are for.
 CORRECTED_RELEASE = "1.0.0"
@@ -123,11 +123,7 @@ def reader_module() -> Any:
 def correct() -> bool:
     """Apply the corrections once; False when the installed release is not the one they are
     for (nothing is changed then)."""
-    try:
-        release = metadata.version("otio-fcpx-xml-adapter")
-    except metadata.PackageNotFoundError:
-        return False
-    if release != CORRECTED_RELEASE:
+    if not is_release("otio-fcpx-xml-adapter", CORRECTED_RELEASE):
         return False
     module = reader_module()
     module.to_rational_time = _to_rational_time

@@ -17,9 +17,8 @@ import opentimelineio as otio
 from chunking.timeline.otio_read import TIME_ERRORS
 
 
-def hear_compound_clips(tl: Any) -> int:
-    """Add an audio track per video track whose compound clips hold sound; how many."""
-    added = 0
+def hear_compound_clips(tl: Any) -> None:
+    """Add an audio track beside each video track whose compound clips hold sound."""
     tracks = tl.tracks
     for index in reversed(range(len(tracks))):
         track = tracks[index]
@@ -28,8 +27,6 @@ def hear_compound_clips(tl: Any) -> int:
         sound = _sound_track(track)
         if sound is not None:
             tracks.insert(index + 1, sound)
-            added += 1
-    return added
 
 
 def _sound_track(track: Any) -> Any | None:

@@ -57,6 +57,7 @@ from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
 from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds
+from chunking.timeline.otio_timecode import video_header
 from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
@@ -172,17 +173,8 @@ def media_rates(text: str, base_dir: str) -> list[Fraction]:
 
 def _video_rate(path: str) -> Fraction | None:
     """A media file's video frame rate from its header, or None (no video, unreadable)."""
-    import av  # only an EDL with media needs the decoder library
-
-    try:
-        with av.open(path) as container:
-            for stream in container.streams.video:
-                rate = stream.average_rate or stream.guessed_rate
-                if rate:
-                    return Fraction(rate)
-    except (av.error.FFmpegError, OSError, ValueError):
-        return None
-    return None
+    header = video_header(path)
+    return header[0] if header is not None else None
 
 
 def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:

@@ -15,6 +15,7 @@ import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
+from importlib import metadata
 from typing import Any
 
 import opentimelineio as otio
@@ -145,6 +146,15 @@ def seconds(rt: Any) -> Fraction:
     if abs(result) > MAX_TIME:
         raise ValueError(f"time {value:g} at rate {float(rt.rate):g} is over {MAX_TIME:g} seconds")
     return result
+
+
+def is_release(distribution: str, release: str) -> bool:
+    """Whether ``release`` of ``distribution`` is the one installed (the adapter corrections
+    are written for one release: another is left as it is)."""
+    try:
+        return metadata.version(distribution) == release
+    except metadata.PackageNotFoundError:
+        return False
 
 
 def forget_unusable_ranges(tl: Any) -> None:

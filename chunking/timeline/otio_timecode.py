@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -22,6 +23,8 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_read import TIME_ERRORS, seconds
 
+#: FFmpeg may read only local files while probing (no playlists' network segments).
+_FILE_ONLY = {"protocol_whitelist": "file"}
 _TIMECODE = re.compile(r"^\s*(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})\s*$")
 #: Half a frame at the highest rate: a source starting this much before a timecode is at it.
 _SLACK = Fraction(1, 240)
@@ -44,27 +47,37 @@ def timecode_frames(text: str, rate: Fraction) -> int | None:
     return count
 
 
+def video_header(path: str) -> tuple[Fraction, list[Mapping[str, str]]] | None:
+    """A video file's frame rate and its metadata tags (the container's, then each stream's),
+    from its header, or None (no video, unreadable). Opened through the file protocol only:
+    a playlist beside an export must not make the loader fetch what it names."""
+    import av  # only exports whose media are probed need the decoder library
+
+    try:
+        with av.open("file:" + os.path.abspath(path), container_options=_FILE_ONLY) as container:
+            rates = [s.average_rate or s.guessed_rate for s in container.streams.video]
+            tags: list[Mapping[str, str]] = [
+                dict(container.metadata),
+                *(dict(s.metadata) for s in container.streams),
+            ]
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    rate = next((r for r in rates if r), None)
+    return (Fraction(rate), tags) if rate else None
+
+
 def media_start(path: str) -> tuple[int, Fraction] | None:
     """A video file's start timecode as a frame number and its frame rate, or None (no
     timecode, no video, unreadable: the media checks report those)."""
-    import av  # only exports without media starts need the decoder library
-
-    try:
-        with av.open(path) as container:
-            video = container.streams.video
-            if not video:
-                return None
-            rate = video[0].average_rate or video[0].guessed_rate
-            tags = [container.metadata, *(s.metadata for s in container.streams)]
-    except (av.error.FFmpegError, OSError, ValueError):
+    header = video_header(path)
+    if header is None:
         return None
-    if not rate:
-        return None
+    rate, tags = header
     for tag in tags:
         text = tag.get("timecode")
-        frame = timecode_frames(text, Fraction(rate)) if isinstance(text, str) else None
+        frame = timecode_frames(text, rate) if isinstance(text, str) else None
         if frame is not None:
-            return frame, Fraction(rate)
+            return frame, rate
     return None
 
 

@@ -53,11 +53,16 @@ def test_the_index_agrees_with_a_scan_of_every_clip(seed: int) -> None:
     timeline = load_project(random_timeline(seed), ".")
     index = drawn_clips(timeline)
     assert drawn_clips(timeline) is index  # made once per timeline
+    # Every clip's drawn span, from the timeline itself: its own, stretched by its dissolves.
+    layers = [(i, c) for i, t in enumerate(timeline.tracks) for c in t.clips]
+    span = {c.id: [c.start, c.end] for _, c in layers}
+    for tr in timeline.transitions:
+        for cid in (tr.from_clip, tr.to_clip):
+            span[cid] = [min(span[cid][0], tr.start), max(span[cid][1], tr.end)]
+    assert timeline.transitions  # the case the spans are stretched for is there
     rng = random.Random(seed)
     for _ in range(60):
         start = rng.randrange(timeline.frames)
         end = rng.randint(start + 1, timeline.frames)
-        scanned = [
-            (i, c) for i, c in index.layers if index.since[c.id] < end and index.until[c.id] > start
-        ]
+        scanned = [(i, c) for i, c in layers if span[c.id][0] < end and span[c.id][1] > start]
         assert index.drawn(start, end) == scanned

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import CLI, colour_project
+from tests.helpers import CLI, colour_project, end_with_signal
 from tests.media import make_video, project, solid, video_track, write_project
 
 
@@ -199,12 +199,8 @@ def test_signal_mid_render_leaves_nothing(cli: CLI, tmp_path: Path, signum: int)
         wait_for(lambda: os.listdir(out_dir), "the render to start")
         time.sleep(0.3)
         assert proc.poll() is None
-        proc.send_signal(signum)
-        _out, err = proc.communicate(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        err = end_with_signal(proc, signum, timeout=30)
     assert proc.returncode == 128 + signum, err
     assert err.strip().splitlines() == [f"terminated by {signal.Signals(signum).name}"], err
     assert os.listdir(out_dir) == []

@@ -24,7 +24,7 @@ from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER
 from orchestrator import keys
 from orchestrator.job_record import JobState
 from orchestrator.job_store import JobStore
-from tests.helpers import CLI, colour_project
+from tests.helpers import CLI, colour_project, end_with_signal
 from tests.media import decode_rgb, write_project
 
 pytestmark = pytest.mark.timeout(240)
@@ -186,16 +186,12 @@ def test_a_render_on_a_cluster_ended_by_a_signal_cancels_its_job(
         "render", str(timeline), "-o", str(tmp_path / "out" / "x.mp4"), "--broker", redis_url,
         "--quiet", cwd=tmp_path,
     )  # fmt: skip
+    store = JobStore.from_url(redis_url)
     try:
-        store = JobStore.from_url(redis_url)
         job = wait_for(lambda: next(iter(store.recent()), None), "the job")
         wait_for(lambda: store.state(job) is JobState.RENDERING, "the job to render")
-        render.send_signal(signum)
-        _out, err = render.communicate(timeout=60)
     finally:
-        if render.poll() is None:
-            render.kill()
-            render.communicate()
+        err = end_with_signal(render, signum)
     assert render.returncode == 128 + signum, err
     assert f"terminated by {signal.Signals(signum).name}" in err
     assert store.state(job) is JobState.CANCELLED

@@ -167,50 +167,39 @@ def test_a_dropped_connection_resumes_right_after_the_last_event(
     assert [e.id for e in again] == ids[3:]
 
 
+@pytest.mark.parametrize(
+    ("keepalive", "comments_before_cancel"),
+    [
+        (0.3, 2),
+        # Longer than redis-py 8's 5 s socket timeout: the blocking XREAD must not be cut
+        (6.0, 1),
+    ],
+    ids=["short", "past-the-redis-socket-timeout"],
+)
 def test_a_waiting_stream_keeps_alive_and_ends_when_the_job_is_cancelled(
     live_server: str,
     api: CloudRenderingAPI,
     server_cluster: ServerCluster,
     user_key: str,
     monkeypatch: pytest.MonkeyPatch,
+    keepalive: float,
+    comments_before_cancel: int,
 ) -> None:
-    monkeypatch.setattr(routes_events, "KEEPALIVE_SECONDS", 0.3)
+    monkeypatch.setattr(routes_events, "KEEPALIVE_SECONDS", keepalive)
     user = user_of(server_cluster, user_key)
-    api.store.create(JobRecord(id="idle", user=user, state=JobState.QUEUED, frames=30), {})
+    job = f"idle{comments_before_cancel}"
+    api.store.create(JobRecord(id=job, user=user, state=JobState.QUEUED, frames=30), {})
     comments: list[str] = []
 
     def cancel_once(line: str) -> None:
         comments.append(line)
-        if len(comments) == 2:
-            threading.Thread(target=api.cancel_job, args=("idle",)).start()
+        if len(comments) == comments_before_cancel:
+            threading.Thread(target=api.cancel_job, args=(job,)).start()
 
-    events = stream(live_server, user_key, "idle", on_comment=cancel_once)
-    assert comments[:2] == [": keep-alive", ": keep-alive"]
+    events = stream(live_server, user_key, job, on_comment=cancel_once)
+    assert comments[:comments_before_cancel] == [": keep-alive"] * comments_before_cancel
     assert [e.name for e in events] == ["state", "cancelled"]
     assert events[-1].data["status"]["state"] == "cancelled"
-
-
-def test_a_stream_waits_longer_than_redis_clients_default_socket_timeout(
-    live_server: str,
-    api: CloudRenderingAPI,
-    server_cluster: ServerCluster,
-    user_key: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """redis-py 8 gives up on a socket read after 5 s; a queued job's stream blocks in XREAD
-    for its keep-alive interval, and must not be cut when that is longer."""
-    monkeypatch.setattr(routes_events, "KEEPALIVE_SECONDS", 6.0)
-    user = user_of(server_cluster, user_key)
-    api.store.create(JobRecord(id="slow", user=user, state=JobState.QUEUED, frames=30), {})
-    comments: list[str] = []
-
-    def cancel_once(line: str) -> None:
-        comments.append(line)
-        threading.Thread(target=api.cancel_job, args=("slow",)).start()
-
-    events = stream(live_server, user_key, "slow", on_comment=cancel_once)
-    assert comments[:1] == [": keep-alive"]
-    assert [e.name for e in events] == ["state", "cancelled"]
 
 
 def test_other_users_and_unknown_jobs_are_not_found(

@@ -58,7 +58,10 @@ def test_an_intact_segment_is_merged(tmp_path: Path) -> None:
     spec, storage, digest = _stored_segment(tmp_path)
     parts = merge_parts(_Service({0: digest}), spec, storage, Fraction(20), [0], False,
                         str(tmp_path))  # type: ignore[arg-type]  # fmt: skip
-    assert parts is not None and [s[1:] for s in parts[0]] == [(0, 10)]
+    assert parts is not None and [s[1:] for s in parts.segments] == [(0, 10)]
+    # Read and checked here once, handed to the stitch as it is
+    (path, _, _) = parts.segments[0]
+    assert parts.infos[path].frames == 10
 
 
 def test_a_segment_damaged_in_storage_fails_the_merge_naming_its_chunk(tmp_path: Path) -> None:
