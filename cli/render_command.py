@@ -155,6 +155,15 @@ def render_distributed(
             raise
         notes = sorted(api.store.redis.smembers(keys.notes(job_id)))
         spec = JobSpec.from_dict(api.store.spec(job_id))
+        undelivered = (record.result or {}).get("delivery_error")
+        if record.state is JobState.COMPLETED and undelivered:
+            # Rendered but not put at `output`: on a cluster of the user's the video stays in
+            # storage for `cloudrender download`; a private one goes with this command.
+            if embedded:
+                raise RenderError(undelivered)
+            raise RenderError(
+                f"{undelivered}; the video is kept: cloudrender download {job_id} -o FILE"
+            )
         if record.state is JobState.COMPLETED and not url_output and spec.destination is None:
             # Remote workers cannot write to this disk: fetch the video from storage.
             api.download(job_id, target)

@@ -52,7 +52,12 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
     if job.error:
         lines.append(f"error: {job.error}")
     if job.state.value == "completed":
-        lines.append(f"output: {job.output}")
+        undelivered = (job.result or {}).get("delivery_error")
+        if undelivered:
+            lines.append(f"warning: {undelivered}")
+            lines.append(f"the video is kept: cloudrender download {job.id} -o FILE")
+        else:
+            lines.append(f"output: {job.output}")
     return "\n".join(lines)
 
 

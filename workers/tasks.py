@@ -338,10 +338,7 @@ def _merge(
             # also block a new render to the same name).
             raise Stopped("cancelled")
         storage.put_file(spec.output_key, out)
-        if spec.destination:
-            deliver(out, spec.destination)
-        if spec.output_url:
-            _put_output(spec, spec.output_url, out, tmp)
+        undelivered = _delivered(spec, out, tmp)
     return {
         "output_key": spec.output_key,
         "frames": report.frames,
@@ -352,7 +349,28 @@ def _merge(
         "merge_seconds": round(time.perf_counter() - began, 3),
         # What this worker's key made of the output, whatever the job asked (job_spec.sealed).
         "encrypted": isinstance(storage, EncryptedStorage),
+        **({"delivery_error": undelivered} if undelivered else {}),
     }
+
+
+def _delivered(spec: JobSpec, out: str, tmp: str) -> str | None:
+    """Deliver the stored video where the job asked; what went wrong, or None.
+
+    The video is already in the job's storage: a destination that fails now (its disk full,
+    its directory gone, a file of someone else's at the name) must not throw the render away,
+    so the job completes with this message and the video stays downloadable.
+    """
+    target = spec.destination or spec.output_url
+    try:
+        if spec.destination:
+            deliver(out, spec.destination)
+        if spec.output_url:
+            target = spec.output_url
+            _put_output(spec, spec.output_url, out, tmp)
+    except RenderError as exc:
+        log.warning("job %s: video not delivered to %s: %s", spec.id, target, exc)
+        return f"the video was not delivered to {target}: {exc}"
+    return None
 
 
 def _cancelled(service: hooks.Hooks, job_id: str) -> bool:

@@ -131,6 +131,15 @@ def test_delivery_outside_the_output_roots_writes_nothing(site: Site) -> None:
     assert not target.exists()
 
 
+def undelivered(record: JobRecord, *words: str) -> None:
+    """The job rendered but did not deliver, saying why in one line (its video kept)."""
+    assert record.state is JobState.COMPLETED, record
+    error = (record.result or {}).get("delivery_error", "")
+    assert error and "\n" not in error and "Traceback" not in error, record
+    for word in words:
+        assert word in error, error
+
+
 def test_no_existing_file_is_replaced(site: Site) -> None:
     # A shell rc file stand-in inside the output root, and one reached through a symlink.
     rc = site.out / "victim.rc"
@@ -146,7 +155,7 @@ def test_no_existing_file_is_replaced(site: Site) -> None:
         {"destination": str(link)},
         {"output_url": link.as_uri()},
     ):
-        refused(attack(site, **fields), "already exists and is not this job's video")
+        undelivered(attack(site, **fields), "already exists and is not this job's video")
     assert rc.read_text() == victim.read_text() == "export PATH=/usr/bin\n"
     assert sorted(p.name for p in site.out.iterdir() if p.name.startswith(".")) == []
 

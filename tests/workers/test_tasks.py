@@ -3,6 +3,7 @@ under it."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import threading
 import time
@@ -124,3 +125,27 @@ def test_the_stitching_keeps_the_parts_until_the_job_is_recorded_complete(
     summary = _merge(spec, [{"index": 0}], None, _Go(digest))  # type: ignore[arg-type]
     assert summary is not None and storage.exists(spec.output_key)
     assert storage.exists(spec.segment_key(0))
+
+
+def test_a_video_that_cannot_be_delivered_is_kept_and_the_job_says_why(tmp_path: Path) -> None:
+    """Its directory gone after the render: the work is not thrown away with the delivery."""
+    spec, storage, digest = _stored_segment(tmp_path)
+    gone = tmp_path / "share"
+    spec = dataclasses.replace(spec, destination=str(gone / "film.mp4"))
+
+    class _Go(_CancelledWhileStitching):
+        def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+            return None
+
+    summary = _merge(spec, [{"index": 0}], None, _Go(digest))  # type: ignore[arg-type]
+    assert summary is not None and storage.exists(spec.output_key)
+    assert summary["delivery_error"] == (
+        f"the video was not delivered to {gone / 'film.mp4'}: output directory does not "
+        f"exist: {gone}"
+    )
+    gone.mkdir()
+    summary = _merge(spec, [{"index": 0}], None, _Go(digest))  # type: ignore[arg-type]
+    assert summary is not None and "delivery_error" not in summary
+    assert (gone / "film.mp4").read_bytes() == Path(
+        storage.local_path(spec.output_key)
+    ).read_bytes()
