@@ -38,7 +38,8 @@ from chunking.timeline.studio_editor_settings import (
     frame_size,
     stamp,
 )
-from chunking.timeline.studio_editor_styles import style_template_entry, template_entry
+from chunking.timeline.studio_editor_styles import style_template_entry
+from chunking.timeline.studio_editor_templates import template_entry
 from chunking.timeline.studio_editor_tracks import Parts, TrackConverter
 from common.errors import TimelineError, ValidationError
 

@@ -1,9 +1,9 @@
-"""Text and layout from the editor's camelCase documents as ProjectSchema entries: subtitle clips,
-multi-camera templates (MediaTemplate) and style templates (StyleTemplate).
+"""Text and layout from the editor's camelCase documents as ProjectSchema entries: subtitle clips
+and style templates (StyleTemplate); multi-camera templates are studio_editor_templates.
 
 Each function mirrors its namesake in the Timeline Studio editor's
 src/features/timeline/utils/timeline-to-project.ts (collectAllSubtitles with its helpers,
-convertTemplates, convertStyleTemplates): the same enum spellings, units (percent of the frame)
+convertStyleTemplates): the same enum spellings, units (percent of the frame)
 and defaults, so the loader reads the result as it reads what the editor sends its own renderer.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 from chunking.timeline.fields import to_float
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_library import as_map, compact, js_or, text
+from chunking.timeline.studio_subtitle_style import WEIGHTS
 
 # createDefaultSubtitlePosition: centred, near the bottom (percent of the frame).
 _DEFAULT_POSITION: dict[str, Any] = {
@@ -49,6 +50,9 @@ _EASINGS = {
 }
 
 
+_CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
+
+
 def subtitle_entry(
     clip: Mapping[str, Any], clip_id: str, start: float, end: float
 ) -> dict[str, Any]:
@@ -65,9 +69,12 @@ def subtitle_entry(
         # style id is set, the clip's own ``formatting`` too; ``formatting`` is documented to
         # override the style, so it is applied in both cases.
         "style": _style(as_map(clip.get("formatting"))),
-        "enabled": True,
+        "enabled": clip.get("enabled") is not False,
         "animations": _animations(clip.get("animationIn"), clip.get("animationOut")),
     }
+    opacity = to_float(clip.get("opacity"))
+    if opacity is not None and math.isfinite(opacity):
+        entry["opacity"] = min(max(opacity, 0.0), 1.0)
     return entry
 
 
@@ -95,7 +102,7 @@ def _style(formatting: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "font_family": "Arial",
         "font_size": js_or(formatting.get("fontSize"), 24.0),
-        "font_weight": "Bold" if formatting.get("bold") else "Normal",
+        "font_weight": _weight(formatting),
         "color": js_or(formatting.get("color"), "#FFFFFF"),
         "stroke_color": "#000000",
         "stroke_width": 2.0,
@@ -110,6 +117,18 @@ def _style(formatting: Mapping[str, Any]) -> dict[str, Any]:
         "letter_spacing": 0.0,
         "max_width": 80.0,
     }
+
+
+def _weight(formatting: Mapping[str, Any]) -> int:
+    """convertFontWeight: ``fontWeight`` (CSS: a name or 100..900); older files' ``bold``."""
+    raw = formatting.get("fontWeight")
+    number = to_float(raw)
+    if number is not None and math.isfinite(number):
+        return int(min(max(round(number / 100) * 100, 100), 900))
+    if isinstance(raw, str) and raw.strip():
+        name = raw.strip().lower().replace("-", "").replace(" ", "")
+        return _CSS_WEIGHTS.get(name, WEIGHTS.get(name, 400))
+    return 700 if formatting.get("bold") is True else 400
 
 
 def _animations(entering: Any, leaving: Any) -> list[dict[str, Any]]:
@@ -133,59 +152,6 @@ def _animations(entering: Any, leaving: Any) -> list[dict[str, Any]]:
             )
         )
     return found
-
-
-# -- multi-camera templates ---------------------------------------------------------------------
-
-_TEMPLATE_TYPES = {
-    "vertical": "Vertical",
-    "horizontal": "Horizontal",
-    "diagonal": "Diagonal",
-    "grid": "Grid",
-    "custom": "Custom",
-}
-
-
-def template_entry(raw: Mapping[str, Any]) -> dict[str, Any] | None:
-    """convertTemplates: a MediaTemplate ({id, split, screens}) with its cells in percent."""
-    ident = text(raw.get("id"))
-    screens_raw = to_float(raw.get("screens"))
-    if not ident or screens_raw is None or not math.isfinite(screens_raw):
-        return None
-    screens = max(0, min(int(screens_raw), 64))  # a layout has a handful of screens
-    split = text(raw.get("split"))
-    boxes: list[tuple[float, float, float, float]] = []
-    if split == "vertical":
-        boxes = [(i * 100 / screens, 0, 100 / screens, 100) for i in range(screens)]
-    elif split == "horizontal":
-        boxes = [(0, i * 100 / screens, 100, 100 / screens) for i in range(screens)]
-    elif split == "grid" and screens:
-        cols = math.ceil(math.sqrt(screens))
-        rows = math.ceil(screens / cols)
-        boxes = [
-            ((i % cols) * 100 / cols, (i // cols) * 100 / rows, 100 / cols, 100 / rows)
-            for i in range(screens)
-        ]
-    cells = [
-        {
-            "index": i,
-            "x": x,
-            "y": y,
-            "width": w,
-            "height": h,
-            "fit_mode": "Cover",
-            "align_x": "Center",
-            "align_y": "Center",
-        }
-        for i, (x, y, w, h) in enumerate(boxes)
-    ]
-    return {
-        "id": ident,
-        "template_type": _TEMPLATE_TYPES.get(split, "Custom"),
-        "name": ident,
-        "screens": screens,
-        "cells": cells,
-    }
 
 
 # -- style templates ----------------------------------------------------------------------------

@@ -48,16 +48,10 @@ _TRACK_KINDS = {
     "sfx": "Audio",
     "ambient": "Audio",
 }
-#: A ClipPosition that changes nothing (fractions of the frame, degrees, factors).
-_IDENTITY_POSITION = {
-    "x": 0,
-    "y": 0,
-    "width": 1,
-    "height": 1,
-    "rotation": 0,
-    "scaleX": 1,
-    "scaleY": 1,
-}
+#: A ClipPosition that changes nothing (fractions of the frame, degrees, factors); x and y are
+#: the picture's centre (createTimelineClip writes 0.5) or, in older files, its corner (0).
+_IDENTITY_SIZE = {"width": 1, "height": 1, "rotation": 0, "scaleX": 1, "scaleY": 1}
+_IDENTITY_CENTRES = ((0.5, 0.5), (0, 0))
 #: Tracks whose clips are text: collectAllSubtitles turns them into ``subtitles[]``.
 TEXT_TRACKS = ("subtitle", "title", "text")
 
@@ -186,7 +180,8 @@ class TrackConverter:
             "source_start": source_start,
             "speed": js_or(raw.get("speed"), 1.0),
             "volume": js_nullish(raw.get("volume"), 1.0),
-            # Not in the editor's conversion, but the clip's own setting the user sees.
+            # Not in the editor's conversion, but the clip's own settings the user sees.
+            "muted": raw.get("isMuted") is True,
             "opacity": js_nullish(raw.get("opacity"), 1.0),
             "effects": self._applied(raw.get("effects"), "effect", clip_id, where, window),
             "filters": self._applied(raw.get("filters"), "filter", clip_id, where, window),
@@ -227,7 +222,10 @@ class TrackConverter:
         if isinstance(grading, Mapping) and grading.get("isEnabled") is True:
             self.p.warn(where, "colour grading (colorGrading) is not rendered")
         position = as_map(raw.get("position"))
-        if any(position.get(k, v) != v for k, v in _IDENTITY_POSITION.items()):
+        centre = (position.get("x", 0.5), position.get("y", 0.5))
+        if centre not in _IDENTITY_CENTRES or any(
+            position.get(k, v) != v for k, v in _IDENTITY_SIZE.items()
+        ):
             self.p.warn(where, "position, size and rotation (position) are not rendered")
         rate = to_float(raw.get("playbackRate"))
         if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
@@ -371,5 +369,5 @@ class TrackConverter:
                 "is used",
             )
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1])
-        entry["enabled"] = not hidden
+        entry["enabled"] = entry["enabled"] and not hidden
         self.parts.subtitles.append(entry)

@@ -120,3 +120,63 @@ def test_a_subtitle_style_the_document_does_not_carry_is_named(tmp_path: Path) -
         "clip 's1': subtitle style 'cinematic' is not in the document's resources; the default "
         "is used",
     )
+
+
+def test_the_editors_default_clip_position_is_no_move_and_a_moved_one_is_named(
+    tmp_path: Path,
+) -> None:
+    """createTimelineClip writes a centred position on every clip: --strict must not refuse it."""
+    centred = {"x": 0.5, "y": 0.5, "width": 1, "height": 1, "rotation": 0, "scaleX": 1}
+    moved = {**centred, "x": 0.25}
+    timeline = timeline_project(tmp_path, [{"position": centred}, {"position": moved}])
+    assert timeline.warnings == (
+        "clip 'c1': position, size and rotation (position) are not rendered",
+    )
+
+
+def test_a_clip_muted_in_the_editor_is_silent(tmp_path: Path) -> None:
+    timeline = timeline_project(tmp_path, [{"isMuted": True}, {"isMuted": False}, {}])
+    assert [c.muted for c in timeline.tracks[0].clips] == [True, False, False]
+
+
+def subtitles_of(tmp_path: Path, clips: list[dict[str, Any]]) -> Timeline:
+    """A TimelineProject of one subtitle track holding ``clips``."""
+    for n, clip in enumerate(clips):
+        clip.update(id=f"s{n}", startTime=n, duration=1, text=f"line {n}")
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "subtitle", "clips": clips}]}],
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }
+    return load_document(doc, str(tmp_path))[1]
+
+
+def test_a_subtitle_switched_off_is_not_drawn(tmp_path: Path) -> None:
+    timeline = subtitles_of(tmp_path, [{"enabled": False}, {"enabled": True}, {}])
+    assert [s.id for s in timeline.subtitles] == ["s1", "s2"]
+
+
+@pytest.mark.parametrize(
+    ("formatting", "weight"),
+    [
+        ({"fontWeight": "bold"}, 700),
+        ({"fontWeight": 600}, 600),
+        ({"fontWeight": "800"}, 800),
+        ({"fontWeight": "lighter"}, 300),
+        ({"fontWeight": "normal"}, 400),
+        ({"fontWeight": "semi-bold"}, 600),
+        ({"bold": True}, 700),  # older files
+        ({}, 400),
+    ],
+)
+def test_a_subtitles_font_weight_is_the_editors(
+    tmp_path: Path, formatting: dict[str, Any], weight: int
+) -> None:
+    (subtitle,) = subtitles_of(tmp_path, [{"formatting": formatting}]).subtitles
+    assert subtitle.font_weight == weight
+
+
+def test_a_subtitles_opacity_is_rendered(tmp_path: Path) -> None:
+    faint, solid = subtitles_of(tmp_path, [{"opacity": 0.3}, {}]).subtitles
+    assert (faint.opacity, solid.opacity) == (0.3, 1.0)
