@@ -124,6 +124,7 @@ def video_form(
     transitions = [
         {
             "kind": tr.kind,
+            "easing": tr.easing,
             # Progress needs both ends, so they are not cut to the range.
             "start": tr.start - start,
             "end": tr.end - start,

@@ -31,6 +31,7 @@ from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
 from workers.geometry import Layout, cell_box, crop, layout, place
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file
+from workers.subtitle_motion import ease
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
 from workers.video_source import VideoSource
@@ -113,7 +114,8 @@ class Compositor:
                 a = self._full(self._clip_layer(self.clips[item.from_clip], t))
                 b = self._full(self._clip_layer(self.clips[item.to_clip], t))
                 canvas = self._blank() if canvas is None else canvas
-                blend(canvas, apply_transition(item.kind, item.progress(t), a, b))
+                progress = ease(item.easing, item.progress(t))
+                blend(canvas, apply_transition(item.kind, progress, a, b))
                 continue
             layer = self._clip_layer(item, t)
             if canvas is None and self._covers(layer):

@@ -226,6 +226,8 @@ class Transition:
     to_clip: str
     start: int
     end: int
+    #: how progress runs: linear, ease, ease_in, ease_out, ease_in_out (CSS's curves)
+    easing: str = "linear"
 
     def progress(self, frame: int) -> float:
         """Progress through the transition, strictly between 0 and 1 inside the window."""

@@ -143,6 +143,7 @@ class _Converter:
         render = as_map(sequence.get("renderSettings"))
         tracks = self._selected(entries(composition.get("tracks")), render, where)
         parts = TrackConverter(self.lib, self.p).run(tracks)
+        _master_volume(parts, seq_settings, settings, self.p)
         span = _duration(parts)
         timeline = {
             "duration": span,
@@ -321,6 +322,25 @@ class _Converter:
             },
         }
         return EditorDocument(shape, document, tuple(self.p.warnings))
+
+
+def _master_volume(
+    parts: Parts, seq_settings: Mapping[str, Any], settings: Mapping[str, Any], p: Problems
+) -> None:
+    """``settings.audio.masterVolume`` (the sequence's, else the project's) scales every track."""
+    for where, audio in (("sequence settings", seq_settings), ("settings", settings)):
+        raw = as_map(audio.get("audio")).get("masterVolume")
+        if raw is None:
+            continue
+        level = to_float(raw)
+        if level is None or not 0 <= level <= 4:
+            p.error(f"{where}.audio", f"masterVolume {shown(raw)} must be a number from 0 to 4")
+            return
+        for track in parts.tracks:
+            volume = to_float(track.get("volume"))
+            if volume is not None:  # anything else is the loader's to name
+                track["volume"] = min(volume * level, 10.0)
+        return
 
 
 def _has_clips(parts: Parts) -> bool:

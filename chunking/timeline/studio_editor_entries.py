@@ -59,6 +59,28 @@ def param_values(raw: Any) -> dict[str, Any]:
     return values
 
 
+#: The editor catalogue's own parameters for its effects (src/features/effects/data/effects.json,
+#: "params"; MIT with Commons Clause, Copyright (c) 2023-2025 Alexander Kireyev (Chatman Media)):
+#: what its preview applies for an id whose definition a document lost. Neon's ``intensity``
+#: is left out: its look is fixed here, as in the editor's preview (cssFilter).
+CATALOGUE_PARAMS: dict[str, dict[str, float]] = {
+    "brightness": {"intensity": 1.2},
+    "contrast": {"intensity": 1.5},
+    "saturation": {"intensity": 2.0},
+    "sepia": {"intensity": 0.8},
+    "vignette": {"intensity": 0.3, "radius": 0.8},
+    "sharpen": {"intensity": 1.0},
+    "chromatic-aberration": {"intensity": 0.5},
+    "lens-flare": {"intensity": 0.5},
+    "glow": {"intensity": 0.5},
+    "film-grain": {"intensity": 0.02, "amount": 0.5},
+    "invert": {"intensity": 0.8},
+    "hue-rotate": {"angle": 90.0},
+    "blur": {"radius": 2.0},
+    "noise-reduction": {"intensity": 3.0},
+}
+
+
 def applied_params(applied: Mapping[str, Any]) -> dict[str, Any]:
     """What an application sets itself: its ``customParams`` (set when it was applied) and its
     ``parameters`` (what the effect panel's edits write), the edits winning."""
@@ -119,4 +141,6 @@ def transition_entry(
     }
     if params.get("direction") in _DIRECTIONS:
         entry["direction"] = params["direction"]
+    if isinstance(params.get("easing"), str):
+        entry["easing"] = params["easing"]  # convertTransitionParams
     return entry

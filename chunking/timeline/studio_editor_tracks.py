@@ -16,6 +16,7 @@ from typing import Any
 from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_entries import (
+    CATALOGUE_PARAMS,
     EFFECT_TYPES,
     applied_params,
     effect_entry,
@@ -271,7 +272,9 @@ class TrackConverter:
             table = self.lib.effects if group == "effect" else self.lib.filters
             definition = self.lib.lookup(table, ref)
             if definition is None and group == "effect" and ref in EFFECT_TYPES:
-                definition = {"id": ref, "type": ref, "name": ref}
+                # As the editor's catalogue defines it, at its own strength.
+                definition = {"id": ref, "type": ref, "name": ref,
+                              "params": dict(CATALOGUE_PARAMS.get(ref, {}))}  # fmt: skip
             if definition is None:
                 ids.append(ref)  # the loader names the clip and the id it cannot find
                 continue

@@ -17,6 +17,7 @@ editor's renderer does with every project-level transition.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -28,7 +29,15 @@ from chunking.timeline.schema import MAX_SECONDS
 
 #: transition id -> (clip id, "in" | "out", duration override in seconds or None)
 Attachments = dict[str, list[tuple[str, str, float | None]]]
-_PARAMETERS = {"direction"}
+_PARAMETERS = {"direction", "easing"}
+#: CSS's timing keywords (after canonical()) -> Transition.easing
+_EASINGS = {
+    "linear": "linear",
+    "ease": "ease",
+    "easein": "ease_in",
+    "easeout": "ease_out",
+    "easeinout": "ease_in_out",
+}
 
 
 def parse_transitions(
@@ -40,6 +49,7 @@ def parse_transitions(
 ) -> tuple[Transition, ...]:
     """The document's ``transitions``, placed in frames against the parsed clips."""
     placer = _Placer(tracks, fps, p)
+    easings: dict[str, str] = {}
     unplaced: list[tuple[str, str, int]] = []
     for i, raw in enumerate(raws):
         if not isinstance(raw, Mapping):
@@ -50,6 +60,7 @@ def parse_transitions(
         if not flag(raw, "enabled", True, p, where):
             continue
         kind = _transition_kind(raw, p, where)
+        easings[tid] = _easing(raw, p, where)
         length = max(1, to_frame(_seconds(raw, p, where), fps))
         ids = [
             str(pick(raw, f"{end}_clip_id", f"{end}_clip", default="")) for end in ("from", "to")
@@ -77,7 +88,7 @@ def parse_transitions(
             f"names no clips (from_clip_id/to_clip_id) and no start_time, and the project has "
             f"{len(cuts)} cuts; it cannot be placed and is not drawn",
         )
-    return tuple(placer.result)
+    return tuple(replace(t, easing=easings.get(t.id, "linear")) for t in placer.result)
 
 
 class _Placer:
@@ -214,9 +225,6 @@ def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
     for key in params:
         if key not in _PARAMETERS:
             p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored")
-    easing = raw.get("easing")
-    if easing is not None and canonical(str(easing)) != "linear":
-        p.warn(where, f"easing {shown(easing)} is not supported; the transition runs linearly")
     if direction is not None and name in ("wipe", "slide"):
         name += canonical(str(direction))
     kind = TRANSITION_ALIASES.get(name)
@@ -224,6 +232,21 @@ def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
         p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")
         return "dissolve"
     return kind
+
+
+def _easing(raw: Mapping[str, Any], p: Problems, where: str) -> str:
+    """How the transition's progress runs: ``easing`` (CSS's keywords), or linear."""
+    params = pick(raw, "params", "parameters", default={})
+    easing = raw.get("easing")
+    if easing is None and isinstance(params, Mapping):
+        easing = params.get("easing")
+    if easing is None:
+        return "linear"
+    found = _EASINGS.get(canonical(str(easing)))
+    if found is None:
+        p.warn(where, f"easing {shown(easing)} is not one of {', '.join(_EASINGS)}; linear is used")
+        return "linear"
+    return found
 
 
 def check_overlaps(

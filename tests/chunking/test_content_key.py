@@ -230,6 +230,9 @@ def test_picture_only_changes_keep_the_audio_key() -> None:
         replace_clip(tl, "a", effects=()),
         dataclasses.replace(tl, subtitles=()),
         dataclasses.replace(tl, transitions=(Transition("x", "wipe_left", "a", "b", 110, 130),)),
+        dataclasses.replace(
+            tl, transitions=(Transition("x", "dissolve", "a", "b", 110, 130, easing="ease"),)
+        ),
         dataclasses.replace(tl, export=ExportSettings(crf=30, preset="slow")),
     ):
         assert akey(edited) == akey(tl)

@@ -215,6 +215,20 @@ def test_tlsp_selected_tracks_and_whole_sequence(interview_dir: Path) -> None:
     ]
 
 
+def test_tlsp_master_volume_scales_every_track(interview_dir: Path) -> None:
+    def halved(doc: dict[str, Any]) -> None:
+        doc["settings"]["audio"]["masterVolume"] = 0.5
+
+    video, music = load(str(_tlsp(interview_dir, halved))).tracks
+    assert (video.volume, music.volume) == (0.5, 0.4)
+
+    def broken(doc: dict[str, Any]) -> None:
+        doc["settings"]["audio"]["masterVolume"] = "loud"
+
+    with pytest.raises(ValidationError, match="masterVolume 'loud' must be a number from 0 to 4"):
+        load(str(_tlsp(interview_dir, broken)))
+
+
 # -- TimelineProject (sections and global tracks) -----------------------------------------------
 
 

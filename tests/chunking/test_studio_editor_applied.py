@@ -180,3 +180,21 @@ def test_a_subtitles_font_weight_is_the_editors(
 def test_a_subtitles_opacity_is_rendered(tmp_path: Path) -> None:
     faint, solid = subtitles_of(tmp_path, [{"opacity": 0.3}, {}]).subtitles
     assert (faint.opacity, solid.opacity) == (0.3, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("effect", "params"),
+    [
+        ("brightness", {"value": 1.2}),
+        ("contrast", {"value": 1.5}),
+        ("sepia", {"intensity": 0.8}),
+        ("vignette", {"intensity": 0.3, "radius": 0.8}),
+        ("grayscale", {}),
+    ],
+)
+def test_an_effect_whose_definition_the_document_lost_has_the_editors_strength(
+    tmp_path: Path, effect: str, params: dict[str, Any]
+) -> None:
+    """A .tlsp saves a sequence's resources as {}: the editor's catalogue still defines them."""
+    timeline = timeline_project(tmp_path, [{"effects": [{"effectId": effect}]}])
+    assert params_of(timeline) == [params] and timeline.warnings == ()

@@ -112,14 +112,29 @@ def test_what_a_transition_cannot_show_is_reported() -> None:
         [clip("a", 0, 1), clip("b", 1, 2)],
         [
             serde_transition(
-                easing="ease-in",
+                easing="springy",
                 parameters={"softness": {"Float": 0.2}, "direction": "left"},
                 transition_type="wipe",
             )
         ],
     )
-    assert [t.kind for t in tl.transitions] == ["wipe_left"]
+    assert [(t.kind, t.easing) for t in tl.transitions] == [("wipe_left", "linear")]
     assert tl.warnings == (
         "transition 't': parameter 'softness' is not used by transitions; ignored",
-        "transition 't': easing 'ease-in' is not supported; the transition runs linearly",
+        "transition 't': easing 'springy' is not one of linear, ease, easein, easeout, "
+        "easeinout; linear is used",
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "easing"),
+    [
+        ({"easing": "ease-in"}, "ease_in"),
+        ({"easing": "EaseInOut"}, "ease_in_out"),
+        ({"parameters": {"easing": "ease-out"}}, "ease_out"),  # where the editor keeps it
+        ({}, "linear"),
+    ],
+)
+def test_a_transitions_easing_is_read(fields: dict[str, Any], easing: str) -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(**fields)])
+    assert [t.easing for t in tl.transitions] == [easing] and tl.warnings == ()

@@ -250,3 +250,20 @@ def test_editor_camelcase_fixture_shows_its_clips_at_their_times(
         h, w = frame.shape[:2]
         centre = _mean(frame, slice(h // 2 - 10, h // 2 + 10), slice(w // 2 - 10, w // 2 + 10))
         assert np.abs(centre - rgb).max() < 12, (cid, centre)
+
+
+def test_a_transitions_easing_shapes_its_progress(frames: Any) -> None:
+    """ease-in starts slowly: a quarter of the way in, less blue shows than linearly."""
+    linear = serde_document()
+    eased = copy.deepcopy(linear)
+    eased["transitions"][0]["easing"] = "ease-in"
+    # The 0.4 s dissolve runs over frames 39..50; frame 42 is (42 - 39 + 0.5) / 12 = 0.29 in.
+    (plain,) = frames(linear, 42, name="linear.json")
+    (slow,) = frames(eased, 42, name="eased.json")
+    blue_plain = _mean(plain, slice(120, 170), slice(0, 320))[2]
+    blue_slow = _mean(slow, slice(120, 170), slice(0, 320))[2]
+    # CSS ease-in (cubic-bezier(0.42, 0, 1, 1)) at 0.29 is about 0.11.
+    assert abs(blue_plain - 0.29 * 255) < 10 and abs(blue_slow - 0.11 * 255) < 10, (
+        blue_plain,
+        blue_slow,
+    )
