@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
+_CSS_RGB = re.compile(r"^rgba?\(([^()]*)\)$", re.IGNORECASE)
 
 
 class Problems:
@@ -130,6 +131,9 @@ def color(value: Any, problems: Problems, where: str) -> tuple[int, int, int, in
         named = _NAMED.get(value.strip().lower())
         if named:
             return named
+        css = _css_rgb(value.strip())
+        if css is not None:
+            return css
     elif isinstance(value, list | tuple) and len(value) in (3, 4):
         numbers = [to_float(v) if isinstance(v, int | float) else None for v in value]
         if all(n is not None and -0.5 <= n < 255.5 for n in numbers):  # NaN fails it too
@@ -137,8 +141,34 @@ def color(value: Any, problems: Problems, where: str) -> tuple[int, int, int, in
             return parts[0], parts[1], parts[2], parts[3] if len(parts) == 4 else 255
     elif isinstance(value, Mapping) and {"r", "g", "b"} <= set(value):
         return color([value["r"], value["g"], value["b"], value.get("a", 255)], problems, where)
-    problems.error(where, f"not a colour: {shown(value)} (use '#rrggbb' or [r, g, b])")
+    problems.error(
+        where, f"not a colour: {shown(value)} (use '#rrggbb', rgba(r, g, b, a) or [r, g, b])"
+    )
     return 0, 0, 0, 255
+
+
+def _css_rgb(value: str) -> tuple[int, int, int, int] | None:
+    """CSS ``rgb(r, g, b)`` / ``rgba(r, g, b, a)`` (commas or spaces, a slash before alpha;
+    channels 0-255 or percent, alpha 0-1 or percent), as the editor writes its styles."""
+    match = _CSS_RGB.match(value)
+    if match is None:
+        return None
+    parts = [part for part in re.split(r"[\s,/]+", match.group(1).strip()) if part]
+    if len(parts) not in (3, 4):
+        return None
+    scales = (255.0, 255.0, 255.0, 1.0)
+    found: list[float] = []
+    for part, scale in zip(parts, scales, strict=False):
+        percent = part.endswith("%")
+        number = to_float(part[:-1] if percent else part)
+        if number is None or not math.isfinite(number):
+            return None
+        number = number / 100 * scale if percent else number
+        if not 0 <= number <= scale:
+            return None
+        found.append(number)
+    alpha = found[3] if len(found) == 4 else 1.0
+    return round(found[0]), round(found[1]), round(found[2]), round(alpha * 255)
 
 
 _NAMED = {

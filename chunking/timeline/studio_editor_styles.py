@@ -15,7 +15,7 @@ from typing import Any
 
 from chunking.timeline.fields import to_float
 from chunking.timeline.schema import entries
-from chunking.timeline.studio_editor_library import as_map, compact, js_or, text
+from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, js_or, text
 from chunking.timeline.studio_subtitle_style import WEIGHTS
 
 # createDefaultSubtitlePosition: centred, near the bottom (percent of the frame).
@@ -54,9 +54,15 @@ _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
 
 
 def subtitle_entry(
-    clip: Mapping[str, Any], clip_id: str, start: float, end: float
+    clip: Mapping[str, Any],
+    clip_id: str,
+    start: float,
+    end: float,
+    style: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """collectAllSubtitles: one clip of a subtitle or title track as a ``subtitles[]`` entry."""
+    """collectAllSubtitles: one clip of a subtitle or title track as a ``subtitles[]`` entry,
+    in the SubtitleStyle of the document's resources that it names (``style``), if any."""
+    look = as_map(style)
     # isSubtitleClip is ``"text" in clip``; other clips show their name (extractTextFromClip).
     words = clip["text"] if "text" in clip else (clip.get("name") or "Text")
     entry: dict[str, Any] = {
@@ -64,11 +70,11 @@ def subtitle_entry(
         "text": words if isinstance(words, str) else str(words),
         "start_time": start,
         "end_time": end,
-        "position": _position(clip.get("subtitlePosition")),
+        "position": _position(clip.get("subtitlePosition") or look.get("defaultPosition")),
         # The editor's convertSubtitleStyle ignores the referenced style (a TODO) and, when a
-        # style id is set, the clip's own ``formatting`` too; ``formatting`` is documented to
-        # override the style, so it is applied in both cases.
-        "style": _style(as_map(clip.get("formatting"))),
+        # style id is set, the clip's own ``formatting`` too. Its preview draws the style, and
+        # ``formatting`` is documented to override it: both are applied, formatting winning.
+        "style": _style(as_map(clip.get("formatting")), look),
         "enabled": clip.get("enabled") is not False,
         "animations": _animations(clip.get("animationIn"), clip.get("animationOut")),
     }
@@ -97,26 +103,50 @@ def _position(raw: Any) -> dict[str, Any]:
     }
 
 
-def _style(formatting: Mapping[str, Any]) -> dict[str, Any]:
-    """createDefaultSubtitleStyle(formatting)."""
-    return {
-        "font_family": "Arial",
-        "font_size": js_or(formatting.get("fontSize"), 24.0),
-        "font_weight": _weight(formatting),
-        "color": js_or(formatting.get("color"), "#FFFFFF"),
-        "stroke_color": "#000000",
-        "stroke_width": 2.0,
+def _style(formatting: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str, Any]:
+    """createDefaultSubtitleStyle(formatting), over the fields of a SubtitleStyle ``style``."""
+
+    def first(name: str, default: Any) -> Any:
+        return js_or(formatting.get(name), js_or(style.get(name), default))
+
+    padding = as_map(style.get("padding"))
+    found: dict[str, Any] = {
+        "font_family": _family(first("fontFamily", "Arial")),
+        "font_size": first("fontSize", 24.0),
+        "font_weight": _weight(formatting if _has_weight(formatting) else style),
+        "color": first("color", "#FFFFFF"),
+        "stroke_color": js_or(style.get("strokeColor"), "#000000"),
+        "stroke_width": js_nullish(style.get("strokeWidth"), 2.0),
         "shadow_color": "#000000",
         "shadow_x": 2.0,
         "shadow_y": 2.0,
         "shadow_blur": 4.0,
         "background_opacity": 0.8,
-        "padding": {"top": 8.0, "right": 12.0, "bottom": 8.0, "left": 12.0},
-        "border_radius": 4.0,
-        "line_height": 1.2,
-        "letter_spacing": 0.0,
-        "max_width": 80.0,
+        "padding": {
+            side: js_nullish(padding.get(side), default)
+            for side, default in (("top", 8.0), ("right", 12.0), ("bottom", 8.0), ("left", 12.0))
+        },
+        "border_radius": js_nullish(style.get("borderRadius"), 4.0),
+        "line_height": js_nullish(style.get("lineHeight"), 1.2),
+        "letter_spacing": js_nullish(style.get("letterSpacing"), 0.0),
+        "max_width": js_nullish(style.get("maxWidth"), 80.0),
     }
+    background = first("backgroundColor", None)
+    if background is not None:
+        # A SubtitleStyle's colour carries its own alpha ("rgba(0, 0, 0, 0.8)").
+        found["background_color"], found["background_opacity"] = background, 1.0
+    return found
+
+
+def _family(stack: Any) -> Any:
+    """The first family of a CSS font stack ("Inter, system-ui, sans-serif" -> "Inter")."""
+    if not isinstance(stack, str):
+        return stack
+    return stack.split(",")[0].strip().strip("'\"") or "Arial"
+
+
+def _has_weight(formatting: Mapping[str, Any]) -> bool:
+    return formatting.get("fontWeight") is not None or formatting.get("bold") is not None
 
 
 def _weight(formatting: Mapping[str, Any]) -> int:

@@ -362,8 +362,9 @@ class TrackConverter:
         if times is None:
             return
         style_id = raw.get("subtitleStyleId")
+        style = None
         if isinstance(style_id, str) and style_id in self.lib.subtitle_styles:
-            self.p.warn(where, f"subtitle style {style_id!r} is not converted; the default is used")
+            style = self.lib.subtitle_styles[style_id]
         elif isinstance(style_id, str) and style_id:
             # One of the editor's built-in styles, which the document does not carry.
             self.p.warn(
@@ -371,6 +372,6 @@ class TrackConverter:
                 f"subtitle style {style_id!r} is not in the document's resources; the default "
                 "is used",
             )
-        entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1])
+        entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1], style)
         entry["enabled"] = entry["enabled"] and not hidden
         self.parts.subtitles.append(entry)

@@ -198,3 +198,43 @@ def test_an_effect_whose_definition_the_document_lost_has_the_editors_strength(
     """A .tlsp saves a sequence's resources as {}: the editor's catalogue still defines them."""
     timeline = timeline_project(tmp_path, [{"effects": [{"effectId": effect}]}])
     assert params_of(timeline) == [params] and timeline.warnings == ()
+
+
+BRIGHT = {
+    "id": "style-bright",
+    "name": "Bright",
+    "fontFamily": "Inter, system-ui, sans-serif",
+    "fontSize": 28,
+    "fontWeight": "bold",
+    "color": "#ffeb3b",
+    "backgroundColor": "rgba(0, 0, 0, 0.8)",
+    "strokeWidth": 0,
+    "defaultPosition": {"alignment": "top-center", "marginX": 0, "marginY": 10},
+    "padding": {"top": 4, "right": 6, "bottom": 4, "left": 6},
+    "borderRadius": 8,
+    "maxWidth": 60,
+    "lineHeight": 1.4,
+}
+
+
+def test_a_subtitle_style_of_the_documents_resources_is_drawn(tmp_path: Path) -> None:
+    """Every new project carries the editor's built-in styles; a clip names one by id."""
+    clips = [{"subtitleStyleId": "style-bright"}, {"subtitleStyleId": "style-bright"}]
+    clips[1]["formatting"] = {"color": "#ff0000", "fontWeight": 400}  # the clip's own wins
+    for n, clip in enumerate(clips):
+        clip.update(id=f"s{n}", startTime=n, duration=1, text=f"line {n}")
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "subtitle", "clips": clips}]}],
+        "resources": {"subtitleStyles": [BRIGHT]},
+        "settings": {"resolution": {"width": 320, "height": 180}, "fps": 10},
+    }
+    timeline = load_document(doc, str(tmp_path))[1]
+    styled, own = timeline.subtitles
+    assert timeline.warnings == ()
+    assert (styled.font_family, styled.font_size, styled.font_weight) == ("Inter", 28, 700)
+    assert styled.color == (255, 235, 59, 255) and styled.background == (0, 0, 0, 204)
+    assert styled.outline == 0 and styled.padding == (4, 6, 4, 6) and styled.max_width == 0.6
+    assert styled.position[1] < 0.2  # near the top: the style's default position
+    assert (own.color, own.font_weight) == ((255, 0, 0, 255), 400)
