@@ -40,6 +40,8 @@ def apply_transition(kind: str, progress: float, a: Layer, b: Layer) -> Layer:
         return _dissolve(p, a, b)
     if kind == "fade_black":
         return _fade_black(p, a, b)
+    if kind == "fade_white":
+        return _fade_white(p, a, b)
     if kind in _WIPES:
         axis, from_start = _WIPES[kind]
         size = width if axis == 1 else height
@@ -144,6 +146,17 @@ def _fade_black(p: float, a: Layer, b: Layer) -> Layer:
     else:
         src, gain = b, np.float32(2 * p - 1)
     out = _rgb(src) * gain
+    return Layer(out, _owned(_alpha(src), src))
+
+
+def _fade_white(p: float, a: Layer, b: Layer) -> Layer:
+    # As _fade_black, through white (a dip to white).
+    if p < 0.5:
+        src, gain = a, np.float32(1 - 2 * p)
+    else:
+        src, gain = b, np.float32(2 * p - 1)
+    out = _rgb(src) * gain
+    out += _F1 - gain
     return Layer(out, _owned(_alpha(src), src))
 
 

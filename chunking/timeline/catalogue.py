@@ -303,6 +303,7 @@ TRANSITIONS = frozenset(
     {
         "dissolve",
         "fade_black",
+        "fade_white",
         "wipe_left",
         "wipe_right",
         "wipe_up",
@@ -324,6 +325,10 @@ TRANSITION_ALIASES = {
     "fadethroughblack": "fade_black",
     "fadetoblack": "fade_black",
     "diptoblack": "fade_black",
+    "fadewhite": "fade_white",
+    "fadethroughwhite": "fade_white",
+    "fadetowhite": "fade_white",
+    "diptowhite": "fade_white",
     "wipe": "wipe_right",
     "wipeleft": "wipe_left",
     "wiperight": "wipe_right",

@@ -221,7 +221,7 @@ class Transition:
     """A transition between two clips over timeline frames [start, end)."""
 
     id: str
-    kind: str  # dissolve, fade_black, wipe_left/right/up/down, slide_left/right/up/down
+    kind: str  # dissolve, fade_black, fade_white, wipe_left/right/up/down, slide_left/right/...
     from_clip: str
     to_clip: str
     start: int

@@ -142,13 +142,18 @@ def is_transition(item: Any) -> bool:
 
 def kind(tr: Any) -> str:
     """The model transition kind for an OTIO transition."""
-    if tr.transition_type == otio.schema.TransitionTypes.SMPTE_Dissolve:
-        return "dissolve"
     # Editors write "SMPTE_Wipe_Left", "Cross Dissolve", "Dip To Black": take the longest alias
     # inside the type (or, for a generic "Custom" type, the name) so the direction survives.
-    for text in (tr.transition_type, tr.name):
-        name = canonical(str(text))
+    # The FCP 7 XML adapter types every transition SMPTE_Dissolve and keeps what it is (Dip to
+    # Black, Push, a wipe) only in its name, so a dissolve's name is read first.
+    dissolve = tr.transition_type == otio.schema.TransitionTypes.SMPTE_Dissolve
+    for text in (tr.name,) if dissolve else (tr.transition_type, tr.name):
+        name = canonical(str(text or ""))
         matches = [alias for alias in TRANSITION_ALIASES if alias in name]
         if matches:
             return max(matches, key=len)
+    if dissolve:
+        # A named transition the renderer does not draw (Cross Zoom, Iris): load_project warns
+        # and uses a dissolve, as it does for an unknown type.
+        return canonical(str(tr.name)) if tr.name else "dissolve"
     return canonical(str(tr.transition_type))  # load_project warns and uses a dissolve

@@ -219,3 +219,12 @@ def test_unknown_kind_and_mismatched_sizes(a: Layer, b: Layer) -> None:
         apply_transition("spin", 0.5, a, b)
     with pytest.raises(ValueError):
         apply_transition("dissolve", 0.5, a, Layer(b.rgb[:-1]))
+
+
+def test_fade_white_dips_through_white(a: Layer, b: Layer) -> None:
+    np.testing.assert_allclose(apply_transition("fade_white", 0.5, a, b).rgb, 1.0, atol=1e-6)
+    quarter = apply_transition("fade_white", 0.25, a, b).rgb
+    np.testing.assert_allclose(quarter, a.rgb / 2 + 0.5, atol=1e-6)
+    np.testing.assert_allclose(
+        apply_transition("fade_white", 0.75, a, b).rgb, b.rgb / 2 + 0.5, atol=1e-6
+    )
