@@ -7,15 +7,23 @@ it reads, and what it leaves in metadata put where the loader reads it.
   was silent, without a word.
 - A disabled clip or track (``<enabled>FALSE</enabled>``: Premiere's Clip > Enable, a track's
   eye or speaker off) was read as enabled: the flag only reached the item's metadata.
+- A speed change (Premiere's Speed/Duration, Final Cut 7's Change Speed: a ``Time Remap``
+  filter) was read as an unknown effect, so the clip played at 100 %. Its speed is the source
+  frames it uses (``<in>``..``<out>``) over the frames it fills (``<start>``..``<end>``), which
+  holds for keyframed (variable) speed too as its average; where ``<start>`` or ``<end>`` is
+  -1 (beside a transition) it is the filter's ``speed`` percentage. ``reverse`` makes it
+  negative, which the loader refuses like any reverse playback.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import opentimelineio as otio
 
+from chunking.timeline.fields import Problems
 from chunking.timeline.otio_read import is_release, plain
 
 #: The adapter release these corrections are for.
@@ -44,7 +52,72 @@ def correct() -> bool:
         return stack
 
     parser.stack_for_element = stack_for_element
+    original_clip = parser.clip_for_element
+
+    def clip_for_element(self: Any, element: Any, *args: Any, **kwargs: Any) -> Any:
+        """The adapter's method; the clipitem's frame numbers are kept for its speed."""
+        item = original_clip(self, element, *args, **kwargs)
+        frames = [_integer(element.find(f"./{name}")) for name in ("in", "out", "start", "end")]
+        if all(f is not None for f in frames):
+            item.metadata[_FRAMES] = frames
+        return item
+
+    parser.clip_for_element = clip_for_element
     return True
+
+
+_FRAMES = "cloudrender_fcp7_frames"
+
+
+def _integer(element: Any) -> int | None:
+    try:
+        return int(float(element.text))
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def apply_time_remaps(tl: Any, p: Problems) -> None:
+    """Turn each clip's ``Time Remap`` filter into the LinearTimeWarp of its speed."""
+    for clip in tl.find_clips():
+        for i, fx in enumerate(clip.effects):
+            found = plain(fx.metadata.get("fcp_xml"))
+            if not isinstance(found, dict) or str(found.get("effectid")).lower() != "timeremap":
+                continue
+            params = _parameters(found)
+            where = f"clip {clip.name!r}"
+            speed = _speed(plain(clip.metadata.get(_FRAMES)), params.get("speed"))
+            if speed is None:
+                p.error(where, "its Time Remap (speed) filter names no usable speed")
+                continue
+            if params.get("variablespeed") not in (None, "0"):
+                p.warn(where, f"keyframed speed (Time Remap) is rendered at its average {speed:g}x")
+            reverse = str(params.get("reverse", "")).strip().upper() == "TRUE"
+            clip.effects[i] = otio.schema.LinearTimeWarp(
+                name="Time Remap", time_scalar=-speed if reverse else speed
+            )
+
+
+def _parameters(effect: dict[str, Any]) -> dict[str, str]:
+    raw = effect.get("parameter")
+    items = raw if isinstance(raw, list) else [raw]
+    return {
+        str(item.get("parameterid") or item.get("name")).lower(): str(item.get("value"))
+        for item in items
+        if isinstance(item, dict)
+    }
+
+
+def _speed(frames: Any, percent: str | None) -> float | None:
+    """Source frames over record frames, else the filter's percentage; None if neither."""
+    if isinstance(frames, list) and len(frames) == 4:
+        first, last, start, end = frames
+        if start >= 0 and end > start and last > first:
+            return (last - first) / (end - start)
+    try:
+        value = abs(float(percent)) / 100 if percent is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) and value > 0 else None
 
 
 def apply_enabled(tl: Any) -> None:

@@ -46,7 +46,7 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
-from chunking.timeline.otio_fcp7_adapter import apply_enabled
+from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
@@ -101,6 +101,7 @@ def read_export(path: str, p: Problems) -> Any:
         correct_fcp7_reader()
         tl = read_timeline(path)
         apply_enabled(tl)
+        apply_time_remaps(tl, p)
         return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)

@@ -8,6 +8,7 @@ import pytest
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import FileSource, Timeline
+from common.errors import ValidationError
 from tests.media import make_video
 
 RATE = "<rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>"
@@ -92,3 +93,47 @@ def test_a_disabled_clip_or_track_is_neither_seen_nor_heard(tmp_path: Path, disa
     )
     timeline = export(tmp_path, track(clipitem("A.mov", 0, 30, 0, file("A.mov"))), top)
     assert shown(timeline) == [("A.mov", 0, 30, 0)]
+
+
+def time_remap(percent: float, reverse: bool = False, variable: bool = False) -> str:
+    """Premiere's Speed/Duration as it exports it: a Time Remap filter."""
+
+    def parameter(name: str, value: object) -> str:
+        return f"<parameter><parameterid>{name}</parameterid><name>{name}</name><value>{value}</value></parameter>"  # noqa: E501
+
+    return (
+        "<filter><effect><name>Time Remap</name><effectid>timeremap</effectid>"
+        "<effectcategory>motion</effectcategory><effecttype>motion</effecttype>"
+        f"<mediatype>video</mediatype>{parameter('variablespeed', int(variable))}"
+        f"{parameter('speed', percent)}{parameter('reverse', str(reverse).upper())}"
+        "</effect></filter>"
+    )
+
+
+def retimed(start: int, end: int, source: int, out: int, inner: str) -> str:
+    return (
+        f'<clipitem id="r-{start}"><name>A.mov</name><enabled>TRUE</enabled><duration>150'
+        f"</duration>{RATE}<start>{start}</start><end>{end}</end><in>{source}</in>"
+        f"<out>{out}</out>{file('A.mov')}{inner}</clipitem>"
+    )
+
+
+def test_a_speed_change_plays_the_clip_at_its_speed(tmp_path: Path) -> None:
+    """Half speed: 25 source frames fill 50; the filter's own figure agrees."""
+    timeline = export(tmp_path, track(retimed(0, 50, 10, 35, time_remap(50))))
+    (clip,) = timeline.tracks[0].clips
+    assert (clip.start, clip.end, clip.speed, round(clip.source_start * 25)) == (0, 50, 0.5, 10)
+    assert not [w for w in timeline.warnings if "Time Remap" in w]
+
+
+def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -> None:
+    timeline = export(tmp_path, track(retimed(0, 25, 0, 50, time_remap(100, variable=True))))
+    assert timeline.tracks[0].clips[0].speed == 2.0
+    assert "clip 'A.mov': keyframed speed (Time Remap) is rendered at its average 2x" in (
+        timeline.warnings
+    )
+
+
+def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match=r"clip 'A.mov'.*reverse playback"):
+        export(tmp_path, track(retimed(0, 25, 0, 25, time_remap(100, reverse=True))))
