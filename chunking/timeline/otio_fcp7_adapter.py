@@ -112,7 +112,7 @@ def _speed(frames: Any, percent: str | None) -> float | None:
     if isinstance(frames, list) and len(frames) == 4:
         first, last, start, end = frames
         if start >= 0 and end > start and last > first:
-            return (last - first) / (end - start)
+            return float(last - first) / float(end - start)
     try:
         value = abs(float(percent)) / 100 if percent is not None else None
     except ValueError:
