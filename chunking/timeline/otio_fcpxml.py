@@ -60,6 +60,7 @@ from chunking.timeline.otio_fcpxml_nesting import (
 )
 from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
 from chunking.timeline.otio_fcpxml_transitions import mark_transitions
+from common.errors import TimelineError
 
 #: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
 MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
@@ -79,9 +80,16 @@ def fcpxml_amended(path: str) -> str | None:
     except (ElementTree.ParseError, OSError, ValueError):
         return None
     root = tree.getroot()
+    deepest = _depth(root)
+    if deepest > MAX_NESTING:
+        raise TimelineError(
+            f"{path}: its elements nest {deepest} levels deep (at most {MAX_NESTING} are read); "
+            "not an FCPXML an editor writes"
+        )
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.
-    moved = _disabled_left_out(root)
+    moved = _named(root)
+    moved |= _disabled_left_out(root)
     moved |= mark_adjustments(root)
     moved |= mark_transitions(root)
     for asset in root.iter("asset"):
@@ -105,6 +113,37 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= _constant_retimes(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
+
+
+#: How deep elements may nest: Final Cut's deepest (compound in compound in a storyline)
+#: stay far below; the adapter and the amending recurse once per level.
+MAX_NESTING = 200
+
+
+def _depth(root: Any) -> int:
+    """How many levels deep the document's elements nest (without recursing)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in element)
+    return deepest
+
+
+def _named(root: Any) -> bool:
+    """Give each item without a ``name`` (optional in the DTD; tools leave it out) its asset's
+    or media's name, else its tag: the adapter refused the whole file with a binding error."""
+    names = {r.get("id"): r.get("name") for r in root.iter() if r.get("id") and r.get("name")}
+    changed = False
+    for item in root.iter():
+        if (
+            item.tag in (*HOLDERS, "video", "audio")
+            and item.tag != "gap"
+            and "name" not in item.attrib
+        ):
+            item.set("name", names.get(item.get("ref")) or item.tag)
+            changed = True
+    return changed
 
 
 def _disabled_left_out(root: Any) -> bool:

@@ -149,7 +149,7 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
         retimed = item.find("timeMap") is not None
         if retimed and (item.tag in ("mc-clip", "sync-clip") or constant_retime(item) is None):
             walk.retimed.append(where)  # one otio_fcpxml could not make a speed
-        if item.tag in (*HOLDERS, "title"):
+        if item.tag in (*HOLDERS, "title", "video", "audio"):  # titles connect to any of them
             inner = fcpxml_time(item.get("start")) or Fraction(0)
             _walk(item, at, inner, walk, depth + 1)
         elif item.tag == "spine":  # a storyline connected to a clip: its own time from 0

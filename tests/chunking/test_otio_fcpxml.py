@@ -19,6 +19,7 @@ from chunking.timeline.model import Clip, Timeline, TrackKind
 from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_fcpxml_extras import fcpxml_extras
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
+from common.errors import TimelineError
 from tests.media import make_video
 
 
@@ -145,6 +146,33 @@ def test_asset_clips_keep_their_sound(tmp_path: Path) -> None:
     (cutaway,) = [c for t in timeline.tracks if t.id == "1" for c in t.clips]
     assert (cutaway.start, cutaway.end, cutaway.source_start) == (100, 125, 8.0)
     assert [(c.start, c.end, c.source_start) for c in sound_of(timeline, "music")] == [(0, 75, 1.0)]
+
+
+def test_clips_without_a_name_are_read_by_their_assets_name(tmp_path: Path) -> None:
+    """``name`` is optional in the DTD: tools that write FCPXML leave it out."""
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    with wave.open(str(tmp_path / "music.wav"), "wb") as music:
+        music.setnchannels(1)
+        music.setsampwidth(2)
+        music.setframerate(8000)
+        music.writeframes(b"\0\0" * 80000)
+    path = tmp_path / "cut.fcpxml"
+    unnamed = '<asset-clip ref="r2" offset="0s"'
+    path.write_text(SOUND.replace('<asset-clip name="av" ref="r2" offset="0s"', unnamed))
+    timeline = load(str(path))
+    picture = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert picture[0].start == 0 and "av" in picture[0].id
+
+
+def test_an_fcpxml_nested_beyond_any_editors_is_one_line(tmp_path: Path) -> None:
+    nest = "<clip><spine>" * 300 + "</spine></clip>" * 300
+    path = tmp_path / "deep.fcpxml"
+    path.write_text(
+        '<fcpxml version="1.10"><library><event><project name="p"><sequence><spine>'
+        f"{nest}</spine></sequence></project></event></library></fcpxml>"
+    )
+    with pytest.raises(TimelineError, match=r"deep.fcpxml: its elements nest 606 levels deep"):
+        load(str(path))
 
 
 MULTICAM = """<?xml version="1.0" encoding="UTF-8"?>

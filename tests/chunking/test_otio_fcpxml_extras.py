@@ -72,6 +72,21 @@ def test_titles_become_subtitles_at_their_output_times(tmp_path: Path) -> None:
     assert jane["position"] == pytest.approx({"x": 0.5, "y": 0.75})  # 270 px below centre
 
 
+def test_a_title_connected_to_a_picture_without_sound_is_drawn(tmp_path: Path) -> None:
+    """Final Cut writes a clip without sound, a still or a generator as a spine <video>."""
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        TITLES.replace(
+            '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
+            '<video name="a" ref="r2" offset="3600s" duration="4s" start="10s">'
+            '<title name="On video" lane="1" ref="r4" offset="11s" duration="1s">'
+            "<text><text-style>Still</text-style></text></title></video>",
+        )
+    )
+    titles = fcpxml_extras(str(path)).titles
+    assert [(t["text"], t["start_time"]) for t in titles][:2] == [("Still", 1.0), ("Hello", 4.0)]
+
+
 def test_an_fcpxml_with_titles_loads_and_draws_them(tmp_path: Path) -> None:
     make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
     path = tmp_path / "cut.fcpxml"
