@@ -46,6 +46,7 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
+from chunking.timeline.otio_edl_fcm import drop_frame_marked
 from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
@@ -110,14 +111,16 @@ def read_export(path: str, p: Problems) -> Any:
             text = handle.read()
     except OSError:
         return read_timeline(path)  # the adapter reports the unreadable file
-    media = media_rates(text, os.path.dirname(os.path.abspath(path)))
+    declared = drop_frame_marked(text)
+    media = media_rates(declared, os.path.dirname(os.path.abspath(path)))
     chosen = Problems()
-    first = edl_rate(text, chosen, media)
+    first = edl_rate(declared, chosen, media)
     failed: TimelineError | None = None
-    amended, fades = opening_fades(text)
-    for rate in [first, *(r for r in _other_rates(text, media) if r != first)]:
+    amended, fades = opening_fades(declared)
+    own = amended if fades or declared != text else None
+    for rate in [first, *(r for r in _other_rates(declared, media) if r != first)]:
         try:
-            tl = read_timeline(path, rate=rate, text=amended if fades else None)
+            tl = read_timeline(path, rate=rate, text=own)
         except TimelineError as exc:
             failed = failed or exc
             continue
