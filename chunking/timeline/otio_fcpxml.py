@@ -43,6 +43,7 @@ What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips'
 
 from __future__ import annotations
 
+import copy
 import re
 from fractions import Fraction
 from typing import Any
@@ -51,6 +52,7 @@ from xml.etree import ElementTree
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_adjust import mark_adjustments
+from chunking.timeline.otio_fcpxml_compound import silence_compounds
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
     flatten_sync_clips,
@@ -110,7 +112,9 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= hoist_connected(root)
     moved |= place_storylines(root)
     moved |= separate_lanes(root)
+    moved |= silence_compounds(root)
     moved |= _constant_retimes(root)
+    moved |= _compounds_named(root)
     moved |= _sound_of_clips(root)
     return ElementTree.tostring(root, encoding="unicode") if moved else None
 
@@ -143,6 +147,26 @@ def _named(root: Any) -> bool:
         ):
             item.set("name", names.get(item.get("ref")) or item.tag)
             changed = True
+    return changed
+
+
+def _compounds_named(root: Any) -> bool:
+    """Give each compound clip (``<ref-clip>``) whose name carries a mark a copy of its
+    ``<media>`` named as it is: the adapter names the stack it reads after the media, so the
+    mark (a speed, silenced sound) would not reach the read timeline. False if none."""
+    resources = root.find("resources")
+    media = {m.get("id"): m for m in root.iter("media")}
+    changed = False
+    for n, item in enumerate(root.iter("ref-clip")):
+        name, found = item.get("name") or "", media.get(item.get("ref"))
+        if "\u2063" not in name or found is None or resources is None:
+            continue
+        own = copy.deepcopy(found)
+        own.set("id", f"{found.get('id')}\u2063{n}")
+        own.set("name", name)
+        resources.append(own)
+        item.set("ref", str(own.get("id")))
+        changed = True
     return changed
 
 
@@ -304,7 +328,7 @@ def _constant_retimes(root: Any) -> bool:
     changed = False
     rate = _sequence_rate(root)
     for clip in root.iter():
-        if clip.tag not in ("clip", "asset-clip"):
+        if clip.tag not in ("clip", "asset-clip", "ref-clip"):
             continue
         retime = constant_retime(clip) or _conformed(clip, rate)
         if retime is None:
@@ -365,7 +389,9 @@ def _conformed(clip: Any, rate: Fraction | None) -> tuple[Fraction, Fraction] | 
 def apply_retimes(timeline: Any) -> None:
     """Give the clips ``_constant_retimes`` marked their speed (a LinearTimeWarp) and their
     names back."""
-    for clip in timeline.find_clips():
+    for clip in timeline.find_children():
+        if not isinstance(clip, otio.schema.Clip | otio.schema.Stack):
+            continue  # a compound clip (ref-clip) is a stack
         match = _RETIME_NAME.search(str(clip.name or ""))
         if match is None:
             continue

@@ -4,7 +4,8 @@ The adapter reads a compound clip (``<ref-clip>``) as a nested stack on the vide
 in, its sound inside as audio tracks of that stack; only a top-level audio track's stacks are
 heard, so a compound clip played silent. Each video track holding such stacks gets an audio
 track beside it that holds copies of them at the same times (the picture stays where it is:
-each track draws or plays only its own kind of a stack's tracks).
+each track draws or plays only its own kind of a stack's tracks). A compound clip whose sound
+is switched off (``srcEnable="video"``) gets none: the amended text marks it in its name.
 """
 
 from __future__ import annotations
@@ -16,9 +17,27 @@ import opentimelineio as otio
 
 from chunking.timeline.otio_read import TIME_ERRORS
 
+#: How a compound clip's name says its sound is switched off, from the amended text to the
+#: read timeline.
+_SILENT_MARK = "\u2063picture-only"
+
+
+def silence_compounds(root: Any) -> bool:
+    """Mark each ``<ref-clip srcEnable="video">`` in its name; False if there was none."""
+    changed = False
+    for item in root.iter("ref-clip"):
+        if item.get("srcEnable") == "video":
+            item.set("name", f"{item.get('name') or 'ref-clip'}{_SILENT_MARK}")
+            changed = True
+    return changed
+
 
 def hear_compound_clips(tl: Any) -> None:
     """Add an audio track beside each video track whose compound clips hold sound."""
+    for item in tl.find_children(descended_from_type=otio.schema.Stack):
+        if _SILENT_MARK in str(item.name or ""):
+            item.name = str(item.name).replace(_SILENT_MARK, "")
+            item.metadata["cloudrender_picture_only"] = True
     tracks = tl.tracks
     for index in reversed(range(len(tracks))):
         track = tracks[index]
@@ -33,7 +52,9 @@ def _sound_track(track: Any) -> Any | None:
     """An audio track holding copies of ``track``'s stacks that hold sound, at their times."""
     placed: list[tuple[Any, Any]] = []
     for child in track:
-        if isinstance(child, otio.schema.Stack) and child.enabled and _has_sound(child):
+        if not isinstance(child, otio.schema.Stack) or not child.enabled:
+            continue
+        if not child.metadata.get("cloudrender_picture_only") and _has_sound(child):
             try:
                 placed.append((child.range_in_parent(), child))
             except TIME_ERRORS:

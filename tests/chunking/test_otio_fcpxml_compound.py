@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chunking.timeline.loader import load
-from chunking.timeline.model import TrackKind
+from chunking.timeline.model import Timeline, TrackKind
 from tests.media import make_video
 
 PROJECT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -36,21 +36,49 @@ PROJECT = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def test_compound_clips_are_heard_where_they_show(tmp_path: Path) -> None:
+def placed(timeline: Timeline, kind: TrackKind) -> list[tuple[int, int, float, float]]:
+    """Each clip of this kind that shows or sounds: its frames, source start and speed."""
+    return sorted(
+        (c.start, c.end, c.source_start, c.speed)
+        for t in timeline.tracks
+        if t.kind is kind and t.enabled
+        for c in t.clips
+        if kind is TrackKind.VIDEO or not c.muted  # a video clip is picture only
+    )
+
+
+def project(tmp_path: Path, text: str = PROJECT) -> Timeline:
     media = make_video(tmp_path / "a.mov", frames=75, fps=25, audio_hz=440)
     path = tmp_path / "p.fcpxml"
-    path.write_text(PROJECT.format(media=media))
-    timeline = load(str(path))
+    path.write_text(text.format(media=media))
+    return load(str(path))
 
-    def placed(kind: TrackKind) -> list[tuple[int, int, float]]:
-        return sorted(
-            (c.start, c.end, c.source_start)
-            for t in timeline.tracks
-            if t.kind is kind and t.enabled
-            for c in t.clips
-            if kind is TrackKind.VIDEO or not c.muted  # a video clip is picture only
-        )
 
-    shown = [(0, 25, 1.0), (50, 75, 1.0)]
-    assert placed(TrackKind.VIDEO) == shown
-    assert placed(TrackKind.AUDIO) == shown  # was silent: the adapter nests the sound
+def test_compound_clips_are_heard_where_they_show(tmp_path: Path) -> None:
+    timeline = project(tmp_path)
+    shown = [(0, 25, 1.0, 1.0), (50, 75, 1.0, 1.0)]
+    assert placed(timeline, TrackKind.VIDEO) == shown
+    assert placed(timeline, TrackKind.AUDIO) == shown  # was silent: the adapter nests the sound
+
+
+def test_a_compound_clip_whose_sound_is_off_is_silent(tmp_path: Path) -> None:
+    first = '<ref-clip ref="r3" offset="0s" name="Compound" duration="1s"/>'
+    timeline = project(
+        tmp_path, PROJECT.replace(first, first.replace("/>", ' srcEnable="video"/>'))
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [(0, 25, 1.0, 1.0), (50, 75, 1.0, 1.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [(50, 75, 1.0, 1.0)]
+
+
+def test_a_retimed_compound_clip_plays_at_its_speed(tmp_path: Path) -> None:
+    """A two-point timeMap on the second use: half speed, its sound too."""
+    second = '<ref-clip ref="r3" offset="2s" name="Compound" duration="1s"/>'
+    retimed = (
+        '<ref-clip ref="r3" offset="2s" name="Compound" duration="1s"><timeMap>'
+        '<timept time="0s" value="0s" interp="linear"/>'
+        '<timept time="2s" value="1s" interp="linear"/></timeMap></ref-clip>'
+    )
+    timeline = project(tmp_path, PROJECT.replace(second, retimed))
+    shown = [(0, 25, 1.0, 1.0), (50, 75, 1.0, 0.5)]
+    assert placed(timeline, TrackKind.VIDEO) == shown
+    assert placed(timeline, TrackKind.AUDIO) == shown
