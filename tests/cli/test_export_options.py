@@ -73,3 +73,19 @@ def test_render_lossless_encodes_an_odd_frame_size(cli: CLI, tmp_path: Path) -> 
         with av.open(str(out)) as video:
             stream = video.streams.video[0]
             assert (stream.width, stream.height) == (321, 181)
+
+
+def test_a_frame_too_small_for_its_codec_is_refused_before_encoding(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """libx265 corrupts its heap on frames like 48x48 (the worker aborted): refused first."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])], size=(48, 48))  # fmt: skip
+    path = write_project(tmp_path / "small.json", doc)
+    out = tmp_path / "small.mkv"
+    refused = cli("render", str(path), "-o", str(out), "--direct", "--codec", "hevc")
+    assert refused.returncode == 2, refused.stderr
+    assert "resolution 48x48 is too small for hevc: it needs at least 64x16" in refused.stderr
+    assert not out.exists()
+    done = cli("render", str(path), "-o", str(out), "--direct", "--codec", "vp9")
+    assert done.returncode == 0, done.stderr
