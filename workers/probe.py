@@ -166,38 +166,72 @@ def _first_frames(container: Any, wanted: dict[str, Any], path: str) -> dict[str
 def _tail_problem(container: Any, stream: Any, path: str) -> str | None:
     """Why the stream's last packets cannot be read (a file cut short), or None.
 
-    The render fails on the first frame past the cut; reading from the last keyframe to the
-    declared end finds the cut without reading the whole file.
+    The render fails on the first frame past the cut, or (Matroska, WebM) freezes on the last
+    frame there is; reading from the last keyframe before the declared end finds the cut
+    without reading the whole file. The end declared is the stream's, else the container's
+    (Matroska's segment duration). A seek to the very end finds nothing in some formats (PCM),
+    so a second look starts a second earlier; nothing there either means the packets the index
+    names are not in the file.
     """
-    if not stream.duration:
-        return None  # no declared length to compare with (e.g. Matroska, MPEG-TS)
-    end = (stream.start_time or 0) + stream.duration
-    try:
-        container.seek(end, stream=stream, backward=True, any_frame=False)
-    except (av.error.FFmpegError, OSError):
-        return None  # not seekable: the first frames are all a cheap check can read
+    end = _declared_end(container, stream)
+    if end is None or not stream.time_base:
+        return None  # no declared length to compare with (e.g. MPEG-TS)
+    base = Fraction(stream.time_base)
+    for target in (end, end - round(1 / base)):
+        try:
+            container.seek(max(target, 0), stream=stream, backward=True, any_frame=False)
+        except (av.error.FFmpegError, OSError):
+            return None  # not seekable: the first frames are all a cheap check can read
+        try:
+            found = _last_packets(container, stream)
+        except (av.error.FFmpegError, OSError) as exc:
+            return f"cannot open {path}: {reason(exc)}"
+        if found is None:
+            continue
+        corrupt, reached, step = found
+        if corrupt:
+            return f"{path} is cut short: its last {stream.type} packet is incomplete"
+        # Two packets of slack: edit lists and priming may shift the last timestamp a little
+        # (a second where only the container declares the length: it rounds).
+        slack = 2 * step if stream.duration else max(2 * step, round(1 / base))
+        if reached is not None and reached < end - slack:
+            return (
+                f"{path} is cut short: its {stream.type} ends at {float(reached * base):.3f}s "
+                f"of the {float(end * base):.3f}s it declares"
+            )
+        return None
+    return (
+        f"{path} is cut short: no {stream.type} data near the {float(end * base):.3f}s it declares"
+    )
+
+
+def _last_packets(container: Any, stream: Any) -> tuple[bool, int | None, int] | None:
+    """From where the container was sought: whether a packet is corrupt, the latest time
+    reached and the longest packet; None when there is no packet at all."""
     reached: int | None = None
-    step = 0
-    try:
-        for count, packet in enumerate(container.demux(stream)):
-            if packet.size == 0 or packet.pts is None:
-                continue
-            if packet.is_corrupt:
-                return f"{path} is cut short: its last {stream.type} packet is incomplete"
+    step, seen = 0, 0
+    for count, packet in enumerate(container.demux(stream)):
+        if packet.size == 0:
+            continue
+        seen += 1
+        if packet.is_corrupt:
+            return True, reached, step
+        if packet.pts is not None:
             step = max(step, packet.duration or 0)
             reached = max(reached or packet.pts, packet.pts + (packet.duration or 0))
-            if count >= TAIL_PACKETS:
-                return None
-    except (av.error.FFmpegError, OSError) as exc:
-        return f"cannot open {path}: {reason(exc)}"
-    # Two packets of slack: edit lists and priming may shift the last timestamp a little.
-    if reached is not None and reached < end - 2 * step:
-        base = Fraction(stream.time_base)
-        return (
-            f"{path} is cut short: its {stream.type} ends at {float(reached * base):.3f}s "
-            f"of the {float(end * base):.3f}s it declares"
-        )
-    return None
+        if count >= TAIL_PACKETS:
+            return False, None, step  # far from the end: no cut to see here
+    return (False, reached, step) if seen else None
+
+
+def _declared_end(container: Any, stream: Any) -> int | None:
+    """Where the stream ends by its file's header, in its time base; None if undeclared."""
+    if stream.duration:
+        return int((stream.start_time or 0) + stream.duration)
+    if not container.duration or not stream.time_base:
+        return None
+    seconds = Fraction(container.duration + (container.start_time or 0), av.time_base)
+    return int(seconds / Fraction(stream.time_base))
 
 
 def _examine_image(path: str) -> MediaFacts:

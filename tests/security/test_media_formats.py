@@ -344,3 +344,33 @@ def test_editors_and_cameras_formats_open(
     with open_media(str(path)) as container:
         stream = container.streams.video[0] if video else container.streams.audio[0]
         assert sum(1 for _ in container.decode(stream)) >= 1
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm"])
+def test_a_matroska_file_cut_short_is_named_not_frozen_on_its_last_frame(
+    tmp_path: Path, suffix: str
+) -> None:
+    """An interrupted copy or download: its header still declares the whole length, and the
+    render showed its last frame there was, frozen, to the end."""
+    codec = "libvpx-vp9" if suffix == ".webm" else "libx264"
+    whole = make_video(tmp_path / f"whole{suffix}", frames=90, fps=30, size=(64, 36), codec=codec)
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 55 // 100])
+    assert media_problem(str(whole)) is None
+    problem = media_problem(str(cut))
+    assert problem is not None and "is cut short: its video ends at" in problem
+    assert "of the 3.000s it declares" in problem
+
+
+def test_sound_and_video_files_that_end_where_they_say_are_not_cut_short(tmp_path: Path) -> None:
+    """A seek to the very end of PCM finds nothing: the check looks a second earlier too."""
+    wav = tmp_path / "tone.wav"
+    with av.open(str(wav), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=48000, layout="5.1")
+        samples = np.zeros((6, 96000), dtype=np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="5.1")
+        frame.sample_rate = 48000
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    assert media_problem(str(wav)) is None
+    assert media_problem(str(make_video(tmp_path / "v.mkv", frames=40, size=(64, 36)))) is None
