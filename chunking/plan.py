@@ -86,6 +86,12 @@ def piece_frames(timeline: Timeline, workers: int, chunks_per_worker: int, min_f
     return max(piece, min_frames)
 
 
+#: The most chunks an explicit ``chunk_frames`` may ask for: each is a task, a record and a
+#: segment, and planning, estimating and dispatching grow with their count (one frame a chunk
+#: over a day at 120 fps took 5 GiB and minutes of the API's CPU before answering).
+MAX_CHUNKS = 20_000
+
+
 def plan_chunks(
     timeline: Timeline,
     *,
@@ -126,6 +132,12 @@ def plan_chunks(
     if chunk_frames is not None:
         if chunk_frames < 1:
             raise TimelineError(f"chunk_frames must be at least 1, got {chunk_frames}")
+        count = -(-frames // chunk_frames)
+        if count > MAX_CHUNKS:
+            raise TimelineError(
+                f"chunk_frames {chunk_frames} splits the {frames} frames into {count} chunks; "
+                f"at most {MAX_CHUNKS} are planned (use at least {-(-frames // MAX_CHUNKS)})"
+            )
         return _chunks([*range(0, frames, chunk_frames), frames])
 
     if chunks_per_worker < 1:

@@ -20,6 +20,8 @@ from providers.compute.pools import load_pools
 
 #: Seconds an operator's pool override lasts unless told otherwise.
 DEFAULT_OVERRIDE_SECONDS = Policy().override_seconds
+#: The most worker processes ``scale_cluster`` puts on one render node.
+MAX_SLOTS_PER_NODE = 256
 
 
 class ClusterControl:
@@ -84,6 +86,13 @@ class ClusterControl:
             for node in self.get_cluster_status().nodes
             if node.role == ROLE_RENDER
         }
+        most = MAX_SLOTS_PER_NODE * max(len(pools), 1)
+        if slots > most:
+            # Each slot is a process a node forks: a typo of a few zeros would fork millions.
+            raise RenderError(
+                f"{slots} worker slots is more than the {len(pools)} render node(s) can hold: "
+                f"at most {MAX_SLOTS_PER_NODE} a node ({most} in all)"
+            )
         changes = pool_changes(pools, slots)
         for node, change in changes.items():
             if change > 0:

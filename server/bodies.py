@@ -75,9 +75,9 @@ class ScaleBody(_Body):
     """``POST /v1/cluster/scale``: a pool to hold at ``nodes``, or worker ``slots`` in all."""
 
     pool: str | None = Field(default=None, max_length=64)
-    nodes: int | None = Field(default=None, ge=0)
+    nodes: int | None = Field(default=None, ge=0, le=10_000)
     duration: float | None = Field(default=None, gt=0, description="seconds (default one hour)")
-    slots: int | None = Field(default=None, ge=1)
+    slots: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class JobList(BaseModel):

@@ -129,6 +129,15 @@ def test_chunk_frames_error_names_the_value() -> None:
         plan_chunks(timeline(100), workers=2, chunk_frames=0)
 
 
+def test_a_chunk_size_that_makes_too_many_chunks_is_refused_before_planning() -> None:
+    """One frame a chunk over a day at 120 fps took minutes and gigabytes to plan."""
+    frames = 24 * 3600 * 120
+    with pytest.raises(TimelineError, match=r"splits the 10368000 frames into 10368000 chunks; "
+                       r"at most 20000 are planned \(use at least 519\)"):  # fmt: skip
+        plan_chunks(timeline(frames), workers=2, chunk_frames=1)
+    assert len(plan_chunks(timeline(frames), workers=2, chunk_frames=519)) == 19977
+
+
 def test_empty_timeline_is_rejected() -> None:
     with pytest.raises(TimelineError, match="no frames"):
         plan_chunks(Timeline(fps=Fraction(30), width=2, height=2, frames=0), workers=1)

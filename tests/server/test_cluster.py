@@ -60,6 +60,11 @@ def test_scaling_refuses_what_it_cannot_do_in_one_line(
     assert scale({})[0] == 400
     assert scale({"pool": "gpu", "slots": 2})[0] == 400
     assert scale({"slots": 0})[0] == 422
+    assert scale({"slots": 10**9})[0] == 422  # checked before anything is counted
+    # Each slot is a process a node forks: a few zeros too many are refused, not broadcast.
+    status, body = scale({"slots": 300})
+    assert status == 400 and str(body["error"]).startswith("300 worker slots is more than the")
+    assert "at most 256 a node (256 in all)" in str(body["error"])
     # The cluster's one slot, asked for again: nothing to change.
     assert scale({"slots": 1}) == (200, {"slots": 1, "changes": {}})
 
