@@ -22,6 +22,8 @@ from typing import Any
 #: Slack (in frames) when sampling on a frame grid: times given as decimal seconds land a hair
 #: before a frame's start they mean.
 _GRID_SLACK = Fraction(1, 10**6)
+#: Rates this close are one rate written two ways (2997/100 and 30000/1001 differ by 1 ppm).
+_SAME_RATE = Fraction(1, 10**4)
 _CACHE: dict[tuple[str, int, int, int], VideoIndex] = {}
 _CACHE_SIZE = 64
 _COMMON_RATES = tuple(
@@ -111,12 +113,25 @@ def frame_grid(
         return None
     candidates = [Fraction(r) for r in nominal if r] + list(_COMMON_RATES)
     for rate in [*candidates, 1 / measured]:
-        if abs(rate * measured - 1) <= Fraction(1, 1000) and _on_grid(pts, time_base, rate):
+        if abs(rate * measured - 1) > Fraction(1, 1000):
+            continue
+        # A decimal NTSC rate (2997/100: `ffmpeg -r 29.97`, a QuickTime timescale of 2997) is
+        # the NTSC rate it writes down: on its own grid a 30000/1001 timeline showed frame 1
+        # twice and then every frame one late. Its frames drift from the NTSC grid by a tick
+        # every few minutes, so they need only stay within a quarter frame of it.
+        common = next((c for c in _COMMON_RATES if abs(rate / c - 1) <= _SAME_RATE), None)
+        if common is not None and _on_grid(pts, time_base, common, frames=Fraction(1, 4)):
+            return common
+        if _on_grid(pts, time_base, rate):
             return rate
     return None
 
 
-def _on_grid(pts: list[int], time_base: Fraction, rate: Fraction) -> bool:
-    """Whether every frame is within a tick of the grid of `rate` from the first."""
+def _on_grid(
+    pts: list[int], time_base: Fraction, rate: Fraction, frames: Fraction = Fraction(0)
+) -> bool:
+    """Whether every frame is within a tick (or ``frames`` of a frame, if more) of the grid
+    of `rate` from the first."""
     step = float(1 / (rate * time_base))
-    return all(abs(t - pts[0] - k * step) <= 1.0 for k, t in enumerate(pts))
+    slack = max(1.0, float(frames) * step)
+    return all(abs(t - pts[0] - k * step) <= slack for k, t in enumerate(pts))

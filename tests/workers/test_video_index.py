@@ -92,12 +92,35 @@ def test_matroska_at_29_97_shows_every_frame_once(tmp_path: Path) -> None:
         ([0, 40, 40, 80], Fraction(1, 1000), (), None),  # a repeated time
         ([0, 40], Fraction(1, 1000), (), None),  # too few to tell
         ([0, 7, 14, 21], Fraction(1, 1000), (), Fraction(1000, 7)),  # an uncommon rate
+        # `ffmpeg -r 29.97` writes 2997/100: the NTSC rate it means, an hour of it too
+        (
+            [k * 100 for k in range(107_892)],
+            Fraction(1, 2997),
+            (Fraction(2997, 100),),
+            Fraction(30000, 1001),
+        ),
+        (
+            [k * 125 for k in range(5000)],
+            Fraction(1, 2997),
+            (Fraction(2997, 125),),
+            Fraction(24000, 1001),
+        ),
     ],
 )
 def test_frame_grid(
     pts: list[int], base: Fraction, nominal: tuple[Fraction | None, ...], rate: Fraction | None
 ) -> None:
     assert frame_grid(pts, base, nominal) == rate
+
+
+@pytest.mark.parametrize(("decimal", "ntsc"), [(Fraction(2997, 100), Fraction(30000, 1001)),
+                                              (Fraction(2997, 125), Fraction(24000, 1001))])  # fmt: skip
+def test_a_decimal_ntsc_rate_shows_every_frame_once_on_an_ntsc_timeline(
+    tmp_path: Path, decimal: Fraction, ntsc: Fraction
+) -> None:
+    """A source written at 29.97 (2997/100) showed frame 1 twice, then every frame one late."""
+    path = make_video(tmp_path / "decimal.mp4", frames=60, fps=decimal, size=(64, 36), gop=15)
+    assert _shown(path, [n / ntsc for n in range(60)]) == list(range(60))
 
 
 def test_h264_with_b_frames_in_avi_decodes_at_any_frame(tmp_path: Path) -> None:
