@@ -17,6 +17,7 @@ from common.errors import DecodeError, MediaError
 from workers.media_open import open_media, reason
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import video_index
+from workers.video_orientation import orientation
 
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
 FORWARD_DECODE_LIMIT = 48
@@ -231,7 +232,8 @@ def frame_picture(frame: Any, sizer: Sizer | None, aspect: Fraction = Fraction(1
     """A decoded frame as the picture it shows: turned upright, its pixels' aspect ratio
     (`aspect`: PAL or HDV anamorphic) made square, its alpha kept (ProRes 4444, QuickTime
     Animation, PNG), at the size the sizer asks for."""
-    turns = round((frame.rotation or 0) / 90) % 4
+    orient = orientation(frame)
+    turns = 1 if orient.swaps else 0  # only whether the sides swap matters below
     alpha = any(component.is_alpha for component in frame.format.components)
     pixels = "rgba" if alpha else "rgb24"
     width, height = frame.width, frame.height
@@ -256,9 +258,8 @@ def frame_picture(frame: Any, sizer: Sizer | None, aspect: Fraction = Fraction(1
             src_colorspace=matrix,
             interpolation="BILINEAR",
         ).to_ndarray()
-    if turns:
-        # The display matrix rotates counter-clockwise; np.rot90 with k > 0 does too.
-        array = np.ascontiguousarray(np.rot90(array, k=turns))
+    if orient.steps:
+        array = np.ascontiguousarray(orient.apply(array))
     return split_rgba(array) if alpha else Picture(array)
 
 

@@ -113,8 +113,10 @@ def test_frame_grid(
     assert frame_grid(pts, base, nominal) == rate
 
 
-@pytest.mark.parametrize(("decimal", "ntsc"), [(Fraction(2997, 100), Fraction(30000, 1001)),
-                                              (Fraction(2997, 125), Fraction(24000, 1001))])  # fmt: skip
+@pytest.mark.parametrize(
+    ("decimal", "ntsc"),
+    [(Fraction(2997, 100), Fraction(30000, 1001)), (Fraction(2997, 125), Fraction(24000, 1001))],
+)
 def test_a_decimal_ntsc_rate_shows_every_frame_once_on_an_ntsc_timeline(
     tmp_path: Path, decimal: Fraction, ntsc: Fraction
 ) -> None:
