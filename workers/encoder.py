@@ -75,6 +75,12 @@ _NVENC_PRESETS = {
 FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
 
 
+def muxer_options(file_format: str | None) -> dict[str, str]:
+    """How a finished video of this format is written: an MP4 or MOV with its index first
+    (fast start), so a browser or progressive download plays it before the end arrives."""
+    return {"movflags": "+faststart"} if file_format in ("mp4", "mov") else {}
+
+
 @dataclass(frozen=True)
 class EncoderChoice:
     """The encoder picked for a render and how it is configured."""

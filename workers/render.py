@@ -34,7 +34,14 @@ from workers.audio import (
     sample_offset,
 )
 from workers.compositor import Compositor
-from workers.encoder import FORMATS, EncoderChoice, add_video_stream, choose_encoder, to_video_frame
+from workers.encoder import (
+    FORMATS,
+    EncoderChoice,
+    add_video_stream,
+    choose_encoder,
+    muxer_options,
+    to_video_frame,
+)
 from workers.media_open import open_media
 from workers.pipeline import prefetched
 
@@ -159,7 +166,9 @@ def _write(
 ) -> str | None:
     fps = timeline.fps
     try:
-        container = av.open(target.path, "w", format=target.file_format)
+        container = av.open(
+            target.path, "w", format=target.file_format, options=muxer_options(target.file_format)
+        )
     except (av.error.FFmpegError, OSError) as exc:
         raise EncodeError(f"cannot create {target.path}: {exc}") from None
     audio_codec: str | None = None

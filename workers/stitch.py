@@ -24,7 +24,7 @@ import av
 
 from common.errors import EncodeError, MediaError, RenderError
 from workers.atomic import atomic_output
-from workers.encoder import FORMATS
+from workers.encoder import FORMATS, muxer_options
 from workers.media_open import open_media
 
 
@@ -73,7 +73,7 @@ def _open(path: str, write_format: str | None = None) -> Any:
     # PyAV's stubs leave pts optional and streams as unions; its objects are Any here, and what
     # matters (missing timestamps) is checked explicitly.
     if write_format is not None:
-        return av.open(path, "w", format=write_format)
+        return av.open(path, "w", format=write_format, options=muxer_options(write_format))
     # Segments and audio arrive by storage keys a Redis writer could name: read them only as
     # the media formats we write, like any source.
     return open_media(path)

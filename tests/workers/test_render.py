@@ -18,6 +18,7 @@ from chunking.timeline.studio import load_project
 from common.errors import DecodeError, EncodeError, RenderCancelled
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from tests.workers.test_atomic import assert_durable, record_sync, umask
+from tests.workers.test_stitch import top_level_boxes
 from workers.compositor import Compositor
 from workers.render import render_to_file
 
@@ -101,6 +102,8 @@ def test_keyframe_interval_b_frames_and_crf_are_honoured(tmp_path: Path) -> None
     render_to_file(tl, str(out))
     info = probe(out)
     assert info["keys"] == [0, 10, 20, 30, 40]
+    boxes = top_level_boxes(out)  # fast start: playable before the end arrives
+    assert boxes.index("moov") < boxes.index("mdat"), boxes
     assert 3 not in info["types"]
     with_b = tmp_path / "b3.mp4"
     render_to_file(replace(tl, export=with_overrides(tl.export, b_frames=3)), str(with_b))

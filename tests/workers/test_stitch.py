@@ -129,6 +129,20 @@ CASES = [
 AAC_FRAME = Fraction(1024, 48000)
 
 
+def top_level_boxes(path: Path) -> list[str]:
+    """An MP4/MOV file's top-level box types, in file order."""
+    data, at, found = path.read_bytes(), 0, []
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        if size == 1:
+            size = int.from_bytes(data[at + 8 : at + 16], "big")
+        if size < 8:
+            break
+        found.append(data[at + 4 : at + 8].decode("latin-1"))
+        at += size
+    return found
+
+
 @pytest.mark.parametrize(
     ("codec", "fps", "container", "audio_codec"),
     CASES,
@@ -154,6 +168,9 @@ def test_stitched_file_is_the_segments_packets_on_an_exact_frame_grid(
         with av.open(output) as result:
             assert result.streams.video[0].codec_context.codec_tag == "hvc1"
     assert leftovers(tmp_path / "out") == [f"movie.{container}"]
+    if container in ("mp4", "mov"):  # fast start: the index before the media it indexes
+        boxes = top_level_boxes(Path(output))
+        assert boxes.index("moov") < boxes.index("mdat"), boxes
     # No re-encode: every packet is copied byte for byte, in order.
     source = [bytes(p) for path, _, _ in segments for p in video_packets(path)]
     assert [bytes(p) for p in video_packets(output)] == source
