@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from chunking.timeline.project import Project, read_project
+from chunking.timeline.studio_editor import convert
 from common.errors import TimelineError, ValidationError
 from workers.assets import is_asset_ref, media_fields
 
@@ -50,9 +51,11 @@ def load_remote_project(
     if "OTIO_SCHEMA" in source:
         return _load_otio(dict(source))
     document = dict(source)
-    if "tracks" in document:  # ProjectSchema: check media before the loader looks at the disk
-        _refuse_local_media(document)
     with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
+        # Media are checked before the loader looks at the disk: in a ProjectSchema as sent,
+        # in an editor's document (.tlsp, sections, a ProjectFile) as converted to one.
+        editor = convert(document, folder)
+        _refuse_local_media(document if editor is None else editor.document)
         _placeholders(folder, _asset_refs(document))
         project = read_project(document, base_dir=folder)
     _refuse_local_media(project.document)

@@ -59,6 +59,10 @@ def compact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+#: How an uploaded asset's reference starts (workers.assets: ``asset:sha256:<hex><ext>``).
+ASSET_PREFIX = "asset:sha256:"
+
+
 class Library:
     """Media paths and resource definitions of one editor document, by id."""
 
@@ -151,8 +155,13 @@ class Library:
         return self.existing(candidates)
 
     def existing(self, candidates: tuple[str, ...]) -> str:
-        """The first candidate path that is a file (relative ones against the project file's
+        """An uploaded asset's reference among the candidates (no disk is asked then: a
+        service reading a client's document must not tell which of its own files exist), else
+        the first candidate path that is a file (relative ones against the project file's
         directory), else the first candidate."""
+        for candidate in candidates:
+            if candidate.startswith(ASSET_PREFIX):
+                return candidate
         for candidate in candidates:
             full = candidate if os.path.isabs(candidate) else os.path.join(self.base_dir, candidate)
             if os.path.isfile(full):

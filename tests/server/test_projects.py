@@ -1,0 +1,66 @@
+"""A project as the HTTP service receives it: media only as uploaded assets, and nothing in a
+refusal tells which files exist on the server's disk, whatever the document's shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.errors import ValidationError
+from server.projects import load_remote_project
+
+ASSET = "asset:sha256:" + "ab" * 32 + ".mp4"
+
+
+def editor_project(path: str, pool: str | None = None) -> dict[str, Any]:
+    """The editor's TimelineProject (sections), one clip whose mediaFile names ``path``; its
+    ``resources.media`` names ``pool`` for the same media id."""
+    clip = {
+        "id": "shot",
+        "mediaId": "m",
+        "mediaFile": {"id": "m", "path": path},
+        "startTime": 0,
+        "duration": 1,
+    }
+    return {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "video", "clips": [clip]}]}],
+        "resources": {"media": [{"id": "m", "path": pool}] if pool else []},
+        "settings": {"resolution": {"width": 64, "height": 36}, "fps": 10},
+    }
+
+
+def refusal(document: dict[str, Any]) -> str:
+    with pytest.raises(ValidationError) as refused:
+        load_remote_project(document)
+    return str(refused.value)
+
+
+def test_a_local_path_in_an_editor_document_is_refused_the_same_whether_it_exists(
+    tmp_path: Path,
+) -> None:
+    existing = tmp_path / "secret.mp4"
+    existing.write_bytes(b"not for you")
+    missing = tmp_path / "absent.mp4"
+    messages = [
+        refusal(editor_project(str(path))).replace(str(path), "PATH")
+        for path in (existing, missing, Path("/etc/passwd"))
+    ]
+    assert messages[0] == messages[1] == messages[2]
+    assert "clip 'shot': media 'PATH' is not an uploaded asset" in messages[0]
+
+
+def test_an_uploaded_asset_wins_over_a_local_path_without_the_disk_being_asked(
+    tmp_path: Path,
+) -> None:
+    """With a second candidate for the same media, which one is used must not depend on
+    whether the server holds the first: the asset is used either way."""
+    existing = tmp_path / "secret.mp4"
+    existing.write_bytes(b"not for you")
+    for local in (str(existing), str(tmp_path / "absent.mp4")):
+        project = load_remote_project(editor_project(local, pool=ASSET))
+        (clip,) = project.timeline.tracks[0].clips
+        assert str(getattr(clip.source, "path", "")).endswith(ASSET)
