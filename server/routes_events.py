@@ -18,7 +18,7 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -34,7 +34,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import ApiKey
 from orchestrator.job_events import TERMINAL_EVENTS, parse_entry, read_events
 from orchestrator.job_record import JobNotFound, JobState
-from server.auth import api_of, check_visible, key_from_query
+from server.auth import api_of, bearer_token, check_visible, key_from_query, keys_of
 from server.errors import ApiError, error_responses
 
 #: Seconds without an event after which a comment line keeps proxies from closing the stream.
@@ -49,6 +49,11 @@ BATCH = 100
 #: Event streams one server process follows at once (each holds a Redis connection while it
 #: waits); more are answered 503 with Retry-After.
 MAX_STREAMS = 2000
+#: Event streams one API key may hold open in one server process: one tenant cannot take
+#: every stream of the others (more are answered 429 with Retry-After).
+MAX_STREAMS_PER_KEY = 50
+#: Seconds between checks that a stream's key is still live: a revoked key's stream ends.
+RECHECK_SECONDS = 5.0
 #: Connections the pool may open beyond one per stream (requests racing past the count).
 POOL_SPARE = 64
 #: Seconds a job's status summary may be shared between its streams in this process.
@@ -111,33 +116,76 @@ async def job_events(
             503,
             {"Retry-After": "5"},
         )
+    if _held.get(key.id, 0) >= MAX_STREAMS_PER_KEY:
+        raise ApiError(
+            f"this key holds {MAX_STREAMS_PER_KEY} event streams already; close one first",
+            429,
+            {"Retry-After": "5"},
+        )
+    token = bearer_token(request) or request.query_params.get("key") or ""
+    store = keys_of(request)
+
+    def still_live() -> bool:
+        return store.authenticate(token) is not None
+
     return StreamingResponse(
-        _stream(url, job_id, start),
+        _held_by(key.id, _stream(url, job_id, start, still_live)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _stream(url: str, job_id: str, after: str) -> AsyncIterator[str]:
+#: API key id -> event streams it holds open in this process
+_held: dict[str, int] = {}
+
+
+async def _held_by(key_id: str, body: AsyncIterator[str]) -> AsyncIterator[str]:
+    """``body``, counted among the streams ``key_id`` holds while it runs."""
+    _held[key_id] = _held.get(key_id, 0) + 1
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        _held[key_id] -= 1
+        if not _held[key_id]:
+            del _held[key_id]
+
+
+async def _stream(
+    url: str, job_id: str, after: str, still_live: Callable[[], bool] | None = None
+) -> AsyncIterator[str]:
     """The SSE body, on the process's shared connections; a Redis that goes away ends it
     (the client reconnects with its last event id), never a traceback mid-response."""
     async with _shared(url) as shared:
         try:
-            async for chunk in _follow(shared, job_id, after):
+            async for chunk in _follow(shared, job_id, after, still_live):
                 yield chunk
         except (RedisError, OSError) as exc:
             _log.warning("event stream of job %s ended: Redis %s", job_id, type(exc).__name__)
 
 
-async def _follow(shared: _Shared, job_id: str, after: str) -> AsyncIterator[str]:
-    """Replay after ``after``, follow, end after the job's last event."""
+async def _follow(
+    shared: _Shared, job_id: str, after: str, still_live: Callable[[], bool] | None = None
+) -> AsyncIterator[str]:
+    """Replay after ``after``, follow, end after the job's last event (or once ``still_live``,
+    asked every RECHECK_SECONDS, says the key was revoked)."""
     client = aioredis.Redis(connection_pool=shared.pool)
     yield f"retry: {RETRY_MS}\n\n"
     status = await shared.status(client, job_id, time.monotonic() - STATUS_MAX_AGE)
     grace_until = _grace(status, None)
     stream = keys.events(job_id)
+    checked = sent = time.monotonic()
     while True:
-        wait = KEEPALIVE_SECONDS if grace_until is None else grace_until - time.monotonic()
+        if still_live is not None and time.monotonic() - checked >= RECHECK_SECONDS:
+            checked = time.monotonic()
+            if not await anyio.to_thread.run_sync(_live, still_live):
+                yield format_event("revoked", "problem", {"error": "the API key was revoked"})
+                return
+        wait = KEEPALIVE_SECONDS - (time.monotonic() - sent)
+        if grace_until is not None:
+            wait = min(wait, grace_until - time.monotonic())
+        if still_live is not None:
+            wait = min(wait, RECHECK_SECONDS)  # wake in time to ask about the key
         reply = await client.xread({stream: after}, count=BATCH, block=max(int(wait * 1000), 1))
         received = time.monotonic()
         batch = [e for e in map(parse_entry, reply[0][1] if reply else []) if e is not None]
@@ -145,16 +193,19 @@ async def _follow(shared: _Shared, job_id: str, after: str) -> AsyncIterator[str
             after = str(reply[0][1][-1][0])  # only entries not written by publish_event
             continue
         if not batch:
-            if grace_until is not None:
+            if grace_until is not None and received >= grace_until:
                 return
-            yield ": keep-alive\n\n"
-            status = await shared.status(client, job_id, received - STATUS_MAX_AGE)
-            grace_until = _grace(status, grace_until)
+            if received - sent >= KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                sent = received
+                status = await shared.status(client, job_id, received - STATUS_MAX_AGE)
+                grace_until = _grace(status, grace_until)
             continue
         # A state change needs a summary read after it; other events take a recent one.
         changed = _changes_state(m for _, m in batch)
         since = received if changed else received - STATUS_MAX_AGE
         status = await shared.status(client, job_id, since)
+        sent = time.monotonic()
         for entry_id, message in batch:
             message["status"] = status
             yield format_event(entry_id, str(message.get("event", "message")), message)
@@ -162,6 +213,14 @@ async def _follow(shared: _Shared, job_id: str, after: str) -> AsyncIterator[str
             if message.get("event") in TERMINAL_EVENTS:
                 return
         grace_until = _grace(status, grace_until)
+
+
+def _live(still_live: Callable[[], bool]) -> bool:
+    """Whether the key is live; a Redis that cannot say keeps the stream (its reads report)."""
+    try:
+        return still_live()
+    except RedisError:
+        return True
 
 
 def _ended_before(api: CloudRenderingAPI, job_id: str, after: str) -> bool:

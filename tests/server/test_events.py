@@ -251,3 +251,47 @@ def test_a_server_following_its_limit_of_streams_asks_to_retry(
     answer = httpx.get(f"{live_server}/v1/jobs/busy/events", headers=bearer(user_key))
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert "retry" in answer.json()["error"]
+
+
+def test_one_key_cannot_take_every_stream_of_the_server(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    other_user_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(routes_events, "MAX_STREAMS_PER_KEY", 1)
+    for owner in (user_key, other_user_key):
+        job = f"held-{user_of(server_cluster, owner)}"
+        api.store.create(JobRecord(id=job, user=user_of(server_cluster, owner)), {})
+    url = f"{live_server}/v1/jobs/held-alice/events"
+    with httpx.stream("GET", url, headers=bearer(user_key), timeout=10) as held:
+        assert held.status_code == 200
+        lines = held.iter_lines()
+        next(lines)  # the stream is open (kept: a dropped iterator closes the connection)
+        refused = httpx.get(url, headers=bearer(user_key))
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "5"
+        assert "holds 1 event streams already" in refused.json()["error"]
+        # Another tenant's streams are its own
+        other = f"{live_server}/v1/jobs/held-bob/events"
+        with httpx.stream("GET", other, headers=bearer(other_user_key), timeout=10) as theirs:
+            assert theirs.status_code == 200
+
+
+def test_a_revoked_keys_open_stream_ends(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    key_store: KeyStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(routes_events, "RECHECK_SECONDS", 0.2)
+    record, token = key_store.create("dave", label="soon revoked")
+    api.store.create(JobRecord(id="long", user="dave", state=JobState.QUEUED), {})
+    threading.Timer(0.5, key_store.revoke, args=(record.id,)).start()
+    began = time.monotonic()
+    events = stream(live_server, token, "long")
+    assert [e.name for e in events] == ["problem"]
+    assert events[0].data == {"error": "the API key was revoked"}
+    assert time.monotonic() - began < 5  # not at the job's end, hours later
