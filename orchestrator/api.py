@@ -176,8 +176,13 @@ class CloudRenderingAPI(ClusterControl):
         if state.finished:
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
         self.store.request_cancel(job_id)
-        if self.store.transition(job_id, JobState.CANCELLED, error=reason):
-            job_ended(self.store.redis, job_id, "cancelled")
+        if not self.store.transition(job_id, JobState.CANCELLED, error=reason):
+            # It ended meanwhile (its merge completed it): left as it ended, its video kept.
+            state = self.store.state(job_id)
+            if state is JobState.COMPLETED:
+                self.store.withdraw_cancel(job_id)
+            raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
+        job_ended(self.store.redis, job_id, "cancelled")
         for chunk in self.store.chunks(job_id):
             if chunk.task_id and chunk.state.value == "pending":
                 self.app.control.revoke(chunk.task_id)

@@ -350,6 +350,10 @@ class JobStore:
         """Raise the job's cancel flag, which running chunks poll between frames."""
         self.redis.set(keys.cancel(job_id), "1", ex=self.finished_ttl)
 
+    def withdraw_cancel(self, job_id: str) -> None:
+        """Lower a cancel flag raised for a job that completed before the cancel took."""
+        self.redis.delete(keys.cancel(job_id))
+
     def cancel_requested(self, job_id: str) -> bool:
         """Whether the job is being cancelled."""
         return bool(self.redis.exists(keys.cancel(job_id)))

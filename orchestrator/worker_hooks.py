@@ -315,8 +315,9 @@ class WorkerHooks:
         """Renew the merge's lease: the health check resends a merge whose lease ran out."""
         self.store.update(job_id, merge_alive_at=time.time())
 
-    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> None:
-        """Complete the job with its measured cost."""
+    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> bool:
+        """Complete the job with its measured cost; whether it is complete (False when it was
+        cancelled or failed while the merge ran)."""
         record = self.store.get(job_id)
         node_seconds = record.node_seconds + float(summary.get("merge_seconds", 0.0))
         flat = max(node_seconds - record.pool_seconds, 0.0)
@@ -329,11 +330,14 @@ class WorkerHooks:
             result=summary,
         )
         if not completed:
-            return  # a duplicate merge (resent after a crash) finished second: bill once
+            # A duplicate merge (resent after a crash) finished second: bill once. Or the job
+            # was cancelled (or failed) while this one delivered: the merge takes it back.
+            return self.store.state(job_id) is JobState.COMPLETED
         # Chunks recorded their cost as they finished (charge); the rest (audio, merge) now.
         settle_job(self.store.redis, job_id, cost, time.time())
         self.dispatcher.forget(job_id)
         self.publish(job_id, "completed", cost=cost, seconds=self.job_seconds(job_id))
+        return True
 
     def job_failed(self, job_id: str, error: RenderError) -> None:
         """Fail the job with this error and stop its other chunks."""

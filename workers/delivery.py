@@ -27,6 +27,7 @@ means removing the old file first; ``cloudrender render`` replaces its own outpu
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import secrets
 import shutil
@@ -58,6 +59,7 @@ __all__ = [
     "local_output",
     "put_object",
     "put_output",
+    "remove_output",
     "same_bytes",
     "stored_same",
 ]
@@ -348,6 +350,39 @@ def put_output(
         raise StorageError(
             f"cannot deliver the video to {url}: {exc}", key=exc.key, transient=exc.transient
         ) from None
+
+
+def remove_output(
+    url: str, digest: str, *, seal: Callable[[Storage], Storage] = lambda storage: storage
+) -> None:
+    """Remove the video a job put at an output URL (or a local path), if what is there is
+    still the video of that ``digest`` (sha256): never anything else."""
+    local = local_output(url) if "://" in url else os.path.abspath(url)
+    if local is not None:
+        try:
+            info = os.stat(local, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if stat.S_ISREG(info.st_mode) and _sha256(local) == digest:
+            os.unlink(local)
+        return
+    target, key = open_object_url(url)
+    with tempfile.TemporaryDirectory(prefix="cloudrender-check-") as tmp:
+        there = os.path.join(tmp, "existing")
+        try:
+            seal(target).get_file(key, there)
+        except StorageError:
+            return  # gone, or not this job's
+        if _sha256(there) == digest:
+            target.delete(key)
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_COPY_BUFFER), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def stored_same(storage: Storage, key: str, path: str) -> bool:

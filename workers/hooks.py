@@ -79,8 +79,9 @@ class Hooks(Protocol):
         """The job's merge is still running (called every few seconds while it runs)."""
         ...
 
-    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> None:
-        """The finished video is stored."""
+    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> bool:
+        """The finished video is stored: whether the job is now complete (False when it was
+        cancelled or failed meanwhile)."""
         ...
 
     def job_failed(self, job_id: str, error: RenderError) -> None:

@@ -31,7 +31,7 @@ from workers import hooks
 from workers.assets import sha256_file
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
 from workers.cache_use import keep, merge_parts
-from workers.delivery import check_outputs, deliver, put_output
+from workers.delivery import check_outputs, deliver, put_output, remove_output
 from workers.fingerprint import render_fingerprint
 from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
@@ -257,7 +257,11 @@ def merge(
         raise
     if summary is None:
         return None  # cached parts were gone: they render again, and a new merge follows
-    _finish(service, job_id, summary)
+    if not _finish(service, job_id, summary):
+        # Cancelled while the video was stored and delivered: a cancelled job delivers nothing
+        # (its cancel may also have swept the job's objects before this one was stored).
+        _take_back(spec, summary)
+        return None
     # Only once the job is recorded complete: a merge sent again (its message restored while
     # Redis was away) must still find every part, not fail the job for a missing segment.
     if not spec.keep_segments:
@@ -269,21 +273,36 @@ def merge(
 FINISH_PATIENCE = 180.0
 
 
-def _finish(service: hooks.Hooks, job_id: str, summary: dict[str, Any]) -> None:
+def _finish(service: hooks.Hooks, job_id: str, summary: dict[str, Any]) -> bool:
     """Record the job complete, waiting out a Redis restart: the video is stitched and stored,
-    and giving up here would leave the job merging with its parts about to go."""
+    and giving up here would leave the job merging with its parts about to go. False when the
+    job was cancelled (or failed) meanwhile."""
     deadline = time.monotonic() + FINISH_PATIENCE
     attempt = 0
     while True:
         try:
-            service.merge_finished(job_id, summary)
-            return
+            return service.merge_finished(job_id, summary) is not False
         except (redis.RedisError, OSError) as exc:
             attempt += 1
             if time.monotonic() > deadline:
                 raise
             log.warning("job %s: completion not recorded yet (%s); retrying", job_id, exc)
             time.sleep(min(backoff(attempt), 10.0))
+
+
+def _take_back(spec: JobSpec, summary: dict[str, Any]) -> None:
+    """Remove what a merge stored and delivered for a job that ended otherwise meanwhile: the
+    video at the job's destination (only if it is this video: it was created as new) or output
+    URL, and every object of the job."""
+    digest = str(summary.get("sha256") or "")
+    try:
+        for target in (spec.destination, spec.output_url):
+            if target and digest:
+                remove_output(target, digest, seal=spec.sealed)
+        spec.storage().delete_prefix(spec.prefix)
+    except (RenderError, OSError) as exc:
+        log.warning("job %s ended while merging; its video could not be taken back: %s",
+                    spec.id, exc)  # fmt: skip
 
 
 def _remove_parts(storage: Any, spec: JobSpec, indexes: list[int], audio: bool) -> None:
@@ -339,6 +358,7 @@ def _merge(
             raise Stopped("cancelled")
         storage.put_file(spec.output_key, out)
         undelivered = _delivered(spec, out, tmp)
+        digest = sha256_file(out)
     return {
         "output_key": spec.output_key,
         "frames": report.frames,
@@ -349,6 +369,7 @@ def _merge(
         "merge_seconds": round(time.perf_counter() - began, 3),
         # What this worker's key made of the output, whatever the job asked (job_spec.sealed).
         "encrypted": isinstance(storage, EncryptedStorage),
+        "sha256": digest,  # of the video as delivered
         **({"delivery_error": undelivered} if undelivered else {}),
     }
 

@@ -149,3 +149,34 @@ def test_a_video_that_cannot_be_delivered_is_kept_and_the_job_says_why(tmp_path:
     assert (gone / "film.mp4").read_bytes() == Path(
         storage.local_path(spec.output_key)
     ).read_bytes()
+
+
+def test_a_video_delivered_for_a_job_cancelled_meanwhile_is_taken_back(tmp_path: Path) -> None:
+    """The merge delivered, then found the job cancelled: nothing of it stays, and a file at
+    the name that is not its video is never touched."""
+    spec, storage, digest = _stored_segment(tmp_path)
+    share = tmp_path / "share"
+    share.mkdir()
+    spec = dataclasses.replace(spec, destination=str(share / "film.mp4"))
+
+    class _Go(_CancelledWhileStitching):
+        def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+            return None
+
+    summary = _merge(spec, [{"index": 0}], None, _Go(digest))  # type: ignore[arg-type]
+    assert summary is not None and (share / "film.mp4").exists()
+    tasks._take_back(spec, summary)
+    assert not (share / "film.mp4").exists()
+    assert not storage.exists(spec.output_key) and not storage.exists(spec.segment_key(0))
+    (share / "film.mp4").write_bytes(b"someone else's")
+    tasks._take_back(spec, summary)
+    assert (share / "film.mp4").read_bytes() == b"someone else's"
+
+
+def test_a_merge_learns_whether_its_job_is_complete() -> None:
+    class _Cancelled(_RedisAwayAtFirst):
+        def merge_finished(self, job_id: str, summary: dict[str, object]) -> bool:
+            return False  # cancelled while it delivered
+
+    assert _finish(_RedisAwayAtFirst(failures=0), "job", {}) is True  # type: ignore[arg-type]
+    assert _finish(_Cancelled(failures=0), "job", {}) is False  # type: ignore[arg-type]
