@@ -305,11 +305,24 @@ class WorkerHooks:
                 if alive is not None and now - float(alive) < MERGE_LEASE:
                     return False
                 self.store.update(job_id, merge_alive_at=now)
-                return True
-            started = self.store.transition(job_id, JobState.MERGING, merge_alive_at=now)
+                started = True
+            else:
+                started = self.store.transition(job_id, JobState.MERGING, merge_alive_at=now)
         except JobNotFound:
             return False
+        if started:
+            self.store.redis.hincrby(keys.job(job_id), "merge_attempts", 1)
         return started
+
+    def merge_retry(self, job_id: str) -> int:
+        """Give up the merge's lease so a retry may start it again; how many merges of the job
+        have started."""
+        key = keys.job(job_id)
+        pipe = self.store.redis.pipeline()
+        pipe.hset(key, "merge_alive_at", "0")
+        pipe.hget(key, "merge_attempts")
+        attempts = pipe.execute()[1]
+        return int(attempts or 0)
 
     def merge_alive(self, job_id: str) -> None:
         """Renew the merge's lease: the health check resends a merge whose lease ran out."""

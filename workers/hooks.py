@@ -79,6 +79,11 @@ class Hooks(Protocol):
         """The job's merge is still running (called every few seconds while it runs)."""
         ...
 
+    def merge_retry(self, job_id: str) -> int:
+        """Give up the merge's lease so a retry may start it again; how many merges of the job
+        have started."""
+        ...
+
     def merge_finished(self, job_id: str, summary: dict[str, Any]) -> bool:
         """The finished video is stored: whether the job is now complete (False when it was
         cancelled or failed meanwhile)."""

@@ -248,13 +248,24 @@ def merge(
             summary = _merge(spec, chunks, audio, service)
     except Stopped:
         return None  # cancelled while it merged: nothing delivered
-    except RenderError as exc:
+    except (RenderError, OSError) as exc:
+        error = exc if isinstance(exc, RenderError) else _scratch_error(job_id, exc)
         if _cancelled(service, job_id):
             # Cancelled under it (its parts removed): the job's end, not a failure to report.
-            log.info("merge of job %s stopped: the job was cancelled (%s)", job_id, exc)
+            log.info("merge of job %s stopped: the job was cancelled (%s)", job_id, error)
             return None
-        service.job_failed(job_id, exc)
-        raise
+        if error.transient or _node_trouble(exc):
+            # Storage away for a while, or this node's scratch disk full: merged again later
+            # or on another node, as many times in all as MAX_MERGE_ATTEMPTS allows (a merge
+            # resent for ever left the job merging with no error).
+            attempts = service.merge_retry(job_id)
+            if attempts < MAX_MERGE_ATTEMPTS:
+                log.warning("merge of job %s: %s; it is merged again", job_id, error)
+                delay = backoff(min(self.request.retries + 1, MAX_TRANSIENT_RETRIES))
+                raise self.retry(countdown=delay, max_retries=None) from None
+            error = RenderError(f"{error} (the merge failed {attempts} times)")
+        service.job_failed(job_id, error)
+        raise error from None
     if summary is None:
         return None  # cached parts were gone: they render again, and a new merge follows
     if not _finish(service, job_id, summary):
@@ -267,6 +278,17 @@ def merge(
     if not spec.keep_segments:
         _remove_parts(spec.storage(), spec, _chunk_indexes(spec, chunks), bool(audio))
     return summary
+
+
+#: Merges of one job that may start before a merge failing on storage or a node's disk fails
+#: the job (with the backoff between them: several minutes).
+MAX_MERGE_ATTEMPTS = 8
+
+
+def _scratch_error(job_id: str, exc: OSError) -> RenderError:
+    """A merge's own file error (its scratch disk) as one line naming the job."""
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    return RenderError(f"merge of job {job_id}: {exc.strerror or exc}{where}")
 
 
 #: Seconds a finished merge keeps trying to record the job's completion while Redis is away.

@@ -8,13 +8,15 @@ import errno
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from celery.exceptions import Retry
 
-from common.errors import EncodeError
+from common.errors import EncodeError, RenderError
 from tests.workers.test_segment_digest import _stored_segment
-from workers import tasks
+from workers import hooks, tasks
 from workers.tasks import Stopped, _finish, _merge, _node_trouble, _renewing
 
 
@@ -180,3 +182,58 @@ def test_a_merge_learns_whether_its_job_is_complete() -> None:
 
     assert _finish(_RedisAwayAtFirst(failures=0), "job", {}) is True  # type: ignore[arg-type]
     assert _finish(_Cancelled(failures=0), "job", {}) is False  # type: ignore[arg-type]
+
+
+class _MergeOnFullDisk(_CancelledWhileStitching):
+    """A job whose merge runs on a node whose scratch disk is full."""
+
+    def __init__(self, digest: str, spec: Any, started: int) -> None:
+        super().__init__(digest)
+        self.spec, self.started, self.failed = spec, started, []
+
+    def merge_started(self, job_id: str) -> bool:
+        self.started += 1
+        return True
+
+    def job_spec(self, job_id: str) -> dict[str, Any]:
+        return self.spec.to_dict()  # type: ignore[no-any-return]
+
+    def merge_alive(self, job_id: str) -> None:
+        pass
+
+    def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+        return None
+
+    def merge_retry(self, job_id: str) -> int:
+        return self.started
+
+    def job_failed(self, job_id: str, error: Exception) -> None:
+        self.failed.append(str(error))
+
+
+@pytest.mark.parametrize(("started_before", "fails"), [(0, False), (7, True)])
+def test_a_merge_on_a_full_scratch_disk_is_retried_a_bounded_number_of_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, started_before: int, fails: bool
+) -> None:
+    """It was resent for ever: the job stayed merging, with no error."""
+    spec, _, digest = _stored_segment(tmp_path)
+    service = _MergeOnFullDisk(digest, spec, started_before)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", "/scratch/output.mp4")
+
+    monkeypatch.setattr(tasks, "stitch", full)
+    hooks.install(service)  # type: ignore[arg-type]
+    try:
+        with pytest.raises((Retry, RenderError)) as raised:  # a direct call raises its retry
+            tasks.merge.run(spec.id, [{"index": 0}], None)
+    finally:
+        hooks._installed.clear()
+    assert isinstance(raised.value, RenderError if fails else Retry)
+    if fails:
+        assert service.failed == [
+            "merge of job job: No space left on device (/scratch/output.mp4) (the merge failed "
+            "8 times)"
+        ]
+    else:
+        assert service.failed == []  # merged again later, or on another node
