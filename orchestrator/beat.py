@@ -1,5 +1,13 @@
 """Celery beat's scheduler: RedBeat (a Redis lock, so only one beat ticks) that rides out Redis
-restarts instead of stopping, which stock beat does on the first connection error."""
+restarts and error replies instead of stopping, which stock beat does on the first one.
+
+Every recovery the orchestrator makes (lost chunks, lost plan, merge and audio tasks,
+deadlines, autoscaling) hangs on this tick, and the orchestrator's heartbeat goes on without
+it: an error reply (``OOM command not allowed`` at ``maxmemory``, ``READONLY`` after a replica
+failover) killed the beat process for good while everything looked healthy. With
+``beat_max_loop_interval`` at a few seconds (celery_config) a restarted or standby beat also
+takes the lock within seconds of the last one's lapsing, not after Celery's default 300 s.
+"""
 
 from __future__ import annotations
 
@@ -27,18 +35,13 @@ class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
                 if not self.lock.acquire(blocking=False):
                     return float(self.max_interval)
             return float(super().tick(*args, **kwargs))
-        except (
-            redis.ConnectionError,
-            redis.TimeoutError,
-            redis.exceptions.LockError,
-            OperationalError,
-        ) as exc:
-            log.warning("beat: Redis unavailable (%s); retrying in %.0fs", exc, RETRY_SECONDS)
+        except (redis.RedisError, OperationalError) as exc:
+            log.warning("beat: Redis error (%s); retrying in %.0fs", exc, RETRY_SECONDS)
             return RETRY_SECONDS
 
     def close(self) -> None:
         """Release the lock if Redis is reachable; never fail the shutdown."""
         try:
             super().close()
-        except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.LockError):
+        except redis.RedisError:
             self.lock = None

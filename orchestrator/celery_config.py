@@ -113,6 +113,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "redbeat_redis_url": settings.broker_url,
         "redbeat_key_prefix": keys.REDBEAT_PREFIX,
         "redbeat_lock_timeout": 30,
+        # How long beat sleeps at most, and between attempts at a lock another beat holds:
+        # a restarted or standby orchestrator ticks within seconds of the lock lapsing.
+        "beat_max_loop_interval": 5,
         "redbeat_redis_options": {"socket_timeout": 10},
         "worker_hijack_root_logger": False,
         "cloudrender_encoder_threads": settings.encoder_threads,

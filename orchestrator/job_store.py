@@ -77,10 +77,30 @@ class JobStore:
         pipe.zadd(keys.ALL, {record.id: record.submitted_at})
         pipe.execute()
 
-    def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> None:
+    def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> bool:
         """Store a job's planned chunks and its updated document: chunks already done (reused
-        from the segment cache) count as done parts, the others wait to be dispatched."""
-        pipe = self.redis.pipeline()
+        from the segment cache) count as done parts, the others wait to be dispatched. False
+        (nothing stored) when the job ended meanwhile: a job cancelled while it was planned got
+        chunk records and a pending list that never expired."""
+        key = keys.job(job_id)
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    state = pipe.hget(key, "state")
+                    if state is None or JobState(json.loads(state)).finished:
+                        pipe.unwatch()
+                        return False
+                    pipe.multi()
+                    self._queue_chunks(pipe, job_id, chunks, spec)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue  # its record changed (a cancel): look again
+
+    def _queue_chunks(
+        self, pipe: Any, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]
+    ) -> None:
         pipe.delete(keys.chunks(job_id), keys.pending(job_id), keys.done(job_id))
         pipe.hset(
             keys.chunks(job_id), mapping={str(c.index): json.dumps(c.to_json()) for c in chunks}
@@ -95,7 +115,6 @@ class JobStore:
             keys.job(job_id),
             mapping={"chunk_count": json.dumps(len(chunks)), "spec": json.dumps(spec)},
         )
-        pipe.execute()
 
     def get(self, job_id: str) -> JobRecord:
         """The job with its chunks; JobNotFound if it does not exist (or expired)."""

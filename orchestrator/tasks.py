@@ -90,7 +90,8 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
         chunk_keys=[key for _, key in plan.chunks],
         audio_cache_key=plan.audio_key,
     )
-    store.set_chunks(job_id, records, spec.to_dict())
+    if not store.set_chunks(job_id, records, spec.to_dict()):
+        return 0  # cancelled (or failed) while it was planned
     if not store.transition(job_id, JobState.RENDERING):
         return 0
     reused = [r for r in records if r.reused]

@@ -10,7 +10,7 @@ import pytest
 from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.job_record import JobRecord, JobState
+from orchestrator.job_record import ChunkRecord, JobRecord, JobState
 from providers.storage import open_storage
 
 
@@ -38,3 +38,19 @@ def test_a_cancel_that_comes_too_late_keeps_the_completed_jobs_video(
     assert api.store.state("late") is JobState.COMPLETED
     assert storage.exists("jobs/late/output.mp4")  # it was deleted: download failed
     assert not api.store.redis.exists(keys.cancel("late"))
+
+
+def test_a_plan_finished_after_its_job_was_cancelled_stores_nothing(redis_url: str) -> None:
+    """Its chunk records and pending list were written after the cancel set the job's keys to
+    expire, and so never expired."""
+    api = CloudRenderingAPI(redis_url)
+    api.store.create(JobRecord(id="planned-late", state=JobState.PLANNING), {})
+    api.cancel_job("planned-late")
+    stored = api.store.set_chunks("planned-late", [ChunkRecord(0, 0, 10)], {})
+    assert stored is False
+    client = api.store.redis
+    assert not client.exists(keys.chunks("planned-late"), keys.pending("planned-late"))
+    assert client.ttl(keys.job("planned-late")) > 0
+    api.store.create(JobRecord(id="planning", state=JobState.PLANNING), {})
+    assert api.store.set_chunks("planning", [ChunkRecord(0, 0, 10)], {}) is True
+    assert client.llen(keys.pending("planning")) == 1

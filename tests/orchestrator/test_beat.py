@@ -1,0 +1,27 @@
+"""The orchestrator's beat rides out Redis error replies and takes over within seconds."""
+
+from __future__ import annotations
+
+import redis
+
+from common.settings import Settings
+from orchestrator.beat import RETRY_SECONDS, ResilientScheduler
+from orchestrator.celery_app import make_app
+
+
+def test_an_error_reply_from_redis_does_not_stop_the_beat(redis_url: str) -> None:
+    """At maxmemory Redis answers OOM: the beat process died of it for good, and with it
+    every failover, while the orchestrator's heartbeat went on."""
+    app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
+    scheduler = ResilientScheduler(app=app, lazy=True)
+    scheduler.lock_key = None  # not started (lazy): no lock to extend, only the schedule read
+    assert scheduler.max_interval == 5  # a standby tries the lock every 5 s, not 300
+    client = redis.Redis.from_url(redis_url)
+    used = int(client.info("memory")["used_memory"])
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", used // 2)
+    try:
+        assert scheduler.tick() == RETRY_SECONDS
+    finally:
+        client.config_set("maxmemory", 0)
+        client.close()
