@@ -280,7 +280,12 @@ def sync_assets(
         return [name for name in names if storage.exists(ASSET_KEY_PREFIX + name)]
 
     plan = plan_assets(
-        document, base_dir, stored=stored, holder=f"storage {storage.url}", max_bytes=max_bytes
+        # The storage is named, not located: over HTTP a user must not learn where it lies.
+        document,
+        base_dir,
+        stored=stored,
+        holder="storage",
+        max_bytes=max_bytes,
     )
     uploaded = skipped = 0
     for asset in plan.files:

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -140,6 +141,9 @@ MAX_JOB_NAME = 200
 
 
 def job_name(name: str) -> str:
-    """A project's name as its job's label: one line, at most MAX_JOB_NAME characters."""
-    line = " ".join(name.split())
+    """A project's name as its job's label: one line of visible characters (no controls or
+    direction overrides, which made "evil" show as "live" in the dashboard), at most
+    MAX_JOB_NAME characters."""
+    shown = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf") or c in "\t\n")
+    line = " ".join(shown.split())
     return line if len(line) <= MAX_JOB_NAME else line[: MAX_JOB_NAME - 1] + "…"

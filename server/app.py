@@ -11,8 +11,11 @@ streams (SSE) are ``async``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
@@ -22,6 +25,7 @@ from orchestrator.api_keys import KeyStore
 from server import routes_assets, routes_cluster, routes_dashboard, routes_events, routes_jobs
 from server.auth import KeyBeforeBody
 from server.errors import error_response, install_error_handlers
+from server.headers import PrivateAnswers
 from server.limits import BodyLimitMiddleware, RateLimiter
 
 #: The version of the routes under /v1 (changes only with an incompatible change to them).
@@ -73,7 +77,9 @@ def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> F
 
     for module in (routes_jobs, routes_events, routes_assets, routes_cluster, routes_dashboard):
         app.include_router(module.router)
+    app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]
     app.add_middleware(KeyBeforeBody)
+    app.add_middleware(PrivateAnswers)
     # Added last, so it is outermost: even a 413 or 401 carries the CORS headers a browser
     # needs to show the client its error.
     app.add_middleware(
@@ -90,3 +96,25 @@ def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> F
         max_age=600,
     )
     return app
+
+
+def _with_bearer_auth(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, its ``/v1/`` routes declaring the Bearer API key they need, so a
+    generated client takes the key (without it, every call of one answered 401)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "an API key, cr_<id>_<secret> (`cloudrender keys create`)",
+            }
+        }
+        for path, operations in schema["paths"].items():
+            if path.startswith("/v1/"):
+                for operation in operations.values():
+                    operation["security"] = [{"apiKey": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema

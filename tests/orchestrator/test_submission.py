@@ -15,6 +15,9 @@ from orchestrator.submission import MAX_JOB_NAME, job_name
         ("", ""),
         ("x" * MAX_JOB_NAME, "x" * MAX_JOB_NAME),
         ("x" * 8_000_000, "x" * (MAX_JOB_NAME - 1) + "…"),
+        ("\u202eevil\u202c", "evil"),  # a direction override showed it as "live"
+        ("a\u200bb\x00c\x1bd", "abcd"),  # zero-width and control characters
+        ("Café \u05e9\u05dc\u05d5\u05dd", "Café \u05e9\u05dc\u05d5\u05dd"),  # letters stay
     ],
 )
 def test_job_name(name: str, label: str) -> None:

@@ -324,3 +324,14 @@ def test_redis_trouble_is_told_apart_from_a_redis_that_refused(
                        "query_string": b""})  # fmt: skip
     answer = answer_for(request, error)
     assert answer.status_code == status and words in bytes(answer.body).decode()
+
+
+def test_api_answers_are_private_and_never_sniffed(client: TestClient, user_key: str) -> None:
+    for answer in (
+        client.get("/v1/jobs", headers=bearer(user_key)),
+        client.get("/v1/jobs"),  # refused: 401
+        client.get("/v1/jobs/none", headers=bearer(user_key)),  # 404
+    ):
+        assert answer.headers["cache-control"] == "no-store", answer.status_code
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert "cache-control" not in client.get("/healthz").headers

@@ -40,3 +40,12 @@ def test_every_route_documents_its_json_errors(route: str) -> None:
     for code in ("401", "422", "429"):
         assert code in responses, f"{route} does not document {code}"
         assert "ErrorBody" in json.dumps(responses[code]), f"{route}: {code} is not an ErrorBody"
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_declares_the_bearer_key_it_needs(route: str) -> None:
+    """A client generated from the document takes the key (it answered 401 to every call)."""
+    method, path = route.split(" ", 1)
+    assert DOCUMENT["paths"][path][method.lower()]["security"] == [{"apiKey": []}]
+    scheme = DOCUMENT["components"]["securitySchemes"]["apiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
