@@ -75,6 +75,8 @@ class JobStore:
         pipe.hset(keys.job(record.id), mapping=fields)
         pipe.zadd(keys.ACTIVE, {record.id: record.submitted_at})
         pipe.zadd(keys.ALL, {record.id: record.submitted_at})
+        if record.user:
+            pipe.zadd(keys.user_jobs(record.user), {record.id: record.submitted_at})
         pipe.execute()
 
     def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> bool:
@@ -234,6 +236,22 @@ class JobStore:
     def recent(self, limit: int = 100) -> list[str]:
         """Ids of stored jobs, newest first."""
         return [str(i) for i in self.redis.zrevrange(keys.ALL, 0, limit - 1)]
+
+    def recent_of(self, user: str, limit: int = 100) -> list[str]:
+        """Ids of ``user``'s stored jobs, newest first, from the user's own index; for a user
+        whose jobs were all stored before the index was kept, the newest ``limit`` of every
+        job (the caller keeps the user's)."""
+        own = self.redis.zrevrange(keys.user_jobs(user), 0, limit - 1)
+        if not own:
+            return self.recent(limit)
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in own:
+            pipe.exists(keys.job(str(job_id)))
+        there = pipe.execute()
+        gone = [str(i) for i, found in zip(own, there, strict=True) if not found]
+        if gone:  # expired records: their index entries go too
+            self.redis.zrem(keys.user_jobs(user), *gone)
+        return [str(i) for i, found in zip(own, there, strict=True) if found]
 
     def cleanup(self) -> int:
         """Forget ids of jobs whose records expired; return how many."""

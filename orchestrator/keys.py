@@ -32,6 +32,9 @@ EVICT = PREFIX + "evict:{name}"
 ACTIVE = PREFIX + "jobs:active"
 #: Sorted set: every job id still stored, scored by submission time.
 ALL = PREFIX + "jobs:all"
+#: Sorted set: ids of one user's stored jobs, scored by submission time (their listing and
+#: billing read it instead of every tenant's jobs).
+USER_JOBS = PREFIX + "jobs:user:{user}"
 #: Sorted set: chunk tasks handed to the broker but not started ("job:index"), scored by time.
 QUEUED = PREFIX + "queued"
 #: Hash: job id -> time its last chunk was dispatched (round-robin between equal jobs).
@@ -106,6 +109,11 @@ HEARTBEAT_SECONDS = 2
 MEDIA_ID_TTL = 30 * 24 * 3600
 #: Seconds a window's spend totals live after their last update (billing export looks back).
 SPEND_TTL = 400 * 24 * 3600
+
+
+def user_jobs(user: str) -> str:
+    """The index of ``user``'s stored jobs."""
+    return USER_JOBS.format(user=user)
 
 
 def job(job_id: str) -> str:

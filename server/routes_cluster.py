@@ -58,7 +58,7 @@ def _user_billing(api: CloudRenderingAPI, key: ApiKey, days: int) -> Billing:
     }
     jobs: dict[str, float] = {}
     measured: dict[str, dict[str, Any]] = {}
-    for job_id in api.store.recent(BILLING_JOBS):
+    for job_id in api.store.recent_of(key.user, BILLING_JOBS):
         try:
             fields = api.store.get_fields(job_id, "actual_cost", "user")
             if fields.get("user") != key.user:

@@ -153,7 +153,8 @@ def list_jobs(
     """The newest jobs this key may see (a user key: its user's), without their chunks."""
     api = api_of(request)
     jobs: list[dict[str, Any]] = []
-    for job_id in api.store.recent(LIST_SCAN):
+    scan = api.store.recent(LIST_SCAN) if key.operator else api.store.recent_of(key.user, LIST_SCAN)
+    for job_id in scan:
         try:
             fields = api.store.get_fields(job_id, "id", "user", "state")
             if not may_see(key, str(fields.get("user") or "")):
