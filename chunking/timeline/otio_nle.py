@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from fractions import Fraction
@@ -159,10 +160,10 @@ def _keep_extras(tl: Any, extras: ProjectExtras, p: Problems) -> None:
 def media_rates(text: str, base_dir: str) -> list[Fraction]:
     """The video frame rates of the media an EDL's comments name, where a relink finds them
     (at most ``_RATE_PROBES`` files; unreadable ones are left to the media checks)."""
-    beside = {name.lower(): target for name, target in _files_beside(base_dir).items()}
+    beside = {name_key(name): target for name, target in _files_beside(base_dir).items()}
     paths: list[str] = []
     for named in _MEDIA_COMMENT.findall(text):
-        name = re.split(r"[\\/]", named.strip())[-1].lower()
+        name = name_key(re.split(r"[\\/]", named.strip())[-1])
         found = beside.get(name) or beside.get(os.path.splitext(name)[0])
         still = os.path.splitext(found or "")[1].lower() in IMAGE_EXTENSIONS
         if found and found not in paths and not still:
@@ -267,7 +268,7 @@ def relink_by_name(
     reference ends in, or (a clip without media) by the clip's name; ``files`` is keyed by
     lower-case names, with and without their suffix. One warning per relinked medium."""
     moved: dict[tuple[str, str], int] = {}  # (exported path, file used) -> clips
-    beside = {name.lower(): target for name, target in files.items()}
+    beside = {name_key(name): target for name, target in files.items()}
     for clip in tl.find_clips():
         ref = clip.media_reference
         where = f"clip {str(clip.name)!r}"
@@ -276,13 +277,13 @@ def relink_by_name(
             if path is None or present(path):
                 continue  # not a local file (reported later), or there
             name = re.split(r"[\\/]", path)[-1]
-            found = beside.get(name.lower())
+            found = beside.get(name_key(name))
             if found:
                 ref.target_url = found
                 moved[(path, found)] = moved.get((path, found), 0) + 1
         elif ref is None or isinstance(ref, otio.schema.MissingReference):
             names = [str(clip.name), str(getattr(ref, "name", "") or ""), *_commented(clip)]
-            found = next((beside[n.lower()] for n in names if n and n.lower() in beside), "")
+            found = next((beside[name_key(n)] for n in names if n and name_key(n) in beside), "")
             if found:
                 available = getattr(ref, "available_range", None)
                 clip.media_reference = otio.schema.ExternalReference(
@@ -381,9 +382,15 @@ def _files_beside(base_dir: str) -> dict[str, str]:
             relative = os.path.join(folder, name) if folder else name
             if not os.path.isfile(os.path.join(base_dir, relative)):
                 continue
-            for key in (name.lower(), os.path.splitext(name)[0].lower()):
+            for key in (name_key(name), name_key(os.path.splitext(name)[0])):
                 found.setdefault(key, relative)
     return found
+
+
+def name_key(name: str) -> str:
+    """How relinks compare file names: case-blind, and with accents composed alike (a Mac's
+    HFS+ disk stores "Café" decomposed, the export may spell it composed, or the other way)."""
+    return unicodedata.normalize("NFC", name).lower()
 
 
 def _get(value: Any, key: str) -> Any:

@@ -253,6 +253,21 @@ def test_an_edl_is_read_at_the_rate_its_timecodes_show_and_relinked_by_clip_name
     assert sum(len(t.clips) for t in timeline.tracks) == len(list(tl.find_clips()))
 
 
+@pytest.mark.parametrize(
+    ("named", "stored"),
+    [("Cafe\u0301", "Café.mp4"), ("Café", "Cafe\u0301.mp4"), ("CAFÉ", "café.mp4")],
+)
+def test_a_relink_finds_a_name_whatever_its_accents_composition(
+    tmp_path: Path, clip: Path, named: str, stored: str
+) -> None:
+    """A Mac's HFS+ disk stores names decomposed: the export and the folder may disagree."""
+    path = write_edl(tmp_path / "cut.edl", 25, [(named, 30), ("b", 30)])
+    put_media(tmp_path, [stored, "b.mp4"], clip)
+    timeline = load(str(path))
+    first = timeline.tracks[0].clips[0]
+    assert isinstance(first.source, FileSource) and first.source.path.endswith(stored)
+
+
 def test_an_edl_of_another_rate_keeps_its_rate(tmp_path: Path, clip: Path) -> None:
     """An EDL written at 25 fps (frame numbers up to 24) is not read at OTIO's default 24."""
     path = write_edl(tmp_path / "cut.edl", 25, [("a", 49), ("b", 74)])
