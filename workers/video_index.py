@@ -44,11 +44,18 @@ class VideoIndex:
     grid: Fraction | None = None
     #: the file it indexes: (path, size, mtime_ns, stream index)
     file: tuple[str, int, int, int] = ("", 0, 0, 0)
+    #: when each frame is shown, where that is not its time (a GIF's too-short delays)
+    shown: list[int] | None = None
 
     @property
     def first(self) -> int:
         """The first frame's presentation time."""
         return self.pts[0]
+
+    @property
+    def times(self) -> list[int]:
+        """When each frame is shown, in the time base."""
+        return self.pts if self.shown is None else self.shown
 
     def shown_at(self, seconds: Fraction) -> int:
         """The presentation time of the frame shown this many seconds after the first one
@@ -58,8 +65,9 @@ class VideoIndex:
             return self.pts[min(max(index, 0), len(self.pts) - 1)]
         # Containers round timestamps to their tick: half a tick of slack keeps a frame whose
         # true time is exactly the target from reading as "later".
-        target = self.first + seconds / self.time_base + Fraction(1, 2)
-        return self.pts[max(bisect.bisect_right(self.pts, target) - 1, 0)]
+        times = self.times
+        target = times[0] + seconds / self.time_base + Fraction(1, 2)
+        return self.pts[max(bisect.bisect_right(times, target) - 1, 0)]
 
     def keyframe(self, wanted: int, back: int = 0) -> int | None:
         """The keyframe at or before the frame at `wanted`, `back` keyframes earlier still;
@@ -84,6 +92,7 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
     """Read every packet of the stream: the frames' presentation times and the keyframes."""
     pts: list[int] = []
     keys: list[int] = []
+    lasting: dict[int, int] = {}
     for packet in container.demux(stream):
         if packet.pts is None or packet.size == 0:
             continue
@@ -91,13 +100,35 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
             keys.append(packet.pts)
         if not packet.is_discard:
             pts.append(packet.pts)
+            lasting[packet.pts] = packet.duration or 0
     pts.sort()
     keys.sort()
     if pts and (not keys or keys[0] > pts[0]):
         keys.insert(0, pts[0])  # decoding must start somewhere: the first packet
     time_base = Fraction(stream.time_base)
     nominal = (stream.average_rate, stream.guessed_rate, stream.base_rate)
-    return VideoIndex(pts, keys, time_base, frame_grid(pts, time_base, nominal))
+    shown = _gif_times(pts, lasting, time_base) if container.format.name == "gif" else None
+    grid = frame_grid(shown or pts, time_base, () if shown else nominal)
+    return VideoIndex(pts, keys, time_base, grid, shown=shown)
+
+
+#: A GIF frame delay browsers show as 100 ms, because it is shorter than 20 ms ("as fast as
+#: possible" tools write 10 ms; FFmpeg's demuxer keeps it, which played such GIFs 10x fast).
+_GIF_MIN_DELAY, _GIF_DEFAULT_DELAY = Fraction(2, 100), Fraction(10, 100)
+
+
+def _gif_times(pts: list[int], lasting: dict[int, int], time_base: Fraction) -> list[int] | None:
+    """When a GIF's frames are shown, as browsers show them; None when that is their times."""
+    delays = [b - a for a, b in zip(pts, pts[1:], strict=False)]
+    delays.append(lasting.get(pts[-1], 0) if pts else 0)
+    if all(d * time_base >= _GIF_MIN_DELAY for d in delays[:-1]):
+        return None
+    default = max(1, round(_GIF_DEFAULT_DELAY / time_base))
+    shown, at = [], pts[0]
+    for delay in delays:
+        shown.append(at)
+        at += delay if delay * time_base >= _GIF_MIN_DELAY else default
+    return shown
 
 
 def frame_grid(

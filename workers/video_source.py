@@ -92,8 +92,9 @@ class VideoSource:
     @property
     def duration(self) -> Fraction:
         """Time from the first frame to the end of the last one, in seconds."""
-        step = self.pts[-1] - self.pts[-2] if len(self.pts) > 1 else 1
-        return (self.pts[-1] + step - self.first) * self.time_base
+        times = self.index.times
+        step = times[-1] - times[-2] if len(times) > 1 else 1
+        return (times[-1] + step - times[0]) * self.time_base
 
     def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
         """The frame shown at this many seconds from the source's first frame."""

@@ -126,6 +126,26 @@ def test_an_animated_gif_plays(tmp_path: Path) -> None:
     assert isinstance(open_file(str(tmp_path / "still.gif"), "still"), StillSource)
 
 
+@pytest.mark.parametrize("delay", [10, 0])
+def test_a_gif_whose_frames_are_too_short_plays_as_browsers_play_it(
+    tmp_path: Path, delay: int
+) -> None:
+    """Delays under 20 ms are shown as 100 ms by browsers; at 10 ms the GIF ran 10x fast."""
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [Image.new("RGB", (32, 18), c) for c in colours]
+    path = tmp_path / "fast.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=delay, loop=0)
+    source = open_file(str(path), "gif")
+    assert isinstance(source, VideoSource)
+    try:
+        at = [Fraction(n, 20) for n in (0, 1, 2, 3, 4, 5)]  # every 50 ms
+        shown = [source.picture_at(t).rgb[9, 16].tolist() for t in at]
+        assert source.duration == Fraction(3, 10)
+    finally:
+        source.close()
+    assert [max(range(3), key=lambda i: s[i]) for s in shown] == [0, 0, 1, 1, 2, 2]
+
+
 def _green_yuv(path: Path, size: tuple[int, int], colorspace: int | None) -> Path:
     """A lossless FFV1 frame of one saturated green in YUV, tagged with ``colorspace`` or not."""
     width, height = size
