@@ -84,6 +84,8 @@ class MediaFacts:
     seconds: float | None = None
     #: the HDR transfer its video declares ("HLG", "PQ"), which is not tone-mapped
     hdr: str | None = None
+    #: an animated still (APNG, animated WebP): only its first frame is shown
+    animated: bool = False
 
 
 def examine(path: str) -> MediaFacts:
@@ -239,6 +241,7 @@ def _examine_image(path: str) -> MediaFacts:
     try:
         with open_image(path) as image:  # raises Pillow's over-the-limit warning
             image.load()
+            animated = _animated_still(path, image)
     except FileNotFoundError:
         return MediaFacts(opened=f"media file not found: {path}", image=True)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -246,7 +249,13 @@ def _examine_image(path: str) -> MediaFacts:
         return MediaFacts(opened=problem, image=True)
     except (OSError, ValueError, SyntaxError) as exc:
         return MediaFacts(opened=f"cannot decode image {path}: {exc}", image=True)
-    return MediaFacts(image=True, has_video=True)
+    return MediaFacts(image=True, has_video=True, animated=animated)
+
+
+def _animated_still(path: str, image: Any) -> bool:
+    """Whether an image other than a GIF (which plays) holds several frames."""
+    gif = os.path.splitext(path)[1].lower() == ".gif"
+    return not gif and bool(getattr(image, "is_animated", False))
 
 
 def media_problem(path: str) -> str | None:
@@ -323,6 +332,11 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
     past = _past_end(clip, facts, fps)
     if past is not None:
         found.append(past)
+    if facts.animated:
+        found.append(
+            "its media is an animated image (APNG or WebP), of which only the first frame is "
+            "shown: make it a video or an animated GIF to play it"
+        )
     if facts.hdr is not None and kind is TrackKind.VIDEO:
         found.append(
             f"its media is HDR video ({facts.hdr}, BT.2020), which is rendered as SDR BT.709 "
@@ -357,7 +371,11 @@ def _header_facts(path: str) -> MediaFacts:
     """What a media file's header says of its HDR transfer and length (nothing for a still or
     an unreadable file: the render reports those, naming the clip)."""
     if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
-        return MediaFacts(image=True)
+        try:
+            with open_image(path) as image:  # the header only: no pixels are decoded
+                return MediaFacts(image=True, animated=_animated_still(path, image))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning):
+            return MediaFacts(image=True)
     try:
         with open_media(path) as container:
             video = container.streams.video

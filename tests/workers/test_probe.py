@@ -98,3 +98,27 @@ def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
             "without tone mapping: its colours will look flat and washed out"
         ]
     )
+
+
+@pytest.mark.parametrize("suffix", [".png", ".webp"])
+def test_an_animated_still_is_a_warning_that_only_its_first_frame_shows(
+    tmp_path: Path, suffix: str
+) -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (16, 16), c) for c in ((255, 0, 0), (0, 255, 0))]
+    path = tmp_path / f"sticker{suffix}"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    Image.new("RGB", (16, 16)).save(tmp_path / f"plain{suffix}")
+    clips = [
+        {"id": "a", "start_time": 0, "end_time": 0.1, "source": {"File": str(path)}},
+        {"id": "p", "start_time": 0.1, "end_time": 0.2,
+         "source": {"File": str(tmp_path / f"plain{suffix}")}},
+    ]  # fmt: skip
+    timeline = load_project(project([video_track("v", clips)]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == [] and header_warnings(timeline) == warnings
+    assert warnings == [
+        "clip 'a': its media is an animated image (APNG or WebP), of which only the first frame "
+        "is shown: make it a video or an animated GIF to play it"
+    ]
