@@ -46,11 +46,14 @@ class VideoIndex:
     file: tuple[str, int, int, int] = ("", 0, 0, 0)
     #: when each frame is shown, where that is not its time (a GIF's too-short delays)
     shown: list[int] | None = None
+    #: where the file's time 0 is, when that is before its first decodable frame (a
+    #: recording that starts mid-GOP: its sound starts there too)
+    start: int | None = None
 
     @property
     def first(self) -> int:
-        """The first frame's presentation time."""
-        return self.pts[0]
+        """The presentation time of the file's start (its first frame's, as a rule)."""
+        return self.pts[0] if self.start is None else self.start
 
     @property
     def times(self) -> list[int]:
@@ -61,12 +64,13 @@ class VideoIndex:
         """The presentation time of the frame shown this many seconds after the first one
         (the first frame before it, the last one after the end)."""
         if self.grid is not None:
-            index = math.floor(seconds * self.grid + _GRID_SLACK)
+            lead = (self.times[0] - self.first) * self.time_base
+            index = math.floor((seconds - lead) * self.grid + _GRID_SLACK)
             return self.pts[min(max(index, 0), len(self.pts) - 1)]
         # Containers round timestamps to their tick: half a tick of slack keeps a frame whose
         # true time is exactly the target from reading as "later".
         times = self.times
-        target = times[0] + seconds / self.time_base + Fraction(1, 2)
+        target = self.first + seconds / self.time_base + Fraction(1, 2)
         return self.pts[max(bisect.bisect_right(times, target) - 1, 0)]
 
     def keyframe(self, wanted: int, back: int = 0) -> int | None:
@@ -103,13 +107,20 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
             lasting[packet.pts] = packet.duration or 0
     pts.sort()
     keys.sort()
-    if pts and (not keys or keys[0] > pts[0]):
-        keys.insert(0, pts[0])  # decoding must start somewhere: the first packet
+    start = None
+    if keys and pts and keys[0] > pts[0]:
+        # A recording that starts mid-GOP (a TS capture, a byte-split file): the frames before
+        # its first keyframe refer to frames that are not in it and cannot be decoded. They
+        # show the first keyframe, held, as a clip starting before its media does; the sound
+        # keeps its place.
+        start, pts = pts[0], [t for t in pts if t >= keys[0]]
+    if pts and not keys:
+        keys.append(pts[0])  # decoding must start somewhere: the first packet
     time_base = Fraction(stream.time_base)
     nominal = (stream.average_rate, stream.guessed_rate, stream.base_rate)
     shown = _gif_times(pts, lasting, time_base) if container.format.name == "gif" else None
     grid = frame_grid(shown or pts, time_base, () if shown else nominal)
-    return VideoIndex(pts, keys, time_base, grid, shown=shown)
+    return VideoIndex(pts, keys, time_base, grid, shown=shown, start=start)
 
 
 #: A GIF frame delay browsers show as 100 ms, because it is shorter than 20 ms ("as fast as

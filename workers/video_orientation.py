@@ -10,15 +10,20 @@ an unturned matrix with a negative vertical scale flips vertically).
 
 from __future__ import annotations
 
+import gc
 import struct
 from dataclasses import dataclass
 from typing import Any
 
+import av.error
 import numpy as np
+from av.sidedata.sidedata import Type
 
+from common.errors import MediaError
 from workers.layer import Image
+from workers.media_open import open_media
 
-_IDENTITY = (1, 0, 0, 1)
+_DISPLAY_MATRIX = Type.DISPLAYMATRIX
 
 
 @dataclass(frozen=True)
@@ -47,14 +52,37 @@ class Orientation:
         return array
 
 
-def orientation(frame: Any) -> Orientation:
-    """The steps that show ``frame`` as its display matrix says."""
-    rotation = frame.rotation or 0
-    matrix = _display_matrix(frame)
+def turned(rotation: float) -> Orientation:
+    """The steps of a plain rotation (counter-clockwise degrees, as FFmpeg reports them)."""
+    turns = round(rotation / 90) % 4
+    return Orientation((("rot", turns),) if turns else ())
+
+
+def stream_orientation(path: str, index: int, rotation: float) -> Orientation:
+    """How a video stream whose frames report ``rotation`` is shown, from its display matrix.
+
+    FFmpeg reports a mirror as a turn (a horizontal flip as 180 degrees), so a turned stream's
+    matrix is read, from its first frame decoded apart. Reading a frame's side data ties the
+    frame in a reference cycle; freed later by the collector in another thread or in a forked
+    render child, it deadlocked that child: the throwaway frame is collected here and now.
+    """
+    if not rotation:
+        return Orientation()
+    try:
+        with open_media(path) as container:
+            frame = next(container.decode(container.streams[index]), None)
+            matrix = _display_matrix(frame) if frame is not None else None
+            del frame
+    except (av.error.FFmpegError, OSError, MediaError):
+        matrix = None
+    gc.collect()
+    return orientation(rotation, matrix)
+
+
+def orientation(rotation: float, matrix: tuple[int, ...] | None) -> Orientation:
+    """The steps that show a frame as its reported rotation and display matrix say."""
     if matrix is None or matrix[0] * matrix[4] - matrix[1] * matrix[3] >= 0:
-        # A plain rotation: counter-clockwise, as np.rot90 with k > 0 turns.
-        turns = round(rotation / 90) % 4
-        return Orientation((("rot", turns),) if turns else ())
+        return turned(rotation)  # a plain rotation
     theta = round(-rotation) % 360
     if abs(theta - 90) < 1:
         return Orientation((("transpose", 0),) if matrix[3] > 0 else (("rot", -1),))
@@ -71,8 +99,6 @@ def orientation(frame: Any) -> Orientation:
 
 def _display_matrix(frame: Any) -> tuple[int, ...] | None:
     """The frame's 3x3 display matrix (16.16 and 2.30 fixed point), if it carries one."""
-    for item in frame.side_data:
-        if "DISPLAYMATRIX" in str(item.type):
-            raw = bytes(item)
-            return struct.unpack("=9i", raw) if len(raw) == 36 else None
-    return None
+    item = frame.side_data.get(_DISPLAY_MATRIX)
+    raw = bytes(item) if item is not None else b""
+    return struct.unpack("=9i", raw) if len(raw) == 36 else None

@@ -17,7 +17,7 @@ from common.errors import DecodeError, MediaError
 from workers.media_open import open_media, reason
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import video_index
-from workers.video_orientation import orientation
+from workers.video_orientation import Orientation, stream_orientation, turned
 
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
 FORWARD_DECODE_LIMIT = 48
@@ -61,7 +61,7 @@ class VideoSource:
             self.close()
             raise DecodeError(f"clip {clip_id!r}: no video frames in {path}")
         self.time_base = Fraction(self.stream.time_base)
-        self.first = self.pts[0]
+        self.first = self.index.first
         self.aspect = pixel_aspect(self.stream)
         # AVI has no presentation times: reordered (B-frame) codecs are numbered as shown.
         self._counted = self.container.format.name == "avi" and self.stream.codec_context.name in (
@@ -69,6 +69,7 @@ class VideoSource:
             "hevc",
         )
         self._alpha_decoder = _alpha_decoder(self.stream)
+        self._orient: Orientation | None = None
         # Decoded in the compositor's thread: a decoding thread of its own measured no faster
         # and 8 % more CPU in a render slot (docs/benchmarks.md).
         self._frames: Iterator[Any] | None = None
@@ -94,7 +95,7 @@ class VideoSource:
         """Time from the first frame to the end of the last one, in seconds."""
         times = self.index.times
         step = times[-1] - times[-2] if len(times) > 1 else 1
-        return (times[-1] + step - times[0]) * self.time_base
+        return (times[-1] + step - self.first) * self.time_base
 
     def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
         """The frame shown at this many seconds from the source's first frame."""
@@ -110,13 +111,20 @@ class VideoSource:
         if self._shared is not None:
             hit = self._shared.get(self._file_key)
             if hit is not None and hit[0] == wanted:
-                return frame_picture(hit[1], sizer, self.aspect)
+                return frame_picture(hit[1], sizer, self.aspect, self._orientation(hit[1]))
         while True:
             frame = self._decode_frame(wanted)
             if frame is not None:
                 if self._shared is not None:
                     self._shared[self._file_key] = (wanted, frame)
-                return frame_picture(frame, sizer, self.aspect)
+                return frame_picture(frame, sizer, self.aspect, self._orientation(frame))
+
+    def _orientation(self, frame: Any) -> Orientation:
+        """The stream's orientation, found once from the first frame's reported rotation."""
+        if self._orient is None:
+            rotation = frame.rotation or 0
+            self._orient = stream_orientation(self.path, self.stream.index, rotation)
+        return self._orient
 
     def _decode_frame(self, wanted: int) -> Any:
         """The decoded frame at `wanted`, or None when the seek landed past it (MPEG-TS and
@@ -229,11 +237,17 @@ def set_decoder_threads(stream: Any, threads: int | None) -> None:
         stream.codec_context.thread_count = threads
 
 
-def frame_picture(frame: Any, sizer: Sizer | None, aspect: Fraction = Fraction(1)) -> Picture:
-    """A decoded frame as the picture it shows: turned upright, its pixels' aspect ratio
-    (`aspect`: PAL or HDV anamorphic) made square, its alpha kept (ProRes 4444, QuickTime
-    Animation, PNG), at the size the sizer asks for."""
-    orient = orientation(frame)
+def frame_picture(
+    frame: Any,
+    sizer: Sizer | None,
+    aspect: Fraction = Fraction(1),
+    orient: Orientation | None = None,
+) -> Picture:
+    """A decoded frame as the picture it shows: turned upright (and mirrored, as ``orient``,
+    its stream's orientation, says), its pixels' aspect ratio (`aspect`: PAL or HDV
+    anamorphic) made square, its alpha kept (ProRes 4444, QuickTime Animation, PNG), at the
+    size the sizer asks for."""
+    orient = turned(frame.rotation or 0) if orient is None else orient
     turns = 1 if orient.swaps else 0  # only whether the sides swap matters below
     alpha = any(component.is_alpha for component in frame.format.components)
     pixels = "rgba" if alpha else "rgb24"

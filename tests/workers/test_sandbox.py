@@ -99,6 +99,23 @@ def _live_children() -> list[int]:
 # -- rendering through the child -----------------------------------------------------------------
 
 
+def test_a_turned_source_renders_in_the_child_after_a_render_in_process(tmp_path: Path) -> None:
+    """Reading a frame's display matrix left the frame in a reference cycle; the child forked
+    after an in-process render collected it and deadlocked (the chunk never ended)."""
+    src = make_video(tmp_path / "a.mp4", frames=30, size=(96, 54), gop=6, rotate=180)
+    tl = lossless(project([video_track("v", [file_clip("a", src, 0, 0.4)])], size=(96, 54)),
+                  tmp_path)  # fmt: skip
+    render_to_file(tl, str(tmp_path / "direct.mkv"), start=4, end=10, audio=False,
+                   file_format="matroska")  # fmt: skip
+    (tmp_path / "scratch").mkdir()
+    run = render_segment(tl, str(tmp_path / "scratch" / "000001.mkv"), start=4, end=10,
+                         settings=settings_for("off"))  # fmt: skip
+    assert run.summary.frames == 6
+    ours = decode_rgb(tmp_path / "scratch" / "000001.mkv")
+    assert all(np.array_equal(a, b) for a, b in zip(ours, decode_rgb(tmp_path / "direct.mkv"),
+                                                      strict=True))  # fmt: skip
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_a_chunk_rendered_in_the_child_equals_the_in_process_render(
     tmp_path: Path, mode: str

@@ -61,6 +61,21 @@ def _trimmed(tmp_path: Path, cut: int) -> Path:
     return out
 
 
+def test_a_recording_that_starts_mid_gop_holds_its_first_keyframe(tmp_path: Path) -> None:
+    """A capture cut at a TS packet inside a GOP: its first frames cannot be decoded (every
+    render of them failed); they hold the first keyframe, and later frames keep their times."""
+    whole = make_video(tmp_path / "whole.ts", frames=60, fps=25, size=(64, 36), gop=20)
+    with av.open(str(whole)) as probe:
+        offsets = [p.pos for p in probe.demux(video=0) if p.size]
+    path = tmp_path / "midgop.ts"
+    path.write_bytes(whole.read_bytes()[(offsets[3] // 188) * 188 :])  # from frame 3 on
+    with av.open(str(path)) as check:  # the premise: the first packet is not a keyframe
+        assert not next(p for p in check.demux(video=0) if p.size).is_keyframe
+    times = range(0, 40, 3)
+    shown = _shown(path, [Fraction(n, 25) for n in times])
+    assert shown == [max(20, 3 + n) for n in times]  # the keyframe is frame 20
+
+
 def test_an_mp4_trimmed_without_re_encoding_starts_at_its_cut(tmp_path: Path) -> None:
     path = _trimmed(tmp_path, cut=7)
     with av.open(str(path)) as check:  # the premise: discarded packets before the cut
