@@ -52,9 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except redis.RedisError as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
+        # An error reply (out of memory, read-only replica) comes from a Redis that runs.
+        hint = (
+            "Redis refused the command: see its memory limit (maxmemory) and role"
+            if isinstance(exc, redis.ResponseError)
+            else "is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL"
+        )
         print(
-            f"error: cannot talk to the cluster's Redis at {redact_url(url)}: {exc} "
-            "(is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL)",
+            f"error: cannot talk to the cluster's Redis at {redact_url(url)}: {exc} ({hint})",
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE

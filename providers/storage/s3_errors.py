@@ -69,6 +69,8 @@ _SDK_ERRORS = (
     boto3.exceptions.Boto3Error,
     s3transfer.exceptions.S3UploadFailedError,
     s3transfer.exceptions.S3DownloadFailedError,
+    # A download whose responses kept being cut short: it escaped as a traceback.
+    s3transfer.exceptions.RetriesExceededError,
     s3transfer.exceptions.S3CopyFailedError,
     s3transfer.exceptions.TransferNotDoneError,
     s3transfer.exceptions.FatalError,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
 from tests.helpers import CLI, colour_project, end_with_signal
 from tests.media import make_video, project, solid, video_track, write_project
@@ -258,3 +259,19 @@ def test_many_warnings_stay_one_short_line(cli: CLI, tmp_path: Path) -> None:
     assert "Kaleidoscope0" in line and "Kaleidoscope11" not in line
     report = json.loads(cli("validate", str(path), "--json").stdout)
     assert len(report["warnings"]) == 12
+
+
+def test_a_redis_that_refuses_a_command_is_not_called_unreachable(cli: CLI, redis_url: str) -> None:
+    """At maxmemory Redis answers OOM: "is it running?" sent the user the wrong way."""
+    client = redis.Redis.from_url(redis_url)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", 1)
+    try:
+        done = cli("keys", "create", "alice", "--broker", redis_url)
+    finally:
+        client.config_set("maxmemory", 0)
+        client.close()
+    assert done.returncode == 3
+    assert "OOM" in done.stderr or "maxmemory" in done.stderr
+    assert "Redis refused the command: see its memory limit (maxmemory) and role" in done.stderr
+    assert "is it running" not in done.stderr

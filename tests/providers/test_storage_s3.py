@@ -16,6 +16,7 @@ import boto3
 import boto3.exceptions
 import botocore.exceptions
 import pytest
+import s3transfer.exceptions  # type: ignore[import-untyped]
 
 from providers.storage import ObjectNotFound, StorageError
 from providers.storage import s3 as s3_module
@@ -477,6 +478,12 @@ def client_error(code: str, status: int, operation: str = "GetObject") -> Except
         ),
         (
             boto3.exceptions.RetriesExceededError(last_exception=OSError("reset")),
+            StorageError,
+            True,
+            "unreachable",
+        ),
+        (  # a download whose responses are cut short, retried to the end
+            s3transfer.exceptions.RetriesExceededError(last_exception=OSError("short")),
             StorageError,
             True,
             "unreachable",
