@@ -33,7 +33,7 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
-from orchestrator.budgets import budget_lock, check_budget
+from orchestrator.budgets import budget_lock, check_budget, cost_so_far
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_events import publish_event
@@ -183,6 +183,8 @@ class CloudRenderingAPI(ClusterControl):
                 self.store.withdraw_cancel(job_id)
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
         job_ended(self.store.redis, job_id, "cancelled")
+        # What it ran until now is spent (billing counts it): the record says so too.
+        self.store.update(job_id, actual_cost=cost_so_far(self.store.redis, job_id))
         for chunk in self.store.chunks(job_id):
             if chunk.task_id and chunk.state.value == "pending":
                 self.app.control.revoke(chunk.task_id)

@@ -363,6 +363,7 @@ class WorkerHooks:
             # What it consumed is spent even though it failed: chunks recorded theirs as they
             # finished, the rest (the audio's time) is recorded now.
             cost = cost_so_far(self.store.redis, job_id)
+            self.store.update(job_id, actual_cost=cost)  # `status` showed $0 for it
             settle_job(self.store.redis, job_id, cost, time.time())
             self.dispatcher.forget(job_id)
             self._remove_objects(job_id)

@@ -54,3 +54,12 @@ def test_a_plan_finished_after_its_job_was_cancelled_stores_nothing(redis_url: s
     api.store.create(JobRecord(id="planning", state=JobState.PLANNING), {})
     assert api.store.set_chunks("planning", [ChunkRecord(0, 0, 10)], {}) is True
     assert client.llen(keys.pending("planning")) == 1
+
+
+def test_a_cancelled_job_shows_what_it_spent(redis_url: str) -> None:
+    """Billing charged it; `status` showed $0."""
+    api = CloudRenderingAPI(redis_url)
+    api.store.create(
+        JobRecord(id="spent", state=JobState.RENDERING, node_seconds=36.0, hourly_rate=1.0), {}
+    )
+    assert api.cancel_job("spent").actual_cost == pytest.approx(0.01)
