@@ -34,7 +34,7 @@ ACTIVE = PREFIX + "jobs:active"
 ALL = PREFIX + "jobs:all"
 #: Sorted set: ids of one user's stored jobs, scored by submission time (their listing and
 #: billing read it instead of every tenant's jobs).
-USER_JOBS = PREFIX + "jobs:user:{user}"
+USER_JOBS = PREFIX + "jobs:user:{name}"
 #: Sorted set: chunk tasks handed to the broker but not started ("job:index"), scored by time.
 QUEUED = PREFIX + "queued"
 #: Hash: job id -> time its last chunk was dispatched (round-robin between equal jobs).
@@ -113,7 +113,7 @@ SPEND_TTL = 400 * 24 * 3600
 
 def user_jobs(user: str) -> str:
     """The index of ``user``'s stored jobs."""
-    return USER_JOBS.format(user=user)
+    return USER_JOBS.format(name=user)
 
 
 def job(job_id: str) -> str:

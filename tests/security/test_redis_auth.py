@@ -223,7 +223,7 @@ KEY_RIGHTS = {
     keys.failures("j"): {"client": "rw", "worker": "rw"},
     keys.ACTIVE: {"client": "rw", "worker": "rw"},
     keys.ALL: {"client": "rw", "worker": "rw"},
-    keys.user_jobs("u"): {"client": "rw", "worker": "rw"},
+    keys.user_jobs("n"): {"client": "rw", "worker": "rw"},
     keys.QUEUED: {"client": "rw", "worker": "rw"},
     keys.LAST_DISPATCH: {"client": "rw", "worker": "rw"},
     keys.DISPATCH_LOCK: {"client": "r", "worker": "rw"},
