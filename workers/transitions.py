@@ -139,24 +139,23 @@ def _dissolve(p: float, a: Layer, b: Layer) -> Layer:
 
 
 def _fade_black(p: float, a: Layer, b: Layer) -> Layer:
-    # Colour dips to black while alpha stays that of the visible clip, so where the clips are
-    # opaque the midpoint is opaque black and lower tracks do not show through.
-    if p < 0.5:
-        src, gain = a, np.float32(1 - 2 * p)
-    else:
-        src, gain = b, np.float32(2 * p - 1)
-    out = _rgb(src) * gain
-    return Layer(out, _owned(_alpha(src), src))
+    return _dip(p, a, b, np.float32(0))
 
 
 def _fade_white(p: float, a: Layer, b: Layer) -> Layer:
-    # As _fade_black, through white (a dip to white).
+    return _dip(p, a, b, _F1)
+
+
+def _dip(p: float, a: Layer, b: Layer, level: np.float32) -> Layer:
+    # Colour dips to `level` (black, white) while alpha stays that of the visible clip, so where
+    # the clips are opaque the midpoint is opaque and lower tracks do not show through.
     if p < 0.5:
         src, gain = a, np.float32(1 - 2 * p)
     else:
         src, gain = b, np.float32(2 * p - 1)
     out = _rgb(src) * gain
-    out += _F1 - gain
+    if level:
+        out += level * (_F1 - gain)
     return Layer(out, _owned(_alpha(src), src))
 
 

@@ -139,15 +139,21 @@ def test_a_clip_muted_in_the_editor_is_silent(tmp_path: Path) -> None:
     assert [c.muted for c in timeline.tracks[0].clips] == [True, False, False]
 
 
-def subtitles_of(tmp_path: Path, clips: list[dict[str, Any]]) -> Timeline:
-    """A TimelineProject of one subtitle track holding ``clips``."""
+def subtitles_of(
+    tmp_path: Path,
+    clips: list[dict[str, Any]],
+    resources: dict[str, Any] | None = None,
+    size: tuple[int, int] = (32, 18),
+) -> Timeline:
+    """A TimelineProject of one subtitle track holding ``clips``, with these ``resources``."""
     for n, clip in enumerate(clips):
         clip.update(id=f"s{n}", startTime=n, duration=1, text=f"line {n}")
     doc = {
         "id": "p",
         "name": "p",
         "sections": [{"id": "s", "tracks": [{"id": "t", "type": "subtitle", "clips": clips}]}],
-        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+        "resources": resources or {},
+        "settings": {"resolution": {"width": size[0], "height": size[1]}, "fps": 10},
     }
     return load_document(doc, str(tmp_path))[1]
 
@@ -221,16 +227,7 @@ def test_a_subtitle_style_of_the_documents_resources_is_drawn(tmp_path: Path) ->
     """Every new project carries the editor's built-in styles; a clip names one by id."""
     clips = [{"subtitleStyleId": "style-bright"}, {"subtitleStyleId": "style-bright"}]
     clips[1]["formatting"] = {"color": "#ff0000", "fontWeight": 400}  # the clip's own wins
-    for n, clip in enumerate(clips):
-        clip.update(id=f"s{n}", startTime=n, duration=1, text=f"line {n}")
-    doc = {
-        "id": "p",
-        "name": "p",
-        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "subtitle", "clips": clips}]}],
-        "resources": {"subtitleStyles": [BRIGHT]},
-        "settings": {"resolution": {"width": 320, "height": 180}, "fps": 10},
-    }
-    timeline = load_document(doc, str(tmp_path))[1]
+    timeline = subtitles_of(tmp_path, clips, {"subtitleStyles": [BRIGHT]}, size=(320, 180))
     styled, own = timeline.subtitles
     assert timeline.warnings == ()
     assert (styled.font_family, styled.font_size, styled.font_weight) == ("Inter", 28, 700)

@@ -23,6 +23,15 @@ def boxes(raw: dict[str, Any]) -> list[tuple[float, float, float, float]]:
     ]
 
 
+#: split-1-3-landscape's cellLayouts as the editor's config writes them (CSS, either edge)
+ONE_THREE = [
+    {"position": "absolute", "top": "0", "left": "0", "width": "50%", "height": "100%"},
+    {"position": "absolute", "top": "0", "right": "0", "width": "50%", "height": "33.33%"},
+    {"position": "absolute", "top": "33.33%", "right": "0", "width": "50%", "height": "33.33%"},
+    {"position": "absolute", "bottom": "0", "right": "0", "width": "50%", "height": "33.33%"},
+]
+
+
 def grid(columns: int, rows: int) -> dict[str, Any]:
     return {"columns": columns, "rows": rows}
 
@@ -66,16 +75,8 @@ def grid(columns: int, rows: int) -> dict[str, Any]:
         ),
         # Custom layouts: CSS offsets from either edge.
         (
-            {"id": "split-1-3-landscape", "split": "custom", "screens": 4, "cellLayouts": [
-                {"position": "absolute", "top": "0", "left": "0", "width": "50%",
-                 "height": "100%"},
-                {"position": "absolute", "top": "0", "right": "0", "width": "50%",
-                 "height": "33.33%"},
-                {"position": "absolute", "top": "33.33%", "right": "0", "width": "50%",
-                 "height": "33.33%"},
-                {"position": "absolute", "bottom": "0", "right": "0", "width": "50%",
-                 "height": "33.33%"},
-            ]},
+            {"id": "split-1-3-landscape", "split": "custom", "screens": 4,
+             "cellLayouts": ONE_THREE},
             [(0, 0, 50, 100), (50, 0, 50, 33.33), (50, 33.33, 50, 33.33)],
         ),
         # Unreadable cellLayouts (pixels): the built-in layout of the id.
@@ -110,15 +111,7 @@ def test_a_clip_in_a_custom_layout_of_the_documents_resources_is_placed_in_its_c
             "id": "split-1-3-landscape",
             "split": "custom",
             "screens": 4,
-            "cellLayouts": [
-                {"position": "absolute", "top": "0", "left": "0", "width": "50%", "height": "100%"},
-                {"position": "absolute", "top": "0", "right": "0", "width": "50%",
-                 "height": "33.33%"},
-                {"position": "absolute", "top": "33.33%", "right": "0", "width": "50%",
-                 "height": "33.33%"},
-                {"position": "absolute", "bottom": "0", "right": "0", "width": "50%",
-                 "height": "33.33%"},
-            ],
+            "cellLayouts": ONE_THREE,
         }
     ]  # fmt: skip
     beach = doc["sections"][0]["tracks"][0]["clips"][0]
