@@ -80,7 +80,8 @@ CACHE_LRU = PREFIX + "cache:{name}:lru"
 CACHE_SIZES = PREFIX + "cache:{name}:sizes"
 #: Hash per storage: "bytes" (total indexed), "clock" (the LRU's logical time), "hits", "misses".
 CACHE_STATS = PREFIX + "cache:{name}:stats"
-#: String with TTL: a media file's content id, by its real path, size and mtime (MEDIA_ID_TTL).
+#: String with TTL: a media file's content id, by its real path, size, mtime, inode and change
+#: time (MEDIA_ID_TTL).
 MEDIA_ID = PREFIX + "media:{name}"
 #: String with TTL: present while a node drains (value: epoch seconds after which its running
 #: chunks hand themselves back); the node takes no new chunk meanwhile.
@@ -197,7 +198,7 @@ def cache_stats(scope: str) -> str:
 
 
 def media_id(digest: str) -> str:
-    """Key of a remembered media content id (``digest`` names the file's path, size, mtime)."""
+    """Key of a remembered media content id (``digest`` names one version of one file)."""
     return MEDIA_ID.format(name=digest)
 
 

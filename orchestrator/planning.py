@@ -29,8 +29,10 @@ from workers.probe import min_chunk_frames
 
 #: A file of the asset cache: named by its sha256, which was verified when it was fetched.
 _ASSET_FILE = re.compile(r"^([0-9a-f]{64})(?:\.[a-z0-9]{1,16})?$")
-#: Content ids this process worked out, by (real path, size, mtime_ns); bounded.
-_KNOWN: dict[tuple[str, int, int], str] = {}
+#: Content ids this process worked out, by (real path, size, mtime_ns, inode, ctime_ns); bounded.
+#: The inode and change time matter: a file replaced by one of the same size with its mtime set
+#: back (``touch -d``, ``cp -p``, ``rsync -t``) keeps neither, so its old id is never reused.
+_KNOWN: dict[tuple[str, int, int, int, int], str] = {}
 _KNOWN_LIMIT = 4096
 
 
@@ -116,7 +118,7 @@ def media_ids(
     """Content ids ("sha256:<hex>") of the media a job reads, by FileSource.path as its timeline
     holds it: an asset's hash when assets were synced (its name in the asset cache) or when the
     path is an asset reference not fetched here, else the sha256 of the file, remembered by
-    (path, size, mtime_ns) here and in Redis (``client``).
+    (path, size, mtime, inode, change time) here and in Redis (``client``).
 
     ``source`` is the job's document (a JobSpec, or a project document with ``base_dir``);
     ``timeline`` is its loaded timeline when the caller has it. A file that cannot be read
@@ -170,7 +172,7 @@ def _file_id(path: str, client: redis.Redis | None) -> str | None:
     asset = _ASSET_FILE.match(name)
     if asset and os.path.dirname(real) == os.path.realpath(asset_cache_dir()):
         return f"sha256:{asset.group(1)}"
-    memo = (real, st.st_size, st.st_mtime_ns)
+    memo = _stamp(real, st)
     if memo in _KNOWN:
         return _KNOWN[memo]
     shared = keys.media_id(hashlib.sha256(repr(memo).encode()).hexdigest())
@@ -181,7 +183,7 @@ def _file_id(path: str, client: redis.Redis | None) -> str | None:
             after = os.stat(real)
         except OSError:
             return None
-        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+        if _stamp(real, after) != memo:
             return None  # written while hashed: the hash may be of neither version
         if client is not None:
             try:
@@ -192,6 +194,11 @@ def _file_id(path: str, client: redis.Redis | None) -> str | None:
         _KNOWN.pop(next(iter(_KNOWN)))
     _KNOWN[memo] = found
     return found
+
+
+def _stamp(real: str, st: os.stat_result) -> tuple[str, int, int, int, int]:
+    """What identifies one version of a file without reading it."""
+    return (real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def _remembered(client: redis.Redis | None, key: str) -> str | None:

@@ -13,13 +13,19 @@ exists, and a read that fails drops the entry, so an object deleted or evicted b
 back costs a re-render of that chunk, never a failed job. An index that is missing (a new Redis,
 such as the private cluster each ``cloudrender render`` starts over lasting storage) is rebuilt
 from the objects in storage on first use, so their sizes count against the cap again.
+
+Each object has its sha256 beside it (``cache/<key>.sha256``, put first), checked on every read:
+storage that damages a segment (plain files on a disk, an unsealed bucket) costs a re-render of
+that chunk, never wrong frames in a video.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +36,9 @@ from providers.storage.base import ObjectNotFound, Storage, StorageError
 
 #: Storage prefix of cached objects.
 CACHE_PREFIX = "cache/"
+
+#: Suffix of the object holding an entry's sha256 (hex), beside the entry.
+DIGEST_SUFFIX = ".sha256"
 
 #: What a cache key looks like (a hex digest); anything else is refused before storage sees it.
 _KEY = re.compile(r"^[0-9a-f]{16,128}$")
@@ -172,11 +181,19 @@ class SegmentCache:
         return found
 
     def put(self, key: str, path: str) -> None:
-        """Store the file at ``path`` as entry ``key``, then evict least-recently-used entries
-        until the cache is within its cap (an entry alone over the cap is not kept)."""
+        """Store the file at ``path`` as entry ``key`` with its sha256, then evict
+        least-recently-used entries until the cache is within its cap (an entry alone over the
+        cap is not kept)."""
         name = object_key(key)
         size = os.path.getsize(path)
         self._ensure_index()
+        with tempfile.TemporaryDirectory(prefix="cr-cache-") as tmp:
+            digest = os.path.join(tmp, "digest")
+            with open(digest, "w", encoding="ascii") as out:
+                out.write(_sha256(path))
+            # The digest goes first: an entry is never readable without the digest it is
+            # checked against (an entry without one is dropped on read).
+            self.storage.put_file(name + DIGEST_SUFFIX, digest)
         self.storage.put_file(name, path)
         self._index(key, size)
 
@@ -185,7 +202,11 @@ class SegmentCache:
             keys=[self._lru, self._sizes, self._stats], args=[key, size, self.max_bytes]
         )
         for victim in victims:
-            self.storage.delete(CACHE_PREFIX + _text(victim))
+            self._delete(CACHE_PREFIX + _text(victim))
+
+    def _delete(self, name: str) -> None:
+        self.storage.delete(name)
+        self.storage.delete(name + DIGEST_SUFFIX)
 
     def _ensure_index(self) -> None:
         """Index the objects storage holds when this index was never built (a new Redis)."""
@@ -205,26 +226,44 @@ class SegmentCache:
 
     def get(self, key: str, path: str) -> None:
         """Copy entry ``key`` to ``path`` and mark it used; ObjectNotFound when the cache
-        cannot give it (missing, or unreadable: then it is dropped so the next job re-renders).
+        cannot give it (missing, unreadable or not the bytes that were put, by its sha256: then
+        it is dropped so this and the next job re-render it).
 
         A transient storage error is raised as it is and leaves the entry alone.
         """
         name = object_key(key)
         try:
             self.storage.get_file(name, path)
+            problem = self._damage(name, path)
         except ObjectNotFound:
             self.forget([key])
             raise
         except StorageError as exc:
             if exc.transient:
                 raise
-            # Tampered, truncated, or sealed by another key: it will never read; make room.
+            problem = f"is unreadable: {exc}"
+        if problem is not None:
+            # Tampered, truncated, damaged or sealed by another key: it will never read right.
             self.forget([key])
-            self.storage.delete(name)
-            raise ObjectNotFound(
-                f"segment cache entry {key} is unreadable: {exc}", key=name
-            ) from exc
+            self._delete(name)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+            raise ObjectNotFound(f"segment cache entry {key} {problem}", key=name)
         self.touch([key])
+
+    def _damage(self, name: str, path: str) -> str | None:
+        """Why the copy at ``path`` of object ``name`` is not what was put, or None."""
+        with tempfile.TemporaryDirectory(prefix="cr-cache-") as tmp:
+            digest = os.path.join(tmp, "digest")
+            try:
+                self.storage.get_file(name + DIGEST_SUFFIX, digest)
+            except ObjectNotFound:
+                return "has no sha256 beside it (kept by an older version, or half put)"
+            with open(digest, encoding="ascii", errors="replace") as held:
+                expected = held.read().strip()
+        if _sha256(path) != expected:
+            return "is damaged (its sha256 differs from the one recorded when it was kept)"
+        return None
 
     def touch(self, keys_: Iterable[str]) -> None:
         """Mark entries as just used (in this order), so eviction takes them last."""
@@ -242,7 +281,7 @@ class SegmentCache:
     def discard(self, key: str) -> None:
         """Remove an entry and its object (a segment found unusable)."""
         self.forget([key])
-        self.storage.delete(object_key(key))
+        self._delete(object_key(key))
 
     def lru_order(self) -> list[str]:
         """Indexed keys, least recently used first (the order eviction takes them)."""
@@ -264,10 +303,20 @@ class SegmentCache:
         )
 
     def clear(self) -> int:
-        """Remove every cached object (indexed or not) and the index; how many objects."""
-        removed = self.storage.delete_prefix(CACHE_PREFIX)
+        """Remove every cached object (indexed or not) and the index; how many entries."""
+        entries = sum(1 for n in self.storage.list(CACHE_PREFIX) if not n.endswith(DIGEST_SUFFIX))
+        self.storage.delete_prefix(CACHE_PREFIX)
         self.redis.delete(self._lru, self._sizes, self._stats)
-        return removed
+        return entries
+
+
+def _sha256(path: str) -> str:
+    """The sha256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _text(value: str | bytes) -> str:

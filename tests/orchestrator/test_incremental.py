@@ -319,6 +319,23 @@ def test_a_cache_entry_deleted_before_the_merge_is_rendered_after_all(
     assert farm.cache().present([lost]) == {lost}
 
 
+def test_a_damaged_cache_entry_is_rendered_again_not_stitched(farm: Farm, tmp_path: Path) -> None:
+    """Bytes flipped in a cached segment on disk: the merge must not stitch them."""
+    doc = base_project(tmp_path)
+    first = farm.render(doc, tmp_path)
+    damaged = first.chunks[1].key
+    assert damaged is not None
+    target = farm.root / CACHE_PREFIX / damaged
+    raw = bytearray(target.read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 64] = bytes(b ^ 0xFF for b in raw[middle : middle + 64])
+    target.write_bytes(bytes(raw))
+    again = farm.render(doc, tmp_path)
+    assert rendered(again) == [1]
+    full = farm.render(doc, tmp_path, use_cache=False)
+    assert_same_video(farm.output(again), farm.output(full))
+
+
 def test_the_job_document_refuses_cache_keys_that_are_not_digests() -> None:
     base = {
         "id": "j1", "project": {}, "base_dir": "/", "export": {}, "storage_url": "file:///s",

@@ -49,3 +49,30 @@ def test_a_file_here_is_known_by_its_content_whatever_its_name(tmp_path: Path) -
     ids = media_ids({}, timeline=timeline(str(named), str(plain)))
     expected = f"sha256:{hashlib.sha256(body).hexdigest()}"
     assert ids == {str(named): expected, str(plain): expected}
+
+
+@pytest.mark.parametrize("how", ["rewritten", "replaced"])
+def test_a_file_changed_behind_a_restored_mtime_gets_its_new_id(
+    tmp_path: Path, redis_url: str, how: str
+) -> None:
+    """Same path, same size, mtime set back (``touch -d``, ``cp -p``, ``rsync -t``): the id
+    must follow the content, or a lasting cluster reuses the old file's cached chunks."""
+    import os
+
+    import redis
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(b"A" * 4096)
+    before = os.stat(path)
+    first = media_ids({}, timeline=timeline(str(path)), client=client)[str(path)]
+    if how == "rewritten":
+        path.write_bytes(b"B" * 4096)  # in place: same inode
+    else:
+        other = tmp_path / "new.tmp"
+        other.write_bytes(b"B" * 4096)
+        other.replace(path)  # a new file renamed over it: the inode may be recycled
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_size == before.st_size
+    second = media_ids({}, timeline=timeline(str(path)), client=client)[str(path)]
+    assert first != second == f"sha256:{hashlib.sha256(b'B' * 4096).hexdigest()}"

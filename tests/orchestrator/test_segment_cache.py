@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from orchestrator.segment_cache import CACHE_PREFIX, CacheStats, SegmentCache
+from orchestrator.segment_cache import CACHE_PREFIX, DIGEST_SUFFIX, CacheStats, SegmentCache
 from providers.storage import ObjectNotFound, StorageError, open_storage
 from providers.storage.encrypted import EncryptedStorage, PlaintextStorage
 
@@ -46,8 +46,12 @@ def blob(tmp_path: Path, name: str, size: int) -> str:
 
 
 def stored(root: Path) -> set[str]:
+    """The entries in storage; each has its sha256 beside it, and no sha256 outlives its entry."""
     folder = root / CACHE_PREFIX
-    return {p.name for p in folder.iterdir()} if folder.exists() else set()
+    names = {p.name for p in folder.iterdir()} if folder.exists() else set()
+    entries = {n for n in names if not n.endswith(DIGEST_SUFFIX)}
+    assert names == entries | {n + DIGEST_SUFFIX for n in entries}
+    return entries
 
 
 @pytest.mark.parametrize(
@@ -128,6 +132,40 @@ def test_an_object_copied_to_another_key_is_unreadable_and_dropped(
     assert not (tmp_path / "out.bin").exists()
     assert segments.present([key("a"), key("b")]) == {key("a")}
     assert stored(root) == {key("a")} and segments.stats().bytes == 500
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+def test_a_damaged_object_is_dropped_not_handed_out(
+    root: Path, client: redis.Redis, tmp_path: Path, sealed: bool
+) -> None:
+    """Bytes flipped in a stored segment (a disk, a bucket) must never reach a video."""
+    segments = cache(root, client, 10_000, sealed=sealed)
+    segments.put(key("a"), blob(tmp_path, "a", 3000))
+    segments.put(key("b"), blob(tmp_path, "b", 3000))
+    target = root / CACHE_PREFIX / key("b")
+    raw = bytearray(target.read_bytes())
+    raw[1500:1564] = bytes(b ^ 0xFF for b in raw[1500:1564])
+    target.write_bytes(bytes(raw))
+    out = tmp_path / "out.bin"
+    with pytest.raises(ObjectNotFound, match="damaged|unreadable"):
+        segments.get(key("b"), str(out))
+    assert not out.exists()
+    assert stored(root) == {key("a")} and segments.present([key("a"), key("b")]) == {key("a")}
+    segments.get(key("a"), str(out))
+    assert out.read_bytes() == Path(blob(tmp_path, "a", 3000)).read_bytes()
+
+
+def test_an_object_without_its_sha256_is_dropped(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    """An entry kept by a version that recorded no sha256 (or half put) cannot be checked."""
+    segments = cache(root, client, 10_000)
+    segments.put(key("a"), blob(tmp_path, "a", 100))
+    os.unlink(root / CACHE_PREFIX / (key("a") + DIGEST_SUFFIX))
+    with pytest.raises(ObjectNotFound, match="no sha256"):
+        segments.get(key("a"), str(tmp_path / "out.bin"))
+    assert not (root / CACHE_PREFIX).exists() or not any((root / CACHE_PREFIX).iterdir())
+    assert segments.stats().entries == 0
 
 
 def test_a_vanished_object_is_a_miss_not_an_error(
