@@ -174,7 +174,7 @@ class _Converter:
                 )
             else:
                 had_clips = _has_clips(parts)
-                parts = clip_to_range(parts, start, end)
+                parts = clip_to_range(parts, start, end, self.p)
                 if had_clips and not _has_clips(parts):
                     self.p.error(
                         f"{where} renderSettings",

@@ -5,18 +5,25 @@ starts after 0 is applied the way the editor applies one (ProjectSchemaBuilder.w
 src/features/export/utils/project-schema-builder.ts): clips and subtitles that overlap the range
 are kept, cut to it and moved so that the in point becomes time 0. Unlike the editor, the source
 in point moves by the cut time times the clip's speed (the editor forgets the speed), effect
-windows move too, and transitions whose clips fell out of the range are dropped.
+windows move too, and transitions whose clips fell out of the range are dropped. A transition on
+a cut keeps its place: centred on the cut, it may begin before the range does. A subtitle's
+animations keep their time in the sequence: one the range cut away is dropped, one the range
+cuts through plays over the part of its time inside the range, with a warning.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chunking.timeline.fields import to_float
+from chunking.timeline.fields import Problems, canonical, pick, to_float
 from chunking.timeline.studio_editor_tracks import Parts
 
+#: The subtitle animations that end with their subtitle when they name no start_time (as
+#: chunking.timeline.studio_subtitle_style.parse_animations reads them).
+_LEAVING = {"fadeout", "slideout", "scaleout"}
 
-def clip_to_range(parts: Parts, start: float, end: float) -> Parts:
+
+def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = None) -> Parts:
     """The parts cut to timeline seconds [start, end) and shifted to begin at 0."""
     kept: set[str] = set()
     tracks = []
@@ -33,7 +40,9 @@ def clip_to_range(parts: Parts, start: float, end: float) -> Parts:
                     **clip,
                     "start_time": cut[0],
                     "end_time": cut[1],
-                    "source_start": source_start + (cut[0] + start - clip["start_time"]) * speed,
+                    "source_start": round(
+                        source_start + (cut[0] + start - clip["start_time"]) * speed, 9
+                    ),
                 }
             )
             kept.add(clip["id"])
@@ -42,7 +51,10 @@ def clip_to_range(parts: Parts, start: float, end: float) -> Parts:
     for sub in parts.subtitles:
         cut = _cut(sub["start_time"], sub["end_time"], start, end)
         if cut is not None:
-            subtitles.append({**sub, "start_time": cut[0], "end_time": cut[1]})
+            moved = {**sub, "start_time": cut[0], "end_time": cut[1]}
+            if sub.get("animations"):
+                moved["animations"] = _animations_in_range(sub, start, cut, p)
+            subtitles.append(moved)
     effects, gone = _windows(parts.effects, start, end)
     filters, gone_filters = _windows(parts.filters, start, end)
     gone |= gone_filters
@@ -50,17 +62,73 @@ def clip_to_range(parts: Parts, start: float, end: float) -> Parts:
         _drop_refs(track, gone)
         for clip in track["clips"]:
             _drop_refs(clip, gone)
-    transitions = [
-        t for t in parts.transitions if t["from_clip_id"] in kept and t["to_clip_id"] in kept
-    ]
+    transitions = []
+    for t in parts.transitions:
+        ends = [t["from_clip_id"] in kept, t["to_clip_id"] in kept]
+        if all(ends):
+            transitions.append(t)
+        elif any(ends) and p is not None:
+            outside = t["to_clip_id"] if ends[0] else t["from_clip_id"]
+            p.warn(
+                f"transition {t.get('id')!r}",
+                f"its clip {outside!r} lies outside the render range; the range shows a cut "
+                "where the transition would be",
+            )
     return Parts(tracks, subtitles, effects, filters, transitions)
+
+
+def _animations_in_range(
+    sub: dict[str, Any], start: float, cut: tuple[float, float], p: Problems | None
+) -> list[Any]:
+    """A subtitle's animations re-timed so each keeps its window in the sequence, once the
+    subtitle is cut to ``cut`` (range seconds) by a range that starts at ``start``."""
+    first, last = _less(sub["start_time"], start), _less(sub["end_time"], start)  # range time
+    kept: list[Any] = []
+    for anim in sub["animations"]:
+        if not isinstance(anim, dict):
+            kept.append(anim)  # the subtitle reader names what is wrong with it
+            continue
+        kind = canonical(str(pick(anim, "animation_type", "type", default="")))
+        length = to_float(anim.get("duration"))
+        length = 0.5 if length is None else length
+        delay = to_float(anim.get("delay")) or 0.0
+        offset = to_float(anim.get("start_time")) or 0.0
+        if kind in _LEAVING and offset == 0:
+            a_end = _less(last, delay)
+            a_start = _less(a_end, length)
+        else:
+            a_start = round(first + offset + delay, 9)
+            a_end = round(a_start + length, 9)
+        if a_end <= cut[0] or a_start >= cut[1]:
+            continue  # played out before the range, or after it: not seen in it
+        if a_start < cut[0] or a_end > cut[1]:
+            if p is not None:
+                p.warn(
+                    f"subtitle {sub.get('id')!r}",
+                    f"the render range cuts through its {kind} animation; it plays over "
+                    "the part of its time inside the range",
+                )
+            a_start, a_end = max(a_start, cut[0]), min(a_end, cut[1])
+        fixed = {k: v for k, v in anim.items() if k not in ("delay", "start_time")}
+        fixed["duration"] = _less(a_end, a_start)
+        if kind in _LEAVING:
+            fixed.update(start_time=0, delay=max(_less(cut[1], a_end), 0.0))
+        else:
+            fixed.update(start_time=max(_less(a_start, cut[0]), 0.0), delay=0)
+        kept.append(fixed)
+    return kept
 
 
 def _cut(first: float, last: float, start: float, end: float) -> tuple[float, float] | None:
     """[first, last) inside [start, end), shifted by -start; None when they do not overlap."""
     if last <= start or first >= end:
         return None
-    return max(first, start) - start, min(last, end) - start
+    return _less(max(first, start), start), _less(min(last, end), start)
+
+
+def _less(a: float, b: float) -> float:
+    """``a - b`` without binary noise (3.5 - 2.6 is 0.8999...: a frame short at 25 fps)."""
+    return round(a - b, 9)
 
 
 def _windows(

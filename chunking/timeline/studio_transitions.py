@@ -184,7 +184,7 @@ class _Placer:
         if b.start < a.end:  # the clips overlap: the overlap is the transition
             first, last = b.start, min(a.end, b.end)
         elif b.start == a.end:  # a cut: centre the transition on it (or start where asked)
-            first = max(0, b.start - length // 2) if start is None else start
+            first = b.start - length // 2 if start is None else start
             last = first + length
         else:
             self.p.error(

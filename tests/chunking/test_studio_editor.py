@@ -215,6 +215,55 @@ def test_tlsp_selected_tracks_and_whole_sequence(interview_dir: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("in_point", [1.2, 2.6, 3.0, 3.12])
+def test_a_tlsp_range_shows_what_the_sequence_shows_there(
+    interview_dir: Path, in_point: float
+) -> None:
+    """A range starting inside a subtitle's animations or a transition's window keeps them at
+    their time in the sequence: frame k of the range is frame k + in of the whole."""
+
+    def animated(doc: dict[str, Any]) -> None:
+        seq = doc["sequences"]["seq-main"]
+        sub = seq["composition"]["tracks"][2]["clips"][0]
+        sub["animationIn"] = {"type": "fade", "duration": 0.48}
+        sub["animationOut"] = {"type": "fade", "duration": 0.6}
+        seq["composition"]["tracks"][0]["clips"][0]["transitions"][0]["duration"] = 1.0
+        seq["renderSettings"] = {"inPoint": in_point, "outPoint": 6}
+
+    def whole(doc: dict[str, Any]) -> None:
+        animated(doc)
+        del doc["sequences"]["seq-main"]["renderSettings"]
+
+    ranged = load(str(_tlsp(interview_dir, animated)))
+    full = load(str(_tlsp(interview_dir, whole)))
+    shift = round(in_point * 25)
+    assert ranged.frames == 150 - shift
+    # The dissolve is centred on the cut at 3 s: it may begin before the range does.
+    (cut,) = full.transitions
+    assert (cut.start, cut.end) == (75 - 12, 75 + 13)
+    if in_point < 3:
+        (moved,) = ranged.transitions
+        assert (moved.start, moved.end) == (cut.start - shift, cut.end - shift)
+    else:  # the clip before the cut is outside the range: a cut, said so
+        assert ranged.transitions == ()
+        assert any(w.startswith("transition 't-cut': its clip 'intro'") for w in ranged.warnings)
+    (sub,) = full.subtitles  # 1.5 s to 3.5 s: a fade in over 0.48 s, a fade out over 0.6 s
+    assert [(a.kind, a.start, a.end) for a in sub.animations] == [
+        ("fade_in", 38, 50),
+        ("fade_out", 73, 88),
+    ]
+    windows = [(a.kind, a.start - shift, a.end - shift) for a in sub.animations]
+    seen = [(k, max(a, 0), b) for k, a, b in windows if b > 0]  # what the range can show
+    (kept,) = ranged.subtitles
+    assert [(a.kind, a.start, a.end) for a in kept.animations] == seen
+    cut_through = [k for k, a, b in windows if a < 0 < b]
+    assert [w for w in ranged.warnings if "cuts through" in w] == [
+        f"subtitle 's1': the render range cuts through its {k.replace('_', '')} animation; it "
+        "plays over the part of its time inside the range"
+        for k in cut_through
+    ]
+
+
 def test_tlsp_master_volume_scales_every_track(interview_dir: Path) -> None:
     def halved(doc: dict[str, Any]) -> None:
         doc["settings"]["audio"]["masterVolume"] = 0.5
