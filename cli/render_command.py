@@ -123,11 +123,11 @@ def render_distributed(
             raise RenderError(f"output directory does not exist: {directory}")
     began = time.perf_counter()
     roots = _media_roots(project)
-    with _cluster(broker_url, workers, roots, output_roots) as (url, storage_url, url_file):
+    with _cluster(broker_url, workers, roots, output_roots) as (url, storage_url, url_file, lost):
         api = CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
             announce(url, url_file)
-        await_orchestrator(api)
+        await_orchestrator(api, lost=lost)
         if notify is not None and not api.render_nodes() and not api.get_pools():
             # With autoscaled pools no worker is expected yet: the autoscaler starts them.
             notify(
@@ -148,7 +148,7 @@ def render_distributed(
             user=user,
         )
         try:
-            record = _follow(api, job_id, progress)
+            record = _follow(api, job_id, progress, lost)
         except BaseException:
             with contextlib.suppress(RenderError):
                 api.cancel_job(job_id)
@@ -227,19 +227,37 @@ def no_orchestrator(url: str) -> str:
     )
 
 
-def await_orchestrator(api: CloudRenderingAPI, patience: float | None = None) -> None:
-    """Return once a node consumes the orchestrator queue; RenderError after `patience` s."""
+def await_orchestrator(
+    api: CloudRenderingAPI,
+    patience: float | None = None,
+    lost: Callable[[], str | None] = lambda: None,
+) -> None:
+    """Return once a node consumes the orchestrator queue; RenderError after `patience` s, or
+    as soon as ``lost`` says what of a private cluster died."""
     deadline = time.monotonic() + (ORCHESTRATOR_PATIENCE if patience is None else patience)
     while not api.orchestrator_running():
+        gone = lost()
+        if gone is not None:
+            raise RenderError(f"{gone} before the render began")
         if time.monotonic() > deadline:
             raise RenderError(no_orchestrator(api.broker_url))
         time.sleep(POLL_SECONDS)
 
 
-def _follow(api: CloudRenderingAPI, job_id: str, progress: Progress | None) -> JobRecord:
+def _follow(
+    api: CloudRenderingAPI,
+    job_id: str,
+    progress: Progress | None,
+    lost: Callable[[], str | None] = lambda: None,
+) -> JobRecord:
     state: JobProgress | None = None
     unplanned_since: float | None = None
     while True:
+        gone = lost()
+        if gone is not None:
+            # A private cluster's workers (or its Redis) died: nothing else would ever render
+            # or fail the job, and the render would wait for ever.
+            raise RenderError(f"{gone} while rendering job {job_id}; the render is abandoned")
         record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2)
         if progress is not None and record.chunks:
             if state is None:
@@ -290,9 +308,10 @@ def _cluster(
     workers: int,
     media_roots: Sequence[str] = (),
     output_roots: Sequence[str] = (),
-) -> Iterator[tuple[str, str, str | None]]:
+) -> Iterator[tuple[str, str, str | None, Callable[[], str | None]]]:
     """The broker URL and storage URL to use: given ones, or a private embedded cluster (then
-    also a file holding its URL, password included, readable by this user alone).
+    also a file holding its URL, password included, readable by this user alone); and what
+    of a private cluster died on its own, if anything (``EmbeddedCluster.lost``).
 
     The private cluster's workers are confined (``workers.job_policy``) to its storage, the
     project's media directories and `output_roots` (the directory of a ``file://`` output),
@@ -307,7 +326,7 @@ def _cluster(
                 "with --broker, set CLOUDRENDER_STORAGE_URL to storage the "
                 "workers share (e.g. file:///shared/cloudrender)"
             )
-        yield url, settings.storage_url, None
+        yield url, settings.storage_url, None, lambda: None
         return
     # Chunks are the parallelism: share the cores between the worker processes instead of
     # letting every encoder and BLAS call start a thread per core.
@@ -337,7 +356,7 @@ def _cluster(
             fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(cluster.broker_url + "\n")
-            yield cluster.broker_url, storage_url, url_file
+            yield cluster.broker_url, storage_url, url_file, cluster.lost
             # Reached only when the render ended without an error: its job is over and its
             # video fetched, so no task of this private cluster is left to finish. A warm
             # Celery shutdown would take the user another second; a short grace does.

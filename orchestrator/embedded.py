@@ -89,6 +89,19 @@ class EmbeddedCluster:
             raise
         return self
 
+    def lost(self) -> str | None:
+        """What of this running cluster died on its own (the OOM killer, a crash), in one line,
+        or None: a job on it would wait for ever without its workers or its Redis."""
+        if self.redis.pid is None and self.workers is None:
+            return None  # not started, or stopped on purpose
+        redis_end = self.redis.exited()
+        if redis_end is not None:
+            return f"the private Redis of this render died ({redis_end})"
+        workers_end = self.workers.exited() if self.workers is not None else None
+        if workers_end is not None:
+            return f"the local render workers died ({workers_end})"
+        return None
+
     def stop(self, grace: float | None = None) -> None:
         """Stop the workers, then Redis, whatever fails or interrupts on the way; ``grace``:
         how long the workers may take to shut down warm before they are killed (default their

@@ -25,6 +25,7 @@ from common.scratch import make_scratch, sweep_scratch
 from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
 from common.urls import redact_url
 from orchestrator.processes import POLL_SECONDS as _POLL_S
+from orchestrator.processes import describe_exit as _describe_exit
 from orchestrator.processes import group_members as _group_members
 from orchestrator.processes import signals_deferred as _signals_deferred
 from orchestrator.processes import start_process as _popen
@@ -117,6 +118,12 @@ class LocalWorkers:
     def pids(self) -> list[int]:
         """Return the live processes of the worker's group: the main process and its pool."""
         return _group_members(self._proc.pid) if self._proc is not None else []
+
+    def exited(self) -> str | None:
+        """How the worker ended ("killed by SIGKILL") if it was started and is gone, else
+        None (running, or never started)."""
+        status = self._proc.poll() if self._proc is not None else None
+        return None if status is None else _describe_exit(status)
 
     def start(self) -> Self:
         """Launch the worker process without waiting for it; see ``wait_ready``."""

@@ -305,6 +305,12 @@ class ServerProcess:
         """The server's log file while running, else None."""
         return self._dir / f"{self.name}.log" if self._dir is not None else None
 
+    def exited(self) -> str | None:
+        """How the server ended ("exited with status 1", "killed by SIGKILL") if it was
+        started and is gone, else None."""
+        status = self._proc.poll() if self._proc is not None else None
+        return None if status is None else describe_exit(status)
+
     def start(self) -> Self:
         """Start the server and return once it serves; RenderError with its log if it cannot."""
         if self._proc is not None or self._dir is not None:
@@ -378,3 +384,14 @@ class ServerProcess:
 
     def _log_tail(self) -> str:
         return tail(self.log_path)
+
+
+def describe_exit(status: int) -> str:
+    """A Popen return code in words: "exited with status N" or "killed by SIGNAME"."""
+    if status >= 0:
+        return f"exited with status {status}"
+    try:
+        name = signal.Signals(-status).name
+    except ValueError:
+        name = f"signal {-status}"
+    return f"killed by {name}"

@@ -133,3 +133,50 @@ def test_progress_shows_the_running_chunks() -> None:
     assert progress_detail(state) == "chunks 1/4 #1:50% #2:10%"
     assert progress_detail(state, shown=1) == "chunks 1/4 #1:50% +1"
     assert progress_detail(JobProgress(10, [ChunkProgress(0, 10)])) == "chunks 0/1"
+
+
+def test_workers_killed_mid_render_end_the_render_in_one_line(cli: CLI, tmp_path: Path) -> None:
+    """The OOM killer takes the private workers (which also plan and fail over): the render
+    must say so and exit, not wait for ever for chunks nobody renders."""
+    make_video(tmp_path / "src.mp4", frames=300, size=(640, 360))
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 10,
+                            "source": {"File": "src.mp4"}, "effects": ["b"]}])],
+        size=(640, 360),
+        effects=[{"id": "b", "effect_type": "Blur"}],
+        settings={"export": {"preset": "medium"}},
+    )  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = cli.start(
+        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
+    )
+    worker: int | None = None
+    children: set[int] = set()
+    deadline = time.monotonic() + 60
+    while worker is None and time.monotonic() < deadline:
+        children |= descendants(proc.pid)
+        for pid in children:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"orchestrator.local_workers" in command and os.getpgid(pid) == pid:
+                worker = pid
+        time.sleep(0.2)
+    assert worker is not None, "the private workers never started"
+    # Rendering: a render child forked below one of the two pool processes (beside beat's).
+    while len(descendants(worker)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert proc.poll() is None
+    children |= descendants(proc.pid)
+    os.killpg(worker, signal.SIGKILL)
+    killed = time.monotonic()
+    _, stderr = proc.communicate(timeout=90)
+    assert time.monotonic() - killed < 30
+    assert proc.returncode not in (0, None), stderr
+    assert "the local render workers died (killed by SIGKILL)" in stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert alive(children) == set()
+    assert list(out_dir.iterdir()) == []
