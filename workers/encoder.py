@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -37,6 +38,12 @@ HARDWARE = {
     "vp9": ("vp9_qsv", "vp9_vaapi"),
 }
 DEFAULT_CRF = {"h264": 23, "hevc": 28, "av1": 35, "vp9": 33}
+#: x265's own rc-lookahead per preset (x265 --help); B-frames beyond it need more.
+_X265_LOOKAHEAD = {
+    "ultrafast": 5, "superfast": 10, "veryfast": 15, "faster": 15, "fast": 15,
+    "medium": 20, "slow": 25, "slower": 40, "veryslow": 40, "placebo": 60,
+}  # fmt: skip
+
 _SVT_PRESETS = {
     "ultrafast": 12,
     "superfast": 11,
@@ -151,6 +158,10 @@ def add_video_stream(
     threads: int | None = None,
 ) -> Any:
     """Add a configured video stream for this encoder to an output container."""
+    if choice.name == "libsvtav1":
+        # SVT-AV1 prints its banner and config (20 lines) straight to stderr unless told to
+        # log errors only; read when the encoder opens. A user's own SVT_LOG wins.
+        os.environ.setdefault("SVT_LOG", "1")
     try:
         stream = container.add_stream(choice.name, rate=fps, options=dict(choice.options))
     except (av.error.FFmpegError, ValueError) as exc:
@@ -235,7 +246,9 @@ def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
         if keyint:
             params += [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0"]
         if export.b_frames is not None:
-            params.append(f"bframes={export.b_frames}")
+            # x265 refuses more B-frames in a row than it looks ahead (ultrafast looks 5 ahead).
+            ahead = max(export.b_frames + 1, _X265_LOOKAHEAD.get(preset, 20))
+            params += [f"bframes={export.b_frames}", f"rc-lookahead={ahead}"]
         opts["x265-params"] = ":".join(params)
     elif name == "libsvtav1":
         opts["preset"] = str(_SVT_PRESETS.get(preset, preset if preset.isdigit() else 8))

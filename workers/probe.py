@@ -374,7 +374,13 @@ def _header_facts(path: str) -> MediaFacts:
         try:
             with open_image(path) as image:  # the header only: no pixels are decoded
                 return MediaFacts(image=True, animated=_animated_still(path, image))
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombWarning):
+        except (
+            OSError,
+            ValueError,
+            SyntaxError,
+            Image.DecompressionBombWarning,
+            Image.DecompressionBombError,
+        ):
             return MediaFacts(image=True)
     try:
         with open_media(path) as container:

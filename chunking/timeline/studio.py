@@ -8,6 +8,7 @@ raised together as one ValidationError.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from fractions import Fraction
@@ -53,6 +54,9 @@ _ASPECTS = {
     "ratio1x1": 1.0,
     "ratio9x16": 9 / 16,
 }
+
+#: An aspect ratio written "W:H" (or "WxH", "W/H"), as the editor's settings name them.
+_RATIO_TEXT = re.compile(r"^(\d+(?:\.\d+)?)\s*[:x/]\s*(\d+(?:\.\d+)?)$")
 
 
 def load_project(data: Mapping[str, Any], base_dir: str, *, strict: bool = False) -> Timeline:
@@ -220,6 +224,9 @@ class _Loader:
         ratio = _ASPECTS.get(name)
         if name == "custom" and isinstance(payload, int | float) and payload > 0:
             ratio = float(payload)
+        written = _RATIO_TEXT.match(str(tl["aspect_ratio"]).strip())
+        if ratio is None and written and float(written[2]) > 0:
+            ratio = float(written[1]) / float(written[2])  # "16:9", as the editor names them
         if ratio is None:
             self.p.warn(
                 "timeline.aspect_ratio", f"{shown(tl['aspect_ratio'])} is not known; ignored"

@@ -221,6 +221,13 @@ def test_frame_size_and_rate_precedence() -> None:
 def test_aspect_ratio_that_is_not_the_frames_shape_warns() -> None:
     assert _export({}, aspect_ratio="Ratio16x9").warnings == ()
     assert _export({}, aspect_ratio={"Custom": 1.7778}).warnings == ()
+    # As the editor's settings name them (examples/demo.json too).
+    assert _export({}, aspect_ratio="16:9").warnings == ()
+    assert _export({}, aspect_ratio="16x9").warnings == ()
+    (written,) = _export({}, aspect_ratio="4:3").warnings
+    assert written.startswith("timeline.aspect_ratio: 1.33:1 is not the frame's 320x180")
+    (unknown,) = _export({}, aspect_ratio="wide").warnings
+    assert unknown == "timeline.aspect_ratio: 'wide' is not known; ignored"
     (warning,) = _export({}, aspect_ratio="Ratio4x3").warnings
     assert warning.startswith("timeline.aspect_ratio: 1.33:1 is not the frame's 320x180")
 

@@ -32,6 +32,17 @@ def test_render_direct_json_summary(cli: CLI, tmp_path: Path) -> None:
     assert out.stat().st_size == summary["bytes"]
 
 
+@pytest.mark.parametrize("codec", ["av1", "hevc", "vp9"])
+def test_quiet_means_nothing_on_either_stream(cli: CLI, tmp_path: Path, codec: str) -> None:
+    """Encoders that log from C (SVT-AV1's banner, x265's) must not reach a quiet render."""
+    out = tmp_path / "out.mkv"
+    done = cli.with_env(SVT_LOG=None)(
+        "render", str(small(tmp_path)), "-o", str(out), "--direct", "--codec", codec, "--quiet"
+    )
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("", "") and out.stat().st_size > 0
+
+
 def test_validate_reports_ok_and_warnings(cli: CLI, tmp_path: Path) -> None:
     path = small(tmp_path)
     result = cli("validate", str(path))

@@ -116,6 +116,36 @@ def test_a_still_over_the_pixel_limit_is_refused_when_rendered(tmp_path: Path, c
     assert "clip 'big': image is too large" in done.stderr and "Warning" not in done.stderr
 
 
+def test_a_png_header_declaring_65535_squared_is_refused_in_one_line(
+    tmp_path: Path, cli: CLI
+) -> None:
+    """A 74-byte PNG whose header says 65535x65535: Pillow raises (not warns) past twice its
+    limit, and no pixel may be decoded to find out."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 65535, 65535, 8, 2, 0, 0, 0)
+    body = zlib.compress(b"\0" * 16)
+    (tmp_path / "bomb.png").write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+    clip = {"id": "bomb", "start_time": 0, "end_time": 0.2, "source": {"File": "bomb.png"}}
+    doc = _doc()
+    doc["tracks"][0]["clips"] = [clip]
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    for command in ("validate", "render"):
+        extra = ["-o", str(tmp_path / "out.mp4"), "--direct"] if command == "render" else []
+        done = cli(command, str(path), *extra)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "clip 'bomb': image is too large" in done.stderr
+    assert not (tmp_path / "out.mp4").exists()
+
+
 def test_a_render_killed_outright_leaves_nothing_once_rendered_again(tmp_path: Path) -> None:
     """SIGKILL (or the OOM killer) gives no chance to clean up: the next render to the same
     name removes the dead render's temp file, and only the video is left."""

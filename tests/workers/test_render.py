@@ -113,6 +113,18 @@ def test_keyframe_interval_b_frames_and_crf_are_honoured(tmp_path: Path) -> None
     assert better.stat().st_size > out.stat().st_size
 
 
+@pytest.mark.parametrize(("b_frames", "preset"), [(8, "ultrafast"), (16, "veryfast")])
+def test_hevc_takes_more_b_frames_than_its_preset_looks_ahead(
+    tmp_path: Path, b_frames: int, preset: str
+) -> None:
+    """x265 refuses B-frame runs longer than its look-ahead (ultrafast: 5), which a user's
+    b_frames of up to 16 must not hit."""
+    tl = timeline(tmp_path, codec="hevc", b_frames=b_frames, preset=preset)
+    out = tmp_path / "hevc.mp4"
+    render_to_file(tl, str(out))
+    assert probe(out)["frames"] == 45
+
+
 def test_lossless_mp4_decodes_to_the_composited_frames(tmp_path: Path) -> None:
     tl = timeline(tmp_path, lossless=True)
     out = tmp_path / "lossless.mp4"
