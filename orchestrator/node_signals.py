@@ -365,14 +365,28 @@ class NodeDrain:
         """Spot notice: stop taking work, make running chunks hand themselves back, then shut
         down (from the spot watcher's thread)."""
         self._evacuating = True
-        self.client.set(keys.evict(self.name), notice, ex=EVICT_SECONDS)
-        self.draining.set()
-        self._stop_consuming(sorted({*QUEUES, *self.queues}))
+        self.draining.set()  # no new chunk starts here, whatever Redis says from now on
         deadline = time.monotonic() + EVACUATE_SECONDS
-        store = JobStore.from_url(self.app.conf.broker_url)
-        while time.monotonic() < deadline and _running_here(store, self.name):
-            time.sleep(0.2)
-        os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: nothing of ours is running now
+        flagged = stopped = False
+        try:
+            store = JobStore.from_url(self.app.conf.broker_url)
+            # Redis may be away right now (a failover, a blip): keep trying until the notice's
+            # time is nearly up, then leave anyway. A notice lost to one error kept the node
+            # taking new chunks until the cloud took it away mid-render.
+            while time.monotonic() < deadline:
+                try:
+                    if not flagged:
+                        self.client.set(keys.evict(self.name), notice, ex=EVICT_SECONDS)
+                        flagged = True
+                    if not stopped:
+                        stopped = self._stop_consuming(sorted({*QUEUES, *self.queues}))
+                    if stopped and not _running_here(store, self.name):
+                        break
+                except (redis.RedisError, OSError) as exc:
+                    log.warning("spot notice: Redis unreachable (%s); trying again", exc)
+                time.sleep(0.2)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # warm shutdown: nothing of ours runs now
 
     def _stop_consuming(self, queues: Sequence[str] | None = None) -> bool:
         """Stop consuming (the worker's own loop handles the control message); whether the

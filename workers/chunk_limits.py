@@ -117,11 +117,18 @@ def failure_of(
             return limit_exceeded(CPU, limits)
         if sig == signal.SIGXFSZ:
             return limit_exceeded(FILE_SIZE, limits)
-        if sig in (signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
-            # An allocation refused under the limit ends native code like this, and the
-            # kernel's OOM killer sends SIGKILL: either way the chunk cannot fit.
+        if sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT):
+            # An allocation refused under the chunk's own limit ends native code like this.
             name = signal.Signals(sig).name
             return limit_exceeded(MEMORY, limits, f"; its render process died of {name}")
+        if sig == signal.SIGKILL:
+            # Never the chunk's limit (an address-space limit refuses allocations, it kills
+            # nothing): the node's OOM killer, making room for another process, or an operator.
+            # The chunk may well fit elsewhere: a node fault, retried, not the project's.
+            return ChunkCrashed(
+                "the chunk's render process was killed (SIGKILL: the node's out-of-memory "
+                "killer or an operator)"
+            )
         return ChunkCrashed(f"the chunk's render process was killed by signal {sig}")
     return ChunkCrashed(f"the chunk's render process exited with status {status} without a result")
 

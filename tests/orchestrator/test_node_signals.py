@@ -75,3 +75,53 @@ def test_a_worker_withdraws_its_heartbeat_on_shutdown(
     assert name not in JobStore.from_url(redis_url).heartbeats()
     # And its heartbeat thread ends: nothing beats on in this process
     assert wait_until(lambda: not any(t.name == "heartbeat" for t in threading.enumerate()))
+
+
+def test_a_spot_notice_while_redis_is_away_still_evacuates(tmp_path: Any) -> None:
+    """The notice comes during a Redis blip: the node must stop taking work at once, flag
+    itself as soon as Redis is back, and leave (SIGTERM) either way, not drop the notice."""
+    import signal
+    import socket
+    import subprocess
+
+    from orchestrator.embedded_redis import find_redis_server
+    from orchestrator.node_signals import NodeDrain
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    app = Celery("spot-notice", broker=url, set_as_current=False)
+    drain = NodeDrain(app, client, "render@spot", ["render"])
+    terms: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: terms.append(signum))
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def redis_comes_back() -> None:
+        time.sleep(1.5)
+        servers.append(
+            subprocess.Popen(
+                [find_redis_server(), "--port", str(port), "--save", "", "--appendonly", "no",
+                 "--dir", str(tmp_path)],
+                stdout=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+
+    back = threading.Thread(target=redis_comes_back)
+    back.start()
+    try:
+        began = time.monotonic()
+        drain.evacuate("GCP pre-emption")
+        took = time.monotonic() - began
+        back.join()
+        assert drain.draining.is_set() and terms == [signal.SIGTERM]
+        assert took < 20
+        assert client.get(keys.evict("render@spot")) == b"GCP pre-emption"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        back.join()
+        for server in servers:
+            server.terminate()
+            server.wait(10)
+        client.close()
