@@ -67,6 +67,8 @@ class Settings:
     #: segment cache that makes a re-render of an edited project fast); job objects are removed
     #: after each render
     embedded_dir: str = "~/.cache/cloudrender/embedded"
+    #: where OTIO bundles (.otioz) are unpacked for rendering, one folder per bundle content
+    bundle_dir: str = "~/.cache/cloudrender/bundles"
     #: AES-256 key (64 hex characters or base64) for client-side encryption of stored objects
     encryption_key: str | None = field(default=None, repr=False)
     #: "user:password" for Flower's basic auth
@@ -167,6 +169,7 @@ class Settings:
             cache_bytes=_int(env, "CLOUDRENDER_CACHE_BYTES", 20 * 2**30),
             cache_max_bytes=_int(env, "CLOUDRENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES),
             embedded_dir=env.get("CLOUDRENDER_EMBEDDED_DIR") or "~/.cache/cloudrender/embedded",
+            bundle_dir=env.get("CLOUDRENDER_BUNDLE_DIR") or "~/.cache/cloudrender/bundles",
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
             flower_auth=env.get("CLOUDRENDER_FLOWER_AUTH") or None,
             metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),

@@ -19,6 +19,8 @@ from common.errors import TimelineError, ValidationError
 OTIO_SUFFIXES = (".otio", ".edl", ".xml", ".fcpxml", ".aaf")
 #: Final Cut Pro's export bundle (a folder holding ``Info.fcpxml``).
 FCPXML_BUNDLE = ".fcpxmld"
+#: OpenTimelineIO's bundles: a folder, and the same zipped (chunking.timeline.otio_bundle).
+OTIO_BUNDLES = (".otiod", ".otioz")
 
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
@@ -41,6 +43,12 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         # project folder a relink searches are beside the bundle, not in it.
         base_dir = os.path.dirname(os.path.abspath(path.rstrip("/")))
         path = os.path.join(path, "Info.fcpxml")
+    if path.rstrip("/").lower().endswith(OTIO_BUNDLES) and os.path.exists(path):
+        from chunking.timeline.otio_bundle import bundle_content
+        from common.settings import Settings
+
+        path = bundle_content(path.rstrip("/"), Settings.from_env().bundle_dir)
+        base_dir = os.path.dirname(path)  # the media are in the bundle, relative to it
     if not os.path.isfile(path):
         raise TimelineError(f"timeline file not found: {path}")
     if os.path.getsize(path) > MAX_PROJECT_BYTES:

@@ -20,6 +20,7 @@ from typing import Any
 
 import opentimelineio as otio
 
+from chunking.timeline.otio_bundle import check_json_depth
 from common.errors import TimelineError
 
 #: What reading an OTIO item's times can raise on an odd document (NotImplementedError: a Gap
@@ -48,6 +49,10 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
     """The one OTIO Timeline in a file (through the adapter its suffix names, given these extra
     arguments; ``text``: the file's content as it is to be read, when the caller amended it);
     raise TimelineError if it is unreadable or holds another."""
+    if path.lower().endswith(".otio"):
+        if text is None:
+            text = _text(path)
+        check_json_depth(path, text)
     try:
         with _adapter_logging_quiet():
             if text is None:
@@ -79,6 +84,17 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
     if result.tracks is None:  # "tracks": null reads, and OTIO then crashes the process on use
         raise TimelineError(f"{path}: the timeline has no tracks")
     return result
+
+
+def _text(path: str) -> str:
+    """An .otio file's text; TimelineError when it is not UTF-8 text."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError as exc:
+        raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise TimelineError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
 def _timelines(collection: Any, depth: int = 0) -> Iterator[Any]:

@@ -1,0 +1,150 @@
+"""OpenTimelineIO bundles (.otiod folders, .otioz zips) as OTIO's own adapters write them, and
+the guards on what an .otioz may unpack and how deep an .otio may nest."""
+
+from __future__ import annotations
+
+import stat
+import time
+import zipfile
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import FileSource
+from chunking.timeline.otio_bundle import MAX_JSON_DEPTH, json_depth
+from common.errors import TimelineError
+from tests.media import make_video
+
+
+@pytest.fixture(autouse=True)
+def bundle_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "unpacked"
+    monkeypatch.setenv("CLOUDRENDER_BUNDLE_DIR", str(folder))
+    return folder
+
+
+def timeline_of(media: Path) -> otio.schema.Timeline:
+    """One second of `media` at 30 fps, referenced by its absolute path (the bundle adapters
+    copy it into the bundle and make the reference relative)."""
+    rate = 30
+    clip = otio.schema.Clip(
+        name="shot",
+        media_reference=otio.schema.ExternalReference(
+            target_url=str(media),
+            available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(60, rate)
+            ),
+        ),
+        source_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(15, rate), otio.opentime.RationalTime(30, rate)
+        ),
+    )
+    track = otio.schema.Track(name="V1")
+    track.append(clip)
+    tl = otio.schema.Timeline(name="bundled")
+    tl.tracks.append(track)
+    return tl
+
+
+@pytest.mark.parametrize("suffix", [".otiod", ".otioz"])
+def test_bundles_written_by_otio_load_with_their_media_inside(
+    tmp_path: Path, bundle_dir: Path, suffix: str
+) -> None:
+    media = make_video(tmp_path / "shot.mp4", frames=60, size=(64, 36))
+    bundle = tmp_path / f"film{suffix}"
+    otio.adapters.write_to_file(timeline_of(media), str(bundle))
+    media.unlink()  # only the bundle's copy is left
+    timeline = load(str(bundle))
+    (clip,) = timeline.tracks[0].clips
+    assert timeline.frames == 30 and clip.source_start == 0.5
+    folder = bundle if suffix == ".otiod" else bundle_dir
+    assert isinstance(clip.source, FileSource)
+    assert Path(clip.source.path).resolve().is_relative_to(folder.resolve())
+    assert Path(clip.source.path).name == "shot.mp4" and Path(clip.source.path).is_file()
+    if suffix == ".otioz":
+        # Unpacked once per content: loading again writes nothing new.
+        (unpacked,) = bundle_dir.iterdir()
+        before = unpacked.stat().st_mtime_ns
+        time.sleep(0.01)
+        load(str(bundle))
+        assert list(bundle_dir.iterdir()) == [unpacked] and unpacked.stat().st_mtime_ns == before
+
+
+def zipped(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, body in members.items():
+            archive.writestr(name, body)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, "/etc/passwd")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "links", "message"),
+    [
+        ({"media/a.mp4": b"x"}, (), "an OTIO bundle without its content.otio"),
+        (
+            {"content.otio": b"{}", "media/../../evil": b"x"},
+            (),
+            "'media/../../evil' is not a plain",
+        ),
+        ({"content.otio": b"{}", "media//etc/x": b"x"}, (), "is not a plain name"),
+        ({"content.otio": b"{}"}, ("media/link",), "'media/link' is a symbolic link"),
+    ],
+)
+def test_hostile_otioz_is_refused_and_writes_nothing_outside(
+    tmp_path: Path,
+    bundle_dir: Path,
+    members: dict[str, bytes],
+    links: tuple[str, ...],
+    message: str,
+) -> None:
+    bundle = zipped(tmp_path / "bad.otioz", members, links)
+    with pytest.raises(TimelineError, match=message.replace("(", r"\(")):
+        load(str(bundle))
+    assert not (tmp_path / "evil").exists()
+    assert not bundle_dir.exists() or not [p for p in bundle_dir.rglob("*") if p.is_file()]
+
+
+def test_a_file_that_is_not_a_zip_is_one_line(tmp_path: Path) -> None:
+    bundle = tmp_path / "text.otioz"
+    bundle.write_text("not a zip")
+    with pytest.raises(TimelineError, match=r"text.otioz: not a readable OTIO bundle"):
+        load(str(bundle))
+
+
+def test_a_bundle_folder_without_its_timeline(tmp_path: Path) -> None:
+    (tmp_path / "empty.otiod").mkdir()
+    with pytest.raises(TimelineError, match="an OTIO bundle folder without its content.otio"):
+        load(str(tmp_path / "empty.otiod"))
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("1", 0),
+        ("[]", 1),
+        ('{"a": [[{"b": 1}]]}', 4),
+        ('{"a": "[[[[[{{{{"}', 1),  # brackets inside strings nest nothing
+        ('{"a": "\\"[[["}', 1),
+    ],
+)
+def test_json_depth(text: str, depth: int) -> None:
+    assert json_depth(text) == depth
+
+
+def test_an_otio_nested_past_any_timeline_is_refused_at_once(tmp_path: Path) -> None:
+    """OTIO's reader recurses without a limit: 30,000 levels ran for minutes, 100,000 crashed."""
+    path = tmp_path / "deep.otio"
+    levels = 100_000
+    path.write_text(
+        '{"OTIO_SCHEMA": "Timeline.1", "metadata": {"x": ' + "[" * levels + "]" * levels + "}}"
+    )
+    began = time.monotonic()
+    with pytest.raises(TimelineError, match=f"nest more than {MAX_JSON_DEPTH} deep"):
+        load(str(path))
+    assert time.monotonic() - began < 10
