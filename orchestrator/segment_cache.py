@@ -212,8 +212,8 @@ class SegmentCache:
         """Index the objects storage holds when this index was never built (a new Redis)."""
         if self.redis.hexists(self._stats, "built"):
             return
-        # Marked first: two processes rebuilding at once index the same objects, harmlessly.
-        self.redis.hset(self._stats, "built", 1)
+        # Marked only once indexed: a lookup meanwhile rebuilds too (the same objects, indexed
+        # twice, harmlessly) instead of finding an index still empty and rendering it all again.
         for name in sorted(self.storage.list(CACHE_PREFIX)):
             key = name[len(CACHE_PREFIX) :]
             if not _KEY.match(key):
@@ -223,6 +223,7 @@ class SegmentCache:
             except StorageError:
                 continue  # evicted meanwhile by another process, or not readable as ours
             self._index(key, size)
+        self.redis.hset(self._stats, "built", 1)
 
     def get(self, key: str, path: str) -> None:
         """Copy entry ``key`` to ``path`` and mark it used; ObjectNotFound when the cache

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,32 @@ def test_a_new_redis_rebuilds_the_index_from_storage(
     small = cache(root, client, 250)
     assert small.stats().bytes <= 250
     assert len(stored(root)) == small.stats().entries == 2
+
+
+def test_a_lookup_during_another_processs_rebuild_finds_every_entry(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    """A new Redis over lasting storage, two lookups at once: the second must not take an index
+    the first is still filling for the whole cache (every chunk rendered and billed again)."""
+    from tests.counting_storage import CountingStorage
+
+    first = cache(root, client, 10_000)
+    names = [key(n) for n in "abcdef"]
+    for name in names:
+        first.put(name, blob(tmp_path, name, 100))
+    client.flushdb()
+
+    class SlowSizes(CountingStorage):
+        def size(self, key_: str) -> int:
+            time.sleep(0.05)
+            return super().size(key_)
+
+    slow = SegmentCache(SlowSizes(first.storage), client, max_bytes=10_000)
+    rebuilding = threading.Thread(target=slow.stats)
+    rebuilding.start()
+    time.sleep(0.08)  # inside the rebuild
+    try:
+        assert cache(root, client, 10_000).present(names) == set(names)
+    finally:
+        rebuilding.join()
+    assert slow.stats().entries == 6
