@@ -7,6 +7,10 @@ The default plan is anchored, so that re-rendering an edited timeline finds most
 unchanged in the segment cache (chunking.content_key): boundaries sit on the timeline's cuts and
 at fixed steps measured from the cut before them, so an edit moves only the boundaries near it,
 and the chunks after an inserted or deleted stretch keep their length and content, only shifted.
+
+A project that sets ``export.keyframe_interval`` K gets its keyframes on multiples of K, as a
+single-process render puts them (streaming renditions are cut there): every chunk's segment
+starts with a keyframe, so every boundary moves to its nearest multiple of K.
 """
 
 from __future__ import annotations
@@ -138,7 +142,7 @@ def plan_chunks(
                 f"chunk_frames {chunk_frames} splits the {frames} frames into {count} chunks; "
                 f"at most {MAX_CHUNKS} are planned (use at least {-(-frames // MAX_CHUNKS)})"
             )
-        return _chunks([*range(0, frames, chunk_frames), frames])
+        return _chunks(_on_keyframes(timeline, [*range(0, frames, chunk_frames), frames]))
 
     if chunks_per_worker < 1:
         raise TimelineError(f"chunks_per_worker must be at least 1, got {chunks_per_worker}")
@@ -164,7 +168,18 @@ def plan_chunks(
             grid[-1] = before + (b - before) // 2
         bounds.extend(grid)
         bounds.append(b)
-    return _chunks(bounds)
+    return _chunks(_on_keyframes(timeline, bounds))
+
+
+def _on_keyframes(timeline: Timeline, bounds: list[int]) -> list[int]:
+    """Boundaries moved to the nearest multiple of the export's keyframe interval, if it has
+    one (0 and the end stay; boundaries that meet become one)."""
+    step = timeline.export.keyframe_interval
+    if not step or step <= 1:
+        return bounds
+    frames = bounds[-1]
+    moved = {step * round(b / step) for b in bounds[1:-1]}
+    return [0, *sorted(b for b in moved if 0 < b < frames), frames]
 
 
 def _chunks(bounds: list[int]) -> list[Chunk]:

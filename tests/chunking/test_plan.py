@@ -478,3 +478,28 @@ def test_random_edits_keep_the_chunks_away_from_them() -> None:
         kept = surviving(old, new, behind[-1], x1, added - n)
         assert kept == [c for c in old if c.end <= behind[-1] or c.start >= x1]
     assert checked >= 120
+
+
+@pytest.mark.parametrize("interval", [2, 30, 45, 60, 250, 5000])
+@pytest.mark.parametrize("chunk_frames", [None, 7, 13, 100])
+@pytest.mark.parametrize("frames", [1, 44, 360, 1801])
+def test_a_keyframe_interval_puts_every_chunk_start_on_its_grid(
+    interval: int, chunk_frames: int | None, frames: int
+) -> None:
+    """Keyframes must fall on multiples of the interval, as a single-process render puts them
+    (renditions for streaming are cut there): each chunk starts a segment with a keyframe."""
+    from dataclasses import replace
+
+    from chunking.timeline.model import ExportSettings
+
+    tl = replace(
+        timeline(frames, tuple(c for c in (17, 95, 400) if c < frames)),
+        export=ExportSettings(keyframe_interval=interval),
+    )
+    chunks = plan_chunks(tl, workers=4, chunk_frames=chunk_frames)
+    check_invariants(chunks, frames)
+    assert all(c.start % interval == 0 for c in chunks)
+    # Without the interval, the same plan is not on the grid (the test would prove nothing).
+    plain = plan_chunks(replace(tl, export=ExportSettings()), workers=4, chunk_frames=chunk_frames)
+    if any(c.start % interval for c in plain):
+        assert spans(plain) != spans(chunks)
