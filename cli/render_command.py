@@ -258,7 +258,15 @@ def _follow(
             # A private cluster's workers (or its Redis) died: nothing else would ever render
             # or fail the job, and the render would wait for ever.
             raise RenderError(f"{gone} while rendering job {job_id}; the render is abandoned")
-        record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2)
+        try:
+            record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2)
+        except RenderError:
+            gone = lost()  # a Redis that died is what went wrong, not the user's --broker
+            if gone is not None:
+                raise RenderError(
+                    f"{gone} while rendering job {job_id}; the render is abandoned"
+                ) from None
+            raise
         if progress is not None and record.chunks:
             if state is None:
                 state = JobProgress(

@@ -144,6 +144,12 @@ class _Converter:
         tracks = self._selected(entries(composition.get("tracks")), render, where)
         parts = TrackConverter(self.lib, self.p).run(tracks)
         _master_volume(parts, seq_settings, settings, self.p)
+        for i, region in enumerate(entries(composition.get("automation"))):
+            what = text(as_map(region).get("parameter")) or "a parameter"
+            self.p.warn(
+                f"{where} automation #{i}",
+                f"automation of {what} is not rendered; the fixed values are",
+            )
         span = _duration(parts)
         timeline = {
             "duration": span,
@@ -224,6 +230,10 @@ class _Converter:
         tracks += entries(self.data.get("globalTracks"))
         settings = as_map(self.data.get("settings"))
         parts = TrackConverter(self.lib, self.p).run(tracks)
+        for clip_id, ramp in as_map(self.data.get("speedRampingConfigs")).items():
+            if as_map(ramp).get("enabled", True) is not False:
+                self.p.warn(f"clip {clip_id!r}", "speed ramping (speedRampingConfigs) is not "
+                            "rendered; speed is")  # fmt: skip
         timeline = {
             "duration": _duration(parts),
             "fps": frame_rate(

@@ -45,7 +45,8 @@ def switched_off(applied: Mapping[str, Any]) -> bool:
 def param_values(raw: Any) -> dict[str, Any]:
     """Parameter values as ``{name: value}``: an object as it is, or the editor's BaseEffect
     array ``[{id, defaultValue, currentValue}]`` read as its convertEffectParameters reads it
-    (``currentValue`` when set, else ``defaultValue``)."""
+    (``currentValue`` when set, else ``value``, the EffectParameter type's, else
+    ``defaultValue``)."""
     if isinstance(raw, Mapping):
         return dict(raw)
     values: dict[str, Any] = {}
@@ -53,6 +54,7 @@ def param_values(raw: Any) -> dict[str, Any]:
         entry = as_map(item)
         name = text(entry.get("id")) or text(entry.get("name"))
         value = entry.get("currentValue")
+        value = entry.get("value") if value is None else value
         value = entry.get("defaultValue") if value is None else value
         if name and value is not None:
             values[name] = value

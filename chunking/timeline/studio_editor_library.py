@@ -75,6 +75,9 @@ class Library:
         self.effects: dict[str, Mapping[str, Any]] = {}
         self.filters: dict[str, Mapping[str, Any]] = {}
         self.transitions: dict[str, Mapping[str, Any]] = {}
+        #: TimelineTransitions (transitions as objects of their own on the timeline, naming
+        #: their clips), by id; tracks list the ids of theirs
+        self.timeline_transitions: dict[str, Mapping[str, Any]] = {}
         self.templates: dict[str, Mapping[str, Any]] = {}
         self.style_templates: dict[str, Mapping[str, Any]] = {}
         self.subtitle_styles: dict[str, Mapping[str, Any]] = {}
@@ -98,6 +101,7 @@ class Library:
             (self.effects, "effects"),
             (self.filters, "filters"),
             (self.transitions, "transitions"),
+            (self.timeline_transitions, "timelineTransitions"),
             (self.templates, "templates"),
             (self.style_templates, "styleTemplates"),
             (self.subtitle_styles, "subtitleStyles"),

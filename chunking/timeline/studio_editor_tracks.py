@@ -68,6 +68,20 @@ class Parts:
     transitions: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _set(value: Any) -> bool:
+    """Whether an editor audio setting is switched on (a non-zero number, or an object with
+    one, not switched off)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, Mapping):
+        if value.get("enabled") is False or value.get("isEnabled") is False:
+            return False
+        return any(_set(v) for k, v in value.items() if k not in ("enabled", "isEnabled"))
+    return False
+
+
 class TrackConverter:
     """Converts TimelineTrack lists, resolving media and resources through a Library."""
 
@@ -114,9 +128,10 @@ class TrackConverter:
         pairs = [
             (clip, raw_clip)
             for i, raw_clip in enumerate(entries(track.get("clips")))
-            if (clip := self._clip(track_id, i, raw_clip)) is not None
+            if (clip := self._clip(track_id, i, raw_clip, track_type)) is not None
         ]
         self._transitions(pairs)
+        self._timeline_transitions(track.get("transitions"), pairs, where)
         self.parts.tracks.append(
             {
                 "id": track_id,
@@ -150,7 +165,9 @@ class TrackConverter:
             return None
         return start, duration
 
-    def _clip(self, track_id: str, index: int, raw: Any) -> dict[str, Any] | None:
+    def _clip(
+        self, track_id: str, index: int, raw: Any, track_type: str = "Video"
+    ) -> dict[str, Any] | None:
         if not isinstance(raw, Mapping):
             self.p.error(f"track {track_id!r} clip #{index}", "must be an object")
             return None
@@ -160,7 +177,8 @@ class TrackConverter:
         path = self._media_path(raw, where)
         if raw.get("isReversed") is True:
             self.p.error(where, "plays in reverse (isReversed), which cannot be rendered")
-        self._unrendered(raw, where)
+        sound_only = track_type == "Audio"
+        self._unrendered(raw, where, sound_only=sound_only)
         if times is None or path is None:
             return None
         start, duration = times
@@ -187,6 +205,13 @@ class TrackConverter:
             "effects": self._applied(raw.get("effects"), "effect", clip_id, where, window),
             "filters": self._applied(raw.get("filters"), "filter", clip_id, where, window),
         }
+        if sound_only:
+            # A music clip's fadeIn/fadeOut (MusicClip's audio settings) are its sound's fades.
+            for name, key in (("fadeIn", "fade_in"), ("fadeOut", "fade_out")):
+                seconds = to_float(as_map(raw.get(name)).get("duration"))
+                if seconds is not None and seconds > 0:
+                    clip[key] = seconds
+        self._keep_pitch(raw, clip, where)
         if raw.get("templateId") is not None:
             clip["template_id"] = raw["templateId"]
             clip["template_cell"] = raw.get("templateCell")
@@ -194,6 +219,20 @@ class TrackConverter:
         if style.get("styleTemplateId") is not None and style.get("isEnabled", True) is not False:
             clip["style_template_id"] = style["styleTemplateId"]
         return clip
+
+    def _keep_pitch(self, raw: Mapping[str, Any], clip: dict[str, Any], where: str) -> None:
+        """``maintainPitch``: a faster or slower clip keeps its sound's pitch (as the editor's
+        preview, a media element's playbackRate, plays it): a pitch shift undoes the speed's."""
+        speed = to_float(clip.get("speed"))
+        if raw.get("maintainPitch") is not True or speed is None or speed <= 0 or speed == 1:
+            return
+        ratio = 1 / speed
+        if not 0.25 <= ratio <= 4:
+            self.p.warn(where, f"maintainPitch at speed {speed:g} is not rendered (0.25 to 4 is)")
+            return
+        own = f"{clip['id']}#keep-pitch"
+        self.parts.effects[own] = effect_entry(own, "audio-pitch", "keep pitch", {"ratio": ratio})
+        clip["effects"] = [*clip["effects"], own]
 
     def _media_path(self, raw: Mapping[str, Any], where: str) -> str | None:
         media = as_map(raw.get("mediaFile"))
@@ -217,8 +256,9 @@ class TrackConverter:
             self.p.error(where, "no media path: it has neither mediaFile.path nor mediaId")
         return None
 
-    def _unrendered(self, raw: Mapping[str, Any], where: str) -> None:
-        """Warn about clip settings the editor keeps but neither its export nor ours renders."""
+    def _unrendered(self, raw: Mapping[str, Any], where: str, *, sound_only: bool = False) -> None:
+        """Warn about clip settings the editor keeps but neither its export nor ours renders
+        (``sound_only``: a clip of an audio track, whose fades are its sound's)."""
         grading = raw.get("colorGrading")
         if isinstance(grading, Mapping) and grading.get("isEnabled") is True:
             self.p.warn(where, "colour grading (colorGrading) is not rendered")
@@ -233,8 +273,12 @@ class TrackConverter:
             self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")
         for name in ("fadeIn", "fadeOut"):
             seconds = to_float(as_map(raw.get(name)).get("duration"))
-            if seconds is not None and seconds > 0:
+            if seconds is not None and seconds > 0 and not sound_only:
                 self.p.warn(where, f"the picture's {name} ({seconds:g} s) is not rendered")
+        for name in ("equalizer", "reverb", "compression"):
+            value = raw.get(name)
+            if _set(value):
+                self.p.warn(where, f"the music clip's {name} is not rendered (dry)")
         for name in ("opacityKeyframes", "keyframes"):
             if isinstance(raw.get(name), list | Mapping) and raw[name]:
                 self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
@@ -282,7 +326,10 @@ class TrackConverter:
             start = to_float(applied.get("startTime"))
             length = to_float(applied.get("duration"))
             entry = self._definition(group, ref, definition, custom)
-            if not custom and start is None and length is None:
+            mix = self._applied_extras(applied, f"{where} {group} {ref!r}")
+            if mix is not None:
+                entry["intensity"] = mix
+            if not custom and start is None and length is None and mix is None:
                 self._table(group).setdefault(ref, entry)
                 ids.append(ref)
                 continue
@@ -296,6 +343,21 @@ class TrackConverter:
             self._table(group)[own] = entry
             ids.append(own)
         return ids
+
+    def _applied_extras(self, applied: Mapping[str, Any], where: str) -> float | None:
+        """An AppliedEffect's ``opacity`` below 1 (how much of it is mixed in), or None; its
+        masks, keyframes and blend mode are not rendered, and said so."""
+        if isinstance(applied.get("masks"), list) and applied["masks"]:
+            self.p.warn(where, "masks are not rendered; it applies to the whole frame")
+        if isinstance(applied.get("keyframes"), list | Mapping) and applied["keyframes"]:
+            self.p.warn(where, "keyframes are not rendered; its fixed parameters are")
+        blend = applied.get("blendMode")
+        if isinstance(blend, str) and blend.lower() not in ("", "normal"):
+            self.p.warn(where, f"blend mode {blend!r} is not rendered; it is applied normally")
+        opacity = to_float(applied.get("opacity"))
+        if opacity is None or not 0 <= opacity < 1:
+            return None
+        return opacity
 
     def _table(self, group: str) -> dict[str, dict[str, Any]]:
         return self.parts.effects if group == "effect" else self.parts.filters
@@ -350,6 +412,39 @@ class TrackConverter:
                 definition = self.lib.lookup(self.lib.transitions, ref) or {}
                 self.parts.transitions.append(transition_entry(ref, definition, applied, pair))
 
+    def _timeline_transitions(
+        self, ids: Any, pairs: list[tuple[dict[str, Any], Any]], where: str
+    ) -> None:
+        """A track's TimelineTransitions (``resources.timelineTransitions``, listed by id in
+        ``track.transitions``): each joins its ``fromClipId`` to its ``toClipId``."""
+        on_track = {clip["id"] for clip, _ in pairs}
+        joined = {(t["from_clip_id"], t["to_clip_id"]) for t in self.parts.transitions}
+        for item in entries(ids):
+            ref = text(item) if not isinstance(item, Mapping) else text(item.get("id"))
+            raw = self.lib.timeline_transitions.get(ref) if ref else None
+            if isinstance(item, Mapping) and raw is None:
+                raw = item
+            here = f"{where} transition {ref!r}"
+            if raw is None:
+                self.p.warn(here, "is not in resources.timelineTransitions; not rendered")
+                continue
+            if switched_off(raw):
+                continue
+            pair = (text(raw.get("fromClipId")), text(raw.get("toClipId")))
+            if not all(pair) or not set(pair) <= on_track:
+                self.p.warn(here, f"its clips {pair[0]!r} and {pair[1]!r} are not both on the "
+                            "track; not rendered")  # fmt: skip
+                continue
+            if pair in joined:
+                self.p.warn(here, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+                continue
+            joined.add(pair)
+            kind = text(raw.get("type")) or "fade"
+            definition = self.lib.lookup(self.lib.transitions, kind) or {"type": kind}
+            applied = {"id": ref, "duration": raw.get("duration"),
+                       "parameters": raw.get("parameters")}  # fmt: skip
+            self.parts.transitions.append(transition_entry(kind, definition, applied, pair))
+
     # -- subtitles ----------------------------------------------------------------------------
 
     def _subtitle(self, track_id: str, index: int, raw: Any, hidden: bool) -> None:
@@ -374,4 +469,14 @@ class TrackConverter:
             )
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1], style)
         entry["enabled"] = entry["enabled"] and not hidden
+        for name, kind in (("fadeIn", "FadeIn"), ("fadeOut", "FadeOut")):
+            seconds = to_float(as_map(raw.get(name)).get("duration"))
+            if seconds is not None and seconds > 0:
+                entry.setdefault("animations", []).append(
+                    {"id": f"{clip_id}-{name}", "animation_type": kind, "duration": seconds,
+                     "delay": 0}
+                )  # fmt: skip
+        for name in ("opacityKeyframes", "keyframes"):
+            if isinstance(raw.get(name), list | Mapping) and raw[name]:
+                self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
         self.parts.subtitles.append(entry)

@@ -76,7 +76,11 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     # Without parameters the editor reads intensity as the amount (any sign: a darker
     # Brightness); the derived amount is range-checked as the effect's parameter.
     low, high = (0.0, 1.0) if params else (-100.0, 100.0)
+    # An effect's intensity (0..1) is how much of it is mixed in (the editor's AppliedEffect
+    # opacity); a filter's may also be its amount.
     intensity = number(spec, ("intensity",), 1.0, p, w, low=low, high=high) if is_filter else 1.0
+    if not is_filter and pick(spec, "intensity") is not None:
+        intensity = number(spec, ("intensity",), 1.0, p, w, low=0.0, high=1.0)
     own = canonical(raw_type)
     kind = effect_kind(own)
     if not is_filter:
@@ -85,7 +89,7 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
             p.warn(w, f"effect type {raw_type!r} {why}; ignored")
             return []
         _check_params(kind, params, p, w)
-        return [Effect(effect_id, kind, params, start, end)]
+        return [Effect(effect_id, kind, params, start, end, intensity=intensity)]
     refusal = not_picture_effect(own) if kind is None else None
     if refusal:
         p.warn(w, f"filter type {raw_type!r} {refusal}; ignored")

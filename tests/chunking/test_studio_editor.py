@@ -264,6 +264,18 @@ def test_a_tlsp_range_shows_what_the_sequence_shows_there(
     ]
 
 
+def test_tlsp_automation_is_named_not_dropped(interview_dir: Path) -> None:
+    def automated(doc: dict[str, Any]) -> None:
+        doc["sequences"]["seq-main"]["composition"]["automation"] = [
+            {"id": "a1", "parameter": "volume", "keyframes": [{"time": 0, "value": 1},
+                                                                 {"time": 1, "value": 0}]}
+        ]  # fmt: skip
+
+    warnings = load(str(_tlsp(interview_dir, automated))).warnings
+    said = "automation #0: automation of volume is not rendered; the fixed values are"
+    assert f"sequence 'Interview - Sequence 1' {said}" in warnings
+
+
 def test_tlsp_master_volume_scales_every_track(interview_dir: Path) -> None:
     def halved(doc: dict[str, Any]) -> None:
         doc["settings"]["audio"]["masterVolume"] = 0.5

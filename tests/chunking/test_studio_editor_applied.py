@@ -63,6 +63,8 @@ def test_an_effect_switched_off_in_the_editor_is_not_rendered(tmp_path: Path, fl
             {},
             1.5,
         ),
+        # The EffectParameter type's current value is ``value``.
+        ({"parameters": [{"id": "intensity", "defaultValue": 1.0, "value": 1.5}]}, {}, 1.5),
     ],
 )
 def test_the_values_the_user_set_reach_the_effect(
@@ -235,3 +237,110 @@ def test_a_subtitle_style_of_the_documents_resources_is_drawn(tmp_path: Path) ->
     assert styled.outline == 0 and styled.padding == (4, 6, 4, 6) and styled.max_width == 0.6
     assert styled.position[1] < 0.2  # near the top: the style's default position
     assert (own.color, own.font_weight) == ((255, 0, 0, 255), 400)
+
+
+def test_an_applied_effects_opacity_mixes_it_and_its_other_extras_are_named(
+    tmp_path: Path,
+) -> None:
+    invert = {"id": "inv", "name": "Invert", "type": "invert"}
+    applied = [
+        {"id": "a", "effectId": "inv", "opacity": 0.3},
+        {"id": "b", "effectId": "inv", "masks": [{"type": "rectangle"}], "blendMode": "multiply",
+         "keyframes": {"intensity": [{"time": 0, "value": 0}]}},
+    ]  # fmt: skip
+    timeline = timeline_project(tmp_path, [{"effects": applied}], [invert])
+    mixed, whole = timeline.clip("c0").effects
+    assert (mixed.intensity, whole.intensity) == (0.3, 1.0)
+    assert [w for w in timeline.warnings if "effect 'inv'" in w] == [
+        "clip 'c0' effect 'inv': masks are not rendered; it applies to the whole frame",
+        "clip 'c0' effect 'inv': keyframes are not rendered; its fixed parameters are",
+        "clip 'c0' effect 'inv': blend mode 'multiply' is not rendered; it is applied normally",
+    ]
+
+
+def test_maintain_pitch_keeps_a_faster_clips_pitch(tmp_path: Path) -> None:
+    timeline = timeline_project(
+        tmp_path,
+        [{"speed": 2, "maintainPitch": True}, {"speed": 2}, {"speed": 1, "maintainPitch": True}],
+    )
+    kept, plain, normal = timeline.tracks[0].clips
+    (pitch,) = kept.effects
+    assert (pitch.kind, dict(pitch.params)) == ("audiopitch", {"ratio": 0.5})
+    assert plain.effects == () and normal.effects == ()
+
+
+def music_track(tmp_path: Path, clip: dict[str, Any]) -> Timeline:
+    """A TimelineProject of one music track holding one clip of a WAV file."""
+    from tests.chunking.test_studio_editor import make_wav
+
+    make_wav(tmp_path / "tone.wav", seconds=2.0)
+    clip = {"id": "m", "startTime": 0, "duration": 2,
+            "mediaFile": {"id": "w", "path": "tone.wav"}, **clip}  # fmt: skip
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [{"id": "t", "type": "music", "clips": [clip]}]}],
+        "resources": {},
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }
+    return load_document(doc, str(tmp_path))[1]
+
+
+def test_a_music_clips_fades_are_its_sounds(tmp_path: Path) -> None:
+    timeline = music_track(tmp_path, {"fadeIn": {"duration": 1, "curve": "linear"},
+                                      "fadeOut": {"duration": 0.5}})  # fmt: skip
+    (clip,) = timeline.tracks[0].clips
+    assert (clip.fade_in, clip.fade_out) == (1.0, 0.5)
+    assert not any("fade" in w for w in timeline.warnings)
+
+
+def test_a_music_clips_unrendered_sound_settings_are_named(tmp_path: Path) -> None:
+    timeline = music_track(
+        tmp_path, {"equalizer": {"bass": 1, "mid": 0, "treble": 0}, "reverb": 0, "compression": 0.9}
+    )
+    assert [w for w in timeline.warnings if "music clip" in w] == [
+        "clip 'm': the music clip's equalizer is not rendered (dry)",
+        "clip 'm': the music clip's compression is not rendered (dry)",
+    ]
+
+
+def test_a_titles_fades_animate_it_and_its_keyframes_are_named(tmp_path: Path) -> None:
+    timeline = subtitles_of(
+        tmp_path,
+        [{"fadeIn": {"duration": 0.5}, "fadeOut": {"duration": 0.3},
+          "opacityKeyframes": [{"time": 0, "opacity": 0}]}],
+    )  # fmt: skip
+    (title,) = timeline.subtitles
+    assert [(a.kind, a.start, a.end) for a in title.animations] == [
+        ("fade_in", 0, 5),
+        ("fade_out", 7, 10),
+    ]
+    assert timeline.warnings == (
+        "clip 's0': animation (opacityKeyframes) is not rendered; the fixed values are",
+    )
+
+
+def test_timeline_transitions_join_the_clips_they_name(tmp_path: Path) -> None:
+    make_image(tmp_path / "still.png", (32, 18), (200, 100, 50, 255))
+    still = {"id": "m", "path": "still.png", "isImage": True}
+    clips = [
+        {"id": "a", "startTime": 0, "duration": 1, "mediaFile": still},
+        {"id": "b", "startTime": 1, "duration": 1, "mediaFile": still},
+    ]
+    track = {"id": "t", "type": "video", "clips": clips, "transitions": ["tt1", "gone"]}
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": [track]}],
+        "resources": {"timelineTransitions": [
+            {"id": "tt1", "type": "fade", "fromClipId": "a", "toClipId": "b", "startTime": 0.5,
+             "duration": 1},
+        ]},
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }  # fmt: skip
+    timeline = load_document(doc, str(tmp_path))[1]
+    (dissolve,) = timeline.transitions
+    assert (dissolve.from_clip, dissolve.to_clip, dissolve.start, dissolve.end) == ("a", "b", 5, 15)
+    assert timeline.warnings == (
+        "track 't' transition 'gone': is not in resources.timelineTransitions; not rendered",
+    )
