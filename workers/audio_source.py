@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import math
 import os
+import re
 from collections.abc import Generator, Iterable, Iterator
 from fractions import Fraction
 
@@ -184,6 +185,7 @@ def _source_chunks(
 def _resampled(frames: Iterable[AudioFrame], layout: str, rate: int) -> Iterator[AudioFrame]:
     resampler: AudioResampler | None = None
     setup: tuple[str, str, int] | None = None
+    mix_here = False
     for frame in frames:
         this_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
         if resampler is None or this_setup != setup:
@@ -192,9 +194,48 @@ def _resampled(frames: Iterable[AudioFrame], layout: str, rate: int) -> Iterator
                 yield from resampler.resample(None)
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
             setup = this_setup
-        yield from resampler.resample(frame)
+            mix_here = False
+        if mix_here:
+            frame = _mixed_down(frame, layout)
+        try:
+            yield from resampler.resample(frame)
+        except av.error.FFmpegError:
+            if mix_here or not _UNORDERED.match(frame.layout.name):
+                raise
+            # Channels in no order FFmpeg has a layout for (9, 11, 64 of them...): its
+            # resampler cannot remix them; they are mixed down here, each weighing the same.
+            mix_here = True
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+            yield from resampler.resample(_mixed_down(frame, layout))
     if resampler is not None:
         yield from resampler.resample(None)
+
+
+#: FFmpeg's name for channels in no known order ("9 channels").
+_UNORDERED = re.compile(r"^\d+ channels$")
+#: Full scale of each integer sample format, and its midpoint (unsigned 8-bit is offset).
+_SCALES = {np.dtype(np.uint8): (128.0, 128.0), np.dtype(np.int16): (32768.0, 0.0),
+           np.dtype(np.int32): (2147483648.0, 0.0), np.dtype(np.int64): (2.0**63, 0.0)}  # fmt: skip
+
+
+def _mixed_down(frame: AudioFrame, layout: str) -> AudioFrame:
+    """A frame of unordered channels as one float frame of ``layout`` ("mono" or "stereo"):
+    the mean of all its channels, in each output channel."""
+    channels = len(frame.layout.channels)
+    data = frame.to_ndarray()
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    scale, middle = _SCALES.get(data.dtype, (1.0, 0.0))
+    mean = (data.astype(np.float32) - middle).mean(axis=0) / scale
+    outs = 1 if layout == "mono" else 2
+    mixed = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(np.tile(mean, (outs, 1)), dtype=np.float32),
+        format="fltp",
+        layout=layout,
+    )
+    mixed.sample_rate = frame.sample_rate
+    mixed.pts, mixed.time_base = frame.pts, frame.time_base
+    return mixed
 
 
 def _origin(container: InputContainer) -> Fraction:

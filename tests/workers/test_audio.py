@@ -640,3 +640,32 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
     assert rms(mix[0, 1000:]) == pytest.approx(TONE_RMS, rel=0.05)
     # 2 s wanted plus the seek pre-roll and a frame or two, not the 25 s before it.
     assert decoded / RATE < 3.0
+
+
+@pytest.mark.parametrize(("channels", "sample_format"), [(9, "s16"), (64, "s16"), (11, "flt")])
+def test_channels_in_no_known_order_are_mixed_down_not_refused(
+    tmp_path: Path, channels: int, sample_format: str
+) -> None:
+    """A WAV of 9 or 64 channels (no channel mask): FFmpeg's resampler has no layout to remix
+    them from; every channel counts the same in the mix."""
+    import struct
+
+    rate = 44_100
+    signal = tone(440, 1.0, rate=rate)
+    if sample_format == "s16":
+        samples, code, width = (signal * 32767).astype("<i2"), 1, 2
+    else:
+        samples, code, width = signal.astype("<f4"), 3, 4
+    body = np.repeat(samples[:, None], channels, axis=1).tobytes()
+    fmt = struct.pack("<HHIIHH", code, channels, rate, rate * channels * width,
+                      channels * width, 8 * width)  # fmt: skip
+    path = tmp_path / f"c{channels}.wav"
+    path.write_bytes(
+        b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(body)) + b"WAVE"
+        + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(body))
+        + body
+    )  # fmt: skip
+    mix = mix_of(clip(path, 0, 1), seconds=1)
+    assert rms(mix[0, RATE // 10 : -RATE // 10]) == pytest.approx(TONE_RMS, rel=5e-3)
+    assert np.array_equal(mix[0], mix[1])
+    assert dominant_hz(mix[0]) == pytest.approx(440, abs=2)
