@@ -157,7 +157,7 @@ def _resolve(family: str, weight: int) -> tuple[FontFile, int] | None:
             "no font of the family %r is installed on this node: its subtitles draw in the "
             "default face (install the font, e.g. Debian's fonts-dejavu-core for serif and "
             "monospace, on every render node so they all draw alike)",
-            family,
+            family if len(family) <= 80 else family[:77] + "...",
         )
     if _SANS in index:
         return _match_weight(index[_SANS], weight)

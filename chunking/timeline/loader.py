@@ -49,6 +49,8 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
 
         path = bundle_content(path.rstrip("/"), Settings.from_env().bundle_dir)
         base_dir = os.path.dirname(path)  # the media are in the bundle, relative to it
+    if os.path.isdir(path):
+        raise TimelineError(f"{path} is a folder, not a timeline file")
     if not os.path.isfile(path):
         raise TimelineError(f"timeline file not found: {path}")
     if os.path.getsize(path) > MAX_PROJECT_BYTES:
@@ -59,7 +61,8 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
         return document, base_dir, timeline
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: Windows tools start a UTF-8 file with a byte-order mark.
+        with open(path, encoding="utf-8-sig") as handle:
             data = json.load(handle)
     except UnicodeDecodeError as exc:
         raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None

@@ -37,6 +37,10 @@ from chunking.timeline.studio_templates import Templates
 from chunking.timeline.studio_transitions import check_overlaps, parse_transitions
 from common.errors import ValidationError
 
+#: The slowest frame rate a timeline may have: a frame a second (a slide show); below it a
+#: frame lasts so long that every clip's times round to nothing, and the clips were blamed.
+MIN_FPS = 1
+
 __all__ = ["MAX_FPS", "MAX_SECONDS", "MAX_SIDE", "load_project"]
 
 #: The export dialog's resolution presets (project-schema-builder.ts withExportSettings).
@@ -171,10 +175,10 @@ class _Loader:
         except (ValueError, ZeroDivisionError, TypeError, OverflowError):
             self.p.error(where, f"not a frame rate: {shown(raw)}")
             return Fraction(30)
-        if not 0 < fps <= MAX_FPS:
+        if not MIN_FPS <= fps <= MAX_FPS:
             # A Fraction too large for a float cannot be formatted with :g.
             text = f"{float(fps):g}" if abs(fps) < 1e300 else "a huge number"
-            self.p.error(where, f"{text} must be above 0 and at most {MAX_FPS}")
+            self.p.error(where, f"{text} must be from {MIN_FPS} to {MAX_FPS}")
             return Fraction(30)
         return fps
 

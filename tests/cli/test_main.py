@@ -160,9 +160,15 @@ def not_a_picture(tmp: Path) -> Path:
     )
 
 
+def a_folder(tmp: Path) -> Path:
+    (tmp / "p.json").mkdir()
+    return tmp / "p.json"
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
+        (a_folder, "p.json is a folder, not a timeline file"),
         (corrupt_media, "clip 'broken'"),
         (truncated_media, "clip 'cut'"),
         (missing_media, "clip 'gone': media file not found: gone.mov"),
@@ -185,6 +191,14 @@ def test_bad_input_one_line_no_traceback_no_output(
     assert message in lines[0]
     assert "Traceback" not in result.stderr
     assert list(out_dir.iterdir()) == []
+
+
+def test_a_project_saved_with_a_byte_order_mark_renders(cli: CLI, tmp_path: Path) -> None:
+    """Windows tools start UTF-8 files with a BOM."""
+    path = small(tmp_path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    done = cli("validate", str(path))
+    assert done.returncode == 0, done.stderr
 
 
 def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
