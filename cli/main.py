@@ -12,7 +12,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 
@@ -39,9 +39,27 @@ EXIT_INTERRUPTED = 130
 EXIT_UNREACHABLE = 3
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one line on stderr (not the whole usage), and
+    with ``--json`` on the command line also ``{"error", "problems"}`` on stdout."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the one-line error (and its JSON) and exit with status 2."""
+        line = f"{self.prog}: {message} (see {self.prog} --help)"
+        if "--json" in (_ARGV or sys.argv[1:]):
+            print(json.dumps({"error": line, "problems": [line]}, indent=2))
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+#: The arguments being parsed (what `_Parser.error` looks for ``--json`` in).
+_ARGV: list[str] = []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     parser = _parser()
+    _ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
@@ -88,7 +106,7 @@ def error_json(command: str, exc: RenderError) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cloudrender", description=__doc__)
+    parser = _Parser(prog="cloudrender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="render a timeline to a video file")

@@ -300,3 +300,24 @@ def test_a_redis_that_refuses_a_command_is_not_called_unreachable(cli: CLI, redi
     assert "OOM" in done.stderr or "maxmemory" in done.stderr
     assert "Redis refused the command: see its memory limit (maxmemory) and role" in done.stderr
     assert "is it running" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["render", "p.json", "-o", "x.mp4", "--workers", "0"], "argument --workers: must be"),
+        (["render", "p.json", "-o", "x.mp4", "--priority", "bogus"], "argument --priority"),
+        (["render", "p.json"], "the following arguments are required: -o/--output"),
+        (["bogus"], "invalid choice: 'bogus'"),
+    ],
+)
+def test_argument_errors_are_one_line_and_json_when_asked(
+    cli: CLI, tmp_path: Path, args: list[str], says: str
+) -> None:
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: cloudrender") and says in line and "--help" in line
+    asked = cli(*args, "--json", cwd=tmp_path)
+    assert asked.returncode == 2
+    assert json.loads(asked.stdout)["error"] == line.removeprefix("error: ")
