@@ -2,6 +2,9 @@
 per-key concurrent jobs. A key's daily and monthly spend goes through the cost budgets
 (orchestrator.budgets.check_budget, which submit_job calls with the job's user and project).
 
+Body pace: a body that stalls for BODY_IDLE_SECONDS, or after BODY_GRACE_SECONDS has come at
+under BODY_MIN_RATE, is answered 408 (headers have their own deadline: server.protocol).
+
 Body size: a declared ``Content-Length`` over the limit is refused before a byte is read; a
 chunked (or lying) body is counted as it arrives and refused the moment it passes the limit,
 so an endless upload costs the service no more than the limit. JSON routes take
@@ -16,6 +19,7 @@ place for a global limit. Over the rate: 429 with Retry-After.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -104,6 +108,26 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, _too_large(asset, limit))
 
 
+#: A body must not pause longer than this between two of its parts, and after the grace it
+#: must have come at this rate at least: a client that sends its headers and then a byte now
+#: and then held its connection (and a slot of the server) for ever.
+BODY_IDLE_SECONDS = 30.0
+BODY_GRACE_SECONDS = 60.0
+BODY_MIN_RATE = 1024  # bytes a second
+
+
+class BodyTooSlow(HTTPException):
+    """Raised inside receive() when a body stalls or drips: answered 408."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(408, why)
+        self.why = why
+
+    def __str__(self) -> str:
+        """Why the body was too slow."""
+        return self.why
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies over the limit (413) and non-JSON bodies on JSON routes (415)."""
 
@@ -134,14 +158,31 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        body_done = False
+        began = time.monotonic()
 
         async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # waiting for a disconnect (a stream), not for a body
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), BODY_IDLE_SECONDS)
+            except TimeoutError:
+                raise BodyTooSlow(f"no byte of the body came for {BODY_IDLE_SECONDS:g} s") from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(asset, limit)
+                body_done = not message.get("more_body", False)
+                seconds = time.monotonic() - began
+                if (
+                    not body_done
+                    and seconds > BODY_GRACE_SECONDS
+                    and (received < BODY_MIN_RATE * seconds)
+                ):
+                    raise BodyTooSlow(f"the body came at under {BODY_MIN_RATE} bytes a second")
+            else:
+                body_done = True
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -155,6 +196,9 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await _refuse(send, 413, _too_large(asset, limit))
+        except BodyTooSlow as exc:
+            if not started:
+                await _refuse(send, 408, f"request body too slow: {exc}; send it again")
 
 
 def _headers(scope: Scope) -> dict[str, str]:

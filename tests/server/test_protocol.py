@@ -7,8 +7,9 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
+from server.limits import BodyLimitMiddleware
 from server.protocol import HeadDeadlineProtocol
 from tests.server.conftest import serving
 
@@ -59,3 +60,76 @@ def test_whole_requests_are_served_on_a_kept_alive_connection(
             while b'{"ok":true}' not in answer:
                 answer += client.recv(1024)
             assert answer.startswith(b"HTTP/1.1 200")
+
+
+@pytest.fixture
+def echo() -> FastAPI:
+    """An app that reads a JSON body, behind the service's body limits."""
+    app = FastAPI()
+
+    @app.post("/echo")
+    async def read(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    app.add_middleware(BodyLimitMiddleware, max_body=1 << 20, max_asset=1 << 20)
+    return app
+
+
+def _post_head(client: socket.socket, length: int) -> None:
+    client.sendall(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {length}\r\n\r\n".encode()
+    )
+
+
+def test_a_body_that_stops_coming_is_answered_408(
+    echo: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Headers in time, then part of the body and nothing more: the connection was held for
+    ever (the head's deadline ends with the head)."""
+    import server.limits
+
+    monkeypatch.setattr(server.limits, "BODY_IDLE_SECONDS", 0.5)
+    with serving(echo) as url, _connect(url) as stalled:
+        began = time.monotonic()
+        _post_head(stalled, 100)
+        stalled.sendall(b'{"a": ')
+        answer = stalled.recv(4096)
+        while b"came for" not in answer:
+            more = stalled.recv(4096)
+            assert more, answer
+            answer += more
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - began < 5
+
+
+def test_a_body_dripped_below_the_minimum_rate_is_answered_408(
+    echo: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import server.limits
+
+    monkeypatch.setattr(server.limits, "BODY_GRACE_SECONDS", 0.5)
+    with serving(echo) as url, _connect(url) as drip:
+        _post_head(drip, 1000)
+        answer = b""
+        for _ in range(20):  # a byte every 0.1 s: far under 1 KiB/s
+            try:
+                drip.sendall(b" ")
+            except OSError:
+                break
+            time.sleep(0.1)
+        answer = drip.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+
+
+def test_a_body_sent_at_once_or_in_parts_is_read(echo: FastAPI) -> None:
+    body = b'{"text": "' + b"x" * 5000 + b'"}'
+    with serving(echo) as url, _connect(url) as client:
+        _post_head(client, len(body))
+        for start in range(0, len(body), 1000):
+            client.sendall(body[start : start + 1000])
+            time.sleep(0.05)
+        answer = b""
+        while b"}" not in answer.split(b"\r\n\r\n", 1)[-1]:
+            answer += client.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200") and f'"bytes":{len(body)}'.encode() in answer
