@@ -72,7 +72,7 @@ def read_otio(
     stack_by_numbers(tl, found)
     relink(tl, base_dir, found)
     apply_media_timecodes(tl, base_dir)
-    drop_channel_copies(tl)
+    drop_channel_copies(tl, found, edl=path.lower().endswith(".edl"))
     drop_graphics(tl, found)
     conv = _Converter(tl, found)
     try:

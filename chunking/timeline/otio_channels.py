@@ -5,45 +5,208 @@ puts the same event on A1 (source channel 1 to output 1) and A2 (channel 2 to ou
 XML puts linked clip items on A1 and A2 (their ``sourcetrack/trackindex``: the source channel)
 whose tracks go to the left and right outputs. The adapters give each of those tracks the whole
 file, mixed into both outputs, so the program played its sound twice (+6 dB, and loud material
-clipped). A clip on a later audio track that plays the same file, from the same source time, at
-the same place and speed as one on an earlier audio track is that clip on another output
-channel: it is left out, and the first plays the file's channels as they are (the source's own
-stereo rather than the editor's routing of its channels, at the source's level). A track that
-holds only such copies is left out whole (so that its crossfades go with it).
+clipped). Clips on several audio tracks that play the same file, from the same source time, at
+the same place and speed are that file's channels: one of them plays the file's channels as
+they are (the source's own stereo rather than the editor's routing of its channels) and the
+others are left out. A track that holds only such copies is left out whole (so that its
+crossfades go with it).
+
+The renderer plays a file's channels together and cannot pick one. So where the editor treated
+the channels differently (one item or its track disabled, a level per channel), the file is
+played once at the channels' combined level (the root mean square of their levels, a disabled
+one counting 0: the program's loudness is kept) and a warning says which channel is heard
+although the export leaves it out or lowers it. A lone item of a channel other than the first
+(the others' items deleted) is warned of the same way. Clips of the same file that the editor
+trimmed differently (A1 plays 0-3 s, A2 only 0-2 s) are :mod:`otio_channel_overlap`'s.
 """
 
 from __future__ import annotations
 
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import opentimelineio as otio
 
-from chunking.timeline.otio_read import TIME_ERRORS, seconds
+from chunking.timeline.fields import Problems
+from chunking.timeline.otio_channel_overlap import drop_overlapping_copies
+from chunking.timeline.otio_media import static_gain
+from chunking.timeline.otio_read import TIME_ERRORS, plain, seconds
 
 
-def drop_channel_copies(tl: Any) -> None:
-    """Leave out the audio clips (and tracks) that are other channels of an earlier one."""
-    seen: set[tuple[Any, ...]] = set()
-    for track in tl.tracks:
-        if not isinstance(track, otio.schema.Track) or track.kind != otio.schema.TrackKind.Audio:
-            continue
-        if not track.enabled:
-            continue
+@dataclass
+class _Member:
+    """One channel's clip of a file, and how the export plays it."""
+
+    track: Any
+    clip: Any
+    playing: bool  # neither it nor its track is disabled
+    gain: float | None  # its fixed level (a factor); None when keyframed
+    others: str  # its effects other than a fixed level, as text to compare
+    channel: int | None  # the source channel it plays (FCP 7 XML's sourcetrack), if known
+
+
+def drop_channel_copies(tl: Any, p: Problems | None = None, *, edl: bool = False) -> None:
+    """Leave out the audio clips (and tracks) that are other channels of an earlier one (in
+    an ``edl`` each audio track is one channel)."""
+    p = p if p is not None else Problems()
+    groups: dict[tuple[Any, ...], list[_Member]] = defaultdict(list)
+    tracks = [
+        t
+        for t in tl.tracks
+        if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Audio
+    ]
+    for track in tracks:
+        for clip in track:
+            if isinstance(clip, otio.schema.Clip) and (key := _key(track, clip)) is not None:
+                groups[key].append(_member(track, clip))
+    dropped: set[int] = set()
+    lone: list[_Member] = []
+    channels = {id(m.clip): m.channel for members in groups.values() for m in members}
+    for members in groups.values():
+        if len(members) == 1:
+            lone.extend(members)
+        else:
+            dropped.update(id(m.clip) for m in _merge(members, edl, p))
+    for track in tracks:
         clips = [c for c in track if isinstance(c, otio.schema.Clip) and c.enabled]
-        keys = [_key(track, clip) for clip in clips]
-        copies = [
-            clip for clip, key in zip(clips, keys, strict=True) if key is not None and key in seen
-        ]
-        if copies and len(copies) == len(clips):
+        if not track.enabled or not clips:
+            continue
+        if all(id(c) in dropped for c in clips):
             track.enabled = False
             continue
-        for clip in copies:
-            clip.enabled = False
-        seen.update(key for key in keys if key is not None)
+        for clip in clips:
+            if id(clip) in dropped:
+                clip.enabled = False
+    drop_overlapping_copies(tracks, channels, edl, p)
+    for m in lone:
+        # Checked after the overlaps: a channel item trimmed shorter than its sibling is no
+        # lone channel.
+        if m.channel is not None and m.channel > 1 and m.playing and m.clip.enabled:
+            p.warn(f"clip {str(m.clip.name)!r}", _lone(m.channel))
+
+
+def _merge(members: list[_Member], edl: bool, p: Problems) -> list[_Member]:
+    """The members left out: all but the first playing one, whose level becomes theirs."""
+    playing = [m for m in members if m.playing and m.gain != 0]
+    if not playing:
+        return []
+    kept = playing[0]
+    where = f"clip {str(kept.clip.name)!r}"
+    channels = {m.channel for m in members}
+    if not edl and (None in channels or len(channels) < len(members)):
+        # Not known to be one file's channels (a duplicate kept disabled as a backup, or
+        # layered on purpose): only identical playing copies are one sound.
+        seen: set[tuple[str, float | None]] = set()
+        copies = []
+        for m in playing:
+            if (m.others, m.gain) in seen:
+                copies.append(m)
+            seen.add((m.others, m.gain))
+        return copies
+    if len({m.others for m in playing}) > 1:
+        # Different filters on the channels: each playing the whole file would double its
+        # level, so one plays with its own and the others' filters are named as not heard.
+        p.warn(
+            where,
+            "its file's channels are on separate tracks with different filters; the file "
+            "plays once with this track's filters only (a file's channels cannot be played apart)",
+        )
+        return [m for m in members if m is not kept]
+    gains = [m.gain for m in members]
+    if any(g is None for g in gains):
+        return [m for m in members if m is not kept]  # keyframed alike: the same levels
+    levels = [g if m.playing else 0.0 for m, g in zip(members, gains, strict=True) if g is not None]
+    if all(m.playing for m in members) and len(set(levels)) == 1:
+        return [m for m in members if m is not kept]
+    combined = math.sqrt(sum(g * g for g in levels) / len(levels))
+    _set_level(kept.clip, combined)
+    p.warn(where, _uneven(members, levels, combined))
+    return [m for m in members if m is not kept]
+
+
+def _lone(channel: int) -> str:
+    return (
+        f"plays source channel {channel} only in the export (its other channels' items were "
+        "deleted); a file's channels cannot be played apart, so all of them are heard"
+    )
+
+
+def _uneven(members: list[_Member], levels: list[float], combined: float) -> str:
+    """The warning for channels the export plays differently, naming each."""
+    parts = []
+    for i, (m, level) in enumerate(zip(members, levels, strict=True)):
+        name = f"channel {m.channel}" if m.channel is not None else f"the copy on track {i + 1}"
+        if not m.playing:
+            parts.append(f"{name} disabled")
+        else:
+            parts.append(f"{name} at level {level:g}")
+    return (
+        f"its file's channels are on separate tracks ({', '.join(parts)}); a file's channels "
+        f"cannot be played apart, so all of them play once at their combined level {combined:.3g} "
+        f"({20 * math.log10(combined):+.1f} dB)"
+    )
+
+
+def _member(track: Any, clip: Any) -> _Member:
+    """What of a clip decides whether it plays like its other channels."""
+    gain: float | None = 1.0
+    others = []
+    for fx in clip.effects:
+        if not getattr(fx, "enabled", True):
+            continue
+        level = static_gain(fx)
+        if level is not None and gain is not None:
+            gain *= level
+            continue
+        if _is_level(fx):
+            gain = None
+        if not isinstance(fx, otio.schema.TimeEffect):  # the key compares speeds
+            others.append([str(fx.effect_name or fx.name), plain(fx.metadata)])
+    found = plain(clip.metadata).get("fcp_xml")
+    source = found.get("sourcetrack") if isinstance(found, dict) else None
+    index = source.get("trackindex") if isinstance(source, dict) else None
+    try:
+        channel = int(str(index)) if index is not None else None
+    except ValueError:
+        channel = None
+    return _Member(
+        track=track,
+        clip=clip,
+        playing=bool(track.enabled and clip.enabled),
+        gain=gain,
+        others=json.dumps(others, sort_keys=True, default=str),
+        channel=channel,
+    )
+
+
+def _is_level(fx: Any) -> bool:
+    """Whether an effect is FCP 7 XML's Audio Levels (a keyframed one: no fixed level)."""
+    found = plain(fx.metadata).get("fcp_xml")
+    return isinstance(found, dict) and str(found.get("effectid")).lower() == "audiolevels"
+
+
+def _set_level(clip: Any, level: float) -> None:
+    """Replace the clip's fixed levels by one Audio Levels filter of ``level``."""
+    kept = [fx for fx in clip.effects if static_gain(fx) is None]
+    clip.effects[:] = [
+        *kept,
+        otio.schema.Effect(
+            name="Audio Levels",
+            metadata={
+                "fcp_xml": {
+                    "effectid": "audiolevels",
+                    "parameter": {"parameterid": "level", "value": repr(level)},
+                }
+            },
+        ),
+    ]
 
 
 def _key(track: Any, clip: Any) -> tuple[Any, ...] | None:
-    """What makes two clips the same sound: file, source range, place and speed."""
+    """What makes two clips the same sound: file, source range and place."""
     ref = clip.media_reference
     if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
         return None
@@ -56,12 +219,12 @@ def _key(track: Any, clip: Any) -> tuple[Any, ...] | None:
             seconds(source.start_time),
             seconds(source.duration),
             seconds(place.start_time) - (seconds(shift) if shift is not None else 0),
-            tuple(_effect(fx) for fx in clip.effects),
+            tuple(_speed(fx) for fx in clip.effects if isinstance(fx, otio.schema.TimeEffect)),
         )
     except TIME_ERRORS:
         return None
 
 
-def _effect(fx: Any) -> tuple[str, float | None]:
+def _speed(fx: Any) -> tuple[str, float | None]:
     scalar = getattr(fx, "time_scalar", None)
     return str(fx.effect_name or fx.name), float(scalar) if scalar is not None else None

@@ -196,7 +196,7 @@ class ItemEffects:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _static_gain(fx: Any) -> float | None:
+def static_gain(fx: Any) -> float | None:
     """The factor of a clip gain effect whose level does not change over the clip (the AAF
     adapter's ``Audio Gain``/``Mono Audio Gain`` with a fixed amplitude, FCP 7 XML's
     ``Audio Levels`` with a fixed linear level), else None."""
@@ -266,7 +266,7 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             p.error(where, f"time effect {label!r} is not supported")
         elif str(fx.effect_name) == ADJUSTMENTS:
             _adjusted(found, plain(fx.metadata))
-        elif (gain := _static_gain(fx)) is not None:
+        elif (gain := static_gain(fx)) is not None:
             found.gain *= gain
         elif (opacity := _static_opacity(fx)) is not None:
             found.opacity *= opacity

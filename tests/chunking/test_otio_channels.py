@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from chunking.timeline.loader import load
@@ -30,3 +31,146 @@ def test_an_edl_audio_event_on_two_channels_is_heard_once(tmp_path: Path) -> Non
         if not c.muted
     ]
     assert heard == [("A1", 0, 24), ("A2", 24, 48)]  # the second event is A2's own
+
+
+_IDS = itertools.count()
+RATE = "<rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>"
+
+
+def _item(start: int, end: int, channel: int, extra: str = "", enabled: bool = True) -> str:
+    """An audio clipitem of dm.mov's source ``channel`` over sequence frames [start, end)."""
+    return (
+        f'<clipitem id="a{next(_IDS)}"><name>dm.mov</name>'
+        f"<enabled>{'TRUE' if enabled else 'FALSE'}</enabled><duration>75</duration>{RATE}"
+        f"<start>{start}</start><end>{end}</end><in>{start}</in><out>{end}</out>"
+        f'<file id="f-dm"><name>dm.mov</name><pathurl>dm.mov</pathurl>{RATE}'
+        "<duration>75</duration></file>"
+        f"<sourcetrack><mediatype>audio</mediatype><trackindex>{channel}</trackindex>"
+        f"</sourcetrack>{extra}</clipitem>"
+    )
+
+
+def _level(value: float) -> str:
+    return (
+        "<filter><effect><name>Audio Levels</name><effectid>audiolevels</effectid>"
+        "<mediatype>audio</mediatype><parameter><parameterid>level</parameterid>"
+        f"<name>Level</name><value>{value}</value></parameter></effect></filter>"
+    )
+
+
+def _track(*items: str, channel: int, enabled: bool = True) -> str:
+    flag = "TRUE" if enabled else "FALSE"
+    return (
+        f"<track>{''.join(items)}<enabled>{flag}</enabled>"
+        f"<outputchannelindex>{channel}</outputchannelindex></track>"
+    )
+
+
+def _dual_mono(folder: Path, *tracks: str) -> tuple[list[tuple[int, int, float]], list[str]]:
+    """A Premiere export of dm.mov's channels on these audio tracks, loaded: each clip heard
+    (its frames and level) and the warnings."""
+    make_video(folder / "dm.mov", frames=75, fps=25, size=(64, 36), audio_hz=500)
+    path = folder / "edit.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n<xmeml version="4">'
+        f'<sequence id="s"><name>S</name><duration>75</duration>{RATE}<media>'
+        f"<audio><numOutputChannels>2</numOutputChannels>{''.join(tracks)}</audio>"
+        "</media></sequence></xmeml>\n"
+    )
+    timeline = load(str(path))
+    heard = [
+        (c.start, c.end, round(c.volume, 3))
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO and t.enabled and not t.muted
+        for c in t.clips
+        if not c.muted
+    ]
+    return sorted(heard), list(timeline.warnings)
+
+
+def test_a_disabled_channel_item_is_not_heard_at_the_full_level(tmp_path: Path) -> None:
+    """Channel 2 (the camera mic) switched off: the file cannot be split, so it plays once at
+    the channels' combined level (-3 dB), not at channel 1's full level, with a warning."""
+    heard, warnings = _dual_mono(
+        tmp_path,
+        _track(_item(0, 75, 1), channel=1),
+        _track(_item(0, 75, 2, enabled=False), channel=2),
+    )
+    assert heard == [(0, 75, 0.707)]
+    assert any("channel 2 disabled" in w for w in warnings)
+    # Two items of the same channel (a duplicate, the original kept disabled as a backup)
+    # are no channels: the copy plays at its own level.
+    heard, warnings = _dual_mono(
+        tmp_path,
+        _track(_item(0, 75, 1, enabled=False), channel=1),
+        _track(_item(0, 75, 1, _level(0.5)), channel=2),
+    )
+    assert heard == [(0, 75, 0.5)]
+    assert not [w for w in warnings if "channel" in w]
+
+
+def test_a_disabled_channel_track_is_not_heard_at_the_full_level(tmp_path: Path) -> None:
+    heard, warnings = _dual_mono(
+        tmp_path,
+        _track(_item(0, 75, 1), channel=1),
+        _track(_item(0, 75, 2), channel=2, enabled=False),
+    )
+    assert heard == [(0, 75, 0.707)]
+    assert any("channel 2 disabled" in w for w in warnings)
+
+
+def test_channel_levels_combine_instead_of_the_first_tracks_level(tmp_path: Path) -> None:
+    """Channel 1 at 1, channel 2 at 0.1: one play of the file at their combined level."""
+    heard, warnings = _dual_mono(
+        tmp_path,
+        _track(_item(0, 75, 1, _level(1)), channel=1),
+        _track(_item(0, 75, 2, _level(0.1)), channel=2),
+    )
+    assert heard == [(0, 75, 0.711)]
+    assert any("channel 2 at level 0.1" in w for w in warnings)
+
+
+def test_channel_items_trimmed_differently_are_not_heard_twice(tmp_path: Path) -> None:
+    """Channel 1 over 0-75, channel 2 over 25-60: once throughout (no +6 dB where both run)."""
+    heard, warnings = _dual_mono(
+        tmp_path, _track(_item(0, 75, 1), channel=1), _track(_item(25, 60, 2), channel=2)
+    )
+    assert heard == [(0, 75, 1.0)]
+    assert any("trimmed differently" in w for w in warnings)
+
+
+def test_a_longer_second_channel_item_plays_only_where_the_first_does_not(
+    tmp_path: Path,
+) -> None:
+    heard, _ = _dual_mono(
+        tmp_path, _track(_item(0, 50, 1), channel=1), _track(_item(0, 75, 2), channel=2)
+    )
+    assert heard == [(0, 50, 1.0), (50, 75, 1.0)]
+
+
+def test_a_lone_second_channel_item_is_warned_of(tmp_path: Path) -> None:
+    heard, warnings = _dual_mono(tmp_path, _track(_item(0, 75, 2), channel=2))
+    assert heard == [(0, 75, 1.0)]
+    assert any("plays source channel 2 only" in w for w in warnings)
+
+
+def test_an_edl_audio_event_trimmed_differently_on_a2_is_heard_once(tmp_path: Path) -> None:
+    """A (0-3 s) and A2 (0-2 s) of one file: once over 0-2 s, not twice (+6 dB)."""
+    make_video(tmp_path / "shot.mov", frames=75, fps=25, audio_hz=440)
+    path = tmp_path / "cut.edl"
+    path.write_text(
+        "TITLE: cut\nFCM: NON-DROP FRAME\n\n"
+        "001  AX       A     C        00:00:00:00 00:00:03:00 00:00:00:00 00:00:03:00\n"
+        "* FROM CLIP NAME: shot.mov\n"
+        "002  AX       A2    C        00:00:00:00 00:00:02:00 00:00:00:00 00:00:02:00\n"
+        "* FROM CLIP NAME: shot.mov\n"
+    )
+    timeline = load(str(path))
+    heard = [
+        (c.start, c.end)
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO and t.enabled
+        for c in t.clips
+        if not c.muted
+    ]
+    assert heard == [(0, 75)]
