@@ -59,14 +59,15 @@ def correct() -> bool:
         item = original_clip(self, element, *args, **kwargs)
         frames = [_integer(element.find(f"./{name}")) for name in ("in", "out", "start", "end")]
         if all(f is not None for f in frames):
-            item.metadata[_FRAMES] = frames
+            item.metadata[FRAMES] = frames
         return item
 
     parser.clip_for_element = clip_for_element
     return True
 
 
-_FRAMES = "cloudrender_fcp7_frames"
+#: Metadata key of a clipitem's [in, out, start, end] frame numbers.
+FRAMES = "cloudrender_fcp7_frames"
 
 
 def _integer(element: Any) -> int | None:
@@ -85,7 +86,7 @@ def apply_time_remaps(tl: Any, p: Problems) -> None:
                 continue
             params = _parameters(found)
             where = f"clip {clip.name!r}"
-            speed = _speed(plain(clip.metadata.get(_FRAMES)), params.get("speed"))
+            speed = _speed(plain(clip.metadata.get(FRAMES)), params.get("speed"))
             if speed is None:
                 p.error(where, "its Time Remap (speed) filter names no usable speed")
                 continue

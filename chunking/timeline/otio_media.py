@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems, canonical
+from chunking.timeline.otio_fcp7_filters import fcp7_audio_filter
 from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
 from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
 
@@ -270,6 +271,11 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             found.gain *= gain
         elif (opacity := _static_opacity(fx)) is not None:
             found.opacity *= opacity
+        elif (filtered := fcp7_audio_filter(fx, item)) is not None:
+            found.gain *= filtered.gain
+            found.effects.extend(filtered.effects)
+            found.fields.update(filtered.fields)
+            found.notes.extend(filtered.notes)
         else:
             meta = plain(fx.metadata)
             params = meta.get("parameters", meta)
