@@ -20,7 +20,8 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
-from chunking.timeline.otio_read import TIME_ERRORS
+from chunking.timeline.otio_fcp7_adapter import FRAMES
+from chunking.timeline.otio_read import TIME_ERRORS, plain
 
 Span = tuple[int, int]  # [first, end) in frames of the clip's rate
 
@@ -123,6 +124,7 @@ def _cut(track: Any, clip: Any, span: Span, covered: list[Span]) -> None:
             part.source_range = otio.opentime.TimeRange(
                 start, otio.opentime.RationalTime(a - at, rate)
             )
+            _move_frames(part, at - span[0], a - at)
             pieces.append(part)
         if b > a:
             pieces.append(
@@ -137,3 +139,16 @@ def _cut(track: Any, clip: Any, span: Span, covered: list[Span]) -> None:
     del track[index]
     for offset, piece in enumerate(pieces):
         track.insert(index + offset, piece)
+
+
+def _move_frames(part: Any, skipped: int, length: int) -> None:
+    """Keep a cut FCP 7 clipitem's frame numbers (its keyframes are placed by them) its part's."""
+    frames = plain(part.metadata).get(FRAMES)
+    if isinstance(frames, list) and len(frames) == 4 and frames[2] >= 0:
+        first, _, start, _ = frames
+        part.metadata[FRAMES] = [
+            first + skipped,
+            first + skipped + length,
+            start + skipped,
+            start + skipped + length,
+        ]

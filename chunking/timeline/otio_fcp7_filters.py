@@ -180,15 +180,36 @@ def _relative(
     if length <= 0:
         return None
     lo, hi = keys[0][0], keys[-1][0]
-    if first - 1 <= lo and hi <= last + 1:
-        shift = first
+    if hi >= first - 1 and lo <= last + 1:
+        shift = first  # some lie in the clip's source frames (others may be in its trims)
     elif -1 <= lo and hi <= length + 1:
         shift = 0
     else:
         return None
     # Record frames per source frame: a speed change stretches the fades with the clip.
     scale = (end - start) / length if start >= 0 and end > start else 1.0
-    return [(w - shift, v) for w, v in keys], float(length), scale / fps
+    return _window([(w - shift, v) for w, v in keys], length), float(length), scale / fps
+
+
+def _window(keys: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:
+    """The keyframes within the clip (frames 0..length), with the level at an end where
+    keyframes lie beyond it (in the source the clip was trimmed off)."""
+    inside = [(w, v) for w, v in keys if 0 <= w <= length]
+    if keys[0][0] < 0 and (not inside or inside[0][0] > 0):
+        inside.insert(0, (0.0, _level_at(keys, 0.0)))
+    if keys[-1][0] > length and (not inside or inside[-1][0] < length):
+        inside.append((length, _level_at(keys, length)))
+    return inside
+
+
+def _level_at(keys: list[tuple[float, float]], when: float) -> float:
+    """The level at a time: linear between keyframes, held before the first and after the last."""
+    if when <= keys[0][0]:
+        return keys[0][1]
+    for (w0, v0), (w1, v1) in zip(keys, keys[1:], strict=False):
+        if w0 <= when <= w1:
+            return v0 if w1 == w0 else v0 + (v1 - v0) * (when - w0) / (w1 - w0)
+    return keys[-1][1]
 
 
 def _fades(keys: list[tuple[float, float]], length: float) -> tuple[float, float, float] | None:

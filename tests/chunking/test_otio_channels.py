@@ -174,3 +174,31 @@ def test_an_edl_audio_event_trimmed_differently_on_a2_is_heard_once(tmp_path: Pa
         if not c.muted
     ]
     assert heard == [(0, 75)]
+
+
+def test_a_cut_channel_item_keeps_its_fade_out(tmp_path: Path) -> None:
+    """Channel 2 runs on past channel 1 (0-50) to 75 and fades out (level keyframes 1 at
+    source frame 37, 0.01 at 74): the part heard alone, 50-75, goes on fading from there."""
+    fade = (
+        "<filter><effect><name>Audio Levels</name><effectid>audiolevels</effectid>"
+        "<parameter><parameterid>level</parameterid><value>1</value>"
+        "<keyframe><when>37</when><value>1</value></keyframe>"
+        "<keyframe><when>74</when><value>0.01</value></keyframe></parameter></effect></filter>"
+    )
+    make_video(tmp_path / "dm.mov", frames=75, fps=25, size=(64, 36), audio_hz=500)
+    path = tmp_path / "edit.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n<xmeml version="4">'
+        f'<sequence id="s"><name>S</name><duration>75</duration>{RATE}<media><audio>'
+        f"{_track(_item(0, 50, 1), channel=1)}{_track(_item(0, 75, 2, fade), channel=2)}"
+        "</audio></media></sequence></xmeml>\n"
+    )
+    timeline = load(str(path))
+    heard = sorted(
+        (c.start, c.end, round(c.volume, 2), round(c.fade_out, 2))
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO and t.enabled
+        for c in t.clips
+        if not c.muted
+    )
+    assert heard == [(0, 50, 1.0, 0.0), (50, 75, 0.65, 1.0)]

@@ -89,3 +89,14 @@ def test_level_keyframes_ducking_mid_clip_play_at_their_average_with_a_warning(
     assert 0.6 < clip.volume < 0.8 and clip.fade_in == clip.fade_out == 0.0
     warned = [w for w in timeline.warnings if "Audio Levels" in w]
     assert warned and "average level" in warned[0] and "not an effect" not in warned[0]
+
+
+def test_a_fade_out_keyframed_before_the_clip_was_trimmed_keeps_its_place(
+    tmp_path: Path,
+) -> None:
+    """Keyframes in source frames 0..114, the clip using 40..115: steady from its start,
+    fading out over its last 2.2 s (source frame 60 on)."""
+    keys = [(0, 1.0), (60, 1.0), (114, 0.0)]
+    timeline = _load(tmp_path, _parameter("audiolevels", "Audio Levels", 1, keys), 40)
+    clip = _clip(timeline)
+    assert (clip.volume, clip.fade_in, clip.fade_out) == (1.0, 0.0, pytest.approx(2.2))
