@@ -1,6 +1,7 @@
 """Reading a clip's sound from its source file, for the mixer (workers.audio_mix).
 
-The clip's audio stream (``audio_stream``, 0-based among the file's audio streams) is decoded
+The clip's audio stream (``audio_stream``, 0-based among the file's audio streams; only its
+``audio_channel``, played centred, when the clip names one) is decoded
 lazily from just before its ``source_start``, resampled by libswresample (which also does the
 anti-aliasing for speed changes) and handed out block by block through a `Window`, so memory
 stays bounded however long the source is.
@@ -63,6 +64,7 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
                 if end is not None:
                     span = Fraction(end) - Fraction(clip.source_start)
                     limit = min(limit, max(0, math.floor(span * rate)))
+            channel = _picked_channel(stream, clip, path)
             chunks = _source_chunks(
                 container,
                 stream,
@@ -70,9 +72,10 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
                 rate,
                 limit,
                 f"clip {clip.id}: {path!r}",
+                channel,
             )
             try:
-                yield Window(chunks, _channels(stream))
+                yield Window(chunks, 1 if channel is not None else _channels(stream))
             finally:
                 chunks.close()
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
@@ -131,6 +134,19 @@ def _audio_stream(container: InputContainer, clip: Clip, path: str) -> AudioStre
     return stream
 
 
+def _picked_channel(stream: AudioStream, clip: Clip, path: str) -> int | None:
+    """The 0-based channel the clip plays alone (its ``audio_channel``), or None for all."""
+    if clip.audio_channel is None:
+        return None
+    count = stream.codec_context.channels
+    if not 1 <= clip.audio_channel <= count:
+        raise TimelineError(
+            f"clip {clip.id}: audio_channel {clip.audio_channel} does not exist: the sound of "
+            f"{path!r} has {count} channel{'s' * (count != 1)}"
+        )
+    return clip.audio_channel - 1
+
+
 def _channels(stream: AudioStream) -> int:
     # Mono stays mono and is broadcast into both mix channels: letting swresample upmix it
     # would lower it by 3 dB. Everything else is folded to stereo by swresample.
@@ -144,9 +160,11 @@ def _source_chunks(
     rate: int,
     limit: int | None,
     who: str,
+    channel: int | None = None,
 ) -> Generator[Samples, None, None]:
-    """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples."""
-    channels = _channels(stream)
+    """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples (only
+    the 0-based ``channel``, as mono, when one is given)."""
+    channels = 1 if channel is not None else _channels(stream)
     stream_time_base = stream.time_base
     if stream_time_base is None:
         raise DecodeError(f"{who}: the audio stream has no time base")
@@ -174,7 +192,7 @@ def _source_chunks(
         skip = 0
         yield lead
     layout = "mono" if channels == 1 else "stereo"
-    for out in _resampled(itertools.chain([head], frames), layout, rate):
+    for out in _resampled(itertools.chain([head], frames), layout, rate, channel):
         if remaining == 0:
             return
         data, skip = _skip(np.asarray(out.to_ndarray(), dtype=np.float32), skip)
@@ -182,10 +200,12 @@ def _source_chunks(
         yield data
 
 
-def _resampled(frames: Iterable[AudioFrame], layout: str, rate: int) -> Iterator[AudioFrame]:
+def _resampled(
+    frames: Iterable[AudioFrame], layout: str, rate: int, channel: int | None = None
+) -> Iterator[AudioFrame]:
     resampler: AudioResampler | None = None
     setup: tuple[str, str, int] | None = None
-    mix_here = False
+    mix_here = channel is not None  # one channel alone: taken here, never remixed
     for frame in frames:
         this_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
         if resampler is None or this_setup != setup:
@@ -194,9 +214,9 @@ def _resampled(frames: Iterable[AudioFrame], layout: str, rate: int) -> Iterator
                 yield from resampler.resample(None)
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
             setup = this_setup
-            mix_here = False
+            mix_here = channel is not None
         if mix_here:
-            frame = _mixed_down(frame, layout)
+            frame = _mixed_down(frame, layout, channel)
         try:
             yield from resampler.resample(frame)
         except av.error.FFmpegError:
@@ -218,15 +238,16 @@ _SCALES = {np.dtype(np.uint8): (128.0, 128.0), np.dtype(np.int16): (32768.0, 0.0
            np.dtype(np.int32): (2147483648.0, 0.0), np.dtype(np.int64): (2.0**63, 0.0)}  # fmt: skip
 
 
-def _mixed_down(frame: AudioFrame, layout: str) -> AudioFrame:
-    """A frame of unordered channels as one float frame of ``layout`` ("mono" or "stereo"):
-    the mean of all its channels, in each output channel."""
+def _mixed_down(frame: AudioFrame, layout: str, channel: int | None = None) -> AudioFrame:
+    """A frame as one float frame of ``layout`` ("mono" or "stereo"): its 0-based ``channel``
+    alone, or the mean of all its channels (unordered ones), in each output channel."""
     channels = len(frame.layout.channels)
     data = frame.to_ndarray()
     if not frame.format.is_planar:
         data = data.reshape(-1, channels).T
     scale, middle = _SCALES.get(data.dtype, (1.0, 0.0))
-    mean = (data.astype(np.float32) - middle).mean(axis=0) / scale
+    picked = data[channel : channel + 1] if channel is not None else data
+    mean = (picked.astype(np.float32) - middle).mean(axis=0) / scale
     outs = 1 if layout == "mono" else 2
     mixed = av.AudioFrame.from_ndarray(
         np.ascontiguousarray(np.tile(mean, (outs, 1)), dtype=np.float32),

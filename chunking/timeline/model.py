@@ -195,6 +195,9 @@ class Clip:
     cell: Cell | None = None
     #: which audio stream of the source to play (0-based among its audio streams); None = first
     audio_stream: int | None = None
+    #: play this one channel of that stream alone, centred (1-based: a dual-mono recording's
+    #: second microphone is 2); None = all its channels
+    audio_channel: int | None = None
 
     @property
     def frames(self) -> int:

@@ -26,6 +26,8 @@ from chunking.timeline.studio_visual import parse_color, parse_crop, parse_trans
 MAX_LEAD_SECONDS = 60.0
 #: More audio streams than this in one file is not a media file anyone edits.
 MAX_AUDIO_STREAMS = 64
+#: The most channels of an audio stream a clip may pick one of.
+MAX_CHANNELS = 64
 
 
 class ClipReader:
@@ -105,6 +107,7 @@ class ClipReader:
             text=str(text) if text is not None and kind is TrackKind.SUBTITLE else None,
             cell=self.templates.cell(raw, track_id, where),
             audio_stream=self._audio_stream(raw, where),
+            audio_channel=self._audio_channel(raw, where),
         )
         if style_id is not None:
             self.styled.append((clip, style_id))
@@ -176,6 +179,11 @@ class ClipReader:
                 high=MAX_AUDIO_STREAMS,
             )
         )
+
+    def _audio_channel(self, raw: Mapping[str, Any], where: str) -> int | None:
+        if pick(raw, "audio_channel") is None:
+            return None
+        return int(number(raw, ("audio_channel",), 1, self.p, where, low=1, high=MAX_CHANNELS))
 
     def _attachments(self, raw: Mapping[str, Any], clip_id: str, where: str) -> None:
         """A clip's own ``transitions`` (the frontend's AppliedTransition: a transition id,

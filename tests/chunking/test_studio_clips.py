@@ -34,6 +34,13 @@ def test_tonal_colour_ranges_and_the_audio_stream() -> None:
         load({**solid("red"), "color_correction": {"shadows": 2}})
 
 
+def test_the_one_audio_channel_a_clip_plays() -> None:
+    assert load({**solid("red"), "audio_channel": 2}).clip("c").audio_channel == 2
+    assert load(solid("red")).clip("c").audio_channel is None
+    with pytest.raises(ValidationError, match="clip 'c': audio_channel"):
+        load({**solid("red"), "audio_channel": 0})
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

@@ -669,3 +669,22 @@ def test_channels_in_no_known_order_are_mixed_down_not_refused(
     assert rms(mix[0, RATE // 10 : -RATE // 10]) == pytest.approx(TONE_RMS, rel=5e-3)
     assert np.array_equal(mix[0], mix[1])
     assert dominant_hz(mix[0]) == pytest.approx(440, abs=2)
+
+
+@pytest.mark.parametrize("speed", [1.0, 2.0])
+def test_a_clip_plays_the_one_channel_it_names_centred(tmp_path: Path, speed: float) -> None:
+    """A dual-mono recording (camera mic left, lavalier right): an editor's channel item plays
+    its channel alone, at its own level, in both ears; the other never leaks in."""
+    left, right = tone(500, 2.0), tone(3000, 2.0)
+    path = write_audio(tmp_path / "dual.wav", np.stack([left, right]), RATE, "pcm_f32le", "wav")
+    for channel, hz in ((1, 500), (2, 3000)):
+        mix = mix_of(clip(path, 0, 0.9, audio_channel=channel, speed=speed), seconds=1)
+        body = mix[0, RATE // 10 : RATE * 8 // 10]
+        assert np.array_equal(mix[0], mix[1])
+        assert rms(body) == pytest.approx(TONE_RMS, rel=5e-3)
+        assert dominant_hz(body) == pytest.approx(hz * speed, abs=3)
+        spectrum = np.abs(np.fft.rfft(body))
+        other = round((3500 - hz) * speed * len(body) / RATE)  # the other channel's bin
+        assert spectrum[other] < spectrum.max() * 1e-3
+    with pytest.raises(TimelineError, match="audio_channel 3 does not exist: the sound of"):
+        mix_of(clip(path, 0, 0.9, audio_channel=3), seconds=1)
