@@ -11,12 +11,13 @@ they are (the source's own stereo rather than the editor's routing of its channe
 others are left out. A track that holds only such copies is left out whole (so that its
 crossfades go with it).
 
-The renderer plays a file's channels together and cannot pick one. So where the editor treated
-the channels differently (one item or its track disabled, a level per channel), the file is
-played once at the channels' combined level (the root mean square of their levels, a disabled
-one counting 0: the program's loudness is kept) and a warning says which channel is heard
-although the export leaves it out or lowers it. A lone item of a channel other than the first
-(the others' items deleted) is warned of the same way. Clips of the same file that the editor
+Where an FCP 7 XML export names two or more source channels of one file (``sourcetrack``) and
+its items play them differently (one item or its track disabled, a level or filters per
+channel, trimmed differently, or a lone channel item), each item plays its own channel alone,
+centred (the clip's ``audio_channel``): a muted camera microphone stays muted. Elsewhere (an
+EDL, whose audio tracks are channels by convention only) a file's channels played differently
+are played once at the channels' combined level (the root mean square of their levels, a
+disabled one counting 0), with a warning naming them; clips of the same file that the editor
 trimmed differently (A1 plays 0-3 s, A2 only 0-2 s) are :mod:`otio_channel_overlap`'s.
 """
 
@@ -40,6 +41,7 @@ from chunking.timeline.otio_read import TIME_ERRORS, plain, seconds
 class _Member:
     """One channel's clip of a file, and how the export plays it."""
 
+    key: tuple[Any, ...]  # file, source range, place and speeds (``_key``)
     track: Any
     clip: Any
     playing: bool  # neither it nor its track is disabled
@@ -61,15 +63,28 @@ def drop_channel_copies(tl: Any, p: Problems | None = None, *, edl: bool = False
     for track in tracks:
         for clip in track:
             if isinstance(clip, otio.schema.Clip) and (key := _key(track, clip)) is not None:
-                groups[key].append(_member(track, clip))
+                groups[key].append(_member(track, clip, key))
     dropped: set[int] = set()
     lone: list[_Member] = []
-    channels = {id(m.clip): m.channel for members in groups.values() for m in members}
+    split = set() if edl else _split_files(groups)
     for members in groups.values():
         if len(members) == 1:
             lone.extend(members)
+        elif members[0].key[0] in split and not _alike(members):
+            # The export plays this file's channels apart: each item plays its own channel.
+            for m in members:
+                play_channel(m.clip, m.channel)
         else:
             dropped.update(id(m.clip) for m in _merge(members, edl, p))
+    for m in lone:
+        if m.key[0] in split and m.channel is not None:
+            play_channel(m.clip, m.channel)
+    channels = {
+        id(m.clip): m.channel
+        for members in groups.values()
+        for m in members
+        if channel_of(m.clip) is None  # a clip playing its one channel is nobody's copy
+    }
     for track in tracks:
         clips = [c for c in track if isinstance(c, otio.schema.Clip) and c.enabled]
         if not track.enabled or not clips:
@@ -84,8 +99,50 @@ def drop_channel_copies(tl: Any, p: Problems | None = None, *, edl: bool = False
     for m in lone:
         # Checked after the overlaps: a channel item trimmed shorter than its sibling is no
         # lone channel.
+        if channel_of(m.clip) is not None:
+            continue
         if m.channel is not None and m.channel > 1 and m.playing and m.clip.enabled:
             p.warn(f"clip {str(m.clip.name)!r}", _lone(m.channel))
+
+
+#: Where a clip's OTIO metadata says which one channel of its file it plays (read by
+#: chunking.timeline.otio_place into the clip's ``audio_channel``).
+OWN_METADATA = "cloudrender"
+
+
+def play_channel(clip: Any, channel: int | None) -> None:
+    """Mark an OTIO clip to play only ``channel`` (1-based) of its file's sound."""
+    if channel is not None and channel >= 1:
+        own = dict(plain(clip.metadata).get(OWN_METADATA) or {})
+        clip.metadata[OWN_METADATA] = {**own, "audio_channel": channel}
+
+
+def channel_of(clip: Any) -> int | None:
+    """The one channel an OTIO clip was marked to play (``play_channel``), or None."""
+    own = plain(clip.metadata).get(OWN_METADATA)
+    found = own.get("audio_channel") if isinstance(own, dict) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
+def _split_files(groups: dict[tuple[Any, ...], list[_Member]]) -> set[str]:
+    """Files whose channels the export puts on separate items (two or more source channels
+    named among their clips): there each item means its channel alone."""
+    named: dict[str, set[int]] = defaultdict(set)
+    for members in groups.values():
+        for m in members:
+            if m.channel is not None:
+                named[m.key[0]].add(m.channel)
+    return {url for url, found in named.items() if len(found) > 1}
+
+
+def _alike(members: list[_Member]) -> bool:
+    """Whether the channel items play alike (all playing, one level, the same filters): then
+    the file's own channels, its stereo, play as they are."""
+    return (
+        all(m.playing for m in members)
+        and len({m.gain for m in members}) == 1
+        and len({m.others for m in members}) == 1
+    )
 
 
 def _merge(members: list[_Member], edl: bool, p: Problems) -> list[_Member]:
@@ -150,7 +207,7 @@ def _uneven(members: list[_Member], levels: list[float], combined: float) -> str
     )
 
 
-def _member(track: Any, clip: Any) -> _Member:
+def _member(track: Any, clip: Any, key: tuple[Any, ...]) -> _Member:
     """What of a clip decides whether it plays like its other channels."""
     gain: float | None = 1.0
     others = []
@@ -173,6 +230,7 @@ def _member(track: Any, clip: Any) -> _Member:
     except ValueError:
         channel = None
     return _Member(
+        key=key,
         track=track,
         clip=clip,
         playing=bool(track.enabled and clip.enabled),

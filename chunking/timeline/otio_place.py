@@ -19,6 +19,7 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
+from chunking.timeline.otio_channels import channel_of
 from chunking.timeline.otio_layout import Layout, Placed
 from chunking.timeline.otio_media import (
     MAX_GAIN,
@@ -244,6 +245,8 @@ class Placer:
                 data[key] = value
         if self.kind == "Video":
             data["muted"] = True  # OTIO keeps sound on audio tracks; this is the picture only
+        elif (channel := channel_of(item)) is not None:
+            data["audio_channel"] = channel  # one channel item of a dual-mono export
         placed = Placed(data, layer, inner.lo, inner.hi, inner.own0, inner.speed)
         self.layout.placed.append(placed)
         return [placed]

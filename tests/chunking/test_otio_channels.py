@@ -66,9 +66,11 @@ def _track(*items: str, channel: int, enabled: bool = True) -> str:
     )
 
 
-def _dual_mono(folder: Path, *tracks: str) -> tuple[list[tuple[int, int, float]], list[str]]:
+def _dual_mono(
+    folder: Path, *tracks: str
+) -> tuple[list[tuple[int, int, float, int | None]], list[str]]:
     """A Premiere export of dm.mov's channels on these audio tracks, loaded: each clip heard
-    (its frames and level) and the warnings."""
+    (its frames, level and the one source channel it plays, if one) and the warnings."""
     make_video(folder / "dm.mov", frames=75, fps=25, size=(64, 36), audio_hz=500)
     path = folder / "edit.xml"
     path.write_text(
@@ -79,25 +81,24 @@ def _dual_mono(folder: Path, *tracks: str) -> tuple[list[tuple[int, int, float]]
     )
     timeline = load(str(path))
     heard = [
-        (c.start, c.end, round(c.volume, 3))
+        (c.start, c.end, round(c.volume, 3), c.audio_channel)
         for t in timeline.tracks
         if t.kind is TrackKind.AUDIO and t.enabled and not t.muted
         for c in t.clips
         if not c.muted
     ]
-    return sorted(heard), list(timeline.warnings)
+    return sorted(heard, key=str), list(timeline.warnings)
 
 
 def test_a_disabled_channel_item_is_not_heard_at_the_full_level(tmp_path: Path) -> None:
-    """Channel 2 (the camera mic) switched off: the file cannot be split, so it plays once at
-    the channels' combined level (-3 dB), not at channel 1's full level, with a warning."""
+    """Channel 2 (the camera mic) switched off: channel 1 plays alone, channel 2 not at all."""
     heard, warnings = _dual_mono(
         tmp_path,
         _track(_item(0, 75, 1), channel=1),
         _track(_item(0, 75, 2, enabled=False), channel=2),
     )
-    assert heard == [(0, 75, 0.707)]
-    assert any("channel 2 disabled" in w for w in warnings)
+    assert heard == [(0, 75, 1.0, 1)]
+    assert not [w for w in warnings if "channel" in w]
     # Two items of the same channel (a duplicate, the original kept disabled as a backup)
     # are no channels: the copy plays at its own level.
     heard, warnings = _dual_mono(
@@ -105,7 +106,7 @@ def test_a_disabled_channel_item_is_not_heard_at_the_full_level(tmp_path: Path) 
         _track(_item(0, 75, 1, enabled=False), channel=1),
         _track(_item(0, 75, 1, _level(0.5)), channel=2),
     )
-    assert heard == [(0, 75, 0.5)]
+    assert heard == [(0, 75, 0.5, None)]
     assert not [w for w in warnings if "channel" in w]
 
 
@@ -115,28 +116,34 @@ def test_a_disabled_channel_track_is_not_heard_at_the_full_level(tmp_path: Path)
         _track(_item(0, 75, 1), channel=1),
         _track(_item(0, 75, 2), channel=2, enabled=False),
     )
-    assert heard == [(0, 75, 0.707)]
-    assert any("channel 2 disabled" in w for w in warnings)
+    assert heard == [(0, 75, 1.0, 1)]
+    assert not [w for w in warnings if "channel" in w]
 
 
-def test_channel_levels_combine_instead_of_the_first_tracks_level(tmp_path: Path) -> None:
-    """Channel 1 at 1, channel 2 at 0.1: one play of the file at their combined level."""
-    heard, warnings = _dual_mono(
+def test_each_channel_plays_at_its_own_level(tmp_path: Path) -> None:
+    """Channel 1 at 1, channel 2 at 0.1: each channel alone at its level."""
+    heard, _ = _dual_mono(
         tmp_path,
         _track(_item(0, 75, 1, _level(1)), channel=1),
         _track(_item(0, 75, 2, _level(0.1)), channel=2),
     )
-    assert heard == [(0, 75, 0.711)]
-    assert any("channel 2 at level 0.1" in w for w in warnings)
+    assert heard == [(0, 75, 0.1, 2), (0, 75, 1.0, 1)]
+    # Channels played alike are the file's own stereo: it plays once, as it is.
+    heard, _ = _dual_mono(
+        tmp_path,
+        _track(_item(0, 75, 1, _level(0.5)), channel=1),
+        _track(_item(0, 75, 2, _level(0.5)), channel=2),
+    )
+    assert heard == [(0, 75, 0.5, None)]
 
 
 def test_channel_items_trimmed_differently_are_not_heard_twice(tmp_path: Path) -> None:
-    """Channel 1 over 0-75, channel 2 over 25-60: once throughout (no +6 dB where both run)."""
+    """Channel 1 over 0-75, channel 2 over 25-60: each its own channel, where it is."""
     heard, warnings = _dual_mono(
         tmp_path, _track(_item(0, 75, 1), channel=1), _track(_item(25, 60, 2), channel=2)
     )
-    assert heard == [(0, 75, 1.0)]
-    assert any("trimmed differently" in w for w in warnings)
+    assert heard == [(0, 75, 1.0, 1), (25, 60, 1.0, 2)]
+    assert not [w for w in warnings if "channel" in w or "trimmed" in w]
 
 
 def test_a_longer_second_channel_item_plays_only_where_the_first_does_not(
@@ -145,12 +152,12 @@ def test_a_longer_second_channel_item_plays_only_where_the_first_does_not(
     heard, _ = _dual_mono(
         tmp_path, _track(_item(0, 50, 1), channel=1), _track(_item(0, 75, 2), channel=2)
     )
-    assert heard == [(0, 50, 1.0), (50, 75, 1.0)]
+    assert heard == [(0, 50, 1.0, 1), (0, 75, 1.0, 2)]
 
 
 def test_a_lone_second_channel_item_is_warned_of(tmp_path: Path) -> None:
     heard, warnings = _dual_mono(tmp_path, _track(_item(0, 75, 2), channel=2))
-    assert heard == [(0, 75, 1.0)]
+    assert heard == [(0, 75, 1.0, None)]
     assert any("plays source channel 2 only" in w for w in warnings)
 
 
@@ -176,9 +183,9 @@ def test_an_edl_audio_event_trimmed_differently_on_a2_is_heard_once(tmp_path: Pa
     assert heard == [(0, 75)]
 
 
-def test_a_cut_channel_item_keeps_its_fade_out(tmp_path: Path) -> None:
+def test_a_channel_item_keeps_its_fade_out(tmp_path: Path) -> None:
     """Channel 2 runs on past channel 1 (0-50) to 75 and fades out (level keyframes 1 at
-    source frame 37, 0.01 at 74): the part heard alone, 50-75, goes on fading from there."""
+    source frame 37, 0.01 at 74): it fades out over its last 38 frames."""
     fade = (
         "<filter><effect><name>Audio Levels</name><effectid>audiolevels</effectid>"
         "<parameter><parameterid>level</parameterid><value>1</value>"
@@ -201,4 +208,4 @@ def test_a_cut_channel_item_keeps_its_fade_out(tmp_path: Path) -> None:
         for c in t.clips
         if not c.muted
     )
-    assert heard == [(0, 50, 1.0, 0.0), (50, 75, 0.65, 1.0)]
+    assert heard == [(0, 50, 1.0, 0.0), (0, 75, 1.0, 1.52)]
