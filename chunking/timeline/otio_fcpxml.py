@@ -36,6 +36,8 @@
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
 
+Sound components anchored anywhere and switched-off sound are read by
+``otio_fcpxml_components``.
 What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips' adjustments
 (level, opacity, transform) by ``otio_fcpxml_adjust``, transitions by
 ``otio_fcpxml_transitions``.
@@ -52,6 +54,11 @@ from xml.etree import ElementTree
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_adjust import mark_adjustments
+from chunking.timeline.otio_fcpxml_components import (
+    lift_components,
+    sound_only_clips,
+    sounds_switched_off,
+)
 from chunking.timeline.otio_fcpxml_compound import silence_compounds
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
@@ -91,6 +98,10 @@ def fcpxml_amended(path: str) -> str | None:
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.
     moved = _named(root)
+    # Sound switched off and components anchored anywhere, while their parents are there.
+    moved |= sounds_switched_off(root)
+    moved |= sound_only_clips(root)
+    moved |= lift_components(root)
     moved |= _disabled_left_out(root)
     moved |= mark_adjustments(root)
     moved |= mark_transitions(root)

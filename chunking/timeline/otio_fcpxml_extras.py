@@ -13,6 +13,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from chunking.timeline.otio_fcpxml import constant_retime
+from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
 from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
 
@@ -97,7 +98,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     if any(o is None or o < start for o in offsets):
         start = Fraction(0)  # offsets that are not timecode times (see _from_zero)
     _walk(spine, Fraction(0), start, walk, 0)
-    unrendered = []
+    unrendered = channel_notes(root)
     if walk.multicam:
         unrendered.append(
             f"multicam clip(s) {_listed(walk.multicam)} are not drawn (an angle cuts or pauses "
@@ -143,7 +144,9 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
                 walk.titles.append(title)
         elif item.tag == "mc-clip" and multicam_pick(item, walk.media) is None:
             walk.multicam.append(where)  # one that otio_fcpxml could not make a plain clip
-        elif item.tag in ("video", "audio") and container.tag == "spine":
+        elif item.tag in ("video", "audio") and (
+            container.tag == "spine" or item.get("lane") is not None
+        ):
             if item.get("ref") not in walk.assets:
                 walk.generators.append(where)  # otio_fcpxml made it a gap
         retimed = item.find("timeMap") is not None

@@ -11,7 +11,13 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
-from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
+from chunking.timeline.otio_fcpxml_time import (
+    HOLDERS,
+    SOUND_LANE,
+    connect_sound,
+    fcpxml_text,
+    fcpxml_time,
+)
 
 
 def flatten_sync_clips(root: Any) -> bool:
@@ -163,7 +169,8 @@ def flatten_multicam(root: Any) -> bool:
             if offset is not None:
                 child.set("offset", fcpxml_text(offset - start + shown))
             flat.append(child)
-        if pick.audio is not None and flat.get("srcEnable") == "video":
+        heard = clip.get("srcEnable") != "video"  # its sound not switched off
+        if pick.audio is not None and heard and flat.get("srcEnable") == "video":
             heard_asset, heard = pick.audio
             duration = str(clip.get("duration"))
             lane, name = clip.get("lane") or "0", clip.get("name") or ""
@@ -234,10 +241,11 @@ def separate_lanes(root: Any) -> bool:
     """Give a connected item that overlaps an earlier one of the same lane (each connected to
     its own spine clip, as Final Cut shows stacked) a lane of its own: the adapter plays the
     items of a lane one after the other, so it pushed the later one past the earlier one's
-    end. False if none overlapped."""
+    end. Sound lanes (``SOUND_LANE``) are separated among themselves. False if none
+    overlapped."""
     moved = False
     for spine in root.iterfind(".//project/sequence/spine"):
-        spans: list[tuple[Fraction, Fraction, Any]] = []
+        spans: list[tuple[Fraction, Fraction, Any, str, int]] = []
         for top in spine:
             offset = fcpxml_time(top.get("offset") or "0s")
             start = fcpxml_time(top.get("start") or "0s")
@@ -246,23 +254,33 @@ def separate_lanes(root: Any) -> bool:
             for item in top:
                 lane, begins = item.get("lane"), fcpxml_time(item.get("offset") or "0s")
                 length = fcpxml_time(item.get("duration"))
-                if lane is None or not lane.lstrip("-").isdigit() or begins is None or not length:
+                kind = SOUND_LANE if lane is not None and lane.startswith(SOUND_LANE) else ""
+                number = (lane or "")[len(kind) :]
+                if not number.lstrip("-").isdigit() or begins is None or not length:
                     continue
                 at = offset + begins - start
-                spans.append((at, at + length, item))
-        lanes = [int(item.get("lane")) for _, _, item in spans]
-        highest, lowest = max([0, *lanes]), min([0, *lanes])
-        ends: dict[int, Fraction] = {}
-        for at, until, item in sorted(spans, key=lambda span: span[0]):
-            lane = int(item.get("lane"))
-            if at < ends.get(lane, at):
-                if lane > 0:
-                    highest += 1
-                    lane = highest
-                else:
-                    lowest -= 1
-                    lane = lowest
-                item.set("lane", str(lane))
-                moved = True
-            ends[lane] = max(ends.get(lane, until), until)
+                spans.append((at, at + length, item, kind, int(number)))
+        for kind in {span[3] for span in spans}:
+            moved |= _separated([span[:3] + (span[4],) for span in spans if span[3] == kind], kind)
+    return moved
+
+
+def _separated(spans: list[tuple[Fraction, Fraction, Any, int]], kind: str) -> bool:
+    """Move each item overlapping an earlier one of its lane (``kind`` and a number) to a lane
+    of its own, past the outermost; False if none overlapped."""
+    lanes = [lane for *_, lane in spans]
+    highest, lowest = max([0, *lanes]), min([0, *lanes])
+    ends: dict[int, Fraction] = {}
+    moved = False
+    for at, until, item, lane in sorted(spans, key=lambda span: span[0]):
+        if at < ends.get(lane, at):
+            if lane > 0:
+                highest += 1
+                lane = highest
+            else:
+                lowest -= 1
+                lane = lowest
+            item.set("lane", f"{kind}{lane}")
+            moved = True
+        ends[lane] = max(ends.get(lane, until), until)
     return moved

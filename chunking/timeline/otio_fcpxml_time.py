@@ -31,10 +31,11 @@ def fcpxml_text(value: Fraction) -> str:
 
 def connect_sound(
     holder: Any, asset: str, offset: str, start: str, duration: str, lane: str, name: str
-) -> None:
+) -> Any:
     """Connect to ``holder``, at ``offset`` of its own time, the sound of ``asset`` from media
     time ``start`` for ``duration``, as Final Cut writes a clip's detached audio (a clip holding
-    a gap holding the audio, which the adapter reads), in the sound lane of ``lane``."""
+    a gap holding the audio, which the adapter reads), in the sound lane of ``lane``; the
+    connected clip."""
     connected = ElementTree.SubElement(
         holder,
         "clip",
@@ -48,3 +49,4 @@ def connect_sound(
     )
     gap = ElementTree.SubElement(connected, "gap", {"offset": "0s", "duration": duration})
     ElementTree.SubElement(gap, "audio", {"offset": "0s", "ref": asset, "duration": duration})
+    return connected

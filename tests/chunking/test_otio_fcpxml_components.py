@@ -1,0 +1,165 @@
+"""FCPXML sound components and switches (chunking.timeline.otio_fcpxml_components): which
+file's sound plays when, and which pictures are drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import Timeline, TrackKind
+from tests.media import make_video
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="A" start="0s" duration="6s" hasVideo="1" hasAudio="1"
+           audioChannels="2" format="r1"><media-rep kind="original-media" src="a.mp4"/></asset>
+    <asset id="r3" name="D" start="0s" duration="6s" hasVideo="1" hasAudio="1"
+           audioChannels="2" format="r1"><media-rep kind="original-media" src="d.mp4"/></asset>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="6s" tcStart="0s"><spine>
+"""
+TAIL = "</spine></sequence></project></event></library></fcpxml>\n"
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    """Two camera files with sound: a.mp4 and d.mp4."""
+    make_video(tmp_path / "a.mp4", frames=150, fps=25, size=(160, 90), audio_hz=440)
+    make_video(tmp_path / "d.mp4", frames=150, fps=25, size=(160, 90), audio_hz=1000)
+    return tmp_path
+
+
+def read(folder: Path, spine: str) -> Timeline:
+    """The timeline of a project whose spine holds ``spine``."""
+    path = folder / "cut.fcpxml"
+    path.write_text(HEAD + spine + TAIL)
+    return load(str(path))
+
+
+def placed(timeline: Timeline, kind: TrackKind) -> list[tuple[str, int, int, float]]:
+    """Each clip of the tracks of ``kind``: its file, where it plays, its source start."""
+    found = [
+        (str(getattr(c.source, "path", "")).rsplit("/", 1)[-1], c.start, c.end, c.source_start)
+        for t in timeline.tracks
+        if t.kind is kind
+        for c in t.clips
+    ]
+    return sorted(found, key=lambda clip: (clip[1], clip[0]))
+
+
+def test_a_sound_only_use_of_a_video_is_not_drawn(media: Path) -> None:
+    """A connected asset-clip with ``srcEnable="audio"`` plays its sound; its picture is not
+    drawn where the storyline above it ends (it was, from 2 s to 3 s)."""
+    timeline = read(
+        media,
+        '<asset-clip ref="r2" name="A" offset="0s" duration="2s">'
+        '<asset-clip ref="r3" name="D" lane="-1" offset="0s" duration="3s" srcEnable="audio"/>'
+        "</asset-clip>",
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 0.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 50, 0.0), ("d.mp4", 0, 75, 0.0)]
+
+
+DUAL_MONO = """<clip name="{name}" offset="{offset}" duration="3s">
+  <video ref="{ref}" offset="0s" duration="3s"/>
+  <clip lane="-1" offset="0s" name="{name}" duration="3s">
+    <audio ref="{ref}" offset="0s" duration="3s" role="dialogue.MixL" srcCh="1"{first}>
+      <audio ref="{ref}" lane="-1" offset="0s" duration="3s" role="dialogue.MixR" srcCh="2"/>
+    </audio>
+  </clip>
+</clip>"""
+
+
+def test_dual_mono_components_play_once_where_their_clip_is(media: Path) -> None:
+    """Final Cut's dual-mono sound (``<audio srcCh="1">`` holding ``<audio lane="-1"
+    srcCh="2">``) plays once, with its clip: the second channel played after the first, over
+    the next clip, and pushed the next clip's sound past the end."""
+    timeline = read(
+        media,
+        DUAL_MONO.format(name="A", offset="0s", ref="r2", first="")
+        + DUAL_MONO.format(name="D", offset="3s", ref="r3", first=""),
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 75, 0.0), ("d.mp4", 75, 150, 0.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 75, 0.0), ("d.mp4", 75, 150, 0.0)]
+    assert not [w for w in timeline.warnings if "channel" in w]
+
+
+def test_a_switched_off_component_leaves_its_sibling_playing(media: Path) -> None:
+    """With the first channel's component disabled, the second still plays (the whole file,
+    named in a warning: channels of a file are not picked), at its clip's place."""
+    timeline = read(
+        media,
+        DUAL_MONO.format(name="A", offset="0s", ref="r2", first="")
+        + DUAL_MONO.format(name="D", offset="3s", ref="r3", first=' enabled="0"'),
+    )
+    assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 75, 0.0), ("d.mp4", 75, 150, 0.0)]
+    assert any("'D'" in w and "channel(s) 2" in w for w in timeline.warnings)
+
+
+def test_components_anchored_to_a_picture_or_an_asset_clip_are_sound(media: Path) -> None:
+    """``<audio lane=...>`` anchored to a clip's ``<video>`` or to an asset-clip is that clip's
+    sound at its place: it was drawn as pictures laid end to end (A's picture again where D's
+    belongs) and the render had no sound."""
+    timeline = read(
+        media,
+        '<clip name="A" offset="0s" duration="3s"><video ref="r2" offset="0s" duration="3s">'
+        '<audio lane="-1" ref="r2" offset="0s" duration="3s" srcCh="1"/>'
+        '<audio lane="-2" ref="r2" offset="0s" duration="3s" srcCh="2"/>'
+        "</video></clip>"
+        '<asset-clip ref="r3" name="D" offset="3s" duration="3s" srcEnable="video">'
+        '<audio ref="r2" lane="-1" offset="1s" start="1s" duration="2s"/></asset-clip>',
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 75, 0.0), ("d.mp4", 75, 150, 0.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 75, 0.0), ("a.mp4", 100, 150, 1.0)]
+
+
+def test_switched_off_audio_channel_sources(media: Path) -> None:
+    """A clip whose only audio channel source is switched off plays no sound (it played at
+    full level); one with only some of them off plays, with a warning naming them."""
+    timeline = read(
+        media,
+        '<asset-clip ref="r2" name="A" offset="0s" duration="3s">'
+        '<audio-channel-source srcCh="1, 2" role="dialogue.dialogue-1" enabled="0"/>'
+        "</asset-clip>"
+        '<asset-clip ref="r3" name="D" offset="3s" duration="3s">'
+        '<audio-channel-source srcCh="1" role="dialogue.dialogue-1" enabled="0"/>'
+        '<audio-channel-source srcCh="2" role="dialogue.dialogue-2"/></asset-clip>',
+    )
+    assert placed(timeline, TrackKind.AUDIO) == [("d.mp4", 75, 150, 0.0)]
+    assert any("'D'" in w and "channel(s) 1, switched off" in w for w in timeline.warnings)
+
+
+def test_a_sync_clips_switched_off_role_is_silent(media: Path) -> None:
+    """A synchronized clip whose camera sound's role is switched off (the recorder's sound
+    kept) plays the recorder alone: the camera's scratch sound was mixed in."""
+    timeline = read(
+        media,
+        '<sync-clip offset="0s" name="S" duration="3s">'
+        '<asset-clip ref="r2" offset="0s" name="A" duration="3s" audioRole="dialogue">'
+        '<asset-clip ref="r3" lane="-1" offset="0s" name="D" duration="3s" srcEnable="audio">'
+        '<audio-channel-source srcCh="1, 2" role="effects.effects-1"/></asset-clip>'
+        '<audio-channel-source srcCh="1, 2" role="music.music-1"/></asset-clip>'
+        '<sync-source sourceID="storyline"><audio-role-source role="music" active="0"/>'
+        "</sync-source></sync-clip>",
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 75, 0.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [("d.mp4", 0, 75, 0.0)]
+
+
+def test_overlapping_anchored_sounds_are_stacked(media: Path) -> None:
+    """A clip's anchored sound running on under the next clip's (an L cut written with
+    components) plays beside it: the next one's was pushed after it."""
+    timeline = read(
+        media,
+        '<asset-clip ref="r2" name="A" offset="0s" duration="3s" srcEnable="video">'
+        '<audio ref="r2" lane="-1" offset="0s" duration="4s"/></asset-clip>'
+        '<asset-clip ref="r3" name="D" offset="3s" duration="3s" srcEnable="video">'
+        '<audio ref="r3" lane="-1" offset="0s" duration="3s"/></asset-clip>',
+    )
+    assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 100, 0.0), ("d.mp4", 75, 150, 0.0)]
