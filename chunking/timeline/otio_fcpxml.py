@@ -37,7 +37,7 @@
   whose audio it shows apart.
 
 Sound components anchored anywhere and switched-off sound are read by
-``otio_fcpxml_components``.
+``otio_fcpxml_components``, split edits (J/L cuts) by ``otio_fcpxml_split``.
 What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips' adjustments
 (level, opacity, transform) by ``otio_fcpxml_adjust``, transitions by
 ``otio_fcpxml_transitions``.
@@ -67,6 +67,7 @@ from chunking.timeline.otio_fcpxml_nesting import (
     place_storylines,
     separate_lanes,
 )
+from chunking.timeline.otio_fcpxml_split import split_edits
 from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
 from chunking.timeline.otio_fcpxml_transitions import mark_transitions
 from common.errors import TimelineError
@@ -105,6 +106,7 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= _disabled_left_out(root)
     moved |= mark_adjustments(root)
     moved |= mark_transitions(root)
+    moved |= split_edits(root)  # after the marks: its sound takes the item's adjustments
     for asset in root.iter("asset"):
         if asset.get("src"):
             continue
@@ -126,7 +128,9 @@ def fcpxml_amended(path: str) -> str | None:
     moved |= silence_compounds(root)
     moved |= _constant_retimes(root)
     moved |= _compounds_named(root)
-    moved |= _sound_of_clips(root)
+    if _sound_of_clips(root):
+        separate_lanes(root)  # the sound added may overlap a split edit's
+        moved = True
     return ElementTree.tostring(root, encoding="unicode") if moved else None
 
 

@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 from chunking.timeline.otio_fcpxml import constant_retime
 from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
+from chunking.timeline.otio_fcpxml_split import split_notes
 from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
 
 #: How deep connected items and nested spines are followed (a bound for hostile documents).
@@ -98,7 +99,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     if any(o is None or o < start for o in offsets):
         start = Fraction(0)  # offsets that are not timecode times (see _from_zero)
     _walk(spine, Fraction(0), start, walk, 0)
-    unrendered = channel_notes(root)
+    unrendered = channel_notes(root) + split_notes(root)
     if walk.multicam:
         unrendered.append(
             f"multicam clip(s) {_listed(walk.multicam)} are not drawn (an angle cuts or pauses "

@@ -1,0 +1,44 @@
+"""FCPXML split edits (chunking.timeline.otio_fcpxml_split): J and L cuts play their sound
+over its own span."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chunking.timeline.model import TrackKind
+from tests.chunking.test_otio_fcpxml_components import media, placed, read
+
+__all__ = ["media"]  # the fixture, used by name
+
+
+def test_an_l_cut_and_a_j_cut(media: Path) -> None:
+    """A's sound runs 0.4 s under D's picture (an L cut), D's starts 0.4 s before it (a J
+    cut, stacked beside A's), each from its own media time: both cut with the picture."""
+    timeline = read(
+        media,
+        '<asset-clip ref="r2" name="A" offset="0s" duration="2s" audioDuration="12/5s"/>'
+        '<asset-clip ref="r3" name="D" offset="2s" start="1s" duration="2s"'
+        ' audioStart="3/5s" audioDuration="12/5s"/>'
+        '<asset-clip ref="r2" name="A" offset="4s" start="3s" duration="2s"/>',
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [
+        ("a.mp4", 0, 50, 0.0),
+        ("d.mp4", 50, 100, 1.0),
+        ("a.mp4", 100, 150, 3.0),
+    ]
+    assert placed(timeline, TrackKind.AUDIO) == [
+        ("a.mp4", 0, 60, 0.0),  # to 2.4 s
+        ("d.mp4", 40, 100, 0.6),  # from 1.6 s
+        ("a.mp4", 100, 150, 3.0),
+    ]
+    assert not [w for w in timeline.warnings if "split" in w]
+
+
+def test_split_edits_of_other_items_are_named(media: Path) -> None:
+    """A split edit on a clip of another kind is named in a warning, not silently cut."""
+    timeline = read(
+        media,
+        '<clip name="C" offset="0s" duration="3s" audioDuration="4s">'
+        '<video ref="r2" offset="0s" duration="3s"/></clip>',
+    )
+    assert any("split edit" in w and "'C'" in w for w in timeline.warnings)
