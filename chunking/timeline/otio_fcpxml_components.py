@@ -158,16 +158,18 @@ def lift_components(root: Any) -> bool:
         # a generator anchored as a component draws an effect: left out, named by
         # otio_fcpxml_extras
     for clip in root.iter("clip"):
-        if clip.get("srcEnable") == "audio" and clip.get("lane") is None:
+        if clip.get("srcEnable") == "audio":
             changed |= _sound_beside(clip, assets)
     return changed
 
 
 def _sound_beside(clip: Any, assets: set[Any]) -> bool:
-    """Leave out a sound-only clip's picture and connect its sound to it, in a sound lane (a
-    storyline's lane holds pictures: its sound there would be drawn)."""
+    """Leave out a sound-only clip's picture; in a storyline, connect its sound to it, in a
+    sound lane (a storyline's lane holds pictures: its sound there would be drawn)."""
     changed = False
     for component in [c for c in clip if c.tag in COMPONENTS and c.get("lane") is None]:
+        if component.tag == "audio" and clip.get("lane") is not None:
+            continue  # a connected clip's sound: the adapter reads it as sound
         clip.remove(component)
         changed = True
         at = fcpxml_time(component.get("offset") or "0s")

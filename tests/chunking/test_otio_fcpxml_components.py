@@ -66,6 +66,27 @@ def test_a_sound_only_use_of_a_video_is_not_drawn(media: Path) -> None:
     assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 50, 0.0), ("d.mp4", 0, 75, 0.0)]
 
 
+def test_sound_only_clips_are_not_drawn(media: Path) -> None:
+    """A ``<clip srcEnable="audio">`` plays its sound, connected or in the storyline, and
+    draws none of its picture (the connected one's covered 2 s to 3 s)."""
+    timeline = read(
+        media,
+        '<asset-clip ref="r2" name="A" offset="0s" duration="2s">'
+        '<clip name="C" lane="-1" offset="0s" duration="3s" srcEnable="audio">'
+        '<video ref="r3" offset="0s" duration="3s"/>'
+        '<audio ref="r3" lane="-1" offset="0s" duration="3s"/></clip></asset-clip>'
+        '<clip name="S" offset="2s" duration="1s" srcEnable="audio">'
+        '<video ref="r3" offset="0s" start="1s" duration="1s"/>'
+        '<audio ref="r3" offset="0s" start="1s" duration="1s"/></clip>',
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 0.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [
+        ("a.mp4", 0, 50, 0.0),
+        ("d.mp4", 0, 75, 0.0),
+        ("d.mp4", 50, 75, 1.0),
+    ]
+
+
 DUAL_MONO = """<clip name="{name}" offset="{offset}" duration="3s">
   <video ref="{ref}" offset="0s" duration="3s"/>
   <clip lane="-1" offset="0s" name="{name}" duration="3s">
@@ -163,3 +184,24 @@ def test_overlapping_anchored_sounds_are_stacked(media: Path) -> None:
         '<audio ref="r3" lane="-1" offset="0s" duration="3s"/></asset-clip>',
     )
     assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 100, 0.0), ("d.mp4", 75, 150, 0.0)]
+
+
+def test_a_multicam_clips_switched_off_sound_is_silent(media: Path, tmp_path: Path) -> None:
+    """A multicam clip whose audio channel sources are all off draws its video angle and
+    plays nothing: its audio angle's sound played."""
+    multicam = (
+        '<media id="r9" name="MC"><multicam format="r1">'
+        '<mc-angle name="Cam A" angleID="a1"><asset-clip ref="r2" offset="0s" duration="6s"/>'
+        '</mc-angle><mc-angle name="Cam D" angleID="a2">'
+        '<asset-clip ref="r3" offset="0s" duration="6s"/></mc-angle></multicam></media>'
+    )
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        HEAD.replace("</resources>", multicam + "</resources>")
+        + '<mc-clip ref="r9" offset="0s" name="MC" start="1s" duration="2s">'
+        '<mc-source angleID="a1" srcEnable="video"/><mc-source angleID="a2" srcEnable="audio"/>'
+        '<audio-channel-source srcCh="1, 2" enabled="0"/></mc-clip>' + TAIL
+    )
+    timeline = load(str(path))
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 1.0)]
+    assert placed(timeline, TrackKind.AUDIO) == []
