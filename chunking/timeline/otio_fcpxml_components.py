@@ -184,6 +184,9 @@ def _in_holder(item: Any, parents: dict[Any, Any]) -> tuple[Any, Fraction] | Non
     at = fcpxml_time(item.get("offset") or "0s")
     node = parents.get(item)
     while node is not None and node.tag in COMPONENTS and at is not None:
+        outer = parents.get(node)
+        if outer is not None and outer.tag == "spine":
+            return node, at  # a storyline's own component: a clip of its time once amended
         offset = fcpxml_time(node.get("offset") or "0s")
         start = fcpxml_time(node.get("start") or "0s")
         if offset is None or start is None:

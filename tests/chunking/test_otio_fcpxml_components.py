@@ -205,3 +205,21 @@ def test_a_multicam_clips_switched_off_sound_is_silent(media: Path, tmp_path: Pa
     timeline = load(str(path))
     assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 1.0)]
     assert placed(timeline, TrackKind.AUDIO) == []
+
+
+def test_sound_anchored_to_a_storylines_own_component(media: Path) -> None:
+    """A sound anchored to a ``<video>`` or ``<audio>`` of the storyline itself plays at its
+    place in that item's time: the whole file was refused as unreadable."""
+    timeline = read(
+        media,
+        '<video ref="r2" name="A" offset="0s" start="1s" duration="2s">'
+        '<audio ref="r3" lane="-1" offset="1s" start="0s" duration="2s"/></video>'
+        '<audio ref="r2" name="S" offset="2s" start="2s" duration="1s">'
+        '<audio ref="r3" lane="-1" offset="2s" start="2s" duration="1s"/></audio>',
+    )
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 1.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [
+        ("d.mp4", 0, 50, 0.0),
+        ("a.mp4", 50, 75, 2.0),
+        ("d.mp4", 50, 75, 2.0),
+    ]
