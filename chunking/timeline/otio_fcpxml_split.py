@@ -27,6 +27,8 @@ def _span(item: Any) -> tuple[Fraction, Fraction, Fraction, Fraction] | None:
     edit or malformed times."""
     if item.get("audioStart") is None and item.get("audioDuration") is None:
         return None
+    if item.find("timeMap") is not None or item.find("conform-rate") is not None:
+        return None  # its sound's media times would need the retime too: named instead
     start = fcpxml_time(item.get("start") or "0s")
     duration = fcpxml_time(item.get("duration"))
     sound = fcpxml_time(item.get("audioStart")) if item.get("audioStart") else start

@@ -35,10 +35,14 @@ def test_an_l_cut_and_a_j_cut(media: Path) -> None:
 
 
 def test_split_edits_of_other_items_are_named(media: Path) -> None:
-    """A split edit on a clip of another kind is named in a warning, not silently cut."""
+    """A split edit on a clip of another kind or on a retimed clip is named in a warning,
+    not silently cut."""
     timeline = read(
         media,
         '<clip name="C" offset="0s" duration="3s" audioDuration="4s">'
-        '<video ref="r2" offset="0s" duration="3s"/></clip>',
+        '<video ref="r2" offset="0s" duration="3s"/></clip>'
+        '<asset-clip ref="r3" name="R" offset="3s" duration="3s" audioDuration="4s">'
+        '<timeMap><timept time="0s" value="0s"/><timept time="6s" value="3s"/></timeMap>'
+        "</asset-clip>",
     )
-    assert any("split edit" in w and "'C'" in w for w in timeline.warnings)
+    assert any("split edit" in w and "'C'" in w and "'R'" in w for w in timeline.warnings)
