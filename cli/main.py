@@ -112,8 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render a timeline to a video file")
     render.add_argument(
         "timeline",
-        help="Timeline Studio .json, OpenTimelineIO .otio, or an editor's export "
-        "(.edl, .xml, .fcpxml, .aaf)",
+        help="Timeline Studio .json/.tlsp, OpenTimelineIO .otio/.otiod/.otioz, or an editor's "
+        "export (.edl, .xml, .fcpxml, .aaf)",
     )
     render.add_argument(
         "-o",
