@@ -18,6 +18,7 @@ chunks the cache holds, as the render will.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -78,9 +79,24 @@ def _export_kind(text: str) -> str | None:
     return None
 
 
+#: The most events (EDL lines, XML clip items) an editor's export sent over HTTP may hold:
+#: OTIO's adapters read one at a rate of a few thousand a second and hold it whole in memory
+#: (a 14 MB EDL took 40 s of the server's CPU and a gigabyte); a feature film has a few thousand.
+MAX_EXPORT_EVENTS = 10_000
+_XML_ITEM = re.compile(r"<(?:clipitem|asset-clip|clip|ref-clip|sync-clip|mc-clip|audio|video)\b")
+
+
 def _editor_export(text: str, suffix: str, media: Mapping[str, str] | None) -> dict[str, Any]:
     """An editor's export read through OpenTimelineIO, its media relinked by name to the
     client's asset references: the OTIO JSON document the OTIO path then vets."""
+    pattern = _EDL_EVENT if suffix == ".edl" else _XML_ITEM
+    events = sum(1 for _ in itertools.islice(pattern.finditer(text), MAX_EXPORT_EVENTS + 1))
+    if events > MAX_EXPORT_EVENTS:
+        kind = {".edl": "EDL", ".xml": "FCP 7 XML", ".fcpxml": "FCPXML"}[suffix]
+        raise TimelineError(
+            f"project: the {kind} holds more than {MAX_EXPORT_EVENTS} events or clips; at "
+            "most that many are read over HTTP (split the edit, or render it with the CLI)"
+        )
     import opentimelineio as otio  # slow to import: only for this kind of request
 
     from chunking.timeline.fields import Problems
@@ -138,7 +154,12 @@ def _load_otio(document: dict[str, Any]) -> Project:
         path = os.path.join(folder, "project.otio")
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
-        project = read_project(path)
+        try:
+            project = read_project(path)
+        except ValidationError as exc:  # its messages name the file: not this server's path
+            raise ValidationError([p.replace(path, "project") for p in exc.problems]) from None
+        except TimelineError as exc:
+            raise TimelineError(str(exc).replace(path, "project")) from None
     for field in media_fields(project.document):
         value = field.value
         if isinstance(value, str) and value.startswith(_OTIO_LOCAL + "asset:"):
