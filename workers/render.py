@@ -74,6 +74,11 @@ class RenderSummary:
 
 def check_range(timeline: Timeline, start: int, end: int) -> None:
     """Raise RenderError unless [start, end) is a non-empty range inside the timeline."""
+    if 0 <= start and end <= timeline.frames and end <= start:
+        raise RenderError(
+            f"frame range [{start}, {end}) is empty: --end must be after --start (it is the "
+            "first frame not rendered)"
+        )
     if not 0 <= start < end <= timeline.frames:
         raise RenderError(
             f"frame range [{start}, {end}) is not inside the timeline's "

@@ -321,3 +321,24 @@ def test_argument_errors_are_one_line_and_json_when_asked(
     asked = cli(*args, "--json", cwd=tmp_path)
     assert asked.returncode == 2
     assert json.loads(asked.stdout)["error"] == line.removeprefix("error: ")
+
+
+def test_a_frame_range_renders_those_frames_and_bad_ranges_say_what_is_wrong(
+    cli: CLI, tmp_path: Path
+) -> None:
+    path = small(tmp_path)  # 15 frames
+    out = tmp_path / "part.mp4"
+    done = cli("render", str(path), "-o", str(out), "--direct", "--start", "5", "--end", "10")
+    assert done.returncode == 0, done.stderr
+    import av
+
+    with av.open(str(out)) as video:
+        assert sum(1 for _ in video.decode(video=0)) == 5
+    for args, says in (
+        (["--direct", "--start", "10", "--end", "10"], "frame range [10, 10) is empty"),
+        (["--direct", "--start", "0", "--end", "99"], "is not inside the timeline's [0, 15)"),
+        (["--start", "2"], "--start/--end render a range in this process: add --direct"),
+    ):
+        bad = cli("render", str(path), "-o", str(tmp_path / "x.mp4"), *args)
+        assert bad.returncode == 2 and says in bad.stderr, bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1
