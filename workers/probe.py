@@ -138,12 +138,30 @@ _HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 
 
 def _length(container: Any, stream: Any) -> float | None:
-    """How long the file lasts: its main stream's declared duration, else the container's."""
+    """How long the file lasts: its main stream's declared duration, else the container's,
+    else (a stream written without one: a capture, a raw Matroska) where its packets end."""
     if stream is not None and stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:
         return float(container.duration) / av.time_base
-    return None
+    if stream is None or not stream.time_base:
+        return None
+    end = None
+    try:
+        for count, packet in enumerate(container.demux(stream)):
+            if count >= SCAN_PACKETS:
+                return None  # long enough not to matter, and too long to read here
+            if packet.pts is not None:
+                last = packet.pts + (packet.duration or 0)
+                end = last if end is None else max(end, last)
+    except (av.error.FFmpegError, OSError):
+        return None
+    start = stream.start_time or 0
+    return float((end - start) * stream.time_base) if end is not None else None
+
+
+#: Packets a file without a declared length is read for where it ends (an hour at 30 fps).
+SCAN_PACKETS = 108_000
 
 
 def _first_frames(container: Any, wanted: dict[str, Any], path: str) -> dict[str, str]:

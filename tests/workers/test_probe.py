@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from chunking.timeline.studio import load_project
@@ -67,6 +68,37 @@ def test_a_clip_that_plays_past_its_medias_end_is_a_warning(
         assert "but the file lasts 2.00s: its last frame holds" in warning
     else:
         assert warnings == []
+
+
+def test_a_file_that_declares_no_length_is_measured_by_its_packets(tmp_path: Path) -> None:
+    """Matroska written where the muxer cannot seek back (a pipe, a live capture) has no
+    duration: its length comes from where its packets end, and playing past it is said."""
+    import io
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.data = io.BytesIO()
+
+        def write(self, chunk: bytes) -> int:
+            return self.data.write(chunk)
+
+    pipe = Pipe()
+    with av.open(pipe, "w", format="matroska") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        for i in range(50):
+            frame = av.VideoFrame.from_ndarray(np.zeros((36, 64, 3), np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    media = tmp_path / "live.mkv"
+    media.write_bytes(pipe.data.getvalue())
+    with av.open(str(media)) as probe:
+        assert probe.duration is None and probe.streams.video[0].duration is None
+    clip = {"id": "c", "start_time": 0, "end_time": 3, "source": {"File": str(media)}}
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    (warning,) = header_warnings(timeline)
+    assert "plays its media to 3.00s" in warning and "the file lasts 2.00s" in warning
 
 
 def hlg_video(path: Path) -> Path:
