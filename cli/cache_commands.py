@@ -1,17 +1,23 @@
 """``cloudrender cache stats|clear``: the cluster's segment cache (finished chunks kept under
-their content key, so that a re-render after an edit renders only what changed)."""
+their content key, so that a re-render after an edit renders only what changed); with no
+cluster named, the cache ``cloudrender render``'s private clusters keep on this machine."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from cli.job_commands import cluster_api, cluster_options
 from common.errors import RenderError
+from common.settings import Settings
 from common.units import format_size
-from orchestrator.segment_cache import CacheStats
+from orchestrator.segment_cache import CacheStats, SegmentCache
 
 
 def add_cache_parser(sub: Any) -> None:
@@ -30,7 +36,11 @@ def add_cache_parser(sub: Any) -> None:
 
 def cache_stats(args: argparse.Namespace) -> int:
     """Print how many segments the cache holds, their size against the cap, and the hit rate."""
-    stats = _cache_api(args).cache_stats()
+    if _local(args):
+        with _local_cache() as cache:
+            stats = cache.stats()
+    else:
+        stats = _cache_api(args).cache_stats()
     if args.json:
         print(json.dumps({**dataclasses.asdict(stats), "hit_rate": hit_rate(stats)}, indent=2))
         return 0
@@ -40,14 +50,48 @@ def cache_stats(args: argparse.Namespace) -> int:
 
 def cache_clear(args: argparse.Namespace) -> int:
     """Remove every cached segment; the next render of any project renders every chunk."""
-    api = _cache_api(args)
-    freed = api.cache_stats().bytes
-    removed = api.clear_cache()
+    if _local(args):
+        with _local_cache() as cache:
+            freed = cache.stats().bytes
+            removed = cache.clear()
+    else:
+        api = _cache_api(args)
+        freed = api.cache_stats().bytes
+        removed = api.clear_cache()
     if args.json:
         print(json.dumps({"removed": removed, "bytes": freed}, indent=2))
     else:
         print(f"removed {removed} cached segment{'s' * (removed != 1)} ({format_size(freed)})")
     return 0
+
+
+def _local(args: argparse.Namespace) -> bool:
+    """Whether no cluster is named: then the cache is that of ``cloudrender render``'s own
+    private clusters, in CLOUDRENDER_EMBEDDED_DIR."""
+    settings = Settings.from_env()
+    named = getattr(args, "broker", None) or getattr(args, "storage", None)
+    return not (named or settings.broker_url or settings.storage_url)
+
+
+@contextlib.contextmanager
+def _local_cache() -> Iterator[SegmentCache]:
+    """The local renders' segment cache, indexed by a private Redis for this command (as each
+    render indexes it again: the objects in storage are the truth)."""
+    import redis
+
+    from orchestrator.embedded_redis import EmbeddedRedis
+    from providers.storage import open_storage
+
+    settings = Settings.from_env()
+    folder = os.path.join(os.path.expanduser(settings.embedded_dir), "storage")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    with EmbeddedRedis() as server:
+        client = redis.Redis.from_url(server.url)
+        try:
+            storage = open_storage(Path(folder).as_uri())
+            yield SegmentCache(storage, client, max_bytes=settings.cache_max_bytes)
+        finally:
+            client.close()
 
 
 def _cache_api(args: argparse.Namespace) -> Any:

@@ -180,3 +180,27 @@ def test_workers_killed_mid_render_end_the_render_in_one_line(cli: CLI, tmp_path
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert alive(children) == set()
     assert list(out_dir.iterdir()) == []
+
+
+def test_the_local_renders_cache_is_seen_and_cleared_without_a_cluster(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """`cloudrender render` keeps its segment cache on this machine: `cache stats|clear`
+    without --broker or --storage are about that one (they said "no broker")."""
+    local = cli.with_env(CLOUDRENDER_EMBEDDED_DIR=str(tmp_path / "embedded"),
+                         CLOUDRENDER_STORAGE_URL=None)  # fmt: skip
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 2, **solid("#3366ff")}])],
+        settings={"export": {"preset": "ultrafast"}},
+    )
+    path = write_project(tmp_path / "p.json", doc)
+    done = local("render", str(path), "-o", str(tmp_path / "out.mp4"), "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    stats = local("cache", "stats", "--json")
+    assert stats.returncode == 0, stats.stderr
+    entries = json.loads(stats.stdout)["entries"]
+    assert entries >= 1  # its chunks (and audio mix, if any)
+    cleared = local("cache", "clear", "--json")
+    assert cleared.returncode == 0, cleared.stderr
+    assert json.loads(cleared.stdout)["removed"] == entries
+    assert json.loads(local("cache", "stats", "--json").stdout)["entries"] == 0
