@@ -211,9 +211,11 @@ def _render(args: argparse.Namespace) -> int:
         hw = " (hardware)" if summary.get("hardware") else ""
         where = f" on {args.workers} workers" if summary["mode"] == "distributed" else ""
         reused = summary.get("reused_chunks")
+        # Every chunk taken from the segment cache: no encoder ran in this render.
+        encoder = f" with {summary['encoder']}{hw}" if summary.get("encoder") else ""
         print(
             f"rendered {summary['frames']} frames to {args.output} in {summary['seconds']:.2f}s "
-            f"({summary['fps']:.1f} fps){where} with {summary['encoder']}{hw}"
+            f"({summary['fps']:.1f} fps){where}{encoder}"
             + (f" + {summary['audio']} audio" if summary.get("audio") else "")
             + (f" (reused {reused} of {summary['chunk_count']} chunks)" if reused else "")
         )
