@@ -15,6 +15,7 @@ starts with a keyframe, so every boundary moves to its nearest multiple of K.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from itertools import pairwise
@@ -58,20 +59,52 @@ def edit_points(timeline: Timeline) -> list[int]:
 
 
 def anchors(timeline: Timeline, min_frames: int) -> list[int]:
-    """The edit points that start a chunk: each at least ``min_frames`` after the edit point
-    before it (or the timeline's start) and before the timeline's end.
+    """The edit points that start a chunk: each before the timeline's end by ``min_frames``,
+    and either at least ``min_frames`` after the edit point before it, or a cut chosen by its
+    content (``content_chosen``) at least ``min_frames`` after the anchor before it.
 
     Judged against the previous edit point, not the previous chunk boundary, so whether a cut
-    anchors depends only on its neighbourhood: a run of quick cuts anchors at its first cut, and
-    anchors are always at least ``min_frames`` apart.
+    anchors depends on its neighbourhood only: a run of quick cuts anchors at its first cut.
+    Where every cut is quicker than ``min_frames`` (shots shorter than a chunk may be), cuts are
+    chosen by what starts there, not by where they are, so a ripple edit (time inserted,
+    trimmed or deleted before them) leaves the same cuts anchors and the chunks between them
+    the same, only shifted. Anchors are always at least ``min_frames`` apart.
     """
-    found = []
+    found: list[int] = []
     before = 0
+    signatures = cut_signatures(timeline)
     for cut in edit_points(timeline):
-        if cut - before >= min_frames and timeline.frames - cut >= min_frames:
-            found.append(cut)
+        if timeline.frames - cut >= min_frames:
+            spaced = cut - before >= min_frames
+            chosen = (
+                signatures.get(cut, 1) % ANCHOR_ODDS == 0
+                and cut - (found[-1] if found else 0) >= min_frames
+            )
+            if spaced or chosen:
+                found.append(cut)
         before = cut
     return found
+
+
+#: One quick cut in this many (by its content) anchors a chunk where cuts come faster than a
+#: chunk's least length: several shots a chunk, as the grid between anchors wants.
+ANCHOR_ODDS = 3
+
+
+def cut_signatures(timeline: Timeline) -> dict[int, int]:
+    """A number for each frame where visible video clips start, from what starts there (each
+    clip's track, source, in point, speed and length), not from the frame itself."""
+    parts: dict[int, list[str]] = {}
+    for index, track in enumerate(timeline.video_tracks()):
+        for clip in track.clips:
+            source = getattr(clip.source, "path", None) or type(clip.source).__name__
+            parts.setdefault(clip.start, []).append(
+                f"{index}|{source}|{clip.source_start!r}|{clip.speed!r}|{clip.end - clip.start}"
+            )
+    return {
+        frame: int.from_bytes(hashlib.sha256("\n".join(sorted(p)).encode()).digest()[:8], "big")
+        for frame, p in parts.items()
+    }
 
 
 def piece_frames(timeline: Timeline, workers: int, chunks_per_worker: int, min_frames: int) -> int:

@@ -11,10 +11,20 @@ from itertools import pairwise
 
 import pytest
 
-from chunking.plan import PIECE_SECONDS, Chunk, anchors, edit_points, piece_frames, plan_chunks
+from chunking.plan import (
+    ANCHOR_ODDS,
+    PIECE_SECONDS,
+    Chunk,
+    anchors,
+    cut_signatures,
+    edit_points,
+    piece_frames,
+    plan_chunks,
+)
 from chunking.timeline.model import (
     Clip,
     ColorCorrection,
+    FileSource,
     GeneratedSource,
     Timeline,
     Track,
@@ -237,8 +247,39 @@ def test_cuts_are_boundaries_and_the_grid_restarts_at_each() -> None:
 )
 def test_which_cuts_anchor(cuts: tuple[int, ...], expected: list[int], why: str) -> None:
     tl = timeline(600, cuts)
-    assert anchors(tl, 30) == expected, why
-    assert set(expected) <= set(starts(plan_chunks(tl, workers=1))), why
+    found = anchors(tl, 30)
+    # Besides these, a quick cut may anchor by what starts there (the test below).
+    signatures = cut_signatures(tl)
+    assert set(expected) <= set(found), why
+    assert all(signatures[c] % ANCHOR_ODDS == 0 for c in set(found) - set(expected)), why
+    assert all(b - a >= 30 for a, b in pairwise([0, *found])) and all(c <= 570 for c in found)
+    assert set(found) <= set(starts(plan_chunks(tl, workers=1))), why
+
+
+@pytest.mark.parametrize("shift", [1, 30, -45, 97])
+def test_quick_cuts_anchor_by_content_so_a_ripple_edit_keeps_the_chunks_after_it(
+    shift: int,
+) -> None:
+    """Shots of 1.5 s, chunks at least 2 s: no cut is 2 s after the one before it, so only
+    cuts chosen by what starts there can anchor; time inserted or trimmed at the head must
+    leave most later chunks as they were, shifted (the segment cache then reuses them)."""
+    lengths = [45] * 40
+
+    def shots(first: int) -> Timeline:
+        edges = list(itertools.accumulate([first, *lengths[1:]], initial=0))
+        clips = tuple(
+            Clip(id=f"c{i}", track_id="t", source=FileSource(f"shot{i}.mov"), start=a, end=b)
+            for i, (a, b) in enumerate(pairwise(edges))
+        )
+        track = Track(id="t", kind=TrackKind.VIDEO, clips=clips)
+        return Timeline(fps=Fraction(30), width=16, height=16, frames=edges[-1],
+                        tracks=(track,))  # fmt: skip
+
+    before = plan_chunks(shots(45), workers=4, min_frames=60)
+    after = plan_chunks(shots(45 + shift), workers=4, min_frames=60)
+    moved = {(c.start + shift, c.end + shift) for c in before if c.start >= 45}
+    kept = [c for c in after if (c.start, c.end) in moved]
+    assert len(kept) >= len(before) // 2, (spans(before), spans(after))
 
 
 def test_snap_fraction_sets_how_close_to_an_anchor_a_grid_boundary_may_fall() -> None:
