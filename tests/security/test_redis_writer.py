@@ -199,9 +199,10 @@ def test_the_private_cluster_of_render_is_confined(tmp_path: Path) -> None:
     from cli.render_command import _cluster
 
     make_video(tmp_path / "clip.mp4", frames=12, size=(64, 36))
-    with _cluster(None, 1, [str(tmp_path)]) as (broker, storage_url, _url_file):
+    with _cluster(None, 1, [str(tmp_path)]) as (broker, storage_url, _url_file, lost):
         site = Site(broker, Path(storage_url.removeprefix("file://")), tmp_path, tmp_path, tmp_path)
         refused(attack(site, "/etc/hostname"), "outside this worker's media roots")
         refused(attack(site, storage_url=(tmp_path / "x").as_uri()), "not this worker's storage")
         refused(attack(site, destination=str(tmp_path / "new.mkv")), "outside this worker's output")
         assert attack(site).state is JobState.COMPLETED
+        assert lost() is None  # its workers and Redis ran throughout
