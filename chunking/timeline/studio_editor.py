@@ -271,6 +271,13 @@ class _Converter:
                 self._refuse(f"activeSequenceId {active!r} names none of its sequences ({known})")
             return found[active]
         mains = [s for s in found.values() if s.get("type") == "main"]
+        if len(mains) > 1:
+            names = ", ".join(repr(text(m.get("name")) or text(m.get("id"))) for m in mains[:5])
+            self.p.warn(
+                "sequences",
+                f"{len(mains)} sequences are main ({names}) and none is active "
+                "(activeSequenceId); the first is rendered",
+            )
         if mains or len(found) == 1:
             return (mains or list(found.values()))[0]
         self._refuse(f"{TLSP} with {len(found)} sequences, none active or main: choose one")

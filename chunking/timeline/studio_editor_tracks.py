@@ -68,6 +68,16 @@ class Parts:
     transitions: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _is_text_clip(raw: Any) -> bool:
+    """Whether a clip is text (the editor's isSubtitleClip: a text type with its text)."""
+    return (
+        isinstance(raw, Mapping)
+        and text(raw.get("type")).lower() in TEXT_TRACKS
+        and isinstance(raw.get("text"), str)
+        and bool(raw["text"].strip())
+    )
+
+
 def _set(value: Any) -> bool:
     """Whether an editor audio setting is switched on (a non-zero number, or an object with
     one, not switched off)."""
@@ -125,11 +135,13 @@ class TrackConverter:
             self.p.warn(where, "solo only changes what the editor plays; every track is rendered")
         if to_float(track.get("pan")) not in (None, 0.0):
             self.p.warn(where, f"pan {shown(track.get('pan'))} is not rendered (centred)")
-        pairs = [
-            (clip, raw_clip)
-            for i, raw_clip in enumerate(entries(track.get("clips")))
-            if (clip := self._clip(track_id, i, raw_clip, track_type)) is not None
-        ]
+        pairs = []
+        for i, raw_clip in enumerate(entries(track.get("clips"))):
+            if _is_text_clip(raw_clip):
+                # createSubtitleClip's clip dropped on a video track: text, not media.
+                self._subtitle(track_id, i, raw_clip, hidden)
+            elif (clip := self._clip(track_id, i, raw_clip, track_type)) is not None:
+                pairs.append((clip, raw_clip))
         self._transitions(pairs)
         self._timeline_transitions(track.get("transitions"), pairs, where)
         self.parts.tracks.append(
@@ -325,6 +337,12 @@ class TrackConverter:
             custom = applied_params(applied)
             start = to_float(applied.get("startTime"))
             length = to_float(applied.get("duration"))
+            if length is not None and not length > 0:
+                self.p.warn(where, f"{group} {ref!r} lasts {length:g} s; not applied")
+                continue
+            if start is not None and window[1] is not None and window[0] + start >= window[1]:
+                self.p.warn(where, f"{group} {ref!r} starts after the clip's end; never shown")
+                continue
             entry = self._definition(group, ref, definition, custom)
             mix = self._applied_extras(applied, f"{where} {group} {ref!r}")
             if mix is not None:

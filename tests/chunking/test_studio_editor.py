@@ -276,6 +276,18 @@ def test_tlsp_automation_is_named_not_dropped(interview_dir: Path) -> None:
     assert f"sequence 'Interview - Sequence 1' {said}" in warnings
 
 
+def test_two_main_sequences_and_none_active_is_said(interview_dir: Path) -> None:
+    def two_mains(doc: dict[str, Any]) -> None:
+        doc["sequences"]["seq-scratch"]["type"] = "main"
+        doc["activeSequenceId"] = ""
+
+    warnings = load(str(_tlsp(interview_dir, two_mains))).warnings
+    assert (
+        "sequences: 2 sequences are main ('Interview - Sequence 1', 'Scratch') and none is "
+        "active (activeSequenceId); the first is rendered"
+    ) in warnings
+
+
 def test_tlsp_master_volume_scales_every_track(interview_dir: Path) -> None:
     def halved(doc: dict[str, Any]) -> None:
         doc["settings"]["audio"]["masterVolume"] = 0.5

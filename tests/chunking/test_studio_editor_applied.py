@@ -344,3 +344,30 @@ def test_timeline_transitions_join_the_clips_they_name(tmp_path: Path) -> None:
     assert timeline.warnings == (
         "track 't' transition 'gone': is not in resources.timelineTransitions; not rendered",
     )
+
+
+def test_effects_that_could_never_show_are_named_not_fatal(tmp_path: Path) -> None:
+    invert = {"id": "inv", "name": "Invert", "type": "invert"}
+    applied = [
+        {"id": "a", "effectId": "inv", "startTime": 0, "duration": 0},
+        {"id": "b", "effectId": "inv", "startTime": 5, "duration": 1},  # the clip lasts 1 s
+        {"id": "c", "effectId": "inv", "startTime": 0.5, "duration": 0.2},
+    ]
+    timeline = timeline_project(tmp_path, [{"effects": applied}], [invert])
+    (shown,) = timeline.clip("c0").effects
+    assert (shown.start, shown.end) == (5, 7)
+    assert [w for w in timeline.warnings if "effect 'inv'" in w] == [
+        "clip 'c0': effect 'inv' lasts 0 s; not applied",
+        "clip 'c0': effect 'inv' starts after the clip's end; never shown",
+    ]
+
+
+def test_a_text_clip_on_a_video_track_is_drawn_as_text(tmp_path: Path) -> None:
+    """createSubtitleClip's clip dropped on a video track refused the whole render ("no media
+    path")."""
+    text_clip = {"id": "t", "type": "subtitle", "text": "HELLO", "mediaId": "subtitle-1733",
+                 "startTime": 1.0, "duration": 1.0}  # fmt: skip
+    timeline = timeline_project(tmp_path, [{}, text_clip])
+    assert [c.id for c in timeline.tracks[0].clips] == ["c0"]
+    (title,) = timeline.subtitles
+    assert (title.text, title.start, title.end) == ("HELLO", 10, 20)
