@@ -82,6 +82,8 @@ class MediaFacts:
     has_audio: bool = False
     #: how long the file lasts, in seconds, where it says (None: unknown, or a still)
     seconds: float | None = None
+    #: how long its sound lasts where it says so (None: unknown, or no sound)
+    sound_seconds: float | None = None
     #: the HDR transfer its video declares ("HLG", "PQ"), which is not tone-mapped
     hdr: str | None = None
     #: an animated still (APNG, animated WebP): only its first frame is shown
@@ -120,6 +122,7 @@ def examine(path: str) -> MediaFacts:
         main = video if video is not None else audio
         tail = None if main is None else _tail_problem(container, main, path)
         length = _length(container, main)
+        sound = _declared(audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
     if tail is not None:
         return MediaFacts(opened=tail)
@@ -129,12 +132,20 @@ def examine(path: str) -> MediaFacts:
         has_video=video is not None,
         has_audio=audio is not None,
         seconds=length,
+        sound_seconds=sound,
         hdr=hdr,
     )
 
 
 #: FFmpeg's transfer characteristics of HDR video: SMPTE ST 2084 (PQ) and ARIB STD-B67 (HLG).
 _HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
+
+
+def _declared(stream: Any) -> float | None:
+    """A stream's declared length in seconds, or None."""
+    if stream is None or not stream.duration or not stream.time_base:
+        return None
+    return float(stream.duration * stream.time_base)
 
 
 def _length(container: Any, stream: Any) -> float | None:
@@ -405,7 +416,8 @@ def _header_facts(path: str) -> MediaFacts:
             video = container.streams.video
             main = video[0] if video else (container.streams.audio or [None])[0]
             hdr = _HDR_TRANSFERS.get(video[0].codec_context.color_trc) if video else None
-            return MediaFacts(hdr=hdr, seconds=_length(container, main))
+            sound = _declared((container.streams.audio or [None])[0])
+            return MediaFacts(hdr=hdr, seconds=_length(container, main), sound_seconds=sound)
     except (MediaError, av.error.FFmpegError, OSError):
         return MediaFacts()
 
@@ -421,9 +433,15 @@ def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:
         needed = min(needed, clip.source_end)
     if needed <= facts.seconds + _PAST_END_SLACK:
         return None
+    sound = facts.sound_seconds
+    after = (
+        "its last frame holds while its sound plays on"
+        if sound is not None and sound >= needed - _PAST_END_SLACK
+        else "its last frame holds and its sound stops after that"
+    )
     return (
         f"plays its media to {needed:.2f}s (from {clip.source_start:.2f}s), but the file lasts "
-        f"{facts.seconds:.2f}s: its last frame holds and its sound stops after that"
+        f"{facts.seconds:.2f}s: {after}"
     )
 
 

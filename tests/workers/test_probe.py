@@ -101,6 +101,36 @@ def test_a_file_that_declares_no_length_is_measured_by_its_packets(tmp_path: Pat
     assert "plays its media to 3.00s" in warning and "the file lasts 2.00s" in warning
 
 
+def test_a_file_whose_sound_outlasts_its_picture_is_not_said_to_go_silent(
+    tmp_path: Path,
+) -> None:
+    """2 s of picture and 4 s of sound: a clip playing 3 s holds the last frame, and its sound
+    plays on (the warning said it stopped)."""
+    from fractions import Fraction
+
+    media = tmp_path / "long_sound.mp4"
+    with av.open(str(media), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        sound = out.add_stream("aac", rate=48000)
+        for i in range(60):
+            frame = av.VideoFrame.from_ndarray(np.zeros((36, 64, 3), np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        for i in range(4 * 48000 // 1024):
+            block = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
+            block.sample_rate, block.pts, block.time_base = 48000, i * 1024, Fraction(1, 48000)
+            out.mux(sound.encode(block))
+        out.mux(sound.encode(None))
+    clip = {"id": "c", "start_time": 0, "end_time": 3, "source": {"File": str(media)}}
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    (warning,) = header_warnings(timeline)
+    assert warning.endswith("its last frame holds while its sound plays on"), warning
+
+
 def hlg_video(path: Path) -> Path:
     """Three frames of 10-bit video tagged HLG, BT.2020 (a phone's HDR recording)."""
     with av.open(str(path), "w") as out:
