@@ -278,6 +278,7 @@ def _key(track: Any, clip: Any) -> tuple[Any, ...] | None:
             seconds(source.duration),
             seconds(place.start_time) - (seconds(shift) if shift is not None else 0),
             tuple(_speed(fx) for fx in clip.effects if isinstance(fx, otio.schema.TimeEffect)),
+            channel_of(clip),  # clips playing different channels alone are no copies
         )
     except TIME_ERRORS:
         return None

@@ -37,7 +37,8 @@
   whose audio it shows apart.
 
 Sound components anchored anywhere and switched-off sound are read by
-``otio_fcpxml_components``, split edits (J/L cuts) by ``otio_fcpxml_split``.
+``otio_fcpxml_components``, the channels a sound plays alone by ``otio_fcpxml_channels``, split
+edits (J/L cuts) by ``otio_fcpxml_split``.
 What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips' adjustments
 (level, opacity, transform) by ``otio_fcpxml_adjust``, transitions by
 ``otio_fcpxml_transitions``.
@@ -54,6 +55,7 @@ from xml.etree import ElementTree
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_adjust import mark_adjustments
+from chunking.timeline.otio_fcpxml_channels import channels_apart, mark_clip_channels
 from chunking.timeline.otio_fcpxml_components import (
     lift_components,
     sound_only_clips,
@@ -102,7 +104,9 @@ def fcpxml_amended(path: str) -> str | None:
     # Sound switched off and components anchored anywhere, while their parents are there.
     moved |= sounds_switched_off(root)
     moved |= sound_only_clips(root)
+    moved |= channels_apart(root)  # its components are lifted next
     moved |= lift_components(root)
+    moved |= mark_clip_channels(root)
     moved |= _disabled_left_out(root)
     moved |= mark_adjustments(root)
     moved |= mark_transitions(root)

@@ -25,6 +25,7 @@ from typing import Any
 
 import opentimelineio as otio
 
+from chunking.timeline.otio_fcpxml_channels import apply_channels
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
 
 #: The effect an item's adjustments become in the read timeline.
@@ -196,7 +197,9 @@ def mark_adjustments(root: Any) -> bool:
 
 def apply_adjustments(timeline: Any) -> None:
     """Give the items ``mark_adjustments`` marked their adjustments (an ``ADJUSTMENTS``
-    effect) and their names back."""
+    effect), those marked to play one channel theirs (``apply_channels``), and their names
+    back."""
+    apply_channels(timeline)
     for item in timeline.find_children():
         name = str(getattr(item, "name", "") or "")
         match = _MARKED.search(name)

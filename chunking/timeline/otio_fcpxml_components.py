@@ -13,9 +13,14 @@
   holding ``<audio lane="-1" srcCh="2">``) was read as a storyline item: laid after its
   parent's other components (pushing the next clip's sound off), or drawn. Each becomes an
   item connected to the clip that holds it, at its own place: the sound as Final Cut writes a
-  clip's detached audio, the picture as a picture-only asset-clip. The renderer cannot pick
-  one channel of a file: a component that plays the same file at the same time as another
-  (another channel of it) is left out, so that the file's channels play once, as they are.
+  clip's detached audio, the picture as a picture-only asset-clip. A component of one channel
+  (``srcCh="2"``) plays that channel alone, centred (the clip's ``audio_channel``): the mark
+  travels through the adapter at the end of the connected clip's name (``CHANNEL_MARK``) and
+  becomes, once read, the OTIO clip's channel (``apply_channels``). A component playing the
+  same as another (the same channel or the whole file, at the same time) is left out.
+* An asset-clip whose ``<audio-channel-source>`` entries play differently (some switched off,
+  or levels of their own) played all its file's channels at the clip's level. Its sound
+  becomes one component per channel its enabled sources name, each at its source's level.
 """
 
 from __future__ import annotations
@@ -25,7 +30,15 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_time
+from chunking.timeline.otio_fcpxml_channels import (
+    CHANNEL_MARK,
+    CHANNEL_NAME,
+    channels_apart,
+    channels_of,
+    count_of,
+    single,
+)
+from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
 
 #: The components of a clip (its picture and its sound), which may anchor to anything.
 COMPONENTS = ("video", "audio")
@@ -200,22 +213,29 @@ def _in_holder(item: Any, parents: dict[Any, Any]) -> tuple[Any, Fraction] | Non
 
 def _connect(item: Any, holder: Any, at: Fraction, lane: str) -> None:
     """Connect a component to ``holder`` at ``at``: a picture as a picture-only asset-clip, a
-    sound as a clip's detached audio (unless another component plays the same)."""
+    sound as a clip's detached audio (unless another component plays the same), marked to
+    play its one channel when it names one."""
     if item.tag == "video":
         item.tag = "asset-clip"
         item.set("srcEnable", "video")
         item.set("offset", f"{at.numerator}/{at.denominator}s")
         holder.append(item)
         return
-    start, duration = item.get("start") or "0s", item.get("duration")
-    if duration is None:
+    span = _within(holder, at, item.get("start") or "0s", item.get("duration"))
+    if span is None:
         return
-    key = _key(str(item.get("ref")), at, start, duration)
-    if item.get("enabled") != "0" and key is not None and key in _sounds(holder):
-        return  # another channel of a sound already played: the file plays once
+    at, start, duration = span[0], fcpxml_text(span[1]), fcpxml_text(span[2])
+    channel = single(item.get("srcCh"))
+    key = _key(str(item.get("ref")), at, start, duration, channel)
+    whole = _key(str(item.get("ref")), at, start, duration, None)
+    if item.get("enabled") != "0" and key is not None and {key, whole} & _sounds(holder):
+        return  # the same channel, or the whole file, already plays there
+    name = item.get("name") or ""
+    if channel is not None:
+        name = f"{name}{CHANNEL_MARK}{channel}"
     connected = connect_sound(
         holder, str(item.get("ref")), f"{at.numerator}/{at.denominator}s", start, duration,
-        lane, item.get("name") or "",
+        lane, name,
     )  # fmt: skip
     if item.get("enabled") is not None:
         connected.set("enabled", str(item.get("enabled")))
@@ -223,12 +243,33 @@ def _connect(item: Any, holder: Any, at: Fraction, lane: str) -> None:
         connected.append(child)
 
 
-def _key(ref: str, at: Fraction, start: str, duration: str) -> tuple[Any, ...] | None:
-    """What makes two sounds the same: the file, where it plays and which part of it."""
+def _within(
+    holder: Any, at: Fraction, start: str, duration: str | None
+) -> tuple[Fraction, Fraction, Fraction] | None:
+    """Where a sound at ``at`` of its holder's time (media from ``start`` for ``duration``)
+    plays, its media start and duration, cut to a ``<clip>`` holder's span (a clip shows
+    none of its content outside it; what anchors to an asset-clip is connected, not cut);
+    None when nothing is left (or its times are malformed)."""
+    begins, length = fcpxml_time(start), fcpxml_time(duration)
+    if begins is None or not length:
+        return None
+    low, high = at, at + length
+    own, span = fcpxml_time(holder.get("start") or "0s"), fcpxml_time(holder.get("duration"))
+    if holder.tag == "clip" and own is not None and span:
+        low, high = max(low, own), min(high, own + span)
+    if high <= low:
+        return None
+    return low, begins + low - at, high - low
+
+
+def _key(
+    ref: str, at: Fraction, start: str, duration: str, channel: int | None
+) -> tuple[Any, ...] | None:
+    """What makes two sounds the same: the file, where it plays, which part and channel."""
     begins, length = fcpxml_time(start), fcpxml_time(duration)
     if begins is None or length is None:
         return None
-    return ref, at - begins, begins, length
+    return ref, at - begins, begins, length, channel
 
 
 def _sounds(holder: Any) -> set[tuple[Any, ...]]:
@@ -238,33 +279,38 @@ def _sounds(holder: Any) -> set[tuple[Any, ...]]:
     start = holder.get("start") or "0s"
     if holder.tag == "asset-clip" and holder.get("srcEnable") != "video":
         own = _key(str(holder.get("ref")), fcpxml_time(start) or Fraction(0), start,
-                   holder.get("duration") or "")  # fmt: skip
+                   holder.get("duration") or "", None)  # fmt: skip
         found.add(own)
     for child in holder:
         if child.get("enabled") == "0":
             continue
         if child.tag == "audio" and child.get("lane") is None:
             at = fcpxml_time(child.get("offset") or "0s")
+            channel = single(child.get("srcCh"))
             if at is not None:
                 found.add(_key(str(child.get("ref")), at, child.get("start") or "0s",
-                               child.get("duration") or ""))  # fmt: skip
+                               child.get("duration") or "", channel))  # fmt: skip
         sound = child.find("gap/audio") if child.tag == "clip" else None
         if sound is not None and child.get("lane") is not None:
             at = fcpxml_time(child.get("offset") or "0s")
+            marked = CHANNEL_NAME.search(child.get("name") or "")
             if at is not None:
                 found.add(_key(str(sound.get("ref")), at, child.get("start") or "0s",
-                               child.get("duration") or ""))  # fmt: skip
+                               child.get("duration") or "",
+                               int(marked[1]) if marked else None))  # fmt: skip
     found.discard(None)
     return found  # type: ignore[return-value]
 
 
 def channel_notes(root: Any) -> list[str]:
     """What of the document's channel choices is not rendered, one message per clip: a clip
-    playing some of its file's channels (some components or channel sources switched off or
-    left out) plays all of them, as the renderer cannot pick channels of a file."""
+    playing several but not all of its file's channels (a component of channels 1 and 2 of
+    four, channel sources the amendments do not play apart) plays all of them: the renderer
+    plays one channel alone or all together."""
     root = copy.deepcopy(root)
     sounds_switched_off(root)
-    channels = {a.get("id"): _count(a.get("audioChannels")) for a in root.iter("asset")}
+    channels_apart(root)  # what it plays apart is rendered
+    channels = {a.get("id"): count_of(a.get("audioChannels")) for a in root.iter("asset")}
     notes = []
     for item in root.iter():
         if item.tag not in HOLDERS or item.get("enabled") == "0":
@@ -282,8 +328,8 @@ def channel_notes(root: Any) -> list[str]:
             notes.append(f"clip {name}: the levels of its audio channels are not rendered")
         heard: dict[Any, set[int]] = {}
         for sound in _own_components(item):
-            if sound.tag == "audio" and sound.get("enabled") != "0" and sound.get("srcCh"):
-                picked = {n for n in _channels(sound.get("srcCh"))}
+            picked = channels_of(sound.get("srcCh"))
+            if sound.tag == "audio" and sound.get("enabled") != "0" and len(picked) > 1:
                 heard.setdefault(sound.get("ref"), set()).update(picked)
         for ref, picked in heard.items():
             count = channels.get(ref)
@@ -294,13 +340,3 @@ def channel_notes(root: Any) -> list[str]:
                     f"project, but all {count} play (channels of a file are not picked)"
                 )
     return notes
-
-
-def _count(text: str | None) -> int | None:
-    """A positive whole number, or None."""
-    return int(text) if text and text.isdigit() and int(text) > 0 else None
-
-
-def _channels(text: str | None) -> set[int]:
-    """The channel numbers of a ``srcCh`` ("1, 2")."""
-    return {int(p) for p in (text or "").replace(" ", "").split(",") if p.isdigit()}

@@ -184,7 +184,8 @@ def flatten_multicam(root: Any) -> bool:
 
 def hoist_connected(root: Any) -> bool:
     """Connect every item connected below a spine item's own connected items to the spine
-    item, at the same time (see ``otio_fcpxml``); False if none was."""
+    item, at the same time (see ``otio_fcpxml``), cut to the span of the ``<clip>`` holding
+    it (a clip shows none of its content outside it); False if none was."""
     moved = False
     for spine in root.iter("spine"):
         if spine.get("lane") is not None:
@@ -195,12 +196,18 @@ def hoist_connected(root: Any) -> bool:
                 child = pending.pop()
                 begins = fcpxml_time(child.get("offset") or "0s")
                 own = fcpxml_time(child.get("start") or "0s")
+                length = fcpxml_time(child.get("duration"))
                 if begins is None or own is None:
                     continue
                 for item in list(child):
                     offset = fcpxml_time(item.get("offset"))
                     if item.tag not in HOLDERS or item.get("lane") is None or offset is None:
                         continue
+                    if child.tag == "clip" and length and not _trim(item, own, own + length):
+                        child.remove(item)  # a clip shows none of its content outside its span
+                        moved = True
+                        continue
+                    offset = fcpxml_time(item.get("offset")) or offset  # set by _trim
                     item.set("offset", fcpxml_text(begins + offset - own))
                     child.remove(item)
                     top.append(item)
