@@ -139,6 +139,8 @@ def _picked_channel(stream: AudioStream, clip: Clip, path: str) -> int | None:
     if clip.audio_channel is None:
         return None
     count = stream.codec_context.channels
+    if count == 1:
+        return None  # a mono file (a relinked proxy, a mixdown): its one channel is every channel
     if not 1 <= clip.audio_channel <= count:
         raise TimelineError(
             f"clip {clip.id}: audio_channel {clip.audio_channel} does not exist: the sound of "

@@ -688,3 +688,7 @@ def test_a_clip_plays_the_one_channel_it_names_centred(tmp_path: Path, speed: fl
         assert spectrum[other] < spectrum.max() * 1e-3
     with pytest.raises(TimelineError, match="audio_channel 3 does not exist: the sound of"):
         mix_of(clip(path, 0, 0.9, audio_channel=3), seconds=1)
+    # A mono file where the edit names its second channel (relinked to a mono proxy): it plays.
+    mono = write_audio(tmp_path / "mono.wav", left, RATE, "pcm_f32le", "wav")
+    mix = mix_of(clip(mono, 0, 0.9, audio_channel=2, speed=speed), seconds=1)
+    assert dominant_hz(mix[0, RATE // 10 : RATE * 8 // 10]) == pytest.approx(500 * speed, abs=3)
