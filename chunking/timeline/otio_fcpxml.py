@@ -31,7 +31,8 @@
 * A retimed clip (``<timeMap>``) was played at its own speed. One retimed at a constant speed
   (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.25x to 4x) is
   marked in its name (``retime_in_name``) and given that speed once read (``apply_retimes``),
-  its start moved to its media time; the others stay named in a warning.
+  its start moved to its media time, and its sound's pitch kept unless ``preservesPitch="0"``
+  (Final Cut's default keeps it); the others stay named in a warning.
 * An ``<asset-clip>`` of a video with sound is read as its picture only: every such clip would
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
@@ -78,7 +79,7 @@ from common.errors import TimelineError
 MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
 #: How a clip's name carries its speed from the amended text to the read timeline.
 _RETIME_MARK = "\u2063retime:"
-_RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(\d+)/(\d+)$")
+_RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(\d+)/(\d+)(p?)$")
 #: What a gap keeps of the item it replaces.
 _GAP_ATTRIBUTES = ("name", "offset", "start", "duration", "enabled")
 
@@ -353,6 +354,10 @@ def _constant_retimes(root: Any) -> bool:
         if retime is None:
             continue
         speed, origin = retime
+        # Final Cut keeps a retimed clip's pitch unless told not to (the DTD's default is 1);
+        # a conformed rate (a 23.98 clip in a 24 fps project) plays as tape does.
+        time_map = clip.find("timeMap")
+        keep = time_map is not None and time_map.get("preservesPitch", "1") != "0"
         local = fcpxml_time(clip.get("start") or "0s")
         if local is None:
             continue
@@ -362,8 +367,10 @@ def _constant_retimes(root: Any) -> bool:
             offset = fcpxml_time(child.get("offset"))
             if offset is not None and (child.get("lane") is not None or child.tag == "spine"):
                 child.set("offset", fcpxml_text(offset + moved - local))
+        pitch = "p" if keep and speed != 1 else ""
         clip.set(
-            "name", f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}"
+            "name",
+            f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}{pitch}",
         )
         if clip.find("timeMap") is not None:
             clip.remove(clip.find("timeMap"))
@@ -417,6 +424,14 @@ def apply_retimes(timeline: Any) -> None:
         clip.name = str(clip.name)[: match.start()]
         speed = Fraction(int(match[1]), int(match[2]))
         clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=float(speed)))
+        if match[3]:  # its pitch kept: a pitch shift undoes the speed's
+            clip.effects.append(
+                otio.schema.Effect(
+                    name="Preserve Pitch",
+                    effect_name="AudioPitch",
+                    metadata={"parameters": {"ratio": float(1 / speed)}},
+                )
+            )
 
 
 def _from_zero(sequence: Any) -> bool:

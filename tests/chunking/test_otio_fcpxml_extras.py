@@ -135,10 +135,12 @@ def test_a_speed_ramp_is_named_in_a_warning(tmp_path: Path) -> None:
 def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
     """Final Cut's 50 % clip (a two-point timeMap: 4 s of the clip show 2 s of media) starting
     at its own 2 s (media 1 s) plays at half speed from the media's 1 s; no warning."""
-    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180), audio_hz=440.0)
     path = tmp_path / "cut.fcpxml"
     path.write_text(
-        TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri()).replace(
+        TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri())
+        .replace('hasVideo="1" format="r1"', 'hasVideo="1" hasAudio="1" format="r1"')
+        .replace(
             '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
             '<asset-clip name="slow" ref="r2" offset="3600s" duration="4s" start="2s">'
             '<timeMap><timept time="0s" value="0s" interp="smooth2"/>'
@@ -147,9 +149,18 @@ def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
     )
     assert fcpxml_extras(str(path)).unrendered == []
     timeline = load(str(path))
-    (slow,) = [c for t in timeline.tracks for c in t.clips if c.id.endswith("slow")]
-    assert (slow.start, slow.end, slow.source_start, slow.speed) == (0, 100, 1.0, 0.5)
+    slows = [c for t in timeline.tracks for c in t.clips if c.id.endswith("slow")]
+    assert len(slows) == 2  # its picture and its sound
+    for slow in slows:
+        assert (slow.start, slow.end, slow.source_start, slow.speed) == (0, 100, 1.0, 0.5)
     assert not any("own speed" in w for w in timeline.warnings)
+    # Final Cut keeps a retimed clip's pitch (preservesPitch, 1 by default): the sound is
+    # shifted back up an octave, unless the clip says not to.
+    (sound,) = [c for c in slows if c.track_id.startswith("sound")]
+    assert [(e.kind, dict(e.params)) for e in sound.effects] == [("audiopitch", {"ratio": 2.0})]
+    path.write_text(path.read_text().replace("<timeMap>", '<timeMap preservesPitch="0">'))
+    plain = load(str(path))
+    assert all(c.effects == () for t in plain.tracks for c in t.clips)
 
 
 def test_a_library_of_several_events_names_its_projects(tmp_path: Path) -> None:
