@@ -57,6 +57,7 @@ import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_adjust import mark_adjustments
 from chunking.timeline.otio_fcpxml_channels import channels_apart, mark_clip_channels
+from chunking.timeline.otio_fcpxml_checks import check_document, decimal_times
 from chunking.timeline.otio_fcpxml_components import (
     lift_components,
     sound_only_clips,
@@ -99,9 +100,11 @@ def fcpxml_amended(path: str) -> str | None:
             f"{path}: its elements nest {deepest} levels deep (at most {MAX_NESTING} are read); "
             "not an FCPXML an editor writes"
         )
+    moved = decimal_times(root)
+    check_document(root, path)
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.
-    moved = _named(root)
+    moved |= _named(root)
     # Sound switched off and components anchored anywhere, while their parents are there.
     moved |= sounds_switched_off(root)
     moved |= sound_only_clips(root)

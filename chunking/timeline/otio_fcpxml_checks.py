@@ -1,0 +1,86 @@
+"""What an FCPXML must say right before it is read: the adapter fills in guesses instead.
+
+A format whose ``frameDuration`` is 0, negative or not a time was read as 24 fps, a sequence
+whose format is not in the resources as 1920x1080 at 24 fps, an item with a negative or
+unreadable duration vanished, and a ``ref`` to no resource failed with a Python attribute
+error. Each is now a problem naming the element. Times written as decimals (``3600.5s``, as
+some generators write them), which the adapter reads as 0, are rewritten as the rationals
+they are.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+from chunking.timeline.otio_fcpxml_time import fcpxml_time
+from chunking.timeline.schema import MAX_FPS, MAX_SIDE
+from common.errors import ValidationError
+
+#: Items of a storyline whose ``duration`` must be a positive time.
+_ITEMS = ("asset-clip", "clip", "ref-clip", "sync-clip", "mc-clip", "video", "audio", "gap",
+          "title", "transition", "audition")  # fmt: skip
+#: Attributes that hold times.
+_TIMES = ("offset", "start", "duration", "tcStart", "frameDuration", "audioStart",
+          "audioDuration", "time", "value")  # fmt: skip
+_DECIMAL = re.compile(r"^(-?\d+\.\d+)s$")
+
+
+def decimal_times(root: Any) -> bool:
+    """Rewrite decimal times as rationals; whether any was."""
+    changed = False
+    for element in root.iter():
+        for name in _TIMES:
+            match = _DECIMAL.match(element.get(name) or "")
+            if match:
+                value = Fraction(match[1])
+                element.set(name, f"{value.numerator}/{value.denominator}s")
+                changed = True
+    return changed
+
+
+def check_document(root: Any, path: str) -> None:
+    """Raise ValidationError naming every format, sequence, reference or duration the file
+    gets wrong."""
+    problems: list[str] = []
+    resources = {r.get("id") for r in root.iterfind("resources/*") if r.get("id")}
+    formats = {f.get("id"): f for f in root.iterfind("resources/format")}
+    for ident, found in formats.items():
+        problems += _format_problems(ident, found)
+    for project in root.iter("project"):
+        for sequence in project.findall("sequence"):
+            where = f"sequence of project {project.get('name') or ''!r}"
+            wanted = sequence.get("format")
+            if wanted and wanted not in formats:
+                problems.append(f"{where}: its format {wanted!r} is not in <resources>")
+    for element in root.iter():
+        ref = element.get("ref")
+        label = f"{element.tag} {element.get('name')!r}" if element.get("name") else element.tag
+        if ref is not None and element.tag in _ITEMS and ref not in resources:
+            problems.append(f"{label}: refers to {ref!r}, which is not in <resources>")
+        if element.tag in _ITEMS and element.get("duration") is not None:
+            duration = fcpxml_time(element.get("duration"))
+            if duration is None or duration <= 0:
+                problems.append(
+                    f"{label}: duration {element.get('duration')!r} is not a positive time"
+                )
+    if problems:
+        raise ValidationError([f"{path}: {p}" for p in problems])
+
+
+def _format_problems(ident: str, found: Any) -> list[str]:
+    problems = []
+    step = found.get("frameDuration")
+    if step is not None:
+        seconds = fcpxml_time(step)
+        if seconds is None or not Fraction(1, MAX_FPS) <= seconds <= 1:
+            problems.append(
+                f"format {ident!r}: frameDuration {step!r} is not the length of a frame "
+                "(such as 100/2500s)"
+            )
+    for side in ("width", "height"):
+        value = found.get(side)
+        if value is not None and not (value.isdigit() and 0 < int(value) <= MAX_SIDE):
+            problems.append(f"format {ident!r}: {side} {value!r} is not 1 to {MAX_SIDE}")
+    return problems

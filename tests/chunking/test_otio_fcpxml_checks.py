@@ -1,0 +1,72 @@
+"""What an FCPXML gets wrong about its formats, references and durations is named, not guessed
+(24 fps, 1920x1080, a vanished clip, a Python attribute error)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from common.errors import ValidationError
+from tests.media import make_video
+
+CUT = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="a" start="0s" duration="10s" hasVideo="1" format="r1">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="4s" tcStart="0s">
+      <spine>
+        <asset-clip name="one" ref="r2" offset="0s" duration="2s" start="0s"/>
+        <asset-clip name="two" ref="r2" offset="2s" duration="2s" start="1s"/>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    make_video(tmp_path / "a.mp4", frames=250, fps=25, size=(160, 90))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('frameDuration="100/2500s"', 'frameDuration="0s"', "format 'r1': frameDuration '0s'"),
+        ('frameDuration="100/2500s"', 'frameDuration="NaNs"', "frameDuration 'NaNs' is not"),
+        ('frameDuration="100/2500s"', 'frameDuration="100/0s"', "frameDuration '100/0s'"),
+        ('frameDuration="100/2500s"', 'frameDuration="1/99999999999999999999s"', "not the len"),
+        ('width="160"', 'width="0"', "format 'r1': width '0' is not 1 to 16384"),
+        ('sequence format="r1"', 'sequence format="r9"', "its format 'r9' is not in <resources>"),
+        ('name="two" ref="r2"', 'name="two" ref="r99"', "asset-clip 'two': refers to 'r99'"),
+        ('duration="2s" start="1s"', 'duration="-3s" start="1s"', "duration '-3s' is not a pos"),
+    ],
+)
+def test_a_wrong_format_reference_or_duration_is_named(
+    folder: Path, old: str, new: str, message: str
+) -> None:
+    path = folder / "cut.fcpxml"
+    assert old in CUT
+    path.write_text(CUT.replace(old, new))
+    with pytest.raises(ValidationError) as refused:
+        load(str(path))
+    assert any(message in p and str(path) in p for p in refused.value.problems)
+
+
+def test_decimal_times_are_read_as_the_rationals_they_are(folder: Path) -> None:
+    """Some generators write "1.5s"; the adapter read such a time as 0."""
+    path = folder / "cut.fcpxml"
+    path.write_text(CUT.replace('offset="2s" duration="2s" start="1s"', 'offset="2.0s" '
+                                'duration="2.0s" start="1.5s"'))  # fmt: skip
+    timeline = load(str(path))
+    two = next(c for t in timeline.tracks for c in t.clips if c.id.endswith("two"))
+    assert (two.start, two.end, two.source_start) == (50, 100, 1.5)
