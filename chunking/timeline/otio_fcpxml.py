@@ -326,7 +326,7 @@ def _sound_of_clips(root: Any) -> bool:
 
 def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     """A clip's constant retime: (speed, media time at its local time 0) from a two-point
-    ``<timeMap>`` the renderer plays (speed 0.25 to 4), else None."""
+    ``<timeMap>`` the renderer plays (speed 0.25 to 4, or 0: a freeze frame), else None."""
     time_map = clip.find("timeMap")
     points = time_map.findall("timept") if time_map is not None else []
     if len(points) != 2:
@@ -340,8 +340,8 @@ def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     if t1 <= t0:
         return None
     speed = (v1 - v0) / (t1 - t0)
-    if not MIN_RETIME <= speed <= MAX_RETIME:
-        return None
+    if speed != 0 and not MIN_RETIME <= speed <= MAX_RETIME:
+        return None  # speed 0 is a freeze frame: the frame at v0 held, silent
     return speed, v0 - t0 * speed
 
 
@@ -370,7 +370,7 @@ def _constant_retimes(root: Any) -> bool:
             offset = fcpxml_time(child.get("offset"))
             if offset is not None and (child.get("lane") is not None or child.tag == "spine"):
                 child.set("offset", fcpxml_text(offset + moved - local))
-        pitch = "p" if keep and speed != 1 else ""
+        pitch = "p" if keep and speed not in (0, 1) else ""
         clip.set(
             "name",
             f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}{pitch}",

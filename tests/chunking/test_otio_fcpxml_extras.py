@@ -163,6 +163,30 @@ def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
     assert all(c.effects == () for t in plain.tracks for c in t.clips)
 
 
+def test_a_freeze_frame_holds_its_frame_in_silence(tmp_path: Path) -> None:
+    """Final Cut's freeze (a two-point timeMap whose values are equal: media 1 s at both) holds
+    that frame for the clip's length; it played as moving video, with a warning."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180), audio_hz=440.0)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri())
+        .replace('hasVideo="1" format="r1"', 'hasVideo="1" hasAudio="1" format="r1"')
+        .replace(
+            '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
+            '<asset-clip name="held" ref="r2" offset="3600s" duration="2s" start="0s">'
+            '<timeMap><timept time="0s" value="1s"/><timept time="2s" value="1s"/>'
+            "</timeMap></asset-clip>",
+        )
+    )
+    assert fcpxml_extras(str(path)).unrendered == []
+    timeline = load(str(path))
+    held = [c for t in timeline.tracks for c in t.clips if c.id.endswith("held")]
+    assert held and all((c.speed, c.source_start) == (1.0, 1.0) for c in held)
+    assert all(c.source_end is not None and c.source_end - 1.0 < 0.1 for c in held)
+    assert all(c.muted for c in held)  # a held frame has no sound
+    assert not any("own speed" in w for w in timeline.warnings)
+
+
 def test_a_library_of_several_events_names_its_projects(tmp_path: Path) -> None:
     """The adapter reads a library's first event only: a library whose second event holds
     another project is refused naming both, not rendered as the first event's project."""
