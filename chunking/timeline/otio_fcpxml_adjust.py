@@ -63,6 +63,8 @@ def adjustments(item: Any, height: int | None) -> dict[str, Any]:
     for child in item:
         if child.tag == "adjust-volume":
             _volume(child, found, notes)
+        elif child.tag == "adjust-panner":
+            _panner(child, found, notes)
         elif child.tag == "adjust-blend":
             _blend(child, found, notes)
         elif child.tag == "adjust-transform":
@@ -98,6 +100,23 @@ def _volume(child: Any, found: dict[str, Any], notes: list[list[str]]) -> None:
                 found[key] = float(seconds)
     if _animated(child):
         notes.append(["sound", "its volume keyframes are not rendered (its fixed level is)"])
+
+
+def _panner(child: Any, found: dict[str, Any], notes: list[list[str]]) -> None:
+    """Stereo left/right panning: ``amount`` -100 (left) to 100 (right) is the renderer's pan."""
+    mode = (child.get("mode") or "").lower().replace(" ", "").replace("/", "")
+    try:
+        amount = float(child.get("amount") or "0")
+    except ValueError:
+        amount = math.nan
+    if mode not in ("", "stereoleftright", "stereo", "basicleftright"):
+        notes.append(["sound", f"its {child.get('mode')!r} panning is not rendered (centred)"])
+    elif not -100 <= amount <= 100:
+        notes.append(["sound", f"its pan {child.get('amount')!r} is not -100 to 100: left out"])
+    elif amount != 0:
+        found["pan"] = amount / 100
+    if _animated(child):
+        notes.append(["sound", "its pan keyframes are not rendered (its fixed pan is)"])
 
 
 def _blend(child: Any, found: dict[str, Any], notes: list[list[str]]) -> None:

@@ -300,3 +300,6 @@ def _adjusted(found: ItemEffects, adjust: dict[str, Any]) -> None:
     for key in ("transform", "fade_in", "fade_out"):
         if key in adjust:
             found.fields[key] = adjust[key]
+    pan = adjust.get("pan")
+    if isinstance(pan, int | float) and -1 <= pan <= 1:
+        found.effects.append({"id": "Pan", "effect_type": "audiopan", "params": {"pan": pan}})

@@ -30,6 +30,9 @@ def _adjusted(children: str, height: int | None = 1080) -> dict[str, Any]:
             '<fadeOut type="easeOut" duration="3003/1000s"/></param></adjust-volume>',
             {"fade_in": 0.5, "fade_out": 3.003},
         ),
+        ('<adjust-panner amount="-100"/>', {"pan": -1.0}),
+        ('<adjust-panner mode="stereo left/right" amount="50"/>', {"pan": 0.5}),
+        ('<adjust-panner amount="0"/>', {}),
         ('<adjust-blend amount="0.25"/>', {"opacity": 0.25}),
         ('<adjust-blend amount="1"/>', {}),
         # Position: percent of the frame height from the centre, up; pixels down here.
@@ -58,6 +61,8 @@ def test_each_adjustment_reads_as_the_renderer_means_it(
             "sound",
             "volume keyframes",
         ),
+        ('<adjust-panner mode="Create Space" amount="30"/>', "sound", "panning is not rendered"),
+        ('<adjust-panner amount="300"/>', "sound", "'300' is not -100 to 100"),
         ('<adjust-blend amount="1.5"/>', "picture", "'1.5' is not 0 to 1"),
         ('<adjust-blend amount="0.5" mode="Screen"/>', "picture", "'Screen' is rendered as"),
         ('<adjust-transform scale="-1 1"/>', "picture", "mirroring"),
@@ -111,6 +116,7 @@ ADJUSTED = """<?xml version="1.0" encoding="UTF-8"?>
       <spine>
         <asset-clip name="main" ref="r2" offset="0s" duration="3s" start="0s">
           <adjust-transform position="0 25" scale="0.5 0.5"/>
+          <adjust-panner amount="-50"/>
           <adjust-volume amount="-6dB">
             <param name="amount"><fadeIn type="easeIn" duration="1/2s"/></param>
           </adjust-volume>
@@ -152,6 +158,9 @@ def test_an_exports_adjustments_reach_its_picture_and_its_sound(adjusted: Timeli
     assert picture["over"].opacity == 0.5
     assert sound["main"].volume == pytest.approx(10 ** (-6 / 20))
     assert sound["main"].fade_in == 0.5
+    assert [(e.kind, dict(e.params)) for e in sound["main"].effects] == [
+        ("audiopan", {"pan": -0.5})
+    ]
     # The sync clip's -6 dB and its take's own -6 dB: -12 dB on the take's sound.
     assert sound["take"].volume == pytest.approx(10 ** (-12 / 20))
     assert sound["take"].transform.is_identity()
