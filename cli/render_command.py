@@ -188,6 +188,8 @@ def render_distributed(
         "chunk_count": record.chunk_count,
         "reused_chunks": sum(1 for c in record.chunks if c.reused),
         "encoder": record.encoder,
+        # As --direct says it: whether the chunks' encoder is a hardware one.
+        "hardware": _hardware(record.encoder),
         "compositor": record.compositor,
         "audio": result.get("audio"),
         "bytes": result.get("bytes"),
@@ -211,6 +213,13 @@ def render_distributed(
         ],
         "warnings": list(project.timeline.warnings) + notes,
     }
+
+
+def _hardware(encoder: str | None) -> bool:
+    """Whether an encoder's name is one of the hardware encoders."""
+    from workers.encoder import HARDWARE  # the codec stack: only when rendering
+
+    return any(encoder in names for names in HARDWARE.values()) if encoder else False
 
 
 def _checked_url(url: str) -> str | None:

@@ -71,6 +71,8 @@ def test_render_starts_and_stops_a_private_cluster(cli: CLI, tmp_path: Path) -> 
     assert proc.returncode == 0, stderr
     summary = json.loads(stdout)
     assert summary["mode"] == "distributed" and summary["frames"] == 60
+    # The keys --direct's summary has, so a script need not know which mode ran.
+    assert (summary["encoder"], summary["hardware"]) == ("libx264", False)
     assert summary["chunk_count"] >= 2
     assert out.stat().st_size == summary["bytes"]
     assert len(children) >= 3  # redis-server, the worker and its pool processes
