@@ -75,6 +75,20 @@ def test_render_lossless_encodes_an_odd_frame_size(cli: CLI, tmp_path: Path) -> 
             assert (stream.width, stream.height) == (321, 181)
 
 
+def test_lossless_with_a_codec_it_is_not_is_refused_not_overridden(
+    cli: CLI, tmp_path: Path
+) -> None:
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])])  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    out = tmp_path / "x.mkv"
+    refused = cli("render", str(path), "-o", str(out), "--direct", "--lossless", "--codec", "hevc")
+    assert refused.returncode == 2 and "it cannot be --codec hevc" in refused.stderr
+    assert not out.exists()
+    done = cli("render", str(path), "-o", str(out), "--direct", "--lossless", "--codec", "ffv1")
+    assert done.returncode == 0, done.stderr
+
+
 def test_a_frame_too_small_for_its_codec_is_refused_before_encoding(
     cli: CLI, tmp_path: Path
 ) -> None:
