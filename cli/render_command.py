@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from chunking.timeline.project import Project
 from cli import WORKER_APP
 from cli.output_url import check_output_url, is_output_url
@@ -150,8 +152,9 @@ def render_distributed(
         try:
             record = _follow(api, job_id, progress, lost)
         except BaseException:
-            with contextlib.suppress(RenderError):
-                api.cancel_job(job_id)
+            if lost() is None:  # with its Redis gone there is no job left to cancel
+                with contextlib.suppress(RenderError, redis.RedisError):
+                    api.cancel_job(job_id)
             raise
         notes = sorted(api.store.redis.smembers(keys.notes(job_id)))
         spec = JobSpec.from_dict(api.store.spec(job_id))
@@ -268,8 +271,8 @@ def _follow(
             # or fail the job, and the render would wait for ever.
             raise RenderError(f"{gone} while rendering job {job_id}; the render is abandoned")
         try:
-            record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2)
-        except RenderError:
+            record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2, lost=lost)
+        except (RenderError, redis.RedisError):
             gone = lost()  # a Redis that died is what went wrong, not the user's --broker
             if gone is not None:
                 raise RenderError(

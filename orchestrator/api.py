@@ -194,8 +194,15 @@ class CloudRenderingAPI(ClusterControl):
         publish_event(self.store.redis, job_id, "cancelled")
         return self.store.get(job_id)
 
-    def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.25) -> JobRecord:
-        """Block until the job ends (or `timeout` seconds pass) and return its record."""
+    def wait(
+        self,
+        job_id: str,
+        timeout: float | None = None,
+        poll: float = 0.25,
+        lost: Callable[[], str | None] | None = None,
+    ) -> JobRecord:
+        """Block until the job ends (or `timeout` seconds pass) and return its record; ``lost``
+        says why Redis will not come back (a private cluster's died), ending the wait then."""
         deadline = None if timeout is None else time.monotonic() + timeout
         unreachable_since: float | None = None
         while True:
@@ -208,6 +215,9 @@ class CloudRenderingAPI(ClusterControl):
                     "restarted without append-only persistence (appendonly yes), or flushed"
                 ) from None
             except redis.RedisError as exc:
+                gone = lost() if lost is not None else None
+                if gone is not None:
+                    raise RenderError(f"{gone} while job {job_id} ran") from None
                 # Redis restarting (with persistence) is survivable: keep asking for a while.
                 now = time.monotonic()
                 unreachable_since = unreachable_since or now

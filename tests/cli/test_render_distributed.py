@@ -137,9 +137,12 @@ def test_progress_shows_the_running_chunks() -> None:
     assert progress_detail(JobProgress(10, [ChunkProgress(0, 10)])) == "chunks 0/1"
 
 
-def test_workers_killed_mid_render_end_the_render_in_one_line(cli: CLI, tmp_path: Path) -> None:
-    """The OOM killer takes the private workers (which also plan and fail over): the render
-    must say so and exit, not wait for ever for chunks nobody renders."""
+@pytest.mark.parametrize("victim", ["workers", "redis"])
+def test_a_private_cluster_killed_mid_render_ends_the_render_in_one_line(
+    cli: CLI, tmp_path: Path, victim: str
+) -> None:
+    """The OOM killer takes the private workers (which also plan and fail over) or its Redis:
+    the render must say so and exit, not wait for ever (workers) or 90 s (Redis)."""
     make_video(tmp_path / "src.mp4", frames=300, size=(640, 360))
     doc = project(
         [video_track("v", [{"id": "c", "start_time": 0, "end_time": 10,
@@ -173,15 +176,27 @@ def test_workers_killed_mid_render_end_the_render_in_one_line(cli: CLI, tmp_path
         time.sleep(0.2)
     assert proc.poll() is None
     children |= descendants(proc.pid)
-    os.killpg(worker, signal.SIGKILL)
+    if victim == "workers":
+        os.killpg(worker, signal.SIGKILL)
+    else:
+        (server,) = [p for p in children if b"redis-server" in _command(p)]
+        os.kill(server, signal.SIGKILL)
     killed = time.monotonic()
     _, stderr = proc.communicate(timeout=90)
-    assert time.monotonic() - killed < 30
+    assert time.monotonic() - killed < 40
     assert proc.returncode not in (0, None), stderr
-    assert "the local render workers died (killed by SIGKILL)" in stderr
+    said = {"workers": "the local render workers", "redis": "the private Redis of this render"}
+    assert f"{said[victim]} died (killed by SIGKILL)" in stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert alive(children) == set()
     assert list(out_dir.iterdir()) == []
+
+
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_the_local_renders_cache_is_seen_and_cleared_without_a_cluster(
