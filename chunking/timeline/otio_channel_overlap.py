@@ -6,9 +6,11 @@ that are not copies of each other, so each played the whole file: twice as loud 
 both run. Where a later track's clip plays another channel (FCP 7 XML's ``sourcetrack``; an EDL's
 other audio track) of the same file in sync with (at the same source time as) an earlier
 track's clip, that part is the same sound on another channel: it is cut out of
-the later clip (a gap there), so the file is heard once, at its level. The renderer cannot play
-one channel of a file, so where one item runs on alone all the file's channels are heard, and a
-warning says so. Clips with a speed change or next to a transition are left as they are.
+the later clip (a gap there), so the file is heard once, at its level; where one item runs on
+alone all the file's channels are heard, and a warning says so. This is for an EDL, whose
+channels are tracks by convention only: FCP 7 XML channel items of a file whose channels the
+export splits play their own channel (chunking.timeline.otio_channels) and are left alone here.
+Clips with a speed change or next to a transition are left as they are.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def drop_overlapping_copies(
 _TRIMMED = (
     "its file also plays on an earlier track in sync, trimmed differently (another channel of "
     "it); the shared part plays once, and where one item runs on alone all the file's channels "
-    "are heard (a file's channels cannot be played apart)"
+    "are heard"
 )
 
 

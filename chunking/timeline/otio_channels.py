@@ -169,7 +169,8 @@ def _merge(members: list[_Member], edl: bool, p: Problems) -> list[_Member]:
         p.warn(
             where,
             "its file's channels are on separate tracks with different filters; the file "
-            "plays once with this track's filters only (a file's channels cannot be played apart)",
+            "plays once with this track's filters only (the export does not say which source "
+            "channel each track plays)",
         )
         return [m for m in members if m is not kept]
     gains = [m.gain for m in members]
@@ -187,7 +188,7 @@ def _merge(members: list[_Member], edl: bool, p: Problems) -> list[_Member]:
 def _lone(channel: int) -> str:
     return (
         f"plays source channel {channel} only in the export (its other channels' items were "
-        "deleted); a file's channels cannot be played apart, so all of them are heard"
+        "deleted); with no other channel of the file named, all of its channels are heard"
     )
 
 
@@ -201,9 +202,9 @@ def _uneven(members: list[_Member], levels: list[float], combined: float) -> str
         else:
             parts.append(f"{name} at level {level:g}")
     return (
-        f"its file's channels are on separate tracks ({', '.join(parts)}); a file's channels "
-        f"cannot be played apart, so all of them play once at their combined level {combined:.3g} "
-        f"({20 * math.log10(combined):+.1f} dB)"
+        f"its file's channels are on separate tracks ({', '.join(parts)}); the export does not "
+        f"say which source channel each plays, so all of them play once at their combined level "
+        f"{combined:.3g} ({20 * math.log10(combined):+.1f} dB)"
     )
 
 
