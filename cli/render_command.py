@@ -110,6 +110,8 @@ def render_distributed(
     """
     url_output = is_output_url(output)
     embedded = (broker_url or Settings.from_env().broker_url) is None
+    if embedded:
+        project = _software_here(project)
     output_roots: list[str] = []
     if url_output:
         # A file:// URL on a cluster of our own is this machine's disk; elsewhere it is the
@@ -216,6 +218,21 @@ def render_distributed(
         ],
         "warnings": list(project.timeline.warnings) + notes,
     }
+
+
+def _software_here(project: Project) -> Project:
+    """The project as this machine's own workers will encode it: one that asks for hardware
+    encoding where no hardware encoder opens (a machine without a GPU, the demo's case) is
+    encoded in software, so say so in the job. A job that may use a hardware encoder is
+    never cached (its bytes depend on the node); this one's chunks are kept for re-renders."""
+    export = project.timeline.export
+    if not export.hardware_acceleration or export.lossless:
+        return project
+    from workers.encoder import HARDWARE, hardware_encoder_works  # the codec stack
+
+    if any(hardware_encoder_works(name) for name in HARDWARE.get(export.codec, ())):
+        return project
+    return project.with_export({"hardware_acceleration": False})
 
 
 def _hardware(encoder: str | None) -> bool:

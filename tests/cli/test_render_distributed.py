@@ -221,3 +221,26 @@ def test_the_local_renders_cache_is_seen_and_cleared_without_a_cluster(
     assert cleared.returncode == 0, cleared.stderr
     assert json.loads(cleared.stdout)["removed"] == entries
     assert json.loads(local("cache", "stats", "--json").stdout)["entries"] == 0
+
+
+def test_a_project_asking_for_hardware_encoding_is_cached_where_none_opens(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """The editor's projects ask for hardware encoding (the demo too); on a machine where no
+    hardware encoder opens, the private workers encode in software, so the chunks are kept
+    and an unchanged re-render reuses them all (it reused none)."""
+    local = cli.with_env(CLOUDRENDER_EMBEDDED_DIR=str(tmp_path / "embedded"))
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 2, **solid("#3366ff")}])],
+        settings={"export": {"preset": "ultrafast", "hardware_acceleration": True}},
+    )
+    path = write_project(tmp_path / "p.json", doc)
+    runs = []
+    for name in ("first.mp4", "again.mp4"):
+        done = local("render", str(path), "-o", str(tmp_path / name), "--workers", "2", "--json")
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout))
+    if runs[0]["hardware"]:
+        pytest.skip("a hardware encoder opens on this machine: its jobs are not cached")
+    assert runs[0]["reused_chunks"] == 0
+    assert runs[1]["reused_chunks"] == runs[1]["chunk_count"] >= 1
