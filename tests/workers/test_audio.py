@@ -625,7 +625,7 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
     real = audio_source._resampled
 
     def counting(
-        frames: Iterable[av.AudioFrame], layout: str, rate: int
+        frames: Iterable[av.AudioFrame], layout: str, rate: int, channel: int | None = None
     ) -> Iterator[av.AudioFrame]:
         def counted() -> Iterator[av.AudioFrame]:
             nonlocal decoded
@@ -633,7 +633,7 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
                 decoded += frame.samples
                 yield frame
 
-        return real(counted(), layout, rate)
+        return real(counted(), layout, rate, channel)
 
     monkeypatch.setattr(audio_source, "_resampled", counting)
     mix = mix_of(clip(long_source, 0, 2, source_start=25.0), seconds=2)
