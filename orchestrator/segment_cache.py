@@ -33,6 +33,7 @@ import redis
 
 from orchestrator import keys
 from providers.storage.base import ObjectNotFound, Storage, StorageError
+from workers.assets import sha256_file
 
 #: Storage prefix of cached objects.
 CACHE_PREFIX = "cache/"
@@ -190,7 +191,7 @@ class SegmentCache:
         with tempfile.TemporaryDirectory(prefix="cr-cache-") as tmp:
             digest = os.path.join(tmp, "digest")
             with open(digest, "w", encoding="ascii") as out:
-                out.write(_sha256(path))
+                out.write(sha256_file(path))
             # The digest goes first: an entry is never readable without the digest it is
             # checked against (an entry without one is dropped on read).
             self.storage.put_file(name + DIGEST_SUFFIX, digest)
@@ -262,7 +263,7 @@ class SegmentCache:
                 return "has no sha256 beside it (kept by an older version, or half put)"
             with open(digest, encoding="ascii", errors="replace") as held:
                 expected = held.read().strip()
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             return "is damaged (its sha256 differs from the one recorded when it was kept)"
         return None
 
@@ -309,15 +310,6 @@ class SegmentCache:
         self.storage.delete_prefix(CACHE_PREFIX)
         self.redis.delete(self._lru, self._sizes, self._stats)
         return entries
-
-
-def _sha256(path: str) -> str:
-    """The sha256 of a file, in hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        for block in iter(lambda: source.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _text(value: str | bytes) -> str:

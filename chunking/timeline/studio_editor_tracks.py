@@ -291,14 +291,18 @@ class TrackConverter:
             value = raw.get(name)
             if _set(value):
                 self.p.warn(where, f"the music clip's {name} is not rendered (dry)")
-        for name in ("opacityKeyframes", "keyframes"):
-            if isinstance(raw.get(name), list | Mapping) and raw[name]:
-                self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
+        self._animation_unrendered(raw, where)
         if as_map(raw.get("speedRamping")).get("enabled") is True:
             self.p.warn(where, "speed ramping (speedRamping) is not rendered; speed is")
         offset = to_float(raw.get("audioOffset"))
         if offset:
             self.p.warn(where, f"audioOffset {offset:g} s is not rendered")
+
+    def _animation_unrendered(self, raw: Mapping[str, Any], where: str) -> None:
+        """Warn about a clip's keyframed animation, which is not rendered."""
+        for name in ("opacityKeyframes", "keyframes"):
+            if isinstance(raw.get(name), list | Mapping) and raw[name]:
+                self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
 
     # -- effects and filters ------------------------------------------------------------------
 
@@ -494,7 +498,5 @@ class TrackConverter:
                     {"id": f"{clip_id}-{name}", "animation_type": kind, "duration": seconds,
                      "delay": 0}
                 )  # fmt: skip
-        for name in ("opacityKeyframes", "keyframes"):
-            if isinstance(raw.get(name), list | Mapping) and raw[name]:
-                self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
+        self._animation_unrendered(raw, where)
         self.parts.subtitles.append(entry)

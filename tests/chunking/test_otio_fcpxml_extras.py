@@ -132,20 +132,26 @@ def test_a_speed_ramp_is_named_in_a_warning(tmp_path: Path) -> None:
     assert "'ramp' at 0s" in message and "own speed" in message
 
 
-def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
-    """Final Cut's 50 % clip (a two-point timeMap: 4 s of the clip show 2 s of media) starting
-    at its own 2 s (media 1 s) plays at half speed from the media's 1 s; no warning."""
+def retimed(tmp_path: Path, clip: str) -> Path:
+    """TITLES with its first clip replaced by ``clip``, over a 20 s video with sound here."""
     make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180), audio_hz=440.0)
     path = tmp_path / "cut.fcpxml"
     path.write_text(
         TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri())
         .replace('hasVideo="1" format="r1"', 'hasVideo="1" hasAudio="1" format="r1"')
-        .replace(
-            '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
-            '<asset-clip name="slow" ref="r2" offset="3600s" duration="4s" start="2s">'
-            '<timeMap><timept time="0s" value="0s" interp="smooth2"/>'
-            '<timept time="10s" value="5s" interp="smooth2"/></timeMap></asset-clip>',
-        )
+        .replace('<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>', clip)
+    )
+    return path
+
+
+def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
+    """Final Cut's 50 % clip (a two-point timeMap: 4 s of the clip show 2 s of media) starting
+    at its own 2 s (media 1 s) plays at half speed from the media's 1 s; no warning."""
+    path = retimed(
+        tmp_path,
+        '<asset-clip name="slow" ref="r2" offset="3600s" duration="4s" start="2s">'
+        '<timeMap><timept time="0s" value="0s" interp="smooth2"/>'
+        '<timept time="10s" value="5s" interp="smooth2"/></timeMap></asset-clip>',
     )
     assert fcpxml_extras(str(path)).unrendered == []
     timeline = load(str(path))
@@ -166,17 +172,11 @@ def test_a_constant_retime_plays_at_its_speed(tmp_path: Path) -> None:
 def test_a_freeze_frame_holds_its_frame_in_silence(tmp_path: Path) -> None:
     """Final Cut's freeze (a two-point timeMap whose values are equal: media 1 s at both) holds
     that frame for the clip's length; it played as moving video, with a warning."""
-    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180), audio_hz=440.0)
-    path = tmp_path / "cut.fcpxml"
-    path.write_text(
-        TITLES.replace("file:///Volumes/Media/a.mp4", (tmp_path / "a.mp4").as_uri())
-        .replace('hasVideo="1" format="r1"', 'hasVideo="1" hasAudio="1" format="r1"')
-        .replace(
-            '<asset-clip name="a" ref="r2" offset="3600s" duration="4s" start="0s"/>',
-            '<asset-clip name="held" ref="r2" offset="3600s" duration="2s" start="0s">'
-            '<timeMap><timept time="0s" value="1s"/><timept time="2s" value="1s"/>'
-            "</timeMap></asset-clip>",
-        )
+    path = retimed(
+        tmp_path,
+        '<asset-clip name="held" ref="r2" offset="3600s" duration="2s" start="0s">'
+        '<timeMap><timept time="0s" value="1s"/><timept time="2s" value="1s"/>'
+        "</timeMap></asset-clip>",
     )
     assert fcpxml_extras(str(path)).unrendered == []
     timeline = load(str(path))
