@@ -142,7 +142,6 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--workers",
         type=_positive,
-        default=os.cpu_count() or 1,
         help="local worker processes (default: one per core)",
     )
     render.add_argument(
@@ -182,6 +181,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(args: argparse.Namespace) -> int:
+    if args.direct:
+        # Each of these shapes a distributed render only: accepted silently, the user would
+        # think --direct honoured it.
+        for flag, value in (("--workers", args.workers), ("--chunk-frames", args.chunk_frames)):
+            if value is not None:
+                raise RenderError(f"{flag} splits a render across workers: drop it or --direct")
+        if args.broker:
+            raise RenderError("--broker submits to a cluster: drop it or --direct")
     budget = Settings.from_env().max_frame_bytes
     extra = {"hardware_acceleration": True if args.hwaccel else None}
     project = read_project(
@@ -199,6 +206,7 @@ def _render(args: argparse.Namespace) -> int:
     if args.direct:
         summary = _render_direct(args, timeline, show)
     else:
+        args.workers = args.workers or os.cpu_count() or 1
         if args.start or args.end is not None:
             raise RenderError("--start/--end render a range in this process: add --direct")
         # SIGTERM and SIGHUP (a closed SSH session, a CI timeout) end the render as Ctrl-C

@@ -206,6 +206,24 @@ def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
     assert result.returncode == 2 and "unknown container .avi" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("flag", "shown"),
+    [
+        (("--workers", "4"), "--workers splits a render across workers"),
+        (("--chunk-frames", "10"), "--chunk-frames splits a render across workers"),
+        (("--broker", "redis://127.0.0.1:1/0"), "--broker submits to a cluster"),
+    ],
+)
+def test_direct_refuses_the_options_of_a_distributed_render(
+    cli: CLI, tmp_path: Path, flag: tuple[str, str], shown: str
+) -> None:
+    out = tmp_path / "x.mp4"
+    done = cli("render", str(small(tmp_path)), "-o", str(out), "--direct", *flag)
+    assert done.returncode == 2, done.stderr
+    assert f"error: {shown}: drop it or --direct" in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
 def wait_for(found: Any, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not found():
