@@ -18,19 +18,16 @@ from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from common.errors import RenderError
 from common.settings import Settings
-from orchestrator import api_estimate, keys
+from orchestrator import estimate_options, keys
 from orchestrator.api_estimate import (
-    DEFAULT_SPREAD,
-    HISTORY_SPREAD,
-    THIS_CLUSTER,
     accuracy,
-    concurrency,
     estimate_job,
     estimate_record,
     parse_deadline,
     recent_timings,
 )
 from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, record_throughput
+from orchestrator.estimate_options import DEFAULT_SPREAD, HISTORY_SPREAD, THIS_CLUSTER, concurrency
 from orchestrator.estimates import Overheads
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
@@ -100,7 +97,7 @@ def pooled(tmp_path: Path) -> Settings:
 @pytest.fixture
 def without_issue_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """As if the catalogue, node-class and interruption modules were not there: the fallbacks."""
-    monkeypatch.setattr(api_estimate, "_optional", lambda name: None)
+    monkeypatch.setattr(estimate_options, "_optional", lambda name: None)
 
 
 def heartbeat(client: redis.Redis, name: str, concurrency: int) -> None:
@@ -126,7 +123,7 @@ def test_every_render_pool_is_an_option_with_its_price(
     assert by_pool["cpu-spot"].option.price_per_hour == 0.14
     assert by_pool["gpu"].option.price_per_hour == 0.0  # no price, no catalogue: unknown
     spot = by_pool["cpu-spot"]
-    assert spot.option.interruption_rate == api_estimate.DEFAULT_INTERRUPTION_RATE
+    assert spot.option.interruption_rate == estimate_options.DEFAULT_INTERRUPTION_RATE
     assert spot.option.notice_seconds == 120
     assert spot.interruptions > 0
     assert any("cpu-spot" in note and "5 % per node-hour" in note for note in got.notes)
@@ -255,7 +252,7 @@ def fake_modules(monkeypatch: pytest.MonkeyPatch, calls: list[Any]) -> None:
             interruption_rate=interruption_rate, NOTICE_SECONDS={"aws": 120, "gcp": 30}
         ),
     }
-    monkeypatch.setattr(api_estimate, "_optional", modules.get)
+    monkeypatch.setattr(estimate_options, "_optional", modules.get)
 
 
 def test_catalogue_prices_a_pool_without_a_price_and_node_classes_give_the_speed(
@@ -281,7 +278,7 @@ def test_a_broken_catalogue_is_a_note_not_a_failure(
         raise RenderError(f"price catalogue {path}: not valid JSON")
 
     modules = {"providers.compute.prices": SimpleNamespace(load_catalogue=broken)}
-    monkeypatch.setattr(api_estimate, "_optional", modules.get)
+    monkeypatch.setattr(estimate_options, "_optional", modules.get)
     got = estimate_job(client, pooled, timeline, pool="cpu")
     assert got.options[0].option.price_per_hour == 0.36
     assert any("price catalogue not used" in note for note in got.notes)
@@ -410,7 +407,7 @@ def test_with_the_shipped_catalogue_and_node_classes(
     (spot,) = got.options
     assert spot.option.price_per_hour == offer.spot  # the pool said 0: the catalogue's spot
     assert spot.option.source == "catalogue"  # unmeasured class: the catalogue's relative speed
-    assert 0 < spot.option.interruption_rate < api_estimate.DEFAULT_INTERRUPTION_RATE
+    assert 0 < spot.option.interruption_rate < estimate_options.DEFAULT_INTERRUPTION_RATE
     assert any("price catalogue" in note for note in got.notes)  # its figures' age
 
 
