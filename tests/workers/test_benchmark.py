@@ -11,13 +11,8 @@ import pytest
 
 from chunking.complexity import complexity
 from chunking.timeline.studio import load_project
-from workers.benchmark import (
-    BenchmarkResult,
-    decoded_layer_frames,
-    make_source,
-    run_benchmark,
-    slice_project,
-)
+from workers.benchmark import BenchmarkResult, decoded_layer_frames, run_benchmark
+from workers.benchmark_slice import make_source, slice_project
 from workers.encoder import HARDWARE, SOFTWARE
 from workers.fingerprint import render_fingerprint
 from workers.gpus import gpu_stats
