@@ -148,7 +148,8 @@ def check_outputs(
 def check_new_outputs(destination: str | None, output_url: str | None, store_url: str) -> None:
     """At submit: refuse outputs every worker would refuse, in a reserved area or taken.
 
-    Output roots are each worker's own and are checked by the merge; a client cannot know them.
+    Output roots are each worker's own and are checked by every task (``JobSpec.timeline``);
+    a client cannot know them.
     """
     check_outputs("(new)", destination, output_url, store_url, WorkerPolicy())
     for target in (destination, output_url):

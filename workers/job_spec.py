@@ -15,6 +15,7 @@ from chunking.timeline.studio import load_project
 from common.settings import Settings
 from providers.storage import Storage, StorageError, open_storage
 from workers import job_policy
+from workers.delivery import check_outputs
 
 _TIMELINES: dict[str, Timeline] = {}
 
@@ -162,10 +163,14 @@ class JobSpec:
 
         Every task reads it before doing anything, so this is where a worker vets the job
         (``workers.job_policy``): its storage must be the worker's, its media under the media
-        roots; checked on every call, as the document in Redis may change under a cached parse.
+        roots, its local outputs under the output roots; checked on every call, as the document
+        in Redis may change under a cached parse.
         """
         policy = job_policy.current()
         job_policy.admit(self.id, self.storage_url, policy)
+        # Before any chunk renders: an output this worker's merge would refuse fails the job
+        # now, not after the whole render.
+        check_outputs(self.id, self.destination, self.output_url, self.storage_url, policy)
         cached = _TIMELINES.get(self.id)
         if cached is None:
             project = self.project

@@ -120,8 +120,11 @@ def test_a_foreign_storage_is_refused_and_left_empty(site: Site, tmp_path: Path)
 
 def test_delivery_outside_the_output_roots_writes_nothing(site: Site) -> None:
     target = site.outside / "planted.mkv"
-    refused(attack(site, destination=str(target)), "outside this worker's output roots")
-    refused(attack(site, output_url=target.as_uri()), "outside this worker's output roots")
+    for fields in ({"destination": str(target)}, {"output_url": target.as_uri()}):
+        record = attack(site, **fields)
+        refused(record, "outside this worker's output roots")
+        # Refused before any chunk rendered, not after the whole render at the merge.
+        assert record.frames_done == 0, record
     refused(attack(site, destination="/etc/cron.d/planted"), "outside this worker's output")
     # Through a directory symlink inside the output root: the real directory is what counts.
     door = site.out / "door"
