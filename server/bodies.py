@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chunking.timeline.fields import lone_surrogate
 
 Priority = Literal["low", "normal", "high", "urgent"]
 #: A project: a Timeline Studio document (object), an OpenTimelineIO document (JSON string) or
@@ -26,6 +28,16 @@ Deadline = Field(default=None, description="when the video is needed: ISO 8601 o
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _characters(cls, data: Any) -> Any:
+        # JSON's \ud800 escapes parse, but no answer, record or file name can hold them: one
+        # tenant's job name would make every listing that shows it fail.
+        where = lone_surrogate(data)
+        if where is not None:
+            raise ValueError(f"{where} holds a lone UTF-16 surrogate escape, which is no character")
+        return data
 
 
 class SubmitBody(_Body):

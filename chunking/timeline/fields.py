@@ -9,6 +9,9 @@ from typing import Any
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
 _CSS_RGB = re.compile(r"^rgba?\(([^()]*)\)$", re.IGNORECASE)
+#: A UTF-16 surrogate on its own: JSON's \ud800 escape parses to one, but it is no character
+#: and nothing can encode it (UTF-8 output, JSON answers, Redis, file names).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Problems:
@@ -98,6 +101,26 @@ def shown(value: Any, limit: int = 40) -> str:
         return f"a {type(value).__name__} of {len(value)}"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def lone_surrogate(value: Any) -> str | None:
+    """Where the first string or key of a parsed document holds a lone UTF-16 surrogate (as
+    ``tracks[0].name``), or None; walked without recursion."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path or "the text"
+        elif isinstance(item, Mapping):
+            for key, child in item.items():
+                name = str(key)
+                if _SURROGATE.search(name):
+                    return f"a key of {path or 'the top level'}"
+                stack.append((f"{path}.{name}" if path else name, child))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+    return None
 
 
 def nesting_depth(value: Any, limit: int) -> int:

@@ -9,6 +9,7 @@ import json
 import os
 from typing import Any
 
+from chunking.timeline.fields import lone_surrogate
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from chunking.timeline.studio_editor import convert, job_name
@@ -59,6 +60,7 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         from chunking.timeline.otio import read_otio  # OTIO's import is slow: only when needed
 
         document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
+        _check_characters(document, path)
         return document, base_dir, timeline
     try:
         # utf-8-sig: Windows tools start a UTF-8 file with a byte-order mark.
@@ -91,6 +93,7 @@ def load_document(
     """A parsed ProjectSchema or Timeline Studio editor document (media paths relative to
     `base_dir`) as the ProjectSchema document workers receive and its validated Timeline;
     `source` names it in messages."""
+    _check_characters(data, source)
     editor = convert(data, base_dir, source=source, name=name)
     if editor is None:
         return data, load_project(data, base_dir, strict=strict)
@@ -99,3 +102,14 @@ def load_document(
         raise ValidationError(list(editor.warnings))
     warnings = editor.warnings + timeline.warnings
     return editor.document, dataclasses.replace(timeline, warnings=warnings)
+
+
+def _check_characters(document: Any, source: str) -> None:
+    """Refuse a document with a lone UTF-16 surrogate: JSON's \\ud800 escapes parse to one, but
+    no output, answer or record can hold it."""
+    where = lone_surrogate(document)
+    if where is not None:
+        raise TimelineError(
+            f"{source}: {where} holds a lone UTF-16 surrogate (a \\ud800-\\udfff escape), "
+            "which is no character: correct the text"
+        )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chunking.timeline.fields import Problems, color
+from chunking.timeline.fields import Problems, color, lone_surrogate
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,17 @@ def test_a_colour_nobody_can_read_is_an_error_naming_it(value: str) -> None:
     assert problems.errors == [
         f"clip 'c': not a colour: {value!r} (use '#rrggbb', rgba(r, g, b, a) or [r, g, b])"
     ]
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        ({"metadata": {"name": "film \ud800"}}, "metadata.name"),
+        ({"tracks": [{"clips": [{}, {"id": "\udfff"}]}]}, "tracks[0].clips[1].id"),
+        ({"tracks": {"\ud800": 1}}, "a key of tracks"),
+        ("\udc00", "the text"),
+        ({"name": "film \U0001f3ac", "tracks": []}, None),  # a real astral character is fine
+    ],
+)
+def test_a_lone_surrogate_is_found_where_it_is(document: Any, where: str | None) -> None:
+    assert lone_surrogate(document) == where

@@ -201,6 +201,19 @@ def test_a_project_saved_with_a_byte_order_mark_renders(cli: CLI, tmp_path: Path
     assert done.returncode == 0, done.stderr
 
 
+def test_a_lone_surrogate_escape_is_one_line_naming_the_field(cli: CLI, tmp_path: Path) -> None:
+    path = small(tmp_path)
+    path.write_text(
+        path.read_text().replace('"tracks"', '"metadata": {"name": "\\ud800"}, "tracks"')
+    )
+    done = cli("validate", str(path))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        f"error: {path}: metadata.name holds a lone UTF-16 surrogate (a \\ud800-\\udfff "
+        "escape), which is no character: correct the text\n"
+    )
+
+
 def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
     result = cli("render", str(small(tmp_path)), "-o", str(tmp_path / "x.avi"), "--direct")
     assert result.returncode == 2 and "unknown container .avi" in result.stderr

@@ -155,6 +155,24 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
     ),
     ("non-UTF-8 body", "POST", "/v1/jobs", b'{"project": "\xff\xfe"}', JSON, 400, "UTF-8"),
     (
+        "a lone surrogate in the job's name",  # valid JSON, but no character: no answer holds it
+        "POST",
+        "/v1/jobs",
+        _json({"project": {**_PROJECT, "metadata": {"name": "film \ud800"}}}),
+        JSON,
+        422,
+        "project.metadata.name holds a lone UTF-16 surrogate",
+    ),
+    (
+        "a lone surrogate in the output name",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "output_name": "\udfff.mp4"}),
+        JSON,
+        422,
+        "output_name holds a lone UTF-16 surrogate",
+    ),
+    (
         "deeply nested",
         "POST",
         "/v1/jobs",
