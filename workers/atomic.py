@@ -46,10 +46,9 @@ def atomic_output(output: str) -> Iterator[str]:
     if os.path.lexists(output) and not (os.path.islink(output) or os.path.isfile(output)):
         # The rename would replace a device (/dev/null), a FIFO or a socket with a file.
         raise RenderError(f"output {output} exists and is not a regular file: name a file")
-    tail = os.path.basename(output)[-_NAME_TAIL:]
-    owner = f"{_HOST}-{os.getpid()}"
-    sweep_stale(directory, tail)
-    partial = os.path.join(directory, f"{PARTIAL_PREFIX}{owner}-{secrets.token_hex(8)}-{tail}")
+    name = os.path.basename(output)
+    sweep_stale(directory, name)
+    partial = os.path.join(directory, partial_name(name))
     try:
         # Inside the try, so an interrupt right after the create still removes the file; the
         # 64-bit random name makes removing someone else's file on O_EXCL failure moot.
@@ -96,11 +95,17 @@ def discard(path: str) -> None:
         pass
 
 
-def sweep_stale(directory: str, tail: str) -> list[str]:
-    """Remove the temp files of renders to this name that this machine's processes left when
+def partial_name(name: str) -> str:
+    """A new temp file name for an output named ``name``, owned by this process (what
+    sweep_stale recognises once the process is gone)."""
+    return f"{PARTIAL_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(8)}-{name[-_NAME_TAIL:]}"
+
+
+def sweep_stale(directory: str, name: str) -> list[str]:
+    """Remove the temp files of outputs named ``name`` that this machine's processes left when
     killed outright (SIGKILL, the OOM killer): their process is gone. Return their names."""
     prefix = f"{PARTIAL_PREFIX}{_HOST}-"
-    pattern = re.compile(r"(\d+)-[0-9a-f]{16}-" + re.escape(tail))
+    pattern = re.compile(r"(\d+)-[0-9a-f]{16}-" + re.escape(name[-_NAME_TAIL:]))
     removed: list[str] = []
     try:
         names = os.listdir(directory)

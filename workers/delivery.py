@@ -29,7 +29,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import secrets
 import shutil
 import stat
 import tempfile
@@ -46,7 +45,7 @@ from providers.storage import (
     split_object_url,
 )
 from providers.storage.base import fsync_dir
-from workers.atomic import PARTIAL_PREFIX
+from workers.atomic import partial_name, sweep_stale
 from workers.job_policy import JobRefused, WorkerPolicy, current, inside
 
 __all__ = [
@@ -237,7 +236,9 @@ def _create(
 ) -> None:
     """Write a temp file in ``dir_fd`` and link it to the destination's name, never replacing."""
     name = os.path.basename(destination)
-    partial = f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
+    # A delivery killed outright (SIGKILL, the OOM killer) left a whole copy of a video here.
+    sweep_stale(real, name)
+    partial = partial_name(name)
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         fd = os.open(partial, flags, 0o666, dir_fd=dir_fd)  # 0666 less the umask
