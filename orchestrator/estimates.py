@@ -421,7 +421,8 @@ def recommend(
     confidence: float = CONFIDENCE,
 ) -> Recommendation:
     """The cheapest option (median cost) that makes the deadline with `confidence` and whose
-    high cost stays within `max_cost`; else the fastest within `max_cost`; else none."""
+    high cost stays within `max_cost`; else the likeliest to make it within `max_cost`; else
+    none."""
     if not 0 < confidence <= 1:
         raise ValueError(f"confidence must be in (0, 1], got {confidence}")
     if not estimates:
@@ -446,9 +447,16 @@ def recommend(
             f"the cheapest option{budget} that makes the deadline with "
             f"{100 * (best.deadline_probability or 0):.0f} % >= {100 * confidence:.0f} %",
         )
-    best = min(affordable, key=lambda e: (e.seconds.p50, e.cost.p50))
+    best = min(affordable, key=_likeliest)
     return Recommendation(
         best,
-        f"no option{budget} makes the deadline with {100 * confidence:.0f} %; the fastest "
+        f"no option{budget} makes the deadline with {100 * confidence:.0f} %; the likeliest "
         f"makes it with {100 * (best.deadline_probability or 0):.0f} %",
     )
+
+
+def _likeliest(e: OptionEstimate) -> tuple[float, float, float]:
+    """Rank for a deadline no option is sure of: the chance of making it (to the percent),
+    then the time (to the second), then the cost. Rounded, so that float noise between two
+    options that run alike (a spot term of microseconds) never buys the dearer one."""
+    return (-round(e.deadline_probability or 0.0, 2), round(e.seconds.p50), e.cost.p50)

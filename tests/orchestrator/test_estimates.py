@@ -282,16 +282,35 @@ FAST = priced("gpu", "on-demand", cost=6.0, seconds=300, chance=0.999)
         ([RISKY_SPOT, SPOT, ON_DEMAND], None, None, "gpu-spot", "(no deadline)"),
         # max_cost excludes by the high cost: the sure on-demand fits, the fast one does not.
         ([ON_DEMAND, FAST], 1800, 4.0, "cpu", "within $4.0000"),
-        # No slack (no option is sure enough): the fastest within the limit.
+        # No slack (no option is sure enough): the likeliest to make it within the limit.
         (
             [priced("a", "spot", 1, 900, 0.1), priced("b", "on-demand", 2, 500, 0.4)],
             400,
             None,
             "b",
-            "no option makes the deadline with 95 %; the fastest makes it with 40 %",
+            "no option makes the deadline with 95 %; the likeliest makes it with 40 %",
         ),
         # ...but never one above the limit.
-        ([RISKY_SPOT, FAST], 100, 1.0, "gpu-spot", "the fastest makes it with 60 %"),
+        ([RISKY_SPOT, FAST], 100, 1.0, "gpu-spot", "the likeliest makes it with 60 %"),
+        # Alike but for float noise (a spot term of microseconds): the cheaper, not the dearer.
+        (
+            [
+                priced("s", "spot", 1, 93.508243, 0.78127),
+                priced("o", "on-demand", 2.4, 93.508167, 0.78127),
+            ],
+            95,
+            None,
+            "s",
+            "the likeliest makes it with 78 %",
+        ),
+        # A better chance wins over a shorter median time.
+        (
+            [priced("a", "spot", 1, 90, 0.7), priced("b", "on-demand", 2, 80, 0.5)],
+            95,
+            None,
+            "a",
+            "the likeliest makes it with 70 %",
+        ),
         # Nothing within the limit.
         ([SPOT, ON_DEMAND], 1800, 0.5, None, "nothing fits max_cost $0.5000"),
         # Budget exhausted: nothing is left to spend.
@@ -313,7 +332,7 @@ def test_recommend(
 
 def test_confidence_is_the_bar() -> None:
     assert recommend([RISKY_SPOT, SPOT], 1800, None, confidence=0.5).choice is RISKY_SPOT
-    assert recommend([RISKY_SPOT, SPOT], 1800, None, confidence=0.99).choice is SPOT  # fastest
+    assert recommend([RISKY_SPOT, SPOT], 1800, None, confidence=0.99).choice is SPOT  # likelier
     with pytest.raises(ValueError):
         recommend([SPOT], 1800, None, confidence=0.0)
 
