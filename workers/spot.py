@@ -25,6 +25,10 @@ DEFAULT_ENDPOINTS = {
     "azure": "http://169.254.169.254",
 }
 
+_AZURE = {"Metadata": "true"}
+#: Each Azure metadata endpoint's VM name, once known.
+_AZURE_NAMES: dict[str, str] = {}
+
 
 def check_notice(provider: str, endpoint: str, timeout: float = 1.0) -> str | None:
     """A description of a pending interruption, or None (also when the service is away)."""
@@ -40,14 +44,7 @@ def check_notice(provider: str, endpoint: str, timeout: float = 1.0) -> str | No
             )
             return "GCP pre-emption" if body is not None and body.strip() == "TRUE" else None
         if provider == "azure":
-            body = _get(
-                f"{base}/metadata/scheduledevents?api-version=2020-07-01",
-                {"Metadata": "true"},
-                timeout,
-            )
-            events = json.loads(body).get("Events", []) if body else []
-            preempt = [e for e in events if e.get("EventType") == "Preempt"]
-            return f"Azure pre-emption at {preempt[0].get('NotBefore')}" if preempt else None
+            return _azure(base, timeout)
     except (OSError, ValueError) as exc:  # unreachable or garbled: no notice, try again later
         log.debug("spot notice check failed: %s", exc)
         return None
@@ -71,6 +68,41 @@ def _aws(base: str, timeout: float) -> str | None:
         return None
     action = json.loads(body)
     return f"AWS spot {action.get('action', 'interruption')} at {action.get('time')}"
+
+
+def _azure(base: str, timeout: float) -> str | None:
+    """This VM's pending Preempt event. Scheduled Events go to every VM of a scale set's
+    placement group, each event naming the VMs it affects (``Resources``): another VM's
+    eviction is not this one's."""
+    body = _get(f"{base}/metadata/scheduledevents?api-version=2020-07-01", _AZURE, timeout)
+    events = json.loads(body).get("Events", []) if body else []
+    preempt = [e for e in events if isinstance(e, dict) and e.get("EventType") == "Preempt"]
+    if not preempt:
+        return None
+    name = _azure_name(base, timeout)
+    mine = [
+        e
+        for e in preempt
+        # Unknown name or no list: taken as this VM's (a needless evacuation costs a re-render,
+        # a missed one the chunk and the node's work since).
+        if name is None or not e.get("Resources") or name in e.get("Resources", [])
+    ]
+    return f"Azure pre-emption at {mine[0].get('NotBefore')}" if mine else None
+
+
+def _azure_name(base: str, timeout: float) -> str | None:
+    """This VM's name from the instance metadata (asked once per endpoint), or None."""
+    if base not in _AZURE_NAMES:
+        url = f"{base}/metadata/instance/compute/name?api-version=2021-02-01&format=text"
+        try:
+            name = (_get(url, _AZURE, timeout) or "").strip()
+        except OSError as exc:
+            log.debug("Azure VM name unknown: %s", exc)
+            return None
+        if not name:
+            return None
+        _AZURE_NAMES[base] = name
+    return _AZURE_NAMES[base]
 
 
 def _get(url: str, headers: dict[str, str], timeout: float) -> str | None:

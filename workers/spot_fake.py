@@ -36,6 +36,9 @@ class FakeMetadataService:
     def __init__(self, notice: bool = False) -> None:
         #: Whether an interruption notice is pending (settable at any time, from any thread).
         self.notice = notice
+        #: The Azure VM's name, and the VMs the pending Preempt event names (default: this one).
+        self.vm_name = "cloudrender-vm_0"
+        self.preempted: list[str] | None = None
         #: (method, path, headers) of every request answered, in order.
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self._lock = threading.Lock()
@@ -68,8 +71,11 @@ class FakeMetadataService:
             return 200, json.dumps({"action": "terminate", "time": AWS_NOTICE_TIME})
         if path.startswith("/computeMetadata/v1/instance/preempted"):
             return 200, "TRUE" if self.notice else "FALSE"
+        if path.startswith("/metadata/instance/compute/name"):
+            return 200, self.vm_name
         if path.startswith("/metadata/scheduledevents"):
-            event = {"EventType": "Preempt", "NotBefore": AZURE_NOT_BEFORE}
+            resources = [self.vm_name] if self.preempted is None else self.preempted
+            event = {"EventType": "Preempt", "NotBefore": AZURE_NOT_BEFORE, "Resources": resources}
             events = [event] if self.notice else [{"EventType": "Freeze"}]
             return 200, json.dumps({"Events": events})
         return 404, ""

@@ -29,6 +29,16 @@ def test_notices_per_provider(metadata: FakeMetadataService, provider: str, word
     assert notice is not None and notice.startswith(word)
 
 
+def test_an_azure_eviction_of_another_vm_is_not_this_ones(metadata: FakeMetadataService) -> None:
+    """Scheduled Events reach every VM of a scale set's placement group; each event names the
+    VMs it affects."""
+    metadata.notice = True
+    metadata.preempted = ["cloudrender-vm_7"]
+    assert check_notice("azure", metadata.url) is None
+    metadata.preempted = ["cloudrender-vm_7", metadata.vm_name]
+    assert check_notice("azure", metadata.url) == "Azure pre-emption at soon"
+
+
 def test_provider_headers_are_sent(metadata: FakeMetadataService) -> None:
     check_notice("gcp", metadata.url)
     check_notice("azure", metadata.url)
