@@ -21,7 +21,7 @@ from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, load_throughput
 from orchestrator.estimate_fit import Fit
 from orchestrator.estimates import Option
 from orchestrator.node_class import load_benchmark, node_class_name, slot_speed
-from providers.compute.pools import Pool, load_pools
+from providers.compute.pools import Pool, PoolConfigError, load_pools, unpriced
 
 #: The option of a cluster without pools: its running render slots.
 THIS_CLUSTER = "this-cluster"
@@ -33,6 +33,8 @@ DEFAULT_SPREAD = 0.5
 DEFAULT_INTERRUPTION_RATE = 0.05
 #: Seconds of notice before a spot node goes (AWS two minutes, GCP and Azure 30 s).
 NOTICE_SECONDS = {"aws": 120.0, "gcp": 30.0, "azure": 30.0}
+#: The engines that bill by the node-hour (the local and Kubernetes pools cost what they say).
+CLOUDS = ("aws", "gcp", "azure")
 
 
 def build_options(
@@ -53,6 +55,7 @@ def build_options(
     the throughput `fit` to its finished jobs, when there is one)."""
     notes = [] if notes is None else notes
     now = time.time() if now is None else now
+    unpriced_problems: list[str] = []
     if not settings.pools_file:
         candidates = [_this_cluster(client, settings, slots, fit, pipeline, alone)]
         known = f"{THIS_CLUSTER} (local, on-demand; no pools file)"
@@ -60,7 +63,16 @@ def build_options(
         pools = load_pools(settings.pools_file, settings.pool_overrides).pools
         renderers = [p for p in pools.values() if "render" in p.queues and p.max_nodes > 0]
         catalogue = _catalogue(settings, notes)
-        candidates = [_pool_option(client, p, catalogue, notes, now, pipeline) for p in renderers]
+        candidates = []
+        for each in renderers:
+            try:
+                candidates.append(_pool_option(client, each, catalogue, notes, now, pipeline))
+            except PoolConfigError as exc:
+                # Left out, never shown as free: the autoscaler refuses to run such a pool.
+                unpriced_problems.append(str(exc))
+        notes.extend(f"{problem} (left out)" for problem in unpriced_problems)
+        if renderers and not candidates:
+            raise PoolConfigError("; ".join(unpriced_problems))
         priced = {p.provider for p in renderers if p.price_per_hour == 0 and _offer(catalogue, p)}
         # Where its prices are used: say when they may be out of date.
         warnings = [str(w) for w in getattr(catalogue, "warnings", ())]
@@ -72,6 +84,9 @@ def build_options(
                 "max_nodes above 0)"
             )
     if pool is not None and not any(o.pool == pool for o in candidates):
+        left_out = [p for p in unpriced_problems if p.startswith(f"pool {pool!r}:")]
+        if left_out:
+            raise PoolConfigError(left_out[0])
         raise RenderError(f"no pool {pool!r} renders here (options: {known})")
     chosen = [
         o
@@ -145,6 +160,10 @@ def _pool_option(
     if price == 0 and offer is not None:
         spot = getattr(offer, "spot", None)
         price = float(spot if pool.spot and spot is not None else offer.on_demand)
+    elif price == 0 and pool.provider in CLOUDS:
+        # Shown as free, it would be recommended and submitted past every budget.
+        why = "is not in the price catalogue" if catalogue is not None else "has no price"
+        raise PoolConfigError(unpriced(pool, why))
     speed = getattr(offer, "relative_speed", None) if offer is not None else None
     if speed is not None:
         speed = slot_speed(float(speed), pool.concurrency)  # the catalogue's is per node

@@ -40,7 +40,7 @@ from orchestrator.autoscaler.removal import choose_victims, failed_boots
 from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
 from providers.compute.base import TERMINATING
-from providers.compute.pools import Pool, PoolsConfig, load_pools
+from providers.compute.pools import Pool, PoolConfigError, PoolsConfig, load_pools, unpriced
 from providers.compute.prices import load_catalogue
 
 log = logging.getLogger(__name__)
@@ -378,28 +378,24 @@ class Autoscaler:
 
 def priced_pools(config: PoolsConfig, settings: Any) -> PoolsConfig:
     """Pools without a price of their own (price_per_hour 0) on a cloud engine take the price
-    catalogue's figure for their type, region and market."""
-    unpriced = [
+    catalogue's figure for their type, region and market; PoolConfigError for one it does not
+    list (the autoscaler's hourly budget and the job budgets would count its nodes as free)."""
+    unpriced_pools = [
         p
         for p in config.pools.values()
         if p.price_per_hour == 0 and p.provider in ("aws", "gcp", "azure")
     ]
-    if not unpriced:
+    if not unpriced_pools:
         return config
     try:
         catalogue = load_catalogue(settings.prices_file)
     except RenderError as exc:
-        log.warning("price catalogue unreadable, unpriced pools cost $0: %s", exc)
-        return config
+        raise PoolConfigError(
+            unpriced(unpriced_pools[0], f"has no price: the price catalogue is unreadable ({exc})")
+        ) from None
     pools = dict(config.pools)
-    for pool in unpriced:
-        offer = catalogue.lookup_pool(pool)
-        if offer is None:
-            log.warning("pool %s: %s %s in %s is not in the price catalogue; it costs $0/h",
-                        pool.name, pool.provider, pool.instance_type, pool.region)  # fmt: skip
-            continue
-        price = offer.spot if pool.spot and offer.spot is not None else offer.on_demand
-        pools[pool.name] = dataclasses.replace(pool, price_per_hour=price)
+    for pool in unpriced_pools:
+        pools[pool.name] = dataclasses.replace(pool, price_per_hour=catalogue.pool_price(pool))
     return dataclasses.replace(config, pools=pools)
 
 

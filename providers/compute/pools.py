@@ -52,6 +52,14 @@ class PoolConfigError(RenderError):
     """The pools file or a CLOUDRENDER_POOL_* override is wrong; the message says where."""
 
 
+def unpriced(pool: Pool, why: str) -> str:
+    """The one-line problem of a cloud pool whose price is unknown."""
+    return (
+        f"pool {pool.name!r}: {pool.provider} {pool.instance_type} in {pool.region or '?'} "
+        f"{why}: set its price_per_hour"
+    )
+
+
 @dataclass(frozen=True)
 class Pool:
     """A named group of identical nodes on one compute engine."""

@@ -62,6 +62,7 @@ instance_type = "g2-standard-4"
 gpu = "L4"
 max_nodes = 2
 boot_seconds = 150
+price_per_hour = 0.84
 concurrency = 2
 
 [pools.mixer]
@@ -121,7 +122,7 @@ def test_every_render_pool_is_an_option_with_its_price(
     assert sorted(by_pool) == ["cpu", "cpu-spot", "gpu"]  # the audio-only pool renders nothing
     assert by_pool["cpu"].option.price_per_hour == 0.36
     assert by_pool["cpu-spot"].option.price_per_hour == 0.14
-    assert by_pool["gpu"].option.price_per_hour == 0.0  # no price, no catalogue: unknown
+    assert by_pool["gpu"].option.price_per_hour == 0.84
     spot = by_pool["cpu-spot"]
     assert spot.option.interruption_rate == estimate_options.DEFAULT_INTERRUPTION_RATE
     assert spot.option.notice_seconds == 120
@@ -260,6 +261,7 @@ def test_catalogue_prices_a_pool_without_a_price_and_node_classes_give_the_speed
 ) -> None:
     calls: list[Any] = []
     fake_modules(monkeypatch, calls)
+    unpriced(pooled)
     got = estimate_job(client, pooled, timeline)
     by_pool = {o.option.pool: o.option for o in got.options}
     assert by_pool["gpu"].price_per_hour == 0.71  # the pool said 0: the catalogue's on-demand
@@ -269,6 +271,35 @@ def test_catalogue_prices_a_pool_without_a_price_and_node_classes_give_the_speed
     assert by_pool["gpu"].seconds_per_unit == 0.004 and by_pool["gpu"].spread == 0.4
     assert by_pool["cpu-spot"].interruption_rate == 0.07
     assert ("interruption_rate", "cpu-spot", None) in calls  # c7i is not in the fake: no band
+
+
+def unpriced(settings: Settings) -> None:
+    """The pools file with no price of the gpu pool's own."""
+    path = Path(settings.pools_file or "")
+    path.write_text(path.read_text().replace("price_per_hour = 0.84\n", ""))
+
+
+@pytest.mark.parametrize("modules", [{}, None], ids=["catalogue without it", "no catalogue"])
+def test_a_pool_without_a_known_price_is_left_out_never_free(
+    client: redis.Redis,
+    pooled: Settings,
+    timeline: Timeline,
+    monkeypatch: pytest.MonkeyPatch,
+    modules: dict[str, Any] | None,
+) -> None:
+    if modules is not None:
+        empty = SimpleNamespace(lookup=lambda provider, region, instance_type: None)
+        modules["providers.compute.prices"] = SimpleNamespace(load_catalogue=lambda path: empty)
+    monkeypatch.setattr(estimate_options, "_optional", (modules or {}).get)
+    unpriced(pooled)
+    got = estimate_job(client, pooled, timeline)
+    assert sorted(o.option.pool for o in got.options) == ["cpu", "cpu-spot"]
+    why = "is not in the price catalogue" if modules is not None else "has no price"
+    problem = f"pool 'gpu': gcp g2-standard-4 in us-central1 {why}: set its price_per_hour"
+    assert f"{problem} (left out)" in got.notes
+    with pytest.raises(RenderError) as refused:
+        estimate_job(client, pooled, timeline, pool="gpu")
+    assert str(refused.value) == problem
 
 
 def test_a_broken_catalogue_is_a_note_not_a_failure(

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from common.errors import RenderError
-from providers.compute.pools import Pool
+from providers.compute.pools import Pool, PoolConfigError, unpriced
 
 #: The catalogue shipped with the package.
 SHIPPED = Path(__file__).with_name("catalogue.json")
@@ -141,6 +141,17 @@ class Catalogue:
                 if found is not None:
                     return found
         return self.lookup(pool.provider, pool.region, pool.instance_type)
+
+    def pool_price(self, pool: Pool) -> float:
+        """What one of a pool's nodes costs an hour: its own ``price_per_hour``, else the
+        catalogue's figure for its market; PoolConfigError when neither is known (a pool that
+        counted as free would slip past every budget while the cloud bills it)."""
+        if pool.price_per_hour > 0:
+            return pool.price_per_hour
+        offer = self.lookup_pool(pool)
+        if offer is None:
+            raise PoolConfigError(unpriced(pool, "is not in the price catalogue"))
+        return offer.spot if pool.spot and offer.spot is not None else offer.on_demand
 
     def offers(
         self,

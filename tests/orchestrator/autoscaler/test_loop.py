@@ -4,6 +4,7 @@ drain-safe scale-in, failed boots, outages and dry runs. The test plays the node
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from orchestrator.autoscaler.observe import job_demands
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
 from providers.compute.memory import MemoryCompute
-from providers.compute.pools import Pool, PoolsConfig
+from providers.compute.pools import Pool, PoolConfigError, PoolsConfig
 
 T0 = 1_800_000_000.0
 POOL = Pool("cpu", "memory", max_nodes=4, boot_seconds=30.0, price_per_hour=1.0, concurrency=1)
@@ -227,13 +228,55 @@ def test_unpriced_cloud_pools_take_the_catalogues_price(tmp_path: Path) -> None:
         "spot": Pool("spot", "aws", "g5.xlarge", region="us-east-1", market="spot"),
         "od": Pool("od", "aws", "g5.xlarge", region="us-east-1"),
         "own": Pool("own", "aws", "g5.xlarge", region="us-east-1", price_per_hour=0.7),
-        "odd": Pool("odd", "aws", "x9.huge", region="us-east-1"),
+        "odd": Pool("odd", "aws", "x9.huge", region="us-east-1", price_per_hour=0.9),
     }
     priced = priced_pools(PoolsConfig(pools), settings).pools
     assert priced["spot"].price_per_hour == offer.spot
     assert priced["od"].price_per_hour == offer.on_demand
     assert priced["own"].price_per_hour == 0.7  # a pool's own price wins
-    assert priced["odd"].price_per_hour == 0.0  # unknown to the catalogue: said in the log
+    assert priced["odd"].price_per_hour == 0.9  # unknown to the catalogue, priced by the file
+
+
+@pytest.mark.parametrize(
+    ("pool", "prices", "problem"),
+    [
+        # A typo in the type: its nodes would count as free under the hourly and job budgets.
+        (
+            Pool("cpu", "aws", "c7i.2xlage", region="us-east-1"),
+            None,
+            "pool 'cpu': aws c7i.2xlage in us-east-1 is not in the price catalogue: set its "
+            "price_per_hour",
+        ),
+        (
+            Pool("cpu", "aws", "c7i.2xlarge", region="ap-nowhere-1"),
+            None,
+            "pool 'cpu': aws c7i.2xlarge in ap-nowhere-1 is not in the price catalogue",
+        ),
+        (
+            Pool("cpu", "aws", "c7i.2xlarge", region="us-east-1"),
+            "{not json",
+            "pool 'cpu': aws c7i.2xlarge in us-east-1 has no price: the price catalogue is "
+            "unreadable",
+        ),
+    ],
+)
+def test_a_cloud_pool_without_a_known_price_is_refused(
+    tmp_path: Path, pool: Pool, prices: str | None, problem: str
+) -> None:
+    from types import SimpleNamespace
+
+    from orchestrator.autoscaler.loop import priced_pools
+
+    prices_file = tmp_path / "prices.json"
+    if prices is not None:
+        prices_file.write_text(prices)
+    settings = SimpleNamespace(prices_file=str(prices_file))
+    with pytest.raises(PoolConfigError) as refused:
+        priced_pools(PoolsConfig({pool.name: pool}), settings)
+    assert str(refused.value).startswith(problem)
+    # Priced by its own figure, it is taken as it is (a local pool needs no price at all).
+    own = dataclasses.replace(pool, price_per_hour=0.5)
+    assert priced_pools(PoolsConfig({pool.name: own}), settings).pools["cpu"].price_per_hour == 0.5
 
 
 def test_a_hardware_accelerated_job_asks_for_a_gpu_pool(store: JobStore) -> None:
