@@ -197,11 +197,13 @@ def _check_pools(settings: Settings) -> None:
     """Refuse to start with a broken pools file (one line naming the file, pool and field)."""
     if not settings.pools_file:
         return
+    from orchestrator.autoscaler.loop import priced_pools
     from orchestrator.autoscaler.policy import load_policy
     from providers.compute.pools import load_pools
 
     config = load_pools(settings.pools_file, settings.pool_overrides)
     load_policy(config.autoscaler, settings.autoscaler_overrides)
+    priced_pools(config, settings)  # a cloud pool of unknown price would count as free
 
 
 def _claim(url: str, role: str) -> str:

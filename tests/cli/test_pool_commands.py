@@ -131,11 +131,30 @@ def test_a_wrong_scale_is_one_line(run: CLI, args: tuple[str, ...], message: str
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({'provider = "memory"': 'provider = "ibm"'}, "pool 'cpu': provider 'ibm' is not one of"),
+        # A typo in the type: its nodes would run as free under every budget.
+        (
+            {
+                'provider = "memory"': 'provider = "aws"\nregion = "us-east-1"\n'
+                'instance_type = "c7i.2xlage"',
+                "price_per_hour = 0.5\n": "",
+            },
+            "pool 'cpu': aws c7i.2xlage in us-east-1 is not in the price catalogue: set its "
+            "price_per_hour",
+        ),
+    ],
+)
 def test_the_orchestrator_refuses_a_broken_pools_file(
-    cli: CLI, redis_url: str, tmp_path: Path
+    cli: CLI, redis_url: str, tmp_path: Path, change: dict[str, str], problem: str
 ) -> None:
     pools = tmp_path / "pools.toml"
-    pools.write_text(POOLS.replace('provider = "memory"', 'provider = "ibm"'))
+    text = POOLS
+    for old, new in change.items():
+        text = text.replace(old, new)
+    pools.write_text(text)
     done = cli.with_env(
         CLOUDRENDER_BROKER_URL=redis_url,
         CLOUDRENDER_STORAGE_URL=(tmp_path / "s").as_uri(),
@@ -143,4 +162,4 @@ def test_the_orchestrator_refuses_a_broken_pools_file(
     )("orchestrator")
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pool 'cpu': provider 'ibm' is not one of" in lines[0]
+    assert len(lines) == 1 and problem in lines[0], lines
