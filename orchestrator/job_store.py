@@ -310,15 +310,16 @@ class JobStore:
         self, job_id: str, index: int, seconds: float, renderer: str = "", digest: str = ""
     ) -> bool:
         """Mark a chunk done, made by a node of render fingerprint ``renderer`` ("" unknown),
-        its segment's sha256 ``digest`` ("" unknown); True when this completed the job's last
-        part (exactly once)."""
+        its segment's sha256 ``digest`` ("" unknown: the one recorded before stays, as a copy
+        that found the segment stored already did not make it); True when this completed the
+        job's last part (exactly once)."""
         chunk = self.chunk(job_id, index)
         chunk.state = ChunkState.DONE
         chunk.frames_done = chunk.frames
         chunk.finished_at = time.time()
         chunk.seconds = seconds
-        chunk.renderer = renderer
-        chunk.digest = digest
+        chunk.renderer = renderer or chunk.renderer
+        chunk.digest = digest or chunk.digest
         self.save_chunk(job_id, chunk)
         return self.part_done(job_id, str(index))
 

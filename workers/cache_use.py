@@ -18,7 +18,7 @@ from typing import Any
 import av
 
 from common.errors import RenderError
-from providers.storage.base import ObjectNotFound, Storage
+from providers.storage.base import ObjectNotFound, Storage, StorageError
 from workers import hooks
 from workers.assets import sha256_file
 from workers.fingerprint import render_fingerprint
@@ -98,6 +98,9 @@ def merge_parts(
             if rendered >= MAX_SEGMENT_RENDERS:
                 raise MergeError(f"{exc} (chunk {i} was rendered {rendered} times)") from None
             log.warning("job %s: %s; chunk %d renders again", spec.id, exc, i)
+            if isinstance(exc, MergeError):
+                # Gone from storage, or the render would find it there and take it as done.
+                _discard(storage, spec.segment_key(i))
             path = None
         if path is None:
             lost.append(i)
@@ -175,3 +178,11 @@ def _local(storage: Any, key: str, tmp: str, what: str) -> str:
     except ObjectNotFound:
         raise SegmentMissing(f"merge: the {what} is missing from storage ({key})") from None
     return dest
+
+
+def _discard(storage: Storage, key: str) -> None:
+    """Delete a damaged object; one that cannot be deleted is found damaged again next time."""
+    try:
+        storage.delete(key)
+    except StorageError as exc:
+        log.warning("cannot delete the damaged %s: %s", key, exc)

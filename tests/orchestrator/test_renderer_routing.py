@@ -150,6 +150,19 @@ def test_job_and_chunk_renderers_round_trip(store: JobStore) -> None:
     assert store.chunk("j", 0).renderer == ""
 
 
+def test_a_copy_that_found_the_segment_stored_keeps_what_the_render_recorded(
+    store: JobStore,
+) -> None:
+    """A second copy (a retry, a speculative one) that finds the segment in storage made
+    nothing: the renderer and the sha256 the merge checks stay the ones the render recorded."""
+    store.create(JobRecord(id="j", submitted_at=time.time(), renderer=A), {})
+    store.set_chunks("j", [ChunkRecord(0, 0, 10)], {})
+    store.chunk_started("j", 0, "n1", None)
+    store.chunk_done("j", 0, 1.0, A, "ab" * 32)
+    store.chunk_done("j", 0, 0.0, "", "")
+    assert (store.chunk("j", 0).renderer, store.chunk("j", 0).digest) == (A, "ab" * 32)
+
+
 # -- dispatch -------------------------------------------------------------------------------------
 
 

@@ -76,6 +76,10 @@ def test_a_segment_damaged_in_storage_fails_the_merge_naming_its_chunk(tmp_path:
     assert merge_parts(again, spec, storage, Fraction(20), [0], False,
                        str(tmp_path)) is None  # type: ignore[arg-type]  # fmt: skip
     assert again.lost == [0]
+    # Gone, so the new render renders it instead of taking the damaged object as done.
+    assert not storage.exists(spec.segment_key(0))
+    storage.put_file(spec.segment_key(0), str(tmp_path / "000000.mkv"))
+    Path(stored).write_bytes(bytes(data))
     # Rendered three times already: the job fails, naming the chunk
     with pytest.raises(MergeError, match=r"segment of chunk 0 \(frames 0-10\).*sha256 differs"):
         merge_parts(_Service({0: digest}, renders=3), spec, storage, Fraction(20), [0], False,
@@ -96,6 +100,7 @@ def test_a_segment_lost_or_cut_short_in_storage_renders_again(tmp_path: Path, da
     assert merge_parts(service, spec, storage, Fraction(20), [0], False,
                        str(tmp_path)) is None  # type: ignore[arg-type]  # fmt: skip
     assert service.lost == [0]
+    assert not storage.exists(spec.segment_key(0))
 
 
 def test_a_segment_without_a_recorded_digest_is_merged_as_before(tmp_path: Path) -> None:
