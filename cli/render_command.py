@@ -32,7 +32,7 @@ from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkState, JobRecord, JobState
 from orchestrator.processes import adopting_orphans
-from providers.storage import open_storage, split_object_url
+from providers.storage import ObjectNotFound, StorageError, open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
 from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
@@ -171,7 +171,7 @@ def render_distributed(
             )
         if record.state is JobState.COMPLETED and not url_output and spec.destination is None:
             # Remote workers cannot write to this disk: fetch the video from storage.
-            api.download(job_id, target)
+            _fetch(api, job_id, target, output)
         # The video is delivered to `output`; the job's objects in storage are not needed.
         storage = open_storage(storage_url)
         if keep_segments:
@@ -218,6 +218,22 @@ def render_distributed(
         ],
         "warnings": list(project.timeline.warnings) + notes,
     }
+
+
+def _fetch(api: CloudRenderingAPI, job_id: str, target: str, output: str) -> None:
+    """Copy a finished video from storage to ``target``; when this disk cannot take it, say so
+    and how to get the video, which stays in storage (not storage's fault, not lost)."""
+    try:
+        api.download(job_id, target)
+    except ObjectNotFound:
+        raise
+    except StorageError as exc:
+        cause = exc.__cause__
+        reason = f"{cause.strerror}" if isinstance(cause, OSError) and cause.strerror else exc
+        raise RenderError(
+            f"cannot write {output}: {reason}; the video is kept: "
+            f"cloudrender download {job_id} -o FILE"
+        ) from None
 
 
 def _software_here(project: Project) -> Project:

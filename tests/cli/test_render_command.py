@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 from pathlib import Path
@@ -12,8 +13,9 @@ import numpy as np
 import pytest
 
 from chunking.timeline.project import Project, read_project
-from cli.render_command import render_distributed
+from cli.render_command import _fetch, render_distributed
 from common.errors import RenderError
+from providers.storage.base import map_storage_errors
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from workers.render import render_to_file
 
@@ -209,3 +211,22 @@ def test_undecodable_chunk_fails_once_naming_clip_and_range(
     assert "clip 'broken'" in str(info.value) and "frames 30-59" in str(info.value)
     assert not out.exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".partial")]
+
+
+class _FullDisk:
+    """An API whose download fails as a full client disk makes it fail."""
+
+    def download(self, job_id: str, destination: str) -> str:
+        with map_storage_errors("jobs/j1/output.mp4"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), destination)
+
+
+def test_a_full_client_disk_names_the_output_and_keeps_the_video() -> None:
+    """Not storage's fault (its advice would be to move storage): the output's disk is full,
+    and the video waits in storage for `cloudrender download`."""
+    with pytest.raises(RenderError) as caught:
+        _fetch(_FullDisk(), "j1", "/out/film.mp4", "/out/film.mp4")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "cannot write /out/film.mp4: No space left on device; the video is kept: "
+        "cloudrender download j1 -o FILE"
+    )
