@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
 
+from chunking.timeline.project import container_of
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
@@ -35,8 +36,6 @@ from workers.job_spec import JobSpec
 
 router = APIRouter(tags=["jobs"])
 
-#: The video's name when the submit names none.
-DEFAULT_OUTPUT_NAME = "video.mp4"
 #: Seconds a pre-signed download URL stays valid.
 SIGNED_URL_SECONDS = 3600
 #: Most jobs a listing scans (newest first) to find those a user key may see.
@@ -76,12 +75,13 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
                 "one of them (submit with a key bound to it)",
                 403,
             )
-    output = body.output_name or DEFAULT_OUTPUT_NAME
-    if not _OUTPUT_NAME.match(output):
+    if body.output_name is not None and not _OUTPUT_NAME.match(body.output_name):
         raise RenderError(
-            f"output_name {output!r} must be a file name: letters, digits, . _ - (no folders)"
+            f"output_name {body.output_name!r} must be a file name: letters, digits, . _ - "
+            "(no folders)"
         )
     project = load_remote_project(body.project, body.media)
+    output = _output_name(body.output_name, project.timeline.export.container, body.settings)
     options: dict[str, Any] = {
         "priority": body.priority,
         "deadline": body.deadline,
@@ -115,6 +115,22 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
     except RenderError:
         return {"id": job_id, "estimate": None}  # the job is queued; its estimate is optional
     return {"id": job_id, "estimate": to_wire(estimate)}
+
+
+def _output_name(name: str | None, container: str, settings: dict[str, Any] | None) -> str:
+    """The download's file name: ``name``, whose extension must agree with a container the
+    settings ask for (the file would hold another format than it says); without one,
+    ``video.<container>`` of the settings, else of the project's own export."""
+    asked = (settings or {}).get("container")
+    if name is None:
+        return f"video.{asked if isinstance(asked, str) and asked else container}"
+    named = container_of(name, "")
+    if named and isinstance(asked, str) and asked and asked.lower() != named:
+        raise RenderError(
+            f"output_name {name!r} says .{named} but settings.container asks for {asked}: "
+            "make them agree (or leave one out)"
+        )
+    return name
 
 
 def _submit(

@@ -386,3 +386,36 @@ def test_an_estimate_over_http_does_not_price_the_chunks_the_segment_cache_holds
     after = estimate()
     assert (after.chunks, after.reused_chunks) == (3, 3)
     assert after.options[0].cost.p50 < before.options[0].cost.p50
+
+
+@pytest.mark.usefixtures("paused")
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({}, "video.mov"),  # the project's own format, not MP4
+        ({"settings": {"container": "mkv"}}, "video.mkv"),
+        ({"output_name": "cut.mov"}, "cut.mov"),
+    ],
+)
+def test_the_download_is_named_after_the_container_it_holds(
+    client: TestClient, user_key: str, extra: dict[str, Any], named: str
+) -> None:
+    doc = colour_project(1.0)
+    doc.setdefault("settings", {}).setdefault("export", {})["container"] = "mov"
+    submitted = _submit(client, user_key, doc, **extra)
+    assert submitted.status_code == 201, submitted.text
+    record = client.get(f"/v1/jobs/{submitted.json()['id']}", headers=bearer(user_key)).json()
+    assert record["output"] == named
+
+
+def test_an_output_name_that_contradicts_the_container_is_refused(
+    client: TestClient, user_key: str
+) -> None:
+    answer = _submit(
+        client, user_key, colour_project(1.0), output_name="a.mp4", settings={"container": "mkv"}
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == (
+        "output_name 'a.mp4' says .mp4 but settings.container asks for mkv: make them agree "
+        "(or leave one out)"
+    )
