@@ -17,6 +17,7 @@ from typing import Any
 import redis
 from kombu.exceptions import OperationalError
 from redbeat import RedBeatScheduler
+from redbeat.schedulers import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +35,22 @@ class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
                 # The lock expired while Redis was down: take it back unless another beat did.
                 if not self.lock.acquire(blocking=False):
                     return float(self.max_interval)
+            self._reseed()
             return float(super().tick(*args, **kwargs))
         except (redis.RedisError, OperationalError) as exc:
             log.warning("beat: Redis error (%s); retrying in %.0fs", exc, RETRY_SECONDS)
             return RETRY_SECONDS
+
+    def _reseed(self) -> None:
+        """Write the schedule again when Redis lost it (restarted without persistence, or
+        flushed): RedBeat writes it only at start, and without it no tick ever runs again
+        while the lock and the heartbeat look healthy."""
+        client = get_redis(self.app)
+        if not client.exists(self.app.redbeat_conf.schedule_key):
+            log.warning(
+                "beat: the schedule is gone from Redis (restarted empty?); writing it again"
+            )
+            self.setup_schedule()
 
     def close(self) -> None:
         """Release the lock if Redis is reachable; never fail the shutdown."""

@@ -25,3 +25,22 @@ def test_an_error_reply_from_redis_does_not_stop_the_beat(redis_url: str) -> Non
     finally:
         client.config_set("maxmemory", 0)
         client.close()
+
+
+def test_a_schedule_lost_with_redis_is_written_again(redis_url: str) -> None:
+    """Redis restarted without persistence (or flushed): RedBeat wrote its schedule only at
+    start, so no tick, and no failover of any later job, ever ran again."""
+    app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
+    scheduler = ResilientScheduler(app=app, lazy=True)
+    scheduler.lock_key = None
+    client = redis.Redis.from_url(redis_url)
+    key = app.redbeat_conf.schedule_key
+    try:
+        scheduler.tick()
+        entries = client.zrange(key, 0, -1)
+        assert any(b"tick" in e for e in entries) and any(b"autoscale" in e for e in entries)
+        client.flushall()
+        scheduler.tick()
+        assert client.zrange(key, 0, -1) == entries
+    finally:
+        client.close()
