@@ -71,7 +71,16 @@ class VideoIndex:
         # true time is exactly the target from reading as "later".
         times = self.times
         target = self.first + seconds / self.time_base + Fraction(1, 2)
-        return self.pts[max(bisect.bisect_right(times, target) - 1, 0)]
+        index = max(bisect.bisect_right(times, target) - 1, 0)
+        # Recorders stamp frames with jitter around their nominal times (a phone's +-1 ms at
+        # 30 fps, which one dropped frame keeps off any grid): a frame stamped within a quarter
+        # of its interval after the output instant starts there, else every frame it jitters
+        # late would show an output frame late, repeating one frame and skipping another.
+        ahead = index + 1
+        if ahead < len(times) and times[index] <= target:
+            if times[ahead] - target <= Fraction(times[ahead] - times[index], 4):
+                index = ahead
+        return self.pts[index]
 
     def keyframe(self, wanted: int, back: int = 0) -> int | None:
         """The keyframe at or before the frame at `wanted`, `back` keyframes earlier still;

@@ -3,6 +3,7 @@ MP4s trimmed without re-encoding, Matroska at 29.97 fps (workers.video_index, Vi
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.media import identify, make_video
-from workers.video_index import frame_grid
+from workers.video_index import VideoIndex, frame_grid
 from workers.video_source import VideoSource
 
 
@@ -126,6 +127,22 @@ def test_frame_grid(
     pts: list[int], base: Fraction, nominal: tuple[Fraction | None, ...], rate: Fraction | None
 ) -> None:
     assert frame_grid(pts, base, nominal) == rate
+
+
+def test_a_phones_jittered_timestamps_with_a_dropped_frame_show_each_frame_on_time() -> None:
+    """A recorder stamps 30 fps frames within a millisecond of their grid and drops one in low
+    light (no grid then): each output frame shows the frame meant for it, as ffmpeg's fps filter
+    does, not one frame late for a run and then one skipped."""
+    numbers = [n for n in range(61) if n != 30]
+    pts = [n * 3000 + math.floor(90 * math.sin(n * 12.9898)) for n in numbers]
+    index = VideoIndex(pts=pts, keyframes=[pts[0]], time_base=Fraction(1, 90000))
+    assert frame_grid(pts, index.time_base) is None
+    shown = [numbers[pts.index(index.shown_at(Fraction(n, 30)))] for n in range(60)]
+    assert shown == [*range(30), 29, *range(31, 60)]
+    # A frame that truly starts later is not taken early: 10 fps in a 30 fps timeline
+    slow = VideoIndex(pts=[0, 100, 200, 300], keyframes=[0], time_base=Fraction(1, 1000))
+    assert [slow.shown_at(Fraction(n, 30)) for n in range(9)] == [0, 0, 0, 100, 100, 100,
+                                                                  200, 200, 200]  # fmt: skip
 
 
 @pytest.mark.parametrize(
