@@ -9,7 +9,6 @@ import dataclasses
 from typing import Any
 
 from chunking.timeline.project import Project
-from common.errors import RenderError
 
 CODECS = ["h264", "hevc", "av1", "vp9", "ffv1"]
 
@@ -27,12 +26,6 @@ def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
 
 def with_cli_export(project: Project, args: argparse.Namespace, **extra: Any) -> Project:
     """The project with the command line's export options (and `extra` ones) applied."""
-    if args.lossless and args.codec not in (None, "h264", "ffv1"):
-        # A codec the lossless encoders are not: it would be overridden without a word.
-        raise RenderError(
-            f"--lossless encodes lossless H.264 RGB (.mp4, .mov) or FFV1 (.mkv); it cannot be "
-            f"--codec {args.codec} (drop one of the two)"
-        )
     project = project.with_export(cli_export(args, **extra), output=args.output)
     export = project.timeline.export
     if args.crf is not None and export.bitrate is not None:

@@ -72,6 +72,9 @@ MIN_SIZE = {"hevc": (64, 16), "av1": (4, 4)}
 #: The encoder the editor's renderer picks for each container when no codec is named
 #: (ffmpeg_builder/outputs.rs add_cpu_encoding: mkv gets libx265, webm libvpx-vp9).
 CONTAINER_DEFAULT_CODEC = {"mp4": "h264", "mov": "h264", "mkv": "hevc", "webm": "vp9"}
+#: What a lossless export encodes in each container (workers.encoder): RGB H.264 where FFmpeg's
+#: mov muxer refuses FFV1, FFV1 in Matroska; webm has no lossless output.
+LOSSLESS_CODEC = {"mp4": "h264", "mov": "h264", "mkv": "ffv1"}
 #: Each codec's CRF for the same visual quality as x264's, relative to it (the workers' default
 #: CRFs: h264 23, hevc 28, av1 35, vp9 33), and its CRF scale's top.
 _CRF_OFFSET = {"h264": (0, 51), "hevc": (5, 51), "av1": (12, 63), "vp9": (10, 63), "ffv1": (0, 51)}
@@ -154,6 +157,9 @@ def parse_export(
         value = raw.get(key)
         if value not in fine and not (isinstance(value, list) and not value):
             problems.warn(where, f"{key} {shown(value)} is not supported; ignored")
+    conflict = lossless_conflict(container, codec) if lossless and codec_raw is not None else None
+    if conflict is not None:
+        problems.warn(where, f"{conflict}: the codec is ignored")
     return ExportSettings(
         container=container,
         codec=codec,
@@ -277,6 +283,16 @@ def override_problems(changes: Mapping[str, Any]) -> list[str]:
 #: The presets x264 and x265 know (the named ones SVT-AV1 and libvpx map to their speeds).
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
            "veryslow", "placebo")  # fmt: skip
+
+
+def lossless_conflict(container: str, codec: str) -> str | None:
+    """Why an export named ``codec`` cannot be lossless in ``container`` (None when it can):
+    the lossless encoders are the container's own, whatever codec was asked for."""
+    wanted = LOSSLESS_CODEC.get(container)
+    if wanted is None or codec == wanted:
+        return None
+    name = "RGB H.264" if wanted == "h264" else "FFV1"
+    return f"lossless output in {container} is {name}, not {codec}"
 
 
 def export_problems(width: int, height: int, export: ExportSettings) -> list[str]:

@@ -12,6 +12,7 @@ from chunking.memory import memory_problems
 from chunking.timeline.export import (
     CONTAINER_CODECS,
     export_problems,
+    lossless_conflict,
     parse_export,
     with_overrides,
 )
@@ -46,6 +47,11 @@ class Project:
             export = self._export_in(container) or current
         export = with_overrides(export, **changes)
         problems = export_problems(self.timeline.width, self.timeline.height, export)
+        codec = changes.get("codec")
+        conflict = lossless_conflict(export.container, codec) if export.lossless and codec else None
+        if conflict is not None:
+            # Both asked for explicitly: one would be overridden without a word.
+            problems.append(f"{conflict}: ask for lossless or for {codec}, not both")
         if problems:
             raise EncodeError("; ".join(problems))
         return dataclasses.replace(self, timeline=dataclasses.replace(self.timeline, export=export))

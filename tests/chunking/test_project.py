@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chunking.timeline.project import read_project
+from common.errors import EncodeError, ValidationError
 from tests.helpers import colour_project
 
 
@@ -46,3 +47,45 @@ def test_a_quality_gives_the_crf_of_the_codec_the_container_implies() -> None:
 def test_an_override_of_the_codec_wins() -> None:
     chosen = read_project(project_exporting(), export={"codec": "av1"}, output="film.mkv")
     assert chosen.timeline.export.codec == "av1"
+
+
+@pytest.mark.parametrize(
+    ("export", "warning"),
+    [
+        (
+            {"format": "mp4", "codec": "hevc", "quality": "lossless"},
+            "settings.export: lossless output in mp4 is RGB H.264, not hevc: the codec is ignored",
+        ),
+        (
+            {"format": "mkv", "codec": "vp9", "lossless": True},
+            "settings.export: lossless output in mkv is FFV1, not vp9: the codec is ignored",
+        ),
+        ({"format": "mkv", "quality": "lossless"}, None),  # the container's own: FFV1
+        ({"format": "mp4", "codec": "h264", "lossless": True}, None),
+    ],
+)
+def test_a_project_asking_for_lossless_in_a_codec_it_cannot_be_says_so(
+    export: dict[str, Any], warning: str | None
+) -> None:
+    """The codec was dropped for the lossless encoder without a word (and --strict passed)."""
+    timeline = read_project(project_exporting(**export)).timeline
+    assert timeline.export.lossless
+    assert [w for w in timeline.warnings if "lossless" in w] == ([warning] if warning else [])
+    if warning:
+        with pytest.raises(ValidationError, match="not .*: the codec is ignored"):
+            read_project(project_exporting(**export), strict=True)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "output"),
+    [
+        ({"lossless": True, "codec": "hevc"}, "film.mp4"),
+        ({"lossless": True, "codec": "h264"}, "film.mkv"),
+    ],
+)
+def test_overrides_asking_for_lossless_and_another_codec_are_refused(
+    overrides: dict[str, Any], output: str
+) -> None:
+    """An API submit's settings, or the command line: both asked for, one would be ignored."""
+    with pytest.raises(EncodeError, match=f"not {overrides['codec']}: ask for lossless or for"):
+        read_project(project_exporting(), export=overrides, output=output)
