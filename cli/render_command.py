@@ -22,8 +22,9 @@ import redis
 from chunking.timeline.project import Project
 from cli import WORKER_APP
 from cli.output_url import check_output_url, is_output_url
+from cli.private_runs import dropping_run_job, record_run_job, sweep_dead_runs
 from common.errors import RenderError
-from common.scratch import scratch_prefix, sweep_scratch
+from common.scratch import scratch_prefix
 from common.settings import Settings
 from common.urls import redact_url
 from orchestrator import keys
@@ -151,6 +152,8 @@ def render_distributed(
             project_name=project_name,
             user=user,
         )
+        if url_file is not None and not keep_segments:
+            record_run_job(os.path.dirname(url_file), job_id)
         try:
             record = _follow(api, job_id, progress, lost)
         except BaseException:
@@ -395,13 +398,14 @@ def _cluster(
     # re-renders one chunk); each job's own objects are removed after its render.
     storage_dir = os.path.join(os.path.expanduser(settings.embedded_dir), "storage")
     os.makedirs(storage_dir, mode=0o700, exist_ok=True)
-    sweep_scratch("run")  # what killed clients left
+    sweep_dead_runs(storage_dir)  # what killed clients left
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("run")) as private:
         storage_url = Path(storage_dir).as_uri()
         env |= policy_env(
             storage_url=storage_url, media_roots=media_roots, output_roots=output_roots
         )
         with (
+            dropping_run_job(private, storage_dir),
             adopting_orphans(),
             EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP) as cluster,
         ):

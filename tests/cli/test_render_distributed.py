@@ -104,6 +104,8 @@ def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
     path = write_project(tmp_path / "p.json", doc)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
+    jobs = Path(os.environ["CLOUDRENDER_EMBEDDED_DIR"], "storage", "jobs")
+    before = set(jobs.iterdir()) if jobs.exists() else set()
     proc = cli.start(
         "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
     )
@@ -122,6 +124,8 @@ def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
     assert len(children) >= 4
     assert alive(children) == set()
     assert list(out_dir.iterdir()) == []
+    # Its job's segments do not stay in the lasting storage for ever
+    assert not _new_segments(jobs, before)
 
 
 def test_progress_shows_the_running_chunks() -> None:
@@ -154,6 +158,8 @@ def test_a_private_cluster_killed_mid_render_ends_the_render_in_one_line(
     path = write_project(tmp_path / "p.json", doc)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
+    jobs = Path(os.environ["CLOUDRENDER_EMBEDDED_DIR"], "storage", "jobs")
+    before = set(jobs.iterdir()) if jobs.exists() else set()
     proc = cli.start(
         "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
     )
@@ -171,9 +177,10 @@ def test_a_private_cluster_killed_mid_render_ends_the_render_in_one_line(
                 worker = pid
         time.sleep(0.2)
     assert worker is not None, "the private workers never started"
-    # Rendering: a render child forked below one of the two pool processes (beside beat's).
-    while len(descendants(worker)) < 4 and time.monotonic() < deadline:
+    # Rendering, a first segment stored: its objects must not outlive the render.
+    while not _new_segments(jobs, before) and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert _new_segments(jobs, before), "no segment was ever stored"
     assert proc.poll() is None
     children |= descendants(proc.pid)
     if victim == "workers":
@@ -190,6 +197,14 @@ def test_a_private_cluster_killed_mid_render_ends_the_render_in_one_line(
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert alive(children) == set()
     assert list(out_dir.iterdir()) == []
+    # Its job's segments do not stay in the lasting storage for ever
+    assert not _new_segments(jobs, before)
+
+
+def _new_segments(jobs: Path, before: set[Path]) -> list[Path]:
+    """Segments stored under job folders that were not there before."""
+    found = set(jobs.iterdir()) - before if jobs.exists() else set()
+    return [p for job in found for p in job.glob("segments/*.mkv")]
 
 
 def _command(pid: int) -> bytes:
