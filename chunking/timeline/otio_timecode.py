@@ -7,6 +7,10 @@ showed its last frame, frozen, for the whole event. A clip whose reference has n
 range (an EDL's, relinked by name; an ``.otio`` written without one) whose media carry a start
 timecode gets that start as its available range, when the clip's source starts at or after it
 (a source time before the media's first timecode counts from the file's start, as before).
+
+Production sound is a Broadcast WAV whose timecode is its ``bext`` chunk's time reference: the
+samples since midnight at its sample rate (a field recorder's 10:00:00:00 at 48 kHz is
+1,728,000,000). A sound file without video starts there, in seconds, read at the clip's rate.
 """
 
 from __future__ import annotations
@@ -67,11 +71,12 @@ def video_header(path: str) -> tuple[Fraction, list[Mapping[str, str]]] | None:
 
 
 def media_start(path: str) -> tuple[int, Fraction] | None:
-    """A video file's start timecode as a frame number and its frame rate, or None (no
-    timecode, no video, unreadable: the media checks report those)."""
+    """A media file's start timecode as a frame number and its frame rate, or None (no
+    timecode, unreadable: the media checks report those). A sound file's is its broadcast
+    WAV time reference: a sample number at its sample rate."""
     header = video_header(path)
     if header is None:
-        return None
+        return _time_reference(path)
     rate, tags = header
     for tag in tags:
         text = tag.get("timecode")
@@ -79,6 +84,24 @@ def media_start(path: str) -> tuple[int, Fraction] | None:
         if frame is not None:
             return frame, rate
     return None
+
+
+def _time_reference(path: str) -> tuple[int, Fraction] | None:
+    """A sound file's ``bext`` time reference (samples since midnight) and its sample rate,
+    or None (none, no sound, unreadable)."""
+    import av
+
+    try:
+        with av.open("file:" + os.path.abspath(path), container_options=_FILE_ONLY) as container:
+            text = container.metadata.get("time_reference")
+            rates = [s.rate for s in container.streams.audio if s.rate]
+    except (av.error.FFmpegError, OSError, ValueError):
+        return None
+    if not rates or not isinstance(text, str) or not text.strip().isdigit():
+        return None
+    # A day of samples at most: a larger one is no time of day (a corrupt chunk).
+    samples = int(text)
+    return (samples, Fraction(rates[0])) if samples < 86400 * rates[0] else None
 
 
 def apply_media_timecodes(tl: Any, base_dir: str) -> None:

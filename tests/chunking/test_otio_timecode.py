@@ -69,3 +69,36 @@ def test_a_source_time_before_the_media_timecode_counts_from_the_files_start(
     timeline = load(str(edl(tmp_path, "00:00:01:00", "00:00:02:00")))
     (shot,) = [c for t in timeline.tracks for c in t.clips]
     assert shot.source_start == 1.0
+
+
+def make_bwf(path: Path, seconds: int, time_reference: int, rate: int = 48000) -> Path:
+    """A broadcast WAV of a tone whose bext time reference is ``time_reference`` samples."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="wav", options={"write_bext": "1"}) as out:
+        out.metadata["time_reference"] = str(time_reference)
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="mono")
+        tone = (np.sin(np.arange(rate * seconds) * 0.06) * 8000).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = rate
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_production_sound_plays_from_its_broadcast_wav_time_reference(tmp_path: Path) -> None:
+    make_bwf(tmp_path / "snd001.wav", seconds=10, time_reference=10 * 3600 * 48000)
+    make_video(tmp_path / "cam001.mov", frames=240, fps=24, timecode="09:59:58:00")
+    assert media_start(str(tmp_path / "snd001.wav")) == (1_728_000_000, 48000)
+    cut = tmp_path / "cut.edl"
+    cut.write_text(
+        "TITLE: synced\nFCM: NON-DROP FRAME\n\n"
+        "001  CAM001   V     C        10:00:02:00 10:00:04:00 01:00:00:00 01:00:02:00\n"
+        "* FROM CLIP NAME: cam001.mov\n"
+        "002  SND001   AA    C        10:00:02:00 10:00:04:00 01:00:00:00 01:00:02:00\n"
+        "* FROM CLIP NAME: snd001.wav\n"
+    )
+    timeline = load(str(cut))
+    starts = {c.source.path: c.source_start for t in timeline.tracks for c in t.clips}
+    assert starts == {str(tmp_path / "cam001.mov"): 4.0, str(tmp_path / "snd001.wav"): 2.0}
