@@ -13,6 +13,10 @@ it reads, and what it leaves in metadata put where the loader reads it.
   holds for keyframed (variable) speed too as its average; where ``<start>`` or ``<end>`` is
   -1 (beside a transition) it is the filter's ``speed`` percentage. ``reverse`` makes it
   negative, which the loader refuses like any reverse playback.
+- A sequence without a ``<timecode>`` (several writers leave it out) had no rate of its own:
+  the loader took its first clip's, so a 29.97 fps sequence opening on a 25 fps nest was
+  rendered at 25 fps, every cut moved. Its start is taken as 0 at its ``<rate>`` (else its
+  video format's rate).
 """
 
 from __future__ import annotations
@@ -63,7 +67,36 @@ def correct() -> bool:
         return item
 
     parser.clip_for_element = clip_for_element
+    original_timeline = parser.timeline_for_sequence
+
+    def timeline_for_sequence(self: Any, element: Any, context: Any) -> Any:
+        """The adapter's method; a sequence without a timecode starts at 0 at its rate."""
+        timeline = original_timeline(self, element, context)
+        rate = None if timeline.global_start_time is not None else sequence_rate(element)
+        if rate is not None:
+            timeline.global_start_time = otio.opentime.RationalTime(0, rate)
+        return timeline
+
+    parser.timeline_for_sequence = timeline_for_sequence
     return True
+
+
+#: Where a sequence says its frame rate: its own ``<rate>``, else its video format's.
+_SEQUENCE_RATES = ("./rate", "./media/video/format/samplecharacteristics/rate")
+
+
+def sequence_rate(sequence: Any) -> float | None:
+    """An FCP 7 XML ``<sequence>``'s frame rate (``<timebase>``, times 1000/1001 where
+    ``<ntsc>`` is TRUE), or None if it names none."""
+    for where in _SEQUENCE_RATES:
+        found = sequence.find(where)
+        timebase = _integer(found.find("./timebase")) if found is not None else None
+        if timebase is None or not 0 < timebase <= 1000:
+            continue
+        ntsc = found.find("./ntsc")
+        is_ntsc = ntsc is not None and (ntsc.text or "").strip().upper() == "TRUE"
+        return timebase * 1000 / 1001 if is_ntsc else float(timebase)
+    return None
 
 
 #: Metadata key of a clipitem's [in, out, start, end] frame numbers.

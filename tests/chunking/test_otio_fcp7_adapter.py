@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,17 @@ def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -
 def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match=r"clip 'A.mov'.*reverse playback"):
         export(tmp_path, track(retimed(0, 25, 0, 25, time_remap(100, reverse=True))))
+
+
+def test_a_sequence_without_timecode_plays_at_its_own_rate_not_its_first_clips(
+    tmp_path: Path,
+) -> None:
+    ntsc = "<rate><timebase>30</timebase><ntsc>TRUE</ntsc></rate>"
+    nest = sequence("Nest", track(clipitem("A.mov", 0, 50, 0, file("A.mov"))))
+    main = sequence("Main", track(clipitem("Nest", 0, 30, 0, nest))).replace(RATE, ntsc, 1)
+    make_video(tmp_path / "A.mov", frames=4, size=(64, 36))
+    path = tmp_path / "edit.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE xmeml>\n<xmeml version="4">{main}</xmeml>')
+    timeline = load(str(path))
+    # 29.97 fps, as the sequence says (its first clip, a 25 fps nest, made it 25 fps)
+    assert (timeline.fps, timeline.frames) == (Fraction(30000, 1001), 30)
