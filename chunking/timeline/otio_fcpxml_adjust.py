@@ -9,6 +9,11 @@
   positive, and turns counter-clockwise; the renderer moves in pixels, down positive, and turns
   clockwise. A moved anchor, a mirroring (negative) scale and an animated (keyframed)
   adjustment are named in a warning and left out, as are crops and distortions.
+* ``<adjust-conform type="fit|fill|none">`` (Spatial Conform): the renderer fits the picture
+  inside the frame as ``fit`` does; ``fill`` scales it to cover the frame (cropping the
+  overflow) and ``none`` shows it at its own pixel size, both as a uniform scale of the fitted
+  picture under the clip's own scale, from the frame sizes of the media's and the project's
+  formats (where either is unknown, the clip is fitted, with a warning).
 
 A synchronized clip's adjustments apply to everything it holds: they are combined with those of
 its items before it is made flat (``otio_fcpxml_nesting``). The adjustments travel through the
@@ -43,23 +48,46 @@ _LEFT_OUT = {
 }
 
 
-def frame_height(root: Any) -> int | None:
-    """The height in pixels of the (first) project's sequence format, or None if unknown."""
+def frame_size(root: Any) -> tuple[int, int] | None:
+    """The (width, height) of the (first) project's sequence format, or None if unknown."""
     formats = {f.get("id"): f for f in root.iter("format")}
     for sequence in root.iterfind(".//project/sequence"):
-        found = formats.get(sequence.get("format"))
-        height = found.get("height") if found is not None else None
-        if height is not None and height.isdigit() and int(height) > 0:
-            return int(height)
+        size = _size(formats.get(sequence.get("format")))
+        if size is not None:
+            return size
     return None
 
 
-def adjustments(item: Any, height: int | None) -> dict[str, Any]:
+def media_size(
+    item: Any, formats: dict[Any, Any], assets: dict[Any, Any]
+) -> tuple[int, int] | None:
+    """The (width, height) of an item's picture by its own format or its asset's, or None."""
+    asset = assets.get(item.get("ref"))
+    named = item.get("format") or (asset.get("format") if asset is not None else None)
+    return _size(formats.get(named))
+
+
+def _size(element: Any) -> tuple[int, int] | None:
+    if element is None:
+        return None
+    width, height = element.get("width") or "", element.get("height") or ""
+    if width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
+        return int(width), int(height)
+    return None
+
+
+def adjustments(
+    item: Any,
+    height: int | None,
+    sizes: tuple[tuple[int, int] | None, tuple[int, int] | None] = (None, None),
+) -> dict[str, Any]:
     """What an item's own adjustments do: ``gain``, ``opacity``, ``transform`` (the renderer's
     fields), ``fade_in``/``fade_out`` (seconds) and ``notes`` (what is left out, for a
-    warning: ``[part, text]``, the part "picture" or "sound" it concerns)."""
+    warning: ``[part, text]``, the part "picture" or "sound" it concerns). ``sizes`` are the
+    project's frame size and the item's media's (for its spatial conform)."""
     found: dict[str, Any] = {}
     notes: list[list[str]] = []
+    conform = 1.0
     for child in item:
         if child.tag == "adjust-volume":
             _volume(child, found, notes)
@@ -69,11 +97,39 @@ def adjustments(item: Any, height: int | None) -> dict[str, Any]:
             _blend(child, found, notes)
         elif child.tag == "adjust-transform":
             _transform(child, height, found, notes)
+        elif child.tag == "adjust-conform":
+            conform = _conform(child, sizes, notes)
         elif child.tag in _LEFT_OUT:
             notes.append(["picture", f"{_LEFT_OUT[child.tag]} is not rendered"])
+    if conform != 1:
+        transform = found.setdefault("transform", {})
+        for key in ("scale_x", "scale_y"):
+            transform[key] = transform.get(key, 1.0) * conform
     if notes:
         found["notes"] = notes
     return found
+
+
+def _conform(
+    child: Any,
+    sizes: tuple[tuple[int, int] | None, tuple[int, int] | None],
+    notes: list[list[str]],
+) -> float:
+    """The scale of the fitted picture a spatial conform makes (1: fit)."""
+    kind = (child.get("type") or "fit").strip().lower()
+    if kind == "fit":
+        return 1.0
+    frame, media = sizes
+    if kind not in ("fill", "none"):
+        notes.append(["picture", f"its spatial conform {kind!r} is not known: fitted instead"])
+        return 1.0
+    if frame is None or media is None:
+        notes.append(["picture", f"its spatial conform {kind!r} is fitted: its size is unknown"])
+        return 1.0
+    across, down = frame[0] / media[0], frame[1] / media[1]
+    fitted = min(across, down)
+    # The renderer fits; fill covers the frame instead, none keeps the media's own pixels.
+    return max(across, down) / fitted if kind == "fill" else 1 / fitted
 
 
 def _animated(child: Any) -> list[str]:
@@ -198,8 +254,15 @@ def combined(outer: dict[str, Any], inner: dict[str, Any]) -> dict[str, Any]:
 def mark_adjustments(root: Any) -> bool:
     """Carry every item's adjustments (a sync clip's combined into its items') at the end of
     its name, where ``apply_adjustments`` finds them; False if no item had any."""
-    height = frame_height(root)
-    own = {item: adjustments(item, height) for item in root.iter() if item.tag in _ITEMS}
+    frame = frame_size(root)
+    height = frame[1] if frame is not None else None
+    formats = {f.get("id"): f for f in root.iter("format")}
+    assets = {a.get("id"): a for a in root.iter("asset")}
+    own = {
+        item: adjustments(item, height, (frame, media_size(item, formats, assets)))
+        for item in root.iter()
+        if item.tag in _ITEMS
+    }
     for sync in root.iter("sync-clip"):  # outermost first: an inner sync clip has both
         if own.get(sync):
             for item in sync.iter():

@@ -186,3 +186,71 @@ def test_a_transform_moves_the_rendered_picture(adjusted: Timeline) -> None:
     inside, below, beside = frame[5:40, 45:115], frame[50:, :], frame[:, :35]
     assert inside.min() > 0 and inside.mean() > 20  # make_video's level(55) and its bar
     assert below.max() == 0 and beside.max() == 0
+
+
+FRAME, SQUARE = (160, 90), (120, 90)
+
+
+@pytest.mark.parametrize(
+    ("children", "sizes", "expected"),
+    [
+        ('<adjust-conform type="fit"/>', (FRAME, SQUARE), {}),
+        # fill: 4:3 in 16:9 covers the width (160x120, top and bottom cropped)
+        ('<adjust-conform type="fill"/>', (FRAME, SQUARE), {"scale": 4 / 3}),
+        # none: the media's own pixels (a 320x180 picture, fitted at half its size, doubles)
+        ('<adjust-conform type="none"/>', (FRAME, (320, 180)), {"scale": 2.0}),
+        # under the clip's own scale
+        ('<adjust-conform type="fill"/><adjust-transform scale="0.5 0.5"/>', (FRAME, SQUARE),
+         {"scale": 2 / 3}),
+    ],
+)  # fmt: skip
+def test_a_spatial_conform_scales_the_fitted_picture(
+    children: str, sizes: Any, expected: dict[str, float]
+) -> None:
+    item = ElementTree.fromstring(f"<asset-clip>{children}</asset-clip>")
+    transform = adjustments(item, 90, sizes).get("transform", {})
+    scale = expected.get("scale")
+    assert transform == ({} if scale is None else {"scale_x": scale, "scale_y": scale})
+
+
+@pytest.mark.parametrize(
+    ("conform", "sizes", "note"),
+    [
+        ("fill", (FRAME, None), "its spatial conform 'fill' is fitted: its size is unknown"),
+        ("stretch", (FRAME, SQUARE), "its spatial conform 'stretch' is not known: fitted"),
+    ],
+)
+def test_a_spatial_conform_that_cannot_be_drawn_is_noted(
+    conform: str, sizes: Any, note: str
+) -> None:
+    item = ElementTree.fromstring(f'<asset-clip><adjust-conform type="{conform}"/></asset-clip>')
+    found = adjustments(item, 90, sizes)
+    assert "transform" not in found and found["notes"][0][1].startswith(note)
+
+
+def test_a_filled_clip_covers_the_rendered_frame(tmp_path: Path) -> None:
+    """A 4:3 picture set to Fill in a 16:9 project reaches both edges (fit leaves bars)."""
+    from workers.compositor import Compositor
+
+    make_video(tmp_path / "sq.mp4", frames=25, fps=25, size=SQUARE)
+    text = (
+        ADJUSTED.replace(
+            '<format id="r1"', '<format id="r3" width="120" height="90"/><format id="r1"'
+        )
+        .replace('hasAudio="1" format="r1"', 'hasAudio="1" format="r3"')
+        .replace("av.mp4", "sq.mp4")
+    )
+    spine = text[text.index("<spine>") : text.index("</spine>") + len("</spine>")]
+    filled = (
+        '<spine><asset-clip name="sq" ref="r2" offset="0s" duration="1s" start="0s">'
+        '<adjust-conform type="fill"/></asset-clip></spine>'
+    )
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text.replace(spine, filled))
+    compositor = Compositor(load(str(path)))
+    try:
+        compositor.open_range(10, 11)
+        frame = compositor.frame(10).astype(int)
+    finally:
+        compositor.close()
+    assert frame[:, :10].max() > 0 and frame[:, -10:].max() > 0
