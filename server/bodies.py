@@ -21,7 +21,9 @@ ProjectField = Field(
 MediaField = Field(
     default=None,
     description="for an editor's export sent as project: file names (or clip names, with or "
-    "without their suffix) -> asset references asset:sha256:<hex><ext>, to relink its media",
+    "without their suffix) -> asset references asset:sha256:<hex><ext>, to relink its media; "
+    'an EDL\'s media as {"asset": <reference>, "timecode": "01:00:00:00" | null, "fps": '
+    '"24000/1001" | 25 | null}, the start timecode and frame rate its source times count by',
 )
 Deadline = Field(default=None, description="when the video is needed: ISO 8601 or epoch seconds")
 
@@ -44,7 +46,7 @@ class SubmitBody(_Body):
     """``POST /v1/jobs``."""
 
     project: dict[str, Any] | str = ProjectField
-    media: dict[str, str] | None = MediaField
+    media: dict[str, str | dict[str, Any]] | None = MediaField
     settings: dict[str, Any] | None = Field(
         default=None, description="export settings over the project's (codec, crf, preset, ...)"
     )
@@ -73,7 +75,7 @@ class EstimateBody(_Body):
     """``POST /v1/estimate``."""
 
     project: dict[str, Any] | str = ProjectField
-    media: dict[str, str] | None = MediaField
+    media: dict[str, str | dict[str, Any]] | None = MediaField
     settings: dict[str, Any] | None = None
     chunk_frames: int | None = Field(default=None, ge=1, le=1_000_000)
     provider: str | None = Field(default=None, max_length=32)

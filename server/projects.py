@@ -6,7 +6,8 @@ request's ``media`` map), read and vetted without ever touching the service's ow
 Media must already be uploaded: every media path is an asset reference
 ``asset:sha256:<hex><ext>`` (``POST /v1/assets/missing``, ``PUT /v1/assets/...``); a local path
 is refused naming its clip, before the project is loaded, so a request cannot learn which files
-exist on the server.
+exist on the server. An EDL's media are declared with their start timecode and frame rate,
+which the service cannot read from the uploaded bytes at submit (``server.export_media``).
 
 The project loader checks that each media file exists and is readable. For an uploaded asset
 that check is the storage's (``submit_job`` confirms each reference is held), so the project is
@@ -29,6 +30,7 @@ from typing import Any
 from chunking.timeline.project import Project, read_project
 from chunking.timeline.studio_editor import convert
 from common.errors import TimelineError, ValidationError
+from server.export_media import rate_placeholders, read_media_map, refuse_undeclared
 from workers.assets import is_asset_ref, media_fields
 
 #: How a placeholder reference is written for the OTIO reader, which refuses URL-like paths.
@@ -40,11 +42,12 @@ _EDL_EVENT = re.compile(r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+.*\d\d[:;]\d\d[:;]\d\d[:;
 
 
 def load_remote_project(
-    source: str | Mapping[str, Any], media: Mapping[str, str] | None = None
+    source: str | Mapping[str, Any], media: Mapping[str, Any] | None = None
 ) -> Project:
     """The project a client sent, read with its media as asset references only. ``media``
     relinks an editor's export (FCP 7 XML, FCPXML or EDL text): file or clip names, with or
-    without their suffix, to asset references."""
+    without their suffix, to asset references, or (an EDL's media) to what is known of each
+    (``server.export_media``)."""
     if isinstance(source, str):
         suffix = _export_kind(source)
         otio = _parse_otio(source) if suffix is None else _editor_export(source, suffix, media)
@@ -86,7 +89,7 @@ MAX_EXPORT_EVENTS = 10_000
 _XML_ITEM = re.compile(r"<(?:clipitem|asset-clip|clip|ref-clip|sync-clip|mc-clip|audio|video)\b")
 
 
-def _editor_export(text: str, suffix: str, media: Mapping[str, str] | None) -> dict[str, Any]:
+def _editor_export(text: str, suffix: str, media: Mapping[str, Any] | None) -> dict[str, Any]:
     """An editor's export read through OpenTimelineIO, its media relinked by name to the
     client's asset references: the OTIO JSON document the OTIO path then vets."""
     pattern = _EDL_EVENT if suffix == ".edl" else _XML_ITEM
@@ -101,22 +104,25 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, str] | None) -> d
 
     from chunking.timeline.fields import Problems
     from chunking.timeline.otio_nle import read_export, relink_by_name
+    from chunking.timeline.otio_timecode import apply_declared_timecodes, declared_media
 
-    refs: dict[str, str] = {}
-    for name, ref in (media or {}).items():
-        if not is_asset_ref(ref):
-            raise TimelineError(f"media[{name!r}]: {ref!r} is not an asset reference")
-        refs.setdefault(name.lower(), ref)
-        refs.setdefault(os.path.splitext(name)[0].lower(), ref)
+    found = read_media_map(media)
     with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
         path = os.path.join(folder, "project" + suffix)
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
+        # The declared media stand where an EDL's rate choice looks for its media by name.
+        media_dir = os.path.join(folder, "media")
+        beside = rate_placeholders(media_dir, found) if suffix == ".edl" else {}
         try:
-            tl = read_export(path, Problems())
+            with declared_media(beside):
+                tl = read_export(path, Problems())
         except TimelineError as exc:  # its message names the file: not this server's path
             raise TimelineError(str(exc).replace(path, "project")) from None
-    relink_by_name(tl, refs, is_asset_ref, Problems())
+    relink_by_name(tl, found.refs, is_asset_ref, Problems())
+    if suffix == ".edl":
+        refuse_undeclared(tl, found)
+        apply_declared_timecodes(tl, found.by_ref)
     document: dict[str, Any] = json.loads(otio.adapters.write_to_string(tl, "otio_json"))
     return document
 

@@ -352,9 +352,11 @@ def test_an_edl_is_estimated_with_its_clips_relinked_by_name(
         otio.schema.Timeline(tracks=[track]), "cmx_3600", rate=25
     )
     ref = f"asset:sha256:{digest}.mp4"
+    # An EDL's media say their start timecode and rate, which the service does not read.
+    declared = {"asset": ref, "timecode": None, "fps": 25}
     answer = client.post(
         "/v1/estimate",
-        json={"project": edl, "media": {"A001_C002.mov": ref, "A001_C003": ref}},
+        json={"project": edl, "media": {"A001_C002.mov": declared, "A001_C003": declared}},
         headers=bearer(user_key),
     )
     assert answer.status_code == 200, answer.text

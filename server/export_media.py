@@ -1,0 +1,170 @@
+"""The media map of an editor's export sent over HTTP: each file or clip name's uploaded asset
+and, for an EDL, what the service cannot read from the asset at submit.
+
+An EDL's source in and out points are its media's own timecode (a camera file starting at
+01:00:00:00) and its media's frame rate settles the rate its timecodes are read at
+(``chunking.timeline.otio_nle``, ``chunking.timeline.otio_timecode``). The service loads the
+export against empty placeholders of the uploaded assets (``server.projects``): it never reads
+their bytes at submit, so the client says what the files' headers hold::
+
+    {"A001.mov": {"asset": "asset:sha256:<hex>.mov", "timecode": "01:00:00:00",
+                  "fps": "24000/1001"}}
+
+``timecode`` is null for media without one; ``fps`` is the picture's frame rate (a number, or a
+ratio such as ``"30000/1001"``), for sound only the rate its timecode counts at (null when it
+has none). A medium an EDL's events use named by a bare reference is refused, naming it: read
+as seconds into the file, an event at 01:00:01:00 would play an hour past the end of a ten
+second file, without a word. (``cloudrender submit --api`` reads the EDL with its media itself
+and sends what it read.) FCP 7 XML and FCPXML carry their media's start and rate themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from chunking.timeline.otio_timecode import DeclaredMedia, timecode_frames
+from chunking.timeline.schema import MAX_FPS
+from common.errors import TimelineError, ValidationError
+from workers.assets import is_asset_ref
+
+#: Extensions of assets that hold sound only: their ``fps`` is their timecode's rate only.
+_SOUND_ONLY = frozenset(
+    (".wav", ".aif", ".aiff", ".mp3", ".flac", ".aac", ".m4a", ".mka", ".oga", ".opus")
+)
+#: The keys a declared medium may have.
+_KEYS = ("asset", "timecode", "fps")
+
+
+@dataclass
+class ExportMedia:
+    """A request's media map read: references by name, and what is declared of each."""
+
+    #: lower-case names, with and without their suffix -> asset reference (for the relink)
+    refs: dict[str, str] = field(default_factory=dict)
+    #: asset reference -> the first name the map gives it (for messages)
+    names: dict[str, str] = field(default_factory=dict)
+    #: name as given -> what is declared of it
+    declared: dict[str, DeclaredMedia] = field(default_factory=dict)
+    #: asset reference -> what is declared of it (the first declaration wins)
+    by_ref: dict[str, DeclaredMedia] = field(default_factory=dict)
+
+
+def read_media_map(media: Mapping[str, Any] | None) -> ExportMedia:
+    """A request's ``media`` map read (see the module docstring); TimelineError naming the
+    first entry that is neither a reference nor a declared medium."""
+    found = ExportMedia()
+    for name, entry in (media or {}).items():
+        where = f"media[{name!r}]"
+        if isinstance(entry, Mapping):
+            ref, declared = _declared(where, entry)
+        else:
+            ref, declared = entry, None
+        if not is_asset_ref(ref):
+            raise TimelineError(f"{where}: {ref!r} is not an asset reference")
+        found.refs.setdefault(name.lower(), ref)
+        found.refs.setdefault(os.path.splitext(name)[0].lower(), ref)
+        found.names.setdefault(ref, name)
+        if declared is not None:
+            found.declared[name] = declared
+            found.by_ref.setdefault(ref, declared)
+    return found
+
+
+def _declared(where: str, entry: Mapping[str, Any]) -> tuple[Any, DeclaredMedia]:
+    """An object entry's asset reference and what it declares."""
+    unknown = sorted(str(k) for k in entry if k not in _KEYS)
+    if unknown:
+        raise TimelineError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(_KEYS)})")
+    missing = [k for k in _KEYS if k not in entry]
+    if missing:
+        raise TimelineError(
+            f"{where}: names no {missing[0]!r} (give each of asset, timecode and fps; "
+            "null where the medium has no timecode or no frame rate)"
+        )
+    ref, timecode, fps = entry["asset"], entry["timecode"], entry["fps"]
+    rate = None if fps is None else _rate(f"{where}.fps", fps)
+    start = None
+    if timecode is not None:
+        if rate is None:
+            raise TimelineError(f"{where}: a timecode needs the fps it counts at (fps is null)")
+        frame = timecode_frames(timecode, rate) if isinstance(timecode, str) else None
+        if frame is None:
+            raise TimelineError(
+                f"{where}.timecode: {timecode!r} is not a timecode at {float(rate):.5g} fps "
+                "(HH:MM:SS:FF, ; before the frames for drop-frame), nor null"
+            )
+        start = (frame, rate)
+    sound_only = os.path.splitext(str(ref))[1].lower() in _SOUND_ONLY
+    return ref, DeclaredMedia(None if sound_only else rate, start)
+
+
+def _rate(where: str, value: Any) -> Fraction:
+    """A frame rate as a client writes it (25, 29.97, "30000/1001"): NTSC's exact ratio."""
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError
+        rate = Fraction(str(value).strip())
+    except (ValueError, ZeroDivisionError):
+        raise TimelineError(f"{where}: {value!r} is not a frame rate") from None
+    if not 0 < rate <= MAX_FPS:
+        raise TimelineError(f"{where}: {value!r} is not a frame rate from 0 to {MAX_FPS}")
+    ntsc = Fraction(round(rate) * 1000, 1001)
+    # 23.976 and 29.97 are how people write 24000/1001 and 30000/1001.
+    return ntsc if rate != round(rate) and abs(rate - ntsc) < Fraction(1, 100) else rate
+
+
+def rate_placeholders(folder: str, media: ExportMedia) -> dict[str, DeclaredMedia]:
+    """An empty file in ``folder`` for each declared medium whose name can be a file name,
+    where an EDL's rate choice looks for its media by name (``declared_media`` says what they
+    hold): path -> what is declared."""
+    os.makedirs(folder, exist_ok=True)
+    made: dict[str, DeclaredMedia] = {}
+    for name, declared in media.declared.items():
+        if not _file_name(name):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "x"):
+                pass
+        except OSError:
+            continue  # the same name differently cased, on a disk that ignores case
+        made[path] = declared
+    return made
+
+
+def _file_name(name: str) -> bool:
+    """Whether a client's name can be a file's name in a folder (and nothing else)."""
+    bad = "/" in name or "\\" in name or "\0" in name or name in ("", ".", "..")
+    return not bad and len(name.encode("utf-8", "replace")) <= 200
+
+
+def undeclared_problems(tl: Any, media: ExportMedia) -> list[str]:
+    """One problem per medium an EDL's clips use that the map names by a bare reference."""
+    import opentimelineio as otio
+
+    used = sorted(
+        {
+            str(clip.media_reference.target_url)
+            for clip in tl.find_clips()
+            if isinstance(clip.media_reference, otio.schema.ExternalReference)
+        }
+    )
+    return [
+        f"media[{media.names[ref]!r}]: an EDL's source times count from its media's own "
+        "timecode, which the service does not read from an uploaded asset; send "
+        f'{{"asset": "{ref}", "timecode": "01:00:00:00" (null when it has none), "fps": '
+        '"24000/1001" (its frame rate)}'
+        for ref in used
+        if ref in media.names and ref not in media.by_ref
+    ]
+
+
+def refuse_undeclared(tl: Any, media: ExportMedia) -> None:
+    """ValidationError naming each medium ``undeclared_problems`` finds."""
+    problems = undeclared_problems(tl, media)
+    if problems:
+        raise ValidationError(problems)
