@@ -12,10 +12,11 @@ their bytes at submit, so the client says what the files' headers hold::
 
 ``timecode`` is null for media without one; ``fps`` is the picture's frame rate (a number, or a
 ratio such as ``"30000/1001"``), for sound only the rate its timecode counts at (null when it
-has none). A medium an EDL's events use named by a bare reference is refused, naming it: read
-as seconds into the file, an event at 01:00:01:00 would play an hour past the end of a ten
-second file, without a word. (``cloudrender submit --api`` reads the EDL with its media itself
-and sends what it read.) FCP 7 XML and FCPXML carry their media's start and rate themselves.
+has none). A medium named by a bare reference (the map's older form) is read as a file without
+a timecode: its source times count from the file's start, right for media with none, an hour
+late for a camera file at 01:00:00:00. (``cloudrender submit --api`` reads the EDL with its
+media itself and sends what it read.) FCP 7 XML and FCPXML carry their media's start and rate
+themselves.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from chunking.timeline.otio_timecode import DeclaredMedia, timecode_frames
 from chunking.timeline.schema import MAX_FPS
-from common.errors import TimelineError, ValidationError
+from common.errors import TimelineError
 from workers.assets import is_asset_ref
 
 #: Extensions of assets that hold sound only: their ``fps`` is their timecode's rate only.
@@ -140,31 +141,3 @@ def _file_name(name: str) -> bool:
     """Whether a client's name can be a file's name in a folder (and nothing else)."""
     bad = "/" in name or "\\" in name or "\0" in name or name in ("", ".", "..")
     return not bad and len(name.encode("utf-8", "replace")) <= 200
-
-
-def undeclared_problems(tl: Any, media: ExportMedia) -> list[str]:
-    """One problem per medium an EDL's clips use that the map names by a bare reference."""
-    import opentimelineio as otio
-
-    used = sorted(
-        {
-            str(clip.media_reference.target_url)
-            for clip in tl.find_clips()
-            if isinstance(clip.media_reference, otio.schema.ExternalReference)
-        }
-    )
-    return [
-        f"media[{media.names[ref]!r}]: an EDL's source times count from its media's own "
-        "timecode, which the service does not read from an uploaded asset; send "
-        f'{{"asset": "{ref}", "timecode": "01:00:00:00" (null when it has none), "fps": '
-        '"24000/1001" (its frame rate)}'
-        for ref in used
-        if ref in media.names and ref not in media.by_ref
-    ]
-
-
-def refuse_undeclared(tl: Any, media: ExportMedia) -> None:
-    """ValidationError naming each medium ``undeclared_problems`` finds."""
-    problems = undeclared_problems(tl, media)
-    if problems:
-        raise ValidationError(problems)

@@ -30,7 +30,7 @@ from typing import Any
 from chunking.timeline.project import Project, read_project
 from chunking.timeline.studio_editor import convert
 from common.errors import TimelineError, ValidationError
-from server.export_media import rate_placeholders, read_media_map, refuse_undeclared
+from server.export_media import rate_placeholders, read_media_map
 from workers.assets import is_asset_ref, media_fields
 
 #: How a placeholder reference is written for the OTIO reader, which refuses URL-like paths.
@@ -121,7 +121,6 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, Any] | None) -> d
             raise TimelineError(str(exc).replace(path, "project")) from None
     relink_by_name(tl, found.refs, is_asset_ref, Problems())
     if suffix == ".edl":
-        refuse_undeclared(tl, found)
         apply_declared_timecodes(tl, found.by_ref)
     document: dict[str, Any] = json.loads(otio.adapters.write_to_string(tl, "otio_json"))
     return document
