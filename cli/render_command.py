@@ -155,7 +155,7 @@ def render_distributed(
         if url_file is not None and not keep_segments:
             record_run_job(os.path.dirname(url_file), job_id)
         try:
-            record = _follow(api, job_id, progress, lost)
+            record = _follow(api, job_id, progress, lost, notify)
         except BaseException:
             if lost() is None:  # with its Redis gone there is no job left to cancel
                 with contextlib.suppress(RenderError, redis.RedisError):
@@ -297,9 +297,12 @@ def _follow(
     job_id: str,
     progress: Progress | None,
     lost: Callable[[], str | None] = lambda: None,
+    notify: Callable[[str], None] | None = None,
 ) -> JobRecord:
     state: JobProgress | None = None
     unplanned_since: float | None = None
+    away_since: float | None = None  # the orchestrator, while the job renders
+    warned = False
     while True:
         gone = lost()
         if gone is not None:
@@ -336,6 +339,19 @@ def _follow(
                 raise RenderError(f"{message} (job {job_id} cancelled)")
         else:
             unplanned_since = None
+        if record.state is not JobState.QUEUED and not api.orchestrator_running():
+            # It may come back (a service restart): say what waits on it, once, and go on.
+            now = time.monotonic()
+            away_since = away_since or now
+            if notify is not None and not warned and now - away_since > ORCHESTRATOR_PATIENCE:
+                warned = True
+                notify(
+                    f"the orchestrator of the cluster at {redact_url(api.broker_url)} stopped: "
+                    "a chunk lost from now on is not sent again, nor the merge, until one runs "
+                    "(`cloudrender orchestrator --broker URL`)"
+                )
+        else:
+            away_since, warned = None, False
 
 
 def progress_detail(state: JobProgress, shown: int = 6) -> str:

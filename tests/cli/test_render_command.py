@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import glob
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,10 @@ import numpy as np
 import pytest
 
 from chunking.timeline.project import Project, read_project
+from cli import render_command
 from cli.render_command import _fetch, render_distributed
 from common.errors import RenderError
+from orchestrator.job_record import JobRecord, JobState
 from providers.storage.base import map_storage_errors
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from workers.render import render_to_file
@@ -230,3 +233,37 @@ def test_a_full_client_disk_names_the_output_and_keeps_the_video() -> None:
         "cannot write /out/film.mp4: No space left on device; the video is kept: "
         "cloudrender download j1 -o FILE"
     )
+
+
+class _OrchestratorGone:
+    """A cluster whose orchestrator stopped while the job renders; the job ends after a while."""
+
+    broker_url = "redis://:secret@cluster:6379/0"
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def wait(self, job_id: str, **_: Any) -> JobRecord:
+        self.polls += 1
+        time.sleep(0.01)
+        done = self.polls > 8
+        return JobRecord(id=job_id, state=JobState.COMPLETED if done else JobState.RENDERING)
+
+    def orchestrator_running(self) -> bool:
+        return False
+
+
+def test_an_orchestrator_gone_mid_render_is_said_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing re-sends a lost chunk or the merge without it: the render waited in silence."""
+    monkeypatch.setattr(render_command, "ORCHESTRATOR_PATIENCE", 0.02)
+    notes: list[str] = []
+    record = render_command._follow(
+        _OrchestratorGone(),
+        "j1",
+        None,
+        notify=notes.append,  # type: ignore[arg-type]
+    )
+    assert record.state is JobState.COMPLETED
+    (note,) = notes
+    assert note.startswith("the orchestrator of the cluster at redis://") and "secret" not in note
+    assert "is not sent again" in note and "cloudrender orchestrator --broker URL" in note
