@@ -16,7 +16,7 @@ What such files lack or get wrong here:
   change nothing (a cut may mix rates). Without such media, when no frame number reaches 24,
   24 is used, with a warning. An EDL whose events' source and record durations disagree at
   that rate (the adapter refuses it) is read at the next rate its timecodes allow, with a
-  warning.
+  warning (``chunking.timeline.otio_edl``, ``chunking.timeline.otio_edl_rate``).
 * **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
 * **Where the media are.** An export names media where they were on the editor's machine
@@ -37,17 +37,15 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from fractions import Fraction
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
-from chunking.timeline.model import IMAGE_EXTENSIONS
-from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
-from chunking.timeline.otio_edl_fcm import drop_frame_marked
+from chunking.timeline.otio_edl import read_edl
+from chunking.timeline.otio_edl_rate import MEDIA_COMMENT
+from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
 from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
@@ -59,30 +57,19 @@ from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
 from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds
-from chunking.timeline.otio_timecode import video_header
 from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
 MEDIA_FOLDERS = ("", "media", "Media")
-#: Frame rates an EDL is read at, by the largest frame number its timecodes hold.
-_EDL_RATES = (24, 25, 30, 50, 60)
-#: Comments naming an event's media (CMX 3600 as Avid, Premiere, Resolve and Nucoda write it).
-_MEDIA_COMMENT = re.compile(
-    r"^\*\s*(?:FROM CLIP NAME|FROM CLIP|FROM FILE|SOURCE FILE)\s*:\s*(.+?)\s*$", re.M | re.I
-)
-#: Media files probed for an EDL's frame rate: the first few settle it.
-_RATE_PROBES = 8
 #: FCP 7 XML alpha types of a clip that has an alpha channel.
 _ALPHA = {"straight", "premultiplied", "black", "white"}
-_TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
 
 
 def read_export(path: str, p: Problems) -> Any:
     """The OTIO timeline in an export file. An FCPXML is amended and its adapter's reader
     corrected first (``otio_fcpxml``, ``otio_fcpxml_adapter``), what the adapter leaves out
-    kept in its metadata (``_keep_extras``); an EDL is read at its likeliest frame rate (see
-    the module docstring), then at the other rates its timecodes allow while the adapter finds
-    the sources' and records' durations apart at the one tried (a rate they contradict)."""
+    kept in its metadata (``_keep_extras``); an EDL is read by ``otio_edl`` at its likeliest
+    frame rate (see the module docstring), its media looked for as a relink looks for them."""
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
         tl = read_timeline(path, text=fcpxml_amended(path))
@@ -107,32 +94,13 @@ def read_export(path: str, p: Problems) -> Any:
         return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
-        return read_timeline(path)  # the adapter reports the unreadable file
-    declared = drop_frame_marked(text)
-    media = media_rates(declared, os.path.dirname(os.path.abspath(path)))
-    chosen = Problems()
-    first = edl_rate(declared, chosen, media)
-    failed: TimelineError | None = None
-    amended, fades = opening_fades(declared)
-    own = amended if fades or declared != text else None
-    for rate in [first, *(r for r in _other_rates(declared, media) if r != first)]:
-        try:
-            tl = read_timeline(path, rate=rate, text=own)
-        except TimelineError as exc:
-            failed = failed or exc
-            continue
-        apply_opening_fades(tl, fades)
-        if rate == first:
-            p.warnings.extend(chosen.warnings)
-        else:
-            p.warn("edl", f"its events do not add up at {first:.5g} fps; read at {rate:.5g}")
-        return tl
-    assert failed is not None
-    raise failed
+    base_dir = os.path.dirname(os.path.abspath(path))
+    beside = {name_key(name): target for name, target in _files_beside(base_dir).items()}
+
+    def find(name: str) -> str | None:
+        return beside.get(name_key(name)) or beside.get(name_key(os.path.splitext(name)[0]))
+
+    return read_edl(path, p, find)
 
 
 def _keep_extras(tl: Any, extras: ProjectExtras, p: Problems) -> None:
@@ -155,87 +123,6 @@ def _keep_extras(tl: Any, extras: ProjectExtras, p: Problems) -> None:
             f"{len(extras.titles)} title(s) drawn as subtitles: their text, font, size, colour "
             "and position, not their template's look or animation",
         )
-
-
-def media_rates(text: str, base_dir: str) -> list[Fraction]:
-    """The video frame rates of the media an EDL's comments name, where a relink finds them
-    (at most ``_RATE_PROBES`` files; unreadable ones are left to the media checks)."""
-    beside = {name_key(name): target for name, target in _files_beside(base_dir).items()}
-    paths: list[str] = []
-    for named in _MEDIA_COMMENT.findall(text):
-        name = name_key(re.split(r"[\\/]", named.strip())[-1])
-        found = beside.get(name) or beside.get(os.path.splitext(name)[0])
-        still = os.path.splitext(found or "")[1].lower() in IMAGE_EXTENSIONS
-        if found and found not in paths and not still:
-            paths.append(found)
-    rates = []
-    for relative in paths[:_RATE_PROBES]:
-        rate = _video_rate(os.path.join(base_dir, relative))
-        if rate is not None:
-            rates.append(rate)
-    return rates
-
-
-def _video_rate(path: str) -> Fraction | None:
-    """A media file's video frame rate from its header, or None (no video, unreadable)."""
-    header = video_header(path)
-    return header[0] if header is not None else None
-
-
-def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
-    """The frame rate an EDL's timecodes were written at, given its media's frame rates (see
-    the module docstring)."""
-    highest, drop_frame = _frame_numbers(text)
-    if drop_frame:
-        return (60 if highest >= 30 else 30) * 1000 / 1001
-    least = next((rate for rate in _EDL_RATES if highest < rate), _EDL_RATES[-1])
-    chosen = _media_choice(media, least)
-    if chosen is not None:
-        return chosen
-    if least == 24:
-        p.warn(
-            "edl",
-            "has no frame rate and its timecodes fit 24 and 25 fps alike; read at 24 "
-            "(export an OTIO or XML file to keep the sequence's rate)",
-        )
-    return float(least)
-
-
-def _frame_numbers(text: str) -> tuple[int, bool]:
-    """The highest frame number an EDL's timecodes hold, and whether any is drop-frame."""
-    found = _TIMECODE.findall(text)
-    highest = max((int(frame) for _, frame in found), default=0)
-    return highest, any(separator == ";" for separator, _ in found)
-
-
-def _other_rates(text: str, media: Sequence[Fraction]) -> list[float]:
-    """Every rate an EDL's timecodes allow, lowest first (none besides drop-frame's for a
-    drop-frame EDL); an NTSC one where media of that base are."""
-    highest, drop_frame = _frame_numbers(text)
-    if drop_frame:
-        return []
-    ntsc = {round(rate) for rate in media if _is_ntsc(rate)}
-    return [r * 1000 / 1001 if r in ntsc else float(r) for r in _EDL_RATES if highest < r]
-
-
-def _is_ntsc(rate: Fraction) -> bool:
-    """Whether a rate is an NTSC one (a whole rate times 1000/1001)."""
-    return abs(rate - Fraction(round(rate) * 1000, 1001)) < Fraction(1, 100)
-
-
-def _media_choice(media: Sequence[Fraction], least: int) -> float | None:
-    """The rate of most of the media where timecodes whose least possible rate is ``least``
-    cannot tell it from that rate, else None."""
-    if not media:
-        return None
-    rate, _ = Counter(media).most_common(1)[0]
-    nominal = round(rate)
-    # 24 against 25 is the one choice of nominal rates that frame numbers may leave open for a
-    # whole cut; a higher rate than that is no more likely for media of that rate (mixed-rate
-    # edits are common), so it is left to the timecodes.
-    if nominal != least and (least, nominal) != (24, 25):
-        return None
-    return nominal * 1000 / 1001 if _is_ntsc(rate) else float(nominal)
 
 
 def sequence_format(tl: Any) -> dict[str, Any]:
@@ -301,7 +188,7 @@ def _commented(clip: Any) -> list[str]:
     comments = _get(plain(clip.metadata.get("cmx_3600")), "comments")
     names = []
     for line in comments if isinstance(comments, list) else []:
-        for named in _MEDIA_COMMENT.findall(f"* {line}"):
+        for named in MEDIA_COMMENT.findall(f"* {line}"):
             name = re.split(r"[\\/]", named.strip())[-1]
             names += [name, os.path.splitext(name)[0]]
     return names

@@ -1,0 +1,52 @@
+"""Reading a CMX 3600 EDL through OpenTimelineIO's adapter, its text amended first.
+
+The adapter is given the EDL's text with what it misreads corrected (``otio_edl_fcm``: the
+drop-frame mode lines; ``otio_edl_fades``: a fade up from black at its head) and is tried at
+the likeliest frame rate (``otio_edl_rate``), then at the other rates its timecodes allow
+while it finds the sources' and records' durations apart at the one tried (a rate they
+contradict).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from chunking.timeline.fields import Problems
+from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
+from chunking.timeline.otio_edl_fcm import drop_frame_marked
+from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
+from chunking.timeline.otio_read import read_timeline
+from common.errors import TimelineError
+
+
+def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
+    """The OTIO timeline of an EDL file, its media's rates found through ``find`` (a relink's
+    lookup by file name, relative to the EDL's folder)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return read_timeline(path)  # the adapter reports the unreadable file
+    declared = drop_frame_marked(text)
+    media = media_rates(declared, os.path.dirname(os.path.abspath(path)), find)
+    chosen = Problems()
+    first = edl_rate(declared, chosen, media)
+    failed: TimelineError | None = None
+    amended, fades = opening_fades(declared)
+    own = amended if fades or declared != text else None
+    for rate in [first, *(r for r in other_rates(declared, media) if r != first)]:
+        try:
+            tl = read_timeline(path, rate=rate, text=own)
+        except TimelineError as exc:
+            failed = failed or exc
+            continue
+        apply_opening_fades(tl, fades)
+        if rate == first:
+            p.warnings.extend(chosen.warnings)
+        else:
+            p.warn("edl", f"its events do not add up at {first:.5g} fps; read at {rate:.5g}")
+        return tl
+    assert failed is not None
+    raise failed
