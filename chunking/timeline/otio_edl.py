@@ -1,6 +1,7 @@
 """Reading a CMX 3600 EDL through OpenTimelineIO's adapter, its text amended first.
 
-The adapter is given the EDL's text with what it misreads corrected (``otio_edl_fcm``: the
+The adapter is given the EDL's text (UTF-8, else Windows-1252, as an EDL written on Windows
+with accented clip names is) with what it misreads corrected (``otio_edl_fcm``: the
 drop-frame mode lines; ``otio_edl_fades``: a fade up from black at its head) and is tried at
 the likeliest frame rate (``otio_edl_rate``), then at the other rates its timecodes allow
 while it finds the sources' and records' durations apart at the one tried (a rate they
@@ -25,8 +26,8 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
     """The OTIO timeline of an EDL file, its media's rates found through ``find`` (a relink's
     lookup by file name, relative to the EDL's folder)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            text = _decoded(handle.read(), p)
     except OSError:
         return read_timeline(path)  # the adapter reports the unreadable file
     declared = drop_frame_marked(text)
@@ -35,10 +36,9 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
     first = edl_rate(declared, chosen, media)
     failed: TimelineError | None = None
     amended, fades = opening_fades(declared)
-    own = amended if fades or declared != text else None
     for rate in [first, *(r for r in other_rates(declared, media) if r != first)]:
         try:
-            tl = read_timeline(path, rate=rate, text=own)
+            tl = read_timeline(path, rate=rate, text=amended)
         except TimelineError as exc:
             failed = failed or exc
             continue
@@ -50,3 +50,22 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
         return tl
     assert failed is not None
     raise failed
+
+
+def _decoded(data: bytes, p: Problems) -> str:
+    """An EDL's text: UTF-8, else the Windows code page that Avid and Premiere on Windows write
+    clip names in (cp1252; Latin-1 where cp1252 leaves a byte undefined), with a warning."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+    try:
+        text, code_page = data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        text, code_page = data.decode("latin-1"), "Latin-1"
+    p.warn(
+        "edl",
+        f"is not UTF-8 text (line {line}); read as {code_page}: if a clip name looks wrong, "
+        "export the EDL as UTF-8",
+    )
+    return text
