@@ -6,17 +6,17 @@ editor), Final Cut Pro 7 XML (``.xml``: Premiere Pro, DaVinci Resolve, Hiero), F
 ``chunking.timeline.loader.OTIO_SUFFIXES``. (Kdenlive 25.04 and later export ``.otio`` itself.)
 What such files lack or get wrong here:
 
-* **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them and from
-  its media: drop-frame timecodes (``;``) mean 29.97 (59.94 where a frame number reaches 30);
-  otherwise the smallest common rate above every frame number in them (24, 25, 30, 50, 60),
+* **A frame rate (EDL).** An EDL holds timecodes only. The rate is taken from them and from its
+  media: drop-frame timecodes (``;`` or ``.``) mean 29.97 (59.94 where a frame number reaches
+  30); otherwise the smallest common rate above every frame number in them (24, 25, 30, 50, 60),
   unless the media its events name (found as a relink finds them, below) settle what the
-  timecodes cannot: 25 fps media make an EDL whose frame numbers stay below 24 a 25 fps one,
-  and 23.976, 29.97 or 59.94 fps media make a non-drop-frame EDL of that base 23.976, 29.97 or
-  59.94 (Premiere writes those without ``;``). Media of a higher rate than the timecodes need
-  change nothing (a cut may mix rates). Without such media, when no frame number reaches 24,
-  24 is used, with a warning. An EDL whose events' source and record durations disagree at
-  that rate (the adapter refuses it) is read at the next rate its timecodes allow, with a
-  warning (``chunking.timeline.otio_edl``, ``chunking.timeline.otio_edl_rate``).
+  timecodes cannot: 25 fps media make an EDL whose frame numbers stay below 24 a 25 fps one, and
+  23.976, 29.97 or 59.94 fps media make a non-drop-frame EDL of that base 23.976, 29.97 or 59.94
+  (Premiere writes those without ``;``). Media of a higher rate than the timecodes need change
+  nothing (a cut may mix rates). Without such media, when no frame number reaches 24, 24 is
+  used, with a warning. An EDL whose events' source and record durations disagree at that rate
+  (the adapter refuses it) is read at the next rate its timecodes allow, with a warning
+  (``chunking.timeline.otio_edl``, ``chunking.timeline.otio_edl_rate``).
 * **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
 * **Where the media are.** An export names media where they were on the editor's machine

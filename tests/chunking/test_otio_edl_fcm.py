@@ -45,3 +45,33 @@ def test_a_drop_frame_edl_written_with_colons_plays_the_right_frames(tmp_path: P
     (clip,) = timeline.tracks[0].clips
     assert timeline.fps == pytest.approx(30000 / 1001)
     assert round(clip.source_start * 30000 / 1001) == 1800
+
+
+@pytest.mark.parametrize(
+    ("header", "written", "expected"),
+    [
+        ("FCM: DROP FRAME\n", "00:01:00.02", "00:01:00;02"),
+        ("", "00:01:00.02", "00:01:00;02"),  # "." is drop-frame's separator where ";" is not
+        ("", "00:01:00,02", "00:01:00;02"),
+        ("FCM: NON-DROP FRAME\n", "00:01:00.02", "00:01:00:02"),
+        ("", "00:01:00;02", "00:01:00;02"),
+    ],
+)
+def test_a_drop_frame_timecode_written_with_a_dot_is_drop_frame(
+    header: str, written: str, expected: str
+) -> None:
+    text = f"{header}001  AX  V  C  {written} {written} {written} {written}\n"
+    assert drop_frame_marked(text).splitlines()[-1] == f"001  AX  V  C  {' '.join([expected] * 4)}"
+
+
+def test_a_drop_frame_edl_written_with_dots_plays_at_29_97(tmp_path: Path) -> None:
+    """Sony, Panasonic and Grass Valley write drop-frame timecodes with "."; it was read at 24."""
+    make_video(tmp_path / "a.mov", frames=1900, fps=Fraction(30000, 1001), size=(32, 18))
+    path = tmp_path / "cut.edl"
+    dotted = "001  AX       V     C        00:01:00.02 00:01:01.02 01:00:00.00 01:00:01.00\n"
+    path.write_text(f"TITLE: t\nFCM: DROP FRAME\n\n{dotted}* FROM CLIP NAME: a.mov\n")
+    timeline = load(str(path))
+    (clip,) = timeline.tracks[0].clips
+    assert timeline.fps == pytest.approx(30000 / 1001)
+    assert not [w for w in timeline.warnings if "fps" in w]
+    assert round(clip.source_start * 30000 / 1001) == 1800 and clip.end - clip.start == 30
