@@ -1,0 +1,104 @@
+"""An EDL's events: the channels they are on (AUD lines, A/V)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import FileSource, Timeline, TrackKind
+from chunking.timeline.otio_edl_events import tracks_of
+from common.errors import TimelineError
+from tests.media import make_video
+
+
+def event(number: int, reel: str, channels: str, source: str, record: str, seconds: int = 1) -> str:
+    """An event of a cut, ``seconds`` long, and the comment naming its media."""
+    hours, rest = source.split(":", 1)
+    source_out = f"{hours}:00:0{int(source[6:8]) + seconds}:00"
+    record_out = f"01:00:0{int(record[6:8]) + seconds}:00"
+    return (
+        f"{number:03d}  {reel:<8} {channels:<5} C        {source} {source_out} {record} "
+        f"{record_out}\n* FROM CLIP NAME: {reel}.mov\n"
+    )
+
+
+def cut(tmp_path: Path, *events: str) -> Timeline:
+    """Load an EDL of these events, A001.mov and B002.mov beside it (with sound)."""
+    for name in ("A001", "B002"):
+        if not (tmp_path / f"{name}.mov").exists():
+            make_video(tmp_path / f"{name}.mov", frames=120, fps=25, audio_hz=440, size=(32, 18))
+    path = tmp_path / "cut.edl"
+    path.write_text("TITLE: t\nFCM: NON-DROP FRAME\n\n" + "\n".join(events))
+    return load(str(path))
+
+
+def picture(timeline: Timeline) -> list[tuple[str, int, int]]:
+    """The video clips: (media file name, start, end)."""
+    return [
+        (Path(clip.source.path).name, clip.start, clip.end)
+        for track in timeline.tracks
+        if track.kind == TrackKind.VIDEO
+        for clip in track.clips
+        if isinstance(clip.source, FileSource)
+    ]
+
+
+def sound(timeline: Timeline) -> dict[str, list[str]]:
+    """The audio tracks that play, by name: their clips' media file names."""
+    return {
+        track.id: [Path(clip.source.path).name for clip in track.clips]
+        for track in timeline.tracks
+        if track.kind == TrackKind.AUDIO
+        if track.clips and isinstance(track.clips[0].source, FileSource)
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "aud", "tracks"),
+    [
+        ("V", [], ["V"]),
+        ("A", [], ["A1"]),
+        ("AA", [], ["A1", "A2"]),
+        ("B", [], ["V", "A1"]),
+        ("A/V", [], ["V", "A1"]),
+        ("A2/V", [], ["V", "A2"]),
+        ("AA/V", [], ["V", "A1", "A2"]),
+        ("NONE", ["A3", "A4"], ["A3", "A4"]),
+        ("B", ["A3"], ["V", "A1", "A3"]),
+        ("NONE", [], []),
+        ("A4", [], ["A4"]),
+        ("V2", [], ["V2"]),
+        ("BOTH", [], None),
+    ],
+)
+def test_a_channel_code_names_its_tracks(code: str, aud: list[str], tracks: list[str]) -> None:
+    assert tracks_of(code, aud) == tracks
+
+
+def test_an_event_on_audio_channels_3_and_4_is_sound_under_the_picture(tmp_path: Path) -> None:
+    """``NONE`` and ``AUD 3 4``: it was a video track drawn over the cut, its sound lost."""
+    timeline = cut(
+        tmp_path,
+        event(1, "A001", "V", "01:00:00:00", "01:00:00:00"),
+        event(2, "B002", "NONE", "02:00:00:00", "01:00:00:00") + "AUD  3    4\n",
+    )
+    assert picture(timeline) == [("A001.mov", 0, 25)]
+    assert sound(timeline)["A3"] == ["B002.mov"]
+
+
+def test_an_a_v_event_keeps_its_picture(tmp_path: Path) -> None:
+    """``A/V`` (audio 1 and video) was an audio track only: the cut was black."""
+    timeline = cut(tmp_path, event(1, "A001", "A/V", "01:00:00:00", "01:00:00:00"))
+    assert picture(timeline) == [("A001.mov", 0, 25)]
+    assert sound(timeline) == {"A1": ["A001.mov"]}
+
+
+def test_a_channel_code_that_names_no_track_is_refused_naming_the_event(tmp_path: Path) -> None:
+    with pytest.raises(TimelineError, match=r"event 002: channel 'BOTH' names no track"):
+        cut(
+            tmp_path,
+            event(1, "A001", "V", "01:00:00:00", "01:00:00:00"),
+            event(2, "B002", "BOTH", "02:00:00:00", "01:00:01:00"),
+        )
