@@ -1,4 +1,4 @@
-"""An EDL's events as the CMX 3600 adapter is to read them: their channels.
+"""An EDL's events as the CMX 3600 adapter is to read them: their channels and their order.
 
 * **Channels.** The adapter knows the codes V, A, AA, B, A2/V and AA/V; any other became a
   track of that name, its kind guessed from its first letter: an event on audio channels 3
@@ -7,6 +7,10 @@
   Each event's channels, its ``AUD`` line's included, are written as the tracks they name
   (V, V2..., A1, A2...; several joined by ``/`` and made known to the adapter); a code that
   names none is refused, naming the event, and an event on ``NONE`` alone is left out.
+* **Order.** Avid's EDL Manager sorts events by source reel or timecode (its B to E modes);
+  the adapter appends events to their tracks in the file's order and refused such a file
+  ("Overlapping record in"). The events are put in record order first, and events that do
+  overlap on a track are named in the error.
 """
 
 from __future__ import annotations
@@ -79,8 +83,9 @@ def joined(header: list[str], blocks: list[Block]) -> str:
 
 
 def events_in_order(text: str, path: str, p: Problems) -> str:
-    """The EDL with each event's channels written as the tracks they name (see the module
-    docstring); TimelineError for a channel code that names no track."""
+    """The EDL with each event's channels written as the tracks they name and its events in
+    record order (see the module docstring); TimelineError for a channel code that names no
+    track or for events that overlap on one."""
     header, blocks = event_blocks(text)
     kept = []
     for block in blocks:
@@ -88,6 +93,9 @@ def events_in_order(text: str, path: str, p: Problems) -> str:
             kept.append(block)
         else:
             p.warn(f"event {block.number}", "is on no channel (NONE without an AUD line); left out")
+    if all(block.events for block in kept):
+        kept.sort(key=lambda block: _frames(block.events[0]["rec_in"]))
+        _check_overlaps(kept, path)
     return joined(header, kept)
 
 
@@ -157,3 +165,28 @@ def _code(names: list[str]) -> str:
     channel_map = otio.adapters.from_name("cmx_3600").module().channel_map
     channel_map.setdefault(code, list(names))
     return code
+
+
+def _frames(timecode: str) -> tuple[int, ...]:
+    """A timecode as comparable numbers (hours, minutes, seconds, frames)."""
+    return tuple(int(part) for part in re.split(r"[:;]", timecode))
+
+
+def _check_overlaps(blocks: list[Block], path: str) -> None:
+    """Raise TimelineError naming two events whose records overlap on a track."""
+    ends: dict[str, tuple[tuple[int, ...], str]] = {}
+    for block in blocks:
+        # The adapter makes one clip of a transition's pair of lines: the second one's.
+        for event in block.events if block.split else block.events[-1:]:
+            if event["kind"].upper().startswith("K"):
+                continue  # a key is drawn over its background (the adapter refuses keys)
+            start, end = _frames(event["rec_in"]), _frames(event["rec_out"])
+            for track in tracks_of(event["chan"], []) or []:
+                before = ends.get(track)
+                if before is not None and start < before[0]:
+                    raise TimelineError(
+                        f"{path}: events {before[1]} and {event['num']} overlap on {track} at "
+                        f"{event['rec_in']}"
+                    )
+                if before is None or end > before[0]:
+                    ends[track] = (end, event["num"])

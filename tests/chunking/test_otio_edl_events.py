@@ -1,4 +1,4 @@
-"""An EDL's events: the channels they are on (AUD lines, A/V)."""
+"""An EDL's events: the channels they are on (AUD lines, A/V) and their order (B/C-mode)."""
 
 from __future__ import annotations
 
@@ -101,4 +101,24 @@ def test_a_channel_code_that_names_no_track_is_refused_naming_the_event(tmp_path
             tmp_path,
             event(1, "A001", "V", "01:00:00:00", "01:00:00:00"),
             event(2, "B002", "BOTH", "02:00:00:00", "01:00:01:00"),
+        )
+
+
+def test_an_edl_sorted_by_source_plays_in_record_order(tmp_path: Path) -> None:
+    """Avid's B and C modes list events by reel and source timecode, not by record time."""
+    timeline = cut(
+        tmp_path,
+        event(1, "A001", "V", "01:00:02:00", "01:00:02:00"),
+        event(2, "B002", "V", "02:00:00:00", "01:00:00:00"),
+        event(3, "B002", "V", "02:00:03:00", "01:00:01:00"),
+    )
+    assert picture(timeline) == [("B002.mov", 0, 25), ("B002.mov", 25, 50), ("A001.mov", 50, 75)]
+
+
+def test_events_that_do_overlap_are_named(tmp_path: Path) -> None:
+    with pytest.raises(TimelineError, match=r"events 001 and 002 overlap on V at 01:00:01:00"):
+        cut(
+            tmp_path,
+            event(1, "A001", "V", "01:00:00:00", "01:00:00:00", seconds=2),
+            event(2, "B002", "V", "02:00:00:00", "01:00:01:00"),
         )
