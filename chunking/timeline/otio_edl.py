@@ -3,10 +3,10 @@
 The adapter is given the EDL's text (UTF-8, else Windows-1252, as an EDL written on Windows
 with accented clip names is) with what it misreads corrected (``otio_edl_fcm``: the
 drop-frame mode lines; ``otio_edl_events``: the events' channels and order;
-``otio_edl_fades``: a fade up from black at its head) and is tried at
-the likeliest frame rate (``otio_edl_rate``), then at the other rates its timecodes allow
-while it finds the sources' and records' durations apart at the one tried (a rate they
-contradict).
+``otio_edl_speed``: their M2 lines; ``otio_edl_fades``: a fade up from black at its head) and
+is tried at the likeliest frame rate (``otio_edl_rate``), then at the other rates its
+timecodes allow while it finds the sources' and records' durations apart at the one tried (a
+rate they contradict).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from chunking.timeline.otio_edl_events import events_in_order
 from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
 from chunking.timeline.otio_edl_fcm import drop_frame_marked
 from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
+from chunking.timeline.otio_edl_speed import readable_m2_lines
 from chunking.timeline.otio_read import read_timeline
 from common.errors import TimelineError
 
@@ -32,7 +33,7 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             text = _decoded(handle.read(), p)
     except OSError:
         return read_timeline(path)  # the adapter reports the unreadable file
-    declared = events_in_order(drop_frame_marked(text), path, p)
+    declared = readable_m2_lines(events_in_order(drop_frame_marked(text), path, p), path)
     media = media_rates(declared, os.path.dirname(os.path.abspath(path)), find)
     chosen = Problems()
     first = edl_rate(declared, chosen, media)

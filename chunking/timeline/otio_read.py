@@ -63,7 +63,10 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
     except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
         _collect_quietly()
         kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")
-        raise TimelineError(f"{path}: not a readable {kind} file ({reason(exc)})") from None
+        detail = reason(exc)
+        if isinstance(exc, AttributeError | TypeError):  # the adapter's slip, not the user's
+            detail = "its reader fails on a line it does not expect there"
+        raise TimelineError(f"{path}: not a readable {kind} file ({detail})") from None
     if isinstance(result, otio.schema.SerializableCollection):
         found = list(_timelines(result))
         if not found:
