@@ -20,7 +20,7 @@ from chunking.timeline.otio_edl_events import events_in_order
 from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
 from chunking.timeline.otio_edl_fcm import drop_frame_marked
 from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
-from chunking.timeline.otio_edl_speed import readable_m2_lines
+from chunking.timeline.otio_edl_speed import apply_motions, marked_motions
 from chunking.timeline.otio_read import read_timeline
 from common.errors import TimelineError
 
@@ -33,7 +33,7 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             text = _decoded(handle.read(), p)
     except OSError:
         return read_timeline(path)  # the adapter reports the unreadable file
-    declared = readable_m2_lines(events_in_order(drop_frame_marked(text), path, p), path)
+    declared, motions = marked_motions(events_in_order(drop_frame_marked(text), path, p), path)
     media = media_rates(declared, os.path.dirname(os.path.abspath(path)), find)
     chosen = Problems()
     first = edl_rate(declared, chosen, media)
@@ -46,6 +46,7 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             failed = failed or exc
             continue
         apply_opening_fades(tl, fades)
+        apply_motions(tl, motions, rate, p)
         if rate == first:
             p.warnings.extend(chosen.warnings)
         else:

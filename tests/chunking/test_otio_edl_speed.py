@@ -1,4 +1,4 @@
-"""An EDL's M2 lines: speed changes."""
+"""An EDL's M2 lines: speed changes, freeze frames and reverses (Avid's, Resolve's)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from chunking.timeline.fields import Problems
 from chunking.timeline.loader import load
 from chunking.timeline.model import Timeline
-from chunking.timeline.otio_read import read_timeline
-from common.errors import TimelineError
+from chunking.timeline.otio_nle import read_export
+from chunking.timeline.otio_read import plain, read_timeline
+from common.errors import TimelineError, ValidationError
 from tests.media import make_video
 
 HEAD = "TITLE: t\nFCM: NON-DROP FRAME\n\n"
@@ -34,8 +36,45 @@ def shots(timeline: Timeline) -> list[tuple[int, int, float, float]]:
     ]
 
 
+def test_resolve_speed_changes_are_played_at_their_speed(tmp_path: Path) -> None:
+    """Resolve writes a retimed event's source as long as its record, its speed in M2 only."""
+    timeline = cut(
+        tmp_path,
+        HEAD + "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+        "M2   AX             048.0                00:00:00:00\n"
+        "* FROM CLIP NAME: shot.mov\n\n"
+        "002  AX       V     C        00:00:05:00 00:00:06:00 01:00:01:00 01:00:02:00\n"
+        "M2   AX             012.0                00:00:05:00\n"
+        "* FROM CLIP NAME: shot.mov\n",
+    )
+    assert shots(timeline) == [(0, 24, 0.0, 2.0), (24, 48, 5.0, 0.5)]
+
+
+def test_a_resolve_freeze_frame_holds_its_frame(tmp_path: Path) -> None:
+    timeline = cut(
+        tmp_path,
+        HEAD + "001  AX       V     C        00:00:02:00 00:00:03:00 01:00:00:00 01:00:01:00\n"
+        "M2   AX             000.0                00:00:02:12\n"
+        "* FROM CLIP NAME: shot.mov\n",
+    )
+    (clip,) = timeline.tracks[0].clips
+    assert clip.source_start == Fraction(5, 2)
+    assert clip.source_end is not None and clip.source_end - clip.source_start < Fraction(1, 12)
+
+
+def test_a_resolve_reverse_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="reverse playback"):
+        cut(
+            tmp_path,
+            HEAD + "001  AX       V     C        00:00:05:00 00:00:06:00 01:00:00:00 01:00:01:00\n"
+            "M2   AX             -024.0                00:00:05:23\n"
+            "* FROM CLIP NAME: shot.mov\n",
+        )
+
+
 def test_a_drop_frame_speed_change_written_with_semicolons_plays_exactly(tmp_path: Path) -> None:
-    """The adapter refused ``;`` in an M2 line ("'NoneType' object has no attribute 'group'")."""
+    """The adapter refused ``;`` in an M2 line ("'NoneType' object has no attribute 'group'"),
+    and took the speed from its field, rounded to 0.1 fps (059.9: 1.9987 times)."""
     timeline = cut(
         tmp_path,
         "TITLE: t\nFCM: DROP FRAME\n\n"
@@ -45,7 +84,7 @@ def test_a_drop_frame_speed_change_written_with_semicolons_plays_exactly(tmp_pat
         fps=Fraction(30000, 1001),
     )
     assert timeline.fps == Fraction(30000, 1001)
-    assert shots(timeline) == [(0, 30, 1.001, pytest.approx(2.0, abs=0.002))]
+    assert shots(timeline) == [(0, 30, 1.001, 2.0)]
 
 
 def test_an_m2_line_that_is_not_one_is_refused_naming_the_event(tmp_path: Path) -> None:
@@ -66,3 +105,15 @@ def test_an_adapter_slip_is_no_python_error_text() -> None:
     with pytest.raises(TimelineError) as caught:
         read_timeline("cut.edl", text=text)
     assert "NoneType" not in str(caught.value) and "reader fails" in str(caught.value)
+
+
+def test_the_mark_that_finds_an_events_clip_is_taken_out_again(tmp_path: Path) -> None:
+    make_video(tmp_path / "shot.mov", frames=240, fps=24, size=(32, 18))
+    path = tmp_path / "cut.edl"
+    path.write_text(
+        HEAD + "001  AX       V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+        "M2   AX             048.0                00:00:00:00\n* FROM CLIP NAME: shot.mov\n"
+        "* a note\n"
+    )
+    (clip,) = read_export(str(path), Problems()).find_clips()
+    assert plain(clip.metadata) == {"cmx_3600": {"comments": ["a note"]}}
