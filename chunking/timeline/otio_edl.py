@@ -39,7 +39,8 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
     first = edl_rate(declared, chosen, media)
     failed: TimelineError | None = None
     amended, fades = opening_fades(declared)
-    for rate in [first, *(r for r in other_rates(declared, media) if r != first)]:
+    rates = [first, *(r for r in other_rates(declared, media) if r != first)]
+    for rate in rates:
         try:
             tl = read_timeline(path, rate=rate, text=amended)
         except TimelineError as exc:
@@ -53,6 +54,9 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             p.warn("edl", f"its events do not add up at {first:.5g} fps; read at {rate:.5g}")
         return tl
     assert failed is not None
+    if len(rates) > 1 and "duration" in str(failed):  # the adapter's "durations don't match"
+        tried = ", ".join(f"{rate:.5g}" for rate in rates)
+        raise TimelineError(f"{failed}; read at each frame rate its timecodes allow ({tried})")
     raise failed
 
 

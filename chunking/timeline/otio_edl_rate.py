@@ -3,7 +3,8 @@
 An EDL holds timecodes only. Drop-frame timecodes (``;``) mean 29.97 (59.94 where a frame
 number reaches 30); otherwise the smallest common rate above every frame number in them (24,
 25, 30, 50, 60), unless the media its events name settle what the timecodes cannot (see
-``chunking.timeline.otio_nle``'s docstring).
+``chunking.timeline.otio_nle``'s docstring): a rate all of them share, where the timecodes
+allow it and their frame numbers do not make a lower rate far likelier.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ MEDIA_COMMENT = re.compile(
 #: Media files probed for an EDL's frame rate: the first few settle it.
 _RATE_PROBES = 8
 _TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
+#: Timecodes whose frame number is not 0 (a cut on a whole second says nothing of the rate).
+_NONZERO = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}[:;](?!00\b)\d{2}\b")
+#: How much likelier the media's rate is than a lower one the timecodes allow, before their
+#: frame numbers are counted.
+_MEDIA_ODDS = 100
 
 
 def media_rates(text: str, base_dir: str, find: Callable[[str], str | None]) -> list[Fraction]:
@@ -54,8 +60,14 @@ def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
     if drop_frame:
         return (60 if highest >= 30 else 30) * 1000 / 1001
     least = next((rate for rate in EDL_RATES if highest < rate), EDL_RATES[-1])
-    chosen = _media_choice(media, least)
+    chosen = _media_choice(media, least, text)
     if chosen is not None:
+        if round(chosen) > least and (least, round(chosen)) != (24, 25):
+            p.warn(
+                "edl",
+                f"has no frame rate; read at {chosen:.5g} fps, the rate of all its media (its "
+                f"timecodes would fit {least} fps too)",
+            )
         return chosen
     if least == 24:
         p.warn(
@@ -68,12 +80,14 @@ def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
 
 def other_rates(text: str, media: Sequence[Fraction]) -> list[float]:
     """Every rate an EDL's timecodes allow, lowest first (none besides drop-frame's for a
-    drop-frame EDL); an NTSC one where media of that base are."""
+    drop-frame EDL): the common ones and its media's (48 fps...); an NTSC one where media of
+    that base are."""
     highest, drop_frame = _frame_numbers(text)
     if drop_frame:
         return []
     ntsc = {round(rate) for rate in media if _is_ntsc(rate)}
-    return [r * 1000 / 1001 if r in ntsc else float(r) for r in EDL_RATES if highest < r]
+    nominal = sorted({*EDL_RATES, *(round(rate) for rate in media)})
+    return [r * 1000 / 1001 if r in ntsc else float(r) for r in nominal if highest < r]
 
 
 def _frame_numbers(text: str) -> tuple[int, bool]:
@@ -88,16 +102,24 @@ def _is_ntsc(rate: Fraction) -> bool:
     return abs(rate - Fraction(round(rate) * 1000, 1001)) < Fraction(1, 100)
 
 
-def _media_choice(media: Sequence[Fraction], least: int) -> float | None:
-    """The rate of most of the media where timecodes whose least possible rate is ``least``
-    cannot tell it from that rate, else None."""
+def _media_choice(media: Sequence[Fraction], least: int, text: str) -> float | None:
+    """The rate of the media where the timecodes, whose least possible rate is ``least``,
+    allow it and do not make it unlikely; else None."""
     if not media:
         return None
     rate, _ = Counter(media).most_common(1)[0]
     nominal = round(rate)
+    exact = nominal * 1000 / 1001 if _is_ntsc(rate) else float(nominal)
     # 24 against 25 is the one choice of nominal rates that frame numbers may leave open for a
-    # whole cut; a higher rate than that is no more likely for media of that rate (mixed-rate
-    # edits are common), so it is left to the timecodes.
-    if nominal != least and (least, nominal) != (24, 25):
-        return None
-    return nominal * 1000 / 1001 if _is_ntsc(rate) else float(nominal)
+    # whole cut: most of the media settle it.
+    if nominal == least or (least, nominal) == (24, 25):
+        return exact
+    highest, _ = _frame_numbers(text)
+    if highest >= nominal or any(round(other) != nominal for other in media):
+        return None  # mixed-rate media: left to the timecodes
+    if nominal < least:
+        return exact  # 48 fps media of an EDL whose frame numbers reach 25 to 47
+    # A cut may mix rates (60 fps media in a 30 fps cut): each frame number below the least
+    # rate is that much likelier at it, which outweighs the media's word after a few.
+    samples = len(set(_NONZERO.findall(text)))
+    return exact if _MEDIA_ODDS * (least / nominal) ** samples >= 1 else None

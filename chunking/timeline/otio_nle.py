@@ -12,10 +12,12 @@ What such files lack or get wrong here:
   unless the media its events name (found as a relink finds them, below) settle what the
   timecodes cannot: 25 fps media make an EDL whose frame numbers stay below 24 a 25 fps one, and
   23.976, 29.97 or 59.94 fps media make a non-drop-frame EDL of that base 23.976, 29.97 or 59.94
-  (Premiere writes those without ``;``). Media of a higher rate than the timecodes need change
-  nothing (a cut may mix rates). Without such media, when no frame number reaches 24, 24 is
-  used, with a warning. An EDL whose events' source and record durations disagree at that rate
-  (the adapter refuses it) is read at the next rate its timecodes allow, with a warning
+  (Premiere writes those without ``;``). Media that all share a higher rate the timecodes allow
+  (30, 48, 50, 60 fps) make it that rate, with a warning, unless its frame numbers make a lower
+  one far likelier (a cut may mix rates: twenty cuts none of which is on a frame above 23 are a
+  24 fps cut of 30 fps media). Without such media, when no frame number reaches 24, 24 is used,
+  with a warning. An EDL whose events' source and record durations disagree at that rate (the
+  adapter refuses it) is read at the next rate its timecodes allow, with a warning
   (``chunking.timeline.otio_edl``, ``chunking.timeline.otio_edl_rate``).
 * **The frame size.** OTIO keeps none; FCP 7 XML carries the sequence's in its metadata, which is
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).

@@ -1,0 +1,97 @@
+"""An EDL's frame rate where its timecodes leave it open: its media's (30, 48, 50, 60 fps)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.fields import Problems
+from chunking.timeline.loader import load
+from chunking.timeline.otio_edl_rate import edl_rate, other_rates
+from common.errors import TimelineError
+from tests.media import make_video
+
+
+def events(*frames: int) -> str:
+    """One event a frame number, each on its own second (distinct timecodes)."""
+    return "".join(
+        f"{n:03d} AX V C 00:00:{n:02d}:00 00:00:{n:02d}:{f:02d} "
+        f"01:00:{n:02d}:00 01:00:{n:02d}:{f:02d}\n"
+        for n, f in enumerate(frames, 1)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "media", "rate"),
+    [
+        (events(10, 20), [Fraction(30)], 30.0),  # too few frame numbers to doubt the media
+        (events(10, 20), [Fraction(60)], 60.0),
+        (events(10, 40), [Fraction(48)], 48.0),  # 50 is the least common rate above 40
+        (events(10, 20), [Fraction(30), Fraction(25)], 24.0),  # mixed media settle nothing
+        # Twenty cuts, none on a frame above 23: a 24 fps cut of 30 fps media.
+        (events(*range(3, 23)), [Fraction(30)], 24.0),
+        # A 30 fps cut of 60 fps media (games, sport): 4 cuts below frame 30 tell it.
+        (events(11, 17, 22, 29), [Fraction(60)], 30.0),
+    ],
+)
+def test_the_media_settle_an_edl_rate_its_frame_numbers_leave_open(
+    text: str, media: list[Fraction], rate: float
+) -> None:
+    assert edl_rate(text, Problems(), media) == pytest.approx(rate)
+
+
+def test_a_rate_the_media_give_is_warned_of_and_not_said_to_be_24_or_25() -> None:
+    problems = Problems()
+    edl_rate(events(10, 20), problems, [Fraction(30)])
+    (warning,) = problems.warnings
+    assert "read at 30 fps, the rate of all its media" in warning and "24 and 25" not in warning
+
+
+def test_the_media_rate_is_tried_when_the_common_ones_do_not_add_up() -> None:
+    assert 48.0 in other_rates(events(10, 40), [Fraction(48)])
+
+
+def write(path: Path, *lines: str) -> Path:
+    path.write_text("TITLE: t\nFCM: NON-DROP FRAME\n\n" + "\n".join(lines) + "\n")
+    return path
+
+
+def test_a_48_fps_edl_plays_at_48_instead_of_a_false_duration_mismatch(tmp_path: Path) -> None:
+    """Frame numbers up to 40 made it a 50 fps EDL, whose durations then disagreed."""
+    make_video(tmp_path / "H48.mov", frames=200, fps=48, size=(32, 18))
+    path = write(
+        tmp_path / "cut.edl",
+        "001  H48      V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00",
+        "* FROM CLIP NAME: H48.mov",
+        "002  H48      V     C        00:00:02:40 00:00:03:10 01:00:01:00 01:00:01:18",
+        "* FROM CLIP NAME: H48.mov",
+    )
+    timeline = load(str(path))
+    assert timeline.fps == 48 and timeline.frames == 66
+
+
+def test_a_short_edl_of_30_fps_media_plays_at_30(tmp_path: Path) -> None:
+    make_video(tmp_path / "T30.mov", frames=300, fps=30, size=(32, 18))
+    path = write(
+        tmp_path / "cut.edl",
+        "001  T30      V     C        00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00",
+        "* FROM CLIP NAME: T30.mov",
+        "002  T30      V     C        00:00:05:10 00:00:06:20 01:00:01:00 01:00:02:10",
+        "* FROM CLIP NAME: T30.mov",
+    )
+    timeline = load(str(path))
+    assert timeline.fps == 30 and timeline.frames == 70
+    assert [c.source_start for c in timeline.tracks[0].clips] == pytest.approx([0, 16 / 3])
+
+
+def test_an_edl_that_adds_up_at_no_rate_names_the_rates_tried(tmp_path: Path) -> None:
+    make_video(tmp_path / "a.mov", frames=200, fps=25, size=(32, 18))
+    path = write(
+        tmp_path / "cut.edl",
+        "001  A        V     C        00:00:00:00 00:00:01:01 01:00:00:00 01:00:01:00",
+        "* FROM CLIP NAME: a.mov",
+    )
+    with pytest.raises(TimelineError, match=r"read at each frame rate its timecodes allow \(25, "):
+        load(str(path))
