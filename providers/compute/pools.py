@@ -31,6 +31,7 @@ file, the pool and the field.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -116,6 +117,45 @@ class PoolsConfig:
     source: str = ""
 
 
+#: What the start-up script of every cloud VM reads (providers.compute.cloud_init).
+_VM_OPTIONS = {"image", "env_file"}
+#: The ``options`` keys each engine reads (its module docstring says what each does): a key
+#: outside these is a typo, and a misspelt ``env_parameter`` or ``security_groups`` must not
+#: quietly put secrets in user data or nodes in the default security group. A ``local`` pool
+#: also takes ``env.NAME`` keys (its workers' settings).
+OPTIONS: Mapping[str, frozenset[str]] = {
+    "aws": frozenset(
+        {
+            *_VM_OPTIONS,
+            *("group", "launch_template", "image_id", "subnets", "security_groups"),
+            *("key_name", "instance_profile", "instance_types", "env_parameter"),
+            *("endpoint", "max_attempts"),
+        }
+    ),
+    "gcp": frozenset(
+        {
+            *_VM_OPTIONS,
+            *("project", "zones", "group", "template", "base_instance_name", "vm_image"),
+            *("disk_gb", "disk_type", "network", "subnetwork", "external_ip"),
+            *("service_account", "accelerator_type", "env_secret", "endpoint", "timeout"),
+            *("retry_seconds", "operation_seconds"),
+        }
+    ),
+    "azure": frozenset(
+        {
+            *_VM_OPTIONS,
+            *("subscription", "resource_group", "group", "vm_image", "subnet"),
+            *("ssh_public_key", "admin_username", "disk_gb", "disk_type"),
+            *("computer_name_prefix", "public_ip", "eviction", "max_price", "orchestration"),
+            *("endpoint", "timeout", "retries", "poll_seconds"),
+        }
+    ),
+    "kubernetes": frozenset(
+        {"namespace", "deployment", "mode", "endpoint", "kubeconfig", "context", "timeout"}
+    ),
+    "local": frozenset({"state_dir", "stop_seconds"}),
+    "memory": frozenset(),
+}
 _NUMBERS = {"vcpus", "gpus", "min_nodes", "max_nodes", "concurrency"}
 _FLOATS = {"memory_gb", "boot_seconds", "price_per_hour"}
 _STRINGS = {"provider", "instance_type", "market", "region", "zone"}
@@ -285,3 +325,18 @@ def _check(pool: Pool, where: str) -> None:
         raise PoolConfigError(f"{where}: queues must name at least one queue")
     if not pool.region and pool.provider in ("aws", "gcp", "azure"):
         raise PoolConfigError(f"{where}: region is required for provider {pool.provider!r}")
+    _check_options(pool, where)
+
+
+def _check_options(pool: Pool, where: str) -> None:
+    """Refuse an option key the pool's engine does not read, suggesting the one meant."""
+    known = OPTIONS[pool.provider]
+    for key in sorted(pool.options):
+        if key in known or (pool.provider == "local" and key.startswith("env.") and key[4:]):
+            continue
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        listed = ", ".join(sorted(known)) or "none"
+        raise PoolConfigError(
+            f"{where}: unknown option {key!r} for provider {pool.provider} ({hint}known: {listed})"
+        )

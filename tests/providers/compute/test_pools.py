@@ -111,3 +111,51 @@ def test_each_mistake_is_one_line_naming_it(
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PoolConfigError, match="nope.toml"):
         load_pools(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("provider", "key", "meant"),
+    [
+        ("aws", "env_parameters", "env_parameter"),
+        ("aws", "security_group", "security_groups"),
+        ("aws", "instance_profil", "instance_profile"),
+        ("gcp", "env_secrets", "env_secret"),
+        ("azure", "subnets", "subnet"),
+        ("kubernetes", "namespac", "namespace"),
+        ("local", "stop_second", "stop_seconds"),
+    ],
+)
+def test_a_misspelt_option_is_refused_naming_the_key_and_the_one_meant(
+    provider: str, key: str, meant: str
+) -> None:
+    text = f"[pools.cpu-spot]\nprovider = '{provider}'\nregion = 'r'\n"
+    text += f"[pools.cpu-spot.options]\n{key} = 'x'\n"
+    with pytest.raises(PoolConfigError) as caught:
+        parse_pools(text, "cloudrender.toml")
+    message = str(caught.value)
+    assert message.startswith(
+        f"cloudrender.toml: pool 'cpu-spot': unknown option {key!r} for provider {provider} "
+        f"(did you mean {meant!r}?"
+    )
+    assert "\n" not in message
+
+
+def test_every_documented_option_and_local_env_settings_are_accepted() -> None:
+    text = """
+[pools.aws]
+provider = "aws"
+region = "us-east-1"
+[pools.aws.options]
+image_id = "ami-1"
+subnets = "subnet-1"
+security_groups = "sg-1"
+env_parameter = "/cr/env"
+[pools.here]
+provider = "local"
+[pools.here.options]
+"env.CLOUDRENDER_HOURLY_RATE" = "0.2"
+stop_seconds = "5"
+"""
+    config = parse_pools(text, "cloudrender.toml")
+    assert config.pools["aws"].options["security_groups"] == "sg-1"
+    assert config.pools["here"].options["env.CLOUDRENDER_HOURLY_RATE"] == "0.2"
