@@ -33,13 +33,12 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
-from orchestrator.budgets import budget_lock, check_budget, cost_so_far
+from orchestrator.budgets import budget_lock, check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
-from orchestrator.job_events import publish_event
+from orchestrator.job_cancel import cancel
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.render_counters import job_ended
 from orchestrator.scheduling import deadline_time
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
@@ -50,7 +49,7 @@ from orchestrator.stats import (
 )
 from orchestrator.submission import billing_scope, new_job, prepare_project
 from providers.storage import StorageError, open_storage
-from workers.job_spec import JobSpec, configure_runtime, job_prefix
+from workers.job_spec import JobSpec, configure_runtime
 
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
@@ -175,23 +174,12 @@ class CloudRenderingAPI(ClusterControl):
         state = self.store.state(job_id)
         if state.finished:
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
-        self.store.request_cancel(job_id)
-        if not self.store.transition(job_id, JobState.CANCELLED, error=reason):
+        if not cancel(self.store, job_id, reason, app=self.app, storage_url=self.storage_url):
             # It ended meanwhile (its merge completed it): left as it ended, its video kept.
             state = self.store.state(job_id)
             if state is JobState.COMPLETED:
                 self.store.withdraw_cancel(job_id)
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
-        job_ended(self.store.redis, job_id, "cancelled")
-        # What it ran until now is spent (billing counts it): the record says so too.
-        self.store.update(job_id, actual_cost=cost_so_far(self.store.redis, job_id))
-        for chunk in self.store.chunks(job_id):
-            if chunk.task_id and chunk.state.value == "pending":
-                self.app.control.revoke(chunk.task_id)
-        self.dispatcher.forget(job_id)
-        if self.storage_url is not None:
-            open_storage(self.storage_url).delete_prefix(job_prefix(job_id))
-        publish_event(self.store.redis, job_id, "cancelled")
         return self.store.get(job_id)
 
     def wait(

@@ -39,18 +39,15 @@ from orchestrator.budget_rules import (
     stop_reason,
     window,
 )
-from orchestrator.dispatcher import Dispatcher
-from orchestrator.job_events import publish_event
-from orchestrator.job_record import JobNotFound, JobState
+from orchestrator.job_cancel import cost_so_far as cost_so_far  # its old home: callers import it
+from orchestrator.job_cancel import stop_jobs
+from orchestrator.job_record import JobState
 from orchestrator.job_store import JobStore
-from orchestrator.render_counters import job_ended
 
 log = logging.getLogger(__name__)
 
 #: Seconds a webhook may take to answer; a slow one must not hold up the worker charging.
 WEBHOOK_TIMEOUT = 3.0
-#: Job states the hard stop cancels; a merging job's frames are paid for, its merge finishes.
-STOPPABLE = (JobState.QUEUED, JobState.PLANNING, JobState.RENDERING)
 #: Dollars below which the rest of a job's cost at its end is rounding, not spend.
 SETTLE_EPSILON = 1e-9
 #: Seconds the budgets' lock lives at most (a submission holds it for milliseconds), and how
@@ -221,10 +218,12 @@ def record_spend(
     *,
     job_id: str | None = None,
     settings: Settings | None = None,
+    app: Any | None = None,
 ) -> list[dict[str, Any]]:
     """Add `dollars` spent at `when` to the day's and month's totals of the project and the
     user (and the billing ledger, and the job's ``spent`` when given); publish the threshold
-    events this crossed and enforce the hard stop. Returns the events published."""
+    events this crossed and enforce the hard stop (`app` revokes the stopped jobs' queued chunk
+    tasks, as a cancel does). Returns the events published."""
     if dollars <= 0:
         return []
     scopes = [scope_key(Scope.PROJECT, project), scope_key(Scope.USER, user)]
@@ -255,62 +254,52 @@ def record_spend(
             limit = budget.limit(period)
             if limit is not None:
                 total = spent[(period, field)]
-                events += _thresholds(client, budget, period, current, total, limit, when, settings)
+                events += _thresholds(
+                    client, budget, period, current, total, limit, when, settings, app
+                )
     return events
 
 
 def charge_job(
-    client: Any, job_id: str, dollars: float, when: float, *, settings: Settings | None = None
+    client: Any,
+    job_id: str,
+    dollars: float,
+    when: float,
+    *,
+    settings: Settings | None = None,
+    app: Any | None = None,
 ) -> list[dict[str, Any]]:
     """Record `dollars` of a job's cost as spent at `when`, on its project and user, and add
     them to the job's ``spent`` (so that its end records only the rest)."""
     project, user = client.hmget(keys.job(job_id), ["project", "user"])
     return record_spend(
-        client, _text(project), _text(user), dollars, when, job_id=job_id, settings=settings
+        client,
+        _text(project),
+        _text(user),
+        dollars,
+        when,
+        job_id=job_id,
+        settings=settings,
+        app=app,
     )
-
-
-def cost_so_far(client: Any, job_id: str) -> float:
-    """A job's cost from the node time charged to it so far: chunks on pool nodes at their
-    price (pool_cost), the rest of its node seconds at its flat hourly rate."""
-    fields = ("node_seconds", "pool_seconds", "pool_cost", "hourly_rate")
-    seconds, pool_seconds, pool_cost, rate = (
-        float(v or 0.0) for v in client.hmget(keys.job(job_id), fields)
-    )
-    return pool_cost + max(seconds - pool_seconds, 0.0) / 3600 * rate
 
 
 def settle_job(
-    client: Any, job_id: str, cost: float, when: float, *, settings: Settings | None = None
+    client: Any,
+    job_id: str,
+    cost: float,
+    when: float,
+    *,
+    settings: Settings | None = None,
+    app: Any | None = None,
 ) -> float:
     """Record the part of a job's final `cost` its chunks did not already record (audio,
     merge, flat-rate time); return those dollars. Called once, when the job ends."""
     rest = cost - float(client.hget(keys.job(job_id), "spent") or 0.0)
     if rest <= SETTLE_EPSILON:
         return 0.0  # float dust, or a late speculative copy charged after the total was taken
-    charge_job(client, job_id, rest, when, settings=settings)
+    charge_job(client, job_id, rest, when, settings=settings, app=app)
     return rest
-
-
-def stop_jobs(client: Any, scope: Scope, name: str, reason: str, now: float) -> list[str]:
-    """Cancel the scope's jobs that have not reached their merge, with `reason` as their error
-    (running chunks stop between frames); return their ids."""
-    store = JobStore(client)
-    stopped = []
-    for job_id in store.active():
-        try:
-            fields = store.get_fields(job_id, "state", "project", "user")
-        except JobNotFound:
-            continue  # finished and expired meanwhile
-        if (fields.get(str(scope)) or "") != name or fields["state"] not in STOPPABLE:
-            continue
-        store.request_cancel(job_id)
-        if store.transition(job_id, JobState.CANCELLED, error=reason):
-            job_ended(client, job_id, "cancelled")
-            Dispatcher(store, None).forget(job_id)
-            publish_event(client, job_id, "cancelled", time=now, reason=reason)
-            stopped.append(job_id)
-    return stopped
 
 
 def post_webhook(url: str, event: dict[str, Any]) -> bool:
@@ -349,6 +338,7 @@ def _thresholds(
     limit: float,
     when: float,
     settings: Settings | None,
+    app: Any | None,
 ) -> list[dict[str, Any]]:
     """Publish the thresholds `spent` newly reached (each once per window and limit), and stop
     the scope's jobs whenever the limit is reached."""
@@ -358,7 +348,7 @@ def _thresholds(
         if level is Level.EXCEEDED:
             # Every time, not only at the crossing: a job that slipped in meanwhile stops too.
             reason = stop_reason(budget, period, current, spent, limit, when)
-            stopped = stop_jobs(client, budget.scope, budget.name, reason, when)
+            stopped = stop_jobs(client, budget.scope, budget.name, reason, when, app)
         marker = f"{level}|{budget.key}|{limit!r}"
         if not client.hsetnx(keys.spend_alerts(current), marker, repr(when)):
             continue  # published already in this window

@@ -5,6 +5,7 @@ and spend recorded per chunk without counting anything twice at the merge."""
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 import logging
 import socket
@@ -395,3 +396,40 @@ def test_a_failed_job_counts_what_it_consumed(hooks: WorkerHooks) -> None:
     assert spent_in_days(hooks.store.redis, "project:film") == pytest.approx(0.14)
     hooks.job_failed("j", RenderError("again"))  # already failed: nothing more
     assert spent_in_days(hooks.store.redis, "project:film") == pytest.approx(0.14)
+
+
+class Control:
+    """A Celery app's control, recording the task ids it revokes."""
+
+    def __init__(self) -> None:
+        self.revoked: list[str] = []
+        self.control = self
+
+    def revoke(self, task_id: str) -> None:
+        self.revoked.append(task_id)
+
+
+def test_the_hard_stop_ends_a_job_as_a_cancel_does(client: redis.Redis, tmp_path: Any) -> None:
+    """Its objects are deleted, its queued chunk tasks revoked and what it ran is its cost:
+    only the reason differs from ``cancel``."""
+    store = JobStore(client)
+    spec = {"id": "j", "project": {}, "base_dir": "/", "export": {}}
+    spec["storage_url"] = f"file://{tmp_path}"
+    record = JobRecord(id="j", submitted_at=time.time(), frames=20, project="film", user="ann")
+    store.create(dataclasses.replace(record, hourly_rate=36.0), spec)
+    chunks = [ChunkRecord(0, 0, 10, task_id="t0"), ChunkRecord(1, 10, 20, task_id="t1")]
+    store.set_chunks("j", chunks, spec)
+    store.transition("j", JobState.PLANNING)
+    store.transition("j", JobState.RENDERING)
+    segment = tmp_path / "jobs" / "j" / "segments" / "000000.mkv"
+    segment.parent.mkdir(parents=True)
+    segment.write_bytes(b"segment")
+    store.add_node_seconds("j", 10.0)  # $0.10 at $36/h
+    set_budget(client, Scope.PROJECT, "film", daily=0.05)
+    app = Control()
+    record_spend(client, "film", "ann", 0.1, JAN_15, job_id="j", settings=NO_HOOK, app=app)
+    stopped = store.get("j")
+    assert stopped.state is JobState.CANCELLED and "budget exceeded" in (stopped.error or "")
+    assert stopped.actual_cost == pytest.approx(0.10)  # not $0: what it ran is spent
+    assert not (tmp_path / "jobs" / "j").exists()
+    assert sorted(app.revoked) == ["t0", "t1"]
