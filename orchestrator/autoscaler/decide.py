@@ -38,7 +38,9 @@ The algorithm, each tick:
    new node costs at least its billed boot (``billing.billable_seconds``: the boot, a 60 s
    minimum) at the pool's price, on top of the job's work; a pool with work always gets its
    first node.
-   Then ``min_nodes``/``max_nodes`` clamp.
+   Then ``min_nodes``/``max_nodes`` clamp; nodes with an interruption notice count against
+   ``max_nodes`` until they go (the engine holds them and holds no more than ``max_nodes``), so
+   at the maximum a noticed node is replaced when it leaves.
 4. **Change rules** against the active count: an increase waits ``scale_up_cooldown`` after the
    last increase, except from zero nodes with work waiting and except replacing noticed nodes;
    no increase during a back-off (``backoff_until``). A decrease uses the sizing of the work
@@ -120,14 +122,14 @@ def decide(snapshot: Snapshot, pools: Mapping[str, Pool], policy: Policy, now: f
 
 def _settle(fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float) -> _Outcome:
     """A pool's size after sizing and the change rules (the budget comes after)."""
-    state, pool, active = fleet.state, fleet.pool, fleet.active
+    state, active = fleet.state, fleet.active
     if state.override is not None and (state.override_until is None or now < state.override_until):
-        size = max(min(state.override, pool.max_nodes), 0)
+        size = max(min(state.override, _most(fleet)), 0)
         why = f"manual override {state.override}"
         if state.override_until is not None:
             why += f" until {_clock(state.override_until)} (in {_span(state.override_until - now)})"
         if size != state.override:
-            why += f", clamped to max_nodes {pool.max_nodes}"
+            why += f", clamped to {_most_why(fleet)}"
         return _Outcome(size, why, has_work=bool(jobs), fixed=True)
     up, why, notes = _target(fleet, jobs, policy, now, 1.0)
     down = max(_target(fleet, jobs, policy, now, 1.0 + HYSTERESIS)[0], up)
@@ -208,11 +210,27 @@ def _target(
     size, why = (
         max(terms, key=lambda t: t[0]) if terms else (0, f"{policy.name}: no work placed here")
     )
-    if size > pool.max_nodes:
-        why += f", max_nodes {pool.max_nodes}"
+    most = _most(fleet)
+    if size > most:
+        why += f", {_most_why(fleet)}"
     elif size < pool.min_nodes:
         why += f", min_nodes {pool.min_nodes}"
-    return max(min(size, pool.max_nodes), pool.min_nodes), why, notes
+    return min(max(size, pool.min_nodes), most), why, notes
+
+
+def _most(fleet: Fleet) -> int:
+    """The most nodes the pool may have taking work: its max_nodes, less the nodes with an
+    interruption notice, which its engine holds until they go and counts against the maximum
+    (asking for more is refused): their replacements launch as they go."""
+    return max(fleet.pool.max_nodes - fleet.noticed, 0)
+
+
+def _most_why(fleet: Fleet) -> str:
+    """Why `_most` is what it is, for the reason line."""
+    why = f"max_nodes {fleet.pool.max_nodes}"
+    if fleet.noticed:
+        why += f" less {fleet.noticed} node(s) with an interruption notice (replaced as they go)"
+    return why
 
 
 def _queue_term(

@@ -753,3 +753,16 @@ def test_failed_boots_oldest_first() -> None:
 def test_an_empty_snapshot_is_a_decision() -> None:
     decision = decide(Snapshot(), {}, Policy(), NOW)
     assert decision.desired == {} and decision.placement == {}
+
+
+def test_a_noticed_node_at_max_nodes_leaves_room_for_itself() -> None:
+    """The engine holds a noticed node until it goes and no more than max_nodes in all: asking
+    for its replacement on top was refused every round. It is replaced as it goes."""
+    full = nodes(2, busy=2) + [node("x", busy=1, notice=True)]
+    decision = run(jobs=[job("a", 100_000)], fleet=full, pools=[pool(max_nodes=3)])
+    assert decision.desired["cpu"] == 2  # + the noticed one: the engine's 3
+    assert "max_nodes 3 less 1 node(s) with an interruption notice" in decision.reasons["cpu"]
+    assert "replacing" not in decision.reasons["cpu"]
+    override = {"cpu": state(override=3, override_until=NOW + 600)}
+    held = run(fleet=full, pools=[pool(max_nodes=3)], states=override)
+    assert held.desired["cpu"] == 2 and "clamped to max_nodes 3 less 1" in held.reasons["cpu"]
