@@ -44,7 +44,14 @@ from orchestrator.estimate_fit import (
     fit_throughput,
     learned_overheads,
 )
-from orchestrator.estimate_inputs import chunk_units, live_slots, recent_timings, uncached_chunks
+from orchestrator.estimate_inputs import (
+    NO_RENDER_NODE,
+    chunk_units,
+    live_slots,
+    recent_timings,
+    uncached_chunks,
+    unstarted,
+)
 from orchestrator.estimate_options import build_options
 from orchestrator.estimates import (
     CONFIDENCE,
@@ -157,7 +164,8 @@ def estimate_job(
     _check_filters(provider, market, max_cost)
     deadline_at = parse_deadline(deadline, now)
     store = JobStore(client)
-    live = slots if slots is not None else live_slots(store)
+    running = live_slots(store)
+    live = slots if slots is not None else max(running, 1)  # a plan needs a slot to plan for
     plan = plan_job_chunks(timeline, live, chunk_frames)
     render = plan
     if use_cache and storage_url is not None:
@@ -190,6 +198,12 @@ def estimate_job(
         work, options, deadline=deadline_seconds, max_cost=max_cost, overheads=overheads
     )
     choice = recommend(estimates, deadline_seconds, max_cost, confidence)
+    recommended, reason = choice.choice, choice.reason
+    if not settings.pools_file and running == 0:
+        # This cluster's slots are the only option and none runs: nothing renders the job
+        # until a worker starts, so no time from now and no deadline can be promised.
+        estimates = [unstarted(e) for e in estimates]
+        recommended, reason = None, NO_RENDER_NODE
     return JobEstimate(
         frames=timeline.frames,
         complexity=units_per_frame,
@@ -199,8 +213,8 @@ def estimate_job(
         max_cost=max_cost,
         confidence=confidence,
         options=estimates,
-        recommended=choice.choice,
-        reason=choice.reason,
+        recommended=recommended,
+        reason=reason,
         notes=notes,
         created_at=now,
     )

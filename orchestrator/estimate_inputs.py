@@ -4,6 +4,7 @@ the timings of the cluster's recent jobs (read from the job store)."""
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
 from common.settings import Settings
 from orchestrator.estimate_fit import JobTiming
+from orchestrator.estimates import OptionEstimate
 from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_signals import renders
@@ -21,11 +23,25 @@ from orchestrator.node_signals import renders
 _SAMPLES = 240
 
 
+#: Why a cluster without pools and without a live render slot gets no recommendation.
+NO_RENDER_NODE = (
+    "no render node is running (no worker takes render work now): the job waits in the queue "
+    "until one starts"
+)
+
+
 def live_slots(store: JobStore) -> int:
-    """Render worker slots taking work now (at least 1), as the dispatcher counts them."""
+    """Render worker slots taking work now (0 when none), as the dispatcher counts them."""
     beats = store.heartbeats().values()
-    total = sum(int(b.get("concurrency", 1)) for b in beats if renders(b) and not b.get("draining"))
-    return max(1, total)
+    return sum(int(b.get("concurrency", 1)) for b in beats if renders(b) and not b.get("draining"))
+
+
+def unstarted(estimate: OptionEstimate) -> OptionEstimate:
+    """`estimate` of this cluster's slots when none runs: its times count from when a render
+    node starts, so it promises no deadline."""
+    chance = None if estimate.deadline_probability is None else 0.0
+    note = "no render slot is live: the times count from when a worker starts"
+    return dataclasses.replace(estimate, deadline_probability=chance, note=note)
 
 
 def recent_timings(store: JobStore, limit: int = 20) -> list[JobTiming]:

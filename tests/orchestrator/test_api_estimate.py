@@ -463,3 +463,17 @@ def test_concurrency_comes_from_the_node_benchmark(client: redis.Redis) -> None:
     record_benchmark(client, NODE_CLASS, dataclasses.replace(bench(0.02), pipeline=2.0))
     assert concurrency(client, NODE_CLASS, 2, pipeline=1.5) == pytest.approx((2.0, 1.3))
     assert concurrency(client, NODE_CLASS, 2, pipeline=1.0) == pytest.approx((2.0, 1.0))
+
+
+def test_without_a_live_render_slot_no_deadline_is_promised(
+    client: redis.Redis, timeline: Timeline
+) -> None:
+    """No pools file and no worker: the job would wait in the queue, not finish in seconds."""
+    settings = Settings.from_env({})
+    got = estimate_job(client, settings, timeline, slots=1, deadline="+1m", now=time.time())
+    (only,) = got.options
+    assert got.recommended is None and got.reason.startswith("no render node is running")
+    assert only.deadline_probability == 0.0 and "no render slot is live" in only.note
+    heartbeat(client, "render@a", 2)
+    live = estimate_job(client, settings, timeline, slots=2, deadline="+1h", now=time.time())
+    assert live.recommended is not None and live.options[0].deadline_probability == 1.0
