@@ -15,7 +15,7 @@ import redis
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.billing_export import ExportBy, ExportFormat, check_day, rows, write
-from orchestrator.budget_rules import Budget, BudgetStatus, Scope, check_limit
+from orchestrator.budget_rules import Budget, BudgetStatus, Scope, check_limit, dollars
 from orchestrator.budgets import clear_budget, set_budget, statuses
 from orchestrator.job_store import JobStore
 
@@ -131,7 +131,7 @@ def describe_budget(budget: Budget) -> str:
     """A budget's limits in one line."""
 
     def limit(value: float | None) -> str:
-        return "unlimited" if value is None else f"${value:.2f}"
+        return "unlimited" if value is None else dollars(value)
 
     return (
         f"{budget.scope} {budget.name!r}: daily {limit(budget.daily)}, "
@@ -144,7 +144,7 @@ def describe_status(status: BudgetStatus) -> str:
     level = f"  [{status.level}]" if status.level is not None else ""
     return (
         f"{status.budget.scope} {status.budget.name!r} {status.period} ({status.window}): "
-        f"${status.spent:.2f} of ${status.limit:.2f} ({status.percent:.0f} %){level}"
+        f"{dollars(status.spent)} of {dollars(status.limit)} ({status.percent:.0f} %){level}"
     )
 
 

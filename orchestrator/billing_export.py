@@ -141,7 +141,7 @@ def job_rows(client: Any, since: str) -> list[dict[str, Any]]:
                 "submitted": _iso(submitted),
                 "finished": _iso(job["finished_at"]) if job["finished_at"] else "",
                 "state": state,
-                "estimated_cost": job["estimated_cost"],
+                "estimated_cost": _money(job["estimated_cost"]),
                 "actual_cost": round(actual, 6),
                 "node_seconds": round(float(job["node_seconds"] or 0.0), 3),
             }
@@ -156,8 +156,23 @@ def write(found: list[dict[str, Any]], by: ExportBy, fmt: ExportFormat) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS[by], lineterminator="\n")
     writer.writeheader()
-    writer.writerows({k: "" if v is None else v for k, v in row.items()} for row in found)
+    writer.writerows({k: _cell(k, v) for k, v in row.items()} for row in found)
     return out.getvalue()
+
+
+def _money(value: Any) -> float | None:
+    """Dollars as every cost of the export is given: to the millionth (None stays unknown)."""
+    return None if value is None else round(float(value), 6)
+
+
+def _cell(column: str, value: Any) -> Any:
+    """A CSV cell: numbers in fixed point (accounting imports do not read 6.8e-05 as money),
+    empty for an unknown value."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}" if column == "node_seconds" else f"{value:.6f}"
+    return value
 
 
 def check_day(text: str) -> str:

@@ -19,6 +19,15 @@ WARNING_FRACTION = 0.8
 EPSILON = 1e-9
 
 
+def dollars(value: float) -> str:
+    """An amount of money as budgets show it: whole cents as cents, anything finer to the
+    ten-thousandth, and below a cent to the millionth (a job at the default rate costs
+    fractions of a cent: "$0.00 of $0.00" said nothing)."""
+    if abs(value - round(value, 2)) < 5e-7:
+        return f"${value:.2f}"
+    return f"${value:.6f}" if abs(value) < 0.01 else f"${value:.4f}"
+
+
 class Scope(enum.StrEnum):
     """What a budget limits: the spend of one project or of one user."""
 
@@ -177,7 +186,7 @@ def budget_event(
         "limit": limit,
         "percent": round(share, 2),
         "time": when,
-        "message": f"{_title(budget, period)} {what}: ${spent:.2f} of ${limit:.2f} spent "
+        "message": f"{_title(budget, period)} {what}: {dollars(spent)} of {dollars(limit)} spent "
         f"({share:.0f} %) in {current} (UTC)",
     }
 
@@ -195,9 +204,9 @@ def stop_reason(
 ) -> str:
     """The error of a job the hard stop cancelled (one line, says what to do)."""
     return (
-        f"budget exceeded: {_title(budget, period)} of ${limit:.2f} reached (${spent:.2f} spent "
-        f"in {current} UTC); it resets on {next_window(period, when)}, or raise it with "
-        f"{_how_to_raise(budget, period)}"
+        f"budget exceeded: {_title(budget, period)} of {dollars(limit)} reached "
+        f"({dollars(spent)} spent in {current} UTC); it resets on {next_window(period, when)}, "
+        f"or raise it with {_how_to_raise(budget, period)}"
     )
 
 
@@ -213,12 +222,13 @@ def refusal_message(
 ) -> str:
     """Why check_budget refuses a new job (one line, says what to do); ``committed`` is what
     the scope's unfinished jobs are still expected to spend."""
-    owed = f" (+ ${committed:.2f} its unfinished jobs are still expected to spend)"
-    used = f"${spent:.2f} of ${limit:.2f} spent in {current} (UTC)" + (owed if committed else "")
+    owed = f" (+ {dollars(committed)} its unfinished jobs are still expected to spend)"
+    used = f"{dollars(spent)} of {dollars(limit)} spent in {current} (UTC)"
+    used += owed if committed else ""
     if spent + committed >= limit or not estimated:
         what = f"is used up: {used}"
     else:
-        what = f"would be passed: {used} and this job is estimated at ${estimated:.2f}"
+        what = f"would be passed: {used} and this job is estimated at {dollars(estimated)}"
     return (
         f"{_title(budget, period)} {what}; no new job starts until it resets on "
         f"{next_window(period, now)}, or raise it with {_how_to_raise(budget, period)}"

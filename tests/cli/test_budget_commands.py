@@ -131,3 +131,12 @@ def test_billing_export_as_csv_to_a_file_and_json_to_stdout(
         run("billing", "export", "--since", "2026-02-30", "--broker", broker)
     with pytest.raises(RenderError, match="cannot write the export to"):
         run("billing", "export", "-o", str(tmp_path / "missing" / "x.csv"), "--broker", broker)
+
+
+def test_a_budget_below_a_cent_is_shown(broker: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run("budget", "set", "--project", "film", "--daily", "0.00012", "--broker", broker)
+    assert capsys.readouterr().out.strip() == "project 'film': daily $0.000120, monthly unlimited"
+    with redis.Redis.from_url(broker, decode_responses=True) as client:
+        record_spend(client, "film", "ann", 0.000232, time.time())
+    run("budget", "show", "--broker", broker)
+    assert "$0.000232 of $0.000120 (193 %)  [exceeded]" in capsys.readouterr().out

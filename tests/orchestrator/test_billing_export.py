@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from orchestrator import keys
 from orchestrator.billing_export import (
     COLUMNS,
     ExportBy,
@@ -68,8 +69,8 @@ def test_per_day_comes_from_the_billing_ledger(client: redis.Redis) -> None:
     text = write(found, ExportBy.DAY, ExportFormat.CSV)
     assert text.splitlines()[0] == "day,cost"
     assert parse_csv(text) == [
-        {"day": "2026-01-10", "cost": "2.25"},
-        {"day": "2026-01-12", "cost": "0.125"},
+        {"day": "2026-01-10", "cost": "2.250000"},
+        {"day": "2026-01-12", "cost": "0.125000"},
     ]
     assert len(rows(client, ExportBy.DAY, "2025-12-01", now=JAN_12)) == 3
 
@@ -119,7 +120,7 @@ def test_per_job_has_estimate_actual_and_node_time_as_csv_and_json(client: redis
     assert text.splitlines()[0] == ",".join(COLUMNS[ExportBy.JOB])
     table = parse_csv(text)
     assert [r["job"] for r in table] == ["done", "stopped"]
-    assert table[1]["estimated_cost"] == "" and table[1]["actual_cost"] == "0.25"
+    assert table[1]["estimated_cost"] == "" and table[1]["actual_cost"] == "0.250000"
     assert json.loads(write(found, ExportBy.JOB, ExportFormat.JSON)) == found
 
 
@@ -137,3 +138,19 @@ def test_since_must_be_a_day() -> None:
     for bad in ("2026-13-01", "yesterday", "2026-01-05T00:00"):
         with pytest.raises(ValueError, match="YYYY-MM-DD"):
             check_day(bad)
+
+
+def test_small_amounts_are_fixed_point_in_csv_and_the_estimate_is_rounded(
+    client: redis.Redis,
+) -> None:
+    """A job at the default rate costs fractions of a cent: 6.8e-05 is no money to an import."""
+    store = JobStore(client)
+    tiny = JobRecord(id="tiny", submitted_at=JAN_12, estimated_cost=0.00016595052083333352)
+    store.create(tiny, {})
+    client.hincrbyfloat(keys.job("tiny"), "spent", 0.000068)
+    found = [r for r in rows(client, ExportBy.JOB, "2026-01-12", now=JAN_12) if r["job"] == "tiny"]
+    assert found[0]["estimated_cost"] == 0.000166
+    (row,) = [r for r in parse_csv(write(found, ExportBy.JOB, ExportFormat.CSV))]
+    assert (row["estimated_cost"], row["actual_cost"]) == ("0.000166", "0.000068")
+    day = write([{"day": "2026-01-12", "cost": 4e-05}], ExportBy.DAY, ExportFormat.CSV)
+    assert day.splitlines()[1] == "2026-01-12,0.000040"

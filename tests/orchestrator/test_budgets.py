@@ -24,13 +24,17 @@ from common.settings import Settings
 from orchestrator import keys
 from orchestrator.autoscaler.ledger import Ledger
 from orchestrator.budget_rules import (
+    Budget,
     Level,
     Period,
     Scope,
     check_limit,
+    dollars,
     levels_reached,
     next_window,
+    refusal_message,
     refused,
+    stop_reason,
     window,
 )
 from orchestrator.budgets import (
@@ -433,3 +437,19 @@ def test_the_hard_stop_ends_a_job_as_a_cancel_does(client: redis.Redis, tmp_path
     assert stopped.actual_cost == pytest.approx(0.10)  # not $0: what it ran is spent
     assert not (tmp_path / "jobs" / "j").exists()
     assert sorted(app.revoked) == ["t0", "t1"]
+
+
+def test_amounts_below_a_cent_are_shown_not_rounded_to_nothing() -> None:
+    assert [dollars(v) for v in (1.0, 6.0, 0.25, 0.00012, 0.000232, 0.0123)] == [
+        "$1.00",
+        "$6.00",
+        "$0.25",
+        "$0.000120",
+        "$0.000232",
+        "$0.0123",
+    ]
+    budget = Budget(Scope.PROJECT, "film", daily=0.00012)
+    reason = stop_reason(budget, Period.DAILY, "2026-01-15", 0.000232, 0.00012, JAN_15)
+    assert "daily budget of $0.000120 reached ($0.000232 spent" in reason
+    refusal = refusal_message(budget, Period.DAILY, "2026-01-15", 0.0001, 0.00012, 0.00005, JAN_15)
+    assert "$0.000100 of $0.000120 spent" in refusal and "estimated at $0.000050" in refusal
