@@ -178,14 +178,17 @@ def _cell(column: str, value: Any) -> Any:
 def check_day(text: str) -> str:
     """A UTC day as the export takes it ("YYYY-MM-DD"); ValueError otherwise."""
     try:
-        return time.strftime("%Y-%m-%d", time.strptime(text, "%Y-%m-%d"))
+        day = time.strptime(text, "%Y-%m-%d")
+        # Not strftime: glibc writes year 999 as "999", which no day compares or parses as.
+        return f"{day.tm_year:04d}-{day.tm_mon:02d}-{day.tm_mday:02d}"
     except ValueError:
         raise ValueError(f"{text!r} is not a day: write it as YYYY-MM-DD (UTC)") from None
 
 
 def _days(since: str, now: float) -> list[str]:
     """Every UTC day from `since` to the day holding `now`, as window names."""
-    start = calendar.timegm(time.strptime(since, "%Y-%m-%d"))
+    # Older days' totals have expired (SPEND_TTL): a --since of year 1 reads no 700,000 days.
+    start = max(calendar.timegm(time.strptime(since, "%Y-%m-%d")), now - keys.SPEND_TTL - 86400)
     last = window(Period.DAILY, now)
     days = []
     step = start + 43200.0  # noon: no leap second or rounding moves it to another day

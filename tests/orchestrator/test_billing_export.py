@@ -154,3 +154,11 @@ def test_small_amounts_are_fixed_point_in_csv_and_the_estimate_is_rounded(
     assert (row["estimated_cost"], row["actual_cost"]) == ("0.000166", "0.000068")
     day = write([{"day": "2026-01-12", "cost": 4e-05}], ExportBy.DAY, ExportFormat.CSV)
     assert day.splitlines()[1] == "2026-01-12,0.000040"
+
+
+def test_a_since_before_the_year_1000_is_a_day_like_any_other(client: redis.Redis) -> None:
+    """glibc writes year 999 unpadded; it came back as a traceback from strptime."""
+    assert check_day("0999-12-31") == "0999-12-31"
+    since = check_day("0001-01-01")
+    assert [r["user"] for r in rows(client, ExportBy.USER, since, now=JAN_12)] == ["ann", "bob", ""]
+    assert len(rows(client, ExportBy.DAY, since, now=JAN_12)) == 3
