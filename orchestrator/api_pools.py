@@ -110,7 +110,7 @@ def override_pool(
     if nodes is not None:
         if nodes < 0:
             raise RenderError(f"pool {pool}: a pool cannot hold {nodes} nodes")
-        if match.max_nodes and nodes > match.max_nodes:
+        if nodes > match.max_nodes:  # 0 is a maximum too: the decision holds such a pool at 0
             raise RenderError(
                 f"pool {pool}: {nodes} nodes is above its max_nodes ({match.max_nodes}); "
                 "raise max_nodes in the pools file first"
