@@ -191,7 +191,9 @@ def parse_pools(
     for name, table in tables.items():
         if not isinstance(table, dict):
             raise PoolConfigError(f"{source}: pool {name!r} must be a table")
-        pools[name] = _pool(str(name), {**table, **by_env.get(name, {})}, source)
+        env = by_env.get(name, {})
+        values = {**table, **{key: value for key, (value, _) in env.items()}}
+        pools[name] = _pool(str(name), values, source, {k: v for k, (_, v) in env.items()})
     return PoolsConfig(pools, autoscaler, source)
 
 
@@ -214,10 +216,10 @@ def _decode(text: str, source: str, yaml: bool) -> dict[str, Any]:
 
 def _overrides_by_pool(
     overrides: Mapping[str, str], tables: Mapping[str, Any], source: str
-) -> dict[str, dict[str, str]]:
-    """CLOUDRENDER_POOL_<NAME>_<FIELD> variables, by pool name and field."""
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """CLOUDRENDER_POOL_<NAME>_<FIELD> variables, by pool name and field: (value, variable)."""
     env_names = {str(n).upper().replace("-", "_"): str(n) for n in tables}
-    found: dict[str, dict[str, str]] = {}
+    found: dict[str, dict[str, tuple[str, str]]] = {}
     for variable, value in overrides.items():
         rest = variable.removeprefix("CLOUDRENDER_POOL_")
         if rest == variable or variable == "CLOUDRENDER_POOLS_FILE":
@@ -236,11 +238,13 @@ def _overrides_by_pool(
                 f"{variable}: names no pool field of {source} (pools: "
                 f"{', '.join(sorted(env_names.values()))}; fields: {', '.join(sorted(_FIELDS))})"
             )
-        found.setdefault(match[0], {})[match[1]] = value
+        found.setdefault(match[0], {})[match[1]] = (value, variable)
     return found
 
 
-def _pool(name: str, table: Mapping[str, Any], source: str) -> Pool:
+def _pool(name: str, table: Mapping[str, Any], source: str, variables: Mapping[str, str]) -> Pool:
+    """The pool from its table; `variables` names the environment variable each overridden
+    field's value came from, which a wrong value is blamed on (the file does not hold it)."""
     where = f"{source}: pool {name!r}"
     if not NAME.match(name):
         raise PoolConfigError(
@@ -253,7 +257,9 @@ def _pool(name: str, table: Mapping[str, Any], source: str) -> Pool:
         raise PoolConfigError(f"{where}: 'provider' is required (one of {', '.join(PROVIDERS)})")
     values: dict[str, Any] = {}
     for key, raw in table.items():
-        values[key] = _value(key, raw, where)
+        variable = variables.get(key)
+        blamed = f"{variable} (overriding pool {name!r} of {source})" if variable else where
+        values[key] = _value(key, raw, blamed)
     pool = Pool(name=name, **values)
     if pool.gpu is not None and pool.gpus == 0:
         pool = replace(pool, gpus=1)

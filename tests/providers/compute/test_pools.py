@@ -159,3 +159,13 @@ stop_seconds = "5"
     config = parse_pools(text, "cloudrender.toml")
     assert config.pools["aws"].options["security_groups"] == "sg-1"
     assert config.pools["here"].options["env.CLOUDRENDER_HOURLY_RATE"] == "0.2"
+
+
+def test_a_wrong_override_names_its_variable_not_the_file() -> None:
+    text = "[pools.a]\nprovider = 'local'\nmax_nodes = 2\n"
+    with pytest.raises(PoolConfigError) as caught:
+        parse_pools(text, "d3.toml", {"CLOUDRENDER_POOL_A_MAX_NODES": "abc"})
+    assert str(caught.value) == (
+        "CLOUDRENDER_POOL_A_MAX_NODES (overriding pool 'a' of d3.toml): max_nodes must be a "
+        "whole number, not 'abc'"
+    )
