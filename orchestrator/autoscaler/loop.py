@@ -199,11 +199,12 @@ class Autoscaler:
         leaving = [n for n in nodes if n.state is NodeState.DRAINING or n.notice]
         if desired > len(taking):
             # Warm nodes first: a drain not yet finished is called off before anything launches.
-            for node in leaving[: desired - len(taking)]:
-                if node.state is NodeState.DRAINING and not node.notice:
-                    self._undrain(pool, node, view, do)
-                    taking.append(node)
-                    leaving.remove(node)
+            # A noticed node leaves anyway: it must not take the place of a drain to call off.
+            drained = [n for n in leaving if not n.notice]
+            for node in drained[: desired - len(taking)]:
+                self._undrain(pool, node, view, do)
+                taking.append(node)
+                leaving.remove(node)
         if desired > len(taking):
             target = desired + len(leaving)
             present = sum(1 for n in view.engine_nodes or [] if n.state != TERMINATING)

@@ -287,3 +287,26 @@ def test_a_hardware_accelerated_job_asks_for_a_gpu_pool(store: JobStore) -> None
     demands = {d.id: d for d in job_demands(store)}
     assert demands["film"].prefers_gpu and not demands["film"].needs_gpu
     assert not demands["proxy"].prefers_gpu
+
+
+def test_a_full_pool_calls_a_drain_off_beside_a_noticed_node(store: JobStore) -> None:
+    """At max_nodes, with one node noticed and one draining, new work undrains the drained one:
+    it asked the engine for max_nodes + 1 instead (refused every round) when the noticed node
+    came first."""
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    engine.set_desired(POOL, POOL.max_nodes)
+    ids = [n.id for n in engine.nodes(POOL)]
+    scaler(store, engine).run(T0)
+    clock.now = T0 + 40
+    for node_id in ids:
+        beat(store, node_id, clock.now, busy=1)
+    scaler(store, engine).run(clock.now)
+    store.redis.set(keys.evict(f"render-{ids[0]}@host"), "notice")  # first in the ledger's order
+    Ledger(store.redis).draining(ids[1], clock.now)
+    submit(store, "big", 100_000, clock.now)
+    clock.now += 5
+    result = scaler(store, engine).run(clock.now)
+    assert result.errors == {}
+    assert f"undrain cpu {ids[1]} (needed again)" in result.calls
+    assert engine.desired(POOL) == POOL.max_nodes
