@@ -341,7 +341,9 @@ def _check_options(pool: Pool, where: str) -> None:
         if key in known or (pool.provider == "local" and key.startswith("env.") and key[4:]):
             continue
         close = difflib.get_close_matches(key, sorted(known), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        owners = [name for name, keys in OPTIONS.items() if key in keys]
+        hint = f"an option of provider {' and '.join(owners)} only; " if owners else ""
+        hint += f"did you mean {close[0]!r}? " if close else ""
         listed = ", ".join(sorted(known)) or "none"
         raise PoolConfigError(
             f"{where}: unknown option {key!r} for provider {pool.provider} ({hint}known: {listed})"

@@ -134,9 +134,9 @@ def test_a_misspelt_option_is_refused_naming_the_key_and_the_one_meant(
         parse_pools(text, "cloudrender.toml")
     message = str(caught.value)
     assert message.startswith(
-        f"cloudrender.toml: pool 'cpu-spot': unknown option {key!r} for provider {provider} "
-        f"(did you mean {meant!r}?"
+        f"cloudrender.toml: pool 'cpu-spot': unknown option {key!r} for provider {provider} ("
     )
+    assert f"did you mean {meant!r}? known: " in message
     assert "\n" not in message
 
 
@@ -169,3 +169,11 @@ def test_a_wrong_override_names_its_variable_not_the_file() -> None:
         "CLOUDRENDER_POOL_A_MAX_NODES (overriding pool 'a' of d3.toml): max_nodes must be a "
         "whole number, not 'abc'"
     )
+
+
+def test_another_engines_option_says_whose_it_is() -> None:
+    text = "[pools.g]\nprovider = 'gcp'\nregion = 'r'\n[pools.g.options]\nenv_parameter = '/p'\n"
+    with pytest.raises(
+        PoolConfigError, match="an option of provider aws only; did you mean 'env_secret'"
+    ):
+        parse_pools(text, "cloudrender.toml")
