@@ -221,7 +221,7 @@ class WorkerHooks:
             pipe.hincrbyfloat(keys.job(job_id), "pool_seconds", seconds)
             pipe.hincrbyfloat(keys.job(job_id), "pool_cost", cost)
             pipe.execute()
-        charge_job(self.store.redis, job_id, cost, time.time())
+        charge_job(self.store.redis, job_id, cost, time.time(), app=self.app)
 
     def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
         """Record a transient failure; Celery re-runs the task after `delay` seconds."""
@@ -347,7 +347,7 @@ class WorkerHooks:
             # was cancelled (or failed) while this one delivered: the merge takes it back.
             return self.store.state(job_id) is JobState.COMPLETED
         # Chunks recorded their cost as they finished (charge); the rest (audio, merge) now.
-        settle_job(self.store.redis, job_id, cost, time.time())
+        settle_job(self.store.redis, job_id, cost, time.time(), app=self.app)
         self.dispatcher.forget(job_id)
         self.publish(job_id, "completed", cost=cost, seconds=self.job_seconds(job_id))
         return True
@@ -364,7 +364,7 @@ class WorkerHooks:
             # finished, the rest (the audio's time) is recorded now.
             cost = cost_so_far(self.store.redis, job_id)
             self.store.update(job_id, actual_cost=cost)  # `status` showed $0 for it
-            settle_job(self.store.redis, job_id, cost, time.time())
+            settle_job(self.store.redis, job_id, cost, time.time(), app=self.app)
             self.dispatcher.forget(job_id)
             self._remove_objects(job_id)
             self.publish(job_id, "failed", error=str(error), seconds=self.job_seconds(job_id))
