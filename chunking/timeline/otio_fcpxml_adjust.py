@@ -31,6 +31,7 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_channels import apply_channels
+from chunking.timeline.otio_fcpxml_checks import format_size
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
 
 #: The effect an item's adjustments become in the read timeline.
@@ -52,7 +53,7 @@ def frame_size(root: Any) -> tuple[int, int] | None:
     """The (width, height) of the (first) project's sequence format, or None if unknown."""
     formats = {f.get("id"): f for f in root.iter("format")}
     for sequence in root.iterfind(".//project/sequence"):
-        size = _size(formats.get(sequence.get("format")))
+        size = format_size(formats.get(sequence.get("format")))
         if size is not None:
             return size
     return None
@@ -64,16 +65,7 @@ def media_size(
     """The (width, height) of an item's picture by its own format or its asset's, or None."""
     asset = assets.get(item.get("ref"))
     named = item.get("format") or (asset.get("format") if asset is not None else None)
-    return _size(formats.get(named))
-
-
-def _size(element: Any) -> tuple[int, int] | None:
-    if element is None:
-        return None
-    width, height = element.get("width") or "", element.get("height") or ""
-    if width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0:
-        return int(width), int(height)
-    return None
+    return format_size(formats.get(named))
 
 
 def adjustments(

@@ -69,6 +69,32 @@ def check_document(root: Any, path: str) -> None:
         raise ValidationError([f"{path}: {p}" for p in problems])
 
 
+#: A size in a format's name: FFVideoFormat3840x2160p30, FFVideoFormatDV720x480i5994.
+_NAMED_SIZE = re.compile(r"(\d{2,5})x(\d{2,5})")
+#: A line count in a format's name (FFVideoFormat1080p2398, FFVideoFormat720p50): the frame
+#: sizes Final Cut's presets of that many lines have.
+_NAMED_LINES = re.compile(r"FFVideoFormat(2160|1080|720|576|480)[pi]")
+_LINE_SIZES = {"2160": (3840, 2160), "1080": (1920, 1080), "720": (1280, 720),
+               "576": (720, 576), "480": (720, 480)}  # fmt: skip
+
+
+def format_size(element: Any) -> tuple[int, int] | None:
+    """A ``format`` element's frame size: its width and height, else what its name says
+    (some tools write only ``name="FFVideoFormat1080p25"``); None when neither does."""
+    if element is None:
+        return None
+    width, height = element.get("width") or "", element.get("height") or ""
+    if width.isdigit() and height.isdigit() and 0 < int(width) <= MAX_SIDE:
+        if 0 < int(height) <= MAX_SIDE:
+            return int(width), int(height)
+    name = str(element.get("name") or "")
+    sized = _NAMED_SIZE.search(name)
+    if sized and 0 < int(sized[1]) <= MAX_SIDE and 0 < int(sized[2]) <= MAX_SIDE:
+        return int(sized[1]), int(sized[2])
+    lines = _NAMED_LINES.search(name)
+    return _LINE_SIZES[lines[1]] if lines else None
+
+
 def _format_problems(ident: str, found: Any) -> list[str]:
     problems = []
     step = found.get("frameDuration")

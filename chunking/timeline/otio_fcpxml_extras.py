@@ -13,6 +13,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from chunking.timeline.otio_fcpxml import constant_retime
+from chunking.timeline.otio_fcpxml_checks import format_size
 from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
 from chunking.timeline.otio_fcpxml_split import split_notes
@@ -20,8 +21,6 @@ from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
 
 #: How deep connected items and nested spines are followed (a bound for hostile documents).
 _MAX_DEPTH = 32
-#: A frame side no format of a real project exceeds (the loader refuses what it cannot render).
-_MAX_SIDE = 16384
 #: The frame height FCPXML title sizes are written for (Final Cut's 1080p templates).
 _TITLE_HEIGHT = 1080
 
@@ -237,9 +236,8 @@ def _frame(root: Any, format_id: str | None) -> _Frame | None:
     """The sequence's frame size from its format resource, or None when it names none."""
     for fmt in root.iter("format"):
         if fmt.get("id") == format_id:
-            width, height = _number(fmt.get("width")), _number(fmt.get("height"))
-            if width and height and 0 < width <= _MAX_SIDE and 0 < height <= _MAX_SIDE:
-                return _Frame(int(width), int(height))
+            size = format_size(fmt)
+            return _Frame(*size) if size is not None else None
     return None
 
 

@@ -70,3 +70,21 @@ def test_decimal_times_are_read_as_the_rationals_they_are(folder: Path) -> None:
     timeline = load(str(path))
     two = next(c for t in timeline.tracks for c in t.clips if c.id.endswith("two"))
     assert (two.start, two.end, two.source_start) == (50, 100, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("FFVideoFormat720p25", (1280, 720)),
+        ("FFVideoFormat640x360p25", (640, 360)),
+        ("FFVideoFormat2160p25", (3840, 2160)),
+    ],
+)
+def test_a_format_named_but_not_sized_takes_the_size_its_name_says(
+    folder: Path, name: str, size: tuple[int, int]
+) -> None:
+    """Some tools write only the format's name: the sequence was 1920x1080 whatever it said."""
+    path = folder / "cut.fcpxml"
+    path.write_text(CUT.replace('width="160" height="90"', f'name="{name}"'))
+    timeline = load(str(path))
+    assert (timeline.width, timeline.height) == size
