@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -113,6 +114,9 @@ class CloudRenderingAPI(ClusterControl):
         """
         if priority not in LEVELS:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
+        if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
+            # NaN compares false with every cost: the ceiling would be off without a word.
+            raise RenderError(f"max cost {max_cost!r} must be a number of dollars, 0 or more")
         storage_url = self._storage_url()
         prepared = self._project(project, settings, base_dir, output)
         timeline = prepared.timeline

@@ -71,6 +71,13 @@ def test_max_cost_refusal_is_one_line(cli: CLI, cluster: str, tmp_path: Path) ->
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "above the limit" in lines[0]
+    # NaN compares false with every cost (no ceiling at all); a negative one is no amount.
+    for limit in ("nan", "inf", "-1"):
+        result = on_cluster(cli, cluster, tmp_path)(
+            "submit", str(path), "-o", str(tmp_path / "x.mp4"), "--max-cost", limit
+        )
+        assert result.returncode == 2
+        assert "must be a number of dollars, 0 or more" in result.stderr, result.stderr
     time.sleep(0.1)
     assert not (tmp_path / "x.mp4").exists()
 
