@@ -3,10 +3,12 @@
 The job's event log (orchestrator.job_events, a Redis stream) is replayed after the id the
 client last saw (``Last-Event-ID``, or ``?after=``), then followed with blocking XREADs on
 asyncio Redis connections (a pool per event loop, its idle connections closed when the last
-stream ends), so a waiting stream costs one idle Redis connection and no thread. Each event goes
-out as ``id:`` / ``event:`` / ``data:`` lines; its data carries a ``status`` summary of the job
-(state, progress, frames, cost so far, ETA) read once per batch of events and shared by every
-stream of the job in this process for a moment. The stream ends after the job's last event
+stream ends), so a waiting stream costs one idle Redis connection and no thread; the blocking
+reads that open a stream (may the key see the job, did it end) run in the thread pool, so a slow
+Redis holds up no other request while streams connect. Each event goes out as ``id:`` /
+``event:`` / ``data:`` lines; its data carries a ``status`` summary of the job (state, progress,
+frames, cost so far, ETA) read once per batch of events and shared by every stream of the job in
+this process for a moment. The stream ends after the job's last event
 (completed, failed, cancelled), also for a job that had ended before the client came.
 """
 
@@ -28,6 +30,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from redis.exceptions import RedisError
+from starlette.concurrency import run_in_threadpool
 
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
@@ -102,12 +105,10 @@ async def job_events(
     last_event_id: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Stream the job's events after ``Last-Event-ID`` (or ``?after=``), live, until its end."""
-    check_visible(api_of(request), key, job_id)
     start = last_event_id or after or "0"
-    if not _STREAM_ID.match(start) or any(int(part) >= 2**64 for part in start.split("-")):
-        raise ApiError(f"{start!r} is not an event id (the id: line of an event, e.g. 1700-0)")
-    if start != "0" and _ended_before(api_of(request), job_id, start):
-        # Nothing will follow: 204 tells a browser's EventSource to stop reconnecting.
+    # Blocking Redis reads: in the thread pool, or a slow Redis would hold up every request.
+    if await run_in_threadpool(_nothing_follows, api_of(request), key, job_id, start):
+        # 204 tells a browser's EventSource to stop reconnecting.
         return Response(status_code=204)
     url = api_of(request).broker_url
     if _open_streams(url) >= MAX_STREAMS:
@@ -221,6 +222,15 @@ def _live(still_live: Callable[[], bool]) -> bool:
         return still_live()
     except RedisError:
         return True
+
+
+def _nothing_follows(api: CloudRenderingAPI, key: ApiKey, job_id: str, start: str) -> bool:
+    """Whether the job (404 unless ``key`` may see it) ended with nothing after ``start``
+    (400 unless it is an event id)."""
+    check_visible(api, key, job_id)
+    if not _STREAM_ID.match(start) or any(int(part) >= 2**64 for part in start.split("-")):
+        raise ApiError(f"{start!r} is not an event id (the id: line of an event, e.g. 1700-0)")
+    return start != "0" and _ended_before(api, job_id, start)
 
 
 def _ended_before(api: CloudRenderingAPI, job_id: str, after: str) -> bool:

@@ -295,3 +295,36 @@ def test_a_revoked_keys_open_stream_ends(
     assert [e.name for e in events] == ["problem"]
     assert events[0].data == {"error": "the API key was revoked"}
     assert time.monotonic() - began < 5  # not at the job's end, hours later
+
+
+def test_a_slow_redis_while_a_stream_opens_holds_up_no_other_request(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reads that open a stream (the job's owner, its end) wait on Redis off the event
+    loop: 20 streams reconnecting to a slow Redis froze /healthz for 18 s."""
+    api.store.create(JobRecord(id="slowly", user=user_of(server_cluster, user_key)), {})
+    entered = threading.Event()
+    real = routes_events.check_visible
+
+    def slow_check(*args: Any) -> None:
+        entered.set()
+        time.sleep(2.0)  # a Redis that takes its time to answer
+        real(*args)
+
+    def open_and_leave() -> None:
+        url = f"{live_server}/v1/jobs/slowly/events"
+        with httpx.stream("GET", url, headers=bearer(user_key), timeout=10) as response:
+            next(response.iter_lines())
+
+    monkeypatch.setattr(routes_events, "check_visible", slow_check)
+    opening = threading.Thread(target=open_and_leave, daemon=True)
+    opening.start()
+    assert entered.wait(10)
+    began = time.monotonic()
+    assert httpx.get(f"{live_server}/healthz", timeout=10).json() == {"ok": True}
+    assert time.monotonic() - began < 1.0
+    opening.join(15)
