@@ -39,6 +39,7 @@ from orchestrator.job_events import TERMINAL_EVENTS, parse_entry, read_events
 from orchestrator.job_record import JobNotFound, JobState
 from server.auth import api_of, bearer_token, check_visible, key_from_query, keys_of
 from server.errors import ApiError, error_responses
+from server.stream_slots import HeldStream, StreamSlots
 
 #: Seconds without an event after which a comment line keeps proxies from closing the stream.
 KEEPALIVE_SECONDS = 15.0
@@ -57,7 +58,7 @@ MAX_STREAMS = 2000
 MAX_STREAMS_PER_KEY = 50
 #: Seconds between checks that a stream's key is still live: a revoked key's stream ends.
 RECHECK_SECONDS = 5.0
-#: Connections the pool may open beyond one per stream (requests racing past the count).
+#: Connections the pool may open beyond one per stream (status reads that outlive their stream).
 POOL_SPARE = 64
 #: Seconds a job's status summary may be shared between its streams in this process.
 STATUS_MAX_AGE = 0.5
@@ -111,45 +112,24 @@ async def job_events(
         # 204 tells a browser's EventSource to stop reconnecting.
         return Response(status_code=204)
     url = api_of(request).broker_url
-    if _open_streams(url) >= MAX_STREAMS:
-        raise ApiError(
-            f"this server follows {MAX_STREAMS} event streams already; retry shortly",
-            503,
-            {"Retry-After": "5"},
-        )
-    if _held.get(key.id, 0) >= MAX_STREAMS_PER_KEY:
-        raise ApiError(
-            f"this key holds {MAX_STREAMS_PER_KEY} event streams already; close one first",
-            429,
-            {"Retry-After": "5"},
-        )
     token = bearer_token(request) or request.query_params.get("key") or ""
     store = keys_of(request)
 
     def still_live() -> bool:
         return store.authenticate(token) is not None
 
-    return StreamingResponse(
-        _held_by(key.id, _stream(url, job_id, start, still_live)),
+    # Taken here, not once the body starts: connects racing each other all passed the count.
+    release = _slots.take(key.id, MAX_STREAMS, MAX_STREAMS_PER_KEY)
+    return HeldStream(
+        _stream(url, job_id, start, still_live),
+        release,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-#: API key id -> event streams it holds open in this process
-_held: dict[str, int] = {}
-
-
-async def _held_by(key_id: str, body: AsyncIterator[str]) -> AsyncIterator[str]:
-    """``body``, counted among the streams ``key_id`` holds while it runs."""
-    _held[key_id] = _held.get(key_id, 0) + 1
-    try:
-        async for chunk in body:
-            yield chunk
-    finally:
-        _held[key_id] -= 1
-        if not _held[key_id]:
-            del _held[key_id]
+#: the event streams this process holds open (all of them, and per API key)
+_slots = StreamSlots()
 
 
 async def _stream(
@@ -300,12 +280,6 @@ async def _shared(url: str) -> AsyncIterator[_Shared]:
             shared.reads.clear()
             with anyio.CancelScope(shield=True):  # a cancelled stream still closes them
                 await shared.pool.disconnect(inuse_connections=False)
-
-
-def _open_streams(url: str) -> int:
-    """How many streams on ``url`` this process (its running loop) follows now."""
-    shared = _by_loop.get(asyncio.get_running_loop(), {}).get(url)
-    return 0 if shared is None else shared.users
 
 
 #: event loop -> Redis URL -> what its streams share (a loop that ends takes it along)

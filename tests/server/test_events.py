@@ -328,3 +328,49 @@ def test_a_slow_redis_while_a_stream_opens_holds_up_no_other_request(
     assert httpx.get(f"{live_server}/healthz", timeout=10).json() == {"ok": True}
     assert time.monotonic() - began < 1.0
     opening.join(15)
+
+
+def test_streams_connecting_at_once_cannot_pass_the_keys_limit(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """300 connects at once with one key opened up to 80 streams where the limit was 50."""
+    monkeypatch.setattr(routes_events, "MAX_STREAMS_PER_KEY", 3)
+    user = user_of(server_cluster, user_key)
+    api.store.create(JobRecord(id="crowded", user=user, state=JobState.QUEUED), {})
+    connects = 10
+    together = threading.Barrier(connects)
+    real = routes_events.check_visible
+
+    def all_at_once(*args: Any) -> None:
+        together.wait(10)  # every connect passes its checks at the same moment
+        real(*args)
+
+    monkeypatch.setattr(routes_events, "check_visible", all_at_once)
+    codes: list[int] = []
+    close = threading.Event()
+
+    def connect() -> None:
+        url = f"{live_server}/v1/jobs/crowded/events"
+        with httpx.stream("GET", url, headers=bearer(user_key), timeout=20) as response:
+            codes.append(response.status_code)
+            if response.status_code == 200:
+                close.wait(20)  # held open until every connect has its answer
+
+    threads = [threading.Thread(target=connect, daemon=True) for _ in range(connects)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while len(codes) < connects and time.monotonic() < deadline:
+        time.sleep(0.05)
+    close.set()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(codes) == [200] * 3 + [429] * (connects - 3)
+    deadline = time.monotonic() + 10  # closed streams give their slots back
+    while routes_events._slots.total and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert routes_events._slots.total == 0
