@@ -65,6 +65,7 @@ STATUS_MAX_AGE = 0.5
 
 _log = logging.getLogger(__name__)
 _STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+_LARGEST_ID = f"{2**64 - 1}-{2**64 - 1}"
 _STATUS_FIELDS = (
     "state",
     "frames",
@@ -208,7 +209,12 @@ def _nothing_follows(api: CloudRenderingAPI, key: ApiKey, job_id: str, start: st
     """Whether the job (404 unless ``key`` may see it) ended with nothing after ``start``
     (400 unless it is an event id)."""
     check_visible(api, key, job_id)
-    if not _STREAM_ID.match(start) or any(int(part) >= 2**64 for part in start.split("-")):
+    if (
+        not _STREAM_ID.match(start)
+        or any(int(part) >= 2**64 for part in start.split("-"))
+        # No entry can follow the largest id: Redis refuses to read after it (it answered 500).
+        or start == _LARGEST_ID
+    ):
         raise ApiError(f"{start!r} is not an event id (the id: line of an event, e.g. 1700-0)")
     return start != "0" and _ended_before(api, job_id, start)
 

@@ -374,3 +374,23 @@ def test_streams_connecting_at_once_cannot_pass_the_keys_limit(
     while routes_events._slots.total and time.monotonic() < deadline:
         time.sleep(0.05)
     assert routes_events._slots.total == 0
+
+
+@pytest.mark.parametrize("where", ["header", "query"])
+def test_resuming_after_the_largest_stream_id_is_not_an_event_id(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    where: str,
+) -> None:
+    """Redis refuses to read after its largest id: the answer was 500 'Redis refused'."""
+    job = f"over-{where}"
+    api.store.create(JobRecord(id=job, user=user_of(server_cluster, user_key)), {})
+    api.store.transition(job, JobState.CANCELLED, finished_at=time.time() - 60)
+    publish_event(api.store.redis, job, "cancelled")
+    largest = f"{2**64 - 1}-{2**64 - 1}"
+    headers = {**bearer(user_key), **({"Last-Event-ID": largest} if where == "header" else {})}
+    params = {"after": largest} if where == "query" else {}
+    answer = httpx.get(f"{live_server}/v1/jobs/{job}/events", headers=headers, params=params)
+    assert answer.status_code == 400 and "is not an event id" in answer.json()["error"]
