@@ -101,7 +101,11 @@ def run_serve(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, storage_url=storage)
     api = CloudRenderingAPI(settings=settings)
     api.store.redis.ping()  # unreachable: the CLI's one-line Redis error, before binding
-    app = create_app(settings, api=api)
+    # Refused (503, JSON with Retry-After) before the process runs out of file descriptors: a
+    # flood of requests then costs answers, not a crash loop of "Too many open files". Counted
+    # in the app, not by uvicorn's limit_concurrency, whose refusal is plain text without CORS
+    # and which counts idle connections (a crowd of them, keyless, refused every client).
+    app = create_app(settings, api=api, max_requests=connection_limit())
     sock = _bind(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -125,9 +129,6 @@ def run_serve(args: argparse.Namespace) -> int:
         ws="none",
         http=HeadDeadlineProtocol,
         timeout_graceful_shutdown=10,
-        # Refused (503) before the process runs out of file descriptors: a flood of connections
-        # then costs answers, not a crash loop of "Too many open files".
-        limit_concurrency=connection_limit(),
     )
     try:
         server_class(config).run(sockets=[sock])
@@ -138,8 +139,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def connection_limit() -> int:
-    """Connections and requests ``serve`` takes at once: most of the file descriptors this
-    process may open (each connection holds one; Redis, storage and logs need the rest)."""
+    """Requests ``serve`` answers at once: most of the file descriptors this process may open
+    (each request's connection holds one; Redis, storage and logs need the rest)."""
     import resource
 
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -1,8 +1,9 @@
 """The ASGI application: ``create_app(settings)`` wires the routers, the API key check, the
 limits, CORS and the JSON error answers around one ``CloudRenderingAPI``.
 
-    request ─► CORS ─► body limits (413/415) ─► route ─► current_key / operator_key (401/403,
-               rate 429) ─► CloudRenderingAPI (Redis job store, storage) ─► to_wire(result)
+    request ─► CORS ─► requests at once (503) ─► body limits (413/415) ─► route
+            ─► current_key / operator_key (401/403, rate 429)
+            ─► CloudRenderingAPI (Redis job store, storage) ─► to_wire(result)
 
 Every router lives in ``server/routes_*.py`` and exports ``router``. Routes are plain ``def``
 functions where they call the (blocking) Python API, so FastAPI runs them in its thread pool;
@@ -26,7 +27,7 @@ from server import routes_assets, routes_cluster, routes_dashboard, routes_event
 from server.auth import KeyBeforeBody
 from server.errors import error_response, install_error_handlers
 from server.headers import PrivateAnswers
-from server.limits import BodyLimitMiddleware, RateLimiter
+from server.limits import BodyLimitMiddleware, RateLimiter, RequestCap
 
 #: The version of the routes under /v1 (changes only with an incompatible change to them).
 API_VERSION = "1.0"
@@ -53,8 +54,11 @@ class JsonCORSMiddleware(CORSMiddleware):
         return error_response(answer.status_code, f"{message} (CORS preflight)", headers)
 
 
-def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> FastAPI:
-    """The HTTP service over ``api`` (default: a CloudRenderingAPI built from ``settings``)."""
+def create_app(
+    settings: Settings, *, api: CloudRenderingAPI | None = None, max_requests: int | None = None
+) -> FastAPI:
+    """The HTTP service over ``api`` (default: a CloudRenderingAPI built from ``settings``),
+    answering 503 over ``max_requests`` requests at once (None: no cap)."""
     api = api or CloudRenderingAPI(settings=settings)
     app = FastAPI(
         title="Cloud Rendering",
@@ -80,13 +84,15 @@ def create_app(settings: Settings, *, api: CloudRenderingAPI | None = None) -> F
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]
     app.add_middleware(KeyBeforeBody)
     app.add_middleware(PrivateAnswers)
-    # Added last, so it is outermost: even a 413 or 401 carries the CORS headers a browser
-    # needs to show the client its error.
     app.add_middleware(
         BodyLimitMiddleware,
         max_body=settings.api_max_body_bytes,
         max_asset=settings.api_max_asset_bytes,
     )
+    # Outermost but for CORS: a refusal for load costs the least work.
+    app.add_middleware(RequestCap, most=max_requests)
+    # Added last, so it is outermost: even a 413, 401 or 503 carries the CORS headers a browser
+    # needs to show the client its error.
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=list(settings.api_cors_origins),

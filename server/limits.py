@@ -1,6 +1,7 @@
-"""The service's limits: request body size, JSON content type, per-key request rate and
-per-key concurrent jobs. A key's daily and monthly spend goes through the cost budgets
-(orchestrator.budgets.check_budget, which submit_job calls with the job's user and project).
+"""The service's limits: requests at once, request body size, JSON content type, per-key
+request rate and per-key concurrent jobs. A key's daily and monthly spend goes through the cost
+budgets (orchestrator.budgets.check_budget, which submit_job calls with the job's user and
+project).
 
 Body pace: a body that stalls for BODY_IDLE_SECONDS, or after BODY_GRACE_SECONDS has come at
 under BODY_MIN_RATE, is answered 408 (headers have their own deadline: server.protocol).
@@ -9,6 +10,11 @@ Body size: a declared ``Content-Length`` over the limit is refused before a byte
 chunked (or lying) body is counted as it arrives and refused the moment it passes the limit,
 so an endless upload costs the service no more than the limit. JSON routes take
 ``api_max_body_bytes``; asset uploads (``PUT /v1/assets/...``) ``api_max_asset_bytes``.
+
+Requests at once: ``RequestCap`` counts the requests in flight (event streams included) and
+answers 503 with Retry-After over its cap (``cloudrender serve`` sets it below the process's
+file-descriptor limit); idle connections are not counted: a crowd of them, which need no key,
+refused every client with one.
 
 Rate: a token bucket per key, held in this process (a key's ``rate_per_minute``, else the
 service's ``api_rate_per_minute``): the bucket holds a minute's worth and refills evenly, so a
@@ -201,6 +207,44 @@ class BodyLimitMiddleware:
                 await _refuse(send, 408, f"request body too slow: {exc}; send it again")
 
 
+#: Seconds a request refused for the server's load is told to wait before it tries again.
+BUSY_RETRY_SECONDS = 5
+#: Never refused for load: a liveness probe failing under load restarts a busy server.
+_ALWAYS_ANSWERED = frozenset({"/healthz"})
+
+
+class RequestCap:
+    """Answer 503 (JSON, Retry-After) to a request that comes while ``most`` requests of this
+    app are in flight (event streams included): each holds a connection and may open more
+    (Redis, storage), and a process out of file descriptors fails every request it has. Inside
+    the CORS middleware, so the editor can show the refusal."""
+
+    def __init__(self, app: ASGIApp, *, most: int | None) -> None:
+        self.app = app
+        self.most = most
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, counted, or refuse it over the cap."""
+        if self.most is None or scope["type"] != "http" or scope["path"] in _ALWAYS_ANSWERED:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.most:
+            await _refuse(
+                send,
+                503,
+                f"this server is answering {self.most} requests at once; retry in "
+                f"{BUSY_RETRY_SECONDS} s",
+                {"retry-after": str(BUSY_RETRY_SECONDS)},
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
 
@@ -211,12 +255,15 @@ def _too_large(asset: bool, limit: int) -> str:
     return f"{what} may be at most {limit} bytes (CLOUDRENDER_API_MAX_{setting}_BYTES)"
 
 
-async def _refuse(send: Send, status: int, message: str) -> None:
+async def _refuse(
+    send: Send, status: int, message: str, extra: dict[str, str] | None = None
+) -> None:
     body = json.dumps(error_body(message)).encode()
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
+        *((name.encode(), value.encode()) for name, value in (extra or {}).items()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
