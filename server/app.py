@@ -96,7 +96,7 @@ def create_app(
     app.add_middleware(
         JsonCORSMiddleware,
         allow_origins=list(settings.api_cors_origins),
-        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "Range"],
         expose_headers=["Retry-After", "Content-Range", "Accept-Ranges", "Content-Disposition"],
         max_age=600,

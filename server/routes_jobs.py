@@ -215,6 +215,21 @@ def cancel_job(job_id: str, key: CurrentKey, request: Request) -> Any:
         raise
 
 
+_NO_VIDEO = {
+    "e409": "the job is not completed",
+    "e410": "the job's video is no longer in storage (expired or removed)",
+}
+
+
+@router.head(
+    "/v1/jobs/{job_id}/output",
+    summary="the video's size and type, without the video",
+    response_class=Response,
+    responses={
+        200: {"description": "the headers a download gets (Content-Length: the video's size)"},
+        **error_responses(404, 409, 410, **_NO_VIDEO),
+    },
+)
 @router.get(
     "/v1/jobs/{job_id}/output",
     summary="download the video",
@@ -223,11 +238,21 @@ def cancel_job(job_id: str, key: CurrentKey, request: Request) -> Any:
         200: {"content": {"video/mp4": {}}, "description": "the video"},
         206: {"description": "the requested range"},
         307: {"description": "redirect to a pre-signed storage URL"},
-        **error_responses(404, 409, e409="the job is not completed"),
+        **error_responses(
+            400,
+            404,
+            409,
+            410,
+            416,
+            e400="a malformed Range header",
+            e416="a Range outside the video (Content-Range: bytes */size)",
+            **_NO_VIDEO,
+        ),
     },
 )
 def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
-    """A completed job's video: a redirect to a pre-signed URL, else streamed with Range."""
+    """A completed job's video: a redirect to a pre-signed URL, else streamed with Range; HEAD
+    answers a download's headers (a signed URL is for GET only: its size comes from here)."""
     api = api_of(request)
     check_visible(api, key, job_id)
     record = api.get_job_status(job_id)
@@ -236,16 +261,28 @@ def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
     spec = JobSpec.from_dict(api.store.spec(job_id))
     storage = open_storage(spec.storage_url)
     name = _download_name(record, spec)
+    media_type = _MEDIA_TYPES.get(spec.output_ext, "application/octet-stream")
+    head = request.method == "HEAD"
+    if head:
+        _drop_range(request)  # RFC 9110: ranges are defined for GET only
     # The merging worker's key decides whether the stored video is ciphertext: never hand out
     # a link to bytes that only decrypt with the cluster key.
     encrypted = bool((record.result or {}).get("encrypted", spec.encrypted))
     sign = getattr(storage, "presigned_url", None)
     if callable(sign) and not encrypted:
         try:
-            return RedirectResponse(str(sign(spec.output_key, SIGNED_URL_SECONDS)), 307)
+            url = str(sign(spec.output_key, SIGNED_URL_SECONDS))
         except StorageError:
             pass  # these credentials cannot sign (GCS without a service account): stream it
-    media_type = _MEDIA_TYPES.get(spec.output_ext, "application/octet-stream")
+        else:
+            if not head:
+                return RedirectResponse(url, 307)
+            # S3 and GCS sign the method: a HEAD sent after the redirect would be refused.
+            try:
+                size = storage.size(spec.output_key)
+            except ObjectNotFound:
+                raise _gone(job_id) from None
+            return Response(headers=_download_headers(name, size), media_type=media_type)
     try:
         path = storage.local_path(spec.output_key)
     except StorageError:
@@ -261,13 +298,32 @@ def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
     except ObjectNotFound:
         _remove(scratch)
         # Not the client's mistake (a 400 would tell it so): the stored video went away.
-        raise ApiError(f"job {job_id}'s video is no longer in storage", 410) from None
+        raise _gone(job_id) from None
     except BaseException:
         _remove(scratch)
         raise
     return FileResponse(
         local, media_type=media_type, filename=name, background=BackgroundTask(_remove, scratch)
     )
+
+
+def _gone(job_id: str) -> ApiError:
+    return ApiError(f"job {job_id}'s video is no longer in storage", 410)
+
+
+def _drop_range(request: Request) -> None:
+    request.scope["headers"] = [
+        (name, value) for name, value in request.scope["headers"] if name != b"range"
+    ]
+
+
+def _download_headers(name: str, size: int) -> dict[str, str]:
+    """The headers a streamed download of ``size`` bytes named ``name`` carries."""
+    return {
+        "Content-Length": str(size),
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Accept-Ranges": "bytes",
+    }
 
 
 _MEDIA_TYPES = {
