@@ -150,6 +150,20 @@ class VideoSource:
                     continue
                 landed_late = seeking and self._last_pts is None and frame.pts > wanted
                 self._last_pts = frame.pts
+                if (
+                    frame.is_corrupt
+                    and frame.pts <= wanted
+                    and (not seeking or key is None or frame.pts >= key)
+                ):
+                    # Concealed from the picture before it, which a decode that starts here
+                    # does not have: the frame, and all that build on it, would depend on
+                    # where a chunk starts. (Frames shown before the keyframe are no base.)
+                    self._drop_frames()
+                    raise DecodeError(
+                        f"clip {self.clip_id!r}: corrupt video at "
+                        f"{float((frame.pts - self.first) * self.time_base):.3f}s in {self.path}: "
+                        "the decoder had to conceal damage there (repair or re-export the file)"
+                    )
                 if frame.pts == wanted:
                     return frame
                 if landed_late and key is not None:

@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+from common.errors import DecodeError
 from tests.media import identify, make_video
 from workers.video_index import VideoIndex, frame_grid
 from workers.video_source import VideoSource
@@ -180,3 +181,34 @@ def test_h264_with_b_frames_in_avi_decodes_at_any_frame(tmp_path: Path) -> None:
         assert stamps != sorted(stamps)
     order = [0, 1, 2, 3, 17, 39, 25, 4, 0]
     assert _shown(path, [Fraction(n, 25) for n in order]) == order
+
+
+def _concealed(path: Path) -> Path:
+    """A copy of ``path`` with bytes flipped inside its second keyframe, as a bad card or a
+    flaky transfer leaves them: FFmpeg conceals the damage from the picture before."""
+    data = bytearray(path.read_bytes())
+    with av.open(str(path)) as container:
+        keys = [(p.pos, p.size) for p in container.demux(video=0) if p.is_keyframe and p.size]
+    pos, size = keys[1]
+    for k in range(6):
+        data[pos + size // 2 + 7 * k] ^= 0xFF
+    bad = path.with_name("bad" + path.suffix)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+@pytest.mark.parametrize("start", [0, 40], ids=["whole", "a chunk after the damage"])
+def test_damage_the_decoder_conceals_is_an_error_wherever_decoding_starts(
+    tmp_path: Path, start: int
+) -> None:
+    """The concealed picture depends on what was decoded before it: a chunk starting after it
+    rendered grey blocks where the whole render did not, without a word."""
+    bad = _concealed(make_video(tmp_path / "v.mp4", frames=90, size=(160, 90), gop=30))
+    source = VideoSource(str(bad), "clip")
+    try:
+        with pytest.raises(DecodeError, match=r"clip 'clip': corrupt video at 1\.000s in .*"
+                                              r"conceal damage"):  # fmt: skip
+            for n in range(start, 60):
+                source.picture_at(Fraction(n, 30))
+    finally:
+        source.close()
