@@ -195,7 +195,11 @@ class VideoSource:
         """Seek to the keyframe at `key`, or to the file's start for None."""
         self._drop_frames()
         try:
-            if key is None:
+            if key is None and self.pts[0] < 0:
+                # A stream that starts before time 0 (an MPEG-TS across the 33-bit wrap, which
+                # FFmpeg unwraps to a negative start): seek(0) lands seconds into it.
+                self.container.seek(-(2**62), stream=self.stream, backward=True, any_frame=False)
+            elif key is None:
                 self.container.seek(0)
             else:
                 self.container.seek(key, stream=self.stream, backward=True, any_frame=False)

@@ -212,3 +212,27 @@ def test_damage_the_decoder_conceals_is_an_error_wherever_decoding_starts(
                 source.picture_at(Fraction(n, 30))
     finally:
         source.close()
+
+
+def test_a_transport_stream_across_the_33_bit_wrap_decodes_from_its_start(tmp_path: Path) -> None:
+    """About one broadcast capture in a day crosses it; FFmpeg unwraps it to a negative start,
+    which a seek to 0 skipped: the first frames "could not be decoded"."""
+    path = tmp_path / "wrap.ts"
+    with av.open(str(path), "w", format="mpegts") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.codec_context.time_base, stream.codec_context.gop_size = Fraction(1, 90000), 15
+        for i in range(90):  # 1.5 s before the wrap, 1.5 s after
+            frame = av.VideoFrame.from_ndarray(np.full((36, 64, 3), 40 + 2 * i, np.uint8), "rgb24")
+            frame.pts, frame.time_base = 2**33 - 135000 + 3000 * i, Fraction(1, 90000)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    source = VideoSource(str(path), "clip")
+    try:
+        for n in (0, 5, 45, 89, 3):  # back to the start after the wrap too
+            shade = float(source.picture_at(Fraction(n, 30)).rgb.mean())
+            assert abs(shade - (40 + 2 * n)) < 3, (n, shade)
+    finally:
+        source.close()
