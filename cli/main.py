@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -35,6 +36,8 @@ from common.urls import redact_url
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+#: As a shell tool killed by SIGPIPE (128 + 13) when its reader goes away (`| head`).
+EXIT_BROKEN_PIPE = 141
 #: The cluster's Redis could not be reached (or failed): nothing was done.
 EXIT_UNREACHABLE = 3
 
@@ -66,8 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RenderError as exc:
         if getattr(args, "json", False):
             print(json.dumps(error_json(args.command, exc), indent=2))
-        print(f"error: {exc}", file=sys.stderr)
+        # One line whatever the message holds (a file name with a newline in it).
+        print(f"error: {summarize([str(exc)])}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and no traceback.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except redis.RedisError as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
         # An error reply (out of memory, read-only replica) comes from a Redis that runs.
@@ -100,7 +109,7 @@ def error_json(command: str, exc: RenderError) -> dict[str, Any]:
     problems = exc.problems if isinstance(exc, ValidationError) else [str(exc)]
     return {
         **({"valid": False} if command == "validate" else {}),
-        "error": str(exc),
+        "error": summarize([str(exc)]),
         "problems": list(problems),
     }
 

@@ -214,6 +214,32 @@ def test_a_lone_surrogate_escape_is_one_line_naming_the_field(cli: CLI, tmp_path
     )
 
 
+def test_a_newline_in_a_media_name_does_not_break_the_one_line_error(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """Scripts read the one line; a second one came from the file's name."""
+    name = "x\nok: rendered fine.mp4"
+    (tmp_path / name).write_bytes(b"")
+    clip = {"id": "c", "start_time": 0, "end_time": 1, "source": {"File": name}}
+    path = write_project(tmp_path / "p.json", project([video_track("v", [clip])]))
+    done = cli("render", str(path), "-o", str(tmp_path / "out.mp4"), "--direct", "--json")
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ") and "x ok: rendered fine.mp4" in line
+    assert "\n" not in json.loads(done.stdout)["error"]
+
+
+def test_a_reader_that_goes_away_gets_no_traceback(cli: CLI) -> None:
+    """`cloudrender ... | head -n 1`: the rest has nowhere to go, and that is all."""
+    proc = cli.start("prices", "show")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it writes: its first line meets a closed pipe
+    with proc.stderr:
+        errors = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+
+
 def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
     result = cli("render", str(small(tmp_path)), "-o", str(tmp_path / "x.avi"), "--direct")
     assert result.returncode == 2 and "unknown container .avi" in result.stderr
