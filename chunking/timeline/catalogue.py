@@ -340,6 +340,10 @@ TRANSITION_ALIASES = {
     "slideup": "slide_up",
     "slidedown": "slide_down",
     "push": "slide_left",
+    "pushleft": "slide_left",
+    "pushright": "slide_right",
+    "pushup": "slide_up",
+    "pushdown": "slide_down",
 }
 
 

@@ -138,3 +138,15 @@ def test_what_a_transition_cannot_show_is_reported() -> None:
 def test_a_transitions_easing_is_read(fields: dict[str, Any], easing: str) -> None:
     tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(**fields)])
     assert [t.easing for t in tl.transitions] == [easing] and tl.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("push-left", "slide_left"), ("PushRight", "slide_right"), ("push-up", "slide_up"),
+     ("push_down", "slide_down")],
+)  # fmt: skip
+def test_the_editors_push_transitions_push_in_their_direction(name: str, kind: str) -> None:
+    """They were rendered as a dissolve, with a warning."""
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])
+    (transition,) = tl.transitions
+    assert transition.kind == kind and tl.warnings == ()
