@@ -107,8 +107,9 @@ def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
     jobs = Path(os.environ["CLOUDRENDER_EMBEDDED_DIR"], "storage", "jobs")
     before = set(jobs.iterdir()) if jobs.exists() else set()
     proc = cli.start(
-        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
-    )
+        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30",
+        "--no-cache",  # every chunk renders into the job's own objects
+    )  # fmt: skip
     # Wait until the workers are up and rendering, then interrupt like a terminal's Ctrl-C.
     children: set[int] = set()
     deadline = time.monotonic() + 60
@@ -161,8 +162,9 @@ def test_a_private_cluster_killed_mid_render_ends_the_render_in_one_line(
     jobs = Path(os.environ["CLOUDRENDER_EMBEDDED_DIR"], "storage", "jobs")
     before = set(jobs.iterdir()) if jobs.exists() else set()
     proc = cli.start(
-        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
-    )
+        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30",
+        "--no-cache",  # every chunk renders into the job's own objects
+    )  # fmt: skip
     worker: int | None = None
     children: set[int] = set()
     deadline = time.monotonic() + 60
@@ -178,6 +180,7 @@ def test_a_private_cluster_killed_mid_render_ends_the_render_in_one_line(
         time.sleep(0.2)
     assert worker is not None, "the private workers never started"
     # Rendering, a first segment stored: its objects must not outlive the render.
+    deadline = time.monotonic() + 120
     while not _new_segments(jobs, before) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _new_segments(jobs, before), "no segment was ever stored"
