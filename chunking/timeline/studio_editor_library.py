@@ -72,6 +72,8 @@ class Library:
         self.media: dict[str, tuple[str, ...]] = {}
         #: media id -> MediaPoolItem type ("video", "audio", "image", "sequence", "compound")
         self.media_kind: dict[str, str] = {}
+        #: media ids some media list holds, with a path or without one
+        self.listed: set[str] = set()
         self.effects: dict[str, Mapping[str, Any]] = {}
         self.filters: dict[str, Mapping[str, Any]] = {}
         self.transitions: dict[str, Mapping[str, Any]] = {}
@@ -115,12 +117,17 @@ class Library:
                 self.add_media_file(item)
 
     def add_media_file(self, raw: Any) -> None:
-        """A MediaFile ({id, path}) or a SavedMediaFile ({id, originalPath, relativePath})."""
+        """A MediaFile ({id, path}), a MusicFile ({id, filePath}: resources.music, as the
+        editor's createMusicFile writes it) or a SavedMediaFile ({id, originalPath,
+        relativePath})."""
         item = as_map(raw)
         media_id = text(item.get("id"))
-        paths = self._candidates(
-            text(item.get("path")) or text(item.get("originalPath")), text(item.get("relativePath"))
+        path = (
+            text(item.get("path")) or text(item.get("filePath")) or text(item.get("originalPath"))
         )
+        paths = self._candidates(path, text(item.get("relativePath")))
+        if media_id:
+            self.listed.add(media_id)
         if media_id and paths:
             self.media.setdefault(media_id, paths)
 
@@ -134,6 +141,7 @@ class Library:
             source = as_map(entry.get("source"))
             paths = self._candidates(text(source.get("path")), text(source.get("relativePath")))
             if media_id:
+                self.listed.add(media_id)
                 self.media_kind.setdefault(media_id, text(entry.get("type")).lower())
                 if paths:
                     self.media.setdefault(media_id, paths)

@@ -262,7 +262,9 @@ class TrackConverter:
             return None
         if candidates:
             return self.lib.existing(candidates)
-        if media_id:
+        if media_id in self.lib.listed:
+            self.p.error(where, f"no media path: media {media_id!r} has no path in its media list")
+        elif media_id:
             self.p.error(where, f"no media path: mediaId {media_id!r} is in no media list")
         else:
             self.p.error(where, "no media path: it has neither mediaFile.path nor mediaId")

@@ -1,0 +1,67 @@
+"""Definitions an editor document carries in its resources, in the shapes the editor itself
+writes them: music files (MusicFile ``filePath``), subtitle styles of the subtitle catalogue
+(SubtitleStyleTemplate, CSS under ``style``), filters applied whose definition the document lost,
+and a style template's per-clip customisations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chunking.timeline.loader import load_document
+from chunking.timeline.model import FileSource, Timeline
+from common.errors import ValidationError
+from tests.chunking.test_studio_editor import make_wav
+from tests.media import make_image
+
+
+def timeline_project(
+    folder: Path,
+    clips: list[dict[str, Any]],
+    resources: dict[str, Any],
+    music: list[dict[str, Any]] = (),
+) -> Timeline:
+    """A TimelineProject of a video track holding ``clips`` of one still and a music track
+    holding ``music``, over ``resources``; loaded as the CLI loads it."""
+    make_image(folder / "still.png", (32, 18), (200, 100, 50, 255))
+    for n, clip in enumerate(clips):
+        clip.setdefault("id", f"c{n}")
+        clip.setdefault("mediaFile", {"id": "m", "path": "still.png", "isImage": True})
+        clip.setdefault("startTime", float(n))
+        clip.setdefault("duration", 1.0)
+    tracks = [{"id": "v", "type": "video", "clips": clips}]
+    if music:
+        tracks.append({"id": "mu", "type": "music", "clips": list(music)})
+    doc = {
+        "id": "p",
+        "name": "p",
+        "sections": [{"id": "s", "tracks": tracks}],
+        "resources": resources,
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }
+    return load_document(doc, str(folder))[1]
+
+
+# -- music (resources.music) --------------------------------------------------------------------
+
+
+def test_a_music_clip_plays_the_file_its_music_file_names(tmp_path: Path) -> None:
+    # createMusicFile stores the file in ``filePath``; the music clip names it by mediaId only.
+    make_wav(tmp_path / "song.wav")
+    song = {"id": "music-1", "name": "Song", "filePath": "song.wav", "duration": 1}
+    bed = {"id": "bed", "mediaId": "music-1", "startTime": 0, "duration": 1}
+    timeline = timeline_project(tmp_path, [{}], {"music": [song]}, [bed])
+    source = timeline.clip("bed").source
+    assert isinstance(source, FileSource) and Path(source.path).name == "song.wav"
+
+
+def test_a_music_file_without_a_path_is_named_as_such(tmp_path: Path) -> None:
+    song = {"id": "music-1", "name": "Song", "duration": 2}
+    bed = {"id": "bed", "mediaId": "music-1", "startTime": 0, "duration": 1}
+    with pytest.raises(ValidationError) as info:
+        timeline_project(tmp_path, [{}], {"music": [song]}, [bed])
+    assert info.value.problems == [
+        "clip 'bed': no media path: media 'music-1' has no path in its media list"
+    ]
