@@ -110,14 +110,19 @@ def effect_entry(ident: str, kind: str, name: Any, params: Mapping[str, Any]) ->
     }
 
 
+def filter_type(params: Mapping[str, Any]) -> str:
+    """convertFilters' type of a filter: the first parameter it sets in the editor's order,
+    else "custom"."""
+    return next((k for k in _FILTER_TYPES if params.get(k) is not None), "custom")
+
+
 def filter_entry(ident: str, name: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """convertFilters: the editor's filter as a ProjectSchema ``filters[]`` entry, its type the
     first parameter it sets in the editor's order."""
     parameters = {k: v for k, v in params.items() if v is not None}
-    kind = next((k for k in _FILTER_TYPES if k in parameters), "custom")
     return {
         "id": ident,
-        "filter_type": kind.capitalize(),
+        "filter_type": filter_type(parameters).capitalize(),
         "name": name,
         "enabled": True,
         "parameters": parameters,

@@ -15,16 +15,8 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.schema import entries
-from chunking.timeline.studio_editor_entries import (
-    CATALOGUE_PARAMS,
-    EFFECT_TYPES,
-    applied_params,
-    effect_entry,
-    filter_entry,
-    param_values,
-    switched_off,
-    transition_entry,
-)
+from chunking.timeline.studio_editor_applied import Applications
+from chunking.timeline.studio_editor_entries import effect_entry, switched_off, transition_entry
 from chunking.timeline.studio_editor_library import (
     NESTED_MEDIA,
     Library,
@@ -99,6 +91,7 @@ class TrackConverter:
         self.lib = library
         self.p = problems
         self.parts = Parts()
+        self.applied = Applications(library, problems, self.parts.effects, self.parts.filters)
 
     def run(self, tracks: list[Any]) -> Parts:
         """Every track in order (the editor's order: sections' tracks, then global tracks)."""
@@ -156,9 +149,9 @@ class TrackConverter:
                 "locked": bool(js_nullish(track.get("isLocked"), False)),
                 "volume": js_nullish(track.get("volume"), 1.0),
                 "clips": [clip for clip, _ in pairs],
-                "effects": self._applied(track.get("trackEffects"), "effect", track_id, where),
+                "effects": self.applied.ids(track.get("trackEffects"), "effect", track_id, where),
                 # The editor leaves track filters out (a TODO there); they are applied here.
-                "filters": self._applied(track.get("trackFilters"), "filter", track_id, where),
+                "filters": self.applied.ids(track.get("trackFilters"), "filter", track_id, where),
             }
         )
 
@@ -214,8 +207,8 @@ class TrackConverter:
             # Not in the editor's conversion, but the clip's own settings the user sees.
             "muted": raw.get("isMuted") is True,
             "opacity": js_nullish(raw.get("opacity"), 1.0),
-            "effects": self._applied(raw.get("effects"), "effect", clip_id, where, window),
-            "filters": self._applied(raw.get("filters"), "filter", clip_id, where, window),
+            "effects": self.applied.ids(raw.get("effects"), "effect", clip_id, where, window),
+            "filters": self.applied.ids(raw.get("filters"), "filter", clip_id, where, window),
         }
         if sound_only:
             # A music clip's fadeIn/fadeOut (MusicClip's audio settings) are its sound's fades.
@@ -305,99 +298,6 @@ class TrackConverter:
         for name in ("opacityKeyframes", "keyframes"):
             if isinstance(raw.get(name), list | Mapping) and raw[name]:
                 self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
-
-    # -- effects and filters ------------------------------------------------------------------
-
-    def _applied(
-        self,
-        raw: Any,
-        group: str,
-        owner: str,
-        where: str,
-        window: tuple[float, float | None] = (0.0, None),
-    ) -> list[str]:
-        """AppliedEffect/AppliedFilter entries as ids of ``effects[]``/``filters[]`` entries.
-
-        The editor sends only ``effectId``; an application that is switched off is left out,
-        and one with its own parameters (``customParams``, ``parameters``) or time window
-        (``startTime`` and ``duration``, relative to the clip) gets an entry of its own.
-        """
-        ids: list[str] = []
-        for i, item in enumerate(entries(raw)):
-            applied = as_map(item) if isinstance(item, Mapping) else {f"{group}Id": item}
-            if switched_off(applied):
-                continue
-            ref = applied.get(f"{group}Id")
-            if not isinstance(ref, str) or not ref:
-                self.p.error(where, f"{group} #{i} has no {group}Id")
-                continue
-            table = self.lib.effects if group == "effect" else self.lib.filters
-            definition = self.lib.lookup(table, ref)
-            if definition is None and group == "effect" and ref in EFFECT_TYPES:
-                # As the editor's catalogue defines it, at its own strength.
-                definition = {"id": ref, "type": ref, "name": ref,
-                              "params": dict(CATALOGUE_PARAMS.get(ref, {}))}  # fmt: skip
-            if definition is None:
-                ids.append(ref)  # the loader names the clip and the id it cannot find
-                continue
-            custom = applied_params(applied)
-            start = to_float(applied.get("startTime"))
-            length = to_float(applied.get("duration"))
-            if length is not None and not length > 0:
-                self.p.warn(where, f"{group} {ref!r} lasts {length:g} s; not applied")
-                continue
-            if start is not None and window[1] is not None and window[0] + start >= window[1]:
-                self.p.warn(where, f"{group} {ref!r} starts after the clip's end; never shown")
-                continue
-            entry = self._definition(group, ref, definition, custom)
-            mix = self._applied_extras(applied, f"{where} {group} {ref!r}")
-            if mix is not None:
-                entry["intensity"] = mix
-            if not custom and start is None and length is None and mix is None:
-                self._table(group).setdefault(ref, entry)
-                ids.append(ref)
-                continue
-            own = f"{ref}@{owner}#{i}"
-            entry["id"] = own
-            if start is not None or length is not None:
-                entry["start_time"] = window[0] + (start or 0.0)
-                end = entry["start_time"] + length if length is not None else window[1]
-                if end is not None:
-                    entry["end_time"] = end
-            self._table(group)[own] = entry
-            ids.append(own)
-        return ids
-
-    def _applied_extras(self, applied: Mapping[str, Any], where: str) -> float | None:
-        """An AppliedEffect's ``opacity`` below 1 (how much of it is mixed in), or None; its
-        masks, keyframes and blend mode are not rendered, and said so."""
-        if isinstance(applied.get("masks"), list) and applied["masks"]:
-            self.p.warn(where, "masks are not rendered; it applies to the whole frame")
-        if isinstance(applied.get("keyframes"), list | Mapping) and applied["keyframes"]:
-            self.p.warn(where, "keyframes are not rendered; its fixed parameters are")
-        blend = applied.get("blendMode")
-        if isinstance(blend, str) and blend.lower() not in ("", "normal"):
-            self.p.warn(where, f"blend mode {blend!r} is not rendered; it is applied normally")
-        opacity = to_float(applied.get("opacity"))
-        if opacity is None or not 0 <= opacity < 1:
-            return None
-        return opacity
-
-    def _table(self, group: str) -> dict[str, dict[str, Any]]:
-        return self.parts.effects if group == "effect" else self.parts.filters
-
-    def _definition(
-        self, group: str, ref: str, raw: Mapping[str, Any], custom: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        params = {
-            **param_values(raw.get("params")),
-            **param_values(raw.get("parameters")),
-            **custom,
-        }
-        name = raw.get("name") if isinstance(raw.get("name"), str) else ref
-        if group == "effect":
-            return effect_entry(ref, text(raw.get("type")) or ref, name, params)
-        return filter_entry(ref, name, params)
 
     # -- transitions --------------------------------------------------------------------------
 

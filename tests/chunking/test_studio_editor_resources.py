@@ -65,3 +65,49 @@ def test_a_music_file_without_a_path_is_named_as_such(tmp_path: Path) -> None:
     assert info.value.problems == [
         "clip 'bed': no media path: media 'music-1' has no path in its media list"
     ]
+
+
+# -- filters whose definition the document lost -------------------------------------------------
+
+
+def test_a_filter_without_its_definition_is_built_from_its_application(tmp_path: Path) -> None:
+    # What createAppliedFilter writes: customParams is the filter's whole parameter set. A
+    # .tlsp saves the sequence's resources as {}, so the definition is gone.
+    warm = {"temperature": 30, "saturation": 1.2, "brightness": 0.05}
+    applied = {"id": "af", "filterId": "warm", "customParams": warm, "isEnabled": True}
+    timeline = timeline_project(tmp_path, [{"filters": [applied]}], {})
+    found = {e.kind: dict(e.params) for e in timeline.clip("c0").effects}
+    assert found == {
+        "whitebalance": {"temperature": 30},
+        "saturation": {"saturation": 1.2},
+        "brightness": {"brightness": 0.05},
+    }
+    assert timeline.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("applied", "why"),
+    [
+        ({}, "carries no values"),
+        ({"customParams": {"glow": 2}}, "names no value a filter type is known by"),
+    ],
+)
+def test_a_filter_that_cannot_be_rebuilt_is_said_and_the_clip_still_shown(
+    tmp_path: Path, applied: dict[str, Any], why: str
+) -> None:
+    applied = {"id": "af", "filterId": "warm", "isEnabled": True, **applied}
+    timeline = timeline_project(tmp_path, [{"filters": [applied]}], {})
+    assert timeline.clip("c0").effects == ()
+    assert timeline.warnings == (
+        f"clip 'c0' filter 'warm': is not in the document's resources and its application "
+        f"{why}; not rendered",
+    )
+
+
+def test_an_effect_without_its_definition_is_built_from_its_type_and_values(
+    tmp_path: Path,
+) -> None:
+    applied = {"id": "ae", "effectId": "my-blur", "type": "blur", "customParams": {"radius": 5}}
+    timeline = timeline_project(tmp_path, [{"effects": [applied]}], {})
+    (blur,) = timeline.clip("c0").effects
+    assert (blur.kind, dict(blur.params)) == ("blur", {"radius": 5})
