@@ -13,8 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import to_float
+from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_editor_css import css_look, usable
 from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, js_or, text
 from chunking.timeline.studio_subtitle_style import WEIGHTS
 
@@ -53,6 +54,24 @@ _EASINGS = {
 _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
 
 
+def subtitle_style(
+    styles: Mapping[str, Mapping[str, Any]], style_id: Any, where: str, p: Problems
+) -> Mapping[str, Any] | None:
+    """The subtitle style a clip's ``subtitleStyleId`` names among the document's, if any;
+    warns when the document lacks it or it sets nothing that is drawn."""
+    if not isinstance(style_id, str) or not style_id:
+        return None
+    style = styles.get(style_id)
+    if style is None:
+        # One of the editor's built-in styles, which the document does not carry.
+        p.warn(where, f"subtitle style {style_id!r} is not in the document's resources; the "
+               "default is used")  # fmt: skip
+    elif not usable(style):
+        p.warn(where, f"subtitle style {style_id!r} sets no font, colour, background or box "
+               "this renderer can read; the default is used")  # fmt: skip
+    return style
+
+
 def subtitle_entry(
     clip: Mapping[str, Any],
     clip_id: str,
@@ -63,6 +82,9 @@ def subtitle_entry(
     """collectAllSubtitles: one clip of a subtitle or title track as a ``subtitles[]`` entry,
     in the SubtitleStyle of the document's resources that it names (``style``), if any."""
     look = as_map(style)
+    if isinstance(look.get("style"), Mapping):
+        # A SubtitleStyleTemplate of the editor's subtitle catalogue keeps its look as CSS.
+        look = {**look, **css_look(look["style"])}
     # isSubtitleClip is ``"text" in clip``; other clips show their name (extractTextFromClip).
     words = clip["text"] if "text" in clip else (clip.get("name") or "Text")
     entry: dict[str, Any] = {
@@ -117,10 +139,10 @@ def _style(formatting: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str,
         "color": first("color", "#FFFFFF"),
         "stroke_color": js_or(style.get("strokeColor"), "#000000"),
         "stroke_width": js_nullish(style.get("strokeWidth"), 2.0),
-        "shadow_color": "#000000",
-        "shadow_x": 2.0,
-        "shadow_y": 2.0,
-        "shadow_blur": 4.0,
+        "shadow_color": js_or(style.get("shadowColor"), "#000000"),
+        "shadow_x": js_nullish(style.get("shadowX"), 2.0),
+        "shadow_y": js_nullish(style.get("shadowY"), 2.0),
+        "shadow_blur": js_nullish(style.get("shadowBlur"), 4.0),
         "background_opacity": 0.8,
         "padding": {
             side: js_nullish(padding.get(side), default)

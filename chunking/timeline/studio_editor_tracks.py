@@ -25,7 +25,7 @@ from chunking.timeline.studio_editor_library import (
     js_or,
     text,
 )
-from chunking.timeline.studio_editor_styles import subtitle_entry
+from chunking.timeline.studio_editor_styles import subtitle_entry, subtitle_style
 
 #: Seconds between two clips that still count as touching (float sums of the editor's times).
 _TOUCHING = 1e-3
@@ -380,17 +380,7 @@ class TrackConverter:
         times = self._times(raw, where)
         if times is None:
             return
-        style_id = raw.get("subtitleStyleId")
-        style = None
-        if isinstance(style_id, str) and style_id in self.lib.subtitle_styles:
-            style = self.lib.subtitle_styles[style_id]
-        elif isinstance(style_id, str) and style_id:
-            # One of the editor's built-in styles, which the document does not carry.
-            self.p.warn(
-                where,
-                f"subtitle style {style_id!r} is not in the document's resources; the default "
-                "is used",
-            )
+        style = subtitle_style(self.lib.subtitle_styles, raw.get("subtitleStyleId"), where, self.p)
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1], style)
         entry["enabled"] = entry["enabled"] and not hidden
         for name, kind in (("fadeIn", "FadeIn"), ("fadeOut", "FadeOut")):

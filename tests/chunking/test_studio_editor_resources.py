@@ -111,3 +111,80 @@ def test_an_effect_without_its_definition_is_built_from_its_type_and_values(
     timeline = timeline_project(tmp_path, [{"effects": [applied]}], {})
     (blur,) = timeline.clip("c0").effects
     assert (blur.kind, dict(blur.params)) == ("blur", {"radius": 5})
+
+
+# -- subtitle styles of the editor's subtitle catalogue ------------------------------------------
+
+
+def subtitles_with(folder: Path, style: dict[str, Any]) -> Timeline:
+    """A TimelineProject whose one subtitle clip names ``style`` (of its resources)."""
+    sub = {"id": "s1", "type": "subtitle", "startTime": 0, "duration": 1, "text": "GOLD",
+           "subtitleStyleId": style["id"]}  # fmt: skip
+    make_image(folder / "still.png", (32, 18), (200, 100, 50, 255))
+    doc = {
+        "id": "p",
+        "sections": [],
+        "globalTracks": [
+            {
+                "id": "v",
+                "type": "video",
+                "clips": [
+                    {
+                        "id": "c0",
+                        "startTime": 0,
+                        "duration": 1,
+                        "mediaFile": {"id": "m", "path": "still.png", "isImage": True},
+                    }
+                ],
+            },
+            {"id": "subs", "type": "subtitle", "clips": [sub]},
+        ],  # fmt: skip
+        "resources": {"subtitleStyles": [style]},
+        "settings": {"resolution": {"width": 320, "height": 180}, "fps": 10},
+    }
+    return load_document(doc, str(folder))[1]
+
+
+def test_a_subtitle_catalogue_style_is_drawn_from_its_css(tmp_path: Path) -> None:
+    # The shape the editor's Subtitles browser adds as a resource (SubtitleStyleTemplate).
+    gold = {
+        "id": "cinematic-gold",
+        "name": "Gold",
+        "category": "cinematic",
+        "labels": {"en": "Gold"},
+        "style": {
+            "fontFamily": "Georgia, serif",
+            "fontSize": "60px",
+            "fontWeight": "bold",
+            "color": "#FFD700",
+            "backgroundColor": "rgba(0,0,128,0.9)",
+            "padding": "10px 20px",
+            "borderRadius": "12px",
+            "lineHeight": "1.5",
+            "textShadow": "2px 3px 5px #202020",
+        },
+    }
+    timeline = subtitles_with(tmp_path, gold)
+    (sub,) = timeline.subtitles
+    assert (sub.font_family, sub.font_size, sub.font_weight) == ("Georgia", 60, 700)
+    assert sub.color == (255, 215, 0, 255)
+    assert sub.background is not None and sub.background[:3] == (0, 0, 128)
+    assert sub.padding == (10, 20, 10, 20) and sub.border_radius == 12
+    assert sub.line_height == 1.5
+    assert (sub.shadow_color, sub.shadow_offset, sub.shadow_blur) == (
+        (32, 32, 32, 255),
+        (2, 3),
+        5,
+    )
+    assert timeline.warnings == ()
+
+
+def test_a_subtitle_style_with_nothing_readable_is_said(tmp_path: Path) -> None:
+    odd = {"id": "odd", "name": "Odd", "style": {"fontSize": "large", "color": "var(--gold)"}}
+    timeline = subtitles_with(tmp_path, odd)
+    (sub,) = timeline.subtitles
+    assert sub.color == (255, 255, 255, 255)
+    assert timeline.warnings == (
+        "clip 's1': subtitle style 'odd' sets no font, colour, background or box this renderer "
+        "can read; the default is used",
+    )

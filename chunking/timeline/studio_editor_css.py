@@ -1,0 +1,147 @@
+"""The CSS of the editor's subtitle catalogue (SubtitleStyleTemplate: its look under ``style``, in
+CSS values such as ``padding: "10px 20px"``) as the flat SubtitleStyle fields
+studio_editor_styles reads.
+
+Mirrors convertSubtitleStyle in the editor's timeline-to-project.ts (``const cssStyle =
+style.style || {}``, parsePadding, ``Number.parseFloat`` of the radius, the text-shadow
+extractors), except that a shadow's colour is found wherever it stands in the shadow (the
+editor's pattern takes the ``px`` of ``2px`` for one) and a value that is no colour is left out
+rather than sent on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from chunking.timeline.fields import Problems, color, to_float
+from chunking.timeline.studio_editor_library import as_map
+
+#: A CSS length's number ("12px" -> 12, "1.5em" -> 1.5, "-2" -> -2).
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*([a-z%]*)\s*$", re.IGNORECASE)
+#: A colour inside a text-shadow: hex, rgb()/rgba(), or a word that is not a length.
+_SHADOW_COLOUR = re.compile(r"#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|\b[a-z]+\b", re.IGNORECASE)
+#: The flat SubtitleStyle fields a subtitle style can set (SubtitleStyle, and what css_look
+#: makes of a SubtitleStyleTemplate's CSS).
+STYLE_FIELDS = (
+    "fontFamily fontSize fontWeight color backgroundColor strokeColor strokeWidth shadowColor "
+    "shadowX shadowY shadowBlur padding borderRadius lineHeight letterSpacing maxWidth "
+    "defaultPosition".split()
+)
+
+
+def css_look(css: Mapping[str, Any]) -> dict[str, Any]:
+    """convertSubtitleStyle: a SubtitleStyleTemplate's ``style`` (CSS) as SubtitleStyle fields;
+    only those the CSS sets in a form that can be read."""
+    size = _length(css.get("fontSize"))
+    found: dict[str, Any] = {
+        "fontFamily": css.get("fontFamily") if isinstance(css.get("fontFamily"), str) else None,
+        "fontSize": size,
+        "fontWeight": css.get("fontWeight"),
+        "color": _colour(css.get("color")),
+        "backgroundColor": _colour(css.get("backgroundColor")) or _colour(css.get("background")),
+        "padding": _padding(css.get("padding")),
+        "borderRadius": _length(css.get("borderRadius")),
+        "lineHeight": _line_height(css.get("lineHeight"), size),
+        "letterSpacing": _em(css.get("letterSpacing"), size),
+        **_text_shadow(css.get("textShadow")),
+    }
+    return {key: value for key, value in found.items() if value is not None}
+
+
+def usable(look: Mapping[str, Any]) -> bool:
+    """Whether a subtitle style (flat, or its CSS under ``style``) sets anything drawn."""
+    css = as_map(look.get("style"))
+    return any(look.get(k) not in (None, "") for k in STYLE_FIELDS) or bool(css_look(css))
+
+
+def _length(value: Any) -> float | None:
+    """``Number.parseFloat`` of a CSS length: its number, whatever the unit."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return to_float(value)
+    match = _NUMBER.match(value) if isinstance(value, str) else None
+    return float(match.group(1)) if match else None
+
+
+def _unit(value: Any) -> str:
+    """The unit of a CSS length ("12px" -> "px"); "" for a bare number."""
+    match = _NUMBER.match(value) if isinstance(value, str) else None
+    return match.group(2).lower() if match else ""
+
+
+def _em(value: Any, size: float | None) -> float | None:
+    """A length in pixels: ``em`` times the font size when that is known."""
+    number = _length(value)
+    if number is not None and _unit(value) == "em" and size:
+        return number * size
+    return number
+
+
+def _line_height(value: Any, size: float | None) -> float | None:
+    """CSS line-height as a multiple of the font size (a bare number already is one)."""
+    number, unit = _length(value), _unit(value)
+    if number is not None and unit == "px":
+        return number / size if size else None
+    if number is not None and unit == "%":
+        return number / 100
+    return number
+
+
+def _colour(value: Any) -> str | None:
+    """A CSS colour the loader reads, else None (a gradient, ``transparent``, ``none``...)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    check = Problems()
+    color(value, check, "")
+    return None if check.errors else value.strip()
+
+
+def _padding(value: Any) -> dict[str, float] | None:
+    """parsePadding: a number, or one to four CSS lengths (top, right, bottom, left)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {side: float(value) for side in ("top", "right", "bottom", "left")}
+    if not isinstance(value, str):
+        return None
+    found = [_length(part) for part in value.split()]
+    parts = [part for part in found if part is not None]
+    if not 1 <= len(parts) <= 4 or len(parts) != len(found):
+        return None
+    right = parts[1] if len(parts) > 1 else parts[0]
+    return {
+        "top": parts[0],
+        "right": right,
+        "bottom": parts[2] if len(parts) > 2 else parts[0],
+        "left": parts[3] if len(parts) > 3 else right,
+    }
+
+
+def _text_shadow(value: Any) -> dict[str, Any]:
+    """The editor's text-shadow extractors: the outline's colour is the first shadow's, the
+    shadow is the last one (its colour, x, y and blur)."""
+    if not isinstance(value, str) or value.strip().lower() in ("", "none"):
+        return {}
+    shadows = [s.strip() for s in re.split(r",(?![^(]*\))", value) if s.strip()]
+    found: dict[str, Any] = {}
+    first = _shadow_colour(shadows[0])
+    if first is not None:
+        found["strokeColor"] = first
+    last = shadows[-1]
+    colour = _shadow_colour(last)
+    if colour is not None:
+        found["shadowColor"] = colour
+    lengths = [_length(t) for t in _SHADOW_COLOUR.sub(" ", last).split()]
+    numbers = [n for n in lengths if n is not None]
+    for key, number in zip(("shadowX", "shadowY", "shadowBlur"), numbers, strict=False):
+        found[key] = number
+    return found
+
+
+def _shadow_colour(shadow: str) -> str | None:
+    for match in _SHADOW_COLOUR.finditer(shadow):
+        colour = _colour(match.group(0))
+        if colour is not None:
+            return colour
+    return None
