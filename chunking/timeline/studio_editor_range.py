@@ -8,7 +8,9 @@ in point moves by the cut time times the clip's speed (the editor forgets the sp
 windows move too, and transitions whose clips fell out of the range are dropped. A transition on
 a cut keeps its place: centred on the cut, it may begin before the range does. A subtitle's
 animations keep their time in the sequence: one the range cut away is dropped, one the range
-cuts through plays over the part of its time inside the range, with a warning.
+cuts through plays over the part of its time inside the range, with a warning. So does a music
+clip's sound fade: a fade the range cuts is shortened by the cut and starts (or ends) at the
+gain it had reached there, so sample k of the range is sample in + k of the sequence.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from chunking.timeline.fields import Problems, canonical, pick, to_float
+from chunking.timeline.studio_editor_entries import effect_entry
 from chunking.timeline.studio_editor_tracks import Parts
 
 #: The subtitle animations that end with their subtitle when they name no start_time (as
@@ -27,6 +30,7 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
     """The parts cut to timeline seconds [start, end) and shifted to begin at 0."""
     kept: set[str] = set()
     tracks = []
+    fades: dict[str, dict[str, Any]] = {}
     for track in parts.tracks:
         clips = []
         for clip in track["clips"]:
@@ -35,16 +39,17 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
                 continue
             speed = to_float(clip.get("speed")) or 1.0
             source_start = to_float(clip.get("source_start")) or 0.0
-            clips.append(
-                {
-                    **clip,
-                    "start_time": cut[0],
-                    "end_time": cut[1],
-                    "source_start": round(
-                        source_start + (cut[0] + start - clip["start_time"]) * speed, 9
-                    ),
-                }
-            )
+            moved = {
+                **clip,
+                "start_time": cut[0],
+                "end_time": cut[1],
+                "source_start": round(
+                    source_start + (cut[0] + start - clip["start_time"]) * speed, 9
+                ),
+            }
+            head, tail = _less(start, clip["start_time"]), _less(clip["end_time"], end)
+            fades.update(_fades_in_range(moved, head, tail))
+            clips.append(moved)
             kept.add(clip["id"])
         tracks.append({**track, "clips": clips})
     subtitles = []
@@ -56,6 +61,7 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
                 moved["animations"] = _animations_in_range(sub, start, cut, p)
             subtitles.append(moved)
     effects, gone = _windows(parts.effects, start, end)
+    effects.update(fades)
     filters, gone_filters = _windows(parts.filters, start, end)
     gone |= gone_filters
     for track in tracks:
@@ -75,6 +81,31 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
                 "where the transition would be",
             )
     return Parts(tracks, subtitles, effects, filters, transitions)
+
+
+def _fades_in_range(clip: dict[str, Any], head: float, tail: float) -> dict[str, dict[str, Any]]:
+    """A cut clip's sound fades (``fade_in``/``fade_out``, seconds from its edges) as they sound
+    once the range cut ``head`` seconds off its start and ``tail`` off its end: a fade the cut
+    passed is gone; one it cut into is an AudioFadeIn/AudioFadeOut over what is left, mixed in
+    at ``1 - gain`` where gain is what the fade had reached at the cut (linear fades: g + (1 -
+    g) * t / left is the whole fade's own gain there). Returns the effects entries it adds."""
+    added: dict[str, dict[str, Any]] = {}
+    for key, cut, kind in (
+        ("fade_in", head, "audio-fade-in"),
+        ("fade_out", tail, "audio-fade-out"),
+    ):
+        length = to_float(clip.get(key))
+        if length is None or length <= 0 or cut <= 0:
+            continue
+        del clip[key]
+        if cut >= length:
+            continue  # the whole fade lies outside the range
+        own = f"{clip['id']}#{key}-in-range"
+        entry = effect_entry(own, kind, key.replace("_", " "), {"duration": _less(length, cut)})
+        entry["intensity"] = 1 - cut / length
+        added[own] = entry
+        clip["effects"] = [*clip.get("effects", ()), own]
+    return added
 
 
 def _animations_in_range(

@@ -1,0 +1,55 @@
+"""A .tlsp render range over a music clip's sound fades: the range sounds as the sequence does
+over the same seconds, however the range cuts the fades."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chunking.timeline.loader import load
+from tests.chunking.test_studio_editor import DATA, make_wav
+from workers.audio import mix_timeline
+
+RATE = 48_000
+
+
+def music_only(folder: Path, render: dict[str, Any]) -> Path:
+    """The .tlsp sample's music track alone (a tone, 0 to 7 s, fading in and out over 2 s),
+    rendered over ``render``."""
+    doc = json.loads((DATA / "interview.tlsp").read_text(encoding="utf-8"))
+    seq = doc["sequences"]["seq-main"]
+    bed = seq["composition"]["tracks"][1]["clips"][0]
+    bed["fadeIn"], bed["fadeOut"] = {"duration": 2}, {"duration": 2}
+    seq["renderSettings"] = {"selectedTracks": ["music"], **render}
+    path = folder / f"music-{len(list(folder.glob('*.tlsp')))}.tlsp"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("in_point", "out_point"),
+    [
+        (1.0, 6.0),  # both fades cut into
+        (2.5, 4.5),  # both fades cut away
+        (0.6, 7.0),  # the fade in cut into, the fade out whole
+    ],
+)
+def test_a_range_sounds_as_the_sequence_does_over_its_seconds(
+    tmp_path: Path, in_point: float, out_point: float
+) -> None:
+    (tmp_path / "media").mkdir()
+    make_wav(tmp_path / "media" / "music.wav", seconds=8.0)
+    shutil.copy(DATA / "interview.tlsp", tmp_path / "interview.tlsp")
+    full = mix_timeline(load(str(music_only(tmp_path, {}))))
+    ranged_timeline = load(str(music_only(tmp_path, {"inPoint": in_point, "outPoint": out_point})))
+    ranged = mix_timeline(ranged_timeline)
+    first, count = round(in_point * RATE), round((out_point - in_point) * RATE)
+    assert ranged.shape[1] == count
+    # Sample k of the range is sample in + k of the sequence, fades and all.
+    assert np.abs(ranged - full[:, first : first + count]).max() < 1e-3
+    assert ranged_timeline.warnings == ()
