@@ -231,6 +231,47 @@ _STYLES = ("modern", "vintage", "minimal", "corporate", "creative", "cinematic")
 _DIRECTIONS = ("left", "right", "up", "down")
 
 
+def applied_style_template(
+    templates: dict[str, Mapping[str, Any]], raw: Any, clip_id: str, where: str, p: Problems
+) -> str | None:
+    """The style template id for a clip's AppliedStyleTemplate (None when it has none, or it is
+    switched off). One with ``customizations`` (element id -> text, element id -> colour: what
+    the user typed for this clip) gets a copy of its own, ``<template>@<clip>``, added to
+    ``templates``, with those texts and colours in place."""
+    applied = as_map(raw)
+    ident = applied.get("styleTemplateId")
+    if ident is None or applied.get("isEnabled", True) is False:
+        return None
+    changes = as_map(applied.get("customizations"))
+    template = templates.get(ident) if isinstance(ident, str) else None
+    if not changes or template is None:
+        return str(ident)  # an unknown id is the loader's to name
+    here = f"{where} style template {ident!r}"
+    for key in changes:
+        if key not in ("texts", "colors"):
+            p.warn(here, f"customizations.{key} is not rendered; the template's own values are")
+    elements = [dict(as_map(e)) for e in entries(template.get("elements"))]
+    by_id = {text(e.get("id")): e for e in elements if text(e.get("id"))}
+    changed = False
+    for key in ("texts", "colors"):
+        for element_id, value in as_map(changes.get(key)).items():
+            element = by_id.get(element_id)
+            if element is None or not isinstance(value, str):
+                why = "names no element of it" if element is None else "is not a string"
+                p.warn(here, f"customizations.{key} {element_id!r} {why}; ignored")
+                continue
+            props = element["properties"] = dict(as_map(element.get("properties")))
+            # A Text element's colour is its ink; another element's is its fill.
+            ink = "color" if text(element.get("type")) in ("", "text") else "backgroundColor"
+            props["text" if key == "texts" else ink] = value
+            changed = True
+    if not changed:
+        return str(ident)
+    own = f"{ident}@{clip_id}"
+    templates[own] = {**template, "id": own, "elements": elements}
+    return own
+
+
 def style_template_entry(raw: Mapping[str, Any]) -> dict[str, Any] | None:
     """convertStyleTemplates: a StyleTemplate with its elements, enum values in Rust spelling."""
     ident = text(raw.get("id"))

@@ -25,7 +25,11 @@ from chunking.timeline.studio_editor_library import (
     js_or,
     text,
 )
-from chunking.timeline.studio_editor_styles import subtitle_entry, subtitle_style
+from chunking.timeline.studio_editor_styles import (
+    applied_style_template,
+    subtitle_entry,
+    subtitle_style,
+)
 
 #: Seconds between two clips that still count as touching (float sums of the editor's times).
 _TOUCHING = 1e-3
@@ -220,9 +224,11 @@ class TrackConverter:
         if raw.get("templateId") is not None:
             clip["template_id"] = raw["templateId"]
             clip["template_cell"] = raw.get("templateCell")
-        style = as_map(raw.get("styleTemplate"))
-        if style.get("styleTemplateId") is not None and style.get("isEnabled", True) is not False:
-            clip["style_template_id"] = style["styleTemplateId"]
+        templates, style = self.lib.style_templates, raw.get("styleTemplate")
+        if (
+            style_id := applied_style_template(templates, style, clip_id, where, self.p)
+        ) is not None:
+            clip["style_template_id"] = style_id
         return clip
 
     def _keep_pitch(self, raw: Mapping[str, Any], clip: dict[str, Any], where: str) -> None:

@@ -188,3 +188,59 @@ def test_a_subtitle_style_with_nothing_readable_is_said(tmp_path: Path) -> None:
         "clip 's1': subtitle style 'odd' sets no font, colour, background or box this renderer "
         "can read; the default is used",
     )
+
+
+# -- a style template's customisations ----------------------------------------------------------
+
+LOWER_THIRD = {
+    "id": "lower-third-basic",
+    "name": {"en": "Lower third"},
+    "category": "lower-third",
+    "style": "modern",
+    "duration": 1,
+    "elements": [
+        {
+            "id": "el-name",
+            "type": "text",
+            "position": {"x": 10, "y": 75},
+            "size": {"width": 80, "height": 15},
+            "timing": {"start": 0, "end": 1},
+            "properties": {"text": "YOUR NAME HERE", "fontSize": 12, "color": "#ffffff"},
+        }
+    ],
+}
+
+
+def test_a_style_templates_customised_text_and_colour_are_drawn(tmp_path: Path) -> None:
+    # The editor's AppliedStyleTemplate: customizations.texts/colors are element id -> value.
+    applied = {
+        "id": "ast-1",
+        "styleTemplateId": "lower-third-basic",
+        "customizations": {"texts": {"el-name": "Jane Doe"}, "colors": {"el-name": "#ffff00"}},
+        "isEnabled": True,
+    }
+    plain = {"id": "ast-2", "styleTemplateId": "lower-third-basic", "isEnabled": True}
+    timeline = timeline_project(
+        tmp_path,
+        [{"styleTemplate": applied}, {"styleTemplate": plain}],
+        {"styleTemplates": [LOWER_THIRD]},
+    )
+    texts = sorted((s.start, s.text, s.color) for s in timeline.subtitles)
+    assert texts == [(0, "Jane Doe", (255, 255, 0, 255)), (10, "YOUR NAME HERE", (255,) * 4)]
+    assert timeline.warnings == ()
+
+
+def test_customisations_that_cannot_be_applied_are_said(tmp_path: Path) -> None:
+    applied = {
+        "styleTemplateId": "lower-third-basic",
+        "customizations": {"texts": {"el-gone": "Jane"}, "fonts": {"el-name": "Georgia"}},
+    }
+    timeline = timeline_project(
+        tmp_path, [{"styleTemplate": applied}], {"styleTemplates": [LOWER_THIRD]}
+    )
+    assert [s.text for s in timeline.subtitles] == ["YOUR NAME HERE"]
+    here = "clip 'c0' style template 'lower-third-basic'"
+    assert timeline.warnings == (
+        f"{here}: customizations.fonts is not rendered; the template's own values are",
+        f"{here}: customizations.texts 'el-gone' names no element of it; ignored",
+    )
