@@ -103,7 +103,24 @@ def subtitle_entry(
     opacity = to_float(clip.get("opacity"))
     if opacity is not None and math.isfinite(opacity):
         entry["opacity"] = min(max(opacity, 0.0), 1.0)
+    # Not in the editor's conversion: a title clip's own fades, as its preview plays them.
+    for name, kind in (("fadeIn", "FadeIn"), ("fadeOut", "FadeOut")):
+        seconds = to_float(as_map(clip.get(name)).get("duration"))
+        if seconds is not None and seconds > 0:
+            entry["animations"].append(
+                {"id": f"{clip_id}-{name}", "animation_type": kind, "duration": seconds, "delay": 0}
+            )
     return entry
+
+
+def blank_text(clip: Mapping[str, Any]) -> str | None:
+    """What is wrong with a text clip's ``text`` that draws nothing ("null", "empty", "not a
+    string"); None when it has words, or no ``text`` at all (its name is shown then)."""
+    if "text" not in clip or (isinstance(clip["text"], str) and clip["text"].strip()):
+        return None
+    if clip["text"] is None:
+        return "null"
+    return "empty" if isinstance(clip["text"], str) else "not a string"
 
 
 def _position(raw: Any) -> dict[str, Any]:

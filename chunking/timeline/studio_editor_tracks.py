@@ -27,6 +27,7 @@ from chunking.timeline.studio_editor_library import (
 )
 from chunking.timeline.studio_editor_styles import (
     applied_style_template,
+    blank_text,
     subtitle_entry,
     subtitle_style,
 )
@@ -386,15 +387,12 @@ class TrackConverter:
         times = self._times(raw, where)
         if times is None:
             return
+        if (blank := blank_text(raw)) is not None:
+            # The editor's preview draws nothing for it; one blank caption spoils no render.
+            self.p.warn(where, f"its text is {blank}: nothing is drawn")
+            return
         style = subtitle_style(self.lib.subtitle_styles, raw.get("subtitleStyleId"), where, self.p)
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1], style)
         entry["enabled"] = entry["enabled"] and not hidden
-        for name, kind in (("fadeIn", "FadeIn"), ("fadeOut", "FadeOut")):
-            seconds = to_float(as_map(raw.get(name)).get("duration"))
-            if seconds is not None and seconds > 0:
-                entry.setdefault("animations", []).append(
-                    {"id": f"{clip_id}-{name}", "animation_type": kind, "duration": seconds,
-                     "delay": 0}
-                )  # fmt: skip
         self._animation_unrendered(raw, where)
         self.parts.subtitles.append(entry)
