@@ -26,7 +26,7 @@ _SHADOW_COLOUR = re.compile(r"#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|\b[a-z]+\b", re.IG
 #: makes of a SubtitleStyleTemplate's CSS).
 STYLE_FIELDS = (
     "fontFamily fontSize fontWeight color backgroundColor strokeColor strokeWidth shadowColor "
-    "shadowX shadowY shadowBlur padding borderRadius lineHeight letterSpacing maxWidth "
+    "shadowX shadowY shadowBlur textShadow padding borderRadius lineHeight letterSpacing maxWidth "
     "defaultPosition".split()
 )
 
@@ -39,8 +39,9 @@ def css_look(css: Mapping[str, Any]) -> dict[str, Any]:
         "fontFamily": css.get("fontFamily") if isinstance(css.get("fontFamily"), str) else None,
         "fontSize": size,
         "fontWeight": css.get("fontWeight"),
-        "color": _colour(css.get("color")),
-        "backgroundColor": _colour(css.get("backgroundColor")) or _colour(css.get("background")),
+        "color": css_colour(css.get("color")),
+        "backgroundColor": css_colour(css.get("backgroundColor"))
+        or css_colour(css.get("background")),
         "padding": _padding(css.get("padding")),
         "borderRadius": _length(css.get("borderRadius")),
         "lineHeight": _line_height(css.get("lineHeight"), size),
@@ -90,7 +91,7 @@ def _line_height(value: Any, size: float | None) -> float | None:
     return number
 
 
-def _colour(value: Any) -> str | None:
+def css_colour(value: Any) -> str | None:
     """A CSS colour the loader reads, else None (a gradient, ``transparent``, ``none``...)."""
     if not isinstance(value, str) or not value.strip():
         return None
@@ -141,7 +142,7 @@ def _text_shadow(value: Any) -> dict[str, Any]:
 
 def _shadow_colour(shadow: str) -> str | None:
     for match in _SHADOW_COLOUR.finditer(shadow):
-        colour = _colour(match.group(0))
+        colour = css_colour(match.group(0))
         if colour is not None:
             return colour
     return None

@@ -15,7 +15,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
-from chunking.timeline.studio_editor_css import css_look, usable
+from chunking.timeline.studio_editor_css import css_colour, css_look, usable
 from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, js_or, text
 from chunking.timeline.studio_subtitle_style import WEIGHTS
 
@@ -69,6 +69,11 @@ def subtitle_style(
     elif not usable(style):
         p.warn(where, f"subtitle style {style_id!r} sets no font, colour, background or box "
                "this renderer can read; the default is used")  # fmt: skip
+    else:
+        slant = style.get("fontStyle") or as_map(style.get("style")).get("fontStyle")
+        if isinstance(slant, str) and slant.strip().lower() not in ("", "normal"):
+            p.warn(where, f"subtitle style {style_id!r}: fontStyle {slant!r} is not drawn; "
+                   "the text is upright")  # fmt: skip
     return style
 
 
@@ -85,6 +90,14 @@ def subtitle_entry(
     if isinstance(look.get("style"), Mapping):
         # A SubtitleStyleTemplate of the editor's subtitle catalogue keeps its look as CSS.
         look = {**look, **css_look(look["style"])}
+    shadow = look.get("textShadow")
+    if isinstance(shadow, Mapping):
+        # A SubtitleStyle's shadow: {offsetX, offsetY, blur, color}, as its preview draws it.
+        found = {"shadowColor": css_colour(shadow.get("color")),
+                 "shadowX": to_float(shadow.get("offsetX")),
+                 "shadowY": to_float(shadow.get("offsetY")),
+                 "shadowBlur": to_float(shadow.get("blur"))}  # fmt: skip
+        look = {**look, **compact(found)}
     # isSubtitleClip is ``"text" in clip``; other clips show their name (extractTextFromClip).
     words = clip["text"] if "text" in clip else (clip.get("name") or "Text")
     entry: dict[str, Any] = {

@@ -1,5 +1,6 @@
 """Subtitle clips of the editor's documents as the editor's preview shows them: a caption left
-blank draws nothing (and spoils no render)."""
+blank draws nothing (and spoils no render), the editor's built-in subtitle styles keep their
+shadow, and what is not drawn of them is said."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from chunking.timeline.model import Timeline
 from tests.media import make_image
 
 
-def with_captions(folder: Path, captions: list[dict[str, Any]]) -> Timeline:
-    """A TimelineProject of one still and a subtitle track holding ``captions``."""
+def with_captions(
+    folder: Path, captions: list[dict[str, Any]], styles: list[dict[str, Any]] = ()
+) -> Timeline:
+    """A TimelineProject of one still and a subtitle track holding ``captions``, its resources
+    holding the subtitle ``styles``."""
     make_image(folder / "still.png", (32, 18), (200, 100, 50, 255))
     for n, caption in enumerate(captions):
         caption.update(id=f"s{n}", type="subtitle", startTime=n, duration=1)
@@ -27,6 +31,7 @@ def with_captions(folder: Path, captions: list[dict[str, Any]]) -> Timeline:
             {"id": "v", "type": "video", "clips": [still]},
             {"id": "subs", "type": "subtitle", "clips": captions},
         ],
+        "resources": {"subtitleStyles": list(styles)},
         "settings": {"resolution": {"width": 320, "height": 180}, "fps": 10},
     }
     return load_document(doc, str(folder))[1]
@@ -39,3 +44,41 @@ def test_a_blank_caption_draws_nothing_and_the_rest_renders(
     timeline = with_captions(tmp_path, [{"text": words}, {"text": "Hello"}])
     assert [s.text for s in timeline.subtitles] == ["Hello"]
     assert timeline.warnings == (f"clip 's0': its text is {why}: nothing is drawn",)
+
+
+# Two of the editor's createDefaultSubtitleStyles(), which every new project carries.
+MINIMAL = {
+    "id": "st-min",
+    "fontFamily": "Inter, system-ui, sans-serif",
+    "fontSize": 24,
+    "fontStyle": "normal",
+    "color": "#ffffff",
+    "textShadow": {"offsetX": 1, "offsetY": 3, "blur": 2, "color": "rgba(0, 0, 0, 0.8)"},
+}
+ELEGANT = {
+    "id": "st-eleg",
+    "fontFamily": "Georgia, Times, serif",
+    "fontSize": 26,
+    "fontStyle": "italic",
+    "color": "#f8f8f2",
+    "backgroundColor": "rgba(40, 42, 54, 0.9)",
+    "strokeWidth": 0,
+}
+
+
+def test_a_built_in_styles_shadow_is_drawn_and_its_italics_said(tmp_path: Path) -> None:
+    captions = [
+        {"text": "a", "subtitleStyleId": "st-min"},
+        {"text": "b", "subtitleStyleId": "st-eleg"},
+    ]
+    timeline = with_captions(tmp_path, captions, [MINIMAL, ELEGANT])
+    minimal, elegant = timeline.subtitles
+    assert (minimal.shadow_color, minimal.shadow_offset, minimal.shadow_blur) == (
+        (0, 0, 0, 204),
+        (1, 3),
+        2,
+    )
+    assert elegant.font_family == "Georgia"
+    assert timeline.warnings == (
+        "clip 's1': subtitle style 'st-eleg': fontStyle 'italic' is not drawn; the text is upright",
+    )
