@@ -31,7 +31,8 @@ _TRANSITIONS = {
     "wipe-horizontal": "Wipe",
     "wipe-vertical": "Wipe",
     "slide": "Slide",
-    "push": "Push",
+    # A push slides the incoming clip in (as the loader draws Push), so it takes a direction.
+    "push": "Slide",
 }
 _DIRECTIONS = ("left", "right", "up", "down")
 
