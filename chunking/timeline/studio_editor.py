@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from chunking.timeline.fields import Problems, nesting_depth, shown, to_float
+from chunking.timeline.fields import Problems, canonical, nesting_depth, shown, to_float
 from chunking.timeline.schema import MAX_DEPTH, entries
 from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
 from chunking.timeline.studio_editor_range import clip_to_range
@@ -144,6 +144,7 @@ class _Converter:
         tracks = self._selected(entries(composition.get("tracks")), render, where)
         parts = TrackConverter(self.lib, self.p).run(tracks)
         _master_volume(parts, seq_settings, settings, self.p)
+        _colour_space(seq_settings, f"{where} settings", self.p)
         for i, region in enumerate(entries(composition.get("automation"))):
             what = text(as_map(region).get("parameter")) or "a parameter"
             self.p.warn(
@@ -339,6 +340,17 @@ class _Converter:
             },
         }
         return EditorDocument(shape, document, tuple(self.p.warnings))
+
+
+def _colour_space(seq_settings: Mapping[str, Any], where: str, p: Problems) -> None:
+    """Warn of an HDR or wide-gamut sequence: the render is SDR BT.709, 8 bits."""
+    hdr = as_map(seq_settings.get("hdr"))
+    space = text(seq_settings.get("colorSpace"))
+    if hdr.get("enabled") is True:
+        kind = text(hdr.get("type")) or "HDR"
+        p.warn(where, f"HDR ({kind}) is not rendered: the output is SDR BT.709, 8 bits")
+    elif space and canonical(space) not in ("rec709", "bt709", "srgb"):
+        p.warn(where, f"colorSpace {space!r} is not rendered: the output is BT.709")
 
 
 def _master_volume(

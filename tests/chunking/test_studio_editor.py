@@ -276,6 +276,30 @@ def test_tlsp_automation_is_named_not_dropped(interview_dir: Path) -> None:
     assert f"sequence 'Interview - Sequence 1' {said}" in warnings
 
 
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ({"colorSpace": "rec2020", "hdr": {"enabled": True, "type": "pq"}},
+         "settings: HDR (pq) is not rendered: the output is SDR BT.709, 8 bits"),
+        ({"colorSpace": "DCI-P3"},
+         "settings: colorSpace 'DCI-P3' is not rendered: the output is BT.709"),
+        ({"colorSpace": "rec709", "hdr": {"enabled": False}}, None),
+    ],
+)  # fmt: skip
+def test_an_hdr_or_wide_gamut_sequence_is_said_to_render_sdr(
+    interview_dir: Path, settings: dict[str, Any], said: str | None
+) -> None:
+    """An SDR master shipped as HDR without a word."""
+
+    def graded(doc: dict[str, Any]) -> None:
+        doc["sequences"]["seq-main"]["settings"].update(settings)
+
+    warnings = load(str(_tlsp(interview_dir, graded))).warnings
+    found = [w for w in warnings if "not rendered: the output is" in w]
+    assert [w.split(" settings: ")[-1] for w in found] == ([said.removeprefix("settings: ")]
+                                                          if said else [])  # fmt: skip
+
+
 def test_two_main_sequences_and_none_active_is_said(interview_dir: Path) -> None:
     def two_mains(doc: dict[str, Any]) -> None:
         doc["sequences"]["seq-scratch"]["type"] = "main"
