@@ -246,7 +246,14 @@ class CloudRenderingAPI(ClusterControl):
         # The merging worker's key decides whether the output is ciphertext: never hand out a
         # link to bytes that only decrypt with the cluster key.
         encrypted = bool((record.result or {}).get("encrypted", spec.encrypted))
-        if callable(sign) and not encrypted:
+        if encrypted:
+            # A link to ciphertext plays nowhere: only a keyed process can hand the video out.
+            raise RenderError(
+                f"job {job_id}'s video is encrypted in storage (CLOUDRENDER_ENCRYPTION_KEY), so "
+                f"no link can play it: fetch it decrypted with `cloudrender download {job_id} "
+                "-o FILE` on a machine holding the key"
+            )
+        if callable(sign):
             try:
                 return str(sign(spec.output_key, expires))
             except StorageError:

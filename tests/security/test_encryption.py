@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
@@ -203,6 +204,10 @@ def test_a_keyed_cluster_stores_only_ciphertext_for_a_plaintext_job(tmp_path: Pa
         # The keyless client is told why it cannot have the stored video, not handed ciphertext.
         with pytest.raises(StorageError, match="is encrypted, but this process has no encryption"):
             api.download(job, str(tmp_path / "fetched.mp4"))
+        # Nor a link to the ciphertext, which plays nowhere (download --url).
+        with pytest.raises(RenderError, match="video is encrypted in storage .* `cloudrender "
+                                              "download"):  # fmt: skip
+            api.output_url(job)
     assert not (tmp_path / "fetched.mp4").exists()
     assert len(decode_rgb(tmp_path / "out.mp4")) == 30  # the delivered copy is the video
 
