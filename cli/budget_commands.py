@@ -37,7 +37,10 @@ def add_budget_parsers(sub: Any) -> None:
     _broker_option(set_)
     set_.set_defaults(handler=run_budget_set)
 
-    show = actions.add_parser("show", help="every budget with today's and this month's spend")
+    show = actions.add_parser(
+        "show", help="every budget (or one project's or user's) with today's and this month's spend"
+    )
+    _scope_options(show)
     show.add_argument("--json", action="store_true")
     _broker_option(show)
     show.set_defaults(handler=run_budget_show)
@@ -94,6 +97,12 @@ def run_budget_clear(args: argparse.Namespace) -> int:
 def run_budget_show(args: argparse.Namespace) -> int:
     """Print every budget's limits with the spend of the current UTC day and month."""
     found = statuses(_client(args), time.time())
+    if args.project is not None or args.user is not None:
+        scope, name = _scope(args)
+        found = [s for s in found if (s.budget.scope, s.budget.name) == (scope, name)]
+        if not found and not args.json:
+            print(f"{scope} {name!r}: no budget")
+            return 0
     if args.json:
         print(json.dumps([s.to_json() for s in found], indent=2))
     elif not found:

@@ -62,6 +62,20 @@ def test_set_show_and_clear_a_budget(broker: str, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.startswith("no budgets set")
 
 
+def test_show_one_project_or_user(broker: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """README's synopsis: `budget show --project P` (it was refused as an unknown option)."""
+    run("budget", "set", "--project", "film", "--daily", "5", "--broker", broker)
+    run("budget", "set", "--user", "ann", "--monthly", "50", "--broker", broker)
+    capsys.readouterr()
+    run("budget", "show", "--project", "film", "--broker", broker)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("project 'film' daily (")
+    run("budget", "show", "--user", "ann", "--json", "--broker", broker)
+    assert [s["period"] for s in json.loads(capsys.readouterr().out)] == ["monthly"]
+    run("budget", "show", "--project", "ads", "--broker", broker)
+    assert capsys.readouterr().out.strip() == "project 'ads': no budget"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
