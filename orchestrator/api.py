@@ -82,6 +82,8 @@ class CloudRenderingAPI(ClusterControl):
             cache_bytes=self.settings.cache_bytes,
         )
         self.dispatcher = Dispatcher(self.store, self.app)
+        #: ids this client submitted: ``wait`` knows they existed even if its first read misses
+        self._submitted: set[str] = set()
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -163,6 +165,7 @@ class CloudRenderingAPI(ClusterControl):
             queue=QUEUE_ORCHESTRATOR,
             priority=PRIORITIES[record.effective_priority],
         )
+        self._submitted.add(record.id)
         return record.id
 
     def get_job_status(self, job_id: str) -> JobRecord:
@@ -197,11 +200,16 @@ class CloudRenderingAPI(ClusterControl):
         says why Redis will not come back (a private cluster's died), ending the wait then."""
         deadline = None if timeout is None else time.monotonic() + timeout
         unreachable_since: float | None = None
+        # Only a job known to exist can be lost: an id never seen is an unknown job, as over HTTP.
+        seen = job_id in self._submitted
         while True:
             try:
                 record = self.store.get(job_id)
                 unreachable_since = None
+                seen = True
             except JobNotFound:
+                if not seen:
+                    raise
                 raise JobLost(
                     f"job {job_id} is gone from the job store while running: Redis was "
                     "restarted without append-only persistence (appendonly yes), or flushed"

@@ -8,6 +8,7 @@ that finishes twice (a retry, a speculative copy) is counted once.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,18 @@ from orchestrator.job_record import (
 
 #: Default lifetime of a finished job's records (seconds).
 FINISHED_TTL = 7 * 24 * 3600
+
+
+#: What a job id may be: ours are 16 hex digits. Anything with a ':' would name another of the
+#: job's keys (``<id>:events`` is its stream), so Redis answered WRONGTYPE for a typo.
+_JOB_ID = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+def check_job_id(job_id: str) -> str:
+    """`job_id` if it can be a job's id; JobNotFound (as for an unknown job) if not."""
+    if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
+        raise JobNotFound(f"no job {job_id!r}: not a job id")
+    return job_id
 
 
 #: Writes a chunk record unless the stored one is done: a finished chunk stays finished, whatever
@@ -120,7 +133,7 @@ class JobStore:
 
     def get(self, job_id: str) -> JobRecord:
         """The job with its chunks; JobNotFound if it does not exist (or expired)."""
-        raw = self.redis.hgetall(keys.job(job_id))
+        raw = self.redis.hgetall(keys.job(check_job_id(job_id)))
         if not raw or "id" not in raw:
             # Without "id" the hash is a remnant: a late field update (a progress report, the
             # cost counter) recreated it after Redis lost the record itself.
@@ -136,7 +149,7 @@ class JobStore:
 
     def spec(self, job_id: str) -> dict[str, Any]:
         """The job document the workers render from."""
-        raw = self.redis.hget(keys.job(job_id), "spec")
+        raw = self.redis.hget(keys.job(check_job_id(job_id)), "spec")
         if raw is None:
             raise JobNotFound(f"no job {job_id!r}")
         value: dict[str, Any] = json.loads(raw)
@@ -145,7 +158,7 @@ class JobStore:
     def get_fields(self, job_id: str, *names: str) -> dict[str, Any]:
         """Some fields of a job's record, decoded; JobNotFound if the job does not exist."""
         # Every stored job has a state: a field that was never set is None, not a lost job.
-        *values, state = self.redis.hmget(keys.job(job_id), [*names, "state"])
+        *values, state = self.redis.hmget(keys.job(check_job_id(job_id)), [*names, "state"])
         if state is None:
             raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
         return {
@@ -154,7 +167,7 @@ class JobStore:
 
     def state(self, job_id: str) -> JobState:
         """The job's current state."""
-        raw = self.redis.hget(keys.job(job_id), "state")
+        raw = self.redis.hget(keys.job(check_job_id(job_id)), "state")
         if raw is None:
             raise JobNotFound(f"no job {job_id!r} (unknown, or finished and expired)")
         return JobState(json.loads(raw))
@@ -167,7 +180,7 @@ class JobStore:
 
     def transition(self, job_id: str, target: JobState, **fields: Any) -> bool:
         """Move the job to `target` if allowed; False if it is already finished."""
-        key = keys.job(job_id)
+        key = keys.job(check_job_id(job_id))
         with self.redis.pipeline() as pipe:
             while True:
                 try:
