@@ -1,21 +1,22 @@
 """Ending a job by cancelling it: what ``cancel`` and a budget's hard stop both do.
 
 A cancelled job takes no more work (its queued chunks are revoked, its running ones stop between
-frames), keeps what it ran until then as its cost (billing counted it), and leaves nothing in
-storage (its segments, audio and partial output are deleted): whoever cancels it, only the reason
-differs.
+frames, and every chunk not done is recorded ``failed``, error "cancelled"), keeps what it ran
+until then as its cost (billing counted it), and leaves nothing in storage (its segments, audio
+and partial output are deleted): whoever cancels it, only the reason differs.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_events import publish_event
-from orchestrator.job_record import JobNotFound, JobState
+from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.render_counters import job_ended
 from providers.storage import open_storage
@@ -23,6 +24,8 @@ from workers.job_spec import job_prefix
 
 log = logging.getLogger(__name__)
 
+#: The error of a cancelled job's chunks that had not finished (they are ``failed``).
+CHUNK_CANCELLED = "cancelled"
 #: Job states the hard stop cancels; a merging job's frames are paid for, its merge finishes.
 STOPPABLE = (JobState.QUEUED, JobState.PLANNING, JobState.RENDERING)
 
@@ -60,6 +63,8 @@ def cancel(
         for chunk in store.chunks(job_id):
             if chunk.task_id and chunk.state.value == "pending":
                 app.control.revoke(chunk.task_id)
+    # After the revoke, which picks the pending chunks: none of them will run or end otherwise.
+    _end_chunks(store, job_id)
     Dispatcher(store, app).forget(job_id)
     _remove_objects(store, job_id, storage_url)
     publish_event(store.redis, job_id, "cancelled", reason=reason, **event)
@@ -85,6 +90,16 @@ def stop_jobs(
         if cancel(store, job_id, reason, app=app, time=now):
             stopped.append(job_id)
     return stopped
+
+
+def _end_chunks(store: JobStore, job_id: str) -> None:
+    """Record the chunks that are not done failed: none of them runs any more, and from now on
+    no worker's late write (a progress report, a start) changes them."""
+    now = time.time()
+    for chunk in store.chunks(job_id):
+        if chunk.state is not ChunkState.DONE:
+            chunk.state, chunk.error, chunk.finished_at = ChunkState.FAILED, CHUNK_CANCELLED, now
+            store.save_chunk(job_id, chunk, cancelling=True)
 
 
 def _remove_objects(store: JobStore, job_id: str, fallback: str | None) -> None:

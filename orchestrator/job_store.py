@@ -46,10 +46,15 @@ def check_job_id(job_id: str) -> str:
 
 #: Writes a chunk record unless the stored one is done: a finished chunk stays finished, whatever
 #: a stale read-modify-write (a late progress report, a requeue decided on an old snapshot)
-#: tries to put over it. Returns 1 if written.
+#: tries to put over it. Nor over the chunks of a cancelled job (KEYS[2] its record), but by the
+#: cancel itself (ARGV[4] "1"): a worker stopping late must not show it running for ever.
+#: Returns 1 if written.
 _SAVE_CHUNK = """
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current and ARGV[3] ~= 'done' and cjson.decode(current)['state'] == 'done' then
+    return 0
+end
+if ARGV[4] ~= '1' and redis.call('HGET', KEYS[2], 'state') == '"cancelled"' then
     return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -289,11 +294,17 @@ class JobStore:
             raise JobNotFound(f"job {job_id!r} has no chunk {index}")
         return ChunkRecord.from_json(json.loads(raw))
 
-    def save_chunk(self, job_id: str, chunk: ChunkRecord) -> bool:
-        """Write a chunk's record; False (nothing written) when the stored one is already done."""
+    def save_chunk(self, job_id: str, chunk: ChunkRecord, *, cancelling: bool = False) -> bool:
+        """Write a chunk's record; False (nothing written) when the stored one is already done,
+        or its job is cancelled (``cancelling``: the cancel's own write)."""
         written = self._save_chunk(
-            keys=[keys.chunks(job_id)],
-            args=[str(chunk.index), json.dumps(chunk.to_json()), chunk.state.value],
+            keys=[keys.chunks(job_id), keys.job(job_id)],
+            args=[
+                str(chunk.index),
+                json.dumps(chunk.to_json()),
+                chunk.state.value,
+                int(cancelling),
+            ],
         )
         return bool(written)
 
