@@ -230,15 +230,35 @@ def run_status(args: argparse.Namespace) -> int:
         with service:
             return _status_http(service, args)
     api = cluster_api(args)
+    shown = _Shown(args.json)
     while True:
         record = api.get_job_status(args.job)
-        if args.json and not args.watch:
-            print(json.dumps(record.to_json(), indent=2))
-            return 0
-        _show(record, args.watch)
+        shown(record, args.watch)
         if not args.watch or record.state.finished:
             return _status_exit(record)
         time.sleep(0.5)
+
+
+class _Shown:
+    """Prints records as ``status`` does: text, or with --json the record as JSON (with --watch
+    one record a line, JSON Lines, each time it changes: the last line is the final record)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.last = ""
+
+    def __call__(self, record: Any, watch: bool) -> None:
+        """Print `record` (nothing with --json --watch when it has not changed)."""
+        if not self.as_json:
+            _show(record, watch)
+            return
+        if not watch:
+            print(json.dumps(record.to_json(), indent=2))
+            return
+        line = json.dumps(record.to_json())
+        if line != self.last:
+            print(line, flush=True)
+            self.last = line
 
 
 def _show(record: Any, watch: bool) -> None:
@@ -334,18 +354,16 @@ REDRAW_SECONDS = 0.5
 
 def _status_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
     """``status --api``: the record; with --watch redrawn as the job's events arrive (SSE)."""
+    shown = _Shown(args.json)
     record = api.get_job_status(args.job)
-    if args.json and not args.watch:
-        print(json.dumps(record.to_json(), indent=2))
-        return 0
-    _show(record, args.watch)
+    shown(record, args.watch)
     if not args.watch or record.state.finished:
         return _status_exit(record)
     drawn = time.monotonic()
     for _event in api.events(args.job):
         if time.monotonic() - drawn >= REDRAW_SECONDS:
-            _show(api.get_job_status(args.job), True)
+            shown(api.get_job_status(args.job), True)
             drawn = time.monotonic()
     record = api.get_job_status(args.job)
-    _show(record, True)
+    shown(record, True)
     return _status_exit(record)
