@@ -52,6 +52,8 @@ from orchestrator.submission import billing_scope, new_job, prepare_project
 from providers.storage import StorageError, open_storage
 from workers.job_spec import JobSpec, configure_runtime
 
+#: Stored jobs, newest first, that ``list_jobs`` looks through (as ``GET /v1/jobs`` does).
+LIST_SCAN = 2000
 #: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
 REDIS_PATIENCE = 60.0
 
@@ -172,6 +174,21 @@ class CloudRenderingAPI(ClusterControl):
         """The job's record with per-chunk state; JobNotFound for unknown or expired ids."""
         record = self.store.get(job_id)
         return record
+
+    def list_jobs(self, limit: int = 50, state: str | None = None) -> list[JobRecord]:
+        """The newest stored jobs (without their chunks), optionally only those in one state."""
+        if limit < 1:
+            raise RenderError(f"limit {limit} must be at least 1")
+        if state is not None and state not in {s.value for s in JobState}:
+            raise RenderError(f"state {state!r} is not one of {', '.join(JobState)}")
+        jobs = []
+        for job_id in self.store.recent(LIST_SCAN):
+            with _missing_ok():
+                if state is None or self.store.state(job_id).value == state:
+                    jobs.append(dataclasses.replace(self.store.get(job_id), chunks=[]))
+            if len(jobs) >= limit:
+                break
+        return jobs
 
     def cancel_job(self, job_id: str, reason: str = "cancelled by request") -> JobRecord:
         """Stop a job: queued chunks never start, running ones stop within a second or two.

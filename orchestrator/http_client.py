@@ -36,7 +36,8 @@ from common.names import LEVELS
 from common.settings import Settings
 from common.urls import redact_url
 from orchestrator.api_estimate import JobEstimate
-from orchestrator.api_results import JobLost
+from orchestrator.api_results import JobLost, ReuseEstimate
+from orchestrator.estimate_quote import reuse_estimate
 from orchestrator.http_cluster import HTTPClusterControl
 from orchestrator.http_errors import (
     RateLimited,
@@ -49,6 +50,7 @@ from orchestrator.http_transfer import fetch_to_file, part_path
 from orchestrator.http_uploads import AssetTransfer, HTTPAssetUploads
 from orchestrator.job_record import JobNotFound, JobRecord
 from orchestrator.scheduling import deadline_time
+from orchestrator.segment_cache import CacheStats
 from orchestrator.wire import from_wire
 
 __all__ = ["AssetTransfer", "HTTPRenderingAPI"]
@@ -273,6 +275,31 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
             "max_cost": None if max_cost is None else float(max_cost),
         }
         return from_wire(JobEstimate, self._call("POST", "/v1/estimate", json=body))
+
+    def estimate_cost(
+        self,
+        project: str | Mapping[str, Any] | Project,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        chunk_frames: int | None = None,
+        use_cache: bool = True,
+    ) -> ReuseEstimate:
+        """Estimated render time and cost, as CloudRenderingAPI's: the headline option of the
+        service's estimate at its medians (``orchestrator.estimate_quote``)."""
+        found = self.estimate_options(
+            project, settings, chunk_frames=chunk_frames, use_cache=use_cache
+        )
+        return reuse_estimate(found)
+
+    def cache_stats(self) -> CacheStats:
+        """The segment cache of the service's storage: entries, bytes, cap, hits, misses
+        (an operator key)."""
+        return from_wire(CacheStats, self._call("GET", "/v1/cache"))
+
+    def clear_cache(self) -> int:
+        """Remove every cached segment of the service's storage; how many went (an operator
+        key)."""
+        return int(self._call("DELETE", "/v1/cache")["removed"])
 
     def events(self, job_id: str, after: str | None = None) -> Iterator[dict[str, Any]]:
         """The job's events in order (each a dict with ``event`` and its stream id as

@@ -1,5 +1,6 @@
 """Cluster routes (operator keys): status, pools, scaling, pause and resume, the emergency
-stop, metrics and nodes; and billing, which a user key may read for its own user."""
+stop, metrics, nodes and the segment cache; and billing, which a user key may read for its own
+user."""
 
 from __future__ import annotations
 
@@ -153,3 +154,15 @@ def metrics(key: OperatorKey, request: Request) -> Any:
 def nodes(key: OperatorKey, request: Request) -> Any:
     """NodeMetrics of every live worker node."""
     return [to_wire(node) for node in api_of(request).get_node_metrics()]
+
+
+@router.get("/v1/cache", summary="the segment cache's size, hits and misses", responses=_OPERATOR)
+def cache_stats(key: OperatorKey, request: Request) -> Any:
+    """CacheStats of the segment cache in the service's storage."""
+    return to_wire(api_of(request).cache_stats())
+
+
+@router.delete("/v1/cache", summary="remove every cached segment", responses=_OPERATOR)
+def clear_cache(key: OperatorKey, request: Request) -> dict[str, int]:
+    """Remove every cached segment of the service's storage: ``{"removed": entries}``."""
+    return {"removed": api_of(request).clear_cache()}
