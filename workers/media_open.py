@@ -118,10 +118,24 @@ def open_media(path: str) -> InputContainer:
 
 def open_image(path: str) -> Image.Image:
     """Open a still image with Pillow, in an allowed format only (Pillow's own errors pass; its
-    warning of an image over the pixel limit is raised, not printed)."""
+    warning of an image over the pixel limit is raised, not printed); OSError for anything but
+    a regular file."""
+    _regular_image(path)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         return Image.open(path, formats=ALLOWED_IMAGE_FORMATS)
+
+
+def _regular_image(path: str) -> None:
+    """Refuse a FIFO, device, socket or folder named as an image: Pillow would wait on a FIFO
+    for ever, deaf to Ctrl-C (a sequence's frame replaced by one, say)."""
+    # O_NONBLOCK: opening a FIFO to look at it must not wait for a writer either.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+    finally:
+        os.close(fd)
 
 
 def _sniff(path: str, full: str) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from common.errors import DecodeError
 from workers.sources import StillSource, open_file
 from workers.video_source import VideoSource
 
@@ -189,3 +191,12 @@ def test_untagged_hd_is_read_with_the_bt709_matrix(
     finally:
         source.close()
     assert shown.tolist() == expected[read_as].tolist()
+
+
+@pytest.mark.timeout(30)
+def test_a_fifo_named_as_an_image_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A sequence's frame replaced by a FIFO hung the render for ever, deaf to Ctrl-C."""
+    fifo = tmp_path / "frame_0003.png"
+    os.mkfifo(fifo)
+    with pytest.raises(DecodeError, match=r"clip 'c': cannot decode image .*: not a regular file"):
+        StillSource(str(fifo), "c")
