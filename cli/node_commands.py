@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 #: Frames of the node benchmark's slice: a few seconds on a 2-vCPU node.
 BENCHMARK_FRAMES = 16
+#: Celery's gossip and mingle, which nothing here uses: their event queues (celeryev.*) are
+#: not the worker ACL user's (deploy/redis), and mingle holds every start for a second. The
+#: private cluster's workers (orchestrator.local_workers) run without them too.
+QUIET_NODE = ("--without-gossip", "--without-mingle")
 
 
 def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
@@ -92,7 +96,9 @@ def run_worker(args: argparse.Namespace) -> int:
             os.cpu_count() or 1, args.concurrency
         )
     argv = ["worker", "--queues", args.queues, "--concurrency", str(args.concurrency)]
-    app.worker_main([*argv, "--hostname", _claim(url, ROLE_RENDER), "--loglevel", "INFO"])
+    app.worker_main(
+        [*argv, *QUIET_NODE, "--hostname", _claim(url, ROLE_RENDER), "--loglevel", "INFO"]
+    )
     return 0
 
 
@@ -184,6 +190,7 @@ def run_orchestrator(args: argparse.Namespace) -> int:
             QUEUE_ORCHESTRATOR,
             "--concurrency",
             "2",
+            *QUIET_NODE,
             "--hostname",
             _claim(url, ROLE_ORCHESTRATOR),
             "--loglevel",

@@ -24,6 +24,23 @@ from orchestrator.worker_hooks import WorkerHooks
 from workers import hooks
 from workers.job_spec import configure_runtime
 
+#: Celery remote-control commands a node refuses. Anyone who may publish on the control
+#: channel sends them, clients included (a cancel revokes chunk tasks there): shutdown would
+#: stop the farm from a client's credentials. Nothing of ours sends these.
+REFUSED_CONTROL = (
+    "shutdown", "pool_restart", "autoscale", "rate_limit", "time_limit", "terminate",
+    "election", "memdump", "memsample", "objgraph",
+)  # fmt: skip
+
+
+def refuse_control_commands() -> None:
+    """Take REFUSED_CONTROL out of the commands this process's worker node answers."""
+    from celery.worker import control
+
+    for name in REFUSED_CONTROL:
+        control.Panel.data.pop(name, None)
+        control.Panel.meta.pop(name, None)
+
 
 def make_app(settings: Settings | None = None) -> Celery:
     """A Celery app with our tasks and configuration (message signing if the settings say so)."""
@@ -82,3 +99,4 @@ class _LazyHooks:
 
 hooks.install(_LazyHooks())
 node_signals.connect(app)
+refuse_control_commands()
