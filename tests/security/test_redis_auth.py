@@ -211,6 +211,31 @@ def test_each_role_runs_a_whole_job_and_redis_refuses_nothing(
     assert denials(admin) == []
 
 
+def test_cloudrender_worker_starts_under_the_worker_user(
+    acl_redis: int, admin: redis.Redis, tmp_path: Path
+) -> None:
+    """As docker-compose runs it: Celery's gossip asked for queues (celeryev.*) the worker
+    user has no right to, and the worker exited at start."""
+    env = {"CLOUDRENDER_STORAGE_URL": f"file://{tmp_path}", "CLOUDRENDER_BENCHMARK_ON_START": "0"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "cli", "worker", "--concurrency", "1"],
+        env=subprocess_env({**env, "CLOUDRENDER_BROKER_URL": url(acl_redis, "worker")}),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: worker.poll() is not None or admin.keys(keys.node("*")), 60)
+        time.sleep(3)  # past Celery's own start: gossip and mingle come after the heartbeat
+        assert worker.poll() is None, "the worker exited"
+        assert admin.keys(keys.node("*")), "no heartbeat"
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        admin.delete(*admin.keys(keys.node("*")) or ["-"])
+    assert denials(admin) == []
+
+
 #: Our keys by what each role may do with them ("rw" read and write, "r" read only, "" nothing);
 #: the orchestrator may do everything.
 KEY_RIGHTS = {
