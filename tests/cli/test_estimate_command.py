@@ -63,8 +63,10 @@ def test_this_cluster_table_and_recommendation(run: CLI, timeline: str) -> None:
     assert lines[0].startswith("1800 frames, complexity ")
     assert lines[1].split()[:3] == ["option", "market", "nodes"]
     assert lines[2].startswith("this-cluster  on-demand  1x1 ")
+    # No worker runs on this Redis: nothing is promised until one starts.
     assert lines[3] == (
-        "recommended: this-cluster (on-demand), 1 node(s): the cheapest option (no deadline)"
+        "no recommendation: no render node is running (no worker takes render work now): the "
+        "job waits in the queue until one starts"
     )
 
 

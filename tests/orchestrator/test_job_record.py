@@ -99,10 +99,14 @@ def test_cancel_stops_a_running_chunk_quickly(api: CloudRenderingAPI, tmp_path: 
     events: list[dict[str, Any]] = []
     subscription = api.on_progress_update(events.append, job_id=job)
     _wait_for(lambda: any(e["event"] == "progress" for e in events), 60)
+    running = [c.index for c in api.get_job_status(job).chunks if c.state is ChunkState.RUNNING]
     cancelled_at = time.time()
     record = api.cancel_job(job)
     assert record.state is JobState.CANCELLED
-    assert [c for c in record.chunks if c.state is ChunkState.RUNNING]  # it was mid-chunk
+    assert running  # it was mid-chunk: the record says how that chunk ended
+    for chunk in record.chunks:
+        if chunk.index in running:
+            assert (chunk.state, chunk.error) == (ChunkState.FAILED, "cancelled")
     # The worker polls the flag between frames: its progress events stop within 2 seconds,
     # and it is free for the next job.
     probe = api.submit_job(colour_project(0.2), output=str(tmp_path / "probe.mp4"))
