@@ -53,6 +53,14 @@ ENV_ALLOWED = (
     "NVIDIA_DRIVER_CAPABILITIES",
     "CLOUDRENDER_KERNELS",  # C kernels or NumPy: the render process must use the worker's
     "CLOUDRENDER_COMPOSITOR",  # GPU or CPU (workers.arrays): the worker's, as its fingerprint says
+    # Which CPU kernels BLAS and NumPy pick: another choice sums in another order, and a chunk
+    # would differ from a direct render of the same frames in the last bit (a blur's pixel).
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "NPY_DISABLE_CPU_FEATURES",
+    "NPY_ENABLE_CPU_FEATURES",
+    "MKL_CBWR",
+    "MKL_ENABLE_INSTRUCTIONS",
 )
 PROBE_TIMEOUT = 20.0
 

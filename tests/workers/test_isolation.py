@@ -118,6 +118,15 @@ def test_the_render_process_composites_and_steps_as_its_worker_says() -> None:
     assert env["CLOUDRENDER_COMPOSITOR"] == "cpu" and env["CLOUDRENDER_KERNELS"] == "numpy"
 
 
+def test_the_render_process_picks_the_cpu_kernels_its_worker_does() -> None:
+    """A node told to use OpenBLAS's Haswell kernels (OPENBLAS_CORETYPE) rendered its chunks
+    with the ones it detected: a blurred pixel differed from a direct render in its last bit."""
+    environ = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "512",
+               "NPY_DISABLE_CPU_FEATURES": "AVX512F"}  # fmt: skip
+    env = iso.child_env(environ, "/scratch")
+    assert {k: env[k] for k in environ} == environ
+
+
 def test_the_sandbox_shows_only_media_inside_the_roots(tmp_path: Path) -> None:
     roots, outside = tmp_path / "media", tmp_path / "outside"
     roots.mkdir()
