@@ -32,7 +32,7 @@ from av.container import InputContainer
 
 from chunking.timeline.model import Clip
 from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
-from workers.media_open import open_media
+from workers.media_open import open_media, reason
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
 
@@ -49,11 +49,11 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
     ``limit`` samples (fewer where the source or ``source_end`` ends it); None when the file
     has no sound. Errors reading or decoding it, in the block too, name the clip and file."""
     if not os.path.isfile(path):
-        raise AssetNotFound(f"clip {clip.id}: audio source {path!r} is missing or not a file")
+        raise AssetNotFound(f"clip {clip.id!r}: media file not found: {path}")
     try:
         opened = open_media(path)
     except MediaError as exc:
-        raise type(exc)(f"clip {clip.id}: audio source: {exc}") from None
+        raise type(exc)(f"clip {clip.id!r}: {exc}") from None
     try:
         with opened as container:
             stream = _audio_stream(container, clip, path)
@@ -71,7 +71,7 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
                 Fraction(clip.source_start),
                 rate,
                 limit,
-                f"clip {clip.id}: {path!r}",
+                f"clip {clip.id!r}: {path}",
                 channel,
             )
             try:
@@ -79,9 +79,10 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
             finally:
                 chunks.close()
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        raise AssetNotFound(f"clip {clip.id}: cannot read audio source {path!r}: {exc}") from exc
+        raise AssetNotFound(f"clip {clip.id!r}: cannot read {path}: {reason(exc)}") from None
     except (av.error.FFmpegError, OSError) as exc:
-        raise DecodeError(f"clip {clip.id}: cannot decode audio of {path!r}: {exc}") from exc
+        # The words validate and the video side use: PyAV's errno and C call say nothing here.
+        raise DecodeError(f"clip {clip.id!r}: corrupt audio in {path}: {reason(exc)}") from None
 
 
 class Window:
@@ -120,17 +121,17 @@ def _audio_stream(container: InputContainer, clip: Clip, path: str) -> AudioStre
     streams = container.streams.audio
     index = 0 if clip.audio_stream is None else clip.audio_stream
     if index < 0:
-        raise TimelineError(f"clip {clip.id}: audio_stream must be 0 or more, got {index}")
+        raise TimelineError(f"clip {clip.id!r}: audio_stream must be 0 or more, got {index}")
     if index >= len(streams):
         if index == 0:
             return None
         raise MediaError(
-            f"clip {clip.id}: audio_stream {index} does not exist: {path!r} has "
+            f"clip {clip.id!r}: audio_stream {index} does not exist: {path} has "
             f"{len(streams)} audio stream{'' if len(streams) == 1 else 's'} (numbered from 0)"
         )
     stream = streams[index]
     if stream.codec_context is None:
-        raise DecodeError(f"clip {clip.id}: no decoder for the audio codec of {path!r}")
+        raise DecodeError(f"clip {clip.id!r}: no decoder for the audio codec of {path}")
     return stream
 
 
@@ -143,8 +144,8 @@ def _picked_channel(stream: AudioStream, clip: Clip, path: str) -> int | None:
         return None  # a mono file (a relinked proxy, a mixdown): its one channel is every channel
     if not 1 <= clip.audio_channel <= count:
         raise TimelineError(
-            f"clip {clip.id}: audio_channel {clip.audio_channel} does not exist: the sound of "
-            f"{path!r} has {count} channel{'s' * (count != 1)}"
+            f"clip {clip.id!r}: audio_channel {clip.audio_channel} does not exist: the sound of "
+            f"{path} has {count} channel{'s' * (count != 1)}"
         )
     return clip.audio_channel - 1
 

@@ -144,7 +144,7 @@ def test_the_worker_decoder_refuses_a_playlist_in_its_cache(
     assert "\n" not in message
     assert keyframe_interval(str(cached)) is None
     mix = timeline(("evil", str(cached), TrackKind.AUDIO))
-    with pytest.raises(DecodeError, match="clip evil: .*not an allowed media format"):
+    with pytest.raises(DecodeError, match="clip 'evil': .*not an allowed media format"):
         mix_timeline(mix)
 
 

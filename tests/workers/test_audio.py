@@ -333,7 +333,7 @@ def test_audio_stream_the_file_lacks_names_the_clip_and_the_count(src: Sources) 
     with pytest.raises(MediaError) as info:
         mix_of(clip(src.two_streams, 0, 1, clip_id="interview", audio_stream=2))
     message = str(info.value)
-    assert "clip interview" in message
+    assert "clip 'interview'" in message
     assert "audio_stream 2" in message
     assert "2 audio streams" in message
     assert "\n" not in message
@@ -342,7 +342,7 @@ def test_audio_stream_the_file_lacks_names_the_clip_and_the_count(src: Sources) 
 
 
 def test_audio_stream_below_zero_is_a_timeline_error(src: Sources) -> None:
-    with pytest.raises(TimelineError, match="clip c1: audio_stream"):
+    with pytest.raises(TimelineError, match="clip 'c1': audio_stream"):
         mix_of(clip(src.a440, 0, 1, audio_stream=-1))
 
 
@@ -475,13 +475,13 @@ def test_subtitle_tracks_are_ignored(src: Sources) -> None:
 
 
 def test_missing_file_names_the_clip(src: Sources, tmp_path: Path) -> None:
-    with pytest.raises(AssetNotFound, match="clip gone") as info:
+    with pytest.raises(AssetNotFound, match="clip 'gone'") as info:
         mix_of(clip(tmp_path / "nope.wav", 0, 1, clip_id="gone"))
     assert "nope.wav" in str(info.value)
 
 
 def test_corrupt_file_raises_decode_error_naming_the_clip(src: Sources) -> None:
-    with pytest.raises(DecodeError, match="clip broken") as info:
+    with pytest.raises(DecodeError, match="clip 'broken'") as info:
         mix_of(clip(src.corrupt, 0, 1, clip_id="broken"))
     assert not isinstance(info.value, av.error.FFmpegError)
     assert "corrupt.wav" in str(info.value)

@@ -1,0 +1,56 @@
+"""A file whose sound cannot be decoded is refused in one line, worded as validate words it:
+"clip 'x': corrupt audio in FILE: <reason>" (the render printed PyAV's errno and C call)."""
+
+from __future__ import annotations
+
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.project import read_project
+from common.errors import AssetNotFound, DecodeError
+from tests.media import project
+from workers.audio_source import clip_audio
+from workers.probe import media_report
+
+
+def _no_channels_wav(path: Path) -> Path:
+    """A PCM WAV whose fmt chunk says it has 0 channels: it opens, and no decoder takes it."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(48000)
+        out.writeframes(b"\x00\x01" * 4800)
+    data = bytearray(path.read_bytes())
+    data[22:24] = struct.pack("<H", 0)  # NumChannels of the fmt chunk
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_undecodable_sound_is_worded_alike_in_validate_and_render(tmp_path: Path) -> None:
+    path = _no_channels_wav(tmp_path / "voice.wav")
+    clip = {"id": "vo", "start_time": 0, "end_time": 0.1, "source": {"File": "voice.wav"}}
+    doc = project([{"id": "a", "track_type": "Audio", "clips": [clip]}])
+    timeline = read_project(doc, base_dir=str(tmp_path)).timeline
+    problems, _ = media_report(timeline, str(tmp_path))
+    expected = f"clip 'vo': corrupt audio in {path}: "
+    assert len(problems) == 1 and problems[0].startswith(expected)
+    with pytest.raises(DecodeError) as raised:
+        with clip_audio(timeline.tracks[0].clips[0], str(path), 48000, 4800) as window:
+            assert window is not None
+            window.read(0, 4800)
+    assert str(raised.value) == problems[0]
+    assert "Errno" not in str(raised.value) and "avcodec" not in str(raised.value)
+
+
+def test_a_missing_sound_file_names_the_clip_as_video_does(tmp_path: Path) -> None:
+    path = _no_channels_wav(tmp_path / "gone.wav")
+    clip = {"id": "vo", "start_time": 0, "end_time": 0.1, "source": {"File": "gone.wav"}}
+    doc = project([{"id": "a", "track_type": "Audio", "clips": [clip]}])
+    timeline = read_project(doc, base_dir=str(tmp_path)).timeline
+    path.unlink()  # deleted after the submit
+    with pytest.raises(AssetNotFound, match=r"^clip 'vo': media file not found: .*gone\.wav$"):
+        with clip_audio(timeline.tracks[0].clips[0], str(tmp_path / "gone.wav"), 48000, 10):
+            pass
