@@ -20,7 +20,7 @@ from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline
 from common.errors import MediaError
 from workers.media_open import open_image, open_media, reason
 from workers.sequences import sequence_files
-from workers.sources import MAX_SOURCE_PIXELS
+from workers.sources import MAX_SOURCE_PIXELS, unsupported_still
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.
 SAMPLE_KEYFRAMES = 6
@@ -269,6 +269,9 @@ def _examine_image(path: str) -> MediaFacts:
     """Load a still the way the render does (Pillow, allowed formats, bounded size)."""
     try:
         with open_image(path) as image:  # raises Pillow's over-the-limit warning
+            refused = unsupported_still(image, path)
+            if refused is not None:
+                return MediaFacts(opened=refused, image=True)
             image.load()
             animated = _animated_still(path, image)
     except FileNotFoundError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +51,9 @@ class StillSource:
             with open_image(path) as opened:
                 if opened.width * opened.height > MAX_SOURCE_PIXELS:
                     raise Image.DecompressionBombError(path)  # Pillow only warns up to twice that
+                refused = unsupported_still(opened, path)
+                if refused is not None:
+                    raise DecodeError(f"clip {clip_id!r}: {refused}")
                 opened.load()
                 img = ImageOps.exif_transpose(opened)
                 if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
@@ -62,9 +65,12 @@ class StillSource:
                 elif img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
                     # 16-bit greyscale (PNG, TIFF): Pillow's RGB conversion clips it to white.
                     grey = (np.asarray(img, dtype=np.uint32) + 128) // 257
-                    self.picture = Picture(
-                        np.repeat(np.minimum(grey, 255).astype(np.uint8)[:, :, None], 3, axis=2)
-                    )
+                    self.picture = _grey(np.minimum(grey, 255))
+                elif img.mode == "F":
+                    # Float greyscale means 0 (black) to 1 (white); Pillow's RGB conversion
+                    # truncates every value below 1 to black.
+                    level = np.nan_to_num(np.asarray(img, dtype=np.float32), nan=0.0)
+                    self.picture = _grey(np.rint(np.clip(level, 0.0, 1.0) * 255))
                 else:
                     self.picture = Picture(np.asarray(img.convert("RGB")))
         except FileNotFoundError:
@@ -84,6 +90,31 @@ class StillSource:
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def unsupported_still(image: Image.Image, path: str) -> str | None:
+    """Why a still opened but not yet decoded cannot be shown (None when it can): 32-bit
+    integer greyscale has no agreed white (Pillow reads it as 0-255, scanners fill 0-2^32)."""
+    if image.mode != "I" or "16" in _raw_mode(image):
+        return None
+    return (
+        f"32-bit integer greyscale images are not supported: {path} "
+        "(save it with 8 or 16 bits per sample, or as 32-bit float from 0 to 1)"
+    )
+
+
+def _raw_mode(image: Image.Image) -> str:
+    """How the file stores its samples ("I;16B", "I;32S"), from its first tile; "" unknown."""
+    tiles = getattr(image, "tile", None)  # an ImageFile's, before it is loaded
+    if not tiles:
+        return ""
+    args = tiles[0][3]
+    return str(args[0] if isinstance(args, tuple) and args else args)
+
+
+def _grey(levels: npt.NDArray[Any]) -> Picture:
+    """A picture of 0-255 grey levels, as RGB."""
+    return Picture(np.repeat(levels.astype(np.uint8)[:, :, None], 3, axis=2))
 
 
 class GeneratedPicture:
