@@ -1,23 +1,39 @@
 """The media a job reads, as they were when it was submitted: a file replaced or edited while
 the job renders would give a video whose early chunks show the old file and later ones the new,
-so each chunk checks the size and modification time of every local media file first."""
+so each chunk checks the size and modification time of every local media file first.
+
+An image sequence (a VFX hand-off, re-exported by the artist while the edit renders) gets one
+stamp for all its images, a digest of their names, sizes and times: a 10,000-image sequence
+adds one entry to the job document, not 10,000.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
 from chunking.timeline.model import FileSource, Timeline
 from common.errors import RenderError
 
+#: Starts the key of a sequence's stamp: no media path (absolute) starts so.
+SEQUENCE_KEY = "sequence:"
+
 
 def media_stamps(timeline: Timeline) -> dict[str, list[int]]:
-    """[size, mtime_ns] of each local media file of the timeline (by path), as it is now."""
+    """[size, mtime_ns] of each local media file of the timeline (by path), and [images,
+    digest] of each image sequence (by ``sequence_key``), as they are now."""
     stamps: dict[str, list[int]] = {}
     for track in timeline.tracks:
         for clip in track.clips:
             source = clip.source
-            if not isinstance(source, FileSource) or source.path in stamps:
+            if not isinstance(source, FileSource):
+                continue
+            if source.sequence is not None:
+                key = sequence_key(source)
+                if key not in stamps:
+                    stamps[key] = sequence_stamp(source)
+            if source.path in stamps:
                 continue
             try:
                 stat = os.stat(source.path)
@@ -27,12 +43,41 @@ def media_stamps(timeline: Timeline) -> dict[str, list[int]]:
     return stamps
 
 
-def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
-    """RenderError naming the first media file that changed since its stamp was taken, and
-    the timeline's clips that show it."""
-    for path, stamp in stamps.items():
+def sequence_key(source: FileSource) -> str:
+    """The stamp key of an image sequence: its first image and how its images are named."""
+    images = source.sequence
+    assert images is not None
+    naming = f"{images.prefix}|{images.suffix}|{images.start_frame}|{images.frame_step}"
+    return f"{SEQUENCE_KEY}{source.path}|{naming}|{images.padding}|{images.count}"
+
+
+def sequence_stamp(source: FileSource) -> list[int]:
+    """[images, digest]: the digest of every image's name, size and modification time (a
+    missing image counts as such: the render names it)."""
+    images = source.sequence
+    assert images is not None
+    folder = os.path.dirname(source.path)
+    digest = hashlib.sha256()
+    for n in range(images.count):
+        name = images.name(n)
         try:
-            stat = os.stat(path)
+            stat = os.stat(os.path.join(folder, name))
+            digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{name}\0missing\n".encode())
+    # 52 bits: a whole number any JSON reader keeps exactly.
+    return [images.count, int(digest.hexdigest()[:13], 16)]
+
+
+def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
+    """RenderError naming the first media file or image sequence that changed since its stamp
+    was taken, and the timeline's clips that show it."""
+    for key, stamp in stamps.items():
+        if key.startswith(SEQUENCE_KEY):
+            _check_sequence(key, stamp, timeline)
+            continue
+        try:
+            stat = os.stat(key)
         except OSError:
             continue  # gone: the render names it
         if [stat.st_size, stat.st_mtime_ns] != list(stamp):
@@ -40,11 +85,39 @@ def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
                 c.id
                 for t in timeline.tracks
                 for c in t.clips
-                if isinstance(c.source, FileSource) and c.source.path == path
+                if isinstance(c.source, FileSource) and c.source.path == key
             ]
-            named = ", ".join(repr(u) for u in users[:3]) or "(none)"
             raise RenderError(
-                f"clip {named}: media {path} changed while the job rendered (its size or time "
-                "differs from when it was submitted): chunks would mix the old and the new "
+                f"clip {_named(users)}: media {key} changed while the job rendered (its size or "
+                "time differs from when it was submitted): chunks would mix the old and the new "
                 "file; render again"
             )
+
+
+def _check_sequence(key: str, stamp: Any, timeline: Timeline) -> None:
+    """RenderError when an image of the sequence stamped under ``key`` changed."""
+    users = [
+        c
+        for t in timeline.tracks
+        for c in t.clips
+        if isinstance(c.source, FileSource)
+        and c.source.sequence is not None
+        and sequence_key(c.source) == key
+    ]
+    if not users:
+        return  # not in this timeline: nothing of it is rendered
+    source = users[0].source
+    assert isinstance(source, FileSource)
+    if sequence_stamp(source) != list(stamp):
+        folder = os.path.dirname(source.path)
+        raise RenderError(
+            f"clip {_named([c.id for c in users])}: images of the image sequence {source.path} "
+            f"(in {folder}) changed while the job rendered (an image's size or time differs "
+            "from when it was submitted): chunks would mix the old and the new images; "
+            "render again"
+        )
+
+
+def _named(users: list[str]) -> str:
+    """The first few clip ids, quoted."""
+    return ", ".join(repr(u) for u in users[:3]) or "(none)"
