@@ -8,7 +8,7 @@ needs, so validation, asset sync and the workers agree on what is media.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -17,8 +17,9 @@ import av.error
 from PIL import Image
 
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
-from common.errors import MediaError
+from common.errors import MediaError, ValidationError
 from workers.media_open import open_image, open_media, reason
+from workers.probe_ranges import Span, clip_spans, cut_problem, cut_spans, span_cut_problems
 from workers.sequences import sequence_files
 from workers.sources import MAX_SOURCE_PIXELS, unsupported_still
 
@@ -26,8 +27,6 @@ from workers.sources import MAX_SOURCE_PIXELS, unsupported_still
 SAMPLE_KEYFRAMES = 6
 #: Packets read while looking for each stream's first frame: a bound for hostile files.
 PROBE_PACKETS = 512
-#: Packets read from the last keyframe on, looking for a file cut short: a bound, not a GOP size.
-TAIL_PACKETS = 4096
 
 
 def keyframe_interval(path: str) -> float | None:
@@ -88,10 +87,14 @@ class MediaFacts:
     hdr: str | None = None
     #: an animated still (APNG, animated WebP): only its first frame is shown
     animated: bool = False
+    #: what is wrong with the part of the file a clip reads (by clip id; see ``examine``)
+    used: dict[str, str] = field(default_factory=dict)
 
 
-def examine(path: str) -> MediaFacts:
-    """Open ``path`` as the render would and decode the first frame of its video and audio."""
+def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
+    """Open ``path`` as the render would and decode the first frame of its video and audio;
+    then check it holds all it declares (not cut short), or, given the ``spans`` clips read of
+    it, that it holds those (``MediaFacts.used``)."""
     if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
         return _examine_image(path)
     try:
@@ -120,7 +123,8 @@ def examine(path: str) -> MediaFacts:
         }
         problems.update(_first_frames(container, wanted, path))
         main = video if video is not None else audio
-        tail = None if main is None else _tail_problem(container, main, path)
+        tail = None if main is None or spans is not None else cut_problem(container, main, path)
+        used = cut_spans(container, path, spans) if spans else {}
         length = _length(container, main)
         sound = _declared(audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
@@ -134,6 +138,7 @@ def examine(path: str) -> MediaFacts:
         seconds=length,
         sound_seconds=sound,
         hdr=hdr,
+        used=used,
     )
 
 
@@ -194,77 +199,6 @@ def _first_frames(container: Any, wanted: dict[str, Any], path: str) -> dict[str
     return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
 
 
-def _tail_problem(container: Any, stream: Any, path: str) -> str | None:
-    """Why the stream's last packets cannot be read (a file cut short), or None.
-
-    The render fails on the first frame past the cut, or (Matroska, WebM) freezes on the last
-    frame there is; reading from the last keyframe before the declared end finds the cut
-    without reading the whole file. The end declared is the stream's, else the container's
-    (Matroska's segment duration). A seek to the very end finds nothing in some formats (PCM),
-    so a second look starts a second earlier; nothing there either means the packets the index
-    names are not in the file.
-    """
-    end = _declared_end(container, stream)
-    if end is None or not stream.time_base:
-        return None  # no declared length to compare with (e.g. MPEG-TS)
-    base = Fraction(stream.time_base)
-    for target in (end, end - round(1 / base)):
-        try:
-            container.seek(max(target, 0), stream=stream, backward=True, any_frame=False)
-        except (av.error.FFmpegError, OSError):
-            return None  # not seekable: the first frames are all a cheap check can read
-        try:
-            found = _last_packets(container, stream)
-        except (av.error.FFmpegError, OSError) as exc:
-            return f"cannot open {path}: {reason(exc)}"
-        if found is None:
-            continue
-        corrupt, reached, step = found
-        if corrupt:
-            return f"{path} is cut short: its last {stream.type} packet is incomplete"
-        # Two packets of slack: edit lists and priming may shift the last timestamp a little
-        # (a second where only the container declares the length: it rounds).
-        slack = 2 * step if stream.duration else max(2 * step, round(1 / base))
-        if reached is not None and reached < end - slack:
-            return (
-                f"{path} is cut short: its {stream.type} ends at {float(reached * base):.3f}s "
-                f"of the {float(end * base):.3f}s it declares"
-            )
-        return None
-    return (
-        f"{path} is cut short: no {stream.type} data near the {float(end * base):.3f}s it declares"
-    )
-
-
-def _last_packets(container: Any, stream: Any) -> tuple[bool, int | None, int] | None:
-    """From where the container was sought: whether a packet is corrupt, the latest time
-    reached and the longest packet; None when there is no packet at all."""
-    reached: int | None = None
-    step, seen = 0, 0
-    for count, packet in enumerate(container.demux(stream)):
-        if packet.size == 0:
-            continue
-        seen += 1
-        if packet.is_corrupt:
-            return True, reached, step
-        if packet.pts is not None:
-            step = max(step, packet.duration or 0)
-            reached = max(reached or packet.pts, packet.pts + (packet.duration or 0))
-        if count >= TAIL_PACKETS:
-            return False, None, step  # far from the end: no cut to see here
-    return (False, reached, step) if seen else None
-
-
-def _declared_end(container: Any, stream: Any) -> int | None:
-    """Where the stream ends by its file's header, in its time base; None if undeclared."""
-    if stream.duration:
-        return int((stream.start_time or 0) + stream.duration)
-    if not container.duration or not stream.time_base:
-        return None
-    seconds = Fraction(container.duration + (container.start_time or 0), av.time_base)
-    return int(seconds / Fraction(stream.time_base))
-
-
 def _examine_image(path: str) -> MediaFacts:
     """Load a still the way the render does (Pillow, allowed formats, bounded size)."""
     try:
@@ -314,8 +248,8 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
 def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str]]:
     """One line per clip whose media the render would refuse, and warnings for clips that play
     past their media's end (the last frame holds, the sound stops) or show HDR video (not
-    tone-mapped); each distinct file
-    opened once (of an image sequence the first image, the others only looked for).
+    tone-mapped); each distinct file opened once, and read where the clips' parts of it end
+    (a file cut short), of an image sequence the first image, the others only looked for.
 
     Files outside ``base_dir`` (the project directory) get the same line whatever is wrong, so
     that validation cannot be used to learn whether a path exists or what it holds.
@@ -324,6 +258,10 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
     problems: list[str] = []
     warnings: list[str] = []
     project = os.path.realpath(base_dir)
+    # What the clips read of their files: cut short before that, or undecodable there.
+    spans: dict[str, list[Span]] = {}
+    for path, used in clip_spans(timeline).items():
+        spans.setdefault(os.path.realpath(path), []).extend(used)
     for track in timeline.tracks:
         if not track.enabled or track.kind is TrackKind.SUBTITLE:
             continue
@@ -334,11 +272,13 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
             path = clip.source.path
             real = os.path.realpath(path)
             if real not in facts:
-                facts[real] = examine(path)
+                facts[real] = examine(path, spans.get(real, []))
             needs_audio = audible and not clip.muted and clip.volume != 0
             problem = _clip_problem(facts[real], track.kind, needs_audio)
             if problem is None and clip.source.sequence is not None:
                 problem = _sequence_problem(clip.source)
+            if problem is None:
+                problem = facts[real].used.get(clip.id)
             if problem is None:
                 if _inside(real, project):
                     warnings += [
@@ -380,7 +320,11 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
 def header_warnings(timeline: Timeline) -> list[str]:
     """What ``media_report`` warns of that a file's header tells (HDR video, a clip playing
     past its file's end), read from the headers only: cheap enough for every render, where
-    ``media_report`` decodes."""
+    ``media_report`` decodes. A clip playing a part of its file the file does not hold (cut
+    short) is refused here, as ``media_report`` refuses it: ValidationError."""
+    cut = span_cut_problems(timeline)
+    if cut:
+        raise ValidationError(cut)
     found: dict[str, MediaFacts] = {}
     warnings = []
     for track in timeline.tracks:

@@ -10,6 +10,7 @@ the last frame show the last one.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -160,7 +161,24 @@ def open_file(
     extension = os.path.splitext(path)[1].lower()
     if extension in IMAGE_EXTENSIONS and not (extension == ".gif" and _animated(path)):
         return StillSource(path, clip_id)
-    return VideoSource(path, clip_id, threads)
+    video = VideoSource(path, clip_id, threads)
+    collapsed = collapsed_times(video.pts, path)
+    if collapsed is not None:
+        video.close()
+        raise DecodeError(f"clip {clip_id!r}: {collapsed}")
+    return video
+
+
+def collapsed_times(pts: list[int], path: str) -> str | None:
+    """Why a video's frame times (its packets', sorted) cannot place its frames, or None:
+    many frames sharing one time (a broken time table) would play as a frozen picture."""
+    shared = sum(n for n in Counter(pts).values() if n > 1)
+    if shared <= max(2, len(pts) // 10):
+        return None  # a stray duplicate (a capture's glitch) costs a frame, not the clip
+    return (
+        f"the frame times of {path} collapse: {shared} of its {len(pts)} frames share "
+        "times, so it would play as a frozen picture (its timing table is broken: re-export it)"
+    )
 
 
 def _animated(path: str) -> bool:

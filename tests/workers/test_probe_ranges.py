@@ -1,0 +1,80 @@
+"""A file cut short is refused where a clip plays past the cut, by validate and render alike,
+and not where the clips use only its intact part (validate refused such a project that renders
+fine, and render froze or failed with a misleading message where validate refused)."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from chunking.timeline.model import Timeline
+from chunking.timeline.project import read_project
+from common.errors import DecodeError, ValidationError
+from tests.media import make_video, project, video_track
+from workers.probe import header_warnings, media_report
+from workers.sources import collapsed_times, open_file
+
+
+def _faststart(path: Path, frames: int = 60) -> Path:
+    """A 64x36 30 fps MP4 with its index before its frames, so a cut-short copy still opens."""
+    rng = np.random.default_rng(2)
+    with av.open(str(path), "w", format="mp4", container_options={"movflags": "faststart"}) as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.codec_context.gop_size = 10
+        for i in range(frames):
+            image = rng.integers(0, 255, (36, 64, 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _timeline(folder: Path, name: str, end: float) -> Timeline:
+    clip = {"id": "take", "start_time": 0, "end_time": end, "source": {"File": name}}
+    doc = project([video_track("v", [clip])], size=(64, 36))
+    return read_project(doc, base_dir=str(folder)).timeline
+
+
+def test_a_cut_file_is_refused_only_where_a_clip_plays_past_the_cut(tmp_path: Path) -> None:
+    whole = _faststart(tmp_path / "whole.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) // 2])  # the camera died mid-take
+    head = _timeline(tmp_path, "cut.mp4", 0.5)
+    assert media_report(head, str(tmp_path))[0] == []  # validate: ok
+    assert header_warnings(head) == []  # render: ok
+    past = _timeline(tmp_path, "cut.mp4", 2.0)
+    problems = media_report(past, str(tmp_path))[0]
+    assert len(problems) == 1 and problems[0].startswith("clip 'take': ")
+    assert "cut.mp4 is cut short" in problems[0]
+    with pytest.raises(ValidationError) as refused:
+        header_warnings(past)  # what render runs first, direct or distributed
+    assert refused.value.problems == problems
+
+
+def _zero_frame_times(path: Path) -> None:
+    """Set every sample delta of the MP4's time-to-sample table to 0 (a broken muxer)."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"stts")
+    (entries,) = struct.unpack(">I", data[at + 8 : at + 12])
+    for n in range(entries):
+        delta = at + 12 + 8 * n + 4
+        data[delta : delta + 4] = b"\x00\x00\x00\x00"
+    path.write_bytes(bytes(data))
+
+
+def test_a_file_whose_frame_times_collapse_is_refused_not_frozen(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "stuck.mp4", frames=60, size=(64, 36))
+    _zero_frame_times(path)
+    # It rendered a frozen picture without a word, direct and distributed (each chunk opens it).
+    with pytest.raises(DecodeError, match=r"^clip 'take': the frame times of .*stuck\.mp4 "):
+        open_file(str(path), "take")
+
+
+def test_frame_times_with_a_stray_duplicate_still_play(tmp_path: Path) -> None:
+    assert collapsed_times([0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10], "a.ts") is None
+    assert collapsed_times([0, 0, 0, 1], "a.mp4") is not None

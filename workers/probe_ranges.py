@@ -1,0 +1,230 @@
+"""What the clips use of their media, and the checks made on that part only.
+
+A file cut short (a camera that died, an interrupted copy) is refused only when a clip plays
+past where its data ends: a clip using the intact head of it renders fine. ``validate`` also
+decodes those ranges (``workers.probe_decode``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.error
+
+from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
+from common.errors import MediaError
+from workers.media_open import open_media, reason
+from workers.sources import collapsed_times
+from workers.video_index import build_index
+
+#: Packets read from a seek, looking for where a file cut short ends: a bound, not a GOP size.
+TAIL_PACKETS = 4096
+
+
+@dataclass(frozen=True)
+class Span:
+    """The source seconds a clip reads of its file (from its first frame), and how."""
+
+    clip: Clip
+    kind: TrackKind
+    start: Fraction
+    end: Fraction
+    audible: bool
+
+
+def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:
+    """The source range each clip of an enabled track reads, by its file's path (the drawn
+    window of a clip in a transition included; image sequences and subtitles left out)."""
+    drawn = {c.id: (c.start, c.end) for t in timeline.tracks for c in t.clips}
+    for tr in timeline.transitions:
+        for cid in (tr.from_clip, tr.to_clip):
+            if cid in drawn:
+                lo, hi = drawn[cid]
+                drawn[cid] = (min(lo, tr.start), max(hi, tr.end))
+    spans: dict[str, list[Span]] = {}
+    for track in timeline.tracks:
+        if not track.enabled or track.kind is TrackKind.SUBTITLE:
+            continue
+        for clip in track.clips:
+            if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
+                continue
+            lo, hi = drawn[clip.id]
+            times = sorted((_source_time(clip, lo, timeline.fps), _end_time(clip, hi, timeline)))
+            audible = not (track.muted or track.volume == 0 or clip.muted or clip.volume == 0)
+            span = Span(clip, track.kind, max(times[0], Fraction(0)), times[1], audible)
+            spans.setdefault(clip.source.path, []).append(span)
+    return spans
+
+
+def _source_time(clip: Clip, frame: int, fps: Fraction) -> Fraction:
+    """The compositor's source time of a timeline frame (start, speed, then source_end)."""
+    seconds = (
+        Fraction(str(clip.source_start)) + (frame - clip.start) * Fraction(str(clip.speed)) / fps
+    )
+    if clip.source_end is not None:
+        seconds = min(seconds, Fraction(str(clip.source_end)))
+    return seconds
+
+
+def _end_time(clip: Clip, end: int, timeline: Timeline) -> Fraction:
+    """Where in its source a clip's last frame ends (its sound plays to there)."""
+    return _source_time(clip, end, timeline.fps)
+
+
+def needed_end(spans: list[Span]) -> Fraction:
+    """The latest source second any of these spans reads."""
+    return max(s.end for s in spans)
+
+
+# -- a file cut short ----------------------------------------------------------------------
+
+
+def cut_problem(
+    container: Any, stream: Any, path: str, until: Fraction | None = None
+) -> str | None:
+    """Why the stream cannot be read to ``until`` source seconds (to its declared end where
+    None or later): a file cut short; None when it can, or nothing says how long it is.
+
+    The render fails on the first frame past the cut, or (Matroska, WebM) freezes on the last
+    frame there is; reading from the last keyframe before the point wanted finds the cut
+    without reading the whole file. The end declared is the stream's, else the container's
+    (Matroska's segment duration). A seek to the very end finds nothing in some formats (PCM),
+    so a second look starts a second earlier; nothing there either means the packets the index
+    names are not in the file.
+    """
+    declared = _declared_end(container, stream)
+    if declared is None or not stream.time_base:
+        return None  # no declared length to compare with (e.g. MPEG-TS)
+    base = Fraction(stream.time_base)
+    end = declared
+    if until is not None:
+        end = min(declared, (stream.start_time or 0) + math.ceil(until / base))
+    whole = end == declared
+    for target in (end, end - round(1 / base)):
+        try:
+            container.seek(max(target, 0), stream=stream, backward=True, any_frame=False)
+        except (av.error.FFmpegError, OSError):
+            return None  # not seekable: the first frames are all a cheap check can read
+        try:
+            found = _packets_to(container, stream, None if whole else end)
+        except (av.error.FFmpegError, OSError) as exc:
+            return f"cannot open {path}: {reason(exc)}"
+        if found is None:
+            continue
+        corrupt, reached, step = found
+        if corrupt:
+            return f"{path} is cut short: its last {stream.type} packet is incomplete"
+        # Two packets of slack: edit lists and priming may shift the last timestamp a little
+        # (a second where only the container declares the length: it rounds).
+        slack = 2 * step if stream.duration else max(2 * step, round(1 / base))
+        if reached is not None and reached < end - slack:
+            return (
+                f"{path} is cut short: its {stream.type} ends at {float(reached * base):.3f}s "
+                f"of the {float(declared * base):.3f}s it declares"
+            )
+        return None
+    if whole:
+        at = f"the {float(end * base):.3f}s it declares"
+    else:
+        declares = f"{float(declared * base):.3f}s"
+        at = f"{float(end * base):.3f}s, where a clip plays it (it declares {declares})"
+    return f"{path} is cut short: no {stream.type} data near {at}"
+
+
+def _packets_to(
+    container: Any, stream: Any, end: int | None
+) -> tuple[bool, int | None, int] | None:
+    """From where the container was sought (to ``end`` where given, else to the file's end):
+    whether a packet is corrupt, the latest time reached and the longest packet; None when
+    there is no packet at all."""
+    reached: int | None = None
+    step, seen = 0, 0
+    for count, packet in enumerate(container.demux(stream)):
+        if packet.size == 0:
+            continue
+        seen += 1
+        if packet.is_corrupt:
+            return True, reached, step
+        if packet.pts is not None:
+            step = max(step, packet.duration or 0)
+            reached = max(reached or packet.pts, packet.pts + (packet.duration or 0))
+            if end is not None and reached >= end:
+                return False, reached, step
+        if count >= TAIL_PACKETS:
+            return False, None, step  # far from the end: no cut to see here
+    return (False, reached, step) if seen else None
+
+
+def _declared_end(container: Any, stream: Any) -> int | None:
+    """Where the stream ends by its file's header, in its time base; None if undeclared."""
+    if stream.duration:
+        return int((stream.start_time or 0) + stream.duration)
+    if not container.duration or not stream.time_base:
+        return None
+    seconds = Fraction(container.duration + (container.start_time or 0), av.time_base)
+    return int(seconds / Fraction(stream.time_base))
+
+
+def main_stream(container: Any) -> Any:
+    """The stream a file's length is measured by: its video, else its sound (None: neither)."""
+    streams = container.streams
+    return streams.video[0] if streams.video else (streams.audio[0] if streams.audio else None)
+
+
+def span_cut_problems(timeline: Timeline) -> list[str]:
+    """One line per clip that plays a part of its file the file does not hold (cut short):
+    cheap enough for every render (a seek and a few packets per clip)."""
+    problems = []
+    for path, spans in clip_spans(timeline).items():
+        if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+            continue
+        try:
+            with open_media(path) as container:
+                problems += _cut_spans(container, path, spans)
+        except (MediaError, av.error.FFmpegError, OSError):
+            continue  # the render names unreadable media, naming the clip
+    return problems
+
+
+def _cut_spans(container: Any, path: str, spans: list[Span]) -> list[str]:
+    """One line per span reading past where the file's data ends."""
+    return [f"clip {c!r}: {p}" for c, p in cut_spans(container, path, spans).items()]
+
+
+def cut_spans(container: Any, path: str, spans: list[Span]) -> dict[str, str]:
+    """Why each of ``spans`` (by clip id) reads past where the file's data ends; a file whose
+    frame times collapse (their end is not where the data ends) is named for that."""
+    stream = main_stream(container)
+    if stream is None:
+        return {}
+    found: dict[Fraction, str | None] = {}
+    problems = {}
+    for span in spans:
+        if span.end not in found:
+            found[span.end] = cut_problem(container, stream, path, span.end)
+        cut = found[span.end]
+        if cut is not None:
+            problems[span.clip.id] = cut
+    if problems:
+        collapsed = collapse_problem(path)
+        if collapsed is not None:
+            return dict.fromkeys(problems, collapsed)
+    return problems
+
+
+def collapse_problem(path: str) -> str | None:
+    """Why a file's frame times cannot place its frames (``sources.collapsed_times``), read
+    from every packet's time as the render indexes them; None when they can."""
+    try:
+        with open_media(path) as container:  # afresh: a seek by collapsed times lands anywhere
+            if not container.streams.video:
+                return None
+            pts = build_index(container, container.streams.video[0]).pts
+    except (MediaError, av.error.FFmpegError, OSError):
+        return None
+    return collapsed_times(pts, path)
