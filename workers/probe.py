@@ -19,7 +19,8 @@ from PIL import Image
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError, ValidationError
 from workers.media_open import open_image, open_media, reason
-from workers.probe_ranges import Span, clip_spans, cut_problem, cut_spans, span_cut_problems
+from workers.probe_decode import file_problems, sequence_problem
+from workers.probe_ranges import Span, clip_spans, cut_problem, span_cut_problems
 from workers.sequences import sequence_files
 from workers.sources import MAX_SOURCE_PIXELS, unsupported_still
 
@@ -94,7 +95,7 @@ class MediaFacts:
 def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
     """Open ``path`` as the render would and decode the first frame of its video and audio;
     then check it holds all it declares (not cut short), or, given the ``spans`` clips read of
-    it, that it holds those (``MediaFacts.used``)."""
+    it, decode those (``MediaFacts.used``)."""
     if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
         return _examine_image(path)
     try:
@@ -124,7 +125,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         problems.update(_first_frames(container, wanted, path))
         main = video if video is not None else audio
         tail = None if main is None or spans is not None else cut_problem(container, main, path)
-        used = cut_spans(container, path, spans) if spans else {}
+        used = file_problems(container, path, spans) if spans else {}
         length = _length(container, main)
         sound = _declared(audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
@@ -248,8 +249,9 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
 def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str]]:
     """One line per clip whose media the render would refuse, and warnings for clips that play
     past their media's end (the last frame holds, the sound stops) or show HDR video (not
-    tone-mapped); each distinct file opened once, and read where the clips' parts of it end
-    (a file cut short), of an image sequence the first image, the others only looked for.
+    tone-mapped); each distinct file opened once, and the part of it the clips read decoded
+    (``workers.probe_decode``: within a bound), of an image sequence the first image decoded
+    and the others the clips show read to their headers.
 
     Files outside ``base_dir`` (the project directory) get the same line whatever is wrong, so
     that validation cannot be used to learn whether a path exists or what it holds.
@@ -276,7 +278,7 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
             needs_audio = audible and not clip.muted and clip.volume != 0
             problem = _clip_problem(facts[real], track.kind, needs_audio)
             if problem is None and clip.source.sequence is not None:
-                problem = _sequence_problem(clip.source)
+                problem = _sequence_problem(clip.source) or sequence_problem(timeline, clip)
             if problem is None:
                 problem = facts[real].used.get(clip.id)
             if problem is None:

@@ -35,6 +35,13 @@ class Span:
     start: Fraction
     end: Fraction
     audible: bool
+    #: the timeline frames [first, last) it is drawn over, at ``fps``
+    frames: tuple[int, int] = (0, 0)
+    fps: Fraction = Fraction(1)
+
+    def times(self) -> list[Fraction]:
+        """The source time of each frame the clip is drawn in (the compositor's)."""
+        return [_source_time(self.clip, f, self.fps) for f in range(*self.frames)]
 
 
 def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:
@@ -56,7 +63,8 @@ def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:
             lo, hi = drawn[clip.id]
             times = sorted((_source_time(clip, lo, timeline.fps), _end_time(clip, hi, timeline)))
             audible = not (track.muted or track.volume == 0 or clip.muted or clip.volume == 0)
-            span = Span(clip, track.kind, max(times[0], Fraction(0)), times[1], audible)
+            first = max(times[0], Fraction(0))
+            span = Span(clip, track.kind, first, times[1], audible, (lo, hi), timeline.fps)
             spans.setdefault(clip.source.path, []).append(span)
     return spans
 

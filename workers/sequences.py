@@ -126,6 +126,19 @@ def files_for_frames(timeline: Timeline, start: int, end: int) -> Iterable[str]:
                 )
 
 
+def shown_images(timeline: Timeline, clip: Clip) -> list[str]:
+    """The images of a sequence clip that the timeline shows (in a transition too)."""
+    ranges = [(c.start, c.end) for t in timeline.tracks for c in t.clips if c.id == clip.id]
+    ranges += [
+        (tr.start, tr.end) for tr in timeline.transitions if clip.id in (tr.from_clip, tr.to_clip)
+    ]
+    assert isinstance(clip.source, FileSource) and clip.source.sequence is not None
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    if lo >= hi:
+        return []
+    return _images(clip, clip.source.path, clip.source.sequence, timeline.fps, lo, hi)
+
+
 def _images(
     clip: Clip, path: str, sequence: ImageSequence, fps: Fraction, lo: int, hi: int
 ) -> list[str]:

@@ -1,0 +1,127 @@
+"""validate decodes what render will decode: the source ranges the clips use and the images of
+a sequence they show (validate said ok for media render then refused)."""
+
+from __future__ import annotations
+
+import random
+import struct
+import zlib
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from chunking.timeline.model import Timeline
+from chunking.timeline.project import read_project
+from common.errors import DecodeError
+from tests.media import make_video, project, video_track
+from workers.probe import media_report
+from workers.sources import open_file
+
+
+def _timeline(folder: Path, clip: dict[str, object], track: str = "Video") -> Timeline:
+    doc = project([{**video_track("v", [clip]), "track_type": track}], size=(64, 36))
+    return read_project(doc, base_dir=str(folder)).timeline
+
+
+def _damage(path: Path, seed: int = 100) -> None:
+    """Overwrite 45-55 % of the file with random bytes (a bad card, a broken transfer)."""
+    data = bytearray(path.read_bytes())
+    rng = random.Random(seed)
+    for i in range(len(data) * 45 // 100, len(data) * 55 // 100):
+        data[i] = rng.randrange(256)
+    path.write_bytes(bytes(data))
+
+
+def test_corrupt_packets_mid_file_are_refused_by_validate_as_by_render(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "take.mp4", frames=120, size=(64, 36), gop=30)
+    _damage(path)
+    clip = {"id": "take", "start_time": 0, "end_time": 4, "source": {"File": "take.mp4"}}
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert len(problems) == 1 and problems[0].startswith("clip 'take': corrupt video ")
+    source = open_file(str(path), "take")
+    try:  # the premise: the render refuses the same file
+        with pytest.raises(DecodeError, match="^clip 'take': corrupt video "):
+            for n in range(120):
+                source.picture_at(Fraction(n, 30))
+    finally:
+        source.close()
+    head = {**clip, "end_time": 1}  # the first second is intact: nothing to refuse
+    assert media_report(_timeline(tmp_path, head), str(tmp_path))[0] == []
+
+
+def test_corrupt_sound_mid_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "voice.m4a"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000, layout="stereo")
+        t = np.arange(48000 * 4) / 48000
+        tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        for start in range(0, len(tone), 1024):
+            block = np.stack([tone[start : start + 1024]] * 2)
+            frame = av.AudioFrame.from_ndarray(block, format="fltp", layout="stereo")
+            frame.sample_rate = 48000
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    _damage(path)
+    clip = {"id": "vo", "start_time": 0, "end_time": 4, "source": {"File": "voice.m4a"}}
+    problems = media_report(_timeline(tmp_path, clip, "Audio"), str(tmp_path))[0]
+    assert len(problems) == 1 and problems[0].startswith(f"clip 'vo': corrupt audio in {path}: ")
+
+
+def _sequence(folder: Path) -> dict[str, object]:
+    for n in range(30):
+        Image.new("RGB", (64, 36), (n * 8, 0, 0)).save(folder / f"img_{n:04d}.png")
+    return {
+        "id": "plate",
+        "start_time": 0,
+        "end_time": 1,
+        "source": {"File": "img_0000.png"},
+        "image_sequence": {"prefix": "img_", "suffix": ".png", "count": 30, "padding": 4,
+                           "rate": 30},
+    }  # fmt: skip
+
+
+def test_a_truncated_image_inside_a_sequence_is_refused(tmp_path: Path) -> None:
+    clip = _sequence(tmp_path)
+    broken = tmp_path / "img_0020.png"
+    broken.write_bytes(broken.read_bytes()[:60])
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert problems == [f"clip 'plate': cannot decode image {broken}: the file is cut short"]
+
+
+def test_an_oversized_image_inside_a_sequence_is_refused(tmp_path: Path) -> None:
+    clip = _sequence(tmp_path)
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)  # 30000x30000 RGB
+    chunk = b"IHDR" + header
+    bomb = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + chunk
+    bomb += struct.pack(">I", zlib.crc32(chunk)) + struct.pack(">I", 0) + b"IEND"
+    bomb += struct.pack(">I", zlib.crc32(b"IEND"))
+    (tmp_path / "img_0015.png").write_bytes(bomb)
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert len(problems) == 1
+    assert problems[0].startswith("clip 'plate': image is too large (over 67108864 pixels): ")
+    assert problems[0].endswith("img_0015.png")
+
+
+def _zero_frame_times(path: Path) -> None:
+    """Set every sample delta of the MP4's time-to-sample table to 0 (a broken muxer)."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"stts")
+    (entries,) = struct.unpack(">I", data[at + 8 : at + 12])
+    for n in range(entries):
+        delta = at + 12 + 8 * n + 4
+        data[delta : delta + 4] = b"\x00\x00\x00\x00"
+    path.write_bytes(bytes(data))
+
+
+def test_collapsed_frame_times_are_refused_by_validate_as_by_render(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "stuck.mp4", frames=60, size=(64, 36))
+    _zero_frame_times(path)  # no length declared either: only decoding shows it
+    clip = {"id": "take", "start_time": 0, "end_time": 1.5, "source": {"File": "stuck.mp4"}}
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    with pytest.raises(DecodeError) as refused:
+        open_file(str(path), "take")
+    assert problems == [str(refused.value)]

@@ -1,0 +1,223 @@
+"""Validate's decode of what the render will decode: the source ranges the clips use, and the
+images of a sequence the clips show, so that it refuses what the render would (a corrupt packet
+mid-file, frame times out of order, a broken or oversized image of a sequence).
+
+Each file is decoded at most ``DECODE_PACKETS`` packets deep over its used ranges; an image of
+a sequence is read to its header (and a PNG's last chunk), not decoded.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.error
+from PIL import Image
+
+from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, Timeline, TrackKind
+from common.errors import MediaError
+from workers.media_open import open_image, open_media, reason
+from workers.probe_ranges import Span, collapse_problem, cut_spans, main_stream
+from workers.sequences import shown_images
+from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, unsupported_still
+from workers.video_index import VideoIndex, build_index
+
+#: Packets decoded of one file (five minutes at 30 fps): validate stays a pre-flight check
+#: however long the media; past that the render finds what is wrong, naming the clip.
+DECODE_PACKETS = 9000
+#: Sound decoded before a range's start: codecs need pre-roll and seeks land late.
+_AUDIO_PREROLL = Fraction(1, 2)
+#: How every PNG ends (an IEND chunk): a copy cut short does not.
+_PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def sequence_problem(timeline: Timeline, clip: Clip) -> str | None:
+    """Why an image the sequence clip shows cannot be shown (the first such), or None."""
+    for image in shown_images(timeline, clip):
+        problem = image_problem(image)
+        if problem is not None:
+            return problem
+    return None
+
+
+def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str]:
+    """The first problem (by clip id) of each of ``spans`` of one open file: cut short before
+    its end, or undecodable there."""
+    found: dict[str, str] = {}
+    main = main_stream(container)
+    if main is None:
+        return found
+    found.update(cut_spans(container, path, spans))
+    budget = [DECODE_PACKETS]
+    video = container.streams.video[0] if container.streams.video else None
+    audio = container.streams.audio[0] if container.streams.audio else None
+    for kind, stream in (("video", video), ("audio", audio)):
+        if stream is None or stream.codec_context is None or not stream.time_base:
+            continue
+        wanted = [
+            s
+            for s in spans
+            if s.clip.id not in found
+            and (s.kind is TrackKind.VIDEO if kind == "video" else s.audible)
+        ]
+        shown: set[int] = set()
+        if kind == "video" and wanted:
+            index = _indexed(container, stream)
+            if index is not None and collapsed_times(index.pts, path) is not None:
+                collapsed = collapse_problem(path)  # worded from a fresh index, as the render's
+                found.update({s.clip.id: collapsed for s in wanted if collapsed is not None})
+                continue
+            if index is not None:
+                shown = {index.shown_at(t) for span in wanted for t in span.times()}
+        for lo, hi in _merged(wanted):
+            if budget[0] <= 0:
+                return found
+            problem = (
+                _video_problem(container, stream, path, (lo, hi), shown, budget)
+                if kind == "video"
+                else _audio_problem(container, stream, path, lo, hi, budget)
+            )
+            if problem is not None:
+                for span in wanted:
+                    if span.start <= hi and span.end >= lo:
+                        found.setdefault(span.clip.id, problem)
+    return found
+
+
+def _merged(spans: list[Span]) -> list[tuple[Fraction, Fraction]]:
+    """The spans' source ranges, overlapping ones merged, in order."""
+    ranges: list[tuple[Fraction, Fraction]] = []
+    for lo, hi in sorted((s.start, s.end) for s in spans):
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], hi))
+        else:
+            ranges.append((lo, hi))
+    return ranges
+
+
+def _indexed(container: Any, stream: Any) -> VideoIndex | None:
+    """The stream's index, built as the render builds it (None: it cannot be)."""
+    try:
+        container.seek(0)
+        index = build_index(container, stream)
+    except (av.error.FFmpegError, OSError):
+        return None
+    return index if index.pts else None
+
+
+def _video_problem(
+    container: Any,
+    stream: Any,
+    path: str,
+    source: tuple[Fraction, Fraction],
+    shown: set[int],
+    budget: list[int],
+) -> str | None:
+    """Why the frames of the ``source`` seconds cannot be decoded as the render decodes them
+    (from the keyframe before), or None: corrupt, or one of those ``shown`` coming out of the
+    decoder after a later one (the render decodes forward until it passes the frame it wants);
+    ``budget`` counts the packets left to read."""
+    lo, hi = source
+    base = Fraction(stream.time_base)
+    origin = stream.start_time or 0
+    first, last = origin + math.floor(lo / base), origin + math.ceil(hi / base)
+    try:
+        container.seek(first, stream=stream, backward=True, any_frame=False)
+    except (av.error.FFmpegError, OSError):
+        return None  # not seekable: the render reads it from the start
+    key: int | None = None
+    latest: int | None = None
+    pending: set[int] = set()
+    try:
+        for packet in container.demux(stream):
+            budget[0] -= 1
+            if key is None and packet.is_keyframe and packet.pts is not None:
+                key = packet.pts
+                pending = {t for t in shown if key <= t <= last}
+            for frame in packet.decode():
+                if frame.pts is None or key is None or frame.pts < key or frame.pts > last:
+                    if shown or frame.pts is None or frame.pts <= last:
+                        continue  # before the keyframe: no base; past the range: not shown
+                    return None  # no index: the range ends at the first frame past it
+                at = float((frame.pts - origin) * base)
+                if frame.is_corrupt:
+                    return (
+                        f"corrupt video at {at:.3f}s in {path}: the decoder had to conceal "
+                        "damage there (repair or re-export the file)"
+                    )
+                if frame.pts in shown and latest is not None and frame.pts <= latest:
+                    return (
+                        f"the frame times of {path} are out of order at {at:.3f}s: its timing "
+                        "table is broken (re-export the file)"
+                    )
+                latest = frame.pts if latest is None else max(latest, frame.pts)
+                pending.discard(frame.pts)
+                if shown and not pending:
+                    return None  # every frame the render shows of the range came out
+            if budget[0] <= 0:
+                return None
+    except (av.error.FFmpegError, OSError) as exc:
+        return f"corrupt video in {path}: {reason(exc)}"
+    return None
+
+
+def _audio_problem(
+    container: Any, stream: Any, path: str, lo: Fraction, hi: Fraction, budget: list[int]
+) -> str | None:
+    """Why the sound of source seconds [lo, hi] cannot be decoded, or None."""
+    base = Fraction(stream.time_base)
+    origin = stream.start_time or 0
+    last = origin + math.ceil(hi / base)
+    try:
+        if lo - _AUDIO_PREROLL > 0:
+            container.seek(origin + math.floor((lo - _AUDIO_PREROLL) / base), stream=stream)
+        else:
+            container.seek(0)
+    except (av.error.FFmpegError, OSError):
+        return None
+    try:
+        for packet in container.demux(stream):
+            budget[0] -= 1
+            packet.decode()
+            if (packet.pts is not None and packet.pts > last) or budget[0] <= 0:
+                return None
+    except (av.error.FFmpegError, OSError) as exc:
+        return f"corrupt audio in {path}: {reason(exc)}"
+    return None
+
+
+def image_problem(path: str) -> str | None:
+    """Why one image of a sequence cannot be shown, read to its header (None: it can; a
+    missing one is reported as such elsewhere)."""
+    if not os.path.isfile(path):
+        return None
+    if os.path.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
+        try:
+            open_media(path).close()  # FFmpeg's single-image readers (EXR, DPX)
+        except MediaError as exc:
+            return str(exc)
+        return None
+    try:
+        with open_image(path) as image:  # the header only: no pixels are decoded
+            if image.width * image.height > MAX_SOURCE_PIXELS:
+                raise Image.DecompressionBombError(path)
+            refused = unsupported_still(image, path)
+            if refused is not None:
+                return refused
+            if image.format == "PNG" and not _ends_whole(path):
+                return f"cannot decode image {path}: the file is cut short"
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return f"image is too large (over {MAX_SOURCE_PIXELS} pixels): {path}"
+    except (OSError, ValueError, SyntaxError) as exc:
+        return f"cannot decode image {path}: {exc}"
+    return None
+
+
+def _ends_whole(path: str) -> bool:
+    """Whether a PNG file ends with its IEND chunk."""
+    with open(path, "rb") as file:
+        file.seek(max(0, os.path.getsize(path) - len(_PNG_END)))
+        return file.read() == _PNG_END
