@@ -69,6 +69,12 @@ VIDEO_EXPORT_FIELDS = tuple(
 )
 
 
+def video_cacheable(export: ExportSettings) -> bool:
+    """Whether a chunk's segment is a function of its key: not when a hardware encoder may make
+    it (which one opens depends on the node)."""
+    return not export.hardware_acceleration or export.lossless
+
+
 def chunk_key(
     timeline: Timeline, start: int, end: int, media: Mapping[str, str], fingerprint: str
 ) -> str:

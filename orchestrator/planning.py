@@ -6,16 +6,15 @@ ids of the media it reads and the render fingerprint of the cluster.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import redis
 
 from chunking.complexity import complexity
-from chunking.content_key import chunk_key
+from chunking.content_key import chunk_key, video_cacheable
 from chunking.plan import Chunk, plan_chunks
 from chunking.timeline.model import FileSource, Timeline
 from chunking.timeline.studio import load_project
@@ -23,17 +22,9 @@ from orchestrator import keys
 from orchestrator.costing import NODE_CLASS, Estimate, estimate
 from orchestrator.node_class import class_throughput
 from orchestrator.scheduling import choose_renderer, renderer_groups
-from workers.assets import is_asset_ref, parse_asset_ref, sha256_file
-from workers.job_spec import JobSpec, asset_cache_dir
+from workers.job_spec import JobSpec
+from workers.media_ids import source_id
 from workers.probe import min_chunk_frames
-
-#: A file of the asset cache: named by its sha256, which was verified when it was fetched.
-_ASSET_FILE = re.compile(r"^([0-9a-f]{64})(?:\.[a-z0-9]{1,16})?$")
-#: Content ids this process worked out, by (real path, size, mtime_ns, inode, ctime_ns); bounded.
-#: The inode and change time matter: a file replaced by one of the same size with its mtime set
-#: back (``touch -d``, ``cp -p``, ``rsync -t``) keeps neither, so its old id is never reused.
-_KNOWN: dict[tuple[str, int, int, int, int], str] = {}
-_KNOWN_LIMIT = 4096
 
 
 def plan_job_chunks(timeline: Timeline, slots: int, chunk_frames: int | None) -> list[Chunk]:
@@ -85,8 +76,7 @@ def keyed_plan(
     id, or when a hardware encoder may make it: which one opens depends on the node, so its
     bytes are not a function of the key; it is rendered and never cached)."""
     keyed = []
-    export = timeline.export
-    hardware = export.hardware_acceleration and not export.lossless
+    hardware = not video_cacheable(timeline.export)
     for chunk in plan_job_chunks(timeline, slots, chunk_frames):
         if hardware:
             keyed.append((chunk, ""))
@@ -135,80 +125,44 @@ def media_ids(
             media = clip.source
             if not isinstance(media, FileSource) or media.path in ids:
                 continue
-            found = _source_id(media, client)
+            found = source_id(media, None if client is None else _RedisMemo(client))
             if found is not None:
                 ids[media.path] = found
     return ids
 
 
-def _source_id(media: FileSource, client: redis.Redis | None) -> str | None:
-    """A file's content id; an image sequence's covers every image's name and content."""
-    if media.sequence is None:
-        return _file_id(media.path, client)
-    folder = os.path.dirname(media.path)
-    digest = hashlib.sha256()
-    for index in range(media.sequence.count):
-        name = media.sequence.name(index)
-        found = _file_id(os.path.join(folder, name), client)
-        if found is None:
-            return None
-        digest.update(f"{name}\0{found}\n".encode())
-    return f"sequence:{digest.hexdigest()}"
+class _RedisMemo:
+    """Content ids remembered in Redis (``cr:media:*``) for every planner and estimate.
 
+    Only the orchestrator's and the workers' Redis users may write them (deploy/redis): an id
+    there names a file by what those processes hashed, never by what a client says. A client
+    reads them and cannot write: its write is refused once, and then not tried again.
+    """
 
-def _file_id(path: str, client: redis.Redis | None) -> str | None:
-    """``sha256:<hex>`` of one file, or None when it cannot be read (or changes while read)."""
-    try:
-        real = os.path.realpath(path)
-        st = os.stat(real)
-    except OSError:
-        # An uploaded asset not fetched here (the HTTP service reads a project with an empty
-        # placeholder per reference, gone by now) is known by the hash its reference names:
-        # the id its synced copy gets below, and a worker renders nothing else (it checks the
-        # hash of what it fetches).
-        reference = os.path.basename(path)
-        return f"sha256:{parse_asset_ref(reference)[0]}" if is_asset_ref(reference) else None
-    name = os.path.basename(real)
-    asset = _ASSET_FILE.match(name)
-    if asset and os.path.dirname(real) == os.path.realpath(asset_cache_dir()):
-        return f"sha256:{asset.group(1)}"
-    memo = _stamp(real, st)
-    if memo in _KNOWN:
-        return _KNOWN[memo]
-    shared = keys.media_id(hashlib.sha256(repr(memo).encode()).hexdigest())
-    found = _remembered(client, shared)
-    if found is None:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def recall(self, name: str) -> str | None:
+        """The id remembered under ``name``, or None."""
         try:
-            found = f"sha256:{sha256_file(real)}"
-            after = os.stat(real)
-        except OSError:
+            raw = self.client.get(keys.media_id(name))
+        except redis.RedisError:
             return None
-        if _stamp(real, after) != memo:
-            return None  # written while hashed: the hash may be of neither version
-        if client is not None:
-            try:
-                client.set(shared, found, ex=keys.MEDIA_ID_TTL)
-            except redis.RedisError:
-                pass  # only a memo: the next plan hashes again
-    if len(_KNOWN) >= _KNOWN_LIMIT:
-        _KNOWN.pop(next(iter(_KNOWN)))
-    _KNOWN[memo] = found
-    return found
+        if isinstance(raw, bytes):
+            raw = raw.decode()
+        return raw if isinstance(raw, str) and raw.startswith("sha256:") else None
+
+    def remember(self, name: str, content_id: str) -> None:
+        """Remember an id this process hashed, where this Redis user may."""
+        if self.client in _READ_ONLY:
+            return
+        try:
+            self.client.set(keys.media_id(name), content_id, ex=keys.MEDIA_ID_TTL)
+        except redis.exceptions.NoPermissionError:
+            _READ_ONLY.add(self.client)  # a client's user: reading is all it may
+        except redis.RedisError:
+            pass  # only a memo: the next plan hashes again
 
 
-def _stamp(real: str, st: os.stat_result) -> tuple[str, int, int, int, int]:
-    """What identifies one version of a file without reading it."""
-    return (real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-
-
-def _remembered(client: redis.Redis | None, key: str) -> str | None:
-    """A content id Redis remembers, or None."""
-    if client is None:
-        return None
-    try:
-        raw = client.get(key)
-    except redis.RedisError:
-        return None
-    if isinstance(raw, bytes):
-        raw = raw.decode()
-    return raw if isinstance(raw, str) and raw.startswith("sha256:") else None
+#: Redis clients whose user may not write the memo.
+_READ_ONLY: weakref.WeakSet[redis.Redis] = weakref.WeakSet()

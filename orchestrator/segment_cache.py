@@ -14,6 +14,10 @@ back costs a re-render of that chunk, never a failed job. An index that is missi
 such as the private cluster each ``cloudrender render`` starts over lasting storage) is rebuilt
 from the objects in storage on first use, so their sizes count against the cap again.
 
+An entry is never replaced: the first writer wins, and a later put of the same key only marks
+it used (workers work out the key of what they rendered themselves, workers.cache_use; this is
+the second line, so nothing can change what other jobs take for content already cached).
+
 Each object has its sha256 beside it (``cache/<key>.sha256``, put first), checked on every read:
 storage that damages a segment (plain files on a disk, an unsealed bucket) costs a re-render of
 that chunk, never wrong frames in a video.
@@ -184,10 +188,17 @@ class SegmentCache:
     def put(self, key: str, path: str) -> None:
         """Store the file at ``path`` as entry ``key`` with its sha256, then evict
         least-recently-used entries until the cache is within its cap (an entry alone over the
-        cap is not kept)."""
+        cap is not kept). An entry already held stays as it is, only marked used: the first
+        writer wins, so no later put can change what other jobs take for that content."""
         name = object_key(key)
         size = os.path.getsize(path)
         self._ensure_index()
+        if self.storage.exists(name) and self.storage.exists(name + DIGEST_SUFFIX):
+            if self.redis.zscore(self._lru, key) is not None:
+                self.touch([key])
+            else:
+                self._index(key, self.storage.size(name))
+            return
         with tempfile.TemporaryDirectory(prefix="cr-cache-") as tmp:
             digest = os.path.join(tmp, "digest")
             with open(digest, "w", encoding="ascii") as out:

@@ -1,9 +1,11 @@
 """The worker side of the segment cache (orchestrator.segment_cache), reached through the hooks.
 
 A rendered segment or audio mix is also kept under its content key when the job uses the cache
-and this worker renders exactly as the job's keys assume (its render fingerprint); the merge
-takes the chunks planned as reused from the cache, and hands back to rendering any it cannot
-read (``Hooks.cache_lost``), so they render after all and a new merge follows.
+and this worker renders exactly as the job's keys assume (its render fingerprint). The worker
+works that key out itself, from the job's timeline and the media files it reads, and keeps
+nothing when the job document names another (a Redis writer aiming at someone else's entry).
+The merge takes the chunks planned as reused from the cache, and hands back to rendering any
+it cannot read (``Hooks.cache_lost``), so they render after all and a new merge follows.
 """
 
 from __future__ import annotations
@@ -17,27 +19,97 @@ from typing import Any
 
 import av
 
+from chunking.content_key import audio_key, chunk_key, video_cacheable
+from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from providers.storage.base import ObjectNotFound, Storage, StorageError
 from workers import hooks
 from workers.assets import sha256_file
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
+from workers.media_ids import LocalIds
 from workers.media_open import open_media
 from workers.stitch import MergeError, SegmentInfo, inspect_segment
 
 log = logging.getLogger(__name__)
 
 
-def keep(service: hooks.Hooks, storage: Storage, spec: JobSpec, key: str | None, path: str) -> None:
-    """Put a finished segment or audio mix into the segment cache under its content key, if
-    the job uses the cache and this worker renders as the key assumes; never fails the task."""
-    if not key:
-        return
-    if not spec.fingerprint or render_fingerprint() != spec.fingerprint:
-        return  # another renderer's output must not answer for the job's fingerprint
+@dataclass(frozen=True)
+class CacheClaim:
+    """The content key a part is kept under in the segment cache, worked out by this worker
+    from the job's own timeline and the media files on its disk (``ids``), never taken from
+    the job document (anyone who writes Redis writes that)."""
+
+    key: str
+    ids: LocalIds
+
+
+def segment_claim(spec: JobSpec, index: int, start: int, end: int) -> CacheClaim | None:
+    """What frames [start, end) of chunk ``index`` may be kept under, before they render; None
+    when the job does not cache them, or its key for them is not the one worked out here."""
+    wanted = spec.chunk_cache_key(index)
+    timeline = _cacheable(spec, wanted)
+    if wanted is None or timeline is None or not video_cacheable(timeline.export):
+        return None
+    ids = LocalIds(timeline)
     try:
-        service.cache_put(storage, key, path)
+        key = chunk_key(timeline, start, end, ids, spec.fingerprint)
+    except (KeyError, RenderError):
+        return None  # a file without an id here (unreadable), or a range the job has not
+    return _claim(spec, f"chunk {index} (frames {start}-{end})", wanted, key, ids)
+
+
+def audio_claim(spec: JobSpec) -> CacheClaim | None:
+    """What the job's audio mix may be kept under, before it is mixed; as ``segment_claim``."""
+    wanted = spec.audio_cache_key if spec.use_cache else None
+    timeline = _cacheable(spec, wanted)
+    if wanted is None or timeline is None:
+        return None
+    ids = LocalIds(timeline)
+    try:
+        key = audio_key(timeline, ids, spec.fingerprint)
+    except KeyError:
+        return None
+    return _claim(spec, "audio mix", wanted, key, ids)
+
+
+def _cacheable(spec: JobSpec, wanted: str | None) -> Timeline | None:
+    """The job's timeline when it asks to cache a part and this worker renders as its keys
+    assume (its render fingerprint); else None."""
+    if not wanted or not spec.fingerprint or render_fingerprint() != spec.fingerprint:
+        return None  # another renderer's output must not answer for the job's fingerprint
+    return spec.timeline()
+
+
+def _claim(spec: JobSpec, what: str, wanted: str, key: str, ids: LocalIds) -> CacheClaim | None:
+    if key != wanted:
+        # The document's key is not that of what renders here: a writer of the job's record
+        # aiming at another job's entry, or media whose content id was misremembered.
+        log.warning(
+            "job %s: the segment cache key of its %s is not the content key of what it renders "
+            "here; it is not kept in the cache",
+            spec.id,
+            what,
+        )
+        return None
+    return CacheClaim(key, ids)
+
+
+def keep(
+    service: hooks.Hooks, storage: Storage, spec: JobSpec, claim: CacheClaim | None, path: str
+) -> None:
+    """Put a finished segment or audio mix into the segment cache under the key claimed for it
+    before it rendered, if its media files are still what that key was worked out from; never
+    fails the task."""
+    if claim is None:
+        return
+    if not claim.ids.unchanged():
+        log.warning(
+            "job %s: a media file changed while it rendered: not kept in the cache", spec.id
+        )
+        return
+    try:
+        service.cache_put(storage, claim.key, path)
     except Exception as exc:  # noqa: BLE001 - the job's own copy is stored; caching is a bonus
         log.warning("job %s: not kept in the segment cache: %s", spec.id, exc)
 

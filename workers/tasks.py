@@ -30,7 +30,7 @@ from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.assets import sha256_file
 from workers.audio import audio_codec_for, mix_timeline, write_audio_file
-from workers.cache_use import keep, merge_parts
+from workers.cache_use import audio_claim, keep, merge_parts, segment_claim
 from workers.delivery import check_outputs, deliver, put_output, remove_output
 from workers.fingerprint import render_fingerprint
 from workers.job_policy import JobRefused, check_identity
@@ -130,6 +130,7 @@ def _render_segment(
         service.chunk_progress(spec.id, index, done, total)
 
     check_stamps(spec.media_stamps, spec.timeline())  # edited since the submit: fail, not mix
+    claim = segment_claim(spec, index, start, end)  # its cache key, from what it reads
     threads = task.app.conf.get("cloudrender_encoder_threads")
     sweep_scratch(CHUNK_SCRATCH)
     with tempfile.TemporaryDirectory(prefix=scratch_prefix(CHUNK_SCRATCH)) as tmp:
@@ -153,7 +154,7 @@ def _render_segment(
             raise Stopped(reason[0] or "cancelled")
         digest = sha256_file(path)
         storage.put_file(key, path)
-        keep(service, storage, spec, spec.chunk_cache_key(index), path)
+        keep(service, storage, spec, claim, path)
     notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
     return {
         **result,
@@ -188,6 +189,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             sweep_scratch(AUDIO_SCRATCH)
             with tempfile.TemporaryDirectory(prefix=scratch_prefix(AUDIO_SCRATCH)) as tmp:
                 path = os.path.join(tmp, "audio.mka")
+                claim = audio_claim(spec)  # its cache key, from what it reads
                 samples = mix_timeline(timeline)
                 write_audio_file(
                     path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
@@ -195,7 +197,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
                 if service.cancelled(job_id):
                     return None  # the job ended while this mixed (a paused node resuming late)
                 storage.put_file(spec.audio_key, path)
-                keep(service, storage, spec, spec.audio_cache_key if spec.use_cache else None, path)
+                keep(service, storage, spec, claim, path)
             result = {
                 "key": spec.audio_key,
                 "codec": codec,

@@ -72,9 +72,9 @@ def stored(root: Path) -> set[str]:
         (350, ["put a 100", "put b 100", "put c 100", "put d 200"], "c d"),
         # An entry alone over the cap is not kept (and the others make way in vain).
         (150, ["put a 100", "put big 200"], ""),
-        # Putting a key again replaces its size and makes it the newest.
-        (200, ["put a 100", "put b 100", "put a 50", "put c 100"], "a c"),
-        (250, ["put a 100", "put b 100", "put a 50", "put c 100"], "b a c"),
+        # Putting a key again keeps the first entry and makes it the newest.
+        (200, ["put a 100", "put b 100", "put a 100", "put c 100"], "a c"),
+        (300, ["put a 100", "put b 100", "put a 100", "put c 100"], "b a c"),
         # A cap of zero keeps nothing.
         (0, ["put a 1"], ""),
     ],
