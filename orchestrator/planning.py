@@ -112,20 +112,23 @@ def media_ids(
 
     ``source`` is the job's document (a JobSpec, or a project document with ``base_dir``);
     ``timeline`` is its loaded timeline when the caller has it. A file that cannot be read
-    gets no id: chunks that show it are rendered and never cached.
+    gets no id: chunks that show it are rendered and never cached. Only a job's planning (a
+    JobSpec: the orchestrator's plan_job, whose Redis user may write the memo) remembers what
+    it hashed; an estimate (a client's, whose user may only read it) does not try.
     """
     if timeline is None:
         if isinstance(source, JobSpec):
             timeline = source.timeline()
         else:
             timeline = load_project(source, base_dir or os.getcwd())
+    memo = None if client is None else _RedisMemo(client, writes=isinstance(source, JobSpec))
     ids: dict[str, str] = {}
     for track in timeline.tracks:
         for clip in track.clips:
             media = clip.source
             if not isinstance(media, FileSource) or media.path in ids:
                 continue
-            found = source_id(media, None if client is None else _RedisMemo(client))
+            found = source_id(media, memo)
             if found is not None:
                 ids[media.path] = found
     return ids
@@ -136,11 +139,12 @@ class _RedisMemo:
 
     Only the orchestrator's and the workers' Redis users may write them (deploy/redis): an id
     there names a file by what those processes hashed, never by what a client says. A client
-    reads them and cannot write: its write is refused once, and then not tried again.
+    reads them and does not write (a write refused all the same is not tried again).
     """
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, *, writes: bool) -> None:
         self.client = client
+        self.writes = writes
 
     def recall(self, name: str) -> str | None:
         """The id remembered under ``name``, or None."""
@@ -154,7 +158,7 @@ class _RedisMemo:
 
     def remember(self, name: str, content_id: str) -> None:
         """Remember an id this process hashed, where this Redis user may."""
-        if self.client in _READ_ONLY:
+        if not self.writes or self.client in _READ_ONLY:
             return
         try:
             self.client.set(keys.media_id(name), content_id, ex=keys.MEDIA_ID_TTL)
