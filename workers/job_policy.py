@@ -271,6 +271,16 @@ def check_document(data: object) -> None:
         raise JobRefused(
             f"job document field output_ext {data['output_ext'][:20]!r} is not a file extension"
         )
+    for path, stamp in (data.get("media_stamps") or {}).items():
+        if not (
+            isinstance(stamp, list)
+            and len(stamp) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in stamp)
+        ):
+            raise JobRefused(
+                f"job document field media_stamps holds {str(path)[:200]!r} with a stamp that is "
+                "not [size, mtime_ns]"
+            )
     for pair in data.get("chunks") or []:
         if not (
             isinstance(pair, list | tuple)

@@ -15,6 +15,7 @@ from typing import Any
 
 from chunking.timeline.model import FileSource, Timeline
 from common.errors import RenderError
+from workers.job_policy import JobRefused
 
 #: Starts the key of a sequence's stamp: no media path (absolute) starts so.
 SEQUENCE_KEY = "sequence:"
@@ -71,9 +72,29 @@ def sequence_stamp(source: FileSource) -> list[int]:
 
 def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
     """RenderError naming the first media file or image sequence that changed since its stamp
-    was taken, and the timeline's clips that show it."""
+    was taken, and the timeline's clips that show it.
+
+    Only the timeline's own files are looked at (the worker vetted them against its media
+    roots when it loaded the timeline): a stamp for any other path refuses the job before
+    anything is looked up, with the same words whether such a file exists or not, so a job
+    document cannot probe the worker's disk.
+    """
+    users: dict[str, list[str]] = {}
+    for track in timeline.tracks:
+        for clip in track.clips:
+            if isinstance(clip.source, FileSource):
+                users.setdefault(clip.source.path, []).append(clip.id)
+    stranger = next(
+        (key for key in stamps if not key.startswith(SEQUENCE_KEY) and key not in users), None
+    )
+    if stranger is not None:
+        raise JobRefused(
+            f"job document field media_stamps names {str(stranger)[:200]!r}, which is not a "
+            "media file of the job's timeline"
+        )
     for key, stamp in stamps.items():
         if key.startswith(SEQUENCE_KEY):
+            # Looks only at the timeline's own sequences (their images are under its roots).
             _check_sequence(key, stamp, timeline)
             continue
         try:
@@ -81,16 +102,10 @@ def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
         except OSError:
             continue  # gone: the render names it
         if [stat.st_size, stat.st_mtime_ns] != list(stamp):
-            users = [
-                c.id
-                for t in timeline.tracks
-                for c in t.clips
-                if isinstance(c.source, FileSource) and c.source.path == key
-            ]
             raise RenderError(
-                f"clip {_named(users)}: media {key} changed while the job rendered (its size or "
-                "time differs from when it was submitted): chunks would mix the old and the new "
-                "file; render again"
+                f"clip {_named(users[key])}: media {key} changed while the job rendered (its "
+                "size or time differs from when it was submitted): chunks would mix the old "
+                "and the new file; render again"
             )
 
 
