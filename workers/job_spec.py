@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chunking.timeline.export import export_problems
+from chunking.timeline.export import export_problems, override_problems
 from chunking.timeline.model import ExportSettings, Timeline
 from chunking.timeline.project import check_memory
 from chunking.timeline.studio import load_project
@@ -147,7 +147,11 @@ class JobSpec:
         return PlaintextStorage(storage)
 
     def _export(self, timeline: Timeline) -> ExportSettings:
-        """The document's export settings, refused unless they can encode this timeline."""
+        """The document's export settings, refused unless each is a value the project loader
+        or an override could give it and together they can encode this timeline."""
+        problems = _export_field_problems(self.export)
+        if problems:
+            raise job_policy.JobRefused(f"job {self.id}: export " + "; ".join(problems))
         try:
             export = ExportSettings(**self.export)
         except TypeError as exc:
@@ -192,6 +196,36 @@ class JobSpec:
                 _TIMELINES.pop(next(iter(_TIMELINES)))
             _TIMELINES[self.id] = cached
         return cached
+
+
+#: Export settings that may be null (the encoder's default).
+_OPTIONAL_EXPORT = frozenset({"crf", "bitrate", "preset", "keyframe_interval", "b_frames"})
+#: Bitrates the project loader accepts beyond an override's range (chunking.timeline.export
+#: parse_export: video up to 1e10 bit/s, audio up to 1e7), so no loadable project is refused.
+_LOADED_RANGES = {"bitrate": (1000, 10**10), "audio_bitrate": (8000, 10**7)}
+
+
+def _export_field_problems(export: dict[str, Any]) -> list[str]:
+    """Why the document's export fields are not values the encoder takes (empty when all are):
+    it came through Redis, so a container name the workers do not know, or a negative, huge or
+    text crf, is one line now, not a KeyError at planning or a failure inside the encoder."""
+    problems = []
+    for name, value in export.items():
+        if value is None and name in _OPTIONAL_EXPORT:
+            continue
+        bounds = _LOADED_RANGES.get(name)
+        if bounds is None:
+            problems += override_problems({name: value})
+        elif (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not bounds[0] <= value <= bounds[1]
+        ):
+            problems.append(
+                f"settings.{name}: {repr(value)[:40]} must be a whole number from "
+                f"{bounds[0]} to {bounds[1]}"
+            )
+    return problems
 
 
 def _check_cache_fields(data: Any) -> None:
