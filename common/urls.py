@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from common.errors import RenderError
+
 #: Shown in place of a secret.
 HIDDEN = "***"
 
@@ -49,3 +51,35 @@ def redact_url(url: str) -> str:
     # The greedy .* makes the password end at the last "@" that a host follows.
     hidden = _USERINFO.sub(lambda m: f"{m['lead']}{HIDDEN}@{m['host']}", url, count=1)
     return _QUERY.sub(lambda m: f"{m['lead']}{HIDDEN}", hidden)
+
+
+def check_redis_url(url: str) -> None:
+    """Raise InvalidURL (one line, the URL redacted) for a Redis URL that redis-py
+    cannot connect with: a scheme it does not know, a port that is not a number, a query value
+    of the wrong type (``?socket_timeout=abc``); redis-py's own ValueError is a traceback."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        raise InvalidURL(f"broker URL {redact_url(url)}: {_scrubbed(str(exc), url)}") from None
+
+
+def _scrubbed(reason: str, url: str) -> str:
+    """``reason`` with each quoted value that is part of the URL's user information hidden: a
+    password with an unencoded "/" is parsed as the port, and the error quotes it."""
+    rest = url.split("://", 1)[-1]
+    userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""
+
+    def hide(match: re.Match[str]) -> str:
+        quoted = match.group(1)
+        return f"'{HIDDEN}'" if quoted and quoted in userinfo else match.group(0)
+
+    return _QUOTED.sub(hide, reason)
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+class InvalidURL(RenderError):
+    """A URL that cannot be used as given (its message shows it redacted)."""
