@@ -48,6 +48,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print the one-line error (and its JSON) and exit with status 2."""
+        # argparse quotes the offending argument, which may be a --broker URL with a password.
+        message = redact_url(message)
         line = f"{self.prog}: {message} (see {self.prog} --help)"
         if "--json" in (_ARGV or sys.argv[1:]):
             print(json.dumps({"error": line, "problems": [line]}, indent=2))

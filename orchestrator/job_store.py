@@ -17,6 +17,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from common.urls import check_redis_url
 from orchestrator import keys
 from orchestrator.job_events import publish_event
 from orchestrator.job_record import (
@@ -73,6 +74,7 @@ class JobStore:
     @classmethod
     def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:
         """A store on the Redis at this URL."""
+        check_redis_url(url)  # one line naming what is wrong, not redis-py's traceback
         # Ride out a Redis restart (a few seconds) instead of failing the task that was
         # reporting a finished chunk: retries with backoff on connection errors.
         client = redis.Redis.from_url(

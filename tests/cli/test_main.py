@@ -399,3 +399,14 @@ def test_a_frame_range_renders_those_frames_and_bad_ranges_say_what_is_wrong(
         bad = cli("render", str(path), "-o", str(tmp_path / "x.mp4"), *args)
         assert bad.returncode == 2 and says in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_broker_url_in_a_usage_error_or_a_bad_url_is_one_line_without_its_password(
+    cli: CLI,
+) -> None:
+    wrong = cli("cluster", "--broker", "redis://client:SECRETZ@h:1/0")
+    assert wrong.returncode == 2 and "SECRETZ" not in wrong.stderr and "***" in wrong.stderr
+    bad = cli("status", "abc", "--broker", "redis://u:SECRETZ@127.0.0.1:1/0?socket_timeout=abc")
+    assert bad.returncode == 2, bad.stderr
+    (line,) = bad.stderr.strip().splitlines()
+    assert "socket_timeout" in line and "SECRETZ" not in line and "Traceback" not in bad.stderr
