@@ -274,12 +274,12 @@ def check_document(data: object) -> None:
     for path, stamp in (data.get("media_stamps") or {}).items():
         if not (
             isinstance(stamp, list)
-            and len(stamp) == 2
+            and len(stamp) in (2, 4)
             and all(isinstance(v, int) and not isinstance(v, bool) for v in stamp)
         ):
             raise JobRefused(
                 f"job document field media_stamps holds {str(path)[:200]!r} with a stamp that is "
-                "not [size, mtime_ns]"
+                "not [size, mtime_ns, inode, ctime_ns]"
             )
     for pair in data.get("chunks") or []:
         if not (

@@ -1,6 +1,7 @@
 """The media a job reads, as they were when it was submitted: a file replaced or edited while
 the job renders would give a video whose early chunks show the old file and later ones the new,
-so each chunk checks the size and modification time of every local media file first.
+so each chunk (and the audio mix) checks every local media file before it renders and again
+before it stores what it rendered: its size, time, inode and change time (``file_stamp``).
 
 An image sequence (a VFX hand-off, re-exported by the artist while the edit renders) gets one
 stamp for all its images, a digest of their names, sizes and times: a 10,000-image sequence
@@ -22,8 +23,8 @@ SEQUENCE_KEY = "sequence:"
 
 
 def media_stamps(timeline: Timeline) -> dict[str, list[int]]:
-    """[size, mtime_ns] of each local media file of the timeline (by path), and [images,
-    digest] of each image sequence (by ``sequence_key``), as they are now."""
+    """``file_stamp`` of each local media file of the timeline (by path), and [images, digest]
+    of each image sequence (by ``sequence_key``), as they are now."""
     stamps: dict[str, list[int]] = {}
     for track in timeline.tracks:
         for clip in track.clips:
@@ -37,11 +38,17 @@ def media_stamps(timeline: Timeline) -> dict[str, list[int]]:
             if source.path in stamps:
                 continue
             try:
-                stat = os.stat(source.path)
+                stamps[source.path] = file_stamp(source.path)
             except OSError:
                 continue  # the render names a missing file itself
-            stamps[source.path] = [stat.st_size, stat.st_mtime_ns]
     return stamps
+
+
+def file_stamp(path: str) -> list[int]:
+    """[size, mtime_ns, inode, ctime_ns] of a file: a copy over it that keeps its size and puts
+    its time back (`cp -p`, `rsync -t`) still changes the last two, which nobody can set."""
+    stat = os.stat(path)
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
 
 
 def sequence_key(source: FileSource) -> str:
@@ -53,8 +60,8 @@ def sequence_key(source: FileSource) -> str:
 
 
 def sequence_stamp(source: FileSource) -> list[int]:
-    """[images, digest]: the digest of every image's name, size and modification time (a
-    missing image counts as such: the render names it)."""
+    """[images, digest]: the digest of every image's name and ``file_stamp`` (a missing image
+    counts as such: the render names it)."""
     images = source.sequence
     assert images is not None
     folder = os.path.dirname(source.path)
@@ -62,8 +69,8 @@ def sequence_stamp(source: FileSource) -> list[int]:
     for n in range(images.count):
         name = images.name(n)
         try:
-            stat = os.stat(os.path.join(folder, name))
-            digest.update(f"{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            stamp = "\0".join(str(v) for v in file_stamp(os.path.join(folder, name)))
+            digest.update(f"{name}\0{stamp}\n".encode())
         except OSError:
             digest.update(f"{name}\0missing\n".encode())
     # 52 bits: a whole number any JSON reader keeps exactly.
@@ -98,10 +105,10 @@ def check_stamps(stamps: dict[str, Any], timeline: Timeline) -> None:
             _check_sequence(key, stamp, timeline)
             continue
         try:
-            stat = os.stat(key)
+            now = file_stamp(key)
         except OSError:
             continue  # gone: the render names it
-        if [stat.st_size, stat.st_mtime_ns] != list(stamp):
+        if now[: len(stamp)] != list(stamp):  # a job of an older client stamped two of them
             raise RenderError(
                 f"clip {_named(users[key])}: media {key} changed while the job rendered (its "
                 "size or time differs from when it was submitted): chunks would mix the old "

@@ -152,6 +152,9 @@ def _render_segment(
         last[0] = 0.0
         if poll():
             raise Stopped(reason[0] or "cancelled")
+        # A file replaced while the chunk rendered (a clip later in it opens its file late):
+        # fail, rather than store (and cache) frames of the new file as the job's.
+        check_stamps(spec.media_stamps, spec.timeline())
         digest = sha256_file(path)
         storage.put_file(key, path)
         keep(service, storage, spec, claim, path)
@@ -189,8 +192,10 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             sweep_scratch(AUDIO_SCRATCH)
             with tempfile.TemporaryDirectory(prefix=scratch_prefix(AUDIO_SCRATCH)) as tmp:
                 path = os.path.join(tmp, "audio.mka")
+                check_stamps(spec.media_stamps, timeline)
                 claim = audio_claim(spec)  # its cache key, from what it reads
                 samples = mix_timeline(timeline)
+                check_stamps(spec.media_stamps, timeline)  # and still so after the mix
                 write_audio_file(
                     path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
                 )

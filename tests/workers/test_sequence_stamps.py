@@ -52,5 +52,5 @@ def test_a_long_sequence_adds_one_small_stamp(tmp_path: Path) -> None:
         os.link(tmp_path / "f000.png", tmp_path / f"f{n:03d}.png")
     timeline = _timeline(tmp_path, 1000)
     stamps = media_stamps(timeline)
-    assert len(stamps) == 2 and all(len(s) == 2 for s in stamps.values())
+    assert len(stamps) == 2 and sorted(len(s) for s in stamps.values()) == [2, 4]
     assert len(str(stamps)) < 400
