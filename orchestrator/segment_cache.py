@@ -94,6 +94,23 @@ end
 return touched
 """
 
+#: Index entries found in storage, oldest first, without evicting anything (a rebuild only
+#: reads: the next put evicts). An entry already indexed keeps its place, since a job may have
+#: used it meanwhile. KEYS: lru, sizes, stats. ARGV: key, size, key, size, ...
+_ADD = """
+local added = 0
+for i = 1, #ARGV, 2 do
+    if not redis.call('HGET', KEYS[2], ARGV[i]) then
+        local clock = redis.call('HINCRBY', KEYS[3], 'clock', 1)
+        redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+        redis.call('ZADD', KEYS[1], clock, ARGV[i])
+        redis.call('HINCRBY', KEYS[3], 'bytes', tonumber(ARGV[i + 1]))
+        added = added + 1
+    end
+end
+return added
+"""
+
 #: Drop entries from the index. KEYS: lru, sizes, stats. ARGV: keys. Returns how many.
 _FORGET = """
 local dropped = 0
@@ -154,6 +171,7 @@ class SegmentCache:
         self._put = client.register_script(_PUT)
         self._touch = client.register_script(_TOUCH)
         self._forget = client.register_script(_FORGET)
+        self._add = client.register_script(_ADD)
 
     def __repr__(self) -> str:
         """The storage and the cap."""
@@ -226,6 +244,9 @@ class SegmentCache:
             return
         # Marked only once indexed: a lookup meanwhile rebuilds too (the same objects, indexed
         # twice, harmlessly) instead of finding an index still empty and rendering it all again.
+        # Nothing is evicted here: a rebuild may come from a read (cache stats), and a cache
+        # over a lowered cap shrinks at the next put.
+        found: list[str] = []
         for name in sorted(self.storage.list(CACHE_PREFIX)):
             key = name[len(CACHE_PREFIX) :]
             if not _KEY.match(key):
@@ -234,7 +255,9 @@ class SegmentCache:
                 size = self.storage.size(name)
             except StorageError:
                 continue  # evicted meanwhile by another process, or not readable as ours
-            self._index(key, size)
+            found += [key, str(size)]
+        if found:
+            self._add(keys=[self._lru, self._sizes, self._stats], args=found)
         self.redis.hset(self._stats, "built", 1)
 
     def get(self, key: str, path: str) -> None:
@@ -301,7 +324,8 @@ class SegmentCache:
         return [_text(k) for k in self.redis.zrange(self._lru, 0, -1)]
 
     def stats(self) -> CacheStats:
-        """Entries, bytes and the cap, with hits and misses of jobs' lookups so far."""
+        """Entries, bytes and the cap, with hits and misses of jobs' lookups so far; only reads
+        (a cache over its cap, the cap lowered since, is reported so, and shrinks at a put)."""
         self._ensure_index()
         pipe = self.redis.pipeline(transaction=False)
         pipe.zcard(self._lru)

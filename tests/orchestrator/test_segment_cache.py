@@ -257,9 +257,23 @@ def test_a_new_redis_rebuilds_the_index_from_storage(
     again = cache(root, client, 1000)
     assert again.present([key("a"), key("b"), key("x")]) == {key("a"), key("b")}
     assert (again.stats().entries, again.stats().bytes) == (3, 300)
-    # Rebuilt under a smaller cap, the rebuild itself evicts down to it.
+
+
+def test_stats_over_a_lowered_cap_reads_and_deletes_nothing(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    """`cloudrender cache stats` under a cap lower than what is cached reports the cache over
+    its cap and deletes nothing; the next put evicts down to the cap."""
+    first = cache(root, client, 1000)
+    for name in ("a", "b", "c"):
+        first.put(key(name), blob(tmp_path, name, 100))
+    client.flushdb()
+    small = cache(root, client, 0)
+    assert (small.stats().entries, small.stats().bytes) == (3, 300)
+    assert len(stored(root)) == 3
     client.flushdb()
     small = cache(root, client, 250)
+    small.put(key("d"), blob(tmp_path, "d", 100))
     assert small.stats().bytes <= 250
     assert len(stored(root)) == small.stats().entries == 2
 
