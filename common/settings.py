@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -166,8 +167,8 @@ class Settings:
             spot_endpoint=env.get("CLOUDRENDER_SPOT_ENDPOINT") or None,
             spot_interval=_float(env, "CLOUDRENDER_SPOT_INTERVAL", 2.0),
             cache_dir=env.get("CLOUDRENDER_CACHE_DIR") or "~/.cache/cloudrender/assets",
-            cache_bytes=_int(env, "CLOUDRENDER_CACHE_BYTES", 20 * 2**30),
-            cache_max_bytes=_int(env, "CLOUDRENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES),
+            cache_bytes=_size(env, "CLOUDRENDER_CACHE_BYTES", 20 * 2**30),
+            cache_max_bytes=_size(env, "CLOUDRENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES),
             embedded_dir=env.get("CLOUDRENDER_EMBEDDED_DIR") or "~/.cache/cloudrender/embedded",
             bundle_dir=env.get("CLOUDRENDER_BUNDLE_DIR") or "~/.cache/cloudrender/bundles",
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
@@ -175,10 +176,10 @@ class Settings:
             metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),
             metrics_addr=env.get("CLOUDRENDER_METRICS_ADDR") or "127.0.0.1",
             metrics_auth=env.get("CLOUDRENDER_METRICS_AUTH") or None,
-            max_frame_bytes=_int(env, "CLOUDRENDER_MAX_FRAME_BYTES", DEFAULT_MAX_FRAME_BYTES),
+            max_frame_bytes=_size(env, "CLOUDRENDER_MAX_FRAME_BYTES", DEFAULT_MAX_FRAME_BYTES),
             media_roots=_paths(env, "CLOUDRENDER_MEDIA_ROOTS"),
             output_roots=_paths(env, "CLOUDRENDER_OUTPUT_ROOTS"),
-            chunk_memory_bytes=_int(env, "CLOUDRENDER_CHUNK_MEMORY_BYTES", 0) or None,
+            chunk_memory_bytes=_size(env, "CLOUDRENDER_CHUNK_MEMORY_BYTES", 0) or None,
             chunk_cpu_seconds=_int(env, "CLOUDRENDER_CHUNK_CPU_SECONDS", 0) or None,
             sandbox=_choice(env, "CLOUDRENDER_SANDBOX", ("auto", "bwrap", "off")) or "auto",
             kernels=_choice(env, "CLOUDRENDER_KERNELS", ("auto", "numpy")) or "auto",
@@ -202,10 +203,10 @@ class Settings:
             api_url=env.get("CLOUDRENDER_API_URL") or None,
             api_key=env.get("CLOUDRENDER_API_KEY") or None,
             api_cors_origins=_origins(env, "CLOUDRENDER_API_CORS_ORIGINS"),
-            api_max_body_bytes=_int(
+            api_max_body_bytes=_size(
                 env, "CLOUDRENDER_API_MAX_BODY_BYTES", DEFAULT_API_MAX_BODY_BYTES
             ),
-            api_max_asset_bytes=_int(
+            api_max_asset_bytes=_size(
                 env, "CLOUDRENDER_API_MAX_ASSET_BYTES", DEFAULT_API_MAX_ASSET_BYTES
             ),
             api_rate_per_minute=_int(
@@ -230,6 +231,32 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise RenderError(f"{name}={raw!r} must not be negative")
     return value
+
+
+#: Units a byte size may be written in (case aside): K, M, G and T and their -iB forms count
+#: in 1024s, as the README writes sizes ("50 GiB"); KB, MB, GB and TB in 1000s.
+_SIZE_UNITS = {
+    **{u: 1024**i for i, u in enumerate(["", "k", "m", "g", "t"])},
+    **{u + "ib": 1024**i for i, u in enumerate(["b", "k", "m", "g", "t"]) if i},
+    **{u + "b": 1000**i for i, u in enumerate(["", "k", "m", "g", "t"])},
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+
+
+def parse_size(raw: str, name: str) -> int:
+    """Bytes written as 1073741824, 10G, 512 MiB or 2GB; RenderError naming ``name`` else."""
+    match = _SIZE.match(raw.lower())
+    scale = _SIZE_UNITS.get(match.group(2)) if match else None
+    if match is None or scale is None:
+        raise RenderError(
+            f"{name}={raw!r} must be a size in bytes, such as 10737418240, 10G or 10 GiB"
+        )
+    return int(float(match.group(1)) * scale)
+
+
+def _size(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    return parse_size(raw, name) if raw else default
 
 
 def _prefixed(env: Mapping[str, str], prefix: str, skip: tuple[str, ...] = ()) -> dict[str, str]:

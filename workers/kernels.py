@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import hashlib
 import importlib.util
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from common.settings import Settings
 from workers.arrays import module_of
 
 Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
@@ -43,9 +43,12 @@ _SIZE = ctypes.c_ssize_t
 def _load() -> tuple[Any, str]:
     """The C library and its file's sha256 (None and "" when it was not built, or when
     CLOUDRENDER_KERNELS=numpy asks for the NumPy steps)."""
-    settings = Settings.from_env()
+    # Only the two settings read here, and as they are: this runs at import, before the command
+    # line can report a bad CLOUDRENDER_* value in one line (Settings.from_env checks them all).
+    kernels = (os.environ.get("CLOUDRENDER_KERNELS") or "").strip().lower()
+    compositor = (os.environ.get("CLOUDRENDER_COMPOSITOR") or "").strip().lower()
     # The GPU code path on the CPU (workers.arrays) must run the steps CuPy would: NumPy's.
-    if settings.kernels == "numpy" or settings.compositor == "gpu-numpy":
+    if kernels == "numpy" or compositor == "gpu-numpy":
         return None, ""
     spec = importlib.util.find_spec("workers._kernels")
     if spec is None or not spec.origin:
