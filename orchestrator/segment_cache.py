@@ -14,6 +14,10 @@ back costs a re-render of that chunk, never a failed job. An index that is missi
 such as the private cluster each ``cloudrender render`` starts over lasting storage) is rebuilt
 from the objects in storage on first use, so their sizes count against the cap again.
 
+A job pins the hits it planned (``pin``) until its merge reads them (``get``), at most
+``PIN_SECONDS``: under a cap smaller than the job, its own new segments would otherwise be the
+newest uses and evict what it is about to read, and it would render those chunks after all.
+
 An entry is never replaced: the first writer wins, and a later put of the same key only marks
 it used (workers work out the key of what they rendered themselves, workers.cache_use; this is
 the second line, so nothing can change what other jobs take for content already cached).
@@ -30,6 +34,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -45,13 +50,19 @@ CACHE_PREFIX = "cache/"
 #: Suffix of the object holding an entry's sha256 (hex), beside the entry.
 DIGEST_SUFFIX = ".sha256"
 
+#: How long a job's planned hits stay pinned at most: its merge unpins each as it reads it, and
+#: a job that never merges (its node lost, the cluster stopped) must not hold them for ever.
+PIN_SECONDS = 24 * 3600
+
 #: What a cache key looks like (a hex digest); anything else is refused before storage sees it.
 _KEY = re.compile(r"^[0-9a-f]{16,128}$")
 
 #: Index an entry (logical time now) and pick least-recently-used victims until the total is
-#: within the cap; the new entry goes last, and only if it alone is over the cap. Returns the
-#: victims, already out of the index. KEYS: lru, sizes, stats. ARGV: key, size, max_bytes.
+#: within the cap, passing over entries pinned by a running job (until their deadline); the new
+#: entry goes last, and only if it is still over the cap. Returns the victims, already out of
+#: the index. KEYS: lru, sizes, stats, pins. ARGV: key, size, max_bytes, now (unix seconds).
 _PUT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[4])
 local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1]))
 local size = tonumber(ARGV[2])
 local clock = redis.call('HINCRBY', KEYS[3], 'clock', 1)
@@ -63,7 +74,7 @@ local victims = {}
 if total > limit then
     for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
         if total <= limit then break end
-        if member ~= ARGV[1] then
+        if member ~= ARGV[1] and not redis.call('ZSCORE', KEYS[4], member) then
             local bytes = tonumber(redis.call('HGET', KEYS[2], member)) or 0
             redis.call('HDEL', KEYS[2], member)
             redis.call('ZREM', KEYS[1], member)
@@ -79,6 +90,18 @@ if total > limit then
     end
 end
 return victims
+"""
+
+#: Pin entries against eviction until a deadline (the later one, when pinned twice).
+#: KEYS: pins. ARGV: deadline (unix seconds), keys.
+_PIN = """
+for i = 2, #ARGV do
+    local held = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
+    if not held or held < tonumber(ARGV[1]) then
+        redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
+    end
+end
+return #ARGV - 1
 """
 
 #: Mark indexed entries as just used, in the order given. KEYS: lru, stats. ARGV: keys.
@@ -168,10 +191,13 @@ class SegmentCache:
         self._lru = keys.cache_lru(scope)
         self._sizes = keys.cache_sizes(scope)
         self._stats = keys.cache_stats(scope)
+        # Beside the other index keys (cr:cache:<scope>:...), which the worker ACL already covers.
+        self._pins = self._stats.removesuffix(":stats") + ":pins"
         self._put = client.register_script(_PUT)
         self._touch = client.register_script(_TOUCH)
         self._forget = client.register_script(_FORGET)
         self._add = client.register_script(_ADD)
+        self._pin = client.register_script(_PIN)
 
     def __repr__(self) -> str:
         """The storage and the cap."""
@@ -229,7 +255,8 @@ class SegmentCache:
 
     def _index(self, key: str, size: int) -> None:
         victims = self._put(
-            keys=[self._lru, self._sizes, self._stats], args=[key, size, self.max_bytes]
+            keys=[self._lru, self._sizes, self._stats, self._pins],
+            args=[key, size, self.max_bytes, time.time()],
         )
         for victim in victims:
             self._delete(CACHE_PREFIX + _text(victim))
@@ -286,6 +313,9 @@ class SegmentCache:
                 os.remove(path)
             raise ObjectNotFound(f"segment cache entry {key} {problem}", key=name)
         self.touch([key])
+        # Read by the merge that pinned it: eviction may take it again (another job pinning the
+        # same entry loses its pin here too, and at worst renders that chunk once more).
+        self.redis.zrem(self._pins, key)
 
     def _damage(self, name: str, path: str) -> str | None:
         """Why the copy at ``path`` of object ``name`` is not what was put, or None."""
@@ -306,6 +336,13 @@ class SegmentCache:
         wanted = [check_cache_key(k) for k in keys_]
         if wanted:
             self._touch(keys=[self._lru, self._stats], args=wanted)
+
+    def pin(self, keys_: Iterable[str], seconds: float = PIN_SECONDS) -> None:
+        """Keep entries a job is about to read out of eviction until ``get`` reads each (or
+        ``seconds`` pass): the job's own new segments must not push out its planned hits."""
+        wanted = [check_cache_key(k) for k in keys_]
+        if wanted:
+            self._pin(keys=[self._pins], args=[time.time() + seconds, *wanted])
 
     def forget(self, keys_: Iterable[str]) -> int:
         """Drop entries from the index (not from storage); how many were indexed."""
@@ -343,7 +380,7 @@ class SegmentCache:
         """Remove every cached object (indexed or not) and the index; how many entries."""
         entries = sum(1 for n in self.storage.list(CACHE_PREFIX) if not n.endswith(DIGEST_SUFFIX))
         self.storage.delete_prefix(CACHE_PREFIX)
-        self.redis.delete(self._lru, self._sizes, self._stats)
+        self.redis.delete(self._lru, self._sizes, self._stats, self._pins)
         return entries
 
 

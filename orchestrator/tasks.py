@@ -144,6 +144,7 @@ def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
         cache = service.segment_cache(spec.storage())
         hits = cache.present(wanted, count=True)
         cache.touch(hits)  # the newest uses: this job's merge needs them
+        cache.pin(hits)  # and its own new segments must not evict them before it reads them
     except (StorageError, redis.RedisError) as exc:
         # The cache is an optimisation: unreachable, the job renders everything.
         log.warning("job %s: segment cache lookup failed, rendering every chunk: %s", spec.id, exc)

@@ -358,3 +358,27 @@ def test_rendered_chunks_record_their_segments_digest(farm: Farm, tmp_path: Path
     record = farm.render(base_project(tmp_path), tmp_path, use_cache=False)
     digests = [c.digest for c in record.chunks]
     assert digests and all(len(d) == 64 and int(d, 16) >= 0 for d in digests)
+
+
+def test_under_a_small_cap_a_job_reads_the_hits_it_planned(farm: Farm, tmp_path: Path) -> None:
+    """A cap smaller than the project: the re-render's own new segments must not evict the
+    chunks it planned to reuse before its merge reads them (it rendered them after all)."""
+    doc = base_project(tmp_path)
+    first = farm.render(doc, tmp_path)
+    cache = farm.cache()
+    for chunk in first.chunks[2:]:
+        assert chunk.key is not None
+        cache.discard(chunk.key)
+    farm.service.cache_max_bytes = cache.stats().bytes  # chunks 0 and 1 and the audio
+    lost: list[tuple[list[int], bool]] = []
+    cache_lost = farm.service.cache_lost
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            farm.service, "cache_lost", lambda j, c, a: (lost.append((c, a)), cache_lost(j, c, a))
+        )
+        again = farm.render(doc, tmp_path)
+    assert lost == []  # the merge found every part it planned to take from the cache
+    assert rendered(again) == [2, 3] and again.reused_chunks == 2
+    assert [c.attempts for c in again.chunks] == [0, 0, 1, 1]
+    full = farm.render(doc, tmp_path, use_cache=False)
+    assert_same_video(farm.output(again), farm.output(full))

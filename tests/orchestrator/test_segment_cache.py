@@ -305,3 +305,41 @@ def test_a_lookup_during_another_processs_rebuild_finds_every_entry(
     finally:
         rebuilding.join()
     assert slow.stats().entries == 6
+
+
+def test_pinned_entries_stay_until_read(root: Path, client: redis.Redis, tmp_path: Path) -> None:
+    """A job's planned hits outlive its own new segments under a small cap until its merge reads
+    them; read, they are ordinary entries again."""
+    segments = cache(root, client, 200)
+    segments.put(key("a"), blob(tmp_path, "a", 100))
+    segments.put(key("b"), blob(tmp_path, "b", 100))
+    segments.pin([key("a")])
+    segments.put(key("c"), blob(tmp_path, "c", 100))
+    segments.put(key("d"), blob(tmp_path, "d", 100))
+    assert stored(root) == {key("a"), key("d")}
+    segments.get(key("a"), str(tmp_path / "a.out"))
+    segments.put(key("e"), blob(tmp_path, "e", 100))
+    segments.put(key("f"), blob(tmp_path, "f", 100))
+    assert stored(root) == {key("e"), key("f")}
+
+
+def test_everything_pinned_keeps_the_new_entry_out(
+    root: Path, client: redis.Redis, tmp_path: Path
+) -> None:
+    """With the whole cap pinned, a new segment is not kept rather than evicting a pinned one;
+    an expired pin no longer protects."""
+    segments = cache(root, client, 200)
+    for name in ("a", "b"):
+        segments.put(key(name), blob(tmp_path, name, 100))
+    segments.pin([key("a"), key("b")])
+    segments.put(key("c"), blob(tmp_path, "c", 100))
+    assert stored(root) == {key("a"), key("b")}
+    segments.pin([key("a"), key("b")], seconds=-1)  # a later deadline wins: still pinned
+    segments.put(key("c"), blob(tmp_path, "c", 100))
+    assert stored(root) == {key("a"), key("b")}
+    segments.clear()
+    for name in ("a", "b"):
+        segments.put(key(name), blob(tmp_path, name, 100))
+    segments.pin([key("a")], seconds=-1)  # already past its deadline
+    segments.put(key("c"), blob(tmp_path, "c", 100))
+    assert stored(root) == {key("b"), key("c")}
