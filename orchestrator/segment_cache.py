@@ -12,7 +12,8 @@ Storage is the truth, the index only a guide: a lookup checks that an indexed ob
 exists, and a read that fails drops the entry, so an object deleted or evicted behind a job's
 back costs a re-render of that chunk, never a failed job. An index that is missing (a new Redis,
 such as the private cluster each ``cloudrender render`` starts over lasting storage) is rebuilt
-from the objects in storage on first use, so their sizes count against the cap again.
+from the objects in storage on first use, so their sizes count against the cap again, in the
+order of their last use where storage can tell it (orchestrator.cache_recency).
 
 A job pins the hits it planned (``pin``) until its merge reads them (``get``), at most
 ``PIN_SECONDS``: under a cap smaller than the job, its own new segments would otherwise be the
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 import redis
 
 from orchestrator import keys
+from orchestrator.cache_recency import last_used, mark_used
 from providers.storage.base import ObjectNotFound, Storage, StorageError
 from workers.assets import sha256_file
 
@@ -251,6 +253,7 @@ class SegmentCache:
             # checked against (an entry without one is dropped on read).
             self.storage.put_file(name + DIGEST_SUFFIX, digest)
         self.storage.put_file(name, path)
+        mark_used(self.storage, [name])
         self._index(key, size)
 
     def _index(self, key: str, size: int) -> None:
@@ -273,7 +276,7 @@ class SegmentCache:
         # twice, harmlessly) instead of finding an index still empty and rendering it all again.
         # Nothing is evicted here: a rebuild may come from a read (cache stats), and a cache
         # over a lowered cap shrinks at the next put.
-        found: list[str] = []
+        found: list[tuple[int, str, int]] = []
         for name in sorted(self.storage.list(CACHE_PREFIX)):
             key = name[len(CACHE_PREFIX) :]
             if not _KEY.match(key):
@@ -282,9 +285,13 @@ class SegmentCache:
                 size = self.storage.size(name)
             except StorageError:
                 continue  # evicted meanwhile by another process, or not readable as ours
-            found += [key, str(size)]
+            found.append((last_used(self.storage, name), key, size))
+        # Least recently used first, as the last index had them (not in key order, which made
+        # eviction after a new Redis take the most recent project as soon as the oldest).
+        found.sort()
         if found:
-            self._add(keys=[self._lru, self._sizes, self._stats], args=found)
+            args = [str(v) for _, key, size in found for v in (key, size)]
+            self._add(keys=[self._lru, self._sizes, self._stats], args=args)
         self.redis.hset(self._stats, "built", 1)
 
     def get(self, key: str, path: str) -> None:
@@ -336,6 +343,7 @@ class SegmentCache:
         wanted = [check_cache_key(k) for k in keys_]
         if wanted:
             self._touch(keys=[self._lru, self._stats], args=wanted)
+            mark_used(self.storage, [CACHE_PREFIX + k for k in wanted])
 
     def pin(self, keys_: Iterable[str], seconds: float = PIN_SECONDS) -> None:
         """Keep entries a job is about to read out of eviction until ``get`` reads each (or

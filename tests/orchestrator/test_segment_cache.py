@@ -343,3 +343,26 @@ def test_everything_pinned_keeps_the_new_entry_out(
     segments.pin([key("a")], seconds=-1)  # already past its deadline
     segments.put(key("c"), blob(tmp_path, "c", 100))
     assert stored(root) == {key("b"), key("c")}
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+def test_a_new_redis_keeps_the_order_of_last_use(
+    root: Path, client: redis.Redis, tmp_path: Path, sealed: bool
+) -> None:
+    """Each `cloudrender render` indexes the cache anew: the entry used last in an earlier run
+    must still be the last to go (the rebuild ordered by key name, evicting it as soon as any)."""
+    names = [key(n) for n in "abcd"]
+    first = cache(root, client, 10_000, sealed=sealed)
+    for name in names:
+        first.put(name, blob(tmp_path, name, 100))
+    used = sorted(names, reverse=True)  # the opposite of key order
+    for name in used:
+        client.flushdb()
+        cache(root, client, 10_000, sealed=sealed).get(name, str(tmp_path / "out"))
+    client.flushdb()
+    again = cache(root, client, 10_000, sealed=sealed)
+    assert again.stats().entries == 4 and again.lru_order() == used
+    client.flushdb()
+    small = cache(root, client, 300, sealed=sealed)
+    small.put(key("e"), blob(tmp_path, "e", 100))
+    assert stored(root) == {*used[2:], key("e")}
