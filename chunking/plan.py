@@ -1,7 +1,8 @@
 """Chunk planning: split a timeline's frames into contiguous ranges that workers render.
 
-Pure functions over the timeline model; no I/O. Every plan covers [0, timeline.frames) exactly
-once, in order, with no empty chunk.
+Pure functions over the timeline model; no I/O but the size of each media file (what tells
+shots apart for the anchors, where a path would not survive a rename). Every plan covers
+[0, timeline.frames) exactly once, in order, with no empty chunk.
 
 The default plan is anchored, so that re-rendering an edited timeline finds most of its chunks
 unchanged in the segment cache (chunking.content_key): boundaries sit on the timeline's cuts and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -95,9 +97,10 @@ def cut_signatures(timeline: Timeline) -> dict[int, int]:
     """A number for each frame where visible video clips start, from what starts there (each
     clip's track, source, in point, speed and length), not from the frame itself."""
     parts: dict[int, list[str]] = {}
+    sources: dict[str, str] = {}
     for index, track in enumerate(timeline.video_tracks()):
         for clip in track.clips:
-            source = getattr(clip.source, "path", None) or type(clip.source).__name__
+            source = _source_identity(clip.source, sources)
             parts.setdefault(clip.start, []).append(
                 f"{index}|{source}|{clip.source_start!r}|{clip.speed!r}|{clip.end - clip.start}"
             )
@@ -105,6 +108,22 @@ def cut_signatures(timeline: Timeline) -> dict[int, int]:
         frame: int.from_bytes(hashlib.sha256("\n".join(sorted(p)).encode()).digest()[:8], "big")
         for frame, p in parts.items()
     }
+
+
+def _source_identity(source: object, seen: dict[str, str]) -> str:
+    """What tells a clip's source apart from others without naming where it is: a file by its
+    size, not its path (README: moving a project or renaming a file keeps the chunks' keys, so
+    it must keep the plan too); other sources by their kind."""
+    path = getattr(source, "path", None)
+    kind = type(source).__name__
+    if not path:
+        return kind
+    if path not in seen:
+        try:
+            seen[path] = f"{kind}:{os.stat(path).st_size}"
+        except (OSError, ValueError):
+            seen[path] = f"{kind}:unreadable"  # not rendered either: the job fails on it
+    return seen[path]
 
 
 def piece_frames(timeline: Timeline, workers: int, chunks_per_worker: int, min_frames: int) -> int:

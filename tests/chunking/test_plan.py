@@ -8,6 +8,7 @@ import math
 import random
 from fractions import Fraction
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -256,19 +257,31 @@ def test_which_cuts_anchor(cuts: tuple[int, ...], expected: list[int], why: str)
     assert set(found) <= set(starts(plan_chunks(tl, workers=1))), why
 
 
+def shot_files(folder: Path, count: int, prefix: str = "shot") -> list[str]:
+    """One media file per shot, each of its own size (as footage is), in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"{prefix}{i}.mov"
+        path.write_bytes(b"x" * (1000 + i))
+        paths.append(str(path))
+    return paths
+
+
 @pytest.mark.parametrize("shift", [1, 30, -45, 97])
 def test_quick_cuts_anchor_by_content_so_a_ripple_edit_keeps_the_chunks_after_it(
-    shift: int,
+    shift: int, tmp_path: Path
 ) -> None:
     """Shots of 1.5 s, chunks at least 2 s: no cut is 2 s after the one before it, so only
     cuts chosen by what starts there can anchor; time inserted or trimmed at the head must
     leave most later chunks as they were, shifted (the segment cache then reuses them)."""
     lengths = [45] * 40
+    files = shot_files(tmp_path, len(lengths))
 
     def shots(first: int) -> Timeline:
         edges = list(itertools.accumulate([first, *lengths[1:]], initial=0))
         clips = tuple(
-            Clip(id=f"c{i}", track_id="t", source=FileSource(f"shot{i}.mov"), start=a, end=b)
+            Clip(id=f"c{i}", track_id="t", source=FileSource(files[i]), start=a, end=b)
             for i, (a, b) in enumerate(pairwise(edges))
         )
         track = Track(id="t", kind=TrackKind.VIDEO, clips=clips)
@@ -280,6 +293,28 @@ def test_quick_cuts_anchor_by_content_so_a_ripple_edit_keeps_the_chunks_after_it
     moved = {(c.start + shift, c.end + shift) for c in before if c.start >= 45}
     kept = [c for c in after if (c.start, c.end) in moved]
     assert len(kept) >= len(before) // 2, (spans(before), spans(after))
+
+
+def test_renaming_the_media_or_moving_the_project_keeps_the_plan(tmp_path: Path) -> None:
+    """README: a content key never depends on a path, so a moved project or a renamed file
+    keeps its keys; the quick cuts that anchor chunks must not depend on one either."""
+
+    def shots(files: list[str]) -> Timeline:
+        clips = tuple(
+            Clip(id=f"c{i}", track_id="t", source=FileSource(path), start=45 * i, end=45 * i + 45)
+            for i, path in enumerate(files)
+        )
+        track = Track(id="t", kind=TrackKind.VIDEO, clips=clips)
+        return Timeline(fps=Fraction(30), width=16, height=16, frames=45 * len(files),
+                        tracks=(track,))  # fmt: skip
+
+    def plan(files: list[str]) -> list[tuple[int, int]]:
+        return spans(plan_chunks(shots(files), workers=4, min_frames=60))
+
+    original = plan(shot_files(tmp_path / "project", 40))
+    assert len(set(original)) > 2
+    assert plan(shot_files(tmp_path / "moved" / "project", 40)) == original
+    assert plan(shot_files(tmp_path / "renamed", 40, prefix="take")) == original
 
 
 def test_snap_fraction_sets_how_close_to_an_anchor_a_grid_boundary_may_fall() -> None:
