@@ -58,15 +58,38 @@ from chunking.timeline.model import (
 from common.errors import TimelineError
 
 #: Bumped whenever the canonical form changes meaning, so no old key can match a new one.
-KEY_VERSION = 1
+KEY_VERSION = 2
 
 #: Export settings that shape only the sound (the audio codec follows the container).
 AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate")
-#: Export settings that shape the video stream: every field but the audio bitrate, so a field
-#: added to ExportSettings later changes video keys until someone decides otherwise.
+#: Export settings that shape the video stream: every field but the audio bitrate and the
+#: container, so a field added to ExportSettings later changes video keys until someone decides
+#: otherwise. Segments are Matroska whatever the output's container (the merge remuxes them), so
+#: the container shapes the video only where it picks the lossless encoder (video_export_form).
 VIDEO_EXPORT_FIELDS = tuple(
-    f.name for f in dataclasses.fields(ExportSettings) if f.name != "audio_bitrate"
+    f.name
+    for f in dataclasses.fields(ExportSettings)
+    if f.name not in ("audio_bitrate", "container")
 )
+
+#: What a lossless encode does not read (workers.encoder: its encoder and options are fixed).
+_LOSSLESS_IGNORES = (
+    "codec", "crf", "bitrate", "preset", "keyframe_interval", "b_frames", "hardware_acceleration"
+)  # fmt: skip
+
+
+def video_export_form(export: ExportSettings) -> dict[str, Any]:
+    """The export settings as far as they shape a chunk's segment: a lossless one keyed by the
+    encoder it gets (as workers.encoder.choose_encoder picks it) and by nothing it ignores, so
+    a remux to another container, or a crf or preset a lossless encode ignores, reuses it."""
+    form = {name: getattr(export, name) for name in VIDEO_EXPORT_FIELDS}
+    if export.lossless or export.codec == "ffv1":
+        for name in _LOSSLESS_IGNORES:
+            form.pop(name)
+        # FFmpeg's mov muxer refuses FFV1, so mp4 and mov carry lossless RGB H.264 instead.
+        rgb264 = export.container in ("mp4", "mov") and export.codec != "ffv1"
+        form["encoder"] = "libx264rgb" if rgb264 else "ffv1"
+    return form
 
 
 def video_cacheable(export: ExportSettings) -> bool:
@@ -152,7 +175,7 @@ def video_form(
         "fps": str(timeline.fps),
         "size": [timeline.width, timeline.height],
         "frames": end - start,
-        "export": {name: getattr(timeline.export, name) for name in VIDEO_EXPORT_FIELDS},
+        "export": video_export_form(timeline.export),
         "clips": clips,
         "transitions": transitions,
         "subtitles": subtitles,

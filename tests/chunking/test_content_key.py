@@ -372,7 +372,6 @@ def test_a_subtitle_overlapping_the_range_counts() -> None:
         ExportSettings(keyframe_interval=48),
         ExportSettings(b_frames=0),
         ExportSettings(lossless=True),
-        ExportSettings(container="mkv"),
         ExportSettings(hardware_acceleration=True),
     ],
 )
