@@ -80,6 +80,9 @@ CACHE_LRU = PREFIX + "cache:{name}:lru"
 CACHE_SIZES = PREFIX + "cache:{name}:sizes"
 #: Hash per storage: "bytes" (total indexed), "clock" (the LRU's logical time), "hits", "misses".
 CACHE_STATS = PREFIX + "cache:{name}:stats"
+#: Sorted set of a segment cache's entries a job planned to reuse, each until a time (unix
+#: seconds): eviction passes them over.
+CACHE_PINS = PREFIX + "cache:{name}:pins"
 #: String with TTL: a media file's content id, by its real path, size, mtime, inode and change
 #: time (MEDIA_ID_TTL).
 MEDIA_ID = PREFIX + "media:{name}"
@@ -190,6 +193,11 @@ def cache_lru(scope: str) -> str:
 def cache_sizes(scope: str) -> str:
     """Key of a storage's segment cache entry sizes."""
     return CACHE_SIZES.format(name=scope)
+
+
+def cache_pins(scope: str) -> str:
+    """The entries of a segment cache's scope that jobs planned to reuse (kept from eviction)."""
+    return CACHE_PINS.format(name=scope)
 
 
 def cache_stats(scope: str) -> str:

@@ -193,8 +193,7 @@ class SegmentCache:
         self._lru = keys.cache_lru(scope)
         self._sizes = keys.cache_sizes(scope)
         self._stats = keys.cache_stats(scope)
-        # Beside the other index keys (cr:cache:<scope>:...), which the worker ACL already covers.
-        self._pins = self._stats.removesuffix(":stats") + ":pins"
+        self._pins = keys.cache_pins(scope)
         self._put = client.register_script(_PUT)
         self._touch = client.register_script(_TOUCH)
         self._forget = client.register_script(_FORGET)
