@@ -220,6 +220,17 @@ class Settings:
         )
 
 
+def compute_backend(env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """CLOUDRENDER_KERNELS and CLOUDRENDER_COMPOSITOR as given (lower case, "" when unset),
+    without checking the other settings: read when workers.kernels is imported, where a bad
+    value of another setting must not stop the import (the command reports it in one line)."""
+    env = os.environ if env is None else env
+    return tuple(  # type: ignore[return-value]
+        (env.get(name) or "").strip().lower()
+        for name in ("CLOUDRENDER_KERNELS", "CLOUDRENDER_COMPOSITOR")
+    )
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if not raw:

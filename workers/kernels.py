@@ -18,7 +18,6 @@ import contextlib
 import ctypes
 import hashlib
 import importlib.util
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from common.settings import compute_backend
 from workers.arrays import module_of
 
 Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
@@ -45,8 +45,7 @@ def _load() -> tuple[Any, str]:
     CLOUDRENDER_KERNELS=numpy asks for the NumPy steps)."""
     # Only the two settings read here, and as they are: this runs at import, before the command
     # line can report a bad CLOUDRENDER_* value in one line (Settings.from_env checks them all).
-    kernels = (os.environ.get("CLOUDRENDER_KERNELS") or "").strip().lower()
-    compositor = (os.environ.get("CLOUDRENDER_COMPOSITOR") or "").strip().lower()
+    kernels, compositor = compute_backend()
     # The GPU code path on the CPU (workers.arrays) must run the steps CuPy would: NumPy's.
     if kernels == "numpy" or compositor == "gpu-numpy":
         return None, ""
