@@ -126,7 +126,9 @@ def pool_nodes_busy(api: CloudRenderingAPI, job: str, count: int) -> bool:
 def test_failed_boot_scale_in_mid_chunk_and_a_notice_while_draining_lose_nothing(
     tmp_path: Path,
 ) -> None:
-    doc = heavy_project(tmp_path, seconds=16.0, size=(1280, 720))
+    # Long enough that the job still renders through all three faults: chunks in their
+    # sandbox run at the node's own BLAS speed (OPENBLAS_CORETYPE is passed down), faster.
+    doc = heavy_project(tmp_path, seconds=32.0, size=(1280, 720))
     timeline = load_project(doc, str(tmp_path))
     timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
     direct = tmp_path / "direct.mkv"

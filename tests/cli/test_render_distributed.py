@@ -98,7 +98,7 @@ def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
         ],
         size=(640, 360),
         effects=[{"id": "b", "effect_type": "Blur"}],
-        settings={"export": {"preset": "medium"}},
+        settings={"export": {"preset": "veryslow"}},  # still rendering when Ctrl-C comes
     )
     assert src.exists()
     path = write_project(tmp_path / "p.json", doc)
@@ -107,9 +107,8 @@ def test_ctrl_c_leaves_no_process_and_no_file(cli: CLI, tmp_path: Path) -> None:
     jobs = Path(os.environ["CLOUDRENDER_EMBEDDED_DIR"], "storage", "jobs")
     before = set(jobs.iterdir()) if jobs.exists() else set()
     proc = cli.start(
-        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30",
-        "--no-cache",  # every chunk renders into the job's own objects
-    )  # fmt: skip
+        "render", str(path), "-o", str(out_dir / "x.mp4"), "--workers", "2", "--chunk-frames", "30"
+    )
     # Wait until the workers are up and rendering, then interrupt like a terminal's Ctrl-C.
     children: set[int] = set()
     deadline = time.monotonic() + 60
