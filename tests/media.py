@@ -9,6 +9,7 @@ tests use are defined here.
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +49,14 @@ def write_project(path: Path, doc: dict[str, Any]) -> Path:
     """Write a project document as JSON."""
     path.write_text(json.dumps(doc))
     return path
+
+
+def zero_frame_times(path: Path) -> None:
+    """Set every sample delta of the MP4's time-to-sample table to 0 (a broken muxer)."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"stts")
+    (entries,) = struct.unpack(">I", data[at + 8 : at + 12])
+    for n in range(entries):
+        delta = at + 12 + 8 * n + 4
+        data[delta : delta + 4] = b"\x00\x00\x00\x00"
+    path.write_bytes(bytes(data))

@@ -17,7 +17,7 @@ from PIL import Image
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import read_project
 from common.errors import DecodeError
-from tests.media import make_video, project, video_track
+from tests.media import make_video, project, video_track, zero_frame_times
 from workers.probe import media_report
 from workers.sources import open_file
 
@@ -106,20 +106,9 @@ def test_an_oversized_image_inside_a_sequence_is_refused(tmp_path: Path) -> None
     assert problems[0].endswith("img_0015.png")
 
 
-def _zero_frame_times(path: Path) -> None:
-    """Set every sample delta of the MP4's time-to-sample table to 0 (a broken muxer)."""
-    data = bytearray(path.read_bytes())
-    at = data.index(b"stts")
-    (entries,) = struct.unpack(">I", data[at + 8 : at + 12])
-    for n in range(entries):
-        delta = at + 12 + 8 * n + 4
-        data[delta : delta + 4] = b"\x00\x00\x00\x00"
-    path.write_bytes(bytes(data))
-
-
 def test_collapsed_frame_times_are_refused_by_validate_as_by_render(tmp_path: Path) -> None:
     path = make_video(tmp_path / "stuck.mp4", frames=60, size=(64, 36))
-    _zero_frame_times(path)  # no length declared either: only decoding shows it
+    zero_frame_times(path)  # no length declared either: only decoding shows it
     clip = {"id": "take", "start_time": 0, "end_time": 1.5, "source": {"File": "stuck.mp4"}}
     problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
     with pytest.raises(DecodeError) as refused:

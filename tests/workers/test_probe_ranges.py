@@ -4,7 +4,6 @@ fine, and render froze or failed with a misleading message where validate refuse
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import av
@@ -14,7 +13,7 @@ import pytest
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import read_project
 from common.errors import DecodeError, ValidationError
-from tests.media import make_video, project, video_track
+from tests.media import make_video, project, video_track, zero_frame_times
 from workers.probe import header_warnings, media_report
 from workers.sources import collapsed_times, open_file
 
@@ -56,20 +55,9 @@ def test_a_cut_file_is_refused_only_where_a_clip_plays_past_the_cut(tmp_path: Pa
     assert refused.value.problems == problems
 
 
-def _zero_frame_times(path: Path) -> None:
-    """Set every sample delta of the MP4's time-to-sample table to 0 (a broken muxer)."""
-    data = bytearray(path.read_bytes())
-    at = data.index(b"stts")
-    (entries,) = struct.unpack(">I", data[at + 8 : at + 12])
-    for n in range(entries):
-        delta = at + 12 + 8 * n + 4
-        data[delta : delta + 4] = b"\x00\x00\x00\x00"
-    path.write_bytes(bytes(data))
-
-
 def test_a_file_whose_frame_times_collapse_is_refused_not_frozen(tmp_path: Path) -> None:
     path = make_video(tmp_path / "stuck.mp4", frames=60, size=(64, 36))
-    _zero_frame_times(path)
+    zero_frame_times(path)
     # It rendered a frozen picture without a word, direct and distributed (each chunk opens it).
     with pytest.raises(DecodeError, match=r"^clip 'take': the frame times of .*stuck\.mp4 "):
         open_file(str(path), "take")
