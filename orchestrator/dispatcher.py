@@ -257,7 +257,7 @@ class Dispatcher:
         if renderer is None:
             renderer = self._renderer(job_id)
         task_id = f"{job_id}-c{index}-{uuid.uuid4().hex[:8]}"
-        now = time.time()
+        now = self.store.now()
         pipe = self.redis.pipeline()
         pipe.zadd(keys.QUEUED, {f"{job_id}:{index}": now})
         pipe.hset(keys.LAST_DISPATCH, job_id, now)

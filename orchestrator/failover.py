@@ -5,8 +5,6 @@ pure functions in orchestrator.health; this module applies them to the job store
 
 from __future__ import annotations
 
-import time
-
 from common.names import PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from orchestrator import keys
 from orchestrator.health import lost_chunks, lost_plan, lost_tasks, stragglers
@@ -17,7 +15,7 @@ from orchestrator.worker_hooks import WorkerHooks
 
 def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]:
     """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
-    now = time.time() if now is None else now
+    now = service.store.now() if now is None else now
     store, dispatcher = service.store, service.dispatcher
     beats = dispatcher.nodes()  # read once: every job's reconcile looks at them
     live = set(beats)

@@ -9,7 +9,6 @@ and partial output are deleted): whoever cancels it, only the reason differs.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from common.errors import RenderError
@@ -95,7 +94,7 @@ def stop_jobs(
 def _end_chunks(store: JobStore, job_id: str) -> None:
     """Record the chunks that are not done failed: none of them runs any more, and from now on
     no worker's late write (a progress report, a start) changes them."""
-    now = time.time()
+    now = store.now()
     for chunk in store.chunks(job_id):
         if chunk.state is not ChunkState.DONE:
             chunk.state, chunk.error, chunk.finished_at = ChunkState.FAILED, CHUNK_CANCELLED, now

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -31,6 +31,9 @@ from orchestrator.job_record import (
 
 #: Default lifetime of a finished job's records (seconds).
 FINISHED_TTL = 7 * 24 * 3600
+
+#: How often a store measures again how far its machine's clock is from the Redis server's.
+CLOCK_CHECK_SECONDS = 60.0
 
 
 #: What a job id may be: ours are 16 hex digits. Anything with a ':' would name another of the
@@ -66,10 +69,38 @@ return 1
 class JobStore:
     """Reads and writes job records in Redis."""
 
-    def __init__(self, client: redis.Redis, *, finished_ttl: int = FINISHED_TTL) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        finished_ttl: int = FINISHED_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.redis = client
         self.finished_ttl = finished_ttl
         self._save_chunk = client.register_script(_SAVE_CHUNK)
+        self._clock = clock
+        self._offset = 0.0
+        self._offset_checked: float | None = None
+
+    def now(self) -> float:
+        """The cluster's time: this machine's clock set to the Redis server's.
+
+        Nodes compare each other's timestamps (a chunk's last progress against the
+        orchestrator's tick, a merge's lease, a retry's due time): a worker whose clock ran a
+        minute behind had every chunk it started taken for stalled and rendered again."""
+        checked = self._offset_checked
+        if checked is None or time.monotonic() - checked > CLOCK_CHECK_SECONDS:
+            try:
+                before = self._clock()
+                seconds, micros = self.redis.time()
+                after = self._clock()
+            except redis.RedisError:
+                pass  # the write that follows reports Redis being away; keep the last offset
+            else:
+                self._offset = seconds + micros / 1e6 - (before + after) / 2
+                self._offset_checked = time.monotonic()
+        return self._clock() + self._offset
 
     @classmethod
     def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:
@@ -203,7 +234,7 @@ class JobStore:
                         pipe.unwatch()
                         return False
                     check_transition(current, target)
-                    now = time.time()
+                    now = self.now()
                     if target is JobState.RENDERING:
                         fields.setdefault("started_at", now)
                     if target.finished:
@@ -318,7 +349,7 @@ class JobStore:
         chunk.task_id = task_id
         chunk.attempts += 1
         chunk.frames_done = 0
-        chunk.started_at = chunk.updated_at = time.time()
+        chunk.started_at = chunk.updated_at = self.now()
         chunk.error = None
         self.save_chunk(job_id, chunk)
         self.redis.zrem(keys.QUEUED, f"{job_id}:{index}")
@@ -329,7 +360,7 @@ class JobStore:
         chunk = self.chunk(job_id, index)
         if chunk.state is ChunkState.RUNNING:
             chunk.frames_done = frames_done
-            chunk.updated_at = time.time()
+            chunk.updated_at = self.now()
             self.save_chunk(job_id, chunk)
 
     def chunk_done(
@@ -342,7 +373,7 @@ class JobStore:
         chunk = self.chunk(job_id, index)
         chunk.state = ChunkState.DONE
         chunk.frames_done = chunk.frames
-        chunk.finished_at = time.time()
+        chunk.finished_at = self.now()
         chunk.seconds = seconds
         chunk.renderer = renderer or chunk.renderer
         chunk.digest = digest or chunk.digest
@@ -383,7 +414,7 @@ class JobStore:
         chunk = self.chunk(job_id, index)
         chunk.state = ChunkState.RETRYING if retrying else ChunkState.FAILED
         chunk.error = error
-        chunk.finished_at = time.time()
+        chunk.finished_at = self.now()
         self.save_chunk(job_id, chunk)
 
     def add_node_seconds(self, job_id: str, seconds: float) -> float:

@@ -234,7 +234,8 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     """Advertise this worker node and its pool size every few seconds while it runs."""
     client = redis.Redis.from_url(app.conf.broker_url)
     name = _name(sender)
-    since = time.time()
+    clock = JobStore(client)  # the cluster's time: the orchestrator reads these beats
+    since = clock.now()
     sampler = HostSampler()
     consumer = getattr(sender, "task_consumer", None)
     queues = sorted(q.name for q in getattr(consumer, "queues", []) or [])
@@ -264,7 +265,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                     "concurrency": _slots(app, sender),
                     "pid": os.getpid(),
                     "since": since,
-                    "time": time.time(),
+                    "time": clock.now(),
                     "draining": shown[0],
                     "drained": shown[1],
                     "busy": busy_tasks(),
@@ -323,6 +324,7 @@ class NodeDrain:
     def __init__(self, app: Celery, client: Any, name: str, queues: Sequence[str]) -> None:
         self.app = app
         self.client = client
+        self._clock = JobStore(client)  # hand-back times are the autoscaler's, in cluster time
         self.name = name
         self.queues = list(queues) or list(QUEUES)
         #: set while the node takes no new work (a drain or a spot evacuation)
@@ -345,7 +347,12 @@ class NodeDrain:
         elif raw is None and self._drain_on:
             self._drain_on = not self._resume()
             return
-        if self._drain_on and not self._evicted and busy_tasks() and time.time() >= _when(raw):
+        if (
+            self._drain_on
+            and not self._evicted
+            and busy_tasks()
+            and self._clock.now() >= _when(raw)
+        ):
             # Chunks still running at the hand-back time stop between frames and go back to
             # the queue (workers.tasks: "evicted"); they are not failures.
             try:

@@ -14,7 +14,6 @@ after the job TTL, a week by default). Host CPU and network rates cover the time
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -291,7 +290,7 @@ def collect(
     limit: int = JOB_LIMIT,
 ) -> tuple[RenderMetrics, list[NodeMetrics]]:
     """Render and node metrics from one read of the store (what the exporter serves)."""
-    now = time.time() if now is None else now
+    now = store.now() if now is None else now
     jobs = stored_jobs(store, limit)
     beats = list(store.heartbeats().values())
     stats = job_stats(jobs, now)
@@ -336,4 +335,4 @@ def collect_render_metrics(
 
 def collect_node_metrics(store: JobStore, *, limit: int = JOB_LIMIT) -> list[NodeMetrics]:
     """NodeMetrics of every node with a live heartbeat, sorted by name."""
-    return node_metrics(store.heartbeats().values(), stored_jobs(store, limit), time.time())
+    return node_metrics(store.heartbeats().values(), stored_jobs(store, limit), store.now())

@@ -59,13 +59,13 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     store = service.store
     try:
         try:
-            started = store.transition(job_id, JobState.PLANNING, plan_started_at=time.time())
+            started = store.transition(job_id, JobState.PLANNING, plan_started_at=store.now())
         except InvalidTransition:
             return 0  # planned already, by another copy of this task
         if not started:
             if not takeover or store.state(job_id) is not JobState.PLANNING:
                 return 0  # cancelled before planning, or another copy is planning it
-            store.update(job_id, plan_started_at=time.time())
+            store.update(job_id, plan_started_at=store.now())
         spec = JobSpec.from_dict(service.job_spec(job_id))
         timeline = spec.timeline()
         plan = _plan(service, spec, timeline)
@@ -74,7 +74,7 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     except RenderError as exc:
         service.job_failed(job_id, RenderError(f"planning: {exc}"))
         return 0
-    now = time.time()
+    now = store.now()
     records = []
     for chunk, key in plan.chunks:
         record = ChunkRecord(chunk.index, chunk.start, chunk.end, key=key or None)
@@ -191,8 +191,8 @@ def tick() -> dict[str, int]:
         return {"skipped": 1}
     store.redis.incr(keys.TICKS)  # observable: how often the beat really fires
     try:
-        escalated = refresh_jobs(store, time.time())
-        health = check_jobs(service)
+        escalated = refresh_jobs(store, store.now())
+        health = check_jobs(service, store.now())
         forgotten = store.cleanup()
         sent = service.dispatcher.fill()
     finally:

@@ -221,13 +221,13 @@ class WorkerHooks:
             pipe.hincrbyfloat(keys.job(job_id), "pool_seconds", seconds)
             pipe.hincrbyfloat(keys.job(job_id), "pool_cost", cost)
             pipe.execute()
-        charge_job(self.store.redis, job_id, cost, time.time(), app=self.app)
+        charge_job(self.store.redis, job_id, cost, self.store.now(), app=self.app)
 
     def chunk_retrying(self, job_id: str, index: int, error: RenderError, delay: float) -> None:
         """Record a transient failure; Celery re-runs the task after `delay` seconds."""
         self.store.chunk_failed(job_id, index, str(error), retrying=True)
         # Queued again, from when the retry is due: the reconciler leaves it alone till then.
-        self.store.redis.zadd(keys.QUEUED, {f"{job_id}:{index}": time.time() + delay})
+        self.store.redis.zadd(keys.QUEUED, {f"{job_id}:{index}": self.store.now() + delay})
         self.publish(job_id, "chunk_retrying", chunk=index, error=str(error), delay=delay)
 
     def chunk_crashed(self, job_id: str, index: int, node: str, error: str) -> None:
@@ -296,7 +296,7 @@ class WorkerHooks:
 
     def merge_started(self, job_id: str) -> bool:
         """Move the job to merging; False if it ended, or another merge of it holds the lease."""
-        now = time.time()
+        now = self.store.now()
         try:
             if self.store.state(job_id) is JobState.MERGING:
                 # A duplicate (resent while the first waited in the queue) must not merge
@@ -326,7 +326,7 @@ class WorkerHooks:
 
     def merge_alive(self, job_id: str) -> None:
         """Renew the merge's lease: the health check resends a merge whose lease ran out."""
-        self.store.update(job_id, merge_alive_at=time.time())
+        self.store.update(job_id, merge_alive_at=self.store.now())
 
     def merge_finished(self, job_id: str, summary: dict[str, Any]) -> bool:
         """Complete the job with its measured cost; whether it is complete (False when it was
@@ -347,7 +347,7 @@ class WorkerHooks:
             # was cancelled (or failed) while this one delivered: the merge takes it back.
             return self.store.state(job_id) is JobState.COMPLETED
         # Chunks recorded their cost as they finished (charge); the rest (audio, merge) now.
-        settle_job(self.store.redis, job_id, cost, time.time(), app=self.app)
+        settle_job(self.store.redis, job_id, cost, self.store.now(), app=self.app)
         self.dispatcher.forget(job_id)
         self.publish(job_id, "completed", cost=cost, seconds=self.job_seconds(job_id))
         return True
@@ -364,7 +364,7 @@ class WorkerHooks:
             # finished, the rest (the audio's time) is recorded now.
             cost = cost_so_far(self.store.redis, job_id)
             self.store.update(job_id, actual_cost=cost)  # `status` showed $0 for it
-            settle_job(self.store.redis, job_id, cost, time.time(), app=self.app)
+            settle_job(self.store.redis, job_id, cost, self.store.now(), app=self.app)
             self.dispatcher.forget(job_id)
             self._remove_objects(job_id)
             self.publish(job_id, "failed", error=str(error), seconds=self.job_seconds(job_id))
@@ -442,7 +442,7 @@ class WorkerHooks:
             {"index": c.index, "start": c.start, "end": c.end, "key": spec.segment_key(c.index)}
             for c in records
         ]
-        self.store.update(job_id, merge_sent_at=time.time())
+        self.store.update(job_id, merge_sent_at=self.store.now())
         self.app.send_task(
             TASK_MERGE,
             args=[job_id, chunks, fields["audio"]],
@@ -453,7 +453,7 @@ class WorkerHooks:
     def send_audio(self, job_id: str) -> None:
         """Send the job's audio task (again, if an earlier one was lost)."""
         level = self.store.get_fields(job_id, "effective_priority")["effective_priority"]
-        self.store.update(job_id, audio_sent_at=time.time())
+        self.store.update(job_id, audio_sent_at=self.store.now())
         self.app.send_task(
             TASK_RENDER_AUDIO, args=[job_id], queue=QUEUE_AUDIO, priority=PRIORITIES[level]
         )

@@ -14,7 +14,6 @@ import dataclasses
 import functools
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -144,7 +143,7 @@ class Autoscaler:
 
     def run(self, now: float | None = None) -> Round:
         """One round: observe, decide, act; returns what was decided and done."""
-        now = time.time() if now is None else now
+        now = self.store.now() if now is None else now
         snapshot, views = self.observe(now)
         decision = decide(snapshot, self.pools, self.policy, now)
         result = Round(decision)
@@ -296,7 +295,7 @@ class Autoscaler:
             return  # still finishing (or handing back) its chunks
         do(f"terminate {pool.name} {node.id} (drained)", lambda: engine.terminate(pool, node.id))
         if not self.dry_run:
-            self.ledger.terminated(node.id, time.time(), DRAINED)
+            self.ledger.terminated(node.id, self.store.now(), DRAINED)
             if record is not None and record.name:
                 self.redis.delete(keys.drain(record.name))
 
