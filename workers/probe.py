@@ -84,7 +84,7 @@ class MediaFacts:
     seconds: float | None = None
     #: how long its sound lasts where it says so (None: unknown, or no sound)
     sound_seconds: float | None = None
-    #: the HDR transfer its video declares ("HLG", "PQ"), which is not tone-mapped
+    #: the HDR transfer its video declares ("HLG", "PQ"): tone-mapped to SDR (workers.hdr)
     hdr: str | None = None
     #: an animated still (APNG, animated WebP): only its first frame is shown
     animated: bool = False
@@ -248,8 +248,8 @@ def media_problems(timeline: Timeline, base_dir: str) -> list[str]:
 
 def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str]]:
     """One line per clip whose media the render would refuse, and warnings for clips that play
-    past their media's end (the last frame holds, the sound stops) or show HDR video (not
-    tone-mapped); each distinct file opened once, and the part of it the clips read decoded
+    past their media's end (the last frame holds, the sound stops) or show HDR video
+    (tone-mapped to SDR); each distinct file opened once, and the part of it the clips read decoded
     (``workers.probe_decode``: within a bound), of an image sequence the first image decoded
     and the others the clips show read to their headers.
 
@@ -313,8 +313,8 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
         )
     if facts.hdr is not None and kind is TrackKind.VIDEO:
         found.append(
-            f"its media is HDR video ({facts.hdr}, BT.2020), which is rendered as SDR BT.709 "
-            "without tone mapping: its colours will look flat and washed out"
+            f"its media is HDR video ({facts.hdr}, BT.2020), which is tone-mapped to SDR BT.709: "
+            "its highlights are compressed and it looks dimmer than on an HDR screen"
         )
     return found
 

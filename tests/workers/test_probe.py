@@ -156,8 +156,8 @@ def test_hdr_media_on_a_video_track_are_a_warning(tmp_path: Path) -> None:
         header_warnings(timeline)
         == warnings
         == [
-            "clip 'c': its media is HDR video (HLG, BT.2020), which is rendered as SDR BT.709 "
-            "without tone mapping: its colours will look flat and washed out"
+            "clip 'c': its media is HDR video (HLG, BT.2020), which is tone-mapped to SDR BT.709: "
+            "its highlights are compressed and it looks dimmer than on an HDR screen"
         ]
     )
 
