@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 from PIL import Image
 
@@ -23,6 +24,7 @@ __all__ = [
     "identify",
     "level",
     "make_image",
+    "make_interlaced",
     "make_video",
     "project",
     "solid",
@@ -42,6 +44,35 @@ def make_image(path: Path, size: tuple[int, int], rgba: tuple[int, int, int, int
     """A flat-colour PNG/JPEG image."""
     mode = "RGBA" if path.suffix == ".png" else "RGB"
     Image.new(mode, size, rgba if mode == "RGBA" else rgba[:3]).save(path)
+    return path
+
+
+def make_interlaced(
+    path: Path, *, frames: int = 20, codec: str = "libx264", gop: int = 6, fps: int = 25
+) -> Path:
+    """A 320x180 interlaced video (top field first) whose fields each show a white bar where it
+    stood at that field's moment: field 2i+f at column 6(2i+f), so a frame shows it combed."""
+    width, height = 320, 180
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.gop_size = gop
+        options = {"flags": "+ilme+ildct"}
+        if codec == "libx264":
+            options |= {"preset": "ultrafast", "crf": "10", "x264-params": "interlaced=1:tff=1"}
+        else:
+            options |= {"qscale": "2", "top": "1"}
+        stream.codec_context.options = options
+        for i in range(frames):
+            img = np.full((height, width, 3), 40, np.uint8)
+            for field in (0, 1):
+                x = 6 * (2 * i + field) % (width - 16)
+                img[field::2, x : x + 16] = 230
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
     return path
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from common.errors import DecodeError, MediaError
 from workers import hdr
+from workers.deinterlace import deinterlaced, field_order
 from workers.media_open import open_media, reason
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import video_index
@@ -70,6 +71,8 @@ class VideoSource:
             "hevc",
         )
         self._alpha_decoder = _alpha_decoder(self.stream)
+        #: the field an interlaced stream shows first, None for progressive (workers.deinterlace)
+        self.fields = field_order(self.stream)
         self._orient: Orientation | None = None
         # Decoded in the compositor's thread: a decoding thread of its own measured no faster
         # and 8 % more CPU in a render slot (docs/benchmarks.md).
@@ -132,7 +135,8 @@ class VideoSource:
         MPEG-PS land a keyframe late): the next call seeks a keyframe further back."""
         # Past MAX_SEEK_BACK keyframes back, from the file's start (None).
         back = self._seek_back
-        key = self.index.keyframe(wanted, back) if back <= MAX_SEEK_BACK else None
+        first = self._first_needed(wanted)
+        key = self.index.keyframe(first, back) if back <= MAX_SEEK_BACK else None
         ahead = bisect.bisect_left(self.pts, wanted) - bisect.bisect_left(
             self.pts, self._last_pts if self._last_pts is not None else -(2**62)
         )
@@ -149,7 +153,7 @@ class VideoSource:
             for frame in self._frames:
                 if frame.pts is None:
                     continue
-                landed_late = seeking and self._last_pts is None and frame.pts > wanted
+                landed_late = seeking and self._last_pts is None and frame.pts > first
                 self._last_pts = frame.pts
                 if (
                     frame.is_corrupt
@@ -165,12 +169,12 @@ class VideoSource:
                         f"{float((frame.pts - self.first) * self.time_base):.3f}s in {self.path}: "
                         "the decoder had to conceal damage there (repair or re-export the file)"
                     )
-                if frame.pts == wanted:
-                    return frame
                 if landed_late and key is not None:
                     self._seek_back += 1
                     self._drop_frames()
                     return None
+                if frame.pts == wanted:
+                    return frame
                 if frame.pts > wanted:
                     break
         except av.error.FFmpegError as exc:
@@ -187,6 +191,13 @@ class VideoSource:
             f"clip {self.clip_id!r}: frame at {float(wanted * self.time_base):.3f}s "
             f"cannot be decoded from {self.path}"
         )
+
+    def _first_needed(self, wanted: int) -> int:
+        """The first frame a decode for `wanted` must give: the one before it when the stream
+        is deinterlaced, which the filter reads to make `wanted` (workers.deinterlace)."""
+        if self.fields is None:
+            return wanted
+        return self.pts[max(0, bisect.bisect_left(self.pts, wanted) - 1)]
 
     def _drop_frames(self) -> None:
         """Forget the decoding position: the next frame seeks."""
@@ -211,6 +222,8 @@ class VideoSource:
         self._frames = self._decoded()
         if self._counted:
             self._frames = self._numbered(self._frames, key)
+        if self.fields is not None:
+            self._frames = deinterlaced(self._frames, self.time_base)
         self._last_pts = None
 
     def _numbered(self, frames: Iterator[Any], key: int | None) -> Iterator[Any]:

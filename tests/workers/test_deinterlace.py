@@ -1,0 +1,120 @@
+"""Interlaced footage (1080i/576i broadcast, camera and NLE exports) is deinterlaced as it is
+decoded: no combing on moving edges, each frame the same wherever a decode starts, and
+progressive frames (progressive files, progressive runs of a mixed stream) left as they were."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from tests.media import decode_rgb, make_interlaced, make_video
+from workers.deinterlace import Deinterlacer, deinterlaced
+from workers.video_source import VideoSource
+
+FPS = 25
+
+
+def combing(rgb: np.ndarray) -> float:
+    """How far each row stands from the mean of the rows around it (0 for a clean picture)."""
+    img = rgb.astype(np.int32)
+    return float(np.abs(img[1:-1] - (img[:-2] + img[2:]) // 2).max(axis=2).mean())
+
+
+def pictures(source: VideoSource, order: list[int]) -> dict[int, np.ndarray]:
+    """The source's frames at these indices, decoded in this order."""
+    return {i: source.picture_at(Fraction(i, FPS)).rgb.copy() for i in order}
+
+
+@pytest.mark.parametrize(("name", "codec"), [("i.mp4", "libx264"), ("i.mpg", "mpeg2video")])
+def test_interlaced_video_shows_no_combing(tmp_path: Path, name: str, codec: str) -> None:
+    path = make_interlaced(tmp_path / name, codec=codec)
+    # Given a source whose frames, decoded as they are, are combed where the bar moves
+    raw = decode_rgb(path)
+    assert min(combing(img) for img in raw) > 3
+    source = VideoSource(str(path), "interview")
+    try:
+        # When its frames are read
+        shown = pictures(source, list(range(len(source.pts))))
+        # Then none is combed, and each still shows the bar
+        for i, img in shown.items():
+            assert combing(img) < 1, f"frame {i} is combed ({combing(img):.2f})"
+            assert img.max() > 150, f"frame {i} lost its bar"
+        assert source.fields == ("top" if codec == "libx264" else "bottom")
+    finally:
+        source.close()
+
+
+def test_a_frame_is_the_same_wherever_the_decode_starts(tmp_path: Path) -> None:
+    path = make_interlaced(tmp_path / "i.mkv", frames=20, gop=6)
+    forward = VideoSource(str(path), "a")
+    try:
+        frames = len(forward.pts)
+        expected = pictures(forward, list(range(frames)))
+    finally:
+        forward.close()
+    # Backwards (a seek for every frame), at random, and each keyframe on its own
+    orders = [
+        list(reversed(range(frames))),
+        random.Random(7).sample(range(frames), frames),
+        [6, 12, 18, 19, 0, 7, 13],
+    ]
+    for order in orders:
+        source = VideoSource(str(path), "b")
+        try:
+            for i, img in pictures(source, order).items():
+                assert np.array_equal(img, expected[i]), f"frame {i} depends on the decode start"
+        finally:
+            source.close()
+
+
+def _decoded(path: Path) -> list[Any]:
+    with av.open(str(path)) as container:
+        return list(container.decode(video=0))
+
+
+def test_progressive_frames_of_an_interlaced_stream_pass_untouched(tmp_path: Path) -> None:
+    # Given a stream that mixes progressive frames into interlaced ones (soft telecine, edits)
+    interlaced = _decoded(make_interlaced(tmp_path / "i.mkv", frames=6))
+    progressive = _decoded(make_video(tmp_path / "p.mkv", frames=6, size=(320, 180)))
+    mixed = [f for pair in zip(progressive, interlaced, strict=True) for f in pair]
+    planes = [[np.array(p, copy=True) for p in f.planes] for f in mixed]
+    flagged = [f.interlaced_frame for f in mixed]
+    for n, frame in enumerate(mixed):
+        frame.pts = n
+    # When it is deinterlaced
+    out = list(deinterlaced(iter(mixed), Fraction(1, FPS)))
+    # Then there is one frame for each, in order; the progressive ones keep every byte
+    assert [f.pts for f in out] == list(range(len(mixed)))
+    for n, frame in enumerate(out):
+        same = all(
+            np.array_equal(np.asarray(a), b) for a, b in zip(frame.planes, planes[n], strict=True)
+        )
+        assert same != flagged[n], f"frame {n} (interlaced: {flagged[n]})"
+
+
+def test_a_progressive_source_is_not_filtered(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "p.mp4", frames=12, fps=FPS, size=(320, 180), gop=4)
+    source = VideoSource(str(path), "p")
+    try:
+        shown = pictures(source, [5, 4, 11, 0])
+    finally:
+        source.close()
+    raw = decode_rgb(path)
+    for i, img in shown.items():
+        assert np.array_equal(img, raw[i])
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv422p10le", "yuv411p", "yuv444p", "gray"])
+def test_the_filter_keeps_the_decoders_pixel_format(pix_fmt: str) -> None:
+    # ProRes (10-bit 4:2:2), NTSC DV (4:1:1), ... are filtered as decoded, never converted
+    frame = av.VideoFrame(64, 36, pix_fmt)
+    frame.pts = 0
+    filt = Deinterlacer(frame, Fraction(1, FPS))
+    out = filt.push(frame) + filt.push(None)
+    assert [f.format.name for f in out] == [pix_fmt]
