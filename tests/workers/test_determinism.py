@@ -17,7 +17,7 @@ from chunking.timeline.export import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from tests.helpers import clip, file_clip
-from tests.media import decode_rgb, make_image, make_video, project, video_track
+from tests.media import decode_rgb, make_image, make_interlaced, make_video, project, video_track
 from workers.compositor import Compositor
 from workers.render import render_to_file
 
@@ -203,6 +203,16 @@ def ntsc(tmp: Path) -> dict[str, Any]:
     return project([video_track("v", [file_clip("v", src, 0, 1.3, speed=1.5)])], fps="24000/1001")
 
 
+def interlaced(tmp: Path) -> dict[str, Any]:
+    # 25 fps on a 25 fps timeline: frame n shows source frame n (keyframes 0, 6, 12, 18).
+    src = make_interlaced(tmp / "i.mp4", frames=20, gop=6)
+    mpeg2 = make_interlaced(tmp / "i.mpg", frames=12, codec="mpeg2video", gop=5)
+    return project(
+        [video_track("v", [file_clip("i", src, 0, 0.8), file_clip("m", mpeg2, 0.8, 1.28)])],
+        fps=25,
+    )
+
+
 FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]]]] = {
     # name: (timeline, ranges: mid-clip, across a speed change, a single frame, ...)
     "video_speed": (video_speed, [(7, 22), (14, 16), (29, 31), (40, 41)]),
@@ -212,6 +222,8 @@ FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]
     "transitions": (transitions, [(9, 14), (20, 27), (37, 38), (58, 70)]),
     "subtitles": (subtitles, [(4, 8), (14, 16), (20, 21)]),
     "ntsc": (ntsc, [(3, 9), (25, 26)]),
+    # at keyframes, just after them, one frame, the last of a file and of the timeline
+    "interlaced": (interlaced, [(6, 11), (7, 8), (12, 13), (13, 20), (19, 21), (25, 32), (31, 32)]),
 }
 
 
