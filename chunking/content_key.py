@@ -148,6 +148,8 @@ def video_form(
                 "opacity": float(clip.opacity),
                 "cell": _plain(clip.cell),
                 "effects": [e for e in effects if e is not None],
+                # Only when off, so the keys of clips that leave it on stay what they were.
+                **({} if clip.deinterlace else {"deinterlace": False}),
             }
         )
     transitions = [
@@ -318,7 +320,9 @@ def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
                 "ext": os.path.splitext(clip.source.path)[1].lower(),
             }
         form: dict[str, Any] = _plain(clip)
-        for name in ("id", "track_id", "source", "text", "transform", "crop", "color", "cell"):
+        # What shapes only the picture (deinterlace included) is no part of the sound.
+        picture = ("id", "track_id", "source", "text", "transform", "crop", "color", "cell")
+        for name in (*picture, "deinterlace"):
             del form[name]
         del form["opacity"]
         # Silent clips still count: a crossfade reads its neighbours' times.

@@ -217,7 +217,11 @@ class Compositor:
                 source = GeneratedPicture(clip.source, self.width, self.height)
             elif isinstance(clip.source, FileSource):
                 source = open_file(
-                    clip.source.path, clip.id, clip.source.sequence, self.decoder_threads
+                    clip.source.path,
+                    clip.id,
+                    clip.source.sequence,
+                    self.decoder_threads,
+                    clip.deinterlace,
                 )
                 if type(source) is VideoSource:
                     source.share(self._decoded)

@@ -143,10 +143,15 @@ class GeneratedPicture:
 
 
 def open_file(
-    path: str, clip_id: str, sequence: ImageSequence | None = None, threads: int | None = None
+    path: str,
+    clip_id: str,
+    sequence: ImageSequence | None = None,
+    threads: int | None = None,
+    deinterlace: bool = True,
 ) -> StillSource | VideoSource:
     """Open a file source as an image sequence (``path`` its first image), a still image or a
-    video, by its extension; `threads` caps a video's decoder threads (None: FFmpeg's choice)."""
+    video, by its extension; `threads` caps a video's decoder threads (None: FFmpeg's choice),
+    `deinterlace` says whether an interlaced video is deinterlaced."""
     if sequence is not None:
         # Imported here: an image sequence is built from this module's stills and pictures.
         from workers.sequences import SequenceSource
@@ -161,7 +166,7 @@ def open_file(
     extension = os.path.splitext(path)[1].lower()
     if extension in IMAGE_EXTENSIONS and not (extension == ".gif" and _animated(path)):
         return StillSource(path, clip_id)
-    video = VideoSource(path, clip_id, threads)
+    video = VideoSource(path, clip_id, threads, deinterlace)
     collapsed = collapsed_times(video.pts, path)
     if collapsed is not None:
         video.close()

@@ -30,7 +30,9 @@ MAX_SEEK_BACK = 8
 class VideoSource:
     """A video file decoded frame-exactly at any source time."""
 
-    def __init__(self, path: str, clip_id: str, threads: int | None = None) -> None:
+    def __init__(
+        self, path: str, clip_id: str, threads: int | None = None, deinterlace: bool = True
+    ) -> None:
         self.path = path
         self.clip_id = clip_id
         self.container: Any = None
@@ -71,8 +73,11 @@ class VideoSource:
             "hevc",
         )
         self._alpha_decoder = _alpha_decoder(self.stream)
-        #: the field an interlaced stream shows first, None for progressive (workers.deinterlace)
-        self.fields = field_order(self.stream)
+        declared = field_order(self.stream)
+        #: the field shown first of a stream deinterlaced (workers.deinterlace), else None
+        self.fields = declared if deinterlace else None
+        #: an interlaced stream shown as decoded: its frames are not those other readers share
+        self._as_decoded = declared is not None and not deinterlace
         self._orient: Orientation | None = None
         # Decoded in the compositor's thread: a decoding thread of its own measured no faster
         # and 8 % more CPU in a render slot (docs/benchmarks.md).
@@ -92,7 +97,8 @@ class VideoSource:
         picture, a picture-in-picture of the shot it sits on, a glow layer) then decode it once:
         a frame is the same whichever decoder produced it (every decode starts at a keyframe).
         """
-        self._shared = decoded
+        if not self._as_decoded:
+            self._shared = decoded
 
     @property
     def duration(self) -> Fraction:

@@ -198,6 +198,9 @@ class Clip:
     #: play this one channel of that stream alone, centred (1-based: a dual-mono recording's
     #: second microphone is 2); None = all its channels
     audio_channel: int | None = None
+    #: deinterlace the frames an interlaced video source flags interlaced (workers.deinterlace);
+    #: off shows them as decoded (progressive footage a camera flagged interlaced)
+    deinterlace: bool = True
 
     @property
     def frames(self) -> int:

@@ -108,6 +108,7 @@ class ClipReader:
             cell=self.templates.cell(raw, track_id, where),
             audio_stream=self._audio_stream(raw, where),
             audio_channel=self._audio_channel(raw, where),
+            deinterlace=flag(raw, "deinterlace", True, p, where),
         )
         if style_id is not None:
             self.styled.append((clip, style_id))

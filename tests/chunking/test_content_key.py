@@ -228,6 +228,7 @@ def test_picture_only_changes_keep_the_audio_key() -> None:
     for edited in (
         replace_clip(tl, "a", opacity=0.2, color=ColorCorrection(hue=30.0)),
         replace_clip(tl, "a", effects=()),
+        replace_clip(tl, "a", deinterlace=False),
         dataclasses.replace(tl, subtitles=()),
         dataclasses.replace(tl, transitions=(Transition("x", "wipe_left", "a", "b", 110, 130),)),
         dataclasses.replace(

@@ -34,6 +34,13 @@ def test_tonal_colour_ranges_and_the_audio_stream() -> None:
         load({**solid("red"), "color_correction": {"shadows": 2}})
 
 
+def test_a_clip_can_turn_deinterlacing_off() -> None:
+    assert load(solid("red")).clip("c").deinterlace is True
+    assert load({**solid("red"), "deinterlace": False}).clip("c").deinterlace is False
+    with pytest.raises(ValidationError, match="clip 'c': deinterlace must be true or false"):
+        load({**solid("red"), "deinterlace": "off"})
+
+
 def test_the_one_audio_channel_a_clip_plays() -> None:
     assert load({**solid("red"), "audio_channel": 2}).clip("c").audio_channel == 2
     assert load(solid("red")).clip("c").audio_channel is None

@@ -13,7 +13,10 @@ import av
 import numpy as np
 import pytest
 
-from tests.media import decode_rgb, make_interlaced, make_video
+from chunking.timeline.studio import load_project
+from tests.helpers import file_clip
+from tests.media import decode_rgb, make_interlaced, make_video, project, video_track
+from workers.compositor import Compositor
 from workers.deinterlace import Deinterlacer, deinterlaced
 from workers.video_source import VideoSource
 
@@ -118,3 +121,48 @@ def test_the_filter_keeps_the_decoders_pixel_format(pix_fmt: str) -> None:
     filt = Deinterlacer(frame, Fraction(1, FPS))
     out = filt.push(frame) + filt.push(None)
     assert [f.format.name for f in out] == [pix_fmt]
+
+
+def test_a_clip_can_show_its_interlaced_frames_as_decoded(tmp_path: Path) -> None:
+    path = make_interlaced(tmp_path / "i.mp4", frames=20)
+    # Given the same footage twice, the second clip with deinterlacing turned off
+    doc = project(
+        [
+            video_track(
+                "v",
+                [
+                    file_clip("on", path, 0, 0.4),
+                    file_clip("off", path, 0.4, 0.8, deinterlace=False),
+                ],
+            )
+        ],
+        fps=FPS,
+        size=(320, 180),
+    )
+    tl = load_project(doc, str(tmp_path))
+    assert [c.deinterlace for c in tl.tracks[0].clips] == [True, False]
+    comp = Compositor(tl)
+    try:
+        # Then the first shows each source frame deinterlaced, the second as it was decoded
+        raw = decode_rgb(path)
+        for t in (3, 8):
+            assert combing(comp.frame(t)) < 1
+            assert np.array_equal(comp.frame(t + 10), raw[t])
+    finally:
+        comp.close()
+
+
+def test_sources_of_one_file_share_only_frames_they_would_both_show(tmp_path: Path) -> None:
+    path = str(make_interlaced(tmp_path / "i.mkv", frames=8))
+    shared: dict[Any, Any] = {}
+    on, off = VideoSource(path, "on"), VideoSource(path, "off", deinterlace=False)
+    try:
+        for source in (on, off):
+            source.share(shared)
+        # A picture-in-picture of the same moment, one deinterlaced and one not
+        for i in (2, 5):
+            assert combing(pictures(on, [i])[i]) < 1
+            assert combing(pictures(off, [i])[i]) > 3
+    finally:
+        on.close()
+        off.close()
