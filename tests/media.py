@@ -48,11 +48,19 @@ def make_image(path: Path, size: tuple[int, int], rgba: tuple[int, int, int, int
 
 
 def make_interlaced(
-    path: Path, *, frames: int = 20, codec: str = "libx264", gop: int = 6, fps: int = 25
+    path: Path,
+    *,
+    frames: int = 20,
+    codec: str = "libx264",
+    gop: int = 6,
+    fps: int = 25,
+    size: tuple[int, int] = (320, 180),
 ) -> Path:
-    """A 320x180 interlaced video (top field first) whose fields each show a white bar where it
-    stood at that field's moment: field 2i+f at column 6(2i+f), so a frame shows it combed."""
-    width, height = 320, 180
+    """An interlaced video (H.264 top field first; MPEG-2 and DV as their encoders write it)
+    whose fields each show a white bar where it stood at that field's moment: field 2i+f at
+    column 6(2i+f) of 320, so a frame shows it combed."""
+    width, height = size
+    step, bar = width // 50, width // 20
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
         assert isinstance(stream, av.VideoStream)
@@ -61,14 +69,14 @@ def make_interlaced(
         options = {"flags": "+ilme+ildct"}
         if codec == "libx264":
             options |= {"preset": "ultrafast", "crf": "10", "x264-params": "interlaced=1:tff=1"}
-        else:
+        elif codec == "mpeg2video":
             options |= {"qscale": "2", "top": "1"}
         stream.codec_context.options = options
         for i in range(frames):
             img = np.full((height, width, 3), 40, np.uint8)
             for field in (0, 1):
-                x = 6 * (2 * i + field) % (width - 16)
-                img[field::2, x : x + 16] = 230
+                x = step * (2 * i + field) % (width - bar)
+                img[field::2, x : x + bar] = 230
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = i
             out.mux(stream.encode(frame))

@@ -12,7 +12,7 @@ interlaced (soft telecine, progressive runs of a mixed stream) come out untouche
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -27,6 +27,8 @@ OPTIONS = "mode=send_frame:parity=auto:deint=interlaced"
 
 #: FFmpeg's AVFieldOrder of interlaced streams, by the field shown first (TT, BB, TB, BT).
 FIELD_ORDERS = {2: "top", 3: "bottom", 4: "bottom", 5: "top"}
+#: AVFieldOrder's "progressive" (0 is "unknown").
+PROGRESSIVE = 1
 
 #: Pixel formats bwdif and yadif filter as they are: others would be converted on the way in,
 #: and converted frames would not show what the decoder made.
@@ -40,9 +42,26 @@ _FORMATS = re.compile(
 def field_order(stream: Any) -> str | None:
     """The field a stream declares shown first ("top" or "bottom"), None when progressive or
     unsaid: the stream's field order, which FFmpeg fills from the container or first frames."""
+    return FIELD_ORDERS.get(_declared(stream))
+
+
+def interlacing(stream: Any, first_frame: Callable[[], Any]) -> str | None:
+    """How a video stream is interlaced: the field it declares shown first, "flagged" where it
+    declares no order but its first frame (which `first_frame` decodes, None if it cannot) says
+    it is interlaced (raw DV declares none; each frame's own flags then give the order), None
+    for progressive. Only a stream that says nothing has its first frame decoded."""
+    order = field_order(stream)
+    if order is not None or _declared(stream) == PROGRESSIVE:
+        return order
+    frame = first_frame()
+    return "flagged" if frame is not None and frame.interlaced_frame else None
+
+
+def _declared(stream: Any) -> int:
+    """The stream's AVFieldOrder (0, unknown, where it has no decoder)."""
     ctx = stream.codec_context
     order = getattr(ctx, "field_order", None) if ctx is not None else None
-    return FIELD_ORDERS.get(int(order)) if order is not None else None
+    return int(order or 0)
 
 
 def filterable(frame: Any) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 
 from common.errors import DecodeError, MediaError
 from workers import hdr
-from workers.deinterlace import deinterlaced, field_order
+from workers.deinterlace import deinterlaced, interlacing
 from workers.media_open import open_media, reason
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import video_index
@@ -73,15 +73,16 @@ class VideoSource:
             "hevc",
         )
         self._alpha_decoder = _alpha_decoder(self.stream)
-        declared = field_order(self.stream)
-        #: the field shown first of a stream deinterlaced (workers.deinterlace), else None
+        # Decoded in the compositor's thread: a decoding thread of its own measured no faster
+        # and 8 % more CPU in a render slot (docs/benchmarks.md).
+        self._frames: Iterator[Any] | None = None
+        #: how a deinterlaced stream is interlaced (workers.deinterlace.interlacing), else None
+        self.fields: str | None = None
+        declared = interlacing(self.stream, self._first_frame)
         self.fields = declared if deinterlace else None
         #: an interlaced stream shown as decoded: its frames are not those other readers share
         self._as_decoded = declared is not None and not deinterlace
         self._orient: Orientation | None = None
-        # Decoded in the compositor's thread: a decoding thread of its own measured no faster
-        # and 8 % more CPU in a render slot (docs/benchmarks.md).
-        self._frames: Iterator[Any] | None = None
         self._last_pts: int | None = None
         #: keyframes a seek goes further back than the one it wants (see _decode_frame)
         self._seek_back = 0
@@ -89,6 +90,17 @@ class VideoSource:
         self._cache: tuple[int, bool, Picture] | None = None
         #: Decoded frames this source shares with others reading the same file (see share).
         self._shared: dict[tuple[str, int, int, int], tuple[int, Any]] | None = None
+
+    def _first_frame(self) -> Any:
+        """The file's first decoded frame (None where it has none or it cannot be decoded)."""
+        try:
+            self._seek(None)
+            assert self._frames is not None
+            return next(self._frames, None)
+        except (av.error.FFmpegError, DecodeError):
+            return None  # decoding reports the damage, naming the clip
+        finally:
+            self._drop_frames()
 
     def share(self, decoded: dict[tuple[str, int, int, int], tuple[int, Any]]) -> None:
         """Share the last decoded frame of each file with the other sources given this dict.
