@@ -34,7 +34,7 @@ PROGRESSIVE = 1
 #: and converted frames would not show what the decoder made.
 _FORMATS = re.compile(
     r"(yuva?(410|411|420|422|440|444)p|yuvj(411|420|422|440|444)p"
-    r"|yuva?(420|422|444)p(9|10|12|16)le|yuv(420|422|444|440)p(12|14)le|yuv440p10le"
+    r"|yuva?(420|422|444)p(9|10|16)le|yuv(420|422|444)p(12|14)le"
     r"|gbra?p|gbrp(9|10|12|14|16)le|gbrap16le|gray|gray16le)"
 )
 
@@ -64,9 +64,9 @@ def _declared(stream: Any) -> int:
     return int(order or 0)
 
 
-def filterable(frame: Any) -> bool:
-    """Whether the filter takes this frame's pixel format without converting it."""
-    return _FORMATS.fullmatch(frame.format.name) is not None
+def filterable(pix_fmt: str) -> bool:
+    """Whether the filter takes frames of this pixel format without converting them."""
+    return _FORMATS.fullmatch(pix_fmt) is not None
 
 
 class Deinterlacer:
@@ -114,7 +114,7 @@ def deinterlaced(frames: Iterator[Any], time_base: Fraction) -> Iterator[Any]:
             # A new size or format mid-stream: the old graph's last frame stands for its next.
             out += filt.push(None)
             filt = None
-        if filt is None and filterable(frame):
+        if filt is None and filterable(frame.format.name):
             filt = Deinterlacer(frame, time_base)
         out += [frame] if filt is None else filt.push(frame)
         for shown in out:
