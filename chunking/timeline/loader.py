@@ -14,6 +14,7 @@ from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from chunking.timeline.studio_editor import convert, job_name
 from common.errors import TimelineError, ValidationError
+from common.json_keys import loads_unique
 
 #: Files read through OpenTimelineIO's adapters: its own, and editors' exports
 #: (chunking.timeline.otio_nle).
@@ -59,13 +60,16 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     if path.lower().endswith(OTIO_SUFFIXES):
         from chunking.timeline.otio import read_otio  # OTIO's import is slow: only when needed
 
+        if path.lower().endswith(".otio"):
+            _refuse_repeated_keys(path)
+
         document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
         _check_characters(document, path)
         return document, base_dir, timeline
     try:
         # utf-8-sig: Windows tools start a UTF-8 file with a byte-order mark.
         with open(path, encoding="utf-8-sig") as handle:
-            data = json.load(handle)
+            data = loads_unique(handle.read(), path)
     except UnicodeDecodeError as exc:
         raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
     except json.JSONDecodeError as exc:
@@ -102,6 +106,16 @@ def load_document(
         raise ValidationError(list(editor.warnings))
     warnings = editor.warnings + timeline.warnings
     return editor.document, dataclasses.replace(timeline, warnings=warnings)
+
+
+def _refuse_repeated_keys(path: str) -> None:
+    """Refuse an OTIO JSON file with a key given twice in one object (OTIO's reader keeps one
+    silently); anything else wrong with it is OTIO's reader's to report."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            loads_unique(handle.read(), path)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON: as OTIO's reader says
+        pass
 
 
 def _check_characters(document: Any, source: str) -> None:

@@ -203,9 +203,9 @@ def test_a_project_saved_with_a_byte_order_mark_renders(cli: CLI, tmp_path: Path
 
 def test_a_lone_surrogate_escape_is_one_line_naming_the_field(cli: CLI, tmp_path: Path) -> None:
     path = small(tmp_path)
-    path.write_text(
-        path.read_text().replace('"tracks"', '"metadata": {"name": "\\ud800"}, "tracks"')
-    )
+    text = path.read_text()
+    assert text.count('"name": "test"') == 1  # the project's metadata.name (given once)
+    path.write_text(text.replace('"name": "test"', '"name": "\\ud800"'))
     done = cli("validate", str(path))
     assert done.returncode == 2, done.stderr
     assert done.stderr == (
