@@ -30,6 +30,7 @@ from typing import Any
 from chunking.timeline.project import Project, read_project
 from chunking.timeline.studio_editor import convert
 from common.errors import TimelineError, ValidationError
+from common.json_keys import loads_unique
 from server.export_media import rate_placeholders, read_media_map
 from workers.assets import is_asset_ref, media_fields
 
@@ -128,7 +129,7 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, Any] | None) -> d
 
 def _parse_otio(text: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = loads_unique(text, "project")
     except json.JSONDecodeError as exc:
         raise TimelineError(
             "project: a string must be an OpenTimelineIO JSON document or an editor's FCP 7 "

@@ -29,12 +29,13 @@ from providers.storage import ObjectNotFound, StorageError, open_storage
 from server.auth import CurrentKey, api_of, check_visible, keys_of, may_see, visible_job
 from server.bodies import EstimateBody, JobList, SubmitAnswer, SubmitBody
 from server.errors import ApiError, Conflict, QuotaExceeded, error_responses
+from server.json_body import UniqueKeysRoute
 from server.limits import check_job_quota
 from server.projects import load_remote_project
 from server.ranges import apply_range
 from workers.job_spec import JobSpec
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(tags=["jobs"], route_class=UniqueKeysRoute)
 
 #: Seconds a pre-signed download URL stays valid.
 SIGNED_URL_SECONDS = 3600
