@@ -23,7 +23,7 @@ from workers.media_open import open_image, open_media, reason
 from workers.probe_ranges import Span, collapse_problem, cut_spans, main_stream
 from workers.sequences import shown_images
 from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, unsupported_still
-from workers.video_index import VideoIndex, build_index
+from workers.video_index import VideoIndex, build_index, out_of_order
 
 #: Packets decoded of one file (five minutes at 30 fps): validate stays a pre-flight check
 #: however long the media; past that the render finds what is wrong, naming the clip.
@@ -149,10 +149,7 @@ def _video_problem(
                         "damage there (repair or re-export the file)"
                     )
                 if frame.pts in shown and latest is not None and frame.pts <= latest:
-                    return (
-                        f"the frame times of {path} are out of order at {at:.3f}s: its timing "
-                        "table is broken (re-export the file)"
-                    )
+                    return out_of_order(path, (frame.pts - origin) * base)
                 latest = frame.pts if latest is None else max(latest, frame.pts)
                 pending.discard(frame.pts)
                 if shown and not pending:

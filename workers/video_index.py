@@ -82,11 +82,29 @@ class VideoIndex:
                 index = ahead
         return self.pts[index]
 
+    def missing_frame(self, wanted: int, path: str) -> str:
+        """Why the decoder gave no frame at `wanted`: frames that share a time (a broken
+        timing table, which the decoder's reordering loses frames over, as validate finds it
+        out of order), else an undecodable frame."""
+        shared = next((a for a, b in zip(self.pts, self.pts[1:], strict=False) if a == b), None)
+        if shared is not None:
+            return out_of_order(path, (shared - self.first) * self.time_base)
+        return f"frame at {float(wanted * self.time_base):.3f}s cannot be decoded from {path}"
+
     def keyframe(self, wanted: int, back: int = 0) -> int | None:
         """The keyframe at or before the frame at `wanted`, `back` keyframes earlier still;
         None when that is before the first (decode from the file's start)."""
         index = bisect.bisect_right(self.keyframes, wanted) - 1 - back
         return self.keyframes[index] if index >= 0 else None
+
+
+def out_of_order(path: str, seconds: Fraction) -> str:
+    """The problem of a file whose frames come out of the decoder out of time order (validate's
+    and the render's words)."""
+    return (
+        f"the frame times of {path} are out of order at {float(seconds):.3f}s: its timing "
+        "table is broken (re-export the file)"
+    )
 
 
 def video_index(container: Any, stream: Any, path: str) -> VideoIndex:

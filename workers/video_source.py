@@ -205,10 +205,7 @@ class VideoSource:
             # The seek landed past the stream's last keyframe: nothing came out at all.
             self._seek_back += 1
             return None
-        raise DecodeError(
-            f"clip {self.clip_id!r}: frame at {float(wanted * self.time_base):.3f}s "
-            f"cannot be decoded from {self.path}"
-        )
+        raise DecodeError(f"clip {self.clip_id!r}: {self.index.missing_frame(wanted, self.path)}")
 
     def _first_needed(self, wanted: int) -> int:
         """The first frame a decode for `wanted` must give: the one before it when the stream
