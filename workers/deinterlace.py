@@ -72,7 +72,7 @@ def filterable(pix_fmt: str) -> bool:
 class Deinterlacer:
     """One filter graph over frames of one size and format: push frames, get filtered ones."""
 
-    def __init__(self, frame: Any, time_base: Fraction) -> None:
+    def __init__(self, frame: Any, time_base: Fraction, threads: int | None = None) -> None:
         self.shape = _shape(frame)
         self.time_base = time_base
         graph = av.filter.Graph()
@@ -83,6 +83,8 @@ class Deinterlacer:
         sink = graph.add("buffersink")
         source.link_to(deinterlace)
         deinterlace.link_to(sink)
+        if threads:
+            graph.threads = threads  # a render slot's share of the cores, as its decoders
         graph.configure()
         self.graph = graph
 
@@ -101,7 +103,9 @@ class Deinterlacer:
             out.append(filtered)
 
 
-def deinterlaced(frames: Iterator[Any], time_base: Fraction) -> Iterator[Any]:
+def deinterlaced(
+    frames: Iterator[Any], time_base: Fraction, threads: int | None = None
+) -> Iterator[Any]:
     """The frames, those flagged interlaced deinterlaced, each a frame after the decoder gives
     the next (which the filter reads); the last when the decoder ends."""
     filt: Deinterlacer | None = None
@@ -115,7 +119,7 @@ def deinterlaced(frames: Iterator[Any], time_base: Fraction) -> Iterator[Any]:
             out += filt.push(None)
             filt = None
         if filt is None and filterable(frame.format.name):
-            filt = Deinterlacer(frame, time_base)
+            filt = Deinterlacer(frame, time_base, threads)
         out += [frame] if filt is None else filt.push(frame)
         for shown in out:
             # Times only grow: an older FFmpeg repeats a progressive first frame.

@@ -35,6 +35,8 @@ class VideoSource:
     ) -> None:
         self.path = path
         self.clip_id = clip_id
+        #: the slot's thread budget, which the deinterlacing filter keeps to as well
+        self._threads = threads
         self.container: Any = None
         try:
             self.container = open_media(path)
@@ -238,7 +240,7 @@ class VideoSource:
         if self._counted:
             self._frames = self._numbered(self._frames, key)
         if self.fields is not None:
-            self._frames = deinterlaced(self._frames, self.time_base)
+            self._frames = deinterlaced(self._frames, self.time_base, self._threads)
         self._last_pts = None
 
     def _numbered(self, frames: Iterator[Any], key: int | None) -> Iterator[Any]:
