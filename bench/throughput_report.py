@@ -11,6 +11,7 @@ def print_table(result: dict[str, Any]) -> None:
     """The human-readable report: the stages (unless --whole-only), the whole processes."""
     m, p = result["machine"], result["params"]
     print(f"machine: {m['nproc']} cores, {m['cpu']}; {m['ffmpeg']}; PyAV {m['pyav']}")
+    print(f"compositor: {m.get('compositor', 'unknown')}")
     print(
         f"input: {p['size'][0]}x{p['size'][1]} @ {p['fps']} fps, {p['frames']} frames, "
         f"libx264 preset {p['preset']} crf {p['crf']} gop {p['gop']}"
@@ -57,7 +58,7 @@ def print_stages(result: dict[str, Any]) -> None:
     print(f"x264: cloudrender {ours['x264']}; ffmpeg {theirs['x264']}")
     print("\nper frame of the 3-layer render (each stage measured alone):")
     for key, label in (
-        ("decode_2_sources", "decode (2 sources)"),
+        ("decode", "decode (shared by 2)"),
         ("composite", "composite"),
         ("encode", "encode"),
         ("serial_sum", "sum"),
@@ -113,7 +114,10 @@ def print_whole(whole: dict[str, Any]) -> None:
             )
     others = max(m["others_cores"] for m in median.values())
     if others > QUIET_CORES:
-        print(f"  note: other processes used up to {others:.2f} cores meanwhile (median)")
+        print(
+            f"  note: other processes used {others:.2f} cores meanwhile "
+            "(the busiest command's median)"
+        )
     for name, m in median.items():
         if m["orphans"]:
             print(
