@@ -92,23 +92,37 @@ def kill(pids: Iterable[int]) -> None:
             pass
 
 
-def marked_processes(name: str, value: str) -> list[tuple[int, str]]:
-    """Live processes (pid, command line) whose environment carries the marker name=value."""
+def marked_processes(name: str, value: str, directory: Path | None = None) -> list[tuple[int, str]]:
+    """Live processes (pid, command line) whose environment carries the marker name=value, or
+    whose working directory lies in `directory`."""
     needle = f"{name}={value}".encode()
     return [
         (pid, readable(cmdline))
         for pid, cmdline, environ in live_processes()
-        if needle in environ.split(b"\0")
+        if needle in environ.split(b"\0") or (directory and works_in(pid, directory))
     ]
 
 
-def ensure_no_leftovers(name: str, value: str, what: str) -> None:
-    """Fail loudly (after killing them by pid) if processes of this run outlived it."""
+def works_in(pid: int, directory: Path) -> bool:
+    """Whether a process's working directory is `directory` or below it."""
+    # redis-server overwrites its environment, marker included, with its process title; it
+    # still works in the directory its config names, which a run puts in its own directory.
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+    root = str(directory.resolve())
+    return cwd == root or cwd.startswith(root + "/")
+
+
+def ensure_no_leftovers(name: str, value: str, what: str, directory: Path | None = None) -> None:
+    """Fail loudly (after killing them by pid) if processes of this run outlived it: those that
+    carry its marker, or work in its `directory`."""
     deadline = time.monotonic() + LEFTOVER_GRACE_S
-    left = marked_processes(name, value)
+    left = marked_processes(name, value, directory)
     while left and time.monotonic() < deadline:
         time.sleep(0.1)
-        left = marked_processes(name, value)
+        left = marked_processes(name, value, directory)
     if not left:
         return
     kill(pid for pid, _ in left)

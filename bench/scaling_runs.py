@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import statistics
 import sys
 import uuid
@@ -26,15 +27,25 @@ MARKER = "CLOUDRENDER_SCALING_RUN"
 
 def render(project: Path, workdir: Path, workers: int | None) -> dict[str, Any]:
     """One ``cloudrender render --json`` subprocess (workers None: --direct), timed and checked."""
-    output = workdir / f"out-{uuid.uuid4().hex[:8]}.mp4"
+    marker = uuid.uuid4().hex
+    run_dir = workdir / f"run-{marker[:8]}"
+    run_dir.mkdir()
+    output = run_dir / "out.mp4"
     mode = ["--direct"] if workers is None else ["--workers", str(workers)]
     cmd = render_command(project, output, mode)
-    marker = uuid.uuid4().hex
-    timed = run_timed(cmd, env=child_env(MARKER, marker))
-    done = timed.done
+    env = child_env(MARKER, marker)
+    # An empty segment cache each run: the default one (~/.cache, shared with the user's own
+    # renders and with the other runs here) would let a run reuse chunks another rendered.
+    env["CLOUDRENDER_EMBEDDED_DIR"] = str(run_dir / "embedded")
+    # The private Redis's directory in here too: it drops the marker but keeps this directory.
+    env["TMPDIR"] = str(run_dir)
     what = shlex.join(cmd)
-    ensure_no_leftovers(MARKER, marker, what)
-    output.unlink(missing_ok=True)
+    try:
+        timed = run_timed(cmd, env=env)
+        ensure_no_leftovers(MARKER, marker, what, run_dir)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    done = timed.done
     if done.returncode != 0:
         sys.exit(f"{what} failed ({done.returncode}):\n{done.stderr.strip()}")
     summary: dict[str, Any] = json.loads(done.stdout)
