@@ -1,8 +1,10 @@
 """The measured renders of ``scaling.py``: ``cloudrender render --json`` subprocesses.
 
 Each run gets a private marker in its environment (inherited by the private redis-server and
-Celery workers) and no external broker or storage settings; after it, any process still
-carrying the marker is killed and the benchmark fails (``bench.leftovers``). Runs are measured
+Celery workers), a directory of its own (its segment cache starts empty: nothing reused from
+another run or from the user's renders) and no external broker or storage settings; after
+it, any process still carrying the marker or working in its directory is killed and the
+benchmark fails (``bench.leftovers``). Runs are measured
 by ``bench.measure.run_timed``: wall, CPU seconds of the whole process tree, others' load.
 """
 
