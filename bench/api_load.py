@@ -47,6 +47,8 @@ import redis
 
 from bench.script import cloudrender_binary, emit, log
 from bench.support import project, solid, video_track
+from bench.throughput_project import parse_size
+from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import KeyStore
 from orchestrator.embedded import EmbeddedCluster
@@ -59,6 +61,8 @@ LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=None)
 TIMEOUT = httpx.Timeout(30.0, read=60.0)
 #: Seconds the followers may take after the load before they are given up.
 FOLLOWERS_GRACE = 60.0
+#: The longest load: its job is at least four times as long, and a timeline is at most a day.
+MAX_SECONDS = 86400 / 4
 
 
 @dataclass
@@ -83,7 +87,7 @@ class Polls:
 def main() -> int:
     """Run the load test and print its figures."""
     args = parse_args()
-    width, height = (int(v) for v in args.size.split("x"))
+    width, height = args.size
     with tempfile.TemporaryDirectory(prefix="cloudrender-api-load-") as tmp:
         log(f"starting an embedded cluster with {args.workers} render slot(s)")
         with EmbeddedCluster(workers=args.workers) as cluster:
@@ -102,14 +106,14 @@ def main() -> int:
                 base = f"http://127.0.0.1:{port}"
                 wait_healthy(base, server)
                 api = CloudRenderingAPI(cluster.broker_url, storage_url=storage)
-                doc = long_project(args.seconds * 4, (width, height))
+                doc = long_project(job_seconds(args.seconds, (width, height)), (width, height))
                 job = api.submit_job(
                     doc, output="load.mp4", local_delivery=False, chunk_frames=60, user=USER
                 )
                 wait_rendering(api, job)
                 log(f"job {job} rendering; {args.clients} SSE clients, {args.rate} polls/s")
                 result = asyncio.run(
-                    load(base, secret, job, args, server.pid, lambda: api.cancel_job(job))
+                    load(base, secret, job, args, server.pid, lambda: cancel(api, job))
                 )
                 record = api.get_job_status(job)
                 result["job"] = {
@@ -123,7 +127,7 @@ def main() -> int:
     return 1 if result["errors"] else 0
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the load (60)")
@@ -139,9 +143,35 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--sse-procs", type=int, default=2, help="processes the SSE clients run in (2)"
     )
-    parser.add_argument("--size", default="1280x720", help="the job's frame size (1280x720)")
+    parser.add_argument(
+        "--size", type=parse_size, default=(1280, 720), help="the job's frame size (1280x720)"
+    )
     parser.add_argument("--json", action="store_true", help="results as JSON on stdout")
-    return parser.parse_args()
+    args = parser.parse_args(argv)
+    # The job renders 4 x --seconds of timeline, which the loader caps at a day.
+    if not 0 < args.seconds <= MAX_SECONDS:
+        parser.error(f"--seconds must be above 0 and at most {MAX_SECONDS:g}")
+    if args.clients < 0 or args.rate <= 0:
+        parser.error("--clients must be 0 or more and --rate above 0")
+    if args.workers < 1 or args.sse_procs < 1 or not -20 <= args.worker_nice <= 19:
+        parser.error("--workers and --sse-procs must be at least 1, --worker-nice -20..19")
+    return args
+
+
+def job_seconds(load_seconds: float, size: tuple[int, int]) -> float:
+    """Timeline seconds of a job that outlasts the load: four times it at 1280x720, more for
+    smaller frames (which render faster), at most a day (the loader's limit)."""
+    scale = max(1.0, 1280 * 720 / (size[0] * size[1]))
+    return min(86400.0, 4 * load_seconds * scale)
+
+
+def cancel(api: CloudRenderingAPI, job: str) -> str | None:
+    """Cancel the job; what went wrong where it had already ended (None: cancelled)."""
+    try:
+        api.cancel_job(job)
+    except RenderError as exc:
+        return str(exc)
+    return None
 
 
 def long_project(seconds: float, size: tuple[int, int]) -> dict[str, Any]:
@@ -241,7 +271,7 @@ async def load(
     ) as http:
         await poll_loop(http, job, args.rate, args.seconds, polls)
     log("load window over: cancelling the job")
-    await asyncio.to_thread(cancel)
+    ended_early = await asyncio.to_thread(cancel)
     sse: list[SseClient] = []
     for proc, pipe in zip(procs, pipes, strict=True):
         if await asyncio.to_thread(pipe.poll, FOLLOWERS_GRACE + 30):
@@ -253,7 +283,10 @@ async def load(
     missing = args.clients - len(sse)
     sse += [SseClient(error="SSE: its process sent no results")] * missing
     peak, cpu_after = process_memory(pid)
-    return figures(sse, polls, args, peak, cpu_after - cpu_before)
+    result = figures(sse, polls, args, peak, cpu_after - cpu_before)
+    if ended_early:
+        result["errors"].append(f"{ended_early}: it ended before the load; try a larger --size")
+    return result
 
 
 def split(total: int, parts: int) -> list[int]:

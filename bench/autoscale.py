@@ -161,11 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.tick <= 60 or args.hours <= 0:
         parser.error("--tick must be 1..60 s and --hours above 0")
+    try:
+        sizes = [int(s) for s in args.fixed.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--fixed takes comma-separated node counts, got {args.fixed!r}")
+    if any(size < 1 for size in sizes):
+        parser.error("--fixed node counts must be at least 1")
+    if args.budget is not None and args.budget <= 0:
+        parser.error("--budget must be above 0 dollars an hour")
     started = time.perf_counter()
     jobs = trace(args.seed, args.hours)
     pools = bench_pools()
     results = []
-    for size in (int(s) for s in args.fixed.split(",") if s.strip()):
+    for size in sizes:
         log(f"fixed {size} ...")
         farm = Farm(f"fixed {size}", jobs, pools, args.seed, args.tick, fixed=fixed_fleet(size))
         results.append(farm.run(args.hours))

@@ -126,7 +126,7 @@ def run_cluster(
     return result
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the baseline and the chaos run; print the figures; exit non-zero on any failure."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=3, help="jobs per run (default 3)")
@@ -135,9 +135,11 @@ def main() -> int:
     parser.add_argument("--faults", type=int, default=8, help="faults to inject (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="fault loop seed (default 1)")
     parser.add_argument("--json", action="store_true", help="results as JSON on stdout")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.jobs < 1 or args.workers < 1 or args.faults < 0 or args.seconds <= 0:
-        parser.error("--jobs and --workers must be at least 1, --faults 0 or more")
+        parser.error(
+            "--jobs and --workers must be at least 1, --faults 0 or more, --seconds above 0"
+        )
     require_proc(parser)
     drop_foreign(os.environ)
     marker = uuid.uuid4().hex[:12]

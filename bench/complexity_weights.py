@@ -357,14 +357,20 @@ def show(result: dict[str, Any]) -> None:
         print(f"fx {name:21s} own per layer {own:7.3f}  encoder share {share:+7.3f}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Measure and print the weights."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="variants to measure (besides the bases)")
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.frames < 1 or args.repeat < 1:
+        parser.error("--frames and --repeat must be at least 1")
+    names = variants("check", 1.0)
+    unknown = [o for o in args.only or () if not any(name.startswith(o) for name in names)]
+    if unknown:
+        parser.error(f"--only {unknown[0]!r} names no variant (e.g. fx:blur, enc:h264, video+)")
     measured = measure(args.frames, args.repeat, set(args.only) if args.only else None)
     try:
         found = weights(measured)

@@ -413,7 +413,7 @@ def plot(result: dict[str, Any], path: str) -> None:
     figure.savefig(path, dpi=110)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Parse the command line, run, report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 projects: a smoke run")
@@ -430,7 +430,9 @@ def main() -> None:
         help="no node benchmark first: the cold estimate uses the prior",
     )
     parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.projects < 1 or args.workers < 1 or args.repeat < 0:
+        parser.error("--projects and --workers must be at least 1, --repeat 0 or more")
     began = time.perf_counter()
     result = benchmark(args)
     result["run_seconds"] = round(time.perf_counter() - began, 1)

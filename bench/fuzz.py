@@ -39,6 +39,8 @@ from workers.render import render_to_file  # noqa: E402
 
 #: Rendered documents must stay far below this machine's memory.
 RENDER_BUDGET = 512 * 2**20
+#: The targets, in the order they run.
+TARGETS = ("studio", "studio_file", "otio", "render")
 
 counts: collections.Counter[str] = collections.Counter()
 escaped: dict[str, tuple[Any, str]] = {}
@@ -122,12 +124,17 @@ def targets(examples: int) -> dict[str, Callable[[], None]]:
     return {"studio": studio, "studio_file": studio_file, "otio": otio, "render": render}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the chosen targets and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("examples", type=int, help="inputs per target (render: a fifth)")
-    parser.add_argument("targets", nargs="*", help="studio, studio_file, otio, render (all)")
-    args = parser.parse_args()
+    parser.add_argument("targets", nargs="*", help=f"{', '.join(TARGETS)} (all)")
+    args = parser.parse_args(argv)
+    if args.examples < 1:
+        parser.error("examples must be at least 1")
+    unknown = [name for name in args.targets if name not in TARGETS]
+    if unknown:
+        parser.error(f"unknown target {unknown[0]!r}; choose from {', '.join(TARGETS)}")
     available = targets(args.examples)
     chosen = args.targets or list(available)
     for name in chosen:

@@ -340,10 +340,24 @@ def plot(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from "1,3,7" or "1-5" or both ("1-3,7"); ValueError on anything else."""
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        low, high = int(first), int(last if dash else first)
+        if high < low:
+            raise ValueError(f"empty range {part!r}")
+        seeds.extend(range(low, high + 1))
+    return seeds
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the fleets and report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", default="1,2,3,4,5", help="days (trace seeds) to run (1-5)")
+    parser.add_argument("--seeds", default="1,2,3,4,5", help="days (trace seeds): 1,2 or 1-5 (1-5)")
     parser.add_argument("--hours", type=float, default=24.0, help="length of each day (24)")
     parser.add_argument("--tick", type=float, default=15.0, help="simulated seconds a tick (15)")
     parser.add_argument(
@@ -363,10 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="results as JSON")
     args = parser.parse_args(argv)
     try:
-        args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        args.seeds = parse_seeds(args.seeds)
         args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
     except ValueError:
-        parser.error("--seeds and --rates are comma-separated numbers")
+        parser.error("--seeds takes numbers and ranges (1,2 or 1-5), --rates numbers (0,5,10)")
+    if any(not 0 <= rate <= 100 for rate in args.rates):
+        parser.error("--rates are percentages per node-hour, 0 to 100")
     if not args.seeds or not 1 <= args.tick <= 60 or args.hours <= 0:
         parser.error("give a seed, --tick 1..60 s and --hours above 0")
     if args.spot_share is not None and not 0 < args.spot_share <= 1:
