@@ -127,4 +127,4 @@ def print_whole(whole: dict[str, Any]) -> None:
             )
     left = {run["name"]: run["left_running"] for run in whole["runs"] if run["left_running"]}
     for name, processes in left.items():
-        print(f"  note: {labels[name]} left running: {', '.join(processes)}")
+        print(f"  note: {labels[name]} left running (killed): {', '.join(processes)}")

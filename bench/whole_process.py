@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -165,8 +166,23 @@ def _reap_orphans(sampler: TreeSampler, interval: float) -> tuple[float, int, li
                 maxrss = max(maxrss, usage.ru_maxrss)
                 reaped.add(pid)
         if not live or time.monotonic() > deadline:
+            _kill_adopted(live)
             return cpu, maxrss, live
         time.sleep(interval)
+
+
+def _kill_adopted(pids: Sequence[int]) -> None:
+    """SIGKILL the tree's processes still alive after the grace, by pid, and reap ours."""
+    # Left alone they would outlive the benchmark, and load the machine under the next runs.
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass  # not adopted by us: its own parent reaps it
 
 
 @dataclass(frozen=True)
@@ -278,7 +294,8 @@ def compare(
             if written != frames:
                 log(f"warning: {contender.label} wrote {written} frames, not {frames}")
             if run.left_running:
-                log(f"warning: {contender.label} left running: {', '.join(run.left_running)}")
+                left = ", ".join(run.left_running)
+                log(f"warning: {contender.label} left running (killed): {left}")
             record = {"round": index, "name": contender.name, "frames_written": written}
             record |= {"quiet_wait_s": waited, "others_before": level}
             runs.append(record | run_record(run, frames))
