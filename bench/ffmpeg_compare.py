@@ -106,11 +106,7 @@ def ensure_ffmpeg(install: bool) -> str:
     if found:
         return found
     if not install:
-        sys.exit(
-            "ffmpeg is not on PATH; install the Debian package with\n"
-            f"    {INSTALL}\n"
-            "(or rerun this benchmark with --install to run that command as root)"
-        )
+        sys.exit(f"error: ffmpeg is not on PATH: run '{INSTALL}' (or rerun with --install)")
     log(f"installing ffmpeg: {INSTALL}")
     for step in (["apt-get", "update"], ["apt-get", "install", "-y", "ffmpeg"]):
         if subprocess.run(step, check=False).returncode != 0:
