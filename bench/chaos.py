@@ -61,7 +61,7 @@ from bench.chaos_report import report, secs
 from bench.chaos_watch import Events, Watch, wait_for_jobs
 from bench.leftovers import drop_foreign, kill, left_behind, require_proc
 from bench.measure import machine
-from bench.script import emit, log
+from bench.script import emit, exit_on_signals, log
 from bench.support import ChaosCluster, decode_rgb, heavy_project
 from chunking.timeline.export import with_overrides
 from chunking.timeline.studio import load_project
@@ -194,4 +194,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    exit_on_signals()  # stopped by timeout or kill: children stopped, temp dir removed
     sys.exit(main())

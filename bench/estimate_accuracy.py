@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measure import media_machine
-from bench.script import emit, log
+from bench.script import emit, exit_on_signals, log
 from bench.support import project, video_track
 from bench.throughput_project import FPS, make_logo, make_source
 from chunking.timeline.project import read_project
@@ -442,4 +442,5 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    exit_on_signals()  # stopped by timeout or kill: children stopped, temp dir removed
     main()

@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.measure import media_machine
-from bench.script import emit, log
+from bench.script import emit, exit_on_signals, log
 from bench.support import project, video_track
 from bench.throughput_project import FPS, make_source
 from cli import WORKER_APP
@@ -364,4 +364,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    exit_on_signals()  # stopped by timeout or kill: children stopped, temp dir removed
     sys.exit(main())

@@ -57,11 +57,29 @@ def run_timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> Timed:
     """Run a command to the end (output captured as text) and measure it."""
     cpu_before, busy_before = children_cpu(), machine_cpu()
     began = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    pipe = subprocess.PIPE
+    with subprocess.Popen(cmd, stdout=pipe, stderr=pipe, text=True, env=env) as proc:
+        try:
+            stdout, stderr = proc.communicate()
+        except BaseException:
+            stop_child(proc)
+            raise
+    done = subprocess.CompletedProcess(list(cmd), proc.returncode, stdout, stderr)
     wall = time.perf_counter() - began
     cpu = children_cpu() - cpu_before
     busy, steal = (after - before for after, before in zip(machine_cpu(), busy_before, strict=True))
     return Timed(done, wall, cpu, max(0.0, busy - cpu) / wall, steal / wall)
+
+
+def stop_child(proc: subprocess.Popen[str], grace: float = 15.0) -> None:
+    """SIGTERM a child (the CLI turns it into an orderly stop of its private cluster), then
+    SIGKILL it if it has not ended within `grace` s; reaped either way."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def children_cpu() -> float:

@@ -59,7 +59,7 @@ from bench.ffmpeg_compare import (
 )
 from bench.leftovers import drop_foreign
 from bench.measure import QUIET_CORES, media_machine
-from bench.script import emit, log, render_command
+from bench.script import emit, exit_on_signals, log, render_command
 from bench.throughput_project import (
     CRF,
     FPS,
@@ -300,4 +300,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    exit_on_signals()  # stopped by timeout or kill: children stopped, temp dir removed
     sys.exit(main())

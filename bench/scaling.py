@@ -64,7 +64,7 @@ from bench.scaling_analysis import analyse
 from bench.scaling_probes import chunk_start_costs, cluster_lifecycle
 from bench.scaling_report import print_table
 from bench.scaling_runs import interleaved, median_of
-from bench.script import emit, log
+from bench.script import emit, exit_on_signals, log
 from bench.throughput_project import (
     FPS,
     GOP,
@@ -166,4 +166,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    exit_on_signals()  # stopped by timeout or kill: children stopped, temp dir removed
     sys.exit(main())

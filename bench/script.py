@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, NoReturn
 
 
 def log(message: str) -> None:
@@ -25,6 +27,17 @@ def emit(result: dict[str, Any], as_json: bool, show: Callable[[dict[str, Any]],
         print(json.dumps(result, indent=2, default=str))
     else:
         show(result)
+
+
+def exit_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into SystemExit, so that a benchmark stopped by `timeout`, `kill`
+    or a closed terminal still stops its children and removes its temporary directory."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit)
+
+
+def _exit(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
 
 
 def cloudrender_binary() -> list[str]:
