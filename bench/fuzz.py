@@ -47,6 +47,8 @@ escaped: dict[str, tuple[Any, str]] = {}
 
 
 def _escaped(target: str, exc: BaseException, document: Any) -> None:
+    if isinstance(exc, KeyboardInterrupt | SystemExit):
+        raise exc  # Ctrl-C stops the run; it is not an input that escaped
     key = f"{target}: {type(exc).__name__}: {str(exc)[:120]}"
     counts[f"{target} escaped"] += 1
     escaped.setdefault(key, (document, traceback.format_exc()[-1500:]))

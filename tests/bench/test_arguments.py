@@ -59,3 +59,13 @@ def test_the_documented_seed_range_is_accepted() -> None:
 def test_good_api_load_options_parse() -> None:
     args = api_load.parse_args(["--seconds", "5", "--clients", "0", "--size", "320x180"])
     assert args.size == (320, 180) and args.clients == 0
+
+
+def test_ctrl_c_stops_a_fuzz_run() -> None:
+    # Every target catches BaseException to count what escapes; Ctrl-C must not be counted.
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as exc:
+        with pytest.raises(KeyboardInterrupt):
+            fuzz._escaped("studio", exc, {})
+    assert not fuzz.escaped
