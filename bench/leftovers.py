@@ -92,15 +92,33 @@ def kill(pids: Iterable[int]) -> None:
             pass
 
 
-def marked_processes(name: str, value: str, directory: Path | None = None) -> list[tuple[int, str]]:
-    """Live processes (pid, command line) whose environment carries the marker name=value, or
-    whose working directory lies in `directory`."""
+def marked_processes(
+    name: str, value: str, directory: Path | None = None, redis_ports: Iterable[int] = ()
+) -> list[tuple[int, str]]:
+    """Live processes (pid, command line) whose environment carries the marker name=value,
+    whose working directory lies in `directory`, or that are a redis-server on `redis_ports`."""
     needle = f"{name}={value}".encode()
+    port_args = redis_port_args(redis_ports)
     return [
         (pid, readable(cmdline))
         for pid, cmdline, environ in live_processes()
-        if needle in environ.split(b"\0") or (directory and works_in(pid, directory))
+        if needle in environ.split(b"\0")
+        or (directory and works_in(pid, directory))
+        or is_redis_on(cmdline, port_args)
     ]
+
+
+def redis_port_args(ports: Iterable[int]) -> list[bytes]:
+    """How a redis-server on these ports shows them in its command line."""
+    # redis-server rewrites its command line to "redis-server 127.0.0.1:PORT" (and with it the
+    # memory /proc shows as its environment), so it is found by its port.
+    ports = list(ports)
+    return [f"--port\0{p}\0".encode() for p in ports] + [f"127.0.0.1:{p}".encode() for p in ports]
+
+
+def is_redis_on(cmdline: bytes, port_args: list[bytes]) -> bool:
+    """Whether a /proc command line is a redis-server's naming one of `port_args`."""
+    return b"redis-server" in cmdline and any(p in cmdline for p in port_args)
 
 
 def works_in(pid: int, directory: Path) -> bool:
@@ -115,14 +133,21 @@ def works_in(pid: int, directory: Path) -> bool:
     return cwd == root or cwd.startswith(root + "/")
 
 
-def ensure_no_leftovers(name: str, value: str, what: str, directory: Path | None = None) -> None:
+def ensure_no_leftovers(
+    name: str,
+    value: str,
+    what: str,
+    directory: Path | None = None,
+    redis_ports: Iterable[int] = (),
+) -> None:
     """Fail loudly (after killing them by pid) if processes of this run outlived it: those that
-    carry its marker, or work in its `directory`."""
+    carry its marker, work in its `directory` or are its redis-server on `redis_ports`."""
+    ports = list(redis_ports)
     deadline = time.monotonic() + LEFTOVER_GRACE_S
-    left = marked_processes(name, value, directory)
+    left = marked_processes(name, value, directory, ports)
     while left and time.monotonic() < deadline:
         time.sleep(0.1)
-        left = marked_processes(name, value, directory)
+        left = marked_processes(name, value, directory, ports)
     if not left:
         return
     kill(pid for pid, _ in left)
@@ -133,15 +158,11 @@ def ensure_no_leftovers(name: str, value: str, what: str, directory: Path | None
 def left_behind(needles: Iterable[bytes], redis_ports: Iterable[int]) -> list[tuple[int, str]]:
     """Processes naming any needle in their command line or environment, or our Redis ports."""
     needles = list(needles)
-    # redis-server rewrites its command line to "redis-server 127.0.0.1:PORT" (and with it the
-    # memory /proc shows as its environment), so it is found by its port.
-    ports = list(redis_ports)
-    port_args = [f"--port\0{p}\0".encode() for p in ports]
-    port_args += [f"127.0.0.1:{p}".encode() for p in ports]
+    port_args = redis_port_args(redis_ports)
     found = []
     for pid, cmdline, environ in live_processes():
         ours = any(n in cmdline or n in environ for n in needles)
-        ours = ours or (b"redis-server" in cmdline and any(p in cmdline for p in port_args))
+        ours = ours or is_redis_on(cmdline, port_args)
         if ours:
             found.append((pid, readable(cmdline)))
     return found

@@ -46,6 +46,7 @@ def cluster_lifecycle(workers: int, repeat: int) -> dict[str, Any]:
             t0 = time.perf_counter()
             cluster.start()
             t1 = time.perf_counter()
+            ports = [cluster.redis.port]  # its marker is gone from its environment (leftovers)
             if cluster.workers is not None:
                 cluster.workers.stop()  # what cluster.stop() does first; then it stops Redis
             t2 = time.perf_counter()
@@ -54,9 +55,10 @@ def cluster_lifecycle(workers: int, repeat: int) -> dict[str, Any]:
             redis = EmbeddedRedis()
             redis.start()
             t4 = time.perf_counter()
+            ports.append(redis.port)
             redis.stop()
             t5 = time.perf_counter()
-        ensure_no_leftovers(MARKER, marker, f"EmbeddedCluster(workers={workers})")
+        ensure_no_leftovers(MARKER, marker, f"EmbeddedCluster(workers={workers})", None, ports)
         for key, value in (
             ("start", t1 - t0),
             ("stop", t3 - t1),

@@ -12,6 +12,7 @@ import pytest
 
 from bench import leftovers, scaling_runs
 from bench.measure import Timed
+from orchestrator.embedded_redis import EmbeddedRedis
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -66,3 +67,15 @@ def test_each_scaling_run_has_its_own_segment_cache(
     assert all(Path(env["TMPDIR"]).is_relative_to(tmp_path) for env in seen)
     assert all("CLOUDRENDER_BROKER_URL" not in env for env in seen)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["project.json"]  # runs cleaned up
+
+
+def test_a_redis_server_is_found_by_its_port_not_its_marker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BENCH_TEST_RUN", "redis")
+    with EmbeddedRedis() as redis:
+        pid, port = redis.pid, redis.port
+        # redis-server overwrites its environment with its title: the marker is gone.
+        assert not leftovers.marked_processes("BENCH_TEST_RUN", "redis")
+        found = leftovers.marked_processes("BENCH_TEST_RUN", "redis", redis_ports=[port])
+        assert [p for p, _ in found] == [pid]
