@@ -18,6 +18,7 @@ from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effects import parse_effects
 from chunking.timeline.studio_sources import parse_source
 from chunking.timeline.studio_style_templates import StyleTemplates
+from chunking.timeline.studio_subtitles import checked_text
 from chunking.timeline.studio_templates import Templates
 from chunking.timeline.studio_transitions import Attachments
 from chunking.timeline.studio_visual import parse_color, parse_crop, parse_transform
@@ -72,7 +73,10 @@ class ClipReader:
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
         custom = props.get("custom_metadata") if isinstance(props, Mapping) else None
         custom = custom if isinstance(custom, Mapping) else {}
-        text = pick(raw, "text", default=pick(custom, "text"))
+        text = pick(raw, "text")
+        field = "text"
+        if text is None and pick(custom, "text") is not None:
+            text, field = pick(custom, "text"), "properties.custom_metadata.text"
         style_id = self.styles.template_of(raw, where)
         mediumless = _no_media(raw)
         if mediumless and clip_id in self.subtitle_ids and style_id is None:
@@ -104,7 +108,11 @@ class ClipReader:
             crop=parse_crop(raw.get("crop"), p, where),
             color=parse_color(raw.get("color_correction"), p, where),
             effects=parse_effects(raw, self.effects, self.fps, p, where),
-            text=str(text) if text is not None and kind is TrackKind.SUBTITLE else None,
+            text=(
+                checked_text(text, p, where, field)
+                if text is not None and kind is TrackKind.SUBTITLE
+                else None
+            ),
             cell=self.templates.cell(raw, track_id, where),
             audio_stream=self._audio_stream(raw, where),
             audio_channel=self._audio_channel(raw, where),

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import Problems, flag, number, pick
+from chunking.timeline.fields import Problems, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Subtitle, Track, TrackKind
 from chunking.timeline.schema import MAX_SECONDS
@@ -27,6 +27,21 @@ def subtitle_ids(raws: list[Any]) -> set[str]:
 
 #: The longest subtitle text: far more than a frame shows (the drawing library refuses more).
 MAX_TEXT = 10_000
+
+
+def checked_text(value: Any, p: Problems, where: str, field: str = "text") -> str:
+    """A subtitle's text (a ``subtitles[]`` entry's or a Subtitle-track clip's): a string that
+    is not blank and fits MAX_TEXT; anything else is an error naming the field ("" returned)."""
+    if not isinstance(value, str):
+        p.error(where, f"{field} must be a string, not {shown(value)}")
+        return ""
+    if not value.strip():
+        p.error(where, f"{field} is empty")
+    elif len(value) > MAX_TEXT:
+        # Drawing cost grows with the text: a million characters took minutes for one frame.
+        p.error(where, f"{field} has {len(value)} characters; at most {MAX_TEXT} fit a frame")
+        return ""
+    return value
 
 
 def parse_subtitles(
@@ -88,13 +103,9 @@ def _subtitle(
         p.error(where, "has no end: give end_time (or duration)")
     elif end <= start:
         p.error(where, f"end_time {end_s:g}s must be after start_time {start_s:g}s")
-    text = pick(raw, "text", default="")
-    if not isinstance(text, str) or not text.strip():
-        p.error(where, "text is empty")
-    elif len(text) > MAX_TEXT:
-        p.error(where, f"text has {len(text)} characters; at most {MAX_TEXT} fit a frame")
+    text = checked_text(pick(raw, "text", default=""), p, where)
     look = subtitle_look(raw, size, p, where)
     animations = parse_animations(raw, start, max(start, end), fps, p, where)
     return Subtitle(
-        id=sid, text=str(text), start=start, end=max(start, end), animations=animations, **look
+        id=sid, text=text, start=start, end=max(start, end), animations=animations, **look
     )

@@ -296,3 +296,39 @@ def test_this_formats_own_style_position_still_reads() -> None:
     sub = one(style={"position": {"x": 0.25, "y": 0.75}, "font_size": 20})
     assert (sub.position, sub.font_size) == ((0.25, 0.75), 20)
     assert one(style={"position": "top"}).position == "top"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ({"en": "Hello"}, "text must be a string, not a dict of 1"),
+        (["a", "b"], "text must be a string, not a list of 2"),
+        (42, "text must be a string, not 42"),
+        ("   ", "text is empty"),
+        ("y " * 6000, "text has 12000 characters; at most 10000 fit a frame"),
+    ],
+)
+def test_subtitle_clip_text_is_checked_like_a_subtitles_entry(text: Any, message: str) -> None:
+    # A clip's text was drawn as its Python repr ({'en': 'Hello'}) or at any length (a million
+    # characters took minutes for one frame); both places now refuse it alike, by name.
+    clip = {"id": "c1", "start_time": 0, "end_time": 1, "text": text}
+    track = {"id": "subs", "track_type": "Subtitle", "clips": [clip]}
+    with pytest.raises(ValidationError) as info:
+        load([], (track,))
+    assert f"clip 'c1': {message}" in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        load([entry("s1", text=text)])
+    assert f"subtitle 's1': {message}" in str(info.value)
+
+
+def test_subtitle_clip_text_in_custom_metadata_is_named_by_its_field() -> None:
+    clip = {
+        "id": "c1",
+        "start_time": 0,
+        "end_time": 1,
+        "properties": {"custom_metadata": {"text": {"en": "Hello"}}},
+    }
+    track = {"id": "subs", "track_type": "Subtitle", "clips": [clip]}
+    with pytest.raises(ValidationError) as info:
+        load([], (track,))
+    assert "clip 'c1': properties.custom_metadata.text must be a string" in str(info.value)
