@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})([0-9a-fA-F]{2})?$")
-_CSS_RGB = re.compile(r"^rgba?\(([^()]*)\)$", re.IGNORECASE)
+from chunking.timeline.colours import parse_colour
+
 #: A UTF-16 surrogate on its own: JSON's \ud800 escape parses to one, but it is no character
 #: and nothing can encode it (UTF-8 output, JSON answers, Redis, file names).
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -144,17 +144,10 @@ def nesting_depth(value: Any, limit: int) -> int:
 
 
 def color(value: Any, problems: Problems, where: str) -> tuple[int, int, int, int]:
-    """Parse "#rrggbb[aa]", [r, g, b(, a)] (0-255) or {r, g, b, a} into RGBA."""
+    """Parse a CSS colour string (chunking.timeline.colours), [r, g, b(, a)] (0-255) or
+    {r, g, b, a} into RGBA."""
     if isinstance(value, str):
-        match = _HEX.match(value.strip())
-        if match:
-            rgb = bytes.fromhex(match.group(1))
-            alpha = int(match.group(2), 16) if match.group(2) else 255
-            return rgb[0], rgb[1], rgb[2], alpha
-        named = _NAMED.get(value.strip().lower())
-        if named:
-            return named
-        css = _css_rgb(value.strip())
+        css = parse_colour(value)
         if css is not None:
             return css
     elif isinstance(value, list | tuple) and len(value) in (3, 4):
@@ -165,44 +158,11 @@ def color(value: Any, problems: Problems, where: str) -> tuple[int, int, int, in
     elif isinstance(value, Mapping) and {"r", "g", "b"} <= set(value):
         return color([value["r"], value["g"], value["b"], value.get("a", 255)], problems, where)
     problems.error(
-        where, f"not a colour: {shown(value)} (use '#rrggbb', rgba(r, g, b, a) or [r, g, b])"
+        where,
+        f"not a colour: {shown(value)} (use '#rrggbb', a CSS colour name, rgba(r, g, b, a), "
+        "hsl(h, s%, l%) or [r, g, b])",
     )
     return 0, 0, 0, 255
-
-
-def _css_rgb(value: str) -> tuple[int, int, int, int] | None:
-    """CSS ``rgb(r, g, b)`` / ``rgba(r, g, b, a)`` (commas or spaces, a slash before alpha;
-    channels 0-255 or percent, alpha 0-1 or percent), as the editor writes its styles."""
-    match = _CSS_RGB.match(value)
-    if match is None:
-        return None
-    parts = [part for part in re.split(r"[\s,/]+", match.group(1).strip()) if part]
-    if len(parts) not in (3, 4):
-        return None
-    scales = (255.0, 255.0, 255.0, 1.0)
-    found: list[float] = []
-    for part, scale in zip(parts, scales, strict=False):
-        percent = part.endswith("%")
-        number = to_float(part[:-1] if percent else part)
-        if number is None or not math.isfinite(number):
-            return None
-        number = number / 100 * scale if percent else number
-        if not 0 <= number <= scale:
-            return None
-        found.append(number)
-    alpha = found[3] if len(found) == 4 else 1.0
-    return round(found[0]), round(found[1]), round(found[2]), round(alpha * 255)
-
-
-_NAMED = {
-    "black": (0, 0, 0, 255),
-    "white": (255, 255, 255, 255),
-    "red": (255, 0, 0, 255),
-    "green": (0, 255, 0, 255),
-    "blue": (0, 0, 255, 255),
-    "yellow": (255, 255, 0, 255),
-    "transparent": (0, 0, 0, 0),
-}
 
 
 def canonical(name: str) -> str:

@@ -15,13 +15,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import Problems, color, to_float
+from chunking.timeline.fields import Problems, color, shown, to_float
 from chunking.timeline.studio_editor_library import as_map
 
 #: A CSS length's number ("12px" -> 12, "1.5em" -> 1.5, "-2" -> -2).
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*([a-z%]*)\s*$", re.IGNORECASE)
-#: A colour inside a text-shadow: hex, rgb()/rgba(), or a word that is not a length.
-_SHADOW_COLOUR = re.compile(r"#[0-9a-f]{3,8}\b|rgba?\([^)]*\)|\b[a-z]+\b", re.IGNORECASE)
+#: A colour inside a text-shadow: hex, rgb()/rgba()/hsl()/hsla(), or a word that is not a length.
+_SHADOW_COLOUR = re.compile(r"#[0-9a-f]{3,8}\b|(?:rgba?|hsla?)\([^)]*\)|\b[a-z]+\b", re.IGNORECASE)
 #: The flat SubtitleStyle fields a subtitle style can set (SubtitleStyle, and what css_look
 #: makes of a SubtitleStyleTemplate's CSS).
 STYLE_FIELDS = (
@@ -92,12 +92,54 @@ def _line_height(value: Any, size: float | None) -> float | None:
 
 
 def css_colour(value: Any) -> str | None:
-    """A CSS colour the loader reads, else None (a gradient, ``transparent``, ``none``...)."""
+    """A CSS colour the loader reads (chunking.timeline.colours), else None (a gradient,
+    ``none``, ``currentColor``...)."""
     if not isinstance(value, str) or not value.strip():
         return None
     check = Problems()
     color(value, check, "")
     return None if check.errors else value.strip()
+
+
+def css_problems(css: Mapping[str, Any]) -> list[str]:
+    """What of a style's CSS colours cannot be read, one message per property ("color 'x' is
+    not a CSS colour; ..."), so a dropped colour is a warning, not a silent default."""
+    found: list[str] = []
+    for prop in ("color", "backgroundColor", "background"):
+        value = css.get(prop)
+        if _ignorable(value) or css_colour(value) is not None:
+            continue
+        if prop == "background" and css_colour(css.get("backgroundColor")) is not None:
+            continue  # backgroundColor, which is read, wins
+        found.append(
+            f"style.{prop} {shown(value)} is not a colour this renderer draws (CSS colours: "
+            "#rgb, #rrggbb, names, rgb(), hsl()); the default is used"
+        )
+    shadow = css.get("textShadow")
+    if isinstance(shadow, str) and shadow.strip().lower() not in ("", "none"):
+        for part in re.split(r",(?![^(]*\))", shadow):
+            tokens = _SHADOW_COLOUR.findall(part)
+            # A token that looks like a colour (hex, a function) or any word: a shadow's words
+            # are its colour (or ``inset``, which text-shadow does not have).
+            if tokens and all(css_colour(token) is None for token in tokens):
+                found.append(
+                    f"style.textShadow {shown(part.strip())}: no colour this renderer reads "
+                    "(CSS colours: #rgb, #rrggbb, names, rgb(), hsl()); the default is used"
+                )
+    return found
+
+
+def _ignorable(value: Any) -> bool:
+    """An unset CSS property, or a keyword meaning no colour of its own."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    return isinstance(value, str) and value.strip().lower() in (
+        "none",
+        "inherit",
+        "initial",
+        "unset",
+        "revert",
+    )
 
 
 def _padding(value: Any) -> dict[str, float] | None:

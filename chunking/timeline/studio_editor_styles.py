@@ -15,7 +15,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
-from chunking.timeline.studio_editor_css import css_colour, css_look, usable
+from chunking.timeline.studio_editor_css import css_colour, css_look, css_problems, usable
 from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, js_or, text
 from chunking.timeline.studio_subtitle_style import WEIGHTS
 
@@ -70,6 +70,8 @@ def subtitle_style(
         p.warn(where, f"subtitle style {style_id!r} sets no font, colour, background or box "
                "this renderer can read; the default is used")  # fmt: skip
     else:
+        for problem in css_problems(as_map(style.get("style"))):
+            p.warn(where, f"subtitle style {style_id!r}: {problem}")
         slant = style.get("fontStyle") or as_map(style.get("style")).get("fontStyle")
         if isinstance(slant, str) and slant.strip().lower() not in ("", "normal"):
             p.warn(where, f"subtitle style {style_id!r}: fontStyle {slant!r} is not drawn; "

@@ -19,6 +19,19 @@ from chunking.timeline.fields import Problems, color, lone_surrogate
         ("RGB(10%, 20%, 30%)", (26, 51, 76, 255)),
         ([1, 2, 3], (1, 2, 3, 255)),
         ({"r": 1, "g": 2, "b": 3, "a": 4}, (1, 2, 3, 4)),
+        # CSS Color 4: short hex, hsl(), percentages and the named colours.
+        ("#ff0", (255, 255, 0, 255)),
+        ("#000a", (0, 0, 0, 170)),
+        ("ff0000", (255, 0, 0, 255)),
+        ("orange", (255, 165, 0, 255)),
+        ("Gold", (255, 215, 0, 255)),
+        ("grey", (128, 128, 128, 255)),
+        ("rebeccapurple", (102, 51, 153, 255)),
+        ("hsl(60, 100%, 50%)", (255, 255, 0, 255)),
+        ("hsla(120deg 100% 25% / 50%)", (0, 128, 0, 128)),
+        ("hsl(0.5turn, 100%, 50%)", (0, 255, 255, 255)),
+        ("hsl(0 0 0)", (0, 0, 0, 255)),
+        ("rgb(100%, 0%, 50%)", (255, 0, 128, 255)),
     ],
 )
 def test_colours_as_documents_write_them(value: Any, rgba: tuple[int, int, int, int]) -> None:
@@ -26,13 +39,31 @@ def test_colours_as_documents_write_them(value: Any, rgba: tuple[int, int, int, 
     assert color(value, problems, "x") == rgba and problems.errors == []
 
 
-@pytest.mark.parametrize("value", ["rgba(1, 2)", "rgb(300, 0, 0)", "rgb(nan, 0, 0)", "hsl(0 0 0)"])
+@pytest.mark.parametrize(
+    "value",
+    ["rgba(1, 2)", "rgb(300, 0, 0)", "rgb(nan, 0, 0)", "hsl(10%, 50%, 50%)", "add", "#12345"],
+)
 def test_a_colour_nobody_can_read_is_an_error_naming_it(value: str) -> None:
     problems = Problems()
     assert color(value, problems, "clip 'c'") == (0, 0, 0, 255)
     assert problems.errors == [
-        f"clip 'c': not a colour: {value!r} (use '#rrggbb', rgba(r, g, b, a) or [r, g, b])"
+        f"clip 'c': not a colour: {value!r} (use '#rrggbb', a CSS colour name, "
+        "rgba(r, g, b, a), hsl(h, s%, l%) or [r, g, b])"
     ]
+
+
+def test_named_colours_are_css_and_ffmpeg_colours() -> None:
+    # green was (0, 255, 0); CSS and ffmpeg's green is #008000. Pillow's table is CSS's.
+    from PIL import ImageColor
+
+    from chunking.timeline.colours import NAMED
+
+    problems = Problems()
+    assert color("green", problems, "x") == (0, 128, 0, 255)
+    assert set(NAMED) == set(ImageColor.colormap)
+    for name, value in ImageColor.colormap.items():
+        assert color(name, problems, "x") == (*ImageColor.getrgb(value), 255), name
+    assert problems.errors == []
 
 
 @pytest.mark.parametrize(

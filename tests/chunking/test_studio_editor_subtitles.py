@@ -82,3 +82,43 @@ def test_a_built_in_styles_shadow_is_drawn_and_its_italics_said(tmp_path: Path) 
     assert timeline.warnings == (
         "clip 's1': subtitle style 'st-eleg': fontStyle 'italic' is not drawn; the text is upright",
     )
+
+
+def test_css_colours_of_a_catalogue_style_are_read_as_css_writes_them(tmp_path: Path) -> None:
+    # #ff0, #000 and a red shadow were dropped in silence: white text, no box, black shadow.
+    css = {"color": "#ff0", "backgroundColor": "#000a", "textShadow": "2px 2px 4px #f00"}
+    styles = [
+        {"id": "short", "name": "Short hex", "style": css},
+        {"id": "named", "name": "Named", "style": {"color": "gold", "background": "navy"}},
+        {
+            "id": "hsl",
+            "name": "HSL",
+            "style": {"color": "hsl(30, 100%, 50%)", "textShadow": "1px 1px hsl(240, 100%, 50%)"},
+        },
+    ]
+    captions = [{"text": "a", "subtitleStyleId": s["id"]} for s in styles]
+    timeline = with_captions(tmp_path, captions, styles)
+    short, named, hsl = timeline.subtitles
+    assert (short.color, short.background) == ((255, 255, 0, 255), (0, 0, 0, 170))
+    assert (short.stroke_color, short.shadow_color) == ((255, 0, 0, 255), (255, 0, 0, 255))
+    assert (named.color, named.background) == ((255, 215, 0, 255), (0, 0, 128, 255))
+    assert (hsl.color, hsl.shadow_color) == ((255, 128, 0, 255), (0, 0, 255, 255))
+    assert timeline.warnings == ()
+
+
+def test_a_css_colour_that_cannot_be_read_is_a_warning_naming_style_and_property(
+    tmp_path: Path,
+) -> None:
+    style = {
+        "id": "odd",
+        "name": "Odd",
+        "style": {"color": "#ff00f", "fontSize": "30px", "textShadow": "1px 1px bluish"},
+    }
+    timeline = with_captions(tmp_path, [{"text": "a", "subtitleStyleId": "odd"}], [style])
+    assert timeline.subtitles[0].color == (255, 255, 255, 255)  # the default draws
+    assert timeline.warnings == (
+        "clip 's0': subtitle style 'odd': style.color '#ff00f' is not a colour this renderer "
+        "draws (CSS colours: #rgb, #rrggbb, names, rgb(), hsl()); the default is used",
+        "clip 's0': subtitle style 'odd': style.textShadow '1px 1px bluish': no colour this "
+        "renderer reads (CSS colours: #rgb, #rrggbb, names, rgb(), hsl()); the default is used",
+    )
