@@ -246,10 +246,11 @@ def _render(args: argparse.Namespace) -> int:
 
 def _with_media_warnings(project: Project, strict: bool) -> Project:
     """The project with what its media's headers warn of (HDR video, clips playing past
-    their file's end) among its warnings."""
+    their file's end) and what this node's fonts cannot draw among its warnings."""
     from workers.probe import header_warnings  # opens media: only for commands that need it
+    from workers.subtitle_check import text_warnings
 
-    found = header_warnings(project.timeline)
+    found = header_warnings(project.timeline) + text_warnings(project.timeline)
     if found and strict:
         raise ValidationError(found)
     if not found:
@@ -369,12 +370,14 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
 
 def _validate(args: argparse.Namespace) -> int:
     from workers.probe import media_report  # opens media: only for commands that need it
+    from workers.subtitle_check import text_warnings
 
     budget = Settings.from_env().max_frame_bytes
     project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget)
     timeline = project.timeline
     # The media as render opens them, so validate refuses what render would refuse.
     problems, warnings = media_report(timeline, project.base_dir)
+    warnings += text_warnings(timeline)  # what this node's fonts cannot draw
     if args.strict:
         problems += warnings
     if problems:

@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import re
-from importlib import resources
 from pathlib import Path
 
 import av
@@ -220,21 +219,16 @@ def _file_hash(path: str) -> str:
 
 
 def _fonts_hash() -> str:
-    """sha256 over every font file subtitles can choose (subtitle_fonts' index: the font-roboto
-    package's faces, then the system's), their names and bytes."""
+    """sha256 over every font file subtitles can choose, for a family or as a fallback for the
+    characters a family lacks (subtitle_fonts.font_files: the font-roboto package's faces, then
+    the system's), their names and bytes."""
     digest = hashlib.sha256()
-    # The index is that module's private table of choosable faces; reading it here keeps the
-    # fingerprint in step with what subtitle_fonts.face can pick.
-    index = subtitle_fonts._index()
-    locations = sorted({where for weights in index.values() for where in weights.values()})
+    locations = subtitle_fonts.font_files()
     for kind, name in locations:
         digest.update(f"{kind}:{os.path.basename(name)}\0".encode())
         try:
-            if kind == "package":
-                data = (resources.files(subtitle_fonts.FONT_PACKAGE) / "files" / name).read_bytes()
-            else:
-                data = Path(name).read_bytes()
-        except OSError:
+            data = subtitle_fonts.font_bytes((kind, name))
+        except (OSError, RenderError):
             data = b"unreadable"
         digest.update(hashlib.sha256(data).digest())
     return f"{len(locations)} files sha256:{digest.hexdigest()[:16]}"

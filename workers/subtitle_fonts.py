@@ -118,23 +118,22 @@ def face(family: str, weight: int, size: int) -> tuple[FreeTypeFont, float]:
         fnt, have = font(size), 400
     else:
         location, have = chosen
-        if location == ("package", FONT_FILE):
-            fnt = font(size)
-        elif location[0] == "package":
-            fnt = _load(BytesIO(_package_bytes(location[1])), location[1], size)
-        else:
-            fnt = _load(location[1], location[1], size)
+        fnt = load_file(location, size)
     bold = size * SYNTHETIC_BOLD if weight >= BOLD and have < BOLD else 0.0
     return fnt, bold
 
 
 def clear_caches() -> None:
     """Forget loaded fonts and the font index (after fonts were installed, removed or patched)."""
-    for cached in (font, face, _resolve, _index, _font_data, _package_bytes):
+    for cached in (font, face, _resolve, _index, _collections, _font_data, _package_bytes):
         # getattr: a test may have put a plain function in a cached one's place.
         clear = getattr(cached, "cache_clear", None)
         if clear is not None:
             clear()
+    # Imported here: the fallback module is built on this one.
+    from workers import subtitle_fallback
+
+    subtitle_fallback.clear_caches()
 
 
 def family_names(family: str) -> list[str]:
@@ -152,7 +151,7 @@ def _resolve(family: str, weight: int) -> tuple[FontFile, int] | None:
         key = ALIASES.get(name, name)
         if key in index:
             return _match_weight(index[key], weight)
-    if names and not all(ALIASES.get(name) == _SANS for name in names):
+    if missing_family(family):
         log.warning(
             "no font of the family %r is installed on this node: its subtitles draw in the "
             "default face (install the font, e.g. Debian's fonts-dejavu-core for serif and "
@@ -162,6 +161,55 @@ def _resolve(family: str, weight: int) -> tuple[FontFile, int] | None:
     if _SANS in index:
         return _match_weight(index[_SANS], weight)
     return None
+
+
+def missing_family(family: str) -> bool:
+    """Whether no name of a CSS family list is installed here (other than names meaning the
+    default sans-serif face), so that the default face draws it instead."""
+    index = _index()
+    names = family_names(family)
+    if any(ALIASES.get(name, name) in index for name in names):
+        return False
+    return bool(names) and not all(ALIASES.get(name) == _SANS for name in names)
+
+
+def face_name(family: str, weight: int) -> str:
+    """The name of the font file that draws a family at a weight ("Roboto-Regular")."""
+    chosen = _resolve(family, weight)
+    if chosen is None:
+        return "Pillow's built-in font"
+    return os.path.splitext(os.path.basename(chosen[0][1]))[0]
+
+
+def resolved(family: str, weight: int) -> tuple[FontFile, int] | None:
+    """The file (and its weight) drawing a family list at a weight; None = Pillow's font."""
+    return _resolve(family, weight)
+
+
+def font_files() -> list[FontFile]:
+    """Every font file subtitles may draw with, sorted: the families' files and, for fallback,
+    the system's font collections (what the render fingerprint hashes)."""
+    index = _index()
+    found = {where for weights in index.values() for where in weights.values()}
+    found.update(("path", path) for path in _collections())
+    return sorted(found)
+
+
+def font_bytes(where: FontFile) -> bytes:
+    """The bytes of a font file (a package file or a path)."""
+    if where[0] == "package":
+        return _package_bytes(where[1])
+    with open(where[1], "rb") as handle:
+        return handle.read()
+
+
+def load_file(where: FontFile, size: int) -> FreeTypeFont:
+    """A font file at ``size`` pixels (the first face of a collection)."""
+    if where == ("package", FONT_FILE):
+        return font(size)
+    if where[0] == "package":
+        return _load(BytesIO(_package_bytes(where[1])), where[1], size)
+    return _load(where[1], where[1], size)
 
 
 def _match_weight(files: dict[int, FontFile], want: int) -> tuple[FontFile, int]:
@@ -194,6 +242,22 @@ def _index() -> dict[str, dict[int, FontFile]]:
                 if name.lower().endswith((".ttf", ".otf")):
                     _add(index, name, ("path", os.path.join(root, name)))
     return index
+
+
+@lru_cache(maxsize=1)
+def _collections() -> tuple[str, ...]:
+    """Font collections (.ttc, .otc: CJK faces usually come so) in the system font directories,
+    in a fixed order; fallback draws with the first face of each."""
+    found: list[str] = []
+    for top in SYSTEM_FONT_DIRS:
+        for root, dirs, files in os.walk(top):
+            dirs.sort()
+            found += [
+                os.path.join(root, name)
+                for name in sorted(files)
+                if name.lower().endswith((".ttc", ".otc"))
+            ]
+    return tuple(found)
 
 
 def _add(index: dict[str, dict[int, FontFile]], file_name: str, where: FontFile) -> None:

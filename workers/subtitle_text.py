@@ -1,9 +1,11 @@
-"""Subtitle text: wrapping into lines, laying the lines out, and drawing their glyph coverage.
+"""Subtitle text: laying wrapped lines out, and drawing their glyph coverage.
 
 A line is drawn in one of two ways. Whole, when nothing addresses single characters: Pillow
-(with raqm) lays it out, kerning and shaping included. Glyph by glyph, when letter spacing is set
-or an animation reveals or moves single characters (typewriter, wave): each character (with its
-combining marks) is rendered once, alone, at its pen position in the whole line plus the letter
+(with raqm) lays it out, kerning and shaping included (run by run, each in its face, where
+characters fall back to faces other than the subtitle's own: workers.subtitle_fallback). Glyph
+by glyph, when letter spacing is set or an animation reveals or moves single characters
+(typewriter, wave): each character (with its combining marks) is rendered once, alone, at its
+pen position in the whole line (its kerning with the next character kept) plus the letter
 spacing before it, and pasted from there (so moving or hiding a character costs a paste, not a
 rasterisation). A subtitle keeps one way for all its frames, so its text does not shift when an
 animation ends. Coverage is 8-bit, drawn into a scratch canvas with generous margins and cut to
@@ -13,7 +15,6 @@ a rectangle the caller chooses (the text box, or more when a shadow or a wave re
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +25,33 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from workers.layer import Mask
+from workers.subtitle_fallback import Fallback, faces_of
 from workers.subtitle_fonts import FreeTypeFont
+from workers.subtitle_lines import (
+    BREAKS,
+    clusters_of,
+    drawn_whole,
+    line_runs,
+    line_width,
+    needs_shaping,
+    pens,
+    primary_face,
+    wrap_text,
+)
+
+__all__ = [
+    "BREAKS",
+    "Rect",
+    "TextLayout",
+    "TextSpec",
+    "clusters_of",
+    "cut_masks",
+    "draw_masks",
+    "lay_out",
+    "line_width",
+    "needs_shaping",
+    "wrap_text",
+]
 
 #: Extra space between lines by default, as a fraction of the font size.
 LINE_SPACING = 0.15
@@ -50,6 +77,8 @@ class TextSpec:
     #: pixels between the tops of consecutive lines; None = the face's own height + 15 %
     pitch: int | None = None
     glyphs: bool = False  # draw glyph by glyph (see the module docstring)
+    #: the faces drawing what ``font`` lacks (workers.subtitle_fallback); None = ``font`` only
+    fallback: Fallback | None = None
 
 
 @dataclass(frozen=True)
@@ -69,75 +98,11 @@ class TextLayout:
     clusters: int  # characters (with their combining marks) on the drawn lines
 
 
-def clusters_of(line: str) -> list[str]:
-    """A line split into characters, each with the combining marks that follow it."""
-    out: list[str] = []
-    for char in line:
-        if out and (unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me")):
-            out[-1] += char
-        else:
-            out.append(char)
-    return out
-
-
-def needs_shaping(text: str) -> bool:
-    """Whether the text has right-to-left or shaped scripts (Arabic, Hebrew, Indic, Thai, ...),
-    whose characters drawn one by one would come out in the wrong order or unjoined: such text
-    is always drawn line by line (no letter spacing, no per-character animation)."""
-    for char in text:
-        if (
-            unicodedata.bidirectional(char) in ("R", "AL", "AN")
-            or unicodedata.category(char) == "Mc"
-        ):
-            return True
-        if "\u0900" <= char <= "\u109f":  # Indic, Sinhala, Thai, Lao, Tibetan, Myanmar
-            return True
-    return False
-
-
-def line_width(fnt: FreeTypeFont, line: str, spacing: float = 0.0) -> float:
-    """Advance width of a line with ``spacing`` pixels between its characters."""
-    if not spacing or not line:
-        return fnt.getlength(line)
-    return fnt.getlength(line) + spacing * (len(clusters_of(line)) - 1)
-
-
-def wrap_text(
-    text: str,
-    fnt: FreeTypeFont,
-    max_width: float,
-    outline: float,
-    *,
-    spacing: float = 0.0,
-) -> list[str]:
-    """Split text at newlines and wrap each paragraph greedily so lines fit ``max_width`` px."""
-
-    def width(line: str) -> float:
-        return line_width(fnt, line, spacing) + 2 * outline
-
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        words = paragraph.split()
-        if not words:
-            lines.append("")
-            continue
-        line = ""
-        for word in words:
-            candidate = f"{line} {word}" if line else word
-            if width(candidate) <= max_width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = ""
-            # A word wider than the canvas is broken between characters rather than overflowing.
-            for char in clusters_of(word):
-                if line and width(line + char) > max_width:
-                    lines.append(line)
-                    line = ""
-                line += char
-        lines.append(line)
-    return lines
+def _width(spec: TextSpec, line: str) -> float:
+    """A line's width as the spec draws it."""
+    if spec.glyphs:
+        return pens(spec.font, line, spec.spacing, spec.fallback)[1] if line else 0.0
+    return line_width(spec.font, line, 0.0, spec.fallback)
 
 
 def lay_out(
@@ -156,7 +121,7 @@ def lay_out(
         pitch = ascent + descent + 2 * outline + round(LINE_SPACING * size)
     else:
         pitch = max(spec.pitch, 1)
-    widest = max(line_width(fnt, line, spec.spacing) for line in spec.lines)
+    widest = max(_width(spec, line) for line in spec.lines)
     pad = max(padding)
     bold = math.ceil(spec.bold)
     # Generous margin so glyph overhangs are drawn in full and only then cut.
@@ -194,9 +159,9 @@ def lay_out(
             edge = _line_left(layout, line)
             reach_x = outline + bold + size // 2
             left = min(left, math.floor(edge) - reach_x)
-            right = max(right, math.ceil(edge + line_width(fnt, line, spec.spacing)) + reach_x)
+            right = max(right, math.ceil(edge + _width(spec, line)) + reach_x)
             continue
-        if spec.align == "center":
+        if spec.align == "center" and drawn_whole(fnt, line_runs(fnt, line, spec.fallback)):
             glyphs = fnt.getbbox(line, anchor="ma", stroke_width=outline)
             if centre + glyphs[0] >= left and centre + glyphs[2] <= right:
                 continue  # the ink lies inside the glyph boxes, which lie inside the box
@@ -260,24 +225,50 @@ def _draw(layout: TextLayout) -> tuple[PILImage.Image | None, PILImage.Image]:
 def _draw_line(
     draw: ImageDraw.ImageDraw, layout: TextLayout, line: str, y: int, stroke: float
 ) -> None:
-    """One line drawn whole, aligned in the box."""
+    """One line drawn whole, aligned in the box; run by run, each in its face, when faces
+    fall back (their baselines on the line's own face's baseline)."""
+    spec = layout.spec
+    found = line_runs(spec.font, line, spec.fallback)
     half = layout.width / 2
-    anchor, x = {
-        "left": ("la", layout.centre - half),
-        "right": ("ra", layout.centre + half),
-    }.get(layout.spec.align, ("ma", float(layout.centre)))
-    draw.text((x, y), line, fill=255, font=layout.spec.font, anchor=anchor, stroke_width=stroke)
+    if drawn_whole(spec.font, found):
+        anchor, x = {
+            "left": ("la", layout.centre - half),
+            "right": ("ra", layout.centre + half),
+        }.get(spec.align, ("ma", float(layout.centre)))
+        draw.text((x, y), line, fill=255, font=spec.font, anchor=anchor, stroke_width=stroke)
+        return
+    widths = [run.width() for run in found]
+    x = _aligned(layout, sum(widths))
+    ascent = spec.font.getmetrics()[0]
+    for run, width in zip(found, widths, strict=True):
+        fnt = run.face.font
+        draw.text(
+            (x, y + ascent - fnt.getmetrics()[0]),
+            run.text,
+            fill=255,
+            font=fnt,
+            anchor="la",
+            stroke_width=stroke - spec.bold + run.face.bold,
+            direction=run.direction(),
+        )
+        x += width
 
 
 def _line_left(layout: TextLayout, line: str) -> float:
     """x of a glyph-by-glyph line's pen start, aligned in the box."""
-    width = line_width(layout.spec.font, line, layout.spec.spacing)
+    return _aligned(layout, _width(layout.spec, line))
+
+
+def _aligned(layout: TextLayout, width: float) -> float:
+    """x where a line ``width`` pixels wide starts, aligned in the box."""
     half = layout.width / 2
     if layout.spec.align == "left":
         return layout.centre - half
+    # As Pillow places a line drawn whole: anchors "ra" and "ma" move it by its width, or half
+    # of it, rounded to a whole pixel, so that glyph-by-glyph text lands on the same pixels.
     if layout.spec.align == "right":
-        return layout.centre + half - width
-    return layout.centre - width / 2
+        return layout.centre + half - math.floor(width + 0.5)
+    return layout.centre - math.floor(width / 2 + 0.5)
 
 
 @dataclass(frozen=True)
@@ -321,20 +312,26 @@ def _sprites(
     """Every character of the drawn lines rendered alone at its pen position (fractional part
     included, so it renders exactly as in place) on a small canvas of its own."""
     stub = TextLayout(spec, (0, 0), centre, top, pitch, width, drawn, (0, 0, 0, 0), 0)
-    fnt = spec.font
-    reach = 2 + math.ceil(spec.outline + spec.bold)  # room for the widest stroke drawn
+    ascent = spec.font.getmetrics()[0]
+    primary = primary_face(spec.font, spec.fallback)
     sprites: list[_Sprite] = []
     index = 0
     for i, line in enumerate(spec.lines[:drawn]):
-        left, y, done = _line_left(stub, line), top + i * pitch, ""
-        for j, cluster in enumerate(clusters_of(line)):
-            pen = left + fnt.getlength(done) + spec.spacing * j
-            done += cluster
+        left, y = _line_left(stub, line), top + i * pitch
+        clusters = clusters_of(line)
+        # At their places in the shaped line (kerning kept), not after the width of the text
+        # before them: "AV" drawn one by one matches "AV" drawn whole.
+        starts = pens(spec.font, line, spec.spacing, spec.fallback)[0]
+        faces = faces_of(spec.fallback, primary, clusters)
+        for cluster, pen, face in zip(clusters, starts, faces, strict=True):
             if not cluster.isspace():
-                x, sy, fill = _glyph(fnt, cluster, pen, y, spec.bold, reach)
+                fnt, bold = face.font, (spec.bold if face is primary else face.bold)
+                at = y + ascent - fnt.getmetrics()[0]  # on the line's baseline
+                reach = 2 + math.ceil(spec.outline + bold)  # room for the widest stroke drawn
+                x, sy, fill = _glyph(fnt, cluster, left + pen, at, bold, reach)
                 stroke = None
                 if spec.outline:
-                    stroke = _glyph(fnt, cluster, pen, y, spec.outline + spec.bold, reach)[2]
+                    stroke = _glyph(fnt, cluster, left + pen, at, spec.outline + bold, reach)[2]
                 sprites.append(_Sprite(index, x, sy, fill, stroke))
             index += 1
     return tuple(sprites)

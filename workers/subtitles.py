@@ -32,7 +32,8 @@ from PIL import Image as PILImage
 from chunking.timeline.model import Subtitle
 from common.errors import TimelineError
 from workers.layer import Image, Layer, Mask
-from workers.subtitle_fonts import face, font
+from workers.subtitle_fallback import fallback
+from workers.subtitle_fonts import font
 from workers.subtitle_motion import (
     PER_GLYPH,
     STILL,
@@ -143,17 +144,20 @@ def _spec(sub: Subtitle, width: int) -> TextSpec:
     """How the subtitle's text is drawn on a canvas ``width`` pixels wide."""
     size = int(sub.font_size)
     outline = max(int(sub.outline), 0)
-    fnt, bold = face(sub.font_family, int(sub.font_weight), size)
+    chain = fallback(sub.font_family, int(sub.font_weight), size)
+    fnt, bold = chain.primary.font, chain.primary.bold
     glyphs = sub.letter_spacing != 0 or any(a.kind in PER_GLYPH for a in sub.animations)
     glyphs = glyphs and not needs_shaping(sub.text)
     spacing = float(sub.letter_spacing) if glyphs else 0.0
-    lines = wrap_text(sub.text, fnt, sub.max_width * width, outline + bold, spacing=spacing)
+    lines = wrap_text(
+        sub.text, fnt, sub.max_width * width, outline + bold, spacing=spacing, fallback=chain
+    )
     while lines and not lines[-1]:
         lines.pop()
     while lines and not lines[0]:
         lines.pop(0)
     pitch = None if sub.line_height is None else round(sub.line_height * size)
-    return TextSpec(tuple(lines), fnt, outline, bold, spacing, sub.align, pitch, glyphs)
+    return TextSpec(tuple(lines), fnt, outline, bold, spacing, sub.align, pitch, glyphs, chain)
 
 
 def _padding(sub: Subtitle) -> tuple[int, int, int, int]:

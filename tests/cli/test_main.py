@@ -57,6 +57,22 @@ def test_validate_reports_ok_and_warnings(cli: CLI, tmp_path: Path) -> None:
     assert strict.returncode == 2 and "Kaleidoscope" in strict.stderr
 
 
+def test_validate_and_render_warn_of_text_no_font_draws(cli: CLI, tmp_path: Path) -> None:
+    # Characters no installed font has drew as boxes without a word; a family not installed
+    # was a log line of the render only.
+    subtitle = {"id": "lyrics", "text": "la \u0378", "start_time": 0, "end_time": 0.5}
+    styled = {**subtitle, "id": "styled", "text": "ok", "font_family": "No Such Family"}
+    path = small(tmp_path, subtitles=[subtitle, styled])
+    result = cli("validate", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "subtitle 'lyrics': no installed font has U+0378 unnamed at character 4" in result.stderr
+    assert "subtitle 'styled': font_family 'No Such Family' is not installed" in result.stderr
+    assert cli("validate", str(path), "--strict").returncode == 2
+    out = tmp_path / "out.mkv"
+    strict = cli("render", str(path), "-o", str(out), "--direct", "--end", "1", "--strict")
+    assert strict.returncode == 2 and "U+0378" in strict.stderr
+
+
 def corrupt_media(tmp: Path) -> Path:
     bad = tmp / "corrupt.mp4"
     bad.write_bytes(b"\x00\x00\x00\x18ftypmp42" + random.Random(7).randbytes(3000))

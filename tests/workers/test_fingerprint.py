@@ -121,6 +121,7 @@ def test_a_changed_font_file_changes_the_fonts_part(
     face.write_bytes(b"first version of the face")
     index = {"custom": {400: ("path", str(face))}}
     monkeypatch.setattr(subtitle_fonts, "_index", lambda: index)
+    monkeypatch.setattr(subtitle_fonts, "_collections", lambda: ())
     first = fingerprint._fonts_hash()
     assert first.startswith("1 files ")
     assert fingerprint._fonts_hash() == first
