@@ -63,9 +63,7 @@ class Fallback:
 
     def face_of(self, cluster: str) -> Face:
         """The first face that draws a cluster (the primary's box when none does)."""
-        if self.primary.covers(cluster):
-            return self.primary
-        return _first(self, cluster)
+        return _face_of(self, cluster)
 
     def candidate(self, i: int) -> Face | None:
         """The i-th fallback face, loaded once (None: it cannot be drawn at this size)."""
@@ -95,7 +93,13 @@ class Run:
 
     def width(self) -> float:
         """The run's advance, shaped alone."""
-        return float(self.face.font.getlength(self.text, direction=self.direction()))
+        return _shaped_width(self.face.font, self.text, self.direction())
+
+
+@lru_cache(maxsize=4096)
+def _shaped_width(fnt: FreeTypeFont, text: str, direction: str | None) -> float:
+    # Wrapping measures each line's runs again for every word added: most recur.
+    return float(fnt.getlength(text, direction=direction))
 
 
 def blank(char: str) -> bool:
@@ -160,11 +164,14 @@ def cmap(where: FontFile) -> frozenset[int]:
 
 def clear_caches() -> None:
     """Forget fallback faces and coverage (with subtitle_fonts.clear_caches)."""
-    for cached in (fallback, candidates, cmap, _first_index):
+    for cached in (fallback, candidates, cmap, _first_index, _face_of, _shaped_width):
         cached.cache_clear()
 
 
-def _first(chain: Fallback, cluster: str) -> Face:
+@lru_cache(maxsize=4096)
+def _face_of(chain: Fallback, cluster: str) -> Face:
+    if chain.primary.covers(cluster):
+        return chain.primary
     i = _first_index(chain, cluster)
     if i is None:
         return chain.primary
@@ -183,14 +190,14 @@ def _first_index(chain: Fallback, cluster: str) -> int | None:
 
 def faces_of(chain: Fallback | None, primary: Face, clusters: list[str]) -> list[Face]:
     """The face drawing each cluster of a line."""
-    if chain is None or all(primary.covers(c) for c in clusters):
+    if chain is None:
         return [primary] * len(clusters)
     faces: list[Face] = []
     for cluster in clusters:
-        if faces and all(blank(c) for c in cluster):
-            faces.append(faces[-1])  # a joiner stays in its neighbours' run
-        else:
-            faces.append(chain.face_of(cluster))
+        face = _face_of(chain, cluster)
+        if faces and face is not faces[-1] and all(blank(c) for c in cluster):
+            face = faces[-1]  # a joiner stays in its neighbours' run
+        faces.append(face)
     return faces
 
 
