@@ -6,11 +6,13 @@ font directories (Debian's ``fonts-dejavu-core`` gives DejaVu Sans, Serif and Sa
 family is matched like a CSS ``font-family`` list: each comma-separated name in turn, with the
 generic names and the common proprietary ones the editor offers (Arial, Times New Roman, Courier
 New, ...) mapped to the nearest face installed here. When no name matches, the default face
-draws, with one logged warning per family: a render node may lack a font, and a subtitle must
-still appear. Weights follow CSS font matching among the files of the family; a weight of 600 or
-more that finds no file of 600 or more is drawn as a synthetic bold (the glyphs thickened by a
-stroke, as browsers do). Pillow's own embedded font (Aileron, ASCII only) is used, with a logged
-warning, only when ``font-roboto`` is not installed.
+draws, with one logged warning per family (and a validate/render warning: workers.subtitle_check):
+a render node may lack a font, and a subtitle must still appear. Characters the face drawn lacks
+come from other installed faces (workers.subtitle_fallback). Weights follow CSS font matching
+among the files of the family; a weight of 600 or more that finds no file of 600 or more is
+drawn as a synthetic bold (the glyphs thickened by a stroke, as browsers do). Pillow's own
+embedded font (Aileron, ASCII only) is used, with a logged warning, only when ``font-roboto`` is
+not installed.
 """
 
 from __future__ import annotations
