@@ -150,6 +150,9 @@ def sandbox_command(
     ]
     for name, value in env.items():
         args += ["--setenv", name, value]
+    # The private /tmp first: binds under it come after, so a worker installed under /tmp (a
+    # checkout there, a virtualenv in it) still finds its Python inside.
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     bound: list[str] = []
     for directory in SYSTEM_DIRS:
         if os.path.islink(directory):
@@ -163,7 +166,6 @@ def sandbox_command(
         if not _inside(path, bound):
             args += ["--ro-bind", path, path]
             bound.append(path)
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for pattern in DEVICE_GLOBS:
         for device in sorted(glob.glob(pattern)):
             args += ["--dev-bind-try", device, device]

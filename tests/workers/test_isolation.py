@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,28 @@ def test_the_worker_working_directory_is_not_shown(
     assert str(tmp_path) not in argv
     # The Python install itself is (under /usr when it is the system's).
     assert sys.base_prefix in argv or sys.base_prefix.startswith("/usr/")
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_a_worker_installed_under_tmp_finds_its_python_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sandbox's private /tmp was mounted after the worker's Python paths: a checkout or
+    virtualenv under /tmp vanished inside, and every chunk ran without the sandbox."""
+    with tempfile.TemporaryDirectory(dir="/tmp") as install:
+        packages = Path(install) / "site-packages"
+        packages.mkdir()
+        (packages / "cr_probe_module.py").write_text("ANSWER = 42\n")
+        monkeypatch.setattr(sys, "path", [str(packages), *sys.path])
+        code = (
+            f"import sys; sys.path.insert(0, {str(packages)!r}); "
+            "import cr_probe_module as m; print(m.ANSWER)"
+        )
+        argv = iso.sandbox_command(
+            str(shutil.which("bwrap")), program=[sys.executable, "-S", "-c", code], env={}
+        )
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if "setting up uid map" in done.stderr or "Creating new namespace failed" in done.stderr:
+        pytest.skip(f"bubblewrap cannot make namespaces here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
