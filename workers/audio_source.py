@@ -6,9 +6,11 @@ lazily from just before its ``source_start``, resampled by libswresample (which 
 anti-aliasing for speed changes) and handed out block by block through a `Window`, so memory
 stays bounded however long the source is.
 
-Source time zero is the file's first video frame when it has video (the zero the picture side
-uses, so lip sync holds even when the audio stream starts earlier or later), else the start of
-the container; a clip whose ``source_start`` is below zero is silent until source time zero.
+Frames are placed by their timestamps (``workers.audio_clock``): a gap in them is silence, an
+overlap is dropped. Source time zero is the file's first video frame when it has video (the
+zero the picture side uses, so lip sync holds even when the audio stream starts earlier or
+later), else the start of the container; a clip whose ``source_start`` is below zero is silent
+until source time zero.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from av.container import InputContainer
 
 from chunking.timeline.model import Clip
 from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
+from workers import audio_clock
 from workers.media_open import open_media, reason
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
@@ -172,35 +175,57 @@ def _source_chunks(
     if stream_time_base is None:
         raise DecodeError(f"{who}: the audio stream has no time base")
     origin = _origin(container)
+    frames: Iterator[AudioFrame] = container.decode(stream)
+    grid = None
+    if audio_clock.coarse(stream_time_base, stream.codec_context.sample_rate or 1):
+        # Where the frames fall when the sound runs on from the start, read from the start
+        # before any seek, so a trimmed clip places its first frame as an untrimmed one does.
+        opening = list(itertools.islice(frames, 2))
+        grid = audio_clock.grid_of(opening, stream_time_base, origin)
+        frames = itertools.chain(opening, frames)
     seeked = start - SEEK_PREROLL > 0
     if seeked:
         target = origin + start - SEEK_PREROLL
         container.seek(math.floor(target / stream_time_base), stream=stream)
-    frames = container.decode(stream)
+        frames = container.decode(stream)
     head = next(frames, None)
     if head is None:
         return
     if head.pts is None and seeked:
         raise DecodeError(f"{who}: the audio has no timestamps to seek by")
-    # Anchor once on the first frame and count samples after that: per-frame timestamps can be
-    # rounded (Matroska keeps milliseconds) and would jitter the sample positions.
-    first = Fraction(0)
-    if head.pts is not None:
-        first = head.pts * (head.time_base or stream_time_base) - origin
-    skip = math.floor((start - first) * rate + _HALF)  # resampled samples to drop before start
-    remaining = limit
-    if skip < 0:
-        # The audio starts after `start` (a late audio stream): lead in with silence.
-        lead, remaining = _cap(np.zeros((channels, -skip), dtype=np.float32), remaining)
-        skip = 0
-        yield lead
     layout = "mono" if channels == 1 else "stereo"
-    for out in _resampled(itertools.chain([head], frames), layout, rate, channel):
+    remaining = limit
+    cursor: int | None = None  # output index of the next sample; index 0 is `start`
+    placed = audio_clock.runs(itertools.chain([head], frames), stream_time_base, origin, grid)
+    for at, run in placed:
+        index = -math.floor((start - at) * rate + _HALF)
+        if cursor is None:
+            cursor = min(index, 0)
+        drop = max(0, cursor - index)  # sound whose timestamps go back over what was played
+        if index > cursor:
+            # A gap in the timestamps (or audio that starts after `start`): silence.
+            for size in _blocks(index - max(cursor, 0)):
+                if remaining == 0:
+                    return
+                lead, remaining = _cap(np.zeros((channels, size), dtype=np.float32), remaining)
+                yield lead
+            cursor = index
+        for out in _resampled(run, layout, rate, channel):
+            if remaining == 0:
+                return
+            data, drop = _skip(np.asarray(out.to_ndarray(), dtype=np.float32), drop)
+            seen, cursor = _skip(data, -cursor)[0], cursor + data.shape[1]
+            seen, remaining = _cap(seen, remaining)
+            if seen.shape[1]:
+                yield seen
         if remaining == 0:
             return
-        data, skip = _skip(np.asarray(out.to_ndarray(), dtype=np.float32), skip)
-        data, remaining = _cap(data, remaining)
-        yield data
+
+
+def _blocks(count: int, size: int = 1 << 16) -> Iterator[int]:
+    """``count`` split into pieces of at most ``size`` (long gaps are not one allocation)."""
+    for done in range(0, max(count, 0), size):
+        yield min(size, count - done)
 
 
 def _resampled(
