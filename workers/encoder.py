@@ -82,10 +82,18 @@ _NVENC_PRESETS = {
 FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
 
 
-def muxer_options(file_format: str | None) -> dict[str, str]:
+def muxer_options(file_format: str | None, sample_rate: int | None = None) -> dict[str, str]:
     """How a finished video of this format is written: an MP4 or MOV with its index first
-    (fast start), so a browser or progressive download plays it before the end arrives."""
-    return {"movflags": "+faststart"} if file_format in ("mp4", "mov") else {}
+    (fast start), so a browser or progressive download plays it before the end arrives, and,
+    when it holds audio at ``sample_rate``, its edit lists timed in that rate's units."""
+    if file_format not in ("mp4", "mov"):
+        return {}
+    options = {"movflags": "+faststart"}
+    if sample_rate is not None:
+        # Edit lists are in the movie's timescale, 1/1000 s by default: the audio's would be cut
+        # to a whole millisecond (29 samples short at 44.1 kHz for 100 frames at 29.97 fps).
+        options["movie_timescale"] = str(sample_rate)
+    return options
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from workers.audio import (
     add_audio_stream,
     audio_codec_for,
     encode_audio,
+    encoder_sample_rate,
     mix_timeline,
     sample_offset,
 )
@@ -170,10 +171,12 @@ def _write(
     cancelled: Cancelled | None,
 ) -> str | None:
     fps = timeline.fps
+    rate = None
+    if samples is not None:
+        rate = encoder_sample_rate(audio_codec_for(export.container), timeline.sample_rate)
     try:
-        container = av.open(
-            target.path, "w", format=target.file_format, options=muxer_options(target.file_format)
-        )
+        options = muxer_options(target.file_format, rate)
+        container = av.open(target.path, "w", format=target.file_format, options=options)
     except (av.error.FFmpegError, OSError) as exc:
         raise EncodeError(f"cannot create {target.path}: {exc}") from None
     audio_codec: str | None = None

@@ -69,11 +69,12 @@ class StitchReport:
     seconds: float
 
 
-def _open(path: str, write_format: str | None = None) -> Any:
+def _open(path: str, write_format: str | None = None, sample_rate: int | None = None) -> Any:
     # PyAV's stubs leave pts optional and streams as unions; its objects are Any here, and what
     # matters (missing timestamps) is checked explicitly.
     if write_format is not None:
-        return av.open(path, "w", format=write_format, options=muxer_options(write_format))
+        options = muxer_options(write_format, sample_rate)
+        return av.open(path, "w", format=write_format, options=options)
     # Segments and audio arrive by storage keys a Redis writer could name: read them only as
     # the media formats we write, like any source.
     return open_media(path)
@@ -225,7 +226,7 @@ def _remux(
     delay = max(info.reorder_delay for info in infos)
     with ExitStack() as stack:
         try:
-            out = stack.enter_context(_open(path, fmt))
+            out = stack.enter_context(_open(path, fmt, _sample_rate(audio)))
             template = stack.enter_context(_open(infos[0].path)).streams.video[0]
             # opaque: reuse the decoder's codec, so remuxing needs no encoder for it installed
             video = out.add_stream_from_template(template, opaque=True)
@@ -263,6 +264,19 @@ def _remux(
                 sound.mux_until(None)
         except av.error.FFmpegError as exc:
             raise EncodeError(f"muxing {path} failed: {exc}") from None
+
+
+def _sample_rate(path: str | None) -> int | None:
+    """The audio file's sample rate, which the output's timescale follows as a direct render's
+    does (None without one; _AudioQueue says what is wrong with a file it cannot read)."""
+    if path is None or not os.path.isfile(path):
+        return None
+    try:
+        with _open(path) as source:
+            streams = source.streams.audio
+            return int(streams[0].codec_context.sample_rate) if streams else None
+    except (MediaError, av.error.FFmpegError, OSError, ValueError):
+        return None
 
 
 class _AudioQueue:
