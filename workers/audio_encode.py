@@ -83,6 +83,20 @@ def add_audio_stream(
     return stream
 
 
+def open_encoder(stream: AudioStream) -> None:
+    """Open the stream's encoder (if not yet), or say which setting it refused: FFmpeg's own
+    words name a C call, and a muxer opening it would be reported against a temporary file."""
+    ctx = stream.codec_context
+    try:
+        ctx.open(strict=False)
+    except av.error.FFmpegError as exc:
+        kbits = (ctx.bit_rate or 0) / 1000
+        raise EncodeError(
+            f"the {ctx.name} audio encoder does not take settings.export audio_bitrate "
+            f"{kbits:g} kbit/s at {ctx.sample_rate} Hz in stereo ({exc.strerror})"
+        ) from None
+
+
 def encode_audio(
     stream: AudioStream, samples: Samples, sample_rate: int
 ) -> Iterator[Packet[AudioStream]]:
@@ -111,7 +125,7 @@ def _translated(
 
 def _encode(stream: AudioStream, data: Samples, sample_rate: int) -> Iterator[Packet[AudioStream]]:
     ctx = stream.codec_context
-    ctx.open(strict=False)  # frame_size is only known once the encoder is open
+    open_encoder(stream)  # frame_size is only known once the encoder is open
     rate = ctx.sample_rate
     time_base = Fraction(1, rate)
     frame_size = ctx.frame_size or DEFAULT_FRAME_SIZE
@@ -204,6 +218,7 @@ def write_audio_file(
     try:
         with av.open(os.fspath(path), "w", format=FORMAT_BY_CONTAINER[name]) as container:
             stream = add_audio_stream(container, codec, sample_rate, bitrate)
+            open_encoder(stream)
             # Write the header even if no packet comes (an empty mix), so the file is valid.
             container.start_encoding()
             for packet in encode_audio(stream, samples, sample_rate):

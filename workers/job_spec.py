@@ -157,7 +157,7 @@ class JobSpec:
         except TypeError as exc:
             message = f"job {self.id}: malformed export settings ({exc})"
             raise job_policy.JobRefused(message) from None
-        problems = export_problems(timeline.width, timeline.height, export)
+        problems = export_problems(timeline.width, timeline.height, export, timeline.sample_rate)
         if problems:
             raise job_policy.JobRefused(f"job {self.id}: " + "; ".join(problems))
         return export

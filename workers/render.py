@@ -109,7 +109,7 @@ def render_to_file(
     end = timeline.frames if end is None else end
     check_range(timeline, start, end)
     export = export or timeline.export
-    problems = export_problems(timeline.width, timeline.height, export)
+    problems = export_problems(timeline.width, timeline.height, export, timeline.sample_rate)
     if problems:
         raise EncodeError("; ".join(problems))
     choice = choose_encoder(export)

@@ -295,9 +295,47 @@ def lossless_conflict(container: str, codec: str) -> str | None:
     return f"lossless output in {container} is {name}, not {codec}"
 
 
-def export_problems(width: int, height: int, export: ExportSettings) -> list[str]:
-    """Reasons these settings cannot encode a frame of this size (empty when they can)."""
+#: The codec each container's sound is encoded with (``workers.audio_encode`` picks FFmpeg's
+#: aac or libopus encoder to match).
+AUDIO_CODECS = {"mp4": "AAC", "mov": "AAC", "mkv": "Opus", "webm": "Opus"}
+#: The lowest audio_bitrate any export takes, bit/s (what the loader reads as kbit/s below it).
+LEAST_AUDIO_BITRATE = 8000
+
+
+def audio_bitrates(container: str, sample_rate: int | None = None) -> tuple[int, int]:
+    """The audio bitrates (bit/s) the container's audio encoder takes for the stereo mix.
+
+    libopus refuses more than 256 kbit/s a channel (FFmpeg's libopusenc: the encoder fails to
+    open). FFmpeg's AAC encoder carries at most 6144 bits a channel in each 1024-sample frame,
+    12 x the sample rate in stereo (576 kbit/s at 48 kHz), and silently encodes at that below
+    a higher request; without a sample rate it is taken at 48 kHz."""
+    if AUDIO_CODECS.get(container) == "Opus":
+        return LEAST_AUDIO_BITRATE, 512_000
+    return LEAST_AUDIO_BITRATE, 12 * (sample_rate or 48_000)
+
+
+def audio_bitrate_problem(export: ExportSettings, sample_rate: int | None = None) -> str | None:
+    """Why the export's audio bitrate is not one its audio encoder takes (None when it is)."""
+    low, high = audio_bitrates(export.container, sample_rate)
+    if low <= export.audio_bitrate <= high:
+        return None
+    codec = AUDIO_CODECS[export.container]
+    at = f" at {sample_rate} Hz" if sample_rate and codec == "AAC" else ""
+    return (
+        f"audio_bitrate {export.audio_bitrate / 1000:g} kbit/s is not one {codec} (the audio "
+        f"of {export.container}) takes{at}: use {low // 1000} to {high / 1000:g} kbit/s"
+    )
+
+
+def export_problems(
+    width: int, height: int, export: ExportSettings, sample_rate: int | None = None
+) -> list[str]:
+    """Reasons these settings cannot encode a frame of this size, or sound at ``sample_rate``
+    (empty when they can)."""
     problems = []
+    audio = audio_bitrate_problem(export, sample_rate)
+    if audio is not None:
+        problems.append(audio)
     if export.codec not in CONTAINER_CODECS[export.container]:
         problems.append(
             f"codec {export.codec} cannot be stored in {export.container} "

@@ -46,7 +46,9 @@ class Project:
         if container not in (None, current.container) and changes.get("codec") is None:
             export = self._export_in(container) or current
         export = with_overrides(export, **changes)
-        problems = export_problems(self.timeline.width, self.timeline.height, export)
+        problems = export_problems(
+            self.timeline.width, self.timeline.height, export, self.timeline.sample_rate
+        )
         codec = changes.get("codec")
         conflict = lossless_conflict(export.container, codec) if export.lossless and codec else None
         if conflict is not None:
@@ -91,7 +93,9 @@ def read_project(
         check_memory(timeline, max_frame_bytes)
     project = Project(document, directory, timeline)
     if export is None and output is None:
-        problems = export_problems(timeline.width, timeline.height, timeline.export)
+        problems = export_problems(
+            timeline.width, timeline.height, timeline.export, timeline.sample_rate
+        )
         if problems:
             raise ValidationError([f"settings.export: {problem}" for problem in problems])
         return project

@@ -7,11 +7,13 @@ import struct
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from chunking.timeline.project import read_project
-from common.errors import AssetNotFound, DecodeError
+from common.errors import AssetNotFound, DecodeError, EncodeError
 from tests.media import project
+from workers.audio import write_audio_file
 from workers.audio_source import clip_audio
 from workers.probe import media_report
 
@@ -54,3 +56,16 @@ def test_a_missing_sound_file_names_the_clip_as_video_does(tmp_path: Path) -> No
     with pytest.raises(AssetNotFound, match=r"^clip 'vo': media file not found: .*gone\.wav$"):
         with clip_audio(timeline.tracks[0].clips[0], str(tmp_path / "gone.wav"), 48000, 10):
             pass
+
+
+def test_an_encoder_refusing_its_settings_names_the_setting_not_a_file(tmp_path: Path) -> None:
+    mix = np.zeros((2, 4800), dtype=np.float32)
+    path = tmp_path / "worker-scratch" / "audio.mka"
+    path.parent.mkdir()
+    with pytest.raises(EncodeError) as refused:
+        write_audio_file(path, mix, 48_000, "mkv", 1_024_000, "libopus")
+    message = str(refused.value)
+    assert message == (
+        "the libopus audio encoder does not take settings.export audio_bitrate 1024 kbit/s "
+        "at 48000 Hz in stereo (Invalid argument)"
+    )

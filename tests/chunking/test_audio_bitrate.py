@@ -1,0 +1,75 @@
+"""An export's audio_bitrate is checked against what the container's audio encoder takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chunking.timeline.project import read_project
+from common.errors import EncodeError, ValidationError
+from tests.helpers import colour_project
+
+
+def project_exporting(sample_rate: int = 48_000, **export: Any) -> dict[str, Any]:
+    doc = colour_project(0.5)
+    doc["settings"]["export"] = export
+    doc["timeline"]["sample_rate"] = sample_rate
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("container", "kbits", "rate"),
+    [
+        ("mkv", 512, 48_000),  # libopus: 256 kbit/s a channel
+        ("webm", 8, 48_000),
+        ("mp4", 576, 48_000),  # FFmpeg's AAC: 6144 bits a channel a frame, 12 x the rate
+        ("mov", 529.2, 44_100),
+        ("mp4", 264.6, 22_050),
+    ],
+)
+def test_the_most_each_audio_encoder_takes_is_taken(
+    container: str, kbits: float, rate: int
+) -> None:
+    doc = project_exporting(rate, format=container, audio_bitrate=kbits)
+    assert read_project(doc).timeline.export.audio_bitrate == round(kbits * 1000)
+
+
+@pytest.mark.parametrize(
+    ("container", "kbits", "rate", "said"),
+    [
+        # Was "ok" from validate, then FFmpeg's "Invalid argument: avcodec_open2(libopus)".
+        ("mkv", 1024, 48_000, "audio_bitrate 1024 kbit/s is not one Opus (the audio of mkv) "
+                              "takes: use 8 to 512 kbit/s"),
+        ("webm", 513, 48_000, "use 8 to 512 kbit/s"),
+        # Was encoded at 576 kbit/s without a word.
+        ("mp4", 1024, 48_000, "audio_bitrate 1024 kbit/s is not one AAC (the audio of mp4) "
+                              "takes at 48000 Hz: use 8 to 576 kbit/s"),
+        ("mov", 530, 44_100, "takes at 44100 Hz: use 8 to 529.2 kbit/s"),
+    ],
+)  # fmt: skip
+def test_an_audio_bitrate_its_encoder_does_not_take_is_one_line_naming_the_limit(
+    container: str, kbits: float, rate: int, said: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        read_project(project_exporting(rate, format=container, audio_bitrate=kbits))
+    message = str(refused.value)
+    assert message.startswith("settings.export: audio_bitrate ") and said in message
+    assert "\n" not in message
+
+
+def test_an_output_that_changes_the_audio_codec_is_checked_too() -> None:
+    doc = project_exporting(format="mp4", audio_bitrate=560)  # AAC takes it; Opus does not
+    assert read_project(doc, output="film.mp4").timeline.export.audio_bitrate == 560_000
+    with pytest.raises(EncodeError, match="not one Opus .* use 8 to 512 kbit/s"):
+        read_project(doc, output="film.webm")
+    with pytest.raises(EncodeError, match="not one Opus"):
+        read_project(project_exporting(format="mkv"), export={"audio_bitrate": 600_000})
+
+
+def test_the_codec_checked_is_the_one_the_worker_encodes_with() -> None:
+    from chunking.timeline.export import AUDIO_CODECS
+    from workers.audio_encode import CODEC_BY_CONTAINER
+
+    names = {"aac": "AAC", "libopus": "Opus"}
+    assert AUDIO_CODECS == {k: names[v] for k, v in CODEC_BY_CONTAINER.items()}
