@@ -302,28 +302,29 @@ AUDIO_CODECS = {"mp4": "AAC", "mov": "AAC", "mkv": "Opus", "webm": "Opus"}
 LEAST_AUDIO_BITRATE = 8000
 
 
-def audio_bitrates(container: str, sample_rate: int | None = None) -> tuple[int, int]:
-    """The audio bitrates (bit/s) the container's audio encoder takes for the stereo mix.
+def audio_bitrates(container: str, sample_rate: int | None = None) -> tuple[int, int | None]:
+    """The audio bitrates (bit/s) the container's audio encoder takes for the stereo mix (None:
+    no upper limit).
 
     libopus refuses more than 256 kbit/s a channel (FFmpeg's libopusenc: the encoder fails to
     open). FFmpeg's AAC encoder carries at most 6144 bits a channel in each 1024-sample frame,
-    12 x the sample rate in stereo (576 kbit/s at 48 kHz), and silently encodes at that below
-    a higher request; without a sample rate it is taken at 48 kHz."""
+    12 x the sample rate in stereo (576 kbit/s at 48 kHz), and encodes a higher request at that
+    most: projects asking more rendered before and still do."""
     if AUDIO_CODECS.get(container) == "Opus":
         return LEAST_AUDIO_BITRATE, 512_000
-    return LEAST_AUDIO_BITRATE, 12 * (sample_rate or 48_000)
+    return LEAST_AUDIO_BITRATE, None
 
 
 def audio_bitrate_problem(export: ExportSettings, sample_rate: int | None = None) -> str | None:
     """Why the export's audio bitrate is not one its audio encoder takes (None when it is)."""
     low, high = audio_bitrates(export.container, sample_rate)
-    if low <= export.audio_bitrate <= high:
+    if low <= export.audio_bitrate and (high is None or export.audio_bitrate <= high):
         return None
     codec = AUDIO_CODECS[export.container]
-    at = f" at {sample_rate} Hz" if sample_rate and codec == "AAC" else ""
+    allowed = f"{low // 1000} to {high / 1000:g}" if high is not None else f"at least {low // 1000}"
     return (
         f"audio_bitrate {export.audio_bitrate / 1000:g} kbit/s is not one {codec} (the audio "
-        f"of {export.container}) takes{at}: use {low // 1000} to {high / 1000:g} kbit/s"
+        f"of {export.container}) takes: use {allowed} kbit/s"
     )
 
 
