@@ -3,6 +3,7 @@ scaling, pausing and the emergency stop."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from common.errors import RenderError
@@ -15,13 +16,12 @@ from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
 from orchestrator.node_signals import ROLE_RENDER, orchestrates, renders
+from orchestrator.pool_size import MAX_SLOTS_PER_NODE
 from orchestrator.scheduling import pool_changes
 from providers.compute.pools import load_pools
 
 #: Seconds an operator's pool override lasts unless told otherwise.
 DEFAULT_OVERRIDE_SECONDS = Policy().override_seconds
-#: The most worker processes ``scale_cluster`` puts on one render node.
-MAX_SLOTS_PER_NODE = 256
 
 
 class ClusterControl:
@@ -75,17 +75,14 @@ class ClusterControl:
         """``scale_cluster("gpu-spot", 4)``: hold a pool at 4 nodes (scale_pool).
         ``scale_cluster(8)``: grow or shrink the running workers' process pools to 8 slots in
         all, spread evenly over the render nodes (an orchestrator's pool is left alone); returns
-        the change per node; heartbeats show the new sizes within a few seconds.
+        the change per node from the sizes last asked for; heartbeats show the new sizes within
+        a few seconds, and calls in quick succession end at the last size asked for.
         """
         if isinstance(slots, str):
             return self.scale_pool(slots, nodes)
         if slots < 1:
             raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
-        pools = {
-            node.name: node.concurrency
-            for node in self.get_cluster_status().nodes
-            if node.role == ROLE_RENDER
-        }
+        pools = self._asked_sizes()
         most = MAX_SLOTS_PER_NODE * max(len(pools), 1)
         if slots > most:
             # Each slot is a process a node forks: a typo of a few zeros would fork millions.
@@ -94,12 +91,33 @@ class ClusterControl:
                 f"at most {MAX_SLOTS_PER_NODE} a node ({most} in all)"
             )
         changes = pool_changes(pools, slots)
-        for node, change in changes.items():
-            if change > 0:
-                self.app.control.pool_grow(change, destination=[node])
-            else:
-                self.app.control.pool_shrink(-change, destination=[node])
+        # Each node gets its size, not a step: it follows the key (orchestrator.pool_size), so
+        # a step counted from a stale heartbeat can no longer repeat or cancel the last call's.
+        pipe = self.store.redis.pipeline(transaction=True)
+        for node, size in pools.items():
+            pipe.set(keys.slots(node), size + changes.get(node, 0), ex=keys.SLOTS_TTL)
+        pipe.execute()
         return changes
+
+    def _asked_sizes(self) -> dict[str, int]:
+        """Each live render node's pool size: the one last asked for while the node has not
+        reached it, else its heartbeat's (read together, as the node removes the one after
+        telling the other)."""
+        names = [name for name, beat in self.store.heartbeats().items() if renders(beat)]
+        pipe = self.store.redis.pipeline(transaction=True)
+        for name in names:
+            pipe.get(keys.slots(name))
+            pipe.get(keys.node(name))
+        found = pipe.execute()
+        sizes: dict[str, int] = {}
+        for name, asked, beat in zip(names, found[::2], found[1::2], strict=True):
+            try:
+                sizes[name] = (
+                    int(asked) if asked is not None else int(json.loads(beat)["concurrency"])
+                )
+            except (TypeError, ValueError, KeyError):
+                continue  # the node left meanwhile (no heartbeat now)
+        return sizes
 
     def pause_all(self) -> None:
         """Stop handing out chunks: running ones finish, queued jobs wait."""

@@ -89,6 +89,10 @@ MEDIA_ID = PREFIX + "media:{name}"
 #: String with TTL: present while a node drains (value: epoch seconds after which its running
 #: chunks hand themselves back); the node takes no new chunk meanwhile.
 DRAIN = PREFIX + "drain:{name}"
+#: String with TTL (SLOTS_TTL): the pool size scale_cluster last asked a render node for; the
+#: node resizes its pool to it (orchestrator.pool_size) and removes it once its heartbeat shows
+#: that size, so the next scale_cluster counts from the size asked for, not a stale heartbeat.
+SLOTS = PREFIX + "slots:{name}"
 #: Hash per provider node: its life in the node ledger (pool, provider, market, price, name,
 #: requested/booted/draining/terminated times, outcome).
 LEDGER_NODE = PREFIX + "ledger:node:{id}"
@@ -107,6 +111,9 @@ PRIORITY_SEP = "\x06\x16"
 
 #: Seconds a node's heartbeat lives without renewal.
 NODE_TTL = 6
+#: Seconds a node's asked-for pool size (SLOTS) waits to be reached: a shrink waits for busy
+#: processes to finish their chunks.
+SLOTS_TTL = 3600
 #: Seconds between a node's heartbeats.
 HEARTBEAT_SECONDS = 2
 #: Seconds a media file's remembered content id lives without being looked up again.
@@ -173,6 +180,11 @@ def done(job_id: str) -> str:
 def drain(name: str) -> str:
     """Key marking a node as draining."""
     return DRAIN.format(name=name)
+
+
+def slots(name: str) -> str:
+    """Key of the pool size a node was last asked for."""
+    return SLOTS.format(name=name)
 
 
 def ledger_node(node_id: str) -> str:

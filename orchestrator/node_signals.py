@@ -11,7 +11,8 @@ when that name is held by another live process. A heartbeat says the node's role
 queues it consumes): only render nodes are worker slots (dispatch, cost, scaling); a render node
 also consumes its render fingerprint's queue (``render.<fingerprint>``), and lists it. It also
 carries the node's pool and compute-engine id (``CLOUDRENDER_NODE_POOL``/``_INSTANCE_ID``), how
-many tasks it runs now ("busy") and whether a drain is done ("drained").
+many tasks it runs now ("busy") and whether a drain is done ("drained"). The heartbeat thread
+also keeps the pool at the size scale_cluster asked for (orchestrator.pool_size).
 
 Drain (scale-in): while the key ``keys.drain(name)`` exists the node is draining: it stops
 consuming its queues, lets running chunks finish, and once the key's hand-back time has passed
@@ -45,6 +46,7 @@ from common.settings import Settings
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
+from orchestrator.pool_size import PoolFollower
 from workers import arrays
 from workers.fingerprint import render_fingerprint
 from workers.host import HostSampler
@@ -242,6 +244,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     scope = process_scope()
     settings = Settings.from_env()
     drain = NodeDrain(app, client, name, queues)
+    sizer = PoolFollower(app, client, name)
 
     def beat() -> None:
         # What this node's renders depend on (versions, fonts): dispatch sends a job's chunks
@@ -252,17 +255,18 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
             compositor = arrays.planned().name
         except RenderError:
             compositor = ""  # told to use a GPU it lacks: its renders fail with the reason
-        last: tuple[bool, bool] | None = None
+        last: tuple[bool, bool, int] | None = None
         next_beat = 0.0
         while not stop.is_set():
             drain.check()
-            shown = (drain.draining.is_set(), drain.drained())
+            slots = _slots(app, sender)
+            shown = (drain.draining.is_set(), drain.drained(), slots)
             # A change of drain state is told at once: dispatch stops counting this node's
-            # slots, the autoscaler may terminate it.
+            # slots, the autoscaler may terminate it. So is a new pool size (scale_cluster).
             if shown != last or time.monotonic() >= next_beat:
                 payload = {
                     "name": name,
-                    "concurrency": _slots(app, sender),
+                    "concurrency": slots,
                     "pid": os.getpid(),
                     "since": since,
                     "time": clock.now(),
@@ -281,6 +285,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                 }
                 _write_beat(client, name, payload)
                 last, next_beat = shown, time.monotonic() + keys.HEARTBEAT_SECONDS
+            sizer.follow(slots)  # after the beat: a size reached is told before its wish goes
             stop.wait(DRAIN_POLL_SECONDS)
 
     thread = threading.Thread(target=beat, name="heartbeat", daemon=True)

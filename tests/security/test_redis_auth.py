@@ -275,6 +275,8 @@ KEY_RIGHTS = {
     # file -> content id memo: hashed by planners and workers; a client's could swap footage
     keys.media_id("n"): {"client": "r", "worker": "rw"},
     keys.drain("n"): {"client": "r", "worker": "r"},
+    # scale_cluster (an operator's) asks a node for a pool size; the node removes it once reached
+    keys.slots("n"): {"client": "r", "worker": "rw"},
     keys.ledger_node("j"): {"client": "r", "worker": "rw"},
     keys.LEDGER_NODES: {"client": "r", "worker": ""},
     keys.LEDGER_LIVE: {"client": "r", "worker": ""},
