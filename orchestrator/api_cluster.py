@@ -4,7 +4,7 @@ scaling, pausing and the emergency stop."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, overload
 
 from common.errors import RenderError
 from common.settings import Settings
@@ -71,7 +71,15 @@ class ClusterControl:
         seconds = DEFAULT_OVERRIDE_SECONDS if duration is None else duration
         return override_pool(self.store.redis, pool, nodes, seconds, self.get_pools())
 
-    def scale_cluster(self, slots: int | str, nodes: int | None = None) -> Any:
+    @overload
+    def scale_cluster(self, slots: int, nodes: None = None) -> dict[str, int]: ...
+
+    @overload
+    def scale_cluster(self, slots: str, nodes: int | None = None) -> PoolStatus: ...
+
+    def scale_cluster(
+        self, slots: int | str, nodes: int | None = None
+    ) -> dict[str, int] | PoolStatus:
         """``scale_cluster("gpu-spot", 4)``: hold a pool at 4 nodes (scale_pool).
         ``scale_cluster(8)``: grow or shrink the running workers' process pools to 8 slots in
         all, spread evenly over the render nodes (an orchestrator's pool is left alone); returns

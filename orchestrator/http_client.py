@@ -1,11 +1,11 @@
 """The Python API over the HTTP service: ``HTTPRenderingAPI`` has the methods and typed results
 of ``CloudRenderingAPI`` and needs an API key instead of the cluster's Redis credentials, so a
-script moves from Redis to HTTP by changing its constructor:
+script moves from Redis to HTTP by changing its constructor (docs/api.md lists what differs):
 
 api = HTTPRenderingAPI("https://render.example.com", "cr_...")   # or $CLOUDRENDER_API_URL/_KEY
 job = api.submit_job("project.json", output="out.mp4")          # media uploaded by content hash
 api.on_progress_update(print, job)                              # Server-Sent Events
-api.download(api.wait(job).id, "out.mp4")
+record = api.wait(job)                                          # out.mp4 downloaded here
 
 Submitting reads and vets the project here (the same messages as the CLI), checks and hashes its
 media (``orchestrator.assets``), asks the service which it lacks and uploads only those (to a
@@ -13,20 +13,20 @@ pre-signed URL where the storage signs, else ``PUT /v1/assets/<hex><ext>``), the
 document with ``asset:sha256:`` references. The API key never travels to another origin: a
 pre-signed upload or a redirected download goes through a client without it.
 
-Over HTTP the user is the API key's (no ``user=``), media always travel through storage and the
-video is fetched with ``download``; ``cancel_all`` is the service's emergency stop, which also
-pauses dispatching.
+Over HTTP the user is the API key's (no ``user=``), media always travel through storage, and the
+video comes down to this machine: ``wait`` downloads a job submitted here to its ``output`` path
+(``orchestrator.http_delivery``), ``download`` anywhere; ``cancel_all`` is the service's
+emergency stop, which also pauses dispatching. docs/api.md lists what else differs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
@@ -39,6 +39,8 @@ from orchestrator.api_estimate import JobEstimate
 from orchestrator.api_results import JobLost, ReuseEstimate
 from orchestrator.estimate_quote import reuse_estimate
 from orchestrator.http_cluster import HTTPClusterControl
+from orchestrator.http_delivery import HTTPDownloads
+from orchestrator.http_delivery import job_path as _job
 from orchestrator.http_errors import (
     RateLimited,
     answer_error,
@@ -46,7 +48,6 @@ from orchestrator.http_errors import (
 )
 from orchestrator.http_events import EventSubscription, follow_events
 from orchestrator.http_project import output_name
-from orchestrator.http_transfer import fetch_to_file, part_path
 from orchestrator.http_uploads import AssetTransfer, HTTPAssetUploads
 from orchestrator.job_record import JobNotFound, JobRecord
 from orchestrator.scheduling import deadline_time
@@ -63,7 +64,7 @@ EVENTS_READ_TIMEOUT = 45.0
 SERVICE_PATIENCE = 60.0
 
 
-class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
+class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
     """Submit, watch, cancel and account for render jobs through the HTTP service."""
 
     def __init__(
@@ -102,6 +103,8 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
         # Pre-signed storage URLs: never with the API key.
         self._plain = httpx.Client(timeout=self._timeout)
         self.last_transfer = None
+        self._outputs: dict[str, str] = {}
+        self._delivered: set[str] = set()
         #: the estimate the service answered the last submit_job with
         self.last_estimate: JobEstimate | None = None
 
@@ -131,18 +134,19 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
         base_dir: str | None = None,
         keep_segments: bool = False,
         sync_assets: bool = True,
-        local_delivery: bool = False,
+        local_delivery: bool = True,
         use_cache: bool = True,
         project_name: str = "",
         user: str = "",
     ) -> str:
         """Vet the project, upload the media the service lacks, and queue a job; return its id.
 
-        ``output`` names the video (its file name and container); fetch it with ``download``.
-        ``sync_assets`` and ``local_delivery`` are accepted for CloudRenderingAPI's signature:
-        over HTTP media always travel through storage and nothing is delivered to this disk.
+        ``output`` names the video (its file name and container) and, as over Redis, where it
+        is written: ``wait`` downloads the completed video to that local path (unless
+        ``local_delivery=False``; then fetch it with ``download``). ``sync_assets`` is accepted
+        for CloudRenderingAPI's signature: over HTTP media always travel through storage.
         """
-        del sync_assets, local_delivery
+        del sync_assets
         if priority not in LEVELS:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
         if keep_segments:
@@ -165,11 +169,16 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
         answer = self._call("POST", "/v1/jobs", json=body)
         estimate = answer.get("estimate")
         self.last_estimate = from_wire(JobEstimate, estimate) if estimate else None
-        return str(answer["id"])
+        job_id = str(answer["id"])
+        if local_delivery:
+            self._deliver_to(job_id, output)
+        return job_id
 
     def get_job_status(self, job_id: str) -> JobRecord:
-        """The job's record with per-chunk state; JobNotFound for unknown (or others') ids."""
-        return from_wire(JobRecord, self._call("GET", _job(job_id), job=True))
+        """The job's record with per-chunk state; JobNotFound for unknown (or others') ids. A job
+        submitted here names the local path ``wait`` delivers its video to."""
+        record = from_wire(JobRecord, self._call("GET", _job(job_id), job=True))
+        return dataclasses.replace(record, output=self._outputs.get(job_id, record.output))
 
     def list_jobs(self, limit: int = 50, state: str | None = None) -> list[JobRecord]:
         """The newest jobs this key may see (without their chunks), optionally in one state."""
@@ -184,7 +193,9 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
 
     def wait(self, job_id: str, timeout: float | None = None, poll: float = 0.25) -> JobRecord:
         """Block until the job ends (or ``timeout`` seconds pass) and return its record; the
-        service may be unreachable for a while (a restart) meanwhile."""
+        service may be unreachable for a while (a restart) meanwhile. A job submitted here
+        with a local ``output`` has its completed video downloaded there first, as a worker
+        writes it over Redis."""
         deadline = None if timeout is None else time.monotonic() + timeout
         troubled_since: float | None = None
         seen = False
@@ -194,7 +205,7 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
                 record = self.get_job_status(job_id)
                 seen, troubled_since = True, None
                 if record.state.finished or (deadline is not None and time.monotonic() > deadline):
-                    return record
+                    return self._delivered_record(record)
             except JobNotFound:
                 if not seen:
                     raise
@@ -209,43 +220,6 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
                 if isinstance(exc, RateLimited) and exc.retry_after:
                     pause = max(poll, min(exc.retry_after, 10.0))
             time.sleep(pause)
-
-    def download(self, job_id: str, destination: str) -> str:
-        """Fetch a completed job's video into a local file (from a pre-signed URL where the
-        service redirects to one), resuming after a broken connection; return its path."""
-        part = part_path(destination)
-        try:
-            fetch_to_file(
-                self._client,
-                _job(job_id, "/output"),
-                part,
-                error=self._answer_error,
-                route=self._route,
-            )
-            os.replace(part, destination)
-        except httpx.TransportError as exc:
-            raise unreachable(self.api_url, exc) from None
-        except OSError as exc:
-            raise RenderError(f"cannot write {destination}: {exc.strerror or exc}") from None
-        finally:
-            if os.path.exists(part):
-                os.unlink(part)
-        return destination
-
-    def output_url(self, job_id: str, expires: int = 3600) -> str:
-        """A completed job's video: the pre-signed URL the service redirects to, else the
-        service's own download URL (which needs the API key)."""
-        path = _job(job_id, "/output")
-        try:
-            with self._client.stream("GET", path, params={"expires": expires}) as response:
-                if response.is_redirect:
-                    return str(response.url.join(response.headers["location"]))
-                if response.is_success:
-                    return f"{self.api_url}{path}"
-                response.read()
-                raise answer_error(response, job=True)
-        except httpx.TransportError as exc:
-            raise unreachable(self.api_url, exc) from None
 
     def estimate_options(
         self,
@@ -359,10 +333,6 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
         same = (target.scheme, target.host, target.port) == self._origin
         return (self._client if same else self._plain), url
 
-    def _answer_error(self, response: httpx.Response) -> RenderError:
-        on_api = self._route(str(response.request.url))[0] is self._client
-        return answer_error(response, job=on_api)
-
     def _event_stream(self, job_id: str) -> Callable[[str | None], Any]:
         path = _job(job_id, "/events")
         timeout = httpx.Timeout(self._timeout.connect, read=EVENTS_READ_TIMEOUT)
@@ -379,13 +349,6 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPClusterControl):
                 yield response
 
         return connect
-
-
-def _job(job_id: str, tail: str = "") -> str:
-    """The path of a job's route; the id is quoted, so it cannot reach another route."""
-    if not job_id:
-        raise RenderError("no job id given")
-    return f"/v1/jobs/{quote(job_id, safe='')}{tail}"
 
 
 def _cache_always(use_cache: bool) -> None:

@@ -1,11 +1,13 @@
 """The HTTP client's operator and accounting methods (a part of HTTPRenderingAPI, as
 ``orchestrator.api_cluster`` is of CloudRenderingAPI): billing, metrics, cluster status,
-pools and scaling, pausing and the emergency stop. All but billing need an operator key."""
+pools and scaling, pausing and the emergency stop, and the helpers the command line asks the
+cluster with (paused, render_nodes, orchestrator_running). All but billing need an operator
+key."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 from orchestrator.api_pools import PoolStatus
 from orchestrator.api_results import Billing, ClusterStatus
@@ -61,12 +63,33 @@ class HTTPClusterControl:
         body = {"pool": pool, "nodes": nodes, "duration": duration}
         return from_wire(PoolStatus, self._call("POST", "/v1/cluster/scale", json=body))
 
-    def scale_cluster(self, slots: int | str, nodes: int | None = None) -> Any:
+    @overload
+    def scale_cluster(self, slots: int, nodes: None = None) -> dict[str, int]: ...
+
+    @overload
+    def scale_cluster(self, slots: str, nodes: int | None = None) -> PoolStatus: ...
+
+    def scale_cluster(
+        self, slots: int | str, nodes: int | None = None
+    ) -> dict[str, int] | PoolStatus:
         """``scale_cluster("gpu-spot", 4)``: scale_pool; ``scale_cluster(8)``: resize the
-        render workers' process pools to 8 slots in all (the service's answer)."""
+        render workers' process pools to 8 slots in all; the change per node, as over Redis."""
         if isinstance(slots, str):
             return self.scale_pool(slots, nodes)
-        return self._call("POST", "/v1/cluster/scale", json={"slots": slots})
+        answer = self._call("POST", "/v1/cluster/scale", json={"slots": slots})
+        return {str(node): int(change) for node, change in answer.get("changes", {}).items()}
+
+    def paused(self) -> bool:
+        """Whether dispatching is paused."""
+        return bool(self._call("GET", "/v1/cluster/paused")["paused"])
+
+    def render_nodes(self) -> list[str]:
+        """Names of the live render nodes (those whose slots render chunks)."""
+        return [str(name) for name in self._call("GET", "/v1/cluster/render-nodes")["nodes"]]
+
+    def orchestrator_running(self) -> bool:
+        """Whether a live node consumes the orchestrator queue (someone plans submitted jobs)."""
+        return bool(self._call("GET", "/v1/cluster/orchestrator")["running"])
 
     def pause_all(self) -> None:
         """Stop handing out chunks: running ones finish, queued jobs wait."""

@@ -111,3 +111,15 @@ class StopAnswer(BaseModel):
 
     cancelled: list[str]
     paused: bool
+
+
+class RenderNodes(BaseModel):
+    """Names of the live render nodes (those whose slots render chunks)."""
+
+    nodes: list[str]
+
+
+class OrchestratorAnswer(BaseModel):
+    """Whether a live node consumes the orchestrator queue (someone plans submitted jobs)."""
+
+    running: bool

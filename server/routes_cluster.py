@@ -19,7 +19,7 @@ from orchestrator.budget_rules import Period, Scope, scope_key, window
 from orchestrator.job_record import JobNotFound
 from orchestrator.wire import to_wire
 from server.auth import CurrentKey, OperatorKey, api_of
-from server.bodies import PausedAnswer, ScaleBody, StopAnswer
+from server.bodies import OrchestratorAnswer, PausedAnswer, RenderNodes, ScaleBody, StopAnswer
 from server.errors import error_responses
 
 router = APIRouter(tags=["cluster"])
@@ -86,6 +86,28 @@ def cluster_pools(key: OperatorKey, request: Request) -> dict[str, Any]:
     return {"pools": [to_wire(pool) for pool in api_of(request).get_pools()]}
 
 
+@router.get(
+    "/v1/cluster/render-nodes",
+    response_model=RenderNodes,
+    summary="names of the live render nodes",
+    responses=_OPERATOR,
+)
+def render_nodes(key: OperatorKey, request: Request) -> dict[str, list[str]]:
+    """The live render nodes (their heartbeats' names), as ``render_nodes()`` over Redis."""
+    return {"nodes": api_of(request).render_nodes()}
+
+
+@router.get(
+    "/v1/cluster/orchestrator",
+    response_model=OrchestratorAnswer,
+    summary="whether an orchestrator plans submitted jobs",
+    responses=_OPERATOR,
+)
+def orchestrator_running(key: OperatorKey, request: Request) -> dict[str, bool]:
+    """Whether a live node consumes the orchestrator queue (without one, jobs stay queued)."""
+    return {"running": api_of(request).orchestrator_running()}
+
+
 @router.post(
     "/v1/cluster/scale",
     summary="scale a pool or the worker slots",
@@ -93,7 +115,9 @@ def cluster_pools(key: OperatorKey, request: Request) -> dict[str, Any]:
 )
 def cluster_scale(body: ScaleBody, key: OperatorKey, request: Request) -> Any:
     """``pool`` (+ ``nodes``, ``duration``): hold a pool at that many nodes (nodes null hands it
-    back to the autoscaler). ``slots``: grow or shrink the running workers to that many slots."""
+    back to the autoscaler). ``slots``: grow or shrink the running workers to that many slots;
+    the answer ``{"slots", "changes"}`` has the change per render node from the sizes last
+    asked for (``scale_cluster(N)``'s result over Redis)."""
     api = api_of(request)
     if body.pool is not None and body.slots is not None:
         raise RenderError("scale either a pool (pool, nodes) or the worker slots (slots), not both")
@@ -103,6 +127,17 @@ def cluster_scale(body: ScaleBody, key: OperatorKey, request: Request) -> Any:
         changes = api.scale_cluster(body.slots)
         return {"slots": body.slots, "changes": changes}
     raise RenderError("give a pool (with nodes, null to release it) or slots")
+
+
+@router.get(
+    "/v1/cluster/paused",
+    response_model=PausedAnswer,
+    summary="whether dispatching is paused",
+    responses=_OPERATOR,
+)
+def cluster_paused(key: OperatorKey, request: Request) -> dict[str, bool]:
+    """Whether dispatching is paused (pause, emergency stop) until resume."""
+    return {"paused": api_of(request).paused()}
 
 
 @router.post(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -32,10 +33,9 @@ user_key = server_fixtures.user_key
 api_app = server_fixtures.api_app
 live_server = server_fixtures.live_server
 
-#: What only one of them has: closing HTTP's connections, and its per-job event iterator; the
-#: Redis client's helpers the command line asks the cluster with.
+#: What only one of them has: closing HTTP's connections, and its per-job event iterator.
 HTTP_ONLY = {"close", "events"}
-REDIS_ONLY = {"orchestrator_running", "paused", "render_nodes"}
+REDIS_ONLY: set[str] = set()
 #: Same role, each its transport's: a pub/sub subscription, an SSE one.
 OWN_RESULT = {"on_progress_update"}
 
@@ -122,3 +122,59 @@ def test_estimate_cost_and_the_cache_over_http_answer_as_over_redis(
     for call in (alice.cache_stats, alice.clear_cache):
         with pytest.raises(PermissionDenied):
             call()
+
+
+def _shape(value: Any) -> Any:
+    """A result's type, and its items' types for the containers the clients return."""
+    if isinstance(value, dict):
+        return dict, sorted({(type(k), type(v)) for k, v in value.items()}, key=str)
+    if isinstance(value, list):
+        return list, sorted({type(item) for item in value}, key=str)
+    return type(value)
+
+
+@pytest.mark.timeout(180)
+def test_the_shared_cluster_methods_return_the_same_shapes_over_http_and_redis(
+    operator: HTTPRenderingAPI, server_cluster: ServerCluster
+) -> None:
+    """scale_cluster answered {"slots", "changes"} over HTTP; paused, render_nodes and
+    orchestrator_running were missing (the README's example failed with a new constructor)."""
+    direct = CloudRenderingAPI(settings=server_cluster.settings)
+    deadline = time.monotonic() + 30
+    while not direct.render_nodes() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the worker's first heartbeat
+    (node,) = direct.render_nodes()
+    calls: dict[str, Callable[[Any], Any]] = {
+        "paused": lambda api: api.paused(),
+        "render_nodes": lambda api: api.render_nodes(),
+        "orchestrator_running": lambda api: api.orchestrator_running(),
+        "get_cluster_status": lambda api: api.get_cluster_status(),
+        "get_pools": lambda api: api.get_pools(),
+        "get_metrics": lambda api: api.get_metrics(),
+        "get_node_metrics": lambda api: api.get_node_metrics(),
+        "get_billing": lambda api: api.get_billing(),
+        "list_jobs": lambda api: api.list_jobs(),
+        "cache_stats": lambda api: api.cache_stats(),
+    }
+    for name, call in calls.items():
+        assert _shape(call(operator)) == _shape(call(direct)), name
+    assert operator.paused() is direct.paused() is False
+    assert operator.render_nodes() == direct.render_nodes() == [node]
+    assert operator.orchestrator_running() is direct.orchestrator_running() is True
+    operator.pause_all()
+    try:
+        assert operator.paused() is direct.paused() is True
+    finally:
+        operator.resume_all()
+    # The change per node, counted from the size last asked for, whichever client asked.
+    try:
+        assert operator.scale_cluster(2) == {node: 1}
+        assert direct.scale_cluster(1) == {node: -1}
+        assert operator.scale_cluster(1) == direct.scale_cluster(1) == {}
+    finally:
+        direct.scale_cluster(1)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (
+            direct.get_cluster_status().slots != 1 or direct.store.redis.keys("cr:slots:*")
+        ):
+            time.sleep(0.2)

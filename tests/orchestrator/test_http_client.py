@@ -44,7 +44,7 @@ from orchestrator.stats import NodeMetrics, RenderMetrics
 from providers.storage import open_storage
 from server.app import create_app
 from tests.helpers import colour_project, file_clip
-from tests.media import make_video, project, video_track
+from tests.media import decode_rgb, make_video, project, video_track
 from tests.providers import conftest as provider_fixtures
 from tests.server import conftest as server_fixtures
 from tests.server.conftest import ServerCluster
@@ -555,10 +555,17 @@ def operator(live_server: str, operator_key: str) -> Iterator[HTTPRenderingAPI]:
 def test_a_job_over_http_returns_the_python_apis_types(
     alice: HTTPRenderingAPI, bob: HTTPRenderingAPI, tmp_path: Path
 ) -> None:
-    job = alice.submit_job(colour_project(0.5, "#208040"), output="clip.mp4", chunk_frames=5)
+    clip = tmp_path / "clip.mp4"
+    job = alice.submit_job(colour_project(0.5, "#208040"), output=str(clip), chunk_frames=5)
     assert isinstance(alice.last_estimate, JobEstimate) and alice.last_estimate.frames == 15
+    assert alice.get_job_status(job).output == str(clip) and not clip.exists()
     record = alice.wait(job, timeout=120)
     assert isinstance(record, JobRecord) and record.state is JobState.COMPLETED
+    # As over Redis, the video is at the output path once waited for (it named a download
+    # only: the record showed a file that existed nowhere).
+    assert record.output == str(clip) and clip.stat().st_size > 0
+    assert len(decode_rgb(clip)) == 15
+    assert alice.download(job, str(clip)) == str(clip)  # there already
     assert record.user == "alice" and record.frames_done == 15 and len(record.chunks) == 3
     assert [j.id for j in alice.list_jobs(state="completed")][:1] == [job]
     with pytest.raises(JobConflict, match=f"^job {job} is already completed; nothing to cancel$"):

@@ -109,7 +109,7 @@ def test_the_life_of_a_job_over_http(
         assert np.array_equal(a, b), f"frame {index} differs from the --direct render"
 
     # The same project again: nothing to upload.
-    again = alice.submit_job(str(editor_project), lossless, output="film.mkv")
+    again = alice.submit_job(str(editor_project), lossless, output=str(tmp_path / "again.mkv"))
     second = alice.last_transfer
     assert second is not None and second.uploaded == [] and second.uploaded_bytes == 0
     assert second.skipped_bytes == first.uploaded_bytes
@@ -128,3 +128,5 @@ def test_the_life_of_a_job_over_http(
     assert job not in [j.id for j in bob.list_jobs()]
     # Bob could not cancel it: it renders (from the segment cache) to its end.
     assert alice.wait(again, timeout=120).state is JobState.COMPLETED
+    # Waited for, it is at its output path, as over Redis: the same frames.
+    assert len(decode_rgb(tmp_path / "again.mkv")) == 30
