@@ -17,6 +17,8 @@ from common.names import QUEUE_RENDER
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
+from orchestrator.job_record import ChunkState, JobState
+from tests.helpers import slow_project
 
 
 def _wait_for(found: Callable[[], Any], what: str, timeout: float = 30) -> Any:
@@ -109,3 +111,33 @@ def test_scaling_in_quick_succession_ends_at_the_last_size(
     assert api.get_cluster_status().slots == last
     _wait_for(lambda: _pool_processes(node.pid) == last, f"{last} pool processes", 30)
     assert os.path.exists(f"/proc/{node.pid}")
+
+
+@pytest.mark.timeout(240)
+def test_a_shrink_while_every_process_is_busy_happens_once_chunks_finish(
+    one_node: EmbeddedCluster, tmp_path: Path
+) -> None:
+    """Celery's pool_shrink with every process busy fails on the node and is never tried
+    again; the node keeps asking until processes are idle."""
+    api = CloudRenderingAPI(one_node.broker_url, storage_url=tmp_path.as_uri())
+    _wait_for(lambda: api.get_cluster_status().nodes, "the node's heartbeat", 60)
+    api.scale_cluster(3)
+    _wait_for(lambda: _settled(api, 3), "3 slots", 60)
+    (node,) = api.get_cluster_status().nodes
+    job = api.submit_job(
+        slow_project(tmp_path, 3.0),
+        output=str(tmp_path / "slow.mp4"),
+        chunk_frames=15,
+        base_dir=str(tmp_path),
+    )
+
+    def running() -> int:
+        record = api.get_job_status(job)
+        assert not record.state.finished, record.error
+        return sum(c.state is ChunkState.RUNNING for c in record.chunks)
+
+    _wait_for(lambda: running() == 3, "three chunks at once", 90)
+    assert api.scale_cluster(1) == {node.name: -2}
+    assert api.wait(job, timeout=180).state is JobState.COMPLETED
+    _wait_for(lambda: _settled(api, 1), "1 slot", 60)
+    _wait_for(lambda: _pool_processes(node.pid) == 1, "1 pool process", 30)
