@@ -30,6 +30,7 @@ from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar
 from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
+from common.redis_refusal import redis_user, refused
 from common.scratch import scratch_prefix, sweep_scratch
 from common.settings import Settings
 from common.urls import redact_url
@@ -40,6 +41,14 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 #: The cluster's Redis could not be reached (or failed): nothing was done.
 EXIT_UNREACHABLE = 3
+#: The Redis user may not run a command this one needs (an ACL user of another role).
+EXIT_FORBIDDEN = 4
+#: Which role's Redis user does what (deploy/redis/users.acl.template).
+ROLE_USERS = (
+    "client: submit, status, cancel, estimate, download, cache; orchestrator: `cloudrender "
+    "orchestrator`, serve, keys, budget set, cluster scale; worker: "
+    "`cloudrender worker`; docs/security.md"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -79,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except redis.exceptions.NoPermissionError as exc:
+        url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
+        print(
+            f"error: Redis user {redis_user(url)!r} at {redact_url(url)} may not do this: "
+            f"{refused(exc)}; run it with the Redis user of the role that does ({ROLE_USERS})",
+            file=sys.stderr,
+        )
+        return EXIT_FORBIDDEN
     except redis.RedisError as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
         # An error reply (out of memory, read-only replica) comes from a Redis that runs.
