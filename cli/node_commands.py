@@ -170,9 +170,10 @@ def _benchmark(args: argparse.Namespace, settings: Settings) -> BenchmarkResult:
 
 
 def run_orchestrator(args: argparse.Namespace) -> int:
-    """Run beat and the orchestrator queue until stopped."""
+    """Run beat and the orchestrator queue until stopped; an error if beat died."""
     from cli.worker_app import app
     from common.names import QUEUE_ORCHESTRATOR
+    from orchestrator.beat import WatchedBeat
     from orchestrator.celery_app import configure
     from orchestrator.node_signals import ROLE_ORCHESTRATOR
 
@@ -182,10 +183,11 @@ def run_orchestrator(args: argparse.Namespace) -> int:
         # Read by each autoscaler round (common.settings) in the pool processes forked below.
         os.environ["CLOUDRENDER_AUTOSCALE_DRY_RUN"] = "1"
     configure(url)
+    # Beat as `worker --beat` runs it, but watched: a beat that dies takes the worker with it.
+    app.steps["worker"].add(WatchedBeat)
     app.worker_main(
         [
             "worker",
-            "--beat",
             "--queues",
             QUEUE_ORCHESTRATOR,
             "--concurrency",
@@ -197,6 +199,10 @@ def run_orchestrator(args: argparse.Namespace) -> int:
             "INFO",
         ]
     )
+    if WatchedBeat.failure is not None:
+        # Celery sent stderr to its log while it ran: the exit's one line goes to the terminal.
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        raise WatchedBeat.failure
     return 0
 
 

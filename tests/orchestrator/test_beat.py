@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 import redis
 
+from common.errors import RenderError
 from common.settings import Settings
-from orchestrator.beat import RETRY_SECONDS, ResilientScheduler
+from orchestrator.beat import RETRY_SECONDS, ResilientScheduler, _WatchedProcess
 from orchestrator.celery_app import make_app
 
 
@@ -44,3 +48,27 @@ def test_a_schedule_lost_with_redis_is_written_again(redis_url: str) -> None:
         assert client.zrange(key, 0, -1) == entries
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [
+        ("refused", redis.exceptions.NoPermissionError),
+        ("unreachable", redis.exceptions.ConnectionError),
+        ("other", RenderError),
+    ],
+)
+def test_a_dead_beat_is_reported_as_the_cli_words_its_cause(
+    redis_url: str, kind: str, error: type[Exception]
+) -> None:
+    """The orchestrator exits with what its beat process died of: an ACL refusal (exit 4)
+    and a lost Redis (exit 3) as any command reports them; anything else in its own line."""
+    app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
+    beat = _WatchedProcess(app, scheduler_cls=ResilientScheduler, remote_control=False)
+    beat.last_words.write(json.dumps({"kind": kind, "reason": "SMEMBERS 'k' (no)"}).encode())
+    cause = beat.cause()
+    assert type(cause) is error
+    if kind == "other":
+        assert str(cause).startswith("the orchestrator's beat stopped (SMEMBERS 'k' (no)); ")
+    else:
+        assert str(cause) == "the orchestrator's beat stopped: SMEMBERS 'k' (no)"
