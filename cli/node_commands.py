@@ -246,7 +246,10 @@ def _node_broker(args: argparse.Namespace) -> str:
 def run_dashboard(args: argparse.Namespace) -> int:
     """Run the live terminal dashboard."""
     from cli.job_commands import cluster_api
+    from monitoring.dashboard import require_terminal
     from monitoring.dashboard import run_dashboard as dashboard
+
+    require_terminal()  # before connecting to the cluster: the same line, at once
 
     return int(dashboard(cluster_api(args), max_nodes=args.max_nodes))
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import curses
 import dataclasses
 import locale
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common.errors import RenderError
 from monitoring.dashboard_view import (
     INTERRUPTED,
     JobRow,
@@ -35,6 +37,12 @@ from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.node_signals import ROLE_RENDER
 from workers.gpus import GpuStats, gpu_stats
 from workers.host import HostSample, HostSampler, host_stats
+
+#: Where the same figures are without a terminal.
+ELSEWHERE = (
+    "instead, use the web dashboard (`cloudrender serve`, then its / page), "
+    "`cloudrender cluster status` or `cloudrender status JOB --watch`"
+)
 
 # -- measuring ---------------------------------------------------------------------------------
 
@@ -264,9 +272,11 @@ class Dashboard:
 def run_dashboard(
     api: CloudRenderingAPI, *, refresh: float = 1.0, max_nodes: int | None = None
 ) -> int:
-    """Show the live dashboard until `q` (returns 0) or Ctrl-C (returns 130)."""
+    """Show the live dashboard until `q` (returns 0) or Ctrl-C (returns 130); RenderError
+    without a terminal to draw on."""
     if refresh <= 0:
         raise ValueError(f"refresh must be positive, not {refresh}")
+    require_terminal()
     locale.setlocale(locale.LC_ALL, "")
     unicode = "utf" in locale.getpreferredencoding(False).lower().replace("-", "")
     dashboard = Dashboard(api, max_nodes=max_nodes)
@@ -275,9 +285,26 @@ def run_dashboard(
         curses.wrapper(lambda screen: _loop(screen, dashboard, unicode))
     except KeyboardInterrupt:
         return INTERRUPTED
+    except curses.error as exc:
+        # A terminal curses cannot drive (TERM unset or unknown): one line, no traceback.
+        raise RenderError(f"the dashboard cannot use this terminal ({exc}); {ELSEWHERE}") from None
     finally:
         dashboard.stop()
     return 0
+
+
+def require_terminal() -> None:
+    """RenderError unless standard input and output are a terminal (ssh without -t, cron and
+    CI have none, and curses failed there with a traceback)."""
+    try:
+        terminal = sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+    except (ValueError, AttributeError):  # closed or replaced streams
+        terminal = False
+    if not terminal:
+        raise RenderError(
+            f"the dashboard needs a terminal (standard input and output must be a TTY; over ssh "
+            f"use ssh -t); {ELSEWHERE}"
+        )
 
 
 def _loop(screen: curses.window, dashboard: Dashboard, unicode: bool) -> None:

@@ -6,9 +6,12 @@ orchestrator runs."""
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +27,7 @@ from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER
 from orchestrator import keys
 from orchestrator.job_record import JobState
 from orchestrator.job_store import JobStore
-from tests.helpers import CLI, colour_project, end_with_signal
+from tests.helpers import CLI, colour_project, end_with_signal, subprocess_env
 from tests.media import decode_rgb, write_project
 
 pytestmark = pytest.mark.timeout(240)
@@ -195,3 +198,46 @@ def test_a_render_on_a_cluster_ended_by_a_signal_cancels_its_job(
     assert render.returncode == 128 + signum, err
     assert f"terminated by {signal.Signals(signum).name}" in err
     assert store.state(job) is JobState.CANCELLED
+
+
+NO_TERMINAL = (
+    "error: the dashboard needs a terminal (standard input and output must be a TTY; over ssh use "
+    "ssh -t); instead, use the web dashboard (`cloudrender serve`, then its / page), "
+    "`cloudrender cluster status` or `cloudrender status JOB --watch`"
+)
+
+
+@pytest.mark.parametrize("stdin", [subprocess.DEVNULL, None], ids=["no-stdin", "piped-stdout"])
+def test_the_dashboard_without_a_terminal_says_so_in_one_line(
+    cli: CLI, redis_url: str, stdin: int | None
+) -> None:
+    """ssh without -t, cron, CI: curses failed with a traceback (cbreak() returned ERR)."""
+    proc = cli.start("dashboard", "--broker", redis_url, stdin=stdin)
+    out, err = proc.communicate(timeout=60)  # stdout is a pipe either way
+    assert proc.returncode == 2, err
+    assert (out, err.strip()) == ("", NO_TERMINAL)
+
+
+def test_the_dashboard_on_a_terminal_curses_cannot_drive_says_so(cli: CLI, redis_url: str) -> None:
+    if shutil.which("script") is None:
+        pytest.skip("needs util-linux's script for a pseudo-terminal")
+    command = f"{sys.executable} -m cli dashboard --broker {shlex.quote(redis_url)}"
+    done = subprocess.run(
+        ["script", "-qec", command, "/dev/null"],
+        env=subprocess_env({**cli.env, "TERM": None}),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert done.returncode == 2, done.stdout
+    assert (
+        lines[-1]
+        .strip()
+        .startswith(
+            "error: the dashboard cannot use this terminal (setupterm: could not find terminal); "
+            "instead, use the web dashboard"
+        )
+    ), done.stdout
+    assert "Traceback" not in done.stdout
