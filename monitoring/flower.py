@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from common.errors import RenderError
@@ -93,7 +95,8 @@ def run_flower(
     address: str = "127.0.0.1",
     allow_unauthenticated: bool = False,
 ) -> int:
-    """Run Flower in the foreground until it exits or Ctrl-C; return its exit status."""
+    """Run Flower in the foreground until it exits, Ctrl-C, SIGTERM or SIGHUP; return its exit
+    status (0 when SIGTERM or SIGHUP stopped it)."""
     command, env = flower_command(
         broker_url,
         port=port,
@@ -103,17 +106,52 @@ def run_flower(
     )
     # Same process group: the terminal's Ctrl-C reaches Flower too, and it stops by itself.
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, env=env)
+    with _stopped_by_signals():  # the cleanups below run while a second signal is ignored
+        try:
+            return proc.wait()
+        except _Stopped:
+            _stop(proc)
+            return 0
+        except BaseException:
+            _stop(proc)
+            raise
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived (a BaseException, like KeyboardInterrupt: nothing swallows it)."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Raise _Stopped on SIGTERM and SIGHUP in the block: their default kills this process on the
+    spot, leaving Flower running on its port with no parent (systemd stop, ``kill PID``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    signums = (signal.SIGTERM, signal.SIGHUP)
+
+    def stop(_signum: int, _frame: object) -> None:
+        for each in signums:  # once: a second signal must not interrupt the cleanup
+            signal.signal(each, signal.SIG_IGN)
+        raise _Stopped
+
+    previous = {each: signal.signal(each, stop) for each in signums}
     try:
-        return proc.wait()
-    except BaseException:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        proc.wait()
-        raise
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop Flower: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
 
 
 class FlowerProcess(ServerProcess):

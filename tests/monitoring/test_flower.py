@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -21,7 +24,8 @@ from monitoring.flower import FlowerProcess, flower_command
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
-from tests.helpers import colour_project
+from orchestrator.processes import free_port
+from tests.helpers import CLI, colour_project, end_with_signal
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -174,3 +178,32 @@ def test_flower_sees_worker_tasks_and_metrics(
     assert flower.pid is None
     assert not Path(f"/proc/{pid}").exists()
     assert flower_processes(port) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_cloudrender_flower_stopped_by_a_signal_stops_flower(
+    cli: CLI, redis_url: str, signum: signal.Signals
+) -> None:
+    """`kill PID` (systemd stop) killed `cloudrender flower` alone: Flower went on answering
+    on its port with no parent, and the next start found the port taken."""
+    port = free_port()
+    run = cli.with_env(CLOUDRENDER_BROKER_URL=redis_url, CLOUDRENDER_FLOWER_AUTH=AUTH)
+    proc = run.start("flower", "--port", str(port), stdout=subprocess.DEVNULL)
+    try:
+
+        def serving() -> bool | None:
+            assert proc.poll() is None, proc.communicate()[1]
+            with contextlib.suppress(OSError):
+                return get(f"http://127.0.0.1:{port}/healthcheck")[0] == 200 or None
+            return None
+
+        poll(serving, timeout=60)
+        assert len(flower_processes(port)) == 1
+        err = end_with_signal(proc, signum)
+    finally:
+        for pid in flower_processes(port):
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == (130 if signum == signal.SIGINT else 0), err
+    assert flower_processes(port) == []
+    with pytest.raises(OSError):
+        get(f"http://127.0.0.1:{port}/healthcheck")
