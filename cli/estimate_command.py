@@ -8,7 +8,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from cli.job_commands import add_no_cache, cluster_api, http_api, job_options, over_http
+from cli.job_commands import (
+    DEADLINE_HELP,
+    add_no_cache,
+    cluster_api,
+    http_api,
+    job_options,
+    over_http,
+)
 from common.errors import RenderError
 from orchestrator.estimates import OptionEstimate
 
@@ -36,9 +43,7 @@ def add_estimate_parser(sub: Any, positive: Callable[[str], int]) -> None:
         const="on-demand",
         help="only on-demand pools",
     )
-    estimate.add_argument(
-        "--deadline", help="when the video is needed: ISO 8601 (UTC if no zone) or +30m, +2h"
-    )
+    estimate.add_argument("--deadline", help=DEADLINE_HELP)
     estimate.add_argument(
         "--max-cost", type=float, help="the most the job may cost (USD, the high estimate)"
     )

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Exit status when the HTTP service cannot be reached (cli.main's EXIT_UNREACHABLE).
 EXIT_UNREACHABLE = 3
+#: ``--deadline`` of submit and estimate, which read it alike (``submit_deadline``).
+DEADLINE_HELP = "when the video is needed: ISO 8601 (UTC if no zone) or from now: +30m, +2h, +1d"
 
 
 def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
@@ -41,7 +43,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         "(written by workers on a shared disk; otherwise fetch it with download)",
     )
     submit.add_argument("--priority", choices=LEVELS, default="normal")
-    submit.add_argument("--deadline", help="ISO 8601 time the video is needed by")
+    submit.add_argument("--deadline", help=DEADLINE_HELP)
     submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
     add_billing_scope(submit)
     submit.add_argument("--chunk-frames", type=positive)
@@ -177,6 +179,7 @@ def run_submit(args: argparse.Namespace) -> int:
     """Queue a render on the cluster and print its job id."""
     from chunking.timeline.project import read_project
 
+    args.deadline = submit_deadline(args.deadline)
     service = http_api(args)
     if service is not None:
         with service:
@@ -309,6 +312,22 @@ def add_billing_scope(parser: Any) -> None:
     """``--project``/``--user``: who a job is billed to (budgets, `billing export`)."""
     parser.add_argument("--project", help="the project the job is billed to (budgets, export)")
     parser.add_argument("--user", help="the user the job is billed to (budgets, export)")
+
+
+def submit_deadline(text: str | None, now: float | None = None) -> float | None:
+    """``--deadline`` as epoch seconds, read as ``estimate`` reads it (ISO 8601 or +N[smhd]);
+    RenderError for a time already past (the job would have jumped to urgent without a word)."""
+    from orchestrator.api_estimate import parse_deadline
+
+    now = time.time() if now is None else now
+    when = parse_deadline(text, now)
+    if when is not None and when <= now:
+        passed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+        raise RenderError(
+            f"deadline {text!r} has passed ({passed} is before now); give a future time "
+            "(ISO 8601, UTC if no zone) or one from now (+2h)"
+        )
+    return when
 
 
 def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:

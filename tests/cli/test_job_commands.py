@@ -133,3 +133,29 @@ def test_submit_says_when_no_orchestrator_would_plan_the_job(
     assert "no orchestrator is running on this cluster" in done.stderr
     assert "`cloudrender orchestrator --broker URL`" in done.stderr
     assert store.get(job).state.value == "queued"  # safe in the queue until one starts
+
+
+def test_submit_reads_a_deadline_as_estimate_does_and_refuses_a_past_one(
+    cli: CLI, redis_url: str, tmp_path: Path
+) -> None:
+    """`estimate --deadline +30m` worked and `submit --deadline +2h` did not; a deadline already
+    past was taken without a word and made the job urgent."""
+    run = on_cluster(cli, redis_url, tmp_path / "storage")
+    path = write_project(tmp_path / "p.json", colour_project(1, "#123456"))
+    out = str(tmp_path / "out.mp4")
+    before = time.time()
+    submitted = run("submit", str(path), "-o", out, "--deadline", "+2h")
+    assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip().splitlines()[-1]
+    deadline = JobStore.from_url(redis_url).get(job).deadline
+    assert deadline is not None and before + 7200 <= deadline <= time.time() + 7200
+
+    past = run("submit", str(path), "-o", out, "--deadline", "2026-01-01T18:00:00Z")
+    assert past.returncode == 2, past.stderr
+    assert past.stderr.strip() == (
+        "error: deadline '2026-01-01T18:00:00Z' has passed (2026-01-01T18:00:00Z is before "
+        "now); give a future time (ISO 8601, UTC if no zone) or one from now (+2h)"
+    )
+    bad = run("submit", str(path), "-o", out, "--deadline", "+2w")
+    assert bad.returncode == 2 and "write +N with s, m, h or d" in bad.stderr
+    assert JobStore.from_url(redis_url).recent() == [job]  # neither refusal stored a job
