@@ -14,6 +14,7 @@ import csv
 import enum
 import io
 import json
+import math
 import time
 from typing import Any
 
@@ -152,12 +153,28 @@ def job_rows(client: Any, since: str) -> list[dict[str, Any]]:
 def write(found: list[dict[str, Any]], by: ExportBy, fmt: ExportFormat) -> str:
     """The rows as CSV (header row first; empty cells for unknown values) or as a JSON list."""
     if fmt is ExportFormat.JSON:
-        return json.dumps(found, indent=2) + "\n"
+        return _json(found)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS[by], lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _cell(k, v) for k, v in row.items()} for row in found)
     return out.getvalue()
+
+
+def _json(found: list[dict[str, Any]]) -> str:
+    """The rows as ``json.dumps(found, indent=2)`` lays them out, but with numbers in fixed
+    point as in the CSV (``0.000068``): json writes a float's repr, ``6.8e-05``."""
+    if not found:
+        return "[]\n"
+    rows = []
+    for row in found:
+        fields = ",\n".join(
+            f"    {json.dumps(k)}: "
+            + (_cell(k, v) if isinstance(v, float) and math.isfinite(v) else json.dumps(v))
+            for k, v in row.items()
+        )
+        rows.append("  {\n" + fields + "\n  }")
+    return "[\n" + ",\n".join(rows) + "\n]\n"
 
 
 def _money(value: Any) -> float | None:

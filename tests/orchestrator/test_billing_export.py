@@ -162,3 +162,28 @@ def test_a_since_before_the_year_1000_is_a_day_like_any_other(client: redis.Redi
     since = check_day("0001-01-01")
     assert [r["user"] for r in rows(client, ExportBy.USER, since, now=JAN_12)] == ["ann", "bob", ""]
     assert len(rows(client, ExportBy.DAY, since, now=JAN_12)) == 3
+
+
+def test_small_amounts_are_fixed_point_in_json_too() -> None:
+    """docs/cost.md promises "0.000068, never 6.8e-05"; the JSON export wrote json's float repr."""
+    found = [
+        {"job": "tiny", "estimated_cost": 3.5e-05, "actual_cost": 1.2e-05, "node_seconds": 0.5},
+        {"job": "unpriced", "estimated_cost": None, "actual_cost": 2.0, "node_seconds": 72.0},
+    ]
+    text = write(found, ExportBy.JOB, ExportFormat.JSON)
+    assert "e-0" not in text
+    assert '"estimated_cost": 0.000035,' in text and '"actual_cost": 0.000012,' in text
+    assert '"node_seconds": 0.500' in text and '"estimated_cost": null,' in text
+    assert json.loads(text) == found  # still JSON numbers, the same values
+    assert (
+        text
+        == json.dumps(found, indent=2)
+        .replace("3.5e-05", "0.000035")
+        .replace("1.2e-05", "0.000012")
+        .replace(" 0.5\n", " 0.500\n")
+        .replace(" 2.0,", " 2.000000,")
+        .replace(" 72.0\n", " 72.000\n")
+        + "\n"
+    )
+    day = write([{"day": "2026-01-12", "cost": 4e-05}], ExportBy.DAY, ExportFormat.JSON)
+    assert day == '[\n  {\n    "day": "2026-01-12",\n    "cost": 0.000040\n  }\n]\n'
