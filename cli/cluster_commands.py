@@ -10,6 +10,7 @@ from typing import Any
 
 from cli.job_commands import cluster_api
 from cli.pool_commands import add_pool_parser, describe_pools, parse_duration, scale_pool
+from cli.status_view import plural
 from common.errors import RenderError
 from common.units import format_duration
 
@@ -78,10 +79,10 @@ def cluster_scale(args: argparse.Namespace) -> int:
         ) from None
     changes = api.scale_cluster(args.slots)
     if not changes:
-        print(f"the cluster already has {args.slots} slots")
+        print(f"the cluster already has {plural(args.slots, 'slot')}")
         return 0
     for node, change in changes.items():
-        print(f"{node}: {change:+d} slots")
+        print(f"{node}: {change:+d} slot{'s' * (abs(change) != 1)}")
     deadline = time.monotonic() + max(args.wait, 0.0)
     status = api.get_cluster_status()
     while status.slots != args.slots and time.monotonic() < deadline:
@@ -89,8 +90,8 @@ def cluster_scale(args: argparse.Namespace) -> int:
         status = api.get_cluster_status()
     if args.wait > 0 and status.slots != args.slots:
         raise RenderError(
-            f"asked for {args.slots} slots, but after {args.wait:g}s the heartbeats report "
-            f"{status.slots}; check the workers' logs"
+            f"asked for {plural(args.slots, 'slot')}, but after {args.wait:g}s the heartbeats "
+            f"report {status.slots}; check the workers' logs"
         )
     print(describe(status, time.time()))
     return 0
@@ -106,9 +107,9 @@ def describe(status: Any, now: float) -> str:
     workers = sum(1 for n in nodes if _role(n) == "render")
     others = len(nodes) - workers
     lines = [
-        f"{status.slots} slots on {workers} node{'s' * (workers != 1)}"
+        f"{plural(status.slots, 'slot')} on {plural(workers, 'node')}"
         + (f" (+{others} not rendering)" if others else "")
-        + f", {status.queued_chunks} chunks waiting, {status.active_jobs} active "
+        + f", {plural(status.queued_chunks, 'chunk')} waiting, {status.active_jobs} active "
         f"job{'s' * (status.active_jobs != 1)}"
     ]
     if nodes:

@@ -1,4 +1,4 @@
-"""The ``cloudrender`` command line (DESIGN 4.3)."""
+"""Render Timeline Studio projects on this machine or on a cluster: cloudrender COMMAND --help."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
 from cli.server_commands import add_server_parsers
-from cli.status_view import ProgressBar
+from cli.status_view import ProgressBar, plural
 from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
 from common.redis_refusal import redis_user, refused
@@ -140,8 +140,8 @@ def _parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="render a timeline to a video file")
     render.add_argument(
         "timeline",
-        help="Timeline Studio .json/.tlsp, OpenTimelineIO .otio/.otiod/.otioz, or an editor's "
-        "export (.edl, .xml, .fcpxml, .aaf)",
+        help="Timeline Studio .json/.tlsp/.tls, OpenTimelineIO .otio/.otiod/.otioz, or an "
+        "editor's export (.edl, .xml, .fcpxml or a .fcpxmld bundle, .aaf)",
     )
     render.add_argument(
         "-o",
@@ -245,7 +245,7 @@ def _render(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
         hw = " (hardware)" if summary.get("hardware") else ""
-        where = f" on {args.workers} workers" if summary["mode"] == "distributed" else ""
+        where = f" on {plural(args.workers, 'worker')}" if summary["mode"] == "distributed" else ""
         reused = summary.get("reused_chunks")
         # Every chunk taken from the segment cache: no encoder ran in this render.
         encoder = f" with {summary['encoder']}{hw}" if summary.get("encoder") else ""
@@ -419,7 +419,8 @@ def _validate(args: argparse.Namespace) -> int:
         _warn(timeline, False)
         print(
             f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
-            f"{timeline.frames} frames ({timeline.duration:.2f}s), {len(timeline.tracks)} tracks"
+            f"{timeline.frames} frames ({timeline.duration:.2f}s), "
+            f"{plural(len(timeline.tracks), 'track')}"
         )
     return 0
 

@@ -12,6 +12,11 @@ from orchestrator.job_record import ChunkState, JobRecord
 BAR = 30
 
 
+def plural(count: int, noun: str) -> str:
+    """``count`` and ``noun``, with an ``s`` unless there is exactly one ("1 slot", "2 slots")."""
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
 def render_status(job: JobRecord, now: float | None = None) -> str:
     """Several lines: state, progress bar, frames, fps, ETA, cost so far, chunks."""
     now = time.time() if now is None else now

@@ -56,7 +56,8 @@ def flower_command(
     app: str = DEFAULT_APP,
     base_env: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """Return the argv and environment that run Flower; RenderError without basic auth.
+    """Return the argv and environment that run Flower; RenderError without basic auth (unless
+    ``allow_unauthenticated``, which only Python callers can pass: the CLI always needs auth).
 
     The password and the broker URL (which may hold Redis credentials) travel in the
     environment, never in argv: any local user can read a process's arguments.
@@ -73,7 +74,7 @@ def flower_command(
     elif not allow_unauthenticated:
         raise RenderError(
             "refusing to start Flower without authentication: its API can revoke and kill "
-            f"tasks. Set {AUTH_ENV}=user:password (or pass allow_unauthenticated=True)"
+            f"tasks. Set {AUTH_ENV}=user:password"
         )
     if not allow_unauthenticated:
         env.pop(_UNAUTHENTICATED_ENV, None)

@@ -51,7 +51,7 @@ def test_scale_spreads_slots_over_the_nodes_and_back(cli: CLI, two_nodes: str) -
     try:
         grown = cli("cluster", "scale", "4", "--broker", two_nodes)
         assert grown.returncode == 0, grown.stderr
-        assert [f"{name}: +1 slots" for name in names] == grown.stdout.splitlines()[:2]
+        assert [f"{name}: +1 slot" for name in names] == grown.stdout.splitlines()[:2]
         assert "4 slots on 2 nodes" in grown.stdout
         assert sorted(n["concurrency"] for n in status(cli, two_nodes)["nodes"]) == [2, 2]  # type: ignore[attr-defined]
     finally:
@@ -112,3 +112,7 @@ def test_describe_shows_totals_and_ages() -> None:
     ]
     empty = SimpleNamespace(nodes=[], slots=0, queued_chunks=0, active_jobs=0)
     assert describe(empty, now=0.0) == "0 slots on 0 nodes, 0 chunks waiting, 0 active jobs"
+    one = SimpleNamespace(nodes=[node], slots=1, queued_chunks=1, active_jobs=1)
+    assert describe(one, now=4000.0).splitlines()[0] == (
+        "1 slot on 1 node, 1 chunk waiting, 1 active job"  # "1 slots", "1 chunks" before
+    )

@@ -426,3 +426,13 @@ def test_a_broker_url_in_a_usage_error_or_a_bad_url_is_one_line_without_its_pass
     assert bad.returncode == 2, bad.stderr
     (line,) = bad.stderr.strip().splitlines()
     assert "socket_timeout" in line and "SECRETZ" not in line and "Traceback" not in bad.stderr
+
+
+def test_help_names_every_timeline_kind_and_no_internal_reference(cli: CLI) -> None:
+    """`render --help` left out .tls and .fcpxmld; `--help` said "(DESIGN 4.3)" in RST."""
+    top = cli("--help").stdout
+    assert "DESIGN" not in top and "``" not in top
+    render = " ".join(cli("render", "--help").stdout.split())
+    for kind in (".json", ".tlsp", ".tls", ".otio", ".otiod", ".otioz", ".edl", ".xml"):
+        assert kind in render
+    assert ".fcpxml or a .fcpxmld bundle" in render and ".aaf" in render

@@ -111,7 +111,7 @@ def test_a_worker_and_an_orchestrator_on_one_host_are_two_nodes(
     assert roles == {f"render@{HOST}": ("render", 1), f"orchestrator@{HOST}": ("orchestrator", 2)}
     assert status["slots"] == 1  # the orchestrator's two processes plan, they do not render
     text = cli.with_env(**env)("cluster", "status").stdout
-    assert text.startswith("1 slots on 1 node (+1 not rendering)")
+    assert text.startswith("1 slot on 1 node (+1 not rendering)")
 
     # A second worker on the same host is a node of its own, named with its pid.
     second = nodes.start("worker", "--concurrency", "1")

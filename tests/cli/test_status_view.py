@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli.status_view import render_status
+from cli.status_view import plural, render_status
 from orchestrator.job_record import JobRecord, JobState
 
 
@@ -23,3 +23,8 @@ def test_a_video_that_was_not_delivered_is_shown_with_how_to_fetch_it() -> None:
         "warning: the video was not delivered to /renders/film.mp4: full",
         "the video is kept: cloudrender download j1 -o FILE",
     ]
+
+
+def test_plural() -> None:
+    """The CLI printed "on 1 workers", "1 tracks" and "1 slots on 1 node"."""
+    assert [plural(n, "slot") for n in (0, 1, 2)] == ["0 slots", "1 slot", "2 slots"]
