@@ -28,6 +28,7 @@ from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
 from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar, plural
+from cli.validate_command import validate_command, warn
 from common.errors import RenderError, ValidationError, summarize
 from common.names import LEVELS
 from common.redis_refusal import redis_user, refused
@@ -204,7 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("timeline")
     validate.add_argument("--strict", action="store_true")
     validate.add_argument("--json", action="store_true")
-    validate.set_defaults(handler=_validate)
+    validate.set_defaults(handler=validate_command)
     return parser
 
 
@@ -229,7 +230,7 @@ def _render(args: argparse.Namespace) -> int:
     project = with_cli_export(project, args, **extra)
     project = _with_media_warnings(project, args.strict)
     timeline = project.timeline
-    _warn(timeline, args.quiet or args.json)
+    warn(timeline, args.quiet or args.json)
     show = not (args.quiet or args.json) and sys.stderr.isatty()
     if args.direct:
         summary = _render_direct(args, timeline, show)
@@ -383,54 +384,6 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
     if bar:
         bar.finish()
     return summary
-
-
-def _validate(args: argparse.Namespace) -> int:
-    from workers.probe import media_report  # opens media: only for commands that need it
-    from workers.subtitle_check import text_warnings
-
-    budget = Settings.from_env().max_frame_bytes
-    project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget)
-    timeline = project.timeline
-    # The media as render opens them, so validate refuses what render would refuse.
-    problems, warnings = media_report(timeline, project.base_dir)
-    warnings += text_warnings(timeline)  # what this node's fonts cannot draw
-    if args.strict:
-        problems += warnings
-    if problems:
-        raise ValidationError(problems)
-    timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *warnings))
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "valid": True,
-                    "frames": timeline.frames,
-                    "fps": str(timeline.fps),
-                    "resolution": [timeline.width, timeline.height],
-                    "duration": timeline.duration,
-                    "tracks": len(timeline.tracks),
-                    "warnings": list(timeline.warnings),
-                },
-                indent=2,
-            )
-        )
-    else:
-        _warn(timeline, False)
-        print(
-            f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
-            f"{timeline.frames} frames ({timeline.duration:.2f}s), "
-            f"{plural(len(timeline.tracks), 'track')}"
-        )
-    return 0
-
-
-def _warn(timeline: Timeline, quiet: bool) -> None:
-    if timeline.warnings and not quiet:
-        # One line however many: the first few, then "and N more" (--json lists them all).
-        count = len(timeline.warnings)
-        listed = summarize(timeline.warnings).removeprefix(f"{count} problems: ")
-        print(f"warning: {count} issue(s) ignored: {listed}", file=sys.stderr)
 
 
 def _positive(text: str) -> int:

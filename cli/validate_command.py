@@ -1,0 +1,64 @@
+"""`cloudrender validate`, and the one-line warnings validate and render print."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+
+from chunking.timeline.model import Timeline
+from chunking.timeline.project import read_project
+from cli.status_view import plural
+from common.errors import ValidationError, summarize
+from common.settings import Settings
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """`cloudrender validate`: load the project, check its media as render opens them."""
+    from workers.probe import media_report  # opens media: only for commands that need it
+    from workers.subtitle_check import text_warnings
+
+    budget = Settings.from_env().max_frame_bytes
+    project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget)
+    timeline = project.timeline
+    # The media as render opens them, so validate refuses what render would refuse.
+    problems, warnings = media_report(timeline, project.base_dir)
+    warnings += text_warnings(timeline)  # what this node's fonts cannot draw
+    if args.strict:
+        problems += warnings
+    if problems:
+        raise ValidationError(problems)
+    timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *warnings))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "valid": True,
+                    "frames": timeline.frames,
+                    "fps": str(timeline.fps),
+                    "resolution": [timeline.width, timeline.height],
+                    "duration": timeline.duration,
+                    "tracks": len(timeline.tracks),
+                    "warnings": list(timeline.warnings),
+                },
+                indent=2,
+            )
+        )
+    else:
+        warn(timeline, False)
+        print(
+            f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
+            f"{timeline.frames} frames ({timeline.duration:.2f}s), "
+            f"{plural(len(timeline.tracks), 'track')}"
+        )
+    return 0
+
+
+def warn(timeline: Timeline, quiet: bool) -> None:
+    """Print the timeline's warnings on one stderr line (unless quiet)."""
+    if timeline.warnings and not quiet:
+        # One line however many: the first few, then "and N more" (--json lists them all).
+        count = len(timeline.warnings)
+        listed = summarize(timeline.warnings).removeprefix(f"{count} problems: ")
+        print(f"warning: {count} issue(s) ignored: {listed}", file=sys.stderr)
