@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from chunking.timeline.catalogue import ALPHA_EFFECTS, effect_kind
 from chunking.timeline.model import (
     Clip,
     Effect,
@@ -27,10 +28,10 @@ from workers.allocator import keep_frame_buffers
 from workers.arrays import current, module_of
 from workers.blas import pin_single_thread
 from workers.color import apply_color
-from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
+from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
-from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file
+from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
 from workers.subtitle_motion import ease
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
@@ -165,14 +166,20 @@ class Compositor:
         return layer
 
     def _build_layer(self, clip: Clip, source: AnySource, effects: list[Effect], t: int) -> Layer:
+        if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
+            return _nothing(self.xp)  # nothing to draw, nothing to decode
         seconds = self._source_time(clip, t)
         width, height = self.width, self.height
-        if clip.crop.is_identity():
+        # Keys run on the source picture, before it is resized (an editor's order): a resampled
+        # edge mixes the key colour into the foreground, and no key can remove that mix.
+        keys = [e for e in effects if _canonical(e) in ALPHA_EFFECTS]
+        effects = [e for e in effects if _canonical(e) not in ALPHA_EFFECTS]
+        if clip.crop.is_identity() and not keys:
             box: list[Layout] = []
 
             def sizer(src_w: int, src_h: int) -> tuple[int, int]:
                 box.append(layout(src_w, src_h, clip, width, height))
-                return box[-1].width, box[-1].height
+                return max(box[-1].width, 1), max(box[-1].height, 1)
 
             # The source delivers the picture already at its layout size (one scaling pass).
             picture = source.picture_at(seconds, sizer)
@@ -181,18 +188,29 @@ class Compositor:
         else:
             picture = crop(source.picture_at(seconds), clip)
             where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
-        picture, x, y = place(picture, where, clip)
-        # A clip in a template cell is drawn only inside it: the cell is its canvas.
+            if keys and where.width and where.height:
+                picture = _keyed(picture, keys)
+        if where.width == 0 or where.height == 0:
+            return _nothing(self.xp)  # scaled to nothing in one axis: nothing is drawn
         cell = cell_box(clip, width, height)
         bounds = (0, 0, width, height) if cell is None else _overlap(cell, (0, 0, width, height))
         whole = any(e.kind in WHOLE_LAYER for e in effects)
+        upright = whole and clip.transform.rotation % 360 != 0
+        if upright:
+            # Effects that need the whole layer see the clip's own upright rectangle at its
+            # drawn size: the empty corners a rotation adds never enter a blur or a vignette.
+            picture = resize(picture, where.width, where.height)
+            picture = self._upright_effects(clip, picture, t, effects)
+            effects = []
+        picture, x, y = place(picture, where, clip)
+        # A clip in a template cell is drawn only inside it: the cell is its canvas.
         if not whole:
             # Only the part inside the bounds is ever blended: drop the rest before going to float.
             rgb8, alpha8, x, y = _within(picture.rgb, picture.alpha, x, y, bounds)
             picture = Picture(rgb8, alpha8)
         # Decoded pictures arrive in host memory as 8 bits: that is what crosses to a GPU.
         rgb = to_float(self.backend.to_device(picture.rgb))
-        if not clip.color.is_identity():
+        if not clip.color.is_identity() and not upright:
             rgb = apply_color(rgb, clip.color)
         alpha8 = picture.alpha
         alpha = to_float(self.backend.to_device(alpha8)) if alpha8 is not None else None
@@ -202,6 +220,21 @@ class Compositor:
             # now is it cut to the cell, so its edges blur with what lies past them.
             rgb, alpha, x, y = _within(rgb, alpha, x, y, bounds)
         return Layer(rgb, alpha, x, y, clip.opacity)
+
+    def _upright_effects(
+        self, clip: Clip, picture: Picture, t: int, effects: list[Effect]
+    ) -> Picture:
+        """A clip's colour correction and effects on its unrotated picture, back in 8 bits for
+        the rotation (which resamples 8-bit pictures)."""
+        rgb = to_float(self.backend.to_device(picture.rgb))
+        if not clip.color.is_identity():
+            rgb = apply_color(rgb, clip.color)
+        alpha8 = picture.alpha
+        alpha = to_float(self.backend.to_device(alpha8)) if alpha8 is not None else None
+        rgb, alpha = apply_effects(rgb, alpha, effects, t)
+        rgb8 = self.backend.to_host(to_uint8(rgb))
+        alpha8 = None if alpha is None else self.backend.to_host(to_uint8(alpha))
+        return Picture(rgb8, alpha8)
 
     def _source_time(self, clip: Clip, t: int) -> Fraction:
         speed = Fraction(str(clip.speed))
@@ -298,6 +331,25 @@ def _within(
     if not (max(left, x) < min(right, x + w) and max(top, y) < min(bottom, y + h)):
         part_alpha = cast(_Pixels, module_of(part).zeros(part.shape[:2], part.dtype))
     return part, part_alpha, x + x0, y + y0
+
+
+def _canonical(effect: Effect) -> str:
+    """An effect's catalogue kind (its own name when the catalogue does not know it)."""
+    return effect_kind(effect.kind) or effect.kind
+
+
+def _keyed(picture: Picture, keys: list[Effect]) -> Picture:
+    """A source picture with its key effects applied to its alpha (kept in 8 bits, like a
+    source's own alpha, for the resize that follows)."""
+    rgb = to_float(picture.rgb)
+    alpha = to_float(picture.alpha) if picture.alpha is not None else None
+    alpha = apply_keys(rgb, alpha, keys)
+    return Picture(picture.rgb, None if alpha is None else to_uint8(alpha))
+
+
+def _nothing(xp: Any) -> Layer:
+    """A layer with no pixels: a clip scaled to nothing."""
+    return Layer(xp.zeros((0, 0, 3), dtype=np.float32), xp.zeros((0, 0), dtype=np.float32))
 
 
 def _overlap(

@@ -100,6 +100,7 @@ __all__ = [
     "WHOLE_LAYER",
     "apply_effect",
     "apply_effects",
+    "apply_keys",
     "gaussian_blur",
     "grain",
     "param",
@@ -354,6 +355,17 @@ def apply_effects(
             continue
         rgb, alpha = _apply(kind, impl, rgb, alpha, effect, frame)
     return rgb, alpha
+
+
+def apply_keys(rgb: Image, alpha: Mask | None, effects: Iterable[Effect]) -> Mask | None:
+    """The alpha of a host (NumPy) picture after its key effects (ALPHA_EFFECTS), in order; the
+    compositor keys a clip's source picture before it is resized."""
+    for effect in effects:
+        kind, _ = _implementation(effect)
+        intensity = _intensity(effect)
+        if kind in ALPHA_EFFECTS and intensity > 0.0:
+            alpha = chromakey(rgb, alpha, effect, intensity)
+    return alpha
 
 
 def _apply(

@@ -88,8 +88,9 @@ def layout(src_w: int, src_h: int, clip: Clip, width: int, height: int) -> Layou
         fit_left, fit_top = (width - fit_w) / 2, (height - fit_h) / 2
     else:
         fit_w, fit_h, fit_left, fit_top = _cell_fit(src_w, src_h, clip.cell, box)
-    out_w = max(1, round(fit_w * t.scale_x))
-    out_h = max(1, round(fit_h * t.scale_y))
+    # A size that rounds to 0 pixels draws nothing (a clip scaled to 0 vanishes).
+    out_w = round(fit_w * t.scale_x)
+    out_h = round(fit_h * t.scale_y)
     # The anchor point of the fitted clip: scaling and rotation pivot there.
     anchor_x = fit_left + t.anchor_x * fit_w
     anchor_y = fit_top + t.anchor_y * fit_h
@@ -151,6 +152,14 @@ def _rotate(
     ]
     min_x = math.floor(min(p[0] for p in moved))
     min_y = math.floor(min(p[1] for p in moved))
+    turns = degrees / 90.0
+    low_x, low_y = min(p[0] for p in moved), min(p[1] for p in moved)
+    if turns == round(turns) and max(abs(low_x - round(low_x)), abs(low_y - round(low_y))) < 1e-6:
+        # A right angle onto whole pixels moves every pixel onto another: no resampling.
+        k = -round(turns) % 4  # np.rot90 turns counter-clockwise
+        alpha = None if picture.alpha is None else np.ascontiguousarray(np.rot90(picture.alpha, k))
+        rgb = np.ascontiguousarray(np.rot90(picture.rgb, k))
+        return Picture(rgb, alpha), round(low_x), round(low_y)
     out_w = math.ceil(max(p[0] for p in moved)) - min_x
     out_h = math.ceil(max(p[1] for p in moved)) - min_y
     # Inverse map: output pixel (u, v) -> source (x, y), as Pillow's AFFINE expects.
