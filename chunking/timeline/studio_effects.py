@@ -73,15 +73,16 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     w = f"{where} effect {effect_id!r}"
     params = _decoded(spec, p, w)
     start, end = _window(spec, fps, p, w)
-    # Without parameters the editor reads intensity as the amount (any sign: a darker
-    # Brightness); the derived amount is range-checked as the effect's parameter.
-    low, high = (0.0, 1.0) if params else (-100.0, 100.0)
+    own = canonical(raw_type)
     # An effect's intensity (0..1) is how much of it is mixed in (the editor's AppliedEffect
-    # opacity); a filter's may also be its amount.
+    # opacity); a filter's without parameters is its amount, in that filter's own range.
+    low, high = (0.0, 1.0)
+    if is_filter and not params and own in INTENSITY_AMOUNTS:
+        low, high = INTENSITY_AMOUNTS[own][2]
+        w = f"{w} ({raw_type} without parameters)"
     intensity = number(spec, ("intensity",), 1.0, p, w, low=low, high=high) if is_filter else 1.0
     if not is_filter and pick(spec, "intensity") is not None:
         intensity = number(spec, ("intensity",), 1.0, p, w, low=0.0, high=1.0)
-    own = canonical(raw_type)
     kind = effect_kind(own)
     if not is_filter:
         if kind is None:
@@ -129,15 +130,12 @@ def _from_intensity(
     w: str,
 ) -> list[Effect]:
     if own in INTENSITY_AMOUNTS:
-        target, amounts = INTENSITY_AMOUNTS[own]
+        target, amounts, _ = INTENSITY_AMOUNTS[own]
         if target in EFFECT_PARAMS:
             params: dict[str, ParamValue] = {k: f(intensity) for k, f in amounts.items()}
             _check_params(target, params, p, w)
             return [Effect(effect_id, target, params, *window)]
-    if kind is not None:
-        if not 0 <= intensity <= 1:  # here it is how much of the result is mixed in
-            p.error(w, f"intensity must be between 0 and 1, not {intensity:g}")
-            intensity = 1.0
+    if kind is not None:  # intensity (read as 0..1) is how much of the result is mixed in
         return [Effect(effect_id, kind, {}, *window, intensity=intensity)]
     p.warn(w, f"unknown filter type {raw_type!r} ignored")
     return []

@@ -80,24 +80,35 @@ def _finite(value: float) -> bool:
 
 #: How the editor's renderer turns a Filter's ``intensity`` i into amounts when the filter has no
 #: parameters of its own (``build_filter`` in src-tauri/src/video_compiler/ffmpeg_builder/
-#: effects.rs): the effect kind and its parameters. Where the ffmpeg filter it generates has
-#: another scale than the worker's parameter, the comment gives that filter and the conversion.
-INTENSITY_AMOUNTS: dict[str, tuple[str, dict[str, Callable[[float], float]]]] = {
-    "brightness": ("brightness", {"amount": lambda i: i}),  # eq=brightness=i
-    "contrast": ("contrast", {"amount": lambda i: 1 + i}),  # eq=contrast=1+i
-    "saturation": ("saturation", {"amount": lambda i: 1 + i}),  # eq=saturation=1+i
-    "hue": ("huerotate", {"degrees": lambda i: i * 180}),  # hue=h=180i (degrees)
+#: effects.rs): the effect kind, its parameters, and the range of i itself (a signed range where
+#: the sign means something: a darker Brightness, less contrast, the hue turned the other way).
+#: Every i in the range maps inside the parameter's own range, so a refusal is always about
+#: ``intensity``, the field the user wrote. Where the ffmpeg filter it generates has another
+#: scale than the worker's parameter, the comment gives that filter and the conversion.
+INTENSITY_AMOUNTS: dict[
+    str, tuple[str, dict[str, Callable[[float], float]], tuple[float, float]]
+] = {
+    "brightness": ("brightness", {"amount": lambda i: i}, (-1.0, 1.0)),  # eq=brightness=i
+    "contrast": ("contrast", {"amount": lambda i: 1 + i}, (-1.0, 1.0)),  # eq=contrast=1+i
+    "saturation": ("saturation", {"amount": lambda i: 1 + i}, (-1.0, 1.0)),  # eq=saturation=1+i
+    "hue": ("huerotate", {"degrees": lambda i: i * 180}, (-1.0, 1.0)),  # hue=h=180i (degrees)
     # boxblur=10i:10i; a box of radius r blurs like a Gaussian of sigma r / sqrt(3).
-    "blur": ("blur", {"radius": lambda i: max(i * 10, 0.1) / math.sqrt(3)}),
-    "sharpen": ("sharpen", {"amount": lambda i: i * 2}),  # unsharp=5:5:2i
+    "blur": ("blur", {"radius": lambda i: max(i * 10, 0.1) / math.sqrt(3)}, (0.0, 1.0)),
+    "sharpen": ("sharpen", {"amount": lambda i: i * 2}, (0.0, 1.0)),  # unsharp=5:5:2i
     # vignette=angle=1.5i, whose darkest setting is angle pi/2: strength 1.
-    "vignette": ("vignette", {"strength": lambda i: min(1.0, i * 1.5 / (math.pi / 2))}),
+    "vignette": (
+        "vignette",
+        {"strength": lambda i: min(1.0, i * 1.5 / (math.pi / 2))},
+        (0.0, 1.0),
+    ),
     # noise=alls=50i (the worker's FilmGrain intensity is that strength), no contrast boost.
-    "grain": ("filmgrain", {"intensity": lambda i: i * 50, "amount": lambda i: 0.0}),
-    "glow": ("glow", {"sigma": lambda i: i * 5}),  # gblur=sigma=5i
-    "exposure": ("brightness", {"amount": lambda i: i}),  # eq=brightness=i
-    "curves": ("curves", {"gamma": lambda i: i}),  # eq=gamma=i
-    "levels": ("contrast", {"amount": lambda i: i}),  # eq=contrast=i
-    "colorbalance": ("saturation", {"amount": lambda i: i}),  # eq=saturation=i
-    "whitebalance": ("whitebalance", {"kelvin": lambda i: i * 1000}),  # colortemperature=1000i
+    "grain": ("filmgrain", {"intensity": lambda i: i * 50, "amount": lambda i: 0.0}, (0.0, 1.0)),
+    "glow": ("glow", {"sigma": lambda i: i * 5}, (0.0, 1.0)),  # gblur=sigma=5i
+    "exposure": ("brightness", {"amount": lambda i: i}, (-1.0, 1.0)),  # eq=brightness=i
+    # eq=gamma=i, whose lowest gamma is 0.1 (below it ffmpeg refuses the value).
+    "curves": ("curves", {"gamma": lambda i: max(i, 0.1)}, (0.0, 10.0)),
+    "levels": ("contrast", {"amount": lambda i: i}, (0.0, 4.0)),  # eq=contrast=i
+    "colorbalance": ("saturation", {"amount": lambda i: i}, (0.0, 4.0)),  # eq=saturation=i
+    # colortemperature=1000i, whose lowest temperature is 1000 K (below it ffmpeg refuses).
+    "whitebalance": ("whitebalance", {"kelvin": lambda i: max(i * 1000, 1000.0)}, (0.0, 40.0)),
 }

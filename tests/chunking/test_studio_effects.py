@@ -169,6 +169,51 @@ def test_a_filter_without_parameters_takes_its_amount_from_intensity(
     assert dict(effect.params) == pytest.approx(params)
 
 
+@pytest.mark.parametrize(
+    ("filter_type", "intensity", "params"),
+    [
+        # Their mapped amount fell outside the parameter's range and was refused by that name.
+        ("WhiteBalance", 0.5, {"kelvin": 1000.0}),
+        ("WhiteBalance", 0.0, {"kelvin": 1000.0}),
+        ("WhiteBalance", 2.5, {"kelvin": 2500.0}),
+        ("Curves", 0.0, {"gamma": 0.1}),
+        ("Curves", 0.05, {"gamma": 0.1}),
+        ("Curves", 2.0, {"gamma": 2.0}),
+    ],
+)
+def test_every_intensity_in_a_filters_range_maps_inside_its_parameters(
+    filter_type: str, intensity: float, params: dict[str, float]
+) -> None:
+    raw = {"id": "f", "filter_type": filter_type, "parameters": {}, "intensity": intensity}
+    (effect,) = clip_effects(with_effects([], [raw]))
+    assert dict(effect.params) == pytest.approx(params)
+
+
+@pytest.mark.parametrize(
+    ("filter_type", "intensity", "low", "high"),
+    [
+        ("Blur", -0.1, 0, 1),
+        ("Hue", -1.5, -1, 1),
+        ("Sharpen", 5, 0, 1),
+        ("Brightness", 1.5, -1, 1),
+        ("Exposure", 2, -1, 1),
+        ("WhiteBalance", 41, 0, 40),
+    ],
+)
+def test_a_filters_intensity_outside_its_range_is_refused_as_intensity(
+    filter_type: str, intensity: float, low: float, high: float
+) -> None:
+    raw = {"id": "f", "filter_type": filter_type, "parameters": {}, "intensity": intensity}
+    expected = (
+        f"clip 'c' effect 'f' ({filter_type} without parameters): intensity must be between "
+        f"{low:g} and {high:g}, not {intensity:g}"
+    )
+    with pytest.raises(ValidationError) as refused:
+        with_effects([], [raw])
+    assert expected in str(refused.value)
+    assert "params." not in str(refused.value)
+
+
 def test_intensity_as_a_mix_must_be_between_0_and_1() -> None:
     raw = {"id": "f", "filter_type": "Blur", "parameters": {"radius": 2}, "intensity": 1.5}
     with pytest.raises(ValidationError, match="effect 'f': intensity must be between 0 and 1"):
