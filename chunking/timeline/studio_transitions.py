@@ -16,6 +16,7 @@ editor's renderer does with every project-level transition.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import replace
 from fractions import Fraction
@@ -24,7 +25,7 @@ from typing import Any
 from chunking.timeline.catalogue import TRANSITION_ALIASES
 from chunking.timeline.fields import Problems, canonical, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
-from chunking.timeline.model import Clip, Track, TrackKind, Transition
+from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
 from chunking.timeline.schema import MAX_SECONDS
 
 #: transition id -> (clip id, "in" | "out", duration override in seconds or None)
@@ -61,7 +62,9 @@ def parse_transitions(
             continue
         kind = _transition_kind(raw, p, where)
         easings[tid] = _easing(raw, p, where)
-        length = max(1, to_frame(_seconds(raw, p, where), fps))
+        length = _frames(_seconds(raw, p, where), fps, p, where)
+        if length is None:
+            continue
         ids = [
             str(pick(raw, f"{end}_clip_id", f"{end}_clip", default="")) for end in ("from", "to")
         ]
@@ -69,8 +72,9 @@ def parse_transitions(
             placer.by_ids(tid, kind, ids, length, where)
         elif tid in attached:
             for clip_id, side, seconds in attached[tid]:
-                span = length if seconds is None else max(1, to_frame(seconds, fps))
-                placer.attached(tid, kind, clip_id, side, span, where)
+                span = length if seconds is None else _frames(seconds, fps, p, where)
+                if span is not None:
+                    placer.attached(tid, kind, clip_id, side, span, where)
         elif pick(raw, "start_time") is not None:
             start = to_frame(
                 number(raw, ("start_time",), 0, p, where, low=0, high=MAX_SECONDS), fps
@@ -94,6 +98,7 @@ def parse_transitions(
 class _Placer:
     def __init__(self, tracks: tuple[Track, ...], fps: Fraction, p: Problems) -> None:
         self.tracks = tracks
+        self.fps = fps
         self.p = p
         self.clips = {c.id: c for t in tracks for c in t.clips}
         self.track_of = {c.id: t for t in tracks for c in t.clips}
@@ -186,6 +191,19 @@ class _Placer:
         elif b.start == a.end:  # a cut: centre the transition on it (or start where asked)
             first = b.start - length // 2 if start is None else start
             last = first + length
+            room = b.end - a.start
+            if length > room:
+                # Longer than both clips together: no frame would show either clip alone.
+                first, last = a.start, b.end
+                self.p.warn(
+                    where,
+                    f"is {length} frames long, longer than clips {a.id!r} and {b.id!r} together "
+                    f"({room} frames); shortened to {room} frames",
+                )
+            elif first < a.start or last > b.end:
+                self.p.warn(where, _outside(a, b, first, last))
+            if self.track_of[a.id].kind is TrackKind.VIDEO:
+                self._check_handles(a, b, first, last, where)
         else:
             self.p.error(
                 where,
@@ -194,6 +212,56 @@ class _Placer:
             )
             return
         self.result.append(Transition(tid, kind, a.id, b.id, first, last))
+
+    def _check_handles(self, a: Clip, b: Clip, first: int, last: int, where: str) -> None:
+        """Warn where the transition needs media the clips' sources do not have (the
+        compositor holds their first or last frame there)."""
+        fps = self.fps
+        lead = b.start - first
+        if lead > 0 and not isinstance(b.source, GeneratedSource):
+            shown_frames = Fraction(str(b.source_start)) * fps / Fraction(str(b.speed))
+            held = lead - max(0, min(lead, math.floor(shown_frames)))
+            if held > 0:
+                self.p.warn(
+                    where,
+                    f"starts clip {b.id!r} {held} frames before its media (it begins {lead} "
+                    f"frames early, source_start {b.source_start:g}s); the first frame is held",
+                )
+        tail = last - a.end
+        if tail > 0 and a.source_end is not None and not isinstance(a.source, GeneratedSource):
+            room = Fraction(str(a.source_end)) - Fraction(str(a.source_start))
+            played = room * fps / Fraction(str(a.speed)) - (a.end - a.start)
+            held = tail - max(0, min(tail, math.ceil(played)))
+            if held > 0:
+                self.p.warn(
+                    where,
+                    f"runs clip {a.id!r} {held} frames past its media (it ends {tail} frames "
+                    f"late, source_end {a.source_end:g}s); the last frame is held",
+                )
+
+
+def _outside(a: Clip, b: Clip, first: int, last: int) -> str:
+    """Why a transition centred on a cut reaches past its clips, and what that shows."""
+    said = []
+    if first < a.start:
+        said.append(f"begins {a.start - first} frames before clip {a.id!r}")
+        if first < 0:
+            done = (0.5 - first) / (last - first)
+            said.append(f"before the timeline starts: frame 0 is already {done:.0%} through it")
+    if last > b.end:
+        said.append(f"ends {last - b.end} frames after clip {b.id!r}")
+    return ", ".join(said) + " (it is centred on the cut)"
+
+
+def _frames(seconds: float, fps: Fraction, p: Problems, where: str) -> int | None:
+    """A transition's duration in frames; None (an error) when it is under one frame."""
+    frames = to_frame(seconds, fps)
+    if frames < 1:
+        p.error(
+            where, f"duration must be at least one frame ({float(1 / fps):.4g}s), not {seconds:g}s"
+        )
+        return None
+    return frames
 
 
 def _seconds(raw: Mapping[str, Any], p: Problems, where: str) -> float:

@@ -171,7 +171,11 @@ def test_tlsp_renders_the_active_sequence_over_its_range(interview_dir: Path, su
         shutil.copy(interview_dir / "interview.tlsp", path)
     timeline = load(str(path))
     assert timeline.fps == Fraction(25) and (timeline.width, timeline.height) == (320, 180)
-    assert timeline.name == "Interview" and timeline.warnings == ()
+    # The outro starts at its media's first frame, and the dissolve needs five frames before it.
+    assert timeline.name == "Interview" and timeline.warnings == (
+        "transition 't-cut': starts clip 'outro' 5 frames before its media (it begins 5 frames "
+        "early, source_start 0s); the first frame is held",
+    )
     # renderSettings in 1 s, out 6 s: five seconds, everything moved one second earlier.
     assert timeline.frames == 125
     video, music = timeline.tracks
@@ -367,8 +371,10 @@ def test_warnings_are_collected_and_strict_refuses_them(holiday: Path) -> None:
     assert timeline.warnings == (
         "clip 'beach': colour grading (colorGrading) is not rendered",
         "track 'voice': pan -0.5 is not rendered (centred)",
+        "transition 'x-1': starts clip 'dinner' 6 frames before its media (it begins 6 frames "
+        "early, source_start 0s); the first frame is held",
     )
-    with pytest.raises(ValidationError, match="2 problems: clip 'beach': colour grading"):
+    with pytest.raises(ValidationError, match="transition 'x-1': starts clip 'dinner'"):
         load(str(path), strict=True)
 
 

@@ -343,6 +343,8 @@ def test_timeline_transitions_join_the_clips_they_name(tmp_path: Path) -> None:
     assert (dissolve.from_clip, dissolve.to_clip, dissolve.start, dissolve.end) == ("a", "b", 5, 15)
     assert timeline.warnings == (
         "track 't' transition 'gone': is not in resources.timelineTransitions; not rendered",
+        "transition 'tt1': starts clip 'b' 5 frames before its media (it begins 5 frames early, "
+        "source_start 0s); the first frame is held",
     )
 
 

@@ -27,4 +27,7 @@ def test_a_push_slides_the_way_it_names(
     timeline = timeline_project(tmp_path, [{}, {"transitions": [joined]}], {})
     (transition,) = timeline.transitions
     assert (transition.kind, transition.from_clip, transition.to_clip) == (kind, "c0", "c1")
-    assert timeline.warnings == ()
+    assert timeline.warnings == (
+        "transition 't1': starts clip 'c1' 2 frames before its media (it begins 2 frames early, "
+        "source_start 0s); the first frame is held",
+    )

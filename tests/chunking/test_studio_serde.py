@@ -32,9 +32,13 @@ def serde_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_serde_project_loads_without_warnings(serde_dir: Path) -> None:
-    tl = load(str(serde_dir / "project.json"), strict=True)
-    assert tl.warnings == ()
+def test_serde_project_loads_with_only_its_held_frames_warned(serde_dir: Path) -> None:
+    tl = load(str(serde_dir / "project.json"))
+    # Clip a's out point is the end of its media: the fade runs past it on a held frame.
+    assert tl.warnings == (
+        "transition 'tr-fade': runs clip 'a' 6 frames past its media (it ends 6 frames late, "
+        "source_end 1s); the last frame is held",
+    )
     assert (tl.name, tl.fps, tl.width, tl.height, tl.frames) == ("Serde project", 30, 320, 180, 60)
     a, b = tl.tracks[0].clips
     assert (a.start, a.end, b.start, b.end, b.source_start, b.source_end) == (
