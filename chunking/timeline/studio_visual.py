@@ -45,10 +45,13 @@ def parse_crop(raw: Any, p: Problems, where: str) -> Crop:
     """A clip's ``crop`` section: pixels off each edge."""
     if not isinstance(raw, Mapping):
         return Crop()
-    edges = [
-        int(number(raw, (k,), 0, p, where, low=0, high=MAX_SIDE, section="crop"))
-        for k in ("left", "top", "right", "bottom")
-    ]
+    edges = []
+    for side in ("left", "top", "right", "bottom"):
+        value = number(raw, (side,), 0, p, where, low=0, high=MAX_SIDE, section="crop")
+        if value != int(value):
+            # A source has whole pixels; cutting a fraction of one would need resampling.
+            p.error(where, f"crop.{side} must be a whole number of pixels, not {value:g}")
+        edges.append(int(value))
     return Crop(*edges)
 
 

@@ -127,3 +127,15 @@ def test_serdes_zero_source_end_means_no_out_point(tmp_path: Path) -> None:
     assert tl.clip("c").source_end is None
     # A generator has no source times at all.
     assert load({**solid("red"), "source_start": 0, "source_end": 0}).clip("c").source_end is None
+
+
+@pytest.mark.parametrize(("side", "value"), [("left", 10.5), ("bottom", 0.4)])
+def test_a_crop_of_part_of_a_pixel_is_refused(side: str, value: float) -> None:
+    raw = {"id": "c", "start_time": 0, "end_time": 1, **solid("#808080"), "crop": {side: value}}
+    with pytest.raises(ValidationError, match=rf"clip 'c': crop.{side} must be a whole number"):
+        load(raw)
+
+
+def test_a_crop_of_whole_pixels_written_as_floats_is_read() -> None:
+    raw = {"id": "c", "start_time": 0, "end_time": 1, **solid("#808080"), "crop": {"top": 4.0}}
+    assert load(raw).clip("c").crop.top == 4
