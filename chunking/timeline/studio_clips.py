@@ -107,7 +107,7 @@ class ClipReader:
             transform=parse_transform(raw.get("transform"), p, where),
             crop=parse_crop(raw.get("crop"), p, where),
             color=parse_color(raw.get("color_correction"), p, where),
-            effects=parse_effects(raw, self.effects, self.fps, p, where),
+            effects=parse_effects(raw, self.effects, self.fps, p, where, (start, max(end, start))),
             text=(
                 checked_text(text, p, where, field)
                 if text is not None and kind is TrackKind.SUBTITLE

@@ -47,8 +47,10 @@ def parse_effects(
     fps: Fraction,
     p: Problems,
     where: str,
+    span: tuple[int, int] | None = None,
 ) -> tuple[Effect, ...]:
-    """A clip's or track's ``effects``/``filters``: inline objects or ids into the registry."""
+    """A clip's or track's ``effects``/``filters``: inline objects or ids into the registry; a
+    clip's ``span`` (its frames) is where an effect window must fall to show."""
     found: list[Effect] = []
     for group in ("effects", "filters"):
         for ref in entries(raw.get(group)):
@@ -57,6 +59,16 @@ def parse_effects(
                 p.error(where, f"{group} refers to unknown id {shown(ref)}")
                 continue
             found.extend(read_effect(spec, fps, p, where))
+    if span is not None:
+        for e in found:
+            if (e.end is not None and e.end <= span[0]) or (
+                e.start is not None and e.start >= span[1]
+            ):
+                p.warn(
+                    f"{where} effect {e.id!r}",
+                    f"its window (frames {e.start} to {e.end}) lies outside the clip (frames "
+                    f"{span[0]} to {span[1]}); it never shows",
+                )
     return tuple(found)
 
 
@@ -164,14 +176,23 @@ def _window(
     spec: Mapping[str, Any], fps: Fraction, p: Problems, w: str
 ) -> tuple[int | None, int | None]:
     frames: list[int | None] = []
+    seconds: list[float] = []
     for name in ("start_time", "end_time"):
         if pick(spec, name) is None:
             frames.append(None)
         else:
-            frames.append(to_frame(number(spec, (name,), 0, p, w, low=0, high=MAX_SECONDS), fps))
+            seconds.append(number(spec, (name,), 0, p, w, low=0, high=MAX_SECONDS))
+            frames.append(to_frame(seconds[-1], fps))
     start, end = frames
     if start is not None and end is not None and end <= start:
-        p.error(w, "end_time must be after start_time")
+        if seconds[1] > seconds[0]:
+            p.error(
+                w,
+                f"start_time {seconds[0]:g}s and end_time {seconds[1]:g}s fall on the same frame "
+                f"({start}): the window must be at least one frame long",
+            )
+        else:
+            p.error(w, "end_time must be after start_time")
     return start, end
 
 

@@ -265,3 +265,19 @@ def test_every_editor_filter_is_rendered_or_reported(
     ]
     reported = [w for w in tl.warnings if repr(name) in w or repr(filter_type) in w]
     assert len(reached) + len(reported) == 1, (clip_effects(tl), tl.warnings)
+
+
+def test_an_effect_window_shorter_than_a_frame_says_so() -> None:
+    raw = {"id": "e", "effect_type": "Invert", "start_time": 0.50, "end_time": 0.51}
+    said = r"effect 'e': start_time 0.5s and end_time 0.51s fall on the same frame \(15\)"
+    with pytest.raises(ValidationError, match=said):
+        with_effects([raw])
+
+
+def test_an_effect_window_outside_its_clip_is_warned() -> None:
+    raw = {"id": "e", "effect_type": "Invert", "start_time": 5, "end_time": 6}
+    tl = with_effects([raw])
+    assert tl.warnings == (
+        "clip 'c' effect 'e': its window (frames 150 to 180) lies outside the clip (frames 0 to "
+        "30); it never shows",
+    )
