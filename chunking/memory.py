@@ -28,7 +28,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chunking.timeline.catalogue import LOOKS, WHOLE_LAYER_EFFECTS
+from chunking.timeline.catalogue import ALPHA_EFFECTS, LOOKS, WHOLE_LAYER_EFFECTS
 from chunking.timeline.model import Clip, Effect, FileSource, Subtitle, Timeline, TrackKind
 
 #: Canvas buffers per canvas pixel: float32 canvas (12), the float temporary and 8-bit frame of
@@ -281,6 +281,9 @@ def clip_part(
     if not clip.color.is_identity():
         temporary.append(COLOR_BPP)
     work = max(shaping, (BUILD_BPP + max(temporary)) * kept)
+    keys = [k for k in kinds if k in ALPHA_EFFECTS]
+    if keys:  # a key runs on the source picture, before the resize (workers.compositor)
+        work = max(work, (BUILD_BPP + max(TO_FLOAT_BPP, *map(_effect_bpp, keys))) * source_px)
     why = _clip_why(t.scale_x, t.scale_y, t.rotation if rotated else 0.0, width, height)
     return Part(f"clip {clip.id!r}", held, work, why)
 

@@ -130,3 +130,17 @@ def test_encoder_grows_with_preset_and_threads() -> None:
     fast = _timeline([_clip()], settings={"export": {"preset": "ultrafast"}})
     slow = _timeline([_clip()], settings={"export": {"preset": "veryslow"}})
     assert encoder_bytes(fast, 1) < encoder_bytes(slow, 1) < encoder_bytes(slow, 24)
+
+
+def test_a_key_costs_the_source_size_it_runs_at(tmp_path: Path) -> None:
+    # A chroma key runs on the source picture before the resize: an 8K source shown small.
+    media = tmp_path / "x.mp4"
+    media.write_bytes(b"")
+
+    def need(kind: str) -> int:
+        fx = [{"id": "e", "effect_type": kind, "params": {}}]
+        raw = {"id": "f", "start_time": 0, "end_time": 1, "source": {"File": str(media)}}
+        timeline = _timeline([{**raw, "transform": {"scale": 0.1}, "effects": fx}])
+        return frame_bytes(timeline, {str(media): (7680, 4320)})[0]
+
+    assert need("ChromaKey") > need("Sepia") + 7680 * 4320 * 12
