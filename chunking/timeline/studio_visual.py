@@ -49,9 +49,13 @@ def parse_crop(raw: Any, p: Problems, where: str) -> Crop:
     for side in ("left", "top", "right", "bottom"):
         value = number(raw, (side,), 0, p, where, low=0, high=MAX_SIDE, section="crop")
         if value != int(value):
-            # A source has whole pixels; cutting a fraction of one would need resampling.
-            p.error(where, f"crop.{side} must be a whole number of pixels, not {value:g}")
-        edges.append(int(value))
+            # A source has whole pixels; cutting a fraction of one would need resampling. An
+            # editor's drag can leave one: the nearest whole pixel is what it meant, said so.
+            p.warn(
+                where,
+                f"crop.{side} {value:g} is not a whole number of pixels: cropped {round(value)}",
+            )
+        edges.append(round(value))
     return Crop(*edges)
 
 

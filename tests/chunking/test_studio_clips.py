@@ -129,11 +129,14 @@ def test_serdes_zero_source_end_means_no_out_point(tmp_path: Path) -> None:
     assert load({**solid("red"), "source_start": 0, "source_end": 0}).clip("c").source_end is None
 
 
-@pytest.mark.parametrize(("side", "value"), [("left", 10.5), ("bottom", 0.4)])
-def test_a_crop_of_part_of_a_pixel_is_refused(side: str, value: float) -> None:
+@pytest.mark.parametrize(("side", "value", "kept"), [("left", 10.6, 11), ("bottom", 0.4, 0)])
+def test_a_crop_of_part_of_a_pixel_is_the_nearest_whole_pixel_said_so(
+    side: str, value: float, kept: int
+) -> None:
     raw = {"id": "c", "start_time": 0, "end_time": 1, **solid("#808080"), "crop": {side: value}}
-    with pytest.raises(ValidationError, match=rf"clip 'c': crop.{side} must be a whole number"):
-        load(raw)
+    timeline = load(raw)
+    assert getattr(timeline.clip("c").crop, side) == kept  # int() cut 10.6 to 10, silently
+    assert any(f"crop.{side} {value:g} is not a whole number" in w for w in timeline.warnings)
 
 
 def test_a_crop_of_whole_pixels_written_as_floats_is_read() -> None:
