@@ -94,7 +94,15 @@ def slice_project(width: int, height: int, frames: int) -> dict[str, Any]:
 
     base = [
         clip("a", 0.0, cut, color_correction=grade, effects=["vignette"]),
-        clip("b", cut, seconds, color_correction=grade, effects=["vignette"]),
+        # From a little into the source: the dissolve shows b's frames before the cut (handles).
+        clip(
+            "b",
+            cut,
+            seconds,
+            color_correction=grade,
+            effects=["vignette"],
+            source_start=(frames // 3 + 1) // 2 / FPS,
+        ),  # fmt: skip
     ]
     pip = clip(
         "pip",
