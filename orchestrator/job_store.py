@@ -19,6 +19,7 @@ from redis.retry import Retry
 
 from common.urls import check_redis_url
 from orchestrator import keys
+from orchestrator.cluster_clock import ClusterClock
 from orchestrator.job_events import publish_event
 from orchestrator.job_record import (
     ChunkRecord,
@@ -31,9 +32,6 @@ from orchestrator.job_record import (
 
 #: Default lifetime of a finished job's records (seconds).
 FINISHED_TTL = 7 * 24 * 3600
-
-#: How often a store measures again how far its machine's clock is from the Redis server's.
-CLOCK_CHECK_SECONDS = 60.0
 
 
 #: What a job id may be: ours are 16 hex digits. Anything with a ':' would name another of the
@@ -79,28 +77,11 @@ class JobStore:
         self.redis = client
         self.finished_ttl = finished_ttl
         self._save_chunk = client.register_script(_SAVE_CHUNK)
-        self._clock = clock
-        self._offset = 0.0
-        self._offset_checked: float | None = None
+        self._time = ClusterClock(client, clock)
 
     def now(self) -> float:
-        """The cluster's time: this machine's clock set to the Redis server's.
-
-        Nodes compare each other's timestamps (a chunk's last progress against the
-        orchestrator's tick, a merge's lease, a retry's due time): a worker whose clock ran a
-        minute behind had every chunk it started taken for stalled and rendered again."""
-        checked = self._offset_checked
-        if checked is None or time.monotonic() - checked > CLOCK_CHECK_SECONDS:
-            try:
-                before = self._clock()
-                seconds, micros = self.redis.time()
-                after = self._clock()
-            except redis.RedisError:
-                pass  # the write that follows reports Redis being away; keep the last offset
-            else:
-                self._offset = seconds + micros / 1e6 - (before + after) / 2
-                self._offset_checked = time.monotonic()
-        return self._clock() + self._offset
+        """The cluster's time (ClusterClock): what every node's timestamps in here are in."""
+        return self._time.now()
 
     @classmethod
     def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:

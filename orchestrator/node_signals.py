@@ -44,6 +44,7 @@ from common.errors import RenderError
 from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES, render_queue
 from common.settings import Settings
 from orchestrator import keys
+from orchestrator.cluster_clock import ClusterClock
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
 from orchestrator.pool_size import PoolFollower
@@ -236,7 +237,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     """Advertise this worker node and its pool size every few seconds while it runs."""
     client = redis.Redis.from_url(app.conf.broker_url)
     name = _name(sender)
-    clock = JobStore(client)  # the cluster's time: the orchestrator reads these beats
+    clock = ClusterClock(client)  # the orchestrator compares these beats with its own time
     since = clock.now()
     sampler = HostSampler()
     consumer = getattr(sender, "task_consumer", None)
@@ -329,7 +330,7 @@ class NodeDrain:
     def __init__(self, app: Celery, client: Any, name: str, queues: Sequence[str]) -> None:
         self.app = app
         self.client = client
-        self._clock = JobStore(client)  # hand-back times are the autoscaler's, in cluster time
+        self._clock = ClusterClock(client)  # hand-back times are the autoscaler's, cluster time
         self.name = name
         self.queues = list(queues) or list(QUEUES)
         #: set while the node takes no new work (a drain or a spot evacuation)

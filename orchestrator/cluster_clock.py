@@ -1,0 +1,41 @@
+"""The cluster's time: a machine's clock set to the Redis server's, which every node shares."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+#: How often a clock measures again how far its machine's clock is from the Redis server's.
+CLOCK_CHECK_SECONDS = 60.0
+
+
+class ClusterClock:
+    """This machine's clock, corrected to the Redis server's (``TIME``, measured every minute)."""
+
+    def __init__(self, client: Any, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self._clock = clock
+        self._offset = 0.0
+        self._offset_checked: float | None = None
+
+    def now(self) -> float:
+        """The cluster's time: this machine's clock set to the Redis server's.
+
+        Nodes compare each other's timestamps (a chunk's last progress against the
+        orchestrator's tick, a merge's lease, a retry's due time): a worker whose clock ran a
+        minute behind had every chunk it started taken for stalled and rendered again."""
+        checked = self._offset_checked
+        if checked is None or time.monotonic() - checked > CLOCK_CHECK_SECONDS:
+            try:
+                before = self._clock()
+                seconds, micros = self.client.time()
+                after = self._clock()
+            except redis.RedisError:
+                pass  # the write that follows reports Redis being away; keep the last offset
+            else:
+                self._offset = seconds + micros / 1e6 - (before + after) / 2
+                self._offset_checked = time.monotonic()
+        return self._clock() + self._offset
