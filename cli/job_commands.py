@@ -318,16 +318,10 @@ def submit_deadline(text: str | None, now: float | None = None) -> float | None:
     """``--deadline`` as epoch seconds, read as ``estimate`` reads it (ISO 8601 or +N[smhd]);
     RenderError for a time already past (the job would have jumped to urgent without a word)."""
     from orchestrator.api_estimate import parse_deadline
+    from orchestrator.scheduling import future_deadline
 
     now = time.time() if now is None else now
-    when = parse_deadline(text, now)
-    if when is not None and when <= now:
-        passed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
-        raise RenderError(
-            f"deadline {text!r} has passed ({passed} is before now); give a future time "
-            "(ISO 8601, UTC if no zone) or one from now (+2h)"
-        )
-    return when
+    return future_deadline(parse_deadline(text, now), text, now)
 
 
 def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_cancel import cancel
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.scheduling import deadline_time
+from orchestrator.scheduling import deadline_time, future_deadline
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
     NodeMetrics,
@@ -121,6 +121,7 @@ class CloudRenderingAPI(ClusterControl):
         if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
             # NaN compares false with every cost: the ceiling would be off without a word.
             raise RenderError(f"max cost {max_cost!r} must be a number of dollars, 0 or more")
+        when = future_deadline(deadline_time(deadline), deadline, time.time())
         storage_url = self._storage_url()
         prepared = self._project(project, settings, base_dir, output)
         timeline = prepared.timeline
@@ -136,7 +137,7 @@ class CloudRenderingAPI(ClusterControl):
             storage_url=storage_url,
             output=output,
             priority=priority,
-            deadline=deadline_time(deadline),
+            deadline=when,
             max_cost=max_cost,
             chunk_frames=chunk_frames,
             keep_segments=keep_segments,

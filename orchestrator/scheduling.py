@@ -127,6 +127,17 @@ def deadline_time(value: float | dt.datetime | str | None) -> float | None:
     return _plausible(value.timestamp())
 
 
+def future_deadline(when: float | None, given: object, now: float) -> float | None:
+    """``when`` itself, or RenderError when it has passed: a job would jump to urgent silently."""
+    if when is not None and when <= now:
+        passed = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise RenderError(
+            f"deadline {given!r} has passed ({passed} is before now); give a future time "
+            "(ISO 8601, UTC if no zone) or one from now (+2h)"
+        )
+    return when
+
+
 #: Deadlines are epoch seconds from 1970 to the year 5138: -1e18 or 1e308 is a mistake.
 _LATEST = 1e11
 

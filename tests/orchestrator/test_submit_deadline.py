@@ -1,0 +1,50 @@
+"""A deadline given to submit_job: a past one is refused, a future one is kept on the job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+
+from common.errors import RenderError
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.scheduling import future_deadline
+from tests.helpers import colour_project
+
+
+@pytest.fixture
+def api(redis_url: str, tmp_path: Path) -> CloudRenderingAPI:
+    return CloudRenderingAPI(redis_url, storage_url=(tmp_path / "storage").as_uri())
+
+
+@pytest.mark.parametrize(
+    ("when", "now", "refused"),
+    [(None, 100.0, False), (101.0, 100.0, False), (100.0, 100.0, True), (5.0, 100.0, True)],
+)
+def test_only_a_time_after_now_is_a_deadline(when: float | None, now: float, refused: bool) -> None:
+    if refused:
+        with pytest.raises(RenderError, match="has passed .* give a future time"):
+            future_deadline(when, "x", now)
+    else:
+        assert future_deadline(when, "x", now) == when
+
+
+@pytest.mark.parametrize(
+    "deadline",
+    [time.time() - 60, (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()],
+)
+def test_a_past_deadline_is_refused_and_nothing_is_queued(
+    api: CloudRenderingAPI, tmp_path: Path, deadline: float | str
+) -> None:
+    with pytest.raises(RenderError, match="has passed") as caught:
+        api.submit_job(colour_project(1.0), output=str(tmp_path / "o.mp4"), deadline=deadline)
+    assert "\n" not in str(caught.value)
+    assert api.store.active() == []
+
+
+def test_a_future_deadline_is_kept_on_the_job(api: CloudRenderingAPI, tmp_path: Path) -> None:
+    when = time.time() + 3600
+    job = api.submit_job(colour_project(1.0), output=str(tmp_path / "o.mp4"), deadline=when)
+    assert api.get_job_status(job).deadline == pytest.approx(when)
