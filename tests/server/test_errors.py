@@ -153,6 +153,15 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
         400,
         "deadline",
     ),
+    (
+        "deadline already past",
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "deadline": "2001-09-09T01:46:40Z"}),
+        JSON,
+        400,
+        "has passed",
+    ),
     ("non-UTF-8 body", "POST", "/v1/jobs", b'{"project": "\xff\xfe"}', JSON, 400, "UTF-8"),
     (
         "a lone surrogate in the job's name",  # valid JSON, but no character: no answer holds it
