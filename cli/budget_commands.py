@@ -4,7 +4,6 @@ user) and ``cloudrender billing export`` (spend per day, project, user or job as
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,14 @@ import redis
 
 from common.errors import RenderError
 from common.settings import Settings
-from orchestrator.billing_export import ExportBy, ExportFormat, check_day, rows, write
+from orchestrator.billing_export import (
+    ExportBy,
+    ExportFormat,
+    check_day,
+    fixed_point_json,
+    rows,
+    write,
+)
 from orchestrator.budget_rules import Budget, BudgetStatus, Scope, check_limit, dollars
 from orchestrator.budgets import clear_budget, set_budget, statuses
 from orchestrator.job_store import JobStore
@@ -104,7 +110,8 @@ def run_budget_show(args: argparse.Namespace) -> int:
             print(f"{scope} {name!r}: no budget")
             return 0
     if args.json:
-        print(json.dumps([s.to_json() for s in found], indent=2))
+        # Fixed point, as `billing export --format json`: 6.8e-05 is no way to write money.
+        print(fixed_point_json([s.to_json() for s in found]), end="")
     elif not found:
         print("no budgets set (cloudrender budget set --project NAME --monthly USD)")
     else:

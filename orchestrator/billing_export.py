@@ -153,7 +153,7 @@ def job_rows(client: Any, since: str) -> list[dict[str, Any]]:
 def write(found: list[dict[str, Any]], by: ExportBy, fmt: ExportFormat) -> str:
     """The rows as CSV (header row first; empty cells for unknown values) or as a JSON list."""
     if fmt is ExportFormat.JSON:
-        return _json(found)
+        return fixed_point_json(found)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS[by], lineterminator="\n")
     writer.writeheader()
@@ -161,7 +161,7 @@ def write(found: list[dict[str, Any]], by: ExportBy, fmt: ExportFormat) -> str:
     return out.getvalue()
 
 
-def _json(found: list[dict[str, Any]]) -> str:
+def fixed_point_json(found: list[dict[str, Any]]) -> str:
     """The rows as ``json.dumps(found, indent=2)`` lays them out, but with numbers in fixed
     point as in the CSV (``0.000068``): json writes a float's repr, ``6.8e-05``."""
     if not found:

@@ -62,6 +62,20 @@ def test_set_show_and_clear_a_budget(broker: str, capsys: pytest.CaptureFixture[
     assert capsys.readouterr().out.startswith("no budgets set")
 
 
+def test_show_json_writes_small_spends_in_fixed_point(
+    broker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`budget show --json` as `billing export --format json`: 0.000068, not 6.8e-05."""
+    run("budget", "set", "--project", "film", "--daily", "5", "--broker", broker)
+    with redis.Redis.from_url(broker, decode_responses=True) as client:
+        record_spend(client, "film", "ann", 0.000068, time.time())
+    capsys.readouterr()
+    run("budget", "show", "--json", "--broker", broker)
+    text = capsys.readouterr().out
+    assert '"spent": 0.000068' in text and "e-" not in text
+    assert json.loads(text)[0]["spent"] == pytest.approx(0.000068)
+
+
 def test_show_one_project_or_user(broker: str, capsys: pytest.CaptureFixture[str]) -> None:
     """README's synopsis: `budget show --project P` (it was refused as an unknown option)."""
     run("budget", "set", "--project", "film", "--daily", "5", "--broker", broker)
