@@ -24,6 +24,12 @@ format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709``):
 SDR video with BT.2020 primaries (no PQ or HLG) only has its primaries converted, in BT.1886
 linear light (steps 1, 3 and 5). Transfer curves run through look-up tables over 16-bit
 codes; everything else is a few float32 operations a pixel.
+
+``numpy_to_sdr`` is the reference: about 45 passes over float frames. Where the C kernels were
+built, ``to_sdr`` runs all the steps in one pass over the pixels instead (``kernels.hdr_to_sdr``,
+some 6 times faster: bench/hdr_steps.py): the same float32 operations in the same order on the
+same tables, so its frames are bit-identical to the reference's (tests/workers/test_hdr_kernel.py)
+and the render fingerprint, which names the C library by its hash, needs nothing more.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from workers import kernels
 
 #: FFmpeg's colour tags (AVColorTransferCharacteristic, AVColorPrimaries, AVColorSpace).
 TRC_PQ, TRC_HLG = 16, 18
@@ -73,6 +81,9 @@ _A, _B, _C, _D, _E, _F = 0.15, 0.50, 0.10, 0.20, 0.02, 0.30
 #: cd/m2, by an 8-bit step).
 _GAMMA_TABLE = 1 << 18
 
+#: cr_hdr_to_sdr's transfer argument.
+_TRANSFERS = {"sdr": 0, "pq": 1, "hlg": 2}
+
 Array = npt.NDArray[np.float32]
 Planes = npt.NDArray[np.uint16]
 Codes = npt.NDArray[np.int32]
@@ -112,6 +123,18 @@ def to_sdr(
 ) -> npt.NDArray[np.uint8]:
     """BT.709 SDR 8-bit RGB (h x w x 3) of three equal-sized planes of `bits`-deep samples
     held in the top bits of uint16 (as swscale's ``yuv444p16le`` holds them)."""
+    tables = (_to_light(conversion.transfer), _hlg_gain(), _gamma_table())
+    transfer = _TRANSFERS[conversion.transfer]
+    rgb = kernels.hdr_to_sdr(
+        (y, cb, cr), _kernel_constants(conversion, bits), tables, transfer, conversion.wide
+    )
+    return rgb if rgb is not None else numpy_to_sdr(y, cb, cr, conversion, bits)
+
+
+def numpy_to_sdr(
+    y: Planes, cb: Planes, cr: Planes, conversion: ColourConversion, bits: int
+) -> npt.NDArray[np.uint8]:
+    """to_sdr in NumPy: the reference the C kernel (kernels.hdr_to_sdr) equals bit for bit."""
     to_light = _to_light(conversion.transfer)
     r, g, b = (np.take(to_light, code) for code in _codes(y, cb, cr, conversion, bits))
     if conversion.transfer == "hlg":
@@ -130,10 +153,11 @@ def to_sdr(
     return out
 
 
-def _codes(
-    y: Planes, cb: Planes, cr: Planes, conversion: ColourConversion, bits: int
-) -> tuple[Codes, Codes, Codes]:
-    """The 16-bit codes (0..65535) of the non-linear R'G'B' the YUV samples stand for."""
+def _code_constants(
+    conversion: ColourConversion, bits: int
+) -> tuple[np.float32, list[tuple[np.float32, np.float32, np.float32]]]:
+    """The luma scale and, per R', G', B', the offset and Cb and Cr weights that turn samples
+    into 16-bit codes: offsets, scales to 16-bit codes and rounding (+0.5) folded in."""
     if conversion.full_range:
         top = float(((1 << bits) - 1) << (16 - bits))
         y_off, y_scale, c_scale = 0.0, top, top
@@ -141,8 +165,6 @@ def _codes(
         y_off, y_scale, c_scale = 16 * 256.0, 219 * 256.0, 224 * 256.0
     kr, kb = conversion.matrix
     kg = 1.0 - kr - kb
-    # Each channel is one sum of scaled samples; the offsets, the scales to 16-bit codes and
-    # the rounding (+0.5) are folded into its constants: few passes over the frame.
     ky = 65535.0 / y_scale
     kc = 65535.0 / c_scale
     rows = (
@@ -150,19 +172,52 @@ def _codes(
         (-2 * kb * (1 - kb) / kg, -2 * kr * (1 - kr) / kg),
         (2 * (1 - kb), 0.0),
     )
+    channels = [
+        (
+            np.float32(0.5 - y_off * ky - 32768.0 * kc * (ku + kv)),
+            np.float32(ku * kc),
+            np.float32(kv * kc),
+        )
+        for ku, kv in rows
+    ]
+    return np.float32(ky), channels
+
+
+def _codes(
+    y: Planes, cb: Planes, cr: Planes, conversion: ColourConversion, bits: int
+) -> tuple[Codes, Codes, Codes]:
+    """The 16-bit codes (0..65535) of the non-linear R'G'B' the YUV samples stand for."""
+    # Each channel is one sum of scaled samples: few passes over the frame.
+    ky, channels = _code_constants(conversion, bits)
     luma = y.astype(np.float32)
-    luma *= np.float32(ky)
+    luma *= ky
     u = cb.astype(np.float32)
     v = cr.astype(np.float32)
     codes = []
-    for ku, kv in rows:
-        c = luma + np.float32(0.5 - y_off * ky - 32768.0 * kc * (ku + kv))
+    for offset, ku, kv in channels:
+        c = luma + offset
         for k, plane in ((ku, u), (kv, v)):
             if k:
-                c += plane * np.float32(k * kc)
+                c += plane * k
         np.clip(c, 0.0, 65535.0, out=c)
         codes.append(c.astype(np.int32))
     return codes[0], codes[1], codes[2]
+
+
+@functools.cache
+def _kernel_constants(conversion: ColourConversion, bits: int) -> Array:
+    """The float32 constants of cr_hdr_to_sdr (kernels.c lists them), rounded from the same
+    values as the NumPy steps' own: the two paths then differ in nothing but the loop."""
+    ky, channels = _code_constants(conversion, bits)
+    kr, kb = BT2020
+    values = [ky, *(c[0] for c in channels), *(c[1] for c in channels)]
+    values += [c[2] for c in channels]
+    values += [np.float32(kr), np.float32(1 - kr - kb), np.float32(kb)]
+    values += list(BT2020_TO_BT709.ravel())
+    values += [np.float32(v) for v in (_A, _C * _B, _D * _E, _B, _D * _F, _E / _F)]
+    values += [np.float32(hable(PEAK / REFERENCE_WHITE)), np.float32(1e-6)]
+    values += [np.float32(_GAMMA_TABLE - 1)]
+    return np.array(values, dtype=np.float32)
 
 
 @functools.cache

@@ -12,11 +12,15 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 /* Bumped with every change of a function's signature or meaning: workers/kernels.py refuses a
  * library built from another version of this file (an editable install not rebuilt). */
-int cr_abi(void) { return 3; }
+int cr_abi(void) { return 4; }
 
 /* AVX2 copies of the loops beside the baseline ones, chosen when the library loads (an ifunc):
  * a wheel built on one x86-64 runs on any. The results do not depend on which copy runs:
@@ -201,6 +205,146 @@ CR_VECTOR void cr_rgb_to_yuv420p(const uint8_t *rgb, Py_ssize_t rgb_stride, Py_s
         for (Py_ssize_t cx = 0; cx < cw; cx++) {
             const int32_t v = k[6] * sum_r[cx] + k[7] * sum_g[cx] + k[8] * sum_b[cx];
             dv[cx] = (uint8_t)((v + (128 << 20) + (1 << 19)) >> 20);
+        }
+    }
+}
+
+/* HDR (PQ, HLG) or BT.2020 YUV to BT.709 SDR RGB24, the whole of workers/hdr.py's to_sdr in one
+ * pass: the same float32 operations in the same order, the same tables, so the result is
+ * bit-identical to its NumPy reference. Planes are uint16 samples (swscale's yuv444p16le), rows
+ * `*_stride` elements apart; `out` is H x W x 3 uint8, rows `out_stride` bytes apart.
+ *
+ * k holds hdr.py's float32 constants (see hdr._kernel_constants): 0 the luma scale, 1-3 each
+ * channel's offset, 4-6 its Cb and 7-9 its Cr weight (zero weights add +0.0: the same codes as
+ * NumPy skipping them), 10-12 the HLG OOTF's luma weights, 13-21 the primaries matrix by rows,
+ * 22-29 Hable's curve (A, C*B, D*E, B, D*F, E/F, hable(peak), the floor of the largest
+ * component), 30 the gamma table's last index. `light` is the transfer's table by 16-bit code,
+ * `gain` the HLG OOTF's by 16-bit square root of the scene luminance, `gamma` the 8-bit code
+ * of each step of display light. transfer: 0 SDR (no tone map), 1 PQ, 2 HLG. */
+#define CR_HDR_BLOCK 256
+
+/* v = sqrt(v), n values: exactly rounded IEEE square roots, as NumPy's. sqrtf's loop is not
+ * vectorised (it may set errno), so SSE's packed root where there is one. */
+static inline void square_roots(float *v, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+#ifdef __SSE__
+    for (; i + 4 <= n; i += 4) _mm_storeu_ps(v + i, _mm_sqrt_ps(_mm_loadu_ps(v + i)));
+#endif
+    for (; i < n; i++) v[i] = sqrtf(v[i]);
+}
+CR_VECTOR void cr_hdr_to_sdr(const uint16_t *yp, Py_ssize_t y_stride, const uint16_t *up,
+                             Py_ssize_t u_stride, const uint16_t *vp, Py_ssize_t v_stride,
+                             Py_ssize_t height, Py_ssize_t width, const float *k,
+                             const float *light, const float *gain, const uint8_t *gamma,
+                             int transfer, int wide, uint8_t *out, Py_ssize_t out_stride) {
+    float r[CR_HDR_BLOCK], g[CR_HDR_BLOCK], b[CR_HDR_BLOCK];
+    int32_t ir[CR_HDR_BLOCK], ig[CR_HDR_BLOCK], ib[CR_HDR_BLOCK];
+    const float ky = k[0];
+    const float off_r = k[1], off_g = k[2], off_b = k[3];
+    const float ku_r = k[4], ku_g = k[5], ku_b = k[6];
+    const float kv_r = k[7], kv_g = k[8], kv_b = k[9];
+    const float top = k[30];
+    for (Py_ssize_t y = 0; y < height; y++) {
+        const uint16_t *ys = yp + y * y_stride, *us = up + y * u_stride, *vs = vp + y * v_stride;
+        uint8_t *d = out + y * out_stride;
+        for (Py_ssize_t x0 = 0; x0 < width; x0 += CR_HDR_BLOCK) {
+            const Py_ssize_t n = width - x0 < CR_HDR_BLOCK ? width - x0 : CR_HDR_BLOCK;
+            /* YUV to 16-bit R'G'B' codes: clipped, truncated (hdr._codes). */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const float luma = (float)ys[x0 + i] * ky;
+                const float u = (float)us[x0 + i], v = (float)vs[x0 + i];
+                float cr = luma + off_r, cg = luma + off_g, cb = luma + off_b;
+                cr = cr + u * ku_r;
+                cg = cg + u * ku_g;
+                cb = cb + u * ku_b;
+                cr = cr + v * kv_r;
+                cg = cg + v * kv_g;
+                cb = cb + v * kv_b;
+                ir[i] = (int32_t)(cr < 0.0f ? 0.0f : (cr > 65535.0f ? 65535.0f : cr));
+                ig[i] = (int32_t)(cg < 0.0f ? 0.0f : (cg > 65535.0f ? 65535.0f : cg));
+                ib[i] = (int32_t)(cb < 0.0f ? 0.0f : (cb > 65535.0f ? 65535.0f : cb));
+            }
+            for (Py_ssize_t i = 0; i < n; i++) {
+                r[i] = light[ir[i]];
+                g[i] = light[ig[i]];
+                b[i] = light[ib[i]];
+            }
+            if (transfer == 2) {
+                /* HLG's OOTF: the gain by the square root of the scene luminance (_hlg_ootf). */
+                const float kr = k[10], kg = k[11], kb = k[12];
+                float root[CR_HDR_BLOCK];
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    float s = r[i] * kr;
+                    s = s + g[i] * kg;
+                    root[i] = s + b[i] * kb;
+                }
+                square_roots(root, n);
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    float s = root[i] * 65535.0f;
+                    s = s + 0.5f;
+                    ir[i] = (int32_t)(s < 0.0f ? 0.0f : (s > 65535.0f ? 65535.0f : s));
+                }
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    const float f = gain[ir[i]];
+                    r[i] = r[i] * f;
+                    g[i] = g[i] * f;
+                    b[i] = b[i] * f;
+                }
+            }
+            if (wide) {
+                const float *m = k + 13;
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    const float rv = r[i], gv = g[i], bv = b[i];
+                    float o0 = rv * m[0], o1 = rv * m[3], o2 = rv * m[6];
+                    o0 = o0 + gv * m[1];
+                    o1 = o1 + gv * m[4];
+                    o2 = o2 + gv * m[7];
+                    r[i] = o0 + bv * m[2];
+                    g[i] = o1 + bv * m[5];
+                    b[i] = o2 + bv * m[8];
+                }
+            }
+            if (transfer != 0) {
+                /* Hable on the largest component, the three scaled alike (_tone_map). */
+                const float a = k[22], cb_ = k[23], de = k[24], bb = k[25], df = k[26];
+                const float ef = k[27], peak = k[28], floor_ = k[29];
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    float sig = r[i] > g[i] ? r[i] : g[i];
+                    sig = sig > b[i] ? sig : b[i];
+                    sig = sig > floor_ ? sig : floor_;
+                    float num = sig * a;
+                    num = num + cb_;
+                    num = num * sig;
+                    num = num + de;
+                    float den = sig * a;
+                    den = den + bb;
+                    den = den * sig;
+                    den = den + df;
+                    num = num / den;
+                    num = num - ef;
+                    sig = sig * peak;
+                    num = num / sig;
+                    r[i] = r[i] * num;
+                    g[i] = g[i] * num;
+                    b[i] = b[i] * num;
+                }
+            }
+            /* Display light to table steps: clipped, truncated (to_sdr's last loop). */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                float vr = r[i] * top, vg = g[i] * top, vb = b[i] * top;
+                vr = vr + 0.5f;
+                vg = vg + 0.5f;
+                vb = vb + 0.5f;
+                ir[i] = (int32_t)(vr < 0.0f ? 0.0f : (vr > top ? top : vr));
+                ig[i] = (int32_t)(vg < 0.0f ? 0.0f : (vg > top ? top : vg));
+                ib[i] = (int32_t)(vb < 0.0f ? 0.0f : (vb > top ? top : vb));
+            }
+            uint8_t *db = d + 3 * x0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                db[3 * i] = gamma[ir[i]];
+                db[3 * i + 1] = gamma[ig[i]];
+                db[3 * i + 2] = gamma[ib[i]];
+            }
         }
     }
 }

@@ -6,8 +6,10 @@ The C library (``workers/kernels.c``, built by ``pip install`` as ``workers._ker
 compiler is there; optional) streams a layer through a step without NumPy's full-frame
 temporaries. Its results are bit-identical to the NumPy reference functions below (``numpy_*``),
 except ``affine_clip``, whose three products NumPy's BLAS may fuse or order differently: there
-the two agree within 2 ulp (tests/workers/test_kernels.py). Which one renders is part of the
-render fingerprint (``BACKEND``), so one job's chunks never mix them.
+the two agree within 2 ulp (tests/workers/test_kernels.py). ``hdr_to_sdr`` is workers.hdr's
+HDR to SDR conversion, bit-identical to ``hdr.numpy_to_sdr`` (tests/workers/test_hdr_kernel.py).
+Which one renders is part of the render fingerprint (``BACKEND``), so one job's chunks never mix
+them.
 
 ctypes releases the GIL around each call, so the compositor thread runs beside the encoder.
 """
@@ -31,12 +33,14 @@ from workers.arrays import module_of
 
 Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
 Rgb8 = npt.NDArray[np.uint8]
+Planes = npt.NDArray[np.uint16]
 
 #: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 3
+ABI = 4
 _F32 = ctypes.POINTER(ctypes.c_float)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
 _I32 = ctypes.POINTER(ctypes.c_int32)
+_U16 = ctypes.POINTER(ctypes.c_uint16)
 _SIZE = ctypes.c_ssize_t
 
 
@@ -74,6 +78,8 @@ def _load() -> tuple[Any, str]:
         + [_SIZE, _SIZE],
         "cr_rgb_to_yuv420p": [_U8, _SIZE, _SIZE, _SIZE, _U8, _SIZE, _U8, _SIZE, _U8, _SIZE]
         + [_I32, _I32],
+        "cr_hdr_to_sdr": [_U16, _SIZE, _U16, _SIZE, _U16, _SIZE, _SIZE, _SIZE, _F32, _F32, _F32]
+        + [_U8, ctypes.c_int, ctypes.c_int, _U8, _SIZE],
     }.items():
         getattr(lib, name).argtypes = args
         getattr(lib, name).restype = None
@@ -107,6 +113,10 @@ def _f32(a: npt.NDArray[Any]) -> Any:
     return a.ctypes.data_as(_F32)
 
 
+def _u16(a: npt.NDArray[Any]) -> Any:
+    return a.ctypes.data_as(_U16)
+
+
 def _contiguous(a: npt.NDArray[Any], dtype: type) -> npt.NDArray[Any]:
     return np.ascontiguousarray(a, dtype=dtype)
 
@@ -123,6 +133,9 @@ def _yuv_coefficients(kr: float, kb: float) -> npt.NDArray[np.int32]:
     k[2, 1] = -(k[2, 0] + k[2, 2])
     return k
 
+
+#: How many float32 constants cr_hdr_to_sdr reads (kernels.c lists them).
+HDR_CONSTANTS = 31
 
 #: BT.709, what the renderer's H.264/HEVC/VP9/AV1 output is tagged as.
 BT709 = _yuv_coefficients(0.2126, 0.0722)
@@ -314,3 +327,46 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         scratch.ctypes.data_as(_I32),
     )
     return True
+
+
+def hdr_to_sdr(
+    planes: tuple[Planes, Planes, Planes],
+    constants: Image,
+    tables: tuple[Image, Image, Rgb8],
+    transfer: int,
+    wide: bool,
+) -> Rgb8 | None:
+    """workers.hdr's YUV to BT.709 SDR RGB24 in one pass with the C kernel (bit-identical to
+    hdr.numpy_to_sdr, which gives it `constants` and `tables`: light, HLG gain, gamma), or None
+    where it was not built or the planes are not plain uint16 rows of one size."""
+    if _LIB is None or any(type(p) is not np.ndarray for p in planes):
+        return None
+    shape = planes[0].shape
+    if len(shape) != 2 or any(p.shape != shape or p.dtype != np.uint16 for p in planes):
+        return None
+    strides = [_rows(p, 1) for p in planes]
+    if any(s is None for s in strides):
+        return None
+    light, gain, gamma = (np.ascontiguousarray(t) for t in tables)
+    k = _contiguous(constants, np.float32)
+    if k.shape != (HDR_CONSTANTS,) or light.shape != (65536,) or gain.shape != (65536,):
+        raise ValueError("hdr_to_sdr: constants or tables of the wrong size")
+    if gamma.dtype != np.uint8 or int(k[30]) != gamma.size - 1 or light.dtype != np.float32:
+        raise ValueError("hdr_to_sdr: the gamma table does not match its constant")
+    height, width = shape
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    args = [arg for p, s in zip(planes, strides, strict=True) for arg in (_u16(p), s)]
+    _LIB.cr_hdr_to_sdr(
+        *args,
+        height,
+        width,
+        _f32(k),
+        _f32(light),
+        _f32(gain),
+        gamma.ctypes.data_as(_U8),
+        transfer,
+        int(wide),
+        out.ctypes.data_as(_U8),
+        out.strides[0],
+    )
+    return out
