@@ -48,11 +48,12 @@ CODE_PACKAGES = ("common", "chunking", "workers")
 _LIBRARY = re.compile(
     r"^lib(avcodec|avformat|avutil|avfilter|swscale|swresample|postproc|x264|x265|vpx|"
     r"SvtAv1Enc|SvtAv1Dec|dav1d|aom|opus|mp3lame|vorbis|vorbisenc|theora|webp|webpmux|sharpyuv|"
-    r"jpeg|turbojpeg|png16|png|tiff|openjp2|freetype|harfbuzz|fribidi|raqm|"
+    r"jpeg|turbojpeg|png16|png|tiff|openjp2|lcms2|freetype|harfbuzz|fribidi|raqm|"
     r"openblas\w*|scipy_openblas\w*|mkl_\w+|blis\w*)(?=[-.])"
 )
-#: Pillow features whose versions show in text and image decoding.
-_PIL_FEATURES = ("freetype2", "raqm", "fribidi", "harfbuzz", "libjpeg_turbo", "zlib")
+#: Pillow features whose versions show in text and image decoding (LittleCMS: stills' ICC
+#: profiles, workers.still_colour).
+_PIL_FEATURES = ("freetype2", "raqm", "fribidi", "harfbuzz", "libjpeg_turbo", "zlib", "littlecms2")
 
 
 def render_fingerprint() -> str:

@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 from chunking.timeline.model import IMAGE_EXTENSIONS, GeneratedSource, ImageSequence
 from common.errors import AssetNotFound, DecodeError
 from workers.media_open import open_image
+from workers.still_colour import to_srgb
 
 if TYPE_CHECKING:
     from workers.video_source import VideoSource
@@ -56,7 +57,7 @@ class StillSource:
                 if refused is not None:
                     raise DecodeError(f"clip {clip_id!r}: {refused}")
                 opened.load()
-                img = ImageOps.exif_transpose(opened)
+                img = to_srgb(ImageOps.exif_transpose(opened))
                 if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
                     rgba = np.asarray(img.convert("RGBA"))
                     alpha = np.ascontiguousarray(rgba[:, :, 3])
