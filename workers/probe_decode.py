@@ -3,7 +3,8 @@ images of a sequence the clips show, so that it refuses what the render would (a
 mid-file, frame times out of order, a broken or oversized image of a sequence).
 
 Each file is decoded at most ``DECODE_PACKETS`` packets deep over its used ranges; an image of
-a sequence is read to its header (and a PNG's last chunk), not decoded.
+a sequence is read to its header and checked for being cut short (a PNG's last chunk, a TIFF's
+strips, a JPEG decoded at an eighth of its size), not decoded at full size.
 """
 
 from __future__ import annotations
@@ -204,13 +205,39 @@ def image_problem(path: str) -> str | None:
             refused = unsupported_still(image, path)
             if refused is not None:
                 return refused
-            if image.format == "PNG" and not _ends_whole(path):
+            if _cut_short(image, path):
                 return f"cannot decode image {path}: the file is cut short"
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return f"image is too large (over {MAX_SOURCE_PIXELS} pixels): {path}"
     except (OSError, ValueError, SyntaxError) as exc:
         return f"cannot decode image {path}: {exc}"
     return None
+
+
+def _cut_short(image: Image.Image, path: str) -> bool:
+    """Whether an opened image's file ends before its pixels do, found without decoding them
+    at full size: a PNG by its last chunk, a TIFF by where its strips end, a JPEG (a camera's
+    time-lapse) decoded at an eighth of its size, which still reads all its compressed data;
+    OSError when that decode fails. Other formats: a broken header is found on opening."""
+    if image.format == "PNG":
+        return not _ends_whole(path)
+    if image.format == "TIFF":
+        tags = image.tag_v2  # type: ignore[attr-defined]
+        offsets, counts = tags.get(273) or tags.get(324), tags.get(279) or tags.get(325)
+        if offsets and counts:
+            ends = [int(o) + int(c) for o, c in zip(_tuple(offsets), _tuple(counts), strict=False)]
+            return max(ends) > os.path.getsize(path)
+        return False
+    if image.format in ("JPEG", "BMP", "GIF"):
+        # JPEG's DCT scaling; BMP and GIF are small or cheap to decode whole.
+        image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
+        image.load()  # Pillow raises "image file is truncated" where the data runs out
+    return False
+
+
+def _tuple(value: Any) -> tuple[Any, ...]:
+    """A TIFF tag's value as a tuple (Pillow gives a lone strip's as a number)."""
+    return value if isinstance(value, tuple) else (value,)
 
 
 def _ends_whole(path: str) -> bool:

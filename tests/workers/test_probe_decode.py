@@ -92,6 +92,32 @@ def test_a_truncated_image_inside_a_sequence_is_refused(tmp_path: Path) -> None:
     assert problems == [f"clip 'plate': cannot decode image {broken}: the file is cut short"]
 
 
+@pytest.mark.parametrize("suffix", [".jpg", ".tif", ".bmp"])
+def test_an_image_cut_short_inside_a_jpeg_tiff_or_bmp_sequence_is_refused(
+    tmp_path: Path, suffix: str
+) -> None:
+    # A camera's time-lapse is JPEGs; only a PNG's cut was found, so validate passed what the
+    # render then refused mid-job.
+    noise = np.random.default_rng(3).integers(0, 256, (36, 64, 3), np.uint8)
+    for n in range(30):
+        Image.fromarray(noise + np.uint8(n)).save(tmp_path / f"img_{n:04d}{suffix}")
+    clip = _sequence(tmp_path)
+    clip["image_sequence"] = {**clip["image_sequence"], "suffix": suffix}  # type: ignore[dict-item]
+    clip["source"] = {"File": f"img_0000{suffix}"}
+    broken = tmp_path / f"img_0020{suffix}"
+    broken.write_bytes(broken.read_bytes()[: broken.stat().st_size * 3 // 5])
+    timeline = _timeline(tmp_path, clip)
+    problems = media_report(timeline, str(tmp_path))[0]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"clip 'plate': cannot decode image {broken}: ")
+    assert "truncated" in problems[0] or "cut short" in problems[0]
+    source = open_file(
+        str(tmp_path / f"img_0000{suffix}"), "plate", timeline.tracks[0].clips[0].source.sequence
+    )  # type: ignore[union-attr]
+    with pytest.raises(DecodeError, match="img_0020"):
+        source.picture_at(Fraction(20, 30))
+
+
 def test_an_oversized_image_inside_a_sequence_is_refused(tmp_path: Path) -> None:
     clip = _sequence(tmp_path)
     header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)  # 30000x30000 RGB
