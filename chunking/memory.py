@@ -29,7 +29,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chunking.timeline.catalogue import ALPHA_EFFECTS, LOOKS, WHOLE_LAYER_EFFECTS
-from chunking.timeline.model import Clip, Effect, FileSource, Subtitle, Timeline, TrackKind
+from chunking.timeline.model import (
+    IMAGE_EXTENSIONS,
+    Clip,
+    Effect,
+    FileSource,
+    Subtitle,
+    Timeline,
+    TrackKind,
+)
 
 #: Canvas buffers per canvas pixel: float32 canvas (12), the float temporary and 8-bit frame of
 #: its conversion (15), four 8-bit frames queued for the encoder (12), the encoder's input and
@@ -291,9 +299,7 @@ def clip_part(
 def _is_still(clip: Clip) -> bool:
     if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
         return False  # an image sequence is decoded frame by frame, like a video
-    return clip.source.path.lower().endswith(
-        (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
-    )
+    return clip.source.path.lower().endswith(tuple(IMAGE_EXTENSIONS))
 
 
 def _clip_why(sx: float, sy: float, rotation: float, width: int, height: int) -> str:

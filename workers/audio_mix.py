@@ -39,8 +39,8 @@ BLOCK = 1 << 16
 #: Files a video track may hold that never carry sound; not worth opening with FFmpeg.
 STILL_IMAGE_SUFFIXES = frozenset(
     {
-        ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic", ".heif",
-        ".avif", ".svg", ".tga", ".exr", ".dpx", ".psd", ".ico",
+        ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic",
+        ".heif", ".avif", ".svg", ".tga", ".exr", ".dpx", ".psd", ".ico",
     }
 )  # fmt: skip
 

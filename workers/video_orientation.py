@@ -99,6 +99,11 @@ def orientation(rotation: float, matrix: tuple[int, ...] | None) -> Orientation:
 
 def _display_matrix(frame: Any) -> tuple[int, ...] | None:
     """The frame's 3x3 display matrix (16.16 and 2.30 fixed point), if it carries one."""
-    item = frame.side_data.get(_DISPLAY_MATRIX)
+    try:
+        item = frame.side_data.get(_DISPLAY_MATRIX)
+    except ValueError:
+        # A side data type newer than PyAV's list (FFmpeg 8 attaches a JPEG's EXIF as type 31)
+        # makes the whole list unreadable: the reported rotation alone is used.
+        return None
     raw = bytes(item) if item is not None else b""
     return struct.unpack("=9i", raw) if len(raw) == 36 else None

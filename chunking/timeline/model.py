@@ -46,9 +46,13 @@ class ImageSequence:
         return f"{self.prefix}{'-' if number < 0 else ''}{digits}{self.suffix}"
 
 
-#: File suffixes the renderer opens as a still picture (decoded once, then held): the renderer,
-#: the prober and the cost model (chunking.complexity) agree on them.
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"})
+#: File suffixes the renderer opens as a still picture (decoded once by Pillow, then held): the
+#: renderer, the prober and the cost model (chunking.complexity) agree on them. ``.jfif`` and
+#: ``.jpe`` are JPEGs too (browsers save downloads as ``.jfif``); read as video they lost an
+#: EXIF mirror and, with FFmpeg 8, failed on the EXIF side data PyAV cannot name.
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
+from workers.sources import open_file
 from workers.video_source import VideoSource
 
 W, H = 64, 32
@@ -67,3 +69,54 @@ def test_a_source_is_shown_turned_and_mirrored_as_its_matrix_says(
     corner: str,
 ) -> None:
     assert red_corner(mirrored(tmp_path / "m.mp4", degrees, hflip, vflip)) == (size, corner)
+
+
+def _phone_photo(path: Path, orientation: int) -> Path:
+    """A landscape JPEG, red in its top-left quarter, tagged with an EXIF orientation."""
+    image = np.zeros((H, W, 3), dtype=np.uint8)
+    image[: H // 2, : W // 2] = (255, 0, 0)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(image).save(path, format="JPEG", quality=95, exif=exif)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("orientation", "corner"),
+    [(2, "top-right"), (3, "bottom-right"), (5, "top-left"), (6, "top-right"), (8, "bottom-left")],
+)
+def test_a_jfif_photo_is_shown_upright_and_unmirrored(
+    tmp_path: Path, orientation: int, corner: str
+) -> None:
+    # Browsers save JPEG downloads as .jfif: read as video, FFmpeg 8's EXIF side data stopped
+    # the render with a traceback, and a mirror would have been shown as a turn.
+    path = _phone_photo(tmp_path / "download.jfif", orientation)
+    source = open_file(str(path), "photo")
+    rgb = source.picture_at(Fraction(0)).rgb
+    size = (W, H) if orientation < 5 else (H, W)
+    assert (rgb.shape[1], rgb.shape[0]) == size
+    assert _red_corner(rgb) == corner
+
+
+def test_a_turned_jpeg_read_as_video_is_shown_turned_not_a_traceback(tmp_path: Path) -> None:
+    # A JPEG under a video's name goes to FFmpeg, whose EXIF side data PyAV cannot name.
+    path = _phone_photo(tmp_path / "photo.mov", 6)
+    source = VideoSource(str(path), "photo")
+    try:
+        rgb = source.picture_at(Fraction(0)).rgb
+    finally:
+        source.close()
+    assert (rgb.shape[1], rgb.shape[0]) == (H, W)
+    assert _red_corner(rgb) == "top-right"
+
+
+def _red_corner(rgb: np.ndarray) -> str:
+    """Which quarter of a picture is red."""
+    h, w = rgb.shape[:2]
+    corners = {
+        "top-left": rgb[h // 4, w // 4],
+        "top-right": rgb[h // 4, 3 * w // 4],
+        "bottom-left": rgb[3 * h // 4, w // 4],
+        "bottom-right": rgb[3 * h // 4, 3 * w // 4],
+    }
+    return next(name for name, px in corners.items() if px[0] > 200 and px[1] < 60)
