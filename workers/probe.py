@@ -22,7 +22,7 @@ from workers.media_open import open_image, open_media, reason
 from workers.probe_decode import file_problems, sequence_problem
 from workers.probe_ranges import Span, clip_spans, cut_problem, span_cut_problems
 from workers.sequences import sequence_files
-from workers.sources import MAX_SOURCE_PIXELS, unsupported_still
+from workers.sources import MAX_SOURCE_PIXELS, is_still, unsupported_still
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.
 SAMPLE_KEYFRAMES = 6
@@ -95,8 +95,9 @@ class MediaFacts:
 def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
     """Open ``path`` as the render would and decode the first frame of its video and audio;
     then check it holds all it declares (not cut short), or, given the ``spans`` clips read of
-    it, decode those (``MediaFacts.used``)."""
-    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+    it, decode those (``MediaFacts.used``). An animated GIF is examined as the video it plays as
+    (its length, its later frames)."""
+    if is_still(path):
         return _examine_image(path)
     try:
         container = open_media(path)
@@ -348,7 +349,7 @@ def header_warnings(timeline: Timeline) -> list[str]:
 def _header_facts(path: str) -> MediaFacts:
     """What a media file's header says of its HDR transfer and length (nothing for a still or
     an unreadable file: the render reports those, naming the clip)."""
-    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+    if is_still(path):
         try:
             with open_image(path) as image:  # the header only: no pixels are decoded
                 return MediaFacts(image=True, animated=_animated_still(path, image))

@@ -164,8 +164,7 @@ def open_file(
         raise AssetNotFound(f"clip {clip_id!r}: media file not found: {path}")
     if not os.access(path, os.R_OK):
         raise AssetNotFound(f"clip {clip_id!r}: media file is not readable: {path}")
-    extension = os.path.splitext(path)[1].lower()
-    if extension in IMAGE_EXTENSIONS and not (extension == ".gif" and _animated(path)):
+    if is_still(path):
         return StillSource(path, clip_id)
     video = VideoSource(path, clip_id, threads, deinterlace)
     collapsed = collapsed_times(video.pts, path)
@@ -185,6 +184,13 @@ def collapsed_times(pts: list[int], path: str) -> str | None:
         f"the frame times of {path} collapse: {shared} of its {len(pts)} frames share "
         "times, so it would play as a frozen picture (its timing table is broken: re-export it)"
     )
+
+
+def is_still(path: str) -> bool:
+    """Whether a file is shown as a still picture: an image by its name, unless it is an
+    animated GIF, which plays as a video."""
+    extension = os.path.splitext(path)[1].lower()
+    return extension in IMAGE_EXTENSIONS and not (extension == ".gif" and _animated(path))
 
 
 def _animated(path: str) -> bool:

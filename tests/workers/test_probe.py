@@ -184,3 +184,30 @@ def test_an_animated_still_is_a_warning_that_only_its_first_frame_shows(
         "clip 'a': its media is an animated image (APNG or WebP), of which only the first frame "
         "is shown: make it a video or an animated GIF to play it"
     ]
+
+
+def _gif(path: Path, frames: int, delay_ms: int) -> Path:
+    """An animated GIF of ``frames`` grey levels, each shown ``delay_ms``."""
+    from PIL import Image
+
+    levels = [Image.new("RGB", (16, 16), (40 * n, 40 * n, 40 * n)) for n in range(frames)]
+    levels[0].save(path, save_all=True, append_images=levels[1:], duration=delay_ms, loop=0)
+    return path
+
+
+@pytest.mark.parametrize(("end_time", "warned"), [(1.0, False), (3.0, True)])
+def test_an_animated_gif_shorter_than_its_clip_is_warned_of_as_a_video_is(
+    tmp_path: Path, end_time: float, warned: bool
+) -> None:
+    # It plays once, as a video, then holds its last frame; validate said nothing of it.
+    gif = _gif(tmp_path / "spinner.gif", frames=5, delay_ms=200)  # 1 s
+    clip = {"id": "c", "start_time": 0, "end_time": end_time, "source": {"File": str(gif)}}
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == []
+    assert header_warnings(timeline) == warnings
+    if warned:
+        (warning,) = warnings
+        assert "plays its media to 3.00s" in warning and "the file lasts 1.00s" in warning
+    else:
+        assert warnings == []
