@@ -58,16 +58,20 @@ class StillSource:
                     raise DecodeError(f"clip {clip_id!r}: {refused}")
                 opened.load()
                 img = to_srgb(ImageOps.exif_transpose(opened))
-                if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+                if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+                    # 16-bit greyscale (PNG, TIFF): Pillow's RGB and RGBA conversions clip it
+                    # to white, a PNG's transparent level (tRNS) included.
+                    levels = np.asarray(img, dtype=np.uint32)
+                    self.picture = _grey(np.minimum((levels + 128) // 257, 255))
+                    key = img.info.get("transparency")
+                    if isinstance(key, int) and (levels == key).any():
+                        self.picture.alpha = np.where(levels == key, 0, 255).astype(np.uint8)
+                elif img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
                     rgba = np.asarray(img.convert("RGBA"))
                     alpha = np.ascontiguousarray(rgba[:, :, 3])
                     self.picture = Picture(
                         np.ascontiguousarray(rgba[:, :, :3]), None if alpha.min() == 255 else alpha
                     )
-                elif img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-                    # 16-bit greyscale (PNG, TIFF): Pillow's RGB conversion clips it to white.
-                    grey = (np.asarray(img, dtype=np.uint32) + 128) // 257
-                    self.picture = _grey(np.minimum(grey, 255))
                 elif img.mode == "F":
                     # Float greyscale means 0 (black) to 1 (white); Pillow's RGB conversion
                     # truncates every value below 1 to black.

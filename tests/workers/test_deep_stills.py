@@ -3,6 +3,8 @@ validate and render alike (both rendered solid black, without a word)."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +44,26 @@ def test_16_bit_tiffs_are_still_read_as_16_bit(tmp_path: Path) -> None:
     path = tmp_path / "grey16.tif"
     Image.fromarray(np.full((2, 2), 65535, np.uint16)).save(path)
     assert StillSource(str(path), "scan").picture.rgb.min() == 255
+
+
+def test_a_16_bit_greyscale_png_with_a_transparent_level_keeps_its_greys(tmp_path: Path) -> None:
+    # A tRNS key sent it through Pillow's RGBA conversion, which clipped every grey to white.
+    levels = np.array([[0, 1000, 32896, 65535]], np.uint16).repeat(2, axis=0)
+    raw = b"".join(b"\x00" + row.astype(">u2").tobytes() for row in levels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    path = tmp_path / "matte.png"
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 2, 16, 0, 0, 0, 0))
+        + chunk(b"tRNS", struct.pack(">H", 1000))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    picture = StillSource(str(path), "matte").picture
+    assert picture.rgb[0, :, 0].tolist() == [0, 4, 128, 255]
+    assert picture.alpha is not None and picture.alpha[0].tolist() == [255, 0, 255, 255]
