@@ -123,6 +123,7 @@ def _sequence(raw: Any, first: FileSource, p: Problems, where: str) -> FileSourc
             f"and at most {MAX_FPS}",
         )
         rate = Fraction(24)
+    before = len(p.errors)
     sequence = ImageSequence(
         prefix=prefix,
         suffix=suffix,
@@ -133,7 +134,8 @@ def _sequence(raw: Any, first: FileSource, p: Problems, where: str) -> FileSourc
         padding=integer("padding", 0, 0, 32),
     )
     name = os.path.basename(first.path)
-    if sequence.name(0) != name:
+    # A refused number was replaced by its bound: the name made of it would only mislead.
+    if len(p.errors) == before and sequence.name(0) != name:
         p.error(where, f"{at} starts with {sequence.name(0)!r}, but source File is {name!r}")
     return FileSource(first.path, sequence=sequence)
 

@@ -110,6 +110,20 @@ def test_an_image_sequence_that_does_not_start_with_its_file_is_refused(tmp_path
         )
 
 
+def test_a_refused_sequence_number_is_the_only_problem_named(tmp_path: Path) -> None:
+    # A fractional start_frame was replaced by its lower bound, so a second line claimed the
+    # sequence started with 'shot.-1000000000.png'.
+    base = sequence_dir(tmp_path)
+    seq = {"prefix": "shot.", "suffix": ".png", "start_frame": 1001.5, "count": 2, "rate": 24,
+           "padding": 5}  # fmt: skip
+    with pytest.raises(ValidationError) as info:
+        load({"source": {"File": "shot.01001.png"}, "image_sequence": seq}, str(base))
+    assert info.value.problems == [
+        "clip 'c': image_sequence.start_frame must be a whole number from -1000000000 to "
+        "1000000000, not 1001.5"
+    ]
+
+
 def test_a_clip_may_start_up_to_a_minute_before_its_media(tmp_path: Path) -> None:
     make_video(tmp_path / "m.mp4", frames=10, size=(32, 18))
     tl = load({"source": {"File": "m.mp4"}, "source_start": -0.1}, str(tmp_path))
