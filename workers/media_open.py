@@ -127,13 +127,16 @@ def open_image(path: str) -> Image.Image:
 
 
 def _regular_image(path: str) -> None:
-    """Refuse a FIFO, device, socket or folder named as an image: Pillow would wait on a FIFO
-    for ever, deaf to Ctrl-C (a sequence's frame replaced by one, say)."""
+    """Refuse a FIFO, device, socket or folder named as an image (Pillow would wait on a FIFO
+    for ever, deaf to Ctrl-C: a sequence's frame replaced by one, say), and an empty file."""
     # O_NONBLOCK: opening a FIFO to look at it must not wait for a writer either.
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise OSError("not a regular file")
+        if info.st_size == 0:  # Pillow would say it "cannot identify" it, naming it again
+            raise OSError("the file is empty (0 bytes)")
     finally:
         os.close(fd)
 

@@ -200,3 +200,13 @@ def test_a_fifo_named_as_an_image_is_refused_not_waited_on(tmp_path: Path) -> No
     os.mkfifo(fifo)
     with pytest.raises(DecodeError, match=r"clip 'c': cannot decode image .*: not a regular file"):
         StillSource(str(fifo), "c")
+
+
+def test_an_empty_image_is_refused_as_empty(tmp_path: Path) -> None:
+    # Pillow's words were "cannot identify image file '<the path again>'".
+    empty = tmp_path / "logo.png"
+    empty.write_bytes(b"")
+    with pytest.raises(
+        DecodeError, match=r"^clip 'c': cannot decode image .*logo\.png: the file is empty"
+    ):
+        StillSource(str(empty), "c")
