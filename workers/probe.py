@@ -367,7 +367,12 @@ def _header_facts(path: str) -> MediaFacts:
             main = video[0] if video else (container.streams.audio or [None])[0]
             hdr = _HDR_TRANSFERS.get(video[0].codec_context.color_trc) if video else None
             sound = _declared((container.streams.audio or [None])[0])
-            return MediaFacts(hdr=hdr, seconds=_length(container, main), sound_seconds=sound)
+            return MediaFacts(
+                hdr=hdr,
+                seconds=_length(container, main),
+                sound_seconds=sound,
+                has_audio=bool(container.streams.audio),
+            )
     except (MediaError, av.error.FFmpegError, OSError):
         return MediaFacts()
 
@@ -384,11 +389,13 @@ def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:
     if needed <= facts.seconds + _PAST_END_SLACK:
         return None
     sound = facts.sound_seconds
-    after = (
-        "its last frame holds while its sound plays on"
-        if sound is not None and sound >= needed - _PAST_END_SLACK
-        else "its last frame holds and its sound stops after that"
-    )
+    if not facts.has_audio:  # an animated GIF, a silent video
+        after = "its last frame holds"
+    elif sound is not None and sound >= needed - _PAST_END_SLACK:
+        after = "its last frame holds while its sound plays on"
+    else:
+        after = "its last frame holds and its sound stops after that"
+
     return (
         f"plays its media to {needed:.2f}s (from {clip.source_start:.2f}s), but the file lasts "
         f"{facts.seconds:.2f}s: {after}"

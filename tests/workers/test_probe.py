@@ -208,6 +208,8 @@ def test_an_animated_gif_shorter_than_its_clip_is_warned_of_as_a_video_is(
     assert header_warnings(timeline) == warnings
     if warned:
         (warning,) = warnings
-        assert "plays its media to 3.00s" in warning and "the file lasts 1.00s" in warning
+        assert warning.endswith(
+            "plays its media to 3.00s (from 0.00s), but the file lasts 1.00s: its last frame holds"
+        )
     else:
         assert warnings == []
