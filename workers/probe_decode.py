@@ -33,6 +33,8 @@ DECODE_PACKETS = 9000
 _AUDIO_PREROLL = Fraction(1, 2)
 #: How every PNG ends (an IEND chunk): a copy cut short does not.
 _PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+#: How a JPEG ends (its EOI marker), unless a camera or phone appended data after it.
+_JPEG_END = b"\xff\xd9"
 
 
 def sequence_problem(timeline: Timeline, clip: Clip) -> str | None:
@@ -217,8 +219,9 @@ def image_problem(path: str) -> str | None:
 def _cut_short(image: Image.Image, path: str) -> bool:
     """Whether an opened image's file ends before its pixels do, found without decoding them
     at full size: a PNG by its last chunk, a TIFF by where its strips end, a JPEG (a camera's
-    time-lapse) decoded at an eighth of its size, which still reads all its compressed data;
-    OSError when that decode fails. Other formats: a broken header is found on opening."""
+    time-lapse) by its end marker, else decoded at an eighth of its size (which still reads all
+    its compressed data); OSError when that decode fails. Other formats: a broken header is
+    found on opening."""
     if image.format == "PNG":
         return not _ends_whole(path)
     if image.format == "TIFF":
@@ -228,8 +231,11 @@ def _cut_short(image: Image.Image, path: str) -> bool:
             ends = [int(o) + int(c) for o, c in zip(_tuple(offsets), _tuple(counts), strict=False)]
             return max(ends) > os.path.getsize(path)
         return False
+    if image.format == "JPEG" and _ends_with(path, _JPEG_END):
+        return False  # whole (a cut that ends exactly on an end marker is no cut)
     if image.format in ("JPEG", "BMP", "GIF"):
-        # JPEG's DCT scaling; BMP and GIF are small or cheap to decode whole.
+        # A JPEG with data after its end (a phone's motion photo) or none: decoded with DCT
+        # scaling, which still reads every compressed byte. BMP and GIF are cheap to decode.
         image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()  # Pillow raises "image file is truncated" where the data runs out
     return False
@@ -242,6 +248,11 @@ def _tuple(value: Any) -> tuple[Any, ...]:
 
 def _ends_whole(path: str) -> bool:
     """Whether a PNG file ends with its IEND chunk."""
+    return _ends_with(path, _PNG_END)
+
+
+def _ends_with(path: str, ending: bytes) -> bool:
+    """Whether a file's last bytes are ``ending``."""
     with open(path, "rb") as file:
-        file.seek(max(0, os.path.getsize(path) - len(_PNG_END)))
-        return file.read() == _PNG_END
+        file.seek(max(0, os.path.getsize(path) - len(ending)))
+        return file.read() == ending
