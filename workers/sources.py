@@ -31,6 +31,10 @@ Rgb8 = npt.NDArray[np.uint8]
 #: Given a source's display size, the size the caller wants the picture delivered at.
 Sizer = Callable[[int, int], tuple[int, int]]
 MAX_SOURCE_PIXELS = 8192 * 8192  # refuse larger sources instead of exhausting memory
+#: The longest side a still may have (JPEG's own limit). Pillow keeps a pointer and a padded
+#: line per row: a 130 KB PNG of 1 x 67,108,864 pixels (under the pixel limit) took 2.3 GB and
+#: 8 s to open, in validate too.
+MAX_SOURCE_SIDE = 65535
 
 Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
 
@@ -99,8 +103,14 @@ class StillSource:
 
 
 def unsupported_still(image: Image.Image, path: str) -> str | None:
-    """Why a still opened but not yet decoded cannot be shown (None when it can): 32-bit
-    integer greyscale has no agreed white (Pillow reads it as 0-255, scanners fill 0-2^32)."""
+    """Why a still opened but not yet decoded cannot be shown (None when it can): a side over
+    MAX_SOURCE_SIDE; 32-bit integer greyscale, which has no agreed white (Pillow reads it as
+    0-255, scanners fill 0-2^32)."""
+    if max(image.size) > MAX_SOURCE_SIDE:
+        return (
+            f"image is too large ({image.width}x{image.height}: over {MAX_SOURCE_SIDE} pixels "
+            f"on a side): {path}"
+        )
     if image.mode != "I" or "16" in _raw_mode(image):
         return None
     return (

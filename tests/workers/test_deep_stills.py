@@ -67,3 +67,28 @@ def test_a_16_bit_greyscale_png_with_a_transparent_level_keeps_its_greys(tmp_pat
     picture = StillSource(str(path), "matte").picture
     assert picture.rgb[0, :, 0].tolist() == [0, 4, 128, 255]
     assert picture.alpha is not None and picture.alpha[0].tolist() == [255, 0, 255, 255]
+
+
+def test_a_still_longer_than_65535_pixels_on_a_side_is_refused(tmp_path: Path) -> None:
+    # Under the pixel limit, but Pillow's per-row cost made a 1 x 67,108,864 PNG of 130 KB
+    # take 2.3 GB and 8 s to open; this one has 70,000 rows.
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    rows = 70_000
+    path = tmp_path / "strip.png"
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, rows, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80" * rows))
+        + chunk(b"IEND", b"")
+    )
+    expected = f"image is too large (1x{rows}: over 65535 pixels on a side): {path}"
+    with pytest.raises(DecodeError) as info:
+        StillSource(str(path), "strip")
+    assert str(info.value) == f"clip 'strip': {expected}"
+    clip = {"id": "strip", "start_time": 0, "end_time": 1, "source": {"File": "strip.png"}}
+    timeline = read_project(project([video_track("v", [clip])]), base_dir=str(tmp_path)).timeline
+    assert media_report(timeline, str(tmp_path))[0] == [f"clip 'strip': {expected}"]
