@@ -66,6 +66,9 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
     "tiff_pipe",
     "webp_pipe",
     "gif",
+    # film and VFX image sequences (Pillow reads neither)
+    "dpx_pipe",
+    "exr_pipe",
 )
 
 #: Pillow formats a still may be in. Pillow picks a plugin by content, not by name: without this,

@@ -111,6 +111,37 @@ def test_a_missing_image_names_the_clip_and_the_file(tmp_path: Path) -> None:
         source.picture_at(Fraction(1, 24))
 
 
+def _film_image(path: Path, codec: str, pix_fmt: str, level: int) -> None:
+    """One DPX or EXR image of a flat grey ``level``, encoded by FFmpeg."""
+    import av
+
+    ctx = av.CodecContext.create(codec, "w")
+    assert isinstance(ctx, av.VideoCodecContext)
+    ctx.width, ctx.height, ctx.pix_fmt = SIZE[0], SIZE[1], pix_fmt
+    ctx.time_base = Fraction(1, 24)
+    grey = np.full((SIZE[1], SIZE[0], 3), level, np.uint8)
+    frame = av.VideoFrame.from_ndarray(grey, format="rgb24").reformat(format=pix_fmt)
+    path.write_bytes(b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)]))
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "pix_fmt"), [(".dpx", "dpx", "rgb48le"), (".exr", "exr", "gbrpf32le")]
+)
+def test_a_dpx_or_exr_sequence_plays(tmp_path: Path, suffix: str, codec: str, pix_fmt: str) -> None:
+    # The film and VFX formats of image sequences: FFmpeg's readers for them were not allowed,
+    # so validate and render refused them as "not an allowed media format".
+    for n in range(3):
+        _film_image(tmp_path / f"plate.{n + 1001}{suffix}", codec, pix_fmt, 40 + 80 * n)
+    seq = ImageSequence("plate.", suffix, 1001, 3, Fraction(24), 1, 0)
+    source = open_file(str(tmp_path / f"plate.1001{suffix}"), "plate", seq)
+    levels = [int(np.median(source.picture_at(Fraction(n, 24)).rgb)) for n in range(3)]
+    assert [abs(got - want) <= 1 for got, want in zip(levels, (40, 120, 200), strict=True)] == [
+        True
+    ] * 3
+    clip = Clip("plate", "v", FileSource(str(tmp_path / f"plate.1001{suffix}"), seq), 0, 3)
+    assert media_problems(timeline_of(clip, 3), str(tmp_path)) == []
+
+
 def test_a_video_holds_its_first_frame_before_time_zero(tmp_path: Path) -> None:
     source = VideoSource(str(make_video(tmp_path / "v.mp4", frames=5, fps=24)), "v")
     try:
