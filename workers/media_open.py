@@ -73,7 +73,7 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
 
 #: Pillow formats a still may be in. Pillow picks a plugin by content, not by name: without this,
 #: an EPS renamed ``.png`` would be rasterised by Ghostscript.
-ALLOWED_IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF")
+ALLOWED_IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF", "TGA")
 
 _FORMAT_WHITELIST = ",".join(ALLOWED_DEMUXERS)
 _OPTIONS = {"protocol_whitelist": "file", "format_whitelist": _FORMAT_WHITELIST}

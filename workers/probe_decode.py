@@ -233,9 +233,9 @@ def _cut_short(image: Image.Image, path: str) -> bool:
         return False
     if image.format == "JPEG" and _ends_with(path, _JPEG_END):
         return False  # whole (a cut that ends exactly on an end marker is no cut)
-    if image.format in ("JPEG", "BMP", "GIF"):
+    if image.format in ("JPEG", "BMP", "GIF", "TGA"):
         # A JPEG with data after its end (a phone's motion photo) or none: decoded with DCT
-        # scaling, which still reads every compressed byte. BMP and GIF are cheap to decode.
+        # scaling, which still reads every compressed byte. BMP, GIF and TGA are cheap to decode.
         image.draft(image.mode, (max(1, image.width // 8), max(1, image.height // 8)))
         image.load()  # Pillow raises "image file is truncated" where the data runs out
     return False

@@ -49,9 +49,10 @@ class ImageSequence:
 #: File suffixes the renderer opens as a still picture (decoded once by Pillow, then held): the
 #: renderer, the prober and the cost model (chunking.complexity) agree on them. ``.jfif`` and
 #: ``.jpe`` are JPEGs too (browsers save downloads as ``.jfif``); read as video they lost an
-#: EXIF mirror and, with FFmpeg 8, failed on the EXIF side data PyAV cannot name.
+#: EXIF mirror and, with FFmpeg 8, failed on the EXIF side data PyAV cannot name. ``.tga`` (a
+#: broadcast lower third with alpha) has no FFmpeg reader this renderer allows.
 IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".gif", ".tga"}
 )
 
 

@@ -17,7 +17,7 @@ from chunking.timeline.frames import parse_fps
 from chunking.timeline.model import FileSource, GeneratedSource, ImageSequence, Source, TrackKind
 from chunking.timeline.schema import MAX_FPS
 
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".tga"}
 #: An image sequence longer than this is not a sequence anyone renders (a day at 120 fps).
 MAX_IMAGES = 10_368_000
 

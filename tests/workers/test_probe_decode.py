@@ -92,7 +92,7 @@ def test_a_truncated_image_inside_a_sequence_is_refused(tmp_path: Path) -> None:
     assert problems == [f"clip 'plate': cannot decode image {broken}: the file is cut short"]
 
 
-@pytest.mark.parametrize("suffix", [".jpg", ".tif", ".bmp"])
+@pytest.mark.parametrize("suffix", [".jpg", ".tif", ".bmp", ".tga"])
 def test_an_image_cut_short_inside_a_jpeg_tiff_or_bmp_sequence_is_refused(
     tmp_path: Path, suffix: str
 ) -> None:

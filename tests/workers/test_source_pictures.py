@@ -210,3 +210,17 @@ def test_an_empty_image_is_refused_as_empty(tmp_path: Path) -> None:
         DecodeError, match=r"^clip 'c': cannot decode image .*logo\.png: the file is empty"
     ):
         StillSource(str(empty), "c")
+
+
+def test_a_tga_lower_third_keeps_its_alpha(tmp_path: Path) -> None:
+    # Broadcast graphics come as TGA with alpha; the format was refused as not allowed.
+    rgba = np.zeros((4, 8, 4), np.uint8)
+    rgba[:2] = (250, 200, 20, 255)  # the bar
+    rgba[2:] = (0, 0, 0, 0)  # clear below it
+    path = tmp_path / "lower_third.tga"
+    Image.fromarray(rgba).save(path, compression="tga_rle")
+    source = open_file(str(path), "lt")
+    assert isinstance(source, StillSource)
+    picture = source.picture_at(Fraction(0))
+    assert picture.alpha is not None and picture.alpha[:, 0].tolist() == [255, 255, 0, 0]
+    assert picture.rgb[0, 0].tolist() == [250, 200, 20]
