@@ -18,12 +18,12 @@ import av
 import av.error
 from PIL import Image
 
-from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, Timeline, TrackKind
+from chunking.timeline.model import Clip, Timeline, TrackKind
 from common.errors import MediaError
 from workers.media_open import open_image, open_media, reason
 from workers.probe_ranges import Span, collapse_problem, cut_spans, main_stream
 from workers.sequences import shown_images
-from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, unsupported_still
+from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, is_still, unsupported_still
 from workers.video_index import VideoIndex, build_index, out_of_order
 
 #: Packets decoded of one file (five minutes at 30 fps): validate stays a pre-flight check
@@ -194,9 +194,9 @@ def image_problem(path: str) -> str | None:
     missing one is reported as such elsewhere)."""
     if not os.path.isfile(path):
         return None
-    if os.path.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
+    if not is_still(path):
         try:
-            open_media(path).close()  # FFmpeg's single-image readers (EXR, DPX)
+            open_media(path).close()  # FFmpeg's single-image readers (EXR, DPX, some TIFFs)
         except MediaError as exc:
             return str(exc)
         return None

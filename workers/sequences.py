@@ -17,10 +17,10 @@ from fractions import Fraction
 import av
 import av.error
 
-from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, ImageSequence, Timeline
+from chunking.timeline.model import Clip, FileSource, ImageSequence, Timeline
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_media, reason
-from workers.sources import Picture, Sizer, StillSource
+from workers.sources import Picture, Sizer, StillSource, is_still
 from workers.video_source import VideoSource, frame_picture
 
 #: Added before flooring a time to an image index: a time computed as exactly image n's start
@@ -76,7 +76,7 @@ def read_image(path: str, clip_id: str, sizer: Sizer | None = None) -> Picture:
     missing = (
         f"clip {clip_id!r}: image {os.path.basename(path)} of its image sequence is missing: {path}"
     )
-    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+    if is_still(path):
         try:
             return StillSource(path, clip_id).picture_at(Fraction(0), sizer)
         except AssetNotFound:

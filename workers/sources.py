@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from chunking.timeline.model import IMAGE_EXTENSIONS, GeneratedSource, ImageSequence
 from common.errors import AssetNotFound, DecodeError
@@ -201,10 +201,35 @@ def collapsed_times(pts: list[int], path: str) -> str | None:
 
 
 def is_still(path: str) -> bool:
-    """Whether a file is shown as a still picture: an image by its name, unless it is an
-    animated GIF, which plays as a video."""
+    """Whether a file is shown as a still picture read by Pillow: an image by its name, unless
+    it is an animated GIF, which plays as a video, or a TIFF only FFmpeg reads (a one-frame
+    video then)."""
     extension = os.path.splitext(path)[1].lower()
-    return extension in IMAGE_EXTENSIONS and not (extension == ".gif" and _animated(path))
+    if extension == ".gif":
+        return not _animated(path)
+    if extension in (".tif", ".tiff"):
+        return not _tiff_for_ffmpeg(path)
+    return extension in IMAGE_EXTENSIONS
+
+
+#: The first bytes of a TIFF file (little- and big-endian).
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+
+
+def _tiff_for_ffmpeg(path: str) -> bool:
+    """Whether a file is a TIFF whose layout Pillow does not read (16-bit grey with alpha),
+    which FFmpeg's TIFF reader may."""
+    try:
+        with open_image(path):
+            return False
+    except UnidentifiedImageError:
+        try:
+            with open(path, "rb") as file:
+                return file.read(4) in _TIFF_MAGIC
+        except OSError:
+            return False
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Warning):
+        return False  # StillSource reports what is wrong with it
 
 
 def _animated(path: str) -> bool:

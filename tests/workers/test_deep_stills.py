@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from chunking.timeline.project import read_project
 from common.errors import DecodeError
 from tests.media import project, video_track
 from workers.probe import media_report
-from workers.sources import StillSource
+from workers.sources import StillSource, open_file
 
 
 def test_a_float_greyscale_still_shows_its_levels(tmp_path: Path) -> None:
@@ -92,3 +93,30 @@ def test_a_still_longer_than_65535_pixels_on_a_side_is_refused(tmp_path: Path) -
     clip = {"id": "strip", "start_time": 0, "end_time": 1, "source": {"File": "strip.png"}}
     timeline = read_project(project([video_track("v", [clip])]), base_dir=str(tmp_path)).timeline
     assert media_report(timeline, str(tmp_path))[0] == [f"clip 'strip': {expected}"]
+
+
+def test_a_16_bit_grey_and_alpha_tiff_is_read_by_ffmpeg(tmp_path: Path) -> None:
+    # Pillow cannot identify this TIFF layout (a matte from compositing software), so it was
+    # refused; FFmpeg's TIFF reader shows it, as a one-frame video.
+    import av
+
+    rgba = np.zeros((4, 8, 4), np.uint8)
+    rgba[:, :, :3] = 200
+    rgba[:2, :, 3] = 255  # opaque top half, clear bottom half
+    ctx = av.CodecContext.create("tiff", "w")
+    assert isinstance(ctx, av.VideoCodecContext)
+    ctx.width, ctx.height, ctx.pix_fmt = 8, 4, "ya16le"
+    ctx.time_base = Fraction(1, 25)
+    frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format="ya16le")
+    path = tmp_path / "matte.tif"
+    path.write_bytes(b"".join(bytes(p) for p in [*ctx.encode(frame), *ctx.encode(None)]))
+    source = open_file(str(path), "matte")
+    try:
+        picture = source.picture_at(Fraction(0))
+    finally:
+        source.close()
+    assert picture.alpha is not None and picture.alpha[:, 0].tolist() == [255, 255, 0, 0]
+    assert abs(int(picture.rgb[0, 0, 0]) - 200) <= 1
+    clip = {"id": "matte", "start_time": 0, "end_time": 1, "source": {"File": "matte.tif"}}
+    timeline = read_project(project([video_track("v", [clip])]), base_dir=str(tmp_path)).timeline
+    assert media_report(timeline, str(tmp_path))[0] == []
