@@ -72,6 +72,9 @@ def media_path(url: str, where: str, p: Problems) -> str | None:
         if parts.netloc not in ("", "localhost"):
             return f"//{parts.netloc}{unquote(parts.path)}"  # a UNC-style network share
         path = unquote(parts.path)
+        if path.startswith("/\\\\"):
+            # Premiere on Windows writes a share as file://localhost/%5C%5Cserver%5Cshare%5C...
+            return path[1:]
         # file:///C:/media/a.mov names a Windows drive: the path is C:/media/a.mov.
         if len(path) > 2 and path[0] == "/" and path[2] == ":" and path[1].isalpha():
             path = path[1:]

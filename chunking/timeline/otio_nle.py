@@ -23,9 +23,10 @@ What such files lack or get wrong here:
   used when ``metadata.cloudrender.resolution`` does not say otherwise (else 1920x1080).
 * **Where the media are.** An export names media where they were on the editor's machine
   (``/Volumes/Media/a.mov``, ``D:/media/a.mov``) or, for an EDL's events, only by clip name.
-  Like an editor's relink, a file that is not there is looked for by its name in the project's
-  folder and its ``media`` subfolder (nothing else on the disk), and a clip without media by
-  its clip name there; each relinked medium gets a warning naming both.
+  Like an editor's relink, a file that is not there is looked for by the end of its path
+  inside the project's folder (``Day 2/A001.mov``), then by its name in the project's folder and
+  its ``media`` subfolder (nothing else on the disk), and a clip without media by its clip name
+  there; each relinked medium gets a warning naming both.
 * **FCPXML the adapter misreads** (media named in ``<media-rep>``, a sequence starting at a
   timecode such as Resolve's 01:00:00:00) is amended before it reads it
   (``chunking.timeline.otio_fcpxml``).
@@ -63,6 +64,8 @@ from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
 MEDIA_FOLDERS = ("", "media", "Media")
+#: How many folders deep inside the project's folder a relink follows an exported path's end.
+_MAX_FOLDERS = 4
 #: FCP 7 XML alpha types of a clip that has an alpha channel.
 _ALPHA = {"straight", "premultiplied", "black", "white"}
 
@@ -145,9 +148,41 @@ def sequence_format(tl: Any) -> dict[str, Any]:
 def relink(tl: Any, base_dir: str, p: Problems) -> None:
     """Point clips whose media are not where the export says at same-named files in the
     project's folder (see the module docstring); warn for each."""
+    _relink_by_folders(tl, base_dir, p)
     beside = _files_beside(base_dir)
     if beside:
         relink_by_name(tl, beside, lambda path: os.path.isfile(os.path.join(base_dir, path)), p)
+
+
+def _relink_by_folders(tl: Any, base_dir: str, p: Problems) -> None:
+    """Point clips whose media are not where the export says at the file the end of that path
+    names inside the project's folder (``/Volumes/Shoot/Day 2/A001.mov`` -> ``Day 2/A001.mov``),
+    its longest such end first: a project folder copied with its footage folders keeps them,
+    and camera cards reuse file names (each day's ``A001.mov``), which a relink by name alone
+    would all point at one file. One warning per relinked medium."""
+    moved: dict[tuple[str, str], int] = {}
+    for clip in tl.find_clips():
+        ref = clip.media_reference
+        if not isinstance(ref, otio.schema.ExternalReference):
+            continue
+        path = media_path(str(ref.target_url or ""), "", Problems())
+        if path is None or os.path.isfile(os.path.join(base_dir, path)):
+            continue  # not a local file (reported later), or there
+        parts = [part for part in re.split(r"[\\/]", path) if part]
+        # At least one folder with the name (a bare name is relink_by_name's), never one that
+        # climbs out of the project's folder or names a drive.
+        for count in range(min(len(parts) - 1, _MAX_FOLDERS + 1), 1, -1):
+            tail = parts[-count:]
+            if any(part in (".", "..") or ":" in part for part in tail):
+                continue
+            found = "/".join(tail)
+            if os.path.isfile(os.path.join(base_dir, *tail)):
+                ref.target_url = found
+                moved[(path, found)] = moved.get((path, found), 0) + 1
+                break
+    for (path, found), clips in moved.items():
+        used = f"{clips} clips use it" if clips > 1 else "1 clip uses it"
+        p.warn(f"media {path}", f"is not on this machine; using {found} ({used})")
 
 
 def relink_by_name(

@@ -19,6 +19,7 @@ import pytest
 from chunking.timeline.fields import Problems
 from chunking.timeline.loader import load
 from chunking.timeline.model import FileSource, TrackKind
+from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_nle import edl_rate
 from common.errors import TimelineError
 from tests.media import make_video
@@ -515,3 +516,66 @@ def test_premiere_audio_levels_and_opacity_are_the_clips_volume_and_opacity(
     placeholder = [c for i, c in clips.items() if "sc01_placeholder" in i]
     assert [c.volume for c in placeholder] == [0.5]
     assert [c.opacity for i, c in clips.items() if "sc01_sh010_anim" in i][0] == pytest.approx(0.4)
+
+
+def test_a_relink_follows_the_exported_folders_inside_the_project(
+    tmp_path: Path, clip: Path
+) -> None:
+    """Camera cards reuse file names: two days' A001.mov, copied with their folders into the
+    project's, each play their own file (they were not found: only the project's folder and
+    media/ were searched, by name)."""
+    track = otio.schema.Track()
+    for day in ("Day 1", "Day 2"):
+        url = f"file:///Volumes/Shoot/{day.replace(' ', '%20')}/A001.mov"
+        track.append(
+            otio.schema.Clip(
+                name=day,
+                media_reference=otio.schema.ExternalReference(target_url=url),
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(2, 24)
+                ),
+            )
+        )
+    export = tmp_path / "cut.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(export))
+    put_media(tmp_path / "Day 1", ["A001.mov"], clip)
+    put_media(tmp_path / "Day 2", ["A001.mov"], clip)
+    timeline = load(str(export))
+    sources = [c.source.path for c in timeline.tracks[0].clips if isinstance(c.source, FileSource)]
+    assert sources == [str(tmp_path / "Day 1" / "A001.mov"), str(tmp_path / "Day 2" / "A001.mov")]
+    relinked = [w for w in timeline.warnings if "is not on this machine" in w]
+    assert relinked == [
+        f"media /Volumes/Shoot/{day}/A001.mov: is not on this machine; using {day}/A001.mov "
+        "(1 clip uses it)"
+        for day in ("Day 1", "Day 2")
+    ]
+
+
+def test_a_relink_does_not_climb_out_of_the_project_by_the_exported_path(
+    tmp_path: Path, clip: Path
+) -> None:
+    """An exported path's ``..`` is never followed: the file above the project is not used."""
+    project = tmp_path / "project"
+    put_media(tmp_path / "shoot", ["a.mov"], clip)
+    project.mkdir()
+    track = otio.schema.Track()
+    track.append(
+        otio.schema.Clip(
+            name="a",
+            media_reference=otio.schema.ExternalReference(target_url="/x/../shoot/a.mov"),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, 24), otio.opentime.RationalTime(2, 24)
+            ),
+        )
+    )
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(project / "c.otio"))
+    with pytest.raises(TimelineError) as caught:
+        load(str(project / "c.otio"))
+    assert "shoot/a.mov" in str(caught.value)
+
+
+def test_a_premiere_windows_share_is_named_as_windows_writes_it() -> None:
+    """Premiere writes a share as file://localhost/%5C%5Cserver...: the path is \\\\server\\...
+    (it was /\\\\server\\..., a path nobody wrote, in the relink's and missing media's messages)."""
+    url = "file://localhost/%5C%5Cnas%5Cshoot%5CA001.mov"
+    assert media_path(url, "clip 'a'", Problems()) == "\\\\nas\\shoot\\A001.mov"
