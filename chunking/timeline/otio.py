@@ -159,7 +159,7 @@ class _Converter:
             name = str(item.name)
             track_id = name if name and ids[name] == 1 else f"#{index}"
             kind = str(getattr(item, "kind", otio.schema.TrackKind.Video))
-            layout = Layout(track_id, kind == otio.schema.TrackKind.Audio)
+            layout = Layout(track_id, kind == otio.schema.TrackKind.Audio, fps)
             placer = Placer(self.p, names, layout, kind)
             if place.problem:
                 known = len(self.p.errors)

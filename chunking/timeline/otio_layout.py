@@ -27,6 +27,8 @@ class Placed:
     speed: Fraction  # media seconds per output second; 0 holds the frame at source_start
     fade_in: Fraction = _ZERO
     fade_out: Fraction = _ZERO
+    #: where its media end, on ``source_start``'s scale, when the export says (available_range)
+    media_end: Fraction | None = None
 
     @property
     def id(self) -> str:
@@ -76,6 +78,7 @@ class Layout:
 
     track_id: str
     audio: bool
+    fps: Fraction  # the output's: how messages count frames
     placed: list[Placed] = field(default_factory=list)
     joints: list[Joint] = field(default_factory=list)
     #: the top-level track's own picture effects (each of its layers gets them)

@@ -209,6 +209,7 @@ class Placer:
         fields = media_source(item.media_reference, where, self.p)
         if fields is None:
             return []
+        media_end = None
         try:
             media = seconds(item.trimmed_range().start_time)
             available = item.media_reference.available_range
@@ -217,6 +218,7 @@ class Placer:
             ):
                 # Media timecode (e.g. 01:00:00:00) is not seconds into the file.
                 media -= seconds(available.start_time)
+                media_end = seconds(available.duration) or None
         except TIME_ERRORS as exc:
             self.p.error(where, f"bad source range ({reason(exc)})")
             return []
@@ -248,6 +250,7 @@ class Placer:
         elif (channel := channel_of(item)) is not None:
             data["audio_channel"] = channel  # one channel item of a dual-mono export
         placed = Placed(data, layer, inner.lo, inner.hi, inner.own0, inner.speed)
+        placed.media_end = media_end
         self.layout.placed.append(placed)
         return [placed]
 

@@ -10,6 +10,7 @@ on an audio track a fade from or to silence.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -75,6 +76,8 @@ def join(
             b.fade_in = length
         if not (isinstance(a, Placed) and isinstance(b, Placed)):
             return
+    if isinstance(a, Placed) and not layout.audio:  # a sound past its end is silent, not held
+        _check_tail(p, a, window, layout.fps, label)
     model_kind = kind(tr)
     if a is None or b is None:
         other = b if a is None else a
@@ -125,6 +128,26 @@ def _side(
         "transition; rendered as a cut",
     )
     return False
+
+
+def _check_tail(
+    p: Problems, a: Placed, window: tuple[Fraction, Fraction], fps: Fraction, label: str
+) -> None:
+    """Warn where a transition plays the outgoing clip on past the end of its media, as the
+    export gives its length (the compositor holds its last frame there), as ProjectSchema
+    transitions warn (studio_transitions); the incoming clip's missing head is the clip's own
+    warning (a negative source_start)."""
+    if a.media_end is None or a.speed <= 0:
+        return
+    ends = a.start + (a.media_end - a.source_start) / a.speed  # output time its media end
+    held = math.floor((a.end - max(ends, window[0])) * fps)
+    if held > 0:
+        p.warn(
+            label,
+            f"runs clip {a.id!r} {held} frames past the end of its media (the export gives the "
+            f"media {float(a.media_end):g}s, the transition needs "
+            f"{float(a.source_start + (a.end - a.start) * a.speed):g}s); the last frame is held",
+        )
 
 
 def offset(rt: Any) -> Fraction:

@@ -149,6 +149,50 @@ def test_dissolve_without_handle_holds_the_first_frame_and_warns(tmp_path: Path)
         load_otio(path, strict=True)
 
 
+@pytest.mark.parametrize("after", ["cut", "track end"])
+def test_dissolve_past_the_outgoing_media_end_warns_naming_the_transition(
+    tmp_path: Path, after: str
+) -> None:
+    """The outgoing clip cut at its media's last frame (as the export's available_range gives
+    it) and a dissolve after it: its last frame is held for the transition's second half, which
+    a Timeline Studio project's transition warns of and load() said nothing about."""
+    media(tmp_path)
+    whole = rng(0, 48)
+    items = [clip("A", "a.mov", 24, 24, available=whole), dissolve(6, 18, name="Cross Dissolve")]
+    if after == "cut":
+        items.append(clip("B", "a.mov", 12, 36, available=whole))
+    path = save(tmp_path, video(*items))
+    tl = load_otio(path)
+    assert tl.clip("A").end == 42  # 24 frames and the dissolve's 18 after the cut
+    said = [w for w in tl.warnings if "past the end of its media" in w]
+    assert said == [
+        "track 'V1' transition 'Cross Dissolve': runs clip 'A' 18 frames past the end of its "
+        "media (the export gives the media 2s, the transition needs 2.75s); the last frame is held"
+    ]
+    with pytest.raises(ValidationError, match="runs clip 'A' 18 frames"):
+        load_otio(path, strict=True)
+
+
+def test_dissolve_within_the_outgoing_media_or_on_audio_does_not_warn(tmp_path: Path) -> None:
+    media(tmp_path)
+    whole = rng(0, 48)
+    picture = video(
+        clip("A", "a.mov", 0, 24, available=whole),
+        dissolve(6, 18),
+        clip("B", "a.mov", 12, 36, available=whole),
+    )
+    sound = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    sound.extend(
+        [
+            clip("a", "a.mov", 24, 24, available=whole),
+            dissolve(6, 18),
+            clip("b", "a.mov", 12, 36, available=whole),
+        ]
+    )
+    tl = load_otio(save(tmp_path, picture, sound))
+    assert not [w for w in tl.warnings if "past the end of its media" in w]
+
+
 def test_wipe_transition_type_keeps_its_direction(tmp_path: Path) -> None:
     media(tmp_path)
     wipe = dissolve(6, 6, transition_type="SMPTE_Wipe_Left")
