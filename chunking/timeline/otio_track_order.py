@@ -4,8 +4,9 @@ OpenTimelineIO stacks a timeline's tracks bottom first, and editors number their
 from the bottom up (V1 under V2). Kdenlive's own export (25.04, ``otioexport.cpp``) writes its
 tracks from the top down (V2, V1, A1, A2) and reads them back that way, so taken as OTIO
 defines the order, its upper tracks were drawn under the lower ones. When every video track
-is named ``V<number>`` and they are listed with their numbers falling, they are stacked by
-their numbers (V1 at the bottom), with a warning.
+is named ``V<number>`` (or ``V<number> - <name>``, Kdenlive's full name of a track the user
+named) and they are listed with their numbers falling, they are stacked by their numbers (V1
+at the bottom), with a warning.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 
-_NUMBERED = re.compile(r"^\s*V\s*(\d+)\s*$", re.I)
+#: "V2", or Kdenlive's full track name "V2 - Titles" (its tag, then the name the user gave it).
+_NUMBERED = re.compile(r"^\s*V\s*(\d+)\s*(?:-\s.*)?$", re.I | re.S)
 
 
 def stack_by_numbers(tl: Any, p: Problems) -> None:

@@ -271,6 +271,9 @@ def test_kdenlive_colour_clips_and_stills_with_their_rate_0_ranges(tmp_path: Pat
         (["V1", "V2"], ["V1", "V2"], False),  # OTIO's own order
         (["V3", "V1"], ["V1", "V3"], True),
         (["Title", "V1"], ["Title", "V1"], False),  # not all numbered: as listed
+        # Kdenlive's full names of tracks the user named: the tag, then the name.
+        (["V2 - Titles", "V1"], ["V1", "V2 - Titles"], True),
+        (["V2-Titles", "V1"], ["V2-Titles", "V1"], False),  # not its form: as listed
     ],
 )
 def test_video_tracks_listed_top_first_are_stacked_by_their_numbers(
