@@ -11,6 +11,7 @@ rate they contradict).
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Callable
 from typing import Any
@@ -62,7 +63,14 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
 
 def _decoded(data: bytes, p: Problems) -> str:
     """An EDL's text: UTF-8, else the Windows code page that Avid and Premiere on Windows write
-    clip names in (cp1252; Latin-1 where cp1252 leaves a byte undefined), with a warning."""
+    clip names in (cp1252; Latin-1 where cp1252 leaves a byte undefined), with a warning.
+    UTF-16 with its byte-order mark (what Windows PowerShell's Out-File and Notepad's "Unicode"
+    write) is read as such: as a code page its every other byte is a NUL."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: read as the code pages below
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

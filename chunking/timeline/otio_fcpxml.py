@@ -91,6 +91,8 @@ def fcpxml_amended(path: str) -> str | None:
     then reports it)."""
     try:
         tree = ElementTree.parse(path)
+    except LookupError as exc:  # its XML declaration names an encoding Python does not know
+        raise TimelineError(f"{path}: not readable FCPXML ({exc})") from None
     except (ElementTree.ParseError, OSError, ValueError):
         return None
     root = tree.getroot()

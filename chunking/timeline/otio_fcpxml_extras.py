@@ -73,7 +73,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
     their own speed), named. Nothing when the file holds no single project or does not parse."""
     try:
         root = ElementTree.parse(path).getroot()
-    except (ElementTree.ParseError, OSError, ValueError):
+    except (ElementTree.ParseError, OSError, ValueError, LookupError):  # LookupError: encoding
         return ProjectExtras(None, [])
     projects = [str(p.get("name") or "") for p in root.iter("project")]
     sequences = root.findall(".//project/sequence")

@@ -80,6 +80,15 @@ def test_an_unparsable_file_is_left_to_the_adapter(tmp_path: Path) -> None:
     assert fcpxml_amended(str(path)) is None
 
 
+def test_an_unknown_encoding_is_a_timeline_error_not_a_traceback(tmp_path: Path) -> None:
+    """An XML declaration naming an encoding Python does not know raised LookupError, which
+    the CLI printed as a traceback."""
+    path = tmp_path / "cut.fcpxml"
+    path.write_text('<?xml version="1.0" encoding="x-mac-nonsense"?>\n<fcpxml version="1.10"/>')
+    with pytest.raises(TimelineError, match="not readable FCPXML.*x-mac-nonsense"):
+        load(str(path))
+
+
 SOUND = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE fcpxml>
 <fcpxml version="1.10">
