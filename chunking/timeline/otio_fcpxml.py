@@ -71,6 +71,7 @@ from chunking.timeline.otio_fcpxml_nesting import (
     place_storylines,
     separate_lanes,
 )
+from chunking.timeline.otio_fcpxml_solids import mark_solids
 from chunking.timeline.otio_fcpxml_split import split_edits
 from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
 from chunking.timeline.otio_fcpxml_transitions import mark_transitions
@@ -107,6 +108,8 @@ def fcpxml_amended(path: str) -> str | None:
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.
     moved |= _named(root)
+    # Solids become clips before anything treats them as generators (left out, or gaps).
+    moved |= mark_solids(root)
     # Sound switched off and components anchored anywhere, while their parents are there.
     moved |= sounds_switched_off(root)
     moved |= sound_only_clips(root)

@@ -16,6 +16,7 @@ from chunking.timeline.otio_fcpxml import constant_retime
 from chunking.timeline.otio_fcpxml_checks import format_size
 from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
+from chunking.timeline.otio_fcpxml_solids import effect_uids, solid_colour
 from chunking.timeline.otio_fcpxml_split import split_notes
 from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
 
@@ -59,6 +60,8 @@ class _Walk:
     media: dict[Any, Any]
     #: the ids of its assets (files), as opposed to effects (generators)
     assets: set[Any]
+    #: its effects' uids by id (a solid's is drawn: otio_fcpxml_solids)
+    effects: dict[Any, str]
     titles: list[dict[str, Any]] = field(default_factory=list)
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
@@ -92,6 +95,7 @@ def fcpxml_extras(path: str) -> ProjectExtras:
         {d.get("id"): d for d in root.iter("text-style-def")},
         {m.get("id"): m for m in root.iter("media")},
         {a.get("id") for a in root.iter("asset")},
+        effect_uids(root),
     )
     start = fcpxml_time(sequence.get("tcStart")) or Fraction(0)
     offsets = [fcpxml_time(i.get("offset")) for i in spine if i.get("offset") is not None]
@@ -147,7 +151,7 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
         elif item.tag in ("video", "audio") and (
             container.tag == "spine" or item.get("lane") is not None
         ):
-            if item.get("ref") not in walk.assets:
+            if item.get("ref") not in walk.assets and solid_colour(item, walk.effects) is None:
                 walk.generators.append(where)  # otio_fcpxml made it a gap
         retimed = item.find("timeMap") is not None
         if retimed and (item.tag in ("mc-clip", "sync-clip") or constant_retime(item) is None):

@@ -56,6 +56,7 @@ from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_read
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
 from chunking.timeline.otio_fcpxml_compound import hear_compound_clips
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
+from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_premiere import premiere_title
@@ -88,6 +89,7 @@ def read_export(path: str, p: Problems) -> Any:
         apply_retimes(tl)
         apply_adjustments(tl)
         apply_transitions(tl)
+        apply_solids(tl)
         hear_compound_clips(tl)
         _keep_extras(tl, extras, p)
         return tl
