@@ -223,7 +223,9 @@ class Placer:
             self.p.error(where, f"bad source range ({reason(exc)})")
             return []
         if isinstance(item.media_reference, otio.schema.GeneratorReference):
-            media = _ZERO  # a generated picture looks the same at every time
+            # A generated picture looks the same at every time: a transition's head starts it
+            # at 0 too, not before a "media" it does not have (a held first frame, warned of).
+            media = head * fx.scalar
         inner = parent.child(span[0] - head, span[1] + tail, media - head * fx.scalar, fx.scalar)
         if inner is None:
             return []

@@ -237,6 +237,27 @@ def test_generators(tmp_path: Path) -> None:
     assert tl.clip("Bars").source == GeneratedSource("pattern", pattern="bars")
 
 
+def test_a_dissolve_into_a_generator_holds_nothing_and_warns_of_nothing(tmp_path: Path) -> None:
+    """A colour has no media to run out of: the incoming generator was given a negative
+    source_start, and with it a "starts 6 frames before its media" warning that --strict
+    refused (a Kdenlive colour clip, a Final Cut solid, an FCP 7 colour matte)."""
+    red = otio.schema.GeneratorReference(
+        generator_kind="SolidColor", parameters={"color": "#ff0000"}
+    )
+    blue = otio.schema.GeneratorReference(
+        generator_kind="SolidColor", parameters={"color": "#0000ff"}
+    )
+    track = video(
+        otio.schema.Clip(name="Red", media_reference=red, source_range=rng(0, 24)),
+        dissolve(6, 6),
+        otio.schema.Clip(name="Blue", media_reference=blue, source_range=rng(0, 24)),
+    )
+    path = save(tmp_path, track)
+    tl = load_otio(path, strict=True)
+    assert (tl.clip("Blue").start, tl.clip("Blue").source_start) == (18, 0)
+    assert tl.warnings == ()
+
+
 def test_track_order_kinds_and_ids(tmp_path: Path) -> None:
     media(tmp_path)
     audio = otio.schema.Track(
