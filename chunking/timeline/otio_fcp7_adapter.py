@@ -17,6 +17,9 @@ it reads, and what it leaves in metadata put where the loader reads it.
   the loader took its first clip's, so a 29.97 fps sequence opening on a 25 fps nest was
   rendered at 25 fps, every cut moved. Its start is taken as 0 at its ``<rate>`` (else its
   video format's rate).
+- A clip whose ``<start>`` lies inside the clip before it on its track (Premiere wrote one in
+  ``premiere_example.xml``'s audio) was placed after that clip, late by the overlap, without
+  a word: ``place_overlaps`` plays it at its start and cuts the clip before there.
 """
 
 from __future__ import annotations
@@ -161,3 +164,43 @@ def apply_enabled(tl: Any) -> None:
         flag = found.get("enabled") if isinstance(found, dict) else None
         if isinstance(flag, str) and flag.strip().upper() == "FALSE":
             item.enabled = False
+
+
+def place_overlaps(tl: Any, p: Problems) -> None:
+    """Play each clip whose ``<start>`` is inside the clip before it on its track at that start,
+    the clip before cut there, as the editor's overwrite leaves them (the adapter placed it
+    after that clip, as late as they overlap: in premiere_example.xml's audio, 13 frames later
+    than its ``<start>``); with a warning. A retimed clip before is not cut (its media
+    frames are not its record frames): the late placement is only warned of."""
+    for track in tl.find_children(descended_from_type=otio.schema.Track):
+        before: tuple[Any, int] | None = None  # the previous clip and its end frame
+        for item in list(track):
+            frames = (
+                plain(item.metadata.get(FRAMES)) if isinstance(item, otio.schema.Clip) else None
+            )
+            if not isinstance(frames, list) or len(frames) != 4 or min(frames[2:]) < 0:
+                before = None  # a transition, gap or nest: its neighbours' frames do not meet
+                continue
+            start, end = frames[2], frames[3]
+            if before is not None and 0 <= start < before[1]:
+                _cut_before(track, item, before, start, p)
+            before = (item, end)
+
+
+def _cut_before(track: Any, item: Any, before: tuple[Any, int], start: int, p: Problems) -> None:
+    """Cut ``before``'s clip where ``item`` starts (``start``): the adapter counts its
+    gaps from the clips' declared ends, so all that follows is then where the file puts it."""
+    previous, previous_end = before
+    overlap = previous_end - start
+    where = f"track {str(track.name) or track.kind!r} clip {str(item.name)!r}"
+    said = f"starts at frame {start}, inside clip {str(previous.name)!r} (which ends at frame "
+    rng = previous.source_range
+    retimed = any(isinstance(fx, otio.schema.TimeEffect) for fx in previous.effects)
+    if rng is None or retimed or overlap >= rng.duration.to_frames():
+        p.warn(
+            where, said + f"{previous_end}); it is played after that clip, {overlap} frames late"
+        )
+        return
+    lost = otio.opentime.RationalTime(overlap, rng.duration.rate)
+    previous.source_range = otio.opentime.TimeRange(rng.start_time, rng.duration - lost)
+    p.warn(where, said + f"{previous_end}); played at its start, that clip cut there")

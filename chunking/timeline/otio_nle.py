@@ -49,7 +49,7 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.otio_edl import read_edl
 from chunking.timeline.otio_edl_rate import MEDIA_COMMENT
 from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
-from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps
+from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps, place_overlaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
@@ -98,6 +98,7 @@ def read_export(path: str, p: Problems) -> Any:
         tl = read_timeline(path)
         apply_enabled(tl)
         apply_time_remaps(tl, p)
+        place_overlaps(tl, p)
         return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)

@@ -579,3 +579,28 @@ def test_a_premiere_windows_share_is_named_as_windows_writes_it() -> None:
     (it was /\\\\server\\..., a path nobody wrote, in the relink's and missing media's messages)."""
     url = "file://localhost/%5C%5Cnas%5Cshoot%5CA001.mov"
     assert media_path(url, "clip 'a'", Problems()) == "\\\\nas\\shoot\\A001.mov"
+
+
+def test_a_premiere_clip_starting_inside_the_one_before_plays_at_its_start(
+    tmp_path: Path, clip: Path
+) -> None:
+    """premiere_example.xml's audio track 4 holds sc01_master_layerA_sh030_temp.mov to frame
+    1177 and sc01_sh010_anim.mov from frame 1164: the adapter played the second 13 frames late,
+    at 1177; it plays at 1164, the first cut there (as the other channel's track has them)."""
+    export = copied(tmp_path, "nle", "premiere_example.xml")
+    put_media(tmp_path / "media", referenced(export), clip)
+    timeline = load(str(export))
+    audio = [
+        [
+            (Path(c.source.path).name, c.start, c.end)
+            for c in t.clips
+            if isinstance(c.source, FileSource)
+        ]
+        for t in timeline.tracks
+        if t.kind is TrackKind.AUDIO
+    ]
+    assert [
+        ("sc01_master_layerA_sh030_temp.mov", 956, 1164),
+        ("sc01_sh010_anim.mov", 1164, 1258),
+    ] in audio
+    assert any("starts at frame 1164, inside clip" in w for w in timeline.warnings)

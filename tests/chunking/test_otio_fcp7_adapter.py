@@ -152,3 +152,24 @@ def test_a_sequence_without_timecode_plays_at_its_own_rate_not_its_first_clips(
     timeline = load(str(path))
     # 29.97 fps, as the sequence says (its first clip, a 25 fps nest, made it 25 fps)
     assert (timeline.fps, timeline.frames) == (Fraction(30000, 1001), 30)
+
+
+@pytest.mark.parametrize("c_start", [33, 32])
+def test_a_clip_starting_inside_the_one_before_plays_at_its_start(
+    tmp_path: Path, c_start: int
+) -> None:
+    """B's <start> (15) is inside A (to 20), as Premiere wrote in premiere_example.xml's audio:
+    the adapter played B after A, 5 frames late, and C after it by its late cursor (33: its gap
+    was counted from 35; 32: no gap at all, C 3 frames late). B now plays at 15, A cut there,
+    and C where the file puts it."""
+    timeline = export(
+        tmp_path,
+        track(
+            clipitem("A.mov", 0, 20, 0, file("A.mov")),
+            clipitem("B.mov", 15, 30, 0, file("B.mov")),
+            clipitem("C.mov", c_start, 40, 0, file("C.mov")),
+        ),
+    )
+    assert shown(timeline) == [("A.mov", 0, 15, 0), ("B.mov", 15, 30, 0), ("C.mov", c_start, 40, 0)]
+    (said,) = [w for w in timeline.warnings if "inside clip" in w]
+    assert "'B.mov': starts at frame 15, inside clip 'A.mov' (which ends at frame 20)" in said
