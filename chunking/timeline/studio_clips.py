@@ -89,7 +89,7 @@ class ClipReader:
             source = GeneratedSource(color=self.styles.background(style_id))
         elif kind is not TrackKind.SUBTITLE or (text is None and not mediumless):
             source = parse_source(raw, custom, self.base_dir, kind, p, where)
-        source_start = self._source_start(raw, where)
+        source_start = self._source_start(raw, where, kind)
         clip = Clip(
             id=clip_id,
             track_id=track_id,
@@ -146,16 +146,18 @@ class ClipReader:
             )
         return start, end
 
-    def _source_start(self, raw: Mapping[str, Any], where: str) -> float:
+    def _source_start(self, raw: Mapping[str, Any], where: str, kind: TrackKind) -> float:
         value = number(
             raw, ("source_start",), 0.0, self.p, where, low=-MAX_LEAD_SECONDS, high=MAX_SECONDS
         )
         if value < 0:
             lead = to_frame(-value, self.fps)
+            # The mixer plays silence before a sound's start; the compositor holds a picture.
+            held = (
+                "it is silent until then" if kind is TrackKind.AUDIO else "the first frame is held"
+            )
             self.p.warn(
-                where,
-                f"starts {lead} frames before its media (source_start {value:g}s); the first "
-                "frame is held",
+                where, f"starts {lead} frames before its media (source_start {value:g}s); {held}"
             )
         return value
 

@@ -149,6 +149,21 @@ def test_dissolve_without_handle_holds_the_first_frame_and_warns(tmp_path: Path)
         load_otio(path, strict=True)
 
 
+def test_an_audio_crossfade_without_handle_says_the_sound_is_silent_not_held(
+    tmp_path: Path,
+) -> None:
+    """The mixer plays silence before a sound's media starts; the warning said "the first
+    frame is held", which is what the picture does."""
+    media(tmp_path)
+    sound = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio)
+    sound.extend([clip("a", "a.mov", 0, 48), dissolve(6, 6), clip("b", "a.mov", 0, 48)])
+    tl = load_otio(save(tmp_path, sound))
+    said = [w for w in tl.warnings if "before its media" in w]
+    assert said == [
+        "clip 'b': starts 6 frames before its media (source_start -0.25s); it is silent until then"
+    ]
+
+
 @pytest.mark.parametrize("after", ["cut", "track end"])
 def test_dissolve_past_the_outgoing_media_end_warns_naming_the_transition(
     tmp_path: Path, after: str
