@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import warnings
+from typing import Any
 
 import av
 import av.error
@@ -116,7 +118,49 @@ def open_media(path: str) -> InputContainer:
     if not set(name.split(",")) & set(ALLOWED_DEMUXERS):  # FFmpeg already refused; belt and braces
         container.close()
         raise DecodeError(not_allowed(path, name))
+    for stream in container.streams.audio:
+        _native_layout(stream)
     return container
+
+
+#: How FFmpeg describes a layout whose channels are listed one by one ("custom" order).
+_CUSTOM_LAYOUT = re.compile(r"^\d+ channels \((?P<channels>.*)\)$")
+#: FFmpeg's channels in their native order (its AVChannel numbers 0 to 29).
+_NATIVE_ORDER = (
+    "FL FR FC LFE BL BR FLC FRC BC SL SR TC TFL TFC TFR TBL TBC TBR DL DR WL WR SDL SDR LFE2 "
+    "TSL TSR BFC BFL BFR"
+).split()
+
+
+def _native_layout(stream: Any) -> None:
+    """Give an audio stream whose container lists its channels one by one (a MOV's 7.1 PCM,
+    whose ``chan`` box orders the sides before the backs) the native layout of those channels
+    (or FFmpeg's default for as many), before anything decodes it.
+
+    PyAV 18 copies such a layout's channel list into each layout object it hands out and frees
+    it with that object, and again with the frame or decoder that owns it: decoding the stream,
+    or reading its channel count, aborted the worker ("double free or corruption"). A native
+    layout holds no list. The samples are not moved: a channel keeps its place and may take a
+    like one's name (a side for a back), which the stereo mix weighs alike.
+    """
+    context = stream.codec_context
+    if context is None:
+        return
+    # Read before the decoder's layout is replaced: the object shares the list, which it frees.
+    layout = context.layout
+    found = _CUSTOM_LAYOUT.match(layout.name)
+    if found is None:
+        return
+    context.layout = _replacement(found["channels"].split("+"))
+
+
+def _replacement(channels: list[str]) -> str:
+    """The native layout of these channels (as FFmpeg names them), else as many channels in no
+    order (user-defined or repeated ones), which the mixer weighs equally (workers.audio_source)."""
+    known = [c for c in channels if c in _NATIVE_ORDER]
+    if len(set(known)) == len(channels):
+        return "+".join(sorted(known, key=_NATIVE_ORDER.index))
+    return f"{len(channels)} channels"
 
 
 def open_image(path: str) -> Image.Image:
