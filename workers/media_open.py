@@ -163,6 +163,17 @@ def _replacement(channels: list[str]) -> str:
     return f"{len(channels)} channels"
 
 
+def picture_stream(container: InputContainer) -> Any:
+    """The video stream a file's picture is read from (None: it has none): the first that is
+    not cover art. An MP4 whose tags (``covr``) come before its tracks, as iTunes and tagging
+    tools write them, lists its cover first: read as the picture, it showed no video frames."""
+    streams = container.streams.video
+    moving = [s for s in streams if not s.disposition & av.stream.Disposition.attached_pic]
+    # A music file with a cover and nothing else: the cover is its picture.
+    chosen = moving or list(streams)
+    return chosen[0] if chosen else None
+
+
 def open_image(path: str) -> Image.Image:
     """Open a still image with Pillow, in an allowed format only (Pillow's own errors pass; its
     warning of an image over the pixel limit is raised, not printed); OSError for anything but

@@ -18,7 +18,7 @@ from PIL import Image
 
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError, ValidationError
-from workers.media_open import open_image, open_media, reason
+from workers.media_open import open_image, open_media, picture_stream, reason
 from workers.probe_decode import file_problems, sequence_problem
 from workers.probe_ranges import Span, clip_spans, cut_problem, span_cut_problems
 from workers.sequences import sequence_files
@@ -37,9 +37,9 @@ def keyframe_interval(path: str) -> float | None:
     keys: list[Fraction] = []
     try:
         with open_media(path) as container:
-            if not container.streams.video:
+            stream = picture_stream(container)
+            if stream is None:
                 return None
-            stream = container.streams.video[0]
             base = Fraction(stream.time_base or Fraction(1, 90000))
             for packet in container.demux(stream):
                 if packet.pts is not None and packet.is_keyframe:
@@ -105,7 +105,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         return MediaFacts(opened=str(exc))
     with container:
         streams = container.streams
-        video = streams.video[0] if streams.video else None
+        video = picture_stream(container)
         audio = streams.audio[0] if streams.audio else None
         problems: dict[str, str | None] = {"video": None, "audio": None}
         if video is None:
@@ -363,9 +363,9 @@ def _header_facts(path: str) -> MediaFacts:
             return MediaFacts(image=True)
     try:
         with open_media(path) as container:
-            video = container.streams.video
-            main = video[0] if video else (container.streams.audio or [None])[0]
-            hdr = _HDR_TRANSFERS.get(video[0].codec_context.color_trc) if video else None
+            video = picture_stream(container)
+            main = video if video is not None else (container.streams.audio or [None])[0]
+            hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
             sound = _declared((container.streams.audio or [None])[0])
             return MediaFacts(
                 hdr=hdr,

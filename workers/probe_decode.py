@@ -20,7 +20,7 @@ from PIL import Image
 
 from chunking.timeline.model import Clip, Timeline, TrackKind
 from common.errors import MediaError
-from workers.media_open import open_image, open_media, reason
+from workers.media_open import open_image, open_media, picture_stream, reason
 from workers.probe_ranges import Span, collapse_problem, cut_spans, main_stream
 from workers.sequences import shown_images
 from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, is_still, unsupported_still
@@ -55,7 +55,7 @@ def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str
         return found
     found.update(cut_spans(container, path, spans))
     budget = [DECODE_PACKETS]
-    video = container.streams.video[0] if container.streams.video else None
+    video = picture_stream(container)
     audio = container.streams.audio[0] if container.streams.audio else None
     for kind, stream in (("video", video), ("audio", audio)):
         if stream is None or stream.codec_context is None or not stream.time_base:

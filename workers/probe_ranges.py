@@ -18,7 +18,7 @@ import av.error
 
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError
-from workers.media_open import open_media, reason
+from workers.media_open import open_media, picture_stream, reason
 from workers.sources import collapsed_times
 from workers.video_index import build_index
 
@@ -180,8 +180,10 @@ def _declared_end(container: Any, stream: Any) -> int | None:
 
 def main_stream(container: Any) -> Any:
     """The stream a file's length is measured by: its video, else its sound (None: neither)."""
-    streams = container.streams
-    return streams.video[0] if streams.video else (streams.audio[0] if streams.audio else None)
+    video = picture_stream(container)
+    if video is not None:
+        return video
+    return container.streams.audio[0] if container.streams.audio else None
 
 
 def span_cut_problems(timeline: Timeline) -> list[str]:
@@ -230,9 +232,10 @@ def collapse_problem(path: str) -> str | None:
     from every packet's time as the render indexes them; None when they can."""
     try:
         with open_media(path) as container:  # afresh: a seek by collapsed times lands anywhere
-            if not container.streams.video:
+            video = picture_stream(container)
+            if video is None:
                 return None
-            pts = build_index(container, container.streams.video[0]).pts
+            pts = build_index(container, video).pts
     except (MediaError, av.error.FFmpegError, OSError):
         return None
     return collapsed_times(pts, path)

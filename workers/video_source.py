@@ -16,7 +16,7 @@ import numpy as np
 from common.errors import DecodeError, MediaError
 from workers import hdr
 from workers.deinterlace import deinterlaced, interlacing
-from workers.media_open import open_media, reason
+from workers.media_open import open_media, picture_stream, reason
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import video_index
 from workers.video_orientation import Orientation, stream_orientation, turned
@@ -43,10 +43,9 @@ class VideoSource:
         except MediaError as exc:
             raise type(exc)(f"clip {clip_id!r}: {exc}") from None
         try:
-            streams = self.container.streams.video
-            if not streams:
+            self.stream = picture_stream(self.container)
+            if self.stream is None:
                 raise DecodeError(f"clip {clip_id!r}: no video stream in {path}")
-            self.stream = streams[0]
             set_decoder_threads(self.stream, threads)
             ctx = self.stream.codec_context
             if (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
