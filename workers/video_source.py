@@ -198,6 +198,13 @@ class VideoSource:
                     break
         except av.error.FFmpegError as exc:
             self._drop_frames()
+            if seeking and self._last_pts is None and key is not None:
+                # Nothing decodes from this keyframe: libvpx's alpha plane is a stream of its
+                # own, whose keyframes need not be the picture's (a realtime VP9 encode), so
+                # a chunk starting there failed where the whole render did not. As for a
+                # late landing, start a keyframe further back (the file's start at worst).
+                self._seek_back += 1
+                return None
             raise DecodeError(
                 f"clip {self.clip_id!r}: corrupt video in {self.path}: {reason(exc)}"
             ) from None
