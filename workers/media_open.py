@@ -24,6 +24,7 @@ import errno
 import os
 import re
 import stat
+import struct
 import warnings
 from typing import Any
 
@@ -113,6 +114,13 @@ def open_media(path: str) -> InputContainer:
         # on the whitelist (FFmpeg does not say which one).
         raise DecodeError(not_allowed(path, "its format")) from None
     except (av.error.FFmpegError, OSError) as exc:
+        if _unfinished_mp4(full):
+            raise DecodeError(
+                f"{path} is an MP4/MOV recording that was never finished: it holds media data "
+                "but no index (moov box), as when a camera or app stops before closing the "
+                "file (a crash, a flat battery, a full card); recover it with a repair tool "
+                "(such as untrunc, given a good file from the same device) or export it again"
+            ) from None
         raise DecodeError(f"cannot open {path}: {reason(exc)}") from None
     name = container.format.name
     if not set(name.split(",")) & set(ALLOWED_DEMUXERS):  # FFmpeg already refused; belt and braces
@@ -227,6 +235,34 @@ def _sniff(path: str, full: str) -> None:
     for signature, what in _SIGNATURES:
         if start[: len(signature)].lower() == signature.lower():
             raise DecodeError(not_allowed(path, what))
+
+
+#: Top-level boxes an MP4/MOV starts with; past that many boxes the file is not looked into.
+_MP4_LEADS, _MP4_MAX_BOXES = (b"ftyp", b"wide", b"free", b"skip", b"mdat"), 64
+
+
+def _unfinished_mp4(full: str) -> bool:
+    """Whether a file FFmpeg could not open is an MP4/MOV whose top-level boxes hold media
+    data (``mdat``) and no index (``moov``): a recording never finalised."""
+    kinds: list[bytes] = []
+    try:
+        with open(full, "rb") as file:
+            size, at = os.fstat(file.fileno()).st_size, 0
+            while at + 8 <= size and len(kinds) < _MP4_MAX_BOXES:
+                file.seek(at)
+                head = file.read(16)
+                length, kind = struct.unpack(">I4s", head[:8])
+                if length == 1 and len(head) == 16:
+                    length = struct.unpack(">Q", head[8:])[0]
+                elif length == 0:
+                    length = size - at  # "to the end of the file": a recording in progress
+                kinds.append(kind)
+                if length < 8:
+                    break
+                at += length
+    except OSError:
+        return False
+    return bool(kinds) and kinds[0] in _MP4_LEADS and b"mdat" in kinds and b"moov" not in kinds
 
 
 def reason(exc: BaseException) -> str:
