@@ -20,7 +20,7 @@ from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline
 from common.errors import MediaError, ValidationError
 from workers.media_open import open_image, open_media, picture_stream, reason
 from workers.probe_decode import file_problems, sequence_problem
-from workers.probe_ranges import Span, clip_spans, cut_problem, span_cut_problems
+from workers.probe_ranges import Span, clip_spans, container_end, cut_problem, span_cut_problems
 from workers.sequences import sequence_files
 from workers.sources import MAX_SOURCE_PIXELS, is_still, unsupported_still
 
@@ -160,8 +160,9 @@ def _length(container: Any, stream: Any) -> float | None:
     else (a stream written without one: a capture, a raw Matroska) where its packets end."""
     if stream is not None and stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
-    if container.duration:
-        return float(container.duration) / av.time_base
+    end = container_end(container)
+    if end is not None:
+        return float(end - (container.start_time or 0)) / av.time_base
     if stream is None or not stream.time_base:
         return None
     end = None

@@ -109,6 +109,11 @@ def cut_problem(
     if declared is None or not stream.time_base:
         return None  # no declared length to compare with (e.g. MPEG-TS)
     base = Fraction(stream.time_base)
+
+    def seconds(at: int) -> float:
+        """A time of the stream in the seconds clips give (``source_start``): from its start."""
+        return float((at - (stream.start_time or 0)) * base)
+
     end = declared
     if until is not None:
         end = min(declared, (stream.start_time or 0) + math.ceil(until / base))
@@ -132,15 +137,15 @@ def cut_problem(
         slack = 2 * step if stream.duration else max(2 * step, round(1 / base))
         if reached is not None and reached < end - slack:
             return (
-                f"{path} is cut short: its {stream.type} ends at {float(reached * base):.3f}s "
-                f"of the {float(declared * base):.3f}s it declares"
+                f"{path} is cut short: its {stream.type} ends at {seconds(reached):.3f}s "
+                f"of the {seconds(declared):.3f}s it declares"
             )
         return None
     if whole:
-        at = f"the {float(end * base):.3f}s it declares"
+        at = f"the {seconds(end):.3f}s it declares"
     else:
-        declares = f"{float(declared * base):.3f}s"
-        at = f"{float(end * base):.3f}s, where a clip plays it (it declares {declares})"
+        declares = f"{seconds(declared):.3f}s"
+        at = f"{seconds(end):.3f}s, where a clip plays it (it declares {declares})"
     return f"{path} is cut short: no {stream.type} data near {at}"
 
 
@@ -172,10 +177,27 @@ def _declared_end(container: Any, stream: Any) -> int | None:
     """Where the stream ends by its file's header, in its time base; None if undeclared."""
     if stream.duration:
         return int((stream.start_time or 0) + stream.duration)
-    if not container.duration or not stream.time_base:
+    end = container_end(container)
+    if end is None or not stream.time_base:
         return None
-    seconds = Fraction(container.duration + (container.start_time or 0), av.time_base)
-    return int(seconds / Fraction(stream.time_base))
+    return int(Fraction(end, av.time_base) / Fraction(stream.time_base))
+
+
+def container_end(container: Any) -> int | None:
+    """Where the file ends by its container's header (in ``av.time_base`` units, as FFmpeg
+    gives times), or None.
+
+    Matroska's Duration is the segment's length, but FFmpeg's muxer writes its last timestamp
+    there: a remux keeping a capture's times (-copyts, -output_ts_offset) that starts at 100 s
+    and lasts 5 s "declared" 205 s, and the intact file was refused as cut short. There a
+    duration past the start is read as the end, which never takes an intact file for a cut one
+    (elsewhere FFmpeg's duration is the length).
+    """
+    if not container.duration:
+        return None
+    start, length = container.start_time or 0, container.duration
+    matroska = container.format.name.startswith("matroska")
+    return int(length if matroska and length > start else start + length)
 
 
 def main_stream(container: Any) -> Any:

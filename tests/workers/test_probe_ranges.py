@@ -14,7 +14,7 @@ from chunking.timeline.model import Timeline
 from chunking.timeline.project import read_project
 from common.errors import DecodeError, ValidationError
 from tests.media import make_video, project, video_track, zero_frame_times
-from workers.probe import header_warnings, media_report
+from workers.probe import header_warnings, media_problem, media_report
 from workers.sources import collapsed_times, open_file
 
 
@@ -66,3 +66,41 @@ def test_a_file_whose_frame_times_collapse_is_refused_not_frozen(tmp_path: Path)
 def test_frame_times_with_a_stray_duplicate_still_play(tmp_path: Path) -> None:
     assert collapsed_times([0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10], "a.ts") is None
     assert collapsed_times([0, 0, 0, 1], "a.mp4") is not None
+
+
+def _late_mkv(path: Path, start: int = 100, frames: int = 60) -> Path:
+    """A 64x36 30 fps Matroska whose times start at ``start`` seconds, as a remux keeping a
+    capture's times writes it (FFmpeg's muxer then declares its last time as its Duration)."""
+    rng = np.random.default_rng(3)
+    with av.open(str(path), "w", format="matroska") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.codec_context.gop_size = 10
+        for i in range(frames):
+            image = rng.integers(0, 255, (36, 64, 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = start * 30 + i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_an_intact_matroska_starting_late_is_not_taken_for_a_cut_one(tmp_path: Path) -> None:
+    """Asset sync and uploads refused it: "cut short: its video ends at 102.000s of the
+    202.000s it declares"; and a clip playing past its end was not warned of (105 s long)."""
+    path = _late_mkv(tmp_path / "capture.mkv")
+    with av.open(str(path)) as container:  # the case at hand
+        assert container.duration / av.time_base > container.start_time / av.time_base > 99
+    assert media_problem(str(path)) is None
+    past = _timeline(tmp_path, "capture.mkv", 3.0)
+    warned = header_warnings(past)
+    assert len(warned) == 1 and "but the file lasts 2.00s" in warned[0]
+
+
+def test_a_cut_file_is_measured_in_the_seconds_clips_use(tmp_path: Path) -> None:
+    """From its first frame, as ``source_start`` is: not FFmpeg's times from 100 s on."""
+    whole = _late_mkv(tmp_path / "whole.mkv", frames=90).read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(whole[: len(whole) // 2])
+    problem = media_problem(str(tmp_path / "cut.mkv"))
+    assert problem is not None and "is cut short: its video ends at 1." in problem
+    assert problem.endswith("of the 3.000s it declares)")
