@@ -300,8 +300,8 @@ def _declared_end(container: InputContainer, stream: AudioStream) -> Fraction | 
     """Where an MP4/MOV's audio ends; its last AAC frame is decoded whole, encoder padding too."""
     if not container.format.name.startswith("mov"):
         return None  # elsewhere durations can be estimates (MP3) or the decoder trims already
-    if stream.duration is None or stream.time_base is None:
-        return None
+    if not stream.duration or stream.time_base is None:
+        return None  # none declared; 0 is what some muxers write then, not a length: silence
     return ((stream.start_time or 0) + stream.duration) * stream.time_base - _origin(container)
 
 
