@@ -18,16 +18,14 @@ from PIL import Image
 
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError, ValidationError
-from workers.media_open import open_image, open_media, picture_stream, reason
-from workers.probe_decode import file_problems, sequence_problem
+from workers.media_open import open_image, open_media, picture_stream
+from workers.probe_decode import file_problems, first_frame_problems, sequence_problem
 from workers.probe_ranges import Span, clip_spans, container_end, cut_problem, span_cut_problems
 from workers.sequences import sequence_files
 from workers.sources import MAX_SOURCE_PIXELS, is_still, unsupported_still
 
 #: Keyframes read per file: enough to see its GOP length without reading the whole file.
 SAMPLE_KEYFRAMES = 6
-#: Packets read while looking for each stream's first frame: a bound for hostile files.
-PROBE_PACKETS = 512
 
 
 def keyframe_interval(path: str) -> float | None:
@@ -123,7 +121,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
             for kind, stream in (("video", video), ("audio", audio))
             if stream is not None and problems[kind] is None
         }
-        problems.update(_first_frames(container, wanted, path))
+        problems.update(first_frame_problems(container, wanted, path))
         main = video if video is not None else audio
         tail = None if main is None or spans is not None else cut_problem(container, main, path)
         used = file_problems(container, path, spans) if spans else {}
@@ -181,25 +179,6 @@ def _length(container: Any, stream: Any) -> float | None:
 
 #: Packets a file without a declared length is read for where it ends (an hour at 30 fps).
 SCAN_PACKETS = 108_000
-
-
-def _first_frames(container: Any, wanted: dict[str, Any], path: str) -> dict[str, str]:
-    """Problems of the streams in ``wanted`` whose first frame does not decode."""
-    pending = {stream.index: kind for kind, stream in wanted.items()}
-    problems: dict[str, str] = {}
-    if not pending:
-        return problems
-    try:
-        for count, packet in enumerate(container.demux(*wanted.values())):
-            kind = pending.get(packet.stream.index)
-            if kind is not None and packet.decode():
-                del pending[packet.stream.index]
-            if not pending or count >= PROBE_PACKETS:
-                break
-    except (av.error.FFmpegError, OSError) as exc:
-        # The render words these the same way: corrupt media, naming the file.
-        return {kind: f"corrupt {kind} in {path}: {reason(exc)}" for kind in pending.values()}
-    return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
 
 
 def _examine_image(path: str) -> MediaFacts:

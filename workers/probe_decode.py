@@ -1,6 +1,7 @@
-"""Validate's decode of what the render will decode: the source ranges the clips use, and the
-images of a sequence the clips show, so that it refuses what the render would (a corrupt packet
-mid-file, frame times out of order, a broken or oversized image of a sequence).
+"""Validate's decode of what the render will decode: each stream's first frame, the source
+ranges the clips use, and the images of a sequence the clips show, so that it refuses what the
+render would (a corrupt packet mid-file, frame times out of order, a broken or oversized image
+of a sequence).
 
 Each file is decoded at most ``DECODE_PACKETS`` packets deep over its used ranges; an image of
 a sequence is read to its header and checked for being cut short (a PNG's last chunk, a TIFF's
@@ -29,6 +30,8 @@ from workers.video_index import VideoIndex, build_index, out_of_order
 #: Packets decoded of one file (five minutes at 30 fps): validate stays a pre-flight check
 #: however long the media; past that the render finds what is wrong, naming the clip.
 DECODE_PACKETS = 9000
+#: Packets read while looking for each stream's first frame: a bound for hostile files.
+PROBE_PACKETS = 512
 #: Sound decoded before a range's start: codecs need pre-roll and seeks land late.
 _AUDIO_PREROLL = Fraction(1, 2)
 #: How every PNG ends (an IEND chunk): a copy cut short does not.
@@ -99,6 +102,36 @@ def _merged(spans: list[Span]) -> list[tuple[Fraction, Fraction]]:
         else:
             ranges.append((lo, hi))
     return ranges
+
+
+def first_frame_problems(container: Any, wanted: dict[str, Any], path: str) -> dict[str, str]:
+    """Problems of the streams in ``wanted`` whose first frame does not decode."""
+    pending = {stream.index: kind for kind, stream in wanted.items()}
+    problems: dict[str, str] = {}
+    if not pending:
+        return problems
+    try:
+        for count, packet in enumerate(container.demux(*wanted.values())):
+            kind = pending.get(packet.stream.index)
+            if kind is not None and packet.decode():
+                del pending[packet.stream.index]
+            if not pending or count >= PROBE_PACKETS:
+                break
+        for stream in wanted.values():
+            if stream.index in pending and (stream.start_time or 0) > 0:
+                # A stream that starts late (sound 20 s into a recording) has no packet among
+                # the first read: validate refused a file the render plays. Look where it
+                # starts.
+                container.seek(stream.start_time, stream=stream)
+                for count, packet in enumerate(container.demux(stream)):
+                    if packet.decode():
+                        del pending[stream.index]
+                    if stream.index not in pending or count >= PROBE_PACKETS:
+                        break
+    except (av.error.FFmpegError, OSError) as exc:
+        # The render words these the same way: corrupt media, naming the file.
+        return {kind: f"corrupt {kind} in {path}: {reason(exc)}" for kind in pending.values()}
+    return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
 
 
 def _indexed(container: Any, stream: Any) -> VideoIndex | None:

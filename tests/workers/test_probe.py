@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -10,7 +11,13 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
-from workers.probe import header_warnings, keyframe_interval, media_report, min_chunk_frames
+from workers.probe import (
+    examine,
+    header_warnings,
+    keyframe_interval,
+    media_report,
+    min_chunk_frames,
+)
 
 
 @pytest.mark.parametrize(
@@ -213,3 +220,32 @@ def test_an_animated_gif_shorter_than_its_clip_is_warned_of_as_a_video_is(
         )
     else:
         assert warnings == []
+
+
+def test_sound_that_starts_late_in_the_file_is_found(tmp_path: Path) -> None:
+    """Sound from 25 s into a recording comes after hundreds of video packets: validate read
+    the first 512 packets, found none, and refused "no decodable audio frame" a file the render
+    plays."""
+    path = tmp_path / "late.mp4"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 32, 18, "yuv420p"
+        video.options = {"preset": "ultrafast"}
+        sound = out.add_stream("aac", rate=48000, layout="stereo")
+        picture = np.zeros((18, 32, 3), np.uint8)
+        for n in range(30 * 27):
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = n
+            out.mux(video.encode(frame))
+            if n >= 30 * 25 and n % 10 == 0:  # 10 ms of tone every third of a second
+                block = av.AudioFrame.from_ndarray(
+                    np.full((2, 1024), 0.1, np.float32), format="fltp", layout="stereo"
+                )
+                block.sample_rate, block.pts = 48000, n * 1600
+                out.mux(sound.encode(block))
+        out.mux(video.encode(None))
+        out.mux(sound.encode(None))
+    with av.open(str(path)) as container:  # the case at hand
+        assert float(container.streams.audio[0].start_time * Fraction(1, 48000)) > 24
+    facts = examine(str(path))
+    assert facts.audio is None and facts.has_audio
