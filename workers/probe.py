@@ -256,7 +256,9 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
             real = os.path.realpath(path)
             if real not in facts:
                 facts[real] = examine(path, spans.get(real, []))
-            needs_audio = audible and not clip.muted and clip.volume != 0
+            # The first frame checked is the first stream's: another one (``audio_stream``) is
+            # checked where the clip plays it (``probe_decode.file_problems``).
+            needs_audio = audible and not clip.muted and clip.volume != 0 and not clip.audio_stream
             problem = _clip_problem(facts[real], track.kind, needs_audio)
             if problem is None and clip.source.sequence is not None:
                 problem = _sequence_problem(clip.source) or sequence_problem(timeline, clip)

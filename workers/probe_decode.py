@@ -58,17 +58,14 @@ def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str
         return found
     found.update(cut_spans(container, path, spans))
     budget = [DECODE_PACKETS]
-    video = picture_stream(container)
-    audio = container.streams.audio[0] if container.streams.audio else None
-    for kind, stream in (("video", video), ("audio", audio)):
+    targets = [
+        ("video", picture_stream(container), [s for s in spans if s.kind is TrackKind.VIDEO])
+    ]
+    found.update(_audio_targets(container, path, spans, targets))
+    for kind, stream, chosen in targets:
         if stream is None or stream.codec_context is None or not stream.time_base:
             continue
-        wanted = [
-            s
-            for s in spans
-            if s.clip.id not in found
-            and (s.kind is TrackKind.VIDEO if kind == "video" else s.audible)
-        ]
+        wanted = [s for s in chosen if s.clip.id not in found]
         shown: set[int] = set()
         if kind == "video" and wanted:
             index = _indexed(container, stream)
@@ -91,6 +88,34 @@ def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str
                     if span.start <= hi and span.end >= lo:
                         found.setdefault(span.clip.id, problem)
     return found
+
+
+def _audio_targets(
+    container: Any, path: str, spans: list[Span], targets: list[tuple[str, Any, list[Span]]]
+) -> dict[str, str]:
+    """Add to ``targets`` each audio stream the audible spans play (a clip's ``audio_stream``,
+    0-based: validate read the first whatever the clip played, passing a broken second stream
+    the render stopped on and refusing a broken first one the clip did not play); the problem
+    (by clip id) of each span whose stream the render would refuse, in the render's words."""
+    streams = container.streams.audio
+    problems: dict[str, str] = {}
+    for number in sorted({s.clip.audio_stream or 0 for s in spans if s.audible}):
+        chosen = [s for s in spans if s.audible and (s.clip.audio_stream or 0) == number]
+        if number >= len(streams):
+            if number > 0:  # the first of none: a silent file
+                have = f"{len(streams)} audio stream{'' if len(streams) == 1 else 's'}"
+                missing = (
+                    f"audio_stream {number} does not exist: {path} has {have} (numbered from 0)"
+                )
+                problems.update({s.clip.id: missing for s in chosen})
+            continue
+        if streams[number].codec_context is None:
+            problems.update(
+                {s.clip.id: f"no decoder for the audio codec of {path}" for s in chosen}
+            )
+            continue
+        targets.append(("audio", streams[number], chosen))
+    return problems
 
 
 def _merged(spans: list[Span]) -> list[tuple[Fraction, Fraction]]:

@@ -140,3 +140,60 @@ def test_collapsed_frame_times_are_refused_by_validate_as_by_render(tmp_path: Pa
     with pytest.raises(DecodeError) as refused:
         open_file(str(path), "take")
     assert problems == [str(refused.value)]
+
+
+def _two_sounds(path: Path, broken: int) -> Path:
+    """A Matroska with a picture and two MP3 streams, the ``broken`` one (0 or 1) noise."""
+    rng = np.random.default_rng(4)
+    with av.open(str(path), "w", format="matroska") as out:
+        video = out.add_stream("libx264", rate=30)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        sounds = [out.add_stream("mp3", rate=48000, layout="stereo") for _ in range(2)]
+        for n in range(30):
+            frame = av.VideoFrame.from_ndarray(np.zeros((36, 64, 3), np.uint8), format="rgb24")
+            frame.pts = n
+            out.mux(video.encode(frame))
+        good, bad = sounds[1 - broken], sounds[broken]
+        tone = np.full((2, 1152), 0.2, np.float32)
+        for at in range(0, 48000, 1152):
+            block = av.AudioFrame.from_ndarray(tone, format="fltp", layout="stereo")
+            block.sample_rate, block.pts = 48000, at
+            for packet in good.encode(block):
+                out.mux(packet)
+                noise = av.Packet(bytes(rng.integers(0, 256, packet.size, dtype=np.uint8)))
+                noise.pts, noise.dts, noise.time_base = packet.pts, packet.dts, packet.time_base
+                noise.stream = bad
+                out.mux(noise)
+        out.mux(video.encode(None))
+        out.mux(good.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("broken", [0, 1])
+@pytest.mark.parametrize("played", [0, 1])
+def test_validate_checks_the_audio_stream_the_clip_plays(
+    tmp_path: Path, broken: int, played: int
+) -> None:
+    """Validate decoded the first audio stream whatever ``audio_stream`` the clip played: a
+    broken second stream passed and the render stopped on it; a broken first one that the clip
+    did not play was refused, though the render played the clip."""
+    path = _two_sounds(tmp_path / "tracks.mkv", broken)
+    clip = {"id": "c", "source": {"File": path.name}, "start_time": 0, "end_time": 0.8}
+    clip["audio_stream"] = played
+    problems, _ = media_report(_timeline(tmp_path, clip), str(tmp_path))
+    if broken == played:
+        assert problems == [
+            f"clip 'c': corrupt audio in {path}: Invalid data found when processing input"
+        ]
+    else:
+        assert problems == []
+
+
+def test_validate_names_an_audio_stream_the_file_does_not_have(tmp_path: Path) -> None:
+    path = make_video(tmp_path / "one.mp4", audio_hz=440.0)
+    clip = {"id": "c", "source": {"File": path.name}, "start_time": 0, "end_time": 0.5}
+    clip["audio_stream"] = 2
+    problems, _ = media_report(_timeline(tmp_path, clip), str(tmp_path))
+    assert problems == [
+        f"clip 'c': audio_stream 2 does not exist: {path} has 1 audio stream (numbered from 0)"
+    ]
