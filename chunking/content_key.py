@@ -9,7 +9,9 @@ and nothing else:
   track's name and id do not), each with its placement, trim as exact source times, transform,
   crop, colour, opacity, cell and picture effects (windows cut to the range);
 * the media they read by content id (``media``: FileSource.path -> an id such as
-  "sha256:<hex>"), never by path, so moving a project or renaming a file keeps the key;
+  "sha256:<hex>"), never by path, so moving a project or renaming a file keeps the key; of an
+  image sequence, only the images the range can show, each by its own id (``media`` under
+  ``image_media_key(path)``), so re-exporting one image re-renders only the chunks showing it;
 * the transitions and subtitles overlapping the range;
 * frame rate, frame size, the export settings that shape the video stream, and the render
   fingerprint (workers.fingerprint: renderer and library versions).
@@ -40,16 +42,16 @@ from collections.abc import Hashable, Mapping
 from fractions import Fraction
 from typing import Any, cast
 
+from chunking.content_sources import clip_time, file_form
+from chunking.content_sources import image_media_key as image_media_key
 from chunking.drawn_clips import drawn_clips
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
 from chunking.timeline.model import (
-    Clip,
     Effect,
     ExportSettings,
     FileSource,
     GeneratedSource,
-    Source,
     Subtitle,
     Timeline,
     Track,
@@ -140,8 +142,12 @@ def video_form(
             {
                 "track": rank[i],
                 "shown": _window(clip.start, clip.end, start, end),
-                "source": _source_form(clip.source, media),
-                "time": _clip_time(clip, start, timeline.fps),
+                "source": (
+                    {"generated": _plain(clip.source)}
+                    if isinstance(clip.source, GeneratedSource)
+                    else file_form(clip, media, (hull[0] + start, hull[1] + start), timeline.fps)
+                ),
+                "time": clip_time(clip, start, timeline.fps),
                 "transform": _plain(clip.transform),
                 "crop": _plain(clip.crop),
                 "color": _plain(clip.color),
@@ -234,35 +240,6 @@ def _window(a: int, b: int, start: int, end: int) -> list[int] | None:
     return [lo - start, hi - start] if lo < hi else None
 
 
-def _source_form(source: Source, media: Mapping[str, str]) -> dict[str, Any]:
-    if isinstance(source, GeneratedSource):
-        return {"generated": _plain(source)}
-    form: dict[str, Any] = {
-        "media": media[source.path],
-        # The extension picks the decoder (still image or video: workers.sources.open_file).
-        "ext": os.path.splitext(source.path)[1].lower(),
-    }
-    if source.sequence is not None:
-        # The id covers every image's name and bytes; the rate and count place them in time.
-        form["sequence"] = {"rate": str(source.sequence.rate), "count": source.sequence.count}
-    return form
-
-
-def _clip_time(clip: Clip, start: int, fps: Fraction) -> dict[str, str | None] | None:
-    """The clip's source time at the range's first frame and per frame, exactly as the
-    compositor computes it (Compositor._source_time: Fraction(str(x)) of each number)."""
-    if isinstance(clip.source, GeneratedSource):
-        return None  # the same picture at every time
-    try:
-        step = _exact(clip.speed) / fps
-        first = _exact(clip.source_start) + (start - clip.start) * step
-        until = None if clip.source_end is None else str(_exact(clip.source_end))
-    except (ValueError, OverflowError, ZeroDivisionError):
-        # Not numbers the renderer can use (it fails on them): keep them as they are.
-        return {"raw": repr((clip.source_start, clip.speed, clip.source_end, clip.start - start))}
-    return {"first": str(first), "step": str(step), "until": until}
-
-
 def _effect_form(effect: Effect, start: int, hull: tuple[int, int]) -> dict[str, Any] | None:
     """A picture effect while the clip is drawn in the range; None for a sound effect or one
     not active on any of those frames."""
@@ -351,11 +328,6 @@ def _audio_effects(effects: tuple[Effect, ...]) -> list[dict[str, Any]]:
 
 
 # -- canonical values -------------------------------------------------------------------------
-
-
-def _exact(value: float) -> Fraction:
-    """A model number as the renderer reads it: the fraction its decimal string spells."""
-    return Fraction(str(value))
 
 
 def _plain(value: Any) -> Any:

@@ -128,9 +128,11 @@ def media_ids(
             media = clip.source
             if not isinstance(media, FileSource) or media.path in ids:
                 continue
-            found = source_id(media, memo)
+            images: dict[str, str] = {}
+            found = source_id(media, memo, images=images)
             if found is not None:
                 ids[media.path] = found
+                ids.update(images)  # each image of a sequence: a chunk keys only those it shows
     return ids
 
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Protocol
 
+from chunking.content_key import image_media_key
 from chunking.timeline.model import FileSource, Timeline
 from workers.assets import is_asset_ref, parse_asset_ref, sha256_file
 from workers.job_spec import asset_cache_dir
@@ -41,19 +42,27 @@ class Memo(Protocol):
 
 
 def source_id(
-    media: FileSource, memo: Memo | None = None, seen: list[tuple[str, Stamp]] | None = None
+    media: FileSource,
+    memo: Memo | None = None,
+    seen: list[tuple[str, Stamp]] | None = None,
+    images: dict[str, str] | None = None,
 ) -> str | None:
     """A file source's content id; an image sequence's covers every image's name and content.
-    ``seen`` collects each file's path and the stamp of the version the id is of."""
+    ``seen`` collects each file's path and the stamp of the version the id is of; ``images``
+    each image's own id, under content_key.image_media_key of its path (what a chunk's key
+    names the images it shows by)."""
     if media.sequence is None:
         return file_id(media.path, memo, seen)
     folder = os.path.dirname(media.path)
     digest = hashlib.sha256()
     for index in range(media.sequence.count):
         name = media.sequence.name(index)
-        found = file_id(os.path.join(folder, name), memo, seen)
+        path = os.path.join(folder, name)
+        found = file_id(path, memo, seen)
         if found is None:
             return None
+        if images is not None:
+            images[image_media_key(path)] = found
         digest.update(f"{name}\0{found}\n".encode())
     return f"sequence:{digest.hexdigest()}"
 
@@ -126,14 +135,29 @@ class LocalIds(Mapping[str, str]):
             for clip in track.clips
             if isinstance(clip.source, FileSource)
         }
+        # Each image of a sequence, under the name a chunk's key asks for it by, to its sequence.
+        self._owners = {
+            image_media_key(os.path.join(os.path.dirname(path), source.sequence.name(n))): path
+            for path, source in self._sources.items()
+            if source.sequence is not None
+            for n in range(source.sequence.count)
+        }
         self._ids: dict[str, str | None] = {}
+        self._images: dict[str, str] = {}
         self._seen: list[tuple[str, Stamp]] = []
 
     def __getitem__(self, path: str) -> str:
-        """The content id of the timeline's file ``path``; KeyError when it has none."""
+        """The content id of the timeline's file ``path`` (or of an image of a sequence, under
+        content_key.image_media_key); KeyError when it has none."""
+        owner = self._owners.get(path)
+        if owner is not None:
+            _ = self[owner]  # hashes the sequence (KeyError when it cannot), its images with it
+            return self._images[path]
         if path not in self._ids:
             source = self._sources.get(path)
-            self._ids[path] = None if source is None else source_id(source, None, self._seen)
+            self._ids[path] = (
+                None if source is None else source_id(source, None, self._seen, self._images)
+            )
         found = self._ids[path]
         if found is None:
             raise KeyError(path)

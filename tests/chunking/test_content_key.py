@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chunking.content_key import KEY_VERSION, audio_key, chunk_key, video_form
+from chunking.content_key import KEY_VERSION, audio_key, chunk_key, image_media_key, video_form
 from chunking.plan import plan_chunks
 from chunking.timeline.model import (
     Cell,
@@ -436,14 +436,25 @@ def test_sound_effects_on_a_drawn_clip_do_not_count() -> None:
     assert key(echo) == key(tl) and akey(echo) != akey(tl)
 
 
-def test_image_sequences_key_by_their_content_id_rate_and_count() -> None:
+def test_image_sequences_key_by_the_images_the_range_shows() -> None:
+    # Re-exporting one image of a long sequence used to change every chunk's key (the id of the
+    # whole sequence): now a chunk keys the images it shows, one more on each side.
     seq = ImageSequence("f_", ".png", 1, 48, Fraction(24), padding=4)
     tl = timeline(video("v", clip("s", 0, 300, "/seq/f_0001.png")))
     tl = replace_clip(tl, "s", source=FileSource("/seq/f_0001.png", seq))
-    media = {"/seq/f_0001.png": "sequence:abc"}
-    k = key(tl, media=media)
-    assert key(tl, media={"/seq/f_0001.png": "sequence:other"}) != k
+    media = {image_media_key(f"/seq/f_{n:04d}.png"): f"sha256:{n}" for n in range(1, 49)}
+    media["/seq/f_0001.png"] = "sequence:abc"
+    # Frames 0-29 at 30 fps are images 0-23 at 24 fps (f_0001 to f_0024), and f_0025 beside.
+    k = key(tl, 0, 30, media)
+    assert key(tl, 0, 30, {**media, "/seq/f_0001.png": "sequence:other"}) == k
+    assert key(tl, 0, 30, {**media, image_media_key("/seq/f_0010.png"): "sha256:new"}) != k
+    assert key(tl, 0, 30, {**media, image_media_key("/seq/f_0025.png"): "sha256:new"}) != k
+    assert key(tl, 0, 30, {**media, image_media_key("/seq/f_0026.png"): "sha256:new"}) == k
     faster = replace_clip(
         tl, "s", source=FileSource("/seq/f_0001.png", dataclasses.replace(seq, rate=Fraction(30)))
     )
-    assert key(faster, media=media) != k
+    assert key(faster, 0, 30, media) != k
+    # Past its end the last image (f_0048) holds: a range there keys that one alone.
+    late = key(tl, 100, 200, media)
+    assert key(tl, 100, 200, {**media, image_media_key("/seq/f_0048.png"): "sha256:x"}) != late
+    assert key(tl, 100, 200, {**media, image_media_key("/seq/f_0047.png"): "sha256:x"}) == late
