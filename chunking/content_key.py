@@ -7,7 +7,9 @@ and nothing else:
 
 * the enabled video tracks' clips drawn in the range, in drawing order (track order matters, a
   track's name and id do not), each with its placement, trim as exact source times, transform,
-  crop, colour, opacity, cell and picture effects (windows cut to the range);
+  crop, colour, opacity, cell and picture effects (windows cut to the range); not those drawn
+  over entirely by an opaque colour or pattern filling the canvas on a higher track throughout
+  the range (chunking.drawn_clips: DrawnClips.shown), whose pixels no frame shows;
 * the media they read by content id (``media``: FileSource.path -> an id such as
   "sha256:<hex>"), never by path, so moving a project or renaming a file keeps the key; of an
   image sequence, only the images the range can show, each by its own id (``media`` under
@@ -126,7 +128,8 @@ def video_form(
         )
     index = drawn_clips(timeline)
     since, until, track_of = index.since, index.until, index.track_of
-    drawn = index.drawn(start, end)
+    # Clips drawn over entirely by an opaque full-canvas clip above them are left out.
+    floor, drawn = index.shown(start, end)
     # Only the order of tracks matters (items are sorted by track index), so empty ones drop out.
     rank = {i: r for r, i in enumerate(sorted({i for i, _ in drawn}))}
     ref = {clip.id: n for n, (_, clip) in enumerate(drawn)}
@@ -170,7 +173,9 @@ def video_form(
             "to": ref[tr.to_clip],
         }
         for tr in index.joined
-        if tr.start < end and tr.end > start
+        if tr.start < end
+        and tr.end > start
+        and max(track_of[tr.from_clip], track_of[tr.to_clip]) >= floor
     ]
     subtitles = [
         _subtitle_form(sub, start, end)

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from chunking.timeline.model import Clip, Effect, Timeline, TrackKind, Transition
+from chunking.timeline.model import (
+    Clip,
+    Crop,
+    Effect,
+    GeneratedSource,
+    Timeline,
+    TrackKind,
+    Transform,
+    Transition,
+)
 
 #: Frames per bucket of the index of which clips a frame range draws.
 _BUCKET = 256
@@ -36,6 +45,50 @@ class DrawnClips:
             for n in sorted(found)
             if self.since[self.layers[n][1].id] < end and self.until[self.layers[n][1].id] > start
         ]
+
+    def shown(self, start: int, end: int) -> tuple[int, list[tuple[int, Clip]]]:
+        """The lowest track that can change a pixel of frames [start, end), and the drawn clips
+        that can: the track of the highest clip covering the whole canvas opaquely on every one
+        of those frames (0 when none does), the clips on it and above, and the clips of a
+        transition drawn there or above. What lies below is drawn over entirely (the compositor
+        copies an opaque layer: workers.layer.blend), so changing it changes no frame."""
+        drawn = self.drawn(start, end)
+        floor = max((i for i, clip in drawn if self._covers(clip, start, end)), default=0)
+        # A transition is drawn on the higher of its clips' tracks, from both clips' pictures.
+        joining = {
+            cid
+            for tr in self.joined
+            if tr.start < end
+            and tr.end > start
+            and max(self.track_of[tr.from_clip], self.track_of[tr.to_clip]) >= floor
+            for cid in (tr.from_clip, tr.to_clip)
+        }
+        return floor, [(i, clip) for i, clip in drawn if i >= floor or clip.id in joining]
+
+    def _covers(self, clip: Clip, start: int, end: int) -> bool:
+        """Whether the clip is an opaque full-canvas picture on every frame of [start, end),
+        drawn as itself there (not inside a transition). Only generated sources are known to
+        be, without opening a file: a video's size and alpha are not in the timeline."""
+        source = clip.source
+        if not isinstance(source, GeneratedSource) or source.color[3] < 255:
+            return False
+        return (
+            clip.start <= start
+            and clip.end >= end
+            and clip.opacity >= 1
+            and clip.transform == Transform()
+            and clip.crop == Crop()
+            and clip.cell is None
+            # Any effect may be a key (alpha) or move pixels: the clip then covers nothing here.
+            and not any(
+                (e.start is None or e.start < end) and (e.end is None or e.end > start)
+                for e in (*clip.effects, *self.track_effects.get(clip.track_id, ()))
+            )
+            and not any(
+                clip.id in (tr.from_clip, tr.to_clip) and tr.start < end and tr.end > start
+                for tr in self.joined
+            )
+        )
 
 
 _last: list[tuple[Timeline, DrawnClips]] = []

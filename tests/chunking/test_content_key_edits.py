@@ -17,6 +17,7 @@ from chunking.timeline.model import (
     Crop,
     Effect,
     FileSource,
+    GeneratedSource,
     Subtitle,
     TextAnimation,
     Timeline,
@@ -199,14 +200,31 @@ def cases(draw: st.DrawFn) -> tuple[Timeline, int, int]:
 
 
 def drawn_in(tl: Timeline, start: int, end: int) -> list[Clip]:
-    """The clips a frame of [start, end) shows (these cases have no transitions)."""
-    return [
-        c
-        for t in tl.tracks
-        if t.kind is TrackKind.VIDEO and t.enabled
-        for c in t.clips
-        if c.start < end and c.end > start
-    ]
+    """The clips a frame of [start, end) shows (these cases have no transitions): drawn there,
+    and not under an opaque colour filling the canvas on a higher track over the whole range."""
+    video = [t for t in tl.tracks if t.kind is TrackKind.VIDEO and t.enabled]
+    t_effects = {t.id: t.effects for t in video}
+
+    def covers(c: Clip) -> bool:
+        return (
+            isinstance(c.source, GeneratedSource)
+            and c.source.color[3] == 255
+            and c.start <= start
+            and c.end >= end
+            and c.opacity == 1
+            and (c.transform, c.crop, c.cell) == (Transform(), Crop(), None)
+            and not any(
+                (e.start is None or e.start < end) and (e.end is None or e.end > start)
+                for e in (*c.effects, *t_effects[c.track_id])
+            )
+        )
+
+    shown = []
+    for n, t in enumerate(video):
+        if any(covers(c) for above in video[n + 1 :] for c in above.clips):
+            continue
+        shown += [c for c in t.clips if c.start < end and c.end > start]
+    return shown
 
 
 Edit = Callable[[Clip], Clip]
