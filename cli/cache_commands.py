@@ -36,15 +36,18 @@ def add_cache_parser(sub: Any) -> None:
 
 def cache_stats(args: argparse.Namespace) -> int:
     """Print how many segments the cache holds, their size against the cap, and the hit rate."""
-    if _local(args):
+    local = _local(args)
+    if local:
         with _local_cache() as cache:
             stats = cache.stats()
     else:
         stats = _cache_api(args).cache_stats()
     if args.json:
-        print(json.dumps({**dataclasses.asdict(stats), "hit_rate": hit_rate(stats)}, indent=2))
+        # Locally, hits and misses were counted in each render's own Redis, gone with it.
+        rate = None if local else hit_rate(stats)
+        print(json.dumps({**dataclasses.asdict(stats), "hit_rate": rate}, indent=2))
         return 0
-    print(describe(stats))
+    print(describe(stats, counted=not local))
     return 0
 
 
@@ -111,17 +114,20 @@ def hit_rate(stats: CacheStats) -> float | None:
     return round(stats.hits / lookups, 4) if lookups else None
 
 
-def describe(stats: CacheStats) -> str:
-    """The cache in one line: entries, size of cap, lookups and hit rate."""
+def describe(stats: CacheStats, *, counted: bool = True) -> str:
+    """The cache in one line: entries, size of cap, lookups and hit rate (``counted`` False:
+    the lookups were not counted where this reads, as for local renders)."""
     rate = hit_rate(stats)
     lookups = stats.hits + stats.misses
     used = 100 * stats.bytes / stats.max_bytes if stats.max_bytes else 0.0
+    if not counted:
+        # Each `cloudrender render` without --broker counts in a private Redis it stops after.
+        looked = "hit rate not kept for local renders (each says `reused N of M chunks`)"
+    elif rate is not None:
+        looked = f"hit rate {100 * rate:.0f} % ({stats.hits} of {lookups} chunk lookups)"
+    else:
+        looked = "no lookups yet"
     return (
         f"{stats.entries} cached segment{'s' * (stats.entries != 1)}, "
-        f"{format_size(stats.bytes)} of {format_size(stats.max_bytes)} ({used:.0f} %); "
-        + (
-            f"hit rate {100 * rate:.0f} % ({stats.hits} of {lookups} chunk lookups)"
-            if rate is not None
-            else "no lookups yet"
-        )
+        f"{format_size(stats.bytes)} of {format_size(stats.max_bytes)} ({used:.0f} %); " + looked
     )

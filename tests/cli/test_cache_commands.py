@@ -205,3 +205,11 @@ def test_render_twice_on_the_private_cluster_reuses_the_unchanged_chunks(
     # The job's own objects are gone; only the cache stays in the lasting storage.
     storage = tmp_path / "embedded" / "storage"
     assert sorted(p.name for p in storage.iterdir()) == ["cache"]
+    # Local renders counted their lookups in private Redis servers, gone now: `cache stats`
+    # says so instead of "no lookups yet" after a render that reused chunks.
+    stats = run("cache", "stats")
+    assert stats.returncode == 0, stats.stderr
+    assert "4 cached segments" in stats.stdout and "no lookups yet" not in stats.stdout
+    assert "hit rate not kept for local renders" in stats.stdout
+    shown = json.loads(run("cache", "stats", "--json").stdout)
+    assert shown["entries"] == 4 and shown["hit_rate"] is None
