@@ -172,10 +172,8 @@ def video_form(
             "from": ref[tr.from_clip],
             "to": ref[tr.to_clip],
         }
-        for tr in index.joined
-        if tr.start < end
-        and tr.end > start
-        and max(track_of[tr.from_clip], track_of[tr.to_clip]) >= floor
+        for tr in index.transitions(drawn, start, end)
+        if max(track_of[tr.from_clip], track_of[tr.to_clip]) >= floor
     ]
     subtitles = [
         _subtitle_form(sub, start, end)

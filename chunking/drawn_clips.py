@@ -34,6 +34,8 @@ class DrawnClips:
     since: dict[str, int]
     until: dict[str, int]
     buckets: dict[int, list[int]]  # bucket -> positions in layers of the clips it overlaps
+    #: clip id -> (position in ``joined``, transition) of each transition it is part of
+    transitions_of: dict[str, list[tuple[int, Transition]]]
 
     def drawn(self, start: int, end: int) -> list[tuple[int, Clip]]:
         """The (track, clip) pairs drawn in frames [start, end), in layer order."""
@@ -54,16 +56,30 @@ class DrawnClips:
         copies an opaque layer: workers.layer.blend), so changing it changes no frame."""
         drawn = self.drawn(start, end)
         floor = max((i for i, clip in drawn if self._covers(clip, start, end)), default=0)
+        if floor == 0:
+            return floor, drawn
         # A transition is drawn on the higher of its clips' tracks, from both clips' pictures.
         joining = {
             cid
-            for tr in self.joined
+            for _, clip in drawn
+            for _, tr in self.transitions_of.get(clip.id, ())
             if tr.start < end
             and tr.end > start
             and max(self.track_of[tr.from_clip], self.track_of[tr.to_clip]) >= floor
             for cid in (tr.from_clip, tr.to_clip)
         }
         return floor, [(i, clip) for i, clip in drawn if i >= floor or clip.id in joining]
+
+    def transitions(self, clips: list[tuple[int, Clip]], start: int, end: int) -> list[Transition]:
+        """The transitions of these clips drawn on frames [start, end), in timeline order (every
+        one drawn there has both its clips drawn there: found from them, not by a scan)."""
+        found = {
+            pos: tr
+            for _, clip in clips
+            for pos, tr in self.transitions_of.get(clip.id, ())
+            if tr.start < end and tr.end > start
+        }
+        return [found[pos] for pos in sorted(found)]
 
     def _covers(self, clip: Clip, start: int, end: int) -> bool:
         """Whether the clip is an opaque full-canvas picture on every frame of [start, end),
@@ -85,8 +101,7 @@ class DrawnClips:
                 for e in (*clip.effects, *self.track_effects.get(clip.track_id, ()))
             )
             and not any(
-                clip.id in (tr.from_clip, tr.to_clip) and tr.start < end and tr.end > start
-                for tr in self.joined
+                tr.start < end and tr.end > start for _, tr in self.transitions_of.get(clip.id, ())
             )
         )
 
@@ -119,8 +134,19 @@ def drawn_clips(timeline: Timeline) -> DrawnClips:
             continue
         for bucket in range(max(first, 0) // _BUCKET, max(last - 1, 0) // _BUCKET + 1):
             buckets.setdefault(bucket, []).append(n)
+    transitions_of: dict[str, list[tuple[int, Transition]]] = {}
+    for pos, tr in enumerate(joined):
+        for cid in {tr.from_clip, tr.to_clip}:
+            transitions_of.setdefault(cid, []).append((pos, tr))
     index = DrawnClips(
-        layers, {t.id: t.effects for t in video}, track_of, joined, since, until, buckets
+        layers,
+        {t.id: t.effects for t in video},
+        track_of,
+        joined,
+        since,
+        until,
+        buckets,
+        transitions_of,
     )
     _last[:] = [(timeline, index)]
     return index

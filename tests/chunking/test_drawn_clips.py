@@ -86,6 +86,9 @@ def test_the_index_agrees_with_a_scan_of_every_clip(seed: int) -> None:
         end = rng.randint(start + 1, timeline.frames)
         scanned = [(i, c) for i, c in layers if span[c.id][0] < end and span[c.id][1] > start]
         assert index.drawn(start, end) == scanned
+        # The transitions drawn there, found from the drawn clips, are a scan's, in its order.
+        crossing = [tr for tr in timeline.transitions if tr.start < end and tr.end > start]
+        assert index.transitions(scanned, start, end) == crossing
 
 
 # -- clips drawn over entirely (incremental finding: a clip moved on a lower track, under an
