@@ -63,7 +63,7 @@ def cancel(
             if chunk.task_id and chunk.state.value == "pending":
                 app.control.revoke(chunk.task_id)
     # After the revoke, which picks the pending chunks: none of them will run or end otherwise.
-    _end_chunks(store, job_id)
+    end_chunks(store, job_id, CHUNK_CANCELLED)
     Dispatcher(store, app).forget(job_id)
     _remove_objects(store, job_id, storage_url)
     publish_event(store.redis, job_id, "cancelled", reason=reason, **event)
@@ -91,14 +91,20 @@ def stop_jobs(
     return stopped
 
 
-def _end_chunks(store: JobStore, job_id: str) -> None:
-    """Record the chunks that are not done failed: none of them runs any more, and from now on
-    no worker's late write (a progress report, a start) changes them."""
+def end_chunks(store: JobStore, job_id: str, error: str, *, keep_errors: bool = False) -> None:
+    """Record the chunks of an ended job that are not done failed with ``error``: none of them
+    runs any more, and from now on no worker's late write (a progress report, a start) changes
+    them. With ``keep_errors`` a chunk that failed (or was retrying) keeps its own error: the
+    one that failed the job says why."""
     now = store.now()
     for chunk in store.chunks(job_id):
-        if chunk.state is not ChunkState.DONE:
-            chunk.state, chunk.error, chunk.finished_at = ChunkState.FAILED, CHUNK_CANCELLED, now
-            store.save_chunk(job_id, chunk, cancelling=True)
+        if chunk.state is ChunkState.DONE:
+            continue
+        failing = chunk.state in (ChunkState.FAILED, ChunkState.RETRYING) and chunk.error
+        if not (keep_errors and failing):
+            chunk.error = error
+        chunk.state, chunk.finished_at = ChunkState.FAILED, now
+        store.save_chunk(job_id, chunk, cancelling=True)
 
 
 def _remove_objects(store: JobStore, job_id: str, fallback: str | None) -> None:

@@ -48,15 +48,17 @@ def check_job_id(job_id: str) -> str:
 
 #: Writes a chunk record unless the stored one is done: a finished chunk stays finished, whatever
 #: a stale read-modify-write (a late progress report, a requeue decided on an old snapshot)
-#: tries to put over it. Nor over the chunks of a cancelled job (KEYS[2] its record), but by the
-#: cancel itself (ARGV[4] "1"): a worker stopping late must not show it running for ever.
+#: tries to put over it. Nor over the chunks of a cancelled or failed job (KEYS[2] its record), but
+#: by the cancel or failure itself (ARGV[4] "1"): a worker stopping late must not show it running
+#: for ever.
 #: Returns 1 if written.
 _SAVE_CHUNK = """
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current and ARGV[3] ~= 'done' and cjson.decode(current)['state'] == 'done' then
     return 0
 end
-if ARGV[4] ~= '1' and redis.call('HGET', KEYS[2], 'state') == '"cancelled"' then
+local job = redis.call('HGET', KEYS[2], 'state')
+if ARGV[4] ~= '1' and (job == '"cancelled"' or job == '"failed"') then
     return 0
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -310,7 +312,7 @@ class JobStore:
 
     def save_chunk(self, job_id: str, chunk: ChunkRecord, *, cancelling: bool = False) -> bool:
         """Write a chunk's record; False (nothing written) when the stored one is already done,
-        or its job is cancelled (``cancelling``: the cancel's own write)."""
+        or its job is cancelled or failed (``cancelling``: the cancel's or failure's own write)."""
         written = self._save_chunk(
             keys=[keys.chunks(job_id), keys.job(job_id)],
             args=[

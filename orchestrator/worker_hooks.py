@@ -26,6 +26,7 @@ from orchestrator.budgets import charge_job, cost_so_far, settle_job
 from orchestrator.costing import record_throughput
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.health import MERGE_LEASE
+from orchestrator.job_cancel import end_chunks
 from orchestrator.job_events import publish_event
 from orchestrator.job_record import ChunkState, InvalidTransition, JobNotFound, JobState
 from orchestrator.job_store import JobStore
@@ -44,6 +45,10 @@ BLOCKLIST_AFTER = 2
 CHUNK_NODE_LIMIT = 3
 #: Seconds between progress events of one chunk.
 PROGRESS_INTERVAL = 0.25
+
+
+#: The error of a failed job's chunks that had not finished (stopped, or never started).
+CHUNK_STOPPED = "stopped: the job failed"
 
 
 class WorkerHooks:
@@ -360,6 +365,9 @@ class WorkerHooks:
             return
         if changed:
             self.store.request_cancel(job_id)  # running chunks stop between frames
+            # Those chunks stop without a word: recorded failed now, or `status` showed them
+            # running (and the rest pending) under the failed job for ever.
+            end_chunks(self.store, job_id, CHUNK_STOPPED, keep_errors=True)
             # What it consumed is spent even though it failed: chunks recorded theirs as they
             # finished, the rest (the audio's time) is recorded now.
             cost = cost_so_far(self.store.redis, job_id)

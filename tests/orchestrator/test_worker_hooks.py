@@ -230,3 +230,21 @@ def test_a_stale_message_of_a_resent_chunk_is_not_rendered(service: WorkerHooks)
     assert service.store.chunk("j", 0).state is ChunkState.RETRYING
     assert service.chunk_started("j", 0, resent, "n2")  # the new one renders it
     assert service.store.chunk("j", 0).node == "n2"
+
+
+def test_a_failed_job_shows_no_chunk_running_or_pending(service: WorkerHooks) -> None:
+    # Given a job with a chunk done, one running and one pending
+    assert service.chunk_started("j", 0, "t0", "n1")
+    service.chunk_finished("j", 0, {"index": 0, "start": 0, "end": 10, "seconds": 1.0})
+    assert service.chunk_started("j", 1, "t1", "n2")
+    assert service.chunk_started("j", 2, "t2", "n3")
+    # When chunk 2 fails the job (the storage full, say)
+    service.chunk_failed("j", 2, RenderError("chunk 2 (frames 20-29): disk full"))
+    # Then no chunk is left running or pending: the stopped ones failed, saying why
+    chunks = service.store.chunks("j")
+    assert [c.state for c in chunks] == [ChunkState.DONE] + [ChunkState.FAILED] * 3
+    assert chunks[1].error == chunks[3].error == "stopped: the job failed"
+    assert chunks[2].error == "chunk 2 (frames 20-29): disk full"  # the cause keeps its own
+    # And the running chunk's late progress report does not bring it back to life
+    service.store.chunk_progress("j", 1, 5)
+    assert service.store.chunk("j", 1).state is ChunkState.FAILED
