@@ -374,23 +374,47 @@ class JobStore:
         # Every chunk plus the audio part must be in.
         return bool(added) and total is not None and int(count) == int(json.loads(total)) + 1
 
-    def undo_parts(self, job_id: str, indices: Iterable[int], *, audio: bool = False) -> None:
+    def undo_parts(
+        self,
+        job_id: str,
+        indices: Iterable[int],
+        *,
+        audio: bool = False,
+        states: tuple[JobState, ...] | None = None,
+    ) -> bool:
         """Make done parts (reused chunks whose cached segment is gone, chunks rendered under
         another fingerprint than the job's, the audio) to do again: pending, not reused, out of
-        the done set. Does not queue them (push_pending)."""
+        the done set. Does not queue them (push_pending). With ``states``, only while the job
+        is in one of them (atomically: a cancel or completion in between wins); whether the
+        parts were undone."""
         wanted = list(indices)
         parts = [str(i) for i in wanted] + (["audio"] if audio else [])
-        pipe = self.redis.pipeline()
-        for index in wanted:
-            chunk = self.chunk(job_id, index)
-            chunk.state, chunk.reused, chunk.frames_done = ChunkState.PENDING, False, 0
-            chunk.finished_at = chunk.seconds = None
-            chunk.renderer = ""
-            # Straight over the record: the guard of save_chunk keeps done chunks done.
-            pipe.hset(keys.chunks(job_id), str(index), json.dumps(chunk.to_json()))
-        if parts:
-            pipe.srem(keys.done(job_id), *parts)
-        pipe.execute()
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(keys.job(job_id))
+                    if states is not None:
+                        raw = pipe.hget(keys.job(job_id), "state")
+                        if raw is None or JobState(json.loads(raw)) not in states:
+                            pipe.unwatch()
+                            return False
+                    chunks = [self.chunk(job_id, index) for index in wanted]
+                    pipe.multi()
+                    for chunk in chunks:
+                        chunk.state, chunk.reused, chunk.frames_done = ChunkState.PENDING, False, 0
+                        chunk.finished_at = chunk.seconds = None
+                        chunk.renderer = ""
+                        # Straight over the record: the guard of save_chunk keeps done chunks
+                        # done.
+                        pipe.hset(
+                            keys.chunks(job_id), str(chunk.index), json.dumps(chunk.to_json())
+                        )
+                    if parts:
+                        pipe.srem(keys.done(job_id), *parts)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
 
     def chunk_failed(self, job_id: str, index: int, error: str, *, retrying: bool = False) -> None:
         """Mark a chunk failed (or retrying) with its error."""

@@ -408,7 +408,11 @@ class WorkerHooks:
         """Parts a merge was to take from the segment cache are gone: render them after all
         (back to rendering), and the merge runs again when they are in."""
         try:
-            self.store.undo_parts(job_id, chunks, audio=audio)
+            # Only while the job merges: a merge that finds the parts gone because the job was
+            # cancelled or completed meanwhile (a paused merge resuming late) must not turn its
+            # done chunks back to pending (the record showed 0 frames done).
+            if not self.store.undo_parts(job_id, chunks, audio=audio, states=(JobState.MERGING,)):
+                return
             moved = self.store.transition(job_id, JobState.RENDERING)
         except (JobNotFound, InvalidTransition):
             return

@@ -248,3 +248,46 @@ def test_a_failed_job_shows_no_chunk_running_or_pending(service: WorkerHooks) ->
     # And the running chunk's late progress report does not bring it back to life
     service.store.chunk_progress("j", 1, 5)
     assert service.store.chunk("j", 1).state is ChunkState.FAILED
+
+
+def _all_done(service: WorkerHooks) -> None:
+    for i in range(4):
+        assert service.chunk_started("j", i, f"t{i}", "n1")
+        service.store.chunk_done("j", i, 1.0)
+    service.store.part_done("j", "audio")
+
+
+def test_a_late_merge_of_a_completed_job_does_not_undo_its_chunks(service: WorkerHooks) -> None:
+    # Given a job whose merge completed it (and removed its segments) while a second merge,
+    # paused past its lease, waited
+    _all_done(service)
+    assert service.merge_started("j")
+    assert service.merge_finished("j", {"frames": 40, "merge_seconds": 0.1})
+    # When the late merge resumes, finds the segments gone and reports them lost
+    service.cache_lost("j", [0, 1, 2, 3], False)
+    # Then the completed job keeps its chunks done (the record showed 0 frames done)
+    assert service.store.state("j") is JobState.COMPLETED
+    assert [c.state for c in service.store.chunks("j")] == [ChunkState.DONE] * 4
+    assert service.store.redis.scard(keys.done("j")) == 5
+    assert not service.store.redis.llen(keys.pending("j"))
+
+
+def test_a_merge_cancelled_under_it_does_not_undo_the_chunks(service: WorkerHooks) -> None:
+    # Given a merging job cancelled mid-merge (the cancel removed its segments)
+    _all_done(service)
+    assert service.merge_started("j")
+    service.store.transition("j", JobState.CANCELLED, error="cancelled by request")
+    # When the merge finds them gone
+    service.cache_lost("j", [0, 1, 2, 3], False)
+    # Then what was rendered stays recorded done
+    assert [c.state for c in service.store.chunks("j")] == [ChunkState.DONE] * 4
+
+
+def test_a_merge_finding_a_part_gone_renders_it_again(service: WorkerHooks) -> None:
+    # Given a merging job whose chunk 2 segment is gone (the guard above keeps this working)
+    _all_done(service)
+    assert service.merge_started("j")
+    service.cache_lost("j", [2], False)
+    assert service.store.state("j") is JobState.RENDERING
+    assert service.store.chunk("j", 2).state is not ChunkState.DONE
+    assert not service.store.redis.sismember(keys.done("j"), "2")
