@@ -7,9 +7,12 @@ remove those whose process is gone, and only those.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+
+log = logging.getLogger(__name__)
 
 
 def process_alive(pid: int) -> bool:
@@ -36,8 +39,12 @@ def make_scratch(kind: str) -> str:
 
 
 def sweep_scratch(kind: str, root: str | None = None) -> list[str]:
-    """Remove the scratch folders of ``kind`` whose process is gone; their names."""
-    root = root or tempfile.gettempdir()
+    """Remove the scratch folders of ``kind`` whose process is gone; their names. Without
+    ``root`` (this process's temporary directory), first make that directory again if it
+    vanished."""
+    if root is None:
+        root = tempfile.gettempdir()
+        _ensure_root(root)
     head = f"cloudrender-{kind}-"
     removed = []
     try:
@@ -51,3 +58,18 @@ def sweep_scratch(kind: str, root: str | None = None) -> list[str]:
         shutil.rmtree(os.path.join(root, name), ignore_errors=True)
         removed.append(name)
     return removed
+
+
+def _ensure_root(root: str) -> None:
+    """Make this process's temporary directory again if it was removed under it (a cleaner of
+    /tmp, an operator's rm -rf of TMPDIR): every chunk, mix and merge of a long-lived worker
+    failed with "No such file or directory" on it, failing each job sent to the node."""
+    if os.path.isdir(root):
+        return
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        # What the scratch folder's creation then raises says it; this says why.
+        log.error("the temporary directory %s is gone and cannot be made again: %s", root, exc)
+        return
+    log.warning("the temporary directory %s was gone: made it again", root)

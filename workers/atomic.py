@@ -8,6 +8,7 @@ the directory sync is that module's ``fsync_dir``.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
@@ -61,6 +62,10 @@ def atomic_output(output: str) -> Iterator[str]:
     fsync_dir(directory)
 
 
+#: Errors of the disk written to (full, the folder removed, read-only, failing), not the job's.
+DISK_ERRNOS = frozenset({errno.ENOENT, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
 def _create(partial: str, directory: str) -> None:
     try:
         # os.open honours the umask (0o666 & ~umask), like open(path, "w") would.
@@ -75,7 +80,11 @@ def _commit(partial: str, output: str) -> None:
         sync_file(partial)
         os.replace(partial, output)
     except OSError as exc:
-        raise RenderError(f"cannot write {output}: {exc.strerror or exc}") from None
+        error = RenderError(f"cannot write {output}: {exc.strerror or exc}")
+        # Its folder was there when the file was made: a folder removed since, or a disk full
+        # or failing, is the disk's fault; a chunk renders again rather than fail its job.
+        error.transient = exc.errno in DISK_ERRNOS
+        raise error from None
 
 
 def sync_file(path: str) -> None:

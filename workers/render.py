@@ -25,7 +25,7 @@ from chunking.timeline.model import (
     TrackKind,
 )
 from common.errors import EncodeError, MediaError, RenderCancelled, RenderError
-from workers.atomic import atomic_output
+from workers.atomic import DISK_ERRNOS, atomic_output
 from workers.audio import (
     add_audio_stream,
     audio_codec_for,
@@ -178,7 +178,7 @@ def _write(
         options = muxer_options(target.file_format, rate)
         container = av.open(target.path, "w", format=target.file_format, options=options)
     except (av.error.FFmpegError, OSError) as exc:
-        raise EncodeError(f"cannot create {target.path}: {exc}") from None
+        raise _write_error(f"cannot create {target.path}", exc) from None
     audio_codec: str | None = None
     with container:
         video = add_video_stream(
@@ -211,8 +211,22 @@ def _write(
                 container.mux(packet)
             pending.until(None)
         except av.error.FFmpegError as exc:
-            raise EncodeError(f"encoding with {choice.name} failed: {exc}") from None
+            raise _write_error(f"encoding with {choice.name} failed", exc) from None
     return audio_codec
+
+
+def _write_error(what: str, exc: Exception) -> RenderError:
+    """The error of a failed write of the output: transient when the disk is at fault (a
+    scratch folder removed mid-chunk failed the whole job, as if the encoder had refused the
+    settings), else an EncodeError."""
+    if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+        error = RenderError(
+            f"{what}: {exc.strerror or exc}; the disk it writes to (this node's temporary "
+            "directory) is full, gone or failing"
+        )
+        error.transient = True
+        return error
+    return EncodeError(f"{what}: {exc}")
 
 
 class _Interleaver:

@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from common.scratch import process_alive, scratch_prefix, sweep_scratch
 
 
@@ -49,3 +51,19 @@ def test_a_killed_client_leaves_a_folder_the_next_one_removes(tmp_path: Path) ->
         assert not os.path.exists(made) and os.path.isdir(mine)
     finally:
         os.rmdir(mine)
+
+
+def test_a_temporary_directory_removed_under_a_process_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a long-lived process (a worker) whose TMPDIR was removed after it started
+    root = tmp_path / "tmpdir"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    root.rmdir()
+    # When its next chunk sweeps and makes its scratch folder
+    sweep_scratch("chunk")
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix("chunk")) as tmp:
+        # Then it gets one (every chunk failed "No such file or directory" on the node)
+        assert os.path.isdir(tmp) and os.path.dirname(tmp) == str(root)
+    assert oct(root.stat().st_mode & 0o777) == "0o700"

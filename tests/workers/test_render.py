@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from chunking.timeline.export import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from common.errors import DecodeError, EncodeError, RenderCancelled
+from common.errors import DecodeError, EncodeError, RenderCancelled, RenderError
 from tests.media import decode_rgb, make_video, project, solid, video_track
 from tests.workers.test_atomic import assert_durable, record_sync, umask
 from tests.workers.test_stitch import top_level_boxes
@@ -228,3 +229,24 @@ def test_output_is_synced_before_the_rename_and_follows_the_umask(
     assert_durable(calls, output)
     assert stat.S_IMODE(output.stat().st_mode) == 0o640
     assert os.listdir(out_dir) == ["x.mp4"]
+
+
+def test_a_scratch_folder_removed_mid_render_is_a_disk_fault_not_the_settings(
+    tmp_path: Path,
+) -> None:
+    # Given a chunk rendering into a node's scratch folder (the segment is Matroska)
+    tl = timeline(tmp_path, codec="ffv1", format="Mkv")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def vanish(done: int, total: int) -> None:
+        if done == 2:
+            shutil.rmtree(scratch)  # a /tmp cleaner, an operator's rm -rf
+
+    # When the folder goes away under it
+    with pytest.raises(RenderError) as caught:
+        render_to_file(tl, str(scratch / "x.mkv"), file_format="matroska", progress=vanish)
+    # Then the error is transient (retried, on this node or another), not an EncodeError that
+    # failed the whole job at once as if the project's settings were wrong
+    assert caught.value.transient and not isinstance(caught.value, EncodeError)
+    assert "x.mkv" in str(caught.value)
