@@ -134,11 +134,14 @@ class WorkerHooks:
         pipe.exists(keys.cancel(job_id))
         pipe.exists(keys.evict(node))
         pipe.sismember(keys.done(job_id), str(index))
+        pipe.exists(keys.job(job_id))
         try:
-            cancelled, evicted, done = pipe.execute()
+            cancelled, evicted, done, known = pipe.execute()
         except redis.RedisError:
             return None
-        if cancelled:
+        if cancelled or not known:
+            # No record: Redis lost its data (restarted without persistence). Nothing will
+            # ever merge the job, so its chunks stop rather than store orphan segments.
             return "cancelled"
         if done:
             return "done"
@@ -156,6 +159,8 @@ class WorkerHooks:
             self.publish(job_id, "progress", chunk=index, done=done, total=total)
         except redis.RedisError:
             pass  # the broker is away: the render goes on, the next report may get through
+        except JobNotFound:
+            pass  # the job's record is gone: the chunk's next poll (should_stop) stops it
 
     def cancelled(self, job_id: str) -> bool:
         """Whether the job wants no more work: being cancelled, or already ended (a task that

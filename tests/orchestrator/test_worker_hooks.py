@@ -291,3 +291,13 @@ def test_a_merge_finding_a_part_gone_renders_it_again(service: WorkerHooks) -> N
     assert service.store.state("j") is JobState.RENDERING
     assert service.store.chunk("j", 2).state is not ChunkState.DONE
     assert not service.store.redis.sismember(keys.done("j"), "2")
+
+
+def test_a_chunk_of_a_job_redis_lost_stops_instead_of_crashing(service: WorkerHooks) -> None:
+    # Given a running chunk whose job record vanished (Redis restarted without persistence)
+    assert service.chunk_started("j", 1, "t1", "n1")
+    for key in service.store.redis.keys("cr:job:j*"):
+        service.store.redis.delete(key)
+    # When it reports progress and polls, it stops (storing nothing) instead of raising
+    service.chunk_progress("j", 1, 5, 10)  # raised JobNotFound: a traceback and a crash path
+    assert service.should_stop("j", 1, "n1") == "cancelled"
