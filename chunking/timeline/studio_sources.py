@@ -63,7 +63,11 @@ def parse_source(
         if isinstance(src, Mapping) and name in src:
             p.error(where, message)
             return GeneratedSource()
-    p.error(where, f"unknown source type {shown(src)} (expected File or Generated)")
+    if src == "File" or (isinstance(src, str) and src.strip().lower() == "file"):
+        # Written as the type alone: the path belongs inside it.
+        p.error(where, f'source {shown(src)} names no file; write {{"File": "path/to/media"}}')
+        return GeneratedSource()
+    p.error(where, f'unknown source type {shown(src)} (expected {{"File": path}} or "Generated")')
     return GeneratedSource()
 
 

@@ -61,6 +61,15 @@ def test_live_sources_are_one_clear_line(source: dict[str, str], message: str) -
     assert info.value.problems == [f"clip 'c': {message}; record it to a file first"]
 
 
+@pytest.mark.parametrize("source", ["File", "file"])
+def test_the_type_name_alone_says_where_the_path_goes(source: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        load({"source": source})
+    assert info.value.problems == [
+        f"clip 'c': source '{source}' names no file; write {{\"File\": \"path/to/media\"}}"
+    ]
+
+
 def sequence_dir(tmp_path: Path, count: int = 3) -> Path:
     for n in range(count):
         make_image(tmp_path / f"shot.{n + 1001:05d}.png", (32, 18), (n * 80, 0, 0, 255))
