@@ -87,6 +87,27 @@ def test_head_answers_a_downloads_headers_without_the_video(
         assert client.head(url, headers=bearer(user_key)).status_code == 410, kind.__name__
 
 
+def test_a_range_set_is_served_by_the_parts_inside_the_video(
+    client: TestClient, user_key: str, storage_dir: Path
+) -> None:
+    """One part outside the video made Starlette answer an empty text/plain 416 to the whole
+    set, and a position of over 4300 digits answered 500."""
+    job_id = _completed_job(client, user_key)
+    url = f"/v1/jobs/{job_id}/output"
+    stored = (storage_dir / "jobs" / job_id / "output.mp4").read_bytes()
+    size = len(stored)
+    for header in (f"bytes=0-9,{size + 10}-", "bytes=-0,0-9", "bytes=0-9," + "9" * 5000 + "-"):
+        part = client.get(url, headers={"Range": header, **bearer(user_key)})
+        assert part.status_code == 206, (header[:40], part.status_code, part.text[:200])
+        assert part.headers["content-range"] == f"bytes 0-9/{size}"
+        assert part.content == stored[:10]
+    whole = client.get(url, headers={"Range": "bytes=0-" + "9" * 5000, **bearer(user_key)})
+    assert whole.status_code == 206 and whole.content == stored
+    outside = client.get(url, headers={"Range": "bytes=" + "9" * 5000 + "-", **bearer(user_key)})
+    assert outside.status_code == 416 and outside.headers["content-range"] == f"bytes */{size}"
+    assert "outside the video" in outside.json()["error"]
+
+
 def test_the_editor_may_send_head_across_origins(client: TestClient) -> None:
     preflight = client.options(
         "/v1/jobs/0123456789abcdef/output",
