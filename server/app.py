@@ -67,6 +67,9 @@ def create_app(
         # FastAPI's interactive pages load scripts from a CDN; the JSON document is enough.
         docs_url=None,
         redoc_url=None,
+        # A body sent without Content-Type is read as JSON (docs/api.md): FastAPI's default
+        # left it unread, and the client got "body: Input should be a valid dictionary".
+        strict_content_type=False,
     )
     app.state.settings = settings
     app.state.api = api

@@ -190,8 +190,16 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     elif exc.status_code == 400 and message == "There was an error parsing the body":
-        message = "the body cannot be read as JSON (not UTF-8, or nested too deeply)"
+        message = _unreadable_body(exc.__cause__)
     return error_response(exc.status_code, message, exc.headers)
+
+
+def _unreadable_body(cause: BaseException | None) -> str:
+    """Why a body that FastAPI could not parse is not JSON this service reads."""
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        # Python reads no integer of over 4300 digits; it said "not UTF-8" before.
+        return "the body holds a number of over 4300 digits; no field takes one that large"
+    return "the body cannot be read as JSON (not UTF-8, or nested too deeply)"
 
 
 def _redis_error(request: Request, exc: Exception) -> JSONResponse:

@@ -164,6 +164,24 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
     ),
     ("non-UTF-8 body", "POST", "/v1/jobs", b'{"project": "\xff\xfe"}', JSON, 400, "UTF-8"),
     (
+        "a number too long to read",  # it was told "not UTF-8, or nested too deeply"
+        "POST",
+        "/v1/jobs",
+        b'{"project": {}, "chunk_frames": ' + b"9" * 5000 + b"}",
+        JSON,
+        400,
+        "number of over 4300 digits",
+    ),
+    (
+        "JSON without a Content-Type is read as JSON",  # it was 422 "body: Input should be..."
+        "POST",
+        "/v1/jobs",
+        _json({"project": {}}),
+        {},
+        400,
+        "project: not a timeline this renders",
+    ),
+    (
         "a lone surrogate in the job's name",  # valid JSON, but no character: no answer holds it
         "POST",
         "/v1/jobs",
