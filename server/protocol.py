@@ -5,17 +5,28 @@ a client that sends one header line every few seconds held its connection (and a
 descriptor) for ever, and a few thousand such clients starved the server without a key. Here
 every request's head (its request line and headers) must arrive within HEAD_SECONDS of the
 connection opening or of the previous response, or the connection is closed.
+
+A request that is not HTTP/1.1 at all (a bad Content-Length, bytes that cannot be in a request
+line, a broken chunk) is answered as every other error is, ``{"error": ...}`` in JSON: uvicorn's
+own answer is the plain text "Invalid HTTP request received.".
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 #: Seconds a client has to send a request's line and headers.
 HEAD_SECONDS = 30.0
+#: The answer to bytes that are not an HTTP/1.1 request.
+NOT_HTTP = (
+    "the request is not valid HTTP/1.1 (its request line, a header such as Content-Length, "
+    "or the body's chunked framing); nothing was done"
+)
 
 
 class HeadDeadlineProtocol(H11Protocol):
@@ -47,6 +58,22 @@ class HeadDeadlineProtocol(H11Protocol):
         """Drop the deadline with the connection."""
         self._disarm()
         super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """Answer a request h11 cannot read with a JSON error, and close the connection."""
+        body = json.dumps({"error": NOT_HTTP}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        try:
+            self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers)))
+            self.transport.write(self.conn.send(h11.Data(data=body)))
+            self.transport.write(self.conn.send(h11.EndOfMessage()))
+        except h11.LocalProtocolError:
+            pass  # an answer had begun already: nothing more can be said on this connection
+        self.transport.close()
 
     def _arm(self) -> None:
         self._disarm()

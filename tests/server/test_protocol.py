@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from urllib.parse import urlsplit
@@ -133,3 +134,26 @@ def test_a_body_sent_at_once_or_in_parts_is_read(echo: FastAPI) -> None:
         while b"}" not in answer.split(b"\r\n\r\n", 1)[-1]:
             answer += client.recv(4096)
         assert answer.startswith(b"HTTP/1.1 200") and f'"bytes":{len(body)}'.encode() in answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
+        b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{}",
+        b"GET /healthz/\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nno colon in this line\r\n\r\n",
+    ],
+    ids=["negative length", "two lengths", "raw non-ASCII path", "header without a colon"],
+)
+def test_a_request_that_is_not_http_is_answered_in_json(app: FastAPI, request_bytes: bytes) -> None:
+    """uvicorn answered these in plain text ("Invalid HTTP request received.")."""
+    with serving(app) as url, _connect(url) as client:
+        client.sendall(request_bytes)
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"content-type: application/json" in head.lower()
+    assert "not valid HTTP/1.1" in json.loads(body)["error"]
