@@ -11,6 +11,7 @@ and anything unexpected logged here and answered without a trace.
                                     not JSON at all)
     HTTPException              its status (401, 403, 404 route, 405, 413, 415)
     redis.RedisError           503
+    ClientDisconnect           400  (logged at INFO: the client left mid-body)
     anything else              500  "internal error" (the traceback goes to the log only)
 
 A ValidationError's body also lists every problem under "problems" (the line names the first
@@ -209,10 +210,15 @@ def _redis_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, f"the cluster's Redis cannot be reached ({type(exc).__name__})")
 
 
+def _client_left(request: Request, exc: Exception) -> JSONResponse:
+    """The client went away mid-body: nobody to answer, nothing wrong with the service."""
+    log.info("client left during %s %s", request.method, request.url.path)
+    return error_response(400, "the client disconnected before the body was complete")
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, ClientDisconnect):  # the client went away mid-body: nobody to answer
-        log.info("client left during %s %s", request.method, request.url.path)
-        return error_response(400, "the client disconnected before the body was complete")
+    if isinstance(exc, ClientDisconnect):
+        return _client_left(request, exc)
     log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal error (the service log has the details)")
 
@@ -235,6 +241,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(redis.RedisError, _redis_error)
+    # Its own handler: the one for Exception answers and then re-raises (Starlette's last
+    # resort), so uvicorn logged every abandoned upload as an ERROR with a traceback.
+    app.add_exception_handler(ClientDisconnect, _client_left)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import os
+import socket
+import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import httpx
@@ -182,6 +187,36 @@ def test_streamed_upload_on_uvicorn(
         assert response.status_code == 201, response.text
         assert missing(http, operator_key, [name])["missing"] == []
     assert (storage_dir / "assets" / name).read_bytes() == data
+
+
+def test_an_upload_the_client_abandons_is_no_error_in_the_log(
+    live_server: str, user_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client gone mid-upload was logged as uvicorn's "Exception in ASGI application" with
+    a 60-line traceback, at ERROR, for every dropped connection."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the upload is spooled
+    errors: list[logging.LogRecord] = []
+    catcher = logging.Handler(logging.ERROR)
+    catcher.emit = errors.append  # type: ignore[method-assign]
+    logging.getLogger("uvicorn.error").addHandler(catcher)
+    parts = urlsplit(live_server)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as gone:
+            gone.sendall(
+                f"PUT /v1/assets/{'a' * 64}.mp4 HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {user_key}\r\nContent-Length: 1000000\r\n\r\n".encode()
+                + b"\0" * 100_000
+            )
+            time.sleep(0.5)  # the upload is under way: its temporary file exists
+        deadline = time.monotonic() + 10
+        while list(tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert httpx.get(f"{live_server}/healthz", timeout=10).status_code == 200
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(catcher)
+    assert not list(tmp_path.iterdir())  # the partial upload was removed
+    assert [r.getMessage() for r in errors] == []
 
 
 # -- S3 storage: pre-signed PUTs straight to the bucket --------------------------------------------
