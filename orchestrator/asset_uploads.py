@@ -10,12 +10,14 @@ size limit, refused unless they hash to the name and decode like the media the e
 atomic write, so what storage shows there is always whole and always what its name promises.
 
 Every refusal is an ``AssetUploadError`` whose ``http_status`` is the answer the HTTP service
-gives (400 bad name or hash, 413 too large, 415 not an allowed media format).
+gives (400 bad name or hash, 413 too large, 415 not an allowed media format, 507 no room on the
+service's disk for the upload).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import re
@@ -105,6 +107,17 @@ class AssetTooLarge(AssetUploadError):
 
 class AssetHashMismatch(AssetUploadError):
     """The bytes do not hash to the sha256 the name promises."""
+
+
+class AssetNoRoom(AssetUploadError):
+    """The service's disk filled up while the upload was spooled to it (not the client's fault:
+    it was answered 500 "internal error" with nothing to go on)."""
+
+    http_status = 507
+
+
+#: What a write answers when the disk (or the process's quota or file size limit) is full.
+_FULL = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
 
 
 def parse_asset_name(name: str) -> tuple[str, str]:
@@ -217,7 +230,7 @@ async def receive_asset(
     try:
         hasher = hashlib.sha256()
         size = 0
-        with os.fdopen(fd, "wb") as out:
+        try:
             async for chunk in _each(chunks):
                 size += len(chunk)
                 if size > max_bytes:
@@ -227,7 +240,9 @@ async def receive_asset(
                         "nothing was stored"
                     )
                 hasher.update(chunk)
-                out.write(chunk)
+                _spool(fd, chunk, name, size)
+        finally:
+            os.close(fd)
         actual = hasher.hexdigest()
         if actual != digest:
             raise AssetHashMismatch(
@@ -242,6 +257,24 @@ async def receive_asset(
         except FileNotFoundError:
             pass
     return size, created
+
+
+def _spool(fd: int, chunk: bytes, name: str, size: int) -> None:
+    """Write all of ``chunk`` to the upload's temp file (unbuffered: a buffer's flush at close
+    would fail again and hide why); AssetNoRoom when the service's disk is full (any other
+    failure is the service's own)."""
+    view = memoryview(chunk)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise AssetNoRoom(
+            f"asset {name}: the service has no room to receive it ({exc.strerror} after "
+            f"{format_size(size)}); nothing was stored; send it again later, or ask the "
+            "service's operator to free disk space"
+        ) from None
 
 
 async def _each(chunks: AsyncIterable[bytes] | Iterable[bytes]) -> AsyncIterator[bytes]:

@@ -124,9 +124,11 @@ def missing(body: MissingBody, key: CurrentKey, request: Request) -> dict[str, A
             400,
             413,
             415,
+            507,
             e400="a bad name, or bytes that do not hash to it",
             e413="larger than the asset limit",
             e415="not an allowed media format, or not the media its extension says",
+            e507="the service's disk has no room for the upload (send it again later)",
         ),
     },
     openapi_extra={

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from orchestrator.asset_uploads import (
     ASSET_EXTENSIONS,
     AssetHashMismatch,
     AssetNameError,
+    AssetNoRoom,
     AssetNotMedia,
     AssetTooLarge,
     AssetUploadError,
@@ -301,3 +304,23 @@ def test_targets_only_for_known_sizes_and_verifying_stores(tmp_path: Path) -> No
     assert set(upload_targets(lax, [a], sizes={a: 5}, allow_unverified=True)) == {a}
     with pytest.raises(AssetNameError):
         upload_targets(verifying, ["x.mp4"], sizes={})
+
+
+def test_a_full_disk_is_told_as_no_room_not_an_internal_error(
+    store: LocalStorage, tmp_dir: Path, mp4: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that filled up mid-upload raised a bare OSError: the service answered 500
+    "internal error" and the client had nothing to go on."""
+    made = tempfile.mkstemp
+
+    def on_a_full_disk(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        fd, path = made(*args, **kwargs)
+        os.close(fd)
+        return os.open("/dev/full", os.O_WRONLY), path  # every write: ENOSPC
+
+    monkeypatch.setattr(tempfile, "mkstemp", on_a_full_disk)
+    name = name_of(mp4, ".mp4")
+    with pytest.raises(AssetNoRoom, match="no room to receive it") as info:
+        receive(store, name, pieces(mp4), tmp_dir)
+    assert info.value.http_status == 507 and "nothing was stored" in str(info.value)
+    assert store.list("") == []
