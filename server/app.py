@@ -12,6 +12,7 @@ streams (SSE) are ``async``.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import FastAPI
@@ -75,6 +76,8 @@ def create_app(
     app.state.api = api
     app.state.keys = KeyStore(api.store.redis)
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_minute)
+    # Set when the server begins to stop: open event streams end (server.stream_slots).
+    app.state.closing = threading.Event()
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["service"], summary="liveness (no auth)")

@@ -36,6 +36,7 @@ from orchestrator.api_keys import ApiKey
 from orchestrator.stats import NodeMetrics
 from server.auth import OperatorKey, bearer_token, keys_of, operator_from_query
 from server.errors import error_responses
+from server.stream_slots import closing_of
 
 log = logging.getLogger("cloudrender.server")
 
@@ -346,14 +347,16 @@ async def dashboard_events(
         return store.authenticate(token) is not None
 
     return StreamingResponse(
-        snapshot_events(feed, still_live),
+        snapshot_events(feed, still_live, closing_of(request)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 async def snapshot_events(
-    feed: DashboardFeed, still_live: Callable[[], bool] | None = None
+    feed: DashboardFeed,
+    still_live: Callable[[], bool] | None = None,
+    closing: threading.Event | None = None,
 ) -> AsyncGenerator[str, None]:
     """The SSE text of one viewer: the feed's snapshots (or problems) as they come; it ends with
     a ``problem`` event once ``still_live`` (checked every RECHECK seconds) says the viewer's
@@ -364,6 +367,8 @@ async def snapshot_events(
         seen = -1
         quiet_since = checked = time.monotonic()
         while True:
+            if closing is not None and closing.is_set():
+                return  # the server is stopping: end cleanly, the page reconnects elsewhere
             if still_live is not None and time.monotonic() - checked >= RECHECK:
                 checked = time.monotonic()
                 if not await anyio.to_thread.run_sync(_live, still_live):

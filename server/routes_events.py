@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import re
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -39,7 +40,7 @@ from orchestrator.job_events import TERMINAL_EVENTS, parse_entry, read_events
 from orchestrator.job_record import JobNotFound, JobState
 from server.auth import api_of, bearer_token, check_visible, key_from_query, keys_of
 from server.errors import ApiError, error_responses
-from server.stream_slots import HeldStream, StreamSlots
+from server.stream_slots import HeldStream, StreamSlots, closing_of
 
 #: Seconds without an event after which a comment line keeps proxies from closing the stream.
 KEEPALIVE_SECONDS = 15.0
@@ -122,7 +123,7 @@ async def job_events(
     # Taken here, not once the body starts: connects racing each other all passed the count.
     release = _slots.take(key.id, MAX_STREAMS, MAX_STREAMS_PER_KEY)
     return HeldStream(
-        _stream(url, job_id, start, still_live),
+        _stream(url, job_id, start, still_live, closing_of(request)),
         release,
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -134,23 +135,32 @@ _slots = StreamSlots()
 
 
 async def _stream(
-    url: str, job_id: str, after: str, still_live: Callable[[], bool] | None = None
+    url: str,
+    job_id: str,
+    after: str,
+    still_live: Callable[[], bool] | None = None,
+    closing: threading.Event | None = None,
 ) -> AsyncIterator[str]:
     """The SSE body, on the process's shared connections; a Redis that goes away ends it
     (the client reconnects with its last event id), never a traceback mid-response."""
     async with _shared(url) as shared:
         try:
-            async for chunk in _follow(shared, job_id, after, still_live):
+            async for chunk in _follow(shared, job_id, after, still_live, closing):
                 yield chunk
         except (RedisError, OSError) as exc:
             _log.warning("event stream of job %s ended: Redis %s", job_id, type(exc).__name__)
 
 
 async def _follow(
-    shared: _Shared, job_id: str, after: str, still_live: Callable[[], bool] | None = None
+    shared: _Shared,
+    job_id: str,
+    after: str,
+    still_live: Callable[[], bool] | None = None,
+    closing: threading.Event | None = None,
 ) -> AsyncIterator[str]:
     """Replay after ``after``, follow, end after the job's last event (or once ``still_live``,
-    asked every RECHECK_SECONDS, says the key was revoked)."""
+    asked every RECHECK_SECONDS, says the key was revoked, or once the server is ``closing``:
+    the client resumes on another after its last event id)."""
     client = aioredis.Redis(connection_pool=shared.pool)
     yield f"retry: {RETRY_MS}\n\n"
     status = await shared.status(client, job_id, time.monotonic() - STATUS_MAX_AGE)
@@ -158,6 +168,8 @@ async def _follow(
     stream = keys.events(job_id)
     checked = sent = time.monotonic()
     while True:
+        if closing is not None and closing.is_set():
+            return  # a clean end within RECHECK_SECONDS, not a cut after the graceful timeout
         if still_live is not None and time.monotonic() - checked >= RECHECK_SECONDS:
             checked = time.monotonic()
             if not await anyio.to_thread.run_sync(_live, still_live):

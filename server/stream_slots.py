@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterable, Callable, Mapping
 
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -91,3 +92,13 @@ class HeldStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             self.release()
+
+
+def closing_of(request: Request) -> threading.Event:
+    """Set once the server begins to stop (``cloudrender serve`` sets it on SIGTERM): open event
+    streams end cleanly then, where uvicorn cut them after its graceful timeout with a traceback
+    each and an unfinished answer to the client."""
+    closing: threading.Event | None = getattr(request.app.state, "closing", None)
+    if closing is None:
+        closing = request.app.state.closing = threading.Event()
+    return closing

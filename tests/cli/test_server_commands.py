@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import signal
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +14,8 @@ import pytest
 import redis
 
 from orchestrator.api_keys import API_KEYS
-from tests.helpers import CLI
+from tests.helpers import CLI, colour_project
+from tests.server.conftest import bearer
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,6 +98,59 @@ def test_serve_answers_with_a_key_made_by_the_cli(cli: CLI, redis_url: str, tmp_
         if server.poll() is None:
             server.kill()
             server.communicate()
+
+
+def test_serve_stops_promptly_ending_open_event_streams_cleanly(
+    cli: CLI, redis_url: str, tmp_path: Path
+) -> None:
+    """Open event streams held SIGTERM for uvicorn's whole graceful timeout (10 s), were then
+    cut mid-answer (the client saw a broken chunked body) and logged an ERROR traceback each."""
+    ops = cli("keys", "create", "ops", "--role", "operator", "--broker", redis_url)
+    key = ops.stdout.strip().splitlines()[-1]
+    server = cli.start(
+        "serve", "--port", "0", "--broker", redis_url, "--storage", tmp_path.as_uri()
+    )
+    ends: list[str] = []
+
+    def follow(url: str, path: str) -> None:
+        try:
+            with httpx.stream("GET", url + path, headers=bearer(key), timeout=60) as answer:
+                for _ in answer.iter_lines():
+                    pass
+            ends.append("clean")
+        except httpx.HTTPError as exc:
+            ends.append(type(exc).__name__)
+
+    try:
+        assert server.stdout is not None
+        match = re.search(r"http://127\.0\.0\.1:(\d+)", server.stdout.readline())
+        assert match
+        submitted = httpx.post(
+            match.group(0) + "/v1/jobs",
+            json={"project": colour_project(0.5)},
+            headers=bearer(key),
+            timeout=30,
+        )
+        assert submitted.status_code == 201, submitted.text  # queued: no worker takes it
+        paths = ["/v1/dashboard/events", f"/v1/jobs/{submitted.json()['id']}/events"]
+        streams = [threading.Thread(target=follow, args=(match.group(0), p)) for p in paths]
+        for stream in streams:
+            stream.start()
+        time.sleep(2)
+        stopping = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=30)
+        took = time.monotonic() - stopping
+        for stream in streams:
+            stream.join(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0, err
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert ends == ["clean", "clean"]
+    assert took < 8  # the streams end within their 5 s key recheck, not the 10 s timeout
 
 
 def test_serve_refuses_to_start_without_storage_or_redis(cli: CLI, redis_url: str) -> None:
