@@ -37,8 +37,11 @@ from workers.job_spec import JobSpec
 
 router = APIRouter(tags=["jobs"], route_class=UniqueKeysRoute)
 
-#: Seconds a pre-signed download URL stays valid.
+#: Seconds a pre-signed download URL stays valid, unless ``?expires=`` asks for another time
+#: (``HTTPRenderingAPI.output_url(job, expires)`` does; it was ignored, every link lasting an
+#: hour), up to S3's longest: a week.
 SIGNED_URL_SECONDS = 3600
+MAX_SIGNED_SECONDS = 7 * 86400
 #: Most jobs a listing scans (newest first) to find those a user key may see.
 LIST_SCAN = 2000
 _OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -251,7 +254,15 @@ _NO_VIDEO = {
         ),
     },
 )
-def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
+def download_output(
+    job_id: str,
+    key: CurrentKey,
+    request: Request,
+    expires: Annotated[
+        int,
+        Query(ge=1, le=MAX_SIGNED_SECONDS, description="seconds a pre-signed URL stays valid"),
+    ] = SIGNED_URL_SECONDS,
+) -> Response:
     """A completed job's video: a redirect to a pre-signed URL, else streamed with Range; HEAD
     answers a download's headers (a signed URL is for GET only: its size comes from here)."""
     api = api_of(request)
@@ -272,7 +283,7 @@ def download_output(job_id: str, key: CurrentKey, request: Request) -> Response:
     sign = getattr(storage, "presigned_url", None)
     if callable(sign) and not encrypted:
         try:
-            url = str(sign(spec.output_key, SIGNED_URL_SECONDS))
+            url = str(sign(spec.output_key, expires))
         except StorageError:
             pass  # these credentials cannot sign (GCS without a service account): stream it
         else:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from orchestrator.http_client import HTTPRenderingAPI
 from providers.storage import StorageError
 from providers.storage.local import LocalStorage
 from server import routes_jobs
@@ -85,6 +86,40 @@ def test_head_answers_a_downloads_headers_without_the_video(
     for kind in (LocalStorage, Fetched, Signing):
         monkeypatch.setattr(routes_jobs, "open_storage", lambda _url, k=kind: k(str(storage_dir)))
         assert client.head(url, headers=bearer(user_key)).status_code == 410, kind.__name__
+
+
+class SigningFor(LocalStorage):
+    """A storage whose signed GET URLs say how long they last."""
+
+    def presigned_url(self, key: str, expires: int = 3600) -> str:
+        return f"https://storage.example/{key}?expires={expires}"
+
+
+def test_a_signed_link_lasts_as_long_as_the_client_asked(
+    client: TestClient,
+    live_server: str,
+    user_key: str,
+    storage_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``HTTPRenderingAPI.output_url(job, expires=60)`` sent ?expires=60, which the service
+    ignored: every link it handed out lasted an hour."""
+    job_id = _completed_job(client, user_key)
+    monkeypatch.setattr(routes_jobs, "open_storage", lambda _url: SigningFor(str(storage_dir)))
+    url = f"/v1/jobs/{job_id}/output"
+
+    def location(query: str) -> str:
+        answer = client.get(url + query, headers=bearer(user_key), follow_redirects=False)
+        assert answer.status_code == 307, answer.text
+        return answer.headers["location"]
+
+    assert location("").endswith("?expires=3600")
+    assert location("?expires=60").endswith("?expires=60")
+    for wrong in ("0", "604801", "soon"):
+        refused = client.get(f"{url}?expires={wrong}", headers=bearer(user_key))
+        assert refused.status_code == 422 and "expires" in refused.json()["error"]
+    with HTTPRenderingAPI(live_server, user_key) as api:
+        assert api.output_url(job_id, expires=90).endswith("?expires=90")
 
 
 def test_a_range_set_is_served_by_the_parts_inside_the_video(
