@@ -85,6 +85,13 @@ def create_app(
         """Answers while the process serves requests."""
         return {"ok": True}
 
+    # A probe that sends HEAD (HAProxy, uptime checkers) got 405 and took a healthy server
+    # for dead; RFC 9110 asks every GET resource to answer HEAD.
+    @app.head("/healthz", include_in_schema=False)
+    def healthz_head() -> Response:
+        """The liveness answer's headers."""
+        return Response(media_type="application/json")
+
     for module in (routes_jobs, routes_events, routes_assets, routes_cluster, routes_dashboard):
         app.include_router(module.router)
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]

@@ -29,6 +29,7 @@ def _one_line_error(response: httpx.Response, status: int) -> str:
 
 def test_health_needs_no_key(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"ok": True}
+    assert client.head("/healthz").status_code == 200  # it was 405: a HEAD probe failed
 
 
 @pytest.mark.parametrize(
