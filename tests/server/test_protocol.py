@@ -154,6 +154,6 @@ def test_a_request_that_is_not_http_is_answered_in_json(app: FastAPI, request_by
         while chunk := client.recv(65536):
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert head.startswith(b"HTTP/1.1 400 Bad Request"), answer[:200]
     assert b"content-type: application/json" in head.lower()
     assert "not valid HTTP/1.1" in json.loads(body)["error"]
