@@ -34,6 +34,7 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
+from orchestrator.budget_rules import dollars
 from orchestrator.budgets import budget_lock, check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
@@ -128,7 +129,9 @@ class CloudRenderingAPI(ClusterControl):
         quote = self._quote(timeline, chunk_frames, use_cache)
         if max_cost is not None and quote.cost > max_cost:
             raise CostLimitExceeded(
-                f"estimated cost ${quote.cost:.4f} is above the limit ${max_cost:.4f} "
+                # dollars(): a job of fractions of a cent over max_cost 0 read "$0.0000 is above
+                # the limit $0.0000".
+                f"estimated cost {dollars(quote.cost)} is above the limit {dollars(max_cost)} "
                 f"({quote.node_seconds:.0f} node-seconds at ${quote.hourly_rate:.2f}/h)"
             )
         spec, record = new_job(

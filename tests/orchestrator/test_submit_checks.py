@@ -1,4 +1,5 @@
-"""A deadline given to submit_job: a past one is refused, a future one is kept on the job."""
+"""submit_job's checks: a past deadline is refused, a future one kept; a cost over max_cost
+named in readable money."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_results import CostLimitExceeded
 from orchestrator.scheduling import future_deadline
 from tests.helpers import colour_project
 
@@ -48,3 +50,13 @@ def test_a_future_deadline_is_kept_on_the_job(api: CloudRenderingAPI, tmp_path: 
     when = time.time() + 3600
     job = api.submit_job(colour_project(1.0), output=str(tmp_path / "o.mp4"), deadline=when)
     assert api.get_job_status(job).deadline == pytest.approx(when)
+
+
+def test_a_cost_over_a_zero_ceiling_is_named_to_the_millionth(
+    api: CloudRenderingAPI, tmp_path: Path
+) -> None:
+    with pytest.raises(CostLimitExceeded) as caught:
+        api.submit_job(colour_project(1.0), output=str(tmp_path / "o.mp4"), max_cost=0.0)
+    text = str(caught.value)
+    assert text.startswith("estimated cost $0.0000") and "above the limit $0.00 " in text
+    assert not text.startswith("estimated cost $0.0000 ")  # six places: not zero
