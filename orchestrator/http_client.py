@@ -107,6 +107,8 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
         self._delivered: set[str] = set()
         #: the estimate the service answered the last submit_job with
         self.last_estimate: JobEstimate | None = None
+        #: What the service warned about the last submitted project (held frames, fonts...).
+        self.last_warnings: list[str] = []
 
     def close(self) -> None:
         """Close the connections."""
@@ -169,6 +171,7 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
         answer = self._call("POST", "/v1/jobs", json=body)
         estimate = answer.get("estimate")
         self.last_estimate = from_wire(JobEstimate, estimate) if estimate else None
+        self.last_warnings = [str(w) for w in answer.get("warnings") or ()]
         job_id = str(answer["id"])
         if local_delivery:
             self._deliver_to(job_id, output)

@@ -65,10 +65,12 @@ class SubmitBody(_Body):
 
 
 class SubmitAnswer(BaseModel):
-    """The answer to a submit: the job's id and the estimate it was submitted with."""
+    """The answer to a submit: the job's id, the estimate it was submitted with, and what
+    `cloudrender validate` would warn about the project (held frames, a missing font...)."""
 
     id: str
     estimate: dict[str, Any] | None = None
+    warnings: list[str] = []
 
 
 class EstimateBody(_Body):

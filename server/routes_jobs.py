@@ -117,8 +117,10 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
             max_cost=body.max_cost,
         )
     except RenderError:
-        return {"id": job_id, "estimate": None}  # the job is queued; its estimate is optional
-    return {"id": job_id, "estimate": to_wire(estimate)}
+        estimate = None  # the job is queued; its estimate is optional
+    # The loader's warnings: a caller without the CLI would not hear of a frozen frame otherwise.
+    warnings = list(project.timeline.warnings)
+    return {"id": job_id, "estimate": to_wire(estimate) if estimate else None, "warnings": warnings}
 
 
 def _output_name(name: str | None, container: str, settings: dict[str, Any] | None) -> str:

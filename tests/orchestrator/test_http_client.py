@@ -558,6 +558,7 @@ def test_a_job_over_http_returns_the_python_apis_types(
     clip = tmp_path / "clip.mp4"
     job = alice.submit_job(colour_project(0.5, "#208040"), output=str(clip), chunk_frames=5)
     assert isinstance(alice.last_estimate, JobEstimate) and alice.last_estimate.frames == 15
+    assert alice.last_warnings == []
     assert alice.get_job_status(job).output == str(clip) and not clip.exists()
     record = alice.wait(job, timeout=120)
     assert isinstance(record, JobRecord) and record.state is JobState.COMPLETED
@@ -580,6 +581,11 @@ def test_a_job_over_http_returns_the_python_apis_types(
         bob.download(job, str(tmp_path / "stolen.mp4"))
     assert not (tmp_path / "stolen.mp4").exists()
     assert job not in bob.get_billing().jobs
+    # What the service warns about a document reaches the caller (the job queues all the same).
+    warned = colour_project(0.2, "#208040")
+    warned["settings"]["frame_rate"] = 25
+    alice.submit_job(warned, output=str(tmp_path / "warned.mp4"), local_delivery=False)
+    assert [w.split(":")[0] for w in alice.last_warnings] == ["settings.frame_rate"]
 
 
 @pytest.mark.timeout(120)

@@ -259,6 +259,19 @@ def test_a_spent_budget_refuses_new_jobs_until_the_day_ends(
         budgets.close()
 
 
+def test_the_submit_answer_carries_the_projects_warnings(client: TestClient, user_key: str) -> None:
+    """A caller without the CLI hears what `validate` would warn about the document."""
+    plain = _submit(client, user_key, colour_project(0.5))
+    assert plain.status_code == 201, plain.text
+    assert plain.json()["warnings"] == []
+    doc = colour_project(0.5)
+    doc["settings"]["frame_rate"] = 25  # the editor's legacy field, overridden by timeline.fps
+    warned = _submit(client, user_key, doc)
+    assert warned.status_code == 201, warned.text
+    (warning,) = warned.json()["warnings"]
+    assert warning.startswith("settings.frame_rate: 25 differs from timeline.fps 30")
+
+
 def test_estimate_answers_a_typed_estimate(client: TestClient, user_key: str) -> None:
     answer = client.post(
         "/v1/estimate",
