@@ -17,10 +17,11 @@ ProjectField = Field(
     "JSON as a string) or an editor's export (FCP 7 XML, FCPXML or CMX 3600 EDL text); media "
     "paths must be asset references asset:sha256:<hex><ext> (an export's through media)"
 )
-#: For an editor's export: its media by file or clip name.
+#: For an editor's export or an OTIO document: its media by file or clip name.
 MediaField = Field(
     default=None,
-    description="for an editor's export sent as project: file names (or clip names, with or "
+    description="for an editor's export or an OpenTimelineIO document sent as project: file "
+    "names (or clip names, with or "
     "without their suffix) -> asset references asset:sha256:<hex><ext>, to relink its media; "
     'an EDL\'s media as {"asset": <reference>, "timecode": "01:00:00:00" | null, "fps": '
     '"24000/1001" | 25 | null}, the start timecode and frame rate its source times count by',

@@ -1,7 +1,8 @@
 """A project as the HTTP service receives it: a Timeline Studio document (a JSON object), an
 OpenTimelineIO document (a JSON string, or an object with ``OTIO_SCHEMA``) or an editor's
-export sent as text (FCP 7 XML, FCPXML, a CMX 3600 EDL; its media relinked by name through the
-request's ``media`` map), read and vetted without ever touching the service's own disk.
+export sent as text (FCP 7 XML, FCPXML, a CMX 3600 EDL; its media, and an OTIO document's,
+relinked by name through the request's ``media`` map), read and vetted without ever touching
+the service's own disk.
 
 Media must already be uploaded: every media path is an asset reference
 ``asset:sha256:<hex><ext>`` (``POST /v1/assets/missing``, ``PUT /v1/assets/...``); a local path
@@ -51,10 +52,18 @@ def load_remote_project(
     (``server.export_media``)."""
     if isinstance(source, str):
         suffix = _export_kind(source)
-        otio = _parse_otio(source) if suffix is None else _editor_export(source, suffix, media)
-        return _load_otio(otio)
+        if suffix is not None:
+            return _load_otio(_editor_export(source, suffix, media))
+        return _load_otio(_relinked_otio(_parse_otio(source), media))
     if "OTIO_SCHEMA" in source:
-        return _load_otio(dict(source))
+        return _load_otio(_relinked_otio(dict(source), media))
+    if media:
+        # Silently ignored before: the caller believed its clips relinked.
+        raise TimelineError(
+            "media relinks an editor's export or an OpenTimelineIO document by file name; a "
+            "Timeline Studio project names each clip's asset reference in its source "
+            '({"File": "asset:sha256:<hex><ext>"}): leave media out'
+        )
     document = dict(source)
     with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
         # Media are checked before the loader looks at the disk: in a ProjectSchema as sent,
@@ -125,6 +134,26 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, Any] | None) -> d
         apply_declared_timecodes(tl, found.by_ref)
     document: dict[str, Any] = json.loads(otio.adapters.write_to_string(tl, "otio_json"))
     return document
+
+
+def _relinked_otio(document: dict[str, Any], media: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An OTIO document (Resolve's, Premiere's .otio) with the media it names on the editor's
+    machine relinked by file name to the request's asset references, as an export's are."""
+    if not media:
+        return document
+    import opentimelineio as otio  # slow to import: only for this kind of request
+
+    from chunking.timeline.fields import Problems
+    from chunking.timeline.otio_nle import relink_by_name
+
+    found = read_media_map(media)
+    try:
+        tl = otio.adapters.read_from_string(json.dumps(document), "otio_json")
+    except Exception as exc:  # OTIO raises its own and builtin errors for a bad document
+        raise TimelineError(f"project: not a readable OpenTimelineIO document ({exc})") from None
+    relink_by_name(tl, found.refs, is_asset_ref, Problems())
+    relinked: dict[str, Any] = json.loads(otio.adapters.write_to_string(tl, "otio_json"))
+    return relinked
 
 
 def _parse_otio(text: str) -> dict[str, Any]:

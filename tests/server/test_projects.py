@@ -10,6 +10,7 @@ import pytest
 
 from common.errors import ValidationError
 from server.projects import load_remote_project
+from workers.assets import media_fields
 
 ASSET = "asset:sha256:" + "ab" * 32 + ".mp4"
 
@@ -64,3 +65,45 @@ def test_an_uploaded_asset_wins_over_a_local_path_without_the_disk_being_asked(
         project = load_remote_project(editor_project(local, pool=ASSET))
         (clip,) = project.timeline.tracks[0].clips
         assert str(getattr(clip.source, "path", "")).endswith(ASSET)
+
+
+def otio_document(url: str) -> dict[str, Any]:
+    """An OTIO timeline of one clip whose media is ``url``, as Resolve writes its .otio."""
+    import json
+
+    import opentimelineio as otio
+
+    rt = otio.opentime.RationalTime
+    clip = otio.schema.Clip(
+        name="shot",
+        media_reference=otio.schema.ExternalReference(
+            target_url=url, available_range=otio.opentime.TimeRange(rt(0, 30), rt(30, 30))
+        ),
+        source_range=otio.opentime.TimeRange(rt(0, 30), rt(15, 30)),
+    )
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video, children=[clip])
+    tl = otio.schema.Timeline(name="cut", tracks=[track])
+    document: dict[str, Any] = json.loads(otio.adapters.write_to_string(tl, "otio_json"))
+    return document
+
+
+@pytest.mark.parametrize("as_text", [True, False])
+def test_an_otio_documents_media_relink_by_file_name_to_assets(as_text: bool) -> None:
+    """Resolve's .otio names its media where they were on the editor's machine; `media` relinks
+    them as it does an FCP XML's (it was ignored, and the clip refused as a local path)."""
+    import json
+
+    document = otio_document("file:///Volumes/Media/Card%201/src.mp4")
+    sent: Any = json.dumps(document) if as_text else document
+    with pytest.raises(ValidationError, match="'shot'.*not an uploaded asset"):
+        load_remote_project(sent)
+    project = load_remote_project(sent, {"src.mp4": ASSET})
+    assert [f.value for f in media_fields(project.document)] == [ASSET]
+
+
+def test_a_media_map_beside_a_timeline_studio_project_is_refused_not_ignored() -> None:
+    from common.errors import TimelineError
+    from tests.helpers import colour_project
+
+    with pytest.raises(TimelineError, match="media relinks an editor's export .* leave media out"):
+        load_remote_project(colour_project(1.0), {"src.mp4": ASSET})
