@@ -233,8 +233,10 @@ def plan_assets(
             problems.append(
                 (
                     i,
-                    f"clip {fields[i].clip_id!r}: {fields[i].value} is not in {holder}; submit "
-                    "the project from its original media files",
+                    # Both ways in: a script over HTTP uploads, a CLI user resubmits files.
+                    f"clip {fields[i].clip_id!r}: {fields[i].value} is not in {holder}; upload "
+                    "it first (POST /v1/assets/missing, then PUT /v1/assets/<hex><ext>) or "
+                    "submit the project from its original media files",
                 )
             )
     if problems:

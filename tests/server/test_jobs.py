@@ -178,7 +178,7 @@ def test_an_uploaded_asset_renders_and_local_paths_are_refused(
         message = _error(_submit(client, user_key, doc(local)), 400)
         assert message.startswith("clip 'shot': media") and "not an uploaded asset" in message
     missing = _error(_submit(client, user_key, doc("asset:sha256:" + "0" * 64 + ".mp4")), 400)
-    assert "clip 'shot'" in missing and "is not in storage" in missing
+    assert "clip 'shot'" in missing and "is not in storage; upload it first" in missing
 
     answer = _submit(client, user_key, doc(f"asset:sha256:{digest}.mp4"))
     assert answer.status_code == 201, answer.text
