@@ -281,13 +281,14 @@ def _web_file(name: str) -> Response:
     return Response(target.read_bytes(), media_type=_TYPES[suffix], headers=_HEADERS)
 
 
-@router.get("/", include_in_schema=False)
+# HEAD too: uptime probes and link checkers ask with it (it answered 405).
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
 def dashboard_page() -> Response:
     """The dashboard page (public: it holds no data; its login form asks for an operator key)."""
     return _web_file("index.html")
 
 
-@router.get("/dashboard/{name}", include_in_schema=False)
+@router.api_route("/dashboard/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 def dashboard_file(name: str) -> Response:
     """The page's script, style sheet and other static files (monitoring/web)."""
     return _web_file(name)

@@ -79,6 +79,9 @@ def test_page_and_files_are_public_and_hold_no_data(live_server: str) -> None:
         script = httpx.get(live_server + "/dashboard/" + name)
         assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert httpx.get(live_server + "/dashboard/dashboard.css").status_code == 200
+    for path in ("/", "/dashboard/draw.js"):  # uptime probes ask with HEAD: it was 405
+        head = httpx.head(live_server + path)
+        assert head.status_code == 200 and head.content == b"", path
     missing = httpx.get(live_server + "/dashboard/app.py")
     assert missing.status_code == 404 and "app.py" in missing.json()["error"]
     assert httpx.get(live_server + "/dashboard/..%2Fweb_dashboard.py").status_code == 404
