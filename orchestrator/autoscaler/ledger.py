@@ -31,6 +31,8 @@ DRAINED = "drained"
 CANCELLED = "cancelled"
 FAILED_BOOT = "failed-boot"
 GONE = "gone"
+#: booted, then silent for Policy.lost_timeout while its engine still held (and billed) it
+LOST = "lost"
 #: reclaimed by its cloud after an interruption notice (spot pre-emption)
 INTERRUPTED = "interrupted"
 
@@ -59,6 +61,8 @@ class LedgerNode:
     idle_since: float | None = None
     #: epoch seconds its cloud's interruption notice was first seen
     noticed_at: float | None = None
+    #: epoch seconds (the autoscaler's clock) its heartbeat was last seen
+    seen_at: float | None = None
 
     def cost(self, now: float) -> float:
         """Dollars this node has cost (its whole billed life once terminated)."""
@@ -83,6 +87,7 @@ _FLOATS = (
     "terminated_at",
     "idle_since",
     "noticed_at",
+    "seen_at",
 )
 
 
@@ -111,6 +116,7 @@ def _parse(node_id: str, raw: dict[str, str]) -> LedgerNode | None:
         protected=raw.get("protected") == "1",
         idle_since=opt("idle_since"),
         noticed_at=opt("noticed_at"),
+        seen_at=opt("seen_at"),
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.autoscaler.decide import decide
-from orchestrator.autoscaler.ledger import CANCELLED, DRAINED, FAILED_BOOT, Ledger
+from orchestrator.autoscaler.ledger import CANCELLED, DRAINED, FAILED_BOOT, LOST, Ledger
 from orchestrator.autoscaler.model import Decision, NodeState, NodeView, Policy, Snapshot
 from orchestrator.autoscaler.observe import (
     RATE_WINDOW_SECONDS,
@@ -35,7 +35,7 @@ from orchestrator.autoscaler.observe import (
     seconds_per_unit,
 )
 from orchestrator.autoscaler.policy import load_policy
-from orchestrator.autoscaler.removal import choose_victims, failed_boots
+from orchestrator.autoscaler.removal import choose_victims, failed_boots, lost_nodes
 from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
 from providers.compute.base import TERMINATING
@@ -191,7 +191,19 @@ class Autoscaler:
             state = dataclasses.replace(state, launch_failures=failures, backoff_until=backoff)
         elif any(n.booted_at is not None and n.booted_at >= now - 60 for n in nodes):
             state = dataclasses.replace(state, launch_failures=0)
-        nodes = [n for n in nodes if n.id not in failed]
+        # 1b. Booted nodes gone silent (worker hung or dead, machine up): terminated, and
+        # replaced below, as the decision counted them as capacity (their chunks were requeued
+        # by the failover when their heartbeat lapsed).
+        lost = set(lost_nodes(nodes, {pool.name: pool}, self.policy, now))
+        for node_id in sorted(lost):
+            do(
+                f"terminate {pool.name} {node_id} (no heartbeat for "
+                f"{self.policy.lost_timeout:g} s: lost)",
+                functools.partial(engine.terminate, pool, node_id),
+            )
+            if not self.dry_run:
+                self.ledger.terminated(node_id, now, LOST)
+        nodes = [n for n in nodes if n.id not in failed and n.id not in lost]
         desired = max(desired - len(failed), 0)
         # 2. Size: nodes taking work vs the decision.
         taking = [n for n in nodes if n.state is not NodeState.DRAINING and not n.notice]

@@ -69,6 +69,8 @@ class NodeView:
     idle_since: float | None = None
     #: its cloud announced an interruption (spot pre-emption): it will be gone soon
     notice: bool = False
+    #: epoch seconds (the autoscaler's clock) its heartbeat was last seen; None: never
+    seen_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,9 @@ class Policy:
     drain_timeout: float = 600.0
     #: a node without a first heartbeat after boot_seconds x this factor failed to boot
     boot_timeout_factor: float = 3.0
+    #: seconds a booted node may send no heartbeat (worker hung or dead, machine still up)
+    #: before it is terminated as lost and replaced: its engine still bills it
+    lost_timeout: float = 120.0
     #: failed boots in a row after which a pool backs off, and for how long (seconds)
     max_launch_failures: int = 3
     backoff_seconds: float = 600.0

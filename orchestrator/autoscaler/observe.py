@@ -204,6 +204,7 @@ class PoolView:
                     busy_slots=busy,
                     idle_since=None if busy else (record.idle_since or now),
                     notice=notice,
+                    seen_at=record.seen_at,
                 )
             )
         return found
@@ -235,6 +236,10 @@ def reconcile(
         beat = beats.get(node_id)
         if beat is not None and record.booted_at is None:
             ledger.booted(node_id, str(beat["name"]), float(beat.get("since") or now))
+        if beat is not None or (record.booted_at is not None and record.seen_at is None):
+            # The autoscaler's own clock, not the beat's: a worker's skewed clock cannot make
+            # a live node look lost. A record without it (an older ledger) starts counting now.
+            ledger.set_fields(node_id, seen_at=now)
         busy = int((beat or {}).get("busy") or 0)
         if beat is not None and busy and record.idle_since is not None:
             ledger.set_fields(node_id, idle_since=None)

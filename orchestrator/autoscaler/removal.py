@@ -1,5 +1,6 @@
-"""Which nodes leave a pool, as pure functions: those to drain when it shrinks, and those whose
-boot failed (no first heartbeat in time). The shell (loop.py) acts on both."""
+"""Which nodes leave a pool, as pure functions: those to drain when it shrinks, those whose
+boot failed (no first heartbeat in time), and those lost after booting (no heartbeat for
+``lost_timeout``). The shell (loop.py) acts on all three."""
 
 from __future__ import annotations
 
@@ -65,3 +66,22 @@ def failed_boots(
         and now - n.requested_at > pools[n.pool].boot_seconds * policy.boot_timeout_factor
     ]
     return [n.id for n in sorted(failed, key=lambda n: (n.requested_at, n.id))]
+
+
+def lost_nodes(
+    nodes: Sequence[NodeView], pools: Mapping[str, Pool], policy: Policy, now: float
+) -> list[str]:
+    """Ids of running nodes whose heartbeat has not been seen for ``policy.lost_timeout``: a
+    hung or dead worker on a machine its engine still holds and bills, which the decision would
+    otherwise count as capacity forever. Noticed nodes are left to their cloud (it reclaims
+    them), draining ones to the drain (a drained node without a heartbeat is terminated)."""
+    lost = [
+        n
+        for n in nodes
+        if n.state is NodeState.RUNNING
+        and not n.notice
+        and n.pool in pools
+        and n.seen_at is not None
+        and now - n.seen_at > policy.lost_timeout
+    ]
+    return [n.id for n in sorted(lost, key=lambda n: (n.seen_at or 0.0, n.id))]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator import keys
-from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, Ledger
+from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, LOST, Ledger
 from orchestrator.autoscaler.loop import Autoscaler, pool_records
 from orchestrator.autoscaler.model import Policy
 from orchestrator.autoscaler.observe import job_demands
@@ -310,3 +310,39 @@ def test_a_full_pool_calls_a_drain_off_beside_a_noticed_node(store: JobStore) ->
     assert result.errors == {}
     assert f"undrain cpu {ids[1]} (needed again)" in result.calls
     assert engine.desired(POOL) == POOL.max_nodes
+
+
+def test_a_booted_node_gone_silent_is_terminated_as_lost_and_replaced(store: JobStore) -> None:
+    # A worker that hangs or dies on a machine its engine still holds: before, the decision
+    # counted it as capacity forever (billed, never replaced) while its job waited.
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    submit(store, "job", 2_000, T0)
+    scaler(store, engine).run(T0)
+    (first,) = [n.id for n in engine.nodes(POOL)]
+    clock.now = T0 + 40
+    beat(store, first, clock.now, busy=1)
+    scaler(store, engine).run(clock.now)
+    store.redis.delete(keys.node(f"render-{first}@host"))  # silent from now on
+    clock.now = T0 + 40 + POLICY.lost_timeout  # not yet: exactly the limit
+    assert not any("lost" in c for c in scaler(store, engine).run(clock.now).calls)
+    clock.now += 1
+    result = scaler(store, engine).run(clock.now)
+    assert f"terminate cpu {first} (no heartbeat for 120 s: lost)" in result.calls
+    assert any(c.startswith("set_desired cpu") for c in result.calls)  # its replacement
+    record = Ledger(store.redis).get(first)
+    assert record is not None and record.outcome == LOST
+    assert [n.id for n in engine.nodes(POOL)] != [first] and len(engine.nodes(POOL)) == 1
+
+
+def test_a_node_that_keeps_beating_is_never_lost(store: JobStore) -> None:
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    submit(store, "job", 2_000, T0)
+    scaler(store, engine).run(T0)
+    (first,) = [n.id for n in engine.nodes(POOL)]
+    for step in range(1, 20):
+        clock.now = T0 + 30 * step
+        beat(store, first, clock.now, busy=1)
+        assert not any("lost" in c for c in scaler(store, engine).run(clock.now).calls)
+    assert [n.id for n in engine.nodes(POOL)] == [first]
