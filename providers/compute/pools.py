@@ -252,7 +252,10 @@ def _pool(name: str, table: Mapping[str, Any], source: str, variables: Mapping[s
         )
     unknown = set(table) - _FIELDS
     if unknown:
-        raise PoolConfigError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+        key = sorted(unknown)[0]
+        close = difflib.get_close_matches(key, sorted(_FIELDS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise PoolConfigError(f"{where}: unknown field {key!r}{hint}")
     if "provider" not in table:
         raise PoolConfigError(f"{where}: 'provider' is required (one of {', '.join(PROVIDERS)})")
     values: dict[str, Any] = {}
@@ -325,6 +328,13 @@ def _check(pool: Pool, where: str) -> None:
     for key in ("memory_gb", "boot_seconds", "price_per_hour", "gpus"):
         if getattr(pool, key) < 0:
             raise PoolConfigError(f"{where}: {key} must not be negative")
+    if pool.boot_seconds == 0:
+        # The boot limit is boot_seconds x boot_timeout_factor: 0 would call every node a
+        # failed boot before its first heartbeat, and back the pool off with nothing running.
+        raise PoolConfigError(
+            f"{where}: boot_seconds must be above 0: the typical seconds from request to first "
+            "heartbeat (e.g. 10 for local workers, 120 for a cloud VM)"
+        )
     if pool.nvenc and pool.gpu is None:
         raise PoolConfigError(f"{where}: nvenc needs a gpu")
     if not pool.queues:

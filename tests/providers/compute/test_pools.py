@@ -82,6 +82,13 @@ def test_environment_overrides_win_over_the_file() -> None:
         ("[pools.a]\nprovider = 'local'\nprice_per_hour = -1\n", {}, "must not be negative"),
         ("[pools.a]\nprovider = 'local'\nnvenc = true\n", {}, "nvenc needs a gpu"),
         ("[pools.a]\nprovider = 'local'\ncolour = 'red'\n", {}, "unknown field 'colour'"),
+        (
+            "[pools.a]\nprovider = 'local'\nmax_node = 3\n",
+            {},
+            "unknown field 'max_node' (did you mean 'max_nodes'?)",
+        ),
+        # 0 made every node a failed boot before its first heartbeat (the pool backed off).
+        ("[pools.a]\nprovider = 'local'\nboot_seconds = 0\n", {}, "boot_seconds must be above 0"),
         ("[pools.A_B]\nprovider = 'local'\n", {}, "a pool name is lower-case"),
         ("[pools.a]\nprovider = 'local'\nqueues = []\n", {}, "at least one queue"),
         ("[pool.a]\nprovider = 'local'\n", {}, "unknown section 'pool'"),
