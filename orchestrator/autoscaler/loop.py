@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.autoscaler.decide import decide
 from orchestrator.autoscaler.ledger import CANCELLED, DRAINED, FAILED_BOOT, LOST, Ledger
@@ -35,12 +33,12 @@ from orchestrator.autoscaler.observe import (
     seconds_per_unit,
 )
 from orchestrator.autoscaler.policy import load_policy
-from orchestrator.autoscaler.removal import choose_victims, failed_boots, lost_nodes
+from orchestrator.autoscaler.removal import choose_victims, failed_boots, lost_nodes, unlaunched
+from orchestrator.autoscaler.status import pool_records, priced_pools, publish
 from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
 from providers.compute.base import TERMINATING
-from providers.compute.pools import Pool, PoolConfigError, PoolsConfig, load_pools, unpriced
-from providers.compute.prices import load_catalogue
+from providers.compute.pools import Pool, PoolsConfig, load_pools
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +160,7 @@ class Autoscaler:
             if not self.dry_run:
                 save_pool_state(self.redis, name, state)
         if not self.dry_run:
-            self._publish(decision, views, result, now)
+            publish(self.redis, self.ledger.live(), decision, views, result.errors, now)
         return result
 
     def _act(
@@ -173,6 +171,7 @@ class Autoscaler:
         engine = self.engine(pool)
         do = self._doer(calls)
         # 1. Nodes that never booted: terminate and replace them; repeated failures back off.
+        state, refused = self._unlaunched(pool, engine, state, view, now, do)
         failed = set(failed_boots(nodes, {pool.name: pool}, self.policy, now))
         for node_id in sorted(failed):
             # Not replaced by the engine: the decision already held a suspect boot on top of
@@ -183,12 +182,17 @@ class Autoscaler:
             )
             if not self.dry_run:
                 self.ledger.terminated(node_id, now, FAILED_BOOT)
-        if failed:
-            failures = state.launch_failures + len(failed)
+        if failed or refused:
+            failures = state.launch_failures + len(failed) + refused
             backoff = state.backoff_until
-            if failures >= self.policy.max_launch_failures:
+            # Capacity the engine refused backs off at once: it had a boot's time already,
+            # and the work should move to another pool, not wait for more refusals.
+            if failures >= self.policy.max_launch_failures or refused:
                 backoff = now + self.policy.backoff_seconds
             state = dataclasses.replace(state, launch_failures=failures, backoff_until=backoff)
+            if backoff is not None and backoff > now:
+                # The decision was made before this back-off began: no growth this round either.
+                desired = min(desired, len(nodes))
         elif any(n.booted_at is not None and n.booted_at >= now - 60 for n in nodes):
             state = dataclasses.replace(state, launch_failures=0)
         # 1b. Booted nodes gone silent (worker hung or dead, machine up): terminated, and
@@ -250,6 +254,36 @@ class Autoscaler:
                 self._finish_drain(pool, engine, node, view, now, do)
         self._protect(pool, engine, nodes, view, do)
         return state
+
+    def _unlaunched(
+        self,
+        pool: Pool,
+        engine: ComputeProvider,
+        state: Any,
+        view: PoolView,
+        now: float,
+        do: Callable[[str, Callable[[], None]], None],
+    ) -> tuple[Any, int]:
+        """Launches the engine accepted and never made, counted as failed ones (so the pool
+        backs off and its work moves to another pool); the engine's size comes back down to
+        the nodes it holds, so it does not start nodes later that nobody asked for."""
+        present = sum(1 for n in view.engine_nodes or [] if n.state != TERMINATING)
+        asked = engine.desired(pool)
+        state, refused = unlaunched(state, pool, asked, present, self.policy, now)
+        if refused:
+            do(
+                f"set_desired {pool.name} {present} (the engine made {present} of {asked} "
+                f"nodes in {pool.boot_seconds * self.policy.boot_timeout_factor:g} s: "
+                "capacity refused or a quota?)",
+                functools.partial(engine.set_desired, pool, present),
+            )
+            log.warning(
+                "pool %s: %d launch(es) never made by %s (no capacity, a quota?)",
+                pool.name,
+                refused,
+                pool.provider,
+            )
+        return state, refused
 
     def _drain(
         self,
@@ -349,74 +383,6 @@ class Autoscaler:
 
         return do
 
-    def _publish(
-        self, decision: Decision, views: Mapping[str, PoolView], result: Round, now: float
-    ) -> None:
-        """Keep this round's outcome per pool for `cluster pools`, the dashboards and gauges."""
-        live = self.ledger.live()
-        mapping = {}
-        for name, view in views.items():
-            mine = [n for n in live if n.pool == name]
-            record = {
-                "pool": name,
-                "provider": view.pool.provider,
-                "market": view.pool.market,
-                "instance_type": view.pool.instance_type,
-                "gpu": view.pool.gpu,
-                "min_nodes": view.pool.min_nodes,
-                "max_nodes": view.pool.max_nodes,
-                "price_per_hour": view.pool.price_per_hour,
-                "desired": decision.desired.get(name, 0),
-                "reason": decision.reasons.get(name, ""),
-                "booting": sum(1 for n in mine if n.booted_at is None),
-                "running": sum(
-                    1 for n in mine if n.booted_at is not None and n.draining_at is None
-                ),
-                "draining": sum(1 for n in mine if n.draining_at is not None),
-                "spend_per_hour": view.pool.price_per_hour * len(mine),
-                "error": result.errors.get(name),
-                "backoff_until": view.state.backoff_until,
-                "override": view.state.override,
-                "override_until": view.state.override_until,
-                "time": now,
-            }
-            mapping[name] = json.dumps(record)
-        if mapping:
-            pipe = self.redis.pipeline()
-            pipe.delete(keys.AUTOSCALER)
-            pipe.hset(keys.AUTOSCALER, mapping=mapping)
-            pipe.execute()
 
-
-def priced_pools(config: PoolsConfig, settings: Any) -> PoolsConfig:
-    """Pools without a price of their own (price_per_hour 0) on a cloud engine take the price
-    catalogue's figure for their type, region and market; PoolConfigError for one it does not
-    list (the autoscaler's hourly budget and the job budgets would count its nodes as free)."""
-    unpriced_pools = [
-        p
-        for p in config.pools.values()
-        if p.price_per_hour == 0 and p.provider in ("aws", "gcp", "azure")
-    ]
-    if not unpriced_pools:
-        return config
-    try:
-        catalogue = load_catalogue(settings.prices_file)
-    except RenderError as exc:
-        raise PoolConfigError(
-            unpriced(unpriced_pools[0], f"has no price: the price catalogue is unreadable ({exc})")
-        ) from None
-    pools = dict(config.pools)
-    for pool in unpriced_pools:
-        pools[pool.name] = dataclasses.replace(pool, price_per_hour=catalogue.pool_price(pool))
-    return dataclasses.replace(config, pools=pools)
-
-
-def pool_records(client: Any) -> list[dict[str, Any]]:
-    """The last round's outcome per pool (what _publish kept), by pool name."""
-    found = []
-    for name, raw in sorted(client.hgetall(keys.AUTOSCALER).items()):
-        try:
-            found.append(json.loads(raw))
-        except ValueError:
-            log.warning("ignoring unreadable autoscaler record for pool %s", name)
-    return found
+#: Re-exported: callers read the pools' status and prices from the autoscaler's module.
+__all__ = ["Autoscaler", "Round", "pool_records", "priced_pools"]

@@ -86,6 +86,9 @@ class PoolState:
     launch_failures: int = 0
     #: no launches before this epoch second (back-off after repeated failures)
     backoff_until: float | None = None
+    #: epoch seconds since which the engine has held fewer nodes than its size (launches it
+    #: accepted but did not make: spot capacity refused, a quota); None: it holds them all
+    short_since: float | None = None
     #: an operator's `cluster scale POOL N`, in force until `override_until`
     override: int | None = None
     override_until: float | None = None

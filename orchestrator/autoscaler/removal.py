@@ -5,8 +5,9 @@ boot failed (no first heartbeat in time), and those lost after booting (no heart
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
-from orchestrator.autoscaler.model import NodeState, NodeView, Policy
+from orchestrator.autoscaler.model import NodeState, NodeView, Policy, PoolState
 from orchestrator.autoscaler.sizing import idle_for
 from providers.compute.pools import Pool
 
@@ -85,3 +86,18 @@ def lost_nodes(
         and now - n.seen_at > policy.lost_timeout
     ]
     return [n.id for n in sorted(lost, key=lambda n: (n.seen_at or 0.0, n.id))]
+
+
+def unlaunched(
+    state: PoolState, pool: Pool, asked: int, present: int, policy: Policy, now: float
+) -> tuple[PoolState, int]:
+    """The pool's state with its shortfall tracked, and how many launches to count as failed:
+    the engine's size above the nodes it holds for longer than a boot may take
+    (``boot_seconds x boot_timeout_factor``) means launches it accepted and never made (an
+    Auto Scaling group refused spot capacity, a quota), which no heartbeat would ever reveal."""
+    if present >= asked:
+        return replace(state, short_since=None), 0
+    since = state.short_since if state.short_since is not None else now
+    if now - since <= pool.boot_seconds * policy.boot_timeout_factor:
+        return replace(state, short_since=since), 0
+    return replace(state, short_since=None), asked - present

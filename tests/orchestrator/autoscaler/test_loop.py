@@ -346,3 +346,41 @@ def test_a_node_that_keeps_beating_is_never_lost(store: JobStore) -> None:
         beat(store, first, clock.now, busy=1)
         assert not any("lost" in c for c in scaler(store, engine).run(clock.now).calls)
     assert [n.id for n in engine.nodes(POOL)] == [first]
+
+
+class NoCapacity(MemoryCompute):
+    """Takes a size and launches nothing: an Auto Scaling group refusing spot capacity."""
+
+    def set_desired(self, pool: Pool, count: int) -> None:
+        """Record the size only."""
+        self.calls.append(f"set_desired {pool.name} {count}")
+        self._group(pool).desired = count
+
+
+def test_capacity_the_engine_never_makes_backs_off_and_moves_work_on_demand(
+    store: JobStore,
+) -> None:
+    # Before, the spot pool asked for a node every round for an hour, nothing said why, and
+    # the job never ran: no node ever came, so no failed boot ever backed the pool off.
+    clock = Clock()
+    spot = dataclasses.replace(POOL, name="spot", market="spot", price_per_hour=0.2)
+    demand = dataclasses.replace(POOL, name="od", price_per_hour=1.0)
+    engines = {"spot": NoCapacity(clock), "od": MemoryCompute(clock)}
+    config = PoolsConfig({"spot": spot, "od": demand})
+    submit(store, "job", 2_000, T0)
+    limit = spot.boot_seconds * POLICY.boot_timeout_factor
+    for step in range(int(limit // 10) + 1):
+        clock.now = T0 + 10 * step
+        result = Autoscaler(store, config, POLICY, engines=dict(engines)).run(clock.now)
+        assert engines["od"].nodes(demand) == []
+    assert engines["spot"].desired(spot) == 1  # still given its boot's chance
+    clock.now = T0 + 10 + limit + 1  # the shortfall was first seen in the round at T0 + 10
+    result = Autoscaler(store, config, POLICY, engines=dict(engines)).run(clock.now)
+    assert "set_desired spot 0 (the engine made 0 of 1 nodes in 90 s" in result.calls[0]
+    assert engines["spot"].desired(spot) == 0  # it does not launch later, unasked
+    clock.now += 10
+    result = Autoscaler(store, config, POLICY, engines=dict(engines)).run(clock.now)
+    assert result.decision.desired == {"spot": 0, "od": 1}
+    assert len(engines["od"].nodes(demand)) == 1
+    status = {r["pool"]: r for r in pool_records(store.redis)}["spot"]
+    assert status["backoff_until"] == pytest.approx(T0 + 10 + limit + 1 + POLICY.backoff_seconds)
