@@ -38,7 +38,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from providers.compute.aws_errors import aws_code, aws_errors, instance_gone
+from providers.compute.aws_errors import aws_code, aws_errors, check_region, instance_gone
 from providers.compute.aws_template import group_name, group_request, tags, template_data, where
 from providers.compute.base import PENDING, RUNNING, TERMINATING, ComputeError, ProviderNode
 from providers.compute.cloud_init import worker_user_data
@@ -101,10 +101,13 @@ class AwsCompute:
             raise ComputeError(
                 f"pool {pool.name!r}: options.max_attempts must be a whole number"
             ) from None
+        endpoint = pool.options.get("endpoint") or None
+        if endpoint is None:
+            check_region(pool)
         return cls(
             broker_url=context.get("broker_url"),
             storage_url=context.get("storage_url"),
-            endpoint_url=pool.options.get("endpoint") or None,
+            endpoint_url=endpoint,
             max_attempts=max(1, attempts),
         )
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import botocore.exceptions
+import botocore.session
 
 from providers.compute.base import ComputeError
+from providers.compute.pools import Pool
 
 __all__ = ["aws_code", "aws_errors", "error_code", "instance_gone", "translate"]
 
@@ -141,3 +145,28 @@ def instance_gone(error: ComputeError) -> bool:
 def _one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@functools.lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region botocore's endpoint data names for Auto Scaling, in every partition."""
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("autoscaling", partition)
+    )
+
+
+def check_region(pool: Pool) -> None:
+    """Refuse a region AWS does not have, naming the one meant: the SDK makes a host name of
+    any region, so a typo only surfaced as an unreachable endpoint ("check the network")."""
+    known = known_regions()
+    if not known or pool.region in known:
+        return
+    close = difflib.get_close_matches(pool.region, sorted(known), n=2)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    raise ComputeError(
+        f"pool {pool.name!r}: region {pool.region!r} is not an AWS region ({hint}one newer than "
+        "this botocore needs an upgrade of boto3; an emulator needs options.endpoint)"
+    )

@@ -376,6 +376,22 @@ def test_an_unreachable_endpoint_is_one_transient_line(make_pool: MakePool) -> N
     assert raised.value.transient
 
 
+@pytest.mark.parametrize(
+    ("region", "meant"), [("us-east1", "'us-east-1'"), ("eu-wset-1", "'eu-west-1'"), ("eastus", "")]
+)
+def test_a_region_aws_does_not_have_is_named_not_blamed_on_the_network(
+    region: str, meant: str
+) -> None:
+    # Before, the SDK made a host name of the typo and the error said "unreachable (check the
+    # network)"; nothing named the pool's region.
+    pool = Pool("cpu", "aws", region=region, instance_type="c6i.large", price_per_hour=0.1)
+    with pytest.raises(ComputeError) as raised:
+        AwsCompute.for_pool(pool)
+    assert_one_line(raised.value, "'cpu'", f"region {region!r} is not an AWS region", meant)
+    assert AwsCompute.for_pool(replace(pool, region="us-east-1")) is not None
+    assert AwsCompute.for_pool(replace(pool, options={"endpoint": "http://moto:5000"})) is not None
+
+
 def test_a_bad_max_attempts_option_is_one_line(make_pool: MakePool) -> None:
     pool = make_pool(max_attempts="many")
     with pytest.raises(ComputeError) as raised:
