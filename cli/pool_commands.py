@@ -7,7 +7,6 @@ import argparse
 import dataclasses
 import json
 import re
-import time
 from typing import Any
 
 from cli.job_commands import cluster_api
@@ -51,7 +50,7 @@ def cluster_pools(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([dataclasses.asdict(p) for p in pools], indent=2))
         return 0
-    print(describe_pools(pools, time.time()) if pools else "no autoscaled pools")
+    print(describe_pools(pools, api.store.now()) if pools else "no autoscaled pools")
     return 0
 
 
@@ -71,7 +70,8 @@ def scale_pool(api: Any, pool: str, count: str, duration: float | None) -> int:
     if nodes is None:
         print(f"{pool}: back to the autoscaler's decision")
     else:
-        left = (status.override_until or time.time()) - time.time()
+        now = api.store.now()  # the cluster's clock, as override_until is
+        left = (status.override_until or now) - now
         print(
             f"{pool}: held at {nodes} node{'s' * (nodes != 1)} for {format_duration(left)} "
             "(the orchestrator's next autoscaler round applies it; scale-in drains first)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ from common.errors import RenderError
 from orchestrator.autoscaler.ledger import Ledger, spend_by_pool
 from orchestrator.autoscaler.loop import pool_records
 from orchestrator.autoscaler.observe import load_pool_state, set_override
+from orchestrator.cluster_clock import ClusterClock
 from providers.compute.pools import PoolsConfig
 
 
@@ -49,7 +49,7 @@ class PoolStatus:
 def pool_statuses(client: Any, config: PoolsConfig | None = None) -> list[PoolStatus]:
     """Every pool the orchestrator's autoscaler reports, plus those of a local pools file it has
     not looked at yet."""
-    now = time.time()
+    now = ClusterClock(client).now()  # the clock the ledger and the autoscaler go by
     spend = spend_by_pool(Ledger(client).history(), now)
     found: dict[str, PoolStatus] = {}
     for record in pool_records(client):
@@ -117,6 +117,8 @@ def override_pool(
             )
         if seconds <= 0:
             raise RenderError(f"an override needs a positive duration, not {seconds:g} s")
-    until = time.time() + seconds if nodes is not None else None
+    # The autoscaler compares it with the cluster's clock: a caller whose clock ran an hour
+    # behind had a 30-minute override expire before it began.
+    until = ClusterClock(client).now() + seconds if nodes is not None else None
     set_override(client, pool, nodes, until)
     return PoolStatus(**{**match.__dict__, "override": nodes, "override_until": until})

@@ -3,13 +3,18 @@ not hold it."""
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Iterator
 
 import pytest
 import redis
 
 from common.errors import RenderError
+from orchestrator import api_pools
 from orchestrator.api_pools import PoolStatus, override_pool
+from orchestrator.autoscaler.observe import load_pool_state
+from orchestrator.cluster_clock import ClusterClock
 
 
 @pytest.fixture
@@ -24,3 +29,19 @@ def test_a_pool_of_max_nodes_0_cannot_be_held_at_5(client: redis.Redis) -> None:
     with pytest.raises(RenderError, match=r"pool empty: 5 nodes is above its max_nodes \(0\)"):
         override_pool(client, "empty", 5, 3600.0, [empty])
     assert override_pool(client, "empty", 0, 3600.0, [empty]).override == 0
+
+
+def test_an_override_lasts_its_duration_on_the_clusters_clock_whatever_the_callers(
+    client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A caller whose clock ran an hour behind set override_until by it: the autoscaler, on the
+    cluster's (Redis's) clock, found a 30-minute override expired before it began."""
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 3600)  # this machine's clock
+    behind = functools.partial(ClusterClock, clock=time.time)
+    monkeypatch.setattr(api_pools, "ClusterClock", behind, raising=False)
+    gpu = PoolStatus(name="gpu", provider="aws", market="spot", max_nodes=8)
+    override_pool(client, "gpu", 4, 1800.0, [gpu])
+    seconds, micros = client.time()
+    until = load_pool_state(client, "gpu").override_until
+    assert until is not None and until - (seconds + micros / 1e6) == pytest.approx(1800, abs=5)
