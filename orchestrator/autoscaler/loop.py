@@ -34,7 +34,7 @@ from orchestrator.autoscaler.observe import (
 )
 from orchestrator.autoscaler.policy import load_policy
 from orchestrator.autoscaler.removal import choose_victims, failed_boots, lost_nodes, unlaunched
-from orchestrator.autoscaler.status import pool_records, priced_pools, publish
+from orchestrator.autoscaler.status import pool_records, priced_pools, publish, stray_pools
 from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
 from providers.compute.base import TERMINATING
@@ -159,8 +159,12 @@ class Autoscaler:
             view.state = state
             if not self.dry_run:
                 save_pool_state(self.redis, name, state)
+        live = self.ledger.live()
+        for name, problem in stray_pools(live, self.pools, now).items():
+            log.warning("pool %s: %s", name, problem)
+            result.errors[name] = problem
         if not self.dry_run:
-            publish(self.redis, self.ledger.live(), decision, views, result.errors, now)
+            publish(self.redis, live, decision, views, result.errors, now)
         return result
 
     def _act(

@@ -55,11 +55,52 @@ def publish(
             "time": now,
         }
         mapping[name] = json.dumps(record)
+    for name, problem in errors.items():
+        if name in views:
+            continue
+        # A pool gone from the pools file whose nodes still run (stray_pools): shown, so that
+        # `cluster pools` and the spend total do not hide what it bills.
+        mine = [n for n in live if n.pool == name]
+        mapping[name] = json.dumps(
+            {
+                "pool": name,
+                "provider": mine[0].provider if mine else "",
+                "market": mine[0].market if mine else "",
+                "desired": 0,
+                "reason": problem,
+                "booting": sum(1 for n in mine if n.booted_at is None),
+                "running": sum(1 for n in mine if n.booted_at is not None),
+                "spend_per_hour": sum(n.price_per_hour for n in mine),
+                "error": problem,
+                "time": now,
+            }
+        )
     if mapping:
         pipe = client.pipeline()
         pipe.delete(keys.AUTOSCALER)
         pipe.hset(keys.AUTOSCALER, mapping=mapping)
         pipe.execute()
+
+
+def stray_pools(live: list[LedgerNode], pools: Mapping[str, Any], now: float) -> dict[str, str]:
+    """Pools the ledger has live nodes of but the pools file no longer names (renamed or
+    deleted while its nodes ran), with the one-line problem: no round looks at them (the file
+    held the engine settings), so their engine keeps them, and bills them, until the pool is
+    back in the file and scaled to 0."""
+    found: dict[str, list[LedgerNode]] = {}
+    for node in live:
+        if node.pool not in pools:
+            found.setdefault(node.pool, []).append(node)
+    return {
+        name: (
+            f"not in the pools file, but {len(nodes)} node(s) of it still run at its "
+            f"{nodes[0].provider or 'engine'} engine (${sum(n.price_per_hour for n in nodes):g}"
+            f"/hour, the oldest for {(now - min(n.requested_at for n in nodes)) / 3600:.1f} h): "
+            f"put [pools.{name}] back and run `cloudrender cluster scale {name} 0` to drain and "
+            "remove them"
+        )
+        for name, nodes in sorted(found.items())
+    }
 
 
 def priced_pools(config: PoolsConfig, settings: Any) -> PoolsConfig:

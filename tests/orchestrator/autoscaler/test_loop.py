@@ -384,3 +384,32 @@ def test_capacity_the_engine_never_makes_backs_off_and_moves_work_on_demand(
     assert len(engines["od"].nodes(demand)) == 1
     status = {r["pool"]: r for r in pool_records(store.redis)}["spot"]
     assert status["backoff_until"] == pytest.approx(T0 + 10 + limit + 1 + POLICY.backoff_seconds)
+
+
+def test_nodes_of_a_pool_gone_from_the_file_are_reported_until_it_is_back_and_drained(
+    store: JobStore,
+) -> None:
+    # Before, renaming a pool while its nodes ran left them at their engine, billed, and
+    # `cluster pools` no longer listed the pool: nothing said they were there.
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    submit(store, "job", 10_000, T0)
+    scaler(store, engine).run(T0)
+    assert len(engine.nodes(POOL)) == 2
+    finish(store, "job")
+    renamed = dataclasses.replace(POOL, name="cpu-v2")
+    clock.now = T0 + 3600
+    config = PoolsConfig({"cpu-v2": renamed})
+    result = Autoscaler(store, config, POLICY, engines={"cpu-v2": engine}).run(clock.now)
+    problem = result.errors["cpu"]
+    assert "not in the pools file, but 2 node(s) of it still run" in problem
+    assert "$2/hour" in problem and "cloudrender cluster scale cpu 0" in problem
+    status = {r["pool"]: r for r in pool_records(store.redis)}["cpu"]
+    assert status["error"] == problem and status["spend_per_hour"] == pytest.approx(2.0)
+    # The way out it names: the pool back, held at 0.
+    store.redis.hset(
+        keys.pool_state("cpu"), mapping={"override": "0", "override_until": repr(clock.now + 600)}
+    )
+    scaler(store, engine).run(clock.now)
+    assert engine.nodes(POOL) == [] and Ledger(store.redis).live() == []
+    assert "cpu" not in scaler(store, engine).run(clock.now).errors
