@@ -99,6 +99,10 @@ def pool_statuses(client: Any, config: PoolsConfig | None = None) -> list[PoolSt
     return [found[name] for name in sorted(found)]
 
 
+#: The longest override: a lasting size belongs in the pools file (min_nodes, max_nodes).
+MAX_OVERRIDE_SECONDS = 366 * 86400
+
+
 def override_pool(
     client: Any, pool: str, nodes: int | None, seconds: float, known: list[PoolStatus]
 ) -> PoolStatus:
@@ -115,8 +119,13 @@ def override_pool(
                 f"pool {pool}: {nodes} nodes is above its max_nodes ({match.max_nodes}); "
                 "raise max_nodes in the pools file first"
             )
-        if seconds <= 0:
+        if not seconds > 0:
             raise RenderError(f"an override needs a positive duration, not {seconds:g} s")
+        if seconds > MAX_OVERRIDE_SECONDS:
+            raise RenderError(
+                f"an override lasts at most {MAX_OVERRIDE_SECONDS // 86400} days, not "
+                f"{seconds:.3g} s; for a lasting size set min_nodes/max_nodes in the pools file"
+            )
     # The autoscaler compares it with the cluster's clock: a caller whose clock ran an hour
     # behind had a 30-minute override expire before it began.
     until = ClusterClock(client).now() + seconds if nodes is not None else None

@@ -381,7 +381,11 @@ def _span(seconds: float) -> str:
 
 def _clock(epoch: float) -> str:
     """An epoch second as a UTC time of day."""
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%H:%M:%SZ")
+    try:
+        return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        # An override stored for thousands of years must not fail every pool's round.
+        return "the end of time"
 
 
 def _hours(node_seconds: float) -> str:

@@ -45,3 +45,12 @@ def test_an_override_lasts_its_duration_on_the_clusters_clock_whatever_the_calle
     seconds, micros = client.time()
     until = load_pool_state(client, "gpu").override_until
     assert until is not None and until - (seconds + micros / 1e6) == pytest.approx(1800, abs=5)
+
+
+@pytest.mark.parametrize("seconds", [367 * 86400.0, 3.6e14, float("inf"), float("nan")])
+def test_an_override_of_more_than_a_year_is_refused(client: redis.Redis, seconds: float) -> None:
+    """`--for 99999999999h` was accepted, and every autoscaler round then failed formatting it."""
+    gpu = PoolStatus(name="gpu", provider="aws", market="spot", max_nodes=8)
+    with pytest.raises(RenderError, match=r"an override (lasts at most 366 days|needs a positive)"):
+        override_pool(client, "gpu", 4, seconds, [gpu])
+    assert load_pool_state(client, "gpu").override is None

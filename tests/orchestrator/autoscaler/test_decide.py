@@ -294,6 +294,13 @@ CHANGES = [
         id="an override wins over an empty queue",
     ),
     pytest.param(
+        # Stored by an override of 99999999999h: the round failed for every pool (ValueError).
+        {"states": {"cpu": state(override=2, override_until=NOW + 3.6e14)}},
+        2,
+        "manual override 2 until the end of time",
+        id="an override far beyond the year 9999 is still a reason",
+    ),
+    pytest.param(
         {"jobs": [job("a", 3000)], "states": {"cpu": state(override=1, override_until=NOW + 600)}},
         1,
         "manual override 1",
