@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from typing import Any
 
 import redis
@@ -44,8 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds the tick lock lives: one tick at a time even with two orchestrators.
 TICK_LOCK_SECONDS = 10
-#: Seconds the autoscaler's lock lives (a round waits on engines' APIs and on drained nodes'
-#: termination).
+#: Seconds the autoscaler's lock lives without renewal (orchestrator.autoscaler.lease renews it
+#: while a round runs; a dead holder's lapses after this).
 AUTOSCALE_LOCK_SECONDS = 300
 
 
@@ -227,26 +226,26 @@ def refresh_jobs(store: JobStore, now: float) -> int:
 @shared_task(name=TASK_AUTOSCALE)
 def autoscale() -> dict[str, Any]:
     """One autoscaler round when a pools file is configured (CLOUDRENDER_POOLS_FILE)."""
+    from orchestrator.autoscaler.lease import lease
     from orchestrator.autoscaler.loop import Autoscaler
 
     settings = Settings.from_env()
     if not settings.pools_file:
         return {"pools": 0}
     store = worker_hooks().store
-    token = str(time.time())
-    if not store.redis.set(keys.AUTOSCALE_LOCK, token, nx=True, ex=AUTOSCALE_LOCK_SECONDS):
-        return {"skipped": 1}
-    try:
-        scaler = Autoscaler.from_settings(store, settings, dry_run=settings.autoscale_dry_run)
-        if scaler is None:
-            return {"pools": 0}
-        result = scaler.run()
-        for call in result.calls if settings.autoscale_dry_run else ():
-            log.info("autoscaler (dry run) would: %s", call)
-        return {"desired": dict(result.decision.desired), "calls": len(result.calls)}
-    except RenderError as exc:
-        log.warning("autoscaler: %s", exc)
-        return {"error": str(exc)}
-    finally:
-        if store.redis.get(keys.AUTOSCALE_LOCK) == token:
-            store.redis.delete(keys.AUTOSCALE_LOCK)
+    # Renewed while the round runs: a fixed TTL let a round slowed by a hung engine API outlive
+    # its lock, and a second round run beside it.
+    with lease(store.redis, keys.AUTOSCALE_LOCK, AUTOSCALE_LOCK_SECONDS) as held:
+        if not held:
+            return {"skipped": 1}
+        try:
+            scaler = Autoscaler.from_settings(store, settings, dry_run=settings.autoscale_dry_run)
+            if scaler is None:
+                return {"pools": 0}
+            result = scaler.run()
+            for call in result.calls if settings.autoscale_dry_run else ():
+                log.info("autoscaler (dry run) would: %s", call)
+            return {"desired": dict(result.decision.desired), "calls": len(result.calls)}
+        except RenderError as exc:
+            log.warning("autoscaler: %s", exc)
+            return {"error": str(exc)}
