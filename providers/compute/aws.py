@@ -21,7 +21,8 @@ Pool options (all strings):
 - ``image``, ``env_file``, ``env_parameter``: the worker image and where its secrets are
   (``providers.compute.cloud_init``);
 - ``endpoint``: an endpoint URL for both APIs (moto's server in the tests);
-  ``max_attempts``: botocore's attempts per call (default 4).
+  ``max_attempts``: botocore's attempts per call (default 4); ``timeout``: seconds each attempt
+  may wait for a reply (default 30; connecting waits at most 5 of them).
 
 Credentials come from boto3's usual chain (environment, profile, instance role).
 """
@@ -52,6 +53,9 @@ log = logging.getLogger(__name__)
 PROTECT_BATCH = 50
 #: ...and we ask DescribeInstances about at most this many at once.
 DESCRIBE_BATCH = 200
+#: Seconds one attempt of an API call waits for its reply unless options.timeout says: a hung
+#: endpoint holds the autoscaler's round this long per attempt.
+READ_TIMEOUT = 30.0
 
 _CLIENT_LOCK = threading.Lock()
 _loader: Any = None
@@ -85,11 +89,13 @@ class AwsCompute:
         storage_url: str | None = None,
         endpoint_url: str | None = None,
         max_attempts: int = 4,
+        timeout: float = READ_TIMEOUT,
     ) -> None:
         self.broker_url = broker_url
         self.storage_url = storage_url
         self.endpoint_url = endpoint_url
         self.max_attempts = max_attempts
+        self.timeout = timeout
         self._clients: dict[tuple[str, str], Any] = {}
 
     @classmethod
@@ -104,11 +110,21 @@ class AwsCompute:
         endpoint = pool.options.get("endpoint") or None
         if endpoint is None:
             check_region(pool)
+        try:
+            timeout = float(pool.options.get("timeout", str(READ_TIMEOUT)))
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout < float("inf"):
+            raise ComputeError(
+                f"pool {pool.name!r}: options.timeout must be a positive number of seconds, "
+                f"not {pool.options.get('timeout')!r}"
+            )
         return cls(
             broker_url=context.get("broker_url"),
             storage_url=context.get("storage_url"),
             endpoint_url=endpoint,
             max_attempts=max(1, attempts),
+            timeout=timeout,
         )
 
     # --- the ComputeProvider protocol ----------------------------------------------------------
@@ -271,8 +287,8 @@ class AwsCompute:
         client = self._clients.get(key)
         if client is None:
             config = Config(
-                connect_timeout=5,
-                read_timeout=30,
+                connect_timeout=min(5.0, self.timeout),
+                read_timeout=self.timeout,
                 retries={"mode": "standard", "max_attempts": self.max_attempts},
             )
             with aws_errors(where(pool), f"open the {service} API"):

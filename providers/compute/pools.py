@@ -129,7 +129,7 @@ OPTIONS: Mapping[str, frozenset[str]] = {
             *_VM_OPTIONS,
             *("group", "launch_template", "image_id", "subnets", "security_groups"),
             *("key_name", "instance_profile", "instance_types", "env_parameter"),
-            *("endpoint", "max_attempts"),
+            *("endpoint", "max_attempts", "timeout"),
         }
     ),
     "gcp": frozenset(

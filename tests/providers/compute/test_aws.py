@@ -8,6 +8,7 @@ check the calls and the state the APIs report, not a booting worker.
 from __future__ import annotations
 
 import base64
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -390,6 +391,30 @@ def test_a_region_aws_does_not_have_is_named_not_blamed_on_the_network(
     assert_one_line(raised.value, "'cpu'", f"region {region!r} is not an AWS region", meant)
     assert AwsCompute.for_pool(replace(pool, region="us-east-1")) is not None
     assert AwsCompute.for_pool(replace(pool, options={"endpoint": "http://moto:5000"})) is not None
+
+
+def test_options_timeout_bounds_a_call_to_an_endpoint_that_never_answers() -> None:
+    # Before, each attempt waited a fixed 30 s: one call to a hung endpoint held the
+    # autoscaler's round 90 s with max_attempts 2, 120 s with the default 4.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)  # accepts, never answers
+        endpoint = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        options = {"endpoint": endpoint, "max_attempts": "1", "timeout": "0.5"}
+        pool = Pool("cpu", "aws", region="us-east-1", options=options)
+        began = time.monotonic()
+        with pytest.raises(ComputeError) as raised:
+            AwsCompute.for_pool(pool).desired(pool)
+        assert time.monotonic() - began < 5
+    assert_one_line(raised.value, "'cpu'", "Read timeout")
+
+
+@pytest.mark.parametrize("timeout", ["soon", "0", "-3", "inf"])
+def test_a_bad_timeout_option_is_one_line(timeout: str) -> None:
+    pool = Pool("cpu", "aws", region="us-east-1", options={"timeout": timeout})
+    with pytest.raises(ComputeError) as raised:
+        AwsCompute.for_pool(pool)
+    assert_one_line(raised.value, "'cpu'", "options.timeout must be a positive number")
 
 
 def test_a_bad_max_attempts_option_is_one_line(make_pool: MakePool) -> None:
