@@ -35,51 +35,15 @@ from PIL import Image
 
 from common.errors import AssetNotFound, DecodeError
 
-#: FFmpeg demuxers a source file may use: single-file containers, audio formats and the
-#: single-image readers (for a still whose name does not say it is one; stills named as images
-#: are read by Pillow). FFmpeg names some demuxers with several aliases, e.g.
-#: "mov,mp4,m4a,3gp,3g2,mj2" and "matroska,webm"; one allowed alias admits the demuxer.
-ALLOWED_DEMUXERS: tuple[str, ...] = (
-    # video containers
-    "mov",  # mov, mp4, m4a, 3gp, 3g2, mj2 (external data references stay off: enable_drefs=0)
-    "matroska",  # matroska, webm
-    "avi",
-    "mpegts",
-    "mpeg",  # MPEG program stream (.mpg, .vob)
-    "mxf",
-    "flv",
-    "ogg",
-    "dv",  # a DV camcorder's raw .dv
-    "asf",  # Windows Media (.wmv, .wma)
-    # audio
-    "wav",
-    "aiff",
-    "mp3",
-    "flac",
-    "aac",  # ADTS
-    "caf",  # Core Audio Format (Final Cut Pro's and Logic's audio)
-    "w64",  # Sony Wave64 (recordings past WAV's 4 GiB)
-    "amr",  # phone voice memos
-    "ac3",
-    "eac3",
-    # one image per file
-    "png_pipe",
-    "jpeg_pipe",
-    "bmp_pipe",
-    "tiff_pipe",
-    "webp_pipe",
-    "gif",
-    # film and VFX image sequences (Pillow reads neither)
-    "dpx_pipe",
-    "exr_pipe",
-)
+# Re-exported: the allow-list is this module's contract with its callers and tests.
+from common.media_formats import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS
+from common.media_formats import FFMPEG_INPUT_OPTIONS
 
 #: Pillow formats a still may be in. Pillow picks a plugin by content, not by name: without this,
 #: an EPS renamed ``.png`` would be rasterised by Ghostscript.
 ALLOWED_IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF", "TGA")
 
-_FORMAT_WHITELIST = ",".join(ALLOWED_DEMUXERS)
-_OPTIONS = {"protocol_whitelist": "file", "format_whitelist": _FORMAT_WHITELIST}
+_OPTIONS = FFMPEG_INPUT_OPTIONS
 
 #: Leading bytes of text formats FFmpeg would follow to other files, and what to call them.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (

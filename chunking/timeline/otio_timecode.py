@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,9 +34,11 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems
 from chunking.timeline.otio_media import media_path
 from chunking.timeline.otio_read import TIME_ERRORS, seconds
+from common.media_formats import FFMPEG_INPUT_OPTIONS
 
-#: FFmpeg may read only local files while probing (no playlists' network segments).
-_FILE_ONLY = {"protocol_whitelist": "file"}
+#: FFmpeg may read only local files in the workers' allowed formats while probing: a playlist
+#: (an ``.m3u8`` an EDL names) would make it open what it lists, a FIFO there for ever.
+_FILE_ONLY = FFMPEG_INPUT_OPTIONS
 _TIMECODE = re.compile(r"^\s*(\d{1,2})[:;.](\d{2})[:;.](\d{2})([:;.,])(\d{2,3})\s*$")
 #: Half a frame at the highest rate: a source starting this much before a timecode is at it.
 _SLACK = Fraction(1, 240)
@@ -98,6 +101,8 @@ def video_header(path: str) -> tuple[Fraction, list[Mapping[str, str]]] | None:
         return None if declared.rate is None else (declared.rate, [])
     import av  # only exports whose media are probed need the decoder library
 
+    if not _regular(path):
+        return None
     try:
         with av.open("file:" + os.path.abspath(path), container_options=_FILE_ONLY) as container:
             rates = [s.average_rate or s.guessed_rate for s in container.streams.video]
@@ -130,11 +135,21 @@ def media_start(path: str) -> tuple[int, Fraction] | None:
     return None
 
 
+def _regular(path: str) -> bool:
+    """Whether ``path`` is a regular file: FFmpeg would wait on a FIFO's open for ever."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _time_reference(path: str) -> tuple[int, Fraction] | None:
     """A sound file's ``bext`` time reference (samples since midnight) and its sample rate,
     or None (none, no sound, unreadable)."""
     import av
 
+    if not _regular(path):
+        return None
     try:
         with av.open("file:" + os.path.abspath(path), container_options=_FILE_ONLY) as container:
             text = container.metadata.get("time_reference")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from chunking.timeline.loader import load
-from chunking.timeline.otio_timecode import media_start, timecode_frames
+from chunking.timeline.otio_timecode import media_start, timecode_frames, video_header
 from tests.media import make_video
 
 NTSC = Fraction(30000, 1001)
@@ -102,3 +104,28 @@ def test_production_sound_plays_from_its_broadcast_wav_time_reference(tmp_path: 
     timeline = load(str(cut))
     starts = {c.source.path: c.source_start for t in timeline.tracks for c in t.clips}
     assert starts == {str(tmp_path / "cam001.mov"): 4.0, str(tmp_path / "snd001.wav"): 2.0}
+
+
+@pytest.mark.timeout(30)
+def test_a_playlist_named_as_media_is_not_followed_to_the_files_it_lists(tmp_path: Path) -> None:
+    """An ``.m3u8`` an EDL or OTIO names is refused, not read through: FFmpeg's HLS demuxer
+    opened what it listed (another file's rate and tags came back; a FIFO hung the import)."""
+    make_video(tmp_path / "other.mp4", frames=10, fps=Fraction(50), size=(32, 18))
+    playlist = tmp_path / "shot.m3u8"
+    playlist.write_text(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nother.mp4\n#EXT-X-ENDLIST\n"
+    )
+    assert video_header(str(tmp_path / "other.mp4")) is not None  # the listed file is readable
+    assert video_header(str(playlist)) is None
+    assert media_start(str(playlist)) is None
+
+
+@pytest.mark.timeout(15)
+def test_a_fifo_named_as_media_is_not_opened(tmp_path: Path) -> None:
+    """A FIFO where a clip's file should be gives no header, at once (FFmpeg's open waits for
+    a writer for ever: only the test's own alarm got it out)."""
+    fifo = tmp_path / "shot.mov"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    assert video_header(str(fifo)) is None
+    assert time.monotonic() - started < 5
