@@ -136,7 +136,7 @@ def sandbox_command(
     program: list[str],
     env: Mapping[str, str],
     scratch: str | None = None,
-    media: Iterable[str] = (),
+    media: Iterable[tuple[str, str]] = (),
 ) -> list[str]:
     """The bwrap command line that runs ``program`` isolated: see the module docstring."""
     args = [
@@ -169,10 +169,12 @@ def sandbox_command(
     for pattern in DEVICE_GLOBS:
         for device in sorted(glob.glob(pattern)):
             args += ["--dev-bind-try", device, device]
-    for path in sorted(set(media)):
+    for source, path in sorted(set(media), key=lambda pair: pair[1]):
         # One file at a time, and only those that exist: a missing one stays missing inside,
-        # so the render reports it by the clip's name as it would outside.
-        args += ["--ro-bind-try", path, path]
+        # so the render reports it by the clip's name as it would outside. The file bound is
+        # the one the worker checked (``source``, symlinks resolved), seen at the timeline's
+        # path: bwrap resolving a symlink again could find it pointed elsewhere since.
+        args += ["--ro-bind-try", source, path]
     if scratch is not None:
         args += ["--bind", scratch, scratch, "--chdir", scratch]
     # The sandbox's own root (where bwrap made the mount points) becomes read-only too: what

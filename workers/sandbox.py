@@ -264,16 +264,22 @@ def _request(
     }
 
 
-def _media(timeline: Timeline, settings: Settings, start: int, end: int) -> list[str]:
-    """The media files the sandbox shows the child rendering frames [start, end): the
-    timeline's (of an image sequence the images those frames show), inside the allowed roots."""
+def _media(timeline: Timeline, settings: Settings, start: int, end: int) -> list[tuple[str, str]]:
+    """The media files the sandbox shows the child rendering frames [start, end), as (the file
+    bound, the path it is seen at): the timeline's (of an image sequence the images those frames
+    show), inside the allowed roots.
+
+    Each is bound by where it really is, resolved here, once: a symlink in the project swapped
+    for one to another file after this check still shows the child what was checked.
+    """
     paths = {os.path.abspath(path) for path in files_for_frames(timeline, start, end)}
+    resolved = sorted((os.path.realpath(p), p) for p in paths)
     if not settings.media_roots:
-        return sorted(paths)  # the worker's own path checks decided what a job may name
+        return resolved  # the worker's own path checks decided what a job may name
     roots = [*settings.media_roots, os.path.expanduser(settings.cache_dir)]
     real = [os.path.realpath(r).rstrip("/") + "/" for r in roots]
     # By where a file really is: a symlink in a root that leads out of it is not shown.
-    return sorted(p for p in paths if any(os.path.realpath(p).startswith(r) for r in real))
+    return [(r, p) for r, p in resolved if any(r.startswith(root) for root in real)]
 
 
 _SETTINGS: list[Settings] = []

@@ -85,7 +85,7 @@ def test_the_sandbox_command_binds_only_what_the_chunk_needs(tmp_path: Path) -> 
         program=["python3", "-m", "x"],
         env={"HOME": "/s"},
         scratch="/s",
-        media=[media],
+        media=[(media, media)],
     )
     pairs = list(zip(argv, argv[1:], argv[2:], strict=False))
     for flag in ("--unshare-all", "--die-with-parent", "--new-session", "--clearenv"):
@@ -143,7 +143,7 @@ def test_the_sandbox_shows_only_media_inside_the_roots(tmp_path: Path) -> None:
     ]
     tl = load_project(project([video_track("v", clips)], size=(64, 36)), str(tmp_path))
     confined = Settings(media_roots=(str(roots),), cache_dir=str(tmp_path / "cache"))
-    assert sandbox._media(tl, confined, 0, tl.frames) == [str(inside)]
+    assert sandbox._media(tl, confined, 0, tl.frames) == [(str(inside), str(inside))]
     # A worker without media roots shows what the job names (its path checks decided).
     assert len(sandbox._media(tl, Settings(), 0, tl.frames)) == 3
 
@@ -182,3 +182,34 @@ def test_a_worker_installed_under_tmp_finds_its_python_inside(
         pytest.skip(f"bubblewrap cannot make namespaces here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "42"
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_a_symlink_swapped_after_the_check_still_shows_the_checked_file(tmp_path: Path) -> None:
+    """The sandbox bound each media path as named, so bwrap resolved a symlink again when it
+    started: one swapped after the worker's check (to a file outside the media roots) showed
+    the render process that file at the clip's path."""
+    roots, outside = tmp_path / "media", tmp_path / "outside"
+    roots.mkdir()
+    outside.mkdir()
+    inside, secret = roots / "a.mp4", outside / "secret.mp4"
+    make_video(inside, frames=2, size=(64, 36))
+    make_video(secret, frames=3, size=(32, 18))
+    door = roots / "door.mp4"
+    door.symlink_to(inside)
+    tl = load_project(
+        project([video_track("v", [file_clip("d", door, 0.0, 0.1)])], size=(64, 36)),
+        str(tmp_path),
+    )
+    confined = Settings(media_roots=(str(roots),), cache_dir=str(tmp_path / "cache"))
+    media = sandbox._media(tl, confined, 0, tl.frames)
+    door.unlink()
+    door.symlink_to(secret)  # swapped between the check and the render process's start
+    argv = iso.sandbox_command(
+        str(shutil.which("bwrap")), program=["cat", str(door)], env={}, media=media
+    )
+    done = subprocess.run(argv, capture_output=True, timeout=60)
+    if b"setting up uid map" in done.stderr or b"Creating new namespace failed" in done.stderr:
+        pytest.skip(f"bubblewrap cannot make namespaces here: {done.stderr.decode().strip()}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == inside.read_bytes()
