@@ -184,15 +184,24 @@ def add_video_stream(
     ctx.thread_type = "FRAME"
     if threads:
         ctx.thread_count = threads
-    if not choice.lossless:
+    # Square pixels, said outright: left unset, the stream's aspect ratio reads "unknown" (N/A)
+    # and QC tools and some players (anamorphic guesses for SD sizes) must assume.
+    ctx.sample_aspect_ratio = Fraction(1, 1)
+    # The composited RGB is BT.709: lossless RGB says so too (full range, RGB matrix), so a
+    # player or a later transcode does not guess other primaries or a transfer.
+    ctx.color_primaries = ctx.color_trc = 1  # BT.709
+    if choice.lossless:
+        ctx.colorspace = 0  # RGB (GBR)
+        ctx.color_range = 2  # full ("PC") range
+    else:
+        ctx.colorspace = 1  # BT.709
+        ctx.color_range = 1  # limited ("TV") range
         if export.keyframe_interval:
             ctx.gop_size = export.keyframe_interval
         if export.b_frames is not None:
             ctx.max_b_frames = export.b_frames
         if export.bitrate:
             ctx.bit_rate = export.bitrate
-        ctx.color_primaries = ctx.color_trc = ctx.colorspace = 1  # BT.709
-        ctx.color_range = 1  # limited ("TV") range
     return stream
 
 

@@ -126,6 +126,25 @@ def test_hevc_takes_more_b_frames_than_its_preset_looks_ahead(
     assert probe(out)["frames"] == 45
 
 
+@pytest.mark.parametrize(
+    ("lossless", "tags"),
+    [(False, ("bt709", "bt709", "bt709", "tv")), (True, ("bt709", "bt709", "gbr", "pc"))],
+)
+def test_output_says_square_pixels_and_its_colours(
+    tmp_path: Path, lossless: bool, tags: tuple[str, ...]
+) -> None:
+    """QC tools and players must not guess: the aspect ratio (1:1, not "unknown") and, for
+    lossless RGB too, BT.709 primaries and transfer with its matrix and range."""
+    tl = timeline(tmp_path, lossless=lossless)
+    out = tmp_path / "tags.mp4"
+    render_to_file(tl, str(out))
+    with av.open(str(out)) as result:
+        ctx = result.streams.video[0].codec_context
+        assert ctx.sample_aspect_ratio == 1
+        names = (ctx.color_primaries, ctx.color_trc, ctx.colorspace, ctx.color_range)
+        assert names == tuple({"bt709": 1, "gbr": 0, "tv": 1, "pc": 2}[t] for t in tags)
+
+
 def test_lossless_mp4_decodes_to_the_composited_frames(tmp_path: Path) -> None:
     tl = timeline(tmp_path, lossless=True)
     out = tmp_path / "lossless.mp4"
