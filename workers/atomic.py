@@ -31,6 +31,18 @@ _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
 _NAME_TAIL = 64
 
 
+def check_output_path(output: str) -> str:
+    """Refuse an output path no file can be written at; return the directory it goes into."""
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise RenderError(f"output directory does not exist: {directory}")
+    if os.path.lexists(output) and not (os.path.islink(output) or os.path.isfile(output)):
+        # The rename would replace a device (/dev/null), a FIFO or a socket with a file, and
+        # cannot replace a directory (`-o renders/` meant a file inside it).
+        raise RenderError(f"output {output} exists and is not a regular file: name a file")
+    return directory
+
+
 @contextmanager
 def atomic_output(output: str) -> Iterator[str]:
     """Yield a new empty temp path beside ``output``; rename it over ``output`` when the block ends.
@@ -41,12 +53,7 @@ def atomic_output(output: str) -> Iterator[str]:
     never a complete name on missing data. On any exception (a KeyboardInterrupt or a signal
     handler's included) the temp file is removed and the exception goes on.
     """
-    directory = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(directory):
-        raise RenderError(f"output directory does not exist: {directory}")
-    if os.path.lexists(output) and not (os.path.islink(output) or os.path.isfile(output)):
-        # The rename would replace a device (/dev/null), a FIFO or a socket with a file.
-        raise RenderError(f"output {output} exists and is not a regular file: name a file")
+    directory = check_output_path(output)
     name = os.path.basename(output)
     sweep_stale(directory, name)
     partial = os.path.join(directory, partial_name(name))

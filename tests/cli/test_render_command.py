@@ -267,3 +267,23 @@ def test_an_orchestrator_gone_mid_render_is_said_once(monkeypatch: pytest.Monkey
     (note,) = notes
     assert note.startswith("the orchestrator of the cluster at redis://") and "secret" not in note
     assert "is not sent again" in note and "cloudrender orchestrator --broker URL" in note
+
+
+def test_an_existing_folder_as_output_is_refused_before_rendering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-o renders/` meant a file inside it: say so before the render, not after the whole job
+    ran (the delivery into a folder fails, as --direct refuses it at once)."""
+
+    def no_cluster(*_: Any, **__: Any) -> Any:
+        raise AssertionError("a cluster started for an output that cannot be written")
+
+    monkeypatch.setattr(render_command, "_cluster", no_cluster)
+    clip = {"id": "c", "start_time": 0, "end_time": 0.2, **solid("#336699")}
+    doc = project([video_track("v", [clip])], settings={"export": {"preset": "ultrafast"}})
+    folder = tmp_path / "renders"
+    folder.mkdir()
+    for output in (str(folder), f"{folder}/"):
+        with pytest.raises(RenderError, match="exists and is not a regular file: name a file"):
+            render_distributed(read_project(doc, base_dir=str(tmp_path)), output, workers=1)
+    assert folder.is_dir() and not any(folder.iterdir())
