@@ -113,7 +113,11 @@ def parse_export(
     """
     where = "settings.export"
     old = legacy or {}
-    container = _container(pick(raw, "container", "format", default=old.get("format")), problems)
+    container = _container(
+        pick(raw, "container", "format", default=old.get("format")),
+        problems,
+        _origin(raw, "container", "format"),
+    )
     codec_raw = pick(raw, "codec", "video_codec")
     codec = (
         CONTAINER_DEFAULT_CODEC[container]
@@ -135,10 +139,13 @@ def parse_export(
         elif canonical(quality) in QUALITY_CRF:
             crf = QUALITY_CRF[canonical(quality)]
         else:
-            problems.error(where, f"quality {quality!r} is not one of {sorted(QUALITY_CRF)}")
+            problems.error(
+                _origin(raw, "quality"), f"quality {quality!r} is not one of {sorted(QUALITY_CRF)}"
+            )
     elif quality is not None:
         holder = {"quality": quality}
-        crf = quality_crf(number(holder, ("quality",), 85, problems, where, low=0, high=100), codec)
+        level = number(holder, ("quality",), 85, problems, _origin(raw, "quality"), low=0, high=100)
+        crf = quality_crf(level, codec)
     if pick(raw, "crf") is not None:
         crf = int(number(raw, ("crf",), 23, problems, where, low=0, high=63))
     bitrate = _bitrate(raw, old, crf, problems, where)
@@ -149,7 +156,7 @@ def parse_export(
         ("audio_bitrate",),
         192,
         problems,
-        where,
+        _origin(raw, "audio_bitrate"),
         low=8,
         high=1e7,
     )
@@ -180,14 +187,20 @@ def parse_export(
     )
 
 
-def _container(value: Any, problems: Problems) -> str:
+def _origin(raw: Mapping[str, Any], *names: str) -> str:
+    """Where a value read with serde's ``settings.output`` fallback came from, for messages:
+    a user told about ``settings.export`` would look for the wrong key."""
+    return "settings.export" if pick(raw, *names) is not None else "settings.output"
+
+
+def _container(value: Any, problems: Problems, where: str) -> str:
     found = variant(value if value is not None else "mp4")
     name = "?" if found is None else found[0]
     if found is not None and found[0] == "custom":  # serde's OutputFormat::Custom("mkv")
         name = canonical(str(found[1]))
     container = CONTAINERS.get(name)
     if container is None:
-        problems.error("settings.export", f"format {name!r} is not mp4, mov, mkv or webm")
+        problems.error(where, f"format {name!r} is not mp4, mov, mkv or webm")
         return "mp4"
     return container
 
@@ -208,7 +221,8 @@ def _bitrate(
         source, names = old, ("video_bitrate",)  # serde's settings.output, which the editor uses
     if pick(source, *names) is None:
         return None
-    value = number(source, names, 0, problems, where, low=1, high=1e10)
+    origin = where if source is raw else "settings.output"
+    value = number(source, names, 0, problems, origin, low=1, high=1e10)
     mode = canonical(str(raw.get("rate_control_mode") or ""))
     if (
         pick(raw, "crf") is None

@@ -186,6 +186,24 @@ def test_legacy_output_settings_are_read_where_export_is_silent() -> None:
 
 
 @pytest.mark.parametrize(
+    ("output", "says"),
+    [
+        ({"format": "Avi"}, "format 'avi' is not mp4"),
+        ({"video_bitrate": 0}, "video_bitrate must be between 1"),
+        ({"audio_bitrate": 1}, "audio_bitrate must be between 8"),
+        ({"quality": 500}, "quality must be between 0 and 100"),
+    ],
+)
+def test_a_bad_legacy_output_value_is_named_where_it_is(output: dict[str, Any], says: str) -> None:
+    """A value read from serde's settings.output is reported there, not as settings.export
+    (where the user would look for a key that is not in the document)."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("red")}])])
+    doc["settings"] = {"export": {"preset": "ultrafast"}, "output": output}
+    with pytest.raises(ValidationError, match=f"settings.output: {says}"):
+        load_project(doc, ".")
+
+
+@pytest.mark.parametrize(
     ("key", "value"),
     [
         ("normalize_audio", True),
