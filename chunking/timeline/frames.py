@@ -33,10 +33,22 @@ def parse_fps(value: object) -> Fraction:
             return Fraction(int(num), int(den))
         return parse_fps(float(text))
     if isinstance(value, list | tuple) and len(value) == 2:
-        return Fraction(int(value[0]), int(value[1]))
+        return Fraction(_whole(value[0]), _whole(value[1]))
     if isinstance(value, dict) and "numerator" in value:
-        return Fraction(int(value["numerator"]), int(value.get("denominator", 1)))
+        return Fraction(_whole(value["numerator"]), _whole(value.get("denominator", 1)))
     raise ValueError(f"not a frame rate: {value!r}")
+
+
+def _whole(value: object) -> int:
+    """A rational rate's numerator or denominator: a whole number (int() would silently make
+    [29.97, 1] 29 fps, and [true, 1] 1 fps)."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a whole number: {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int | str):
+        return int(value)
+    raise ValueError(f"not a whole number: {value!r}")
 
 
 def to_frame(seconds: float, fps: Fraction) -> int:

@@ -173,7 +173,11 @@ class _Loader:
         try:
             fps = parse_fps(raw)
         except (ValueError, ZeroDivisionError, TypeError, OverflowError):
-            self.p.error(where, f"not a frame rate: {shown(raw)}")
+            self.p.error(
+                where,
+                f'not a frame rate: {shown(raw)} (use a number, "30000/1001" or '
+                "[30000, 1001] with whole numbers)",
+            )
             return Fraction(30)
         if not MIN_FPS <= fps <= MAX_FPS:
             # A Fraction too large for a float cannot be formatted with :g.

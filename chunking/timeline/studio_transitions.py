@@ -16,6 +16,7 @@ editor's renderer does with every project-level transition.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Mapping
 from dataclasses import replace
@@ -102,28 +103,67 @@ class _Placer:
         self.p = p
         self.clips = {c.id: c for t in tracks for c in t.clips}
         self.track_of = {c.id: t for t in tracks for c in t.clips}
-        self.result: list[Transition] = []
-
-    def cuts(self) -> list[tuple[Clip, Clip]]:
-        """Consecutive clips of a Video or Audio track that touch or overlap."""
-        return [
+        # Each clip's place on its track, and the cuts sorted by where the second clip starts:
+        # looked up per transition, so thousands of transitions cost no quadratic time.
+        self.position = {c.id: i for t in tracks for i, c in enumerate(t.clips)}
+        self._cuts = [
             (a, b)
-            for t in self.tracks
+            for t in tracks
             if t.kind is not TrackKind.SUBTITLE
             for a, b in zip(t.clips, t.clips[1:], strict=False)
             if b.start <= a.end
         ]
+        self._touching = sorted(
+            ((b.start, a, b) for a, b in self._cuts if b.start == a.end), key=lambda cut: cut[0]
+        )
+        self._touching_starts = [start for start, _, _ in self._touching]
+        self._overlaps = sorted(
+            ((b.start, min(a.end, b.end), a, b) for a, b in self._cuts if b.start < a.end),
+            key=lambda cut: cut[0],
+        )
+        self._overlap_starts = [start for start, _, _, _ in self._overlaps]
+        # The latest end among the overlaps up to each one: a search backwards stops there.
+        self._overlap_reach = [0] * len(self._overlaps)
+        reach = 0
+        for i, (_, end, _, _) in enumerate(self._overlaps):
+            reach = max(reach, end)
+            self._overlap_reach[i] = reach
+        self.result: list[Transition] = []
+
+    def cuts(self) -> list[tuple[Clip, Clip]]:
+        """Consecutive clips of a Video or Audio track that touch or overlap."""
+        return list(self._cuts)
 
     def neighbour(self, clip: Clip, step: int) -> Clip | None:
         clips = self.track_of[clip.id].clips
-        index = clips.index(clip) + step
+        index = self.position[clip.id] + step
         return clips[index] if 0 <= index < len(clips) else None
+
+    def cuts_near(self, start: int, length: int) -> list[tuple[Clip, Clip]]:
+        """The cuts a transition from frame `start` lasting `length` frames covers: a touching
+        cut inside [start, start + length], or an overlap that shares a frame with it."""
+        low = bisect.bisect_left(self._touching_starts, start)
+        high = bisect.bisect_right(self._touching_starts, start + length)
+        found = [(a, b) for _, a, b in self._touching[low:high]]
+        i = bisect.bisect_left(self._overlap_starts, start + length) - 1
+        while i >= 0 and self._overlap_reach[i] > start:
+            _, end, a, b = self._overlaps[i]
+            if start < end:
+                found.append((a, b))
+            i -= 1
+        return found
 
     def by_ids(self, tid: str, kind: str, ids: list[str], length: int, where: str) -> None:
         named = [cid for cid in ids if cid]
         missing = [cid for cid in named if cid not in self.clips]
         if missing:
             self.p.error(where, f"refers to unknown clip(s) {', '.join(map(repr, missing))}")
+            return
+        if ids[0] and ids[0] == ids[1]:
+            # place() would take the whole clip as an overlap with itself: a silent no-op.
+            self.p.error(
+                where, f"from_clip_id and to_clip_id both name clip {ids[0]!r}; name two clips"
+            )
             return
         a = self.clips[ids[0]] if ids[0] else None
         b = self.clips[ids[1]] if ids[1] else None
@@ -154,12 +194,7 @@ class _Placer:
         self.place(f"{tid}@{clip_id}", kind, a, b, length, where)
 
     def at_time(self, tid: str, kind: str, start: int, length: int, where: str) -> None:
-        found = [
-            (a, b)
-            for a, b in self.cuts()
-            if (b.start == a.end and start <= b.start <= start + length)
-            or (b.start < a.end and b.start < start + length and start < min(a.end, b.end))
-        ]
+        found = self.cuts_near(start, length)
         if len(found) != 1:
             what = "no cut" if not found else f"{len(found)} cuts"
             self.p.error(

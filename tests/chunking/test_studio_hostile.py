@@ -1,0 +1,98 @@
+"""Hostile ProjectSchema documents: transitions by the thousand, a transition joining a clip to
+itself, frame rates written as fractions of non-whole numbers."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from chunking.timeline.studio import load_project
+from common.errors import ValidationError
+from tests.media import project, solid, video_track
+
+
+def clip(cid: str, start: float, end: float) -> dict[str, Any]:
+    return {"id": cid, "start_time": start, "end_time": end, **solid("#ff0000")}
+
+
+def chain(count: int) -> list[dict[str, Any]]:
+    return [clip(f"c{i}", i, i + 1) for i in range(count)]
+
+
+@pytest.mark.parametrize("how", ["start_time", "from_clip_id"])
+def test_thousands_of_transitions_load_in_linear_time(how: str) -> None:
+    # Each transition used to rescan every cut (or every clip of its track): 8000 of them
+    # took 47 s to validate; the loader now looks them up.
+    count = 9000
+    if how == "start_time":
+        transitions = [
+            {"id": f"t{i}", "start_time": i + 0.9, "duration": 0.2} for i in range(count - 1)
+        ]
+    else:
+        transitions = [
+            {"id": f"t{i}", "from_clip_id": f"c{i}", "duration": 0.2} for i in range(count - 1)
+        ]
+    doc = project([video_track("v", chain(count))], transitions=transitions)
+    began = time.monotonic()
+    timeline = load_project(doc, ".")
+    assert time.monotonic() - began < 10
+    placed = {(t.from_clip, t.to_clip, t.start, t.end) for t in timeline.transitions}
+    expected = {
+        (f"c{i}", f"c{i + 1}", (i + 1) * 30 - 3, (i + 1) * 30 + 3) for i in range(count - 1)
+    }
+    assert placed == expected
+
+
+def test_start_time_finds_cuts_on_two_tracks_at_the_same_frame() -> None:
+    # Cuts at the same frame on two tracks: two candidates, reported as such.
+    doc = project(
+        [video_track("v1", chain(2)), video_track("v2", [clip("x", 0, 1), clip("y", 1, 2)])],
+        transitions=[{"id": "t", "start_time": 0.9, "duration": 0.2}],
+    )
+    with pytest.raises(ValidationError, match="holds 2 cuts"):
+        load_project(doc, ".")
+
+
+def test_start_time_places_a_transition_on_an_overlap_it_shares_frames_with() -> None:
+    clips = [clip("a", 0, 2), clip("b", 1, 3), clip("c", 3, 4)]
+    doc = project(
+        [video_track("v", clips)], transitions=[{"id": "t", "start_time": 1.5, "duration": 0.1}]
+    )
+    (placed,) = load_project(doc, ".").transitions
+    assert (placed.from_clip, placed.to_clip, placed.start, placed.end) == ("a", "b", 30, 60)
+
+
+def test_a_transition_from_a_clip_to_itself_is_refused() -> None:
+    doc = project(
+        [video_track("v", chain(2))],
+        transitions=[{"id": "t", "from_clip_id": "c0", "to_clip_id": "c0", "duration": 0.2}],
+    )
+    with pytest.raises(ValidationError, match="both name clip 'c0'"):
+        load_project(doc, ".")
+
+
+@pytest.mark.parametrize(
+    "fps", [[29.97, 1], {"numerator": 29.97, "denominator": 1}, [30, True], [True, 1]]
+)
+def test_a_fraction_of_non_whole_numbers_is_not_a_frame_rate(fps: Any) -> None:
+    # int() used to truncate: [29.97, 1] loaded as 29 fps without a word.
+    doc = project([video_track("v", chain(1))])
+    doc["timeline"]["fps"] = fps
+    with pytest.raises(ValidationError, match="timeline.fps: not a frame rate"):
+        load_project(doc, ".")
+
+
+@pytest.mark.parametrize(
+    ("fps", "expected"),
+    [
+        ([24000, 1001], "24000/1001"),
+        ([30.0, 1], "30"),
+        ({"numerator": "60000", "denominator": 1001}, "60000/1001"),
+    ],
+)
+def test_whole_number_fractions_are_still_frame_rates(fps: Any, expected: str) -> None:
+    doc = project([video_track("v", chain(1))])
+    doc["timeline"]["fps"] = fps
+    assert str(load_project(doc, ".").fps) == expected
