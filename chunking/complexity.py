@@ -12,7 +12,7 @@ weights matter here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from chunking import weights as w
 from chunking.timeline.catalogue import LOOKS, effect_kind, is_audio_effect
@@ -46,6 +46,12 @@ def sample_frames(frames: int, samples: int = DEFAULT_SAMPLES) -> list[int]:
 def frame_cost(timeline: Timeline, t: int) -> float:
     """The cost in units of rendering and encoding frame t of the timeline."""
     return _Model(timeline).cost(t)
+
+
+def frame_costs(timeline: Timeline, frames: Sequence[int]) -> list[float]:
+    """frame_cost of each of `frames`, the timeline indexed once for all of them."""
+    model = _Model(timeline)
+    return [model.cost(t) for t in frames]
 
 
 def complexity(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:

@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from chunking.complexity import frame_cost
+from chunking.complexity import frame_costs
 from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
 from common.settings import Settings
@@ -148,12 +148,20 @@ def chunk_units(
     if not chunks:
         return []
     per_chunk = max(1, _SAMPLES // len(chunks))
-    weights = []
-    for chunk in chunks:
+    # At most _SAMPLES chunks are sampled, the others costed like the last sampled one before
+    # them: a frame's cost is a pass over every clip, so sampling each of thousands of chunks
+    # of a project of thousands of clips took minutes.
+    every = max(1, -(-len(chunks) // _SAMPLES))
+    picks = []
+    for chunk in chunks[::every]:
         step = max(1, chunk.frames // per_chunk)
-        picks = range(chunk.start + step // 2, chunk.end, step)
-        costs = [frame_cost(timeline, t) for t in picks] or [units_per_frame]
-        weights.append(chunk.frames * sum(costs) / len(costs))
+        picks.append(range(chunk.start + step // 2, chunk.end, step))
+    costs = iter(frame_costs(timeline, [t for frames in picks for t in frames]))
+    per_frame = []
+    for frames in picks:
+        sampled = [next(costs) for _ in frames] or [units_per_frame]
+        per_frame.append(sum(sampled) / len(sampled))
+    weights = [c.frames * per_frame[i // every] for i, c in enumerate(chunks)]
     total = sum(weights)
     target = units_per_frame * sum(c.frames for c in chunks)
     scale = target / total if total > 0 else 0.0
