@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 import pytest
 
-from chunking.timeline.fields import Problems, color, lone_surrogate
+from chunking.timeline.fields import Problems, color, lone_surrogate, nesting_depth
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,29 @@ def test_named_colours_are_css_and_ffmpeg_colours() -> None:
 )
 def test_a_lone_surrogate_is_found_where_it_is(document: Any, where: str | None) -> None:
     assert lone_surrogate(document) == where
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        ({"a": [[0, "x\ud800"]]}, "a[0][1]"),
+        ([1, {"b": "\udc00"}], "[1].b"),
+        ({"a": [{"\ud800": 1}]}, "a key of a[0]"),
+    ],
+)
+def test_a_lone_surrogate_path_names_lists_and_objects(document: Any, where: str) -> None:
+    assert lone_surrogate(document) == where
+
+
+def test_walking_a_document_of_a_million_numbers_costs_no_memory_per_number() -> None:
+    # Both walkers used to keep a tuple (and lone_surrogate a path string) per number: a 60 MB
+    # file of numbers took 76 s and 4.8 GB to be refused.
+    document = {"metadata": {"a": [0] * 1_000_000, "b": [[1.5] * 1000] * 100}}
+    tracemalloc.start()
+    try:
+        assert lone_surrogate(document) is None
+        assert nesting_depth(document, 64) == 4
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
