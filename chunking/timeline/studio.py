@@ -206,18 +206,23 @@ class _Loader:
         return size
 
     def _size(self, raw: Any, where: str) -> tuple[int, int]:
+        given = raw
         if isinstance(raw, Mapping):
             raw = [raw.get("width"), raw.get("height")]
-        elif isinstance(raw, str) and "x" in raw:
-            raw = raw.lower().split("x", 1)
+        elif isinstance(raw, str):
+            raw = raw.lower().split("x", 1)  # "1920X1080" too
         try:
-            width, height = (int(str(v)) for v in raw)
+            width, height = (_pixels(v) for v in raw)
         except (TypeError, ValueError):
-            self.p.error(where, f"must be [width, height], got {shown(raw)}")
+            self.p.error(
+                where,
+                f"must be whole pixels as [1920, 1080], {{width, height}} or '1920x1080', "
+                f"not {_shown_size(given)}",
+            )
             return 1920, 1080
         if not (0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE):
             self.p.error(
-                where, f"{width}x{height} is out of range (each side 1..{MAX_SIDE} pixels)"
+                where, f"{width:g}x{height:g} is out of range (each side 1..{MAX_SIDE} pixels)"
             )
             return 1920, 1080
         return width, height
@@ -314,3 +319,22 @@ class _Loader:
             clips=tuple(sorted((c for c in clips if c), key=lambda c: (c.start, c.id))),
             effects=effects,
         )
+
+
+def _pixels(value: Any) -> int:
+    """One side of a frame size: a whole number, also written 1920.0 (Python's json writes
+    floats so) or "1920"; anything else raises ValueError."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return int(str(value).strip())
+
+
+def _shown_size(value: Any) -> str:
+    """A refused frame size for a message: a short list as written ([320.5, 180]), else shown()."""
+    if isinstance(value, list) and all(type(v) in (int, float, bool) for v in value):
+        text = repr(value)
+        if len(text) <= 40:
+            return text
+    return shown(value)

@@ -3,6 +3,7 @@ itself, frame rates written as fractions of non-whole numbers."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -96,3 +97,34 @@ def test_whole_number_fractions_are_still_frame_rates(fps: Any, expected: str) -
     doc = project([video_track("v", chain(1))])
     doc["timeline"]["fps"] = fps
     assert str(load_project(doc, ".").fps) == expected
+
+
+@pytest.mark.parametrize(
+    ("resolution", "size"),
+    [
+        ([1920.0, 1080.0], (1920, 1080)),
+        ("1280X720", (1280, 720)),
+        ({"width": 640.0, "height": "360"}, (640, 360)),
+    ],
+)
+def test_whole_pixel_sizes_however_written_are_read(resolution: Any, size: tuple[int, int]) -> None:
+    # 1920.0 (Python's json writes floats so) and "1280X720" used to be refused.
+    doc = project([video_track("v", chain(1))])
+    doc["timeline"]["resolution"] = resolution
+    timeline = load_project(doc, ".")
+    assert (timeline.width, timeline.height) == size
+
+
+@pytest.mark.parametrize(
+    ("resolution", "shown"),
+    [([320.5, 180], "[320.5, 180]"), ("axb", "'axb'"), ([True, 2], "[True, 2]")],
+)
+def test_a_size_that_is_not_whole_pixels_is_shown_as_written(resolution: Any, shown: str) -> None:
+    # The message used to say "got a list of 2" for the text "axb".
+    doc = project([video_track("v", chain(1))])
+    doc["timeline"]["resolution"] = resolution
+    with pytest.raises(
+        ValidationError,
+        match=rf"timeline.resolution: must be whole pixels .* not {re.escape(shown)}$",
+    ):
+        load_project(doc, ".")
