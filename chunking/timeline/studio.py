@@ -295,7 +295,7 @@ class _Loader:
         if not isinstance(raw, Mapping):
             self.p.error(where, "must be an object")
             return Track(id=f"#{index}", kind=TrackKind.VIDEO)
-        track_id = str(raw.get("id", f"#{index}"))
+        track_id = str(pick(raw, "id", default=f"#{index}"))
         where = f"track {track_id!r}"
         kind_raw = str(pick(raw, "track_type", "type", "kind", default="Video"))
         try:

@@ -67,7 +67,7 @@ class ClipReader:
         if not isinstance(raw, Mapping):
             p.error(where, "must be an object")
             return None
-        clip_id = str(raw.get("id", f"{track_id}#{index}"))
+        clip_id = str(pick(raw, "id", default=f"{track_id}#{index}"))
         where = f"clip {clip_id!r}"
         start, end = self._times(raw, where)
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}

@@ -59,7 +59,7 @@ def parse_subtitles(
         if not isinstance(raw, Mapping):
             p.error(f"subtitle #{i}", "must be an object")
             continue
-        sid = str(raw.get("id", f"#{i}"))
+        sid = str(pick(raw, "id", default=f"#{i}"))
         where = f"subtitle {sid!r}"
         if not flag(raw, "enabled", True, p, where) or sid in hidden:
             continue

@@ -57,7 +57,7 @@ def parse_transitions(
         if not isinstance(raw, Mapping):
             p.error(f"transition #{i}", "must be an object")
             continue
-        tid = str(raw.get("id", f"#{i}"))
+        tid = str(pick(raw, "id", default=f"#{i}"))
         where = f"transition {tid!r}"
         if not flag(raw, "enabled", True, p, where):
             continue

@@ -128,3 +128,13 @@ def test_a_size_that_is_not_whole_pixels_is_shown_as_written(resolution: Any, sh
         match=rf"timeline.resolution: must be whole pixels .* not {re.escape(shown)}$",
     ):
         load_project(doc, ".")
+
+
+def test_a_null_id_is_no_id() -> None:
+    # Two clips with "id": null used to be "2 clips have this id 'None'".
+    clips = [{**c, "id": None} for c in chain(2)]
+    subtitles = [{"id": None, "text": "hi", "start_time": 0, "end_time": 1}] * 2
+    doc = project([{**video_track("v", clips), "id": None}], subtitles=subtitles)
+    timeline = load_project(doc, ".")
+    assert [c.id for c in timeline.tracks[0].clips] == ["#0#0", "#0#1"]
+    assert [s.id for s in timeline.subtitles] == ["#0", "#1"]
