@@ -20,6 +20,8 @@ from chunking.timeline.schema import MAX_FPS
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".tga"}
 #: An image sequence longer than this is not a sequence anyone renders (a day at 120 fps).
 MAX_IMAGES = 10_368_000
+#: Linux's PATH_MAX: no longer path can be opened, and every message would quote it whole.
+MAX_PATH = 4096
 
 _LIVE = {
     "Stream": "source Stream (live URL) cannot be rendered; record it to a file first",
@@ -75,6 +77,14 @@ def check_file(path: str, base_dir: str, kind: TrackKind, p: Problems, where: st
     """A media path resolved against the project directory; a problem if it cannot be read."""
     if "\x00" in path:
         p.error(where, f"media path contains a NUL character: {path!r}")
+        return FileSource(path)
+    if len(path) > MAX_PATH:
+        # Quoted whole, a 10 MB path made a 10 MB "one-line" error (20 MB with --json).
+        p.error(
+            where,
+            f"media path is {len(path)} characters long, more than a file system opens "
+            f"({MAX_PATH}): {shown(path, 60)}",
+        )
         return FileSource(path)
     full = path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
     base = os.path.realpath(base_dir)

@@ -138,3 +138,13 @@ def test_a_null_id_is_no_id() -> None:
     timeline = load_project(doc, ".")
     assert [c.id for c in timeline.tracks[0].clips] == ["#0#0", "#0#1"]
     assert [s.id for s in timeline.subtitles] == ["#0", "#1"]
+
+
+def test_a_path_longer_than_any_file_system_opens_is_refused_in_a_short_line() -> None:
+    # The whole 10 MB path used to be quoted in the error.
+    doc = project([video_track("v", [{**chain(1)[0], "source": {"File": "p" * 10_000_000}}])])
+    with pytest.raises(ValidationError) as refused:
+        load_project(doc, ".")
+    (message,) = refused.value.problems
+    assert "media path is 10000000 characters long" in message
+    assert len(message) < 200
