@@ -23,11 +23,25 @@ class Problems:
 
     def error(self, where: str, message: str) -> None:
         """Record a problem that makes the timeline unrenderable."""
-        self.errors.append(f"{where}: {message}")
+        self.errors.append(_bounded(f"{where}: {message}"))
 
     def warn(self, where: str, message: str) -> None:
         """Record something suspicious that still renders."""
-        self.warnings.append(f"{where}: {message}")
+        self.warnings.append(_bounded(f"{where}: {message}"))
+
+
+#: A problem longer than this has its middle cut out: messages quote ids and values as written,
+#: and a 10 MB clip id made a 10 MB "one-line" error.
+MAX_MESSAGE = 1000
+
+
+def _bounded(text: str) -> str:
+    """The message, its middle cut out when it is too long (the start says where, the end what
+    to do)."""
+    if len(text) <= MAX_MESSAGE:
+        return text
+    head, tail = MAX_MESSAGE * 3 // 5, MAX_MESSAGE // 4
+    return f"{text[:head]}...[{len(text) - head - tail} characters cut]...{text[-tail:]}"
 
 
 def pick(obj: Mapping[str, Any], *names: str, default: Any = None) -> Any:

@@ -105,3 +105,16 @@ def test_walking_a_document_of_a_million_numbers_costs_no_memory_per_number() ->
     finally:
         tracemalloc.stop()
     assert peak < 2_000_000
+
+
+def test_a_problem_quoting_a_huge_value_keeps_its_start_and_end() -> None:
+    # A 10 MB clip id used to make a 10 MB "one-line" error.
+    problems = Problems()
+    problems.error(f"clip {'L' * 10_000_000!r}", "2 clips have this id")
+    problems.warn("clip 'a'", "short")
+    (message,) = problems.errors
+    assert len(message) < 1100
+    assert message.startswith("clip 'LLLL")
+    assert message.endswith("LL': 2 clips have this id")
+    assert "characters cut" in message
+    assert problems.warnings == ["clip 'a': short"]
