@@ -179,7 +179,11 @@ def test_the_render_sandbox_has_no_network_no_secrets_and_writes_only_scratch(
     env = iso.child_env(environ, str(scratch))
     program = [sys.executable, "-c", PROBE]
     argv = iso.sandbox_command(
-        found.bwrap, program=program, env=env, scratch=str(scratch), media=[str(media)]
+        found.bwrap,
+        program=program,
+        env=env,
+        scratch=str(scratch),
+        media=[(str(media), str(media))],
     )
     try:
         # The same program outside the sandbox reaches Redis and reads the secret.
