@@ -17,6 +17,7 @@ from cli.job_commands import (
     over_http,
 )
 from common.errors import RenderError
+from common.settings import Settings
 from orchestrator.estimates import OptionEstimate
 
 #: --provider's choices: the engines a pool may live on.
@@ -85,8 +86,10 @@ def _estimate(args: argparse.Namespace) -> Any:
                 deadline=args.deadline,
                 max_cost=args.max_cost,
             )
+    # The project first: a broken file is its own error, not "no broker".
+    settings = Settings.from_env()
+    project = prepare_project(args.timeline, None, None, None, settings.max_frame_bytes)
     api = cluster_api(args)
-    project = prepare_project(args.timeline, None, None, None, api.settings.max_frame_bytes)
     return estimate_job(
         api.store.redis,
         api.settings,

@@ -114,6 +114,12 @@ def test_json_errors_and_no_broker(run: CLI, cli: CLI, timeline: str) -> None:
     assert (
         bare.stderr.strip() == "error: no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL"
     )
+    # Without a broker, a broken project is still named for what it is.
+    broken = Path(timeline).with_name("broken.json")
+    broken.write_text('{"tracks": [', encoding="utf-8")
+    named = cli.with_env(CLOUDRENDER_BROKER_URL=None)("estimate", str(broken))
+    assert named.returncode == 2 and "broken.json" in named.stderr
+    assert "no broker" not in named.stderr
     both = run("estimate", timeline, "--spot", "--on-demand")
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
 
