@@ -2,11 +2,9 @@
 
 Installed into `workers.hooks` when the Celery app loads, so task bodies stay free of
 orchestrator imports. Every method is safe to call from several worker processes at once.
-
-Every event sent through `publish` also moves the render counters it stands for
-(`orchestrator.render_counters`: chunk outcomes, frames, job ends and their seconds), on the
-counters of the Celery node whose task sends it, so each event counts once however many pool
-processes the node has.
+The chunks' hooks are here; the merge's and the segment cache's are in
+`orchestrator.merge_hooks`, events (and the render counters they move) and a job's failure in
+`orchestrator.hook_base`.
 """
 
 from __future__ import annotations
@@ -18,24 +16,14 @@ from typing import Any
 import redis
 
 from common.errors import RenderError
-from common.names import PRIORITIES, QUEUE_AUDIO, QUEUE_MERGE, TASK_MERGE, TASK_RENDER_AUDIO
-from common.settings import Settings
 from orchestrator import keys
 from orchestrator.autoscaler.ledger import Ledger
-from orchestrator.budgets import charge_job, cost_so_far, settle_job
+from orchestrator.budgets import charge_job
 from orchestrator.costing import record_throughput
-from orchestrator.dispatcher import Dispatcher
-from orchestrator.health import MERGE_LEASE
-from orchestrator.job_cancel import end_chunks
-from orchestrator.job_events import publish_event
-from orchestrator.job_record import ChunkState, InvalidTransition, JobNotFound, JobState
-from orchestrator.job_store import JobStore
+from orchestrator.job_record import ChunkState, JobNotFound
+from orchestrator.merge_hooks import MergeHooks
 from orchestrator.node_class import class_of, node_heartbeat
-from orchestrator.render_counters import CLUSTER, event_counts, record
-from orchestrator.segment_cache import SegmentCache
-from providers.storage.base import Storage
 from workers.job_policy import JobRefused
-from workers.job_spec import JobSpec, job_prefix
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +35,9 @@ CHUNK_NODE_LIMIT = 3
 PROGRESS_INTERVAL = 0.25
 
 
-#: The error of a failed job's chunks that had not finished (stopped, or never started).
-CHUNK_STOPPED = "stopped: the job failed"
-
-
-class WorkerHooks:
-    """Implements workers.hooks.Hooks on the job store."""
-
-    def __init__(self, store: JobStore, app: Any, *, cache_max_bytes: int | None = None) -> None:
-        self.store = store
-        self.app = app
-        self.dispatcher = Dispatcher(store, app)
-        self._last_event: dict[tuple[str, int], float] = {}
-        if cache_max_bytes is None:
-            cache_max_bytes = Settings.from_env().cache_max_bytes
-        #: the segment cache's cap (Settings.cache_max_bytes)
-        self.cache_max_bytes = cache_max_bytes
+class WorkerHooks(MergeHooks):
+    """Implements workers.hooks.Hooks on the job store: the chunks' hooks here, the merge's and
+    the segment cache's in MergeHooks, events and job failure in HookBase."""
 
     # -- hooks --------------------------------------------------------------------------------
 
@@ -303,200 +278,3 @@ class WorkerHooks:
             return {c.index: c.attempts for c in self.store.chunks(job_id)}
         except JobNotFound:
             return {}
-
-    def merge_started(self, job_id: str) -> bool:
-        """Move the job to merging; False if it ended, or another merge of it holds the lease."""
-        now = self.store.now()
-        try:
-            if self.store.state(job_id) is JobState.MERGING:
-                # A duplicate (resent while the first waited in the queue) must not merge
-                # alongside a live merge; one resent because the lease lapsed takes over.
-                alive = self.store.get_fields(job_id, "merge_alive_at")["merge_alive_at"]
-                if alive is not None and now - float(alive) < MERGE_LEASE:
-                    return False
-                self.store.update(job_id, merge_alive_at=now)
-                started = True
-            else:
-                started = self.store.transition(job_id, JobState.MERGING, merge_alive_at=now)
-        except JobNotFound:
-            return False
-        if started:
-            self.store.redis.hincrby(keys.job(job_id), "merge_attempts", 1)
-        return started
-
-    def merge_retry(self, job_id: str) -> int:
-        """Give up the merge's lease so a retry may start it again; how many merges of the job
-        have started."""
-        key = keys.job(job_id)
-        pipe = self.store.redis.pipeline()
-        pipe.hset(key, "merge_alive_at", "0")
-        pipe.hget(key, "merge_attempts")
-        attempts = pipe.execute()[1]
-        return int(attempts or 0)
-
-    def merge_alive(self, job_id: str) -> None:
-        """Renew the merge's lease: the health check resends a merge whose lease ran out."""
-        self.store.update(job_id, merge_alive_at=self.store.now())
-
-    def merge_finished(self, job_id: str, summary: dict[str, Any]) -> bool:
-        """Complete the job with its measured cost; whether it is complete (False when it was
-        cancelled or failed while the merge ran)."""
-        record = self.store.get(job_id)
-        node_seconds = record.node_seconds + float(summary.get("merge_seconds", 0.0))
-        flat = max(node_seconds - record.pool_seconds, 0.0)
-        cost = record.pool_cost + flat / 3600 * record.hourly_rate
-        completed = self.store.transition(
-            job_id,
-            JobState.COMPLETED,
-            node_seconds=node_seconds,
-            actual_cost=cost,
-            result=summary,
-        )
-        if not completed:
-            # A duplicate merge (resent after a crash) finished second: bill once. Or the job
-            # was cancelled (or failed) while this one delivered: the merge takes it back.
-            return self.store.state(job_id) is JobState.COMPLETED
-        # Chunks recorded their cost as they finished (charge); the rest (audio, merge) now.
-        settle_job(self.store.redis, job_id, cost, self.store.now(), app=self.app)
-        self.dispatcher.forget(job_id)
-        self.publish(job_id, "completed", cost=cost, seconds=self.job_seconds(job_id))
-        return True
-
-    def job_failed(self, job_id: str, error: RenderError) -> None:
-        """Fail the job with this error and stop its other chunks."""
-        try:
-            changed = self.store.transition(job_id, JobState.FAILED, error=str(error))
-        except JobNotFound:
-            return
-        if changed:
-            self.store.request_cancel(job_id)  # running chunks stop between frames
-            # Those chunks stop without a word: recorded failed now, or `status` showed them
-            # running (and the rest pending) under the failed job for ever.
-            end_chunks(self.store, job_id, CHUNK_STOPPED, keep_errors=True)
-            # What it consumed is spent even though it failed: chunks recorded theirs as they
-            # finished, the rest (the audio's time) is recorded now.
-            cost = cost_so_far(self.store.redis, job_id)
-            self.store.update(job_id, actual_cost=cost)  # `status` showed $0 for it
-            settle_job(self.store.redis, job_id, cost, self.store.now(), app=self.app)
-            self.dispatcher.forget(job_id)
-            self._remove_objects(job_id)
-            self.publish(job_id, "failed", error=str(error), seconds=self.job_seconds(job_id))
-            self.dispatcher.fill()
-
-    def _remove_objects(self, job_id: str) -> None:
-        """Remove a failed job's segments and audio from its storage (as a cancel does): they
-        would stay for ever, and after a full disk failed the job, keep the disk full."""
-        try:
-            JobSpec.from_dict(self.store.spec(job_id)).storage().delete_prefix(job_prefix(job_id))
-        except (RenderError, JobNotFound, OSError) as exc:
-            log.warning("job %s failed; its objects were not removed: %s", job_id, exc)
-
-    # -- segment cache ------------------------------------------------------------------------
-
-    def segment_cache(self, storage: Storage) -> SegmentCache:
-        """The segment cache in a job's (sealed) storage."""
-        return SegmentCache(storage, self.store.redis, max_bytes=self.cache_max_bytes)
-
-    def cache_put(self, storage: Storage, key: str, path: str) -> None:
-        """Keep a finished segment (or audio mix) in the segment cache under its content key."""
-        self.segment_cache(storage).put(key, path)
-
-    def cache_get(self, storage: Storage, key: str, path: str) -> None:
-        """Copy a cached segment to ``path``; ObjectNotFound when the cache lost it."""
-        self.segment_cache(storage).get(key, path)
-
-    def cache_discard(self, storage: Storage, key: str) -> None:
-        """Drop a cached segment that turned out unusable, so no job takes it again."""
-        self.segment_cache(storage).discard(key)
-
-    def cache_lost(self, job_id: str, chunks: list[int], audio: bool) -> None:
-        """Parts a merge was to take from the segment cache are gone: render them after all
-        (back to rendering), and the merge runs again when they are in."""
-        try:
-            # Only while the job merges: a merge that finds the parts gone because the job was
-            # cancelled or completed meanwhile (a paused merge resuming late) must not turn its
-            # done chunks back to pending (the record showed 0 frames done).
-            if not self.store.undo_parts(job_id, chunks, audio=audio, states=(JobState.MERGING,)):
-                return
-            moved = self.store.transition(job_id, JobState.RENDERING)
-        except (JobNotFound, InvalidTransition):
-            return
-        if not moved:
-            return  # cancelled or failed meanwhile
-        self.store.push_pending(job_id, chunks)
-        self.publish(job_id, "cache_lost", chunks=chunks, audio=audio)
-        if audio:
-            self.send_audio(job_id)
-        self.dispatcher.fill()
-
-    def chunks_reused(self, job_id: str, chunks: list[int], frames: int) -> None:
-        """Tell subscribers which chunks came from the segment cache (done without rendering)."""
-        self.publish(job_id, "chunks_reused", chunks=chunks, frames=frames)
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def start_merge(self, job_id: str) -> None:
-        """Send the merge task with every chunk's segment and the audio, once every chunk was
-        rendered under the job's fingerprint (those that were not render again first)."""
-        fields = self.store.get_fields(job_id, "effective_priority", "audio", "renderer", "state")
-        spec = JobSpec.from_dict(self.store.spec(job_id))
-        records = self.store.chunks(job_id)
-        again: list[int] | None = []
-        if fields["state"] == JobState.RENDERING:  # merging: its chunks passed
-            try:
-                again = self.dispatcher.rerender_strays(
-                    job_id, spec, records, fields["renderer"] or ""
-                )
-            except RenderError as exc:
-                self.job_failed(job_id, exc)
-                return
-        if again is None or again:
-            for index in again or ():
-                self.publish(job_id, "chunk_requeued", chunk=index, reason="renderer")
-            self.dispatcher.fill()
-            return
-        chunks = [
-            {"index": c.index, "start": c.start, "end": c.end, "key": spec.segment_key(c.index)}
-            for c in records
-        ]
-        self.store.update(job_id, merge_sent_at=self.store.now())
-        self.app.send_task(
-            TASK_MERGE,
-            args=[job_id, chunks, fields["audio"]],
-            queue=QUEUE_MERGE,
-            priority=PRIORITIES[fields["effective_priority"]],
-        )
-
-    def send_audio(self, job_id: str) -> None:
-        """Send the job's audio task (again, if an earlier one was lost)."""
-        level = self.store.get_fields(job_id, "effective_priority")["effective_priority"]
-        self.store.update(job_id, audio_sent_at=self.store.now())
-        self.app.send_task(
-            TASK_RENDER_AUDIO, args=[job_id], queue=QUEUE_AUDIO, priority=PRIORITIES[level]
-        )
-
-    def publish(self, job_id: str, event: str, **data: Any) -> None:
-        """Send a progress event (channel and the job's event log) and count what it stands for
-        on this node's render counters."""
-        publish_event(self.store.redis, job_id, event, **data)
-        counts = event_counts(event, data)
-        if counts:
-            record(self.store.redis, self.node_name(), counts)
-
-    def node_name(self) -> str:
-        """The Celery node whose task calls now (its exporter serves its counters); outside a
-        worker's task, the cluster's pseudo node, which the orchestrator's exporter serves."""
-        task = getattr(self.app, "current_worker_task", None)
-        hostname = getattr(getattr(task, "request", None), "hostname", None)
-        return hostname if isinstance(hostname, str) and hostname else CLUSTER
-
-    def job_seconds(self, job_id: str) -> float | None:
-        """Seconds from the job's submission to its end (None when the record lacks them)."""
-        try:
-            fields = self.store.get_fields(job_id, "submitted_at", "finished_at")
-        except JobNotFound:
-            return None
-        submitted, finished = fields["submitted_at"], fields["finished_at"]
-        if not submitted or finished is None:
-            return None
-        return round(max(float(finished) - float(submitted), 0.0), 3)
