@@ -12,10 +12,10 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
-from chunking.timeline.otio_fcpxml import constant_retime
 from chunking.timeline.otio_fcpxml_checks import format_size
 from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
+from chunking.timeline.otio_fcpxml_retime import constant_retime
 from chunking.timeline.otio_fcpxml_solids import effect_uids, solid_colour
 from chunking.timeline.otio_fcpxml_split import split_notes
 from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time

@@ -51,11 +51,12 @@ from chunking.timeline.otio_edl_rate import MEDIA_COMMENT
 from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
 from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps, place_overlaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
-from chunking.timeline.otio_fcpxml import apply_retimes, fcpxml_amended
+from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
 from chunking.timeline.otio_fcpxml_compound import hear_compound_clips
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
+from chunking.timeline.otio_fcpxml_retime import apply_retimes
 from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import media_path
