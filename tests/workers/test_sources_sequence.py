@@ -179,7 +179,7 @@ def test_a_chunk_mounts_only_the_images_its_frames_show(tmp_path: Path) -> None:
     track = Track("v", TrackKind.VIDEO, clips=(other, late))
     dissolve = Transition("t", "dissolve", "a", "seq", 20, 28)
     both = Timeline(Fraction(24), 64, 36, 48, tracks=(track,), transitions=(dissolve,))
-    mounted = {os.path.basename(p) for p in _media(both, Settings(), 20, 24)}
+    mounted = {os.path.basename(path) for _, path in _media(both, Settings(), 20, 24)}
     assert mounted == {"a.mp4", *(seq.name(n) for n in range(1))}  # held at its first image
 
 
