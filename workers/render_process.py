@@ -52,9 +52,7 @@ def main(argv: list[str]) -> int:
 def forked(request: dict[str, Any], limits: dict[str, Any], fd: int, parent: int) -> int:
     """The same in a child forked from the worker, reporting on the pipe ``fd``."""
     channel = os.fdopen(fd, "w", buffering=1)
-    # A fork starts with its worker's whole address space: the budget counts from there, or a
-    # worker grown over many jobs (or a test runner) would fail every chunk as out of memory.
-    apply_limits(limits, inherited=_inherited(str(limits.get("memory_rlimit", "AS"))))
+    apply_limits(limits)
     _die_with(parent)
     return serve(request, channel)
 
@@ -77,10 +75,9 @@ def serve(request: dict[str, Any] | str, channel: IO[str]) -> int:
     return 0
 
 
-def apply_limits(limits: dict[str, Any], inherited: int = 0) -> None:
-    """Limit this process's memory (``inherited`` bytes more: what a fork already holds), CPU
-    time and file sizes; no core dumps."""
-    memory = int(limits["memory_bytes"]) + inherited
+def apply_limits(limits: dict[str, Any]) -> None:
+    """Limit this process's memory, CPU time and file sizes; no core dumps."""
+    memory = int(limits["memory_bytes"])
     which = _LIMITS[str(limits.get("memory_rlimit", "AS"))]
     _limit(which, memory, memory)
     cpu = limits.get("cpu_seconds")
@@ -90,19 +87,6 @@ def apply_limits(limits: dict[str, Any], inherited: int = 0) -> None:
     _limit(resource.RLIMIT_FSIZE, size, size)
     _limit(resource.RLIMIT_CORE, 0, 0)
     _cap_arenas()
-
-
-def _inherited(rlimit: str) -> int:
-    """Bytes of address space (``AS``) or data segment (``DATA``) this process holds now."""
-    field = "VmData:" if rlimit == "DATA" else "VmSize:"
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(field):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return 0
 
 
 def _limit(which: int, soft: int, hard: int) -> None:
