@@ -89,6 +89,19 @@ def apply_limits(limits: dict[str, Any]) -> None:
     _cap_arenas()
 
 
+def held_memory(rlimit: str = "AS") -> int:
+    """Bytes of address space (``AS``) or data segment (``DATA``) this process holds now."""
+    field = "VmData:" if rlimit == "DATA" else "VmSize:"
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
 def _limit(which: int, soft: int, hard: int) -> None:
     """Lower a limit to (soft, hard), never above the hard limit this process inherited (a
     worker started under ``ulimit -f``): an unprivileged process may not raise it."""

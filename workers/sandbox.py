@@ -13,12 +13,13 @@ the chunk's scratch directory (``workers.render_process`` is its side).
     ├─ polls should_stop, kills on stop
     └─ reads JSON lines from a pipe    <──   {"progress": [done, total]} ... {"done": {...}}
 
-Without bubblewrap the render process is a fork of the worker's (nothing to import again); under
-bubblewrap it is a fresh ``python -m workers.render_process``, which costs an interpreter start
-and the imports per chunk. Measured on a 2-core machine, a 10-frame 320x180 chunk: 57 ms in the
-worker itself, 82 ms in a fork, 316 ms under bubblewrap (bwrap's own share about 5 ms, the
-imports of NumPy and PyAV most of the rest). A one-second 1080p chunk takes 3.4 s there, so
-bubblewrap adds about 8% to it, a fork under 1%.
+Without bubblewrap the render process is a fork of the worker's (nothing to import again), unless
+the worker holds more than half the chunk's memory limit itself (a fork could not allocate under
+the limit): then, as under bubblewrap, it is a fresh ``python -m workers.render_process``, which
+costs an interpreter start and the imports per chunk. Measured on a 2-core machine, a 10-frame
+320x180 chunk: 57 ms in the worker itself, 82 ms in a fork, 316 ms under bubblewrap (bwrap's own
+share about 5 ms, the imports of NumPy and PyAV most of the rest). A one-second 1080p chunk takes
+3.4 s there, so bubblewrap adds about 8% to it, a fork under 1%.
 
 The limits, and what a render process's end means, are in ``workers.chunk_limits``.
 """
@@ -135,9 +136,10 @@ def render_segment(
 def _start(
     isolation: iso.Isolation, request: dict[str, Any], limits: ChunkLimits, settings: Settings
 ) -> Child:
-    """Start the render process: bwrap running a fresh Python, or a fork of this process."""
+    """Start the render process: bwrap running a fresh Python, a fork of this process, or (this
+    process grown too big to fork under the limit) a fresh Python without bwrap."""
     scratch = os.path.dirname(os.path.abspath(request["output"]))
-    if isolation.bwrap is None:
+    if isolation.bwrap is None and _forkable(limits):
         parent = os.getpid()
         return Child.fork(lambda fd: render_process.forked(request, limits.as_json(), fd, parent))
     path = os.path.join(scratch, "request.pickle")
@@ -151,11 +153,23 @@ def _start(
         json.dumps(limits.as_json()),
     ]
     env = iso.child_env(os.environ, scratch)  # the environment handed down, minus credentials
+    if isolation.bwrap is None:
+        return Child.spawn(program, env, scratch)
     media = _media(request["timeline"], settings, request["start"], request["end"])
     argv = iso.sandbox_command(
         isolation.bwrap, program=program, env=env, scratch=scratch, media=media
     )
     return Child.spawn(argv, env, scratch)
+
+
+def _forkable(limits: ChunkLimits) -> bool:
+    """Whether a fork of this process keeps at least half the chunk's memory for the chunk.
+
+    A fork inherits the worker's whole address space, and the limit is absolute: a worker grown
+    past it (many jobs, fragmentation; a test runner) would fork children that cannot allocate
+    at all, and some library threads then wait for ever instead of failing."""
+    held = render_process.held_memory(limits.memory_rlimit)
+    return held <= limits.memory_bytes // 2
 
 
 def _watch(

@@ -27,7 +27,7 @@ from tests.media import decode_rgb, make_video, project, video_track
 from workers import arrays, render_process
 from workers import isolation as iso
 from workers.child import Child
-from workers.chunk_limits import ChunkLimitExceeded
+from workers.chunk_limits import ChunkLimitExceeded, chunk_limits
 from workers.render import render_to_file
 from workers.sandbox import render_segment
 
@@ -142,6 +142,26 @@ def test_a_chunk_rendered_in_the_child_equals_the_in_process_render(
     ours, reference = decode_rgb(scratch / "000001.mkv"), decode_rgb(direct)
     assert len(ours) == len(reference) == 12
     assert all(np.array_equal(a, b) for a, b in zip(ours, reference, strict=True))
+    assert my_children() == []
+
+
+def test_a_worker_grown_past_the_limit_still_renders_its_chunks(tmp_path: Path) -> None:
+    """A worker process that has grown (many jobs; a test runner) past a chunk's memory limit
+    forked render processes that could not allocate and hung: it starts a fresh one instead."""
+    import mmap
+
+    settings = settings_for("off")
+    tl = small_timeline(tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    limit = chunk_limits(settings, tl, 4, None).memory_bytes
+    grown = mmap.mmap(-1, limit + (1 << 30))  # address space only: never touched
+    try:
+        began = time.monotonic()
+        run = render_segment(tl, str(scratch / "000001.mkv"), start=0, end=4, settings=settings)
+    finally:
+        grown.close()
+    assert run.summary.frames == 4 and time.monotonic() - began < 60
     assert my_children() == []
 
 
