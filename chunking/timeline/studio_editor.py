@@ -305,6 +305,9 @@ class _Converter:
     ) -> EditorDocument:
         if not self.p.errors and not _has_clips(parts):
             self.p.error(where, "no clips, nothing to render")
+        for saved, moved in self.lib.relocations.items():
+            self.p.warn(f"media {saved}", f"is not there; using {moved}, found by its name "
+                        "inside the project's folder as the editor finds moved media")  # fmt: skip
         if self.p.errors:
             raise ValidationError(self.p.errors)
         width, height = timeline["resolution"]

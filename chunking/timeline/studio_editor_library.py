@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from chunking.timeline.media_paths import local_path, relocated
 from chunking.timeline.schema import entries
 
 #: MediaPoolItem types that are not files (a nested sequence or compound clip).
@@ -83,6 +84,9 @@ class Library:
         self.templates: dict[str, Mapping[str, Any]] = {}
         self.style_templates: dict[str, Mapping[str, Any]] = {}
         self.subtitle_styles: dict[str, Mapping[str, Any]] = {}
+        #: saved path -> the file inside the project's folder used instead (media moved with
+        #: the project), for one warning each
+        self.relocations: dict[str, str] = {}
         #: definitions from a resources *list* (the legacy type says ``resources: any[]``),
         #: whatever their kind: looked up when the typed tables have no entry
         self.loose: dict[str, Mapping[str, Any]] = {}
@@ -151,6 +155,7 @@ class Library:
 
     def _candidates(self, path: str, relative: str) -> tuple[str, ...]:
         # The editor's saved-media-utils computes relativePath with the writer's separators.
+        path, relative = local_path(path), local_path(relative)
         if relative and os.sep == "/":
             relative = relative.replace("\\", "/")
         return tuple(dict.fromkeys(p for p in (path, relative) if p))
@@ -170,7 +175,8 @@ class Library:
         """An uploaded asset's reference among the candidates (no disk is asked then: a
         service reading a client's document must not tell which of its own files exist), else
         the first candidate path that is a file (relative ones against the project file's
-        directory), else the first candidate."""
+        directory), else the file of the same name the editor's media restoration finds inside
+        the project's folder (recorded in ``relocations``), else the first candidate."""
         for candidate in candidates:
             if candidate.startswith(ASSET_PREFIX):
                 return candidate
@@ -178,6 +184,10 @@ class Library:
             full = candidate if os.path.isabs(candidate) else os.path.join(self.base_dir, candidate)
             if os.path.isfile(full):
                 return candidate
+        moved = relocated(candidates[0], self.base_dir)
+        if moved is not None:
+            self.relocations[candidates[0]] = moved
+            return moved
         return candidates[0]
 
     def lookup(self, table: dict[str, Mapping[str, Any]], ident: str) -> Mapping[str, Any] | None:

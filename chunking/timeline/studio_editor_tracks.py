@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chunking.timeline.fields import Problems, shown, to_float
+from chunking.timeline.media_paths import local_path
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_entries import effect_entry, switched_off, transition_entry
@@ -255,7 +256,7 @@ class TrackConverter:
             return None
         # The editor reads clip.mediaFile?.path; the media lists' paths for the same id are
         # the fallback when that file is not here.
-        candidates = (text(media.get("path")), *self.lib.media.get(media_id, ()))
+        candidates = (local_path(text(media.get("path"))), *self.lib.media.get(media_id, ()))
         candidates = tuple(dict.fromkeys(c for c in candidates if c))
         if any("\0" in c for c in candidates):  # no file system accepts one
             self.p.error(where, "the media path contains a NUL character")
