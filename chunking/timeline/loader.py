@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from chunking.timeline.fields import lone_surrogate
+from chunking.timeline.media_paths import resolve_media
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from chunking.timeline.studio_editor import convert, job_name
@@ -100,7 +101,11 @@ def load_document(
     _check_characters(data, source)
     editor = convert(data, base_dir, source=source, name=name)
     if editor is None:
-        return data, load_project(data, base_dir, strict=strict)
+        data, moved = resolve_media(data, base_dir)
+        if strict and moved:
+            raise ValidationError(moved)
+        timeline = load_project(data, base_dir, strict=strict)
+        return data, dataclasses.replace(timeline, warnings=(*moved, *timeline.warnings))
     timeline = load_project(editor.document, base_dir, strict=strict)
     if strict and editor.warnings:
         raise ValidationError(list(editor.warnings))

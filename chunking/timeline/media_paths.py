@@ -11,11 +11,18 @@ copied with its media to a render machine is found the same way here.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from chunking.timeline.studio_sources import MAX_PATH
+
+#: How an uploaded asset's reference starts (workers.assets: ``asset:sha256:<hex><ext>``).
+ASSET_PREFIX = "asset:sha256:"
 #: Folders of the project's folder searched first, in the editor's order.
 RESTORE_FOLDERS = ("", "media", "assets", "files")
 #: How many folders below the project's folder the editor's search_files_by_name goes.
@@ -55,6 +62,14 @@ def relocated(path: str, base_dir: str) -> str | None:
         if found is not None:
             return found
     return _search(base_dir, name)
+
+
+def moved_note(saved: str, moved: str) -> tuple[str, str]:
+    """Where and what the warning about a medium found by its name says."""
+    return f"media {saved}", (
+        f"is not there; using {moved}, found by its name inside the project's folder "
+        "as the editor finds moved media"
+    )
 
 
 def _key(name: str) -> str:
@@ -106,3 +121,63 @@ def _search(base_dir: str, name: str) -> str | None:
                     return found
         level = deeper
     return None
+
+
+def resolve_media(document: dict[str, Any], base_dir: str) -> tuple[dict[str, Any], list[str]]:
+    """A ProjectSchema document whose clips' media paths name files here: ``file://`` URLs as
+    the paths they name (the editor's renderer hands them to ffmpeg, which opens them), and a
+    file that is not where the document says as the file of that name inside the project's
+    folder, as the editor finds moved media (one warning each). The document itself when
+    nothing changes, else a copy: the rewritten paths are what workers and uploads then use."""
+    changes: dict[tuple[int, int], tuple[str, str]] = {}
+    notes: dict[str, str] = {}
+    for t, c, key, path in _media_fields(document):
+        wanted = local_path(path)
+        if _usable(wanted, base_dir):
+            if wanted != path:
+                changes[(t, c)] = (key, wanted)
+            continue
+        moved = relocated(wanted, base_dir)
+        if moved is not None:
+            changes[(t, c)] = (key, moved)
+            notes.setdefault(wanted, moved)
+    if not changes:
+        return document, []
+    tracks = copy.deepcopy(document["tracks"])
+    for (t, c), (key, path) in changes.items():
+        clip = tracks[t]["clips"][c]
+        if key == "File":
+            clip["source"] = {**clip["source"], "File": path}
+        else:
+            clip[key] = path
+    warnings = [": ".join(moved_note(saved, moved)) for saved, moved in notes.items()]
+    return {**document, "tracks": tracks}, warnings
+
+
+def _media_fields(document: Mapping[str, Any]) -> list[tuple[int, int, str, str]]:
+    """(track index, clip index, key, path) of each clip's media path as the loader reads it:
+    ``source: {"File": path}``, else (no ``source``) ``source_path``, ``path`` or ``file``."""
+    found = []
+    tracks = document.get("tracks")
+    for t, track in enumerate(tracks if isinstance(tracks, list) else []):
+        clips = track.get("clips") if isinstance(track, Mapping) else None
+        for c, clip in enumerate(clips if isinstance(clips, list) else []):
+            if not isinstance(clip, Mapping) or clip.get("image_sequence") is not None:
+                continue  # a sequence's images are named beside its first: never moved alone
+            source = clip.get("source")
+            if isinstance(source, Mapping) and isinstance(source.get("File"), str):
+                found.append((t, c, "File", source["File"]))
+            elif source is None:
+                key = next((k for k in ("source_path", "path", "file") if k in clip), None)
+                if key is not None and isinstance(clip[key], str):
+                    found.append((t, c, key, clip[key]))
+    return found
+
+
+def _usable(path: str, base_dir: str) -> bool:
+    """Whether the path is one the loader takes as it is: empty, an uploaded asset, not one a
+    file system opens (checked later), or a readable file."""
+    if not path.strip() or path.startswith(ASSET_PREFIX) or "\x00" in path or len(path) > MAX_PATH:
+        return True
+    full = path if os.path.isabs(path) else os.path.join(base_dir, path)
+    return os.path.isfile(full) and os.access(full, os.R_OK)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from chunking.timeline.fields import Problems, canonical, nesting_depth, shown, to_float
+from chunking.timeline.media_paths import moved_note
 from chunking.timeline.schema import MAX_DEPTH, entries
 from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
 from chunking.timeline.studio_editor_range import clip_to_range
@@ -306,8 +307,7 @@ class _Converter:
         if not self.p.errors and not _has_clips(parts):
             self.p.error(where, "no clips, nothing to render")
         for saved, moved in self.lib.relocations.items():
-            self.p.warn(f"media {saved}", f"is not there; using {moved}, found by its name "
-                        "inside the project's folder as the editor finds moved media")  # fmt: skip
+            self.p.warn(*moved_note(saved, moved))
         if self.p.errors:
             raise ValidationError(self.p.errors)
         width, height = timeline["resolution"]

@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.media_paths import local_path, relocated
+from chunking.timeline.media_paths import ASSET_PREFIX, local_path, relocated
 from chunking.timeline.schema import entries
 
 #: MediaPoolItem types that are not files (a nested sequence or compound clip).
@@ -58,10 +58,6 @@ def js_nullish(value: Any, default: Any) -> Any:
 def compact(values: Mapping[str, Any]) -> dict[str, Any]:
     """An object without its null values, as JSON.stringify leaves out ``undefined`` ones."""
     return {key: value for key, value in values.items() if value is not None}
-
-
-#: How an uploaded asset's reference starts (workers.assets: ``asset:sha256:<hex><ext>``).
-ASSET_PREFIX = "asset:sha256:"
 
 
 class Library:
