@@ -145,7 +145,8 @@ class _Converter:
         tracks = self._selected(entries(composition.get("tracks")), render, where)
         parts = TrackConverter(self.lib, self.p).run(tracks)
         _master_volume(parts, seq_settings, settings, self.p)
-        _colour_space(seq_settings, f"{where} settings", self.p)
+        if not _colour_space(seq_settings, f"{where} settings", self.p):
+            _colour_space(settings, "settings", self.p)  # the project settings dialog's
         for i, region in enumerate(entries(composition.get("automation"))):
             what = text(as_map(region).get("parameter")) or "a parameter"
             self.p.warn(
@@ -201,6 +202,7 @@ class _Converter:
             self.lib.add_media_pool(pool)
         settings = as_map(self.data.get("settings"))
         parts = TrackConverter(self.lib, self.p).run(entries(timeline_raw.get("tracks")))
+        _colour_space(settings, "settings", self.p)
         timeline = {
             "duration": _duration(parts),
             "fps": frame_rate(
@@ -345,15 +347,20 @@ class _Converter:
         return EditorDocument(shape, document, tuple(self.p.warnings))
 
 
-def _colour_space(seq_settings: Mapping[str, Any], where: str, p: Problems) -> None:
-    """Warn of an HDR or wide-gamut sequence: the render is SDR BT.709, 8 bits."""
+def _colour_space(seq_settings: Mapping[str, Any], where: str, p: Problems) -> bool:
+    """Warn of an HDR or wide-gamut sequence or project (the project settings dialog's
+    ``hdr-hlg``, ``hdr-pq``, ``dci-p3``, ``p3-d65``): the render is SDR BT.709, 8 bits. Whether
+    it warned."""
     hdr = as_map(seq_settings.get("hdr"))
     space = text(seq_settings.get("colorSpace"))
-    if hdr.get("enabled") is True:
-        kind = text(hdr.get("type")) or "HDR"
+    if hdr.get("enabled") is True or canonical(space) in ("hdrhlg", "hdrpq"):
+        kind = text(hdr.get("type")) or space or "HDR"
         p.warn(where, f"HDR ({kind}) is not rendered: the output is SDR BT.709, 8 bits")
-    elif space and canonical(space) not in ("rec709", "bt709", "srgb"):
+        return True
+    if space and canonical(space) not in ("rec709", "bt709", "srgb", "sdr"):
         p.warn(where, f"colorSpace {space!r} is not rendered: the output is BT.709")
+        return True
+    return False
 
 
 def _master_volume(

@@ -304,6 +304,34 @@ def test_an_hdr_or_wide_gamut_sequence_is_said_to_render_sdr(
                                                           if said else [])  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("space", "said"),
+    [
+        ("sdr", None),
+        ("hdr-pq", "settings: HDR (hdr-pq) is not rendered: the output is SDR BT.709, 8 bits"),
+        ("hdr-hlg", "settings: HDR (hdr-hlg) is not rendered: the output is SDR BT.709, 8 bits"),
+        ("dci-p3", "settings: colorSpace 'dci-p3' is not rendered: the output is BT.709"),
+        ("p3-d65", "settings: colorSpace 'p3-d65' is not rendered: the output is BT.709"),
+    ],
+)
+def test_the_project_settings_colour_space_is_said_when_not_rendered(
+    interview_dir: Path, e2e_project: Path, space: str, said: str | None
+) -> None:
+    """The project settings dialog's HDR - Rec.2100PQ (COLOR_SPACES in project.ts) rendered
+    SDR without a word, in a .tlsp and in a .tls alike."""
+
+    def graded(doc: dict[str, Any]) -> None:
+        doc["settings"]["colorSpace"] = space
+
+    camel = json.loads(e2e_project.read_text(encoding="utf-8"))
+    graded(camel)
+    camel_path = e2e_project.parent / "graded.json"
+    camel_path.write_text(json.dumps(camel), encoding="utf-8")
+    for path in (_tlsp(interview_dir, graded), camel_path):
+        found = [w for w in load(str(path)).warnings if "the output is" in w]
+        assert found == ([said] if said else [])
+
+
 def test_two_main_sequences_and_none_active_is_said(interview_dir: Path) -> None:
     def two_mains(doc: dict[str, Any]) -> None:
         doc["sequences"]["seq-scratch"]["type"] = "main"
