@@ -28,6 +28,7 @@ from chunking.timeline.fields import to_float as _to_float
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
+from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
 from chunking.timeline.studio_params import INTENSITY_AMOUNTS, Unreadable, decode, non_finite
 
 
@@ -86,6 +87,9 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     params = _decoded(spec, p, w)
     start, end = _window(spec, fps, p, w)
     own = canonical(raw_type)
+    ctype = None if is_filter else catalogue_type(spec, own, params)
+    if ctype is not None:  # the current editor typed it by its category (sepia as Vintage)
+        own, params = canonical(ctype), catalogue_params(ctype, params)
     # An effect's intensity (0..1) is how much of it is mixed in (the editor's AppliedEffect
     # opacity); a filter's without parameters is its amount, in that filter's own range.
     low, high = (0.0, 1.0)
