@@ -299,9 +299,13 @@ class _Loader:
         where = f"track {track_id!r}"
         kind_raw = str(pick(raw, "track_type", "type", "kind", default="Video"))
         try:
-            kind = TrackKind(kind_raw.lower())
+            kind = TrackKind(_TRACK_TYPES.get(kind_raw.lower(), kind_raw.lower()))
         except ValueError:
-            self.p.error(where, f"track_type {kind_raw!r} is not Video, Audio or Subtitle")
+            self.p.error(
+                where,
+                f"track_type {kind_raw!r} is not Video, Audio, Subtitle (Title) or an audio "
+                "kind (Music, Voiceover, Sfx, Ambient)",
+            )
             kind = TrackKind.VIDEO
         enabled = flag(raw, "enabled", True, self.p, where)
         effects = parse_effects(raw, reader.effects, self.fps, self.p, where)
@@ -319,6 +323,19 @@ class _Loader:
             clips=tuple(sorted((c for c in clips if c), key=lambda c: (c.start, c.id))),
             effects=effects,
         )
+
+
+#: The current editor's track types (chatman-media/timeline-studio TrackType in
+#: src/types/generated/tauri-bindings.ts: Video, Audio, Title, Music, Voiceover, Sfx, Ambient;
+#: its converter writes a subtitle or text track as Title) as the three kinds rendered.
+_TRACK_TYPES = {
+    "title": "subtitle",
+    "text": "subtitle",
+    "music": "audio",
+    "voiceover": "audio",
+    "sfx": "audio",
+    "ambient": "audio",
+}
 
 
 def _pixels(value: Any) -> int:
