@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from chunking.timeline.fields import Problems, canonical, nesting_depth, shown, to_float
+from chunking.timeline.fields import Problems, nesting_depth, shown, to_float
 from chunking.timeline.media_paths import moved_note
 from chunking.timeline.schema import MAX_DEPTH, entries
 from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
@@ -35,10 +35,12 @@ from chunking.timeline.studio_editor_settings import (
     EDITOR_EXPORT,
     PREVIEW,
     aspect_ratio,
+    colour_space,
     frame_rate,
     frame_size,
     stamp,
 )
+from chunking.timeline.studio_editor_state import is_state_project, state_parts
 from chunking.timeline.studio_editor_styles import style_template_entry
 from chunking.timeline.studio_editor_templates import template_entry
 from chunking.timeline.studio_editor_tracks import Parts, TrackConverter
@@ -48,6 +50,7 @@ from common.errors import TimelineError, ValidationError
 TLSP = "a Timeline Studio project (.tlsp, TimelineStudioProject)"
 PROJECT_FILE = "a Timeline Studio camelCase project (.tls ProjectFile)"
 TIMELINE_PROJECT = "a Timeline Studio timeline (TimelineProject)"
+STATE = "a Timeline Studio project state (its saved Project)"
 
 #: Top-level keys only a ProjectSchema document has.
 _SCHEMA_KEYS = ("tracks", "timeline", "subtitles", "transitions", "effects", "filters")
@@ -81,6 +84,8 @@ def convert(
         )
     if "sequences" in data:
         return _Converter(data, base_dir, source, name).studio_project()
+    if is_state_project(data):
+        return _Converter(data, base_dir, source, name).state_project()
     if "sections" in data or "globalTracks" in data:
         return _Converter(data, base_dir, source, name).timeline_project()
     if "tracks" in data:
@@ -145,8 +150,8 @@ class _Converter:
         tracks = self._selected(entries(composition.get("tracks")), render, where)
         parts = TrackConverter(self.lib, self.p).run(tracks)
         _master_volume(parts, seq_settings, settings, self.p)
-        if not _colour_space(seq_settings, f"{where} settings", self.p):
-            _colour_space(settings, "settings", self.p)  # the project settings dialog's
+        if not colour_space(seq_settings, f"{where} settings", self.p):
+            colour_space(settings, "settings", self.p)  # the project settings dialog's
         for i, region in enumerate(entries(composition.get("automation"))):
             what = text(as_map(region).get("parameter")) or "a parameter"
             self.p.warn(
@@ -202,7 +207,7 @@ class _Converter:
             self.lib.add_media_pool(pool)
         settings = as_map(self.data.get("settings"))
         parts = TrackConverter(self.lib, self.p).run(entries(timeline_raw.get("tracks")))
-        _colour_space(settings, "settings", self.p)
+        colour_space(settings, "settings", self.p)
         timeline = {
             "duration": _duration(parts),
             "fps": frame_rate(
@@ -220,6 +225,14 @@ class _Converter:
         name = text(self.data.get("name")) or self.name
         meta = {**as_map(self.data.get("meta")), **self.data}  # the .tls keeps its dates in meta
         return self._finish(PROJECT_FILE, PROJECT_FILE, parts, timeline, name, meta, {})
+
+    def state_project(self) -> EditorDocument:
+        parts, timeline = state_parts(self.data, self.lib, self.p)
+        timeline["duration"] = _duration(parts)
+        name = text(as_map(self.data.get("metadata")).get("name")) or self.name
+        meta = as_map(self.data.get("metadata"))
+        meta = {"created": meta.get("created_at"), "modified": meta.get("modified_at"), **meta}
+        return self._finish(STATE, STATE, parts, timeline, name, meta, {})
 
     def timeline_project(self) -> EditorDocument:
         self.lib.add_resources(self.data.get("resources"))
@@ -345,22 +358,6 @@ class _Converter:
             },
         }
         return EditorDocument(shape, document, tuple(self.p.warnings))
-
-
-def _colour_space(seq_settings: Mapping[str, Any], where: str, p: Problems) -> bool:
-    """Warn of an HDR or wide-gamut sequence or project (the project settings dialog's
-    ``hdr-hlg``, ``hdr-pq``, ``dci-p3``, ``p3-d65``): the render is SDR BT.709, 8 bits. Whether
-    it warned."""
-    hdr = as_map(seq_settings.get("hdr"))
-    space = text(seq_settings.get("colorSpace"))
-    if hdr.get("enabled") is True or canonical(space) in ("hdrhlg", "hdrpq"):
-        kind = text(hdr.get("type")) or space or "HDR"
-        p.warn(where, f"HDR ({kind}) is not rendered: the output is SDR BT.709, 8 bits")
-        return True
-    if space and canonical(space) not in ("rec709", "bt709", "srgb", "sdr"):
-        p.warn(where, f"colorSpace {space!r} is not rendered: the output is BT.709")
-        return True
-    return False
 
 
 def _master_volume(

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import Problems, shown, to_float
+from chunking.timeline.fields import Problems, canonical, shown, to_float
 from chunking.timeline.frames import parse_fps
 from chunking.timeline.schema import MAX_FPS, MAX_SIDE
+from chunking.timeline.studio_editor_library import as_map, text
 
 #: The export block the editor puts in every ProjectSchema it builds (timelineToProjectSchema;
 #: use-render-queue.ts for ``.tls`` files): its documents carry no export settings of their own.
@@ -85,3 +86,19 @@ def stamp(value: Any) -> str | None:
     if millis is None or not 0 <= millis < 1e14:
         return None
     return datetime.fromtimestamp(millis / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def colour_space(seq_settings: Mapping[str, Any], where: str, p: Problems) -> bool:
+    """Warn of an HDR or wide-gamut sequence or project (the project settings dialog's
+    ``hdr-hlg``, ``hdr-pq``, ``dci-p3``, ``p3-d65``): the render is SDR BT.709, 8 bits. Whether
+    it warned."""
+    hdr = as_map(seq_settings.get("hdr"))
+    space = text(seq_settings.get("colorSpace"))
+    if hdr.get("enabled") is True or canonical(space) in ("hdrhlg", "hdrpq"):
+        kind = text(hdr.get("type")) or space or "HDR"
+        p.warn(where, f"HDR ({kind}) is not rendered: the output is SDR BT.709, 8 bits")
+        return True
+    if space and canonical(space) not in ("rec709", "bt709", "srgb", "sdr"):
+        p.warn(where, f"colorSpace {space!r} is not rendered: the output is BT.709")
+        return True
+    return False
