@@ -51,17 +51,28 @@ def file_name(path: str) -> str:
     return re.split(r"[\\/]", local_path(path).rstrip("\\/"))[-1]
 
 
-def relocated(path: str, base_dir: str) -> str | None:
-    """The file a medium that is not at ``path`` was moved to inside the project's folder, as
-    the editor's media restoration finds it; a path relative to ``base_dir``, or None."""
-    name = file_name(path)
-    if not name or name in (".", ".."):
-        return None
-    for folder in RESTORE_FOLDERS:
-        found = _named(base_dir, folder, name)
-        if found is not None:
-            return found
-    return _search(base_dir, name)
+class Relocator:
+    """Finds media moved inside one project's folder by name, as the editor's media
+    restoration does; the folder is listed once, the first time a medium is missing."""
+
+    def __init__(self, base_dir: str) -> None:
+        self.base_dir = base_dir
+        self._exact: dict[str, str] | None = None
+        self._blind: dict[str, str] = {}
+
+    def find(self, path: str) -> str | None:
+        """The file a medium that is not at ``path`` was moved to inside the project's folder;
+        a path relative to it, or None."""
+        name = file_name(path)
+        if not name or name in (".", ".."):
+            return None
+        if self._exact is None:
+            self._exact = {}
+            for relative in _files_in_order(self.base_dir):
+                found = os.path.basename(relative)
+                self._exact.setdefault(found, relative)
+                self._blind.setdefault(_key(found), relative)
+        return self._exact.get(name) or self._blind.get(_key(name))
 
 
 def moved_note(saved: str, moved: str) -> tuple[str, str]:
@@ -77,50 +88,48 @@ def _key(name: str) -> str:
     return unicodedata.normalize("NFC", name).casefold()
 
 
-def _named(base_dir: str, folder: str, name: str) -> str | None:
-    """``folder/name`` when that file exists, else a file of the folder whose name differs
-    only in letter case or accent composition."""
-    exact = os.path.join(folder, name) if folder else name
-    if os.path.isfile(os.path.join(base_dir, exact)):
-        return exact
+def _files_in_order(base_dir: str) -> list[str]:
+    """The files a relink may use, relative to the project's folder, in the editor's order:
+    the folder itself, its media, assets and files folders, then every folder at most
+    SEARCH_DEPTH down, shallowest first, in name order (hidden folders and links skipped).
+    Each folder is listed once."""
+    listings: dict[str, list[tuple[str, str | None]]] = {}
+
+    def listing(folder: str) -> list[tuple[str, str | None]]:
+        if folder not in listings:
+            listings[folder] = _listing(base_dir, folder)
+        return listings[folder]
+
+    found: list[str] = []
+    for folder in RESTORE_FOLDERS:
+        found += [f for f, _ in listing(folder) if f]
+    level = [""]
+    for _ in range(SEARCH_DEPTH):
+        deeper = [sub for folder in level for _, sub in listing(folder) if sub is not None]
+        if len(listings) + len(deeper) > MAX_FOLDERS:
+            break
+        for sub in deeper:
+            found += [f for f, _ in listing(sub) if f]
+        level = deeper
+    return found
+
+
+def _listing(base_dir: str, folder: str) -> list[tuple[str, str | None]]:
+    """(file, None) for each file and ("", subfolder) for each plain subfolder of a folder,
+    relative to the project's folder, in name order."""
     try:
         names = sorted(os.listdir(os.path.join(base_dir, folder)))
     except OSError:
-        return None
-    for other in names:
-        relative = os.path.join(folder, other) if folder else other
-        if _key(other) == _key(name) and os.path.isfile(os.path.join(base_dir, relative)):
-            return relative
-    return None
-
-
-def _search(base_dir: str, name: str) -> str | None:
-    """The first file of that name at most SEARCH_DEPTH folders below the project's folder,
-    shallowest first, in name order (hidden folders skipped)."""
-    level = [""]
-    listed = 0
-    for _ in range(SEARCH_DEPTH):
-        deeper = []
-        for folder in level:
-            try:
-                subfolders = sorted(os.listdir(os.path.join(base_dir, folder)))
-            except OSError:
-                continue
-            for sub in subfolders:
-                relative = os.path.join(folder, sub) if folder else sub
-                if sub.startswith(".") or not os.path.isdir(os.path.join(base_dir, relative)):
-                    continue
-                if os.path.islink(os.path.join(base_dir, relative)):
-                    continue  # a link may lead out of the project's folder, or in a circle
-                listed += 1
-                if listed > MAX_FOLDERS:
-                    return None
-                deeper.append(relative)
-                found = _named(base_dir, relative, name)
-                if found is not None:
-                    return found
-        level = deeper
-    return None
+        return []
+    entries: list[tuple[str, str | None]] = []
+    for name in names:
+        relative = os.path.join(folder, name) if folder else name
+        full = os.path.join(base_dir, relative)
+        if os.path.isfile(full):
+            entries.append((relative, None))
+        elif not name.startswith(".") and os.path.isdir(full) and not os.path.islink(full):
+            entries.append(("", relative))
+    return entries
 
 
 def resolve_media(document: dict[str, Any], base_dir: str) -> tuple[dict[str, Any], list[str]]:
@@ -131,13 +140,14 @@ def resolve_media(document: dict[str, Any], base_dir: str) -> tuple[dict[str, An
     nothing changes, else a copy: the rewritten paths are what workers and uploads then use."""
     changes: dict[tuple[int, int], tuple[str, str]] = {}
     notes: dict[str, str] = {}
+    relocator = Relocator(base_dir)
     for t, c, key, path in _media_fields(document):
         wanted = local_path(path)
         if _usable(wanted, base_dir):
             if wanted != path:
                 changes[(t, c)] = (key, wanted)
             continue
-        moved = relocated(wanted, base_dir)
+        moved = relocator.find(wanted)
         if moved is not None:
             changes[(t, c)] = (key, moved)
             notes.setdefault(wanted, moved)

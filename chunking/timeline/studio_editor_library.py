@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.media_paths import ASSET_PREFIX, local_path, relocated
+from chunking.timeline.media_paths import ASSET_PREFIX, Relocator, local_path
 from chunking.timeline.schema import entries
 
 #: MediaPoolItem types that are not files (a nested sequence or compound clip).
@@ -83,6 +83,7 @@ class Library:
         #: saved path -> the file inside the project's folder used instead (media moved with
         #: the project), for one warning each
         self.relocations: dict[str, str] = {}
+        self.relocator = Relocator(base_dir)
         #: definitions from a resources *list* (the legacy type says ``resources: any[]``),
         #: whatever their kind: looked up when the typed tables have no entry
         self.loose: dict[str, Mapping[str, Any]] = {}
@@ -180,7 +181,7 @@ class Library:
             full = candidate if os.path.isabs(candidate) else os.path.join(self.base_dir, candidate)
             if os.path.isfile(full):
                 return candidate
-        moved = relocated(candidates[0], self.base_dir)
+        moved = self.relocator.find(candidates[0])
         if moved is not None:
             self.relocations[candidates[0]] = moved
             return moved
