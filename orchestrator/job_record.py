@@ -54,6 +54,15 @@ class InvalidTransition(RenderError):
     """A job cannot move from its current state to the requested one."""
 
 
+def settled_eta(state: JobState | str, eta: float | None) -> float | None:
+    """The ETA a job in `state` shows: 0 once completed, None once failed or cancelled, else
+    `eta` (the last tick's figure would otherwise stay on an ended job for ever)."""
+    state = JobState(state)
+    if state is JobState.COMPLETED:
+        return 0.0
+    return None if state.finished else eta
+
+
 def check_transition(current: JobState, target: JobState) -> None:
     """Raise InvalidTransition unless `current` may become `target`."""
     if current.finished:

@@ -28,6 +28,7 @@ from orchestrator.job_record import (
     JobRecord,
     JobState,
     check_transition,
+    settled_eta,
 )
 
 #: What a job id may be: ours are 16 hex digits. Anything with a ':' would name another of the
@@ -122,6 +123,8 @@ class JobStore(ChunkStore):
         data = {k: json.loads(v) for k, v in raw.items() if k != "spec"}
         record = JobRecord(**{k: v for k, v in data.items() if k in _JOB_FIELDS})
         record.state = JobState(record.state)
+        # A tick that read the job just before it ended may write its ETA just after.
+        record.eta_seconds = settled_eta(record.state, record.eta_seconds)
         record.chunks = self.chunks(job_id)
         record.frames_done = sum(c.frames_done for c in record.chunks)
         failures = self.redis.hgetall(keys.failures(job_id))
@@ -182,6 +185,7 @@ class JobStore(ChunkStore):
                         fields.setdefault("started_at", now)
                     if target.finished:
                         fields.setdefault("finished_at", now)
+                        fields.setdefault("eta_seconds", settled_eta(target, None))
                     pipe.multi()
                     pipe.hset(key, mapping=_encode({**fields, "state": str(target)}))
                     pipe.execute()

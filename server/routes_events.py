@@ -37,7 +37,7 @@ from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import ApiKey
 from orchestrator.job_events import TERMINAL_EVENTS, parse_entry, read_events
-from orchestrator.job_record import JobNotFound, JobState
+from orchestrator.job_record import JobNotFound, JobState, settled_eta
 from server.auth import api_of, bearer_token, check_visible, key_from_query, keys_of
 from server.errors import ApiError, error_responses
 from server.stream_slots import HeldStream, StreamSlots, closing_of
@@ -332,7 +332,11 @@ def summarize(raw: dict[str, str | None], chunks: Iterable[str]) -> dict[str, An
         "frames_done": frames_done,
         "frames": frames,
         "actual_cost": float(field["actual_cost"] or 0.0) or so_far,
-        "eta_seconds": field["eta_seconds"],
+        "eta_seconds": (
+            settled_eta(field["state"], field["eta_seconds"])
+            if field["state"]
+            else field["eta_seconds"]
+        ),
     }
 
 

@@ -394,3 +394,17 @@ def test_resuming_after_the_largest_stream_id_is_not_an_event_id(
     params = {"after": largest} if where == "query" else {}
     answer = httpx.get(f"{live_server}/v1/jobs/{job}/events", headers=headers, params=params)
     assert answer.status_code == 400 and "is not an event id" in answer.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("state", "eta"), [("rendering", 12.5), ("completed", 0.0), ("cancelled", None)]
+)
+def test_a_streams_status_shows_no_time_left_once_the_job_ended(
+    state: str, eta: float | None
+) -> None:
+    # Given a record whose last tick said 12.5 s to go
+    raw = {name: None for name in routes_events._STATUS_FIELDS}
+    raw.update(state=json.dumps(state), frames="20", eta_seconds="12.5")
+    chunk = json.dumps({"frames_done": 10})
+    # Then the status the events carry says so only while the job runs
+    assert routes_events.summarize(raw, [chunk, chunk])["eta_seconds"] == eta

@@ -1,0 +1,46 @@
+"""The job store's records as readers see them, on a real Redis."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from orchestrator.job_record import ChunkRecord, JobRecord, JobState
+from orchestrator.job_store import JobStore
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+def rendering(redis_url: str) -> JobStore:
+    """A store with job "j" rendering, its last tick's ETA 39.5 s."""
+    store = JobStore.from_url(redis_url)
+    store.create(JobRecord(id="j", submitted_at=time.time(), frames=20), {})
+    store.set_chunks("j", [ChunkRecord(0, 0, 10), ChunkRecord(1, 10, 20)], {})
+    store.transition("j", JobState.PLANNING)
+    store.transition("j", JobState.RENDERING)
+    store.update("j", eta_seconds=39.5)
+    return store
+
+
+@pytest.mark.parametrize(("end", "eta"), [(JobState.CANCELLED, None), (JobState.FAILED, None)])
+def test_an_ended_job_shows_no_time_left(rendering: JobStore, end: JobState, eta: None) -> None:
+    # Given a job cancelled (or failed) at 30 % with 39.5 s to go
+    rendering.transition("j", end)
+    # Then `status --json` says nothing is left to wait for, not "39.5 s to go" for ever
+    assert rendering.get("j").eta_seconds is eta
+    assert rendering.get("j").to_json()["eta_seconds"] is eta
+
+
+def test_a_completed_job_has_zero_seconds_left_even_after_a_late_tick(rendering: JobStore) -> None:
+    rendering.transition("j", JobState.MERGING)
+    rendering.transition("j", JobState.COMPLETED)
+    assert rendering.get("j").eta_seconds == 0.0
+    # A tick that read the job while it merged writes its stale ETA after the end
+    rendering.update("j", eta_seconds=0.4)
+    assert rendering.get("j").eta_seconds == 0.0
+
+
+def test_a_running_job_keeps_its_eta(rendering: JobStore) -> None:
+    assert rendering.get("j").eta_seconds == 39.5
