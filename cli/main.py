@@ -361,7 +361,7 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
 
     def progress(state: JobProgress) -> None:
         if bar is not None:
-            bar.update(state.done, state.frames, progress_detail(state))
+            bar.update(state.done, state.frames, progress_detail(state), reused=state.reused_frames)
 
     def notify(note: str) -> None:
         if not args.quiet:

@@ -82,6 +82,11 @@ class JobProgress:
         """Chunks taken from the segment cache instead of being rendered."""
         return sum(1 for c in self.chunks if c.reused)
 
+    @property
+    def reused_frames(self) -> int:
+        """Frames of the chunks taken from the segment cache (done at once, not rendered)."""
+        return sum(c.frames for c in self.chunks if c.reused)
+
 
 Progress = Callable[[JobProgress], None]
 

@@ -22,7 +22,7 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
     now = time.time() if now is None else now
     filled = int(BAR * job.progress)
     elapsed = (job.finished_at or now) - job.started_at if job.started_at else 0.0
-    fps = job.frames_done / elapsed if elapsed > 0 else 0.0
+    fps = job.rendered_frames / elapsed if elapsed > 0 else 0.0
     running_cost = _running_cost(job, now)
     priority = (
         job.priority
@@ -97,14 +97,15 @@ class ProgressBar:
         self.began = time.monotonic()
         self.shown = 0.0
 
-    def update(self, done: int, total: int, detail: str = "") -> None:
-        """Redraw the bar (at most ten times a second)."""
+    def update(self, done: int, total: int, detail: str = "", *, reused: int = 0) -> None:
+        """Redraw the bar (at most ten times a second); `reused` of the `done` frames came
+        from the segment cache at once, so they count in the bar but not in the speed."""
         now = time.monotonic()
         if now - self.shown < 0.1 and done < total:
             return
         self.shown = now
         elapsed = max(now - self.began, 1e-6)
-        fps = done / elapsed
+        fps = max(done - reused, 0) / elapsed
         eta = (total - done) / fps if fps > 0 else 0.0
         filled = int(30 * done / total)
         self.stream.write(

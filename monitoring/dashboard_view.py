@@ -150,7 +150,7 @@ def job_row(job: JobRecord, now: float) -> JobRow:
     running = [c for c in job.chunks if c.state is ChunkState.RUNNING and c.started_at]
     fps = sum(c.frames_done / max(now - (c.started_at or now), 1e-3) for c in running)
     elapsed = now - job.started_at if job.started_at else 0.0
-    average = job.frames_done / elapsed if elapsed > 0 else 0.0
+    average = job.rendered_frames / elapsed if elapsed > 0 else 0.0
     remaining = max(job.frames - job.frames_done, 0)
     eta: float | None = None
     estimated = False

@@ -185,6 +185,12 @@ class JobRecord:
         """Frames of the chunks taken from the segment cache."""
         return sum(c.frames for c in self.chunks if c.reused)
 
+    @property
+    def rendered_frames(self) -> int:
+        """Frames done by rendering: the reused ones were done at once and tell nothing of
+        how fast the rest will go."""
+        return max(self.frames_done - self.reused_frames, 0)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (what `status --json` prints)."""
         data = asdict(self)

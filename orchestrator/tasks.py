@@ -209,8 +209,7 @@ def refresh_jobs(store: JobStore, now: float) -> int:
             continue
         left = job.frames - job.frames_done
         eta = job.estimated_seconds
-        # Chunks reused from the segment cache were done at once: they tell nothing of speed.
-        rendered = job.frames_done - job.reused_frames
+        rendered = job.rendered_frames
         if job.started_at and rendered > 0:
             fps = rendered / max(now - job.started_at, 1e-3)
             eta = left / fps if fps > 0 else eta

@@ -267,6 +267,22 @@ def test_job_row_measures_fps_eta_and_running_cost() -> None:
     assert finished.cost == 0.5 and finished.eta_seconds == 0.0
 
 
+def test_job_row_eta_leaves_out_frames_from_the_segment_cache() -> None:
+    # 480 frames reused at the start, 60 rendered in the 10 s since: 6 fps, 60 frames to go
+    job = JobRecord(
+        id="feedface00000000",
+        state=JobState.RENDERING,
+        frames=600,
+        frames_done=540,
+        started_at=NOW - 10,
+        chunks=[
+            ChunkRecord(0, 0, 480, ChunkState.DONE, frames_done=480, reused=True),
+            ChunkRecord(1, 480, 600, ChunkState.RUNNING, frames_done=60, started_at=NOW - 10),
+        ],
+    )
+    assert job_row(job, NOW).eta_seconds == pytest.approx(10.0)  # not 60 / 54 fps
+
+
 def _proc(tmp: Path, stat: str, meminfo: str) -> Path:
     (tmp / "stat").write_text(stat)
     (tmp / "meminfo").write_text(meminfo)
