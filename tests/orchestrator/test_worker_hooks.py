@@ -301,3 +301,26 @@ def test_a_chunk_of_a_job_redis_lost_stops_instead_of_crashing(service: WorkerHo
     # When it reports progress and polls, it stops (storing nothing) instead of raising
     service.chunk_progress("j", 1, 5, 10)  # raised JobNotFound: a traceback and a crash path
     assert service.should_stop("j", 1, "n1") == "cancelled"
+
+
+def test_a_chunk_whose_process_died_counts_as_requeued_when_its_message_comes_back(
+    service: WorkerHooks,
+) -> None:
+    """A pool process killed mid-chunk (OOM killer, SIGKILL) reports nothing; Celery hands the
+    same message out again (task_reject_on_worker_lost) and the chunk renders a second time.
+    Before, that re-run was counted nowhere: chunks_total{outcome="requeued"} stayed 0."""
+    assert service.chunk_started("j", 0, "t1", "n1")
+    service.chunk_progress("j", 0, 7, 10)
+    # Then the same message starts again
+    assert service.chunk_started("j", 0, "t1", "n1")
+    assert counted(service).chunks["requeued"] == 1
+    requeued = [
+        m for _, m in read_events(service.store.redis, "j") if m["event"] == "chunk_requeued"
+    ]
+    assert [(m["chunk"], m["reason"]) for m in requeued] == [(0, "redelivered")]
+    chunk = service.store.chunk("j", 0)
+    assert (chunk.attempts, chunk.frames_done) == (2, 0)
+    # A retry after a transient error (the same task id again) is a retry, not a requeue
+    service.chunk_retrying("j", 0, RenderError("storage timeout"), 1.0)
+    assert service.chunk_started("j", 0, "t1", "n1")
+    assert counted(service).chunks["requeued"] == 1 and counted(service).chunks["retried"] == 1
