@@ -93,25 +93,34 @@ class ChunkStore:
         )
         return bool(written)
 
-    def chunk_started(self, job_id: str, index: int, node: str, task_id: str | None) -> ChunkRecord:
-        """Mark a chunk running on `node` and count the attempt."""
+    def chunk_started(
+        self, job_id: str, index: int, node: str, task_id: str | None, *, copy: bool = False
+    ) -> ChunkRecord:
+        """Mark a chunk running on `node` and count the attempt. ``copy``: a speculative copy
+        beside a running one, which keeps the progress (and start) the first copy made."""
         chunk = self.chunk(job_id, index)
         chunk.state = ChunkState.RUNNING
         chunk.node = node
         chunk.task_id = task_id
         chunk.attempts += 1
-        chunk.frames_done = 0
-        chunk.started_at = chunk.updated_at = self.now()
+        chunk.updated_at = self.now()
+        if not copy:
+            chunk.frames_done = 0
+            chunk.started_at = chunk.updated_at
         chunk.error = None
         self.save_chunk(job_id, chunk)
         self.redis.zrem(keys.QUEUED, f"{job_id}:{index}")
         return chunk
 
     def chunk_progress(self, job_id: str, index: int, frames_done: int) -> None:
-        """Record how many frames of a running chunk are done (and that it is alive)."""
+        """Record how many frames of a running chunk are done (and that it is alive). While
+        two copies run, the chunk shows the one further on: their reports interleave, and
+        the job's progress must not jump back and forth between them."""
         chunk = self.chunk(job_id, index)
         if chunk.state is ChunkState.RUNNING:
-            chunk.frames_done = frames_done
+            chunk.frames_done = (
+                max(chunk.frames_done, frames_done) if chunk.speculative else frames_done
+            )
             chunk.updated_at = self.now()
             self.save_chunk(job_id, chunk)
 

@@ -77,17 +77,20 @@ class WorkerHooks(MergeHooks):
             if not self._nobody_left(job_id, chunk.error):
                 self.dispatcher.fill()
             return False
+        running = chunk.state is ChunkState.RUNNING
         # The chunk's own message handed out again while its record says running, and no copy
         # of it was sent: the process that ran it died without a word (a pool process killed,
         # out of memory) and Celery gave the message back (task_reject_on_worker_lost). A
         # re-run like any requeue. (A straggler's copy carries the chunk's task id too, but
         # the tick marked the chunk speculative before sending it.)
-        redelivered = chunk.state is ChunkState.RUNNING and bool(task_id)
-        redelivered = redelivered and task_id == chunk.task_id and not chunk.speculative
-        if chunk.state is ChunkState.RUNNING and chunk.node not in (None, node):
+        redelivered = running and bool(task_id) and task_id == chunk.task_id
+        redelivered = redelivered and not chunk.speculative
+        if running and chunk.node not in (None, node):
             chunk.speculative = True  # a second copy of a straggler: both run, first wins
             self.store.save_chunk(job_id, chunk)
-        chunk = self.store.chunk_started(job_id, index, node, task_id)
+        # A copy beside a running one keeps the progress the first one made.
+        copy = running and chunk.speculative and not redelivered
+        chunk = self.store.chunk_started(job_id, index, node, task_id, copy=copy)
         if redelivered:
             self.publish(job_id, "chunk_requeued", chunk=index, reason="redelivered", node=node)
         self.publish(job_id, "chunk_started", chunk=index, node=node, attempt=chunk.attempts)

@@ -324,3 +324,28 @@ def test_a_chunk_whose_process_died_counts_as_requeued_when_its_message_comes_ba
     service.chunk_retrying("j", 0, RenderError("storage timeout"), 1.0)
     assert service.chunk_started("j", 0, "t1", "n1")
     assert counted(service).chunks["requeued"] == 1 and counted(service).chunks["retried"] == 1
+
+
+def test_a_speculative_copy_keeps_the_chunks_progress_from_going_back(
+    service: WorkerHooks,
+) -> None:
+    """A straggler at 6 of 10 frames gets a copy on an idle node. Before, the copy's start
+    showed the chunk at 0 frames, and then the job's progress jumped between the two copies'
+    reports (6, 1, 7, 2...)."""
+    assert service.chunk_started("j", 0, "a", "n1")
+    service.store.chunk_progress("j", 0, 6)
+    straggler = service.store.chunk("j", 0)
+    straggler.speculative = True  # as the tick marks it before sending its copy
+    service.store.save_chunk("j", straggler)
+    service.dispatcher.send_chunk("j", 0, "normal")
+    copy = service.store.chunk("j", 0).task_id
+    assert copy and service.chunk_started("j", 0, copy, "n2")
+    assert service.store.get("j").frames_done == 6
+    shown = []
+    for done in (1, 7, 2, 8):  # the copy's and the first's reports, interleaved
+        service.store.chunk_progress("j", 0, done)
+        shown.append(service.store.get("j").frames_done)
+    assert shown == [6, 7, 7, 8]
+    # The cluster's frames per second divide those frames by the first copy's time
+    assert service.store.chunk("j", 0).started_at == straggler.started_at
+    assert counted(service).chunks["requeued"] == 0  # a copy, not a re-run of a dead one
