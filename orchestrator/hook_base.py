@@ -19,15 +19,12 @@ from orchestrator.budgets import cost_so_far, settle_job
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_cancel import end_chunks
 from orchestrator.job_events import publish_event
-from orchestrator.job_record import JobNotFound, JobState
+from orchestrator.job_record import CHUNK_STOPPED, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.render_counters import CLUSTER, event_counts, record
 from workers.job_spec import JobSpec, job_prefix
 
 log = logging.getLogger(__name__)
-
-#: The error of a failed job's chunks that had not finished (stopped, or never started).
-CHUNK_STOPPED = "stopped: the job failed"
 
 
 class HookBase:

@@ -15,7 +15,7 @@ from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_events import publish_event
-from orchestrator.job_record import ChunkState, JobNotFound, JobState
+from orchestrator.job_record import CHUNK_CANCELLED, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.render_counters import job_ended
 from providers.storage import open_storage
@@ -23,8 +23,6 @@ from workers.job_spec import job_prefix
 
 log = logging.getLogger(__name__)
 
-#: The error of a cancelled job's chunks that had not finished (they are ``failed``).
-CHUNK_CANCELLED = "cancelled"
 #: Job states the hard stop cancels; a merging job's frames are paid for, its merge finishes.
 STOPPABLE = (JobState.QUEUED, JobState.PLANNING, JobState.RENDERING)
 

@@ -72,6 +72,12 @@ def check_transition(current: JobState, target: JobState) -> None:
     raise InvalidTransition(f"a {current} job cannot become {target}")
 
 
+#: The error of a cancelled job's chunks that had not finished (they are ``failed``).
+CHUNK_CANCELLED = "cancelled"
+#: The error of a failed job's chunks that had not finished (stopped, or never started).
+CHUNK_STOPPED = "stopped: the job failed"
+
+
 @dataclass
 class ChunkRecord:
     """One chunk of a job."""
@@ -106,6 +112,12 @@ class ChunkRecord:
     def frames(self) -> int:
         """Frames in the chunk."""
         return self.end - self.start
+
+    @property
+    def stopped(self) -> bool:
+        """Whether it is failed only because its job ended (a cancel, another chunk's
+        failure): no fault of the node it ran on."""
+        return self.state is ChunkState.FAILED and self.error in (CHUNK_CANCELLED, CHUNK_STOPPED)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

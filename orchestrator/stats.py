@@ -228,7 +228,8 @@ def node_metrics(
                 active[chunk.node] = active.get(chunk.node, 0) + 1
             elif chunk.state is ChunkState.DONE:
                 completed[chunk.node] = completed.get(chunk.node, 0) + 1
-            elif chunk.state in (ChunkState.FAILED, ChunkState.RETRYING):
+            elif chunk.state in (ChunkState.FAILED, ChunkState.RETRYING) and not chunk.stopped:
+                # One stopped by its job's end (a user's cancel) is no failure of the node.
                 failed[chunk.node] = failed.get(chunk.node, 0) + 1
     result = []
     for beat in heartbeats:

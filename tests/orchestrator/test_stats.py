@@ -8,6 +8,7 @@ import json
 import pytest
 import redis
 
+from common.errors import RenderError
 from common.names import (
     PRIORITIES,
     QUEUE_AUDIO,
@@ -19,6 +20,7 @@ from common.names import (
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import make_app
+from orchestrator.job_cancel import cancel
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.stats import (
@@ -29,6 +31,7 @@ from orchestrator.stats import (
     node_metrics,
     queue_lengths,
 )
+from orchestrator.worker_hooks import WorkerHooks
 
 # -- queues ---------------------------------------------------------------------------------------
 
@@ -294,3 +297,29 @@ def test_collect_node_metrics(busy_store: JobStore) -> None:
     assert (b.name, b.status, b.concurrency, b.active_chunks) == ("node-b", "draining", 3, 1)
     assert a.uptime_seconds == pytest.approx(60, abs=5)
     assert a.heartbeat_age_seconds < 5
+
+
+def test_chunks_stopped_by_their_jobs_end_are_no_failures_of_their_nodes(
+    redis_url: str,
+) -> None:
+    """A user's cancel (or another chunk's failure) stops the chunks running on healthy nodes;
+    before, each showed as a failure of its node (cloudrender_node_failed_chunks, the Grafana
+    "Chunks per node" panel, the web dashboard) for the week the job is kept."""
+    store = JobStore.from_url(redis_url)
+    service = WorkerHooks(store, make_app(Settings(broker_url=redis_url)))
+    for job_id in ("cancelled", "failed"):
+        store.create(JobRecord(id=job_id, frames=20), {})
+        store.set_chunks(job_id, [ChunkRecord(0, 0, 10), ChunkRecord(1, 10, 20)], {})
+        store.transition(job_id, JobState.PLANNING)
+        store.transition(job_id, JobState.RENDERING)
+    store.chunk_started("cancelled", 0, "healthy", "t1")
+    store.chunk_started("cancelled", 1, "healthy", "t2")
+    cancel(store, "cancelled", "cancelled by request", app=None)
+    store.chunk_started("failed", 0, "faulty", "t3")
+    store.chunk_started("failed", 1, "healthy", "t4")
+    service.chunk_failed("failed", 0, RenderError("clip 'x': corrupt"))  # fails the job
+    for name in ("healthy", "faulty"):
+        beat = {"name": name, "concurrency": 1, "since": 0, "time": store.now()}
+        store.redis.set(keys.node(name), json.dumps(beat), ex=60)
+    failed = {n.name: n.failed_chunks for n in collect_node_metrics(store)}
+    assert failed == {"faulty": 1, "healthy": 0}
