@@ -113,6 +113,18 @@ def test_the_counters_are_read_as_counters(dashboard: dict[str, Any]) -> None:
         assert any(f"rate({name}_bucket" in q and "by (le)" in q for q in quantiles), name
 
 
+def test_a_target_scraped_twice_counts_once(dashboard: dict[str, Any]) -> None:
+    """On Kubernetes the orchestrator's pod and its Service both say prometheus.io/scrape, and
+    the usual kubernetes-pods and kubernetes-service-endpoints jobs each scrape it: its
+    counters (node "cluster": cancels; the orchestrator's: requeues, speculative copies)
+    arrive twice, with different job/instance labels. Each rate is first reduced per node."""
+    names = {name for name, _ in COUNTER_METRICS} | {f"{n}_bucket" for n, _ in HISTOGRAM_METRICS}
+    counted = [e for e in expressions(dashboard) if names & set(NAME.findall(e))]
+    assert counted
+    for expr in counted:
+        assert re.search(r"max by \(node\b[^)]*\) \((rate|increase)\(cloudrender_", expr), expr
+
+
 def test_dashboard_is_grafana_shaped(dashboard: dict[str, Any]) -> None:
     assert dashboard["uid"] and dashboard["title"] and isinstance(dashboard["schemaVersion"], int)
     ids = [p["id"] for p in dashboard["panels"]]
