@@ -53,13 +53,16 @@ def add_cluster_parser(sub: Any) -> None:
 
 def cluster_status(args: argparse.Namespace) -> int:
     """Print the live nodes with their slots and heartbeats, and the cluster's totals."""
-    status = cluster_api(args).get_cluster_status()
+    api = cluster_api(args)
+    status = api.get_cluster_status()
     if args.json:
         print(json.dumps(dataclasses.asdict(status), indent=2))
         return 0
-    print(describe(status, time.time()))
+    # Heartbeats carry the cluster's time (Redis's clock), not this machine's.
+    now = api.store.now()
+    print(describe(status, now))
     if status.pools:
-        print(describe_pools(status.pools, time.time()))
+        print(describe_pools(status.pools, now))
     return 0
 
 
@@ -93,7 +96,7 @@ def cluster_scale(args: argparse.Namespace) -> int:
             f"asked for {plural(args.slots, 'slot')}, but after {args.wait:g}s the heartbeats "
             f"report {status.slots}; check the workers' logs"
         )
-    print(describe(status, time.time()))
+    print(describe(status, api.store.now()))
     return 0
 
 

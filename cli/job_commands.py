@@ -233,7 +233,9 @@ def run_status(args: argparse.Namespace) -> int:
         with service:
             return _status_http(service, args)
     api = cluster_api(args)
-    shown = _Shown(args.json)
+    # The record's times are the cluster's (Redis's clock): a client whose own clock is off
+    # would show the elapsed time, speed, ETA and cost so far off by as much.
+    shown = _Shown(args.json, clock=api.store.now)
     while True:
         record = api.get_job_status(args.job)
         shown(record, args.watch)
@@ -246,14 +248,15 @@ class _Shown:
     """Prints records as ``status`` does: text, or with --json the record as JSON (with --watch
     one record a line, JSON Lines, each time it changes: the last line is the final record)."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, clock: Callable[[], float] = time.time) -> None:
         self.as_json = as_json
+        self.clock = clock
         self.last = ""
 
     def __call__(self, record: Any, watch: bool) -> None:
         """Print `record` (nothing with --json --watch when it has not changed)."""
         if not self.as_json:
-            _show(record, watch)
+            _show(record, watch, self.clock())
             return
         if not watch:
             print(json.dumps(record.to_json(), indent=2))
@@ -264,11 +267,11 @@ class _Shown:
             self.last = line
 
 
-def _show(record: Any, watch: bool) -> None:
-    """Print the record as ``status`` does (in place on a terminal with --watch)."""
+def _show(record: Any, watch: bool, now: float) -> None:
+    """Print the record as ``status`` does at `now` (in place on a terminal with --watch)."""
     from cli.status_view import render_status
 
-    text = render_status(record)
+    text = render_status(record, now)
     if watch and sys.stdout.isatty():
         sys.stdout.write("\x1b[H\x1b[2J" + text + "\n")
     else:

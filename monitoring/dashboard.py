@@ -107,7 +107,8 @@ def collect(
     now: float | None = None,
 ) -> Snapshot:
     """Read the cluster and its active jobs into a Snapshot (raises what the API raises)."""
-    now = time.time() if now is None else now
+    # The cluster's time: its records' times are Redis's clock, not this machine's.
+    now = api.store.now() if now is None else now
     cluster = api.get_cluster_status()
     paused = api.paused()
     rows: list[JobRow] = []
