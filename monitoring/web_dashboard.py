@@ -161,7 +161,8 @@ def snapshot(
     a cached one: it reads every stored job); `history`'s chart is included when given (its
     owner samples it); `host_gpu` is this host's GPU utilisation.
     """
-    now = time.time() if now is None else now
+    # The cluster's time (Redis's clock): the records' times are in it, not this machine's.
+    now = api.store.now() if now is None else now
     cluster = api.get_cluster_status()
     active, finished = read_jobs(api, recent)
     metrics = api.get_node_metrics() if nodes is None else nodes

@@ -203,7 +203,8 @@ class DashboardFeed:
         if cached is None or now - cached[0] >= self.nodes_every:
             cached = (now, self.api.get_node_metrics(), host_gpu())
             self._nodes = cached
-        data = snapshot(self.api, now=now, nodes=cached[1], host_gpu=cached[2])
+        # The jobs and nodes measured on the cluster's clock, as their records are written.
+        data = snapshot(self.api, nodes=cached[1], host_gpu=cached[2])
         with self._lock:
             data["throughput"] = self.history.chart(now)
         return data
