@@ -5,8 +5,6 @@ final record), over Redis and over HTTP."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import pytest
 
@@ -67,19 +65,23 @@ def test_watching_a_running_job_as_json_ends_with_its_final_record(
     store.transition("run", JobState.PLANNING)
     store.transition("run", JobState.RENDERING)
 
-    def finish() -> None:
-        time.sleep(3)
+    watcher = cli.with_env(CLOUDRENDER_BROKER_URL=redis_url).start(
+        "status", "run", "--json", "--watch"
+    )
+    try:
+        assert watcher.stdout is not None
+        first = watcher.stdout.readline()  # the job is still rendering when this line comes
         store.transition("run", JobState.MERGING)
         store.transition("run", JobState.COMPLETED)
-
-    later = threading.Thread(target=finish)
-    later.start()
-    watched = cli.with_env(CLOUDRENDER_BROKER_URL=redis_url)("status", "run", "--json", "--watch")
-    later.join()
-    assert watched.returncode == 0, watched.stderr
-    states = [r["state"] for r in json_lines(watched.stdout)]
+        rest, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+    assert watcher.returncode == 0, err
+    states = [r["state"] for r in json_lines(first + rest)]
     assert states[0] == "rendering" and states[-1] == "completed", states
-    assert len(states) == len(watched.stdout.splitlines())  # one object a line, no text
+    assert len(states) == len((first + rest).splitlines())  # one object a line, no text
 
 
 def test_status_json_over_http_exits_as_status(
