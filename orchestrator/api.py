@@ -26,7 +26,13 @@ from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api_cache import job_quote, open_cache
 from orchestrator.api_cluster import ClusterControl
-from orchestrator.api_estimate import JobEstimate, accuracy, estimate_job, estimate_record
+from orchestrator.api_estimate import (
+    JobEstimate,
+    accuracy,
+    estimate_job,
+    estimate_record,
+    parse_deadline,
+)
 from orchestrator.api_results import (
     Billing,
     CostLimitExceeded,
@@ -41,7 +47,7 @@ from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_cancel import cancel
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.scheduling import deadline_time, future_deadline
+from orchestrator.scheduling import future_deadline
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
     NodeMetrics,
@@ -111,6 +117,7 @@ class CloudRenderingAPI(ClusterControl):
         """Validate, estimate, check the cost ceiling, and queue a job; return its id.
 
         ``project_name``/``user``: who the job is billed to (budgets, billing export).
+        ``deadline``: epoch seconds, a datetime, ISO 8601 (UTC if naive) or ``+N[smhd]`` from now.
 
         ``local_delivery=False``: workers never write a local ``output`` path, the caller
         fetches the video itself (``download``), as ``cloudrender render`` does.
@@ -122,7 +129,9 @@ class CloudRenderingAPI(ClusterControl):
         if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
             # NaN compares false with every cost: the ceiling would be off without a word.
             raise RenderError(f"max cost {max_cost!r} must be a number of dollars, 0 or more")
-        when = future_deadline(deadline_time(deadline), deadline, time.time())
+        # "+2h" as the CLI, estimate_cost and the past-deadline message itself take it
+        now = time.time()
+        when = future_deadline(parse_deadline(deadline, now), deadline, now)
         storage_url = self._storage_url()
         prepared = self._project(project, settings, base_dir, output)
         timeline = prepared.timeline
@@ -154,7 +163,7 @@ class CloudRenderingAPI(ClusterControl):
         # The ranges the job was submitted with, to measure the estimate against the actual.
         try:
             record.estimate = estimate_record(
-                self._estimate(timeline, chunk_frames, use_cache, deadline=deadline)
+                self._estimate(timeline, chunk_frames, use_cache, deadline=when)
             )
         except RenderError:
             record.estimate = None

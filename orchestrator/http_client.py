@@ -35,7 +35,7 @@ from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
 from common.urls import redact_url
-from orchestrator.api_estimate import JobEstimate
+from orchestrator.api_estimate import JobEstimate, parse_deadline
 from orchestrator.api_results import JobLost, ReuseEstimate
 from orchestrator.estimate_quote import reuse_estimate
 from orchestrator.http_cluster import HTTPClusterControl
@@ -50,7 +50,6 @@ from orchestrator.http_events import EventSubscription, follow_events
 from orchestrator.http_project import output_name
 from orchestrator.http_uploads import AssetTransfer, HTTPAssetUploads
 from orchestrator.job_record import JobNotFound, JobRecord
-from orchestrator.scheduling import deadline_time
 from orchestrator.segment_cache import CacheStats
 from orchestrator.wire import from_wire
 
@@ -156,7 +155,8 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
         if user:
             raise RenderError("over HTTP the API key decides the user; leave user empty")
         _cache_always(use_cache)
-        when = deadline_time(deadline)
+        # sent as epoch seconds: "+2h" counts from now, here, as CloudRenderingAPI counts it
+        when = parse_deadline(deadline, time.time())
         document = self._send_project(project, settings, base_dir, output)
         body: dict[str, Any] = {
             "project": document,

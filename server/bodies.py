@@ -26,7 +26,10 @@ MediaField = Field(
     'an EDL\'s media as {"asset": <reference>, "timecode": "01:00:00:00" | null, "fps": '
     '"24000/1001" | 25 | null}, the start timecode and frame rate its source times count by',
 )
-Deadline = Field(default=None, description="when the video is needed: ISO 8601 or epoch seconds")
+Deadline = Field(
+    default=None,
+    description="when the video is needed: ISO 8601, epoch seconds or +N[smhd] from now",
+)
 
 
 class _Body(BaseModel):

@@ -383,6 +383,16 @@ def test_submit_uploads_missing_media_once_and_sends_references(
         assert puts[0].headers["authorization"] == f"Bearer {KEY}"
 
 
+def test_a_deadline_from_now_is_sent_as_a_time(media_project: Path) -> None:
+    """deadline="+2h" was refused here ("not an ISO 8601 time"), as CloudRenderingAPI took it."""
+    service = FakeService()
+    before = time.time()
+    with client_of(service) as api:
+        api.submit_job(str(media_project), output="/tmp/out.mp4", deadline="+2h")
+    sent = service.submitted[0]["deadline"]
+    assert before + 7200 <= sent <= time.time() + 7200
+
+
 def test_media_problems_are_found_before_anything_is_sent(tmp_path: Path) -> None:
     secret = tmp_path / "id_rsa"
     secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")

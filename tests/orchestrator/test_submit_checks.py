@@ -60,3 +60,14 @@ def test_a_cost_over_a_zero_ceiling_is_named_to_the_millionth(
     text = str(caught.value)
     assert text.startswith("estimated cost $0.0000") and "above the limit $0.00 " in text
     assert not text.startswith("estimated cost $0.0000 ")  # six places: not zero
+
+
+def test_a_deadline_from_now_is_taken_as_the_cli_and_the_estimate_take_it(
+    api: CloudRenderingAPI, tmp_path: Path
+) -> None:
+    """submit_job(deadline="+2h") was refused as "not an ISO 8601 time", though estimate_cost
+    takes it and the past-deadline message tells the user to write it."""
+    before = time.time()
+    job = api.submit_job(colour_project(1.0), output=str(tmp_path / "o.mp4"), deadline="+2h")
+    got = api.get_job_status(job).deadline
+    assert got is not None and before + 7200 <= got <= time.time() + 7200
