@@ -14,9 +14,11 @@ from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_estimate import accuracy
 from orchestrator.api_keys import ApiKey
-from orchestrator.api_results import Billing
+from orchestrator.api_results import Billing, ClusterStatus
 from orchestrator.budget_rules import Period, Scope, scope_key, window
 from orchestrator.job_record import JobNotFound
+from orchestrator.segment_cache import CacheStats
+from orchestrator.stats import NodeMetrics, RenderMetrics
 from orchestrator.wire import to_wire
 from server.auth import CurrentKey, OperatorKey, api_of
 from server.bodies import OrchestratorAnswer, PausedAnswer, RenderNodes, ScaleBody, StopAnswer
@@ -31,7 +33,11 @@ ACCURACY_JOBS = 100
 _OPERATOR = error_responses(403)
 
 
-@router.get("/v1/billing", summary="spend per day and per job", responses=error_responses())
+@router.get(
+    "/v1/billing",
+    summary="spend per day and per job",
+    responses={200: {"model": Billing}, **error_responses()},
+)
 def billing(
     key: CurrentKey, request: Request, days: Annotated[int, Query(ge=1, le=400)] = 30
 ) -> Any:
@@ -74,7 +80,11 @@ def _user_billing(api: CloudRenderingAPI, key: ApiKey, days: int) -> Billing:
     return Billing(sum(by_day.values()), by_day, jobs, measured)
 
 
-@router.get("/v1/cluster", summary="nodes, slots, queue and pools", responses=_OPERATOR)
+@router.get(
+    "/v1/cluster",
+    summary="nodes, slots, queue and pools",
+    responses={200: {"model": ClusterStatus}, **_OPERATOR},
+)
 def cluster_status(key: OperatorKey, request: Request) -> Any:
     """Live nodes, render slots, queued chunks, active jobs and the autoscaled pools."""
     return to_wire(api_of(request).get_cluster_status())
@@ -179,19 +189,31 @@ def emergency_stop(key: OperatorKey, request: Request) -> dict[str, Any]:
     return {"cancelled": api.cancel_all(), "paused": api.paused()}
 
 
-@router.get("/v1/metrics", summary="render metrics now", responses=_OPERATOR)
+@router.get(
+    "/v1/metrics",
+    summary="render metrics now",
+    responses={200: {"model": RenderMetrics}, **_OPERATOR},
+)
 def metrics(key: OperatorKey, request: Request) -> Any:
     """The spec's RenderMetrics, measured from the job store and heartbeats now."""
     return to_wire(api_of(request).get_metrics())
 
 
-@router.get("/v1/nodes", summary="every live node's metrics", responses=_OPERATOR)
+@router.get(
+    "/v1/nodes",
+    summary="every live node's metrics",
+    responses={200: {"model": list[NodeMetrics]}, **_OPERATOR},
+)
 def nodes(key: OperatorKey, request: Request) -> Any:
     """NodeMetrics of every live worker node."""
     return [to_wire(node) for node in api_of(request).get_node_metrics()]
 
 
-@router.get("/v1/cache", summary="the segment cache's size, hits and misses", responses=_OPERATOR)
+@router.get(
+    "/v1/cache",
+    summary="the segment cache's size, hits and misses",
+    responses={200: {"model": CacheStats}, **_OPERATOR},
+)
 def cache_stats(key: OperatorKey, request: Request) -> Any:
     """CacheStats of the segment cache in the service's storage."""
     return to_wire(api_of(request).cache_stats())

@@ -22,6 +22,7 @@ from starlette.background import BackgroundTask
 from chunking.timeline.project import container_of
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_estimate import JobEstimate
 from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.wire import to_wire
@@ -194,7 +195,11 @@ def list_jobs(
     return {"jobs": jobs}
 
 
-@router.get("/v1/jobs/{job_id}", summary="a job's record", responses=error_responses(404))
+@router.get(
+    "/v1/jobs/{job_id}",
+    summary="a job's record",
+    responses={200: {"model": JobRecord}, **error_responses(404)},
+)
 def get_job(job_id: str, key: CurrentKey, request: Request) -> Any:
     """The job's record with per-chunk state (JobRecord)."""
     return to_wire(visible_job(api_of(request), key, job_id))
@@ -203,7 +208,10 @@ def get_job(job_id: str, key: CurrentKey, request: Request) -> Any:
 @router.post(
     "/v1/jobs/{job_id}/cancel",
     summary="cancel a job",
-    responses=error_responses(404, 409, e409="the job already finished"),
+    responses={
+        200: {"model": JobRecord},
+        **error_responses(404, 409, e409="the job already finished"),
+    },
 )
 def cancel_job(job_id: str, key: CurrentKey, request: Request) -> Any:
     """Stop a job: queued chunks never start, running ones stop within a second or two."""
@@ -360,7 +368,7 @@ def _remove(folder: str) -> None:
 @router.post(
     "/v1/estimate",
     summary="estimate time and cost without submitting",
-    responses=error_responses(400, 413, 415),
+    responses={200: {"model": JobEstimate}, **error_responses(400, 413, 415)},
 )
 def estimate(body: EstimateBody, key: CurrentKey, request: Request) -> Any:
     """Time (p10/p50/p90) and cost per pool and market, and the recommended option."""
