@@ -56,7 +56,23 @@ class Project:
             problems.append(f"{conflict}: ask for lossless or for {codec}, not both")
         if problems:
             raise EncodeError("; ".join(problems))
-        return dataclasses.replace(self, timeline=dataclasses.replace(self.timeline, export=export))
+        timeline = dataclasses.replace(self.timeline, export=export)
+        if codec is None and (export.container, export.lossless) != (
+            current.container,
+            current.lossless,
+        ):
+            timeline = dataclasses.replace(timeline, warnings=self._retold(current, export))
+        return dataclasses.replace(self, timeline=timeline)
+
+    def _retold(self, before: ExportSettings, after: ExportSettings) -> tuple[str, ...]:
+        """The load's warnings with "the codec is ignored" told for the export the render gets:
+        the load named the project's own container ("lossless output in mp4" for an .mkv
+        output), or said nothing where `--lossless` or the output's container made the
+        project's codec the ignored one."""
+        named = pick(settings_export(self.document), "codec", "video_codec") is not None
+        old, new = _codec_ignored(before), _codec_ignored(after) if named else None
+        kept = tuple(w for w in self.timeline.warnings if w != old)
+        return kept + (new,) if new is not None else kept
 
     def _export_in(self, container: str) -> ExportSettings | None:
         """The document's export settings read as if they named ``container``, when they leave
@@ -100,6 +116,13 @@ def read_project(
             raise ValidationError([f"settings.export: {problem}" for problem in problems])
         return project
     return project.with_export(export, output=output)
+
+
+def _codec_ignored(export: ExportSettings) -> str | None:
+    """The warning that a lossless export renders with its container's lossless encoder, not
+    the codec it names (as parse_export words it), or None."""
+    conflict = lossless_conflict(export.container, export.codec) if export.lossless else None
+    return None if conflict is None else f"settings.export: {conflict}: the codec is ignored"
 
 
 def check_memory(timeline: Timeline, max_frame_bytes: int) -> None:

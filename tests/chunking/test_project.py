@@ -89,3 +89,38 @@ def test_overrides_asking_for_lossless_and_another_codec_are_refused(
     """An API submit's settings, or the command line: both asked for, one would be ignored."""
     with pytest.raises(EncodeError, match=f"not {overrides['codec']}: ask for lossless or for"):
         read_project(project_exporting(), export=overrides, output=output)
+
+
+@pytest.mark.parametrize(
+    ("export", "overrides", "output", "warning"),
+    [
+        (  # said "lossless output in mp4 is RGB H.264" of a render that wrote FFV1 in mkv
+            {"format": "mp4", "codec": "hevc", "quality": "lossless"},
+            None,
+            "film.mkv",
+            "settings.export: lossless output in mkv is FFV1, not hevc: the codec is ignored",
+        ),
+        (  # said nothing: h264 is mp4's lossless codec, not mkv's
+            {"format": "mp4", "codec": "h264", "lossless": True},
+            None,
+            "film.mkv",
+            "settings.export: lossless output in mkv is FFV1, not h264: the codec is ignored",
+        ),
+        (  # --lossless over a project naming hevc: the project's codec is the one ignored
+            {"codec": "hevc"},
+            {"lossless": True},
+            "film.mp4",
+            "settings.export: lossless output in mp4 is RGB H.264, not hevc: the codec is ignored",
+        ),
+        # said "lossless output in mkv is FFV1, not h264", of an mp4 that is RGB H.264
+        ({"format": "mkv", "codec": "h264", "lossless": True}, None, "film.mp4", None),
+        ({"format": "mkv", "quality": "lossless"}, None, "film.mp4", None),  # no codec named
+    ],
+)
+def test_the_ignored_codec_warning_names_the_container_the_output_gets(
+    export: dict[str, Any], overrides: dict[str, Any] | None, output: str, warning: str | None
+) -> None:
+    timeline = read_project(project_exporting(**export), export=overrides, output=output).timeline
+    assert timeline.export.lossless
+    expected = [warning] if warning else []
+    assert [w for w in timeline.warnings if "the codec is ignored" in w] == expected
