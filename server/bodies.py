@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chunking.timeline.fields import lone_surrogate
+from orchestrator.api_pools import PoolStatus
 
 Priority = Literal["low", "normal", "high", "urgent"]
 #: A project: a Timeline Studio document (object), an OpenTimelineIO document (JSON string) or
@@ -117,6 +118,12 @@ class StopAnswer(BaseModel):
 
     cancelled: list[str]
     paused: bool
+
+
+class PoolList(BaseModel):
+    """``GET /v1/cluster/pools``: every pool as the autoscaler last left it."""
+
+    pools: list[PoolStatus]
 
 
 class RenderNodes(BaseModel):

@@ -21,7 +21,14 @@ from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import NodeMetrics, RenderMetrics
 from orchestrator.wire import to_wire
 from server.auth import CurrentKey, OperatorKey, api_of
-from server.bodies import OrchestratorAnswer, PausedAnswer, RenderNodes, ScaleBody, StopAnswer
+from server.bodies import (
+    OrchestratorAnswer,
+    PausedAnswer,
+    PoolList,
+    RenderNodes,
+    ScaleBody,
+    StopAnswer,
+)
 from server.errors import error_responses
 
 router = APIRouter(tags=["cluster"])
@@ -90,7 +97,11 @@ def cluster_status(key: OperatorKey, request: Request) -> Any:
     return to_wire(api_of(request).get_cluster_status())
 
 
-@router.get("/v1/cluster/pools", summary="the autoscaled pools", responses=_OPERATOR)
+@router.get(
+    "/v1/cluster/pools",
+    summary="the autoscaled pools",
+    responses={200: {"model": PoolList}, **_OPERATOR},
+)
 def cluster_pools(key: OperatorKey, request: Request) -> dict[str, Any]:
     """Every pool as the autoscaler last left it."""
     return {"pools": [to_wire(pool) for pool in api_of(request).get_pools()]}

@@ -64,6 +64,7 @@ TYPED = {
     "GET /v1/metrics": "RenderMetrics",
     "GET /v1/nodes": "NodeMetrics",
     "GET /v1/cache": "CacheStats",
+    "GET /v1/cluster/pools": "PoolStatus",
 }
 
 
@@ -99,7 +100,8 @@ def test_real_answers_match_the_documented_schemas(
         "POST /v1/estimate": client.post("/v1/estimate", json=project, headers=bearer(user_key)),
         "GET /v1/billing": client.get("/v1/billing", headers=bearer(user_key)),
     }
-    for route in ("GET /v1/cluster", "GET /v1/metrics", "GET /v1/nodes", "GET /v1/cache"):
+    operator_routes = ("/v1/cluster", "/v1/cluster/pools", "/v1/metrics", "/v1/nodes", "/v1/cache")
+    for route in (f"GET {path}" for path in operator_routes):
         answers[route] = client.get(route.split(" ")[1], headers=bearer(operator_key))
     # Then each is what docs/openapi.json says it is
     for route, answer in answers.items():
