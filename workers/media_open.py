@@ -70,7 +70,11 @@ def open_media(path: str) -> InputContainer:
     full = os.path.abspath(path)
     _sniff(path, full)
     try:
-        container = av.open("file:" + full, "r", container_options=dict(_OPTIONS))
+        # Tags in a legacy code page (a WAV's LIST/INFO from Windows tools, old QuickTime
+        # atoms) are not UTF-8; PyAV's strict decoding would fail the whole file on a title.
+        container = av.open(
+            "file:" + full, "r", container_options=dict(_OPTIONS), metadata_errors="replace"
+        )
     except av.error.FileNotFoundError:
         raise AssetNotFound(f"media file not found: {path}") from None
     except av.error.ArgumentError:

@@ -104,7 +104,9 @@ def video_header(path: str) -> tuple[Fraction, list[Mapping[str, str]]] | None:
     if not _regular(path):
         return None
     try:
-        with av.open("file:" + os.path.abspath(path), container_options=_FILE_ONLY) as container:
+        with av.open(
+            "file:" + os.path.abspath(path), container_options=_FILE_ONLY, metadata_errors="replace"
+        ) as container:
             rates = [s.average_rate or s.guessed_rate for s in container.streams.video]
             tags: list[Mapping[str, str]] = [
                 dict(container.metadata),
@@ -151,7 +153,9 @@ def _time_reference(path: str) -> tuple[int, Fraction] | None:
     if not _regular(path):
         return None
     try:
-        with av.open("file:" + os.path.abspath(path), container_options=_FILE_ONLY) as container:
+        with av.open(
+            "file:" + os.path.abspath(path), container_options=_FILE_ONLY, metadata_errors="replace"
+        ) as container:
             text = container.metadata.get("time_reference")
             rates = [s.rate for s in container.streams.audio if s.rate]
     except (av.error.FFmpegError, OSError, ValueError):
