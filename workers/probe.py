@@ -289,6 +289,10 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
     past = _past_end(clip, facts, fps)
     if past is not None:
         found.append(past)
+    silent = facts.opened is None and not facts.image and not facts.has_audio
+    if kind is TrackKind.AUDIO and silent and not clip.muted:
+        # Put there for its sound, it would render as silence with nothing said.
+        found.append("its media has no sound (no audio stream): on an audio track it is silent")
     if facts.animated:
         found.append(
             "its media is an animated image (APNG or WebP), of which only the first frame is "
@@ -355,8 +359,8 @@ def _header_facts(path: str) -> MediaFacts:
                 sound_seconds=sound,
                 has_audio=bool(container.streams.audio),
             )
-    except (MediaError, av.error.FFmpegError, OSError):
-        return MediaFacts()
+    except (MediaError, av.error.FFmpegError, OSError) as exc:
+        return MediaFacts(opened=str(exc))
 
 
 def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:
