@@ -183,7 +183,7 @@ def _source_chunks(
         opening = list(itertools.islice(frames, 2))
         grid = audio_clock.grid_of(opening, stream_time_base, origin)
         frames = itertools.chain(opening, frames)
-    seeked = start - SEEK_PREROLL > 0
+    seeked = start - SEEK_PREROLL > 0 and _seeks_true(container, stream)
     if seeked:
         target = origin + start - SEEK_PREROLL
         container.seek(math.floor(target / stream_time_base), stream=stream)
@@ -220,6 +220,18 @@ def _source_chunks(
                 yield seen
         if remaining == 0:
             return
+
+
+#: Demuxers that seek by byte rate: right for PCM, wrong for ADPCM (FFmpeg lands a third of
+#: the way for IMA or MS ADPCM blocks, and stamps the frame with the time asked for).
+_BYTE_RATE_SEEKING = frozenset({"wav", "w64"})
+
+
+def _seeks_true(container: InputContainer, stream: AudioStream) -> bool:
+    """Whether a seek in this stream lands where its timestamps say (else it is read from the
+    start: ADPCM decodes hundreds of times faster than real time)."""
+    name = stream.codec_context.name
+    return not (container.format.name in _BYTE_RATE_SEEKING and name.startswith("adpcm_"))
 
 
 def _blocks(count: int, size: int = 1 << 16) -> Iterator[int]:
