@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from providers.storage.base import (
@@ -105,6 +106,8 @@ def split_object_url(url: str) -> tuple[str, str]:
     """Split an object's URL into its storage's URL and its key (``s3://b/d/f.mp4``: ``f.mp4``).
 
     Checks the form only (no network): a supported scheme, a bucket or container, a file name.
+    A ``file://`` URL is percent-decoded first, as ``open_storage`` and the delivery read it,
+    so the key names the very file the URL does (``my%20film.mp4`` is ``my film.mp4``).
     """
     text = url.strip()
     match = _SCHEME.match(text)
@@ -113,18 +116,45 @@ def split_object_url(url: str) -> tuple[str, str]:
         raise StorageError(
             f"output URL {url!r} must be file://, s3://, gs:// or az:// (or a local path)"
         )
+    if scheme == "file":
+        return _split_file_url(url, text)
     parent, _, name = text.rpartition("/")
+    _check_file_name(url, name)
+    parts = urlsplit(text)
+    if not parts.netloc:
+        raise StorageError(f"output URL {url!r} names no bucket or container")
+    if not parts.path.strip("/"):
+        raise StorageError(f"output URL {url!r} names a bucket but no object in it")
+    validate_key(name)
+    return parent, name
+
+
+def _split_file_url(url: str, text: str) -> tuple[str, str]:
+    """A ``file://`` object URL as (the directory's URL, the file's name), both decoded."""
+    parts = urlsplit(text)
+    if parts.netloc not in ("", "localhost"):
+        raise StorageError(
+            f"output URL {url!r} names host {parts.netloc!r}; use file:///absolute/path/film.mp4 "
+            "(three slashes)"
+        )
+    if parts.query or parts.fragment:
+        raise StorageError(f"output URL {url!r} must not have a query or fragment")
+    _check_file_name(url, text.rpartition("/")[2])
+    path = unquote(parts.path)
+    if "\x00" in path:
+        raise StorageError(f"output URL {url!r} contains a NUL character")
+    directory, name = os.path.split(os.path.normpath(path))
+    _check_file_name(url, name)
+    validate_key(name)
+    return Path(directory).as_uri(), name
+
+
+def _check_file_name(url: str, name: str) -> None:
+    """Refuse an object URL whose last part is not a file name with an extension."""
     if not name or "." not in name.strip("."):
         raise StorageError(
             f"output URL {url!r} must end in a file name with an extension, e.g. film.mp4"
         )
-    parts = urlsplit(text)
-    if scheme != "file" and not parts.netloc:
-        raise StorageError(f"output URL {url!r} names no bucket or container")
-    if scheme != "file" and not parts.path.strip("/"):
-        raise StorageError(f"output URL {url!r} names a bucket but no object in it")
-    validate_key(name)
-    return (parent + "/" if parent == "file://" else parent), name
 
 
 def open_object_url(url: str) -> tuple[Storage, str]:

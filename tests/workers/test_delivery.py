@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from providers.storage import StorageError, split_object_url
 from workers.atomic import _HOST, PARTIAL_PREFIX
-from workers.delivery import deliver
+from workers.delivery import deliver, put_output
 from workers.job_policy import WorkerPolicy
 
 
@@ -32,3 +35,25 @@ def test_a_delivery_killed_outright_leaves_no_copy_behind_the_next(tmp_path: Pat
     finally:
         running.kill()
         running.wait()
+
+
+def test_a_merge_run_again_finds_its_video_at_a_percent_encoded_file_url(tmp_path: Path) -> None:
+    """``file:///.../my%20film.mp4`` is delivered to "my film.mp4"; a merge run again (its
+    worker lost after the delivery) must recognise that file as its own video, not refuse it."""
+    out = tmp_path / "out dir"
+    out.mkdir()
+    video = tmp_path / "video.mp4"
+    video.write_bytes(b"the video")
+    url = (out / "my film.mp4").as_uri()
+    assert "%20" in url
+    policy = WorkerPolicy(storage_url=(tmp_path / "s").as_uri(), output_roots=(str(out),))
+    for attempt in range(2):
+        put_output(url, str(video), str(tmp_path / f"scratch{attempt}"), policy=policy)
+    assert [p.name for p in out.iterdir()] == ["my film.mp4"]
+    assert (out / "my film.mp4").read_bytes() == b"the video"
+
+
+def test_a_file_url_naming_a_host_is_refused() -> None:
+    """``file://film.mp4`` (two slashes) names a host, not a file: refused, not written to '.'."""
+    with pytest.raises(StorageError, match="names host 'film.mp4'"):
+        split_object_url("file://film.mp4")
