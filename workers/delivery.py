@@ -95,7 +95,8 @@ def job_area(target: str, store_url: str) -> str | None:
     else:
         if local is not None:
             return None
-        split_object_url(target)  # a well-formed object URL
+        # A well-formed object URL; a bucket name the backend refuses is still compared.
+        split_object_url(target, names=False)
         full, base = _segments(target), _segments(store.url)
         if full[: len(base)] != base:
             return None

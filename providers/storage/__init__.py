@@ -102,10 +102,11 @@ def open_storage(url: str) -> Storage:
     return LocalStorage(os.path.normpath(path))
 
 
-def split_object_url(url: str) -> tuple[str, str]:
+def split_object_url(url: str, *, names: bool = True) -> tuple[str, str]:
     """Split an object's URL into its storage's URL and its key (``s3://b/d/f.mp4``: ``f.mp4``).
 
-    Checks the form only (no network): a supported scheme, a bucket or container, a file name.
+    Checks the form only (no network): a supported scheme, a bucket or container, a file name;
+    with ``names``, also the bucket's name and the path as the backend checks them.
     A ``file://`` URL is percent-decoded first, as ``open_storage`` and the delivery read it,
     so the key names the very file the URL does (``my%20film.mp4`` is ``my film.mp4``).
     """
@@ -125,8 +126,27 @@ def split_object_url(url: str) -> tuple[str, str]:
         raise StorageError(f"output URL {url!r} names no bucket or container")
     if not parts.path.strip("/"):
         raise StorageError(f"output URL {url!r} names a bucket but no object in it")
-    validate_key(name)
+    if names:
+        # Checked as the backend checks them: a bad one fails the submit, not the merge
+        # after the whole render.
+        _parse_cloud_url(scheme, text)
     return parent, name
+
+
+def _parse_cloud_url(scheme: str, url: str) -> None:
+    """Check a cloud URL's bucket or container and path the way its backend does."""
+    if scheme == "s3":
+        from providers.storage.s3 import parse_s3_url
+
+        parse_s3_url(url)
+    elif scheme == "gs":
+        from providers.storage.gcs import parse_gcs_url
+
+        parse_gcs_url(url)
+    else:
+        from providers.storage.azure import parse_azure_url
+
+        parse_azure_url(url)
 
 
 def _split_file_url(url: str, text: str) -> tuple[str, str]:

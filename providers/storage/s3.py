@@ -55,7 +55,7 @@ from providers.storage.s3_errors import (
 )
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
-__all__ = ["S3Storage", "map_s3_errors", "parse_s3_url"]
+__all__ = ["S3Storage", "check_location", "map_s3_errors", "parse_s3_url"]
 
 MiB = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
@@ -93,22 +93,7 @@ class S3Storage(RemoteStorage):
         multipart_chunksize: int = DEFAULT_MULTIPART_CHUNKSIZE,
         max_attempts: int = 5,
     ) -> None:
-        if not _BUCKET_NAME.match(bucket) or ".." in bucket:
-            raise StorageError(
-                f"invalid S3 bucket name {bucket!r}: use 3-63 lowercase letters, digits, '.' "
-                "and '-', starting and ending with a letter or digit"
-            )
-        # "jobs/" and "jobs" name the same prefix; a leading "/" is rejected like in keys.
-        prefix = prefix.rstrip("/")
-        if prefix:
-            try:
-                validate_key(prefix)
-            except StorageError as exc:
-                raise StorageError(
-                    f"invalid S3 prefix {prefix!r} for bucket {bucket!r}: "
-                    + str(exc).removeprefix(f"invalid storage key {prefix!r}: "),
-                    key=prefix,
-                ) from None
+        prefix = check_location(bucket, prefix)
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
         self.bucket = bucket
@@ -385,7 +370,30 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     bucket, _, prefix = rest.partition("/")
     if not bucket:
         raise StorageError(f"S3 URL {url!r} names no bucket; use s3://bucket/optional/prefix")
+    check_location(bucket, prefix)
     return bucket, prefix
+
+
+def check_location(bucket: str, prefix: str) -> str:
+    """The prefix without a trailing '/', if ``bucket`` and ``prefix`` are valid; else
+    StorageError naming the one that is not (no network: the form only)."""
+    if not _BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise StorageError(
+            f"invalid S3 bucket name {bucket!r}: use 3-63 lowercase letters, digits, '.' "
+            "and '-', starting and ending with a letter or digit"
+        )
+    # "jobs/" and "jobs" name the same prefix; a leading "/" is rejected like in keys.
+    prefix = prefix.rstrip("/")
+    if prefix:
+        try:
+            validate_key(prefix)
+        except StorageError as exc:
+            raise StorageError(
+                f"invalid S3 prefix {prefix!r} for bucket {bucket!r}: "
+                + str(exc).removeprefix(f"invalid storage key {prefix!r}: "),
+                key=prefix,
+            ) from None
+    return prefix
 
 
 if TYPE_CHECKING:

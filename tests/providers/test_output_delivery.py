@@ -18,6 +18,7 @@ from cli.render_command import render_distributed
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
+from orchestrator.submission import output_targets
 from providers.storage import StorageError, open_storage, split_object_url
 from tests.helpers import CLI, colour_project
 from tests.media import decode_rgb, write_project
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.timeout(300)
     [
         ("s3://bucket/deliveries/film.mp4", "s3://bucket/deliveries", "film.mp4"),
         ("s3://bucket/film.mp4", "s3://bucket", "film.mp4"),
-        ("gs://b/a/b/cut.mkv", "gs://b/a/b", "cut.mkv"),
+        ("gs://bucket/a/b/cut.mkv", "gs://bucket/a/b", "cut.mkv"),
         ("az://container/x.webm", "az://container", "x.webm"),
         ("file:///srv/out/film.mov", "file:///srv/out", "film.mov"),
         ("file:///film.mp4", "file:///", "film.mp4"),
@@ -50,11 +51,23 @@ def test_object_urls_split_into_storage_and_key(url: str, parent: str, key: str)
         ("gs://bucket/renders/film", "must end in a file name with an extension"),
         ("s3:///film.mp4", "names no bucket or container"),
         ("s3://film.mp4", "names a bucket but no object in it"),
+        # Refused by the backend only when the merge opened the URL, after the whole render.
+        ("s3://bucket/../film.mp4", "invalid S3 prefix '../film.mp4'.*'\\.\\.'"),
+        ("s3://Bad_Bucket/film.mp4", "invalid S3 bucket name 'Bad_Bucket'"),
+        ("s3://bucket/a//film.mp4", "empty parts"),
+        ("s3://bucket/film.mp4?versionId=1", "query or fragment"),
+        ("gs://B/film.mp4", "invalid GCS bucket name 'B'"),
+        ("gs://bucket/../film.mp4", "'\\.\\.'"),
+        ("az://c/film.mp4", "invalid Azure container name 'c'"),
+        ("az://container/take./film.mp4", "drops a '.'"),
     ],
 )
 def test_malformed_output_urls_are_refused(url: str, problem: str) -> None:
     with pytest.raises(StorageError, match=problem):
         split_object_url(url)
+    # The submit refuses it, before anything is rendered.
+    with pytest.raises(StorageError, match=problem):
+        output_targets(url, shared_disk=False)
 
 
 def short_project() -> dict[str, Any]:
