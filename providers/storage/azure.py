@@ -45,6 +45,10 @@ __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_
 DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 #: The largest blob one Put Blob request may carry (an Azure limit); larger ones need blocks.
 MAX_SINGLE_PUT = 5000 * 1024 * 1024
+#: Connection retries before the service has answered this store at all: the SDK's default
+#: back-off (15 s, then more) made an unreachable endpoint (a wrong BlobEndpoint, no network)
+#: take minutes to report; once it has answered, connection blips get the client's full policy.
+FIRST_CONTACT_CONNECT_RETRIES = 1
 # A blob batch request carries at most 256 sub-requests.
 _BATCH_LIMIT = 256
 # 3-63 lowercase letters, digits and single '-' between them; or one of the special containers.
@@ -70,6 +74,8 @@ class AzureBlobStorage(RemoteStorage):
         self._max_concurrency = max_concurrency
         # What from_url built the client with, so a pickled copy can build it again.
         self._client_options: dict[str, Any] | None = None
+        # Set once the service has answered (anything but a network failure or a 5xx).
+        self._reached = False
 
     @classmethod
     def from_url(
@@ -112,6 +118,7 @@ class AzureBlobStorage(RemoteStorage):
         # The client holds an HTTP session and the account key: neither belongs in a pickle.
         state = self.__dict__.copy()
         del state["_container"]
+        state["_reached"] = False  # the copy's own client has not reached anything yet
         if state["_client_options"] is None:
             state["_client_options"] = {}
         return state
@@ -137,6 +144,7 @@ class AzureBlobStorage(RemoteStorage):
                 length=os.fstat(src.fileno()).st_size,
                 overwrite=True,
                 max_concurrency=self._max_concurrency,
+                **self._retries(),
             )
 
     def get_file(self, key: str, path: str) -> None:
@@ -144,7 +152,9 @@ class AzureBlobStorage(RemoteStorage):
         name = self._name(key)
         with self._errors(key):
             # The first request happens here, so a missing blob fails before any file is made.
-            downloader = self._container.download_blob(name, max_concurrency=self._max_concurrency)
+            downloader = self._container.download_blob(
+                name, max_concurrency=self._max_concurrency, **self._retries()
+            )
 
         def fetch(out: IO[bytes]) -> None:
             with self._errors(key):
@@ -160,7 +170,9 @@ class AzureBlobStorage(RemoteStorage):
         name = self._name(key)
         with self._errors(key):
             # Not BlobClient.exists(): it answers False for a missing container too.
-            properties = self._container.get_blob_client(name).get_blob_properties()
+            properties = self._container.get_blob_client(name).get_blob_properties(
+                **self._retries()
+            )
         return int(properties.size)
 
     def delete(self, key: str) -> None:
@@ -168,7 +180,7 @@ class AzureBlobStorage(RemoteStorage):
         name = self._name(key)
         try:
             with self._errors(key):
-                self._container.delete_blob(name, delete_snapshots="include")
+                self._container.delete_blob(name, delete_snapshots="include", **self._retries())
         except ObjectNotFound:
             pass
 
@@ -183,6 +195,7 @@ class AzureBlobStorage(RemoteStorage):
                         *names[start : start + _BATCH_LIMIT],
                         delete_snapshots="include",
                         raise_on_any_failure=False,
+                        **self._retries(),
                     )
                 )
             for response in responses:
@@ -203,7 +216,9 @@ class AzureBlobStorage(RemoteStorage):
         validate_prefix(prefix)
         with self._errors(prefix):
             names = builtins.list(
-                self._container.list_blob_names(name_starts_with=self._root + prefix)
+                self._container.list_blob_names(
+                    name_starts_with=self._root + prefix, **self._retries()
+                )
             )
         return self._keys(names)
 
@@ -258,11 +273,21 @@ class AzureBlobStorage(RemoteStorage):
         """Blob name of a validated key."""
         return self._root + _check_dots(validate_key(key), "key")
 
+    def _retries(self) -> dict[str, Any]:
+        """Per-request retry options: few connection retries until the service has answered."""
+        return {} if self._reached else {"retry_connect": FIRST_CONTACT_CONNECT_RETRIES}
+
     @contextmanager
     def _errors(self, key: str) -> Iterator[None]:
-        """map_azure_errors for this container."""
-        with map_azure_errors(key, container=self.container_name):
-            yield
+        """map_azure_errors for this container; notes when the service has answered."""
+        try:
+            with map_azure_errors(key, container=self.container_name):
+                yield
+        except StorageError as exc:
+            # An answer from the service (a 404, a denial) shows it can be reached.
+            self._reached = self._reached or not exc.transient
+            raise
+        self._reached = True
 
 
 def parse_azure_url(url: str) -> tuple[str, str]:

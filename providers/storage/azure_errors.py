@@ -36,6 +36,8 @@ def map_azure_errors(key: str | None, *, container: str | None = None) -> Iterat
     failures a StorageError with ``transient`` set.
     """
     what = f"{key!r}" if key is not None else "Azure Blob Storage"
+    if container is not None:
+        what += f" in az://{container}"
     try:
         yield
     except StorageError:
@@ -50,7 +52,9 @@ def map_azure_errors(key: str | None, *, container: str | None = None) -> Iterat
         ) from exc
     except _NETWORK_ERRORS as exc:
         raise StorageError(
-            f"Azure request for {what} failed: {type(exc).__name__}: {_summary(exc)}",
+            f"Azure request for {what} failed: {type(exc).__name__}: {_summary(exc)}; the "
+            "storage endpoint is unreachable or slow (check the network, and the BlobEndpoint "
+            "or account of AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_ACCOUNT)",
             key=key,
             transient=True,
         ) from exc

@@ -44,6 +44,10 @@ DEFAULT_CHUNK_SIZE = 16 * 1024 * 1024
 # GCS rejects resumable chunks that are not whole multiples of 256 KiB.
 _CHUNK_QUANTUM = 256 * 1024
 _CONTENT_TYPE = "application/octet-stream"
+#: How long transient failures are retried before GCS has answered this store at all: an
+#: endpoint that cannot be reached (a wrong STORAGE_EMULATOR_HOST, no network) fails in
+#: seconds, not after the whole retry deadline; once it has answered, blips get the full one.
+FIRST_CONTACT_SECONDS = 10.0
 
 # Bucket names: lowercase letters, digits, '-', '_', '.'; 3-63 characters (up to 222 with dots).
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
@@ -74,7 +78,6 @@ class GCSStorage(RemoteStorage):
         self._chunk_size = chunk_size
         self._timeout = timeout
         self._retry_deadline = retry_deadline
-        self._retry = DEFAULT_RETRY.with_timeout(retry_deadline) if retry_deadline > 0 else None
         self._connect(client)
 
     def _connect(self, client: storage.Client | None) -> None:
@@ -84,6 +87,8 @@ class GCSStorage(RemoteStorage):
         self._bucket = self._client.bucket(self.bucket_name)
         # Set once the bucket is known to exist, so a 404 can be taken to mean a missing object.
         self._bucket_checked = False
+        # Set once the service has answered (anything but a network failure or a 5xx).
+        self._reached = False
 
     @classmethod
     def from_url(
@@ -108,16 +113,22 @@ class GCSStorage(RemoteStorage):
         """Pickle the settings only; the copy builds its client from its own environment."""
         # Clients hold sessions and credentials that neither pickle nor survive a fork.
         state = self.__dict__.copy()
-        for name in ("_client", "_bucket", "_owns_client", "_bucket_checked", "_retry"):
+        for name in ("_client", "_bucket", "_owns_client", "_bucket_checked", "_reached"):
             del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Restore the settings and connect with a client from the environment."""
         self.__dict__.update(state)
-        deadline = self._retry_deadline
-        self._retry = DEFAULT_RETRY.with_timeout(deadline) if deadline > 0 else None
         self._connect(None)
+
+    @property
+    def _retry(self) -> Any:
+        """The retry policy for the next request: short until the service has answered."""
+        deadline = self._retry_deadline
+        if not self._reached:
+            deadline = min(deadline, FIRST_CONTACT_SECONDS)
+        return DEFAULT_RETRY.with_timeout(deadline) if deadline > 0 else None
 
     def close(self) -> None:
         """Release the HTTP connections of a client this store created."""
@@ -273,12 +284,18 @@ class GCSStorage(RemoteStorage):
             with map_gcs_errors(key, bucket=self.bucket_name):
                 yield
         except ObjectNotFound as exc:
+            self._reached = True
             if writing:
                 # An upload only 404s when the bucket is not there.
                 raise_missing_bucket(self.bucket_name, key, exc)
             if not self._bucket_checked:
                 self._check_bucket(key, exc)
             raise
+        except StorageError as exc:
+            # An answer from the service (a denial, a refusal) shows it can be reached.
+            self._reached = self._reached or not exc.transient
+            raise
+        self._reached = True
 
     def _check_bucket(self, key: str, cause: ObjectNotFound) -> None:
         """After a 404 the emulator does not say what is missing; ask once about the bucket."""

@@ -21,6 +21,11 @@ _AUTH_HINT = (
     "the account may read and write objects in the bucket (roles/storage.objectAdmin)"
 )
 
+_NETWORK_HINT = (
+    "the GCS endpoint is unreachable or slow (check the network, and STORAGE_EMULATOR_HOST "
+    "when using an emulator)"
+)
+
 
 @contextmanager
 def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[None]:
@@ -31,6 +36,8 @@ def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[No
     connection failures a StorageError with ``transient`` set.
     """
     what = f"{key!r}" if key is not None else "GCS"
+    if bucket is not None:
+        what += f" in gs://{bucket}"
     try:
         yield
     except StorageError:
@@ -45,8 +52,10 @@ def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[No
         ) from exc
     except api_exceptions.RetryError as exc:
         # Retries only continue on transient errors, so running out of time is transient too.
+        unreachable = isinstance(exc.cause, NETWORK_ERRORS)
         raise StorageError(
-            f"GCS request for {what} kept failing: {exc.cause or exc.message}",
+            f"GCS request for {what} kept failing: {exc.cause or exc.message}"
+            + (f"; {_NETWORK_HINT}" if unreachable else ""),
             key=key,
             transient=True,
         ) from exc
@@ -97,7 +106,9 @@ def map_gcs_errors(key: str | None, *, bucket: str | None = None) -> Iterator[No
         ) from exc
     except NETWORK_ERRORS as exc:
         raise StorageError(
-            f"GCS request for {what} failed: {type(exc).__name__}: {exc}", key=key, transient=True
+            f"GCS request for {what} failed: {type(exc).__name__}: {exc}; {_NETWORK_HINT}",
+            key=key,
+            transient=True,
         ) from exc
     except requests.exceptions.RequestException as exc:
         raise StorageError(f"GCS request for {what} failed: {exc}", key=key) from exc

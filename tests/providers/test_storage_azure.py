@@ -24,7 +24,7 @@ from azure.storage.blob import (
     generate_account_sas,
 )
 
-from providers.storage import ObjectNotFound, StorageError
+from providers.storage import ObjectNotFound, StorageError, open_storage
 from providers.storage.azure import AzureBlobStorage, map_azure_errors, parse_azure_url
 from tests.providers.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, closed_port
 from tests.providers.storage_cases import OPS, run_op
@@ -290,6 +290,23 @@ def test_unreachable_endpoint_is_transient(
     assert info.value.transient
     assert not isinstance(info.value, ObjectNotFound)
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_endpoint_fails_in_seconds_with_the_default_retries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wrong BlobEndpoint (or no network): `open_storage` as the CLI and workers use it took
+    a minute and a half to fail; it says what is unreachable within seconds."""
+    endpoint = f"http://127.0.0.1:{closed_port()}/{AZURITE_ACCOUNT}"
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", connection_string(endpoint))
+    store = open_storage("az://renders/x")
+    started = time.monotonic()
+    with pytest.raises(StorageError) as info:
+        store.exists("film.mp4")
+    assert time.monotonic() - started < 30
+    assert info.value.transient
+    assert "az://renders" in str(info.value) and "unreachable" in str(info.value)
 
 
 @pytest.mark.parametrize("op", OPS)

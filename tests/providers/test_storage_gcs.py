@@ -25,7 +25,7 @@ from google.cloud import storage
 from google.cloud.storage import exceptions as gcs_exceptions
 from google.oauth2 import service_account as google_service_account
 
-from providers.storage import ObjectNotFound, StorageError
+from providers.storage import ObjectNotFound, StorageError, open_storage
 from providers.storage.gcs import GCSStorage, map_gcs_errors, parse_gcs_url
 from tests.providers.emulators import GCSEmulator, closed_port
 from tests.providers.storage_cases import OPS, run_op
@@ -279,6 +279,23 @@ def test_unreachable_endpoint_retries_until_the_deadline(
     assert info.value.transient
     # The retry gives up early when its next back-off would pass the deadline.
     assert elapsed < 5
+
+
+@pytest.mark.timeout(60)
+def test_an_unreachable_endpoint_fails_in_seconds_with_the_default_retries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A wrong STORAGE_EMULATOR_HOST (or no network): `open_storage` as the CLI and workers use
+    it took two minutes to fail; it says what is unreachable within seconds."""
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "test")
+    store = open_storage("gs://some-bucket/renders")
+    started = time.monotonic()
+    with pytest.raises(StorageError) as info:
+        store.exists("film.mp4")
+    assert time.monotonic() - started < 20
+    assert info.value.transient
+    assert "gs://some-bucket" in str(info.value) and "STORAGE_EMULATOR_HOST" in str(info.value)
 
 
 @pytest.mark.parametrize("op", OPS)
