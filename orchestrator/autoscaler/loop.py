@@ -274,13 +274,17 @@ class Autoscaler:
         present = sum(1 for n in view.engine_nodes or [] if n.state != TERMINATING)
         asked = engine.desired(pool)
         state, refused = unlaunched(state, pool, asked, present, self.policy, now)
-        if refused:
+        # Never below min_nodes: an Auto Scaling group refuses that size (every round, so the
+        # pool never backed off); the group goes on trying to hold its minimum itself.
+        target = max(present, pool.min_nodes)
+        if refused and target < asked:
             do(
-                f"set_desired {pool.name} {present} (the engine made {present} of {asked} "
+                f"set_desired {pool.name} {target} (the engine made {present} of {asked} "
                 f"nodes in {pool.boot_seconds * self.policy.boot_timeout_factor:g} s: "
                 "capacity refused or a quota?)",
-                functools.partial(engine.set_desired, pool, present),
+                functools.partial(engine.set_desired, pool, target),
             )
+        if refused:
             log.warning(
                 "pool %s: %d launch(es) never made by %s (no capacity, a quota?)",
                 pool.name,

@@ -1,6 +1,11 @@
 """An engine that keeps its nodes in memory: for simulations, dry runs and tests of the
 autoscaler's shell, the way ``LocalStorage`` stands in for a bucket. Nodes boot when the caller
 says (``boot``), or after ``boot_seconds`` of the clock it is given; nothing runs on them.
+
+It keeps the rules of the real engines that the autoscaler relies on: a size outside the
+pool's ``min_nodes``..``max_nodes`` is refused (as an Auto Scaling group refuses it), scale-in
+passes protected nodes over, and ``capacity`` caps the nodes it makes (spot capacity refused,
+a quota): it then holds a size it does not fill, as a real group does.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ class MemoryCompute:
 
     name = "memory"
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, capacity: int | None = None) -> None:
         self.clock = clock
+        #: the most nodes it makes over all its pools (None: no limit)
+        self.capacity = capacity
         self.groups: dict[str, _Group] = {}
         self.calls: list[str] = []
         #: set to make the next calls fail (an engine outage)
@@ -54,20 +61,30 @@ class MemoryCompute:
         return self._group(pool).desired
 
     def set_desired(self, pool: Pool, count: int) -> None:
-        """Launch nodes (pending) up to `count`; shrinking removes the newest, as engines do."""
-        if count > pool.max_nodes:
-            raise ComputeError(f"pool {pool.name}: {count} nodes is above max {pool.max_nodes}")
+        """Launch nodes (pending) up to `count` (within ``capacity``); shrinking removes the
+        newest unprotected ones, as engines do. A size outside min..max is refused."""
+        if not pool.min_nodes <= count <= pool.max_nodes:
+            raise ComputeError(
+                f"pool {pool.name}: cannot hold {count} nodes, the group allows "
+                f"{pool.min_nodes} to {pool.max_nodes}"
+            )
         group = self._group(pool)
         self.calls.append(f"set_desired {pool.name} {count}")
         group.desired = count
-        while len(group.nodes) < count:
+        while len(group.nodes) < count and self._can_launch():
             node_id = f"{pool.name}-{next(self._ids)}"
             group.nodes[node_id] = ProviderNode(
                 node_id, pool.name, PENDING, self.clock(), pool.market
             )
         newest = sorted(group.nodes.values(), key=lambda n: -(n.launched_at or 0.0))
-        for node in newest[: max(len(group.nodes) - count, 0)]:
+        victims = [n for n in newest if not n.protected][: max(len(group.nodes) - count, 0)]
+        for node in victims:
             del group.nodes[node.id]
+
+    def _can_launch(self) -> bool:
+        """Whether ``capacity`` leaves room for one more node."""
+        made = sum(len(group.nodes) for group in self.groups.values())
+        return self.capacity is None or made < self.capacity
 
     def nodes(self, pool: Pool) -> list[ProviderNode]:
         """The group's nodes; pending ones older than boot_seconds are running."""

@@ -386,6 +386,26 @@ def test_capacity_the_engine_never_makes_backs_off_and_moves_work_on_demand(
     assert status["backoff_until"] == pytest.approx(T0 + 10 + limit + 1 + POLICY.backoff_seconds)
 
 
+def test_capacity_never_made_backs_off_a_pool_with_min_nodes(store: JobStore) -> None:
+    # Before, the round lowered the spot group's size to the 0 nodes it held, below its
+    # min_nodes: an Auto Scaling group refuses that, so every round failed for the pool and
+    # it never backed off.
+    clock = Clock()
+    spot = dataclasses.replace(POOL, name="spot", market="spot", price_per_hour=0.2, min_nodes=1)
+    demand = dataclasses.replace(POOL, name="od", price_per_hour=1.0)
+    engines = {"spot": MemoryCompute(clock, capacity=0), "od": MemoryCompute(clock)}
+    config = PoolsConfig({"spot": spot, "od": demand})
+    submit(store, "job", 2_000, T0)
+    limit = spot.boot_seconds * POLICY.boot_timeout_factor
+    for step in range(int(limit // 10) + 3):
+        clock.now = T0 + 10 * step
+        result = Autoscaler(store, config, POLICY, engines=dict(engines)).run(clock.now)
+        assert result.errors == {}
+    assert engines["spot"].desired(spot) == 1  # its minimum, which the group keeps trying
+    status = {r["pool"]: r for r in pool_records(store.redis)}["spot"]
+    assert status["backoff_until"] is not None and status["backoff_until"] > clock.now
+
+
 def test_nodes_of_a_pool_gone_from_the_file_are_reported_until_it_is_back_and_drained(
     store: JobStore,
 ) -> None:
