@@ -161,25 +161,35 @@ def check_new_outputs(destination: str | None, output_url: str | None, store_url
 
 
 def check_free(target: str) -> None:
-    """Refuse an output path or URL where something already is (a malformed URL too)."""
+    """Refuse an output path or URL where something already is (a malformed URL too), or
+    one this process, which writes it itself, cannot (a missing bucket, denied access)."""
     if "://" in target:
         split_object_url(target)
-    if _taken(target):
+    try:
+        taken = _taken(target, strict=True)
+    except StorageError as exc:
+        raise StorageError(
+            f"output {target} cannot be written: {exc}", key=exc.key, transient=exc.transient
+        ) from None
+    if taken:
         raise JobRefused(
             f"output {target} already exists: a delivery never replaces a file or object; "
             "remove it or choose another name"
         )
 
 
-def _taken(target: str) -> bool:
-    """Whether something is at an output path or URL already (False when storage cannot say)."""
+def _taken(target: str, *, strict: bool = False) -> bool:
+    """Whether something is at an output path or URL already (False when storage cannot say;
+    with ``strict``, StorageError unless the failure may pass: the delivery retries those)."""
     local = local_output(target)
     if local is not None:
         return os.path.lexists(local)
     try:
         storage, key = open_object_url(target)
         return storage.exists(key)
-    except StorageError:
+    except StorageError as exc:
+        if strict and not exc.transient:
+            raise
         return False  # no rights to look from the client: the merge checks with its own
 
 

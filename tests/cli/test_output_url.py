@@ -105,3 +105,21 @@ def test_output_url_problems_are_one_line(cli: CLI, tmp_path: Path) -> None:
             lines = done.stderr.strip().splitlines()
             assert len(lines) == 1 and problem in lines[0], (url, mode, done.stderr)
     assert list(tmp_path.iterdir()) == [timeline]
+
+
+def test_an_output_bucket_that_does_not_exist_is_refused_before_the_render(
+    s3: tuple[CLI, str], tmp_path: Path
+) -> None:
+    """This machine writes the video itself: a missing bucket (or denied access) is known at
+    once, and was found only after the whole render, when the delivery failed."""
+    cli, bucket = s3
+    timeline = write_project(tmp_path / "p.json", colour_project(0.5))
+    url = f"s3://{bucket}-missing/deliveries/film.mp4"
+    for mode in (["--direct"], ["--workers", "1"]):
+        done = cli("render", str(timeline), "-o", url, *mode, cwd=tmp_path)
+        assert done.returncode == 2, (mode, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1, (mode, done.stderr)
+        assert f"'{bucket}-missing' does not exist" in lines[0], (mode, done.stderr)
+        # Refused up front, not by a delivery after the render.
+        assert lines[0].startswith(f"error: output {url} cannot be written:"), lines[0]
