@@ -21,7 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
-from azure.storage.blob import BlobSasPermissions, ContainerClient, generate_blob_sas
+from azure.storage.blob import (
+    BlobSasPermissions,
+    ContainerClient,
+    ContentSettings,
+    generate_blob_sas,
+)
 
 from providers.storage.azure_client import account_key_of, container_from_environment
 from providers.storage.azure_errors import map_azure_errors
@@ -35,7 +40,7 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
-from providers.storage.remote import TRANSIENT_STATUS, RemoteStorage, check_root
+from providers.storage.remote import TRANSIENT_STATUS, RemoteStorage, check_root, content_type
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
@@ -144,6 +149,7 @@ class AzureBlobStorage(RemoteStorage):
                 length=os.fstat(src.fileno()).st_size,
                 overwrite=True,
                 max_concurrency=self._max_concurrency,
+                content_settings=ContentSettings(content_type=content_type(key)),
                 **self._retries(),
             )
 

@@ -34,7 +34,12 @@ from providers.storage.base import (
     write_atomic,
 )
 from providers.storage.gcs_errors import map_gcs_errors, raise_missing_bucket
-from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage, check_root
+from providers.storage.remote import (
+    MAX_SIGNED_URL_SECONDS,
+    RemoteStorage,
+    check_root,
+    content_type,
+)
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "GCSStorage", "map_gcs_errors", "parse_gcs_url"]
@@ -145,7 +150,7 @@ class GCSStorage(RemoteStorage):
             blob.upload_from_file(
                 src,
                 size=os.fstat(src.fileno()).st_size,
-                content_type=_CONTENT_TYPE,
+                content_type=content_type(key),
                 timeout=self._timeout,
                 retry=self._retry,
             )

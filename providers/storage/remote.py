@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import mimetypes
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Self
@@ -27,8 +28,37 @@ NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 
+#: Media types of the files the service stores, by extension: the same on every machine
+#: (``mimetypes`` reads the host's own tables, which may lack .mkv). Others: mimetypes, else
+#: application/octet-stream.
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".avi": "video/x-msvideo",
+    ".m4a": "audio/mp4",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".mp3": "audio/mpeg",
+    ".opus": "audio/ogg",
+    ".json": "application/json",
+}
+OCTET_STREAM = "application/octet-stream"
+
 #: S3 SigV4 and GCS V4 signed URLs live at most seven days.
 MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
+
+
+def content_type(key: str) -> str:
+    """The media type an object is stored with, from its key's extension, so a browser given
+    its URL plays a video instead of downloading an unknown blob."""
+    extension = "." + key.rpartition(".")[2].lower() if "." in key.rpartition("/")[2] else ""
+    if extension in CONTENT_TYPES:
+        return CONTENT_TYPES[extension]
+    guessed, encoding = mimetypes.guess_type(key, strict=True)
+    return guessed if guessed and not encoding else OCTET_STREAM
 
 
 def check_root(prefix: str, url: str, check: Callable[[str], object] = validate_key) -> str:

@@ -46,7 +46,7 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
-from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage
+from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage, content_type
 from providers.storage.s3_errors import (
     http_status,
     map_s3_errors,
@@ -177,7 +177,13 @@ class S3Storage(RemoteStorage):
             pass
         client = self.client
         with map_storage_errors(key), map_s3_errors(key, bucket=self.bucket):
-            client.upload_file(path, self.bucket, name, Config=self.transfer_config)
+            client.upload_file(
+                path,
+                self.bucket,
+                name,
+                ExtraArgs={"ContentType": content_type(key)},
+                Config=self.transfer_config,
+            )
         self._bucket_seen = True
 
     def get_file(self, key: str, path: str) -> None:

@@ -61,3 +61,12 @@ def run_op(store: Storage, op: str, tmp_path: Path) -> object:
         "list": lambda: store.list(""),
     }
     return calls[op]()
+
+
+#: Keys and the media type a browser or player is handed with the object.
+MEDIA_TYPES = [
+    ("out/film.mp4", "video/mp4"),
+    ("jobs/1/segments/000001.MKV", "video/x-matroska"),
+    ("out/cut.webm", "video/webm"),
+    ("jobs/1/manifest", "application/octet-stream"),
+]

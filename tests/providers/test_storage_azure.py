@@ -27,7 +27,7 @@ from azure.storage.blob import (
 from providers.storage import ObjectNotFound, StorageError, open_storage
 from providers.storage.azure import AzureBlobStorage, map_azure_errors, parse_azure_url
 from tests.providers.emulators import AZURITE_ACCOUNT, AZURITE_KEY, Azurite, closed_port
-from tests.providers.storage_cases import OPS, run_op
+from tests.providers.storage_cases import MEDIA_TYPES, OPS, run_op
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -414,3 +414,15 @@ def test_map_azure_errors_passes_other_exceptions() -> None:
         raise ValueError("not ours")
     with pytest.raises(ObjectNotFound), map_azure_errors("k"):
         raise ObjectNotFound("already translated", key="k")
+
+
+def test_objects_carry_the_media_type_of_their_name(
+    store: AzureBlobStorage, client: ContainerClient, tmp_path: Path
+) -> None:
+    """A delivered film.mp4 was stored as application/octet-stream: a signed link downloaded
+    it instead of playing it."""
+    src = write(tmp_path / "src", b"not really a video")
+    for key, media_type in MEDIA_TYPES:
+        store.put_file(key, src)
+        properties = client.get_blob_client(f"root/dir/{key}").get_blob_properties()
+        assert properties.content_settings.content_type == media_type, key

@@ -28,7 +28,7 @@ from google.oauth2 import service_account as google_service_account
 from providers.storage import ObjectNotFound, StorageError, open_storage
 from providers.storage.gcs import GCSStorage, map_gcs_errors, parse_gcs_url
 from tests.providers.emulators import GCSEmulator, closed_port
-from tests.providers.storage_cases import OPS, run_op
+from tests.providers.storage_cases import MEDIA_TYPES, OPS, run_op
 
 MiB = 1024 * 1024
 
@@ -382,3 +382,15 @@ def test_map_gcs_errors_passes_other_exceptions() -> None:
         raise ValueError("not ours")
     with pytest.raises(ObjectNotFound), map_gcs_errors("k"):
         raise ObjectNotFound("already translated", key="k")
+
+
+def test_objects_carry_the_media_type_of_their_name(
+    store: GCSStorage, client: storage.Client, gcs_bucket: str, tmp_path: Path
+) -> None:
+    """A delivered film.mp4 was stored as application/octet-stream: a signed link downloaded
+    it instead of playing it."""
+    src = write(tmp_path / "src", b"not really a video")
+    for key, media_type in MEDIA_TYPES:
+        store.put_file(key, src)
+        blob = client.bucket(gcs_bucket).get_blob(f"root/dir/{key}")
+        assert blob is not None and blob.content_type == media_type, key

@@ -22,7 +22,7 @@ from providers.storage import ObjectNotFound, StorageError
 from providers.storage import s3 as s3_module
 from providers.storage.s3 import S3Storage, map_s3_errors
 from tests.providers.emulators import closed_port
-from tests.providers.storage_cases import BAD_KEYS
+from tests.providers.storage_cases import BAD_KEYS, MEDIA_TYPES
 
 PREFIX = "renders/v1"
 MiB = 1024 * 1024
@@ -566,3 +566,15 @@ def test_constructor_rejects(bucket: str, prefix: str, message: str) -> None:
 def test_constructor_normalises_the_prefix() -> None:
     store = S3Storage("ok-bucket", "a/b//")
     assert (store.prefix, store.url) == ("a/b", "s3://ok-bucket/a/b")
+
+
+def test_objects_carry_the_media_type_of_their_name(
+    store: S3Storage, raw: Any, tmp_path: Path
+) -> None:
+    """A delivered film.mp4 was stored as binary/octet-stream: a signed link downloaded it
+    instead of playing it."""
+    src = write(tmp_path / "src", b"not really a video")
+    for key, media_type in MEDIA_TYPES:
+        store.put_file(key, src)
+        head = raw.head_object(Bucket=store.bucket, Key=f"{PREFIX}/{key}")
+        assert head["ContentType"] == media_type, key
