@@ -40,7 +40,13 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
-from providers.storage.remote import TRANSIENT_STATUS, RemoteStorage, check_root, content_type
+from providers.storage.remote import (
+    CONNECT_TIMEOUT,
+    TRANSIENT_STATUS,
+    RemoteStorage,
+    check_root,
+    content_type,
+)
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "AzureBlobStorage", "map_azure_errors", "parse_azure_url"]
@@ -94,8 +100,9 @@ class AzureBlobStorage(RemoteStorage):
     ) -> AzureBlobStorage:
         """Open ``az://container/prefix`` in the account the environment names.
 
-        ``timeout`` bounds connecting and each read (SDK default: 20 s and 60 s); ``retries``
-        caps retries of transient failures (SDK default policy when None, 0 for none).
+        ``timeout`` bounds each read (SDK default: 60 s) and connecting (never longer than
+        CONNECT_TIMEOUT); ``retries`` caps retries of transient failures (SDK default policy
+        when None, 0 for none).
         """
         container, prefix = parse_azure_url(url)
         if chunk_size < 1:
@@ -103,9 +110,11 @@ class AzureBlobStorage(RemoteStorage):
         options: dict[str, Any] = {
             "max_block_size": chunk_size,
             "max_single_put_size": chunk_size,
+            # The SDK waits 20 s for a connection, on each of its tries.
+            "connection_timeout": CONNECT_TIMEOUT,
         }
         if timeout is not None:
-            options["connection_timeout"] = timeout
+            options["connection_timeout"] = min(timeout, CONNECT_TIMEOUT)
             options["read_timeout"] = timeout
         if retries is not None:
             options["retry_total"] = retries

@@ -35,6 +35,7 @@ from providers.storage.base import (
 )
 from providers.storage.gcs_errors import map_gcs_errors, raise_missing_bucket
 from providers.storage.remote import (
+    CONNECT_TIMEOUT,
     MAX_SIGNED_URL_SECONDS,
     RemoteStorage,
     check_root,
@@ -128,6 +129,11 @@ class GCSStorage(RemoteStorage):
         self._connect(None)
 
     @property
+    def _timeouts(self) -> tuple[float, float]:
+        """(connect, read) seconds for one request: connecting never takes the whole timeout."""
+        return (min(CONNECT_TIMEOUT, self._timeout), self._timeout)
+
+    @property
     def _retry(self) -> Any:
         """The retry policy for the next request: short until the service has answered."""
         deadline = self._retry_deadline
@@ -151,7 +157,7 @@ class GCSStorage(RemoteStorage):
                 src,
                 size=os.fstat(src.fileno()).st_size,
                 content_type=content_type(key),
-                timeout=self._timeout,
+                timeout=self._timeouts,
                 retry=self._retry,
             )
 
@@ -169,7 +175,7 @@ class GCSStorage(RemoteStorage):
                 blob.download_to_file(
                     out,
                     if_generation_match=generation,
-                    timeout=self._timeout,
+                    timeout=self._timeouts,
                     retry=self._retry,
                 )
 
@@ -199,7 +205,7 @@ class GCSStorage(RemoteStorage):
                         self._bucket,
                         prefix=self._root + prefix,
                         fields="items(name),nextPageToken",
-                        timeout=self._timeout,
+                        timeout=self._timeouts,
                         retry=self._retry,
                     )
                 ]
@@ -268,7 +274,7 @@ class GCSStorage(RemoteStorage):
         """The blob for ``key`` with its metadata loaded; ObjectNotFound when missing."""
         blob = self._bucket.blob(self._name(key))
         with self._errors(key):
-            blob.reload(projection="noAcl", timeout=self._timeout, retry=self._retry)
+            blob.reload(projection="noAcl", timeout=self._timeouts, retry=self._retry)
         return blob
 
     def _delete(self, key: str) -> bool:
@@ -277,7 +283,7 @@ class GCSStorage(RemoteStorage):
         try:
             with self._errors(key):
                 # Retrying a delete that already succeeded yields 404, which means "gone" here.
-                self._bucket.delete_blob(name, timeout=self._timeout, retry=self._retry)
+                self._bucket.delete_blob(name, timeout=self._timeouts, retry=self._retry)
         except ObjectNotFound:
             return False
         return True
@@ -306,7 +312,7 @@ class GCSStorage(RemoteStorage):
         """After a 404 the emulator does not say what is missing; ask once about the bucket."""
         try:
             with map_gcs_errors(key, bucket=self.bucket_name):
-                found = self._bucket.exists(timeout=self._timeout, retry=self._retry)
+                found = self._bucket.exists(timeout=self._timeouts, retry=self._retry)
         except StorageError as exc:
             # Without storage.buckets.get permission we cannot tell; keep the object's 404.
             if not exc.transient:

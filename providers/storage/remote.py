@@ -47,6 +47,11 @@ CONTENT_TYPES = {
 }
 OCTET_STREAM = "application/octet-stream"
 
+#: Seconds to wait for a TCP connection to a storage endpoint: the services answer in well
+#: under one; an endpoint behind a firewall that drops packets otherwise held each attempt for
+#: the whole read timeout, and a call for minutes over its retries.
+CONNECT_TIMEOUT = 5.0
+
 #: S3 SigV4 and GCS V4 signed URLs live at most seven days.
 MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
 

@@ -46,7 +46,12 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
-from providers.storage.remote import MAX_SIGNED_URL_SECONDS, RemoteStorage, content_type
+from providers.storage.remote import (
+    CONNECT_TIMEOUT,
+    MAX_SIGNED_URL_SECONDS,
+    RemoteStorage,
+    content_type,
+)
 from providers.storage.s3_errors import (
     http_status,
     map_s3_errors,
@@ -150,7 +155,7 @@ class S3Storage(RemoteStorage):
     def _make_client(self) -> Any:
         """A client with bounded retries and timeouts; path-style for custom endpoints."""
         config = Config(
-            connect_timeout=10,
+            connect_timeout=CONNECT_TIMEOUT,
             read_timeout=60,
             retries={"mode": "standard", "max_attempts": self.max_attempts},
             # Presigned URLs default to SigV2 in us-east-1, which signs no headers (so cannot

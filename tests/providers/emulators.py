@@ -76,6 +76,23 @@ def closed_port() -> int:
     return free_port()
 
 
+@contextlib.contextmanager
+def silent_port() -> Iterator[int]:
+    """A port where connections hang, as behind a firewall that drops packets: a listening
+    socket whose accept queue is full and is never served (Linux drops the further SYNs)."""
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(socket.socket())
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = int(server.getsockname()[1])
+        for _ in range(4):
+            filler = stack.enter_context(socket.socket())
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+        yield port
+
+
 def port_answers(port: int, host: str = "127.0.0.1") -> bool:
     """Whether something accepts TCP connections on ``host:port``."""
     try:
