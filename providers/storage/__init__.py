@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from common.urls import redact_url
 from providers.storage.base import (
     ObjectNotFound,
     Storage,
@@ -81,12 +82,13 @@ def open_storage(url: str) -> Storage:
     if match is None:
         return LocalStorage(text)
     scheme = match.group(1).lower()
+    _refuse_credentials(url, text)
     if scheme in _CLOUD:
         return _CLOUD[scheme](text)
     if scheme != "file":
         raise StorageError(
-            f"storage scheme {scheme} is not supported in {url!r}; use file://, s3://, gs:// "
-            "or az://"
+            f"storage scheme {scheme} is not supported in {redact_url(url)!r}; use file://, "
+            "s3://, gs:// or az://"
         )
     parts = urlsplit(text)
     if parts.netloc not in ("", "localhost"):
@@ -102,6 +104,17 @@ def open_storage(url: str) -> Storage:
     return LocalStorage(os.path.normpath(path))
 
 
+def _refuse_credentials(url: str, text: str) -> None:
+    """Refuse a URL with user information before its host: every later message would echo
+    the secret, and no backend reads credentials from the URL."""
+    if "@" in text.partition("://")[2].partition("/")[0]:
+        raise StorageError(
+            f"storage URL {redact_url(url)!r} carries credentials before '@'; give them in the "
+            "environment instead (AWS_* / AWS_PROFILE, GOOGLE_APPLICATION_CREDENTIALS, "
+            "AZURE_STORAGE_*)"
+        )
+
+
 def split_object_url(url: str, *, names: bool = True) -> tuple[str, str]:
     """Split an object's URL into its storage's URL and its key (``s3://b/d/f.mp4``: ``f.mp4``).
 
@@ -115,8 +128,10 @@ def split_object_url(url: str, *, names: bool = True) -> tuple[str, str]:
     scheme = match.group(1).lower() if match else ""
     if scheme not in (*_CLOUD, "file"):
         raise StorageError(
-            f"output URL {url!r} must be file://, s3://, gs:// or az:// (or a local path)"
+            f"output URL {redact_url(url)!r} must be file://, s3://, gs:// or az:// (or a local "
+            "path)"
         )
+    _refuse_credentials(url, text)
     if scheme == "file":
         return _split_file_url(url, text)
     parent, _, name = text.rpartition("/")

@@ -19,6 +19,7 @@ from providers.storage import (
     StorageError,
     map_storage_errors,
     open_storage,
+    split_object_url,
 )
 from providers.storage import local as local_module
 from tests.providers.storage_cases import failing_copy
@@ -252,3 +253,22 @@ def test_open_storage_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 def test_open_storage_rejects(url: str, message: str) -> None:
     with pytest.raises(StorageError, match=message):
         open_storage(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://AKIAEXAMPLE:s3cr3t@bucket/renders",
+        "gs://svc:s3cr3t@bucket/out/film.mp4",
+        "az://account:s3cr3t@renders/film.mp4",
+        "file://user:s3cr3t@localhost/srv/film.mp4",
+        "https://user:s3cr3t@example.com/film.mp4",
+    ],
+)
+def test_credentials_in_a_url_are_refused_and_never_echoed(url: str) -> None:
+    """A key pasted into the URL came back in the error ("invalid S3 bucket name
+    'AKIA…:secret@bucket'"), and so in logs and job records."""
+    for parse in (open_storage, split_object_url):
+        with pytest.raises(StorageError) as info:
+            parse(url)
+        assert "s3cr3t" not in str(info.value), (parse, info.value)
