@@ -121,7 +121,7 @@ def render_to_file(
         with atomic_output(output) as partial:
             compositor.open_range(start, end)
             samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
-            target = _Target(partial, file_format or FORMATS[export.container], threads)
+            target = _Target(partial, file_format or FORMATS[export.container], threads, output)
             audio_codec = _write(
                 timeline,
                 target,
@@ -156,6 +156,8 @@ class _Target:
     path: str
     file_format: str
     threads: int | None
+    #: the name the file gets once whole (``path`` is its temp name), for messages
+    output: str
 
 
 def _write(
@@ -178,54 +180,64 @@ def _write(
         options = muxer_options(target.file_format, rate)
         container = av.open(target.path, "w", format=target.file_format, options=options)
     except (av.error.FFmpegError, OSError) as exc:
-        raise _write_error(f"cannot create {target.path}", exc) from None
+        raise _write_error(f"cannot create {target.output}", exc, target.output) from None
     audio_codec: str | None = None
-    with container:
-        video = add_video_stream(
-            container, choice, timeline.width, timeline.height, fps, export, target.threads
-        )
-        packets: Iterator[Any] = iter(())
-        if samples is not None:
-            audio_codec = audio_codec_for(export.container)
-            first = sample_offset(start, timeline)
-            last = sample_offset(end, timeline) if end < timeline.frames else None
-            stream = add_audio_stream(
-                container, audio_codec, timeline.sample_rate, export.audio_bitrate
+    try:
+        with container:
+            video = add_video_stream(
+                container, choice, timeline.width, timeline.height, fps, export, target.threads
             )
-            packets = encode_audio(stream, samples[:, first:last], timeline.sample_rate)
-        pending = _Interleaver(container, packets)
-        try:
-            with prefetched(compositor.frames(start, end)) as frames:
-                for done, rgb in enumerate(frames, start=1):
-                    if cancelled is not None and cancelled():
-                        raise RenderCancelled("render cancelled")
-                    frame = to_video_frame(rgb, choice)
-                    frame.pts = done - 1
-                    frame.time_base = 1 / fps
-                    for packet in video.encode(frame):
-                        container.mux(packet)
-                    pending.until(Fraction(done) / fps)
-                    if progress is not None:
-                        progress(done, end - start)
-            for packet in video.encode(None):
-                container.mux(packet)
-            pending.until(None)
-        except av.error.FFmpegError as exc:
-            raise _write_error(f"encoding with {choice.name} failed", exc) from None
+            packets: Iterator[Any] = iter(())
+            if samples is not None:
+                audio_codec = audio_codec_for(export.container)
+                first = sample_offset(start, timeline)
+                last = sample_offset(end, timeline) if end < timeline.frames else None
+                stream = add_audio_stream(
+                    container, audio_codec, timeline.sample_rate, export.audio_bitrate
+                )
+                packets = encode_audio(stream, samples[:, first:last], timeline.sample_rate)
+            pending = _Interleaver(container, packets)
+            try:
+                with prefetched(compositor.frames(start, end)) as frames:
+                    for done, rgb in enumerate(frames, start=1):
+                        if cancelled is not None and cancelled():
+                            raise RenderCancelled("render cancelled")
+                        frame = to_video_frame(rgb, choice)
+                        frame.pts = done - 1
+                        frame.time_base = 1 / fps
+                        for packet in video.encode(frame):
+                            container.mux(packet)
+                        pending.until(Fraction(done) / fps)
+                        if progress is not None:
+                            progress(done, end - start)
+                for packet in video.encode(None):
+                    container.mux(packet)
+                pending.until(None)
+            except av.error.FFmpegError as exc:
+                raise _write_error(
+                    f"encoding with {choice.name} failed", exc, target.output
+                ) from None
+    except av.error.FFmpegError as exc:
+        # Closing writes the rest (the muxer's buffers and index; for fast start a second copy
+        # of the whole file): a disk filling up fails here, after every frame was encoded.
+        raise _write_error(f"cannot write {target.output}", exc, target.output) from None
     return audio_codec
 
 
-def _write_error(what: str, exc: Exception) -> RenderError:
-    """The error of a failed write of the output: transient when the disk is at fault (a
+def _write_error(what: str, exc: Exception, output: str) -> RenderError:
+    """The error of a failed write of ``output``: transient when the disk is at fault (a
     scratch folder removed mid-chunk failed the whole job, as if the encoder had refused the
     settings), else an EncodeError."""
     if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
         error = RenderError(
-            f"{what}: {exc.strerror or exc}; the disk it writes to (this node's temporary "
-            "directory) is full, gone or failing"
+            f"cannot write {output}: {exc.strerror or exc}; the disk it goes to "
+            f"({os.path.dirname(os.path.abspath(output))}) is full, gone or failing"
         )
         error.transient = True
         return error
+    if isinstance(exc, OSError) and exc.strerror:
+        # Not the encoder's doing (a file size limit, say): name the file, not its temp name.
+        return EncodeError(f"cannot write {output}: {exc.strerror}")
     return EncodeError(f"{what}: {exc}")
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -269,3 +272,31 @@ def test_a_scratch_folder_removed_mid_render_is_a_disk_fault_not_the_settings(
     # failed the whole job at once as if the project's settings were wrong
     assert caught.value.transient and not isinstance(caught.value, EncodeError)
     assert "x.mkv" in str(caught.value)
+
+
+@contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """Files this process writes stop at ``limit`` bytes (EFBIG), as on a full or FAT disk."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@pytest.mark.parametrize("name", ["x.mp4", "x.mkv"])
+def test_a_file_the_disk_cannot_take_is_one_error_naming_it(tmp_path: Path, name: str) -> None:
+    # Given a render whose file outgrows what its disk takes (Python ignores SIGXFSZ: the
+    # writes fail with EFBIG, as they fail with ENOSPC on a full disk); the mp4's last write,
+    # its fast-start rewrite, comes when the muxer closes, after every frame was encoded
+    tl = timeline(tmp_path, audio=True)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    # When it renders
+    with pytest.raises(EncodeError) as caught, file_size_limit(8000):
+        render_to_file(tl, str(out_dir / name))
+    # Then the error names the file the user asked for (not PyAV's error, not the temp name)
+    # and nothing is left behind
+    assert str(caught.value) == f"cannot write {out_dir / name}: File too large"
+    assert list(out_dir.iterdir()) == []
