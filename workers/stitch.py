@@ -235,6 +235,10 @@ def _remux(
         video.time_base = frame
         # Lets muxers record the frame rate (Matroska DefaultDuration, mp4 frame-rate hints).
         video.codec_context.framerate = fps
+        if not template.codec_context.sample_aspect_ratio:
+            # Matroska segments leave square pixels unsaid, and VP9 and AV1 streams have no
+            # field for them: say so as a direct render does (an mp4 without it reads "N/A").
+            video.codec_context.sample_aspect_ratio = Fraction(1, 1)
         if infos[0].codec == "hevc" and fmt in ("mp4", "mov"):
             video.codec_context.codec_tag = "hvc1"  # Apple players refuse FFmpeg's default hev1
         length = sum(info.frames for info in infos) / fps
