@@ -179,7 +179,7 @@ def render_distributed(
             )
         if record.state is JobState.COMPLETED and not url_output and spec.destination is None:
             # Remote workers cannot write to this disk: fetch the video from storage.
-            _fetch(api, job_id, target, output)
+            _fetch(api, job_id, target, output, kept=not embedded, cached=use_cache)
         # The video is delivered to `output`; the job's objects in storage are not needed.
         storage = open_storage(storage_url)
         if keep_segments:
@@ -228,9 +228,18 @@ def render_distributed(
     }
 
 
-def _fetch(api: CloudRenderingAPI, job_id: str, target: str, output: str) -> None:
+def _fetch(
+    api: CloudRenderingAPI,
+    job_id: str,
+    target: str,
+    output: str,
+    *,
+    kept: bool = True,
+    cached: bool = False,
+) -> None:
     """Copy a finished video from storage to ``target``; when this disk cannot take it, say so
-    and how to get the video, which stays in storage (not storage's fault, not lost)."""
+    and how to get the video, which stays in storage (not storage's fault, not lost) when
+    ``kept`` (a private cluster's job goes with it; its segments stay when ``cached``)."""
     try:
         api.download(job_id, target)
     except ObjectNotFound:
@@ -238,6 +247,13 @@ def _fetch(api: CloudRenderingAPI, job_id: str, target: str, output: str) -> Non
     except StorageError as exc:
         cause = exc.__cause__
         reason = f"{cause.strerror}" if isinstance(cause, OSError) and cause.strerror else exc
+        if not kept:
+            again = " (it takes the chunks from the segment cache)" if cached else ""
+            raise RenderError(
+                f"cannot write {output}: {reason}; nothing was written there and the video "
+                f"went with the private cluster: render again once it can be written, or to "
+                f"another -o{again}"
+            ) from None
         raise RenderError(
             f"cannot write {output}: {reason}; the video is kept: "
             f"cloudrender download {job_id} -o FILE"

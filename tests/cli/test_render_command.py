@@ -287,3 +287,22 @@ def test_an_existing_folder_as_output_is_refused_before_rendering(
         with pytest.raises(RenderError, match="exists and is not a regular file: name a file"):
             render_distributed(read_project(doc, base_dir=str(tmp_path)), output, workers=1)
     assert folder.is_dir() and not any(folder.iterdir())
+
+
+def test_a_full_client_disk_after_a_private_render_promises_no_download() -> None:
+    """A private cluster's job ends with the render: no `cloudrender download` can reach it,
+    so the message says what does work, and that the chunks are cached for it."""
+    with pytest.raises(RenderError) as caught:
+        _fetch(
+            _FullDisk(),  # type: ignore[arg-type]
+            "j1",
+            "/out/film.mp4",
+            "/out/film.mp4",
+            kept=False,
+            cached=True,
+        )
+    assert str(caught.value) == (
+        "cannot write /out/film.mp4: No space left on device; nothing was written there and "
+        "the video went with the private cluster: render again once it can be written, or "
+        "to another -o (it takes the chunks from the segment cache)"
+    )
