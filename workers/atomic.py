@@ -40,7 +40,35 @@ def check_output_path(output: str) -> str:
         # The rename would replace a device (/dev/null), a FIFO or a socket with a file, and
         # cannot replace a directory (`-o renders/` meant a file inside it).
         raise RenderError(f"output {output} exists and is not a regular file: name a file")
+    name = os.path.basename(output)
+    longest = _name_max(directory)
+    if len(os.fsencode(name)) > longest:
+        # The temp file keeps only the name's tail, so without this the render would run to
+        # its end and fail at the rename.
+        raise RenderError(
+            f"output file name {name[:40]}... is {len(os.fsencode(name))} bytes long; "
+            f"{directory} takes names of up to {longest} bytes"
+        )
     return directory
+
+
+def check_writable(output: str) -> str:
+    """Refuse an output no file can be written at (check_output_path's checks, then a temp file
+    made and removed beside it: a read-only or someone else's directory fails now, not after a
+    long render); return the directory it goes into."""
+    directory = check_output_path(output)
+    partial = os.path.join(directory, partial_name(os.path.basename(output)))
+    _create(partial, directory)
+    discard(partial)
+    return directory
+
+
+def _name_max(directory: str) -> int:
+    """The longest file name (in bytes) the directory's filesystem takes."""
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        return 255
 
 
 @contextmanager

@@ -261,3 +261,19 @@ def test_a_project_asking_for_hardware_encoding_is_cached_where_none_opens(
         pytest.skip("a hardware encoder opens on this machine: its jobs are not cached")
     assert runs[0]["reused_chunks"] == 0
     assert runs[1]["reused_chunks"] == runs[1]["chunk_count"] >= 1
+
+
+def test_an_output_name_too_long_is_refused_before_a_cluster_starts(
+    cli: CLI, tmp_path: Path
+) -> None:
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("#3366ff")}])]
+    )
+    path = write_project(tmp_path / "p.json", doc)
+    out = tmp_path / ("n" * 300 + ".mp4")
+    began = time.monotonic()
+    result = cli("render", str(path), "-o", str(out), "--workers", "1")
+    assert result.returncode == 2
+    assert "is 304 bytes long" in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - began < 30  # refused up front, not after rendering every chunk
+    assert os.listdir(tmp_path) == ["p.json"]

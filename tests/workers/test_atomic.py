@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from common.errors import RenderError
-from workers.atomic import PARTIAL_PREFIX, atomic_output
+from workers.atomic import PARTIAL_PREFIX, atomic_output, check_writable
 
 
 def record_sync(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
@@ -106,6 +106,33 @@ def test_a_long_name_still_fits(tmp_path: Path) -> None:
     with atomic_output(str(output)) as partial:
         Path(partial).write_bytes(b"x")
     assert output.read_bytes() == b"x"
+
+
+def test_a_name_the_filesystem_cannot_hold_is_refused_before_writing(tmp_path: Path) -> None:
+    # Given an output name longer than the filesystem's 255 bytes (the temp name is short)
+    output = tmp_path / ("é" * 130 + ".mp4")
+    # When a render (or a distributed render's first check) would write it
+    for attempt in (
+        lambda: atomic_output(str(output)).__enter__(),
+        lambda: check_writable(str(output)),
+    ):
+        # Then it is refused at once, saying why, not after the whole render at the rename
+        with pytest.raises(RenderError, match=r"is 264 bytes long; .* up to 255 bytes"):
+            attempt()
+    assert os.listdir(tmp_path) == []
+
+
+def test_check_writable_leaves_nothing_and_names_a_directory_it_cannot_write(
+    tmp_path: Path,
+) -> None:
+    assert check_writable(str(tmp_path / "x.mp4")) == str(tmp_path)
+    assert os.listdir(tmp_path) == []
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):
+        pytest.skip("root writes into any directory")
+    with pytest.raises(RenderError, match=f"cannot write into {locked}: Permission denied"):
+        check_writable(str(locked / "x.mp4"))
 
 
 def test_a_killed_renders_temp_file_is_swept_by_the_next(tmp_path: Path) -> None:
