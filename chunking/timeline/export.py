@@ -361,10 +361,15 @@ def export_problems(
             f"resolution {width}x{height} has an odd side; {export.codec} with "
             "yuv420p needs even width and height (or render --lossless)"
         )
-    least = MIN_SIZE.get(export.codec)
+    # Lossless output is FFV1 or RGB H.264 whatever codec the project names (mkv's default
+    # hevc refused a 48x48 lossless Matroska render that FFV1 encodes).
+    encoded = export.codec
+    if export.lossless:
+        encoded = LOSSLESS_CODEC.get(export.container, export.codec)
+    least = MIN_SIZE.get(encoded)
     if least is not None and (width < least[0] or height < least[1]):
         problems.append(
-            f"resolution {width}x{height} is too small for {export.codec}: it needs at least "
+            f"resolution {width}x{height} is too small for {encoded}: it needs at least "
             f"{least[0]}x{least[1]} (use h264 or vp9 for smaller frames)"
         )
     if export.lossless and export.container == "webm":

@@ -109,3 +109,18 @@ def test_a_frame_too_small_for_its_codec_is_refused_before_encoding(
     assert not out.exists()
     done = cli("render", str(path), "-o", str(out), "--direct", "--codec", "vp9")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_small_lossless_matroska_is_encoded_not_refused_for_the_default_hevc(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """Matroska's default codec is hevc, which refuses 48x48; lossless Matroska is FFV1."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])], size=(48, 48))  # fmt: skip
+    path = write_project(tmp_path / "small.json", doc)
+    out = tmp_path / "small.mkv"
+    done = cli("render", str(path), "-o", str(out), "--direct", "--lossless")
+    assert done.returncode == 0, done.stderr
+    with av.open(str(out)) as video:
+        stream = video.streams.video[0]
+        assert (stream.codec_context.name, stream.width, stream.height) == ("ffv1", 48, 48)
