@@ -50,6 +50,9 @@ CONTAINER_CODECS = {
     "mkv": {"h264", "hevc", "av1", "vp9", "ffv1"},
     "webm": {"vp9", "av1"},
 }
+#: The highest CRF an encoder opens with where it is below the 63 the settings allow: libx265
+#: refuses more ("Valid quality based range: -qpBDOffsetY to 51"), failing every chunk.
+MAX_CRF = {"hevc": 51}
 #: The editor's named quality levels as x264-style CRF values.
 QUALITY_CRF = {
     "low": 28,
@@ -372,6 +375,9 @@ def export_problems(
             f"resolution {width}x{height} is too small for {encoded}: it needs at least "
             f"{least[0]}x{least[1]} (use h264 or vp9 for smaller frames)"
         )
+    top = MAX_CRF.get(encoded)
+    if top is not None and export.crf is not None and export.crf > top and not export.bitrate:
+        problems.append(f"crf {export.crf} is above {encoded}'s highest, {top}")
     if export.lossless and export.container == "webm":
         problems.append("lossless output needs mp4, mov or mkv, not webm")
     preset = export.preset

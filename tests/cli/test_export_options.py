@@ -124,3 +124,20 @@ def test_a_small_lossless_matroska_is_encoded_not_refused_for_the_default_hevc(
     with av.open(str(out)) as video:
         stream = video.streams.video[0]
         assert (stream.codec_context.name, stream.width, stream.height) == ("ffv1", 48, 48)
+
+
+def test_a_crf_above_the_encoders_range_is_refused_before_encoding(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """CRF 60 is fine for av1 and vp9 (0-63), but libx265 refuses anything above 51: every
+    chunk of a render failed inside the encoder, with x265's own line on the terminal."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])])  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    out = tmp_path / "x.mkv"
+    refused = cli("render", str(path), "-o", str(out), "--direct", "--codec", "hevc", "--crf", "60")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "error: crf 60 is above hevc's highest, 51"
+    assert not out.exists()
+    done = cli("render", str(path), "-o", str(out), "--direct", "--codec", "vp9", "--crf", "60")
+    assert done.returncode == 0, done.stderr
