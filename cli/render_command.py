@@ -35,7 +35,7 @@ from orchestrator.job_record import ChunkState, JobRecord, JobState
 from orchestrator.processes import adopting_orphans
 from providers.storage import ObjectNotFound, StorageError, open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
-from workers.atomic import check_writable
+from workers.atomic import check_not_media, check_writable
 from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
 
@@ -131,6 +131,7 @@ def render_distributed(
         target = os.path.abspath(output)
         # Before rendering: this client writes the file only once the job is done.
         check_writable(target)
+        check_not_media(target, project.timeline)
     began = time.perf_counter()
     roots = _media_roots(project)
     with _cluster(broker_url, workers, roots, output_roots) as (url, storage_url, url_file, lost):

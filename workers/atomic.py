@@ -16,6 +16,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from chunking.timeline.model import FileSource, Timeline
 from common.errors import RenderError
 from common.scratch import process_alive
 from providers.storage.base import fsync_dir
@@ -61,6 +62,27 @@ def check_writable(output: str) -> str:
     _create(partial, directory)
     discard(partial)
     return directory
+
+
+def check_not_media(output: str, timeline: Timeline) -> None:
+    """Refuse an output that is one of the timeline's media files: the render would read it
+    while it renders and then replace it, the user's footage lost (ffmpeg refuses it too)."""
+    if not os.path.isfile(output):
+        return
+    for track in timeline.tracks:
+        for clip in track.clips:
+            source = clip.source
+            if not isinstance(source, FileSource):
+                continue
+            try:
+                same = os.path.samefile(output, source.path)
+            except OSError:
+                continue  # a missing medium is the loader's to report
+            if same:
+                raise RenderError(
+                    f"output {output} is the media of clip {clip.id!r}: rendering to it would "
+                    "replace it; choose another name"
+                )
 
 
 def _name_max(directory: str) -> int:

@@ -25,7 +25,7 @@ from chunking.timeline.model import (
     TrackKind,
 )
 from common.errors import EncodeError, MediaError, RenderCancelled, RenderError
-from workers.atomic import DISK_ERRNOS, atomic_output
+from workers.atomic import DISK_ERRNOS, atomic_output, check_not_media
 from workers.audio import (
     add_audio_stream,
     audio_codec_for,
@@ -112,6 +112,7 @@ def render_to_file(
     problems = export_problems(timeline.width, timeline.height, export, timeline.sample_rate)
     if problems:
         raise EncodeError("; ".join(problems))
+    check_not_media(output, timeline)
     choice = choose_encoder(export)
     warnings = list(timeline.warnings) + ([choice.note] if choice.note else [])
     # A slot's thread budget caps its decoders as well as its encoder.

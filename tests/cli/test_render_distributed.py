@@ -277,3 +277,17 @@ def test_an_output_name_too_long_is_refused_before_a_cluster_starts(
     assert "is 304 bytes long" in result.stderr and "Traceback" not in result.stderr
     assert time.monotonic() - began < 30  # refused up front, not after rendering every chunk
     assert os.listdir(tmp_path) == ["p.json"]
+
+
+def test_an_output_that_is_a_clips_media_is_refused_before_a_cluster_starts(
+    cli: CLI, tmp_path: Path
+) -> None:
+    source = make_video(tmp_path / "interview.mp4", frames=10)
+    before = source.read_bytes()
+    doc = project([video_track("v", [{"id": "talk", "start_time": 0, "end_time": 0.3,
+                                      "source": {"File": str(source)}}])])  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    result = cli("render", str(path), "-o", str(source), "--workers", "1")
+    assert result.returncode == 2
+    assert "is the media of clip 'talk'" in result.stderr and "Traceback" not in result.stderr
+    assert source.read_bytes() == before

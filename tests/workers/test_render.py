@@ -300,3 +300,15 @@ def test_a_file_the_disk_cannot_take_is_one_error_naming_it(tmp_path: Path, name
     # and nothing is left behind
     assert str(caught.value) == f"cannot write {out_dir / name}: File too large"
     assert list(out_dir.iterdir()) == []
+
+
+def test_rendering_over_a_clips_own_media_is_refused_and_keeps_it(tmp_path: Path) -> None:
+    # Given a timeline whose clip plays src.mp4
+    tl = timeline(tmp_path)
+    source = tmp_path / "src.mp4"
+    before = source.read_bytes()
+    # When the render's output names that file (by another spelling of its path)
+    with pytest.raises(RenderError, match="is the media of clip 'v'"):
+        render_to_file(tl, str(tmp_path / "." / "src.mp4"))
+    # Then the footage is untouched, not replaced by the render that read it
+    assert source.read_bytes() == before
