@@ -13,6 +13,18 @@ from chunking.timeline.project import Project
 CODECS = ["h264", "hevc", "av1", "vp9", "ffv1"]
 
 
+def crf_value(text: str) -> int:
+    """``--crf``'s argument: a whole number from 0 to 63 (argparse names the option when not;
+    left to the project loader, the message blamed the project's ``settings.crf``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 63:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 0 to 63")
+    return value
+
+
 def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     """The export overrides the command line asks for (None: the project's own)."""
     return {

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cli.export_options import CODECS, cli_export, with_cli_export
+from cli.export_options import CODECS, cli_export, crf_value, with_cli_export
 from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
@@ -49,7 +49,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--chunk-frames", type=positive)
     submit.add_argument("--lossless", action="store_true")
     submit.add_argument("--codec", choices=CODECS)
-    submit.add_argument("--crf", type=int)
+    submit.add_argument("--crf", type=crf_value)
     submit.add_argument("--preset")
     add_no_cache(submit)
     job_options(submit)

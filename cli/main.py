@@ -22,7 +22,7 @@ from chunking.timeline.project import Project, read_project
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
-from cli.export_options import CODECS, cli_export, with_cli_export
+from cli.export_options import CODECS, cli_export, crf_value, with_cli_export
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
@@ -161,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
         help="lossless RGB output whose decoded frames equal the composited ones",
     )
     render.add_argument("--codec", choices=CODECS)
-    render.add_argument("--crf", type=int)
+    render.add_argument("--crf", type=crf_value)
     render.add_argument("--preset")
     render.add_argument(
         "--hwaccel", action="store_true", help="use a hardware encoder if one opens on this machine"

@@ -141,3 +141,18 @@ def test_a_crf_above_the_encoders_range_is_refused_before_encoding(
     assert not out.exists()
     done = cli("render", str(path), "-o", str(out), "--direct", "--codec", "vp9", "--crf", "60")
     assert done.returncode == 0, done.stderr
+
+
+def test_a_typed_crf_out_of_range_names_the_option_not_the_project(
+    cli: CLI, tmp_path: Path
+) -> None:
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])])  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    for typed in ("-1", "64"):
+        refused = cli(
+            "render", str(path), "-o", str(tmp_path / "x.mp4"), "--direct", "--crf", typed
+        )
+        assert refused.returncode == 2
+        assert f"argument --crf: '{typed}' is not a whole number from 0 to 63" in refused.stderr
+        assert "settings" not in refused.stderr  # the project file holds no crf
