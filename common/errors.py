@@ -7,6 +7,7 @@
     │   ├── AssetNotFound           missing or unreadable file
     │   └── DecodeError             corrupt or undecodable media
     ├── EncodeError                 the encoder or container refused the settings
+    ├── MergeError                  a segment or the audio cannot be stitched (missing, unreadable)
     └── RenderCancelled             a render was stopped on purpose
 
 Every message says what to fix: which clip, track, field or asset.
@@ -77,6 +78,10 @@ class DecodeError(MediaError):
 
 class EncodeError(RenderError):
     """The encoder or container rejected the requested output settings."""
+
+
+class MergeError(RenderError):
+    """A segment (or the audio) is missing, unreadable or inconsistent with the others."""
 
 
 class RenderCancelled(RenderError):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chunking.timeline.model import FileSource, Timeline
-from common.errors import RenderError
+from common.errors import EncodeError, RenderError
 from common.scratch import process_alive
 from providers.storage.base import fsync_dir
 
@@ -121,6 +121,23 @@ def atomic_output(output: str) -> Iterator[str]:
 
 #: Errors of the disk written to (full, the folder removed, read-only, failing), not the job's.
 DISK_ERRNOS = frozenset({errno.ENOENT, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+def write_error(what: str, exc: Exception, output: str) -> RenderError:
+    """The error of a failed write of ``output``: transient when the disk is at fault (a
+    scratch folder removed mid-chunk failed the whole job, as if the encoder had refused the
+    settings), else an EncodeError."""
+    if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
+        error = RenderError(
+            f"cannot write {output}: {exc.strerror or exc}; the disk it goes to "
+            f"({os.path.dirname(os.path.abspath(output))}) is full, gone or failing"
+        )
+        error.transient = True
+        return error
+    if isinstance(exc, OSError) and exc.strerror:
+        # Not the encoder's doing (a file size limit, say): name the file, not its temp name.
+        return EncodeError(f"cannot write {output}: {exc.strerror}")
+    return EncodeError(f"{what}: {exc}")
 
 
 def _create(partial: str, directory: str) -> None:

@@ -25,7 +25,7 @@ from chunking.timeline.model import (
     TrackKind,
 )
 from common.errors import EncodeError, MediaError, RenderCancelled, RenderError
-from workers.atomic import DISK_ERRNOS, atomic_output, check_not_media
+from workers.atomic import atomic_output, check_not_media, write_error
 from workers.audio import (
     add_audio_stream,
     audio_codec_for,
@@ -181,7 +181,7 @@ def _write(
         options = muxer_options(target.file_format, rate)
         container = av.open(target.path, "w", format=target.file_format, options=options)
     except (av.error.FFmpegError, OSError) as exc:
-        raise _write_error(f"cannot create {target.output}", exc, target.output) from None
+        raise write_error(f"cannot create {target.output}", exc, target.output) from None
     audio_codec: str | None = None
     try:
         with container:
@@ -215,31 +215,14 @@ def _write(
                     container.mux(packet)
                 pending.until(None)
             except av.error.FFmpegError as exc:
-                raise _write_error(
+                raise write_error(
                     f"encoding with {choice.name} failed", exc, target.output
                 ) from None
     except av.error.FFmpegError as exc:
         # Closing writes the rest (the muxer's buffers and index; for fast start a second copy
         # of the whole file): a disk filling up fails here, after every frame was encoded.
-        raise _write_error(f"cannot write {target.output}", exc, target.output) from None
+        raise write_error(f"cannot write {target.output}", exc, target.output) from None
     return audio_codec
-
-
-def _write_error(what: str, exc: Exception, output: str) -> RenderError:
-    """The error of a failed write of ``output``: transient when the disk is at fault (a
-    scratch folder removed mid-chunk failed the whole job, as if the encoder had refused the
-    settings), else an EncodeError."""
-    if isinstance(exc, OSError) and exc.errno in DISK_ERRNOS:
-        error = RenderError(
-            f"cannot write {output}: {exc.strerror or exc}; the disk it goes to "
-            f"({os.path.dirname(os.path.abspath(output))}) is full, gone or failing"
-        )
-        error.transient = True
-        return error
-    if isinstance(exc, OSError) and exc.strerror:
-        # Not the encoder's doing (a file size limit, say): name the file, not its temp name.
-        return EncodeError(f"cannot write {output}: {exc.strerror}")
-    return EncodeError(f"{what}: {exc}")
 
 
 class _Interleaver:

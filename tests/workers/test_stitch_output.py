@@ -8,7 +8,9 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.workers.test_stitch import PAL, make_segments
+from common.errors import RenderError
+from tests.workers.test_render import file_size_limit
+from tests.workers.test_stitch import PAL, leftovers, make_segments
 from workers.stitch import stitch
 
 
@@ -26,3 +28,21 @@ def test_the_stitched_file_says_its_pixels_are_square(
     # players guess at, anamorphic for SD sizes)
     with av.open(str(output)) as result:
         assert result.streams.video[0].sample_aspect_ratio == 1
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_a_disk_that_cannot_take_the_stitched_file_is_one_error_naming_it(
+    tmp_path: Path, container: str
+) -> None:
+    # Given segments, and an output its disk cannot hold (EFBIG here, ENOSPC on a full disk;
+    # an mp4's fast-start rewrite comes when the muxer closes)
+    segments = make_segments(tmp_path / "segs", [0, 12, 25], PAL, codec="libx264rgb")
+    (tmp_path / "out").mkdir()
+    output = tmp_path / "out" / f"movie.{container}"
+    # When they are stitched
+    with pytest.raises(RenderError) as caught, file_size_limit(20_000):
+        stitch(segments, PAL, str(output), container)
+    # Then the error is ours, naming the output (not PyAV's naming the temp file), and
+    # nothing is left behind
+    assert str(caught.value) == f"cannot write {output}: File too large"
+    assert leftovers(tmp_path / "out") == []
