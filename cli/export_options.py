@@ -25,6 +25,13 @@ def crf_value(text: str) -> int:
     return value
 
 
+def preset_value(text: str) -> str:
+    """``--preset``'s argument: a name (the loader's check would blame ``settings.preset``)."""
+    if not 0 < len(text) <= 32 or text != text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a preset name")
+    return text
+
+
 def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     """The export overrides the command line asks for (None: the project's own)."""
     return {

@@ -17,7 +17,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cli.export_options import CODECS, cli_export, crf_value, with_cli_export
+from cli.export_options import (
+    CODECS,
+    cli_export,
+    crf_value,
+    preset_value,
+    with_cli_export,
+)
 from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
@@ -50,7 +56,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--lossless", action="store_true")
     submit.add_argument("--codec", choices=CODECS)
     submit.add_argument("--crf", type=crf_value)
-    submit.add_argument("--preset")
+    submit.add_argument("--preset", type=preset_value)
     add_no_cache(submit)
     job_options(submit)
     submit.set_defaults(handler=run_submit)

@@ -22,7 +22,13 @@ from chunking.timeline.project import Project, read_project
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
-from cli.export_options import CODECS, cli_export, crf_value, with_cli_export
+from cli.export_options import (
+    CODECS,
+    cli_export,
+    crf_value,
+    preset_value,
+    with_cli_export,
+)
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
@@ -162,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument("--codec", choices=CODECS)
     render.add_argument("--crf", type=crf_value)
-    render.add_argument("--preset")
+    render.add_argument("--preset", type=preset_value)
     render.add_argument(
         "--hwaccel", action="store_true", help="use a hardware encoder if one opens on this machine"
     )

@@ -156,3 +156,13 @@ def test_a_typed_crf_out_of_range_names_the_option_not_the_project(
         assert refused.returncode == 2
         assert f"argument --crf: '{typed}' is not a whole number from 0 to 63" in refused.stderr
         assert "settings" not in refused.stderr  # the project file holds no crf
+
+
+def test_an_empty_typed_preset_names_the_option_not_the_project(cli: CLI, tmp_path: Path) -> None:
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])])  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    refused = cli("render", str(path), "-o", str(tmp_path / "x.mp4"), "--direct", "--preset", "")
+    assert refused.returncode == 2
+    assert "argument --preset: '' is not a preset name" in refused.stderr
+    assert "settings" not in refused.stderr
