@@ -351,7 +351,8 @@ def _terminable() -> Iterator[None]:
 
 
 def _render_distributed(args: argparse.Namespace, project: Project, show: bool) -> dict[str, Any]:
-    from cli.render_command import JobProgress, progress_detail, render_distributed
+    from cli.render_command import render_distributed
+    from cli.render_progress import JobProgress, progress_detail
 
     bar = ProgressBar(sys.stderr) if show else None
 

@@ -13,7 +13,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from chunking.timeline.project import Project
 from cli import WORKER_APP
 from cli.output_url import check_output_url, is_output_url
 from cli.private_runs import dropping_run_job, record_run_job, sweep_dead_runs
+from cli.render_progress import ChunkProgress, JobProgress
 from common.errors import RenderError
 from common.scratch import scratch_prefix
 from common.settings import Settings
@@ -31,7 +31,7 @@ from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.job_record import ChunkState, JobRecord, JobState
+from orchestrator.job_record import JobRecord, JobState
 from orchestrator.processes import adopting_orphans
 from providers.storage import ObjectNotFound, StorageError, open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
@@ -46,46 +46,6 @@ ORCHESTRATOR_PATIENCE = 4.0
 #: How long a private cluster's idle workers may take to stop after a finished render before
 #: they are killed (a warm Celery shutdown takes about a second).
 QUICK_STOP_SECONDS = 0.2
-
-
-@dataclass
-class ChunkProgress:
-    """Live state of one chunk."""
-
-    index: int
-    frames: int
-    done: int = 0
-    state: ChunkState = ChunkState.PENDING
-    reused: bool = False  # taken from the segment cache, not rendered
-
-
-@dataclass
-class JobProgress:
-    """Live state of a distributed render, handed to the progress callback."""
-
-    frames: int
-    chunks: list[ChunkProgress]
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def done(self) -> int:
-        """Frames rendered so far."""
-        return sum(c.done for c in self.chunks)
-
-    @property
-    def finished_chunks(self) -> int:
-        """Chunks whose segment is stored."""
-        return sum(1 for c in self.chunks if c.state == ChunkState.DONE)
-
-    @property
-    def reused_chunks(self) -> int:
-        """Chunks taken from the segment cache instead of being rendered."""
-        return sum(1 for c in self.chunks if c.reused)
-
-    @property
-    def reused_frames(self) -> int:
-        """Frames of the chunks taken from the segment cache (done at once, not rendered)."""
-        return sum(c.frames for c in self.chunks if c.reused)
 
 
 Progress = Callable[[JobProgress], None]
@@ -374,16 +334,6 @@ def _follow(
                 )
         else:
             away_since, warned = None, False
-
-
-def progress_detail(state: JobProgress, shown: int = 6) -> str:
-    """The progress bar's tail: chunks finished, then the running ones with their percent."""
-    running = [c for c in state.chunks if c.state == ChunkState.RUNNING]
-    detail = " ".join(f"#{c.index}:{100 * c.done // max(c.frames, 1)}%" for c in running[:shown])
-    more = f" +{len(running) - shown}" if len(running) > shown else ""
-    total = len(state.chunks)
-    reused = f" (reused {state.reused_chunks} of {total} chunks)" if state.reused_chunks else ""
-    return f"chunks {state.finished_chunks}/{total}{reused} {detail}{more}".rstrip()
 
 
 def _media_roots(project: Project) -> list[str]:

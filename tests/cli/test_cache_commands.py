@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chunking.timeline.project import read_project
-from cli.render_command import ChunkProgress, JobProgress, progress_detail
+from cli.render_progress import ChunkProgress, JobProgress, progress_detail
 from cli.status_view import render_status
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_cache import open_cache

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.render_command import ChunkProgress, JobProgress, progress_detail
+from cli.render_progress import ChunkProgress, JobProgress, progress_detail
 from orchestrator.job_record import ChunkState
 from tests.helpers import CLI
 from tests.media import make_video, project, solid, video_track, write_project
