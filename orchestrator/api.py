@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -40,7 +39,7 @@ from orchestrator.api_results import (
     ReuseEstimate,
     Subscription,
 )
-from orchestrator.budget_rules import dollars
+from orchestrator.budget_rules import check_max_cost, dollars
 from orchestrator.budgets import budget_lock, check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.dispatcher import Dispatcher
@@ -126,9 +125,7 @@ class CloudRenderingAPI(ClusterControl):
         """
         if priority not in LEVELS:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
-        if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
-            # NaN compares false with every cost: the ceiling would be off without a word.
-            raise RenderError(f"max cost {max_cost!r} must be a number of dollars, 0 or more")
+        max_cost = check_max_cost(max_cost)
         # "+2h" as the CLI, estimate_cost and the past-deadline message itself take it
         now = time.time()
         when = future_deadline(parse_deadline(deadline, now), deadline, now)

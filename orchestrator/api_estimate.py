@@ -26,7 +26,6 @@ works (with the fallbacks) where they are absent.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from chunking.complexity import complexity, pipeline_parallelism
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.settings import Settings
+from orchestrator.budget_rules import check_max_cost
 from orchestrator.estimate_fit import (
     alone_speedup,
     as_if_busy,
@@ -225,8 +225,7 @@ def _check_filters(provider: str | None, market: str | None, max_cost: float | N
         raise RenderError(f"provider {provider!r} is not one of {', '.join(PROVIDERS)}")
     if market is not None and market not in MARKETS:
         raise RenderError(f"market {market!r} is not one of {', '.join(MARKETS)}")
-    if max_cost is not None and not (math.isfinite(max_cost) and max_cost >= 0):
-        raise RenderError(f"max cost {max_cost!r} must be a number of dollars, 0 or more")
+    check_max_cost(max_cost)
 
 
 def estimate_record(job_estimate: JobEstimate) -> dict[str, Any]:

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from common.errors import RenderError
+
 #: Share of a budget whose crossing publishes the warning event.
 WARNING_FRACTION = 0.8
 #: Slack for float sums of many small chunk costs (a budget of $10 reached by 1000 x $0.01).
@@ -93,6 +95,17 @@ def check_limit(value: float, what: str) -> float:
     """A budget limit in dollars: finite and not negative (zero freezes the scope's spending)."""
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"{what} must be a number of dollars of 0 or more, not {value}")
+    return float(value)
+
+
+def check_max_cost(value: float | None) -> float | None:
+    """A job's cost ceiling (``max_cost``): None, or finite dollars of 0 or more; RenderError
+    otherwise (NaN compares false with every cost: the ceiling would be off without a word)."""
+    if value is None:
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (number and math.isfinite(value) and value >= 0):
+        raise RenderError(f"max cost {value!r} must be a number of dollars, 0 or more")
     return float(value)
 
 

@@ -37,6 +37,7 @@ from common.settings import Settings
 from common.urls import redact_url
 from orchestrator.api_estimate import JobEstimate, parse_deadline
 from orchestrator.api_results import JobLost, ReuseEstimate
+from orchestrator.budget_rules import check_max_cost
 from orchestrator.estimate_quote import reuse_estimate
 from orchestrator.http_cluster import HTTPClusterControl
 from orchestrator.http_delivery import HTTPDownloads
@@ -155,6 +156,8 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
         if user:
             raise RenderError("over HTTP the API key decides the user; leave user empty")
         _cache_always(use_cache)
+        # Checked here as over Redis: NaN or infinity is not JSON, so httpx raised ValueError.
+        max_cost = check_max_cost(max_cost)
         # sent as epoch seconds: "+2h" counts from now, here, as CloudRenderingAPI counts it
         when = parse_deadline(deadline, time.time())
         document = self._send_project(project, settings, base_dir, output)
@@ -163,7 +166,7 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
             "settings": None,
             "priority": priority,
             "deadline": when,
-            "max_cost": None if max_cost is None else float(max_cost),
+            "max_cost": max_cost,
             "chunk_frames": chunk_frames,
             "project_name": project_name or None,
             "output_name": output_name(output, document["settings"]["export"]["container"]),
@@ -240,6 +243,7 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
         """Time and cost ranges per pool and market, and the recommended option; the media
         are uploaded (once: the submit that follows uploads nothing) for the service to read."""
         _cache_always(use_cache)
+        max_cost = check_max_cost(max_cost)
         document = self._send_project(project, settings, None, None)
         body: dict[str, Any] = {
             "project": document,
@@ -249,7 +253,7 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
             "pool": pool,
             "market": market,
             "deadline": deadline.isoformat() if isinstance(deadline, dt.datetime) else deadline,
-            "max_cost": None if max_cost is None else float(max_cost),
+            "max_cost": max_cost,
         }
         return from_wire(JobEstimate, self._call("POST", "/v1/estimate", json=body))
 

@@ -161,3 +161,12 @@ def test_api_flag_and_its_errors(
     assert user_key not in gone.stderr
     as_json = keyed("estimate", str(timeline), "--json", "--api", closed)
     assert as_json.returncode == 3 and json.loads(as_json.stdout)["error"].startswith("cannot")
+
+    # A ceiling that is no amount is refused in one line, as over Redis (NaN and infinity are
+    # not JSON: the request failed with a traceback).
+    colour = write_project(tmp_path / "colour.json", colour_project(0.5))
+    for limit in ("nan", "inf", "1e400"):
+        for command in (["submit", str(colour), "-o", "x.mp4"], ["estimate", str(colour)]):
+            result = keyed(*command, "--max-cost", limit, "--api", live_server)
+            assert result.returncode == 2, result.stderr
+            assert "must be a number of dollars, 0 or more" in one_line(result.stderr)

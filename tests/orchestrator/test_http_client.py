@@ -726,3 +726,19 @@ def test_stopping_a_subscription_wakes_a_quiet_stream(
         assert alice.cancel_job(job).state is JobState.CANCELLED
     finally:
         operator.resume_all()
+
+
+@pytest.mark.parametrize("limit", [float("nan"), float("inf"), -1.0])
+def test_a_max_cost_that_is_no_amount_is_refused_as_over_redis(limit: float) -> None:
+    # Given a client of a service (nothing needs to answer: the check comes first)
+    url = f"http://127.0.0.1:{free_port()}"
+    doc = colour_project(0.5)
+    with HTTPRenderingAPI(url, KEY, settings=Settings(), timeout=5) as api:
+        # When the ceiling is NaN, infinite or negative, Then the same RenderError as over
+        # Redis: NaN and infinity are not JSON (httpx raised ValueError mid-request).
+        for call in (
+            lambda: api.submit_job(doc, output="x.mp4", max_cost=limit),
+            lambda: api.estimate_options(doc, max_cost=limit),
+        ):
+            with pytest.raises(RenderError, match="must be a number of dollars, 0 or more"):
+                call()
