@@ -31,8 +31,8 @@ from typing import Any, Self
 
 import av
 import numpy as np
-import redis
 
+from common.errors import ClusterUnreachable
 from common.names import QUEUE_RENDER
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded_redis import EmbeddedRedis, find_redis_server
@@ -254,7 +254,7 @@ def status(api: CloudRenderingAPI, job: str) -> JobRecord | None:
     """The job record, or None while Redis is down."""
     try:
         return api.get_job_status(job)
-    except redis.RedisError:
+    except ClusterUnreachable:
         return None
 
 

@@ -35,7 +35,7 @@ from cli.price_commands import add_price_parser
 from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar, plural
 from cli.validate_command import validate_command, warn
-from common.errors import RenderError, ValidationError, summarize
+from common.errors import ClusterError, RenderError, ValidationError, summarize
 from common.names import LEVELS
 from common.redis_refusal import redis_user, refused
 from common.scratch import scratch_prefix, sweep_scratch
@@ -83,7 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        try:
+            return int(args.handler(args))
+        except ClusterError as exc:
+            # The Python API's wrapping of a Redis failure: worded (exit 3 or 4) from the cause.
+            if isinstance(exc.__cause__, redis.RedisError):
+                raise exc.__cause__ from None
+            raise
     except RenderError as exc:
         if getattr(args, "json", False):
             print(json.dumps(error_json(args.command, exc), indent=2))

@@ -8,7 +8,10 @@
     │   └── DecodeError             corrupt or undecodable media
     ├── EncodeError                 the encoder or container refused the settings
     ├── MergeError                  a segment or the audio cannot be stitched (missing, unreadable)
-    └── RenderCancelled             a render was stopped on purpose
+    ├── RenderCancelled             a render was stopped on purpose
+    └── ClusterError                the cluster's Redis failed a call of the Python API
+        ├── ClusterUnreachable      cannot be reached, or timed out (transient)
+        └── ClusterRefused          answered with an error (an ACL refusal, out of memory)
 
 Every message says what to fix: which clip, track, field or asset.
 """
@@ -86,3 +89,19 @@ class MergeError(RenderError):
 
 class RenderCancelled(RenderError):
     """A render was stopped on purpose before it finished."""
+
+
+class ClusterError(RenderError):
+    """The cluster's Redis failed a call of the Python API; the Redis client's exception is
+    kept as ``__cause__`` (the command line and the HTTP service word it from there)."""
+
+
+class ClusterUnreachable(ClusterError):
+    """The cluster's Redis could not be reached or did not answer in time."""
+
+    transient = True
+
+
+class ClusterRefused(ClusterError):
+    """The cluster's Redis answered with an error: the user may not run the command (ACL), it
+    is out of memory, or it is a read-only replica."""

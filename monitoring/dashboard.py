@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common.errors import RenderError
+from common.errors import ClusterError, RenderError
 from monitoring.dashboard_view import (
     INTERRUPTED,
     JobRow,
@@ -341,5 +341,8 @@ def _draw(screen: curses.window, view: Snapshot, unicode: bool) -> None:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ClusterError) and exc.__cause__ is not None:
+        # The API's wrapping of a Redis failure: the screen is narrow, name the failure itself.
+        exc = exc.__cause__
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

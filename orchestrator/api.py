@@ -42,6 +42,7 @@ from orchestrator.api_results import (
 from orchestrator.budget_rules import check_max_cost, dollars
 from orchestrator.budgets import budget_lock, check_budget
 from orchestrator.celery_app import make_app
+from orchestrator.cluster_errors import redis_errors_mapped
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_cancel import cancel
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
@@ -64,8 +65,10 @@ LIST_SCAN = 2000
 REDIS_PATIENCE = 60.0
 
 
+@redis_errors_mapped
 class CloudRenderingAPI(ClusterControl):
-    """Submit, watch, cancel and account for render jobs on a cluster."""
+    """Submit, watch, cancel and account for render jobs on a cluster; Redis failing raises
+    ClusterError (common.errors), never the Redis client's own exceptions."""
 
     def __init__(
         self,

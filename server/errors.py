@@ -10,7 +10,7 @@ and anything unexpected logged here and answered without a trace.
     RequestValidationError     422  (the first problem: where and what; 400 for a body that is
                                     not JSON at all)
     HTTPException              its status (401, 403, 404 route, 405, 413, 415)
-    redis.RedisError           503
+    redis.RedisError           503 (500 for an error reply); also a ClusterError the API raised
     ClientDisconnect           400  (logged at INFO: the client left mid-body)
     anything else              500  "internal error" (the traceback goes to the log only)
 
@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from common.errors import RenderError, ValidationError, summarize
+from common.errors import ClusterError, RenderError, ValidationError, summarize
 from orchestrator.budgets import BudgetExceeded
 from orchestrator.job_record import InvalidTransition, JobNotFound
 
@@ -151,6 +151,9 @@ def status_of(exc: RenderError) -> int:
 
 def _render_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RenderError)
+    if isinstance(exc, ClusterError) and isinstance(exc.__cause__, redis.RedisError):
+        # The Python API's wrapping of a Redis failure: answered as the failure itself.
+        return _redis_error(request, exc.__cause__)
     headers = dict(exc.headers) if isinstance(exc, ApiError) else {}
     if isinstance(exc, BudgetExceeded):
         headers["Retry-After"] = str(_to_utc_midnight(time.time()))

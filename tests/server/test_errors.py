@@ -16,7 +16,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.requests import Request
 
+from common.errors import ClusterError
 from orchestrator.api import CloudRenderingAPI
+from orchestrator.cluster_errors import map_redis_errors
 from server.app import create_app
 from server.errors import MAX_ERROR_CHARS, MAX_PROBLEM_CHARS, answer_for
 from tests.helpers import colour_project
@@ -380,3 +382,24 @@ def test_api_answers_are_private_and_never_sniffed(client: TestClient, user_key:
         assert answer.headers["cache-control"] == "no-store", answer.status_code
         assert answer.headers["x-content-type-options"] == "nosniff"
     assert "cache-control" not in client.get("/healthz").headers
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "words"),
+    [
+        (redis.ConnectionError("refused"), 503, "cannot be reached"),
+        (redis.ResponseError("WRONGTYPE"), 500, "refused a command"),
+    ],
+)
+def test_the_python_apis_cluster_error_is_answered_as_the_redis_failure_it_wraps(
+    error: Exception, status: int, words: str
+) -> None:
+    # The API raises ClusterError (not redis-py's exceptions): still a 5xx, never a 400 that
+    # would tell a client its request was wrong, and never the cluster's Redis URL.
+    with pytest.raises(ClusterError) as info, map_redis_errors("redis://svc:pw@10.0.0.5:6379/0"):
+        raise error
+    request = Request({"type": "http", "method": "GET", "path": "/v1/jobs", "headers": [],
+                       "query_string": b""})  # fmt: skip
+    answer = answer_for(request, info.value)
+    body = bytes(answer.body).decode()
+    assert answer.status_code == status and words in body and "10.0.0.5" not in body
