@@ -130,7 +130,9 @@ def parse_deadline(value: float | dt.datetime | str | None, now: float) -> float
     if isinstance(value, str):
         relative = _RELATIVE.match(value.strip())
         if relative:
-            return now + float(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
+            # Checked as an absolute time is: "+99999999999999999999d" was taken as a deadline.
+            ahead = float(relative.group(1)) * _UNIT_SECONDS[relative.group(2)]
+            return deadline_time(now + ahead, given=value)
         if value.strip().startswith("+"):
             raise RenderError(f"deadline {value!r}: write +N with s, m, h or d (e.g. +30m)")
     return deadline_time(value)

@@ -109,14 +109,16 @@ def pool_changes(pools: Mapping[str, int], target: int) -> dict[str, int]:
     return {n: sizes[n] - pools[n] for n in sorted(sizes) if sizes[n] != pools[n]}
 
 
-def deadline_time(value: float | dt.datetime | str | None) -> float | None:
-    """A deadline as epoch seconds, from epoch seconds, a datetime or ISO 8601 (UTC if naive)."""
+def deadline_time(value: float | dt.datetime | str | None, given: object = None) -> float | None:
+    """A deadline as epoch seconds, from epoch seconds, a datetime or ISO 8601 (UTC if naive);
+    ``given``: what the user wrote, quoted in the error (default: ``value``)."""
     if value is None:
         return None
+    given = value if given is None else given
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise RenderError(f"deadline {value!r} is not a time")
-        return _plausible(float(value))
+        return _plausible(float(value), given)
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value)
@@ -124,7 +126,7 @@ def deadline_time(value: float | dt.datetime | str | None) -> float | None:
             raise RenderError(f"deadline {value!r} is not an ISO 8601 time") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return _plausible(value.timestamp())
+    return _plausible(value.timestamp(), given)
 
 
 def future_deadline(when: float | None, given: object, now: float) -> float | None:
@@ -142,9 +144,15 @@ def future_deadline(when: float | None, given: object, now: float) -> float | No
 _LATEST = 1e11
 
 
-def _plausible(seconds: float) -> float:
+def _plausible(seconds: float, given: object) -> float:
+    """``seconds`` if between 1970 and _LATEST; RenderError quoting what the user gave (an ISO
+    time or ``+N`` read as "deadline 2.53402e+11", a number they never typed)."""
     if not 0 <= seconds <= _LATEST:
-        raise RenderError(f"deadline {seconds:g} is not a time (epoch seconds or ISO 8601)")
+        shown = f"{given:g}" if isinstance(given, float) else repr(given)
+        raise RenderError(
+            f"deadline {shown} is not a time between 1970 and the year 5138 "
+            "(epoch seconds, ISO 8601 or +N[smhd] from now)"
+        )
     return seconds
 
 

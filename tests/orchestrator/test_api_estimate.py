@@ -477,3 +477,14 @@ def test_without_a_live_render_slot_no_deadline_is_promised(
     heartbeat(client, "render@a", 2)
     live = estimate_job(client, settings, timeline, slots=2, deadline="+1h", now=time.time())
     assert live.recommended is not None and live.options[0].deadline_probability == 1.0
+
+
+@pytest.mark.parametrize(
+    "value", ["+99999999999999999999d", "+4000000000000s", "9999-12-31T23:59:59-12:00"]
+)
+def test_a_deadline_beyond_any_time_is_refused_quoting_what_was_written(value: str) -> None:
+    # `estimate --deadline +99999999999999999999d` printed "deadline in 2400000000000000000000h";
+    # `submit` refused it as "deadline 8.64e+24", a number nobody typed.
+    with pytest.raises(RenderError) as info:
+        parse_deadline(value, now=1000.0)
+    assert str(info.value).startswith(f"deadline {value!r} is not a time between 1970 and")
