@@ -96,10 +96,28 @@ def run_worker(args: argparse.Namespace) -> int:
             os.cpu_count() or 1, args.concurrency
         )
     argv = ["worker", "--queues", args.queues, "--concurrency", str(args.concurrency)]
-    app.worker_main(
-        [*argv, *QUIET_NODE, "--hostname", _claim(url, ROLE_RENDER), "--loglevel", "INFO"]
+    return _run_node(
+        app, [*argv, *QUIET_NODE, "--hostname", _claim(url, ROLE_RENDER), "--loglevel", "INFO"]
     )
-    return 0
+
+
+def _run_node(app: Any, argv: list[str]) -> int:
+    """Run ``celery worker`` with ``argv`` and return the worker's exit status. Celery's
+    ``worker_main`` drops it: a worker that died of an unrecoverable error (too many open
+    files, a refused broker) exited 0, which its supervisor takes for a clean stop."""
+    from celery.signals import worker_shutdown
+
+    codes: list[int] = []
+
+    def kept(sender: Any = None, **_: Any) -> None:
+        codes.append(int(getattr(sender, "exitcode", None) or 0))
+
+    worker_shutdown.connect(kept, weak=False)
+    try:
+        app.worker_main(argv)
+    finally:
+        worker_shutdown.disconnect(kept)
+    return max(codes, default=0)
 
 
 def run_node_benchmark(args: argparse.Namespace) -> int:
@@ -185,7 +203,8 @@ def run_orchestrator(args: argparse.Namespace) -> int:
     configure(url)
     # Beat as `worker --beat` runs it, but watched: a beat that dies takes the worker with it.
     app.steps["worker"].add(WatchedBeat)
-    app.worker_main(
+    code = _run_node(
+        app,
         [
             "worker",
             "--queues",
@@ -197,13 +216,13 @@ def run_orchestrator(args: argparse.Namespace) -> int:
             _claim(url, ROLE_ORCHESTRATOR),
             "--loglevel",
             "INFO",
-        ]
+        ],
     )
     if WatchedBeat.failure is not None:
         # Celery sent stderr to its log while it ran: the exit's one line goes to the terminal.
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         raise WatchedBeat.failure
-    return 0
+    return code
 
 
 def _check_pools(settings: Settings) -> None:

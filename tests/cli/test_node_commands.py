@@ -6,6 +6,7 @@ orchestrator runs."""
 from __future__ import annotations
 
 import json
+import resource
 import shlex
 import shutil
 import signal
@@ -241,3 +242,23 @@ def test_the_dashboard_on_a_terminal_curses_cannot_drive_says_so(cli: CLI, redis
         )
     ), done.stdout
     assert "Traceback" not in done.stdout
+
+
+def _few_open_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+
+def test_a_worker_that_dies_of_an_unrecoverable_error_exits_non_zero(
+    cli: CLI, env: dict[str, str]
+) -> None:
+    # Given a worker whose pool cannot start: more processes than its open files allow
+    proc = cli.with_env(**env).start("worker", "--concurrency", "40", preexec_fn=_few_open_files)
+    try:
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    # Then its supervisor learns it failed (Celery's worker_main dropped the status: exit 0)
+    assert "Unrecoverable error" in err, err
+    assert proc.returncode != 0
