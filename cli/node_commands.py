@@ -59,7 +59,10 @@ def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     worker = sub.add_parser("worker", help="run a render worker for a cluster")
     worker.add_argument("--broker", help="Redis URL (default: $CLOUDRENDER_BROKER_URL)")
     worker.add_argument(
-        "--queues", default="render,audio,merge", help="comma-separated queues to consume"
+        "--queues",
+        type=queue_names,
+        default="render,audio,merge",
+        help="comma-separated queues to consume (render, audio, merge, orchestrator)",
     )
     worker.add_argument("--concurrency", type=positive, default=os.cpu_count() or 1)
     worker.add_argument(
@@ -76,6 +79,20 @@ def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     )
     worker.add_argument("--json", action="store_true", help="with --benchmark: print JSON")
     worker.set_defaults(handler=run_worker)
+
+
+def queue_names(text: str) -> str:
+    """``--queues``: comma-separated names of our queues, as Celery's ``--queues`` takes them.
+    A typo ("rendr") started a worker that waited for ever on a queue nothing sends to."""
+    from common.names import QUEUE_RENDER, QUEUES
+
+    names = [name.strip() for name in text.split(",")]
+    for name in names:
+        if name not in QUEUES and not name.startswith(f"{QUEUE_RENDER}."):
+            raise argparse.ArgumentTypeError(
+                f"{name!r} is not a queue (queues: {', '.join(QUEUES)})"
+            )
+    return ",".join(names)
 
 
 def run_worker(args: argparse.Namespace) -> int:

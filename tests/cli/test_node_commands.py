@@ -262,3 +262,12 @@ def test_a_worker_that_dies_of_an_unrecoverable_error_exits_non_zero(
     # Then its supervisor learns it failed (Celery's worker_main dropped the status: exit 0)
     assert "Unrecoverable error" in err, err
     assert proc.returncode != 0
+
+
+def test_a_worker_for_a_queue_nothing_sends_to_is_refused(cli: CLI, env: dict[str, str]) -> None:
+    # A typo in --queues started a worker that waited for ever on a queue no task goes to.
+    for queues in ("rendr", "render,,audio", "render,bogus"):
+        done = cli.with_env(**env)("worker", "--queues", queues)
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "is not a queue (queues: render, audio, merge" in lines[0]
