@@ -76,3 +76,18 @@ def test_jobs_near_their_deadline_are_escalated(redis_url: str) -> None:
     assert refresh_jobs(store, now) == 2
     for job_id, (_, _, expected) in cases.items():
         assert store.get(job_id).effective_priority == expected, job_id
+
+
+def test_a_job_that_ended_while_the_tick_refreshed_it_shows_no_eta(redis_url: str) -> None:
+    # Given a rendering job the tick has read (its ETA worked out from the estimate)
+    store = JobStore.from_url(redis_url)
+    store.create(JobRecord(id="j", frames=60, estimated_seconds=78.7), {})
+    for state in (JobState.PLANNING, JobState.RENDERING, JobState.MERGING):
+        store.transition("j", state)
+    seen = store.get("j")
+    # When the job completes before the tick writes that ETA back
+    store.transition("j", JobState.COMPLETED)
+    store.update("j", eta_seconds=seen.estimated_seconds)
+    # Then `status --json` of the completed job does not promise 78.7 s more
+    assert store.get("j").eta_seconds == 0.0
+    assert store.get("j").to_json()["eta_seconds"] == 0.0
