@@ -195,14 +195,17 @@ def _stroke(
 def _shadow(
     raw: Mapping[str, Any], style: Mapping[str, Any], read: Reader, p: Problems, where: str
 ) -> dict[str, Any]:
+    # Read (so checked) whatever else is drawn: a NaN or out-of-range value is an error even
+    # where no shadow colour is given, as every other number of the file is.
+    offset = (read(("shadow_x",), 2, -1000, 1000), read(("shadow_y",), 2, -1000, 1000))
+    blur = read(("shadow_blur",), 0, 0, 1000)
     if raw.get("shadow") is False or ("shadow_color" in style and style["shadow_color"] is None):
         return {"shadow_color": None}
     if style.get("shadow_color") is not None:
-        offset = (read(("shadow_x",), 2, -1000, 1000), read(("shadow_y",), 2, -1000, 1000))
         return {
             "shadow_color": color(style["shadow_color"], p, where),
             "shadow_offset": offset,
-            "shadow_blur": read(("shadow_blur",), 0, 0, 1000),
+            "shadow_blur": blur,
         }
     if raw.get("shadow") is True:
         return {"shadow_color": (0, 0, 0, 128)}  # shadowx=2:shadowy=2:shadowcolor=black@0.5

@@ -228,6 +228,23 @@ def test_the_top_level_fields_apply_where_the_style_keeps_its_default() -> None:
     assert (on.shadow_color, on.stroke_color, on.outline) == ((0, 0, 0, 128), (0, 0, 0, 204), 2)
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"shadow": True, "style": {"shadow_blur": float("nan")}},
+        {"shadow": True, "style": {"shadow_x": 1e6}},
+        {"style": {"background_color": "#000", "shadow_blur": -1}},
+        {"shadow": True, "shadow_y": float("inf")},
+    ],
+)
+def test_a_bad_shadow_number_is_refused_without_a_shadow_colour(extra: dict[str, Any]) -> None:
+    # Given a shadow offset or blur that is not finite or out of range, and no shadow_color
+    # When the project loads
+    # Then it is refused naming the field, as it is when a shadow colour is given
+    with pytest.raises(ValidationError, match=r"subtitle 's': (style\.)?shadow_[xyblur]+ must"):
+        one(**extra)
+
+
 def anims(
     animations: list[dict[str, Any]], start: float = 0.5, end: float = 1.5
 ) -> list[tuple[Any, ...]]:
