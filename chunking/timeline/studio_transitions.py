@@ -93,7 +93,11 @@ def parse_transitions(
             f"names no clips (from_clip_id/to_clip_id) and no start_time, and the project has "
             f"{len(cuts)} cuts; it cannot be placed and is not drawn",
         )
-    return tuple(replace(t, easing=easings.get(t.id, "linear")) for t in placer.result)
+    # An attachment's id is "<transition id>@<clip id>": its easing is its transition's.
+    return tuple(
+        replace(t, easing=easings.get(placer.origin.get(t.id, t.id), "linear"))
+        for t in placer.result
+    )
 
 
 class _Placer:
@@ -129,6 +133,8 @@ class _Placer:
             reach = max(reach, end)
             self._overlap_reach[i] = reach
         self.result: list[Transition] = []
+        #: the document transition each attachment was placed from, by the id it was given
+        self.origin: dict[str, str] = {}
 
     def cuts(self) -> list[tuple[Clip, Clip]]:
         """Consecutive clips of a Video or Audio track that touch or overlap."""
@@ -191,6 +197,7 @@ class _Placer:
             )
             return
         a, b = (other, clip) if side == "in" else (clip, other)
+        self.origin[f"{tid}@{clip_id}"] = tid
         self.place(f"{tid}@{clip_id}", kind, a, b, length, where)
 
     def at_time(self, tid: str, kind: str, start: int, length: int, where: str) -> None:

@@ -150,3 +150,12 @@ def test_the_editors_push_transitions_push_in_their_direction(name: str, kind: s
     tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])
     (transition,) = tl.transitions
     assert transition.kind == kind and tl.warnings == ()
+
+
+def test_a_transition_attached_to_a_clip_keeps_its_easing() -> None:
+    # Given a transition with an easing, attached through the incoming clip's transitions
+    clips = [clip("a", 0, 1), clip("b", 1, 2, transitions=[{"transitionId": "t", "type": "in"}])]
+    # When it loads
+    tl = load(clips, [serde_transition(easing="ease-in")])
+    # Then the attachment eases as its transition says (it ran linearly)
+    assert [(t.id, t.easing) for t in tl.transitions] == [("t@b", "ease_in")]
