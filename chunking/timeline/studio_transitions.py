@@ -135,6 +135,8 @@ class _Placer:
         self.result: list[Transition] = []
         #: the document transition each attachment was placed from, by the id it was given
         self.origin: dict[str, str] = {}
+        #: the transition already joining each pair of clips (from, to)
+        self._joined: dict[tuple[str, str], Transition] = {}
 
     def cuts(self) -> list[tuple[Clip, Clip]]:
         """Consecutive clips of a Video or Audio track that touch or overlap."""
@@ -253,7 +255,20 @@ class _Placer:
                 f"{b.start - a.end} frames); move them together",
             )
             return
-        self.result.append(Transition(tid, kind, a.id, b.id, first, last))
+        kept = self._joined.get((a.id, b.id))
+        if kept is not None:
+            # Both would be drawn, the second over the first: a see-through clip twice over.
+            # The same transition attached to both clips (out on one, in on the other) is one.
+            if (kept.kind, kept.start, kept.end) != (kind, first, last):
+                self.p.warn(
+                    where,
+                    f"clips {a.id!r} and {b.id!r} are already joined by transition "
+                    f"{kept.id!r}; this one is not drawn",
+                )
+            return
+        placed = Transition(tid, kind, a.id, b.id, first, last)
+        self._joined[(a.id, b.id)] = placed
+        self.result.append(placed)
 
     def _check_handles(self, a: Clip, b: Clip, first: int, last: int, where: str) -> None:
         """Warn where the transition needs media the clips' sources do not have (the

@@ -159,3 +159,23 @@ def test_a_transition_attached_to_a_clip_keeps_its_easing() -> None:
     tl = load(clips, [serde_transition(easing="ease-in")])
     # Then the attachment eases as its transition says (it ran linearly)
     assert [(t.id, t.easing) for t in tl.transitions] == [("t@b", "ease_in")]
+
+
+def test_one_cut_joined_twice_is_drawn_once() -> None:
+    # Given the same transition attached to both clips of a cut (out on one, in on the other)
+    clips = [
+        clip("a", 0, 1, opacity=0.5, transitions=[{"transitionId": "t", "type": "out"}]),
+        clip("b", 1, 2, opacity=0.5, transitions=[{"transitionId": "t", "type": "in"}]),
+    ]
+    # Then it is one transition: drawing it twice composited the see-through clips twice
+    tl = load(clips, [serde_transition()])
+    assert placed(tl) == [("t@a", "a", "b", 23, 38)] and tl.warnings == ()
+    # And a second, different transition on that cut is not drawn over the first, with a warning
+    both = [serde_transition(from_clip_id="a", to_clip_id="b")]
+    both.append(serde_transition("u", from_clip_id="a", to_clip_id="b", transition_type="wipe"))
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], both)
+    assert placed(tl) == [("t", "a", "b", 23, 38)]
+    assert tl.warnings == (
+        "transition 'u': clips 'a' and 'b' are already joined by transition 't'; this one is "
+        "not drawn",
+    )
