@@ -137,6 +137,7 @@ class _Placer:
         self.origin: dict[str, str] = {}
         #: the transition already joining each pair of clips (from, to)
         self._joined: dict[tuple[str, str], Transition] = {}
+        self._on_clip: dict[str, list[Transition]] = {}  # the transitions of each clip
 
     def cuts(self) -> list[tuple[Clip, Clip]]:
         """Consecutive clips of a Video or Audio track that touch or overlap."""
@@ -267,6 +268,16 @@ class _Placer:
                 )
             return
         placed = Transition(tid, kind, a.id, b.id, first, last)
+        for cid in (a.id, b.id):  # the later one hides the earlier where they meet
+            for other in self._on_clip.setdefault(cid, []):
+                if other.start < last and first < other.end:
+                    self.p.warn(
+                        where,
+                        f"overlaps transition {other.id!r} on clip {cid!r} (frames "
+                        f"{max(first, other.start)} to {min(last, other.end)}), where it hides "
+                        "it; shorten one",
+                    )
+            self._on_clip[cid].append(placed)
         self._joined[(a.id, b.id)] = placed
         self.result.append(placed)
 

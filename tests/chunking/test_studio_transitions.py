@@ -179,3 +179,20 @@ def test_one_cut_joined_twice_is_drawn_once() -> None:
         "transition 'u': clips 'a' and 'b' are already joined by transition 't'; this one is "
         "not drawn",
     )
+
+
+def test_transitions_overlapping_on_a_short_clip_are_reported() -> None:
+    # Given a clip shorter than the transitions into and out of it
+    clips = [clip("a", 0, 1), clip("b", 1, 1.4), clip("c", 1.4, 2.4)]
+    both = [
+        serde_transition("in", 0.6, from_clip_id="a", to_clip_id="b"),
+        serde_transition("out", 0.6, from_clip_id="b", to_clip_id="c"),
+    ]
+    # When it loads
+    tl = load(clips, both)
+    # Then both are placed and the frames where the second hides the first are named
+    assert placed(tl) == [("in", "a", "b", 21, 39), ("out", "b", "c", 33, 51)]
+    assert tl.warnings == (
+        "transition 'out': overlaps transition 'in' on clip 'b' (frames 33 to 39), where it "
+        "hides it; shorten one",
+    )
