@@ -260,7 +260,8 @@ class _Placer:
         if kept is not None:
             # Both would be drawn, the second over the first: a see-through clip twice over.
             # The same transition attached to both clips (out on one, in on the other) is one.
-            if (kept.kind, kept.start, kept.end) != (kind, first, last):
+            same = self.origin.get(kept.id, kept.id) == self.origin.get(tid, tid)
+            if not same or (kept.kind, kept.start, kept.end) != (kind, first, last):
                 self.p.warn(
                     where,
                     f"clips {a.id!r} and {b.id!r} are already joined by transition "

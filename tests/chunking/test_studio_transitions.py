@@ -179,6 +179,10 @@ def test_one_cut_joined_twice_is_drawn_once() -> None:
         "transition 'u': clips 'a' and 'b' are already joined by transition 't'; this one is "
         "not drawn",
     )
+    # And so is another transition of the same kind and length: it is not the same one
+    same = [serde_transition(from_clip_id="a", to_clip_id="b"), both[0] | {"id": "v"}]
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], same)
+    assert placed(tl) == [("t", "a", "b", 23, 38)] and len(tl.warnings) == 1
 
 
 def test_transitions_overlapping_on_a_short_clip_are_reported() -> None:
