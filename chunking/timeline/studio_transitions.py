@@ -133,10 +133,8 @@ class _Placer:
             reach = max(reach, end)
             self._overlap_reach[i] = reach
         self.result: list[Transition] = []
-        #: the document transition each attachment was placed from, by the id it was given
-        self.origin: dict[str, str] = {}
-        #: the transition already joining each pair of clips (from, to)
-        self._joined: dict[tuple[str, str], Transition] = {}
+        self.origin: dict[str, str] = {}  # an attachment's id -> its transition's id
+        self._joined: dict[tuple[str, str], Transition] = {}  # (from, to) -> its transition
         self._on_clip: dict[str, list[Transition]] = {}  # the transitions of each clip
 
     def cuts(self) -> list[tuple[Clip, Clip]]:
@@ -258,8 +256,7 @@ class _Placer:
             return
         kept = self._joined.get((a.id, b.id))
         if kept is not None:
-            # Both would be drawn, the second over the first: a see-through clip twice over.
-            # The same transition attached to both clips (out on one, in on the other) is one.
+            # Drawing both blends see-through clips twice; one attached to both clips is one.
             same = self.origin.get(kept.id, kept.id) == self.origin.get(tid, tid)
             if not same or (kept.kind, kept.start, kept.end) != (kind, first, last):
                 self.p.warn(
