@@ -20,7 +20,14 @@ from common.settings import Settings
 from orchestrator.api_results import ReuseEstimate
 from orchestrator.costing import Estimate, Throughput, estimate
 from orchestrator.job_store import JobStore
-from orchestrator.planning import job_fingerprint, keyed_plan, media_ids, plan_job_chunks, quote
+from orchestrator.planning import (
+    job_fingerprint,
+    keyed_plan,
+    known_hardware_encoders,
+    media_ids,
+    plan_job_chunks,
+    quote,
+)
 from orchestrator.segment_cache import SegmentCache
 from providers.storage import Storage, open_storage
 
@@ -109,8 +116,10 @@ def job_quote(
         return without_reuse(full, len(plan_job_chunks(timeline, slots, chunk_frames)))
     from workers.fingerprint import render_fingerprint  # imports the codec stack: only here
 
-    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint())
+    heartbeats = store.heartbeats()
+    fingerprint = job_fingerprint(heartbeats, render_fingerprint())
     media = media_ids({}, timeline=timeline, client=store.redis)
-    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint)
+    encoders = known_hardware_encoders(heartbeats, fingerprint)
+    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders)
     render, reused = cached_chunks(keyed, open_cache(storage_url, store.redis, settings))
     return with_reuse(full, render, reused, slots=slots)

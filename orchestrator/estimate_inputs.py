@@ -178,12 +178,19 @@ def uncached_chunks(
 ) -> list[Chunk]:
     """The chunks of the plan the segment cache does not hold (as orchestrator.api_cache)."""
     from orchestrator.api_cache import cached_chunks, open_cache
-    from orchestrator.planning import job_fingerprint, keyed_plan, media_ids
+    from orchestrator.planning import (
+        job_fingerprint,
+        keyed_plan,
+        known_hardware_encoders,
+        media_ids,
+    )
     from workers.fingerprint import render_fingerprint  # the codec stack: only here
 
-    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint())
+    heartbeats = store.heartbeats()
+    fingerprint = job_fingerprint(heartbeats, render_fingerprint())
     media = media_ids({}, timeline=timeline, client=store.redis)
-    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint)
+    encoders = known_hardware_encoders(heartbeats, fingerprint)
+    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders)
     render, _ = cached_chunks(keyed, open_cache(storage_url, store.redis, settings))
     return render
 

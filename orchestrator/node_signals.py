@@ -49,6 +49,7 @@ from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
 from orchestrator.pool_size import PoolFollower
 from workers import arrays
+from workers.encoder import hardware_encoders
 from workers.fingerprint import render_fingerprint
 from workers.host import HostSampler
 from workers.spot import DEFAULT_ENDPOINTS, SpotWatcher
@@ -256,6 +257,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
             compositor = arrays.planned().name
         except RenderError:
             compositor = ""  # told to use a GPU it lacks: its renders fail with the reason
+        encoders = list(hardware_encoders())  # what the job's planner keys chunks by
         last: tuple[bool, bool, int] | None = None
         next_beat = 0.0
         while not stop.is_set():
@@ -279,6 +281,7 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                     "scope": scope,
                     "fingerprint": fingerprint,
                     "compositor": compositor,
+                    "hardware_encoders": encoders,
                     "pool": settings.node_pool,
                     "instance": settings.instance_id,
                     # This node's CPU and memory, so NodeMetrics show each node's own resources.

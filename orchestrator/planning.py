@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import redis
@@ -21,7 +21,9 @@ from chunking.timeline.studio import load_project
 from orchestrator import keys
 from orchestrator.costing import NODE_CLASS, Estimate, estimate
 from orchestrator.node_class import class_throughput
-from orchestrator.scheduling import choose_renderer, renderer_groups
+from orchestrator.scheduling import choose_renderer, group_hardware_encoders, renderer_groups
+from workers.encoder import HARDWARE, hardware_encoders
+from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.media_ids import source_id
 from workers.probe import min_chunk_frames
@@ -71,12 +73,19 @@ def keyed_plan(
     chunk_frames: int | None,
     media: Mapping[str, str],
     fingerprint: str,
+    hardware_encoders: Collection[str] | None = None,
 ) -> list[tuple[Chunk, str]]:
     """The job's chunks, each with its content key ("" when a medium it shows has no content
-    id, or when a hardware encoder may make it: which one opens depends on the node, so its
-    bytes are not a function of the key; it is rendered and never cached)."""
+    id, or when a hardware encoder may make it: its bytes are then not a function of the key,
+    so it is rendered and never cached). ``hardware_encoders`` are those the nodes of
+    ``fingerprint`` report (None: unknown): where none of them is for the job's codec, a
+    project asking for hardware encoding is encoded in software, and cached like any other."""
     keyed = []
-    hardware = not video_cacheable(timeline.export)
+    export = timeline.export
+    software = hardware_encoders is not None and not (
+        set(HARDWARE.get(export.codec, ())) & set(hardware_encoders)
+    )
+    hardware = not video_cacheable(export) and not software
     for chunk in plan_job_chunks(timeline, slots, chunk_frames):
         if hardware:
             keyed.append((chunk, ""))
@@ -87,6 +96,18 @@ def keyed_plan(
             key = ""
         keyed.append((chunk, key))
     return keyed
+
+
+def known_hardware_encoders(
+    heartbeats: Mapping[str, Mapping[str, Any]], fingerprint: str
+) -> set[str] | None:
+    """The hardware encoders that open on the nodes of ``fingerprint``: as its live nodes
+    report, else this process's own when it has that fingerprint (the fingerprint covers
+    them); None when unknown."""
+    found = group_hardware_encoders(heartbeats, fingerprint)
+    if found is None and fingerprint == render_fingerprint():
+        found = set(hardware_encoders())
+    return found
 
 
 def job_fingerprint(

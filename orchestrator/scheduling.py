@@ -186,6 +186,20 @@ def idle_renderer_slots(heartbeats: Mapping[str, Mapping[str, Any]], fingerprint
     )
 
 
+def group_hardware_encoders(
+    heartbeats: Mapping[str, Mapping[str, Any]], fingerprint: str
+) -> set[str] | None:
+    """The hardware encoders the live render nodes of ``fingerprint`` say open on them; None
+    when none of them says (no such node is live, or only nodes from before they told)."""
+    found: set[str] | None = None
+    for seen, beat in _renderers(heartbeats):
+        encoders = beat.get("hardware_encoders")
+        if seen != fingerprint or not isinstance(encoders, list):
+            continue
+        found = (found or set()) | {str(name) for name in encoders}
+    return found
+
+
 def _renderers(
     heartbeats: Mapping[str, Mapping[str, Any]],
 ) -> Iterator[tuple[str, Mapping[str, Any]]]:

@@ -30,7 +30,13 @@ from orchestrator.job_record import (
     JobState,
 )
 from orchestrator.job_store import JobStore
-from orchestrator.planning import job_fingerprint, keyed_plan, media_ids, plan_job_chunks
+from orchestrator.planning import (
+    job_fingerprint,
+    keyed_plan,
+    known_hardware_encoders,
+    media_ids,
+    plan_job_chunks,
+)
 from orchestrator.scheduling import effective_priority
 from orchestrator.worker_hooks import WorkerHooks
 from providers.storage.base import StorageError
@@ -129,9 +135,11 @@ def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
         return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, chunk_frames)])
     store = service.store
     gpu = timeline.export.hardware_acceleration
-    fingerprint = job_fingerprint(store.heartbeats(), render_fingerprint(), gpu)
+    heartbeats = store.heartbeats()
+    fingerprint = job_fingerprint(heartbeats, render_fingerprint(), gpu)
     media = media_ids(spec, timeline=timeline, client=store.redis)
-    chunks = keyed_plan(timeline, slots, chunk_frames, media, fingerprint)
+    encoders = known_hardware_encoders(heartbeats, fingerprint)
+    chunks = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders)
     sound: str | None = None
     if has_audio(timeline):
         try:

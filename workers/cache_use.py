@@ -25,6 +25,7 @@ from common.errors import RenderError
 from providers.storage.base import ObjectNotFound, Storage, StorageError
 from workers import hooks
 from workers.assets import sha256_file
+from workers.encoder import encodes_in_software
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.media_ids import LocalIds
@@ -49,8 +50,10 @@ def segment_claim(spec: JobSpec, index: int, start: int, end: int) -> CacheClaim
     when the job does not cache them, or its key for them is not the one worked out here."""
     wanted = spec.chunk_cache_key(index)
     timeline = _cacheable(spec, wanted)
-    if wanted is None or timeline is None or not video_cacheable(timeline.export):
+    if wanted is None or timeline is None:
         return None
+    if not (video_cacheable(timeline.export) or encodes_in_software(timeline.export)):
+        return None  # a hardware encoder opens here: its bytes are not a function of the key
     ids = LocalIds(timeline)
     try:
         key = chunk_key(timeline, start, end, ids, spec.fingerprint)

@@ -135,6 +135,19 @@ def choose_encoder(export: ExportSettings) -> EncoderChoice:
     return EncoderChoice(name, "yuv420p", _software_options(name, export), note=note)
 
 
+def hardware_encoders() -> tuple[str, ...]:
+    """The hardware encoders that open here, by name (each probed once per process)."""
+    return tuple(n for names in HARDWARE.values() for n in names if hardware_encoder_works(n))
+
+
+def encodes_in_software(export: ExportSettings) -> bool:
+    """Whether this node encodes the export in software whatever it asks: lossless, no
+    hardware encoding asked, or none for its codec opens here."""
+    if export.lossless or not export.hardware_acceleration:
+        return True
+    return not any(hardware_encoder_works(name) for name in HARDWARE.get(export.codec, ()))
+
+
 @functools.cache
 def hardware_encoder_works(name: str) -> bool:
     """Whether this hardware encoder opens and encodes a frame here (cached per process)."""

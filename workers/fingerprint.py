@@ -35,6 +35,7 @@ from PIL import features
 from common.errors import RenderError
 from common.settings import Settings
 from workers import arrays, kernels, subtitle_fonts
+from workers.encoder import hardware_encoders
 
 #: Bumped by hand when a change alters rendered output in a way the code hash would not show
 #: (a changed default read from outside the packages hashed below).
@@ -91,6 +92,9 @@ def _parts() -> dict[str, str]:
         "kernels": kernels.BACKEND,
         # NumPy or CuPy on which GPU (workers.arrays): a GPU's sums round its own way.
         "compositor": _compositor(),
+        # Which hardware encoders open: a node with NVENC and one without encode a project that
+        # asks for hardware encoding differently, so they never share a job (or a cache entry).
+        "hardware_encoders": ",".join(hardware_encoders()) or "none",
     }
     for name, version in sorted(av.library_versions.items()):
         parts[name] = ".".join(str(v) for v in version)

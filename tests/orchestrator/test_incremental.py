@@ -258,6 +258,25 @@ def test_inserted_time_reuses_later_chunks_at_their_new_offset(farm: Farm, tmp_p
     assert_same_video(farm.output(again), farm.output(full))
 
 
+def test_a_project_asking_for_hardware_encoding_is_reused_where_no_node_has_one(
+    farm: Farm, tmp_path: Path
+) -> None:
+    """The editor's projects ask for hardware encoding; on a cluster whose nodes have no
+    hardware encoder (no GPU; an H100 has no NVENC) they are encoded in software, so an
+    unchanged re-render takes every chunk from the cache (it took none)."""
+    from workers.encoder import hardware_encoders
+
+    if hardware_encoders():
+        pytest.skip(f"a hardware encoder opens here ({hardware_encoders()}): not cached")
+    doc = base_project(tmp_path)
+    asks = {"container": "mp4", "lossless": False, "hardware_acceleration": True}
+    first = farm.render(doc, tmp_path, **asks)
+    assert rendered(first) == [0, 1, 2, 3] and first.result is not None
+    again = farm.render(doc, tmp_path, **asks)
+    assert rendered(again) == [] and again.reused_chunks == 4
+    assert packets(farm.output(again))["video"] == packets(farm.output(first))["video"]
+
+
 def test_a_changed_crf_reuses_nothing(farm: Farm, tmp_path: Path) -> None:
     doc = base_project(tmp_path)
     h264 = {"container": "mkv", "lossless": False, "codec": "h264", "preset": "ultrafast"}

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bench.support import ChaosCluster, blurred_project
+from chunking.timeline.project import read_project
 from common.names import QUEUE_RENDER, TASK_MERGE, TASK_RENDER_CHUNK, render_queue
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
@@ -24,11 +25,16 @@ from orchestrator.dispatcher import MAX_RENDERER_ATTEMPTS, STALE_QUEUED, Dispatc
 from orchestrator.job_events import read_events
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.planning import job_fingerprint
-from orchestrator.scheduling import choose_renderer, renderer_groups, stray_chunks
+from orchestrator.planning import job_fingerprint, keyed_plan
+from orchestrator.scheduling import (
+    choose_renderer,
+    group_hardware_encoders,
+    renderer_groups,
+    stray_chunks,
+)
 from orchestrator.worker_hooks import WorkerHooks
 from tests.helpers import CLI
-from tests.media import decode_rgb, write_project
+from tests.media import decode_rgb, project, solid, video_track, write_project
 from workers import fingerprint
 from workers.job_spec import JobSpec
 
@@ -111,6 +117,45 @@ def test_choose_renderer(current: str, planned: str, groups: dict[str, int], cho
 )
 def test_stray_chunks(pin: str, renderers: dict[int, str], held: str, stray: list[int]) -> None:
     assert stray_chunks(pin, renderers) == (held, stray)
+
+
+def test_a_groups_hardware_encoders_are_what_its_live_nodes_report() -> None:
+    beats = [
+        {**beat("n1", A), "hardware_encoders": []},
+        {**beat("n2", A), "hardware_encoders": ["h264_nvenc"]},
+        {**beat("n3", B), "hardware_encoders": []},
+        {**beat("n4", B, draining=True), "hardware_encoders": ["hevc_nvenc"]},  # takes no work
+        beat("n5", C),  # a node from before nodes told: unknown
+    ]
+    by_name = {b["name"]: b for b in beats}
+    assert group_hardware_encoders(by_name, A) == {"h264_nvenc"}
+    assert group_hardware_encoders(by_name, B) == set()
+    assert group_hardware_encoders(by_name, C) is None
+    assert group_hardware_encoders(by_name, "gone") is None
+
+
+@pytest.mark.parametrize(
+    ("codec", "encoders", "cached"),
+    [
+        ("h264", None, False),  # unknown: a hardware encoder may make it
+        ("h264", [], True),  # no node of the group has one: encoded in software
+        ("h264", ["hevc_nvenc"], True),  # one for another codec only
+        ("h264", ["h264_nvenc"], False),
+        ("hevc", ["hevc_vaapi", "h264_qsv"], False),
+    ],
+)
+def test_a_project_asking_for_hardware_encoding_is_keyed_where_its_group_has_none(
+    tmp_path: Path, codec: str, encoders: list[str] | None, cached: bool
+) -> None:
+    card = {"id": "c", "start_time": 0, "end_time": 2, **solid("#3366ff")}
+    doc = project([video_track("v", [card])], fps=10, size=(160, 90))
+    timeline = (
+        read_project(doc, base_dir=str(tmp_path))
+        .with_export({"codec": codec, "hardware_acceleration": True})
+        .timeline
+    )
+    keyed = keyed_plan(timeline, 2, None, {}, A, encoders)
+    assert keyed and all(bool(key) == cached for _, key in keyed)
 
 
 def test_a_job_is_keyed_for_the_largest_live_group_else_for_this_process() -> None:
