@@ -118,9 +118,7 @@ def _unpack(path: str, into: str) -> None:
         for member in wanted:
             if member.is_dir():
                 continue
-            target = _member_path(path, member, into)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            _copy(archive, member, target, path)
+            _copy(archive, member, _member_path(path, member, into), path)
 
 
 def _member_path(path: str, member: zipfile.ZipInfo, into: str) -> str:
@@ -139,6 +137,9 @@ def _copy(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: str, path: 
     """Copy one member, never writing more than it declares (a lying header is refused)."""
     written = 0
     try:
+        # Inside the try: a member named under another member's file ("media/a", then
+        # "media/a/b") cannot have its folder made.
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         with archive.open(member) as source, open(target, "xb") as out:
             for block in iter(lambda: source.read(1 << 20), b""):
                 written += len(block)
@@ -148,4 +149,6 @@ def _copy(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: str, path: 
                     )
                 out.write(block)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-        raise TimelineError(f"{path}: {member.filename!r} cannot be unpacked: {exc}") from None
+        # An OSError's text names the staging folder: a path of this machine, not the bundle's.
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise TimelineError(f"{path}: {member.filename!r} cannot be unpacked: {why}") from None

@@ -94,6 +94,13 @@ def zipped(path: Path, members: dict[str, bytes], links: tuple[str, ...] = ()) -
         ),
         ({"content.otio": b"{}", "media//etc/x": b"x"}, (), "is not a plain name"),
         ({"content.otio": b"{}"}, ("media/link",), "'media/link' is a symbolic link"),
+        # A member under another member's file: its folder cannot be made (a raw
+        # FileExistsError with a traceback before).
+        (
+            {"content.otio": b"{}", "media/a": b"x", "media/a/b": b"y"},
+            (),
+            "'media/a/b' cannot be unpacked",
+        ),
     ],
 )
 def test_hostile_otioz_is_refused_and_writes_nothing_outside(
