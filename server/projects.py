@@ -68,7 +68,7 @@ def load_remote_project(
     with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
         # Media are checked before the loader looks at the disk: in a ProjectSchema as sent,
         # in an editor's document (.tlsp, sections, a ProjectFile) as converted to one.
-        editor = convert(document, folder)
+        editor = convert(document, folder, disk=False)
         _refuse_local_media(document if editor is None else editor.document)
         _placeholders(folder, _asset_refs(document))
         project = read_project(document, base_dir=folder)

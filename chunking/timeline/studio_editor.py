@@ -67,11 +67,18 @@ class EditorDocument:
 
 
 def convert(
-    data: Mapping[str, Any], base_dir: str, *, source: str = "project", name: str = ""
+    data: Mapping[str, Any],
+    base_dir: str,
+    *,
+    source: str = "project",
+    name: str = "",
+    disk: bool = True,
 ) -> EditorDocument | None:
     """The ProjectSchema document for an editor document, or None when `data` already is one.
 
     `source` names the file in messages, `name` is the job name when the document has none.
+    `disk=False` never looks a media path up on this machine (a service reading a client's
+    document): each medium is its asset reference, else its first path.
     Raises TimelineError (one line naming the shape) for a document this cannot render and
     ValidationError listing every problem of its clips.
     """
@@ -83,15 +90,15 @@ def convert(
             "name the file .otio to render it"
         )
     if "sequences" in data:
-        return _Converter(data, base_dir, source, name).studio_project()
+        return _Converter(data, base_dir, source, name, disk).studio_project()
     if is_state_project(data):
-        return _Converter(data, base_dir, source, name).state_project()
+        return _Converter(data, base_dir, source, name, disk).state_project()
     if "sections" in data or "globalTracks" in data:
-        return _Converter(data, base_dir, source, name).timeline_project()
+        return _Converter(data, base_dir, source, name, disk).timeline_project()
     if "tracks" in data:
         return None
     if isinstance(data.get("timeline"), Mapping) and "tracks" in data["timeline"]:
-        return _Converter(data, base_dir, source, name).project_file()
+        return _Converter(data, base_dir, source, name, disk).project_file()
     if "meta" in data or "mediaPool" in data or "mediaLibrary" in data:
         pool = as_map(data.get("mediaPool") or data.get("mediaLibrary"))
         count = len(entries(pool.get("mediaFiles")) + entries(pool.get("musicFiles")))
@@ -120,11 +127,13 @@ def _looks(data: Mapping[str, Any]) -> str:
 
 
 class _Converter:
-    def __init__(self, data: Mapping[str, Any], base_dir: str, source: str, name: str) -> None:
+    def __init__(
+        self, data: Mapping[str, Any], base_dir: str, source: str, name: str, disk: bool = True
+    ) -> None:
         self.data = data
         self.source = source
         self.name = name
-        self.lib = Library(base_dir)
+        self.lib = Library(base_dir, disk=disk)
         self.p = Problems()
 
     # -- the three shapes ---------------------------------------------------------------------

@@ -63,8 +63,10 @@ def compact(values: Mapping[str, Any]) -> dict[str, Any]:
 class Library:
     """Media paths and resource definitions of one editor document, by id."""
 
-    def __init__(self, base_dir: str) -> None:
+    def __init__(self, base_dir: str, *, disk: bool = True) -> None:
         self.base_dir = base_dir
+        #: whether media paths may be looked up on this machine's disk
+        self.disk = disk
         #: media id -> candidate paths, best first (the first one that exists is used)
         self.media: dict[str, tuple[str, ...]] = {}
         #: media id -> MediaPoolItem type ("video", "audio", "image", "sequence", "compound")
@@ -177,6 +179,9 @@ class Library:
         for candidate in candidates:
             if candidate.startswith(ASSET_PREFIX):
                 return candidate
+        if not self.disk:
+            # Which candidate exists would tell a client which of this machine's files do.
+            return candidates[0]
         for candidate in candidates:
             full = candidate if os.path.isabs(candidate) else os.path.join(self.base_dir, candidate)
             if os.path.isfile(full):

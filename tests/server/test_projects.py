@@ -67,6 +67,30 @@ def test_an_uploaded_asset_wins_over_a_local_path_without_the_disk_being_asked(
         assert str(getattr(clip.source, "path", "")).endswith(ASSET)
 
 
+def test_which_of_two_local_paths_is_refused_does_not_tell_which_exists(
+    tmp_path: Path,
+) -> None:
+    """A media item with a path and a relativePath (the editor's media pool): the refusal named
+    the second when it existed on the server and the first otherwise, so a client could learn
+    whether any file of the server (``../../etc/passwd``, another user's upload) exists."""
+
+    def pool_project(relative: str) -> dict[str, Any]:
+        project = editor_project("unused")
+        del project["sections"][0]["tracks"][0]["clips"][0]["mediaFile"]
+        media = {"id": "m", "path": "/nowhere/x.mp4", "relativePath": relative}
+        project["resources"]["media"] = [media]
+        return project
+
+    existing = tmp_path / "secret.mp4"
+    existing.write_bytes(b"not for you")
+    messages = [
+        refusal(pool_project(str(path)))
+        for path in (existing, tmp_path / "absent.mp4", Path("/etc/passwd"))
+    ]
+    assert "media '/nowhere/x.mp4' is not an uploaded asset" in messages[0]
+    assert messages[0] == messages[1] == messages[2]
+
+
 def otio_document(url: str) -> dict[str, Any]:
     """An OTIO timeline of one clip whose media is ``url``, as Resolve writes its .otio."""
     import json
