@@ -117,7 +117,10 @@ def job_quote(
     from workers.fingerprint import render_fingerprint  # imports the codec stack: only here
 
     heartbeats = store.heartbeats()
-    fingerprint = job_fingerprint(heartbeats, render_fingerprint())
+    # The group plan_job keys the job with: a project exported with hardware acceleration goes
+    # to the GPU group, whose fingerprint (and so keys) may differ from the CPU group's.
+    gpu = timeline.export.hardware_acceleration
+    fingerprint = job_fingerprint(heartbeats, render_fingerprint(), gpu)
     media = media_ids({}, timeline=timeline, client=store.redis)
     encoders = known_hardware_encoders(heartbeats, fingerprint)
     keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders)

@@ -4,16 +4,21 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
 
 from chunking.plan import Chunk
 from chunking.timeline.project import read_project
+from common.names import QUEUE_RENDER, render_queue
+from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_cache import job_quote, open_cache, with_reuse
 from orchestrator.costing import NODE_CLASS, Throughput, estimate, record_throughput
-from orchestrator.planning import keyed_plan, media_ids
+from orchestrator.planning import job_fingerprint, keyed_plan, media_ids
+from orchestrator.scheduling import GPU_COMPOSITOR as GPU
 from tests.helpers import clip
 from tests.media import project, video_track, write_project
 from workers.fingerprint import render_fingerprint
@@ -149,3 +154,44 @@ def test_job_quote_without_storage_reuses_nothing(api: CloudRenderingAPI, tmp_pa
         use_cache=True,
     )
     assert (quoted.chunks, quoted.reused_chunks) == (4, 0)
+
+
+def test_the_estimate_of_a_hardware_encoding_project_counts_what_its_job_reuses(
+    api: CloudRenderingAPI, tmp_path: Path
+) -> None:
+    """A project asking for hardware encoding (the editor's) is planned on the GPU render
+    group; its estimate looks the cache up under that group's keys too, not the CPU group's."""
+    cpu, gpu = "a" * 16, "b" * 16
+    for name, fingerprint, slots, compositor in (("cpu1", cpu, 4, "numpy"), ("gpu1", gpu, 1, GPU)):
+        beat = {
+            "name": name,
+            "fingerprint": fingerprint,
+            "concurrency": slots,
+            "compositor": compositor,
+            "hardware_encoders": [],  # none opens: the job is encoded in software and cached
+            "queues": [QUEUE_RENDER, render_queue(fingerprint)],
+            "pid": 1,
+            "since": 0.0,
+            "time": time.time(),
+        }
+        api.store.redis.set(keys.node(name), json.dumps(beat), ex=60)
+    clips = [clip(f"c{i}", i / 2, (i + 1) / 2, colour) for i, colour in enumerate(COLOURS)]
+    export = {"preset": "ultrafast", "hardware_acceleration": True}
+    path = write_project(
+        tmp_path / "p.json", project([video_track("v", clips)], settings={"export": export})
+    )
+    timeline = read_project(str(path)).timeline
+    assert timeline.export.hardware_acceleration
+    media = media_ids({}, timeline=timeline, client=api.store.redis)
+    # The keys plan_job gives the job: those of the GPU group, the one a GPU job is pinned to.
+    fingerprint = job_fingerprint(api.store.heartbeats(), render_fingerprint(), True)
+    assert fingerprint == gpu
+    keyed = keyed_plan(timeline, api.dispatcher.slots(), CHUNK, media, gpu, set())
+    assert all(key for _, key in keyed)
+    cache = open_cache(str(api.storage_url), api.store.redis, api.settings)
+    segment = tmp_path / "segment.mkv"
+    segment.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(2000))
+    for _, key in keyed:
+        cache.put(key, str(segment))
+    quoted = api.estimate_cost(str(path), chunk_frames=CHUNK)
+    assert (quoted.chunks, quoted.reused_chunks) == (4, 4)
