@@ -29,6 +29,7 @@ from orchestrator.planning import (
     quote,
 )
 from orchestrator.segment_cache import SegmentCache
+from orchestrator.spot_chunks import job_chunk_frames
 from providers.storage import Storage, open_storage
 
 
@@ -105,6 +106,8 @@ def job_quote(
 ) -> ReuseEstimate:
     """What a job of this timeline would take and cost on this cluster now: with `use_cache`
     (and storage to look in), only the chunks the segment cache does not hold are priced."""
+    # Cut as plan_job cuts it (spot pools cap a chunk), so the chunks and keys are the job's.
+    chunk_frames = job_chunk_frames(store.redis, timeline, chunk_frames)
     full = quote(
         timeline,
         store.redis,

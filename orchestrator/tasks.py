@@ -38,6 +38,8 @@ from orchestrator.planning import (
     plan_job_chunks,
 )
 from orchestrator.scheduling import effective_priority
+from orchestrator.spot_chunks import job_chunk_frames
+from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
 from orchestrator.worker_hooks import WorkerHooks
 from providers.storage.base import StorageError
 from workers.audio import audio_codec_for
@@ -127,10 +129,7 @@ class _Plan:
 def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
     """The job's chunks, keyed and looked up in the segment cache when the job uses it."""
     slots = service.dispatcher.slots()
-    cap = spot_chunk_cap(service.store.redis, timeline)
-    chunk_frames = spec.chunk_frames
-    if cap is not None:
-        chunk_frames = min(chunk_frames or cap, cap)
+    chunk_frames = job_chunk_frames(service.store.redis, timeline, spec.chunk_frames)
     if not spec.use_cache:
         return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, chunk_frames)])
     store = service.store
@@ -157,36 +156,6 @@ def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
         log.warning("job %s: segment cache lookup failed, rendering every chunk: %s", spec.id, exc)
         hits = set()
     return _Plan(chunks, fingerprint, sound, frozenset(hits))
-
-
-def spot_chunk_cap(client: Any, timeline: Timeline) -> int | None:
-    """The most frames a chunk may have when the cluster has spot pools: one renders well inside
-    the slowest spot pool's interruption notice (2 min on AWS, 30 s on GCP and Azure), so a
-    notice costs at most a short chunk. None without spot pools."""
-    settings = Settings.from_env()
-    if not settings.pools_file:
-        return None
-    from chunking.complexity import complexity
-    from orchestrator.autoscaler.interruptions import notice_seconds, spot_chunk_frames
-    from orchestrator.autoscaler.observe import seconds_per_unit
-    from providers.compute.pools import load_pools
-
-    try:
-        pools = load_pools(settings.pools_file, settings.pool_overrides).pools.values()
-    except RenderError as exc:
-        log.warning("pools file unreadable, chunks are not sized for spot: %s", exc)
-        return None
-    spot = [p for p in pools if p.spot and notice_seconds(p.provider) > 0]
-    if not spot:
-        return None
-    units = complexity(timeline)
-    return min(
-        spot_chunk_frames(
-            notice_seconds(p.provider),
-            units * seconds_per_unit(client, p, settings.prices_file),
-        )
-        for p in spot
-    )
 
 
 @shared_task(name=TASK_TICK)
