@@ -263,6 +263,25 @@ class WorkerHooks(MergeHooks):
         self.publish(job_id, "chunk_requeued", chunk=index, reason="evicted", node=node)
         self.dispatcher.fill()
 
+    def chunk_lost(self, job_id: str, index: int, task_id: str, node: str, reason: str) -> None:
+        """Show a chunk whose process died as retrying now, not as running until its message
+        comes back (seconds later). Only this very run: a later start, another copy or a chunk
+        that finished meanwhile is left alone."""
+        try:
+            chunk = self.store.chunk(job_id, index)
+        except JobNotFound:
+            return
+        if chunk.state is not ChunkState.RUNNING or chunk.speculative:
+            return
+        if chunk.task_id != task_id or chunk.node != node:
+            return
+        chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
+        chunk.error = f"its render process died: {reason} (on {node})"
+        self.store.save_chunk(job_id, chunk)
+        # Its message is back in the broker: the reconciler leaves it there (STALE_QUEUED).
+        self.store.redis.zadd(keys.QUEUED, {f"{job_id}:{index}": self.store.now()})
+        self.publish(job_id, "chunk_requeued", chunk=index, reason="process died", node=node)
+
     def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
         """A deterministic failure fails the job at once (retrying would fail the same way)."""
         self.store.chunk_failed(job_id, index, str(error))

@@ -59,6 +59,11 @@ class Hooks(Protocol):
         """A pre-empted node hands the chunk back at once (not a failure)."""
         ...
 
+    def chunk_lost(self, job_id: str, index: int, task_id: str, node: str, reason: str) -> None:
+        """The process rendering the chunk died (seen by the worker's main process); its
+        message goes back to the broker and runs again."""
+        ...
+
     def audio_finished(self, job_id: str, result: dict[str, Any] | None) -> None:
         """The job's audio is stored (None: the timeline is silent)."""
         ...

@@ -49,7 +49,7 @@ POLL_INTERVAL = 0.25
 MERGE_HEARTBEAT = 5.0
 
 
-@shared_task(bind=True, name=TASK_RENDER_CHUNK)
+@shared_task(bind=True, name=TASK_RENDER_CHUNK, Request="workers.chunk_request:ChunkRequest")
 def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     """Render one chunk of a job into its segment in storage.
 

@@ -349,3 +349,23 @@ def test_a_speculative_copy_keeps_the_chunks_progress_from_going_back(
     # The cluster's frames per second divide those frames by the first copy's time
     assert service.store.chunk("j", 0).started_at == straggler.started_at
     assert counted(service).chunks["requeued"] == 0  # a copy, not a re-run of a dead one
+
+
+def test_a_chunk_whose_process_died_reads_retrying_once_its_worker_sees_it(
+    service: WorkerHooks,
+) -> None:
+    """The worker's main process reports the lost process (workers.chunk_request): the chunk
+    reads retrying with why at once, and its message coming back is not a second requeue.
+    A report about another run of the chunk (a later start, another task id) changes nothing."""
+    assert service.chunk_started("j", 0, "t1", "n1")
+    service.chunk_progress("j", 0, 7, 10)
+    service.chunk_lost("j", 0, "t-other", "n1", "signal 9")
+    service.chunk_lost("j", 0, "t1", "n2", "signal 9")
+    assert service.store.chunk("j", 0).state is ChunkState.RUNNING
+    service.chunk_lost("j", 0, "t1", "n1", "Worker exited prematurely: signal 9 (SIGKILL)")
+    chunk = service.store.chunk("j", 0)
+    assert (chunk.state, chunk.frames_done) == (ChunkState.RETRYING, 0)
+    assert chunk.error is not None and "render process died" in chunk.error
+    # Then the same message starts again: one requeue in all
+    assert service.chunk_started("j", 0, "t1", "n1")
+    assert counted(service).chunks["requeued"] == 1
