@@ -13,6 +13,9 @@ The algorithm, each tick:
    billed). Launches the engine was asked for but does not list yet count as booting. A node
    booting 1.5x its boot time after its request is *suspect*: not counted on to take work (it
    may never boot); a size that needs nodes holds it on top, so a replacement starts meanwhile.
+   So are launches the engine has not listed while the pool backs off or once it has been
+   short for a failed boot's time (``PoolState.short_since``): capacity refused, a quota;
+   its work moves to another pool.
 2. **Placement** (``placement.place``): jobs earliest-deadline-first, each on the pool of the
    lowest expected cost that may take it (render queue; GPU jobs on GPU pools) and can still
    make its deadline at its largest size, boot time counted; a spot pool only while the
@@ -105,7 +108,7 @@ class _Outcome:
 
 def decide(snapshot: Snapshot, pools: Mapping[str, Pool], policy: Policy, now: float) -> Decision:
     """Nodes each pool should hold to take work, why, and where each job was counted."""
-    fleets = build_fleets(snapshot, pools, policy.idle_timeout, now)
+    fleets = build_fleets(snapshot, pools, policy.idle_timeout, now, policy.boot_timeout_factor)
     placed = place(snapshot.jobs, fleets, policy, now)
     by_pool: dict[str, list[Placed]] = {name: [] for name in pools}
     for item in placed:
@@ -134,6 +137,12 @@ def _settle(fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float) ->
     up, why, notes = _target(fleet, jobs, policy, now, 1.0)
     down = max(_target(fleet, jobs, policy, now, 1.0 + HYSTERESIS)[0], up)
     out = _Outcome(active, why, notes, has_work=bool(jobs))
+    if fleet.unmade:
+        # Why work went elsewhere while the pool still holds its size.
+        out.notes.append(
+            f"{fleet.unmade} launch(es) the engine has not made (capacity refused, a quota?): "
+            "not counted on"
+        )
     if up > active:
         _grow(out, fleet, up, policy, now)
     elif down < active:

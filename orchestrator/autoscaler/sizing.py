@@ -48,6 +48,9 @@ class Fleet:
     #: active nodes not counted on: booting long past their boot time (they may never boot;
     #: failed_boots replaces them in the end). A size that needs nodes holds these on top.
     suspect: int = 0
+    #: of the suspect ones, launches the engine accepted and has not made (not listed past a
+    #: boot's time, or refused and backing off): capacity that may never come
+    unmade: int = 0
 
     @property
     def name(self) -> str:
@@ -94,7 +97,11 @@ class Fleet:
 
 
 def build_fleets(
-    snapshot: Snapshot, pools: Mapping[str, Pool], idle_timeout: float, now: float
+    snapshot: Snapshot,
+    pools: Mapping[str, Pool],
+    idle_timeout: float,
+    now: float,
+    boot_timeout_factor: float = 3.0,
 ) -> dict[str, Fleet]:
     """Every configured pool's fleet from the snapshot's nodes and pool states."""
     by_pool: dict[str, list[NodeView]] = {name: [] for name in pools}
@@ -103,14 +110,24 @@ def build_fleets(
             by_pool[node.pool].append(node)
     return {
         name: _fleet(
-            pool, snapshot.pools.get(name) or PoolState(), by_pool[name], idle_timeout, now
+            pool,
+            snapshot.pools.get(name) or PoolState(),
+            by_pool[name],
+            idle_timeout,
+            now,
+            boot_timeout_factor,
         )
         for name, pool in pools.items()
     }
 
 
 def _fleet(
-    pool: Pool, state: PoolState, nodes: Sequence[NodeView], idle_timeout: float, now: float
+    pool: Pool,
+    state: PoolState,
+    nodes: Sequence[NodeView],
+    idle_timeout: float,
+    now: float,
+    boot_timeout_factor: float,
 ) -> Fleet:
     boot = max(pool.boot_seconds, 0.0)
     taking = [n for n in nodes if n.state in (NodeState.BOOTING, NodeState.RUNNING)]
@@ -120,8 +137,9 @@ def _fleet(
     # The engine was asked for more than it lists: those launches are on their way. Counting
     # them keeps a slow engine from being asked twice.
     unlisted = max(state.desired - len(nodes), 0)
+    unmade = unlisted if _unmade(state, boot * boot_timeout_factor, now) else 0
     since = state.last_scale_up if state.last_scale_up is not None else now
-    ready += [max(since + boot - now, 0.0)] * unlisted
+    ready += [max(since + boot - now, 0.0)] * (unlisted - unmade)
     return Fleet(
         pool=pool,
         state=state,
@@ -131,8 +149,22 @@ def _fleet(
         draining=sum(1 for n in nodes if n.state is NodeState.DRAINING),
         noticed=sum(1 for n in taking if n.notice),
         ready=tuple(sorted(ready)),
-        suspect=len(suspect),
+        suspect=len(suspect) + unmade,
+        unmade=unmade,
     )
+
+
+def _unmade(state: PoolState, limit: float, now: float) -> bool:
+    """Whether the launches the engine has not listed are not to be counted on: the pool backs
+    off (the engine refused launches: spot capacity, a quota), or it has held fewer nodes than
+    its size for longer than a boot may take (`limit`, as for a failed boot). The shell re-asks
+    for them every round, so ``last_scale_up`` alone would make them look fresh forever."""
+    if state.backoff_until is not None and now < state.backoff_until:
+        return True
+    since = state.short_since
+    if since is None:
+        return False
+    return now - since > limit
 
 
 def _ready_in(node: NodeView, boot: float, now: float) -> float:

@@ -9,6 +9,7 @@ node-seconds without a deadline needs ceil(W / (600 - 120)) new nodes.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -630,6 +631,36 @@ PLACEMENT = [
         {"small": 1, "big": 0},
         id="a pool backing off is not counted on to grow",
     ),
+    pytest.param(
+        {
+            "jobs": [job("c", 300)],
+            "pools": [replace(SMALL, min_nodes=1), BIG],
+            "states": {"small": state(desired=1, backoff_until=NOW + 500, last_scale_up=NOW - 10)},
+        },
+        {"c": "big"},
+        {"small": 1, "big": 1},
+        id="min_nodes launch refused, backing off: not counted, the work goes elsewhere",
+    ),
+    pytest.param(
+        {
+            "jobs": [job("c", 300)],
+            "pools": [replace(SMALL, min_nodes=1), BIG],
+            "states": {"small": state(desired=1, short_since=NOW - 400, last_scale_up=NOW - 10)},
+        },
+        {"c": "big"},
+        {"small": 1, "big": 1},
+        id="a launch unlisted past a failed boot's time (re-asked since): not counted",
+    ),
+    pytest.param(
+        {
+            "jobs": [job("c", 300)],
+            "pools": [replace(SMALL, min_nodes=1), BIG],
+            "states": {"small": state(desired=1, short_since=NOW - 60, last_scale_up=NOW - 60)},
+        },
+        {"c": "small"},
+        {"small": 1, "big": 0},
+        id="a launch unlisted within its boot's time: still counted on",
+    ),
 ]
 
 
@@ -773,3 +804,10 @@ def test_a_noticed_node_at_max_nodes_leaves_room_for_itself() -> None:
     override = {"cpu": state(override=3, override_until=NOW + 600)}
     held = run(fleet=full, pools=[pool(max_nodes=3)], states=override)
     assert held.desired["cpu"] == 2 and "clamped to max_nodes 3 less 1" in held.reasons["cpu"]
+
+
+def test_a_launch_never_made_is_named_in_the_pools_reason() -> None:
+    # `cluster pools` shows why the work went elsewhere while the pool holds its size.
+    states = {"small": state(desired=1, backoff_until=NOW + 500, last_scale_up=NOW - 10)}
+    decision = run([job("c", 300)], pools=[replace(SMALL, min_nodes=1), BIG], states=states)
+    assert "1 launch(es) the engine has not made" in decision.reasons["small"]
