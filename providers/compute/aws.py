@@ -39,7 +39,13 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from providers.compute.aws_errors import aws_code, aws_errors, check_region, instance_gone
+from providers.compute.aws_errors import (
+    aws_code,
+    aws_errors,
+    below_min_size,
+    check_region,
+    instance_gone,
+)
 from providers.compute.aws_template import group_name, group_request, tags, template_data, where
 from providers.compute.base import PENDING, RUNNING, TERMINATING, ComputeError, ProviderNode
 from providers.compute.cloud_init import worker_user_data
@@ -208,8 +214,10 @@ class AwsCompute:
                 )
 
     def terminate(self, pool: Pool, node_id: str, *, replace: bool = False) -> None:
-        """Terminate one node; the desired capacity drops by one unless `replace`."""
-        instances = self._existing_group(pool).get("Instances", [])
+        """Terminate one node; the desired capacity drops by one unless `replace` or the group
+        is at its MinSize (AWS refuses to go below it: the group launches a replacement)."""
+        group = self._existing_group(pool)
+        instances = group.get("Instances", [])
         state = next(
             (node_state(str(i["LifecycleState"])) for i in instances if i["InstanceId"] == node_id),
             None,
@@ -217,10 +225,22 @@ class AwsCompute:
         if state in (None, TERMINATING):
             log.debug("pool %s: node %s already gone or going", pool.name, node_id)
             return
+        # At the minimum a decrement is a ValidationError ("... will violate group's min size
+        # constraint"): a lost or failed node there could never be terminated.
+        at_min = int(group.get("DesiredCapacity", 0)) <= int(group.get("MinSize", 0))
+        try:
+            self._terminate(pool, node_id, decrement=not replace and not at_min)
+        except ComputeError as exc:
+            if not below_min_size(exc):
+                raise
+            # The group's size fell to its minimum since the look: replaced instead.
+            self._terminate(pool, node_id, decrement=False)
+
+    def _terminate(self, pool: Pool, node_id: str, *, decrement: bool) -> None:
         try:
             with aws_errors(where(pool), f"terminate node {node_id}"):
                 self.client(pool, "autoscaling").terminate_instance_in_auto_scaling_group(
-                    InstanceId=node_id, ShouldDecrementDesiredCapacity=not replace
+                    InstanceId=node_id, ShouldDecrementDesiredCapacity=decrement
                 )
         except ComputeError as exc:
             if not instance_gone(exc):

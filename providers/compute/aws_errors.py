@@ -142,6 +142,16 @@ def instance_gone(error: ComputeError) -> bool:
     )
 
 
+def below_min_size(error: ComputeError) -> bool:
+    """Whether AWS refused to lower a group's desired capacity below its MinSize (a terminate
+    with ShouldDecrementDesiredCapacity at the group's minimum)."""
+    cause = error.__cause__
+    if not isinstance(cause, botocore.exceptions.ClientError):
+        return False
+    message = str(cause.response.get("Error", {}).get("Message", "")).lower()
+    return error_code(cause) == "ValidationError" and "min size" in message
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

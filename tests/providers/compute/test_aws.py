@@ -453,3 +453,49 @@ def test_aws_error_replies_become_one_line_compute_errors(
     translated = translate(error, "pool 'gpu' (AWS Auto Scaling group 'g')", "set the size")
     assert_one_line(translated, "pool 'gpu'", "'g'", code, hint)
     assert translated.transient is transient
+
+
+MIN_SIZE_REFUSAL = (
+    "Currently, desiredSize equals minSize (1). Terminating instance without replacement will "
+    "violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to "
+    "false or lower group's min size."
+)
+
+
+class _Refused:
+    """What botocore needs of an HTTP reply to raise the ClientError AWS would."""
+
+    status_code = 400
+    headers: dict[str, str] = {}
+
+
+def refuse_below_min_size(engine: AwsCompute, pool: Pool, network: AwsNetwork) -> None:
+    """Make moto refuse a decrement at the group's MinSize, as AWS does (moto lets it through)."""
+
+    def check(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        group = describe(network, pool)
+        decrement = str(params.get("body", {}).get("ShouldDecrementDesiredCapacity"))
+        if decrement.lower() == "true" and (group["DesiredCapacity"] <= group["MinSize"]):
+            error = {"Code": "ValidationError", "Message": MIN_SIZE_REFUSAL}
+            return _Refused(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return None
+
+    engine.client(pool, "autoscaling").meta.events.register(
+        "before-call.auto-scaling.TerminateInstanceInAutoScalingGroup", check
+    )
+
+
+def test_a_lost_node_at_the_groups_minimum_is_terminated_and_replaced(
+    make_pool: MakePool, aws_network: AwsNetwork
+) -> None:
+    # Before, the terminate asked AWS to lower the size below MinSize: AWS refuses that, so a
+    # lost or never-booted node of a min_nodes pool could not be terminated and billed on.
+    pool = replace(make_pool(), min_nodes=1)
+    engine = engine_for(pool)
+    engine.ensure_pool(pool)
+    engine.set_desired(pool, 1)
+    refuse_below_min_size(engine, pool, aws_network)
+    [lost] = [n.id for n in engine.nodes(pool)]
+    engine.terminate(pool, lost)
+    assert ec2_states(aws_network, [lost]) == {lost: "terminated"}
+    assert describe(aws_network, pool)["DesiredCapacity"] == 1  # the group replaces it
