@@ -5,7 +5,9 @@ says (``boot``), or after ``boot_seconds`` of the clock it is given; nothing run
 It keeps the rules of the real engines that the autoscaler relies on: a size outside the
 pool's ``min_nodes``..``max_nodes`` is refused (as an Auto Scaling group refuses it), scale-in
 passes protected nodes over, and ``capacity`` caps the nodes it makes (spot capacity refused,
-a quota): it then holds a size it does not fill, as a real group does.
+a quota): it then holds a size it does not fill, as a real group does. A node killed under it
+(``kill``: a spot reclaim) is replaced, and a terminate never takes the size below
+``min_nodes``: the group launches a replacement instead, as AWS does.
 """
 
 from __future__ import annotations
@@ -71,15 +73,19 @@ class MemoryCompute:
         group = self._group(pool)
         self.calls.append(f"set_desired {pool.name} {count}")
         group.desired = count
-        while len(group.nodes) < count and self._can_launch():
-            node_id = f"{pool.name}-{next(self._ids)}"
-            group.nodes[node_id] = ProviderNode(
-                node_id, pool.name, PENDING, self.clock(), pool.market
-            )
+        self._fill(pool, group)
         newest = sorted(group.nodes.values(), key=lambda n: -(n.launched_at or 0.0))
         victims = [n for n in newest if not n.protected][: max(len(group.nodes) - count, 0)]
         for node in victims:
             del group.nodes[node.id]
+
+    def _fill(self, pool: Pool, group: _Group) -> None:
+        """Launch nodes (pending) until the group holds its size or ``capacity`` runs out."""
+        while len(group.nodes) < group.desired and self._can_launch():
+            node_id = f"{pool.name}-{next(self._ids)}"
+            group.nodes[node_id] = ProviderNode(
+                node_id, pool.name, PENDING, self.clock(), pool.market
+            )
 
     def _can_launch(self) -> bool:
         """Whether ``capacity`` leaves room for one more node."""
@@ -104,17 +110,19 @@ class MemoryCompute:
                 group.nodes[node_id] = replace(group.nodes[node_id], protected=protected)
 
     def terminate(self, pool: Pool, node_id: str, *, replace: bool = False) -> None:
-        """Remove one node; lower the size unless `replace`."""
+        """Remove one node; lower the size unless `replace` or the size is the pool's
+        min_nodes (an Auto Scaling group refuses to go below its minimum: it replaces)."""
         group = self._group(pool)
         self.calls.append(f"terminate {pool.name} {node_id}{' replace' if replace else ''}")
         if group.nodes.pop(node_id, None) is None:
             return
-        if replace:
-            self.set_desired(pool, group.desired)
-        else:
-            group.desired = max(group.desired - 1, 0)
+        if not replace and group.desired > pool.min_nodes:
+            group.desired -= 1
+        self._fill(pool, group)
 
     def kill(self, pool: Pool, node_id: str) -> None:
-        """A node vanishes without being asked (a spot reclaim); the group replaces it later."""
+        """A node vanishes without being asked (a spot reclaim): as an Auto Scaling group, the
+        group keeps its size and launches a replacement (within ``capacity``)."""
         group = self._group(pool)
-        group.nodes.pop(node_id, None)
+        if group.nodes.pop(node_id, None) is not None:
+            self._fill(pool, group)
