@@ -23,8 +23,9 @@ whose spot plan no longer holds moves to on-demand; if no pool can make the dead
 it stays where it finishes first. A job without a deadline may always go to spot, its work
 counted with the expected interruptions; under the "queue" and "deadline" policies it should
 still finish within ``target_seconds`` where some pool can do that (a soft deadline), and
-otherwise goes to the cheapest pool. A job no pool can finish in time goes to the pool that
-finishes it first.
+otherwise goes to the cheapest pool that can finish it at all (not one backing off with no
+node, whose work would wait out the back-off). A job no pool can finish in time goes to the
+pool that finishes it first.
 """
 
 from __future__ import annotations
@@ -176,8 +177,10 @@ def place(
             continue
         good = [o for o in options if o.ok]
         if good or job.deadline is None:
-            # (Without a deadline only the soft target is out of reach: cost decides.)
-            chosen = min(good or options, key=_Option.cheap)
+            # (Without a deadline only the soft target is out of reach: cost decides, among
+            # the pools that can finish it at all: one backing off with no node cannot.)
+            able = [o for o in options if math.isfinite(o.finish)]
+            chosen = min(good or able or options, key=_Option.cheap)
         else:
             chosen = min(options, key=_Option.soonest)
         load[chosen.fleet.name] += chosen.work

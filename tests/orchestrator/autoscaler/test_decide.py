@@ -661,6 +661,17 @@ PLACEMENT = [
         {"small": 1, "big": 0},
         id="a launch unlisted within its boot's time: still counted on",
     ),
+    pytest.param(
+        {
+            "jobs": [job("c", 100_000)],
+            "pools": [pool("cheap", price_per_hour=0.2), BIG],
+            "states": {"cheap": state(backoff_until=NOW + 600)},
+            "name": "queue",
+        },
+        {"c": "big"},
+        {"cheap": 0, "big": 10},
+        id="past every target: not the cheap pool backing off with no node, it renders nothing",
+    ),
 ]
 
 
