@@ -119,6 +119,12 @@ def override_pool(
                 f"pool {pool}: {nodes} nodes is above its max_nodes ({match.max_nodes}); "
                 "raise max_nodes in the pools file first"
             )
+        if nodes < match.min_nodes:
+            # The engine refuses a size below its minimum (or replaces what is terminated).
+            raise RenderError(
+                f"pool {pool}: {nodes} nodes is below its min_nodes ({match.min_nodes}); "
+                "lower min_nodes in the pools file first"
+            )
         if not seconds > 0:
             raise RenderError(f"an override needs a positive duration, not {seconds:g} s")
         if seconds > MAX_OVERRIDE_SECONDS:

@@ -51,7 +51,7 @@ The algorithm, each tick:
    there is: a noisy queue does not make launches flap), waits ``scale_down_cooldown`` after
    the last change and removes only nodes idle for ``idle_timeout`` (busy nodes never).
    An operator's override (``PoolState.override`` until ``override_until``) replaces all this,
-   clamped to ``max_nodes``.
+   clamped to ``min_nodes``..``max_nodes``.
 5. **Budget**: if the whole fleet (draining and noticed nodes too) would cost more than
    ``hourly_budget`` an hour, pools are cut, those without work first, then the most expensive
    per unit of work, down to their busy nodes and ``min_nodes``; a cut below what a pool has
@@ -127,12 +127,16 @@ def _settle(fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float) ->
     """A pool's size after sizing and the change rules (the budget comes after)."""
     state, active = fleet.state, fleet.active
     if state.override is not None and (state.override_until is None or now < state.override_until):
-        size = max(min(state.override, _most(fleet)), 0)
+        # Below min_nodes the engine refuses the size (or, terminating, replaces the node):
+        # the nodes would churn, each billing its boot.
+        size = max(min(max(state.override, fleet.pool.min_nodes), _most(fleet)), 0)
         why = f"manual override {state.override}"
         if state.override_until is not None:
             why += f" until {_clock(state.override_until)} (in {_span(state.override_until - now)})"
-        if size != state.override:
+        if size < state.override:
             why += f", clamped to {_most_why(fleet)}"
+        elif size > state.override:
+            why += f", clamped to min_nodes {fleet.pool.min_nodes}"
         return _Outcome(size, why, has_work=bool(jobs), fixed=True)
     up, why, notes = _target(fleet, jobs, policy, now, 1.0)
     down = max(_target(fleet, jobs, policy, now, 1.0 + HYSTERESIS)[0], up)

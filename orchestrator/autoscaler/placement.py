@@ -130,7 +130,7 @@ def launch_limit(fleet: Fleet, now: float) -> int:
     it has while it backs off."""
     state = fleet.state
     if state.override is not None and (state.override_until is None or now < state.override_until):
-        return max(min(state.override, fleet.pool.max_nodes), 0)
+        return max(min(max(state.override, fleet.pool.min_nodes), fleet.pool.max_nodes), 0)
     if state.backoff_until is not None and now < state.backoff_until:
         return min(fleet.active, fleet.pool.max_nodes)
     return fleet.pool.max_nodes

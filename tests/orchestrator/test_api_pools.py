@@ -54,3 +54,12 @@ def test_an_override_of_more_than_a_year_is_refused(client: redis.Redis, seconds
     with pytest.raises(RenderError, match=r"an override (lasts at most 366 days|needs a positive)"):
         override_pool(client, "gpu", 4, seconds, [gpu])
     assert load_pool_state(client, "gpu").override is None
+
+
+def test_an_override_below_min_nodes_is_refused(client: redis.Redis) -> None:
+    # Before, `cluster scale spot 0` on a pool of min_nodes 2 was accepted: the engine refuses
+    # that size (or replaces every node terminated), so the nodes churned for an hour.
+    spot = PoolStatus(name="spot", provider="aws", market="spot", min_nodes=2, max_nodes=8)
+    with pytest.raises(RenderError, match=r"pool spot: 0 nodes is below its min_nodes \(2\)"):
+        override_pool(client, "spot", 0, 600.0, [spot])
+    assert override_pool(client, "spot", 2, 600.0, [spot]).override == 2

@@ -314,6 +314,17 @@ CHANGES = [
         id="an override is clamped to max_nodes",
     ),
     pytest.param(
+        # Below min_nodes the engine refuses the size or replaces each node terminated: churn.
+        {
+            "fleet": nodes(2),
+            "pools": [pool(min_nodes=2)],
+            "states": {"cpu": state(override=0, override_until=NOW + 600)},
+        },
+        2,
+        "manual override 0 until 08:10:00Z (in 10m), clamped to min_nodes 2",
+        id="an override is clamped to min_nodes",
+    ),
+    pytest.param(
         {"states": {"cpu": state(override=5, override_until=NOW - 1)}},
         0,
         "no work",
