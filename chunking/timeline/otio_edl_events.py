@@ -33,6 +33,13 @@ _SPLIT = re.compile(r"^\s*SPLIT\b", re.IGNORECASE)
 _AUD = re.compile(r"^\s*AUD\s+(\d+)(?:\s+(\d+))?\s*$", re.IGNORECASE)
 #: One channel of a channel code: V, V2, A, A3, AA (CMX 3600, Avid, Premiere, Resolve).
 _CHANNEL = re.compile(r"AA|A\d*|V\d*")
+#: Event numbers of a whole EDL, and one longer than any writer's (CMX 3600 has three digits,
+#: Avid's and Premiere's files six): Python refuses to read an integer of thousands of digits.
+_NUMBERS = re.compile(r"^\s*(\d+)\s", re.MULTILINE)
+_MAX_NUMBER_DIGITS = 9
+#: More events than any cut holds (a feature film has a few thousand): the adapter reads each
+#: in about a millisecond, so a bigger file would keep ``validate`` busy for minutes.
+MAX_EVENTS = 10_000
 
 
 @dataclass
@@ -86,6 +93,7 @@ def events_in_order(text: str, path: str, p: Problems) -> str:
     """The EDL with each event's channels written as the tracks they name and its events in
     record order (see the module docstring); TimelineError for a channel code that names no
     track or for events that overlap on one."""
+    _check_size(text, path)
     header, blocks = event_blocks(text)
     kept = []
     for block in blocks:
@@ -97,6 +105,23 @@ def events_in_order(text: str, path: str, p: Problems) -> str:
         kept.sort(key=lambda block: _frames(block.events[0]["rec_in"]))
         _check_overlaps(kept, path)
     return joined(header, kept)
+
+
+def _check_size(text: str, path: str) -> None:
+    """Refuse an EDL with more events than a cut holds or an event number no writer writes,
+    before anything reads its events."""
+    numbers = _NUMBERS.findall(text)
+    for number in numbers:
+        if len(number) > _MAX_NUMBER_DIGITS:
+            raise TimelineError(
+                f"{path}: event number {number[:12]}... has {len(number)} digits; "
+                f"not an EDL event (at most {_MAX_NUMBER_DIGITS})"
+            )
+    if len(numbers) > MAX_EVENTS:
+        raise TimelineError(
+            f"{path}: {len(numbers)} event lines; at most {MAX_EVENTS} are read "
+            "(split the edit list)"
+        )
 
 
 def _written_channels(block: Block, path: str) -> bool:

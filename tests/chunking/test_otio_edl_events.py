@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,33 @@ def test_events_that_do_overlap_are_named(tmp_path: Path) -> None:
             event(1, "A001", "V", "01:00:00:00", "01:00:00:00", seconds=2),
             event(2, "B002", "V", "02:00:00:00", "01:00:01:00"),
         )
+
+
+def _frames_tc(frame: int) -> str:
+    """A 25 fps timecode."""
+    return f"{frame // 90000:02d}:{frame // 1500 % 60:02d}:{frame // 25 % 60:02d}:{frame % 25:02d}"
+
+
+def test_an_edl_of_a_hundred_thousand_events_is_refused_at_once(tmp_path: Path) -> None:
+    """A generated EDL far longer than any cut: one line saying so within seconds, not minutes
+    of the adapter reading every event."""
+    lines = ["TITLE: big", "FCM: NON-DROP FRAME", ""]
+    for n in range(100_000):
+        a, b = _frames_tc(n), _frames_tc(n + 1)
+        lines.append(f"{n + 1:06d}  AX V C {a} {b} {a} {b}")
+    path = tmp_path / "big.edl"
+    path.write_text("\n".join(lines) + "\n")
+    began = time.monotonic()
+    with pytest.raises(TimelineError, match="100000 event lines; at most 10000"):
+        load(str(path))
+    assert time.monotonic() - began < 5
+
+
+def test_an_event_number_of_thousands_of_digits_is_one_error(tmp_path: Path) -> None:
+    """Python refuses to read an integer that long (a ValueError traceback before)."""
+    path = tmp_path / "cut.edl"
+    path.write_text(
+        "TITLE: x\n" + "9" * 5000 + "  AX V C 00:00:00:00 00:00:01:00 00:00:00:00 00:00:01:00\n"
+    )
+    with pytest.raises(TimelineError, match="event number 999999999999... has 5000 digits"):
+        load(str(path))
