@@ -10,6 +10,10 @@ MAX_SECONDS = 24 * 3600  # one day of output
 MAX_FPS = 240
 #: Lists and objects nest at most this deep in a project (a real one needs about ten levels).
 MAX_DEPTH = 64
+#: Clips (over all tracks) or entries of one section a project holds at most: a feature film
+#: is a few thousand; each takes the loader about a millisecond, so a generated document of
+#: hundreds of thousands would keep ``validate`` busy for minutes.
+MAX_ENTRIES = 10_000
 
 
 def entries(value: Any) -> list[Any]:
@@ -51,6 +55,9 @@ _CLIP: dict[str, type] = {"effects": list, "filters": list, "transform": Mapping
 def shape_problems(data: Mapping[str, Any]) -> list[str]:
     """Where the document holds a value of the wrong kind for a section or an entry's field."""
     problems = _wrong(data, _TOP, "")
+    too_many = _too_many(data)
+    if too_many:
+        return problems + too_many  # nothing reads the entries of such a document
     export = settings(data).get("export")
     if export is not None and not isinstance(export, Mapping):
         problems.append(f"settings.export: must be an object, not {_kind(export)}")
@@ -68,6 +75,22 @@ def shape_problems(data: Mapping[str, Any]) -> list[str]:
                     name = f"clip {clip.get('id')!r}" if clip.get("id") else f"{where} clip {j}"
                     problems += _wrong(clip, _CLIP, f"{name}: ")
     return problems
+
+
+def _too_many(data: Mapping[str, Any]) -> list[str]:
+    """The sections holding more entries than a project has (clips counted over all tracks)."""
+    counts = {section: len(entries(data.get(section))) for section, kind in _TOP.items()
+              if kind is list}  # fmt: skip
+    counts["clips"] = sum(
+        len(entries(track.get("clips")))
+        for track in entries(data.get("tracks"))
+        if isinstance(track, Mapping)
+    )
+    return [
+        f"{section}: {count} entries; at most {MAX_ENTRIES} are read (split the project)"
+        for section, count in counts.items()
+        if count > MAX_ENTRIES
+    ]
 
 
 def _wrong(obj: Mapping[str, Any], fields: Mapping[str, type], where: str) -> list[str]:

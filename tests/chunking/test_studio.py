@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -270,3 +271,21 @@ def test_files_that_are_not_projects(tmp_path: Path) -> None:
     empty = write_project(tmp_path / "empty.json", project([]))
     with pytest.raises(ValidationError, match="the timeline is empty"):
         load(str(empty))
+
+
+@pytest.mark.parametrize("section", ["clips", "subtitles"])
+def test_a_project_of_a_hundred_thousand_entries_is_refused_at_once(
+    tmp_path: Path, section: str
+) -> None:
+    """A generated document far bigger than any project: one line naming the section within
+    seconds, not minutes of reading each clip and comparing it with its neighbours."""
+    data = base()
+    many = [{"id": f"e{i}", "start_time": 0, "end_time": 1, "text": "x"} for i in range(100_000)]
+    if section == "clips":
+        data["tracks"][0]["clips"] = [dict(e, source="Generated") for e in many]
+    else:
+        data["subtitles"] = many
+    began = time.monotonic()
+    with pytest.raises(ValidationError, match=f"{section}: 100000 entries; at most 10000"):
+        load_project(data, str(tmp_path))
+    assert time.monotonic() - began < 5
