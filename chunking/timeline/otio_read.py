@@ -21,6 +21,7 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.otio_bundle import check_json_depth
+from chunking.timeline.schema import MAX_ENTRIES
 from common.errors import TimelineError
 
 #: What reading an OTIO item's times can raise on an odd document (NotImplementedError: a Gap
@@ -86,7 +87,26 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
         raise TimelineError(f"{path}: holds a {type(result).__name__}, not an OTIO Timeline")
     if result.tracks is None:  # "tracks": null reads, and OTIO then crashes the process on use
         raise TimelineError(f"{path}: the timeline has no tracks")
+    _check_size(path, result)
     return result
+
+
+#: Clips, gaps and transitions a timeline holds at most: a project's clips (schema.MAX_ENTRIES)
+#: and a gap or a transition beside each. Reading each takes the converter milliseconds.
+MAX_ITEMS = 2 * MAX_ENTRIES
+
+
+def _check_size(path: str, tl: Any) -> None:
+    """Refuse a timeline of more items than any cut before anything walks them one by one."""
+    items = 0
+    for item in tl.find_children():
+        if not isinstance(item, otio.schema.Track):
+            items += 1
+            if items > MAX_ITEMS:
+                raise TimelineError(
+                    f"{path}: holds more than {MAX_ITEMS} clips, gaps and transitions; "
+                    "not a cut an editor writes (split the timeline)"
+                )
 
 
 def _text(path: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -471,3 +473,32 @@ def test_a_track_neither_video_nor_audio_is_left_out_with_a_warning(tmp_path: Pa
     assert [t.kind for t in tl.tracks] == [TrackKind.VIDEO]
     assert tl.frames == 24
     assert any("TimelineMobSlot" in w and "AAF_DataEssenceTrack" in w for w in tl.warnings)
+
+
+def test_an_otio_timeline_of_a_hundred_thousand_clips_is_refused_before_it_is_walked(
+    tmp_path: Path,
+) -> None:
+    """A generated timeline far longer than any cut: one line once OTIO has read it, not half a
+    minute of relinking and converting each clip (then refused as a project anyway)."""
+    one = {
+        "OTIO_SCHEMA": "Clip.2",
+        "name": "c",
+        "source_range": {
+            "OTIO_SCHEMA": "TimeRange.1",
+            "start_time": {"OTIO_SCHEMA": "RationalTime.1", "rate": 25, "value": 0},
+            "duration": {"OTIO_SCHEMA": "RationalTime.1", "rate": 25, "value": 1},
+        },
+        "media_references": {"DEFAULT_MEDIA": {"OTIO_SCHEMA": "MissingReference.1"}},
+        "active_media_reference_key": "DEFAULT_MEDIA",
+    }
+    track = {"OTIO_SCHEMA": "Track.1", "kind": "Video", "children": [one] * 100_000}
+    document = {
+        "OTIO_SCHEMA": "Timeline.1",
+        "tracks": {"OTIO_SCHEMA": "Stack.1", "children": [track]},
+    }
+    path = tmp_path / "big.otio"
+    path.write_text(json.dumps(document))
+    began = time.monotonic()
+    with pytest.raises(TimelineError, match="more than 20000 clips, gaps and transitions"):
+        load(str(path))
+    assert time.monotonic() - began < 15
