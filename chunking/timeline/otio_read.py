@@ -83,6 +83,11 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
                 "or sequence to render on its own"
             )
         result = found[0]
+    if result is None:  # FCPXML's adapter, given a document of no project or clip
+        raise TimelineError(
+            f"{path}: holds no timeline (no project, sequence or clip); export the project "
+            "or sequence to render"
+        )
     if not isinstance(result, otio.schema.Timeline):
         raise TimelineError(f"{path}: holds a {type(result).__name__}, not an OTIO Timeline")
     if result.tracks is None:  # "tracks": null reads, and OTIO then crashes the process on use

@@ -379,6 +379,18 @@ def test_a_broken_export_is_one_clear_error(tmp_path: Path, name: str, content: 
     assert name in str(caught.value) or "timeline" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "content", ["<fcpxml version='1.10'/>", "<fcpxml version='1.8'><resources/></fcpxml>"]
+)
+def test_an_fcpxml_of_no_project_says_it_holds_no_timeline(tmp_path: Path, content: str) -> None:
+    """The adapter reads such a document as nothing: the error said it held a "NoneType"."""
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(content)
+    with pytest.raises(TimelineError, match="holds no timeline") as caught:
+        load(str(path))
+    assert "NoneType" not in str(caught.value)
+
+
 def test_premiere_graphics_are_left_out_or_drawn_as_subtitles_and_its_generators_drawn(
     tmp_path: Path,
 ) -> None:
