@@ -123,7 +123,10 @@ def _apart(clip: Any, count: int | None) -> list[tuple[Any, int | None]] | None:
 
 def count_of(text: str | None) -> int | None:
     """A positive whole number, or None."""
-    return int(text) if text and text.isdigit() and int(text) > 0 else None
+    # ASCII and short: int() refuses "²" (a digit to isdigit) and thousands of digits.
+    if not text or re.fullmatch(r"[0-9]{1,9}", text) is None:
+        return None
+    return int(text) if int(text) > 0 else None
 
 
 def channels_of(text: str | None) -> set[int]:

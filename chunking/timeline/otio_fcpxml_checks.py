@@ -73,6 +73,9 @@ def check_document(root: Any, path: str) -> None:
 _NAMED_SIZE = re.compile(r"(\d{2,5})x(\d{2,5})")
 #: A line count in a format's name (FFVideoFormat1080p2398, FFVideoFormat720p50): the frame
 #: sizes Final Cut's presets of that many lines have.
+#: A size in pixels as FCPXML writes it: ASCII digits (str.isdigit also takes "²", which int()
+#: refuses) and few of them (int() refuses thousands).
+_PIXELS = re.compile(r"[0-9]{1,9}")
 _NAMED_LINES = re.compile(r"FFVideoFormat(2160|1080|720|576|480)[pi]")
 _LINE_SIZES = {"2160": (3840, 2160), "1080": (1920, 1080), "720": (1280, 720),
                "576": (720, 576), "480": (720, 480)}  # fmt: skip
@@ -83,10 +86,9 @@ def format_size(element: Any) -> tuple[int, int] | None:
     (some tools write only ``name="FFVideoFormat1080p25"``); None when neither does."""
     if element is None:
         return None
-    width, height = element.get("width") or "", element.get("height") or ""
-    if width.isdigit() and height.isdigit() and 0 < int(width) <= MAX_SIDE:
-        if 0 < int(height) <= MAX_SIDE:
-            return int(width), int(height)
+    width, height = _pixels(element.get("width")), _pixels(element.get("height"))
+    if width is not None and height is not None:
+        return width, height
     name = str(element.get("name") or "")
     sized = _NAMED_SIZE.search(name)
     if sized and 0 < int(sized[1]) <= MAX_SIDE and 0 < int(sized[2]) <= MAX_SIDE:
@@ -107,6 +109,14 @@ def _format_problems(ident: str, found: Any) -> list[str]:
             )
     for side in ("width", "height"):
         value = found.get(side)
-        if value is not None and not (value.isdigit() and 0 < int(value) <= MAX_SIDE):
-            problems.append(f"format {ident!r}: {side} {value!r} is not 1 to {MAX_SIDE}")
+        if value is not None and _pixels(value) is None:
+            shown = value if len(value) <= 20 else f"{value[:20]}..."
+            problems.append(f"format {ident!r}: {side} {shown!r} is not 1 to {MAX_SIDE}")
     return problems
+
+
+def _pixels(value: Any) -> int | None:
+    """A frame side of 1 to MAX_SIDE pixels written as a whole number, else None."""
+    if not isinstance(value, str) or _PIXELS.fullmatch(value) is None:
+        return None
+    return int(value) if 0 < int(value) <= MAX_SIDE else None

@@ -46,6 +46,9 @@ def folder(tmp_path: Path) -> Path:
         ('frameDuration="100/2500s"', 'frameDuration="100/0s"', "frameDuration '100/0s'"),
         ('frameDuration="100/2500s"', 'frameDuration="1/99999999999999999999s"', "not the len"),
         ('width="160"', 'width="0"', "format 'r1': width '0' is not 1 to 16384"),
+        # int() refuses these although str.isdigit takes them (a ValueError traceback before)
+        ('width="160"', f'width="{"9" * 5000}"', "width '99999999999999999999...' is not"),
+        ('height="90"', 'height="²"', "format 'r1': height '²' is not 1 to 16384"),
         ('sequence format="r1"', 'sequence format="r9"', "its format 'r9' is not in <resources>"),
         ('name="two" ref="r2"', 'name="two" ref="r99"', "asset-clip 'two': refers to 'r99'"),
         ('duration="2s" start="1s"', 'duration="-3s" start="1s"', "duration '-3s' is not a pos"),
@@ -60,6 +63,14 @@ def test_a_wrong_format_reference_or_duration_is_named(
     with pytest.raises(ValidationError) as refused:
         load(str(path))
     assert any(message in p and str(path) in p for p in refused.value.problems)
+
+
+def test_an_audio_channel_count_int_refuses_is_no_count(folder: Path) -> None:
+    """audioChannels="²" or of thousands of digits: read as no count, not a ValueError."""
+    for count in ("²", "9" * 5000):
+        path = folder / "cut.fcpxml"
+        path.write_text(CUT.replace('hasVideo="1"', f'hasVideo="1" audioChannels="{count}"'))
+        assert load(str(path)).frames == 100
 
 
 def test_decimal_times_are_read_as_the_rationals_they_are(folder: Path) -> None:
