@@ -11,14 +11,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from bench.support import CHAOS_ENV, blurred_project, decode_rgb
-from orchestrator.job_record import JobRecord
+from orchestrator.job_record import ChunkRecord, JobRecord, JobState
+from orchestrator.job_store import JobStore
 from tests.media import project, solid, video_track
 from workers.layer import Image
 
@@ -197,3 +200,20 @@ def flat_image(r: float, g: float, b: float, h: int = 32, w: int = 48) -> Image:
 def noisy_image(seed: int = 1) -> Image:
     """A random 48x32 float RGB image, for properties that must hold at every pixel."""
     return np.random.default_rng(seed).random((32, 48, 3), dtype=np.float32)
+
+
+def ten_seconds_into_rendering(store: JobStore, job_id: str = "skew") -> None:
+    """A job 10 s into rendering by the cluster's clock, 60 of 600 frames done (6 fps, 90 s)."""
+    now = store.now()
+    store.create(JobRecord(id=job_id, frames=600, submitted_at=now - 20), {})
+    store.set_chunks(job_id, [ChunkRecord(0, 0, 600)], {})
+    store.transition(job_id, JobState.PLANNING)
+    store.transition(job_id, JobState.RENDERING, started_at=now - 10)
+    store.chunk_started(job_id, 0, "n1", "t1")
+    store.chunk_progress(job_id, 0, 60)
+
+
+def clock_ahead(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """This machine's clock runs ``seconds`` ahead of the cluster's (Redis's)."""
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + seconds)

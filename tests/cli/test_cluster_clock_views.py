@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
 from cli.main import main
 from orchestrator import keys
-from orchestrator.job_record import ChunkRecord, JobRecord, JobState
 from orchestrator.job_store import JobStore
+from tests.helpers import clock_ahead, ten_seconds_into_rendering
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,22 +23,14 @@ SKEW = 300.0
 @pytest.fixture
 def ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     """This machine's clock runs SKEW seconds ahead (the cluster's clock is Redis's)."""
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + SKEW)
+    clock_ahead(monkeypatch, SKEW)
 
 
 def test_status_measures_speed_and_eta_on_the_clusters_clock(
     redis_url: str, ahead: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given a job 10 s into rendering, 60 of 600 frames done (6 fps, 90 s to go)
     store = JobStore.from_url(redis_url)
-    now = store.now()
-    store.create(JobRecord(id="skew", frames=600, submitted_at=now - 20), {})
-    store.set_chunks("skew", [ChunkRecord(0, 0, 600)], {})
-    store.transition("skew", JobState.PLANNING)
-    store.transition("skew", JobState.RENDERING, started_at=now - 10)
-    store.chunk_started("skew", 0, "n1", "t1")
-    store.chunk_progress("skew", 0, 60)
+    ten_seconds_into_rendering(store)
     # When it is looked at from a machine five minutes ahead
     assert main(["status", "skew", "--broker", redis_url]) == 0
     line = capsys.readouterr().out.splitlines()[1]

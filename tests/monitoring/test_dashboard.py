@@ -37,7 +37,7 @@ from orchestrator.budget_rules import Budget, BudgetStatus, Period, Scope
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from tests.helpers import ROOT, slow_project
+from tests.helpers import ROOT, clock_ahead, slow_project, ten_seconds_into_rendering
 from workers.gpus import GpuStats
 
 NOW = 1_700_000_000.0
@@ -525,14 +525,7 @@ def test_the_dashboard_measures_jobs_on_the_clusters_clock(
     """Records carry the cluster's time (Redis's clock): a dashboard on a machine five minutes
     ahead showed a job 10 s into rendering at 60 of 600 frames with ETA 2790 s, not 90 s."""
     store = JobStore.from_url(redis_url)
-    now = store.now()
-    store.create(JobRecord(id="skew", frames=600, submitted_at=now - 20), {})
-    store.set_chunks("skew", [ChunkRecord(0, 0, 600)], {})
-    store.transition("skew", JobState.PLANNING)
-    store.transition("skew", JobState.RENDERING, started_at=now - 10)
-    store.chunk_started("skew", 0, "n1", "t1")
-    store.chunk_progress("skew", 0, 60)
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 300)  # this machine runs ahead
+    ten_seconds_into_rendering(store)
+    clock_ahead(monkeypatch, 300)
     (row,) = collect(CloudRenderingAPI(redis_url), Resources()).jobs
     assert row.eta_seconds is not None and 80 <= row.eta_seconds <= 140

@@ -17,9 +17,9 @@ from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.budget_rules import Scope
 from orchestrator.budgets import set_budget
-from orchestrator.job_record import ChunkRecord, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.render_counters import counters_key
+from tests.helpers import clock_ahead, ten_seconds_into_rendering
 
 POOLS = """
 [pools.sim]
@@ -174,14 +174,7 @@ def test_the_web_dashboard_measures_jobs_on_the_clusters_clock(
     """The API's host five minutes ahead of Redis showed a job 10 s into rendering at 60 of 600
     frames with 2790 s to go, not 90 s."""
     store = JobStore.from_url(redis_url)
-    now = store.now()
-    store.create(JobRecord(id="skew", frames=600, submitted_at=now - 20), {})
-    store.set_chunks("skew", [ChunkRecord(0, 0, 600)], {})
-    store.transition("skew", JobState.PLANNING)
-    store.transition("skew", JobState.RENDERING, started_at=now - 10)
-    store.chunk_started("skew", 0, "n1", "t1")
-    store.chunk_progress("skew", 0, 60)
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 300)  # this machine runs ahead
+    ten_seconds_into_rendering(store)
+    clock_ahead(monkeypatch, 300)
     (job,) = snapshot(CloudRenderingAPI(redis_url))["jobs"]
     assert 80 <= job["eta_seconds"] <= 140
