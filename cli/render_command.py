@@ -160,7 +160,7 @@ def render_distributed(
         "fps": round(record.frames / seconds, 2),
         "workers": workers,
         "chunk_count": record.chunk_count,
-        "reused_chunks": sum(1 for c in record.chunks if c.reused),
+        "reused_chunks": record.reused_chunks,
         "encoder": record.encoder,
         # As --direct says it: whether the chunks' encoder is a hardware one.
         "hardware": _hardware(record.encoder),

@@ -40,7 +40,7 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
     counts = Counter(c.state for c in job.chunks)
     if job.chunks:
         lines.append("chunks: " + ", ".join(f"{counts[s]} {s}" for s in ChunkState if counts[s]))
-    reused = reused_chunks(job)
+    reused = job.reused_chunks
     if reused:
         lines.append(f"reused {reused} of {len(job.chunks)} chunks from the segment cache")
     for chunk in job.chunks:
@@ -64,11 +64,6 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
         else:
             lines.append(f"output: {job.output}")
     return "\n".join(lines)
-
-
-def reused_chunks(job: JobRecord) -> int:
-    """Chunks taken from the segment cache instead of being rendered."""
-    return sum(1 for chunk in job.chunks if chunk.reused)
 
 
 def _running_cost(job: JobRecord, now: float) -> float:

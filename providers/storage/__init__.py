@@ -90,15 +90,9 @@ def open_storage(url: str) -> Storage:
             f"storage scheme {scheme} is not supported in {redact_url(url)!r}; use file://, "
             "s3://, gs:// or az://"
         )
-    parts = urlsplit(text)
-    if parts.netloc not in ("", "localhost"):
-        raise StorageError(
-            f"file URL {url!r} names host {parts.netloc!r}; use file:///absolute/path "
-            "(three slashes) for a local directory"
-        )
-    if parts.query or parts.fragment:
-        raise StorageError(f"file URL {url!r} must not have a query or fragment")
-    path = unquote(parts.path)
+    path = _local_path(
+        url, text, "file URL", "file:///absolute/path (three slashes) for a local directory"
+    )
     if not path.startswith("/"):
         raise StorageError(f"file URL {url!r} needs an absolute path: file:///absolute/path")
     return LocalStorage(os.path.normpath(path))
@@ -166,22 +160,25 @@ def _parse_cloud_url(scheme: str, url: str) -> None:
 
 def _split_file_url(url: str, text: str) -> tuple[str, str]:
     """A ``file://`` object URL as (the directory's URL, the file's name), both decoded."""
-    parts = urlsplit(text)
-    if parts.netloc not in ("", "localhost"):
-        raise StorageError(
-            f"output URL {url!r} names host {parts.netloc!r}; use file:///absolute/path/film.mp4 "
-            "(three slashes)"
-        )
-    if parts.query or parts.fragment:
-        raise StorageError(f"output URL {url!r} must not have a query or fragment")
+    path = _local_path(url, text, "output URL", "file:///absolute/path/film.mp4 (three slashes)")
     _check_file_name(url, text.rpartition("/")[2])
-    path = unquote(parts.path)
     if "\x00" in path:
         raise StorageError(f"output URL {url!r} contains a NUL character")
     directory, name = os.path.split(os.path.normpath(path))
     _check_file_name(url, name)
     validate_key(name)
     return Path(directory).as_uri(), name
+
+
+def _local_path(url: str, text: str, what: str, use: str) -> str:
+    """A ``file://`` URL's decoded path; StorageError for a host other than this one, a query
+    or a fragment (``what`` names the URL in the message, ``use`` the form to give instead)."""
+    parts = urlsplit(text)
+    if parts.netloc not in ("", "localhost"):
+        raise StorageError(f"{what} {url!r} names host {parts.netloc!r}; use {use}")
+    if parts.query or parts.fragment:
+        raise StorageError(f"{what} {url!r} must not have a query or fragment")
+    return unquote(parts.path)
 
 
 def _check_file_name(url: str, name: str) -> None:
