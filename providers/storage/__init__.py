@@ -145,15 +145,15 @@ def split_object_url(url: str, *, names: bool = True) -> tuple[str, str]:
 def _parse_cloud_url(scheme: str, url: str) -> None:
     """Check a cloud URL's bucket or container and path the way its backend does."""
     if scheme == "s3":
-        from providers.storage.s3 import parse_s3_url
+        from providers.storage.cloud_urls import parse_s3_url
 
         parse_s3_url(url)
     elif scheme == "gs":
-        from providers.storage.gcs import parse_gcs_url
+        from providers.storage.cloud_urls import parse_gcs_url
 
         parse_gcs_url(url)
     else:
-        from providers.storage.azure import parse_azure_url
+        from providers.storage.cloud_urls import parse_azure_url
 
         parse_azure_url(url)
 

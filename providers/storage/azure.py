@@ -16,7 +16,6 @@ from __future__ import annotations
 import builtins
 import datetime
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
@@ -40,6 +39,12 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
+from providers.storage.cloud_urls import (
+    check_azure_container,
+    check_azure_dots,
+    check_azure_prefix,
+    parse_azure_url,
+)
 from providers.storage.remote import (
     CONNECT_TIMEOUT,
     TRANSIENT_STATUS,
@@ -62,8 +67,6 @@ MAX_SINGLE_PUT = 5000 * 1024 * 1024
 FIRST_CONTACT_CONNECT_RETRIES = 1
 # A blob batch request carries at most 256 sub-requests.
 _BATCH_LIMIT = 256
-# 3-63 lowercase letters, digits and single '-' between them; or one of the special containers.
-_CONTAINER = re.compile(r"^(?:\$root|\$web|[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62})$")
 
 
 class AzureBlobStorage(RemoteStorage):
@@ -76,10 +79,10 @@ class AzureBlobStorage(RemoteStorage):
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, not {max_concurrency}")
         name = str(container.container_name)
-        self.container_name = _check_container(name, f"az://{name}")
+        self.container_name = check_azure_container(name, f"az://{name}")
         self._place(
             f"az://{self.container_name}",
-            check_root(prefix, f"az://{name}/{prefix}", _check_prefix),
+            check_root(prefix, f"az://{name}/{prefix}", check_azure_prefix),
         )
         self._container = container
         self._max_concurrency = max_concurrency
@@ -286,7 +289,7 @@ class AzureBlobStorage(RemoteStorage):
 
     def _name(self, key: str) -> str:
         """Blob name of a validated key."""
-        return self._root + _check_dots(validate_key(key), "key")
+        return self._root + check_azure_dots(validate_key(key), "key")
 
     def _retries(self) -> dict[str, Any]:
         """Per-request retry options: few connection retries until the service has answered."""
@@ -303,42 +306,6 @@ class AzureBlobStorage(RemoteStorage):
             self._reached = self._reached or not exc.transient
             raise
         self._reached = True
-
-
-def parse_azure_url(url: str) -> tuple[str, str]:
-    """Split ``az://container/prefix`` into container and prefix; StorageError when malformed."""
-    text = url.strip()
-    scheme, sep, rest = text.partition("://")
-    if not sep or scheme.lower() != "az":
-        raise StorageError(f"not an Azure Blob URL: {url!r}; expected az://container/prefix")
-    container, _, prefix = rest.partition("/")
-    return _check_container(container, url), check_root(prefix, url, _check_prefix)
-
-
-def _check_container(container: str, url: str) -> str:
-    """Return a valid container name or raise StorageError naming the URL."""
-    if not _CONTAINER.match(container):
-        raise StorageError(
-            f"invalid Azure container name {container!r} in {url!r}: use 3-63 lowercase letters, "
-            "digits and single hyphens, starting and ending with a letter or digit"
-        )
-    return container
-
-
-def _check_prefix(prefix: str) -> str:
-    """A prefix is checked like a key, and for Azure's dropped trailing dots."""
-    return _check_dots(validate_key(prefix), "prefix")
-
-
-def _check_dots(name: str, what: str) -> str:
-    """Return ``name`` unless a part ends with '.', which Azure silently drops ("a." is "a")."""
-    if any(part.endswith(".") for part in name.split("/")):
-        raise StorageError(
-            f"invalid storage {what} {name!r}: Azure Blob Storage drops a '.' at the end of a "
-            "name part, so such names would collide with others",
-            key=name,
-        )
-    return name
 
 
 if TYPE_CHECKING:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import builtins
 import datetime
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ from providers.storage.base import (
     validate_prefix,
     write_atomic,
 )
+from providers.storage.cloud_urls import check_gcs_bucket, parse_gcs_url
 from providers.storage.gcs_errors import map_gcs_errors, raise_missing_bucket
 from providers.storage.remote import (
     CONNECT_TIMEOUT,
@@ -55,9 +55,6 @@ _CONTENT_TYPE = "application/octet-stream"
 #: seconds, not after the whole retry deadline; once it has answered, blips get the full one.
 FIRST_CONTACT_SECONDS = 10.0
 
-# Bucket names: lowercase letters, digits, '-', '_', '.'; 3-63 characters (up to 222 with dots).
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
-
 
 class GCSStorage(RemoteStorage):
     """Objects in a GCS bucket under an optional prefix; uploads replace objects atomically."""
@@ -79,7 +76,7 @@ class GCSStorage(RemoteStorage):
         """
         if chunk_size <= 0 or chunk_size % _CHUNK_QUANTUM:
             raise ValueError(f"chunk_size must be a positive multiple of 256 KiB, not {chunk_size}")
-        self.bucket_name = _check_bucket(bucket, f"gs://{bucket}")
+        self.bucket_name = check_gcs_bucket(bucket, f"gs://{bucket}")
         self._place(f"gs://{self.bucket_name}", check_root(prefix, f"gs://{bucket}/{prefix}"))
         self._chunk_size = chunk_size
         self._timeout = timeout
@@ -323,32 +320,12 @@ class GCSStorage(RemoteStorage):
         self._bucket_checked = True
 
 
-def parse_gcs_url(url: str) -> tuple[str, str]:
-    """Split ``gs://bucket/prefix`` into bucket and prefix; StorageError when malformed."""
-    text = url.strip()
-    scheme, sep, rest = text.partition("://")
-    if not sep or scheme.lower() != "gs":
-        raise StorageError(f"not a GCS URL: {url!r}; expected gs://bucket/prefix")
-    bucket, _, prefix = rest.partition("/")
-    return _check_bucket(bucket, url), check_root(prefix, url)
-
-
 def _client_from_environment() -> storage.Client:
     """A client from STORAGE_EMULATOR_HOST or Application Default Credentials."""
     # An explicit None keeps the library from guessing a project; objects do not need one.
     project = os.environ.get("GOOGLE_CLOUD_PROJECT") or None
     with map_gcs_errors(None):
         return storage.Client(project=project)
-
-
-def _check_bucket(bucket: str, url: str) -> str:
-    """Return a valid bucket name or raise StorageError naming the URL."""
-    if not _BUCKET.match(bucket) or ("." not in bucket and len(bucket) > 63) or ".." in bucket:
-        raise StorageError(
-            f"invalid GCS bucket name {bucket!r} in {url!r}: use 3-63 lowercase letters, "
-            "digits, '-', '_' or '.', starting and ending with a letter or digit"
-        )
-    return bucket
 
 
 if TYPE_CHECKING:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import re
 import threading
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
@@ -42,10 +41,10 @@ from providers.storage.base import (
     StorageError,
     map_storage_errors,
     open_source,
-    validate_key,
     validate_prefix,
     write_atomic,
 )
+from providers.storage.cloud_urls import check_location, parse_s3_url
 from providers.storage.remote import (
     CONNECT_TIMEOUT,
     MAX_SIGNED_URL_SECONDS,
@@ -71,10 +70,6 @@ _DELETE_BATCH = 1000
 MAX_SINGLE_PUT = 5 * 1024**3
 #: Keys per ListObjectsV2 page (the S3 maximum); a constant so tests can force many pages.
 _LIST_PAGE_SIZE = 1000
-
-# The current AWS naming rule; S3-compatible services enforce the same one.
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_SCHEME = re.compile(r"^s3://", re.IGNORECASE)
 
 
 class S3Storage(RemoteStorage):
@@ -368,43 +363,6 @@ class S3Storage(RemoteStorage):
                 transient=error.transient,
             )
         return len(names)
-
-
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """Split ``s3://bucket/prefix`` into bucket and prefix; StorageError when malformed."""
-    text = url.strip()
-    if not _SCHEME.match(text):
-        raise StorageError(f"not an S3 URL: {url!r}; use s3://bucket/optional/prefix")
-    rest = text[len("s3://") :]
-    if "?" in rest or "#" in rest:
-        raise StorageError(f"S3 URL {url!r} must not have a query or fragment")
-    bucket, _, prefix = rest.partition("/")
-    if not bucket:
-        raise StorageError(f"S3 URL {url!r} names no bucket; use s3://bucket/optional/prefix")
-    check_location(bucket, prefix)
-    return bucket, prefix
-
-
-def check_location(bucket: str, prefix: str) -> str:
-    """The prefix without a trailing '/', if ``bucket`` and ``prefix`` are valid; else
-    StorageError naming the one that is not (no network: the form only)."""
-    if not _BUCKET_NAME.match(bucket) or ".." in bucket:
-        raise StorageError(
-            f"invalid S3 bucket name {bucket!r}: use 3-63 lowercase letters, digits, '.' "
-            "and '-', starting and ending with a letter or digit"
-        )
-    # "jobs/" and "jobs" name the same prefix; a leading "/" is rejected like in keys.
-    prefix = prefix.rstrip("/")
-    if prefix:
-        try:
-            validate_key(prefix)
-        except StorageError as exc:
-            raise StorageError(
-                f"invalid S3 prefix {prefix!r} for bucket {bucket!r}: "
-                + str(exc).removeprefix(f"invalid storage key {prefix!r}: "),
-                key=prefix,
-            ) from None
-    return prefix
 
 
 if TYPE_CHECKING:

@@ -7,6 +7,8 @@ put there by the merge. Real moto S3 server and real worker processes.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
 from orchestrator.submission import output_targets
 from providers.storage import StorageError, open_storage, split_object_url
-from tests.helpers import CLI, colour_project
+from tests.helpers import CLI, colour_project, subprocess_env
 from tests.media import decode_rgb, write_project
 from tests.providers.emulators import worker_env
 
@@ -68,6 +70,28 @@ def test_malformed_output_urls_are_refused(url: str, problem: str) -> None:
     # The submit refuses it, before anything is rendered.
     with pytest.raises(StorageError, match=problem):
         output_targets(url, shared_disk=False)
+
+
+def test_checking_an_output_url_loads_no_cloud_sdk() -> None:
+    """The SDKs take a second or more to import: a submit that only checks an output URL's
+    form, or refuses a malformed one, does not load them."""
+    code = (
+        "import sys\n"
+        "from providers.storage import StorageError, split_object_url\n"
+        "for url in ('s3://bucket/f.mp4', 'gs://bucket/f.mp4', 'az://container/f.mp4',"
+        " 's3://BAD/f.mp4', 'gs://-x/f.mp4', 'az://c/f.mp4'):\n"
+        "    try:\n"
+        "        split_object_url(url)\n"
+        "    except StorageError:\n"
+        "        pass\n"
+        "sdks = ('boto3', 'botocore', 'google.cloud.storage', 'azure.storage.blob')\n"
+        "print(sorted(m for m in sdks if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def short_project() -> dict[str, Any]:
