@@ -28,6 +28,8 @@ _BLACK = {"slug", "black", "blackvideo"}
 _AUDIO_GAIN = {"audiogain": "Amplitude", "monoaudiogain": "Amplitude multiplier"}
 #: The loudest clip gain a clip's ``volume`` takes (the loader's range).
 MAX_GAIN = 10.0
+#: Metadata key of a media reference a relink could not find a file for: why, and what to do.
+UNLINKED = "cloudrender_unlinked"
 #: Speeds the renderer plays (the loader's range for ``speed``).
 MIN_SPEED, MAX_SPEED = Fraction(1, 4), Fraction(4)
 #: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
@@ -39,6 +41,10 @@ def media_source(ref: Any, where: str, p: Problems) -> dict[str, Any] | None:
     reference; None after recording the problem when it cannot be rendered."""
     if ref is None:
         p.error(where, "has no media reference (check active_media_reference_key)")
+        return None
+    note = ref.metadata.get(UNLINKED)
+    if isinstance(note, str):
+        p.error(where, note)  # a relink found nothing: the note says where it looked
         return None
     if isinstance(ref, otio.schema.MissingReference):
         p.error(

@@ -26,7 +26,8 @@ What such files lack or get wrong here:
   Like an editor's relink, a file that is not there is looked for by the end of its path
   inside the project's folder (``Day 2/A001.mov``), then by its name in the project's folder and
   its ``media`` subfolder (nothing else on the disk), and a clip without media by its clip name
-  there; each relinked medium gets a warning naming both.
+  there; each relinked medium gets a warning naming both, and each clip whose media are found
+  nowhere an error naming the file name a relink looks for and where.
 * **FCPXML the adapter misreads** (media named in ``<media-rep>``, a sequence starting at a
   timecode such as Resolve's 01:00:00:00) is amended before it reads it
   (``chunking.timeline.otio_fcpxml``).
@@ -59,9 +60,10 @@ from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_fcpxml_retime import apply_retimes
 from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
-from chunking.timeline.otio_media import media_path
+from chunking.timeline.otio_media import UNLINKED, media_path
 from chunking.timeline.otio_premiere import premiere_title
 from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds
+from chunking.timeline.studio_sources import MAX_PATH
 from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
@@ -156,6 +158,45 @@ def relink(tl: Any, base_dir: str, p: Problems) -> None:
     beside = _files_beside(base_dir)
     if beside:
         relink_by_name(tl, beside, lambda path: os.path.isfile(os.path.join(base_dir, path)), p)
+    _note_unlinked(tl, base_dir)
+
+
+def _note_unlinked(tl: Any, base_dir: str) -> None:
+    """Note on each media reference no relink found a file for where a file would be found:
+    the clip's error then says how to relink it, not only that its media are absent (an EDL's
+    event was told to relink "in the editor", which an EDL never carries media from)."""
+    where = "is in the export's folder or its media/ folder"
+    for clip in tl.find_clips():
+        ref = clip.media_reference
+        if isinstance(ref, otio.schema.MissingReference):
+            ref.metadata[UNLINKED] = (
+                "the export names no media file for it (an OTIO MissingReference), and no file "
+                f"named like the clip ({str(clip.name)!r}, any suffix) {where}: put its media "
+                "there under that name to relink it"
+            )
+        elif isinstance(ref, otio.schema.ExternalReference):
+            path = media_path(str(ref.target_url or ""), "", Problems())
+            absent = _absent(path, base_dir) if path is not None else None
+            if absent is not None:
+                name = re.split(r"[\\/]", path or "")[-1]
+                ref.metadata[UNLINKED] = (
+                    f"{absent}: {path}; no file named {name!r} {where} either: put it there to "
+                    "relink it by name"
+                )
+
+
+def _absent(path: str, base_dir: str) -> str | None:
+    """Why the file a media path names cannot be used, when it is not there; None when it is
+    (or when the project loader names a subtler fault: a NUL, an endless path, a folder)."""
+    if "\x00" in path or len(path) > MAX_PATH:
+        return None
+    full = path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
+    base = os.path.realpath(base_dir)
+    if os.path.commonpath([base, os.path.realpath(full)]) != base:
+        # One wording whatever is wrong, as the loader's: nothing says what exists outside.
+        readable = os.path.isfile(full) and os.access(full, os.R_OK)
+        return None if readable else "media cannot be opened on this machine"
+    return None if os.path.lexists(full) else "media file not found"
 
 
 def _relink_by_folders(tl: Any, base_dir: str, p: Problems) -> None:

@@ -242,6 +242,50 @@ def test_media_that_cannot_be_found_are_named_in_one_error(tmp_path: Path) -> No
     assert "media file not found: D:/media/sc01_sh010_anim.mov" in str(caught.value)
 
 
+def test_media_found_nowhere_are_errors_that_say_where_a_relink_looks(
+    tmp_path: Path, clip: Path
+) -> None:
+    """An EDL event without media was told to "relink the clip in the editor and export
+    again" (an EDL never carries media) and an export's absent file was "outside the project
+    directory", as if refused: each error now says which file name a relink looks for, and
+    where."""
+    path = write_edl(tmp_path / "cut.edl", 25, [("shot_a", 30), ("shot_b", 30)])
+    put_media(tmp_path, ["shot_a.mov"], clip)
+    with pytest.raises(TimelineError) as caught:
+        load(str(path))
+    assert "clip 'shot_b': the export names no media file for it" in str(caught.value)
+    assert "('shot_b', any suffix) is in the export's folder or its media/ folder" in str(
+        caught.value
+    )
+    assert "in the editor" not in str(caught.value)
+
+    gone = tmp_path / "elsewhere" / "Day 2" / "A001.mov"  # on the editor's disk, not this one
+    track = otio.schema.Track(kind=otio.schema.TrackKind.Video)
+    track.append(
+        otio.schema.Clip(
+            name="interview",
+            media_reference=otio.schema.ExternalReference(target_url=gone.as_uri()),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(25, 25)
+            ),
+        )
+    )
+    project = tmp_path / "project"
+    project.mkdir()
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(project / "cut.otio"))
+    with pytest.raises(TimelineError) as caught:
+        load(str(project / "cut.otio"))
+    assert str(caught.value).endswith(
+        f"clip 'interview': media cannot be opened on this machine: {gone}; no file named "
+        "'A001.mov' is in the export's folder or its media/ folder either: put it there to "
+        "relink it by name"
+    )
+    put_media(project / "media", ["A001.mov"], clip)
+    assert load(str(project / "cut.otio")).tracks[0].clips[0].source == FileSource(
+        str(project / "media" / "A001.mov")
+    )
+
+
 def test_an_edl_is_read_at_the_rate_its_timecodes_show_and_relinked_by_clip_name(
     tmp_path: Path, clip: Path
 ) -> None:
