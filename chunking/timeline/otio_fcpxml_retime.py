@@ -1,5 +1,6 @@
 """Final Cut's retimed clips: a two-point ``<timeMap>`` (a 50 % or 200 % clip, a freeze frame) or
-a clip conformed to the sequence's rate (``<conform-rate>``: 23.98 in a 24 fps project) is
+a clip conformed to the sequence's rate (``<conform-rate>``: 23.98 or 25 in a 24 fps project,
+the pairs Final Cut's rate conforming chart names: ``conformed_rate``) is
 marked in its name and given its start in media time in the amended FCPXML
 (``constant_retimes``), then given its speed once OpenTimelineIO has read it
 (``apply_retimes``: a LinearTimeWarp, and a pitch shift that undoes the speed's where Final
@@ -53,10 +54,14 @@ def constant_retimes(root: Any) -> bool:
     for clip in root.iter():
         if clip.tag not in ("clip", "asset-clip", "ref-clip"):
             continue
-        retime = constant_retime(clip) or _conformed(clip, rate)
-        if retime is None:
+        retime = constant_retime(clip)
+        conformed = _conformed(clip, rate) if retime is None else None
+        if retime is not None:
+            speed, origin = retime
+        elif conformed is not None:
+            speed, origin = conformed, Fraction(0)
+        else:
             continue
-        speed, origin = retime
         # Final Cut keeps a retimed clip's pitch unless told not to (the DTD's default is 1);
         # a conformed rate (a 23.98 clip in a 24 fps project) plays as tape does.
         time_map = clip.find("timeMap")
@@ -64,7 +69,9 @@ def constant_retimes(root: Any) -> bool:
         local = fcpxml_time(clip.get("start") or "0s")
         if local is None:
             continue
-        moved = origin + local * speed
+        # A conformed clip's start is in its media's time already (Final Cut writes a 25 fps
+        # clip's in point as 684/25s in a 24 fps project); a timeMap's is in the clip's own.
+        moved = local if conformed is not None else origin + local * speed
         clip.set("start", fcpxml_text(moved))
         for child in clip:  # connected items keep their place in the clip's own time
             offset = fcpxml_time(child.get("offset"))
@@ -97,10 +104,10 @@ def _sequence_rate(root: Any) -> Fraction | None:
     return None
 
 
-def _conformed(clip: Any, rate: Fraction | None) -> tuple[Fraction, Fraction] | None:
-    """A clip conformed frame for frame to the sequence's rate (``<conform-rate
-    srcFrameRate="23.98">`` in a 24 fps project: 0.1 % faster), as (speed, origin), when the
-    rates differ by under 1 %; else None (a clip at its own speed, or one Final Cut samples)."""
+def _conformed(clip: Any, rate: Fraction | None) -> Fraction | None:
+    """The speed of a clip Final Cut conforms frame for frame to the sequence (``<conform-rate
+    srcFrameRate="25">`` in a 24 fps project: 96 %), or None (a clip it plays at its own
+    speed, dropping or repeating frames)."""
     conform = clip.find("conform-rate")
     if conform is None or rate is None or clip.find("timeMap") is not None:
         return None
@@ -111,8 +118,28 @@ def _conformed(clip: Any, rate: Fraction | None) -> tuple[Fraction, Fraction] | 
         source = _NTSC.get(text) or Fraction(text)
     except (ValueError, ZeroDivisionError):
         return None
-    speed = rate / source if source > 0 else Fraction(1)
-    return (speed, Fraction(0)) if speed != 1 and abs(speed - 1) < Fraction(1, 100) else None
+    played = conformed_rate(source, rate) if source > 0 else None
+    return None if played is None else played / source
+
+
+def conformed_rate(source: Fraction, sequence: Fraction) -> Fraction | None:
+    """The rate Final Cut plays media of rate ``source`` at in a project of rate ``sequence``
+    when it conforms them (its rate conforming chart): the project's rate, or half or twice it
+    (24 fps media play at 25 in a 50 fps project, 50 fps ones at 48 in a 24 fps one), where
+    that is within the 4.3 % between 23.976 and 25 fps of the media's; None where it samples
+    frames instead (23.976 fps media in a 30 fps project, 30 in 25) or plays them as they are."""
+    if source == sequence:
+        return None
+    for played in (sequence, sequence / 2, sequence * 2):
+        if played == source:
+            return None  # every frame shown twice, or every other one: no change of speed
+        if abs(played / source - 1) <= _CONFORM_REACH:
+            return played
+    return None
+
+
+#: How far apart the rates Final Cut conforms may be: 23.976 fps media play at 25 (+4.27 %).
+_CONFORM_REACH = Fraction(43, 1000)
 
 
 def apply_retimes(timeline: Any) -> None:

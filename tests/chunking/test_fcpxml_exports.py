@@ -8,14 +8,18 @@ import re
 import shutil
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
 
 from chunking.timeline.loader import load
+from chunking.timeline.model import TrackKind
+from chunking.timeline.otio_fcpxml_retime import conformed_rate
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
 
 EXPORTS = Path(__file__).parents[1] / "data" / "nle" / "fcp"
+NTSC_24, NTSC_30, NTSC_60 = Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001)
 
 
 def sequence_of(path: Path) -> tuple[Fraction, Fraction]:
@@ -47,3 +51,66 @@ def test_a_final_cut_export_keeps_its_rate_length_and_clips(tmp_path: Path, name
     assert abs(timeline.frames - length * rate) <= 1
     late = [(c.id, c.end) for t in timeline.tracks for c in t.clips if c.end > timeline.frames]
     assert late == [], f"clips past the program's end ({timeline.frames} frames)"
+
+
+def test_25_fps_media_in_a_24_fps_project_play_frame_for_frame(tmp_path: Path) -> None:
+    """Final Cut conforms 25 fps media to a 24 fps project (each media frame one program frame,
+    96 % speed): TestVideo2's 3551 frames fill its 3551 program frames and TestVideo ends on
+    its media's last frame. They played at full speed, running past their media's end (the
+    last 6 s one held frame), and a conformed clip's in point (684/25 s, in media time) would
+    have moved with the speed."""
+    timeline = load(str(with_media(tmp_path, "24With25Media.fcpxml")))
+    pictures = {c.id.split()[-1]: c for t in timeline.tracks if t.kind is TrackKind.VIDEO
+                for c in t.clips}  # fmt: skip
+    for name, first, frames in [("TestVideo", 684, 54), ("TestVideo2", 0, 3551)]:
+        clip = pictures[name]
+        assert clip.end - clip.start == frames
+        speed, start = Fraction(str(clip.speed)), Fraction(str(clip.source_start))
+        # The media frame (25 fps) each program frame (24 fps) shows, as the compositor finds it.
+        shown = [(start + k * speed / timeline.fps) * 25 for k in range(frames)]
+        assert shown == list(range(first, first + frames))
+
+
+@pytest.mark.parametrize(
+    ("media", "project", "played"),
+    [
+        # Final Cut's rate conforming chart: the rate media of one rate play at in another.
+        (NTSC_24, 24, 24), (NTSC_24, 25, 25), (NTSC_24, 50, 25), (24, NTSC_24, NTSC_24),
+        (24, 25, 25), (24, 50, 25), (25, NTSC_24, NTSC_24), (25, 24, 24), (NTSC_30, 30, 30),
+        (30, NTSC_30, NTSC_30), (30, NTSC_60, NTSC_30), (50, NTSC_24, 2 * NTSC_24),
+        (50, 24, 48), (NTSC_60, 60, 60), (60, NTSC_30, NTSC_60), (60, NTSC_60, NTSC_60),
+        # Others keep their speed, frames dropped or repeated.
+        (NTSC_24, 30, None), (30, 25, None), (25, 30, None), (NTSC_30, 25, None),
+        (30, 60, None), (60, 30, None), (25, 25, None), (25, 50, None),
+    ],
+)  # fmt: skip
+def test_the_rates_final_cut_conforms(media: Fraction, project: Fraction, played: Any) -> None:
+    assert conformed_rate(Fraction(media), Fraction(project)) == played
+
+
+def test_a_conformed_clip_at_timecode_shows_the_source_frame_final_cut_shows(
+    tmp_path: Path,
+) -> None:
+    """The case FCP Cafe's "source timecode" article measured in Final Cut: 25 fps media
+    stamped 01:02:03:04 in a 24 fps project starting at 01:02:03:04. At program 01:02:08:07
+    (123 frames in) Final Cut's source timecode shows media frame 93202, 123 frames into the
+    file: frame for frame."""
+    (tmp_path / "clip.mov").touch()
+    export = tmp_path / "cut.fcpxml"
+    export.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n<fcpxml version="1.11">'
+        '<resources><format id="r1" frameDuration="100/2400s" width="1920" height="1080"/>'
+        '<format id="r3" frameDuration="100/2500s" width="1920" height="1080"/>'
+        '<asset id="r2" name="clip" start="9307900/2500s" duration="60s" hasVideo="1"'
+        ' format="r3"><media-rep kind="original-media" src="clip.mov"/></asset></resources>'
+        '<library><event name="e"><project name="p"><sequence format="r1"'
+        ' duration="12000/1920s" tcStart="7148480/1920s"><spine><asset-clip ref="r2"'
+        ' offset="7148480/1920s" name="clip" start="93079/25s" duration="12000/1920s"'
+        ' format="r3"><conform-rate srcFrameRate="25"/></asset-clip></spine></sequence>'
+        "</project></event></library></fcpxml>"
+    )
+    timeline = load(str(export))
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    frame = 123  # program 01:02:08:07
+    media = Fraction(str(clip.source_start)) + (frame - clip.start) * Fraction(str(clip.speed)) / 24
+    assert media * 25 == 93202 - 93079
