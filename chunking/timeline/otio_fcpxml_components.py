@@ -7,7 +7,9 @@
   active="0">``: the camera's scratch sound under a recorder's) still played. Such a clip
   becomes picture only (``srcEnable="video"``), such an ``<audio>`` disabled.
 * An ``<asset-clip srcEnable="audio">`` (a file with picture used for its sound alone) was
-  drawn. It becomes an ``<audio>`` of the file, which the amendments read as sound alone.
+  drawn, and one of a sound file (music in the primary storyline) drawn too, failing on a
+  picture the file does not have. Each becomes an ``<audio>`` of the file, which the
+  amendments read as sound alone.
 * An ``<audio>``/``<video>`` used as an anchored item (a ``lane``, inside a clip, another
   component or on an asset-clip, as Final Cut writes dual-mono sound: ``<audio srcCh="1">``
   holding ``<audio lane="-1" srcCh="2">``) was read as a storyline item: laid after its
@@ -132,19 +134,34 @@ def _own_components(clip: Any) -> Iterator[Any]:
 
 
 def sound_only_clips(root: Any) -> bool:
-    """Make each asset-clip used for its sound alone (``srcEnable="audio"``), in a storyline
-    or connected, an ``<audio>`` of its file; False if there was none."""
+    """Make each asset-clip used for its sound alone (``srcEnable="audio"``) or of a sound
+    file (an asset with sound and no picture: music or a voice-over in the primary
+    storyline, which was drawn, a picture its file does not have), in a storyline or
+    connected, an ``<audio>`` of its file; False if there was none."""
     parents = {child: parent for parent in root.iter() for child in parent}
+    sound_files = {asset.get("id") for asset in root.iter("asset") if _sound_file(asset)}
     changed = False
     for item in root.iter("asset-clip"):
         parent = parents.get(item)
-        if item.get("srcEnable") != "audio" or parent is None:
+        heard = item.get("srcEnable") == "audio" or item.get("ref") in sound_files
+        if not heard or parent is None:
             continue
         if parent.tag == "spine" or item.get("lane") is not None:
             item.tag = "audio"
-            del item.attrib["srcEnable"]
+            item.attrib.pop("srcEnable", None)
             changed = True
     return changed
+
+
+def _sound_file(asset: Any) -> bool:
+    """Whether an ``<asset>`` has sound and no picture: ``hasVideo="0"``, or (the DTD's
+    default) no ``hasVideo`` and nothing else of a picture (a video format or sources)."""
+    if asset.get("hasAudio") != "1":
+        return False
+    has_video: str | None = asset.get("hasVideo")
+    if has_video is not None:
+        return has_video == "0"
+    return asset.get("format") is None and asset.get("videoSources") is None
 
 
 def lift_components(root: Any) -> bool:

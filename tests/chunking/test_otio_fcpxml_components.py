@@ -3,6 +3,7 @@ file's sound plays when, and which pictures are drawn."""
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,39 @@ def test_a_sound_only_use_of_a_video_is_not_drawn(media: Path) -> None:
     )
     assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 0.0)]
     assert placed(timeline, TrackKind.AUDIO) == [("a.mp4", 0, 50, 0.0), ("d.mp4", 0, 75, 0.0)]
+
+
+@pytest.mark.parametrize("has_video", [' hasVideo="0"', ""])
+def test_a_sound_file_in_the_storyline_is_heard_not_drawn(media: Path, has_video: str) -> None:
+    """Music or a voice-over in the primary storyline (an asset-clip of a file with sound and
+    no picture) was drawn: validate failed on the picture its file does not have. It plays
+    on a sound track where it sits; the connected one beside it too."""
+    with wave.open(str(media / "song.wav"), "wb") as sound:  # 6 s of silence, no picture
+        sound.setnchannels(2)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\0\0\0\0" * 8000 * 6)
+    song = (
+        f'<asset id="r9" name="song" start="0s" duration="6s" hasAudio="1"{has_video} '
+        'audioChannels="2"><media-rep kind="original-media" src="song.wav"/></asset>'
+    )
+    path = media / "cut.fcpxml"
+    path.write_text(
+        HEAD.replace("</resources>", song + "</resources>")
+        + '<asset-clip ref="r2" name="A" offset="0s" duration="2s">'
+        '<asset-clip ref="r9" name="bed" lane="-1" offset="0s" start="3s" duration="2s"/>'
+        "</asset-clip>"
+        '<asset-clip ref="r9" name="song" offset="2s" start="1s" duration="2s"/>'
+        '<asset-clip ref="r3" name="D" offset="4s" duration="2s"/>' + TAIL
+    )
+    timeline = load(str(path))
+    assert placed(timeline, TrackKind.VIDEO) == [("a.mp4", 0, 50, 0.0), ("d.mp4", 100, 150, 0.0)]
+    assert placed(timeline, TrackKind.AUDIO) == [
+        ("a.mp4", 0, 50, 0.0),
+        ("song.wav", 0, 50, 3.0),
+        ("song.wav", 50, 100, 1.0),
+        ("d.mp4", 100, 150, 0.0),
+    ]
 
 
 def test_sound_only_clips_are_not_drawn(media: Path) -> None:
