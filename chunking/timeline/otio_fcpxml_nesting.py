@@ -19,6 +19,9 @@ from chunking.timeline.otio_fcpxml_time import (
     fcpxml_time,
 )
 
+#: The items a retime or rate conform applies to (``otio_fcpxml_retime``).
+_RETIMABLE = ("clip", "asset-clip", "ref-clip")
+
 
 def flatten_sync_clips(root: Any) -> bool:
     """Replace each synchronized clip whose primary storyline shows one clip over its span by
@@ -52,12 +55,22 @@ def flatten_sync_clips(root: Any) -> bool:
         for item in list(clip):
             if item.get("lane") is not None and not _trim(item, begins, begins + duration):
                 clip.remove(item)
+        # The sync clip's own sound (connected to its clip inside it), before what the
+        # project connected to the sync clip joins it.
+        held = [clip, *(c for c in clip if c.get("lane") is not None)]
         for item in sync:
             if item.get("lane") is None or not _trim(item, start, start + duration):
                 continue
             offset = fcpxml_time(item.get("offset")) or Fraction(0)  # set by _trim
             item.set("offset", fcpxml_text(offset - start + begins))
             clip.append(item)
+        conform = sync.find("conform-rate")
+        for item in held if conform is not None else []:
+            # The sync clip's rate conform (25 fps footage in a 24 fps project) slows its clip
+            # and that clip's sound alike: left behind, they played at full speed.
+            retimed = item.find("conform-rate") is not None or item.find("timeMap") is not None
+            if item.tag in _RETIMABLE and not retimed:
+                item.append(copy.deepcopy(conform))
         parent[list(parent).index(sync)] = clip
         changed = True
     return changed

@@ -75,7 +75,13 @@ def constant_retimes(root: Any) -> bool:
         clip.set("start", fcpxml_text(moved))
         for child in clip:  # connected items keep their place in the clip's own time
             offset = fcpxml_time(child.get("offset"))
-            if offset is not None and (child.get("lane") is not None or child.tag == "spine"):
+            if offset is None or (child.get("lane") is None and child.tag != "spine"):
+                continue
+            if conformed is not None:
+                # That time is the media's, which runs at the conformed speed: an item 1 s of
+                # 25 fps media into a clip conformed to 24 fps is 25/24 s into the program.
+                child.set("offset", fcpxml_text(local + (offset - local) / speed))
+            else:
                 child.set("offset", fcpxml_text(offset + moved - local))
         pitch = "p" if keep and speed not in (0, 1) else ""
         clip.set(

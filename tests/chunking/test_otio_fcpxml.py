@@ -369,6 +369,65 @@ def test_sync_clips_generators_and_the_sequence_length(tmp_path: Path) -> None:
     assert any("'Clouds' at 0s" in w and "generator" in w for w in timeline.warnings)
 
 
+def test_a_sync_clip_conformed_to_the_project_plays_frame_for_frame(tmp_path: Path) -> None:
+    """A sync clip of 25 fps footage in a 24 fps project, which Final Cut conforms (96 %),
+    played at full speed once flattened: its rate conform now comes with its camera clip, so
+    each of the camera's frames from 5 s fills one program frame, its sound alongside; what
+    the project connected to the sync clip is not its content, and keeps its speed."""
+    make_video(tmp_path / "camera.mp4", frames=500, fps=25, size=(160, 90))
+    with wave.open(str(tmp_path / "recorder.wav"), "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(b"\\0\\0" * 8000 * 40)
+    text = SYNC.replace(
+        '<format id="r1" frameDuration="100/2500s" width="160" height="90"/>',
+        '<format id="r0" frameDuration="100/2400s" width="160" height="90"/>'
+        '<format id="r1" frameDuration="100/2500s" width="160" height="90"/>',
+    ).replace('<sequence format="r1"', '<sequence format="r0"')
+    text = text.replace(
+        '<sync-source sourceID="storyline"/>',
+        '<sync-source sourceID="storyline"/><conform-rate srcFrameRate="25"/>'
+        '<asset-clip name="broll" ref="rv" lane="1" offset="3606s" duration="1s" start="3610s"/>',
+    )
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text)
+    timeline = load(str(path))
+    pictures = sorted((c.start, c.end, c.source_start, c.speed) for t in timeline.tracks
+                      if t.kind is TrackKind.VIDEO for c in t.clips)  # fmt: skip
+    # The B-roll the project connected to the sync clip keeps its own speed, at its place: 1 s
+    # of the sync clip's (25 fps) time after its start is 25 program frames.
+    assert pictures == [(48, 120, 5.0, 0.96), (73, 97, 10.0, 1.0)]
+    (sound,) = sound_of(timeline, "sound")
+    assert (sound.start, sound.end, sound.speed) == (48, 120, 0.96)
+
+
+def test_an_item_connected_to_a_conformed_clip_lands_at_its_frame(tmp_path: Path) -> None:
+    """A connected item's offset is in the conformed clip's own time, which is its 25 fps
+    media's: 3 s of it (75 frames) from the clip's start is 75 program frames at 24 fps, not
+    72 (the inset came a frame early per second, drifting from the shot it was cut to)."""
+    make_video(tmp_path / "camera.mp4", frames=500, fps=25, size=(160, 90))
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(
+        SYNC.replace(
+            '<format id="r1" frameDuration="100/2500s" width="160" height="90"/>',
+            '<format id="r0" frameDuration="100/2400s" width="160" height="90"/>'
+            '<format id="r1" frameDuration="100/2500s" width="160" height="90"/>',
+        )
+        .replace('<sequence format="r1" duration="8s"', '<sequence format="r0" duration="4s"')
+        .split("<spine>")[0]
+        + '<spine><asset-clip name="shot" ref="rv" offset="3600s" duration="4s" start="3602s">'
+        '<conform-rate srcFrameRate="25"/>'
+        '<asset-clip name="inset" ref="rv" lane="1" offset="3605s" duration="1s" start="3610s">'
+        '<conform-rate srcFrameRate="25"/></asset-clip></asset-clip>'
+        "</spine></sequence></project></event></library></fcpxml>"
+    )
+    timeline = load(str(path))
+    placed = sorted((c.start, c.end, c.source_start, c.speed) for t in timeline.tracks
+                    if t.kind is TrackKind.VIDEO for c in t.clips)  # fmt: skip
+    assert placed == [(0, 96, 2.0, 0.96), (75, 99, 10.0, 0.96)]
+
+
 def test_an_fcpxml_renders_with_its_clips_sound(tmp_path: Path) -> None:
     """End to end: the asset-clips of a Final Cut export render with their sound (a 440 Hz
     tone in the camera file), not the silence the adapter left."""
