@@ -50,12 +50,12 @@ def constant_retimes(root: Any) -> bool:
     """Mark each constantly retimed clip in its name and move its start to its media time
     (see the module docstring); False if there was none."""
     changed = False
-    rate = _sequence_rate(root)
+    rate = sequence_rate(root)
     for clip in root.iter():
         if clip.tag not in ("clip", "asset-clip", "ref-clip"):
             continue
         retime = constant_retime(clip)
-        conformed = _conformed(clip, rate) if retime is None else None
+        conformed = conform_speed(clip, rate) if retime is None else None
         if retime is not None:
             speed, origin = retime
         elif conformed is not None:
@@ -99,7 +99,7 @@ _NTSC = {"23.98": Fraction(24000, 1001), "29.97": Fraction(30000, 1001),
          "59.94": Fraction(60000, 1001), "47.95": Fraction(48000, 1001)}  # fmt: skip
 
 
-def _sequence_rate(root: Any) -> Fraction | None:
+def sequence_rate(root: Any) -> Fraction | None:
     """The frame rate of the (first) project's sequence, from its format's frameDuration."""
     formats = {f.get("id"): f for f in root.iter("format")}
     for sequence in root.iterfind(".//project/sequence"):
@@ -110,7 +110,7 @@ def _sequence_rate(root: Any) -> Fraction | None:
     return None
 
 
-def _conformed(clip: Any, rate: Fraction | None) -> Fraction | None:
+def conform_speed(clip: Any, rate: Fraction | None) -> Fraction | None:
     """The speed of a clip Final Cut conforms frame for frame to the sequence (``<conform-rate
     srcFrameRate="25">`` in a 24 fps project: 96 %), or None (a clip it plays at its own
     speed, dropping or repeating frames)."""

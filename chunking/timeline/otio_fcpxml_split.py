@@ -14,6 +14,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from chunking.timeline.otio_fcpxml_retime import conform_speed, sequence_rate
 from chunking.timeline.otio_fcpxml_time import connect_sound, fcpxml_text, fcpxml_time
 
 #: Items whose split edits are rendered.
@@ -22,13 +23,16 @@ _SPLIT = ("asset-clip", "audio")
 _GAP_ATTRIBUTES = ("name", "offset", "start", "duration")
 
 
-def _span(item: Any) -> tuple[Fraction, Fraction, Fraction, Fraction] | None:
-    """An item's (start, duration, audio start, audio duration), or None when it has no split
-    edit or malformed times."""
+def _span(item: Any, rate: Fraction | None) -> tuple[Fraction, Fraction, Fraction, Fraction] | None:
+    """An item's (start, duration, audio start, audio duration) in a project of ``rate``, or
+    None when it has no split edit, malformed times or a retime."""
     if item.get("audioStart") is None and item.get("audioDuration") is None:
         return None
-    if item.find("timeMap") is not None or item.find("conform-rate") is not None:
-        return None  # its sound's media times would need the retime too: named instead
+    if item.find("timeMap") is not None or conform_speed(item, rate) is not None:
+        # Its sound's media times would need the retime too: named instead. (A clip of
+        # another rate Final Cut does not conform, 23.98 fps footage in a 30 fps project,
+        # plays at its speed: its ``<conform-rate>`` changes nothing here.)
+        return None
     start = fcpxml_time(item.get("start") or "0s")
     duration = fcpxml_time(item.get("duration"))
     sound = fcpxml_time(item.get("audioStart")) if item.get("audioStart") else start
@@ -43,9 +47,11 @@ def split_edits(root: Any) -> bool:
     (see the module docstring); False if there was none."""
     assets = {a.get("id"): a for a in root.iter("asset")}
     parents = {child: parent for parent in root.iter() for child in parent}
+    rate = sequence_rate(root)
     changed = False
     for item in list(root.iter()):
-        span = _span(item) if item.tag in _SPLIT and item.get("enabled") != "0" else None
+        split = item.tag in _SPLIT and item.get("enabled") != "0"
+        span = _span(item, rate) if split else None
         parent, asset = parents.get(item), assets.get(item.get("ref"))
         if span is None or parent is None or asset is None:
             continue
@@ -83,12 +89,13 @@ def split_edits(root: Any) -> bool:
 
 def split_notes(root: Any) -> list[str]:
     """The split edits not rendered, one message naming the items."""
+    rate = sequence_rate(root)
     named = [
         repr(item.get("name") or item.tag)
         for item in root.iter()
         if item.get("enabled") != "0"
         and (item.get("audioStart") is not None or item.get("audioDuration") is not None)
-        and (item.tag not in _SPLIT or _span(item) is None)
+        and (item.tag not in _SPLIT or _span(item, rate) is None)
     ]
     if not named:
         return []
