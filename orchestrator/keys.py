@@ -83,6 +83,9 @@ CACHE_STATS = PREFIX + "cache:{name}:stats"
 #: Sorted set of a segment cache's entries a job planned to reuse, each until a time (unix
 #: seconds): eviction passes them over.
 CACHE_PINS = PREFIX + "cache:{name}:pins"
+#: String with TTL per segment cache entry being put (value: the writer's token): held while
+#: one writer puts its object and sha256, so no other writer's bytes land beside its sha256.
+CACHE_PUT = PREFIX + "cache:{name}:put:{id}"
 #: String with TTL: a media file's content id, by its real path, size, mtime, inode and change
 #: time (MEDIA_ID_TTL).
 MEDIA_ID = PREFIX + "media:{name}"
@@ -210,6 +213,11 @@ def cache_sizes(scope: str) -> str:
 def cache_pins(scope: str) -> str:
     """The entries of a segment cache's scope that jobs planned to reuse (kept from eviction)."""
     return CACHE_PINS.format(name=scope)
+
+
+def cache_put(scope: str, key: str) -> str:
+    """Key held while one writer puts segment cache entry ``key`` of a scope."""
+    return CACHE_PUT.format(name=scope, id=key)
 
 
 def cache_stats(scope: str) -> str:

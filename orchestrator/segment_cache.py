@@ -19,9 +19,12 @@ A job pins the hits it planned (``pin``) until its merge reads them (``get``), a
 ``PIN_SECONDS``: under a cap smaller than the job, its own new segments would otherwise be the
 newest uses and evict what it is about to read, and it would render those chunks after all.
 
-An entry is never replaced: the first writer wins, and a later put of the same key only marks
-it used (workers work out the key of what they rendered themselves, workers.cache_use; this is
-the second line, so nothing can change what other jobs take for content already cached).
+An entry is never replaced: the first writer wins (one writer at a time puts an entry, by a
+claim in Redis: two chunks of one job may share a key and differ in their timestamps, and one
+writer's sha256 beside the other's object would read as damaged), and a later put of the same
+key only marks it used (workers work out the key of what they rendered themselves,
+workers.cache_use; this is the second line, so nothing can change what other jobs take for
+content already cached).
 
 Each object has its sha256 beside it (``cache/<key>.sha256``, put first), checked on every read:
 storage that damages a segment (plain files on a disk, an unsealed bucket) costs a re-render of
@@ -36,6 +39,7 @@ import os
 import re
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,6 +59,10 @@ DIGEST_SUFFIX = ".sha256"
 #: How long a job's planned hits stay pinned at most: its merge unpins each as it reads it, and
 #: a job that never merges (its node lost, the cluster stopped) must not hold them for ever.
 PIN_SECONDS = 24 * 3600
+
+#: How long a writer's claim on an entry it puts lasts at most (a writer that died holding it
+#: keeps others from putting that entry until then; uploads of one segment take far less).
+PUT_CLAIM_SECONDS = 600
 
 #: What a cache key looks like (a hex digest); anything else is refused before storage sees it.
 _KEY = re.compile(r"^[0-9a-f]{16,128}$")
@@ -152,6 +160,15 @@ return dropped
 """
 
 
+#: Let go of a put claim if it is still this writer's. KEYS: claim. ARGV: token.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
 @dataclass(frozen=True)
 class CacheStats:
     """How full a segment cache is and how often lookups found what they asked for."""
@@ -189,7 +206,7 @@ class SegmentCache:
         self.storage = storage
         self.redis = client
         self.max_bytes = max_bytes
-        scope = storage_scope(storage)
+        scope = self._scope = storage_scope(storage)
         self._lru = keys.cache_lru(scope)
         self._sizes = keys.cache_sizes(scope)
         self._stats = keys.cache_stats(scope)
@@ -199,6 +216,7 @@ class SegmentCache:
         self._forget = client.register_script(_FORGET)
         self._add = client.register_script(_ADD)
         self._pin = client.register_script(_PIN)
+        self._release = client.register_script(_RELEASE)
 
     def __repr__(self) -> str:
         """The storage and the cap."""
@@ -234,16 +252,38 @@ class SegmentCache:
         """Store the file at ``path`` as entry ``key`` with its sha256, then evict
         least-recently-used entries until the cache is within its cap (an entry alone over the
         cap is not kept). An entry already held stays as it is, only marked used: the first
-        writer wins, so no later put can change what other jobs take for that content."""
+        writer wins, so no later put can change what other jobs take for that content; a put
+        while another writer puts the same key keeps nothing (that writer indexes it)."""
         name = object_key(key)
         size = os.path.getsize(path)
         self._ensure_index()
-        if self.storage.exists(name) and self.storage.exists(name + DIGEST_SUFFIX):
-            if self.redis.zscore(self._lru, key) is not None:
-                self.touch([key])
-            else:
-                self._index(key, self.storage.size(name))
+        if self._held(key):
             return
+        # Two chunks of one job can share a key (identical stretches) and differ in bytes
+        # (their timestamps): one writer at a time, or one's sha256 lands beside the other's
+        # object and the entry reads as damaged. The loser keeps nothing; the winner indexes.
+        claim, token = keys.cache_put(self._scope, key), uuid.uuid4().hex
+        if not self.redis.set(claim, token, nx=True, ex=PUT_CLAIM_SECONDS):
+            return
+        try:
+            if not self._held(key):  # put meanwhile by a writer that has let go since
+                self._store(key, name, path, size)
+        finally:
+            self._release(keys=[claim], args=[token])
+
+    def _held(self, key: str) -> bool:
+        """Whether storage holds entry ``key`` whole (then it is marked used, indexed if not)."""
+        name = object_key(key)
+        if not (self.storage.exists(name) and self.storage.exists(name + DIGEST_SUFFIX)):
+            return False
+        if self.redis.zscore(self._lru, key) is not None:
+            self.touch([key])
+        else:
+            self._index(key, self.storage.size(name))
+        return True
+
+    def _store(self, key: str, name: str, path: str, size: int) -> None:
+        """Put the file and its sha256 as entry ``key`` and index it (the put claim held)."""
         with tempfile.TemporaryDirectory(prefix="cr-cache-") as tmp:
             digest = os.path.join(tmp, "digest")
             with open(digest, "w", encoding="ascii") as out:

@@ -366,3 +366,40 @@ def test_a_new_redis_keeps_the_order_of_last_use(
     small = cache(root, client, 300, sealed=sealed)
     small.put(key("e"), blob(tmp_path, "e", 100))
     assert stored(root) == {*used[2:], key("e")}
+
+
+def test_two_writers_of_one_key_at_once_leave_a_readable_entry(
+    root: Path, redis_url: str, tmp_path: Path
+) -> None:
+    """Two chunks of one job can have one content key (two identical stretches) and two workers
+    put them at once; their segments differ in their timestamps. The entry must hold one of
+    them with its own sha256, not one's sha256 beside the other's bytes: the next render's
+    merge found such an entry damaged and rendered every chunk again (it reused none)."""
+    from tests.counting_storage import CountingStorage
+
+    first_digest_put, second_done = threading.Event(), threading.Event()
+
+    class PausedAfterDigest(CountingStorage):
+        def put_file(self, key_: str, path: str) -> None:
+            super().put_file(key_, path)
+            if key_.endswith(DIGEST_SUFFIX):
+                first_digest_put.set()
+                # The other writer runs its whole put meanwhile (or gives up, knowing of this one).
+                second_done.wait(10)
+
+    inner = cache(root, redis.Redis.from_url(redis_url), 10_000)
+    slow = SegmentCache(PausedAfterDigest(inner.storage), inner.redis, max_bytes=10_000)
+    other = cache(root, redis.Redis.from_url(redis_url), 10_000)
+    one, two = blob(tmp_path, "one", 300), blob(tmp_path, "two", 300)
+    writer = threading.Thread(target=slow.put, args=(key("same"), one))
+    writer.start()
+    try:
+        assert first_digest_put.wait(10)
+        other.put(key("same"), two)
+    finally:
+        second_done.set()
+        writer.join()
+    out = tmp_path / "out.bin"
+    other.get(key("same"), str(out))
+    assert out.read_bytes() in (Path(one).read_bytes(), Path(two).read_bytes())
+    assert other.lru_order() == [key("same")]

@@ -272,6 +272,7 @@ KEY_RIGHTS = {
     keys.cache_sizes("n"): {"client": "rw", "worker": "rw"},
     keys.cache_stats("n"): {"client": "rw", "worker": "rw"},
     keys.cache_pins("n"): {"client": "rw", "worker": "rw"},
+    keys.cache_put("n", "j"): {"client": "rw", "worker": "rw"},
     # file -> content id memo: hashed by planners and workers; a client's could swap footage
     keys.media_id("n"): {"client": "r", "worker": "rw"},
     keys.drain("n"): {"client": "r", "worker": "r"},
