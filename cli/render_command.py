@@ -35,7 +35,7 @@ from orchestrator.job_record import JobRecord, JobState
 from orchestrator.processes import adopting_orphans
 from providers.storage import ObjectNotFound, StorageError, open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
-from workers.atomic import check_not_media, check_writable
+from workers.atomic import check_not_media, check_writable, write_target
 from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
 
@@ -88,7 +88,7 @@ def render_distributed(
             output_roots.append(os.path.dirname(os.path.realpath(local)))
         target = output
     else:
-        target = os.path.abspath(output)
+        target = write_target(os.path.abspath(output))
         # Before rendering: this client writes the file only once the job is done.
         check_writable(target)
         check_not_media(target, project.timeline)

@@ -57,6 +57,7 @@ from orchestrator.stats import (
 )
 from orchestrator.submission import billing_scope, new_job, prepare_project
 from providers.storage import StorageError, open_storage
+from workers.atomic import write_target
 from workers.job_spec import JobSpec, configure_runtime
 
 #: Stored jobs, newest first, that ``list_jobs`` looks through (as ``GET /v1/jobs`` does).
@@ -265,12 +266,13 @@ class CloudRenderingAPI(ClusterControl):
             time.sleep(poll)
 
     def download(self, job_id: str, destination: str) -> str:
-        """Copy a completed job's video from storage to a local file."""
+        """Copy a completed job's video from storage to a local file (through a symlink
+        there, to its target)."""
         record = self.store.get(job_id)
         if record.state is not JobState.COMPLETED:
             raise RenderError(f"job {job_id} is {record.state}, not completed")
         spec = JobSpec.from_dict(self.store.spec(job_id))
-        spec.storage().get_file(spec.output_key, destination)
+        spec.storage().get_file(spec.output_key, write_target(destination))
         return destination
 
     def output_url(self, job_id: str, expires: int = 3600) -> str:

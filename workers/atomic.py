@@ -32,6 +32,13 @@ _HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname())[:64] or "host"
 _NAME_TAIL = 64
 
 
+def write_target(path: str) -> str:
+    """The file a write to the user's ``path`` lands in: the final target of a symlink there,
+    since ffmpeg, cp and the shell write through one (the rename replaced the link itself),
+    else ``path``. Only for paths a user names: a worker's delivery never follows a link."""
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
 def check_output_path(output: str) -> str:
     """Refuse an output path no file can be written at; return the directory it goes into."""
     directory = os.path.dirname(os.path.abspath(output))
@@ -95,7 +102,8 @@ def _name_max(directory: str) -> int:
 
 @contextmanager
 def atomic_output(output: str) -> Iterator[str]:
-    """Yield a new empty temp path beside ``output``; rename it over ``output`` when the block ends.
+    """Yield a new empty temp path beside ``output``; rename it over ``output`` when the block ends
+    (over a symlink's target, where ``output`` is one: write_target).
 
     The temp file has mode 0666 less the umask, as any file the user creates (mkstemp's 0600
     would hide a render from the group whatever the umask). Before the rename the file's data is
@@ -103,6 +111,7 @@ def atomic_output(output: str) -> Iterator[str]:
     never a complete name on missing data. On any exception (a KeyboardInterrupt or a signal
     handler's included) the temp file is removed and the exception goes on.
     """
+    output = write_target(output)
     directory = check_output_path(output)
     name = os.path.basename(output)
     sweep_stale(directory, name)

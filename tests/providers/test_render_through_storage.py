@@ -102,6 +102,14 @@ def test_render_through_storage(storage_url: str, tmp_path: Path) -> None:
         fetched = tmp_path / "fetched.mp4"
         api.download(second, str(fetched))
         assert len(decode_rgb(fetched)) == 45
+        # Downloaded to a symlink: the video lands in its target, and the link stays one.
+        (tmp_path / "renders").mkdir()
+        target = tmp_path / "renders" / "week-49.mp4"
+        target.write_bytes(b"last week")
+        (tmp_path / "latest.mp4").symlink_to(target)
+        api.download(second, str(tmp_path / "latest.mp4"))
+        assert (tmp_path / "latest.mp4").is_symlink()
+        assert target.read_bytes() == fetched.read_bytes()
         url = api.output_url(second)
         if url.startswith("http"):
             with urllib.request.urlopen(url, timeout=30) as response:

@@ -163,3 +163,28 @@ def test_a_killed_renders_temp_file_is_swept_by_the_next(tmp_path: Path) -> None
     finally:
         running.kill()
         running.wait()
+
+
+def test_an_output_that_is_a_symlink_is_written_through(tmp_path: Path) -> None:
+    """`-o latest.mp4` where latest.mp4 links to this week's file: the render lands in that file
+    and the link stays, as ffmpeg, cp and the shell write through one (it replaced the link)."""
+    week = tmp_path / "renders"
+    week.mkdir()
+    target = week / "week-49.mp4"
+    target.write_bytes(b"last week")
+    link = tmp_path / "latest.mp4"
+    link.symlink_to(target)
+    with atomic_output(str(link)) as partial:
+        Path(partial).write_bytes(b"frames")
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() == b"frames"
+    assert sorted(os.listdir(week)) == ["week-49.mp4"] and sorted(os.listdir(tmp_path)) == [
+        "latest.mp4",
+        "renders",
+    ]
+    # A link to nothing yet makes its target, as `ffmpeg -o` does.
+    dangling = tmp_path / "next.mp4"
+    dangling.symlink_to(week / "week-50.mp4")
+    with atomic_output(str(dangling)) as partial:
+        Path(partial).write_bytes(b"more")
+    assert dangling.is_symlink() and (week / "week-50.mp4").read_bytes() == b"more"
