@@ -17,6 +17,7 @@ from typing import Any
 import av
 import numpy as np
 
+from chunking.timeline.export import svt_preset
 from chunking.timeline.model import ExportSettings
 from common.errors import EncodeError
 from workers import kernels
@@ -281,7 +282,8 @@ def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
             params += [f"bframes={export.b_frames}", f"rc-lookahead={ahead}"]
         opts["x265-params"] = ":".join(params)
     elif name == "libsvtav1":
-        opts["preset"] = str(_SVT_PRESETS.get(preset, preset if preset.isdigit() else 8))
+        number = svt_preset(preset)
+        opts["preset"] = str(_SVT_PRESETS.get(preset, 8 if number is None else number))
     elif name == "libvpx-vp9":
         opts.update({"deadline": "good", "cpu-used": str(_VPX_SPEED.get(preset, 4)), "row-mt": "1"})
         if not export.bitrate:

@@ -345,6 +345,13 @@ def audio_bitrate_problem(export: ExportSettings, sample_rate: int | None = None
     )
 
 
+def svt_preset(preset: str) -> int | None:
+    """An SVT-AV1 preset number (0 to 13, ASCII digits: str.isdigit also takes '²') or None."""
+    if preset.isascii() and preset.isdigit() and int(preset) <= 13:
+        return int(preset)
+    return None
+
+
 def export_problems(
     width: int, height: int, export: ExportSettings, sample_rate: int | None = None
 ) -> list[str]:
@@ -381,7 +388,13 @@ def export_problems(
     if export.lossless and export.container == "webm":
         problems.append("lossless output needs mp4, mov or mkv, not webm")
     preset = export.preset
-    digits = export.codec == "av1" and preset is not None and preset.isdigit() and int(preset) <= 13
-    if preset is not None and preset not in PRESETS and not digits and not export.lossless:
-        problems.append(f"preset {preset!r} is not one of {', '.join(PRESETS)}")
+    numbered = export.codec == "av1"  # SVT-AV1's own presets, 0 (slowest) to 13
+    if (
+        preset is not None
+        and preset not in PRESETS
+        and not (numbered and svt_preset(preset) is not None)
+        and not export.lossless
+    ):
+        also = ", or a number from 0 to 13 (SVT-AV1's own)" if numbered else ""
+        problems.append(f"preset {preset!r} is not one of {', '.join(PRESETS)}{also}")
     return problems
