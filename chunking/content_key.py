@@ -102,6 +102,19 @@ def video_cacheable(export: ExportSettings) -> bool:
     return not export.hardware_acceleration or export.lossless
 
 
+def as_encoded(timeline: Timeline, software: bool) -> Timeline:
+    """The timeline as its chunks are keyed where they are encoded in software (``software``:
+    no hardware encoder for its codec opens on the renderers): asking for hardware encoding
+    there picks the same software encoder with the same options as not asking, so both key
+    alike and toggling the setting reuses the chunks."""
+    export = timeline.export
+    if not software or not export.hardware_acceleration:
+        return timeline
+    return dataclasses.replace(
+        timeline, export=dataclasses.replace(export, hardware_acceleration=False)
+    )
+
+
 def chunk_key(
     timeline: Timeline, start: int, end: int, media: Mapping[str, str], fingerprint: str
 ) -> str:

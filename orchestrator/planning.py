@@ -14,7 +14,7 @@ from typing import Any
 import redis
 
 from chunking.complexity import complexity
-from chunking.content_key import chunk_key, video_cacheable
+from chunking.content_key import as_encoded, chunk_key, video_cacheable
 from chunking.plan import Chunk, plan_chunks
 from chunking.timeline.model import FileSource, Timeline
 from chunking.timeline.studio import load_project
@@ -79,19 +79,21 @@ def keyed_plan(
     id, or when a hardware encoder may make it: its bytes are then not a function of the key,
     so it is rendered and never cached). ``hardware_encoders`` are those the nodes of
     ``fingerprint`` report (None: unknown): where none of them is for the job's codec, a
-    project asking for hardware encoding is encoded in software, and cached like any other."""
+    project asking for hardware encoding is encoded in software, and keyed and cached as one
+    that does not ask (content_key.as_encoded)."""
     keyed = []
     export = timeline.export
     software = hardware_encoders is not None and not (
         set(HARDWARE.get(export.codec, ())) & set(hardware_encoders)
     )
     hardware = not video_cacheable(export) and not software
+    keyed_as = as_encoded(timeline, software)
     for chunk in plan_job_chunks(timeline, slots, chunk_frames):
         if hardware:
             keyed.append((chunk, ""))
             continue
         try:
-            key = chunk_key(timeline, chunk.start, chunk.end, media, fingerprint)
+            key = chunk_key(keyed_as, chunk.start, chunk.end, media, fingerprint)
         except KeyError:
             key = ""
         keyed.append((chunk, key))

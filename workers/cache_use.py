@@ -19,7 +19,7 @@ from typing import Any
 
 import av
 
-from chunking.content_key import audio_key, chunk_key, video_cacheable
+from chunking.content_key import as_encoded, audio_key, chunk_key, video_cacheable
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from providers.storage.base import ObjectNotFound, Storage, StorageError
@@ -52,11 +52,13 @@ def segment_claim(spec: JobSpec, index: int, start: int, end: int) -> CacheClaim
     timeline = _cacheable(spec, wanted)
     if wanted is None or timeline is None:
         return None
-    if not (video_cacheable(timeline.export) or encodes_in_software(timeline.export)):
+    software = encodes_in_software(timeline.export)
+    if not (video_cacheable(timeline.export) or software):
         return None  # a hardware encoder opens here: its bytes are not a function of the key
     ids = LocalIds(timeline)
     try:
-        key = chunk_key(timeline, start, end, ids, spec.fingerprint)
+        # Keyed as the planner keys it where no hardware encoder opens (as one not asking).
+        key = chunk_key(as_encoded(timeline, software), start, end, ids, spec.fingerprint)
     except (KeyError, RenderError):
         return None  # a file without an id here (unreadable), or a range the job has not
     return _claim(spec, f"chunk {index} (frames {start}-{end})", wanted, key, ids)

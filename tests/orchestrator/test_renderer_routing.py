@@ -158,6 +158,27 @@ def test_a_project_asking_for_hardware_encoding_is_keyed_where_its_group_has_non
     assert keyed and all(bool(key) == cached for _, key in keyed)
 
 
+@pytest.mark.parametrize("codec", ["h264", "av1"])
+def test_toggling_hardware_encoding_where_none_opens_keeps_the_keys(
+    tmp_path: Path, codec: str
+) -> None:
+    """Where the group has no hardware encoder for the codec, asking for one encodes in
+    software exactly as not asking: a re-render after toggling it reused no chunk."""
+    card = {"id": "c", "start_time": 0, "end_time": 2, **solid("#3366ff")}
+    doc = project([video_track("v", [card])], fps=10, size=(160, 90))
+    base = read_project(doc, base_dir=str(tmp_path))
+
+    def keys_with(hardware: bool, encoders: list[str]) -> list[str]:
+        timeline = base.with_export({"codec": codec, "hardware_acceleration": hardware}).timeline
+        return [key for _, key in keyed_plan(timeline, 2, None, {}, A, encoders)]
+
+    plain = keys_with(False, [])
+    assert plain and all(plain)
+    assert keys_with(True, []) == plain
+    assert keys_with(True, ["vp9_vaapi"]) == plain  # one for another codec only
+    assert keys_with(False, [f"{codec}_nvenc"]) == plain  # not asked for: software anyway
+
+
 def test_a_job_is_keyed_for_the_largest_live_group_else_for_this_process() -> None:
     mixed = {"n1": beat("n1", A), "n2": beat("n2", B, 2)}
     assert job_fingerprint(mixed, C) == B

@@ -19,6 +19,7 @@ from tests.helpers import file_clip
 from tests.media import make_image, make_video, project, video_track
 from tests.security.redis_writer import job_document
 from workers.cache_use import audio_claim, keep, segment_claim
+from workers.encoder import encodes_in_software
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 
@@ -148,3 +149,29 @@ def test_an_id_recalled_from_a_shared_memo_does_not_key_the_workers_cache(tmp_pa
     key = chunk_key(timeline, 0, probe.frames, forged, probe.fingerprint)
     spec = JobSpec.from_dict({**probe.to_dict(), "chunk_keys": [key]})
     assert segment_claim(spec, 0, 0, spec.frames) is None
+
+
+def test_a_job_asking_for_hardware_encoding_where_none_opens_keeps_the_software_key(
+    tmp_path: Path,
+) -> None:
+    """Encoded in software here, its segment is the one a job not asking would render, and is
+    kept under that key (the planner keys it so): toggling the setting reuses the chunks."""
+    video = tmp_path / "a.mp4"
+    make_video(video, frames=12, size=(64, 36))
+
+    def spec(ask: bool) -> JobSpec:
+        doc = project(
+            [video_track("v", [file_clip("c", video, 0, 0.4)])],
+            settings={"export": {"hardware_acceleration": ask}},
+        )
+        data = job_document(doc, tmp_path, STORAGE, fingerprint=render_fingerprint())
+        return JobSpec.from_dict({**data, "chunks": [[0, data["frames"]]]})
+
+    plain, asking = spec(False), spec(True)
+    assert asking.timeline().export.hardware_acceleration
+    assert not plain.timeline().export.hardware_acceleration
+    if not encodes_in_software(asking.timeline().export):
+        pytest.skip("a hardware encoder opens here: such a job is not cached")
+    spec = JobSpec.from_dict({**asking.to_dict(), "chunk_keys": [own_key(plain)]})
+    claim = segment_claim(spec, 0, 0, spec.frames)
+    assert claim is not None and claim.key == own_key(plain)
