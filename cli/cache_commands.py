@@ -86,7 +86,7 @@ def _local_cache() -> Iterator[SegmentCache]:
     from providers.storage import open_storage
 
     settings = Settings.from_env()
-    folder = os.path.join(os.path.expanduser(settings.embedded_dir), "storage")
+    folder = settings.embedded_storage
     os.makedirs(folder, mode=0o700, exist_ok=True)
     with EmbeddedRedis() as server:
         client = redis.Redis.from_url(server.url)

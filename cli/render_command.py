@@ -384,7 +384,7 @@ def _cluster(
     }
     # Lasting storage, so the segment cache of one render serves the next (a fixed title
     # re-renders one chunk); each job's own objects are removed after its render.
-    storage_dir = os.path.join(os.path.expanduser(settings.embedded_dir), "storage")
+    storage_dir = settings.embedded_storage
     os.makedirs(storage_dir, mode=0o700, exist_ok=True)
     sweep_dead_runs(storage_dir)  # what killed clients left
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("run")) as private:

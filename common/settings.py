@@ -139,6 +139,12 @@ class Settings:
     #: (their nodes never share a job's chunks or the segment cache)
     fingerprint_salt: str = ""
 
+    @property
+    def embedded_storage(self) -> str:
+        """The folder of the local renders' lasting storage, absolute: a relative
+        CLOUDRENDER_EMBEDDED_DIR is taken from the working directory (a file URI cannot be)."""
+        return os.path.join(os.path.abspath(os.path.expanduser(self.embedded_dir)), "storage")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read CLOUDRENDER_* variables (see the README)."""

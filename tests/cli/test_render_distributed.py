@@ -241,6 +241,30 @@ def test_the_local_renders_cache_is_seen_and_cleared_without_a_cluster(
     assert json.loads(local("cache", "stats", "--json").stdout)["entries"] == 0
 
 
+def test_a_relative_embedded_dir_is_taken_from_the_working_directory(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """CLOUDRENDER_EMBEDDED_DIR=renders-cache: `render` and `cache stats` failed with a
+    ValueError traceback (a relative path is no file URI); both use that folder under the
+    directory they run in, and the second render there reuses the first's chunks."""
+    local = cli.with_env(CLOUDRENDER_EMBEDDED_DIR="renders-cache", CLOUDRENDER_STORAGE_URL=None)
+    doc = project(
+        [video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("#3366ff")}])],
+        settings={"export": {"preset": "ultrafast"}},
+    )
+    write_project(tmp_path / "p.json", doc)
+    outcomes = []
+    for name in ("a.mp4", "b.mp4"):
+        done = local("render", "p.json", "-o", name, "--workers", "1", "--json", cwd=tmp_path)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        outcomes.append(json.loads(done.stdout)["reused_chunks"])
+    assert outcomes[0] == 0 and outcomes[1] >= 1
+    assert list((tmp_path / "renders-cache" / "storage" / "cache").iterdir())
+    stats = local("cache", "stats", "--json", cwd=tmp_path)
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["entries"] >= 1
+
+
 def test_a_project_asking_for_hardware_encoding_is_cached_where_none_opens(
     cli: CLI, tmp_path: Path
 ) -> None:
