@@ -156,6 +156,7 @@ def plan_chunks(
     min_frames: int | None = None,
     chunks_per_worker: int = 4,
     snap_fraction: float = 0.15,
+    max_frames: int | None = None,
 ) -> list[Chunk]:
     """Split [0, timeline.frames) into contiguous, non-empty chunks in order.
 
@@ -178,6 +179,11 @@ def plan_chunks(
     Every chunk is then at least m frames long (unless the whole timeline is shorter) and
     shorter than P + reach. An edit changes only the boundaries of the stretches between anchors
     it touches; everything after an inserted or deleted stretch moves by its length.
+
+    ``max_frames`` caps the anchored plan (spot pools: a chunk must render within a notice):
+    m and P are at most it, and a chunk still longer is cut into equal parts measured from its
+    own start, so the cap keeps the plan anchored (a grid from frame 0 moved every boundary
+    after an edit near the start, and no later chunk was found in the cache).
     """
     frames = timeline.frames
     if frames < 1:
@@ -205,7 +211,13 @@ def plan_chunks(
     if not (math.isfinite(snap_fraction) and snap_fraction >= 0):
         raise TimelineError(f"snap_fraction must be a finite number >= 0, got {snap_fraction}")
 
+    if max_frames is not None:
+        if max_frames < 1:
+            raise TimelineError(f"max_frames must be at least 1, got {max_frames}")
+        min_frames = min(min_frames, max_frames)
     piece = piece_frames(timeline, workers, chunks_per_worker, min_frames)
+    if max_frames is not None:
+        piece = min(piece, max_frames)
     reach = max(min_frames, math.floor(snap_fraction * piece))
     bounds = [0]
     for a, b in pairwise([0, *anchors(timeline, min_frames), frames]):
@@ -220,7 +232,19 @@ def plan_chunks(
             grid[-1] = before + (b - before) // 2
         bounds.extend(grid)
         bounds.append(b)
+    if max_frames is not None:
+        bounds = _capped(bounds, max_frames)
     return _chunks(_on_keyframes(timeline, bounds))
+
+
+def _capped(bounds: list[int], most: int) -> list[int]:
+    """Boundaries with each chunk longer than ``most`` cut into equal parts from its start."""
+    out = [bounds[0]]
+    for a, b in pairwise(bounds):
+        parts = -(-(b - a) // most)
+        out.extend(a + k * (b - a) // parts for k in range(1, parts))
+        out.append(b)
+    return out
 
 
 def _on_keyframes(timeline: Timeline, bounds: list[int]) -> list[int]:

@@ -29,7 +29,7 @@ from orchestrator.planning import (
     quote,
 )
 from orchestrator.segment_cache import SegmentCache
-from orchestrator.spot_chunks import job_chunk_frames
+from orchestrator.spot_chunks import job_chunking
 from providers.storage import Storage, open_storage
 
 
@@ -107,16 +107,17 @@ def job_quote(
     """What a job of this timeline would take and cost on this cluster now: with `use_cache`
     (and storage to look in), only the chunks the segment cache does not hold are priced."""
     # Cut as plan_job cuts it (spot pools cap a chunk), so the chunks and keys are the job's.
-    chunk_frames = job_chunk_frames(store.redis, timeline, chunk_frames)
+    chunk_frames, most = job_chunking(store.redis, timeline, chunk_frames)
     full = quote(
         timeline,
         store.redis,
         slots=slots,
         chunk_frames=chunk_frames,
         hourly_rate=settings.hourly_rate,
+        max_frames=most,
     )
     if not use_cache or storage_url is None:
-        return without_reuse(full, len(plan_job_chunks(timeline, slots, chunk_frames)))
+        return without_reuse(full, len(plan_job_chunks(timeline, slots, chunk_frames, most)))
     from workers.fingerprint import render_fingerprint  # imports the codec stack: only here
 
     heartbeats = store.heartbeats()
@@ -126,6 +127,6 @@ def job_quote(
     fingerprint = job_fingerprint(heartbeats, render_fingerprint(), gpu)
     media = media_ids({}, timeline=timeline, client=store.redis)
     encoders = known_hardware_encoders(heartbeats, fingerprint)
-    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders)
+    keyed = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders, most)
     render, reused = cached_chunks(keyed, open_cache(storage_url, store.redis, settings))
     return with_reuse(full, render, reused, slots=slots)

@@ -29,17 +29,21 @@ from workers.media_ids import source_id
 from workers.probe import min_chunk_frames
 
 
-def plan_job_chunks(timeline: Timeline, slots: int, chunk_frames: int | None) -> list[Chunk]:
+def plan_job_chunks(
+    timeline: Timeline, slots: int, chunk_frames: int | None, max_frames: int | None = None
+) -> list[Chunk]:
     """The chunks a job of this timeline is split into on a cluster with `slots` worker slots.
 
     Without an explicit `chunk_frames`, a chunk lasts at least a second and two source keyframe
-    intervals (probed from the media), so the pre-roll each chunk decodes stays small.
+    intervals (probed from the media), so the pre-roll each chunk decodes stays small, and at
+    most `max_frames` (spot_chunks.job_chunking).
     """
     return plan_chunks(
         timeline,
         workers=slots,
         chunk_frames=chunk_frames,
         min_frames=None if chunk_frames else min_chunk_frames(timeline),
+        max_frames=None if chunk_frames else max_frames,
     )
 
 
@@ -50,10 +54,11 @@ def quote(
     slots: int,
     chunk_frames: int | None,
     hourly_rate: float,
+    max_frames: int | None = None,
 ) -> Estimate:
     """Render time and cost of a job on this cluster, from the throughput its workers measured
     (their finished chunks, else their node benchmark, else the prior)."""
-    chunks = plan_job_chunks(timeline, slots, chunk_frames)
+    chunks = plan_job_chunks(timeline, slots, chunk_frames, max_frames)
     units = complexity(timeline)
     measured = class_throughput(client, NODE_CLASS)
     return estimate(
@@ -74,6 +79,7 @@ def keyed_plan(
     media: Mapping[str, str],
     fingerprint: str,
     hardware_encoders: Collection[str] | None = None,
+    max_frames: int | None = None,
 ) -> list[tuple[Chunk, str]]:
     """The job's chunks, each with its content key ("" when a medium it shows has no content
     id, or when a hardware encoder may make it: its bytes are then not a function of the key,
@@ -88,7 +94,7 @@ def keyed_plan(
     )
     hardware = not video_cacheable(export) and not software
     keyed_as = as_encoded(timeline, software)
-    for chunk in plan_job_chunks(timeline, slots, chunk_frames):
+    for chunk in plan_job_chunks(timeline, slots, chunk_frames, max_frames):
         if hardware:
             keyed.append((chunk, ""))
             continue

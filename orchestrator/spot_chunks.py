@@ -2,9 +2,10 @@
 spot pool's interruption notice, so a notice costs at most a short chunk.
 
 The cap follows the measured speed, which moves a little with every finished chunk; a job's
-chunk length is that cap rounded down to a power of two, so re-renders of an edited project
+longest chunk is that cap rounded down to a power of two, so re-renders of an edited project
 (and its estimate, made between them) cut it at the same frames and find their unchanged chunks
-in the segment cache, instead of a grid a frame off that reuses nothing.
+in the segment cache, instead of a grid a frame off that reuses nothing. The cap limits the
+anchored plan (chunking.plan: boundaries on the cuts), so an edit moves only the chunks near it.
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ from common.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def job_chunk_frames(client: Any, timeline: Timeline, chunk_frames: int | None) -> int | None:
-    """The chunk length a job of this timeline is planned with: the one asked for, at most the
-    spot cap rounded down to a power of two (None: the anchored default plan)."""
+def job_chunking(
+    client: Any, timeline: Timeline, chunk_frames: int | None
+) -> tuple[int | None, int | None]:
+    """How a job of this timeline is cut, as plan_job_chunks's (chunk_frames, max_frames): with
+    spot pools a chunk has at most the spot cap rounded down to a power of two (so a drifting
+    speed keeps the cut): a length asked for is cut to it, and the anchored default plan is
+    capped by it, its boundaries still on the cuts (a grid from frame 0 shifted every chunk
+    after an edit near the start, and a re-render found none of them in the cache)."""
     cap = spot_chunk_cap(client, timeline)
     if cap is None:
-        return chunk_frames
+        return chunk_frames, None
     steady = 1 << (max(cap, 1).bit_length() - 1)
-    return min(chunk_frames or steady, steady)
+    if chunk_frames is not None:
+        return min(chunk_frames, steady), None
+    return None, steady
 
 
 def spot_chunk_cap(client: Any, timeline: Timeline) -> int | None:

@@ -38,7 +38,7 @@ from orchestrator.planning import (
     plan_job_chunks,
 )
 from orchestrator.scheduling import effective_priority
-from orchestrator.spot_chunks import job_chunk_frames
+from orchestrator.spot_chunks import job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
 from orchestrator.worker_hooks import WorkerHooks
 from providers.storage.base import StorageError
@@ -129,16 +129,16 @@ class _Plan:
 def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
     """The job's chunks, keyed and looked up in the segment cache when the job uses it."""
     slots = service.dispatcher.slots()
-    chunk_frames = job_chunk_frames(service.store.redis, timeline, spec.chunk_frames)
+    chunk_frames, most = job_chunking(service.store.redis, timeline, spec.chunk_frames)
     if not spec.use_cache:
-        return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, chunk_frames)])
+        return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, chunk_frames, most)])
     store = service.store
     gpu = timeline.export.hardware_acceleration
     heartbeats = store.heartbeats()
     fingerprint = job_fingerprint(heartbeats, render_fingerprint(), gpu)
     media = media_ids(spec, timeline=timeline, client=store.redis)
     encoders = known_hardware_encoders(heartbeats, fingerprint)
-    chunks = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders)
+    chunks = keyed_plan(timeline, slots, chunk_frames, media, fingerprint, encoders, most)
     sound: str | None = None
     if has_audio(timeline):
         try:

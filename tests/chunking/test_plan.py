@@ -579,3 +579,22 @@ def test_a_keyframe_interval_puts_every_chunk_start_on_its_grid(
     plain = plan_chunks(replace(tl, export=ExportSettings()), workers=4, chunk_frames=chunk_frames)
     if any(c.start % interval for c in plain):
         assert spans(plain) != spans(chunks)
+
+
+@pytest.mark.parametrize("most", [1, 7, 30, 64, 250])
+def test_a_capped_plan_stays_anchored_and_within_the_cap(most: int) -> None:
+    """Spot pools cap a chunk (max_frames): every chunk is within the cap, the cuts still start
+    chunks, and a clip inserted near the start leaves every chunk after the next anchor as it
+    was, only moved (a grid from frame 0 moved them all)."""
+    lengths = LENGTHS[:12]
+    old = plan_chunks(film(lengths), workers=4, max_frames=most)
+    check_invariants(old, sum(lengths))
+    assert all(c.frames <= most for c in old)
+    assert set(anchors(film(lengths), min(30, most))) <= {c.start for c in old}
+    assert old == plan_chunks(film(lengths), workers=4, max_frames=most)
+    added = 45
+    new = plan_chunks(film([added, *lengths]), workers=4, max_frames=most)
+    x1 = next(a for a in anchors(film(lengths), min(30, most)) if a >= lengths[0])
+    assert surviving(old, new, 0, x1, added) == [c for c in old if c.start >= x1]
+    with pytest.raises(TimelineError, match="max_frames must be at least 1, got 0"):
+        plan_chunks(film(lengths), workers=4, max_frames=0)

@@ -14,10 +14,11 @@ from chunking.timeline.studio import load_project
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.costing import NODE_CLASS, Throughput, record_throughput
-from orchestrator.planning import plan_job_chunks
-from orchestrator.spot_chunks import job_chunk_frames
+from orchestrator.planning import keyed_plan, plan_job_chunks
+from orchestrator.spot_chunks import job_chunking
 from orchestrator.tasks import spot_chunk_cap
-from tests.helpers import colour_project
+from tests.helpers import clip, colour_project
+from tests.media import project, video_track
 
 POOLS = """
 [pools.spot-gcp]
@@ -79,8 +80,10 @@ def test_a_drifting_speed_keeps_the_chunks_a_re_render_reuses(
     monkeypatch.setenv("CLOUDRENDER_POOLS_FILE", str(pools))
 
     def cut() -> list[tuple[int, int]]:
-        frames = job_chunk_frames(client, timeline, None)
-        return [(c.start, c.end) for c in plan_job_chunks(timeline, 4, frames)]
+        return [(c.start, c.end) for c in plan_job_chunks(timeline, 4, *cutting(None))]
+
+    def cutting(frames: int | None) -> tuple[int | None, int | None]:
+        return job_chunking(client, timeline, frames)
 
     spot_cluster(client, tmp_path, 0.9)
     cap = spot_chunk_cap(client, timeline)
@@ -92,7 +95,8 @@ def test_a_drifting_speed_keeps_the_chunks_a_re_render_reuses(
     assert spot_chunk_cap(client, timeline) != cap
     assert cut() == first
     # An explicit length shorter than the cap is kept.
-    assert job_chunk_frames(client, timeline, 3) == 3
+    assert cutting(3) == (3, None)
+    assert cutting(10_000)[0] == cutting(None)[1]  # one longer than the cap is cut to it
 
 
 def test_an_estimate_on_spot_counts_the_chunks_its_job_gets(
@@ -106,7 +110,41 @@ def test_an_estimate_on_spot_counts_the_chunks_its_job_gets(
     spot_cluster(api.store.redis, tmp_path, 1.0)
     doc = colour_project(10.0)
     timeline = load_project(doc, str(tmp_path))
-    frames = job_chunk_frames(api.store.redis, timeline, None)
-    planned = plan_job_chunks(timeline, api.dispatcher.slots(), frames)
+    planned = plan_job_chunks(
+        timeline, api.dispatcher.slots(), *job_chunking(api.store.redis, timeline, None)
+    )
     assert len(planned) > 1
     assert api.estimate_cost(doc).chunks == len(planned)
+
+
+def test_a_clip_inserted_near_the_start_keeps_the_later_chunks_on_spot(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With spot pools, chunks were cut on a grid from frame 0: a 0.7 s clip put before the
+    first shot moved every boundary, and the re-render reused none of the chunks after it.
+    The capped plan keeps its boundaries on the cuts: only the chunks near the edit change."""
+    client = redis.Redis.from_url(redis_url)
+    pools = tmp_path / "pools.toml"
+    pools.write_text(POOLS)
+    monkeypatch.setenv("CLOUDRENDER_POOLS_FILE", str(pools))
+    spot_cluster(client, tmp_path, 0.9)
+    colours = ["#aa0000", "#00aa00", "#0000aa", "#aaaa00", "#00aaaa", "#aa00aa"]
+
+    def keys_of(inserted: float) -> list[str]:
+        shots = [clip("new", 0, inserted, "#ffffff")] if inserted else []
+        shots += [
+            clip(f"s{i}", inserted + 2 * i, inserted + 2 * (i + 1), colour)
+            for i, colour in enumerate(colours)
+        ]
+        timeline = load_project(project([video_track("v", shots)]), str(tmp_path))
+        cap = spot_chunk_cap(client, timeline)
+        frames, most = job_chunking(client, timeline, None)
+        keyed = keyed_plan(timeline, 4, frames, {}, "f", max_frames=most)
+        # The cap still holds with the anchored cut.
+        assert cap is not None and all(c.frames <= cap for c, _ in keyed)
+        return [key for _, key in keyed]
+
+    before, after = keys_of(0), keys_of(0.7)
+    assert len(before) > len(colours)  # the cap cuts the shots: the grid is what is tested
+    kept = [key for key in before if key in after]
+    assert len(kept) >= len(before) - 2
