@@ -8,12 +8,12 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cli.job_commands import cluster_api, cluster_options
+from cli.private_runs import lasting_storage
 from common.errors import RenderError
 from common.settings import Settings
 from common.units import format_size
@@ -86,8 +86,7 @@ def _local_cache() -> Iterator[SegmentCache]:
     from providers.storage import open_storage
 
     settings = Settings.from_env()
-    folder = settings.embedded_storage
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    folder = lasting_storage(settings)
     with EmbeddedRedis() as server:
         client = redis.Redis.from_url(server.url)
         try:

@@ -15,13 +15,30 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from common.errors import RenderError
 from common.scratch import process_alive, sweep_scratch
+from common.settings import Settings
 from providers.storage import StorageError, open_storage
 from workers.job_spec import job_prefix
 
 #: The file in a run folder that names its job.
 RUN_JOB = "job"
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def lasting_storage(settings: Settings) -> str:
+    """The private renders' lasting storage folder (the segment cache lives there), made if
+    missing, readable by this user alone; a RenderError naming it and CLOUDRENDER_EMBEDDED_DIR
+    when it cannot be (a file in the way, no permission), not a traceback."""
+    folder = settings.embedded_storage
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(
+            f"cannot use {folder} for the local renders' storage and segment cache: "
+            f"{exc.strerror or exc}; set CLOUDRENDER_EMBEDDED_DIR to a folder you can write"
+        ) from None
+    return folder
 
 
 def record_run_job(run: str, job_id: str) -> None:

@@ -21,7 +21,12 @@ import redis
 from chunking.timeline.project import Project
 from cli import WORKER_APP
 from cli.output_url import check_output_url, is_output_url
-from cli.private_runs import dropping_run_job, record_run_job, sweep_dead_runs
+from cli.private_runs import (
+    dropping_run_job,
+    lasting_storage,
+    record_run_job,
+    sweep_dead_runs,
+)
 from cli.render_progress import ChunkProgress, JobProgress
 from common.errors import RenderError
 from common.scratch import scratch_prefix
@@ -384,8 +389,7 @@ def _cluster(
     }
     # Lasting storage, so the segment cache of one render serves the next (a fixed title
     # re-renders one chunk); each job's own objects are removed after its render.
-    storage_dir = settings.embedded_storage
-    os.makedirs(storage_dir, mode=0o700, exist_ok=True)
+    storage_dir = lasting_storage(settings)
     sweep_dead_runs(storage_dir)  # what killed clients left
     with tempfile.TemporaryDirectory(prefix=scratch_prefix("run")) as private:
         storage_url = Path(storage_dir).as_uri()

@@ -213,3 +213,25 @@ def test_render_twice_on_the_private_cluster_reuses_the_unchanged_chunks(
     assert "hit rate not kept for local renders" in stats.stdout
     shown = json.loads(run("cache", "stats", "--json").stdout)
     assert shown["entries"] == 4 and shown["hit_rate"] is None
+
+
+@pytest.mark.parametrize("command", [["cache", "stats"], ["cache", "clear"], ["render"]])
+def test_a_local_storage_folder_that_cannot_be_made_is_one_line(
+    cli: CLI, tmp_path: Path, command: list[str]
+) -> None:
+    """CLOUDRENDER_EMBEDDED_DIR under a file (or a folder not ours): the local renders' storage
+    cannot be made, and the command said so with a NotADirectoryError traceback."""
+    (tmp_path / "a-file").write_text("")
+    local = cli.with_env(
+        CLOUDRENDER_EMBEDDED_DIR=str(tmp_path / "a-file" / "embedded"),
+        CLOUDRENDER_STORAGE_URL=None,
+        CLOUDRENDER_BROKER_URL=None,
+    )
+    doc = project([video_track("v", [clip("c", 0, 1)])])
+    args = [str(write_project(tmp_path / "p.json", doc)), "-o", str(tmp_path / "out.mp4")]
+    done = local(*command, *(args if command == ["render"] else []))
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert str(tmp_path / "a-file" / "embedded") in done.stderr
+    assert "CLOUDRENDER_EMBEDDED_DIR" in done.stderr
+    assert not (tmp_path / "out.mp4").exists()
