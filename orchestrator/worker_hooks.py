@@ -20,7 +20,7 @@ from orchestrator import keys
 from orchestrator.autoscaler.ledger import Ledger
 from orchestrator.budgets import charge_job
 from orchestrator.costing import record_throughput
-from orchestrator.job_record import ChunkState, JobNotFound
+from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound
 from orchestrator.merge_hooks import MergeHooks
 from orchestrator.node_class import class_of, node_heartbeat
 from workers.job_policy import JobRefused
@@ -74,7 +74,7 @@ class WorkerHooks(MergeHooks):
         if self.blocklisted(job_id, node):
             # Hand the chunk to someone else; fail the job if nobody else is left.
             self.store.push_pending(job_id, [index])
-            if not self._nobody_left(job_id, chunk.error):
+            if not self._nobody_left(job_id, chunk):
                 self.dispatcher.fill()
             return False
         running = chunk.state is ChunkState.RUNNING
@@ -97,7 +97,7 @@ class WorkerHooks(MergeHooks):
         self.dispatcher.fill()  # keep the next chunk waiting in the broker
         return True
 
-    def _nobody_left(self, job_id: str, error: str | None) -> bool:
+    def _nobody_left(self, job_id: str, chunk: ChunkRecord) -> bool:
         """Fail the job when every live render node is blocklisted for it (the dispatcher sends
         them nothing, so it would wait in "rendering" for ever); whether it was failed."""
         live = self.dispatcher.live_nodes()
@@ -105,7 +105,10 @@ class WorkerHooks(MergeHooks):
             return False
         self.job_failed(
             job_id,
-            RenderError(f"every live worker failed chunks of this job; last error: {error}"),
+            RenderError(
+                "every live worker failed chunks of this job; last error: chunk "
+                f"{chunk.index} (frames {chunk.start}-{chunk.end - 1}): {chunk.error}"
+            ),
         )
         return True
 
@@ -236,20 +239,24 @@ class WorkerHooks(MergeHooks):
         chunk.state, chunk.error = ChunkState.RETRYING, f"{error} (on {node})"
         self.store.save_chunk(job_id, chunk)
         if len(chunk.failed_nodes) >= CHUNK_NODE_LIMIT:
-            self.publish(job_id, "chunk_failed", chunk=index, error=chunk.error)
-            self.job_failed(
-                job_id,
-                RenderError(
-                    f"chunk {index} (frames {chunk.start}-{chunk.end - 1}) failed on "
-                    f"{len(chunk.failed_nodes)} workers; last error: {error}"
-                ),
-            )
+            self._fail_chunk(job_id, chunk)
             return
         self.store.push_pending(job_id, [index])
-        if self._nobody_left(job_id, chunk.error):
+        if self._nobody_left(job_id, chunk):
             return
         self.publish(job_id, "chunk_requeued", chunk=index, reason="crashed", node=node)
         self.dispatcher.fill()
+
+    def _fail_chunk(self, job_id: str, chunk: ChunkRecord) -> None:
+        """Fail the job over a chunk that failed on too many workers, naming it."""
+        self.publish(job_id, "chunk_failed", chunk=chunk.index, error=chunk.error)
+        self.job_failed(
+            job_id,
+            RenderError(
+                f"chunk {chunk.index} (frames {chunk.start}-{chunk.end - 1}) failed on "
+                f"{len(chunk.failed_nodes)} workers; last error: {chunk.error}"
+            ),
+        )
 
     def chunk_released(self, job_id: str, index: int, node: str) -> None:
         """Put a pre-empted node's chunk back first in line; it does not count as a failure."""
@@ -277,7 +284,16 @@ class WorkerHooks(MergeHooks):
             return
         chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
         chunk.error = f"its render process died: {reason} (on {node})"
+        # Counted like a crashed render: a chunk that takes its pool process down on every
+        # run (the OOM killer, a crash in the worker itself) was handed out again for ever.
+        self.store.redis.hincrby(keys.failures(job_id), node, 1)
+        if node not in chunk.failed_nodes:
+            chunk.failed_nodes.append(node)
         self.store.save_chunk(job_id, chunk)
+        if len(chunk.failed_nodes) >= CHUNK_NODE_LIMIT or self._nobody_left(job_id, chunk):
+            if not self.store.state(job_id).finished:
+                self._fail_chunk(job_id, chunk)
+            return
         # Its message is back in the broker: the reconciler leaves it there (STALE_QUEUED).
         self.store.redis.zadd(keys.QUEUED, {f"{job_id}:{index}": self.store.now()})
         self.publish(job_id, "chunk_requeued", chunk=index, reason="process died", node=node)

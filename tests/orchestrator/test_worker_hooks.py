@@ -369,3 +369,20 @@ def test_a_chunk_whose_process_died_reads_retrying_once_its_worker_sees_it(
     # Then the same message starts again: one requeue in all
     assert service.chunk_started("j", 0, "t1", "n1")
     assert counted(service).chunks["requeued"] == 1
+
+
+def test_a_chunk_whose_process_dies_on_three_workers_fails_the_job_naming_it(
+    service: WorkerHooks,
+) -> None:
+    """Each lost process counts against its node like a crash: a chunk that takes its pool
+    process down wherever it runs fails the job (its message came back for ever before)."""
+    for node in ("n1", "n2", "n3")[:CHUNK_NODE_LIMIT]:
+        assert service.store.state("j") is JobState.RENDERING
+        assert service.chunk_started("j", 2, "t1", node)
+        service.chunk_lost("j", 2, "t1", node, "Worker exited prematurely: signal 9 (SIGKILL)")
+    record = service.store.get("j")
+    assert record.state is JobState.FAILED
+    assert record.error is not None
+    assert "chunk 2 (frames 20-29) failed on 3 workers" in record.error, record.error
+    assert "signal 9" in record.error
+    assert not service.chunk_started("j", 2, "t1", "n4")  # its message back: not rendered

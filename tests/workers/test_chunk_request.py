@@ -65,3 +65,38 @@ def test_a_chunk_whose_pool_process_dies_reads_retrying_at_once(tmp_path: Path) 
     ], said
     with av.open(str(out)) as video:
         assert sum(1 for _ in video.decode(video=0)) == 30
+
+
+def test_a_chunk_whose_pool_process_dies_every_time_fails_the_job_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A chunk that takes its pool process down on every run (the OOM killer, a crash in the
+    worker itself): before, Celery handed its message out again for ever and the job stayed
+    "rendering". Now the lost runs count against the node like a crashed render, and once no
+    worker is left to try it the job fails naming the chunk and why."""
+    doc = heavy_project(tmp_path, seconds=1.0, size=(160, 90))
+    with ChaosCluster(1) as cluster:
+        api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{tmp_path / 'store'}")
+        store = JobStore.from_url(cluster.redis.url)
+        job = api.submit_job(
+            doc, output=str(tmp_path / "out.mkv"), chunk_frames=15, base_dir=str(tmp_path)
+        )
+        worker = cluster.workers[0]
+        assert worker.pid is not None
+        kills: list[int] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not store.state(job).finished:
+            victim = [c for c in store.chunks(job) if c.index == 1 and c.frames_done > 0]
+            if victim and victim[0].state is ChunkState.RUNNING:
+                for pool in _children(worker.pid):
+                    os.kill(pool, signal.SIGKILL)
+                kills.append(victim[0].attempts)
+                while store.chunk(job, 1).state is ChunkState.RUNNING:
+                    time.sleep(0.05)  # until the main process reported the loss
+            time.sleep(0.05)
+        record = api.get_job_status(job)
+    assert record.state is JobState.FAILED, (record.state, kills)
+    assert record.error is not None
+    assert "chunk 1 (frames 15-29)" in record.error, record.error
+    assert "died" in record.error, record.error
+    assert len(kills) <= 3, kills
