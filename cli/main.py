@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import signal
@@ -133,6 +134,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             "error: out of memory (reduce the resolution or the number of layers)", file=sys.stderr
         )
         return EXIT_BAD_INPUT
+    except OSError as exc:
+        # A disk of this machine full or failing under the command (its temporary directory,
+        # standard output redirected to a file): one line, not a traceback.
+        with contextlib.suppress(OSError):
+            print(f"error: {os_error_line(exc)}", file=sys.stderr)
+        try:
+            sys.stdout.flush()
+        except OSError:
+            # What standard output still buffers would fail again, as a traceback, at exit.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BAD_INPUT
+
+
+#: Errors of a disk (full, over quota, read-only, failing) rather than of a name.
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG})
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for a file error that reached the command line: what failed, and where."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename:
+        return f"{what}: {exc.filename}"
+    if exc.errno in _DISK_ERRNOS:
+        # Unnamed: a write to standard output or to a temporary file of this command.
+        return (
+            f"{what} (writing the command's output, or under the temporary directory "
+            f"{tempfile.gettempdir()}: free some space there or set TMPDIR)"
+        )
+    return what
 
 
 def error_json(command: str, exc: RenderError) -> dict[str, Any]:

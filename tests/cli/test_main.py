@@ -256,6 +256,21 @@ def test_a_reader_that_goes_away_gets_no_traceback(cli: CLI) -> None:
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+def test_a_full_disk_under_the_output_is_one_line_not_a_traceback(cli: CLI, tmp_path: Path) -> None:
+    """`cloudrender validate --json > report.json` on a full disk (or a private render whose
+    temporary directory fills up): the write fails with ENOSPC, which ended in a traceback."""
+    with open("/dev/full", "w") as full:  # every write to it fails: No space left on device
+        proc = cli.start("validate", str(small(tmp_path)), "--json", stdout=full)
+        assert proc.stderr is not None
+        with proc.stderr:
+            errors = proc.stderr.read()
+    assert proc.wait(timeout=60) == 2, errors
+    assert "Traceback" not in errors and "Exception ignored" not in errors, errors
+    lines = errors.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: No space left on device"), errors
+
+
 def test_unknown_output_container(cli: CLI, tmp_path: Path) -> None:
     result = cli("render", str(small(tmp_path)), "-o", str(tmp_path / "x.avi"), "--direct")
     assert result.returncode == 2 and "unknown container .avi" in result.stderr
