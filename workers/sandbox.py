@@ -26,6 +26,7 @@ The limits, and what a render process's end means, are in ``workers.chunk_limits
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ from common.errors import RenderCancelled, RenderError
 from common.settings import Settings
 from workers import arrays, render_process
 from workers import isolation as iso
+from workers.atomic import write_error
 from workers.child import Child
 from workers.chunk_limits import (
     ChunkCrashed,
@@ -117,6 +119,12 @@ def render_segment(
         status = -(status - 128)  # bwrap reports its child's death by signal N as 128 + N
     failure = failure_of(status, report, limits)
     if failure is not None:
+        scratch = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(scratch):
+            # The worker's own scratch folder removed under the chunk (a cleaner of /tmp): the
+            # child's "output directory does not exist" is no fault of the job's, so retried.
+            gone = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), scratch)
+            raise write_error("the chunk's segment", gone, output) from failure
         raise failure
     assert report is not None  # failure_of returned None: a "done" report
     run = _run(report["done"], output, end - start, began, isolation.kind)
@@ -143,8 +151,13 @@ def _start(
         parent = os.getpid()
         return Child.fork(lambda fd: render_process.forked(request, limits.as_json(), fd, parent))
     path = os.path.join(scratch, "request.pickle")
-    with open(path, "wb") as fh:
-        pickle.dump(request, fh, pickle.HIGHEST_PROTOCOL)
+    try:
+        with open(path, "wb") as fh:
+            pickle.dump(request, fh, pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        # The scratch disk full or gone: retried like a segment that cannot be written (a bare
+        # OSError failed the chunk as a crash, naming no file).
+        raise write_error("the chunk's request", exc, path) from exc
     program = [
         sys.executable,
         "-m",

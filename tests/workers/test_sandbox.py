@@ -20,7 +20,7 @@ import pytest
 from chunking.timeline.export import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from common.errors import MediaError, RenderCancelled
+from common.errors import MediaError, RenderCancelled, RenderError
 from common.settings import Settings
 from tests.helpers import clip, file_clip
 from tests.media import decode_rgb, make_video, project, video_track
@@ -354,3 +354,20 @@ def test_a_required_sandbox_that_is_missing_refuses_the_chunk(
             end=2,
             settings=Settings(sandbox="bwrap"),
         )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_chunk_whose_scratch_is_gone_is_retried_naming_the_file(
+    tmp_path: Path, mode: str
+) -> None:
+    """The chunk's scratch folder removed (a cleaner of /tmp) or its disk full: under bubblewrap
+    the request file could not be written and a bare OSError failed the chunk as a crash,
+    naming no file; now it is the transient error of any segment that cannot be written."""
+    settings = settings_for(mode)
+    tl = small_timeline(tmp_path)
+    output = tmp_path / "gone" / "000001.mkv"
+    with pytest.raises(RenderError) as caught:
+        render_segment(tl, str(output), start=0, end=4, settings=settings)
+    assert caught.value.transient, caught.value
+    assert str(tmp_path / "gone") in str(caught.value), caught.value
+    assert my_children() == []
