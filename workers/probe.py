@@ -20,7 +20,14 @@ from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline
 from common.errors import MediaError, ValidationError
 from workers.media_open import open_image, open_media, picture_stream
 from workers.probe_decode import file_problems, first_frame_problems, sequence_problem
-from workers.probe_ranges import Span, clip_spans, container_end, cut_problem, span_cut_problems
+from workers.probe_ranges import (
+    Span,
+    clip_spans,
+    container_end,
+    cut_problem,
+    span_cut_problems,
+    stream_end,
+)
 from workers.sequences import sequence_files
 from workers.sources import MAX_SOURCE_PIXELS, is_still, unsupported_still
 
@@ -126,7 +133,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         tail = None if main is None or spans is not None else cut_problem(container, main, path)
         used = file_problems(container, path, spans) if spans else {}
         length = _length(container, main)
-        sound = _declared(audio)
+        sound = _declared(container, audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
     if tail is not None:
         return MediaFacts(opened=tail)
@@ -146,18 +153,21 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
 _HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 
 
-def _declared(stream: Any) -> float | None:
-    """A stream's declared length in seconds, or None."""
-    if stream is None or not stream.duration or not stream.time_base:
+def _declared(container: Any, stream: Any) -> float | None:
+    """A stream's declared length (or Matroska tag) in seconds, or None."""
+    end = stream_end(container, stream) if stream is not None and stream.time_base else None
+    if end is None:
         return None
-    return float(stream.duration * stream.time_base)
+    return float((end - (stream.start_time or 0)) * stream.time_base)
 
 
 def _length(container: Any, stream: Any) -> float | None:
-    """How long the file lasts: its main stream's declared duration, else the container's,
-    else (a stream written without one: a capture, a raw Matroska) where its packets end."""
-    if stream is not None and stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
+    """How long the file lasts: its main stream's declared duration (or Matroska tag), else the
+    container's, else (a stream written without one: a capture, a raw Matroska) where its
+    packets end."""
+    own = stream_end(container, stream) if stream is not None and stream.time_base else None
+    if own is not None:
+        return float((own - (stream.start_time or 0)) * stream.time_base)
     end = container_end(container)
     if end is not None:
         return float(end - (container.start_time or 0)) / av.time_base
@@ -352,7 +362,7 @@ def _header_facts(path: str) -> MediaFacts:
             video = picture_stream(container)
             main = video if video is not None else (container.streams.audio or [None])[0]
             hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
-            sound = _declared((container.streams.audio or [None])[0])
+            sound = _declared(container, (container.streams.audio or [None])[0])
             return MediaFacts(
                 hdr=hdr,
                 seconds=_length(container, main),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -105,9 +106,10 @@ def cut_problem(
     so a second look starts a second earlier; nothing there either means the packets the index
     names are not in the file.
     """
-    declared = _declared_end(container, stream)
-    if declared is None or not stream.time_base:
+    found_end = _declared_end(container, stream)
+    if found_end is None or not stream.time_base:
         return None  # no declared length to compare with (e.g. MPEG-TS)
+    declared, every = found_end
     base = Fraction(stream.time_base)
 
     def seconds(at: int) -> float:
@@ -124,20 +126,24 @@ def cut_problem(
         except (av.error.FFmpegError, OSError):
             return None  # not seekable: the first frames are all a cheap check can read
         try:
-            found = _packets_to(container, stream, None if whole else end)
+            found = _packets_to(container, stream, None if whole else end, every)
         except (av.error.FFmpegError, OSError) as exc:
             return f"cannot open {path}: {reason(exc)}"
         if found is None:
             continue
         corrupt, reached, step = found
-        if corrupt:
-            return f"{path} is cut short: its last {stream.type} packet is incomplete"
+        if corrupt is not None:
+            return f"{path} is cut short: its last {corrupt} packet is incomplete"
         # Two packets of slack: edit lists and priming may shift the last timestamp a little
-        # (a second where only the container declares the length: it rounds).
-        slack = 2 * step if stream.duration else max(2 * step, round(1 / base))
+        # (a second where only the container declares the length: it rounds; a fifth of one
+        # by a Matroska tag, whose packets may carry no durations to reach it with).
+        slack = 2 * step
+        if not stream.duration:
+            slack = max(slack, round((1 if every else Fraction(1, 5)) / base))
         if reached is not None and reached < end - slack:
+            what = "data" if every else stream.type
             return (
-                f"{path} is cut short: its {stream.type} ends at {seconds(reached):.3f}s "
+                f"{path} is cut short: its {what} ends at {seconds(reached):.3f}s "
                 f"of the {seconds(declared):.3f}s it declares"
             )
         return None
@@ -150,37 +156,83 @@ def cut_problem(
 
 
 def _packets_to(
-    container: Any, stream: Any, end: int | None
-) -> tuple[bool, int | None, int] | None:
+    container: Any, stream: Any, end: int | None, every: bool = False
+) -> tuple[str | None, int | None, int] | None:
     """From where the container was sought (to ``end`` where given, else to the file's end):
-    whether a packet is corrupt, the latest time reached and the longest packet; None when
-    there is no packet at all."""
+    the type of a corrupt packet met (None: none), the latest time reached and the longest
+    packet, in ``stream``'s time base, over every stream where ``every`` (an end the container
+    declares is its longest stream's); None when there is no packet at all."""
+    base = Fraction(stream.time_base)
     reached: int | None = None
     step, seen = 0, 0
-    for count, packet in enumerate(container.demux(stream)):
+    packets = container.demux() if every else container.demux(stream)
+    for count, packet in enumerate(packets):
         if packet.size == 0:
             continue
         seen += 1
         if packet.is_corrupt:
-            return True, reached, step
-        if packet.pts is not None:
-            step = max(step, packet.duration or 0)
-            reached = max(reached or packet.pts, packet.pts + (packet.duration or 0))
+            return packet.stream.type, reached, step
+        if packet.pts is not None and packet.time_base:
+            scale = Fraction(packet.time_base) / base
+            at, lasting = math.floor(packet.pts * scale), math.ceil((packet.duration or 0) * scale)
+            step = max(step, lasting)
+            reached = max(reached or at, at + lasting)
             if end is not None and reached >= end:
-                return False, reached, step
+                return None, reached, step
         if count >= TAIL_PACKETS:
-            return False, None, step  # far from the end: no cut to see here
-    return (False, reached, step) if seen else None
+            return None, None, step  # far from the end: no cut to see here
+    return (None, reached, step) if seen else None
 
 
-def _declared_end(container: Any, stream: Any) -> int | None:
-    """Where the stream ends by its file's header, in its time base; None if undeclared."""
-    if stream.duration:
-        return int((stream.start_time or 0) + stream.duration)
+def _declared_end(container: Any, stream: Any) -> tuple[int, bool] | None:
+    """Where the stream ends by its file's header, in its time base, and whether that is the
+    whole file's end (the container's, which only its longest stream reaches); None if
+    undeclared."""
+    own = stream_end(container, stream)
+    if own is not None:
+        return own, False
     end = container_end(container)
     if end is None or not stream.time_base:
         return None
-    return int(Fraction(end, av.time_base) / Fraction(stream.time_base))
+    return int(Fraction(end, av.time_base) / Fraction(stream.time_base)), True
+
+
+def stream_end(container: Any, stream: Any) -> int | None:
+    """Where a stream ends by its file's header, in its time base: its declared duration, else
+    the DURATION a Matroska muxer tags each track with (FFmpeg, mkvmerge); None if neither.
+
+    The container's Duration is the longest track's: a video shorter than its sound by more
+    than a second was refused as cut short, and a copy cut a second from its end passed."""
+    if stream.duration:
+        return int((stream.start_time or 0) + stream.duration)
+    if not container.format.name.startswith("matroska") or not stream.time_base:
+        return None
+    tagged = _tagged_seconds(stream.metadata)
+    if tagged is None:
+        return None
+    # FFmpeg writes the track's end time there, mkvmerge its length: as for the container's
+    # Duration (container_end), a time past the start is read as the end.
+    start, length = stream.start_time or 0, round(tagged / Fraction(stream.time_base))
+    return int(length if length > start else start + length)
+
+
+#: Matroska's DURATION tag: "HH:MM:SS.nnnnnnnnn".
+_TAGGED = re.compile(r"^(\d{1,9}):([0-5]\d):([0-5]\d(?:\.\d{1,9})?)$")
+
+
+def _tagged_seconds(metadata: Any) -> Fraction | None:
+    """The seconds of a DURATION tag (its language variant too), or None (absent, malformed,
+    zero: what a muxer that never finished the file leaves there)."""
+    for key, value in metadata.items():
+        if key.upper().split("-")[0] != "DURATION":
+            continue
+        match = _TAGGED.match(str(value).strip())
+        if match is None:
+            return None
+        hours, minutes, secs = match.groups()
+        seconds = int(hours) * 3600 + int(minutes) * 60 + Fraction(secs)
+        return seconds if seconds > 0 else None
+    return None
 
 
 def container_end(container: Any) -> int | None:

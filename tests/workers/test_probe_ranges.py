@@ -104,3 +104,60 @@ def test_a_cut_file_is_measured_in_the_seconds_clips_use(tmp_path: Path) -> None
     problem = media_problem(str(tmp_path / "cut.mkv"))
     assert problem is not None and "is cut short: its video ends at 1." in problem
     assert problem.endswith("of the 3.000s it declares)")
+
+
+def _sound_outlasting(path: Path, frames: int = 30, sound_seconds: int = 3) -> Path:
+    """A 64x36 30 fps Matroska/WebM of ``frames`` frames whose sound lasts ``sound_seconds``
+    (a screen recording stopped on the picture first, a music video's closing chord)."""
+    video_codec, audio_codec = (
+        ("libvpx-vp9", "libopus")
+        if path.suffix == ".webm"
+        else (
+            "libx264",
+            "aac",
+        )
+    )
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(video_codec, rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        sound = out.add_stream(audio_codec, rate=48000, layout="mono")
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((36, 64, 3), i * 8, np.uint8), "rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+        tone = np.sin(np.arange(48000 * sound_seconds, dtype=np.float32) / 10)[None, :]
+        samples = av.AudioFrame.from_ndarray(tone * 0.1, format="flt", layout="mono")
+        samples.sample_rate, samples.pts = 48000, 0
+        out.mux(sound.encode(samples))
+        out.mux(sound.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(("suffix", "tagged"), [(".mkv", True), (".webm", True), (".mkv", False)])
+def test_a_matroska_whose_sound_outlasts_its_picture_is_not_taken_for_a_cut_one(
+    tmp_path: Path, suffix: str, tagged: bool
+) -> None:
+    """Its Duration is its sound's end: it was refused as "cut short: its video ends at 1.000s
+    of the 3.001s it declares"; the video track's own length (its DURATION tag) is what a clip
+    plays out, and without tags no stream reaching the Duration is a cut."""
+    path = _sound_outlasting(tmp_path / f"take{suffix}")
+    if not tagged:  # a muxer that writes no track statistics
+        path.write_bytes(path.read_bytes().replace(b"DURATION", b"XURATION"))
+    assert media_problem(str(path)) is None
+    if tagged:
+        warned = header_warnings(_timeline(tmp_path, path.name, 2.0))
+        assert len(warned) == 1 and "but the file lasts 1.00s" in warned[0]
+        assert "its last frame holds while its sound plays on" in warned[0]
+
+
+def test_a_short_matroska_cut_by_a_second_is_refused_not_frozen(tmp_path: Path) -> None:
+    """A 2 s copy cut 60 % in rendered its last 0.8 s as its last frame frozen, exit 0: the
+    second of slack a container's rounded length needs hid the cut."""
+    whole = make_video(tmp_path / "whole.mkv", frames=60, size=(64, 36)).read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(whole[: len(whole) * 6 // 10])
+    problem = media_problem(str(tmp_path / "cut.mkv"))
+    assert problem is not None and "cut.mkv is cut short: its video ends at" in problem
+    assert problem.endswith("of the 2.000s it declares)")
+    with pytest.raises(ValidationError, match="cut short"):
+        header_warnings(_timeline(tmp_path, "cut.mkv", 2.0))
