@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import math
 import os
+import statistics
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 #: Slack (in frames) when sampling on a frame grid: times given as decimal seconds land a hair
@@ -75,12 +78,24 @@ class VideoIndex:
         # Recorders stamp frames with jitter around their nominal times (a phone's +-1 ms at
         # 30 fps, which one dropped frame keeps off any grid): a frame stamped within a quarter
         # of its interval after the output instant starts there, else every frame it jitters
-        # late would show an output frame late, repeating one frame and skipping another.
+        # late would show an output frame late, repeating one frame and skipping another. At
+        # most a quarter of the stream's usual interval: jitter is that small, while a screen
+        # recording's still second (no frames until the screen changes) showed its change a
+        # quarter second early.
         ahead = index + 1
         if ahead < len(times) and times[index] <= target:
-            if times[ahead] - target <= Fraction(times[ahead] - times[index], 4):
+            interval = min(times[ahead] - times[index], self.usual_interval)
+            if times[ahead] - target <= Fraction(interval, 4):
                 index = ahead
         return self.pts[index]
+
+    @functools.cached_property
+    def usual_interval(self) -> int:
+        """The median time between frames, in the time base (0 for a single frame)."""
+        times = self.times
+        return (
+            int(statistics.median_low(b - a for a, b in pairwise(times))) if len(times) > 1 else 0
+        )
 
     def missing_frame(self, wanted: int, path: str) -> str:
         """Why the decoder gave no frame at `wanted`: frames that share a time (a broken

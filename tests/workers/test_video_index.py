@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from common.errors import DecodeError
-from tests.media import identify, make_video
+from tests.media import identify, level, make_video
 from workers.video_index import VideoIndex, frame_grid
 from workers.video_source import VideoSource
 
@@ -236,3 +236,29 @@ def test_a_transport_stream_across_the_33_bit_wrap_decodes_from_its_start(tmp_pa
             assert abs(shade - (40 + 2 * n)) < 3, (n, shade)
     finally:
         source.close()
+
+
+def _screen_recording(path: Path) -> Path:
+    """A 64x36 screen recording: frame 0 held for a second (nothing on screen changed, so no
+    frames were written), then 20 frames at 30 fps, stamped in 1/90000 s."""
+    times = [0] + [90000 + n * 3000 for n in range(20)]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 90000)
+        for number, pts in enumerate(times):
+            image = np.empty((36, 64, 3), np.uint8)
+            image[...] = level(number)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = pts, Fraction(1, 90000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_a_screen_recordings_still_second_shows_its_change_on_time(tmp_path: Path) -> None:
+    """What changed on screen 1 s in was shown from 0.767 s, 7 frames early (a quarter of the
+    second with no frames); a phone's jitter (the test above) still snaps."""
+    path = _screen_recording(tmp_path / "screen.mp4")
+    shown = _shown(path, [Fraction(n, 30) for n in range(36)])
+    assert shown == [0] * 30 + [1, 2, 3, 4, 5, 6]
