@@ -368,6 +368,7 @@ def _header_facts(path: str) -> MediaFacts:
                 seconds=_length(container, main),
                 sound_seconds=sound,
                 has_audio=bool(container.streams.audio),
+                has_video=video is not None,
             )
     except (MediaError, av.error.FFmpegError, OSError) as exc:
         return MediaFacts(opened=str(exc))
@@ -385,7 +386,9 @@ def _past_end(clip: Clip, facts: MediaFacts, fps: Fraction) -> str | None:
     if needed <= facts.seconds + _PAST_END_SLACK:
         return None
     sound = facts.sound_seconds
-    if not facts.has_audio:  # an animated GIF, a silent video
+    if not facts.has_video:  # a song, a voice-over: no frame to hold
+        after = "it is silent after that"
+    elif not facts.has_audio:  # an animated GIF, a silent video
         after = "its last frame holds"
     elif sound is not None and sound >= needed - _PAST_END_SLACK:
         after = "its last frame holds while its sound plays on"

@@ -249,3 +249,25 @@ def test_sound_that_starts_late_in_the_file_is_found(tmp_path: Path) -> None:
         assert float(container.streams.audio[0].start_time * Fraction(1, 48000)) > 24
     facts = examine(str(path))
     assert facts.audio is None and facts.has_audio
+
+
+def test_a_song_shorter_than_its_clip_is_said_to_fall_silent_not_to_hold_a_frame(
+    tmp_path: Path,
+) -> None:
+    """A 1 s WAV played for 3 s on an audio track was warned that 'its last frame holds and
+    its sound stops after that': it has no frame."""
+    song = tmp_path / "song.wav"
+    with av.open(str(song), "w") as out:
+        stream = out.add_stream("pcm_s16le", rate=48000, layout="mono")
+        tone = (np.sin(np.arange(48000) / 8) * 8000).astype(np.int16)[None, :]
+        block = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+        block.sample_rate = 48000
+        out.mux(stream.encode(block))
+        out.mux(stream.encode(None))
+    clip = {"id": "c", "start_time": 0, "end_time": 3, "source": {"File": str(song)}}
+    track = {"id": "a", "track_type": "Audio", "name": "a", "clips": [clip]}
+    timeline = load_project(project([track]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == [] and header_warnings(timeline) == warnings
+    (warning,) = warnings
+    assert warning.endswith("but the file lasts 1.00s: it is silent after that"), warning
