@@ -139,10 +139,11 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
     pts: list[int] = []
     keys: list[int] = []
     lasting: dict[int, int] = {}
+    counted = _reordered(container, stream)
     for packet in container.demux(stream):
         if packet.pts is None or packet.size == 0:
             continue
-        if packet.is_keyframe:
+        if packet.is_keyframe and (counted is None or starts_closed(bytes(packet), counted)):
             keys.append(packet.pts)
         if not packet.is_discard:
             pts.append(packet.pts)
@@ -163,6 +164,52 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
     shown = _gif_times(pts, lasting, time_base) if container.format.name == "gif" else None
     grid = frame_grid(shown or pts, time_base, () if shown else nominal)
     return VideoIndex(pts, keys, time_base, grid, shown=shown, start=start)
+
+
+def counted_order(container: Any, stream: Any) -> str | None:
+    """The codec ("h264", "hevc") of a stream whose frames are numbered in decode order, not
+    timed: AVI holds no presentation times, and FFmpeg numbers reordered frames as it reads
+    them (``VideoSource`` numbers them again as shown); None for the rest."""
+    name = stream.codec_context.name
+    return name if container.format.name == "avi" and name in ("h264", "hevc") else None
+
+
+def _reordered(container: Any, stream: Any) -> str | None:
+    """The codec of a counted stream (counted_order) that has B-frames, whose keyframes must be
+    IDR pictures to number the frames decoded from them; None for the rest."""
+    return counted_order(container, stream) if stream.codec_context.has_b_frames else None
+
+
+#: NAL unit types of a picture no later-decoded picture is shown before: H.264's IDR, HEVC's
+#: IDR_W_RADL and IDR_N_LP.
+_CLOSED_NALS = {"h264": (0x1F, 0, {5}), "hevc": (0x7E, 1, {19, 20})}
+
+
+def starts_closed(data: bytes, codec: str) -> bool:
+    """Whether a keyframe packet holds an IDR picture (Annex B or 4-byte length prefixed).
+
+    An open GOP's I-frame (x264's open-gop, HEVC's CRA) is shown after the frames decoded next
+    (its leading B-frames), which a decode starting at it drops: frames numbered as decoded from
+    there were one place early, and a chunk starting past such a keyframe showed the wrong
+    frames, or failed on the last one, where the whole render did not."""
+    mask, shift, closed = _CLOSED_NALS[codec]
+    if data.startswith((b"\x00\x00\x01", b"\x00\x00\x00\x01")):
+        units = [data[i + 3] for i in _starts(data) if i + 3 < len(data)]
+    else:
+        units, at = [], 0
+        while at + 4 < len(data):
+            units.append(data[at + 4])
+            at += 4 + int.from_bytes(data[at : at + 4], "big")
+    return any((unit & mask) >> shift in closed for unit in units)
+
+
+def _starts(data: bytes) -> list[int]:
+    """Where each 3-byte start code (00 00 01) of an Annex B packet begins."""
+    found, at = [], data.find(b"\x00\x00\x01")
+    while at >= 0:
+        found.append(at)
+        at = data.find(b"\x00\x00\x01", at + 3)
+    return found
 
 
 #: A GIF frame delay browsers show as 100 ms, because it is shorter than 20 ms ("as fast as

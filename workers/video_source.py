@@ -18,7 +18,7 @@ from workers import hdr
 from workers.deinterlace import deinterlaced, interlacing
 from workers.media_open import open_media, picture_stream, reason
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
-from workers.video_index import video_index
+from workers.video_index import counted_order, video_index
 from workers.video_orientation import Orientation, stream_orientation, turned
 
 #: Decode forward instead of seeking when the wanted frame is at most this many frames ahead.
@@ -69,10 +69,7 @@ class VideoSource:
         self.first = self.index.first
         self.aspect = pixel_aspect(self.stream)
         # AVI has no presentation times: reordered (B-frame) codecs are numbered as shown.
-        self._counted = self.container.format.name == "avi" and self.stream.codec_context.name in (
-            "h264",
-            "hevc",
-        )
+        self._counted = counted_order(self.container, self.stream) is not None
         self._alpha_decoder = _alpha_decoder(self.stream)
         # Decoded in the compositor's thread: a decoding thread of its own measured no faster
         # and 8 % more CPU in a render slot (docs/benchmarks.md).

@@ -262,3 +262,33 @@ def test_a_screen_recordings_still_second_shows_its_change_on_time(tmp_path: Pat
     path = _screen_recording(tmp_path / "screen.mp4")
     shown = _shown(path, [Fraction(n, 30) for n in range(36)])
     assert shown == [0] * 30 + [1, 2, 3, 4, 5, 6]
+
+
+def _open_gop_avi(path: Path, frames: int = 60) -> Path:
+    """A 64x36 30 fps H.264 AVI in open GOPs (x264's open-gop: I-frames every 15 frames whose
+    leading B-frames, decoded after them, are shown before them), frame i of level(i)."""
+    ramp = np.tile((np.arange(64, dtype=np.uint8) * 4)[None, :, None], (18, 1, 3))
+    with av.open(str(path), "w", format="avi") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.options = {
+            "x264-params": "open-gop=1:keyint=15:min-keyint=15:bframes=3:b-adapt=0:scenecut=0"
+        }
+        for number in range(frames):
+            image = np.empty((36, 64, 3), np.uint8)
+            image[...] = level(number)
+            image[:18] = np.roll(ramp, 3 * number, axis=1)  # motion: x264 then uses B-frames
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = number
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_an_open_gop_avi_shows_the_same_frames_from_any_chunk_start(tmp_path: Path) -> None:
+    """AVI numbers H.264 frames as decoded: from an open GOP's I-frame a frame was shown one
+    place early (its leading B-frames are dropped there), so a chunk starting past it showed
+    the wrong frames and one reaching the last frame failed ('cannot be decoded')."""
+    path = _open_gop_avi(tmp_path / "open.avi")
+    order = [50, 59, 44, 30, 29, 16, 15, 14, 0, 1, 45]
+    assert _shown(path, [Fraction(n, 30) for n in order]) == order
