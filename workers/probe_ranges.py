@@ -20,7 +20,7 @@ import av.error
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError
 from workers.media_open import open_media, picture_stream, reason
-from workers.sources import collapsed_times
+from workers.sources import collapsed_times, is_still
 from workers.video_index import build_index
 
 #: Packets read from a seek, looking for where a file cut short ends: a bound, not a GOP size.
@@ -106,6 +106,8 @@ def cut_problem(
     so a second look starts a second earlier; nothing there either means the packets the index
     names are not in the file.
     """
+    if container.format.name == "gif":
+        return _gif_cut(container, stream, path, until)
     found_end = _declared_end(container, stream)
     if found_end is None or not stream.time_base:
         return None  # no declared length to compare with (e.g. MPEG-TS)
@@ -153,6 +155,32 @@ def cut_problem(
         declares = f"{seconds(declared):.3f}s"
         at = f"{seconds(end):.3f}s, where a clip plays it (it declares {declares})"
     return f"{path} is cut short: no {stream.type} data near {at}"
+
+
+#: How every GIF ends: its trailer byte.
+_GIF_TRAILER = b";"
+
+
+def _gif_cut(container: Any, stream: Any, path: str, until: Fraction | None) -> str | None:
+    """Why an animated GIF cannot be played to ``until`` source seconds (to its end where
+    None): a copy cut short lacks its trailer, and its last frame, partly there, is where its
+    pictures end. FFmpeg gives the frames that are there: it played as a shorter animation
+    with its last frame garbled or held, where a PNG or JPEG cut short is refused."""
+    with open(path, "rb") as file:
+        file.seek(max(0, os.path.getsize(path) - 1))
+        if file.read() == _GIF_TRAILER:
+            return None
+    container.seek(0)
+    starts = [p.pts for p in container.demux(stream) if p.size and p.pts is not None]
+    if not starts or not stream.time_base:
+        return f"{path} is cut short: it holds no whole GIF frame"
+    ends = starts[-1] - starts[0]
+    if until is not None and until <= ends * Fraction(stream.time_base):
+        return None  # the clips use only the frames that are whole
+    return (
+        f"{path} is cut short: its GIF frames end at "
+        f"{float(ends * Fraction(stream.time_base)):.3f}s (no trailer: an interrupted copy)"
+    )
 
 
 def _packets_to(
@@ -265,8 +293,8 @@ def span_cut_problems(timeline: Timeline) -> list[str]:
     cheap enough for every render (a seek and a few packets per clip)."""
     problems = []
     for path, spans in clip_spans(timeline).items():
-        if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
-            continue
+        if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS and is_still(path):
+            continue  # an animated GIF plays as a video
         try:
             with open_media(path) as container:
                 problems += _cut_spans(container, path, spans)

@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import read_project
@@ -161,3 +162,25 @@ def test_a_short_matroska_cut_by_a_second_is_refused_not_frozen(tmp_path: Path) 
     assert problem.endswith("of the 2.000s it declares)")
     with pytest.raises(ValidationError, match="cut short"):
         header_warnings(_timeline(tmp_path, "cut.mkv", 2.0))
+
+
+def test_an_animated_gif_cut_short_is_refused_where_a_clip_plays_past_its_whole_frames(
+    tmp_path: Path,
+) -> None:
+    """A GIF download cut in half played as a shorter animation, its last frame garbled and
+    then held, with only a warning that the file 'lasts 0.35s' (a PNG or JPEG cut short is
+    refused)."""
+    frames = [Image.fromarray(np.full((36, 64, 3), 40 * i, np.uint8)) for i in range(5)]
+    whole = tmp_path / "whole.gif"
+    frames[0].save(whole, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    data = whole.read_bytes()
+    (tmp_path / "cut.gif").write_bytes(data[: len(data) * 6 // 10])
+    assert media_problem(str(whole)) is None
+    problem = media_problem(str(tmp_path / "cut.gif"))
+    assert problem is not None and "cut.gif is cut short: its GIF frames end at" in problem
+    past = _timeline(tmp_path, "cut.gif", 0.5)
+    with pytest.raises(ValidationError, match="cut.gif is cut short"):
+        header_warnings(past)  # what render runs first
+    assert media_report(past, str(tmp_path))[0][0].startswith("clip 'take': ")
+    head = _timeline(tmp_path, "cut.gif", 0.1)  # its first frame only: whole
+    assert media_report(head, str(tmp_path))[0] == [] and header_warnings(head) == []
