@@ -251,8 +251,13 @@ class VideoSource:
         AVI holds no presentation times, and FFmpeg gives H.264's reordered frames the
         decode-order counters AVI has instead."""
         index = bisect.bisect_left(self.pts, key) if key is not None else 0
-        for frame in frames:
-            if index < len(self.pts):
+        for count, frame in enumerate(frames):
+            if count == 0 and key is not None and frame.pts is not None and frame.pts > key:
+                # The seek landed past the keyframe asked for (an AVI without its index, cut
+                # short): numbered from `key`, every frame would be a GOP off. A time past the
+                # last makes _decode_frame seek a keyframe further back.
+                frame.pts = self.pts[-1] + 1
+            elif index < len(self.pts):
                 frame.pts = self.pts[index]
             index += 1
             yield frame

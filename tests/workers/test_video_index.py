@@ -292,3 +292,26 @@ def test_an_open_gop_avi_shows_the_same_frames_from_any_chunk_start(tmp_path: Pa
     path = _open_gop_avi(tmp_path / "open.avi")
     order = [50, 59, 44, 30, 29, 16, 15, 14, 0, 1, 45]
     assert _shown(path, [Fraction(n, 30) for n in order]) == order
+
+
+def test_an_avi_cut_short_shows_the_frames_of_its_intact_head(tmp_path: Path) -> None:
+    """Without its index (written last), FFmpeg's seek lands a keyframe late; AVI frames are
+    numbered from the keyframe asked for, so frame 16 showed frame 31 and later 'corrupt
+    video at 0.533s' (the cut last frame, misnumbered), for a clip using only the head."""
+    with av.open(str(tmp_path / "whole.avi"), "w", format="avi") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.options = {"x264-params": "keyint=15:min-keyint=15:bframes=0:scenecut=0"}
+        rng = np.random.default_rng(7)
+        for number in range(60):
+            image = np.empty((36, 64, 3), np.uint8)
+            image[...] = level(number)
+            image[:18] = rng.integers(0, 255, (18, 64, 3))  # bytes enough to cut among
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = number
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    whole = (tmp_path / "whole.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(whole[: len(whole) * 6 // 10])
+    order = [16, 20, 5, 17, 30, 2]
+    assert _shown(tmp_path / "cut.avi", [Fraction(n, 30) for n in order]) == order
