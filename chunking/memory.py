@@ -100,6 +100,9 @@ TEXT_ADVANCE_EM = 1.0
 TEXT_PITCH_EM = 1.35
 #: Effects that need the whole layer, so it is not cut to the canvas (workers.effects).
 WHOLE_LAYER = WHOLE_LAYER_EFFECTS
+#: A layout more than this many canvases large (a zoom past 4x) is resampled only where it can
+#: show, unless an effect needs the whole layer (workers.geometry.place_within).
+ZOOMED = 16
 
 #: Encoder buffers per canvas pixel by x264-style preset speed, plus per encoder thread
 #: (measured with libx264 at 1080p and 4K; other codecs measured within these).
@@ -267,11 +270,17 @@ def clip_part(
     placed = laid
     rotated = t.rotation % 360 != 0
     if rotated:
-        theta = math.radians(t.rotation)
-        cos, sin = abs(math.cos(theta)), abs(math.sin(theta))
-        placed = math.ceil(out_w * cos + out_h * sin + 2) * math.ceil(out_w * sin + out_h * cos + 2)
+        placed = _turned_box(out_w, out_h, t.rotation)
     kinds = [e.kind for e in (*clip.effects, *track_effects)]
     whole = any(k in WHOLE_LAYER for k in kinds)
+    if not whole and laid > ZOOMED * width * height:
+        # Only the part under the canvas, turned back upright (plus a few pixels), is resampled.
+        theta = math.radians(t.rotation)
+        cos, sin = abs(math.cos(theta)), abs(math.sin(theta))
+        win_w = math.ceil(width * cos + height * sin + 6)
+        win_h = math.ceil(width * sin + height * cos + 6)
+        laid = win_w * win_h
+        placed = _turned_box(win_w, win_h, t.rotation) if rotated else laid
     kept = placed if whole else min(placed, width * height)
     source_px = src_w * src_h
     video = _is_file(clip) and not _is_still(clip)
@@ -294,6 +303,13 @@ def clip_part(
         work = max(work, (BUILD_BPP + max(TO_FLOAT_BPP, *map(_effect_bpp, keys))) * source_px)
     why = _clip_why(t.scale_x, t.scale_y, t.rotation if rotated else 0.0, width, height)
     return Part(f"clip {clip.id!r}", held, work, why)
+
+
+def _turned_box(width: int, height: int, rotation: float) -> int:
+    """Pixels of the bounding box of a width x height picture rotated by ``rotation`` degrees."""
+    theta = math.radians(rotation)
+    cos, sin = abs(math.cos(theta)), abs(math.sin(theta))
+    return math.ceil(width * cos + height * sin + 2) * math.ceil(width * sin + height * cos + 2)
 
 
 def _is_still(clip: Clip) -> bool:

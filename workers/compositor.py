@@ -29,7 +29,7 @@ from workers.arrays import current, module_of
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
-from workers.geometry import Layout, cell_box, crop, layout, place
+from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
 from workers.subtitle_motion import ease
@@ -179,6 +179,9 @@ class Compositor:
 
             def sizer(src_w: int, src_h: int) -> tuple[int, int]:
                 box.append(layout(src_w, src_h, clip, width, height))
+                laid = box[-1]
+                if zoomed(laid, width, height) and (laid.width > src_w or laid.height > src_h):
+                    return src_w, src_h  # enlarged below, only where it shows
                 return max(box[-1].width, 1), max(box[-1].height, 1)
 
             # The source delivers the picture already at its layout size (one scaling pass).
@@ -202,7 +205,13 @@ class Compositor:
             picture = resize(picture, where.width, where.height)
             picture = self._upright_effects(clip, picture, t, effects)
             effects = []
-        picture, x, y = place(picture, where, clip)
+        if not whole and zoomed(where, width, height):
+            placed = place_within(picture, where, clip, bounds)
+            if placed is None:
+                return _nothing(self.xp)  # zoomed into a part that lies off the canvas
+            picture, x, y = placed
+        else:
+            picture, x, y = place(picture, where, clip)
         # A clip in a template cell is drawn only inside it: the cell is its canvas.
         if not whole:
             # Only the part inside the bounds is ever blended: drop the rest before going to float.

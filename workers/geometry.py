@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from chunking import memory
 from chunking.timeline.model import Cell, Clip
 from common.errors import TimelineError
 from workers.sources import Picture, resize, rgba_of, split_rgba
@@ -132,6 +133,59 @@ def place(picture: Picture, where: Layout, clip: Clip) -> tuple[Picture, int, in
         picture, t.rotation, t.anchor_x * where.width, t.anchor_y * where.height
     )
     return rotated, round(where.left) + off_x, round(where.top) + off_y
+
+
+def zoomed(where: Layout, width: int, height: int) -> bool:
+    """Whether a layout is so much bigger than the canvas that resampling all of it would cost
+    far more than the part that shows (a clip zoomed in: scale up to 100 is allowed)."""
+    # chunking.memory.ZOOMED: its estimate of a frame's memory follows this choice. Smaller
+    # layouts are resampled whole, as they always were.
+    return where.width * where.height > memory.ZOOMED * width * height
+
+
+def place_within(
+    picture: Picture, where: Layout, clip: Clip, bounds: tuple[int, int, int, int]
+) -> tuple[Picture, int, int] | None:
+    """What ``place`` draws inside ``bounds`` (left, top, right, bottom on the canvas), resampling
+    only the part of the scaled picture that lands there (None when none does), so a 100x zoom
+    never builds a picture of billions of pixels. Pillow's resize of a box of the source samples
+    each output pixel where the whole resize does; its fixed-point weights round from the box's
+    start, so a pixel may be a level off ``place``'s (tests/workers/test_geometry_zoom.py)."""
+    src_h, src_w = picture.rgb.shape[:2]
+    left, top = round(where.left), round(where.top)
+    t = clip.transform
+    pivot_x, pivot_y = t.anchor_x * where.width, t.anchor_y * where.height
+    theta = math.radians(t.rotation % 360)
+    cos, sin = math.cos(theta), math.sin(theta)
+    # The bounds' corners in the upright scaled picture's pixels (the rotation undone).
+    b_left, b_top, b_right, b_bottom = bounds
+    seen = [
+        (
+            pivot_x + cos * (cx - left - pivot_x) + sin * (cy - top - pivot_y),
+            pivot_y - sin * (cx - left - pivot_x) + cos * (cy - top - pivot_y),
+        )
+        for cx, cy in ((b_left, b_top), (b_right, b_top), (b_left, b_bottom), (b_right, b_bottom))
+    ]
+    # Two pixels more on each side: the bilinear taps of the edge pixels and the rotation's.
+    x0 = max(math.floor(min(p[0] for p in seen)) - 2, 0)
+    y0 = max(math.floor(min(p[1] for p in seen)) - 2, 0)
+    x1 = min(math.ceil(max(p[0] for p in seen)) + 2, where.width)
+    y1 = min(math.ceil(max(p[1] for p in seen)) + 2, where.height)
+    if x0 >= x1 or y0 >= y1:
+        return None
+    sx, sy = src_w / where.width, src_h / where.height
+    box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+    size = (x1 - x0, y1 - y0)
+    if picture.alpha is None:
+        rgb = Image.fromarray(picture.rgb).resize(size, Image.Resampling.BILINEAR, box=box)
+        part = Picture(np.asarray(rgb))
+    else:
+        rgba = Image.fromarray(rgba_of(picture))
+        part = split_rgba(np.asarray(rgba.resize(size, Image.Resampling.BILINEAR, box=box)))
+    if t.rotation % 360 == 0:
+        return part, left + x0, top + y0
+    rotated, off_x, off_y = _rotate(part, t.rotation, pivot_x - x0, pivot_y - y0)
+    return rotated, left + x0 + off_x, top + y0 + off_y
 
 
 def _rotate(

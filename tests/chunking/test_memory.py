@@ -37,7 +37,8 @@ def test_plain_frame_is_small_and_named() -> None:
 
 
 def test_scaled_clip_is_named_with_its_scale() -> None:
-    big = _timeline([_clip("big", transform={"scale": 100})], size=(1920, 1080))
+    blur = [{"id": "e", "effect_type": "Blur", "params": {}}]  # it needs the whole layer
+    big = _timeline([_clip("big", transform={"scale": 100}, effects=blur)], size=(1920, 1080))
     problems = memory_problems(big, 2 * GB)
     assert len(problems) == 1
     assert problems[0].startswith("frame 0 needs about ")
@@ -45,9 +46,24 @@ def test_scaled_clip_is_named_with_its_scale() -> None:
 
 
 def test_rotation_costs_its_bounding_box() -> None:
-    flat = frame_bytes(_timeline([_clip(transform={"scale": 50})]))[0]
-    turned = frame_bytes(_timeline([_clip(transform={"scale": 50, "rotation": 45})]))[0]
-    assert turned > 2 * flat
+    blur = [{"id": "e", "effect_type": "Blur", "params": {}}]  # keeps the whole layer
+    flat = frame_bytes(_timeline([_clip(transform={"scale": 50}, effects=blur)]))[0]
+    turned = frame_bytes(_timeline([_clip(transform={"scale": 50, "rotation": 45}, effects=blur)]))
+    assert turned[0] > 1.5 * flat  # a 45 degree turn of 16:9: a box 2.2 times its area
+
+
+@pytest.mark.parametrize("rotation", [0, 45])
+def test_a_zoom_costs_what_shows_unless_an_effect_needs_the_whole_layer(rotation: int) -> None:
+    # A 100x zoom is resampled only under the canvas (workers.geometry.place_within).
+    def need(scale: float, effects: list[dict[str, Any]]) -> int:
+        moved = {"scale": scale, "rotation": rotation}
+        timeline = _timeline([_clip(transform=moved, effects=effects)], size=(1920, 1080))
+        return frame_bytes(timeline)[0]
+
+    blur = [{"id": "e", "effect_type": "Blur", "params": {}}]
+    assert need(100, []) < 2 * need(1, [])
+    assert memory_problems(_timeline([_clip(transform={"scale": 100})], (1920, 1080)), GB) == []
+    assert need(100, blur) > 1000 * need(1, [])
 
 
 def test_whole_layer_effects_keep_the_off_canvas_part() -> None:

@@ -24,6 +24,9 @@ def _clip(**extra: Any) -> dict[str, Any]:
     return {"id": "c", "start_time": 0, "end_time": 0.2, **solid("#336699"), **extra}
 
 
+_BLUR = {"id": "e", "effect_type": "Blur", "params": {}}
+
+
 def _doc(clips: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
     tracks = [video_track("v", clips or [_clip()])]
     settings = {"export": {"preset": "ultrafast"}}
@@ -116,7 +119,8 @@ def test_hostile_project_is_one_line(name: str, tmp_path: Path, cli: CLI) -> Non
 MEMORY_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "canvas 4096x4096": (_doc(size=(4096, 4096)), "4096x4096 canvas"),
     "scale 100 rotated": (
-        _doc([_clip(id="big", transform={"scale": 100, "rotation": 45})]),
+        # A blur needs the whole layer: without one only what shows is drawn, and it fits.
+        _doc([_clip(id="big", transform={"scale": 100, "rotation": 45}, effects=[_BLUR])]),
         "clip 'big' scaled 100x and rotated 45 degrees on a 64x36 canvas",
     ),
     "font 1000": (

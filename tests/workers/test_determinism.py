@@ -213,6 +213,13 @@ def interlaced(tmp: Path) -> dict[str, Any]:
     )
 
 
+def zoomed(tmp: Path) -> dict[str, Any]:
+    # Scale 60: resampled only where it shows (workers.geometry.place_within), turned and moving.
+    src = make_video(tmp / "a.mp4", frames=40, gop=9)
+    turned = {"scale_x": 60, "scale_y": 60, "rotation": 21, "anchor_x": 0.3, "position_x": 7.5}
+    return project([video_track("v", [file_clip("z", src, 0, 1.2, transform=turned)])])
+
+
 FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]]]] = {
     # name: (timeline, ranges: mid-clip, across a speed change, a single frame, ...)
     "video_speed": (video_speed, [(7, 22), (14, 16), (29, 31), (40, 41)]),
@@ -222,6 +229,7 @@ FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]
     "transitions": (transitions, [(9, 14), (20, 27), (37, 38), (58, 70)]),
     "subtitles": (subtitles, [(4, 8), (14, 16), (20, 21)]),
     "ntsc": (ntsc, [(3, 9), (25, 26)]),
+    "zoomed": (zoomed, [(5, 12), (20, 21)]),
     # at keyframes, just after them, one frame, the last of a file and of the timeline
     "interlaced": (interlaced, [(6, 11), (7, 8), (12, 13), (13, 20), (19, 21), (25, 32), (31, 32)]),
 }
