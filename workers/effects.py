@@ -1,9 +1,11 @@
 """Effects and filters applied to a clip's or track's picture, one frame at a time.
 
 Images are float32 H x W x 3 RGB in [0, 1] (see workers.layer), or H x W x 4 with straight
-alpha last: colour effects leave alpha as it is, a chroma key multiplies it. Every effect
-returns float32 clipped to [0, 1] of the input's shape and never modifies its input; when the
-parameters make it a no-op the input array itself comes back, so treat results as read-only.
+alpha last: colour effects leave alpha as it is, a chroma key multiplies it, and a blur blurs it
+with the colour premultiplied by it (soft edges, no halo of the transparent pixels' colour).
+Every effect returns float32 clipped to [0, 1] of the input's shape and never modifies its
+input; when the parameters make it a no-op the input array itself comes back, so treat results
+as read-only.
 Whether an effect is active at a frame is the compositor's business (Effect.active_at), not
 apply_effect's. Audio kinds (catalogue.AUDIO_EFFECTS) are the mixer's: skipped here.
 
@@ -88,7 +90,7 @@ from workers.color import (
     mix_matrix,
     saturation_matrix,
 )
-from workers.effects_blur import gaussian_blur
+from workers.effects_blur import blur_with_alpha, gaussian_blur
 from workers.effects_key import chromakey, chromakey_over_black
 from workers.effects_params import EffectFn, given, param, remember, setting
 from workers.layer import Image, Mask
@@ -337,7 +339,8 @@ def apply_effects(
     rgb: Image, alpha: Mask | None, effects: Iterable[Effect], frame: int
 ) -> tuple[Image, Mask | None]:
     """Apply effects in order to a layer's colour and alpha (None = opaque); only a chroma key
-    changes alpha, and lower layers show through where it falls. On the GPU path
+    and a blur (of a layer with alpha: its edges soften) change alpha, and lower layers show
+    through where it falls. On the GPU path
     (workers.arrays) the kinds not in DEVICE_EFFECTS run on a host copy of the layer."""
     backend = current()
     for effect in effects:
@@ -375,4 +378,6 @@ def _apply(
     intensity = _intensity(effect)
     if kind in ALPHA_EFFECTS:
         return rgb, chromakey(rgb, alpha, effect, intensity)
+    if kind == "blur" and alpha is not None:
+        return blur_with_alpha(rgb, alpha, setting(effect), intensity)
     return _mix(rgb, impl(rgb, effect, frame), intensity), alpha

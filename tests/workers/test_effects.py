@@ -287,7 +287,7 @@ def test_no_effect_modifies_its_input(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(EFFECTS))
-def test_rgba_keeps_its_shape_and_only_the_key_touches_alpha(kind: str) -> None:
+def test_rgba_keeps_its_shape_and_only_the_key_and_blur_touch_alpha(kind: str) -> None:
     rgb = noisy_image()
     alpha = np.linspace(0.2, 1.0, H * W, dtype=np.float32).reshape(H, W)
     rgba = np.concatenate([rgb, alpha[:, :, None]], axis=2)
@@ -296,6 +296,13 @@ def test_rgba_keeps_its_shape_and_only_the_key_touches_alpha(kind: str) -> None:
     if kind == "chromakey":
         assert float(out[..., 3].min()) == 0.0  # keyed pixels turned transparent
         np.testing.assert_array_equal(out[..., :3], rgb)  # the key changes alpha, not colour
+    elif kind == "blur":
+        # Alpha is blurred too, and colour premultiplied by it (each plane blurred alike).
+        # Tolerance 1e-5: float32 rounding of the premultiply and of the division back.
+        blurred_alpha = run("blur", np.repeat(alpha[..., None], 3, axis=2))[..., 0]
+        np.testing.assert_allclose(out[..., 3], blurred_alpha, atol=1e-5)
+        premultiplied = run("blur", rgb * alpha[..., None])
+        np.testing.assert_allclose(out[..., :3] * out[..., 3:], premultiplied, atol=1e-5)
     else:
         np.testing.assert_array_equal(out[..., 3], alpha)
         np.testing.assert_array_equal(out[..., :3], colour)
