@@ -90,7 +90,7 @@ from workers.color import (
     mix_matrix,
     saturation_matrix,
 )
-from workers.effects_blur import blur_with_alpha, gaussian_blur
+from workers.effects_blur import blur_with_alpha, fill_hidden, gaussian_blur
 from workers.effects_key import chromakey, chromakey_over_black
 from workers.effects_params import EffectFn, given, param, remember, setting
 from workers.layer import Image, Mask
@@ -380,4 +380,12 @@ def _apply(
         return rgb, chromakey(rgb, alpha, effect, intensity)
     if kind == "blur" and alpha is not None:
         return blur_with_alpha(rgb, alpha, setting(effect), intensity)
+    if kind in _NEIGHBOURS and alpha is not None:
+        # Their footprint: a blur of `radius` (sharpen), two guided means of it (denoise).
+        reach = setting(effect, 1) * _NEIGHBOURS[kind]
+        return _mix(rgb, impl(fill_hidden(rgb, alpha, reach), effect, frame), intensity), alpha
     return _mix(rgb, impl(rgb, effect, frame), intensity), alpha
+
+
+#: Effects that average neighbours' colour, by how many radii (their second setting) they reach.
+_NEIGHBOURS = {"sharpen": 1.0, "noisereduction": 2.0}

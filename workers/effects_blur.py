@@ -135,6 +135,25 @@ def gaussian_blur(rgb: Planes, sigma: float) -> Planes:
     return out
 
 
+def fill_hidden(rgb: Planes, alpha: Planes, sigma: float) -> Planes:
+    """``rgb`` where ``alpha`` > 0; under fully transparent pixels, the alpha-weighted average
+    colour of the visible pixels around (a Gaussian of ``sigma``), so an effect that reads
+    neighbours (sharpen, noise reduction) never mixes in the colour stored there (black in most
+    PNGs, anything in others): no dark or coloured rim along a logo's edge."""
+    xp = module_of(rgb)
+    hidden = alpha <= 0
+    if sigma <= 0 or not bool(hidden.any()) or bool(hidden.all()):
+        return rgb
+    planes = xp.empty((*rgb.shape[:2], 4), dtype=np.float32)
+    xp.multiply(rgb, alpha[..., None], out=planes[..., :3])
+    planes[..., 3] = alpha
+    near = gaussian(planes, sigma)
+    weight = xp.where(near[..., 3] > 0, near[..., 3], np.float32(1))
+    fill = near[..., :3] / weight[..., None]
+    out: Planes = xp.where(hidden[..., None], fill, rgb).astype(np.float32, copy=False)
+    return out
+
+
 def blur_with_alpha(
     rgb: Planes, alpha: Planes, sigma: float, intensity: float
 ) -> tuple[Planes, Planes]:

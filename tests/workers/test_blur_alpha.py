@@ -1,4 +1,5 @@
-"""A blur on a layer with alpha (a logo, a title PNG): soft edges, no dark halo."""
+"""Blur, sharpen and noise reduction on a layer with alpha (a logo, a title PNG): no halo of
+the colour stored under its transparent pixels."""
 
 from __future__ import annotations
 
@@ -25,22 +26,30 @@ def frame0(doc: dict[str, Any], base: Path) -> np.ndarray:
         comp.close()
 
 
-def logo(path: Path, transparent: tuple[int, int, int, int] = (0, 0, 0, 0)) -> Path:
-    """A white rectangle on a transparent 160x90 picture, whose hidden colour is `transparent`."""
+def logo(
+    path: Path,
+    transparent: tuple[int, int, int, int] = (0, 0, 0, 0),
+    colour: tuple[int, int, int] = (255, 255, 255),
+) -> Path:
+    """A rectangle of `colour` on a transparent 160x90 picture, whose hidden colour is
+    `transparent`."""
     rgba = np.zeros((90, 160, 4), np.uint8)
     rgba[...] = transparent
-    rgba[30:60, 50:110] = (255, 255, 255, 255)
+    rgba[30:60, 50:110] = (*colour, 255)
     Image.fromarray(rgba, "RGBA").save(path)
     return path
 
 
-def over(background: str, src: Path, **extra: Any) -> dict[str, Any]:
+def over(
+    background: str, src: Path, effects: list[dict[str, Any]] | None = None, **extra: Any
+) -> dict[str, Any]:
+    effects = effects or BLUR
     return project(
         [
             video_track("bg", [clip("bg", 0, 0.1, background)]),
             video_track("fg", [file_clip("logo", src, 0, 0.1, effects=["soft"], **extra)]),
         ],
-        effects=BLUR,
+        effects=effects,
     )
 
 
@@ -64,3 +73,19 @@ def test_a_blurred_logo_softens_its_edges_as_its_flattened_picture_does(tmp_path
     assert 0 < edge.min() < 128 < edge.max() < 255  # the edge really is soft
     # 1 level: the layer's alpha and colour are each rounded to 8 bits before the blur.
     assert np.abs(red_hidden.astype(int) - reference).max() <= 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [("sharpen", {"amount": 3, "radius": 3}), ("noisereduction", {"intensity": 30, "radius": 4})],
+)
+def test_neighbour_effects_never_read_the_colour_under_transparent_pixels(
+    tmp_path: Path, kind: str, params: dict[str, float]
+) -> None:
+    # A flat grey logo over the same grey: nothing to sharpen or smooth, so the frame is flat.
+    # Reading the black (or red) stored under the transparent pixels drew a rim along the edge.
+    effects = [{"id": "soft", "effect_type": kind, "parameters": params}]
+    for n, hidden in enumerate([(0, 0, 0, 0), (255, 0, 0, 0)]):
+        src = logo(tmp_path / f"{n}.png", hidden, colour=(128, 128, 128))
+        img = frame0(over("#808080", src, effects), tmp_path)
+        assert np.abs(img.astype(int) - 128).max() <= 1, hidden  # 1 level: float rounding
