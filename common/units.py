@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import math
+
 
 def format_duration(seconds: float) -> str:
-    """Seconds as 42s, 3m05s or 2h07m."""
+    """Seconds as 42s, 3m05s or 2h07m ("never" for an endless span, "?" for an unknown one)."""
+    if not math.isfinite(seconds):
+        # An ETA or a hold without end (a rate of 0, an infinite override) must not crash
+        # the screen or the command that prints it.
+        if math.isnan(seconds):
+            return "?"
+        return "never" if seconds > 0 else "0s"
     whole = max(int(round(seconds)), 0)
     if whole < 60:
         return f"{whole}s"

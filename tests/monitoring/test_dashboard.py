@@ -100,7 +100,17 @@ def test_fit(value: str, width: int, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "expected"), [(0, "0s"), (42.4, "42s"), (185, "3m05s"), (7620, "2h07m")]
+    ("seconds", "expected"),
+    [
+        (0, "0s"),
+        (42.4, "42s"),
+        (185, "3m05s"),
+        (7620, "2h07m"),
+        # Before, these raised OverflowError / ValueError out of the dashboard and `cluster`.
+        (float("inf"), "never"),
+        (float("nan"), "?"),
+        (float("-inf"), "0s"),
+    ],
 )
 def test_format_duration(seconds: float, expected: str) -> None:
     assert format_duration(seconds) == expected
