@@ -74,6 +74,7 @@ from orchestrator.autoscaler.model import (
     Decision,
     JobDemand,
     Policy,
+    PoolState,
     Snapshot,
 )
 from orchestrator.autoscaler.placement import Placed, place
@@ -162,7 +163,7 @@ def _grow(out: _Outcome, fleet: Fleet, up: int, policy: Policy, now: float) -> N
     state, active = fleet.state, fleet.active
     if state.backoff_until is not None and now < state.backoff_until:
         out.notes.append(
-            f"wants {up} but backing off after {state.launch_failures} failed boots until "
+            f"wants {up} but backing off after {_failures(state)} until "
             f"{_clock(state.backoff_until)} (in {_span(state.backoff_until - now)})"
         )
         return
@@ -184,6 +185,19 @@ def _grow(out: _Outcome, fleet: Fleet, up: int, policy: Policy, now: float) -> N
     replaced = min(out.desired, fleet.held) - active
     if fleet.noticed and replaced > 0:
         out.notes.append(f"replacing {replaced} node(s) with an interruption notice")
+
+
+def _failures(state: PoolState) -> str:
+    """What backed the pool off: boots that failed, launches the engine refused, or both."""
+    causes = []
+    if state.launch_failures:
+        causes.append(f"{state.launch_failures} failed boot{'s' * (state.launch_failures != 1)}")
+    if state.refused_launches:
+        causes.append(
+            f"{state.refused_launches} launch{'es' * (state.refused_launches != 1)} the engine "
+            "never made (capacity refused, a quota?)"
+        )
+    return " and ".join(causes) or "failed launches"
 
 
 def _shrink(out: _Outcome, fleet: Fleet, down: int, policy: Policy, now: float) -> None:

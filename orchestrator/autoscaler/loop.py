@@ -187,18 +187,23 @@ class Autoscaler:
             if not self.dry_run:
                 self.ledger.terminated(node_id, now, FAILED_BOOT)
         if failed or refused:
-            failures = state.launch_failures + len(failed) + refused
+            failures = state.launch_failures + len(failed)
             backoff = state.backoff_until
             # Capacity the engine refused backs off at once: it had a boot's time already,
             # and the work should move to another pool, not wait for more refusals.
             if failures >= self.policy.max_launch_failures or refused:
                 backoff = now + self.policy.backoff_seconds
-            state = dataclasses.replace(state, launch_failures=failures, backoff_until=backoff)
+            state = dataclasses.replace(
+                state,
+                launch_failures=failures,
+                refused_launches=state.refused_launches + refused,
+                backoff_until=backoff,
+            )
             if backoff is not None and backoff > now:
                 # The decision was made before this back-off began: no growth this round either.
                 desired = min(desired, len(nodes))
         elif any(n.booted_at is not None and n.booted_at >= now - 60 for n in nodes):
-            state = dataclasses.replace(state, launch_failures=0)
+            state = dataclasses.replace(state, launch_failures=0, refused_launches=0)
         # 1b. Booted nodes gone silent (worker hung or dead, machine up): terminated, and
         # replaced below, as the decision counted them as capacity (their chunks were requeued
         # by the failover when their heartbeat lapsed).

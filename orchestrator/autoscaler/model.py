@@ -84,6 +84,9 @@ class PoolState:
     last_scale_down: float | None = None
     #: boots that failed in a row (no heartbeat within the boot limit); reset by a good boot
     launch_failures: int = 0
+    #: launches the engine accepted and never made since the last good boot (capacity refused,
+    #: a quota): no boot failed, so they are counted apart from `launch_failures`
+    refused_launches: int = 0
     #: no launches before this epoch second (back-off after repeated failures)
     backoff_until: float | None = None
     #: epoch seconds since which the engine has held fewer nodes than its size (launches it

@@ -274,6 +274,27 @@ CHANGES = [
         id="back-off: no increase, says why and until when",
     ),
     pytest.param(
+        # Before, launches the engine refused were reported as failed boots.
+        {
+            "jobs": [job("a", 3000)],
+            "states": {"cpu": state(backoff_until=NOW + 300, refused_launches=2)},
+        },
+        0,
+        "backing off after 2 launches the engine never made (capacity refused, a quota?) until",
+        id="back-off after refused capacity says so, not failed boots",
+    ),
+    pytest.param(
+        {
+            "jobs": [job("a", 3000)],
+            "states": {
+                "cpu": state(backoff_until=NOW + 300, launch_failures=1, refused_launches=1)
+            },
+        },
+        0,
+        "after 1 failed boot and 1 launch the engine never made",
+        id="back-off after both names both",
+    ),
+    pytest.param(
         {
             "jobs": [job("a", 3000)],
             "states": {"cpu": state(backoff_until=NOW - 1, launch_failures=3)},

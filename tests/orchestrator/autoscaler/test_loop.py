@@ -16,7 +16,7 @@ from orchestrator import keys
 from orchestrator.autoscaler.ledger import DRAINED, FAILED_BOOT, LOST, Ledger
 from orchestrator.autoscaler.loop import Autoscaler, pool_records
 from orchestrator.autoscaler.model import Policy
-from orchestrator.autoscaler.observe import job_demands
+from orchestrator.autoscaler.observe import job_demands, load_pool_state
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
 from providers.compute.memory import MemoryCompute
@@ -384,6 +384,9 @@ def test_capacity_the_engine_never_makes_backs_off_and_moves_work_on_demand(
     assert len(engines["od"].nodes(demand)) == 1
     status = {r["pool"]: r for r in pool_records(store.redis)}["spot"]
     assert status["backoff_until"] == pytest.approx(T0 + 10 + limit + 1 + POLICY.backoff_seconds)
+    # No boot failed: the back-off is put down to refused capacity (its reason says so).
+    state = load_pool_state(store.redis, "spot")
+    assert (state.launch_failures, state.refused_launches) == (0, 1)
 
 
 def test_capacity_never_made_backs_off_a_pool_with_min_nodes(store: JobStore) -> None:
