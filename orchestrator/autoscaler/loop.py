@@ -232,7 +232,13 @@ class Autoscaler:
         if desired > len(taking):
             target = desired + len(leaving)
             present = sum(1 for n in view.engine_nodes or [] if n.state != TERMINATING)
-            if target != engine.desired(pool) or present < target:
+            # The same size again only once the engine has had a boot's time to list what it
+            # was asked for (an engine that starts missing nodes on being asked, as the local
+            # one, replaces a dead node so): asking every round is API churn, and a throttled
+            # SetDesiredCapacity fails the pool's round.
+            asked = state.last_scale_up
+            stale = asked is None or not 0 <= now - asked < pool.boot_seconds
+            if target != engine.desired(pool) or (present < target and stale):
                 do(
                     f"set_desired {pool.name} {target} (+{desired - len(taking)})",
                     lambda: engine.set_desired(pool, target),

@@ -158,7 +158,7 @@ def _unmade(state: PoolState, limit: float, now: float) -> bool:
     """Whether the launches the engine has not listed are not to be counted on: the pool backs
     off (the engine refused launches: spot capacity, a quota), or it has held fewer nodes than
     its size for longer than a boot may take (`limit`, as for a failed boot). The shell re-asks
-    for them every round, so ``last_scale_up`` alone would make them look fresh forever."""
+    for them once per boot time, so ``last_scale_up`` alone would make them look fresh forever."""
     if state.backoff_until is not None and now < state.backoff_until:
         return True
     since = state.short_since

@@ -436,3 +436,38 @@ def test_nodes_of_a_pool_gone_from_the_file_are_reported_until_it_is_back_and_dr
     scaler(store, engine).run(clock.now)
     assert engine.nodes(POOL) == [] and Ledger(store.redis).live() == []
     assert "cpu" not in scaler(store, engine).run(clock.now).errors
+
+
+def test_a_pool_waiting_for_its_engine_is_not_asked_again_every_round(store: JobStore) -> None:
+    # Before, every round re-sent the same size while the engine had not listed the nodes
+    # yet (a launch on its way, capacity refused): one SetDesiredCapacity per tick.
+    clock = Clock()
+    engine = MemoryCompute(clock, capacity=1)
+    submit(store, "job", 10_000, T0)  # wants 2 nodes; the engine makes 1
+    for step in range(3):  # within the pool's 30 s boot
+        clock.now = T0 + 10 * step
+        scaler(store, engine).run(clock.now)
+    assert [c for c in engine.calls if c.startswith("set_desired")] == ["set_desired cpu 2"]
+    clock.now = T0 + 30  # a boot's time on: asked once more, in case it lost one
+    scaler(store, engine).run(clock.now)
+    assert [c for c in engine.calls if c.startswith("set_desired")] == ["set_desired cpu 2"] * 2
+
+
+def test_a_node_the_engine_lost_is_asked_for_again_at_once(store: JobStore) -> None:
+    # An engine that replaces a dead node only when asked (the local one) gets it back in the
+    # next round, not after a shortfall's back-off.
+    clock = Clock()
+    engine = MemoryCompute(clock)
+    submit(store, "job", 10_000, T0)
+    scaler(store, engine).run(T0)
+    clock.now = T0 + 40
+    ids = [n.id for n in engine.nodes(POOL)]
+    for node_id in ids:
+        beat(store, node_id, clock.now, busy=1)
+    scaler(store, engine).run(clock.now)
+    del engine.groups["cpu"].nodes[ids[0]]  # its process died; nothing replaces it unasked
+    clock.now = T0 + 50
+    beat(store, ids[1], clock.now, busy=1)
+    result = scaler(store, engine).run(clock.now)
+    assert any(c.startswith("set_desired cpu 2") for c in result.calls)
+    assert len(engine.nodes(POOL)) == 2
