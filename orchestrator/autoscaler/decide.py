@@ -51,7 +51,8 @@ The algorithm, each tick:
    there is: a noisy queue does not make launches flap), waits ``scale_down_cooldown`` after
    the last change and removes only nodes idle for ``idle_timeout`` (busy nodes never).
    An operator's override (``PoolState.override`` until ``override_until``) replaces all this,
-   clamped to ``min_nodes``..``max_nodes``.
+   clamped to ``min_nodes``..``max_nodes``. Times the pool's memory holds from after ``now``
+   (the clock went back) are taken as unknown (``sizing.clock_safe``).
 5. **Budget**: if the whole fleet (draining and noticed nodes too) would cost more than
    ``hourly_budget`` an hour, pools are cut, those without work first, then the most expensive
    per unit of work, down to their busy nodes and ``min_nodes``; a cut below what a pool has
@@ -64,6 +65,7 @@ needs: which nodes to drain for a decrease, and which booting nodes have failed 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
@@ -82,6 +84,7 @@ from orchestrator.autoscaler.sizing import (
     EPSILON,
     Fleet,
     build_fleets,
+    clock_safe,
     earliest_finish,
     nodes_for,
 )
@@ -109,6 +112,10 @@ class _Outcome:
 
 def decide(snapshot: Snapshot, pools: Mapping[str, Pool], policy: Policy, now: float) -> Decision:
     """Nodes each pool should hold to take work, why, and where each job was counted."""
+    states = {
+        name: clock_safe(s, now, policy.backoff_seconds) for name, s in snapshot.pools.items()
+    }
+    snapshot = dataclasses.replace(snapshot, pools=states)
     fleets = build_fleets(snapshot, pools, policy.idle_timeout, now, policy.boot_timeout_factor)
     placed = place(snapshot.jobs, fleets, policy, now)
     by_pool: dict[str, list[Placed]] = {name: [] for name in pools}

@@ -34,6 +34,7 @@ from orchestrator.autoscaler.observe import (
 )
 from orchestrator.autoscaler.policy import load_policy
 from orchestrator.autoscaler.removal import choose_victims, failed_boots, lost_nodes, unlaunched
+from orchestrator.autoscaler.sizing import clock_safe
 from orchestrator.autoscaler.status import pool_records, priced_pools, publish, stray_pools
 from orchestrator.job_store import JobStore
 from providers.compute import ComputeError, ComputeProvider, open_compute
@@ -113,8 +114,9 @@ class Autoscaler:
         spot = any(p.spot for p in self.pools.values())
         history = self.ledger.history(since=now - RATE_WINDOW_SECONDS) if spot else []
         for name, pool in self.pools.items():
+            stored = clock_safe(load_pool_state(self.redis, name), now, self.policy.backoff_seconds)
             state = dataclasses.replace(
-                load_pool_state(self.redis, name),
+                stored,
                 seconds_per_unit=seconds_per_unit(self.redis, pool, self.prices_file),
                 interruption_rate=pool_interruption_rate(
                     self.redis, pool, now, history=history, prices_file=self.prices_file

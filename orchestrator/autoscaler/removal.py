@@ -97,7 +97,8 @@ def unlaunched(
     Auto Scaling group refused spot capacity, a quota), which no heartbeat would ever reveal."""
     if present >= asked:
         return replace(state, short_since=None), 0
-    since = state.short_since if state.short_since is not None else now
+    # A shortfall stored "since" after now (the clock went back) starts afresh now.
+    since = min(state.short_since, now) if state.short_since is not None else now
     if now - since <= pool.boot_seconds * policy.boot_timeout_factor:
         return replace(state, short_since=since), 0
     return replace(state, short_since=None), asked - present

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from orchestrator.autoscaler.model import JobDemand, NodeState, NodeView, PoolState, Snapshot
 from providers.compute.pools import Pool
@@ -151,6 +151,27 @@ def _fleet(
         ready=tuple(sorted(ready)),
         suspect=len(suspect) + unmade,
         unmade=unmade,
+    )
+
+
+def clock_safe(state: PoolState, now: float, backoff_seconds: float) -> PoolState:
+    """The pool's memory with times from after `now` (the clock went back since they were
+    stored) taken as unknown: a scale-up "in the future" held every increase in its cooldown
+    until the clock caught up, and a shortfall "since the future" was never found (its
+    launches counted as on their way); a back-off lasts at most `backoff_seconds` from now."""
+
+    def past(value: float | None) -> float | None:
+        return value if value is None or value <= now else None
+
+    backoff = state.backoff_until
+    if backoff is not None:
+        backoff = min(backoff, now + backoff_seconds)
+    return replace(
+        state,
+        last_scale_up=past(state.last_scale_up),
+        last_scale_down=past(state.last_scale_down),
+        short_since=past(state.short_since),
+        backoff_until=backoff,
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from orchestrator.autoscaler.decide import HYSTERESIS, decide
 from orchestrator.autoscaler.model import NodeState, Policy, Snapshot
-from orchestrator.autoscaler.removal import choose_victims, failed_boots
+from orchestrator.autoscaler.removal import choose_victims, failed_boots, unlaunched
 from tests.orchestrator.autoscaler.builders import NOW, job, node, nodes, pool, run, state
 
 BOOTING = NodeState.BOOTING
@@ -302,6 +302,27 @@ CHANGES = [
         7,
         "needs 7",
         id="back-off over: it grows again",
+    ),
+    pytest.param(
+        # Before, a scale-up stored before the clock went back an hour held every increase
+        # in its cooldown for that hour.
+        {
+            "jobs": [job("a", 3000)],
+            "fleet": nodes(2, busy=1),
+            "states": {"cpu": state(desired=2, last_scale_up=NOW + 3600)},
+        },
+        6,
+        "needs 6",
+        id="clock went back: a scale-up 'in the future' does not hold growth",
+    ),
+    pytest.param(
+        {
+            "jobs": [job("a", 3000)],
+            "states": {"cpu": state(backoff_until=NOW + 3600 + 600, launch_failures=3)},
+        },
+        0,
+        "(in 10m)",
+        id="clock went back: a back-off lasts at most backoff_seconds from now",
     ),
     pytest.param(
         {"fleet": nodes(2), "states": {"cpu": state(backoff_until=NOW + 300)}},
@@ -854,3 +875,29 @@ def test_a_launch_never_made_is_named_in_the_pools_reason() -> None:
     states = {"small": state(desired=1, backoff_until=NOW + 500, last_scale_up=NOW - 10)}
     decision = run([job("c", 300)], pools=[replace(SMALL, min_nodes=1), BIG], states=states)
     assert "1 launch(es) the engine has not made" in decision.reasons["small"]
+
+
+# -- unlaunched ------------------------------------------------------------------------------
+
+# stored short_since (from NOW), engine size, nodes it holds, seconds on -> launches never made
+SHORTFALLS = [
+    pytest.param(None, 3, 3, 0.0, 0, id="holds its size: nothing"),
+    pytest.param(None, 3, 1, 0.0, 0, id="a shortfall first seen: given a boot's time"),
+    pytest.param(0.0, 3, 1, 360.0, 0, id="within boot x factor: not yet"),
+    pytest.param(0.0, 3, 1, 361.0, 2, id="past boot x factor: the missing ones"),
+    # Before, a shortfall stored before the clock went back an hour was found an hour late:
+    # its launches counted as on their way all that time.
+    pytest.param(3600.0, 3, 1, 361.0, 2, id="clock went back: the shortfall counts from now"),
+]
+
+
+@pytest.mark.parametrize(("since", "asked", "present", "later", "refused"), SHORTFALLS)
+def test_unlaunched(
+    since: float | None, asked: int, present: int, later: float, refused: int
+) -> None:
+    policy = Policy()  # boot 120 s x 3
+    stored = state(short_since=None if since is None else NOW + since)
+    first, none = unlaunched(stored, pool(), asked, present, policy, NOW)
+    assert none == 0
+    _, found = unlaunched(first, pool(), asked, present, policy, NOW + later)
+    assert found == refused
