@@ -499,3 +499,34 @@ def test_a_lost_node_at_the_groups_minimum_is_terminated_and_replaced(
     engine.terminate(pool, lost)
     assert ec2_states(aws_network, [lost]) == {lost: "terminated"}
     assert describe(aws_network, pool)["DesiredCapacity"] == 1  # the group replaces it
+
+
+def test_a_group_that_fell_to_its_minimum_since_the_look_still_terminates_the_node(
+    make_pool: MakePool, aws_network: AwsNetwork
+) -> None:
+    # The terminate looks at the group (above MinSize: decrement) and the group falls to its
+    # minimum before the call (another terminate, a scale-in): AWS refuses the decrement, and
+    # the node must still go, replaced, not be left billing with the round failing.
+    pool = replace(make_pool(), min_nodes=1)
+    engine = engine_for(pool)
+    engine.ensure_pool(pool)
+    engine.set_desired(pool, 2)
+    first, second = sorted(n.id for n in engine.nodes(pool))
+    engine.protect(pool, [first, second], True)  # the racing scale-in takes neither
+    raced: list[str] = []
+
+    def race(**_: Any) -> None:
+        if not raced:
+            raced.append("lowered")
+            engine.client(pool, "autoscaling").set_desired_capacity(
+                AutoScalingGroupName=group_name(pool), DesiredCapacity=1
+            )
+
+    engine.client(pool, "autoscaling").meta.events.register(
+        "before-call.auto-scaling.TerminateInstanceInAutoScalingGroup", race
+    )
+    refuse_below_min_size(engine, pool, aws_network)
+    engine.terminate(pool, first)
+    assert raced == ["lowered"]
+    assert ec2_states(aws_network, [first]) == {first: "terminated"}
+    assert describe(aws_network, pool)["DesiredCapacity"] == 1
