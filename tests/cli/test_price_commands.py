@@ -102,6 +102,14 @@ def test_a_malformed_price_file_is_an_error_that_names_it(prices_file: Path) -> 
         prices_show(parse("prices", "show"))
 
 
+def test_a_price_file_that_is_not_text_is_an_error_that_names_it(prices_file: Path) -> None:
+    # Before, a UnicodeDecodeError traceback (prices show, estimate, the autoscaler's round).
+    prices_file.parent.mkdir(parents=True)
+    prices_file.write_bytes(b'\xff\xfe{"format": 1}')
+    with pytest.raises(RenderError, match=rf"^price catalogue {prices_file}: not UTF-8 text"):
+        prices_show(parse("prices", "show"))
+
+
 def test_refresh_prints_what_it_updated_and_what_it_could_not(
     prices_file: Path, retail: FakeRetailPrices, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -202,9 +202,13 @@ def load_catalogue(
 def read_offers(path: str | Path) -> list[Offer]:
     """Every offer of one catalogue file, validated."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogueError(f"price catalogue {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogueError(
+            f"price catalogue {path}: not UTF-8 text (byte {exc.start}); a catalogue is JSON"
+        ) from None
     return parse_offers(text, str(path))
 
 
