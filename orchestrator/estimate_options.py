@@ -62,11 +62,13 @@ def build_options(
     else:
         pools = load_pools(settings.pools_file, settings.pool_overrides).pools
         renderers = [p for p in pools.values() if "render" in p.queues and p.max_nodes > 0]
-        catalogue = _catalogue(settings, notes)
+        catalogue, broken = _catalogue(settings, notes)
         candidates = []
         for each in renderers:
             try:
-                candidates.append(_pool_option(client, each, catalogue, notes, now, pipeline))
+                candidates.append(
+                    _pool_option(client, each, catalogue, notes, now, pipeline, broken)
+                )
             except PoolConfigError as exc:
                 # Left out, never shown as free: the autoscaler refuses to run such a pool.
                 unpriced_problems.append(str(exc))
@@ -153,7 +155,13 @@ def _this_cluster(
 
 
 def _pool_option(
-    client: redis.Redis, pool: Pool, catalogue: Any, notes: list[str], now: float, pipeline: float
+    client: redis.Redis,
+    pool: Pool,
+    catalogue: Any,
+    notes: list[str],
+    now: float,
+    pipeline: float,
+    broken: str | None = None,
 ) -> Option:
     offer = _offer(catalogue, pool)
     price = pool.price_per_hour
@@ -163,6 +171,9 @@ def _pool_option(
     elif price == 0 and pool.provider in CLOUDS:
         # Shown as free, it would be recommended and submitted past every budget.
         why = "is not in the price catalogue" if catalogue is not None else "has no price"
+        if broken is not None:
+            # The file at fault, not the pool: "set its price_per_hour" alone misled.
+            why += f": the price catalogue is unreadable ({broken})"
         raise PoolConfigError(unpriced(pool, why))
     speed = getattr(offer, "relative_speed", None) if offer is not None else None
     if speed is not None:
@@ -233,16 +244,17 @@ def _optional(name: str) -> ModuleType | None:
         return None
 
 
-def _catalogue(settings: Settings, notes: list[str]) -> Any:
+def _catalogue(settings: Settings, notes: list[str]) -> tuple[Any, str | None]:
+    """The price catalogue (None without one), and why it could not be read (None: it was)."""
     prices = _optional("providers.compute.prices")
     if prices is None:
-        return None
+        return None, None
     try:
         catalogue = prices.load_catalogue(settings.prices_file)
     except RenderError as exc:
         notes.append(f"price catalogue not used: {exc}")
-        return None
-    return catalogue
+        return None, str(exc)
+    return catalogue, None
 
 
 def _offer(catalogue: Any, pool: Pool) -> Any:

@@ -315,6 +315,21 @@ def test_a_broken_catalogue_is_a_note_not_a_failure(
     assert any("price catalogue not used" in note for note in got.notes)
 
 
+def test_a_pool_priced_by_a_broken_catalogue_names_the_file_not_the_pool(
+    client: redis.Redis, pooled: Settings, timeline: Timeline, tmp_path: Path
+) -> None:
+    # Before, the refusal said only "has no price: set its price_per_hour": the user was sent
+    # to the pools file while the price file was at fault.
+    unpriced(pooled)
+    broken = tmp_path / "prices.json"
+    broken.write_text('{"format": 1, "offers": [{"provider": "gcp"}]}')
+    settings = dataclasses.replace(pooled, prices_file=str(broken))
+    with pytest.raises(RenderError) as refused:
+        estimate_job(client, settings, timeline, pool="gpu")
+    assert "pool 'gpu': gcp g2-standard-4 in us-central1 has no price" in str(refused.value)
+    assert f"{broken}: offer 0 (gcp/?/?): region is missing" in str(refused.value)
+
+
 # -- deadlines, recording and accuracy --------------------------------------------------------
 
 
