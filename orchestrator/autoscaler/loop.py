@@ -17,10 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator import keys
 from orchestrator.autoscaler.decide import decide
-from orchestrator.autoscaler.ledger import CANCELLED, DRAINED, FAILED_BOOT, LOST, Ledger
+from orchestrator.autoscaler.ledger import FAILED_BOOT, LOST, Ledger
 from orchestrator.autoscaler.model import Decision, NodeState, NodeView, Policy, Snapshot
+from orchestrator.autoscaler.node_actions import NodeActions
 from orchestrator.autoscaler.observe import (
     RATE_WINDOW_SECONDS,
     PoolView,
@@ -42,9 +42,6 @@ from providers.compute.base import TERMINATING
 from providers.compute.pools import Pool, PoolsConfig, load_pools
 
 log = logging.getLogger(__name__)
-
-#: Seconds a drain key outlives its hand-back time (a node that never reads it is lost anyway).
-DRAIN_KEY_SLACK = 600
 
 
 @dataclass
@@ -95,6 +92,11 @@ class Autoscaler:
         return cls(
             store, config, policy, context={**context, **kwargs.pop("context", {})}, **kwargs
         )
+
+    @property
+    def acts(self) -> NodeActions:
+        """What the round does to single nodes: drain, call a drain off, end, protect."""
+        return NodeActions(self.store, self.ledger, self.policy, dry_run=self.dry_run)
 
     def engine(self, pool: Pool) -> ComputeProvider:
         """The engine that runs `pool` (opened once)."""
@@ -153,7 +155,9 @@ class Autoscaler:
                 continue
             nodes = [n for n in snapshot.nodes if n.pool == name]
             try:
-                state = self._act(view, nodes, decision.desired.get(name, 0), now, result.calls)
+                state = self._act(
+                    view, nodes, decision.desired.get(name, 0), now, result.calls, result.errors
+                )
             except ComputeError as exc:
                 log.warning("pool %s: %s", name, exc)
                 result.errors[name] = str(exc)
@@ -170,9 +174,16 @@ class Autoscaler:
         return result
 
     def _act(
-        self, view: PoolView, nodes: list[NodeView], desired: int, now: float, calls: list[str]
+        self,
+        view: PoolView,
+        nodes: list[NodeView],
+        desired: int,
+        now: float,
+        calls: list[str],
+        errors: dict[str, str],
     ) -> Any:
-        """Bring one pool to `desired` nodes taking work; returns its new PoolState."""
+        """Bring one pool to `desired` nodes taking work; returns its new PoolState (a
+        refused growth is reported in `errors`, and the pool backs off)."""
         pool, state = view.pool, view.state
         engine = self.engine(pool)
         do = self._doer(calls)
@@ -228,7 +239,7 @@ class Autoscaler:
             # A noticed node leaves anyway: it must not take the place of a drain to call off.
             drained = [n for n in leaving if not n.notice]
             for node in drained[: desired - len(taking)]:
-                self._undrain(pool, node, view, do)
+                self.acts.undrain(pool, node, view, do)
                 taking.append(node)
                 leaving.remove(node)
         if desired > len(taking):
@@ -241,10 +252,28 @@ class Autoscaler:
             asked = state.last_scale_up
             stale = asked is None or not 0 <= now - asked < pool.boot_seconds
             if target != engine.desired(pool) or (present < target and stale):
-                do(
-                    f"set_desired {pool.name} {target} (+{desired - len(taking)})",
-                    lambda: engine.set_desired(pool, target),
-                )
+                try:
+                    do(
+                        f"set_desired {pool.name} {target} (+{desired - len(taking)})",
+                        lambda: engine.set_desired(pool, target),
+                    )
+                except ComputeError as exc:
+                    # Capacity or a quota the engine refused in the call (as Azure and GCP do):
+                    # the pool backs off and its work moves on, as for launches it accepts and
+                    # never makes (asked again every round, it refused every round while the
+                    # work waited). What may pass soon (throttling, capacity) waits as long as
+                    # an accepted launch may take to appear, not the whole back-off.
+                    pause = self.policy.backoff_seconds
+                    if exc.transient:
+                        pause = min(pause, pool.boot_seconds * self.policy.boot_timeout_factor)
+                    log.warning("pool %s: %s", pool.name, exc)
+                    errors[pool.name] = f"{exc} (launches back off for {pause:g} s)"
+                    state = dataclasses.replace(
+                        state,
+                        refused_launches=state.refused_launches + desired - len(taking),
+                        backoff_until=now + pause,
+                    )
+                    return self._settle_rest(pool, engine, nodes, view, now, do, state)
                 state = dataclasses.replace(state, desired=desired, last_scale_up=now)
                 if not self.dry_run:
                     # Billing starts at the request: record the new nodes now, not next round.
@@ -260,16 +289,28 @@ class Autoscaler:
             )
             for node_id in victims:
                 node = next(n for n in nodes if n.id == node_id)
-                self._drain(pool, engine, node, view, now, do)
+                self.acts.drain(pool, engine, node, view, now, do)
             if victims:
                 state = dataclasses.replace(state, desired=desired, last_scale_down=now)
         else:
             state = dataclasses.replace(state, desired=desired)
-        # 3. Drained nodes go; busy ones are shielded from the engine's own scale-in.
+        return self._settle_rest(pool, engine, nodes, view, now, do, state)
+
+    def _settle_rest(
+        self,
+        pool: Pool,
+        engine: ComputeProvider,
+        nodes: list[NodeView],
+        view: PoolView,
+        now: float,
+        do: Callable[[str, Callable[[], None]], None],
+        state: Any,
+    ) -> Any:
+        """Drained nodes go; busy ones are shielded from the engine's own scale-in."""
         for node in nodes:
             if node.state is NodeState.DRAINING:
-                self._finish_drain(pool, engine, node, view, now, do)
-        self._protect(pool, engine, nodes, view, do)
+                self.acts.finish_drain(pool, engine, node, view, now, do)
+        self.acts.protect(pool, engine, nodes, view, do)
         return state
 
     def _unlaunched(
@@ -305,95 +346,6 @@ class Autoscaler:
                 pool.provider,
             )
         return state, refused
-
-    def _drain(
-        self,
-        pool: Pool,
-        engine: ComputeProvider,
-        node: NodeView,
-        view: PoolView,
-        now: float,
-        do: Callable[[str, Callable[[], None]], None],
-    ) -> None:
-        record = view.ledger.get(node.id)
-        name = record.name if record is not None else None
-        if node.state is NodeState.BOOTING or name is None:
-            # Never took work: nothing to finish.
-            do(
-                f"terminate {pool.name} {node.id} (not needed while booting)",
-                lambda: engine.terminate(pool, node.id),
-            )
-            if not self.dry_run:
-                self.ledger.terminated(node.id, now, CANCELLED)
-            return
-        hand_back = now + self.policy.drain_timeout
-        do(f"drain {pool.name} {node.id} ({name})", lambda: None)
-        if not self.dry_run:
-            ttl = int(self.policy.drain_timeout) + DRAIN_KEY_SLACK
-            self.redis.set(keys.drain(name), repr(hand_back), ex=ttl)
-            self.ledger.draining(node.id, now)
-
-    def _undrain(
-        self,
-        pool: Pool,
-        node: NodeView,
-        view: PoolView,
-        do: Callable[[str, Callable[[], None]], None],
-    ) -> None:
-        record = view.ledger.get(node.id)
-        do(f"undrain {pool.name} {node.id} (needed again)", lambda: None)
-        if not self.dry_run and record is not None:
-            if record.name:
-                self.redis.delete(keys.drain(record.name))
-            self.ledger.undrain(node.id)
-
-    def _finish_drain(
-        self,
-        pool: Pool,
-        engine: ComputeProvider,
-        node: NodeView,
-        view: PoolView,
-        now: float,
-        do: Callable[[str, Callable[[], None]], None],
-    ) -> None:
-        beat = view.beats.get(node.id)
-        record = view.ledger.get(node.id)
-        if beat is not None and not beat.get("drained"):
-            return  # still finishing (or handing back) its chunks
-        do(f"terminate {pool.name} {node.id} (drained)", lambda: engine.terminate(pool, node.id))
-        if not self.dry_run:
-            self.ledger.terminated(node.id, self.store.now(), DRAINED)
-            if record is not None and record.name:
-                self.redis.delete(keys.drain(record.name))
-
-    def _protect(
-        self,
-        pool: Pool,
-        engine: ComputeProvider,
-        nodes: list[NodeView],
-        view: PoolView,
-        do: Callable[[str, Callable[[], None]], None],
-    ) -> None:
-        for wanted in (True, False):
-            ids = [
-                n.id
-                for n in nodes
-                if (n.busy_slots > 0) == wanted
-                and n.state is not NodeState.BOOTING
-                and view.ledger.get(n.id) is not None
-                and view.ledger[n.id].protected != wanted
-                and any(e.id == n.id and e.state != TERMINATING for e in view.engine_nodes or [])
-            ]
-            if not ids:
-                continue
-            verb = "protect" if wanted else "unprotect"
-            do(
-                f"{verb} {pool.name} {' '.join(ids)}",
-                functools.partial(engine.protect, pool, ids, wanted),
-            )
-            if not self.dry_run:
-                for node_id in ids:
-                    self.ledger.set_fields(node_id, protected=wanted)
 
     def _doer(self, calls: list[str]) -> Callable[[str, Callable[[], None]], None]:
         def do(description: str, action: Callable[[], None]) -> None:

@@ -19,6 +19,7 @@ from orchestrator.autoscaler.model import Policy
 from orchestrator.autoscaler.observe import job_demands, load_pool_state
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
+from providers.compute.base import ComputeError
 from providers.compute.memory import MemoryCompute
 from providers.compute.pools import Pool, PoolConfigError, PoolsConfig
 
@@ -471,3 +472,61 @@ def test_a_node_the_engine_lost_is_asked_for_again_at_once(store: JobStore) -> N
     result = scaler(store, engine).run(clock.now)
     assert any(c.startswith("set_desired cpu 2") for c in result.calls)
     assert len(engine.nodes(POOL)) == 2
+
+
+class QuotaRefused(MemoryCompute):
+    """Refuses to grow in the call itself, as a scale set or instance group over quota does."""
+
+    def set_desired(self, pool: Pool, count: int) -> None:
+        """Refuse any size above the nodes held."""
+        if count > len(self._group(pool).nodes):
+            self.calls.append(f"refused {pool.name} {count}")
+            raise ComputeError(f"pool {pool.name}: quota exceeded for 1 more vCPU family core")
+        super().set_desired(pool, count)
+
+
+def test_a_launch_the_engine_refuses_in_the_call_backs_off_and_moves_work_on_demand(
+    store: JobStore,
+) -> None:
+    # Before, the spot pool's round failed with the same refusal every round, it never backed
+    # off and the job waited on it for ever: no node came on demand.
+    clock = Clock()
+    spot = dataclasses.replace(POOL, name="spot", market="spot", price_per_hour=0.2)
+    demand = dataclasses.replace(POOL, name="od", price_per_hour=1.0)
+    engines = {"spot": QuotaRefused(clock), "od": MemoryCompute(clock)}
+    config = PoolsConfig({"spot": spot, "od": demand})
+    submit(store, "job", 2_000, T0)
+    first = Autoscaler(store, config, POLICY, engines=dict(engines)).run(T0)
+    assert "quota exceeded" in first.errors["spot"] and "back off" in first.errors["spot"]
+    for step in range(1, 4):
+        clock.now = T0 + 10 * step
+        result = Autoscaler(store, config, POLICY, engines=dict(engines)).run(clock.now)
+        assert "spot" not in result.errors
+    assert engines["spot"].calls == ["refused spot 1"]  # asked once, not every round
+    assert len(engines["od"].nodes(demand)) == 1
+    state = load_pool_state(store.redis, "spot")
+    assert state.refused_launches == 1 and state.launch_failures == 0
+    assert state.backoff_until == pytest.approx(T0 + POLICY.backoff_seconds)
+
+
+def test_a_growth_refused_for_now_backs_off_for_a_boot_not_the_whole_back_off(
+    store: JobStore,
+) -> None:
+    # A throttled or capacity-short call may pass soon: the pool waits a boot's time x the
+    # boot timeout factor (as for launches accepted and not made), not backoff_seconds.
+    clock = Clock()
+
+    class Throttled(QuotaRefused):
+        """Refuses to grow with a throttling error, which may pass on the next call."""
+
+        def set_desired(self, pool: Pool, count: int) -> None:
+            """Refuse any size above the nodes held, for now."""
+            if count > len(self._group(pool).nodes):
+                raise ComputeError(f"pool {pool.name}: Rate exceeded", transient=True)
+            super().set_desired(pool, count)
+
+    submit(store, "job", 2_000, T0)
+    result = scaler(store, Throttled(clock)).run(T0)
+    limit = POOL.boot_seconds * POLICY.boot_timeout_factor
+    assert result.errors["cpu"] == f"pool cpu: Rate exceeded (launches back off for {limit:g} s)"
+    assert load_pool_state(store.redis, "cpu").backoff_until == pytest.approx(T0 + limit)
