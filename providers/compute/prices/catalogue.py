@@ -43,12 +43,11 @@ from typing import Any, NoReturn
 
 from common.errors import RenderError
 from providers.compute.pools import Pool, PoolConfigError, unpriced
+from providers.compute.prices.stale import stale_warnings
 
 #: The catalogue shipped with the package.
 SHIPPED = Path(__file__).with_name("catalogue.json")
 FORMAT = 1
-#: Figures older than this many days make a warning: prices move, spot prices monthly or faster.
-STALE_DAYS = 180
 HOURS_PER_MONTH = 730.0
 #: The lifetime that turns a monthly band's high share into the high rate (see the docstring).
 SHORT_LIFE_HOURS = 24.0
@@ -403,19 +402,3 @@ def band_rates(label: str) -> tuple[float, float]:
 
 def _rate(percent: float, hours: float) -> float:
     return -math.log1p(-percent / 100.0) / hours
-
-
-def stale_warnings(offers: Iterable[Offer], today: date | None = None) -> list[str]:
-    """One line per provider whose figures are older than ``STALE_DAYS``."""
-    today = today or date.today()
-    stale: dict[str, list[str]] = {}
-    for offer in offers:
-        for day in (offer.date, offer.spot_date):
-            if day and (today - date.fromisoformat(day)).days > STALE_DAYS:
-                stale.setdefault(offer.provider, []).append(day)
-    return [
-        f"price catalogue: {len(days)} {provider} figures are older than {STALE_DAYS} days "
-        f"(the oldest from {min(days)}); `cloudrender prices refresh --provider {provider}` "
-        "updates what the cloud's price API offers"
-        for provider, days in sorted(stale.items())
-    ]

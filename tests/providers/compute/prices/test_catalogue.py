@@ -14,7 +14,8 @@ import pytest
 
 from providers.compute.pools import Pool
 from providers.compute.prices import CatalogueError, band_rates, load_catalogue
-from providers.compute.prices.catalogue import SHIPPED, STALE_DAYS
+from providers.compute.prices.catalogue import SHIPPED
+from providers.compute.prices.stale import STALE_DAYS
 
 AWS_TYPES = [
     *(f"g4dn.{s}" for s in ("xlarge", "2xlarge", "4xlarge", "12xlarge")),
@@ -275,7 +276,24 @@ def test_stale_figures_are_one_warning_per_provider_not_an_error(tmp_path: Path)
         "API offers",
     )
     fresh = load_catalogue(shipped_path=path, today=date(2026, 1, 2))
-    assert fresh.warnings == ()
+    assert not any("older than" in w for w in fresh.warnings)
+
+
+def test_figures_dated_after_today_are_a_warning_naming_one(tmp_path: Path) -> None:
+    # Before, a typo like 2062 for 2026 loaded silently and kept the figure "fresh" for ever.
+    path = write(
+        tmp_path / "c.json",
+        [
+            entry(date="2062-11-30", spot_date="2026-11-30"),
+            entry(instance_type="g5.2xlarge", date="2026-12-02", spot_date="2026-12-03"),
+        ],
+    )
+    catalogue = load_catalogue(shipped_path=path, today=TODAY)
+    assert catalogue.warnings == (
+        "price catalogue: 1 aws figures are dated after today (2026-12-01), e.g. "
+        "aws/us-east-1/g5.xlarge on 2062-11-30: a typo? they never show as out of date; fix "
+        "the date or run `cloudrender prices refresh --provider aws`",
+    )
 
 
 def test_the_shipped_figures_warn_once_they_are_half_a_year_old() -> None:
