@@ -158,6 +158,8 @@ class JobRecord:
     #: the estimate the job was submitted with (orchestrator.estimates: the chosen option's
     #: time p10/p50/p90, cost range, pool and market), kept to measure accuracy at the end
     estimate: dict[str, Any] | None = None
+    #: what the job cost (the merge's figure); read from the store before it ends, what it has
+    #: spent so far
     actual_cost: float = 0.0
     node_seconds: float = 0.0
     hourly_rate: float = 0.0
@@ -186,6 +188,13 @@ class JobRecord:
     def progress(self) -> float:
         """Fraction of frames done (rendered or reused), 0..1."""
         return self.frames_done / self.frames if self.frames else 0.0
+
+    @property
+    def cost_so_far(self) -> float:
+        """What the node time charged to the job until now costs: chunks on pool nodes at
+        their price (pool_cost), the rest of its node seconds at its flat hourly rate."""
+        flat = max(self.node_seconds - self.pool_seconds, 0.0)
+        return self.pool_cost + flat / 3600 * self.hourly_rate
 
     @property
     def reused_chunks(self) -> int:

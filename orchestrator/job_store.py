@@ -125,6 +125,10 @@ class JobStore(ChunkStore):
         record.state = JobState(record.state)
         # A tick that read the job just before it ended may write its ETA just after.
         record.eta_seconds = settled_eta(record.state, record.eta_seconds)
+        if not record.state.finished:
+            # The merge records the actual cost; until then `status --json`, the HTTP API and
+            # the Python API showed $0 for a job that had been spending for an hour.
+            record.actual_cost = record.cost_so_far
         record.chunks = self.chunks(job_id)
         record.frames_done = sum(c.frames_done for c in record.chunks)
         failures = self.redis.hgetall(keys.failures(job_id))

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from orchestrator import keys
 from orchestrator.job_record import ChunkRecord, JobRecord, JobState
 from orchestrator.job_store import JobStore
 
@@ -44,3 +45,21 @@ def test_a_completed_job_has_zero_seconds_left_even_after_a_late_tick(rendering:
 
 def test_a_running_job_keeps_its_eta(rendering: JobStore) -> None:
     assert rendering.get("j").eta_seconds == 39.5
+
+
+@pytest.mark.parametrize("state", [JobState.RENDERING, JobState.MERGING])
+def test_a_job_not_yet_merged_shows_what_it_has_spent(rendering: JobStore, state: JobState) -> None:
+    # Given a job that ran 1800 node-seconds at $2/h and 600 on a pool node that cost $0.25
+    rendering.update("j", hourly_rate=2.0)
+    rendering.redis.hincrbyfloat(keys.job("j"), "node_seconds", 2400.0)
+    rendering.redis.hincrbyfloat(keys.job("j"), "pool_seconds", 600.0)
+    rendering.redis.hincrbyfloat(keys.job("j"), "pool_cost", 0.25)
+    if state is JobState.MERGING:
+        rendering.transition("j", state)
+    # Then `status --json` says $1.25 so far, not $0 until the merge ends
+    assert rendering.get("j").to_json()["actual_cost"] == pytest.approx(1.25)
+    # And the merge's figure is what a completed job shows
+    if state is JobState.RENDERING:
+        rendering.transition("j", JobState.MERGING)
+    rendering.transition("j", JobState.COMPLETED, actual_cost=1.5)
+    assert rendering.get("j").actual_cost == 1.5
