@@ -16,6 +16,7 @@ from cli.job_commands import (
     job_options,
     over_http,
 )
+from cli.status_view import money
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.estimates import OptionEstimate
@@ -149,11 +150,6 @@ def _row(option: OptionEstimate) -> tuple[str, ...]:
         f"{money(cost.low)}-{money(cost.high)} ({money(cost.p50)})",
         "-" if chance is None else f"{100 * chance:.0f} %",
     )
-
-
-def money(dollars: float) -> str:
-    """Dollars to a cent's hundredth, or to the micro-dollar below a cent (a local job's)."""
-    return f"${dollars:.6f}" if 0 < abs(dollars) < 0.01 else f"${dollars:.4f}"
 
 
 def duration(seconds: float) -> str:

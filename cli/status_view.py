@@ -10,11 +10,26 @@ from typing import TextIO
 from orchestrator.job_record import ChunkState, JobRecord
 
 BAR = 30
+#: Amounts from here up are shown in four significant digits (no job costs this much).
+HUGE_DOLLARS = 1e12
 
 
 def plural(count: int, noun: str) -> str:
     """``count`` and ``noun``, with an ``s`` unless there is exactly one ("1 slot", "2 slots")."""
     return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def money(dollars: float) -> str:
+    """Dollars to a cent's hundredth, or to the micro-dollar below a cent (a local job's);
+    a trillion or more in four significant digits (a 300-digit --max-cost filled the screen)."""
+    if not abs(dollars) < HUGE_DOLLARS:
+        return f"${dollars:.4g}"
+    return f"${dollars:.6f}" if 0 < abs(dollars) < 0.01 else f"${dollars:.4f}"
+
+
+def money4(dollars: float) -> str:
+    """Dollars to a cent's hundredth, as `status` shows them (huge ones as `money` does)."""
+    return f"${dollars:.4f}" if abs(dollars) < HUGE_DOLLARS else money(dollars)
 
 
 def render_status(job: JobRecord, now: float | None = None) -> str:
@@ -33,8 +48,8 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
         f"job {job.id} {job.name!r}: {job.state}  priority {priority}",
         f"[{'#' * filled}{'.' * (BAR - filled)}] {100 * job.progress:5.1f}%  "
         f"{job.frames_done}/{job.frames} frames  {fps:.1f} fps  ETA {_eta(job, fps)}",
-        f"cost so far ${running_cost:.4f} (estimate ${job.estimated_cost or 0:.4f}"
-        + (f", limit ${job.max_cost:.4f}" if job.max_cost is not None else "")
+        f"cost so far {money4(running_cost)} (estimate {money4(job.estimated_cost or 0)}"
+        + (f", limit {money4(job.max_cost)}" if job.max_cost is not None else "")
         + ")",
     ]
     counts = Counter(c.state for c in job.chunks)

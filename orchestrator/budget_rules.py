@@ -24,7 +24,10 @@ EPSILON = 1e-9
 def dollars(value: float) -> str:
     """An amount of money as budgets show it: whole cents as cents, anything finer to the
     ten-thousandth, and below a cent to the millionth (a job at the default rate costs
-    fractions of a cent: "$0.00 of $0.00" said nothing)."""
+    fractions of a cent: "$0.00 of $0.00" said nothing); a trillion or more in four
+    significant digits (a 300-digit limit was printed digit by digit)."""
+    if not abs(value) < 1e12:
+        return f"${value:.4g}"
     if abs(value - round(value, 2)) < 5e-7:
         return f"${value:.2f}"
     return f"${value:.6f}" if abs(value) < 0.01 else f"${value:.4f}"

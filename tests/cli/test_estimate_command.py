@@ -134,7 +134,14 @@ def test_duration(seconds: float, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("dollars", "text"),
-    [(0.0, "$0.0000"), (0.000041, "$0.000041"), (0.0123456, "$0.0123"), (12.5, "$12.5000")],
+    [
+        (0.0, "$0.0000"),
+        (0.000041, "$0.000041"),
+        (0.0123456, "$0.0123"),
+        (12.5, "$12.5000"),
+        (999_999_999_999.0, "$999999999999.0000"),
+        (float("1" * 300), "$1.111e+299"),
+    ],
 )
 def test_money(dollars: float, text: str) -> None:
     assert money(dollars) == text

@@ -60,3 +60,11 @@ def test_the_progress_bar_counts_reused_frames_as_done_but_not_as_speed() -> Non
     bar.began -= 10  # ten seconds into the render
     bar.update(540, 600, reused=480)
     assert "540/600 frames   6.0 fps ETA  10.0s" in stream.getvalue(), stream.getvalue()
+
+
+def test_a_300_digit_cost_limit_is_shown_in_a_few_digits() -> None:
+    """`submit --max-cost 111...1` (300 digits) made `status` print all 300 of them."""
+    limit = float("1" * 300)
+    job = JobRecord(id="j1", state=JobState.QUEUED, estimated_cost=0.5, max_cost=limit)
+    line = render_status(job, now=1.0).splitlines()[2]
+    assert line == "cost so far $0.0000 (estimate $0.5000, limit $1.111e+299)"

@@ -453,3 +453,9 @@ def test_amounts_below_a_cent_are_shown_not_rounded_to_nothing() -> None:
     assert "daily budget of $0.000120 reached ($0.000232 spent" in reason
     refusal = refusal_message(budget, Period.DAILY, "2026-01-15", 0.0001, 0.00012, 0.00005, JAN_15)
     assert "$0.000100 of $0.000120 spent" in refusal and "estimated at $0.000050" in refusal
+
+
+def test_a_300_digit_limit_is_shown_in_a_few_digits() -> None:
+    """`budget set --daily 111...1` (300 digits) printed every digit of it back."""
+    assert dollars(float("1" * 300)) == "$1.111e+299"
+    assert dollars(2_500_000.0) == "$2500000.00"
