@@ -307,6 +307,12 @@ def run_download(args: argparse.Namespace) -> int:
     """Fetch a completed job's video, or print its URL."""
     if not args.url and not args.output:
         raise RenderError("download needs -o FILE (or --url)")
+    if not args.url:
+        from workers.atomic import check_writable
+
+        # As `render -o` does: a mistyped directory is refused by name, not created (through
+        # the Redis) or failed with a bare "No such file or directory" (through --api).
+        check_writable(args.output)
     service = http_api(args)
     api: Any = service or cluster_api(args)
     try:

@@ -40,6 +40,11 @@ def test_submit_status_cancel_estimate(cli: CLI, cluster: str, tmp_path: Path) -
     fetched = tmp_path / "fetched.mp4"
     got = run("download", job, "-o", str(fetched))
     assert got.returncode == 0 and fetched.read_bytes() == out.read_bytes()
+    # A mistyped directory is refused by name, as `render -o` refuses it, not created
+    missing = tmp_path / "no-such-dir"
+    refused = run("download", job, "-o", str(missing / "fetched.mp4"))
+    assert refused.returncode == 2 and not missing.exists()
+    assert refused.stderr.strip() == f"error: output directory does not exist: {missing}"
     url = run("download", job, "--url").stdout.strip()
     assert url == f"file://{storage}/jobs/{job}/output.mp4"
     again = run("cancel", job)
