@@ -161,7 +161,8 @@ def plan_chunks(
     """Split [0, timeline.frames) into contiguous, non-empty chunks in order.
 
     With ``chunk_frames`` every chunk has exactly that many frames (the last may be shorter) and
-    boundaries are not moved: it is an explicit override.
+    boundaries are not moved: it is an explicit override (rounded to whole keyframe intervals
+    when the export sets one: ``keyframe_chunk_frames``).
 
     Otherwise the plan is anchored (the same timeline always gets the same plan), with
     m = min_frames (default ceil(fps), one second of output):
@@ -194,13 +195,16 @@ def plan_chunks(
     if chunk_frames is not None:
         if chunk_frames < 1:
             raise TimelineError(f"chunk_frames must be at least 1, got {chunk_frames}")
+        # Rounded to whole keyframe intervals: moved one by one onto the grid, the boundaries
+        # of 10-frame chunks with keyframes every 48 made 48-frame chunks, of 60 made 48 and 72.
+        chunk_frames = keyframe_chunk_frames(timeline, chunk_frames)
         count = -(-frames // chunk_frames)
         if count > MAX_CHUNKS:
             raise TimelineError(
                 f"chunk_frames {chunk_frames} splits the {frames} frames into {count} chunks; "
                 f"at most {MAX_CHUNKS} are planned (use at least {-(-frames // MAX_CHUNKS)})"
             )
-        return _chunks(_on_keyframes(timeline, [*range(0, frames, chunk_frames), frames]))
+        return _chunks([*range(0, frames, chunk_frames), frames])
 
     if chunks_per_worker < 1:
         raise TimelineError(f"chunks_per_worker must be at least 1, got {chunks_per_worker}")
@@ -245,6 +249,16 @@ def _capped(bounds: list[int], most: int) -> list[int]:
         out.extend(a + k * (b - a) // parts for k in range(1, parts))
         out.append(b)
     return out
+
+
+def keyframe_chunk_frames(timeline: Timeline, chunk_frames: int) -> int:
+    """The chunk length an explicit ``chunk_frames`` is planned with: the nearest whole number
+    of the export's keyframe intervals (at least one), so every chunk starts on a keyframe;
+    ``chunk_frames`` itself without an interval."""
+    step = timeline.export.keyframe_interval
+    if not step or step <= 1:
+        return chunk_frames
+    return max(1, (chunk_frames + step // 2) // step) * step
 
 
 def _on_keyframes(timeline: Timeline, bounds: list[int]) -> list[int]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from typing import Any
 
+from chunking.plan import keyframe_chunk_frames
 from chunking.timeline.project import Project
 
 CODECS = ["h264", "hevc", "av1", "vp9", "ffv1"]
@@ -55,3 +57,19 @@ def with_cli_export(project: Project, args: argparse.Namespace, **extra: Any) ->
         )
         project = dataclasses.replace(project, timeline=timeline)
     return project
+
+
+def note_chunk_frames(project: Project, args: argparse.Namespace) -> None:
+    """Say on stderr when ``--chunk-frames`` is planned as another length (rounded to whole
+    keyframe intervals): the chunks were not what was asked for, without a word."""
+    asked = getattr(args, "chunk_frames", None)
+    if asked is None or getattr(args, "quiet", False):
+        return
+    used = keyframe_chunk_frames(project.timeline, asked)
+    if used != asked:
+        every = project.timeline.export.keyframe_interval
+        print(
+            f"note: --chunk-frames {asked} is rounded to {used}: every chunk starts on a "
+            f"keyframe, and settings.export.keyframe_interval puts one every {every} frames",
+            file=sys.stderr,
+        )

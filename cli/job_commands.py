@@ -21,6 +21,7 @@ from cli.export_options import (
     CODECS,
     cli_export,
     crf_value,
+    note_chunk_frames,
     preset_value,
     with_cli_export,
 )
@@ -202,8 +203,10 @@ def run_submit(args: argparse.Namespace) -> int:
         export=cli_export(args),
         output=args.output,
     )
+    project = with_cli_export(project, args)
+    note_chunk_frames(project, args)
     job_id = api.submit_job(
-        with_cli_export(project, args),
+        project,
         output=args.output,
         priority=args.priority,
         deadline=args.deadline,
@@ -358,8 +361,10 @@ def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
         export=cli_export(args),
         output=args.output,
     )
+    project = with_cli_export(project, args)
+    note_chunk_frames(project, args)
     job_id = api.submit_job(
-        with_cli_export(project, args),
+        project,
         output=args.output,
         priority=args.priority,
         deadline=args.deadline,

@@ -27,6 +27,7 @@ from cli.export_options import (
     CODECS,
     cli_export,
     crf_value,
+    note_chunk_frames,
     preset_value,
     with_cli_export,
 )
@@ -283,6 +284,7 @@ def _render(args: argparse.Namespace) -> int:
             raise RenderError("--start/--end render a range in this process: add --direct")
         # SIGTERM and SIGHUP (a closed SSH session, a CI timeout) end the render as Ctrl-C
         # does: its job cancelled, not left rendering (and billed) with nobody waiting.
+        note_chunk_frames(project, args)
         with _terminable():
             summary = _render_distributed(args, project, show)
     if args.json:

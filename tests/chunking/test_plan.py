@@ -598,3 +598,29 @@ def test_a_capped_plan_stays_anchored_and_within_the_cap(most: int) -> None:
     assert surviving(old, new, 0, x1, added) == [c for c in old if c.start >= x1]
     with pytest.raises(TimelineError, match="max_frames must be at least 1, got 0"):
         plan_chunks(film(lengths), workers=4, max_frames=0)
+
+
+@pytest.mark.parametrize(
+    ("chunk_frames", "used", "lengths"),
+    [
+        (10, 48, [48, 48, 24]),
+        (60, 48, [48, 48, 24]),
+        (72, 96, [96, 24]),
+        (96, 96, [96, 24]),
+        (500, 480, [120]),
+    ],
+)
+def test_explicit_chunk_frames_are_whole_keyframe_intervals(
+    chunk_frames: int, used: int, lengths: list[int]
+) -> None:
+    """Moved one by one onto a 48-frame keyframe grid, boundaries of 60-frame chunks made
+    chunks of 48 and 72 frames: the length is rounded to whole intervals instead."""
+    from dataclasses import replace
+
+    from chunking.plan import keyframe_chunk_frames
+    from chunking.timeline.model import ExportSettings
+
+    tl = replace(timeline(120), export=ExportSettings(keyframe_interval=48))
+    assert keyframe_chunk_frames(tl, chunk_frames) == used
+    chunks = plan_chunks(tl, workers=2, chunk_frames=chunk_frames)
+    assert [c.end - c.start for c in chunks] == lengths

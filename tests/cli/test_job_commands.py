@@ -164,3 +164,27 @@ def test_submit_reads_a_deadline_as_estimate_does_and_refuses_a_past_one(
     bad = run("submit", str(path), "-o", out, "--deadline", "+2w")
     assert bad.returncode == 2 and "write +N with s, m, h or d" in bad.stderr
     assert JobStore.from_url(redis_url).recent() == [job]  # neither refusal stored a job
+
+
+def test_chunk_frames_off_the_keyframe_grid_is_rounded_and_said(
+    cli: CLI, cluster: str, tmp_path: Path
+) -> None:
+    """--chunk-frames 60 with keyframes every 48 frames made chunks of 48 and 72 frames without
+    a word: they are whole keyframe intervals, and submit says which length it took."""
+    run = on_cluster(cli, cluster, tmp_path / "storage")
+    doc = colour_project(4, "#123456")
+    doc["settings"]["export"]["keyframe_interval"] = 48
+    path = write_project(tmp_path / "p.json", doc)
+    submitted = run("submit", str(path), "-o", str(tmp_path / "out.mp4"), "--chunk-frames", "60")
+    assert submitted.returncode == 0, submitted.stderr
+    assert "note: --chunk-frames 60 is rounded to 48: every chunk starts on a keyframe" in (
+        submitted.stderr
+    )
+    job = submitted.stdout.strip().splitlines()[-1]
+    assert run("status", job, "--watch").returncode == 0
+    chunks = json.loads(run("status", job, "--json").stdout)["chunks"]
+    assert [c["end"] - c["start"] for c in chunks] == [48, 48, 24]
+    # A length already on the grid is taken as it is, without a note.
+    on_grid = run("submit", str(path), "-o", str(tmp_path / "b.mp4"), "--chunk-frames", "96")
+    assert on_grid.returncode == 0 and "--chunk-frames" not in on_grid.stderr
+    assert run("status", on_grid.stdout.strip().splitlines()[-1], "--watch").returncode == 0
