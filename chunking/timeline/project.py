@@ -100,11 +100,15 @@ def read_project(
     `max_frame_bytes`, refused when a frame would need more memory than that. Its export
     settings, with `export` overrides and `output`'s container (``Project.with_export``), must
     encode its frame size."""
+    # Whether the project's codec is ignored depends on the container the output gets: with an
+    # output or overrides, --strict judges the warnings of the export the render gets (it let
+    # "the codec is ignored" of an .mkv output through, and refused one the .mp4 output cured).
+    deferred = strict and (export is not None or output is not None)
     if isinstance(source, str):
-        document, directory, timeline = read_file(source, strict=strict)
+        document, directory, timeline = read_file(source, strict=strict and not deferred)
     else:
         directory = os.path.abspath(base_dir or ".")
-        document, timeline = load_document(dict(source), directory, strict=strict)
+        document, timeline = load_document(dict(source), directory, strict=strict and not deferred)
     if max_frame_bytes is not None:
         check_memory(timeline, max_frame_bytes)
     project = Project(document, directory, timeline)
@@ -115,7 +119,10 @@ def read_project(
         if problems:
             raise ValidationError([f"settings.export: {problem}" for problem in problems])
         return project
-    return project.with_export(export, output=output)
+    exported = project.with_export(export, output=output)
+    if deferred and exported.timeline.warnings:
+        raise ValidationError(list(exported.timeline.warnings))
+    return exported
 
 
 def _codec_ignored(export: ExportSettings) -> str | None:

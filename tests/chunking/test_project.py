@@ -124,3 +124,33 @@ def test_the_ignored_codec_warning_names_the_container_the_output_gets(
     assert timeline.export.lossless
     expected = [warning] if warning else []
     assert [w for w in timeline.warnings if "the codec is ignored" in w] == expected
+
+
+@pytest.mark.parametrize(
+    ("export", "output", "refused"),
+    [
+        # rendered FFV1 with "the codec is ignored" although --strict makes warnings errors
+        ({"format": "mp4", "codec": "h264", "lossless": True}, "film.mkv", True),
+        # refused for mkv's conflict although the .mp4 output renders the h264 it names
+        ({"format": "mkv", "codec": "h264", "lossless": True}, "film.mp4", False),
+        ({"format": "mp4", "codec": "h264", "lossless": True}, "film.mp4", False),
+    ],
+)
+def test_strict_judges_the_codec_conflict_of_the_container_the_output_gets(
+    export: dict[str, Any], output: str, refused: bool
+) -> None:
+    doc = project_exporting(**export)
+    if refused:
+        with pytest.raises(ValidationError, match="the codec is ignored"):
+            read_project(doc, strict=True, output=output)
+    else:
+        assert read_project(doc, strict=True, output=output).timeline.warnings == ()
+
+
+def test_strict_with_an_output_still_refuses_the_projects_own_warnings() -> None:
+    doc = project_exporting()
+    doc["tracks"][0]["clips"][0]["effects"] = ["x"]
+    doc["effects"] = [{"id": "x", "effect_type": "Kaleidoscope"}]
+    assert read_project(doc, output="film.mp4").timeline.warnings
+    with pytest.raises(ValidationError, match="Kaleidoscope"):
+        read_project(doc, strict=True, output="film.mp4")
