@@ -1,7 +1,7 @@
 """The ASGI application: ``create_app(settings)`` wires the routers, the API key check, the
 limits, CORS and the JSON error answers around one ``CloudRenderingAPI``.
 
-    request ─► CORS ─► requests at once (503) ─► body limits (413/415) ─► route
+    request ─► CORS ─► requests at once (503) ─► body limits (413/415) ─► HEAD as GET ─► route
             ─► current_key / operator_key (401/403, rate 429)
             ─► CloudRenderingAPI (Redis job store, storage) ─► to_wire(result)
 
@@ -27,6 +27,7 @@ from orchestrator.api_keys import KeyStore
 from server import routes_assets, routes_cluster, routes_dashboard, routes_events, routes_jobs
 from server.auth import KeyBeforeBody
 from server.errors import error_response, install_error_handlers
+from server.head import HeadAsGet
 from server.headers import PrivateAnswers
 from server.limits import BodyLimitMiddleware, RateLimiter, RequestCap
 
@@ -95,6 +96,8 @@ def create_app(
     for module in (routes_jobs, routes_events, routes_assets, routes_cluster, routes_dashboard):
         app.include_router(module.router)
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]
+    # Innermost: the key check, limits and headers see the HEAD a client sent.
+    app.add_middleware(HeadAsGet, routes=app.router.routes)
     app.add_middleware(KeyBeforeBody)
     app.add_middleware(PrivateAnswers)
     app.add_middleware(
