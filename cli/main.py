@@ -52,6 +52,10 @@ EXIT_BROKEN_PIPE = 141
 EXIT_UNREACHABLE = 3
 #: The Redis user may not run a command this one needs (an ACL user of another role).
 EXIT_FORBIDDEN = 4
+#: Worker processes per core `render --workers` may start on this machine: far more only
+#: share the cores (each renders frames flat out), and by the thousand the private cluster's
+#: pool ran out of file descriptors while starting.
+PROCESSES_PER_CORE = 16
 #: Which role's Redis user does what (deploy/redis/users.acl.template).
 ROLE_USERS = (
     "client: submit, status, cancel, estimate, download, cache; orchestrator: `cloudrender "
@@ -214,7 +218,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--end", type=int, help="last frame (exclusive, --direct)")
     render.add_argument(
         "--workers",
-        type=_positive,
+        type=_processes,
         help="local worker processes (default: one per core)",
     )
     render.add_argument(
@@ -436,4 +440,18 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _processes(text: str) -> int:
+    """``render --workers``: worker processes on this machine, at most PROCESSES_PER_CORE per
+    core (99999999999 ended in Celery's flattened traceback of too many open files)."""
+    value = _positive(text)
+    cores = os.cpu_count() or 1
+    most = PROCESSES_PER_CORE * cores
+    if value > most:
+        raise argparse.ArgumentTypeError(
+            f"{value} worker processes are more than this machine's {plural(cores, 'core')} "
+            f"can run: at most {most} ({PROCESSES_PER_CORE} per core)"
+        )
     return value

@@ -451,3 +451,19 @@ def test_help_names_every_timeline_kind_and_no_internal_reference(cli: CLI) -> N
     for kind in (".json", ".tlsp", ".tls", ".otio", ".otiod", ".otioz", ".edl", ".xml"):
         assert kind in render
     assert ".fcpxml or a .fcpxmld bundle" in render and ".aaf" in render
+
+
+def test_more_worker_processes_than_the_machine_can_run_are_refused(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """`--workers 99999999999` started a private cluster whose pool ran out of file
+    descriptors: the error was Celery's flattened traceback, after seconds of work."""
+    path = small(tmp_path)
+    most = 16 * (os.cpu_count() or 1)
+    for count in (str(most + 1), "99999999999"):
+        done = cli("render", str(path), "-o", str(tmp_path / "out.mp4"), "--workers", count)
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert f"--workers: {count} worker processes are more than" in line
+        assert f"at most {most} (16 per core)" in line and "Traceback" not in line
+    assert not (tmp_path / "out.mp4").exists()
