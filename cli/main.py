@@ -437,7 +437,12 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        # argparse said "invalid _positive value" (this function's name) and echoed every digit
+        # of a 5000-digit number.
+        raise argparse.ArgumentTypeError(f"{_shown(text)!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -451,7 +456,12 @@ def _processes(text: str) -> int:
     most = PROCESSES_PER_CORE * cores
     if value > most:
         raise argparse.ArgumentTypeError(
-            f"{value} worker processes are more than this machine's {plural(cores, 'core')} "
+            f"{_shown(text)} worker processes are more than this machine's {plural(cores, 'core')} "
             f"can run: at most {most} ({PROCESSES_PER_CORE} per core)"
         )
     return value
+
+
+def _shown(text: str) -> str:
+    """An argument as an error quotes it: whole, or its start and length when it is long."""
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"

@@ -467,3 +467,14 @@ def test_more_worker_processes_than_the_machine_can_run_are_refused(
         assert f"--workers: {count} worker processes are more than" in line
         assert f"at most {most} (16 per core)" in line and "Traceback" not in line
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_count_that_is_no_whole_number_is_named_as_such(cli: CLI, tmp_path: Path) -> None:
+    """argparse said "invalid _positive value" (a function's name) and echoed 5000 digits."""
+    path = small(tmp_path)
+    for given, shown in (("abc", "'abc'"), ("9" * 5000, "'99999999999999999999...(5000 ")):
+        done = cli("render", str(path), "-o", str(tmp_path / "o.mp4"), "--chunk-frames", given)
+        assert done.returncode == 2
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(f"error: cloudrender render: argument --chunk-frames: {shown}")
+        assert "is not a whole number" in line and "_positive" not in line and len(line) < 200
