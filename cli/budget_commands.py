@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import redis
 
@@ -24,6 +23,7 @@ from orchestrator.billing_export import (
 from orchestrator.budget_rules import Budget, BudgetStatus, Scope, check_limit, dollars
 from orchestrator.budgets import clear_budget, set_budget, statuses
 from orchestrator.job_store import JobStore
+from providers.storage.base import write_atomic
 
 #: Days the export looks back without --since.
 DEFAULT_EXPORT_DAYS = 30
@@ -130,13 +130,19 @@ def run_billing_export(args: argparse.Namespace) -> int:
             since = check_day(args.since)
         except ValueError as exc:
             raise RenderError(f"--since: {exc}") from None
+    if args.output is not None:
+        from workers.atomic import check_writable
+
+        # As `render -o` and `download -o`: a missing directory named before the export runs.
+        check_writable(args.output)
     found = rows(_client(args), by, since)
     text = write(found, by, fmt)
     if args.output is None:
         sys.stdout.write(text)
         return 0
     try:
-        Path(args.output).write_text(text)
+        # Whole or not at all: a full disk left half an export an accounting import took whole.
+        write_atomic(args.output, lambda out: _write_all(out, text.encode()))
     except OSError as exc:
         raise RenderError(f"cannot write the export to {args.output}: {exc.strerror}") from None
     print(f"wrote {len(found)} row{'s' * (len(found) != 1)} ({by}, {fmt}) to {args.output}")
@@ -200,6 +206,11 @@ def _dollars(text: str, option: str) -> float:
         raise RenderError(
             f"{option} {text!r}: give a number of dollars of 0 or more (0 stops all spending)"
         ) from None
+
+
+def _write_all(out: IO[bytes], data: bytes) -> None:
+    """Write `data` to an open file (write_atomic's filler)."""
+    out.write(data)
 
 
 def _client(args: argparse.Namespace) -> Any:

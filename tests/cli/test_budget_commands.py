@@ -157,8 +157,15 @@ def test_billing_export_as_csv_to_a_file_and_json_to_stdout(
     assert json.loads(capsys.readouterr().out) == [{"day": today, "cost": 1.75}]
     with pytest.raises(RenderError, match="--since: '2026-02-30' is not a day"):
         run("billing", "export", "--since", "2026-02-30", "--broker", broker)
-    with pytest.raises(RenderError, match="cannot write the export to"):
-        run("billing", "export", "-o", str(tmp_path / "missing" / "x.csv"), "--broker", broker)
+    # A missing directory is refused by name, as `render -o` refuses it, and not created
+    missing = tmp_path / "missing"
+    with pytest.raises(RenderError, match=f"^output directory does not exist: {missing}$"):
+        run("billing", "export", "-o", str(missing / "x.csv"), "--broker", broker)
+    assert not missing.exists()
+    # An export over an earlier one replaces it whole, leaving no temp file beside it
+    assert run("billing", "export", "--by", "day", "-o", str(out), "--broker", broker) == 0
+    assert out.read_text().splitlines()[0] == "day,cost"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["billing.csv"]
 
 
 def test_a_budget_below_a_cent_is_shown(broker: str, capsys: pytest.CaptureFixture[str]) -> None:
