@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from typing import Any
 
@@ -31,6 +32,14 @@ def preset_value(text: str) -> str:
     """``--preset``'s argument: a name (the loader's check would blame ``settings.preset``)."""
     if not 0 < len(text) <= 32 or text != text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not a preset name")
+    return text
+
+
+def output_value(text: str) -> str:
+    """``-o``'s argument: a file name, not nothing or a folder (`-o ""` was taken as the
+    working directory: "output /home/me already exists")."""
+    if not text.strip() or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text!r} names no file: give the video's file name")
     return text
 
 

@@ -22,6 +22,7 @@ from cli.export_options import (
     cli_export,
     crf_value,
     note_chunk_frames,
+    output_value,
     preset_value,
     with_cli_export,
 )
@@ -46,6 +47,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         "-o",
         "--output",
         required=True,
+        type=output_value,
         help="where the video goes: a storage URL (s3://, gs://, az://, file://) or a path "
         "(written by workers on a shared disk; otherwise fetch it with download)",
     )
@@ -76,7 +78,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
 
     download = sub.add_parser("download", help="fetch a completed job's video")
     download.add_argument("job")
-    download.add_argument("-o", "--output", help="local file (omit with --url)")
+    download.add_argument("-o", "--output", type=output_value, help="local file (omit with --url)")
     download.add_argument(
         "--url", action="store_true", help="print a (pre-signed, where supported) URL instead"
     )

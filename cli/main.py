@@ -28,6 +28,7 @@ from cli.export_options import (
     cli_export,
     crf_value,
     note_chunk_frames,
+    output_value,
     preset_value,
     with_cli_export,
 )
@@ -196,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         required=True,
+        type=output_value,
         help="output video: a file, or a storage URL (s3://, gs://, az://, file://)",
     )
     render.add_argument(

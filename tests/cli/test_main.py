@@ -478,3 +478,20 @@ def test_a_count_that_is_no_whole_number_is_named_as_such(cli: CLI, tmp_path: Pa
         (line,) = done.stderr.strip().splitlines()
         assert line.startswith(f"error: cloudrender render: argument --chunk-frames: {shown}")
         assert "is not a whole number" in line and "_positive" not in line and len(line) < 200
+
+
+def test_an_output_that_names_no_file_is_refused_as_such(cli: CLI, tmp_path: Path) -> None:
+    """`-o ""` was taken as the working directory ("output /home/me already exists", or
+    "cannot write : No such file or directory" with --direct)."""
+    path = small(tmp_path)
+    bare = cli.with_env(CLOUDRENDER_BROKER_URL=None)
+    for argv in (
+        ("render", str(path), "--direct", "-o", ""),
+        ("render", str(path), "-o", f"{tmp_path}/"),
+        ("submit", str(path), "-o", " ", "--broker", "redis://127.0.0.1:1/0"),
+        ("download", "abc", "-o", "", "--broker", "redis://127.0.0.1:1/0"),
+    ):
+        done = bare(*argv)
+        assert done.returncode == 2, argv
+        (line,) = done.stderr.strip().splitlines()
+        assert "argument -o/--output:" in line and "names no file" in line, line
