@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from typing import Any
@@ -41,6 +42,19 @@ def output_value(text: str) -> str:
     if not text.strip() or text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"{text!r} names no file: give the video's file name")
     return text
+
+
+def dollars_value(text: str) -> float:
+    """``--max-cost``'s argument: finite dollars, 0 or more (read as a float, "1e400" and a
+    400-digit number were refused as "max cost inf", a figure nobody typed)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+        raise argparse.ArgumentTypeError(f"{shown!r} must be a number of dollars, 0 or more")
+    return value
 
 
 def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:

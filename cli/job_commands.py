@@ -21,6 +21,7 @@ from cli.export_options import (
     CODECS,
     cli_export,
     crf_value,
+    dollars_value,
     note_chunk_frames,
     output_value,
     preset_value,
@@ -53,7 +54,9 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     )
     submit.add_argument("--priority", choices=LEVELS, default="normal")
     submit.add_argument("--deadline", help=DEADLINE_HELP)
-    submit.add_argument("--max-cost", type=float, help="refuse if the estimate is above (USD)")
+    submit.add_argument(
+        "--max-cost", type=dollars_value, help="refuse if the estimate is above (USD)"
+    )
     add_billing_scope(submit)
     submit.add_argument("--chunk-frames", type=positive)
     submit.add_argument("--lossless", action="store_true")

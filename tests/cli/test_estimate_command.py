@@ -95,7 +95,7 @@ def test_pools_deadline_and_json(run: CLI, timeline: str, pools: str) -> None:
         (["--deadline", "+2w"], "write +N with s, m, h or d"),
         (["--pool", "gpu"], "error: no pool 'gpu' renders here (options: this-cluster"),
         (["--spot"], "error: no option matches market spot"),
-        (["--max-cost", "-1"], "error: max cost -1.0 must be a number of dollars"),
+        (["--max-cost", "-1"], "argument --max-cost: '-1' must be a number of dollars, 0 or more"),
     ],
 )
 def test_mistakes_are_one_line(run: CLI, timeline: str, args: list[str], message: str) -> None:

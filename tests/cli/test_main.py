@@ -495,3 +495,18 @@ def test_an_output_that_names_no_file_is_refused_as_such(cli: CLI, tmp_path: Pat
         assert done.returncode == 2, argv
         (line,) = done.stderr.strip().splitlines()
         assert "argument -o/--output:" in line and "names no file" in line, line
+
+
+def test_a_max_cost_beyond_any_float_is_refused_as_typed(cli: CLI, tmp_path: Path) -> None:
+    """`--max-cost 1e400` (or 400 digits) was refused as "max cost inf", a figure nobody typed,
+    and only after the project was read and the cluster reached."""
+    path = small(tmp_path)
+    bare = cli.with_env(CLOUDRENDER_BROKER_URL=None, CLOUDRENDER_API_URL=None)
+    for given, shown in (("1e400", "'1e400'"), ("1" * 400, "'11111111111111111111...(400 ")):
+        for command in ("estimate", "submit"):
+            extra = ("-o", str(tmp_path / "o.mp4")) if command == "submit" else ()
+            done = bare(command, str(path), *extra, "--max-cost", given)
+            assert done.returncode == 2
+            (line,) = done.stderr.strip().splitlines()
+            assert f"argument --max-cost: {shown}" in line, line
+            assert "must be a number of dollars, 0 or more" in line and "inf" not in line
