@@ -110,10 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except redis.exceptions.NoPermissionError as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
-        print(
-            f"error: Redis user {redis_user(url)!r} at {redact_url(url)} may not do this: "
+        _error(
+            args,
+            f"Redis user {redis_user(url)!r} at {redact_url(url)} may not do this: "
             f"{refused(exc)}; run it with the Redis user of the role that does ({ROLE_USERS})",
-            file=sys.stderr,
         )
         return EXIT_FORBIDDEN
     except redis.RedisError as exc:
@@ -124,10 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if isinstance(exc, redis.ResponseError)
             else "is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL"
         )
-        print(
-            f"error: cannot talk to the cluster's Redis at {redact_url(url)}: {exc} ({hint})",
-            file=sys.stderr,
-        )
+        _error(args, f"cannot talk to the cluster's Redis at {redact_url(url)}: {exc} ({hint})")
         return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -170,6 +167,15 @@ def os_error_line(exc: OSError) -> str:
             f"{tempfile.gettempdir()}: free some space there or set TMPDIR)"
         )
     return what
+
+
+def _error(args: argparse.Namespace, message: str) -> None:
+    """Say why the command failed: one line on stderr, and with --json the object bad input
+    prints on stdout too (a script parsing `status --json` got nothing when Redis was down,
+    though the same outage through --api printed it)."""
+    if getattr(args, "json", False):
+        print(json.dumps(error_json(args.command, RenderError(message)), indent=2))
+    print(f"error: {summarize([message])}", file=sys.stderr)
 
 
 def error_json(command: str, exc: RenderError) -> dict[str, Any]:

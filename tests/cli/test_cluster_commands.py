@@ -116,3 +116,14 @@ def test_describe_shows_totals_and_ages() -> None:
     assert describe(one, now=4000.0).splitlines()[0] == (
         "1 slot on 1 node, 1 chunk waiting, 1 active job"  # "1 slots", "1 chunks" before
     )
+
+
+def test_unreachable_broker_with_json_prints_the_error_object(cli: CLI) -> None:
+    """--json printed nothing on stdout when Redis was down (a script's parse failed), though
+    bad input, and the same outage through --api, print {"error", "problems"} there."""
+    done = cli("status", "abc", "--json", "--broker", "redis://:hunter2@127.0.0.1:1/0")
+    assert done.returncode == 3
+    shown = json.loads(done.stdout)
+    assert shown["error"].startswith("cannot talk to the cluster's Redis at redis://:***@")
+    assert shown["problems"] == [shown["error"]] and "hunter2" not in done.stdout
+    assert done.stderr.strip() == f"error: {shown['error']}"
