@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
 
+from chunking.plan import keyframe_chunk_frames
 from chunking.timeline.project import container_of
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
@@ -121,6 +122,16 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
         estimate = None  # the job is queued; its estimate is optional
     # The loader's warnings: a caller without the CLI would not hear of a frozen frame otherwise.
     warnings = list(project.timeline.warnings)
+    if body.chunk_frames is not None:
+        planned = project.with_export(body.settings, output=output).timeline
+        used = keyframe_chunk_frames(planned, body.chunk_frames)
+        if used != body.chunk_frames:
+            # Planned as another length (chunking.plan): said, as the CLI says it.
+            warnings.append(
+                f"chunk_frames {body.chunk_frames} is rounded to {used}: every chunk starts on a "
+                f"keyframe, and settings.export.keyframe_interval puts one every "
+                f"{planned.export.keyframe_interval} frames"
+            )
     return {"id": job_id, "estimate": to_wire(estimate) if estimate else None, "warnings": warnings}
 
 

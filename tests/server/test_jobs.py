@@ -272,6 +272,23 @@ def test_the_submit_answer_carries_the_projects_warnings(client: TestClient, use
     assert warning.startswith("settings.frame_rate: 25 differs from timeline.fps 30")
 
 
+def test_the_submit_answer_says_chunk_frames_was_rounded_to_the_keyframe_grid(
+    client: TestClient, user_key: str
+) -> None:
+    """chunk_frames 60 with keyframes every 48 frames was planned as other chunks unsaid."""
+    doc = colour_project(2.0)
+    answer = _submit(client, user_key, doc, chunk_frames=60, settings={"keyframe_interval": 48})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["warnings"] == [
+        "chunk_frames 60 is rounded to 48: every chunk starts on a keyframe, and "
+        "settings.export.keyframe_interval puts one every 48 frames"
+    ]
+    record = _wait(client, user_key, answer.json()["id"])
+    assert [c.end - c.start for c in record.chunks] == [48, 12]
+    on_grid = _submit(client, user_key, doc, chunk_frames=48, settings={"keyframe_interval": 48})
+    assert on_grid.status_code == 201 and on_grid.json()["warnings"] == []
+
+
 def test_estimate_answers_a_typed_estimate(client: TestClient, user_key: str) -> None:
     answer = client.post(
         "/v1/estimate",
