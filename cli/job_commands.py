@@ -27,6 +27,7 @@ from cli.export_options import (
     preset_value,
     with_cli_export,
 )
+from cli.failures import EXIT_UNREACHABLE, error_json
 from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
@@ -34,8 +35,6 @@ from common.settings import Settings
 if TYPE_CHECKING:
     from orchestrator.http_client import HTTPRenderingAPI
 
-#: Exit status when the HTTP service cannot be reached (cli.main's EXIT_UNREACHABLE).
-EXIT_UNREACHABLE = 3
 #: ``--deadline`` of submit and estimate, which read it alike (``submit_deadline``).
 DEADLINE_HELP = "when the video is needed: ISO 8601 (UTC if no zone) or from now: +30m, +2h, +1d"
 
@@ -157,8 +156,6 @@ def over_http(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpars
             return handler(args)
         except ServiceUnreachable as exc:
             if getattr(args, "json", False):
-                from cli.main import error_json
-
                 print(json.dumps(error_json(args.command, exc), indent=2))
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_UNREACHABLE

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import errno
 import json
 import os
 import signal
@@ -14,12 +13,13 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 import redis
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project, read_project
+from cli.arguments import positive, processes
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
@@ -31,6 +31,19 @@ from cli.export_options import (
     output_value,
     preset_value,
     with_cli_export,
+)
+from cli.failures import (
+    ARGV,
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_FORBIDDEN,
+    EXIT_INTERRUPTED,
+    EXIT_UNREACHABLE,
+    ROLE_USERS,
+    CliParser,
+    error_json,
+    os_error_line,
+    report_error,
 )
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
@@ -45,49 +58,11 @@ from common.scratch import scratch_prefix, sweep_scratch
 from common.settings import Settings
 from common.urls import redact_url
 
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-#: As a shell tool killed by SIGPIPE (128 + 13) when its reader goes away (`| head`).
-EXIT_BROKEN_PIPE = 141
-#: The cluster's Redis could not be reached (or failed): nothing was done.
-EXIT_UNREACHABLE = 3
-#: The Redis user may not run a command this one needs (an ACL user of another role).
-EXIT_FORBIDDEN = 4
-#: Worker processes per core `render --workers` may start on this machine: far more only
-#: share the cores (each renders frames flat out), and by the thousand the private cluster's
-#: pool ran out of file descriptors while starting.
-PROCESSES_PER_CORE = 16
-#: Which role's Redis user does what (deploy/redis/users.acl.template).
-ROLE_USERS = (
-    "client: submit, status, cancel, estimate, download, cache; orchestrator: `cloudrender "
-    "orchestrator`, serve, keys, budget set, cluster scale; worker: "
-    "`cloudrender worker`; docs/security.md"
-)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with the CLI's error contract: one line on stderr (not the whole usage), and
-    with ``--json`` on the command line also ``{"error", "problems"}`` on stdout."""
-
-    def error(self, message: str) -> NoReturn:
-        """Print the one-line error (and its JSON) and exit with status 2."""
-        # argparse quotes the offending argument, which may be a --broker URL with a password.
-        message = redact_url(message)
-        line = f"{self.prog}: {message} (see {self.prog} --help)"
-        if "--json" in (_ARGV or sys.argv[1:]):
-            print(json.dumps({"error": line, "problems": [line]}, indent=2))
-        print(f"error: {line}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-
-
-#: The arguments being parsed (what `_Parser.error` looks for ``--json`` in).
-_ARGV: list[str] = []
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     parser = _parser()
-    _ARGV[:] = list(sys.argv[1:] if argv is None else argv)
+    ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         try:
@@ -110,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except redis.exceptions.NoPermissionError as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
-        _error(
+        report_error(
             args,
             f"Redis user {redis_user(url)!r} at {redact_url(url)} may not do this: "
             f"{refused(exc)}; run it with the Redis user of the role that does ({ROLE_USERS})",
@@ -124,7 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if isinstance(exc, redis.ResponseError)
             else "is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL"
         )
-        _error(args, f"cannot talk to the cluster's Redis at {redact_url(url)}: {exc} ({hint})")
+        report_error(
+            args, f"cannot talk to the cluster's Redis at {redact_url(url)}: {exc} ({hint})"
+        )
         return EXIT_UNREACHABLE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -151,46 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-#: Errors of a disk (full, over quota, read-only, failing) rather than of a name.
-_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG})
-
-
-def os_error_line(exc: OSError) -> str:
-    """One line for a file error that reached the command line: what failed, and where."""
-    what = exc.strerror or str(exc) or type(exc).__name__
-    if exc.filename:
-        return f"{what}: {exc.filename}"
-    if exc.errno in _DISK_ERRNOS:
-        # Unnamed: a write to standard output or to a temporary file of this command.
-        return (
-            f"{what} (writing the command's output, or under the temporary directory "
-            f"{tempfile.gettempdir()}: free some space there or set TMPDIR)"
-        )
-    return what
-
-
-def _error(args: argparse.Namespace, message: str) -> None:
-    """Say why the command failed: one line on stderr, and with --json the object bad input
-    prints on stdout too (a script parsing `status --json` got nothing when Redis was down,
-    though the same outage through --api printed it)."""
-    if getattr(args, "json", False):
-        print(json.dumps(error_json(args.command, RenderError(message)), indent=2))
-    print(f"error: {summarize([message])}", file=sys.stderr)
-
-
-def error_json(command: str, exc: RenderError) -> dict[str, Any]:
-    """What ``--json`` prints for a failed command: the one-line message and every problem
-    (the line names only the first few; scripts get them all here)."""
-    problems = exc.problems if isinstance(exc, ValidationError) else [str(exc)]
-    return {
-        **({"valid": False} if command == "validate" else {}),
-        "error": summarize([str(exc)]),
-        "problems": list(problems),
-    }
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="cloudrender", description=__doc__)
+    parser = CliParser(prog="cloudrender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     render = sub.add_parser("render", help="render a timeline to a video file")
@@ -226,12 +165,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--end", type=int, help="last frame (exclusive, --direct)")
     render.add_argument(
         "--workers",
-        type=_processes,
+        type=processes,
         help="local worker processes (default: one per core)",
     )
     render.add_argument(
         "--chunk-frames",
-        type=_positive,
+        type=positive,
         help="frames per chunk (default: balanced for the workers)",
     )
     render.add_argument(
@@ -249,13 +188,13 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--quiet", action="store_true", help="no progress bar")
     render.set_defaults(handler=_render)
 
-    add_job_parsers(sub, _positive)
-    add_node_parsers(sub, _positive)
+    add_job_parsers(sub, positive)
+    add_node_parsers(sub, positive)
     add_cluster_parser(sub)
     add_cache_parser(sub)
     add_budget_parsers(sub)
     add_price_parser(sub)
-    add_server_parsers(sub, _positive)
+    add_server_parsers(sub, positive)
 
     validate = sub.add_parser("validate", help="check a timeline without rendering it")
     validate.add_argument("timeline")
@@ -442,34 +381,3 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
     if bar:
         bar.finish()
     return summary
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        # argparse said "invalid _positive value" (this function's name) and echoed every digit
-        # of a 5000-digit number.
-        raise argparse.ArgumentTypeError(f"{_shown(text)!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _processes(text: str) -> int:
-    """``render --workers``: worker processes on this machine, at most PROCESSES_PER_CORE per
-    core (99999999999 ended in Celery's flattened traceback of too many open files)."""
-    value = _positive(text)
-    cores = os.cpu_count() or 1
-    most = PROCESSES_PER_CORE * cores
-    if value > most:
-        raise argparse.ArgumentTypeError(
-            f"{_shown(text)} worker processes are more than this machine's {plural(cores, 'core')} "
-            f"can run: at most {most} ({PROCESSES_PER_CORE} per core)"
-        )
-    return value
-
-
-def _shown(text: str) -> str:
-    """An argument as an error quotes it: whole, or its start and length when it is long."""
-    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"

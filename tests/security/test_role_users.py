@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(180)
 
 PASSWORDS = {role: f"{role}-{secrets.token_hex(8)}" for role in ROLES}
 ADMIN_PASSWORD = secrets.token_hex(8)
-#: The CLI's exit status for a Redis user that may not run a command (cli.main.EXIT_FORBIDDEN).
+#: The CLI's exit status for a Redis user that may not run a command (cli.failures.EXIT_FORBIDDEN).
 EXIT_FORBIDDEN = 4
 
 
