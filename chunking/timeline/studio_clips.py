@@ -90,6 +90,7 @@ class ClipReader:
         elif kind is not TrackKind.SUBTITLE or (text is None and not mediumless):
             source = parse_source(raw, custom, self.base_dir, kind, p, where)
         source_start = self._source_start(raw, where, kind)
+        speed = number(raw, ("speed",), 1.0, p, where, low=0.25, high=4.0)
         clip = Clip(
             id=clip_id,
             track_id=track_id,
@@ -97,8 +98,8 @@ class ClipReader:
             start=start,
             end=max(end, start),
             source_start=source_start,
-            source_end=self._source_end(raw, source, source_start, where),
-            speed=number(raw, ("speed",), 1.0, p, where, low=0.25, high=4.0),
+            source_end=self._source_end(raw, source, source_start, (start, end, speed), where),
+            speed=speed,
             opacity=number(raw, ("opacity",), 1.0, p, where, low=0, high=1),
             volume=number(raw, ("volume",), 1.0, p, where, low=0, high=10),
             muted=flag(raw, "muted", False, p, where),
@@ -162,13 +163,34 @@ class ClipReader:
         return value
 
     def _source_end(
-        self, raw: Mapping[str, Any], source: Source, source_start: float, where: str
+        self,
+        raw: Mapping[str, Any],
+        source: Source,
+        source_start: float,
+        timing: tuple[int, int, float],
+        where: str,
     ) -> float | None:
         if pick(raw, "source_end") is None or isinstance(source, GeneratedSource):
             return None  # a generator has no source times
         source_end = number(raw, ("source_end",), 0.0, self.p, where, low=0, high=MAX_SECONDS)
         if source_end == 0:
             return None  # serde writes 0 where nobody set an out point
+        start, end, speed = timing
+        length = Fraction(end - start) / self.fps
+        half = Fraction(1, 2) / self.fps
+        needed = Fraction(str(source_start)) + length * Fraction(str(speed))
+        exact = Fraction(str(source_end))
+        # The editor's export writes ``source_end: mediaEndTime || duration``: without an out
+        # point it is the clip's length, which would end (or freeze) a clip that starts later
+        # in its media or plays faster; the editor's preview plays such a clip on.
+        if end > start and abs(exact - length) <= half and exact < needed - half:
+            self.p.warn(
+                where,
+                f"source_end {source_end:g}s is the clip's length, the editor's stand-in for no "
+                f"out point, and would cut its media short of {float(needed):g}s; the clip "
+                "plays its media on",
+            )
+            return None
         if source_end <= source_start:
             self.p.error(
                 where, f"source_end {source_end:g}s must be after source_start {source_start:g}s"

@@ -165,3 +165,28 @@ def test_a_crop_of_part_of_a_pixel_is_the_nearest_whole_pixel_said_so(
 def test_a_crop_of_whole_pixels_written_as_floats_is_read() -> None:
     raw = {"id": "c", "start_time": 0, "end_time": 1, **solid("#808080"), "crop": {"top": 4.0}}
     assert load(raw).clip("c").crop.top == 4
+
+
+@pytest.mark.parametrize(
+    ("source_start", "speed"), [(2.0, 1.0), (0.0, 2.0), (0.5, 1.5)], ids=["trimmed", "fast", "both"]
+)
+def test_the_editors_length_for_no_out_point_does_not_cut_the_clip_short(
+    tmp_path: Path, source_start: float, speed: float
+) -> None:
+    # timeline-to-project.ts writes source_end: mediaEndTime || duration.
+    make_video(tmp_path / "m.mp4", frames=10, size=(32, 18))
+    raw = {"source": {"File": "m.mp4"}, "source_start": source_start, "speed": speed}
+    tl = load({**raw, "end_time": 1.5, "source_end": 1.5}, str(tmp_path))
+    assert tl.clip("c").source_end is None
+    assert [w for w in tl.warnings if "source_end 1.5s is the clip's length" in w]
+    # An out point the media reaches is kept, and one before the in point is still refused.
+    kept = load({**raw, "end_time": 1.5, "source_end": 9}, str(tmp_path))
+    assert kept.clip("c").source_end == 9
+    with pytest.raises(ValidationError, match="source_end 1s must be after source_start"):
+        load({**raw, "source_start": 2, "end_time": 1.5, "source_end": 1}, str(tmp_path))
+
+
+def test_an_out_point_equal_to_the_length_that_the_clip_reaches_is_kept(tmp_path: Path) -> None:
+    make_video(tmp_path / "m.mp4", frames=10, size=(32, 18))
+    tl = load({"source": {"File": "m.mp4"}, "end_time": 1.5, "source_end": 1.5}, str(tmp_path))
+    assert tl.clip("c").source_end == 1.5 and tl.warnings == ()
