@@ -52,6 +52,8 @@ _EASINGS = {
 
 
 _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
+#: What a CSS textShadow is read as (studio_editor_css), besides fields of the same names.
+_SHADOW_FIELDS = ("strokeColor", "shadowColor", "shadowX", "shadowY", "shadowBlur")
 
 
 def subtitle_style(
@@ -110,8 +112,8 @@ def subtitle_entry(
         "position": _position(clip.get("subtitlePosition") or look.get("defaultPosition")),
         # The editor's convertSubtitleStyle ignores the referenced style (a TODO) and, when a
         # style id is set, the clip's own ``formatting`` too. Its preview draws the style, and
-        # ``formatting`` is documented to override it: both are applied, formatting winning.
-        "style": _style(as_map(clip.get("formatting")), look),
+        # the clip's inline style is documented to override it: both are applied, inline winning.
+        "style": _style(inline_look(clip), look),
         "enabled": clip.get("enabled") is not False,
         "animations": _animations(clip.get("animationIn"), clip.get("animationOut")),
     }
@@ -157,38 +159,54 @@ def _position(raw: Any) -> dict[str, Any]:
     }
 
 
+def inline_look(clip: Mapping[str, Any]) -> dict[str, Any]:
+    """A text clip's own look (SubtitleClip ``style``, the inline overrides, over ``formatting``,
+    its older name; the clip's ``maxWidth``), its CSS strings read as the preview reads them."""
+    own = {**as_map(clip.get("formatting")), **as_map(clip.get("style"))}
+    if own.get("maxWidth") is None and clip.get("maxWidth") is not None:
+        own["maxWidth"] = clip["maxWidth"]
+    # Its textShadow stands in for an outline and a shadow only where none is set outright.
+    explicit = {k: own[k] for k in _SHADOW_FIELDS if own.get(k) is not None}
+    return {**own, **css_look(own), **explicit}
+
+
 def _style(formatting: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str, Any]:
     """createDefaultSubtitleStyle(formatting), over the fields of a SubtitleStyle ``style``."""
 
     def first(name: str, default: Any) -> Any:
         return js_or(formatting.get(name), js_or(style.get(name), default))
 
-    padding = as_map(style.get("padding"))
+    def given(name: str, default: Any) -> Any:  # 0 is a width, not a missing one
+        return js_nullish(formatting.get(name), js_nullish(style.get(name), default))
+
+    padding = as_map(formatting.get("padding")) or as_map(style.get("padding"))
     found: dict[str, Any] = {
         "font_family": _family(first("fontFamily", "Arial")),
         "font_size": first("fontSize", 24.0),
         "font_weight": _weight(formatting if _has_weight(formatting) else style),
         "color": first("color", "#FFFFFF"),
-        "stroke_color": js_or(style.get("strokeColor"), "#000000"),
-        "stroke_width": js_nullish(style.get("strokeWidth"), 2.0),
-        "shadow_color": js_or(style.get("shadowColor"), "#000000"),
-        "shadow_x": js_nullish(style.get("shadowX"), 2.0),
-        "shadow_y": js_nullish(style.get("shadowY"), 2.0),
-        "shadow_blur": js_nullish(style.get("shadowBlur"), 4.0),
+        "stroke_color": first("strokeColor", "#000000"),
+        "stroke_width": given("strokeWidth", 2.0),
+        "shadow_color": first("shadowColor", "#000000"),
+        "shadow_x": given("shadowX", 2.0),
+        "shadow_y": given("shadowY", 2.0),
+        "shadow_blur": given("shadowBlur", 4.0),
         "background_opacity": 0.8,
         "padding": {
             side: js_nullish(padding.get(side), default)
             for side, default in (("top", 8.0), ("right", 12.0), ("bottom", 8.0), ("left", 12.0))
         },
-        "border_radius": js_nullish(style.get("borderRadius"), 4.0),
-        "line_height": js_nullish(style.get("lineHeight"), 1.2),
-        "letter_spacing": js_nullish(style.get("letterSpacing"), 0.0),
-        "max_width": js_nullish(style.get("maxWidth"), 80.0),
+        "border_radius": given("borderRadius", 4.0),
+        "line_height": given("lineHeight", 1.2),
+        "letter_spacing": given("letterSpacing", 0.0),
+        "max_width": given("maxWidth", 80.0),
     }
     background = first("backgroundColor", None)
     if background is not None:
         # A SubtitleStyle's colour carries its own alpha ("rgba(0, 0, 0, 0.8)").
         found["background_color"], found["background_opacity"] = background, 1.0
+    if formatting.get("backgroundOpacity") is not None:
+        found["background_opacity"] = formatting["backgroundOpacity"]
     return found
 
 

@@ -122,3 +122,38 @@ def test_a_css_colour_that_cannot_be_read_is_a_warning_naming_style_and_property
         "clip 's0': subtitle style 'odd': style.textShadow '1px 1px bluish': no colour this "
         "renderer reads (CSS colours: #rgb, #rrggbb, names, rgb(), hsl()); the default is used",
     )
+
+
+def test_a_captions_own_inline_style_overrides_its_style(tmp_path: Path) -> None:
+    # SubtitleClip.style (SubtitleInlineStyle) is the clip's own look over its subtitleStyleId;
+    # ``formatting`` is its older name, and ``style`` wins where both set a field.
+    inline = {
+        "color": "#ff0000",
+        "fontSize": "40px",
+        "strokeColor": "#00ff00",
+        "strokeWidth": 5,
+        "textShadow": "3px 4px 2px #0000ff",
+        "maxWidth": 50,
+        "letterSpacing": 2,
+        "backgroundColor": "#000000",
+        "backgroundOpacity": 0.5,
+    }
+    captions = [
+        {"text": "own", "subtitleStyleId": "st-eleg", "style": inline},
+        {"text": "old", "formatting": {"color": "#00ff00", "strokeWidth": 0}},
+        {"text": "both", "formatting": {"color": "#00ff00"}, "style": {"color": "#0000ff"}},
+        {"text": "plain", "subtitleStyleId": "st-eleg"},
+    ]
+    own, old, both, plain = with_captions(tmp_path, captions, [ELEGANT]).subtitles
+    assert (own.color, own.stroke_color, own.outline) == ((255, 0, 0, 255), (0, 255, 0, 255), 5)
+    assert (own.shadow_color, own.shadow_offset, own.shadow_blur) == (
+        (0, 0, 255, 255),
+        (3.0, 4.0),
+        2.0,
+    )
+    assert (own.max_width, own.letter_spacing, own.background) == (0.5, 2.0, (0, 0, 0, 128))
+    assert own.font_family == "Georgia"  # what the inline style leaves alone, the style sets
+    assert own.font_size > plain.font_size
+    assert (old.color, old.outline) == ((0, 255, 0, 255), 0)
+    assert both.color == (0, 0, 255, 255)
+    assert (plain.color, plain.outline) == ((248, 248, 242, 255), 0)
