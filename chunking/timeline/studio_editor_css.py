@@ -188,3 +188,35 @@ def _shadow_colour(shadow: str) -> str | None:
         if colour is not None:
             return colour
     return None
+
+
+#: The first letter of each word, after any punctuation that opens it (CSS capitalize).
+_WORD_START = re.compile(r"(?:^|(?<=\s))([^\w\s]*)(\w)")
+
+
+def css_text_transform(words: str, how: Any) -> str:
+    """The text as CSS ``text-transform`` draws it: uppercase, lowercase or capitalize (the first
+    letter of each word); any other value leaves it as written."""
+    kind = how.strip().lower() if isinstance(how, str) else ""
+    if kind == "uppercase":
+        return words.upper()
+    if kind == "lowercase":
+        return words.lower()
+    if kind == "capitalize":
+        return _WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), words)
+    return words
+
+
+#: What a CSS textShadow is read as, besides fields of the same names.
+_SHADOW_FIELDS = ("strokeColor", "shadowColor", "shadowX", "shadowY", "shadowBlur")
+
+
+def inline_look(clip: Mapping[str, Any]) -> dict[str, Any]:
+    """A text clip's own look (SubtitleClip ``style``, the inline overrides, over ``formatting``,
+    its older name; the clip's ``maxWidth``), its CSS strings read as the preview reads them."""
+    own = {**as_map(clip.get("formatting")), **as_map(clip.get("style"))}
+    if own.get("maxWidth") is None and clip.get("maxWidth") is not None:
+        own["maxWidth"] = clip["maxWidth"]
+    # Its textShadow stands in for an outline and a shadow only where none is set outright.
+    explicit = {k: own[k] for k in _SHADOW_FIELDS if own.get(k) is not None}
+    return {**own, **css_look(own), **explicit}

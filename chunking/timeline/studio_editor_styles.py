@@ -15,7 +15,14 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
-from chunking.timeline.studio_editor_css import css_colour, css_look, css_problems, usable
+from chunking.timeline.studio_editor_css import (
+    css_colour,
+    css_look,
+    css_problems,
+    css_text_transform,
+    inline_look,
+    usable,
+)
 from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, js_or, text
 from chunking.timeline.studio_subtitle_style import WEIGHTS
 
@@ -52,8 +59,6 @@ _EASINGS = {
 
 
 _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
-#: What a CSS textShadow is read as (studio_editor_css), besides fields of the same names.
-_SHADOW_FIELDS = ("strokeColor", "shadowColor", "shadowX", "shadowY", "shadowBlur")
 
 
 def subtitle_style(
@@ -104,16 +109,19 @@ def subtitle_entry(
         look = {**look, **compact(found)}
     # isSubtitleClip is ``"text" in clip``; other clips show their name (extractTextFromClip).
     words = clip["text"] if "text" in clip else (clip.get("name") or "Text")
+    own = inline_look(clip)
+    case = js_or(own.get("textTransform"), look.get("textTransform"))
+    case = js_or(case, as_map(look.get("style")).get("textTransform"))
     entry: dict[str, Any] = {
         "id": clip_id,
-        "text": words if isinstance(words, str) else str(words),
+        "text": css_text_transform(words if isinstance(words, str) else str(words), case),
         "start_time": start,
         "end_time": end,
         "position": _position(clip.get("subtitlePosition") or look.get("defaultPosition")),
         # The editor's convertSubtitleStyle ignores the referenced style (a TODO) and, when a
         # style id is set, the clip's own ``formatting`` too. Its preview draws the style, and
         # the clip's inline style is documented to override it: both are applied, inline winning.
-        "style": _style(inline_look(clip), look),
+        "style": _style(own, look),
         "enabled": clip.get("enabled") is not False,
         "animations": _animations(clip.get("animationIn"), clip.get("animationOut")),
     }
@@ -157,17 +165,6 @@ def _position(raw: Any) -> dict[str, Any]:
             {"left": margin_x, "right": margin_x, "top": margin_y, "bottom": margin_y}
         ),
     }
-
-
-def inline_look(clip: Mapping[str, Any]) -> dict[str, Any]:
-    """A text clip's own look (SubtitleClip ``style``, the inline overrides, over ``formatting``,
-    its older name; the clip's ``maxWidth``), its CSS strings read as the preview reads them."""
-    own = {**as_map(clip.get("formatting")), **as_map(clip.get("style"))}
-    if own.get("maxWidth") is None and clip.get("maxWidth") is not None:
-        own["maxWidth"] = clip["maxWidth"]
-    # Its textShadow stands in for an outline and a shadow only where none is set outright.
-    explicit = {k: own[k] for k in _SHADOW_FIELDS if own.get(k) is not None}
-    return {**own, **css_look(own), **explicit}
 
 
 def _style(formatting: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str, Any]:

@@ -157,3 +157,23 @@ def test_a_captions_own_inline_style_overrides_its_style(tmp_path: Path) -> None
     assert (old.color, old.outline) == ((0, 255, 0, 255), 0)
     assert both.color == (0, 0, 255, 255)
     assert (plain.color, plain.outline) == ((248, 248, 242, 255), 0)
+
+
+def test_a_styles_text_transform_changes_the_drawn_letters(tmp_path: Path) -> None:
+    # The editor's catalogue style "cinematic-bold" (subtitle-styles.json) sets
+    # textTransform uppercase in its CSS; a clip's inline style may set its own.
+    bold = {"id": "cinematic-bold", "name": "Cinematic Bold",
+            "style": {"fontFamily": "Impact, Arial Black, sans-serif", "fontSize": 28,
+                      "color": "#ffffff", "textTransform": "uppercase"}}  # fmt: skip
+    captions = [
+        {"text": "the end, isn't it?", "subtitleStyleId": "cinematic-bold"},
+        {"text": "(the end) isn't it", "style": {"textTransform": "capitalize"}},
+        {"text": "Quiet Now", "formatting": {"textTransform": "lowercase"}},
+        {
+            "text": "as Written",
+            "subtitleStyleId": "cinematic-bold",
+            "style": {"textTransform": "none"},
+        },
+    ]
+    drawn = [s.text for s in with_captions(tmp_path, captions, [bold]).subtitles]
+    assert drawn == ["THE END, ISN'T IT?", "(The End) Isn't It", "quiet now", "as Written"]
