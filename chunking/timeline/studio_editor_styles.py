@@ -15,6 +15,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_editor_animations import EASINGS, text_animations
 from chunking.timeline.studio_editor_css import (
     css_colour,
     css_look,
@@ -40,24 +41,6 @@ _ALIGNMENTS = {
     for row, y in (("top", 0), ("middle", 50), ("bottom", 100))
     for col, x in (("left", 0), ("center", 50), ("right", 100))
 }
-# convertSubtitleAnimationType. The editor falls back to FadeIn for "scale" and TypeWriter for
-# "wave" because its renderer lacked them; ours draws both, so they keep their meaning.
-_ANIMATIONS = {
-    "fade": ("FadeIn", "FadeOut"),
-    "slide": ("SlideIn", "SlideOut"),
-    "typewriter": ("TypeWriter", "TypeWriter"),
-    "scale": ("ScaleIn", "ScaleOut"),
-    "wave": ("Wave", "Wave"),
-}
-_EASINGS = {
-    "linear": "Linear",
-    "ease": "Ease",
-    "ease-in": "EaseIn",
-    "ease-out": "EaseOut",
-    "ease-in-out": "EaseInOut",
-}
-
-
 _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
 
 
@@ -123,7 +106,9 @@ def subtitle_entry(
         # the clip's inline style is documented to override it: both are applied, inline winning.
         "style": _style(own, look),
         "enabled": clip.get("enabled") is not False,
-        "animations": _animations(clip.get("animationIn"), clip.get("animationOut")),
+        "animations": text_animations(
+            clip.get("animationIn"), clip.get("animationOut"), end - start
+        ),
     }
     opacity = to_float(clip.get("opacity"))
     if opacity is not None and math.isfinite(opacity):
@@ -230,54 +215,6 @@ def _weight(formatting: Mapping[str, Any]) -> int:
     return 700 if formatting.get("bold") is True else 400
 
 
-def _animations(entering: Any, leaving: Any) -> list[dict[str, Any]]:
-    """convertSubtitleAnimations: the clip's entrance and exit as SubtitleAnimation entries."""
-    found: list[dict[str, Any]] = []
-    for raw, phase, direction in ((entering, 0, "Right"), (leaving, 1, "Left")):
-        anim = as_map(raw)
-        if not anim:
-            continue
-        kinds = _ANIMATIONS.get(text(anim.get("type")), ("FadeIn", "FadeIn"))
-        found.append(
-            compact(
-                {
-                    "id": f"anim_{'in' if phase == 0 else 'out'}_{len(found)}",
-                    "animation_type": kinds[phase],
-                    "duration": anim.get("duration"),
-                    "easing": _EASINGS.get(text(anim.get("easing")) or "ease", "Ease"),
-                    "delay": 0,
-                    "direction": direction,
-                }
-            )
-        )
-    return found
-
-
-# -- style templates ----------------------------------------------------------------------------
-
-_ELEMENT_TYPES = ("text", "shape", "image", "video", "animation", "particle")
-_ELEMENT_ANIMATIONS = {
-    "fadeIn": "FadeIn",
-    "fadeOut": "FadeOut",
-    "slideIn": "SlideIn",
-    "slideOut": "SlideOut",
-    "scaleIn": "ScaleIn",
-    "scaleOut": "ScaleOut",
-    "bounce": "Bounce",
-    "shake": "Shake",
-}
-_CATEGORIES = {
-    "intro": "Intro",
-    "outro": "Outro",
-    "lower-third": "LowerThird",
-    "title": "Title",
-    "transition": "Transition",
-    "overlay": "Overlay",
-}
-_STYLES = ("modern", "vintage", "minimal", "corporate", "creative", "cinematic")
-_DIRECTIONS = ("left", "right", "up", "down")
-
-
 def applied_style_template(
     templates: dict[str, Mapping[str, Any]], raw: Any, clip_id: str, where: str, p: Problems
 ) -> str | None:
@@ -317,6 +254,31 @@ def applied_style_template(
     own = f"{ident}@{clip_id}"
     templates[own] = {**template, "id": own, "elements": elements}
     return own
+
+
+# -- style templates ----------------------------------------------------------------------------
+
+_ELEMENT_TYPES = ("text", "shape", "image", "video", "animation", "particle")
+_ELEMENT_ANIMATIONS = {
+    "fadeIn": "FadeIn",
+    "fadeOut": "FadeOut",
+    "slideIn": "SlideIn",
+    "slideOut": "SlideOut",
+    "scaleIn": "ScaleIn",
+    "scaleOut": "ScaleOut",
+    "bounce": "Bounce",
+    "shake": "Shake",
+}
+_CATEGORIES = {
+    "intro": "Intro",
+    "outro": "Outro",
+    "lower-third": "LowerThird",
+    "title": "Title",
+    "transition": "Transition",
+    "overlay": "Overlay",
+}
+_STYLES = ("modern", "vintage", "minimal", "corporate", "creative", "cinematic")
+_DIRECTIONS = ("left", "right", "up", "down")
 
 
 def style_template_entry(raw: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -382,7 +344,7 @@ def _element(raw: Mapping[str, Any]) -> dict[str, Any]:
                     "animation_type": _ELEMENT_ANIMATIONS.get(text(anim.get("type")), "FadeIn"),
                     "duration": anim.get("duration"),
                     "delay": anim.get("delay"),
-                    "easing": _EASINGS.get(text(anim.get("easing"))),
+                    "easing": EASINGS.get(text(anim.get("easing"))),
                     "direction": text(anim.get("direction")).capitalize()
                     if anim.get("direction") in _DIRECTIONS
                     else None,

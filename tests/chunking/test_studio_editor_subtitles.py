@@ -177,3 +177,26 @@ def test_a_styles_text_transform_changes_the_drawn_letters(tmp_path: Path) -> No
     ]
     drawn = [s.text for s in with_captions(tmp_path, captions, [bold]).subtitles]
     assert drawn == ["THE END, ISN'T IT?", "(The End) Isn't It", "quiet now", "as Written"]
+
+
+def test_a_captions_entrance_and_exit_play_as_the_editor_shows_them(tmp_path: Path) -> None:
+    # SubtitleAnimation: any of its types, its direction and delay; an exit plays at the end.
+    captions = [
+        {"text": "a", "animationIn": {"type": "slide", "direction": "bottom", "duration": 0.3,
+                                      "delay": 0.2},
+         "animationOut": {"type": "dissolve", "duration": 0.4}},
+        {"text": "b", "animationIn": {"type": "bounce", "duration": 0.5},
+         "animationOut": {"type": "shake", "duration": 0.3}},
+        {"text": "c", "animationIn": {"type": "slide", "duration": 0.2},
+         "animationOut": {"type": "blink", "duration": 0.2}},
+    ]  # fmt: skip
+    timeline = with_captions(tmp_path, captions)
+    drawn = [
+        [(a.kind, a.start, a.end, a.direction) for a in s.animations] for s in timeline.subtitles
+    ]
+    assert drawn[0][0] == ("slide_in", 2, 5, "bottom")
+    assert drawn[0][1][:3] == ("fade_out", 6, 10)
+    assert [a[:3] for a in drawn[1]] == [("bounce", 10, 15), ("shake", 17, 20)]
+    assert drawn[2][0] == ("slide_in", 20, 22, "right")  # the editor's own default side
+    assert drawn[2][1][:3] == ("blink", 28, 30)
+    assert timeline.warnings == ()
