@@ -22,8 +22,8 @@ from chunking.timeline.studio_editor_entries import effect_entry
 from chunking.timeline.studio_editor_tracks import Parts
 
 #: The subtitle animations that end with their subtitle when they name no start_time (as
-#: chunking.timeline.studio_subtitle_style.parse_animations reads them).
-_LEAVING = {"fadeout", "slideout", "scaleout"}
+#: chunking.timeline.studio_subtitle_style.parse_animations reads them: Dissolve is a FadeOut).
+_LEAVING = {"fadeout", "slideout", "scaleout", "dissolve"}
 
 
 def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = None) -> Parts:

@@ -520,3 +520,29 @@ def test_broken_editor_documents_fail_in_one_line(document: dict[str, Any]) -> N
             load(str(path))
         except TimelineError as exc:
             assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize(("exit_type", "delay"), [("dissolve", 0), ("dissolve", 0.2), ("shake", 0)])
+def test_a_tlsp_range_keeps_a_captions_exit_at_its_time(
+    interview_dir: Path, exit_type: str, delay: float
+) -> None:
+    def animated(doc: dict[str, Any]) -> None:
+        seq = doc["sequences"]["seq-main"]
+        sub = seq["composition"]["tracks"][2]["clips"][0]
+        sub["animationOut"] = {"type": exit_type, "duration": 0.6, "delay": delay}
+        seq["renderSettings"] = {"inPoint": 1.2, "outPoint": 6}
+
+    def whole(doc: dict[str, Any]) -> None:
+        animated(doc)
+        del doc["sequences"]["seq-main"]["renderSettings"]
+
+    (full,) = load(str(_tlsp(interview_dir, whole))).subtitles
+    (ranged,) = load(str(_tlsp(interview_dir, animated))).subtitles
+    leaving, moved = full.animations[-1], ranged.animations[-1]
+    before = round(delay * 25)  # a delayed exit ends that long before the caption does
+    assert (leaving.start, leaving.end) == (73 - before, 88 - before)
+    assert (moved.kind, moved.start + 30, moved.end + 30) == (
+        leaving.kind,
+        73 - before,
+        88 - before,
+    )
