@@ -24,6 +24,7 @@ from chunking.timeline.studio_editor_css import (
     inline_look,
     usable,
 )
+from chunking.timeline.studio_editor_entries import switched_off
 from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, js_or, text
 from chunking.timeline.studio_subtitle_style import WEIGHTS
 
@@ -41,6 +42,8 @@ _ALIGNMENTS = {
     for row, y in (("top", 0), ("middle", 50), ("bottom", 100))
     for col, x in (("left", 0), ("center", 50), ("right", 100))
 }
+#: Tracks whose clips are text: collectAllSubtitles turns them into ``subtitles[]``.
+TEXT_TRACKS = ("subtitle", "title", "text")
 _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
 
 
@@ -121,6 +124,26 @@ def subtitle_entry(
                 {"id": f"{clip_id}-{name}", "animation_type": kind, "duration": seconds, "delay": 0}
             )
     return entry
+
+
+def is_text_clip(raw: Any) -> bool:
+    """Whether a clip is text (the editor's isSubtitleClip: a text type with its text)."""
+    return (
+        isinstance(raw, Mapping)
+        and text(raw.get("type")).lower() in TEXT_TRACKS
+        and isinstance(raw.get("text"), str)
+        and bool(raw["text"].strip())
+    )
+
+
+def text_effects_unrendered(raw: Mapping[str, Any], where: str, p: Problems) -> None:
+    """Warn about effects and filters applied to a text clip or a text track (the editor's
+    converter drops them with the track's clips): a caption is drawn without them."""
+    for name in ("effects", "filters", "trackEffects", "trackFilters"):
+        live = [a for a in entries(raw.get(name)) if not switched_off(as_map(a))]
+        if live:
+            what = name.removeprefix("track").lower()
+            p.warn(where, f"{what} applied to text are not drawn ({len(live)} in {name})")
 
 
 def blank_text(clip: Mapping[str, Any]) -> str | None:

@@ -27,10 +27,13 @@ from chunking.timeline.studio_editor_library import (
     text,
 )
 from chunking.timeline.studio_editor_styles import (
+    TEXT_TRACKS,
     applied_style_template,
     blank_text,
+    is_text_clip,
     subtitle_entry,
     subtitle_style,
+    text_effects_unrendered,
 )
 
 #: Seconds between two clips that still count as touching (float sums of the editor's times).
@@ -51,8 +54,6 @@ _TRACK_KINDS = {
 #: the picture's centre (createTimelineClip writes 0.5) or, in older files, its corner (0).
 _IDENTITY_SIZE = {"width": 1, "height": 1, "rotation": 0, "scaleX": 1, "scaleY": 1}
 _IDENTITY_CENTRES = ((0.5, 0.5), (0, 0))
-#: Tracks whose clips are text: collectAllSubtitles turns them into ``subtitles[]``.
-TEXT_TRACKS = ("subtitle", "title", "text")
 
 
 @dataclass
@@ -64,16 +65,6 @@ class Parts:
     effects: dict[str, dict[str, Any]] = field(default_factory=dict)
     filters: dict[str, dict[str, Any]] = field(default_factory=dict)
     transitions: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _is_text_clip(raw: Any) -> bool:
-    """Whether a clip is text (the editor's isSubtitleClip: a text type with its text)."""
-    return (
-        isinstance(raw, Mapping)
-        and text(raw.get("type")).lower() in TEXT_TRACKS
-        and isinstance(raw.get("text"), str)
-        and bool(raw["text"].strip())
-    )
 
 
 def _set(value: Any) -> bool:
@@ -121,6 +112,7 @@ class TrackConverter:
         kind = kind_raw.lower()
         hidden = bool(track.get("isHidden", False))
         if kind in TEXT_TRACKS:
+            text_effects_unrendered(track, where, self.p)
             for i, clip in enumerate(entries(track.get("clips"))):
                 self._subtitle(track_id, i, clip, hidden)
             return
@@ -136,7 +128,7 @@ class TrackConverter:
             self.p.warn(where, f"pan {shown(track.get('pan'))} is not rendered (centred)")
         pairs = []
         for i, raw_clip in enumerate(entries(track.get("clips"))):
-            if _is_text_clip(raw_clip):
+            if is_text_clip(raw_clip):
                 # createSubtitleClip's clip dropped on a video track: text, not media.
                 self._subtitle(track_id, i, raw_clip, hidden)
             elif (clip := self._clip(track_id, i, raw_clip, track_type)) is not None:
@@ -396,4 +388,5 @@ class TrackConverter:
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1], style)
         entry["enabled"] = entry["enabled"] and not hidden
         self._animation_unrendered(raw, where)
+        text_effects_unrendered(raw, where, self.p)
         self.parts.subtitles.append(entry)

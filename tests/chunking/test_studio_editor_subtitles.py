@@ -200,3 +200,17 @@ def test_a_captions_entrance_and_exit_play_as_the_editor_shows_them(tmp_path: Pa
     assert drawn[2][0] == ("slide_in", 20, 22, "right")  # the editor's own default side
     assert drawn[2][1][:3] == ("blink", 28, 30)
     assert timeline.warnings == ()
+
+
+def test_effects_applied_to_text_are_said_not_drawn(tmp_path: Path) -> None:
+    blur = {"id": "ae-1", "effectId": "blur", "isEnabled": True}
+    captions = [
+        {"text": "a", "effects": [blur], "filters": [{"id": "f", "filterId": "warm"}]},
+        {"text": "b", "effects": [{**blur, "isEnabled": False}]},
+    ]
+    timeline = with_captions(tmp_path, captions)
+    assert [s.text for s in timeline.subtitles] == ["a", "b"]
+    assert timeline.warnings == (
+        "clip 's0': effects applied to text are not drawn (1 in effects)",
+        "clip 's0': filters applied to text are not drawn (1 in filters)",
+    )
