@@ -211,12 +211,52 @@ def css_text_transform(words: str, how: Any) -> str:
 _SHADOW_FIELDS = ("strokeColor", "shadowColor", "shadowX", "shadowY", "shadowBlur")
 
 
-def inline_look(clip: Mapping[str, Any]) -> dict[str, Any]:
-    """A text clip's own look (SubtitleClip ``style``, the inline overrides, over ``formatting``,
-    its older name; the clip's ``maxWidth``), its CSS strings read as the preview reads them."""
+#: The inline style's fields whose text is CSS, read by css_look (and its colours by css_colour).
+_CSS_FIELDS = (
+    "fontSize", "color", "backgroundColor", "background", "padding", "borderRadius",
+    "lineHeight", "letterSpacing", "textShadow", "strokeColor", "shadowColor",
+)  # fmt: skip
+
+
+def _own(clip: Mapping[str, Any]) -> dict[str, Any]:
     own = {**as_map(clip.get("formatting")), **as_map(clip.get("style"))}
     if own.get("maxWidth") is None and clip.get("maxWidth") is not None:
         own["maxWidth"] = clip["maxWidth"]
+    return own
+
+
+def _unread(own: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, str]:
+    """The CSS text of the inline style that cannot be read (``var(--x)``, ``large``)."""
+    found = {}
+    for key in _CSS_FIELDS:
+        value = own.get(key)
+        if not isinstance(value, str) or value.strip().lower() in ("", "none"):
+            continue
+        if key in ("strokeColor", "shadowColor"):
+            if css_colour(value) is None:
+                found[key] = value
+        elif key != "background" and key not in read:
+            found[key] = value
+    return found
+
+
+def inline_look(clip: Mapping[str, Any]) -> dict[str, Any]:
+    """A text clip's own look (SubtitleClip ``style``, the inline overrides, over ``formatting``,
+    its older name; the clip's ``maxWidth``), its CSS strings read as the preview reads them;
+    what cannot be read is left to the style (inline_unread names it)."""
+    own = _own(clip)
+    read = css_look(own)
+    kept = {k: v for k, v in own.items() if k not in _CSS_FIELDS or not isinstance(v, str)}
     # Its textShadow stands in for an outline and a shadow only where none is set outright.
     explicit = {k: own[k] for k in _SHADOW_FIELDS if own.get(k) is not None}
-    return {**own, **css_look(own), **explicit}
+    explicit = {k: v for k, v in explicit.items() if k not in _unread(own, read)}
+    return {**kept, **read, **explicit}
+
+
+def inline_unread(clip: Mapping[str, Any]) -> list[str]:
+    """What of a text clip's inline style cannot be read, one message per field."""
+    own = _own(clip)
+    return [
+        f"style.{key} {shown(value)} is not a value this renderer reads; the style's is used"
+        for key, value in _unread(own, css_look(own)).items()
+    ]

@@ -17,6 +17,7 @@ from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.media_paths import local_path
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_applied import Applications
+from chunking.timeline.studio_editor_css import inline_unread
 from chunking.timeline.studio_editor_entries import effect_entry, switched_off, transition_entry
 from chunking.timeline.studio_editor_library import (
     NESTED_MEDIA,
@@ -389,4 +390,6 @@ class TrackConverter:
         entry["enabled"] = entry["enabled"] and not hidden
         self._animation_unrendered(raw, where)
         text_effects_unrendered(raw, where, self.p)
+        for problem in inline_unread(raw):
+            self.p.warn(where, problem)
         self.parts.subtitles.append(entry)

@@ -214,3 +214,17 @@ def test_effects_applied_to_text_are_said_not_drawn(tmp_path: Path) -> None:
         "clip 's0': effects applied to text are not drawn (1 in effects)",
         "clip 's0': filters applied to text are not drawn (1 in filters)",
     )
+
+
+def test_inline_css_this_renderer_cannot_read_is_said_and_the_style_used(tmp_path: Path) -> None:
+    inline = {"fontSize": "large", "color": "var(--accent)", "lineHeight": "normal",
+              "strokeColor": "currentColor", "letterSpacing": 3}  # fmt: skip
+    captions = [{"text": "a", "subtitleStyleId": "st-min", "style": inline}]
+    timeline = with_captions(tmp_path, captions, [MINIMAL])
+    (sub,) = timeline.subtitles
+    assert (sub.color, sub.letter_spacing) == ((255, 255, 255, 255), 3.0)
+    assert timeline.warnings == tuple(
+        f"clip 's0': style.{key} {value!r} is not a value this renderer reads; the style's is used"
+        for key, value in inline.items()
+        if key != "letterSpacing"
+    )
