@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chunking.timeline.fields import to_float
-from chunking.timeline.studio_editor_library import as_map, compact, js_nullish, text
+from chunking.timeline.studio_editor_library import as_map, compact, text
 
 # convertSubtitleAnimationType. The editor falls back to FadeIn for "scale", TypeWriter for
 # "wave" and FadeIn for the rest of SubtitleAnimationType (an exit too) because its renderer
@@ -53,7 +54,7 @@ def text_animations(entering: Any, leaving: Any, length: float) -> list[dict[str
             "animation_type": kind,
             "duration": anim.get("duration"),
             "easing": EASINGS.get(text(anim.get("easing")) or "ease", "Ease"),
-            "delay": js_nullish(anim.get("delay"), 0),
+            "delay": _delay(anim.get("delay")),
             "direction": side.capitalize() if side else direction,
         }
         seconds = to_float(anim.get("duration"))
@@ -61,3 +62,9 @@ def text_animations(entering: Any, leaving: Any, length: float) -> list[dict[str
             entry["start_time"] = max(length - seconds, 0.0)
         found.append(compact(entry))
     return found
+
+
+def _delay(raw: Any) -> float:
+    """An animation's ``delay`` in seconds: a number of 0 or more, else none (the converter's 0)."""
+    value = to_float(raw)
+    return value if value is not None and math.isfinite(value) and value >= 0 else 0.0

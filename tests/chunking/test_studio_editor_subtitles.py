@@ -187,7 +187,8 @@ def test_a_captions_entrance_and_exit_play_as_the_editor_shows_them(tmp_path: Pa
          "animationOut": {"type": "dissolve", "duration": 0.4}},
         {"text": "b", "animationIn": {"type": "bounce", "duration": 0.5},
          "animationOut": {"type": "shake", "duration": 0.3}},
-        {"text": "c", "animationIn": {"type": "slide", "duration": 0.2},
+        {"text": "c", "animationIn": {"type": "slide", "duration": 0.2, "delay": "soon",
+                                      "direction": "diagonal"},
          "animationOut": {"type": "blink", "duration": 0.2}},
     ]  # fmt: skip
     timeline = with_captions(tmp_path, captions)
@@ -197,7 +198,8 @@ def test_a_captions_entrance_and_exit_play_as_the_editor_shows_them(tmp_path: Pa
     assert drawn[0][0] == ("slide_in", 2, 5, "bottom")
     assert drawn[0][1][:3] == ("fade_out", 6, 10)
     assert [a[:3] for a in drawn[1]] == [("bounce", 10, 15), ("shake", 17, 20)]
-    assert drawn[2][0] == ("slide_in", 20, 22, "right")  # the editor's own default side
+    # What the preview cannot play is the converter's: no delay, its own default side.
+    assert drawn[2][0] == ("slide_in", 20, 22, "right")
     assert drawn[2][1][:3] == ("blink", 28, 30)
     assert timeline.warnings == ()
 
