@@ -210,8 +210,9 @@ def _style(formatting: Mapping[str, Any], style: Mapping[str, Any]) -> dict[str,
     if background is not None:
         # A SubtitleStyle's colour carries its own alpha ("rgba(0, 0, 0, 0.8)").
         found["background_color"], found["background_opacity"] = background, 1.0
-    if formatting.get("backgroundOpacity") is not None:
-        found["background_opacity"] = formatting["backgroundOpacity"]
+    opacity = to_float(formatting.get("backgroundOpacity"))
+    if opacity is not None and math.isfinite(opacity):
+        found["background_opacity"] = min(max(opacity, 0.0), 1.0)
     return found
 
 

@@ -230,3 +230,12 @@ def test_inline_css_this_renderer_cannot_read_is_said_and_the_style_used(tmp_pat
         for key, value in inline.items()
         if key != "letterSpacing"
     )
+
+
+@pytest.mark.parametrize(("given", "alpha"), [("half", 255), (1.5, 255), (-1, 0), (0.5, 128)])
+def test_an_inline_box_opacity_is_read_as_the_preview_clamps_it(
+    tmp_path: Path, given: Any, alpha: int
+) -> None:
+    inline = {"backgroundColor": "#000000", "backgroundOpacity": given}
+    (sub,) = with_captions(tmp_path, [{"text": "a", "style": inline}]).subtitles
+    assert sub.background == (0, 0, 0, alpha)
