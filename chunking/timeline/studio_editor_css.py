@@ -218,16 +218,26 @@ _CSS_FIELDS = (
 )  # fmt: skip
 
 
+#: Its numeric fields, which a CSS length ("2px") also gives.
+_NUMBER_FIELDS = ("strokeWidth", "shadowX", "shadowY", "shadowBlur", "maxWidth")
+
+
 def _own(clip: Mapping[str, Any]) -> dict[str, Any]:
     own = {**as_map(clip.get("formatting")), **as_map(clip.get("style"))}
     if own.get("maxWidth") is None and clip.get("maxWidth") is not None:
         own["maxWidth"] = clip["maxWidth"]
+    for key in _NUMBER_FIELDS:
+        if isinstance(own.get(key), str) and _length(own[key]) is not None:
+            own[key] = _length(own[key])
     return own
 
 
 def _unread(own: Mapping[str, Any], read: Mapping[str, Any]) -> dict[str, str]:
     """The CSS text of the inline style that cannot be read (``var(--x)``, ``large``)."""
     found = {}
+    for key in _NUMBER_FIELDS:
+        if isinstance(own.get(key), str):  # a CSS length is a number by now
+            found[key] = own[key]
     for key in _CSS_FIELDS:
         value = own.get(key)
         if not isinstance(value, str) or value.strip().lower() in ("", "none"):
@@ -246,7 +256,8 @@ def inline_look(clip: Mapping[str, Any]) -> dict[str, Any]:
     what cannot be read is left to the style (inline_unread names it)."""
     own = _own(clip)
     read = css_look(own)
-    kept = {k: v for k, v in own.items() if k not in _CSS_FIELDS or not isinstance(v, str)}
+    textual = (*_CSS_FIELDS, *_NUMBER_FIELDS)
+    kept = {k: v for k, v in own.items() if k not in textual or not isinstance(v, str)}
     # Its textShadow stands in for an outline and a shadow only where none is set outright.
     explicit = {k: own[k] for k in _SHADOW_FIELDS if own.get(k) is not None}
     explicit = {k: v for k, v in explicit.items() if k not in _unread(own, read)}

@@ -239,3 +239,14 @@ def test_an_inline_box_opacity_is_read_as_the_preview_clamps_it(
     inline = {"backgroundColor": "#000000", "backgroundOpacity": given}
     (sub,) = with_captions(tmp_path, [{"text": "a", "style": inline}]).subtitles
     assert sub.background == (0, 0, 0, alpha)
+
+
+def test_inline_numbers_written_as_css_lengths_are_read(tmp_path: Path) -> None:
+    inline = {"strokeWidth": "3px", "shadowX": "4px", "maxWidth": "60%", "shadowBlur": "soft"}
+    timeline = with_captions(tmp_path, [{"text": "a", "style": inline}])
+    (sub,) = timeline.subtitles
+    assert (sub.outline, sub.shadow_offset[0], sub.max_width) == (3, 4.0, 0.6)
+    assert timeline.warnings == (
+        "clip 's0': style.shadowBlur 'soft' is not a value this renderer reads; the style's is "
+        "used",
+    )
