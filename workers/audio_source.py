@@ -213,7 +213,7 @@ def _source_chunks(
         for out in _resampled(run, layout, rate, channel):
             if remaining == 0:
                 return
-            data, drop = _skip(np.asarray(out.to_ndarray(), dtype=np.float32), drop)
+            data, drop = _skip(_finite(np.asarray(out.to_ndarray(), dtype=np.float32)), drop)
             seen, cursor = _skip(data, -cursor)[0], cursor + data.shape[1]
             seen, remaining = _cap(seen, remaining)
             if seen.shape[1]:
@@ -315,6 +315,15 @@ def _declared_end(container: InputContainer, stream: AudioStream) -> Fraction | 
     if not stream.duration or stream.time_base is None:
         return None  # none declared; 0 is what some muxers write then, not a length: silence
     return ((stream.start_time or 0) + stream.duration) * stream.time_base - _origin(container)
+
+
+def _finite(data: Samples) -> Samples:
+    """The samples with NaN and infinities (a damaged or hostile float WAV) made silence."""
+    # One such sample makes the AAC encoder refuse the whole render, and an effect's filter
+    # would smear it over the rest of the clip; a player skips it, and so does the mix.
+    if np.isfinite(data).all():
+        return data
+    return np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def _skip(data: Samples, skip: int) -> tuple[Samples, int]:
