@@ -309,6 +309,8 @@ class WorkerHooks(MergeHooks):
         self.store.update(job_id, audio=result)
         if result is not None:
             self.store.add_node_seconds(job_id, float(result.get("seconds", 0.0)))
+            for note in result.get("notes", []):
+                self.store.redis.sadd(keys.notes(job_id), note)  # the mix clipped
         if self.store.part_done(job_id, "audio"):
             self.start_merge(job_id)
 

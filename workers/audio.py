@@ -9,12 +9,20 @@ from workers.audio_encode import (
     encoder_sample_rate,
     write_audio_file,
 )
-from workers.audio_mix import MAX_MIX_BYTES, Samples, mix_length, mix_timeline, sample_offset
+from workers.audio_mix import (
+    MAX_MIX_BYTES,
+    Samples,
+    clipping_note,
+    mix_length,
+    mix_timeline,
+    sample_offset,
+)
 
 __all__ = [
     "MAX_MIX_BYTES",
     "Samples",
     "add_audio_stream",
+    "clipping_note",
     "audio_codec_for",
     "encode_audio",
     "encoder_sample_rate",

@@ -58,8 +58,9 @@ def sample_offset(frame: int, timeline: Timeline) -> int:
     return math.floor(Fraction(frame) / timeline.fps * timeline.sample_rate)
 
 
-def mix_timeline(timeline: Timeline) -> Samples:
-    """Mix every audible clip of the timeline into a (2, N) float32 array clipped to [-1, 1]."""
+def mix_timeline(timeline: Timeline, notes: list[str] | None = None) -> Samples:
+    """Mix every audible clip of the timeline into a (2, N) float32 array clipped to [-1, 1];
+    when the sum went past full scale (and was clipped), say so in ``notes``."""
     length = mix_length(timeline)
     needed = 2 * length * np.dtype(np.float32).itemsize
     if needed > MAX_MIX_BYTES:
@@ -78,8 +79,31 @@ def mix_timeline(timeline: Timeline) -> Samples:
     mix_ducking(
         mix, plans, lambda dest, plan, base, key: _mix_clip(dest, plan, timeline, base, key)
     )
+    if notes is not None and (note := clipping_note(mix, timeline.sample_rate)):
+        notes.append(note)
     np.clip(mix, -1.0, 1.0, out=mix)
     return mix
+
+
+def clipping_note(mix: Samples, rate: int) -> str | None:
+    """What a listener hears of the mix's samples past full scale (clipping), or None."""
+    # Block by block: a whole-mix abs() would double the memory of an hour-long mix.
+    peak, over, first = 0.0, 0, None
+    for b0 in range(0, mix.shape[1], BLOCK):
+        loud = np.abs(mix[:, b0 : b0 + BLOCK]).max(axis=0)
+        clipped = np.flatnonzero(loud > 1.0)
+        if clipped.size:
+            peak = max(peak, float(loud.max()))
+            over += int(clipped.size)
+            first = b0 + int(clipped[0]) if first is None else first
+    if first is None:
+        return None
+    return (
+        f"the audio mix goes {20 * math.log10(peak):.1f} dB over full scale, first at "
+        f"{first / rate:.2f} s ({over} samples, {over / rate:.3f} s, clipped): it will sound "
+        "distorted; lower the volume of the loudest clips or tracks, or limit them "
+        "(audiolimiter)"
+    )
 
 
 def _check_rates(timeline: Timeline) -> None:

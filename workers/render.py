@@ -121,7 +121,9 @@ def render_to_file(
     try:
         with atomic_output(output) as partial:
             compositor.open_range(start, end)
-            samples = mix_timeline(timeline) if audio and has_audio(timeline) else None
+            heard: list[str] = []  # what the mix warns of (clipping)
+            samples = mix_timeline(timeline, heard) if audio and has_audio(timeline) else None
+            warnings += heard
             target = _Target(partial, file_format or FORMATS[export.container], threads, output)
             audio_codec = _write(
                 timeline,

@@ -179,6 +179,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     """Mix and encode the whole timeline's audio once; None when the timeline is silent."""
     service = hooks.current()
     result: dict[str, Any] | None = None
+    notes: list[str] = []  # what the mix warns of (clipping), for the job's warnings
     try:
         spec = JobSpec.from_dict(service.job_spec(job_id))
         check_identity(spec.id, job_id)
@@ -194,7 +195,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
                 path = os.path.join(tmp, "audio.mka")
                 check_stamps(spec.media_stamps, timeline)
                 claim = audio_claim(spec)  # its cache key, from what it reads
-                samples = mix_timeline(timeline)
+                samples = mix_timeline(timeline, notes)
                 check_stamps(spec.media_stamps, timeline)  # and still so after the mix
                 write_audio_file(
                     path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
@@ -207,6 +208,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
                 "key": spec.audio_key,
                 "codec": codec,
                 "seconds": round(time.perf_counter() - began, 3),
+                "notes": notes,
             }
     except RenderError as exc:
         error = RenderError(f"audio: {exc}")

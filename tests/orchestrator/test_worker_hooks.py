@@ -386,3 +386,10 @@ def test_a_chunk_whose_process_dies_on_three_workers_fails_the_job_naming_it(
     assert "chunk 2 (frames 20-29) failed on 3 workers" in record.error, record.error
     assert "signal 9" in record.error
     assert not service.chunk_started("j", 2, "t1", "n4")  # its message back: not rendered
+
+
+def test_a_chunked_jobs_clipped_mix_reaches_its_warnings(service: WorkerHooks) -> None:
+    """The audio task's notes (its mix clipped) join the job's, as a chunk's do."""
+    note = "the audio mix goes 3.5 dB over full scale, first at 1.00 s"
+    service.audio_finished("j", {"key": "a.mka", "codec": "aac", "seconds": 1.0, "notes": [note]})
+    assert service.store.redis.smembers(keys.notes("j")) == {note}
