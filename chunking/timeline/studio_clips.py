@@ -69,7 +69,7 @@ class ClipReader:
             return None
         clip_id = str(pick(raw, "id", default=f"{track_id}#{index}"))
         where = f"clip {clip_id!r}"
-        start, end = self._times(raw, where)
+        start, end, start_s = self._times(raw, where)
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
         custom = props.get("custom_metadata") if isinstance(props, Mapping) else None
         custom = custom if isinstance(custom, Mapping) else {}
@@ -91,6 +91,9 @@ class ClipReader:
             source = parse_source(raw, custom, self.base_dir, kind, p, where)
         source_start = self._source_start(raw, where, kind)
         speed = number(raw, ("speed",), 1.0, p, where, low=0.25, high=4.0)
+        source_end = self._source_end(raw, source, source_start, (start, end, speed), where)
+        if kind is TrackKind.AUDIO:
+            source_start = _on_the_grid(source_start, start_s, start, self.fps, speed)
         clip = Clip(
             id=clip_id,
             track_id=track_id,
@@ -98,7 +101,7 @@ class ClipReader:
             start=start,
             end=max(end, start),
             source_start=source_start,
-            source_end=self._source_end(raw, source, source_start, (start, end, speed), where),
+            source_end=source_end,
             speed=speed,
             opacity=number(raw, ("opacity",), 1.0, p, where, low=0, high=1),
             volume=number(raw, ("volume",), 1.0, p, where, low=0, high=10),
@@ -127,7 +130,7 @@ class ClipReader:
     def _seconds(self, raw: Mapping[str, Any], names: tuple[str, ...], where: str) -> float:
         return number(raw, names, 0.0, self.p, where, low=0, high=MAX_SECONDS)
 
-    def _times(self, raw: Mapping[str, Any], where: str) -> tuple[int, int]:
+    def _times(self, raw: Mapping[str, Any], where: str) -> tuple[int, int, float]:
         p = self.p
         known = len(p.errors)
         start_s = number(raw, ("start_time", "start"), 0.0, p, where, low=0, high=MAX_SECONDS)
@@ -145,7 +148,7 @@ class ClipReader:
                 f"end_time {end_s:g}s must be after start_time {start_s:g}s "
                 "(the clip would be empty)",
             )
-        return start, end
+        return start, end, start_s
 
     def _source_start(self, raw: Mapping[str, Any], where: str, kind: TrackKind) -> float:
         value = number(
@@ -248,3 +251,17 @@ def _no_media(raw: Mapping[str, Any]) -> bool:
     if isinstance(src, Mapping) and "File" in src:
         return isinstance(src["File"], str) and not src["File"].strip()
     return False
+
+
+def _on_the_grid(
+    source_start: float, start_s: float, start: int, fps: Fraction, speed: float
+) -> float:
+    """An audio clip's ``source_start`` once its ``start_time`` (``start_s``) is moved onto
+    frame ``start``: what it plays there is what it would have played at that instant."""
+    # An NLE places sound to the sample: a cut between frames moved to the frame line without
+    # this played the clip early or late by up to half a frame, and a clip split there skipped
+    # (or repeated) that much of its sound at the split.
+    moved = Fraction(start) / fps - Fraction(str(start_s))
+    if moved == 0:
+        return source_start
+    return float(Fraction(str(source_start)) + moved * Fraction(str(speed)))
