@@ -65,7 +65,7 @@ from common.errors import TimelineError
 KEY_VERSION = 2
 
 #: Export settings that shape only the sound (the audio codec follows the container).
-AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate")
+AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate", "lossless")
 #: Export settings that shape the video stream: every field but the audio bitrate and the
 #: container, so a field added to ExportSettings later changes video keys until someone decides
 #: otherwise. Segments are Matroska whatever the output's container (the merge remuxes them), so

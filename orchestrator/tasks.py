@@ -106,7 +106,7 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     if reused:
         service.chunks_reused(job_id, [r.index for r in reused], sum(r.frames for r in reused))
     if plan.audio_key is not None and plan.audio_key in plan.hits:
-        codec = audio_codec_for(timeline.export.container)
+        codec = audio_codec_for(timeline.export.container, timeline.export.lossless)
         service.audio_finished(
             job_id, {"key": spec.audio_key, "codec": codec, "seconds": 0.0, "reused": True}
         )

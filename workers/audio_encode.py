@@ -22,6 +22,9 @@ from workers.audio_mix import Samples
 #: Audio codec for each output container the renderer writes.
 CODEC_BY_CONTAINER = {"mp4": "aac", "mov": "aac", "webm": "libopus", "mkv": "libopus"}
 
+#: The same for a lossless export (webm has none): its sound is as exact as its picture.
+LOSSLESS_CODEC_BY_CONTAINER = {"mp4": "alac", "mov": "alac", "mkv": "flac"}
+
 #: PyAV / FFmpeg muxer names for the container names used in ExportSettings.
 FORMAT_BY_CONTAINER = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mkv": "matroska"}
 
@@ -35,9 +38,12 @@ TAIL_PADDING = 4096
 DEFAULT_FRAME_SIZE = 1024
 
 
-def audio_codec_for(container: str) -> str:
-    """The audio codec for an output container: "aac" for mp4/mov, "libopus" for webm/mkv."""
+def audio_codec_for(container: str, lossless: bool = False) -> str:
+    """The audio codec for an output container: "aac" for mp4/mov, "libopus" for webm/mkv;
+    for a lossless export "alac" in mp4/mov and "flac" in mkv."""
     try:
+        if lossless and container.lower() in LOSSLESS_CODEC_BY_CONTAINER:
+            return LOSSLESS_CODEC_BY_CONTAINER[container.lower()]
         return CODEC_BY_CONTAINER[container.lower()]
     except KeyError:
         raise EncodeError(
@@ -69,8 +75,9 @@ def add_audio_stream(
             raise EncodeError(f"{codec!r} is not an audio codec")
         stream.layout = "stereo"
         formats = {fmt.name for fmt in stream.codec_context.codec.audio_formats or ()}
-        # Float input keeps the mix's precision up to the encoder (libopus defaults to s16).
-        for name in ("fltp", "flt"):
+        # Float input keeps the mix's precision up to the encoder (libopus defaults to s16);
+        # a lossless one takes 24 bits (FLAC and ALAC read s32 as 24-bit) rather than 16.
+        for name in ("fltp", "flt", "s32p", "s32"):
             if name in formats:
                 stream.format = name
                 break

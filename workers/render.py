@@ -178,7 +178,9 @@ def _write(
     fps = timeline.fps
     rate = None
     if samples is not None:
-        rate = encoder_sample_rate(audio_codec_for(export.container), timeline.sample_rate)
+        rate = encoder_sample_rate(
+            audio_codec_for(export.container, export.lossless), timeline.sample_rate
+        )
     try:
         options = muxer_options(target.file_format, rate)
         container = av.open(target.path, "w", format=target.file_format, options=options)
@@ -192,7 +194,7 @@ def _write(
             )
             packets: Iterator[Any] = iter(())
             if samples is not None:
-                audio_codec = audio_codec_for(export.container)
+                audio_codec = audio_codec_for(export.container, export.lossless)
                 first = sample_offset(start, timeline)
                 last = sample_offset(end, timeline) if end < timeline.frames else None
                 stream = add_audio_stream(

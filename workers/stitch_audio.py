@@ -53,7 +53,8 @@ class AudioQueue:
         except (av.error.FFmpegError, ValueError) as exc:
             raise EncodeError(f"cannot add {self.codec} audio: {exc}") from None
         self.time_base = Fraction(1, ctx.sample_rate)
-        self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size)
+        sizes = None if ctx.frame_size else _decoded_sizes(template, self.packets, path)
+        self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size, sizes)
         _end_at(self.stamps, round(length * ctx.sample_rate))
         # Interleaving needs no exactness, and floats keep this per-packet test cheap.
         self.starts = [pts / ctx.sample_rate for pts, _ in self.stamps]
@@ -75,14 +76,35 @@ class AudioQueue:
             self.next += 1
 
 
-def _sample_grid(packets: Sequence[Any], rate: int, frame_size: int) -> list[tuple[int, int]]:
+def _decoded_sizes(template: Any, packets: Sequence[Any], path: str) -> list[int]:
+    """How many samples each packet holds, by decoding it: a codec without a fixed frame size
+    (FLAC, ALAC: a lossless export) is stored in Matroska with neither size nor duration."""
+    sizes: list[int] = []
+    try:
+        decoder = av.AudioCodecContext.create(template.codec_context.name, "r")
+        decoder.extradata = template.codec_context.extradata
+        decoder.sample_rate = template.codec_context.sample_rate
+        decoder.layout = template.codec_context.layout
+        for packet in packets:
+            sizes.append(sum(frame.samples for frame in decoder.decode(packet)))
+        flushed = sum(frame.samples for frame in decoder.decode(None))
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise MergeError(f"audio file {path} cannot be decoded: {exc}") from None
+    sizes[-1] += flushed
+    return sizes
+
+
+def _sample_grid(
+    packets: Sequence[Any], rate: int, frame_size: int, sizes: Sequence[int] | None = None
+) -> list[tuple[int, int]]:
     # Matroska rounds times to whole milliseconds, but codec frames are whole samples (AAC: 1024,
     # with 1024 samples of priming before 0): rebuild (pts, duration) in samples by running
     # totals, falling back to the stored time where the stream really jumps (> 1 ms off).
+    # ``sizes``: each packet's samples, where the codec has no fixed frame size.
     stamps: list[tuple[int, int]] = []
     expected: int | None = None
     to_samples = packets[0].time_base * rate
-    for packet in packets:
+    for index, packet in enumerate(packets):
         stored = round(packet.pts * to_samples)
         if expected is None and frame_size:
             stored = round(Fraction(stored, frame_size)) * frame_size
@@ -90,6 +112,8 @@ def _sample_grid(packets: Sequence[Any], rate: int, frame_size: int) -> list[tup
         if expected is not None and abs(expected - stored) <= rate // 1000:
             pts = expected
         duration = frame_size or round((packet.duration or 0) * to_samples)
+        if sizes is not None and sizes[index]:
+            duration = sizes[index]
         stamps.append((pts, duration))
         expected = pts + duration
     return stamps

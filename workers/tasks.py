@@ -188,7 +188,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             return None  # cancelled, or ended without this copy (sent again meanwhile)
         if has_audio(timeline):
             storage = spec.storage()
-            codec = audio_codec_for(timeline.export.container)
+            codec = audio_codec_for(timeline.export.container, timeline.export.lossless)
             began = time.perf_counter()
             sweep_scratch(AUDIO_SCRATCH)
             with tempfile.TemporaryDirectory(prefix=scratch_prefix(AUDIO_SCRATCH)) as tmp:
