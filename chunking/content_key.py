@@ -225,15 +225,14 @@ def audio_form(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -
     ]
     refs = {clip.id: (n, m) for n, t in enumerate(audible) for m, clip in enumerate(t.clips)}
     tracks = [_audio_track_form(track, media) for track in audible]
-    crossfading = {n for n, t in enumerate(audible) if _crossfades(t)}
-    # A transition shapes sound only as the window of a crossfade between clips of one track.
+    # A transition shapes sound only as the window of a crossfade between clips of one track
+    # (workers.audio_effects_plan: every such transition is one).
     transitions = [
         {"from": refs[tr.from_clip], "to": refs[tr.to_clip], "start": tr.start, "end": tr.end}
         for tr in timeline.transitions
         if tr.from_clip in refs
         and tr.to_clip in refs
         and refs[tr.from_clip][0] == refs[tr.to_clip][0]
-        and refs[tr.from_clip][0] in crossfading
     ]
     return {
         "version": KEY_VERSION,
@@ -291,11 +290,6 @@ def _subtitle_form(sub: Subtitle, start: int, end: int) -> dict[str, Any]:
 
 
 # -- audio pieces -----------------------------------------------------------------------------
-
-
-def _crossfades(track: Track) -> bool:
-    effects = (*track.effects, *(e for c in track.clips for e in c.effects))
-    return any((effect_kind(e.kind) or e.kind) == "audiocrossfade" for e in effects)
 
 
 def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ that cannot act on a clip's samples alone.
   either carries the effect (or their track does): over the transition joining them, else their
   overlap, else ``duration`` seconds centred on the cut, the outgoing clip plays on past its end
   (its source's handle) fading out while the incoming one starts early fading in (``curve`` as
-  acrossfade's, linear by default). Sources run silent where they have no handle.
+  acrossfade's, linear by default). Sources run silent where they have no handle. Two clips a
+  transition joins crossfade so over its window without the effect too (linear), unless they
+  fade out and in there of themselves.
 * AudioDucking: needs the other tracks' sound; the mixer adds ducking clips last, listening to
   everything else (``ClipPlan.ducks``).
 """
@@ -124,9 +126,14 @@ def _crossfades(
         if b.start > a.end:
             continue
         effect = carried(a) or carried(b)
-        if effect is None:
-            continue
         window = windows.get(frozenset((a.id, b.id)))
+        if effect is None:
+            # A transition joins their pictures: their sounds crossfade over it (both at full
+            # level over the window played the outgoing sound past its cut, over the incoming
+            # one, and stopped it dead), unless the clips fade there already (an OTIO import).
+            if window is None or a.fade_out > 0 or b.fade_in > 0:
+                continue
+            effect = Effect(f"{a.id}->{b.id}", "audiocrossfade")
         if window is None and b.start < a.end:
             window = (b.start, a.end)
         if window is None:
