@@ -5,7 +5,11 @@ relative to the bundle (OTIO's own otiod and otioz adapters write them so): an `
 that folder, an ``.otioz`` that folder zipped. An ``.otioz`` is unpacked, once per content, into
 a folder of its own under the user's cache (``CLOUDRENDER_BUNDLE_DIR``), so the media are files
 every local worker can open; only plain files named inside the bundle are written, within size
-and count limits, so a zip bomb or a name like ``../../.bashrc`` is refused, not written.
+and count limits, so a zip bomb or a name like ``../../.bashrc`` is refused, not written. OTIO
+stores a bundle's media as they are (already compressed video, audio and pictures); a member
+that deflates to a hundred times its packed size (megabytes of zeros), or members that together
+unpack to far more than the archive could hold (a bomb whose entries share their data), are
+refused before anything is written.
 
 OTIO's JSON reader recurses without a limit (a document nested 30,000 deep ran for minutes, one
 100,000 deep crashed the process), so the nesting of an ``.otio``'s text is measured first.
@@ -31,6 +35,10 @@ MAX_JSON_DEPTH = 256
 #: What an .otioz may unpack to: files, and bytes in all.
 MAX_MEMBERS = 100_000
 MAX_UNPACKED_BYTES = 64 * 1024**3
+#: How much larger than its packed bytes a member may unpack to, once past a size at which a
+#: text or a raw picture compressing well is no threat (real media hardly compress at all).
+MAX_RATIO = 100
+RATIO_FREE_BYTES = 16 * 1024**2
 
 #: A JSON string (escapes included): brackets inside one do not nest anything.
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -110,15 +118,36 @@ def _unpack(path: str, into: str) -> None:
         wanted = [m for m in members if m.filename == CONTENT or m.filename.startswith(MEDIA)]
         if not any(m.filename == CONTENT for m in wanted):
             raise TimelineError(f"{path}: an OTIO bundle without its {CONTENT}")
-        declared = sum(m.file_size for m in wanted)
-        if declared > MAX_UNPACKED_BYTES:
-            raise TimelineError(
-                f"{path}: unpacks to {declared} bytes; at most {MAX_UNPACKED_BYTES}"
-            )
+        _check_sizes(path, wanted)
         for member in wanted:
             if member.is_dir():
                 continue
             _copy(archive, member, _member_path(path, member, into), path)
+
+
+def _check_sizes(path: str, wanted: list[zipfile.ZipInfo]) -> None:
+    """Refuse a bundle whose members declare more than a bundle of media unpacks to: in all,
+    one by one against its packed size, and together against the archive's own size."""
+    declared = sum(m.file_size for m in wanted)
+    if declared > MAX_UNPACKED_BYTES:
+        raise TimelineError(f"{path}: unpacks to {declared} bytes; at most {MAX_UNPACKED_BYTES}")
+    for member in wanted:
+        if member.file_size > max(RATIO_FREE_BYTES, MAX_RATIO * member.compress_size):
+            raise TimelineError(
+                f"{path}: {member.filename!r} unpacks to {member.file_size} bytes from "
+                f"{member.compress_size}, more than {MAX_RATIO} times its packed size; "
+                "not media (a zip bomb?)"
+            )
+    try:
+        packed = os.path.getsize(path)
+    except OSError as exc:
+        raise TimelineError(f"{path}: cannot be read ({exc.strerror})") from None
+    # Entries may share one run of packed data: each passes alone, the sum does not.
+    if declared > RATIO_FREE_BYTES + MAX_RATIO * packed:
+        raise TimelineError(
+            f"{path}: its files unpack to {declared} bytes from a {packed}-byte archive, more "
+            f"than {MAX_RATIO} times its size; not a bundle of media (a zip bomb?)"
+        )
 
 
 def _member_path(path: str, member: zipfile.ZipInfo, into: str) -> str:

@@ -155,3 +155,49 @@ def test_an_otio_nested_past_any_timeline_is_refused_at_once(tmp_path: Path) -> 
     with pytest.raises(TimelineError, match=f"nest more than {MAX_JSON_DEPTH} deep"):
         load(str(path))
     assert time.monotonic() - began < 10
+
+
+EMPTY_TIMELINE = (
+    b'{"OTIO_SCHEMA": "Timeline.1", "tracks": {"OTIO_SCHEMA": "Stack.1", "children": []}}'
+)
+
+
+def deflated(path: Path, members: dict[str, int]) -> Path:
+    """A bundle of an empty timeline and members of that many zero bytes, deflated."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("content.otio", EMPTY_TIMELINE)
+        for name, size in members.items():
+            with archive.open(name, "w") as out:
+                for _ in range(size // 2**20):
+                    out.write(bytes(2**20))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        # One member of zeros, a thousand times its packed size: named, never written.
+        ({"media/zeros.mp4": 32 * 2**20}, r"'media/zeros.mp4' unpacks to 33554432 bytes"),
+        # Members each small enough alone, together far more than the archive holds.
+        ({f"media/{i}.wav": 2**20 for i in range(24)}, r"unpack to 25165\d+ bytes from a"),
+    ],
+)
+def test_an_otioz_that_unpacks_far_beyond_its_size_is_refused_before_writing(
+    tmp_path: Path, bundle_dir: Path, members: dict[str, int], message: str
+) -> None:
+    bundle = deflated(tmp_path / "bomb.otioz", members)
+    with pytest.raises(TimelineError, match=message) as caught:
+        load(str(bundle))
+    assert "zip bomb" in str(caught.value) and str(bundle) in str(caught.value)
+    assert not bundle_dir.exists() or not [p for p in bundle_dir.rglob("*") if p.is_file()]
+
+
+def test_an_otioz_of_media_that_compress_little_still_unpacks(
+    tmp_path: Path, bundle_dir: Path
+) -> None:
+    """A deflated bundle of a small, well-compressing member is no bomb: below the size at
+    which the ratio counts, it is unpacked as before."""
+    bundle = deflated(tmp_path / "small.otioz", {"media/still.wav": 2 * 2**20})
+    with pytest.raises(TimelineError, match="the timeline is empty"):
+        load(str(bundle))
+    assert [p.name for p in bundle_dir.rglob("still.wav")] == ["still.wav"]
