@@ -53,7 +53,7 @@ from xml.etree import ElementTree
 
 from chunking.timeline.otio_fcpxml_adjust import mark_adjustments
 from chunking.timeline.otio_fcpxml_channels import channels_apart, mark_clip_channels
-from chunking.timeline.otio_fcpxml_checks import check_document, decimal_times
+from chunking.timeline.otio_fcpxml_checks import check_document, check_time_sizes, decimal_times
 from chunking.timeline.otio_fcpxml_components import (
     lift_components,
     sound_only_clips,
@@ -95,6 +95,7 @@ def fcpxml_amended(path: str) -> str | None:
             f"{path}: its elements nest {deepest} levels deep (at most {MAX_NESTING} are read); "
             "not an FCPXML an editor writes"
         )
+    check_time_sizes(root, path)  # before any of them is converted
     moved = decimal_times(root)
     check_document(root, path)
     # First what is disabled goes; then the items the nesting below copies or flattens carry

@@ -3,9 +3,11 @@
 A format whose ``frameDuration`` is 0, negative or not a time was read as 24 fps, a sequence
 whose format is not in the resources as 1920x1080 at 24 fps, an item with a negative or
 unreadable duration vanished, and a ``ref`` to no resource failed with a Python attribute
-error. Each is now a problem naming the element. Times written as decimals (``3600.5s``, as
-some generators write them), which the adapter reads as 0, are rewritten as the rationals
-they are.
+error. Each is now a problem naming the element. A time of absurdly many digits (thousands:
+Python refuses to convert them; hundreds: they overflow a float) failed with Python's own
+message or a traceback; it is now a problem naming the element and attribute. Times written
+as decimals (``3600.5s``, as some generators write them), which the adapter reads as 0, are
+rewritten as the rationals they are.
 """
 
 from __future__ import annotations
@@ -25,6 +27,31 @@ _ITEMS = ("asset-clip", "clip", "ref-clip", "sync-clip", "mc-clip", "video", "au
 _TIMES = ("offset", "start", "duration", "tcStart", "frameDuration", "audioStart",
           "audioDuration", "time", "value")  # fmt: skip
 _DECIMAL = re.compile(r"^(-?\d+\.\d+)s$")
+#: Digits one number of a time may have: a day at 192 kHz is 11; far more is no editor's time
+#: (and hundreds overflow the adapter's floats).
+MAX_TIME_DIGITS = 30
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def check_time_sizes(root: Any, path: str) -> None:
+    """Raise ValidationError naming each time attribute whose numbers run over
+    MAX_TIME_DIGITS digits, before anything converts them."""
+    problems: list[str] = []
+    for element in root.iter():
+        for name in _TIMES:
+            value = element.get(name)
+            if value is None:
+                continue
+            longest = max((len(run) for run in _DIGITS.findall(value)), default=0)
+            if longest > MAX_TIME_DIGITS:
+                called = element.get("id") if element.tag == "format" else element.get("name")
+                label = f"{element.tag} {called!r}" if called else element.tag
+                problems.append(
+                    f"{path}: {label}: {name} {value[:24] + '...'!r} has a number of {longest} "
+                    f"digits (at most {MAX_TIME_DIGITS}); not a time"
+                )
+    if problems:
+        raise ValidationError(problems)
 
 
 def decimal_times(root: Any) -> bool:

@@ -14,12 +14,14 @@ HOLDERS = ("clip", "asset-clip", "ref-clip", "sync-clip", "mc-clip", "gap", "aud
 SOUND_LANE = "sound "
 #: An FCPXML time value: a whole number of seconds or a fraction of them.
 _FCPXML_TIME = re.compile(r"^\s*(\d+)(?:/(\d+))?s\s*$")
+_MAX_LENGTH = 64
 
 
 def fcpxml_time(value: str | None) -> Fraction | None:
     """An FCPXML time ("3600s", "1001/30000s") in seconds, or None when absent or malformed."""
     match = _FCPXML_TIME.match(value or "")
-    if match is None:
+    # Thousands of digits: int() refuses them (check_time_sizes names such a time).
+    if match is None or len(match[0]) > _MAX_LENGTH:
         return None
     return Fraction(int(match[1]), int(match[2] or 1)) if int(match[2] or 1) else None
 

@@ -65,6 +65,35 @@ def test_a_wrong_format_reference_or_duration_is_named(
     assert any(message in p and str(path) in p for p in refused.value.problems)
 
 
+@pytest.mark.parametrize(
+    ("old", "where"),
+    [
+        ('offset="2s" duration="2s"', "asset-clip 'two': offset"),
+        ('duration="2s" start="1s"', "asset-clip 'two': duration"),
+        ('start="1s"', "asset-clip 'two': start"),
+        ('frameDuration="100/2500s"', "format 'r1': frameDuration"),
+        ('tcStart="0s"', "sequence: tcStart"),
+        ('duration="10s"', "asset 'a': duration"),
+    ],
+)
+@pytest.mark.parametrize("digits", [400, 5000])
+def test_a_time_of_hundreds_or_thousands_of_digits_is_named(
+    folder: Path, old: str, where: str, digits: int
+) -> None:
+    """5000 digits failed with Python's int() limit message (or a ValueError traceback), 400
+    with "integer division result too large for a float": the element and attribute are
+    named instead."""
+    attribute = where.rsplit(" ", 1)[1]
+    huge = f'{attribute}="{"9" * digits}/25s"'
+    path = folder / "cut.fcpxml"
+    assert old in CUT
+    path.write_text(CUT.replace(old, old.replace(old.split(" ")[0], huge, 1), 1))
+    with pytest.raises(ValidationError) as refused:
+        load(str(path))
+    (problem,) = refused.value.problems
+    assert where in problem and str(path) in problem and f"of {digits} digits" in problem
+
+
 def test_an_audio_channel_count_int_refuses_is_no_count(folder: Path) -> None:
     """audioChannels="²" or of thousands of digits: read as no count, not a ValueError."""
     for count in ("²", "9" * 5000):
