@@ -12,6 +12,7 @@ import gc
 import logging
 import math
 import os
+import traceback
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from fractions import Fraction
@@ -54,6 +55,7 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
         if text is None:
             text = _text(path)
         check_json_depth(path, text)
+    failure: str | None = None
     try:
         with _adapter_logging_quiet():
             if text is None:
@@ -62,12 +64,15 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
                 adapter = otio.adapters.from_filepath(path).name
                 result = otio.adapters.read_from_string(text, adapter, **arguments)
     except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
-        _collect_quietly()
-        kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")
-        detail = reason(exc)
+        failure = reason(exc)
         if isinstance(exc, AttributeError | TypeError):  # the adapter's slip, not the user's
-            detail = "its reader fails on a line it does not expect there"
-        raise TimelineError(f"{path}: not a readable {kind} file ({detail})") from None
+            failure = "its reader fails on a line it does not expect there"
+        _collect_quietly(exc)
+    if failure is not None:
+        # Raised out of the except block: the TimelineError's __context__ would otherwise
+        # keep the adapter's exception, and with it what its frames hold, alive.
+        kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")
+        raise TimelineError(f"{path}: not a readable {kind} file ({failure})")
     if isinstance(result, otio.schema.SerializableCollection):
         found = list(_timelines(result))
         if not found:
@@ -148,11 +153,14 @@ _KINDS = {
 }
 
 
-def _collect_quietly() -> None:
-    """Close what a failed adapter left open (the AAF one leaks its file), without the
-    ResourceWarning that garbage collection would raise for it."""
+def _collect_quietly(exc: BaseException) -> None:
+    """Close what a failed adapter left open (the AAF one leaks its file when the file is no
+    AAF: its reader opens it before the ``with`` that would close it), now rather than when
+    the exception is collected, and without the ResourceWarning collecting it raises."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
+        # The adapter's frames hold the half-made reader and its file: freed with them.
+        traceback.clear_frames(exc.__traceback__)
         gc.collect()
 
 

@@ -5,6 +5,7 @@ beside a copy, as a user does who carries an export to another machine."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -421,6 +422,33 @@ def test_a_broken_export_is_one_clear_error(tmp_path: Path, name: str, content: 
     with pytest.raises(TimelineError) as caught:
         load(str(path))
     assert name in str(caught.value) or "timeline" in str(caught.value)
+
+
+def files_open_at(path: Path) -> list[str]:
+    """This process's open file descriptors on ``path``."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            if Path(os.readlink(fd)) == path:
+                found.append(fd.name)
+        except OSError:  # the descriptor listing the folder, closed by now
+            continue
+    return found
+
+
+@pytest.mark.parametrize("broken", ["header", "truncated"])
+def test_an_unreadable_aaf_leaves_its_file_closed(tmp_path: Path, broken: str) -> None:
+    """The AAF reader opens the file before the ``with`` that closes it: on a file it cannot
+    read the file stayed open as long as the error was kept, then closed with a
+    ResourceWarning (an error under ``-W error``)."""
+    whole = (DATA / "nle" / "one_clip.aaf").read_bytes()
+    path = tmp_path / "cut.aaf"
+    # A compound file's signature and nothing usable after it, or an AAF cut off halfway.
+    path.write_bytes(whole[:8] + bytes(4088) if broken == "header" else whole[: len(whole) // 2])
+    with pytest.raises(TimelineError, match="not a readable AAF file") as caught:
+        load(str(path))
+    assert str(path) in str(caught.value)
+    assert files_open_at(path) == []
 
 
 @pytest.mark.parametrize(
