@@ -38,8 +38,13 @@ def drop_overlapping_copies(
     for track in tracks:
         if not track.enabled:
             continue
-        for clip in [c for c in track if isinstance(c, otio.schema.Clip) and c.enabled]:
-            found = _sync(track, clip)
+        items = list(track)
+        places = track_places(track)
+        cuts: list[tuple[int, Any, Span, list[Span]]] = []
+        for index, clip in enumerate(items):
+            if not (isinstance(clip, otio.schema.Clip) and clip.enabled):
+                continue
+            found = _sync(track, clip, places.get(clip))
             if found is None:
                 continue
             key, span = found
@@ -52,11 +57,40 @@ def drop_overlapping_copies(
             covered = _within(span, others)
             if covered == [span]:
                 clip.enabled = False
-            elif covered and _alone(track, clip):
-                _cut(track, clip, span, covered)
+            elif covered and _alone(items, index):
+                cuts.append((index, clip, span, covered))
             if covered and span not in others:
                 p.warn(f"clip {str(clip.name)!r}", _TRIMMED)
             heard[key].append((span, channel))
+        # From the last: a cut's pieces move the items after it, not those before.
+        for index, clip, span, covered in reversed(cuts):
+            _cut(track, index, clip, span, covered)
+
+
+def track_places(track: Any) -> dict[Any, Any]:
+    """Each item's range in the track, all found in one pass (asking each item for its own
+    walks the track from its start: a track of thousands of clips took minutes); items from
+    one whose length cannot be read on are left out."""
+    try:
+        return dict(track.range_of_all_children())
+    except TIME_ERRORS:
+        pass
+    places: dict[Any, Any] = {}
+    at = None
+    try:
+        for item in track:
+            if isinstance(item, otio.schema.Transition):
+                if at is not None:
+                    length = item.in_offset + item.out_offset
+                    places[item] = otio.opentime.TimeRange(at - item.in_offset, length)
+                continue
+            length = item.trimmed_range().duration
+            at = at if at is not None else otio.opentime.RationalTime(0, length.rate)
+            places[item] = otio.opentime.TimeRange(at, length)
+            at = at + length
+    except TIME_ERRORS:
+        pass
+    return places
 
 
 _TRIMMED = (
@@ -66,16 +100,16 @@ _TRIMMED = (
 )
 
 
-def _sync(track: Any, clip: Any) -> tuple[tuple[Any, ...], Span] | None:
-    """The clip's file and source-to-place offset, and its span of the track, in frames."""
+def _sync(track: Any, clip: Any, place: Any) -> tuple[tuple[Any, ...], Span] | None:
+    """The clip's file and source-to-place offset, and its span of the track (``place``, its
+    range there), in frames."""
     ref = clip.media_reference
-    if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
+    if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url or place is None:
         return None
     if any(isinstance(fx, otio.schema.TimeEffect) for fx in clip.effects):
         return None
     try:
         source = clip.trimmed_range()
-        place = clip.range_in_parent()
         rate = float(source.duration.rate)
         first = round(place.start_time.rescaled_to(rate).value)
         length = round(source.duration.value)
@@ -106,14 +140,14 @@ def _within(span: Span, spans: list[Span]) -> list[Span]:
     return merged
 
 
-def _alone(track: Any, clip: Any) -> bool:
-    """Whether no transition touches the clip (cutting it would move the transition's cut)."""
-    index = track.index(clip)
-    near = [track[i] for i in (index - 1, index + 1) if 0 <= i < len(track)]
+def _alone(items: list[Any], index: int) -> bool:
+    """Whether no transition touches the track's item at ``index`` (cutting it would move the
+    transition's cut)."""
+    near = [items[i] for i in (index - 1, index + 1) if 0 <= i < len(items)]
     return not any(isinstance(item, otio.schema.Transition) for item in near)
 
 
-def _cut(track: Any, clip: Any, span: Span, covered: list[Span]) -> None:
+def _cut(track: Any, index: int, clip: Any, span: Span, covered: list[Span]) -> None:
     """Replace the clip by its uncovered parts, with gaps where it was covered."""
     source = clip.trimmed_range()
     rate = source.duration.rate
@@ -137,7 +171,6 @@ def _cut(track: Any, clip: Any, span: Span, covered: list[Span]) -> None:
                 )
             )
         at = max(at, b)
-    index = track.index(clip)
     del track[index]
     for offset, piece in enumerate(pieces):
         track.insert(index + offset, piece)

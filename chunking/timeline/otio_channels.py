@@ -32,7 +32,7 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
-from chunking.timeline.otio_channel_overlap import drop_overlapping_copies
+from chunking.timeline.otio_channel_overlap import drop_overlapping_copies, track_places
 from chunking.timeline.otio_media import static_gain
 from chunking.timeline.otio_read import TIME_ERRORS, plain, seconds
 
@@ -61,8 +61,11 @@ def drop_channel_copies(tl: Any, p: Problems | None = None, *, edl: bool = False
         if isinstance(t, otio.schema.Track) and t.kind == otio.schema.TrackKind.Audio
     ]
     for track in tracks:
+        places = track_places(track)
         for clip in track:
-            if isinstance(clip, otio.schema.Clip) and (key := _key(track, clip)) is not None:
+            if not isinstance(clip, otio.schema.Clip):
+                continue
+            if (key := _key(track, clip, places.get(clip))) is not None:
                 groups[key].append(_member(track, clip, key))
     dropped: set[int] = set()
     lone: list[_Member] = []
@@ -264,14 +267,14 @@ def _set_level(clip: Any, level: float) -> None:
     ]
 
 
-def _key(track: Any, clip: Any) -> tuple[Any, ...] | None:
-    """What makes two clips the same sound: file, source range and place."""
+def _key(track: Any, clip: Any, place: Any) -> tuple[Any, ...] | None:
+    """What makes two clips the same sound: file, source range and place (its range in the
+    track, from ``track_places``)."""
     ref = clip.media_reference
-    if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url:
+    if not isinstance(ref, otio.schema.ExternalReference) or not ref.target_url or place is None:
         return None
     try:
         source = clip.trimmed_range()
-        place = clip.range_in_parent()
         shift = track.source_range.start_time if track.source_range is not None else None
         return (
             str(ref.target_url),

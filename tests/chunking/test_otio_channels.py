@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
+import opentimelineio as otio
+import pytest
+
+from chunking.timeline.fields import Problems
 from chunking.timeline.loader import load
 from chunking.timeline.model import TrackKind
+from chunking.timeline.otio_channels import drop_channel_copies
 from tests.media import make_video
 
 
@@ -209,3 +215,58 @@ def test_a_channel_item_keeps_its_fade_out(tmp_path: Path) -> None:
         if not c.muted
     )
     assert heard == [(0, 50, 1.0, 0.0), (0, 75, 1.0, 1.52)]
+
+
+def test_channel_passes_over_thousands_of_clips_walk_each_track_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each clip asked OTIO for its place (``range_in_parent`` walks the track from its start)
+    and each cut clip for its index (a Python scan of the track): 2000 events of a channel
+    trimmed differently took 20 s, 10,000 minutes. Their places are now read in one pass a
+    track, with the same result: A2 heard only where A1 is not, beside a transition left."""
+    asked: list[str] = []
+    for owner, name in ((otio.core.Item, "range_in_parent"), (otio.schema.Track, "index")):
+        original = getattr(owner, name)
+
+        def counted(self: Any, *args: Any, _original: Any = original, _name: str = name) -> Any:
+            asked.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(owner, name, counted)
+    events = 300
+    tl = otio.schema.Timeline()
+    a1, a2 = otio.schema.Track(kind="Audio"), otio.schema.Track(kind="Audio")
+    tl.tracks.extend([a1, a2])
+    for i in range(events):
+        a1.extend([_sound(f"a{i}", i, 2), otio.schema.Gap(source_range=_span(0, 2))])
+        a2.append(_sound(f"b{i}", i, 4))
+    a2.insert(1, otio.schema.Transition(in_offset=_at(1), out_offset=_at(1)))
+    p = Problems()
+    drop_channel_copies(tl, p, edl=True)
+    assert asked == []
+    heard = [
+        (str(item.name), item.source_range.start_time.value, item.duration().value)
+        for item in a2
+        if isinstance(item, otio.schema.Clip)
+    ]
+    # b0 and b1 touch the transition: left whole; every other is cut to its part past A1's.
+    assert heard == [("b0", 0, 4), ("b1", 0, 4)] + [(f"b{i}", 2, 2) for i in range(2, events)]
+    assert sum(isinstance(item, otio.schema.Gap) for item in a2) == events - 2
+    assert len(p.warnings) == events
+
+
+def _at(frames: int) -> Any:
+    return otio.opentime.RationalTime(frames, 1)
+
+
+def _span(start: int, length: int) -> Any:
+    return otio.opentime.TimeRange(_at(start), _at(length))
+
+
+def _sound(name: str, file: int, seconds: int) -> Any:
+    """A clip of the first ``seconds`` of file number ``file``."""
+    return otio.schema.Clip(
+        name=name,
+        media_reference=otio.schema.ExternalReference(target_url=f"/media/{file}.wav"),
+        source_range=_span(0, seconds),
+    )
