@@ -122,7 +122,9 @@ def _check_size(path: str, tl: Any) -> None:
 def _text(path: str) -> str:
     """An .otio file's text; TimelineError when it is not UTF-8 text."""
     try:
-        with open(path, encoding="utf-8") as handle:
+        # utf-8-sig: Windows tools start a UTF-8 file with a byte-order mark, which OTIO's
+        # JSON reader refuses as "Invalid value" at line 1, column 0.
+        with open(path, encoding="utf-8-sig") as handle:
             return handle.read()
     except UnicodeDecodeError as exc:
         raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None

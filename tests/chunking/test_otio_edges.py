@@ -10,6 +10,7 @@ from typing import Any
 import opentimelineio as otio
 import pytest
 
+from chunking.timeline.loader import load
 from chunking.timeline.model import GeneratedSource, TrackKind
 from chunking.timeline.otio import load_otio, read_otio
 from common.errors import ValidationError
@@ -284,3 +285,12 @@ def test_video_tracks_listed_top_first_are_stacked_by_their_numbers(
     tl = load_otio(save(tmp_path, *tracks))
     assert [t.id for t in tl.tracks] == stacked
     assert any("listed top first" in w for w in tl.warnings) is warned
+
+
+def test_an_otio_file_starting_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    """Windows tools start a UTF-8 file with a byte-order mark: OTIO's reader refused it as
+    "Invalid value (line 1, column 0)", while a Timeline Studio JSON file with one loads."""
+    path = Path(save(tmp_path, video(clip("a", str(media(tmp_path)), 0, 48))))
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    timeline = load(str(path))
+    assert timeline.frames == 48 and [c.id for t in timeline.tracks for c in t.clips] == ["a"]
