@@ -52,6 +52,7 @@ from chunking.timeline.otio_edl_rate import MEDIA_COMMENT
 from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
 from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps, place_overlaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
+from chunking.timeline.otio_fcp7_checks import check_numbers as check_fcp7_numbers
 from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
@@ -98,6 +99,7 @@ def read_export(path: str, p: Problems) -> Any:
         return tl
     if path.lower().endswith(".xml"):
         correct_fcp7_reader()
+        check_fcp7_numbers(path)
         tl = read_timeline(path)
         apply_enabled(tl)
         apply_time_remaps(tl, p)

@@ -1,0 +1,64 @@
+"""The numbers of a Final Cut Pro 7 XML file, checked before OpenTimelineIO's reader converts
+them: it calls ``int()`` and ``float()`` on the text of ``<start>``, ``<end>``, ``<in>``,
+``<out>``, ``<duration>`` and ``<timebase>``, so ``nan``, ``inf`` or a number of thousands of
+digits failed with Python's own message ("invalid literal for int() with base 10: 'nan'", the
+int() digit limit) naming neither the element nor the clip. Each is now a problem naming both.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from xml.etree import ElementTree
+
+from common.errors import ValidationError
+
+#: Elements the reader reads with int(): a frame number (-1: beside a transition).
+_WHOLE = ("start", "end")
+#: Elements it reads with float(): frames and rates, perhaps with a fraction.
+_DECIMAL = ("in", "out", "duration", "timebase")
+#: Digits a frame number or rate may have: a day at 240 fps is 8; far more is no editor's.
+MAX_DIGITS = 18
+_WHOLE_NUMBER = re.compile(rf"\s*-?[0-9]{{1,{MAX_DIGITS}}}\s*")
+_DECIMAL_NUMBER = re.compile(rf"\s*-?[0-9]{{1,{MAX_DIGITS}}}(?:\.[0-9]{{0,{MAX_DIGITS}}})?\s*")
+
+
+def check_numbers(path: str) -> None:
+    """Raise ValidationError naming each frame number or rate of an FCP 7 XML file that is not
+    a plain number of at most MAX_DIGITS digits; a file that does not parse is left to the
+    reader to report."""
+    try:
+        root = ElementTree.parse(path).getroot()
+    except (ElementTree.ParseError, OSError, ValueError, LookupError):
+        return
+    problems: list[str] = []
+    owners = {child: parent for parent in root.iter() for child in parent}
+    for parent in root.iter():
+        for child in parent:
+            if child.tag in _WHOLE:
+                pattern, what = _WHOLE_NUMBER, "a whole number of frames"
+            elif child.tag in _DECIMAL:
+                pattern, what = _DECIMAL_NUMBER, "a number"
+            else:
+                continue
+            text = child.text or ""
+            if pattern.fullmatch(text) is None:
+                shown = text.strip() if len(text.strip()) <= 24 else f"{text.strip()[:24]}..."
+                problems.append(
+                    f"{path}: {_label(parent, owners)}<{child.tag}> {shown!r} is not {what}"
+                )
+    if problems:
+        raise ValidationError(problems)
+
+
+def _label(element: Any, owners: dict[Any, Any]) -> str:
+    """Where an element is, as a message names it: the nearest element with a ``<name>`` (a
+    clip, a sequence), then the elements down to it (``clipitem 'a.mov': <rate>``)."""
+    below: list[str] = []
+    while element is not None:
+        name = (element.findtext("name") or "").strip()
+        if name:
+            return f"{element.tag} {name!r}: " + "".join(f"<{tag}>" for tag in reversed(below))
+        below.append(element.tag)
+        element = owners.get(element)
+    return "".join(f"<{tag}>" for tag in reversed(below))

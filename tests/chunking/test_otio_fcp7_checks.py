@@ -1,0 +1,49 @@
+"""An FCP 7 XML frame number or rate the reader cannot convert is named with its clip, not
+reported in Python's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from common.errors import ValidationError
+
+EXPORT = Path(__file__).parents[1] / "data" / "nle" / "premiere_example.xml"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "9" * 400, "9" * 5000, "", "1e3"])
+@pytest.mark.parametrize(
+    ("old", "where"),
+    [
+        ("<start>536</start>", "clipitem 'sc01_sh010_anim.mov': <start>"),
+        ("<in>0</in>", "clipitem 'sc01_sh010_anim.mov': <in>"),
+        ("<timebase>15</timebase>", "clipitem 'sc01_sh010_anim.mov': <rate><timebase>"),
+    ],
+)
+def test_a_number_the_reader_cannot_convert_is_named_with_its_clip(
+    tmp_path: Path, old: str, where: str, value: str
+) -> None:
+    """ "invalid literal for int() with base 10: 'nan'", the int() digit limit or "its reader
+    fails on a line it does not expect there" before, naming neither clip nor element."""
+    text = EXPORT.read_text()
+    assert text.count(old) >= 1
+    tag = old[1 : old.index(">")]
+    path = tmp_path / "cut.xml"
+    path.write_text(text.replace(old, f"<{tag}>{value}</{tag}>", 1))
+    with pytest.raises(ValidationError) as refused:
+        load(str(path))
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{path}: {where} ") and "is not a" in problem
+    assert "int()" not in problem and len(problem) < 200
+
+
+def test_negative_and_fractional_frames_as_exports_write_them_still_load(tmp_path: Path) -> None:
+    """-1 (a clip beside a transition) and a decimal ``<in>`` are numbers the reader takes."""
+    text = EXPORT.read_text().replace("<in>0</in>", "<in>0.0</in>", 1)
+    path = tmp_path / "cut.xml"
+    path.write_text(text)
+    with pytest.raises(ValidationError) as refused:
+        load(str(path))
+    assert not any("is not a" in p for p in refused.value.problems)  # only its media missing
