@@ -23,7 +23,7 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.otio_fcp7_adapter import FRAMES
-from chunking.timeline.otio_read import TIME_ERRORS, plain
+from chunking.timeline.otio_read import TIME_ERRORS, plain, track_places
 
 Span = tuple[int, int]  # [first, end) in frames of the clip's rate
 
@@ -65,32 +65,6 @@ def drop_overlapping_copies(
         # From the last: a cut's pieces move the items after it, not those before.
         for index, clip, span, covered in reversed(cuts):
             _cut(track, index, clip, span, covered)
-
-
-def track_places(track: Any) -> dict[Any, Any]:
-    """Each item's range in the track, all found in one pass (asking each item for its own
-    walks the track from its start: a track of thousands of clips took minutes); items from
-    one whose length cannot be read on are left out."""
-    try:
-        return dict(track.range_of_all_children())
-    except TIME_ERRORS:
-        pass
-    places: dict[Any, Any] = {}
-    at = None
-    try:
-        for item in track:
-            if isinstance(item, otio.schema.Transition):
-                if at is not None:
-                    length = item.in_offset + item.out_offset
-                    places[item] = otio.opentime.TimeRange(at - item.in_offset, length)
-                continue
-            length = item.trimmed_range().duration
-            at = at if at is not None else otio.opentime.RationalTime(0, length.rate)
-            places[item] = otio.opentime.TimeRange(at, length)
-            at = at + length
-    except TIME_ERRORS:
-        pass
-    return places
 
 
 _TRIMMED = (

@@ -32,9 +32,9 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
-from chunking.timeline.otio_channel_overlap import drop_overlapping_copies, track_places
+from chunking.timeline.otio_channel_overlap import drop_overlapping_copies
 from chunking.timeline.otio_media import static_gain
-from chunking.timeline.otio_read import TIME_ERRORS, plain, seconds
+from chunking.timeline.otio_read import TIME_ERRORS, plain, seconds, track_places
 
 
 @dataclass

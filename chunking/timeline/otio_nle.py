@@ -63,7 +63,7 @@ from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import UNLINKED, media_path
 from chunking.timeline.otio_premiere import premiere_title
-from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds
+from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds, track_places
 from chunking.timeline.studio_sources import MAX_PATH
 from common.errors import TimelineError
 
@@ -284,6 +284,9 @@ def drop_graphics(tl: Any, p: Problems) -> None:
     without alpha is Final Cut's black filler, drawn black.) An Essential Graphics title on a
     top-level track is drawn as a subtitle instead (``otio_premiere``)."""
     titles: list[dict[str, Any]] = []
+    # Each track's items' indexes and places, read once: asking a track for one item's
+    # (a Python scan, a walk from its start) made thousands of titles take minutes.
+    found: dict[int, tuple[dict[int, int], dict[Any, Any]]] = {}
     for clip in list(tl.find_clips()):
         ref = clip.media_reference
         if not isinstance(ref, otio.schema.GeneratorReference):
@@ -297,9 +300,14 @@ def drop_graphics(tl: Any, p: Problems) -> None:
         else:
             continue
         parent = clip.parent()
-        index = parent.index(clip)
-        title = _as_subtitle(tl, clip, len(titles)) if kind == "graphicandtype" else None
-        parent[index] = otio.schema.Gap(source_range=clip.trimmed_range())
+        if id(parent) not in found:
+            found[id(parent)] = ({id(c): i for i, c in enumerate(parent)}, track_places(parent))
+        indexes, places = found[id(parent)]
+        title = None
+        if kind == "graphicandtype":
+            title = _as_subtitle(tl, clip, places.get(clip), len(titles))
+        # A gap of the clip's length in its place: no other item moves.
+        parent[indexes[id(clip)]] = otio.schema.Gap(source_range=clip.trimmed_range())
         if title is not None:
             titles.append(title)
             p.warn(
@@ -317,15 +325,15 @@ def drop_graphics(tl: Any, p: Problems) -> None:
         meta["subtitles"] = titles
 
 
-def _as_subtitle(tl: Any, clip: Any, index: int) -> dict[str, Any] | None:
-    """A Premiere title clip as a subtitle entry at its time in the program, or None (no text,
-    or not on a top-level track, whose time is the program's)."""
+def _as_subtitle(tl: Any, clip: Any, span: Any, index: int) -> dict[str, Any] | None:
+    """A Premiere title clip (``span``: its range in its track) as a subtitle entry at its
+    time in the program, or None (no text, or not on a top-level track, whose time is the
+    program's)."""
     parent = clip.parent()
     fields = premiere_title(clip)
-    if fields is None or parent is None or parent.parent() is not tl.tracks:
+    if fields is None or parent is None or parent.parent() is not tl.tracks or span is None:
         return None
     try:
-        span = parent.range_of_child(clip)
         start, end = seconds(span.start_time), seconds(span.end_time_exclusive())
     except TIME_ERRORS:
         return None

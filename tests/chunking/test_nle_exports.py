@@ -12,6 +12,7 @@ import time
 import wave
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import opentimelineio as otio
@@ -21,7 +22,7 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.loader import load
 from chunking.timeline.model import FileSource, TrackKind
 from chunking.timeline.otio_media import media_path
-from chunking.timeline.otio_nle import edl_rate
+from chunking.timeline.otio_nle import drop_graphics, edl_rate
 from common.errors import TimelineError
 from tests.media import make_video
 from workers.compositor import Compositor
@@ -688,3 +689,45 @@ def test_a_premiere_clip_starting_inside_the_one_before_plays_at_its_start(
         ("sc01_sh010_anim.mov", 1164, 1258),
     ] in audio
     assert any("starts at frame 1164, inside clip" in w for w in timeline.warnings)
+
+
+def test_thousands_of_premiere_graphics_are_left_out_in_one_pass_a_track(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each title asked its track for its index (a Python scan of the track) and its place (a
+    walk from the track's start): captions exported as 2000 graphics took many seconds, tens
+    of thousands minutes. Each track's are now read once, with the same result."""
+    asked: list[str] = []
+    for owner, name in (
+        (otio.schema.Track, "index"),
+        (otio.schema.Track, "range_of_child"),
+        (otio.core.Item, "range_in_parent"),
+    ):
+        original = getattr(owner, name)
+
+        def counted(self: Any, *args: Any, _original: Any = original, _name: str = name) -> Any:
+            asked.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(owner, name, counted)
+    titles = 500
+    length = otio.opentime.TimeRange(
+        otio.opentime.RationalTime(0, 25), otio.opentime.RationalTime(25, 25)
+    )
+    track = otio.schema.Track(name="V2")
+    for i in range(titles):
+        track.append(
+            otio.schema.Clip(
+                name=f"Graphic {i}",
+                media_reference=otio.schema.GeneratorReference(generator_kind="GraphicAndType"),
+                source_range=length,
+            )
+        )
+    tl = otio.schema.Timeline()
+    tl.tracks.append(track)
+    p = Problems()
+    drop_graphics(tl, p)
+    assert asked == []
+    assert [type(item) for item in track] == [otio.schema.Gap] * titles
+    assert track.duration().value == 25 * titles
+    assert len(p.warnings) == titles and "Graphic 499" in p.warnings[-1]
