@@ -51,6 +51,9 @@ def load_remote_project(
     without their suffix, to asset references, or (an EDL's media) to what is known of each
     (``server.export_media``)."""
     if isinstance(source, str):
+        # A file a Windows tool saved starts with a byte-order mark; a client that reads it as
+        # UTF-8 text sends it on, and no JSON, XML or EDL reader takes it.
+        source = source.removeprefix("\ufeff")
         suffix = _export_kind(source)
         if suffix is not None:
             return _load_otio(_editor_export(source, suffix, media))

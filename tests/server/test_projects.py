@@ -125,6 +125,29 @@ def test_an_otio_documents_media_relink_by_file_name_to_assets(as_text: bool) ->
     assert [f.value for f in media_fields(project.document)] == [ASSET]
 
 
+@pytest.mark.parametrize("kind", ["otio", "fcpxml"])
+def test_a_project_text_starting_with_a_byte_order_mark_is_read(kind: str) -> None:
+    """A file a Windows tool saved, sent as read: the BOM made an .otio "none of" the formats
+    (Unexpected UTF-8 BOM) and an FCPXML not recognised as one."""
+    import json
+
+    if kind == "otio":
+        text = json.dumps(otio_document("file:///Volumes/Media/src.mp4"))
+    else:
+        text = (Path(__file__).parents[1] / "data" / "nle" / "fcpx_clips.fcpxml").read_text()
+    assert _outcome("\ufeff" + text) == _outcome(text)
+
+
+def _outcome(text: str) -> Any:
+    """The document a project text loads as, or the problems it is refused with."""
+    from common.errors import TimelineError
+
+    try:
+        return load_remote_project(text, {"src.mp4": ASSET}).document
+    except TimelineError as exc:
+        return str(exc)
+
+
 def test_a_media_map_beside_a_timeline_studio_project_is_refused_not_ignored() -> None:
     from common.errors import TimelineError
     from tests.helpers import colour_project
