@@ -72,6 +72,7 @@ def check_document(root: Any, path: str) -> None:
     gets wrong."""
     problems: list[str] = []
     resources = {r.get("id") for r in root.iterfind("resources/*") if r.get("id")}
+    problems += _repeated_ids(root)
     formats = {f.get("id"): f for f in root.iterfind("resources/format")}
     for ident, found in formats.items():
         problems += _format_problems(ident, found)
@@ -94,6 +95,25 @@ def check_document(root: Any, path: str) -> None:
                 )
     if problems:
         raise ValidationError([f"{path}: {p}" for p in problems])
+
+
+def _repeated_ids(root: Any) -> list[str]:
+    """A problem for each id two resources share: the adapter took the first for every
+    reference, so a clip could play another clip's file without a word."""
+    holders: dict[str, list[str]] = {}
+    for resource in root.iterfind("resources/*"):
+        ident = resource.get("id")
+        if ident:
+            name = resource.get("name")
+            holders.setdefault(ident, []).append(
+                f"{resource.tag} {name!r}" if name else resource.tag
+            )
+    return [
+        f"resources: {len(found)} have the id {ident!r} ({', '.join(found[:4])}); each needs "
+        "its own"
+        for ident, found in holders.items()
+        if len(found) > 1
+    ]
 
 
 #: A size in a format's name: FFVideoFormat3840x2160p30, FFVideoFormatDV720x480i5994.

@@ -94,6 +94,23 @@ def test_a_time_of_hundreds_or_thousands_of_digits_is_named(
     assert where in problem and str(path) in problem and f"of {digits} digits" in problem
 
 
+def test_two_resources_of_one_id_are_named(folder: Path) -> None:
+    """Every ref="r2" played the first asset of that id, the second's file never, without a
+    word."""
+    make_video(folder / "b.mp4", frames=250, fps=25, size=(160, 90))
+    second = (
+        '<asset id="r2" name="b" start="0s" duration="10s" hasVideo="1" format="r1">'
+        '<media-rep kind="original-media" src="b.mp4"/></asset>'
+    )
+    path = folder / "cut.fcpxml"
+    path.write_text(CUT.replace("</resources>", f"{second}</resources>"))
+    with pytest.raises(ValidationError) as refused:
+        load(str(path))
+    assert refused.value.problems == [
+        f"{path}: resources: 2 have the id 'r2' (asset 'a', asset 'b'); each needs its own"
+    ]
+
+
 def test_an_audio_channel_count_int_refuses_is_no_count(folder: Path) -> None:
     """audioChannels="²" or of thousands of digits: read as no count, not a ValueError."""
     for count in ("²", "9" * 5000):
