@@ -39,8 +39,12 @@ from workers.assets import is_asset_ref, media_fields
 _OTIO_LOCAL = "./"
 #: Deepest nesting of lists and objects a project may have (the loader's own limit is lower).
 _MAX_DEPTH = 200
-#: A CMX 3600 event line: number, reel, track, transition, then timecodes.
-_EDL_EVENT = re.compile(r"^\s*\d{3,6}\s+\S+\s+\S+\s+\S+.*\d\d[:;]\d\d[:;]\d\d[:;]\d\d", re.M)
+#: A CMX 3600 event line: number, reel, track, transition, then timecodes. Its blanks are
+#: spaces and tabs only: ``\s`` also takes line ends, and a text of blank lines then tried
+#: every line start against all the lines after it (40 KB of them took 20 s of CPU).
+_EDL_EVENT = re.compile(
+    r"^[ \t]*\d{3,6}[ \t]+\S+[ \t]+\S+[ \t]+\S+.*\d\d[:;]\d\d[:;]\d\d[:;]\d\d", re.M
+)
 
 
 def load_remote_project(
