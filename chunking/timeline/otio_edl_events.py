@@ -35,7 +35,9 @@ _AUD = re.compile(r"^\s*AUD\s+(\d+)(?:\s+(\d+))?\s*$", re.IGNORECASE)
 _CHANNEL = re.compile(r"AA|A\d*|V\d*")
 #: Event numbers of a whole EDL, and one longer than any writer's (CMX 3600 has three digits,
 #: Avid's and Premiere's files six): Python refuses to read an integer of thousands of digits.
-_NUMBERS = re.compile(r"^\s*(\d+)\s", re.MULTILINE)
+#: Blanks before the number are spaces and tabs: ``\s*`` crossed line ends, and 20,000
+#: blank lines took every line start through all the lines after it (11 s).
+_NUMBERS = re.compile(r"^[ \t]*(\d+)\s", re.MULTILINE)
 _MAX_NUMBER_DIGITS = 9
 #: More events than any cut holds (a feature film has a few thousand): the adapter reads each
 #: in about a millisecond, so a bigger file would keep ``validate`` busy for minutes.
