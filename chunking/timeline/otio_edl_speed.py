@@ -38,7 +38,7 @@ from common.errors import TimelineError
 #: a non-blank: with runs that could split anywhere, ``M2`` and 2,500 blanks took two
 #: minutes to refuse, 10,000 hours.
 _M2 = re.compile(
-    r"^\s*+M2(?:\s++(?P<reel>\S(?:.*?\S)?))?\s++(?P<speed>[-+]?(?:\d+\.?\d*|\.\d+))\s++"
+    r"^\s*+M2(?:\s++(?P<reel>\S(?:.*?\S)?))?\s++(?P<speed>[-+]?(?:\d+(?:\.\d*)?|\.\d+))\s++"
     r"(?P<tc>\d\d[:;.,]\d\d[:;.,]\d\d[:;.,]\d\d)\s*+$",
     re.IGNORECASE,
 )

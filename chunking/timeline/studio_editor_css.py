@@ -19,7 +19,9 @@ from chunking.timeline.fields import Problems, color, shown, to_float
 from chunking.timeline.studio_editor_library import as_map
 
 #: A CSS length's number ("12px" -> 12, "1.5em" -> 1.5, "-2" -> -2).
-_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*([a-z%]*)\s*$", re.IGNORECASE)
+#: Digits and blanks split one way only (a run that could split anywhere made a length of
+#: 100,000 digits and blanks take most of a minute to refuse).
+_NUMBER = re.compile(r"^\s*+([-+]?(?:\d+(?:\.\d*)?|\.\d+))\s*+([a-z%]*+)\s*+$", re.IGNORECASE)
 #: A colour inside a text-shadow: hex, rgb()/rgba()/hsl()/hsla(), or a word that is not a length.
 _SHADOW_COLOUR = re.compile(r"#[0-9a-f]{3,8}\b|(?:rgba?|hsla?)\([^)]*\)|\b[a-z]+\b", re.IGNORECASE)
 #: The flat SubtitleStyle fields a subtitle style can set (SubtitleStyle, and what css_look

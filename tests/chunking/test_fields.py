@@ -53,6 +53,25 @@ def test_a_colour_nobody_can_read_is_an_error_naming_it(value: str) -> None:
     ]
 
 
+@pytest.mark.timeout(30)
+def test_a_colour_of_a_long_run_of_digits_is_refused_at_once() -> None:
+    """A number's digits could split anywhere between its whole and fractional parts: 10,000
+    digits took 7 s to refuse, 100,000 some ten minutes."""
+    problems = Problems()
+    value = "rgb(" + "1" * 100_000 + "x, 0, 0)"
+    assert color(value, problems, "clip 'c'") == (0, 0, 0, 255)
+    assert len(problems.errors) == 1 and problems.errors[0].startswith("clip 'c': not a colour")
+
+
+@pytest.mark.timeout(30)
+def test_a_css_length_of_a_long_run_of_digits_and_blanks_is_refused_at_once() -> None:
+    """The editor's CSS lengths: 100,000 digits then blanks took most of a minute to refuse."""
+    from chunking.timeline.studio_editor_css import css_look
+
+    look = css_look({"fontSize": "1." + "1" * 100_000 + " " * 100_000 + "-"})
+    assert "fontSize" not in look
+
+
 def test_named_colours_are_css_and_ffmpeg_colours() -> None:
     # green was (0, 255, 0); CSS and ffmpeg's green is #008000. Pillow's table is CSS's.
     from PIL import ImageColor
