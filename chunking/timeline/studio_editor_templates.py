@@ -28,7 +28,9 @@ _TEMPLATE_TYPES = {
     "grid": "Grid",
     "custom": "Custom",
 }
-_PERCENT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*$")
+#: Each run of blanks taken whole (possessive): "1", 200,000 blanks and "x" could split the run
+#: anywhere between the two ``\s*`` and took minutes to refuse.
+_PERCENT = re.compile(r"^\s*+(-?\d+(?:\.\d+)?)\s*+(%?)\s*+$")
 #: the most screens a layout is read with (the editor's largest has 25)
 _MAX_SCREENS = 64
 

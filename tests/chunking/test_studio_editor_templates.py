@@ -101,6 +101,14 @@ def test_a_custom_layout_nobody_can_read_has_no_cells_and_a_diagonal_is_left_to_
     )
 
 
+@pytest.mark.timeout(30)
+def test_a_cell_size_of_a_long_run_of_blanks_is_refused_at_once() -> None:
+    """A width of "1", 200,000 blanks and "x" took minutes to refuse (20,000: over a second)."""
+    cell = {"width": "1" + " " * 200_000 + "x", "height": "50%", "left": "0%", "top": "0%"}
+    entry = template_entry({"id": "mine", "split": "custom", "screens": 1, "cellLayouts": [cell]})
+    assert entry is not None and entry["cells"] == []
+
+
 def test_a_clip_in_a_custom_layout_of_the_documents_resources_is_placed_in_its_cell(
     tmp_path: Path,
 ) -> None:
