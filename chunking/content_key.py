@@ -7,7 +7,8 @@ and nothing else:
 
 * the enabled video tracks' clips drawn in the range, in drawing order (track order matters, a
   track's name and id do not), each with its placement, trim as exact source times, transform,
-  crop, colour, opacity, cell and picture effects (windows cut to the range); not those drawn
+  crop, colour, opacity, cell, picture effects (windows cut to the range) and picture fades
+  (only on the chunks whose frames a fade dims, so the others keep their keys); not those drawn
   over entirely by an opaque colour or pattern filling the canvas on a higher track throughout
   the range (chunking.drawn_clips: DrawnClips.shown), whose pixels no frame shows;
 * the media they read by content id (``media``: FileSource.path -> an id such as
@@ -50,6 +51,7 @@ from chunking.drawn_clips import drawn_clips
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
 from chunking.timeline.model import (
+    Clip,
     Effect,
     ExportSettings,
     FileSource,
@@ -172,6 +174,8 @@ def video_form(
                 "effects": [e for e in effects if e is not None],
                 # Only when off, so the keys of clips that leave it on stay what they were.
                 **({} if clip.deinterlace else {"deinterlace": False}),
+                # Only on the chunks a fade dims, so the others keep their keys.
+                **_fade_form(clip, start, end, timeline.fps),
             }
         )
     transitions = [
@@ -278,6 +282,20 @@ def _effect_form(effect: Effect, start: int, hull: tuple[int, int]) -> dict[str,
     return form
 
 
+def _fade_form(clip: Clip, start: int, end: int, fps: Fraction) -> dict[str, Any]:
+    """A clip's picture fades as they dim frames [start, end) (Clip.picture_fade), relative to
+    ``start``; empty when they dim none of them."""
+    if not clip.picture_faded(start, end, fps):
+        return {}
+    return {
+        "fade": {
+            "in": [repr(float(clip.picture_fade_in)), repr(float(clip.picture_fade_head))],
+            "out": [repr(float(clip.picture_fade_out)), repr(float(clip.picture_fade_tail))],
+            "edges": [clip.start - start, clip.end - start],
+        }
+    }
+
+
 def _subtitle_form(sub: Subtitle, start: int, end: int) -> dict[str, Any]:
     form: dict[str, Any] = _plain(sub)
     del form["id"]
@@ -309,7 +327,8 @@ def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
         form: dict[str, Any] = _plain(clip)
         # What shapes only the picture (deinterlace included) is no part of the sound.
         picture = ("id", "track_id", "source", "text", "transform", "crop", "color", "cell")
-        for name in (*picture, "deinterlace"):
+        fades = ("picture_fade_in", "picture_fade_out", "picture_fade_head", "picture_fade_tail")
+        for name in (*picture, "deinterlace", *fades):
             del form[name]
         del form["opacity"]
         # Silent clips still count: a crossfade reads its neighbours' times.

@@ -5,6 +5,7 @@ its transition's), indexed once per timeline for the content keys of a plan's ch
 from __future__ import annotations
 
 import dataclasses
+from fractions import Fraction
 
 from chunking.timeline.model import (
     Clip,
@@ -36,6 +37,7 @@ class DrawnClips:
     buckets: dict[int, list[int]]  # bucket -> positions in layers of the clips it overlaps
     #: clip id -> (position in ``joined``, transition) of each transition it is part of
     transitions_of: dict[str, list[tuple[int, Transition]]]
+    fps: Fraction  # the timeline's: which frames a picture fade dims depends on it
 
     def drawn(self, start: int, end: int) -> list[tuple[int, Clip]]:
         """The (track, clip) pairs drawn in frames [start, end), in layer order."""
@@ -92,6 +94,8 @@ class DrawnClips:
             clip.start <= start
             and clip.end >= end
             and clip.opacity >= 1
+            # A fading clip lets what lies under it show through on the fade's frames.
+            and not clip.picture_faded(start, end, self.fps)
             and clip.transform == Transform()
             and clip.crop == Crop()
             and clip.cell is None
@@ -147,6 +151,7 @@ def drawn_clips(timeline: Timeline) -> DrawnClips:
         until,
         buckets,
         transitions_of,
+        timeline.fps,
     )
     _last[:] = [(timeline, index)]
     return index

@@ -123,7 +123,7 @@ class Compositor:
                 # An opaque bottom layer over the whole canvas is the canvas: blending it onto
                 # black would copy it (a kept still layer is copied: the next frame reuses it).
                 kept = self._still.get(item.id)
-                canvas = layer.rgb.copy() if kept and kept[1] is layer else layer.rgb
+                canvas = layer.rgb.copy() if kept and kept[1].rgb is layer.rgb else layer.rgb
                 continue
             canvas = self._blank() if canvas is None else canvas
             blend(canvas, layer)
@@ -158,12 +158,13 @@ class Compositor:
         )
         key = tuple(i for i, _ in effects)
         if static and clip.id in self._still and self._still[clip.id][0] == key:
-            return self._still[clip.id][1]
+            return _faded(self._still[clip.id][1], clip.picture_fade(t, self.timeline.fps))
         layer = self._build_layer(clip, source, [e for _, e in effects], t)
         if static:
             layer = _trim(layer)
             self._still[clip.id] = (key, layer)
-        return layer
+        # The kept still layer is the unfaded one: the fade changes only its opacity per frame.
+        return _faded(layer, clip.picture_fade(t, self.timeline.fps))
 
     def _build_layer(self, clip: Clip, source: AnySource, effects: list[Effect], t: int) -> Layer:
         if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
@@ -354,6 +355,13 @@ def _keyed(picture: Picture, keys: list[Effect]) -> Picture:
     alpha = to_float(picture.alpha) if picture.alpha is not None else None
     alpha = apply_keys(rgb, alpha, keys)
     return Picture(picture.rgb, None if alpha is None else to_uint8(alpha))
+
+
+def _faded(layer: Layer, factor: float) -> Layer:
+    """The layer dimmed by a picture fade's factor (itself when no fade dims it)."""
+    if factor >= 1:
+        return layer
+    return Layer(layer.rgb, layer.alpha, layer.x, layer.y, layer.opacity * factor)
 
 
 def _nothing(xp: Any) -> Layer:

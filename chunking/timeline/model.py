@@ -7,6 +7,7 @@ stay in seconds because each source has its own frame rate.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -191,6 +192,15 @@ class Clip:
     muted: bool = False
     fade_in: float = 0.0  # audio fade-in, seconds
     fade_out: float = 0.0  # audio fade-out, seconds
+    #: picture fades, seconds: opacity rises linearly from 0 on the first frame to ``opacity``
+    #: ``picture_fade_in`` seconds later, and falls to 0 on the last frame over
+    #: ``picture_fade_out`` (Clip.picture_fade)
+    picture_fade_in: float = 0.0
+    picture_fade_out: float = 0.0
+    #: seconds of the clip a render range cut off before its start / after its end: its picture
+    #: fades still count from the uncut clip's edges
+    picture_fade_head: float = 0.0
+    picture_fade_tail: float = 0.0
     transform: Transform = Transform()
     crop: Crop = Crop()
     color: ColorCorrection = ColorCorrection()
@@ -211,6 +221,40 @@ class Clip:
     def frames(self) -> int:
         """Number of timeline frames the clip covers."""
         return self.end - self.start
+
+    def picture_fade(self, t: int, fps: Fraction) -> float:
+        """The picture fades' factor (0..1) on the clip's opacity at timeline frame t; frames
+        drawn outside the clip (a transition's) take its first or last frame's."""
+        if self.picture_fade_in <= 0 and self.picture_fade_out <= 0:
+            return 1.0
+        t = min(max(t, self.start), self.end - 1)
+        factor = Fraction(1)
+        for length, cut, since in (
+            (self.picture_fade_in, self.picture_fade_head, t - self.start),
+            (self.picture_fade_out, self.picture_fade_tail, self.end - 1 - t),
+        ):
+            if length > 0:
+                whole = Fraction(str(length))
+                factor = min(factor, (since / fps + Fraction(str(cut))) / whole)
+        return float(max(factor, Fraction(0)))
+
+    def picture_fading(self, fps: Fraction) -> tuple[int, int]:
+        """How many frames at the clip's start and at its end a picture fade dims (factor below
+        1): Clip.picture_fade's own bounds, exactly."""
+        counts = []
+        for length, cut in (
+            (self.picture_fade_in, self.picture_fade_head),
+            (self.picture_fade_out, self.picture_fade_tail),
+        ):
+            left = (Fraction(str(length)) - Fraction(str(cut))) * fps if length > 0 else 0
+            counts.append(min(max(math.ceil(left), 0), max(self.frames, 0)))
+        return counts[0], counts[1]
+
+    def picture_faded(self, start: int, end: int, fps: Fraction) -> bool:
+        """Whether a picture fade dims any frame of [start, end) the clip is drawn on (frames
+        before or after the clip, in a transition, count as its first or last)."""
+        head, tail = self.picture_fading(fps)
+        return (head > 0 and start < self.start + head) or (tail > 0 and end > self.end - tail)
 
 
 @dataclass(frozen=True)

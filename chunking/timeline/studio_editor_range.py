@@ -10,7 +10,8 @@ a cut keeps its place: centred on the cut, it may begin before the range does. A
 animations keep their time in the sequence: one the range cut away is dropped, one the range
 cuts through plays over the part of its time inside the range, with a warning. So does a music
 clip's sound fade: a fade the range cuts is shortened by the cut and starts (or ends) at the
-gain it had reached there, so sample k of the range is sample in + k of the sequence.
+gain it had reached there, so sample k of the range is sample in + k of the sequence. A clip's
+picture fades keep their place the same way: frame k of the range is as faded as frame in + k.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
             }
             head, tail = _less(start, clip["start_time"]), _less(clip["end_time"], end)
             fades.update(_fades_in_range(moved, head, tail))
+            _picture_fades_in_range(moved, head, tail)
             clips.append(moved)
             kept.add(clip["id"])
         tracks.append({**track, "clips": clips})
@@ -106,6 +108,22 @@ def _fades_in_range(clip: dict[str, Any], head: float, tail: float) -> dict[str,
         added[own] = entry
         clip["effects"] = [*clip.get("effects", ()), own]
     return added
+
+
+def _picture_fades_in_range(clip: dict[str, Any], head: float, tail: float) -> None:
+    """A cut clip's picture fades keep their place in the sequence: each counts from the uncut
+    clip's edge (``picture_fade_head``/``_tail``, Clip.picture_fade); one the cut passed is gone."""
+    for key, cut, edge in (
+        ("picture_fade_in", head, "picture_fade_head"),
+        ("picture_fade_out", tail, "picture_fade_tail"),
+    ):
+        length = to_float(clip.get(key))
+        if length is None or length <= 0 or cut <= 0:
+            continue
+        if cut >= length:
+            del clip[key]  # the whole fade lies outside the range
+        else:
+            clip[edge] = cut
 
 
 def _animations_in_range(

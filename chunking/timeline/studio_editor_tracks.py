@@ -209,12 +209,13 @@ class TrackConverter:
             "effects": self.applied.ids(raw.get("effects"), "effect", clip_id, where, window),
             "filters": self.applied.ids(raw.get("filters"), "filter", clip_id, where, window),
         }
-        if sound_only:
-            # A music clip's fadeIn/fadeOut (MusicClip's audio settings) are its sound's fades.
-            for name, key in (("fadeIn", "fade_in"), ("fadeOut", "fade_out")):
-                seconds = to_float(as_map(raw.get(name)).get("duration"))
-                if seconds is not None and seconds > 0:
-                    clip[key] = seconds
+        # fadeIn/fadeOut: a music clip's (MusicClip's audio settings) fade its sound, any other
+        # clip's (the editor's VideoFadeService) its picture.
+        keys = ("fade_in", "fade_out") if sound_only else ("picture_fade_in", "picture_fade_out")
+        for name, key in zip(("fadeIn", "fadeOut"), keys, strict=True):
+            seconds = to_float(as_map(raw.get(name)).get("duration"))
+            if seconds is not None and seconds > 0:
+                clip[key] = seconds
         self._keep_pitch(raw, clip, where)
         if raw.get("templateId") is not None:
             clip["template_id"] = raw["templateId"]
@@ -280,9 +281,10 @@ class TrackConverter:
         if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
             self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")
         for name in ("fadeIn", "fadeOut"):
-            seconds = to_float(as_map(raw.get(name)).get("duration"))
-            if seconds is not None and seconds > 0 and not sound_only:
-                self.p.warn(where, f"the picture's {name} ({seconds:g} s) is not rendered")
+            fade = as_map(raw.get(name))
+            seconds, curve = to_float(fade.get("duration")), fade.get("type")
+            if seconds and seconds > 0 and not sound_only and curve not in (None, "linear"):
+                self.p.warn(where, f"the picture's {name} curve {shown(curve)} is drawn linear")
         for name in ("equalizer", "reverb", "compression"):
             value = raw.get(name)
             if _set(value):

@@ -95,11 +95,29 @@ def test_clip_settings_that_are_not_rendered_are_each_named(tmp_path: Path) -> N
     }
     timeline = timeline_project(tmp_path, [clip])
     assert timeline.warnings == (
-        "clip 'c0': the picture's fadeIn (1 s) is not rendered",
-        "clip 'c0': the picture's fadeOut (0.5 s) is not rendered",
         "clip 'c0': animation (opacityKeyframes) is not rendered; the fixed values are",
         "clip 'c0': speed ramping (speedRamping) is not rendered; speed is",
         "clip 'c0': audioOffset 0.2 s is not rendered",
+    )
+
+
+def test_a_clips_picture_fades_are_its_pictures_not_its_sounds(tmp_path: Path) -> None:
+    # As the editor's VideoFadeService writes them: a duration in seconds and a curve.
+    clip = {"fadeIn": {"duration": 0.4, "type": "linear"}, "fadeOut": {"duration": 0.25}}
+    timeline = timeline_project(tmp_path, [clip])
+    faded = timeline.clip("c0")
+    assert (faded.picture_fade_in, faded.picture_fade_out) == (0.4, 0.25)
+    assert (faded.fade_in, faded.fade_out) == (0.0, 0.0)  # the sound does not fade
+    assert timeline.warnings == ()
+
+
+def test_a_picture_fade_curve_other_than_linear_is_named(tmp_path: Path) -> None:
+    clip = {"fadeOut": {"duration": 0.5, "type": "ease-in"}, "fadeIn": {"duration": 0}}
+    timeline = timeline_project(tmp_path, [clip])
+    assert timeline.clip("c0").picture_fade_out == 0.5
+    assert timeline.clip("c0").picture_fade_in == 0.0
+    assert timeline.warnings == (
+        "clip 'c0': the picture's fadeOut curve 'ease-in' is drawn linear",
     )
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from chunking.timeline.loader import load
-from tests.chunking.test_studio_editor import DATA, make_wav
+from tests.chunking.test_studio_editor import DATA, make_media, make_wav
 from workers.audio import mix_timeline
 
 RATE = 48_000
@@ -53,3 +53,39 @@ def test_a_range_sounds_as_the_sequence_does_over_its_seconds(
     # Sample k of the range is sample in + k of the sequence, fades and all.
     assert np.abs(ranged - full[:, first : first + count]).max() < 1e-3
     assert ranged_timeline.warnings == ()
+
+
+def faded_pictures(folder: Path, render: dict[str, Any]) -> Path:
+    """The .tlsp sample's video track alone, its intro (0 to 3 s) fading in over 1.2 s and out
+    over 0.8 s, rendered over ``render``."""
+    doc = json.loads((DATA / "interview.tlsp").read_text(encoding="utf-8"))
+    seq = doc["sequences"]["seq-main"]
+    intro = seq["composition"]["tracks"][0]["clips"][0]
+    intro["fadeIn"] = {"duration": 1.2, "type": "linear"}
+    intro["fadeOut"] = {"duration": 0.8, "type": "linear"}
+    seq["renderSettings"] = {"selectedTracks": ["v1"], **render}
+    path = folder / f"video-{len(list(folder.glob('*.tlsp')))}.tlsp"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("in_point", "out_point"),
+    [
+        (0.4, 2.6),  # both fades cut into
+        (1.6, 2.0),  # both fades cut away
+        (0.0, 2.6),  # the fade in whole, the fade out cut into
+    ],
+)
+def test_a_range_fades_the_picture_as_the_sequence_does_on_its_frames(
+    tmp_path: Path, in_point: float, out_point: float
+) -> None:
+    make_media(tmp_path / "media", ["intro.mp4", "outro.mp4"])
+    full = load(str(faded_pictures(tmp_path, {})))
+    ranged = load(str(faded_pictures(tmp_path, {"inPoint": in_point, "outPoint": out_point})))
+    first = round(in_point * full.fps)
+    whole, cut = full.clip("intro"), ranged.clip("intro")
+    levels = [cut.picture_fade(k, ranged.fps) for k in range(cut.start, cut.end)]
+    # Frame k of the range is as faded as frame in + k of the sequence.
+    assert levels == [whole.picture_fade(first + k, full.fps) for k in range(cut.start, cut.end)]
+    assert any(level < 1 for level in levels) == (in_point < 1.2 or out_point > 2.2)

@@ -220,6 +220,21 @@ def zoomed(tmp: Path) -> dict[str, Any]:
     return project([video_track("v", [file_clip("z", src, 0, 1.2, transform=turned)])])
 
 
+def fades(tmp: Path) -> dict[str, Any]:
+    # A video fading in and out over an opaque colour, a still fading in over both.
+    src = make_video(tmp / "a.mp4", frames=45, gop=9)
+    png = make_image(tmp / "a.png", (64, 36), (0, 255, 0, 160))
+    return project(
+        [
+            video_track("bg", [clip("grey", 0, 1.5, "#336699")]),
+            video_track(
+                "v", [file_clip("v", src, 0.1, 1.4, picture_fade_in=0.4, picture_fade_out=0.3)]
+            ),
+            video_track("fg", [file_clip("png", png, 0.5, 1.5, picture_fade_in=0.5)]),
+        ]
+    )
+
+
 FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]]]] = {
     # name: (timeline, ranges: mid-clip, across a speed change, a single frame, ...)
     "video_speed": (video_speed, [(7, 22), (14, 16), (29, 31), (40, 41)]),
@@ -230,6 +245,8 @@ FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]
     "subtitles": (subtitles, [(4, 8), (14, 16), (20, 21)]),
     "ntsc": (ntsc, [(3, 9), (25, 26)]),
     "zoomed": (zoomed, [(5, 12), (20, 21)]),
+    # inside a fade, across its end, one frame mid-fade, the fade-out to the last frame
+    "fades": (fades, [(3, 9), (10, 20), (22, 23), (30, 42), (41, 42)]),
     # at keyframes, just after them, one frame, the last of a file and of the timeline
     "interlaced": (interlaced, [(6, 11), (7, 8), (12, 13), (13, 20), (19, 21), (25, 32), (31, 32)]),
 }
