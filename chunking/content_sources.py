@@ -67,7 +67,7 @@ def _shown_images(
         return None
 
     def image(frame: int) -> int:
-        # The compositor's source time (Compositor._source_time), then the image it shows.
+        # The compositor's source time (probe_ranges.source_sample), then the image it shows.
         seconds = begin + (frame - clip.start) * speed / fps
         if until is not None:
             seconds = min(seconds, until)
@@ -80,7 +80,7 @@ def _shown_images(
 
 def clip_time(clip: Clip, start: int, fps: Fraction) -> dict[str, str | None] | None:
     """The clip's source time at the range's first frame and per frame, exactly as the
-    compositor computes it (Compositor._source_time: Fraction(str(x)) of each number)."""
+    compositor computes it (workers.probe_ranges.source_sample: Fraction(str(x)) of each number)."""
     if isinstance(clip.source, GeneratedSource):
         return None  # the same picture at every time
     try:

@@ -8,7 +8,6 @@ except caches of decoded pictures (DESIGN 4.2).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fractions import Fraction
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -31,6 +30,7 @@ from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
+from workers.probe_ranges import source_sample
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
 from workers.subtitle_motion import ease
 from workers.subtitles import subtitle_layer
@@ -38,7 +38,6 @@ from workers.transitions import apply_transition
 from workers.video_source import VideoSource
 
 AnySource = StillSource | VideoSource | GeneratedPicture
-_EPSILON = Fraction(1, 1_000_000)  # seconds: "just before" a source out-point
 
 
 class Compositor:
@@ -169,7 +168,7 @@ class Compositor:
     def _build_layer(self, clip: Clip, source: AnySource, effects: list[Effect], t: int) -> Layer:
         if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
             return _nothing(self.xp)  # nothing to draw, nothing to decode
-        seconds = self._source_time(clip, t)
+        seconds, step = source_sample(clip, t, self.timeline.fps)
         width, height = self.width, self.height
         # Keys run on the source picture, before it is resized (an editor's order): a resampled
         # edge mixes the key colour into the foreground, and no key can remove that mix.
@@ -186,11 +185,11 @@ class Compositor:
                 return max(box[-1].width, 1), max(box[-1].height, 1)
 
             # The source delivers the picture already at its layout size (one scaling pass).
-            picture = source.picture_at(seconds, sizer)
+            picture = source.picture_at(seconds, sizer, step)
             where = box[-1] if box else self._layouts[clip.id]
             self._layouts[clip.id] = where
         else:
-            picture = crop(source.picture_at(seconds), clip)
+            picture = crop(source.picture_at(seconds, step=step), clip)
             where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
             if keys and where.width and where.height:
                 picture = _keyed(picture, keys)
@@ -245,13 +244,6 @@ class Compositor:
         rgb8 = self.backend.to_host(to_uint8(rgb))
         alpha8 = None if alpha is None else self.backend.to_host(to_uint8(alpha))
         return Picture(rgb8, alpha8)
-
-    def _source_time(self, clip: Clip, t: int) -> Fraction:
-        speed = Fraction(str(clip.speed))
-        seconds = Fraction(str(clip.source_start)) + (t - clip.start) * speed / self.timeline.fps
-        if clip.source_end is not None:
-            seconds = min(seconds, Fraction(str(clip.source_end)) - _EPSILON)
-        return max(seconds, Fraction(0))
 
     def _source(self, clip: Clip) -> AnySource:
         source = self.sources.get(clip.id)

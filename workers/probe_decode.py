@@ -74,7 +74,7 @@ def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str
                 found.update({s.clip.id: collapsed for s in wanted if collapsed is not None})
                 continue
             if index is not None:
-                shown = {index.shown_at(t) for span in wanted for t in span.times()}
+                shown = {index.shown_at(*at) for span in wanted for at in span.samples()}
         for lo, hi in _merged(wanted):
             if budget[0] <= 0:
                 return found

@@ -23,6 +23,8 @@ from workers.media_open import open_media, picture_stream, reason
 from workers.sources import collapsed_times, is_still
 from workers.video_index import build_index
 
+_JUST_BEFORE = Fraction(1, 1_000_000)  # seconds: "just before" a source out-point
+
 #: Packets read from a seek, looking for where a file cut short ends: a bound, not a GOP size.
 TAIL_PACKETS = 4096
 
@@ -40,9 +42,9 @@ class Span:
     frames: tuple[int, int] = (0, 0)
     fps: Fraction = Fraction(1)
 
-    def times(self) -> list[Fraction]:
-        """The source time of each frame the clip is drawn in (the compositor's)."""
-        return [_source_time(self.clip, f, self.fps) for f in range(*self.frames)]
+    def samples(self) -> list[tuple[Fraction, Fraction]]:
+        """Where the compositor samples the source on each frame the clip is drawn in."""
+        return [source_sample(self.clip, f, self.fps) for f in range(*self.frames)]
 
 
 def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:
@@ -68,6 +70,20 @@ def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:
             span = Span(clip, track.kind, first, times[1], audible, (lo, hi), timeline.fps)
             spans.setdefault(clip.source.path, []).append(span)
     return spans
+
+
+def source_sample(clip: Clip, frame: int, fps: Fraction) -> tuple[Fraction, Fraction]:
+    """Where the compositor samples a clip's source on a timeline frame: the source time of the
+    frame's start (0 before the source, just before `source_end` past it) and the frame's length
+    in source time, cut so that its middle stays within those (VideoIndex.shown_at's step)."""
+    speed = Fraction(str(clip.speed))
+    seconds = Fraction(str(clip.source_start)) + (frame - clip.start) * speed / fps
+    middle = seconds + speed / fps / 2
+    if clip.source_end is not None:
+        end = Fraction(str(clip.source_end))
+        seconds, middle = min(seconds, end - _JUST_BEFORE), min(middle, end)
+    seconds = max(seconds, Fraction(0))
+    return seconds, max(2 * (middle - seconds), Fraction(0))
 
 
 def _source_time(clip: Clip, frame: int, fps: Fraction) -> Fraction:

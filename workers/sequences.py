@@ -50,8 +50,11 @@ class SequenceSource(VideoSource):
         """The images' total display time in seconds."""
         return Fraction(self.sequence.count) / self.sequence.rate
 
-    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
-        """The image shown at this many seconds from the sequence's first image."""
+    def picture_at(
+        self, seconds: Fraction, sizer: Sizer | None = None, step: Fraction = Fraction(0)
+    ) -> Picture:
+        """The image shown at this many seconds from the sequence's first image (at its
+        instant: `step` is not used)."""
         index = image_index(self.sequence, seconds)
         if self._shown is not None and self._shown[:2] == (index, sizer is None):
             return self._shown[2]

@@ -94,7 +94,9 @@ class StillSource:
 
         self._sized: tuple[tuple[int, int], Picture] | None = None
 
-    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
+    def picture_at(
+        self, seconds: Fraction, sizer: Sizer | None = None, step: Fraction = Fraction(0)
+    ) -> Picture:
         """The image (the same at every time), resized once per requested size."""
         return _sized(self, sizer)
 
@@ -149,7 +151,9 @@ class GeneratedPicture:
         self.picture = Picture(rgb, alpha)
         self._sized: tuple[tuple[int, int], Picture] | None = None
 
-    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
+    def picture_at(
+        self, seconds: Fraction, sizer: Sizer | None = None, step: Fraction = Fraction(0)
+    ) -> Picture:
         """The generated image (the same at every time), resized once per requested size."""
         return _sized(self, sizer)
 

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import functools
 import math
 import os
-import statistics
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import pairwise
 from typing import Any
 
 #: Slack (in frames) when sampling on a frame grid: times given as decimal seconds land a hair
-#: before a frame's start they mean.
+#: either side of the frame start they mean.
 _GRID_SLACK = Fraction(1, 10**6)
 #: Rates this close are one rate written two ways (2997/100 and 30000/1001 differ by 1 ppm).
 _SAME_RATE = Fraction(1, 10**4)
@@ -63,39 +60,34 @@ class VideoIndex:
         """When each frame is shown, in the time base."""
         return self.pts if self.shown is None else self.shown
 
-    def shown_at(self, seconds: Fraction) -> int:
-        """The presentation time of the frame shown this many seconds after the first one
-        (the first frame before it, the last one after the end)."""
+    def shown_at(self, seconds: Fraction, step: Fraction = Fraction(0)) -> int:
+        """The presentation time of the frame shown over an output frame that starts this many
+        seconds after the first one and lasts `step` seconds of the source: the last frame
+        that starts before its middle (at or before `seconds` when `step` is 0); the first
+        frame before it, the last one after the end."""
+        # The middle, as ffmpeg's fps filter (and editors) sample: 29.97 fps footage on a 30
+        # fps timeline shows frame n at output frame n until the rates drift half a frame
+        # apart, where taking the last frame started by the instant showed frame 0 twice and
+        # every frame one late for 33 s. A recorder's jitter (a phone's +-1 ms) is far inside
+        # half a frame, and a frame is never shown more than half an output frame early.
+        middle = seconds + step / 2
         if self.grid is not None:
             lead = (self.times[0] - self.first) * self.time_base
-            index = math.floor((seconds - lead) * self.grid + _GRID_SLACK)
+            at = (middle - lead) * self.grid
+            # A frame that starts at the middle belongs to the next output frame (ffmpeg rounds
+            # halves up); times given as decimal seconds land a hair either side of it.
+            index = math.ceil(at - _GRID_SLACK) - 1 if step else math.floor(at + _GRID_SLACK)
             return self.pts[min(max(index, 0), len(self.pts) - 1)]
-        # Containers round timestamps to their tick: half a tick of slack keeps a frame whose
-        # true time is exactly the target from reading as "later".
+        # Containers round timestamps to their tick: at an instant, half a tick of slack keeps
+        # a frame whose true time is exactly the target from reading as "later"; a middle is
+        # compared with the rounded times as they are (ffmpeg's choice too).
         times = self.times
-        target = self.first + seconds / self.time_base + Fraction(1, 2)
-        index = max(bisect.bisect_right(times, target) - 1, 0)
-        # Recorders stamp frames with jitter around their nominal times (a phone's +-1 ms at
-        # 30 fps, which one dropped frame keeps off any grid): a frame stamped within a quarter
-        # of its interval after the output instant starts there, else every frame it jitters
-        # late would show an output frame late, repeating one frame and skipping another. At
-        # most a quarter of the stream's usual interval: jitter is that small, while a screen
-        # recording's still second (no frames until the screen changes) showed its change a
-        # quarter second early.
-        ahead = index + 1
-        if ahead < len(times) and times[index] <= target:
-            interval = min(times[ahead] - times[index], self.usual_interval)
-            if times[ahead] - target <= Fraction(interval, 4):
-                index = ahead
-        return self.pts[index]
-
-    @functools.cached_property
-    def usual_interval(self) -> int:
-        """The median time between frames, in the time base (0 for a single frame)."""
-        times = self.times
-        return (
-            int(statistics.median_low(b - a for a, b in pairwise(times))) if len(times) > 1 else 0
-        )
+        if step:
+            index = bisect.bisect_left(times, self.first + middle / self.time_base) - 1
+        else:
+            target = self.first + seconds / self.time_base + Fraction(1, 2)
+            index = bisect.bisect_right(times, target) - 1
+        return self.pts[max(index, 0)]
 
     def missing_frame(self, wanted: int, path: str) -> str:
         """Why the decoder gave no frame at `wanted`: frames that share a time (a broken

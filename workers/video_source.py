@@ -117,10 +117,13 @@ class VideoSource:
         step = times[-1] - times[-2] if len(times) > 1 else 1
         return (times[-1] + step - self.first) * self.time_base
 
-    def picture_at(self, seconds: Fraction, sizer: Sizer | None = None) -> Picture:
-        """The frame shown at this many seconds from the source's first frame."""
+    def picture_at(
+        self, seconds: Fraction, sizer: Sizer | None = None, step: Fraction = Fraction(0)
+    ) -> Picture:
+        """The frame shown over an output frame at this many seconds from the source's first
+        frame that lasts `step` seconds of the source (VideoIndex.shown_at)."""
         # Before the first frame (a negative time) the first frame is held.
-        wanted = self.index.shown_at(seconds)
+        wanted = self.index.shown_at(seconds, step)
         if self._cache is not None and self._cache[:2] == (wanted, sizer is None):
             return self._cache[2]
         picture = self._decode(wanted, sizer)

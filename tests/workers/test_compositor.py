@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,51 @@ def test_video_frames_are_exact(
 
 
 def test_other_frame_rate_and_pixel_format(tmp_path: Path) -> None:
-    # A 24 fps 4:4:4 source on a 30000/1001 timeline shows the source frame on screen at t.
+    # A 24 fps 4:4:4 source on a 30000/1001 timeline shows the source frame on screen just
+    # before the middle of each output frame (ffmpeg's fps filter's choice).
     src = make_video(tmp_path / "src.mkv", frames=48, fps=24, pix_fmt="yuv444p", size=(128, 96))
     doc = project([video_track("v", [file_clip("c", src, 0, 1.5)])], fps="30000/1001")
     shown = [identify(f) for f in render(doc, [0, 1, 5, 29])]
-    fps = Fraction(30000, 1001)
-    assert shown == [int(t / fps * 24) for t in (0, 1, 5, 29)]
+    assert shown == [
+        _fps_filter_frame(t, Fraction(24), Fraction(30000, 1001)) for t in (0, 1, 5, 29)
+    ]
+
+
+def _fps_filter_frame(k: int, source: Fraction, output: Fraction) -> int:
+    """The source frame ffmpeg's fps filter shows at output frame k: the last whose time,
+    counted in output frames and rounded half up, is at most k."""
+    return max(n for n in range(k * 8 + 8) if math.floor(n * output / source + Fraction(1, 2)) <= k)
+
+
+@pytest.mark.parametrize(
+    ("source", "output"),
+    [
+        (Fraction(30000, 1001), Fraction(30)),
+        (Fraction(24000, 1001), Fraction(24)),
+        (Fraction(25), Fraction(24)),
+        (Fraction(60), Fraction(30)),
+        (Fraction(24), Fraction(60)),
+    ],
+    ids=["29.97 on 30", "23.976 on 24", "25 on 24", "60 on 30", "24 on 60"],
+)
+def test_footage_at_another_rate_shows_the_frames_ffmpegs_fps_filter_shows(
+    tmp_path: Path, source: Fraction, output: Fraction
+) -> None:
+    """29.97 fps footage on a 30 fps timeline showed its first frame twice and then every frame
+    one late (for 33 s, until the rates drift a frame apart); 25 fps on 24 showed frame 12 at
+    the middle of frame 13. Each output frame now shows the frame ffmpeg's fps filter (and an
+    editor) shows, whichever frame a chunk starts at."""
+    frames = 48
+    src = make_video(tmp_path / "src.mp4", frames=frames, fps=source, size=(64, 36), gop=12)
+    length = int((frames - 1) / source * output)
+    doc = project(
+        [video_track("v", [file_clip("c", src, 0, float(length / output))])], fps=str(output)
+    )
+    expected = [_fps_filter_frame(k, source, output) for k in range(length)]
+    assert [identify(f) for f in render(doc, list(range(length)), tmp_path)] == expected
+    start = length // 2 + 1  # a chunk starting mid-clip: a seek
+    chunk = render(doc, list(range(start, length)), tmp_path)
+    assert [identify(f) for f in chunk] == expected[start:]
 
 
 def test_source_is_fitted_inside_the_canvas(tmp_path: Path) -> None:

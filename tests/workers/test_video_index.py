@@ -138,12 +138,40 @@ def test_a_phones_jittered_timestamps_with_a_dropped_frame_show_each_frame_on_ti
     pts = [n * 3000 + math.floor(90 * math.sin(n * 12.9898)) for n in numbers]
     index = VideoIndex(pts=pts, keyframes=[pts[0]], time_base=Fraction(1, 90000))
     assert frame_grid(pts, index.time_base) is None
-    shown = [numbers[pts.index(index.shown_at(Fraction(n, 30)))] for n in range(60)]
+    step = Fraction(1, 30)  # each output frame lasts a frame of the timeline
+    shown = [numbers[pts.index(index.shown_at(Fraction(n, 30), step))] for n in range(60)]
     assert shown == [*range(30), 29, *range(31, 60)]
     # A frame that truly starts later is not taken early: 10 fps in a 30 fps timeline
     slow = VideoIndex(pts=[0, 100, 200, 300], keyframes=[0], time_base=Fraction(1, 1000))
-    assert [slow.shown_at(Fraction(n, 30)) for n in range(9)] == [0, 0, 0, 100, 100, 100,
-                                                                  200, 200, 200]  # fmt: skip
+    assert [slow.shown_at(Fraction(n, 30), step) for n in range(9)] == [0, 0, 0, 100, 100, 100,
+                                                                        200, 200, 200]  # fmt: skip
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_ntsc_footage_on_a_30_fps_timeline_shows_the_same_frames_on_its_grid_or_off_it(
+    container: str,
+) -> None:
+    """29.97 fps footage sampled on its frame grid showed frame 0 twice and then every frame
+    one late for 33 s on a 30 fps timeline, while the same frames with irregular stamps (no
+    grid) showed frame n at n: both now show frame n at output frame n until the rates drift
+    half a frame apart (frame 500), then repeat one frame, as ffmpeg's fps filter does."""
+    base, pts = (Fraction(1, 30000), [n * 1001 for n in range(1100)])
+    if container == "mkv":  # times rounded to the millisecond
+        base, pts = Fraction(1, 1000), [round(n * Fraction(1001, 30)) for n in range(1100)]
+    grid = frame_grid(pts, base)
+    assert grid == Fraction(30000, 1001)
+    on = VideoIndex(pts=pts, keyframes=[0], time_base=base, grid=grid)
+    off = VideoIndex(pts=pts, keyframes=[0], time_base=base)
+    step = Fraction(1, 30)
+    for index in (on, off):
+        shown = [pts.index(index.shown_at(Fraction(k, 30), step)) for k in range(1000)]
+        # Milliseconds put frames a hair either side of the middle near frame 500: there
+        # the rounded time decides off the grid, the true one on it (as in an MP4).
+        exact = 500 if container == "mp4" or index.grid else 450
+        assert shown[:exact] == list(range(exact)), (container, index.grid)
+        assert shown[550:] == list(range(549, 999)), (container, index.grid)
+    assert [pts.index(on.shown_at(Fraction(k, 30), step)) for k in range(498, 503)] == [
+        498, 499, 499, 500, 501]  # fmt: skip
 
 
 @pytest.mark.parametrize(
