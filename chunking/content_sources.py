@@ -67,11 +67,13 @@ def _shown_images(
         return None
 
     def image(frame: int) -> int:
-        # The compositor's source time (probe_ranges.source_sample), then the image it shows.
+        # Where the compositor samples (workers.probe_ranges.source_sample), then the image
+        # it shows there: the last that starts before the output frame's middle.
         seconds = begin + (frame - clip.start) * speed / fps
+        middle = seconds + speed / fps / 2
         if until is not None:
-            seconds = min(seconds, until)
-        return math.floor(max(seconds, Fraction(0)) * seq.rate)
+            middle = min(middle, until)
+        return max(math.ceil(middle * seq.rate) - 1, 0)
 
     ends = sorted((image(lo), image(hi - 1)))
     last = seq.count - 1

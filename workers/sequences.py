@@ -20,6 +20,7 @@ import av.error
 from chunking.timeline.model import Clip, FileSource, ImageSequence, Timeline
 from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.media_open import open_media, reason
+from workers.probe_ranges import source_sample
 from workers.sources import Picture, Sizer, StillSource, is_still
 from workers.video_source import VideoSource, frame_picture
 
@@ -53,9 +54,9 @@ class SequenceSource(VideoSource):
     def picture_at(
         self, seconds: Fraction, sizer: Sizer | None = None, step: Fraction = Fraction(0)
     ) -> Picture:
-        """The image shown at this many seconds from the sequence's first image (at its
-        instant: `step` is not used)."""
-        index = image_index(self.sequence, seconds)
+        """The image shown over an output frame at this many seconds from the sequence's first
+        image that lasts `step` seconds of it (image_index)."""
+        index = image_index(self.sequence, seconds, step)
         if self._shown is not None and self._shown[:2] == (index, sizer is None):
             return self._shown[2]
         path = os.path.join(self.folder, self.sequence.name(index))
@@ -68,9 +69,12 @@ class SequenceSource(VideoSource):
         self._shown = None
 
 
-def image_index(sequence: ImageSequence, seconds: Fraction) -> int:
-    """The image shown at a source time: the first before 0, the last past the end."""
-    index = math.floor(seconds * sequence.rate + _SLACK)
+def image_index(sequence: ImageSequence, seconds: Fraction, step: Fraction = Fraction(0)) -> int:
+    """The image shown over an output frame starting at a source time and lasting `step`
+    seconds of it: the last that starts before its middle (VideoIndex.shown_at's rule; at or
+    before `seconds` when `step` is 0), the first before 0, the last past the end."""
+    at = (seconds + step / 2) * sequence.rate
+    index = math.ceil(at - _SLACK) - 1 if step else math.floor(at + _SLACK)
     return min(max(index, 0), sequence.count - 1)
 
 
@@ -146,14 +150,9 @@ def _images(
     clip: Clip, path: str, sequence: ImageSequence, fps: Fraction, lo: int, hi: int
 ) -> list[str]:
     """The images a clip shows over frames [lo, hi): those between its first and last time."""
-    speed = Fraction(str(clip.speed))
 
     def at(frame: int) -> int:
-        # The compositor's source time (workers.compositor): start, speed, then source_end.
-        seconds = Fraction(str(clip.source_start)) + (frame - clip.start) * speed / fps
-        if clip.source_end is not None:
-            seconds = min(seconds, Fraction(str(clip.source_end)))
-        return image_index(sequence, seconds)
+        return image_index(sequence, *source_sample(clip, frame, fps))
 
     first, last = sorted((at(lo), at(hi - 1)))
     folder = os.path.dirname(path)

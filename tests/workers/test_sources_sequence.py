@@ -167,6 +167,26 @@ def test_sequence_names_and_files(tmp_path: Path) -> None:
 # -- what a chunk reads, and what validation looks at -----------------------------------------
 
 
+def test_an_ntsc_sequence_on_a_24_fps_timeline_shows_image_n_at_frame_n(tmp_path: Path) -> None:
+    """A 23.976 fps image sequence on a 24 fps timeline showed its first image twice and then
+    every image one late (as a 23.976 video did): each frame now shows the image that starts
+    before its middle, and a chunk mounts exactly the images it shows."""
+    import dataclasses
+
+    from workers.compositor import Compositor
+
+    seq = dataclasses.replace(images(tmp_path / "frames", 30), rate=Fraction(24000, 1001))
+    clip = Clip("seq", "v", FileSource(first(tmp_path / "frames", seq), seq), 0, 30)
+    tl = timeline_of(clip, 30)
+    comp = Compositor(tl)
+    try:
+        assert [identify(comp.frame(t)) for t in range(30)] == list(range(30))
+    finally:
+        comp.close()
+    names = [os.path.basename(p) for p in files_for_frames(tl, 10, 20)]
+    assert names == [seq.name(n) for n in range(10, 20)]
+
+
 def test_a_chunk_mounts_only_the_images_its_frames_show(tmp_path: Path) -> None:
     seq = images(tmp_path / "frames", 48)
     clip = Clip("seq", "v", FileSource(first(tmp_path / "frames", seq), seq), 0, 48)
