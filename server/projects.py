@@ -30,6 +30,7 @@ from typing import Any
 
 from chunking.timeline.project import Project, read_project
 from chunking.timeline.studio_editor import convert
+from chunking.timeline.text_files import declared_utf8
 from common.errors import TimelineError, ValidationError
 from common.json_keys import loads_unique
 from server.export_media import rate_placeholders, read_media_map
@@ -127,7 +128,9 @@ def _editor_export(text: str, suffix: str, media: Mapping[str, Any] | None) -> d
     with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
         path = os.path.join(folder, "project" + suffix)
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            # Stored as UTF-8 whatever the file it came from said it was (UTF-16, Latin-1):
+            # read by its declaration, its text was garbled or refused.
+            handle.write(declared_utf8(text) if suffix != ".edl" else text)
         # The declared media stand where an EDL's rate choice looks for its media by name.
         media_dir = os.path.join(folder, "media")
         beside = rate_placeholders(media_dir, found) if suffix == ".edl" else {}

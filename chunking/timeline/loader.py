@@ -14,6 +14,7 @@ from chunking.timeline.media_paths import resolve_media
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from chunking.timeline.studio_editor import convert, job_name
+from chunking.timeline.text_files import read_text
 from common.errors import TimelineError, ValidationError
 from common.json_keys import loads_unique
 
@@ -67,12 +68,9 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
         _check_characters(document, path)
         return document, base_dir, timeline
+    text = read_text(path)  # UTF-8, or UTF-16/32 with a byte-order mark, as Windows tools write
     try:
-        # utf-8-sig: Windows tools start a UTF-8 file with a byte-order mark.
-        with open(path, encoding="utf-8-sig") as handle:
-            data = loads_unique(handle.read(), path)
-    except UnicodeDecodeError as exc:
-        raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+        data = loads_unique(text, path)
     except json.JSONDecodeError as exc:
         raise TimelineError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
     except RecursionError:
@@ -117,9 +115,8 @@ def _refuse_repeated_keys(path: str) -> None:
     """Refuse an OTIO JSON file with a key given twice in one object (OTIO's reader keeps one
     silently); anything else wrong with it is OTIO's reader's to report."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            loads_unique(handle.read(), path)
-    except (ValueError, RecursionError):  # not UTF-8, not JSON: as OTIO's reader says
+        loads_unique(read_text(path), path)
+    except (ValueError, RecursionError, TimelineError):  # not text, not JSON: as OTIO's reader says
         pass
 
 

@@ -11,7 +11,6 @@ rate they contradict).
 
 from __future__ import annotations
 
-import codecs
 import os
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from chunking.timeline.otio_edl_fcm import drop_frame_marked
 from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
 from chunking.timeline.otio_edl_speed import apply_motions, marked_motions
 from chunking.timeline.otio_read import read_timeline
+from chunking.timeline.text_files import by_mark
 from common.errors import TimelineError
 
 
@@ -66,13 +66,14 @@ def _decoded(data: bytes, p: Problems) -> str:
     clip names in (cp1252; Latin-1 where cp1252 leaves a byte undefined), with a warning.
     UTF-16 with its byte-order mark (what Windows PowerShell's Out-File and Notepad's "Unicode"
     write) is read as such: as a code page its every other byte is a NUL."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass  # not UTF-16 after all: read as the code pages below
     try:
-        return data.decode("utf-8-sig")
+        text = by_mark(data, "")
+    except TimelineError:
+        text = None  # not what its mark says after all: read as the code pages below
+    if text is not None:
+        return text
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
     try:

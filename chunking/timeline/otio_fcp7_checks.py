@@ -23,12 +23,12 @@ _WHOLE_NUMBER = re.compile(rf"\s*-?[0-9]{{1,{MAX_DIGITS}}}\s*")
 _DECIMAL_NUMBER = re.compile(rf"\s*-?[0-9]{{1,{MAX_DIGITS}}}(?:\.[0-9]{{0,{MAX_DIGITS}}})?\s*")
 
 
-def check_numbers(path: str) -> None:
-    """Raise ValidationError naming each frame number or rate of an FCP 7 XML file that is not
-    a plain number of at most MAX_DIGITS digits; a file that does not parse is left to the
-    reader to report."""
+def check_numbers(path: str, text: str | None = None) -> None:
+    """Raise ValidationError naming each frame number or rate of an FCP 7 XML file (its
+    ``text`` when read already) that is not a plain number of at most MAX_DIGITS digits; a file
+    that does not parse is left to the reader to report."""
     try:
-        root = ElementTree.parse(path).getroot()
+        root = ElementTree.parse(path).getroot() if text is None else ElementTree.fromstring(text)
     except (ElementTree.ParseError, OSError, ValueError, LookupError):
         return
     problems: list[str] = []

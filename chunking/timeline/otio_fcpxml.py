@@ -78,17 +78,16 @@ from common.errors import TimelineError
 _GAP_ATTRIBUTES = ("name", "offset", "start", "duration", "enabled")
 
 
-def fcpxml_amended(path: str) -> str | None:
-    """An FCPXML file's text amended where the adapter misreads it (see the module
-    docstring), or None when nothing needs amending (or the file does not parse: the adapter
-    then reports it)."""
+def fcpxml_amended(path: str, text: str | None = None) -> str | None:
+    """An FCPXML file's text (``text``, when read already) amended where the adapter misreads
+    it (see the module docstring), or None when nothing needs amending (or the file does not
+    parse: the adapter then reports it)."""
     try:
-        tree = ElementTree.parse(path)
+        root = ElementTree.parse(path).getroot() if text is None else ElementTree.fromstring(text)
     except LookupError as exc:  # its XML declaration names an encoding Python does not know
         raise TimelineError(f"{path}: not readable FCPXML ({exc})") from None
     except (ElementTree.ParseError, OSError, ValueError):
         return None
-    root = tree.getroot()
     deepest = _depth(root)
     if deepest > MAX_NESTING:
         raise TimelineError(

@@ -68,14 +68,15 @@ class _Walk:
     generators: list[str] = field(default_factory=list)
 
 
-def fcpxml_extras(path: str) -> ProjectExtras:
+def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
     """The frame size and titles of an FCPXML project: Final Cut's ``<title>`` items, in its
     spine or connected to its clips, as subtitles (text, font, size, colour, position) at the
     output times the adapter places the project's clips (it leaves titles out); and what the
     adapter silently leaves out or plays wrong (multicam clips: nothing; retimed clips: at
-    their own speed), named. Nothing when the file holds no single project or does not parse."""
+    their own speed), named. Nothing when the file holds no single project or does not parse.
+    ``text``: the file's content, when read already."""
     try:
-        root = ElementTree.parse(path).getroot()
+        root = ElementTree.parse(path).getroot() if text is None else ElementTree.fromstring(text)
     except (ElementTree.ParseError, OSError, ValueError, LookupError):  # LookupError: encoding
         return ProjectExtras(None, [])
     projects = [str(p.get("name") or "") for p in root.iter("project")]

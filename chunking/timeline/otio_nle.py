@@ -65,6 +65,7 @@ from chunking.timeline.otio_media import UNLINKED, media_path
 from chunking.timeline.otio_premiere import premiere_title
 from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds, track_places
 from chunking.timeline.studio_sources import MAX_PATH
+from chunking.timeline.text_files import read_xml
 from common.errors import TimelineError
 
 #: Folders (relative to the project's) a relinked medium may come from.
@@ -82,8 +83,9 @@ def read_export(path: str, p: Problems) -> Any:
     frame rate (see the module docstring), its media looked for as a relink looks for them."""
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
-        tl = read_timeline(path, text=fcpxml_amended(path))
-        extras = fcpxml_extras(path)
+        text = read_xml(path, "FCPXML")  # as its byte-order mark or declaration says
+        tl = read_timeline(path, text=fcpxml_amended(path, text) or text)
+        extras = fcpxml_extras(path, text)
         if len(extras.projects) > 1:  # the adapter reads a library's first event only
             names = ", ".join(repr(n) for n in extras.projects[:8])
             raise TimelineError(
@@ -99,8 +101,9 @@ def read_export(path: str, p: Problems) -> Any:
         return tl
     if path.lower().endswith(".xml"):
         correct_fcp7_reader()
-        check_fcp7_numbers(path)
-        tl = read_timeline(path)
+        text = read_xml(path, "Final Cut Pro 7 XML")  # its reader takes UTF-8 only
+        check_fcp7_numbers(path, text)
+        tl = read_timeline(path, text=text)
         apply_enabled(tl)
         apply_time_remaps(tl, p)
         place_overlaps(tl, p)

@@ -23,6 +23,7 @@ import opentimelineio as otio
 
 from chunking.timeline.otio_bundle import check_json_depth
 from chunking.timeline.schema import MAX_ENTRIES
+from chunking.timeline.text_files import read_text
 from common.errors import TimelineError
 
 #: What reading an OTIO item's times can raise on an odd document (NotImplementedError: a Gap
@@ -120,16 +121,9 @@ def _check_size(path: str, tl: Any) -> None:
 
 
 def _text(path: str) -> str:
-    """An .otio file's text; TimelineError when it is not UTF-8 text."""
-    try:
-        # utf-8-sig: Windows tools start a UTF-8 file with a byte-order mark, which OTIO's
-        # JSON reader refuses as "Invalid value" at line 1, column 0.
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
-    except UnicodeDecodeError as exc:
-        raise TimelineError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    except OSError as exc:
-        raise TimelineError(f"{path}: cannot be read ({exc.strerror})") from None
+    """An .otio file's text; TimelineError when it is not UTF-8 text (or UTF-16/32 with a
+    byte-order mark, which OTIO's JSON reader refuses as "Invalid value" at line 1)."""
+    return read_text(path)
 
 
 def _timelines(collection: Any, depth: int = 0) -> Iterator[Any]:

@@ -265,8 +265,11 @@ def test_files_that_are_not_projects(tmp_path: Path) -> None:
     with pytest.raises(TimelineError, match="invalid JSON at line 1"):
         load(str(broken))
     binary = tmp_path / "binary.json"
-    binary.write_bytes(b"\xff\xfe\x00garbage")
+    binary.write_bytes(b"\xff\x00garbage")
     with pytest.raises(TimelineError, match="not a UTF-8"):
+        load(str(binary))
+    binary.write_bytes(b"\xff\xfe\x00garbage")  # a UTF-16 byte-order mark, then no JSON
+    with pytest.raises(TimelineError, match="invalid JSON at line 1"):
         load(str(binary))
     empty = write_project(tmp_path / "empty.json", project([]))
     with pytest.raises(ValidationError, match="the timeline is empty"):

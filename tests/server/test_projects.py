@@ -167,3 +167,18 @@ def test_a_media_map_beside_a_timeline_studio_project_is_refused_not_ignored() -
 
     with pytest.raises(TimelineError, match="media relinks an editor's export .* leave media out"):
         load_remote_project(colour_project(1.0), {"src.mp4": ASSET})
+
+
+@pytest.mark.parametrize("declared", ["UTF-16", "ISO-8859-1", "windows-1252"])
+def test_an_xml_text_declaring_another_encoding_is_read_as_sent(declared: str) -> None:
+    """A client sends the text it decoded from a UTF-16 or Latin-1 file, its declaration kept:
+    stored as UTF-8 and read by that declaration, an accented clip name came out garbled
+    (Latin-1) or the file was refused (UTF-16)."""
+    from tests.chunking.test_otio_fcpxml_checks import CUT
+
+    text = CUT.replace('name="one"', 'name="Über Straße"')
+    sent = text.replace('encoding="UTF-8"', f'encoding="{declared}"', 1)
+    assert sent != text
+    project = load_remote_project(sent, {"a.mp4": ASSET})
+    assert project.document == load_remote_project(text, {"a.mp4": ASSET}).document
+    assert "Über Straße" in str(project.document)
