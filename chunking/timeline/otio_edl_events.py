@@ -110,9 +110,14 @@ def events_in_order(text: str, path: str, p: Problems) -> str:
 
 
 def _check_size(text: str, path: str) -> None:
-    """Refuse an EDL with more events than a cut holds or an event number no writer writes,
-    before anything reads its events."""
+    """Refuse an EDL of no events, with more events than a cut holds or an event number no
+    writer writes, before anything reads its events."""
     numbers = _NUMBERS.findall(text)
+    if not numbers:  # the loader's "the timeline is empty" named neither the file nor why
+        raise TimelineError(
+            f"{path}: holds no events (no numbered edit line, only a title, comments or "
+            "nothing); export the sequence with its clips"
+        )
     for number in numbers:
         if len(number) > _MAX_NUMBER_DIGITS:
             raise TimelineError(

@@ -153,3 +153,16 @@ def test_an_event_number_of_thousands_of_digits_is_one_error(tmp_path: Path) -> 
     )
     with pytest.raises(TimelineError, match="event number 999999999999... has 5000 digits"):
         load(str(path))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "\n\n  \n", "TITLE: empty\n", "TITLE: t\nFCM: NON-DROP FRAME\n* a comment\n"],
+)
+def test_an_edl_of_no_events_is_named(tmp_path: Path, text: str) -> None:
+    """It said "timeline.duration: the timeline is empty" (or "Unknown event type"), naming
+    neither the file nor that it holds no events."""
+    path = tmp_path / "cut.edl"
+    path.write_text(text)
+    with pytest.raises(TimelineError, match=rf"^{path}: holds no events"):
+        load(str(path))
