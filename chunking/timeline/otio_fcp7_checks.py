@@ -11,7 +11,8 @@ import re
 from typing import Any
 from xml.etree import ElementTree
 
-from common.errors import ValidationError
+from chunking.timeline.otio_fcpxml import MAX_NESTING, element_depth
+from common.errors import TimelineError, ValidationError
 
 #: Elements the reader reads with int(): a frame number (-1: beside a transition).
 _WHOLE = ("start", "end")
@@ -25,12 +26,19 @@ _DECIMAL_NUMBER = re.compile(rf"\s*-?[0-9]{{1,{MAX_DIGITS}}}(?:\.[0-9]{{0,{MAX_D
 
 def check_numbers(path: str, text: str | None = None) -> None:
     """Raise ValidationError naming each frame number or rate of an FCP 7 XML file (its
-    ``text`` when read already) that is not a plain number of at most MAX_DIGITS digits; a file
-    that does not parse is left to the reader to report."""
+    ``text`` when read already) that is not a plain number of at most MAX_DIGITS digits
+    (TimelineError for elements nested over MAX_NESTING deep); a file that does not parse is
+    left to the reader to report."""
     try:
         root = ElementTree.parse(path).getroot() if text is None else ElementTree.fromstring(text)
     except (ElementTree.ParseError, OSError, ValueError, LookupError):
         return
+    deepest = element_depth(root)
+    if deepest > MAX_NESTING:  # its reader recursed into them and failed, vaguely, deep down
+        raise TimelineError(
+            f"{path}: its elements nest {deepest} levels deep (at most {MAX_NESTING} are read); "
+            "not an FCP 7 XML an editor writes"
+        )
     problems: list[str] = []
     owners = {child: parent for parent in root.iter() for child in parent}
     for parent in root.iter():

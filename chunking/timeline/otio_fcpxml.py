@@ -88,7 +88,7 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
         raise TimelineError(f"{path}: not readable FCPXML ({exc})") from None
     except (ElementTree.ParseError, OSError, ValueError):
         return None
-    deepest = _depth(root)
+    deepest = element_depth(root)
     if deepest > MAX_NESTING:
         raise TimelineError(
             f"{path}: its elements nest {deepest} levels deep (at most {MAX_NESTING} are read); "
@@ -144,7 +144,7 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
 MAX_NESTING = 200
 
 
-def _depth(root: Any) -> int:
+def element_depth(root: Any) -> int:
     """How many levels deep the document's elements nest (without recursing)."""
     deepest, stack = 0, [(root, 1)]
     while stack:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chunking.timeline.loader import load
-from common.errors import ValidationError
+from common.errors import TimelineError, ValidationError
 
 EXPORT = Path(__file__).parents[1] / "data" / "nle" / "premiere_example.xml"
 
@@ -47,3 +47,15 @@ def test_negative_and_fractional_frames_as_exports_write_them_still_load(tmp_pat
     with pytest.raises(ValidationError) as refused:
         load(str(path))
     assert not any("is not a" in p for p in refused.value.problems)  # only its media missing
+
+
+def test_elements_nested_thousands_deep_are_refused_naming_the_depth(tmp_path: Path) -> None:
+    """Its reader recursed into them: "its reader fails on a line it does not expect there"."""
+    text = EXPORT.read_text()
+    deep = "<clipitem>" * 3000 + "</clipitem>" * 3000
+    path = tmp_path / "cut.xml"
+    path.write_text(text.replace("<media>", "<media>" + deep, 1))
+    with pytest.raises(TimelineError) as refused:
+        load(str(path))
+    message = str(refused.value)
+    assert message.startswith(f"{path}: its elements nest 30") and "at most 200" in message
