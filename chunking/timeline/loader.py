@@ -42,6 +42,7 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     translated: that document is what workers receive), the directory its media paths resolve
     in, and the validated Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
+    _refuse_special(path)
     if os.path.isdir(path) and path.rstrip("/").lower().endswith(FCPXML_BUNDLE):
         # Final Cut Pro 10.6's export: a folder holding Info.fcpxml; the media and the
         # project folder a relink searches are beside the bundle, not in it.
@@ -55,6 +56,7 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         base_dir = os.path.dirname(path)  # the media are in the bundle, relative to it
     if os.path.isdir(path):
         raise TimelineError(f"{path} is a folder, not a timeline file")
+    _refuse_special(path)  # a bundle's content, Info.fcpxml in an .fcpxmld
     if not os.path.isfile(path):
         raise TimelineError(f"timeline file not found: {path}")
     if os.path.getsize(path) > MAX_PROJECT_BYTES:
@@ -83,6 +85,15 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         data, base_dir, source=path, name=job_name(path), strict=strict
     )
     return document, base_dir, timeline
+
+
+def _refuse_special(path: str) -> None:
+    """Refuse a path that is there but is no file or folder: "not found" misled, and a FIFO
+    (an .otioz one) hung the reader waiting for a writer."""
+    if os.path.exists(path) and not (os.path.isfile(path) or os.path.isdir(path)):
+        raise TimelineError(
+            f"{path} is not a regular file (a device, FIFO or socket), not a timeline file"
+        )
 
 
 def load_document(

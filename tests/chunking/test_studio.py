@@ -292,3 +292,21 @@ def test_a_project_of_a_hundred_thousand_entries_is_refused_at_once(
     with pytest.raises(ValidationError, match=f"{section}: 100000 entries; at most 10000"):
         load_project(data, str(tmp_path))
     assert time.monotonic() - began < 5
+
+
+@pytest.mark.timeout(30)  # the FIFO hung on main
+@pytest.mark.parametrize("name", ["cut.json", "cut.otio", "cut.edl", "cut.otioz", "cut.fcpxmld"])
+def test_a_path_that_is_no_regular_file_is_named_so(tmp_path: Path, name: str) -> None:
+    """/dev/null or a FIFO said "timeline file not found" though it is there; a FIFO named
+    .otioz hung validate, its reader waiting for a writer."""
+    import os
+
+    with pytest.raises(TimelineError, match="^/dev/null is not a regular file"):
+        load("/dev/null")
+    path = tmp_path / name
+    if name.endswith("fcpxmld"):
+        path.mkdir()
+        path = path / "Info.fcpxml"
+    os.mkfifo(path)
+    with pytest.raises(TimelineError, match=rf"^{path} is not a regular file"):
+        load(str(path.parent if name.endswith("fcpxmld") else path))
