@@ -12,6 +12,7 @@ from typing import Any
 from chunking.timeline.fields import lone_surrogate
 from chunking.timeline.media_paths import resolve_media
 from chunking.timeline.model import Timeline
+from chunking.timeline.otio_bundle import CONTENT, links_out
 from chunking.timeline.studio import load_project
 from chunking.timeline.studio_editor import convert, job_name
 from chunking.timeline.text_files import read_text
@@ -43,6 +44,7 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     in, and the validated Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
     _refuse_special(path)
+    bundle = path.rstrip("/")  # an .otiod folder's media are checked for links out of it
     if os.path.isdir(path) and path.rstrip("/").lower().endswith(FCPXML_BUNDLE):
         # Final Cut Pro 10.6's export: a folder holding Info.fcpxml; the media and the
         # project folder a relink searches are beside the bundle, not in it.
@@ -69,6 +71,8 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
 
         document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
         _check_characters(document, path)
+        if os.path.basename(path) == CONTENT and os.path.isdir(bundle):
+            timeline = _warn_links_out(timeline, bundle, strict)
         return document, base_dir, timeline
     text = read_text(path)  # UTF-8, or UTF-16/32 with a byte-order mark, as Windows tools write
     try:
@@ -85,6 +89,15 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         data, base_dir, source=path, name=job_name(path), strict=strict
     )
     return document, base_dir, timeline
+
+
+def _warn_links_out(timeline: Timeline, bundle: str, strict: bool) -> Timeline:
+    """The timeline of an .otiod with a warning (strict: a problem) naming each media file in
+    the bundle that is a symbolic link to outside it: such a bundle is not self-contained."""
+    links = links_out(timeline, bundle)
+    if strict and links:
+        raise ValidationError(links)
+    return dataclasses.replace(timeline, warnings=(*timeline.warnings, *links))
 
 
 def _refuse_special(path: str) -> None:

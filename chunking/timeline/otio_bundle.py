@@ -25,6 +25,7 @@ import stat
 import tempfile
 import zipfile
 
+from chunking.timeline.model import FileSource, Timeline
 from common.errors import TimelineError
 
 #: The timeline inside a bundle, and the folder of its media.
@@ -75,6 +76,30 @@ def bundle_content(path: str, cache_dir: str) -> str:
             raise TimelineError(f"{path}: an OTIO bundle folder without its {CONTENT}")
         return content
     return os.path.join(_unpacked(path, cache_dir), CONTENT)
+
+
+def links_out(timeline: Timeline, bundle: str) -> list[str]:
+    """Warnings naming each media file of an ``.otiod`` folder that is a symbolic link (in the
+    folder) to a file outside it: read where the link points, which the bundle does not hold
+    when it is moved or sent (and which an .otioz's unpacking refuses)."""
+    inside, root = os.path.abspath(bundle), os.path.realpath(bundle)
+    found: dict[str, str] = {}
+    for track in timeline.tracks:
+        for clip in track.clips:
+            source = clip.source
+            if not isinstance(source, FileSource) or source.path in found:
+                continue
+            where = os.path.abspath(source.path)
+            real = os.path.realpath(where)
+            if os.path.commonpath([inside, where]) == inside and (
+                os.path.commonpath([root, real]) != root
+            ):
+                found[source.path] = (
+                    f"clip {clip.id!r}: media {os.path.relpath(where, inside)} in {bundle} is a "
+                    f"symbolic link to {real}, outside the bundle; it is read there, but the "
+                    "bundle is not self-contained (copy the file in to move or send it)"
+                )
+    return list(found.values())
 
 
 def _unpacked(path: str, cache_dir: str) -> str:

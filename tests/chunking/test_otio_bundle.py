@@ -14,7 +14,7 @@ import pytest
 from chunking.timeline.loader import load
 from chunking.timeline.model import FileSource
 from chunking.timeline.otio_bundle import MAX_JSON_DEPTH, json_depth
-from common.errors import TimelineError
+from common.errors import TimelineError, ValidationError
 from tests.media import make_video
 
 
@@ -201,3 +201,25 @@ def test_an_otioz_of_media_that_compress_little_still_unpacks(
     with pytest.raises(TimelineError, match="the timeline is empty"):
         load(str(bundle))
     assert [p.name for p in bundle_dir.rglob("still.wav")] == ["still.wav"]
+
+
+def test_an_otiod_media_link_to_outside_the_bundle_is_named(tmp_path: Path) -> None:
+    """A link in an .otiod's media/ to a file elsewhere was followed without a word: the
+    bundle, moved or sent, then lacks its media. It is still read (the user's own link), with
+    a warning naming it; strict validation refuses it; a link within the bundle is no news."""
+    media = make_video(tmp_path / "shot.mp4", frames=60, size=(64, 36))
+    bundle = tmp_path / "film.otiod"
+    otio.adapters.write_to_file(timeline_of(media), str(bundle))
+    (copied,) = (bundle / "media").iterdir()
+    copied.rename(bundle / "kept.mp4")
+    copied.symlink_to(bundle / "kept.mp4")
+    assert not any("symbolic link" in w for w in load(str(bundle)).warnings)
+    copied.unlink()
+    copied.symlink_to(media)
+    timeline = load(str(bundle))
+    assert timeline.frames == 30
+    (warning,) = [w for w in timeline.warnings if "symbolic link" in w]
+    assert f"media/{copied.name}" in warning and str(media.resolve()) in warning
+    assert "outside the bundle" in warning
+    with pytest.raises(ValidationError, match="outside the bundle"):
+        load(str(bundle), strict=True)
