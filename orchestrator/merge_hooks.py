@@ -59,6 +59,10 @@ class MergeHooks(HookBase):
         """Complete the job with its measured cost; whether it is complete (False when it was
         cancelled or failed while the merge ran)."""
         record = self.store.get(job_id)
+        for note in summary.get("notes", []) if not record.state.finished else ():
+            # The cached mix's warnings (it clipped), before the job reads as complete (and
+            # expires them with it: a late duplicate merge must not make them anew for ever).
+            self.store.redis.sadd(keys.notes(job_id), note)
         node_seconds = record.node_seconds + float(summary.get("merge_seconds", 0.0))
         flat = max(node_seconds - record.pool_seconds, 0.0)
         cost = record.pool_cost + flat / 3600 * record.hourly_rate

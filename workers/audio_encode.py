@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 
 import av
@@ -36,6 +37,10 @@ TAIL_PADDING = 4096
 
 #: Framing for encoders that accept any frame size (PCM, FLAC).
 DEFAULT_FRAME_SIZE = 1024
+
+#: The audio file's tag holding what its mix warned of (it clipped): a mix the segment cache
+#: gives to a later job must warn that job too, and the warning is made only while mixing.
+NOTES_TAG = "CLOUDRENDER_NOTES"
 
 
 def audio_codec_for(container: str, lossless: bool = False) -> str:
@@ -212,10 +217,12 @@ def write_audio_file(
     container_format: str | None = None,
     bitrate: int = 192_000,
     codec: str | None = None,
+    notes: Sequence[str] = (),
 ) -> None:
     """Encode a (2, N) mix into an audio-only file; the container comes from the suffix if None.
 
     `codec` defaults to the container's usual one; Matroska holds any (the merge's input).
+    `notes` (what the mix warned of) are kept in the file for audio_file_notes.
     """
     name = (container_format or os.path.splitext(os.fspath(path))[1].lstrip(".")).lower()
     codec = codec or audio_codec_for(name)
@@ -225,6 +232,8 @@ def write_audio_file(
     try:
         with av.open(os.fspath(path), "w", format=FORMAT_BY_CONTAINER[name]) as container:
             stream = add_audio_stream(container, codec, sample_rate, bitrate)
+            if notes:
+                container.metadata[NOTES_TAG] = json.dumps(list(notes))
             open_encoder(stream)
             # Write the header even if no packet comes (an empty mix), so the file is valid.
             container.start_encoding()
@@ -232,3 +241,17 @@ def write_audio_file(
                 container.mux(packet)
     except (av.error.FFmpegError, OSError) as exc:
         raise EncodeError(f"cannot write audio file {os.fspath(path)!r}: {exc}") from exc
+
+
+def audio_file_notes(path: str | os.PathLike[str]) -> list[str]:
+    """What the mix in an audio file written by write_audio_file warned of (empty if nothing,
+    or the file keeps no readable notes: an older cached mix)."""
+    try:
+        with av.open(os.fspath(path)) as container:
+            tag = container.metadata.get(NOTES_TAG)
+        notes = json.loads(tag) if tag else []
+    except (av.error.FFmpegError, OSError, ValueError):
+        return []
+    if not isinstance(notes, list):
+        return []
+    return [note for note in notes if isinstance(note, str)]

@@ -29,7 +29,7 @@ from common.scratch import scratch_prefix, sweep_scratch
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.assets import sha256_file
-from workers.audio import audio_codec_for, mix_timeline, write_audio_file
+from workers.audio import audio_codec_for, audio_file_notes, mix_timeline, write_audio_file
 from workers.cache_use import audio_claim, keep, merge_parts, segment_claim
 from workers.delivery import check_outputs, deliver, put_output, remove_output
 from workers.fingerprint import render_fingerprint
@@ -197,9 +197,9 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
                 claim = audio_claim(spec)  # its cache key, from what it reads
                 samples = mix_timeline(timeline, notes)
                 check_stamps(spec.media_stamps, timeline)  # and still so after the mix
-                write_audio_file(
-                    path, samples, timeline.sample_rate, "mkv", timeline.export.audio_bitrate, codec
-                )
+                bitrate = timeline.export.audio_bitrate
+                # The notes travel with the mix: a later job taking it from the cache warns too.
+                write_audio_file(path, samples, timeline.sample_rate, "mkv", bitrate, codec, notes)
                 if service.cancelled(job_id):
                     return None  # the job ended while this mixed (a paused node resuming late)
                 storage.put_file(spec.audio_key, path)
@@ -380,6 +380,8 @@ def _merge(
         parts = merge_parts(service, spec, storage, timeline.fps, indexes, bool(audio), tmp)
         if parts is None:
             return None
+        # A mix the segment cache gave (no audio task ran) warns only through its own notes.
+        notes = audio_file_notes(parts.audio) if parts.audio else []
         out = os.path.join(tmp, f"output.{spec.output_ext}")
         report = stitch(parts.segments, timeline.fps, out, timeline.export.container,
                         parts.audio, parts.infos)  # fmt: skip
@@ -402,6 +404,7 @@ def _merge(
         "encrypted": isinstance(storage, EncryptedStorage),
         "sha256": digest,  # of the video as delivered
         **({"delivery_error": undelivered} if undelivered else {}),
+        **({"notes": notes} if notes else {}),
     }
 
 

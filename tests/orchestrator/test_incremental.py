@@ -401,3 +401,19 @@ def test_under_a_small_cap_a_job_reads_the_hits_it_planned(farm: Farm, tmp_path:
     assert [c.attempts for c in again.chunks] == [0, 0, 1, 1]
     full = farm.render(doc, tmp_path, use_cache=False)
     assert_same_video(farm.output(again), farm.output(full))
+
+
+def test_a_cached_clipped_mix_still_warns_the_job_that_reuses_it(
+    farm: Farm, tmp_path: Path
+) -> None:
+    """The clipping warning is made while mixing: a re-render that takes the mix from the
+    cache (no audio task runs) warned of nothing before, though its sound is as distorted."""
+    doc = edited(base_project(tmp_path), lambda d: d["tracks"][0]["clips"][0].update(volume=10))
+    first = farm.render(doc, tmp_path)
+    again = farm.render(edited(doc, lambda d: d["subtitles"][1].update(text="!")), tmp_path)
+    assert rendered(again) == [2]  # the mix came from the cache
+    for record in (first, again):
+        notes = farm.store.redis.smembers(keys.notes(record.id))
+        assert any("dB over full scale" in note for note in notes), notes
+    quiet = farm.render(base_project(tmp_path), tmp_path)
+    assert not any("full scale" in n for n in farm.store.redis.smembers(keys.notes(quiet.id)))
