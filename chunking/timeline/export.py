@@ -315,6 +315,8 @@ def lossless_conflict(container: str, codec: str) -> str | None:
 #: The codec each container's sound is encoded with (``workers.audio_encode`` picks FFmpeg's
 #: aac or libopus encoder to match).
 AUDIO_CODECS = {"mp4": "AAC", "mov": "AAC", "mkv": "Opus", "webm": "Opus"}
+#: The same for a lossless export (webm has none), whose codecs take no bitrate.
+LOSSLESS_AUDIO_CODECS = {"mp4": "ALAC", "mov": "ALAC", "mkv": "FLAC"}
 #: The lowest audio_bitrate any export takes, bit/s (what the loader reads as kbit/s below it).
 LEAST_AUDIO_BITRATE = 8000
 
@@ -334,6 +336,8 @@ def audio_bitrates(container: str, sample_rate: int | None = None) -> tuple[int,
 
 def audio_bitrate_problem(export: ExportSettings, sample_rate: int | None = None) -> str | None:
     """Why the export's audio bitrate is not one its audio encoder takes (None when it is)."""
+    if export.lossless and export.container in LOSSLESS_AUDIO_CODECS:
+        return None  # FLAC and ALAC ignore it: refusing it would refuse a setting not used
     low, high = audio_bitrates(export.container, sample_rate)
     if low <= export.audio_bitrate and (high is None or export.audio_bitrate <= high):
         return None

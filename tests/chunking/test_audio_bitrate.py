@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 
 from chunking.timeline.project import read_project
@@ -65,8 +68,36 @@ def test_an_output_that_changes_the_audio_codec_is_checked_too() -> None:
 
 
 def test_the_codec_checked_is_the_one_the_worker_encodes_with() -> None:
-    from chunking.timeline.export import AUDIO_CODECS
-    from workers.audio_encode import CODEC_BY_CONTAINER
+    from chunking.timeline.export import AUDIO_CODECS, LOSSLESS_AUDIO_CODECS
+    from workers.audio_encode import CODEC_BY_CONTAINER, LOSSLESS_CODEC_BY_CONTAINER
 
-    names = {"aac": "AAC", "libopus": "Opus"}
+    names = {"aac": "AAC", "libopus": "Opus", "alac": "ALAC", "flac": "FLAC"}
     assert AUDIO_CODECS == {k: names[v] for k, v in CODEC_BY_CONTAINER.items()}
+    lossless = {k: names[v] for k, v in LOSSLESS_CODEC_BY_CONTAINER.items()}
+    assert LOSSLESS_AUDIO_CODECS == lossless
+
+
+@pytest.mark.parametrize("container", ["mkv", "mp4", "mov"])
+def test_a_lossless_export_is_not_refused_for_a_bitrate_its_codec_does_not_use(
+    container: str, tmp_path: Path
+) -> None:
+    """FLAC and ALAC carry every sample whatever the bitrate: a lossless mkv at 1024 kbit/s was
+    refused as "not one Opus takes", naming a codec the export does not use."""
+    doc = project_exporting(format=container, audio_bitrate=1024, lossless=True)
+    export = read_project(doc).timeline.export
+    assert export.audio_bitrate == 1_024_000
+    plain = project_exporting(format=container)
+    assert read_project(plain, export={"lossless": True, "audio_bitrate": 1_536_000})
+    # And the encoders do take it.
+    from workers.audio_encode import audio_codec_for, write_audio_file
+
+    mix = np.tile(np.linspace(-0.5, 0.5, 4800, dtype=np.float32), (2, 1))
+    out = tmp_path / "mix.mka"
+    write_audio_file(out, mix, 48_000, "mkv", 1_536_000, audio_codec_for(container, True))
+    with av.open(str(out)) as done:
+        assert sum(f.samples for f in done.decode(audio=0)) == 4800
+
+
+def test_a_lossless_webm_is_still_opus_and_checked() -> None:
+    with pytest.raises(ValidationError, match="not one Opus"):
+        read_project(project_exporting(format="webm", audio_bitrate=1024, lossless=True))
