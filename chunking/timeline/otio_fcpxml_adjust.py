@@ -1,7 +1,8 @@
 """Final Cut Pro's clip adjustments, which OpenTimelineIO's FCPXML adapter leaves out.
 
 * ``<adjust-volume amount="-6dB">``: the clip's sound level (a factor of 10^(dB/20)); its
-  ``fadeIn``/``fadeOut`` (an audio fade at the clip's ends) become the clip's fades.
+  ``fadeIn``/``fadeOut`` (an audio fade at the clip's ends) become the clip's fades, and its
+  keyframes a level with fades (otio_fcpxml_volume).
 * ``<adjust-blend amount="0.5">``: the picture's opacity (a blend mode other than normal is
   named in a warning and rendered as normal).
 * ``<adjust-transform position="x y" scale="sx sy" rotation="r">``: the clip's transform.
@@ -33,6 +34,7 @@ import opentimelineio as otio
 from chunking.timeline.otio_fcpxml_channels import apply_channels
 from chunking.timeline.otio_fcpxml_checks import format_size
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
+from chunking.timeline.otio_fcpxml_volume import keyed_level, volume_keys
 
 #: The effect an item's adjustments become in the read timeline.
 ADJUSTMENTS = "cloudrender.fcpxml_adjustments"
@@ -82,7 +84,7 @@ def adjustments(
     conform = 1.0
     for child in item:
         if child.tag == "adjust-volume":
-            _volume(child, found, notes)
+            _volume(child, item, found, notes)
         elif child.tag == "adjust-panner":
             _panner(child, found, notes)
         elif child.tag == "adjust-blend":
@@ -133,7 +135,7 @@ def _animated(child: Any) -> list[str]:
     ]
 
 
-def _volume(child: Any, found: dict[str, Any], notes: list[list[str]]) -> None:
+def _volume(child: Any, item: Any, found: dict[str, Any], notes: list[list[str]]) -> None:
     match = _DB.match(child.get("amount") or "0dB")
     if match is None:
         text = f"its volume {child.get('amount')!r} is not a level in dB: left out"
@@ -146,8 +148,20 @@ def _volume(child: Any, found: dict[str, Any], notes: list[list[str]]) -> None:
             seconds = fcpxml_time(element.get("duration")) if element is not None else None
             if seconds:
                 found[key] = float(seconds)
-    if _animated(child):
-        notes.append(["sound", "its volume keyframes are not rendered (its fixed level is)"])
+    keys = volume_keys(child)
+    if keys:
+        # The keyframes are the level (the fixed amount is often left at 0 dB once keyed).
+        gain, fade_in, fade_out, note = keyed_level(keys, item)
+        found.pop("gain", None)
+        if gain != 1:
+            found["gain"] = gain
+        for key, length in (("fade_in", fade_in), ("fade_out", fade_out)):
+            if length > 0:
+                found.setdefault(key, length)  # a fade handle of its own stays as it is
+        if note is not None:
+            notes.append(["sound", note])
+    elif _animated(child):
+        notes.append(["sound", "its volume keyframes are not readable: its fixed level plays"])
 
 
 def _panner(child: Any, found: dict[str, Any], notes: list[list[str]]) -> None:

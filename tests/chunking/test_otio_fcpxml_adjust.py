@@ -254,3 +254,62 @@ def test_a_filled_clip_covers_the_rendered_frame(tmp_path: Path) -> None:
     finally:
         compositor.close()
     assert frame[:, :10].max() > 0 and frame[:, -10:].max() > 0
+
+
+def _keyed(start: str, *keys: tuple[str, str]) -> str:
+    frames = "".join(f'<keyframe time="{t}" value="{v}"/>' for t, v in keys)
+    return (
+        f'<asset-clip start="{start}" duration="10s"><adjust-volume><param name="amount">'
+        f"<keyframeAnimation>{frames}</keyframeAnimation></param></adjust-volume></asset-clip>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("clip", "expected"),
+    [
+        # A music bed keyed down to -20 dB (no amount once keyed) played at 0 dB.
+        (_keyed("3600s", ("3600s", "-20dB"), ("3610s", "-20dB")), {"gain": pytest.approx(0.1)}),
+        # Keys in the clip's own time (its start is the media's 1 h timecode): a 1 s fade in.
+        (_keyed("3600s", ("3600s", "-96dB"), ("3601s", "0dB")), {"fade_in": pytest.approx(1)}),
+        # In and out around -6 dB, the keys counted from the clip's start.
+        (
+            _keyed("0s", ("0s", "-96dB"), ("1/2s", "-6dB"), ("9s", "-6dB"), ("10s", "-96dB")),
+            {"gain": pytest.approx(10 ** (-6 / 20)), "fade_in": pytest.approx(0.5),
+             "fade_out": pytest.approx(1)},
+        ),
+    ],
+)  # fmt: skip
+def test_volume_keyframes_that_draw_a_level_and_fades_are_rendered_as_such(
+    clip: str, expected: dict[str, Any]
+) -> None:
+    assert adjustments(ElementTree.fromstring(clip), 1080) == expected
+
+
+def test_volume_keyframes_of_another_shape_play_their_average_level_and_say_so() -> None:
+    """A dip to silence and back over 2 s of a 10 s clip (linear, 1 s each way): 0.9 on
+    average, where the fixed level (0 dB) played it at full level throughout."""
+    dip = _keyed("0s", ("0s", "0dB"), ("4s", "0dB"), ("5s", "-200dB"), ("6s", "0dB"))
+    found = adjustments(ElementTree.fromstring(dip), 1080)
+    assert found["gain"] == pytest.approx(0.9, abs=1e-6)
+    [(part, note)] = found["notes"]
+    assert part == "sound" and "average level, -0.9 dB" in note
+
+
+def test_a_keyed_clips_level_and_fade_reach_its_sound(tmp_path: Path) -> None:
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    keyed = (
+        '<adjust-volume><param name="amount"><keyframeAnimation>'
+        '<keyframe time="0s" value="-96dB"/><keyframe time="1s" value="-12dB"/>'
+        '<keyframe time="3s" value="-12dB"/></keyframeAnimation></param></adjust-volume>'
+    )
+    text = ADJUSTED.replace(
+        '<adjust-volume amount="-6dB">\n'
+        '            <param name="amount"><fadeIn type="easeIn" duration="1/2s"/></param>\n'
+        "          </adjust-volume>",
+        keyed,
+    )
+    assert keyed in text
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text)
+    main = _clips(load(str(path)), TrackKind.AUDIO)["main"]
+    assert main.volume == pytest.approx(10 ** (-12 / 20)) and main.fade_in == pytest.approx(1)
