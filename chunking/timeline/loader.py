@@ -139,8 +139,12 @@ def _refuse_repeated_keys(path: str) -> None:
     """Refuse an OTIO JSON file with a key given twice in one object (OTIO's reader keeps one
     silently); anything else wrong with it is OTIO's reader's to report."""
     try:
-        loads_unique(read_text(path), path)
-    except (ValueError, RecursionError, TimelineError):  # not text, not JSON: as OTIO's reader says
+        text = read_text(path)
+    except TimelineError:  # not text: as OTIO's reader says
+        return
+    try:
+        loads_unique(text, path)
+    except (ValueError, RecursionError):  # not JSON: as OTIO's reader says
         pass
 
 
