@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import struct
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
 from PIL import Image
 
 from bench.support import decode_rgb, level, make_video, project, solid, video_track
@@ -99,3 +101,16 @@ def zero_frame_times(path: Path) -> None:
         delta = at + 12 + 8 * n + 4
         data[delta : delta + 4] = b"\x00\x00\x00\x00"
     path.write_bytes(bytes(data))
+
+
+def write_wav(path: Path, data: np.ndarray, rate: int, codec: str = "pcm_s16le") -> Path:
+    """Write planar float stereo samples (shape (2, n)) as a WAV file in ``codec``."""
+    with av.open(str(path), "w", format="wav") as out:
+        stream = out.add_stream(codec, rate=rate)
+        assert isinstance(stream, AudioStream)
+        stream.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path

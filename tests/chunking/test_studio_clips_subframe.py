@@ -6,16 +6,14 @@ Now what a moved clip plays at its new first frame is what it would have played 
 
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import opentimelineio as otio
 import pytest
-from av.audio.stream import AudioStream
 
 from chunking.timeline.otio import load_otio
+from tests.media import write_wav
 from workers.audio import mix_timeline
 
 RATE = 48_000
@@ -27,15 +25,7 @@ def _metronome(path: Path) -> Path:
     data = np.zeros((2, 3 * RATE), dtype=np.float32)
     for at in CLICKS:
         data[:, round(at * RATE)] = 0.9
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_s16le", rate=RATE)
-        assert isinstance(stream, AudioStream)
-        stream.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, 0, Fraction(1, RATE)
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    return write_wav(path, data, RATE)
 
 
 def _split_at(media: Path, cut: int, out: Path) -> Path:

@@ -8,11 +8,10 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
-from av.audio.stream import AudioStream
 
 from chunking.timeline.model import Clip, FileSource, Timeline, Track, TrackKind
+from tests.media import write_wav
 from workers.audio import mix_timeline
 from workers.render import render_to_file
 
@@ -24,15 +23,7 @@ def _tone(path: Path, amp: float) -> Path:
     """Two seconds of a 440 Hz sine at ``amp``, stereo 16-bit WAV."""
     t = np.arange(2 * RATE) / RATE
     data = np.tile(amp * np.sin(2 * np.pi * 440 * t), (2, 1)).astype(np.float32)
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_s16le", rate=RATE)
-        assert isinstance(stream, AudioStream)
-        stream.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, 0, Fraction(1, RATE)
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    return write_wav(path, data, RATE)
 
 
 def _beds(path: Path, count: int, start: int = 24) -> Timeline:

@@ -12,9 +12,9 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
-from av.audio.stream import AudioStream
 
 from chunking.timeline.model import Clip, Effect, FileSource, Timeline, Track, TrackKind
+from tests.media import write_wav
 from workers.audio import mix_timeline
 from workers.render import render_to_file
 
@@ -30,15 +30,7 @@ def _damaged_wav(path: Path) -> Path:
     data = np.tile(0.3 * np.sin(2 * np.pi * 1000 * t), (2, 1)).astype(np.float32)
     data[:, NAN_AT] = np.nan
     data[:, INF_AT] = np.inf
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_f32le", rate=RATE)
-        assert isinstance(stream, AudioStream)
-        stream.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, 0, Fraction(1, RATE)
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    return write_wav(path, data, RATE, "pcm_f32le")
 
 
 def _timeline(path: Path, effects: tuple[Effect, ...] = ()) -> Timeline:

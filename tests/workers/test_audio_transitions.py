@@ -9,13 +9,12 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import numpy.typing as npt
 import pytest
-from av.audio.stream import AudioStream
 
 from chunking.timeline.model import Clip, FileSource, Timeline, Track, TrackKind, Transition
+from tests.media import write_wav
 from workers.audio import mix_timeline
 
 RATE = 48_000
@@ -28,15 +27,7 @@ S_LO, S_HI = LO * RATE // 24, HI * RATE // 24
 def _tone(path: Path, hz: float) -> Path:
     t = np.arange(3 * RATE) / RATE
     data = np.tile(0.4 * np.sin(2 * np.pi * hz * t), (2, 1)).astype(np.float32)
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_s16le", rate=RATE)
-        assert isinstance(stream, AudioStream)
-        stream.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(data, format="fltp", layout="stereo")
-        frame.sample_rate, frame.pts, frame.time_base = RATE, 0, Fraction(1, RATE)
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-    return path
+    return write_wav(path, data, RATE)
 
 
 def _level(x: npt.NDArray[np.floating], hz: float) -> float:
