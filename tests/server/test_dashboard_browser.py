@@ -291,12 +291,15 @@ def test_operator_watches_cancels_scales_and_stops(
         found = page.locator(f'tr[data-job-id="{first}"]').first
         if not found.count():
             return False
-        progress = float(found.get_attribute("data-progress") or 0)
+        # One read of both attributes: two reads could straddle a redraw and pair an
+        # older progress with the newer 'completed'.
+        state, shown = found.evaluate("row => [row.dataset.state, row.dataset.progress]")
+        progress = float(shown or 0)
         if not seen or progress != seen[-1]:
             seen.append(progress)
             if 0.3 < progress < 0.7 and not (ARTIFACTS / "2-progress.png").exists():
                 shot(page, "2-progress")
-        return found.get_attribute("data-state") == "completed"
+        return bool(state == "completed")
 
     wait_until(finished, "the first job to complete on the page", 120)
     done = page.locator(f'#recent-table tr[data-job-id="{first}"]')
