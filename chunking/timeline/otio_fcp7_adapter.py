@@ -8,10 +8,11 @@ it reads, and what it leaves in metadata put where the loader reads it.
 - A disabled clip or track (``<enabled>FALSE</enabled>``: Premiere's Clip > Enable, a track's
   eye or speaker off) was read as enabled: the flag only reached the item's metadata.
 - A speed change (Premiere's Speed/Duration, Final Cut 7's Change Speed: a ``Time Remap``
-  filter) was read as an unknown effect, so the clip played at 100 %. Its speed is the source
-  frames it uses (``<in>``..``<out>``) over the frames it fills (``<start>``..``<end>``), which
-  holds for keyframed (variable) speed too as its average; where ``<start>`` or ``<end>`` is
-  -1 (beside a transition) it is the filter's ``speed`` percentage. ``reverse`` makes it
+  filter) was read as an unknown effect, so the clip played at 100 %. Its speed is the
+  filter's ``speed`` percentage where the source frames it uses (``<in>``..``<out>``, rounded
+  to whole frames) fit it over the frames it fills (``<start>``..``<end>``), else their ratio,
+  which holds for keyframed (variable) speed too as its average; where ``<start>`` or
+  ``<end>`` is -1 (beside a transition) it is the percentage. ``reverse`` makes it
   negative, which the loader refuses like any reverse playback.
 - A sequence without a ``<timecode>`` (several writers leave it out) had no rate of its own:
   the loader took its first clip's, so a 29.97 fps sequence opening on a 25 fps nest was
@@ -122,11 +123,13 @@ def apply_time_remaps(tl: Any, p: Problems) -> None:
                 continue
             params = _parameters(found)
             where = f"clip {clip.name!r}"
-            speed = _speed(plain(clip.metadata.get(FRAMES)), params.get("speed"))
+            variable = params.get("variablespeed") not in (None, "0")
+            frames = plain(clip.metadata.get(FRAMES))
+            speed = _speed(frames, None if variable else params.get("speed"))
             if speed is None:
                 p.error(where, "its Time Remap (speed) filter names no usable speed")
                 continue
-            if params.get("variablespeed") not in (None, "0"):
+            if variable:
                 p.warn(where, f"keyframed speed (Time Remap) is rendered at its average {speed:g}x")
             reverse = str(params.get("reverse", "")).strip().upper() == "TRUE"
             clip.effects[i] = otio.schema.LinearTimeWarp(
@@ -145,16 +148,25 @@ def _parameters(effect: dict[str, Any]) -> dict[str, str]:
 
 
 def _speed(frames: Any, percent: str | None) -> float | None:
-    """Source frames over record frames, else the filter's percentage; None if neither."""
-    if isinstance(frames, list) and len(frames) == 4:
-        first, last, start, end = frames
-        if start >= 0 and end > start and last > first:
-            return float(last - first) / float(end - start)
+    """The filter's percentage where the clip's frames agree with it (a constant speed), else
+    source frames over record frames, else the percentage; None if neither."""
     try:
         value = abs(float(percent)) / 100 if percent is not None else None
     except ValueError:
-        return None
-    return value if value is not None and math.isfinite(value) and value > 0 else None
+        value = None
+    if value is not None and not (math.isfinite(value) and value > 0):
+        value = None
+    if isinstance(frames, list) and len(frames) == 4:
+        first, last, start, end = frames
+        if start >= 0 and end > start and last > first:
+            # Premiere rounds <out> to a whole source frame (a 50 % clip of 51 frames uses
+            # 25.5): the ratio then drifts from the speed it plays at, showing every other
+            # frame one early over half the clip. A percentage the frames round to is that
+            # speed; one they do not fit (left stale) is not.
+            if value is not None and abs(value * (end - start) - (last - first)) <= 1:
+                return value
+            return float(last - first) / float(end - start)
+    return value
 
 
 def apply_enabled(tl: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 
@@ -125,6 +126,31 @@ def test_a_speed_change_plays_the_clip_at_its_speed(tmp_path: Path) -> None:
     (clip,) = timeline.tracks[0].clips
     assert (clip.start, clip.end, clip.speed, round(clip.source_start * 25)) == (0, 50, 0.5, 10)
     assert not [w for w in timeline.warnings if "Time Remap" in w]
+
+
+def premiere_frame(record: int, source: int, percent: int) -> int:
+    """The source frame Premiere shows at a constant speed's record frame."""
+    return source + record * percent // 100
+
+
+def test_a_speed_whose_out_point_is_rounded_shows_premieres_frames(tmp_path: Path) -> None:
+    """Half speed over 51 frames uses 25.5 source frames; Premiere writes a whole <out>."""
+    timeline = export(tmp_path, track(retimed(0, 51, 10, 35, time_remap(50))))
+    (clip,) = timeline.tracks[0].clips
+    shown = []
+    for t in range(clip.start, clip.end):
+        # the compositor's rule: the image that starts before the record frame's middle
+        middle = (
+            Fraction(str(clip.source_start))
+            + (t + Fraction(1, 2)) * Fraction(str(clip.speed)) / timeline.fps
+        )
+        shown.append(math.ceil(middle * 25) - 1)
+    assert shown == [premiere_frame(t, 10, 50) for t in range(51)]
+
+
+def test_a_stale_percentage_gives_way_to_the_frames(tmp_path: Path) -> None:
+    timeline = export(tmp_path, track(retimed(0, 50, 0, 100, time_remap(50))))
+    assert timeline.tracks[0].clips[0].speed == 2.0
 
 
 def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -> None:
