@@ -1,7 +1,8 @@
 """The frame rate an EDL's timecodes were written at.
 
 An EDL holds timecodes only. Drop-frame timecodes (``;``) mean 29.97 (59.94 where a frame
-number reaches 30); otherwise the smallest common rate above every frame number in them (24,
+number reaches 30, or where its media are 59.94 and its frame numbers do not make 29.97 far
+likelier); otherwise the smallest common rate above every frame number in them (24,
 25, 30, 50, 60), unless the media its events name settle what the timecodes cannot (see
 ``chunking.timeline.otio_nle``'s docstring): a rate all of them share, where the timecodes
 allow it and their frame numbers do not make a lower rate far likelier.
@@ -58,7 +59,20 @@ def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
     the module docstring)."""
     highest, drop_frame = _frame_numbers(text)
     if drop_frame:
-        return (60 if highest >= 30 else 30) * 1000 / 1001
+        if highest >= 30:
+            return 60 * 1000 / 1001
+        # Drop-frame timecodes with no frame number from 30 up fit 59.94 as well as 29.97:
+        # 59.94 fps media settle it as they settle a non-drop EDL (their cut read at 29.97
+        # played every event at twice its length).
+        chosen = _media_choice(media, 30, text)
+        if chosen is not None and round(chosen) == 60:
+            p.warn(
+                "edl",
+                f"has no frame rate; read at {chosen:.5g} fps drop-frame, the rate of all its "
+                "media (its timecodes would fit 29.97 fps drop-frame too)",
+            )
+            return chosen
+        return 30 * 1000 / 1001
     least = next((rate for rate in EDL_RATES if highest < rate), EDL_RATES[-1])
     chosen = _media_choice(media, least, text)
     if chosen is not None:
@@ -79,12 +93,14 @@ def edl_rate(text: str, p: Problems, media: Sequence[Fraction] = ()) -> float:
 
 
 def other_rates(text: str, media: Sequence[Fraction]) -> list[float]:
-    """Every rate an EDL's timecodes allow, lowest first (none besides drop-frame's for a
-    drop-frame EDL): the common ones and its media's (48 fps...); an NTSC one where media of
-    that base are."""
+    """Every rate an EDL's timecodes allow, lowest first (for a drop-frame EDL, 29.97 and 59.94
+    where no frame number reaches 30, else none besides 59.94): the common ones and its
+    media's (48 fps...); an NTSC one where media of that base are."""
     highest, drop_frame = _frame_numbers(text)
     if drop_frame:
-        return []
+        # Either drop-frame rate where both fit: the one not chosen is tried when the events
+        # do not add up at the other (59.94 media in a 29.97 cut).
+        return [30 * 1000 / 1001, 60 * 1000 / 1001] if highest < 30 else []
     ntsc = {round(rate) for rate in media if _is_ntsc(rate)}
     nominal = sorted({*EDL_RATES, *(round(rate) for rate in media)})
     return [r * 1000 / 1001 if r in ntsc else float(r) for r in nominal if highest < r]

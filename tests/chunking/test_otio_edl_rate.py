@@ -95,3 +95,57 @@ def test_an_edl_that_adds_up_at_no_rate_names_the_rates_tried(tmp_path: Path) ->
     )
     with pytest.raises(TimelineError, match=r"read at each frame rate its timecodes allow \(25, "):
         load(str(path))
+
+
+NTSC_30, NTSC_60 = Fraction(30000, 1001), Fraction(60000, 1001)
+
+
+def drop_frame_events(*frames: int) -> str:
+    """Drop-frame events (``;``), one a frame number, each on its own second."""
+    return events(*frames).replace(":00 ", ";00 ").replace(":00\n", ";00\n")
+
+
+@pytest.mark.parametrize(
+    ("frames", "media", "rate"),
+    [
+        ((10, 20), [NTSC_60], NTSC_60),  # frame numbers below 30 fit 59.94 DF too
+        ((10, 20), [NTSC_30], NTSC_30),
+        ((10, 20), [], NTSC_30),
+        ((10, 40), [NTSC_30], NTSC_60),  # a frame number of 40 is 59.94's alone
+        ((10, 20), [NTSC_60, NTSC_30], NTSC_30),  # mixed media settle nothing
+        # A 29.97 cut of 59.94 media: a dozen cuts below frame 30 tell it.
+        ((3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25), [NTSC_60], NTSC_30),
+    ],
+)
+def test_59_94_media_settle_a_drop_frame_edl_whose_frame_numbers_stay_below_30(
+    frames: tuple[int, ...], media: list[Fraction], rate: Fraction
+) -> None:
+    text = drop_frame_events(*frames)
+    assert ";" in text
+    assert edl_rate(text, Problems(), media) == pytest.approx(float(rate))
+
+
+def test_a_59_94_drop_frame_edl_plays_its_events_at_their_length(tmp_path: Path) -> None:
+    """Read at 29.97, each event played twice as long: 1 s 10 frames became 40 frames."""
+    for name in ("A001", "B001"):
+        make_video(tmp_path / f"{name}.mov", frames=200, fps=NTSC_60, size=(32, 18))
+    path = tmp_path / "cut.edl"
+    path.write_text(
+        "TITLE: cut\nFCM: DROP FRAME\n\n"
+        "001  A001     V     C        00:00:00;00 00:00:01;10 01:00:00;00 01:00:01;10\n"
+        "* FROM CLIP NAME: A001.mov\n\n"
+        "002  B001     V     C        00:00:01;00 00:00:02;00 01:00:01;10 01:00:02;10\n"
+        "* FROM CLIP NAME: B001.mov\n"
+    )
+    timeline = load(str(path))
+    assert timeline.fps == NTSC_60
+    assert [(c.start, c.end) for c in timeline.tracks[0].clips] == [(0, 70), (70, 130)]
+    assert any("59.94 fps drop-frame" in w for w in timeline.warnings)
+
+
+def test_both_drop_frame_rates_are_tried_where_both_fit() -> None:
+    assert other_rates(drop_frame_events(10, 20), [NTSC_60]) == [
+        pytest.approx(float(NTSC_30)),
+        pytest.approx(float(NTSC_60)),
+    ]
+    assert other_rates(drop_frame_events(10, 40), [NTSC_60]) == []
