@@ -43,6 +43,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import opentimelineio as otio
 
@@ -159,11 +160,31 @@ def sequence_format(tl: Any) -> dict[str, Any]:
 def relink(tl: Any, base_dir: str, p: Problems) -> None:
     """Point clips whose media are not where the export says at same-named files in the
     project's folder (see the module docstring); warn for each."""
+    _decode_relative_urls(tl, base_dir)
     _relink_by_folders(tl, base_dir, p)
     beside = _files_beside(base_dir)
     if beside:
         relink_by_name(tl, beside, lambda path: os.path.isfile(os.path.join(base_dir, path)), p)
     _note_unlinked(tl, base_dir)
+
+
+def _decode_relative_urls(tl: Any, base_dir: str) -> None:
+    """Point each relative, percent-encoded target URL (``My%20Media/take%201.mov``, as a URL
+    is written) that names no file at the decoded path where that file is: the path was
+    looked for with its ``%20`` left in, the clip refused as missing media. A file named with
+    the % signs themselves, where there is one, stays first."""
+    for clip in tl.find_clips():
+        ref = clip.media_reference
+        if not isinstance(ref, otio.schema.ExternalReference):
+            continue
+        url = str(ref.target_url or "")
+        if "%" not in url or urlsplit(url).scheme or os.path.isabs(url):
+            continue  # file:// URLs are decoded already (otio_media.media_path)
+        decoded = unquote(url)
+        if not os.path.lexists(os.path.join(base_dir, url)) and os.path.isfile(
+            os.path.join(base_dir, decoded)
+        ):
+            ref.target_url = decoded
 
 
 def _note_unlinked(tl: Any, base_dir: str) -> None:

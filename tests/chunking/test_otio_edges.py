@@ -294,3 +294,25 @@ def test_an_otio_file_starting_with_a_byte_order_mark_loads(tmp_path: Path) -> N
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     timeline = load(str(path))
     assert timeline.frames == 48 and [c.id for t in timeline.tracks for c in t.clips] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("url", "files", "used"),
+    [
+        # A relative URL percent-encoded as URLs are: it names the decoded file.
+        ("My%20Media/cl%C3%A9%20%231.mov", ["My Media/clé #1.mov"], "My Media/clé #1.mov"),
+        # A file named with the % signs themselves stays first.
+        ("a%20b.mov", ["a%20b.mov", "a b.mov"], "a%20b.mov"),
+        ("a%20b.mov", ["a%20b.mov"], "a%20b.mov"),
+    ],
+)
+def test_a_percent_encoded_relative_url_names_its_decoded_file(
+    tmp_path: Path, url: str, files: list[str], used: str
+) -> None:
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        media(tmp_path, name)
+    tl = load_otio(save(tmp_path, video(clip("A", url, 0, 12))))
+    (shown,) = tl.tracks[0].clips
+    assert shown.source.path == str(tmp_path / used)  # type: ignore[union-attr]
+    assert not tl.warnings
