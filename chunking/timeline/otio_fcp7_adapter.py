@@ -12,7 +12,8 @@ it reads, and what it leaves in metadata put where the loader reads it.
   filter's ``speed`` percentage where the source frames it uses (``<in>``..``<out>``, rounded
   to whole frames) fit it over the frames it fills (``<start>``..``<end>``), else their ratio,
   which holds for keyframed (variable) speed too as its average; where ``<start>`` or
-  ``<end>`` is -1 (beside a transition) it is the percentage. ``reverse`` makes it
+  ``<end>`` is -1 (beside a transition) it is the percentage. A speed of 0 % (DaVinci
+  Resolve's freeze frame) holds the clip's in point. ``reverse`` makes it
   negative, which the loader refuses like any reverse playback.
 - A sequence without a ``<timecode>`` (several writers leave it out) had no rate of its own:
   the loader took its first clip's, so a 29.97 fps sequence opening on a 25 fps nest was
@@ -124,6 +125,10 @@ def apply_time_remaps(tl: Any, p: Problems) -> None:
             params = _parameters(found)
             where = f"clip {clip.name!r}"
             variable = params.get("variablespeed") not in (None, "0")
+            if not variable and _is_zero(params.get("speed")):
+                # A freeze frame (Resolve's, a frame hold): its in point held over the clip.
+                clip.effects[i] = otio.schema.FreezeFrame(name="Time Remap")
+                continue
             frames = plain(clip.metadata.get(FRAMES))
             speed = _speed(frames, None if variable else params.get("speed"))
             if speed is None:
@@ -145,6 +150,14 @@ def _parameters(effect: dict[str, Any]) -> dict[str, str]:
         for item in items
         if isinstance(item, dict)
     }
+
+
+def _is_zero(percent: str | None) -> bool:
+    """Whether a Time Remap's ``speed`` is 0 %: a freeze frame."""
+    try:
+        return percent is not None and float(percent) == 0
+    except ValueError:
+        return False
 
 
 def _speed(frames: Any, percent: str | None) -> float | None:

@@ -153,6 +153,15 @@ def test_a_stale_percentage_gives_way_to_the_frames(tmp_path: Path) -> None:
     assert timeline.tracks[0].clips[0].speed == 2.0
 
 
+@pytest.mark.parametrize("out", [10, 11, 60])
+def test_a_speed_of_0_percent_holds_the_in_point(tmp_path: Path, out: int) -> None:
+    """Resolve's freeze frame: refused (0.02x, 'no usable speed') or played at 100 % before."""
+    timeline = export(tmp_path, track(retimed(0, 50, 10, out, time_remap(0))))
+    (clip,) = timeline.tracks[0].clips
+    assert (clip.start, clip.end, round(clip.source_start * 25)) == (0, 50, 10)
+    assert clip.source_end is not None and round(clip.source_end * 25) == 10  # held there
+
+
 def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -> None:
     timeline = export(tmp_path, track(retimed(0, 25, 0, 50, time_remap(100, variable=True))))
     assert timeline.tracks[0].clips[0].speed == 2.0
