@@ -3,6 +3,10 @@ them: it calls ``int()`` and ``float()`` on the text of ``<start>``, ``<end>``, 
 ``<out>``, ``<duration>`` and ``<timebase>``, so ``nan``, ``inf`` or a number of thousands of
 digits failed with Python's own message ("invalid literal for int() with base 10: 'nan'", the
 int() digit limit) naming neither the element nor the clip. Each is now a problem naming both.
+
+A multicam clip (a ``<clipitem>`` holding a ``<multiclip>``, Premiere's and Final Cut 7's)
+made the reader fail "on a line it does not expect there", naming neither the clip nor why:
+it is refused naming the clip and how to flatten it.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ _DECIMAL_NUMBER = re.compile(rf"\s*-?[0-9]{{1,{MAX_DIGITS}}}(?:\.[0-9]{{0,{MAX_D
 
 def check_numbers(path: str, text: str | None = None) -> None:
     """Raise ValidationError naming each frame number or rate of an FCP 7 XML file (its
-    ``text`` when read already) that is not a plain number of at most MAX_DIGITS digits
-    (TimelineError for elements nested over MAX_NESTING deep); a file that does not parse is
-    left to the reader to report."""
+    ``text`` when read already) that is not a plain number of at most MAX_DIGITS digits, and
+    each multicam clip (TimelineError for elements nested over MAX_NESTING deep); a file that
+    does not parse is left to the reader to report."""
     try:
         root = ElementTree.parse(path).getroot() if text is None else ElementTree.fromstring(text)
     except (ElementTree.ParseError, OSError, ValueError, LookupError):
@@ -55,8 +59,24 @@ def check_numbers(path: str, text: str | None = None) -> None:
                 problems.append(
                     f"{path}: {_label(parent, owners)}<{child.tag}> {shown!r} is not {what}"
                 )
+    problems += [f"{path}: {message}" for message in _multiclips(root)]
     if problems:
         raise ValidationError(problems)
+
+
+def _multiclips(root: Any) -> list[str]:
+    """One problem for each clip name holding a multicam clip (its picture and sound items
+    are one clip in the editor)."""
+    names = {
+        (item.findtext("name") or "").strip() or str(item.get("id") or ""): None
+        for item in root.iter("clipitem")
+        if item.find("multiclip") is not None
+    }
+    return [
+        f"clipitem {name!r} is a multicam clip, which is not read: flatten it in the editor "
+        "before exporting (Premiere: Multi-Camera > Flatten) so that it names the angle it shows"
+        for name in names
+    ]
 
 
 def _label(element: Any, owners: dict[Any, Any]) -> str:

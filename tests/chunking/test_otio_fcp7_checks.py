@@ -59,3 +59,38 @@ def test_elements_nested_thousands_deep_are_refused_naming_the_depth(tmp_path: P
         load(str(path))
     message = str(refused.value)
     assert message.startswith(f"{path}: its elements nest 30") and "at most 200" in message
+
+
+def test_a_multicam_clip_is_refused_naming_it(tmp_path: Path) -> None:
+    """Premiere's multicam clip (a <multiclip> in a clipitem, its sound items referring to it)
+    failed "on a line it does not expect there", naming neither the clip nor why."""
+    rate = "<rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>"
+    angle = (
+        f"<angle><name>Cam 1</name><clip id='cam1'><name>Cam 1</name>{rate}<media><video>"
+        f"<track><clipitem id='a'><name>A.mov</name>{rate}<start>0</start><end>50</end>"
+        "<in>0</in><out>50</out><file id='fa'><name>A.mov</name>"
+        "<pathurl>file:///A.mov</pathurl></file></clipitem></track></video></media></clip>"
+        "</angle>"
+    )
+    picture = (
+        f"<clipitem id='mc-v'><name>Interview MC</name>{rate}<start>0</start><end>50</end>"
+        f"<in>0</in><out>50</out><multiclip id='m1'><name>Interview MC</name>{angle}"
+        "</multiclip></clipitem>"
+    )
+    sound = (
+        f"<clipitem id='mc-a'><name>Interview MC</name>{rate}<start>0</start><end>50</end>"
+        "<in>0</in><out>50</out><multiclip id='m1'/></clipitem>"
+    )
+    path = tmp_path / "edit.xml"
+    path.write_text(
+        f"<?xml version='1.0'?>\n<!DOCTYPE xmeml>\n<xmeml version='4'><sequence id='s'>"
+        f"<name>Main</name>{rate}<media><video><track>{picture}</track></video>"
+        f"<audio><track>{sound}</track></audio></media></sequence></xmeml>"
+    )
+    with pytest.raises(ValidationError) as refused:
+        load(str(path))
+    assert refused.value.problems == [
+        f"{path}: clipitem 'Interview MC' is a multicam clip, which is not read: flatten it in "
+        "the editor before exporting (Premiere: Multi-Camera > Flatten) so that it names the "
+        "angle it shows"
+    ]
