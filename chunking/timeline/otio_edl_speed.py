@@ -8,7 +8,8 @@ source and record durations differ (as Avid writes a retimed event), and then
   timecode of one) with "'NoneType' object has no attribute 'group'": its pattern wants
   colons, so the line is given to it with colons;
 * took the speed from the M2 field, rounded to 0.1 fps (``059.9`` for twice 29.97): the
-  event's source duration over its record duration is used where the two agree.
+  event's source duration over its record duration is used where the two agree (not for
+  ``000.0``, Avid's freeze frame: its one source frame is held).
 
 DaVinci Resolve writes a retimed event with a source as long as its record and the speed in
 its M2 line only, which the adapter ignored (the clip played at 100 %). Such an event is given
@@ -147,6 +148,12 @@ def _retime(clip: Any, motion: Motion, rate: float, p: Problems) -> None:
     if warps or any(isinstance(fx, otio.schema.FreezeFrame) for fx in clip.effects):
         # Avid's way: the adapter applied the M2's speed, rounded to 0.1 fps.
         for warp in warps:
+            if float(warp.time_scalar) == 0:
+                # ``000.0``: a freeze frame of the M2's frame, whose one source frame over
+                # its record frames (1/25) was within the rounding, so it played at 0.04x
+                # and was refused.
+                _hold(clip, motion, rate)
+                continue
             exact = Fraction(source, record) if record > 0 else None
             scalar = float(warp.time_scalar)
             if exact is not None and abs(float(exact) - scalar) <= 0.01 * abs(scalar) + 1 / record:

@@ -62,6 +62,21 @@ def test_a_resolve_freeze_frame_holds_its_frame(tmp_path: Path) -> None:
     assert clip.source_end is not None and clip.source_end - clip.source_start < Fraction(1, 12)
 
 
+def test_an_avid_freeze_frame_holds_its_frame(tmp_path: Path) -> None:
+    """Avid writes a freeze frame's source as one frame, its record as long as it holds: it
+    was played at 1/24x (the one frame over 24 was within the M2 field's rounding) and
+    refused as too slow."""
+    timeline = cut(
+        tmp_path,
+        HEAD + "001  AX       V     C        00:00:02:12 00:00:02:13 01:00:00:00 01:00:01:00\n"
+        "M2   AX             000.0                00:00:02:12\n"
+        "* FROM CLIP NAME: shot.mov\n",
+    )
+    (clip,) = timeline.tracks[0].clips
+    assert (clip.start, clip.end, clip.source_start) == (0, 24, Fraction(5, 2))
+    assert clip.source_end is not None and clip.source_end - clip.source_start < Fraction(1, 24)
+
+
 def test_a_resolve_reverse_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="reverse playback"):
         cut(
