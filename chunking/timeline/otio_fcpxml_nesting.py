@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
+from chunking.timeline.otio_fcpxml_retime import conform_speed, sequence_rate
 from chunking.timeline.otio_fcpxml_time import (
     HOLDERS,
     SOUND_LANE,
@@ -110,12 +111,17 @@ class AnglePick:
     video: tuple[str, Fraction]
     #: the sound's (the video's own when the same angle gives both), or None for none
     audio: tuple[str, Fraction] | None
+    #: the speed the video angle's clip plays at in the multicam: its rate conformed to the
+    #: multicam's (23.98 fps media in a 25 fps multicam: 25/23.976), else 1
+    speed: Fraction = Fraction(1)
 
 
-def multicam_pick(clip: Any, media: dict[Any, Any]) -> AnglePick | None:
-    """The clips a multicam clip's active angles show over its span, or None when an angle
-    shows no single clip over all of it (a cut inside the angle, a gap) or the clip is
-    malformed."""
+def multicam_pick(
+    clip: Any, media: dict[Any, Any], formats: dict[Any, Any] | None = None
+) -> AnglePick | None:
+    """The clips a multicam clip's active angles show over its span (their rate conforms read
+    against the multicam's format among ``formats``, by id), or None when an angle shows no
+    single clip over all of it (a cut inside the angle, a gap) or the clip is malformed."""
     found = media.get(clip.get("ref"))
     multicam = found.find("multicam") if found is not None else None
     start, duration = (
@@ -124,6 +130,7 @@ def multicam_pick(clip: Any, media: dict[Any, Any]) -> AnglePick | None:
     )
     if multicam is None or start is None or not duration:
         return None
+    rate = format_rate(formats or {}, multicam.get("format"))
     angles = {a.get("angleID"): a for a in multicam.findall("mc-angle")}
     video = audio = None
     for source in clip.findall("mc-source"):
@@ -132,18 +139,28 @@ def multicam_pick(clip: Any, media: dict[Any, Any]) -> AnglePick | None:
             video = source.get("angleID")
         if enabled in ("all", "audio"):
             audio = source.get("angleID")
-    shown = _angle_media(angles.get(video), start, duration)
+    shown = _angle_media(angles.get(video), start, duration, rate)
     if shown is None:
         return None
     if audio is None:
-        return AnglePick(shown, None)
-    heard = _angle_media(angles.get(audio), start, duration)
-    return AnglePick(shown, heard) if heard is not None else None
+        return AnglePick(shown[:2], None, shown[2])
+    heard = _angle_media(angles.get(audio), start, duration, rate)
+    return AnglePick(shown[:2], heard[:2], shown[2]) if heard is not None else None
 
 
-def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, Fraction] | None:
-    """The asset an angle shows over [start, start + duration) of the multicam's time and its
-    media time at ``start``, when one asset-clip covers all of it."""
+def format_rate(formats: dict[Any, Any], name: str | None) -> Fraction | None:
+    """The frame rate of the format of this id, from its frameDuration; None if unknown."""
+    found = formats.get(name)
+    step = fcpxml_time(found.get("frameDuration")) if found is not None else None
+    return 1 / step if step else None
+
+
+def _angle_media(
+    angle: Any, start: Fraction, duration: Fraction, rate: Fraction | None
+) -> tuple[str, Fraction, Fraction] | None:
+    """The asset an angle shows over [start, start + duration) of the multicam's time, its
+    media time at ``start`` and the speed it plays at there (its rate conformed to the
+    multicam's ``rate``, else 1), when one asset-clip covers all of it."""
     if angle is None:
         return None
     for item in angle:
@@ -154,7 +171,8 @@ def _angle_media(angle: Any, start: Fraction, duration: Fraction) -> tuple[str, 
         media = fcpxml_time(item.get("start") or "0s")
         if item.tag != "asset-clip" or media is None or start + duration > offset + length:
             return None
-        return str(item.get("ref")), media + (start - offset)
+        speed = conform_speed(item, rate) or Fraction(1)
+        return str(item.get("ref")), media + (start - offset) * speed, speed
     return None
 
 
@@ -162,10 +180,12 @@ def flatten_multicam(root: Any) -> bool:
     """Replace each multicam clip whose angles show one clip each by that clip (see
     ``otio_fcpxml``); False if none was."""
     media = {m.get("id"): m for m in root.iter("media")}
+    formats = {f.get("id"): f for f in root.iter("format")}
+    project_rate = sequence_rate(root)
     parents = {child: parent for parent in root.iter() for child in parent}
     changed = False
     for clip in list(root.iter("mc-clip")):
-        pick, parent = multicam_pick(clip, media), parents.get(clip)
+        pick, parent = multicam_pick(clip, media, formats), parents.get(clip)
         if pick is None or parent is None:
             continue
         start = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
@@ -175,9 +195,16 @@ def flatten_multicam(root: Any) -> bool:
         flat.set("start", fcpxml_text(shown))
         if pick.audio is None or pick.audio[0] != asset or pick.audio[1] != shown:
             flat.set("srcEnable", "video")  # its own sound is not what the cut plays
+        # The angle's clip conformed to the multicam's rate (a third rate: 23.98 fps media in a
+        # 25 fps multicam of a 24 fps project) plays at that speed times the multicam's own
+        # conform: its media's frames, one by one, on the project's (that conform was left out:
+        # 0.96x, not 1.001x, and from the wrong media time).
+        conformed = pick.speed != 1 and clip.find("timeMap") is None
         for child in clip:  # connected items: in the clip's own time, which now runs from shown
             if child.tag in ("mc-source", "timeMap"):
                 continue  # angles chosen above; a retime is not carried over (warned)
+            if conformed and child.tag == "conform-rate":
+                continue  # made part of the time map below
             offset = fcpxml_time(child.get("offset"))
             if offset is not None:
                 child.set("offset", fcpxml_text(offset - start + shown))
@@ -190,6 +217,16 @@ def flatten_multicam(root: Any) -> bool:
             connect_sound(
                 flat, heard_asset, fcpxml_text(shown), fcpxml_text(heard), duration, lane, name
             )
+        if conformed:
+            speed = pick.speed * (conform_speed(clip, project_rate) or Fraction(1))
+            length = fcpxml_time(clip.get("duration")) or Fraction(0)
+            time_map = ElementTree.Element("timeMap", {"preservesPitch": "0"})
+            for local in (shown, shown + length):
+                value = fcpxml_text(shown + (local - shown) * speed)
+                ElementTree.SubElement(
+                    time_map, "timept", {"time": fcpxml_text(local), "value": value}
+                )
+            flat.insert(0, time_map)
         parent[list(parent).index(clip)] = flat
         changed = True
     return changed

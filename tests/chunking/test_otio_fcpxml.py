@@ -470,3 +470,55 @@ def test_video_and_audio_items_of_a_storyline(tmp_path: Path) -> None:
     assert kinds["picture"] == (TrackKind.VIDEO, 100, 125, 5.0)
     assert kinds["voice"] == (TrackKind.AUDIO, 125, 150, 7.0)
     assert not [w for w in timeline.warnings if "generator" in w]
+
+
+THIRD_RATE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r24" frameDuration="100/2400s" width="160" height="90"/>
+    <format id="r25" frameDuration="100/2500s" width="160" height="90"/>
+    <format id="r2398" frameDuration="1001/24000s" width="160" height="90"/>
+    <asset id="ra" name="cam a" start="0s" duration="10s" hasVideo="1" format="r2398">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+    <media id="rm" name="Interview">
+      <multicam format="r25" tcStart="0s">
+        <mc-angle name="A" angleID="A">
+          <asset-clip ref="ra" offset="0s" duration="9s" format="r2398">
+            <conform-rate srcFrameRate="23.98"/>
+          </asset-clip>
+        </mc-angle>
+      </multicam>
+    </media>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r24" duration="2s" tcStart="0s">
+      <spine>
+        <mc-clip name="A" ref="rm" offset="0s" duration="2s" start="2s">
+          <conform-rate srcFrameRate="25"/>
+          <mc-source angleID="A" srcEnable="video"/>
+        </mc-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_a_multicam_of_a_third_rate_shows_its_angles_frames_one_by_one(tmp_path: Path) -> None:
+    """23.98 fps media conformed to a 25 fps multicam, conformed to a 24 fps project: each
+    project frame shows the next media frame (1.001x from media frame 50, multicam 2 s); the
+    angle's conform was left out (0.96x from 2 s: media frame 48)."""
+    make_video(tmp_path / "a.mp4", frames=240, fps=Fraction(24000, 1001), size=(160, 90))
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(THIRD_RATE)
+    timeline = load(str(path))
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert (clip.start, clip.end) == (0, 48)
+    media_rate = Fraction(24000, 1001)
+    shown = [
+        round((Fraction(str(clip.source_start)) + n * Fraction(str(clip.speed)) / 24) * media_rate)
+        for n in range(48)
+    ]
+    assert shown == list(range(50, 98))
