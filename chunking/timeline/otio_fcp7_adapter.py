@@ -116,8 +116,24 @@ def _integer(element: Any) -> int | None:
 
 
 def apply_time_remaps(tl: Any, p: Problems) -> None:
-    """Turn each clip's ``Time Remap`` filter into the LinearTimeWarp of its speed."""
+    """Turn each clip's ``Time Remap`` filter into the LinearTimeWarp of its speed; refuse a
+    clip without one whose ``<out>`` is before its ``<in>``."""
     for clip in tl.find_clips():
+        frames = plain(clip.metadata.get(FRAMES))
+        remapped = any(
+            isinstance(found := plain(fx.metadata.get("fcp_xml")), dict)
+            and str(found.get("effectid")).lower() == "timeremap"
+            for fx in clip.effects
+        )
+        if not remapped and isinstance(frames, list) and len(frames) == 4:
+            first, last = frames[0], frames[1]
+            if 0 <= last < first:
+                # The reader played it forward from <in> for its record length, silently.
+                p.error(
+                    f"clip {clip.name!r}",
+                    f"its <out> ({last}) is before its <in> ({first}) and no Time Remap says "
+                    "it plays in reverse: not a span of its media",
+                )
         for i, fx in enumerate(clip.effects):
             found = plain(fx.metadata.get("fcp_xml"))
             if not isinstance(found, dict) or str(found.get("effectid")).lower() != "timeremap":

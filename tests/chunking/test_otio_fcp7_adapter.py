@@ -208,3 +208,9 @@ def test_a_clip_starting_inside_the_one_before_plays_at_its_start(
     assert shown(timeline) == [("A.mov", 0, 15, 0), ("B.mov", 15, 30, 0), ("C.mov", c_start, 40, 0)]
     (said,) = [w for w in timeline.warnings if "inside clip" in w]
     assert "'B.mov': starts at frame 15, inside clip 'A.mov' (which ends at frame 20)" in said
+
+
+def test_an_out_point_before_the_in_point_is_refused_naming_the_clip(tmp_path: Path) -> None:
+    """It played forward from <in> for its record length, without a word."""
+    with pytest.raises(ValidationError, match=r"clip 'A.mov': its <out> \(5\) is before its <in>"):
+        export(tmp_path, track(retimed(0, 10, 15, 5, "")))
