@@ -215,15 +215,17 @@ class Farm:
     """The simulated cluster: the autoscaler decides each tick, or the fleet is fixed.
 
     Spot nodes get notices at `notice_rate` per node-hour and are reclaimed `notice_seconds`
-    later. With `bands` (spot pool -> the catalogue's interruption band, or None) the autoscaler
-    learns each spot pool's interruption rate from the nodes' history the way the orchestrator
-    does (``interruptions.interruption_rate``); without, it assumes the default rate.
+    later (one figure, or one per provider: a fleet over several clouds). With `bands` (spot
+    pool -> the catalogue's interruption band, or None) the autoscaler learns each spot pool's
+    interruption rate from the nodes' history the way the orchestrator does
+    (``interruptions.interruption_rate``); without, it assumes the default rate.
     """
 
     def __init__(
         self, name: str, jobs: list[Job], pools: Mapping[str, Pool], seed: int, tick: float,
         policy: Policy | None = None, fixed: Mapping[str, int] | None = None,
-        notice_rate: float = SPOT_NOTICES_PER_HOUR, notice_seconds: float = NOTICE_SECONDS,
+        notice_rate: float = SPOT_NOTICES_PER_HOUR,
+        notice_seconds: float | Mapping[str, float] = NOTICE_SECONDS,
         bands: Mapping[str, tuple[float, float] | None] | None = None,
     ) -> None:  # fmt: skip
         self.pools, self.policy, self.tick = dict(pools), policy, tick
@@ -390,8 +392,9 @@ class Farm:
                 if self.rng.random() < self.notice_rate * self.tick / 3600:
                     node.notice_at = start
                     self.result.notices += 1
-            if node.notice_at is not None and node.notice_at + self.notice_seconds < end:
-                self._push(max(node.notice_at + self.notice_seconds, start), "gone", node.id)
+            notice = self._notice(node.pool)
+            if node.notice_at is not None and node.notice_at + notice < end:
+                self._push(max(node.notice_at + notice, start), "gone", node.id)
             if node.takes_work():
                 for slot, job in enumerate(node.slots):
                     if job is None:
@@ -404,6 +407,11 @@ class Farm:
             live = self.live.get(node_id)
             if live is not None:
                 self._event(when, kind, live, slot, waiting)
+
+    def _notice(self, pool: Pool) -> float:
+        if isinstance(self.notice_seconds, Mapping):
+            return self.notice_seconds[pool.provider]
+        return self.notice_seconds
 
     def _push(self, when: float, kind: str, node_id: str, slot: int = -1) -> None:
         self.order += 1

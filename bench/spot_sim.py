@@ -19,13 +19,21 @@ on demand and spot) when it loads, else the figures below; ``--spot-share S`` pr
 on-demand instead, to see the strategy at other discounts. Boot times: 90 s CPU, 180 s GPU;
 each node class renders at the simulation's rates (a GPU slot 2.5x a CPU slot).
 
+``--diversify aws`` (or ``aws,gcp,azure``) compares by price per rendered frame instead
+(``bench/spot_fleets.py``, whose docstring states the rules): the on-demand fleet takes, per
+kind, the catalogue offer of these providers with the lowest on-demand price per frame; the spot
+fleet keeps that pool and adds the ``--spread`` offers (types and regions) of the lowest spot
+price per frame, each with its own band and its cloud's notice, as a price-capacity-optimized
+spot fleet spreads over pools. A node has as many slots as its catalogue relative speed.
+
 Printed per fleet: dollars, saving against on-demand, spot's share of node-hours, deadlines
 missed, notices, chunks and frames re-rendered, deadline jobs the autoscaler counted on an
 on-demand pool (at any time) and moved there from spot, and the rate it had learned. Target:
 at 10 %/h at least 60 % saving with no more missed deadlines than on demand.
 
 Run: ``.venv/bin/python bench/spot_sim.py [--seeds 1,2,3,4,5] [--hours 24] [--rates 0,5,10,20]
-[--spot-share S] [--confidence 0.95] [--notice 120] [--plot docs/cost-spot.png] [--json]``.
+[--spot-share S | --diversify aws[,gcp,azure] [--spread 3]] [--confidence 0.95] [--notice S]
+[--plot docs/cost-spot.png] [--json]``.
 Results are recorded in docs/cost.md.
 """
 
@@ -42,8 +50,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import spot_fleets  # noqa: E402
 from bench.autoscale_sim import CPU_RATE, Farm, Result, trace  # noqa: E402
 from bench.script import emit, log  # noqa: E402
+from bench.spot_report import TARGET_RATE, TARGET_SAVING, plot, show  # noqa: E402
 from common.errors import RenderError  # noqa: E402
 from orchestrator.autoscaler.billing import node_cost  # noqa: E402
 from orchestrator.autoscaler.interruptions import NOTICE_SECONDS  # noqa: E402
@@ -55,7 +65,6 @@ from providers.compute.pools import Pool  # noqa: E402
 FALLBACK = {"cpu": ("c7i.2xlarge", 0.357, 0.15), "gpu": ("g5.xlarge", 1.006, 0.43)}
 REGION = "us-east-1"
 FRAME_UNITS = 3.2  # units of a typical frame (chunking.weights); frames = units / this
-TARGET_RATE, TARGET_SAVING = 0.10, 0.60
 
 
 @dataclass(frozen=True)
@@ -160,24 +169,78 @@ def figures(result: Result, rate: float | None) -> dict[str, Any]:
     }
 
 
+def single_type(args: argparse.Namespace) -> dict[str, Any]:
+    """The fleets of one type per kind (c7i.2xlarge, g5.xlarge), spot the twin of each."""
+    price = prices(args.spot_share)
+    on_demand, spot = farm_pools(price, False), farm_pools(price, True)
+    return {
+        "on-demand": on_demand,
+        "spot": spot,
+        "bands": {"cpu-spot": price["cpu"].band, "gpu-spot": price["gpu"].band},
+        "notice": NOTICE_SECONDS["aws"] if args.notice is None else args.notice,
+        "bound_share": {f"{k}-od": p.spot / p.on_demand for k, p in price.items()},
+        "prices": {k: vars(v) for k, v in price.items()},
+        "pools": [describe(p) for p in spot.values()],
+    }
+
+
+def diversified(args: argparse.Namespace) -> dict[str, Any]:
+    """The fleets of ``bench.spot_fleets``: the cheapest on-demand class per frame against the
+    `--spread` cheapest spot classes per frame, over the catalogue's offers of `--diversify`."""
+    catalogue = _catalogue()
+    if catalogue is None:
+        raise RenderError("--diversify needs the price catalogue, which could not be read")
+    chosen = spot_fleets.choose(catalogue.offers(), args.diversify, args.spread)
+    on_demand = {c.name: c.pool() for k in chosen.values() for c in k["on-demand"]}
+    spot = on_demand | {c.name: c.pool() for k in chosen.values() for c in k["spot"]}
+    notice: float | dict[str, float] = args.notice
+    if args.notice is None:
+        notice = {p: float(NOTICE_SECONDS[p]) for p in args.diversify}
+    return {
+        "on-demand": on_demand,
+        "spot": spot,
+        "bands": spot_fleets.bands(chosen),
+        "notice": notice,
+        "bound_share": {
+            c.name: spot_fleets.spot_bound_share(chosen, kind)
+            for kind, k in chosen.items()
+            for c in k["on-demand"]
+        },
+        "prices": {},
+        "pools": [describe(p) for p in spot.values()],
+    }
+
+
+def describe(pool: Pool) -> dict[str, Any]:
+    """A pool as the report lists it."""
+    return {
+        "name": pool.name,
+        "instance_type": f"{pool.provider}/{pool.region}/{pool.instance_type}",
+        "market": pool.market,
+        "price_per_hour": pool.price_per_hour,
+        "slots": pool.concurrency,
+        "max_nodes": pool.max_nodes,
+        "per_slot_hour": pool.price_per_hour / pool.concurrency,
+    }
+
+
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """Every seed through the on-demand fleet and the spot fleet at each rate."""
-    price = prices(args.spot_share)
     policy = Policy(name="deadline", confidence=args.confidence)
-    bands = {"cpu-spot": price["cpu"].band, "gpu-spot": price["gpu"].band}
+    setup = diversified(args) if args.diversify else single_type(args)
     rows: dict[str, list[dict[str, Any]]] = {"on-demand": []}
     per_seed = []
     for seed in args.seeds:
         jobs = trace(seed, args.hours)
         log(f"seed {seed}: {len(jobs)} jobs; on demand ...")
-        farm = Farm("on-demand", jobs, farm_pools(price, False), seed, args.tick, policy=policy)
+        farm = Farm("on-demand", jobs, setup["on-demand"], seed, args.tick, policy=policy)
         rows["on-demand"].append(figures(farm.run(args.hours), None) | {"seed": seed})
         for rate in args.rates:
             name = f"spot {rate:g} %/h"
             log(f"seed {seed}: {name} ...")
             farm = Farm(
-                name, jobs, farm_pools(price, True), seed, args.tick, policy=policy,
-                notice_rate=rate / 100, notice_seconds=args.notice, bands=bands,
+                name, jobs, setup["spot"], seed, args.tick, policy=policy,
+                notice_rate=rate / 100, notice_seconds=setup["notice"], bands=setup["bands"],
             )  # fmt: skip
             rows.setdefault(name, []).append(
                 figures(farm.run(args.hours), rate / 100) | {"seed": seed}
@@ -190,8 +253,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
     base = sum(r["cost"] for r in rows["on-demand"])
-    # The on-demand fleet's nodes at spot prices: what spot could save at most here.
-    share = {f"{k}-od": p.spot / p.on_demand for k, p in price.items()}
+    # The on-demand fleet's nodes at the cheapest spot price per frame of their kind: what spot
+    # could save at most here.
+    share = setup["bound_share"]
     floor = sum(c * share[pool] for r in rows["on-demand"] for pool, c in r["cost_by_pool"].items())
     fleets = []
     for name, runs in rows.items():
@@ -224,9 +288,11 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "hours": args.hours,
         "tick": args.tick,
         "days": per_seed,
-        "prices": {k: vars(v) for k, v in price.items()},
+        "prices": setup["prices"],
+        "pools": setup["pools"],
+        "diversify": args.diversify,
         "confidence": policy.confidence,
-        "notice": args.notice,
+        "notice": setup["notice"],
         "fleets": fleets,
         "all_spot_cost": floor,
         "all_spot_saving": 1 - floor / base if base else 0.0,
@@ -248,96 +314,6 @@ def target(fleets: list[dict[str, Any]]) -> dict[str, Any]:
         "missed_on_demand": base["missed"],
         "met": spot["saving"] >= TARGET_SAVING and spot["missed"] <= base["missed"],
     }
-
-
-def show(report: dict[str, Any]) -> None:
-    """The comparison table, as Markdown."""
-    days = report["days"]
-    print(
-        f"{len(days)} simulated day(s) (seeds {', '.join(str(d['seed']) for d in days)}; "
-        f"{sum(d['jobs'] for d in days)} jobs, "
-        f"{sum(d['work_node_hours'] for d in days):.1f} CPU node-hours of work), "
-        f"confidence {report['confidence']:.1%}, notice {report['notice']:g} s; "
-        f"{report['seconds']:.0f} s to run"
-    )
-    for kind, p in report["prices"].items():
-        print(
-            f"  {kind}: {p['instance_type']} ${p['on_demand']:.3f}/h on demand, "
-            f"${p['spot']:.3f}/h spot ({p['spot'] / p['on_demand']:.0%}); {p['source']}"
-        )
-    print(
-        f"  the on-demand fleet's node-hours at spot prices: ${report['all_spot_cost']:.2f}, "
-        f"a saving of {report['all_spot_saving']:.1%} (the most spot can save here)\n"
-    )
-    print(
-        "| fleet | cost $ | saving | spot node-h | deadlines missed | unfinished | notices "
-        "| chunks re-rendered | frames re-rendered | deadline jobs on demand | moved from spot "
-        "| learned rate %/h |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-    for f in report["fleets"]:
-        learned = ", ".join(f"{p} {r * 100:.1f}" for p, r in sorted(f["learned"].items()))
-        print(
-            f"| {f['fleet']} | {f['cost']:.2f} | {f['saving']:.1%} | {f['spot_share']:.0%} "
-            f"| {f['missed']}/{f['deadlines']} | {f['unfinished']} | {f['notices']} "
-            f"| {f['lost_chunks']} | {f['lost_frames']:.0f} | {f['on_demand']} | {f['moved']} "
-            f"| {learned or '-'} |"
-        )
-    t = report["target"]
-    if t["checked"]:
-        verdict = "met" if t["met"] else "NOT met"
-        print(
-            f"\nTarget at {TARGET_RATE:.0%}/h: saving {t['saving']:.1%} (>= {TARGET_SAVING:.0%}), "
-            f"deadlines missed {t['missed']} vs {t['missed_on_demand']} on demand: {verdict}"
-        )
-
-
-def plot(report: dict[str, Any], path: Path) -> None:
-    """Cost against the on-demand fleet, and deadlines missed, per interruption rate."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fleets = report["fleets"]
-    names = [
-        f["fleet"] if f["rate"] is None else f"{f['fleet']}\n{f['notices']} notices" for f in fleets
-    ]
-    fig, (money, misses) = plt.subplots(1, 2, figsize=(11, 4.4))
-    colours = ["#777777"] + ["#2a7ab0"] * (len(fleets) - 1)
-    bars = money.bar(names, [f["cost"] for f in fleets], color=colours)
-    for bar, f in zip(bars, fleets, strict=True):
-        label = "" if f["rate"] is None else f"-{f['saving']:.0%}"
-        money.annotate(
-            label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
-            va="bottom", fontsize=9,
-        )  # fmt: skip
-    money.axhline(
-        report["all_spot_cost"], color="#444444", linestyle="--", linewidth=1,
-        label=f"the on-demand fleet at spot prices (-{report['all_spot_saving']:.0%})",
-    )  # fmt: skip
-    money.legend(fontsize=8, loc="upper right")
-    money.set_ylabel("dollars")
-    money.set_title("Cost of the same jobs")
-    bars = misses.bar(names, [f["missed"] for f in fleets], color=colours)
-    for bar, f in zip(bars, fleets, strict=True):
-        misses.annotate(
-            f"{f['missed']}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-            ha="center", va="bottom", fontsize=9,
-        )  # fmt: skip
-    misses.set_title(f"Deadlines missed (of {fleets[0]['deadlines']})")
-    for ax in (money, misses):
-        ax.tick_params(axis="x", labelsize=8)
-        ax.grid(axis="y", alpha=0.3)
-    days = len(report["days"])
-    fig.suptitle(
-        f"Spot vs on-demand over {days} simulated day(s), by spot interruption rate "
-        f"(confidence {report['confidence']:.0%})"
-    )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -370,8 +346,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--notice",
         type=float,
-        default=float(NOTICE_SECONDS["aws"]),
-        help="seconds from a spot notice to the reclaim (120, AWS; 0: none)",
+        help="seconds from a spot notice to the reclaim (default: the cloud's, 120 s on AWS, "
+        "30 s on GCP and Azure; 0: none)",
+    )
+    parser.add_argument(
+        "--diversify",
+        help="providers (aws or aws,gcp,azure): both fleets pick from the catalogue's offers of "
+        "these by price per frame, spot over --spread types/regions (bench/spot_fleets.py)",
+    )
+    parser.add_argument(
+        "--spread", type=int, default=3, help="spot pools per kind with --diversify (3)"
     )
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
     parser.add_argument("--json", action="store_true", help="results as JSON")
@@ -387,7 +371,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give a seed, --tick 1..60 s and --hours above 0")
     if args.spot_share is not None and not 0 < args.spot_share <= 1:
         parser.error("--spot-share must be above 0 and at most 1")
-    if not 0 < args.confidence < 1 or args.notice < 0:
+    if args.diversify is not None:
+        args.diversify = [p.strip() for p in args.diversify.split(",") if p.strip()]
+        if not args.diversify or not set(args.diversify) <= set(NOTICE_SECONDS):
+            parser.error(f"--diversify takes providers among {', '.join(sorted(NOTICE_SECONDS))}")
+        if args.spot_share is not None:
+            parser.error("--spot-share prices one type's twin; --diversify takes the catalogue's")
+    if args.spread < 1:
+        parser.error("--spread must be at least 1")
+    if not 0 < args.confidence < 1 or (args.notice is not None and args.notice < 0):
         parser.error("--confidence must be between 0 and 1, --notice at least 0")
     started = time.perf_counter()
     report = run_all(args)

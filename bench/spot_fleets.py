@@ -1,0 +1,125 @@
+"""Which pools each fleet of ``bench/spot_sim.py --diversify`` gets, by price per rendered frame.
+
+The rules of a fair spot-against-on-demand comparison (docs/cost.md, "Spot strategy"):
+
+1. **One offer set.** Both fleets choose from the same catalogue offers: the providers named,
+   every region the catalogue lists for them, CPU types for CPU work and GPU types with NVENC
+   for GPU work.
+2. **Price per frame, the same speed rule in both markets.** A node of an offer renders at its
+   catalogue ``relative_speed`` (vCPUs / 2 today, GPU types included) and has that many worker
+   slots (at least one), so an offer's price per frame is its hourly price / slots. Boot times
+   are the kind's (CPU or GPU), whatever the market.
+3. **The baseline takes its cheapest class.** The on-demand fleet gets, per kind, the offer of
+   the lowest on-demand price per frame: spot is measured against the best on-demand choice
+   from the same offers, never against a dearer type.
+4. **Spot diversifies.** The spot fleet keeps that on-demand pool (the autoscaler moves work
+   there when spot cannot make a deadline) and adds the ``spread`` offers of the lowest spot
+   price per frame, each its own pool with its own interruption band and its cloud's notice;
+   the autoscaler's ``decide`` chooses among them by expected cost, interruptions included.
+5. **Same capacity.** Every pool of a kind holds at most the same number of slots (the CPU
+   pool 96, the GPU pool 16, as the single-type fleets), in whole nodes.
+
+The reference: the on-demand fleet's node-hours at the cheapest spot price per frame of their
+kind. Not a strict bound: the spot fleet's node-hours are its own (other node sizes, other idle
+slot-hours), so it can pass it a little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from providers.compute.pools import Pool
+from providers.compute.prices.catalogue import Offer
+
+#: Slots each kind's pool may hold in all, as the single-type fleets (24 x 4 CPU, 8 x 2 GPU).
+SLOT_CAP = {"cpu": 96, "gpu": 16}
+BOOT_SECONDS = {"cpu": 90.0, "gpu": 180.0}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One offer chosen for a fleet, in one market, and what a frame costs on it."""
+
+    kind: str
+    market: str
+    offer: Offer
+
+    @property
+    def slots(self) -> int:
+        """Worker slots of one node: its relative speed, at least one."""
+        return max(1, round(self.offer.relative_speed))
+
+    @property
+    def price(self) -> float:
+        """Dollars per node-hour in this market."""
+        return float(self.offer.spot if self.market == "spot" else self.offer.on_demand or 0.0)
+
+    @property
+    def per_slot(self) -> float:
+        """Dollars per slot-hour: the price of a frame, up to the work's constant."""
+        return self.price / self.slots
+
+    @property
+    def name(self) -> str:
+        """The pool's name: kind, market, and where (``cpu-spot-aws-us-east-1-c7i.2xlarge``)."""
+        short = "od" if self.market == "on-demand" else "spot"
+        o = self.offer
+        return f"{self.kind}-{short}-{o.provider}-{o.region}-{o.instance_type}"
+
+    def pool(self) -> Pool:
+        """The pool the simulated farm runs."""
+        o = self.offer
+        return Pool(
+            self.name, o.provider, o.instance_type, vcpus=o.vcpus, memory_gb=o.memory_gb,
+            gpu=o.gpu, nvenc=o.nvenc, market=self.market, region=o.region,
+            max_nodes=max(1, SLOT_CAP[self.kind] // self.slots),
+            boot_seconds=BOOT_SECONDS[self.kind], price_per_hour=self.price, concurrency=self.slots,
+        )  # fmt: skip
+
+
+def kind_of(offer: Offer) -> str | None:
+    """ "cpu" for a CPU type, "gpu" for a GPU type with NVENC, None for a GPU type without."""
+    if offer.gpu is None:
+        return "cpu"
+    return "gpu" if offer.nvenc else None
+
+
+def choose(
+    offers: Iterable[Offer], providers: Iterable[str], spread: int
+) -> dict[str, dict[str, list[Choice]]]:
+    """Per kind, the on-demand fleet's one offer and the spot fleet's `spread` offers, each the
+    cheapest per frame in its market among `providers`' offers (rules 1-4 above)."""
+    wanted = set(providers)
+    pool = [o for o in offers if o.provider in wanted and kind_of(o) is not None]
+    chosen: dict[str, dict[str, list[Choice]]] = {}
+    for kind in SLOT_CAP:
+        mine = [o for o in pool if kind_of(o) == kind]
+        on_demand = sorted((Choice(kind, "on-demand", o) for o in mine), key=_order)
+        spot = sorted((Choice(kind, "spot", o) for o in mine if o.spot), key=_order)
+        if not on_demand:
+            raise ValueError(f"no {kind} offer from {', '.join(sorted(wanted))} in the catalogue")
+        chosen[kind] = {"on-demand": on_demand[:1], "spot": spot[: max(spread, 0)]}
+    return chosen
+
+
+def _order(choice: Choice) -> tuple[float, str]:
+    # Price per frame, then the name, so equal prices in two regions pick the same one each run.
+    return (round(choice.per_slot, 6), choice.name)
+
+
+def spot_bound_share(chosen: dict[str, dict[str, list[Choice]]], kind: str) -> float:
+    """The cheapest spot price per frame of `kind` over the on-demand fleet's: what the
+    on-demand fleet's node-hours would cost at it, as a share (1.0 without spot)."""
+    base = chosen[kind]["on-demand"][0].per_slot
+    spot = chosen[kind]["spot"]
+    return min(c.per_slot for c in spot) / base if spot else 1.0
+
+
+def bands(chosen: dict[str, dict[str, list[Choice]]]) -> dict[str, tuple[float, float] | None]:
+    """Each spot pool's interruption band from its offer (rates per node-hour)."""
+    return {
+        c.name: (float(c.offer.interruption_low), float(c.offer.interruption_high))
+        for kinds in chosen.values()
+        for c in kinds["spot"]
+    }
