@@ -41,11 +41,13 @@ from bench.measure import media_machine
 from bench.script import emit, exit_on_signals, log
 from bench.support import project, video_track
 from bench.throughput_project import FPS, make_logo, make_source
+from chunking.complexity import pipeline_parallelism
 from chunking.timeline.project import read_project
 from cli import WORKER_APP
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_estimate import accuracy, estimate_job, estimate_record
 from orchestrator.embedded import EmbeddedCluster
+from orchestrator.estimate_inputs import alone_chunks
 from orchestrator.job_record import JobState
 from workers.job_policy import policy_env
 
@@ -236,9 +238,17 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         "per_frame_estimated": round(top.option.seconds_per_frame, 5),
         "parallelism": round(top.option.chunk_parallelism, 2),
         "rate_actual": round(busy / (estimate.frames * estimate.complexity), 4),
+        # The timeline's pipeline parallelism as the model reads it, against how much faster
+        # its lone chunks ran than those beside another (None: not both kinds ran).
+        "pipeline": round(pipeline_parallelism(timeline), 2),
+        "alone_speedup": _rounded(alone_chunks(record.chunks).get("alone_speedup")),
         "load": round(os.getloadavg()[0], 1),
         **compared,
     }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def ready(api: CloudRenderingAPI, slots: int, timeout: float = 60.0) -> None:

@@ -40,7 +40,7 @@ from common.settings import Settings
 from orchestrator.budget_rules import check_max_cost
 from orchestrator.estimate_fit import (
     alone_speedup,
-    as_if_busy,
+    as_if_all_busy,
     fit_throughput,
     learned_overheads,
 )
@@ -177,10 +177,10 @@ def estimate_job(
     notes: list[str] = []
     timings = recent_timings(store)
     pipeline = pipeline_parallelism(timeline)
-    learned = alone_speedup(timings) if not settings.pools_file else None
+    learned = alone_speedup(timings, pipeline=pipeline) if not settings.pools_file else None
     if learned is not None:
         # Fit the rate with every slot busy; the option runs lone chunks that much faster.
-        timings = [as_if_busy(t, learned) for t in timings]
+        timings = as_if_all_busy(timings)
     options = build_options(
         client,
         settings,

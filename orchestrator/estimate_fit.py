@@ -37,6 +37,8 @@ class JobTiming:
     #: ran than the job's chunks that ran beside another (None: not both kinds ran)
     alone_seconds: float = 0.0
     alone_speedup: float | None = None
+    #: how many cores the job's render could keep busy (``pipeline_parallelism``; 0: unknown)
+    pipeline: float = 0.0
 
 
 def learned_overheads(
@@ -59,13 +61,32 @@ def learned_overheads(
     )
 
 
-def alone_speedup(timings: Sequence[JobTiming], minimum: int = 3) -> float | None:
-    """How much faster a chunk runs alone on its node than beside others: the median of the
-    finished jobs that measured it (at least `minimum` of them; None before), never below 1."""
-    found = [t.alone_speedup for t in timings if t.alone_speedup is not None]
+def alone_speedup(
+    timings: Sequence[JobTiming], minimum: int = 3, pipeline: float = 0.0
+) -> float | None:
+    """How much faster a chunk runs alone on its node than beside others, never below 1: for a
+    timeline of this `pipeline` parallelism (``chunking.complexity.pipeline_parallelism``), the
+    finished jobs' median gain scaled by how much more of the render can overlap than theirs
+    typically could (at most the fastest they measured), once `minimum` jobs measured it and
+    said their parallelism; else the median of what they measured; None before `minimum` jobs
+    measured it.
+
+    Why scaled: a lone chunk is faster because decode, compositing and encoding overlap on the
+    cores its neighbour would take, so a timeline whose compositing dwarfs its encoder (sharpen
+    + glow) gains little and one whose encoder is half the work (a vignetted film) up to 1.7x;
+    one median priced every one-chunk job as the typical one (docs/cost.md)."""
+    found = [t for t in timings if t.alone_speedup is not None]
     if len(found) < minimum:
         return None
-    return max(statistics.median(found), 1.0)
+    gain = statistics.median(max(t.alone_speedup or 1.0, 1.0) - 1.0 for t in found)
+    known = [t.pipeline - 1.0 for t in found if t.pipeline > 1.0]
+    if pipeline <= 0 or len(known) < minimum or gain <= 0:
+        return 1.0 + gain
+    typical = statistics.median(known)
+    # Never past the fastest the cluster measured: the line through (1, 1) is a guess between
+    # the timelines seen, not a law beyond them (a 2x lone chunk on a 2-slot node is all of it).
+    most = max(t.alone_speedup or 1.0 for t in found)
+    return min(max(1.0 + gain * max(pipeline - 1.0, 0.0) / typical, 1.0), max(most, 1.0))
 
 
 def as_if_busy(timing: JobTiming, speedup: float) -> JobTiming:
@@ -73,6 +94,20 @@ def as_if_busy(timing: JobTiming, speedup: float) -> JobTiming:
     seconds times `speedup`."""
     extra = timing.alone_seconds * (speedup - 1.0)
     return replace(timing, busy_seconds=timing.busy_seconds + extra, alone_seconds=0.0)
+
+
+def as_if_all_busy(timings: Sequence[JobTiming]) -> list[JobTiming]:
+    """Each job as if its chunks had all run beside another: its lone seconds times the speed-up
+    it measured itself, else the one its parallelism predicts from the others (unchanged before
+    three jobs measured one)."""
+    if alone_speedup(timings) is None:
+        return list(timings)
+    busy = []
+    for t in timings:
+        own = t.alone_speedup
+        speedup = max(own, 1.0) if own is not None else alone_speedup(timings, pipeline=t.pipeline)
+        busy.append(t if speedup is None else as_if_busy(t, speedup))
+    return busy
 
 
 @dataclass(frozen=True)

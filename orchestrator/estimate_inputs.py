@@ -70,6 +70,7 @@ def recent_timings(store: JobStore, limit: int = 20) -> list[JobTiming]:
                     units=rendered * job.complexity if own else 0.0,
                     chunks=sum(1 for c in job.chunks if not c.reused) if own else 0,
                     chunk_gap=chunk_gap(job.chunks),
+                    pipeline=job.pipeline,
                     **(alone_chunks(job.chunks) if own else {}),
                 )
             )

@@ -168,6 +168,9 @@ class JobRecord:
     pool_seconds: float = 0.0
     pool_cost: float = 0.0
     complexity: float = 1.0  # cost units per frame (chunking.complexity)
+    #: cores a render of its timeline could keep busy (chunking.complexity.pipeline_parallelism;
+    #: 0: not known), what the estimate scales a learned lone-chunk speed-up by
+    pipeline: float = 0.0
     uploaded_bytes: int = 0  # media bytes uploaded on submit (0 when storage had them all)
     output: str = ""
     error: str | None = None

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from chunking.complexity import pipeline_parallelism
 from chunking.timeline.project import Project, check_memory, read_project
 from common.errors import RenderError
 from orchestrator.api_results import ReuseEstimate
@@ -105,6 +106,7 @@ def new_job(
         hourly_rate=quote.hourly_rate,
         output=output,
         complexity=quote.complexity,
+        pipeline=round(pipeline_parallelism(timeline), 3),
         uploaded_bytes=uploaded,
         gpu=timeline.export.hardware_acceleration,
     )

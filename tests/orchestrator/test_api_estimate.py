@@ -395,17 +395,19 @@ def test_recent_jobs_teach_startup_and_merge(client: redis.Redis) -> None:
     store = JobStore(client)
     for n, (startup, merge) in enumerate([(1.0, 0.5), (2.0, 0.7), (3.0, 0.9)]):
         job = f"job{n}"
-        store.create(JobRecord(id=job, frames=300, submitted_at=100.0 * n), {})
+        # each keeps its timeline's parallelism, which scales a learned lone-chunk speed-up
+        record = JobRecord(id=job, frames=300, submitted_at=100.0 * n, pipeline=1.5 + n / 4)
+        store.create(record, {})
         store.transition(job, JobState.PLANNING)
         store.transition(job, JobState.RENDERING, started_at=100.0 * n + startup)
         store.transition(job, JobState.MERGING)
         store.transition(job, JobState.COMPLETED, result={"merge_seconds": merge})
     store.create(JobRecord(id="running", frames=10), {})
     timings = sorted(recent_timings(store), key=lambda t: t.startup_seconds)
-    assert [(t.frames, t.startup_seconds, t.merge_seconds) for t in timings] == [
-        (300, 1.0, 0.5),
-        (300, 2.0, 0.7),
-        (300, 3.0, 0.9),
+    assert [(t.frames, t.startup_seconds, t.merge_seconds, t.pipeline) for t in timings] == [
+        (300, 1.0, 0.5, 1.5),
+        (300, 2.0, 0.7, 1.75),
+        (300, 3.0, 0.9, 2.0),
     ]
 
 

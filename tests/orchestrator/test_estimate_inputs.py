@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from orchestrator.estimate_fit import JobTiming, alone_speedup, as_if_busy
+from orchestrator.estimate_fit import JobTiming, alone_speedup, as_if_all_busy, as_if_busy
 from orchestrator.estimate_inputs import alone_chunks, chunk_gap
 from orchestrator.job_record import ChunkRecord
 
@@ -78,3 +78,40 @@ def test_lone_speed_is_learned_from_three_jobs_and_fits_as_if_busy() -> None:
     assert alone_speedup([dataclasses.replace(base, alone_speedup=0.8)] * 3) == 1.0
     busy = as_if_busy(jobs[0], 1.5)
     assert (busy.busy_seconds, busy.alone_seconds) == pytest.approx((11.0, 0.0))
+
+
+# Three finished jobs: (lone-chunk speed-up they measured, their pipeline parallelism).
+MEASURED = [(1.4, 1.8), (1.6, 2.0), (1.2, 1.4)]
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "speedup"),
+    [
+        (0.0, 1.4),  # no parallelism given: the median, as before
+        (1.8, 1.4),  # the typical timeline: the median
+        (2.0, 1.5),  # more of it overlaps: 1 + 0.4 x 1.0 / 0.8
+        (1.2, 1.1),  # compositing dwarfs the encoder (sharpen + glow): little gain
+        (1.0, 1.0),  # nothing overlaps: no gain
+        (3.0, 1.6),  # more than any job measured: the fastest measured, not 2.0
+    ],
+)
+def test_lone_speed_follows_the_timelines_overlap(pipeline: float, speedup: float) -> None:
+    base = JobTiming(100, 0.1, 0.1, busy_seconds=10.0, rendered_frames=100, units=50.0)
+    jobs = [dataclasses.replace(base, alone_speedup=s, pipeline=p) for s, p in MEASURED]
+    assert alone_speedup(jobs, pipeline=pipeline) == pytest.approx(speedup)
+    # Records from before jobs kept their parallelism: the median whatever the timeline.
+    old = [dataclasses.replace(j, pipeline=0.0) for j in jobs]
+    assert alone_speedup(old, pipeline=pipeline) == pytest.approx(1.4)
+
+
+def test_each_job_counts_as_busy_at_its_own_lone_speed() -> None:
+    base = JobTiming(100, 0.1, 0.1, busy_seconds=10.0, rendered_frames=100, units=50.0)
+    jobs = [dataclasses.replace(base, alone_speedup=s, pipeline=p) for s, p in MEASURED]
+    # one job ran only lone chunks (nothing to compare with): its parallelism's speed-up
+    lone = dataclasses.replace(base, alone_seconds=2.0, pipeline=2.0)
+    measured = dataclasses.replace(jobs[1], alone_seconds=2.0)
+    busy = as_if_all_busy([lone, measured, jobs[0], jobs[2]])
+    assert busy[0].busy_seconds == pytest.approx(10.0 + 2.0 * 0.5)
+    assert busy[1].busy_seconds == pytest.approx(10.0 + 2.0 * 0.6)
+    # before three jobs measured it, nothing changes
+    assert as_if_all_busy([lone, measured]) == [lone, measured]
