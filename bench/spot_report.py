@@ -103,9 +103,11 @@ def plot(report: dict[str, Any], path: Path) -> None:
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(axis="y", alpha=0.3)
     days = len(report["days"])
+    over = report.get("diversify")
+    fleet = f"; each market's cheapest types per frame on {', '.join(over)}" if over else ""
     fig.suptitle(
         f"Spot vs on-demand over {days} simulated day(s), by spot interruption rate "
-        f"(confidence {report['confidence']:.0%})"
+        f"(confidence {report['confidence']:.0%}{fleet})"
     )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
