@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
+from workers import probe
 from workers.probe import (
     examine,
     header_warnings,
@@ -26,6 +29,34 @@ from workers.probe import (
 def test_keyframe_interval(tmp_path: Path, gop: int, fps: int, expected: float) -> None:
     path = make_video(tmp_path / "v.mp4", frames=gop * 4, fps=fps, gop=gop)
     assert keyframe_interval(str(path)) == pytest.approx(expected, abs=0.01)
+
+
+def test_keyframe_interval_reads_a_file_once_and_a_rewritten_one_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a file whose keyframe gap one submit asks for four times and its plan once more
+    path = make_video(tmp_path / "v.mp4", frames=40, fps=30, gop=10)
+    opened: list[str] = []
+    real_open = probe.open_media
+
+    def counting(name: str) -> Any:
+        opened.append(name)
+        return real_open(name)
+
+    monkeypatch.setattr(probe, "open_media", counting)
+
+    # When it is asked five times
+    gaps = [keyframe_interval(str(path)) for _ in range(5)]
+
+    # Then the file was read once and every answer is the same
+    assert gaps == [pytest.approx(1 / 3, abs=0.01)] * 5
+    assert opened == [str(path)]
+
+    # And once it is exported again with other keyframes, the new file is read
+    make_video(tmp_path / "v2.mp4", frames=120, fps=30, gop=60)
+    os.replace(tmp_path / "v2.mp4", path)
+    assert keyframe_interval(str(path)) == pytest.approx(2.0, abs=0.01)
+    assert len(opened) == 2
 
 
 def test_images_and_garbage_have_no_interval(tmp_path: Path) -> None:
