@@ -22,7 +22,7 @@ POSIX only (process groups, signals); the prefork pool is POSIX-only anyway.
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import FrameType, TracebackType
 from typing import Any, NoReturn, Self
 
@@ -46,6 +46,7 @@ class EmbeddedCluster:
         beat: bool = False,
         handle_signals: bool = True,
         die_with_parent: bool = True,
+        meanwhile: Callable[[], object] | None = None,
     ) -> None:
         check_pool("workers", workers, queues)
         self.worker_count = workers
@@ -56,6 +57,9 @@ class EmbeddedCluster:
         self.beat = beat
         self.handle_signals = handle_signals
         self.die_with_parent = die_with_parent
+        # The caller's own work that needs no worker, run while the workers start (a Python
+        # with the codec stack and Celery takes seconds): its failure stops the cluster.
+        self.meanwhile = meanwhile
         self.redis = EmbeddedRedis(die_with_parent=die_with_parent)
         self.workers: LocalWorkers | None = None
         self._saved_handlers: dict[int, Any] = {}
@@ -66,7 +70,8 @@ class EmbeddedCluster:
         return self.redis.url
 
     def start(self) -> Self:
-        """Start Redis, then the workers; return once the workers consume their queues."""
+        """Start Redis, then the workers; run ``meanwhile`` while they start; return once the
+        workers consume their queues."""
         if self.workers is not None or self.redis.pid is not None:
             raise RuntimeError("EmbeddedCluster is already started")
         try:
@@ -83,6 +88,8 @@ class EmbeddedCluster:
                 beat=self.beat,
             )
             self.workers.start()
+            if self.meanwhile is not None:
+                self.meanwhile()
             self.workers.wait_ready()
         except BaseException:
             self.stop()

@@ -321,3 +321,35 @@ def test_an_output_that_is_a_clips_media_is_refused_before_a_cluster_starts(
     assert result.returncode == 2
     assert "is the media of clip 'talk'" in result.stderr and "Traceback" not in result.stderr
     assert source.read_bytes() == before
+
+
+def test_what_the_submit_needs_is_computed_while_the_workers_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a project of one video (the CLI's work before a private cluster's workers are ready)
+    from chunking.timeline.project import read_project
+    from cli.render_command import _prewarm
+    from workers import fingerprint, probe
+
+    video = make_video(tmp_path / "a.mp4", frames=120, gop=30)
+    clip = {"id": "c", "start_time": 0, "end_time": 4, "source": {"File": str(video)}}
+    path = write_project(tmp_path / "p.json", project([video_track("v", [clip])]))
+    reads: list[str] = []
+    real = probe._keyframe_interval
+
+    def counted(name: str) -> float | None:
+        reads.append(name)
+        return real(name)
+
+    monkeypatch.setattr(probe, "_keyframe_interval", counted)
+    fingerprint._fingerprint.cache_clear()
+    fingerprint._parts.cache_clear()
+    loaded = read_project(str(path))
+
+    # When the prewarm runs, as it does meanwhile
+    _prewarm(loaded, None, True)
+
+    # Then the fingerprint is this process's, and the submit's plan reads no file again
+    assert fingerprint._fingerprint.cache_info().currsize == 1
+    assert probe.min_chunk_frames(read_project(str(path)).timeline) == 60  # two 1 s GOPs
+    assert reads == [str(video)]

@@ -355,6 +355,43 @@ def test_embedded_cluster_round_trip_in_process() -> None:
     assert signal.getsignal(signal.SIGTERM) == sigterm_before
 
 
+def test_embedded_cluster_runs_the_callers_work_while_its_workers_start() -> None:
+    seen: dict[str, Any] = {}
+    cluster = EmbeddedCluster(1, app=FAKE_APP, env=WORKER_ENV, meanwhile=lambda: look())
+
+    def look() -> None:
+        # The worker process is already launched and Redis answers: the caller's work overlaps
+        # the seconds the worker takes to import its app and connect.
+        workers = cluster.workers
+        seen["worker_alive"] = (
+            workers is not None and workers.pid is not None and alive(workers.pid)
+        )
+        seen["redis"] = redis.Redis.from_url(cluster.broker_url).ping()
+
+    with cluster:
+        assert cluster.workers is not None and cluster.workers.pids()  # ready afterwards
+
+    assert seen == {"worker_alive": True, "redis": True}
+
+
+def test_embedded_cluster_stops_when_the_callers_work_fails() -> None:
+    started: dict[str, Any] = {}
+
+    def fail() -> None:
+        assert cluster.workers is not None
+        started.update(hostname=cluster.workers.hostname, redis_pid=cluster.redis.pid)
+        raise RenderError("the project's media went away")
+
+    cluster = EmbeddedCluster(1, app=FAKE_APP, env=WORKER_ENV, meanwhile=fail)
+    with pytest.raises(RenderError, match="media went away"), cluster:
+        pass
+
+    # The launched worker and Redis are gone with it, nothing waits on a ready worker
+    assert cluster.workers is None and cluster.redis.pid is None
+    assert processes_mentioning(started["hostname"]) == []
+    assert not alive(started["redis_pid"])
+
+
 CLUSTER_SCRIPT = """
 import faulthandler, json, signal, sys, time
 from orchestrator.embedded import EmbeddedCluster
