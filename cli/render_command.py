@@ -46,6 +46,10 @@ from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
 
 POLL_SECONDS = 0.2
+#: How often a render looks for the orchestrator's heartbeat before submitting: a private
+#: cluster's first beat follows its workers' readiness by tens of milliseconds, and every
+#: render waited out a whole POLL_SECONDS for it.
+HEARTBEAT_POLL_SECONDS = 0.05
 #: Seconds without an orchestrator heartbeat before a render says that none is running: long
 #: enough for one that is restarting, short enough that nobody waits on a job nothing plans.
 ORCHESTRATOR_PATIENCE = 4.0
@@ -279,7 +283,7 @@ def await_orchestrator(
             raise RenderError(f"{gone} before the render began")
         if time.monotonic() > deadline:
             raise RenderError(no_orchestrator(api.broker_url))
-        time.sleep(POLL_SECONDS)
+        time.sleep(HEARTBEAT_POLL_SECONDS)
 
 
 def _follow(

@@ -306,3 +306,26 @@ def test_a_full_client_disk_after_a_private_render_promises_no_download() -> Non
         "the video went with the private cluster: render again once it can be written, or "
         "to another -o (it takes the chunks from the segment cache)"
     )
+
+
+def test_a_render_notices_the_orchestrators_first_heartbeat_within_a_tenth_of_a_second(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a cluster whose orchestrator beats for the first time just after the first look
+    # (a private cluster's heartbeat follows its workers' readiness by tens of milliseconds)
+    looks = iter([False, True])
+
+    class Cluster:
+        broker_url = "redis://127.0.0.1:1/0"
+
+        def orchestrator_running(self) -> bool:
+            return next(looks)
+
+    slept: list[float] = []
+    monkeypatch.setattr(render_command.time, "sleep", slept.append)
+
+    # When the render waits for it
+    render_command.await_orchestrator(Cluster())  # type: ignore[arg-type]
+
+    # Then it waited one short poll, not a whole progress interval (0.2 s, every render)
+    assert len(slept) == 1 and slept[0] <= 0.1
