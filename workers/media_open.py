@@ -80,7 +80,7 @@ def open_media(path: str) -> InputContainer:
     except av.error.ArgumentError:
         # EINVAL from avformat_open_input with only our own options: the probed demuxer is not
         # on the whitelist (FFmpeg does not say which one).
-        raise DecodeError(not_allowed(path, "its format")) from None
+        raise DecodeError(_elementary(path, full) or not_allowed(path, "its format")) from None
     except (av.error.FFmpegError, OSError) as exc:
         if _unfinished_mp4(full):
             raise DecodeError(
@@ -97,6 +97,41 @@ def open_media(path: str) -> InputContainer:
     for stream in container.streams.audio:
         _native_layout(stream)
     return container
+
+
+#: FFmpeg's demuxers of bare codec streams (no container) and what to call each in a refusal.
+_ELEMENTARY: dict[str, str] = {
+    "h264": "H.264",
+    "hevc": "HEVC (H.265)",
+    "vvc": "VVC (H.266)",
+    "mpegvideo": "MPEG-1/2 video",
+    "m4v": "MPEG-4 Part 2 video",
+    "obu": "AV1",
+}
+
+
+def _elementary(path: str, full: str) -> str | None:
+    """The refusal of a raw video elementary stream (a camera's or encoder's ``.h264``,
+    ``.hevc``), saying how to wrap it without re-encoding; None for any other refused file.
+
+    Such a stream has no frame times and no index, so no frame of it can be found by time; the
+    refusal used to call it "not an allowed media format", which left the user guessing. Only
+    these demuxers may open the file here: none of them reads anything but the file itself.
+    """
+    options = {"protocol_whitelist": "file", "format_whitelist": ",".join(_ELEMENTARY)}
+    try:
+        with av.open("file:" + full, "r", container_options=options) as container:
+            name = container.format.name
+    except (av.error.FFmpegError, OSError):
+        return None
+    what = next((v for k, v in _ELEMENTARY.items() if k in name.split(",")), name)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return (
+        f"{path} is a raw {what} elementary stream, not a media file: it has no container, "
+        "so no frame times or index to find a frame by; wrap it in one without re-encoding, "
+        f"e.g. ffmpeg -framerate <its frame rate> -i {os.path.basename(path)} -c copy "
+        f"{stem}.mp4, and use the .mp4"
+    )
 
 
 #: How FFmpeg describes a layout whose channels are listed one by one ("custom" order).

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from common.errors import DecodeError
@@ -46,4 +48,51 @@ def test_other_undecodable_files_keep_ffmpegs_words(tmp_path: Path) -> None:
     path = tmp_path / "noise.mp4"
     path.write_bytes(b"not a video at all, not even a box" * 4)
     with pytest.raises(DecodeError, match="cannot open .*: Invalid data"):
+        open_media(str(path))
+
+
+@pytest.mark.parametrize(
+    ("codec", "muxer", "name", "what"),
+    [("libx264", "h264", "cam.h264", "H.264"), ("libx265", "hevc", "cam.hevc", "HEVC (H.265)")],
+)
+def test_a_raw_elementary_stream_is_refused_with_how_to_wrap_it(
+    tmp_path: Path, codec: str, muxer: str, name: str, what: str
+) -> None:
+    """A camera's or encoder's bare .h264/.hevc (no container) is named as such, with the
+    remux that makes it usable, not "not an allowed media format"."""
+    if codec not in av.codecs_available:
+        pytest.skip(f"this FFmpeg has no {codec} encoder")
+    path = tmp_path / name
+    with av.open(str(path), "w", format=muxer) as out:
+        stream = out.add_stream(codec, rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        if codec == "libx265":
+            stream.codec_context.options = {"x265-params": "log-level=none"}
+        for index in range(5):
+            frame = av.VideoFrame.from_ndarray(np.full((180, 320, 3), index * 40, np.uint8))
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    with pytest.raises(DecodeError) as caught:
+        open_media(str(path))
+    message = str(caught.value)
+    assert message.startswith(f"{path} is a raw {what} elementary stream")
+    assert f"-i {name} -c copy {path.stem}.mp4" in message
+    assert "not an allowed media format" not in message
+
+
+def test_other_refused_formats_are_still_called_not_allowed(tmp_path: Path) -> None:
+    """A format outside the allow-list that is no elementary stream keeps its refusal."""
+    path = tmp_path / "clip.nut"
+    with av.open(str(path), "w", format="nut") as out:
+        stream = out.add_stream("ffv1", rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        for packet in stream.encode(av.VideoFrame.from_ndarray(np.zeros((36, 64, 3), np.uint8))):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    with pytest.raises(DecodeError, match="its format is not an allowed media format"):
         open_media(str(path))
