@@ -192,9 +192,11 @@ def _video_problem(
     key: int | None = None
     latest: int | None = None
     pending: set[int] = set()
+    reached = first  # the time of the last packet read: where damage that stops the decoder is
     try:
         for packet in container.demux(stream):
             budget[0] -= 1
+            reached = packet.pts if packet.pts is not None else reached
             if key is None and packet.is_keyframe and packet.pts is not None:
                 key = packet.pts
                 pending = {t for t in shown if key <= t <= last}
@@ -218,7 +220,11 @@ def _video_problem(
             if budget[0] <= 0:
                 return None
     except (av.error.FFmpegError, OSError) as exc:
-        return f"corrupt video in {path}: {reason(exc)}"
+        at = float(max(0, reached - origin) * base)
+        return (
+            f"corrupt video at about {at:.3f}s in {path}: {reason(exc)} "
+            "(repair or re-export the file)"
+        )
     return None
 
 

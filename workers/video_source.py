@@ -206,7 +206,8 @@ class VideoSource:
                 self._seek_back += 1
                 return None
             raise DecodeError(
-                f"clip {self.clip_id!r}: corrupt video in {self.path}: {reason(exc)}"
+                f"clip {self.clip_id!r}: corrupt video at about {self._damage_at(key):.3f}s in "
+                f"{self.path}: {reason(exc)} (repair or re-export the file)"
             ) from None
         self._drop_frames()
         if seeking and self._last_pts is None and key is not None:
@@ -214,6 +215,16 @@ class VideoSource:
             self._seek_back += 1
             return None
         raise DecodeError(f"clip {self.clip_id!r}: {self.index.missing_frame(wanted, self.path)}")
+
+    def _damage_at(self, key: int | None) -> float:
+        """Seconds into the clip's media of the frame after the last one decoded (of `key`,
+        where the decode started, if none was): where the damage that stopped it is."""
+        if self._last_pts is None:
+            at = key if key is not None else self.pts[0]
+        else:
+            after = bisect.bisect_right(self.pts, self._last_pts)
+            at = self.pts[min(after, len(self.pts) - 1)]
+        return float(max(0, at - self.first) * self.time_base)
 
     def _first_needed(self, wanted: int) -> int:
         """The first frame a decode for `wanted` must give: the one before it when the stream

@@ -4,6 +4,7 @@ a sequence they show (validate said ok for media render then refused)."""
 from __future__ import annotations
 
 import random
+import re
 import struct
 import zlib
 from fractions import Fraction
@@ -51,6 +52,36 @@ def test_corrupt_packets_mid_file_are_refused_by_validate_as_by_render(tmp_path:
         source.close()
     head = {**clip, "end_time": 1}  # the first second is intact: nothing to refuse
     assert media_report(_timeline(tmp_path, head), str(tmp_path))[0] == []
+
+
+def test_corrupt_video_is_refused_naming_where_in_the_file(tmp_path: Path) -> None:
+    """Damage the decoder stops at (a frame whose NAL length is garbage) is placed in time, by
+    validate and render alike: "corrupt video in take.mp4: Invalid data" sent the user
+    searching the whole file."""
+    path = make_video(tmp_path / "take.mp4", frames=120, size=(64, 36), gop=30)
+    with av.open(str(path)) as container:
+        packets = sorted((p for p in container.demux(video=0) if p.size), key=lambda p: p.pts)
+        damaged = packets[70]  # frame 70 of 30 fps: 2.333 s
+        assert damaged.pos is not None and damaged.pts is not None
+        seconds = float(damaged.pts * damaged.time_base)
+    data = bytearray(path.read_bytes())
+    data[damaged.pos : damaged.pos + 4] = b"\xff" * 4
+    path.write_bytes(bytes(data))
+    clip = {"id": "take", "start_time": 0, "end_time": 4, "source": {"File": "take.mp4"}}
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    source = open_file(str(path), "take")
+    try:
+        with pytest.raises(DecodeError) as caught:
+            for n in range(120):
+                source.picture_at(Fraction(n, 30))
+    finally:
+        source.close()
+    assert len(problems) == 1
+    for message in (problems[0], str(caught.value)):
+        found = re.search(r"^clip 'take': corrupt video at about (\d+\.\d+)s in ", message)
+        assert found is not None, message
+        assert abs(float(found.group(1)) - seconds) < 0.1, message
+        assert message.endswith("(repair or re-export the file)")
 
 
 def test_corrupt_sound_mid_file_is_refused(tmp_path: Path) -> None:
