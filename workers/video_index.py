@@ -49,6 +49,9 @@ class VideoIndex:
     #: where the file's time 0 is, when that is before its first decodable frame (a
     #: recording that starts mid-GOP: its sound starts there too)
     start: int | None = None
+    #: where a seek goes for a keyframe whose first frame shown is not its own packet's time:
+    #: an AVI's open-GOP I-frame, shown after the leading B-frames a decode from it drops
+    entries: dict[int, int] = dataclasses.field(default_factory=dict)
 
     @property
     def first(self) -> int:
@@ -98,6 +101,10 @@ class VideoIndex:
             return out_of_order(path, (shared - self.first) * self.time_base)
         return f"frame at {float(wanted * self.time_base):.3f}s cannot be decoded from {path}"
 
+    def seek_point(self, key: int) -> int:
+        """The packet time a seek goes to for the keyframe that starts showing at `key`."""
+        return self.entries.get(key, key)
+
     def keyframe(self, wanted: int, back: int = 0) -> int | None:
         """The keyframe at or before the frame at `wanted`, `back` keyframes earlier still;
         None when that is before the first (decode from the file's start)."""
@@ -132,16 +139,30 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
     keys: list[int] = []
     lasting: dict[int, int] = {}
     counted = _reordered(container, stream)
+    opened: list[tuple[int, int]] = []  # open-GOP I-frames and their leading B-frames
+    leading: list[int] | None = None  # the I-frame whose leading B-frames are being counted
     for packet in container.demux(stream):
         if packet.pts is None or packet.size == 0:
             continue
-        if packet.is_keyframe and (counted is None or starts_closed(bytes(packet), counted)):
+        data = bytes(packet) if counted is not None else b""
+        if leading is not None:
+            kind = slice_type(data) if counted == "h264" else None
+            if kind == _B_SLICE:
+                leading[1] += 1
+            else:
+                if kind is not None:  # unreadable: not an entry point, as before
+                    opened.append((leading[0], leading[1]))
+                leading = None
+        if packet.is_keyframe and (counted is None or starts_closed(data, counted)):
             keys.append(packet.pts)
+        elif packet.is_keyframe and counted == "h264":
+            leading = [packet.pts, 0]
         if not packet.is_discard:
             pts.append(packet.pts)
             lasting[packet.pts] = packet.duration or 0
     pts.sort()
-    keys.sort()
+    entries = _open_entries(pts, opened)
+    keys = sorted({*keys, *entries})
     start = None
     if keys and pts and keys[0] > pts[0]:
         # A recording that starts mid-GOP (a TS capture, a byte-split file): the frames before
@@ -155,7 +176,24 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
     nominal = (stream.average_rate, stream.guessed_rate, stream.base_rate)
     shown = _gif_times(pts, lasting, time_base) if container.format.name == "gif" else None
     grid = frame_grid(shown or pts, time_base, () if shown else nominal)
-    return VideoIndex(pts, keys, time_base, grid, shown=shown, start=start)
+    return VideoIndex(pts, keys, time_base, grid, shown=shown, start=start, entries=entries)
+
+
+def _open_entries(pts: list[int], opened: list[tuple[int, int]]) -> dict[int, int]:
+    """Where each open-GOP I-frame of a counted stream starts showing, and its packet time.
+
+    Without these, an open-GOP AVI (x264's open-gop) had one keyframe, its first, and a chunk
+    late in it decoded the file from the start. A decode from such an I-frame drops the
+    `leading` B-frames decoded after it and shown before it; every frame decoded before it is
+    shown before it too, so it is shown at its own place in decode order plus `leading`, and
+    the frames from there on come out of that decode as they come out of one from the start.
+    """
+    entries: dict[int, int] = {}
+    for packet_time, leading in opened:
+        shown = bisect.bisect_left(pts, packet_time) + leading
+        if shown < len(pts):
+            entries[pts[shown]] = packet_time
+    return entries
 
 
 def counted_order(container: Any, stream: Any) -> str | None:
@@ -193,6 +231,31 @@ def starts_closed(data: bytes, codec: str) -> bool:
             units.append(data[at + 4])
             at += 4 + int.from_bytes(data[at : at + 4], "big")
     return any((unit & mask) >> shift in closed for unit in units)
+
+
+#: H.264's slice_type of a B slice (slice_type mod 5).
+_B_SLICE = 1
+
+
+def slice_type(data: bytes) -> int | None:
+    """The type (mod 5: 0 P, 1 B, 2 I, 3 SP, 4 SI) of an Annex B H.264 packet's first slice;
+    None where it has no slice that can be read."""
+    for at in _starts(data):
+        if at + 3 < len(data) and data[at + 3] & 0x1F in (1, 5):
+            # Two Exp-Golomb numbers (first_mb_in_slice, slice_type) fit in 16 bytes; the
+            # emulation-prevention bytes among them are not part of the syntax.
+            payload = data[at + 4 : at + 20].replace(b"\x00\x00\x03", b"\x00\x00")
+            bits = "".join(f"{byte:08b}" for byte in payload)
+            numbers, position = [], 0
+            for _ in range(2):
+                zeros = len(bits) - len(bits[position:].lstrip("0")) - position
+                end = position + 2 * zeros + 1
+                if zeros > 20 or end > len(bits):
+                    return None
+                numbers.append(int(bits[position + zeros : end], 2) - 1)
+                position = end
+            return numbers[1] % 5
+    return None
 
 
 def _starts(data: bytes) -> list[int]:

@@ -248,7 +248,9 @@ class VideoSource:
             elif key is None:
                 self.container.seek(0)
             else:
-                self.container.seek(key, stream=self.stream, backward=True, any_frame=False)
+                self.container.seek(
+                    self.index.seek_point(key), stream=self.stream, backward=True, any_frame=False
+                )
         except av.error.FFmpegError as exc:
             raise DecodeError(
                 f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"

@@ -4,6 +4,7 @@ MP4s trimmed without re-encoding, Matroska at 29.97 fps (workers.video_index, Vi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -320,6 +321,29 @@ def test_an_open_gop_avi_shows_the_same_frames_from_any_chunk_start(tmp_path: Pa
     path = _open_gop_avi(tmp_path / "open.avi")
     order = [50, 59, 44, 30, 29, 16, 15, 14, 0, 1, 45]
     assert _shown(path, [Fraction(n, 30) for n in order]) == order
+
+
+def test_a_chunk_late_in_an_open_gop_avi_decodes_from_the_i_frame_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open-GOP AVI had one keyframe, its first (no IDR after it): every chunk decoded the
+    file from its start, a chunk ten minutes in ten minutes of frames. A chunk starts at the
+    I-frame before its first frame, and shows the frames a decode from the start shows."""
+    path = _open_gop_avi(tmp_path / "open.avi", frames=90)
+    decoded: list[object] = []
+    original = VideoSource._decoded
+
+    def counting(self: VideoSource) -> Iterator[object]:
+        for frame in original(self):
+            decoded.append(frame)
+            yield frame
+
+    monkeypatch.setattr(VideoSource, "_decoded", counting)
+    for number in range(10, 90):  # each as the first frame of a chunk: a fresh source
+        decoded.clear()
+        assert _shown(path, [Fraction(number, 30)]) == [number]
+        # its first frame (opening), and at most a GOP (15) and the leading B-frames (3)
+        assert len(decoded) <= 1 + 15 + 3, f"frame {number}: {len(decoded)} frames decoded"
 
 
 def test_an_avi_cut_short_shows_the_frames_of_its_intact_head(tmp_path: Path) -> None:
