@@ -185,6 +185,22 @@ def picture_stream(container: InputContainer) -> Any:
     return chosen[0] if chosen else None
 
 
+#: ISO base media brands of still pictures (AVIF, HEIF/HEIC) rather than of movies or
+#: picture sequences (avis, msf1, hevc).
+_STILL_BRANDS = frozenset({"avif", "heic", "heix", "heim", "heis", "mif1", "mif2"})
+
+
+def single_image(container: InputContainer) -> bool:
+    """Whether an opened file is one still picture: an image reader's (EXR, DPX, TIFF, PNG
+    named otherwise) or an AVIF/HEIF photo, with no sound."""
+    if container.streams.audio:
+        return False
+    if container.format.name.endswith("_pipe"):
+        return True
+    brand = str(container.metadata.get("major_brand", "")).strip().lower()
+    return brand in _STILL_BRANDS
+
+
 def open_image(path: str) -> Image.Image:
     """Open a still image with Pillow, in an allowed format only (Pillow's own errors pass; its
     warning of an image over the pixel limit is raised, not printed); OSError for anything but

@@ -18,7 +18,7 @@ from PIL import Image
 
 from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError, ValidationError
-from workers.media_open import open_image, open_media, picture_stream
+from workers.media_open import open_image, open_media, picture_stream, single_image
 from workers.probe_decode import file_problems, first_frame_problems, sequence_problem
 from workers.probe_ranges import (
     Span,
@@ -163,7 +163,10 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         main = video if video is not None else audio
         tail = None if main is None or spans is not None else cut_problem(container, main, path)
         used = file_problems(container, path, spans) if spans else {}
-        length = _length(container, main)
+        # A still FFmpeg reads (EXR, DPX, a TIFF Pillow cannot, AVIF/HEIF) has no length: a
+        # clip holds it as long as it lasts, where the "1 frame, 0.04s" FFmpeg gives it made
+        # every such clip warn that its media ended (an error with --strict).
+        length = None if single_image(container) else _length(container, main)
         sound = _declared(container, audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
     if tail is not None:
@@ -393,10 +396,12 @@ def _header_facts(path: str) -> MediaFacts:
             video = picture_stream(container)
             main = video if video is not None else (container.streams.audio or [None])[0]
             hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
-            sound = _declared(container, (container.streams.audio or [None])[0])
+            audio = (container.streams.audio or [None])[0]
+            sound = _declared(container, audio)
+            still = single_image(container)
             return MediaFacts(
                 hdr=hdr,
-                seconds=_length(container, main),
+                seconds=None if still else _length(container, main),
                 sound_seconds=sound,
                 has_audio=bool(container.streams.audio),
                 has_video=video is not None,

@@ -108,6 +108,45 @@ def test_a_clip_that_plays_past_its_medias_end_is_a_warning(
         assert warnings == []
 
 
+def _one_image(path: Path) -> Path:
+    """A single still FFmpeg reads (not Pillow): DPX or EXR from FFmpeg, AVIF from Pillow."""
+    if path.suffix == ".avif":
+        from PIL import Image, features
+
+        if not features.check("avif"):
+            pytest.skip("this Pillow writes no AVIF")
+        Image.new("RGB", (64, 36), (200, 40, 40)).save(path)
+        return path
+    codec, pix_fmt = {".dpx": ("dpx", "rgb24"), ".exr": ("exr", "gbrpf32le")}[path.suffix]
+    if codec not in av.codecs_available:
+        pytest.skip(f"this FFmpeg has no {codec} encoder")
+    with av.open(str(path), "w", format="image2") as out:
+        stream = out.add_stream(codec, rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, pix_fmt
+        image = np.full((36, 64, 3), 120, np.uint8)
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format=pix_fmt)
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".dpx", ".exr", ".avif"])
+def test_a_still_ffmpeg_reads_is_not_said_to_end_before_its_clip(
+    tmp_path: Path, suffix: str
+) -> None:
+    """A single DPX, EXR or AVIF held for 3 s warned "the file lasts 0.04s: its last frame
+    holds" (an error with --strict), as if a one-frame video ran out: a still has no length."""
+    path = _one_image(tmp_path / f"plate{suffix}")
+    clip = {"id": "plate", "start_time": 0, "end_time": 3, "source": {"File": str(path)}}
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == [] and warnings == []
+    assert header_warnings(timeline) == []
+
+
 def test_a_file_that_declares_no_length_is_measured_by_its_packets(tmp_path: Path) -> None:
     """Matroska written where the muxer cannot seek back (a pipe, a live capture) has no
     duration: its length comes from where its packets end, and playing past it is said."""
