@@ -254,6 +254,33 @@ def _sniff(path: str, full: str) -> None:
     for signature, what in _SIGNATURES:
         if start[: len(signature)].lower() == signature.lower():
             raise DecodeError(not_allowed(path, what))
+    if _is_heif(head):
+        raise DecodeError(
+            f"{path} is a HEIC/HEIF photo, which this renderer does not read (FFmpeg's reader "
+            "gives its tiles one by one, not the photo): convert it to JPEG or PNG (on a Mac: "
+            "sips -s format jpeg IN.heic --out OUT.jpg; or set the phone to save 'Most "
+            "Compatible') and use that"
+        )
+
+
+#: ISO base media brands of HEVC-coded HEIF pictures (an iPhone's or Samsung's HEIC photos).
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
+
+
+def _is_heif(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a HEIC/HEIF picture (by its ``ftyp`` brands).
+
+    They were misreported (a HEIF keeps its pictures as items, not in a moov box: "a recording
+    that was never finished"); FFmpeg's MOV reader gives a tiled photo (an iPhone's 4032x3024
+    is 48 tiles of 512x512) as a stream per tile, which PyAV cannot put together; and one
+    malformed HEIC of 12 KB made FFmpeg 8.1 spin for ever in avformat_open_input, hanging
+    validate and the worker. AVIF (brand avif, FFmpeg reads it whole) stays readable.
+    """
+    if head[4:8] != b"ftyp" or len(head) < 16:
+        return False
+    size = int.from_bytes(head[:4], "big")
+    brands = [head[8:12]] + [head[i : i + 4] for i in range(16, min(size, len(head)) - 3, 4)]
+    return bool(_HEIF_BRANDS.intersection(brands))
 
 
 #: Top-level boxes an MP4/MOV starts with; past that many boxes the file is not looked into.

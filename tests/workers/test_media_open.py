@@ -96,3 +96,38 @@ def test_other_refused_formats_are_still_called_not_allowed(tmp_path: Path) -> N
             out.mux(packet)
     with pytest.raises(DecodeError, match="its format is not an allowed media format"):
         open_media(str(path))
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    """An ISO base media box."""
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+@pytest.mark.parametrize(("major", "compatible"), [(b"heic", b"mif1heic"), (b"mif1", b"mif1heic")])
+def test_a_heic_photo_is_refused_as_such(tmp_path: Path, major: bytes, compatible: bytes) -> None:
+    """A phone's HEIC photo was called "an MP4/MOV recording that was never finished" (no
+    moov box: a HEIF keeps its pictures as items), sending the user to a repair tool."""
+    handler = _box(b"hdlr", bytes(8) + b"pict" + bytes(13))
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(
+        _box(b"ftyp", major + bytes(4) + compatible)
+        + _box(b"meta", bytes(4) + handler)
+        + _box(b"mdat", bytes(256))
+    )
+    with pytest.raises(DecodeError) as caught:
+        open_media(str(path))
+    message = str(caught.value)
+    assert message.startswith(f"{path} is a HEIC/HEIF photo, which this renderer does not read")
+    assert "convert it to JPEG or PNG" in message and "never finished" not in message
+
+
+def test_an_avif_photo_still_opens(tmp_path: Path) -> None:
+    """AVIF shares HEIF's boxes (brands avif, mif1) and FFmpeg reads it: not refused."""
+    from PIL import Image, features
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow writes no AVIF")
+    path = tmp_path / "photo.avif"
+    Image.new("RGB", (64, 36), (200, 40, 40)).save(path)
+    with open_media(str(path)) as container:
+        assert container.streams.video[0].width == 64
