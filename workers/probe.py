@@ -124,6 +124,8 @@ class MediaFacts:
     hdr: str | None = None
     #: an animated still (APNG, animated WebP): only its first frame is shown
     animated: bool = False
+    #: how many audio streams it has: one plays (the clip's ``audio_stream``, else the first)
+    audio_streams: int = 0
     #: what is wrong with the part of the file a clip reads (by clip id; see ``examine``)
     used: dict[str, str] = field(default_factory=dict)
 
@@ -169,6 +171,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         length = None if single_image(container) else _length(container, main)
         sound = _declared(container, audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
+        sounds = len(streams.audio)
     if tail is not None:
         return MediaFacts(opened=tail)
     return MediaFacts(
@@ -176,6 +179,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         audio=problems["audio"],
         has_video=video is not None,
         has_audio=audio is not None,
+        audio_streams=sounds,
         seconds=length,
         sound_seconds=sound,
         hdr=hdr,
@@ -337,6 +341,13 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
     if kind is TrackKind.AUDIO and silent and not clip.muted:
         # Put there for its sound, it would render as silence with nothing said.
         found.append("its media has no sound (no audio stream): on an audio track it is silent")
+    if facts.audio_streams > 1 and clip.audio_stream is None and not clip.muted:
+        # An iPhone screen recording keeps the microphone as a second stream, a camera its
+        # second input: playing only the first with nothing said lost the narration.
+        found.append(
+            f"its media has {facts.audio_streams} audio streams and only the first plays: "
+            "choose another with audio_stream (0-based), or mute the clip to silence this"
+        )
     if facts.animated:
         found.append(
             "its media is an animated image (APNG or WebP), of which only the first frame is "
@@ -404,6 +415,7 @@ def _header_facts(path: str) -> MediaFacts:
                 seconds=None if still else _length(container, main),
                 sound_seconds=sound,
                 has_audio=bool(container.streams.audio),
+                audio_streams=len(container.streams.audio),
                 has_video=video is not None,
             )
     except (MediaError, av.error.FFmpegError, OSError) as exc:

@@ -341,3 +341,51 @@ def test_a_song_shorter_than_its_clip_is_said_to_fall_silent_not_to_hold_a_frame
     assert problems == [] and header_warnings(timeline) == warnings
     (warning,) = warnings
     assert warning.endswith("but the file lasts 1.00s: it is silent after that"), warning
+
+
+def _screen_recording(path: Path) -> Path:
+    """A 2 s 30 fps MP4 with two mono sound streams: the app's, then the microphone's."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=30)
+        assert isinstance(video, av.VideoStream)
+        video.width, video.height, video.pix_fmt = 64, 36, "yuv420p"
+        sounds = [out.add_stream("aac", rate=48000, layout="mono") for _ in range(2)]
+        for n in range(60):
+            image = np.full((36, 64, 3), 4 * n, np.uint8)
+            out.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(video.encode(None))
+        for number, sound in enumerate(sounds):
+            tone = (np.sin(np.arange(96000) / (4 + number)) * 0.3).astype(np.float32)[None, :]
+            block = av.AudioFrame.from_ndarray(tone, format="fltp", layout="mono")
+            block.sample_rate = 48000
+            out.mux(sound.encode(block))
+            out.mux(sound.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "warned"),
+    [
+        ({}, True),
+        ({"audio_stream": 1}, False),
+        ({"audio_stream": 0}, False),
+        ({"muted": True}, False),
+    ],
+)
+def test_a_file_with_several_sound_streams_warns_that_only_one_plays(
+    tmp_path: Path, extra: dict[str, object], warned: bool
+) -> None:
+    """An iPhone screen recording with the microphone on keeps the narration as a second
+    sound stream: it rendered without it, with nothing said."""
+    path = _screen_recording(tmp_path / "screen.mp4")
+    clip = {"id": "c", "start_time": 0, "end_time": 2, "source": {"File": str(path)}, **extra}
+    timeline = load_project(project([video_track("v", [clip])]), str(tmp_path))
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == [] and header_warnings(timeline) == warnings
+    if warned:
+        assert warnings == [
+            "clip 'c': its media has 2 audio streams and only the first plays: choose another "
+            "with audio_stream (0-based), or mute the clip to silence this"
+        ]
+    else:
+        assert warnings == []
