@@ -151,7 +151,9 @@ def cut_problem(
             continue
         corrupt, reached, step = found
         if corrupt is not None:
-            return f"{path} is cut short: its last {corrupt} packet is incomplete"
+            # Where the intact part ends, so the user knows how much of the take survived.
+            where = "" if reached is None else f": it holds about {seconds(reached):.3f}s"
+            return f"{path} is cut short: its last {corrupt} packet is incomplete{where}"
         # Two packets of slack: edit lists and priming may shift the last timestamp a little
         # (a second where only the container declares the length: it rounds; a fifth of one
         # by a Matroska tag, whose packets may carry no durations to reach it with).
@@ -203,9 +205,10 @@ def _packets_to(
     container: Any, stream: Any, end: int | None, every: bool = False
 ) -> tuple[str | None, int | None, int] | None:
     """From where the container was sought (to ``end`` where given, else to the file's end):
-    the type of a corrupt packet met (None: none), the latest time reached and the longest
-    packet, in ``stream``'s time base, over every stream where ``every`` (an end the container
-    declares is its longest stream's); None when there is no packet at all."""
+    the type of a corrupt packet met (None: none), the latest time reached (the corrupt
+    packet's own where it comes first) and the longest packet, in ``stream``'s time base, over
+    every stream where ``every`` (an end the container declares is its longest stream's); None
+    when there is no packet at all."""
     base = Fraction(stream.time_base)
     reached: int | None = None
     step, seen = 0, 0
@@ -215,6 +218,8 @@ def _packets_to(
             continue
         seen += 1
         if packet.is_corrupt:
+            if reached is None and packet.pts is not None and packet.time_base:
+                reached = math.floor(packet.pts * Fraction(packet.time_base) / base)
             return packet.stream.type, reached, step
         if packet.pts is not None and packet.time_base:
             scale = Fraction(packet.time_base) / base

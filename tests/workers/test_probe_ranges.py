@@ -4,6 +4,7 @@ fine, and render froze or failed with a misleading message where validate refuse
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import av
@@ -184,3 +185,30 @@ def test_an_animated_gif_cut_short_is_refused_where_a_clip_plays_past_its_whole_
     assert media_report(past, str(tmp_path))[0][0].startswith("clip 'take': ")
     head = _timeline(tmp_path, "cut.gif", 0.1)  # its first frame only: whole
     assert media_report(head, str(tmp_path))[0] == [] and header_warnings(head) == []
+
+
+def test_a_cut_avi_says_how_much_of_it_is_left(tmp_path: Path) -> None:
+    """An AVI cut mid-packet was refused as "cut short: its last video packet is incomplete",
+    which did not say whether one frame or most of the take was lost."""
+    rng = np.random.default_rng(5)
+    with av.open(str(tmp_path / "whole.avi"), "w", format="avi") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.options = {"x264-params": "keyint=10:min-keyint=10:bframes=0:scenecut=0"}
+        for number in range(60):
+            image = rng.integers(0, 255, (36, 64, 3), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = number
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    whole = (tmp_path / "whole.avi").read_bytes()
+    (tmp_path / "cut.avi").write_bytes(whole[: len(whole) * 6 // 10 + 7])  # mid-packet
+    problems = media_report(_timeline(tmp_path, "cut.avi", 2.0), str(tmp_path))[0]
+    assert len(problems) == 1, problems
+    found = re.search(
+        r"cut\.avi is cut short: its last video packet is incomplete: it holds about "
+        r"(\d+\.\d+)s$",
+        problems[0],
+    )
+    assert found is not None, problems[0]
+    assert 0.9 <= float(found.group(1)) <= 1.5  # six tenths of a 2 s file of even packets
