@@ -30,6 +30,7 @@ from chunking.timeline.fields import Problems, nesting_depth, shown, to_float
 from chunking.timeline.media_paths import moved_note
 from chunking.timeline.schema import MAX_DEPTH, entries
 from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
+from chunking.timeline.studio_editor_position import place
 from chunking.timeline.studio_editor_range import clip_to_range
 from chunking.timeline.studio_editor_settings import (
     EDITOR_EXPORT,
@@ -336,6 +337,7 @@ class _Converter:
             raise ValidationError(self.p.errors)
         width, height = timeline["resolution"]
         timeline["aspect_ratio"] = aspect_ratio(width, height)
+        place(parts.tracks, width, height)
         templates = [template_entry(t) for t in self.lib.templates.values()]
         styles = [style_template_entry(s) for s in self.lib.style_templates.values()]
         document: dict[str, Any] = {

@@ -27,6 +27,7 @@ from chunking.timeline.studio_editor_library import (
     js_or,
     text,
 )
+from chunking.timeline.studio_editor_position import clip_position
 from chunking.timeline.studio_editor_styles import (
     TEXT_TRACKS,
     applied_style_template,
@@ -51,10 +52,6 @@ _TRACK_KINDS = {
     "sfx": "Audio",
     "ambient": "Audio",
 }
-#: A ClipPosition that changes nothing (fractions of the frame, degrees, factors); x and y are
-#: the picture's centre (createTimelineClip writes 0.5) or, in older files, its corner (0).
-_IDENTITY_SIZE = {"width": 1, "height": 1, "rotation": 0, "scaleX": 1, "scaleY": 1}
-_IDENTITY_CENTRES = ((0.5, 0.5), (0, 0))
 
 
 @dataclass
@@ -216,6 +213,8 @@ class TrackConverter:
             seconds = to_float(as_map(raw.get(name)).get("duration"))
             if seconds is not None and seconds > 0:
                 clip[key] = seconds
+        if not sound_only and (transform := clip_position(raw.get("position"), where, self.p)):
+            clip["transform"] = transform  # its position in pixels once the frame size is known
         self._keep_pitch(raw, clip, where)
         if raw.get("templateId") is not None:
             clip["template_id"] = raw["templateId"]
@@ -271,12 +270,6 @@ class TrackConverter:
         grading = raw.get("colorGrading")
         if isinstance(grading, Mapping) and grading.get("isEnabled") is True:
             self.p.warn(where, "colour grading (colorGrading) is not rendered")
-        position = as_map(raw.get("position"))
-        centre = (position.get("x", 0.5), position.get("y", 0.5))
-        if centre not in _IDENTITY_CENTRES or any(
-            position.get(k, v) != v for k, v in _IDENTITY_SIZE.items()
-        ):
-            self.p.warn(where, "position, size and rotation (position) are not rendered")
         rate = to_float(raw.get("playbackRate"))
         if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
             self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")

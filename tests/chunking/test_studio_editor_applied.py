@@ -142,16 +142,16 @@ def test_a_subtitle_style_the_document_does_not_carry_is_named(tmp_path: Path) -
     )
 
 
-def test_the_editors_default_clip_position_is_no_move_and_a_moved_one_is_named(
+def test_the_editors_default_clip_position_is_no_move_and_a_moved_one_moves(
     tmp_path: Path,
 ) -> None:
     """createTimelineClip writes a centred position on every clip: --strict must not refuse it."""
     centred = {"x": 0.5, "y": 0.5, "width": 1, "height": 1, "rotation": 0, "scaleX": 1}
     moved = {**centred, "x": 0.25}
     timeline = timeline_project(tmp_path, [{"position": centred}, {"position": moved}])
-    assert timeline.warnings == (
-        "clip 'c1': position, size and rotation (position) are not rendered",
-    )
+    assert timeline.warnings == ()
+    assert timeline.clip("c0").transform.is_identity()
+    assert timeline.clip("c1").transform.position_x == -8  # a quarter of the 32-pixel frame
 
 
 def test_a_clip_muted_in_the_editor_is_silent(tmp_path: Path) -> None:

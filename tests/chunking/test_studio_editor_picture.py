@@ -1,0 +1,148 @@
+"""A Timeline Studio clip's place in the frame (ClipPosition) is drawn as the editor shows it;
+what cannot be drawn is named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import Timeline
+from tests.media import make_image
+from workers.compositor import Compositor
+
+SIZE = (320, 180)
+#: The centre pixel of the frame's top-left quarter and of its bottom-right quarter (row, col).
+TOP_LEFT, BOTTOM_RIGHT = (45, 80), (135, 240)
+
+
+def editor_clip(clip_id: str, image: str, **fields: Any) -> dict[str, Any]:
+    """A TimelineClip of a still as createTimelineClip writes it (2 s at 0 s, unmoved)."""
+    clip = {
+        "id": clip_id, "name": clip_id, "mediaId": clip_id, "trackId": "t",
+        "mediaFile": {"id": clip_id, "path": image, "isImage": True},
+        "startTime": 0, "duration": 2, "mediaStartTime": 0, "mediaEndTime": 2, "offset": 0,
+        "volume": 1, "speed": 1, "playbackRate": 1, "isReversed": False, "opacity": 1,
+        "position": {"x": 0.5, "y": 0.5, "width": 1, "height": 1, "rotation": 0,
+                     "scaleX": 1, "scaleY": 1},
+        "effects": [], "filters": [], "transitions": [], "isSelected": False, "isLocked": False,
+    }  # fmt: skip
+    clip.update(fields)
+    return clip
+
+
+def project(folder: Path, *clips: dict[str, Any]) -> Timeline:
+    """A TimelineProject at 320x180, 10 fps, one video track per clip (later ones on top), its
+    red.png and blue.png written beside it; loaded as the CLI loads it."""
+    make_image(folder / "red.png", SIZE, (255, 0, 0, 255))
+    make_image(folder / "blue.png", SIZE, (0, 0, 255, 255))
+    tracks = [
+        {"id": f"t{n}", "name": f"V{n}", "type": "video", "clips": [clip], "transitions": [],
+         "isLocked": False, "isMuted": False, "isHidden": False, "isSolo": False,
+         "volume": 1, "pan": 0, "trackEffects": [], "trackFilters": []}
+        for n, clip in enumerate(clips)
+    ]  # fmt: skip
+    doc = {
+        "id": "p", "name": "p", "duration": 2, "fps": 10, "sampleRate": 48000,
+        "sections": [{"id": "s", "index": 0, "name": "s", "startTime": 0, "endTime": 2,
+                      "duration": 2, "tracks": tracks, "isCollapsed": False}],
+        "globalTracks": [], "resources": {},
+        "settings": {"resolution": {"width": SIZE[0], "height": SIZE[1]}, "fps": 10},
+        "version": "2.0.0",
+    }  # fmt: skip
+    path = folder / "project.json"
+    path.write_text(json.dumps(doc))
+    return load(str(path))
+
+
+def frames(timeline: Timeline, *times: int) -> list[np.ndarray]:
+    """The rendered frames at ``times``."""
+    comp = Compositor(timeline)
+    try:
+        return [comp.frame(t) for t in times]
+    finally:
+        comp.close()
+
+
+def at(frame: np.ndarray, where: tuple[int, int]) -> list[int]:
+    """The RGB of one pixel."""
+    return [int(v) for v in frame[where]]
+
+
+# -- ClipPosition -------------------------------------------------------------------------------
+
+
+def test_a_clip_placed_in_the_top_left_quarter_is_drawn_there(tmp_path: Path) -> None:
+    corner = {"x": 0.25, "y": 0.25, "width": 0.5, "height": 0.5, "rotation": 0,
+              "scaleX": 1, "scaleY": 1}  # fmt: skip
+    timeline = project(
+        tmp_path, editor_clip("bg", "blue.png"), editor_clip("pip", "red.png", position=corner)
+    )
+    assert timeline.warnings == ()
+    (frame,) = frames(timeline, 5)
+    assert at(frame, TOP_LEFT) == [255, 0, 0]
+    assert at(frame, BOTTOM_RIGHT) == [0, 0, 255]
+    assert at(frame, (45, 240)) == [0, 0, 255]  # top-right: not covered
+
+
+def test_scale_x_and_y_size_the_box_and_x_y_are_its_centre(tmp_path: Path) -> None:
+    # A box half the frame wide (scaleX 0.5 of a full width), a quarter high, centred low right.
+    box = {"x": 0.75, "y": 0.75, "width": 1, "height": 0.5, "rotation": 0,
+           "scaleX": 0.5, "scaleY": 0.5}  # fmt: skip
+    timeline = project(
+        tmp_path, editor_clip("bg", "blue.png"), editor_clip("pip", "red.png", position=box)
+    )
+    (frame,) = frames(timeline, 0)
+    # The box spans x 160..320 and y 112.5..157.5.
+    assert at(frame, (135, 240)) == [255, 0, 0]
+    assert at(frame, (100, 240)) == [0, 0, 255]
+    assert at(frame, (170, 240)) == [0, 0, 255]
+    assert at(frame, (135, 100)) == [0, 0, 255]
+
+
+def test_a_rotated_clip_leaves_the_frames_corners_uncovered(tmp_path: Path) -> None:
+    turned = {"x": 0.5, "y": 0.5, "width": 1, "height": 1, "rotation": 45,
+              "scaleX": 1, "scaleY": 1}  # fmt: skip
+    timeline = project(
+        tmp_path, editor_clip("bg", "blue.png"), editor_clip("pip", "red.png", position=turned)
+    )
+    (frame,) = frames(timeline, 0)
+    assert at(frame, (90, 160)) == [255, 0, 0]
+    assert at(frame, (2, 2)) == [0, 0, 255]
+
+
+def test_the_old_unmoved_position_at_zero_draws_the_whole_frame(tmp_path: Path) -> None:
+    old = {"x": 0, "y": 0, "width": 1, "height": 1, "rotation": 0, "scaleX": 1, "scaleY": 1}
+    timeline = project(tmp_path, editor_clip("c", "red.png", position=old))
+    assert timeline.warnings == ()
+    (frame,) = frames(timeline, 0)
+    assert at(frame, TOP_LEFT) == at(frame, BOTTOM_RIGHT) == [255, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"x": "left"}, "position.x 'left' is not a number"),
+        ({"height": [0.5]}, "position.height a list of 1 is not a number"),
+        (
+            {"scaleX": -1},
+            "position width * scaleX -0.5 is outside 0 to 100 (a negative one mirrors)",
+        ),
+        ({"rotation": 1e9}, "position.rotation 1e+09 is outside ±3600 degrees"),
+        ({"x": 1e9}, "position.x 1e+09 is outside ±5 frames"),
+    ],
+)
+def test_a_position_that_cannot_be_drawn_is_named_and_the_clip_drawn_unmoved(
+    tmp_path: Path, change: dict[str, Any], said: str
+) -> None:
+    position = {"x": 0.25, "y": 0.25, "width": 0.5, "height": 0.5, "rotation": 0,
+                "scaleX": 1, "scaleY": 1, **change}  # fmt: skip
+    timeline = project(tmp_path, editor_clip("pip", "red.png", position=position))
+    (warning,) = timeline.warnings
+    assert warning.startswith(f"clip 'pip': {said}") and "drawn unmoved" in warning
+    (frame,) = frames(timeline, 0)
+    assert at(frame, BOTTOM_RIGHT) == [255, 0, 0]
