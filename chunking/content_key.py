@@ -50,6 +50,7 @@ from chunking.content_sources import image_media_key as image_media_key
 from chunking.drawn_clips import drawn_clips
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
+from chunking.timeline.fade_curves import keys_between
 from chunking.timeline.model import (
     Clip,
     Effect,
@@ -287,13 +288,22 @@ def _fade_form(clip: Clip, start: int, end: int, fps: Fraction) -> dict[str, Any
     ``start``; empty when they dim none of them."""
     if not clip.picture_faded(start, end, fps):
         return {}
-    return {
-        "fade": {
-            "in": [repr(float(clip.picture_fade_in)), repr(float(clip.picture_fade_head))],
-            "out": [repr(float(clip.picture_fade_out)), repr(float(clip.picture_fade_tail))],
-            "edges": [clip.start - start, clip.end - start],
-        }
+    fade: dict[str, Any] = {
+        "in": [repr(float(clip.picture_fade_in)), repr(float(clip.picture_fade_head))],
+        "out": [repr(float(clip.picture_fade_out)), repr(float(clip.picture_fade_tail))],
+        "edges": [clip.start - start, clip.end - start],
     }
+    # Only when set, so the keys of linear fades without opacity keys stay what they were.
+    curves = [clip.picture_fade_in_curve, clip.picture_fade_out_curve]
+    if curves != ["linear", "linear"]:
+        fade["curves"] = curves
+    if clip.opacity_keys:
+        # Only the keys that decide these frames (a long keyed clip keys each chunk quickly),
+        # at the times of its first and last frame here (a transition's frames take those).
+        seen = [min(max(t, clip.start), clip.end - 1) for t in (start, end - 1)]
+        first, last = (float((t - clip.start) / fps) for t in seen)
+        fade["keys"] = [_plain(key) for key in keys_between(clip.opacity_keys, first, last)]
+    return {"fade": fade}
 
 
 def _subtitle_form(sub: Subtitle, start: int, end: int) -> dict[str, Any]:
@@ -327,7 +337,8 @@ def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
         form: dict[str, Any] = _plain(clip)
         # What shapes only the picture (deinterlace included) is no part of the sound.
         picture = ("id", "track_id", "source", "text", "transform", "crop", "color", "cell")
-        fades = ("picture_fade_in", "picture_fade_out", "picture_fade_head", "picture_fade_tail")
+        fades = ("picture_fade_in", "picture_fade_out", "picture_fade_head", "picture_fade_tail",
+                 "picture_fade_in_curve", "picture_fade_out_curve", "opacity_keys")  # fmt: skip
         for name in (*picture, "deinterlace", *fades):
             del form[name]
         del form["opacity"]

@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from chunking.timeline.fade_curves import OpacityKey, fade_curve, key_opacity
+
+__all__ = ["OpacityKey"]  # defined beside the curves it names; part of the model
+
 ParamValue = float | str | bool
 
 
@@ -201,6 +205,12 @@ class Clip:
     #: fades still count from the uncut clip's edges
     picture_fade_head: float = 0.0
     picture_fade_tail: float = 0.0
+    #: the fades' shapes (fade_curves names); a fade-out is its curve played backwards
+    picture_fade_in_curve: str = "linear"
+    picture_fade_out_curve: str = "linear"
+    #: opacity over time, a factor on ``opacity`` (before the first key the first's value,
+    #: after the last the last's); empty = constant
+    opacity_keys: tuple[OpacityKey, ...] = ()
     transform: Transform = Transform()
     crop: Crop = Crop()
     color: ColorCorrection = ColorCorrection()
@@ -223,19 +233,23 @@ class Clip:
         return self.end - self.start
 
     def picture_fade(self, t: int, fps: Fraction) -> float:
-        """The picture fades' factor (0..1) on the clip's opacity at timeline frame t; frames
-        drawn outside the clip (a transition's) take its first or last frame's."""
-        if self.picture_fade_in <= 0 and self.picture_fade_out <= 0:
+        """The picture fades' and opacity keys' factor (0..1) on the clip's opacity at timeline
+        frame t; frames drawn outside the clip (a transition's) take its first or last frame's."""
+        if self.picture_fade_in <= 0 and self.picture_fade_out <= 0 and not self.opacity_keys:
             return 1.0
         t = min(max(t, self.start), self.end - 1)
-        factor = Fraction(1)
-        for length, cut, since in (
-            (self.picture_fade_in, self.picture_fade_head, t - self.start),
-            (self.picture_fade_out, self.picture_fade_tail, self.end - 1 - t),
-        ):
+        factor: Fraction | float = Fraction(1)
+        for length, cut, since, curve in (
+            (self.picture_fade_in, self.picture_fade_head, t - self.start,
+             self.picture_fade_in_curve),
+            (self.picture_fade_out, self.picture_fade_tail, self.end - 1 - t,
+             self.picture_fade_out_curve),
+        ):  # fmt: skip
             if length > 0:
-                whole = Fraction(str(length))
-                factor = min(factor, (since / fps + Fraction(str(cut))) / whole)
+                progress = (since / fps + Fraction(str(cut))) / Fraction(str(length))
+                factor = min(factor, fade_curve(curve, progress))
+        if self.opacity_keys:
+            factor = factor * key_opacity(self.opacity_keys, float((t - self.start) / fps))
         return float(max(factor, Fraction(0)))
 
     def picture_fading(self, fps: Fraction) -> tuple[int, int]:
@@ -253,6 +267,8 @@ class Clip:
     def picture_faded(self, start: int, end: int, fps: Fraction) -> bool:
         """Whether a picture fade dims any frame of [start, end) the clip is drawn on (frames
         before or after the clip, in a transition, count as its first or last)."""
+        if any(key.opacity < 1 for key in self.opacity_keys):
+            return True  # keys may dim any frame
         head, tail = self.picture_fading(fps)
         return (head > 0 and start < self.start + head) or (tail > 0 and end > self.end - tail)
 

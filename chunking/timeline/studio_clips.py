@@ -21,7 +21,13 @@ from chunking.timeline.studio_style_templates import StyleTemplates
 from chunking.timeline.studio_subtitles import checked_text
 from chunking.timeline.studio_templates import Templates
 from chunking.timeline.studio_transitions import Attachments
-from chunking.timeline.studio_visual import parse_color, parse_crop, parse_transform
+from chunking.timeline.studio_visual import (
+    parse_color,
+    parse_crop,
+    parse_fade_curve,
+    parse_opacity_keys,
+    parse_transform,
+)
 
 #: OTIO clips may start before their media's available range; further back is a mistake.
 MAX_LEAD_SECONDS = 60.0
@@ -112,6 +118,9 @@ class ClipReader:
             picture_fade_out=self._seconds(raw, ("picture_fade_out",), where),
             picture_fade_head=self._seconds(raw, ("picture_fade_head",), where),
             picture_fade_tail=self._seconds(raw, ("picture_fade_tail",), where),
+            picture_fade_in_curve=parse_fade_curve(raw, "picture_fade_in_curve", p, where),
+            picture_fade_out_curve=parse_fade_curve(raw, "picture_fade_out_curve", p, where),
+            opacity_keys=parse_opacity_keys(raw.get("opacity_keyframes"), p, where),
             transform=parse_transform(raw.get("transform"), p, where),
             crop=parse_crop(raw.get("crop"), p, where),
             color=parse_color(raw.get("color_correction"), p, where),

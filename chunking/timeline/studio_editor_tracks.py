@@ -27,6 +27,7 @@ from chunking.timeline.studio_editor_library import (
     js_or,
     text,
 )
+from chunking.timeline.studio_editor_opacity import picture_over_time
 from chunking.timeline.studio_editor_position import clip_position
 from chunking.timeline.studio_editor_styles import (
     TEXT_TRACKS,
@@ -208,11 +209,13 @@ class TrackConverter:
         }
         # fadeIn/fadeOut: a music clip's (MusicClip's audio settings) fade its sound, any other
         # clip's (the editor's VideoFadeService) its picture.
-        keys = ("fade_in", "fade_out") if sound_only else ("picture_fade_in", "picture_fade_out")
-        for name, key in zip(("fadeIn", "fadeOut"), keys, strict=True):
-            seconds = to_float(as_map(raw.get(name)).get("duration"))
-            if seconds is not None and seconds > 0:
-                clip[key] = seconds
+        if sound_only:
+            for name, key in (("fadeIn", "fade_in"), ("fadeOut", "fade_out")):
+                seconds = to_float(as_map(raw.get(name)).get("duration"))
+                if seconds is not None and seconds > 0:
+                    clip[key] = seconds
+        else:
+            picture_over_time(raw, clip, where, self.p)
         if not sound_only and (transform := clip_position(raw.get("position"), where, self.p)):
             clip["transform"] = transform  # its position in pixels once the frame size is known
         self._keep_pitch(raw, clip, where)
@@ -273,25 +276,23 @@ class TrackConverter:
         rate = to_float(raw.get("playbackRate"))
         if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
             self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")
-        for name in ("fadeIn", "fadeOut"):
-            fade = as_map(raw.get(name))
-            seconds, curve = to_float(fade.get("duration")), fade.get("type")
-            if seconds and seconds > 0 and not sound_only and curve not in (None, "linear"):
-                self.p.warn(where, f"the picture's {name} curve {shown(curve)} is drawn linear")
         for name in ("equalizer", "reverb", "compression"):
             value = raw.get(name)
             if _set(value):
                 self.p.warn(where, f"the music clip's {name} is not rendered (dry)")
-        self._animation_unrendered(raw, where)
+        self._animation_unrendered(raw, where, drawn=not sound_only)
         if as_map(raw.get("speedRamping")).get("enabled") is True:
             self.p.warn(where, "speed ramping (speedRamping) is not rendered; speed is")
         offset = to_float(raw.get("audioOffset"))
         if offset:
             self.p.warn(where, f"audioOffset {offset:g} s is not rendered")
 
-    def _animation_unrendered(self, raw: Mapping[str, Any], where: str) -> None:
-        """Warn about a clip's keyframed animation, which is not rendered."""
-        for name in ("opacityKeyframes", "keyframes"):
+    def _animation_unrendered(
+        self, raw: Mapping[str, Any], where: str, *, drawn: bool = False
+    ) -> None:
+        """Warn about a clip's keyframed animation that is not rendered (``drawn``: a picture
+        clip, whose opacityKeyframes are)."""
+        for name in ("keyframes",) if drawn else ("opacityKeyframes", "keyframes"):
             if isinstance(raw.get(name), list | Mapping) and raw[name]:
                 self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
 

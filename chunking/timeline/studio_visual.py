@@ -1,4 +1,5 @@
-"""A clip's visual parts in ProjectSchema JSON: transform, crop and colour correction.
+"""A clip's visual parts in ProjectSchema JSON: transform, crop, colour correction, fade curves
+and opacity keyframes.
 
 Each reader takes the raw section, the problems collector and a where-string naming the clip or
 track for messages; a missing or non-object section means the default (identity) value.
@@ -9,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import Problems, number
-from chunking.timeline.model import ColorCorrection, Crop, Transform
-from chunking.timeline.schema import MAX_SIDE
+from chunking.timeline.fade_curves import FADE_CURVES
+from chunking.timeline.fields import Problems, number, shown
+from chunking.timeline.model import ColorCorrection, Crop, OpacityKey, Transform
+from chunking.timeline.schema import MAX_SECONDS, MAX_SIDE
 
 
 def parse_transform(raw: Any, p: Problems, where: str) -> Transform:
@@ -81,3 +83,38 @@ def parse_color(raw: Any, p: Problems, where: str) -> ColorCorrection:
 
 
 _COLOR = "color_correction"
+
+
+def parse_fade_curve(raw: Mapping[str, Any], name: str, p: Problems, where: str) -> str:
+    """A picture fade's ``name`` curve (fade_curves' names); linear when absent."""
+    value = raw.get(name)
+    if value is None:
+        return "linear"
+    if value not in FADE_CURVES:
+        p.error(where, f"{name} {shown(value)} must be one of {', '.join(FADE_CURVES)}")
+        return "linear"
+    return str(value)
+
+
+def parse_opacity_keys(raw: Any, p: Problems, where: str) -> tuple[OpacityKey, ...]:
+    """A clip's ``opacity_keyframes``: ``[{time (seconds from the clip's start), opacity 0..1,
+    easing}]``, in time order; none when absent."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        p.error(where, f"opacity_keyframes must be a list, not {shown(raw)}")
+        return ()
+    keys, errors = [], len(p.errors)
+    for i, item in enumerate(raw):
+        at = f"{where} opacity_keyframes[{i}]"
+        if not isinstance(item, Mapping):
+            p.error(at, f"must be an object, not {shown(item)}")
+            continue
+        time = number(item, ("time",), 0.0, p, at, low=-MAX_SECONDS, high=MAX_SECONDS)
+        opacity = number(item, ("opacity",), 1.0, p, at, low=0, high=1)
+        keys.append(OpacityKey(time, opacity, parse_fade_curve(item, "easing", p, at)))
+    times = [key.time for key in keys]
+    # A key refused above reads as its default time: its order says nothing more.
+    if len(p.errors) == errors and (times != sorted(times) or len(set(times)) != len(times)):
+        p.error(where, "opacity_keyframes must be in strictly increasing time order")
+    return tuple(keys)

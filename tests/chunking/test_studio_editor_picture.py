@@ -1,5 +1,5 @@
-"""A Timeline Studio clip's place in the frame (ClipPosition) is drawn as the editor shows it;
-what cannot be drawn is named."""
+"""A Timeline Studio clip's place in the frame (ClipPosition), its fade curves and its
+opacityKeyframes are drawn as the editor shows them; what cannot be drawn is named."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import Timeline
+from common.errors import ValidationError
 from tests.media import make_image
 from workers.compositor import Compositor
 
@@ -146,3 +147,105 @@ def test_a_position_that_cannot_be_drawn_is_named_and_the_clip_drawn_unmoved(
     assert warning.startswith(f"clip 'pip': {said}") and "drawn unmoved" in warning
     (frame,) = frames(timeline, 0)
     assert at(frame, BOTTOM_RIGHT) == [255, 0, 0]
+
+
+# -- fade curves and opacity keyframes -----------------------------------------------------------
+
+
+def reds(timeline: Timeline, *times: int) -> list[float]:
+    """The red level at the frame's centre at ``times`` (the clip is red over black)."""
+    return [float(f[90, 160, 0]) for f in frames(timeline, *times)]
+
+
+@pytest.mark.parametrize(
+    ("curve", "half"),
+    [("linear", 0.5), ("ease-in", 0.25), ("exponential", 0.25), ("ease-out", 0.75),
+     ("logarithmic", 0.75), ("cosine", 0.5), ("ease-in-out", 0.5)],
+)  # fmt: skip
+def test_a_fade_in_follows_its_curve(tmp_path: Path, curve: str, half: float) -> None:
+    fade = {"duration": 1, "type": curve}
+    timeline = project(tmp_path, editor_clip("c", "red.png", fadeIn=fade))
+    assert timeline.warnings == ()
+    first, middle, quarter, done = reds(timeline, 0, 5, 3, 10)
+    assert first == 0 and done == 255
+    assert abs(middle - 255 * half) <= 0.5
+    cosine = (1 - np.cos(0.3 * np.pi)) / 2
+    expected = {"ease-in": 0.09, "exponential": 0.09, "ease-out": 0.51, "logarithmic": 0.51,
+                "cosine": cosine, "ease-in-out": 0.18, "linear": 0.3}  # fmt: skip
+    assert abs(quarter - 255 * expected[curve]) <= 0.5
+
+
+def test_a_fade_out_is_its_curve_played_backwards(tmp_path: Path) -> None:
+    # 1 s ease-in fade-out over the last 10 frames (10..19): 3 frames from the end it is at 0.09.
+    fade = {"duration": 1, "type": "ease-in"}
+    timeline = project(tmp_path, editor_clip("c", "red.png", fadeOut=fade))
+    late, last = reds(timeline, 16, 19)
+    assert abs(late - 255 * 0.09) <= 0.5 and last == 0
+
+
+def test_an_unknown_fade_curve_is_named_and_drawn_linear(tmp_path: Path) -> None:
+    fade = {"duration": 1, "type": "bounce"}
+    timeline = project(tmp_path, editor_clip("c", "red.png", fadeIn=fade))
+    (warning,) = timeline.warnings
+    assert warning.startswith("clip 'c': the picture's fadeIn curve 'bounce' is not one")
+    assert abs(reds(timeline, 5)[0] - 127.5) <= 0.5
+
+
+def test_opacity_keyframes_replace_the_clips_opacity_over_time(tmp_path: Path) -> None:
+    keys = [{"time": 0.5, "opacity": 0.2}, {"time": 1.5, "opacity": 1, "easing": "linear"}]
+    timeline = project(tmp_path, editor_clip("c", "red.png", opacity=0.5, opacityKeyframes=keys))
+    assert timeline.warnings == ()
+    before, start, middle, end, after = reds(timeline, 0, 5, 10, 15, 19)
+    assert abs(before - 0.2 * 255) <= 0.5 and abs(start - 0.2 * 255) <= 0.5
+    assert abs(middle - 0.6 * 255) <= 0.5
+    assert end == after == 255
+
+
+def test_an_opacity_keyframes_easing_shapes_the_way_to_the_next(tmp_path: Path) -> None:
+    keys = [{"time": 0, "opacity": 0, "easing": "ease-in"}, {"time": 1, "opacity": 1}]
+    timeline = project(tmp_path, editor_clip("c", "red.png", opacityKeyframes=keys))
+    assert abs(reds(timeline, 5)[0] - 0.25 * 255) <= 0.5
+
+
+def test_the_keys_an_applied_fade_wrote_are_not_drawn_twice(tmp_path: Path) -> None:
+    # applyFadeIn writes the fade's samples into opacityKeyframes too: drawn once, by the fade.
+    samples = [{"time": i / 10, "opacity": i / 10, "easing": "linear"} for i in range(11)]
+    timeline = project(
+        tmp_path,
+        editor_clip("c", "red.png", fadeIn={"duration": 1, "type": "linear",
+                                             "keyframes": samples}, opacityKeyframes=samples),
+    )  # fmt: skip
+    assert abs(reds(timeline, 5)[0] - 127.5) <= 0.5
+
+
+def test_an_unusable_opacity_keyframe_is_named_and_left_out(tmp_path: Path) -> None:
+    keys = [{"time": 0, "opacity": 0}, {"time": "soon", "opacity": 1}, {"time": 1, "opacity": 2}]
+    timeline = project(tmp_path, editor_clip("c", "red.png", opacityKeyframes=keys))
+    assert timeline.warnings == (
+        "clip 'c': opacityKeyframes[1] needs a time within a day of the clip's start and a "
+        "numeric opacity (time 'soon', opacity 1); left out",
+        "clip 'c': opacityKeyframes[2].opacity 2 is outside 0 to 1; drawn at 1",
+    )
+    assert abs(reds(timeline, 5)[0] - 127.5) <= 0.5
+
+
+def test_a_key_or_fade_beyond_a_day_is_named_by_its_editor_property(tmp_path: Path) -> None:
+    keys = [{"time": 0, "opacity": 0}, {"time": 1e12, "opacity": 1}]
+    timeline = project(tmp_path, editor_clip("c", "red.png", opacityKeyframes=keys))
+    assert timeline.warnings == (
+        "clip 'c': opacityKeyframes[1] needs a time within a day of the clip's start and a "
+        "numeric opacity (time 1000000000000.0, opacity 1); left out",
+    )
+    with pytest.raises(ValidationError) as info:
+        project(tmp_path, editor_clip("c", "red.png", fadeIn={"duration": 1e12}))
+    assert info.value.problems == [
+        "clip 'c': fadeIn.duration 1e+12 s is longer than a day (86400 s)"
+    ]
+
+
+def test_timeline_keyframes_of_other_properties_are_still_named(tmp_path: Path) -> None:
+    keyed = [{"id": "k", "time": 0, "property": "scale", "value": 2, "interpolation": "linear"}]
+    timeline = project(tmp_path, editor_clip("c", "red.png", keyframes=keyed))
+    assert timeline.warnings == (
+        "clip 'c': animation (keyframes) is not rendered; the fixed values are",
+    )

@@ -221,16 +221,20 @@ def zoomed(tmp: Path) -> dict[str, Any]:
 
 
 def fades(tmp: Path) -> dict[str, Any]:
-    # A video fading in and out over an opaque colour, a still fading in over both.
+    # A video fading in and out over an opaque colour, a still fading in over both along a
+    # curve, then dimmed by opacity keys.
     src = make_video(tmp / "a.mp4", frames=45, gop=9)
     png = make_image(tmp / "a.png", (64, 36), (0, 255, 0, 160))
+    keys = [{"time": 0.6, "opacity": 1}, {"time": 0.9, "opacity": 0.3, "easing": "cosine"}]
+    curved_out = {"picture_fade_out": 0.3, "picture_fade_out_curve": "exponential"}
+    curved_in = {"picture_fade_in": 0.5, "picture_fade_in_curve": "ease-in-out"}
     return project(
         [
             video_track("bg", [clip("grey", 0, 1.5, "#336699")]),
+            video_track("v", [file_clip("v", src, 0.1, 1.4, picture_fade_in=0.4, **curved_out)]),
             video_track(
-                "v", [file_clip("v", src, 0.1, 1.4, picture_fade_in=0.4, picture_fade_out=0.3)]
+                "fg", [file_clip("png", png, 0.5, 1.5, opacity_keyframes=keys, **curved_in)]
             ),
-            video_track("fg", [file_clip("png", png, 0.5, 1.5, picture_fade_in=0.5)]),
         ]
     )
 

@@ -1,0 +1,88 @@
+"""A TimelineClip's picture over time: fadeIn/fadeOut with their curves, and opacityKeyframes.
+
+Timeline Studio's VideoFadeService draws a fade's ``type`` with calculateFadeFactor (the curves
+of fade_curves) and its getOpacityAtTime reads ``opacityKeyframes`` ({time, opacity, easing},
+seconds from the clip's start) in place of the clip's ``opacity``: before the first key the
+first's value, after the last the last's, between two keys the first's easing. applyFadeIn and
+applyFadeOut also write the fade's own samples into opacityKeyframes (and removeFadeIn/Out take
+them out again by time); those inside a fade's span are the fade's, drawn here by the fade with
+its curve, so the keys left are the user's own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from chunking.timeline.fade_curves import FADE_CURVES
+from chunking.timeline.fields import Problems, shown, to_float
+from chunking.timeline.schema import MAX_SECONDS, entries
+from chunking.timeline.studio_editor_library import as_map
+
+_FADES = (("fadeIn", "picture_fade_in"), ("fadeOut", "picture_fade_out"))
+
+
+def picture_over_time(
+    raw: Mapping[str, Any], clip: dict[str, Any], where: str, p: Problems
+) -> None:
+    """Set the ProjectSchema clip's picture fades, their curves and its opacity keyframes from
+    the editor's clip ``raw`` (in place); what cannot be drawn is warned about by name."""
+    spans = []
+    duration = to_float(raw.get("duration")) or 0.0
+    for name, key in _FADES:
+        fade = as_map(raw.get(name))
+        seconds = to_float(fade.get("duration"))
+        if seconds is None or not seconds > 0:
+            continue
+        if seconds > MAX_SECONDS:
+            p.error(where, f"{name}.duration {seconds:g} s is longer than a day ({MAX_SECONDS} s)")
+            continue
+        clip[key] = seconds
+        spans.append((0.0, seconds) if name == "fadeIn" else (duration - seconds, duration))
+        curve = fade.get("type")
+        if curve is None or curve == "linear":
+            continue
+        if curve in FADE_CURVES:
+            clip[f"{key}_curve"] = curve
+        else:
+            p.warn(where, f"the picture's {name} curve {shown(curve)} is not one the editor "
+                   f"draws ({', '.join(FADE_CURVES)}); drawn linear")  # fmt: skip
+    keys = _keys(raw.get("opacityKeyframes"), where, p)
+    own = [k for k in keys if not any(lo <= k["time"] <= hi for lo, hi in spans)]
+    if own:
+        clip["opacity_keyframes"] = own
+        clip["opacity"] = 1.0  # the keys replace it, as getOpacityAtTime reads them
+
+
+def _keys(raw: Any, where: str, p: Problems) -> list[dict[str, Any]]:
+    """The usable VideoFadeKeyframes in time order (of two at one time, the later one, as
+    interpolateOpacity reads them); each unusable one warned about and left out."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        p.warn(where, f"opacityKeyframes {shown(raw)} is not a list; not rendered")
+        return []
+    found: dict[float, dict[str, Any]] = {}
+    for i, item in enumerate(entries(raw)):
+        key = as_map(item)
+        time, opacity = to_float(key.get("time")), to_float(key.get("opacity"))
+        at = f"opacityKeyframes[{i}]"
+        if time is None or opacity is None or not abs(time) <= MAX_SECONDS or math.isnan(opacity):
+            got = f"time {shown(key.get('time'))}, opacity {shown(key.get('opacity'))}"
+            p.warn(where, f"{at} needs a time within a day of the clip's start and a numeric "
+                   f"opacity ({got}); left out")  # fmt: skip
+            continue
+        if not 0 <= opacity <= 1:
+            p.warn(where, f"{at}.opacity {opacity:g} is outside 0 to 1; drawn at "
+                   f"{min(max(opacity, 0), 1):g}")  # fmt: skip
+            opacity = min(max(opacity, 0.0), 1.0)
+        easing = key.get("easing")
+        if easing is None:
+            easing = "linear"
+        elif easing not in FADE_CURVES:
+            p.warn(where, f"{at}.easing {shown(easing)} is not one the editor draws; linear")
+            easing = "linear"
+        found.pop(time, None)
+        found[time] = {"time": time, "opacity": opacity, "easing": easing}
+    return sorted(found.values(), key=lambda k: k["time"])
