@@ -13,6 +13,7 @@ Effect of the kind it names, in order. A filter without parameters takes its amo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -29,7 +30,13 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
-from chunking.timeline.studio_params import INTENSITY_AMOUNTS, Unreadable, decode, non_finite
+from chunking.timeline.studio_params import (
+    DERIVED_PARAMS,
+    INTENSITY_AMOUNTS,
+    Unreadable,
+    decode,
+    non_finite,
+)
 
 
 def effect_registry(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -116,8 +123,16 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     # Each parameter goes to the kind it belongs to: the filter's own, else the kind its name
     # names; parameters of one kind make one effect, the filter's own kind first.
     groups: dict[str, dict[str, ParamValue]] = {kind: {}} if kind is not None else {}
+    derived: list[Effect] = []
     for name, value in params.items():
         named = effect_kind(canonical(name))
+        if (
+            named is None
+            and canonical(name) in DERIVED_PARAMS
+            and (kind is None or name not in known_params(kind))
+        ):
+            derived += _derived(canonical(name), name, value, effect_id, (start, end), p, w)
+            continue
         target = (
             kind if kind is not None and (name in known_params(kind) or named == kind) else named
         )
@@ -132,6 +147,36 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
             eid = effect_id if target == kind else f"{effect_id}.{target}"
             _check_params(target, values, p, w)
             effects.append(Effect(eid, target, values, start, end, intensity=intensity))
+    return effects + [replace(e, intensity=intensity) for e in derived]
+
+
+def _derived(
+    name: str,
+    raw_name: str,
+    value: ParamValue,
+    effect_id: str,
+    window: tuple[int | None, int | None],
+    p: Problems,
+    w: str,
+) -> list[Effect]:
+    """A parameter the editor renders with other filters (studio_params.DERIVED_PARAMS) as
+    those effects; one whose value they cannot take is refused naming it."""
+    number_value = float(value) if isinstance(value, bool) else _to_float(value)
+    if number_value is None:
+        p.warn(w, f"parameter {raw_name!r} is not a number ({shown(value)}); ignored")
+        return []
+    parts = DERIVED_PARAMS[name](number_value)
+    effects = []
+    for n, (kind, values) in enumerate(parts):
+        ((key, amount),) = values.items()
+        spec = next(s for s in EFFECT_PARAMS[kind] if key in s.names)
+        problem = out_of_range(amount, spec.low, spec.high)
+        if problem:
+            p.error(w, f"parameter {raw_name!r} {number_value:g} makes {kind} {amount:g}, which "
+                    f"{problem}")  # fmt: skip
+            return []
+        eid = f"{effect_id}.{name}" + (f".{n}" if len(parts) > 1 else "")
+        effects.append(Effect(eid, kind, values, *window))
     return effects
 
 

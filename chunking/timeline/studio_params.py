@@ -112,3 +112,23 @@ INTENSITY_AMOUNTS: dict[
     # colortemperature=1000i, whose lowest temperature is 1000 K (below it ffmpeg refuses).
     "whitebalance": ("whitebalance", {"kelvin": lambda i: max(i * 1000, 1000.0)}, (0.0, 40.0)),
 }
+
+
+#: The editor's filter parameters that name no effect of their own, as generateFFmpegFilter
+#: (src/features/filters/utils/ffmpeg-filter-generator.ts) renders them: each value v becomes
+#: effects (kind, parameters) in order. vibrance: eq=saturation=1+0.5v; clarity: above 0
+#: unsharp=5:5:5v (the worker's sharpen amount), below 0 boxblur=2|v| (a box of radius r blurs
+#: like a Gaussian of sigma r / sqrt(3)); dehaze: eq=contrast=1+0.3v:brightness=0.1v (eq applies
+#: the contrast, then the brightness).
+DERIVED_PARAMS: dict[str, Callable[[float], list[tuple[str, dict[str, float]]]]] = {
+    "vibrance": lambda v: [("saturation", {"amount": 1 + 0.5 * v})],
+    "clarity": lambda v: (
+        [("sharpen", {"amount": 5 * v})]
+        if v >= 0
+        else [("blur", {"radius": max(2 * -v, 0.1) / math.sqrt(3)})]
+    ),
+    "dehaze": lambda v: [
+        ("contrast", {"amount": 1 + 0.3 * v}),
+        ("brightness", {"amount": 0.1 * v}),
+    ],
+}

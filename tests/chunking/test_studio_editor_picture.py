@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import Timeline
@@ -249,3 +250,79 @@ def test_timeline_keyframes_of_other_properties_are_still_named(tmp_path: Path) 
     assert timeline.warnings == (
         "clip 'c': animation (keyframes) is not rendered; the fixed values are",
     )
+
+
+# -- vibrance, clarity, dehaze -------------------------------------------------------------------
+
+
+def filtered(folder: Path, params: dict[str, float], image: str = "red.png") -> np.ndarray:
+    """Frame 0 of a still under an editor filter (resources.filters) of ``params``."""
+    filters = [{"id": "look", "name": "look", "category": "color-correction", "params": params}]
+    applied = [{"id": "af", "filterId": "look", "isEnabled": True, "order": 0}]
+    doc_clip = editor_clip("c", image, filters=applied)
+    timeline = project_with(folder, [doc_clip], {"filters": filters})
+    assert timeline.warnings == ()
+    (frame,) = frames(timeline, 0)
+    return frame
+
+
+def project_with(folder: Path, clips: list[dict[str, Any]], resources: dict[str, Any]) -> Timeline:
+    """``project`` with these ``resources``; a mid-grey-ish pink and an edge image beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    make_image(folder / "pink.png", SIZE, (200, 120, 110, 255))
+    edge = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)
+    edge[:, SIZE[0] // 2 :] = 160
+    edge[:, : SIZE[0] // 2] = 90
+    Image.fromarray(edge).save(folder / "edge.png")
+    path = folder / "project.json"
+    project(folder, *clips)
+    doc = json.loads(path.read_text())
+    doc["resources"] = resources
+    path.write_text(json.dumps(doc))
+    return load(str(path))
+
+
+@pytest.mark.parametrize(
+    ("params", "same_as", "image"),
+    [
+        # generateFFmpegFilter: vibrance v is eq=saturation=1+0.5v
+        ({"vibrance": 0.8}, {"saturation": 1.4}, "pink.png"),
+        ({"vibrance": -1}, {"saturation": 0.5}, "pink.png"),
+        # clarity c above 0 is unsharp=5:5:5c, the sharpen filter's amount
+        ({"clarity": 0.3}, {"sharpen": 1.5}, "edge.png"),
+    ],
+)
+def test_vibrance_clarity_and_dehaze_draw_what_the_editors_ffmpeg_filters_draw(
+    tmp_path: Path, params: dict[str, float], same_as: dict[str, float], image: str
+) -> None:
+    plain = filtered(tmp_path / "plain", {"brightness": 0.0}, image)
+    got = filtered(tmp_path / "look", params, image)
+    expected = filtered(tmp_path / "same", same_as, image)
+    assert np.array_equal(got, expected)
+    assert not np.array_equal(got, plain)
+
+
+def test_dehaze_is_the_editors_eq_contrast_then_brightness(tmp_path: Path) -> None:
+    # generateFFmpegFilter: dehaze d is eq=contrast=1+0.3d:brightness=0.1d; eq scales around
+    # mid-grey, then adds the brightness.
+    frame = filtered(tmp_path, {"dehaze": 0.5}, "pink.png")
+    expected = [round(255 * ((v / 255 - 0.5) * 1.15 + 0.5 + 0.05)) for v in (200, 120, 110)]
+    assert max(abs(a - b) for a, b in zip(at(frame, (90, 160)), expected, strict=True)) <= 1
+
+
+def test_a_negative_clarity_softens_an_edge(tmp_path: Path) -> None:
+    plain = filtered(tmp_path / "plain", {"brightness": 0.0}, "edge.png")
+    soft = filtered(tmp_path / "soft", {"clarity": -1}, "edge.png")
+    row = SIZE[1] // 2
+    assert at(plain, (row, 159)) == [90, 90, 90] and at(plain, (row, 160)) == [160, 160, 160]
+    assert 90 < soft[row, 159, 0] < soft[row, 160, 0] < 160
+    assert at(soft, (row, 20)) == [90, 90, 90]  # far from the edge: unchanged
+
+
+def test_a_vibrance_the_saturation_cannot_take_is_refused_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as info:
+        filtered(tmp_path, {"vibrance": 9})
+    assert info.value.problems == [
+        "clip 'c' effect 'look': parameter 'vibrance' 9 makes saturation 5.5, which must be "
+        "between 0 and 4, not 5.5"
+    ]
