@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 from chunking.timeline.fields import Problems, nesting_depth, shown, to_float
 from chunking.timeline.media_paths import moved_note
 from chunking.timeline.schema import MAX_DEPTH, entries
+from chunking.timeline.studio_editor_entries import without_subframe
 from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
 from chunking.timeline.studio_editor_position import place
 from chunking.timeline.studio_editor_range import clip_to_range
@@ -338,6 +339,7 @@ class _Converter:
         width, height = timeline["resolution"]
         timeline["aspect_ratio"] = aspect_ratio(width, height)
         place(parts.tracks, width, height)
+        parts.transitions = without_subframe(parts.transitions, timeline["fps"], self.p)
         templates = [template_entry(t) for t in self.lib.templates.values()]
         styles = [style_template_entry(s) for s in self.lib.style_templates.values()]
         document: dict[str, Any] = {

@@ -5,9 +5,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import to_float
+from chunking.timeline.fields import Problems, shown, to_float
+from chunking.timeline.frames import to_frame
+from chunking.timeline.schema import MAX_SECONDS
 from chunking.timeline.studio_editor_library import as_map, js_or, text
 
 #: The editor's VideoEffect ``type`` values (src/features/effects/types.ts): an applied effect
@@ -152,3 +155,33 @@ def transition_entry(
     if isinstance(params.get("easing"), str):
         entry["easing"] = params["easing"]  # convertTransitionParams
     return entry
+
+
+def duration_unusable(applied: Mapping[str, Any]) -> str | None:
+    """Why a transition's own ``duration`` draws nothing (a cut), or None: a value that is not
+    a number of seconds, or one of 0 or less (the editor plays those as a cut)."""
+    raw = applied.get("duration")
+    if raw is None:
+        return None  # the definition's default
+    seconds = to_float(raw)
+    if seconds is None:
+        return f"duration {shown(raw)} is not a number of seconds; not rendered (a cut)"
+    if not seconds > 0:
+        return f"duration {seconds:g}s is a cut; not rendered"
+    return None
+
+
+def without_subframe(transitions: list[dict[str, Any]], fps: int | str, p: Problems) -> list[Any]:
+    """The transitions that last at least one frame at ``fps``; each shorter one (the editor
+    plays it as a cut) is left out with a warning naming it."""
+    rate = Fraction(str(fps))
+    kept = []
+    for entry in transitions:
+        seconds = to_float(as_map(entry.get("duration")).get("value"))
+        if seconds is not None and 0 <= seconds < MAX_SECONDS and to_frame(seconds, rate) < 1:
+            names = f"{entry['from_clip_id']!r} and {entry['to_clip_id']!r}"
+            p.warn(f"transition {entry['id']!r}", f"{seconds:g}s between {names} is under one "
+                   f"frame ({float(1 / rate):.4g}s): a cut; not rendered")  # fmt: skip
+            continue
+        kept.append(entry)
+    return kept

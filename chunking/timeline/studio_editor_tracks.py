@@ -18,7 +18,12 @@ from chunking.timeline.media_paths import local_path
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_css import inline_unread
-from chunking.timeline.studio_editor_entries import effect_entry, switched_off, transition_entry
+from chunking.timeline.studio_editor_entries import (
+    duration_unusable,
+    effect_entry,
+    switched_off,
+    transition_entry,
+)
 from chunking.timeline.studio_editor_library import (
     NESTED_MEDIA,
     Library,
@@ -329,6 +334,9 @@ class TrackConverter:
                 if pair in joined:
                     self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
                     continue
+                if (why := duration_unusable(applied)) is not None:
+                    self.p.warn(where, why)
+                    continue
                 joined.add(pair)
                 definition = self.lib.lookup(self.lib.transitions, ref) or {}
                 self.parts.transitions.append(transition_entry(ref, definition, applied, pair))
@@ -358,6 +366,9 @@ class TrackConverter:
                 continue
             if pair in joined:
                 self.p.warn(here, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+                continue
+            if (why := duration_unusable(raw)) is not None:
+                self.p.warn(here, why)
                 continue
             joined.add(pair)
             kind = text(raw.get("type")) or "fade"

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from chunking.timeline.loader import load_document
+from chunking.timeline.model import Timeline
 from tests.chunking.test_studio_editor_resources import timeline_project
+from tests.media import make_image
 
 
 @pytest.mark.parametrize(
@@ -30,4 +33,54 @@ def test_a_push_slides_the_way_it_names(
     assert timeline.warnings == (
         "transition 't1': starts clip 'c1' 2 frames before its media (it begins 2 frames early, "
         "source_start 0s); the first frame is held",
+    )
+
+
+@pytest.mark.parametrize(
+    ("duration", "said"),
+    [
+        (0, "duration 0s is a cut; not rendered"),
+        (-1, "duration -1s is a cut; not rendered"),
+        ("half", "duration 'half' is not a number of seconds; not rendered (a cut)"),
+    ],
+)
+def test_a_transition_without_a_usable_duration_is_a_named_cut(
+    tmp_path: Path, duration: Any, said: str
+) -> None:
+    # Before: 0 refused the whole project, -1 named 'duration.value' (a field the editor does not
+    # write), and 'half' silently became the definition's default second.
+    joined = {"id": "t1", "transitionId": "fade", "duration": duration, "type": "in"}
+    timeline = timeline_project(tmp_path, [{}, {"transitions": [joined]}], {})
+    assert timeline.transitions == ()
+    assert timeline.warnings == (f"clip 'c1' transition 't1': {said}",)
+
+
+def test_a_timeline_transition_of_no_length_is_a_named_cut(tmp_path: Path) -> None:
+    cut = {"id": "tt", "type": "fade", "fromClipId": "c0", "toClipId": "c1", "duration": 0}
+    timeline = timeline_project_on_track(tmp_path, cut)
+    assert timeline.transitions == ()
+    assert timeline.warnings == ("track 'v' transition 'tt': duration 0s is a cut; not rendered",)
+
+
+def timeline_project_on_track(folder: Path, transition: dict[str, Any]) -> Timeline:
+    """Two touching stills on track 'v' joined by ``transition`` (resources.timelineTransitions)."""
+    make_image(folder / "still.png", (32, 18), (200, 100, 50, 255))
+    media = {"id": "m", "path": "still.png", "isImage": True}
+    clips = [{"id": f"c{n}", "mediaFile": media, "startTime": float(n), "duration": 1.0}
+             for n in range(2)]  # fmt: skip
+    track = {"id": "v", "type": "video", "clips": clips, "transitions": [transition["id"]]}
+    doc = {"id": "p", "name": "p", "sections": [{"id": "s", "tracks": [track]}],
+           "resources": {"timelineTransitions": [transition]},
+           "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10}}  # fmt: skip
+    return load_document(doc, str(folder))[1]
+
+
+def test_a_transition_under_one_frame_is_a_named_cut(tmp_path: Path) -> None:
+    # 0.04 s at 10 fps rounds to no frame: it refused the whole project.
+    joined = {"id": "t1", "transitionId": "fade", "duration": 0.04, "type": "in"}
+    timeline = timeline_project(tmp_path, [{}, {"transitions": [joined]}], {})
+    assert timeline.transitions == ()
+    assert timeline.warnings == (
+        "transition 't1': 0.04s between 'c0' and 'c1' is under one frame (0.1s): a cut; not "
+        "rendered",
     )
