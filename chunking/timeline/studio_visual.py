@@ -15,11 +15,32 @@ from chunking.timeline.fields import Problems, number, shown
 from chunking.timeline.model import ColorCorrection, Crop, OpacityKey, Transform
 from chunking.timeline.schema import MAX_SECONDS, MAX_SIDE
 
+#: The keys each section reads (serde's fields and the aliases read here); any other key is
+#: something the file meant drawn that is not, and is named in a warning.
+_KEYS = {
+    "transform": frozenset(
+        "scale scale_x scale_y position_x x position_y y rotation anchor_x anchor_y".split()
+    ),
+    "crop": frozenset("left top right bottom".split()),
+    "color_correction": frozenset(
+        "brightness contrast saturation hue gamma highlights shadows whites blacks".split()
+    ),
+}
+
+
+def _unread(section: str, raw: Mapping[str, Any], p: Problems, where: str) -> None:
+    """Warn about each key of ``raw`` that ``section`` does not read."""
+    for key in raw:
+        if key not in _KEYS[section]:
+            takes = ", ".join(sorted(_KEYS[section]))
+            p.warn(where, f"{section}.{key} is not rendered ({section} takes {takes}); ignored")
+
 
 def parse_transform(raw: Any, p: Problems, where: str) -> Transform:
     """A clip's ``transform`` section (scale, position, rotation, anchor)."""
     if not isinstance(raw, Mapping):
         return Transform()
+    _unread("transform", raw, p, where)
 
     def read(names: tuple[str, ...], default: float, low: float, high: float) -> float:
         return number(raw, names, default, p, where, low=low, high=high, section="transform")
@@ -47,6 +68,7 @@ def parse_crop(raw: Any, p: Problems, where: str) -> Crop:
     """A clip's ``crop`` section: pixels off each edge."""
     if not isinstance(raw, Mapping):
         return Crop()
+    _unread("crop", raw, p, where)
     edges = []
     for side in ("left", "top", "right", "bottom"):
         value = number(raw, (side,), 0, p, where, low=0, high=MAX_SIDE, section="crop")
@@ -65,6 +87,7 @@ def parse_color(raw: Any, p: Problems, where: str) -> ColorCorrection:
     """A clip's ``color_correction`` section."""
     if not isinstance(raw, Mapping):
         return ColorCorrection()
+    _unread("color_correction", raw, p, where)
 
     def read(name: str, default: float, low: float, high: float) -> float:
         return number(raw, (name,), default, p, where, low=low, high=high, section=_COLOR)

@@ -190,3 +190,21 @@ def test_an_out_point_equal_to_the_length_that_the_clip_reaches_is_kept(tmp_path
     make_video(tmp_path / "m.mp4", frames=10, size=(32, 18))
     tl = load({"source": {"File": "m.mp4"}, "end_time": 1.5, "source_end": 1.5}, str(tmp_path))
     assert tl.clip("c").source_end == 1.5 and tl.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "said"),
+    [
+        ("color_correction", {"vibrance": 0.5, "contrast": 1.1}, "color_correction.vibrance"),
+        ("color_correction", {"temperature": 10}, "color_correction.temperature"),
+        ("transform", {"skew_x": 5, "scale": 2}, "transform.skew_x"),
+        ("crop", {"x": 5, "left": 1}, "crop.x"),
+    ],
+)
+def test_a_visual_key_that_is_not_read_is_named(section: str, value: Any, said: str) -> None:
+    # serde ignores it; the picture would silently lack what the file asked for.
+    clip = {"id": "c", "start_time": 0, "end_time": 2, **solid("#808080"), section: value}
+    doc = project([video_track("v", [clip])], fps=10, size=(32, 18))
+    (warning,) = load_project(doc, ".").warnings
+    assert warning.startswith(f"clip 'c': {said} is not rendered ({section} takes ")
+    assert warning.endswith("; ignored")
