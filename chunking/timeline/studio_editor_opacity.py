@@ -32,8 +32,8 @@ def picture_over_time(
     duration = to_float(raw.get("duration")) or 0.0
     for name, key in _FADES:
         fade = as_map(raw.get(name))
-        seconds = to_float(fade.get("duration"))
-        if seconds is None or not seconds > 0:
+        seconds = fade_seconds(raw, name, where, p)
+        if seconds is None:
             continue
         if seconds > MAX_SECONDS:
             p.error(where, f"{name}.duration {seconds:g} s is longer than a day ({MAX_SECONDS} s)")
@@ -86,3 +86,18 @@ def _keys(raw: Any, where: str, p: Problems) -> list[dict[str, Any]]:
         found.pop(time, None)
         found[time] = {"time": time, "opacity": opacity, "easing": easing}
     return sorted(found.values(), key=lambda k: k["time"])
+
+
+def fade_seconds(raw: Mapping[str, Any], name: str, where: str, p: Problems) -> float | None:
+    """A clip's ``name`` fade (fadeIn/fadeOut) in seconds: its ``duration``, or the number itself
+    (older documents and hand-written ones); None when absent or 0; anything else is named."""
+    value = raw.get(name)
+    if value is None:
+        return None
+    seconds = to_float(value.get("duration")) if isinstance(value, Mapping) else to_float(value)
+    if seconds is None or not math.isfinite(seconds):
+        shape = value.get("duration") if isinstance(value, Mapping) else value
+        if shape is not None:
+            p.warn(where, f"{name} {shown(shape)} is not a number of seconds; not rendered")
+        return None
+    return seconds if seconds > 0 else None

@@ -118,7 +118,8 @@ def subtitle_entry(
         entry["opacity"] = min(max(opacity, 0.0), 1.0)
     # Not in the editor's conversion: a title clip's own fades, as its preview plays them.
     for name, kind in (("fadeIn", "FadeIn"), ("fadeOut", "FadeOut")):
-        seconds = to_float(as_map(clip.get(name)).get("duration"))
+        fade = clip.get(name)  # {duration} as the editor writes it, or the seconds themselves
+        seconds = to_float(fade.get("duration") if isinstance(fade, Mapping) else fade)
         if seconds is not None and seconds > 0:
             entry["animations"].append(
                 {"id": f"{clip_id}-{name}", "animation_type": kind, "duration": seconds, "delay": 0}

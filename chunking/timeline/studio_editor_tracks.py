@@ -32,7 +32,7 @@ from chunking.timeline.studio_editor_library import (
     js_or,
     text,
 )
-from chunking.timeline.studio_editor_opacity import picture_over_time
+from chunking.timeline.studio_editor_opacity import fade_seconds, picture_over_time
 from chunking.timeline.studio_editor_position import clip_position
 from chunking.timeline.studio_editor_styles import (
     TEXT_TRACKS,
@@ -216,8 +216,7 @@ class TrackConverter:
         # clip's (the editor's VideoFadeService) its picture.
         if sound_only:
             for name, key in (("fadeIn", "fade_in"), ("fadeOut", "fade_out")):
-                seconds = to_float(as_map(raw.get(name)).get("duration"))
-                if seconds is not None and seconds > 0:
+                if (seconds := fade_seconds(raw, name, where, self.p)) is not None:
                     clip[key] = seconds
         else:
             picture_over_time(raw, clip, where, self.p)

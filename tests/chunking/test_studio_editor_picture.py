@@ -244,6 +244,23 @@ def test_a_key_or_fade_beyond_a_day_is_named_by_its_editor_property(tmp_path: Pa
     ]
 
 
+def test_a_fade_written_as_a_number_of_seconds_fades(tmp_path: Path) -> None:
+    # Silently dropped before (only {"duration": ...} was read).
+    timeline = project(tmp_path, editor_clip("c", "red.png", fadeIn=1, fadeOut=0.5))
+    assert timeline.warnings == ()
+    assert (timeline.clip("c").picture_fade_in, timeline.clip("c").picture_fade_out) == (1, 0.5)
+    assert abs(reds(timeline, 5)[0] - 127.5) <= 0.5
+
+
+def test_a_fade_that_is_not_a_number_of_seconds_is_named(tmp_path: Path) -> None:
+    timeline = project(tmp_path, editor_clip("c", "red.png", fadeIn="slow",
+                                             fadeOut={"duration": "long"}))  # fmt: skip
+    assert timeline.warnings == (
+        "clip 'c': fadeIn 'slow' is not a number of seconds; not rendered",
+        "clip 'c': fadeOut 'long' is not a number of seconds; not rendered",
+    )
+
+
 def test_timeline_keyframes_of_other_properties_are_still_named(tmp_path: Path) -> None:
     keyed = [{"id": "k", "time": 0, "property": "scale", "value": 2, "interpolation": "linear"}]
     timeline = project(tmp_path, editor_clip("c", "red.png", keyframes=keyed))

@@ -57,6 +57,15 @@ def test_a_music_clip_plays_the_file_its_music_file_names(tmp_path: Path) -> Non
     assert isinstance(source, FileSource) and Path(source.path).name == "song.wav"
 
 
+def test_a_music_clips_fade_written_as_a_number_fades_its_sound(tmp_path: Path) -> None:
+    make_wav(tmp_path / "song.wav")
+    song = {"id": "music-1", "name": "Song", "filePath": "song.wav", "duration": 1}
+    bed = {"id": "bed", "mediaId": "music-1", "startTime": 0, "duration": 1, "fadeIn": 0.25,
+           "fadeOut": {"duration": 0.5, "curve": "linear"}}  # fmt: skip
+    timeline = timeline_project(tmp_path, [{}], {"music": [song]}, [bed])
+    assert (timeline.clip("bed").fade_in, timeline.clip("bed").fade_out) == (0.25, 0.5)
+
+
 def test_a_music_file_without_a_path_is_named_as_such(tmp_path: Path) -> None:
     song = {"id": "music-1", "name": "Song", "duration": 2}
     bed = {"id": "bed", "mediaId": "music-1", "startTime": 0, "duration": 1}

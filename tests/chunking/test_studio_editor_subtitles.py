@@ -250,3 +250,12 @@ def test_inline_numbers_written_as_css_lengths_are_read(tmp_path: Path) -> None:
         "clip 's0': style.shadowBlur 'soft' is not a value this renderer reads; the style's is "
         "used",
     )
+
+
+def test_a_captions_fade_written_as_a_number_of_seconds_fades_it(tmp_path: Path) -> None:
+    timeline = with_captions(tmp_path, [{"text": "a", "fadeIn": 0.3, "fadeOut": {"duration": 0.2}}])
+    (sub,) = timeline.subtitles
+    assert [(a.kind, a.start, a.end) for a in sub.animations] == [
+        ("fade_in", 0, 3),
+        ("fade_out", 8, 10),
+    ]
