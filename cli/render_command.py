@@ -29,7 +29,7 @@ from cli.private_runs import (
     sweep_dead_runs,
 )
 from cli.render_progress import ChunkProgress, JobProgress
-from common.errors import RenderError
+from common.errors import ClusterUnreachable, RenderError
 from common.scratch import scratch_prefix
 from common.settings import Settings
 from common.urls import redact_url
@@ -134,6 +134,8 @@ def render_distributed(
             record_run_job(os.path.dirname(url_file), job_id)
         try:
             record = _follow(api, job_id, progress, lost, notify)
+        except ClusterUnreachable:
+            raise  # a cancel would wait on the Redis that stopped answering as long again
         except BaseException:
             if lost() is None:  # with its Redis gone there is no job left to cancel
                 with contextlib.suppress(RenderError, redis.RedisError):

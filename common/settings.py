@@ -14,6 +14,12 @@ BROKER_URL_ENV = "CLOUDRENDER_BROKER_URL"
 RESULT_BACKEND_ENV = "CLOUDRENDER_RESULT_BACKEND"
 #: Chunk tasks must finish well inside this (seconds); Redis redelivers unacked tasks after it.
 DEFAULT_VISIBILITY_TIMEOUT = 6 * 3600
+#: The longest one Redis command of the job store waits for its connection or its reply
+#: (seconds); a frozen Redis then fails the command instead of holding it for ever.
+DEFAULT_REDIS_TIMEOUT = 5.0
+#: The longest one job-store call keeps trying an unreachable or unanswering Redis (seconds):
+#: long enough to ride out a restart, short enough that a caller can say so in time.
+DEFAULT_REDIS_PATIENCE = 20.0
 #: Peak memory one frame may need by default: fits a 16 GB worker running a few chunks at once.
 DEFAULT_MAX_FRAME_BYTES = 2 * 2**30
 #: The shortest visibility timeout accepted (seconds): below it chunks would be redelivered
@@ -47,6 +53,10 @@ class Settings:
     result_backend: str | None = None
     storage_url: str | None = None
     visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
+    #: seconds one job-store command waits for Redis to connect or answer
+    redis_timeout: float = DEFAULT_REDIS_TIMEOUT
+    #: seconds one job-store call retries an unreachable Redis before it fails
+    redis_patience: float = DEFAULT_REDIS_PATIENCE
     #: encoder threads per chunk task; None lets the encoder decide
     encoder_threads: int | None = None
     #: dollars per hour of one worker slot of this cluster (for estimates and billing)
@@ -166,6 +176,8 @@ class Settings:
                 MIN_VISIBILITY_TIMEOUT,
                 "CLOUDRENDER_VISIBILITY_TIMEOUT",
             ),
+            redis_timeout=_positive(env, "CLOUDRENDER_REDIS_TIMEOUT", DEFAULT_REDIS_TIMEOUT),
+            redis_patience=_float(env, "CLOUDRENDER_REDIS_PATIENCE", DEFAULT_REDIS_PATIENCE),
             encoder_threads=_int(env, "CLOUDRENDER_ENCODER_THREADS", 0) or None,
             hourly_rate=_float(env, "CLOUDRENDER_HOURLY_RATE", DEFAULT_HOURLY_RATE),
             job_ttl=_int(env, "CLOUDRENDER_JOB_TTL", 7 * 24 * 3600),
@@ -328,3 +340,11 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str 
     if raw not in allowed:
         raise RenderError(f"{name}={raw!r} must be one of {', '.join(allowed)}")
     return raw
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value == 0:
+        # redis-py reads a 0 s timeout as "never block": every command would fail at once.
+        raise RenderError(f"{name}=0 must be more than 0 seconds")
+    return value

@@ -18,7 +18,7 @@ import redis
 
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project
-from common.errors import RenderError
+from common.errors import ClusterUnreachable, RenderError
 from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from common.settings import Settings
 from common.urls import redact_url
@@ -55,6 +55,7 @@ from orchestrator.stats import (
     collect_node_metrics,
     collect_render_metrics,
 )
+from orchestrator.store_retry import redis_deadline
 from orchestrator.submission import billing_scope, new_job, prepare_project
 from providers.storage import StorageError, open_storage
 from workers.atomic import write_target
@@ -87,7 +88,12 @@ class CloudRenderingAPI(ClusterControl):
         # An app of its own: clients of several clusters in one process must not share a
         # connection pool (the shared app is bound to the first broker it talks to).
         self.app = make_app(dataclasses.replace(self.settings, broker_url=url, result_backend=url))
-        self.store = JobStore.from_url(url, finished_ttl=self.settings.job_ttl)
+        self.store = JobStore.from_url(
+            url,
+            finished_ttl=self.settings.job_ttl,
+            timeout=self.settings.redis_timeout,
+            patience=self.settings.redis_patience,
+        )
         configure_runtime(
             encryption_key=self.settings.encryption_key,
             cache_dir=self.settings.cache_dir,
@@ -230,13 +236,16 @@ class CloudRenderingAPI(ClusterControl):
         """Block until the job ends (or `timeout` seconds pass) and return its record; ``lost``
         says why Redis will not come back (a private cluster's died), ending the wait then."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        unreachable_since: float | None = None
+        answered = time.monotonic()  # when Redis last answered (none yet: the wait's start)
         # Only a job known to exist can be lost: an id never seen is an unknown job, as over HTTP.
         seen = job_id in self._submitted
         while True:
             try:
-                record = self.store.get(job_id)
-                unreachable_since = None
+                # The store's own retries end when this wait's patience does: a frozen Redis
+                # held each call 77 s and the "60s" wait gave up after 258 s.
+                with redis_deadline(answered + REDIS_PATIENCE - time.monotonic()):
+                    record = self.store.get(job_id)
+                answered = time.monotonic()
                 seen = True
             except JobNotFound:
                 if not seen:
@@ -250,12 +259,11 @@ class CloudRenderingAPI(ClusterControl):
                 if gone is not None:
                     raise RenderError(f"{gone} while job {job_id} ran") from None
                 # Redis restarting (with persistence) is survivable: keep asking for a while.
-                now = time.monotonic()
-                unreachable_since = unreachable_since or now
-                if now - unreachable_since > REDIS_PATIENCE:
-                    raise RenderError(
+                silent = time.monotonic() - answered
+                if silent >= REDIS_PATIENCE:
+                    raise ClusterUnreachable(
                         f"lost contact with Redis at {redact_url(self.broker_url)} for "
-                        f"{REDIS_PATIENCE:.0f}s: {exc}"
+                        f"{silent:.0f}s: {exc}"
                     ) from None
                 time.sleep(poll)
                 continue

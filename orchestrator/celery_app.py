@@ -85,7 +85,12 @@ def worker_hooks() -> WorkerHooks:
     """This process's job service, built on first use in each worker process (after fork)."""
     global _service
     if _service is None or _service[0] != os.getpid():
-        store = JobStore.from_url(app.conf.broker_url, finished_ttl=app.conf.cloudrender_job_ttl)
+        store = JobStore.from_url(
+            app.conf.broker_url,
+            finished_ttl=app.conf.cloudrender_job_ttl,
+            timeout=app.conf.cloudrender_redis_timeout,
+            patience=app.conf.cloudrender_redis_patience,
+        )
         _service = (os.getpid(), WorkerHooks(store, app))
     return _service[1]
 

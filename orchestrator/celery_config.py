@@ -120,6 +120,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_hijack_root_logger": False,
         "cloudrender_encoder_threads": settings.encoder_threads,
         "cloudrender_job_ttl": settings.job_ttl,
+        "cloudrender_redis_timeout": settings.redis_timeout,
+        "cloudrender_redis_patience": settings.redis_patience,
         "cloudrender_spot": {
             "provider": settings.spot_provider,
             "endpoint": settings.spot_endpoint,

@@ -14,9 +14,8 @@ import re
 from typing import Any
 
 import redis
-from redis.backoff import ExponentialBackoff
-from redis.retry import Retry
 
+from common.settings import DEFAULT_REDIS_PATIENCE, DEFAULT_REDIS_TIMEOUT
 from common.urls import check_redis_url
 from orchestrator import keys
 from orchestrator.chunk_store import FINISHED_TTL, ChunkStore
@@ -30,6 +29,7 @@ from orchestrator.job_record import (
     check_transition,
     settled_eta,
 )
+from orchestrator.store_retry import PatientRetry
 
 #: What a job id may be: ours are 16 hex digits. Anything with a ':' would name another of the
 #: job's keys (``<id>:events`` is its stream), so Redis answered WRONGTYPE for a typo.
@@ -47,15 +47,27 @@ class JobStore(ChunkStore):
     """Reads and writes job records in Redis (their chunks' through ChunkStore)."""
 
     @classmethod
-    def from_url(cls, url: str, *, finished_ttl: int = FINISHED_TTL) -> JobStore:
-        """A store on the Redis at this URL."""
+    def from_url(
+        cls,
+        url: str,
+        *,
+        finished_ttl: int = FINISHED_TTL,
+        timeout: float = DEFAULT_REDIS_TIMEOUT,
+        patience: float = DEFAULT_REDIS_PATIENCE,
+    ) -> JobStore:
+        """A store on the Redis at this URL whose commands wait `timeout` s for an answer and
+        whose calls retry for `patience` s in all."""
         check_redis_url(url)  # one line naming what is wrong, not redis-py's traceback
         # Ride out a Redis restart (a few seconds) instead of failing the task that was
-        # reporting a finished chunk: retries with backoff on connection errors.
+        # reporting a finished chunk: retries with backoff on connection errors. The socket
+        # timeouts bound each attempt, the patience all of them: a frozen Redis held a call
+        # 77 s (twelve attempts of a 5 s timeout) and the CLI's 60 s wait four times as long.
         client = redis.Redis.from_url(
             url,
             decode_responses=True,
-            retry=Retry(ExponentialBackoff(cap=2.0), 12),
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=PatientRetry(patience),
             retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         )
         return cls(client, finished_ttl=finished_ttl)
