@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from common.names import PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from orchestrator import keys
-from orchestrator.health import lost_chunks, lost_plan, lost_tasks, stragglers
+from orchestrator.health import (
+    STALLED_SECONDS,
+    lost_chunks,
+    lost_plan,
+    lost_tasks,
+    stragglers,
+)
 from orchestrator.job_record import ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.worker_hooks import WorkerHooks
@@ -43,12 +49,25 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
             chunk = store.chunk(job_id, index)
             if chunk.state is not ChunkState.RUNNING:
                 continue  # it finished (or moved on) since the snapshot
+            # A live node whose chunk makes no progress (a hung decode, a stuck mount) counts
+            # against the chunk as a crash does: requeued for free, it looped for ever.
+            stalled = chunk.node in live
             chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
-            chunk.error = f"chunk stopped reporting on {chunk.node}"
+            if stalled:
+                chunk.error = f"chunk made no progress for {STALLED_SECONDS:.0f} s on {chunk.node}"
+                if chunk.node not in chunk.failed_nodes:
+                    chunk.failed_nodes.append(str(chunk.node))
+            else:
+                chunk.error = f"chunk stopped reporting on {chunk.node}"
             if not store.save_chunk(job_id, chunk):
                 continue  # finished in the meantime: nothing to requeue
+            if stalled:
+                store.redis.hincrby(keys.failures(job_id), str(chunk.node), 1)
+                if service.given_up(job_id, chunk):
+                    continue
             store.push_pending(job_id, [index])
-            service.publish(job_id, "chunk_requeued", chunk=index, reason="lost", node=chunk.node)
+            reason = "stalled" if stalled else "lost"
+            service.publish(job_id, "chunk_requeued", chunk=index, reason=reason, node=chunk.node)
             requeued += 1
         for index in stragglers(chunks, now):
             if idle <= 0 or store.redis.zcard(keys.QUEUED) > 0:

@@ -247,6 +247,15 @@ class WorkerHooks(MergeHooks):
         self.publish(job_id, "chunk_requeued", chunk=index, reason="crashed", node=node)
         self.dispatcher.fill()
 
+    def given_up(self, job_id: str, chunk: ChunkRecord) -> bool:
+        """Fail the job when `chunk` failed on too many nodes or no live node may take it
+        again; whether it was failed."""
+        if len(chunk.failed_nodes) >= CHUNK_NODE_LIMIT or self._nobody_left(job_id, chunk):
+            if not self.store.state(job_id).finished:
+                self._fail_chunk(job_id, chunk)
+            return True
+        return False
+
     def _fail_chunk(self, job_id: str, chunk: ChunkRecord) -> None:
         """Fail the job over a chunk that failed on too many workers, naming it."""
         self.publish(job_id, "chunk_failed", chunk=chunk.index, error=chunk.error)
