@@ -31,6 +31,9 @@ POLL_SECONDS = 0.05
 #: The longest wait for a SIGKILLed process group to be gone.
 KILL_WAIT = 10.0
 LOG_TAIL_LINES = 25
+#: Free bytes below which a child's log folder counts as full (a Celery worker's start alone
+#: writes more than this).
+LOW_DISK_BYTES = 2**20
 _DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -201,14 +204,32 @@ def wait_until(condition: Callable[[], bool], timeout: float, hurry: bool = True
 
 
 def tail(path: Path | None, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of a log file (empty if there is none)."""
+    """The last lines of a log file (empty if there is none), and whether its disk is full."""
     if path is None:
         return "(no log)"
     try:
         text = path.read_bytes().decode("utf-8", "replace")
     except OSError:
         return "(no log)"
-    return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
+    shown = "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty log)"
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return shown
+    # A child that cannot write its log dies saying nothing: "(empty log)" was all a user read
+    # of a worker started on a full temporary directory.
+    note = full_disk_note(str(path.parent), free)
+    return shown if note is None else f"{shown}\n{note}"
+
+
+def full_disk_note(directory: str, free: int, low: int = LOW_DISK_BYTES) -> str | None:
+    """What to tell of a child's log folder with `free` bytes left: None unless nearly full."""
+    if free >= low:
+        return None
+    return (
+        f"the disk of {directory} is full ({free // 1024} KiB free), so the process could not "
+        "write its files or its log: free space there, or point TMPDIR at a larger disk"
+    )
 
 
 def in_main_thread() -> bool:
