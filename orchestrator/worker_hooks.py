@@ -129,9 +129,11 @@ class WorkerHooks(MergeHooks):
             cancelled, evicted, done, known = pipe.execute()
         except redis.RedisError:
             return None
-        if cancelled or not known:
+        if not known:
             # No record: Redis lost its data (restarted without persistence). Nothing will
             # ever merge the job, so its chunks stop rather than store orphan segments.
+            return "gone"
+        if cancelled:
             return "cancelled"
         if done:
             return "done"

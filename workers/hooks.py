@@ -34,7 +34,8 @@ class Hooks(Protocol):
     def should_stop(self, job_id: str, index: int, node: str) -> str | None:
         """Why a running chunk must stop now (polled between frames), or None to go on.
 
-        "cancelled": the job ended; "done": another copy finished the chunk first;
+        "cancelled": the job ended; "gone": its record is gone (Redis lost its data), so
+        nothing will ever merge it; "done": another copy finished the chunk first;
         "evicted": this node is being pre-empted and hands its work back.
         """
         ...

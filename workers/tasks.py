@@ -73,6 +73,8 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     except Stopped as stop:
         if stop.reason == "evicted":
             service.chunk_released(job_id, index, node)
+        elif stop.reason == "gone":
+            forget_job(spec)
         return None
     except RenderError as exc:
         error = RenderError(f"chunk {index} (frames {start}-{end - 1}): {exc}")
@@ -429,8 +431,21 @@ def _delivered(spec: JobSpec, out: str, tmp: str) -> str | None:
 
 
 def _cancelled(service: hooks.Hooks, job_id: str) -> bool:
-    """Whether the job was cancelled (or failed); False while Redis cannot say."""
-    return service.should_stop(job_id, -1, "") == "cancelled"
+    """Whether the job was cancelled (failed, or lost with Redis's data); False while Redis
+    cannot say."""
+    return service.should_stop(job_id, -1, "") in ("cancelled", "gone")
+
+
+def forget_job(spec: JobSpec) -> None:
+    """Remove what a job whose record Redis lost has in storage: nothing will merge, cancel or
+    expire it, and its segments stayed there for ever."""
+    try:
+        removed = spec.storage().delete_prefix(spec.prefix)
+    except (RenderError, OSError) as exc:
+        log.warning("job %s is gone from Redis; its objects stay in storage: %s", spec.id, exc)
+        return
+    log.warning("job %s is gone from Redis (restarted without persistence?): removed its "
+                "%d objects from storage", spec.id, removed)  # fmt: skip
 
 
 def _chunk_indexes(spec: JobSpec, chunks: list[dict[str, Any]]) -> list[int]:

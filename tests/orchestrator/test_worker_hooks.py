@@ -300,7 +300,7 @@ def test_a_chunk_of_a_job_redis_lost_stops_instead_of_crashing(service: WorkerHo
         service.store.redis.delete(key)
     # When it reports progress and polls, it stops (storing nothing) instead of raising
     service.chunk_progress("j", 1, 5, 10)  # raised JobNotFound: a traceback and a crash path
-    assert service.should_stop("j", 1, "n1") == "cancelled"
+    assert service.should_stop("j", 1, "n1") == "gone"
 
 
 def test_a_chunk_whose_process_died_counts_as_requeued_when_its_message_comes_back(

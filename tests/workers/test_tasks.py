@@ -237,3 +237,26 @@ def test_a_merge_on_a_full_scratch_disk_is_retried_a_bounded_number_of_times(
         ]
     else:
         assert service.failed == []  # merged again later, or on another node
+
+
+def test_the_objects_of_a_job_redis_lost_are_removed_from_storage(tmp_path: Path) -> None:
+    """Redis restarted without persistence mid-job: its chunks stop ("gone"), and what the
+    job stored before (finished segments) went with nobody left to merge or cancel it."""
+    spec, storage, _ = _stored_segment(tmp_path)
+    other = dataclasses.replace(spec, id="other")
+    storage.put_file(other.segment_key(0), storage.local_path(spec.segment_key(0)))
+    tasks.forget_job(spec)
+    assert not storage.exists(spec.segment_key(0))
+    assert storage.exists(other.segment_key(0))  # only the lost job's prefix
+
+
+def test_a_merge_of_a_job_redis_lost_stops_without_delivering(tmp_path: Path) -> None:
+    spec, storage, digest = _stored_segment(tmp_path)
+
+    class _Gone(_CancelledWhileStitching):
+        def should_stop(self, job_id: str, index: int, node: str) -> str | None:
+            return "gone"
+
+    with pytest.raises(Stopped):
+        _merge(spec, [{"index": 0}], None, _Gone(digest))  # type: ignore[arg-type]
+    assert not storage.exists(spec.output_key)
