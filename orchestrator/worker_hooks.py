@@ -311,7 +311,12 @@ class WorkerHooks(MergeHooks):
 
     def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
         """A deterministic failure fails the job at once (retrying would fail the same way)."""
-        self.store.chunk_failed(job_id, index, str(error))
+        try:
+            self.store.chunk_failed(job_id, index, str(error))
+        except JobNotFound:
+            # Redis lost the job between the chunk's start and its document being read: there
+            # is nothing left to fail, and the task ended in a JobNotFound traceback.
+            return
         self.publish(job_id, "chunk_failed", chunk=index, error=str(error))
         self.job_failed(job_id, error)
 

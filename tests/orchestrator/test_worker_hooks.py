@@ -303,6 +303,16 @@ def test_a_chunk_of_a_job_redis_lost_stops_instead_of_crashing(service: WorkerHo
     assert service.should_stop("j", 1, "n1") == "gone"
 
 
+def test_a_chunk_failing_after_redis_lost_its_job_ends_quietly(service: WorkerHooks) -> None:
+    """Redis lost the job between the chunk's start and the read of its document: the task's
+    failure path ended in a JobNotFound traceback in the worker's log."""
+    assert service.chunk_started("j", 1, "t1", "n1")
+    for key in service.store.redis.keys("cr:job:j*"):
+        service.store.redis.delete(key)
+    service.chunk_failed("j", 1, RenderError("chunk 1: no job 'j'"))
+    assert not service.store.redis.keys("cr:job:j*")  # nothing recreated
+
+
 def test_a_chunk_whose_process_died_counts_as_requeued_when_its_message_comes_back(
     service: WorkerHooks,
 ) -> None:
