@@ -76,3 +76,28 @@ def test_a_merge_lease_renewed_by_a_node_behind_holds(
     WorkerHooks(merging, None, cache_max_bytes=0).merge_alive("mergejob")
     # A duplicate merge task on a node with the right clock must not merge alongside it.
     assert WorkerHooks(other, None, cache_max_bytes=0).merge_started("mergejob") is False
+
+
+@pytest.mark.parametrize("step", [-3600.0, -2 * STALLED_SECONDS, 2 * STALLED_SECONDS, 86400.0])
+def test_a_clock_stepped_between_measurements_is_measured_again_at_once(
+    redis_url: str, step: float
+) -> None:
+    """NTP stepping a worker's clock, or a VM resumed, after its offset was measured: its
+    chunk's progress was stamped an hour off for up to a minute, and taken for stalled."""
+    orchestrator = JobStore(redis.Redis.from_url(redis_url, decode_responses=True))
+    stepped = [0.0]
+    worker = JobStore(
+        redis.Redis.from_url(redis_url, decode_responses=True),
+        clock=lambda: time.time() + stepped[0],
+    )
+    try:
+        rendering(orchestrator, "steppedjob", 2)
+        worker.chunk_started("steppedjob", 0, "render@stepped", "task-0")  # offset measured
+        stepped[0] = step  # and then the machine's clock steps
+        worker.chunk_progress("steppedjob", 0, 5)
+        chunks = orchestrator.chunks("steppedjob")
+        assert lost_chunks(chunks, {"render@stepped"}, orchestrator.now()) == []
+        assert abs(worker.now() - server_time(orchestrator)) < 1.0
+    finally:
+        orchestrator.redis.close()
+        worker.redis.close()
