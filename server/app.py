@@ -81,15 +81,17 @@ def create_app(
     app.state.closing = threading.Event()
     install_error_handlers(app)
 
+    # Both async, on the event loop: requests waiting on a frozen Redis hold every thread of
+    # the pool, and a probe that queued for one went unanswered until they gave up.
     @app.get("/healthz", tags=["service"], summary="liveness (no auth)")
-    def healthz() -> dict[str, bool]:
+    async def healthz() -> dict[str, bool]:
         """Answers while the process serves requests."""
         return {"ok": True}
 
     # A probe that sends HEAD (HAProxy, uptime checkers) got 405 and took a healthy server
     # for dead; RFC 9110 asks every GET resource to answer HEAD.
     @app.head("/healthz", include_in_schema=False)
-    def healthz_head() -> Response:
+    async def healthz_head() -> Response:
         """The liveness answer's headers."""
         return Response(media_type="application/json")
 
