@@ -51,7 +51,7 @@ from cli.price_commands import add_price_parser
 from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar, plural
 from cli.validate_command import validate_command, warn
-from common.errors import ClusterError, RenderError, ValidationError, summarize
+from common.errors import ClusterError, ClusterUnreachable, RenderError, ValidationError, summarize
 from common.names import LEVELS
 from common.redis_refusal import redis_user, refused
 from common.scratch import scratch_prefix, sweep_scratch
@@ -71,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The Python API's wrapping of a Redis failure: worded (exit 3 or 4) from the cause.
             if isinstance(exc.__cause__, redis.RedisError):
                 raise exc.__cause__ from None
+            if isinstance(exc, ClusterUnreachable):
+                # Worded already (a render's wait that lost Redis): exit as unreachable, which
+                # scripts retry, not as bad input.
+                report_error(args, str(exc))
+                return EXIT_UNREACHABLE
             raise
     except RenderError as exc:
         if getattr(args, "json", False):

@@ -510,3 +510,21 @@ def test_a_max_cost_beyond_any_float_is_refused_as_typed(cli: CLI, tmp_path: Pat
             (line,) = done.stderr.strip().splitlines()
             assert f"argument --max-cost: {shown}" in line, line
             assert "must be a number of dollars, 0 or more" in line and "inf" not in line
+
+
+def test_a_render_that_lost_contact_with_redis_exits_as_unreachable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`render --broker` whose wait lost Redis exited 2 (bad input, which scripts do not retry)
+    though a cluster command whose Redis cannot be reached exits 3 (README)."""
+    from cli import job_commands
+    from cli.failures import EXIT_UNREACHABLE
+    from cli.main import main
+    from common.errors import ClusterUnreachable
+
+    def lost(args: Any) -> int:
+        raise ClusterUnreachable("lost contact with Redis at redis://h:6379/0 for 61s: Timeout")
+
+    monkeypatch.setattr(job_commands, "run_status", lost)
+    assert main(["status", "abc", "--broker", "redis://h:6379/0"]) == EXIT_UNREACHABLE
+    assert "error: lost contact with Redis at redis://h:6379/0 for 61s" in capsys.readouterr().err
