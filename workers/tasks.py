@@ -131,8 +131,11 @@ def _render_segment(
     def progress(done: int, total: int) -> None:
         service.chunk_progress(spec.id, index, done, total)
 
-    check_stamps(spec.media_stamps, spec.timeline())  # edited since the submit: fail, not mix
-    claim = segment_claim(spec, index, start, end)  # its cache key, from what it reads
+    # Fetching a large source asset and hashing it report no frames: still alive, not stalled
+    # (a stall now counts against the node, and two chunks fetching one big file failed a job).
+    with _reporting(service, spec.id, index, 0, end - start):
+        check_stamps(spec.media_stamps, spec.timeline())  # edited since: fail, not mix
+        claim = segment_claim(spec, index, start, end)  # its cache key, from what it reads
     threads = task.app.conf.get("cloudrender_encoder_threads")
     sweep_scratch(CHUNK_SCRATCH)
     with tempfile.TemporaryDirectory(prefix=scratch_prefix(CHUNK_SCRATCH)) as tmp:
@@ -157,9 +160,10 @@ def _render_segment(
         # A file replaced while the chunk rendered (a clip later in it opens its file late):
         # fail, rather than store (and cache) frames of the new file as the job's.
         check_stamps(spec.media_stamps, spec.timeline())
-        digest = sha256_file(path)
-        storage.put_file(key, path)
-        keep(service, storage, spec, claim, path)
+        with _reporting(service, spec.id, index, end - start, end - start):  # a long upload
+            digest = sha256_file(path)
+            storage.put_file(key, path)
+            keep(service, storage, spec, claim, path)
     notes = [w for w in summary.warnings if w not in spec.timeline().warnings]
     return {
         **result,
@@ -365,6 +369,18 @@ def _renewing(renew: Callable[[], None], interval: float) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
+
+
+#: Seconds between a chunk's "still working" reports while it renders no frames (fetching
+#: assets before the render, uploading after it): well inside health.STALLED_SECONDS.
+ALIVE_SECONDS = 15.0
+
+
+def _reporting(
+    service: hooks.Hooks, job_id: str, index: int, done: int, total: int
+) -> contextlib.AbstractContextManager[None]:
+    """Report the chunk's progress (`done` of `total`) every ALIVE_SECONDS while the block runs."""
+    return _renewing(lambda: service.chunk_progress(job_id, index, done, total), ALIVE_SECONDS)
 
 
 def _merge(

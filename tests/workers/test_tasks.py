@@ -15,6 +15,7 @@ import redis
 from celery.exceptions import Retry
 
 from common.errors import EncodeError, RenderError
+from orchestrator.health import STALLED_SECONDS
 from tests.workers.test_segment_digest import _stored_segment
 from workers import hooks, tasks
 from workers.tasks import Stopped, _finish, _merge, _node_trouble, _renewing
@@ -260,3 +261,28 @@ def test_a_merge_of_a_job_redis_lost_stops_without_delivering(tmp_path: Path) ->
     with pytest.raises(Stopped):
         _merge(spec, [{"index": 0}], None, _Gone(digest))  # type: ignore[arg-type]
     assert not storage.exists(spec.output_key)
+
+
+def test_a_chunk_fetching_or_uploading_reports_it_is_alive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fetching a large source asset before the first frame (or uploading the segment after
+    the last) reported nothing for minutes: the tick took the chunk for stalled, which counts
+    against its node, and two chunks fetching one big file failed the job on a one-node
+    cluster."""
+    reports: list[tuple[str, int, int, int]] = []
+
+    class _Service:
+        def chunk_progress(self, job_id: str, index: int, done: int, total: int) -> None:
+            reports.append((job_id, index, done, total))
+
+    assert tasks.ALIVE_SECONDS < STALLED_SECONDS / 2  # a missed report is not yet a stall
+    monkeypatch.setattr(tasks, "ALIVE_SECONDS", 0.01)
+    with tasks._reporting(_Service(), "job", 3, 0, 40):  # type: ignore[arg-type]
+        deadline = time.monotonic() + 10
+        while len(reports) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert len(reports) >= 3 and set(reports) == {("job", 3, 0, 40)}
+    after = len(reports)
+    time.sleep(0.05)
+    assert len(reports) == after  # not after the block
