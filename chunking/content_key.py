@@ -67,8 +67,10 @@ from common.errors import TimelineError
 #: Bumped whenever the canonical form changes meaning, so no old key can match a new one.
 KEY_VERSION = 2
 
-#: Export settings that shape only the sound (the audio codec follows the container).
+#: Export settings that shape only the sound (the audio codec, unless chosen, follows the
+#: container). A chosen codec keys the mix only when set, so older keys stay valid.
 AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate", "lossless")
+_CHOSEN_AUDIO_FIELDS = ("audio_codec",)
 #: Export settings that shape the video stream: every field but the audio bitrate and the
 #: container, so a field added to ExportSettings later changes video keys until someone decides
 #: otherwise. Segments are Matroska whatever the output's container (the merge remuxes them), so
@@ -76,12 +78,13 @@ AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate", "lossless")
 VIDEO_EXPORT_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(ExportSettings)
-    if f.name not in ("audio_bitrate", "container")
+    if f.name not in ("audio_bitrate", "container", *_CHOSEN_AUDIO_FIELDS)
 )
 
 #: What a lossless encode does not read (workers.encoder: its encoder and options are fixed).
 _LOSSLESS_IGNORES = (
-    "codec", "crf", "bitrate", "preset", "keyframe_interval", "b_frames", "hardware_acceleration"
+    "codec", "crf", "bitrate", "preset", "keyframe_interval", "b_frames", "hardware_acceleration",
+    "profile",
 )  # fmt: skip
 
 
@@ -90,9 +93,11 @@ def video_export_form(export: ExportSettings) -> dict[str, Any]:
     encoder it gets (as workers.encoder.choose_encoder picks it) and by nothing it ignores, so
     a remux to another container, or a crf or preset a lossless encode ignores, reuses it."""
     form = {name: getattr(export, name) for name in VIDEO_EXPORT_FIELDS}
+    if form.get("profile") is None:
+        form.pop("profile", None)  # only ProRes and DNxHR have one: other keys stay as they were
     if export.lossless or export.codec == "ffv1":
         for name in _LOSSLESS_IGNORES:
-            form.pop(name)
+            form.pop(name, None)
         # FFmpeg's mov muxer refuses FFV1, so mp4 and mov carry lossless RGB H.264 instead.
         rgb264 = export.container in ("mp4", "mov") and export.codec != "ffv1"
         form["encoder"] = "libx264rgb" if rgb264 else "ffv1"
@@ -245,7 +250,7 @@ def audio_form(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -
         "fps": str(timeline.fps),
         "frames": timeline.frames,
         "sample_rate": timeline.sample_rate,
-        "export": {name: getattr(timeline.export, name) for name in AUDIO_EXPORT_FIELDS},
+        "export": _audio_export_form(timeline.export),
         "tracks": tracks,
         "transitions": transitions,
     }
@@ -408,3 +413,12 @@ _plain_cached = functools.lru_cache(maxsize=4096)(_plain_dataclass)
 def _digest(form: dict[str, Any]) -> str:
     text = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _audio_export_form(export: ExportSettings) -> dict[str, Any]:
+    """The export settings as far as they shape the job's sound."""
+    form = {name: getattr(export, name) for name in AUDIO_EXPORT_FIELDS}
+    for name in _CHOSEN_AUDIO_FIELDS:
+        if getattr(export, name) is not None:
+            form[name] = getattr(export, name)
+    return form

@@ -14,7 +14,7 @@ from typing import Any
 from chunking.plan import keyframe_chunk_frames
 from chunking.timeline.project import Project
 
-CODECS = ["h264", "hevc", "av1", "vp9", "ffv1"]
+CODECS = ["h264", "hevc", "av1", "vp9", "ffv1", "prores", "dnxhr"]
 
 
 def crf_value(text: str) -> int:
@@ -34,6 +34,20 @@ def preset_value(text: str) -> str:
     if not 0 < len(text) <= 32 or text != text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is not a preset name")
     return text
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The export flags ``render`` and ``submit`` share beyond ``--codec --crf --preset``."""
+    parser.add_argument(
+        "--profile",
+        metavar="P",
+        help="ProRes (proxy, lt, standard, hq, 4444) or DNxHR (lb, sq, hq, hqx, 444) profile",
+    )
+    parser.add_argument(
+        "--audio-codec",
+        metavar="C",
+        help="aac, opus, flac, alac, pcm_s16le or pcm_s24le (default: the container's)",
+    )
 
 
 def output_value(text: str) -> str:
@@ -64,6 +78,8 @@ def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
         "crf": args.crf,
         "preset": args.preset,
         "lossless": True if args.lossless else None,
+        "profile": getattr(args, "profile", None),
+        "audio_codec": getattr(args, "audio_codec", None),
         **extra,
     }
 

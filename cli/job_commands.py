@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli.export_options import (
     CODECS,
+    add_export_arguments,
     cli_export,
     crf_value,
     dollars_value,
@@ -62,6 +63,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     submit.add_argument("--codec", choices=CODECS)
     submit.add_argument("--crf", type=crf_value)
     submit.add_argument("--preset", type=preset_value)
+    add_export_arguments(submit)
     add_no_cache(submit)
     job_options(submit)
     submit.set_defaults(handler=run_submit)

@@ -25,6 +25,7 @@ from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
 from cli.export_options import (
     CODECS,
+    add_export_arguments,
     cli_export,
     crf_value,
     note_chunk_frames,
@@ -163,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--codec", choices=CODECS)
     render.add_argument("--crf", type=crf_value)
     render.add_argument("--preset", type=preset_value)
+    add_export_arguments(render)
     render.add_argument(
         "--hwaccel", action="store_true", help="use a hardware encoder if one opens on this machine"
     )

@@ -42,6 +42,9 @@ _EXPORT_KEYS = (
     "hardware_acceleration",
     "lossless",
     "audio_bitrate",
+    "profile",
+    "codec_profile",
+    "audio_codec",
 )
 #: serde's older ``settings.output`` keys the export falls back on (its ``duration`` stays).
 _LEGACY_KEYS = ("format", "quality", "video_bitrate", "audio_bitrate")
@@ -113,6 +116,8 @@ def with_export_block(document: Mapping[str, Any], export: ExportSettings) -> di
         "preset": export.preset,
         "keyframe_interval": export.keyframe_interval,
         "b_frames": export.b_frames,
+        "profile": export.profile,
+        "audio_codec": export.audio_codec,
     }
     block.update({k: v for k, v in optional.items() if v is not None})
     settings["export"] = block

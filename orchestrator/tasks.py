@@ -42,7 +42,7 @@ from orchestrator.spot_chunks import job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
 from orchestrator.worker_hooks import WorkerHooks
 from providers.storage.base import StorageError
-from workers.audio import audio_codec_for
+from workers.audio import audio_encoder_for
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.render import has_audio
@@ -106,7 +106,7 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     if reused:
         service.chunks_reused(job_id, [r.index for r in reused], sum(r.frames for r in reused))
     if plan.audio_key is not None and plan.audio_key in plan.hits:
-        codec = audio_codec_for(timeline.export.container, timeline.export.lossless)
+        codec = audio_encoder_for(timeline.export)
         service.audio_finished(
             job_id, {"key": spec.audio_key, "codec": codec, "seconds": 0.0, "reused": True}
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workers.audio_encode import (
     add_audio_stream,
     audio_codec_for,
+    audio_encoder_for,
     audio_file_notes,
     encode_audio,
     encoder_sample_rate,
@@ -25,6 +26,7 @@ __all__ = [
     "add_audio_stream",
     "clipping_note",
     "audio_codec_for",
+    "audio_encoder_for",
     "audio_file_notes",
     "encode_audio",
     "encoder_sample_rate",

@@ -17,6 +17,8 @@ from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.packet import Packet
 
+from chunking.timeline.audio_export import AUDIO_ENCODERS, audio_codec_of
+from chunking.timeline.model import ExportSettings
 from common.errors import EncodeError
 from workers.audio_mix import Samples
 
@@ -53,6 +55,19 @@ def audio_codec_for(container: str, lossless: bool = False) -> str:
     except KeyError:
         raise EncodeError(
             f"no audio codec for container {container!r}; use one of {sorted(CODEC_BY_CONTAINER)}"
+        ) from None
+
+
+def audio_encoder_for(export: ExportSettings) -> str:
+    """The FFmpeg audio encoder an export's sound is written with: its chosen codec, else its
+    container's (audio_codec_for)."""
+    if export.audio_codec is None:
+        return audio_codec_for(export.container, export.lossless)
+    try:
+        return AUDIO_ENCODERS[audio_codec_of(export)]
+    except KeyError:
+        raise EncodeError(
+            f"audio codec {export.audio_codec!r} is not one of {', '.join(AUDIO_ENCODERS)}"
         ) from None
 
 

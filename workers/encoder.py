@@ -19,6 +19,7 @@ import numpy as np
 
 from chunking.timeline.export import svt_preset
 from chunking.timeline.model import ExportSettings
+from chunking.timeline.profiles import INTRA_ENCODERS, profile_of
 from common.errors import EncodeError
 from workers import kernels
 from workers.sources import Rgb8
@@ -81,6 +82,16 @@ _NVENC_PRESETS = {
     "veryslow": "p7",
 }
 FORMATS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "webm": "webm"}
+#: The muxer a chunk's segment is written with: Matroska, but QuickTime for DNxHR, which FFmpeg's
+#: Matroska muxer refuses (the merge remuxes either into the output's container).
+SEGMENT_FORMATS = {"dnxhr": "mov"}
+
+
+def segment_format(export: ExportSettings) -> str:
+    """The muxer a chunk of this export is written with before the merge remuxes it."""
+    if export.lossless:
+        return "matroska"
+    return SEGMENT_FORMATS.get(export.codec, "matroska")
 
 
 def muxer_options(file_format: str | None, sample_rate: int | None = None) -> dict[str, str]:
@@ -123,6 +134,13 @@ def choose_encoder(export: ExportSettings) -> EncoderChoice:
     """Pick and configure the video encoder for these settings."""
     if export.lossless or export.codec == "ffv1":
         return _lossless(export)
+    profile = profile_of(export.codec, export.profile)
+    if profile is not None:
+        # ProRes and DNxHR are intra-only at a profile's fixed rate: no CRF, preset or GOP.
+        options = {"profile": profile.option}
+        if export.codec == "prores":
+            options["vendor"] = "apl0"  # as Apple's encoder tags it; some players check
+        return EncoderChoice(INTRA_ENCODERS[export.codec], profile.pix_fmt, options)
     note = ""
     if export.hardware_acceleration:
         for name in HARDWARE.get(export.codec, ()):
@@ -210,6 +228,8 @@ def add_video_stream(
     else:
         ctx.colorspace = 1  # BT.709
         ctx.color_range = 1  # limited ("TV") range
+        if choice.name in INTRA_ENCODERS.values():
+            return stream  # every frame a keyframe, its size set by the profile
         if export.keyframe_interval:
             ctx.gop_size = export.keyframe_interval
         if export.b_frames is not None:

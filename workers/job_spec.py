@@ -199,7 +199,9 @@ class JobSpec:
 
 
 #: Export settings that may be null (the encoder's default).
-_OPTIONAL_EXPORT = frozenset({"crf", "bitrate", "preset", "keyframe_interval", "b_frames"})
+_OPTIONAL_EXPORT = frozenset(
+    {"crf", "bitrate", "preset", "keyframe_interval", "b_frames", "profile", "audio_codec"}
+)
 #: Bitrates the project loader accepts beyond an override's range (chunking.timeline.export
 #: parse_export: video up to 1e10 bit/s, audio up to 1e7), so no loadable project is refused.
 _LOADED_RANGES = {"bitrate": (1000, 10**10), "audio_bitrate": (8000, 10**7)}

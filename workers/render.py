@@ -28,7 +28,7 @@ from common.errors import EncodeError, MediaError, RenderCancelled, RenderError
 from workers.atomic import atomic_output, check_not_media, write_error
 from workers.audio import (
     add_audio_stream,
-    audio_codec_for,
+    audio_encoder_for,
     encode_audio,
     encoder_sample_rate,
     mix_timeline,
@@ -178,9 +178,7 @@ def _write(
     fps = timeline.fps
     rate = None
     if samples is not None:
-        rate = encoder_sample_rate(
-            audio_codec_for(export.container, export.lossless), timeline.sample_rate
-        )
+        rate = encoder_sample_rate(audio_encoder_for(export), timeline.sample_rate)
     try:
         options = muxer_options(target.file_format, rate)
         container = av.open(target.path, "w", format=target.file_format, options=options)
@@ -194,7 +192,7 @@ def _write(
             )
             packets: Iterator[Any] = iter(())
             if samples is not None:
-                audio_codec = audio_codec_for(export.container, export.lossless)
+                audio_codec = audio_encoder_for(export)
                 first = sample_offset(start, timeline)
                 last = sample_offset(end, timeline) if end < timeline.frames else None
                 stream = add_audio_stream(

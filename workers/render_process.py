@@ -140,7 +140,7 @@ def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
         end=request["end"],
         audio=False,
         progress=progress,
-        file_format="matroska",
+        file_format=workers.encoder.segment_format(request["timeline"].export),
         threads=request["threads"],
     )
     return {

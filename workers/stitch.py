@@ -250,6 +250,10 @@ def _remux(
             video.codec_context.sample_aspect_ratio = Fraction(1, 1)  # (VP9 has no field)
         if infos[0].codec == "hevc" and fmt in ("mp4", "mov"):
             video.codec_context.codec_tag = "hvc1"  # Apple players refuse FFmpeg's default hev1
+        if infos[0].codec == "prores" and template.codec_context.codec_tag:
+            # The fourcc names the ProRes profile (apco proxy ... ap4h 4444): left to the muxer,
+            # every profile was tagged apch (HQ), and players read the profile from the tag.
+            video.codec_context.codec_tag = template.codec_context.codec_tag
         length = sum(info.frames for info in infos) / fps
         sound = AudioQueue(stack, out, audio, length) if audio is not None else None
         try:

@@ -29,7 +29,7 @@ from common.scratch import scratch_prefix, sweep_scratch
 from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.assets import sha256_file
-from workers.audio import audio_codec_for, audio_file_notes, mix_timeline, write_audio_file
+from workers.audio import audio_encoder_for, audio_file_notes, mix_timeline, write_audio_file
 from workers.cache_use import audio_claim, keep, merge_parts, segment_claim
 from workers.delivery import check_outputs, deliver, put_output, remove_output
 from workers.fingerprint import render_fingerprint
@@ -194,7 +194,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             return None  # cancelled, or ended without this copy (sent again meanwhile)
         if has_audio(timeline):
             storage = spec.storage()
-            codec = audio_codec_for(timeline.export.container, timeline.export.lossless)
+            codec = audio_encoder_for(timeline.export)
             began = time.perf_counter()
             sweep_scratch(AUDIO_SCRATCH)
             with tempfile.TemporaryDirectory(prefix=scratch_prefix(AUDIO_SCRATCH)) as tmp:

@@ -6,6 +6,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from chunking.timeline.audio_export import (
+    audio_bitrate_problem,
+    audio_codec_problem,
+    canonical_audio,
+)
 from chunking.timeline.fields import (
     Problems,
     canonical,
@@ -17,6 +22,7 @@ from chunking.timeline.fields import (
     variant,
 )
 from chunking.timeline.model import ExportSettings
+from chunking.timeline.profiles import PROFILES, canonical_profile, profile_problem
 from common.errors import ValidationError
 
 CODECS = {
@@ -34,6 +40,10 @@ CODECS = {
     "vp9": "vp9",
     "libvpxvp9": "vp9",
     "ffv1": "ffv1",
+    "prores": "prores",
+    "proresks": "prores",
+    "dnxhr": "dnxhr",
+    "dnxhd": "dnxhr",
 }
 CONTAINERS = {
     "mp4": "mp4",
@@ -46,8 +56,9 @@ CONTAINERS = {
 #: Which video codecs each container can carry.
 CONTAINER_CODECS = {
     "mp4": {"h264", "hevc", "av1", "vp9"},
-    "mov": {"h264", "hevc"},
-    "mkv": {"h264", "hevc", "av1", "vp9", "ffv1"},
+    "mov": {"h264", "hevc", "prores", "dnxhr"},
+    # FFmpeg's Matroska muxer refuses DNxHD/DNxHR ("does not support 'dnxhd' codec").
+    "mkv": {"h264", "hevc", "av1", "vp9", "ffv1", "prores"},
     "webm": {"vp9", "av1"},
 }
 #: The highest CRF an encoder opens with where it is below the 63 the settings allow: libx265
@@ -81,6 +92,9 @@ LOSSLESS_CODEC = {"mp4": "h264", "mov": "h264", "mkv": "ffv1"}
 #: Each codec's CRF for the same visual quality as x264's, relative to it (the workers' default
 #: CRFs: h264 23, hevc 28, av1 35, vp9 33), and its CRF scale's top.
 _CRF_OFFSET = {"h264": (0, 51), "hevc": (5, 51), "av1": (12, 63), "vp9": (10, 63), "ffv1": (0, 51)}
+#: Codecs that code every frame alone at a profile's fixed quality: a CRF, bitrate, preset,
+#: keyframe interval or B-frames mean nothing to them (workers.encoder ignores them).
+INTRA_ONLY = frozenset(PROFILES)
 #: The video_bitrate (kbit/s) the editor writes beside every quality when nobody chose one.
 EDITOR_DEFAULT_BITRATE = 8000
 #: Export keys of the editor's serde ExportSettings with no counterpart here, and the values
@@ -129,7 +143,9 @@ def parse_export(
     )
     if codec is None:
         problems.error(
-            where, f"codec {canonical(str(codec_raw))!r} is not h264, hevc, av1, vp9 or ffv1"
+            where,
+            f"codec {canonical(str(codec_raw))!r} is not h264, hevc, av1, vp9, ffv1, prores or "
+            "dnxhr",
         )
         codec = "h264"
     lossless = flag(raw, "lossless", False, problems, where)
@@ -163,6 +179,8 @@ def parse_export(
         low=8,
         high=1e7,
     )
+    profile = pick(raw, "profile", "codec_profile")
+    audio_codec = pick(raw, "audio_codec")
     for key, fine in _UNSUPPORTED.items():
         value = raw.get(key)
         if value not in fine and not (isinstance(value, list) and not value):
@@ -187,6 +205,8 @@ def parse_export(
         hardware_acceleration=flag(raw, "hardware_acceleration", False, problems, where),
         lossless=lossless,
         audio_bitrate=int(audio if audio >= 8000 else audio * 1000),
+        profile=None if profile is None else canonical_profile(codec, str(profile)),
+        audio_codec=None if audio_codec is None else canonical_audio(str(audio_codec)),
     )
 
 
@@ -253,6 +273,12 @@ def with_overrides(export: ExportSettings, **changes: Any) -> ExportSettings:
     problems = override_problems(given)
     if problems:
         raise ValidationError(problems)
+    if "audio_codec" in given:
+        given["audio_codec"] = canonical_audio(given["audio_codec"])
+    if "profile" in given:
+        given["profile"] = canonical_profile(given.get("codec", export.codec), given["profile"])
+    elif given.get("codec", export.codec) != export.codec:
+        given["profile"] = None  # the project's ProRes profile is no DNxHR profile
     return dataclasses.replace(export, **given)
 
 
@@ -269,6 +295,8 @@ _OVERRIDES: dict[str, Any] = {
     "hardware_acceleration": bool,
     "lossless": bool,
     "audio_bitrate": (int, 8000, 1_536_000),
+    "profile": str,
+    "audio_codec": str,
 }
 
 
@@ -312,41 +340,11 @@ def lossless_conflict(container: str, codec: str) -> str | None:
     return f"lossless output in {container} is {name}, not {codec}"
 
 
-#: The codec each container's sound is encoded with (``workers.audio_encode`` picks FFmpeg's
-#: aac or libopus encoder to match).
+#: How each container's default sound is named in messages (chunking.timeline.audio_export
+#: chooses the codec; ``workers.audio_encode`` encodes it).
 AUDIO_CODECS = {"mp4": "AAC", "mov": "AAC", "mkv": "Opus", "webm": "Opus"}
 #: The same for a lossless export (webm has none), whose codecs take no bitrate.
 LOSSLESS_AUDIO_CODECS = {"mp4": "ALAC", "mov": "ALAC", "mkv": "FLAC"}
-#: The lowest audio_bitrate any export takes, bit/s (what the loader reads as kbit/s below it).
-LEAST_AUDIO_BITRATE = 8000
-
-
-def audio_bitrates(container: str, sample_rate: int | None = None) -> tuple[int, int | None]:
-    """The audio bitrates (bit/s) the container's audio encoder takes for the stereo mix (None:
-    no upper limit).
-
-    libopus refuses more than 256 kbit/s a channel (FFmpeg's libopusenc: the encoder fails to
-    open). FFmpeg's AAC encoder carries at most 6144 bits a channel in each 1024-sample frame,
-    12 x the sample rate in stereo (576 kbit/s at 48 kHz), and encodes a higher request at that
-    most: projects asking more rendered before and still do."""
-    if AUDIO_CODECS.get(container) == "Opus":
-        return LEAST_AUDIO_BITRATE, 512_000
-    return LEAST_AUDIO_BITRATE, None
-
-
-def audio_bitrate_problem(export: ExportSettings, sample_rate: int | None = None) -> str | None:
-    """Why the export's audio bitrate is not one its audio encoder takes (None when it is)."""
-    if export.lossless and export.container in LOSSLESS_AUDIO_CODECS:
-        return None  # FLAC and ALAC ignore it: refusing it would refuse a setting not used
-    low, high = audio_bitrates(export.container, sample_rate)
-    if low <= export.audio_bitrate and (high is None or export.audio_bitrate <= high):
-        return None
-    codec = AUDIO_CODECS[export.container]
-    allowed = f"{low // 1000} to {high / 1000:g}" if high is not None else f"at least {low // 1000}"
-    return (
-        f"audio_bitrate {export.audio_bitrate / 1000:g} kbit/s is not one {codec} (the audio "
-        f"of {export.container}) takes: use {allowed} kbit/s"
-    )
 
 
 def svt_preset(preset: str) -> int | None:
@@ -362,9 +360,12 @@ def export_problems(
     """Reasons these settings cannot encode a frame of this size, or sound at ``sample_rate``
     (empty when they can)."""
     problems = []
-    audio = audio_bitrate_problem(export, sample_rate)
-    if audio is not None:
-        problems.append(audio)
+    for audio in (audio_codec_problem(export), audio_bitrate_problem(export)):
+        if audio is not None:
+            problems.append(audio)
+    profile = profile_problem(export.codec, export.profile)
+    if profile is not None:
+        problems.append(profile)
     if export.codec not in CONTAINER_CODECS[export.container]:
         problems.append(
             f"codec {export.codec} cannot be stored in {export.container} "
@@ -374,6 +375,11 @@ def export_problems(
         problems.append(
             f"resolution {width}x{height} has an odd side; {export.codec} with "
             "yuv420p needs even width and height (or render --lossless)"
+        )
+    if export.codec in INTRA_ONLY and not export.lossless and width % 2:
+        problems.append(
+            f"resolution {width}x{height} has an odd width; {export.codec} is 4:2:2 or 4:4:4 "
+            "and needs an even width (or render --lossless)"
         )
     # Lossless output is FFV1 or RGB H.264 whatever codec the project names (mkv's default
     # hevc refused a 48x48 lossless Matroska render that FFV1 encodes).

@@ -365,7 +365,7 @@ class ExportSettings:
     """How the finished video is encoded."""
 
     container: str = "mp4"  # mp4, mov, mkv, webm
-    codec: str = "h264"  # h264, hevc, av1, vp9, ffv1
+    codec: str = "h264"  # h264, hevc, av1, vp9, ffv1, prores, dnxhr
     crf: int | None = None
     bitrate: int | None = None  # bits per second
     preset: str | None = None
@@ -374,6 +374,10 @@ class ExportSettings:
     hardware_acceleration: bool = False
     lossless: bool = False
     audio_bitrate: int = 192_000
+    #: ProRes or DNxHR profile (chunking.timeline.profiles); None: the codec's default
+    profile: str | None = None
+    #: aac, opus, flac, alac, pcm_s16le, pcm_s24le; None: the container's usual one
+    audio_codec: str | None = None
 
 
 @dataclass(frozen=True)

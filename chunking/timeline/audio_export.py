@@ -1,0 +1,102 @@
+"""The export's sound: which audio codecs each container carries, the one an export gets, and
+the bitrates its encoder takes."""
+
+from __future__ import annotations
+
+from chunking.timeline.model import ExportSettings
+
+#: The audio codecs a user may choose, by name, and the FFmpeg encoder that writes each.
+AUDIO_ENCODERS = {
+    "aac": "aac",
+    "opus": "libopus",
+    "flac": "flac",
+    "alac": "alac",
+    "pcm_s16le": "pcm_s16le",
+    "pcm_s24le": "pcm_s24le",
+}
+#: Which audio codecs each container can carry (what FFmpeg's muxer for it writes and a player
+#: of that container reads: mov takes no Opus or FLAC, mp4 no PCM, webm only Opus).
+CONTAINER_AUDIO = {
+    "mp4": ("aac", "opus", "alac"),
+    "mov": ("aac", "alac", "pcm_s16le", "pcm_s24le"),
+    "mkv": ("aac", "opus", "flac", "pcm_s16le", "pcm_s24le"),
+    "webm": ("opus",),
+}
+#: The audio codec each container gets when none is chosen.
+DEFAULT_AUDIO = {"mp4": "aac", "mov": "aac", "mkv": "opus", "webm": "opus"}
+#: The same for a lossless export (webm has none): its sound is as exact as its picture.
+LOSSLESS_AUDIO = {"mp4": "alac", "mov": "alac", "mkv": "flac"}
+#: Codecs that keep every sample and take no bitrate.
+LOSSLESS_AUDIO_NAMES = frozenset({"flac", "alac", "pcm_s16le", "pcm_s24le"})
+#: How codecs are named in messages about bitrates.
+AUDIO_TITLES = {"aac": "AAC", "opus": "Opus", "flac": "FLAC", "alac": "ALAC",
+                "pcm_s16le": "16-bit PCM", "pcm_s24le": "24-bit PCM"}  # fmt: skip
+#: Where users choose an audio codec, for messages: the command line's flag and the API's field.
+AUDIO_FLAG = "--audio-codec (settings.audio_codec)"
+#: Other spellings of audio codec names (FFmpeg's encoder names, common short forms).
+AUDIO_ALIASES = {"libopus": "opus", "pcm": "pcm_s16le", "pcm16": "pcm_s16le",
+                 "pcm24": "pcm_s24le", "wav": "pcm_s16le"}  # fmt: skip
+#: The lowest audio_bitrate any export takes, bit/s (what the loader reads as kbit/s below it).
+LEAST_AUDIO_BITRATE = 8000
+
+
+def canonical_audio(name: str) -> str:
+    """An audio codec name as AUDIO_ENCODERS spells it (lower case, aliases resolved)."""
+    key = name.strip().lower().replace("-", "_")
+    return AUDIO_ALIASES.get(key, key)
+
+
+def audio_codec_of(export: ExportSettings) -> str:
+    """The audio codec this export encodes with: the chosen one, else its container's (lossless
+    or not)."""
+    if export.audio_codec is not None:
+        return export.audio_codec
+    if export.lossless and export.container in LOSSLESS_AUDIO:
+        return LOSSLESS_AUDIO[export.container]
+    return DEFAULT_AUDIO.get(export.container, "aac")
+
+
+def audio_codec_problem(export: ExportSettings) -> str | None:
+    """Why the chosen audio codec cannot be written, or not in this container (None when it can
+    or none is chosen)."""
+    chosen = export.audio_codec
+    if chosen is None:
+        return None
+    if chosen not in AUDIO_ENCODERS:
+        return f"{AUDIO_FLAG} {chosen!r} is not one of {', '.join(AUDIO_ENCODERS)}"
+    allowed = CONTAINER_AUDIO.get(export.container, ())
+    if chosen not in allowed:
+        return (
+            f"{AUDIO_FLAG} {chosen} cannot be stored in {export.container}: use one of "
+            f"{', '.join(allowed)}"
+        )
+    return None
+
+
+def audio_bitrates(codec: str) -> tuple[int, int | None]:
+    """The audio bitrates (bit/s) ``codec``'s encoder takes for the stereo mix (None: no upper
+    limit).
+
+    libopus refuses more than 256 kbit/s a channel (FFmpeg's libopusenc: the encoder fails to
+    open). FFmpeg's AAC encoder carries at most 6144 bits a channel in each 1024-sample frame,
+    12 x the sample rate in stereo (576 kbit/s at 48 kHz), and encodes a higher request at that
+    most: projects asking more rendered before and still do."""
+    if codec == "opus":
+        return LEAST_AUDIO_BITRATE, 512_000
+    return LEAST_AUDIO_BITRATE, None
+
+
+def audio_bitrate_problem(export: ExportSettings) -> str | None:
+    """Why the export's audio bitrate is not one its audio encoder takes (None when it is)."""
+    codec = audio_codec_of(export)
+    if codec in LOSSLESS_AUDIO_NAMES:
+        return None  # FLAC, ALAC and PCM ignore it: refusing it would refuse a setting not used
+    low, high = audio_bitrates(codec)
+    if low <= export.audio_bitrate and (high is None or export.audio_bitrate <= high):
+        return None
+    allowed = f"{low // 1000} to {high / 1000:g}" if high is not None else f"at least {low // 1000}"
+    whose = "" if export.audio_codec else f" (the audio of {export.container})"
+    return (
+        f"audio_bitrate {export.audio_bitrate / 1000:g} kbit/s is not one "
+        f"{AUDIO_TITLES.get(codec, codec)}{whose} takes: use {allowed} kbit/s"
+    )
