@@ -53,7 +53,11 @@ class SubmitBody(_Body):
     project: dict[str, Any] | str = ProjectField
     media: dict[str, str | dict[str, Any]] | None = MediaField
     settings: dict[str, Any] | None = Field(
-        default=None, description="export settings over the project's (codec, crf, preset, ...)"
+        default=None,
+        description=(
+            "export settings over the project's by field name (container, codec, crf, "
+            "preset, profile, audio_codec, lossless, ...; docs/timeline-format.md)"
+        ),
     )
     priority: Priority = "normal"
     deadline: float | str | None = Deadline
