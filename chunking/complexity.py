@@ -25,6 +25,7 @@ from chunking.timeline.model import (
     Timeline,
     Transition,
 )
+from chunking.timeline.profiles import DEFAULT_PROFILE
 
 #: Pixels of the reference frame everything is measured against.
 REFERENCE_PIXELS = 1920 * 1080
@@ -93,6 +94,10 @@ def encode_weight(export: ExportSettings) -> float:
     """Encoding one reference frame of canvas with these settings, in units."""
     if export.lossless or export.codec == "ffv1":
         return w.ENCODE["lossless"]["medium"]
+    intra = w.INTRA_ENCODE_X264.get(export.codec)
+    if intra is not None:
+        profile = export.profile or DEFAULT_PROFILE[export.codec]
+        return intra.get(profile, max(intra.values())) * w.ENCODE["h264"]["medium"]
     presets = w.ENCODE.get(export.codec, w.ENCODE["h264"])
     preset = (export.preset or "medium").lower()
     if preset in presets:

@@ -256,6 +256,11 @@ def test_still_pictures_are_drawn_once(source: Source, still: bool) -> None:
             w.EXTRA_PRESETS["veryslow"],
         ),
         (ExportSettings(preset="p7"), w.ENCODE["h264"]["medium"]),  # unknown: as medium
+        # ProRes and DNxHR by profile (default hq), whatever preset: they take none
+        (ExportSettings(codec="prores", preset="ultrafast"), 14.1 * w.ENCODE["h264"]["medium"]),
+        (ExportSettings(codec="prores", profile="4444"), 24.1 * w.ENCODE["h264"]["medium"]),
+        (ExportSettings(codec="dnxhr", profile="lb"), 0.39 * w.ENCODE["h264"]["medium"]),
+        (ExportSettings(codec="prores", lossless=True), w.ENCODE["lossless"]["medium"]),
     ],
 )
 def test_encode_weight(export: ExportSettings, expected: float) -> None:
