@@ -22,7 +22,7 @@ from chunking.timeline.fields import (
     variant,
 )
 from chunking.timeline.model import ExportSettings
-from chunking.timeline.profiles import PROFILES, canonical_profile, profile_problem
+from chunking.timeline.profiles import PROFILES, canonical_profile, profile_of, profile_problem
 from common.errors import ValidationError
 
 CODECS = {
@@ -79,8 +79,9 @@ QUALITY_CRF = {
 SUBSAMPLED = {"h264", "hevc", "av1", "vp9"}
 #: The smallest frame (width, height) each encoder takes: libx265 (in the bundled FFmpeg)
 #: corrupts its heap on narrower or lower frames (the worker aborts; measured: 48x48, 40x20
-#: and 320x12 abort, 64x16 and wider do not), and SVT-AV1 refuses frames under 4 pixels.
-MIN_SIZE = {"hevc": (64, 16), "av1": (4, 4)}
+#: and 320x12 abort, 64x16 and wider do not), SVT-AV1 refuses frames under 4 pixels and
+#: FFmpeg's DNxHR encoder frames under 256x120 (avcodec_open2 fails: every chunk failed).
+MIN_SIZE = {"hevc": (64, 16), "av1": (4, 4), "dnxhr": (256, 120)}
 
 
 #: The encoder the editor's renderer picks for each container when no codec is named
@@ -376,10 +377,15 @@ def export_problems(
             f"resolution {width}x{height} has an odd side; {export.codec} with "
             "yuv420p needs even width and height (or render --lossless)"
         )
-    if export.codec in INTRA_ONLY and not export.lossless and width % 2:
+    prores = profile_of("prores", export.profile) if export.codec == "prores" else None
+    prores = None if export.lossless else prores
+    if prores is not None and prores.pix_fmt.startswith("yuv422") and width % 2:
+        # prores_ks codes the last column of an odd-width 4:2:2 frame as garbage (measured:
+        # 255 levels off on a flat colour); 4:4:4 and DNxHR keep it.
         problems.append(
-            f"resolution {width}x{height} has an odd width; {export.codec} is 4:2:2 or 4:4:4 "
-            "and needs an even width (or render --lossless)"
+            f"resolution {width}x{height} has an odd width; prores "
+            f"{export.profile or 'hq'} is 4:2:2 and corrupts the last column: use an even "
+            f"width, --profile 4444, or --lossless"
         )
     # Lossless output is FFV1 or RGB H.264 whatever codec the project names (mkv's default
     # hevc refused a 48x48 lossless Matroska render that FFV1 encodes).

@@ -78,3 +78,33 @@ def test_a_project_file_names_profile_and_audio_codec() -> None:
     doc["settings"]["export"]["audio_codec"] = "opus"
     with pytest.raises(ValidationError, match=r"settings.export: --audio-codec .* opus cannot"):
         read_project(doc)
+
+
+def test_dnxhr_refuses_a_frame_smaller_than_its_encoder_takes_at_submit() -> None:
+    """FFmpeg's dnxhd encoder does not open under 256x120: a 200x200 DNxHR job was accepted and
+    every chunk failed with an FFmpeg message (avcodec_open2 ... returned 22)."""
+    small = read_project(colour_project(0.2, size=(200, 200)))
+    with pytest.raises(EncodeError, match=r"200x200 is too small for dnxhr: .* 256x120"):
+        small.with_export({"codec": "dnxhr"}, output="m.mov")
+    assert read_project(colour_project(0.2, size=(256, 120))).with_export(
+        {"codec": "dnxhr"}, output="m.mov"
+    )
+
+
+@pytest.mark.parametrize(
+    ("codec", "profile", "refused"),
+    [("prores", "hq", True), ("prores", "proxy", True), ("prores", "4444", False),
+     ("dnxhr", "sq", False), ("dnxhr", "hqx", False)],
+)  # fmt: skip
+def test_an_odd_width_is_refused_only_where_it_corrupts_the_picture(
+    codec: str, profile: str, refused: bool
+) -> None:
+    """prores_ks's 4:2:2 profiles code an odd width's last column as garbage; 4444 and DNxHR
+    do not (tests/workers/test_mezzanine_export.py renders them)."""
+    doc = colour_project(0.2, size=(321, 181))
+    doc["settings"]["export"].update({"format": "mov", "codec": codec, "profile": profile})
+    if refused:
+        with pytest.raises(ValidationError, match=r"321x181 has an odd width; .* --profile 4444"):
+            read_project(doc)
+    else:
+        assert read_project(doc).timeline.export.profile == profile

@@ -14,8 +14,8 @@ import pytest
 from chunking.timeline.export import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
-from tests.helpers import file_clip
-from tests.media import make_video, project, video_track
+from tests.helpers import colour_project, file_clip
+from tests.media import decode_rgb, make_video, project, video_track
 from workers.encoder import segment_format
 from workers.render import render_to_file
 from workers.stitch import stitch
@@ -83,3 +83,17 @@ def test_a_chunked_mezzanine_render_is_the_single_pass_render(
     with av.open(str(tmp_path / "source.mp4")) as source:
         first = next(source.decode(video=0)).to_ndarray(format="rgb24")
     assert np.abs(frames[0].astype(int) - first.astype(int)).mean() < 4
+
+
+@pytest.mark.parametrize(("codec", "profile"), [("prores", "4444"), ("dnxhr", "sq")])
+def test_an_odd_frame_size_renders_whole(tmp_path: Path, codec: str, profile: str) -> None:
+    """The odd sizes the loader lets through come out whole, the last column too."""
+    doc = colour_project(0.2, size=(321, 181))
+    doc["settings"]["export"].update({"format": "mov", "codec": codec, "profile": profile})
+    timeline = load_project(doc, str(tmp_path))
+    out = tmp_path / "odd.mov"
+    render_to_file(timeline, str(out), audio=False)
+    frames = decode_rgb(out)
+    assert len(frames) == timeline.frames and frames[0].shape == (181, 321, 3)
+    # colour_project's #3366ff everywhere (DNxHR SQ is within 10 levels of a flat colour)
+    assert np.abs(frames[0].astype(int) - (0x33, 0x66, 0xFF)).max() <= 10
