@@ -348,6 +348,30 @@ AUDIO_CODECS = {"mp4": "AAC", "mov": "AAC", "mkv": "Opus", "webm": "Opus"}
 LOSSLESS_AUDIO_CODECS = {"mp4": "ALAC", "mov": "ALAC", "mkv": "FLAC"}
 
 
+#: The rate settings an intra-only codec does not use, and the flag that sets each (if any).
+_INTRA_UNUSED = {"crf": "--crf", "bitrate": None, "preset": "--preset",
+                 "keyframe_interval": None, "b_frames": None}  # fmt: skip
+
+
+def intra_override_problems(export: ExportSettings, changes: Mapping[str, Any]) -> list[str]:
+    """Why the rate settings asked for explicitly (command line or API) cannot apply to this
+    ProRes or DNxHR export (empty for other codecs): typed, they would be ignored without a
+    word, and the file would not be what was asked for."""
+    if export.codec not in INTRA_ONLY or export.lossless:
+        return []
+    profiles = ", ".join(PROFILES[export.codec])
+    problems = []
+    for key, flag_name in _INTRA_UNUSED.items():
+        if changes.get(key) is None:
+            continue
+        where = f"{flag_name} (settings.{key})" if flag_name else f"settings.{key}"
+        problems.append(
+            f"{where} does not apply to {export.codec}, which codes every frame alone at its "
+            f"profile's rate: choose --profile (settings.profile) {profiles} instead"
+        )
+    return problems
+
+
 def svt_preset(preset: str) -> int | None:
     """An SVT-AV1 preset number (0 to 13, ASCII digits: str.isdigit also takes '²') or None."""
     if preset.isascii() and preset.isdigit() and int(preset) <= 13:

@@ -12,6 +12,7 @@ from chunking.memory import memory_problems
 from chunking.timeline.export import (
     CONTAINER_CODECS,
     export_problems,
+    intra_override_problems,
     lossless_conflict,
     parse_export,
     with_overrides,
@@ -54,6 +55,7 @@ class Project:
         if conflict is not None:
             # Both asked for explicitly: one would be overridden without a word.
             problems.append(f"{conflict}: ask for lossless or for {codec}, not both")
+        problems += intra_override_problems(export, changes)
         if problems:
             raise EncodeError("; ".join(problems))
         timeline = dataclasses.replace(self.timeline, export=export)

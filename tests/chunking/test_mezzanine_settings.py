@@ -43,6 +43,12 @@ REFUSED = [
     ({"audio_codec": "mp3"}, "m.mkv",
      ["--audio-codec", "'mp3'", "aac, opus, flac, alac, pcm_s16le, pcm_s24le"]),
     ({"audio_codec": "opus", "audio_bitrate": 600_000}, "m.mkv", ["not one Opus takes"]),
+    # typed rate settings ProRes and DNxHR would ignore
+    ({"codec": "prores", "crf": 18}, "m.mov",
+     ["--crf (settings.crf) does not apply to prores", "proxy, lt, standard, hq, 4444"]),
+    ({"codec": "dnxhr", "preset": "slow"}, "m.mov",
+     ["--preset (settings.preset) does not apply to dnxhr", "lb, sq, hq, hqx, 444"]),
+    ({"codec": "prores", "bitrate": 50_000_000}, "m.mov", ["settings.bitrate does not apply"]),
 ]  # fmt: skip
 
 
