@@ -22,6 +22,7 @@ import os
 from dataclasses import dataclass
 from itertools import pairwise
 
+from chunking.timeline.export import INTRA_ONLY
 from chunking.timeline.model import Timeline
 from common.errors import TimelineError
 
@@ -255,7 +256,7 @@ def keyframe_chunk_frames(timeline: Timeline, chunk_frames: int) -> int:
     """The chunk length an explicit ``chunk_frames`` is planned with: the nearest whole number
     of the export's keyframe intervals (at least one), so every chunk starts on a keyframe;
     ``chunk_frames`` itself without an interval."""
-    step = timeline.export.keyframe_interval
+    step = _keyframe_step(timeline)
     if not step or step <= 1:
         return chunk_frames
     return max(1, (chunk_frames + step // 2) // step) * step
@@ -264,12 +265,22 @@ def keyframe_chunk_frames(timeline: Timeline, chunk_frames: int) -> int:
 def _on_keyframes(timeline: Timeline, bounds: list[int]) -> list[int]:
     """Boundaries moved to the nearest multiple of the export's keyframe interval, if it has
     one (0 and the end stay; boundaries that meet become one)."""
-    step = timeline.export.keyframe_interval
+    step = _keyframe_step(timeline)
     if not step or step <= 1:
         return bounds
     frames = bounds[-1]
     moved = {step * round(b / step) for b in bounds[1:-1]}
     return [0, *sorted(b for b in moved if 0 < b < frames), frames]
+
+
+def _keyframe_step(timeline: Timeline) -> int | None:
+    """The keyframe interval chunk boundaries must respect: none for ProRes and DNxHR, whose
+    every frame is a keyframe (a project's interval of 48 made ``--chunk-frames 10`` chunks of
+    48: a fifth of the parallelism for the slowest codec)."""
+    export = timeline.export
+    if export.codec in INTRA_ONLY and not export.lossless:
+        return None
+    return export.keyframe_interval
 
 
 def _chunks(bounds: list[int]) -> list[Chunk]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chunking.plan import keyframe_chunk_frames, plan_chunks
 from chunking.timeline.project import read_project
 from common.errors import EncodeError, ValidationError
 from tests.helpers import colour_project
@@ -114,3 +115,20 @@ def test_an_odd_width_is_refused_only_where_it_corrupts_the_picture(
             read_project(doc)
     else:
         assert read_project(doc).timeline.export.profile == profile
+
+
+@pytest.mark.parametrize(
+    ("codec", "container", "chunk"), [("h264", "mp4", 48), ("prores", "mov", 10)]
+)
+def test_intra_only_chunks_ignore_the_projects_keyframe_interval(
+    codec: str, container: str, chunk: int
+) -> None:
+    """Every ProRes frame is a keyframe: a project's keyframe_interval 48 rounded --chunk-frames
+    10 up to 48 (a fifth of the parallelism for the slowest codec) and moved every planned
+    boundary onto a multiple of 48."""
+    doc = colour_project(2.0)
+    doc["settings"]["export"].update({"format": container, "codec": codec, "keyframe_interval": 48})
+    timeline = read_project(doc).timeline
+    assert keyframe_chunk_frames(timeline, 10) == chunk
+    bounds = [c.start for c in plan_chunks(timeline, workers=8)][1:]
+    assert all(b % 48 == 0 for b in bounds) == (codec == "h264")
