@@ -248,9 +248,14 @@ def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
     if choice.pix_fmt == "rgb24":
         return frame
+    # One swscale thread: sliced (PyAV's default), RGB to yuv422p10le at widths that are not a
+    # multiple of 32 (720, 336...) left some chroma samples unwritten at random (mid-grey), so
+    # ProRes and DNxHR HQX frames came out with colour blotches that differed run to run.
     if choice.lossless:
-        return frame.reformat(format=choice.pix_fmt)
-    return frame.reformat(format=choice.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG")
+        return frame.reformat(format=choice.pix_fmt, threads=1)
+    return frame.reformat(
+        format=choice.pix_fmt, dst_colorspace="ITU709", dst_color_range="MPEG", threads=1
+    )
 
 
 def _yuv420p_frame(rgb: Rgb8) -> Any:

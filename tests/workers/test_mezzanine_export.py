@@ -97,3 +97,40 @@ def test_an_odd_frame_size_renders_whole(tmp_path: Path, codec: str, profile: st
     assert len(frames) == timeline.frames and frames[0].shape == (181, 321, 3)
     # colour_project's #3366ff everywhere (DNxHR SQ is within 10 levels of a flat colour)
     assert np.abs(frames[0].astype(int) - (0x33, 0x66, 0xFF)).max() <= 10
+
+
+def test_a_worker_writes_a_dnxhr_chunk_its_merge_reads(tmp_path: Path) -> None:
+    """Chunks render in a child process (workers.sandbox) into Matroska, which FFmpeg's muxer
+    refuses for DNxHR: the child writes QuickTime for it, and the merge takes it."""
+    from tests.workers.test_sandbox import settings_for
+    from workers.sandbox import render_segment
+
+    timeline = _timeline(tmp_path, "dnxhr", "sq", "mov")
+    (tmp_path / "scratch").mkdir()
+    path = tmp_path / "scratch" / "000000.mkv"  # the worker's name for every segment
+    run = render_segment(timeline, str(path), start=0, end=FRAMES, settings=settings_for("off"))
+    assert run.summary.frames == FRAMES
+    with av.open(str(path)) as segment:
+        assert segment.format.name.startswith("mov")
+    out = tmp_path / "film.mov"
+    assert stitch([(str(path), 0, FRAMES)], timeline.fps, str(out), "mov").frames == FRAMES
+
+
+@pytest.mark.parametrize(("codec", "profile"), [("prores", "hq"), ("dnxhr", "hqx")])
+def test_a_10_bit_422_master_at_an_sd_width_is_its_colour_every_time(
+    tmp_path: Path, codec: str, profile: str
+) -> None:
+    """At 720 pixels wide (SD), the RGB to yuv422p10le conversion, sliced across threads, left
+    chroma samples unwritten at random: blotches of mid-grey that differed from run to run
+    (so chunks were not the single-pass render either)."""
+    doc = colour_project(0.2, size=(720, 180))
+    doc["settings"]["export"].update({"format": "mov", "codec": codec, "profile": profile})
+    timeline = load_project(doc, str(tmp_path))
+    runs = []
+    for run in range(2):
+        out = tmp_path / f"sd{run}.mov"
+        render_to_file(timeline, str(out), audio=False)
+        runs.append(_packets(out))
+        for frame in decode_rgb(out):
+            assert np.abs(frame.astype(int) - (0x33, 0x66, 0xFF)).max() <= 4
+    assert runs[0] == runs[1]
