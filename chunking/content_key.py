@@ -62,6 +62,7 @@ from chunking.timeline.model import (
     Track,
     TrackKind,
 )
+from chunking.timeline.profiles import PROFILES
 from common.errors import TimelineError
 
 #: Bumped whenever the canonical form changes meaning, so no old key can match a new one.
@@ -88,6 +89,17 @@ _LOSSLESS_IGNORES = (
 )  # fmt: skip
 
 
+#: What a ProRes or DNxHR encode does not read.
+_INTRA_IGNORES = (
+    "crf",
+    "bitrate",
+    "preset",
+    "keyframe_interval",
+    "b_frames",
+    "hardware_acceleration",
+)
+
+
 def video_export_form(export: ExportSettings) -> dict[str, Any]:
     """The export settings as far as they shape a chunk's segment: a lossless one keyed by the
     encoder it gets (as workers.encoder.choose_encoder picks it) and by nothing it ignores, so
@@ -95,6 +107,11 @@ def video_export_form(export: ExportSettings) -> dict[str, Any]:
     form = {name: getattr(export, name) for name in VIDEO_EXPORT_FIELDS}
     if form.get("profile") is None:
         form.pop("profile", None)  # only ProRes and DNxHR have one: other keys stay as they were
+    if export.codec in PROFILES and not export.lossless:
+        # Intra-only at the profile's rate: the encoder reads none of these (workers.encoder),
+        # so a changed preset or CRF in the project must not re-render every chunk.
+        for name in _INTRA_IGNORES:
+            form.pop(name, None)
     if export.lossless or export.codec == "ffv1":
         for name in _LOSSLESS_IGNORES:
             form.pop(name, None)

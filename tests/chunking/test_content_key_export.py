@@ -21,7 +21,7 @@ from chunking.timeline.model import (
 from workers.encoder import choose_encoder
 
 CONTAINERS = ("mp4", "mov", "mkv", "webm")
-CODECS = ("h264", "hevc", "av1", "vp9", "ffv1")
+CODECS = ("h264", "hevc", "av1", "vp9", "ffv1", "prores", "dnxhr")
 
 
 def timeline(export: ExportSettings) -> Timeline:
@@ -80,3 +80,16 @@ def test_every_other_field_still_changes_the_key() -> None:
                         ("bitrate", 5 * 10**6), ("keyframe_interval", 48), ("b_frames", 0),
                         ("hardware_acceleration", True), ("lossless", True)):  # fmt: skip
         assert key(dataclasses.replace(base, **{name: value})) != key(base), name
+
+
+def test_prores_and_dnxhr_keys_ignore_what_their_encoders_do_not_read() -> None:
+    """A project's preset or CRF changed under a ProRes export re-rendered every cached chunk,
+    though prores_ks and dnxhd read neither; their profile still keys them, and a remux from
+    mov to mkv keeps ProRes chunks."""
+    plain = key(ExportSettings(container="mov", codec="prores"))
+    for change in ({"crf": 30}, {"preset": "veryslow"}, {"bitrate": 10**6}, {"b_frames": 0},
+                   {"keyframe_interval": 15}, {"hardware_acceleration": True}):  # fmt: skip
+        assert key(ExportSettings(container="mov", codec="prores", **change)) == plain, change
+    assert key(ExportSettings(container="mkv", codec="prores")) == plain
+    assert key(ExportSettings(container="mov", codec="prores", profile="lt")) != plain
+    assert key(ExportSettings(container="mov", codec="dnxhr")) != plain
