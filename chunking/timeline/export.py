@@ -22,7 +22,12 @@ from chunking.timeline.fields import (
     variant,
 )
 from chunking.timeline.model import ExportSettings
-from chunking.timeline.profiles import PROFILES, canonical_profile, profile_of, profile_problem
+from chunking.timeline.profiles import (
+    PROFILES,
+    canonical_profile,
+    intra_problems,
+    profile_problem,
+)
 from common.errors import ValidationError
 
 CODECS = {
@@ -348,30 +353,6 @@ AUDIO_CODECS = {"mp4": "AAC", "mov": "AAC", "mkv": "Opus", "webm": "Opus"}
 LOSSLESS_AUDIO_CODECS = {"mp4": "ALAC", "mov": "ALAC", "mkv": "FLAC"}
 
 
-#: The rate settings an intra-only codec does not use, and the flag that sets each (if any).
-_INTRA_UNUSED = {"crf": "--crf", "bitrate": None, "preset": "--preset",
-                 "keyframe_interval": None, "b_frames": None}  # fmt: skip
-
-
-def intra_override_problems(export: ExportSettings, changes: Mapping[str, Any]) -> list[str]:
-    """Why the rate settings asked for explicitly (command line or API) cannot apply to this
-    ProRes or DNxHR export (empty for other codecs): typed, they would be ignored without a
-    word, and the file would not be what was asked for."""
-    if export.codec not in INTRA_ONLY or export.lossless:
-        return []
-    profiles = ", ".join(PROFILES[export.codec])
-    problems = []
-    for key, flag_name in _INTRA_UNUSED.items():
-        if changes.get(key) is None:
-            continue
-        where = f"{flag_name} (settings.{key})" if flag_name else f"settings.{key}"
-        problems.append(
-            f"{where} does not apply to {export.codec}, which codes every frame alone at its "
-            f"profile's rate: choose --profile (settings.profile) {profiles} instead"
-        )
-    return problems
-
-
 def svt_preset(preset: str) -> int | None:
     """An SVT-AV1 preset number (0 to 13, ASCII digits: str.isdigit also takes '²') or None."""
     if preset.isascii() and preset.isdigit() and int(preset) <= 13:
@@ -401,16 +382,7 @@ def export_problems(
             f"resolution {width}x{height} has an odd side; {export.codec} with "
             "yuv420p needs even width and height (or render --lossless)"
         )
-    prores = profile_of("prores", export.profile) if export.codec == "prores" else None
-    prores = None if export.lossless else prores
-    if prores is not None and prores.pix_fmt.startswith("yuv422") and width % 2:
-        # prores_ks codes the last column of an odd-width 4:2:2 frame as garbage (measured:
-        # 255 levels off on a flat colour); 4:4:4 and DNxHR keep it.
-        problems.append(
-            f"resolution {width}x{height} has an odd width; prores "
-            f"{export.profile or 'hq'} is 4:2:2 and corrupts the last column: use an even "
-            f"width, --profile 4444, or --lossless"
-        )
+    problems += intra_problems(width, height, export)
     # Lossless output is FFV1 or RGB H.264 whatever codec the project names (mkv's default
     # hevc refused a 48x48 lossless Matroska render that FFV1 encodes).
     encoded = export.codec

@@ -7,7 +7,11 @@ DNxHR HQX is 4:2:2 10-bit). Every frame is a keyframe, so any chunk boundary is 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from chunking.timeline.model import ExportSettings
 
 #: The mezzanine codecs, and the encoder that writes each (FFmpeg's dnxhd encoder writes DNxHR).
 INTRA_ENCODERS = {"prores": "prores_ks", "dnxhr": "dnxhd"}
@@ -82,3 +86,44 @@ def profile_of(codec: str, profile: str | None) -> Profile | None:
     if known is None:
         return None
     return known.get(profile or DEFAULT_PROFILE[codec]) or known[DEFAULT_PROFILE[codec]]
+
+
+#: The rate settings an intra-only codec does not use, and the flag that sets each (if any).
+_INTRA_UNUSED = {"crf": "--crf", "bitrate": None, "preset": "--preset",
+                 "keyframe_interval": None, "b_frames": None}  # fmt: skip
+
+
+def intra_override_problems(export: ExportSettings, changes: Mapping[str, Any]) -> list[str]:
+    """Why the rate settings asked for explicitly (command line or API) cannot apply to this
+    ProRes or DNxHR export (empty for other codecs): typed, they would be ignored without a
+    word, and the file would not be what was asked for."""
+    if export.codec not in PROFILES or export.lossless:
+        return []
+    profiles = ", ".join(PROFILES[export.codec])
+    problems = []
+    for key, flag_name in _INTRA_UNUSED.items():
+        if changes.get(key) is None:
+            continue
+        where = f"{flag_name} (settings.{key})" if flag_name else f"settings.{key}"
+        problems.append(
+            f"{where} does not apply to {export.codec}, which codes every frame alone at its "
+            f"profile's rate: choose --profile (settings.profile) {profiles} instead"
+        )
+    return problems
+
+
+def intra_problems(width: int, height: int, export: ExportSettings) -> list[str]:
+    """Why this ProRes or DNxHR export cannot encode a frame of this size well (empty when it
+    can, or for other codecs)."""
+    problems = []
+    prores = profile_of("prores", export.profile) if export.codec == "prores" else None
+    prores = None if export.lossless else prores
+    if prores is not None and prores.pix_fmt.startswith("yuv422") and width % 2:
+        # prores_ks codes the last column of an odd-width 4:2:2 frame as garbage (measured:
+        # 255 levels off on a flat colour); 4:4:4 and DNxHR keep it.
+        problems.append(
+            f"resolution {width}x{height} has an odd width; prores "
+            f"{export.profile or 'hq'} is 4:2:2 and corrupts the last column: use an even "
+            f"width, --profile 4444, or --lossless"
+        )
+    return problems

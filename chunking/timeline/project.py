@@ -12,7 +12,6 @@ from chunking.memory import memory_problems
 from chunking.timeline.export import (
     CONTAINER_CODECS,
     export_problems,
-    intra_override_problems,
     lossless_conflict,
     parse_export,
     with_overrides,
@@ -20,6 +19,7 @@ from chunking.timeline.export import (
 from chunking.timeline.fields import Problems, pick
 from chunking.timeline.loader import load_document, read_file
 from chunking.timeline.model import ExportSettings, Timeline
+from chunking.timeline.profiles import intra_override_problems
 from chunking.timeline.schema import settings_export, settings_output
 from common.errors import EncodeError, ValidationError
 
