@@ -32,7 +32,9 @@
   (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.25x to 4x) is
   marked in its name and given that speed once read (``otio_fcpxml_retime``),
   its start moved to its media time, and its sound's pitch kept unless ``preservesPitch="0"``
-  (Final Cut's default keeps it); the others stay named in a warning.
+  (Final Cut's default keeps it); the others stay named in a warning. One played backwards
+  (Reverse Clip, a rewind) played forwards with that warning; it is refused, naming it, as
+  every other format's reverse is.
 * An ``<asset-clip>`` of a video with sound is read as its picture only: every such clip would
   render silent. Each gets a connected audio clip of the same span, as Final Cut writes a clip
   whose audio it shows apart.
@@ -67,7 +69,7 @@ from chunking.timeline.otio_fcpxml_nesting import (
     place_storylines,
     separate_lanes,
 )
-from chunking.timeline.otio_fcpxml_retime import constant_retimes
+from chunking.timeline.otio_fcpxml_retime import check_reverses, constant_retimes
 from chunking.timeline.otio_fcpxml_solids import mark_solids
 from chunking.timeline.otio_fcpxml_split import split_edits
 from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_text, fcpxml_time
@@ -125,6 +127,9 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
         moved |= _from_zero(sequence)
     moved |= _generators_as_gaps(root)
     moved |= _audition_picks(root)
+    # Once what is disabled or not picked is gone, before a sync clip's retime is flattened
+    # away with it.
+    check_reverses(root, path)
     moved |= flatten_sync_clips(root)
     moved |= flatten_multicam(root)
     moved |= hoist_connected(root)

@@ -118,7 +118,7 @@ def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
     if walk.retimed:
         unrendered.append(
             f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (a speed ramp, "
-            "a freeze, reverse or a speed outside 0.25x to 4x); render the retime in Final Cut "
+            "a freeze or a speed outside 0.25x to 4x); render the retime in Final Cut "
             "to keep it"
         )
     return ProjectExtras(resolution, walk.titles, unrendered, duration, projects)

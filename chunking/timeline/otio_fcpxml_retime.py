@@ -5,7 +5,9 @@ marked in its name and given its start in media time in the amended FCPXML
 (``constant_retimes``), then given its speed once OpenTimelineIO has read it
 (``apply_retimes``: a LinearTimeWarp, and a pitch shift that undoes the speed's where Final
 Cut keeps the pitch). Retimes the renderer cannot play (beyond 0.25x-4x, ramps) stay named in
-a warning (``otio_fcpxml_extras``).
+a warning (``otio_fcpxml_extras``). A clip played backwards (``check_reverses``: Final Cut's
+Reverse Clip, a rewind) is refused, as the other formats' reverses are: the renderer plays no
+clip in reverse, and it played forwards with only a warning.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_time import fcpxml_text, fcpxml_time
+from common.errors import ValidationError
 
 #: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
 MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
@@ -44,6 +47,52 @@ def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     if speed != 0 and not MIN_RETIME <= speed <= MAX_RETIME:
         return None  # speed 0 is a freeze frame: the frame at v0 held, silent
     return speed, v0 - t0 * speed
+
+
+def check_reverses(root: Any, path: str) -> None:
+    """Raise ValidationError naming each clip the project plays whose ``<timeMap>`` runs its
+    media backwards anywhere (a value lower than the one before it)."""
+    problems: list[str] = []
+    for item in _played(root):
+        time_map = item.find("timeMap")
+        if time_map is None:
+            continue
+        points = [
+            (fcpxml_time(p.get("time")), fcpxml_time(p.get("value")))
+            for p in time_map.findall("timept")
+        ]
+        known = sorted((t, v) for t, v in points if t is not None and v is not None)
+        back = next(((a, b) for a, b in zip(known, known[1:], strict=False) if b[1] < a[1]), None)
+        if back is None:
+            continue
+        # Marks other steps add to a name start with an invisible separator: not the editor's.
+        name = str(item.get("name") or "").split("\u2063")[0]
+        label = f"{item.tag} {name!r}" if name else item.tag
+        problems.append(
+            f"{path}: {label}: plays in reverse (its <timeMap> runs its media back from "
+            f"{float(back[0][1]):g}s to {float(back[1][1]):g}s); reverse playback is not "
+            "supported: render the reversed clip in Final Cut (share it as a media file) and "
+            "edit that file in instead"
+        )
+    if problems:
+        raise ValidationError(problems)
+
+
+def _played(root: Any) -> Any:
+    """Every element the document's projects play: their sequences and the compound clips'
+    media their ``<ref-clip>`` items show (not unused media, or a multicam's other angles)."""
+    media = {m.get("id"): m for m in root.iter("media")}
+    todo = list(root.iterfind(".//project/sequence"))
+    seen: set[int] = set()
+    while todo:
+        element = todo.pop()
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        for item in element.iter():
+            yield item
+            if item.tag == "ref-clip" and item.get("ref") in media:
+                todo.append(media[item.get("ref")])
 
 
 def constant_retimes(root: Any) -> bool:

@@ -1,0 +1,114 @@
+"""Final Cut's clips played backwards (a ``<timeMap>`` whose values run back): refused, naming
+the clip, as every other format's reverse is; they played forwards with only a warning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.otio_fcpxml import fcpxml_amended
+from common.errors import ValidationError
+from tests.media import make_video
+
+DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="320" height="180"/>
+    <asset id="r2" name="a" start="0s" duration="20s" hasVideo="1" format="r1">
+      <media-rep kind="original-media" src="{media}"/>
+    </asset>
+    <media id="r3" name="Compound">
+      <sequence format="r1" duration="2s" tcStart="0s"><spine>{compound}</spine></sequence>
+    </media>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="6s" tcStart="0s">
+      <spine>
+        <asset-clip name="first" ref="r2" offset="0s" duration="2s" start="0s"/>
+        {item}
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def clip(name: str, points: str, extra: str = "") -> str:
+    """A 2 s asset-clip at 2 s whose timeMap holds ``points`` ((time, value) in seconds)."""
+    pairs = [p.split(":") for p in points.split()]
+    timepts = "".join(f'<timept time="{t}s" value="{v}s" interp="smooth2"/>' for t, v in pairs)
+    return (
+        f'<asset-clip name="{name}" ref="r2" offset="2s" duration="2s" start="0s"{extra}>'
+        f"<timeMap>{timepts}</timeMap></asset-clip>"
+    )
+
+
+def written(tmp_path: Path, item: str, compound: str = "", media: str = "") -> Path:
+    """DOCUMENT with ``item`` after its first clip and ``compound`` in its unused media."""
+    path = tmp_path / "cut.fcpxml"
+    text = DOCUMENT.format(media=media or "file:///Volumes/Media/a.mp4", item=item,
+                           compound=compound or '<gap offset="0s" duration="2s"/>')  # fmt: skip
+    path.write_text(text)
+    return path
+
+
+def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path) -> None:
+    """Final Cut's Reverse Clip (media 2 s to 0 s over the clip's 2 s) loaded and played
+    forwards at 100 %; the load now fails, naming the clip and what to do."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
+    path = written(tmp_path, clip("backwards", "0:2 2:0"), media=(tmp_path / "a.mp4").as_uri())
+    with pytest.raises(ValidationError, match=r"asset-clip 'backwards'.*reverse playback") as e:
+        load(str(path))
+    assert "render the reversed clip in Final Cut" in str(e.value)
+    assert "2s to 0s" in str(e.value)
+    # The same clip played forwards at half speed loads (the check looks at the direction).
+    path.write_text(path.read_text().replace('value="2s"', 'value="0s"', 1).replace(
+        'time="2s" value="0s"', 'time="2s" value="1s"'))  # fmt: skip
+    slow = [c for t in load(str(path)).tracks for c in t.clips if c.id.endswith("backwards")]
+    assert slow and all(c.speed == 0.5 for c in slow)
+
+
+#: A sync clip played backwards around a clip played forwards.
+SYNC = (
+    '<sync-clip name="synced" offset="2s" duration="2s" start="0s">'
+    + clip("inner", "0:0 2:2").replace('offset="2s"', 'offset="0s"')
+    + '<timeMap><timept time="0s" value="2s"/><timept time="2s" value="0s"/></timeMap></sync-clip>'
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "refused"),
+    [
+        (clip("ahead", "0:0 2:1"), False),  # 50 %
+        (clip("held", "0:1 2:1"), False),  # a freeze frame
+        (clip("ramp", "0:0 1:1 2:3"), False),  # a ramp: a warning, not a refusal
+        (clip("rewind", "0:0 1:2 1.5:1 2:2"), True),  # Final Cut's Rewind: back in the middle
+        (clip("unordered", "2:0 0:2"), True),  # points in any order: time decides
+        (clip("off", "0:2 2:0", ' enabled="0"'), False),  # disabled: not played
+        (
+            f'<audition offset="2s">{clip("pick", "0:0 2:1")}{clip("alt", "0:2 2:0")}</audition>',
+            False,
+        ),  # only the first clip of an audition plays  # fmt: skip
+        (f'<audition offset="2s">{clip("pick", "0:2 2:0")}</audition>', True),
+        (SYNC, True),  # a reversed sync clip: its timeMap went with its flattening, unchecked
+    ],
+)
+def test_only_clips_played_backwards_are_refused(tmp_path: Path, item: str, refused: bool) -> None:
+    path = written(tmp_path, item)
+    if refused:
+        with pytest.raises(ValidationError, match="reverse playback"):
+            fcpxml_amended(str(path))
+    else:
+        fcpxml_amended(str(path))
+
+
+def test_a_reversed_clip_in_a_compound_is_refused_only_where_it_is_used(tmp_path: Path) -> None:
+    """A compound clip's media is played where a ``<ref-clip>`` shows it; unused, it is not."""
+    inside = clip("inside", "0:2 2:0").replace('offset="2s"', 'offset="0s"')
+    fcpxml_amended(str(written(tmp_path, "", compound=inside)))
+    used = '<ref-clip ref="r3" offset="2s" name="Compound" duration="2s"/>'
+    with pytest.raises(ValidationError, match=r"asset-clip 'inside'.*reverse playback"):
+        fcpxml_amended(str(written(tmp_path, used, compound=inside)))
