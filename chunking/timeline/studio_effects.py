@@ -107,6 +107,16 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     if not is_filter and pick(spec, "intensity") is not None:
         intensity = number(spec, ("intensity",), 1.0, p, w, low=0.0, high=1.0)
     kind = effect_kind(own)
+    if kind is None and own == "reverse":
+        # Ignored, the clip played forwards: another picture than the editor's, not a missing
+        # look; refused as a clip's isReversed is and every NLE format's reverse.
+        p.error(
+            w,
+            f"{'filter' if is_filter else 'effect'} type {raw_type!r} plays the clip in reverse "
+            "(reverse playback), which cannot be rendered; render the reversed clip in the "
+            "editor and use that file",
+        )
+        return []
     if not is_filter:
         if kind is None:
             why = not_picture_effect(own) or "is not an effect this renderer knows"

@@ -244,6 +244,21 @@ def test_a_speed_that_is_not_a_finite_number_is_an_error_naming_the_clip(
         load_otio(save(tmp_path, video(a)))
 
 
+@pytest.mark.parametrize(
+    "effect",
+    [
+        otio.schema.LinearTimeWarp(time_scalar=-1.0),
+        # A plain effect of that name was ignored with a warning: the clip played forwards.
+        otio.schema.Effect(name="Reverse", effect_name="Reverse"),
+    ],
+)
+def test_a_reversed_clip_is_an_error_naming_it(tmp_path: Path, effect: Any) -> None:
+    media(tmp_path)
+    a = clip("A", "a.mov", 0, 24, effects=[effect])
+    with pytest.raises(ValidationError, match=r"clip 'A'.*reverse playback"):
+        load_otio(save(tmp_path, video(a)))
+
+
 def test_kdenlive_colour_clips_and_stills_with_their_rate_0_ranges(tmp_path: Path) -> None:
     """Kdenlive writes a still's and a colour clip's available range at rate 0 (RationalTime's
     default) and its colour clips as "kdenlive:SolidColor" with the colour as 0xRRGGBBAA."""

@@ -107,6 +107,23 @@ def test_effect_types_that_are_not_pictures_say_why() -> None:
     assert "effect type 'Speed' changes the clip's timing" in tl.warnings[0]
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"id": "r", "effect_type": "Reverse", "parameters": {}},
+        {"id": "r", "filter_type": "reverse", "intensity": 1.0, "parameters": {}},
+    ],
+)
+def test_a_reverse_effect_is_refused_not_played_forwards(entry: dict[str, Any]) -> None:
+    """Ignored with a warning, the clip played forwards; refused now, like isReversed."""
+    with pytest.raises(ValidationError, match=r"clip 'c' effect 'r': .*reverse playback"):
+        if "filter_type" in entry:
+            with_effects([], filters=(entry,))
+        else:
+            with_effects([entry])
+    assert with_effects([{**entry, "enabled": False}]).warnings == ()  # a disabled one is off
+
+
 def test_a_text_parameter_the_worker_cannot_read_is_an_error() -> None:
     with pytest.raises(ValidationError, match="effect 'k': params.color"):
         with_effects([{"id": "k", "effect_type": "ChromaKey", "parameters": {"color": "mauve?"}}])
