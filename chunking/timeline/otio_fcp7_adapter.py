@@ -13,8 +13,8 @@ it reads, and what it leaves in metadata put where the loader reads it.
   to whole frames) fit it over the frames it fills (``<start>``..``<end>``), else their ratio,
   which holds for keyframed (variable) speed too as its average; where ``<start>`` or
   ``<end>`` is -1 (beside a transition) it is the percentage. A speed of 0 % (DaVinci
-  Resolve's freeze frame) holds the clip's in point. ``reverse`` makes it
-  negative, which the loader refuses like any reverse playback.
+  Resolve's freeze frame) holds the clip's in point. ``reverse``, or a negative speed, makes
+  it negative, which the loader refuses like any reverse playback.
 - A sequence without a ``<timecode>`` (several writers leave it out) had no rate of its own:
   the loader took its first clip's, so a 29.97 fps sequence opening on a 25 fps nest was
   rendered at 25 fps, every cut moved. Its start is taken as 0 at its ``<rate>`` (else its
@@ -152,10 +152,22 @@ def apply_time_remaps(tl: Any, p: Problems) -> None:
                 continue
             if variable:
                 p.warn(where, f"keyframed speed (Time Remap) is rendered at its average {speed:g}x")
-            reverse = str(params.get("reverse", "")).strip().upper() == "TRUE"
+            # A negative speed runs the media back too (_speed keeps only its size): it
+            # played forwards, silently, where ``reverse`` was not also set.
+            reverse = str(params.get("reverse", "")).strip().upper() == "TRUE" or _negative(
+                params.get("speed")
+            )
             clip.effects[i] = otio.schema.LinearTimeWarp(
                 name="Time Remap", time_scalar=-speed if reverse else speed
             )
+
+
+def _negative(percent: str | None) -> bool:
+    """Whether a Time Remap's speed is a number below 0 (media played backwards)."""
+    try:
+        return percent is not None and float(percent) < 0
+    except ValueError:
+        return False
 
 
 def _parameters(effect: dict[str, Any]) -> dict[str, str]:

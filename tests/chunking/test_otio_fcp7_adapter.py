@@ -170,9 +170,14 @@ def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -
     )
 
 
-def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "remap",
+    # The reverse box ticked; or a negative speed alone, which played forwards silently.
+    [time_remap(100, reverse=True), time_remap(-100), time_remap(-50, variable=True)],
+)
+def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path, remap: str) -> None:
     with pytest.raises(ValidationError, match=r"clip 'A.mov'.*reverse playback"):
-        export(tmp_path, track(retimed(0, 25, 0, 25, time_remap(100, reverse=True))))
+        export(tmp_path, track(retimed(0, 25, 0, 25, remap)))
 
 
 def test_a_sequence_without_timecode_plays_at_its_own_rate_not_its_first_clips(
