@@ -175,7 +175,7 @@ CLIP = "tracks.0.clips.0"
         (_set(f"{CLIP}.opacity", "x"), "clip 'a': opacity must be a number"),
         (_set(f"{CLIP}.end_time", 1.5), "clips 'a' and 'b' overlap by 15 frames"),
         (_set("tracks.0.track_type", "Hologram"), "track 'v1': track_type 'Hologram'"),
-        (_set("settings", {"export": {"codec": "prores"}}), "codec 'prores'"),
+        (_set("settings", {"export": {"codec": "cineform"}}), "codec 'cineform'"),
         (
             _set("settings", {"export": {"format": "webm", "codec": "h264"}}),
             "codec h264 cannot be stored in webm",
