@@ -293,7 +293,10 @@ def _show(record: Any, watch: bool, now: float) -> None:
 
 
 def _status_exit(record: Any) -> int:
-    return 0 if record.state.value != "failed" else 1
+    """1 for a job that ended without its video (failed or cancelled), else 0: a script's
+    ``status JOB && download JOB`` went on to download a cancelled job's missing video, and
+    ``render`` already exits non-zero for a job cancelled under it."""
+    return 1 if record.state.value in ("failed", "cancelled") else 0
 
 
 @over_http

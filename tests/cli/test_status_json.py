@@ -1,6 +1,6 @@
-"""``cloudrender status JOB --json``: exits as ``status`` does (1 for a failed job), and with
-``--watch`` prints the record as JSON Lines (one object a line as it changes, the last one the
-final record), over Redis and over HTTP."""
+"""``cloudrender status JOB --json``: exits as ``status`` does (1 for a failed or cancelled
+job), and with ``--watch`` prints the record as JSON Lines (one object a line as it changes,
+the last one the final record), over Redis and over HTTP."""
 
 from __future__ import annotations
 
@@ -39,10 +39,13 @@ def json_lines(stdout: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines]
 
 
-def check_exits(run: CLI, failed: str, completed: str) -> None:
+def check_exits(run: CLI, failed: str, completed: str, cancelled: str) -> None:
     for args in ((), ("--json",), ("--watch",), ("--json", "--watch")):
         done = run("status", failed, *args)
         assert done.returncode == 1, (args, done.stderr)
+        # A cancelled job has no video either: `status JOB && download JOB` must stop here
+        off = run("status", cancelled, *args)
+        assert off.returncode == 1, (args, off.stderr)
         fine = run("status", completed, *args)
         assert fine.returncode == 0, (args, fine.stderr)
     watched = run("status", failed, "--json", "--watch")
@@ -54,7 +57,8 @@ def test_status_json_exits_as_status_and_watch_prints_json_lines(cli: CLI, redis
     store = JobStore.from_url(redis_url)
     ended(store, "bad", JobState.FAILED)
     ended(store, "good", JobState.COMPLETED)
-    check_exits(cli.with_env(CLOUDRENDER_BROKER_URL=redis_url), "bad", "good")
+    ended(store, "off", JobState.CANCELLED)
+    check_exits(cli.with_env(CLOUDRENDER_BROKER_URL=redis_url), "bad", "good", "off")
 
 
 def test_watching_a_running_job_as_json_ends_with_its_final_record(
@@ -90,10 +94,11 @@ def test_status_json_over_http_exits_as_status(
     store = JobStore.from_url(server_cluster.broker_url)
     ended(store, "bad-http", JobState.FAILED, user="alice")
     ended(store, "good-http", JobState.COMPLETED, user="alice")
+    ended(store, "off-http", JobState.CANCELLED, user="alice")
     run = cli.with_env(
         CLOUDRENDER_API_URL=live_server,
         CLOUDRENDER_API_KEY=user_key,
         CLOUDRENDER_BROKER_URL=None,
         CLOUDRENDER_STORAGE_URL=None,
     )
-    check_exits(run, "bad-http", "good-http")
+    check_exits(run, "bad-http", "good-http", "off-http")
