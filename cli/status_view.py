@@ -69,6 +69,7 @@ def render_status(job: JobRecord, now: float | None = None) -> str:
             "failures by worker: "
             + ", ".join(f"{node} {count}" for node, count in sorted(job.node_failures.items()))
         )
+    lines += [f"note: {note}" for note in job.notes]
     if job.error:
         lines.append(f"error: {job.error}")
     if job.state.value == "completed":

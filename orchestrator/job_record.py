@@ -185,6 +185,10 @@ class JobRecord:
     #: the render fingerprint its chunks are sent to ("" until a render node is live): all of
     #: them render on nodes of one fingerprint, so the joins of its segments stay exact
     renderer: str = ""
+    #: what the job's render says beyond its state, as ``render`` prints it: the loader's
+    #: warnings at submit, then the workers' and planner's notes (a clipped mix, a software
+    #: encoder in place of a hardware one, --chunk-frames cut for spot pools)
+    notes: list[str] = field(default_factory=list)
     chunks: list[ChunkRecord] = field(default_factory=list)
 
     @property

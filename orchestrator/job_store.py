@@ -145,6 +145,9 @@ class JobStore(ChunkStore):
         record.frames_done = sum(c.frames_done for c in record.chunks)
         failures = self.redis.hgetall(keys.failures(job_id))
         record.node_failures = {str(node): int(count) for node, count in failures.items()}
+        # The submit's notes are in the record; those of the render come as it runs (a set).
+        told = self.redis.smembers(keys.notes(job_id))
+        record.notes = [*record.notes, *sorted(set(told) - set(record.notes))]
         return record
 
     def spec(self, job_id: str) -> dict[str, Any]:

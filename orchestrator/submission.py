@@ -109,6 +109,7 @@ def new_job(
         pipeline=round(pipeline_parallelism(timeline), 3),
         uploaded_bytes=uploaded,
         gpu=timeline.export.hardware_acceleration,
+        notes=list(timeline.warnings),
     )
     return spec, record
 

@@ -27,6 +27,21 @@ def test_a_video_that_was_not_delivered_is_shown_with_how_to_fetch_it() -> None:
     ]
 
 
+def test_the_jobs_notes_are_shown_as_render_prints_them() -> None:
+    job = JobRecord(
+        id="j1",
+        state=JobState.COMPLETED,
+        output="/renders/film.mp4",
+        result={},
+        notes=["the mix clipped: lower the tracks' volume"],
+    )
+    lines = render_status(job, now=1.0).splitlines()
+    assert lines[-2:] == [
+        "note: the mix clipped: lower the tracks' volume",
+        "output: /renders/film.mp4",
+    ]
+
+
 def test_plural() -> None:
     """The CLI printed "on 1 workers", "1 tracks" and "1 slots on 1 node"."""
     assert [plural(n, "slot") for n in (0, 1, 2)] == ["0 slots", "1 slot", "2 slots"]

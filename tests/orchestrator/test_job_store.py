@@ -63,3 +63,19 @@ def test_a_job_not_yet_merged_shows_what_it_has_spent(rendering: JobStore, state
         rendering.transition("j", JobState.MERGING)
     rendering.transition("j", JobState.COMPLETED, actual_cost=1.5)
     assert rendering.get("j").actual_cost == 1.5
+
+
+def test_a_jobs_notes_are_its_submit_warnings_then_what_its_render_said(redis_url: str) -> None:
+    """`render` printed the notes of its job (a clipped mix, a software encoder in place of a
+    hardware one); `status`, the HTTP API and the Python API showed none of them."""
+    store = JobStore.from_url(redis_url)
+    warned = "settings.frame_rate: 25 differs from timeline.fps 30"
+    store.create(JobRecord(id="n", submitted_at=time.time(), frames=20, notes=[warned]), {})
+    assert store.get("n").notes == [warned]
+    store.redis.sadd(keys.notes("n"), "the mix clipped", "no hardware h264 encoder opens here")
+    assert store.get("n").notes == [
+        warned,
+        "no hardware h264 encoder opens here",
+        "the mix clipped",
+    ]
+    assert store.get("n").to_json()["notes"] == store.get("n").notes

@@ -270,6 +270,9 @@ def test_the_submit_answer_carries_the_projects_warnings(client: TestClient, use
     assert warned.status_code == 201, warned.text
     (warning,) = warned.json()["warnings"]
     assert warning.startswith("settings.frame_rate: 25 differs from timeline.fps 30")
+    # Whoever looks at the job later (a dashboard, another script) sees them in its status
+    status = client.get(f"/v1/jobs/{warned.json()['id']}", headers=bearer(user_key))
+    assert status.status_code == 200 and status.json()["notes"] == [warning]
 
 
 def test_the_submit_answer_says_chunk_frames_was_rounded_to_the_keyframe_grid(
