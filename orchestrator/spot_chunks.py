@@ -37,6 +37,19 @@ def job_chunking(
     return None, steady
 
 
+def cut_note(asked: int | None, used: int | None) -> str | None:
+    """What to tell the user when the spot cap cut the chunk length they asked for (None when
+    it did not): a ``--chunk-frames 600`` planned as 64-frame chunks without a word looked like
+    the option was ignored."""
+    if asked is None or used is None or used >= asked:
+        return None
+    return (
+        f"chunks of {asked} frames asked for (--chunk-frames, chunk_frames) are cut to {used}: "
+        "with spot pools (CLOUDRENDER_POOLS_FILE) a chunk renders well inside an interruption "
+        "notice"
+    )
+
+
 def spot_chunk_cap(client: Any, timeline: Timeline) -> int | None:
     """The most frames a chunk may have when the cluster has spot pools: one renders well inside
     the slowest spot pool's interruption notice (2 min on AWS, 30 s on GCP and Azure), so a

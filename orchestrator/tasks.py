@@ -38,7 +38,7 @@ from orchestrator.planning import (
     plan_job_chunks,
 )
 from orchestrator.scheduling import effective_priority
-from orchestrator.spot_chunks import job_chunking
+from orchestrator.spot_chunks import cut_note, job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
 from orchestrator.worker_hooks import WorkerHooks
 from providers.storage.base import StorageError
@@ -130,6 +130,10 @@ def _plan(service: WorkerHooks, spec: JobSpec, timeline: Timeline) -> _Plan:
     """The job's chunks, keyed and looked up in the segment cache when the job uses it."""
     slots = service.dispatcher.slots()
     chunk_frames, most = job_chunking(service.store.redis, timeline, spec.chunk_frames)
+    note = cut_note(spec.chunk_frames, chunk_frames)
+    if note is not None:
+        # Told where the render's other notes are: `render`, `status` and the HTTP API show it.
+        service.store.redis.sadd(keys.notes(spec.id), note)
     if not spec.use_cache:
         return _Plan([(c, "") for c in plan_job_chunks(timeline, slots, chunk_frames, most)])
     store = service.store

@@ -31,6 +31,7 @@ from common.names import (
     TASK_RENDER_CHUNK,
 )
 from orchestrator import keys, tasks
+from orchestrator.costing import Throughput
 from orchestrator.failover import check_jobs
 from orchestrator.health import PLAN_STALE, PLANNING_STALE
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
@@ -128,6 +129,40 @@ def test_plan_job_plans_the_chunks_sends_the_audio_and_dispatches(
     waiting = [int(i) for i in store.redis.lrange(keys.pending(job), 0, -1)]
     assert dispatched + waiting == [0, 1, 2]
     assert sorted(store.redis.zrange(keys.QUEUED, 0, -1)) == [f"{job}:{i}" for i in dispatched]
+
+
+def test_a_chunk_length_cut_for_spot_pools_is_said_in_the_jobs_notes(
+    celery_app: Celery,
+    celery_worker: WorkController,
+    service: WorkerHooks,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """--chunk-frames 30 planned as 8-frame chunks for spot pools, without a word: the user
+    thought the option ignored."""
+    store = service.store
+    pools = tmp_path / "pools.toml"
+    pools.write_text(
+        '[pools.spot]\nprovider = "gcp"\nregion = "us-central1"\nmarket = "spot"\n'
+        "max_nodes = 4\nprice_per_hour = 0.3\n"
+    )
+    monkeypatch.setenv("CLOUDRENDER_POOLS_FILE", str(pools))
+    # A unit takes 10 s on the spot pool: 25 % of GCP's 30 s notice holds a handful of frames
+    store.redis.hset(keys.THROUGHPUT, "spot", json.dumps(Throughput(10.0, 5).to_json()))
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=30)
+
+    run(celery_app, TASK_PLAN_JOB, job, priority=PRIORITIES["normal"])
+
+    longest = max(c.end - c.start for c in store.chunks(job))
+    assert longest < 30
+    (note,) = store.get(job).notes
+    assert note.startswith(
+        f"chunks of 30 frames asked for (--chunk-frames, chunk_frames) are cut to {longest}:"
+    )
+    # A length the cap leaves alone is planned as asked, with nothing to say
+    kept = submitted(store, tmp_path, seconds=1.0, chunk_frames=longest)
+    run(celery_app, TASK_PLAN_JOB, kept, priority=PRIORITIES["normal"])
+    assert store.get(kept).notes == []
 
 
 def test_plan_job_leaves_a_job_cancelled_before_planning_alone(
