@@ -71,6 +71,10 @@ def dollars_value(text: str) -> float:
     return value
 
 
+#: The export overrides by the flags that set them, for messages (``Project.with_export``).
+FLAGS = {"codec": "--codec", "crf": "--crf", "preset": "--preset", "lossless": "--lossless"}
+
+
 def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
     """The export overrides the command line asks for (None: the project's own)."""
     return {
@@ -86,7 +90,7 @@ def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
 
 def with_cli_export(project: Project, args: argparse.Namespace, **extra: Any) -> Project:
     """The project with the command line's export options (and `extra` ones) applied."""
-    project = project.with_export(cli_export(args, **extra), output=args.output)
+    project = project.with_export(cli_export(args, **extra), output=args.output, names=FLAGS)
     export = project.timeline.export
     if args.crf is not None and export.bitrate is not None:
         # The encoder takes a bitrate over a CRF (workers.encoder): a --crf typed now must not

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from cli.export_options import (
     CODECS,
+    FLAGS,
     add_export_arguments,
     cli_export,
     crf_value,
@@ -206,6 +207,7 @@ def run_submit(args: argparse.Namespace) -> int:
         max_frame_bytes=api.settings.max_frame_bytes,
         export=cli_export(args),
         output=args.output,
+        names=FLAGS,
     )
     project = with_cli_export(project, args)
     note_chunk_frames(project, args)
@@ -367,6 +369,7 @@ def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
         max_frame_bytes=api.settings.max_frame_bytes,
         export=cli_export(args),
         output=args.output,
+        names=FLAGS,
     )
     project = with_cli_export(project, args)
     note_chunk_frames(project, args)

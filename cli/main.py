@@ -25,6 +25,7 @@ from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
 from cli.export_options import (
     CODECS,
+    FLAGS,
     add_export_arguments,
     cli_export,
     crf_value,
@@ -228,6 +229,7 @@ def _render(args: argparse.Namespace) -> int:
         max_frame_bytes=budget,
         export=cli_export(args, **extra),
         output=args.output,
+        names=FLAGS,
     )
     project = with_cli_export(project, args, **extra)
     project = _with_media_warnings(project, args.strict)

@@ -288,6 +288,43 @@ def with_overrides(export: ExportSettings, **changes: Any) -> ExportSettings:
     return dataclasses.replace(export, **given)
 
 
+#: The settings a lossless encoder (FFV1, RGB H.264 at QP 0 and a fixed preset) has no use for.
+_LOSSY_ONLY = {"crf": "CRF", "preset": "preset", "bitrate": "bitrate"}
+
+
+def lossless_unused(
+    export: ExportSettings, asked: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> list[str]:
+    """Why each override in ``asked`` would be ignored by the lossless encoder ``export``
+    renders with (empty when it is lossy); ``names``: what the caller calls each override
+    (``--crf``), else ``settings.<key>``. ``--codec ffv1 --crf 18`` rendered as if no CRF had
+    been typed, without a word."""
+    if not (export.lossless or export.codec == "ffv1"):
+        return []
+    names = names or {}
+
+    def named(key: str) -> str:
+        return names.get(key, f"settings.{key}")
+
+    mp4 = export.container in ("mp4", "mov") and export.codec != "ffv1"
+    encoder = "lossless RGB H.264" if mp4 else "FFV1, which is lossless,"
+    if export.lossless:
+        why = named("lossless") if asked.get("lossless") else "the project's lossless export"
+    else:
+        why = f"{named('codec')} ffv1" if asked.get("codec") else "the project's codec ffv1"
+    problems = []
+    for key, what in _LOSSY_ONLY.items():
+        value = asked.get(key)
+        if value is None:
+            continue
+        name = named(key)
+        problems.append(
+            f"{name} {value}: {encoder} takes no {what} (chosen by {why}): drop {name}, or "
+            "ask for a lossy codec"
+        )
+    return problems
+
+
 #: What each export setting an API or command line override may take: (type, low, high) for
 #: numbers, a set of names, or bool.
 _OVERRIDES: dict[str, Any] = {

@@ -13,6 +13,7 @@ from chunking.timeline.export import (
     CONTAINER_CODECS,
     export_problems,
     lossless_conflict,
+    lossless_unused,
     parse_export,
     with_overrides,
 )
@@ -34,10 +35,16 @@ class Project:
     timeline: Timeline
 
     def with_export(
-        self, overrides: Mapping[str, Any] | None = None, *, output: str | None = None
+        self,
+        overrides: Mapping[str, Any] | None = None,
+        *,
+        output: str | None = None,
+        names: Mapping[str, str] | None = None,
     ) -> Project:
         """This project with export settings replaced (None values keep the project's) and the
-        container taken from `output`'s extension unless given; refuses what cannot encode."""
+        container taken from `output`'s extension unless given; refuses what cannot encode,
+        and an override the export's encoder would ignore (``names``: what the caller calls
+        each override in the message, ``--crf``; else ``settings.crf``)."""
         changes = dict(overrides or {})
         current = self.timeline.export
         if output and changes.get("container") is None:
@@ -56,6 +63,9 @@ class Project:
             # Both asked for explicitly: one would be overridden without a word.
             problems.append(f"{conflict}: ask for lossless or for {codec}, not both")
         problems += intra_override_problems(export, changes)
+        problems += lossless_unused(
+            export, {k: v for k, v in changes.items() if v is not None}, names
+        )
         if problems:
             raise EncodeError("; ".join(problems))
         timeline = dataclasses.replace(self.timeline, export=export)
@@ -96,12 +106,13 @@ def read_project(
     max_frame_bytes: int | None = None,
     export: Mapping[str, Any] | None = None,
     output: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Project:
     """A project file (Timeline Studio JSON or .otio) or an already parsed ProjectSchema document
     (its media paths relative to `base_dir`, default the working directory), validated; with
     `max_frame_bytes`, refused when a frame would need more memory than that. Its export
     settings, with `export` overrides and `output`'s container (``Project.with_export``), must
-    encode its frame size."""
+    encode its frame size (``names``: the overrides as the caller calls them, for messages)."""
     # Whether the project's codec is ignored depends on the container the output gets: with an
     # output or overrides, --strict judges the warnings of the export the render gets (it let
     # "the codec is ignored" of an .mkv output through, and refused one the .mp4 output cured).
@@ -121,7 +132,7 @@ def read_project(
         if problems:
             raise ValidationError([f"settings.export: {problem}" for problem in problems])
         return project
-    exported = project.with_export(export, output=output)
+    exported = project.with_export(export, output=output, names=names)
     if deferred and exported.timeline.warnings:
         raise ValidationError(list(exported.timeline.warnings))
     return exported

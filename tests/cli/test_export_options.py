@@ -166,3 +166,39 @@ def test_an_empty_typed_preset_names_the_option_not_the_project(cli: CLI, tmp_pa
     assert refused.returncode == 2
     assert "argument --preset: '' is not a preset name" in refused.stderr
     assert "settings" not in refused.stderr
+
+
+def test_a_crf_or_preset_a_lossless_encoder_would_ignore_is_refused_naming_the_flag(
+    cli: CLI, tmp_path: Path
+) -> None:
+    """``--codec ffv1 --crf 18`` and ``--lossless --preset bogus`` rendered as if neither had
+    been typed: the lossless encoders take no CRF or preset."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 0.2,
+                                      **solid("#336699")}])])  # fmt: skip
+    path = write_project(tmp_path / "p.json", doc)
+    mkv, mp4 = tmp_path / "x.mkv", tmp_path / "x.mp4"
+    for out, typed, expected in (
+        (mkv, ("--codec", "ffv1", "--crf", "18"),
+         "--crf 18: FFV1, which is lossless, takes no CRF (chosen by --codec ffv1): drop --crf"),
+        (mp4, ("--lossless", "--preset", "bogus"),
+         "--preset bogus: lossless RGB H.264 takes no preset (chosen by --lossless): drop "
+         "--preset"),
+        (mkv, ("--lossless", "--crf", "0"),
+         "--crf 0: FFV1, which is lossless, takes no CRF (chosen by --lossless): drop --crf"),
+    ):  # fmt: skip
+        refused = cli("render", str(path), "-o", str(out), "--direct", *typed)
+        assert refused.returncode == 2, (typed, refused.stderr)
+        assert refused.stderr.startswith(f"error: {expected}"), refused.stderr
+        assert not out.exists()
+    # A project whose own export is lossless names where the lossless came from
+    doc["settings"] = {"export": {"lossless": True}}
+    lossless = write_project(tmp_path / "lossless.json", doc)
+    refused = cli("render", str(lossless), "-o", str(mp4), "--direct", "--crf", "20")
+    assert refused.returncode == 2
+    assert (
+        "--crf 20: lossless RGB H.264 takes no CRF (chosen by the project's lossless export)"
+        in (refused.stderr)
+    )
+    # The lossy codecs take them
+    done = cli("render", str(path), "-o", str(mkv), "--direct", "--codec", "vp9", "--crf", "30")
+    assert done.returncode == 0, done.stderr
