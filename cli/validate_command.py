@@ -17,6 +17,7 @@ from common.settings import Settings
 def validate_command(args: argparse.Namespace) -> int:
     """`cloudrender validate`: load the project, check its media as render opens them."""
     from workers.probe import media_report  # opens media: only for commands that need it
+    from workers.probe_fields import interlace_report
     from workers.subtitle_check import text_warnings
 
     budget = Settings.from_env().max_frame_bytes
@@ -25,6 +26,9 @@ def validate_command(args: argparse.Namespace) -> int:
     # The media as render opens them, so validate refuses what render would refuse.
     problems, warnings = media_report(timeline, project.base_dir)
     warnings += text_warnings(timeline)  # what this node's fonts cannot draw
+    # Interlaced media: deinterlaced as decoded (a note), or shown combed (a warning).
+    notes, combed = interlace_report(timeline)
+    warnings += combed
     if args.strict:
         problems += warnings
     if problems:
@@ -41,12 +45,15 @@ def validate_command(args: argparse.Namespace) -> int:
                     "duration": timeline.duration,
                     "tracks": len(timeline.tracks),
                     "warnings": list(timeline.warnings),
+                    "notes": notes,
                 },
                 indent=2,
             )
         )
     else:
         warn(timeline, False)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
         print(
             f"ok: {timeline.width}x{timeline.height} at {timeline.fps} fps, "
             f"{timeline.frames} frames ({timeline.duration:.2f}s), "

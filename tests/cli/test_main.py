@@ -528,3 +528,27 @@ def test_a_render_that_lost_contact_with_redis_exits_as_unreachable(
     monkeypatch.setattr(job_commands, "run_status", lost)
     assert main(["status", "abc", "--broker", "redis://h:6379/0"]) == EXIT_UNREACHABLE
     assert "error: lost contact with Redis at redis://h:6379/0 for 61s" in capsys.readouterr().err
+
+
+def test_validate_names_interlaced_media(cli: CLI, tmp_path: Path) -> None:
+    """An interlaced camera file validated "ok" without a word; the render deinterlaces it."""
+    from tests.media import make_interlaced
+
+    make_interlaced(tmp_path / "i.mp4", frames=12)
+    shot = {"id": "cam", "start_time": 0, "end_time": 0.3, "source": {"File": "i.mp4"}}
+    path = write_project(tmp_path / "i.json", project([video_track("v", [shot])]))
+    done = cli("validate", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "note: clip 'cam': i.mp4 is interlaced (top field first); it is deinterlaced" in (
+        done.stderr
+    )
+    assert json.loads(cli("validate", str(path), "--json").stdout)["notes"] == [
+        "clip 'cam': i.mp4 is interlaced (top field first); it is deinterlaced (bwdif) as it is "
+        'decoded ("deinterlace": false shows its frames as decoded)'
+    ]
+    # A note, not a warning: --strict still passes it; shown combed, it is a warning
+    assert cli("validate", str(path), "--strict").returncode == 0
+    shot["deinterlace"] = False
+    write_project(path, project([video_track("v", [shot])]))
+    strict = cli("validate", str(path), "--strict")
+    assert strict.returncode == 2 and "combed where they move" in strict.stderr
