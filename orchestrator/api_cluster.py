@@ -91,8 +91,10 @@ class ClusterControl:
         if slots < 1:
             raise RenderError(f"a cluster needs at least one worker slot, not {slots}")
         pools = self._asked_sizes()
-        most = MAX_SLOTS_PER_NODE * max(len(pools), 1)
-        if slots > most:
+        most = MAX_SLOTS_PER_NODE * len(pools)
+        # Without a node there is nothing to hold any slot: said as such (pool_changes), not
+        # as "more than the 0 render node(s) can hold: (256 in all)".
+        if pools and slots > most:
             # Each slot is a process a node forks: a typo of a few zeros would fork millions.
             raise RenderError(
                 f"{slots} worker slots is more than the {len(pools)} render node(s) can hold: "

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import redis
 
+from common.errors import RenderError
 from common.names import QUEUE_RENDER
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
@@ -43,6 +44,16 @@ def _beat(client: redis.Redis, name: str, concurrency: int) -> None:
         "role": "render",
     }
     client.set(keys.node(name), json.dumps(payload), ex=60)
+
+
+@pytest.mark.parametrize("slots", [4, 10**20])
+def test_scaling_a_cluster_without_nodes_says_there_is_none(redis_url: str, slots: int) -> None:
+    """A mistyped huge size on an empty cluster read "more than the 0 render node(s) can hold:
+    at most 256 a node (256 in all)"."""
+    api = CloudRenderingAPI(redis_url, storage_url="file:///nonexistent")
+    with pytest.raises(RenderError) as refused:
+        api.scale_cluster(slots)
+    assert str(refused.value) == "no live worker nodes to scale (start `cloudrender worker`)"
 
 
 def test_a_second_call_counts_from_the_size_asked_for_not_the_heartbeat(redis_url: str) -> None:
