@@ -4,7 +4,8 @@ lives in ``cli.estimate_command`` and is added with them.
 Each talks to the cluster's Redis (``--broker``) or to its HTTP service (``--api URL`` with an
 API key in $CLOUDRENDER_API_KEY), with the same output and exit statuses; an explicit
 ``--broker`` or ``--api`` wins, else $CLOUDRENDER_API_URL (when set) over
-$CLOUDRENDER_BROKER_URL. An unreachable service exits 3, as an unreachable Redis does.
+$CLOUDRENDER_BROKER_URL. An unreachable or failing service exits 3, as an unreachable Redis
+does, and a refused API key (or what it may do) 4, as a Redis user of another role does.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from cli.export_options import (
     preset_value,
     with_cli_export,
 )
-from cli.failures import EXIT_UNREACHABLE, error_json
+from cli.failures import EXIT_FORBIDDEN, EXIT_UNREACHABLE, error_json
 from common.errors import RenderError
 from common.names import LEVELS
 from common.settings import Settings
@@ -149,19 +150,27 @@ def http_api(args: argparse.Namespace) -> HTTPRenderingAPI | None:
 
 
 def over_http(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Exit 3 with one line when the HTTP service cannot be reached (as for Redis)."""
+    """Exit as over Redis when the HTTP service fails: 3 with one line when it cannot be
+    reached or fails on its side (its Redis down: 503), 4 when it refuses the API key (401) or
+    what the key may do (403), as a Redis user of another role is refused."""
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        from orchestrator.http_errors import ServiceUnreachable
+        from orchestrator.http_errors import (
+            AuthenticationFailed,
+            PermissionDenied,
+            ServiceError,
+            ServiceUnreachable,
+        )
 
         try:
             return handler(args)
-        except ServiceUnreachable as exc:
+        except (ServiceUnreachable, ServiceError, AuthenticationFailed, PermissionDenied) as exc:
             if getattr(args, "json", False):
                 print(json.dumps(error_json(args.command, exc), indent=2))
             print(f"error: {exc}", file=sys.stderr)
-            return EXIT_UNREACHABLE
+            refused = isinstance(exc, AuthenticationFailed | PermissionDenied)
+            return EXIT_FORBIDDEN if refused else EXIT_UNREACHABLE
 
     return run
 

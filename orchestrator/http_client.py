@@ -43,6 +43,7 @@ from orchestrator.http_cluster import HTTPClusterControl
 from orchestrator.http_delivery import HTTPDownloads
 from orchestrator.http_delivery import job_path as _job
 from orchestrator.http_errors import (
+    AuthenticationFailed,
     RateLimited,
     answer_error,
     unreachable,
@@ -86,7 +87,10 @@ class HTTPRenderingAPI(HTTPAssetUploads, HTTPDownloads, HTTPClusterControl):
                 f"no API key for {redact_url(url)}: pass api_key or set CLOUDRENDER_API_KEY"
             )
         if not key.isprintable() or not key.isascii():
-            raise RenderError("the API key holds characters no key has; check CLOUDRENDER_API_KEY")
+            # No service accepts it: refused as the service refuses an unknown key (401).
+            raise AuthenticationFailed(
+                "the API key holds characters no key has; check CLOUDRENDER_API_KEY"
+            )
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:

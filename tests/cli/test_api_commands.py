@@ -141,8 +141,14 @@ def test_api_flag_and_its_errors(
     bad_key = plain.with_env(CLOUDRENDER_API_KEY="cr_nobody_secret")(
         "status", "x", "--api", live_server
     )
-    assert bad_key.returncode == 2 and "secret" not in bad_key.stderr
-    one_line(bad_key.stderr)
+    # A refused key exits 4, as a refused Redis user does (2 read as a mistake in the input)
+    assert bad_key.returncode == 4 and "secret" not in bad_key.stderr
+    assert one_line(bad_key.stderr) == "error: the API key is not valid (unknown or revoked)"
+    malformed = plain.with_env(CLOUDRENDER_API_KEY="cr_\u00fc_secret")(
+        "status", "x", "--api", live_server
+    )
+    assert malformed.returncode == 4, malformed.stderr
+    assert "holds characters no key has" in one_line(malformed.stderr)
     for refused, message in [
         (["-o", "s3://bucket/film.mp4"], "with --api the video stays with the service"),
         (["-o", "x.mp4", "--user", "mallory"], "--user cannot be used with --api"),
