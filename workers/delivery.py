@@ -152,6 +152,9 @@ def check_new_outputs(destination: str | None, output_url: str | None, store_url
     a client cannot know them.
     """
     check_outputs("(new)", destination, output_url, store_url, WorkerPolicy())
+    if destination is not None and os.path.isdir(destination):
+        # "already exists: remove it" told the user to delete a folder they meant to write in.
+        raise JobRefused(f"output {destination} is a folder: name the video's file in it")
     for target in (destination, output_url):
         if target is not None and _taken(target):
             raise JobRefused(

@@ -9,8 +9,8 @@ import pytest
 
 from providers.storage import StorageError, split_object_url
 from workers.atomic import _HOST, PARTIAL_PREFIX
-from workers.delivery import deliver, put_output
-from workers.job_policy import WorkerPolicy
+from workers.delivery import check_new_outputs, deliver, put_output
+from workers.job_policy import JobRefused, WorkerPolicy
 
 
 def test_a_delivery_killed_outright_leaves_no_copy_behind_the_next(tmp_path: Path) -> None:
@@ -57,3 +57,14 @@ def test_a_file_url_naming_a_host_is_refused() -> None:
     """``file://film.mp4`` (two slashes) names a host, not a file: refused, not written to '.'."""
     with pytest.raises(StorageError, match="names host 'film.mp4'"):
         split_object_url("file://film.mp4")
+
+
+def test_a_folder_as_the_output_of_a_submit_is_named_as_such(tmp_path: Path) -> None:
+    """`submit -o renders/` (an existing folder) said "already exists: remove it"."""
+    folder = tmp_path / "renders"
+    folder.mkdir()
+    storage = f"file://{tmp_path / 'storage'}"
+    with pytest.raises(JobRefused) as refused:
+        check_new_outputs(str(folder), None, storage)
+    assert str(refused.value) == f"output {folder} is a folder: name the video's file in it"
+    check_new_outputs(str(folder / "film.mp4"), None, storage)  # a file in it is fine
