@@ -98,6 +98,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{refused(exc)}; run it with the Redis user of the role that does ({ROLE_USERS})",
         )
         return EXIT_FORBIDDEN
+    except redis.exceptions.AuthenticationError as exc:
+        # A Redis that answers, refusing the user or password: "is it running?" sent the user
+        # looking for an outage (and 3 read as one).
+        url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
+        report_error(
+            args,
+            f"the cluster's Redis at {redact_url(url)} refused user {redis_user(url)!r}: {exc} "
+            "(check the user and password in --broker or CLOUDRENDER_BROKER_URL)",
+        )
+        return EXIT_FORBIDDEN
     except redis.RedisError as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
         # An error reply (out of memory, read-only replica) comes from a Redis that runs.

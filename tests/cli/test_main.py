@@ -390,6 +390,23 @@ def test_a_redis_that_refuses_a_command_is_not_called_unreachable(cli: CLI, redi
     assert "is it running" not in done.stderr
 
 
+def test_a_redis_that_refuses_the_password_is_not_called_unreachable(
+    cli: CLI, redis_url: str
+) -> None:
+    """A mistyped password exited 3 with "is it running?" after the retries meant for restarts."""
+    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    wrong = f"redis://nobody:wrong@127.0.0.1:{port}/0"
+    for args in (["status", "abc"], ["status", "abc", "--json"]):
+        done = cli(*args, "--broker", wrong)
+        assert done.returncode == 4, done.stderr
+        line = done.stderr.strip()
+        assert line.startswith(
+            f"error: the cluster's Redis at redis://nobody:***@127.0.0.1:{port}/0 refused user "
+            "'nobody': "
+        ), line
+        assert "is it running" not in line and "wrong" not in line
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
