@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cli.arguments import processes
 from common.errors import RenderError
 from common.settings import Settings
 
@@ -64,7 +65,9 @@ def add_node_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         default="render,audio,merge",
         help="comma-separated queues to consume (render, audio, merge, orchestrator)",
     )
-    worker.add_argument("--concurrency", type=positive, default=os.cpu_count() or 1)
+    # At most so many processes a core, as `render --workers`: 99999999999 ended in Celery's
+    # traceback of too many open files after the node benchmark had run.
+    worker.add_argument("--concurrency", type=processes, default=os.cpu_count() or 1)
     worker.add_argument(
         "--benchmark",
         action="store_true",

@@ -484,6 +484,11 @@ def test_more_worker_processes_than_the_machine_can_run_are_refused(
         assert f"--workers: {count} worker processes are more than" in line
         assert f"at most {most} (16 per core)" in line and "Traceback" not in line
     assert not (tmp_path / "out.mp4").exists()
+    # A worker's pool the same: refused before its benchmark and Celery's traceback
+    done = cli("worker", "--concurrency", "99999999999", "--broker", "redis://127.0.0.1:1/0")
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "--concurrency: 99999999999 worker processes are more than" in line
 
 
 def test_a_count_that_is_no_whole_number_is_named_as_such(cli: CLI, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ orchestrator runs."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shlex
 import shutil
@@ -22,6 +23,7 @@ import pytest
 
 from chunking.timeline.project import read_project
 from cli import render_command
+from cli.arguments import PROCESSES_PER_CORE
 from cli.render_command import render_distributed
 from common.errors import RenderError
 from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER
@@ -251,8 +253,10 @@ def _few_open_files() -> None:
 def test_a_worker_that_dies_of_an_unrecoverable_error_exits_non_zero(
     cli: CLI, env: dict[str, str]
 ) -> None:
-    # Given a worker whose pool cannot start: more processes than its open files allow
-    proc = cli.with_env(**env).start("worker", "--concurrency", "40", preexec_fn=_few_open_files)
+    # Given a worker whose pool cannot start: more processes than its open files allow (each
+    # child takes several pipes), and no more than --concurrency accepts on this machine
+    count = str(min(40, PROCESSES_PER_CORE * (os.cpu_count() or 1)))
+    proc = cli.with_env(**env).start("worker", "--concurrency", count, preexec_fn=_few_open_files)
     try:
         _, err = proc.communicate(timeout=90)
     finally:
