@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
@@ -64,7 +65,10 @@ class PatientRetry(Retry):  # type: ignore[misc]
                 return do()
             except self._supported_errors as error:
                 failures += 1
-                if self._is_retryable is not None and not self._is_retryable(error):
+                # A refused user or password is a ConnectionError to redis-py, but no restart:
+                # retried, a mistyped --broker password was said only after the patience.
+                refused = isinstance(error, redis.AuthenticationError)
+                if refused or (self._is_retryable is not None and not self._is_retryable(error)):
                     # Still tell the handler: it cleans up the connection (a pipeline's WATCH).
                     fail(error, failures) if with_failure_count else fail(error)
                     raise

@@ -19,7 +19,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded_redis import EmbeddedRedis
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.store_retry import redis_deadline, retries_left
+from orchestrator.store_retry import PatientRetry, redis_deadline, retries_left
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -93,3 +93,26 @@ def test_wait_on_a_frozen_redis_gives_up_in_its_stated_time(
         api.wait(job.id, poll=0.1)
     # Then it gives up after about the 3 s it says, not after one whole call's patience
     assert time.monotonic() - began < 3.0 + 0.5 + 2.0
+
+
+@pytest.mark.parametrize(
+    ("error", "retried"),
+    [
+        (redis.ConnectionError("restarting"), True),
+        (redis.AuthenticationError("bad password"), False),
+    ],
+)
+def test_a_restart_is_ridden_out_but_a_refused_password_is_said_at_once(
+    error: redis.RedisError, retried: bool
+) -> None:
+    """A mistyped --broker password was retried for the whole patience before it was said
+    (redis-py's AuthenticationError is a ConnectionError)."""
+    attempts: list[int] = []
+
+    def fails() -> None:
+        attempts.append(1)
+        raise error
+
+    with pytest.raises(type(error)):
+        PatientRetry(0.5).call_with_retry(fails, lambda _exc: None)
+    assert (len(attempts) > 1) is retried
