@@ -272,9 +272,11 @@ def _bitrate(
     return int(value if value >= 100_000 else value * 1000)
 
 
-def with_overrides(export: ExportSettings, **changes: Any) -> ExportSettings:
+def with_overrides(export: ExportSettings, /, **changes: Any) -> ExportSettings:
     """A copy with the given fields replaced (None values are ignored); ValidationError naming
     each override that is not an export setting or not a value it takes."""
+    # Positional-only: the changes are a user's keys, and one named "export" must be refused
+    # as an unknown setting, not collide with the parameter (a TypeError, HTTP 500).
     given = {k: v for k, v in changes.items() if v is not None}
     problems = override_problems(given)
     if problems:

@@ -67,6 +67,8 @@ def test_render_to_a_fifo_is_one_line(tmp_path: Path, cli: CLI) -> None:
         ({"keyframe_interval": 0}, "settings.keyframe_interval: 0"),
         ({"lossless": "yes"}, "settings.lossless: 'yes' must be true or false"),
         ({"crf": True}, "settings.crf: True"),
+        # The name of with_overrides' own parameter: a TypeError (HTTP 500) before.
+        ({"export": {"crf": 20}}, "settings.export: not an export setting"),
     ],
 )
 def test_each_bad_export_override_is_named(changes: dict[str, Any], says: str) -> None:
