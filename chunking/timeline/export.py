@@ -13,6 +13,7 @@ from chunking.timeline.audio_export import (
 )
 from chunking.timeline.fields import (
     Problems,
+    bounded,
     canonical,
     flag,
     number,
@@ -367,7 +368,7 @@ def override_problems(changes: Mapping[str, Any]) -> list[str]:
             number = isinstance(value, int | float) and not isinstance(value, bool)
             if not number or value != int(value) or not low <= value <= high:
                 problems.append(f"{where}: {value!r} must be a whole number from {low} to {high}")
-    return problems
+    return [bounded(p) for p in problems]  # a value is quoted as given: 5 MB flooded
 
 
 #: The presets x264 and x265 know (the named ones SVT-AV1 and libvpx map to their speeds).
@@ -448,4 +449,4 @@ def export_problems(
     ):
         also = ", or a number from 0 to 13 (SVT-AV1's own)" if numbered else ""
         problems.append(f"preset {preset!r} is not one of {', '.join(PRESETS)}{also}")
-    return problems
+    return [bounded(p) for p in problems]  # the preset is quoted as given

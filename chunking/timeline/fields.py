@@ -23,11 +23,11 @@ class Problems:
 
     def error(self, where: str, message: str) -> None:
         """Record a problem that makes the timeline unrenderable."""
-        self.errors.append(_bounded(f"{where}: {message}"))
+        self.errors.append(bounded(f"{where}: {message}"))
 
     def warn(self, where: str, message: str) -> None:
         """Record something suspicious that still renders."""
-        self.warnings.append(_bounded(f"{where}: {message}"))
+        self.warnings.append(bounded(f"{where}: {message}"))
 
 
 #: A problem longer than this has its middle cut out: messages quote ids and values as written,
@@ -35,9 +35,9 @@ class Problems:
 MAX_MESSAGE = 1000
 
 
-def _bounded(text: str) -> str:
-    """The message, its middle cut out when it is too long (the start says where, the end what
-    to do)."""
+def bounded(text: str) -> str:
+    """A problem's message, its middle cut out when it is too long (the start says where, the
+    end what to do)."""
     if len(text) <= MAX_MESSAGE:
         return text
     head, tail = MAX_MESSAGE * 3 // 5, MAX_MESSAGE // 4

@@ -86,6 +86,16 @@ CASES: dict[str, tuple[dict[str, Any] | str, str]] = {
         "not a colour",
     ),
     "fps [inf, 1]": (_doc(fps=[HUGE * 10, 1]), "not a frame rate"),
+    # Printed whole before: a 1 MB "one line" on the terminal and in the job's error.
+    "preset 1 MB": (
+        project(
+            [video_track("v", [_clip()])],
+            size=SIZE,
+            fps=10,
+            settings={"export": {"preset": "p" * (1 << 20)}},
+        ),
+        "preset 'ppp",
+    ),
 }
 
 
@@ -98,7 +108,8 @@ def _write(tmp_path: Path, content: dict[str, Any] | str) -> Path:
 def _assert_one_line(result: Any, expected: str) -> None:
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2, result.stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr[:2000]
+    assert len(lines[0]) <= 1100, f"{len(lines[0])} characters: {lines[0][:200]}"
     assert "Traceback" not in result.stderr and "Warning" not in result.stderr
     assert expected in lines[0], lines[0]
 
