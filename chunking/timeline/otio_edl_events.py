@@ -103,6 +103,14 @@ def events_in_order(text: str, path: str, p: Problems) -> str:
             kept.append(block)
         else:
             p.warn(f"event {block.number}", "is on no channel (NONE without an AUD line); left out")
+    if blocks and not kept:
+        # Left out one by one, they reached the loader as "the timeline is empty", naming none.
+        names = ", ".join(str(block.events[0]["num"]) for block in blocks[:5] if block.events)
+        more = f" and {len(blocks) - 5} more" if len(blocks) > 5 else ""
+        raise TimelineError(
+            f"{path}: every event is on no channel (event {names}{more}: NONE without an AUD "
+            "line), so nothing is left to render; export the sequence with its V or A channels"
+        )
     if all(block.events for block in kept):
         kept.sort(key=lambda block: _frames(block.events[0]["rec_in"]))
         _check_overlaps(kept, path)

@@ -166,3 +166,15 @@ def test_an_edl_of_no_events_is_named(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(TimelineError, match=rf"^{path}: holds no events"):
         load(str(path))
+
+
+def test_an_edl_whose_every_event_is_on_no_channel_names_them(tmp_path: Path) -> None:
+    """It said "timeline.duration: the timeline is empty", naming no event and no file."""
+    path = tmp_path / "cut.edl"
+    events = [event(n, "A001", "NONE", "02:00:00:00", f"01:00:0{n}:00") for n in range(1, 8)]
+    path.write_text("TITLE: t\nFCM: NON-DROP FRAME\n\n" + "\n".join(events))
+    with pytest.raises(TimelineError) as refused:
+        load(str(path))
+    said = str(refused.value)
+    assert said.startswith(f"{path}: every event is on no channel (event 001, 002, 003, 004, 005")
+    assert "and 2 more" in said and "NONE" in said
