@@ -22,7 +22,7 @@ from chunking.timeline.otio_edl_fcm import drop_frame_marked
 from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
 from chunking.timeline.otio_edl_speed import apply_motions, marked_motions
 from chunking.timeline.otio_read import read_timeline
-from chunking.timeline.text_files import by_mark
+from chunking.timeline.text_files import by_mark, by_zero_bytes
 from common.errors import TimelineError
 
 
@@ -65,9 +65,12 @@ def _decoded(data: bytes, p: Problems) -> str:
     """An EDL's text: UTF-8, else the Windows code page that Avid and Premiere on Windows write
     clip names in (cp1252; Latin-1 where cp1252 leaves a byte undefined), with a warning.
     UTF-16 with its byte-order mark (what Windows PowerShell's Out-File and Notepad's "Unicode"
-    write) is read as such: as a code page its every other byte is a NUL."""
+    write) is read as such, and without the mark when its zero bytes say it is UTF-16: as a
+    code page its every other byte is a NUL."""
     try:
         text = by_mark(data, "")
+        if text is None:
+            text = by_zero_bytes(data, "")
     except TimelineError:
         text = None  # not what its mark says after all: read as the code pages below
     if text is not None:

@@ -1,7 +1,8 @@
 """A project file's bytes as text: UTF-8, or what its byte-order mark says (Windows tools,
-Notepad's "Unicode", Avid and PowerShell write UTF-16 or UTF-32 with one), and an XML file
-as its declaration says. The readers behind (json, OTIO's adapters, ElementTree given a str)
-then read the text whatever encoding it was stored in.
+Notepad's "Unicode", Avid and PowerShell write UTF-16 or UTF-32 with one), UTF-16 or UTF-32
+without one told by its zero bytes, and an XML file as its declaration says. The readers
+behind (json, OTIO's adapters, ElementTree given a str) then read the text whatever encoding
+it was stored in.
 """
 
 from __future__ import annotations
@@ -44,11 +45,43 @@ def by_mark(data: bytes, source: str) -> str | None:
     return None
 
 
+def by_zero_bytes(data: bytes, source: str) -> str | None:
+    """The text of UTF-16 or UTF-32 bytes without a byte-order mark, told by where the zero
+    bytes of its first (ASCII) character fall, as RFC 8259 tells JSON's; None for other bytes.
+    TimelineError naming ``source`` when they are not that text after all."""
+    # Every project, export and EDL starts with an ASCII character. Such bytes are valid
+    # UTF-8 too (NUL is a character), so they used to reach the readers as text with a NUL
+    # between letters: "holds no events", "holds no timeline", "invalid JSON".
+    head = data[:4]
+    if len(head) < 4 or (head[0] and head[1]):
+        return None
+    if not head[0]:
+        codec, name = ("utf-16-be", "UTF-16") if head[1] else ("utf-32-be", "UTF-32")
+    else:
+        codec, name = ("utf-16-le", "UTF-16") if head[2] or head[3] else ("utf-32-le", "UTF-32")
+    try:
+        start = codecs.getincrementaldecoder(codec)().decode(data[:64], final=False)
+    except UnicodeDecodeError:
+        return None  # binary (a video's 00 00 00 20 ftyp): "not UTF-8 text" says it
+    if not start or not (start[0].isascii() and (start[0].isprintable() or start[0].isspace())):
+        return None
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise TimelineError(
+            f"{source}: looks like {name} text without a byte-order mark (zero bytes between "
+            f"its first characters) but is not ({exc.reason} at byte {exc.start}); save it as "
+            "UTF-8"
+        ) from None
+
+
 def read_text(path: str) -> str:
     """A text file's content: as its byte-order mark says, else UTF-8; TimelineError naming
     the file when it is neither."""
     data = _read(path)
     text = by_mark(data, path)
+    if text is None:
+        text = by_zero_bytes(data, path)
     if text is not None:
         return text
     try:
@@ -66,6 +99,8 @@ def read_xml(path: str, kind: str) -> str:
     unknown encoding."""
     data = _read(path)
     text = by_mark(data, path)
+    if text is None:
+        text = by_zero_bytes(data, path)
     if text is not None:
         return text
     found = _DECLARED.search(data[:300])

@@ -88,6 +88,36 @@ def test_a_project_file_in_utf16_or_utf32_with_its_mark_loads_as_in_utf8(
     assert "not UTF-8" not in str(expected) and "readable" not in str(expected)
 
 
+@pytest.mark.parametrize("encoding", list(_ENCODINGS))
+@pytest.mark.parametrize("name", [*_SAMPLES, "cut.xml"])
+def test_a_project_file_in_utf16_or_utf32_without_a_mark_loads_as_in_utf8(
+    tmp_path: Path, name: str, encoding: str
+) -> None:
+    """Its zero bytes are valid UTF-8, so it was read with a NUL between letters: an EDL
+    "holds no events", a Timeline Studio or OTIO file was "invalid JSON"."""
+    make_video(tmp_path / "a.mp4", frames=250, fps=25, size=(64, 36))
+    text = _FCP7.read_text() if name == "cut.xml" else _SAMPLES[name]()
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    expected = _outcome(path)
+    if name.endswith("xml"):
+        text = text.replace('encoding="UTF-8"', f'encoding="{encoding[:6].upper()}"', 1)
+    path.write_bytes(text.encode(encoding))
+    assert _outcome(path) == expected
+
+
+def test_zero_bytes_that_are_not_utf16_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "cut.otio"
+    # UTF-16-LE by its zero bytes, then a lone surrogate; a video is not "UTF-32 text"
+    path.write_bytes(("{" + " " * 40).encode("utf-16-le") + b"\x00\xd8")
+    with pytest.raises(TimelineError, match=rf"^{path}: looks like UTF-16 text without a"):
+        load(str(path))
+    video = make_video(tmp_path / "a.mp4", frames=1, size=(64, 36)).read_bytes()
+    path.write_bytes(video)  # 00 00 00 20 ftyp: no text at all
+    with pytest.raises(TimelineError, match=rf"^{path}: not a UTF-8 text file"):
+        load(str(path))
+
+
 @pytest.mark.parametrize("name", ["cut.fcpxml", "cut.xml"])
 def test_an_xml_file_declaring_latin1_is_read_as_latin1(tmp_path: Path, name: str) -> None:
     """The FCP 7 XML reader read every file as UTF-8: a Latin-1 file's accented name failed
