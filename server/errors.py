@@ -207,7 +207,7 @@ def _unreadable_body(cause: BaseException | None) -> str:
 
 
 def _redis_error(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("redis error on %s %s: %s", request.method, request.url.path, exc)
+    log.warning("redis error on %s %s: %s", request.method, _logged_path(request), exc)
     if isinstance(exc, redis.ResponseError):  # Redis answered, and refused the command
         return error_response(500, "the cluster's Redis refused a command (the service log has it)")
     return error_response(503, f"the cluster's Redis cannot be reached ({type(exc).__name__})")
@@ -215,14 +215,23 @@ def _redis_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _client_left(request: Request, exc: Exception) -> JSONResponse:
     """The client went away mid-body: nobody to answer, nothing wrong with the service."""
-    log.info("client left during %s %s", request.method, request.url.path)
+    log.info("client left during %s %s", request.method, _logged_path(request))
     return error_response(400, "the client disconnected before the body was complete")
+
+
+def _logged_path(request: Request) -> str:
+    """The request's path for a log line, its control and invisible characters escaped."""
+    # Any client picks it (%1b[2J, %e2%80%ae, %00 arrive decoded): written raw, it could
+    # rewrite a terminal showing the log or hide what it says (an ANSI escape, a direction
+    # override). uvicorn's access log quotes it; ours did not.
+    path = request.url.path
+    return path if path.isprintable() else repr(path)[1:-1]
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ClientDisconnect):
         return _client_left(request, exc)
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.error("unexpected error on %s %s", request.method, _logged_path(request), exc_info=exc)
     return error_response(500, "internal error (the service log has the details)")
 
 

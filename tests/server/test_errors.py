@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from common.errors import ClusterError
 from orchestrator.api import CloudRenderingAPI
@@ -403,3 +404,18 @@ def test_the_python_apis_cluster_error_is_answered_as_the_redis_failure_it_wraps
     answer = answer_for(request, info.value)
     body = bytes(answer.body).decode()
     assert answer.status_code == status and words in body and "10.0.0.5" not in body
+
+
+def test_a_path_is_logged_with_its_control_characters_escaped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A client that hangs up mid-body had its path written raw into the service log: an
+    ANSI escape cleared the operator's terminal, a direction override hid the rest."""
+    path = "/v1/jobs/\x1b[2J\u202eevil\x00/cancel"
+    scope = {"type": "http", "method": "POST", "path": path, "headers": [], "query_string": b""}
+    with caplog.at_level(logging.INFO, logger="cloudrender.server"):
+        answer = answer_for(Request(scope), ClientDisconnect())
+    assert answer.status_code == 400
+    (line,) = [r.getMessage() for r in caplog.records if "client left" in r.getMessage()]
+    assert line.isprintable(), repr(line)
+    assert "/v1/jobs/\\x1b[2J\\u202eevil\\x00/cancel" in line
