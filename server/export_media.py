@@ -112,7 +112,7 @@ def _rate(where: str, value: Any) -> Fraction:
     except (ValueError, ZeroDivisionError):
         raise TimelineError(f"{where}: {value!r} is not a frame rate") from None
     if not 0 < rate <= MAX_FPS:
-        raise TimelineError(f"{where}: {value!r} is not a frame rate from 0 to {MAX_FPS}")
+        raise TimelineError(f"{where}: {value!r} is not a frame rate above 0 and up to {MAX_FPS}")
     ntsc = Fraction(round(rate) * 1000, 1001)
     # 23.976 and 29.97 are how people write 24000/1001 and 30000/1001.
     return ntsc if rate != round(rate) and abs(rate - ntsc) < Fraction(1, 100) else rate

@@ -80,6 +80,9 @@ def test_an_edl_medium_named_by_a_bare_reference_reads_as_one_without_a_timecode
         ({"asset": CAMERA, "timecode": "01:00:00:00"}, "names no 'fps'"),
         ({**DECLARED, "start": 0}, "unknown key 'start'"),
         ({**DECLARED, "fps": "fast"}, "'fast' is not a frame rate"),
+        # It said "0 is not a frame rate from 0 to 240".
+        ({**DECLARED, "fps": 0}, "fps: 0 is not a frame rate above 0 and up to 240"),
+        ({**DECLARED, "fps": -0.0}, "fps: -0.0 is not a frame rate above 0 and up to 240"),
         ({**DECLARED, "timecode": "01:00:00:30"}, "is not a timecode at 23.976 fps"),
         ({**DECLARED, "fps": None}, "a timecode needs the fps"),
         ({**DECLARED, "asset": "/Volumes/V1.mov"}, "is not an asset reference"),
