@@ -8,8 +8,6 @@ import sys
 import time
 from typing import IO, Any
 
-import redis
-
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.billing_export import (
@@ -21,8 +19,6 @@ from orchestrator.billing_export import (
     write,
 )
 from orchestrator.budget_rules import Budget, BudgetStatus, Scope, check_limit, dollars
-from orchestrator.budgets import clear_budget, set_budget, statuses
-from orchestrator.job_store import JobStore
 from providers.storage.base import write_atomic
 
 #: Days the export looks back without --since.
@@ -82,6 +78,8 @@ def run_budget_set(args: argparse.Namespace) -> int:
         raise RenderError("give a limit: --daily USD and/or --monthly USD")
     daily = None if args.daily is None else _dollars(args.daily, "--daily")
     monthly = None if args.monthly is None else _dollars(args.monthly, "--monthly")
+    from orchestrator.budgets import set_budget
+
     with _operator("set budgets"):
         budget = set_budget(_client(args), scope, name, daily=daily, monthly=monthly)
     print(describe_budget(budget))
@@ -92,6 +90,8 @@ def run_budget_clear(args: argparse.Namespace) -> int:
     """Remove a project's or user's daily and/or monthly limit."""
     scope, name = _scope(args)
     both = not args.daily and not args.monthly
+    from orchestrator.budgets import clear_budget
+
     with _operator("clear budgets"):
         left = clear_budget(
             _client(args), scope, name, daily=both or args.daily, monthly=both or args.monthly
@@ -102,6 +102,8 @@ def run_budget_clear(args: argparse.Namespace) -> int:
 
 def run_budget_show(args: argparse.Namespace) -> int:
     """Print every budget's limits with the spend of the current UTC day and month."""
+    from orchestrator.budgets import statuses
+
     found = statuses(_client(args), time.time())
     if args.project is not None or args.user is not None:
         scope, name = _scope(args)
@@ -214,6 +216,10 @@ def _write_all(out: IO[bytes], data: bytes) -> None:
 
 
 def _client(args: argparse.Namespace) -> Any:
+    # Redis and the budgets (0.3 CPU-s of imports) load in the commands that talk to Redis, not
+    # in every command's parser.
+    from orchestrator.job_store import JobStore
+
     url = getattr(args, "broker", None) or Settings.from_env().broker_url
     if url is None:
         raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
@@ -230,7 +236,9 @@ class _operator:
         return None
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
-        if isinstance(value, redis.exceptions.NoPermissionError):
+        # Only a command that imported redis (through _client) can have raised its errors.
+        errors = sys.modules.get("redis.exceptions")
+        if errors is not None and isinstance(value, errors.NoPermissionError):
             raise RenderError(
                 f"this Redis user may not {self.what}: operators do, with the orchestrator's "
                 "Redis user (--broker URL); clients only read budgets"

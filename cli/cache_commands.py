@@ -10,14 +10,17 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.job_commands import cluster_api, cluster_options
 from cli.private_runs import lasting_storage
 from common.errors import RenderError
 from common.settings import Settings
 from common.units import format_size
-from orchestrator.segment_cache import CacheStats, SegmentCache
+
+if TYPE_CHECKING:
+    # The segment cache pulls in the codec stack (NumPy, PyAV): imported where a command uses it.
+    from orchestrator.segment_cache import CacheStats, SegmentCache
 
 
 def add_cache_parser(sub: Any) -> None:
@@ -83,6 +86,7 @@ def _local_cache() -> Iterator[SegmentCache]:
     import redis
 
     from orchestrator.embedded_redis import EmbeddedRedis
+    from orchestrator.segment_cache import SegmentCache
     from providers.storage import open_storage
 
     settings = Settings.from_env()

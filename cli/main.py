@@ -15,8 +15,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import redis
-
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project, read_project
 from cli.arguments import positive, processes
@@ -71,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(args.handler(args))
         except ClusterError as exc:
             # The Python API's wrapping of a Redis failure: worded (exit 3 or 4) from the cause.
-            if isinstance(exc.__cause__, redis.RedisError):
+            if isinstance(exc.__cause__, _redis_error("RedisError")):
                 raise exc.__cause__ from None
             if isinstance(exc, ClusterUnreachable):
                 # Worded already (a render's wait that lost Redis): exit as unreachable, which
@@ -90,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except redis.exceptions.NoPermissionError as exc:
+    except _redis_error("NoPermissionError") as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
         report_error(
             args,
@@ -98,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{refused(exc)}; run it with the Redis user of the role that does ({ROLE_USERS})",
         )
         return EXIT_FORBIDDEN
-    except redis.exceptions.AuthenticationError as exc:
+    except _redis_error("AuthenticationError") as exc:
         # A Redis that answers, refusing the user or password: "is it running?" sent the user
         # looking for an outage (and 3 read as one).
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
@@ -108,12 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(check the user and password in --broker or CLOUDRENDER_BROKER_URL)",
         )
         return EXIT_FORBIDDEN
-    except redis.RedisError as exc:
+    except _redis_error("RedisError") as exc:
         url = getattr(args, "broker", None) or Settings.from_env().broker_url or ""
         # An error reply (out of memory, read-only replica) comes from a Redis that runs.
         hint = (
             "Redis refused the command: see its memory limit (maxmemory) and role"
-            if isinstance(exc, redis.ResponseError)
+            if isinstance(exc, _redis_error("ResponseError"))
             else "is it running? pass --broker URL or set CLOUDRENDER_BROKER_URL"
         )
         report_error(
@@ -143,6 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BAD_INPUT
+
+
+def _redis_error(name: str) -> Any:
+    """The redis exception class ``name``, or no class at all where no command imported redis.
+
+    Importing redis costs a light command's start (`validate`, `--help`) a tenth of a second;
+    where it was never imported, nothing could have raised its errors.
+    """
+    module = sys.modules.get("redis.exceptions")
+    return getattr(module, name) if module is not None else ()
 
 
 def _parser() -> argparse.ArgumentParser:

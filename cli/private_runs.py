@@ -19,7 +19,6 @@ from common.errors import RenderError
 from common.scratch import process_alive, sweep_scratch
 from common.settings import Settings
 from providers.storage import StorageError, open_storage
-from workers.job_spec import job_prefix
 
 #: The file in a run folder that names its job.
 RUN_JOB = "job"
@@ -79,5 +78,8 @@ def _drop_run_job(run: str, storage_dir: str) -> None:
     except OSError:
         return
     if _JOB_ID.fullmatch(job_id):
+        # The job spec pulls in the codec stack (NumPy, PyAV): imported only when a run is left.
+        from workers.job_spec import job_prefix
+
         with contextlib.suppress(StorageError):
             open_storage(Path(storage_dir).as_uri()).delete_prefix(job_prefix(job_id))

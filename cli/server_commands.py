@@ -15,8 +15,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import redis
-
 from common.errors import RenderError
 from common.settings import Settings
 from common.urls import redact_url
@@ -79,6 +77,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _key_store(args: argparse.Namespace) -> KeyStore:
+    import redis  # 0.2 CPU-s: loaded by the commands that talk to Redis, not by every command
+
     url = _settings(args).broker_url
     assert url is not None
     return KeyStore(redis.Redis.from_url(url, decode_responses=True))

@@ -21,7 +21,6 @@ from typing import Any
 
 from common.errors import RenderError
 from orchestrator import keys
-from orchestrator.submission import billing_scope
 
 #: Hash: API key id -> its record as JSON (sha256 of the key, user, role, limits). Lasts until
 #: removed by hand; revoked keys stay listed.
@@ -89,6 +88,10 @@ class KeyStore:
         """A new key for ``user``: its record and the key string (shown once, never stored)."""
         if not user:
             raise RenderError("an API key needs a user name")
+        # The submission module pulls in the dispatcher (Celery, the codec stack): imported
+        # here so that `cloudrender keys list` and the CLI's start stay light.
+        from orchestrator.submission import billing_scope
+
         billing_scope(user, "user")
         billing_scope(project, "project")
         if role not in ROLES:

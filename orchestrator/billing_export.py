@@ -21,7 +21,6 @@ from typing import Any
 from orchestrator import keys
 from orchestrator.budget_rules import Period, Scope, window
 from orchestrator.job_record import JobState
-from orchestrator.job_store import JobStore
 
 #: Stored jobs the job export reads at most (newest first).
 JOB_LIMIT = 100_000
@@ -117,6 +116,10 @@ def scope_rows(client: Any, scope: Scope, since: str, now: float) -> list[dict[s
 def job_rows(client: Any, since: str) -> list[dict[str, Any]]:
     """One row per stored job submitted on or after `since`, oldest first. ``actual_cost``:
     what a completed job cost; for any other state what it has spent so far."""
+    # The job store imports redis (0.2 CPU-s): here, so the CLI's parser (which names this
+    # module's formats) does not pay it on every command.
+    from orchestrator.job_store import JobStore
+
     store = JobStore(client)
     ids = store.recent(JOB_LIMIT)
     pipe = client.pipeline(transaction=False)

@@ -39,8 +39,6 @@ from orchestrator.budget_rules import (
     stop_reason,
     window,
 )
-from orchestrator.job_cancel import cost_so_far as cost_so_far  # its old home: callers import it
-from orchestrator.job_cancel import stop_jobs
 from orchestrator.job_record import JobState
 from orchestrator.job_store import JobStore
 
@@ -347,6 +345,10 @@ def _thresholds(
     for level in levels_reached(spent, limit):
         if level is Level.EXCEEDED:
             # Every time, not only at the crossing: a job that slipped in meanwhile stops too.
+            # Stopping jobs needs the dispatcher (Celery, the codec stack): imported only here, so
+            # that reading budgets (`cloudrender budget`, the dashboards) starts light.
+            from orchestrator.job_cancel import stop_jobs
+
             reason = stop_reason(budget, period, current, spent, limit, when)
             stopped = stop_jobs(client, budget.scope, budget.name, reason, when, app)
         marker = f"{level}|{budget.key}|{limit!r}"

@@ -15,9 +15,9 @@ from typing import Any
 from common.errors import RenderError
 from common.names import PRIORITIES, QUEUE_AUDIO, TASK_RENDER_AUDIO
 from common.settings import Settings
-from orchestrator.budgets import cost_so_far, settle_job
+from orchestrator.budgets import settle_job
 from orchestrator.dispatcher import Dispatcher
-from orchestrator.job_cancel import end_chunks
+from orchestrator.job_cancel import cost_so_far, end_chunks
 from orchestrator.job_events import publish_event
 from orchestrator.job_record import CHUNK_STOPPED, JobNotFound, JobState
 from orchestrator.job_store import JobStore

@@ -1,0 +1,50 @@
+"""The command line's start: light commands load none of the render or cluster stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.json"
+
+#: What the render and cluster commands need and a light one (`validate`, `--help`, the
+#: parsers of every command) must not pay for: about 1.3 CPU-s of imports together.
+HEAVY = ("celery", "kombu", "numpy", "av", "redis", "orchestrator.dispatcher")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """The heavy modules a fresh interpreter holds after running ``code``."""
+    probe = f"{code}\nimport sys\nprint('loaded:', *(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=DEMO.parents[1],
+    )
+    # The last line: what the command printed (its help) comes before.
+    return set(done.stdout.splitlines()[-1].split()[1:])
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import cli.main",
+        "import cli.main\ncli.main._parser()",
+        "import cli.main, contextlib\n"
+        "with contextlib.suppress(SystemExit):\n"
+        "    cli.main.main(['validate', '--help'])",
+    ],
+)
+def test_the_parser_loads_no_heavy_module(code: str) -> None:
+    assert _loaded_after(code) == set()
+
+
+def test_validate_runs_without_the_cluster_stack() -> None:
+    # Validating a project talks to no broker and dispatches nothing.
+    loaded = _loaded_after(f"import cli.main\ncli.main.main(['validate', {str(DEMO)!r}])")
+    assert not loaded & {"celery", "kombu", "redis", "orchestrator.dispatcher"}
