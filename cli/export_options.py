@@ -9,10 +9,11 @@ import dataclasses
 import math
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chunking.plan import keyframe_chunk_frames
-from chunking.timeline.project import Project
+if TYPE_CHECKING:
+    # The project loaders: loaded by the commands that read a project, not by every parser.
+    from chunking.timeline.project import Project
 
 CODECS = ["h264", "hevc", "av1", "vp9", "ffv1", "prores", "dnxhr"]
 
@@ -108,6 +109,8 @@ def note_chunk_frames(project: Project, args: argparse.Namespace) -> None:
     asked = getattr(args, "chunk_frames", None)
     if asked is None or getattr(args, "quiet", False):
         return
+    from chunking.plan import keyframe_chunk_frames
+
     used = keyframe_chunk_frames(project.timeline, asked)
     if used != asked:
         every = project.timeline.export.keyframe_interval

@@ -13,10 +13,8 @@ import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chunking.timeline.model import Timeline
-from chunking.timeline.project import Project, read_project
 from cli.arguments import positive, processes
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
@@ -57,6 +55,12 @@ from common.redis_refusal import redis_user, refused
 from common.scratch import scratch_prefix, sweep_scratch
 from common.settings import Settings
 from common.urls import redact_url
+
+if TYPE_CHECKING:
+    # The project loaders (every format's parser, 0.1-0.2 CPU-s): loaded by the commands that
+    # read a project, not by every command's parser.
+    from chunking.timeline.model import Timeline
+    from chunking.timeline.project import Project
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -239,6 +243,8 @@ def _render(args: argparse.Namespace) -> int:
                 raise RenderError(f"{flag} splits a render across workers: drop it or --direct")
         if args.broker:
             raise RenderError("--broker submits to a cluster: drop it or --direct")
+    from chunking.timeline.project import read_project
+
     budget = Settings.from_env().max_frame_bytes
     extra = {"hardware_acceleration": True if args.hwaccel else None}
     project = read_project(

@@ -7,13 +7,16 @@ import argparse
 import dataclasses
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.errors import RenderError
 from common.settings import Settings
 from providers.compute.prices import Offer, load_catalogue
 from providers.compute.prices.catalogue import PROVIDERS
-from providers.compute.prices.refresh import RefreshReport, refresh
+
+if TYPE_CHECKING:
+    # The providers' price clients: loaded by `price refresh`, not by every command's parser.
+    from providers.compute.prices.refresh import RefreshReport
 
 
 def add_price_parser(sub: Any) -> None:
@@ -62,6 +65,8 @@ def prices_refresh(args: argparse.Namespace, **endpoints: Any) -> int:
     catalogue = load_catalogue(settings.prices_file)
     providers = _names(args.provider, PROVIDERS) or list(PROVIDERS)
     regions = _names(args.region, None)
+    from providers.compute.prices.refresh import refresh
+
     report = refresh(catalogue, providers, regions, override_path=settings.prices_file, **endpoints)
     print(describe_report(report))
     return 0 if report.updated or not report.asked else 1

@@ -6,16 +6,21 @@ import argparse
 import dataclasses
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from chunking.timeline.model import Timeline
-from chunking.timeline.project import read_project
 from cli.status_view import plural
 from common.errors import ValidationError, summarize
 from common.settings import Settings
 
+if TYPE_CHECKING:
+    # The project loaders (every format's parser, 0.1-0.2 CPU-s): loaded by the commands that
+    # read a project, not by every command's parser.
+    from chunking.timeline.model import Timeline
+
 
 def validate_command(args: argparse.Namespace) -> int:
     """`cloudrender validate`: load the project, check its media as render opens them."""
+    from chunking.timeline.project import read_project
     from workers.probe import media_report  # opens media: only for commands that need it
     from workers.probe_fields import interlace_report
     from workers.subtitle_check import text_warnings

@@ -48,3 +48,21 @@ def test_validate_runs_without_the_cluster_stack() -> None:
     # Validating a project talks to no broker and dispatches nothing.
     loaded = _loaded_after(f"import cli.main\ncli.main.main(['validate', {str(DEMO)!r}])")
     assert not loaded & {"celery", "kombu", "redis", "orchestrator.dispatcher"}
+
+
+def test_the_parser_loads_no_project_loader_or_price_client() -> None:
+    # `--help`, `budget`, `keys` read no project and fetch no prices.
+    code = "import cli.main, sys\ncli.main._parser()\n"
+    probe = code + (
+        "print('loaded:', *(m for m in ('chunking.timeline.loader', 'chunking.plan',"
+        " 'providers.compute.prices.refresh') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=DEMO.parents[1],
+    )
+    assert done.stdout.split() == ["loaded:"]
