@@ -63,7 +63,7 @@ from bench.leftovers import drop_foreign, kill, left_behind, require_proc
 from bench.measure import machine
 from bench.script import emit, exit_on_signals, log
 from bench.support import ChaosCluster, decode_rgb, heavy_project
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.studio import load_project
 from orchestrator.api import CloudRenderingAPI
 from workers.render import render_to_file

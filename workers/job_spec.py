@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from chunking.timeline.export import export_problems, override_problems
+from chunking.timeline.export import export_problems
+from chunking.timeline.export_overrides import override_problems
 from chunking.timeline.model import ExportSettings, Timeline
 from chunking.timeline.project import check_memory
 from chunking.timeline.studio import load_project

@@ -13,10 +13,9 @@ from chunking.timeline.export import (
     CONTAINER_CODECS,
     export_problems,
     lossless_conflict,
-    lossless_unused,
     parse_export,
-    with_overrides,
 )
+from chunking.timeline.export_overrides import lossless_unused, with_overrides
 from chunking.timeline.fields import Problems, pick
 from chunking.timeline.loader import load_document, read_file
 from chunking.timeline.model import ExportSettings, Timeline

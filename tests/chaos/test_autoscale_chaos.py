@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from bench.support import ChaosCluster, heavy_project, status
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.studio import load_project
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.autoscaler.ledger import FAILED_BOOT, Ledger

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.studio import load_project
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster

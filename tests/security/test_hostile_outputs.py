@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from chunking.timeline.export import override_problems
+from chunking.timeline.export_overrides import override_problems
 from chunking.timeline.project import read_project
 from common.errors import RenderError, ValidationError
 from tests.helpers import CLI

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.model import Timeline
 from tests.workers.test_audio_lossless import FPS, FRAMES, RATE, _noise, _sound, _timeline
 from tests.workers.test_stitch import make_segments

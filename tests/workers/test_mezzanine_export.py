@@ -11,7 +11,7 @@ import av
 import numpy as np
 import pytest
 
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from tests.helpers import colour_project, file_clip

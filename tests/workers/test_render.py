@@ -16,7 +16,7 @@ import av
 import numpy as np
 import pytest
 
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from common.errors import DecodeError, EncodeError, RenderCancelled, RenderError

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from chunking.timeline.export import with_overrides
+from chunking.timeline.export_overrides import with_overrides
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from common.errors import MediaError, RenderCancelled, RenderError
