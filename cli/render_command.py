@@ -371,7 +371,7 @@ def _prewarm(project: Project, chunk_frames: int | None, use_cache: bool) -> Non
 
         render_fingerprint()
     if chunk_frames is None:
-        from workers.probe import min_chunk_frames
+        from workers.probe_keyframes import min_chunk_frames
 
         min_chunk_frames(project.timeline)
 

@@ -26,7 +26,7 @@ from workers.encoder import HARDWARE, hardware_encoders
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.media_ids import source_id
-from workers.probe import min_chunk_frames
+from workers.probe_keyframes import min_chunk_frames
 
 
 def plan_job_chunks(

@@ -329,7 +329,8 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
     # Given a project of one video (the CLI's work before a private cluster's workers are ready)
     from chunking.timeline.project import read_project
     from cli.render_command import _prewarm
-    from workers import fingerprint, probe
+    from workers import fingerprint
+    from workers import probe_keyframes as probe
 
     video = make_video(tmp_path / "a.mp4", frames=120, gop=30)
     clip = {"id": "c", "start_time": 0, "end_time": 4, "source": {"File": str(video)}}

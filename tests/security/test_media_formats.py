@@ -29,7 +29,8 @@ from tests.media import make_image, make_video, project, video_track
 from workers import media_open
 from workers.audio_mix import mix_timeline
 from workers.media_open import ALLOWED_DEMUXERS, open_media
-from workers.probe import keyframe_interval, media_problem, media_problems
+from workers.probe import media_problem, media_problems
+from workers.probe_keyframes import keyframe_interval
 from workers.sources import open_file
 
 FPS = Fraction(24)

@@ -13,14 +13,9 @@ import pytest
 
 from chunking.timeline.studio import load_project
 from tests.media import make_image, make_video, project, video_track
-from workers import probe
-from workers.probe import (
-    examine,
-    header_warnings,
-    keyframe_interval,
-    media_report,
-    min_chunk_frames,
-)
+from workers import probe_keyframes
+from workers.probe import examine, header_warnings, media_report
+from workers.probe_keyframes import keyframe_interval, min_chunk_frames
 
 
 @pytest.mark.parametrize(
@@ -37,13 +32,13 @@ def test_keyframe_interval_reads_a_file_once_and_a_rewritten_one_again(
     # Given a file whose keyframe gap one submit asks for four times and its plan once more
     path = make_video(tmp_path / "v.mp4", frames=40, fps=30, gop=10)
     opened: list[str] = []
-    real_open = probe.open_media
+    real_open = probe_keyframes.open_media
 
     def counting(name: str) -> Any:
         opened.append(name)
         return real_open(name)
 
-    monkeypatch.setattr(probe, "open_media", counting)
+    monkeypatch.setattr(probe_keyframes, "open_media", counting)
 
     # When it is asked five times
     gaps = [keyframe_interval(str(path)) for _ in range(5)]
