@@ -35,6 +35,7 @@ from av.container import InputContainer
 from chunking.timeline.model import Clip
 from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
 from workers import audio_clock
+from workers.audio_downmix import downmixed
 from workers.media_open import open_media, reason
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
@@ -155,7 +156,7 @@ def _picked_channel(stream: AudioStream, clip: Clip, path: str) -> int | None:
 
 def _channels(stream: AudioStream) -> int:
     # Mono stays mono and is broadcast into both mix channels: letting swresample upmix it
-    # would lower it by 3 dB. Everything else is folded to stereo by swresample.
+    # would lower it by 3 dB. Everything else is folded to stereo (surround by _mixed_down).
     return 1 if stream.codec_context.channels == 1 else 2
 
 
@@ -254,7 +255,7 @@ def _resampled(
                 yield from resampler.resample(None)
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
             setup = this_setup
-            mix_here = channel is not None
+            mix_here = channel is not None or _surround(frame, layout)
         if mix_here:
             frame = _mixed_down(frame, layout, channel)
         try:
@@ -271,6 +272,16 @@ def _resampled(
         yield from resampler.resample(None)
 
 
+def _surround(frame: AudioFrame, layout: str) -> bool:
+    """Whether the frame is surround in a known order, folded here into stereo: swresample's
+    own fold sums to 2.4 times full scale in float (``workers.audio_downmix``)."""
+    return (
+        layout == "stereo"
+        and len(frame.layout.channels) > 2
+        and not _UNORDERED.match(frame.layout.name)
+    )
+
+
 #: FFmpeg's name for channels in no known order ("9 channels").
 _UNORDERED = re.compile(r"^\d+ channels$")
 #: Full scale of each integer sample format, and its midpoint (unsigned 8-bit is offset).
@@ -280,19 +291,21 @@ _SCALES = {np.dtype(np.uint8): (128.0, 128.0), np.dtype(np.int16): (32768.0, 0.0
 
 def _mixed_down(frame: AudioFrame, layout: str, channel: int | None = None) -> AudioFrame:
     """A frame as one float frame of ``layout`` ("mono" or "stereo"): its 0-based ``channel``
-    alone, or the mean of all its channels (unordered ones), in each output channel."""
+    alone, surround folded by ``workers.audio_downmix``, or the mean of all its channels
+    (unordered ones), in each output channel."""
     channels = len(frame.layout.channels)
     data = frame.to_ndarray()
     if not frame.format.is_planar:
         data = data.reshape(-1, channels).T
     scale, middle = _SCALES.get(data.dtype, (1.0, 0.0))
     picked = data[channel : channel + 1] if channel is not None else data
-    mean = (picked.astype(np.float32) - middle).mean(axis=0) / scale
-    outs = 1 if layout == "mono" else 2
+    floats = (picked.astype(np.float32) - middle) / scale
+    if channel is None and _surround(frame, layout):
+        folded = downmixed(floats, [c.name for c in frame.layout.channels])
+    else:
+        folded = np.tile(floats.mean(axis=0), (1 if layout == "mono" else 2, 1))
     mixed = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(np.tile(mean, (outs, 1)), dtype=np.float32),
-        format="fltp",
-        layout=layout,
+        np.ascontiguousarray(folded, dtype=np.float32), format="fltp", layout=layout
     )
     mixed.sample_rate = frame.sample_rate
     mixed.pts, mixed.time_base = frame.pts, frame.time_base
