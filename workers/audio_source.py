@@ -54,6 +54,7 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
     has no sound. Errors reading or decoding it, in the block too, name the clip and file."""
     if not os.path.isfile(path):
         raise AssetNotFound(f"clip {clip.id!r}: media file not found: {path}")
+    reached = [Fraction(0)]  # source seconds decoded so far: where damage stops the decoder
     try:
         opened = open_media(path)
     except MediaError as exc:
@@ -77,6 +78,7 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
                 limit,
                 f"clip {clip.id!r}: {path}",
                 channel,
+                reached,
             )
             try:
                 yield Window(chunks, 1 if channel is not None else _channels(stream))
@@ -86,7 +88,10 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
         raise AssetNotFound(f"clip {clip.id!r}: cannot read {path}: {reason(exc)}") from None
     except (av.error.FFmpegError, OSError) as exc:
         # The words validate and the video side use: PyAV's errno and C call say nothing here.
-        raise DecodeError(f"clip {clip.id!r}: corrupt audio in {path}: {reason(exc)}") from None
+        raise DecodeError(
+            f"clip {clip.id!r}: corrupt audio at about {float(reached[0]):.3f}s in {path}: "
+            f"{reason(exc)}"
+        ) from None
 
 
 class Window:
@@ -168,9 +173,11 @@ def _source_chunks(
     limit: int | None,
     who: str,
     channel: int | None = None,
+    reached: list[Fraction] | None = None,
 ) -> Generator[Samples, None, None]:
     """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples (only
-    the 0-based ``channel``, as mono, when one is given)."""
+    the 0-based ``channel``, as mono, when one is given); ``reached[0]`` follows the end of
+    the last frame decoded, in source seconds (where a decode error is to be reported)."""
     channels = 1 if channel is not None else _channels(stream)
     stream_time_base = stream.time_base
     if stream_time_base is None:
@@ -189,6 +196,10 @@ def _source_chunks(
         target = origin + start - SEEK_PREROLL
         container.seek(math.floor(target / stream_time_base), stream=stream)
         frames = container.decode(stream)
+        if reached is not None:
+            reached[0] = start - SEEK_PREROLL
+    if reached is not None:
+        frames = _noted(frames, stream_time_base, origin, reached)
     head = next(frames, None)
     if head is None:
         return
@@ -221,6 +232,17 @@ def _source_chunks(
                 yield seen
         if remaining == 0:
             return
+
+
+def _noted(
+    frames: Iterator[AudioFrame], base: Fraction, origin: Fraction, reached: list[Fraction]
+) -> Iterator[AudioFrame]:
+    """The frames, each noting in ``reached[0]`` the source second its sound ends at."""
+    for frame in frames:
+        if frame.pts is not None and frame.sample_rate:
+            end = frame.pts * base + Fraction(frame.samples, frame.sample_rate) - origin
+            reached[0] = max(Fraction(0), end)
+        yield frame
 
 
 #: Demuxers that seek by byte rate: right for PCM, wrong for ADPCM (FFmpeg lands a third of

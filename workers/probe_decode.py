@@ -154,8 +154,12 @@ def first_frame_problems(container: Any, wanted: dict[str, Any], path: str) -> d
                     if stream.index not in pending or count >= PROBE_PACKETS:
                         break
     except (av.error.FFmpegError, OSError) as exc:
-        # The render words these the same way: corrupt media, naming the file.
-        return {kind: f"corrupt {kind} in {path}: {reason(exc)}" for kind in pending.values()}
+        # The render words these the same way: corrupt media, naming the file (and for sound
+        # where: nothing of it decoded yet, so its start).
+        return {
+            kind: f"corrupt {kind}{' at about 0.000s' * (kind == 'audio')} in {path}: {reason(exc)}"
+            for kind in pending.values()
+        }
     return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
 
 
@@ -242,14 +246,17 @@ def _audio_problem(
             container.seek(0)
     except (av.error.FFmpegError, OSError):
         return None
+    reached = origin + max(0, math.floor((lo - _AUDIO_PREROLL) / base))  # as the render says
     try:
         for packet in container.demux(stream):
             budget[0] -= 1
+            reached = packet.pts if packet.pts is not None else reached
             packet.decode()
             if (packet.pts is not None and packet.pts > last) or budget[0] <= 0:
                 return None
     except (av.error.FFmpegError, OSError) as exc:
-        return f"corrupt audio in {path}: {reason(exc)}"
+        at = float(max(0, reached - origin) * base)
+        return f"corrupt audio at about {at:.3f}s in {path}: {reason(exc)}"
     return None
 
 

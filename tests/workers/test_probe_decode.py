@@ -99,7 +99,9 @@ def test_corrupt_sound_mid_file_is_refused(tmp_path: Path) -> None:
     _damage(path)
     clip = {"id": "vo", "start_time": 0, "end_time": 4, "source": {"File": "voice.m4a"}}
     problems = media_report(_timeline(tmp_path, clip, "Audio"), str(tmp_path))[0]
-    assert len(problems) == 1 and problems[0].startswith(f"clip 'vo': corrupt audio in {path}: ")
+    assert len(problems) == 1 and re.match(
+        rf"clip 'vo': corrupt audio at about \d+\.\d{{3}}s in {re.escape(str(path))}: ", problems[0]
+    )
 
 
 def _sequence(folder: Path) -> dict[str, object]:
@@ -214,7 +216,8 @@ def test_validate_checks_the_audio_stream_the_clip_plays(
     problems, _ = media_report(_timeline(tmp_path, clip), str(tmp_path))
     if broken == played:
         assert problems == [
-            f"clip 'c': corrupt audio in {path}: Invalid data found when processing input"
+            f"clip 'c': corrupt audio at about 0.000s in {path}: "
+            "Invalid data found when processing input"
         ]
     else:
         assert problems == []
