@@ -94,9 +94,12 @@ def mix_matrix(matrix: Matrix, amount: float) -> Matrix:
     return ((1.0 - a) * IDENTITY + a * matrix).astype(np.float32)
 
 
-def apply_matrix(rgb: Image, matrix: Matrix, offset: float = 0.0) -> Image:
-    """A new image rgb @ matrix.T + offset, clipped to [0, 1]."""
-    return kernels.affine_clip(rgb, matrix, offset)
+def apply_matrix(
+    rgb: Image, matrix: Matrix, offset: float = 0.0, out: Image | None = None
+) -> Image:
+    """rgb @ matrix.T + offset, clipped to [0, 1]: a new image, or written into ``out`` (which
+    may be ``rgb`` itself)."""
+    return kernels.affine_clip(rgb, matrix, offset, out)
 
 
 def apply_gain(rgb: Image, scale: float, offset: float) -> Image:
@@ -206,8 +209,10 @@ def color_matrix(cc: ColorCorrection) -> Matrix:
     return m
 
 
-def apply_color(rgb: Image, cc: ColorCorrection) -> Image:
-    """Apply a clip's colour correction; an identity correction returns the input itself."""
+def apply_color(rgb: Image, cc: ColorCorrection, scratch: bool = False) -> Image:
+    """Apply a clip's colour correction; an identity correction returns the input itself.
+    ``scratch``: ``rgb`` is the caller's own writable float32 array, which the colour matrix
+    overwrites instead of allocating another frame (the same bits either way)."""
     if cc.is_identity():
         return rgb
     # Brightness then contrast: ((x + b) - 0.5) * c + 0.5 == c * x + offset.
@@ -223,7 +228,7 @@ def apply_color(rgb: Image, cc: ColorCorrection) -> Image:
         else:
             out = apply_gain(rgb, scale, offset)
     else:
-        out = apply_matrix(rgb, m * np.float32(scale), offset)
+        out = apply_matrix(rgb, m * np.float32(scale), offset, out=rgb if scratch else None)
     out = apply_tones(out, cc.shadows, cc.highlights, cc.whites, cc.blacks)
     if cc.gamma != 1.0:
         gamma = max(float(cc.gamma), _MIN_GAMMA)

@@ -219,11 +219,13 @@ class Compositor:
             picture = Picture(rgb8, alpha8)
         # Decoded pictures arrive in host memory as 8 bits: that is what crosses to a GPU.
         rgb = to_float(self.backend.to_device(picture.rgb))
+        # rgb is this frame's own fresh array: colour and per-pixel effects overwrite it.
+        scratch = not self.backend.device_path
         if not clip.color.is_identity() and not upright:
-            rgb = apply_color(rgb, clip.color)
+            rgb = apply_color(rgb, clip.color, scratch)
         alpha8 = picture.alpha
         alpha = to_float(self.backend.to_device(alpha8)) if alpha8 is not None else None
-        rgb, alpha = apply_effects(rgb, alpha, effects, t)
+        rgb, alpha = apply_effects(rgb, alpha, effects, t, scratch)
         if whole and cell is not None:
             # Effects that need the whole layer (a blur) saw the picture beyond the cell; only
             # now is it cut to the cell, so its edges blur with what lies past them.
@@ -236,11 +238,12 @@ class Compositor:
         """A clip's colour correction and effects on its unrotated picture, back in 8 bits for
         the rotation (which resamples 8-bit pictures)."""
         rgb = to_float(self.backend.to_device(picture.rgb))
+        scratch = not self.backend.device_path  # rgb is fresh: overwritten in place
         if not clip.color.is_identity():
-            rgb = apply_color(rgb, clip.color)
+            rgb = apply_color(rgb, clip.color, scratch)
         alpha8 = picture.alpha
         alpha = to_float(self.backend.to_device(alpha8)) if alpha8 is not None else None
-        rgb, alpha = apply_effects(rgb, alpha, effects, t)
+        rgb, alpha = apply_effects(rgb, alpha, effects, t, scratch)
         rgb8 = self.backend.to_host(to_uint8(rgb))
         alpha8 = None if alpha is None else self.backend.to_host(to_uint8(alpha))
         return Picture(rgb8, alpha8)

@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -132,9 +132,9 @@ def _contrast(rgb: Image, effect: Effect, frame: int) -> Image:
     return apply_color(rgb, ColorCorrection(contrast=setting(effect)))
 
 
-def _saturation(rgb: Image, effect: Effect, frame: int) -> Image:
+def _saturation(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
     amount = setting(effect)
-    return rgb if amount == 1.0 else apply_matrix(rgb, saturation_matrix(amount))
+    return rgb if amount == 1.0 else apply_matrix(rgb, saturation_matrix(amount), out=out)
 
 
 def _huerotate(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -178,7 +178,7 @@ def vignette_mask(height: int, width: int, strength: float, radius: float) -> Im
     return remember(_vignette_masks, key, mask)
 
 
-def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
+def _vignette(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
     strength, radius = setting(effect), setting(effect, 1)
     if strength == 0.0 or radius >= 1.0:
         return rgb
@@ -189,7 +189,7 @@ def _vignette(rgb: Image, effect: Effect, frame: int) -> Image:
         key = (h, w, strength, radius)
         found = _device_masks.get(key)
         mask = found if found is not None else remember(_device_masks, key, xp.asarray(mask))
-    return kernels.gain_clip(rgb, mask)
+    return kernels.gain_clip(rgb, mask, out)
 
 
 def _sharpen(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -336,18 +336,28 @@ def apply_effect(image: Image, effect: Effect, frame: int) -> Image:
 
 
 def apply_effects(
-    rgb: Image, alpha: Mask | None, effects: Iterable[Effect], frame: int
+    rgb: Image, alpha: Mask | None, effects: Iterable[Effect], frame: int, scratch: bool = False
 ) -> tuple[Image, Mask | None]:
     """Apply effects in order to a layer's colour and alpha (None = opaque); only a chroma key
     and a blur (of a layer with alpha: its edges soften) change alpha, and lower layers show
     through where it falls. On the GPU path
-    (workers.arrays) the kinds not in DEVICE_EFFECTS run on a host copy of the layer."""
+    (workers.arrays) the kinds not in DEVICE_EFFECTS run on a host copy of the layer.
+    ``scratch``: ``rgb`` is the caller's own fresh array, which full-strength per-pixel effects
+    (IN_PLACE) overwrite instead of allocating another frame."""
     backend = current()
     for effect in effects:
         kind, impl = _implementation(effect)
         intensity = _intensity(effect)
         if impl is None or intensity == 0.0:
             continue
+        writer = IN_PLACE.get(kind)
+        if scratch and writer is not None and intensity >= 1.0 and _writable(rgb):
+            # Same arithmetic into the same array: the result's bits do not change, and one
+            # frame-sized float array (25 MB at 1080p) less is alive at once.
+            rgb = writer(rgb, effect, frame, rgb)
+            continue
+        # Another effect's result may be an array it keeps (a cache): no longer ours to overwrite.
+        scratch = False
         if backend.device_path and kind not in DEVICE_EFFECTS:
             host_alpha = backend.to_host(alpha) if alpha is not None else None
             host_rgb, host_alpha = _apply(
@@ -385,6 +395,24 @@ def _apply(
         reach = setting(effect, 1) * _NEIGHBOURS[kind]
         return _mix(rgb, impl(fill_hidden(rgb, alpha, reach), effect, frame), intensity), alpha
     return _mix(rgb, impl(rgb, effect, frame), intensity), alpha
+
+
+#: Per-pixel effects that can write their result into their input (``out``): kind -> function.
+IN_PLACE: dict[str, Callable[[Image, Effect, int, Image], Image]] = {
+    "saturation": _saturation,
+    "vignette": _vignette,
+}
+
+
+def _writable(rgb: Image) -> bool:
+    """Whether an in-place effect may overwrite ``rgb`` (a host float32 frame it owns)."""
+    return (
+        type(rgb) is np.ndarray
+        and rgb.dtype == np.float32
+        and rgb.ndim == 3
+        and bool(rgb.flags.c_contiguous)
+        and bool(rgb.flags.writeable)
+    )
 
 
 #: Effects that average neighbours' colour, by how many radii (their second setting) they reach.

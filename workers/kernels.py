@@ -228,32 +228,60 @@ def to_uint8(rgb: Image) -> Rgb8:
     return out
 
 
-def gain_clip(rgb: Image, gain: Image) -> Image:
-    """A new image: rgb times an H x W (x 1) gain map, clipped to [0, 1]."""
+def gain_clip(rgb: Image, gain: Image, out: Image | None = None) -> Image:
+    """rgb times an H x W (x 1) gain map, clipped to [0, 1]: a new image, or written into
+    ``out`` (which may be ``rgb`` itself: each sample is read before it is written)."""
+    if out is not None and not _writable_like(out, rgb):
+        raise ValueError("out must be a writable C-contiguous float32 array of rgb's shape")
     if _LIB is None or type(rgb) is not np.ndarray or type(gain) is not np.ndarray:
-        return numpy_gain_clip(rgb, gain)
+        return _into(numpy_gain_clip(rgb, gain), out)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or gain.shape[:2] != rgb.shape[:2]:
-        return numpy_gain_clip(rgb, gain)  # (which raises on shapes that do not broadcast)
+        return _into(numpy_gain_clip(rgb, gain), out)  # (raises on shapes that do not broadcast)
     if gain.ndim == 3 and gain.shape[2] != 1:
-        return numpy_gain_clip(rgb, gain)
+        return _into(numpy_gain_clip(rgb, gain), out)
     src = _contiguous(rgb, np.float32)
     g = _contiguous(gain, np.float32)
-    out = np.empty(src.shape, dtype=np.float32)
-    _LIB.cr_gain_clip(_f32(src), _f32(g), _f32(out), src.shape[0] * src.shape[1])
-    return out
+    dst = np.empty(src.shape, dtype=np.float32) if out is None else out
+    _LIB.cr_gain_clip(_f32(src), _f32(g), _f32(dst), src.shape[0] * src.shape[1])
+    return dst
 
 
-def affine_clip(rgb: Image, matrix: npt.NDArray[np.float32], offset: float = 0.0) -> Image:
-    """A new image rgb @ matrix.T + offset, clipped to [0, 1]."""
+def affine_clip(
+    rgb: Image, matrix: npt.NDArray[np.float32], offset: float = 0.0, out: Image | None = None
+) -> Image:
+    """rgb @ matrix.T + offset, clipped to [0, 1]: a new image, or written into ``out`` (which
+    may be ``rgb`` itself: a pixel's three samples are read before any is written)."""
+    if out is not None and not _writable_like(out, rgb):
+        raise ValueError("out must be a writable C-contiguous float32 array of rgb's shape")
     if _LIB is None or type(rgb) is not np.ndarray:
-        return numpy_affine_clip(rgb, matrix, offset)
+        return _into(numpy_affine_clip(rgb, matrix, offset), out)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or np.shape(matrix) != (3, 3):
-        return numpy_affine_clip(rgb, matrix, offset)
+        return _into(numpy_affine_clip(rgb, matrix, offset), out)
     src = _contiguous(rgb, np.float32)
     m = _contiguous(matrix, np.float32)
-    out = np.empty(src.shape, dtype=np.float32)
+    dst = np.empty(src.shape, dtype=np.float32) if out is None else out
     pixels = src.shape[0] * src.shape[1]
-    _LIB.cr_affine_clip(_f32(src), _f32(m), float(np.float32(offset)), _f32(out), pixels)
+    _LIB.cr_affine_clip(_f32(src), _f32(m), float(np.float32(offset)), _f32(dst), pixels)
+    return dst
+
+
+def _writable_like(out: Image, rgb: Image) -> bool:
+    """Whether ``out`` can take a step's result for ``rgb`` in place."""
+    flags = out.flags
+    return (
+        type(out) is type(rgb)
+        and out.shape == rgb.shape
+        and out.dtype == np.float32
+        and bool(flags.c_contiguous)
+        and bool(getattr(flags, "writeable", True))  # CuPy's arrays have no such flag
+    )
+
+
+def _into(result: Image, out: Image | None) -> Image:
+    """``result``, copied into ``out`` when one is given (the NumPy steps allocate anyway)."""
+    if out is None:
+        return result
+    out[...] = result
     return out
 
 
