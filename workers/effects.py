@@ -137,19 +137,19 @@ def _saturation(rgb: Image, effect: Effect, frame: int, out: Image | None = None
     return rgb if amount == 1.0 else apply_matrix(rgb, saturation_matrix(amount), out=out)
 
 
-def _huerotate(rgb: Image, effect: Effect, frame: int) -> Image:
+def _huerotate(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
     degrees = setting(effect)
-    return rgb if degrees % 360.0 == 0.0 else apply_matrix(rgb, hue_matrix(degrees))
+    return rgb if degrees % 360.0 == 0.0 else apply_matrix(rgb, hue_matrix(degrees), out=out)
 
 
-def _grayscale(rgb: Image, effect: Effect, frame: int) -> Image:
+def _grayscale(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
     amount = setting(effect)
-    return rgb if amount == 0.0 else apply_matrix(rgb, saturation_matrix(1.0 - amount))
+    return rgb if amount == 0.0 else apply_matrix(rgb, saturation_matrix(1.0 - amount), out=out)
 
 
-def _sepia(rgb: Image, effect: Effect, frame: int) -> Image:
+def _sepia(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
     amount = setting(effect)
-    return rgb if amount == 0.0 else apply_matrix(rgb, mix_matrix(SEPIA, amount))
+    return rgb if amount == 0.0 else apply_matrix(rgb, mix_matrix(SEPIA, amount), out=out)
 
 
 def _invert(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -401,6 +401,9 @@ def _apply(
 IN_PLACE: dict[str, Callable[[Image, Effect, int, Image], Image]] = {
     "saturation": _saturation,
     "vignette": _vignette,
+    "huerotate": _huerotate,
+    "grayscale": _grayscale,
+    "sepia": _sepia,
 }
 
 

@@ -30,12 +30,17 @@ def _frame(height: int = 360, width: int = 640) -> np.ndarray:
         CHAIN[::-1],
         [Effect(id="v", kind="vignette", params={"strength": 0.5, "radius": 0.6}, intensity=0.5)],
         [Effect(id="p", kind="sepia", params={"amount": 1.0}), *CHAIN],
+        [Effect(id="p", kind="sepia", params={"amount": 0.7})],
+        [Effect(id="g", kind="grayscale", params={"amount": 0.4})],
+        [Effect(id="h", kind="huerotate", params={"degrees": 40})],
+        [Effect(id="b", kind="blur", params={"radius": 2}), *CHAIN],
     ],
 )
 def test_scratch_gives_the_same_bits(effects: list[Effect]) -> None:
     rgb = _frame()
     fresh, _ = apply_effects(rgb, None, effects, 7)
     scratch, _ = apply_effects(rgb.copy(), None, effects, 7, scratch=True)
+    assert fresh.tobytes() != rgb.tobytes()  # the chain does change the picture
     assert scratch.tobytes() == fresh.tobytes()
 
 
