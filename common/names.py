@@ -6,6 +6,7 @@ from __future__ import annotations
 TASK_PLAN_JOB = "cloudrender.plan_job"
 TASK_TICK = "cloudrender.tick"
 TASK_AUTOSCALE = "cloudrender.autoscale"
+TASK_SWEEP = "cloudrender.sweep_storage"
 TASK_RENDER_CHUNK = "cloudrender.render_chunk"
 TASK_RENDER_AUDIO = "cloudrender.render_audio"
 TASK_MERGE = "cloudrender.merge"

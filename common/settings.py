@@ -25,6 +25,12 @@ DEFAULT_MAX_FRAME_BYTES = 2 * 2**30
 #: The shortest visibility timeout accepted (seconds): below it chunks would be redelivered
 #: while they still run, and the task time limits derived from it would kill them.
 MIN_VISIBILITY_TIMEOUT = 60
+#: How long a job's prefix in storage must stay unchanged, with no record of its job in Redis,
+#: before the orchestrator's sweep removes it (seconds), and the shortest accepted: a submit
+#: writes its record before any ``jobs/<id>/`` object (its media go to ``assets/``), so the floor
+#: only has to outlast a record write retried through a Redis restart, with a wide margin.
+DEFAULT_SWEEP_GRACE = 3600
+MIN_SWEEP_GRACE = 600
 #: What one worker slot of a local cluster costs per hour (power and hardware), in dollars.
 DEFAULT_HOURLY_RATE = 0.10
 #: Bytes of rendered segments the segment cache in storage keeps by default (LRU beyond).
@@ -148,6 +154,8 @@ class Settings:
     #: folded into this node's render fingerprint: an operator's way to keep two builds apart
     #: (their nodes never share a job's chunks or the segment cache)
     fingerprint_salt: str = ""
+    #: seconds an unknown job's storage prefix must stay unchanged before the sweep removes it
+    sweep_grace: int = DEFAULT_SWEEP_GRACE
 
     @property
     def embedded_storage(self) -> str:
@@ -171,6 +179,11 @@ class Settings:
             broker_url=broker,
             result_backend=env.get(RESULT_BACKEND_ENV) or broker,
             storage_url=env.get("CLOUDRENDER_STORAGE_URL") or None,
+            sweep_grace=_at_least(
+                _int(env, "CLOUDRENDER_SWEEP_GRACE", DEFAULT_SWEEP_GRACE),
+                MIN_SWEEP_GRACE,
+                "CLOUDRENDER_SWEEP_GRACE",
+            ),
             visibility_timeout=_at_least(
                 _int(env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT),
                 MIN_VISIBILITY_TIMEOUT,

@@ -31,6 +31,7 @@ from common.names import (
     TASK_MERGE,
     TASK_RENDER_AUDIO,
     TASK_RENDER_CHUNK,
+    TASK_SWEEP,
     TASK_TICK,
 )
 from common.settings import Settings
@@ -38,6 +39,9 @@ from orchestrator import keys
 
 #: Seconds between orchestrator ticks (deadline escalation, ETA refresh, dispatch, cleanup).
 TICK_SECONDS = 2.0
+#: Seconds between sweeps of lost jobs' objects in storage (orchestrator.storage_sweep): a
+#: listing of every job prefix is too costly for each tick, and nothing there is urgent.
+SWEEP_SECONDS = 300.0
 
 #: ``ssl_cert_reqs`` values a ``rediss://`` URL may give (the spellings Celery and redis-py take).
 _CERT_REQS = {
@@ -107,6 +111,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
                 "task": TASK_AUTOSCALE,
                 "schedule": settings.autoscale_interval,
                 "options": {"queue": QUEUE_ORCHESTRATOR, "priority": 0, "expires": 60},
+            },
+            "sweep": {
+                "task": TASK_SWEEP,
+                "schedule": SWEEP_SECONDS,
+                "options": {"queue": QUEUE_ORCHESTRATOR, "priority": 0, "expires": 120},
             },
         },
         "beat_scheduler": "orchestrator.beat:ResilientScheduler",

@@ -246,6 +246,10 @@ class JobStore(ChunkStore):
                 found[str(data["name"])] = data
         return found
 
+    def has_record(self, job_id: str) -> bool:
+        """Whether Redis holds the job's record (not just a remnant a late update recreated)."""
+        return bool(self.redis.hexists(keys.job(check_job_id(job_id)), "id"))
+
     def active(self) -> list[str]:
         """Ids of unfinished jobs, oldest first."""
         return [str(i) for i in self.redis.zrange(keys.ACTIVE, 0, -1)]

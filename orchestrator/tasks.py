@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -17,7 +18,7 @@ from chunking.content_key import audio_key
 from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
-from common.names import TASK_AUTOSCALE, TASK_PLAN_JOB, TASK_TICK
+from common.names import TASK_AUTOSCALE, TASK_PLAN_JOB, TASK_SWEEP, TASK_TICK
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import worker_hooks
@@ -40,7 +41,9 @@ from orchestrator.planning import (
 from orchestrator.scheduling import effective_priority
 from orchestrator.spot_chunks import cut_note, job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
+from orchestrator.storage_sweep import SweepWatch, sweep
 from orchestrator.worker_hooks import WorkerHooks
+from providers.storage import open_storage
 from providers.storage.base import StorageError
 from workers.audio import audio_encoder_for
 from workers.fingerprint import render_fingerprint
@@ -201,6 +204,41 @@ def refresh_jobs(store: JobStore, now: float) -> int:
             escalated += 1
         store.update(job_id, **fields)
     return escalated
+
+
+#: This process's view of prefixes without a record (orchestrator.storage_sweep): lost on a
+#: restart, which only delays a removal.
+_SWEEP_WATCH = SweepWatch()
+
+
+@shared_task(name=TASK_SWEEP)
+def sweep_storage() -> dict[str, int]:
+    """Remove the objects in the cluster's storage of jobs Redis has no record of (lost)."""
+    settings = Settings.from_env()
+    if not settings.storage_url:
+        return {"swept": 0}
+    store = worker_hooks().store
+    try:
+        storage = open_storage(settings.storage_url)
+    except RenderError as exc:
+        log.warning("storage sweep: %s", exc)
+        return {"swept": 0}
+
+    swept = sweep(storage, keeps(store), _SWEEP_WATCH, store.now(), settings.sweep_grace)
+    return {"swept": swept}
+
+
+def keeps(store: JobStore) -> Callable[[str], bool]:
+    """Whether the sweep must keep a prefix: its job has a record, or its name is no job id
+    (not ours to remove)."""
+
+    def keep(job_id: str) -> bool:
+        try:
+            return store.has_record(job_id)
+        except JobNotFound:
+            return True
+
+    return keep
 
 
 @shared_task(name=TASK_AUTOSCALE)

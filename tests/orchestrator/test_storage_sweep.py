@@ -1,0 +1,206 @@
+"""The sweep of lost jobs' objects: a job Redis lost keeps nothing in storage for ever, while a
+live job's objects, a recent unknown prefix and a finished video stay."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import redis
+
+from common.errors import RenderError
+from common.names import TASK_SWEEP
+from common.settings import DEFAULT_SWEEP_GRACE, Settings
+from orchestrator import keys, tasks
+from orchestrator.celery_config import celery_config
+from orchestrator.job_record import JobRecord, JobState
+from orchestrator.job_store import JobStore
+from orchestrator.storage_sweep import SweepWatch, group_by_job, sweep
+from orchestrator.tasks import keeps
+from providers.storage import open_storage
+from providers.storage.base import Storage, StorageError
+
+GRACE = 3600.0
+T0 = 1_000_000.0
+
+
+def _segments(storage: Storage, tmp_path: Path, job_id: str, count: int = 2) -> None:
+    """Write ``count`` segments of ``job_id`` as a worker does."""
+    src = tmp_path / "segment.mkv"
+    src.write_bytes(b"segment")
+    for index in range(count):
+        storage.put_file(f"jobs/{job_id}/segments/{index:06d}.mkv", str(src))
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> Storage:
+    return open_storage((tmp_path / "storage").as_uri())
+
+
+@pytest.fixture
+def store(redis_url: str) -> JobStore:
+    return JobStore.from_url(redis_url)
+
+
+def _live(store: JobStore, job_id: str) -> None:
+    store.create(JobRecord(id=job_id, state=JobState.RENDERING, frames=48, submitted_at=T0), {})
+
+
+def test_lost_jobs_segments_are_removed_after_the_grace(
+    storage: Storage, store: JobStore, redis_url: str, tmp_path: Path
+) -> None:
+    _live(store, "aaaa1111aaaa1111")
+    _segments(storage, tmp_path, "aaaa1111aaaa1111")
+    with redis.Redis.from_url(redis_url) as client:
+        client.flushall()  # Redis restarted without persistence: the record is gone
+    watch = SweepWatch()
+    assert sweep(storage, keeps(store), watch, T0, GRACE) == 0  # first seen: wait
+    assert sweep(storage, keeps(store), watch, T0 + GRACE - 1, GRACE) == 0
+    assert len(storage.list("jobs/aaaa1111aaaa1111/")) == 2
+    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE) == 2
+    assert storage.list("jobs/") == []
+
+
+def test_live_job_and_recent_unknown_prefix_are_kept(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    _live(store, "bbbb2222bbbb2222")
+    _segments(storage, tmp_path, "bbbb2222bbbb2222")
+    watch = SweepWatch()
+    sweep(storage, keeps(store), watch, T0, GRACE)
+    _segments(storage, tmp_path, "cccc3333cccc3333", 1)  # an unknown prefix appears later
+    sweep(storage, keeps(store), watch, T0 + GRACE, GRACE)
+    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE - 1, GRACE) == 0
+    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 2
+    assert len(storage.list("jobs/cccc3333cccc3333/")) == 1
+    # Days later the live job is still there; the unknown one has waited its grace.
+    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE) == 1
+    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 2
+    assert storage.list("jobs/cccc3333cccc3333/") == []
+
+
+def test_a_new_object_restarts_the_wait(storage: Storage, store: JobStore, tmp_path: Path) -> None:
+    _segments(storage, tmp_path, "dddd4444dddd4444", 1)
+    watch = SweepWatch()
+    sweep(storage, keeps(store), watch, T0, GRACE)
+    _segments(storage, tmp_path, "dddd4444dddd4444", 2)  # a chunk finished its upload late
+    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE) == 0
+    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE, GRACE) == 2
+
+
+def test_a_remnant_hash_is_no_record(storage: Storage, store: JobStore, tmp_path: Path) -> None:
+    # A late progress update after the loss recreates a hash without the record itself.
+    store.redis.hset(keys.job("eeee5555eeee5555"), "cost", "0.5")
+    _segments(storage, tmp_path, "eeee5555eeee5555", 1)
+    watch = SweepWatch()
+    sweep(storage, keeps(store), watch, T0, GRACE)
+    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE) == 1
+
+
+def test_finished_video_and_foreign_names_are_never_removed(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    _segments(storage, tmp_path, "ffff6666ffff6666", 1)
+    src = tmp_path / "out.mp4"
+    src.write_bytes(b"video")
+    storage.put_file("jobs/ffff6666ffff6666/output.mp4", str(src))
+    storage.put_file("jobs/Not A Job/notes.txt", str(src))
+    watch = SweepWatch()
+    sweep(storage, keeps(store), watch, T0, GRACE)
+    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE) == 0
+    assert len(storage.list("jobs/")) == 3
+
+
+class _Failing:
+    """A storage whose listing or deletes fail, as an unreachable bucket's do."""
+
+    def __init__(self, inner: Storage, fail_list: bool) -> None:
+        self.inner = inner
+        self.fail_list = fail_list
+
+    def list(self, prefix: str) -> builtins.list[str]:
+        if self.fail_list:
+            raise StorageError("bucket unreachable", key=prefix, transient=True)
+        return self.inner.list(prefix)
+
+    def delete_prefix(self, prefix: str) -> int:
+        if prefix.startswith("jobs/1111"):
+            raise StorageError("access denied", key=prefix)
+        return self.inner.delete_prefix(prefix)
+
+
+def test_storage_errors_are_logged_and_the_sweep_goes_on(
+    storage: Storage, store: JobStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _segments(storage, tmp_path, "1111aaaa1111aaaa", 1)
+    _segments(storage, tmp_path, "2222bbbb2222bbbb", 1)
+    watch = SweepWatch()
+    down = _Failing(storage, fail_list=True)
+    with caplog.at_level(logging.WARNING):
+        assert sweep(down, keeps(store), watch, T0, GRACE) == 0  # type: ignore[arg-type]
+    assert "could not list jobs/" in caplog.text and "bucket unreachable" in caplog.text
+    flaky = _Failing(storage, fail_list=False)
+    sweep(flaky, keeps(store), watch, T0, GRACE)  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING):
+        assert sweep(flaky, keeps(store), watch, T0 + GRACE, GRACE) == 1  # type: ignore[arg-type]
+    assert "could not remove job 1111aaaa1111aaaa" in caplog.text
+    assert "removed 1 objects of job 2222bbbb2222bbbb" in caplog.text
+    assert storage.list("jobs/") == ["jobs/1111aaaa1111aaaa/segments/000000.mkv"]
+
+
+def test_group_by_job() -> None:
+    keys = ["jobs/a/segments/1.mkv", "jobs/a/audio.mka", "jobs/b/x", "jobs/stray", "assets/z"]
+    assert group_by_job(keys) == {
+        "a": frozenset({"jobs/a/segments/1.mkv", "jobs/a/audio.mka"}),
+        "b": frozenset({"jobs/b/x"}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "grace"), [(None, DEFAULT_SWEEP_GRACE), ("600", 600), ("86400", 86400)]
+)
+def test_sweep_grace_setting(raw: str | None, grace: int) -> None:
+    env = {} if raw is None else {"CLOUDRENDER_SWEEP_GRACE": raw}
+    assert Settings.from_env(env).sweep_grace == grace
+
+
+@pytest.mark.parametrize("raw", ["0", "599", "soon"])
+def test_sweep_grace_refuses_too_short(raw: str) -> None:
+    with pytest.raises(RenderError, match="CLOUDRENDER_SWEEP_GRACE"):
+        Settings.from_env({"CLOUDRENDER_SWEEP_GRACE": raw})
+
+
+def test_beat_schedules_the_sweep() -> None:
+    schedule = celery_config(Settings())["beat_schedule"]
+    assert any(entry["task"] == TASK_SWEEP for entry in schedule.values())
+
+
+def test_beat_task_sweeps_the_cluster_storage_and_survives_its_errors(
+    storage: Storage,
+    store: JobStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", (tmp_path / "storage").as_uri())
+    monkeypatch.setenv("CLOUDRENDER_SWEEP_GRACE", "600")
+    monkeypatch.setattr(tasks, "worker_hooks", lambda: SimpleNamespace(store=store))
+    monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch())
+    clock = [T0]
+    monkeypatch.setattr(store, "now", lambda: clock[0])
+    _live(store, "abcd0000abcd0000")
+    _segments(storage, tmp_path, "abcd0000abcd0000")
+    _segments(storage, tmp_path, "dcba0000dcba0000")
+    real_open = tasks.open_storage
+    monkeypatch.setattr(tasks, "open_storage", lambda url: _Failing(real_open(url), True))
+    with caplog.at_level(logging.WARNING):
+        assert tasks.sweep_storage() == {"swept": 0}  # logged, not raised
+    assert "bucket unreachable" in caplog.text
+    monkeypatch.setattr(tasks, "open_storage", real_open)
+    assert tasks.sweep_storage() == {"swept": 0}
+    clock[0] += 600
+    assert tasks.sweep_storage() == {"swept": 2}
+    assert [k.split("/")[1] for k in storage.list("jobs/")] == ["abcd0000abcd0000"] * 2
