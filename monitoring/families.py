@@ -139,12 +139,14 @@ def counter_families(nodes: list[tuple[str, Snapshot]]) -> Iterator[Metric]:
     frames = counter(PREFIX + "frames_rendered_total", ["node"])
     chunks = counter(PREFIX + "chunks_total", ["node", "outcome"])
     jobs = counter(PREFIX + "jobs_total", ["node", "state"])
+    swept = counter(PREFIX + "storage_swept_objects_total", ["node"])
     name = PREFIX + "chunk_seconds"
     chunk_seconds = HistogramMetricFamily(name, HELP[name], labels=["node"])
     name = PREFIX + "job_seconds"
     job_seconds = HistogramMetricFamily(name, HELP[name], labels=["node", "state"])
     for node, counts in nodes:
         frames.add_metric([node], counts.frames)
+        swept.add_metric([node], counts.swept_objects)
         for outcome, value in counts.chunks.items():
             chunks.add_metric([node, outcome], value)
         for state, value in counts.jobs.items():
@@ -153,7 +155,7 @@ def counter_families(nodes: list[tuple[str, Snapshot]]) -> Iterator[Metric]:
         chunk_seconds.add_metric([node], histogram.buckets, histogram.total)
         for state, histogram in counts.job_seconds.items():
             job_seconds.add_metric([node, state], histogram.buckets, histogram.total)
-    yield from (frames, chunks, jobs, chunk_seconds, job_seconds)
+    yield from (frames, chunks, jobs, swept, chunk_seconds, job_seconds)
 
 
 def pool_families(records: list[dict[str, Any]]) -> Iterator[Metric]:

@@ -74,6 +74,10 @@ COUNTER_METRICS: tuple[tuple[str, str], ...] = (
         "speculative.",
     ),
     (PREFIX + "jobs_total", "Jobs that ended, per state: completed, failed, cancelled."),
+    (
+        PREFIX + "storage_swept_objects_total",
+        "Objects of lost jobs (no record in Redis) the storage sweep removed.",
+    ),
 )
 
 #: (name, help) of the render histograms, label node (and state for jobs).

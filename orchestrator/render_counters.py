@@ -16,6 +16,7 @@ Layout of ``cr:counters:<node>`` (fields; bucket counts are per bucket, made cum
 read, so one event is one HINCRBY whatever the bounds):
 
 - ``frames``: frames of chunks rendered and finished (outcome ``done``);
+- ``swept_objects``: objects of lost jobs the storage sweep removed (the ``CLUSTER`` hash);
 - ``chunks:<outcome>``: one per chunk event, outcomes in ``OUTCOMES``;
 - ``jobs:<state>``: one per job end, states in ``JOB_STATES``;
 - ``chunk_seconds:sum``, ``chunk_seconds:le:<bound>``: seconds of chunks rendered and finished;
@@ -84,10 +85,14 @@ class Counts:
     chunk_seconds: tuple[float, ...] = ()
     #: (end state, seconds) to observe in the job histogram
     job_seconds: tuple[tuple[str, float], ...] = ()
+    #: objects of lost jobs the storage sweep removed (orchestrator.storage_sweep)
+    swept_objects: int = 0
 
     def __bool__(self) -> bool:
         """Whether the event counts at all."""
-        return bool(self.frames or self.chunks or self.jobs or self.chunk_seconds)
+        return bool(
+            self.frames or self.chunks or self.jobs or self.chunk_seconds or self.swept_objects
+        )
 
 
 def event_counts(event: str, data: Mapping[str, Any]) -> Counts:
@@ -148,6 +153,8 @@ def increments(
 
     if counts.frames:
         add("frames", counts.frames)
+    if counts.swept_objects:
+        add("swept_objects", counts.swept_objects)
     for outcome, n in counts.chunks.items():
         add(f"chunks:{outcome}", n)
     for state, n in counts.jobs.items():
@@ -221,6 +228,7 @@ class Snapshot:
     jobs: dict[str, float]
     chunk_seconds: Histogram
     job_seconds: dict[str, Histogram]
+    swept_objects: float = 0.0
 
 
 def histogram(fields: Mapping[str, float], prefix: str, bounds: Iterable[float]) -> Histogram:
@@ -269,6 +277,7 @@ def snapshot(
         jobs=jobs,
         chunk_seconds=histogram(fields, "chunk_seconds", chunk_bounds),
         job_seconds={s: histogram(fields, f"job_seconds:{s}", job_bounds) for s in jobs},
+        swept_objects=float(fields.get("swept_objects", 0.0)),
     )
 
 

@@ -20,7 +20,7 @@ from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.names import TASK_AUTOSCALE, TASK_PLAN_JOB, TASK_SWEEP, TASK_TICK
 from common.settings import Settings
-from orchestrator import keys
+from orchestrator import keys, render_counters
 from orchestrator.celery_app import worker_hooks
 from orchestrator.failover import check_jobs
 from orchestrator.job_record import (
@@ -38,6 +38,7 @@ from orchestrator.planning import (
     media_ids,
     plan_job_chunks,
 )
+from orchestrator.render_counters import CLUSTER, Counts
 from orchestrator.scheduling import effective_priority
 from orchestrator.spot_chunks import cut_note, job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
@@ -225,6 +226,8 @@ def sweep_storage() -> dict[str, int]:
         return {"swept": 0}
 
     swept = sweep(storage, keeps(store), _SWEEP_WATCH, store.now(), settings.sweep_grace)
+    if swept:
+        render_counters.record(store.redis, CLUSTER, Counts(swept_objects=swept))
     return {"swept": swept}
 
 

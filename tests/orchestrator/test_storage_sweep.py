@@ -14,10 +14,12 @@ import redis
 from common.errors import RenderError
 from common.names import TASK_SWEEP
 from common.settings import DEFAULT_SWEEP_GRACE, Settings
-from orchestrator import keys, tasks
+from monitoring.families import counter_families
+from orchestrator import keys, render_counters, tasks
 from orchestrator.celery_config import celery_config
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.render_counters import CLUSTER
 from orchestrator.storage_sweep import SweepWatch, group_by_job, sweep
 from orchestrator.tasks import keeps
 from providers.storage import open_storage
@@ -202,5 +204,13 @@ def test_beat_task_sweeps_the_cluster_storage_and_survives_its_errors(
     monkeypatch.setattr(tasks, "open_storage", real_open)
     assert tasks.sweep_storage() == {"swept": 0}
     clock[0] += 600
+    assert render_counters.read(store.redis, CLUSTER).swept_objects == 0
     assert tasks.sweep_storage() == {"swept": 2}
+    assert render_counters.read(store.redis, CLUSTER).swept_objects == 2
+    samples = {
+        s.name: s.value
+        for family in counter_families([(CLUSTER, render_counters.read(store.redis, CLUSTER))])
+        for s in family.samples
+    }
+    assert samples["cloudrender_storage_swept_objects_total"] == 2
     assert [k.split("/")[1] for k in storage.list("jobs/")] == ["abcd0000abcd0000"] * 2
