@@ -31,6 +31,7 @@ from chunking.timeline.schema import (
 )
 from chunking.timeline.studio_clips import ClipReader
 from chunking.timeline.studio_effects import effect_registry, parse_effects
+from chunking.timeline.studio_keys import PROJECT_KEYS, TRACK_KEYS, warn_unknown
 from chunking.timeline.studio_style_templates import StyleTemplates
 from chunking.timeline.studio_subtitles import parse_subtitles, subtitle_ids
 from chunking.timeline.studio_templates import Templates
@@ -88,6 +89,7 @@ class _Loader:
         wrong = shape_problems(self.data)
         if wrong:
             raise ValidationError(wrong)
+        warn_unknown(self.data, PROJECT_KEYS, "a project's", self.p, "project")
         conf = settings(self.data)
         self.fps = self._fps(tl, conf)
         width, height = self._resolution(tl, conf)
@@ -297,6 +299,7 @@ class _Loader:
             return Track(id=f"#{index}", kind=TrackKind.VIDEO)
         track_id = str(pick(raw, "id", default=f"#{index}"))
         where = f"track {track_id!r}"
+        warn_unknown(raw, TRACK_KEYS, "a track's", self.p, where)
         kind_raw = str(pick(raw, "track_type", "type", "kind", default="Video"))
         try:
             kind = TrackKind(_TRACK_TYPES.get(kind_raw.lower(), kind_raw.lower()))

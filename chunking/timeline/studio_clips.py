@@ -16,6 +16,7 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Source, TrackKind
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effects import parse_effects
+from chunking.timeline.studio_keys import CLIP_KEYS, warn_unknown
 from chunking.timeline.studio_sources import parse_source
 from chunking.timeline.studio_style_templates import StyleTemplates
 from chunking.timeline.studio_subtitles import checked_text
@@ -75,6 +76,7 @@ class ClipReader:
             return None
         clip_id = str(pick(raw, "id", default=f"{track_id}#{index}"))
         where = f"clip {clip_id!r}"
+        warn_unknown(raw, CLIP_KEYS, "a clip's", p, where)
         start, end, start_s = self._times(raw, where)
         props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else {}
         custom = props.get("custom_metadata") if isinstance(props, Mapping) else None

@@ -1,0 +1,136 @@
+"""The keys a ProjectSchema clip, track and document may hold, and the warning for any other.
+
+Every key that some reader of the clip, the track or the document looks at, under every
+spelling it accepts, plus the keys the editor writes that change nothing (a track's ``name``,
+``locked``). Anything else is a typo (``opactiy``) or a field of some other program: its value
+was dropped without a word, so the user never learnt that their setting did nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from chunking.timeline.fields import Problems, shown
+
+#: A clip's keys (studio_clips, studio_sources, studio_effects, studio_templates,
+#: studio_style_templates, studio_visual; serde's Clip and the frontend's convertClip; the OTIO
+#: reader's ``name``, which changes nothing).
+CLIP_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "source",
+        "source_path",
+        "path",
+        "file",
+        "image_sequence",
+        "start_time",
+        "start",
+        "end_time",
+        "end",
+        "duration",
+        "source_start",
+        "source_end",
+        "speed",
+        "opacity",
+        "volume",
+        "muted",
+        "fade_in",
+        "audio_fade_in",
+        "fade_out",
+        "audio_fade_out",
+        "picture_fade_in",
+        "picture_fade_out",
+        "picture_fade_head",
+        "picture_fade_tail",
+        "picture_fade_in_curve",
+        "picture_fade_out_curve",
+        "opacity_keyframes",
+        "transform",
+        "crop",
+        "color_correction",
+        "effects",
+        "filters",
+        "transitions",
+        "text",
+        "properties",
+        "template_id",
+        "template_position",
+        "template_cell",
+        "style_template_id",
+        "audio_track_index",
+        "audio_stream",
+        "audio_channel",
+        "deinterlace",
+    }
+)
+
+#: A track's keys (studio._track; serde's Track, whose ``name`` and ``locked`` change nothing).
+TRACK_KEYS = frozenset(
+    {
+        "id",
+        "track_type",
+        "type",
+        "kind",
+        "name",
+        "enabled",
+        "muted",
+        "locked",
+        "volume",
+        "clips",
+        "effects",
+        "filters",
+    }
+)
+
+#: A document's top-level keys (serde's ProjectSchema; the frontend's converter writes the same).
+PROJECT_KEYS = frozenset(
+    {
+        "version",
+        "metadata",
+        "timeline",
+        "tracks",
+        "effects",
+        "transitions",
+        "filters",
+        "templates",
+        "style_templates",
+        "subtitles",
+        "settings",
+    }
+)
+
+#: Unknown keys named in one warning; the rest are counted (a hostile clip may hold millions).
+NAMED = 5
+
+
+def warn_unknown(
+    raw: Mapping[str, Any], known: frozenset[str], what: str, p: Problems, where: str
+) -> None:
+    """One warning naming the keys of ``raw`` that are not in ``known`` (each with the closest
+    known key, or the list of them), that they are ignored; nothing when there are none."""
+    unknown = [key for key in raw if key not in known]
+    if not unknown:
+        return
+    named = [_named(key, known) for key in unknown[:NAMED]]
+    more = len(unknown) - NAMED
+    listed = ", ".join(named) + (f" and {more} more" if more > 0 else "")
+    plural = "key" if len(unknown) == 1 else "keys"
+    hint = ""
+    if not any("did you mean" in n for n in named):
+        hint = f" ({what} keys: {_joined(known)})"
+    p.warn(where, f"unknown {plural} {listed} ignored{hint}")
+
+
+def _named(key: Any, known: Iterable[str]) -> str:
+    """A key as the warning quotes it, bounded, with the closest known key if one is close."""
+    text = str(key)
+    quoted = shown(text[:60]) + (f" ({len(text)} characters)" if len(text) > 60 else "")
+    close = difflib.get_close_matches(text[:100], list(known), n=1)
+    return f"{quoted} (did you mean {close[0]!r}?)" if close else quoted
+
+
+def _joined(known: Iterable[str]) -> str:
+    return ", ".join(sorted(known))
