@@ -9,6 +9,7 @@ subtitle clip that carries its own ``text`` is drawn from the clip, in the defau
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -28,6 +29,12 @@ def subtitle_ids(raws: list[Any]) -> set[str]:
 #: The longest subtitle text: far more than a frame shows (the drawing library refuses more).
 MAX_TEXT = 10_000
 
+#: Characters that draw as nothing a reader sees yet change the text: NUL, and the direction
+#: embeddings, overrides and isolates (U+202E turned "evil" into "live" on the frame).
+_HIDDEN = frozenset("\x00\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Hidden characters named in one warning; the rest are counted.
+_NAMED = 3
+
 
 def checked_text(value: Any, p: Problems, where: str, field: str = "text") -> str:
     """A subtitle's text (a ``subtitles[]`` entry's or a Subtitle-track clip's): a string that
@@ -41,7 +48,24 @@ def checked_text(value: Any, p: Problems, where: str, field: str = "text") -> st
         # Drawing cost grows with the text: a million characters took minutes for one frame.
         p.error(where, f"{field} has {len(value)} characters; at most {MAX_TEXT} fit a frame")
         return ""
+    hidden = [(i, c) for i, c in enumerate(value) if c in _HIDDEN]
+    if hidden:
+        p.warn(where, f"{field} {_hidden(hidden)}")
     return value
+
+
+def _hidden(found: list[tuple[int, str]]) -> str:
+    """'holds ...': the hidden characters of a text (index, character), the first few named."""
+    named = [
+        f"U+{ord(c):04X} {unicodedata.name(c, 'NULL')} at character {i + 1}"
+        for i, c in found[:_NAMED]
+    ]
+    more = len(found) - _NAMED
+    listed = ", ".join(named) + (f" and {more} more" if more > 0 else "")
+    return (
+        f"holds {listed}: a NUL or a direction control does not draw as written (it reorders "
+        "or hides the text around it); remove it"
+    )
 
 
 def parse_subtitles(

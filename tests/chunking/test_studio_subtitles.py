@@ -349,3 +349,29 @@ def test_subtitle_clip_text_in_custom_metadata_is_named_by_its_field() -> None:
     with pytest.raises(ValidationError) as info:
         load([], (track,))
     assert "clip 'c1': properties.custom_metadata.text must be a string" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\x00", "U+0000 NULL"),
+        ("\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("\u202d", "U+202D LEFT-TO-RIGHT OVERRIDE"),
+        ("\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("\u2069", "U+2069 POP DIRECTIONAL ISOLATE"),
+    ],
+)
+def test_hidden_characters_in_text_are_warned_of(char: str, name: str) -> None:
+    """A NUL or a direction override passed validate silently (other controls are warned of)."""
+    tl = load([entry("s", text=f"ev{char}il")])
+    (warning,) = tl.warnings
+    assert warning.startswith(f"subtitle 's': text holds {name} at character 3: ")
+    clip = {**frontend_clip("t", 1.0, 2.0), "text": f"x{char}"}
+    track = {"id": "st", "track_type": "Subtitle", "clips": [clip]}
+    (warning,) = load([], (track,)).warnings
+    assert warning.startswith(f"clip 't': text holds {name} at character 2: ")
+
+
+def test_right_to_left_text_without_controls_is_not_warned_of() -> None:
+    """Arabic and Hebrew need no direction controls: they draw right to left on their own."""
+    assert load([entry("s", text="שלום مرحبا hello")]).warnings == ()
