@@ -48,7 +48,7 @@ def add_server_parsers(sub: Any, positive: Callable[[str], int]) -> None:
     create = actions.add_parser("create", help="make a key for a user (printed once)")
     create.add_argument("user", help="who the key's jobs are billed to")
     create.add_argument("--role", choices=ROLES, default="user")
-    create.add_argument("--project", default="", help="bind the key to this project")
+    create.add_argument("--project", type=_project_name, help="bind the key to this project")
     create.add_argument("--max-jobs", type=positive, help="unfinished jobs it may have at once")
     create.add_argument("--rate", type=positive, help="requests per minute (default: service's)")
     create.add_argument("--label", default="", help="a note: whose laptop, which app")
@@ -198,12 +198,22 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _project_name(text: str) -> str:
+    """``keys create --project``: a name, never blank (``--project ""`` made a key bound to no
+    project, silently, when the caller meant to confine it to one)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "is empty: name the project to bind the key to, or leave out --project"
+        )
+    return text
+
+
 def run_keys_create(args: argparse.Namespace) -> int:
     """Make a key and print it (the only time it is shown)."""
     record, token = _key_store(args).create(
         args.user,
         role=args.role,
-        project=args.project,
+        project=args.project or "",
         label=args.label,
         max_concurrent_jobs=args.max_jobs,
         rate_per_minute=args.rate,

@@ -20,6 +20,16 @@ from tests.server.conftest import bearer
 pytestmark = pytest.mark.timeout(120)
 
 
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_keys_create_refuses_a_blank_project(cli: CLI, redis_url: str, blank: str) -> None:
+    """``--project ""`` made a key bound to no project without a word."""
+    made = cli("keys", "create", "alice", "--project", blank, "--broker", redis_url)
+    assert made.returncode == 2, made.stderr
+    assert "argument --project: is empty" in made.stderr
+    assert made.stdout == ""
+    assert redis.Redis.from_url(redis_url).hlen(API_KEYS) == 0, "a key was made"
+
+
 def test_keys_create_list_revoke(cli: CLI, redis_url: str) -> None:
     made = cli(
         "keys",
