@@ -7,6 +7,7 @@ import argparse
 import os
 
 from cli.status_view import plural
+from common.names import MAX_CHUNK_FRAMES
 
 #: Worker processes per core `render --workers` may start on this machine: far more only
 #: share the cores (each renders frames flat out), and by the thousand the private cluster's
@@ -23,6 +24,17 @@ def positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{shown(text)!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def chunk_frames(text: str) -> int:
+    """``--chunk-frames``: a positive count of at most MAX_CHUNK_FRAMES, the API's bound (a
+    20-digit number was accepted here while the API refused anything over it)."""
+    value = positive(text)
+    if value > MAX_CHUNK_FRAMES:
+        raise argparse.ArgumentTypeError(
+            f"{shown(text)} frames is more than a chunk may hold: at most {MAX_CHUNK_FRAMES:,}"
+        )
     return value
 
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from cli.arguments import chunk_frames
 from cli.export_options import dollars_value
 from cli.job_commands import (
     DEADLINE_HELP,
@@ -50,7 +51,7 @@ def add_estimate_parser(sub: Any, positive: Callable[[str], int]) -> None:
     estimate.add_argument(
         "--max-cost", type=dollars_value, help="the most the job may cost (USD, the high estimate)"
     )
-    estimate.add_argument("--chunk-frames", type=positive)
+    estimate.add_argument("--chunk-frames", type=chunk_frames)
     estimate.add_argument("--json", action="store_true")
     add_no_cache(estimate)
     job_options(estimate)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cli.arguments import chunk_frames
 from cli.export_options import (
     CODECS,
     FLAGS,
@@ -60,7 +61,7 @@ def add_job_parsers(sub: Any, positive: Callable[[str], int]) -> None:
         "--max-cost", type=dollars_value, help="refuse if the estimate is above (USD)"
     )
     add_billing_scope(submit)
-    submit.add_argument("--chunk-frames", type=positive)
+    submit.add_argument("--chunk-frames", type=chunk_frames)
     submit.add_argument("--lossless", action="store_true")
     submit.add_argument("--codec", choices=CODECS)
     submit.add_argument("--crf", type=crf_value)

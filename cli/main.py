@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from cli.arguments import positive, processes
+from cli.arguments import chunk_frames, positive, processes
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
@@ -200,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument(
         "--chunk-frames",
-        type=positive,
+        type=chunk_frames,
         help="frames per chunk (default: balanced for the workers)",
     )
     render.add_argument(

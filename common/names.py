@@ -1,4 +1,5 @@
-"""Names several packages must spell the same way: Celery tasks, queues and job priorities."""
+"""Names several packages must spell the same way: Celery tasks, queues, job priorities, and
+the longest chunk the API and the command line both accept."""
 
 from __future__ import annotations
 
@@ -27,3 +28,8 @@ LEVELS = tuple(sorted(PRIORITIES, key=PRIORITIES.__getitem__))
 def render_queue(fingerprint: str) -> str:
     """The render queue of the nodes with this render fingerprint: ``render.<fingerprint>``."""
     return f"{QUEUE_RENDER}.{fingerprint}"
+
+
+#: The longest chunk one may ask for, in frames (over 9 hours at 30 fps): the API's bound and
+#: the command line's alike, so a typo of many digits is refused where it is typed.
+MAX_CHUNK_FRAMES = 1_000_000

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chunking.timeline.fields import lone_surrogate
+from common.names import MAX_CHUNK_FRAMES
 from orchestrator.api_pools import PoolStatus
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -62,7 +63,7 @@ class SubmitBody(_Body):
     priority: Priority = "normal"
     deadline: float | str | None = Deadline
     max_cost: float | None = Field(default=None, ge=0, description="refuse above this (USD)")
-    chunk_frames: int | None = Field(default=None, ge=1, le=1_000_000)
+    chunk_frames: int | None = Field(default=None, ge=1, le=MAX_CHUNK_FRAMES)
     project_name: str | None = Field(
         default=None, description="the project billed (a key bound to a project may omit it)"
     )
@@ -88,7 +89,7 @@ class EstimateBody(_Body):
     project: dict[str, Any] | str = ProjectField
     media: dict[str, str | dict[str, Any]] | None = MediaField
     settings: dict[str, Any] | None = None
-    chunk_frames: int | None = Field(default=None, ge=1, le=1_000_000)
+    chunk_frames: int | None = Field(default=None, ge=1, le=MAX_CHUNK_FRAMES)
     provider: str | None = Field(default=None, max_length=32)
     pool: str | None = Field(default=None, max_length=64)
     market: str | None = Field(default=None, max_length=16)

@@ -502,6 +502,21 @@ def test_a_count_that_is_no_whole_number_is_named_as_such(cli: CLI, tmp_path: Pa
         assert "is not a whole number" in line and "_positive" not in line and len(line) < 200
 
 
+@pytest.mark.parametrize("command", ["render", "submit", "estimate"])
+def test_chunk_frames_over_the_apis_bound_is_refused(
+    cli: CLI, tmp_path: Path, command: str
+) -> None:
+    """The API refuses chunk_frames over 1,000,000; the command line took 20 digits."""
+    path = small(tmp_path)
+    for given in ("99999999999999999999", "1000001"):
+        args = [command, str(path), "--chunk-frames", given]
+        done = cli(*(args + ["-o", str(tmp_path / "o.mp4")] if command == "render" else args))
+        assert done.returncode == 2, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert f"argument --chunk-frames: {given} frames is more than a chunk" in line
+        assert "at most 1,000,000" in line and len(line) < 200
+
+
 def test_an_output_that_names_no_file_is_refused_as_such(cli: CLI, tmp_path: Path) -> None:
     """`-o ""` was taken as the working directory ("output /home/me already exists", or
     "cannot write : No such file or directory" with --direct)."""
