@@ -392,6 +392,10 @@ def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
         chunk_frames=args.chunk_frames,
         project_name=args.project or "",
     )
+    # What the service adds to the loader's warnings (already said here), e.g. no orchestrator.
+    for warning in api.last_warnings:
+        if warning not in project.timeline.warnings:
+            print(f"note: {warning}", file=sys.stderr)
     print(
         "note: when the job completes, fetch the video with: cloudrender download "
         f"{job_id} -o {args.output} --api {_shown(api.api_url)}",

@@ -46,6 +46,11 @@ SIGNED_URL_SECONDS = 3600
 MAX_SIGNED_SECONDS = 7 * 86400
 #: Most jobs a listing scans (newest first) to find those a user key may see.
 LIST_SCAN = 2000
+#: The submit answer's warning when nothing plans jobs (the job is queued all the same).
+NO_ORCHESTRATOR = (
+    "no orchestrator is running on this cluster; the job stays queued until one starts "
+    "(`cloudrender orchestrator --broker URL`)"
+)
 _OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 #: Seconds a submit waits for another submit of the same user (concurrent-jobs quota).
 _QUOTA_LOCK_WAIT = 30
@@ -132,6 +137,9 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
                 f"keyframe, and settings.export.keyframe_interval puts one every "
                 f"{planned.export.keyframe_interval} frames"
             )
+    if not api.orchestrator_running():
+        # As `cloudrender submit` says over Redis: else the job sits queued with no word why.
+        warnings.append(NO_ORCHESTRATOR)
     return {"id": job_id, "estimate": to_wire(estimate) if estimate else None, "warnings": warnings}
 
 

@@ -176,3 +176,22 @@ def test_api_flag_and_its_errors(
             result = keyed(*command, "--max-cost", limit, "--api", live_server)
             assert result.returncode == 2, result.stderr
             assert "must be a number of dollars, 0 or more" in one_line(result.stderr)
+
+
+def test_submit_notes_that_no_orchestrator_plans_the_job(
+    api_cli: CLI, timeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As over Redis: `submit --api` to a cluster with no orchestrator said nothing, and the
+    job sat queued with no word why."""
+    from orchestrator.api import CloudRenderingAPI
+
+    # The service runs in this process: its cluster's orchestrator stops heartbeating.
+    monkeypatch.setattr(CloudRenderingAPI, "orchestrator_running", lambda self: False)
+    submitted = api_cli("submit", str(timeline), "-o", "film.mp4")
+    assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip().splitlines()[-1]
+    assert (
+        "note: no orchestrator is running on this cluster; the job stays queued until one "
+        "starts (`cloudrender orchestrator --broker URL`)"
+    ) in submitted.stderr.splitlines()
+    api_cli("cancel", job)  # the real orchestrator may have rendered it already

@@ -16,6 +16,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_estimate import JobEstimate
 from orchestrator.api_keys import KeyStore
 from orchestrator.budget_rules import Scope
@@ -257,6 +258,26 @@ def test_a_spent_budget_refuses_new_jobs_until_the_day_ends(
     finally:
         clear_budget(budgets, Scope.USER, "jill")
         budgets.close()
+
+
+def test_the_submit_answer_says_when_no_orchestrator_plans_jobs(
+    client: TestClient, user_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over Redis `submit` notes that nothing plans the job; an HTTP client heard nothing and
+    watched its job sit queued for ever."""
+    with_one = _submit(client, user_key, colour_project(0.5))
+    assert with_one.status_code == 201, with_one.text
+    assert not any("orchestrator" in w for w in with_one.json()["warnings"])
+    # The cluster's orchestrator stops heartbeating: no live node consumes its queue.
+    monkeypatch.setattr(CloudRenderingAPI, "orchestrator_running", lambda self: False)
+    without = _submit(client, user_key, colour_project(0.5))
+    assert without.status_code == 201, without.text
+    assert without.json()["warnings"] == [
+        "no orchestrator is running on this cluster; the job stays queued until one starts "
+        "(`cloudrender orchestrator --broker URL`)"
+    ]
+    for answer in (with_one, without):
+        client.post(f"/v1/jobs/{answer.json()['id']}/cancel", headers=bearer(user_key))
 
 
 def test_the_submit_answer_carries_the_projects_warnings(client: TestClient, user_key: str) -> None:
