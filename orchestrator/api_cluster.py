@@ -12,6 +12,7 @@ from orchestrator import keys
 from orchestrator.api_pools import PoolStatus, override_pool, pool_statuses
 from orchestrator.api_results import ClusterStatus, NodeInfo
 from orchestrator.autoscaler.model import Policy
+from orchestrator.autoscaler.policy import load_policy
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
@@ -54,6 +55,9 @@ class ClusterControl:
         config = None
         if self.settings.pools_file:
             config = load_pools(self.settings.pools_file, self.settings.pool_overrides)
+            # The file's [autoscaler] table and CLOUDRENDER_AUTOSCALER_* are vetted as the
+            # orchestrator vets them: a misspelt override read as fine here, then stopped it.
+            load_policy(config.autoscaler, self.settings.autoscaler_overrides)
         return pool_statuses(self.store.redis, config)
 
     def orchestrator_running(self) -> bool:

@@ -69,6 +69,30 @@ def test_a_pool_no_autoscaler_has_seen_says_so(run: CLI) -> None:
     assert "cpu" in done.stdout and "not yet seen by an autoscaler" in done.stdout
 
 
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        (
+            {"CLOUDRENDER_AUTOSCALER_BUDGET": "5"},
+            "CLOUDRENDER_AUTOSCALER_BUDGET: not an autoscaler setting (known: backoff_seconds",
+        ),
+        (
+            {"CLOUDRENDER_AUTOSCALER_HOURLY_BUDGET": "lots"},
+            "CLOUDRENDER_AUTOSCALER_HOURLY_BUDGET",
+        ),
+    ],
+)
+def test_pools_refuse_a_misspelt_autoscaler_override(
+    run: CLI, env: dict[str, str], problem: str
+) -> None:
+    """docs/capacity.md: a mistake is one line naming the key; `cluster pools` listed the pools
+    as if the override were fine, and only the orchestrator then refused it."""
+    done = run.with_env(**env)("cluster", "pools")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and problem in lines[0], lines
+
+
 def test_a_dry_run_prints_the_decision_and_the_calls_it_would_make(
     run: CLI, redis_url: str
 ) -> None:
