@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from cli.job_commands import cluster_api
+from cli.job_commands import cluster_api, cluster_view
 from cli.pool_commands import add_pool_parser, describe_pools, parse_duration, scale_pool
 from cli.status_view import plural
 from common.errors import RenderError
@@ -53,7 +53,7 @@ def add_cluster_parser(sub: Any) -> None:
 
 def cluster_status(args: argparse.Namespace) -> int:
     """Print the live nodes with their slots and heartbeats, and the cluster's totals."""
-    api = cluster_api(args)
+    api = cluster_view(args)
     status = api.get_cluster_status()
     if args.json:
         print(json.dumps(dataclasses.asdict(status), indent=2))

@@ -187,13 +187,26 @@ def cluster_api(args: argparse.Namespace) -> Any:
     storage ``--storage`` (or $CLOUDRENDER_STORAGE_URL) names."""
     from orchestrator.api import CloudRenderingAPI
 
+    return _cluster(args, CloudRenderingAPI)
+
+
+def cluster_view(args: argparse.Namespace) -> Any:
+    """The read-only API of that cluster (orchestrator.api_view): for the commands that only
+    read the job store, which then load no Celery, kombu, NumPy or PyAV."""
+    from orchestrator.api_view import ClusterView
+
+    return _cluster(args, ClusterView)
+
+
+def _cluster(args: argparse.Namespace, kind: Callable[..., Any]) -> Any:
+    """`kind` (the full or the read-only API) of the cluster the arguments name."""
     settings = Settings.from_env()
     broker = getattr(args, "broker", None) or settings.broker_url
     if broker is None:
         # Said in the command line's words: the API's message names its parameter.
         raise RenderError("no broker: pass --broker URL or set CLOUDRENDER_BROKER_URL")
     storage = getattr(args, "storage", None) or settings.storage_url
-    return CloudRenderingAPI(broker, storage_url=storage, settings=settings)
+    return kind(broker, storage_url=storage, settings=settings)
 
 
 @over_http
@@ -257,7 +270,7 @@ def run_status(args: argparse.Namespace) -> int:
     if service is not None:
         with service:
             return _status_http(service, args)
-    api = cluster_api(args)
+    api = cluster_view(args)
     # The record's times are the cluster's (Redis's clock): a client whose own clock is off
     # would show the elapsed time, speed, ETA and cost so far off by as much.
     shown = _Shown(args.json, clock=api.store.now)

@@ -20,7 +20,7 @@ from common.errors import RenderError
 from common.settings import Settings
 
 if TYPE_CHECKING:
-    from workers.benchmark import BenchmarkResult
+    from workers.benchmark_result import BenchmarkResult
 
 #: Frames of the node benchmark's slice: a few seconds on a 2-vCPU node.
 BENCHMARK_FRAMES = 16
@@ -104,7 +104,7 @@ def run_worker(args: argparse.Namespace) -> int:
         return run_node_benchmark(args)
     from cli.worker_app import app
     from orchestrator.celery_app import configure
-    from orchestrator.node_signals import ROLE_RENDER
+    from orchestrator.node_roles import ROLE_RENDER
     from workers.encoder import threads_per_slot
 
     url = _node_broker(args)
@@ -213,7 +213,7 @@ def run_orchestrator(args: argparse.Namespace) -> int:
     from common.names import QUEUE_ORCHESTRATOR
     from orchestrator.beat import WatchedBeat
     from orchestrator.celery_app import configure
-    from orchestrator.node_signals import ROLE_ORCHESTRATOR
+    from orchestrator.node_roles import ROLE_ORCHESTRATOR
 
     url = _node_broker(args)
     _check_pools(Settings.from_env())

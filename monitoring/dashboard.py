@@ -34,7 +34,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_estimate import accuracy
 from orchestrator.budgets import statuses
 from orchestrator.job_record import ChunkState, JobNotFound
-from orchestrator.node_signals import ROLE_RENDER
+from orchestrator.node_roles import ROLE_RENDER
 from workers.gpus import GpuStats, gpu_stats
 from workers.host import HostSample, HostSampler, host_stats
 

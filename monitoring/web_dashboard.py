@@ -28,7 +28,7 @@ from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.budgets import statuses
 from orchestrator.job_record import ChunkState, JobNotFound, JobRecord
-from orchestrator.node_signals import ROLE_RENDER
+from orchestrator.node_roles import ROLE_RENDER
 from orchestrator.render_counters import COUNTERS
 from orchestrator.stats import NodeMetrics, queue_lengths
 from orchestrator.wire import to_wire

@@ -14,14 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import redis
-
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import Project
-from common.errors import ClusterUnreachable, RenderError
+from common.errors import RenderError
 from common.names import LEVELS, PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from common.settings import Settings
-from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.api_cache import job_quote, open_cache
 from orchestrator.api_cluster import ClusterControl
@@ -35,18 +32,17 @@ from orchestrator.api_estimate import (
 from orchestrator.api_results import (
     Billing,
     CostLimitExceeded,
-    JobLost,
     ReuseEstimate,
     Subscription,
 )
+from orchestrator.api_view import missing_ok
 from orchestrator.budget_rules import check_max_cost, dollars
 from orchestrator.budgets import budget_lock, check_budget
 from orchestrator.celery_app import make_app
 from orchestrator.cluster_errors import redis_errors_mapped
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_cancel import cancel
-from orchestrator.job_record import JobNotFound, JobRecord, JobState
-from orchestrator.job_store import JobStore
+from orchestrator.job_record import JobRecord, JobState
 from orchestrator.scheduling import future_deadline
 from orchestrator.segment_cache import CacheStats
 from orchestrator.stats import (
@@ -55,16 +51,10 @@ from orchestrator.stats import (
     collect_node_metrics,
     collect_render_metrics,
 )
-from orchestrator.store_retry import redis_deadline
 from orchestrator.submission import billing_scope, new_job, prepare_project
 from providers.storage import StorageError, open_storage
 from workers.atomic import write_target
 from workers.job_spec import JobSpec, configure_runtime
-
-#: Stored jobs, newest first, that ``list_jobs`` looks through (as ``GET /v1/jobs`` does).
-LIST_SCAN = 2000
-#: Seconds a waiting client tolerates Redis being unreachable (a restart) before giving up.
-REDIS_PATIENCE = 60.0
 
 
 @redis_errors_mapped
@@ -79,29 +69,17 @@ class CloudRenderingAPI(ClusterControl):
         storage_url: str | None = None,
         settings: Settings | None = None,
     ) -> None:
-        self.settings = settings or Settings.from_env()
-        url = broker_url or self.settings.broker_url
-        if url is None:
-            raise RenderError("no broker: pass broker_url or set CLOUDRENDER_BROKER_URL")
-        self.broker_url = url
-        self.storage_url = storage_url or self.settings.storage_url
+        super().__init__(broker_url, storage_url=storage_url, settings=settings)
+        url = self.broker_url
         # An app of its own: clients of several clusters in one process must not share a
         # connection pool (the shared app is bound to the first broker it talks to).
         self.app = make_app(dataclasses.replace(self.settings, broker_url=url, result_backend=url))
-        self.store = JobStore.from_url(
-            url,
-            finished_ttl=self.settings.job_ttl,
-            timeout=self.settings.redis_timeout,
-            patience=self.settings.redis_patience,
-        )
         configure_runtime(
             encryption_key=self.settings.encryption_key,
             cache_dir=self.settings.cache_dir,
             cache_bytes=self.settings.cache_bytes,
         )
         self.dispatcher = Dispatcher(self.store, self.app)
-        #: ids this client submitted: ``wait`` knows they existed even if its first read misses
-        self._submitted: set[str] = set()
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -190,26 +168,6 @@ class CloudRenderingAPI(ClusterControl):
         self._submitted.add(record.id)
         return record.id
 
-    def get_job_status(self, job_id: str) -> JobRecord:
-        """The job's record with per-chunk state; JobNotFound for unknown or expired ids."""
-        record = self.store.get(job_id)
-        return record
-
-    def list_jobs(self, limit: int = 50, state: str | None = None) -> list[JobRecord]:
-        """The newest stored jobs (without their chunks), optionally only those in one state."""
-        if limit < 1:
-            raise RenderError(f"limit {limit} must be at least 1")
-        if state is not None and state not in {s.value for s in JobState}:
-            raise RenderError(f"state {state!r} is not one of {', '.join(JobState)}")
-        jobs = []
-        for job_id in self.store.recent(LIST_SCAN):
-            with _missing_ok():
-                if state is None or self.store.state(job_id).value == state:
-                    jobs.append(dataclasses.replace(self.store.get(job_id), chunks=[]))
-            if len(jobs) >= limit:
-                break
-        return jobs
-
     def cancel_job(self, job_id: str, reason: str = "cancelled by request") -> JobRecord:
         """Stop a job: queued chunks never start, running ones stop within a second or two.
 
@@ -225,53 +183,6 @@ class CloudRenderingAPI(ClusterControl):
                 self.store.withdraw_cancel(job_id)
             raise RenderError(f"job {job_id} is already {state}; nothing to cancel")
         return self.store.get(job_id)
-
-    def wait(
-        self,
-        job_id: str,
-        timeout: float | None = None,
-        poll: float = 0.25,
-        lost: Callable[[], str | None] | None = None,
-    ) -> JobRecord:
-        """Block until the job ends (or `timeout` seconds pass) and return its record; ``lost``
-        says why Redis will not come back (a private cluster's died), ending the wait then."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        answered = time.monotonic()  # when Redis last answered (none yet: the wait's start)
-        # Only a job known to exist can be lost: an id never seen is an unknown job, as over HTTP.
-        seen = job_id in self._submitted
-        while True:
-            try:
-                # The store's own retries end when this wait's patience does: a frozen Redis
-                # held each call 77 s and the "60s" wait gave up after 258 s.
-                with redis_deadline(answered + REDIS_PATIENCE - time.monotonic()):
-                    record = self.store.get(job_id)
-                answered = time.monotonic()
-                seen = True
-            except JobNotFound:
-                if not seen:
-                    raise
-                raise JobLost(
-                    f"job {job_id} is gone from the job store while running: Redis was "
-                    "restarted without append-only persistence (appendonly yes), or flushed"
-                ) from None
-            except redis.RedisError as exc:
-                gone = lost() if lost is not None else None
-                if gone is not None:
-                    raise RenderError(f"{gone} while job {job_id} ran") from None
-                # Redis restarting (with persistence) is survivable: keep asking for a while.
-                silent = time.monotonic() - answered
-                if silent >= REDIS_PATIENCE:
-                    raise ClusterUnreachable(
-                        f"lost contact with Redis at {redact_url(self.broker_url)} for "
-                        f"{silent:.0f}s: {exc}"
-                    ) from None
-                time.sleep(poll)
-                continue
-            if record.state.finished:
-                return record
-            if deadline is not None and time.monotonic() > deadline:
-                return record
-            time.sleep(poll)
 
     def download(self, job_id: str, destination: str) -> str:
         """Copy a completed job's video from storage to a local file (through a symlink
@@ -383,11 +294,11 @@ class CloudRenderingAPI(ClusterControl):
         by_day = {d: c for d, c in sorted(ledger.items()) if d >= since}
         jobs = {}
         for job_id in self.store.recent(1000):
-            with _missing_ok():
+            with missing_ok():
                 jobs[job_id] = float(self.store.get_fields(job_id, "actual_cost")["actual_cost"])
         measured = {}
         for job_id in self.store.recent(100):
-            with _missing_ok():
+            with missing_ok():
                 found = accuracy(self.store.get(job_id))
                 if found is not None:
                     measured[job_id] = found
@@ -437,13 +348,3 @@ class CloudRenderingAPI(ClusterControl):
         if self.storage_url is None:
             raise RenderError("no storage: pass storage_url or set CLOUDRENDER_STORAGE_URL")
         return self.storage_url
-
-
-class _missing_ok:
-    """Skip jobs that expire while being read."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, value: object, tb: object) -> bool:
-        return isinstance(value, JobNotFound)

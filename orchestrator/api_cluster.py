@@ -7,66 +7,30 @@ import json
 from typing import Any, overload
 
 from common.errors import RenderError
-from common.settings import Settings
 from orchestrator import keys
-from orchestrator.api_pools import PoolStatus, override_pool, pool_statuses
-from orchestrator.api_results import ClusterStatus, NodeInfo
+from orchestrator.api_pools import PoolStatus, override_pool
+from orchestrator.api_view import ClusterView
 from orchestrator.autoscaler.model import Policy
-from orchestrator.autoscaler.policy import load_policy
 from orchestrator.dispatcher import Dispatcher
 from orchestrator.job_record import JobRecord
-from orchestrator.job_store import JobStore
-from orchestrator.node_signals import ROLE_RENDER, orchestrates, renders
+from orchestrator.node_roles import renders
 from orchestrator.pool_size import MAX_SLOTS_PER_NODE
 from orchestrator.scheduling import pool_changes
-from providers.compute.pools import load_pools
 
 #: Seconds an operator's pool override lasts unless told otherwise.
 DEFAULT_OVERRIDE_SECONDS = Policy().override_seconds
 
 
-class ClusterControl:
-    """Cluster methods of CloudRenderingAPI; they need its store, app, settings and dispatcher."""
+class ClusterControl(ClusterView):
+    """Cluster methods of CloudRenderingAPI that change the cluster; they need its app and
+    dispatcher besides the view's store and settings."""
 
-    store: JobStore
     app: Any
-    settings: Settings
     dispatcher: Dispatcher
 
     def cancel_job(self, job_id: str, reason: str = "cancelled by request") -> JobRecord:
         """Implemented by CloudRenderingAPI."""
         raise NotImplementedError
-
-    def get_cluster_status(self) -> ClusterStatus:
-        """Live nodes (from heartbeats), render slots, queued chunks, active jobs and the
-        autoscaled pools (desired, booting, running, draining, spend)."""
-        nodes = [NodeInfo.from_heartbeat(b) for _, b in sorted(self.store.heartbeats().items())]
-        return ClusterStatus(
-            nodes,
-            sum(n.concurrency for n in nodes if n.role == ROLE_RENDER),
-            int(self.store.redis.zcard(keys.QUEUED)),
-            len(self.store.active()),
-            self.get_pools(),
-        )
-
-    def get_pools(self) -> list[PoolStatus]:
-        """The autoscaled pools as the orchestrator's autoscaler last left them (and those of
-        this machine's pools file, CLOUDRENDER_POOLS_FILE, it has not seen yet)."""
-        config = None
-        if self.settings.pools_file:
-            config = load_pools(self.settings.pools_file, self.settings.pool_overrides)
-            # The file's [autoscaler] table and CLOUDRENDER_AUTOSCALER_* are vetted as the
-            # orchestrator vets them: a misspelt override read as fine here, then stopped it.
-            load_policy(config.autoscaler, self.settings.autoscaler_overrides)
-        return pool_statuses(self.store.redis, config)
-
-    def orchestrator_running(self) -> bool:
-        """Whether a live node consumes the orchestrator queue (someone plans submitted jobs)."""
-        return any(orchestrates(beat) for beat in self.store.heartbeats().values())
-
-    def render_nodes(self) -> list[str]:
-        """Names of the live render nodes (those whose slots render chunks)."""
-        return sorted(name for name, beat in self.store.heartbeats().items() if renders(beat))
 
     def scale_pool(self, pool: str, nodes: int | None, duration: float | None = None) -> PoolStatus:
         """Hold an autoscaled pool at `nodes` nodes for `duration` seconds (default: the
@@ -141,10 +105,6 @@ class ClusterControl:
         """Hand out chunks again after pause_all()."""
         self.store.redis.delete(keys.PAUSED)
         self.dispatcher.fill()
-
-    def paused(self) -> bool:
-        """Whether dispatching is paused."""
-        return bool(self.store.redis.exists(keys.PAUSED))
 
     def cancel_all(self) -> list[str]:
         """Emergency stop: cancel every unfinished job; return their ids."""

@@ -7,8 +7,8 @@ from typing import Any
 
 from common.errors import RenderError
 from orchestrator.autoscaler.ledger import Ledger, spend_by_pool
-from orchestrator.autoscaler.loop import pool_records
 from orchestrator.autoscaler.observe import load_pool_state, set_override
+from orchestrator.autoscaler.status import pool_records
 from orchestrator.cluster_clock import ClusterClock
 from providers.compute.pools import PoolsConfig
 

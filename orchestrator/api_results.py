@@ -10,7 +10,7 @@ from typing import Any
 
 from common.errors import RenderError
 from orchestrator.costing import Estimate
-from orchestrator.node_signals import ROLE_RENDER, node_role
+from orchestrator.node_roles import ROLE_RENDER, node_role
 
 
 class CostLimitExceeded(RenderError):

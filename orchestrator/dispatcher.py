@@ -23,7 +23,7 @@ from common.names import PRIORITIES, QUEUE_RENDER, TASK_RENDER_CHUNK, render_que
 from orchestrator import keys
 from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import renders
+from orchestrator.node_roles import renders
 from orchestrator.scheduling import (
     Candidate,
     choose_dispatch,

@@ -17,7 +17,7 @@ from orchestrator.estimate_fit import JobTiming
 from orchestrator.estimates import OptionEstimate
 from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import renders
+from orchestrator.node_roles import renders
 
 #: Frames whose cost is sampled to spread a job's units over its chunks.
 _SAMPLES = 240

@@ -27,7 +27,7 @@ import redis
 
 from orchestrator import keys
 from orchestrator.costing import DEFAULT_THROUGHPUT, NODE_CLASS, Throughput, load_throughput
-from workers.benchmark import BenchmarkResult
+from workers.benchmark_result import BenchmarkResult
 
 log = logging.getLogger(__name__)
 

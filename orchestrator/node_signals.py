@@ -41,12 +41,13 @@ from celery.worker import state as worker_state
 from kombu.exceptions import OperationalError
 
 from common.errors import RenderError
-from common.names import QUEUE_ORCHESTRATOR, QUEUE_RENDER, QUEUES, render_queue
+from common.names import QUEUE_RENDER, QUEUES, render_queue
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.cluster_clock import ClusterClock
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
+from orchestrator.node_roles import node_role
 from orchestrator.pool_size import PoolFollower
 from workers import arrays
 from workers.encoder import hardware_encoders
@@ -69,28 +70,6 @@ DRAIN_POLL_SECONDS = 0.5
 DRAIN_SETTLE_SECONDS = 1.0
 #: Seconds the eviction key set at a drain's hand-back time lasts (as a spot eviction's).
 EVICT_SECONDS = 600
-
-#: Roles a node's heartbeat can carry.
-ROLE_RENDER = "render"
-ROLE_ORCHESTRATOR = "orchestrator"
-ROLE_SERVICE = "service"  # audio or merge queues only
-
-
-def node_role(queues: Sequence[str]) -> str:
-    """A node's role from the queues it consumes (no queue known: a render node, as before)."""
-    if not queues or QUEUE_RENDER in queues:
-        return ROLE_RENDER
-    return ROLE_ORCHESTRATOR if QUEUE_ORCHESTRATOR in queues else ROLE_SERVICE
-
-
-def renders(heartbeat: Mapping[str, Any]) -> bool:
-    """Whether a heartbeat is a render node's: its pool processes are the cluster's slots."""
-    return node_role(heartbeat.get("queues") or ()) == ROLE_RENDER
-
-
-def orchestrates(heartbeat: Mapping[str, Any]) -> bool:
-    """Whether a heartbeat is a node that plans jobs (consumes the orchestrator queue)."""
-    return QUEUE_ORCHESTRATOR in (heartbeat.get("queues") or ())
 
 
 def process_scope() -> str:

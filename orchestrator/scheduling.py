@@ -20,7 +20,7 @@ from typing import Any
 
 from common.errors import RenderError
 from common.names import LEVELS, render_queue
-from orchestrator.node_signals import renders
+from orchestrator.node_roles import renders
 from workers.arrays import CUPY as GPU_COMPOSITOR
 
 #: How much earlier than strictly necessary a job with a deadline is escalated.

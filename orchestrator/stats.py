@@ -22,7 +22,7 @@ from common.names import PRIORITIES, QUEUE_RENDER, QUEUES
 from orchestrator import keys
 from orchestrator.job_record import ChunkState, JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import ROLE_RENDER, node_role, renders
+from orchestrator.node_roles import ROLE_RENDER, node_role, renders
 from workers.gpus import mean_utilization
 from workers.host import HostSampler
 

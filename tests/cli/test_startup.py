@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,43 @@ def test_the_parser_loads_no_project_loader_or_price_client() -> None:
         cwd=DEMO.parents[1],
     )
     assert done.stdout.split() == ["loaded:"]
+
+
+#: What a command that only reads the job store (``status``, ``cluster status``) must not load:
+#: it needs Redis, never the Celery app, the dispatcher or the media stack (about 1 CPU-s).
+RENDER_STACK = ("celery", "kombu", "numpy", "av", "orchestrator.dispatcher", "orchestrator.api")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", "0123456789abcdef"],
+        ["status", "0123456789abcdef", "--json"],
+        ["cluster", "status"],
+    ],
+)
+def test_read_only_commands_load_no_render_stack(argv: list[str]) -> None:
+    # A dead broker: the command fails right after its imports, as one unreachable line (exit 3).
+    probe = (
+        f"import sys, cli.main\ncode = cli.main.main({argv!r})\n"
+        f"print('exit', code, 'loaded:', *(m for m in {RENDER_STACK!r} if m in sys.modules))"
+    )
+    env = {
+        **os.environ,
+        "CLOUDRENDER_BROKER_URL": "redis://127.0.0.1:1/0",
+        "CLOUDRENDER_REDIS_PATIENCE": "0",
+    }
+    env.pop("CLOUDRENDER_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=DEMO.parents[1],
+        env=env,
+    )
+    words = done.stdout.splitlines()[-1].split()
+    assert words[:3] == ["exit", "3", "loaded:"]
+    assert words[3:] == []
+    assert "127.0.0.1:1" in done.stderr

@@ -23,7 +23,7 @@ from orchestrator import keys
 from orchestrator.node_class import load_benchmark, record_benchmark
 from tests.helpers import CLI
 from workers import benchmark
-from workers.benchmark import BenchmarkResult
+from workers.benchmark_result import BenchmarkResult
 
 pytestmark = pytest.mark.timeout(120)
 

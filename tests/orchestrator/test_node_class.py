@@ -36,7 +36,7 @@ from orchestrator.node_class import (
 )
 from orchestrator.planning import quote
 from orchestrator.worker_hooks import WorkerHooks
-from workers.benchmark import BenchmarkResult
+from workers.benchmark_result import BenchmarkResult
 
 
 @pytest.fixture

@@ -21,14 +21,8 @@ from common.names import QUEUE_AUDIO, QUEUE_MERGE, QUEUE_ORCHESTRATOR, QUEUE_REN
 from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import (
-    ROLE_ORCHESTRATOR,
-    ROLE_RENDER,
-    ROLE_SERVICE,
-    claim_name,
-    node_role,
-    process_scope,
-)
+from orchestrator.node_roles import ROLE_ORCHESTRATOR, ROLE_RENDER, ROLE_SERVICE, node_role
+from orchestrator.node_signals import claim_name, process_scope
 from orchestrator.stats import collect
 
 HOST = "farm-7"

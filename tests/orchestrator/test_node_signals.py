@@ -22,7 +22,8 @@ from celery.worker import WorkController
 from common.names import QUEUE_ORCHESTRATOR
 from orchestrator import keys
 from orchestrator.job_store import JobStore
-from orchestrator.node_signals import ROLE_ORCHESTRATOR, process_scope
+from orchestrator.node_roles import ROLE_ORCHESTRATOR
+from orchestrator.node_signals import process_scope
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,7 +14,7 @@ import redis
 
 from common.errors import ClusterUnreachable
 from common.settings import Settings
-from orchestrator import api as api_module
+from orchestrator import api_view as api_module
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded_redis import EmbeddedRedis
 from orchestrator.job_record import JobRecord, JobState

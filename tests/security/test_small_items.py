@@ -26,7 +26,7 @@ from common.errors import RenderError
 from common.settings import Settings
 from common.urls import redact_url
 from monitoring import exporter
-from orchestrator import api as api_module
+from orchestrator import api_view as api_module
 from orchestrator.api import CloudRenderingAPI
 from tests.helpers import colour_project
 from tests.media import write_project

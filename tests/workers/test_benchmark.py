@@ -11,7 +11,8 @@ import pytest
 
 from chunking.complexity import complexity
 from chunking.timeline.studio import load_project
-from workers.benchmark import BenchmarkResult, decoded_layer_frames, run_benchmark
+from workers.benchmark import decoded_layer_frames, run_benchmark
+from workers.benchmark_result import BenchmarkResult
 from workers.benchmark_slice import make_source, slice_project
 from workers.encoder import HARDWARE, SOFTWARE
 from workers.fingerprint import render_fingerprint
