@@ -194,8 +194,14 @@ def cluster_view(args: argparse.Namespace) -> Any:
     """The read-only API of that cluster (orchestrator.api_view): for the commands that only
     read the job store, which then load no Celery, kombu, NumPy or PyAV."""
     from orchestrator.api_view import ClusterView
+    from providers.storage.encrypted import key_from_text
 
-    return _cluster(args, ClusterView)
+    view = _cluster(args, ClusterView)
+    if view.settings.encryption_key:
+        # A malformed key is refused here as the full API refuses it (exit 2), though a view
+        # decrypts nothing: a misconfigured machine is told so by its first command.
+        key_from_text(view.settings.encryption_key)
+    return view
 
 
 def _cluster(args: argparse.Namespace, kind: Callable[..., Any]) -> Any:

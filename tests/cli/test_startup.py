@@ -107,3 +107,17 @@ def test_read_only_commands_load_no_render_stack(argv: list[str]) -> None:
     assert words[:3] == ["exit", "3", "loaded:"]
     assert words[3:] == []
     assert "127.0.0.1:1" in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["status", "0123456789abcdef"], ["cluster", "status"]])
+def test_the_read_only_commands_still_refuse_a_malformed_encryption_key(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The full API refused it before any Redis call; the light one must not go quiet about it.
+    import cli.main
+
+    monkeypatch.setenv("CLOUDRENDER_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("CLOUDRENDER_ENCRYPTION_KEY", "bogus")
+    monkeypatch.delenv("CLOUDRENDER_API_URL", raising=False)
+    assert cli.main.main(argv) == 2
+    assert "encryption key must be 64 hex characters" in capsys.readouterr().err
