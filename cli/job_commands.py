@@ -157,16 +157,23 @@ def over_http(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        from orchestrator.http_errors import (
-            AuthenticationFailed,
-            PermissionDenied,
-            ServiceError,
-            ServiceUnreachable,
-        )
-
         try:
             return handler(args)
-        except (ServiceUnreachable, ServiceError, AuthenticationFailed, PermissionDenied) as exc:
+        except Exception as exc:
+            # Not imported here: it loads httpx, which a command over Redis never uses; a
+            # service error can only come from a command that loaded it.
+            if "orchestrator.http_errors" not in sys.modules:
+                raise
+            from orchestrator.http_errors import (
+                AuthenticationFailed,
+                PermissionDenied,
+                ServiceError,
+                ServiceUnreachable,
+            )
+
+            service = (ServiceUnreachable, ServiceError, AuthenticationFailed, PermissionDenied)
+            if not isinstance(exc, service):
+                raise
             if getattr(args, "json", False):
                 print(json.dumps(error_json(args.command, exc), indent=2))
             print(f"error: {exc}", file=sys.stderr)
