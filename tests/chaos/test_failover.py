@@ -132,7 +132,7 @@ def test_job_survives_kills_redis_restart_spot_notice_and_a_stall(tmp_path: Path
 
 def test_redis_losing_its_data_is_reported_not_waited_for(tmp_path: Path) -> None:
     # Given a Redis without persistence (the embedded default) and a job in flight
-    from orchestrator.api import JobLost
+    from orchestrator.api_results import JobLost
     from orchestrator.embedded import EmbeddedCluster
 
     doc = heavy_project(tmp_path, seconds=1.0)
