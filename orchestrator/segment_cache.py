@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import redis
 
 from orchestrator import keys
+from orchestrator import segment_cache_scripts as scripts
 from orchestrator.cache_recency import last_used, mark_used
 from providers.storage.base import ObjectNotFound, Storage, StorageError
 from workers.assets import sha256_file
@@ -66,107 +67,6 @@ PUT_CLAIM_SECONDS = 600
 
 #: What a cache key looks like (a hex digest); anything else is refused before storage sees it.
 _KEY = re.compile(r"^[0-9a-f]{16,128}$")
-
-#: Index an entry (logical time now) and pick least-recently-used victims until the total is
-#: within the cap, passing over entries pinned by a running job (until their deadline); the new
-#: entry goes last, and only if it is still over the cap. Returns the victims, already out of
-#: the index. KEYS: lru, sizes, stats, pins. ARGV: key, size, max_bytes, now (unix seconds).
-_PUT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[4])
-local old = tonumber(redis.call('HGET', KEYS[2], ARGV[1]))
-local size = tonumber(ARGV[2])
-local clock = redis.call('HINCRBY', KEYS[3], 'clock', 1)
-redis.call('HSET', KEYS[2], ARGV[1], size)
-redis.call('ZADD', KEYS[1], clock, ARGV[1])
-local total = redis.call('HINCRBY', KEYS[3], 'bytes', size - (old or 0))
-local limit = tonumber(ARGV[3])
-local victims = {}
-if total > limit then
-    for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-        if total <= limit then break end
-        if member ~= ARGV[1] and not redis.call('ZSCORE', KEYS[4], member) then
-            local bytes = tonumber(redis.call('HGET', KEYS[2], member)) or 0
-            redis.call('HDEL', KEYS[2], member)
-            redis.call('ZREM', KEYS[1], member)
-            total = redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
-            table.insert(victims, member)
-        end
-    end
-    if total > limit then
-        redis.call('HDEL', KEYS[2], ARGV[1])
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        redis.call('HINCRBY', KEYS[3], 'bytes', -size)
-        table.insert(victims, ARGV[1])
-    end
-end
-return victims
-"""
-
-#: Pin entries against eviction until a deadline (the later one, when pinned twice).
-#: KEYS: pins. ARGV: deadline (unix seconds), keys.
-_PIN = """
-for i = 2, #ARGV do
-    local held = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]))
-    if not held or held < tonumber(ARGV[1]) then
-        redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
-    end
-end
-return #ARGV - 1
-"""
-
-#: Mark indexed entries as just used, in the order given. KEYS: lru, stats. ARGV: keys.
-_TOUCH = """
-local touched = 0
-for _, member in ipairs(ARGV) do
-    if redis.call('ZSCORE', KEYS[1], member) then
-        local clock = redis.call('HINCRBY', KEYS[2], 'clock', 1)
-        redis.call('ZADD', KEYS[1], clock, member)
-        touched = touched + 1
-    end
-end
-return touched
-"""
-
-#: Index entries found in storage, oldest first, without evicting anything (a rebuild only
-#: reads: the next put evicts). An entry already indexed keeps its place, since a job may have
-#: used it meanwhile. KEYS: lru, sizes, stats. ARGV: key, size, key, size, ...
-_ADD = """
-local added = 0
-for i = 1, #ARGV, 2 do
-    if not redis.call('HGET', KEYS[2], ARGV[i]) then
-        local clock = redis.call('HINCRBY', KEYS[3], 'clock', 1)
-        redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-        redis.call('ZADD', KEYS[1], clock, ARGV[i])
-        redis.call('HINCRBY', KEYS[3], 'bytes', tonumber(ARGV[i + 1]))
-        added = added + 1
-    end
-end
-return added
-"""
-
-#: Drop entries from the index. KEYS: lru, sizes, stats. ARGV: keys. Returns how many.
-_FORGET = """
-local dropped = 0
-for _, member in ipairs(ARGV) do
-    local bytes = tonumber(redis.call('HGET', KEYS[2], member))
-    if bytes then
-        redis.call('HDEL', KEYS[2], member)
-        redis.call('ZREM', KEYS[1], member)
-        redis.call('HINCRBY', KEYS[3], 'bytes', -bytes)
-        dropped = dropped + 1
-    end
-end
-return dropped
-"""
-
-
-#: Let go of a put claim if it is still this writer's. KEYS: claim. ARGV: token.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 @dataclass(frozen=True)
@@ -211,12 +111,12 @@ class SegmentCache:
         self._sizes = keys.cache_sizes(scope)
         self._stats = keys.cache_stats(scope)
         self._pins = keys.cache_pins(scope)
-        self._put = client.register_script(_PUT)
-        self._touch = client.register_script(_TOUCH)
-        self._forget = client.register_script(_FORGET)
-        self._add = client.register_script(_ADD)
-        self._pin = client.register_script(_PIN)
-        self._release = client.register_script(_RELEASE)
+        self._put = client.register_script(scripts.PUT)
+        self._touch = client.register_script(scripts.TOUCH)
+        self._forget = client.register_script(scripts.FORGET)
+        self._add = client.register_script(scripts.ADD)
+        self._pin = client.register_script(scripts.PIN)
+        self._release = client.register_script(scripts.RELEASE)
 
     def __repr__(self) -> str:
         """The storage and the cap."""
