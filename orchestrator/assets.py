@@ -7,15 +7,15 @@ path. A second submit of the same project therefore uploads nothing; a changed f
 hash and is uploaded again. Workers turn the references back into files with
 ``workers.assets.resolve_assets``.
 
-Input safety comes first, for every clip at once: a relative path must stay inside the project
-directory (after ``..`` and symlinks are resolved), URLs are refused (download them first), and
-each file must be a readable regular file no larger than ``max_bytes`` that a worker would open:
-an allowed media format (no playlists or file lists, ``workers.media_open``) whose first frames
-decode (``workers.probe.media_problem``; Pillow for stills). Absolute paths are accepted, as
-the loader accepts them: the media check is what keeps a hostile project from making the client
-upload, say, a private key, or a playlist that makes a worker read a file of its own. A document
-that already holds asset references (synced before) passes through once storage is confirmed to
-hold them.
+Input safety comes first, for every clip at once (``orchestrator.asset_checks``): a relative
+path must stay inside the project directory (after ``..`` and symlinks are resolved), URLs are
+refused (download them first), and each file must be a readable regular file no larger than
+``max_bytes`` that a worker would open: an allowed media format (no playlists or file lists,
+``workers.media_open``) whose first frames decode (``workers.probe.media_problem``; Pillow for
+stills). Absolute paths are accepted, as the loader accepts them: the media check is what keeps
+a hostile project from making the client upload, say, a private key, or a playlist that makes a
+worker read a file of its own. A document that already holds asset references (synced before)
+passes through once storage is confirmed to hold them.
 
 An image sequence (a clip with ``image_sequence``) uploads every image: each is checked like a
 file of its own (only the first is decoded; the others must be images of an allowed format), and
@@ -29,16 +29,12 @@ client (``orchestrator.http_client``: the service says which assets it lacks, th
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image
-
-from chunking.timeline.model import IMAGE_EXTENSIONS
 from common.errors import MediaError, ValidationError
-from common.units import format_size
+from orchestrator.asset_checks import LocalFile, check_file, path_problem, resolve_path
 from providers.storage.base import Storage, StorageError
 from workers.asset_sequences import sequence_names
 from workers.assets import (
@@ -53,9 +49,6 @@ from workers.assets import (
     parse_asset_ref,
     sha256_file,
 )
-from workers.media_open import open_image
-from workers.probe import media_problem
-from workers.sources import MAX_SOURCE_PIXELS
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -73,8 +66,6 @@ __all__ = [
 #: Largest single media file a project may upload.
 DEFAULT_MAX_BYTES = 50 * 2**30
 
-_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -88,45 +79,6 @@ class SyncResult:
     skipped_bytes: int
     #: each media path as written in the document -> ``sha256:<hex><ext>``
     assets: dict[str, str]
-
-
-@dataclass(frozen=True)
-class _Local:
-    """A media file that passed the input checks."""
-
-    full: str  # as the loader resolves it
-    real: str  # with symlinks resolved: the identity used to hash each file once
-    size: int
-    mtime_ns: int
-
-
-def resolve_path(path: str, base_dir: str) -> str:
-    """The file ``path`` names, resolved against ``base_dir`` exactly as the loader does."""
-    return path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
-
-
-def path_problem(path: str, base_dir: str) -> str | None:
-    """Why ``path`` may not be uploaded on its own terms (URL, escape), or None when it may."""
-    if not path:
-        return "media path is empty"
-    if "\x00" in path:
-        return f"media path {path!r} contains a NUL character"
-    url = _URL.match(path)
-    if url:
-        return (
-            f"media path {path!r} is a {url.group(1).lower()}:// URL, not a file; download it "
-            "first and refer to the local copy"
-        )
-    if os.path.isabs(path):
-        return None
-    base = os.path.abspath(base_dir)
-    if not _inside(os.path.normpath(os.path.join(base, path)), base):
-        return f"media path {path!r} points outside the project directory {base}"
-    # A symlink inside the project may lead anywhere; what it reaches must stay inside too.
-    real_base = os.path.realpath(base)
-    if not _inside(os.path.realpath(os.path.join(base, path)), real_base):
-        return f"media path {path!r} leads through a symlink outside the project directory {base}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -204,7 +156,7 @@ def plan_assets(
     fields, sequences = _expand(media_fields(doc), expanded)
     problems += [(-1, problem) for problem in expanded]
     firsts = {id(images[0]) for _, images in sequences}  # a sequence's first image is decoded
-    locals_: dict[int, _Local] = {}  # index into fields -> checked file
+    locals_: dict[int, LocalFile] = {}  # index into fields -> checked file
     probed: dict[str, str | None] = {}  # real path -> why it is not media (None: it is)
     known: dict[int, tuple[str, str]] = {}  # index into fields -> (digest, ext) of a ref
     for i, field in enumerate(fields):
@@ -221,8 +173,8 @@ def plan_assets(
             problem = path_problem(raw, base_dir)
             full = resolve_path(raw, base_dir)
             later = field.key != "File" and id(field) not in firsts  # a sequence's later image
-            checked = None if problem else _check_file(raw, full, max_bytes, probed, later)
-            if isinstance(checked, _Local):
+            checked = None if problem else check_file(raw, full, max_bytes, probed, later)
+            if isinstance(checked, LocalFile):
                 locals_[i] = checked
             else:
                 problems.append((i, f"{where}: {problem or checked}"))
@@ -334,56 +286,7 @@ def _expand(
     return out, sequences
 
 
-def _inside(path: str, base: str) -> bool:
-    """Whether normalised absolute ``path`` is ``base`` or lies below it."""
-    return os.path.commonpath([path, base]) == base
-
-
-def _check_file(
-    path: str, full: str, max_bytes: int, probed: dict[str, str | None], later: bool = False
-) -> _Local | str:
-    """The checked file ``path`` names, or what is wrong with it (``probed``: media checks done;
-    ``later``: an image sequence's image after the first, whose format alone is checked)."""
-    try:
-        st = os.stat(full)
-    except FileNotFoundError:
-        return f"media file not found: {path!r} ({full})"
-    except OSError as exc:
-        return f"media file {path!r} cannot be read: {exc.strerror or exc}"
-    if not os.path.isfile(full):
-        # A directory, FIFO or device would hang or fail the hash; only regular files upload.
-        return f"media path {path!r} is not a regular file"
-    if not os.access(full, os.R_OK):
-        return f"media file is not readable: {path!r}"
-    if st.st_size > max_bytes:
-        return (
-            f"asset {path!r} is {format_size(st.st_size)}, above the limit of "
-            f"{format_size(max_bytes)}"
-        )
-    real = os.path.realpath(full)
-    if real not in probed:  # a file many clips use is opened once
-        probed[real] = _image_problem(full) if later else media_problem(full)
-    if probed[real]:
-        # Checked before anything leaves the machine; also spares workers a doomed download.
-        return f"media file {path!r} {probed[real]}; it was not uploaded"
-    return _Local(full, real, st.st_size, st.st_mtime_ns)
-
-
-def _image_problem(path: str) -> str | None:
-    """Why ``path`` is not an image in an allowed format, from its header only: decoding every
-    image of a long sequence would take longer than uploading it."""
-    if os.path.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
-        return media_problem(path)  # FFmpeg's single-image readers decode just this image
-    try:
-        with open_image(path):  # raises Pillow's over-the-limit warning
-            return None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        return f"is not a readable image (over {MAX_SOURCE_PIXELS} pixels)"
-    except (OSError, ValueError, SyntaxError) as exc:
-        return f"is not a readable image ({exc})"
-
-
-def _hash_all(fields: list[MediaField], locals_: dict[int, _Local]) -> dict[str, str]:
+def _hash_all(fields: list[MediaField], locals_: dict[int, LocalFile]) -> dict[str, str]:
     """sha256 of each distinct file (by real path); every read failure reported together."""
     digests: dict[str, str] = {}
     problems: list[str] = []
