@@ -24,18 +24,14 @@ terminating from then on); KEDA's next scale-in, following the lowered gauge, re
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Self
 
-import urllib3
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
+from kubernetes import client
 
 from providers.compute.base import PENDING, RUNNING, TERMINATING, ComputeError, ProviderNode
+from providers.compute.kubernetes_client import KubernetesApiError, api_errors, configuration
 from providers.compute.pools import Pool
 
 MODES = ("deployment", "keda")
@@ -52,14 +48,6 @@ SCALE_ATTEMPTS = 3
 DEFAULT_TIMEOUT = 30.0
 #: Where the manifests the engine expects live, for error messages.
 MANIFESTS = "deploy/k8s/"
-
-
-class KubernetesApiError(ComputeError):
-    """A Kubernetes API call failed; ``status`` is the HTTP status (0: no answer)."""
-
-    def __init__(self, message: str, *, status: int = 0, transient: bool = False) -> None:
-        super().__init__(message, transient=transient)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -149,7 +137,7 @@ class KubernetesCompute:
         operator's to create: deploy/k8s/)."""
         target = pool_target(pool)
         try:
-            with self._calls(pool, target, "read Deployment"):
+            with api_errors(pool, target.where, "read Deployment"):
                 deployment = self._apps().read_namespaced_deployment(
                     target.deployment, target.namespace, _request_timeout=self._timeout
                 )
@@ -170,7 +158,7 @@ class KubernetesCompute:
     def desired(self, pool: Pool) -> int:
         """The Deployment's replicas (set by us, or by KEDA in keda mode)."""
         target = pool_target(pool)
-        with self._calls(pool, target, "read scale of"):
+        with api_errors(pool, target.where, "read scale of"):
             scale = self._apps().read_namespaced_deployment_scale(
                 target.deployment, target.namespace, _request_timeout=self._timeout
             )
@@ -184,7 +172,7 @@ class KubernetesCompute:
         target = pool_target(pool)
         if target.mode == "keda":
             return
-        with self._calls(pool, target, "scale"):
+        with api_errors(pool, target.where, "scale"):
             self._apps().patch_namespaced_deployment_scale(
                 target.deployment,
                 target.namespace,
@@ -233,7 +221,7 @@ class KubernetesCompute:
     # -- API calls -------------------------------------------------------------------------------
 
     def _pods(self, pool: Pool, target: PoolTarget) -> list[Any]:
-        with self._calls(pool, target, "list pods of"):
+        with api_errors(pool, target.where, "list pods of"):
             listing = self._core().list_namespaced_pod(
                 target.namespace,
                 label_selector=f"{POOL_LABEL}={pool.name}",
@@ -243,7 +231,7 @@ class KubernetesCompute:
 
     def _pod(self, pool: Pool, target: PoolTarget, name: str) -> Any:
         try:
-            with self._calls(pool, target, f"read pod {name} of"):
+            with api_errors(pool, target.where, f"read pod {name} of"):
                 pod = self._core().read_namespaced_pod(
                     name, target.namespace, _request_timeout=self._timeout
                 )
@@ -265,7 +253,7 @@ class KubernetesCompute:
         self, pool: Pool, target: PoolTarget, name: str, cost: int, *, missing_ok: bool
     ) -> None:
         body = {"metadata": {"annotations": {DELETION_COST: str(cost)}}}
-        with self._calls(pool, target, f"annotate pod {name} of", missing_ok=missing_ok):
+        with api_errors(pool, target.where, f"annotate pod {name} of", missing_ok=missing_ok):
             self._core().patch_namespaced_pod(
                 name, target.namespace, body, _request_timeout=self._timeout
             )
@@ -273,7 +261,7 @@ class KubernetesCompute:
     def _decrement(self, pool: Pool, target: PoolTarget) -> None:
         """Replicas minus one, conditional on nobody changing them since we read them."""
         for attempt in range(SCALE_ATTEMPTS):
-            with self._calls(pool, target, "read scale of"):
+            with api_errors(pool, target.where, "read scale of"):
                 scale = self._apps().read_namespaced_deployment_scale(
                     target.deployment, target.namespace, _request_timeout=self._timeout
                 )
@@ -285,7 +273,7 @@ class KubernetesCompute:
                 "spec": {"replicas": replicas - 1},
             }
             try:
-                with self._calls(pool, target, "scale"):
+                with api_errors(pool, target.where, "scale"):
                     self._apps().patch_namespaced_deployment_scale(
                         target.deployment, target.namespace, body, _request_timeout=self._timeout
                     )
@@ -297,39 +285,16 @@ class KubernetesCompute:
     def _delete(
         self, pool: Pool, target: PoolTarget, name: str, *, missing_ok: bool = False
     ) -> None:
-        with self._calls(pool, target, f"delete pod {name} of", missing_ok=missing_ok):
+        with api_errors(pool, target.where, f"delete pod {name} of", missing_ok=missing_ok):
             self._core().delete_namespaced_pod(
                 name, target.namespace, _request_timeout=self._timeout
             )
 
-    @contextmanager
-    def _calls(
-        self, pool: Pool, target: PoolTarget, what: str, *, missing_ok: bool = False
-    ) -> Iterator[None]:
-        """Turn the client's exceptions into one-line KubernetesApiErrors; with `missing_ok`,
-        a 404 (the object is already gone) is no error."""
-        try:
-            yield
-        except ApiException as exc:
-            status = int(exc.status or 0)
-            if missing_ok and status == 404:
-                return
-            raise KubernetesApiError(
-                f"pool {pool.name!r}: Kubernetes refused to {what} {target.where}: "
-                f"{status} {exc.reason or ''}{_api_message(exc)}".rstrip(),
-                status=status,
-                transient=status in (409, 429) or status >= 500,
-            ) from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise KubernetesApiError(
-                f"pool {pool.name!r}: cannot reach the Kubernetes API to {what} "
-                f"{target.where}: {_network_reason(exc)}",
-                transient=True,
-            ) from None
-
     def _api(self) -> Any:
         if self._client is None:
-            self._client = client.ApiClient(self._configuration())
+            self._client = client.ApiClient(
+                configuration(self._endpoint, self._kubeconfig, self._context)
+            )
         return self._client
 
     def _apps(self) -> Any:
@@ -337,40 +302,6 @@ class KubernetesCompute:
 
     def _core(self) -> Any:
         return client.CoreV1Api(self._api())
-
-    def _configuration(self) -> Any:
-        """The client's configuration: the endpoint, else a kubeconfig, else in-cluster."""
-        configuration = client.Configuration()
-        try:
-            if self._endpoint:
-                configuration.host = self._endpoint.rstrip("/")
-            elif self._kubeconfig or self._context:
-                config.load_kube_config(
-                    config_file=str(Path(self._kubeconfig).expanduser())
-                    if self._kubeconfig
-                    else None,
-                    context=self._context,
-                    client_configuration=configuration,
-                    persist_config=False,
-                )
-            else:
-                try:
-                    config.load_incluster_config(client_configuration=configuration)
-                except config.ConfigException:
-                    config.load_kube_config(
-                        client_configuration=configuration, persist_config=False
-                    )
-        except Exception as exc:  # the loaders raise ConfigException, OSError, YAML errors...
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise ComputeError(
-                f"no Kubernetes configuration ({reason}): run in the cluster with a service "
-                "account, or set the pool's options.kubeconfig/context or options.endpoint"
-            ) from None
-        # Retry refused connections briefly, never a request the server may have applied.
-        configuration.retries = urllib3.util.Retry(
-            total=2, connect=2, read=0, redirect=0, status=0, other=0, backoff_factor=0.2
-        )
-        return configuration
 
 
 def _node(pool: Pool, pod: Any) -> ProviderNode | None:
@@ -402,20 +333,3 @@ def _cost(pod: Any) -> int:
         return int(raw) if raw is not None else IDLE_COST
     except ValueError:
         return IDLE_COST
-
-
-def _api_message(exc: ApiException) -> str:
-    """The API server's own sentence from a Status body, if it sent one."""
-    try:
-        body = json.loads(exc.body or b"")
-    except (TypeError, ValueError):
-        return ""
-    message = body.get("message") if isinstance(body, dict) else None
-    return f": {' '.join(str(message).split())}" if message else ""
-
-
-def _network_reason(exc: Exception) -> str:
-    """urllib3's reason without the connection object's repr."""
-    reason = getattr(exc, "reason", None) or exc
-    text = " ".join(str(reason).split())
-    return text.split(">: ", 1)[-1] if text.startswith("<") else text
