@@ -38,7 +38,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Self
 
 from google.api_core import exceptions as api_exceptions
@@ -47,9 +46,10 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1
 
-from providers.compute.base import PENDING, RUNNING, TERMINATING, ComputeError, ProviderNode
+from providers.compute.base import ComputeError, ProviderNode
 from providers.compute.cloud_init import worker_user_data
 from providers.compute.gcp_errors import gcp_errors, operation_error
+from providers.compute.gcp_scope import Scope, node_state, option_seconds, pool_scope
 from providers.compute.gcp_template import group_body, template_body
 from providers.compute.pools import Pool
 
@@ -61,9 +61,6 @@ DEFAULT_OPERATION_SECONDS = 300.0
 #: The longest a zoneOperations.wait call blocks at the server.
 _SERVER_WAIT = 120.0
 
-_LEAVING_ACTIONS = frozenset({"DELETING", "ABANDONING"})
-_STARTING_ACTIONS = frozenset({"CREATING", "CREATING_WITHOUT_RETRIES", "RECREATING", "VERIFYING"})
-_STARTING_STATUS = frozenset({"PROVISIONING", "STAGING", "PENDING", "REPAIRING", "RESUMING"})
 _RETRIED = (
     api_exceptions.TooManyRequests,
     api_exceptions.InternalServerError,
@@ -71,65 +68,6 @@ _RETRIED = (
     api_exceptions.ServiceUnavailable,
     api_exceptions.GatewayTimeout,
 )
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """Where one pool's group lives."""
-
-    pool: str
-    project: str
-    zone: str
-    region: str
-    group: str
-    template: str
-
-    @property
-    def regional(self) -> bool:
-        """A regional MIG (the pool names no zone)."""
-        return not self.zone
-
-    @property
-    def location(self) -> dict[str, str]:
-        """The request fields that place a group call: ``zone`` or ``region``."""
-        return {"region": self.region} if self.regional else {"zone": self.zone}
-
-    @property
-    def where(self) -> str:
-        """The pool and group, for messages."""
-        return (
-            f"pool {self.pool!r} (MIG {self.group!r} in {self.project}/{self.zone or self.region})"
-        )
-
-
-def _scope(pool: Pool) -> _Scope:
-    """The project, location and names of `pool`'s group from its options."""
-    project = pool.options.get("project", "")
-    if not project:
-        raise ComputeError(f"pool {pool.name!r}: options.project is required for provider 'gcp'")
-    group = pool.options.get("group") or f"cloudrender-{pool.name}"
-    return _Scope(
-        pool=pool.name,
-        project=project,
-        zone=pool.zone,
-        region=pool.region,
-        group=group,
-        template=pool.options.get("template") or group,
-    )
-
-
-def node_state(current_action: str, instance_status: str) -> str:
-    """A managed instance's PENDING/RUNNING/TERMINATING from the group's action and its status."""
-    if current_action in _LEAVING_ACTIONS:
-        return TERMINATING
-    if current_action in _STARTING_ACTIONS or instance_status in _STARTING_STATUS:
-        return PENDING
-    if instance_status == "RUNNING":
-        return RUNNING
-    if instance_status:
-        # STOPPING, STOPPED, SUSPENDED, TERMINATED...: it runs no worker now.
-        return TERMINATING
-    return PENDING
 
 
 class GcpCompute:
@@ -169,12 +107,12 @@ class GcpCompute:
     def for_pool(cls, pool: Pool, **context: Any) -> Self:
         """The engine for `pool` from its options; uses the ``broker_url`` and ``storage_url``
         of `context` for the nodes' start-up script."""
-        _scope(pool)  # a missing project is a config error: say so before any call
+        pool_scope(pool)  # a missing project is a config error: say so before any call
         return cls(
             endpoint=pool.options.get("endpoint") or None,
-            timeout=_seconds(pool, "timeout", DEFAULT_TIMEOUT),
-            retry_seconds=_seconds(pool, "retry_seconds", DEFAULT_RETRY_SECONDS),
-            operation_seconds=_seconds(pool, "operation_seconds", DEFAULT_OPERATION_SECONDS),
+            timeout=option_seconds(pool, "timeout", DEFAULT_TIMEOUT),
+            retry_seconds=option_seconds(pool, "retry_seconds", DEFAULT_RETRY_SECONDS),
+            operation_seconds=option_seconds(pool, "operation_seconds", DEFAULT_OPERATION_SECONDS),
             broker_url=context.get("broker_url"),
             storage_url=context.get("storage_url"),
         )
@@ -195,7 +133,7 @@ class GcpCompute:
 
     def ensure_pool(self, pool: Pool) -> None:
         """Create the pool's instance template and group if missing (existing ones stay as is)."""
-        scope = _scope(pool)
+        scope = pool_scope(pool)
         template_url = self._ensure_template(pool, scope)
         with gcp_errors(scope.where, "create the group"):
             groups = self._groups(scope)
@@ -221,14 +159,14 @@ class GcpCompute:
 
     def desired(self, pool: Pool) -> int:
         """The group's target size."""
-        scope = _scope(pool)
+        scope = pool_scope(pool)
         with gcp_errors(scope.where, "read the group"):
             group = self._groups(scope).get(request=self._named(scope), **self._read())
         return int(group.target_size)
 
     def set_desired(self, pool: Pool, count: int) -> None:
         """Resize the group to `count` (the group starts or removes nodes itself)."""
-        scope = _scope(pool)
+        scope = pool_scope(pool)
         if not 0 <= count <= pool.max_nodes:
             raise ComputeError(
                 f"{scope.where}: cannot hold {count} nodes: the pool allows 0 to {pool.max_nodes}"
@@ -243,7 +181,7 @@ class GcpCompute:
 
     def nodes(self, pool: Pool) -> list[ProviderNode]:
         """The group's instances, starting, running or being deleted."""
-        scope = _scope(pool)
+        scope = pool_scope(pool)
         market = "spot" if pool.spot else "on-demand"
         found = []
         for instance in self._managed(scope):
@@ -260,7 +198,7 @@ class GcpCompute:
 
     def terminate(self, pool: Pool, node_id: str, *, replace: bool = False) -> None:
         """Delete one node (the target size drops by one), or recreate it under the same name."""
-        scope = _scope(pool)
+        scope = pool_scope(pool)
         url = next(
             (i.instance for i in self._managed(scope) if node_id in (i.name, _base(i.instance))),
             None,
@@ -295,7 +233,7 @@ class GcpCompute:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _ensure_template(self, pool: Pool, scope: _Scope) -> str:
+    def _ensure_template(self, pool: Pool, scope: Scope) -> str:
         """The URL of the pool's instance template, inserted first if missing."""
         url = f"projects/{scope.project}/global/instanceTemplates/{scope.template}"
         action = f"create instance template {scope.template!r}"
@@ -327,7 +265,7 @@ class GcpCompute:
             self._wait(scope, operation, action)
         return url
 
-    def _managed(self, scope: _Scope) -> list[Any]:
+    def _managed(self, scope: Scope) -> list[Any]:
         """Every managed instance of the group (all pages)."""
         with gcp_errors(scope.where, "list the group's instances"):
             pager = self._groups(scope).list_managed_instances(
@@ -335,7 +273,7 @@ class GcpCompute:
             )
             return list(pager)
 
-    def _wait(self, scope: _Scope, operation: Any, action: str) -> None:
+    def _wait(self, scope: Scope, operation: Any, action: str) -> None:
         """Wait for a zonal, regional or global operation; raise what it reports."""
         deadline = time.monotonic() + self._operation_seconds
         while operation.status != compute_v1.Operation.Status.DONE:
@@ -365,7 +303,7 @@ class GcpCompute:
         if error is not None:
             raise error
 
-    def _groups(self, scope: _Scope) -> Any:
+    def _groups(self, scope: Scope) -> Any:
         """The zonal or regional group client."""
         if scope.regional:
             return self._client("region_groups", compute_v1.RegionInstanceGroupManagersClient)
@@ -390,7 +328,7 @@ class GcpCompute:
         return client
 
     @staticmethod
-    def _named(scope: _Scope) -> dict[str, Any]:
+    def _named(scope: Scope) -> dict[str, Any]:
         """The request fields naming one group."""
         return {"project": scope.project, **scope.location, "instance_group_manager": scope.group}
 
@@ -407,15 +345,3 @@ class GcpCompute:
 def _base(url: str) -> str:
     """The last segment of a resource URL (``.../zones/us-central1-a`` -> ``us-central1-a``)."""
     return url.rsplit("/", 1)[-1]
-
-
-def _seconds(pool: Pool, key: str, default: float) -> float:
-    """A non-negative number of seconds from the pool's options."""
-    raw = pool.options.get(key, str(default))
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise ComputeError(f"pool {pool.name!r}: options.{key} must be seconds, not {raw!r}")
-    return value
