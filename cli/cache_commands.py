@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cli.job_commands import cluster_api, cluster_options
+from cli.cluster_access import cluster_api, cluster_options
 from cli.private_runs import lasting_storage
 from common.errors import RenderError
 from common.settings import Settings

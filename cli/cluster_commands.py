@@ -8,7 +8,7 @@ import json
 import time
 from typing import Any
 
-from cli.job_commands import cluster_api, cluster_view
+from cli.cluster_access import cluster_api, cluster_view
 from cli.pool_commands import add_pool_parser, describe_pools, parse_duration, scale_pool
 from cli.status_view import plural
 from common.errors import RenderError

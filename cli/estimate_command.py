@@ -9,15 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from cli.arguments import chunk_frames
+from cli.cluster_access import cluster_api, http_api, job_options, over_http
 from cli.export_options import dollars_value
-from cli.job_commands import (
-    DEADLINE_HELP,
-    add_no_cache,
-    cluster_api,
-    http_api,
-    job_options,
-    over_http,
-)
+from cli.job_commands import DEADLINE_HELP, add_no_cache
 from cli.status_view import money
 from common.errors import RenderError
 from common.settings import Settings

@@ -284,7 +284,7 @@ def _node_broker(args: argparse.Namespace) -> str:
 
 def run_dashboard(args: argparse.Namespace) -> int:
     """Run the live terminal dashboard."""
-    from cli.job_commands import cluster_api
+    from cli.cluster_access import cluster_api
     from monitoring.dashboard import require_terminal
     from monitoring.dashboard import run_dashboard as dashboard
 

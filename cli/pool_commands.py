@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from cli.job_commands import cluster_api
+from cli.cluster_access import cluster_api
 from common.errors import RenderError
 from common.units import format_duration
 
