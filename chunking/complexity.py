@@ -182,7 +182,8 @@ class _Model:
 
     def _source_seconds(self, clip: Clip, t: int) -> float:
         """The source time a clip shows at frame t (as workers.compositor works it out)."""
-        seconds = clip.source_start + (t - clip.start) * clip.speed / float(self.timeline.fps)
+        frame = clip.mirrored(t)
+        seconds = clip.source_start + (frame - clip.start) * clip.speed / float(self.timeline.fps)
         if clip.source_end is not None:
             seconds = min(seconds, clip.source_end)
         return max(seconds, 0.0)

@@ -364,6 +364,8 @@ def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
         for name in (*picture, "deinterlace", *fades):
             del form[name]
         del form["opacity"]
+        if not clip.reverse:
+            del form["reverse"]  # only when on: forward clips keep the keys they had
         # Silent clips still count: a crossfade reads its neighbours' times.
         form["source"] = source
         form["effects"] = _audio_effects(clip.effects)

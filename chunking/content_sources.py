@@ -69,7 +69,7 @@ def _shown_images(
     def image(frame: int) -> int:
         # Where the compositor samples (workers.probe_ranges.source_sample), then the image
         # it shows there: the last that starts before the output frame's middle.
-        seconds = begin + (frame - clip.start) * speed / fps
+        seconds = begin + (clip.mirrored(frame) - clip.start) * speed / fps
         middle = seconds + speed / fps / 2
         if until is not None:
             middle = min(middle, until)
@@ -87,12 +87,14 @@ def clip_time(clip: Clip, start: int, fps: Fraction) -> dict[str, str | None] | 
         return None  # the same picture at every time
     try:
         step = exact(clip.speed) / fps
-        first = exact(clip.source_start) + (start - clip.start) * step
+        first = exact(clip.source_start) + (clip.mirrored(start) - clip.start) * step
         until = None if clip.source_end is None else str(exact(clip.source_end))
     except (ValueError, OverflowError, ZeroDivisionError):
         # Not numbers the renderer can use (it fails on them): keep them as they are.
-        return {"raw": repr((clip.source_start, clip.speed, clip.source_end, clip.start - start))}
-    return {"first": str(first), "step": str(step), "until": until}
+        raw = (clip.source_start, clip.speed, clip.source_end, clip.start - start)
+        return {"raw": repr((*raw, clip.end - start) if clip.reverse else raw)}
+    # A reversed clip's time runs back from the range's first frame (Clip.mirrored).
+    return {"first": str(first), "step": str(-step if clip.reverse else step), "until": until}
 
 
 def exact(value: float) -> Fraction:

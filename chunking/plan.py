@@ -104,6 +104,7 @@ def cut_signatures(timeline: Timeline) -> dict[int, int]:
             source = _source_identity(clip.source, sources)
             parts.setdefault(clip.start, []).append(
                 f"{index}|{source}|{clip.source_start!r}|{clip.speed!r}|{clip.end - clip.start}"
+                + ("|reverse" if clip.reverse else "")
             )
     return {
         frame: int.from_bytes(hashlib.sha256("\n".join(sorted(p)).encode()).digest()[:8], "big")

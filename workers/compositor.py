@@ -31,13 +31,14 @@ from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
 from workers.probe_ranges import source_sample
+from workers.reverse_source import ReverseVideo
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
 from workers.subtitle_motion import ease
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
 from workers.video_source import VideoSource
 
-AnySource = StillSource | VideoSource | GeneratedPicture
+AnySource = StillSource | VideoSource | GeneratedPicture | ReverseVideo
 
 
 class Compositor:
@@ -152,7 +153,7 @@ class Compositor:
         source = self._source(clip)
         # A still source with no time-varying effect looks the same on every frame: build its
         # layer once, trimmed to where it is visible, and reuse it.
-        static = not isinstance(source, VideoSource) and not any(
+        static = not isinstance(source, VideoSource | ReverseVideo) and not any(
             e.kind in TIME_VARYING for _, e in effects
         )
         key = tuple(i for i, _ in effects)
@@ -261,7 +262,9 @@ class Compositor:
                     self.decoder_threads,
                     clip.deinterlace,
                 )
-                if type(source) is VideoSource:
+                if type(source) is VideoSource and clip.reverse:
+                    source = ReverseVideo(source)  # read backwards GOP by GOP, not per frame
+                elif type(source) is VideoSource:
                     source.share(self._decoded)
             else:  # pragma: no cover - the loader only builds the two kinds
                 raise TimelineError(f"clip {clip.id!r}: unsupported source {clip.source!r}")

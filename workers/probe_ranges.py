@@ -64,7 +64,9 @@ def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:
             if not isinstance(clip.source, FileSource) or clip.source.sequence is not None:
                 continue
             lo, hi = drawn[clip.id]
-            times = sorted((_source_time(clip, lo, timeline.fps), _end_time(clip, hi, timeline)))
+            # A reversed clip's frames [lo, hi) read its forward ones [mirror(hi - 1), mirror(lo)].
+            a, b = (clip.mirrored(hi - 1), clip.mirrored(lo) + 1) if clip.reverse else (lo, hi)
+            times = sorted((_source_time(clip, a, timeline.fps), _end_time(clip, b, timeline)))
             audible = not (track.muted or track.volume == 0 or clip.muted or clip.volume == 0)
             first = max(times[0], Fraction(0))
             span = Span(clip, track.kind, first, times[1], audible, (lo, hi), timeline.fps)
@@ -77,6 +79,7 @@ def source_sample(clip: Clip, frame: int, fps: Fraction) -> tuple[Fraction, Frac
     frame's start (0 before the source, just before `source_end` past it) and the frame's length
     in source time, cut so that its middle stays within those (VideoIndex.shown_at's step)."""
     speed = Fraction(str(clip.speed))
+    frame = clip.mirrored(frame)  # a reversed clip shows its forward frames in reverse order
     seconds = Fraction(str(clip.source_start)) + (frame - clip.start) * speed / fps
     middle = seconds + speed / fps / 2
     if clip.source_end is not None:

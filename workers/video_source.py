@@ -142,6 +142,22 @@ class VideoSource:
                     self._shared[self._file_key] = (wanted, frame)
                 return frame_picture(frame, sizer, self.aspect, self._orientation(frame))
 
+    # -- reverse playback's hooks (workers.reverse_source decodes GOP by GOP backwards) -------
+
+    def frame_of(self, pts: int) -> Any:
+        """The decoded frame at presentation time `pts` (one of ``self.pts``): decoded on from
+        where the decoder stands when that is before it, else from the keyframe before it."""
+        while True:
+            frame = self._decode_frame(pts)
+            if frame is not None:
+                return frame
+
+    def picture_of(self, frame: Any, sizer: Sizer | None) -> Picture:
+        """The picture a frame of this stream (``frame_of``) shows, at the sizer's size."""
+        return frame_picture(frame, sizer, self.aspect, self._orientation(frame))
+
+    # ------------------------------------------------------------------------------------------
+
     def _orientation(self, frame: Any) -> Orientation:
         """The stream's orientation, found once from the first frame's reported rotation."""
         if self._orient is None:

@@ -176,6 +176,11 @@ class Cell:
     scale: float = 1.0
 
 
+#: The kind of a ProjectSchema ``Reverse`` effect, which the clip reader turns into the clip's
+#: ``reverse`` (chunking.timeline.reverse): timing, never a picture effect a layer runs.
+REVERSE_EFFECT = "reverse"
+
+
 @dataclass(frozen=True)
 class Clip:
     """A piece of a source placed on a track over timeline frames [start, end)."""
@@ -191,6 +196,9 @@ class Clip:
     source_start: float = 0.0
     source_end: float | None = None  # seconds; None = as long as the clip needs
     speed: float = 1.0
+    #: play the source span backwards: timeline frame t shows what frame ``mirrored(t)`` of
+    #: the same clip played forwards shows (docs/timeline-format.md, "Reverse playback")
+    reverse: bool = False
     opacity: float = 1.0
     volume: float = 1.0
     muted: bool = False
@@ -231,6 +239,13 @@ class Clip:
     def frames(self) -> int:
         """Number of timeline frames the clip covers."""
         return self.end - self.start
+
+    def mirrored(self, t: int) -> int:
+        """The timeline frame whose forward source time frame t shows: t itself, or for a
+        reversed clip its mirror about the clip's middle (its first frame shows the forward
+        clip's last, its last the forward clip's first; a transition's frames past an end keep
+        going the same way)."""
+        return self.start + self.end - 1 - t if self.reverse else t
 
     def picture_fade(self, t: int, fps: Fraction) -> float:
         """The picture fades' and opacity keys' factor (0..1) on the clip's opacity at timeline

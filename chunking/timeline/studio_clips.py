@@ -14,6 +14,7 @@ from typing import Any
 from chunking.timeline.fields import Problems, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Source, TrackKind
+from chunking.timeline.reverse import reversed_clip
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effects import parse_effects
 from chunking.timeline.studio_keys import CLIP_KEYS, warn_unknown
@@ -137,6 +138,7 @@ class ClipReader:
             audio_channel=self._audio_channel(raw, where),
             deinterlace=flag(raw, "deinterlace", True, p, where),
         )
+        clip = reversed_clip(clip, flag(raw, "reverse", False, p, where), p, where)
         if style_id is not None:
             self.styled.append((clip, style_id))
         self._attachments(raw, clip_id, where)

@@ -40,13 +40,16 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
                 continue
             speed = to_float(clip.get("speed")) or 1.0
             source_start = to_float(clip.get("source_start")) or 0.0
+            # The in point moves by what is cut from the head; played backwards (``reverse``,
+            # Clip.mirrored), from the tail: the head shows the end of the span.
+            lost = cut[0] + start - clip["start_time"]
+            if clip.get("reverse") is True:
+                lost = clip["end_time"] - (cut[1] + start)
             moved = {
                 **clip,
                 "start_time": cut[0],
                 "end_time": cut[1],
-                "source_start": round(
-                    source_start + (cut[0] + start - clip["start_time"]) * speed, 9
-                ),
+                "source_start": round(source_start + lost * speed, 9),
             }
             head, tail = _less(start, clip["start_time"]), _less(clip["end_time"], end)
             fades.update(_fades_in_range(moved, head, tail))

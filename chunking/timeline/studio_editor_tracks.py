@@ -182,8 +182,6 @@ class TrackConverter:
         where = f"clip {clip_id!r}"
         times = self._times(raw, where)
         path = self._media_path(raw, where)
-        if raw.get("isReversed") is True:
-            self.p.error(where, "plays in reverse (isReversed), which cannot be rendered")
         sound_only = track_type == "Audio"
         self._unrendered(raw, where, sound_only=sound_only)
         if times is None or path is None:
@@ -222,6 +220,8 @@ class TrackConverter:
             picture_over_time(raw, clip, where, self.p)
         if not sound_only and (transform := clip_position(raw.get("position"), where, self.p)):
             clip["transform"] = transform  # its position in pixels once the frame size is known
+        if raw.get("isReversed") is True:
+            clip["reverse"] = True  # its span played backwards (chunking.timeline.reverse)
         self._keep_pitch(raw, clip, where)
         if raw.get("templateId") is not None:
             clip["template_id"] = raw["templateId"]

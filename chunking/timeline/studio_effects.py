@@ -27,7 +27,7 @@ from chunking.timeline.catalogue import (
 from chunking.timeline.fields import Problems, canonical, flag, number, out_of_range, pick, shown
 from chunking.timeline.fields import to_float as _to_float
 from chunking.timeline.frames import to_frame
-from chunking.timeline.model import Effect, ParamValue
+from chunking.timeline.model import REVERSE_EFFECT, Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
 from chunking.timeline.studio_params import (
@@ -108,15 +108,8 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
         intensity = number(spec, ("intensity",), 1.0, p, w, low=0.0, high=1.0)
     kind = effect_kind(own)
     if kind is None and own == "reverse":
-        # Ignored, the clip played forwards: another picture than the editor's, not a missing
-        # look; refused as a clip's isReversed is and every NLE format's reverse.
-        p.error(
-            w,
-            f"{'filter' if is_filter else 'effect'} type {raw_type!r} plays the clip in reverse "
-            "(reverse playback), which cannot be rendered; render the reversed clip in the "
-            "editor and use that file",
-        )
-        return []
+        # Timing, not a look: the clip reader turns it into the clip's reverse (studio_clips).
+        return [Effect(effect_id, REVERSE_EFFECT, {}, start, end)]
     if not is_filter:
         if kind is None:
             why = not_picture_effect(own) or "is not an effect this renderer knows"

@@ -34,6 +34,7 @@ CLIP_KEYS = frozenset(
         "source_start",
         "source_end",
         "speed",
+        "reverse",
         "opacity",
         "volume",
         "muted",

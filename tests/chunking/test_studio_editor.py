@@ -429,13 +429,20 @@ def _reversed(doc: dict[str, Any]) -> None:
     doc["sequences"]["seq-main"]["composition"]["tracks"][0]["clips"][1]["isReversed"] = True
 
 
+def test_tlsp_reversed_clip_plays_backwards(interview_dir: Path) -> None:
+    """``isReversed`` was refused: the clip now plays its span backwards, its sound muted."""
+    timeline = load(str(_tlsp(interview_dir, _reversed)))
+    outro = timeline.clip("outro")
+    assert outro.reverse and outro.muted and not timeline.clip("intro").reverse
+    assert "clip 'outro': plays in reverse: its sound is muted" in " ".join(timeline.warnings)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (_missing_active, "activeSequenceId 'seq-gone' names none of its sequences"),
         (_old_version, "(.tlsp, TimelineStudioProject) of format version '1.0.0'"),
         (_no_sequences, "(.tlsp, TimelineStudioProject) with no sequences: nothing to render"),
-        (_reversed, "clip 'outro': plays in reverse (isReversed), which cannot be rendered"),
         (_out_of_range, "renderSettings: no clip lies between inPoint 7.5s and outPoint 9s"),
     ],
 )

@@ -114,14 +114,21 @@ def test_effect_types_that_are_not_pictures_say_why() -> None:
         {"id": "r", "filter_type": "reverse", "intensity": 1.0, "parameters": {}},
     ],
 )
-def test_a_reverse_effect_is_refused_not_played_forwards(entry: dict[str, Any]) -> None:
-    """Ignored with a warning, the clip played forwards; refused now, like isReversed."""
-    with pytest.raises(ValidationError, match=r"clip 'c' effect 'r': .*reverse playback"):
-        if "filter_type" in entry:
-            with_effects([], filters=(entry,))
-        else:
-            with_effects([entry])
-    assert with_effects([{**entry, "enabled": False}]).warnings == ()  # a disabled one is off
+def test_a_reverse_effect_plays_the_clip_backwards(entry: dict[str, Any]) -> None:
+    """Ignored with a warning (the clip played forwards), then refused; now the clip plays in
+    reverse, its sound muted with a warning, the effect no picture effect."""
+    tl = with_effects([], filters=(entry,)) if "filter_type" in entry else with_effects([entry])
+    assert tl.clip("c").reverse and tl.clip("c").muted and clip_effects(tl) == []
+    assert tl.warnings == ("clip 'c': plays in reverse: its sound is muted (reversed sound is "
+                           "not rendered)",)  # fmt: skip
+    off = with_effects([{**entry, "enabled": False}])  # a disabled one is off
+    assert off.warnings == () and not off.clip("c").reverse
+
+
+def test_a_reverse_effect_over_part_of_a_clip_is_refused() -> None:
+    partial = {"id": "r", "effect_type": "Reverse", "parameters": {}, "start_time": 0.5}
+    with pytest.raises(ValidationError, match=r"clip 'c' effect 'r': a Reverse effect over only"):
+        with_effects([partial])
 
 
 def test_a_text_parameter_the_worker_cannot_read_is_an_error() -> None:

@@ -41,6 +41,33 @@ def video_speed(tmp: Path) -> dict[str, Any]:
     )
 
 
+def reverse(tmp: Path) -> dict[str, Any]:
+    """Clips played backwards at 1x, 0.5x and 2x (GOPs of 12), with a dissolve between two."""
+    src = make_video(tmp / "a.mp4", frames=90, gop=12)
+    back = {"reverse": True}
+    return project(
+        [
+            video_track(
+                "v",
+                [
+                    file_clip("back", src, 0, 1.0, source_start=0.2, **back),
+                    file_clip("slow", src, 1.0, 1.6, speed=0.5, source_start=1.1, **back),
+                    file_clip("fast", src, 1.6, 2.0, speed=2.0, **back),
+                ],
+            )
+        ],
+        transitions=[
+            {
+                "id": "d",
+                "transition_type": "Dissolve",
+                "from_clip_id": "back",
+                "to_clip_id": "slow",
+                "duration": 0.2,
+            },
+        ],  # fmt: skip
+    )
+
+
 def images_and_generated(tmp: Path) -> dict[str, Any]:
     png = make_image(tmp / "a.png", (64, 36), (0, 255, 0, 100))
     jpg = make_image(tmp / "b.jpg", (80, 60), (200, 10, 10, 255))
@@ -242,6 +269,7 @@ def fades(tmp: Path) -> dict[str, Any]:
 FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]]]] = {
     # name: (timeline, ranges: mid-clip, across a speed change, a single frame, ...)
     "video_speed": (video_speed, [(7, 22), (14, 16), (29, 31), (40, 41)]),
+    "reverse": (reverse, [(5, 9), (13, 14), (25, 33), (29, 31), (40, 47), (50, 51), (59, 60)]),
     "images_generated": (images_and_generated, [(5, 9), (29, 33), (44, 45)]),
     "geometry_color": (geometry_and_color, [(11, 17), (44, 45)]),
     "effects": (effects, [(2, 8), (13, 14), (20, 31)]),
