@@ -15,7 +15,8 @@ DaVinci Resolve writes a retimed event with a source as long as its record and t
 its M2 line only, which the adapter ignored (the clip played at 100 %). Such an event is given
 the M2's speed over the EDL's rate (to the whole percent where the field's 0.1 fps cannot tell
 them apart): ``000.0`` holds the M2's frame (a freeze frame), a negative speed plays it in
-reverse, which the loader refuses as it does every reverse.
+reverse: from the M2's frame, the first one shown, back (``_backwards``: its range starts
+just after that frame, where the loader's backwards clip's span ends).
 
 Each event with an M2 line is marked with a comment, which the adapter keeps in its clip's
 metadata, to find the clip after reading; the mark is taken out again.
@@ -114,6 +115,7 @@ def apply_motions(tl: Any, motions: dict[str, Motion], rate: float, p: Problems)
             continue
         motion = motions[mark]
         _retime(clip, motion, rate, p if mark not in done else Problems())
+        _backwards(clip, motion, rate)
         done.add(mark)
 
 
@@ -177,6 +179,20 @@ def _retime(clip: Any, motion: Motion, rate: float, p: Problems) -> None:
     if abs(percent - scalar) <= 0.05 / rate:  # within the M2 field's 0.1 fps
         scalar = percent
     clip.effects.append(otio.schema.LinearTimeWarp(name="M2", time_scalar=scalar))
+
+
+def _backwards(clip: Any, motion: Motion, rate: float) -> None:
+    """Start a reversed event's clip just after its M2's frame: the loader plays a backwards
+    clip's span [start - length, start) from its end, so the M2's frame is shown first."""
+    warps = [fx for fx in clip.effects if isinstance(fx, otio.schema.LinearTimeWarp)]
+    if not any(float(fx.time_scalar) < 0 for fx in warps):
+        return
+    try:
+        first = otio.opentime.from_timecode(motion.timecode, rate)
+    except (ValueError, otio.exceptions.OTIOError):
+        return
+    after = first + otio.opentime.RationalTime(1, rate)
+    clip.source_range = otio.opentime.TimeRange(after, clip.source_range.duration)
 
 
 def _hold(clip: Any, motion: Motion, rate: float) -> None:

@@ -14,7 +14,9 @@ it reads, and what it leaves in metadata put where the loader reads it.
   which holds for keyframed (variable) speed too as its average; where ``<start>`` or
   ``<end>`` is -1 (beside a transition) it is the percentage. A speed of 0 % (DaVinci
   Resolve's freeze frame) holds the clip's in point. ``reverse``, or a negative speed, makes
-  it negative, which the loader refuses like any reverse playback.
+  it negative: the clip plays its span of media (``<in>``..``<out>``, either way round)
+  backwards, its range starting at the span's end as the loader reads a backwards clip's
+  (``_from_the_end``, otio_layout.Placed.emit).
 - A sequence without a ``<timecode>`` (several writers leave it out) had no rate of its own:
   the loader took its first clip's, so a 29.97 fps sequence opening on a 25 fps nest was
   rendered at 25 fps, every cut moved. Its start is taken as 0 at its ``<rate>`` (else its
@@ -160,6 +162,22 @@ def apply_time_remaps(tl: Any, p: Problems) -> None:
             clip.effects[i] = otio.schema.LinearTimeWarp(
                 name="Time Remap", time_scalar=-speed if reverse else speed
             )
+            if reverse:
+                _from_the_end(clip, frames)
+
+
+def _from_the_end(clip: Any, frames: Any) -> None:
+    """Start a reversed clip's range at the end of the span of media it plays (the later of
+    ``<in>`` and ``<out>``; the reader started it at ``<in>``): a backwards clip plays from
+    there back."""
+    sr = clip.source_range
+    if sr is None or not isinstance(frames, list) or len(frames) != 4:
+        return
+    first, last = frames[0], frames[1]
+    if first < 0 or last < 0:
+        return
+    shift = otio.opentime.RationalTime(max(first, last) - first, sr.start_time.rate)
+    clip.source_range = otio.opentime.TimeRange(sr.start_time + shift, sr.duration)
 
 
 def _negative(percent: str | None) -> bool:

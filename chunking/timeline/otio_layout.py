@@ -23,8 +23,11 @@ class Placed:
     layer: int
     start: Fraction
     end: Fraction
-    source_start: Fraction  # media seconds shown at ``start``
-    speed: Fraction  # media seconds per output second; 0 holds the frame at source_start
+    #: media seconds shown at ``start`` (played backwards: where the span played ends)
+    source_start: Fraction
+    #: media seconds per output second; 0 holds the frame at source_start, below 0 plays the
+    #: media backwards
+    speed: Fraction
     fade_in: Fraction = _ZERO
     fade_out: Fraction = _ZERO
     #: where its media end, on ``source_start``'s scale, when the export says (available_range)
@@ -40,6 +43,12 @@ class Placed:
         out = dict(self.data, start_time=float(self.start), end_time=float(self.end))
         out["source_start"] = float(self.source_start)
         out["speed"] = float(self.speed) if self.speed else 1.0
+        if self.speed < 0:
+            # Backwards from source_start: the span [source_start - length, source_start) it
+            # plays, reversed (an interval, as Final Cut's Reverse Clip: docs/timeline-format.md).
+            out["source_start"] = float(self.source_start + (self.end - self.start) * self.speed)
+            out["speed"] = float(-self.speed)
+            out["reverse"] = True
         if self.speed == 0:
             out["source_end"] = float(self.source_start + HOLD)
             if audio:

@@ -268,9 +268,8 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             scalar = float(fx.time_scalar)
             if not math.isfinite(scalar):
                 p.error(where, f"LinearTimeWarp time_scalar must be a finite number, not {scalar}")
-            elif scalar < 0:
-                p.error(where, "reverse playback (negative LinearTimeWarp) is not supported")
             else:
+                # Negative: played backwards (otio_layout.Placed.emit, otio_time.TimeMap.span).
                 found.scalar *= Fraction(scalar).limit_denominator(10**6)
         elif isinstance(fx, otio.schema.TimeEffect):
             p.error(where, f"time effect {label!r} is not supported")

@@ -84,6 +84,12 @@ class Placer:
             self.p.error(label, f"has no usable range ({reason(exc)})")
             return []
         own = own if start is None else start
+        if fx.scalar < 0:
+            # Its items' order would run backwards too (a transition from A to B would go from
+            # B to A): only a clip plays backwards.
+            self.p.error(label, "a nested track or stack played in reverse is not supported; "
+                         "reverse the clips inside it instead")  # fmt: skip
+            return []
         inner = parent.child(span[0] - head, span[1] + tail, own - head * fx.scalar, fx.scalar)
         if inner is None:
             return []
@@ -229,10 +235,10 @@ class Placer:
         inner = parent.child(span[0] - head, span[1] + tail, media - head * fx.scalar, fx.scalar)
         if inner is None:
             return []
-        if inner.speed and not MIN_SPEED <= inner.speed <= MAX_SPEED:
+        if inner.speed and not MIN_SPEED <= abs(inner.speed) <= MAX_SPEED:
             self.p.error(
                 where,
-                f"plays at {float(inner.speed):g} times its media's speed (LinearTimeWarp); "
+                f"plays at {float(abs(inner.speed)):g} times its media's speed (LinearTimeWarp); "
                 f"{float(MIN_SPEED):g} to {float(MAX_SPEED):g} is supported, render the "
                 "retime in the editor",
             )

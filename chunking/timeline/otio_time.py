@@ -35,10 +35,12 @@ class TimeMap:
         return self.out0 + (t - self.own0) / self.speed
 
     def span(self, a: Fraction, b: Fraction) -> tuple[Fraction, Fraction] | None:
-        """The visible output interval where own time lies in [a, b); None when there is none."""
+        """The visible output interval where own time lies in [a, b); None when there is none.
+        Played backwards (``speed`` below 0), own time [a, b) fills output [out(b), out(a))."""
         if self.speed == 0:
             return (self.lo, self.hi) if a <= self.own0 < b else None
-        start, end = max(self.out(a), self.lo), min(self.out(b), self.hi)
+        first, last = (self.out(a), self.out(b)) if self.speed > 0 else (self.out(b), self.out(a))
+        start, end = max(first, self.lo), min(last, self.hi)
         return (start, end) if start < end else None
 
     def child(self, a: Fraction, b: Fraction, start: Fraction, scalar: Fraction) -> TimeMap | None:

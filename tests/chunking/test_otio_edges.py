@@ -245,18 +245,36 @@ def test_a_speed_that_is_not_a_finite_number_is_an_error_naming_the_clip(
 
 
 @pytest.mark.parametrize(
-    "effect",
+    ("effect", "span"),
     [
-        otio.schema.LinearTimeWarp(time_scalar=-1.0),
-        # A plain effect of that name was ignored with a warning: the clip played forwards.
-        otio.schema.Effect(name="Reverse", effect_name="Reverse"),
+        # Backwards from its range's start (48 at 24 fps): the span [1 s, 2 s) reversed.
+        (otio.schema.LinearTimeWarp(time_scalar=-1.0), (1.0, 1.0)),
+        # Backwards at 0.5x: 24 frames play half a second of media, [1.5 s, 2 s).
+        (otio.schema.LinearTimeWarp(time_scalar=-0.5), (1.5, 0.5)),
+        # A plain effect of that name (the ProjectSchema's Reverse): the clip's span reversed.
+        (otio.schema.Effect(name="Reverse", effect_name="Reverse"), (2.0, 1.0)),
     ],
 )
-def test_a_reversed_clip_is_an_error_naming_it(tmp_path: Path, effect: Any) -> None:
+def test_a_reversed_clip_plays_its_span_backwards(
+    tmp_path: Path, effect: Any, span: tuple[float, float]
+) -> None:
+    """It was refused: now the clip plays the span of media its warp runs over backwards."""
     media(tmp_path)
-    a = clip("A", "a.mov", 0, 24, effects=[effect])
-    with pytest.raises(ValidationError, match=r"clip 'A'.*reverse playback"):
-        load_otio(save(tmp_path, video(a)))
+    a = clip("A", "a.mov", 48, 24, effects=[effect])
+    tl = load_otio(save(tmp_path, video(a)))
+    (played,) = [c for t in tl.tracks for c in t.clips]
+    assert played.reverse and (played.start, played.end) == (0, 24)
+    assert played.source_start == pytest.approx(span[0])
+    assert played.speed * played.frames / 24 == pytest.approx(span[1])
+    assert not played.effects
+
+
+def test_a_nested_stack_played_backwards_is_refused_naming_it(tmp_path: Path) -> None:
+    media(tmp_path)
+    inner = otio.schema.Stack(name="N", children=[video(clip("A", "a.mov", 0, 24))])
+    inner.effects.append(otio.schema.LinearTimeWarp(time_scalar=-1.0))
+    with pytest.raises(ValidationError, match=r"'N'.*nested track or stack played in reverse"):
+        load_otio(save(tmp_path, video(inner)))
 
 
 def test_kdenlive_colour_clips_and_stills_with_their_rate_0_ranges(tmp_path: Path) -> None:

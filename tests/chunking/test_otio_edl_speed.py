@@ -12,7 +12,7 @@ from chunking.timeline.loader import load
 from chunking.timeline.model import Timeline
 from chunking.timeline.otio_nle import read_export
 from chunking.timeline.otio_read import plain, read_timeline
-from common.errors import TimelineError, ValidationError
+from common.errors import TimelineError
 from tests.media import make_video
 
 HEAD = "TITLE: t\nFCM: NON-DROP FRAME\n\n"
@@ -77,14 +77,18 @@ def test_an_avid_freeze_frame_holds_its_frame(tmp_path: Path) -> None:
     assert clip.source_end is not None and clip.source_end - clip.source_start < Fraction(1, 24)
 
 
-def test_a_resolve_reverse_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValidationError, match="reverse playback"):
-        cut(
-            tmp_path,
-            HEAD + "001  AX       V     C        00:00:05:00 00:00:06:00 01:00:00:00 01:00:01:00\n"
-            "M2   AX             -024.0                00:00:05:23\n"
-            "* FROM CLIP NAME: shot.mov\n",
-        )
+def test_a_resolve_reverse_plays_from_its_m2_frame_back(tmp_path: Path) -> None:
+    """It was refused. The M2's frame (5:23) is the first shown, then back to 5:00: the span
+    [5 s, 6 s) of the source reversed."""
+    timeline = cut(
+        tmp_path,
+        HEAD + "001  AX       V     C        00:00:05:00 00:00:06:00 01:00:00:00 01:00:01:00\n"
+        "M2   AX             -024.0                00:00:05:23\n"
+        "* FROM CLIP NAME: shot.mov\n",
+    )
+    (clip,) = timeline.tracks[0].clips
+    assert clip.reverse and (clip.start, clip.end, clip.speed) == (0, 24, 1.0)
+    assert clip.source_start == pytest.approx(5.0)
 
 
 def test_a_drop_frame_speed_change_written_with_semicolons_plays_exactly(tmp_path: Path) -> None:

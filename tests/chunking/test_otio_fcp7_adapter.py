@@ -171,13 +171,24 @@ def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(
-    "remap",
-    # The reverse box ticked; or a negative speed alone, which played forwards silently.
-    [time_remap(100, reverse=True), time_remap(-100), time_remap(-50, variable=True)],
+    ("remap", "source", "out", "speed"),
+    [
+        # The reverse box ticked; or a negative speed alone, which played forwards silently.
+        (time_remap(100, reverse=True), 10, 35, 1.0),
+        (time_remap(-100), 10, 35, 1.0),
+        (time_remap(-200), 10, 60, 2.0),
+        (time_remap(-100, variable=True), 10, 35, 1.0),
+        (time_remap(-100), 35, 10, 1.0),  # <in> and <out> the other way round
+    ],
 )
-def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path, remap: str) -> None:
-    with pytest.raises(ValidationError, match=r"clip 'A.mov'.*reverse playback"):
-        export(tmp_path, track(retimed(0, 25, 0, 25, remap)))
+def test_a_reversed_clip_plays_its_in_to_out_span_backwards(
+    tmp_path: Path, remap: str, source: int, out: int, speed: float
+) -> None:
+    """It was refused: the span <in>..<out> (frames 10 to 35 or 60) now plays backwards."""
+    timeline = export(tmp_path, track(retimed(0, 25, source, out, remap)))
+    (clip,) = timeline.tracks[0].clips
+    assert clip.reverse and (clip.start, clip.end, clip.speed) == (0, 25, speed)
+    assert round(clip.source_start * 25) == 10
 
 
 def test_a_sequence_without_timecode_plays_at_its_own_rate_not_its_first_clips(
