@@ -5,9 +5,11 @@ marked in its name and given its start in media time in the amended FCPXML
 (``constant_retimes``), then given its speed once OpenTimelineIO has read it
 (``apply_retimes``: a LinearTimeWarp, and a pitch shift that undoes the speed's where Final
 Cut keeps the pitch). Retimes the renderer cannot play (beyond 0.25x-4x, ramps) stay named in
-a warning (``otio_fcpxml_extras``). A clip played backwards (``check_reverses``: Final Cut's
-Reverse Clip, a rewind) is refused, as the other formats' reverses are: the renderer plays no
-clip in reverse, and it played forwards with only a warning.
+a warning (``otio_fcpxml_extras``). A clip played backwards at a constant speed (Final Cut's
+Reverse Clip: a two-point ``<timeMap>`` whose value falls, from the span's end to its start)
+is a constant retime of negative speed: it plays that span backwards (Clip.reverse). One that
+runs back over only part of it or at a changing speed (a rewind, ``check_reverses``) is
+refused: one clip plays one span of its media one way.
 """
 
 from __future__ import annotations
@@ -23,14 +25,18 @@ from common.errors import ValidationError
 
 #: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
 MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
+#: The elements a reverse plays (Final Cut's Reverse Clip on a clip of media); a compound,
+#: sync or multicam clip played backwards would reverse the order of its own items too.
+_REVERSIBLE = ("clip", "asset-clip")
 #: How a clip's name carries its speed from the amended text to the read timeline.
 _RETIME_MARK = "\u2063retime:"
-_RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(\d+)/(\d+)(p?)$")
+_RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(-?\d+)/(\d+)(p?)$")
 
 
 def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     """A clip's constant retime: (speed, media time at its local time 0) from a two-point
-    ``<timeMap>`` the renderer plays (speed 0.25 to 4, or 0: a freeze frame), else None."""
+    ``<timeMap>`` the renderer plays (speed 0.25 to 4, backwards -0.25 to -4, or 0: a freeze
+    frame), else None."""
     time_map = clip.find("timeMap")
     points = time_map.findall("timept") if time_map is not None else []
     if len(points) != 2:
@@ -44,14 +50,15 @@ def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     if t1 <= t0:
         return None
     speed = (v1 - v0) / (t1 - t0)
-    if speed != 0 and not MIN_RETIME <= speed <= MAX_RETIME:
+    if speed != 0 and not MIN_RETIME <= abs(speed) <= MAX_RETIME:
         return None  # speed 0 is a freeze frame: the frame at v0 held, silent
     return speed, v0 - t0 * speed
 
 
 def check_reverses(root: Any, path: str) -> None:
     """Raise ValidationError naming each clip the project plays whose ``<timeMap>`` runs its
-    media backwards anywhere (a value lower than the one before it)."""
+    media backwards anywhere (a value lower than the one before it) but is no constant reverse
+    (``constant_retime``: a two-point one the renderer plays backwards)."""
     problems: list[str] = []
     for item in _played(root):
         time_map = item.find("timeMap")
@@ -63,16 +70,22 @@ def check_reverses(root: Any, path: str) -> None:
         ]
         known = sorted((t, v) for t, v in points if t is not None and v is not None)
         back = next(((a, b) for a, b in zip(known, known[1:], strict=False) if b[1] < a[1]), None)
-        if back is None:
+        if back is None or (item.tag in _REVERSIBLE and constant_retime(item) is not None):
             continue
         # Marks other steps add to a name start with an invisible separator: not the editor's.
         name = str(item.get("name") or "").split("\u2063")[0]
         label = f"{item.tag} {name!r}" if name else item.tag
         problems.append(
             f"{path}: {label}: plays in reverse (its <timeMap> runs its media back from "
-            f"{float(back[0][1]):g}s to {float(back[1][1]):g}s); reverse playback is not "
-            "supported: render the reversed clip in Final Cut (share it as a media file) and "
-            "edit that file in instead"
+            f"{float(back[0][1]):g}s to {float(back[1][1]):g}s) "
+            + (
+                "over part of the clip or at a changing speed"
+                if item.tag in _REVERSIBLE
+                else "as a whole compound, sync or multicam clip"
+            )
+            + ": that reverse playback is not supported (a clip or asset-clip reversed whole at "
+            "one speed, 0.25x to 4x, is); render the retimed clip in Final Cut (share it as a "
+            "media file) and edit that file in instead"
         )
     if problems:
         raise ValidationError(problems)
@@ -104,6 +117,8 @@ def constant_retimes(root: Any) -> bool:
         if clip.tag not in ("clip", "asset-clip", "ref-clip"):
             continue
         retime = constant_retime(clip)
+        if retime is not None and retime[0] < 0 and clip.tag not in _REVERSIBLE:
+            continue  # refused (check_reverses)
         conformed = conform_speed(clip, rate) if retime is None else None
         if retime is not None:
             speed, origin = retime
@@ -132,7 +147,8 @@ def constant_retimes(root: Any) -> bool:
                 child.set("offset", fcpxml_text(local + (offset - local) / speed))
             else:
                 child.set("offset", fcpxml_text(offset + moved - local))
-        pitch = "p" if keep and speed not in (0, 1) else ""
+        # Backwards, the sound is muted (chunking.timeline.reverse): no pitch to keep.
+        pitch = "p" if keep and speed > 0 and speed != 1 else ""
         clip.set(
             "name",
             f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}{pitch}",

@@ -1,5 +1,7 @@
-"""Final Cut's clips played backwards (a ``<timeMap>`` whose values run back): refused, naming
-the clip, as every other format's reverse is; they played forwards with only a warning."""
+"""Final Cut's clips played backwards (a ``<timeMap>`` whose values run back): a whole clip
+reversed at one speed (Reverse Clip) plays its span backwards; a rewind (back over part of the
+clip) or a reversed compound or sync clip is refused, naming it. All played forwards with only a
+warning once."""
 
 from __future__ import annotations
 
@@ -55,20 +57,24 @@ def written(tmp_path: Path, item: str, compound: str = "", media: str = "") -> P
     return path
 
 
-def test_a_reversed_clip_is_refused_naming_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("points", "span", "speed"), [("0:2 2:0", 0, 1), ("0:3 2:2", 2, 0.5)])
+def test_a_reversed_clip_plays_its_span_backwards(
+    tmp_path: Path, points: str, span: float, speed: float
+) -> None:
     """Final Cut's Reverse Clip (media 2 s to 0 s over the clip's 2 s) loaded and played
-    forwards at 100 %; the load now fails, naming the clip and what to do."""
+    forwards at 100 %, then was refused; it now plays media [0 s, 2 s) backwards (at half
+    speed, [2 s, 3 s))."""
     make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
-    path = written(tmp_path, clip("backwards", "0:2 2:0"), media=(tmp_path / "a.mp4").as_uri())
-    with pytest.raises(ValidationError, match=r"asset-clip 'backwards'.*reverse playback") as e:
-        load(str(path))
-    assert "render the reversed clip in Final Cut" in str(e.value)
-    assert "2s to 0s" in str(e.value)
-    # The same clip played forwards at half speed loads (the check looks at the direction).
-    path.write_text(path.read_text().replace('value="2s"', 'value="0s"', 1).replace(
-        'time="2s" value="0s"', 'time="2s" value="1s"'))  # fmt: skip
+    path = written(tmp_path, clip("backwards", points), media=(tmp_path / "a.mp4").as_uri())
+    tl = load(str(path))
+    back = [c for t in tl.tracks for c in t.clips if c.id.endswith("backwards")]
+    assert back and all(c.reverse and c.speed == speed for c in back)
+    assert all(c.source_start == pytest.approx(span) for c in back)
+    assert all((c.start, c.end) == (50, 100) for c in back)
+    # The same clip played forwards at half speed plays forwards.
+    path = written(tmp_path, clip("backwards", "0:0 2:1"), media=(tmp_path / "a.mp4").as_uri())
     slow = [c for t in load(str(path)).tracks for c in t.clips if c.id.endswith("backwards")]
-    assert slow and all(c.speed == 0.5 for c in slow)
+    assert slow and all(c.speed == 0.5 and not c.reverse for c in slow)
 
 
 #: A sync clip played backwards around a clip played forwards.
@@ -86,14 +92,21 @@ SYNC = (
         (clip("held", "0:1 2:1"), False),  # a freeze frame
         (clip("ramp", "0:0 1:1 2:3"), False),  # a ramp: a warning, not a refusal
         (clip("rewind", "0:0 1:2 1.5:1 2:2"), True),  # Final Cut's Rewind: back in the middle
+        (clip("back", "0:2 2:0"), False),  # Reverse Clip: played backwards
+        (clip("too fast", "0:9 2:0"), True),  # backwards at 4.5x
         (clip("unordered", "2:0 0:2"), True),  # points in any order: time decides
         (clip("off", "0:2 2:0", ' enabled="0"'), False),  # disabled: not played
         (
             f'<audition offset="2s">{clip("pick", "0:0 2:1")}{clip("alt", "0:2 2:0")}</audition>',
             False,
         ),  # only the first clip of an audition plays  # fmt: skip
-        (f'<audition offset="2s">{clip("pick", "0:2 2:0")}</audition>', True),
+        (f'<audition offset="2s">{clip("pick", "0:2 0.5:1.5 2:0")}</audition>', True),
         (SYNC, True),  # a reversed sync clip: its timeMap went with its flattening, unchecked
+        (
+            '<ref-clip ref="r3" offset="2s" name="Compound" duration="2s"><timeMap>'
+            '<timept time="0s" value="2s"/><timept time="2s" value="0s"/></timeMap></ref-clip>',
+            True,
+        ),  # a compound played backwards: its own items' order would run back too
     ],
 )
 def test_only_clips_played_backwards_are_refused(tmp_path: Path, item: str, refused: bool) -> None:
@@ -107,7 +120,7 @@ def test_only_clips_played_backwards_are_refused(tmp_path: Path, item: str, refu
 
 def test_a_reversed_clip_in_a_compound_is_refused_only_where_it_is_used(tmp_path: Path) -> None:
     """A compound clip's media is played where a ``<ref-clip>`` shows it; unused, it is not."""
-    inside = clip("inside", "0:2 2:0").replace('offset="2s"', 'offset="0s"')
+    inside = clip("inside", "0:0 1:2 2:0").replace('offset="2s"', 'offset="0s"')
     fcpxml_amended(str(written(tmp_path, "", compound=inside)))
     used = '<ref-clip ref="r3" offset="2s" name="Compound" duration="2s"/>'
     with pytest.raises(ValidationError, match=r"asset-clip 'inside'.*reverse playback"):
