@@ -159,9 +159,14 @@ def _extend(clip: Clip, lo: int, hi: int, fps: Fraction) -> Clip:
     """The clip lengthened to cover frames [lo, hi), reading its source's handles."""
     start, end = min(clip.start, lo), max(clip.end, hi)
     source_start = clip.source_start
-    if start < clip.start:
+    if clip.reverse:
+        # Played backwards, frames added after the end read media before the span (its start
+        # moves back) and frames before the start media after it (Clip.mirrored).
+        source_start -= float(Fraction(end - clip.end) / fps) * clip.speed
+    elif start < clip.start:
         source_start -= float(Fraction(clip.start - start) / fps) * clip.speed
-    source_end = None if end > clip.end else clip.source_end
+    later = start < clip.start if clip.reverse else end > clip.end
+    source_end = None if later else clip.source_end
     return dataclasses.replace(
         clip, start=start, end=end, source_start=source_start, source_end=source_end
     )

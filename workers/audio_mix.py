@@ -13,6 +13,7 @@ read; clips that duck are mixed last, listening to the rest (``audio_effects_duc
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from workers.audio_effects_ducking import KeyFor, mix_ducking
 from workers.audio_effects_plan import ClipPlan, plan_clips
 from workers.audio_source import Samples as Samples  # re-exported: audio, audio_encode
 from workers.audio_source import Window, clip_audio
+from workers.reverse_audio import forward_span, reversed_blocks
 
 #: The mix is one array; past this it would be safer to fail the job than to thrash the node.
 MAX_MIX_BYTES = 4 * 1024**3
@@ -165,17 +167,27 @@ def _mix_clip(
     rate = timeline.sample_rate
     buffer: Samples | None = None
     # Never decode (or pad with silence) more than the interpolation will look at.
-    limit = math.floor((place.hi - 1) * place.step) + 2
+    lo = 0 if plan.buffered else place.lo  # effects start where the clip does
+    last = forward_span(place.length, lo, place.hi)[1] if clip.reverse else place.hi
+    limit = math.floor((last - 1) * place.step) + 2
     with clip_audio(clip, path, place.source_rate, limit) as window:
         if window is None:
             return  # a video without sound, or an image: silence
+
+        def read(lo: int, hi: int) -> Iterator[tuple[int, int, Samples]]:
+            """The clip's samples [lo, hi) (played backwards: workers.reverse_audio)."""
+            if not clip.reverse:
+                return _read(window, place, lo, hi)
+            ahead = functools.partial(_read, window, place)
+            return reversed_blocks(ahead, window.channels, place.length, lo, hi, BLOCK)
+
         if plan.buffered:
             # Effects start where the clip does, even where the mix cuts it off.
             buffer = np.zeros((window.channels, place.hi), dtype=np.float32)
-            for b0, b1, chunk in _read(window, place, 0, place.hi):
+            for b0, b1, chunk in read(0, place.hi):
                 buffer[:, b0:b1] = chunk
         else:
-            for b0, b1, chunk in _read(window, place, place.lo, place.hi):
+            for b0, b1, chunk in read(place.lo, place.hi):
                 chunk *= _envelope(b0, b1, place.length, clip, rate, gain)
                 dest[:, place.offset + b0 : place.offset + b1] += chunk
     if buffer is not None:

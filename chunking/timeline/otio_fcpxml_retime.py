@@ -147,8 +147,7 @@ def constant_retimes(root: Any) -> bool:
                 child.set("offset", fcpxml_text(local + (offset - local) / speed))
             else:
                 child.set("offset", fcpxml_text(offset + moved - local))
-        # Backwards, the sound is muted (chunking.timeline.reverse): no pitch to keep.
-        pitch = "p" if keep and speed > 0 and speed != 1 else ""
+        pitch = "p" if keep and abs(speed) not in (0, 1) else ""
         clip.set(
             "name",
             f"{clip.get('name') or ''}{_RETIME_MARK}{speed.numerator}/{speed.denominator}{pitch}",
@@ -230,6 +229,6 @@ def apply_retimes(timeline: Any) -> None:
                 otio.schema.Effect(
                     name="Preserve Pitch",
                     effect_name="AudioPitch",
-                    metadata={"parameters": {"ratio": float(1 / speed)}},
+                    metadata={"parameters": {"ratio": float(1 / abs(speed))}},
                 )
             )
