@@ -38,6 +38,7 @@ from chunking.timeline.model import (
     Timeline,
     TrackKind,
 )
+from chunking.timeline.reverse import window_bytes
 
 #: Canvas buffers per canvas pixel: float32 canvas (12), the float temporary and 8-bit frame of
 #: its conversion (15), four 8-bit frames queued for the encoder (12), the encoder's input and
@@ -288,6 +289,8 @@ def clip_part(
     held = PICTURE_BPP * (source_px + (laid if (out_w, out_h) != (src_w, src_h) else 0))
     if video:
         held += DECODER_BPP * source_px
+        if clip.reverse:  # the frames decoded ahead, kept to be shown backwards
+            held += window_bytes(source_px)
     if not video and "filmgrain" not in kinds:
         held += LAYER_BPP * kept  # cached while shown; others are made again every frame
     # Resizing and rotating happen before the float layer exists, one after the other.

@@ -23,13 +23,9 @@ import bisect
 from fractions import Fraction
 from typing import Any
 
+from chunking.timeline.reverse import WINDOW_BYTES_PER_PIXEL, window_bytes
 from workers.sources import Picture, Sizer
 from workers.video_source import VideoSource
-
-#: Decoded frames held per reversed clip, in bytes (a conservative 3 bytes a pixel).
-WINDOW_BYTES = 192 * 1024 * 1024
-#: More frames than this are never held, however small they are.
-MAX_WINDOW = 120
 
 
 class ReverseVideo:
@@ -41,7 +37,7 @@ class ReverseVideo:
         self.video = video
         ctx = video.stream.codec_context
         pixels = max((ctx.width or 0) * (ctx.height or 0), 1)
-        self.window = window or max(2, min(MAX_WINDOW, WINDOW_BYTES // (3 * pixels)))
+        self.window = window or window_bytes(pixels) // (WINDOW_BYTES_PER_PIXEL * pixels)
         #: the frames kept: presentation time -> decoded frame
         self._held: dict[int, Any] = {}
         self._cache: tuple[int, bool, Picture] | None = None

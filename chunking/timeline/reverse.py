@@ -14,6 +14,20 @@ import dataclasses
 from chunking.timeline.fields import Problems
 from chunking.timeline.model import REVERSE_EFFECT, Clip
 
+#: Decoded frames the renderer holds per reversed video clip, in bytes (a conservative 3 bytes
+#: a pixel; workers.reverse_source), which the memory estimate counts (chunking.memory).
+WINDOW_BYTES = 192 * 1024 * 1024
+WINDOW_BYTES_PER_PIXEL = 3
+#: More frames than this are never held, however small they are; never fewer than two.
+MAX_WINDOW = 120
+MIN_WINDOW = 2
+
+
+def window_bytes(source_pixels: int) -> int:
+    """The bytes a reversed clip's decoded-frame window holds for a source of this size."""
+    frame = WINDOW_BYTES_PER_PIXEL * max(source_pixels, 1)
+    return frame * max(MIN_WINDOW, min(MAX_WINDOW, WINDOW_BYTES // frame))
+
 
 def reversed_clip(clip: Clip, flagged: bool, p: Problems, where: str) -> Clip:
     """The clip with ``reverse`` set where its flag or a Reverse effect says so (the effect

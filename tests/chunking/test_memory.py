@@ -15,6 +15,7 @@ from chunking.memory import (
     memory_problems,
     size,
 )
+from chunking.timeline.reverse import window_bytes
 from chunking.timeline.studio import load_project
 from tests.media import project, solid, video_track
 
@@ -160,3 +161,17 @@ def test_a_key_costs_the_source_size_it_runs_at(tmp_path: Path) -> None:
         return frame_bytes(timeline, {str(media): (7680, 4320)})[0]
 
     assert need("ChromaKey") > need("Sepia") + 7680 * 4320 * 12
+
+
+def test_a_reversed_video_counts_the_frames_it_decodes_ahead(tmp_path: Path) -> None:
+    # workers.reverse_source holds a window of decoded frames to show them backwards.
+    media = tmp_path / "x.mp4"
+    media.write_bytes(b"")
+    clip = {"id": "f", "start_time": 0, "end_time": 1, "source": {"File": str(media)}}
+    sizes = {str(media): (1920, 1080)}
+    forwards = frame_bytes(_timeline([clip], size=(1920, 1080)), sizes)[0]
+    backwards = frame_bytes(_timeline([{**clip, "reverse": True}], size=(1920, 1080)), sizes)[0]
+    assert backwards - forwards == window_bytes(1920 * 1080)
+    assert 150 << 20 < window_bytes(1920 * 1080) <= 192 << 20  # 32 frames of 6 MB
+    assert window_bytes(64 * 36) == 120 * 3 * 64 * 36  # small frames: at most 120 of them
+    assert window_bytes(8192 * 8192) == 2 * 3 * 8192 * 8192  # huge ones: never fewer than 2
