@@ -156,6 +156,10 @@ class Settings:
     fingerprint_salt: str = ""
     #: seconds an unknown job's storage prefix must stay unchanged before the sweep removes it
     sweep_grace: int = DEFAULT_SWEEP_GRACE
+    #: whether the orchestrator's storage sweep runs at all (CLOUDRENDER_SWEEP=off: never)
+    sweep: bool = True
+    #: this cluster's name in the storage ownership markers (unset: an id kept in Redis)
+    cluster_id: str | None = None
 
     @property
     def embedded_storage(self) -> str:
@@ -184,6 +188,8 @@ class Settings:
                 MIN_SWEEP_GRACE,
                 "CLOUDRENDER_SWEEP_GRACE",
             ),
+            sweep=(_choice(env, "CLOUDRENDER_SWEEP", ("on", "off")) or "on") == "on",
+            cluster_id=env.get("CLOUDRENDER_CLUSTER_ID") or None,
             visibility_timeout=_at_least(
                 _int(env, "CLOUDRENDER_VISIBILITY_TIMEOUT", DEFAULT_VISIBILITY_TIMEOUT),
                 MIN_VISIBILITY_TIMEOUT,

@@ -68,6 +68,9 @@ SPEND_ALERTS = PREFIX + "spend:{name}:alerts"
 #: String with TTL (a redis-py Lock): held while a submission checks the budgets and stores its
 #: job, so that two submissions cannot both fit in what is left of one budget.
 BUDGET_LOCK = PREFIX + "budgets:lock"
+#: String: this cluster's id (no TTL), written once by the first orchestrator that needs it
+#: (orchestrator.storage_sweep.cluster_id): the owner named in its jobs' storage markers.
+CLUSTER_ID = PREFIX + "cluster:id"
 #: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
 TICK_LOCK = PREFIX + "tick:lock"
 #: String with TTL: held while one autoscaler round runs (one at a time across orchestrators).

@@ -13,17 +13,31 @@ Conservative by design:
   newest object is older than the grace" is observed, and a new object restarts the wait. A
   restarted orchestrator starts watching again: a removal can come later, never sooner;
 * a prefix holding a finished video (``output.*``) is never removed: that is a user's result,
-  which a client may still fetch straight from storage.
+  which a client may still fetch straight from storage;
+* only this cluster's prefixes: planning a job writes an ownership marker (``OWNER_NAME``)
+  naming the cluster (``CLOUDRENDER_CLUSTER_ID``, else an id kept in Redis) into its prefix, and
+  a prefix whose marker names another cluster, or that has none (another cluster's, or a job
+  planned before markers existed), is never removed. Without it, a staging and a production
+  cluster sharing one bucket each took the other's live jobs for lost and deleted their
+  segments. ``CLOUDRENDER_SWEEP=off`` turns the sweep off altogether.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import redis
 
 from common.errors import RenderError
-from providers.storage.base import Storage
+from orchestrator import keys
+from providers.storage.base import ObjectNotFound, Storage
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +45,75 @@ log = logging.getLogger(__name__)
 JOBS_AREA = "jobs/"
 #: The start of a finished video's name in its job's prefix (``JobSpec.output_key``).
 OUTPUT_NAME = "output."
+#: The ownership marker in a job's prefix: JSON ``{"cluster": id, "job": id}``.
+OWNER_NAME = "owner.json"
+
+#: The cluster id this process has used: written back when Redis lost it (a FLUSHALL), so the
+#: jobs marked before the loss stay this cluster's and their objects can still be swept.
+_KNOWN_ID: str | None = None
+
+
+def cluster_id(client: Any, configured: str | None = None) -> str:
+    """This cluster's id: ``configured`` (CLOUDRENDER_CLUSTER_ID), else the one kept in Redis
+    (created by the first caller)."""
+    global _KNOWN_ID
+    if configured:
+        return configured
+    candidate = _KNOWN_ID or uuid.uuid4().hex
+    try:
+        client.set(keys.CLUSTER_ID, candidate, nx=True)
+    except redis.exceptions.NoPermissionError:
+        pass  # a worker's user reads it only: the orchestrator wrote it
+    found = client.get(keys.CLUSTER_ID)
+    if found is None:
+        raise RenderError("this cluster has no id in Redis yet (cr:cluster:id)")
+    _KNOWN_ID = found.decode() if isinstance(found, bytes) else str(found)
+    return _KNOWN_ID
+
+
+def mark_owner(storage: Storage, job_id: str, cluster: str) -> None:
+    """Write the marker that makes ``jobs/<job_id>/`` this cluster's to sweep."""
+    fd, path = tempfile.mkstemp(prefix="owner-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump({"cluster": cluster, "job": job_id}, out)
+        storage.put_file(f"{JOBS_AREA}{job_id}/{OWNER_NAME}", path)
+    finally:
+        os.unlink(path)
+
+
+def claim_prefix(
+    client: Any, storage: Callable[[], Storage], job_id: str, configured: str | None
+) -> None:
+    """Mark a job's prefix as this cluster's before anything is written in it. A failure is
+    logged, not raised: the job renders as well, only the sweep will never remove its objects."""
+    try:
+        mark_owner(storage(), job_id, cluster_id(client, configured))
+    except (RenderError, OSError, redis.RedisError) as exc:
+        log.warning(
+            "could not mark job %s's storage as this cluster's (%s): the storage "
+            "sweep will leave its objects alone",
+            job_id,
+            exc,
+        )
+
+
+def owner_of(storage: Storage, job_id: str) -> str | None:
+    """The cluster a job's marker names; None without a (readable) marker."""
+    fd, path = tempfile.mkstemp(prefix="owner-", suffix=".json")
+    os.close(fd)
+    try:
+        storage.get_file(f"{JOBS_AREA}{job_id}/{OWNER_NAME}", path)
+        with open(path, encoding="utf-8") as handle:
+            found = json.load(handle).get("cluster")
+    except ObjectNotFound:
+        return None
+    except (ValueError, AttributeError):
+        log.warning("storage sweep: job %s's %s is unreadable: kept", job_id, OWNER_NAME)
+        return None
+    finally:
+        os.unlink(path)
+    return found if isinstance(found, str) else None
 
 
 def group_by_job(keys: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -80,11 +163,16 @@ class SweepWatch:
 
 
 def sweep(
-    storage: Storage, keep: Callable[[str], bool], watch: SweepWatch, now: float, grace: float
+    storage: Storage,
+    keep: Callable[[str], bool],
+    watch: SweepWatch,
+    now: float,
+    grace: float,
+    cluster: str,
 ) -> int:
-    """One sweep of ``storage``: remove the due prefixes; return how many objects went. A storage
-    error is logged and ends this sweep only (the next one tries again). ``keep`` says whether a
-    job id's prefix must stay (its job has a record)."""
+    """One sweep of ``storage``: remove the due prefixes marked as ``cluster``'s; return how
+    many objects went. A storage error is logged and ends this sweep only (the next one tries
+    again). ``keep`` says whether a job id's prefix must stay (its job has a record)."""
     try:
         groups = group_by_job(storage.list(JOBS_AREA))
     except (RenderError, OSError) as exc:
@@ -96,6 +184,11 @@ def sweep(
         if keep(job_id):  # its record appeared since the listing: keep it
             continue
         try:
+            owner = owner_of(storage, job_id)
+            if owner != cluster:
+                # Not ours (another cluster's, or unmarked): look again a grace period later.
+                watch.seen[job_id] = _Seen(now, groups[job_id])
+                continue
             count = storage.delete_prefix(f"{JOBS_AREA}{job_id}/")
         except (RenderError, OSError) as exc:
             log.warning("storage sweep: could not remove job %s's objects: %s", job_id, exc)

@@ -7,6 +7,7 @@ embedded cluster's workers, which consume every queue.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,7 @@ from orchestrator.render_counters import CLUSTER, Counts
 from orchestrator.scheduling import effective_priority
 from orchestrator.spot_chunks import cut_note, job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
-from orchestrator.storage_sweep import SweepWatch, sweep
+from orchestrator.storage_sweep import SweepWatch, claim_prefix, cluster_id, sweep
 from orchestrator.worker_hooks import WorkerHooks
 from providers.storage import open_storage
 from providers.storage.base import StorageError
@@ -78,6 +79,9 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
                 return 0  # cancelled before planning, or another copy is planning it
             store.update(job_id, plan_started_at=store.now())
         spec = JobSpec.from_dict(service.job_spec(job_id))
+        # Unsealed: the marker holds no secret, and the sweep reads it without a key.
+        raw = functools.partial(open_storage, spec.storage_url)
+        claim_prefix(store.redis, raw, job_id, Settings.from_env().cluster_id)
         timeline = spec.timeline()
         plan = _plan(service, spec, timeline)
     except JobNotFound:
@@ -216,7 +220,7 @@ _SWEEP_WATCH = SweepWatch()
 def sweep_storage() -> dict[str, int]:
     """Remove the objects in the cluster's storage of jobs Redis has no record of (lost)."""
     settings = Settings.from_env()
-    if not settings.storage_url:
+    if not settings.storage_url or not settings.sweep:
         return {"swept": 0}
     store = worker_hooks().store
     try:
@@ -225,7 +229,12 @@ def sweep_storage() -> dict[str, int]:
         log.warning("storage sweep: %s", exc)
         return {"swept": 0}
 
-    swept = sweep(storage, keeps(store), _SWEEP_WATCH, store.now(), settings.sweep_grace)
+    try:
+        cluster = cluster_id(store.redis, settings.cluster_id)
+    except (RenderError, redis.RedisError) as exc:
+        log.warning("storage sweep: no cluster id: %s", exc)
+        return {"swept": 0}
+    swept = sweep(storage, keeps(store), _SWEEP_WATCH, store.now(), settings.sweep_grace, cluster)
     if swept:
         render_counters.record(store.redis, CLUSTER, Counts(swept_objects=swept))
     return {"swept": swept}

@@ -15,26 +15,38 @@ from common.errors import RenderError
 from common.names import TASK_SWEEP
 from common.settings import DEFAULT_SWEEP_GRACE, Settings
 from monitoring.families import counter_families
-from orchestrator import keys, render_counters, tasks
+from orchestrator import keys, render_counters, storage_sweep, tasks
 from orchestrator.celery_config import celery_config
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.render_counters import CLUSTER
-from orchestrator.storage_sweep import SweepWatch, group_by_job, sweep
+from orchestrator.storage_sweep import (
+    SweepWatch,
+    claim_prefix,
+    cluster_id,
+    group_by_job,
+    mark_owner,
+    sweep,
+)
 from orchestrator.tasks import keeps
 from providers.storage import open_storage
 from providers.storage.base import Storage, StorageError
 
 GRACE = 3600.0
+US = "cluster-us"
 T0 = 1_000_000.0
 
 
-def _segments(storage: Storage, tmp_path: Path, job_id: str, count: int = 2) -> None:
-    """Write ``count`` segments of ``job_id`` as a worker does."""
+def _segments(
+    storage: Storage, tmp_path: Path, job_id: str, count: int = 2, owner: str | None = US
+) -> None:
+    """Write ``count`` segments of ``job_id`` as a worker does, in a prefix ``owner`` marked."""
     src = tmp_path / "segment.mkv"
     src.write_bytes(b"segment")
     for index in range(count):
         storage.put_file(f"jobs/{job_id}/segments/{index:06d}.mkv", str(src))
+    if owner:
+        mark_owner(storage, job_id, owner)  # as planning the job does
 
 
 @pytest.fixture
@@ -59,10 +71,10 @@ def test_lost_jobs_segments_are_removed_after_the_grace(
     with redis.Redis.from_url(redis_url) as client:
         client.flushall()  # Redis restarted without persistence: the record is gone
     watch = SweepWatch()
-    assert sweep(storage, keeps(store), watch, T0, GRACE) == 0  # first seen: wait
-    assert sweep(storage, keeps(store), watch, T0 + GRACE - 1, GRACE) == 0
-    assert len(storage.list("jobs/aaaa1111aaaa1111/")) == 2
-    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE) == 2
+    assert sweep(storage, keeps(store), watch, T0, GRACE, US) == 0  # first seen: wait
+    assert sweep(storage, keeps(store), watch, T0 + GRACE - 1, GRACE, US) == 0
+    assert len(storage.list("jobs/aaaa1111aaaa1111/")) == 3  # two segments and the marker
+    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US) == 3
     assert storage.list("jobs/") == []
 
 
@@ -72,25 +84,25 @@ def test_live_job_and_recent_unknown_prefix_are_kept(
     _live(store, "bbbb2222bbbb2222")
     _segments(storage, tmp_path, "bbbb2222bbbb2222")
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE)
+    sweep(storage, keeps(store), watch, T0, GRACE, US)
     _segments(storage, tmp_path, "cccc3333cccc3333", 1)  # an unknown prefix appears later
-    sweep(storage, keeps(store), watch, T0 + GRACE, GRACE)
-    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE - 1, GRACE) == 0
-    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 2
-    assert len(storage.list("jobs/cccc3333cccc3333/")) == 1
+    sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US)
+    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE - 1, GRACE, US) == 0
+    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 3
+    assert len(storage.list("jobs/cccc3333cccc3333/")) == 2
     # Days later the live job is still there; the unknown one has waited its grace.
-    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE) == 1
-    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 2
+    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE, US) == 2
+    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 3
     assert storage.list("jobs/cccc3333cccc3333/") == []
 
 
 def test_a_new_object_restarts_the_wait(storage: Storage, store: JobStore, tmp_path: Path) -> None:
     _segments(storage, tmp_path, "dddd4444dddd4444", 1)
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE)
+    sweep(storage, keeps(store), watch, T0, GRACE, US)
     _segments(storage, tmp_path, "dddd4444dddd4444", 2)  # a chunk finished its upload late
-    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE) == 0
-    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE, GRACE) == 2
+    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US) == 0
+    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE, GRACE, US) == 3
 
 
 def test_a_remnant_hash_is_no_record(storage: Storage, store: JobStore, tmp_path: Path) -> None:
@@ -98,8 +110,8 @@ def test_a_remnant_hash_is_no_record(storage: Storage, store: JobStore, tmp_path
     store.redis.hset(keys.job("eeee5555eeee5555"), "cost", "0.5")
     _segments(storage, tmp_path, "eeee5555eeee5555", 1)
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE)
-    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE) == 1
+    sweep(storage, keeps(store), watch, T0, GRACE, US)
+    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US) == 2
 
 
 def test_finished_video_and_foreign_names_are_never_removed(
@@ -111,9 +123,9 @@ def test_finished_video_and_foreign_names_are_never_removed(
     storage.put_file("jobs/ffff6666ffff6666/output.mp4", str(src))
     storage.put_file("jobs/Not A Job/notes.txt", str(src))
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE)
-    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE) == 0
-    assert len(storage.list("jobs/")) == 3
+    sweep(storage, keeps(store), watch, T0, GRACE, US)
+    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE, US) == 0
+    assert len(storage.list("jobs/")) == 4
 
 
 class _Failing:
@@ -127,6 +139,9 @@ class _Failing:
         if self.fail_list:
             raise StorageError("bucket unreachable", key=prefix, transient=True)
         return self.inner.list(prefix)
+
+    def get_file(self, key: str, path: str) -> None:
+        self.inner.get_file(key, path)
 
     def delete_prefix(self, prefix: str) -> int:
         if prefix.startswith("jobs/1111"):
@@ -142,15 +157,93 @@ def test_storage_errors_are_logged_and_the_sweep_goes_on(
     watch = SweepWatch()
     down = _Failing(storage, fail_list=True)
     with caplog.at_level(logging.WARNING):
-        assert sweep(down, keeps(store), watch, T0, GRACE) == 0  # type: ignore[arg-type]
+        assert sweep(down, keeps(store), watch, T0, GRACE, US) == 0  # type: ignore[arg-type]
     assert "could not list jobs/" in caplog.text and "bucket unreachable" in caplog.text
     flaky = _Failing(storage, fail_list=False)
-    sweep(flaky, keeps(store), watch, T0, GRACE)  # type: ignore[arg-type]
+    sweep(flaky, keeps(store), watch, T0, GRACE, US)  # type: ignore[arg-type]
     with caplog.at_level(logging.WARNING):
-        assert sweep(flaky, keeps(store), watch, T0 + GRACE, GRACE) == 1  # type: ignore[arg-type]
+        assert sweep(flaky, keeps(store), watch, T0 + GRACE, GRACE, US) == 2  # type: ignore[arg-type]
     assert "could not remove job 1111aaaa1111aaaa" in caplog.text
-    assert "removed 1 objects of job 2222bbbb2222bbbb" in caplog.text
-    assert storage.list("jobs/") == ["jobs/1111aaaa1111aaaa/segments/000000.mkv"]
+    assert "removed 2 objects of job 2222bbbb2222bbbb" in caplog.text
+    assert storage.list("jobs/") == [
+        "jobs/1111aaaa1111aaaa/owner.json",
+        "jobs/1111aaaa1111aaaa/segments/000000.mkv",
+    ]
+
+
+def test_clusters_sharing_one_bucket_never_sweep_each_others_jobs(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    """Staging and production on one bucket: each Redis knows only its own jobs, and each took
+    the other's live ones for lost and deleted their segments."""
+    # Given a job of ours and a job of another cluster, in the same storage
+    _segments(storage, tmp_path, "aaaa0000aaaa0000", owner=US)
+    _segments(storage, tmp_path, "bbbb0000bbbb0000", owner="cluster-them")
+    # And a job from before the markers existed (no marker: whose it is cannot be told)
+    _segments(storage, tmp_path, "cccc0000cccc0000", owner=None)
+    watch = SweepWatch()
+    # When our sweep has waited many grace periods, our Redis knowing none of them
+    for period in range(5):
+        sweep(storage, keeps(store), watch, T0 + period * GRACE, GRACE, US)
+    # Then only our lost job went; the other cluster's and the unmarked one are untouched
+    assert storage.list("jobs/aaaa0000aaaa0000/") == []
+    assert len(storage.list("jobs/bbbb0000bbbb0000/")) == 3
+    assert len(storage.list("jobs/cccc0000cccc0000/")) == 2
+
+
+def test_cluster_id_is_kept_in_redis_and_survives_its_loss(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(storage_sweep, "_KNOWN_ID", None)
+    first = cluster_id(store.redis)
+    assert first and cluster_id(store.redis) == first
+    assert store.redis.get(keys.CLUSTER_ID) == first
+    store.redis.flushall()  # Redis lost its data: this process still knows whose jobs they were
+    assert cluster_id(store.redis) == first
+    assert store.redis.get(keys.CLUSTER_ID) == first
+    assert cluster_id(store.redis, "production") == "production"  # CLOUDRENDER_CLUSTER_ID
+
+
+def test_an_unwritable_marker_leaves_the_job_to_render(
+    store: JobStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreachable() -> Storage:
+        raise StorageError("bucket unreachable", key="jobs/", transient=True)
+
+    with caplog.at_level(logging.WARNING):
+        claim_prefix(store.redis, unreachable, "abab1212abab1212", US)  # logged, not raised
+    assert "could not mark job abab1212abab1212" in caplog.text
+
+
+def test_the_sweep_can_be_turned_off(
+    storage: Storage, store: JobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", (tmp_path / "storage").as_uri())
+    monkeypatch.setenv("CLOUDRENDER_SWEEP_GRACE", "600")
+    monkeypatch.setenv("CLOUDRENDER_CLUSTER_ID", US)
+    monkeypatch.setenv("CLOUDRENDER_SWEEP", "off")
+    monkeypatch.setattr(tasks, "worker_hooks", lambda: SimpleNamespace(store=store))
+    monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch())
+    clock = [T0]
+    monkeypatch.setattr(store, "now", lambda: clock[0])
+    _segments(storage, tmp_path, "dcba1111dcba1111")
+    for _ in range(3):
+        assert tasks.sweep_storage() == {"swept": 0}
+        clock[0] += 3600
+    assert len(storage.list("jobs/dcba1111dcba1111/")) == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"), [(None, True), ("on", True), ("off", False), ("OFF", False)]
+)
+def test_sweep_switch_setting(raw: str | None, on: bool) -> None:
+    env = {} if raw is None else {"CLOUDRENDER_SWEEP": raw}
+    assert Settings.from_env(env).sweep is on
+
+
+def test_sweep_switch_refuses_other_words() -> None:
+    with pytest.raises(RenderError, match="CLOUDRENDER_SWEEP"):
+        Settings.from_env({"CLOUDRENDER_SWEEP": "maybe"})
 
 
 def test_group_by_job() -> None:
@@ -189,6 +282,7 @@ def test_beat_task_sweeps_the_cluster_storage_and_survives_its_errors(
 ) -> None:
     monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", (tmp_path / "storage").as_uri())
     monkeypatch.setenv("CLOUDRENDER_SWEEP_GRACE", "600")
+    monkeypatch.setenv("CLOUDRENDER_CLUSTER_ID", US)
     monkeypatch.setattr(tasks, "worker_hooks", lambda: SimpleNamespace(store=store))
     monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch())
     clock = [T0]
@@ -205,12 +299,12 @@ def test_beat_task_sweeps_the_cluster_storage_and_survives_its_errors(
     assert tasks.sweep_storage() == {"swept": 0}
     clock[0] += 600
     assert render_counters.read(store.redis, CLUSTER).swept_objects == 0
-    assert tasks.sweep_storage() == {"swept": 2}
-    assert render_counters.read(store.redis, CLUSTER).swept_objects == 2
+    assert tasks.sweep_storage() == {"swept": 3}
+    assert render_counters.read(store.redis, CLUSTER).swept_objects == 3
     samples = {
         s.name: s.value
         for family in counter_families([(CLUSTER, render_counters.read(store.redis, CLUSTER))])
         for s in family.samples
     }
-    assert samples["cloudrender_storage_swept_objects_total"] == 2
-    assert [k.split("/")[1] for k in storage.list("jobs/")] == ["abcd0000abcd0000"] * 2
+    assert samples["cloudrender_storage_swept_objects_total"] == 3
+    assert [k.split("/")[1] for k in storage.list("jobs/")] == ["abcd0000abcd0000"] * 3

@@ -36,7 +36,9 @@ from orchestrator.failover import check_jobs
 from orchestrator.health import PLAN_STALE, PLANNING_STALE
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
+from orchestrator.storage_sweep import owner_of
 from orchestrator.worker_hooks import WorkerHooks
+from providers.storage import open_storage
 from tests.helpers import colour_project
 from workers.job_spec import JobSpec
 
@@ -129,6 +131,10 @@ def test_plan_job_plans_the_chunks_sends_the_audio_and_dispatches(
     waiting = [int(i) for i in store.redis.lrange(keys.pending(job), 0, -1)]
     assert dispatched + waiting == [0, 1, 2]
     assert sorted(store.redis.zrange(keys.QUEUED, 0, -1)) == [f"{job}:{i}" for i in dispatched]
+    # Its storage prefix is marked as this cluster's (the one the storage sweep may clean)
+    assert owner_of(open_storage(f"file://{tmp_path / 'storage'}"), job) == store.redis.get(
+        keys.CLUSTER_ID
+    )
 
 
 def test_a_chunk_length_cut_for_spot_pools_is_said_in_the_jobs_notes(

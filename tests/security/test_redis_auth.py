@@ -265,6 +265,8 @@ KEY_RIGHTS = {
     keys.spend("n"): {"client": "r", "worker": "rw"},
     keys.spend_alerts("n"): {"client": "r", "worker": "rw"},
     keys.PAUSED: {"client": "r", "worker": "r"},
+    # written once by the orchestrator; the owner its jobs' storage markers name
+    keys.CLUSTER_ID: {"client": "r", "worker": "r"},
     keys.TICK_LOCK: {"client": "r", "worker": ""},
     keys.TICKS: {"client": "r", "worker": ""},
     keys.REDBEAT_PREFIX + "tick": {"client": "r", "worker": ""},
