@@ -35,6 +35,7 @@ from workers.delivery import check_outputs, deliver, put_output, remove_output
 from workers.fingerprint import render_fingerprint
 from workers.job_policy import JobRefused, check_identity
 from workers.job_spec import JobSpec
+from workers.liveness import alive_while_busy
 from workers.media_stamps import check_stamps
 from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
@@ -128,8 +129,14 @@ def _render_segment(
             reason[0] = service.should_stop(spec.id, index, node)
         return reason[0] is not None
 
+    frames = [0]  # done so far: what the alive timer reports again
+
     def progress(done: int, total: int) -> None:
+        frames[0] = done
         service.chunk_progress(spec.id, index, done, total)
+
+    def alive() -> None:  # a slow frame's render process still at work (workers.liveness)
+        service.chunk_progress(spec.id, index, frames[0], end - start)
 
     # Fetching a large source asset and hashing it report no frames: still alive, not stalled
     # (a stall now counts against the node, and two chunks fetching one big file failed a job).
@@ -138,7 +145,10 @@ def _render_segment(
         claim = segment_claim(spec, index, start, end)  # its cache key, from what it reads
     threads = task.app.conf.get("cloudrender_encoder_threads")
     sweep_scratch(CHUNK_SCRATCH)
-    with tempfile.TemporaryDirectory(prefix=scratch_prefix(CHUNK_SCRATCH)) as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix=scratch_prefix(CHUNK_SCRATCH)) as tmp,
+        alive_while_busy(alive),
+    ):
         path = os.path.join(tmp, f"{index:06d}.mkv")
         try:
             # In a child process with resource limits, under bubblewrap where it runs.
