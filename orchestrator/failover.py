@@ -1,9 +1,19 @@
 """Failover, acted out each orchestrator tick: requeue the chunks of lost nodes, copy
 stragglers onto idle slots, and resend plan, audio or merge tasks that were lost. The decisions are
 pure functions in orchestrator.health; this module applies them to the job store.
+
+A chunk silent on a live node counts as a stall against that node, unless its silence began
+before an outage of the cluster's own services ended: Redis (and so the broker) away for the
+whole cluster, seen here as a gap in the orchestrator's looks at the jobs, or for its node only,
+which the node's heartbeat says (``reconnected``). Such a chunk gets STALLED_SECONDS after the
+outage to report again, and is then requeued for free: a Redis restart used up the node attempts
+of every chunk that was running, and failed their jobs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from common.names import PRIORITIES, QUEUE_ORCHESTRATOR, TASK_PLAN_JOB
 from orchestrator import keys
@@ -14,15 +24,41 @@ from orchestrator.health import (
     lost_tasks,
     stragglers,
 )
-from orchestrator.job_record import ChunkState, JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.worker_hooks import WorkerHooks
+
+#: Seconds between two looks at the jobs (the tick runs every 2 s) beyond which the
+#: orchestrator counts the time between them as an outage of Redis.
+OUTAGE_GAP = 10.0
+
+
+def recovered_at(client: Any, now: float) -> float:
+    """When the cluster last came back from a Redis outage (0: never seen); records this look."""
+    fields = client.hmget(keys.FAILOVER, "checked", "recovered")
+    checked, recovered = (float(v) if v else 0.0 for v in fields)
+    if checked and now - checked > OUTAGE_GAP:
+        recovered = now  # no look for a while: Redis (or every orchestrator) was away
+    client.hset(keys.FAILOVER, mapping={"checked": now, "recovered": recovered})
+    return recovered
+
+
+def excused_until(
+    chunk: ChunkRecord, beat: Mapping[str, Any] | None, recovered: float
+) -> float | None:
+    """When an outage that explains a chunk's silence ended (the cluster's, or its node's own
+    lost connection to Redis), if its last report came before that; else None."""
+    seen = chunk.updated_at or chunk.started_at or 0.0
+    node = float((beat or {}).get("reconnected") or 0.0)
+    ended = max(recovered, node)
+    return ended if ended and seen < ended else None
 
 
 def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]:
     """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
     now = service.store.now() if now is None else now
     store, dispatcher = service.store, service.dispatcher
+    recovered = recovered_at(store.redis, now)
     beats = dispatcher.nodes()  # read once: every job's reconcile looks at them
     live = set(beats)
     requeued = copied = 0
@@ -52,11 +88,18 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
             # A live node whose chunk makes no progress (a hung decode, a stuck mount) counts
             # against the chunk as a crash does: requeued for free, it looped for ever.
             stalled = chunk.node in live
+            excused = excused_until(chunk, beats.get(str(chunk.node)), recovered)
+            if stalled and excused is not None:
+                if now - excused <= STALLED_SECONDS:
+                    continue  # Redis is back: give the chunk time to report again
+                stalled = False  # its task died with the outage: no fault of its node's
             chunk.state, chunk.frames_done = ChunkState.RETRYING, 0
             if stalled:
                 chunk.error = f"chunk made no progress for {STALLED_SECONDS:.0f} s on {chunk.node}"
                 if chunk.node not in chunk.failed_nodes:
                     chunk.failed_nodes.append(str(chunk.node))
+            elif excused is not None and chunk.node in live:
+                chunk.error = f"chunk stopped reporting on {chunk.node} while Redis was away"
             else:
                 chunk.error = f"chunk stopped reporting on {chunk.node}"
             if not store.save_chunk(job_id, chunk):

@@ -71,6 +71,9 @@ BUDGET_LOCK = PREFIX + "budgets:lock"
 #: String: this cluster's id (no TTL), written once by the first orchestrator that needs it
 #: (orchestrator.storage_sweep.cluster_id): the owner named in its jobs' storage markers.
 CLUSTER_ID = PREFIX + "cluster:id"
+#: Hash: the failover's memory (orchestrator.failover): "checked", when it last looked at the
+#: jobs, and "recovered", when it last found Redis back after an outage (a gap in its looks).
+FAILOVER = PREFIX + "failover"
 #: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
 TICK_LOCK = PREFIX + "tick:lock"
 #: String with TTL: held while one autoscaler round runs (one at a time across orchestrators).

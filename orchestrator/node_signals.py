@@ -239,6 +239,9 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
         encoders = list(hardware_encoders())  # what the job's planner keys chunks by
         last: tuple[bool, bool, int] | None = None
         next_beat = 0.0
+        # When this node last got Redis back after losing it: its chunks that went silent
+        # before then (their tasks died with the connection) count as no fault of the node's.
+        lost, reconnected = False, 0.0
         while not stop.is_set():
             drain.check()
             slots = _slots(app, sender)
@@ -263,10 +266,13 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                     "hardware_encoders": encoders,
                     "pool": settings.node_pool,
                     "instance": settings.instance_id,
+                    "reconnected": reconnected,
                     # This node's CPU and memory, so NodeMetrics show each node's own resources.
                     **sampler.fields(),
                 }
-                _write_beat(client, name, payload)
+                if lost:  # the first beat that gets through says when Redis came back
+                    reconnected = payload["reconnected"] = clock.now()
+                lost = not _write_beat(client, name, payload)
                 last, next_beat = shown, time.monotonic() + keys.HEARTBEAT_SECONDS
             sizer.follow(slots)  # after the beat: a size reached is told before its wish goes
             stop.wait(DRAIN_POLL_SECONDS)
@@ -287,11 +293,13 @@ def _slots(app: Celery, sender: Any) -> int:
     return int(getattr(pool, "num_processes", None) or app.conf.worker_concurrency or 1)
 
 
-def _write_beat(client: Any, name: str, payload: Mapping[str, Any]) -> None:
+def _write_beat(client: Any, name: str, payload: Mapping[str, Any]) -> bool:
+    """Write a heartbeat; False when Redis is away (the next beat tries again)."""
     try:
         client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)
     except redis.RedisError:
-        pass  # the broker is away; the next beat tries again
+        return False
+    return True
 
 
 def busy_tasks() -> int:

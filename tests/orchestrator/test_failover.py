@@ -80,3 +80,77 @@ def test_a_chunk_whose_node_died_is_requeued_without_counting_against_it(
     assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == []
     assert store.get("j").node_failures == {}
     assert store.state("j") is JobState.RENDERING
+
+
+def running_since(service: WorkerHooks, node: str, seen: float) -> None:
+    """Chunk 0 runs on ``node`` and last reported at ``seen``."""
+    store = service.store
+    assert service.chunk_started("j", 0, store.chunk("j", 0).task_id or "t0", node)
+    chunk = store.chunk("j", 0)
+    chunk.started_at = chunk.updated_at = seen
+    assert store.save_chunk("j", chunk)
+
+
+def ticks(service: WorkerHooks, start: float, end: float) -> None:
+    """The orchestrator's looks at the jobs every 2 s from ``start`` to ``end``."""
+    at = start
+    while at <= end:
+        check_jobs(service, at)
+        at += 2.0
+
+
+def test_a_redis_outage_uses_up_no_node_attempt_of_the_chunks_it_killed(
+    service: WorkerHooks,
+) -> None:
+    store = service.store
+    base = time.time()
+    # Given a chunk running on n1, which reports until Redis goes away at base
+    running_since(service, "n1", base)
+    check_jobs(service, base)
+    # When Redis is away for 40 s (no tick runs) and the chunk's task died with it
+    ticks(service, base + 40, base + 98)
+    # Then the chunk is given a stall period after the outage to report again
+    assert store.chunk("j", 0).state is ChunkState.RUNNING
+    # And, silent still, it is requeued for free: not counted against its live node
+    ticks(service, base + 100, base + 104)
+    chunk = store.chunk("j", 0)
+    assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == []
+    assert chunk.error is not None and "while Redis was away" in chunk.error
+    assert store.get("j").node_failures == {}
+    requeued = [e for _, e in read_events(store.redis, "j") if e["event"] == "chunk_requeued"]
+    assert [e["reason"] for e in requeued] == ["lost"]
+
+
+def test_a_node_that_lost_redis_alone_is_not_blamed_for_its_dead_chunk(
+    service: WorkerHooks,
+) -> None:
+    store = service.store
+    base = time.time()
+    running_since(service, "n1", base)
+    # Given n1's own connection to Redis lost and regained at base + 50 (its heartbeat says)
+    beat = json.loads(store.redis.get(keys.node("n1")))
+    store.redis.set(keys.node("n1"), json.dumps({**beat, "reconnected": base + 50}), ex=600)
+    ticks(service, base, base + 108)
+    assert store.chunk("j", 0).state is ChunkState.RUNNING
+    ticks(service, base + 110, base + 114)
+    chunk = store.chunk("j", 0)
+    assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == []
+    assert store.get("j").node_failures == {}
+
+
+def test_a_chunk_that_stalls_after_the_outage_still_counts_against_its_node(
+    service: WorkerHooks,
+) -> None:
+    store = service.store
+    base = time.time()
+    running_since(service, "n1", base)
+    check_jobs(service, base)
+    ticks(service, base + 40, base + 50)  # Redis was away for 40 s
+    # The chunk reported after Redis came back, then hung
+    chunk = store.chunk("j", 0)
+    chunk.updated_at = base + 50
+    assert store.save_chunk("j", chunk)
+    ticks(service, base + 52, base + 114)
+    chunk = store.chunk("j", 0)
+    assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == ["n1"]
+    assert store.get("j").node_failures == {"n1": 1}

@@ -126,3 +126,62 @@ def test_a_spot_notice_while_redis_is_away_still_evacuates(tmp_path: Any) -> Non
             server.terminate()
             server.wait(10)
         client.close()
+
+
+def test_a_heartbeat_says_when_its_node_got_redis_back(tmp_path: Any) -> None:
+    """A node whose connection to Redis dropped: its chunks' tasks may have died with it, which
+    the failover must not count against the node (orchestrator.failover.excused_until)."""
+    import socket
+    import subprocess
+    from types import SimpleNamespace
+
+    from orchestrator.embedded_redis import find_redis_server
+    from orchestrator.node_signals import _start_node
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def server() -> subprocess.Popen[bytes]:
+        argv = [find_redis_server(), "--port", str(port), "--save", "", "--appendonly", "no",
+                "--dir", str(tmp_path)]  # fmt: skip
+        return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+
+    first = server()
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    app = Celery("reconnect", broker=url, set_as_current=False)
+    sender = SimpleNamespace(hostname="render@blip", pool=None, task_consumer=None)
+    stop = threading.Event()
+    restarted: list[subprocess.Popen[bytes]] = []
+    try:
+        assert wait_until(lambda: _ping(client), 10)
+        thread = _start_node(app, sender, stop)
+        assert heartbeat(client, "render@blip", 10)["reconnected"] == 0.0
+        first.terminate()
+        first.wait(10)
+        time.sleep(2 * keys.HEARTBEAT_SECONDS)  # beats fail meanwhile
+        restarted.append(server())
+        assert wait_until(lambda: _ping(client), 10)
+        beat = heartbeat(client, "render@blip", 10)
+        assert wait_until(
+            lambda: (
+                json.loads(client.get(keys.node("render@blip")) or "{}").get("reconnected", 0) > 0
+            ),
+            10,
+        )
+        assert beat["since"] > 0
+    finally:
+        stop.set()
+        for proc in [first, *restarted]:
+            proc.terminate()
+            proc.wait(10)
+        client.close()
+    thread.join(10)
+
+
+def _ping(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False

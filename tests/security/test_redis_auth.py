@@ -268,6 +268,7 @@ KEY_RIGHTS = {
     # written once by the orchestrator; the owner its jobs' storage markers name
     keys.CLUSTER_ID: {"client": "r", "worker": "r"},
     keys.TICK_LOCK: {"client": "r", "worker": ""},
+    keys.FAILOVER: {"client": "r", "worker": ""},  # the orchestrator's tick only
     keys.TICKS: {"client": "r", "worker": ""},
     keys.REDBEAT_PREFIX + "tick": {"client": "r", "worker": ""},
     keys.cache_lru("n"): {"client": "rw", "worker": "rw"},
