@@ -53,8 +53,12 @@ def add_cluster_parser(sub: Any) -> None:
 
 def cluster_status(args: argparse.Namespace) -> int:
     """Print the live nodes with their slots and heartbeats, and the cluster's totals."""
+    from cli.job_commands import STATUS_PATIENCE
+    from orchestrator.store_retry import redis_deadline
+
     api = cluster_view(args)
-    status = api.get_cluster_status()
+    with redis_deadline(STATUS_PATIENCE):  # read-only: a dead broker is said at once (exit 3)
+        status = api.get_cluster_status()
     if args.json:
         print(json.dumps(dataclasses.asdict(status), indent=2))
         return 0

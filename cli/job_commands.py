@@ -11,6 +11,7 @@ does, and a refused API key (or what it may do) 4, as a Redis user of another ro
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -165,16 +166,33 @@ def run_status(args: argparse.Namespace) -> int:
     if service is not None:
         with service:
             return _status_http(service, args)
+    from orchestrator.store_retry import redis_deadline
+
     api = cluster_view(args)
     # The record's times are the cluster's (Redis's clock): a client whose own clock is off
     # would show the elapsed time, speed, ETA and cost so far off by as much.
     shown = _Shown(args.json, clock=api.store.now)
+    first = True
     while True:
-        record = api.get_job_status(args.job)
+        # A one-shot read (and a watch's first) gives up on a dead Redis after a short while:
+        # with the store's whole patience a status against a stopped broker took 21 s to say so.
+        with redis_deadline(STATUS_PATIENCE) if first or not args.watch else _no_deadline():
+            record = api.get_job_status(args.job)
+        first = False
         shown(record, args.watch)
         if not args.watch or record.state.finished:
             return _status_exit(record)
         time.sleep(0.5)
+
+
+#: Seconds a read-only ``status`` keeps retrying a Redis that does not answer (a restart's
+#: blip passes; a stopped broker is said at once, exit 3).
+STATUS_PATIENCE = 2.0
+
+
+def _no_deadline() -> contextlib.AbstractContextManager[None]:
+    """No deadline: a watch rides out a Redis restart with the store's whole patience."""
+    return contextlib.nullcontext()
 
 
 class _Shown:

@@ -8,6 +8,8 @@ from typing import Any
 
 import redis
 
+from orchestrator.store_retry import redis_deadline
+
 #: How often a clock measures again how far its machine's clock is from the Redis server's.
 CLOCK_CHECK_SECONDS = 60.0
 #: How far this machine's clock may drift from its monotonic clock between two measurements
@@ -35,9 +37,12 @@ class ClusterClock:
         wall, mono = self._clock(), time.monotonic()
         if checked is None or mono - checked > CLOCK_CHECK_SECONDS or self._stepped(wall, mono):
             try:
-                before = self._clock()
-                seconds, micros = self.client.time()
-                after = self._clock()
+                # One attempt, never the store's patience: the last offset serves while Redis is
+                # away, and a retried TIME held a read-only status 21 s against a dead broker.
+                with redis_deadline(0.0):
+                    before = self._clock()
+                    seconds, micros = self.client.time()
+                    after = self._clock()
             except redis.RedisError:
                 pass  # the write that follows reports Redis being away; keep the last offset
             else:

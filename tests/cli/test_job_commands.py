@@ -188,3 +188,31 @@ def test_chunk_frames_off_the_keyframe_grid_is_rounded_and_said(
     on_grid = run("submit", str(path), "-o", str(tmp_path / "b.mp4"), "--chunk-frames", "96")
     assert on_grid.returncode == 0 and "--chunk-frames" not in on_grid.stderr
     assert run("status", on_grid.stdout.strip().splitlines()[-1], "--watch").returncode == 0
+
+
+def test_status_against_a_dead_broker_fails_fast_with_exit_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A read-only status waited out the job store's whole patience (21 s) to say Redis is
+    down; it tries for STATUS_PATIENCE seconds, then says so on one line and exits 3."""
+    from cli.job_commands import STATUS_PATIENCE
+    from cli.main import main
+    from orchestrator import store_retry
+
+    class FakeTime:
+        now, slept = 1000.0, 0.0
+
+        def monotonic(self) -> float:
+            return self.now
+
+        def sleep(self, seconds: float) -> None:
+            self.slept += seconds
+            self.now += seconds
+
+    fake = FakeTime()
+    monkeypatch.setattr(store_retry, "time", fake)
+    monkeypatch.setenv("CLOUDRENDER_REDIS_PATIENCE", "20")
+    assert main(["status", "abcdabcdabcdabcd", "--broker", "redis://127.0.0.1:1/0"]) == 3
+    assert fake.slept <= STATUS_PATIENCE
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: cannot talk to the cluster's Redis at redis://127.0.0.1:1/0")

@@ -101,3 +101,33 @@ def test_a_clock_stepped_between_measurements_is_measured_again_at_once(
     finally:
         orchestrator.redis.close()
         worker.redis.close()
+
+
+class _FakeTime:
+    """The store's retry clock: its pauses are counted, not slept."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += seconds
+        self.now += seconds
+
+
+def test_the_clock_does_not_wait_out_the_stores_patience_for_a_dead_redis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its TIME was retried with the store's patience: a status against a dead broker took 21 s."""
+    from orchestrator import store_retry
+    from orchestrator.cluster_clock import ClusterClock
+
+    fake = _FakeTime()
+    monkeypatch.setattr(store_retry, "time", fake)
+    store = JobStore.from_url("redis://127.0.0.1:1/0", patience=20.0)
+    clock = ClusterClock(store.redis, clock=lambda: 5000.0)
+    assert clock.now() == 5000.0  # no offset measured: this machine's clock
+    assert fake.slept == 0.0
