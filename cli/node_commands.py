@@ -108,6 +108,8 @@ def run_worker(args: argparse.Namespace) -> int:
     from workers.encoder import threads_per_slot
 
     url = _node_broker(args)
+    if (refused := _result_backend_refused(url)) is not None:
+        return refused
     first_start_benchmark(url, args, Settings.from_env())
     configure(url)
     settings = Settings.from_env()
@@ -216,6 +218,8 @@ def run_orchestrator(args: argparse.Namespace) -> int:
     from orchestrator.node_roles import ROLE_ORCHESTRATOR
 
     url = _node_broker(args)
+    if (refused := _result_backend_refused(url)) is not None:
+        return refused
     _check_pools(Settings.from_env())
     if getattr(args, "dry_run", False):
         # Read by each autoscaler round (common.settings) in the pool processes forked below.
@@ -264,6 +268,37 @@ def _claim(url: str, role: str) -> str:
     from orchestrator.node_signals import claim_name
 
     return claim_name(JobStore.from_url(url).redis, role)
+
+
+def _result_backend_refused(broker: str) -> int | None:
+    """Exit 4 with the CLI's one line when a Redis result backend other than the broker
+    refuses its user or password; None when it takes them (or is unreachable: Celery retries).
+
+    The broker's password is checked by the node's name claim; a wrong one only in
+    CLOUDRENDER_RESULT_BACKEND started a worker that said "ready" and failed each result."""
+    import redis
+
+    from cli.failures import EXIT_FORBIDDEN
+    from common.redis_refusal import redis_user
+    from common.urls import redact_url
+
+    backend = Settings.from_env().result_backend
+    if not backend or backend == broker or not backend.startswith(("redis://", "rediss://")):
+        return None
+    try:
+        with redis.Redis.from_url(backend, socket_connect_timeout=5, socket_timeout=5) as client:
+            client.ping()
+    except redis.AuthenticationError as exc:
+        print(
+            f"error: the cluster's Redis result backend at {redact_url(backend)} refused user "
+            f"{redis_user(backend)!r}: {exc} (check the user and password in "
+            "CLOUDRENDER_RESULT_BACKEND)",
+            file=sys.stderr,
+        )
+        return EXIT_FORBIDDEN
+    except redis.RedisError:
+        return None
+    return None
 
 
 def _node_broker(args: argparse.Namespace) -> str:

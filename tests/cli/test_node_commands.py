@@ -275,3 +275,34 @@ def test_a_worker_for_a_queue_nothing_sends_to_is_refused(cli: CLI, env: dict[st
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "is not a queue (queues: render, audio, merge" in lines[0]
+
+
+def test_a_result_backend_refusing_its_password_stops_a_node_with_exit_4(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong password in CLOUDRENDER_RESULT_BACKEND alone started a worker that said "ready"
+    and failed every result; it now stops as a wrong broker password does: one line, exit 4."""
+    import redis
+
+    from cli.node_commands import _result_backend_refused
+
+    host = redis_url.split("://", 1)[1].rsplit("@", 1)[-1].rsplit("/", 1)[0]
+    with redis.Redis.from_url(redis_url) as admin:
+        admin.acl_setuser("backend", enabled=True, passwords=["+right"], commands=["+@all"],
+                          keys=["*"])  # fmt: skip
+        try:
+            monkeypatch.setenv("CLOUDRENDER_RESULT_BACKEND", f"redis://backend:wrong@{host}/1")
+            assert _result_backend_refused(redis_url) == 4
+            (line,) = capsys.readouterr().err.strip().splitlines()
+            assert line.startswith(
+                f"error: the cluster's Redis result backend at redis://backend:***@{host}/1 "
+                "refused user 'backend': "
+            )
+            assert "wrong" not in line and "CLOUDRENDER_RESULT_BACKEND" in line
+            # The right password, or the broker itself as the backend, passes
+            monkeypatch.setenv("CLOUDRENDER_RESULT_BACKEND", f"redis://backend:right@{host}/1")
+            assert _result_backend_refused(redis_url) is None
+            monkeypatch.setenv("CLOUDRENDER_RESULT_BACKEND", redis_url)
+            assert _result_backend_refused(redis_url) is None
+        finally:
+            admin.acl_deluser("backend")
