@@ -30,6 +30,7 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import REVERSE_EFFECT, Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
+from chunking.timeline.studio_keys import EFFECT_KEYS, warn_unknown
 from chunking.timeline.studio_params import (
     DERIVED_PARAMS,
     INTENSITY_AMOUNTS,
@@ -82,9 +83,13 @@ def parse_effects(
 
 def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str) -> list[Effect]:
     """One effect or filter entry as the Effects it renders (none when disabled or unknown)."""
+    is_filter = "filter_type" in spec and "effect_type" not in spec
+    # Before ``enabled`` is read: a misspelt ``enabeld: false`` leaves the effect on.
+    label = spec.get("id", pick(spec, "effect_type", "filter_type", "type", "kind", "name"))
+    noun, what = ("filter", "a filter's") if is_filter else ("effect", "an effect's")
+    warn_unknown(spec, EFFECT_KEYS, what, p, f"{where} {noun} {str(label)!r}")
     if not flag(spec, "enabled", True, p, where):
         return []
-    is_filter = "filter_type" in spec and "effect_type" not in spec
     raw_type = pick(spec, "effect_type", "filter_type", "type", "kind", "name", default="")
     if isinstance(raw_type, Mapping) and len(raw_type) == 1:  # {"Custom": "..."}
         raw_type = next(iter(raw_type))

@@ -1,4 +1,5 @@
-"""The keys a ProjectSchema clip, track and document may hold, and the warning for any other.
+"""The keys a ProjectSchema clip, track and document may hold (and an effect, filter,
+transition or subtitle entry), and the warning for any other.
 
 Every key that some reader of the clip, the track or the document looks at, under every
 spelling it accepts, plus the keys the editor writes that change nothing (a track's ``name``,
@@ -100,6 +101,133 @@ PROJECT_KEYS = frozenset(
         "style_templates",
         "subtitles",
         "settings",
+    }
+)
+
+#: An effect or filter entry's keys (studio_effects.read_effect, studio_effect_catalogue; serde's
+#: Effect and Filter, whose descriptive fields change nothing; the frontend's ``params``).
+EFFECT_KEYS = frozenset(
+    {
+        "id",
+        "effect_type",
+        "filter_type",
+        "type",
+        "kind",
+        "name",
+        "enabled",
+        "parameters",
+        "params",
+        "start_time",
+        "end_time",
+        "intensity",
+        "ffmpeg_command",
+        "custom_filter",
+        "css_filter",
+        "preview_path",
+        "presets",
+        "category",
+        "complexity",
+        "tags",
+        "description",
+        "labels",
+    }
+)
+
+#: A transition entry's keys (studio_transitions; serde's Transition and the frontend's
+#: ``from_clip_id``/``to_clip_id``; ``name``, ``category``, ``tags``, ``complexity`` describe it).
+TRANSITION_KEYS = frozenset(
+    {
+        "id",
+        "transition_type",
+        "type",
+        "kind",
+        "name",
+        "enabled",
+        "duration",
+        "parameters",
+        "params",
+        "easing",
+        "direction",
+        "from_clip_id",
+        "from_clip",
+        "to_clip_id",
+        "to_clip",
+        "start_time",
+        "ffmpeg_command",
+        "category",
+        "tags",
+        "complexity",
+    }
+)
+
+#: A subtitle's style keys (studio_subtitle_style.subtitle_look; serde's SubtitleStyle and this
+#: format's older flat spellings).
+SUBTITLE_STYLE_KEYS = frozenset(
+    {
+        "font_family",
+        "font_size",
+        "size",
+        "font_weight",
+        "color",
+        "colour",
+        "stroke_color",
+        "stroke_width",
+        "outline",
+        "outline_width",
+        "shadow_color",
+        "shadow_x",
+        "shadow_y",
+        "shadow_blur",
+        "background_color",
+        "background",
+        "background_opacity",
+        "padding",
+        "border_radius",
+        "line_height",
+        "letter_spacing",
+        "max_width",
+        "position",
+    }
+)
+
+#: A ``subtitles[]`` entry's own keys (studio_subtitles; serde's Subtitle). Without a ``style``
+#: object the style's keys are read from the entry itself (this format's flat subtitles).
+SUBTITLE_KEYS = frozenset(
+    {
+        "id",
+        "text",
+        "start_time",
+        "start",
+        "end_time",
+        "end",
+        "duration",
+        "position",
+        "style",
+        "enabled",
+        "animations",
+        "font_family",
+        "font_size",
+        "color",
+        "opacity",
+        "font_weight",
+        "shadow",
+        "outline",
+    }
+)
+
+#: A subtitle animation's keys (studio_subtitle_style.parse_animations; serde's
+#: SubtitleAnimation, whose ``id`` and ``properties`` change nothing, nor do they in the editor).
+SUBTITLE_ANIMATION_KEYS = frozenset(
+    {
+        "id",
+        "animation_type",
+        "type",
+        "duration",
+        "delay",
+        "easing",
+        "direction",
+        "start_time",
+        "properties",
     }
 )
 

@@ -17,7 +17,13 @@ from typing import Any
 from chunking.timeline.fields import Problems, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Subtitle, Track, TrackKind
-from chunking.timeline.schema import MAX_SECONDS
+from chunking.timeline.schema import MAX_SECONDS, entries
+from chunking.timeline.studio_keys import (
+    SUBTITLE_ANIMATION_KEYS,
+    SUBTITLE_KEYS,
+    SUBTITLE_STYLE_KEYS,
+    warn_unknown,
+)
 from chunking.timeline.studio_subtitle_style import parse_animations, subtitle_look
 
 
@@ -85,6 +91,7 @@ def parse_subtitles(
             continue
         sid = str(pick(raw, "id", default=f"#{i}"))
         where = f"subtitle {sid!r}"
+        _warn_unknown_keys(raw, p, where)
         if not flag(raw, "enabled", True, p, where) or sid in hidden:
             continue
         subs.append(_subtitle(raw, sid, size, fps, p, where))
@@ -133,3 +140,18 @@ def _subtitle(
     return Subtitle(
         id=sid, text=text, start=start, end=max(start, end), animations=animations, **look
     )
+
+
+def _warn_unknown_keys(raw: Mapping[str, Any], p: Problems, where: str) -> None:
+    """Warn about the keys of a subtitle, its ``style`` and its animations that nothing reads:
+    a misspelt ``font_sise`` drew the default size without a word."""
+    style = raw.get("style")
+    if isinstance(style, Mapping):
+        warn_unknown(raw, SUBTITLE_KEYS, "a subtitle's", p, where)
+        warn_unknown(style, SUBTITLE_STYLE_KEYS, "a subtitle style's", p, f"{where} style")
+    else:  # this format's flat subtitles keep their style beside the text
+        warn_unknown(raw, SUBTITLE_KEYS | SUBTITLE_STYLE_KEYS, "a subtitle's", p, where)
+    for i, item in enumerate(entries(raw.get("animations"))):
+        if isinstance(item, Mapping):
+            at = f"{where} animation #{i}"
+            warn_unknown(item, SUBTITLE_ANIMATION_KEYS, "a subtitle animation's", p, at)

@@ -28,6 +28,7 @@ from chunking.timeline.fields import Problems, canonical, flag, number, pick, sh
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
 from chunking.timeline.schema import MAX_SECONDS
+from chunking.timeline.studio_keys import TRANSITION_KEYS, warn_unknown
 
 #: transition id -> (clip id, "in" | "out", duration override in seconds or None)
 Attachments = dict[str, list[tuple[str, str, float | None]]]
@@ -59,6 +60,7 @@ def parse_transitions(
             continue
         tid = str(pick(raw, "id", default=f"#{i}"))
         where = f"transition {tid!r}"
+        warn_unknown(raw, TRANSITION_KEYS, "a transition's", p, where)
         if not flag(raw, "enabled", True, p, where):
             continue
         kind = _transition_kind(raw, p, where)

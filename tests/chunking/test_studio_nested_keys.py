@@ -1,0 +1,204 @@
+"""Keys inside an effect or filter entry, a transition, a subtitle, its style and its animations
+that nothing reads: a typo there changed the picture without a word (``enabeld: false`` left
+the effect on, ``font_sise`` drew the default size). Each is a warning naming the clip (or the
+transition, the subtitle) and the key's path, with the key it may have meant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chunking.timeline.studio import load_project
+from common.errors import ValidationError
+from tests.media import project, solid, video_track
+
+
+def clip(cid: str, start: float, end: float, **extra: Any) -> dict[str, Any]:
+    return {"id": cid, "start_time": start, "end_time": end, **solid("red"), **extra}
+
+
+def load(*clips: dict[str, Any], strict: bool = False, **sections: Any) -> Any:
+    return load_project(project([video_track("v", list(clips))], **sections), ".", strict=strict)
+
+
+def test_a_misspelt_key_of_an_effect_entry_names_the_clip_and_the_effect() -> None:
+    effect = {"id": "soft", "effect_type": "Blur", "parms": {"radius": 2.0}}
+    timeline = load(clip("c", 0, 1, effects=["soft"]), effects=[effect])
+    assert timeline.warnings == (
+        "clip 'c' effect 'soft': unknown key 'parms' (did you mean 'params'?) ignored",
+    )
+
+
+def test_a_misspelt_enabled_is_warned_of_because_the_effect_stays_on() -> None:
+    """``enabeld: false`` meant to switch the effect off; it is drawn, and the user is told."""
+    effect = {"id": "sepia", "effect_type": "Sepia", "enabeld": False}
+    timeline = load(clip("c", 0, 1, effects=[effect]))
+    (drawn,) = timeline.tracks[0].clips[0].effects
+    assert drawn.kind == "sepia"
+    assert timeline.warnings == (
+        "clip 'c' effect 'sepia': unknown key 'enabeld' (did you mean 'enabled'?) ignored",
+    )
+
+
+def test_a_filter_entry_is_checked_too_and_strict_refuses_it() -> None:
+    flt = {"id": "warm", "filter_type": "Brightness", "parameters": {}, "intensty": 0.2}
+    timeline = load(clip("c", 0, 1, filters=["warm"]), filters=[flt])
+    assert (
+        "clip 'c' filter 'warm': unknown key 'intensty' (did you mean 'intensity'?) ignored"
+        in timeline.warnings
+    )
+    with pytest.raises(ValidationError, match="clip 'c' filter 'warm': unknown key 'intensty'"):
+        load(clip("c", 0, 1, filters=["warm"]), filters=[flt], strict=True)
+
+
+def test_a_misspelt_transition_key_is_warned_of() -> None:
+    """``duraton`` left the dissolve at its default length of 1 s."""
+    transition = {
+        "id": "x",
+        "transition_type": "Dissolve",
+        "from_clip_id": "a",
+        "to_clip_id": "b",
+        "duraton": {"value": 0.5},
+    }
+    timeline = load(clip("a", 0, 1), clip("b", 1, 2), transitions=[transition])
+    assert timeline.warnings == (
+        "transition 'x': unknown key 'duraton' (did you mean 'duration'?) ignored",
+    )
+    (drawn,) = timeline.transitions
+    assert drawn.end - drawn.start == 30  # the default second, not the half meant
+
+
+def subtitle(**extra: Any) -> dict[str, Any]:
+    return {"id": "t", "text": "Hi", "start_time": 0, "end_time": 1, **extra}
+
+
+def test_a_misspelt_subtitle_style_key_names_the_subtitle_and_the_path() -> None:
+    timeline = load(clip("c", 0, 1), subtitles=[subtitle(style={"font_sise": 80})])
+    assert timeline.warnings == (
+        "subtitle 't' style: unknown key 'font_sise' (did you mean 'font_size'?) ignored",
+    )
+    assert timeline.subtitles[0].font_size != 80
+
+
+def test_a_flat_subtitle_and_its_animations_are_checked() -> None:
+    """This format's flat subtitles keep their style beside the text: those keys are known."""
+    entry = subtitle(
+        font_size=30,
+        stroke_color="#000000",
+        colr="#ff0000",
+        animations=[{"animation_type": "FadeIn", "durration": 0.2}],
+    )
+    timeline = load(clip("c", 0, 1), subtitles=[entry])
+    assert timeline.warnings == (
+        "subtitle 't': unknown key 'colr' (did you mean 'color'?) ignored",
+        "subtitle 't' animation #0: unknown key 'durration' (did you mean 'duration'?) ignored",
+    )
+
+
+def test_a_style_key_beside_a_style_object_is_not_read_and_is_named() -> None:
+    """With a ``style`` object, only the keys serde's Subtitle has are read beside it."""
+    entry = subtitle(style={"font_size": 30}, stroke_width=4)
+    (warning,) = load(clip("c", 0, 1), subtitles=[entry]).warnings
+    assert warning.startswith("subtitle 't': unknown key 'stroke_width'")
+
+
+def test_entries_as_the_editor_writes_them_are_not_warned_of() -> None:
+    """serde's Effect, Filter, Transition, Subtitle and SubtitleStyle with every field."""
+    effect = {
+        "id": "e",
+        "effect_type": "Blur",
+        "name": "Blur",
+        "category": "Artistic",
+        "complexity": "Basic",
+        "tags": [],
+        "description": "",
+        "labels": {},
+        "enabled": True,
+        "parameters": {"radius": {"Float": 2.0}},
+        "start_time": None,
+        "end_time": None,
+        "ffmpeg_command": None,
+        "css_filter": None,
+        "preview_path": None,
+        "presets": {},
+    }
+    flt = {
+        "id": "f",
+        "filter_type": "Brightness",
+        "name": "B",
+        "enabled": True,
+        "parameters": {"brightness": 0.1},
+        "ffmpeg_command": None,
+        "intensity": 1.0,
+        "custom_filter": None,
+    }
+    transition = {
+        "id": "x",
+        "transition_type": "Dissolve",
+        "name": "D",
+        "duration": {"value": 0.5, "min": 0.1, "max": 5.0},
+        "category": "Basic",
+        "tags": [],
+        "complexity": "Basic",
+        "enabled": True,
+        "parameters": {},
+        "ffmpeg_command": None,
+        "easing": None,
+        "direction": None,
+        "from_clip_id": "a",
+        "to_clip_id": "b",
+    }
+    style = {
+        "font_family": "Arial",
+        "font_size": 24,
+        "font_weight": "Normal",
+        "color": "#ffffff",
+        "stroke_color": "#000000",
+        "stroke_width": 2,
+        "shadow_color": "#000000",
+        "shadow_x": 2,
+        "shadow_y": 2,
+        "shadow_blur": 4,
+        "background_color": None,
+        "background_opacity": 0.8,
+        "padding": {"top": 8, "right": 12, "bottom": 8, "left": 12},
+        "border_radius": 4,
+        "line_height": 1.2,
+        "letter_spacing": 0,
+        "max_width": 80,
+    }
+    entry = subtitle(
+        position={"type": "Relative", "align_x": "Center", "align_y": "Bottom"},
+        style=style,
+        enabled=True,
+        animations=[
+            {
+                "id": "a",
+                "animation_type": "FadeIn",
+                "duration": 0.2,
+                "easing": "Linear",
+                "delay": 0,
+                "direction": None,
+                "properties": {},
+                "start_time": 0,
+            }
+        ],
+        font_family="Arial",
+        font_size=24,
+        color="#ffffff",
+        opacity=1.0,
+        font_weight="Normal",
+        shadow=True,
+        outline=True,
+        duration=1.0,
+    )
+    timeline = load(
+        clip("a", 0, 1, effects=["e"], filters=["f"]),
+        clip("b", 1, 2),
+        effects=[effect],
+        filters=[flt],
+        transitions=[transition],
+        subtitles=[entry],
+    )
+    assert not [w for w in timeline.warnings if "unknown key" in w]
