@@ -5,9 +5,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import to_float
+from chunking.timeline.fields import shown, to_float
 from chunking.timeline.studio_editor_library import as_map, compact, text
 
 # convertSubtitleAnimationType. The editor falls back to FadeIn for "scale", TypeWriter for
@@ -68,3 +69,24 @@ def _delay(raw: Any) -> float:
     """An animation's ``delay`` in seconds: a number of 0 or more, else none (the converter's 0)."""
     value = to_float(raw)
     return value if value is not None and math.isfinite(value) and value >= 0 else 0.0
+
+
+#: Animated properties named in one warning; the rest are counted.
+_NAMED = 5
+
+
+def unrendered_animation(name: str, keys: Any) -> str:
+    """The warning for a clip's ``keyframes`` (TimelineKeyframe: ``{time, property, value,
+    interpolation}``) or a title's ``opacityKeyframes``, which neither the editor's export (its
+    convertClip drops them) nor ours draws: it names the properties they animate."""
+    if name != "keyframes":
+        return f"animation of opacity ({name}) is not rendered; the fixed values are"
+    if isinstance(keys, Mapping):  # {property: [keys]}
+        found = [str(k) for k in keys]
+    else:
+        props = (k.get("property") for k in keys if isinstance(k, Mapping))
+        found = list(dict.fromkeys(str(v) for v in props if v is not None))
+    named = ", ".join(shown(v) for v in found[:_NAMED]) or "no named property"
+    more = len(found) - _NAMED
+    named += f" and {more} more" if more > 0 else ""
+    return f"animation of {named} ({name}) is not rendered; the fixed values are"

@@ -16,6 +16,7 @@ from typing import Any
 from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.media_paths import local_path
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_editor_animations import unrendered_animation
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_css import inline_unread
 from chunking.timeline.studio_editor_entries import (
@@ -298,7 +299,7 @@ class TrackConverter:
         clip, whose opacityKeyframes are)."""
         for name in ("keyframes",) if drawn else ("opacityKeyframes", "keyframes"):
             if isinstance(raw.get(name), list | Mapping) and raw[name]:
-                self.p.warn(where, f"animation ({name}) is not rendered; the fixed values are")
+                self.p.warn(where, unrendered_animation(name, raw[name]))
 
     # -- transitions --------------------------------------------------------------------------
 

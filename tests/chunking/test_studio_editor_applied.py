@@ -334,7 +334,7 @@ def test_a_titles_fades_animate_it_and_its_keyframes_are_named(tmp_path: Path) -
         ("fade_out", 7, 10),
     ]
     assert timeline.warnings == (
-        "clip 's0': animation (opacityKeyframes) is not rendered; the fixed values are",
+        "clip 's0': animation of opacity (opacityKeyframes) is not rendered; the fixed values are",
     )
 
 

@@ -262,11 +262,20 @@ def test_a_fade_that_is_not_a_number_of_seconds_is_named(tmp_path: Path) -> None
 
 
 def test_timeline_keyframes_of_other_properties_are_still_named(tmp_path: Path) -> None:
-    keyed = [{"id": "k", "time": 0, "property": "scale", "value": 2, "interpolation": "linear"}]
+    """The editor's export (convertClip) drops a clip's TimelineKeyframes, and so does ours:
+    the warning names each property they animate, so the user knows what stays still."""
+    keyed = [
+        {"id": f"k{i}", "time": i, "property": prop, "value": 2, "interpolation": "linear"}
+        for i, prop in enumerate(["scale", "position.x", "scale", "rotation"])
+    ]
     timeline = project(tmp_path, editor_clip("c", "red.png", keyframes=keyed))
     assert timeline.warnings == (
-        "clip 'c': animation (keyframes) is not rendered; the fixed values are",
+        "clip 'c': animation of 'scale', 'position.x', 'rotation' (keyframes) is not rendered; "
+        "the fixed values are",
     )
+    many = [{"time": i, "property": f"p{i}", "value": 1} for i in range(8)]
+    (warning,) = project(tmp_path, editor_clip("c", "red.png", keyframes=many)).warnings
+    assert "'p0', 'p1', 'p2', 'p3', 'p4' and 3 more (keyframes)" in warning
 
 
 # -- vibrance, clarity, dehaze -------------------------------------------------------------------
