@@ -30,7 +30,7 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import REVERSE_EFFECT, Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
-from chunking.timeline.studio_keys import EFFECT_KEYS, warn_unknown
+from chunking.timeline.studio_keys import EFFECT_KEYS, suggestion, warn_unknown
 from chunking.timeline.studio_params import (
     DERIVED_PARAMS,
     INTENSITY_AMOUNTS,
@@ -145,7 +145,9 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
             kind if kind is not None and (name in known_params(kind) or named == kind) else named
         )
         if target is None or not known_params(target):
-            p.warn(w, f"parameter {name!r} of {raw_type!r} is not rendered; ignored")
+            names = {*EFFECT_PARAMS, *DERIVED_PARAMS, *(known_params(kind) if kind else ())}
+            hint = suggestion(name, names)
+            p.warn(w, f"parameter {name!r} of {raw_type!r} is not rendered; ignored{hint}")
             continue
         key = name if name in known_params(target) else _primary(target)
         groups.setdefault(target, {})[key] = value
@@ -266,7 +268,8 @@ def _check_params(kind: str, params: Mapping[str, ParamValue], p: Problems, wher
     for name in params:
         if name not in known:
             expected = ", ".join(sorted(known)) or "no parameters"
-            p.warn(where, f"parameter {name!r} is not used by {kind} ({expected}); ignored")
+            hint = suggestion(name, known)
+            p.warn(where, f"parameter {name!r} is not used by {kind} ({expected}); ignored{hint}")
     for spec in EFFECT_PARAMS.get(kind, ()):
         for name in spec.names:
             if name not in params:

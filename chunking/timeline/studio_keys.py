@@ -253,6 +253,12 @@ def warn_unknown(
     p.warn(where, f"unknown {plural} {listed} ignored{hint}")
 
 
+def suggestion(key: Any, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the known key closest to ``key``, or nothing."""
+    close = difflib.get_close_matches(str(key)[:100], list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _named(key: Any, known: Iterable[str]) -> str:
     """A key as the warning quotes it, bounded, with the closest known key if one is close."""
     text = str(key)

@@ -28,7 +28,7 @@ from chunking.timeline.fields import Problems, canonical, flag, number, pick, sh
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
 from chunking.timeline.schema import MAX_SECONDS
-from chunking.timeline.studio_keys import TRANSITION_KEYS, warn_unknown
+from chunking.timeline.studio_keys import TRANSITION_KEYS, suggestion, warn_unknown
 
 #: transition id -> (clip id, "in" | "out", duration override in seconds or None)
 Attachments = dict[str, list[tuple[str, str, float | None]]]
@@ -360,7 +360,8 @@ def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
             )
     for key in params:
         if key not in _PARAMETERS:
-            p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored")
+            hint = suggestion(key, _PARAMETERS)
+            p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored{hint}")
     if direction is not None and name in ("wipe", "slide"):
         name += canonical(str(direction))
     kind = TRANSITION_ALIASES.get(name)

@@ -202,3 +202,38 @@ def test_entries_as_the_editor_writes_them_are_not_warned_of() -> None:
         subtitles=[entry],
     )
     assert not [w for w in timeline.warnings if "unknown key" in w]
+
+
+def test_a_misspelt_parameter_says_what_it_may_have_meant() -> None:
+    """Inside ``params``: the blur stayed at its default radius, the filter did nothing, the
+    wipe went its default way; each warning names the clip (transition) and the parameter it
+    may have meant."""
+    effect = {"id": "soft", "effect_type": "Blur", "params": {"radus": 9.0}}
+    flt = {"id": "lift", "filter_type": "Brightness", "parameters": {"brightnes": 0.3}}
+    transition = {
+        "id": "x",
+        "transition_type": "Wipe",
+        "from_clip_id": "a",
+        "to_clip_id": "b",
+        "duration": 0.5,
+        "parameters": {"directon": "left"},
+    }
+    timeline = load(
+        clip("a", 0, 1, effects=["soft"], filters=["lift"]),
+        clip("b", 1, 2),
+        effects=[effect],
+        filters=[flt],
+        transitions=[transition],
+    )
+    # The blur draws at its default radius; the filter, with nothing left, draws nothing.
+    assert [e.kind for e in timeline.tracks[0].clips[0].effects] == ["blur"]
+    assert sorted(timeline.warnings) == sorted(
+        [
+            "clip 'a' effect 'soft': parameter 'radus' is not used by blur (amount, blur, "
+            "radius, sigma); ignored (did you mean 'radius'?)",
+            "clip 'a' effect 'lift': parameter 'brightnes' of 'Brightness' is not rendered; "
+            "ignored (did you mean 'brightness'?)",
+            "transition 'x': parameter 'directon' is not used by transitions; ignored "
+            "(did you mean 'direction'?)",
+        ]
+    )
