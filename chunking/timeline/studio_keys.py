@@ -215,6 +215,13 @@ SUBTITLE_KEYS = frozenset(
     }
 )
 
+#: A subtitle's ``position`` keys (serde's Absolute/Relative SubtitlePosition, the frontend's
+#: percentages with their ``margin``, this format's ``{x, y}`` fractions).
+SUBTITLE_POSITION_KEYS = frozenset({"type", "x", "y", "align_x", "align_y", "margin"})
+
+#: The sides of a subtitle's ``padding`` and of its position's ``margin``.
+SIDE_KEYS = frozenset({"top", "right", "bottom", "left"})
+
 #: A subtitle animation's keys (studio_subtitle_style.parse_animations; serde's
 #: SubtitleAnimation, whose ``id`` and ``properties`` change nothing, nor do they in the editor).
 SUBTITLE_ANIMATION_KEYS = frozenset(

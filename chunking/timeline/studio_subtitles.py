@@ -19,8 +19,10 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Subtitle, Track, TrackKind
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_keys import (
+    SIDE_KEYS,
     SUBTITLE_ANIMATION_KEYS,
     SUBTITLE_KEYS,
+    SUBTITLE_POSITION_KEYS,
     SUBTITLE_STYLE_KEYS,
     warn_unknown,
 )
@@ -151,6 +153,19 @@ def _warn_unknown_keys(raw: Mapping[str, Any], p: Problems, where: str) -> None:
         warn_unknown(style, SUBTITLE_STYLE_KEYS, "a subtitle style's", p, f"{where} style")
     else:  # this format's flat subtitles keep their style beside the text
         warn_unknown(raw, SUBTITLE_KEYS | SUBTITLE_STYLE_KEYS, "a subtitle's", p, where)
+    places = {"position": raw.get("position")}
+    if isinstance(style, Mapping):
+        places.update(
+            {"style.position": style.get("position"), "style.padding": style.get("padding")}
+        )
+    else:
+        places["padding"] = raw.get("padding")
+    if isinstance(places["position"], Mapping):
+        places["position.margin"] = places["position"].get("margin")
+    for path, value in places.items():
+        if isinstance(value, Mapping):
+            known = SIDE_KEYS if path.endswith(("padding", "margin")) else SUBTITLE_POSITION_KEYS
+            warn_unknown(value, known, f"a subtitle's {path}", p, f"{where} {path}")
     for i, item in enumerate(entries(raw.get("animations"))):
         if isinstance(item, Mapping):
             at = f"{where} animation #{i}"

@@ -237,3 +237,20 @@ def test_a_misspelt_parameter_says_what_it_may_have_meant() -> None:
             "(did you mean 'direction'?)",
         ]
     )
+
+
+def test_a_misspelt_key_of_a_subtitles_position_or_padding_is_named() -> None:
+    """``alignY`` (the editor's TypeScript spelling) left the text at the bottom."""
+    entry = subtitle(
+        position={"type": "Relative", "align_x": "Center", "alignY": "Top"},
+        style={"font_size": 20, "padding": {"top": 4, "botom": 4}},
+    )
+    timeline = load(clip("c", 0, 1), subtitles=[entry])
+    assert timeline.warnings == (
+        "subtitle 't' position: unknown key 'alignY' (did you mean 'align_y'?) ignored",
+        "subtitle 't' style.padding: unknown key 'botom' (did you mean 'bottom'?) ignored",
+    )
+    at = {"x": 50, "y": 80, "align_x": "Center", "align_y": "Bottom", "margin": {"lef": 10}}
+    percent = subtitle(position=at)
+    (warning,) = load(clip("c", 0, 1), subtitles=[percent]).warnings
+    assert warning.startswith("subtitle 't' position.margin: unknown key 'lef'")
