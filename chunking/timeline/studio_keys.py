@@ -238,6 +238,14 @@ SUBTITLE_ANIMATION_KEYS = frozenset(
     }
 )
 
+#: A multi-camera layout's keys (studio_templates; serde's Template, whose ``name`` changes
+#: nothing), its cells' (TemplateCell) and its regions' (TemplateRegion).
+TEMPLATE_KEYS = frozenset({"id", "template_type", "name", "screens", "cells", "regions"})
+CELL_KEYS = frozenset(
+    {"index", "x", "y", "width", "height", "fit_mode", "align_x", "align_y", "scale"}
+)
+REGION_KEYS = frozenset({"x", "y", "width", "height", "padding"})
+
 #: Unknown keys named in one warning; the rest are counted (a hostile clip may hold millions).
 NAMED = 5
 

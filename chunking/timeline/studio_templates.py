@@ -19,6 +19,7 @@ from chunking.timeline import studio_builtin_templates as builtin
 from chunking.timeline.fields import Problems, canonical, choice, number, pick, shown
 from chunking.timeline.model import Cell
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_keys import CELL_KEYS, REGION_KEYS, TEMPLATE_KEYS, warn_unknown
 
 #: FitMode as serde writes it (common.rs: Fill crops, Fit letterboxes, Stretch distorts) and as
 #: the frontend writes it (video-compiler.ts: Contain, Cover); "Fill" is read as serde's.
@@ -117,11 +118,13 @@ class Templates:
 
     def _layout(self, raw: Mapping[str, Any], width: int, height: int, where: str) -> Layout:
         layout: Layout = {}
+        warn_unknown(raw, TEMPLATE_KEYS, "a template's", self.p, where)
         for i, cell in enumerate(entries(raw.get("cells"))):
             at = f"{where} cell #{i}"
             if not isinstance(cell, Mapping):
                 self.p.error(at, "must be an object")
                 continue
+            warn_unknown(cell, CELL_KEYS, "a template cell's", self.p, at)
             index = int(number(cell, ("index",), i, self.p, at, low=0, high=10_000))
             if index in layout:
                 self.p.error(at, f"index {index} is used by two cells")
@@ -129,7 +132,9 @@ class Templates:
         if not layout:
             for i, region in enumerate(entries(raw.get("regions"))):
                 if isinstance(region, Mapping):
-                    layout[i] = self._region(region, width, height, f"{where} region #{i}")
+                    at = f"{where} region #{i}"
+                    warn_unknown(region, REGION_KEYS, "a template region's", self.p, at)
+                    layout[i] = self._region(region, width, height, at)
         if not layout:
             layout = self._by_type(raw, where)
         return layout

@@ -254,3 +254,24 @@ def test_a_misspelt_key_of_a_subtitles_position_or_padding_is_named() -> None:
     percent = subtitle(position=at)
     (warning,) = load(clip("c", 0, 1), subtitles=[percent]).warnings
     assert warning.startswith("subtitle 't' position.margin: unknown key 'lef'")
+
+
+def test_a_misspelt_key_of_a_layout_or_its_cell_is_named() -> None:
+    """``fit_mod: Contain`` filled the cell instead of letterboxing it, without a word."""
+    cells = [
+        {"index": 0, "x": 0, "y": 0, "width": 50, "height": 100, "fit_mod": "Contain"},
+        {"index": 1, "x": 50, "y": 0, "width": 50, "height": 100},
+    ]
+    layout = {"id": "split", "template_type": "Vertical", "screens": 2, "cells": cells, "nam": ""}
+    timeline = load(clip("c", 0, 1, template_id="split", template_position=0), templates=[layout])
+    assert timeline.warnings == (
+        "template 'split': unknown key 'nam' (did you mean 'name'?) ignored",
+        "template 'split' cell #0: unknown key 'fit_mod' (did you mean 'fit_mode'?) ignored",
+    )
+    assert timeline.tracks[0].clips[0].cell.fit == "cover"
+    regions = [{"x": 0, "y": 0, "width": 160, "height": 180, "padd": 4}]
+    (warning,) = load(
+        clip("c", 0, 1, template_id="r", template_position=0),
+        templates=[{"id": "r", "regions": regions}],
+    ).warnings
+    assert warning.startswith("template 'r' region #0: unknown key 'padd'")
