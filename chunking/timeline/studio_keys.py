@@ -246,6 +246,26 @@ CELL_KEYS = frozenset(
 )
 REGION_KEYS = frozenset({"x", "y", "width", "height", "padding"})
 
+#: A style template element's keys (studio_style_templates; serde's StyleTemplateElement and
+#: the older ``type``/``content``/``style``), its ``timing``'s (ElementTiming, the editor's
+#: ``start``/``end``) and its ``properties``' (StyleElementProperties: those of every element
+#: type, the editor converter's ``color``, ``background_color``, ``border_*`` and ``src``).
+ELEMENT_KEYS = frozenset(
+    {"id", "element_type", "type", "name", "position", "size", "timing", "properties"}
+    | {"animations", "content", "style"}
+)
+TIMING_KEYS = frozenset({"in_time", "out_time", "duration", "start", "end"})
+ELEMENT_ANIMATION_KEYS = frozenset(
+    {"id", "animation_type", "type", "duration", "delay", "easing", "repeat", "direction"}
+    | {"properties"}
+)
+ELEMENT_PROPERTY_KEYS = frozenset(
+    {"text", "font_family", "font_size", "font_weight", "font_style", "text_color", "color"}
+    | {"text_align", "fill_color", "background_color", "stroke_color", "stroke_width"}
+    | {"opacity", "rotation", "scale", "shadow", "blur", "image_path", "object_fit", "src"}
+    | {"shape_type", "border_radius", "border_color", "border_width", "custom"}
+)
+
 #: Unknown keys named in one warning; the rest are counted (a hostile clip may hold millions).
 NAMED = 5
 

@@ -19,6 +19,13 @@ from chunking.timeline.fields import Problems, canonical, color, number, pick, v
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, Subtitle, TextAnimation
 from chunking.timeline.schema import MAX_SECONDS, entries
+from chunking.timeline.studio_keys import (
+    ELEMENT_ANIMATION_KEYS,
+    ELEMENT_KEYS,
+    ELEMENT_PROPERTY_KEYS,
+    TIMING_KEYS,
+    warn_unknown,
+)
 from chunking.timeline.studio_subtitle_style import DIRECTIONS, EASINGS, WEIGHTS
 
 _ALIGN = {
@@ -87,6 +94,7 @@ class StyleTemplates:
             if not isinstance(element, Mapping):
                 self.p.error(f"{where} element #{i}", "must be an object")
                 continue
+            self._check_keys(tid, i, element)
             raw_type = pick(element, "element_type", "type", default="Text")
             found_type = variant(raw_type)
             if found_type is None or found_type[0] != "text":
@@ -97,6 +105,22 @@ class StyleTemplates:
             if sub is not None:
                 found.append(sub)
         return found
+
+    def _check_keys(self, tid: str, i: int, element: Mapping[str, Any]) -> None:
+        """Warn (once per template) about the keys of element ``i`` nothing reads: a misspelt
+        ``font_sise`` drew the title at the default size."""
+        if (tid, f"keys {i}") in self._warned:
+            return
+        self._warned.add((tid, f"keys {i}"))
+        at = f"style template {tid!r} element #{i}"
+        warn_unknown(element, ELEMENT_KEYS, "a style template element's", self.p, at)
+        for name, known in (("timing", TIMING_KEYS), ("properties", ELEMENT_PROPERTY_KEYS)):
+            if isinstance(part := element.get(name), Mapping):
+                warn_unknown(part, known, f"an element's {name}", self.p, f"{at} {name}")
+        for j, anim in enumerate(entries(element.get("animations"))):
+            if isinstance(anim, Mapping):
+                what, where = "an element animation's", f"{at} animation #{j}"
+                warn_unknown(anim, ELEMENT_ANIMATION_KEYS, what, self.p, where)
 
     def _once(self, tid: str, key: str, message: str) -> None:
         if (tid, key) not in self._warned:

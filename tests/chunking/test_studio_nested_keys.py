@@ -275,3 +275,40 @@ def test_a_misspelt_key_of_a_layout_or_its_cell_is_named() -> None:
         templates=[{"id": "r", "regions": regions}],
     ).warnings
     assert warning.startswith("template 'r' region #0: unknown key 'padd'")
+
+
+def test_a_misspelt_key_of_a_style_template_element_is_named_once() -> None:
+    """``font_sise`` drew the title at the default size; two clips using the template get one
+    warning for it, naming the template, the element and the key's path."""
+    element = {
+        "id": "name",
+        "element_type": "Text",
+        "position": {"x": 50, "y": 50},
+        "size": {"width": 80, "height": 20},
+        "timing": {"in_time": 0, "out_tme": 1},
+        "properties": {"text": "Ada", "font_sise": 60},
+        "animations": [{"animation_type": "FadeIn", "duraton": 0.2}],
+        "colour": "red",
+    }
+    template = {"id": "lt", "name": "Lower third", "elements": [element]}
+    carriers = [
+        {
+            "id": cid,
+            "source_path": "",
+            "start_time": t,
+            "end_time": t + 1,
+            "style_template_id": "lt",
+        }
+        for cid, t in (("c1", 0), ("c2", 1))
+    ]
+    timeline = load(*carriers, style_templates=[template])
+    assert [s.font_size for s in timeline.subtitles] != [60, 60]
+    at = "style template 'lt' element #0"
+    first, *rest = timeline.warnings
+    # Nothing close to ``colour`` among the element's own keys: they are listed.
+    assert first.startswith(f"{at}: unknown key 'colour' ignored (a style template element's ")
+    assert rest == [
+        f"{at} timing: unknown key 'out_tme' (did you mean 'out_time'?) ignored",
+        f"{at} properties: unknown key 'font_sise' (did you mean 'font_size'?) ignored",
+        f"{at} animation #0: unknown key 'duraton' (did you mean 'duration'?) ignored",
+    ]
