@@ -104,6 +104,11 @@ PROJECT_KEYS = frozenset(
     }
 )
 
+#: The ``timeline`` object's keys (studio.py; serde's Timeline and the rate's other spellings).
+TIMELINE_KEYS = frozenset(
+    {"duration", "fps", "frame_rate", "framerate", "resolution", "sample_rate", "aspect_ratio"}
+)
+
 #: An effect or filter entry's keys (studio_effects.read_effect, studio_effect_catalogue; serde's
 #: Effect and Filter, whose descriptive fields change nothing; the frontend's ``params``).
 EFFECT_KEYS = frozenset(

@@ -312,3 +312,17 @@ def test_a_misspelt_key_of_a_style_template_element_is_named_once() -> None:
         f"{at} properties: unknown key 'font_sise' (did you mean 'font_size'?) ignored",
         f"{at} animation #0: unknown key 'duraton' (did you mean 'duration'?) ignored",
     ]
+
+
+def test_a_misspelt_timeline_key_is_named_because_the_frame_changes() -> None:
+    """``resolutoin`` rendered 1920x1080 instead of 320x180, ``fsp`` 30 fps instead of 25."""
+    doc = project([video_track("v", [clip("c", 0, 1)])])
+    timeline_keys = doc["timeline"]
+    timeline_keys["resolutoin"] = timeline_keys.pop("resolution")
+    timeline_keys["fsp"] = 25
+    timeline = load_project(doc, ".")
+    assert (timeline.width, timeline.height, timeline.fps) == (1920, 1080, 30)
+    assert timeline.warnings == (
+        "timeline: unknown keys 'resolutoin' (did you mean 'resolution'?), 'fsp' (did you mean "
+        "'fps'?) ignored",
+    )
