@@ -40,9 +40,18 @@ from chunking.timeline.studio_params import (
 )
 
 
-def effect_registry(data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+class Registry(dict[str, Mapping[str, Any]]):
+    """Effect and filter entries by id, and the ids whose keys were checked: an entry's unknown
+    keys are named once, at the first clip that uses it (thousands of clips may share it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checked: set[str] = set()
+
+
+def effect_registry(data: Mapping[str, Any]) -> Registry:
     """The document's top-level ``effects`` and ``filters`` by id, for references to them."""
-    registry: dict[str, Mapping[str, Any]] = {}
+    registry = Registry()
     for group in ("effects", "filters"):
         for raw in entries(data.get(group)):
             if isinstance(raw, Mapping) and "id" in raw:
@@ -67,6 +76,10 @@ def parse_effects(
             if spec is None:
                 p.error(where, f"{group} refers to unknown id {shown(ref)}")
                 continue
+            checked = registry.checked if isinstance(registry, Registry) else set()
+            if isinstance(ref, Mapping) or str(ref) not in checked:
+                checked.add(str(ref))
+                _warn_unknown_keys(spec, p, where)
             found.extend(read_effect(spec, fps, p, where))
     if span is not None:
         for e in found:
@@ -83,13 +96,9 @@ def parse_effects(
 
 def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str) -> list[Effect]:
     """One effect or filter entry as the Effects it renders (none when disabled or unknown)."""
-    is_filter = "filter_type" in spec and "effect_type" not in spec
-    # Before ``enabled`` is read: a misspelt ``enabeld: false`` leaves the effect on.
-    label = spec.get("id", pick(spec, "effect_type", "filter_type", "type", "kind", "name"))
-    noun, what = ("filter", "a filter's") if is_filter else ("effect", "an effect's")
-    warn_unknown(spec, EFFECT_KEYS, what, p, f"{where} {noun} {str(label)!r}")
     if not flag(spec, "enabled", True, p, where):
         return []
+    is_filter = "filter_type" in spec and "effect_type" not in spec
     raw_type = pick(spec, "effect_type", "filter_type", "type", "kind", "name", default="")
     if isinstance(raw_type, Mapping) and len(raw_type) == 1:  # {"Custom": "..."}
         raw_type = next(iter(raw_type))
@@ -131,6 +140,7 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     # Each parameter goes to the kind it belongs to: the filter's own, else the kind its name
     # names; parameters of one kind make one effect, the filter's own kind first.
     groups: dict[str, dict[str, ParamValue]] = {kind: {}} if kind is not None else {}
+    unread = 0  # parameters named so far as not rendered
     derived: list[Effect] = []
     for name, value in params.items():
         named = effect_kind(canonical(name))
@@ -146,7 +156,7 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
         )
         if target is None or not known_params(target):
             names = {*EFFECT_PARAMS, *DERIVED_PARAMS, *(known_params(kind) if kind else ())}
-            hint = suggestion(name, names)
+            hint, unread = suggestion(name, names, unread), unread + 1
             p.warn(w, f"parameter {name!r} of {raw_type!r} is not rendered; ignored{hint}")
             continue
         key = name if name in known_params(target) else _primary(target)
@@ -158,6 +168,15 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
             _check_params(target, values, p, w)
             effects.append(Effect(eid, target, values, start, end, intensity=intensity))
     return effects + [replace(e, intensity=intensity) for e in derived]
+
+
+def _warn_unknown_keys(spec: Mapping[str, Any], p: Problems, where: str) -> None:
+    """Name the keys of an effect or filter entry nothing reads (a misspelt ``enabeld: false``
+    leaves the effect on), with the clip that uses it."""
+    is_filter = "filter_type" in spec and "effect_type" not in spec
+    label = spec.get("id", pick(spec, "effect_type", "filter_type", "type", "kind", "name"))
+    noun, what = ("filter", "a filter's") if is_filter else ("effect", "an effect's")
+    warn_unknown(spec, EFFECT_KEYS, what, p, f"{where} {noun} {str(label)!r}")
 
 
 def _derived(
@@ -265,11 +284,11 @@ def _check_params(kind: str, params: Mapping[str, ParamValue], p: Problems, wher
     and range-check every name of every numeric parameter it reads, aliases included: the worker
     takes the first that is a number, so each one present must be usable."""
     known = known_params(kind)
-    for name in params:
-        if name not in known:
-            expected = ", ".join(sorted(known)) or "no parameters"
-            hint = suggestion(name, known)
-            p.warn(where, f"parameter {name!r} is not used by {kind} ({expected}); ignored{hint}")
+    unread = [name for name in params if name not in known]
+    for n, name in enumerate(unread):
+        expected = ", ".join(sorted(known)) or "no parameters"
+        hint = suggestion(name, known, n)
+        p.warn(where, f"parameter {name!r} is not used by {kind} ({expected}); ignored{hint}")
     for spec in EFFECT_PARAMS.get(kind, ()):
         for name in spec.names:
             if name not in params:

@@ -293,8 +293,12 @@ def warn_unknown(
     p.warn(where, f"unknown {plural} {listed} ignored{hint}")
 
 
-def suggestion(key: Any, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` naming the known key closest to ``key``, or nothing."""
+def suggestion(key: Any, known: Iterable[str], nth: int = 0) -> str:
+    """`` (did you mean 'x'?)`` naming the known key closest to ``key``, or nothing; nothing
+    for the ``nth`` unknown key of one object past NAMED (a hostile object may hold millions,
+    and each comparison costs far more than the warning)."""
+    if nth >= NAMED:
+        return ""
     close = difflib.get_close_matches(str(key)[:100], list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -358,10 +358,9 @@ def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
                 if "value" not in direction
                 else (direction["value"])
             )
-    for key in params:
-        if key not in _PARAMETERS:
-            hint = suggestion(key, _PARAMETERS)
-            p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored{hint}")
+    for n, key in enumerate(key for key in params if key not in _PARAMETERS):
+        hint = suggestion(key, _PARAMETERS, n)
+        p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored{hint}")
     if direction is not None and name in ("wipe", "slide"):
         name += canonical(str(direction))
     kind = TRANSITION_ALIASES.get(name)

@@ -326,3 +326,20 @@ def test_a_misspelt_timeline_key_is_named_because_the_frame_changes() -> None:
         "timeline: unknown keys 'resolutoin' (did you mean 'resolution'?), 'fsp' (did you mean "
         "'fps'?) ignored",
     )
+
+
+def test_an_entry_shared_by_many_clips_is_checked_once() -> None:
+    """Thousands of clips may use one effect: its keys are named once, at the first clip (a
+    hostile entry of a million keys is not read again for every clip); past the fifth unread
+    parameter of one entry no suggestion is looked for (each costs far more than the warning)."""
+    effect = {"id": "soft", "effect_type": "Blur", "parms": {}, "params": {"radius": 1.0}}
+    clips = [clip(f"c{i}", i, i + 1, effects=["soft"]) for i in range(3)]
+    timeline = load(*clips, effects=[effect])
+    assert timeline.warnings == (
+        "clip 'c0' effect 'soft': unknown key 'parms' (did you mean 'params'?) ignored",
+    )
+    assert [len(c.effects) for c in timeline.tracks[0].clips] == [1, 1, 1]
+    many = {"id": "b", "effect_type": "Blur", "params": {f"radiu{i}": 1.0 for i in range(8)}}
+    warned = load(clip("c", 0, 1, effects=["b"]), effects=[many]).warnings
+    assert len(warned) == 8
+    assert ["did you mean" in w for w in warned] == [True] * 5 + [False] * 3
