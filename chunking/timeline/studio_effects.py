@@ -41,12 +41,12 @@ from chunking.timeline.studio_params import (
 
 
 class Registry(dict[str, Mapping[str, Any]]):
-    """Effect and filter entries by id, and the ids whose keys were checked: an entry's unknown
-    keys are named once, at the first clip that uses it (thousands of clips may share it)."""
+    """Effect and filter entries by id, and the Effects each was read as: an entry is read (and
+    its problems named) once, at the first clip that uses it; thousands of clips may share it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.checked: set[str] = set()
+        self.read: dict[str, list[Effect]] = {}
 
 
 def effect_registry(data: Mapping[str, Any]) -> Registry:
@@ -76,11 +76,14 @@ def parse_effects(
             if spec is None:
                 p.error(where, f"{group} refers to unknown id {shown(ref)}")
                 continue
-            checked = registry.checked if isinstance(registry, Registry) else set()
-            if isinstance(ref, Mapping) or str(ref) not in checked:
-                checked.add(str(ref))
+            shared = isinstance(registry, Registry) and not isinstance(ref, Mapping)
+            effects = registry.read.get(str(ref)) if isinstance(registry, Registry) else None
+            if effects is None or not shared:
                 _warn_unknown_keys(spec, p, where)
-            found.extend(read_effect(spec, fps, p, where))
+                effects = read_effect(spec, fps, p, where)
+                if shared and isinstance(registry, Registry):
+                    registry.read[str(ref)] = effects
+            found.extend(effects)
     if span is not None:
         for e in found:
             if (e.end is not None and e.end <= span[0]) or (

@@ -343,3 +343,16 @@ def test_an_entry_shared_by_many_clips_is_checked_once() -> None:
     warned = load(clip("c", 0, 1, effects=["b"]), effects=[many]).warnings
     assert len(warned) == 8
     assert ["did you mean" in w for w in warned] == [True] * 5 + [False] * 3
+
+
+def test_an_entry_shared_by_many_clips_is_read_once() -> None:
+    """Its parameters were decoded and named again for every clip: an entry of 100,000 unread
+    parameters shared by 200 clips made 20,000,000 warnings (over 4 minutes to load). It is
+    read once; every clip draws the same effect."""
+    effect = {"id": "b", "effect_type": "Blur", "params": {"radius": 2.0, "wobble": 1}}
+    clips = [clip(f"c{i}", i, i + 1, effects=["b"]) for i in range(3)]
+    timeline = load(*clips, effects=[effect])
+    (warning,) = timeline.warnings
+    assert warning.startswith("clip 'c0' effect 'b': parameter 'wobble' is not used by blur")
+    first, *rest = [c.effects for c in timeline.tracks[0].clips]
+    assert rest == [first, first] and first[0].params["radius"] == 2.0
