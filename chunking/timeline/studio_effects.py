@@ -30,7 +30,7 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import REVERSE_EFFECT, Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
-from chunking.timeline.studio_keys import EFFECT_KEYS, suggestion, warn_unknown
+from chunking.timeline.studio_keys import EFFECT_KEYS, NAMED, suggestion, warn_unknown
 from chunking.timeline.studio_params import (
     DERIVED_PARAMS,
     INTENSITY_AMOUNTS,
@@ -288,10 +288,12 @@ def _check_params(kind: str, params: Mapping[str, ParamValue], p: Problems, wher
     takes the first that is a number, so each one present must be usable."""
     known = known_params(kind)
     unread = [name for name in params if name not in known]
-    for n, name in enumerate(unread):
-        expected = ", ".join(sorted(known)) or "no parameters"
+    expected = ", ".join(sorted(known)) or "no parameters"
+    for n, name in enumerate(unread[:NAMED]):
         hint = suggestion(name, known, n)
         p.warn(where, f"parameter {name!r} is not used by {kind} ({expected}); ignored{hint}")
+    if len(unread) > NAMED:  # a hostile entry may hold millions: one line for the rest
+        p.warn(where, f"{len(unread) - NAMED} more parameters not used by {kind}; ignored")
     for spec in EFFECT_PARAMS.get(kind, ()):
         for name in spec.names:
             if name not in params:

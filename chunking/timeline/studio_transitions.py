@@ -28,7 +28,7 @@ from chunking.timeline.fields import Problems, canonical, flag, number, pick, sh
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
 from chunking.timeline.schema import MAX_SECONDS
-from chunking.timeline.studio_keys import TRANSITION_KEYS, suggestion, warn_unknown
+from chunking.timeline.studio_keys import NAMED, TRANSITION_KEYS, suggestion, warn_unknown
 
 #: transition id -> (clip id, "in" | "out", duration override in seconds or None)
 Attachments = dict[str, list[tuple[str, str, float | None]]]
@@ -358,9 +358,12 @@ def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
                 if "value" not in direction
                 else (direction["value"])
             )
-    for n, key in enumerate(key for key in params if key not in _PARAMETERS):
+    unread = [key for key in params if key not in _PARAMETERS]
+    for n, key in enumerate(unread[:NAMED]):
         hint = suggestion(key, _PARAMETERS, n)
         p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored{hint}")
+    if len(unread) > NAMED:  # a hostile entry may hold millions: one line for the rest
+        p.warn(where, f"{len(unread) - NAMED} more parameters not used by transitions; ignored")
     if direction is not None and name in ("wipe", "slide"):
         name += canonical(str(direction))
     kind = TRANSITION_ALIASES.get(name)

@@ -341,8 +341,10 @@ def test_an_entry_shared_by_many_clips_is_checked_once() -> None:
     assert [len(c.effects) for c in timeline.tracks[0].clips] == [1, 1, 1]
     many = {"id": "b", "effect_type": "Blur", "params": {f"radiu{i}": 1.0 for i in range(8)}}
     warned = load(clip("c", 0, 1, effects=["b"]), effects=[many]).warnings
-    assert len(warned) == 8
-    assert ["did you mean" in w for w in warned] == [True] * 5 + [False] * 3
+    # A hostile entry may hold millions: the first five are named, the rest counted in a line.
+    assert len(warned) == 6
+    assert ["did you mean" in w for w in warned] == [True] * 5 + [False]
+    assert warned[-1] == "clip 'c' effect 'b': 3 more parameters not used by blur; ignored"
 
 
 def test_an_entry_shared_by_many_clips_is_read_once() -> None:

@@ -200,3 +200,15 @@ def test_transitions_overlapping_on_a_short_clip_are_reported() -> None:
         "transition 'out': overlaps transition 'in' on clip 'b' (frames 33 to 39), where it "
         "hides it; shorten one",
     )
+
+
+def test_a_transition_of_countless_unread_parameters_is_named_in_six_lines() -> None:
+    # A hostile entry may hold millions of them: five are named, the rest counted.
+    junk = {f"junk{i}": {"Float": 0.2} for i in range(20_000)}
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(parameters=junk)])
+    assert tl.warnings[:5] == tuple(
+        f"transition 't': parameter 'junk{i}' is not used by transitions; ignored" for i in range(5)
+    )
+    assert tl.warnings[5:] == (
+        "transition 't': 19995 more parameters not used by transitions; ignored",
+    )
