@@ -11,6 +11,8 @@ the fold (libswresample normalises only for integer output and the mix is float,
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +22,48 @@ MINUS_3DB = math.sqrt(0.5)
 
 #: Channels that reach their side at unity (front left/right and their inner pair).
 _FRONTS = frozenset({"FL", "FR", "FLC", "FRC"})
+
+
+#: FFmpeg's name for channels in no known order ("6 channels": a WAV without a channel mask).
+UNORDERED = re.compile(r"^\d+ channels$")
+
+#: The layout FFmpeg's default for a channel count gives channels a file leaves unnamed
+#: (av_channel_layout_default, which the ffmpeg tool applies with "Guessed Channel Layout"):
+#: 6 channels are 5.1, 8 are 7.1, so the LFE is dropped and the surrounds folded at -3 dB
+#: rather than all of them averaged.
+DEFAULT_LAYOUTS: dict[int, tuple[str, tuple[str, ...]]] = {
+    6: ("5.1", ("FL", "FR", "FC", "LFE", "BL", "BR")),
+    8: ("7.1", ("FL", "FR", "FC", "LFE", "BL", "BR", "SL", "SR")),
+}
+
+
+def named_channels(layout: str, names: list[str]) -> list[str] | None:
+    """The channels' names for the fold: their own in a known layout, FFmpeg's default layout's
+    for 6 or 8 unnamed ones (DEFAULT_LAYOUTS), None for other unnamed ones (averaged)."""
+    if not UNORDERED.match(layout):
+        return names
+    guess = DEFAULT_LAYOUTS.get(len(names))
+    return None if guess is None else list(guess[1])
+
+
+def layout_note(layout: str, count: int) -> str | None:
+    """What a file's sound with ``count`` channels in ``layout`` is taken as, where it names no
+    layout and DEFAULT_LAYOUTS guesses one (None otherwise)."""
+    guess = DEFAULT_LAYOUTS.get(count) if UNORDERED.match(layout) else None
+    if guess is None:
+        return None
+    name, channels = guess
+    return (
+        f"its sound has {count} channels and no channel layout (a WAV without a channel "
+        f"mask): they are taken as {name} ({' '.join(channels)}), as FFmpeg does, and folded "
+        "to stereo with the LFE dropped"
+    )
+
+
+def stream_layout_note(stream: Any) -> str | None:
+    """layout_note for a PyAV audio stream (None without one, or without a decoder)."""
+    ctx = None if stream is None else stream.codec_context
+    return None if ctx is None else layout_note(ctx.layout.name, ctx.channels)
 
 
 def downmix_matrix(channels: list[str]) -> npt.NDArray[np.float32]:

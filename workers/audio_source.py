@@ -35,7 +35,7 @@ from av.container import InputContainer
 from chunking.timeline.model import Clip
 from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
 from workers import audio_clock
-from workers.audio_downmix import downmixed
+from workers.audio_downmix import downmixed, named_channels
 from workers.media_open import open_media, reason
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
@@ -296,11 +296,13 @@ def _resampled(
 
 def _surround(frame: AudioFrame, layout: str) -> bool:
     """Whether the frame is surround in a known order, folded here into stereo: swresample's
-    own fold sums to 2.4 times full scale in float (``workers.audio_downmix``)."""
+    own fold sums to 2.4 times full scale in float (``workers.audio_downmix``). Six or eight
+    unnamed channels are taken as FFmpeg's default 5.1 or 7.1 (a WAV without a channel mask)."""
+    channels = [c.name for c in frame.layout.channels]
     return (
         layout == "stereo"
-        and len(frame.layout.channels) > 2
-        and not _UNORDERED.match(frame.layout.name)
+        and len(channels) > 2
+        and named_channels(frame.layout.name, channels) is not None
     )
 
 
@@ -323,7 +325,8 @@ def _mixed_down(frame: AudioFrame, layout: str, channel: int | None = None) -> A
     picked = data[channel : channel + 1] if channel is not None else data
     floats = (picked.astype(np.float32) - middle) / scale
     if channel is None and _surround(frame, layout):
-        folded = downmixed(floats, [c.name for c in frame.layout.channels])
+        names = [c.name for c in frame.layout.channels]
+        folded = downmixed(floats, named_channels(frame.layout.name, names) or names)
     else:
         folded = np.tile(floats.mean(axis=0), (1 if layout == "mono" else 2, 1))
     mixed = av.AudioFrame.from_ndarray(

@@ -18,6 +18,7 @@ from PIL import Image
 
 from chunking.timeline.model import Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError, ValidationError
+from workers.audio_downmix import stream_layout_note
 from workers.media_open import open_image, open_media, picture_stream, single_image
 from workers.probe_decode import file_problems, first_frame_problems, sequence_problem
 from workers.probe_ranges import (
@@ -55,6 +56,8 @@ class MediaFacts:
     animated: bool = False
     #: how many audio streams it has: one plays (the clip's ``audio_stream``, else the first)
     audio_streams: int = 0
+    #: what its sound's unnamed channels are taken as (workers.audio_downmix.layout_note)
+    layout: str | None = None
     #: what is wrong with the part of the file a clip reads (by clip id; see ``examine``)
     used: dict[str, str] = field(default_factory=dict)
 
@@ -101,6 +104,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         sound = _declared(container, audio)
         hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
         sounds = len(streams.audio)
+        guess = stream_layout_note(audio)
     if tail is not None:
         return MediaFacts(opened=tail)
     return MediaFacts(
@@ -109,6 +113,7 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         has_video=video is not None,
         has_audio=audio is not None,
         audio_streams=sounds,
+        layout=guess,
         seconds=length,
         sound_seconds=sound,
         hdr=hdr,
@@ -277,6 +282,8 @@ def _clip_warnings(clip: Clip, facts: MediaFacts, fps: Fraction, kind: TrackKind
             f"its media has {facts.audio_streams} audio streams and only the first plays: "
             "choose another with audio_stream (0-based), or mute the clip to silence this"
         )
+    if facts.layout is not None and clip.audio_channel is None and not clip.muted:
+        found.append(facts.layout)
     if facts.animated:
         found.append(
             "its media is an animated image (APNG or WebP), of which only the first frame is "
@@ -345,6 +352,7 @@ def _header_facts(path: str) -> MediaFacts:
                 sound_seconds=sound,
                 has_audio=bool(container.streams.audio),
                 audio_streams=len(container.streams.audio),
+                layout=stream_layout_note(audio),
                 has_video=video is not None,
             )
     except (MediaError, av.error.FFmpegError, OSError) as exc:
