@@ -54,7 +54,10 @@ class AudioQueue:
             raise EncodeError(f"cannot add {self.codec} audio: {exc}") from None
         self.time_base = Fraction(1, ctx.sample_rate)
         sizes = None if ctx.frame_size else _decoded_sizes(template, self.packets, path)
-        self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size, sizes)
+        priming = _opus_preskip(bytes(ctx.extradata or b"")) if self.codec == "opus" else None
+        if sizes is not None and priming is not None:
+            sizes[0] += priming  # the decoder dropped them; the packet holds them
+        self.stamps = _sample_grid(self.packets, ctx.sample_rate, ctx.frame_size, sizes, priming)
         _end_at(self.stamps, round(length * ctx.sample_rate))
         # Interleaving needs no exactness, and floats keep this per-packet test cheap.
         self.starts = [pts / ctx.sample_rate for pts, _ in self.stamps]
@@ -94,13 +97,26 @@ def _decoded_sizes(template: Any, packets: Sequence[Any], path: str) -> list[int
     return sizes
 
 
+def _opus_preskip(extradata: bytes) -> int | None:
+    """The samples an Opus stream's decoder skips at its start (OpusHead's pre-skip, RFC 7845)."""
+    if len(extradata) < 12 or not extradata.startswith(b"OpusHead"):
+        return None
+    return int.from_bytes(extradata[10:12], "little")
+
+
 def _sample_grid(
-    packets: Sequence[Any], rate: int, frame_size: int, sizes: Sequence[int] | None = None
+    packets: Sequence[Any],
+    rate: int,
+    frame_size: int,
+    sizes: Sequence[int] | None = None,
+    priming: int | None = None,
 ) -> list[tuple[int, int]]:
     # Matroska rounds times to whole milliseconds, but codec frames are whole samples (AAC: 1024,
     # with 1024 samples of priming before 0): rebuild (pts, duration) in samples by running
     # totals, falling back to the stored time where the stream really jumps (> 1 ms off).
-    # ``sizes``: each packet's samples, where the codec has no fixed frame size.
+    # ``sizes``: each packet's samples, where the codec has no fixed frame size; ``priming``: the
+    # samples before 0 where the codec says (Opus's pre-skip, 312, which Matroska's whole
+    # milliseconds made -336: the sound started 24 samples late and ended 24 short).
     stamps: list[tuple[int, int]] = []
     expected: int | None = None
     to_samples = packets[0].time_base * rate
@@ -108,6 +124,8 @@ def _sample_grid(
         stored = round(packet.pts * to_samples)
         if expected is None and frame_size:
             stored = round(Fraction(stored, frame_size)) * frame_size
+        if expected is None and priming is not None and abs(stored + priming) <= rate // 1000:
+            stored = -priming
         pts = stored
         if expected is not None and abs(expected - stored) <= rate // 1000:
             pts = expected
