@@ -47,7 +47,8 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--audio-codec",
         metavar="C",
-        help="aac, opus, flac, alac, pcm_s16le or pcm_s24le (default: the container's)",
+        help="aac, opus, flac, alac, pcm_s16le, pcm_s24le or mp3 (default: the container's; "
+        "-o mix.wav, .flac, .m4a, .ogg, .opus or .mp3 writes the sound alone)",
     )
 
 

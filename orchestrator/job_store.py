@@ -111,9 +111,9 @@ class JobStore(ChunkStore):
         self, pipe: Any, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]
     ) -> None:
         pipe.delete(keys.chunks(job_id), keys.pending(job_id), keys.done(job_id))
-        pipe.hset(
-            keys.chunks(job_id), mapping={str(c.index): json.dumps(c.to_json()) for c in chunks}
-        )
+        if chunks:  # an audio-only job has none (HSET with nothing to set is an error)
+            records = {str(c.index): json.dumps(c.to_json()) for c in chunks}
+            pipe.hset(keys.chunks(job_id), mapping=records)
         pending = [c.index for c in chunks if c.state is not ChunkState.DONE]
         done = [str(c.index) for c in chunks if c.state is ChunkState.DONE]
         if pending:

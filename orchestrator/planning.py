@@ -16,6 +16,7 @@ import redis
 from chunking.complexity import complexity
 from chunking.content_key import as_encoded, chunk_key, video_cacheable
 from chunking.plan import Chunk, plan_chunks
+from chunking.timeline.audio_export import audio_only
 from chunking.timeline.model import FileSource, Timeline
 from chunking.timeline.studio import load_project
 from orchestrator import keys
@@ -36,8 +37,11 @@ def plan_job_chunks(
 
     Without an explicit `chunk_frames`, a chunk lasts at least a second and two source keyframe
     intervals (probed from the media), so the pre-roll each chunk decodes stays small, and at
-    most `max_frames` (spot_chunks.job_chunking).
+    most `max_frames` (spot_chunks.job_chunking). An audio-only export has none: its one part
+    is the audio task, whose mix the merge writes as the output.
     """
+    if audio_only(timeline.export.container):
+        return []
     return plan_chunks(
         timeline,
         workers=slots,
@@ -62,7 +66,7 @@ def quote(
     units = complexity(timeline)
     measured = class_throughput(client, NODE_CLASS)
     return estimate(
-        timeline.frames,
+        timeline.frames if chunks else 0,  # an audio-only job renders no frame
         units,
         measured.throughput(),
         workers=slots,

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from chunking.complexity import pipeline_parallelism
+from chunking.timeline.audio_export import audio_only
 from chunking.timeline.project import Project, check_memory, read_project
-from common.errors import RenderError
+from common.errors import RenderError, ValidationError
 from orchestrator.api_results import ReuseEstimate
 from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.job_record import JobRecord
@@ -26,6 +27,7 @@ from providers.storage import open_storage, split_object_url
 from workers.delivery import check_new_outputs
 from workers.job_spec import JobSpec
 from workers.media_stamps import media_stamps
+from workers.render import has_audio
 
 
 def prepare_project(
@@ -40,7 +42,17 @@ def prepare_project(
         check_memory(project.timeline, max_frame_bytes)
     else:
         project = read_project(project, base_dir=base_dir, max_frame_bytes=max_frame_bytes)
-    return project.with_export(settings, output=output)
+    project = project.with_export(settings, output=output)
+    container = project.timeline.export.container
+    if audio_only(container) and not has_audio(project.timeline):
+        # Refused now: the job would plan no video and mix nothing, and fail in its merge.
+        raise ValidationError(
+            [
+                f"the output is audio only ({container}) but the timeline has no sound: no "
+                "enabled, unmuted clip plays a file with an audio stream"
+            ]
+        )
+    return project
 
 
 def new_job(

@@ -372,6 +372,13 @@ _MEDIA_TYPES = {
     "mov": "video/quicktime",
     "mkv": "video/x-matroska",
     "webm": "video/webm",
+    # Audio-only outputs (render -o mix.wav; chunking.timeline.audio_export).
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "m4a": "audio/mp4",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "mp3": "audio/mpeg",
 }
 
 

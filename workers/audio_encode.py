@@ -17,7 +17,12 @@ from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.packet import Packet
 
-from chunking.timeline.audio_export import AUDIO_ENCODERS, audio_codec_of
+from chunking.timeline.audio_export import (
+    AUDIO_CONTAINERS,
+    AUDIO_ENCODERS,
+    audio_codec_of,
+    audio_only,
+)
 from chunking.timeline.model import ExportSettings
 from common.errors import EncodeError
 from workers.audio_mix import Samples
@@ -31,6 +36,9 @@ LOSSLESS_CODEC_BY_CONTAINER = {"mp4": "alac", "mov": "alac", "mkv": "flac"}
 #: PyAV / FFmpeg muxer names for the container names used in ExportSettings.
 FORMAT_BY_CONTAINER = {"mp4": "mp4", "mov": "mov", "webm": "webm", "mkv": "matroska"}
 
+# The audio-only outputs (-o mix.wav) by their muxers; their codecs come from audio_codec_of.
+FORMAT_BY_CONTAINER.update({name: muxer for name, (_, muxer) in AUDIO_CONTAINERS.items()})
+
 #: Samples handed to the resampler at a time; bounds memory, not output framing.
 FEED_SAMPLES = 1 << 15
 
@@ -43,6 +51,10 @@ DEFAULT_FRAME_SIZE = 1024
 #: The audio file's tag holding what its mix warned of (it clipped): a mix the segment cache
 #: gives to a later job must warn that job too, and the warning is made only while mixing.
 NOTES_TAG = "CLOUDRENDER_NOTES"
+#: The audio file's tag holding how long the mix is, in seconds as an exact fraction (samples /
+#: mix rate): an audio-only output ends there to the sample, not at the encoder's padded last
+#: frame (the merge of a video job ends the sound with the video instead).
+LENGTH_TAG = "CLOUDRENDER_SECONDS"
 
 
 def audio_codec_for(container: str, lossless: bool = False) -> str:
@@ -60,8 +72,8 @@ def audio_codec_for(container: str, lossless: bool = False) -> str:
 
 def audio_encoder_for(export: ExportSettings) -> str:
     """The FFmpeg audio encoder an export's sound is written with: its chosen codec, else its
-    container's (audio_codec_for)."""
-    if export.audio_codec is None:
+    container's (audio_codec_for; an audio-only output's, audio_codec_of)."""
+    if export.audio_codec is None and not audio_only(export.container):
         return audio_codec_for(export.container, export.lossless)
     try:
         return AUDIO_ENCODERS[audio_codec_of(export)]
@@ -249,6 +261,7 @@ def write_audio_file(
             stream = add_audio_stream(container, codec, sample_rate, bitrate)
             if notes:
                 container.metadata[NOTES_TAG] = json.dumps(list(notes))
+            container.metadata[LENGTH_TAG] = str(Fraction(samples.shape[1], sample_rate))
             open_encoder(stream)
             # Write the header even if no packet comes (an empty mix), so the file is valid.
             container.start_encoding()
@@ -256,6 +269,17 @@ def write_audio_file(
                 container.mux(packet)
     except (av.error.FFmpegError, OSError) as exc:
         raise EncodeError(f"cannot write audio file {os.fspath(path)!r}: {exc}") from exc
+
+
+def audio_file_seconds(path: str | os.PathLike[str]) -> Fraction | None:
+    """How long the mix in an audio file written by write_audio_file lasts, exactly, in seconds
+    (None where the file does not say: an older cached mix)."""
+    try:
+        with av.open(os.fspath(path)) as container:
+            tag = container.metadata.get(LENGTH_TAG)
+        return Fraction(tag) if tag else None
+    except (av.error.FFmpegError, OSError, ValueError, ZeroDivisionError):
+        return None
 
 
 def audio_file_notes(path: str | os.PathLike[str]) -> list[str]:

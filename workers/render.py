@@ -7,6 +7,7 @@ video behind.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 
 import av
 
+from chunking.timeline.audio_export import audio_only
 from chunking.timeline.export import export_problems
 from chunking.timeline.model import (
     IMAGE_EXTENSIONS,
@@ -112,6 +114,8 @@ def render_to_file(
     problems = export_problems(timeline.width, timeline.height, export, timeline.sample_rate)
     if problems:
         raise EncodeError("; ".join(problems))
+    if audio_only(export.container):  # -o mix.wav: the mix alone, no picture
+        return _audio_only(dataclasses.replace(timeline, export=export), output, start, end)
     check_not_media(output, timeline)
     choice = choose_encoder(export)
     warnings = list(timeline.warnings) + ([choice.note] if choice.note else [])
@@ -246,6 +250,18 @@ class _Interleaver:
                 return
             self.container.mux(packet)
             self.held = None
+
+
+def _audio_only(timeline: Timeline, output: str, start: int, end: int) -> RenderSummary:
+    """An audio-only export rendered here (workers.audio_output), summed up as a render."""
+    from workers.audio_output import render_audio_only
+
+    began = time.perf_counter()
+    _, codec, notes = render_audio_only(timeline, output, start, end)
+    seconds = round(time.perf_counter() - began, 3)
+    warnings = [*timeline.warnings, *notes]
+    size = os.path.getsize(output)
+    return RenderSummary(output, 0, seconds, 0.0, codec, False, codec, size, warnings)
 
 
 def has_audio(timeline: Timeline) -> bool:

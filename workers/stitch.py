@@ -22,11 +22,12 @@ from typing import Any
 
 import av
 
+from chunking.timeline.audio_export import audio_only
 from common.errors import EncodeError, MediaError, MergeError, RenderError
 from workers.atomic import atomic_output, write_error
 from workers.encoder import FORMATS, muxer_options
 from workers.media_open import open_media
-from workers.stitch_audio import AudioQueue, sample_rate_of
+from workers.stitch_audio import AudioQueue, remux_audio_only, sample_rate_of
 
 __all__ = [
     "MergeError",
@@ -200,6 +201,8 @@ def stitch(
     """Remux segments [(path, start, end)] (and audio) into one validated output file;
     ``inspected``: segments the caller already read with ``inspect_segment``, by path."""
     began = time.perf_counter()
+    if audio_only(container):
+        return _stitch_audio_only(segments, output, container, audio, began)
     if container not in FORMATS:
         raise EncodeError(f"unknown container {container!r}; use one of {', '.join(FORMATS)}")
     directory = os.path.dirname(os.path.abspath(output))
@@ -224,6 +227,41 @@ def stitch(
         duration=float(duration),
         audio_duration=None if audio_duration is None else float(audio_duration),
         drift=float(drift),
+        bytes=os.path.getsize(output),
+        seconds=round(time.perf_counter() - began, 3),
+    )
+
+
+def _stitch_audio_only(
+    segments: Sequence[tuple[str, int, int]],
+    output: str,
+    container: str,
+    audio: str | None,
+    began: float,
+) -> StitchReport:
+    """An audio-only output (``render -o mix.wav``): the timeline's audio file alone, remuxed."""
+    if segments:
+        raise MergeError(
+            f"an audio-only {container} output takes no video, but got {len(segments)} segments"
+        )
+    if audio is None:
+        raise MergeError(
+            f"an audio-only {container} output needs the timeline's audio; it has none"
+        )
+    directory = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(directory):
+        raise RenderError(f"output directory does not exist: {directory}")
+    with atomic_output(output) as partial:
+        try:
+            played = remux_audio_only(partial, container, audio)
+        except av.error.FFmpegError as exc:
+            raise write_error(f"cannot write {output}", exc, output) from None
+    return StitchReport(
+        output=output,
+        frames=0,
+        duration=float(played),
+        audio_duration=float(played),
+        drift=0.0,
         bytes=os.path.getsize(output),
         seconds=round(time.perf_counter() - began, 3),
     )

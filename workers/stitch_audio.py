@@ -11,8 +11,14 @@ from typing import Any
 
 import av
 
+from chunking.timeline.audio_export import AUDIO_CONTAINERS
 from common.errors import EncodeError, MediaError, MergeError
+from workers.audio_encode import audio_file_seconds
 from workers.media_open import open_media
+
+#: Muxer options of the audio-only outputs: a WAV past 4 GiB (hours of 24-bit sound) becomes
+#: RF64 rather than a file whose sizes wrapped around.
+_AUDIO_MUXER_OPTIONS = {"wav": {"rf64": "auto"}}
 
 
 def sample_rate_of(path: str | None) -> int | None:
@@ -26,6 +32,65 @@ def sample_rate_of(path: str | None) -> int | None:
             return int(streams[0].codec_context.sample_rate) if streams else None
     except (MediaError, av.error.FFmpegError, OSError, ValueError):
         return None
+
+
+def remux_audio_only(path: str, container: str, audio: str) -> Fraction:
+    """Write the timeline's audio file (its packets, not re-encoded) as an audio-only output
+    ``container`` (wav, flac, m4a, ogg, opus) at ``path``, ending at the mix's own length to the
+    sample (to within a codec frame where the container keeps whole frames: AAC in m4a, as
+    FFmpeg's own m4a, and MP3); the mix's length, checked against the output read back."""
+    fmt = AUDIO_CONTAINERS[container][1]
+    length = audio_file_seconds(audio)
+    with ExitStack() as stack:
+        try:
+            out = stack.enter_context(
+                av.open(path, "w", format=fmt, options=_AUDIO_MUXER_OPTIONS.get(container, {}))
+            )
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise EncodeError(f"cannot write {container}: {exc}") from None
+        # An older cached mix does not say its length: it ends where its packets do.
+        sound = AudioQueue(stack, out, audio, length if length is not None else Fraction(-1))
+        try:
+            out.start_encoding()
+        except av.error.FFmpegError as exc:
+            raise EncodeError(
+                f"the {container} container cannot hold {sound.codec}: {exc}"
+            ) from None
+        sound.mux_until(None)
+    played, longest = _played(path, container)
+    if length is None:
+        return played
+    # MP3 keeps its priming and padding as whole frames, told only in its LAME header.
+    if abs(played - length) > 2 * longest:
+        raise MergeError(
+            f"the {container} output plays {float(played):.4f} s but the mix lasts "
+            f"{float(length):.4f} s"
+        )
+    return length
+
+
+def _played(path: str, container: str) -> tuple[Fraction, Fraction]:
+    """How long an audio-only output plays, from its packets (priming not counted), and its
+    longest packet (a codec frame: what packets tell a length to within)."""
+    start: int | None = None
+    end = longest = 0
+    try:
+        with open_media(path) as result:
+            if len(result.streams.audio) != 1 or result.streams.video:
+                raise MergeError(f"the {container} output {path} does not hold one audio stream")
+            stream = result.streams.audio[0]
+            for packet in result.demux(stream):
+                if packet.size == 0 or packet.pts is None:
+                    continue
+                start = packet.pts if start is None else min(start, packet.pts)
+                end = max(end, packet.pts + (packet.duration or 0))
+                longest = max(longest, packet.duration or 0)
+            base = Fraction(stream.time_base or Fraction(1, stream.rate or 1))
+    except (MediaError, av.error.FFmpegError, OSError) as exc:
+        raise MergeError(f"the {container} output {path} cannot be read back: {exc}") from None
+    if start is None:
+        raise MergeError(f"the {container} output {path} holds no sound")
+    return (end - max(start, 0)) * base, longest * base
 
 
 class AudioQueue:

@@ -23,6 +23,7 @@ from typing import Any
 import redis
 from celery import Task, shared_task
 
+from chunking.timeline.audio_export import audio_only
 from common.errors import RenderCancelled, RenderError
 from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
 from common.scratch import scratch_prefix, sweep_scratch
@@ -480,7 +481,9 @@ def _chunk_indexes(spec: JobSpec, chunks: list[dict[str, Any]]) -> list[int]:
         indexes = sorted(int(c["index"]) for c in chunks)
     except (KeyError, TypeError, ValueError):
         indexes = []
-    if not spec.chunks or indexes != list(range(len(spec.chunks))):
+    # An audio-only export (-o mix.wav) has no chunk: its merge writes the audio task's mix.
+    none_needed = audio_only(spec.output_ext)
+    if (not spec.chunks and not none_needed) or indexes != list(range(len(spec.chunks))):
         raise JobRefused(
             f"merge of job {spec.id}: the chunks it was sent are not the job's "
             f"{len(spec.chunks)} chunks"

@@ -13,31 +13,51 @@ AUDIO_ENCODERS = {
     "alac": "alac",
     "pcm_s16le": "pcm_s16le",
     "pcm_s24le": "pcm_s24le",
+    "mp3": "libmp3lame",
 }
 #: Which audio codecs each container can carry (what FFmpeg's muxer for it writes and a player
 #: of that container reads: mov takes no Opus or FLAC, mp4 no PCM, webm only Opus).
-CONTAINER_AUDIO = {
+CONTAINER_AUDIO: dict[str, tuple[str, ...]] = {
     "mp4": ("aac", "opus", "alac"),
     "mov": ("aac", "alac", "pcm_s16le", "pcm_s24le"),
     "mkv": ("aac", "opus", "flac", "pcm_s16le", "pcm_s24le"),
     "webm": ("opus",),
 }
+#: The audio-only outputs (``render -o mix.wav``): each container's codecs, its default first,
+#: and the FFmpeg muxer that writes it. A job for one renders no video, only the timeline's mix.
+AUDIO_CONTAINERS: dict[str, tuple[tuple[str, ...], str]] = {
+    "wav": (("pcm_s16le", "pcm_s24le"), "wav"),
+    "flac": (("flac",), "flac"),
+    "m4a": (("aac", "alac"), "ipod"),
+    "ogg": (("opus", "flac"), "ogg"),
+    "opus": (("opus",), "ogg"),
+    "mp3": (("mp3",), "mp3"),
+}
+CONTAINER_AUDIO.update({name: codecs for name, (codecs, _) in AUDIO_CONTAINERS.items()})
 #: The audio codec each container gets when none is chosen.
 DEFAULT_AUDIO = {"mp4": "aac", "mov": "aac", "mkv": "opus", "webm": "opus"}
+DEFAULT_AUDIO.update({name: codecs[0] for name, (codecs, _) in AUDIO_CONTAINERS.items()})
 #: The same for a lossless export (webm has none): its sound is as exact as its picture.
-LOSSLESS_AUDIO = {"mp4": "alac", "mov": "alac", "mkv": "flac"}
+LOSSLESS_AUDIO = {"mp4": "alac", "mov": "alac", "mkv": "flac", "wav": "pcm_s24le",
+                  "flac": "flac", "m4a": "alac", "ogg": "flac"}  # fmt: skip
 #: Codecs that keep every sample and take no bitrate.
 LOSSLESS_AUDIO_NAMES = frozenset({"flac", "alac", "pcm_s16le", "pcm_s24le"})
 #: How codecs are named in messages about bitrates.
 AUDIO_TITLES = {"aac": "AAC", "opus": "Opus", "flac": "FLAC", "alac": "ALAC",
-                "pcm_s16le": "16-bit PCM", "pcm_s24le": "24-bit PCM"}  # fmt: skip
+                "pcm_s16le": "16-bit PCM", "pcm_s24le": "24-bit PCM", "mp3": "MP3"}  # fmt: skip
 #: Where users choose an audio codec, for messages: the command line's flag and the API's field.
 AUDIO_FLAG = "--audio-codec (settings.audio_codec)"
 #: Other spellings of audio codec names (FFmpeg's encoder names, common short forms).
 AUDIO_ALIASES = {"libopus": "opus", "pcm": "pcm_s16le", "pcm16": "pcm_s16le",
-                 "pcm24": "pcm_s24le", "wav": "pcm_s16le"}  # fmt: skip
+                 "pcm24": "pcm_s24le", "wav": "pcm_s16le", "libmp3lame": "mp3",
+                 "lame": "mp3"}  # fmt: skip
 #: The lowest audio_bitrate any export takes, bit/s (what the loader reads as kbit/s below it).
 LEAST_AUDIO_BITRATE = 8000
+
+
+def audio_only(container: str) -> bool:
+    """Whether ``container`` is an audio-only output (wav, flac, m4a, ogg, opus, mp3)."""
+    return container in AUDIO_CONTAINERS
 
 
 def canonical_audio(name: str) -> str:
@@ -80,9 +100,11 @@ def audio_bitrates(codec: str) -> tuple[int, int | None]:
     libopus refuses more than 256 kbit/s a channel (FFmpeg's libopusenc: the encoder fails to
     open). FFmpeg's AAC encoder carries at most 6144 bits a channel in each 1024-sample frame,
     12 x the sample rate in stereo (576 kbit/s at 48 kHz), and encodes a higher request at that
-    most: projects asking more rendered before and still do."""
+    most: projects asking more rendered before and still do. LAME writes at most 320 kbit/s."""
     if codec == "opus":
         return LEAST_AUDIO_BITRATE, 512_000
+    if codec == "mp3":
+        return LEAST_AUDIO_BITRATE, 320_000  # MPEG-1 Layer III's highest bitrate
     return LEAST_AUDIO_BITRATE, None
 
 

@@ -6,8 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from chunking.timeline.audio_export import (
+    AUDIO_CONTAINERS,
+    LOSSLESS_AUDIO,
     audio_bitrate_problem,
     audio_codec_problem,
+    audio_only,
     canonical_audio,
 )
 from chunking.timeline.fields import (
@@ -56,7 +59,20 @@ CONTAINERS = {
     "mkv": "mkv",
     "matroska": "mkv",
     "webm": "webm",
+    # Audio-only outputs (chunking.timeline.audio_export): the timeline's mix, no video.
+    "wav": "wav",
+    "wave": "wav",
+    "flac": "flac",
+    "m4a": "m4a",
+    "ogg": "ogg",
+    "oga": "ogg",
+    "opus": "opus",
+    "mp3": "mp3",
 }
+#: Every container an export may be written in: the video ones, then the audio-only ones.
+OUTPUT_CONTAINERS = ("mp4", "mov", "mkv", "webm", *AUDIO_CONTAINERS)
+#: The audio-only outputs that hold a lossless codec (opus holds Opus only).
+LOSSLESS_AUDIO_OUTPUTS = tuple(name for name in AUDIO_CONTAINERS if name in LOSSLESS_AUDIO)
 #: Which video codecs each container can carry.
 CONTAINER_CODECS = {
     "mp4": {"h264", "hevc", "av1", "vp9"},
@@ -142,7 +158,7 @@ def parse_export(
     )
     codec_raw = pick(raw, "codec", "video_codec")
     codec = (
-        CONTAINER_DEFAULT_CODEC[container]
+        CONTAINER_DEFAULT_CODEC.get(container, "h264")  # an audio-only output encodes no video
         if codec_raw is None
         else CODECS.get(canonical(str(codec_raw)))
     )
@@ -228,7 +244,7 @@ def _container(value: Any, problems: Problems, where: str) -> str:
         name = canonical(str(found[1]))
     container = CONTAINERS.get(name)
     if container is None:
-        problems.error(where, f"format {name!r} is not mp4, mov, mkv or webm")
+        problems.error(where, f"format {name!r} is not one of {', '.join(OUTPUT_CONTAINERS)}")
         return "mp4"
     return container
 
@@ -309,6 +325,13 @@ def export_problems(
     for audio in (audio_codec_problem(export), audio_bitrate_problem(export)):
         if audio is not None:
             problems.append(audio)
+    if audio_only(export.container):
+        # No picture is encoded: the video settings (codec, size, CRF) do not apply.
+        if export.lossless and export.container not in LOSSLESS_AUDIO_OUTPUTS:
+            problems.append(
+                f"lossless output needs {', '.join(LOSSLESS_AUDIO_OUTPUTS)}, not {export.container}"
+            )
+        return [bounded(p) for p in problems]
     profile = profile_problem(export.codec, export.profile)
     if profile is not None:
         problems.append(profile)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chunking.timeline.audio_export import canonical_audio
-from chunking.timeline.export import CODECS, CONTAINER_CODECS
+from chunking.timeline.export import CODECS, OUTPUT_CONTAINERS
 from chunking.timeline.fields import bounded
 from chunking.timeline.model import ExportSettings
 from chunking.timeline.profiles import canonical_profile
@@ -73,7 +73,7 @@ def lossless_unused(
 #: What each export setting an API or command line override may take: (type, low, high) for
 #: numbers, a set of names, or bool.
 _OVERRIDES: dict[str, Any] = {
-    "container": set(CONTAINER_CODECS),
+    "container": set(OUTPUT_CONTAINERS),
     "codec": set(CODECS.values()),
     "crf": (int, 0, 63),
     "bitrate": (int, 1000, 2_000_000_000),

@@ -10,7 +10,8 @@ from typing import Any
 
 from chunking.memory import memory_problems
 from chunking.timeline.export import (
-    CONTAINER_CODECS,
+    CONTAINERS,
+    OUTPUT_CONTAINERS,
     export_problems,
     lossless_conflict,
     parse_export,
@@ -156,7 +157,7 @@ def container_of(output: str, default: str) -> str:
     ext = os.path.splitext(output)[1].lower().lstrip(".")
     if not ext:
         return default
-    if ext not in CONTAINER_CODECS:
-        known = ", ".join(f".{c}" for c in sorted(CONTAINER_CODECS))
+    if ext not in CONTAINERS or ext in ("quicktime", "matroska"):  # names, not extensions
+        known = ", ".join(f".{c}" for c in OUTPUT_CONTAINERS)
         raise EncodeError(f"output {output}: unknown container .{ext} (use {known})")
-    return ext
+    return CONTAINERS[ext]

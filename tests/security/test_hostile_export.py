@@ -25,7 +25,11 @@ def spec_exporting(tmp_path: Path, **export: Any) -> JobSpec:
 @pytest.mark.parametrize(
     ("field", "value", "said"),
     [
-        ("container", "xyz", "settings.container: 'xyz' is not one of mkv, mov, mp4, webm"),
+        (
+            "container",
+            "xyz",
+            "settings.container: 'xyz' is not one of flac, m4a, mkv, mov, mp3, mp4, ogg",
+        ),
         ("codec", "mpeg2", "settings.codec: 'mpeg2' is not one of"),
         ("crf", -100, "settings.crf: -100 must be a whole number from 0 to 63"),
         ("crf", "23; touch /tmp/pwn", "settings.crf: '23; touch /tmp/pwn' must be a whole"),

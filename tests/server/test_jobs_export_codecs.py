@@ -21,6 +21,10 @@ from tests.server.conftest import bearer
         ({"container": "mov", "audio_codec": "opus"},
          ["settings.audio_codec", "aac, alac, pcm_s16le, pcm_s24le"]),
         ({"container": "webm", "audio_codec": "flac"}, ["settings.audio_codec", "use one of opus"]),
+        # Audio only: a silent project, and a codec the container does not hold.
+        ({"container": "wav"}, ["audio only (wav)", "the timeline has no sound"]),
+        ({"container": "flac", "audio_codec": "aac"}, ["settings.audio_codec", "use one of flac"]),
+        ({"container": "aiff"}, ["settings.container", "flac, m4a, mkv, mov, mp3"]),
     ],
 )  # fmt: skip
 def test_an_impossible_export_is_refused_at_submit(
