@@ -50,6 +50,23 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         help="aac, opus, flac, alac, pcm_s16le, pcm_s24le or mp3 (default: the container's; "
         "-o mix.wav, .flac, .m4a, .ogg, .opus or .mp3 writes the sound alone)",
     )
+    parser.add_argument(
+        "--sample-rate",
+        metavar="HZ",
+        type=rate_value,
+        help="mix the sound at HZ (default: the project's); the codec must encode it",
+    )
+
+
+def rate_value(text: str) -> int:
+    """``--sample-rate``'s argument: a whole number of Hz from 8000 to 384000."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 8000 <= value <= 384_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of Hz, 8000 to 384000")
+    return value
 
 
 def output_value(text: str) -> str:
@@ -93,6 +110,9 @@ def cli_export(args: argparse.Namespace, **extra: Any) -> dict[str, Any]:
 def with_cli_export(project: Project, args: argparse.Namespace, **extra: Any) -> Project:
     """The project with the command line's export options (and `extra` ones) applied."""
     project = project.with_export(cli_export(args, **extra), output=args.output, names=FLAGS)
+    rate = getattr(args, "sample_rate", None)
+    if rate is not None:
+        project = project.with_sample_rate(rate)
     export = project.timeline.export
     if args.crf is not None and export.bitrate is not None:
         # The encoder takes a bitrate over a CRF (workers.encoder): a --crf typed now must not

@@ -93,6 +93,31 @@ def audio_codec_problem(export: ExportSettings) -> str | None:
     return None
 
 
+#: The sample rates (Hz) codecs encode at where they take only some (FFmpeg's encoders' lists);
+#: PCM, FLAC and ALAC take any rate the timeline may have (8 to 384 kHz).
+AUDIO_RATES = {
+    "opus": (8000, 12000, 16000, 24000, 48000),
+    "mp3": (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000),
+    "aac": (7350, 8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200,
+            96000),
+}  # fmt: skip
+#: Where users choose the mix's sample rate, for messages.
+RATE_FLAG = "--sample-rate"
+
+
+def sample_rate_problem(export: ExportSettings, rate: int) -> str | None:
+    """Why the export's audio codec cannot encode a mix at ``rate`` Hz as it is (None when it
+    can): asked for explicitly, a rate the encoder would quietly change is refused."""
+    codec = audio_codec_of(export)
+    rates = AUDIO_RATES.get(codec)
+    if rates is None or rate in rates:
+        return None
+    return (
+        f"{RATE_FLAG} {rate}: {AUDIO_TITLES.get(codec, codec)} (the audio of {export.container}) "
+        f"encodes at {', '.join(str(r) for r in rates)} Hz only"
+    )
+
+
 def audio_bitrates(codec: str) -> tuple[int, int | None]:
     """The audio bitrates (bit/s) ``codec``'s encoder takes for the stereo mix (None: no upper
     limit).

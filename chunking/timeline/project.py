@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chunking.memory import memory_problems
+from chunking.timeline.audio_export import sample_rate_problem
 from chunking.timeline.export import (
     CONTAINERS,
     OUTPUT_CONTAINERS,
@@ -75,6 +76,21 @@ class Project:
         ):
             timeline = dataclasses.replace(timeline, warnings=self._retold(current, export))
         return dataclasses.replace(self, timeline=timeline)
+
+    def with_sample_rate(self, rate: int) -> Project:
+        """This project mixed at ``rate`` Hz (its document's ``timeline.sample_rate``, which
+        the workers read), refused unless its export's audio codec encodes that rate."""
+        problem = sample_rate_problem(self.timeline.export, rate)
+        if not 8000 <= rate <= 384_000:
+            problem = f"--sample-rate {rate}: a timeline's sample rate is 8000 to 384000 Hz"
+        if problem is not None:
+            raise EncodeError(problem)
+        held = self.document.get("timeline")
+        if not isinstance(held, Mapping):
+            raise EncodeError("--sample-rate: the project has no timeline block to hold it")
+        document = {**self.document, "timeline": {**held, "sample_rate": rate}}
+        timeline = dataclasses.replace(self.timeline, sample_rate=rate)
+        return dataclasses.replace(self, document=document, timeline=timeline)
 
     def _retold(self, before: ExportSettings, after: ExportSettings) -> tuple[str, ...]:
         """The load's warnings with "the codec is ignored" told for the export the render gets:

@@ -115,3 +115,47 @@ def test_a_direct_render_writes_the_same_mix(cli: CLI, tmp_path: Path) -> None:
     assert json.loads(done.stdout)["audio"] == "pcm_s24le"
     data, name, fmt = decoded(out)
     assert (name, fmt, data.shape[1]) == ("pcm_s24le", "wav", 65600)
+
+
+def test_a_sample_rate_asked_for_is_the_outputs(cli: CLI, tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p.json", sound_project(tmp_path))
+    out = tmp_path / "mix.flac"
+    done = cli("render", str(path), "-o", str(out), "--direct", "--sample-rate", "44100")
+    assert done.returncode == 0, done.stderr
+    with av.open(str(out)) as result:
+        rate = result.streams.audio[0].rate
+        samples = sum(f.samples for f in result.decode(audio=0))
+    assert (rate, samples) == (44100, 60270)  # 41 frames at 30 fps, at 44.1 kHz
+
+
+@pytest.mark.parametrize(
+    ("output", "rate", "words"),
+    [
+        ("m.opus", "44100", ["--sample-rate 44100", "Opus", "8000, 12000, 16000, 24000, 48000"]),
+        ("m.mp3", "96000", ["--sample-rate 96000", "MP3", "44100, 48000 Hz only"]),
+        ("m.wav", "100", ["--sample-rate", "'100'", "8000 to 384000"]),
+    ],
+)
+def test_a_sample_rate_the_codec_cannot_encode_is_one_line(
+    cli: CLI, tmp_path: Path, output: str, rate: str, words: list[str]
+) -> None:
+    path = write_project(tmp_path / "p.json", sound_project(tmp_path))
+    done = cli("render", str(path), "-o", str(tmp_path / output), "--direct", "--sample-rate", rate)
+    assert done.returncode == 2, done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in line, line
+
+
+def test_a_sample_rate_asked_for_reaches_the_workers(
+    cluster: str, storage: Path, tmp_path: Path
+) -> None:
+    prepared = read_project(sound_project(tmp_path), base_dir=str(tmp_path), output="mix.wav")
+    prepared = prepared.with_sample_rate(32000)  # as --sample-rate 32000 sets it
+    out = tmp_path / "mix.wav"
+    render_distributed(prepared, str(out), workers=1, broker_url=cluster)
+    with av.open(str(out)) as result:
+        rate = result.streams.audio[0].rate
+    data, _, _ = decoded(out)
+    assert (rate, data.shape[1]) == (32000, mix_length(prepared.timeline)) == (32000, 43733)
