@@ -271,6 +271,8 @@ def _render(args: argparse.Namespace) -> int:
         note_chunk_frames(project, args)
         with _terminable():
             summary = _render_distributed(args, project, show)
+    from chunking.timeline.audio_export import audio_only
+
     if args.json:
         print(json.dumps(summary, indent=2))
     elif not args.quiet:
@@ -279,12 +281,19 @@ def _render(args: argparse.Namespace) -> int:
         reused = summary.get("reused_chunks")
         # Every chunk taken from the segment cache: no encoder ran in this render.
         encoder = f" with {summary['encoder']}{hw}" if summary.get("encoder") else ""
-        print(
-            f"rendered {summary['frames']} frames to {args.output} in {summary['seconds']:.2f}s "
-            f"({summary['fps']:.1f} fps){where}{encoder}"
-            + (f" + {summary['audio']} audio" if summary.get("audio") else "")
-            + (f" (reused {reused} of {summary['chunk_count']} chunks)" if reused else "")
-        )
+        if audio_only(timeline.export.container):  # -o mix.wav: no frame, no video encoder
+            seconds = float(timeline.frames / timeline.fps)
+            print(
+                f"wrote {seconds:.2f}s of sound ({summary['audio']}, {timeline.sample_rate} Hz "
+                f"mix) to {args.output} in {summary['seconds']:.2f}s{where}"
+            )
+        else:
+            print(
+                f"rendered {summary['frames']} frames to {args.output} in "
+                f"{summary['seconds']:.2f}s ({summary['fps']:.1f} fps){where}{encoder}"
+                + (f" + {summary['audio']} audio" if summary.get("audio") else "")
+                + (f" (reused {reused} of {summary['chunk_count']} chunks)" if reused else "")
+            )
         for note in summary.get("warnings", []):
             if note not in timeline.warnings:
                 print(f"note: {note}", file=sys.stderr)

@@ -159,3 +159,11 @@ def test_a_sample_rate_asked_for_reaches_the_workers(
         rate = result.streams.audio[0].rate
     data, _, _ = decoded(out)
     assert (rate, data.shape[1]) == (32000, mix_length(prepared.timeline)) == (32000, 43733)
+
+
+def test_a_render_says_it_wrote_sound_not_zero_frames(cli: CLI, tmp_path: Path) -> None:
+    path = write_project(tmp_path / "p.json", sound_project(tmp_path))
+    done = cli("render", str(path), "-o", str(tmp_path / "m.flac"), "--direct")
+    assert done.returncode == 0, done.stderr
+    assert "wrote 1.37s of sound (flac, 48000 Hz mix) to" in done.stdout, done.stdout
+    assert "0 frames" not in done.stdout and "fps" not in done.stdout
