@@ -17,6 +17,7 @@ from typing import Any
 
 from chunking.complexity import pipeline_parallelism
 from chunking.timeline.audio_export import audio_only
+from chunking.timeline.fields import bounded
 from chunking.timeline.project import Project, check_memory, read_project
 from common.errors import RenderError, ValidationError
 from orchestrator.api_results import ReuseEstimate
@@ -42,7 +43,14 @@ def prepare_project(
         check_memory(project.timeline, max_frame_bytes)
     else:
         project = read_project(project, base_dir=base_dir, max_frame_bytes=max_frame_bytes)
-    project = project.with_export(settings, output=output)
+    asked = dict(settings or {})
+    rate = asked.pop("sample_rate", None)  # the mix's rate: the document's, not an export field
+    project = project.with_export(asked, output=output)
+    if rate is not None:
+        if not isinstance(rate, int) or isinstance(rate, bool):
+            shown = bounded(repr(rate))
+            raise ValidationError([f"settings.sample_rate: {shown} must be a whole number of Hz"])
+        project = project.with_sample_rate(rate)
     container = project.timeline.export.container
     if audio_only(container) and not has_audio(project.timeline):
         # Refused now: the job would plan no video and mix nothing, and fail in its merge.

@@ -102,7 +102,7 @@ AUDIO_RATES = {
             96000),
 }  # fmt: skip
 #: Where users choose the mix's sample rate, for messages.
-RATE_FLAG = "--sample-rate"
+RATE_FLAG = "--sample-rate (settings.sample_rate)"
 
 
 def sample_rate_problem(export: ExportSettings, rate: int) -> str | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chunking.memory import memory_problems
-from chunking.timeline.audio_export import sample_rate_problem
+from chunking.timeline.audio_export import RATE_FLAG, sample_rate_problem
 from chunking.timeline.export import (
     CONTAINERS,
     OUTPUT_CONTAINERS,
@@ -82,12 +82,12 @@ class Project:
         the workers read), refused unless its export's audio codec encodes that rate."""
         problem = sample_rate_problem(self.timeline.export, rate)
         if not 8000 <= rate <= 384_000:
-            problem = f"--sample-rate {rate}: a timeline's sample rate is 8000 to 384000 Hz"
+            problem = f"{RATE_FLAG} {rate}: a timeline's sample rate is 8000 to 384000 Hz"
         if problem is not None:
             raise EncodeError(problem)
         held = self.document.get("timeline")
         if not isinstance(held, Mapping):
-            raise EncodeError("--sample-rate: the project has no timeline block to hold it")
+            raise EncodeError(f"{RATE_FLAG}: the project has no timeline block to hold it")
         document = {**self.document, "timeline": {**held, "sample_rate": rate}}
         timeline = dataclasses.replace(self.timeline, sample_rate=rate)
         return dataclasses.replace(self, document=document, timeline=timeline)

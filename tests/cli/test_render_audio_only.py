@@ -131,8 +131,8 @@ def test_a_sample_rate_asked_for_is_the_outputs(cli: CLI, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("output", "rate", "words"),
     [
-        ("m.opus", "44100", ["--sample-rate 44100", "Opus", "8000, 12000, 16000, 24000, 48000"]),
-        ("m.mp3", "96000", ["--sample-rate 96000", "MP3", "44100, 48000 Hz only"]),
+        ("m.opus", "44100", ["--sample-rate", "44100", "Opus", "8000, 12000, 16000, 24000, 48000"]),
+        ("m.mp3", "96000", ["--sample-rate", "96000", "MP3", "44100, 48000 Hz only"]),
         ("m.wav", "100", ["--sample-rate", "'100'", "8000 to 384000"]),
     ],
 )

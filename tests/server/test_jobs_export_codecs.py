@@ -25,6 +25,10 @@ from tests.server.conftest import bearer
         ({"container": "wav"}, ["audio only (wav)", "the timeline has no sound"]),
         ({"container": "flac", "audio_codec": "aac"}, ["settings.audio_codec", "use one of flac"]),
         ({"container": "aiff"}, ["settings.container", "flac, m4a, mkv, mov, mp3"]),
+        # The mix's rate: one the codec encodes, a whole number.
+        ({"container": "mkv", "sample_rate": 44100}, ["settings.sample_rate", "44100", "Opus"]),
+        ({"sample_rate": "fast"}, ["settings.sample_rate", "'fast'", "whole number"]),
+        ({"sample_rate": 100}, ["settings.sample_rate", "100", "8000 to 384000"]),
     ],
 )  # fmt: skip
 def test_an_impossible_export_is_refused_at_submit(
