@@ -49,8 +49,9 @@ def main(argv: list[str]) -> int:
     return serve(argv[0], channel)
 
 
-def forked(request: dict[str, Any], limits: dict[str, Any], fd: int, parent: int) -> int:
-    """The same in a child forked from the worker, reporting on the pipe ``fd``."""
+def forked(request: dict[str, Any] | str, limits: dict[str, Any], fd: int, parent: int) -> int:
+    """The same in a child forked from the worker (or from a zygote, ``workers.zygote``: the
+    request file's path), reporting on the pipe ``fd``."""
     channel = os.fdopen(fd, "w", buffering=1)
     apply_limits(limits)
     _die_with(parent)

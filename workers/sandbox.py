@@ -13,6 +13,12 @@ the chunk's scratch directory (``workers.render_process`` is its side).
     ├─ polls should_stop, kills on stop
     └─ reads JSON lines from a pipe    <──   {"progress": [done, total]} ... {"done": {...}}
 
+Under bubblewrap a chunk of a job (``job`` given, as the Celery task does) is forked by its job's
+warm render process on this worker process (``workers.zygote``): it runs in the same sandbox,
+imported the render stack once, and takes the job's chunks one after another; it renders in a
+folder of the zygote's scratch, moved to ``output`` when done. A chunk it cannot take starts as
+below.
+
 Without bubblewrap the render process is a fork of the worker's (nothing to import again), unless
 the worker holds more than half the chunk's memory limit itself (a fork could not allocate under
 the limit): then, as under bubblewrap, it is a fresh ``python -m workers.render_process``, which
@@ -32,6 +38,7 @@ import logging
 import os
 import pickle
 import selectors
+import shutil
 import stat
 import sys
 import time
@@ -46,6 +53,7 @@ from common.errors import RenderCancelled, RenderError
 from common.settings import Settings
 from workers import arrays, render_process
 from workers import isolation as iso
+from workers import zygote as zygotes
 from workers.atomic import write_error
 from workers.child import Child
 from workers.chunk_limits import (
@@ -88,12 +96,14 @@ def render_segment(
     threads: int | None = None,
     time_limit: float | None = None,
     settings: Settings | None = None,
+    job: str | None = None,
 ) -> ChunkRun:
     """Render frames [start, end) of ``timeline`` to the Matroska file ``output`` in a child.
 
     ``output``'s directory is the chunk's scratch: the only place the child may write. Raises
     RenderCancelled when ``cancelled`` turns true (the child is killed), ChunkLimitExceeded when
-    a limit stopped it, the child's own RenderError, or ChunkCrashed.
+    a limit stopped it, the child's own RenderError, or ChunkCrashed. Under bubblewrap, chunks
+    naming their ``job`` are forked by that job's warm render process (``workers.zygote``).
     """
     settings = settings or _settings()
     isolation = iso.current(settings.sandbox)
@@ -102,7 +112,27 @@ def render_segment(
     limits = chunk_limits(settings, timeline, end - start, time_limit)
     request = _request(timeline, output, start, end, threads)
     began = time.perf_counter()
-    child = _start(isolation, request, limits, settings)
+    child, folder = _start(isolation, request, limits, settings, job)
+    try:
+        return _finish(child, request, progress, cancelled, limits, isolation, began, folder)
+    finally:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _finish(
+    child: Child | zygotes.ZygoteChild,
+    request: dict[str, Any],
+    progress: Callable[[int, int], None] | None,
+    cancelled: Callable[[], bool] | None,
+    limits: ChunkLimits,
+    isolation: iso.Isolation,
+    began: float,
+    folder: str | None,
+) -> ChunkRun:
+    """Watch the started render process to its end; what it rendered (moved out of a zygote's
+    ``folder`` to the request's output), or its failure raised."""
+    output, start, end = request["output"], request["start"], request["end"]
     stopped = True  # until _watch says otherwise: an exception here must not leave the child
     try:
         report, stopped = _watch(child, progress, cancelled)
@@ -115,7 +145,7 @@ def render_segment(
     if stopped:
         raise RenderCancelled("render cancelled")
     status = child.status if child.status is not None else 1
-    if isolation.kind == iso.BWRAP and status > 128:
+    if isolation.kind == iso.BWRAP and folder is None and status > 128:
         status = -(status - 128)  # bwrap reports its child's death by signal N as 128 + N
     failure = failure_of(status, report, limits)
     if failure is not None:
@@ -127,6 +157,8 @@ def render_segment(
             raise write_error("the chunk's segment", gone, output) from failure
         raise failure
     assert report is not None  # failure_of returned None: a "done" report
+    if folder is not None:
+        zygotes.take(folder, output)
     run = _run(report["done"], output, end - start, began, isolation.kind)
     log.debug(
         "frames %d-%d rendered (%s) in %.2f s: peak address space %d MB of %d MB, peak RSS %d MB",
@@ -142,22 +174,27 @@ def render_segment(
 
 
 def _start(
-    isolation: iso.Isolation, request: dict[str, Any], limits: ChunkLimits, settings: Settings
-) -> Child:
-    """Start the render process: bwrap running a fresh Python, a fork of this process, or (this
-    process grown too big to fork under the limit) a fresh Python without bwrap."""
+    isolation: iso.Isolation,
+    request: dict[str, Any],
+    limits: ChunkLimits,
+    settings: Settings,
+    job: str | None,
+) -> tuple[Child | zygotes.ZygoteChild, str | None]:
+    """Start the render process: forked by the job's zygote under bwrap, bwrap running a fresh
+    Python, a fork of this process, or (this process grown too big to fork under the limit) a
+    fresh Python without bwrap. With it, the zygote's folder the chunk renders in (or None)."""
     scratch = os.path.dirname(os.path.abspath(request["output"]))
     if isolation.bwrap is None and _forkable(limits):
         parent = os.getpid()
-        return Child.fork(lambda fd: render_process.forked(request, limits.as_json(), fd, parent))
-    path = os.path.join(scratch, "request.pickle")
-    try:
-        with open(path, "wb") as fh:
-            pickle.dump(request, fh, pickle.HIGHEST_PROTOCOL)
-    except OSError as exc:
-        # The scratch disk full or gone: retried like a segment that cannot be written (a bare
-        # OSError failed the chunk as a crash, naming no file).
-        raise write_error("the chunk's request", exc, path) from exc
+        forked = Child.fork(lambda fd: render_process.forked(request, limits.as_json(), fd, parent))
+        return forked, None
+    if isolation.bwrap is not None and job is not None:
+        timeline = request["timeline"]
+        media = _media(timeline, settings, 0, timeline.frames)  # every medium of the job
+        warm = zygotes.fork_chunk(job, isolation.bwrap, media, request, limits, _write_request)
+        if warm is not None:
+            return warm
+    path = _write_request(request, scratch)
     program = [
         sys.executable,
         "-m",
@@ -167,12 +204,25 @@ def _start(
     ]
     env = iso.child_env(os.environ, scratch)  # the environment handed down, minus credentials
     if isolation.bwrap is None:
-        return Child.spawn(program, env, scratch)
+        return Child.spawn(program, env, scratch), None
     media = _media(request["timeline"], settings, request["start"], request["end"])
     argv = iso.sandbox_command(
         isolation.bwrap, program=program, env=env, scratch=scratch, media=media
     )
-    return Child.spawn(argv, env, scratch)
+    return Child.spawn(argv, env, scratch), None
+
+
+def _write_request(request: dict[str, Any], folder: str) -> str:
+    """Write the request where the render process reads it; its path."""
+    path = os.path.join(folder, "request.pickle")
+    try:
+        with open(path, "wb") as fh:
+            pickle.dump(request, fh, pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        # The scratch disk full or gone: retried like a segment that cannot be written (a bare
+        # OSError failed the chunk as a crash, naming no file).
+        raise write_error("the chunk's request", exc, path) from exc
+    return path
 
 
 def _forkable(limits: ChunkLimits) -> bool:
@@ -186,7 +236,7 @@ def _forkable(limits: ChunkLimits) -> bool:
 
 
 def _watch(
-    child: Child,
+    child: Child | zygotes.ZygoteChild,
     progress: Callable[[int, int], None] | None,
     cancelled: Callable[[], bool] | None,
 ) -> tuple[dict[str, Any] | None, bool]:

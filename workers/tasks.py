@@ -162,6 +162,7 @@ def _render_segment(
                 cancelled=poll,
                 threads=threads,
                 time_limit=task.app.conf.get("task_time_limit"),
+                job=spec.id,  # its job's warm render process forks it (workers.zygote)
             ).summary
         except RenderCancelled:
             raise Stopped(reason[0] or "cancelled") from None

@@ -1,0 +1,349 @@
+"""A warm render process per worker slot and job, that forks each chunk's render process.
+
+Under bubblewrap every chunk used to start a fresh ``python -m workers.render_process``: an
+interpreter, NumPy, PyAV and our modules imported again per chunk (about 0.55 CPU-s and 0.5 s of
+wall on a 2-core machine), and a private copy of their pages. A zygote
+(``workers.zygote_process``) is started once per job on a worker slot, under the same sandbox a
+chunk gets, with every medium of that job bound read-only and a scratch folder of its own
+writable. It imports once; each chunk is a fork of it, with the chunk's own limits set after the
+fork, reporting on its own pipe exactly as before (``workers.sandbox`` reads it the same way).
+
+What stays as it was: a chunk's resource limits (set in the forked child, its CPU time counted
+from the fork), its sandbox (no network, read-only system, its job's media only), progress and
+error reports, death with the worker (bwrap's --die-with-parent; the zygote's PID namespace ends
+with it). What is shared: chunks of one job on one slot run in one sandbox one after another, so
+a chunk sees the files its job's earlier chunks left in the zygote's scratch (each chunk's folder
+is removed after it; processes a chunk left behind are killed before the next one starts).
+
+A zygote is never reused across jobs: a chunk of another job (or the same job with other media)
+closes it and starts its own. It exits by itself after ``IDLE_TIMEOUT`` s without a chunk, and
+when its worker closes it or dies.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from common.scratch import make_scratch, sweep_scratch
+from workers import isolation as iso
+from workers.atomic import write_error
+from workers.chunk_limits import ChunkLimits
+
+log = logging.getLogger(__name__)
+
+#: Seconds a zygote waits for its next chunk before it exits.
+IDLE_TIMEOUT = 30.0
+#: A zygote this close to its idle timeout is replaced rather than sent a chunk it may not take.
+IDLE_MARGIN = 2.0
+#: Seconds a zygote may take to start (bwrap, the interpreter, the imports) on a loaded node.
+START_TIMEOUT = 60.0
+#: Seconds a zygote may take to answer a message (fork a chunk, kill one).
+ANSWER_TIMEOUT = 10.0
+#: A job with more media files than this (a long image sequence) gets no zygote: every file is a
+#: bwrap argument, and a chunk's render process binds only the images of its own frames.
+MAX_MEDIA = 2000
+#: Scratch folders of zygotes (``common.scratch``): a killed worker's are removed by the next.
+ZYGOTE_SCRATCH = "zygote"
+
+
+class ZygoteGone(RuntimeError):
+    """The zygote did not take the chunk (it exited, idle, or died): render it another way."""
+
+
+class Zygote:
+    """A running zygote: its bwrap process, the control socket, its scratch folder."""
+
+    def __init__(
+        self,
+        key: tuple[Any, ...],
+        popen: subprocess.Popen[bytes],
+        sock: socket.socket,
+        scratch: str,
+    ) -> None:
+        self.key = key
+        self.popen = popen
+        self.sock = sock
+        self.scratch = scratch
+        self.last_used = time.monotonic()
+        self.exits: dict[str, int] = {}
+        self.gone = False
+
+    @classmethod
+    def start(
+        cls,
+        key: tuple[Any, ...],
+        bwrap: str,
+        media: Sequence[tuple[str, str]],
+        environ: Mapping[str, str],
+    ) -> Zygote:
+        """Start one under bwrap and wait until it has imported; ZygoteGone if it cannot."""
+        sweep_scratch(ZYGOTE_SCRATCH)
+        scratch = make_scratch(ZYGOTE_SCRATCH)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        program = [
+            sys.executable,
+            "-m",
+            "workers.zygote_process",
+            str(IDLE_TIMEOUT),
+            str(theirs.fileno()),
+        ]
+        env = iso.child_env(environ, scratch)
+        argv = iso.sandbox_command(bwrap, program=program, env=env, scratch=scratch, media=media)
+        try:
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=env,
+                cwd=scratch,
+                start_new_session=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        except OSError as exc:
+            ours.close()
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise ZygoteGone(f"bwrap does not start: {exc}") from exc
+        finally:
+            theirs.close()
+        zygote = cls(key, popen, ours, scratch)
+        if zygote._receive(START_TIMEOUT).get("ready") is None:
+            zygote.terminate()
+            raise ZygoteGone("the zygote did not start")
+        return zygote
+
+    def usable(self, key: tuple[Any, ...]) -> bool:
+        """Whether this zygote may take a chunk of ``key`` now."""
+        idle = time.monotonic() - self.last_used
+        return (
+            key == self.key
+            and not self.gone
+            and self.popen.poll() is None
+            and idle < IDLE_TIMEOUT - IDLE_MARGIN
+        )
+
+    def render(
+        self,
+        request: dict[str, Any],
+        limits: dict[str, Any],
+        write: Callable[[dict[str, Any], str], str],
+    ) -> tuple[ZygoteChild, str]:
+        """Fork a render process for ``request`` (written by ``write(request, folder)``), in a
+        new folder of the zygote's scratch; it and the folder (the caller removes it)."""
+        folder = tempfile.mkdtemp(prefix="chunk-", dir=self.scratch)
+        inside = {**request, "output": os.path.join(folder, os.path.basename(request["output"]))}
+        try:
+            return self.run(write(inside, folder), limits), folder
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def run(self, request: str, limits: dict[str, Any]) -> ZygoteChild:
+        """Have the zygote fork a render process for the request file ``request``."""
+        chunk = uuid.uuid4().hex
+        read, write = os.pipe()
+        try:
+            message = json.dumps({"run": chunk, "request": request, "limits": limits})
+            socket.send_fds(self.sock, [message.encode()], [write])
+        except OSError as exc:
+            os.close(read)
+            self.gone = True
+            raise ZygoteGone(f"the zygote is gone ({exc})") from exc
+        finally:
+            os.close(write)
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while chunk not in self.exits and not self.gone:
+            answer = self._receive(max(0.0, deadline - time.monotonic()))
+            if answer.get("started") == chunk:
+                self.last_used = time.monotonic()
+                return ZygoteChild(self, chunk, read)
+            if not answer and time.monotonic() >= deadline:
+                break
+        os.close(read)
+        self.gone = True
+        raise ZygoteGone("the zygote did not take the chunk")
+
+    def exit_of(self, chunk: str, timeout: float) -> int | None:
+        """The chunk's exit status once the zygote reported it (waiting up to ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while chunk not in self.exits:
+            if self.gone:
+                # The zygote died, and its PID namespace with it: so did the chunk.
+                return -9
+            left = deadline - time.monotonic()
+            if left < 0:
+                return None
+            self._receive(left)
+        self.last_used = time.monotonic()
+        return self.exits.pop(chunk)
+
+    def kill(self, chunk: str) -> None:
+        """Ask the zygote to kill a chunk's render process (the whole zygote if it cannot)."""
+        try:
+            self.sock.send(json.dumps({"kill": chunk}).encode())
+        except OSError:
+            self.terminate()
+
+    def close(self) -> None:
+        """Stop it: the zygote kills what still runs when its socket closes."""
+        self.sock.close()
+        self.gone = True
+        try:
+            self.popen.wait(ANSWER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def terminate(self) -> None:
+        """Kill it outright: bwrap's death ends its PID namespace, every chunk in it too."""
+        self.gone = True
+        self.popen.kill()
+        self.popen.wait()
+        self.sock.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        """One message of the zygote's ({} after ``timeout``), exit reports kept in ``exits``."""
+        if self.gone:
+            return {}
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return {}
+        except OSError:
+            data = b""
+        if not data:
+            self.gone = True
+            return {}
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return {}
+        if not isinstance(message, dict):
+            return {}
+        status = message.get("status")
+        if "exit" in message and type(status) is int:
+            self.exits[str(message["exit"])] = status
+        return message
+
+
+class ZygoteChild:
+    """A chunk's render process forked by a zygote, as ``workers.child.Child`` is used."""
+
+    def __init__(self, zygote: Zygote, chunk: str, fd: int) -> None:
+        self.zygote = zygote
+        self.chunk = chunk
+        self.fd = fd
+        self.status: int | None = None
+
+    def poll(self) -> int | None:
+        """The exit status if the render process has ended, else None."""
+        if self.status is None:
+            self.status = self.zygote.exit_of(self.chunk, 0.0)
+        return self.status
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for it to end; TimeoutError after ``timeout`` seconds."""
+        if self.status is None:
+            self.status = self.zygote.exit_of(self.chunk, 1e9 if timeout is None else timeout)
+        if self.status is None:
+            raise TimeoutError(f"chunk {self.chunk} still runs after {timeout} s")
+        return self.status
+
+    def kill(self) -> None:
+        """SIGKILL the render process (its whole session)."""
+        if self.poll() is None:
+            self.zygote.kill(self.chunk)
+
+    def close(self) -> None:
+        """Kill it if it still runs, wait for its end (killing the zygote if need be), close the
+        pipe."""
+        self.kill()
+        try:
+            self.wait(ANSWER_TIMEOUT)
+        except TimeoutError:
+            self.zygote.terminate()
+            self.status = -9
+        os.close(self.fd)
+
+
+def take(folder: str, output: str) -> None:
+    """Move the segment a zygote's render process wrote in ``folder`` to ``output`` (the
+    chunk's own scratch); a missing or odd file is left for the caller to refuse."""
+    inside = os.path.join(folder, os.path.basename(output))
+    try:
+        if not stat.S_ISREG(os.lstat(inside).st_mode):
+            return
+    except FileNotFoundError:
+        return
+    try:
+        shutil.move(inside, output)
+    except OSError as exc:
+        raise write_error("the chunk's segment", exc, output) from exc
+
+
+_current: list[Zygote] = []  # this worker process's zygote: at most one, of one job
+
+
+def for_job(
+    job: str, bwrap: str, media: Sequence[tuple[str, str]], environ: Mapping[str, str]
+) -> Zygote | None:
+    """The zygote for chunks of ``job`` with these media (started if need be), or None when
+    there can be none (too many media files, or it does not start: logged)."""
+    if len(media) > MAX_MEDIA:
+        return None
+    env = iso.child_env(environ, "")
+    key = (job, bwrap, tuple(sorted(media)), tuple(sorted(env.items())))
+    if _current and not _current[0].usable(key):
+        drop()
+    if not _current:
+        try:
+            _current.append(Zygote.start(key, bwrap, media, environ))
+        except ZygoteGone as exc:
+            log.warning("no warm render process for job %s (%s): chunks start their own", job, exc)
+            return None
+    return _current[0]
+
+
+def fork_chunk(
+    job: str,
+    bwrap: str,
+    media: Sequence[tuple[str, str]],
+    request: dict[str, Any],
+    limits: ChunkLimits,
+    write: Callable[[dict[str, Any], str], str],
+) -> tuple[ZygoteChild, str] | None:
+    """The chunk's render process forked by its job's zygote, and the folder it renders in;
+    None where no zygote takes it (the caller starts a fresh process)."""
+    for _ in range(2):  # a zygote that went idle just now is replaced once
+        zygote = for_job(job, bwrap, media, os.environ)
+        if zygote is None:
+            return None
+        try:
+            return zygote.render(request, limits.as_json(), write)
+        except ZygoteGone:
+            drop()
+    return None
+
+
+def drop() -> None:
+    """Close this process's zygote, if any (another job's chunk, or the worker's exit)."""
+    while _current:
+        _current.pop().close()
+
+
+atexit.register(drop)
