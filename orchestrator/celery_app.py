@@ -44,7 +44,9 @@ def refuse_control_commands() -> None:
 
 def make_app(settings: Settings | None = None) -> Celery:
     """A Celery app with our tasks and configuration (message signing if the settings say so)."""
-    celery = Celery("cloudrender", include=["workers.tasks", "orchestrator.tasks"])
+    celery = Celery(
+        "cloudrender", include=["workers.tasks", "workers.merge_task", "orchestrator.tasks"]
+    )
     celery.conf.update(celery_config(settings or Settings.from_env()))
     if celery.conf.task_serializer == "auth":
         _setup_signing(celery)

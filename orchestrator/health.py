@@ -21,7 +21,7 @@ AUDIO_STALE = 30.0
 #: Seconds after every part is done without the merge starting before it is sent again.
 TASK_STALE = 10.0
 #: Seconds without a heartbeat from a running merge before it is presumed lost and sent again
-#: (the merge task renews its lease every workers.tasks.MERGE_HEARTBEAT seconds).
+#: (the merge task renews its lease every workers.merge_task.MERGE_HEARTBEAT seconds).
 MERGE_LEASE = 30.0
 #: Seconds without progress after which a running chunk on a live node counts as lost.
 STALLED_SECONDS = 60.0

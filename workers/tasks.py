@@ -1,4 +1,5 @@
-"""Celery task bodies: render a chunk's segment, render the audio once, merge the segments.
+"""Celery task bodies: render a chunk's segment and render the audio once (the merge that joins
+them is workers.merge_task).
 
 Outputs are idempotent: each goes to a deterministic storage key through an atomic put, so a
 task that runs twice writes the same object. Deterministic errors (bad media, bad timeline) are
@@ -10,45 +11,36 @@ tasks (keeping outputs, taking reused parts) is in `workers.cache_use`.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import socket
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import redis
 from celery import Task, shared_task
 
-from chunking.timeline.audio_export import audio_only
 from common.errors import RenderCancelled, RenderError
-from common.names import TASK_MERGE, TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
+from common.names import TASK_RENDER_AUDIO, TASK_RENDER_CHUNK
 from common.scratch import scratch_prefix, sweep_scratch
-from providers.storage.encrypted import EncryptedStorage
 from workers import hooks
 from workers.assets import sha256_file
-from workers.audio import audio_encoder_for, audio_file_notes, mix_timeline, write_audio_file
-from workers.cache_use import audio_claim, keep, merge_parts, segment_claim
-from workers.delivery import check_outputs, deliver, put_output, remove_output
+from workers.audio import audio_encoder_for, mix_timeline, write_audio_file
+from workers.cache_use import audio_claim, keep, segment_claim
 from workers.fingerprint import render_fingerprint
-from workers.job_policy import JobRefused, check_identity
+from workers.job_policy import check_identity
 from workers.job_spec import JobSpec
 from workers.liveness import alive_while_busy
 from workers.media_stamps import check_stamps
 from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
 from workers.sandbox import render_segment
-from workers.stitch import stitch
+from workers.task_support import Stopped, node_trouble, renewing
 
 log = logging.getLogger(__name__)
 
 #: Seconds between cancel-flag checks and progress reports of one chunk.
 POLL_INTERVAL = 0.25
-#: Seconds between a running merge's lease renewals (orchestrator.health.MERGE_LEASE: 30 s).
-MERGE_HEARTBEAT = 5.0
 
 
 @shared_task(bind=True, name=TASK_RENDER_CHUNK, Request="workers.chunk_request:ChunkRequest")
@@ -96,18 +88,8 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
 #: Chunk scratch folders (``common.scratch``): the next chunk on this machine removes those a
 #: killed pool process left (a request and a partial segment).
 CHUNK_SCRATCH = "chunk"
-#: The same for the audio mix and the merge (a killed merge left every segment and the partial
-#: video on the node).
+#: The same for the audio mix (workers.merge_task has the merge's).
 AUDIO_SCRATCH = "audio"
-MERGE_SCRATCH = "merge"
-
-
-class Stopped(RenderCancelled):
-    """A running chunk stopped on purpose: its job ended, another copy won, or eviction."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"chunk stopped: {reason}")
-        self.reason = reason
 
 
 def _render_segment(
@@ -230,7 +212,7 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
             }
     except RenderError as exc:
         error = RenderError(f"audio: {exc}")
-        if (exc.transient or _node_trouble(exc)) and self.request.retries < MAX_TRANSIENT_RETRIES:
+        if (exc.transient or node_trouble(exc)) and self.request.retries < MAX_TRANSIENT_RETRIES:
             # This node's disk is full or failing (or the error is passing): another node, or
             # this one later, mixes it; the job is not lost to one bad scratch disk.
             log.warning("job %s: %s; the audio is mixed again", job_id, error)
@@ -242,147 +224,6 @@ def render_audio(self: Task, job_id: str) -> dict[str, Any] | None:
     return result
 
 
-#: Errors of a node's own disk: another node may well succeed.
-_NODE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
-
-
-def _node_trouble(exc: BaseException) -> bool:
-    """Whether an error comes from this node's disk (full, read-only, failing)."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in _NODE_ERRNOS:
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-@shared_task(bind=True, name=TASK_MERGE)
-def merge(
-    self: Task, job_id: str, chunks: list[dict[str, Any]], audio: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """Check and concatenate every segment without re-encoding, mux the audio, store output."""
-    service = hooks.current()
-    if not service.merge_started(job_id):
-        return None
-    try:
-        spec = JobSpec.from_dict(service.job_spec(job_id))
-        check_identity(spec.id, job_id)
-        if audio is not None and not isinstance(audio, dict):
-            raise JobRefused(f"merge of job {job_id}: its audio result is not an object")
-        # Before any work: a job the worker will not deliver fails now, not after stitching.
-        check_outputs(spec.id, spec.destination, spec.output_url, spec.storage_url)
-        with _renewing(lambda: service.merge_alive(job_id), MERGE_HEARTBEAT):
-            summary = _merge(spec, chunks, audio, service)
-    except Stopped:
-        return None  # cancelled while it merged: nothing delivered
-    except (RenderError, OSError) as exc:
-        error = exc if isinstance(exc, RenderError) else _scratch_error(job_id, exc)
-        if _cancelled(service, job_id):
-            # Cancelled under it (its parts removed): the job's end, not a failure to report.
-            log.info("merge of job %s stopped: the job was cancelled (%s)", job_id, error)
-            return None
-        if error.transient or _node_trouble(exc):
-            # Storage away for a while, or this node's scratch disk full: merged again later
-            # or on another node, as many times in all as MAX_MERGE_ATTEMPTS allows (a merge
-            # resent for ever left the job merging with no error).
-            attempts = service.merge_retry(job_id)
-            if attempts < MAX_MERGE_ATTEMPTS:
-                log.warning("merge of job %s: %s; it is merged again", job_id, error)
-                delay = backoff(min(self.request.retries + 1, MAX_TRANSIENT_RETRIES))
-                raise self.retry(countdown=delay, max_retries=None) from None
-            error = RenderError(f"{error} (the merge failed {attempts} times)")
-        service.job_failed(job_id, error)
-        raise error from None
-    if summary is None:
-        return None  # cached parts were gone: they render again, and a new merge follows
-    if not _finish(service, job_id, summary):
-        # Cancelled while the video was stored and delivered: a cancelled job delivers nothing
-        # (its cancel may also have swept the job's objects before this one was stored).
-        _take_back(spec, summary)
-        return None
-    # Only once the job is recorded complete: a merge sent again (its message restored while
-    # Redis was away) must still find every part, not fail the job for a missing segment.
-    if not spec.keep_segments:
-        _remove_parts(spec.storage(), spec, _chunk_indexes(spec, chunks), bool(audio))
-    return summary
-
-
-#: Merges of one job that may start before a merge failing on storage or a node's disk fails
-#: the job (with the backoff between them: several minutes).
-MAX_MERGE_ATTEMPTS = 8
-
-
-def _scratch_error(job_id: str, exc: OSError) -> RenderError:
-    """A merge's own file error (its scratch disk) as one line naming the job."""
-    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-    return RenderError(f"merge of job {job_id}: {exc.strerror or exc}{where}")
-
-
-#: Seconds a finished merge keeps trying to record the job's completion while Redis is away.
-FINISH_PATIENCE = 180.0
-
-
-def _finish(service: hooks.Hooks, job_id: str, summary: dict[str, Any]) -> bool:
-    """Record the job complete, waiting out a Redis restart: the video is stitched and stored,
-    and giving up here would leave the job merging with its parts about to go. False when the
-    job was cancelled (or failed) meanwhile."""
-    deadline = time.monotonic() + FINISH_PATIENCE
-    attempt = 0
-    while True:
-        try:
-            return service.merge_finished(job_id, summary) is not False
-        except (redis.RedisError, OSError) as exc:
-            attempt += 1
-            if time.monotonic() > deadline:
-                raise
-            log.warning("job %s: completion not recorded yet (%s); retrying", job_id, exc)
-            time.sleep(min(backoff(attempt), 10.0))
-
-
-def _take_back(spec: JobSpec, summary: dict[str, Any]) -> None:
-    """Remove what a merge stored and delivered for a job that ended otherwise meanwhile: the
-    video at the job's destination (only if it is this video: it was created as new) or output
-    URL, and every object of the job."""
-    digest = str(summary.get("sha256") or "")
-    try:
-        for target in (spec.destination, spec.output_url):
-            if target and digest:
-                remove_output(target, digest, seal=spec.sealed)
-        spec.storage().delete_prefix(spec.prefix)
-    except (RenderError, OSError) as exc:
-        log.warning("job %s ended while merging; its video could not be taken back: %s",
-                    spec.id, exc)  # fmt: skip
-
-
-def _remove_parts(storage: Any, spec: JobSpec, indexes: list[int], audio: bool) -> None:
-    """Remove a completed job's segments and audio (the video holds them now)."""
-    for i in indexes:
-        storage.delete(spec.segment_key(i))
-    if audio:
-        storage.delete(spec.audio_key)
-
-
-@contextlib.contextmanager
-def _renewing(renew: Callable[[], None], interval: float) -> Iterator[None]:
-    """Call ``renew`` every ``interval`` seconds in a thread while the block runs."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                renew()
-            except Exception:  # noqa: BLE001 - Redis away: the next renewal may get through
-                pass
-
-    thread = threading.Thread(target=loop, name="lease", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
 #: Seconds between a chunk's "still working" reports while it renders no frames (fetching
 #: assets before the render, uploading after it): well inside health.STALLED_SECONDS.
 ALIVE_SECONDS = 15.0
@@ -392,76 +233,7 @@ def _reporting(
     service: hooks.Hooks, job_id: str, index: int, done: int, total: int
 ) -> contextlib.AbstractContextManager[None]:
     """Report the chunk's progress (`done` of `total`) every ALIVE_SECONDS while the block runs."""
-    return _renewing(lambda: service.chunk_progress(job_id, index, done, total), ALIVE_SECONDS)
-
-
-def _merge(
-    spec: JobSpec, chunks: list[dict[str, Any]], audio: dict[str, Any] | None, service: hooks.Hooks
-) -> dict[str, Any] | None:
-    timeline = spec.timeline()
-    storage = spec.storage()
-    began = time.perf_counter()
-    # Which objects to read (and delete) comes from the job's own document, never from the
-    # message: a merge reads the segment cache entries its document names (digests) and reads
-    # and removes only what lies under its own prefix.
-    indexes = _chunk_indexes(spec, chunks)
-    sweep_scratch(MERGE_SCRATCH)
-    with tempfile.TemporaryDirectory(prefix=scratch_prefix(MERGE_SCRATCH)) as tmp:
-        parts = merge_parts(service, spec, storage, timeline.fps, indexes, bool(audio), tmp)
-        if parts is None:
-            return None
-        # A mix the segment cache gave (no audio task ran) warns only through its own notes.
-        notes = audio_file_notes(parts.audio) if parts.audio else []
-        out = os.path.join(tmp, f"output.{spec.output_ext}")
-        report = stitch(parts.segments, timeline.fps, out, timeline.export.container,
-                        parts.audio, parts.infos)  # fmt: skip
-        if _cancelled(service, spec.id):
-            # Cancelled while it stitched: a cancelled job delivers nothing (its output would
-            # also block a new render to the same name).
-            raise Stopped("cancelled")
-        storage.put_file(spec.output_key, out)
-        undelivered = _delivered(spec, out, tmp)
-        digest = sha256_file(out)
-    return {
-        "output_key": spec.output_key,
-        "frames": report.frames,
-        "bytes": report.bytes,
-        "duration": report.duration,
-        "drift": report.drift,
-        "audio": audio.get("codec") if audio else None,
-        "merge_seconds": round(time.perf_counter() - began, 3),
-        # What this worker's key made of the output, whatever the job asked (job_spec.sealed).
-        "encrypted": isinstance(storage, EncryptedStorage),
-        "sha256": digest,  # of the video as delivered
-        **({"delivery_error": undelivered} if undelivered else {}),
-        **({"notes": notes} if notes else {}),
-    }
-
-
-def _delivered(spec: JobSpec, out: str, tmp: str) -> str | None:
-    """Deliver the stored video where the job asked; what went wrong, or None.
-
-    The video is already in the job's storage: a destination that fails now (its disk full,
-    its directory gone, a file of someone else's at the name) must not throw the render away,
-    so the job completes with this message and the video stays downloadable.
-    """
-    target = spec.destination or spec.output_url
-    try:
-        if spec.destination:
-            deliver(out, spec.destination)
-        if spec.output_url:
-            target = spec.output_url
-            _put_output(spec, spec.output_url, out, tmp)
-    except RenderError as exc:
-        log.warning("job %s: video not delivered to %s: %s", spec.id, target, exc)
-        return f"the video was not delivered to {target}: {exc}"
-    return None
-
-
-def _cancelled(service: hooks.Hooks, job_id: str) -> bool:
-    """Whether the job was cancelled (failed, or lost with Redis's data); False while Redis
-    cannot say."""
-    return service.should_stop(job_id, -1, "") in ("cancelled", "gone")
+    return renewing(lambda: service.chunk_progress(job_id, index, done, total), ALIVE_SECONDS)
 
 
 def forget_job(spec: JobSpec) -> None:
@@ -474,27 +246,6 @@ def forget_job(spec: JobSpec) -> None:
         return
     log.warning("job %s is gone from Redis (restarted without persistence?): removed its "
                 "%d objects from storage", spec.id, removed)  # fmt: skip
-
-
-def _chunk_indexes(spec: JobSpec, chunks: list[dict[str, Any]]) -> list[int]:
-    """The chunk indexes a merge message lists, in order, if they are exactly the job's."""
-    try:
-        indexes = sorted(int(c["index"]) for c in chunks)
-    except (KeyError, TypeError, ValueError):
-        indexes = []
-    # An audio-only export (-o mix.wav) has no chunk: its merge writes the audio task's mix.
-    none_needed = audio_only(spec.output_ext)
-    if (not spec.chunks and not none_needed) or indexes != list(range(len(spec.chunks))):
-        raise JobRefused(
-            f"merge of job {spec.id}: the chunks it was sent are not the job's "
-            f"{len(spec.chunks)} chunks"
-        )
-    return indexes
-
-
-def _put_output(spec: JobSpec, url: str, path: str, tmp: str) -> None:
-    """Put the finished video at the user's output URL, encrypted if the job's objects are."""
-    put_output(url, path, tmp, seal=spec.sealed)
 
 
 def node_name() -> str:

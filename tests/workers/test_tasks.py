@@ -17,13 +17,14 @@ from celery.exceptions import Retry
 from common.errors import EncodeError, RenderError
 from orchestrator.health import STALLED_SECONDS
 from tests.workers.test_segment_digest import _stored_segment
-from workers import hooks, tasks
-from workers.tasks import Stopped, _finish, _merge, _node_trouble, _renewing
+from workers import hooks, merge_task, tasks
+from workers.merge_task import _finish, _merge
+from workers.task_support import Stopped, node_trouble, renewing
 
 
 def test_lease_renews_while_the_block_runs_and_stops_after() -> None:
     calls: list[float] = []
-    with _renewing(lambda: calls.append(time.monotonic()), 0.01):
+    with renewing(lambda: calls.append(time.monotonic()), 0.01):
         time.sleep(0.2)
     during = len(calls)
     time.sleep(0.05)
@@ -39,7 +40,7 @@ def test_a_failing_renewal_does_not_stop_the_lease_or_the_work() -> None:
         if len(attempts) < 3:
             raise ConnectionError("Redis is restarting")
 
-    with _renewing(flaky, 0.01):
+    with renewing(flaky, 0.01):
         time.sleep(0.2)
     assert len(attempts) > 3
 
@@ -86,7 +87,7 @@ def test_a_nodes_own_disk_trouble_is_told_apart(cause: BaseException, node: bool
         except (OSError, ValueError) as exc:
             raise EncodeError(f"cannot write audio file 'a.mka': {exc}") from exc
     except EncodeError as error:
-        assert _node_trouble(error) is node
+        assert node_trouble(error) is node
 
 
 class _RedisAwayAtFirst:
@@ -106,11 +107,11 @@ class _RedisAwayAtFirst:
 def test_a_finished_merge_waits_out_redis_to_record_the_job(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tasks, "backoff", lambda attempt: 0.01)
+    monkeypatch.setattr(merge_task, "backoff", lambda attempt: 0.01)
     service = _RedisAwayAtFirst(failures=2)
     _finish(service, "job", {"frames": 10})  # type: ignore[arg-type]
     assert service.finished == ["job"]
-    monkeypatch.setattr(tasks, "FINISH_PATIENCE", 0.0)
+    monkeypatch.setattr(merge_task, "FINISH_PATIENCE", 0.0)
     with pytest.raises(redis.ConnectionError):
         _finish(_RedisAwayAtFirst(failures=1), "job", {})  # type: ignore[arg-type]
 
@@ -168,11 +169,11 @@ def test_a_video_delivered_for_a_job_cancelled_meanwhile_is_taken_back(tmp_path:
 
     summary = _merge(spec, [{"index": 0}], None, _Go(digest))  # type: ignore[arg-type]
     assert summary is not None and (share / "film.mp4").exists()
-    tasks._take_back(spec, summary)
+    merge_task._take_back(spec, summary)
     assert not (share / "film.mp4").exists()
     assert not storage.exists(spec.output_key) and not storage.exists(spec.segment_key(0))
     (share / "film.mp4").write_bytes(b"someone else's")
-    tasks._take_back(spec, summary)
+    merge_task._take_back(spec, summary)
     assert (share / "film.mp4").read_bytes() == b"someone else's"
 
 
@@ -223,11 +224,11 @@ def test_a_merge_on_a_full_scratch_disk_is_retried_a_bounded_number_of_times(
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "/scratch/output.mp4")
 
-    monkeypatch.setattr(tasks, "stitch", full)
+    monkeypatch.setattr(merge_task, "stitch", full)
     hooks.install(service)  # type: ignore[arg-type]
     try:
         with pytest.raises((Retry, RenderError)) as raised:  # a direct call raises its retry
-            tasks.merge.run(spec.id, [{"index": 0}], None)
+            merge_task.merge.run(spec.id, [{"index": 0}], None)
     finally:
         hooks._installed.clear()
     assert isinstance(raised.value, RenderError if fails else Retry)
