@@ -3,6 +3,10 @@
 NumPy, Pillow and FFmpeg release the GIL for their heavy work, so compositing frame n + 1 while
 the encoder works on frame n uses a second core. Order is preserved; errors re-raise in the
 consumer; closing the iterator stops the producer promptly.
+
+Every item is a whole frame (6 MB of RGB at 1080p), so neither side keeps one it handed on:
+one finished frame waiting is enough to keep both cores busy (the compositor is the slower
+side), and each one more is memory that two render slots of a node pay twice.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ _DONE = object()
 
 
 @contextmanager
-def prefetched(items: Iterator[T], depth: int = 3) -> Iterator[Iterator[T]]:
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[Iterator[T]]:
     """Iterate `items` in a background thread, at most `depth` items ahead of the consumer."""
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -32,6 +36,8 @@ def prefetched(items: Iterator[T], depth: int = 3) -> Iterator[Iterator[T]]:
                         break
                     except queue.Full:
                         continue
+                # Not held while the next one is made: the consumer may be done with it.
+                del item
                 if stop.is_set():
                     return
             slots.put(_DONE)
@@ -46,6 +52,7 @@ def prefetched(items: Iterator[T], depth: int = 3) -> Iterator[Iterator[T]]:
             if isinstance(item, BaseException):
                 raise item
             yield item  # type: ignore[misc]
+            item = None  # not held while waiting for the next one
 
     worker = threading.Thread(target=produce, name="compositor", daemon=True)
     worker.start()

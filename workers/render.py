@@ -217,6 +217,7 @@ def _write(
                         pending.until(Fraction(done) / fps)
                         if progress is not None:
                             progress(done, end - start)
+                        del rgb, frame  # encoded: not held while the next is composited
                 for packet in video.encode(None):
                     container.mux(packet)
                 pending.until(None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -56,3 +57,43 @@ def test_an_error_while_reading_ahead_reaches_the_consumer_in_order() -> None:
             next(items)
         with pytest.raises(StopIteration):
             next(items)
+
+
+def test_by_default_one_frame_waits_while_the_next_is_made() -> None:
+    readers: list[str] = []
+    with prefetched(_counting(None, readers)) as items:
+        assert next(items) == 0
+        time.sleep(0.3)
+        # One item taken, one waiting in the queue, one read and waiting for room.
+        assert len(readers) <= 3
+
+
+class _Frame:
+    """A stand-in for a frame-sized array that a weak reference can watch."""
+
+
+def test_a_frame_the_consumer_let_go_is_not_kept_while_the_next_is_made() -> None:
+    taken = threading.Event()
+    refs: list[weakref.ref[_Frame]] = []
+    freed: list[bool] = []
+
+    def frames() -> Iterator[_Frame]:
+        frame = _Frame()
+        refs.append(weakref.ref(frame))
+        yield frame
+        del frame
+        assert taken.wait(5)
+        # Compositing the next frame: the one handed on and dropped must be freed meanwhile
+        # (a few frames of 25 MB held by the pipeline are a render slot's memory).
+        deadline = time.monotonic() + 2
+        while refs[0]() is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        freed.append(refs[0]() is None)
+        yield _Frame()
+
+    with prefetched(frames()) as items:
+        first = next(items)
+        del first
+        taken.set()
+        assert isinstance(next(items), _Frame)
+    assert freed == [True]
