@@ -29,7 +29,7 @@ from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
-from workers.layer import Image, Layer, blank, blend, to_float, to_uint8
+from workers.layer import Image, Layer, blank, blend, to_float, to_uint8, trimmed
 from workers.probe_ranges import source_sample
 from workers.reverse_source import ReverseVideo
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
@@ -161,7 +161,7 @@ class Compositor:
             return _faded(self._still[clip.id][1], clip.picture_fade(t, self.timeline.fps))
         layer = self._build_layer(clip, source, [e for _, e in effects], t)
         if static:
-            layer = _trim(layer)
+            layer = trimmed(layer)
             self._still[clip.id] = (key, layer)
         # The kept still layer is the unfaded one: the fade changes only its opacity per frame.
         return _faded(layer, clip.picture_fade(t, self.timeline.fps))
@@ -287,17 +287,19 @@ class Compositor:
         """The layer as a full-canvas image with alpha, as transitions expect."""
         h, w = layer.rgb.shape[:2]
         full_size = (layer.x, layer.y, w, h) == (0, 0, self.width, self.height)
-        if full_size and layer.alpha is None and layer.opacity >= 1:
+        if full_size and layer.alpha is None and layer.opacity >= 1 and not layer.more:
             return layer
         rgb = self._blank()
         alpha = self.xp.zeros((self.height, self.width), dtype=np.float32)
-        x0, y0 = max(layer.x, 0), max(layer.y, 0)
-        x1, y1 = min(layer.x + w, self.width), min(layer.y + h, self.height)
-        if x0 < x1 and y0 < y1:
-            rows = slice(y0 - layer.y, y1 - layer.y)
-            cols = slice(x0 - layer.x, x1 - layer.x)
-            rgb[y0:y1, x0:x1] = layer.rgb[rows, cols]
-            alpha[y0:y1, x0:x1] = layer.alpha[rows, cols] if layer.alpha is not None else 1.0
+        for piece in (layer, *layer.more):
+            ph, pw = piece.rgb.shape[:2]
+            x0, y0 = max(piece.x, 0), max(piece.y, 0)
+            x1, y1 = min(piece.x + pw, self.width), min(piece.y + ph, self.height)
+            if x0 < x1 and y0 < y1:
+                rows = slice(y0 - piece.y, y1 - piece.y)
+                cols = slice(x0 - piece.x, x1 - piece.x)
+                rgb[y0:y1, x0:x1] = piece.rgb[rows, cols]
+                alpha[y0:y1, x0:x1] = piece.alpha[rows, cols] if piece.alpha is not None else 1.0
         if layer.opacity < 1:
             alpha *= np.float32(layer.opacity)
         return Layer(rgb, alpha)
@@ -359,7 +361,7 @@ def _faded(layer: Layer, factor: float) -> Layer:
     """The layer dimmed by a picture fade's factor (itself when no fade dims it)."""
     if factor >= 1:
         return layer
-    return Layer(layer.rgb, layer.alpha, layer.x, layer.y, layer.opacity * factor)
+    return Layer(layer.rgb, layer.alpha, layer.x, layer.y, layer.opacity * factor, layer.more)
 
 
 def _nothing(xp: Any) -> Layer:
@@ -372,22 +374,3 @@ def _overlap(
 ) -> tuple[int, int, int, int]:
     """The intersection of two rectangles (empty ones have right <= left or bottom <= top)."""
     return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-
-
-def _trim(layer: Layer) -> Layer:
-    """The layer cut down to the bounding box of its visible (alpha > 0) pixels."""
-    if layer.alpha is None:
-        return layer
-    xp = module_of(layer.alpha)
-    rows = xp.flatnonzero(layer.alpha.any(axis=1))
-    cols = xp.flatnonzero(layer.alpha.any(axis=0))
-    if rows.size == 0:
-        return Layer(layer.rgb[:0, :0], layer.alpha[:0, :0], layer.x, layer.y, layer.opacity)
-    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-    return Layer(
-        xp.ascontiguousarray(layer.rgb[r0:r1, c0:c1]),
-        xp.ascontiguousarray(layer.alpha[r0:r1, c0:c1]),
-        layer.x + c0,
-        layer.y + r0,
-        layer.opacity,
-    )
