@@ -18,6 +18,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from bench.node_speed import CPU_RATE, seconds_per_unit
 from orchestrator.autoscaler.billing import node_cost
 from orchestrator.autoscaler.decide import decide
 from orchestrator.autoscaler.interruptions import interruption_rate
@@ -36,8 +37,6 @@ from orchestrator.scheduling import Candidate, choose_dispatch, effective_priori
 from providers.compute.pools import Pool
 
 DAY = 24 * 3600.0
-#: Seconds one slot takes per unit of work on each node class (the GPU renders 2.5x faster).
-CPU_RATE, GPU_RATE = 0.025, 0.01
 #: A spot node's chance of an interruption notice per hour, and the notice's length.
 SPOT_NOTICES_PER_HOUR = 0.05
 NOTICE_SECONDS = 120.0
@@ -60,7 +59,7 @@ def bench_pools() -> dict[str, Pool]:
         )  # fmt: skip
 
     gpu = Pool(
-        "gpu-od", "aws", "g5.xlarge", vcpus=4, memory_gb=16.0, gpu="A10G", nvenc=True,
+        "gpu-od", "aws", "g5.xlarge", vcpus=4, memory_gb=16.0, gpu="A10G", gpus=1, nvenc=True,
         region="us-east-1", max_nodes=8, boot_seconds=180.0, price_per_hour=1.006, concurrency=2,
     )  # fmt: skip
     return {"cpu-spot": cpu("cpu-spot", "spot", 0.14), "cpu-od": cpu("cpu-od", "on-demand", 0.34),
@@ -68,8 +67,8 @@ def bench_pools() -> dict[str, Pool]:
 
 
 def rate_of(pool: Pool) -> float:
-    """Seconds per unit of one slot of the pool's node class."""
-    return GPU_RATE if pool.has_gpu else CPU_RATE
+    """Seconds per unit of one slot of the pool's node class (``bench.node_speed``)."""
+    return seconds_per_unit(pool)
 
 
 @dataclass

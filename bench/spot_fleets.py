@@ -5,10 +5,11 @@ The rules of a fair spot-against-on-demand comparison (docs/cost.md, "Spot strat
 1. **One offer set.** Both fleets choose from the same catalogue offers: the providers named,
    every region the catalogue lists for them, CPU types for CPU work and GPU types with NVENC
    for GPU work.
-2. **Price per frame, the same speed rule in both markets.** A node of an offer renders at its
-   catalogue ``relative_speed`` (vCPUs / 2 today, GPU types included) and has that many worker
-   slots (at least one), so an offer's price per frame is its hourly price / slots. Boot times
-   are the kind's (CPU or GPU), whatever the market.
+2. **Price per frame, one speed rule for every offer** (``bench.node_speed``). A node has its
+   catalogue ``relative_speed`` (vCPUs / 2) worker slots, at least one, and renders like that
+   many reference slots plus 3 per GPU (its share of a partitioned GPU), whatever the market;
+   its price per frame is its hourly price / that speed. Boot times are the kind's (CPU or
+   GPU), whatever the market.
 3. **The baseline takes its cheapest class.** The on-demand fleet gets, per kind, the offer of
    the lowest on-demand price per frame: spot is measured against the best on-demand choice
    from the same offers, never against a dearer type.
@@ -16,8 +17,9 @@ The rules of a fair spot-against-on-demand comparison (docs/cost.md, "Spot strat
    there when spot cannot make a deadline) and adds the ``spread`` offers of the lowest spot
    price per frame, each its own pool with its own interruption band and its cloud's notice;
    the autoscaler's ``decide`` chooses among them by expected cost, interruptions included.
-5. **Same capacity.** Every pool of a kind holds at most the same number of slots (the CPU
-   pool 96, the GPU pool 16, as the single-type fleets), in whole nodes.
+5. **Same capacity.** Every pool of a kind, in either fleet, holds the whole nodes that cover
+   the same speed (the CPU pool 96 reference slots, the GPU pool 40: the single-type fleets'
+   24 x c7i.2xlarge and 8 x g5.xlarge), so no pool has less room than the baseline's.
 
 The reference: the on-demand fleet's node-hours at the cheapest spot price per frame of their
 kind. Not a strict bound: the spot fleet's node-hours are its own (other node sizes, other idle
@@ -26,14 +28,17 @@ slot-hours), so it can pass it a little.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bench.node_speed import node_speed
 from providers.compute.pools import Pool
 from providers.compute.prices.catalogue import Offer
 
-#: Slots each kind's pool may hold in all, as the single-type fleets (24 x 4 CPU, 8 x 2 GPU).
-SLOT_CAP = {"cpu": 96, "gpu": 16}
+#: Reference slots of speed each kind's pool covers, as the single-type fleets (24 c7i.2xlarge
+#: of 4, 8 g5.xlarge of 5).
+SPEED_CAP = {"cpu": 96.0, "gpu": 40.0}
 BOOT_SECONDS = {"cpu": 90.0, "gpu": 180.0}
 
 
@@ -56,9 +61,20 @@ class Choice:
         return float(self.offer.spot if self.market == "spot" else self.offer.on_demand or 0.0)
 
     @property
-    def per_slot(self) -> float:
-        """Dollars per slot-hour: the price of a frame, up to the work's constant."""
-        return self.price / self.slots
+    def speed(self) -> float:
+        """Reference slots one node renders like (``bench.node_speed``)."""
+        o = self.offer
+        return node_speed(o.vcpus, max(o.gpus, 1) if o.gpu else 0, o.instance_type)
+
+    @property
+    def per_frame(self) -> float:
+        """Dollars per reference slot-hour: the price of a frame, up to the work's constant."""
+        return self.price / self.speed
+
+    @property
+    def max_nodes(self) -> int:
+        """The whole nodes that cover the kind's speed cap (rule 5)."""
+        return max(1, math.ceil(SPEED_CAP[self.kind] / self.speed - 1e-9))
 
     @property
     def name(self) -> str:
@@ -72,8 +88,8 @@ class Choice:
         o = self.offer
         return Pool(
             self.name, o.provider, o.instance_type, vcpus=o.vcpus, memory_gb=o.memory_gb,
-            gpu=o.gpu, nvenc=o.nvenc, market=self.market, region=o.region,
-            max_nodes=max(1, SLOT_CAP[self.kind] // self.slots),
+            gpu=o.gpu, gpus=o.gpus, nvenc=o.nvenc, market=self.market, region=o.region,
+            max_nodes=self.max_nodes,
             boot_seconds=BOOT_SECONDS[self.kind], price_per_hour=self.price, concurrency=self.slots,
         )  # fmt: skip
 
@@ -93,7 +109,7 @@ def choose(
     wanted = set(providers)
     pool = [o for o in offers if o.provider in wanted and kind_of(o) is not None]
     chosen: dict[str, dict[str, list[Choice]]] = {}
-    for kind in SLOT_CAP:
+    for kind in SPEED_CAP:
         mine = [o for o in pool if kind_of(o) == kind]
         on_demand = sorted((Choice(kind, "on-demand", o) for o in mine), key=_order)
         spot = sorted((Choice(kind, "spot", o) for o in mine if o.spot), key=_order)
@@ -105,15 +121,15 @@ def choose(
 
 def _order(choice: Choice) -> tuple[float, str]:
     # Price per frame, then the name, so equal prices in two regions pick the same one each run.
-    return (round(choice.per_slot, 6), choice.name)
+    return (round(choice.per_frame, 6), choice.name)
 
 
 def spot_bound_share(chosen: dict[str, dict[str, list[Choice]]], kind: str) -> float:
     """The cheapest spot price per frame of `kind` over the on-demand fleet's: what the
     on-demand fleet's node-hours would cost at it, as a share (1.0 without spot)."""
-    base = chosen[kind]["on-demand"][0].per_slot
+    base = chosen[kind]["on-demand"][0].per_frame
     spot = chosen[kind]["spot"]
-    return min(c.per_slot for c in spot) / base if spot else 1.0
+    return min(c.per_frame for c in spot) / base if spot else 1.0
 
 
 def bands(chosen: dict[str, dict[str, list[Choice]]]) -> dict[str, tuple[float, float] | None]:

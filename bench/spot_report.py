@@ -28,8 +28,8 @@ def show(report: dict[str, Any]) -> None:
     for p in report["pools"]:
         print(
             f"  pool {p['name']}: {p['instance_type']} {p['market']} ${p['price_per_hour']:.4f}/h, "
-            f"{p['slots']} slot(s), at most {p['max_nodes']} node(s): "
-            f"${p['per_slot_hour']:.4f} per slot-hour"
+            f"{p['slots']} slot(s) rendering like {p['speed']:g} reference slot(s), at most "
+            f"{p['max_nodes']} node(s): ${p['per_speed_hour']:.4f} per reference slot-hour"
         )
     print(
         f"  the on-demand fleet's node-hours at spot prices: ${report['all_spot_cost']:.2f}, "

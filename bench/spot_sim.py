@@ -17,14 +17,15 @@ subject to each deadline holding with 95 % confidence) and the real scheduler
 Prices are the catalogue's (``providers.compute.prices``: c7i.2xlarge and g5.xlarge, us-east-1,
 on demand and spot) when it loads, else the figures below; ``--spot-share S`` prices spot at S x
 on-demand instead, to see the strategy at other discounts. Boot times: 90 s CPU, 180 s GPU;
-each node class renders at the simulation's rates (a GPU slot 2.5x a CPU slot).
+each node class renders at ``bench.node_speed``'s rule (here a g5.xlarge slot 2.5x a CPU slot).
 
 ``--diversify aws`` (or ``aws,gcp,azure``) compares by price per rendered frame instead
 (``bench/spot_fleets.py``, whose docstring states the rules): the on-demand fleet takes, per
 kind, the catalogue offer of these providers with the lowest on-demand price per frame; the spot
 fleet keeps that pool and adds the ``--spread`` offers (types and regions) of the lowest spot
 price per frame, each with its own band and its cloud's notice, as a price-capacity-optimized
-spot fleet spreads over pools. A node has as many slots as its catalogue relative speed.
+spot fleet spreads over pools. A node has vCPUs / 2 slots and renders at ``bench.node_speed``'s
+rule: its vCPUs / 2 reference slots plus 3 per GPU (its share of a partitioned one).
 
 Printed per fleet: dollars, saving against on-demand, spot's share of node-hours, deadlines
 missed, notices, chunks and frames re-rendered, deadline jobs the autoscaler counted on an
@@ -52,6 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import spot_fleets  # noqa: E402
 from bench.autoscale_sim import CPU_RATE, Farm, Result, trace  # noqa: E402
+from bench.node_speed import pool_speed  # noqa: E402
 from bench.script import emit, log  # noqa: E402
 from bench.spot_report import TARGET_RATE, TARGET_SAVING, plot, show  # noqa: E402
 from common.errors import RenderError  # noqa: E402
@@ -121,8 +123,8 @@ def farm_pools(price: Mapping[str, Prices], spot: bool) -> dict[str, Pool]:
 
     def gpu_pool(name: str, market: str, dollars: float) -> Pool:
         return Pool(
-            name, "aws", gpu.instance_type, vcpus=4, memory_gb=16.0, gpu="A10G", nvenc=True,
-            market=market, region=REGION, max_nodes=8, boot_seconds=180.0,
+            name, "aws", gpu.instance_type, vcpus=4, memory_gb=16.0, gpu="A10G", gpus=1,
+            nvenc=True, market=market, region=REGION, max_nodes=8, boot_seconds=180.0,
             price_per_hour=dollars, concurrency=2,
         )  # fmt: skip
 
@@ -220,7 +222,8 @@ def describe(pool: Pool) -> dict[str, Any]:
         "price_per_hour": pool.price_per_hour,
         "slots": pool.concurrency,
         "max_nodes": pool.max_nodes,
-        "per_slot_hour": pool.price_per_hour / pool.concurrency,
+        "speed": pool_speed(pool),
+        "per_speed_hour": pool.price_per_hour / pool_speed(pool),
     }
 
 

@@ -84,6 +84,37 @@ def test_a_pool_holds_the_same_slots_whatever_its_node_size() -> None:
     assert pools["small"].spot and pools["small"].price_per_hour == 0.12
 
 
+def test_a_big_gpu_node_is_priced_by_its_speed_not_its_slots() -> None:
+    # Per slot the 16-vCPU node looks cheaper (1.20 / 8 against 0.526 / 2); per frame it is
+    # not (1.20 / 11 against 0.526 / 5): its one GPU speeds up the node, not each slot.
+    offers = [
+        offer("gpu-16", 1.20, 0.50, vcpus=16, gpu="T4", nvenc=True),
+        offer("gpu-4", 0.526, 0.22, vcpus=4, gpu="T4", nvenc=True),
+        offer("cpu", 0.36, 0.12),
+    ]
+    chosen = spot_fleets.choose(offers, ["aws"], 2)["gpu"]
+    assert [c.offer.instance_type for c in chosen["on-demand"]] == ["gpu-4"]
+    assert [c.offer.instance_type for c in chosen["spot"]] == ["gpu-4", "gpu-16"]
+
+
+# (vCPUs, GPU model or None, nodes): whole nodes covering 96 CPU or 40 GPU reference slots
+CAPACITY = [(8, None, 24), (16, None, 12), (4, "A10G", 8), (16, "L4", 4), (8, "T4", 6)]
+
+
+@pytest.mark.parametrize(("vcpus", "gpu", "nodes"), CAPACITY)
+def test_every_pool_covers_the_same_speed_in_whole_nodes(
+    vcpus: int, gpu: str | None, nodes: int
+) -> None:
+    choice = spot_fleets.Choice(
+        "gpu" if gpu else "cpu", "spot", offer("o", 1.0, 0.4, vcpus=vcpus, gpu=gpu, nvenc=True)
+    )
+    made = choice.pool()
+    assert made.max_nodes == nodes
+    assert nodes * choice.speed >= spot_fleets.SPEED_CAP[choice.kind]
+    assert (nodes - 1) * choice.speed < spot_fleets.SPEED_CAP[choice.kind]
+    assert made.gpus == (1 if gpu else 0)
+
+
 def test_no_offer_of_a_kind_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no gpu offer from gcp"):
         spot_fleets.choose(OFFERS, ["gcp"], 2)
