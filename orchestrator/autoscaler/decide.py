@@ -22,7 +22,8 @@ The algorithm, each tick:
    deadline holds there with probability ``policy.confidence``, interruptions being a Poisson
    process at the pool's ``interruption_rate`` over the job's node-hours, each costing
    ``interruption_seconds`` + the chunk it cuts short. Re-decided each tick on the work left:
-   a job whose spot plan no longer holds moves to on-demand.
+   a job whose spot plan no longer holds moves to on-demand. A deadline job no one pool holds
+   spills over several, each sized for its share (``placement``'s "Spill").
 3. **Sizing** of each pool's placed work, ``W = units x seconds_per_unit / concurrency``
    node-seconds, by the policy:
 
@@ -68,8 +69,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from orchestrator.autoscaler.billing import billable_seconds
 from orchestrator.autoscaler.model import (
@@ -89,6 +91,8 @@ from orchestrator.autoscaler.sizing import (
     nodes_for,
 )
 from providers.compute.pools import Pool
+
+_T = TypeVar("_T")
 
 #: A decrease must hold the work inflated by this fraction: the hysteresis band.
 HYSTERESIS = 0.25
@@ -126,9 +130,22 @@ def decide(snapshot: Snapshot, pools: Mapping[str, Pool], policy: Policy, now: f
     return Decision(
         desired={name: o.desired for name, o in outcomes.items()},
         reasons={name: o.reason() for name, o in outcomes.items()},
-        placement={item.job.id: item.pool for item in placed},
-        odds={item.job.id: item.odds for item in placed if item.odds is not None},
+        placement=_first(placed, lambda item: item.pool),
+        odds={
+            job: odds
+            for job, odds in _first(placed, lambda item: item.odds).items()
+            if odds is not None
+        },
     )
+
+
+def _first(placed: Sequence[Placed], value: Callable[[Placed], _T]) -> dict[str, _T]:
+    """Per job, the value of its first part: a job spilled over pools is shown on the pool that
+    holds the largest share of it."""
+    found: dict[str, _T] = {}
+    for item in placed:
+        found.setdefault(item.job.id, value(item))
+    return found
 
 
 def _settle(fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float) -> _Outcome:

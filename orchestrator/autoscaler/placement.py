@@ -19,17 +19,24 @@ deadline goes to spot only if the pool's room by the deadline, beyond the work, 
 fewest interruptions k with ``P(at most k) >= policy.confidence``; its work there is counted
 padded with those k interruptions, so the pool is sized to survive them. Placement runs every
 tick on the work left, so as slack shrinks (an interruption struck, the work fell behind) a job
-whose spot plan no longer holds moves to on-demand; if no pool can make the deadline any more
-it stays where it finishes first. A job without a deadline may always go to spot, its work
-counted with the expected interruptions; under the "queue" and "deadline" policies it should
-still finish within ``target_seconds`` where some pool can do that (a soft deadline), and
-otherwise goes to the cheapest pool that can finish it at all (not one backing off with no
-node, whose work would wait out the back-off). A job no pool can finish in time goes to the
-pool that finishes it first.
+whose spot plan no longer holds moves to on-demand.
+
+**Spill.** A job with a deadline that no one pool can hold (with the confidence, on spot) is
+split over several: the pools in order of expected cost each take the largest share of its work
+they hold by the deadline (on spot padded for its interruptions at the confidence), the next the
+rest, so the pools are sized for it together (the dispatcher feeds any pool's nodes from any
+job). Only if all of them together cannot, it stays where it finishes first.
+
+A job without a deadline may always go to spot, its work counted with the expected
+interruptions; under the "queue" and "deadline" policies it should still finish within
+``target_seconds`` where some pool can do that (a soft deadline), and otherwise goes to the
+cheapest pool that can finish it at all (not one backing off with no node, whose work would wait
+out the back-off). A job no pool can finish in time goes to the pool that finishes it first.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +55,8 @@ from providers.compute.pools import Pool
 
 #: The queue render nodes consume.
 RENDER = "render"
+#: Halvings that find a pool's share of a spilled job (to 1/1024 of its work).
+SHARE_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,13 @@ def place(
         if not options:
             continue
         good = [o for o in options if o.ok]
+        if not good and job.deadline is not None:
+            parts = _spill(job, fitting, load, reach, policy, now)
+            if parts:
+                for part in parts:
+                    load[part.pool] += part.work
+                placed.extend(parts)
+                continue
         if good or job.deadline is None:
             # (Without a deadline only the soft target is out of reach: cost decides, among
             # the pools that can finish it at all: one backing off with no node cannot.)
@@ -197,6 +213,63 @@ def place(
             )
         )
     return placed
+
+
+def _spill(
+    job: JobDemand,
+    fitting: Sequence[Fleet],
+    load: Mapping[str, float],
+    reach: Mapping[str, Sequence[float]],
+    policy: Policy,
+    now: float,
+) -> list[Placed]:
+    """The job's work split over pools that together hold its deadline (see the module
+    docstring), the largest share first; [] when they cannot."""
+    whole = {f.name: _option(f, job, load[f.name], reach[f.name], policy, now) for f in fitting}
+    left, parts = 1.0, []
+    for fleet in sorted(fitting, key=lambda f: whole[f.name].cheap()):
+        share, option = _largest_share(fleet, job, left, load[fleet.name], reach[fleet.name],
+                                       policy, now)  # fmt: skip
+        if option is None:
+            continue
+        parts.append((share, option))
+        left -= share
+        if left <= EPSILON:
+            break
+    if left > EPSILON or len(parts) < 2:
+        return []
+    parts.sort(key=lambda p: -p[0])
+    return [Placed(job, o.fleet.name, o.work, o.due, True, o.absorbs, o.odds) for _, o in parts]
+
+
+def _largest_share(
+    fleet: Fleet,
+    job: JobDemand,
+    most: float,
+    load: float,
+    reach: Sequence[float],
+    policy: Policy,
+    now: float,
+) -> tuple[float, _Option | None]:
+    """The largest share (up to `most`) of the job's work the pool holds by its deadline, and
+    that share's option; (0, None) when it holds none (the share found by halving)."""
+
+    def part(share: float) -> _Option:
+        return _option(fleet, dataclasses.replace(job, units=job.units * share), load, reach,
+                       policy, now)  # fmt: skip
+
+    whole = part(most)
+    if whole.ok:
+        return most, whole
+    low, high, best = 0.0, most, None
+    for _ in range(SHARE_STEPS):
+        mid = (low + high) / 2
+        option = part(mid)
+        if option.ok:
+            low, best = mid, option
+        else:
+            high = mid
+    return (low, best) if best is not None and low > EPSILON else (0.0, None)
 
 
 def _option(

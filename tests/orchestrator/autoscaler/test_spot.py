@@ -132,6 +132,32 @@ def test_spot_or_on_demand(args: dict[str, Any], where: str, sizes: dict[str, in
     assert decision.desired == sizes, decision.reasons
 
 
+SPOT_B = pool("spot-b", market="spot", price_per_hour=0.3)
+
+# (pools, deadline in s, where "c" is shown, pools sized for it): 2 node-hours, ten new nodes
+# per pool supply 10 x (T - 120) node-s by T
+SPILLS = [
+    pytest.param(BOTH, 820, "spot", {"od", "spot"}, id="7000 node-s per pool: spot and od"),
+    pytest.param(
+        [OD, SPOT, SPOT_B], 820, "spot", {"spot", "spot-b"}, id="over two spot pools, none od"
+    ),
+    pytest.param(BOTH, 400, "od", {"od"}, id="2 x 2800 node-s: no spill, where it ends first"),
+]
+
+
+@pytest.mark.parametrize(("pools", "due", "where", "sized"), SPILLS)
+def test_a_deadline_no_one_pool_holds_spills_over_several(
+    pools: list[Any], due: float, where: str, sized: set[str]
+) -> None:
+    decision = run([job("c", HOURS_2, due)], pools=pools)
+    assert decision.placement == {"c": where}, decision.reasons
+    assert {name for name, n in decision.desired.items() if n > 0} == sized, decision.reasons
+    if len(sized) > 1:
+        assert decision.odds["c"] >= 0.95
+        for name in sized:
+            assert "job c due in" in decision.reasons[name], decision.reasons
+
+
 def test_the_budget_reason_says_the_on_demand_pool_was_cut() -> None:
     decision = run([job("c", HOURS_2, 850)], pools=BOTH, hourly_budget=4.0)
     assert "budget $4/h: cut 10 -> 4" in decision.reasons["od"]
@@ -151,17 +177,20 @@ def test_slack_shrinking_over_ticks_moves_the_job_to_on_demand() -> None:
     # The job's 2 node-hours do not shrink (its chunks wait behind others); every 30 s the
     # deadline is nearer. Spot while the room by the deadline holds an interruption (until
     # 10 x (1000 - 120 - 30t) - 7200 < 180, t = 5), then on demand, which still makes it for one
-    # tick, then on demand as where it finishes first (no pool makes it any more).
-    where, odds = [], []
+    # tick; then no one pool makes it (10 x 700 < 7200) and it spills over both, spot taking
+    # the most it holds with room for an interruption, on demand the rest.
+    where, odds, sizes = [], [], []
     for tick in range(8):
         decision = run([job("c", HOURS_2, 1000)], pools=BOTH, now=NOW + 30 * tick)
         where.append(decision.placement["c"])
         odds.append(decision.odds["c"])
-    assert where == ["spot"] * 5 + ["od"] * 3
+        sizes.append(decision.desired)
+    assert where == ["spot"] * 5 + ["od"] + ["spot"] * 2
     spot_odds = odds[:5]
     assert all(a >= b for a, b in zip(spot_odds, spot_odds[1:], strict=False))
     assert min(spot_odds) >= 0.95
-    assert odds[5] == 1.0 and odds[6:] == [0.0, 0.0]
+    assert odds[5] == 1.0 and min(odds[6:]) >= 0.95
+    assert all(s["od"] > 0 and s["spot"] > 0 for s in sizes[6:]), sizes[6:]
 
 
 def test_a_spot_job_whose_nodes_are_reclaimed_moves_to_on_demand() -> None:
