@@ -6,7 +6,8 @@ job are those whose queues include "render" (a GPU job: with a GPU) and whose no
 the pool may hold, finish the work already placed there plus this job by its deadline; nodes not
 yet running count from when their boot ends. Among them the job goes to the lowest *expected*
 cost: its node-seconds there x the pool's price, and on a spot pool the work interruptions are
-expected to add.
+expected to add; a job of fewer chunks than a node has slots pays for the slots it leaves idle
+(``idle_share``), so a small job does not pick a big node for its price per slot.
 
 **Spot.** Interruptions of a job's nodes are a Poisson process over its node-hours on the pool,
 at the pool's interruption rate (``PoolState.interruption_rate``, learned from the ledger and
@@ -50,7 +51,13 @@ from orchestrator.autoscaler.interruptions import (
     poisson_cdf,
 )
 from orchestrator.autoscaler.model import JobDemand, Policy
-from orchestrator.autoscaler.sizing import EPSILON, Fleet, capacity, earliest_finish
+from orchestrator.autoscaler.sizing import (
+    CHUNK_UNITS,
+    EPSILON,
+    Fleet,
+    capacity,
+    earliest_finish,
+)
 from providers.compute.pools import Pool
 
 #: The queue render nodes consume.
@@ -150,6 +157,15 @@ def rerender_seconds(fleet: Fleet, job: JobDemand) -> float:
     outlasts the cloud's notice (a shorter one finishes within it), else nothing."""
     chunk = fleet.chunk_seconds(job)
     return chunk if chunk > notice_seconds(fleet.pool.provider) else 0.0
+
+
+def idle_share(fleet: Fleet, job: JobDemand) -> float:
+    """How much dearer a job's work is on the pool than perfectly packed: a job of fewer chunks
+    than a node has slots keeps only that many busy, and the rest of the node bills too (1.0 when
+    its chunks fill a node)."""
+    slots = max(fleet.pool.concurrency, 1)
+    chunks = max(math.ceil(max(job.units, 0.0) / CHUNK_UNITS - EPSILON), 1)
+    return slots / min(slots, chunks)
 
 
 def spot_risk(fleet: Fleet, job: JobDemand, policy: Policy) -> SpotRisk | None:
@@ -283,7 +299,7 @@ def _option(
     """The job's work on one pool: what it counts, whether it makes its (soft) deadline there
     with the policy's confidence, its expected cost, and when it would finish."""
     base = fleet.work(job.units)
-    price = fleet.pool.price_per_hour / 3600.0
+    price = fleet.pool.price_per_hour / 3600.0 * idle_share(fleet, job)
     if job.deadline is not None:
         due: float | None = job.deadline - now
     else:

@@ -281,3 +281,22 @@ def test_the_confidence_can_be_overridden_from_the_environment() -> None:
 def test_a_confidence_that_is_not_a_probability_is_refused(bad: Any) -> None:
     with pytest.raises(PoolConfigError, match=r"\[autoscaler\] confidence: must be"):
         load_policy({"confidence": bad}, {})
+
+
+BIG = pool("big", concurrency=24, price_per_hour=10.0)  # $0.42 per slot-hour
+SMALL = pool("small", concurrency=2, price_per_hour=1.0)  # $0.50 per slot-hour
+
+# (single-slot node-seconds of the job, its chunks of 768 units = 38.4 s, where it goes)
+PACKING = [
+    pytest.param(30.0, "small", id="1 chunk: 23 of the big node's 24 slots would idle"),
+    pytest.param(6 * 38.4, "small", id="6 chunks: the big node 4x dearer per busy slot"),
+    pytest.param(100 * 38.4, "big", id="100 chunks fill the big node: its slot price wins"),
+]
+
+
+@pytest.mark.parametrize(("work", "where"), PACKING)
+def test_a_small_job_does_not_pick_a_big_node_for_its_price_per_slot(
+    work: float, where: str
+) -> None:
+    decision = run([job("c", work)], pools=[BIG, SMALL])
+    assert decision.placement == {"c": where}, decision.reasons
