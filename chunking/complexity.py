@@ -30,6 +30,9 @@ from chunking.timeline.profiles import DEFAULT_PROFILE
 #: Pixels of the reference frame everything is measured against.
 REFERENCE_PIXELS = 1920 * 1080
 
+#: The part of a frame's cost that is the frame itself and its encoding (``complexity_parts``).
+ENCODE_PART = "encode"
+
 #: Frames sampled by default to average a timeline's cost.
 DEFAULT_SAMPLES = 120
 
@@ -62,6 +65,22 @@ def complexity(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:
     if not picks:
         return model.base
     return sum(model.cost(t) for t in picks) / len(picks)
+
+
+def complexity_parts(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> dict[str, float]:
+    """``complexity`` split by what costs it, in units per frame (the parts sum to it): the
+    frame and its encoding (``encode``), drawing the layers (``layer``), translucency
+    (``translucent``), colour correction (``color``), each effect kind (``effect:<kind>``),
+    transitions (``transition``) and titles (``title``). What a cluster learns per-feature
+    corrections from (``orchestrator.estimate_features``)."""
+    model = _Model(timeline)
+    picks = sample_frames(timeline.frames, samples)
+    parts: dict[str, float] = {}
+    if not picks:
+        return {ENCODE_PART: model.base}
+    for t in picks:
+        model.cost(t, parts)
+    return {name: value / len(picks) for name, value in sorted(parts.items())}
 
 
 def pipeline_parallelism(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:
@@ -135,24 +154,34 @@ class _Model:
             if tr.from_clip in by_id and tr.to_clip in by_id
         ]
 
-    def cost(self, t: int) -> float:
+    def cost(self, t: int, parts: dict[str, float] | None = None) -> float:
+        """Frame t's cost; with `parts`, each part of it added to its name there too."""
         active = [item for item in self.transitions if _active(item[0], t)]
         busy = {clip.id for _, a, b in active for clip in (a, b)}
         total = self.base
+        _add(parts, ENCODE_PART, self.base)
         # What this frame decodes: the compositor decodes a file's frame once for every clip
         # showing it at this moment (workers.sources.VideoSource.share).
         decoded: set[tuple[str, float]] = set()
         for clip in self.clips:
             if clip.start <= t < clip.end and clip.id not in busy:
-                total += self.layer(clip, t, decoded)
+                total += self.layer(clip, t, decoded, parts)
         fixed, per_canvas = w.TRANSITION
         for _, a, b in active:
-            total += self.layer(a, t, decoded) + self.layer(b, t, decoded)
+            total += self.layer(a, t, decoded, parts) + self.layer(b, t, decoded, parts)
             total += fixed + per_canvas * self.canvas
-        total += w.TITLE * sum(1 for s in self.timeline.subtitles if s.start <= t < s.end)
-        return total
+            _add(parts, "transition", fixed + per_canvas * self.canvas)
+        titles = w.TITLE * sum(1 for s in self.timeline.subtitles if s.start <= t < s.end)
+        _add(parts, "title", titles)
+        return total + titles
 
-    def layer(self, clip: Clip, t: int, decoded: set[tuple[str, float]]) -> float:
+    def layer(
+        self,
+        clip: Clip,
+        t: int,
+        decoded: set[tuple[str, float]],
+        parts: dict[str, float] | None = None,
+    ) -> float:
         # The compositor resizes and filters the whole scaled picture before blending it, so a
         # zoomed-in layer costs its full scaled area even where it falls off the canvas. Sources
         # are assumed to be the canvas's size: exact for footage shot for the project, an
@@ -171,13 +200,19 @@ class _Model:
                 decoded.add(shown)
             resize = w.RESIZE * self.canvas if abs(scale - 1.0) > 1e-9 else 0.0
             pixels = decode + resize + (1.0 - w.DECODE) * area
+        _add(parts, "layer", w.LAYER_FIXED + pixels)
         if clip.opacity < 1.0:
             pixels += w.TRANSLUCENT * area
-        extra = sum(
-            effect_weight(e.kind, self.encode) for e in self._effects(clip) if e.active_at(t)
-        )
+            _add(parts, "translucent", w.TRANSLUCENT * area)
+        extra = 0.0
+        for effect in self._effects(clip):
+            if effect.active_at(t):
+                weight = effect_weight(effect.kind, self.encode)
+                extra += weight
+                _add(parts, "effect:" + (effect_kind(effect.kind) or effect.kind), weight * area)
         if not clip.color.is_identity():
             extra += max(w.COLOR_CORRECTION, w.MIN_PASS)
+            _add(parts, "color", max(w.COLOR_CORRECTION, w.MIN_PASS) * area)
         return w.LAYER_FIXED + pixels + extra * area
 
     def _source_seconds(self, clip: Clip, t: int) -> float:
@@ -191,6 +226,12 @@ class _Model:
     def _effects(self, clip: Clip) -> Iterable[Effect]:
         yield from clip.effects
         yield from self.track_effects.get(clip.track_id, ())
+
+
+def _add(parts: dict[str, float] | None, name: str, value: float) -> None:
+    """Count `value` to part `name` (nothing without `parts`, or for a zero cost)."""
+    if parts is not None and value:
+        parts[name] = parts.get(name, 0.0) + value
 
 
 def _active(tr: Transition, t: int) -> bool:

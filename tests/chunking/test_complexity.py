@@ -10,6 +10,7 @@ import pytest
 from chunking import weights as w
 from chunking.complexity import (
     complexity,
+    complexity_parts,
     effect_weight,
     encode_weight,
     frame_cost,
@@ -458,3 +459,47 @@ def test_pipeline_parallelism(name: str, tl: Timeline, expected: float | None) -
         expected = frame_cost(tl, 50) / composite
     assert got == pytest.approx(expected), name
     assert 1.0 <= got <= 2.0
+
+
+# --- parts ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "tl", "expected"),
+    [
+        ("empty", timeline(), {"encode": E}),
+        ("one layer", timeline(clip("a")), {"encode": E, "layer": V}),
+        (
+            "sharpen + glow on half the frames",
+            timeline(clip("a", 0, 50, effects=("sharpen", "glow")), frames=100),
+            {
+                "encode": E,
+                "layer": V / 2,
+                "effect:sharpen": fx("sharpen") / 2,
+                "effect:glow": fx("glow") / 2,
+            },
+        ),
+        (
+            "translucent, colour-corrected, at half scale",
+            timeline(clip("a", scale=0.5, opacity=0.5, color=ColorCorrection(brightness=0.2))),
+            {
+                "encode": E,
+                "layer": HALF,
+                "translucent": w.TRANSLUCENT * 0.25,
+                "color": max(w.COLOR_CORRECTION, w.MIN_PASS) * 0.25,
+            },
+        ),
+        ("a title", timeline(subtitles=(sub(),)), {"encode": E, "title": w.TITLE}),
+    ],
+)
+def test_complexity_parts(name: str, tl: Timeline, expected: dict[str, float]) -> None:
+    parts = complexity_parts(tl)
+    assert parts == pytest.approx(expected), name
+    assert sum(parts.values()) == pytest.approx(complexity(tl)), name
+
+
+def test_complexity_parts_count_a_transition_blend_apart() -> None:
+    tl = crossfade(start=40, end=60)
+    parts = complexity_parts(tl)
+    assert parts["transition"] > 0
+    assert sum(parts.values()) == pytest.approx(complexity(tl))
