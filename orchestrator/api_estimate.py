@@ -10,7 +10,8 @@ Where each option's numbers come from, best first:
 - throughput: this cluster, once 3 jobs finished on it: a per-chunk, a per-frame and a
   per-unit cost fitted to its last 20 jobs, the spread their scatter around the fit
   (``estimate_fit.fit_throughput``), and once 3 of them ran chunks both alone and beside another,
-  how much faster a lone chunk runs (``estimate_fit.alone_speedup``);
+  how much faster a lone chunk runs (``estimate_fit.alone_speedup``), with a factor per feature
+  of the complexity fitted with the rate (``estimate_features.learn_corrections``);
   else, and for pools, ``orchestrator.node_class.class_throughput`` for the node class
   (measured, else the catalogue's relative speed with a wide spread); without that module, the
   learned history (``orchestrator.costing``) with ``HISTORY_SPREAD``, else the prior with
@@ -33,11 +34,12 @@ from typing import Any
 
 import redis
 
-from chunking.complexity import complexity, pipeline_parallelism
+from chunking.complexity import complexity_parts, pipeline_parallelism
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.budget_rules import check_max_cost
+from orchestrator.estimate_features import NONE, learn_corrections
 from orchestrator.estimate_fit import (
     alone_speedup,
     as_if_all_busy,
@@ -92,6 +94,11 @@ class JobEstimate:
     #: what the estimate fell back on (a catalogue that did not load, ...)
     notes: list[str] = field(default_factory=list)
     created_at: float = 0.0
+    #: the complexity split by feature, as the weights price it (``complexity_parts``), and the
+    #: factors this cluster learned for the features it has seen (``estimate_features``):
+    #: ``complexity`` is the corrected sum
+    parts: dict[str, float] = field(default_factory=dict)
+    corrections: dict[str, float] = field(default_factory=dict)
 
     @property
     def headline(self) -> OptionEstimate | None:
@@ -117,6 +124,7 @@ class JobEstimate:
             "recommended": _label(self.recommended),
             "reason": self.reason,
             "notes": list(self.notes),
+            "corrections": {name: round(f, 3) for name, f in sorted(self.corrections.items())},
         }
 
 
@@ -154,13 +162,15 @@ def estimate_job(
     max_cost: float | None = None,
     confidence: float = CONFIDENCE,
     now: float | None = None,
+    learn_features: bool = True,
 ) -> JobEstimate:
     """The job's time and cost per option and the recommended option.
 
     ``slots``: the render slots the plan is made for (default: the live ones, as plan_job
     does); ``use_cache`` with ``storage_url``: chunks the segment cache holds are not priced;
     ``provider``/``pool``/``market`` ("spot", "on-demand"): only those options; ``deadline``:
-    see parse_deadline.
+    see parse_deadline; ``learn_features``: False prices by the static weights alone, without
+    the per-feature corrections this cluster learned (``estimate_features``), to compare.
     """
     now = time.time() if now is None else now
     _check_filters(provider, market, max_cost)
@@ -172,8 +182,7 @@ def estimate_job(
     render = plan
     if use_cache and storage_url is not None:
         render = uncached_chunks(timeline, store, settings, live, chunk_frames, storage_url)
-    units_per_frame = complexity(timeline)
-    work = chunk_units(timeline, render, units_per_frame)
+    parts = complexity_parts(timeline)
     notes: list[str] = []
     timings = recent_timings(store)
     pipeline = pipeline_parallelism(timeline)
@@ -181,6 +190,14 @@ def estimate_job(
     if learned is not None:
         # Fit the rate with every slot busy; the option runs lone chunks that much faster.
         timings = as_if_all_busy(timings)
+    corrections, fit = learn_corrections(
+        timings, lambda found: fit_throughput(found, decay=FIT_DECAY), decay=FIT_DECAY
+    )
+    if settings.pools_file or not learn_features:
+        # Pools price by their node class's rate, learned on the static weights.
+        corrections, fit = NONE, fit_throughput(timings, decay=FIT_DECAY)
+    units_per_frame = corrections.units(parts)
+    work = chunk_units(timeline, render, units_per_frame)
     options = build_options(
         client,
         settings,
@@ -190,7 +207,7 @@ def estimate_job(
         market=market,
         notes=notes,
         now=now,
-        fit=fit_throughput(timings, decay=FIT_DECAY),
+        fit=fit,
         pipeline=pipeline,
         alone=learned,
     )
@@ -219,6 +236,8 @@ def estimate_job(
         reason=reason,
         notes=notes,
         created_at=now,
+        parts=parts,
+        corrections={name: f for name, f in corrections.factors.items() if name in parts},
     )
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from orchestrator.estimates import Overheads
 
@@ -39,6 +39,9 @@ class JobTiming:
     alone_speedup: float | None = None
     #: how many cores the job's render could keep busy (``pipeline_parallelism``; 0: unknown)
     pipeline: float = 0.0
+    #: `units` split by feature (``chunking.complexity.complexity_parts`` times the frames
+    #: rendered; empty: not known), what per-feature corrections are learned from
+    parts: Mapping[str, float] = field(default_factory=dict)
 
 
 def learned_overheads(
@@ -155,7 +158,7 @@ def fit_throughput(
     best: tuple[float, list[float]] | None = None
     for size in range(1, min(len(usable), len(jobs) - 1) + 1):
         for subset in itertools.combinations(usable, size):
-            coefficients = _least_squares([[x[i] for i in subset] for x in xs], ys, weights)
+            coefficients = least_squares([[x[i] for i in subset] for x in xs], ys, weights)
             if coefficients is None or min(coefficients) < 0 or max(coefficients) == 0:
                 continue
             full = [0.0, 0.0, 0.0]
@@ -172,7 +175,7 @@ def fit_throughput(
     return Fit(per_frame, per_unit, max(spread, floor), len(jobs), per_chunk)
 
 
-def _least_squares(
+def least_squares(
     xs: Sequence[Sequence[float]], ys: Sequence[float], ws: Sequence[float]
 ) -> list[float] | None:
     """Weighted least squares of y = sum c_i x_i (normal equations, Gaussian elimination);

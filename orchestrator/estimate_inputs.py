@@ -71,12 +71,29 @@ def recent_timings(store: JobStore, limit: int = 20) -> list[JobTiming]:
                     chunks=sum(1 for c in job.chunks if not c.reused) if own else 0,
                     chunk_gap=chunk_gap(job.chunks),
                     pipeline=job.pipeline,
+                    parts=split_units(job.estimate, rendered * job.complexity) if own else {},
                     **(alone_chunks(job.chunks) if own else {}),
                 )
             )
         except (TypeError, ValueError):
             continue  # a record of an older version: nothing to learn from
     return found
+
+
+def split_units(estimate: dict[str, Any] | None, units: float) -> dict[str, float]:
+    """`units` split as the job's estimate record split its complexity by feature
+    (``complexity_parts``); empty when it did not (a record of an older version)."""
+    parts = (estimate or {}).get("parts")
+    if not isinstance(parts, dict) or units <= 0:
+        return {}
+    try:
+        split = {str(name): float(value) for name, value in parts.items()}
+    except (TypeError, ValueError):
+        return {}
+    total = sum(split.values())
+    if total <= 0 or any(value < 0 for value in split.values()):
+        return {}
+    return {name: value * units / total for name, value in split.items()}
 
 
 def chunk_gap(chunks: Sequence[ChunkRecord]) -> float | None:

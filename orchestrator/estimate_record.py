@@ -17,6 +17,9 @@ def estimate_record(job_estimate: JobEstimate) -> dict[str, Any]:
         "at": round(job_estimate.created_at, 3),
         "frames": job_estimate.frames,
         "complexity": round(job_estimate.complexity, 4),
+        # Units per frame by feature as the static weights price them: what the cluster learns
+        # its per-feature corrections from when the job has finished (estimate_features).
+        "parts": {name: round(value, 5) for name, value in job_estimate.parts.items()},
         "chunks": job_estimate.chunks,
         "reused_chunks": job_estimate.reused_chunks,
         "recommended": job_estimate.recommended is not None,

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 import redis
 
+from chunking.complexity import complexity as static_complexity
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator import estimate_options, keys
 from orchestrator.api_estimate import (
+    JobEstimate,
     accuracy,
     estimate_job,
     estimate_record,
@@ -437,6 +439,52 @@ def test_this_cluster_learns_from_its_finished_jobs(
     work = got.frames * 0.008 + got.frames * got.complexity * 0.08
     merge = 0.1 + got.frames * (0.2 - 0.1) / 600  # learned: the median job's merge per frame
     assert only.cost.p50 == pytest.approx((work + merge) * Settings().hourly_rate / 3600)
+
+
+@pytest.mark.usefixtures("without_issue_modules")
+def test_this_cluster_corrects_a_feature_its_jobs_say_is_mispriced(
+    client: redis.Redis, timeline: Timeline
+) -> None:
+    store = JobStore(client)
+    # Jobs whose layers cost twice what the weights say (80 ms per unit, layers doubled): each
+    # kept its units per frame split by feature in its estimate record.
+    for n, (frames, encode, layer) in enumerate(
+        [(3600, 0.2, 0.05), (600, 0.2, 0.4), (240, 0.5, 1.5), (1200, 0.3, 0.3)]
+    ):
+        busy = frames * (encode + 2 * layer) * 0.08
+        job = f"job{n}"
+        parts = {"encode": encode, "layer": layer}
+        record = JobRecord(id=job, frames=frames, complexity=encode + layer,
+                           estimate={"parts": parts})  # fmt: skip
+        store.create(record, {})
+        store.transition(job, JobState.PLANNING)
+        store.transition(job, JobState.RENDERING)
+        store.transition(job, JobState.MERGING)
+        store.transition(
+            job, JobState.COMPLETED, node_seconds=busy + 0.2, result={"merge_seconds": 0.2}
+        )
+    got = estimate_job(client, Settings.from_env({}), timeline)
+    # most of the way to 2 (4 jobs against the prior's 2 jobs' worth of the static weight)
+    factor = got.corrections["layer"]
+    assert 1.5 < factor < 2.0
+    assert sum(got.parts.values()) == pytest.approx(static_complexity(timeline))
+    assert got.complexity == pytest.approx(got.parts["encode"] + factor * got.parts["layer"])
+    static = estimate_job(client, Settings.from_env({}), timeline, learn_features=False)
+    assert static.corrections == {} and static.complexity == pytest.approx(
+        static_complexity(timeline)
+    )
+    truth = got.frames * (got.parts["encode"] + 2 * got.parts["layer"]) * 0.08
+
+    def work(estimate: JobEstimate) -> float:
+        option = estimate.options[0].option
+        per_frame = option.seconds_per_frame + option.seconds_per_unit * estimate.complexity
+        return estimate.frames * per_frame + estimate.chunks * option.seconds_per_chunk
+
+    assert abs(work(got) / truth - 1) < 0.5 * abs(work(static) / truth - 1)
+    # what the job keeps, to teach the next estimates: the split as the weights price it
+    saved = estimate_record(got)
+    assert saved["parts"] == pytest.approx(got.parts, abs=1e-5)
+    assert got.to_json()["corrections"]["layer"] == round(got.corrections["layer"], 3)
 
 
 def test_with_the_shipped_catalogue_and_node_classes(

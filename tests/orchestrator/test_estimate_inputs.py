@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from orchestrator.estimate_fit import JobTiming, alone_speedup, as_if_all_busy, as_if_busy
-from orchestrator.estimate_inputs import alone_chunks, chunk_gap
+from orchestrator.estimate_inputs import alone_chunks, chunk_gap, split_units
 from orchestrator.job_record import ChunkRecord
 
 
@@ -115,3 +115,21 @@ def test_each_job_counts_as_busy_at_its_own_lone_speed() -> None:
     assert busy[1].busy_seconds == pytest.approx(10.0 + 2.0 * 0.6)
     # before three jobs measured it, nothing changes
     assert as_if_all_busy([lone, measured]) == [lone, measured]
+
+
+@pytest.mark.parametrize(
+    ("estimate", "units", "expected"),
+    [
+        # a job's units, split as its estimate record split the complexity per frame
+        ({"parts": {"encode": 0.3, "layer": 0.1}}, 800.0, {"encode": 600.0, "layer": 200.0}),
+        ({"parts": {"encode": 0.3}}, 0.0, {}),  # nothing rendered
+        (None, 100.0, {}),  # submitted without an estimate
+        ({"complexity": 0.4}, 100.0, {}),  # a record of an older version: no split
+        ({"parts": "encode"}, 100.0, {}),
+        ({"parts": {"encode": "a lot"}}, 100.0, {}),
+        ({"parts": {"encode": 0.3, "layer": -0.1}}, 100.0, {}),
+        ({"parts": {}}, 100.0, {}),
+    ],
+)
+def test_split_units(estimate: dict | None, units: float, expected: dict[str, float]) -> None:
+    assert split_units(estimate, units) == pytest.approx(expected)
