@@ -212,6 +212,17 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
     )
     top = estimate.headline
     assert top is not None
+    # The same estimate by the static weights alone, without what the cluster learned per
+    # feature: both against the same render, so the comparison is free of the machine's noise.
+    static = estimate_job(
+        api.store.redis,
+        api.settings,
+        timeline,
+        slots=api.dispatcher.slots(),
+        use_cache=False,
+        learn_features=False,
+    ).headline
+    assert static is not None
     job = api.submit_job(str(path), output=str(output), use_cache=False)
     record = api.wait(job)
     if record.state is not JobState.COMPLETED:
@@ -243,8 +254,17 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         "pipeline": round(pipeline_parallelism(timeline), 2),
         "alone_speedup": _rounded(alone_chunks(record.chunks).get("alone_speedup")),
         "load": round(os.getloadavg()[0], 1),
+        "corrections": {name: round(f, 3) for name, f in estimate.corrections.items()},
+        "static_seconds": round(static.seconds.p50, 3),
+        "static_seconds_error_pct": _error(static.seconds.p50, compared["actual_seconds"]),
+        "static_cost_error_pct": _error(static.cost.p50, compared["actual_cost"]),
         **compared,
     }
+
+
+def _error(estimate: float, actual: float) -> float | None:
+    """(estimate - actual) / actual in %, as ``accuracy`` reports it."""
+    return round(100 * (estimate - actual) / actual, 2) if actual > 0 else None
 
 
 def _rounded(value: float | None) -> float | None:
@@ -341,6 +361,10 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "projects": rows,
         "time_warm": distribution([r["seconds_error_pct"] for r in warm]),
         "cost_warm": distribution([r["cost_error_pct"] for r in warm]),
+        "time_warm_static": distribution([r["static_seconds_error_pct"] for r in warm]),
+        "cost_warm_static": distribution(
+            [r["static_cost_error_pct"] for r in warm if r["static_cost_error_pct"] is not None]
+        ),
         "time_all": distribution([r["seconds_error_pct"] for r in rows]),
         "cost_all": distribution([r["cost_error_pct"] for r in rows]),
         "in_range": round(sum(1 for r in rows if r["seconds_in_range"]) / len(rows), 3),
@@ -367,19 +391,31 @@ def report(result: dict[str, Any]) -> None:
             f"{r['estimated_cost']:9.6f} {r['actual_cost']:9.6f} {r['cost_error_pct']:+6.1f}%"
         )
     print("* cold: estimated before any render taught the cluster its throughput")
-    for name in ("time_warm", "cost_warm", "time_all", "cost_all"):
+    print("static: the same estimates by the static weights alone (no per-feature corrections)")
+    for name in (
+        "time_warm",
+        "cost_warm",
+        "time_warm_static",
+        "cost_warm_static",
+        "time_all",
+        "cost_all",
+    ):
         d = result[name]
         if not d["count"]:
             continue
         met = d["within"] >= SHARE and d["median_abs"] < MEDIAN
         print(
-            f"{name.replace('_', ' '):10} n={d['count']:2}: "
+            f"{name.replace('_', ' '):17} n={d['count']:2}: "
             f"median |error| {d['median_abs']:.1f} %, "
             f"p90 {d['p90_abs']:.1f} %, mean {d['mean']:+.1f} %, within +-{WITHIN:.0f} %: "
             f"{100 * d['within']:.0f} % (target {100 * SHARE:.0f} %, median < {MEDIAN:.0f} %: "
             f"{'met' if met else 'missed'})"
         )
     print(f"actual time inside the estimated p10-p90 range: {100 * result['in_range']:.0f} %")
+    last = result["projects"][-1]["corrections"] if result["projects"] else {}
+    if last:
+        learned = ", ".join(f"{name} {f:.2f}" for name, f in sorted(last.items()))
+        print(f"per-feature factors learned by the last project: {learned}")
     if result["repeat_difference_pct"]:
         listed = ", ".join(f"{d:.1f} %" for d in result["repeat_difference_pct"])
         print(f"the same project rendered again took a different time by: {listed}")
