@@ -24,6 +24,12 @@ from orchestrator.estimate_fit import Fit, JobTiming, least_squares
 #: Jobs' worth of evidence the static weight counts as: a feature seen in n jobs moves n / (n +
 #: PRIOR_JOBS) of the way to what those jobs alone say.
 PRIOR_JOBS = 2.0
+#: How far a weight is expected to be off (relative standard deviation of a factor before any
+#: job): with the jobs' own scatter around the rate, what a noisy cluster's factors are held
+#: back by, so a factor follows a render's noise only as far as that noise allows.
+PRIOR_SPREAD = 0.4
+#: The least scatter a cluster's renders are taken to have (as the rate's fit floors its spread).
+MIN_NOISE = 0.05
 #: The range a factor is kept in: a weight off by more than 4x is a different feature.
 LOWEST, HIGHEST = 0.25, 4.0
 #: A feature is learned only where it was at least this share of some job's units: below, a
@@ -107,20 +113,24 @@ def _factors(
     if not names:
         return None
     # Every base term the jobs can tell (the per-chunk one only when each says its chunks),
-    # whatever the plain fit kept: a cost it left out would be taken up by the factors.
+    # whatever the plain fit kept: a cost it left out would be taken up by the factors. First
+    # with the jobs' worth of prior alone, to see how far the jobs scatter once corrected (the
+    # plain fit's scatter counts the very drift the factors are for), then held back by it too.
     kept = [0, 1] if all(t.chunks > 0 for _, t in jobs) else [1]
-    while True:
-        solved = _joint(jobs, names, kept, decay, prior_jobs)
-        if solved is None:
-            return None
-        negative = [(solved[n], i) for n, i in enumerate(kept) if solved[n] < 0]
-        if not negative:
-            break
-        kept.remove(min(negative)[1])  # the most negative first, as a non-negative fit would
+    found = _solve(jobs, names, kept, decay, prior_jobs, 0.0)
+    if found is None:
+        return None
+    kept, solved = found
+    noise = _scatter(jobs, names, kept, solved, decay)
+    # a factor's spread of PRIOR_SPREAD against that scatter, in the units of the extra seconds
+    # per unit (through the rate)
+    held = (noise / PRIOR_SPREAD / plain.seconds_per_unit) ** 2
+    found = _solve(jobs, names, kept, decay, prior_jobs, held)
+    if found is None:
+        return None
+    kept, solved = found
     terms = len(kept) + 1
     rate = solved[terms - 1]
-    if rate <= 0:
-        return None
     counts = {name: sum(1 for _, t in jobs if t.parts.get(name, 0.0) > 0) for name in names}
     factors = {
         name: min(max(1.0 + extra / rate, LOWEST), HIGHEST)
@@ -129,12 +139,62 @@ def _factors(
     return Corrections(factors, counts)
 
 
+def _solve(
+    jobs: Sequence[tuple[int, JobTiming]],
+    names: Sequence[str],
+    kept: Sequence[int],
+    decay: float,
+    prior_jobs: float,
+    held: float,
+) -> tuple[list[int], list[float]] | None:
+    """The base terms left and the joint solution, dropping the most negative base term while
+    one is negative (as a non-negative fit would); None when it cannot be solved or the rate
+    is not positive."""
+    kept = list(kept)
+    while True:
+        solved = _joint(jobs, names, kept, decay, prior_jobs, held)
+        if solved is None:
+            return None
+        negative = [(solved[n], i) for n, i in enumerate(kept) if solved[n] < 0]
+        if not negative:
+            break
+        kept.remove(min(negative)[1])
+    return (kept, solved) if solved[len(kept)] > 0 else None
+
+
+def _scatter(
+    jobs: Sequence[tuple[int, JobTiming]],
+    names: Sequence[str],
+    kept: Sequence[int],
+    solved: Sequence[float],
+    decay: float,
+) -> float:
+    """The jobs' weighted relative scatter around the joint solution, widened for the
+    parameters it spent, at least MIN_NOISE."""
+    squares = total = 0.0
+    for age, t in jobs:
+        predicted = sum(c * x for c, x in zip(solved, _row(t, names, kept), strict=True))
+        squares += decay**age * ((predicted - t.busy_seconds) / t.busy_seconds) ** 2
+        total += decay**age
+    spent = len(solved)
+    widen = len(jobs) / max(len(jobs) - spent, 1)
+    return max(math.sqrt(squares / total * widen), MIN_NOISE)
+
+
+def _row(t: JobTiming, names: Sequence[str], kept: Sequence[int]) -> list[float]:
+    """A job's regressors: the kept base terms, its static units, each feature's units."""
+    base = (float(t.chunks), float(t.rendered_frames))
+    extra = [t.parts.get(name, 0.0) for name in names]
+    return [base[i] for i in kept] + [sum(t.parts.values())] + extra
+
+
 def _joint(
     jobs: Sequence[tuple[int, JobTiming]],
     names: Sequence[str],
     kept: Sequence[int],
     decay: float,
     prior_jobs: float,
+    held: float,
 ) -> list[float] | None:
     """The `kept` base terms (0: per chunk, 1: per frame), the rate per static unit and each
     feature's extra seconds per its unit, by weighted ridge regression (None: collinear)."""
@@ -142,9 +202,7 @@ def _joint(
     busy: list[float] = []
     weights: list[float] = []
     for age, t in jobs:
-        base = (float(t.chunks), float(t.rendered_frames))
-        extra = [t.parts.get(name, 0.0) for name in names]
-        rows.append([base[i] for i in kept] + [sum(t.parts.values())] + extra)
+        rows.append(_row(t, names, kept))
         busy.append(t.busy_seconds)
         weights.append(decay**age / t.busy_seconds**2)
     # The prior as pseudo-jobs (no extra cost), each worth `prior_jobs` of the typical job that
@@ -160,8 +218,13 @@ def _joint(
         having = sum(1 for x in column if x > 0)
         rows.append([0.0] * terms + [1.0 if j == i else 0.0 for j in range(len(names))])
         busy.append(0.0)
-        # A feature the base terms stand in for entirely cannot be told apart: held at 1.
-        weights.append(prior_jobs * partial / having if partial > 1e-6 * total else 1e6 * total)
+        # Held back by the larger of two priors: `prior_jobs` jobs' worth of evidence, and
+        # `held`, the jobs' scatter against a factor's expected spread (a cluster whose renders
+        # vary by 30 % cannot tell a feature that is 20 % of a job from noise). A feature the
+        # base terms stand in for entirely cannot be told apart at all: held at 1.
+        weights.append(
+            max(prior_jobs * partial / having, held) if partial > 1e-6 * total else 1e6 * total
+        )
     return least_squares(rows, busy, weights)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import pytest
 
+from orchestrator import estimate_features
 from orchestrator.estimate_features import (
     HIGHEST,
     NONE,
@@ -155,3 +157,21 @@ def test_corrections_units(
     factors: dict[str, float], parts: dict[str, float], units: float
 ) -> None:
     assert Corrections(factors).units(parts) == pytest.approx(units)
+
+
+def test_a_noisy_cluster_holds_its_factors_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # renders that vary by about 30 % whatever they show: no weight is off, nothing to learn
+    swings = [1.35, 0.7, 1.2, 0.75, 1.4, 0.8, 1.1, 0.65, 1.3, 0.9, 1.25, 0.7]
+    jobs = [
+        dataclasses.replace(t, busy_seconds=t.busy_seconds * swing)
+        for t, swing in zip([job(f, p, {}) for f, p in MIX * 2], swings * 2, strict=False)
+    ]
+
+    def worst(found: Corrections) -> float:
+        return max(abs(f - 1.0) for f in found.factors.values())
+
+    held, _ = learn_corrections(jobs, plain)
+    monkeypatch.setattr(estimate_features, "PRIOR_SPREAD", 1e9)  # jobs' worth of prior alone
+    chased, _ = learn_corrections(jobs, plain)
+    assert worst(held) < 0.5 * worst(chased)
+    assert worst(held) < 0.25
