@@ -42,7 +42,9 @@ REFUSED = [
     ({"audio_codec": "flac"}, "m.mp4", ["--audio-codec", "flac cannot be stored in mp4"]),
     ({"audio_codec": "pcm_s24le"}, "m.webm", ["--audio-codec", "use one of opus"]),
     ({"audio_codec": "mp3"}, "m.mkv",
-     ["--audio-codec", "'mp3'", "aac, opus, flac, alac, pcm_s16le, pcm_s24le"]),
+     ["--audio-codec", "mp3 cannot be stored in mkv", "aac, opus, flac, pcm_s16le, pcm_s24le"]),
+    ({"audio_codec": "vorbis"}, "m.mkv",
+     ["--audio-codec", "'vorbis'", "aac, opus, flac, alac, pcm_s16le, pcm_s24le, mp3"]),
     ({"audio_codec": "opus", "audio_bitrate": 600_000}, "m.mkv", ["not one Opus takes"]),
     # typed rate settings ProRes and DNxHR would ignore
     ({"codec": "prores", "crf": 18}, "m.mov",

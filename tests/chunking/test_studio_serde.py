@@ -150,7 +150,7 @@ def test_codec_follows_the_format_as_the_editor_picks_it(
 
 @pytest.mark.parametrize("fmt", ["Avi", "Gif"])
 def test_formats_the_renderer_cannot_write_are_refused(fmt: str) -> None:
-    with pytest.raises(ValidationError, match=f"format '{fmt.lower()}' is not mp4"):
+    with pytest.raises(ValidationError, match=f"format '{fmt.lower()}' is not one of mp4"):
         _export({"format": fmt})
 
 
@@ -188,7 +188,7 @@ def test_legacy_output_settings_are_read_where_export_is_silent() -> None:
 @pytest.mark.parametrize(
     ("output", "says"),
     [
-        ({"format": "Avi"}, "format 'avi' is not mp4"),
+        ({"format": "Avi"}, "format 'avi' is not one of mp4"),
         ({"video_bitrate": 0}, "video_bitrate must be between 1"),
         ({"audio_bitrate": 1}, "audio_bitrate must be between 8"),
         ({"quality": 500}, "quality must be between 0 and 100"),
