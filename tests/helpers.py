@@ -217,3 +217,15 @@ def clock_ahead(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     """This machine's clock runs ``seconds`` ahead of the cluster's (Redis's)."""
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + seconds)
+
+
+def sealed_objects(root: Path) -> list[Path]:
+    """Every object file under a file store's ``root`` that encryption must have sealed: all but
+    the jobs' ownership markers, which the storage sweep reads without a key and which may hold
+    nothing but the cluster's id and the job's (docs/security.md)."""
+    from orchestrator.storage_sweep import OWNER_NAME
+
+    objects = [p for p in root.rglob("*") if p.is_file()]
+    for marker in (p for p in objects if p.name == OWNER_NAME):
+        assert set(json.loads(marker.read_text())) == {"cluster", "job"}, marker
+    return [p for p in objects if p.name != OWNER_NAME]

@@ -16,6 +16,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
 from providers.storage.encrypted_format import MAGIC
+from tests.helpers import sealed_objects
 from tests.media import decode_rgb, make_image, make_video, project, video_track
 from tests.providers.emulators import worker_env
 
@@ -141,7 +142,7 @@ def test_encrypted_render_stores_only_ciphertext(tmp_path: Path) -> None:
         )
         record = api.wait(job, timeout=180)
         assert record.state is JobState.COMPLETED, record.error
-        stored = [p for p in store.rglob("*") if p.is_file()]
+        stored = sealed_objects(store)
         assert stored and all(p.read_bytes().startswith(MAGIC) for p in stored)
         api.download(job, str(tmp_path / "fetched.mp4"))
     assert len(decode_rgb(tmp_path / "fetched.mp4")) == 45

@@ -22,7 +22,7 @@ from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import ChunkState, JobState
 from providers.storage import LocalStorage, StorageError
 from providers.storage.encrypted import MAGIC, EncryptedStorage, PlaintextStorage
-from tests.helpers import colour_project
+from tests.helpers import colour_project, sealed_objects
 from tests.media import decode_rgb
 from workers import job_spec
 from workers.job_spec import JobSpec, configure_runtime
@@ -198,7 +198,7 @@ def test_a_keyed_cluster_stores_only_ciphertext_for_a_plaintext_job(tmp_path: Pa
         assert JobSpec.from_dict(api.store.spec(job)).encrypted is False
         record = api.wait(job, timeout=120)
         assert record.state is JobState.COMPLETED, record.error
-        stored = [p for p in (tmp_path / "store").rglob("*") if p.is_file()]
+        stored = sealed_objects(tmp_path / "store")
         assert len(stored) >= 3  # two segments and the output
         assert all(p.read_bytes().startswith(MAGIC) for p in stored)
         # The keyless client is told why it cannot have the stored video, not handed ciphertext.
@@ -227,4 +227,4 @@ def test_a_keyless_cluster_fails_a_job_that_asks_for_encryption(tmp_path: Path) 
     assert any(c.state is ChunkState.FAILED for c in record.chunks)
     assert all(c.attempts <= 1 for c in record.chunks)
     assert not (tmp_path / "out.mp4").exists()
-    assert not [p for p in (tmp_path / "store").rglob("*") if p.is_file()]  # no plaintext
+    assert not sealed_objects(tmp_path / "store")  # no plaintext
