@@ -217,7 +217,8 @@ def test_chunks_still_running_at_the_hand_back_time_are_rendered_elsewhere_once(
             client.set(keys.drain(node), str(time.time() - 1), ex=600)
             # Then it tells its running chunk to hand itself back
             wait_for("the hand-back", lambda: client.exists(keys.evict(node)), 5)
-            assert beat(client, node)["draining"] is True
+            # (the heartbeat that sets the eviction records its draining in the beat after it)
+            wait_for("draining", lambda: beat(client, node)["draining"] is True, 5)
 
         # and the chunk does so (not a failure); then the node is drained, idle
         drained = wait_for(
