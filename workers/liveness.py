@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Callable, Iterator
+
+from workers.task_support import renewing
 
 #: Seconds between two looks at the render's CPU time, each a report when it grew: well inside
 #: orchestrator.health.STALLED_SECONDS (60), as the fetch and upload phases' reports are.
@@ -87,21 +88,11 @@ def alive_while_busy(
     ``probe`` (by default: this process's descendants used CPU) says the render is working."""
     interval = ALIVE_SECONDS if interval is None else interval
     probe = probe or BusyProbe().busy
-    stop = threading.Event()
     probe()  # the first look sets the baseline
 
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                if probe():
-                    report()
-            except Exception:  # noqa: BLE001 - Redis away: the next look may get through
-                pass
+    def look() -> None:
+        if probe():
+            report()
 
-    thread = threading.Thread(target=loop, name="render-alive", daemon=True)
-    thread.start()
-    try:
+    with renewing(look, interval):
         yield
-    finally:
-        stop.set()
-        thread.join()
