@@ -1,4 +1,4 @@
-"""Content keys: a hash of everything a chunk's frames (or the timeline's sound) are made from.
+"""Content keys: a hash of everything a chunk's frames are made from (sound: content_audio_key).
 
 A chunk of frames [start, end) renders to the same segment whenever its key is the same, so a
 re-render of an edited timeline can take unchanged chunks from the segment cache. The key is a
@@ -36,15 +36,14 @@ model holds it, so a doubtful case gives a different key (a cache miss), never a
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import json
 import math
-import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any
 
+from chunking.content_audio_key import CHOSEN_AUDIO_FIELDS
+from chunking.content_form import KEY_VERSION as KEY_VERSION
+from chunking.content_form import digest, plain
 from chunking.content_sources import clip_time, file_form
 from chunking.content_sources import image_media_key as image_media_key
 from chunking.drawn_clips import drawn_clips
@@ -55,23 +54,13 @@ from chunking.timeline.model import (
     Clip,
     Effect,
     ExportSettings,
-    FileSource,
     GeneratedSource,
     Subtitle,
     Timeline,
-    Track,
-    TrackKind,
 )
 from chunking.timeline.profiles import PROFILES
 from common.errors import TimelineError
 
-#: Bumped whenever the canonical form changes meaning, so no old key can match a new one.
-KEY_VERSION = 2
-
-#: Export settings that shape only the sound (the audio codec, unless chosen, follows the
-#: container). A chosen codec keys the mix only when set, so older keys stay valid.
-AUDIO_EXPORT_FIELDS = ("container", "audio_bitrate", "lossless")
-_CHOSEN_AUDIO_FIELDS = ("audio_codec",)
 #: Export settings that shape the video stream: every field but the audio bitrate and the
 #: container, so a field added to ExportSettings later changes video keys until someone decides
 #: otherwise. Segments are Matroska whatever the output's container (the merge remuxes them), so
@@ -79,7 +68,7 @@ _CHOSEN_AUDIO_FIELDS = ("audio_codec",)
 VIDEO_EXPORT_FIELDS = tuple(
     f.name
     for f in dataclasses.fields(ExportSettings)
-    if f.name not in ("audio_bitrate", "container", *_CHOSEN_AUDIO_FIELDS)
+    if f.name not in ("audio_bitrate", "container", *CHOSEN_AUDIO_FIELDS)
 )
 
 #: What a lossless encode does not read (workers.encoder: its encoder and options are fixed).
@@ -144,12 +133,7 @@ def chunk_key(
     timeline: Timeline, start: int, end: int, media: Mapping[str, str], fingerprint: str
 ) -> str:
     """Hex sha256 of everything that determines frames [start, end) of the timeline."""
-    return _digest(video_form(timeline, start, end, media, fingerprint))
-
-
-def audio_key(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -> str:
-    """Hex sha256 of everything that determines the timeline's mixed and encoded sound."""
-    return _digest(audio_form(timeline, media, fingerprint))
+    return digest(video_form(timeline, start, end, media, fingerprint))
 
 
 def video_form(
@@ -184,16 +168,16 @@ def video_form(
                 "track": rank[i],
                 "shown": _window(clip.start, clip.end, start, end),
                 "source": (
-                    {"generated": _plain(clip.source)}
+                    {"generated": plain(clip.source)}
                     if isinstance(clip.source, GeneratedSource)
                     else file_form(clip, media, (hull[0] + start, hull[1] + start), timeline.fps)
                 ),
                 "time": clip_time(clip, start, timeline.fps),
-                "transform": _plain(clip.transform),
-                "crop": _plain(clip.crop),
-                "color": _plain(clip.color),
+                "transform": plain(clip.transform),
+                "crop": plain(clip.crop),
+                "color": plain(clip.color),
                 "opacity": float(clip.opacity),
-                "cell": _plain(clip.cell),
+                "cell": plain(clip.cell),
                 "effects": [e for e in effects if e is not None],
                 # Only when off, so the keys of clips that leave it on stay what they were.
                 **({} if clip.deinterlace else {"deinterlace": False}),
@@ -232,44 +216,6 @@ def video_form(
         "subtitles": subtitles,
         # Film grain is seeded by the absolute frame: that slice matches only where it was.
         "origin": start if origin else None,
-    }
-
-
-def audio_form(timeline: Timeline, media: Mapping[str, str], fingerprint: str) -> dict[str, Any]:
-    """The canonical form audio_key hashes: every track that can be heard, whole.
-
-    Mirrors workers.audio_effects_plan.audible_tracks and workers.audio_mix: sound depends on
-    absolute times (the mix is one buffer), so nothing is made relative. Raises KeyError for a
-    file a sounding clip reads that ``media`` has no content id for.
-    """
-    audible = [
-        t
-        for t in timeline.tracks
-        if t.kind in (TrackKind.AUDIO, TrackKind.VIDEO)
-        and t.enabled
-        and not t.muted
-        and t.volume != 0
-    ]
-    refs = {clip.id: (n, m) for n, t in enumerate(audible) for m, clip in enumerate(t.clips)}
-    tracks = [_audio_track_form(track, media) for track in audible]
-    # A transition shapes sound only as the window of a crossfade between clips of one track
-    # (workers.audio_effects_plan: every such transition is one).
-    transitions = [
-        {"from": refs[tr.from_clip], "to": refs[tr.to_clip], "start": tr.start, "end": tr.end}
-        for tr in timeline.transitions
-        if tr.from_clip in refs
-        and tr.to_clip in refs
-        and refs[tr.from_clip][0] == refs[tr.to_clip][0]
-    ]
-    return {
-        "version": KEY_VERSION,
-        "fingerprint": fingerprint,
-        "fps": str(timeline.fps),
-        "frames": timeline.frames,
-        "sample_rate": timeline.sample_rate,
-        "export": _audio_export_form(timeline.export),
-        "tracks": tracks,
-        "transitions": transitions,
     }
 
 
@@ -324,120 +270,16 @@ def _fade_form(clip: Clip, start: int, end: int, fps: Fraction) -> dict[str, Any
         # at the times of its first and last frame here (a transition's frames take those).
         seen = [min(max(t, clip.start), clip.end - 1) for t in (start, end - 1)]
         first, last = (float((t - clip.start) / fps) for t in seen)
-        fade["keys"] = [_plain(key) for key in keys_between(clip.opacity_keys, first, last)]
+        fade["keys"] = [plain(key) for key in keys_between(clip.opacity_keys, first, last)]
     return {"fade": fade}
 
 
 def _subtitle_form(sub: Subtitle, start: int, end: int) -> dict[str, Any]:
-    form: dict[str, Any] = _plain(sub)
+    form: dict[str, Any] = plain(sub)
     del form["id"]
     form["start"], form["end"] = _window(sub.start, sub.end, start, end) or [0, 0]
     form["animations"] = [
-        {**_plain(anim), "start": anim.start - start, "end": anim.end - start}
+        {**plain(anim), "start": anim.start - start, "end": anim.end - start}
         for anim in sub.animations
     ]
-    return form
-
-
-# -- audio pieces -----------------------------------------------------------------------------
-
-
-def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
-    clips = []
-    for clip in track.clips:
-        sounds = (
-            isinstance(clip.source, FileSource)
-            and not clip.muted
-            and clip.volume * track.volume != 0
-        )
-        source: Any = None
-        if sounds and isinstance(clip.source, FileSource):
-            source = {
-                "media": media[clip.source.path],
-                "ext": os.path.splitext(clip.source.path)[1].lower(),
-            }
-        form: dict[str, Any] = _plain(clip)
-        # What shapes only the picture (deinterlace included) is no part of the sound.
-        picture = ("id", "track_id", "source", "text", "transform", "crop", "color", "cell")
-        fades = ("picture_fade_in", "picture_fade_out", "picture_fade_head", "picture_fade_tail",
-                 "picture_fade_in_curve", "picture_fade_out_curve", "opacity_keys")  # fmt: skip
-        for name in (*picture, "deinterlace", *fades):
-            del form[name]
-        del form["opacity"]
-        if not clip.reverse:
-            del form["reverse"]  # only when on: forward clips keep the keys they had
-        # Silent clips still count: a crossfade reads its neighbours' times.
-        form["source"] = source
-        form["effects"] = _audio_effects(clip.effects)
-        clips.append(form)
-    return {
-        # A video track's stills are silent; an audio track's files are all sound.
-        "kind": track.kind.value,
-        "volume": float(track.volume),
-        "effects": _audio_effects(track.effects),
-        "clips": clips,
-    }
-
-
-def _audio_effects(effects: tuple[Effect, ...]) -> list[dict[str, Any]]:
-    """Sound effects in order, without their ids (only error messages and derived ids use them)."""
-    out = []
-    for effect in effects:
-        if (effect_kind(effect.kind) or effect.kind) not in AUDIO_EFFECTS:
-            continue
-        form: dict[str, Any] = _plain(effect)
-        del form["id"]
-        out.append(form)
-    return out
-
-
-# -- canonical values -------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """A model value as JSON: dataclasses as dicts (float fields as floats, so 1 and 1.0 key
-    alike), tuples as lists, fractions and enums as strings."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        try:
-            # Most clips share their defaults (Transform(), Crop()); a copy, as callers edit
-            # the top level of what they get.
-            return dict(_plain_cached(cast(Hashable, value)))
-        except TypeError:  # unhashable (a dict inside): built each time
-            return _plain_dataclass(value)
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, Fraction):
-        return str(value)
-    if isinstance(value, TrackKind):
-        return value.value
-    return value
-
-
-def _plain_dataclass(value: Any) -> dict[str, Any]:
-    out = {}
-    for f in dataclasses.fields(value):
-        item = getattr(value, f.name)
-        if f.type == "float" and isinstance(item, int) and not isinstance(item, bool):
-            item = float(item)
-        out[f.name] = _plain(item)
-    return out
-
-
-#: Equal values give equal forms (shared: only their copies' top levels are changed).
-_plain_cached = functools.lru_cache(maxsize=4096)(_plain_dataclass)
-
-
-def _digest(form: dict[str, Any]) -> str:
-    text = json.dumps(form, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _audio_export_form(export: ExportSettings) -> dict[str, Any]:
-    """The export settings as far as they shape the job's sound."""
-    form = {name: getattr(export, name) for name in AUDIO_EXPORT_FIELDS}
-    for name in _CHOSEN_AUDIO_FIELDS:
-        if getattr(export, name) is not None:
-            form[name] = getattr(export, name)
     return form
