@@ -24,8 +24,8 @@ The algorithm, each tick:
    ``interruption_seconds`` + the chunk it cuts short. Re-decided each tick on the work left:
    a job whose spot plan no longer holds moves to on-demand. A deadline job no one pool holds
    spills over several, each sized for its share (``placement``'s "Spill").
-3. **Sizing** of each pool's placed work, ``W = units x seconds_per_unit / concurrency``
-   node-seconds, by the policy:
+3. **Sizing** (``terms.target``) of each pool's placed work,
+   ``W = units x seconds_per_unit / concurrency`` node-seconds, by the policy:
 
    - ``queue``: the fewest nodes that finish all of it within ``target_seconds`` (new nodes
      work only after their boot; if the target is shorter than a boot, within a target after
@@ -67,16 +67,13 @@ needs: which nodes to drain for a decrease, and which booting nodes have failed 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from orchestrator.autoscaler.billing import billable_seconds
 from orchestrator.autoscaler.model import (
     Decision,
-    JobDemand,
     Policy,
     PoolState,
     Snapshot,
@@ -87,9 +84,9 @@ from orchestrator.autoscaler.sizing import (
     Fleet,
     build_fleets,
     clock_safe,
-    earliest_finish,
-    nodes_for,
 )
+from orchestrator.autoscaler.terms import most_nodes, most_nodes_why, target
+from orchestrator.autoscaler.wording import clock, span
 from providers.compute.pools import Pool
 
 _T = TypeVar("_T")
@@ -154,17 +151,17 @@ def _settle(fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float) ->
     if state.override is not None and (state.override_until is None or now < state.override_until):
         # Below min_nodes the engine refuses the size (or, terminating, replaces the node):
         # the nodes would churn, each billing its boot.
-        size = max(min(max(state.override, fleet.pool.min_nodes), _most(fleet)), 0)
+        size = max(min(max(state.override, fleet.pool.min_nodes), most_nodes(fleet)), 0)
         why = f"manual override {state.override}"
         if state.override_until is not None:
-            why += f" until {_clock(state.override_until)} (in {_span(state.override_until - now)})"
+            why += f" until {clock(state.override_until)} (in {span(state.override_until - now)})"
         if size < state.override:
-            why += f", clamped to {_most_why(fleet)}"
+            why += f", clamped to {most_nodes_why(fleet)}"
         elif size > state.override:
             why += f", clamped to min_nodes {fleet.pool.min_nodes}"
         return _Outcome(size, why, has_work=bool(jobs), fixed=True)
-    up, why, notes = _target(fleet, jobs, policy, now, 1.0)
-    down = max(_target(fleet, jobs, policy, now, 1.0 + HYSTERESIS)[0], up)
+    up, why, notes = target(fleet, jobs, policy, now, 1.0)
+    down = max(target(fleet, jobs, policy, now, 1.0 + HYSTERESIS)[0], up)
     out = _Outcome(active, why, notes, has_work=bool(jobs))
     if fleet.unmade:
         # Why work went elsewhere while the pool still holds its size.
@@ -188,7 +185,7 @@ def _grow(out: _Outcome, fleet: Fleet, up: int, policy: Policy, now: float) -> N
     if state.backoff_until is not None and now < state.backoff_until:
         out.notes.append(
             f"wants {up} but backing off after {_failures(state)} until "
-            f"{_clock(state.backoff_until)} (in {_span(state.backoff_until - now)})"
+            f"{clock(state.backoff_until)} (in {span(state.backoff_until - now)})"
         )
         return
     cooled = (
@@ -204,7 +201,7 @@ def _grow(out: _Outcome, fleet: Fleet, up: int, policy: Policy, now: float) -> N
         out.desired = max(active, min(up, fleet.held))
         until = state.last_scale_up + policy.scale_up_cooldown
         out.notes.append(
-            f"wants {up}, scale-up cooldown until {_clock(until)} (in {_span(until - now)})"
+            f"wants {up}, scale-up cooldown until {clock(until)} (in {span(until - now)})"
         )
     replaced = min(out.desired, fleet.held) - active
     if fleet.noticed and replaced > 0:
@@ -230,152 +227,15 @@ def _shrink(out: _Outcome, fleet: Fleet, down: int, policy: Policy, now: float) 
     if changes and now - max(changes) < policy.scale_down_cooldown - EPSILON:
         until = max(changes) + policy.scale_down_cooldown
         out.notes.append(
-            f"{down} would do; scale-down cooldown until {_clock(until)} (in {_span(until - now)})"
+            f"{down} would do; scale-down cooldown until {clock(until)} (in {span(until - now)})"
         )
         return
     out.desired = max(down, active - fleet.idle)
     if out.desired > down:
         out.notes.append(
-            f"{down} would do; {fleet.idle} node(s) idle {_span(policy.idle_timeout)}"
+            f"{down} would do; {fleet.idle} node(s) idle {span(policy.idle_timeout)}"
             f" ({fleet.busy} busy)"
         )
-
-
-def _target(
-    fleet: Fleet, jobs: Sequence[Placed], policy: Policy, now: float, scale: float
-) -> tuple[int, str, list[str]]:
-    """The policy's size for the pool's work (x `scale`), clamped, why, and the caps applied."""
-    pool = fleet.pool
-    notes: list[str] = []
-    hard = sorted((j for j in jobs if j.due is not None), key=lambda j: (j.due, j.job.id))
-    soft = [j for j in jobs if j.due is None]
-    terms: list[tuple[int, str]] = []
-    if policy.name == "queue":
-        terms.append(_queue_term(fleet, jobs, policy, scale, notes))
-    else:
-        terms += _deadline_terms(fleet, hard, scale, notes, now)
-        if policy.name == "deadline" and soft:
-            terms.append(_queue_term(fleet, soft, policy, scale, notes))
-        elif soft:
-            terms.append((fleet.holding(1), "cost: 1 node for work without a deadline"))
-    size, why = (
-        max(terms, key=lambda t: t[0]) if terms else (0, f"{policy.name}: no work placed here")
-    )
-    most = _most(fleet)
-    if size > most:
-        why += f", {_most_why(fleet)}"
-    elif size < pool.min_nodes:
-        why += f", min_nodes {pool.min_nodes}"
-    return min(max(size, pool.min_nodes), most), why, notes
-
-
-def _most(fleet: Fleet) -> int:
-    """The most nodes the pool may have taking work: its max_nodes, less the nodes with an
-    interruption notice, which its engine holds until they go and counts against the maximum
-    (asking for more is refused): their replacements launch as they go."""
-    return max(fleet.pool.max_nodes - fleet.noticed, 0)
-
-
-def _most_why(fleet: Fleet) -> str:
-    """Why `_most` is what it is, for the reason line."""
-    why = f"max_nodes {fleet.pool.max_nodes}"
-    if fleet.noticed:
-        why += f" less {fleet.noticed} node(s) with an interruption notice (replaced as they go)"
-    return why
-
-
-def _queue_term(
-    fleet: Fleet, jobs: Sequence[Placed], policy: Policy, scale: float, notes: list[str]
-) -> tuple[int, str]:
-    """Nodes that finish the jobs' work within the target (or a target after a boot)."""
-    work = sum(j.work for j in jobs) * scale
-    if work <= EPSILON:
-        return 0, f"{policy.name}: no work placed here"
-    target = policy.target_seconds
-    need = nodes_for(work, target, fleet.ready, fleet.boot)
-    if need is None:
-        target = fleet.boot + policy.target_seconds
-        need = nodes_for(work, target, fleet.ready, fleet.boot) or 1
-    need = fleet.holding(need)
-    why = f"{policy.name}: {_hours(work)} node-h within {_span(target)} needs {need}"
-    return _cap(fleet, [j.job for j in jobs], [j.work for j in jobs], need, why, notes)
-
-
-def _deadline_terms(
-    fleet: Fleet, hard: Sequence[Placed], scale: float, notes: list[str], now: float
-) -> list[tuple[int, str]]:
-    """EDF: for each deadline, the nodes that supply all work due by then in time."""
-    terms = []
-    reach = fleet.reach(fleet.pool.max_nodes)
-    due_work = 0.0
-    for item in hard:
-        assert item.due is not None
-        due_work += item.work * scale
-        need = nodes_for(due_work, item.due, fleet.ready, fleet.boot)
-        if need is not None and fleet.holding(need) <= fleet.pool.max_nodes:
-            need = fleet.holding(need)
-            room = ""
-            if item.absorbs:
-                room = f", room for {item.absorbs} interruption(s) at {item.odds:.0%}"
-            why = (
-                f"deadline: job {item.job.id} due in {_span(item.due)} needs {need} "
-                f"({_hours(due_work)} node-h due by then, boot {_span(fleet.boot)}{room})"
-            )
-        else:
-            need, late = _late(fleet, due_work, item.due, reach)
-            why = (
-                f"deadline: job {item.job.id} cannot make its deadline (in {_span(item.due)}): "
-                f"{need} node(s) finish it soonest, {late}"
-            )
-        terms.append(_cap(fleet, [item.job], [item.work], need, why, notes))
-    return terms
-
-
-def _late(fleet: Fleet, work: float, due: float, reach: Sequence[float]) -> tuple[int, str]:
-    """Nodes for a deadline no size holds: those that finish the work soonest, but no new node
-    that would render for less time than it boots (it would mostly bill its boot); and how late
-    that finishes."""
-    finish = earliest_finish(work, reach)
-    if not math.isfinite(finish):
-        return 0, "never"
-    soonest = nodes_for(work, finish * (1 + EPSILON) + EPSILON, fleet.ready, fleet.boot) or 0
-    worth = fleet.boot + billable_seconds(0.0, fleet.boot)
-    thrifty = nodes_for(work, worth, fleet.ready, fleet.boot) or soonest
-    need = min(soonest, thrifty)
-    ready = sorted(fleet.ready + (fleet.boot,) * max(need - len(fleet.ready), 0))[:need]
-    late = f"{_span(earliest_finish(work, ready) - due)} late"
-    return min(fleet.holding(need), fleet.pool.max_nodes), late
-
-
-def _cap(
-    fleet: Fleet,
-    jobs: Sequence[JobDemand],
-    works: Sequence[float],
-    need: int,
-    why: str,
-    notes: list[str],
-) -> tuple[int, str]:
-    """A sizing term held to the new nodes the richest of its jobs' max_cost pays for."""
-    price = fleet.pool.price_per_hour
-    if price <= 0 or need <= fleet.active:
-        return need, why
-    per_node = billable_seconds(0.0, fleet.boot) * price / 3600.0
-    best: tuple[int, str, float] | None = None
-    for job, work in zip(jobs, works, strict=True):
-        if job.max_cost is None:
-            return need, why
-        left = job.max_cost - job.cost_so_far - work * price / 3600.0
-        extra = max(math.floor(left / per_node + EPSILON), 0)
-        if best is None or extra > best[0]:
-            best = (extra, job.id, job.max_cost)
-    assert best is not None
-    cap = max(fleet.active + best[0], 1)
-    if need <= cap:
-        return need, why
-    note = f"job {best[1]}'s max_cost ${best[2]:.2f} allows {best[0]} more node(s): {need} -> {cap}"
-    if note not in notes:
-        notes.append(note)
-    return cap, why
 
 
 def _hold_budget(
@@ -416,28 +276,3 @@ def _hold_budget(
                     f"over the ${budget:g}/h budget (${total:.2f}/h): busy, draining, "
                     "min_nodes and overridden nodes cannot be cut"
                 )
-
-
-def _span(seconds: float) -> str:
-    """A duration the way an operator reads it: 45s, 12m, 2h05m."""
-    if not math.isfinite(seconds):
-        return "never"
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    if seconds < 120:
-        return f"{sign}{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{sign}{seconds / 60:.0f}m"
-    return f"{sign}{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
-
-
-def _clock(epoch: float) -> str:
-    """An epoch second as a UTC time of day."""
-    try:
-        return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%H:%M:%SZ")
-    except (OverflowError, ValueError, OSError):
-        # An override stored for thousands of years must not fail every pool's round.
-        return "the end of time"
-
-
-def _hours(node_seconds: float) -> str:
-    return f"{node_seconds / 3600:.2f}"
