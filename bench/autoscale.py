@@ -34,7 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.autoscale_sim import DAY, Farm, Result, bench_pools, trace  # noqa: E402
+from bench.autoscale_sim import Farm, Result  # noqa: E402
+from bench.autoscale_trace import DAY, bench_pools, trace  # noqa: E402
 from bench.script import emit, log  # noqa: E402
 from orchestrator.autoscaler.model import Policy  # noqa: E402
 

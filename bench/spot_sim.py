@@ -52,8 +52,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import spot_fleets  # noqa: E402
-from bench.autoscale_sim import CPU_RATE, Farm, Result, trace  # noqa: E402
-from bench.node_speed import pool_speed  # noqa: E402
+from bench.autoscale_sim import Farm, Result  # noqa: E402
+from bench.autoscale_trace import trace  # noqa: E402
+from bench.node_speed import (
+    CPU_RATE,  # noqa: E402
+    pool_speed,  # noqa: E402
+)
 from bench.script import emit, log  # noqa: E402
 from bench.spot_report import TARGET_RATE, TARGET_SAVING, plot, show  # noqa: E402
 from common.errors import RenderError  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.autoscale_sim import rate_of
+from bench.autoscale_trace import rate_of
 from bench.node_speed import CPU_RATE, node_speed, pool_speed
 from providers.compute.pools import Pool
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bench import spot_fleets
-from bench.autoscale_sim import Farm, trace
+from bench.autoscale_sim import Farm
+from bench.autoscale_trace import trace
 from orchestrator.autoscaler.model import Policy
 from providers.compute.prices.catalogue import Offer
 
