@@ -31,7 +31,13 @@ from chunking.timeline.schema import (
 )
 from chunking.timeline.studio_clips import ClipReader
 from chunking.timeline.studio_effects import effect_registry, parse_effects
-from chunking.timeline.studio_keys import PROJECT_KEYS, TIMELINE_KEYS, TRACK_KEYS, warn_unknown
+from chunking.timeline.studio_keys import (
+    PROJECT_KEYS,
+    TIMELINE_KEYS,
+    TRACK_KEYS,
+    warn_unknown,
+    warn_unknown_settings,
+)
 from chunking.timeline.studio_style_templates import StyleTemplates
 from chunking.timeline.studio_subtitles import parse_subtitles, subtitle_ids
 from chunking.timeline.studio_templates import Templates
@@ -91,6 +97,7 @@ class _Loader:
             raise ValidationError(wrong)
         warn_unknown(self.data, PROJECT_KEYS, "a project's", self.p, "project")
         warn_unknown(tl, TIMELINE_KEYS, "the timeline's", self.p, "timeline")
+        warn_unknown_settings(self.data, self.p)
         conf = settings(self.data)
         self.fps = self._fps(tl, conf)
         width, height = self._resolution(tl, conf)

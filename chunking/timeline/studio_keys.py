@@ -109,6 +109,34 @@ TIMELINE_KEYS = frozenset(
     {"duration", "fps", "frame_rate", "framerate", "resolution", "sample_rate", "aspect_ratio"}
 )
 
+#: The ``metadata`` object's keys (serde's ProjectMetadata; only ``name`` is read, it names the
+#: job).
+METADATA_KEYS = frozenset({"name", "description", "created_at", "modified_at", "author"})
+
+#: The ``settings`` object's keys (serde's ProjectSettings; ``custom`` is the editor's free-form
+#: map, whose keys are not checked).
+SETTINGS_KEYS = frozenset(
+    {"export", "preview", "custom", "output", "resolution", "frame_rate", "aspect_ratio"}
+)
+
+#: ``settings.export``'s keys: serde's ExportSettings (export._UNSUPPORTED names those it does
+#: not honour), the export dialog's ``frameRate``/``resolution`` (studio._fps, _resolution) and
+#: the other spellings export.parse_export reads.
+EXPORT_KEYS = frozenset(
+    {"format", "quality", "video_bitrate", "audio_bitrate", "hardware_acceleration"}
+    | {"preferred_gpu_encoder", "ffmpeg_args", "encoding_profile", "rate_control_mode"}
+    | {"keyframe_interval", "b_frames", "multi_pass", "preset", "max_bitrate", "min_bitrate"}
+    | {"crf", "optimize_for_speed", "optimize_for_network", "normalize_audio", "audio_target"}
+    | {"audio_peak", "container", "codec", "video_codec", "lossless", "bitrate", "gop_size"}
+    | {"bframes", "profile", "codec_profile", "audio_codec", "frameRate", "frame_rate"}
+    | {"resolution"}
+)
+
+#: serde's older ``settings.output`` (OutputSettings) and ``settings.preview`` (PreviewSettings,
+#: which a render does not read).
+OUTPUT_KEYS = frozenset({"format", "quality", "video_bitrate", "audio_bitrate", "duration"})
+PREVIEW_KEYS = frozenset({"resolution", "quality", "fps", "format"})
+
 #: An effect or filter entry's keys (studio_effects.read_effect, studio_effect_catalogue; serde's
 #: Effect and Filter, whose descriptive fields change nothing; the frontend's ``params``).
 EFFECT_KEYS = frozenset(
@@ -313,3 +341,21 @@ def _named(key: Any, known: Iterable[str]) -> str:
 
 def _joined(known: Iterable[str]) -> str:
     return ", ".join(sorted(known))
+
+
+def warn_unknown_settings(data: Mapping[str, Any], p: Problems) -> None:
+    """Name the keys of the document's ``metadata`` and ``settings`` (and of its ``export``,
+    ``output`` and ``preview`` blocks) that nothing reads: a misspelt ``qualty`` encoded at the
+    default quality without a word."""
+    meta = data.get("metadata")
+    if isinstance(meta, Mapping):
+        warn_unknown(meta, METADATA_KEYS, "the metadata's", p, "metadata")
+    conf = data.get("settings")
+    if not isinstance(conf, Mapping):
+        return
+    warn_unknown(conf, SETTINGS_KEYS, "the settings'", p, "settings")
+    blocks = (("export", EXPORT_KEYS), ("output", OUTPUT_KEYS), ("preview", PREVIEW_KEYS))
+    for name, known in blocks:
+        block = conf.get(name)
+        if isinstance(block, Mapping):
+            warn_unknown(block, known, f"settings.{name}'s", p, f"settings.{name}")

@@ -4,6 +4,8 @@ not warned of."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,3 +81,52 @@ def test_keys_the_editor_writes_are_not_warned_of() -> None:
     }
     assert warnings({**clip, **solid("red")}, name="Main", locked=False, enabled=True) == ()
     assert {"opacity", "transform", "crop", "audio_track_index"} <= CLIP_KEYS
+
+
+#: serde's ProjectSchema sample (tests/data/README.md): its metadata and settings blocks hold
+#: every key the editor writes there.
+SERDE = Path(__file__).parents[1] / "data" / "timeline-studio" / "serde-project.json"
+
+
+def settings_warnings(**changes: dict[str, Any]) -> tuple[str, ...]:
+    """The warnings of a one-clip project carrying the serde sample's metadata and settings,
+    each block updated with ``changes`` (``export={"qualty": 20}``)."""
+    sample = json.loads(SERDE.read_text())
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("red")}])])
+    doc["metadata"] = {**sample["metadata"], **changes.pop("metadata", {})}
+    doc["settings"] = sample["settings"]
+    for block, extra in changes.items():
+        target = doc["settings"] if block == "settings" else doc["settings"][block]
+        target.update(extra)
+    return load_project(doc, ".").warnings
+
+
+def test_the_editors_settings_and_metadata_keys_are_not_warned_of() -> None:
+    assert settings_warnings() == ()
+    # The export dialog's choices, and this format's own export keys.
+    assert settings_warnings(export={"frameRate": "30", "codec": "h264", "lossless": False}) == ()
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "warning"),
+    [
+        ("export", "qualty", "settings.export: unknown key 'qualty' (did you mean 'quality'?)"),
+        ("output", "duraton", "settings.output: unknown key 'duraton' (did you mean 'duration'?)"),
+        ("preview", "fsp", "settings.preview: unknown key 'fsp' (did you mean 'fps'?)"),
+        ("settings", "exprt", "settings: unknown key 'exprt' (did you mean 'export'?)"),
+        ("metadata", "nmae", "metadata: unknown key 'nmae' (did you mean 'name'?)"),
+    ],
+)
+def test_a_misspelt_settings_or_metadata_key_is_warned_of(
+    block: str, key: str, warning: str
+) -> None:
+    """``qualty: 20`` encoded at the default quality, and a misspelt ``nmae`` left the job
+    unnamed, without a word."""
+    assert settings_warnings(**{block: {key: 20}}) == (f"{warning} ignored",)
+
+
+def test_an_export_dialogs_keys_are_named_as_ignored() -> None:
+    """The frontend's camelCase ExportSettings copied whole: what is not read is named."""
+    (warning,) = settings_warnings(export={"encodingPreset": "slow", "enableGPU": False})
+    assert warning.startswith("settings.export: unknown keys 'encodingPreset'")
+    assert "'enableGPU'" in warning
