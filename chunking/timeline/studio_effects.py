@@ -107,7 +107,8 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
         raw_type = next(iter(raw_type))
     raw_type = str(raw_type)
     effect_id = str(spec.get("id", raw_type))
-    w = f"{where} effect {effect_id!r}"
+    # Named as the key check names it (_warn_unknown_keys): a filter's problems say "filter".
+    w = f"{where} {'filter' if is_filter else 'effect'} {effect_id!r}"
     params = _decoded(spec, p, w)
     start, end = _window(spec, fps, p, w)
     own = canonical(raw_type)

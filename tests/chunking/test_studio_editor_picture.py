@@ -349,6 +349,6 @@ def test_a_vibrance_the_saturation_cannot_take_is_refused_naming_it(tmp_path: Pa
     with pytest.raises(ValidationError) as info:
         filtered(tmp_path, {"vibrance": 9})
     assert info.value.problems == [
-        "clip 'c' effect 'look': parameter 'vibrance' 9 makes saturation 5.5, which must be "
+        "clip 'c' filter 'look': parameter 'vibrance' 9 makes saturation 5.5, which must be "
         "between 0 and 4, not 5.5"
     ]

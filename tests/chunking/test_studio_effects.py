@@ -227,7 +227,7 @@ def test_a_filters_intensity_outside_its_range_is_refused_as_intensity(
 ) -> None:
     raw = {"id": "f", "filter_type": filter_type, "parameters": {}, "intensity": intensity}
     expected = (
-        f"clip 'c' effect 'f' ({filter_type} without parameters): intensity must be between "
+        f"clip 'c' filter 'f' ({filter_type} without parameters): intensity must be between "
         f"{low:g} and {high:g}, not {intensity:g}"
     )
     with pytest.raises(ValidationError) as refused:
@@ -238,8 +238,19 @@ def test_a_filters_intensity_outside_its_range_is_refused_as_intensity(
 
 def test_intensity_as_a_mix_must_be_between_0_and_1() -> None:
     raw = {"id": "f", "filter_type": "Blur", "parameters": {"radius": 2}, "intensity": 1.5}
-    with pytest.raises(ValidationError, match="effect 'f': intensity must be between 0 and 1"):
+    with pytest.raises(ValidationError, match="filter 'f': intensity must be between 0 and 1"):
         with_effects([], [raw])
+
+
+def test_a_filters_key_and_parameter_warnings_name_it_the_same_way() -> None:
+    """A filter entry (serde's Filter) with a misspelt key and a parameter nothing renders: both
+    warnings name it ``filter 'f'``; the parameter's said ``effect 'f'``, so the user looked in
+    ``effects[]`` for it."""
+    raw = {"id": "f", "filter_type": "Blur", "parameters": {"radius": 2, "sheen": 1}}
+    tl = with_effects([], [{**raw, "intensty": 0.5}])
+    key, param = tl.warnings
+    assert key.startswith("clip 'c' filter 'f': unknown key 'intensty'")
+    assert param.startswith("clip 'c' filter 'f': parameter 'sheen' of 'Blur' is not rendered")
 
 
 #: Every filter type of the editor (video-compiler.ts FilterType, schema/effects.rs FilterType)

@@ -231,7 +231,7 @@ def test_a_misspelt_parameter_says_what_it_may_have_meant() -> None:
         [
             "clip 'a' effect 'soft': parameter 'radus' is not used by blur (amount, blur, "
             "radius, sigma); ignored (did you mean 'radius'?)",
-            "clip 'a' effect 'lift': parameter 'brightnes' of 'Brightness' is not rendered; "
+            "clip 'a' filter 'lift': parameter 'brightnes' of 'Brightness' is not rendered; "
             "ignored (did you mean 'brightness'?)",
             "transition 'x': parameter 'directon' is not used by transitions; ignored "
             "(did you mean 'direction'?)",
