@@ -37,6 +37,10 @@ MAX_LEAD_SECONDS = 60.0
 MAX_AUDIO_STREAMS = 64
 #: The most channels of an audio stream a clip may pick one of.
 MAX_CHANNELS = 64
+#: A clip's speed range: the editor's own (setClipSpeed in src/features/timeline/hooks/
+#: use-clips.ts clamps to 0.1-10), so every speed it saves renders; 0.25-4 refused a time-lapse
+#: or slow-motion clip and with it the whole project.
+MIN_SPEED, MAX_SPEED = 0.1, 10.0
 
 
 class ClipReader:
@@ -99,7 +103,7 @@ class ClipReader:
         elif kind is not TrackKind.SUBTITLE or (text is None and not mediumless):
             source = parse_source(raw, custom, self.base_dir, kind, p, where)
         source_start = self._source_start(raw, where, kind)
-        speed = number(raw, ("speed",), 1.0, p, where, low=0.25, high=4.0)
+        speed = number(raw, ("speed",), 1.0, p, where, low=MIN_SPEED, high=MAX_SPEED)
         source_end = self._source_end(raw, source, source_start, (start, end, speed), where)
         if kind is TrackKind.AUDIO:
             source_start = _on_the_grid(source_start, start_s, start, self.fps, speed)

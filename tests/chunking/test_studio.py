@@ -171,7 +171,7 @@ CLIP = "tracks.0.clips.0"
         (_set(f"{CLIP}.source", {"Stream": "rtmp://x"}), "clip 'a': source Stream"),
         (_set(f"{CLIP}.source", {"Hologram": 1}), "clip 'a': unknown source type"),
         (_set(f"{CLIP}.source", {"File": "nope.mp4"}), "clip 'a': media file not found: nope"),
-        (_set(f"{CLIP}.speed", 10), "clip 'a': speed must be between 0.25 and 4, not 10"),
+        (_set(f"{CLIP}.speed", 12), "clip 'a': speed must be between 0.1 and 10, not 12"),
         (_set(f"{CLIP}.opacity", "x"), "clip 'a': opacity must be a number"),
         (_set(f"{CLIP}.end_time", 1.5), "clips 'a' and 'b' overlap by 15 frames"),
         (_set("tracks.0.track_type", "Hologram"), "track 'v1': track_type 'Hologram'"),

@@ -208,3 +208,18 @@ def test_a_visual_key_that_is_not_read_is_named(section: str, value: Any, said: 
     (warning,) = load_project(doc, ".").warnings
     assert warning.startswith(f"clip 'c': {said} is not rendered ({section} takes ")
     assert warning.endswith("; ignored")
+
+
+@pytest.mark.parametrize("speed", [0.1, 10])
+def test_the_editors_whole_speed_range_loads(speed: float) -> None:
+    """Timeline Studio's setClipSpeed keeps a clip's speed within 0.1-10: a time-lapse at 10x
+    was refused with the whole project."""
+    (clip,) = load({**solid("red"), "speed": speed}).tracks[0].clips
+    assert clip.speed == speed
+
+
+@pytest.mark.parametrize("speed", [0.09, 10.5])
+def test_a_speed_beyond_the_editors_range_is_refused_naming_it(speed: float) -> None:
+    said = f"clip 'c': speed must be between 0.1 and 10, not {speed:g}"
+    with pytest.raises(ValidationError, match=said):
+        load({**solid("red"), "speed": speed})

@@ -274,6 +274,19 @@ def test_speed_changes_pitch_and_length_like_tape(src: Sources, speed: float, hz
     )
 
 
+@pytest.mark.parametrize(("speed", "hz"), [(10.0, 4400), (0.1, 44)])
+def test_the_editors_fastest_and_slowest_speeds_play_like_tape(
+    src: Sources, speed: float, hz: float
+) -> None:
+    """Timeline Studio's speed range ends at 0.1 and 10 (setClipSpeed): one second of a 440 Hz
+    tone lasts 0.1 s at 4400 Hz, or 10 s at 44 Hz."""
+    mix = mix_of(clip(src.a440_1s, 0, 11, speed=speed), seconds=11)[0]
+    first, last = loud_span(mix)
+    assert first == 0
+    assert last == pytest.approx(RATE / speed, abs=RATE * 0.002)
+    assert dominant_hz(mix[: int(RATE / speed) - 100], RATE) == pytest.approx(hz, rel=0.01)
+
+
 def test_overlapping_clips_on_two_tracks_sum(src: Sources) -> None:
     a = track(clip(src.a440, 0, 2, clip_id="a"))
     b = Track(id="b", kind=TrackKind.AUDIO, clips=(clip(src.a660, 1, 3, clip_id="b"),))

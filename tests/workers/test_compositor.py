@@ -76,6 +76,21 @@ def test_video_frames_are_exact(
     assert [identify(f) for f in frames] == expected
 
 
+@pytest.mark.parametrize(
+    ("speed", "frames", "expected"),
+    [(10.0, [0, 1, 5, 17], [4, 14, 54, 174]), (0.1, [0, 9, 10, 25], [0, 0, 1, 2])],
+)
+def test_the_editors_fastest_and_slowest_speeds_show_exact_frames(
+    tmp_path: Path, speed: float, frames: list[int], expected: list[int]
+) -> None:
+    """Timeline Studio saves speeds from 0.1 to 10 (its setClipSpeed): a time-lapse shows every
+    tenth frame, a slow motion each frame for ten; each the last source frame starting before
+    the timeline frame's middle (at 10x frame t spans source frames 10t to 10t + 9: 10t + 4)."""
+    src = make_video(tmp_path / "src.mp4", frames=180, gop=7)
+    doc = project([video_track("v", [file_clip("c", src, 0, 0.9, speed=speed)])])
+    assert [identify(f) for f in render(doc, frames)] == expected
+
+
 def test_other_frame_rate_and_pixel_format(tmp_path: Path) -> None:
     # A 24 fps 4:4:4 source on a 30000/1001 timeline shows the source frame on screen just
     # before the middle of each output frame (ffmpeg's fps filter's choice).
