@@ -161,6 +161,8 @@ class _Loader:
 
     def _fps(self, tl: Mapping[str, Any], conf: Mapping[str, Any]) -> Fraction:
         ui = pick(settings_export(self.data), "frameRate", "frame_rate")
+        if isinstance(ui, str) and ui.strip().lower() == "timeline":
+            ui = None  # the dialog's "Timeline Frame Rate" (FRAME_RATE_OPTIONS): no choice
         raw = pick(tl, "fps", "frame_rate", "framerate")
         where = "timeline.fps"
         if ui is not None:

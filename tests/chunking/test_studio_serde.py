@@ -240,6 +240,16 @@ def test_frame_size_and_rate_precedence() -> None:
     assert (tl.width, tl.height, tl.fps) == (1280, 720, Fraction(24))
 
 
+def test_the_export_dialogs_timeline_choices_keep_the_timelines_size_and_rate() -> None:
+    """The dialog's first frame rate and resolution options are "timeline" (export-constants.ts
+    FRAME_RATE_OPTIONS, RESOLUTION_OPTIONS): the project's own; the frame rate's was refused
+    as "not a frame rate"."""
+    doc = project([video_track("v", [{"id": "c", "start_time": 0, "end_time": 1, **solid("red")}])])
+    doc["settings"] = {"export": {"resolution": "timeline", "frameRate": "timeline"}}
+    tl = load_project(doc, ".")
+    assert (tl.width, tl.height, tl.fps, tl.warnings) == (320, 180, 30, ())
+
+
 def test_aspect_ratio_that_is_not_the_frames_shape_warns() -> None:
     assert _export({}, aspect_ratio="Ratio16x9").warnings == ()
     assert _export({}, aspect_ratio={"Custom": 1.7778}).warnings == ()
