@@ -84,14 +84,15 @@ CONTAINER_CODECS = {
 #: The highest CRF an encoder opens with where it is below the 63 the settings allow: libx265
 #: refuses more ("Valid quality based range: -qpBDOffsetY to 51"), failing every chunk.
 MAX_CRF = {"hevc": 51}
-#: The editor's named quality levels as x264-style CRF values.
+#: The export dialog's quality words as the editor sends them to its renderer (qualityToNumber
+#: in src/features/export/utils/project-schema-builder.ts), which then makes them a CRF as any
+#: numeric quality (quality_crf): "good" is h264's CRF 23, not a stricter CRF of our own.
+EDITOR_QUALITY = {"normal": 75, "good": 85, "best": 95}
+#: Other quality names as x264-style CRF values.
 QUALITY_CRF = {
     "low": 28,
     "medium": 23,
-    "normal": 23,
-    "good": 20,
     "high": 18,
-    "best": 16,
     "veryhigh": 16,
     "ultra": 14,
 }
@@ -176,12 +177,13 @@ def parse_export(
     if named:
         if canonical(quality) == "lossless":
             lossless = True
+        elif canonical(quality) in EDITOR_QUALITY:
+            crf = quality_crf(EDITOR_QUALITY[canonical(quality)], codec)
         elif canonical(quality) in QUALITY_CRF:
             crf = QUALITY_CRF[canonical(quality)]
         else:
-            problems.error(
-                _origin(raw, "quality"), f"quality {quality!r} is not one of {sorted(QUALITY_CRF)}"
-            )
+            names = sorted({*EDITOR_QUALITY, *QUALITY_CRF})
+            problems.error(_origin(raw, "quality"), f"quality {quality!r} is not one of {names}")
     elif quality is not None:
         holder = {"quality": quality}
         level = number(holder, ("quality",), 85, problems, _origin(raw, "quality"), low=0, high=100)

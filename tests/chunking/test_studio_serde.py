@@ -117,6 +117,20 @@ def test_numeric_quality_is_the_editors_crf(quality: int, codec: str, crf: int) 
     assert quality_crf(quality, codec) == crf
 
 
+@pytest.mark.parametrize(
+    ("word", "codec", "crf"),
+    [("normal", "h264", 27), ("good", "h264", 23), ("best", "h264", 20), ("good", "hevc", 28)],
+)
+def test_the_export_dialogs_quality_words_are_the_editors_numbers(
+    word: str, codec: str, crf: int
+) -> None:
+    """The dialog's "normal", "good" and "best" are 75, 85 and 95 to the editor (its
+    qualityToNumber) and so CRF 27, 23 and 20 for h264; "good" encoded at CRF 20 and "best" at
+    16, files far larger than the editor's for the same choice."""
+    export = _export({"format": "Mp4", "codec": codec, "quality": word}).export
+    assert export.crf == crf == quality_crf({"normal": 75, "good": 85, "best": 95}[word], codec)
+
+
 def test_quality_to_crf_is_monotonic_and_100_is_best() -> None:
     for codec in ("h264", "hevc", "av1", "vp9"):
         crfs = [quality_crf(q, codec) for q in range(101)]
