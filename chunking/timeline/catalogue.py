@@ -334,6 +334,10 @@ TRANSITION_ALIASES = {
     "wiperight": "wipe_right",
     "wipeup": "wipe_up",
     "wipedown": "wipe_down",
+    # The editor's catalogue types (src/features/transitions/data/transitions.json), at their
+    # default directions there.
+    "wipehorizontal": "wipe_right",
+    "wipevertical": "wipe_down",
     "slide": "slide_left",
     "slideleft": "slide_left",
     "slideright": "slide_right",
@@ -344,6 +348,17 @@ TRANSITION_ALIASES = {
     "pushright": "slide_right",
     "pushup": "slide_up",
     "pushdown": "slide_down",
+}
+
+
+#: Transition types that take a ``direction`` (after canonical()), and the family it completes:
+#: ``push`` with ``right`` is ``slide_right``.
+DIRECTED_TRANSITIONS = {
+    "wipe": "wipe",
+    "wipehorizontal": "wipe",
+    "wipevertical": "wipe",
+    "slide": "slide",
+    "push": "slide",
 }
 
 

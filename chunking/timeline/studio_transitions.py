@@ -23,7 +23,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.catalogue import TRANSITION_ALIASES
+from chunking.timeline.catalogue import DIRECTED_TRANSITIONS, TRANSITION_ALIASES
 from chunking.timeline.fields import Problems, canonical, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
@@ -364,8 +364,14 @@ def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
         p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored{hint}")
     if len(unread) > NAMED:  # a hostile entry may hold millions: one line for the rest
         p.warn(where, f"{len(unread) - NAMED} more parameters not used by transitions; ignored")
-    if direction is not None and name in ("wipe", "slide"):
-        name += canonical(str(direction))
+    if direction is not None and name in DIRECTED_TRANSITIONS:
+        directed = TRANSITION_ALIASES.get(DIRECTED_TRANSITIONS[name] + canonical(str(direction)))
+        if directed is not None:
+            return directed
+        # A direction it cannot take ("center", "topleft"): still that transition, its usual way.
+        usual = TRANSITION_ALIASES[name]
+        p.warn(where, f"direction {shown(direction)} isn't left, right, up or down; {usual} drawn")
+        return usual
     kind = TRANSITION_ALIASES.get(name)
     if kind is None:
         p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")

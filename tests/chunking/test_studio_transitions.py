@@ -152,6 +152,33 @@ def test_the_editors_push_transitions_push_in_their_direction(name: str, kind: s
     assert transition.kind == kind and tl.warnings == ()
 
 
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        # serde's Transition with its ``direction``; a push went left whatever it said.
+        ({"transition_type": "push", "direction": "right"}, "slide_right"),
+        # The catalogue's types (transitions.json), their direction where the editor keeps it.
+        ({"transition_type": "wipe-vertical", "parameters": {"direction": "up"}}, "wipe_up"),
+        ({"transition_type": "wipe-horizontal"}, "wipe_right"),
+        ({"transition_type": "wipe-vertical"}, "wipe_down"),
+    ],
+)
+def test_a_directed_transition_goes_the_way_it_says(fields: dict[str, Any], kind: str) -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(**fields)])
+    assert [t.kind for t in tl.transitions] == [kind] and tl.warnings == ()
+
+
+def test_a_direction_a_wipe_cannot_take_keeps_the_wipe_and_names_it() -> None:
+    """The catalogue's ``center``/``topleft``: it was a dissolve, the warning naming a
+    transition type ('slidecenter') the document never held."""
+    fields = {"transition_type": "slide", "direction": "center"}
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(**fields)])
+    assert [t.kind for t in tl.transitions] == ["slide_left"]
+    assert tl.warnings == (
+        "transition 't': direction 'center' isn't left, right, up or down; slide_left drawn",
+    )
+
+
 def test_a_transition_attached_to_a_clip_keeps_its_easing() -> None:
     # Given a transition with an easing, attached through the incoming clip's transitions
     clips = [clip("a", 0, 1), clip("b", 1, 2, transitions=[{"transitionId": "t", "type": "in"}])]
