@@ -270,6 +270,13 @@ class _Loader:
         last = max(ends, default=0)
         seconds = number(tl, ("duration",), 0.0, self.p, "timeline", low=0, high=MAX_SECONDS)
         frames = to_frame(seconds, self.fps) if seconds > 0 else last
+        if 0 < frames < last:
+            # A stale duration (clips added after it was written) dropped their end silently.
+            self.p.warn(
+                "timeline",
+                f"duration {seconds:g}s ends before the last clip or subtitle (at "
+                f"{float(last / self.fps):g}s); the output is cut there",
+            )
         # serde's settings.output.duration cuts the output short, as ffmpeg -t does there.
         cut = number(
             settings_output(self.data),

@@ -264,6 +264,25 @@ def test_the_export_dialogs_timeline_choices_keep_the_timelines_size_and_rate() 
     assert (tl.width, tl.height, tl.fps, tl.warnings) == (320, 180, 30, ())
 
 
+def test_a_duration_that_ends_before_the_clips_is_named_where_it_cuts() -> None:
+    """serde's Timeline.duration written before clips were added: the output stopped at it and
+    the later frames were gone without a word; ``settings.output.duration`` (ffmpeg's -t) is
+    the cut a user asks for, and stays quiet."""
+    clips = [{"id": "c", "start_time": 0, "end_time": 2, **solid("red")}]
+    doc = project([video_track("v", clips)])
+    doc["timeline"]["duration"] = 1.0
+    tl = load_project(doc, ".")
+    assert tl.frames == 30
+    assert tl.warnings == (
+        "timeline: duration 1s ends before the last clip or subtitle (at 2s); the output is cut "
+        "there",
+    )
+    doc["timeline"]["duration"] = 0.0  # serde's default: none
+    doc["settings"] = {"output": {"duration": 1.0}}
+    tl = load_project(doc, ".")
+    assert (tl.frames, tl.warnings) == (30, ())
+
+
 def test_aspect_ratio_that_is_not_the_frames_shape_warns() -> None:
     assert _export({}, aspect_ratio="Ratio16x9").warnings == ()
     assert _export({}, aspect_ratio={"Custom": 1.7778}).warnings == ()
