@@ -9,9 +9,9 @@ Where each option's numbers come from, best first:
   ``CLOUDRENDER_HOURLY_RATE``.
 - throughput: this cluster, once 3 jobs finished on it: a per-chunk, a per-frame and a
   per-unit cost fitted to its last 20 jobs, the spread their scatter around the fit
-  (``estimate_fit.fit_throughput``), and once 3 of them ran chunks both alone and beside another,
-  how much faster a lone chunk runs (``estimate_fit.alone_speedup``), with a factor per feature
-  of the complexity fitted with the rate (``estimate_features.learn_corrections``);
+  (``estimate_fit.fit_throughput``), and once one of them ran chunks both alone and beside
+  another, how much faster a lone chunk runs (``estimate_fit.alone_speedup``), with a factor per
+  feature of the complexity fitted with the rate (``estimate_features.learn_corrections``);
   else, and for pools, ``orchestrator.node_class.class_throughput`` for the node class
   (measured, else the catalogue's relative speed with a wide spread); without that module, the
   learned history (``orchestrator.costing``) with ``HISTORY_SPREAD``, else the prior with

@@ -1,6 +1,6 @@
-"""What a cluster's finished jobs teach the estimate: planning and merge overheads as medians,
-and a per-chunk, per-frame and per-unit cost with its spread fitted to the last jobs' chunks
-(pure)."""
+"""What a cluster's finished jobs teach the estimate: planning and merge overheads (medians and a
+robust line), and a per-chunk, per-frame and per-unit cost with its spread fitted to the last
+jobs' chunks (pure)."""
 
 from __future__ import annotations
 
@@ -45,27 +45,53 @@ class JobTiming:
 
 
 def learned_overheads(
-    timings: Sequence[JobTiming], prior: Overheads = PRIOR, minimum: int = 3
+    timings: Sequence[JobTiming], prior: Overheads = PRIOR, minimum: int = 1
 ) -> Overheads:
-    """`prior` with startup, merge per frame and the gap between chunks replaced by the medians
-    of finished jobs' measurements, once there are `minimum` of them (a few outliers do not move
-    a median)."""
+    """`prior` with startup, the merge's line and the gap between chunks replaced by what
+    finished jobs measured, from the `minimum`-th on: medians (a few outliers do not move a
+    median), the merge as a line through the jobs' (frames, seconds) (``merge_line``).
+
+    Why from the first job: the planning, the merge and the gap are measured by every job, and
+    the first one says more about this cluster than a prior measured elsewhere (on the
+    development cluster a prior of 0.5 s planning, 0.1 s a gap and 0.1 s + 0.2 ms a frame merging
+    put the first three warm jobs 16-21 % high, docs/cost.md)."""
     usable = [t for t in timings if t.frames > 0 and t.startup_seconds >= 0 <= t.merge_seconds]
-    if len(usable) < minimum:
+    if not usable or len(usable) < minimum:
         return prior
     startup = statistics.median(t.startup_seconds for t in usable)
-    per_frame = statistics.median(
-        max(t.merge_seconds - prior.merge_seconds, 0.0) / t.frames for t in usable
-    )
+    fixed, per_frame = merge_line([(t.frames, t.merge_seconds) for t in usable], prior)
     gaps = [t.chunk_gap for t in usable if t.chunk_gap is not None and t.chunk_gap >= 0]
-    gap = statistics.median(gaps) if len(gaps) >= minimum else prior.per_chunk_seconds
+    gap = statistics.median(gaps) if gaps and len(gaps) >= minimum else prior.per_chunk_seconds
     return replace(
-        prior, startup_seconds=startup, merge_seconds_per_frame=per_frame, per_chunk_seconds=gap
+        prior,
+        startup_seconds=startup,
+        merge_seconds=fixed,
+        merge_seconds_per_frame=per_frame,
+        per_chunk_seconds=gap,
     )
+
+
+def merge_line(
+    merges: Sequence[tuple[int, float]], prior: Overheads = PRIOR
+) -> tuple[float, float]:
+    """(Fixed seconds, seconds per frame) of the merge, from jobs' (frames, merge seconds): the
+    Theil-Sen line (the median of the slopes between every two jobs of different lengths, then
+    the median intercept; one slow merge does not tilt it), each part at least 0; jobs all of
+    one length only scale the `prior`'s line through their median."""
+    slopes = [
+        (m2 - m1) / (f2 - f1)
+        for (f1, m1), (f2, m2) in itertools.combinations(merges, 2)
+        if f1 != f2
+    ]
+    if not slopes:
+        scale = statistics.median(m / max(prior.merge(f), 1e-9) for f, m in merges)
+        return prior.merge_seconds * scale, prior.merge_seconds_per_frame * scale
+    slope = max(statistics.median(slopes), 0.0)
+    return max(statistics.median(m - slope * f for f, m in merges), 0.0), slope
 
 
 def alone_speedup(
-    timings: Sequence[JobTiming], minimum: int = 3, pipeline: float = 0.0
+    timings: Sequence[JobTiming], minimum: int = 1, pipeline: float = 0.0
 ) -> float | None:
     """How much faster a chunk runs alone on its node than beside others, never below 1: for a
     timeline of this `pipeline` parallelism (``chunking.complexity.pipeline_parallelism``), the
@@ -77,7 +103,10 @@ def alone_speedup(
     Why scaled: a lone chunk is faster because decode, compositing and encoding overlap on the
     cores its neighbour would take, so a timeline whose compositing dwarfs its encoder (sharpen
     + glow) gains little and one whose encoder is half the work (a vignetted film) up to 1.7x;
-    one median priced every one-chunk job as the typical one (docs/cost.md)."""
+    one median priced every one-chunk job as the typical one (docs/cost.md). Why from one job:
+    before it, a lone chunk is priced from the node benchmark's CPU over wall time, which said
+    1.18x for a vignetted 720p film that ran 1.5x alone, the speed-up the first job had measured
+    (+29 % on the 2026-12-07 quiet run)."""
     found = [t for t in timings if t.alone_speedup is not None]
     if len(found) < minimum:
         return None
@@ -102,7 +131,7 @@ def as_if_busy(timing: JobTiming, speedup: float) -> JobTiming:
 def as_if_all_busy(timings: Sequence[JobTiming]) -> list[JobTiming]:
     """Each job as if its chunks had all run beside another: its lone seconds times the speed-up
     it measured itself, else the one its parallelism predicts from the others (unchanged before
-    three jobs measured one)."""
+    a job measured one)."""
     if alone_speedup(timings) is None:
         return list(timings)
     busy = []

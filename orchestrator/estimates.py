@@ -62,16 +62,19 @@ CONFIDENCE = 0.95
 @dataclass(frozen=True)
 class Overheads:
     """Time a job takes besides rendering its chunks, in seconds. The defaults were measured on
-    the development cluster (docs/cost.md); learned_overheads replaces startup and merge with
-    what this cluster's finished jobs measured."""
+    the development cluster, quiet, on 2026-12-07 (docs/cost.md); learned_overheads replaces
+    them with what this cluster's finished jobs measured from the first one on."""
 
     #: submission to the first chunk running: planning (media ids, probing), the first dispatch
-    startup_seconds: float = 0.5
+    #: (0.02-0.05 s measured; the 0.5 s this was priced 0.45 s too long a job before any finished)
+    startup_seconds: float = 0.05
     #: between one chunk of a slot and its next: completion bookkeeping, dispatch, task start
-    per_chunk_seconds: float = 0.1
-    #: the merge: a fixed part plus a part per output frame (concatenation, upload)
-    merge_seconds: float = 0.1
-    merge_seconds_per_frame: float = 0.0002
+    #: (about 0.01 s measured; 0.1 s added 1.4 s to a 2-minute 320x180 job on two slots)
+    per_chunk_seconds: float = 0.01
+    #: the merge: a fixed part plus a part per output frame (concatenation, upload): 0.02-0.06 s
+    #: up to 1350 frames and 0.12-0.13 s at 3600 measured, not 0.1 s plus 0.2 ms a frame
+    merge_seconds: float = 0.025
+    merge_seconds_per_frame: float = 0.000027
 
     def merge(self, frames: int) -> float:
         """Seconds the merge of a job of `frames` frames takes."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.estimate_fit import JobTiming, fit_throughput, learned_overheads
+from orchestrator.estimate_fit import JobTiming, fit_throughput, learned_overheads, merge_line
 from orchestrator.estimates import (
     Option,
     OptionEstimate,
@@ -340,23 +340,67 @@ def test_confidence_is_the_bar() -> None:
 # -- overheads learned from finished jobs ---------------------------------------------------------
 
 
-def test_overheads_are_learned_once_there_are_enough_jobs() -> None:
+def test_overheads_are_learned_from_the_first_finished_job() -> None:
     prior = Overheads()
-    few = [JobTiming(frames=100, startup_seconds=5.0, merge_seconds=2.0)] * 2
-    assert learned_overheads(few, prior) == prior
+    assert learned_overheads([], prior) == prior
+    one = JobTiming(frames=3600, startup_seconds=0.05, merge_seconds=0.115, chunk_gap=0.012)
+    learned = learned_overheads([one], prior)
+    # the one job's planning, gap and merge, not the prior's until two more jobs finish
+    assert (learned.startup_seconds, learned.per_chunk_seconds) == (0.05, 0.012)
+    assert learned.merge(3600) == pytest.approx(0.115)
+    # the prior's line scaled through it: a shorter job merges in proportion
+    assert learned.merge(600) == pytest.approx(0.115 * prior.merge(600) / prior.merge(3600))
     jobs = [
-        JobTiming(frames=100, startup_seconds=1.0, merge_seconds=prior.merge_seconds + 0.5),
-        JobTiming(frames=200, startup_seconds=2.0, merge_seconds=prior.merge_seconds + 1.0),
-        JobTiming(frames=100, startup_seconds=60.0, merge_seconds=prior.merge_seconds + 50.0),
+        JobTiming(frames=100, startup_seconds=1.0, merge_seconds=0.5),
+        JobTiming(frames=200, startup_seconds=2.0, merge_seconds=1.0),
+        JobTiming(frames=100, startup_seconds=60.0, merge_seconds=50.0),
     ]
     learned = learned_overheads(jobs, prior)
     assert learned.startup_seconds == 2.0  # the median: one slow job does not move it
-    assert learned.merge_seconds_per_frame == pytest.approx(0.005)
     assert learned.per_chunk_seconds == prior.per_chunk_seconds  # no job measured a gap
     gapped = [
         dataclasses.replace(j, chunk_gap=g) for j, g in zip(jobs, (0.02, 0.03, 0.5), strict=True)
     ]
     assert learned_overheads(gapped, prior).per_chunk_seconds == pytest.approx(0.03)
+
+
+@pytest.mark.parametrize(
+    ("merges", "fixed", "per_frame"),
+    [
+        # the 2026-12-07 quiet run's first three jobs: about 25 ms plus 24 us a frame
+        ([(3600, 0.115), (600, 0.042), (1350, 0.053)], 0.0275, 0.0000243),
+        # its first seven, one slow merge among them (240 frames in 0.207 s): hardly tilted
+        (
+            [
+                (3600, 0.115),
+                (600, 0.042),
+                (1350, 0.053),
+                (240, 0.207),
+                (3600, 0.129),
+                (150, 0.036),
+                (1350, 0.055),
+            ],
+            0.0334,
+            0.0000173,
+        ),
+        # longer jobs merging faster: no negative seconds per frame
+        ([(100, 0.5), (1000, 0.2)], 0.35, 0.0),
+        # all of one length: the prior's line scaled through their median
+        ([(500, 0.1), (500, 0.3), (500, 0.2)], 0.2 * 0.025 / 0.0385, 0.2 * 0.000027 / 0.0385),
+    ],
+)
+def test_the_merge_is_learned_as_a_robust_line(
+    merges: list[tuple[int, float]], fixed: float, per_frame: float
+) -> None:
+    assert merge_line(merges, Overheads()) == pytest.approx((fixed, per_frame), rel=0.01)
+
+
+def test_the_prior_prices_a_jobs_overheads_as_the_development_cluster_measured_them() -> None:
+    # A 2-minute 320x180 job of 30 chunks on 2 slots, before any job finished: planning, 15
+    # gaps on each slot and the merge were 2.8 s (half the 5.8 s the job took), not 0.3 s.
+    prior = Overheads()
+    overheads = prior.startup_seconds + 15 * prior.per_chunk_seconds + prior.merge(3600)
+    assert overheads == pytest.approx(0.3, abs=0.1)
 
 
 def timing(frames: int, units: float, busy: float) -> JobTiming:
