@@ -5,7 +5,8 @@ moving 1080p30 H.264 source with a stereo tone; on the bottom track two colour-c
 vignetted clips of it joined by a dissolve; above them the same video at half size, offset, at
 0.8 opacity under a blur; a burned-in title over the whole slice; the clips' sounds mixed. It is
 rendered through the real renderer (``workers.render.render_to_file``) as a chunk is (video
-only, Matroska, the node's encoder thread cap), then each stage is timed alone:
+only, Matroska, the node's encoder thread cap), after a few untimed frames that pay the
+process's first-render costs, then each stage is timed alone:
 
     decode      PyAV decode of the source, times the layers that show it per frame
     composite   the compositor alone (decode, scaling, colour, effects, blending), minus decode
@@ -73,6 +74,7 @@ def run_benchmark(
         timeline = load_project(slice_project(width, height, frames), str(directory))
         units = complexity(timeline)
         pipeline = pipeline_parallelism(timeline)
+        _warm_up(directory, width, height, threads)
         cpu_before = time.process_time()
         summary = render_to_file(
             timeline,
@@ -107,6 +109,25 @@ def run_benchmark(
         measured_at=time.time(),
         warnings=list(summary.warnings),
         pipeline=round(pipeline, 4),
+    )
+
+
+#: Frames of the untimed render before the timed one.
+WARM_UP_FRAMES = 4
+
+
+def _warm_up(directory: Path, width: int, height: int, threads: int | None) -> None:
+    """Render a few frames of the slice, untimed: what a process pays once, at its first render
+    (libraries loading, the title's font, the kernels' first calls), is no cost of a frame. A
+    worker pays it once for all its chunks; timed, it put 0.5 s of CPU on 16 frames and priced
+    the first job of the 2026-12-07 quiet run 40 % over its rate (docs/cost.md)."""
+    timeline = load_project(slice_project(width, height, WARM_UP_FRAMES), str(directory))
+    render_to_file(
+        timeline,
+        str(directory / "warm-up.mkv"),
+        audio=False,
+        file_format="matroska",
+        threads=threads,
     )
 
 

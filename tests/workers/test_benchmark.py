@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from chunking.complexity import complexity
+from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from workers.benchmark import decoded_layer_frames, run_benchmark
 from workers.benchmark_result import BenchmarkResult
@@ -20,6 +22,7 @@ from workers.gpus import gpu_stats
 from workers.render import has_audio
 
 FRAMES, SIZE = 8, (640, 360)
+STAGES = ("decode", "composite", "encode", "audio")
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +124,31 @@ def test_the_source_is_the_same_everywhere(tmp_path: Path) -> None:
 def test_bad_arguments_are_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         run_benchmark(**kwargs)  # type: ignore[arg-type]
+
+
+def test_what_a_process_pays_at_its_first_render_is_not_priced_per_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A render that costs 0.4 s of CPU once per process (libraries, fonts) and 20 ms a frame:
+    the benchmark prices the frames, not the process's first render."""
+    from workers import benchmark
+    from workers.render import RenderSummary
+
+    renders: list[int] = []
+
+    def burn(seconds: float) -> None:
+        until = time.process_time() + seconds
+        while time.process_time() < until:
+            pass
+
+    def render(timeline: Timeline, output: str, **_: object) -> RenderSummary:
+        burn((0.4 if not renders else 0.0) + 0.02 * timeline.frames)
+        renders.append(timeline.frames)
+        seconds = 0.02 * timeline.frames
+        return RenderSummary(output, timeline.frames, seconds, 50.0, "libx264", False, None, 0)
+
+    monkeypatch.setattr(benchmark, "render_to_file", render)
+    monkeypatch.setattr(benchmark, "_time_stages", lambda *_: dict.fromkeys(STAGES, 0.01))
+    got = run_benchmark(frames=16, size=(320, 180), slots=1)
+    assert renders[-1] == 16
+    assert got.cpu_seconds == pytest.approx(0.02 * 16, rel=0.25)  # not 0.4 s more
