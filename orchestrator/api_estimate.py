@@ -39,6 +39,7 @@ from chunking.timeline.model import Timeline
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator.budget_rules import check_max_cost
+from orchestrator.estimate_choice import CONFIDENCE, recommend
 from orchestrator.estimate_features import NONE, learn_corrections
 from orchestrator.estimate_fit import (
     alone_speedup,
@@ -55,13 +56,7 @@ from orchestrator.estimate_inputs import (
     unstarted,
 )
 from orchestrator.estimate_options import build_options
-from orchestrator.estimates import (
-    CONFIDENCE,
-    MARKETS,
-    OptionEstimate,
-    estimate_options,
-    recommend,
-)
+from orchestrator.estimates import MARKETS, OptionEstimate, Overheads, estimate_options
 from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
 from orchestrator.planning import plan_job_chunks
@@ -99,6 +94,8 @@ class JobEstimate:
     #: ``complexity`` is the corrected sum
     parts: dict[str, float] = field(default_factory=dict)
     corrections: dict[str, float] = field(default_factory=dict)
+    #: the planning, gap, merge and idle seconds priced (learned from this cluster's jobs)
+    overheads: Overheads = field(default_factory=Overheads)
 
     @property
     def headline(self) -> OptionEstimate | None:
@@ -238,6 +235,7 @@ def estimate_job(
         created_at=now,
         parts=parts,
         corrections={name: f for name, f in corrections.factors.items() if name in parts},
+        overheads=overheads,
     )
 
 

@@ -39,6 +39,9 @@ class JobTiming:
     alone_speedup: float | None = None
     #: how many cores the job's render could keep busy (``pipeline_parallelism``; 0: unknown)
     pipeline: float = 0.0
+    #: what the job took besides planning, its chunks' span (first start to last end) and the
+    #: merge: the first chunk's pick-up, the merge's dispatch, the completion (None: unknown)
+    idle_seconds: float | None = None
     #: `units` split by feature (``chunking.complexity.complexity_parts`` times the frames
     #: rendered; empty: not known), what per-feature corrections are learned from
     parts: Mapping[str, float] = field(default_factory=dict)
@@ -47,8 +50,8 @@ class JobTiming:
 def learned_overheads(
     timings: Sequence[JobTiming], prior: Overheads = PRIOR, minimum: int = 1
 ) -> Overheads:
-    """`prior` with startup, the merge's line and the gap between chunks replaced by what
-    finished jobs measured, from the `minimum`-th on: medians (a few outliers do not move a
+    """`prior` with startup, the merge's line, the gap between chunks and the idle rest replaced
+    by what finished jobs measured, from the `minimum`-th on: medians (a few outliers do not move a
     median), the merge as a line through the jobs' (frames, seconds) (``merge_line``).
 
     Why from the first job: the planning, the merge and the gap are measured by every job, and
@@ -62,12 +65,14 @@ def learned_overheads(
     fixed, per_frame = merge_line([(t.frames, t.merge_seconds) for t in usable], prior)
     gaps = [t.chunk_gap for t in usable if t.chunk_gap is not None and t.chunk_gap >= 0]
     gap = statistics.median(gaps) if gaps and len(gaps) >= minimum else prior.per_chunk_seconds
+    idle = [t.idle_seconds for t in usable if t.idle_seconds is not None]
     return replace(
         prior,
         startup_seconds=startup,
         merge_seconds=fixed,
         merge_seconds_per_frame=per_frame,
         per_chunk_seconds=gap,
+        idle_seconds=max(statistics.median(idle), 0.0) if idle else prior.idle_seconds,
     )
 
 

@@ -15,7 +15,7 @@ from chunking.timeline.model import Timeline
 from common.settings import Settings
 from orchestrator.estimate_fit import JobTiming
 from orchestrator.estimates import OptionEstimate
-from orchestrator.job_record import ChunkRecord, JobNotFound, JobState
+from orchestrator.job_record import ChunkRecord, JobNotFound, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.node_roles import renders
 
@@ -70,6 +70,7 @@ def recent_timings(store: JobStore, limit: int = 20) -> list[JobTiming]:
                     units=rendered * job.complexity if own else 0.0,
                     chunks=sum(1 for c in job.chunks if not c.reused) if own else 0,
                     chunk_gap=chunk_gap(job.chunks),
+                    idle_seconds=idle_seconds(job, float(merge)),
                     pipeline=job.pipeline,
                     parts=split_units(job.estimate, rendered * job.complexity) if own else {},
                     **(alone_chunks(job.chunks) if own else {}),
@@ -94,6 +95,17 @@ def split_units(estimate: dict[str, Any] | None, units: float) -> dict[str, floa
     if total <= 0 or any(value < 0 for value in split.values()):
         return {}
     return {name: value * units / total for name, value in split.items()}
+
+
+def idle_seconds(job: JobRecord, merge: float) -> float | None:
+    """What a finished job took besides planning, its chunks' span (the first start to the last
+    end) and the merge: the first chunk's pick-up, the merge's dispatch, the completion. None
+    without the times (a job all reused, a record of an older version)."""
+    ran = [c for c in job.chunks if c.started_at is not None and c.finished_at is not None]
+    if job.started_at is None or job.finished_at is None or not ran:
+        return None
+    span = max(c.finished_at or 0.0 for c in ran) - min(c.started_at or 0.0 for c in ran)
+    return job.finished_at - job.started_at - span - merge
 
 
 def chunk_gap(chunks: Sequence[ChunkRecord]) -> float | None:

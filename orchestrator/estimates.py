@@ -17,7 +17,8 @@ The model, per option (a pool in its market, or this cluster's running slots):
 - **Schedule.** Chunks go to slots in plan order, each to the slot that frees first: what the
   dispatcher does (a FIFO pending list per job, one chunk handed out per free slot), not
   longest-processing-time first. Time = ``boot_seconds`` + ``startup_seconds`` (planning and the
-  first dispatch) + the schedule's makespan + the merge.
+  first dispatch) + the schedule's makespan + the merge + ``idle_seconds`` (pick-ups and
+  hand-overs between them; not billed).
 - **Spot.** Interruptions arrive at ``interruption_rate`` per node-hour while the nodes render.
   Each costs the job the lost half of the chunks its node was running (nothing when a chunk is
   shorter than the notice: it finishes during the notice) plus a replacement's boot, shared by
@@ -55,8 +56,6 @@ from orchestrator.estimate_math import (
 
 MARKETS = ("on-demand", "spot")
 BILLING = ("node", "work")
-#: Default probability a recommended option must make the deadline with.
-CONFIDENCE = 0.95
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,9 @@ class Overheads:
     #: up to 1350 frames and 0.12-0.13 s at 3600 measured, not 0.1 s plus 0.2 ms a frame
     merge_seconds: float = 0.025
     merge_seconds_per_frame: float = 0.000027
+    #: the rest of what the user waits: the first chunk's pick-up, the merge's dispatch after
+    #: the last chunk, the completion (0 until a finished job measured it)
+    idle_seconds: float = 0.0
 
     def merge(self, frames: int) -> float:
         """Seconds the merge of a job of `frames` frames takes."""
@@ -213,14 +215,6 @@ class OptionEstimate:
 
 
 @dataclass(frozen=True)
-class Recommendation:
-    """The option to take (None when none fits) and why, in one line."""
-
-    choice: OptionEstimate | None
-    reason: str
-
-
-@dataclass(frozen=True)
 class _Plan:
     """One option at one node count: the pieces time and cost are made of."""
 
@@ -297,7 +291,8 @@ class _Plan:
 
     def seconds(self, factor: float, interruptions: float) -> float:
         """Seconds from now until the output is delivered."""
-        return self.render_end(factor, interruptions) + self.overheads.merge(self.frames)
+        merge = self.overheads.merge(self.frames)
+        return self.render_end(factor, interruptions) + merge + self.overheads.idle_seconds
 
     def cost(self, factor: float, interruptions: float) -> float:
         """Dollars the job costs at `factor` with this many interruptions."""
@@ -415,51 +410,3 @@ def estimate_options(
         estimate_option(chunks, o, deadline=deadline, max_cost=max_cost, overheads=overheads)
         for o in options
     ]
-
-
-def recommend(
-    estimates: Sequence[OptionEstimate],
-    deadline: float | None,
-    max_cost: float | None,
-    confidence: float = CONFIDENCE,
-) -> Recommendation:
-    """The cheapest option (median cost) that makes the deadline with `confidence` and whose
-    high cost stays within `max_cost`; else the likeliest to make it within `max_cost`; else
-    none."""
-    if not 0 < confidence <= 1:
-        raise ValueError(f"confidence must be in (0, 1], got {confidence}")
-    if not estimates:
-        return Recommendation(None, "no option: no pool matches the filters")
-    affordable = [e for e in estimates if max_cost is None or e.cost.high <= max_cost]
-    budget = "" if max_cost is None else f" within ${max_cost:.4f}"
-    if not affordable:
-        cheapest = min(estimates, key=lambda e: e.cost.high)
-        return Recommendation(
-            None,
-            f"nothing fits max_cost ${max_cost or 0:.4f}: the cheapest, {cheapest.name}, may "
-            f"cost up to ${cheapest.cost.high:.4f} (raise the limit)",
-        )
-    if deadline is None:
-        best = min(affordable, key=lambda e: (e.cost.p50, e.seconds.p50))
-        return Recommendation(best, f"the cheapest option{budget} (no deadline)")
-    sure = [e for e in affordable if (e.deadline_probability or 0.0) >= confidence]
-    if sure:
-        best = min(sure, key=lambda e: (e.cost.p50, e.seconds.p50))
-        return Recommendation(
-            best,
-            f"the cheapest option{budget} that makes the deadline with "
-            f"{100 * (best.deadline_probability or 0):.0f} % >= {100 * confidence:.0f} %",
-        )
-    best = min(affordable, key=_likeliest)
-    return Recommendation(
-        best,
-        f"no option{budget} makes the deadline with {100 * confidence:.0f} %; the likeliest "
-        f"makes it with {100 * (best.deadline_probability or 0):.0f} %",
-    )
-
-
-def _likeliest(e: OptionEstimate) -> tuple[float, float, float]:
-    """Rank for a deadline no option is sure of: the chance of making it (to the percent),
-    then the time (to the second), then the cost. Rounded, so that float noise between two
-    options that run alike (a spot term of microseconds) never buys the dearer one."""
-    return (-round(e.deadline_probability or 0.0, 2), round(e.seconds.p50), e.cost.p50)

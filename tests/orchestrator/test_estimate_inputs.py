@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from orchestrator.estimate_fit import JobTiming, alone_speedup, as_if_all_busy, as_if_busy
-from orchestrator.estimate_inputs import alone_chunks, chunk_gap, split_units
-from orchestrator.job_record import ChunkRecord
+from orchestrator.estimate_inputs import alone_chunks, chunk_gap, idle_seconds, split_units
+from orchestrator.job_record import ChunkRecord, JobRecord
 
 
 def ran(index: int, node: str, start: float, end: float) -> ChunkRecord:
@@ -44,6 +44,25 @@ def ran(index: int, node: str, start: float, end: float) -> ChunkRecord:
 )
 def test_chunk_gap(chunks: list[ChunkRecord], gap: object) -> None:
     assert chunk_gap(chunks) == gap
+
+
+@pytest.mark.parametrize(
+    ("chunks", "finished", "idle"),
+    [
+        # rendering from 10.0, chunks from 10.1 to 12.0, a 0.2 s merge, done at 12.45: the first
+        # pick-up (0.1 s) and the merge's dispatch and the completion (0.25 s) are idle
+        ([ran(0, "a", 10.1, 11.0), ran(1, "b", 10.2, 12.0)], 12.45, pytest.approx(0.35)),
+        ([ran(0, "a", 10.0, 12.0)], 12.2, pytest.approx(0.0)),
+        ([ChunkRecord(index=0, start=0, end=10, reused=True)], 10.3, None),  # nothing ran
+        ([ran(0, "a", 10.1, 11.0)], None, None),  # not finished
+    ],
+)
+def test_idle_seconds_are_what_neither_planning_chunks_nor_merge_took(
+    chunks: list[ChunkRecord], finished: float | None, idle: object
+) -> None:
+    job = JobRecord(id="j", frames=20, submitted_at=9.9, started_at=10.0, finished_at=finished)
+    job.chunks = chunks
+    assert idle_seconds(job, 0.2) == idle
 
 
 def done(index: int, node: str, start: float, end: float, seconds: float) -> ChunkRecord:

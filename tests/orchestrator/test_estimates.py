@@ -9,14 +9,9 @@ from typing import Any
 
 import pytest
 
+from orchestrator.estimate_choice import recommend
 from orchestrator.estimate_fit import JobTiming, fit_throughput, learned_overheads, merge_line
-from orchestrator.estimates import (
-    Option,
-    OptionEstimate,
-    Overheads,
-    estimate_option,
-    recommend,
-)
+from orchestrator.estimates import Option, OptionEstimate, Overheads, estimate_option
 
 #: No overheads: times and costs are the chunks' alone, so the tables can be worked by hand.
 BARE = Overheads(startup_seconds=0.0, per_chunk_seconds=0.0, merge_seconds=0.0,
@@ -393,6 +388,25 @@ def test_the_merge_is_learned_as_a_robust_line(
     merges: list[tuple[int, float]], fixed: float, per_frame: float
 ) -> None:
     assert merge_line(merges, Overheads()) == pytest.approx((fixed, per_frame), rel=0.01)
+
+
+def test_idle_seconds_are_waited_not_billed() -> None:
+    """The first chunk's pick-up and the merge's hand-over: in the time, not in the work cost."""
+    chunks = [(10, 1.0)] * 4
+    work = option(billing="work", min_nodes=1, max_nodes=1)
+    plain = estimate_option(chunks, work, deadline=None, max_cost=None, overheads=BARE)
+    idle = dataclasses.replace(BARE, idle_seconds=0.25)
+    waited = estimate_option(chunks, work, deadline=None, max_cost=None, overheads=idle)
+    assert waited.seconds.p50 == pytest.approx(plain.seconds.p50 + 0.25)
+    assert waited.cost.p50 == pytest.approx(plain.cost.p50)
+    jobs = [
+        JobTiming(frames=100, startup_seconds=0.1, merge_seconds=0.1, idle_seconds=i)
+        for i in (0.08, 0.12, 3.0)
+    ]
+    assert learned_overheads(jobs).idle_seconds == pytest.approx(0.12)
+    assert learned_overheads(jobs[:1]).idle_seconds == pytest.approx(0.08)
+    unknown = [dataclasses.replace(j, idle_seconds=None) for j in jobs]
+    assert learned_overheads(unknown).idle_seconds == Overheads().idle_seconds
 
 
 def test_the_prior_prices_a_jobs_overheads_as_the_development_cluster_measured_them() -> None:
