@@ -45,7 +45,7 @@ from cli import WORKER_APP
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_estimate import accuracy, estimate_job, estimate_record
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.estimate_inputs import alone_chunks
+from orchestrator.estimate_inputs import alone_chunks, idle_seconds
 from orchestrator.job_record import JobState
 from workers.job_policy import policy_env
 
@@ -94,6 +94,12 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
             (record.started_at or record.submitted_at) - record.submitted_at, 2
         ),
         "merge_seconds": (record.result or {}).get("merge_seconds"),
+        # What the job waited besides planning, its chunks and the merge, and what the estimate
+        # priced for it (learned from the jobs before).
+        "idle_seconds": _rounded(
+            idle_seconds(record, float((record.result or {}).get("merge_seconds") or 0.0)), 3
+        ),
+        "idle_estimated": round(estimate.overheads.idle_seconds, 3),
         # Seconds per complexity unit, estimated and as the chunks ran: the throughput error.
         "rate_estimated": round(top.option.seconds_per_unit, 4),
         # What the estimate's fit spends per chunk and per frame, and the chunk's parallelism.
@@ -119,8 +125,8 @@ def _error(estimate: float, actual: float) -> float | None:
     return round(100 * (estimate - actual) / actual, 2) if actual > 0 else None
 
 
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def ready(api: CloudRenderingAPI, slots: int, timeout: float = 60.0) -> None:
