@@ -57,7 +57,7 @@ def learned_overheads(
     Why from the first job: the planning, the merge and the gap are measured by every job, and
     the first one says more about this cluster than a prior measured elsewhere (on the
     development cluster a prior of 0.5 s planning, 0.1 s a gap and 0.1 s + 0.2 ms a frame merging
-    put the first three warm jobs 16-21 % high, docs/cost.md)."""
+    put the cold job 2.5 s and the first two warm ones 16-21 % high, docs/cost.md)."""
     usable = [t for t in timings if t.frames > 0 and t.startup_seconds >= 0 <= t.merge_seconds]
     if not usable or len(usable) < minimum:
         return prior
