@@ -14,9 +14,10 @@
   component or on an asset-clip, as Final Cut writes dual-mono sound: ``<audio srcCh="1">``
   holding ``<audio lane="-1" srcCh="2">``) was read as a storyline item: laid after its
   parent's other components (pushing the next clip's sound off), or drawn. Each becomes an
-  item connected to the clip that holds it, at its own place: the sound as Final Cut writes a
-  clip's detached audio, the picture as a picture-only asset-clip. A component of one channel
-  (``srcCh="2"``) plays that channel alone, centred (the clip's ``audio_channel``): the mark
+  item connected to the clip that holds it (or the title: music connected to an opening
+  title made the adapter fail on the whole file), at its own place: the sound as Final Cut
+  writes a clip's detached audio, the picture as a picture-only asset-clip. A component of one
+  channel (``srcCh="2"``) plays that channel alone, centred (the clip's ``audio_channel``): the mark
   travels through the adapter at the end of the connected clip's name (``CHANNEL_MARK``) and
   becomes, once read, the OTIO clip's channel (``apply_channels``). A component playing the
   same as another (the same channel or the whole file, at the same time) is left out.
@@ -44,6 +45,9 @@ from chunking.timeline.otio_fcpxml_time import HOLDERS, connect_sound, fcpxml_te
 
 #: The components of a clip (its picture and its sound), which may anchor to anything.
 COMPONENTS = ("video", "audio")
+#: What an anchored component may hang from: a clip, or a storyline's title (Final Cut lets
+#: music be connected to a title as to any clip; the adapter times only clips' components).
+_ANCHORS = (*HOLDERS, "title")
 #: Items whose sound a switch turns off as a whole.
 _SOUNDING = ("asset-clip", "ref-clip", "mc-clip", "clip", "audio")
 
@@ -223,7 +227,7 @@ def _in_holder(item: Any, parents: dict[Any, Any]) -> tuple[Any, Fraction] | Non
             return None
         at = offset + at - start
         node = parents.get(node)
-    if node is None or node.tag not in HOLDERS or at is None:
+    if node is None or node.tag not in _ANCHORS or at is None:
         return None
     return node, at
 

@@ -114,3 +114,17 @@ def test_a_conformed_clip_at_timecode_shows_the_source_frame_final_cut_shows(
     frame = 123  # program 01:02:08:07
     media = Fraction(str(clip.source_start)) + (frame - clip.start) * Fraction(str(clip.speed)) / 24
     assert media * 25 == 93202 - 93079
+
+
+def test_music_connected_to_a_title_plays_under_the_whole_project(tmp_path: Path) -> None:
+    """Occlusion3 (Final Cut 10.7): the music 'Intro' is connected to the Basic Title that
+    opens the primary storyline, its 337.44 s from the title's start (program 0, 01:00:00:00
+    of its media). A sound connected to a title made the adapter fail on the whole file ("its
+    reader fails on a line it does not expect there")."""
+    timeline = load(str(with_media(tmp_path, "Occlusion3.fcpxml")))
+    sounds = [c for t in timeline.tracks if t.kind is TrackKind.AUDIO for c in t.clips]
+    (intro,) = [c for c in sounds if c.id.endswith("Intro")]
+    assert (intro.start, intro.end) == (0, 8436)  # 80985600/240000 s at 25 fps
+    assert intro.source_start == 0  # its asset starts at 3600 s, as the clip's start
+    # The disabled 'TempMusic' on the title stays out.
+    assert not [c for c in sounds if "TempMusic" in c.id]
