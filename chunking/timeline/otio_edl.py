@@ -3,7 +3,8 @@
 The adapter is given the EDL's text (UTF-8, else Windows-1252, as an EDL written on Windows
 with accented clip names is) with what it misreads corrected (``otio_edl_fcm``: the
 drop-frame mode lines; ``otio_edl_events``: the events' channels and order;
-``otio_edl_speed``: their M2 lines; ``otio_edl_fades``: a fade up from black at its head) and
+``otio_edl_speed``: their M2 lines; ``otio_edl_fades``: a fade up from black at its head;
+``otio_edl_lengths``: black's source times, events of no source timecode) and
 is tried at the likeliest frame rate (``otio_edl_rate``), then at the other rates its
 timecodes allow while it finds the sources' and records' durations apart at the one tried (a
 rate they contradict).
@@ -19,6 +20,7 @@ from chunking.timeline.fields import Problems
 from chunking.timeline.otio_edl_events import events_in_order
 from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
 from chunking.timeline.otio_edl_fcm import drop_frame_marked
+from chunking.timeline.otio_edl_lengths import black_sources, mismatched, unknown_sources
 from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
 from chunking.timeline.otio_edl_speed import apply_motions, marked_motions
 from chunking.timeline.otio_read import read_timeline
@@ -35,6 +37,8 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
     except OSError:
         return read_timeline(path)  # the adapter reports the unreadable file
     declared, motions = marked_motions(events_in_order(drop_frame_marked(text), path, p), path)
+    declared = black_sources(declared)
+    unknown_sources(declared, path)
     media = media_rates(declared, os.path.dirname(os.path.abspath(path)), find)
     chosen = Problems()
     first = edl_rate(declared, chosen, media)
@@ -57,6 +61,13 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
     assert failed is not None
     if len(rates) > 1 and "duration" in str(failed):  # the adapter's "durations don't match"
         tried = ", ".join(f"{rate:.5g}" for rate in rates)
+        found = mismatched(declared, first)
+        if found:
+            more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+            raise TimelineError(
+                f"{path}: {'; '.join(found[:3])}{more} (at {first:.5g} fps; no frame rate its "
+                f"timecodes allow makes its events add up: {tried})"
+            )
         raise TimelineError(f"{failed}; read at each frame rate its timecodes allow ({tried})")
     raise failed
 
