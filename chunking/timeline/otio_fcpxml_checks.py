@@ -3,7 +3,8 @@
 A format whose ``frameDuration`` is 0, negative or not a time was read as 24 fps, a sequence
 whose format is not in the resources as 1920x1080 at 24 fps, an item with a negative or
 unreadable duration vanished, and a ``ref`` to no resource failed with a Python attribute
-error. Each is now a problem naming the element. A time of absurdly many digits (thousands:
+error. Each is now a problem naming the element (in a project or a resource: an event's
+browser clips are not read, and not checked). A time of absurdly many digits (thousands:
 Python refuses to convert them; hundreds: they overflow a float) failed with Python's own
 message or a traceback; it is now a problem naming the element and attribute. Times written
 as decimals (``3600.5s``, as some generators write them), which the adapter reads as 0, are
@@ -82,7 +83,10 @@ def check_document(root: Any, path: str) -> None:
             wanted = sequence.get("format")
             if wanted and wanted not in formats:
                 problems.append(f"{where}: its format {wanted!r} is not in <resources>")
+    browser = _browser_items(root)
     for element in root.iter():
+        if element in browser:
+            continue
         ref = element.get("ref")
         label = f"{element.tag} {element.get('name')!r}" if element.get("name") else element.tag
         if ref is not None and element.tag in _ITEMS and ref not in resources:
@@ -95,6 +99,18 @@ def check_document(root: Any, path: str) -> None:
                 )
     if problems:
         raise ValidationError([f"{path}: {p}" for p in problems])
+
+
+def _browser_items(root: Any) -> set[Any]:
+    """The elements of an event's browser clips (an event's items outside its projects): not
+    read, so not checked. Final Cut writes a still's picture there as ``<video ...
+    duration="0s">``, which refused a whole library export whose project was fine."""
+    found: set[Any] = set()
+    for event in root.iter("event"):
+        for item in event:
+            if item.tag != "project":
+                found.update(item.iter())
+    return found
 
 
 def _repeated_ids(root: Any) -> list[str]:

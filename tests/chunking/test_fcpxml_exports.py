@@ -128,3 +128,14 @@ def test_music_connected_to_a_title_plays_under_the_whole_project(tmp_path: Path
     assert intro.source_start == 0  # its asset starts at 3600 s, as the clip's start
     # The disabled 'TempMusic' on the title stays out.
     assert not [c for c in sounds if "TempMusic" in c.id]
+
+
+def test_a_library_export_with_a_still_among_its_browser_clips_loads_its_project(
+    tmp_path: Path,
+) -> None:
+    """ImageSample's project beside a browser clip of its still, as Final Cut writes one in an
+    event (EventsWithKeywords): ``<video ref=... duration="0s"/>``. That unread clip's 0 s
+    picture refused the whole file ("duration '0s' is not a positive time")."""
+    timeline = load(str(with_media(tmp_path, "ImageSampleWithBrowserStill.fcpxml")))
+    (still,) = [c for t in timeline.tracks for c in t.clips]
+    assert (still.start, still.end) == (0, timeline.frames) and timeline.frames == 1097
