@@ -7,8 +7,9 @@ the parent's (another format: other frames). A project of 23.976 fps media in a 
 (Final Cut's everyday case) was read at 23 fps, with its cuts moved. The corrected methods
 count in exact seconds (FCPXML's own rationals) and give each time at the exact rate of its
 format; the timeline gets its sequence's rate (``global_start_time``), which the loader takes as
-the timeline's. Applied only to the version these corrections were written for: another one is
-left as it is (its own tests then say whether it still needs them).
+the timeline's. A library's projects are read from every event, not its first event's alone.
+Applied only to the version these corrections were written for: another one is left as it is
+(its own tests then say whether it still needs them).
 """
 
 from __future__ import annotations
@@ -112,6 +113,18 @@ def _from_project(reader: Any, project_element: Any) -> Any:
     return timeline
 
 
+def _from_library(reader: Any) -> Any:
+    """The adapter's ``_from_library``, reading the projects of every event: it read the first
+    event only, so a library whose project is in a later event (Final Cut files a library's
+    media and projects in events by date) held "no timeline"."""
+    library = reader.fcpx_xml.find("./library")
+    container = otio.schema.SerializableCollection(name=library.get("location", ""))
+    for event in library.findall("./event"):
+        for project in event.findall("./project"):
+            container.append(reader._from_project(project))
+    return container
+
+
 @functools.cache
 def reader_module() -> Any:
     """The adapter's reader module, as OpenTimelineIO's plugin system loaded it (from its file,
@@ -132,4 +145,5 @@ def correct() -> bool:
     reader._offset_and_lane = _offset_and_lane
     reader._squence_to_stack = _squence_to_stack
     reader._from_project = _from_project
+    reader._from_library = _from_library
     return True

@@ -139,3 +139,16 @@ def test_a_library_export_with_a_still_among_its_browser_clips_loads_its_project
     timeline = load(str(with_media(tmp_path, "ImageSampleWithBrowserStill.fcpxml")))
     (still,) = [c for t in timeline.tracks for c in t.clips]
     assert (still.start, still.end) == (0, timeline.frames) and timeline.frames == 1097
+
+
+def test_a_library_whose_project_is_in_its_second_event_loads_that_project(
+    tmp_path: Path,
+) -> None:
+    """KeywordsWithinFolders (a Final Cut library) cut to an event without a project and the
+    'Media' event holding a browser clip and project W8VFN3~0: the adapter read a library's
+    first event only, so the file held "no timeline"."""
+    timeline = load(str(with_media(tmp_path, "KeywordsWithinFolders_SecondEvent.fcpxml")))
+    pictures = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    # The eight asset-clips' offsets, in frames of 23.976 fps (n/24000 s = n/1001 frames).
+    starts = [0, 554554, 829829, 1278277, 1464463, 2325323, 2785783, 3333330]
+    assert sorted(c.start for c in pictures) == [n // 1001 for n in starts]

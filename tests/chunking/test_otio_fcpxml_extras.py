@@ -197,4 +197,5 @@ def test_a_library_of_several_events_names_its_projects(tmp_path: Path) -> None:
     )
     with pytest.raises(TimelineError) as caught:
         load(str(path))
-    assert "holds 2 projects ('p', 'q')" in str(caught.value)
+    # Read from every event now (otio_fcpxml_adapter): both are named as the file's timelines.
+    assert "holds 2 timelines ('p', 'q')" in str(caught.value)
