@@ -7,7 +7,8 @@ the parent's (another format: other frames). A project of 23.976 fps media in a 
 (Final Cut's everyday case) was read at 23 fps, with its cuts moved. The corrected methods
 count in exact seconds (FCPXML's own rationals) and give each time at the exact rate of its
 format; the timeline gets its sequence's rate (``global_start_time``), which the loader takes as
-the timeline's. A library's projects are read from every event, not its first event's alone.
+the timeline's. A library's projects are read from every event, not its first event's alone,
+and an asset without ``hasVideo`` is a picture when it has a video format (``_audio_only``).
 Applied only to the version these corrections were written for: another one is left as it is
 (its own tests then say whether it still needs them).
 """
@@ -113,6 +114,25 @@ def _from_project(reader: Any, project_element: Any) -> Any:
     return timeline
 
 
+def _audio_only(reader: Any, element: Any) -> bool:
+    """The adapter's ``_audio_only``, where an asset without ``hasVideo`` has a picture when it
+    has a video format or sources (the adapter took every such asset for sound: a generated
+    FCPXML that leaves ``hasVideo`` for Final Cut to find, which Final Cut reads as video,
+    rendered as sound alone over black)."""
+    if element.tag == "audio":
+        return True
+    if element.tag == "ref-clip":
+        return bool(element.get("srcEnable", "video") == "audio")
+    if element.tag != "asset-clip":
+        return False
+    asset = reader._asset_by_id(element.get("ref", None))
+    if asset is None:
+        return False
+    if asset.get("hasVideo") is not None:
+        return bool(asset.get("hasVideo") == "0")
+    return asset.get("format") is None and asset.get("videoSources") is None
+
+
 def _from_library(reader: Any) -> Any:
     """The adapter's ``_from_library``, reading the projects of every event: it read the first
     event only, so a library whose project is in a later event (Final Cut files a library's
@@ -146,4 +166,5 @@ def correct() -> bool:
     reader._squence_to_stack = _squence_to_stack
     reader._from_project = _from_project
     reader._from_library = _from_library
+    reader._audio_only = _audio_only
     return True
