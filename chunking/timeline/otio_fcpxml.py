@@ -20,7 +20,8 @@
   the sync clip's connected items (the sound) connected to it.
 * A multicam clip (``<mc-clip>``) is not read at all. One whose active video angle shows one
   clip over its span becomes that clip (its audio angle's sound beside it when another angle
-  gives the sound); others are named in a warning (``otio_fcpxml_extras``).
+  gives the sound); one whose angles start late or end early becomes gaps around that clip
+  (``otio_fcpxml_multicam``); others are named in a warning (``otio_fcpxml_extras``).
 * The adapter places a connected item in its parent's time only when that parent is in the
   spine; one connected to a connected item (a flattened sync clip's sound, say) would land
   elsewhere. Such items are connected to the spine item itself, at the same time.
@@ -62,6 +63,7 @@ from chunking.timeline.otio_fcpxml_components import (
     sounds_switched_off,
 )
 from chunking.timeline.otio_fcpxml_compound import silence_compounds
+from chunking.timeline.otio_fcpxml_multicam import multicam_with_gaps
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
     flatten_sync_clips,
@@ -132,6 +134,7 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
     check_reverses(root, path)
     moved |= flatten_sync_clips(root)
     moved |= flatten_multicam(root)
+    moved |= multicam_with_gaps(root)  # the ones left: angles that start late or end early
     moved |= hoist_connected(root)
     moved |= place_storylines(root)
     moved |= separate_lanes(root)

@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 
 from chunking.timeline.otio_fcpxml_checks import format_size
 from chunking.timeline.otio_fcpxml_components import channel_notes
+from chunking.timeline.otio_fcpxml_multicam import multicam_shown
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
 from chunking.timeline.otio_fcpxml_retime import constant_retime
 from chunking.timeline.otio_fcpxml_solids import effect_uids, solid_colour
@@ -147,7 +148,7 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             title = _title(item, at, walk.frame, walk.styles, len(walk.titles))
             if title is not None:
                 walk.titles.append(title)
-        elif item.tag == "mc-clip" and multicam_pick(item, walk.media) is None:
+        elif item.tag == "mc-clip" and not _multicam_drawn(item, walk.media):
             walk.multicam.append(where)  # one that otio_fcpxml could not make a plain clip
         elif item.tag in ("video", "audio") and (
             container.tag == "spine" or item.get("lane") is not None
@@ -162,6 +163,15 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             _walk(item, at, inner, walk, depth + 1)
         elif item.tag == "spine":  # a storyline connected to a clip: its own time from 0
             _walk(item, at, Fraction(0), walk, depth + 1)
+
+
+def _multicam_drawn(item: Any, media: dict[Any, Any]) -> bool:
+    """Whether ``otio_fcpxml`` makes a multicam clip plain clips: one clip per angle over
+    its span, or (in a primary storyline) one among gaps."""
+    if multicam_pick(item, media) is not None:
+        return True
+    storyline = item.get("lane") is None and multicam_shown(item, media) is not None
+    return storyline
 
 
 def _title(

@@ -152,3 +152,20 @@ def test_a_library_whose_project_is_in_its_second_event_loads_that_project(
     # The eight asset-clips' offsets, in frames of 23.976 fps (n/24000 s = n/1001 frames).
     starts = [0, 554554, 829829, 1278277, 1464463, 2325323, 2785783, 3333330]
     assert sorted(c.start for c in pictures) == [n // 1001 for n in starts]
+
+
+def test_a_whole_multicam_clip_shows_its_late_angle_after_a_gap_and_plays_its_recorder(
+    tmp_path: Path,
+) -> None:
+    """MulticamSample (OpenFCPXMLKit): the multicam 'Chocolate Interview' dropped whole into
+    its project, its video angle (camera A) starting 260260/24000 s (260 frames) after the
+    sound recorder's angle. Nothing of it was drawn or heard: a silent black program."""
+    timeline = load(str(with_media(tmp_path, "MulticamSample.fcpxml")))
+    (picture,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    (sound,) = [c for t in timeline.tracks if t.kind is TrackKind.AUDIO for c in t.clips]
+    assert Path(picture.source.path).name == "Day2_InterviewOwners_02_A.mov"  # type: ignore[union-attr]
+    # Camera A's 12532520/48000 s from frame 260; black before and after it.
+    assert (picture.start, picture.end, picture.source_start) == (260, 6520, 0)
+    assert Path(sound.source.path).name == "4CH001I.wav"  # type: ignore[union-attr]
+    assert (sound.start, sound.end, sound.source_start) == (0, 6630, 0)
+    assert not [w for w in timeline.warnings if "multicam" in w]
