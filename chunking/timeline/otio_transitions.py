@@ -158,6 +158,10 @@ def offset(rt: Any) -> Fraction:
         return _ZERO  # reported when the transition itself is read
 
 
+#: Transition names that say nothing of the kind (canonical form).
+_GENERIC_NAMES = frozenset({"", "transition"})
+
+
 def is_transition(item: Any) -> bool:
     """Whether an OTIO item is a transition."""
     return isinstance(item, otio.schema.Transition)
@@ -177,6 +181,9 @@ def kind(tr: Any) -> str:
             return max(matches, key=len)
     if dissolve:
         # A named transition the renderer does not draw (Cross Zoom, Iris): load_project warns
-        # and uses a dissolve, as it does for an unknown type.
-        return canonical(str(tr.name)) if tr.name else "dissolve"
+        # and uses a dissolve, as it does for an unknown type. A name that only says it is a
+        # transition (Kdenlive names each of its dissolves "Transition") is the dissolve its
+        # type says, with no warning of an "unknown transition type 'transition'".
+        named = canonical(str(tr.name or ""))
+        return "dissolve" if named in _GENERIC_NAMES else named
     return canonical(str(tr.transition_type))  # load_project warns and uses a dissolve

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import opentimelineio as otio
 import pytest
+from PIL import Image
 
 from chunking.timeline.catalogue import TRANSITION_ALIASES
+from chunking.timeline.loader import load
 from chunking.timeline.otio_transitions import kind
 
 SMPTE = otio.schema.TransitionTypes.SMPTE_Dissolve
+RT = otio.opentime.RationalTime
 
 
 @pytest.mark.parametrize(
@@ -21,6 +26,7 @@ SMPTE = otio.schema.TransitionTypes.SMPTE_Dissolve
         (SMPTE, "Push", "slide_left"),
         (SMPTE, "SMPTE_Dissolve to 002", "dissolve"),  # the EDL adapter's names
         (SMPTE, "", "dissolve"),
+        (SMPTE, "Transition", "dissolve"),  # Kdenlive's name for each of its dissolves
         (SMPTE, "Cross Zoom", "crosszoom"),  # unknown: the loader warns and dissolves
         ("SMPTE_Wipe_Left", "", "wipe_left"),
         (otio.schema.TransitionTypes.Custom, "Dip To Black", "fade_black"),
@@ -32,3 +38,30 @@ def test_the_kind_comes_from_the_type_or_the_name(
     transition = otio.schema.Transition(name=name, transition_type=transition_type)
     found = kind(transition)  # an alias the loader maps, or a name it warns of
     assert TRANSITION_ALIASES.get(found, found) == expected
+
+
+def test_kdenlives_dissolves_load_without_an_unknown_type_warning(tmp_path: Path) -> None:
+    """Kdenlive's .otio export (its tests/dataset/test-transitions.otio: three stills joined by
+    two SMPTE_Dissolve transitions each named "Transition", image media of rate 0): each
+    transition loaded as a dissolve with the warning "unknown transition type 'transition'"."""
+    track = otio.schema.Track()
+    for n, name in enumerate(["red.png", "yellow.png", "blue.png"]):
+        if n:
+            joint = otio.schema.Transition(name="Transition", transition_type=SMPTE)
+            joint.in_offset, joint.out_offset = RT(12, 24), RT(4, 24)
+            track.append(joint)
+        Image.new("RGB", (32, 18), (255, 40 * n, 0)).save(tmp_path / name)
+        track.append(
+            otio.schema.Clip(
+                name=name,
+                media_reference=otio.schema.ExternalReference(
+                    target_url=name, available_range=otio.opentime.TimeRange(RT(0, 0), RT(120, 0))
+                ),
+                source_range=otio.opentime.TimeRange(RT(12, 24), RT(24, 24)),
+            )
+        )
+    path = tmp_path / "kdenlive.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[track]), str(path))
+    timeline = load(str(path))
+    assert [(c.start, c.end) for c in timeline.tracks[0].clips] == [(0, 28), (12, 52), (36, 72)]
+    assert timeline.warnings == ()
