@@ -49,7 +49,7 @@ import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
 from chunking.timeline.otio_edl import read_edl
-from chunking.timeline.otio_edl_rate import MEDIA_COMMENT
+from chunking.timeline.otio_edl_names import edl_media_names, reel_too
 from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
 from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps, place_overlaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
@@ -197,7 +197,8 @@ def _note_unlinked(tl: Any, base_dir: str) -> None:
         if isinstance(ref, otio.schema.MissingReference):
             ref.metadata[UNLINKED] = (
                 "the export names no media file for it (an OTIO MissingReference), and no file "
-                f"named like the clip ({str(clip.name)!r}, any suffix) {where}: put its media "
+                f"named like the clip ({str(clip.name)!r}, any suffix{reel_too(clip)}) {where}: "
+                "put its media "
                 "there under that name to relink it"
             )
         elif isinstance(ref, otio.schema.ExternalReference):
@@ -277,7 +278,7 @@ def relink_by_name(
                 ref.target_url = found
                 moved[(path, found)] = moved.get((path, found), 0) + 1
         elif ref is None or isinstance(ref, otio.schema.MissingReference):
-            names = [str(clip.name), str(getattr(ref, "name", "") or ""), *_commented(clip)]
+            names = [str(clip.name), str(getattr(ref, "name", "") or ""), *edl_media_names(clip)]
             found = next((beside[name_key(n)] for n in names if n and name_key(n) in beside), "")
             if found:
                 available = getattr(ref, "available_range", None)
@@ -288,18 +289,6 @@ def relink_by_name(
     for (path, found), clips in moved.items():
         used = f"{clips} clips use it" if clips > 1 else "1 clip uses it"
         p.warn(f"media {path}", f"is not on this machine; using {found} ({used})")
-
-
-def _commented(clip: Any) -> list[str]:
-    """The file names an EDL event's comments give its media (``* SOURCE FILE:``, which the
-    adapter keeps as a comment, Avid's for AMA-linked media), with and without suffix."""
-    comments = _get(plain(clip.metadata.get("cmx_3600")), "comments")
-    names = []
-    for line in comments if isinstance(comments, list) else []:
-        for named in MEDIA_COMMENT.findall(f"* {line}"):
-            name = re.split(r"[\\/]", named.strip())[-1]
-            names += [name, os.path.splitext(name)[0]]
-    return names
 
 
 def drop_graphics(tl: Any, p: Problems) -> None:

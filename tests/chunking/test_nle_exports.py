@@ -256,8 +256,10 @@ def test_media_found_nowhere_are_errors_that_say_where_a_relink_looks(
     with pytest.raises(TimelineError) as caught:
         load(str(path))
     assert "clip 'shot_b': the export names no media file for it" in str(caught.value)
-    assert "('shot_b', any suffix) is in the export's folder or its media/ folder" in str(
-        caught.value
+    # The EDL's reel is a name a relink tries too (otio_edl_names).
+    assert (
+        "('shot_b', any suffix, or its reel 'shotb') is in the export's folder or its media/"
+        in str(caught.value)
     )
     assert "in the editor" not in str(caught.value)
 
