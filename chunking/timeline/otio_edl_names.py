@@ -8,11 +8,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.otio_edl_rate import MEDIA_COMMENT
+from chunking.timeline.otio_edl_rate import MEDIA_COMMENT, NO_FILE_REELS
 from chunking.timeline.otio_read import plain
-
-#: EDL reels that name no file: auxiliary source (Premiere's, Resolve's) and black.
-_NO_FILE_REELS = {"AX", "AUX", "BL", "BLACK"}
 
 
 def edl_media_names(clip: Any) -> list[str]:
@@ -27,7 +24,7 @@ def edl_media_names(clip: Any) -> list[str]:
             name = re.split(r"[\\/]", named.strip())[-1]
             names += [name, os.path.splitext(name)[0]]
     reel = _edl(clip).get("reel")
-    return [*names, reel] if isinstance(reel, str) and reel.upper() not in _NO_FILE_REELS else names
+    return [*names, reel] if isinstance(reel, str) and reel.upper() not in NO_FILE_REELS else names
 
 
 def reel_too(clip: Any) -> str:

@@ -26,6 +26,10 @@ EDL_RATES = (24, 25, 30, 50, 60)
 MEDIA_COMMENT = re.compile(
     r"^\*\s*(?:FROM CLIP NAME|FROM CLIP|FROM FILE|SOURCE FILE)\s*:\s*(.+?)\s*$", re.M | re.I
 )
+#: EDL reels that name no file: auxiliary source (Premiere's, Resolve's) and black.
+NO_FILE_REELS = frozenset({"AX", "AUX", "BL", "BLACK"})
+#: An event line's reel (its second field).
+_REEL = re.compile(r"^[ \t]*\d+[ \t]+(\S+)[ \t]", re.M)
 #: Media files probed for an EDL's frame rate: the first few settle it.
 _RATE_PROBES = 8
 _TIMECODE = re.compile(r"\b\d{2}[:;]\d{2}[:;]\d{2}([:;])(\d{2})\b")
@@ -37,11 +41,13 @@ _MEDIA_ODDS = 100
 
 
 def media_rates(text: str, base_dir: str, find: Callable[[str], str | None]) -> list[Fraction]:
-    """The video frame rates of the media an EDL's comments name, where ``find`` (a relink's
+    """The video frame rates of the media an EDL's comments name (else its events' reels, by
+    which ``otio_edl_names`` relinks an EDL without clip names), where ``find`` (a relink's
     lookup by file name, giving a path relative to ``base_dir``) finds them (at most
     ``_RATE_PROBES`` files; unreadable ones are left to the media checks)."""
     paths: list[str] = []
-    for named in MEDIA_COMMENT.findall(text):
+    reels = [r for r in _REEL.findall(text) if r.upper() not in NO_FILE_REELS]
+    for named in MEDIA_COMMENT.findall(text) or reels:
         found = find(re.split(r"[\\/]", named.strip())[-1])
         still = os.path.splitext(found or "")[1].lower() in IMAGE_EXTENSIONS
         if found and found not in paths and not still:
