@@ -129,6 +129,8 @@ def _run_node(app: Any, argv: list[str]) -> int:
     files, a refused broker) exited 0, which its supervisor takes for a clean stop."""
     from celery.signals import worker_shutdown
 
+    from orchestrator.beat_link import EXIT_REFUSED, refusal
+
     codes: list[int] = []
 
     def kept(sender: Any = None, **_: Any) -> None:
@@ -139,6 +141,11 @@ def _run_node(app: Any, argv: list[str]) -> int:
         app.worker_main(argv)
     finally:
         worker_shutdown.disconnect(kept)
+    if refusal:
+        # Redis refused the node's login mid-run (a rotated password): Celery sent stderr to
+        # its log while it ran, the one line goes to the terminal too.
+        print(refusal[0], file=sys.__stderr__)
+        return EXIT_REFUSED
     return max(codes, default=0)
 
 

@@ -44,6 +44,7 @@ from common.errors import RenderError
 from common.names import QUEUE_RENDER, QUEUES, render_queue
 from common.settings import Settings
 from orchestrator import keys
+from orchestrator.beat_link import BeatLink, beat_client, stop_refused_node
 from orchestrator.cluster_clock import ClusterClock
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
@@ -215,7 +216,9 @@ def _name(sender: Any) -> str:
 
 def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Thread:
     """Advertise this worker node and its pool size every few seconds while it runs."""
-    client = redis.Redis.from_url(app.conf.broker_url)
+    # Timing out: a frozen Redis must not hold the drain's and the clock's looks (and so the
+    # beats after them) until it thaws. Failed looks are tried again at the next poll.
+    client = beat_client(app.conf.broker_url)
     name = _name(sender)
     clock = ClusterClock(client)  # the orchestrator compares these beats with its own time
     since = clock.now()
@@ -226,6 +229,8 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
     settings = Settings.from_env()
     drain = NodeDrain(app, client, name, queues)
     sizer = PoolFollower(app, client, name)
+    # Beats go over a link of their own, which sees every outage (and a refused password).
+    link = BeatLink(app.conf.broker_url)
 
     def beat() -> None:
         # What this node's renders depend on (versions, fonts): dispatch sends a job's chunks
@@ -239,9 +244,6 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
         encoders = list(hardware_encoders())  # what the job's planner keys chunks by
         last: tuple[bool, bool, int] | None = None
         next_beat = 0.0
-        # When this node last got Redis back after losing it: its chunks that went silent
-        # before then (their tasks died with the connection) count as no fault of the node's.
-        lost, reconnected = False, 0.0
         while not stop.is_set():
             drain.check()
             slots = _slots(app, sender)
@@ -266,13 +268,14 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                     "hardware_encoders": encoders,
                     "pool": settings.node_pool,
                     "instance": settings.instance_id,
-                    "reconnected": reconnected,
                     # This node's CPU and memory, so NodeMetrics show each node's own resources.
                     **sampler.fields(),
                 }
-                if lost:  # the first beat that gets through says when Redis came back
-                    reconnected = payload["reconnected"] = clock.now()
-                lost = not _write_beat(client, name, payload)
+                # The beat also says when this node last got Redis back after losing it
+                # ("reconnected"): its chunks that went silent before then (their tasks died
+                # with the connection) count as no fault of the node's.
+                if not link.write(name, payload, clock.now()) and (line := link.refused()):
+                    stop_refused_node(line)
                 last, next_beat = shown, time.monotonic() + keys.HEARTBEAT_SECONDS
             sizer.follow(slots)  # after the beat: a size reached is told before its wish goes
             stop.wait(DRAIN_POLL_SECONDS)
@@ -291,15 +294,6 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
 def _slots(app: Celery, sender: Any) -> int:
     pool = getattr(sender, "pool", None)
     return int(getattr(pool, "num_processes", None) or app.conf.worker_concurrency or 1)
-
-
-def _write_beat(client: Any, name: str, payload: Mapping[str, Any]) -> bool:
-    """Write a heartbeat; False when Redis is away (the next beat tries again)."""
-    try:
-        client.set(keys.node(name), json.dumps(payload), ex=keys.NODE_TTL)
-    except redis.RedisError:
-        return False
-    return True
 
 
 def busy_tasks() -> int:
