@@ -3,15 +3,21 @@ stragglers onto idle slots, and resend plan, audio or merge tasks that were lost
 pure functions in orchestrator.health; this module applies them to the job store.
 
 A chunk silent on a live node counts as a stall against that node, unless its silence began
-before an outage of the cluster's own services ended: Redis (and so the broker) away for the
-whole cluster, seen here as a gap in the orchestrator's looks at the jobs, or for its node only,
-which the node's heartbeat says (``reconnected``). Such a chunk gets STALLED_SECONDS after the
-outage to report again, and is then requeued for free: a Redis restart used up the node attempts
-of every chunk that was running, and failed their jobs.
+before its node lost Redis and got it back, which the node's heartbeat says (``reconnected``,
+orchestrator.beat_link: its beats see every outage, a restart, a freeze or a partition). Such a
+chunk gets STALLED_SECONDS after the outage to report again, and is then requeued for free: a
+Redis restart used up the node attempts of every chunk that was running, and failed their jobs.
+
+A gap in the orchestrator's own looks at the jobs is no outage of Redis: an orchestrator killed,
+restarted or stalled (or ticks slowed by load) for over OUTAGE_GAP seconds was taken for one, so
+each such gap excused every silent chunk in the cluster, and a chunk hung on a live node was
+requeued for free after each gap instead of counting against its node (with frequent gaps, for
+ever). The workers' chunks and beats went on through such a gap; it is only logged.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,29 +34,31 @@ from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobSta
 from orchestrator.job_store import JobStore
 from orchestrator.worker_hooks import WorkerHooks
 
+log = logging.getLogger(__name__)
+
 #: Seconds between two looks at the jobs (the tick runs every 2 s) beyond which the
-#: orchestrator counts the time between them as an outage of Redis.
+#: orchestrator says it was away (killed, stalled or overloaded; or Redis was).
 OUTAGE_GAP = 10.0
 
 
-def recovered_at(client: Any, now: float) -> float:
-    """When the cluster last came back from a Redis outage (0: never seen); records this look."""
-    fields = client.hmget(keys.FAILOVER, "checked", "recovered")
-    checked, recovered = (float(v) if v else 0.0 for v in fields)
-    if checked and now - checked > OUTAGE_GAP:
-        recovered = now  # no look for a while: Redis (or every orchestrator) was away
-    client.hset(keys.FAILOVER, mapping={"checked": now, "recovered": recovered})
-    return recovered
+def away_for(client: Any, now: float) -> float | None:
+    """Seconds the orchestrator's looks at the jobs stopped for, when over OUTAGE_GAP (None
+    otherwise); records this look."""
+    raw = client.hget(keys.FAILOVER, "checked")
+    checked = float(raw) if raw else 0.0
+    client.hset(keys.FAILOVER, mapping={"checked": now})
+    gap = now - checked
+    if checked and gap > OUTAGE_GAP:
+        client.hset(keys.FAILOVER, mapping={"away": gap, "back": now})
+        return gap
+    return None
 
 
-def excused_until(
-    chunk: ChunkRecord, beat: Mapping[str, Any] | None, recovered: float
-) -> float | None:
-    """When an outage that explains a chunk's silence ended (the cluster's, or its node's own
-    lost connection to Redis), if its last report came before that; else None."""
+def excused_until(chunk: ChunkRecord, beat: Mapping[str, Any] | None) -> float | None:
+    """When its node's last lost connection to Redis ended, if that explains the chunk's
+    silence (its last report came before it); else None."""
     seen = chunk.updated_at or chunk.started_at or 0.0
-    node = float((beat or {}).get("reconnected") or 0.0)
-    ended = max(recovered, node)
+    ended = float((beat or {}).get("reconnected") or 0.0)
     return ended if ended and seen < ended else None
 
 
@@ -58,7 +66,9 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
     """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
     now = service.store.now() if now is None else now
     store, dispatcher = service.store, service.dispatcher
-    recovered = recovered_at(store.redis, now)
+    if (gap := away_for(store.redis, now)) is not None:
+        # The chunks' own reports say whether they went on meanwhile: nothing is excused.
+        log.warning("the orchestrator looked at no job for %.0f s (stopped, or overloaded)", gap)
     beats = dispatcher.nodes()  # read once: every job's reconcile looks at them
     live = set(beats)
     requeued = copied = 0
@@ -88,7 +98,7 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
             # A live node whose chunk makes no progress (a hung decode, a stuck mount) counts
             # against the chunk as a crash does: requeued for free, it looped for ever.
             stalled = chunk.node in live
-            excused = excused_until(chunk, beats.get(str(chunk.node)), recovered)
+            excused = excused_until(chunk, beats.get(str(chunk.node)))
             if stalled and excused is not None:
                 if now - excused <= STALLED_SECONDS:
                     continue  # Redis is back: give the chunk time to report again

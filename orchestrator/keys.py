@@ -72,7 +72,7 @@ BUDGET_LOCK = PREFIX + "budgets:lock"
 #: (orchestrator.storage_sweep.cluster_id): the owner named in its jobs' storage markers.
 CLUSTER_ID = PREFIX + "cluster:id"
 #: Hash: the failover's memory (orchestrator.failover): "checked", when it last looked at the
-#: jobs, and "recovered", when it last found Redis back after an outage (a gap in its looks).
+#: jobs; "away" and "back", its last gap over OUTAGE_GAP (seconds, and when it ended).
 FAILOVER = PREFIX + "failover"
 #: String with TTL: held while one orchestrator tick runs (one at a time across orchestrators).
 TICK_LOCK = PREFIX + "tick:lock"

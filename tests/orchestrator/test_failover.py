@@ -99,6 +99,13 @@ def ticks(service: WorkerHooks, start: float, end: float) -> None:
         at += 2.0
 
 
+def reconnected(service: WorkerHooks, node: str, at: float) -> None:
+    """``node``'s heartbeat says it got Redis back at ``at`` (orchestrator.beat_link)."""
+    store = service.store
+    beat = json.loads(store.redis.get(keys.node(node)))
+    store.redis.set(keys.node(node), json.dumps({**beat, "reconnected": at}), ex=600)
+
+
 def test_a_redis_outage_uses_up_no_node_attempt_of_the_chunks_it_killed(
     service: WorkerHooks,
 ) -> None:
@@ -107,7 +114,8 @@ def test_a_redis_outage_uses_up_no_node_attempt_of_the_chunks_it_killed(
     # Given a chunk running on n1, which reports until Redis goes away at base
     running_since(service, "n1", base)
     check_jobs(service, base)
-    # When Redis is away for 40 s (no tick runs) and the chunk's task died with it
+    # When Redis is away for 40 s (no tick runs, n1's beats fail) and the chunk's task died
+    reconnected(service, "n1", base + 40)
     ticks(service, base + 40, base + 98)
     # Then the chunk is given a stall period after the outage to report again
     assert store.chunk("j", 0).state is ChunkState.RUNNING
@@ -121,6 +129,30 @@ def test_a_redis_outage_uses_up_no_node_attempt_of_the_chunks_it_killed(
     assert [e["reason"] for e in requeued] == ["lost"]
 
 
+@pytest.mark.parametrize("away", [15.0, 40.0])
+def test_an_orchestrator_away_is_no_redis_outage_a_hung_chunk_still_counts(
+    service: WorkerHooks, away: float
+) -> None:
+    """The orchestrator killed or stalled (or its ticks slowed) past OUTAGE_GAP was taken for
+    a Redis outage: every silent chunk got a free requeue, a hung one for ever."""
+    store = service.store
+    base = time.time()
+    running_since(service, "n1", base)
+    check_jobs(service, base)
+    # Given the chunk hangs from base on while its node beats on (Redis is up; no reconnect)
+    # When the orchestrator looks at no job for ``away`` seconds, then ticks again
+    ticks(service, base + away, base + STALLED_SECONDS)
+    assert store.chunk("j", 0).state is ChunkState.RUNNING
+    ticks(service, base + STALLED_SECONDS + 2, base + STALLED_SECONDS + 4)
+    # Then the stall is seen on time and counted against the node, as without the gap
+    chunk = store.chunk("j", 0)
+    assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == ["n1"]
+    assert chunk.error is not None and "no progress" in chunk.error
+    assert store.get("j").node_failures == {"n1": 1}
+    # And the gap is on record for an operator
+    assert float(store.redis.hget(keys.FAILOVER, "away")) == pytest.approx(away)
+
+
 def test_a_node_that_lost_redis_alone_is_not_blamed_for_its_dead_chunk(
     service: WorkerHooks,
 ) -> None:
@@ -128,8 +160,7 @@ def test_a_node_that_lost_redis_alone_is_not_blamed_for_its_dead_chunk(
     base = time.time()
     running_since(service, "n1", base)
     # Given n1's own connection to Redis lost and regained at base + 50 (its heartbeat says)
-    beat = json.loads(store.redis.get(keys.node("n1")))
-    store.redis.set(keys.node("n1"), json.dumps({**beat, "reconnected": base + 50}), ex=600)
+    reconnected(service, "n1", base + 50)
     ticks(service, base, base + 108)
     assert store.chunk("j", 0).state is ChunkState.RUNNING
     ticks(service, base + 110, base + 114)
@@ -145,6 +176,7 @@ def test_a_chunk_that_stalls_after_the_outage_still_counts_against_its_node(
     base = time.time()
     running_since(service, "n1", base)
     check_jobs(service, base)
+    reconnected(service, "n1", base + 40)
     ticks(service, base + 40, base + 50)  # Redis was away for 40 s
     # The chunk reported after Redis came back, then hung
     chunk = store.chunk("j", 0)
