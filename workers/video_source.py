@@ -16,7 +16,8 @@ import numpy as np
 from common.errors import DecodeError, MediaError
 from workers import hdr
 from workers.deinterlace import deinterlaced, interlacing
-from workers.media_open import open_media, picture_stream, reason
+from workers.media_open import picture_stream, reason
+from workers.open_watchdog import open_watched
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer, split_rgba
 from workers.video_index import counted_order, video_index
 from workers.video_orientation import Orientation, stream_orientation, turned
@@ -39,7 +40,8 @@ class VideoSource:
         self._threads = threads
         self.container: Any = None
         try:
-            self.container = open_media(path)
+            # Watched: a source on a stuck mount hung the render for ever (workers.open_watchdog).
+            self.container = open_watched(path)
         except MediaError as exc:
             raise type(exc)(f"clip {clip_id!r}: {exc}") from None
         try:
