@@ -16,10 +16,15 @@ Conservative by design:
   which a client may still fetch straight from storage;
 * only this cluster's prefixes: planning a job writes an ownership marker (``OWNER_NAME``)
   naming the cluster (``CLOUDRENDER_CLUSTER_ID``, else an id kept in Redis) into its prefix, and
-  a prefix whose marker names another cluster, or that has none (another cluster's, or a job
-  planned before markers existed), is never removed. Without it, a staging and a production
-  cluster sharing one bucket each took the other's live jobs for lost and deleted their
-  segments. ``CLOUDRENDER_SWEEP=off`` turns the sweep off altogether.
+  a prefix whose marker names another cluster (or cannot be read) is never removed. Without it,
+  a staging and a production cluster sharing one bucket each took the other's live jobs for lost
+  and deleted their segments. ``CLOUDRENDER_SWEEP=off`` turns the sweep off altogether;
+* a prefix with no marker at all (a job planned before markers existed, or whose marker could
+  not be written) was kept for ever: whose it is cannot be told. It is removed once this process
+  has seen it unchanged, with no record and no finished video, for ``unmarked_grace`` (24 times
+  the grace, at least a day): no live job of any cluster leaves its prefix untouched that long
+  (each chunk writes a segment; a merge writes the output, which is never removed), so what is
+  left is an abandoned job's, this cluster's or an old one's.
 """
 
 from __future__ import annotations
@@ -47,6 +52,21 @@ JOBS_AREA = "jobs/"
 OUTPUT_NAME = "output."
 #: The ownership marker in a job's prefix: JSON ``{"cluster": id, "job": id}``.
 OWNER_NAME = "owner.json"
+#: How many grace periods an unmarked prefix must stay unchanged before it is removed...
+UNMARKED_GRACES = 24
+#: ... and at least so many seconds (a day).
+UNMARKED_MIN_SECONDS = 24 * 3600.0
+
+
+def unmarked_grace(grace: float) -> float:
+    """Seconds an unmarked prefix (no owner.json) must stay unchanged before it is removed."""
+    return max(UNMARKED_GRACES * grace, UNMARKED_MIN_SECONDS)
+
+
+def is_marked(job_id: str, found: frozenset[str]) -> bool:
+    """Whether a job's keys include its ownership marker."""
+    return f"{JOBS_AREA}{job_id}/{OWNER_NAME}" in found
+
 
 #: The cluster id this process has used: written back when Redis lost it (a FLUSHALL), so the
 #: jobs marked before the loss stay this cluster's and their objects can still be swept.
@@ -184,9 +204,13 @@ def sweep(
         if keep(job_id):  # its record appeared since the listing: keep it
             continue
         try:
-            owner = owner_of(storage, job_id)
-            if owner != cluster:
-                # Not ours (another cluster's, or unmarked): look again a grace period later.
+            if not is_marked(job_id, groups[job_id]):
+                # Whose it is cannot be told: only abandoned for much longer is it removed
+                # (the wait goes on: its "since" is kept).
+                if now - watch.seen[job_id].since < unmarked_grace(grace):
+                    continue
+            elif owner_of(storage, job_id) != cluster:
+                # Another cluster's (or an unreadable marker): look again a grace period later.
                 watch.seen[job_id] = _Seen(now, groups[job_id])
                 continue
             count = storage.delete_prefix(f"{JOBS_AREA}{job_id}/")
@@ -195,11 +219,13 @@ def sweep(
             continue
         watch.seen.pop(job_id, None)
         removed += count
+        marked = is_marked(job_id, groups[job_id])
         log.warning(
             "storage sweep: removed %d objects of job %s, which has no record (Redis lost it?) "
-            "and whose objects did not change for %.0f s",
+            "and whose objects did not change for %.0f s%s",
             count,
             job_id,
-            grace,
+            grace if marked else unmarked_grace(grace),
+            "" if marked else " (no ownership marker: planned before markers existed)",
         )
     return removed

@@ -27,6 +27,7 @@ from orchestrator.storage_sweep import (
     group_by_job,
     mark_owner,
     sweep,
+    unmarked_grace,
 )
 from orchestrator.tasks import keeps
 from providers.storage import open_storage
@@ -189,6 +190,49 @@ def test_clusters_sharing_one_bucket_never_sweep_each_others_jobs(
     assert storage.list("jobs/aaaa0000aaaa0000/") == []
     assert len(storage.list("jobs/bbbb0000bbbb0000/")) == 3
     assert len(storage.list("jobs/cccc0000cccc0000/")) == 2
+
+
+def test_a_prefix_from_before_the_markers_is_removed_once_abandoned_for_a_day(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    """A job planned before owner.json existed kept its segments in storage for ever."""
+    late = unmarked_grace(GRACE)
+    assert late == 24 * GRACE
+    # Given an unmarked lost job, an unmarked live one, and an unmarked finished video
+    _segments(storage, tmp_path, "dddd0000dddd0000", owner=None)
+    _segments(storage, tmp_path, "eeee0000eeee0000", owner=None)
+    _live(store, "eeee0000eeee0000")
+    _segments(storage, tmp_path, "ffff0000ffff0000", owner=None)
+    src = tmp_path / "out.mp4"
+    src.write_bytes(b"video")
+    storage.put_file("jobs/ffff0000ffff0000/output.mp4", str(src))
+    # And a marker that cannot be read (whose it is cannot be told either: kept)
+    _segments(storage, tmp_path, "abab0000abab0000", owner=None)
+    (tmp_path / "bad.json").write_text("{not json")
+    storage.put_file("jobs/abab0000abab0000/owner.json", str(tmp_path / "bad.json"))
+    watch = SweepWatch()
+    # When it is seen unchanged for less than the unmarked wait, nothing goes
+    for at in (T0, T0 + GRACE, T0 + late - 1):
+        assert sweep(storage, keeps(store), watch, at, GRACE, US) == 0
+    # Then, past it, only the lost unmarked job's objects go
+    assert sweep(storage, keeps(store), watch, T0 + late, GRACE, US) == 2
+    assert storage.list("jobs/dddd0000dddd0000/") == []
+    assert len(storage.list("jobs/eeee0000eeee0000/")) == 2
+    assert len(storage.list("jobs/ffff0000ffff0000/")) == 3
+    assert len(storage.list("jobs/abab0000abab0000/")) == 3
+    assert sweep(storage, keeps(store), watch, T0 + 3 * late, GRACE, US) == 0
+
+
+def test_an_unmarked_prefix_that_changes_is_not_abandoned(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    _segments(storage, tmp_path, "dddd1111dddd1111", owner=None)
+    watch = SweepWatch()
+    late = unmarked_grace(GRACE)
+    sweep(storage, keeps(store), watch, T0, GRACE, US)
+    _segments(storage, tmp_path, "dddd1111dddd1111", count=3, owner=None)  # a chunk wrote
+    assert sweep(storage, keeps(store), watch, T0 + late, GRACE, US) == 0
+    assert sweep(storage, keeps(store), watch, T0 + 2 * late, GRACE, US) == 3
 
 
 def test_cluster_id_is_kept_in_redis_and_survives_its_loss(
