@@ -12,12 +12,17 @@ A gap in the orchestrator's own looks at the jobs is no outage of Redis: an orch
 restarted or stalled (or ticks slowed by load) for over OUTAGE_GAP seconds was taken for one, so
 each such gap excused every silent chunk in the cluster, and a chunk hung on a live node was
 requeued for free after each gap instead of counting against its node (with frequent gaps, for
-ever). The workers' chunks and beats went on through such a gap; it is only logged.
+ever). The workers' chunks and beats went on through such a gap; it is only logged. What the
+gap does excuse is a forward jump of the cluster's clock (Redis's ``TIME``), told from an
+absence by this machine's monotonic clock: it makes every report before it look that much
+older, so each chunk that last reported before a jump gets STALLED_SECONDS after it.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,36 +42,75 @@ from orchestrator.worker_hooks import WorkerHooks
 log = logging.getLogger(__name__)
 
 #: Seconds between two looks at the jobs (the tick runs every 2 s) beyond which the
-#: orchestrator says it was away (killed, stalled or overloaded; or Redis was).
+#: orchestrator says it was away (killed, stalled or overloaded; or Redis was), and seconds the
+#: cluster's clock may run ahead of this machine's monotonic clock between two looks before it
+#: counts as jumped.
 OUTAGE_GAP = 10.0
 
 
-def away_for(client: Any, now: float) -> float | None:
-    """Seconds the orchestrator's looks at the jobs stopped for, when over OUTAGE_GAP (None
-    otherwise); records this look."""
-    raw = client.hget(keys.FAILOVER, "checked")
-    checked = float(raw) if raw else 0.0
-    client.hset(keys.FAILOVER, mapping={"checked": now})
-    gap = now - checked
-    if checked and gap > OUTAGE_GAP:
-        client.hset(keys.FAILOVER, mapping={"away": gap, "back": now})
-        return gap
-    return None
+def machine_id() -> str:
+    """This machine and boot: monotonic clock readings compare only within one."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as handle:
+            boot = handle.read().strip()
+    except OSError:
+        boot = ""
+    return f"{socket.gethostname()}/{boot}"
 
 
-def excused_until(chunk: ChunkRecord, beat: Mapping[str, Any] | None) -> float | None:
-    """When its node's last lost connection to Redis ended, if that explains the chunk's
-    silence (its last report came before it); else None."""
+def clock_jump(cluster_gap: float, mono_gap: float | None) -> float:
+    """Seconds the cluster's clock (Redis's TIME) jumped forward between two looks that
+    ``cluster_gap`` apart by it were ``mono_gap`` apart by this machine's monotonic clock
+    (None: the looks came from different machines, which cannot tell); 0.0 for none."""
+    if mono_gap is None:
+        return 0.0
+    return max(cluster_gap - mono_gap, 0.0)
+
+
+def look(client: Any, now: float, mono: float, machine: str) -> tuple[float | None, float]:
+    """Record this look at the jobs; return (seconds the looks stopped for, when over
+    OUTAGE_GAP and not a jump of the clock, else None; when the cluster's clock last jumped
+    forward by over OUTAGE_GAP, 0.0 for never)."""
+    raw = client.hmget(keys.FAILOVER, "checked", "mono", "machine", "jumped")
+    checked, last_mono, jumped = (float(v) if v else 0.0 for v in (raw[0], raw[1], raw[3]))
+    seen_on = raw[2].decode() if isinstance(raw[2], bytes) else raw[2]
+    same = seen_on == machine and bool(last_mono)
+    gap = now - checked if checked else 0.0
+    jump = clock_jump(gap, mono - last_mono if same else None)
+    if jump > OUTAGE_GAP:
+        jumped = now
+        log.warning("the cluster's clock (Redis's TIME) jumped %.0f s forward", jump)
+    client.hset(
+        keys.FAILOVER, mapping={"checked": now, "mono": mono, "machine": machine, "jumped": jumped}
+    )
+    away = gap - jump
+    if away > OUTAGE_GAP:
+        client.hset(keys.FAILOVER, mapping={"away": away, "back": now})
+        return away, jumped
+    return None, jumped
+
+
+def excused_until(
+    chunk: ChunkRecord, beat: Mapping[str, Any] | None, jumped: float = 0.0
+) -> float | None:
+    """When the event that explains a chunk's silence ended, if its last report came before
+    it: its node's last lost connection to Redis, or a forward jump of the cluster's clock
+    (which made every report before it look that much older); else None."""
     seen = chunk.updated_at or chunk.started_at or 0.0
-    ended = float((beat or {}).get("reconnected") or 0.0)
+    ended = max(float((beat or {}).get("reconnected") or 0.0), jumped)
     return ended if ended and seen < ended else None
 
 
-def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]:
-    """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts."""
+def check_jobs(
+    service: WorkerHooks, now: float | None = None, mono: float | None = None
+) -> dict[str, int]:
+    """Requeue chunks of lost nodes and copy stragglers onto idle slots; return counts.
+    ``now`` is cluster time, ``mono`` this machine's monotonic clock (tests give both)."""
     now = service.store.now() if now is None else now
+    mono = time.monotonic() if mono is None else mono
     store, dispatcher = service.store, service.dispatcher
-    if (gap := away_for(store.redis, now)) is not None:
+    gap, jumped = look(store.redis, now, mono, machine_id())
+    if gap is not None:
         # The chunks' own reports say whether they went on meanwhile: nothing is excused.
         log.warning("the orchestrator looked at no job for %.0f s (stopped, or overloaded)", gap)
     beats = dispatcher.nodes()  # read once: every job's reconcile looks at them
@@ -98,7 +142,7 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
             # A live node whose chunk makes no progress (a hung decode, a stuck mount) counts
             # against the chunk as a crash does: requeued for free, it looped for ever.
             stalled = chunk.node in live
-            excused = excused_until(chunk, beats.get(str(chunk.node)))
+            excused = excused_until(chunk, beats.get(str(chunk.node)), jumped)
             if stalled and excused is not None:
                 if now - excused <= STALLED_SECONDS:
                     continue  # Redis is back: give the chunk time to report again
@@ -108,6 +152,8 @@ def check_jobs(service: WorkerHooks, now: float | None = None) -> dict[str, int]
                 chunk.error = f"chunk made no progress for {STALLED_SECONDS:.0f} s on {chunk.node}"
                 if chunk.node not in chunk.failed_nodes:
                     chunk.failed_nodes.append(str(chunk.node))
+            elif excused is not None and excused == jumped:
+                chunk.error = f"chunk stopped reporting on {chunk.node} when the clock jumped"
             elif excused is not None and chunk.node in live:
                 chunk.error = f"chunk stopped reporting on {chunk.node} while Redis was away"
             else:

@@ -10,7 +10,7 @@ import pytest
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import make_app
-from orchestrator.failover import check_jobs
+from orchestrator.failover import check_jobs, clock_jump
 from orchestrator.health import STALLED_SECONDS
 from orchestrator.job_events import read_events
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
@@ -92,10 +92,11 @@ def running_since(service: WorkerHooks, node: str, seen: float) -> None:
 
 
 def ticks(service: WorkerHooks, start: float, end: float) -> None:
-    """The orchestrator's looks at the jobs every 2 s from ``start`` to ``end``."""
+    """The orchestrator's looks at the jobs every 2 s from ``start`` to ``end`` (its machine's
+    monotonic clock moves as the cluster's)."""
     at = start
     while at <= end:
-        check_jobs(service, at)
+        check_jobs(service, at, at)
         at += 2.0
 
 
@@ -113,7 +114,7 @@ def test_a_redis_outage_uses_up_no_node_attempt_of_the_chunks_it_killed(
     base = time.time()
     # Given a chunk running on n1, which reports until Redis goes away at base
     running_since(service, "n1", base)
-    check_jobs(service, base)
+    check_jobs(service, base, base)
     # When Redis is away for 40 s (no tick runs, n1's beats fail) and the chunk's task died
     reconnected(service, "n1", base + 40)
     ticks(service, base + 40, base + 98)
@@ -138,7 +139,7 @@ def test_an_orchestrator_away_is_no_redis_outage_a_hung_chunk_still_counts(
     store = service.store
     base = time.time()
     running_since(service, "n1", base)
-    check_jobs(service, base)
+    check_jobs(service, base, base)
     # Given the chunk hangs from base on while its node beats on (Redis is up; no reconnect)
     # When the orchestrator looks at no job for ``away`` seconds, then ticks again
     ticks(service, base + away, base + STALLED_SECONDS)
@@ -175,7 +176,7 @@ def test_a_chunk_that_stalls_after_the_outage_still_counts_against_its_node(
     store = service.store
     base = time.time()
     running_since(service, "n1", base)
-    check_jobs(service, base)
+    check_jobs(service, base, base)
     reconnected(service, "n1", base + 40)
     ticks(service, base + 40, base + 50)  # Redis was away for 40 s
     # The chunk reported after Redis came back, then hung
@@ -186,3 +187,38 @@ def test_a_chunk_that_stalls_after_the_outage_still_counts_against_its_node(
     chunk = store.chunk("j", 0)
     assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == ["n1"]
     assert store.get("j").node_failures == {"n1": 1}
+
+
+def test_a_forward_jump_of_the_cluster_clock_is_no_stall(service: WorkerHooks) -> None:
+    """Redis's clock stepped 2 minutes ahead made every running chunk's last report look 2
+    minutes old: without a look at the monotonic clock, each would count as a stall."""
+    store = service.store
+    base = time.time()
+    running_since(service, "n1", base)
+    check_jobs(service, base, base)
+    # When the cluster's clock jumps 120 s ahead between two looks 2 s apart
+    check_jobs(service, base + 122, base + 2)
+    # Then the chunk (which reports on, at the new time) is not taken for stalled
+    assert store.chunk("j", 0).state is ChunkState.RUNNING
+    chunk = store.chunk("j", 0)
+    chunk.updated_at = base + 123
+    assert store.save_chunk("j", chunk)
+    for step in range(1, 26):  # up to 49 s after its last report: no stall yet
+        check_jobs(service, base + 122 + 2 * step, base + 2 + 2 * step)
+    assert store.chunk("j", 0).state is ChunkState.RUNNING
+    assert store.get("j").node_failures == {}
+    assert store.redis.hget(keys.FAILOVER, "away") is None  # no absence of the orchestrator
+
+
+@pytest.mark.parametrize(
+    ("cluster_gap", "mono_gap", "jump"),
+    [
+        (2.0, 2.0, 0.0),
+        (122.0, 2.0, 120.0),
+        (40.0, 40.0, 0.0),  # the orchestrator was away: no jump
+        (2.0, 3602.0, 0.0),  # a backward jump: reports look newer, nothing to excuse
+        (122.0, None, 0.0),  # looks from two machines: cannot tell
+    ],
+)
+def test_clock_jump(cluster_gap: float, mono_gap: float | None, jump: float) -> None:
+    assert clock_jump(cluster_gap, mono_gap) == jump
