@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from bench.chaos_faults import Fleet, fault_plan, inject_faults
+from bench.chaos_faults import KINDS, MORE_KINDS, Fleet, fault_plan, inject_faults
 from bench.chaos_figures import measure
 from bench.chaos_report import report, secs
 from bench.chaos_watch import Events, Watch, wait_for_jobs
@@ -83,6 +83,7 @@ class Setup:
     jobs: int
     workers: int
     run_dir: Path
+    kinds: tuple[str, ...] = KINDS
     ports: list[int] = field(default_factory=list)
 
 
@@ -110,7 +111,7 @@ def run_cluster(
             ]
             log(f"[{label}] {len(jobs)} jobs submitted on {setup.workers} workers")
             watch = Watch(api, jobs, fleet.reap)
-            plan = fault_plan(rng, faults)
+            plan = fault_plan(rng, faults, setup.kinds)
             injected = inject_faults(
                 label, plan, rng, cluster, fleet, watch, began, expected, setup.frames * setup.jobs
             )
@@ -134,8 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=3, help="render workers (default 3)")
     parser.add_argument("--faults", type=int, default=8, help="faults to inject (default 8)")
     parser.add_argument("--seed", type=int, default=1, help="fault loop seed (default 1)")
+    parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help=f"fault kinds, comma-separated (default {','.join(KINDS)}; also "
+        f"{','.join(MORE_KINDS)})",
+    )
     parser.add_argument("--json", action="store_true", help="results as JSON on stdout")
     args = parser.parse_args(argv)
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not kinds or set(kinds) - {*KINDS, *MORE_KINDS}:
+        parser.error(f"--kinds: choose among {', '.join((*KINDS, *MORE_KINDS))}")
     if args.jobs < 1 or args.workers < 1 or args.faults < 0 or args.seconds <= 0:
         parser.error(
             "--jobs and --workers must be at least 1, --faults 0 or more, --seconds above 0"
@@ -159,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         direct_s = time.perf_counter() - began
         reference = decode_rgb(run_dir / "direct.mkv")
         log(f"direct render: {timeline.frames} frames in {direct_s:.1f}s")
-        setup = Setup(doc, media, timeline.frames, reference, args.jobs, args.workers, run_dir)
+        setup = Setup(
+            doc, media, timeline.frames, reference, args.jobs, args.workers, run_dir, kinds
+        )
         setup.ports = ports
         baseline = run_cluster("baseline", setup, 0, random.Random(args.seed), None)
         log(f"baseline: {baseline['completed']}/{args.jobs} in {secs(baseline['wall_s'])}")

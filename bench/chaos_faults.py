@@ -10,7 +10,10 @@ start a replacement. ``inject_faults`` spreads them, at random moments drawn fro
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import signal
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +24,15 @@ from bench.support import ChaosCluster
 from orchestrator.local_workers import LocalWorkers
 from workers.spot_fake import FakeMetadataService
 
-#: The kinds of fault the loop injects.
+#: The kinds of fault the loop injects by default.
 KINDS = ("kill", "redis", "freeze", "spot")
+#: Kinds a run may name besides (``--kinds``): SIGKILL only the render process of a busy
+#: worker (the deepest of its processes: the forked render, or bubblewrap's child), only a
+#: Celery pool process, or only the worker's main process (its pool orphaned); SIGSTOP a
+#: worker's group for 60 s, past the failover's stall limit, then resume it.
+MORE_KINDS = ("render", "pool", "main", "stall")
+#: Seconds a "stall" freezes its worker.
+STALL_S = 60.0
 #: Seconds a pre-empted worker may take to hand its chunk back and exit.
 SPOT_EXIT_S = 30.0
 
@@ -103,11 +113,13 @@ class Fleet:
             node.metadata.close()
 
 
-def fault_plan(rng: random.Random, count: int) -> list[str]:
+def fault_plan(rng: random.Random, count: int, kinds_to_use: tuple[str, ...] = KINDS) -> list[str]:
     """`count` fault kinds in random order; every kind at least once when count allows."""
-    if count < len(KINDS):
-        return rng.sample(KINDS, count)
-    kinds = list(KINDS) + [rng.choice(KINDS) for _ in range(count - len(KINDS))]
+    if count < len(kinds_to_use):
+        return rng.sample(kinds_to_use, count)
+    kinds = list(kinds_to_use) + [
+        rng.choice(kinds_to_use) for _ in range(count - len(kinds_to_use))
+    ]
     rng.shuffle(kinds)
     return kinds
 
@@ -135,7 +147,52 @@ def inject(
         fleet.notice(node)
         fleet.add()
         fault["node"] = node
+    elif kind == "stall":
+        fault["seconds"] = STALL_S
+        cluster.freeze(node.worker, STALL_S)
+    elif kind in ("render", "pool", "main"):
+        victim = _victim(kind, node.worker.pid, node.worker.pids())
+        fault["pid"] = victim
+        if victim is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+        if kind == "main":
+            fleet.kill(node)  # what is left of its group goes too (as its supervisor would)
+            fleet.add()
     return fault
+
+
+def _parent(pid: int) -> int | None:
+    """A process's parent pid, from /proc; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            raw = handle.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    return int(raw[raw.rfind(")") + 2 :].split()[1])
+
+
+def _victim(kind: str, main: int | None, members: list[int]) -> int | None:
+    """The process a "render", "pool" or "main" fault kills among a worker's group."""
+    if main is None:
+        return None
+    if kind == "main":
+        return main
+    parents = {pid: _parent(pid) for pid in members}
+    pool = [pid for pid, parent in parents.items() if parent == main]
+    if kind == "pool":
+        return pool[0] if pool else None
+    # The render: the deepest descendant of a pool process (none while it idles).
+    depth: dict[int, int] = {}
+
+    def level(pid: int) -> int:
+        if pid not in depth:
+            parent = parents.get(pid)
+            depth[pid] = 0 if parent not in parents else level(parent) + 1  # type: ignore[arg-type]
+        return depth[pid]
+
+    below = [pid for pid in members if level(pid) >= 2]
+    return max(below, key=level) if below else None
 
 
 def inject_faults(

@@ -72,7 +72,7 @@ def measure(
         if raw["kind"] == "spot":
             fault["exited_after_s"] = raw["node"].exited_after
             fault["chunk"] = recovery(raw, events.recoveries, ("requeued_evicted",))
-        elif raw["kind"] in ("kill", "freeze"):
+        elif raw["kind"] in ("kill", "freeze", "stall", "render", "pool", "main"):
             kinds = ("requeued_lost", "chunk_speculative", "requeued_crashed")
             fault["chunk"] = recovery(raw, events.recoveries, kinds)
     return {

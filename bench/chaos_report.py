@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.chaos_faults import KINDS
-
 
 def table(baseline: dict[str, Any], chaos: dict[str, Any], faults: int) -> str:
     """The summary as text."""
-    kinds = ", ".join(f"{k} {chaos['faults_by_kind'].get(k, 0)}" for k in KINDS)
+    kinds = ", ".join(f"{k} {n}" for k, n in chaos["faults_by_kind"].items())
     lines = [
         f"{'':28}{'baseline':>14}{'chaos':>14}",
         f"{'faults injected':28}{0:>14}{len(chaos['faults']):>14}   ({kinds}; planned {faults})",
