@@ -132,6 +132,7 @@ def _run_node(app: Any, argv: list[str]) -> int:
     from orchestrator.beat_link import EXIT_REFUSED, refusal
 
     codes: list[int] = []
+    refusal.clear()  # a node run before in this process (tests) said nothing of this one
 
     def kept(sender: Any = None, **_: Any) -> None:
         codes.append(int(getattr(sender, "exitcode", None) or 0))
