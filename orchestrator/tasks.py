@@ -14,8 +14,8 @@ from typing import Any
 
 import redis
 from celery import Task, shared_task
-from chunking.content_audio_key import audio_key
 
+from chunking.content_audio_key import audio_key
 from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
 from common.errors import RenderError

@@ -18,8 +18,8 @@ from fractions import Fraction
 from typing import Any
 
 import av
-from chunking.content_audio_key import audio_key
 
+from chunking.content_audio_key import audio_key
 from chunking.content_key import as_encoded, chunk_key, video_cacheable
 from chunking.timeline.model import Timeline
 from common.errors import RenderError

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chunking.content_audio_key import audio_key
 
+from chunking.content_audio_key import audio_key
 from chunking.content_key import KEY_VERSION, chunk_key, image_media_key, video_form
 from chunking.plan import plan_chunks
 from chunking.timeline.model import (

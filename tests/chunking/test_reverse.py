@@ -9,8 +9,8 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from chunking.content_audio_key import audio_form
 
+from chunking.content_audio_key import audio_form
 from chunking.content_sources import clip_time
 from chunking.plan import cut_signatures
 from chunking.timeline.studio import load_project

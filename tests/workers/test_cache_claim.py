@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chunking.content_audio_key import audio_key
 
+from chunking.content_audio_key import audio_key
 from chunking.content_key import chunk_key
 from orchestrator.planning import media_ids
 from tests.helpers import file_clip
