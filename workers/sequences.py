@@ -19,10 +19,11 @@ import av.error
 
 from chunking.timeline.model import Clip, FileSource, ImageSequence, Timeline
 from common.errors import AssetNotFound, DecodeError, MediaError
+from workers.frame_picture import frame_picture
 from workers.media_open import open_media, reason
 from workers.probe_ranges import source_sample
 from workers.sources import Picture, Sizer, StillSource, is_still
-from workers.video_source import VideoSource, frame_picture
+from workers.video_source import VideoSource
 
 #: Added before flooring a time to an image index: a time computed as exactly image n's start
 #: may come out a hair early after a float round trip.

@@ -17,10 +17,11 @@ from chunking.timeline.studio import load_project
 from tests.media import decode_rgb, project, video_track
 from workers import hdr
 from workers.compositor import Compositor
+from workers.frame_picture import frame_picture
 from workers.probe import header_warnings
 from workers.render import render_to_file
 from workers.video_orientation import turned
-from workers.video_source import VideoSource, frame_picture
+from workers.video_source import VideoSource
 
 W, H = 320, 180
 KR, KB = hdr.BT2020
