@@ -17,6 +17,7 @@ from workers.deinterlace import deinterlaced, interlacing
 from workers.frame_picture import frame_picture
 from workers.media_open import picture_stream, reason
 from workers.open_watchdog import open_watched
+from workers.preroll import can_skip, decoded_until
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer
 from workers.video_index import counted_order, video_index
 from workers.video_orientation import Orientation, stream_orientation
@@ -72,6 +73,8 @@ class VideoSource:
         # AVI has no presentation times: reordered (B-frame) codecs are numbered as shown.
         self._counted = counted_order(self.container, self.stream) is not None
         self._alpha_decoder = _alpha_decoder(self.stream)
+        #: whether a seek's pre-roll may skip non-reference pictures (workers.preroll)
+        self._skips = can_skip(self.stream)
         # Decoded in the compositor's thread: a decoding thread of its own measured no faster
         # and 8 % more CPU in a render slot (docs/benchmarks.md).
         self._frames: Iterator[Any] | None = None
@@ -183,7 +186,7 @@ class VideoSource:
             or (key is not None and key > self._last_pts and ahead > FORWARD_DECODE_LIMIT)
         )
         if seeking:
-            self._seek(key)
+            self._seek(key, first)
         assert self._frames is not None
         try:
             for frame in self._frames:
@@ -254,8 +257,9 @@ class VideoSource:
         """Forget the decoding position: the next frame seeks."""
         self._frames = None
 
-    def _seek(self, key: int | None) -> None:
-        """Seek to the keyframe at `key`, or to the file's start for None."""
+    def _seek(self, key: int | None, until: int | None = None) -> None:
+        """Seek to the keyframe at `key`, or to the file's start for None; the frames shown
+        before `until` are wanted by no one (workers.preroll skips what it can of them)."""
         self._drop_frames()
         try:
             if key is None and self.pts[0] < 0:
@@ -272,7 +276,7 @@ class VideoSource:
             raise DecodeError(
                 f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"
             ) from None
-        self._frames = self._decoded()
+        self._frames = self._decoded(until)
         if self._counted:
             self._frames = self._numbered(self._frames, key)
         if self.fields is not None:
@@ -295,10 +299,15 @@ class VideoSource:
             index += 1
             yield frame
 
-    def _decoded(self) -> Iterator[Any]:
-        """The stream's frames from where the container stands: FFmpeg's own VP8/VP9 decoder
-        drops the alpha a WebM keeps beside each frame, which libvpx's decodes."""
+    def _decoded(self, until: int | None = None) -> Iterator[Any]:
+        """The stream's frames from where the container stands (but the non-reference ones
+        shown before `until`, where that is safe): FFmpeg's own VP8/VP9 decoder drops the
+        alpha a WebM keeps beside each frame, which libvpx's decodes."""
         if self._alpha_decoder is None:
+            # Not where frames are counted (AVI's numbering counts every frame decoded) nor
+            # deinterlaced (the filter is fed every frame).
+            if until is not None and self._skips and not self._counted and self.fields is None:
+                return decoded_until(self.container, self.stream, until)
             return self.container.decode(self.stream)  # type: ignore[no-any-return]
         decoder = self._alpha_decoder
         decoder.flush_buffers()

@@ -333,8 +333,8 @@ def test_a_chunk_late_in_an_open_gop_avi_decodes_from_the_i_frame_before_it(
     decoded: list[object] = []
     original = VideoSource._decoded
 
-    def counting(self: VideoSource) -> Iterator[object]:
-        for frame in original(self):
+    def counting(self: VideoSource, *until: int | None) -> Iterator[object]:
+        for frame in original(self, *until):
             decoded.append(frame)
             yield frame
 
