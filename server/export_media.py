@@ -22,6 +22,7 @@ themselves.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,6 +39,9 @@ _SOUND_ONLY = frozenset(
 )
 #: The keys a declared medium may have.
 _KEYS = ("asset", "timecode", "fps")
+#: A frame rate written as text: a decimal or a ratio of a few digits. Fraction() also reads
+#: exponents, and "1e999999999" made it build a billion-digit number (hours of the server's CPU).
+_RATE_TEXT = re.compile(r"\d{1,12}(?:\.\d{1,12})?(?:/\d{1,12})?")
 
 
 @dataclass
@@ -107,6 +111,8 @@ def _rate(where: str, value: Any) -> Fraction:
     """A frame rate as a client writes it (25, 29.97, "30000/1001"): NTSC's exact ratio."""
     try:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError
+        if isinstance(value, str) and not _RATE_TEXT.fullmatch(value.strip()):
             raise ValueError
         rate = Fraction(str(value).strip())
     except (ValueError, ZeroDivisionError):

@@ -3,6 +3,7 @@ from the start timecode and its rate from the frame rate each medium's entry dec
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,14 @@ def test_a_malformed_declaration_is_refused_naming_its_entry(
     with pytest.raises(TimelineError) as refused:
         load_remote_project(PREMIERE, {"V1.mov": entry})
     assert "media['V1.mov']" in str(refused.value) and says in str(refused.value)
+
+
+@pytest.mark.parametrize("fps", ["1e9999999", "1e-9999999", "24e0", "0x18", "24 fps"])
+def test_a_frame_rate_written_with_an_exponent_is_refused_at_once(fps: str) -> None:
+    """Fraction() reads "1e999999999" by building a billion-digit number (hours of the server's
+    CPU for one request); a declared rate is a decimal or a ratio, anything else is refused."""
+    started = time.monotonic()
+    with pytest.raises(TimelineError) as refused:
+        load_remote_project(PREMIERE, {"V1.mov": {**DECLARED, "fps": fps}})
+    assert f"media['V1.mov'].fps: {fps!r} is not a frame rate" in str(refused.value)
+    assert time.monotonic() - started < 2.0
