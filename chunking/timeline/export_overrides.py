@@ -4,6 +4,7 @@ export (``--crf``, ``settings.codec``...), checked before any is applied."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,7 +108,13 @@ def override_problems(changes: Mapping[str, Any]) -> list[str]:
                 problems.append(f"{where}: {value!r} must be a name")
         else:
             _, low, high = rule
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not number or value != int(value) or not low <= value <= high:
+            # NaN and infinity (Python's JSON reads both) are no whole number: int() raised.
+            number = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+            if (
+                isinstance(value, bool)
+                or not number
+                or value != int(value)
+                or not low <= value <= high
+            ):
                 problems.append(f"{where}: {value!r} must be a whole number from {low} to {high}")
     return [bounded(p) for p in problems]  # a value is quoted as given: 5 MB flooded

@@ -37,6 +37,9 @@ def spec_exporting(tmp_path: Path, **export: Any) -> JobSpec:
         ("b_frames", 10**9, "settings.b_frames: 1000000000 must be a whole number from 0 to 16"),
         ("bitrate", -1, "settings.bitrate: -1 must be a whole number from 1000"),
         ("audio_bitrate", 10**15, "settings.audio_bitrate: 1000000000000000 must be a whole"),
+        # int(nan) and int(inf) raised: a 500 over HTTP, a worker's traceback here
+        ("crf", float("nan"), "settings.crf: nan must be a whole number from 0 to 63"),
+        ("bitrate", float("inf"), "settings.bitrate: inf must be a whole number from 1000"),
         ("lossless", "yes", "settings.lossless: 'yes' must be true or false"),
         ("container", None, "settings.container: None is not one of"),
         ("colour", "red", "settings.colour: not an export setting"),

@@ -220,6 +220,15 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
         415,
         "send JSON",
     ),
+    (
+        "a crf of NaN",  # Python's JSON reads NaN; int(nan) raised: a 500
+        "POST",
+        "/v1/jobs",
+        b'{"project": ' + _json(_PROJECT) + b', "settings": {"crf": NaN}}',
+        JSON,
+        400,
+        "settings.crf: nan must be a whole number from 0 to 63",
+    ),
     ("huge body", "POST", "/v1/jobs", b"x" * (LIMIT + 1), JSON, 413, "at most 65536 bytes"),
     ("bad Content-Length", "POST", "/v1/jobs", b"{}", {**JSON, "Content-Length": "abc"}, 400, ""),
     ("traversal in a job id", "GET", "/v1/jobs/..%2F..%2Fetc%2Fpasswd", None, {}, 404, ""),
