@@ -37,6 +37,7 @@ from providers.storage import Storage, open_storage
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS
 from server.auth import CurrentKey, api_of
 from server.errors import ApiError, error_responses
+from server.limits import declared_length
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
@@ -143,9 +144,9 @@ async def upload(name: str, key: CurrentKey, request: Request) -> JSONResponse:
     limit: int = request.app.state.settings.api_max_asset_bytes
     with _refusals():
         parse_asset_name(name)  # a bad name is refused before a byte is read
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            check_sizes({name: int(declared)}, limit)
+        declared = declared_length(request.headers.get("content-length") or "")
+        if declared is not None and declared > limit:
+            check_sizes({name: declared}, limit)
         storage = _storage(request)
         size, created = await receive_asset(storage, name, request.stream(), limit)
     return JSONResponse({"asset": name, "bytes": size}, status_code=201 if created else 200)

@@ -22,6 +22,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.cluster_errors import map_redis_errors
 from server.app import create_app
 from server.errors import MAX_ERROR_CHARS, MAX_PROBLEM_CHARS, answer_for
+from server.limits import declared_length
 from tests.helpers import colour_project
 from tests.server.conftest import ServerCluster, bearer, serving
 
@@ -231,6 +232,24 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
     ),
     ("huge body", "POST", "/v1/jobs", b"x" * (LIMIT + 1), JSON, 413, "at most 65536 bytes"),
     ("bad Content-Length", "POST", "/v1/jobs", b"{}", {**JSON, "Content-Length": "abc"}, 400, ""),
+    (
+        "a Content-Length of 5000 digits",  # int() refuses over 4300 digits: it answered 500
+        "POST",
+        "/v1/jobs",
+        b"{}",
+        {**JSON, "Content-Length": "9" * 5000},
+        413,
+        "at most 65536 bytes",
+    ),
+    (
+        "an asset's Content-Length of 5000 digits",
+        "PUT",
+        "/v1/assets/" + "a" * 64 + ".png",
+        b"x",
+        {"Content-Length": "9" * 5000},
+        413,
+        "at most",
+    ),
     ("traversal in a job id", "GET", "/v1/jobs/..%2F..%2Fetc%2Fpasswd", None, {}, 404, ""),
     ("dots as a job id", "GET", "/v1/jobs/..", None, {}, 404, ""),
     ("odd bytes in a job id", "GET", "/v1/jobs/%00%ff", None, {}, 404, "no job"),
@@ -428,3 +447,20 @@ def test_a_path_is_logged_with_its_control_characters_escaped(
     (line,) = [r.getMessage() for r in caplog.records if "client left" in r.getMessage()]
     assert line.isprintable(), repr(line)
     assert "/v1/jobs/\\x1b[2J\\u202eevil\\x00/cancel" in line
+
+
+@pytest.mark.parametrize(
+    ("header", "length"),
+    [
+        ("12", 12),
+        ("0007", 7),
+        ("\u00b2", None),  # str.isdigit() takes it; int() refuses it
+        ("\u0661", None),  # an Arabic-Indic one: no HTTP length
+        ("", None),
+        ("-1", None),
+        (" 1", None),
+        ("9" * 5000, 10**18),  # past any limit, without int() of 5000 digits
+    ],
+)
+def test_a_declared_length_is_ascii_digits_and_bounded(header: str, length: int | None) -> None:
+    assert declared_length(header) == length
