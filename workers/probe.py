@@ -31,6 +31,7 @@ from workers.probe_ranges import (
 )
 from workers.sequences import sequence_files
 from workers.sources import MAX_SOURCE_PIXELS, is_still, unsupported_still
+from workers.video_source import set_decoder_threads
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,9 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         if video is None:
             problems["video"] = f"no video stream in {path}"
         else:
+            # On the render's kind of decoder threads: H.264 on slice threads (FFmpeg's default)
+            # flags no concealed picture, and validate said ok for a file the render refused.
+            set_decoder_threads(video, DECODE_THREADS)
             ctx = video.codec_context
             if ctx is None:
                 problems["video"] = f"no decoder for the video codec of {path}"
@@ -121,6 +125,8 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
     )
 
 
+#: Decoder threads of one file's check (the service checks CHECKS_AT_ONCE uploads at once).
+DECODE_THREADS = 2
 #: FFmpeg's transfer characteristics of HDR video: SMPTE ST 2084 (PQ) and ARIB STD-B67 (HLG).
 _HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
 

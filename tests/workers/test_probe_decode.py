@@ -231,3 +231,27 @@ def test_validate_names_an_audio_stream_the_file_does_not_have(tmp_path: Path) -
     assert problems == [
         f"clip 'c': audio_stream 2 does not exist: {path} has 1 audio stream (numbered from 0)"
     ]
+
+
+def test_damage_the_decoder_conceals_is_refused_by_validate_as_by_render(tmp_path: Path) -> None:
+    """H.264 flags a concealed picture only when decoding on frame threads, as the render
+    does; validate decoded on FFmpeg's default slice threads, saw no flag and said ok for a
+    file render then refused at 1.000 s."""
+    path = make_video(tmp_path / "take.mp4", frames=60, size=(320, 180), gop=30)
+    data = bytearray(path.read_bytes())
+    with av.open(str(path)) as container:
+        keys = [(p.pos, p.size) for p in container.demux(video=0) if p.is_keyframe and p.size]
+    pos, size = keys[1]  # the keyframe at 1 s: a tenth of it overwritten, as a bad card leaves it
+    data[pos + size // 2 : pos + size * 6 // 10] = b"\xff" * (size * 6 // 10 - size // 2)
+    path.write_bytes(bytes(data))
+    clip = {"id": "take", "start_time": 0, "end_time": 2, "source": {"File": "take.mp4"}}
+    source = open_file(str(path), "take")
+    try:  # the premise: the render refuses the file
+        with pytest.raises(DecodeError, match=r"corrupt video at 1\.000s .* conceal damage"):
+            for n in range(60):
+                source.picture_at(Fraction(n, 30))
+    finally:
+        source.close()
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert len(problems) == 1, problems
+    assert re.match(r"clip 'take': corrupt video at 1\.000s in .*conceal damage", problems[0])
