@@ -271,11 +271,16 @@ router = APIRouter(lifespan=lifespan)
 # -- the page and its files --------------------------------------------------------------------
 
 
+#: What a dashboard file's name may be: a name longer than the disk allows raised in is_file()
+#: (answered 500, to anyone: the files need no key).
+_WEB_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
 def _web_file(name: str) -> Response:
     folder = resources.files("monitoring") / "web"
     suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    if "/" in name or name.startswith(".") or suffix not in _TYPES:
-        raise HTTPException(404, f"no dashboard file {name!r}")
+    if not _WEB_NAME.fullmatch(name) or suffix not in _TYPES:
+        raise HTTPException(404, f"no dashboard file {name[:100]!r}")
     target = folder / name
     if not target.is_file():
         raise HTTPException(404, f"no dashboard file {name!r}")

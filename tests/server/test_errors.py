@@ -256,6 +256,16 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
     ("a long job id", "GET", "/v1/jobs/" + "a" * 5000, None, {}, 404, "no job"),
     ("traversal in a cancel", "POST", "/v1/jobs/..%2Fx/cancel", None, {}, 404, ""),
     ("unknown route", "GET", "/v1/nothing", None, {}, 404, "no such route"),
+    (
+        "a dashboard file name longer than a file name may be",  # no key needed: it was a 500
+        "GET",
+        "/dashboard/" + "a" * 5000 + ".js",
+        None,
+        {},
+        404,
+        "no dashboard file",
+    ),
+    ("a NUL in a dashboard file name", "GET", "/dashboard/a%00.js", None, {}, 404, "no dashboard"),
     ("wrong method", "DELETE", "/v1/jobs", None, {}, 405, "not allowed"),
     ("limit too large", "GET", "/v1/jobs?limit=100000", None, {}, 422, "limit"),
     ("limit not a number", "GET", "/v1/jobs?limit=many", None, {}, 422, "limit"),
