@@ -76,7 +76,9 @@ MAX_NAMES = 10_000
 #: HEAD requests in flight while asking storage which assets it holds.
 _PARALLEL_LOOKUPS = 16
 
-_NAME = re.compile(r"^([0-9a-f]{64})(\.[a-z0-9]{1,16})$")
+#: Matched whole: "$" also matches before a final newline ("<hex>.png\n" was taken, and
+#: answered under that name).
+_NAME = re.compile(r"([0-9a-f]{64})(\.[a-z0-9]{1,16})")
 
 
 class AssetUploadError(MediaError):
@@ -122,7 +124,7 @@ _FULL = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
 
 def parse_asset_name(name: str) -> tuple[str, str]:
     """The (hex digest, extension) of an asset name ``<hex><ext>``; AssetUploadError if not."""
-    match = _NAME.match(name) if isinstance(name, str) else None
+    match = _NAME.fullmatch(name) if isinstance(name, str) else None
     if match is None:
         shown = name if isinstance(name, str) and len(name) <= 100 else f"{str(name)[:100]}..."
         raise AssetNameError(

@@ -51,7 +51,9 @@ NO_ORCHESTRATOR = (
     "no orchestrator is running on this cluster; the job stays queued until one starts "
     "(`cloudrender orchestrator --broker URL`)"
 )
-_OUTPUT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+#: Matched whole (fullmatch): "$" also matches before a final newline, and "video.mp4\n" was
+#: refused as "unknown container .mp4".
+_OUTPUT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 #: Seconds a submit waits for another submit of the same user (concurrent-jobs quota).
 _QUOTA_LOCK_WAIT = 30
 
@@ -86,7 +88,7 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
                 "one of them (submit with a key bound to it)",
                 403,
             )
-    if body.output_name is not None and not _OUTPUT_NAME.match(body.output_name):
+    if body.output_name is not None and not _OUTPUT_NAME.fullmatch(body.output_name):
         raise RenderError(
             f"output_name {body.output_name!r} must be a file name: letters, digits, . _ - "
             "(no folders)"
@@ -384,7 +386,7 @@ _MEDIA_TYPES = {
 
 def _download_name(record: JobRecord, spec: JobSpec) -> str:
     name = os.path.basename(record.output or "")
-    return name if _OUTPUT_NAME.match(name) else f"{record.id}.{spec.output_ext}"
+    return name if _OUTPUT_NAME.fullmatch(name) else f"{record.id}.{spec.output_ext}"
 
 
 def _remove(folder: str) -> None:

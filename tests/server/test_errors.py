@@ -257,6 +257,24 @@ CASES: list[tuple[str, str, str, bytes | None, dict[str, str], int, str]] = [
     ("traversal in a cancel", "POST", "/v1/jobs/..%2Fx/cancel", None, {}, 404, ""),
     ("unknown route", "GET", "/v1/nothing", None, {}, 404, "no such route"),
     (
+        "an output name ending in a newline",  # it was "unknown container .mp4"
+        "POST",
+        "/v1/jobs",
+        _json({"project": _PROJECT, "output_name": "video.mp4\n"}),
+        JSON,
+        400,
+        "output_name 'video.mp4\\n' must be a file name",
+    ),
+    (
+        "an asset name ending in a newline",  # it was stored, and answered under that name
+        "PUT",
+        "/v1/assets/" + "a" * 64 + ".png%0A",
+        b"x",
+        {},
+        400,
+        "is not an asset name",
+    ),
+    (
         "a dashboard file name longer than a file name may be",  # no key needed: it was a 500
         "GET",
         "/dashboard/" + "a" * 5000 + ".js",
