@@ -65,7 +65,9 @@ POOL_SPARE = 64
 STATUS_MAX_AGE = 0.5
 
 _log = logging.getLogger(__name__)
-_STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
+#: ASCII digits only: \d and int() also read Arabic-Indic and full-width ones, which Redis does
+#: not (such an id was taken, and answered with an empty stream).
+_STREAM_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
 _LARGEST_ID = f"{2**64 - 1}-{2**64 - 1}"
 _STATUS_FIELDS = (
     "state",
@@ -222,7 +224,7 @@ def _nothing_follows(api: CloudRenderingAPI, key: ApiKey, job_id: str, start: st
     (400 unless it is an event id)."""
     check_visible(api, key, job_id)
     if (
-        not _STREAM_ID.match(start)
+        not _STREAM_ID.fullmatch(start)
         or any(int(part) >= 2**64 for part in start.split("-"))
         # No entry can follow the largest id: Redis refuses to read after it (it answered 500).
         or start == _LARGEST_ID

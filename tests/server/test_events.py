@@ -408,3 +408,23 @@ def test_a_streams_status_shows_no_time_left_once_the_job_ended(
     chunk = json.dumps({"frames_done": 10})
     # Then the status the events carry says so only while the job runs
     assert routes_events.summarize(raw, [chunk, chunk])["eta_seconds"] == eta
+
+
+@pytest.mark.parametrize("after", ["\u0661\u0662-\u0661", "1-\uff11"], ids=["arabic", "fullwidth"])
+def test_an_event_id_in_other_digits_than_ascii_is_not_an_event_id(
+    live_server: str,
+    api: CloudRenderingAPI,
+    server_cluster: ServerCluster,
+    user_key: str,
+    after: str,
+) -> None:
+    """Python's \\d and int() read Arabic-Indic and full-width digits; Redis does not: such an
+    id was taken, and the stream answered 200 with nothing in it."""
+    job = f"digits-{len(after)}"
+    api.store.create(JobRecord(id=job, user=user_of(server_cluster, user_key)), {})
+    api.store.transition(job, JobState.CANCELLED, finished_at=time.time() - 60)
+    publish_event(api.store.redis, job, "cancelled")
+    answer = httpx.get(
+        f"{live_server}/v1/jobs/{job}/events", headers=bearer(user_key), params={"after": after}
+    )
+    assert answer.status_code == 400 and "is not an event id" in answer.json()["error"]
