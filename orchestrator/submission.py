@@ -143,15 +143,15 @@ def output_targets(output: str, shared_disk: bool) -> tuple[str | None, str | No
 
 
 #: What a project or user name may be: printable, no separators that would break a CSV export
-#: or a Redis key, at most 64 characters.
-_SCOPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+#: or a Redis key, at most 64 characters. Matched whole: "$" also matches before a final newline.
+_SCOPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
 
 
 def billing_scope(name: str, what: str) -> str:
     """A project or user name checked for use in keys and exports ("" when not given)."""
     if not name:
         return ""
-    if not _SCOPE.match(name):
+    if not _SCOPE.fullmatch(name):
         raise RenderError(
             f"{what} {name!r} must be 1-64 letters, digits or . _ @ + - (starting with a letter or "
             "digit)"
