@@ -120,8 +120,10 @@ def _rate(where: str, value: Any) -> Fraction:
     if not 0 < rate <= MAX_FPS:
         raise TimelineError(f"{where}: {value!r} is not a frame rate above 0 and up to {MAX_FPS}")
     ntsc = Fraction(round(rate) * 1000, 1001)
-    # 23.976 and 29.97 are how people write 24000/1001 and 30000/1001.
-    return ntsc if rate != round(rate) and abs(rate - ntsc) < Fraction(1, 100) else rate
+    # 23.976 and 29.97 are how people write 24000/1001 and 30000/1001; a rate under 1/2 has no
+    # NTSC twin (it was "snapped" to 0 fps).
+    near = ntsc > 0 and abs(rate - ntsc) < Fraction(1, 100)
+    return ntsc if rate != round(rate) and near else rate
 
 
 def rate_placeholders(folder: str, media: ExportMedia) -> dict[str, DeclaredMedia]:

@@ -12,6 +12,7 @@ import pytest
 
 from chunking.timeline.loader import load
 from common.errors import TimelineError
+from server.export_media import read_media_map
 from server.projects import load_remote_project
 from tests.media import make_video
 
@@ -106,3 +107,10 @@ def test_a_frame_rate_written_with_an_exponent_is_refused_at_once(fps: str) -> N
         load_remote_project(PREMIERE, {"V1.mov": {**DECLARED, "fps": fps}})
     assert f"media['V1.mov'].fps: {fps!r} is not a frame rate" in str(refused.value)
     assert time.monotonic() - started < 2.0
+
+
+def test_a_rate_under_one_hundredth_is_kept_as_declared() -> None:
+    """0.004 fps was "snapped" to the NTSC twin of 0 fps: a medium declared at 0 fps, and a
+    timecode refused as "not a timecode at 0 fps"."""
+    entry = {"asset": CAMERA, "timecode": None, "fps": 0.004}
+    assert read_media_map({"V1.mov": entry}).by_ref[CAMERA].rate == Fraction(1, 250)
