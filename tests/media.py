@@ -25,6 +25,7 @@ __all__ = [
     "decode_rgb",
     "identify",
     "level",
+    "make_hidden_frames",
     "make_image",
     "make_interlaced",
     "make_video",
@@ -113,4 +114,29 @@ def write_wav(path: Path, data: np.ndarray, rate: int, codec: str = "pcm_s16le")
         frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
         out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+    return path
+
+
+def make_hidden_frames(path: Path, packets: int) -> Path:
+    """A VP9 stream in AVI whose every packet is a keyframe marked not to be shown: each
+    decodes (CPU) and none comes out of the decoder."""
+    encoded = path.with_suffix(".webm")
+    with av.open(str(encoded), "w") as out:
+        stream = out.add_stream("libvpx-vp9", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        stream.codec_context.options = {"deadline": "realtime", "cpu-used": "8"}
+        picture = av.VideoFrame.from_ndarray(np.full((180, 320, 3), 90, np.uint8), "rgb24")
+        for packet in [*stream.encode(picture), *stream.encode(None)]:
+            out.mux(packet)
+    with av.open(str(encoded)) as source:
+        template = source.streams.video[0]
+        data = bytearray(next(bytes(p) for p in source.demux(template) if p.size))
+        data[0] &= ~0x02  # the uncompressed header's show_frame bit
+        with av.open(str(path), "w", format="avi") as out:
+            stream = out.add_stream_from_template(template)
+            for n in range(packets):
+                packet = av.Packet(bytes(data))
+                packet.stream, packet.pts, packet.dts = stream, n, n
+                packet.time_base = stream.time_base
+                out.mux(packet)
     return path
