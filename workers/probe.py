@@ -100,7 +100,10 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         problems.update(first_frame_problems(container, wanted, path))
         main = video if video is not None else audio
         tail = None if main is None or spans is not None else cut_problem(container, main, path)
-        used = file_problems(container, path, spans) if spans else {}
+        # A picture that never decoded is refused already: decoding the clips' ranges again
+        # (up to DECODE_PACKETS packets: 27 s of CPU at 1080p) would find nothing more.
+        usable = [s for s in spans or [] if not (s.kind is TrackKind.VIDEO and problems["video"])]
+        used = file_problems(container, path, usable) if usable else {}
         # A still FFmpeg reads (EXR, DPX, a TIFF Pillow cannot, AVIF/HEIF) has no length: a
         # clip holds it as long as it lasts, where the "1 frame, 0.04s" FFmpeg gives it made
         # every such clip warn that its media ended (an error with --strict).

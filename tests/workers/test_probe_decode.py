@@ -9,6 +9,7 @@ import struct
 import zlib
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -18,8 +19,11 @@ from PIL import Image
 from chunking.timeline.model import Timeline
 from chunking.timeline.project import read_project
 from common.errors import DecodeError
-from tests.media import make_video, project, video_track, zero_frame_times
+from tests.media import make_hidden_frames, make_video, project, video_track, zero_frame_times
+from workers import probe
+from workers.media_open import open_media
 from workers.probe import media_report
+from workers.probe_decode import PROBE_PACKETS
 from workers.sources import open_file
 
 
@@ -255,3 +259,57 @@ def test_damage_the_decoder_conceals_is_refused_by_validate_as_by_render(tmp_pat
     problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
     assert len(problems) == 1, problems
     assert re.match(r"clip 'take': corrupt video at 1\.000s in .*conceal damage", problems[0])
+
+
+class _CountedPacket:
+    """A packet whose decode() calls are counted."""
+
+    def __init__(self, packet: Any, counts: list[int]) -> None:
+        self.packet, self.counts = packet, counts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.packet, name)
+
+    def decode(self) -> Any:
+        self.counts[0] += 1
+        return self.packet.decode()
+
+
+class _CountedDecodes:
+    """A container whose packets' decodes are counted."""
+
+    def __init__(self, container: Any) -> None:
+        self.container, self.counts = container, [0]
+
+    def __enter__(self) -> _CountedDecodes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.container.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.container, name)
+
+    def demux(self, *streams: Any) -> Any:
+        for packet in self.container.demux(*streams):
+            yield _CountedPacket(packet, self.counts)
+
+
+def test_video_whose_first_frame_never_comes_is_not_decoded_again_over_its_clips(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames that decode but are never shown (VP9 keyframes with show_frame off): validate
+    refused the file for its first frame, then decoded it again over the clip's range up to
+    DECODE_PACKETS packets (27 s of CPU at 1080p) for nothing."""
+    make_hidden_frames(tmp_path / "hidden.avi", PROBE_PACKETS * 4)
+    opened: list[_CountedDecodes] = []
+
+    def counted(name: str) -> _CountedDecodes:
+        opened.append(_CountedDecodes(open_media(name)))
+        return opened[-1]
+
+    monkeypatch.setattr(probe, "open_media", counted)
+    clip = {"id": "h", "start_time": 0, "end_time": 80, "source": {"File": "hidden.avi"}}
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert problems == [f"clip 'h': no decodable video frame in {tmp_path / 'hidden.avi'}"]
+    assert sum(c.counts[0] for c in opened) <= PROBE_PACKETS + 1
