@@ -22,6 +22,7 @@ import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_time import fcpxml_text, fcpxml_time
 from common.errors import ValidationError
+from common.numbers import exact_number
 
 #: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
 MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
@@ -184,9 +185,8 @@ def conform_speed(clip: Any, rate: Fraction | None) -> Fraction | None:
     if conform.get("scaleEnabled") == "0":
         return None
     text = conform.get("srcFrameRate") or ""
-    try:
-        source = _NTSC.get(text) or Fraction(text)
-    except (ValueError, ZeroDivisionError):
+    source = _NTSC.get(text) or exact_number(text)
+    if source is None:
         return None
     played = conformed_rate(source, rate) if source > 0 else None
     return None if played is None else played / source

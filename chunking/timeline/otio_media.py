@@ -19,6 +19,7 @@ from chunking.timeline.fields import Problems, canonical
 from chunking.timeline.otio_fcp7_filters import fcp7_audio_filter
 from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
 from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
+from common.numbers import exact_number
 
 _SOLID = {"solidcolor", "solid", "color", "colour"}
 _BARS = {"smptebars", "bars", "colorbars", "testpattern"}
@@ -221,10 +222,16 @@ def static_gain(fx: Any) -> float | None:
     value = params.get(parameter)
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None  # keyframed: a dict of keyframes
-    try:
-        gain = float(Fraction(str(value)))
-    except (ValueError, ZeroDivisionError):
-        return None
+    if isinstance(value, str):
+        exact = exact_number(value)
+        if exact is None:
+            return None
+        gain = float(exact)
+    else:
+        try:
+            gain = float(value)  # inf and NaN fail the range check
+        except OverflowError:  # an integer of thousands of digits
+            return None
     return gain if 0 <= gain <= MAX_GAIN else None
 
 

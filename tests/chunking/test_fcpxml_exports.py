@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,28 @@ def test_a_whole_multicam_clip_shows_its_late_angle_after_a_gap_and_plays_its_re
     assert Path(sound.source.path).name == "4CH001I.wav"  # type: ignore[union-attr]
     assert (sound.start, sound.end, sound.source_start) == (0, 6630, 0)
     assert not [w for w in timeline.warnings if "multicam" in w]
+
+
+def test_a_conform_rate_written_as_a_huge_number_is_no_conform_and_costs_no_time(
+    tmp_path: Path,
+) -> None:
+    """``srcFrameRate="1e9999999"`` made Fraction build a ten-million-digit integer (35 s of
+    CPU); a rate that is no plain decimal or ratio is no conform: the clip plays at its speed."""
+    (tmp_path / "clip.mov").touch()
+    export = tmp_path / "cut.fcpxml"
+    export.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n<fcpxml version="1.11">'
+        '<resources><format id="r1" frameDuration="100/2400s" width="1920" height="1080"/>'
+        '<asset id="r2" name="clip" start="0s" duration="60s" hasVideo="1"'
+        ' format="r1"><media-rep kind="original-media" src="clip.mov"/></asset></resources>'
+        '<library><event name="e"><project name="p"><sequence format="r1"'
+        ' duration="10s" tcStart="0s"><spine><asset-clip ref="r2"'
+        ' offset="0s" name="clip" start="0s" duration="10s"'
+        ' format="r1"><conform-rate srcFrameRate="1e9999999"/></asset-clip></spine></sequence>'
+        "</project></event></library></fcpxml>"
+    )
+    started = time.process_time()
+    timeline = load(str(export))
+    assert time.process_time() - started < 5
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert clip.speed == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -506,3 +507,21 @@ def test_an_otio_timeline_of_a_hundred_thousand_clips_is_refused_before_it_is_wa
     monkeypatch.setattr(otio_loader, "relink", walked)
     with pytest.raises(TimelineError, match="more than 20000 clips, gaps and transitions"):
         load(str(path))
+
+
+def test_an_avid_gain_written_as_a_huge_number_is_no_level_and_costs_no_time(
+    tmp_path: Path,
+) -> None:
+    """Fraction("1e9999999") builds a ten-million-digit integer (12 s of CPU, then an
+    OverflowError out of the loader); a gain that is no plain decimal or ratio of a dozen
+    digits a part, or not finite, is not a level: the clip keeps its volume."""
+    media(tmp_path)
+    clips = [
+        clip(f"C{i}", "a.mov", 0, 24, effects=[aaf_gain(value)])
+        for i, value in enumerate(["1e9999999", "9" * 40, float("nan")])
+    ]
+    audio = otio.schema.Track(name="A1", kind=otio.schema.TrackKind.Audio, children=clips)
+    started = time.process_time()
+    tl = load_otio(save(tmp_path, audio))
+    assert time.process_time() - started < 5
+    assert [tl.clip(f"C{i}").volume for i in range(3)] == [1.0] * 3
