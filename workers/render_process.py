@@ -27,6 +27,10 @@ from common.errors import RenderError
 
 #: prctl(PR_SET_PDEATHSIG): a signal the kernel sends us when our parent dies.
 _PR_SET_PDEATHSIG = 1
+#: prctl(PR_SET_DUMPABLE, 0) / PR_GET_DUMPABLE: no core dump, and no other process of our user
+#: may ptrace us or read our memory (/proc/PID/mem, environ); root and our worker still may.
+_PR_SET_DUMPABLE = 4
+_PR_GET_DUMPABLE = 3
 _LIMITS = {"AS": resource.RLIMIT_AS, "DATA": resource.RLIMIT_DATA}
 #: mallopt(M_ARENA_MAX, n): at most n malloc arenas besides the main one.
 _M_ARENA_MAX = -8
@@ -77,7 +81,8 @@ def serve(request: dict[str, Any] | str, channel: IO[str]) -> int:
 
 
 def apply_limits(limits: dict[str, Any]) -> None:
-    """Limit this process's memory, CPU time and file sizes; no core dumps."""
+    """Limit this process's memory, CPU time and file sizes; no core dumps, not dumpable."""
+    not_dumpable()
     memory = int(limits["memory_bytes"])
     which = _LIMITS[str(limits.get("memory_rlimit", "AS"))]
     _limit(which, memory, memory)
@@ -88,6 +93,20 @@ def apply_limits(limits: dict[str, Any]) -> None:
     _limit(resource.RLIMIT_FSIZE, size, size)
     _limit(resource.RLIMIT_CORE, 0, 0)
     _cap_arenas()
+
+
+def not_dumpable() -> None:
+    """Make this process non-dumpable: a chunk renders a job's media, which a process of the
+    same user elsewhere on the node (another job's render escaping its sandbox) must not read
+    out of its memory. Kept across fork (the zygote's children), reset by exec."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
+def dumpable() -> bool:
+    """Whether this process is dumpable (prctl PR_GET_DUMPABLE)."""
+    return bool(ctypes.CDLL(None).prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0))
 
 
 def held_memory(rlimit: str = "AS") -> int:

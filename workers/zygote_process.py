@@ -35,6 +35,10 @@ def main(argv: list[str]) -> int:
     idle = float(argv[0])
     control = socket.socket(fileno=int(argv[1]))
     os.dup2(2, 1)  # fd 1 carries nothing: a library's print goes to stderr
+    from workers.render_process import not_dumpable
+
+    # Before the imports: nothing of the job's is in memory yet, and every child inherits it.
+    not_dumpable()
     warm()
     return serve(control, idle)
 
