@@ -15,9 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
-
-import redis
+from typing import TYPE_CHECKING, Any
 
 from chunking.timeline.project import Project
 from cli import WORKER_APP
@@ -34,7 +32,6 @@ from common.scratch import scratch_prefix
 from common.settings import Settings
 from common.urls import redact_url
 from orchestrator import keys
-from orchestrator.api import CloudRenderingAPI
 from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobRecord, JobState
@@ -44,6 +41,12 @@ from workers.assets import copy_document, is_asset_ref, media_fields
 from workers.atomic import check_not_media, check_writable, write_target
 from workers.job_policy import policy_env
 from workers.job_spec import JobSpec
+
+if TYPE_CHECKING:
+    # The client's API stack (redis-py, the Celery app, the planner: 0.3-0.6 s on a 2-core
+    # machine): imported while a private cluster's workers start (``_prewarm``), not before
+    # they are spawned.
+    from orchestrator.api import CloudRenderingAPI
 
 POLL_SECONDS = 0.2
 #: How often a render looks for the orchestrator's heartbeat before submitting: a private
@@ -107,6 +110,10 @@ def render_distributed(
     meanwhile = functools.partial(_prewarm, project, chunk_frames, use_cache)
     cluster = _cluster(broker_url, workers, roots, output_roots, meanwhile)
     with cluster as (url, storage_url, url_file, lost):
+        import redis
+
+        from orchestrator.api import CloudRenderingAPI
+
         api = CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
             announce(url, url_file)
@@ -295,6 +302,8 @@ def _follow(
     lost: Callable[[], str | None] = lambda: None,
     notify: Callable[[str], None] | None = None,
 ) -> JobRecord:
+    import redis
+
     state: JobProgress | None = None
     unplanned_since: float | None = None
     away_since: float | None = None  # the orchestrator, while the job renders
@@ -361,8 +370,12 @@ def _media_roots(project: Project) -> list[str]:
 
 
 def _prewarm(project: Project, chunk_frames: int | None, use_cache: bool) -> None:
-    """Compute now what submitting the job will ask for and keep for this process: run while a
-    private cluster's workers start, it shortens the wait on them by its own duration."""
+    """Import the client's API and compute now what submitting the job will ask for and keep
+    for this process: run while a private cluster's workers start, it shortens the wait on
+    them by its own duration."""
+    # The workers are spawned by now: this client's own imports no longer delay them.
+    import orchestrator.api  # noqa: F401
+
     # Both are kept per process, and neither depends on the workers: the code and libraries'
     # fingerprint (the cache keys' part, a few tenths of a second of hashing) and each video's
     # keyframe gap (the plan's minimum chunk, read from the files).

@@ -1,0 +1,62 @@
+"""The start of a default render: the private cluster's workers (the slowest part to start) are
+spawned before the client imports its own API stack, which then loads while they start."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import file_clip
+from tests.media import make_video, project, video_track, write_project
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: In a fresh interpreter: a render whose workers' start is replaced by a note of what the
+#: client had imported by then (and an interrupt, which stops the render there).
+PROBE = """
+import json, sys
+from orchestrator import local_workers
+
+seen = []
+
+def start(self):
+    seen.append(sorted(m for m in ("redis", "orchestrator.api") if m in sys.modules))
+    raise KeyboardInterrupt
+
+local_workers.LocalWorkers.start = start
+from chunking.timeline.project import read_project
+from cli.render_command import render_distributed
+
+try:
+    render_distributed(read_project(sys.argv[1]), sys.argv[2], workers=1)
+except KeyboardInterrupt:
+    pass
+print(json.dumps(seen))
+"""
+
+
+def test_the_private_workers_are_spawned_before_the_client_imports_its_api(
+    tmp_path: Path,
+) -> None:
+    clip = make_video(tmp_path / "a.mp4", frames=4, size=(64, 36))
+    doc = project([video_track("v", [file_clip("a", clip, 0, 4 / 30)])], size=(64, 36))
+    path = write_project(tmp_path / "p.json", doc)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDRENDER_BROKER")}
+    run = subprocess.run(
+        [sys.executable, "-c", PROBE, str(path), str(tmp_path / "out.mp4")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == [[]]
+    assert not (tmp_path / "out.mp4").exists()
