@@ -37,6 +37,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from celery.signals import task_prerun
+
 from common.scratch import make_scratch, sweep_scratch
 from workers import isolation as iso
 from workers.atomic import write_error
@@ -80,6 +82,7 @@ class Zygote:
         self.last_used = time.monotonic()
         self.exits: dict[str, int] = {}
         self.gone = False
+        self.ready = False  # it said it has imported (``await_ready``)
 
     @classmethod
     def start(
@@ -90,6 +93,18 @@ class Zygote:
         environ: Mapping[str, str],
     ) -> Zygote:
         """Start one under bwrap and wait until it has imported; ZygoteGone if it cannot."""
+        return cls.launch(key, bwrap, media, environ).await_ready()
+
+    @classmethod
+    def launch(
+        cls,
+        key: tuple[Any, ...],
+        bwrap: str,
+        media: Sequence[tuple[str, str]],
+        environ: Mapping[str, str],
+    ) -> Zygote:
+        """Start one under bwrap without waiting for its imports; ZygoteGone if bwrap does not
+        start. Its "ready" waits in the socket for ``await_ready``."""
         sweep_scratch(ZYGOTE_SCRATCH)
         scratch = make_scratch(ZYGOTE_SCRATCH)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -118,11 +133,18 @@ class Zygote:
             raise ZygoteGone(f"bwrap does not start: {exc}") from exc
         finally:
             theirs.close()
-        zygote = cls(key, popen, ours, scratch)
-        if zygote._receive(START_TIMEOUT).get("ready") is None:
-            zygote.terminate()
-            raise ZygoteGone("the zygote did not start")
-        return zygote
+        return cls(key, popen, ours, scratch)
+
+    def await_ready(self) -> Zygote:
+        """Wait until it has imported (at most START_TIMEOUT s); ZygoteGone, and it is killed,
+        if it does not get there."""
+        if not self.ready:
+            if self._receive(START_TIMEOUT).get("ready") is None:
+                self.terminate()
+                raise ZygoteGone("the zygote did not start")
+            self.ready = True
+            self.last_used = time.monotonic()  # idle from its readiness, as it counts
+        return self
 
     def usable(self, key: tuple[Any, ...]) -> bool:
         """Whether this zygote may take a chunk of ``key`` now."""
@@ -299,24 +321,53 @@ def take(folder: str, output: str) -> None:
 _current: list[Zygote] = []  # this worker process's zygote: at most one, of one job
 
 
+def _key(
+    job: str, bwrap: str, media: Sequence[tuple[str, str]], environ: Mapping[str, str]
+) -> tuple[Any, ...]:
+    """What a zygote serves: its job, sandbox, media and the environment its chunks get."""
+    env = iso.child_env(environ, "")
+    return (job, bwrap, tuple(sorted(media)), tuple(sorted(env.items())))
+
+
+def prestart(
+    job: str, bwrap: str, media: Sequence[tuple[str, str]], environ: Mapping[str, str]
+) -> bool:
+    """Launch the zygote for chunks of ``job`` now without waiting for its imports, unless this
+    process has one for them: the chunk's checks before its render then overlap the zygote's
+    start, and ``for_job`` waits for what is left of it. Whether one was launched."""
+    if len(media) > MAX_MEDIA:
+        return False
+    key = _key(job, bwrap, media, environ)
+    if _current and _current[0].usable(key):
+        return False
+    drop()  # another job's, or too idle: for_job would replace it anyway
+    try:
+        _current.append(Zygote.launch(key, bwrap, media, environ))
+    except ZygoteGone as exc:
+        log.warning("no warm render process for job %s (%s): chunks start their own", job, exc)
+        return False
+    return True
+
+
 def for_job(
     job: str, bwrap: str, media: Sequence[tuple[str, str]], environ: Mapping[str, str]
 ) -> Zygote | None:
-    """The zygote for chunks of ``job`` with these media (started if need be), or None when
-    there can be none (too many media files, or it does not start: logged)."""
+    """The zygote for chunks of ``job`` with these media (started if need be, or awaited if
+    ``prestart`` launched it), or None when there can be none (too many media files, or it
+    does not start: logged)."""
     if len(media) > MAX_MEDIA:
         return None
-    env = iso.child_env(environ, "")
-    key = (job, bwrap, tuple(sorted(media)), tuple(sorted(env.items())))
+    key = _key(job, bwrap, media, environ)
     if _current and not _current[0].usable(key):
         drop()
-    if not _current:
-        try:
-            _current.append(Zygote.start(key, bwrap, media, environ))
-        except ZygoteGone as exc:
-            log.warning("no warm render process for job %s (%s): chunks start their own", job, exc)
-            return None
-    return _current[0]
+    try:
+        if not _current:
+            _current.append(Zygote.launch(key, bwrap, media, environ))
+        return _current[0].await_ready()
+    except ZygoteGone as exc:
+        _current.clear()  # killed and cleaned up by await_ready
+        log.warning("no warm render process for job %s (%s): chunks start their own", job, exc)
+        return None
 
 
 def fork_chunk(
@@ -346,4 +397,12 @@ def drop() -> None:
         _current.pop().close()
 
 
+def _on_task_prerun(**signal: Any) -> None:
+    """Celery's task_prerun, in the pool process: a chunk's task launches its job's zygote."""
+    from workers.zygote_warmup import warm_for_task  # the job store: only in a worker
+
+    warm_for_task(signal.get("task"), signal.get("args"), signal.get("kwargs"))
+
+
 atexit.register(drop)
+task_prerun.connect(_on_task_prerun, weak=False)

@@ -58,7 +58,10 @@ def serve(control: socket.socket, idle: float) -> int:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)  # only to wake the selector
     children: dict[int, str] = {}  # pid -> the chunk's id
-    control.send(json.dumps({"ready": os.getpid()}).encode())
+    try:
+        control.send(json.dumps({"ready": os.getpid()}).encode())
+    except OSError:
+        return 0  # dropped while it imported (a launched zygote its worker no longer wants)
     last = time.monotonic()
     with selectors.DefaultSelector() as selector:
         selector.register(control, selectors.EVENT_READ)
