@@ -17,7 +17,9 @@ is removed after it; processes a chunk left behind are killed before the next on
 
 A zygote is never reused across jobs: a chunk of another job (or the same job with other media)
 closes it and starts its own. It exits by itself after ``IDLE_TIMEOUT`` s without a chunk, and
-when its worker closes it or dies.
+when its worker closes it or dies. It is launched as a chunk's task begins (``prestart``, from
+Celery's task_prerun: ``workers.zygote_warmup``) and imports while the task does its checks;
+the render waits for what is left of its start (``for_job``).
 """
 
 from __future__ import annotations
