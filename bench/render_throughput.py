@@ -43,6 +43,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -217,14 +218,17 @@ def whole_contenders(directory: Path, args: argparse.Namespace) -> list[Contende
     frames = round(args.seconds * FPS)
     project = directory / "project.json"
 
-    def default(run: Path) -> Invocation:
-        """``cloudrender render`` as a user runs it: its own Redis, workers, orchestrator."""
-        env = dict(os.environ)
-        drop_foreign(env)  # a broker in the calling shell would skip the private cluster
-        # An empty segment cache per run: a warm one would skip the rendering altogether.
-        env["CLOUDRENDER_EMBEDDED_DIR"] = str(run / "embedded")
-        output = run / "out.mp4"
-        return Invocation(render_command(project, output, []), output, env)
+    def cluster(extra: list[str]) -> Callable[[Path], Invocation]:
+        def build(run: Path) -> Invocation:
+            """``cloudrender render`` as a user runs it: its own Redis, workers, orchestrator."""
+            env = dict(os.environ)
+            drop_foreign(env)  # a broker in the calling shell would skip the private cluster
+            # An empty segment cache per run: a warm one would skip the rendering altogether.
+            env["CLOUDRENDER_EMBEDDED_DIR"] = str(run / "embedded")
+            output = run / "out.mp4"
+            return Invocation(render_command(project, output, extra), output, env)
+
+        return build
 
     def direct(run: Path) -> Invocation:
         """``cloudrender render --direct``: the whole render in the CLI's process."""
@@ -245,8 +249,16 @@ def whole_contenders(directory: Path, args: argparse.Namespace) -> list[Contende
         )
         return Invocation(cmd, output)
 
+    # Other splits of the node into slots, each slot's encoder getting cores / N threads.
+    slots = [
+        Contender(
+            f"workers-{n}", f"cloudrender render --workers {n}", cluster(["--workers", str(n)])
+        )
+        for n in args.slots
+    ]
     return [
-        Contender("default", "cloudrender render", default),
+        Contender("default", "cloudrender render", cluster([])),
+        *slots,
         Contender("direct", "cloudrender render --direct", direct),
         Contender("ffmpeg", "ffmpeg", ffmpeg),
         Contender("ffmpeg-split", "ffmpeg, one decode (split)", ffmpeg_split),
@@ -282,6 +294,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help=f"before each --whole run wait up to S s for others to use < {QUIET_CORES} cores",
     )
+    parser.add_argument(
+        "--slots",
+        type=int,
+        action="append",
+        default=[],
+        metavar="N",
+        help="also run the default render with --workers N in the --whole comparison (repeatable)",
+    )
     parser.add_argument("--keep", metavar="DIR", help="copy inputs and outputs to DIR")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--install", action="store_true", help=f"run '{INSTALL}' if needed")
@@ -291,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--profile must be >= 0")
     if args.whole < 0 or args.wait_quiet < 0:
         parser.error("--whole and --wait-quiet must be >= 0")
+    if any(n < 1 for n in args.slots) or (args.slots and not args.whole):
+        parser.error("--slots N needs N >= 1 and --whole")
     if args.whole_only and not args.whole:
         parser.error("--whole-only needs --whole N (the number of rounds)")
     if args.whole_only and args.profile:
