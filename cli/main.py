@@ -196,7 +196,7 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--workers",
         type=processes,
-        help="local worker processes (default: one per core)",
+        help="local worker processes (default: one per two cores, each encoding with two threads)",
     )
     render.add_argument(
         "--chunk-frames",
@@ -263,7 +263,10 @@ def _render(args: argparse.Namespace) -> int:
     if args.direct:
         summary = _render_direct(args, timeline, show)
     else:
-        args.workers = args.workers or os.cpu_count() or 1
+        if not args.workers:
+            from orchestrator.local_workers import local_slots, machine_memory_mib
+
+            args.workers = local_slots(os.cpu_count() or 1, machine_memory_mib())
         if args.start or args.end is not None:
             raise RenderError("--start/--end render a range in this process: add --direct")
         # SIGTERM and SIGHUP (a closed SSH session, a CI timeout) end the render as Ctrl-C

@@ -38,6 +38,36 @@ DEFAULT_APP = "orchestrator.celery_app:app"
 DEFAULT_QUEUES: tuple[str, ...] = QUEUES
 
 
+#: Cores one render slot keeps busy: a chunk's render process composites in one thread while
+#: its encoder works in another (workers.pipeline), so a slot per core oversubscribes the node.
+#: On 2 cores, 1 slot x 2 encoder threads against 2 x 1 (docs/benchmarks.md, "Render slots on a
+#: local node"): peak memory 640-660 MiB against 960-1050 (one 1080p x264 and render process
+#: fewer), the same CPU.
+CORES_PER_SLOT = 2
+#: Memory one render slot may need at its peak: a 1080p chunk render holds about 450 MiB
+#: (x264's frames and lookahead 150-190, the decoder, the compositor's frames); the rest is
+#: headroom for larger frames and the cluster's own processes.
+SLOT_MEMORY_MIB = 1024
+
+
+def local_slots(cores: int, memory_mib: int | None = None) -> int:
+    """Render slots for this machine's own cluster (``render`` without ``--workers``): one per
+    CORES_PER_SLOT cores, no more than SLOT_MEMORY_MIB each of ``memory_mib`` allows (None:
+    unknown), and at least one."""
+    slots = max(cores, 1) // CORES_PER_SLOT
+    if memory_mib is not None:
+        slots = min(slots, memory_mib // SLOT_MEMORY_MIB)
+    return max(1, slots)
+
+
+def machine_memory_mib() -> int | None:
+    """This machine's physical memory in MiB, None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // (1 << 20)
+    except (OSError, ValueError):
+        return None
+
+
 def check_pool(name: str, count: int, queues: Sequence[str]) -> None:
     """Refuse a pool of fewer than one process, or one that consumes no queue."""
     if count < 1:
