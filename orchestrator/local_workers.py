@@ -41,7 +41,7 @@ DEFAULT_QUEUES: tuple[str, ...] = QUEUES
 #: Cores one render slot keeps busy: a chunk's render process composites in one thread while
 #: its encoder works in another (workers.pipeline), so a slot per core oversubscribes the node.
 #: On 2 cores, 1 slot x 2 encoder threads against 2 x 1 (docs/benchmarks.md, "Render slots on a
-#: local node"): peak memory 640-660 MiB against 960-1050 (one 1080p x264 and render process
+#: local node"): peak memory 593-645 MiB against 916-959 (one 1080p x264 and render process
 #: fewer), the same CPU.
 CORES_PER_SLOT = 2
 #: Memory one render slot may need at its peak: a 1080p chunk render holds about 450 MiB
