@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from workers.packet_decode import frames_of
+
 #: Codecs whose decoders skip exactly the pictures no other picture references (and whose
 #: skipped pictures are tested to leave every other frame's bits unchanged).
 SKIPPING_CODECS = frozenset({"h264"})
@@ -30,19 +32,25 @@ def can_skip(stream: Any) -> bool:
     return stream.codec_context.name in SKIPPING_CODECS
 
 
-def decoded_until(container: Any, stream: Any, until: int) -> Iterator[Any]:
+def decoded_until(container: Any, stream: Any, until: int, where: str) -> Iterator[Any]:
     """The stream's frames from where the container stands, without the non-reference pictures
-    whose packets are shown before `until` (a presentation time in the stream's time base)."""
+    whose packets are shown before `until` (a presentation time in the stream's time base);
+    `where` names the stream in the error of a stream that shows no picture
+    (``workers.packet_decode``)."""
     context = stream.codec_context
     skipping: bool | None = None  # unknown: set by the first packet
+
+    def decode(packet: Any) -> Any:
+        nonlocal skipping
+        # Set per packet: a frame-threaded decoder reads it when the packet is submitted.
+        early = packet.pts is not None and packet.pts < until and packet.size > 0
+        if early != skipping:
+            context.skip_frame = "NONREF" if early else "DEFAULT"
+            skipping = early
+        return packet.decode()
+
     try:
-        for packet in container.demux(stream):
-            # Set per packet: a frame-threaded decoder reads it when the packet is submitted.
-            early = packet.pts is not None and packet.pts < until and packet.size > 0
-            if early != skipping:
-                context.skip_frame = "NONREF" if early else "DEFAULT"
-                skipping = early
-            yield from packet.decode()
+        yield from frames_of(container.demux(stream), decode, where)
     finally:
         if skipping is not False:
             context.skip_frame = "DEFAULT"

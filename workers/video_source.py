@@ -17,6 +17,7 @@ from workers.deinterlace import deinterlaced, interlacing
 from workers.frame_picture import frame_picture
 from workers.media_open import picture_stream, reason
 from workers.open_watchdog import open_watched
+from workers.packet_decode import frames_of
 from workers.preroll import can_skip, decoded_until
 from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer
 from workers.video_index import counted_order, video_index
@@ -303,15 +304,17 @@ class VideoSource:
         """The stream's frames from where the container stands (but the non-reference ones
         shown before `until`, where that is safe): FFmpeg's own VP8/VP9 decoder drops the
         alpha a WebM keeps beside each frame, which libvpx's decodes."""
+        where = f"clip {self.clip_id!r}: {self.path}"
         if self._alpha_decoder is None:
             # Not where frames are counted (AVI's numbering counts every frame decoded) nor
             # deinterlaced (the filter is fed every frame).
             if until is not None and self._skips and not self._counted and self.fields is None:
-                return decoded_until(self.container, self.stream, until)
-            return self.container.decode(self.stream)  # type: ignore[no-any-return]
+                return decoded_until(self.container, self.stream, until, where)
+            # What container.decode does, packet by packet: bounded in silent packets.
+            return frames_of(self.container.demux(self.stream), lambda p: p.decode(), where)
         decoder = self._alpha_decoder
         decoder.flush_buffers()
-        return (f for p in self.container.demux(self.stream) for f in decoder.decode(p))
+        return frames_of(self.container.demux(self.stream), decoder.decode, where)
 
     def close(self) -> None:
         """Release the file (and the frame it shares, which other readers decode again)."""
