@@ -4,7 +4,7 @@ C kernel, its NumPy reference, and the SDR frame's swscale conversion they are c
 CPU milliseconds per call on a 10-bit 4:2:0 frame of random samples (1920x1080 by default),
 the median of ``--calls`` calls (the steps taken in turn, so that a busy machine slows them
 alike), in this process. ``colour`` is hdr.to_sdr alone (16-bit planes to RGB24);
-``frame`` is all that video_source.frame_picture does with a decoded frame: swscale to
+``frame`` is all that frame_picture.frame_picture does with a decoded frame: swscale to
 yuv444p16le, then the colour conversion. ``sdr_frame`` is frame_picture of an 8-bit BT.709 frame
 of the same size (swscale to RGB24), which the ratios are to.
 
@@ -33,7 +33,7 @@ import av  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.script import emit  # noqa: E402
-from workers import hdr, kernels, video_source  # noqa: E402
+from workers import frame_picture, hdr, kernels  # noqa: E402
 from workers.allocator import keep_frame_buffers  # noqa: E402
 
 
@@ -59,10 +59,10 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
     """Each step on a fixed frame of this size ('numpy' ones with the C kernels turned off)."""
     table: dict[str, Callable[[], Any]] = {}
     sdr = frame(width, height, "yuv420p", 1)
-    table["sdr_frame"] = lambda: video_source.frame_picture(sdr, None)
+    table["sdr_frame"] = lambda: frame_picture.frame_picture(sdr, None)
     for name, trc in (("pq", hdr.TRC_PQ), ("hlg", hdr.TRC_HLG)):
         source = frame(width, height, "yuv420p10le", trc)
-        conversion = video_source._conversion(source)
+        conversion = frame_picture._conversion(source)
         assert conversion is not None
         yuv = source.reformat(format="yuv444p16le", interpolation="BILINEAR")
         planes = [np.frombuffer(p, np.uint16).reshape(height, -1)[:, :width] for p in yuv.planes]
@@ -71,7 +71,7 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
             return hdr.to_sdr(planes[0], planes[1], planes[2], conversion, 10)
 
         def whole(source: Any = source) -> Any:
-            return video_source.frame_picture(source, None)
+            return frame_picture.frame_picture(source, None)
 
         table[f"{name}_colour"] = colour
         table[f"{name}_frame"] = whole
