@@ -13,15 +13,25 @@ from orchestrator.celery_app import make_app
 from orchestrator.embedded import EmbeddedCluster
 
 
+def _answers(client: Celery, seconds: float) -> bool:
+    """Whether a worker answers a ping within `seconds` (asked again every 5 s: a worker that
+    is still starting under load joins the control channel late)."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        if client.control.ping(timeout=5):
+            return True
+    return False
+
+
 def test_a_broadcast_shutdown_does_not_stop_a_worker(embedded_cluster: EmbeddedCluster) -> None:
     url = embedded_cluster.broker_url
     client: Celery = make_app(Settings(broker_url=url, result_backend=url))
     try:
-        assert client.control.ping(timeout=5), "no worker answered before the broadcast"
+        assert _answers(client, 30), "no worker answered before the broadcast"
         client.control.broadcast("shutdown")
         client.control.broadcast("pool_restart", arguments={"reload": True})
         time.sleep(2)
-        assert client.control.ping(timeout=5), "the worker stopped"
+        assert _answers(client, 15), "the worker stopped"
         assert embedded_cluster.lost() is None
     finally:
         client.close()
