@@ -209,18 +209,35 @@ def color_matrix(cc: ColorCorrection) -> Matrix:
     return m
 
 
+def _affine_part(cc: ColorCorrection) -> tuple[Matrix, float, float]:
+    """A correction's colour matrix, contrast scale and offset (everything before the tones)."""
+    # Brightness then contrast: ((x + b) - 0.5) * c + 0.5 == c * x + offset.
+    scale = float(cc.contrast)
+    offset = (float(cc.brightness) - 0.5) * scale + 0.5
+    # The matrices keep grey fixed (M @ [1, 1, 1] == [1, 1, 1]), so the offset passes through
+    # them unchanged and everything before gamma is one affine step.
+    return color_matrix(cc), scale, offset
+
+
+def color_step(cc: ColorCorrection) -> kernels.Affine | None:
+    """A correction that is one colour matrix (no tonal curve, no gamma) as the kernel step
+    ``apply_color`` runs for it on a frame of its own; None for any other correction."""
+    if cc.is_identity() or cc.gamma != 1.0:
+        return None
+    f, g = tone_curve_coefficients(cc.shadows, cc.highlights, cc.whites, cc.blacks)
+    m, scale, offset = _affine_part(cc)
+    if f is not None or g is not None or m is IDENTITY:
+        return None
+    return kernels.Affine(m * np.float32(scale), offset)
+
+
 def apply_color(rgb: Image, cc: ColorCorrection, scratch: bool = False) -> Image:
     """Apply a clip's colour correction; an identity correction returns the input itself.
     ``scratch``: ``rgb`` is the caller's own writable float32 array, which the colour matrix
     overwrites instead of allocating another frame (the same bits either way)."""
     if cc.is_identity():
         return rgb
-    # Brightness then contrast: ((x + b) - 0.5) * c + 0.5 == c * x + offset.
-    scale = float(cc.contrast)
-    offset = (float(cc.brightness) - 0.5) * scale + 0.5
-    m = color_matrix(cc)
-    # The matrices keep grey fixed (M @ [1, 1, 1] == [1, 1, 1]), so the offset passes through
-    # them unchanged and everything before gamma is one affine step.
+    m, scale, offset = _affine_part(cc)
     xp = module_of(rgb)
     if m is IDENTITY:
         if scale == 1.0 and offset == 0.0:

@@ -30,6 +30,7 @@ from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8, trimmed
+from workers.layer_steps import float_layer
 from workers.probe_ranges import source_sample
 from workers.reverse_source import ReverseVideo
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
@@ -80,6 +81,8 @@ class Compositor:
         self._layouts: dict[str, Layout] = {}
         # Layers of still clips, keyed by which of their effects were active.
         self._still: dict[str, tuple[tuple[int, ...], Layer]] = {}
+        # Each clip's float picture of its last frame, written over by its next (layer_steps).
+        self._buffers: dict[str, Image] = {}
 
     def open_range(self, start: int, end: int) -> None:
         """Open every source the frames [start, end) need, so bad media fails before output."""
@@ -141,6 +144,7 @@ class Compositor:
             source.close()
         self.sources.clear()
         self._decoded.clear()
+        self._buffers.clear()
 
     # -- per clip -----------------------------------------------------------------------------
 
@@ -159,14 +163,18 @@ class Compositor:
         key = tuple(i for i, _ in effects)
         if static and clip.id in self._still and self._still[clip.id][0] == key:
             return _faded(self._still[clip.id][1], clip.picture_fade(t, self.timeline.fps))
-        layer = self._build_layer(clip, source, [e for _, e in effects], t)
+        layer = self._build_layer(clip, source, [e for _, e in effects], t, not static)
         if static:
             layer = trimmed(layer)
             self._still[clip.id] = (key, layer)
         # The kept still layer is the unfaded one: the fade changes only its opacity per frame.
         return _faded(layer, clip.picture_fade(t, self.timeline.fps))
 
-    def _build_layer(self, clip: Clip, source: AnySource, effects: list[Effect], t: int) -> Layer:
+    def _build_layer(
+        self, clip: Clip, source: AnySource, effects: list[Effect], t: int, fresh: bool
+    ) -> Layer:
+        """A clip's layer at frame t; ``fresh``: built again every frame (not kept), so its
+        float picture may be written into the array the clip's last frame used."""
         if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
             return _nothing(self.xp)  # nothing to draw, nothing to decode
         seconds, step = source_sample(clip, t, self.timeline.fps)
@@ -219,10 +227,20 @@ class Compositor:
             rgb8, alpha8, x, y = _within(picture.rgb, picture.alpha, x, y, bounds)
             picture = Picture(rgb8, alpha8)
         # Decoded pictures arrive in host memory as 8 bits: that is what crosses to a GPU.
-        rgb = to_float(self.backend.to_device(picture.rgb))
         # rgb is this frame's own fresh array: colour and per-pixel effects overwrite it.
         scratch = not self.backend.device_path
-        if not clip.color.is_identity() and not upright:
+        if scratch and not upright:
+            # The correction and the leading per-pixel effects in the conversion's pass.
+            # A layer built every frame is blended and forgotten within its frame: the next
+            # frame writes into the same array instead of faulting in a fresh 25 MB (1080p).
+            reuse = self._buffers.get(clip.id) if fresh else None
+            rgb, color_left, effects = float_layer(picture.rgb, clip.color, effects, t, reuse)
+            if fresh and not color_left and not effects:
+                self._buffers[clip.id] = rgb
+        else:
+            rgb = to_float(self.backend.to_device(picture.rgb))
+            color_left = not upright
+        if color_left and not clip.color.is_identity():
             rgb = apply_color(rgb, clip.color, scratch)
         alpha8 = picture.alpha
         alpha = to_float(self.backend.to_device(alpha8)) if alpha8 is not None else None
@@ -319,6 +337,7 @@ class Compositor:
         for cid in [cid for cid in self.sources if self.until[cid] <= t]:
             self.sources.pop(cid).close()
             self._still.pop(cid, None)
+            self._buffers.pop(cid, None)
 
 
 _Pixels = TypeVar("_Pixels", bound="np.ndarray[Any, Any]")

@@ -68,7 +68,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import (
@@ -82,13 +81,20 @@ from common.errors import TimelineError
 from workers import effects_denoise, effects_lens, effects_looks, effects_tone, kernels
 from workers.arrays import current, module_of
 from workers.color import (
-    SEPIA,
     apply_color,
     apply_gain,
     apply_matrix,
-    hue_matrix,
-    mix_matrix,
-    saturation_matrix,
+)
+from workers.effect_steps import (
+    PIXEL_STEPS,
+    Step,
+    StepFn,
+    grayscale_step,
+    huerotate_step,
+    saturation_step,
+    sepia_step,
+    vignette_mask,
+    vignette_step,
 )
 from workers.effects_blur import blur_with_alpha, fill_hidden, gaussian_blur
 from workers.effects_key import chromakey, chromakey_over_black
@@ -109,7 +115,6 @@ __all__ = [
     "vignette_mask",
 ]
 
-_vignette_masks: dict[tuple[int, int, float, float], npt.NDArray[np.float32]] = {}
 _device_masks: dict[tuple[int, int, float, float], Any] = {}
 #: ffmpeg's noise filter with the u flag draws uniform noise of width alls (8-bit steps).
 _UNIFORM_STD = 1.0 / (math.sqrt(12.0) * 255.0)
@@ -132,24 +137,22 @@ def _contrast(rgb: Image, effect: Effect, frame: int) -> Image:
     return apply_color(rgb, ColorCorrection(contrast=setting(effect)))
 
 
-def _saturation(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
-    amount = setting(effect)
-    return rgb if amount == 1.0 else apply_matrix(rgb, saturation_matrix(amount), out=out)
+def _matrix_effect(step: StepFn) -> Callable[..., Image]:
+    """The effect that runs a colour-matrix step (None: the input itself)."""
+
+    def run(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
+        found = step(effect, frame, *rgb.shape[:2])
+        if not isinstance(found, kernels.Affine):
+            return rgb
+        return apply_matrix(rgb, found.matrix, found.offset, out=out)
+
+    return run
 
 
-def _huerotate(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
-    degrees = setting(effect)
-    return rgb if degrees % 360.0 == 0.0 else apply_matrix(rgb, hue_matrix(degrees), out=out)
-
-
-def _grayscale(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
-    amount = setting(effect)
-    return rgb if amount == 0.0 else apply_matrix(rgb, saturation_matrix(1.0 - amount), out=out)
-
-
-def _sepia(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
-    amount = setting(effect)
-    return rgb if amount == 0.0 else apply_matrix(rgb, mix_matrix(SEPIA, amount), out=out)
+_saturation = _matrix_effect(saturation_step)
+_huerotate = _matrix_effect(huerotate_step)
+_grayscale = _matrix_effect(grayscale_step)
+_sepia = _matrix_effect(sepia_step)
 
 
 def _invert(rgb: Image, effect: Effect, frame: int) -> Image:
@@ -160,33 +163,15 @@ def _invert(rgb: Image, effect: Effect, frame: int) -> Image:
     return apply_gain(rgb, 1.0 - 2.0 * amount, amount)
 
 
-def vignette_mask(height: int, width: int, strength: float, radius: float) -> Image:
-    """Read-only H x W x 1 gain: 1 inside radius, falling smoothly to 1 - strength at corners."""
-    key = (height, width, strength, radius)
-    cached = _vignette_masks.get(key)
-    if cached is not None:
-        return cached
-    half_diagonal = np.float32(math.hypot(width, height) / 2.0)
-    ys = (np.arange(height, dtype=np.float32) + np.float32(0.5 - height / 2.0)) / half_diagonal
-    xs = (np.arange(width, dtype=np.float32) + np.float32(0.5 - width / 2.0)) / half_diagonal
-    dist = np.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2)
-    t = np.clip((dist - np.float32(radius)) / np.float32(1.0 - radius), 0.0, 1.0)
-    # Smoothstep: no visible ring where the darkening starts.
-    mask = np.float32(1.0) - np.float32(strength) * (t * t * (np.float32(3.0) - 2.0 * t))
-    mask = mask.astype(np.float32)[:, :, None]
-    mask.setflags(write=False)
-    return remember(_vignette_masks, key, mask)
-
-
 def _vignette(rgb: Image, effect: Effect, frame: int, out: Image | None = None) -> Image:
-    strength, radius = setting(effect), setting(effect, 1)
-    if strength == 0.0 or radius >= 1.0:
-        return rgb
     h, w = rgb.shape[:2]
-    mask = vignette_mask(h, w, strength, radius)
+    step = vignette_step(effect, frame, h, w)
+    if not isinstance(step, kernels.Gain):
+        return rgb
+    mask = step.gain
     xp = module_of(rgb)
     if xp is not np:  # a layer in GPU memory: its mask goes there once, not every frame
-        key = (h, w, strength, radius)
+        key = (h, w, setting(effect), setting(effect, 1))
         found = _device_masks.get(key)
         mask = found if found is not None else remember(_device_masks, key, xp.asarray(mask))
     return kernels.gain_clip(rgb, mask, out)
@@ -405,6 +390,20 @@ IN_PLACE: dict[str, Callable[[Image, Effect, int, Image], Image]] = {
     "grayscale": _grayscale,
     "sepia": _sepia,
 }
+
+
+def pixel_step(effect: Effect, frame: int, height: int, width: int) -> Step | bool:
+    """What ``apply_effects`` does with an effect on a host frame of its own, as one kernel step:
+    the step, True where it leaves the frame as it is, False where it is no single step."""
+    kind, impl = _implementation(effect)
+    intensity = _intensity(effect)
+    if impl is None or intensity == 0.0:
+        return True
+    found = PIXEL_STEPS.get(kind)
+    if found is None or intensity < 1.0:
+        return False
+    step = found(effect, frame, height, width)
+    return True if step is None else step
 
 
 def _writable(rgb: Image) -> bool:

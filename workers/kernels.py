@@ -21,7 +21,8 @@ import ctypes
 import hashlib
 import importlib.util
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ Rgb8 = npt.NDArray[np.uint8]
 Planes = npt.NDArray[np.uint16]
 
 #: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 4
+ABI = 5
 _F32 = ctypes.POINTER(ctypes.c_float)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
 _I32 = ctypes.POINTER(ctypes.c_int32)
@@ -74,6 +75,7 @@ def _load() -> tuple[Any, str]:
         "cr_to_uint8": [_F32, _U8, _SIZE],
         "cr_gain_clip": [_F32, _F32, _F32, _SIZE],
         "cr_affine_clip": [_F32, _F32, ctypes.c_float, _F32, _SIZE],
+        "cr_to_float_steps": [_U8, _F32, _SIZE, ctypes.c_int, _I32, ctypes.c_void_p, _F32],
         "cr_blend": [_F32, _SIZE, _F32, _SIZE, _F32, _SIZE, ctypes.c_float, ctypes.c_int]
         + [_SIZE, _SIZE],
         "cr_rgb_to_yuv420p": [_U8, _SIZE, _SIZE, _SIZE, _U8, _SIZE, _U8, _SIZE, _U8, _SIZE]
@@ -215,6 +217,68 @@ def to_float(rgb8: Rgb8) -> Image:
     src = _contiguous(rgb8, np.uint8)
     out = np.empty(src.shape, dtype=np.float32)
     _LIB.cr_to_float(src.ctypes.data_as(_U8), _f32(out), src.size)
+    return out
+
+
+@dataclass(frozen=True)
+class Gain:
+    """A ``gain_clip`` step: times an H x W (x 1) gain map, clipped to [0, 1]."""
+
+    gain: Image
+
+
+@dataclass(frozen=True)
+class Affine:
+    """An ``affine_clip`` step: @ matrix.T + offset, clipped to [0, 1]."""
+
+    matrix: npt.NDArray[np.float32]
+    offset: float = 0.0
+
+
+def to_float_steps(rgb8: Rgb8, steps: Sequence[Gain | Affine], out: Image | None = None) -> Image:
+    """``to_float`` then each step in turn, each written into the fresh image (or into ``out``,
+    a C-contiguous float32 array of the same shape: a buffer kept from frame to frame): with the
+    C kernels in one pass over the pixels (the same bits as the separate steps)."""
+    if out is not None and not (
+        type(out) is np.ndarray
+        and out.shape == rgb8.shape
+        and out.dtype == np.float32
+        and out.flags.c_contiguous
+        and out.flags.writeable
+    ):
+        raise ValueError("out must be a writable C-contiguous float32 array of rgb8's shape")
+    height, width = rgb8.shape[:2] if rgb8.ndim == 3 else (0, 0)
+    fused = _LIB is not None and type(rgb8) is np.ndarray and rgb8.shape[2:] == (3,)
+    gains = [_contiguous(s.gain, np.float32) for s in steps if isinstance(s, Gain)]
+    fused = fused and all(type(g) is np.ndarray and g.shape[:2] == (height, width) for g in gains)
+    fused = fused and all(g.ndim == 2 or g.shape[2:] == (1,) for g in gains)
+    fused = fused and all(np.shape(s.matrix) == (3, 3) for s in steps if isinstance(s, Affine))
+    if not fused:
+        image = _into(to_float(rgb8), out)
+        for step in steps:
+            if isinstance(step, Gain):
+                image = gain_clip(image, step.gain, image)
+            else:
+                image = affine_clip(image, step.matrix, step.offset, image)
+        return image
+    # The steps as the C kernel reads them: a kind, a gain map or ten float32 parameters each.
+    kinds = (ctypes.c_int32 * len(steps))()
+    params = (ctypes.c_float * (10 * len(steps)))()
+    maps = (ctypes.c_void_p * len(steps))()
+    held = iter(gains)  # kept alive by `gains` until the call returns
+    for i, step in enumerate(steps):
+        if isinstance(step, Gain):
+            maps[i] = next(held).ctypes.data
+            continue
+        kinds[i] = 1
+        values = np.asarray(step.matrix, dtype=np.float32).reshape(9).tolist()
+        for j, value in enumerate([*values, float(np.float32(step.offset))]):
+            params[10 * i + j] = value
+    src = _contiguous(rgb8, np.uint8)
+    out = np.empty(src.shape, dtype=np.float32) if out is None else out
+    _LIB.cr_to_float_steps(
+        src.ctypes.data_as(_U8), _f32(out), height * width, len(steps), kinds, maps, params
+    )
     return out
 
 
