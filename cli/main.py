@@ -10,9 +10,7 @@ import os
 import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from cli.arguments import chunk_frames, positive, processes
@@ -48,6 +46,7 @@ from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
 from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar, plural
+from cli.termination import Terminated, Termination, terminable
 from cli.validate_command import validate_command, warn
 from common.errors import ClusterError, ClusterUnreachable, RenderError, ValidationError, summarize
 from common.names import LEVELS
@@ -272,8 +271,8 @@ def _render(args: argparse.Namespace) -> int:
         # SIGTERM and SIGHUP (a closed SSH session, a CI timeout) end the render as Ctrl-C
         # does: its job cancelled, not left rendering (and billed) with nobody waiting.
         note_chunk_frames(project, args)
-        with _terminable():
-            summary = _render_distributed(args, project, show)
+        with terminable() as termination:
+            summary = _render_distributed(args, project, show, termination)
     from chunking.timeline.audio_export import audio_only
 
     if args.json:
@@ -334,9 +333,10 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
             end=end,
             export=timeline.export,
             progress=bar.update if bar else None,
+            cancelled=termination.check,
         )
 
-    with _terminable():
+    with terminable() as termination:
         if is_output_url(args.output):
             # Refused before rendering what would be refused after it (malformed, taken).
             check_output_url(args.output)
@@ -351,41 +351,9 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
     return {"mode": "direct", **summary.as_dict(), "output": args.output}
 
 
-class Terminated(BaseException):
-    """SIGTERM or SIGHUP arrived: raised in the main thread so that cleanups run on the way out.
-
-    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextmanager
-def _terminable() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into Terminated for the block (their default kills the process
-    on the spot, leaving the render's temp file behind)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signal handlers can only be set from the main thread; its own are in force
-        return
-    signums = (signal.SIGTERM, signal.SIGHUP)
-
-    def stop(signum: int, _frame: object) -> None:
-        # Once: a second signal must not interrupt the cleanup the first one started.
-        for each in signums:
-            signal.signal(each, signal.SIG_IGN)
-        raise Terminated(signum)
-
-    previous = {each: signal.signal(each, stop) for each in signums}
-    try:
-        yield
-    finally:
-        for each, handler in previous.items():
-            signal.signal(each, handler)
-
-
-def _render_distributed(args: argparse.Namespace, project: Project, show: bool) -> dict[str, Any]:
+def _render_distributed(
+    args: argparse.Namespace, project: Project, show: bool, termination: Termination
+) -> dict[str, Any]:
     from cli.render_command import render_distributed
     from cli.render_progress import JobProgress, progress_detail
 
@@ -402,6 +370,7 @@ def _render_distributed(args: argparse.Namespace, project: Project, show: bool) 
         )
 
     def progress(state: JobProgress) -> None:
+        termination.check()
         if bar is not None:
             bar.update(state.done, state.frames, progress_detail(state), reused=state.reused_frames)
 
