@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -147,10 +148,21 @@ class CLI:
 
 def end_with_signal(proc: subprocess.Popen[str], signum: int, timeout: float = 60) -> str:
     """Send ``signum`` to a started command and wait for it to end; its standard error. A
-    command that does not end is killed (the test then fails on its exit status)."""
+    command that does not end fails the test with its threads' stacks where it was started
+    with ``PYTHONFAULTHANDLER=1`` (SIGABRT makes the fault handler print them), then is killed."""
     try:
         proc.send_signal(signum)
-        _out, err = proc.communicate(timeout=timeout)
+        try:
+            _out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            try:
+                _out, err = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                err = "(its stacks did not come within 15 s)"
+            raise AssertionError(
+                f"still running {timeout:g} s after {signal.Signals(signum).name}; where:\n{err}"
+            ) from None
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -307,7 +307,9 @@ def test_signal_mid_render_leaves_nothing(cli: CLI, tmp_path: Path, signum: int)
     project_path = write_project(tmp_path / "p.json", colour_project(600, "#336699"))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    proc = cli.start("render", str(project_path), "-o", str(out_dir / "x.mp4"), "--direct")
+    # Its stacks are printed if it hangs (end_with_signal).
+    faulting = cli.with_env(PYTHONFAULTHANDLER="1")
+    proc = faulting.start("render", str(project_path), "-o", str(out_dir / "x.mp4"), "--direct")
     try:
         # The temp file exists only while frames are being rendered into it.
         wait_for(lambda: os.listdir(out_dir), "the render to start")
