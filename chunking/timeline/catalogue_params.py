@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from chunking.timeline.colours import NAMED
+
 RGB = tuple[float, float, float]
 
 
@@ -30,30 +32,22 @@ class TextParam(NamedTuple):
     choices: tuple[str, ...] = ()
 
 
-#: Colour names a key or duotone colour may use (ffmpeg's spellings of the usual ones).
+#: Colour names a key or duotone colour may use: CSS's, which are ffmpeg's (libavutil/parseutils.c
+#: color_table; the editor hands a chroma key's colour to ffmpeg's chromakey as written), so
+#: ``green`` is #008000 here as in a style's CSS, and the keying green is ``lime`` or #00ff00.
 COLOR_NAMES: dict[str, RGB] = {
-    "black": (0.0, 0.0, 0.0),
-    "white": (1.0, 1.0, 1.0),
-    "red": (1.0, 0.0, 0.0),
-    "green": (0.0, 1.0, 0.0),  # the keying green, 0x00ff00, as ffmpeg's chromakey default
-    "lime": (0.0, 1.0, 0.0),
-    "blue": (0.0, 0.0, 1.0),
-    "cyan": (0.0, 1.0, 1.0),
-    "magenta": (1.0, 0.0, 1.0),
-    "yellow": (1.0, 1.0, 0.0),
-    "orange": (1.0, 0.647, 0.0),
-    "purple": (0.502, 0.0, 0.502),
-    "gray": (0.502, 0.502, 0.502),
-    "grey": (0.502, 0.502, 0.502),
-    "brown": (0.647, 0.165, 0.165),
+    name: ((value >> 16) / 255.0, ((value >> 8) & 0xFF) / 255.0, (value & 0xFF) / 255.0)
+    for name, value in NAMED.items()
 }
 
+_ALPHA = re.compile(r"0x[0-9a-f]{1,2}|\d+(?:\.\d*)?|\.\d+", re.IGNORECASE)
 _HEX = re.compile(r"(?:#|0x)?([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})", re.IGNORECASE)
 
 
 def parse_color(value: object) -> RGB:
-    """An RGB colour in [0, 1] from "#rgb", "#rrggbb", "#rrggbbaa", "0xRRGGBB[AA]", a name, or
-    an integer 0xRRGGBB (0xRRGGBBAA above 0xFFFFFF); alpha is ignored. ValueError otherwise."""
+    """An RGB colour in [0, 1] from "#rgb", "#rrggbb", "#rrggbbaa", "0xRRGGBB[AA]", a CSS/ffmpeg
+    name, each optionally followed by ffmpeg's "@alpha", or an integer 0xRRGGBB (0xRRGGBBAA
+    above 0xFFFFFF); alpha is ignored. ValueError otherwise."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a colour")
     if isinstance(value, int | float):
@@ -64,6 +58,11 @@ def parse_color(value: object) -> RGB:
             number >>= 8  # RGBA: drop the alpha byte
         return ((number >> 16) / 255.0, ((number >> 8) & 0xFF) / 255.0, (number & 0xFF) / 255.0)
     text = str(value).strip().lower()
+    if "@" in text:  # ffmpeg's "colour@alpha": the alpha is the key's business, not the colour's
+        text, _, alpha = text.partition("@")
+        if not _ALPHA.fullmatch(alpha.strip()):
+            raise ValueError(f"{value!r} is not a colour (its alpha after '@' is no number)")
+        text = text.strip()
     if text in COLOR_NAMES:
         return COLOR_NAMES[text]
     match = _HEX.fullmatch(text)

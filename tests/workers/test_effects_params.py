@@ -17,6 +17,7 @@ from chunking.timeline.catalogue import (
     text_param_problems,
 )
 from chunking.timeline.catalogue_params import parse_color, parse_points
+from chunking.timeline.colours import parse_colour
 from chunking.timeline.fields import canonical
 from chunking.timeline.model import Effect
 from workers.effects_params import setting
@@ -122,7 +123,13 @@ def test_filter_parameter_named_after_the_filter_is_read() -> None:
         ("0x00FF00", (0.0, 1.0, 0.0)),
         ("#0f0", (0.0, 1.0, 0.0)),
         ("#ff000080", (1.0, 0.0, 0.0)),  # RGBA: alpha ignored
-        ("green", (0.0, 1.0, 0.0)),
+        # ffmpeg's and CSS's green (what the editor's chromakey command keys): one table for
+        # every colour of a document, so an effect's green is a style's green.
+        ("green", (0.0, 128 / 255, 0.0)),
+        ("Lime", (0.0, 1.0, 0.0)),
+        ("darkorange", (1.0, 140 / 255, 0.0)),
+        ("0x00ff00@0.5", (0.0, 1.0, 0.0)),  # ffmpeg's colour@alpha: the alpha is ignored
+        ("green@0x80", (0.0, 128 / 255, 0.0)),
         (0x0000FF, (0.0, 0.0, 1.0)),
         (0xFF0000FF, (1.0, 0.0, 0.0)),  # the editor's Color(u32) is RGBA
     ],
@@ -133,7 +140,14 @@ def test_colours_are_read_in_the_editors_and_ffmpegs_forms(
     assert parse_color(value) == pytest.approx(rgb)
 
 
-@pytest.mark.parametrize("value", ["greenish", "#12345", "", True, -1, 2.5])
+def test_an_effects_colour_names_are_the_styles() -> None:
+    for name in ("green", "gray", "purple", "orange", "rebeccapurple", "lime"):
+        rgba = parse_colour(name)
+        assert rgba is not None
+        assert parse_color(name) == pytest.approx(tuple(c / 255 for c in rgba[:3])), name
+
+
+@pytest.mark.parametrize("value", ["greenish", "#12345", "", True, -1, 2.5, "green@x"])
 def test_bad_colours_are_refused(value: object) -> None:
     with pytest.raises(ValueError, match="not a colour"):
         parse_color(value)
