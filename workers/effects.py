@@ -57,7 +57,9 @@ before.
 The other kinds are documented where they are implemented: the editor's looks in
 workers.effects_looks; glow, lensflare, chromaticaberration in workers.effects_lens;
 noisereduction in workers.effects_denoise; chromakey in workers.effects_key; exposure, curves,
-levels, whitebalance, colorbalance, shadowshighlights, colorcorrection in workers.effects_tone.
+levels, whitebalance, colorbalance, shadowshighlights, colorcorrection in workers.effects_tone;
+the editor's motion blur, glitch, pixelate, edge enhance, emboss, solarize, zoom blur and
+hologram in workers.effects_stylised.
 """
 
 from __future__ import annotations
@@ -78,7 +80,14 @@ from chunking.timeline.catalogue import (
 )
 from chunking.timeline.model import ColorCorrection, Effect
 from common.errors import TimelineError
-from workers import effects_denoise, effects_lens, effects_looks, effects_tone, kernels
+from workers import (
+    effects_denoise,
+    effects_lens,
+    effects_looks,
+    effects_stylised,
+    effects_tone,
+    kernels,
+)
 from workers.arrays import current, module_of
 from workers.color import (
     apply_color,
@@ -244,6 +253,7 @@ IMPLEMENTATIONS: dict[str, EffectFn] = {
     **effects_lens.IMPLEMENTATIONS,
     **effects_denoise.IMPLEMENTATIONS,
     **effects_tone.IMPLEMENTATIONS,
+    **effects_stylised.IMPLEMENTATIONS,
 }
 
 #: Kinds whose code runs on any array module (workers.arrays): on a GPU node they stay in GPU

@@ -17,6 +17,13 @@ from chunking.timeline.audio_catalogue import (
     AUDIO_EFFECTS,
 )
 from chunking.timeline.catalogue_params import Param, TextParam, text_problem
+from chunking.timeline.catalogue_stylised import (
+    STYLISED_ALIASES,
+    STYLISED_EFFECTS,
+    STYLISED_PARAMS,
+    STYLISED_TIME_VARYING,
+    STYLISED_WHOLE_LAYER,
+)
 
 #: The editor's looks: fixed colour grades from its CSS preview filters (workers.effects_looks).
 LOOKS = frozenset(
@@ -36,8 +43,11 @@ LOOKS = frozenset(
     }
 )
 
+#: The editor's catalogue kinds that are neither a look nor a generic operation.
+_EDITOR_KINDS = LOOKS | STYLISED_EFFECTS
+
 #: Canonical picture effect kinds; workers.effects implements exactly these.
-VIDEO_EFFECTS = LOOKS | frozenset(
+VIDEO_EFFECTS = _EDITOR_KINDS | frozenset(
     {
         "blur",
         "brightness",
@@ -68,7 +78,7 @@ VIDEO_EFFECTS = LOOKS | frozenset(
 #: Kinds whose value at a pixel depends on other pixels or on the layer's size (neighbours,
 #: distance from the centre, a position in the layer, the grain field's shape): the compositor
 #: must give them the whole layer, not only its part on the canvas (also chunking.memory).
-WHOLE_LAYER_EFFECTS = frozenset(
+WHOLE_LAYER_EFFECTS = STYLISED_WHOLE_LAYER | frozenset(
     {
         "blur",
         "sharpen",
@@ -83,7 +93,7 @@ WHOLE_LAYER_EFFECTS = frozenset(
 )
 
 #: Kinds whose output depends on the frame index, not only on the input pixels.
-TIME_VARYING_EFFECTS = frozenset({"filmgrain"})
+TIME_VARYING_EFFECTS = STYLISED_TIME_VARYING | frozenset({"filmgrain"})
 
 #: Kinds that change the layer's alpha (keyed pixels become transparent).
 ALPHA_EFFECTS = frozenset({"chromakey"})
@@ -195,6 +205,7 @@ VIDEO_EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {
         Param(("temperature",), -100.0, 100.0, 0.0),
         Param(("tint",), -100.0, 100.0, 0.0),
     ),
+    **STYLISED_PARAMS,
 }
 
 #: ffmpeg's curves presets (vf_curves.c), the names the editor's ffmpeg commands use.
@@ -273,6 +284,7 @@ VIDEO_EFFECT_ALIASES = {
     "colourcorrection": "colorcorrection",
     "colorgrade": "colorcorrection",
     "gamma": "colorcorrection",  # the editor's TS filter type Gamma, {"gamma": g}
+    **STYLISED_ALIASES,
 }
 
 #: Effect types the editor offers that are not a per-frame picture operation, and why; the

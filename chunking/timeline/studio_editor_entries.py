@@ -19,7 +19,10 @@ from chunking.timeline.studio_editor_library import as_map, js_or, text
 EFFECT_TYPES = frozenset(
     "blur brightness contrast speed reverse grayscale sepia saturation hue-rotate vintage duotone "
     "noir cyberpunk dreamy infrared matrix arctic sunset lomo twilight neon invert vignette "
-    "film-grain chromatic-aberration lens-flare glow sharpen noise-reduction stabilization".split()
+    "film-grain chromatic-aberration lens-flare glow sharpen noise-reduction stabilization "
+    # effects.json's ids beyond types.ts's union (the catalogue's current effects)
+    "temperature tint exposure motion-blur glitch pixelate edge-enhance emboss solarize "
+    "zoom-blur hologram".split()
 )
 #: convertFilters: a filter's type is the first of these parameters it sets.
 _FILTER_TYPES = (
@@ -84,6 +87,17 @@ CATALOGUE_PARAMS: dict[str, dict[str, float]] = {
     "hue-rotate": {"angle": 90.0},
     "blur": {"radius": 2.0},
     "noise-reduction": {"intensity": 3.0},
+    "temperature": {"temperature": 0.0},
+    "tint": {"tint": 0.0},
+    "exposure": {"exposure": 0.0},
+    "motion-blur": {"radius": 2.0, "angle": 180.0},
+    "glitch": {"intensity": 50.0},
+    "pixelate": {"pixelSize": 4.0},
+    "edge-enhance": {"intensity": 0.5},
+    "emboss": {"intensity": 0.8},
+    "solarize": {"threshold": 0.5},
+    "zoom-blur": {"intensity": 2.0},
+    "hologram": {"intensity": 0.5},
 }
 
 

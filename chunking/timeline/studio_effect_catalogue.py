@@ -65,6 +65,16 @@ _TEMPLATES = {
     "temperature": "colorchannelmixer=rr=1:rb={temperature * 0.1}:bg=1:bb={1 - temperature * 0.1}",
     "tint": "colorbalance=rm={tint * 0.01}:gm={-tint * 0.01}:bm=0",
     "exposure": "eq=brightness={exposure * 0.2}:gamma={1 + exposure * 0.1}",
+    "motion-blur": "mblur=radius={radius}:shutter_angle={angle * 10}",
+    "glitch": "noise=alls={intensity * 0.1}:allf=t,hue=h={intensity * 5}",
+    "pixelate": "scale=iw/{pixelSize}:ih/{pixelSize}:flags=neighbor,"
+    "scale=iw*{pixelSize}:ih*{pixelSize}:flags=neighbor",
+    "edge-enhance": "edgedetect=mode=wires:high={intensity}:low={intensity * 0.5}",
+    "emboss": "convolution='0 -1 0:-1 5 -1:0 -1 0:0 -1 0:-1 5 -1:0 -1 0'",
+    "solarize": "curves=all='{threshold}/255|{1-threshold}/255 1|1-{threshold}/255'",
+    "zoom-blur": "zoompan=z='zoom+{intensity*0.01}':d=1:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)'",
+    "hologram": "split[main][hologram];[hologram]hue=h=180,colorbalance=rs=0.2:bs=0.3[holo];"
+    "[main][holo]blend=all_mode=screen:all_opacity={intensity}",
 }
 
 #: generateFFmpegFromParams: the converter's command for an applied effect whose definition it
@@ -81,9 +91,15 @@ _GENERATED = {
 }
 
 
+#: What a ``{...}`` of a template became in a command: a number, or the placeholder itself
+#: (the editor's loader fills only a bare ``{name}``; an expression stays as written). Not any
+#: text: "hue=h={angle}" would then take cyberpunk's "hue=h=180,eq=..." for a hue rotation.
+_FILLED = r"(?:\{[^{}]*\}|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)"
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"\{[^{}]*\}", template)
-    return re.compile(".*?".join(re.escape(part) for part in parts))
+    return re.compile(_FILLED.join(re.escape(part) for part in parts), re.IGNORECASE)
 
 
 _SIGNATURES = [(_pattern(t), kind) for kind, t in _TEMPLATES.items()] + [

@@ -104,11 +104,11 @@ def test_unknown_effects_warn_once_and_fail_in_strict_mode() -> None:
     doc = project([video_track("v", [clip("a", 0, 1, effects=["x", "y"])])])
     doc["effects"] = [
         {"id": "x", "effect_type": "Kaleidoscope"},
-        {"id": "y", "effect_type": "Glitch"},
+        {"id": "y", "effect_type": "Wobble"},
     ]
     tl = load_project(doc, ".")
     assert len(tl.warnings) == 2
-    assert "Kaleidoscope" in tl.warnings[0] and "Glitch" in tl.warnings[1]
+    assert "Kaleidoscope" in tl.warnings[0] and "Wobble" in tl.warnings[1]
     with pytest.raises(ValidationError, match="Kaleidoscope"):
         load_project(doc, ".", strict=True)
 

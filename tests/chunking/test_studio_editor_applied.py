@@ -216,6 +216,16 @@ def test_a_subtitles_opacity_is_rendered(tmp_path: Path) -> None:
         ("sepia", {"intensity": 0.8}),
         ("vignette", {"intensity": 0.3, "radius": 0.8}),
         ("grayscale", {}),
+        # effects.json's current effects, beyond types.ts's union
+        ("pixelate", {"pixelSize": 4.0}),
+        ("glitch", {"intensity": 50.0}),
+        ("motion-blur", {"radius": 2.0, "angle": 180.0}),
+        ("edge-enhance", {"intensity": 0.5}),
+        ("emboss", {"intensity": 0.8}),
+        ("solarize", {"threshold": 0.5}),
+        ("zoom-blur", {"intensity": 2.0}),
+        ("hologram", {"intensity": 0.5}),
+        ("exposure", {"exposure": 0.0}),
     ],
 )
 def test_an_effect_whose_definition_the_document_lost_has_the_editors_strength(

@@ -57,6 +57,26 @@ def entry(ident: str, effect_type: str, parameters: dict[str, Any], command: str
                "colorchannelmixer=.393:.769:.189:0:.349:.686:.168:0:.272:.534:.131"),
          ("sepia", {"intensity": 1})),
         (entry("applied-10", "Custom", {}, "hue=s=0"), ("grayscale", {})),
+        # The catalogue's current stylising effects, by id and by the command they carry.
+        (entry("pixelate", "Artistic", {"pixelSize": 8}, None), ("pixelate", {"pixelSize": 8})),
+        (entry("applied-12", "Creative", {"value": 30},
+               "noise=alls={intensity * 0.1}:allf=t,hue=h={intensity * 5}"),
+         ("glitch", {"intensity": 30})),
+        (entry("applied-13", "Technical", {"value": 0.4},
+               "edgedetect=mode=wires:high=0.4:low={intensity * 0.5}"),
+         ("edgeenhance", {"intensity": 0.4})),
+        (entry("applied-14", "Creative", {"value": 0.7},
+               "split[main][hologram];[hologram]hue=h=180,colorbalance=rs=0.2:bs=0.3[holo];"
+               "[main][holo]blend=all_mode=screen:all_opacity=0.7"),
+         ("hologram", {"intensity": 0.7})),
+        (entry("applied-15", "Motion", {"radius": 3, "angle": 90},
+               "mblur=radius=3:shutter_angle={angle * 10}"),
+         ("motionblur", {"radius": 3, "angle": 90})),
+        # A look's command is that look, not the hue rotation its first filter is.
+        (entry("applied-16", "Creative", {}, "hue=h=180,eq=saturation=2:contrast=1.3:"
+               "brightness=1.2"), ("cyberpunk", {})),
+        (entry("applied-17", "Creative", {}, "hue=h=-30,eq=saturation=2:contrast=1.5:"
+               "brightness=1.2"), ("infrared", {})),
         # Genuine kinds stay themselves.
         (entry("vintage", "Vintage", {}, None), ("vintage", {})),
         (entry("applied-11", "ColorCorrection", {"brightness": 0.1, "contrast": 1.2},

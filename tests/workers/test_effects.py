@@ -59,7 +59,14 @@ IDENTITY: dict[str, dict[str, ParamValue]] = {
     "shadowshighlights": {},
     "colorbalance": {},
     "colorcorrection": {},
+    "pixelate": {"pixelSize": 1},
+    "glitch": {"intensity": 0},
+    "hologram": {"intensity": 0},
 }
+
+#: The editor's effects whose preview reads 0 as its default (JavaScript's ``x || d``), and edge
+#: detection, which has no neutral setting: none of them leaves a picture as it is.
+NO_IDENTITY = {"motionblur", "zoomblur", "solarize", "emboss", "edgeenhance"}
 
 
 def run(kind: str, img: Image, frame: int = 0, **params: ParamValue) -> Image:
@@ -89,7 +96,7 @@ def test_registry_matches_catalogue() -> None:
 def test_every_kind_without_identity_is_a_look_or_the_key() -> None:
     from chunking.timeline.catalogue import LOOKS
 
-    assert set(EFFECTS) - set(IDENTITY) == LOOKS | {"chromakey"}
+    assert set(EFFECTS) - set(IDENTITY) == LOOKS | {"chromakey"} | NO_IDENTITY
 
 
 def test_unknown_kind_is_a_timeline_error() -> None:
