@@ -30,6 +30,7 @@ from chunking.timeline.fields import Problems, nesting_depth, shown, to_float
 from chunking.timeline.media_paths import moved_note
 from chunking.timeline.schema import MAX_DEPTH, entries
 from chunking.timeline.studio_editor_entries import without_subframe
+from chunking.timeline.studio_editor_keys import warn_unknown_tls, warn_unknown_tlsp
 from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
 from chunking.timeline.studio_editor_position import place
 from chunking.timeline.studio_editor_range import clip_to_range
@@ -147,6 +148,7 @@ class _Converter:
             # The editor's openProject reads only 2.x (timeline-studio-project-service.ts).
             self._refuse(f"{TLSP} of format version {shown(version)}; version 2.x is read")
         sequence = self._sequence()
+        warn_unknown_tlsp(self.data, sequence, self.p)
         seq_name = text(sequence.get("name")) or text(sequence.get("id"))
         where = f"sequence {seq_name!r}"
         self.lib.add_media_pool(self.data.get("mediaPool"))
@@ -211,6 +213,7 @@ class _Converter:
         return self._finish(TLSP, f"{where} of {TLSP}", parts, timeline, name, meta, custom)
 
     def project_file(self) -> EditorDocument:
+        warn_unknown_tls(self.data, self.p)
         timeline_raw = as_map(self.data.get("timeline"))
         for resources in (self.data.get("resources"), timeline_raw.get("resources")):
             self.lib.add_resources(resources)
