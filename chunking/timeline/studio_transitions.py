@@ -23,24 +23,20 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.catalogue import DIRECTED_TRANSITIONS, TRANSITION_ALIASES
-from chunking.timeline.fields import Problems, canonical, flag, number, pick, shown
+from chunking.timeline.fields import Problems, flag, number, pick
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
 from chunking.timeline.schema import MAX_SECONDS
-from chunking.timeline.studio_keys import NAMED, TRANSITION_KEYS, suggestion, warn_unknown
+from chunking.timeline.studio_keys import TRANSITION_KEYS, warn_unknown
+from chunking.timeline.studio_transition_fields import (
+    transition_easing,
+    transition_frames,
+    transition_kind,
+    transition_seconds,
+)
 
 #: transition id -> (clip id, "in" | "out", duration override in seconds or None)
 Attachments = dict[str, list[tuple[str, str, float | None]]]
-_PARAMETERS = {"direction", "easing"}
-#: CSS's timing keywords (after canonical()) -> Transition.easing
-_EASINGS = {
-    "linear": "linear",
-    "ease": "ease",
-    "easein": "ease_in",
-    "easeout": "ease_out",
-    "easeinout": "ease_in_out",
-}
 
 
 def parse_transitions(
@@ -63,9 +59,9 @@ def parse_transitions(
         warn_unknown(raw, TRANSITION_KEYS, "a transition's", p, where)
         if not flag(raw, "enabled", True, p, where):
             continue
-        kind = _transition_kind(raw, p, where)
-        easings[tid] = _easing(raw, p, where)
-        length = _frames(_seconds(raw, p, where), fps, p, where)
+        kind = transition_kind(raw, p, where)
+        easings[tid] = transition_easing(raw, p, where)
+        length = transition_frames(transition_seconds(raw, p, where), fps, p, where)
         if length is None:
             continue
         ids = [
@@ -75,7 +71,7 @@ def parse_transitions(
             placer.by_ids(tid, kind, ids, length, where)
         elif tid in attached:
             for clip_id, side, seconds in attached[tid]:
-                span = length if seconds is None else _frames(seconds, fps, p, where)
+                span = length if seconds is None else transition_frames(seconds, fps, p, where)
                 if span is not None:
                     placer.attached(tid, kind, clip_id, side, span, where)
         elif pick(raw, "start_time") is not None:
@@ -319,79 +315,6 @@ def _outside(a: Clip, b: Clip, first: int, last: int) -> str:
     if last > b.end:
         said.append(f"ends {last - b.end} frames after clip {b.id!r}")
     return ", ".join(said) + " (it is centred on the cut)"
-
-
-def _frames(seconds: float, fps: Fraction, p: Problems, where: str) -> int | None:
-    """A transition's duration in frames; None (an error) when it is under one frame."""
-    frames = to_frame(seconds, fps)
-    if frames < 1:
-        p.error(
-            where, f"duration must be at least one frame ({float(1 / fps):.4g}s), not {seconds:g}s"
-        )
-        return None
-    return frames
-
-
-def _seconds(raw: Mapping[str, Any], p: Problems, where: str) -> float:
-    """``duration``: seconds, serde's ``{value, min, max}`` or the frontend's
-    ``{min, max, default, current}``."""
-    duration = raw.get("duration")
-    if isinstance(duration, Mapping):
-        key = next((k for k in ("value", "current", "default") if duration.get(k) is not None), "")
-        if not key:
-            p.error(where, 'duration has no value (expected {"value": seconds})')
-            return 1.0
-        return number(duration, (key,), 1.0, p, where, low=0, high=MAX_SECONDS, section="duration")
-    return number(raw, ("duration",), 1.0, p, where, low=0, high=MAX_SECONDS)
-
-
-def _transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
-    name = canonical(str(pick(raw, "transition_type", "type", "kind", default="dissolve")))
-    direction = pick(raw, "direction", default=None)
-    params = pick(raw, "params", "parameters", default={})
-    params = params if isinstance(params, Mapping) else {}
-    if direction is None and params.get("direction") is not None:
-        direction = params["direction"]
-        if isinstance(direction, Mapping):  # {"String": "left"} / {"type": "String", ...}
-            direction = (
-                next(iter(direction.values()), None)
-                if "value" not in direction
-                else (direction["value"])
-            )
-    unread = [key for key in params if key not in _PARAMETERS]
-    for n, key in enumerate(unread[:NAMED]):
-        hint = suggestion(key, _PARAMETERS, n)
-        p.warn(where, f"parameter {str(key)!r} is not used by transitions; ignored{hint}")
-    if len(unread) > NAMED:  # a hostile entry may hold millions: one line for the rest
-        p.warn(where, f"{len(unread) - NAMED} more parameters not used by transitions; ignored")
-    if direction is not None and name in DIRECTED_TRANSITIONS:
-        directed = TRANSITION_ALIASES.get(DIRECTED_TRANSITIONS[name] + canonical(str(direction)))
-        if directed is not None:
-            return directed
-        # A direction it cannot take ("center", "topleft"): still that transition, its usual way.
-        usual = TRANSITION_ALIASES[name]
-        p.warn(where, f"direction {shown(direction)} isn't left, right, up or down; {usual} drawn")
-        return usual
-    kind = TRANSITION_ALIASES.get(name)
-    if kind is None:
-        p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")
-        return "dissolve"
-    return kind
-
-
-def _easing(raw: Mapping[str, Any], p: Problems, where: str) -> str:
-    """How the transition's progress runs: ``easing`` (CSS's keywords), or linear."""
-    params = pick(raw, "params", "parameters", default={})
-    easing = raw.get("easing")
-    if easing is None and isinstance(params, Mapping):
-        easing = params.get("easing")
-    if easing is None:
-        return "linear"
-    found = _EASINGS.get(canonical(str(easing)))
-    if found is None:
-        p.warn(where, f"easing {shown(easing)} is not one of {', '.join(_EASINGS)}; linear is used")
-        return "linear"
-    return found
 
 
 def check_overlaps(
