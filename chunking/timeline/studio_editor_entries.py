@@ -34,13 +34,51 @@ _FILTER_TYPES = (
 _TRANSITIONS = {
     "fade": "Dissolve",
     "dissolve": "Dissolve",
-    "wipe-horizontal": "Wipe",
-    "wipe-vertical": "Wipe",
+    "wipe-horizontal": "WipeHorizontal",
+    "wipe-vertical": "WipeVertical",
     "slide": "Slide",
     # A push slides the incoming clip in (as the loader draws Push), so it takes a direction.
     "push": "Slide",
 }
 _DIRECTIONS = ("left", "right", "up", "down")
+#: The editor's transition catalogue (src/features/transitions/data/transitions.json; MIT with
+#: Commons Clause, Copyright (c) 2023-2025 Alexander Kireyev (Chatman Media)): each type's
+#: ``direction``, ``easing`` and default ``duration``, what an application whose definition
+#: the document lost (a .tlsp saves a sequence's resources as ``{}``) plays with.
+CATALOGUE_TRANSITIONS: dict[str, tuple[str | None, str | None, float]] = {
+    "zoom": ("center", "ease-in-out", 1.0),
+    "fade": (None, "ease-in-out", 0.8),
+    "slide": ("left", "ease-out", 1.2),
+    "scale": ("center", "ease-in-out", 1.0),
+    "rotate": ("center", "ease-in-out", 1.5),
+    "flip": ("left", "ease-in-out", 1.0),
+    # Its "right" is where the picture comes from: its preview and its ffmpeg template move it
+    # left, as a push without a direction is drawn.
+    "push": (None, "ease-out", 1.3),
+    "squeeze": ("center", "bounce", 1.8),
+    "diagonal": ("up", "ease-in-out", 1.2),
+    "spiral": ("center", "ease-in-out", 2.0),
+    "wipe-horizontal": ("right", "ease-in-out", 1.5),
+    "wipe-vertical": ("down", "ease-in-out", 1.5),
+    "wipe-diagonal": ("topleft", "ease-in-out", 1.8),
+    "radial-wipe": ("center", "ease-in-out", 2.0),
+    "cube-3d": ("horizontal", "ease-in-out", 2.5),
+    "page-turn": ("right", "ease-out", 2.0),
+    "ripple": (None, "ease-in-out", 2.5),
+    "pixelize": (None, "ease-in-out", 1.5),
+    "dissolve": (None, "ease-in-out", 1.5),
+    "morph": (None, None, 3.0),
+    "glitch": (None, None, 1.0),
+    "kaleidoscope": (None, None, 2.5),
+    "shatter": (None, None, 2.0),
+    "burn": (None, None, 2.5),
+    "blinds": ("horizontal", "ease-in-out", 1.5),
+    "iris": (None, None, 1.5),
+    "swirl": (None, None, 2.0),
+    "zoom-blur": (None, None, 1.0),
+    "wave": ("horizontal", None, 1.8),
+    "tv-static": (None, None, 0.8),
+}
 
 
 def switched_off(applied: Mapping[str, Any]) -> bool:
@@ -153,6 +191,11 @@ def transition_entry(
     """An AppliedTransition joining the clips `pair` as a ProjectSchema ``transitions[]`` entry
     (the TS Transition shape); `definition` is the editor's Transition it refers to, if known."""
     kind = text(definition.get("type")) or ref or "fade"
+    if "parameters" not in definition and "duration" not in definition:
+        direction, easing, usual = CATALOGUE_TRANSITIONS.get(kind, (None, None, 1.0))
+        found = {"direction": direction, "easing": easing}
+        definition = {"parameters": {k: v for k, v in found.items() if v}, "duration": {
+            "default": usual}, **definition}  # fmt: skip
     params = {**param_values(definition.get("parameters")), **applied_params(applied)}
     default = as_map(definition.get("duration")).get("default")
     seconds = to_float(applied.get("duration"))

@@ -84,3 +84,33 @@ def test_a_transition_under_one_frame_is_a_named_cut(tmp_path: Path) -> None:
         "transition 't1': 0.04s between 'c0' and 'c1' is under one frame (0.1s): a cut; not "
         "rendered",
     )
+
+
+@pytest.mark.parametrize(
+    ("transition_id", "kind", "easing", "frames"),
+    [
+        # Its definition lost (a .tlsp saves resources as {}): the catalogue's direction, easing
+        # and default length (wipe-vertical wiped right, every easing was linear).
+        ("wipe-vertical", "wipe_down", "ease_in_out", 15),
+        ("wipe-horizontal", "wipe_right", "ease_in_out", 15),
+        ("slide", "slide_left", "ease_out", 12),
+        ("push", "slide_left", "ease_out", 13),
+        ("fade", "dissolve", "ease_in_out", 8),
+    ],
+)
+def test_a_transition_whose_definition_was_lost_plays_as_the_catalogue_defines_it(
+    tmp_path: Path, transition_id: str, kind: str, easing: str, frames: int
+) -> None:
+    joined = {"id": "t1", "transitionId": transition_id, "type": "in"}
+    make_image(tmp_path / "still.png", (32, 18), (200, 100, 50, 255))
+    media = {"id": "m", "path": "still.png", "isImage": True}
+    clips = [{"id": "c0", "mediaFile": media, "startTime": 0.0, "duration": 3.0},
+             {"id": "c1", "mediaFile": media, "startTime": 3.0, "duration": 3.0,
+              "offset": 2.0, "transitions": [joined]}]  # fmt: skip
+    doc = {"id": "p", "name": "p",
+           "sections": [{"id": "s", "tracks": [{"id": "v", "type": "video", "clips": clips}]}],
+           "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10}}  # fmt: skip
+    timeline = load_document(doc, str(tmp_path))[1]
+    (transition,) = timeline.transitions
+    assert (transition.kind, transition.easing) == (kind, easing)
+    assert transition.end - transition.start == frames
