@@ -205,6 +205,9 @@ VIDEO_EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {
         Param(("temperature",), -100.0, 100.0, 0.0),
         Param(("tint",), -100.0, 100.0, 0.0),
     ),
+    # The catalogue's neon carries its ffmpeg command's strength; its preview, the look drawn
+    # here, does not read it (nor does the drawing): accepted, not named as a stray key.
+    "neon": (Param(("intensity",), 0.0, 100.0, 0.5),),
     **STYLISED_PARAMS,
 }
 

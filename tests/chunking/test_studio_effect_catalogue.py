@@ -72,6 +72,9 @@ def entry(ident: str, effect_type: str, parameters: dict[str, Any], command: str
         (entry("applied-15", "Motion", {"radius": 3, "angle": 90},
                "mblur=radius=3:shutter_angle={angle * 10}"),
          ("motionblur", {"radius": 3, "angle": 90})),
+        # Neon's catalogue strength, which its look does not read: no stray-key warning.
+        (entry("neon", "Creative", {"value": 0.5}, "colorbalance=rs={intensity}:gs={intensity}:"
+               "bs={intensity * 1.6},curves=increase_contrast"), ("neon", {"intensity": 0.5})),
         # A look's command is that look, not the hue rotation its first filter is.
         (entry("applied-16", "Creative", {}, "hue=h=180,eq=saturation=2:contrast=1.3:"
                "brightness=1.2"), ("cyberpunk", {})),
