@@ -15,6 +15,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_builtin_subtitle_styles import BUILTIN_SUBTITLE_STYLES
 from chunking.timeline.studio_editor_animations import EASINGS, text_animations
 from chunking.timeline.studio_editor_css import (
     css_colour,
@@ -50,15 +51,15 @@ _CSS_WEIGHTS = {"bolder": 800, "lighter": 300}
 def subtitle_style(
     styles: Mapping[str, Mapping[str, Any]], style_id: Any, where: str, p: Problems
 ) -> Mapping[str, Any] | None:
-    """The subtitle style a clip's ``subtitleStyleId`` names among the document's, if any;
-    warns when the document lacks it or it sets nothing that is drawn."""
+    """The subtitle style a clip's ``subtitleStyleId`` names among the document's, else among
+    the editor's built-in ones, if any; warns when neither has it or it sets nothing drawn."""
     if not isinstance(style_id, str) or not style_id:
         return None
-    style = styles.get(style_id)
+    # The document's own, else one of the editor's built-in styles (which it does not save).
+    style = styles.get(style_id) or BUILTIN_SUBTITLE_STYLES.get(style_id)
     if style is None:
-        # One of the editor's built-in styles, which the document does not carry.
-        p.warn(where, f"subtitle style {style_id!r} is not in the document's resources; the "
-               "default is used")  # fmt: skip
+        p.warn(where, f"subtitle style {style_id!r} is neither in the document's resources nor "
+               "one of the editor's built-in styles; the default is used")  # fmt: skip
     elif not usable(style):
         p.warn(where, f"subtitle style {style_id!r} sets no font, colour, background or box "
                "this renderer can read; the default is used")  # fmt: skip

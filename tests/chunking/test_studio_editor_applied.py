@@ -127,7 +127,7 @@ def test_a_subtitle_style_the_document_does_not_carry_is_named(tmp_path: Path) -
         "startTime": 0,
         "duration": 1,
         "text": "Hello",
-        "subtitleStyleId": "cinematic",  # one of the editor's built-in styles
+        "subtitleStyleId": "cinematic",  # neither the document's nor one of the editor's
     }
     doc = {
         "id": "p",
@@ -137,9 +137,21 @@ def test_a_subtitle_style_the_document_does_not_carry_is_named(tmp_path: Path) -
     }
     timeline = load_document(doc, str(tmp_path))[1]
     assert timeline.warnings == (
-        "clip 's1': subtitle style 'cinematic' is not in the document's resources; the default "
-        "is used",
+        "clip 's1': subtitle style 'cinematic' is neither in the document's resources nor one of "
+        "the editor's built-in styles; the default is used",
     )
+
+
+def test_a_built_in_subtitle_style_the_document_does_not_carry_is_drawn(tmp_path: Path) -> None:
+    """The editor keeps its subtitle catalogue in the app: a project names its styles by id."""
+    clips = [{"subtitleStyleId": "cinematic-bold"}, {"subtitleStyleId": "minimal-background"}]
+    timeline = subtitles_of(tmp_path, clips, size=(320, 180))
+    bold, boxed = timeline.subtitles
+    assert timeline.warnings == ()
+    assert (bold.font_family, bold.font_size, bold.font_weight) == ("Impact", 28, 700)
+    assert bold.text == "LINE 0" and bold.letter_spacing == 2  # textTransform: uppercase
+    assert (boxed.font_family, boxed.font_size, boxed.background) == ("Roboto", 20, (0, 0, 0, 153))
+    assert boxed.padding == (8, 16, 8, 16) and boxed.border_radius == 4
 
 
 def test_the_editors_default_clip_position_is_no_move_and_a_moved_one_moves(

@@ -1,0 +1,202 @@
+"""The subtitle styles the editor ships (its subtitle catalogue), by id, for clips whose
+``subtitleStyleId`` names one that the document does not carry: the editor keeps its built-in
+styles in the app, not in the project, so a saved project names them without defining them.
+
+Taken from Timeline Studio's src/features/subtitles/data/subtitle-styles.json (commit 42b19963,
+MIT with Commons Clause, Copyright (c) 2023-2025 Alexander Kireyev (Chatman Media)): each
+``SubtitleStyleTemplate``'s id, English name and CSS ``style``, read as a document's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: id -> the SubtitleStyleTemplate (id, name, CSS style) as the catalogue defines it.
+BUILTIN_SUBTITLE_STYLES: dict[str, dict[str, Any]] = {
+    "basic-white": {
+        "id": "basic-white",
+        "name": "Basic White",
+        "style": {
+            "fontFamily": "Arial, sans-serif",
+            "fontSize": 24,
+            "fontWeight": "normal",
+            "fontStyle": "normal",
+            "color": "#ffffff",
+            "textShadow": "0 2px 4px rgba(0, 0, 0, 0.8)",
+            "textAlign": "center",
+            "lineHeight": 1.4,
+            "letterSpacing": 0,
+        },
+    },
+    "basic-yellow": {
+        "id": "basic-yellow",
+        "name": "Basic Yellow",
+        "style": {
+            "fontFamily": "Arial, sans-serif",
+            "fontSize": 24,
+            "fontWeight": "normal",
+            "fontStyle": "normal",
+            "color": "#ffff00",
+            "textShadow": "0 2px 4px rgba(0, 0, 0, 0.8)",
+            "textAlign": "center",
+            "lineHeight": 1.4,
+            "letterSpacing": 0,
+        },
+    },
+    "cinematic-elegant": {
+        "id": "cinematic-elegant",
+        "name": "Cinematic Elegant",
+        "style": {
+            "fontFamily": "Georgia, serif",
+            "fontSize": 26,
+            "fontWeight": "normal",
+            "fontStyle": "normal",
+            "color": "#f5f5f5",
+            "textShadow": "0 3px 6px rgba(0, 0, 0, 0.9)",
+            "textAlign": "center",
+            "lineHeight": 1.5,
+            "letterSpacing": 1,
+        },
+    },
+    "cinematic-bold": {
+        "id": "cinematic-bold",
+        "name": "Cinematic Bold",
+        "style": {
+            "fontFamily": "Impact, Arial Black, sans-serif",
+            "fontSize": 28,
+            "fontWeight": "bold",
+            "fontStyle": "normal",
+            "color": "#ffffff",
+            "textShadow": "0 4px 8px rgba(0, 0, 0, 1), 0 0 20px rgba(0, 0, 0, 0.5)",
+            "textAlign": "center",
+            "lineHeight": 1.3,
+            "letterSpacing": 2,
+            "textTransform": "uppercase",
+        },
+    },
+    "stylized-neon": {
+        "id": "stylized-neon",
+        "name": "Stylized Neon",
+        "style": {
+            "fontFamily": "Orbitron, monospace",
+            "fontSize": 24,
+            "fontWeight": "bold",
+            "fontStyle": "normal",
+            "color": "#00ffff",
+            "textShadow": "0 0 10px #00ffff, 0 0 20px #00ffff, 0 0 30px #00ffff",
+            "textAlign": "center",
+            "lineHeight": 1.4,
+            "letterSpacing": 3,
+            "textTransform": "uppercase",
+        },
+    },
+    "stylized-retro": {
+        "id": "stylized-retro",
+        "name": "Stylized Retro",
+        "style": {
+            "fontFamily": "Courier New, monospace",
+            "fontSize": 26,
+            "fontWeight": "bold",
+            "fontStyle": "normal",
+            "color": "#ff6b9d",
+            "textShadow": "2px 2px 0px #4ecdc4, 4px 4px 0px #45b7aa",
+            "textAlign": "center",
+            "lineHeight": 1.3,
+            "letterSpacing": 2,
+            "textTransform": "uppercase",
+        },
+    },
+    "minimal-clean": {
+        "id": "minimal-clean",
+        "name": "Minimal Clean",
+        "style": {
+            "fontFamily": "Helvetica, Arial, sans-serif",
+            "fontSize": 22,
+            "fontWeight": 300,
+            "fontStyle": "normal",
+            "color": "#ffffff",
+            "letterSpacing": 1,
+            "textAlign": "center",
+            "lineHeight": 1.5,
+        },
+    },
+    "minimal-background": {
+        "id": "minimal-background",
+        "name": "Minimal Background",
+        "style": {
+            "fontFamily": "Roboto, sans-serif",
+            "fontSize": 20,
+            "fontWeight": "normal",
+            "fontStyle": "normal",
+            "color": "#f0f0f0",
+            "backgroundColor": "rgba(0, 0, 0, 0.6)",
+            "padding": "8px 16px",
+            "borderRadius": "4px",
+            "textAlign": "center",
+            "lineHeight": 1.4,
+        },
+    },
+    "animated-typewriter": {
+        "id": "animated-typewriter",
+        "name": "Animated Typewriter",
+        "style": {
+            "fontFamily": "Courier New, monospace",
+            "fontSize": 24,
+            "fontWeight": "normal",
+            "fontStyle": "normal",
+            "color": "#00ff00",
+            "backgroundColor": "rgba(0, 0, 0, 0.8)",
+            "padding": "4px 8px",
+            "textAlign": "left",
+            "lineHeight": 1.2,
+            "letterSpacing": 1,
+            "animation": "typewriter 2s steps(40) infinite",
+        },
+    },
+    "animated-fade": {
+        "id": "animated-fade",
+        "name": "Animated Fade",
+        "style": {
+            "fontFamily": "Open Sans, sans-serif",
+            "fontSize": 24,
+            "fontWeight": "normal",
+            "fontStyle": "normal",
+            "color": "#ffffff",
+            "textShadow": "0 2px 4px rgba(0, 0, 0, 0.7)",
+            "textAlign": "center",
+            "lineHeight": 1.4,
+            "animation": "fadeInOut 3s ease-in-out infinite",
+        },
+    },
+    "modern-sans": {
+        "id": "modern-sans",
+        "name": "Modern Sans",
+        "style": {
+            "fontFamily": "Inter, system-ui, sans-serif",
+            "fontSize": 24,
+            "fontWeight": 500,
+            "fontStyle": "normal",
+            "color": "#ffffff",
+            "textShadow": "0 1px 3px rgba(0, 0, 0, 0.8)",
+            "textAlign": "center",
+            "lineHeight": 1.5,
+            "letterSpacing": 0.5,
+        },
+    },
+    "modern-gradient": {
+        "id": "modern-gradient",
+        "name": "Modern Gradient",
+        "style": {
+            "fontFamily": "Poppins, sans-serif",
+            "fontSize": 26,
+            "fontWeight": "bold",
+            "fontStyle": "normal",
+            "background": "linear-gradient(45deg, #ff6b6b, #4ecdc4, #45b7d1)",
+            "WebkitBackgroundClip": "text",
+            "WebkitTextFillColor": "transparent",
+            "textAlign": "center",
+            "lineHeight": 1.4,
+            "letterSpacing": 1,
+        },
+    },
+}
