@@ -9,12 +9,14 @@ and defaults, so the loader reads the result as it reads what the editor sends i
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping
 from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_builtin_style_templates import BUILTIN_STYLE_TEMPLATES
 from chunking.timeline.studio_builtin_subtitle_styles import BUILTIN_SUBTITLE_STYLES
 from chunking.timeline.studio_editor_animations import EASINGS, text_animations
 from chunking.timeline.studio_editor_css import (
@@ -245,13 +247,16 @@ def applied_style_template(
     templates: dict[str, Mapping[str, Any]], raw: Any, clip_id: str, where: str, p: Problems
 ) -> str | None:
     """The style template id for a clip's AppliedStyleTemplate (None when it has none, or it is
-    switched off). One with ``customizations`` (element id -> text, element id -> colour: what
+    switched off); one of the editor's built-in templates that the document lacks joins
+    ``templates``. One with ``customizations`` (element id -> text, element id -> colour: what
     the user typed for this clip) gets a copy of its own, ``<template>@<clip>``, added to
     ``templates``, with those texts and colours in place."""
     applied = as_map(raw)
     ident = applied.get("styleTemplateId")
     if ident is None or applied.get("isEnabled", True) is False:
         return None
+    if isinstance(ident, str) and ident not in templates and ident in BUILTIN_STYLE_TEMPLATES:
+        templates[ident] = copy.deepcopy(BUILTIN_STYLE_TEMPLATES[ident])  # shipped, not saved
     changes = as_map(applied.get("customizations"))
     template = templates.get(ident) if isinstance(ident, str) else None
     if not changes or template is None:

@@ -413,3 +413,13 @@ def test_a_text_clip_on_a_video_track_is_drawn_as_text(tmp_path: Path) -> None:
     assert [c.id for c in timeline.tracks[0].clips] == ["c0"]
     (title,) = timeline.subtitles
     assert (title.text, title.start, title.end) == ("HELLO", 10, 20)
+
+
+def test_a_built_in_style_template_the_document_does_not_carry_is_drawn(tmp_path: Path) -> None:
+    """A .tlsp saves resources as {}: the editor's own style templates are still drawn, with
+    what the user typed for the clip (it refused the whole project: 'not in style_templates[]')."""
+    applied = {"styleTemplateId": "modern-intro-1",
+               "customizations": {"texts": {"title-text": "Hello"}}}  # fmt: skip
+    timeline = timeline_project(tmp_path, [{"duration": 3.0, "styleTemplate": applied}])
+    assert [s.text for s in timeline.subtitles] == ["Hello", "Ваш подзаголовок"]
+    assert timeline.warnings == ()
