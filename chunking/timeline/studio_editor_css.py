@@ -103,9 +103,21 @@ def css_colour(value: Any) -> str | None:
     return None if check.errors else value.strip()
 
 
+#: CSS properties of the editor's subtitle styles (subtitleStyleToCSS) that are not drawn, and
+#: what is drawn instead (``textAlign: center`` is what is drawn).
+_UNDRAWN = {
+    "animation": "the text is drawn still (its clip's animationIn/animationOut are drawn)",
+    "textAlign": "lines are centred",
+    "border": "the box has no border",
+    "WebkitBackgroundClip": "the background is not clipped to the letters",
+    "WebkitTextFillColor": "the letters are drawn in the style's color",
+}
+
+
 def css_problems(css: Mapping[str, Any]) -> list[str]:
-    """What of a style's CSS colours cannot be read, one message per property ("color 'x' is
-    not a CSS colour; ..."), so a dropped colour is a warning, not a silent default."""
+    """What of a style's CSS cannot be read or is not drawn, one message per property ("color
+    'x' is not a CSS colour; ...", "animation '...' is not drawn; ..."), so a dropped setting is
+    a warning, not a silent default."""
     found: list[str] = []
     for prop in ("color", "backgroundColor", "background"):
         value = css.get(prop)
@@ -117,6 +129,10 @@ def css_problems(css: Mapping[str, Any]) -> list[str]:
             f"style.{prop} {shown(value)} is not a colour this renderer draws (CSS colours: "
             "#rgb, #rrggbb, names, rgb(), hsl()); the default is used"
         )
+    for prop, what in _UNDRAWN.items():
+        value = css.get(prop)
+        if not _ignorable(value) and str(value).strip().lower() != "center":
+            found.append(f"style.{prop} {shown(value)} is not drawn; {what}")
     shadow = css.get("textShadow")
     if isinstance(shadow, str) and shadow.strip().lower() not in ("", "none"):
         for part in re.split(r",(?![^(]*\))", shadow):

@@ -116,9 +116,15 @@ def subtitle_entry(
             clip.get("animationIn"), clip.get("animationOut"), end - start
         ),
     }
-    opacity = to_float(clip.get("opacity"))
+    # The clip's opacity, times its style's CSS opacity (the preview's element carries both).
+    opacity, faded = (
+        to_float(clip.get("opacity")),
+        to_float(as_map(look.get("style")).get("opacity")),
+    )
     if opacity is not None and math.isfinite(opacity):
         entry["opacity"] = min(max(opacity, 0.0), 1.0)
+    if faded is not None and math.isfinite(faded):
+        entry["opacity"] = entry.get("opacity", 1.0) * min(max(faded, 0.0), 1.0)
     # Not in the editor's conversion: a title clip's own fades, as its preview plays them.
     for name, kind in (("fadeIn", "FadeIn"), ("fadeOut", "FadeOut")):
         fade = clip.get(name)  # {duration} as the editor writes it, or the seconds themselves

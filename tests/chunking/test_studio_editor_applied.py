@@ -423,3 +423,20 @@ def test_a_built_in_style_template_the_document_does_not_carry_is_drawn(tmp_path
     timeline = timeline_project(tmp_path, [{"duration": 3.0, "styleTemplate": applied}])
     assert [s.text for s in timeline.subtitles] == ["Hello", "Ваш подзаголовок"]
     assert timeline.warnings == ()
+
+
+def test_a_subtitle_styles_css_that_is_not_drawn_is_named_and_its_opacity_is(
+    tmp_path: Path,
+) -> None:
+    faint = {"id": "faint", "name": "Faint", "style": {"color": "#ffffff", "opacity": 0.5}}
+    clips = [{"subtitleStyleId": "animated-typewriter"},
+             {"subtitleStyleId": "faint", "opacity": 0.8}]  # fmt: skip
+    timeline = subtitles_of(tmp_path, clips, {"subtitleStyles": [faint]}, size=(320, 180))
+    assert timeline.subtitles[1].opacity == pytest.approx(0.4)
+    assert timeline.warnings == (
+        "clip 's0': subtitle style 'animated-typewriter': style.animation 'typewriter 2s "
+        "steps(40) infinite' is not drawn; the text is drawn still (its clip's "
+        "animationIn/animationOut are drawn)",
+        "clip 's0': subtitle style 'animated-typewriter': style.textAlign 'left' is not drawn; "
+        "lines are centred",
+    )
