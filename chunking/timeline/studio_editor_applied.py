@@ -27,6 +27,7 @@ from chunking.timeline.studio_editor_entries import (
     switched_off,
 )
 from chunking.timeline.studio_editor_library import Library, as_map, text
+from chunking.timeline.studio_effect_panel import fit_to_panel
 
 #: (first second, end second or None) of the clip an application belongs to; a track's
 #: applications have no end.
@@ -81,7 +82,7 @@ class Applications:
             if start is not None and window[1] is not None and window[0] + start >= window[1]:
                 self.p.warn(where, f"{group} {ref!r} starts after the clip's end; never shown")
                 continue
-            entry = self._definition(group, ref, definition, custom)
+            entry = self._definition(group, ref, definition, custom, f"{where} {group} {ref!r}")
             mix = self._extras(applied, f"{where} {group} {ref!r}")
             if mix is not None:
                 entry["intensity"] = mix
@@ -147,7 +148,7 @@ class Applications:
         return opacity
 
     def _definition(
-        self, group: str, ref: str, raw: Mapping[str, Any], custom: Mapping[str, Any]
+        self, group: str, ref: str, raw: Mapping[str, Any], custom: Mapping[str, Any], where: str
     ) -> dict[str, Any]:
         params = {
             **param_values(raw.get("params")),
@@ -156,5 +157,6 @@ class Applications:
         }
         name = raw.get("name") if isinstance(raw.get("name"), str) else ref
         if group == "effect":
-            return effect_entry(ref, text(raw.get("type")) or ref, name, params)
+            entry = effect_entry(ref, text(raw.get("type")) or ref, name, params)
+            return fit_to_panel(entry, self.p, where)
         return filter_entry(ref, name, params)

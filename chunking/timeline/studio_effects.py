@@ -30,6 +30,7 @@ from chunking.timeline.frames import to_frame
 from chunking.timeline.model import REVERSE_EFFECT, Effect, ParamValue
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effect_catalogue import catalogue_params, catalogue_type
+from chunking.timeline.studio_effect_panel import fit_params
 from chunking.timeline.studio_keys import EFFECT_KEYS, NAMED, suggestion, warn_unknown
 from chunking.timeline.studio_params import (
     DERIVED_PARAMS,
@@ -115,6 +116,7 @@ def read_effect(spec: Mapping[str, Any], fps: Fraction, p: Problems, where: str)
     ctype = None if is_filter else catalogue_type(spec, own, params)
     if ctype is not None:  # the current editor typed it by its category (sepia as Vintage)
         own, params = canonical(ctype), catalogue_params(ctype, params)
+        fit_params(own, params, p, w)  # what the editor's effect panel set
     # An effect's intensity (0..1) is how much of it is mixed in (the editor's AppliedEffect
     # opacity); a filter's without parameters is its amount, in that filter's own range.
     low, high = (0.0, 1.0)
