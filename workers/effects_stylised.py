@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -132,19 +133,21 @@ def _pixelate(rgb: Image, effect: Effect, frame: int) -> Image:
 #: ff_gaussian_blur_8's 5x5 kernel (sum 159).
 _CANNY_BLUR = np.array(
     [[2, 4, 5, 4, 2], [4, 9, 12, 9, 4], [5, 12, 15, 12, 5], [4, 9, 12, 9, 4], [2, 4, 5, 4, 2]],
-    dtype=np.int64,
+    dtype=np.int32,
 )
 _TAN_PI8, _TAN_3PI8 = 27146, 158218  # tan(pi/8), tan(3 pi/8) in 16.16 fixed point
 _VERTICAL, _UP, _HORIZONTAL, _DOWN = 0, 1, 2, 3
 
 
-def canny(grey: npt.NDArray[np.int64], low: int, high: int) -> npt.NDArray[np.int64]:
-    """vf_edgedetect.c's wires on an 8-bit plane: edge strengths 0..255 on 0."""
+def canny(plane: npt.NDArray[np.integer[Any]], low: int, high: int) -> npt.NDArray[np.int32]:
+    """vf_edgedetect.c's wires on an 8-bit plane: edge strengths 0..255 on 0 (int32: every sum
+    fits, 159 x 255 and the 16.16 direction tests alike)."""
+    grey = plane.astype(np.int32)
     height, width = grey.shape
     if height < 5 or width < 5:
         return np.zeros_like(grey)
     blurred = grey.copy()  # the 2-pixel border is copied as it is
-    inner = np.zeros((height - 4, width - 4), dtype=np.int64)
+    inner = np.zeros((height - 4, width - 4), dtype=np.int32)
     for dy in range(5):
         for dx in range(5):
             inner += _CANNY_BLUR[dy, dx] * grey[dy : dy + height - 4, dx : dx + width - 4]
@@ -155,16 +158,14 @@ def canny(grey: npt.NDArray[np.int64], low: int, high: int) -> npt.NDArray[np.in
     gy = -b[:-2, :-2] + b[2:, :-2] - 2 * b[:-2, 1:-1] + 2 * b[2:, 1:-1] - b[:-2, 2:] + b[2:, 2:]
     magnitude = np.zeros_like(grey)
     magnitude[1:-1, 1:-1] = np.abs(gx) + np.abs(gy)
-    direction = np.full(grey.shape, _VERTICAL, dtype=np.int64)
     sign = np.where(gx < 0, -1, 1)
     ax, ay = gx * sign, gy * sign * 65536
     t1, t3 = _TAN_PI8 * ax, _TAN_3PI8 * ax
-    inner_dir = np.full(gx.shape, _VERTICAL, dtype=np.int64)
+    inner_dir = np.full(gx.shape, _VERTICAL, dtype=np.int8)
     inner_dir[(ay > t1) & (ay < t3)] = _DOWN
     inner_dir[(ay > -t1) & (ay < t1)] = _HORIZONTAL
     inner_dir[(ay > -t3) & (ay < -t1)] = _UP
     inner_dir[gx == 0] = _VERTICAL
-    direction[1:-1, 1:-1] = inner_dir
     # Non-maximum suppression (interior only), the strength clipped to 8 bits.
     m = magnitude
     centre = m[1:-1, 1:-1]
@@ -189,7 +190,7 @@ def canny(grey: npt.NDArray[np.int64], low: int, high: int) -> npt.NDArray[np.in
             if dy != 1 or dx != 1:
                 near |= padded[dy : dy + height, dx : dx + width]
     near[0, :] = near[-1, :] = near[:, 0] = near[:, -1] = False
-    out: npt.NDArray[np.int64] = np.where(strong | ((thin > low) & near), thin, 0)
+    out: npt.NDArray[np.int32] = np.where(strong | ((thin > low) & near), thin, 0)
     return out
 
 
@@ -202,7 +203,7 @@ def _edgeenhance(rgb: Image, effect: Effect, frame: int) -> Image:
     luma = src[..., 0] * _KR + src[..., 1] * _KG + src[..., 2] * _KB
     # The source's 8-bit video-range luma, as swscale hands it to edgedetect's grey plane.
     video = np.rint(np.clip(luma, 0.0, 1.0) * 219 + 16)
-    grey = np.rint((video - 16) * (255 / 219)).astype(np.int64)
+    grey = np.rint((video - 16) * (255 / 219)).astype(np.int32)
     wires = canny(grey, low, high).astype(np.float32) / np.float32(255.0)
     out: Image = np.repeat(wires[..., None], 3, axis=2)
     return out
