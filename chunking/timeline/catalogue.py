@@ -1,4 +1,5 @@
-"""Names of the effects and transitions the renderer implements, with the editor's aliases.
+"""Names of the effects the renderer implements, with the editor's aliases (the transitions'
+are catalogue_transitions', re-exported here).
 
 Parameter names are the ones Timeline Studio writes: its effects' ``params`` (src/features/
 effects/data/effects.json, passed through ``convertEffectParameters`` in timeline-to-project.ts,
@@ -24,6 +25,9 @@ from chunking.timeline.catalogue_stylised import (
     STYLISED_TIME_VARYING,
     STYLISED_WHOLE_LAYER,
 )
+from chunking.timeline.catalogue_transitions import DIRECTED_TRANSITIONS as DIRECTED_TRANSITIONS
+from chunking.timeline.catalogue_transitions import TRANSITION_ALIASES as TRANSITION_ALIASES
+from chunking.timeline.catalogue_transitions import TRANSITIONS as TRANSITIONS
 
 #: The editor's looks: fixed colour grades from its CSS preview filters (workers.effects_looks).
 LOOKS = frozenset(
@@ -312,69 +316,6 @@ _NOT_PICTURE_ALIASES = {
 EFFECTS = VIDEO_EFFECTS | AUDIO_EFFECTS
 EFFECT_PARAMS: dict[str, tuple[Param, ...]] = {**VIDEO_EFFECT_PARAMS, **AUDIO_EFFECT_PARAMS}
 EFFECT_ALIASES: dict[str, str] = {**VIDEO_EFFECT_ALIASES, **AUDIO_EFFECT_ALIASES}
-
-#: Canonical transition kinds the compositor implements.
-TRANSITIONS = frozenset(
-    {
-        "dissolve",
-        "fade_black",
-        "fade_white",
-        "wipe_left",
-        "wipe_right",
-        "wipe_up",
-        "wipe_down",
-        "slide_left",
-        "slide_right",
-        "slide_up",
-        "slide_down",
-    }
-)
-
-TRANSITION_ALIASES = {
-    "dissolve": "dissolve",
-    "crossfade": "dissolve",
-    "crossdissolve": "dissolve",
-    "fade": "dissolve",
-    "mix": "dissolve",
-    "fadeblack": "fade_black",
-    "fadethroughblack": "fade_black",
-    "fadetoblack": "fade_black",
-    "diptoblack": "fade_black",
-    "fadewhite": "fade_white",
-    "fadethroughwhite": "fade_white",
-    "fadetowhite": "fade_white",
-    "diptowhite": "fade_white",
-    "wipe": "wipe_right",
-    "wipeleft": "wipe_left",
-    "wiperight": "wipe_right",
-    "wipeup": "wipe_up",
-    "wipedown": "wipe_down",
-    # The editor's catalogue types (src/features/transitions/data/transitions.json), at their
-    # default directions there.
-    "wipehorizontal": "wipe_right",
-    "wipevertical": "wipe_down",
-    "slide": "slide_left",
-    "slideleft": "slide_left",
-    "slideright": "slide_right",
-    "slideup": "slide_up",
-    "slidedown": "slide_down",
-    "push": "slide_left",
-    "pushleft": "slide_left",
-    "pushright": "slide_right",
-    "pushup": "slide_up",
-    "pushdown": "slide_down",
-}
-
-
-#: Transition types that take a ``direction`` (after canonical()), and the family it completes:
-#: ``push`` with ``right`` is ``slide_right``.
-DIRECTED_TRANSITIONS = {
-    "wipe": "wipe",
-    "wipehorizontal": "wipe",
-    "wipevertical": "wipe",
-    "slide": "slide",
-    "push": "slide",
-}
 
 
 def effect_kind(name: str) -> str | None:

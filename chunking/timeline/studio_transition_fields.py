@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.catalogue import DIRECTED_TRANSITIONS, TRANSITION_ALIASES
+from chunking.timeline.catalogue_transitions import DIRECTED_TRANSITIONS, TRANSITION_ALIASES
 from chunking.timeline.fields import Problems, canonical, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.schema import MAX_SECONDS
