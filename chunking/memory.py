@@ -79,6 +79,15 @@ EFFECT_BPP = {
     "chromakey": 28,
     "colorbalance": 28,
     "shadowshighlights": 24,
+    # The stylising effects (workers.effects_stylised), measured the same way at 960x540.
+    "edgeenhance": 94,
+    "hologram": 60,
+    "glitch": 48,
+    "motionblur": 48,
+    "zoomblur": 48,
+    "pixelate": 24,
+    "emboss": 24,
+    "solarize": 24,
 }
 #: The editor's looks (Vintage, Noir, ...): a chain of CSS filter matrices.
 LOOK_BPP = 24

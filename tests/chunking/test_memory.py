@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from chunking.memory import (
+    EFFECT_BPP,
     RENDER_FIXED,
     encoder_bytes,
     frame_bytes,
@@ -15,6 +17,8 @@ from chunking.memory import (
     memory_problems,
     size,
 )
+from chunking.timeline.catalogue_stylised import STYLISED_EFFECTS, STYLISED_PARAMS
+from chunking.timeline.model import Effect
 from chunking.timeline.reverse import window_bytes
 from chunking.timeline.studio import load_project
 from tests.media import project, solid, video_track
@@ -175,3 +179,26 @@ def test_a_reversed_video_counts_the_frames_it_decodes_ahead(tmp_path: Path) -> 
     assert 150 << 20 < window_bytes(1920 * 1080) <= 192 << 20  # 32 frames of 6 MB
     assert window_bytes(64 * 36) == 120 * 3 * 64 * 36  # small frames: at most 120 of them
     assert window_bytes(8192 * 8192) == 2 * 3 * 8192 * 8192  # huge ones: never fewer than 2
+
+
+@pytest.mark.parametrize("kind", sorted(STYLISED_EFFECTS))
+def test_a_stylising_effects_working_memory_is_within_its_estimate(kind: str) -> None:
+    import tracemalloc
+
+    from workers.effects import apply_effects
+
+    rgb = np.random.default_rng(5).random((270, 480, 3), dtype=np.float32)
+    # Each parameter at its strongest: the peak the estimate must stay above.
+    params = {p.names[0]: p.high for p in STYLISED_PARAMS[kind]}
+    effect = Effect(id="e", kind=kind, params=params)
+    apply_effects(rgb.copy(), None, [effect], 3)  # caches (masks, kernels) are not per frame
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        apply_effects(rgb.copy(), None, [effect], 3)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    pixels = rgb.shape[0] * rgb.shape[1]
+    working = peak - rgb.nbytes  # the copy is the layer's own; 64 KiB of Python objects aside
+    assert working <= EFFECT_BPP[kind] * pixels + 65536, f"{kind}: {working / pixels:.0f} B/px"
