@@ -63,6 +63,7 @@ from chunking.timeline.otio_fcpxml_components import (
     sounds_switched_off,
 )
 from chunking.timeline.otio_fcpxml_compound import silence_compounds
+from chunking.timeline.otio_fcpxml_durations import imply_durations
 from chunking.timeline.otio_fcpxml_multicam import multicam_with_gaps
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
@@ -100,6 +101,7 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
         )
     check_time_sizes(root, path)  # before any of them is converted
     moved = decimal_times(root)
+    moved |= imply_durations(root)  # before the checks name the items without one
     check_document(root, path)
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.

@@ -17,6 +17,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from chunking.timeline.otio_fcpxml_durations import missing_duration
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
 from chunking.timeline.schema import MAX_FPS, MAX_SIDE
 from common.errors import ValidationError
@@ -84,6 +85,7 @@ def check_document(root: Any, path: str) -> None:
             if wanted and wanted not in formats:
                 problems.append(f"{where}: its format {wanted!r} is not in <resources>")
     browser = _browser_items(root)
+    projects = {item: project for project in root.iter("project") for item in project.iter()}
     for element in root.iter():
         if element in browser:
             continue
@@ -91,6 +93,9 @@ def check_document(root: Any, path: str) -> None:
         label = f"{element.tag} {element.get('name')!r}" if element.get("name") else element.tag
         if ref is not None and element.tag in _ITEMS and ref not in resources:
             problems.append(f"{label}: refers to {ref!r}, which is not in <resources>")
+        missing = missing_duration(element)
+        if missing is not None:
+            problems.append(f"{label}{_in_project(element, projects)}: {missing}")
         if element.tag in _ITEMS and element.get("duration") is not None:
             duration = fcpxml_time(element.get("duration"))
             if duration is None or duration <= 0:
@@ -99,6 +104,13 @@ def check_document(root: Any, path: str) -> None:
                 )
     if problems:
         raise ValidationError([f"{path}: {p}" for p in problems])
+
+
+def _in_project(element: Any, projects: dict[Any, Any]) -> str:
+    """ " in project 'name'" for an element of a project, else "" (a compound's or multicam's
+    resource): where to look for it."""
+    project = projects.get(element)
+    return "" if project is None else f" in project {project.get('name') or ''!r}"
 
 
 def _browser_items(root: Any) -> set[Any]:
