@@ -51,6 +51,7 @@ What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips'
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 from xml.etree import ElementTree
 
@@ -64,6 +65,7 @@ from chunking.timeline.otio_fcpxml_components import (
 )
 from chunking.timeline.otio_fcpxml_compound import silence_compounds
 from chunking.timeline.otio_fcpxml_durations import imply_durations
+from chunking.timeline.otio_fcpxml_media import probe_media_kinds
 from chunking.timeline.otio_fcpxml_multicam import multicam_with_gaps
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
@@ -103,6 +105,8 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
     moved = decimal_times(root)
     moved |= imply_durations(root)  # before the checks name the items without one
     check_document(root, path)
+    # Before anything decides by them whether a clip has sound.
+    moved |= probe_media_kinds(root, os.path.dirname(os.path.abspath(path)))
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.
     moved |= _named(root)

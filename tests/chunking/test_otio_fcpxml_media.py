@@ -1,0 +1,40 @@
+"""FCPXML assets that do not say whether they have sound (chunking.timeline.otio_fcpxml_media):
+their files say, as Final Cut reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from chunking.timeline.model import TrackKind
+from tests.chunking.test_otio_fcpxml_durations import cut, spans
+from tests.media import make_video
+
+
+@pytest.mark.parametrize(
+    ("kinds", "heard"),
+    [
+        ("", True),  # Final Cut reads the file: it has sound
+        ('hasVideo="1"', True),
+        ('hasVideo="1" hasAudio="0"', False),  # said: kept
+    ],
+    ids=["neither", "no-hasAudio", "said-silent"],
+)
+def test_an_asset_that_does_not_say_it_has_sound_is_read(
+    tmp_path: Path, kinds: str, heard: bool
+) -> None:
+    second = '<asset-clip name="b" ref="r3" offset="2s" start="6s" duration="1s"/>'
+    timeline = load(str(cut(tmp_path, second, kinds)))
+    sound = [span[0] for span in spans(timeline, TrackKind.AUDIO)]
+    assert sound == (["a", "b"] if heard else ["a"])
+    assert [span[0] for span in spans(timeline, TrackKind.VIDEO)] == ["a", "b"]
+
+
+def test_an_asset_whose_file_has_no_sound_stays_silent(tmp_path: Path) -> None:
+    second = '<asset-clip name="b" ref="r3" offset="2s" start="6s" duration="1s"/>'
+    path = cut(tmp_path, second, "")
+    make_video(tmp_path / "b.mp4", frames=250, fps=25, size=(160, 90))  # picture only
+    timeline = load(str(path))
+    assert [span[0] for span in spans(timeline, TrackKind.AUDIO)] == ["a"]
