@@ -20,7 +20,7 @@ from typing import Any
 from chunking.timeline.otio_fcpxml_durations import missing_duration
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
 from chunking.timeline.schema import MAX_FPS, MAX_SIDE
-from common.errors import ValidationError
+from common.errors import TimelineError, ValidationError
 
 #: Items of a storyline whose ``duration`` must be a positive time.
 _ITEMS = ("asset-clip", "clip", "ref-clip", "sync-clip", "mc-clip", "video", "audio", "gap",
@@ -104,6 +104,19 @@ def check_document(root: Any, path: str) -> None:
                 )
     if problems:
         raise ValidationError([f"{path}: {p}" for p in problems])
+
+
+def check_not_empty(path: str, tl: Any, projects: list[str], shown: bool) -> None:
+    """Raise TimelineError naming the project when it holds no clip and nothing else is
+    ``shown`` (titles, a length): the loader's "the timeline is empty" named neither it nor
+    the file."""
+    if shown or any(tl.find_clips()):
+        return
+    named = f"project {projects[0]!r}" if projects else "its project"
+    raise TimelineError(
+        f"{path}: {named} is empty (no clips and no length); add its clips in Final Cut and "
+        "export it again"
+    )
 
 
 def _in_project(element: Any, projects: dict[Any, Any]) -> str:

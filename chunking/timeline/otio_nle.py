@@ -57,6 +57,7 @@ from chunking.timeline.otio_fcp7_checks import check_numbers as check_fcp7_numbe
 from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
+from chunking.timeline.otio_fcpxml_checks import check_not_empty
 from chunking.timeline.otio_fcpxml_compound import hear_compound_clips
 from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_fcpxml_retime import apply_retimes
@@ -93,6 +94,7 @@ def read_export(path: str, p: Problems) -> Any:
                 f"{path}: holds {len(extras.projects)} projects ({names}); export the one "
                 "project to render on its own"
             )
+        check_not_empty(path, tl, extras.projects, bool(extras.titles or extras.duration))
         apply_retimes(tl)
         apply_adjustments(tl)
         apply_transitions(tl)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chunking.timeline.loader import load
-from common.errors import ValidationError
+from common.errors import TimelineError, ValidationError
 from tests.media import make_video
 
 CUT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -145,3 +145,24 @@ def test_a_format_named_but_not_sized_takes_the_size_its_name_says(
     path.write_text(CUT.replace('width="160" height="90"', f'name="{name}"'))
     timeline = load(str(path))
     assert (timeline.width, timeline.height) == size
+
+
+@pytest.mark.parametrize("length", ['duration="0s"', ""], ids=["zero", "none"])
+def test_an_empty_project_is_named(folder: Path, length: str) -> None:
+    """An empty project was "timeline.duration: the timeline is empty", naming neither the
+    project nor the file."""
+    path = folder / "cut.fcpxml"
+    spine = CUT[CUT.index("<spine>") : CUT.index("</spine>") + len("</spine>")]
+    text = CUT.replace(spine, "<spine/>").replace('duration="4s"', length)
+    path.write_text(text.replace('project name="p"', 'project name="Rough cut"'))
+    with pytest.raises(TimelineError) as caught:
+        load(str(path))
+    (line,) = str(caught.value).splitlines()
+    assert str(path) in line and "project 'Rough cut' is empty" in line
+
+
+def test_a_project_of_a_gap_is_black_not_empty(folder: Path) -> None:
+    path = folder / "cut.fcpxml"
+    spine = CUT[CUT.index("<spine>") : CUT.index("</spine>") + len("</spine>")]
+    path.write_text(CUT.replace(spine, '<spine><gap offset="0s" duration="4s"/></spine>'))
+    assert load(str(path)).frames == 100
