@@ -1,31 +1,43 @@
 """What a multicam angle shows over a multicam clip's span (chunking.timeline.otio_fcpxml_multicam):
-one clip among gaps is placed; a cut between clips, a title or a retimed clip is not."""
+clips among gaps are placed; a title or a retimed clip is not."""
 
 from __future__ import annotations
 
+import shutil
 from fractions import Fraction
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
-from chunking.timeline.otio_fcpxml_multicam import Shown, angle_shown
+from chunking.timeline.loader import load
+from chunking.timeline.model import TrackKind
+from chunking.timeline.otio_fcpxml_multicam import Shown, angle_cuts
 
 CLIP = '<asset-clip ref="a" offset="10s" start="100s" duration="20s"/>'
 
 
 @pytest.mark.parametrize(
-    ("items", "start", "duration", "shown"),
+    ("items", "start", "duration", "cuts"),
     [
         # A camera that started 10 s late: nothing, then its clip from its first frame.
-        ('<gap offset="0s" duration="10s"/>' + CLIP, 0, 40, Shown("a", Fraction(100), 10, 20)),
+        ('<gap offset="0s" duration="10s"/>' + CLIP, 0, 40, [Shown("a", Fraction(100), 10, 20)]),
         # The span inside the clip: all of it, from the media time there.
-        (CLIP, 15, 5, Shown("a", Fraction(105), 0, 5)),
+        (CLIP, 15, 5, [Shown("a", Fraction(105), 0, 5)]),
         # Past the clip's end: it shows until it ends.
-        (CLIP, 25, 10, Shown("a", Fraction(115), 0, 5)),
-        # Only gaps: nothing, for the whole span.
-        ('<gap offset="0s" duration="10s"/>', 0, 8, Shown(None, Fraction(0), 8, 0)),
-        # A cut between two clips, a title, a conformed clip: not placed here.
-        (CLIP + '<asset-clip ref="b" offset="30s" duration="5s"/>', 0, 40, None),
+        (CLIP, 25, 10, [Shown("a", Fraction(115), 0, 5)]),
+        # Only gaps: nothing.
+        ('<gap offset="0s" duration="10s"/>', 0, 8, []),
+        # A cut between two clips inside the span: each where it shows.
+        (
+            CLIP + '<asset-clip ref="b" offset="30s" start="7s" duration="5s"/>',
+            12,
+            20,
+            [Shown("a", Fraction(102), 0, 18), Shown("b", Fraction(7), 18, 2)],
+        ),
+        # Items that overlap: no storyline of one angle.
+        (CLIP + '<asset-clip ref="b" offset="20s" duration="5s"/>', 0, 40, None),
+        # A title, a conformed clip: not placed here.
         ('<title ref="t" offset="0s" duration="10s"/>' + CLIP, 0, 40, None),
         (
             '<asset-clip ref="a" offset="0s" duration="9s"><conform-rate srcFrameRate="25"/>'
@@ -36,6 +48,56 @@ CLIP = '<asset-clip ref="a" offset="10s" start="100s" duration="20s"/>'
         ),  # fmt: skip
     ],
 )
-def test_what_an_angle_shows(items: str, start: int, duration: int, shown: Shown | None) -> None:
+def test_what_an_angle_shows(
+    items: str, start: int, duration: int, cuts: list[Shown] | None
+) -> None:
     angle = ElementTree.fromstring(f"<mc-angle>{items}</mc-angle>")
-    assert angle_shown(angle, Fraction(start), Fraction(duration)) == shown
+    assert angle_cuts(angle, Fraction(start), Fraction(duration)) == cuts
+
+
+@pytest.mark.parametrize(
+    ("items", "cuts"),
+    [
+        # A clip of a video and its sound as a component (Final Cut's for a clip with roles
+        # of its own): the video's media, from where the clip's own time shows it.
+        (
+            '<clip offset="10s" start="2s" duration="20s"><video ref="v" offset="1s" start="50s" '
+            'duration="30s"><audio ref="v" lane="-1" offset="1s" duration="30s"/></video></clip>',
+            [Shown("v", Fraction(56), 0, 5)],
+        ),
+        # Two assets in one clip, or a clip of a clip: not one clip's media.
+        (
+            '<clip offset="10s" duration="20s"><video ref="v" offset="0s" duration="30s">'
+            '<audio ref="w" lane="-1" offset="0s" duration="30s"/></video></clip>',
+            None,
+        ),
+        ('<clip offset="10s" duration="20s"><clip offset="0s" duration="20s"/></clip>', None),
+    ],
+    ids=["video-and-sound", "two-assets", "nested"],
+)
+def test_a_clip_of_one_asset_in_an_angle(items: str, cuts: list[Shown] | None) -> None:
+    angle = ElementTree.fromstring(f"<mc-angle>{items}</mc-angle>")
+    assert angle_cuts(angle, Fraction(15), Fraction(5)) == cuts
+
+
+def test_final_cuts_multicam_of_clips_with_roles_shows_its_angle(tmp_path: Path) -> None:
+    """``MulticamMarkers2.fcpxml`` (swift-fcpxml's test export, MIT licence: see
+    tests/data/README.md): angle B is a ``<clip>`` of a video with its sound, after a 5.21 s
+    gap; the multicam clip shows it from multicam 13.05 s, its sound the music angle's. It
+    was not drawn at all (a silent black program)."""
+    export = tmp_path / "MulticamMarkers2.fcpxml"
+    shutil.copy(Path(__file__).parents[1] / "data" / "nle" / "fcp" / export.name, export)
+    for name in ("Cam 2.mp4", "Music Track.wav"):
+        (tmp_path / name).touch()  # the loader checks that media exist, it does not decode
+    timeline = load(str(export))
+    shown = [
+        (t.kind, c.start, c.end, round(c.source_start, 4), Path(str(c.source.path)).name)
+        for t in timeline.tracks
+        for c in t.clips
+    ]
+    start = 25065040 / 1920000  # the multicam clip's start in the multicam's time
+    assert shown == [
+        (TrackKind.VIDEO, 0, 240, round(start - 125125 / 24000, 4), "Cam 2.mp4"),
+        (TrackKind.AUDIO, 0, 240, round(start, 4), "Music Track.wav"),
+    ]
+    assert not [w for w in timeline.warnings if "multicam" in w]
