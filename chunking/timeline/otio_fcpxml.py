@@ -30,7 +30,7 @@
 * Connected items of one lane that overlap (each connected to its own spine clip: Final Cut
   stacks them) were played one after the other; the later one gets a lane of its own.
 * A retimed clip (``<timeMap>``) was played at its own speed. One retimed at a constant speed
-  (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.25x to 4x) is
+  (two points, as Final Cut writes a 50 % or 200 % clip) the renderer plays (0.1x to 10x) is
   marked in its name and given that speed once read (``otio_fcpxml_retime``),
   its start moved to its media time, and its sound's pitch kept unless ``preservesPitch="0"``
   (Final Cut's default keeps it); the others stay named in a warning. One played backwards

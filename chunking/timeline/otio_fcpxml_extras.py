@@ -12,11 +12,11 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
-from chunking.timeline.otio_fcpxml_checks import format_size
+from chunking.timeline.otio_fcpxml_checks import decimal_times, format_size
 from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_multicam import multicam_shown
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
-from chunking.timeline.otio_fcpxml_retime import constant_retime
+from chunking.timeline.otio_fcpxml_retime import SPEED_RANGE, constant_retime
 from chunking.timeline.otio_fcpxml_solids import effect_uids, solid_colour
 from chunking.timeline.otio_fcpxml_split import split_notes
 from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
@@ -80,6 +80,7 @@ def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
         root = ElementTree.parse(path).getroot() if text is None else ElementTree.fromstring(text)
     except (ElementTree.ParseError, OSError, ValueError, LookupError):  # LookupError: encoding
         return ProjectExtras(None, [])
+    decimal_times(root)  # as the amended text the adapter reads has them (0.2s: 1/5s)
     projects = [str(p.get("name") or "") for p in root.iter("project")]
     sequences = root.findall(".//project/sequence")
     if len(sequences) != 1:
@@ -119,7 +120,7 @@ def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
     if walk.retimed:
         unrendered.append(
             f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (a speed ramp, "
-            "a freeze or a speed outside 0.25x to 4x); render the retime in Final Cut "
+            f"a freeze or a speed outside {SPEED_RANGE}); render the retime in Final Cut "
             "to keep it"
         )
     return ProjectExtras(resolution, walk.titles, unrendered, duration, projects)

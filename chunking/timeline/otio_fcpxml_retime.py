@@ -4,7 +4,7 @@ the pairs Final Cut's rate conforming chart names: ``conformed_rate``) is
 marked in its name and given its start in media time in the amended FCPXML
 (``constant_retimes``), then given its speed once OpenTimelineIO has read it
 (``apply_retimes``: a LinearTimeWarp, and a pitch shift that undoes the speed's where Final
-Cut keeps the pitch). Retimes the renderer cannot play (beyond 0.25x-4x, ramps) stay named in
+Cut keeps the pitch). Retimes the renderer cannot play (beyond 0.1x-10x, ramps) stay named in
 a warning (``otio_fcpxml_extras``). A clip played backwards at a constant speed (Final Cut's
 Reverse Clip: a two-point ``<timeMap>`` whose value falls, from the span's end to its start)
 is a constant retime of negative speed: it plays that span backwards (Clip.reverse). One that
@@ -21,11 +21,17 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_time import fcpxml_text, fcpxml_time
+from chunking.timeline.otio_media import MAX_SPEED, MIN_SPEED
 from common.errors import ValidationError
 from common.numbers import exact_number
 
 #: Speeds a retime becomes a clip's speed at (the renderer's range: otio_media).
-MIN_RETIME, MAX_RETIME = Fraction(1, 4), Fraction(4)
+MIN_RETIME, MAX_RETIME = MIN_SPEED, MAX_SPEED
+#: The smallest frequency ratio one pitch shift takes (the loader's ``audiopitch`` range, 0.25
+#: to 4): a wider one is two shifts.
+MIN_PITCH = 0.25
+#: That range as a message says it.
+SPEED_RANGE = f"{float(MIN_SPEED):g}x to {float(MAX_SPEED):g}x"
 #: The elements a reverse plays (Final Cut's Reverse Clip on a clip of media); a compound,
 #: sync or multicam clip played backwards would reverse the order of its own items too.
 _REVERSIBLE = ("clip", "asset-clip")
@@ -36,8 +42,8 @@ _RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(-?\d+)/(\d+)(p?)$")
 
 def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     """A clip's constant retime: (speed, media time at its local time 0) from a two-point
-    ``<timeMap>`` the renderer plays (speed 0.25 to 4, backwards -0.25 to -4, or 0: a freeze
-    frame), else None."""
+    ``<timeMap>`` the renderer plays (speed MIN_RETIME to MAX_RETIME, backwards too, or 0: a
+    freeze frame), else None."""
     time_map = clip.find("timeMap")
     points = time_map.findall("timept") if time_map is not None else []
     if len(points) != 2:
@@ -85,7 +91,7 @@ def check_reverses(root: Any, path: str) -> None:
                 else "as a whole compound, sync or multicam clip"
             )
             + ": that reverse playback is not supported (a clip or asset-clip reversed whole at "
-            "one speed, 0.25x to 4x, is); render the retimed clip in Final Cut (share it as a "
+            f"one speed, {SPEED_RANGE}, is); render the retimed clip in Final Cut (share it as a "
             "media file) and edit that file in instead"
         )
     if problems:
@@ -225,10 +231,14 @@ def apply_retimes(timeline: Any) -> None:
         speed = Fraction(int(match[1]), int(match[2]))
         clip.effects.append(otio.schema.LinearTimeWarp(time_scalar=float(speed)))
         if match[3]:  # its pitch kept: a pitch shift undoes the speed's
-            clip.effects.append(
-                otio.schema.Effect(
-                    name="Preserve Pitch",
-                    effect_name="AudioPitch",
-                    metadata={"parameters": {"ratio": float(1 / abs(speed))}},
+            ratio = 1 / abs(speed)
+            # Past one shift's reach (a 10x time-lapse: 0.1) two of half its size in a row.
+            steps = 1 if MIN_PITCH <= ratio <= 1 / MIN_PITCH else 2
+            for _ in range(steps):
+                clip.effects.append(
+                    otio.schema.Effect(
+                        name="Preserve Pitch",
+                        effect_name="AudioPitch",
+                        metadata={"parameters": {"ratio": float(ratio) ** (1 / steps)}},
+                    )
                 )
-            )

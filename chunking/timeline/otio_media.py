@@ -19,6 +19,8 @@ from chunking.timeline.fields import Problems, canonical
 from chunking.timeline.otio_fcp7_filters import fcp7_audio_filter
 from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
 from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
+from chunking.timeline.studio_clips import MAX_SPEED as STUDIO_MAX_SPEED
+from chunking.timeline.studio_clips import MIN_SPEED as STUDIO_MIN_SPEED
 from common.numbers import exact_number
 
 _SOLID = {"solidcolor", "solid", "color", "colour"}
@@ -31,8 +33,10 @@ _AUDIO_GAIN = {"audiogain": "Amplitude", "monoaudiogain": "Amplitude multiplier"
 MAX_GAIN = 10.0
 #: Metadata key of a media reference a relink could not find a file for: why, and what to do.
 UNLINKED = "cloudrender_unlinked"
-#: Speeds the renderer plays (the loader's range for ``speed``).
-MIN_SPEED, MAX_SPEED = Fraction(1, 4), Fraction(4)
+#: Speeds the renderer plays: the loader's range for ``speed``, the editor's own (0.1x to 10x;
+#: this importer's 0.25x to 4x refused an NLE's time-lapse or slow-motion clip that the same
+#: project saved by the editor renders).
+MIN_SPEED, MAX_SPEED = Fraction(str(STUDIO_MIN_SPEED)), Fraction(str(STUDIO_MAX_SPEED))
 #: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
 MAX_SEQUENCE_IMAGES = 1_000_000
 

@@ -335,12 +335,25 @@ def test_freeze_frame_holds_the_clips_first_frame(tmp_path: Path) -> None:
     assert held.source_end is not None and 1.5 < held.source_end < 1.5 + 1 / 48
 
 
-@pytest.mark.parametrize("scalar", [8.0, 0.1])
+@pytest.mark.parametrize("scalar", [12.0, 0.05, -12.0])
 def test_speed_outside_the_renderers_range_names_the_clip(tmp_path: Path, scalar: float) -> None:
     media(tmp_path)
     fast = clip("Fast", "a.mov", 0, 24, effects=[otio.schema.LinearTimeWarp(time_scalar=scalar)])
-    with pytest.raises(ValidationError, match=f"clip 'Fast': plays at {scalar:g} times.*0.25 to 4"):
+    shown = f"{abs(scalar):g}"
+    with pytest.raises(ValidationError, match=f"clip 'Fast': plays at {shown} times.*0.1 to 10"):
         load_otio(save(tmp_path, video(fast)))
+
+
+@pytest.mark.parametrize("scalar", [10.0, 8.0, 0.1])
+def test_the_editors_whole_speed_range_plays(tmp_path: Path, scalar: float) -> None:
+    """The range of a Timeline Studio project's own ``speed`` (0.1x to 10x): 0.25x to 4x
+    refused an NLE's time-lapse or slow-motion clip the same project saved by the editor
+    renders."""
+    media(tmp_path)
+    warped = clip("Warp", "a.mov", 0, 2, effects=[otio.schema.LinearTimeWarp(time_scalar=scalar)])
+    played = load_otio(save(tmp_path, video(warped))).clip("Warp")
+    assert played.speed == pytest.approx(scalar)
+    assert (played.start, played.end) == (0, 2)
 
 
 def test_nested_stack_is_flattened_in_place(tmp_path: Path) -> None:

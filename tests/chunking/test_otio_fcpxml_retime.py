@@ -5,6 +5,7 @@ warning once."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,27 @@ def test_a_reversed_clip_plays_its_span_backwards(
     assert slow and all(c.speed == 0.5 and not c.reverse for c in slow)
 
 
+@pytest.mark.parametrize(
+    ("points", "speed"), [("0:0 2:20", 10), ("0:0 2:0.2", 0.1), ("0:0 2:6", 3)]
+)
+def test_the_editors_whole_speed_range_plays_with_its_pitch_kept(
+    tmp_path: Path, points: str, speed: float
+) -> None:
+    """A time-lapse at 10x or a slow motion at 0.1x (Timeline Studio's own range) plays at its
+    speed, its pitch kept (Final Cut's default) by shifts the renderer takes (0.25 to 4 each:
+    two in a row beyond); both were played at 100 % with a warning."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
+    path = written(tmp_path, clip("retimed", points), media=(tmp_path / "a.mp4").as_uri())
+    tl = load(str(path))
+    (retimed,) = [c for t in tl.tracks for c in t.clips if c.id.endswith("retimed")]
+    assert retimed.speed == pytest.approx(speed)
+    assert (retimed.start, retimed.end) == (50, 100)
+    ratios = [e.params["ratio"] for e in retimed.effects if e.kind == "audiopitch"]
+    assert all(0.25 <= r <= 4 for r in ratios)
+    assert math.prod(ratios) == pytest.approx(1 / speed)
+    assert not tl.warnings
+
+
 #: A sync clip played backwards around a clip played forwards.
 SYNC = (
     '<sync-clip name="synced" offset="2s" duration="2s" start="0s">'
@@ -93,7 +115,8 @@ SYNC = (
         (clip("ramp", "0:0 1:1 2:3"), False),  # a ramp: a warning, not a refusal
         (clip("rewind", "0:0 1:2 1.5:1 2:2"), True),  # Final Cut's Rewind: back in the middle
         (clip("back", "0:2 2:0"), False),  # Reverse Clip: played backwards
-        (clip("too fast", "0:9 2:0"), True),  # backwards at 4.5x
+        (clip("fast back", "0:9 2:0"), False),  # backwards at 4.5x: within 0.1x to 10x
+        (clip("too fast", "0:22 2:0"), True),  # backwards at 11x
         (clip("unordered", "2:0 0:2"), True),  # points in any order: time decides
         (clip("off", "0:2 2:0", ' enabled="0"'), False),  # disabled: not played
         (
