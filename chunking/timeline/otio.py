@@ -68,6 +68,7 @@ def read_otio(
     base_dir = base_dir or os.path.dirname(os.path.abspath(path))
     found = Problems()
     tl = read_export(path, found)
+    _check_not_empty(tl, path)
     forget_unusable_ranges(tl)
     stack_by_numbers(tl, found)
     relink(tl, base_dir, found)
@@ -92,6 +93,25 @@ def read_otio(
     if own:
         raise ValidationError(own)
     return data, replace(timeline, warnings=tuple(conv.p.warnings) + timeline.warnings)
+
+
+def _check_not_empty(tl: Any, path: str) -> None:
+    """Raise TimelineError naming the file and its timeline when it holds no clip and has no
+    length or titles (Premiere's sequence of no tracks): the loader's "the timeline is empty"
+    named neither."""
+    meta = plain(tl.metadata).get("cloudrender")
+    if isinstance(meta, dict) and (meta.get("duration") or meta.get("subtitles")):
+        return  # a length or titles of its own (an FCPXML project of titles): drawn
+    try:
+        if any(True for _ in tl.find_clips()) or tl.duration().value > 0:
+            return
+    except Exception:  # OTIO's objects fail in many ways on odd documents: the reading reports
+        return
+    named = f"{str(tl.name)!r} has" if tl.name else "it has"
+    raise TimelineError(
+        f"{path}: the timeline is empty ({named} no clips and no length); export it again "
+        "with its clips"
+    )
 
 
 def timeline_rate(tl: Any) -> Fraction:

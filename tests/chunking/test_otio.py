@@ -538,3 +538,43 @@ def test_an_avid_gain_written_as_a_huge_number_is_no_level_and_costs_no_time(
     tl = load_otio(save(tmp_path, audio))
     assert time.process_time() - started < 5
     assert [tl.clip(f"C{i}").volume for i in range(3)] == [1.0] * 3
+
+
+EMPTY_SEQUENCE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE xmeml>
+<xmeml version="4">
+  <sequence id="sequence-1">
+    <duration>636</duration>
+    <rate><timebase>30</timebase><ntsc>FALSE</ntsc></rate>
+    <name>sc01_sh010_layerA</name>
+    <media>
+    </media>
+  </sequence>
+</xmeml>
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "named"),
+    [
+        # Premiere's sequence of no tracks (otio-fcp-adapter's sample_just_track.xml, cut down)
+        ("cut.xml", EMPTY_SEQUENCE, "empty ('sc01_sh010_layerA' has no clips"),
+        ("cut.otio", otio.schema.Timeline(name="Reel 1").to_json_string(), "empty ('Reel 1' has"),
+    ],
+    ids=["premiere", "otio"],
+)
+def test_an_empty_timeline_names_the_file_and_itself(
+    tmp_path: Path, name: str, text: str, named: str
+) -> None:
+    """It was "timeline.duration: the timeline is empty", naming neither."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(TimelineError) as caught:
+        load_otio(str(path))
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith(str(path)) and named in line
+
+
+def test_a_timeline_of_a_gap_is_black_not_empty(tmp_path: Path) -> None:
+    gap = otio.schema.Gap(source_range=rng(0, 48))
+    assert load_otio(save(tmp_path, video(gap))).frames == 48
