@@ -19,6 +19,7 @@ from chunking.timeline.fields import Problems, canonical
 from chunking.timeline.otio_fcp7_filters import fcp7_audio_filter
 from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
 from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
+from chunking.timeline.otio_resolve import resolve_effect
 from chunking.timeline.studio_clips import MAX_SPEED as STUDIO_MAX_SPEED
 from chunking.timeline.studio_clips import MIN_SPEED as STUDIO_MIN_SPEED
 from common.numbers import exact_number
@@ -288,6 +289,9 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             _adjusted(found, plain(fx.metadata))
         elif (gain := static_gain(fx)) is not None:
             found.gain *= gain
+        elif (resolved := resolve_effect(fx)) is not None:
+            found.gain *= resolved.gain
+            found.notes.extend(resolved.notes)
         elif (opacity := _static_opacity(fx)) is not None:
             found.opacity *= opacity
         elif (filtered := fcp7_audio_filter(fx, item)) is not None:
