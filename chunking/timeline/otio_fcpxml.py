@@ -51,7 +51,6 @@ What the adapter leaves out altogether is read by ``otio_fcpxml_extras``, clips'
 from __future__ import annotations
 
 import copy
-import os
 from typing import Any
 from xml.etree import ElementTree
 
@@ -65,7 +64,7 @@ from chunking.timeline.otio_fcpxml_components import (
 )
 from chunking.timeline.otio_fcpxml_compound import silence_compounds
 from chunking.timeline.otio_fcpxml_durations import imply_durations
-from chunking.timeline.otio_fcpxml_media import probe_media_kinds
+from chunking.timeline.otio_fcpxml_media import export_folder, probe_media_kinds
 from chunking.timeline.otio_fcpxml_multicam import multicam_with_gaps
 from chunking.timeline.otio_fcpxml_nesting import (
     flatten_multicam,
@@ -106,7 +105,7 @@ def fcpxml_amended(path: str, text: str | None = None) -> str | None:
     moved |= imply_durations(root)  # before the checks name the items without one
     check_document(root, path)
     # Before anything decides by them whether a clip has sound.
-    moved |= probe_media_kinds(root, os.path.dirname(os.path.abspath(path)))
+    moved |= probe_media_kinds(root, export_folder(path))
     # First what is disabled goes; then the items the nesting below copies or flattens carry
     # their adjustments along.
     moved |= _named(root)

@@ -4,7 +4,8 @@ An ``<asset>`` without ``hasAudio`` (or ``hasVideo``) is what tools writing FCPX
 Cut to finish leave out; Final Cut reads the file and plays its sound. The amendments read
 the DTD's default (no sound), so each clip of such a video rendered silent without a word.
 Now the asset's file (where its ``src`` or ``media-rep`` says, else a file of that name in the
-export's folder or its ``media`` folder, where a relink looks) is opened and the attributes
+export's folder or its ``media`` folder, where a relink looks; for an ``.fcpxmld`` bundle the
+folder holding it) is opened and the attributes
 set from its streams. A file that cannot be read keeps the default: the media checks name it.
 """
 
@@ -46,6 +47,13 @@ def probe_media_kinds(root: Any, base_dir: str) -> bool:
                 asset.set(name, "1" if present else "0")
                 changed = True
     return changed
+
+
+def export_folder(path: str) -> str:
+    """The folder an FCPXML's media are relinked in: its own, or the one holding its
+    ``.fcpxmld`` bundle (Final Cut Pro 10.6's export: ``Info.fcpxml`` in a folder)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return os.path.dirname(folder) if folder.lower().endswith(".fcpxmld") else folder
 
 
 def _file_of(asset: Any, base_dir: str) -> str | None:

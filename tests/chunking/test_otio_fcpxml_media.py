@@ -38,3 +38,17 @@ def test_an_asset_whose_file_has_no_sound_stays_silent(tmp_path: Path) -> None:
     make_video(tmp_path / "b.mp4", frames=250, fps=25, size=(160, 90))  # picture only
     timeline = load(str(path))
     assert [span[0] for span in spans(timeline, TrackKind.AUDIO)] == ["a"]
+
+
+def test_an_fcpxmld_bundles_media_are_read_beside_it(tmp_path: Path) -> None:
+    """Final Cut Pro 10.6's bundle (``Info.fcpxml`` in a folder): its media are beside the
+    folder, where the relink finds them, and their sound is read there too."""
+    second = '<asset-clip name="b" ref="r3" offset="2s" start="6s" duration="1s"/>'
+    export = cut(tmp_path, second, "")
+    bundle = tmp_path / "Interview.fcpxmld"
+    bundle.mkdir()
+    text = export.read_text().replace('src="a.mp4"', 'src="file:///Volumes/Shoot/a.mp4"')
+    (bundle / "Info.fcpxml").write_text(text.replace('src="b.mp4"', 'src="file:///V/b.mp4"'))
+    export.unlink()
+    timeline = load(str(bundle))
+    assert [span[0] for span in spans(timeline, TrackKind.AUDIO)] == ["a", "b"]
