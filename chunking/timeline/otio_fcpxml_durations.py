@@ -7,7 +7,9 @@ adapter dropped such a clip without a word, and every other item without a durat
 a render was shorter than the cut with nothing said. Now an asset-clip, or an ``<audio>`` or
 ``<video>`` of an asset, without one gets the rest of its asset; a ``<ref-clip>`` (a compound
 clip) the length of its compound's sequence and an ``<mc-clip>`` that of its multicam, when
-those say it. Any other item of a project without one is named in a problem
+those say it. Such an item without a ``start`` starts at its asset's first frame (read as
+0 s, a clip of media whose timecode starts at 01:00:00:00 began an hour before them and was
+refused). Any other item of a project without a duration is named in a problem
 (``missing_durations``, which ``otio_fcpxml_checks`` reports with the file's other faults).
 """
 
@@ -33,6 +35,8 @@ def imply_durations(root: Any) -> bool:
     resources = {r.get("id"): r for r in root.iterfind("resources/*") if r.get("id")}
     changed = False
     for item in root.iter():
+        if item.tag in _OF_ASSETS and item.get("start") is None:
+            changed |= _start_at_media(item, resources.get(item.get("ref")))
         if item.get("duration") is not None or item.tag not in (*_OF_ASSETS, *_OF_MEDIA):
             continue
         implied = _implied(item, resources.get(item.get("ref")))
@@ -40,6 +44,17 @@ def imply_durations(root: Any) -> bool:
             item.set("duration", fcpxml_text(implied))
             changed = True
     return changed
+
+
+def _start_at_media(item: Any, asset: Any) -> bool:
+    """Start an item without a ``start`` at its asset's first frame (whether it was moved):
+    read as 0 s, a clip of media whose timecode starts at 01:00:00:00 began an hour before
+    them and was refused."""
+    begins = fcpxml_time(asset.get("start")) if asset is not None and asset.tag == "asset" else None
+    if not begins:
+        return False
+    item.set("start", fcpxml_text(begins))
+    return True
 
 
 def _implied(item: Any, resource: Any) -> Fraction | None:

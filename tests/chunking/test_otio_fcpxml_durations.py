@@ -116,3 +116,24 @@ def test_an_item_without_a_duration_is_named(tmp_path: Path, second: str, named:
         load(str(path))
     (line,) = str(caught.value).splitlines()
     assert named in line and "has no duration" in line
+
+
+@pytest.mark.parametrize(
+    ("second", "expected"),
+    [
+        # no start: the asset's first frame (read as 0 s: an hour before its media, refused)
+        ('<asset-clip name="b" ref="r3" offset="2s" duration="1s"/>', ("b", 50, 75, 0.0)),
+        ('<video name="b" ref="r3" offset="2s" duration="1s"/>', ("b", 50, 75, 0.0)),
+        # neither: the whole asset
+        ('<asset-clip name="b" ref="r3" offset="2s"/>', ("b", 50, 300, 0.0)),
+        ('<asset-clip name="b" ref="r3" offset="2s" start="3606s"/>', ("b", 50, 150, 6.0)),
+    ],
+    ids=["asset-clip", "video", "neither", "start-given"],
+)
+def test_a_clip_without_a_start_starts_at_its_timecoded_media(
+    tmp_path: Path, second: str, expected: tuple[str, int, int, float]
+) -> None:
+    path = cut(tmp_path, second)
+    text = path.read_text().replace('id="r3" name="b" start="0s"', 'id="r3" name="b" start="3600s"')
+    path.write_text(text)
+    assert spans(load(str(path)), TrackKind.VIDEO) == [("a", 0, 50, 1.0), expected]
