@@ -7,6 +7,8 @@ Now the asset's file (where its ``src`` or ``media-rep`` says, else a file of th
 export's folder or its ``media`` folder, where a relink looks; for an ``.fcpxmld`` bundle the
 folder holding it) is opened and the attributes
 set from its streams. A file that cannot be read keeps the default: the media checks name it.
+The HTTP service's exports (media declared, not there: ``otio_timecode.declared_media``) are
+not probed: the paths they name are the client's, and the server's own files must not answer.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import stat
 from typing import Any
 
 from chunking.timeline.media_paths import file_name, local_path
+from chunking.timeline.otio_timecode import media_declared
 from common.media_formats import FFMPEG_INPUT_OPTIONS
 
 #: Folders of the export's folder a file named by its name alone is looked for in.
@@ -28,6 +31,9 @@ MAX_PROBED = 500
 def probe_media_kinds(root: Any, base_dir: str) -> bool:
     """Set ``hasAudio``/``hasVideo`` on each asset without them from its file's streams (see
     the module docstring); whether any was set."""
+    if media_declared():
+        return False  # the HTTP service's export: its files are placeholders, and a path it
+        # names must not make the server open its own files
     changed = False
     probed = 0
     for asset in root.iter("asset"):

@@ -70,6 +70,12 @@ def declared_media(media: Mapping[str, DeclaredMedia]) -> Iterator[None]:
         _DECLARED.reset(token)
 
 
+def media_declared() -> bool:
+    """Whether media are declared in this context (the HTTP service's placeholders): their
+    files are not to be opened."""
+    return _DECLARED.get() is not None
+
+
 def _declared(path: str) -> DeclaredMedia | None:
     declared = _DECLARED.get()
     return declared.get(os.path.abspath(path)) if declared else None

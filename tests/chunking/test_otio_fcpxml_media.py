@@ -9,6 +9,8 @@ import pytest
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import TrackKind
+from chunking.timeline.otio_fcpxml import fcpxml_amended
+from chunking.timeline.otio_timecode import declared_media
 from tests.chunking.test_otio_fcpxml_durations import cut, spans
 from tests.media import make_video
 
@@ -52,3 +54,13 @@ def test_an_fcpxmld_bundles_media_are_read_beside_it(tmp_path: Path) -> None:
     export.unlink()
     timeline = load(str(bundle))
     assert [span[0] for span in spans(timeline, TrackKind.AUDIO)] == ["a", "b"]
+
+
+def test_the_http_services_exports_open_no_file_they_name(tmp_path: Path) -> None:
+    """With media declared (the service's placeholders), no path the export names is opened:
+    the server's own files must not tell a client whether they exist or have sound."""
+    second = '<asset-clip name="b" ref="r3" offset="2s" start="6s" duration="1s"/>'
+    export = cut(tmp_path, second, "")
+    with declared_media({}):
+        amended = fcpxml_amended(str(export))
+    assert amended is None or 'hasAudio="1"' not in amended.split('id="r3"')[1].split(">")[0]
