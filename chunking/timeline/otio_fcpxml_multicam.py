@@ -60,7 +60,7 @@ def angle_cuts(angle: Any, start: Fraction, duration: Fraction) -> list[Shown] |
         low, high = max(start, offset), min(end, offset + length)
         if high <= low or item.tag == "gap":
             continue
-        played = _played_media(item)
+        played = played_media(item)
         if played is None:
             return None
         asset, media = played
@@ -71,7 +71,7 @@ def angle_cuts(angle: Any, start: Fraction, duration: Fraction) -> list[Shown] |
     return found
 
 
-def _played_media(item: Any) -> tuple[str, Fraction] | None:
+def played_media(item: Any) -> tuple[str, Fraction] | None:
     """The asset an angle's item plays and its media time at the item's start, when it is a
     plain clip of one asset: an ``<asset-clip>``, or a ``<clip>`` holding one ``<video>`` of
     it (and that asset's sound as a component), as Final Cut writes a clip with roles of its

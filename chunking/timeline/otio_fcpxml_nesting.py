@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
+from chunking.timeline.otio_fcpxml_multicam import played_media
 from chunking.timeline.otio_fcpxml_retime import conform_speed, sequence_rate
 from chunking.timeline.otio_fcpxml_time import (
     HOLDERS,
@@ -168,8 +169,13 @@ def _angle_media(
         length = fcpxml_time(item.get("duration"))
         if offset is None or not length or not offset <= start < offset + length:
             continue
+        if start + duration > offset + length:
+            return None
+        if item.tag == "clip":  # one asset's video and sound: Final Cut's for roles of its own
+            played = played_media(item)
+            return None if played is None else (played[0], played[1] + start - offset, Fraction(1))
         media = fcpxml_time(item.get("start") or "0s")
-        if item.tag != "asset-clip" or media is None or start + duration > offset + length:
+        if item.tag != "asset-clip" or media is None:
             return None
         speed = conform_speed(item, rate) or Fraction(1)
         return str(item.get("ref")), media + (start - offset) * speed, speed

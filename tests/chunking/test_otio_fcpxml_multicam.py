@@ -101,3 +101,28 @@ def test_final_cuts_multicam_of_clips_with_roles_shows_its_angle(tmp_path: Path)
         (TrackKind.AUDIO, 0, 240, round(start, 4), "Music Track.wav"),
     ]
     assert not [w for w in timeline.warnings if "multicam" in w]
+
+
+def test_a_connected_multicam_clip_of_a_clip_with_roles_shows_its_angle(tmp_path: Path) -> None:
+    """The same multicam clip connected above a gap, inside angle B's clip: it was not drawn
+    (only an angle's <asset-clip> was read there)."""
+    export = tmp_path / "MulticamMarkers2.fcpxml"
+    text = (Path(__file__).parents[1] / "data" / "nle" / "fcp" / export.name).read_text()
+    start = 'name="MC" start="25065040/1920000s"'
+    spine = text[text.index("<spine>") : text.index("</spine>") + len("</spine>")]
+    clip = spine[spine.index("<mc-clip") : spine.index("</mc-clip>") + len("</mc-clip>")]
+    connected = clip.replace('offset="6918912000/1920000s"', 'lane="1" offset="0s"')
+    gap = f'<gap offset="6918912000/1920000s" duration="19219200/1920000s">{connected}</gap>'
+    export.write_text(text.replace(spine, f"<spine>{gap}</spine>"))
+    assert start in connected
+    for name in ("Cam 2.mp4", "Music Track.wav"):
+        (tmp_path / name).touch()
+    timeline = load(str(export))
+    pictures = [
+        (c.start, c.end, round(c.source_start, 4))
+        for t in timeline.tracks
+        if t.kind is TrackKind.VIDEO
+        for c in t.clips
+    ]
+    assert pictures == [(0, 240, round(25065040 / 1920000 - 125125 / 24000, 4))]
+    assert not [w for w in timeline.warnings if "multicam" in w]
