@@ -168,11 +168,10 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
 
 def _multicam_drawn(item: Any, media: dict[Any, Any]) -> bool:
     """Whether ``otio_fcpxml`` makes a multicam clip plain clips: one clip per angle over
-    its span, or (in a primary storyline) one among gaps."""
+    its span, or its angles' clips in turn (among gaps in a storyline)."""
     if multicam_pick(item, media) is not None:
         return True
-    storyline = item.get("lane") is None and multicam_shown(item, media) is not None
-    return storyline
+    return multicam_shown(item, media) is not None
 
 
 def _title(

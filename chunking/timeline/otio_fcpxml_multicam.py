@@ -7,14 +7,16 @@ makes it) was not drawn at all (``otio_fcpxml_nesting`` flattens one whose activ
 one clip over all of its span), neither its picture nor its sound: a silent black program.
 
 Where each active angle shows plain clips over the multicam clip's span, with nothing (or
-gaps) around and between them, the multicam clip in a primary storyline becomes what Final
-Cut shows: a gap while the video angle shows nothing, each of the video angle's clips
-(picture only) while it shows it; the audio angle's clips are connected where they play. An
-angle that cuts between two clips inside the span (a camera stopped and started again, two
-takes) was left out altogether, picture and sound. The gaps keep the
-multicam clip's own time (``start``), so its connected items keep their offsets; those on the
-clip move into its media time. A retimed multicam clip, or an angle showing a conformed clip or
-anything but clips (a title, a compound) is left as it was (named by ``otio_fcpxml_extras``).
+gaps) around and between them, the multicam clip becomes what Final Cut shows: in a
+storyline a gap while the video angle shows nothing, each of the video angle's clips
+(picture only) while it shows it; connected to a clip, those clips alone, connected there.
+The audio angle's clips are connected where they play. An angle that cuts between two clips
+inside the span (a camera stopped and started again, two takes) was left out altogether,
+picture and sound. The gaps keep the multicam clip's own time (``start``), so its connected
+items keep their offsets; those on the clip move into its media time (where a connected one
+shows nothing, onto the clip it is connected to). A retimed multicam clip, or an angle
+showing a conformed clip or anything but clips (a title, a compound) is left as it was
+(named by ``otio_fcpxml_extras``).
 """
 
 from __future__ import annotations
@@ -128,16 +130,19 @@ def multicam_shown(
 
 
 def multicam_with_gaps(root: Any) -> bool:
-    """Replace each multicam clip of a primary storyline whose angles start late or end early
-    by gaps and its angles' clips (see the module docstring); False if none was."""
+    """Replace each multicam clip whose angles start late, end early or cut inside its span by
+    its angles' clips (and gaps, in a storyline: see the module docstring); False if none
+    was."""
     media = {m.get("id"): m for m in root.iter("media")}
     parents = {child: parent for parent in root.iter() for child in parent}
     changed = False
     for clip in list(root.iter("mc-clip")):
         parent, found = parents.get(clip), multicam_shown(clip, media)
-        if found is None or parent is None or parent.tag != "spine" or clip.get("lane"):
+        if found is None or parent is None:
             continue
-        pieces = _pieces(clip, *found)
+        if (parent.tag == "spine") != (clip.get("lane") is None):
+            continue  # connected to a connected storyline, or in one: not placed here
+        pieces = _pieces(clip, *found, parent)
         at = list(parent).index(clip)
         parent.remove(clip)
         for n, piece in enumerate(pieces):
@@ -146,23 +151,25 @@ def multicam_with_gaps(root: Any) -> bool:
     return changed
 
 
-def _pieces(clip: Any, shown: list[Shown], heard: list[Shown] | None) -> list[Any]:
-    """The storyline items a multicam clip becomes: gaps and pictures in turn (those of some
-    length), its connected items and sound on the one each starts in."""
+def _pieces(clip: Any, shown: list[Shown], heard: list[Shown] | None, parent: Any) -> list[Any]:
+    """The items a multicam clip becomes: gaps (in a storyline) and pictures in turn (those
+    of some length), its connected items and sound on the one each starts in (a connected
+    clip's, where it shows nothing, on the ``parent`` it is connected to)."""
     start = fcpxml_time(clip.get("start") or "0s") or Fraction(0)
     offset = fcpxml_time(clip.get("offset") or "0s") or Fraction(0)
     duration = fcpxml_time(clip.get("duration")) or Fraction(0)
     name = clip.get("name") or ""
-    # (piece, where it starts in the clip's span, its own time there)
-    placed: list[tuple[Any, Fraction, Fraction]] = []
+    connected = clip.get("lane") is not None
+    # (piece, where it starts and ends in the clip's span, its own time at its start)
+    placed: list[tuple[Any, Fraction, Fraction, Fraction]] = []
     pictures: list[Any] = []
     at = Fraction(0)
     for cut in [*shown, Shown(None, Fraction(0), duration, Fraction(0))]:
-        if cut.lead > at:
+        if cut.lead > at and not connected:  # a connected clip shows nothing there
             gap = ElementTree.Element("gap", {"name": name, "offset": fcpxml_text(offset + at),
                                               "start": fcpxml_text(start + at),
                                               "duration": fcpxml_text(cut.lead - at)})  # fmt: skip
-            placed.append((gap, at, start + at))
+            placed.append((gap, at, cut.lead, start + at))
         if cut.asset is None or cut.length <= 0:
             continue
         picture = ElementTree.Element("asset-clip", dict(clip.attrib))
@@ -172,14 +179,19 @@ def _pieces(clip: Any, shown: list[Shown], heard: list[Shown] | None) -> list[An
         picture.set("offset", fcpxml_text(offset + cut.lead))
         picture.set("start", fcpxml_text(cut.media))
         picture.set("duration", fcpxml_text(cut.length))
-        placed.append((picture, cut.lead, cut.media))
+        placed.append((picture, cut.lead, cut.lead + cut.length, cut.media))
         pictures.append(picture)
         at = cut.lead + cut.length
 
     def holder(local: Fraction) -> tuple[Any, Fraction]:
         """The piece a time of the clip's own falls in, and that time in the piece's time."""
         at = local - start
-        piece, low, own = next(p for p in reversed(placed) if p[1] <= at or p is placed[0])
+        inside = next((p for p in placed if p[1] <= at < p[2]), None)
+        if inside is None and (connected or not placed):
+            return parent, offset + at  # the time of the item the clip is connected to
+        if inside is None:  # before or after the span: the first or last piece
+            inside = placed[0] if at < placed[0][1] else placed[-1]
+        piece, low, _, own = inside
         return piece, own + at - low
 
     for child in list(clip):
@@ -201,4 +213,4 @@ def _pieces(clip: Any, shown: list[Shown], heard: list[Shown] | None) -> list[An
             lane = clip.get("lane") or "0"
             connect_sound(piece, sound.asset, fcpxml_text(own), fcpxml_text(sound.media),
                           fcpxml_text(sound.length), lane, name)  # fmt: skip
-    return [piece for piece, _, _ in placed]
+    return [piece for piece, _, _, _ in placed]

@@ -126,3 +126,59 @@ def test_a_connected_multicam_clip_of_a_clip_with_roles_shows_its_angle(tmp_path
     ]
     assert pictures == [(0, 240, round(25065040 / 1920000 - 125125 / 24000, 4))]
     assert not [w for w in timeline.warnings if "multicam" in w]
+
+
+CONNECTED = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="ra" name="a" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+    <asset id="rb" name="b" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="b.mp4"/>
+    </asset>
+    <media id="rm" name="Interview">
+      <multicam format="r1" tcStart="0s">
+        <mc-angle name="B" angleID="B">
+          <asset-clip ref="rb" offset="1s" duration="4s" start="2s"/>
+          <asset-clip ref="rb" offset="5s" duration="5s" start="0s"/>
+        </mc-angle>
+      </multicam>
+    </media>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="4s" tcStart="0s">
+      <spine>
+        <asset-clip name="base" ref="ra" offset="0s" duration="4s" start="0s">
+          <mc-clip name="cutaway" ref="rm" lane="1" offset="1s" duration="2s" start="4s">
+            <mc-source angleID="B" srcEnable="all"/>
+          </mc-clip>
+        </asset-clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_a_connected_multicam_clip_whose_angle_cuts_shows_each_clip(tmp_path: Path) -> None:
+    """Connected above a clip, a multicam clip across its angle's cut (multicam 4 s to 6 s: b
+    from 5 s, then b from 0 s) shows and plays each clip in turn; it was not drawn."""
+    for name in ("a.mp4", "b.mp4"):
+        (tmp_path / name).touch()
+    export = tmp_path / "cut.fcpxml"
+    export.write_text(CONNECTED)
+    timeline = load(str(export))
+    shown = {
+        t.id: [(c.start, c.end, c.source_start, Path(str(c.source.path)).name) for c in t.clips]
+        for t in timeline.tracks
+    }
+    across = [(25, 50, 5.0, "b.mp4"), (50, 75, 0.0, "b.mp4")]
+    assert shown["0"] == [(0, 100, 0.0, "a.mp4")]
+    assert shown["1"] == across
+    assert (
+        sorted(c for t, clips in shown.items() if t.startswith("sound 1") for c in clips) == across
+    )
+    assert not [w for w in timeline.warnings if "multicam" in w]
