@@ -37,7 +37,7 @@ Rgb8 = npt.NDArray[np.uint8]
 Planes = npt.NDArray[np.uint16]
 
 #: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 5
+ABI = 6
 _F32 = ctypes.POINTER(ctypes.c_float)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
 _I32 = ctypes.POINTER(ctypes.c_int32)
@@ -408,7 +408,8 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         raise ValueError(f"yuv420p planes {y.shape}, {u.shape}, {v.shape} for {width}x{height}")
     if any(p.dtype != np.uint8 or p.strides[1] != 1 for p in planes):
         raise ValueError("yuv420p planes must be uint8 rows of packed samples")
-    scratch = np.empty(15 * chroma[1], dtype=np.int32)
+    # Four rows' pair sums and the column sums (3 x cw each), then one row's planar samples.
+    scratch = np.empty(15 * chroma[1] + (3 * width + 3) // 4, dtype=np.int32)
     _LIB.cr_rgb_to_yuv420p(
         src.ctypes.data_as(_U8),
         src.strides[0],

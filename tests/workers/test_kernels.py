@@ -87,7 +87,9 @@ def test_blending_wide_rows_with_transparent_stretches_equals_numpy() -> None:
     assert np.array_equal(canvas_a, canvas_b)
 
 
-@pytest.mark.parametrize("shape", [(36, 64), (37, 53), (1, 1), (2, 3), (5, 2)])
+@pytest.mark.parametrize(
+    "shape", [(36, 64), (37, 53), (1, 1), (2, 3), (5, 2), (3, 1), (1, 7), (5, 1921)]
+)
 def test_the_yuv420p_conversion_equals_its_numpy_reference(shape: tuple[int, int]) -> None:
     rgb8 = RNG.integers(0, 256, (*shape, 3), dtype=np.uint8)
     h, w = shape
