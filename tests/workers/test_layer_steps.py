@@ -144,6 +144,33 @@ def test_to_float_steps_equals_the_kernels_one_by_one(size: tuple[int, int]) -> 
     np.testing.assert_allclose(reference, want, rtol=0, atol=4.8e-7)
 
 
+@pytest.mark.parametrize("order", ["gain first", "gain last", "gain alone"])
+def test_blocks_with_a_gain_of_one_come_out_as_the_separate_steps(order: str) -> None:
+    """The fused pass skips a gain map's step where its gains are all 1 (the middle of a
+    vignette): the samples must be those of the step done everywhere."""
+    if not kernels.compiled():
+        pytest.skip("the C kernels are not built here")
+    size = (5, 1500)
+    rgb8 = _picture(*size)
+    gain = np.ones(size, np.float32)
+    gain[2, 700:710] = 0.5  # one block of 512 pixels is darkened, the rest are all ones
+    matrix = saturation_matrix(1.7) * np.float32(1.1)  # pushes samples past 1 before the clip
+    steps = {
+        "gain first": [kernels.Gain(gain), kernels.Affine(matrix, -0.02)],
+        "gain last": [kernels.Affine(matrix, -0.02), kernels.Gain(gain)],
+        "gain alone": [kernels.Gain(gain)],
+    }[order]
+    want = kernels.to_float(rgb8)
+    for step in steps:
+        if isinstance(step, kernels.Gain):
+            want = kernels.gain_clip(want, step.gain)
+        else:
+            want = kernels.affine_clip(want, step.matrix, step.offset)
+    got = kernels.to_float_steps(rgb8, steps)
+    assert got.tobytes() == want.tobytes()
+    assert not np.array_equal(got[2, 700:710], kernels.to_float(rgb8)[2, 700:710])
+
+
 def test_to_float_steps_without_steps_is_to_float() -> None:
     rgb8 = _picture(5, 9)
     assert kernels.to_float_steps(rgb8, []).tobytes() == kernels.to_float(rgb8).tobytes()
