@@ -4,7 +4,9 @@ the swscale conversion the yuv420p kernel replaced.
 CPU milliseconds per call on a random frame (1920x1080 by default), best of ``--repeat`` runs of
 ``--calls`` calls each, in this process (one BLAS thread, as a render process runs). The steps
 are those of ``workers.kernels``: uint8 to float and back, the vignette's gain map, a colour
-matrix, blending with one opacity and with half-transparent alpha, and RGB to yuv420p.
+matrix, the throughput bench's base layer (uint8 to float with its saturation matrix and
+vignette in one pass, ``to_float_steps``), blending with one opacity and with half-transparent
+alpha, and RGB to yuv420p.
 
 Run: ``.venv/bin/python bench/kernel_steps.py [--size 1920x1080] [--calls 20] [--repeat 3]
 [--json]``.
@@ -33,6 +35,8 @@ import numpy as np  # noqa: E402
 from bench.script import emit  # noqa: E402
 from workers import kernels  # noqa: E402
 from workers.allocator import keep_frame_buffers  # noqa: E402
+from workers.color import saturation_matrix  # noqa: E402
+from workers.effect_steps import vignette_mask  # noqa: E402
 
 
 def best_ms(step: Callable[[], Any], calls: int, repeat: int) -> float:
@@ -55,6 +59,12 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
     matrix = np.array([[1.1, 0.1, 0], [0, 1.2, 0.1], [0.05, 0, 0.9]], np.float32)
     alpha = (rng.random((height, width), dtype=np.float32) > 0.5).astype(np.float32) * 0.7
     canvas = image.copy()
+    # The bench's base layer: Saturation 1.3, then a Vignette (0.5, radius 0.6), in one pass.
+    base = [
+        kernels.Affine(saturation_matrix(1.3)),
+        kernels.Gain(vignette_mask(height, width, 0.5, 0.6)),
+    ]
+    kept = np.empty(image.shape, np.float32)  # a layer's array kept from frame to frame
     chroma = ((height + 1) // 2, (width + 1) // 2)
     planes = (np.empty((height, width), np.uint8), np.empty(chroma, np.uint8))
     planes += (np.empty(chroma, np.uint8),)
@@ -73,6 +83,7 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
         "to_uint8": lambda: kernels.to_uint8(image),
         "gain_clip": lambda: kernels.gain_clip(image, gain),
         "affine_clip": lambda: kernels.affine_clip(image, matrix, 0.01),
+        "to_float_steps_base": lambda: kernels.to_float_steps(rgb8, base, kept),
         "blend_opacity": lambda: kernels.blend(canvas, image, None, 0.8),
         "blend_alpha": lambda: kernels.blend(canvas, image, alpha, 0.8),
         "rgb_to_yuv420p": yuv420p,
