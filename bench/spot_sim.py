@@ -33,8 +33,8 @@ on-demand pool (at any time) and moved there from spot, and the rate it had lear
 at 10 %/h at least 60 % saving with no more missed deadlines than on demand.
 
 Run: ``.venv/bin/python bench/spot_sim.py [--seeds 1,2,3,4,5] [--hours 24] [--rates 0,5,10,20]
-[--spot-share S | --diversify aws[,gcp,azure] [--spread 3]] [--confidence 0.95] [--notice S]
-[--plot docs/cost-spot.png] [--json]``.
+[--spot-share S | --diversify aws[,gcp,azure] [--spread 3] [--rank sizes|list]]
+[--confidence 0.95] [--notice S] [--plot docs/cost-spot.png] [--json]``.
 Results are recorded in docs/cost.md.
 """
 
@@ -63,13 +63,15 @@ from bench.spot_report import TARGET_RATE, TARGET_SAVING, plot, show  # noqa: E4
 from common.errors import RenderError  # noqa: E402
 from orchestrator.autoscaler.billing import node_cost  # noqa: E402
 from orchestrator.autoscaler.interruptions import NOTICE_SECONDS  # noqa: E402
-from orchestrator.autoscaler.model import Policy  # noqa: E402
+from orchestrator.autoscaler.model import JobDemand, Policy  # noqa: E402
 from providers.compute.pools import Pool  # noqa: E402
 
 #: (instance type, on-demand $/h, spot $/h) when the catalogue is not there: us-east-1 list
 #: prices and typical spot prices as of late 2025 (the catalogue's figures).
 FALLBACK = {"cpu": ("c7i.2xlarge", 0.357, 0.15), "gpu": ("g5.xlarge", 1.006, 0.43)}
 REGION = "us-east-1"
+#: The past day whose job sizes --diversify ranks offers at (the measured days are 1-5).
+HISTORY_SEED = 0
 FRAME_UNITS = 3.2  # units of a typical frame (chunking.weights); frames = units / this
 
 
@@ -190,13 +192,32 @@ def single_type(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def diversified(args: argparse.Namespace) -> dict[str, Any]:
+def history(seed: int, hours: float) -> list[JobDemand]:
+    """A past day's jobs as the autoscaler sees them at submission, all at one epoch."""
+    at = spot_fleets.EPOCH
+    return [
+        JobDemand(
+            j.id,
+            j.units,
+            None if j.deadline is None else at + j.deadline - j.submitted,
+            j.priority,
+            needs_gpu=j.needs_gpu,
+            submitted_at=at,
+        )  # fmt: skip
+        for j in trace(seed, hours)
+    ]
+
+
+def diversified(args: argparse.Namespace, policy: Policy) -> dict[str, Any]:
     """The fleets of ``bench.spot_fleets``: the cheapest on-demand class per frame against the
     `--spread` cheapest spot classes per frame, over the catalogue's offers of `--diversify`."""
     catalogue = _catalogue()
     if catalogue is None:
         raise RenderError("--diversify needs the price catalogue, which could not be read")
-    chosen = spot_fleets.choose(catalogue.offers(), args.diversify, args.spread)
+    sizes = None
+    if args.rank == "sizes":
+        sizes = spot_fleets.Sizes(history(HISTORY_SEED, args.hours), policy)
+    chosen = spot_fleets.choose(catalogue.offers(), args.diversify, args.spread, sizes)
     on_demand = {c.name: c.pool() for k in chosen.values() for c in k["on-demand"]}
     spot = on_demand | {c.name: c.pool() for k in chosen.values() for c in k["spot"]}
     notice: float | dict[str, float] = args.notice
@@ -234,7 +255,7 @@ def describe(pool: Pool) -> dict[str, Any]:
 def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """Every seed through the on-demand fleet and the spot fleet at each rate."""
     policy = Policy(name="deadline", confidence=args.confidence)
-    setup = diversified(args) if args.diversify else single_type(args)
+    setup = diversified(args, policy) if args.diversify else single_type(args)
     rows: dict[str, list[dict[str, Any]]] = {"on-demand": []}
     per_seed = []
     for seed in args.seeds:
@@ -298,6 +319,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "prices": setup["prices"],
         "pools": setup["pools"],
         "diversify": args.diversify,
+        "rank": args.rank if args.diversify else None,
         "confidence": policy.confidence,
         "notice": setup["notice"],
         "fleets": fleets,
@@ -363,6 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--spread", type=int, default=3, help="spot pools per kind with --diversify (3)"
+    )
+    parser.add_argument(
+        "--rank",
+        choices=("sizes", "list"),
+        default="list",
+        help="with --diversify, rank offers by list price per frame (list) or by price per "
+        "frame at a past day's job sizes (sizes)",
     )
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
     parser.add_argument("--json", action="store_true", help="results as JSON")

@@ -7,7 +7,13 @@ the pool may hold, finish the work already placed there plus this job by its dea
 yet running count from when their boot ends. Among them the job goes to the lowest *expected*
 cost: its node-seconds there x the pool's price, and on a spot pool the work interruptions are
 expected to add; a job of fewer chunks than a node has slots pays for the slots it leaves idle
-(``idle_share``), so a small job does not pick a big node for its price per slot.
+(``idle_share``), and a job that makes the pool launch nodes pays for what each new node bills
+beyond its work (``launches``: its boot and the idle timeout after its last chunk), so the price
+that decides is the price per frame *at the job's size*, as a price-capacity-optimized fleet
+weighs its instance types: a small job does not pick a big node for its price per slot. A job
+without a deadline fills nodes already running before it boots new ones; a deadline job is
+priced at its size on an idle pool (the nodes it would launch there), never drawn onto running
+nodes by their being paid for already.
 
 **Spot.** Interruptions of a job's nodes are a Poisson process over its node-hours on the pool,
 at the pool's interruption rate (``PoolState.interruption_rate``, learned from the ledger and
@@ -43,6 +49,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from common.names import LEVELS
+from orchestrator.autoscaler.billing import billable_seconds
 from orchestrator.autoscaler.interruptions import (
     DEFAULT_RATE,
     MOST_INTERRUPTIONS,
@@ -57,6 +64,7 @@ from orchestrator.autoscaler.sizing import (
     Fleet,
     capacity,
     earliest_finish,
+    nodes_for,
 )
 from providers.compute.pools import Pool
 
@@ -166,6 +174,42 @@ def idle_share(fleet: Fleet, job: JobDemand) -> float:
     slots = max(fleet.pool.concurrency, 1)
     chunks = max(math.ceil(max(job.units, 0.0) / CHUNK_UNITS - EPSILON), 1)
     return slots / min(slots, chunks)
+
+
+def launches(
+    fleet: Fleet, reach: Sequence[float], load: float, work: float, due: float | None
+) -> int:
+    """New nodes the pool launches for `work` node-seconds on top of the `load` already placed
+    there: those the work due in `due` seconds needs beyond the nodes it has (and beyond those
+    the load already launches); without a due time, one node if the pool has nothing."""
+    if work <= EPSILON:
+        return 0
+    if due is None:
+        return 0 if fleet.ready or load > EPSILON else 1
+
+    def launched(total: float) -> int:
+        # A size no number of nodes reaches in time asks for the most the pool holds.
+        need = nodes_for(total, due, fleet.ready, fleet.boot)
+        most = len(reach)
+        return max(min(most if need is None else need, most) - len(fleet.ready), 0)
+
+    return max(launched(load + work) - launched(load), 0)
+
+
+def launch_seconds(fleet: Fleet, policy: Policy) -> float:
+    """Node-seconds a new node bills beyond the work it renders: its boot (billed from the
+    request, at least the cloud's minimum) and the idle timeout it waits after its last chunk
+    before it is drained."""
+    return billable_seconds(0.0, fleet.boot) + max(policy.idle_timeout, 0.0)
+
+
+def expected_cost(
+    fleet: Fleet, job: JobDemand, policy: Policy, now: float, load: float = 0.0
+) -> float:
+    """Expected dollars of the job's remaining work on the pool after `load` node-seconds placed
+    there: what ``place`` compares (a pool with no node prices its class at the job's size)."""
+    reach = fleet.reach(launch_limit(fleet, now))
+    return _option(fleet, job, load, reach, policy, now).cost
 
 
 def spot_risk(fleet: Fleet, job: JobDemand, policy: Policy) -> SpotRisk | None:
@@ -299,19 +343,31 @@ def _option(
     """The job's work on one pool: what it counts, whether it makes its (soft) deadline there
     with the policy's confidence, its expected cost, and when it would finish."""
     base = fleet.work(job.units)
-    price = fleet.pool.price_per_hour / 3600.0 * idle_share(fleet, job)
+    price = fleet.pool.price_per_hour / 3600.0
     if job.deadline is not None:
         due: float | None = job.deadline - now
     else:
         due = None if policy.name == "cost" else policy.target_seconds
     room = capacity(reach, due) - load - base if due is not None else math.inf
+    # What the nodes it launches bill beyond their work; the slots it leaves idle.
+    if job.deadline is None:
+        n = launches(fleet, reach, load, base, due)
+    else:
+        # At its size on an idle pool: counting the running nodes as free drew deadline work
+        # onto nodes the work placed after it counts on too (a pool's size is the largest of
+        # its terms, not their sum), and more deadlines slipped in bench/spot_sim.py.
+        idle = dataclasses.replace(fleet, ready=(), suspect=0)
+        n = launches(idle, (fleet.boot,) * len(reach), 0.0, base, due)
+    overhead = n * launch_seconds(fleet, policy)
+    share = idle_share(fleet, job)
     risk = spot_risk(fleet, job, policy)
     if risk is None:
         ok = room >= -EPSILON
         finish = earliest_finish(load + base, reach)
-        return _Option(fleet, base, due, ok, finish, base * price, 1.0 if ok else 0.0)
+        cost = (base * share + overhead) * price
+        return _Option(fleet, base, due, ok, finish, cost, 1.0 if ok else 0.0)
     average = base + risk.expected * risk.loss
-    cost = average * price
+    cost = (average * share + overhead) * price
     finish = earliest_finish(load + average, reach)
     if job.deadline is None:
         soft_ok = room >= risk.expected * risk.loss - EPSILON

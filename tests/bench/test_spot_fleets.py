@@ -8,7 +8,8 @@ import pytest
 from bench import spot_fleets
 from bench.autoscale_sim import Farm
 from bench.autoscale_trace import trace
-from orchestrator.autoscaler.model import Policy
+from orchestrator.autoscaler.model import JobDemand, Policy
+from orchestrator.autoscaler.sizing import CHUNK_UNITS
 from providers.compute.prices.catalogue import Offer
 
 
@@ -138,3 +139,30 @@ def test_each_cloud_reclaims_after_its_own_notice() -> None:
     farm._advance(15.0, 200.0, [])
     assert lives["gcp"].ended == pytest.approx(30.0)
     assert lives["aws"].ended == pytest.approx(120.0)
+
+
+def test_at_small_job_sizes_a_small_gpu_node_ranks_before_a_cheaper_per_frame_big_one() -> None:
+    # Per frame at list price the 48-vCPU node is cheaper (1.00 / 27 against 0.22 / 5); a
+    # history of small GPU jobs (6 chunks, within the 10-minute target) leaves 18 of its 24
+    # slots idle and bills its 180 s boot at $1.00/h for each: the small node ranks first.
+    offers = [
+        offer("gpu-48", 4.0, 1.00, vcpus=48, gpu="T4", nvenc=True),
+        offer("gpu-4", 0.526, 0.22, vcpus=4, gpu="T4", nvenc=True),
+        offer("cpu", 0.36, 0.12),
+    ]
+    by_list = spot_fleets.choose(offers, ["aws"], 2)["gpu"]["spot"]
+    assert [c.offer.instance_type for c in by_list] == ["gpu-48", "gpu-4"]
+    small = [JobDemand(f"j{i}", 6 * CHUNK_UNITS, None, needs_gpu=True) for i in range(20)]
+    sizes = spot_fleets.Sizes(small + [JobDemand("c", 6 * CHUNK_UNITS, None)], Policy())
+    by_size = spot_fleets.choose(offers, ["aws"], 2, sizes)["gpu"]["spot"]
+    assert [c.offer.instance_type for c in by_size] == ["gpu-4", "gpu-48"]
+    # Days of work in one job fill the big node: its list price per frame wins again.
+    big = spot_fleets.Sizes([JobDemand("b", 1e8, None, needs_gpu=True)], Policy())
+    by_big = spot_fleets.choose(offers, ["aws"], 2, big)["gpu"]["spot"]
+    assert [c.offer.instance_type for c in by_big] == ["gpu-48", "gpu-4"]
+
+
+def test_a_kind_without_jobs_in_the_history_ranks_by_list_price() -> None:
+    sizes = spot_fleets.Sizes([JobDemand("g", 1000.0, None, needs_gpu=True)], Policy())
+    chosen = spot_fleets.choose(OFFERS, ["aws"], 2, sizes)["cpu"]
+    assert [c.offer.instance_type for c in chosen["spot"]] == ["small", "big"]

@@ -20,7 +20,7 @@ import pytest
 
 from orchestrator.autoscaler.interruptions import DEFAULT_RATE
 from orchestrator.autoscaler.model import NodeState, Policy, Snapshot
-from orchestrator.autoscaler.placement import spot_risk
+from orchestrator.autoscaler.placement import launch_seconds, launches, spot_risk
 from orchestrator.autoscaler.policy import load_policy
 from orchestrator.autoscaler.sizing import build_fleets
 from providers.compute.pools import PoolConfigError
@@ -286,17 +286,64 @@ def test_a_confidence_that_is_not_a_probability_is_refused(bad: Any) -> None:
 BIG = pool("big", concurrency=24, price_per_hour=10.0)  # $0.42 per slot-hour
 SMALL = pool("small", concurrency=2, price_per_hour=1.0)  # $0.50 per slot-hour
 
-# (single-slot node-seconds of the job, its chunks of 768 units = 38.4 s, where it goes)
+# (single-slot node-seconds of the job, its chunks of 768 units = 38.4 s, due in, where it goes).
+# A new node bills its 120 s boot and the 60 s idle timeout beyond its work: 180 node-seconds,
+# $0.50 on the big pool, $0.05 on the small one.
 PACKING = [
-    pytest.param(30.0, "small", id="1 chunk: 23 of the big node's 24 slots would idle"),
-    pytest.param(6 * 38.4, "small", id="6 chunks: the big node 4x dearer per busy slot"),
-    pytest.param(100 * 38.4, "big", id="100 chunks fill the big node: its slot price wins"),
+    pytest.param(30.0, None, "small", id="1 chunk: 23 of the big node's 24 slots would idle"),
+    pytest.param(6 * 38.4, None, "small", id="6 chunks: the big node 4x dearer per busy slot"),
+    pytest.param(
+        100 * 38.4,
+        None,
+        "small",
+        id="100 chunks in the 10-min target: 1 big node $0.44 + $0.50 boot, 4 small $0.53 + $0.20",
+    ),
+    pytest.param(
+        1000 * 38.4,
+        4 * 3600.0,
+        "big",
+        id="1000 chunks due in 4 h: 1 big node $4.44 + $0.50, 2 small $5.33 + $0.10",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("work", "where"), PACKING)
-def test_a_small_job_does_not_pick_a_big_node_for_its_price_per_slot(
-    work: float, where: str
+@pytest.mark.parametrize(("work", "due_in", "where"), PACKING)
+def test_a_job_goes_where_its_frames_cost_least_at_its_size(
+    work: float, due_in: float | None, where: str
 ) -> None:
-    decision = run([job("c", work)], pools=[BIG, SMALL])
+    decision = run([job("c", work, due_in)], pools=[BIG, SMALL])
     assert decision.placement == {"c": where}, decision.reasons
+
+
+def test_a_job_fills_a_running_idle_node_before_booting_a_cheaper_one() -> None:
+    # "cheap" is 10 % cheaper per node-hour but has no node: booting one bills 180 node-seconds
+    # for 30 s of work; "dear" has an idle node running.
+    dear, cheap = pool("dear"), pool("cheap", price_per_hour=0.9)
+    decision = run([job("c", 30.0)], nodes(1, "dear"), pools=[dear, cheap])
+    assert decision.placement == {"c": "dear"}, decision.reasons
+    assert decision.desired == {"dear": 1, "cheap": 0}
+    # With no node anywhere the cheaper class wins.
+    assert run([job("c", 30.0)], pools=[dear, cheap]).placement == {"c": "cheap"}
+
+
+def test_a_deadline_job_is_priced_on_an_idle_pool_not_drawn_onto_running_nodes() -> None:
+    # The same 30 s job due in an hour: both pools would launch one node for it on their own,
+    # so the cheaper class takes it although "dear" has a node running (the work placed after
+    # it may count on that node too).
+    dear, cheap = pool("dear"), pool("cheap", price_per_hour=0.9)
+    decision = run([job("c", 30.0, 3600.0)], nodes(1, "dear"), pools=[dear, cheap])
+    assert decision.placement == {"c": "cheap"}, decision.reasons
+
+
+def test_the_launch_overhead_is_a_boot_and_an_idle_timeout_per_new_node() -> None:
+    policy = Policy(idle_timeout=45.0)
+    fleet = build_fleets(Snapshot(), {"p": pool("p", boot_seconds=30.0)}, 45.0, NOW)["p"]
+    # A 30 s boot bills the cloud's 60 s minimum.
+    assert launch_seconds(fleet, policy) == 105.0
+    reach = fleet.reach(10)
+    # 1000 node-s due in 10 min: 2 nodes of 570 s each; 100 more after them: still 2.
+    assert launches(fleet, reach, 0.0, 1000.0, 600.0) == 2
+    assert launches(fleet, reach, 1000.0, 100.0, 600.0) == 0
+    assert launches(fleet, reach, 0.0, 1e9, 600.0) == 10  # no size makes it: the most
+    assert launches(fleet, reach, 0.0, 10.0, None) == 1
+    assert launches(fleet, reach, 5.0, 10.0, None) == 0
