@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from common.units import format_duration
+
 
 def span(seconds: float) -> str:
-    """A duration the way an operator reads it: 45s, 12m, 2h05m."""
-    if not math.isfinite(seconds):
+    """A duration as the rest of the product writes it (``common.units.format_duration``: 45s,
+    12m00s, 2h05m), so a pool's reason line and ``cloudrender pool`` agree; "never" for an
+    endless one either way, "?" for an unknown one, a minus sign for one already past."""
+    if math.isinf(seconds):
         return "never"
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    if seconds < 120:
-        return f"{sign}{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{sign}{seconds / 60:.0f}m"
-    return f"{sign}{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
+    if seconds < 0:
+        return f"-{format_duration(-seconds)}"
+    return format_duration(seconds)
 
 
 def clock(epoch: float) -> str:

@@ -59,7 +59,7 @@ SIZING = [
     pytest.param(
         {"jobs": [job("a", 600)], "name": "queue", "target_seconds": 60},
         10,
-        "within 3m",
+        "within 3m00s",
         id="queue: target shorter than a boot, a target after it",
     ),
     pytest.param(
@@ -77,23 +77,26 @@ SIZING = [
     pytest.param(
         {"jobs": [job("a", 3000)]},
         7,
-        "within 10m needs 7",
+        "within 10m00s needs 7",
         id="deadline: work without one, sized like queue",
     ),
     pytest.param(
         {"jobs": [job("a", 1500, 300)]},
         9,
-        "job a due in 5m needs 9",
+        "job a due in 5m00s needs 9",
         id="deadline: a tight deadline gets more nodes",
     ),
     pytest.param({"jobs": [job("a", 1500)]}, 4, "needs 4", id="deadline: the same job without one"),
     pytest.param(
-        {"jobs": [job("a", 1500, 600)]}, 4, "boot 2m", id="deadline: boot time counts (2 min boot)"
+        {"jobs": [job("a", 1500, 600)]},
+        4,
+        "boot 2m00s",
+        id="deadline: boot time counts (2 min boot)",
     ),
     pytest.param(
         {"jobs": [job("a", 1500, 600)], "pools": [pool(boot_seconds=300)]},
         5,
-        "boot 5m",
+        "boot 5m00s",
         id="deadline: boot time counts (5 min boot)",
     ),
     pytest.param(
@@ -105,14 +108,14 @@ SIZING = [
     pytest.param(
         {"jobs": [job("a", 600, 300), job("b", 1800, 600)]},
         5,
-        "job b due in 10m needs 5",
+        "job b due in 10m00s needs 5",
         id="deadline: EDF adds earlier work to later deadlines",
     ),
     pytest.param({"jobs": [job("b", 1800, 600)]}, 4, "needs 4", id="deadline: the later job alone"),
     pytest.param(
         {"jobs": [job("a", 600, 300), job("c", 3000)]},
         7,
-        "within 10m needs 7",
+        "within 10m00s needs 7",
         id="deadline: the larger of queue and deadline sizing",
     ),
     pytest.param(
@@ -209,7 +212,7 @@ CHANGES = [
     pytest.param(
         {"fleet": nodes(4, idle=30)},
         4,
-        "0 node(s) idle 60s",
+        "0 node(s) idle 1m00s",
         id="nodes idle less than idle_timeout stay",
     ),
     pytest.param(
@@ -221,7 +224,7 @@ CHANGES = [
     pytest.param(
         {"fleet": nodes(4, idle=600), "idle_timeout": 900},
         4,
-        "idle 15m",
+        "idle 15m00s",
         id="a longer idle_timeout keeps them",
     ),
     pytest.param(
@@ -270,7 +273,7 @@ CHANGES = [
             "states": {"cpu": state(backoff_until=NOW + 300, launch_failures=3)},
         },
         0,
-        "backing off after 3 failed boots until 08:05:00Z (in 5m)",
+        "backing off after 3 failed boots until 08:05:00Z (in 5m00s)",
         id="back-off: no increase, says why and until when",
     ),
     pytest.param(
@@ -321,7 +324,7 @@ CHANGES = [
             "states": {"cpu": state(backoff_until=NOW + 3600 + 600, launch_failures=3)},
         },
         0,
-        "(in 10m)",
+        "(in 10m00s)",
         id="clock went back: a back-off lasts at most backoff_seconds from now",
     ),
     pytest.param(
@@ -363,7 +366,7 @@ CHANGES = [
             "states": {"cpu": state(override=0, override_until=NOW + 600)},
         },
         2,
-        "manual override 0 until 08:10:00Z (in 10m), clamped to min_nodes 2",
+        "manual override 0 until 08:10:00Z (in 10m00s), clamped to min_nodes 2",
         id="an override is clamped to min_nodes",
     ),
     pytest.param(
