@@ -106,10 +106,10 @@ def plot(report: dict[str, Any], path: Path) -> None:
     over = report.get("diversify")
     fleet = f"; each market's cheapest types per frame on {', '.join(over)}" if over else ""
     fig.suptitle(
-        f"Spot vs on-demand over {days} simulated day(s), by spot interruption rate "
+        f"Spot vs on-demand over {days} simulated day(s), by spot interruption rate\n"
         f"(confidence {report['confidence']:.0%}{fleet})"
     )
-    fig.tight_layout()
+    fig.tight_layout()  # (the two-line title keeps a long fleet description inside the figure)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
