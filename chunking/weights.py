@@ -26,8 +26,15 @@ LAYER_FIXED = 0.05
 DECODE = 0.53
 #: Resizing a source the size of the canvas to another scale (picture-in-picture, zoom).
 RESIZE = 0.37
-#: Blending a translucent layer (opacity under 1), per its area.
-TRANSLUCENT = 0.6
+#: Blending a translucent layer (opacity under 1), per its area: the blend is part of the pass
+#: that draws the layer, and what it shows changes the encoder's work both ways. Measured again
+#: on 2026-12-07 (A/B, renders alternating, 5-7 pairs, medians of CPU per frame; x264
+#: veryfast, one thread): a half-size video at 0.8 opacity +0.43 per area over it opaque, a
+#: full-frame one -0.17 (the blend of two pictures is cheaper to encode), a colour wash at 0.25
+#: opacity +0.02 with its layer at 320x180, 640x360 and 1280x720; 0.1 is their mean. It was 0.6
+#: (the NumPy blend of 2026-12-03), which priced the bench's projects with a wash 10-18 % over
+#: the rest (docs/cost.md).
+TRANSLUCENT = 0.1
 #: A still image or a generated colour/pattern layer, per its area: decoded or drawn once, then
 #: blended (measured at about 0: within the noise).
 STILL = 0.0
