@@ -135,3 +135,24 @@ LOOK = 0.6
 OTHER_EFFECT = MIN_PASS
 #: A non-identity colour correction on a clip, per its area.
 COLOR_CORRECTION = 0.04
+
+#: The job's audio task (``chunking.audio_cost``), in units. Measured on 2026-12-07 on the
+#: development machine (CPU seconds, medians of 3-5 runs, one unit = 11.1 ms of CPU in the same
+#: runs; load average 13-16 from other sessions, so the ratios, not the milliseconds): mixing
+#: costs 1.7 ms per second of each sounding clip read (decode, resample, place, sum: 0.15
+#: units), writing the output per second of it by codec (20 s of a tone and of noisy music,
+#: ``workers.audio_encode.write_audio_file``: AAC 13-16 ms, Opus 7 ms, MP3 16-20 ms, FLAC 1.1
+#: ms, 16-bit PCM 0.8 ms), and about 10 ms once (opening, the file's header and trailer).
+AUDIO_CLIP_SECOND = 0.15
+AUDIO_ENCODE_SECOND = {
+    "aac": 1.3,
+    "opus": 0.63,
+    "mp3": 1.6,
+    "flac": 0.1,
+    "alac": 0.1,  # not measured: lossless like FLAC
+    "pcm_s16le": 0.07,
+    "pcm_s24le": 0.07,
+}
+#: A codec not in the table: AAC's (the default of mp4 and mov).
+AUDIO_SECOND = AUDIO_ENCODE_SECOND["aac"]
+AUDIO_TASK = 1.0

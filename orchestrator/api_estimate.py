@@ -49,6 +49,7 @@ from orchestrator.estimate_fit import (
 )
 from orchestrator.estimate_inputs import (
     NO_RENDER_NODE,
+    audio_work,
     chunk_units,
     live_slots,
     recent_timings,
@@ -211,7 +212,12 @@ def estimate_job(
     deadline_seconds = None if deadline_at is None else deadline_at - now
     overheads = learned_overheads(timings)
     estimates = estimate_options(
-        work, options, deadline=deadline_seconds, max_cost=max_cost, overheads=overheads
+        work,
+        options,
+        deadline=deadline_seconds,
+        max_cost=max_cost,
+        overheads=overheads,
+        audio_units=audio_work(timeline),
     )
     choice = recommend(estimates, deadline_seconds, max_cost, confidence)
     recommended, reason = choice.choice, choice.reason

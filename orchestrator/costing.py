@@ -147,8 +147,11 @@ def estimate(
     basis: str,
     startup_seconds: float = 2.0,
     per_chunk_seconds: float = 0.3,
+    audio_units: float = 0.0,
 ) -> Estimate:
-    """Estimate node time, wall time and cost of rendering `frames` frames of this complexity."""
+    """Estimate node time, wall time and cost of rendering `frames` frames of this complexity,
+    and of the job's audio task of `audio_units` (``chunking.audio_cost``), which runs beside
+    the chunks: an audio-only job (no frame, no chunk) is that task alone."""
     if frames < 0:
         raise ValueError(f"frames must not be negative, got {frames}")
     if workers < 1:
@@ -159,17 +162,20 @@ def estimate(
         raise ValueError(f"hourly_rate must not be negative, got {hourly_rate}")
     if basis not in BASES:
         raise ValueError(f"basis must be one of {sorted(BASES)}, got {basis!r}")
+    if not (math.isfinite(audio_units) and audio_units >= 0):
+        raise ValueError(f"audio_units must be >= 0, got {audio_units!r}")
     seconds_per_frame = complexity * throughput.seconds_per_unit
-    node_seconds = frames * seconds_per_frame + chunk_count * per_chunk_seconds
+    chunk_seconds = frames * seconds_per_frame + chunk_count * per_chunk_seconds
+    audio_seconds = audio_units * throughput.seconds_per_unit
     # More workers than chunks leaves the extra workers idle.
     parallel = max(1, min(workers, chunk_count))
     return Estimate(
         frames=frames,
         complexity=complexity,
         seconds_per_frame=seconds_per_frame,
-        node_seconds=node_seconds,
-        wall_seconds=node_seconds / parallel + startup_seconds,
-        cost=cost_of(node_seconds, hourly_rate),
+        node_seconds=chunk_seconds + audio_seconds,
+        wall_seconds=max(chunk_seconds / parallel, audio_seconds) + startup_seconds,
+        cost=cost_of(chunk_seconds + audio_seconds, hourly_rate),
         hourly_rate=hourly_rate,
         basis=basis,
     )

@@ -9,6 +9,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from chunking.audio_cost import audio_units
 from chunking.complexity import frame_costs
 from chunking.plan import Chunk
 from chunking.timeline.model import Timeline
@@ -196,6 +197,24 @@ def chunk_units(
     target = units_per_frame * sum(c.frames for c in chunks)
     scale = target / total if total > 0 else 0.0
     return [(c.frames, w * scale) for c, w in zip(chunks, weights, strict=True)]
+
+
+def audio_work(timeline: Timeline) -> float:
+    """The units of the job's audio task (``chunking.audio_cost``), each file it may read probed
+    once for an audio stream (one that cannot be opened counts as silent: the render names it)."""
+    import av  # the codec stack: only here
+
+    from common.errors import MediaError
+    from workers.media_open import open_media
+
+    def has_sound(path: str) -> bool:
+        try:
+            with open_media(path) as probe:
+                return bool(probe.streams.audio)
+        except (MediaError, av.error.FFmpegError, OSError):
+            return False
+
+    return audio_units(timeline, has_sound)
 
 
 def uncached_chunks(

@@ -14,6 +14,9 @@ The model, per option (a pool in its market, or this cluster's running slots):
   the throughput factor: lognormal with median 1 and the option's ``spread`` as its relative
   standard deviation. F is one draw for the whole job (a node class that is slower than its
   history, a timeline whose complexity weights are off), not a per-chunk noise that averages out.
+- **Audio.** The job's audio task (``chunking.audio_cost``: ``audio_units`` at the option's
+  ``seconds_per_unit``) runs beside the chunks on the audio queue: billed as they are, and
+  waited for where it outlasts them. An audio-only job has no chunk and is that task alone.
 - **Schedule.** Chunks go to slots in plan order, each to the slot that frees first: what the
   dispatcher does (a FIFO pending list per job, one chunk handed out per free slot), not
   longest-processing-time first. Time = ``boot_seconds`` + ``startup_seconds`` (planning and the
@@ -224,6 +227,9 @@ class _Plan:
     work: tuple[float, ...]
     frames: int
     overheads: Overheads
+    #: slot-seconds of the job's audio task at throughput factor 1 (0: a silent timeline); it
+    #: runs beside the chunks, on the audio queue, and is billed as they are
+    audio: float = 0.0
     _memo: dict[float, tuple[float, float]] = field(default_factory=dict, compare=False)
 
     @property
@@ -279,15 +285,12 @@ class _Plan:
         return (lost + self.option.boot_seconds) / self.nodes
 
     def render_end(self, factor: float, interruptions: float) -> float:
-        """Seconds from now until the last chunk is in."""
+        """Seconds from now until the last chunk and the audio are in."""
+        start = self.option.boot_seconds + self.overheads.startup_seconds
         if not self.work:
-            return self.option.boot_seconds + self.overheads.startup_seconds
-        return (
-            self.option.boot_seconds
-            + self.overheads.startup_seconds
-            + self.makespan(factor)
-            + interruptions * self.interruption_seconds(factor)
-        )
+            return start + self.audio * factor
+        chunks = self.makespan(factor) + interruptions * self.interruption_seconds(factor)
+        return start + max(chunks, self.audio * factor)
 
     def seconds(self, factor: float, interruptions: float) -> float:
         """Seconds from now until the output is delivered."""
@@ -299,7 +302,7 @@ class _Plan:
         o = self.option
         merge = self.overheads.merge(self.frames)
         if o.billing == "work":
-            busy = self.schedule(factor)[1] + merge
+            busy = self.schedule(factor)[1] + self.audio * factor + merge
             return busy * o.price_per_hour / o.slots_per_node / 3600.0
         life = self.render_end(factor, interruptions)
         node_seconds = self.nodes * billable_seconds(0.0, life) + (
@@ -315,12 +318,16 @@ def estimate_option(
     deadline: float | None,
     max_cost: float | None,
     overheads: Overheads = Overheads(),
+    audio_units: float = 0.0,
 ) -> OptionEstimate:
     """Time and cost ranges of the job on one option, with the nodes it should have.
 
     `chunks`: (frames, units) per chunk to render, in plan order; `deadline`: seconds from now
-    (None: none); `max_cost`: dollars (None: no limit).
+    (None: none); `max_cost`: dollars (None: no limit); `audio_units`: the audio task's work
+    (``chunking.audio_cost``; an audio-only job has no chunk and only this).
     """
+    if not (math.isfinite(audio_units) and audio_units >= 0):
+        raise ValueError(f"audio units must be >= 0, got {audio_units!r}")
     for count, size in chunks:
         if count < 1 or not (math.isfinite(size) and size >= 0):
             raise ValueError(f"a chunk needs frames >= 1 and units >= 0, got {(count, size)}")
@@ -336,7 +343,7 @@ def estimate_option(
     fewest = min(max(1, option.min_nodes), most)
 
     def plan(nodes: int) -> _Plan:
-        return _Plan(option, nodes, work, frames, overheads)
+        return _Plan(option, nodes, work, frames, overheads, audio_units * option.seconds_per_unit)
 
     def p90(p: _Plan) -> float:
         count = poisson_quantile(p.interruption_count(high), 0.9)
@@ -404,9 +411,17 @@ def estimate_options(
     deadline: float | None,
     max_cost: float | None,
     overheads: Overheads = Overheads(),
+    audio_units: float = 0.0,
 ) -> list[OptionEstimate]:
     """estimate_option for each option, in the given order."""
     return [
-        estimate_option(chunks, o, deadline=deadline, max_cost=max_cost, overheads=overheads)
+        estimate_option(
+            chunks,
+            o,
+            deadline=deadline,
+            max_cost=max_cost,
+            overheads=overheads,
+            audio_units=audio_units,
+        )
         for o in options
     ]

@@ -61,7 +61,9 @@ def quote(
     max_frames: int | None = None,
 ) -> Estimate:
     """Render time and cost of a job on this cluster, from the throughput its workers measured
-    (their finished chunks, else their node benchmark, else the prior)."""
+    (their finished chunks, else their node benchmark, else the prior), with its audio task."""
+    from orchestrator.estimate_inputs import audio_work  # probes media: only here
+
     chunks = plan_job_chunks(timeline, slots, chunk_frames, max_frames)
     units = complexity(timeline)
     measured = class_throughput(client, NODE_CLASS)
@@ -73,6 +75,7 @@ def quote(
         chunk_count=len(chunks),
         hourly_rate=hourly_rate,
         basis=measured.source,
+        audio_units=audio_work(timeline),
     )
 
 
