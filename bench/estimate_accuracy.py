@@ -147,7 +147,11 @@ def benchmark_node(api: CloudRenderingAPI, threads: int, slots: int) -> None:
     log("running the node benchmark (a 1080p slice), as a worker's first start does")
     result = run_benchmark(threads=threads, slots=slots)
     record_benchmark(api.store.redis, node_class_name(None), result)
-    log(f"node benchmark: {result.seconds_per_unit:.4f} s per unit per slot")
+    log(
+        f"node benchmark: {result.seconds_per_unit:.4f} s per unit per slot; alone "
+        f"{result.seconds:.2f} s, beside the other slots {result.beside_seconds:.2f} s: "
+        f"{result.alone_cores:.2f} cores for a lone chunk"
+    )
 
 
 def distribution(errors: list[float]) -> dict[str, Any]:

@@ -221,17 +221,23 @@ def concurrency(
     pipeline: float = 0.0,
 ) -> tuple[float, float]:
     """(vCPUs of a node of `slots_per_node` slots, how many of them one chunk of a timeline of
-    this `pipeline` parallelism keeps busy alone), from the class's node benchmark, which renders
-    alone: its CPU over its wall time is what its slice achieved of the slice's own pipeline
-    parallelism, and the timeline achieves as much of its own; (0, 0) when the class has no
-    benchmark. `vcpus`: the node's, where the catalogue knows them; `pipeline` 0: the slice's."""
+    this `pipeline` parallelism keeps busy alone), from the class's node benchmark
+    (``BenchmarkResult.alone_cores``): what its slice achieved alone, the timeline achieving as
+    much in proportion to its own pipeline parallelism against the slice's; (0, 0) when the
+    class has no benchmark. `vcpus`: the node's, where the catalogue knows them; `pipeline` 0:
+    the slice's."""
     bench = load_benchmark(client, node_class)
     if bench is None or bench.seconds <= 0 or bench.vcpus < 1:
         return 0.0, 0.0
     cores = vcpus or bench.vcpus / max(bench.slots, 1) * slots_per_node
-    measured = bench.cpu_seconds / bench.seconds
+    measured = bench.alone_cores
     if pipeline <= 0 or bench.pipeline <= 1.0:
         return cores, measured
+    if bench.beside_seconds > 0:
+        # Measured against the slots' renders, as a cluster's own jobs measure it: scaled by
+        # the timeline's overlap as those are (estimate_fit.alone_speedup), never above it.
+        gain = (measured - 1.0) * (pipeline - 1.0) / (bench.pipeline - 1.0)
+        return cores, max(1.0, min(1.0 + gain, measured))
     achieved = min(max((measured - 1.0) / (bench.pipeline - 1.0), 0.0), 1.0)
     return cores, 1.0 + (pipeline - 1.0) * achieved
 

@@ -14,7 +14,9 @@ process's first-render costs, then each stage is timed alone:
     audio       the slice's audio mix (a separate task in a job; not part of the video rate)
 
 A real render overlaps compositing with encoding, so with spare cores its wall time is below
-the sum of the stages. The rate a node class is priced at is one worker slot's: a node runs one
+the sum of the stages. Last, every slot renders the slice at once, each in a process of its own
+(``workers.benchmark_beside``): how much faster a chunk runs alone than beside the others.
+The rate a node class is priced at is one worker slot's: a node runs one
 chunk per slot at once, so a slot's render takes at least its CPU seconds shared out over the
 cores each slot has (``slot_seconds``), and at least the wall time of the render alone.
 """
@@ -34,6 +36,7 @@ from chunking.timeline.model import FileSource, Timeline
 from chunking.timeline.studio import load_project
 from common.errors import EncodeError
 from workers.audio_mix import mix_timeline
+from workers.benchmark_beside import beside_seconds
 from workers.benchmark_result import BenchmarkResult
 from workers.benchmark_slice import make_source, slice_project
 from workers.compositor import Compositor
@@ -85,6 +88,8 @@ def run_benchmark(
         )
         cpu = time.process_time() - cpu_before
         stages = _time_stages(directory / "source.mp4", timeline, threads)
+        # Last: the slots' processes would slow the timed stages down.
+        beside = beside_seconds(directory, size, frames, threads, slots)
     wall = summary.seconds
     slot_seconds = max(wall, cpu * slots / vcpus) / frames
     gpus = gpu_stats()
@@ -109,6 +114,7 @@ def run_benchmark(
         measured_at=time.time(),
         warnings=list(summary.warnings),
         pipeline=round(pipeline, 4),
+        beside_seconds=round(beside or 0.0, 3),
     )
 
 

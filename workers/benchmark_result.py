@@ -39,6 +39,25 @@ class BenchmarkResult:
     #: the slice's pipeline parallelism (chunking.complexity.pipeline_parallelism): what its
     #: CPU over its wall time would be with no overheads (0: a record from before it was kept)
     pipeline: float = 0.0
+    #: wall seconds of the same render while every slot renders it at once
+    #: (``workers.benchmark_beside``; 0: one slot, the measure failed, or a record from before)
+    beside_seconds: float = 0.0
+
+    @property
+    def alone_cores(self) -> float:
+        """How many cores one chunk keeps busy alone, as the estimate's concurrency model reads
+        it (``estimate_math.concurrency_speed``): from how much faster the render ran alone than
+        beside the other slots (which counts their contention for caches and SMT siblings
+        too), else its CPU over its wall time (its own overlap only); 0 when unknown."""
+        if self.seconds <= 0:
+            return 0.0
+        overlap = self.cpu_seconds / self.seconds
+        if self.beside_seconds <= 0 or self.slots < 2 or self.vcpus < 1:
+            return overlap
+        # Beside, each slot has vcpus / slots cores; alone it ran `ratio` times faster. A chunk
+        # keeps no more cores busy than the node has (a loaded machine can read more).
+        ratio = self.beside_seconds / self.seconds
+        return min(max(overlap, ratio * self.vcpus / self.slots), float(self.vcpus))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
@@ -69,6 +88,7 @@ class BenchmarkResult:
                 measured_at=float(data["measured_at"]),
                 warnings=[str(w) for w in data.get("warnings") or []],
                 pipeline=float(data.get("pipeline") or 0.0),
+                beside_seconds=float(data.get("beside_seconds") or 0.0),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed benchmark record: {exc}") from None
@@ -90,6 +110,8 @@ class BenchmarkResult:
                 f"  per slot     {self.slot_seconds_per_frame:.3f} s per frame, "
                 f"{self.seconds_per_unit:.4f} s per unit ({self.slots} slots on "
                 f"{self.vcpus} vCPUs)",
+                f"  beside       {self.beside_seconds:.2f} s wall with every slot rendering "
+                f"({self.alone_cores:.2f} cores for a chunk alone)",
                 f"  encoder      {self.encoder}{' (hardware)' if self.hardware else ''}",
                 f"  GPU          {gpu}",
                 f"  fingerprint  {self.fingerprint}",

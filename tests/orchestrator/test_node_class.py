@@ -3,6 +3,7 @@ their spreads; each node teaches its own class; quote() prices from it, renderin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -285,3 +286,24 @@ def test_quote_takes_its_rate_from_the_class(
     found = quote(timeline, client, slots=1, chunk_frames=None, hourly_rate=3.6)
     assert found.basis == basis
     assert found.seconds_per_frame == pytest.approx(found.complexity * rate)
+
+
+@pytest.mark.parametrize(
+    ("changes", "cores"),
+    [
+        ({}, 1.6),  # no slots' render: the CPU over wall time of the render alone (8 / 5)
+        ({"beside_seconds": 7.5}, 1.6),  # beside 1.5x slower, but the overlap says more
+        ({"beside_seconds": 9.0}, 1.8),  # 1.8x slower beside, a core a slot
+        ({"beside_seconds": 9.0, "vcpus": 8, "slots": 4}, 3.6),  # two cores a slot
+        ({"beside_seconds": 50.0}, 2.0),  # never more cores than the node has
+        ({"beside_seconds": 9.0, "slots": 1}, 1.6),  # one slot: nothing beside it
+    ],
+)
+def test_the_cores_a_lone_chunk_keeps_busy(changes: dict[str, float], cores: float) -> None:
+    assert dataclasses.replace(bench(0.02), **changes).alone_cores == pytest.approx(cores)
+
+
+def test_a_record_from_before_the_slots_render_reads_as_not_measured() -> None:
+    data = bench(0.02).to_json()
+    del data["beside_seconds"]
+    assert BenchmarkResult.from_json(data).beside_seconds == 0.0

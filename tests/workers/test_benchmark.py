@@ -14,6 +14,7 @@ from chunking.complexity import complexity
 from chunking.timeline.model import Timeline
 from chunking.timeline.studio import load_project
 from workers.benchmark import decoded_layer_frames, run_benchmark
+from workers.benchmark_beside import START_TIMEOUT, beside_seconds
 from workers.benchmark_result import BenchmarkResult
 from workers.benchmark_slice import make_source, slice_project
 from workers.encoder import HARDWARE, SOFTWARE
@@ -152,3 +153,38 @@ def test_what_a_process_pays_at_its_first_render_is_not_priced_per_frame(
     got = run_benchmark(frames=16, size=(320, 180), slots=1)
     assert renders[-1] == 16
     assert got.cpu_seconds == pytest.approx(0.02 * 16, rel=0.25)  # not 0.4 s more
+
+
+def test_every_slot_renders_the_slice_at_once(result: BenchmarkResult) -> None:
+    if result.slots < 2:
+        pytest.skip("one vCPU: one slot, nothing renders beside it")
+    # Each slot's render is the same slice, sharing the cores: no faster than it ran alone
+    # by more than the noise of one render on a shared machine.
+    assert result.beside_seconds > 0.5 * result.seconds
+    assert 1.0 <= result.alone_cores <= result.vcpus
+
+
+def test_one_slot_has_nothing_beside_it() -> None:
+    got = run_benchmark(frames=4, size=(320, 180), slots=1)
+    assert got.beside_seconds == 0.0
+    assert got.alone_cores == pytest.approx(got.cpu_seconds / got.seconds)
+
+
+def test_slots_whose_renders_fail_give_no_measure_and_no_wait(tmp_path: Path) -> None:
+    began = time.monotonic()
+    # No source in the directory: every slot's render fails at once.
+    assert beside_seconds(tmp_path, (320, 180), 4, 1, 2) is None
+    assert time.monotonic() - began < START_TIMEOUT / 2
+
+
+def test_slots_that_cannot_start_leave_the_rest_of_the_benchmark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing
+
+    def no_shm(*args: object, **kwargs: object) -> None:
+        raise OSError("no /dev/shm")
+
+    context = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(type(context), "Barrier", no_shm)
+    assert beside_seconds(tmp_path, (320, 180), 4, 1, 2) is None
