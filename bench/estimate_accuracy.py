@@ -107,6 +107,8 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         "per_frame_estimated": round(top.option.seconds_per_frame, 5),
         "parallelism": round(top.option.chunk_parallelism, 2),
         "rate_actual": round(busy / (estimate.frames * estimate.complexity), 4),
+        # What the chunks took, for bench/estimate_replay.py to price again under other weights.
+        "busy_seconds": round(busy, 3),
         # The timeline's pipeline parallelism as the model reads it, against how much faster
         # its lone chunks ran than those beside another (None: not both kinds ran).
         "pipeline": round(pipeline_parallelism(timeline), 2),
