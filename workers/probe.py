@@ -20,7 +20,13 @@ from chunking.timeline.model import Clip, FileSource, Timeline, TrackKind
 from common.errors import MediaError, ValidationError
 from workers.audio_downmix import stream_layout_note
 from workers.media_open import open_image, open_media, picture_stream, single_image
-from workers.probe_decode import file_problems, first_frame_problems, sequence_problem
+from workers.probe_decode import (
+    DECODE_PIXELS,
+    VALIDATE_PIXELS,
+    file_problems,
+    first_frame_problems,
+    sequence_problem,
+)
 from workers.probe_ranges import (
     Span,
     clip_spans,
@@ -63,10 +69,13 @@ class MediaFacts:
     used: dict[str, str] = field(default_factory=dict)
 
 
-def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
+def examine(
+    path: str, spans: list[Span] | None = None, budget: list[int] | None = None
+) -> MediaFacts:
     """Open ``path`` as the render would and decode the first frame of its video and audio;
     then check it holds all it declares (not cut short), or, given the ``spans`` clips read of
-    it, decode those (``MediaFacts.used``). An animated GIF is examined as the video it plays as
+    it, decode those (``MediaFacts.used``; at most ``budget[0]`` pixels, taken off it: see
+    ``probe_decode.file_problems``). An animated GIF is examined as the video it plays as
     (its length, its later frames)."""
     if is_still(path):
         return _examine_image(path)
@@ -101,9 +110,9 @@ def examine(path: str, spans: list[Span] | None = None) -> MediaFacts:
         main = video if video is not None else audio
         tail = None if main is None or spans is not None else cut_problem(container, main, path)
         # A picture that never decoded is refused already: decoding the clips' ranges again
-        # (up to DECODE_PACKETS packets: 27 s of CPU at 1080p) would find nothing more.
+        # (up to DECODE_PIXELS: 27 s of CPU) would find nothing more.
         usable = [s for s in spans or [] if not (s.kind is TrackKind.VIDEO and problems["video"])]
-        used = file_problems(container, path, usable) if usable else {}
+        used = file_problems(container, path, usable, budget) if usable else {}
         # A still FFmpeg reads (EXR, DPX, a TIFF Pillow cannot, AVIF/HEIF) has no length: a
         # clip holds it as long as it lasts, where the "1 frame, 0.04s" FFmpeg gives it made
         # every such clip warn that its media ended (an error with --strict).
@@ -236,6 +245,9 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
     spans: dict[str, list[Span]] = {}
     for path, used in clip_spans(timeline).items():
         spans.setdefault(os.path.realpath(path), []).extend(used)
+    # The decoding all files may do, shared among those still to check (each at most its own
+    # DECODE_PIXELS), so a project of fifty long clips is not decoded 27 s each.
+    left, unchecked = VALIDATE_PIXELS, len(spans)
     for track in timeline.tracks:
         if not track.enabled or track.kind is TrackKind.SUBTITLE:
             continue
@@ -246,7 +258,11 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
             path = clip.source.path
             real = os.path.realpath(path)
             if real not in facts:
-                facts[real] = examine(path, spans.get(real, []))
+                budget = [min(DECODE_PIXELS, left // max(1, unchecked))]
+                given = budget[0]
+                facts[real] = examine(path, spans.get(real, []), budget)
+                left -= given - max(0, budget[0])
+                unchecked -= real in spans
             # The first frame checked is the first stream's: another one (``audio_stream``) is
             # checked where the clip plays it (``probe_decode.file_problems``).
             needs_audio = audible and not clip.muted and clip.volume != 0 and not clip.audio_stream

@@ -3,8 +3,10 @@ ranges the clips use, and the images of a sequence the clips show, so that it re
 render would (a corrupt packet mid-file, frame times out of order, a broken or oversized image
 of a sequence).
 
-Each file is decoded at most ``DECODE_PACKETS`` packets deep over its used ranges; an image of
-a sequence is read to its header and checked for being cut short (a PNG's last chunk, a TIFF's
+Decoding is bounded in pixels, not packets (``DECODE_PIXELS`` a file, ``VALIDATE_PIXELS`` in
+all), so that a 4K file costs what a 1080p one does, and shared among a file's ranges and a
+project's files, so that a long first clip does not leave the others unchecked; an image of a
+sequence is read to its header and checked for being cut short (a PNG's last chunk, a TIFF's
 strips, a JPEG decoded at an eighth of its size), not decoded at full size.
 """
 
@@ -27,9 +29,17 @@ from workers.sequences import shown_images
 from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, is_still, unsupported_still
 from workers.video_index import VideoIndex, build_index, out_of_order
 
-#: Packets decoded of one file (five minutes at 30 fps): validate stays a pre-flight check
-#: however long the media; past that the render finds what is wrong, naming the clip.
-DECODE_PACKETS = 9000
+#: Decoding one file's check may do, in decoded pixels: 9000 frames of 1080p (five minutes at
+#: 30 fps, 27 s of CPU), 2250 of 4K (the same CPU: 9000 4K packets took minutes): validate stays
+#: a pre-flight check however long or large the media; past that the render finds what is
+#: wrong, naming the clip.
+DECODE_PIXELS = 9000 * 1920 * 1080
+#: Decoding one validate may do over all its files (four files' worth, shared among them):
+#: fifty five-minute clips decoded 27 s each.
+VALIDATE_PIXELS = 4 * DECODE_PIXELS
+#: What one packet costs at least, in pixels (a 640x360 frame): a packet's decode has a fixed
+#: cost, so thumbnail-sized video and sound are not read by the million.
+PACKET_PIXELS = 640 * 360
 #: Packets read while looking for each stream's first frame: a bound for hostile files.
 PROBE_PACKETS = 512
 #: Sound decoded before a range's start: codecs need pre-roll and seeks land late.
@@ -49,19 +59,24 @@ def sequence_problem(timeline: Timeline, clip: Clip) -> str | None:
     return None
 
 
-def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str]:
+def file_problems(
+    container: Any, path: str, spans: list[Span], budget: list[int] | None = None
+) -> dict[str, str]:
     """The first problem (by clip id) of each of ``spans`` of one open file: cut short before
-    its end, or undecodable there."""
+    its end, or undecodable there (decoding at most ``budget[0]`` pixels, DECODE_PIXELS when
+    None, and taking what it spent off ``budget``)."""
     found: dict[str, str] = {}
     main = main_stream(container)
     if main is None:
         return found
     found.update(cut_spans(container, path, spans))
-    budget = [DECODE_PACKETS]
+    if budget is None:
+        budget = [DECODE_PIXELS]
     targets = [
         ("video", picture_stream(container), [s for s in spans if s.kind is TrackKind.VIDEO])
     ]
     found.update(_audio_targets(container, path, spans, targets))
+    work: list[tuple[str, Any, list[Span], tuple[Fraction, Fraction], set[int]]] = []
     for kind, stream, chosen in targets:
         if stream is None or stream.codec_context is None or not stream.time_base:
             continue
@@ -75,19 +90,33 @@ def file_problems(container: Any, path: str, spans: list[Span]) -> dict[str, str
                 continue
             if index is not None:
                 shown = {index.shown_at(*at) for span in wanted for at in span.samples()}
-        for lo, hi in _merged(wanted):
-            if budget[0] <= 0:
-                return found
-            problem = (
-                _video_problem(container, stream, path, (lo, hi), shown, budget)
-                if kind == "video"
-                else _audio_problem(container, stream, path, lo, hi, budget)
-            )
-            if problem is not None:
-                for span in wanted:
-                    if span.start <= hi and span.end >= lo:
-                        found.setdefault(span.clip.id, problem)
+        work += [(kind, stream, wanted, merged, shown) for merged in _merged(wanted)]
+    for done, (kind, stream, wanted, (lo, hi), shown) in enumerate(work):
+        # Each range gets an equal share of what is left (what one leaves goes to the next), so
+        # a long first clip does not use it all and leave the others unchecked.
+        share = [budget[0] // (len(work) - done)]
+        if share[0] <= 0:
+            break
+        spent = share[0]
+        problem = (
+            _video_problem(container, stream, path, (lo, hi), shown, share)
+            if kind == "video"
+            else _audio_problem(container, stream, path, lo, hi, share)
+        )
+        budget[0] -= spent - max(0, share[0])
+        if problem is not None:
+            for span in wanted:
+                if span.start <= hi and span.end >= lo:
+                    found.setdefault(span.clip.id, problem)
     return found
+
+
+def packet_cost(stream: Any) -> int:
+    """What decoding one packet of ``stream`` costs, in pixels (PACKET_PIXELS at least)."""
+    context = stream.codec_context
+    if stream.type != "video" or context is None:
+        return PACKET_PIXELS
+    return max(PACKET_PIXELS, (context.width or 0) * (context.height or 0))
 
 
 def _audio_targets(
@@ -184,8 +213,9 @@ def _video_problem(
     """Why the frames of the ``source`` seconds cannot be decoded as the render decodes them
     (from the keyframe before), or None: corrupt, or one of those ``shown`` coming out of the
     decoder after a later one (the render decodes forward until it passes the frame it wants);
-    ``budget`` counts the packets left to read."""
+    ``budget`` counts the pixels left to decode."""
     lo, hi = source
+    cost = packet_cost(stream)
     base = Fraction(stream.time_base)
     origin = stream.start_time or 0
     first, last = origin + math.floor(lo / base), origin + math.ceil(hi / base)
@@ -199,7 +229,7 @@ def _video_problem(
     reached = first  # the time of the last packet read: where damage that stops the decoder is
     try:
         for packet in container.demux(stream):
-            budget[0] -= 1
+            budget[0] -= cost
             reached = packet.pts if packet.pts is not None else reached
             if key is None and packet.is_keyframe and packet.pts is not None:
                 key = packet.pts
@@ -235,7 +265,9 @@ def _video_problem(
 def _audio_problem(
     container: Any, stream: Any, path: str, lo: Fraction, hi: Fraction, budget: list[int]
 ) -> str | None:
-    """Why the sound of source seconds [lo, hi] cannot be decoded, or None."""
+    """Why the sound of source seconds [lo, hi] cannot be decoded, or None (``budget``: the
+    pixels left to decode, as video counts them)."""
+    cost = packet_cost(stream)
     base = Fraction(stream.time_base)
     origin = stream.start_time or 0
     last = origin + math.ceil(hi / base)
@@ -249,7 +281,7 @@ def _audio_problem(
     reached = origin + max(0, math.floor((lo - _AUDIO_PREROLL) / base))  # as the render says
     try:
         for packet in container.demux(stream):
-            budget[0] -= 1
+            budget[0] -= cost
             reached = packet.pts if packet.pts is not None else reached
             packet.decode()
             if (packet.pts is not None and packet.pts > last) or budget[0] <= 0:

@@ -300,7 +300,7 @@ def test_video_whose_first_frame_never_comes_is_not_decoded_again_over_its_clips
 ) -> None:
     """Frames that decode but are never shown (VP9 keyframes with show_frame off): validate
     refused the file for its first frame, then decoded it again over the clip's range up to
-    DECODE_PACKETS packets (27 s of CPU at 1080p) for nothing."""
+    DECODE_PIXELS (27 s of CPU) for nothing."""
     make_hidden_frames(tmp_path / "hidden.avi", PROBE_PACKETS * 4)
     opened: list[_CountedDecodes] = []
 
@@ -313,3 +313,75 @@ def test_video_whose_first_frame_never_comes_is_not_decoded_again_over_its_clips
     problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
     assert problems == [f"clip 'h': no decodable video frame in {tmp_path / 'hidden.avi'}"]
     assert sum(c.counts[0] for c in opened) <= PROBE_PACKETS + 1
+
+
+def _decodes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clips: list[dict[str, Any]]) -> int:
+    """How many packets validate decodes over ``clips`` (first frames included)."""
+    opened: list[_CountedDecodes] = []
+
+    def counted(name: str) -> _CountedDecodes:
+        opened.append(_CountedDecodes(open_media(name)))
+        return opened[-1]
+
+    monkeypatch.setattr(probe, "open_media", counted)
+    doc = project([video_track("v", clips)], size=(64, 36))
+    assert media_report(read_project(doc, base_dir=str(tmp_path)).timeline, str(tmp_path)) == (
+        [],
+        [],
+    )
+    return sum(c.counts[0] for c in opened)
+
+
+def test_larger_frames_are_decoded_fewer_packets_deep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate decoded 9000 packets of a file whatever its frame size: 27 s of CPU at 1080p,
+    minutes at 4K. It is bounded in pixels: frames four times as large, a quarter as deep."""
+    monkeypatch.setattr(probe, "DECODE_PIXELS", 40 * 640 * 360)
+    make_video(tmp_path / "hd.mp4", frames=120, size=(640, 360), gop=120)
+    make_video(tmp_path / "uhd.mp4", frames=120, size=(1280, 720), gop=120)
+    clip = {"start_time": 0, "end_time": 4}
+    hd = _decodes(tmp_path, monkeypatch, [{**clip, "id": "hd", "source": {"File": "hd.mp4"}}])
+    uhd = _decodes(tmp_path, monkeypatch, [{**clip, "id": "uhd", "source": {"File": "uhd.mp4"}}])
+    # The first frame (one packet, or a few the decoder holds back) is decoded first, apart.
+    assert 40 <= hd <= 40 + 8, hd
+    assert 10 <= uhd <= 10 + 8, uhd
+
+
+def test_a_long_first_clip_leaves_the_later_ones_their_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound was spent in order: a long first clip used it all and damage at the start of a
+    later clip of the same file went unseen. Each range gets its share of what is left."""
+    monkeypatch.setattr(probe, "DECODE_PIXELS", 90 * 640 * 360)
+    path = make_video(tmp_path / "take.mp4", frames=300, size=(64, 36), gop=30)
+    with av.open(str(path)) as container:
+        packets = sorted((p for p in container.demux(video=0) if p.size), key=lambda p: p.pts)
+        damaged = packets[250]  # 8.333 s: two frames into the second clip's keyframe's GOP
+        assert damaged.pos is not None
+    data = bytearray(path.read_bytes())
+    data[damaged.pos : damaged.pos + 4] = b"\xff" * 4
+    path.write_bytes(bytes(data))
+    first = {"id": "long", "start_time": 0, "end_time": 8, "source": {"File": "take.mp4"}}
+    later = {"id": "later", "start_time": 8, "end_time": 10, "source": {"File": "take.mp4"},
+             "source_start": 8.2, "source_end": 10}  # fmt: skip
+    doc = project([video_track("v", [first, later])], size=(64, 36))
+    problems = media_report(read_project(doc, base_dir=str(tmp_path)).timeline, str(tmp_path))[0]
+    assert len(problems) == 1 and problems[0].startswith("clip 'later': corrupt video at about 8.3")
+
+
+def test_a_project_of_many_files_shares_one_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file had its own bound, so fifty long clips were decoded 27 s each; the files share
+    VALIDATE_PIXELS (each still at most DECODE_PIXELS)."""
+    monkeypatch.setattr(probe, "DECODE_PIXELS", 60 * 640 * 360)
+    monkeypatch.setattr(probe, "VALIDATE_PIXELS", 80 * 640 * 360)
+    make_video(tmp_path / "a.mp4", frames=90, size=(64, 36), gop=90)
+    clips = []
+    for n in range(4):
+        (tmp_path / f"{n}.mp4").write_bytes((tmp_path / "a.mp4").read_bytes())
+        clips.append({"id": f"c{n}", "start_time": 3 * n, "end_time": 3 * n + 3,
+                      "source": {"File": f"{n}.mp4"}})  # fmt: skip
+    # 80 packets' worth over four files, plus each file's first frame decoded apart.
+    assert 80 <= _decodes(tmp_path, monkeypatch, clips) <= 80 + 4 * 8
