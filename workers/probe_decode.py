@@ -83,6 +83,10 @@ def file_problems(
         wanted = [s for s in chosen if s.clip.id not in found]
         shown: set[int] = set()
         if kind == "video" and wanted:
+            unseekable = _start_unseekable(container, stream, path, wanted)
+            if unseekable is not None:
+                found.update({s.clip.id: unseekable for s in wanted})
+                continue
             index = _indexed(container, stream)
             if index is not None and collapsed_times(index.pts, path) is not None:
                 collapsed = collapse_problem(path)  # worded from a fresh index, as the render's
@@ -190,6 +194,39 @@ def first_frame_problems(container: Any, wanted: dict[str, Any], path: str) -> d
             for kind in pending.values()
         }
     return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
+
+
+def _start_unseekable(container: Any, stream: Any, path: str, spans: list[Span]) -> str | None:
+    """The render's refusal of a file it cannot seek in where the spans start, or None: an MKV
+    whose packets carry no keyframe flag (so no cues) refuses every seek, and validate, which
+    decodes on from where it is, said ok where the render then stopped at the clip's first
+    frame. Only where a seek to the start fails (most files: never) is the render's own seek
+    to the keyframe before each span's start tried, on the file opened afresh as it opens it."""
+    try:
+        container.seek(0)
+        return None
+    except av.error.FFmpegError:
+        pass
+    try:
+        with open_media(path) as fresh:
+            video = picture_stream(fresh)
+            if video is None:
+                return None
+            index = build_index(fresh, video)
+            base, origin = Fraction(video.time_base), video.start_time or 0
+            for span in spans:
+                key = index.keyframe(origin + math.floor(span.start / base))
+                try:
+                    if key is None:
+                        fresh.seek(0)
+                    else:
+                        point = index.seek_point(key)
+                        fresh.seek(point, stream=video, backward=True, any_frame=False)
+                except av.error.FFmpegError as exc:
+                    return f"cannot seek in {path}: {reason(exc)}"
+    except (av.error.FFmpegError, OSError, MediaError):
+        return None  # the other checks say what is wrong with it
+    return None
 
 
 def _indexed(container: Any, stream: Any) -> VideoIndex | None:

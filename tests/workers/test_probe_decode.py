@@ -385,3 +385,28 @@ def test_a_project_of_many_files_shares_one_bound(
                       "source": {"File": f"{n}.mp4"}})  # fmt: skip
     # 80 packets' worth over four files, plus each file's first frame decoded apart.
     assert 80 <= _decodes(tmp_path, monkeypatch, clips) <= 80 + 4 * 8
+
+
+def test_a_file_the_render_cannot_seek_in_is_refused_by_validate_as_by_render(
+    tmp_path: Path,
+) -> None:
+    """An MKV whose packets carry no keyframe flag (so no cues): validate said ok, then the
+    render refused it at its first frame, "cannot seek in ...: Operation not permitted"."""
+    good = make_video(tmp_path / "good.mp4", frames=30, size=(64, 36), gop=30)
+    path = tmp_path / "nokey.mkv"
+    with av.open(str(good)) as source, av.open(str(path), "w") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(video=0):
+            if packet.size:
+                packet.is_keyframe = False
+                packet.stream = stream
+                out.mux(packet)
+    clip = {"id": "take", "start_time": 0, "end_time": 1, "source": {"File": "nokey.mkv"}}
+    source = open_file(str(path), "take")
+    try:  # the premise: the render refuses the file
+        with pytest.raises(DecodeError, match="^clip 'take': cannot seek in ") as refused:
+            source.picture_at(Fraction(0))
+    finally:
+        source.close()
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert problems == [str(refused.value)]
