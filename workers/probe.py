@@ -91,13 +91,14 @@ def examine(
         if video is None:
             problems["video"] = f"no video stream in {path}"
         else:
-            # On the render's kind of decoder threads: H.264 on slice threads (FFmpeg's default)
-            # flags no concealed picture, and validate said ok for a file the render refused.
-            set_decoder_threads(video, DECODE_THREADS)
             ctx = video.codec_context
-            if ctx is None:
-                problems["video"] = f"no decoder for the video codec of {path}"
-            elif (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
+            problems["video"] = _no_decoder(video, path)
+            if ctx is not None:
+                # On the render's kind of decoder threads: H.264 on slice threads (FFmpeg's
+                # default) flags no concealed picture; validate said ok for a file the render
+                # refused.
+                set_decoder_threads(video, DECODE_THREADS)
+            if ctx is not None and (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
                 problems["video"] = f"video frames are too large ({ctx.width}x{ctx.height}): {path}"
         if audio is not None and audio.codec_context is None:
             problems["audio"] = f"no decoder for the audio codec of {path}"
@@ -118,7 +119,7 @@ def examine(
         # every such clip warn that its media ended (an error with --strict).
         length = None if single_image(container) else _length(container, main)
         sound = _declared(container, audio)
-        hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
+        hdr = _hdr(video)
         sounds = len(streams.audio)
         guess = stream_layout_note(audio)
     if tail is not None:
@@ -141,6 +142,20 @@ def examine(
 DECODE_THREADS = 2
 #: FFmpeg's transfer characteristics of HDR video: SMPTE ST 2084 (PQ) and ARIB STD-B67 (HLG).
 _HDR_TRANSFERS = {16: "PQ", 18: "HLG"}
+
+
+def _hdr(video: Any) -> str | None:
+    """The HDR transfer a video stream declares, or None (no stream, no decoder for it: a
+    codec tag a damaged or unusual file names, refused elsewhere naming the clip)."""
+    ctx = None if video is None else video.codec_context
+    return None if ctx is None else _HDR_TRANSFERS.get(ctx.color_trc)
+
+
+def _no_decoder(video: Any, path: str) -> str | None:
+    """Why a video stream cannot be decoded at all (no decoder for its codec), or None."""
+    if video is None or video.codec_context is not None:
+        return None
+    return f"no decoder for the video codec of {path}"
 
 
 def _declared(container: Any, stream: Any) -> float | None:
@@ -326,12 +341,15 @@ def header_warnings(timeline: Timeline) -> list[str]:
     """What ``media_report`` warns of that a file's header tells (HDR video, a clip playing
     past its file's end), read from the headers only: cheap enough for every render, where
     ``media_report`` decodes. A clip playing a part of its file the file does not hold (cut
-    short) is refused here, as ``media_report`` refuses it: ValidationError."""
+    short) is refused here, as ``media_report`` refuses it: ValidationError; so is a video
+    clip whose file's video codec has no decoder (a damaged or unknown codec tag), which the
+    render's decoder setup met as a traceback."""
     cut = span_cut_problems(timeline)
     if cut:
         raise ValidationError(cut)
     found: dict[str, MediaFacts] = {}
     warnings = []
+    refused = []
     for track in timeline.tracks:
         if track.kind is TrackKind.SUBTITLE or not track.enabled:
             continue
@@ -341,10 +359,14 @@ def header_warnings(timeline: Timeline) -> list[str]:
             path = clip.source.path
             if path not in found:
                 found[path] = _header_facts(path)
+            if track.kind is TrackKind.VIDEO and found[path].video is not None:
+                refused.append(f"clip {clip.id!r}: {found[path].video}")
             warnings += [
                 f"clip {clip.id!r}: {w}"
                 for w in _clip_warnings(clip, found[path], timeline.fps, track.kind)
             ]
+    if refused:
+        raise ValidationError(refused)
     return warnings
 
 
@@ -367,11 +389,12 @@ def _header_facts(path: str) -> MediaFacts:
         with open_media(path) as container:
             video = picture_stream(container)
             main = video if video is not None else (container.streams.audio or [None])[0]
-            hdr = _HDR_TRANSFERS.get(video.codec_context.color_trc) if video is not None else None
+            hdr = _hdr(video)
             audio = (container.streams.audio or [None])[0]
             sound = _declared(container, audio)
             still = single_image(container)
             return MediaFacts(
+                video=_no_decoder(video, path),
                 hdr=hdr,
                 seconds=None if still else _length(container, main),
                 sound_seconds=sound,

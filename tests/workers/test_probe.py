@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from chunking.timeline.studio import load_project
+from common.errors import ValidationError
 from tests.media import make_image, make_video, project, video_track
 from workers import probe_keyframes
 from workers.probe import examine, header_warnings, media_report
@@ -384,3 +385,27 @@ def test_a_file_with_several_sound_streams_warns_that_only_one_plays(
         ]
     else:
         assert warnings == []
+
+
+def test_a_video_codec_without_a_decoder_is_refused_in_one_line(tmp_path: Path) -> None:
+    """An MP4 whose sample entry names a codec FFmpeg has no decoder for (a damaged or unknown
+    fourcc): validate and render stopped with a traceback ('NoneType' object has no attribute
+    'thread_count', then 'color_trc'); both refuse it naming the clip and the file."""
+    path = make_video(tmp_path / "take.mp4", frames=15, size=(64, 36))
+    data = path.read_bytes()
+    entry = data.index(b"avc1", data.index(b"stsd"))
+    path.write_bytes(data[:entry] + b"zzzz" + data[entry + 4 :])
+    clip = {"id": "take", "start_time": 0, "end_time": 0.5, "source": {"File": "take.mp4"}}
+    doc = project([video_track("v", [clip])], size=(64, 36))
+    timeline = load_project(doc, str(tmp_path))
+    expected = f"clip 'take': no decoder for the video codec of {path}"
+    assert media_report(timeline, str(tmp_path))[0] == [expected]  # validate
+    with pytest.raises(ValidationError) as refused:
+        header_warnings(timeline)  # what render runs first, direct or distributed
+    assert str(refused.value) == expected
+    # On an audio track only its sound is read: not refused for its picture.
+    audio = project([{**video_track("a", [clip]), "track_type": "Audio"}], size=(64, 36))
+    warned = header_warnings(load_project(audio, str(tmp_path)))
+    assert warned == [
+        "clip 'take': its media has no sound (no audio stream): on an audio track it is silent"
+    ]
