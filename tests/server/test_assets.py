@@ -120,7 +120,11 @@ def test_refusals(
 ) -> None:
     mp4 = next(n for n in media if n.endswith(".mp4"))
     auth = bearer(user_key)
+    # A sample entry naming a codec FFmpeg has no decoder for: the check raised (a 500).
+    entry = media[mp4].index(b"avc1", media[mp4].index(b"stsd"))
+    unknown = media[mp4][:entry] + b"zzzz" + media[mp4][entry + 4 :]
     cases: list[tuple[str, bytes, int, str]] = [
+        (name_of(unknown, ".mp4"), unknown, 415, "no decoder for the video codec"),
         ("nope.mp4", b"x", 400, "not an asset name"),
         ("ab" * 32 + ".m3u8", b"#EXTM3U\n", 415, ".m3u8 is not an allowed media format"),
         (mp4, media[mp4][:-1] + b"\x01", 400, "not the hash the name promises"),
