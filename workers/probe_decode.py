@@ -22,7 +22,7 @@ import av.error
 from PIL import Image
 
 from chunking.timeline.model import Clip, Timeline, TrackKind
-from common.errors import MediaError
+from common.errors import DecodeError, MediaError
 from workers.media_open import open_image, open_media, picture_stream, reason
 from workers.probe_ranges import Span, collapse_problem, cut_spans, main_stream
 from workers.sequences import shown_images
@@ -87,7 +87,11 @@ def file_problems(
             if unseekable is not None:
                 found.update({s.clip.id: unseekable for s in wanted})
                 continue
-            index = _indexed(container, stream)
+            try:
+                index = _indexed(container, stream)
+            except DecodeError as exc:  # more frames than the render indexes: it refuses
+                found.update({s.clip.id: str(exc) for s in wanted})
+                continue
             if index is not None and collapsed_times(index.pts, path) is not None:
                 collapsed = collapse_problem(path)  # worded from a fresh index, as the render's
                 found.update({s.clip.id: collapsed for s in wanted if collapsed is not None})

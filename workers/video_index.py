@@ -19,11 +19,18 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from common.errors import DecodeError
+
 #: Slack (in frames) when sampling on a frame grid: times given as decimal seconds land a hair
 #: either side of the frame start they mean.
 _GRID_SLACK = Fraction(1, 10**6)
 #: Rates this close are one rate written two ways (2997/100 and 30000/1001 differ by 1 ppm).
 _SAME_RATE = Fraction(1, 10**4)
+#: Frames an index holds at most: a day at 120 fps. A file holding more is crafted or broken (a
+#: stream of 15-byte packets made 190 bytes of index each: a 1 GB upload would have taken
+#: 12 GB of a render node's memory, again on every chunk), and no timeline (24 hours at most)
+#: shows that many frames of one file but at a speed no editor exports.
+MAX_INDEX_FRAMES = 86_400 * 120
 _CACHE: dict[tuple[str, int, int, int], VideoIndex] = {}
 _CACHE_SIZE = 64
 _COMMON_RATES = tuple(
@@ -141,9 +148,16 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
     counted = _reordered(container, stream)
     opened: list[tuple[int, int]] = []  # open-GOP I-frames and their leading B-frames
     leading: list[int] | None = None  # the I-frame whose leading B-frames are being counted
+    gif = container.format.name == "gif"  # only a GIF's frame durations are kept: memory
     for packet in container.demux(stream):
         if packet.pts is None or packet.size == 0:
             continue
+        if len(pts) >= MAX_INDEX_FRAMES:
+            name = str(container.name).removeprefix("file:")
+            raise DecodeError(
+                f"the video of {name} holds over {MAX_INDEX_FRAMES:,} frames (a day at 120 "
+                "fps), more than a render indexes: a crafted or broken file"
+            )
         data = bytes(packet) if counted is not None else b""
         if leading is not None:
             kind = slice_type(data) if counted == "h264" else None
@@ -159,7 +173,8 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
             leading = [packet.pts, 0]
         if not packet.is_discard:
             pts.append(packet.pts)
-            lasting[packet.pts] = packet.duration or 0
+            if gif:
+                lasting[packet.pts] = packet.duration or 0
     pts.sort()
     entries = _open_entries(pts, opened)
     keys = sorted({*keys, *entries})
@@ -174,7 +189,7 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
         keys.append(pts[0])  # decoding must start somewhere: the first packet
     time_base = Fraction(stream.time_base)
     nominal = (stream.average_rate, stream.guessed_rate, stream.base_rate)
-    shown = _gif_times(pts, lasting, time_base) if container.format.name == "gif" else None
+    shown = _gif_times(pts, lasting, time_base) if gif else None
     grid = frame_grid(shown or pts, time_base, () if shown else nominal)
     return VideoIndex(pts, keys, time_base, grid, shown=shown, start=start, entries=entries)
 

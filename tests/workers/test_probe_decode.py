@@ -410,3 +410,22 @@ def test_a_file_the_render_cannot_seek_in_is_refused_by_validate_as_by_render(
         source.close()
     problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
     assert problems == [str(refused.value)]
+
+
+def test_a_file_of_more_frames_than_the_render_indexes_is_refused_by_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream of tiny packets (15 bytes of file made 190 bytes of index each: a 1 GB upload
+    took 12 GB of a node's memory on every chunk): past MAX_INDEX_FRAMES the index is refused,
+    naming the file, by validate and render alike."""
+    from workers import video_index
+
+    monkeypatch.setattr(video_index, "MAX_INDEX_FRAMES", 100)
+    path = make_video(tmp_path / "many.mkv", frames=150, size=(64, 36), gop=30)
+    clip = {"id": "many", "start_time": 0, "end_time": 1, "source": {"File": "many.mkv"}}
+    with pytest.raises(DecodeError, match=f"the video of {re.escape(str(path))} holds over 100 "):
+        open_file(str(path), "many")
+    problems = media_report(_timeline(tmp_path, clip), str(tmp_path))[0]
+    assert len(problems) == 1 and problems[0].startswith(f"clip 'many': the video of {path} ")
+    monkeypatch.setattr(video_index, "MAX_INDEX_FRAMES", 150)  # exactly as many: indexed
+    open_file(str(path), "many").close()
