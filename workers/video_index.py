@@ -214,7 +214,10 @@ def _open_entries(pts: list[int], opened: list[tuple[int, int]]) -> dict[int, in
 def counted_order(container: Any, stream: Any) -> str | None:
     """The codec ("h264", "hevc") of a stream whose frames are numbered in decode order, not
     timed: AVI holds no presentation times, and FFmpeg numbers reordered frames as it reads
-    them (``VideoSource`` numbers them again as shown); None for the rest."""
+    them (``VideoSource`` numbers them again as shown); None for the rest (and for a stream
+    with no decoder, which is refused elsewhere naming the clip)."""
+    if stream.codec_context is None:
+        return None
     name = stream.codec_context.name
     return name if container.format.name == "avi" and name in ("h264", "hevc") else None
 
@@ -222,7 +225,9 @@ def counted_order(container: Any, stream: Any) -> str | None:
 def _reordered(container: Any, stream: Any) -> str | None:
     """The codec of a counted stream (counted_order) that has B-frames, whose keyframes must be
     IDR pictures to number the frames decoded from them; None for the rest."""
-    return counted_order(container, stream) if stream.codec_context.has_b_frames else None
+    if stream.codec_context is None or not stream.codec_context.has_b_frames:
+        return None
+    return counted_order(container, stream)
 
 
 #: NAL unit types of a picture no later-decoded picture is shown before: H.264's IDR, HEVC's
