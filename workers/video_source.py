@@ -49,6 +49,8 @@ class VideoSource:
             self.stream = picture_stream(self.container)
             if self.stream is None:
                 raise DecodeError(f"clip {clip_id!r}: no video stream in {path}")
+            if self.stream.codec_context is None:  # a damaged or unknown sample entry's codec
+                raise DecodeError(f"clip {clip_id!r}: no decoder for the video codec of {path}")
             set_decoder_threads(self.stream, threads)
             ctx = self.stream.codec_context
             if (ctx.width or 0) * (ctx.height or 0) > MAX_SOURCE_PIXELS:
