@@ -35,8 +35,19 @@ _NAME_TAIL = 64
 def write_target(path: str) -> str:
     """The file a write to the user's ``path`` lands in: the final target of a symlink there,
     since ffmpeg, cp and the shell write through one (the rename replaced the link itself),
-    else ``path``. Only for paths a user names: a worker's delivery never follows a link."""
-    return os.path.realpath(path) if os.path.islink(path) else path
+    else ``path``. Only for paths a user names: a worker's delivery never follows a link. A
+    link that loops is refused, as ffmpeg and cp refuse it (realpath gives back the link, and
+    the rename replaced it)."""
+    if not os.path.islink(path):
+        return path
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RenderError(
+                f"output {path} is a symbolic link that loops ({exc.strerror}): name a file"
+            ) from None
+    return os.path.realpath(path)
 
 
 def check_output_path(output: str) -> str:

@@ -65,3 +65,21 @@ def test_a_link_to_a_folder_or_a_device_is_refused(cli: CLI, tmp_path: Path) -> 
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and "is not a regular file" in lines[0], done.stderr
         assert link.is_symlink() and os.listdir(folder) == []
+
+
+def test_a_link_that_loops_is_refused_and_kept(cli: CLI, tmp_path: Path) -> None:
+    # Given a.mp4 -> b.mp4 -> a.mp4 (ffmpeg and cp say "Too many levels of symbolic links")
+    first, second = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    first.symlink_to(second)
+    second.symlink_to(first)
+    timeline = write_project(tmp_path / "p.json", colour_project(0.5, "#ff8800"))
+    for args in (["--direct"], ["--workers", "1"]):
+        done = cli("render", str(timeline), "-o", str(first), *args)
+        # Then one line names the link, and both links are as they were (was: a.mp4 replaced)
+        assert done.returncode != 0
+        lines = done.stderr.strip().splitlines()
+        assert lines == [
+            f"error: output {first} is a symbolic link that loops "
+            "(Too many levels of symbolic links): name a file"
+        ], done.stderr
+        assert os.readlink(first) == str(second) and os.readlink(second) == str(first)
