@@ -44,12 +44,15 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     in, and the validated Timeline."""
     base_dir = os.path.dirname(os.path.abspath(path))
     _refuse_special(path)
+    given = path  # what the user named: errors about an unpacked .otioz's content name it
     bundle = path.rstrip("/")  # an .otiod folder's media are checked for links out of it
     if os.path.isdir(path) and path.rstrip("/").lower().endswith(FCPXML_BUNDLE):
         # Final Cut Pro 10.6's export: a folder holding Info.fcpxml; the media and the
         # project folder a relink searches are beside the bundle, not in it.
         base_dir = os.path.dirname(os.path.abspath(path.rstrip("/")))
         path = os.path.join(path, "Info.fcpxml")
+    elif os.path.basename(base_dir).lower().endswith(FCPXML_BUNDLE):
+        base_dir = os.path.dirname(base_dir)  # its Info.fcpxml named: the media are beside it
     if path.rstrip("/").lower().endswith(OTIO_BUNDLES) and os.path.exists(path):
         from chunking.timeline.otio_bundle import bundle_content
         from common.settings import Settings
@@ -69,7 +72,12 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         if path.lower().endswith(".otio"):
             _refuse_repeated_keys(path)
 
-        document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
+        try:
+            document, timeline = read_otio(path, strict=strict, base_dir=base_dir)
+        except TimelineError as exc:
+            if path == given or type(exc) is not TimelineError:
+                raise
+            raise TimelineError(str(exc).replace(path, f"{given} (its {CONTENT})")) from None
         _check_characters(document, path)
         if os.path.basename(path) == CONTENT and os.path.isdir(bundle):
             timeline = _warn_links_out(timeline, bundle, strict)

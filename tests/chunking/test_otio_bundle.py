@@ -223,3 +223,20 @@ def test_an_otiod_media_link_to_outside_the_bundle_is_named(tmp_path: Path) -> N
     assert "outside the bundle" in warning
     with pytest.raises(ValidationError, match="outside the bundle"):
         load(str(bundle), strict=True)
+
+
+def test_an_otioz_whose_timeline_is_unreadable_is_named_not_its_unpacked_copy(
+    tmp_path: Path, bundle_dir: Path
+) -> None:
+    media = make_video(tmp_path / "shot.mp4", frames=60, size=(64, 36))
+    good = tmp_path / "film.otioz"
+    otio.adapters.write_to_file(timeline_of(media), str(good))
+    with zipfile.ZipFile(good) as source:
+        members = {name: source.read(name) for name in source.namelist()}
+    broken = members["content.otio"].decode().replace('"RationalTime.1"', '"RationalTime.9"', 1)
+    bad = zipped(tmp_path / "bad.otioz", {**members, "content.otio": broken.encode()})
+    with pytest.raises(TimelineError) as refused:
+        load(str(bad))
+    # Was: /tmp/.../unpacked/<digest>/content.otio: not a readable OpenTimelineIO file (...)
+    assert str(refused.value).startswith(f"{bad} (its content.otio): not a readable")
+    assert str(bundle_dir) not in str(refused.value)

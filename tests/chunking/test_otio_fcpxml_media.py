@@ -54,6 +54,9 @@ def test_an_fcpxmld_bundles_media_are_read_beside_it(tmp_path: Path) -> None:
     export.unlink()
     timeline = load(str(bundle))
     assert [span[0] for span in spans(timeline, TrackKind.AUDIO)] == ["a", "b"]
+    # Its Info.fcpxml named itself: the same media, beside the bundle (were not found)
+    named = load(str(bundle / "Info.fcpxml"))
+    assert [span[0] for span in spans(named, TrackKind.AUDIO)] == ["a", "b"]
 
 
 def test_the_http_services_exports_open_no_file_they_name(tmp_path: Path) -> None:
