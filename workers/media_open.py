@@ -26,7 +26,7 @@ import re
 import stat
 import struct
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import av
 import av.error
@@ -38,6 +38,7 @@ from common.errors import AssetNotFound, DecodeError
 # Re-exported: the allow-list is this module's contract with its callers and tests.
 from common.media_formats import ALLOWED_DEMUXERS as ALLOWED_DEMUXERS
 from common.media_formats import FFMPEG_INPUT_OPTIONS
+from workers.open_watchdog import watched
 
 #: Pillow formats a still may be in. Pillow picks a plugin by content, not by name: without this,
 #: an EPS renamed ``.png`` would be rasterised by Ghostscript.
@@ -65,8 +66,15 @@ def open_media(path: str) -> InputContainer:
 
     Raises AssetNotFound when the file is missing or unreadable and DecodeError when it is not
     a regular file, is empty, is not in an allowed format or cannot be opened; each message
-    names the path but no clip (callers add which clip uses it).
+    names the path but no clip (callers add which clip uses it). An open that does not finish
+    in ``open_watchdog.OPEN_SECONDS`` (a stuck network mount) raises SourceOpenTimeout.
     """
+    # Looked up at each call: tests replace the open that hangs.
+    return cast(InputContainer, watched(path, open_unwatched))
+
+
+def open_unwatched(path: str) -> InputContainer:
+    """``open_media`` without its time limit: for the watchdog's own thread."""
     full = os.path.abspath(path)
     _sniff(path, full)
     try:

@@ -13,7 +13,7 @@ import pytest
 
 from common.errors import AssetNotFound, DecodeError
 from tests.media import make_video
-from workers import media_open, open_watchdog, video_source
+from workers import media_open, open_watchdog
 from workers.open_watchdog import SourceOpenTimeout, open_watched
 from workers.video_source import VideoSource
 
@@ -37,15 +37,14 @@ def test_a_source_on_a_stuck_mount_fails_its_clip_naming_the_file(
     video = make_video(tmp_path / "a.mp4", frames=5)
     stuck = tmp_path / "stuck"
     os.mkfifo(stuck)
-    real = media_open.open_media
+    real = media_open.open_unwatched
 
     def on_a_dead_mount(path: str) -> Any:
         # Blocks in the kernel, as an open or read on a mount that stopped answering does.
         os.close(os.open(stuck, os.O_RDONLY))
         return real(path)
 
-    monkeypatch.setattr(media_open, "open_media", on_a_dead_mount)
-    monkeypatch.setattr(video_source, "open_media", on_a_dead_mount, raising=False)
+    monkeypatch.setattr(media_open, "open_unwatched", on_a_dead_mount)
     monkeypatch.setattr(open_watchdog, "OPEN_SECONDS", 1.0)
     started = time.monotonic()
     try:
@@ -91,7 +90,7 @@ def test_what_an_open_given_up_on_returns_later_is_closed(
         release.wait(10)
         return late
 
-    monkeypatch.setattr(media_open, "open_media", slow)
+    monkeypatch.setattr(media_open, "open_unwatched", slow)
     with pytest.raises(SourceOpenTimeout, match=r"^opening /x\.mp4 did not finish in 0.2 s"):
         open_watched("/x.mp4", seconds=0.2)
     release.set()
