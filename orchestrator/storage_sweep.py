@@ -11,7 +11,11 @@ Conservative by design:
 * and only once this process has seen it unchanged (the same keys) for the grace period
   (``CLOUDRENDER_SWEEP_GRACE``): storage backends give no uniform modification time, so "its
   newest object is older than the grace" is observed, and a new object restarts the wait. A
-  restarted orchestrator starts watching again: a removal can come later, never sooner;
+  restarted orchestrator starts watching again: a removal can come later, never sooner. The
+  wait is the shorter of what the cluster's clock (Redis ``TIME``) and this process's own
+  monotonic clock measured: a forward jump of the cluster's clock (its host's clock stepped,
+  Redis moved to a host whose clock is ahead) once shortened every wait, and a day's jump swept
+  live jobs' prefixes at the next sweep;
 * a prefix holding a finished video (``output.*``) is never removed: that is a user's result,
   which a client may still fetch straight from storage;
 * only this cluster's prefixes: planning a job writes an ownership marker (``OWNER_NAME``)
@@ -33,6 +37,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -153,8 +158,9 @@ def holds_output(job_id: str, found: frozenset[str]) -> bool:
 
 @dataclass
 class _Seen:
-    since: float
+    since: float  # cluster time
     keys: frozenset[str]
+    local: float  # this process's monotonic clock then
 
 
 @dataclass
@@ -162,6 +168,18 @@ class SweepWatch:
     """What one orchestrator process has seen of prefixes without a job record, and since when."""
 
     seen: dict[str, _Seen] = field(default_factory=dict)
+    #: This process's own clock, which no clock step moves.
+    clock: Callable[[], float] = time.monotonic
+
+    def saw(self, job_id: str, found: frozenset[str], now: float) -> None:
+        """Start (again) the wait of ``job_id``'s prefix, now holding ``found``."""
+        self.seen[job_id] = _Seen(now, found, self.clock())
+
+    def waited(self, job_id: str, now: float) -> float:
+        """Seconds ``job_id``'s prefix has been seen unchanged: the shorter of the cluster's
+        and this process's measure, so that neither clock's jump can shorten the wait."""
+        seen = self.seen[job_id]
+        return min(now - seen.since, self.clock() - seen.local)
 
     def due(
         self, groups: Mapping[str, frozenset[str]], known: set[str], now: float, grace: float
@@ -174,8 +192,8 @@ class SweepWatch:
                 continue
             seen = self.seen.get(job_id)
             if seen is None or seen.keys != found:
-                self.seen[job_id] = _Seen(now, found)
-            elif now - seen.since >= grace:
+                self.saw(job_id, found, now)
+            elif self.waited(job_id, now) >= grace:
                 ready.append(job_id)
         for gone in set(self.seen) - set(groups):
             del self.seen[gone]
@@ -207,11 +225,11 @@ def sweep(
             if not is_marked(job_id, groups[job_id]):
                 # Whose it is cannot be told: only abandoned for much longer is it removed
                 # (the wait goes on: its "since" is kept).
-                if now - watch.seen[job_id].since < unmarked_grace(grace):
+                if watch.waited(job_id, now) < unmarked_grace(grace):
                     continue
             elif owner_of(storage, job_id) != cluster:
                 # Another cluster's (or an unreadable marker): look again a grace period later.
-                watch.seen[job_id] = _Seen(now, groups[job_id])
+                watch.saw(job_id, groups[job_id], now)
                 continue
             count = storage.delete_prefix(f"{JOBS_AREA}{job_id}/")
         except (RenderError, OSError) as exc:

@@ -60,6 +60,12 @@ def store(redis_url: str) -> JobStore:
     return JobStore.from_url(redis_url)
 
 
+def _at(watch: SweepWatch, local: float) -> SweepWatch:
+    """The watch, its own clock reading ``local`` (these tests move both clocks together)."""
+    watch.clock = lambda: local
+    return watch
+
+
 def _live(store: JobStore, job_id: str) -> None:
     store.create(JobRecord(id=job_id, state=JobState.RENDERING, frames=48, submitted_at=T0), {})
 
@@ -72,11 +78,32 @@ def test_lost_jobs_segments_are_removed_after_the_grace(
     with redis.Redis.from_url(redis_url) as client:
         client.flushall()  # Redis restarted without persistence: the record is gone
     watch = SweepWatch()
-    assert sweep(storage, keeps(store), watch, T0, GRACE, US) == 0  # first seen: wait
-    assert sweep(storage, keeps(store), watch, T0 + GRACE - 1, GRACE, US) == 0
+    assert sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US) == 0  # first seen: wait
+    assert sweep(storage, keeps(store), _at(watch, T0 + GRACE - 1), T0 + GRACE - 1, GRACE, US) == 0
     assert len(storage.list("jobs/aaaa1111aaaa1111/")) == 3  # two segments and the marker
-    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US) == 3
+    assert sweep(storage, keeps(store), _at(watch, T0 + GRACE), T0 + GRACE, GRACE, US) == 3
     assert storage.list("jobs/") == []
+
+
+def test_a_jump_of_the_cluster_clock_does_not_shorten_the_wait(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    """Redis's clock stepped a day ahead (its host's NTP, a move to another host): the next
+    sweep took every unknown prefix as unchanged for a day and removed it."""
+    _segments(storage, tmp_path, "aaaa2222aaaa2222")  # marked as ours
+    _segments(storage, tmp_path, "bbbb2222bbbb2222", owner=None)
+    watch = SweepWatch()
+    assert sweep(storage, keeps(store), _at(watch, 0.0), T0, GRACE, US) == 0
+    # When the cluster's clock jumps 30 days while a minute passes here
+    jumped = T0 + 30 * 86400
+    assert sweep(storage, keeps(store), _at(watch, 60.0), jumped, GRACE, US) == 0
+    # Then the waits go on in this process's time: the marked one goes after its grace
+    assert sweep(storage, keeps(store), _at(watch, GRACE - 1), jumped, GRACE, US) == 0
+    assert sweep(storage, keeps(store), _at(watch, GRACE), jumped + 60, GRACE, US) == 3
+    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 2
+    # And a clock stepped back makes a wait longer, never shorter
+    assert sweep(storage, keeps(store), _at(watch, 30 * GRACE), T0, GRACE, US) == 0
+    assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 2
 
 
 def test_live_job_and_recent_unknown_prefix_are_kept(
@@ -85,14 +112,19 @@ def test_live_job_and_recent_unknown_prefix_are_kept(
     _live(store, "bbbb2222bbbb2222")
     _segments(storage, tmp_path, "bbbb2222bbbb2222")
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE, US)
+    sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US)
     _segments(storage, tmp_path, "cccc3333cccc3333", 1)  # an unknown prefix appears later
-    sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US)
-    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE - 1, GRACE, US) == 0
+    sweep(storage, keeps(store), _at(watch, T0 + GRACE), T0 + GRACE, GRACE, US)
+    assert (
+        sweep(storage, keeps(store), _at(watch, T0 + 2 * GRACE - 1), T0 + 2 * GRACE - 1, GRACE, US)
+        == 0
+    )
     assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 3
     assert len(storage.list("jobs/cccc3333cccc3333/")) == 2
     # Days later the live job is still there; the unknown one has waited its grace.
-    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE, US) == 2
+    assert (
+        sweep(storage, keeps(store), _at(watch, T0 + 30 * GRACE), T0 + 30 * GRACE, GRACE, US) == 2
+    )
     assert len(storage.list("jobs/bbbb2222bbbb2222/")) == 3
     assert storage.list("jobs/cccc3333cccc3333/") == []
 
@@ -100,10 +132,10 @@ def test_live_job_and_recent_unknown_prefix_are_kept(
 def test_a_new_object_restarts_the_wait(storage: Storage, store: JobStore, tmp_path: Path) -> None:
     _segments(storage, tmp_path, "dddd4444dddd4444", 1)
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE, US)
+    sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US)
     _segments(storage, tmp_path, "dddd4444dddd4444", 2)  # a chunk finished its upload late
-    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US) == 0
-    assert sweep(storage, keeps(store), watch, T0 + 2 * GRACE, GRACE, US) == 3
+    assert sweep(storage, keeps(store), _at(watch, T0 + GRACE), T0 + GRACE, GRACE, US) == 0
+    assert sweep(storage, keeps(store), _at(watch, T0 + 2 * GRACE), T0 + 2 * GRACE, GRACE, US) == 3
 
 
 def test_a_remnant_hash_is_no_record(storage: Storage, store: JobStore, tmp_path: Path) -> None:
@@ -111,8 +143,8 @@ def test_a_remnant_hash_is_no_record(storage: Storage, store: JobStore, tmp_path
     store.redis.hset(keys.job("eeee5555eeee5555"), "cost", "0.5")
     _segments(storage, tmp_path, "eeee5555eeee5555", 1)
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE, US)
-    assert sweep(storage, keeps(store), watch, T0 + GRACE, GRACE, US) == 2
+    sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US)
+    assert sweep(storage, keeps(store), _at(watch, T0 + GRACE), T0 + GRACE, GRACE, US) == 2
 
 
 def test_finished_video_and_foreign_names_are_never_removed(
@@ -124,8 +156,10 @@ def test_finished_video_and_foreign_names_are_never_removed(
     storage.put_file("jobs/ffff6666ffff6666/output.mp4", str(src))
     storage.put_file("jobs/Not A Job/notes.txt", str(src))
     watch = SweepWatch()
-    sweep(storage, keeps(store), watch, T0, GRACE, US)
-    assert sweep(storage, keeps(store), watch, T0 + 30 * GRACE, GRACE, US) == 0
+    sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US)
+    assert (
+        sweep(storage, keeps(store), _at(watch, T0 + 30 * GRACE), T0 + 30 * GRACE, GRACE, US) == 0
+    )
     assert len(storage.list("jobs/")) == 4
 
 
@@ -158,12 +192,12 @@ def test_storage_errors_are_logged_and_the_sweep_goes_on(
     watch = SweepWatch()
     down = _Failing(storage, fail_list=True)
     with caplog.at_level(logging.WARNING):
-        assert sweep(down, keeps(store), watch, T0, GRACE, US) == 0  # type: ignore[arg-type]
+        assert sweep(down, keeps(store), _at(watch, T0), T0, GRACE, US) == 0  # type: ignore[arg-type]
     assert "could not list jobs/" in caplog.text and "bucket unreachable" in caplog.text
     flaky = _Failing(storage, fail_list=False)
-    sweep(flaky, keeps(store), watch, T0, GRACE, US)  # type: ignore[arg-type]
+    sweep(flaky, keeps(store), _at(watch, T0), T0, GRACE, US)  # type: ignore[arg-type]
     with caplog.at_level(logging.WARNING):
-        assert sweep(flaky, keeps(store), watch, T0 + GRACE, GRACE, US) == 2  # type: ignore[arg-type]
+        assert sweep(flaky, keeps(store), _at(watch, T0 + GRACE), T0 + GRACE, GRACE, US) == 2  # type: ignore[arg-type]
     assert "could not remove job 1111aaaa1111aaaa" in caplog.text
     assert "removed 2 objects of job 2222bbbb2222bbbb" in caplog.text
     assert storage.list("jobs/") == [
@@ -185,7 +219,9 @@ def test_clusters_sharing_one_bucket_never_sweep_each_others_jobs(
     watch = SweepWatch()
     # When our sweep has waited many grace periods, our Redis knowing none of them
     for period in range(5):
-        sweep(storage, keeps(store), watch, T0 + period * GRACE, GRACE, US)
+        sweep(
+            storage, keeps(store), _at(watch, T0 + period * GRACE), T0 + period * GRACE, GRACE, US
+        )
     # Then only our lost job went; the other cluster's and the unmarked one are untouched
     assert storage.list("jobs/aaaa0000aaaa0000/") == []
     assert len(storage.list("jobs/bbbb0000bbbb0000/")) == 3
@@ -213,14 +249,14 @@ def test_a_prefix_from_before_the_markers_is_removed_once_abandoned_for_a_day(
     watch = SweepWatch()
     # When it is seen unchanged for less than the unmarked wait, nothing goes
     for at in (T0, T0 + GRACE, T0 + late - 1):
-        assert sweep(storage, keeps(store), watch, at, GRACE, US) == 0
+        assert sweep(storage, keeps(store), _at(watch, at), at, GRACE, US) == 0
     # Then, past it, only the lost unmarked job's objects go
-    assert sweep(storage, keeps(store), watch, T0 + late, GRACE, US) == 2
+    assert sweep(storage, keeps(store), _at(watch, T0 + late), T0 + late, GRACE, US) == 2
     assert storage.list("jobs/dddd0000dddd0000/") == []
     assert len(storage.list("jobs/eeee0000eeee0000/")) == 2
     assert len(storage.list("jobs/ffff0000ffff0000/")) == 3
     assert len(storage.list("jobs/abab0000abab0000/")) == 3
-    assert sweep(storage, keeps(store), watch, T0 + 3 * late, GRACE, US) == 0
+    assert sweep(storage, keeps(store), _at(watch, T0 + 3 * late), T0 + 3 * late, GRACE, US) == 0
 
 
 def test_an_unmarked_prefix_that_changes_is_not_abandoned(
@@ -229,10 +265,10 @@ def test_an_unmarked_prefix_that_changes_is_not_abandoned(
     _segments(storage, tmp_path, "dddd1111dddd1111", owner=None)
     watch = SweepWatch()
     late = unmarked_grace(GRACE)
-    sweep(storage, keeps(store), watch, T0, GRACE, US)
+    sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US)
     _segments(storage, tmp_path, "dddd1111dddd1111", count=3, owner=None)  # a chunk wrote
-    assert sweep(storage, keeps(store), watch, T0 + late, GRACE, US) == 0
-    assert sweep(storage, keeps(store), watch, T0 + 2 * late, GRACE, US) == 3
+    assert sweep(storage, keeps(store), _at(watch, T0 + late), T0 + late, GRACE, US) == 0
+    assert sweep(storage, keeps(store), _at(watch, T0 + 2 * late), T0 + 2 * late, GRACE, US) == 3
 
 
 def test_cluster_id_is_kept_in_redis_and_survives_its_loss(
@@ -267,8 +303,8 @@ def test_the_sweep_can_be_turned_off(
     monkeypatch.setenv("CLOUDRENDER_CLUSTER_ID", US)
     monkeypatch.setenv("CLOUDRENDER_SWEEP", "off")
     monkeypatch.setattr(tasks, "worker_hooks", lambda: SimpleNamespace(store=store))
-    monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch())
     clock = [T0]
+    monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch(clock=lambda: clock[0]))
     monkeypatch.setattr(store, "now", lambda: clock[0])
     _segments(storage, tmp_path, "dcba1111dcba1111")
     for _ in range(3):
@@ -328,8 +364,8 @@ def test_beat_task_sweeps_the_cluster_storage_and_survives_its_errors(
     monkeypatch.setenv("CLOUDRENDER_SWEEP_GRACE", "600")
     monkeypatch.setenv("CLOUDRENDER_CLUSTER_ID", US)
     monkeypatch.setattr(tasks, "worker_hooks", lambda: SimpleNamespace(store=store))
-    monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch())
     clock = [T0]
+    monkeypatch.setattr(tasks, "_SWEEP_WATCH", SweepWatch(clock=lambda: clock[0]))
     monkeypatch.setattr(store, "now", lambda: clock[0])
     _live(store, "abcd0000abcd0000")
     _segments(storage, tmp_path, "abcd0000abcd0000")
