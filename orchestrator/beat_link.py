@@ -13,13 +13,17 @@ removed) let Celery's consumer reconnect for ever ("Cannot connect ... invalid u
 pair ... Trying again in 2.00 seconds... (1/100)"), then 100 tries later stop without a word
 an operator could act on. A beat refused for REFUSED_SECONDS stops the node instead, saying why
 in one line, with the CLI's exit status for a refused login (4): its supervisor restarts it
-with the new password, or an operator sees the line.
+with the new password, or an operator sees the line. The login is watched from the worker's
+start (``watch_login``), not only from its first beat: a password rotated between the node's
+name claim and its consumer's first connection left the consumer refused and never ready, so
+no heartbeat ever started to notice.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -84,7 +88,10 @@ class BeatLink:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
-        self.client = beat_client(url, single=True) if client is None else client
+        #: Made at the first beat (``_connected``): a single-connection client logs in as it is
+        #: made, so one made while Redis was away or refused the node raised out of the
+        #: worker's start, and that node never beat.
+        self.client: Any | None = client
         self._monotonic = monotonic
         #: Cluster time at which the last outage this link saw ended (0.0: none yet).
         self.reconnected = 0.0
@@ -99,7 +106,7 @@ class BeatLink:
             self.reconnected = now
         body = {**payload, "reconnected": self.reconnected}
         try:
-            self.client.set(keys.node(name), json.dumps(body), ex=keys.NODE_TTL)
+            self._connected().set(keys.node(name), json.dumps(body), ex=keys.NODE_TTL)
         except redis.AuthenticationError as exc:
             if self._refused_since is None:
                 self._refused_since = self._monotonic()
@@ -112,9 +119,37 @@ class BeatLink:
         self._lost, self._refused_since = False, None
         return True
 
+    def _connected(self) -> Any:
+        if self.client is None:
+            self.client = beat_client(self.url, single=True)
+        return self.client
+
+    def close(self) -> None:
+        """Close this link's connection, if it has one."""
+        if self.client is not None:
+            self.client.close()
+
+    def check(self) -> bool:
+        """Log in and PING, with a beat's accounting of refusals (before the node beats:
+        its consumer, refused, never gets ready); False when Redis is away or refuses us."""
+        try:
+            self._connected().ping()
+        except redis.AuthenticationError as exc:
+            if self._refused_since is None:
+                self._refused_since = self._monotonic()
+            self._refused = exc
+            return False
+        except redis.RedisError:
+            self._refused_since = None
+            return False
+        self._refused_since = None
+        return True
+
     def refused(self) -> str | None:
         """The one line to stop the node with, once its logins were refused long enough."""
-        if self._refused is None or not refused_for(self._refused_since, self._monotonic()):
+        if self._refused is None or not refused_for(
+            self._refused_since, self._monotonic(), REFUSED_SECONDS
+        ):
             return None
         return refusal_line(self.url, self._refused)
 
@@ -129,3 +164,20 @@ def stop_refused_node(line: str) -> None:
     log.critical("%s", line.removeprefix("error: "))
     # Seen by the consumer's reconnect loop (each second) and its event loop: a warm shutdown.
     worker_state.should_stop = EXIT_REFUSED
+
+
+#: Seconds between a starting node's looks at its login (``watch_login``).
+LOGIN_POLL_SECONDS = 1.0
+
+
+def watch_login(url: str, until: threading.Event, poll: float = LOGIN_POLL_SECONDS) -> None:
+    """Until ``until`` is set (the heartbeat took over, or the worker stops), look at this
+    node's login every ``poll`` seconds and stop the node once it was refused REFUSED_SECONDS."""
+    link = BeatLink(url)
+    try:
+        while not until.wait(poll):
+            if not link.check() and (line := link.refused()):
+                stop_refused_node(line)
+                return
+    finally:
+        link.close()

@@ -44,7 +44,7 @@ from common.errors import RenderError
 from common.names import QUEUE_RENDER, QUEUES, render_queue
 from common.settings import Settings
 from orchestrator import keys
-from orchestrator.beat_link import BeatLink, beat_client, stop_refused_node
+from orchestrator.beat_link import BeatLink, beat_client, stop_refused_node, watch_login
 from orchestrator.cluster_clock import ClusterClock
 from orchestrator.job_record import ChunkState, JobNotFound
 from orchestrator.job_store import JobStore
@@ -169,14 +169,19 @@ def connect(app: Celery) -> None:
     stop = threading.Event()
     beats: list[threading.Thread] = []
 
+    #: Set once the heartbeat watches the login (or the worker stops): see ``booting``.
+    beating = threading.Event()
+
     def started(sender: Any = None, **_: Any) -> None:
         stop.clear()  # a worker started again in this process beats again
+        beating.set()
         # Before the heartbeat reads the queues: it lists this one, and a drain stops it too.
         consume_fingerprint_queue(sender)
         beats.append(_start_node(app, sender, stop))
 
     def stopping(sender: Any = None, **_: Any) -> None:
         stop.set()
+        beating.set()
         while beats:
             beats.pop().join(timeout=2)  # a beat in flight must not rewrite the key below
         # Withdraw the heartbeat so dispatch stops counting this node's slots at once.
@@ -190,6 +195,12 @@ def connect(app: Celery) -> None:
         # each, they hashed the code as it was then: after an in-place upgrade of a running node
         # they disagreed with the queue it consumes, and every merge sent their chunks back.
         render_fingerprint()
+        # Until the heartbeat starts, a refused login is watched here: a password rotated as
+        # the node started left its consumer refused and never ready, reconnecting for ever.
+        beating.clear()
+        threading.Thread(
+            target=watch_login, args=(app.conf.broker_url, beating), name="login", daemon=True
+        ).start()
 
     # weak=False: the closures have no other reference and would be collected at once.
     worker_init.connect(booting, weak=False)

@@ -60,3 +60,42 @@ def test_a_worker_whose_password_is_rotated_stops_with_exit_4(
     last = err.strip().splitlines()[-1]
     assert last.startswith("error: the cluster's Redis at redis://rotated:***@"), last
     assert "refused user 'rotated'" in last and ":old@" not in last
+
+
+def test_a_password_rotated_while_the_worker_starts_stops_it_with_exit_4(
+    cli: CLI, redis_url: str, tmp_path: Path
+) -> None:
+    """Rotated between the node's name claim and its first heartbeat: Celery's consumer,
+    refused, never got ready, and nothing watched the login yet."""
+    admin = redis.Redis.from_url(redis_url)
+    admin.acl_setuser("early", enabled=True, passwords=["+old"], commands=["+@all"],
+                      keys=["*"], channels=["*"])  # fmt: skip
+    url = f"redis://early:old@{_host(redis_url)}"
+    env = {
+        "CLOUDRENDER_BROKER_URL": url,
+        "CLOUDRENDER_STORAGE_URL": (tmp_path / "storage").as_uri(),
+        "CLOUDRENDER_BENCHMARK_ON_START": "0",
+    }
+    proc = cli.with_env(**env).start("worker", "--concurrency", "1")
+    try:
+        # Given a worker that has claimed its name (its login worked) but does not beat yet
+        deadline = time.monotonic() + 60
+        while not admin.keys(keys.node("*")):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        assert not _beating(admin)
+        # When its user's password is changed at once (a rotation)
+        admin.acl_setuser("early", enabled=True, passwords=["-old", "+new"])
+        admin.execute_command("CLIENT", "KILL", "USER", "early")
+        # Then it stops within a minute: exit 4, the reason in one line on its stderr
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        admin.acl_deluser("early")
+        admin.close()
+    assert proc.returncode == 4, err[-2000:]
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: the cluster's Redis at redis://early:***@"), last
+    assert "refused user 'early'" in last and ":old@" not in last

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 import redis
 
-from orchestrator import keys
+from orchestrator import beat_link, keys
 from orchestrator.beat_link import REFUSED_SECONDS, BeatLink, refusal_line, refused_for
 
 pytestmark = pytest.mark.timeout(60)
@@ -51,6 +52,7 @@ def test_a_beat_after_a_dropped_connection_says_redis_came_back(redis_url: str) 
     try:
         assert link.write("render@a", {"name": "render@a"}, 10.0)
         assert json.loads(admin.get(keys.node("render@a")))["reconnected"] == 0.0
+        assert link.client is not None
         admin.execute_command("CLIENT", "KILL", "ID", link.client.client_id())
         assert not link.write("render@a", {"name": "render@a"}, 12.0)  # the drop is seen
         assert link.write("render@a", {"name": "render@a"}, 14.0)
@@ -59,7 +61,7 @@ def test_a_beat_after_a_dropped_connection_says_redis_came_back(redis_url: str) 
         assert json.loads(admin.get(keys.node("render@a")))["reconnected"] == 14.0
         assert link.refused() is None
     finally:
-        link.client.close()
+        link.close()
         admin.close()
 
 
@@ -87,6 +89,51 @@ def test_a_refused_login_stops_the_node_after_a_while_not_at_once(redis_url: str
         admin.acl_setuser("beat", enabled=True, passwords=["+old"])
         assert link.write("render@b", {}, 4.0) and link.refused() is None
     finally:
-        link.client.close()
+        link.close()
         admin.acl_deluser("beat")
+        admin.close()
+
+
+def test_a_link_made_while_redis_refuses_the_node_counts_the_refusal(redis_url: str) -> None:
+    """Its client logged in as it was made: made while Redis refused the node (a password
+    rotated as the node started) or was away, it raised out of the worker's start, and that
+    node never beat, nor stopped."""
+    admin = redis.Redis.from_url(redis_url)
+    admin.acl_setuser("late", enabled=True, passwords=["+new"], commands=["+@all"], keys=["*"])
+    host = redis_url.split("://", 1)[1].rsplit("@", 1)[-1]
+    clock = _Clock()
+    link = BeatLink(f"redis://late:old@{host}", monotonic=clock)  # refused: no raise
+    try:
+        assert not link.check() and not link.write("render@c", {}, 1.0)
+        clock.at = REFUSED_SECONDS
+        line = link.refused()
+        assert line is not None and "refused user 'late'" in line
+        away = BeatLink("redis://127.0.0.1:1/0")  # nothing listens: no raise either
+        assert not away.write("render@d", {}, 1.0) and away.refused() is None
+        away.close()
+    finally:
+        link.close()
+        admin.acl_deluser("late")
+        admin.close()
+
+
+def test_the_login_is_watched_until_the_heartbeat_takes_over(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = redis.Redis.from_url(redis_url)
+    admin.acl_setuser("early", enabled=True, passwords=["+new"], commands=["+@all"], keys=["*"])
+    host = redis_url.split("://", 1)[1].rsplit("@", 1)[-1]
+    stopped: list[str] = []
+    monkeypatch.setattr(beat_link, "REFUSED_SECONDS", 0.2)
+    monkeypatch.setattr(beat_link, "stop_refused_node", stopped.append)
+    try:
+        beat_link.watch_login(f"redis://early:old@{host}", threading.Event(), poll=0.05)
+        assert len(stopped) == 1 and "refused user 'early'" in stopped[0]
+        # A login that works is watched until the heartbeat starts, and nothing stops
+        started = threading.Event()
+        threading.Timer(0.3, started.set).start()
+        beat_link.watch_login(f"redis://early:new@{host}", started, poll=0.05)
+        assert len(stopped) == 1
+    finally:
+        admin.acl_deluser("early")
         admin.close()
