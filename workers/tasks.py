@@ -48,8 +48,9 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
     """Render one chunk of a job into its segment in storage.
 
     Deterministic errors fail the job at once, and so does a chunk that outgrows its render
-    process's memory, CPU or file limits (``workers.sandbox``); transient ones retry with
-    backoff; anything unexpected (a crash, a bug) hands the chunk to another worker.
+    process's memory, CPU or file limits (``workers.sandbox``); transient ones and a full or
+    failing disk retry with backoff; anything unexpected (a crash, a bug) hands the chunk to
+    another worker.
     """
     service = hooks.current()
     node = str(self.request.hostname or node_name())
@@ -72,7 +73,10 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
         return None
     except RenderError as exc:
         error = RenderError(f"chunk {index} (frames {start}-{end - 1}): {exc}")
-        if exc.transient and self.request.retries < MAX_TRANSIENT_RETRIES:
+        # A full or failing disk (storage's, or this node's scratch) may have room again
+        # soon, or another node has some: as for the audio and the merge, a moment's full
+        # disk failed the whole job at once.
+        if (exc.transient or node_trouble(exc)) and self.request.retries < MAX_TRANSIENT_RETRIES:
             delay = backoff(self.request.retries + 1)
             service.chunk_retrying(job_id, index, error, delay)
             raise self.retry(countdown=delay, max_retries=MAX_TRANSIENT_RETRIES) from None
