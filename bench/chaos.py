@@ -40,6 +40,7 @@ Run: ``.venv/bin/python bench/chaos.py [--jobs N] [--seconds S] [--workers W] [-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import shutil
@@ -55,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from bench.chaos_faults import KINDS, MORE_KINDS, Fleet, fault_plan, inject_faults
+from bench.chaos_faults import KINDS, MORE_KINDS, Fleet, FullDisk, fault_plan, inject_faults
 from bench.chaos_figures import measure
 from bench.chaos_report import report, secs
 from bench.chaos_watch import Events, Watch, wait_for_jobs
@@ -94,10 +95,15 @@ def run_cluster(
     out_dir = setup.run_dir / label
     out_dir.mkdir()
     fleet: Fleet | None = None
-    with ChaosCluster(workers=0, env={MARKER: setup.run_dir.name}) as cluster:
+    # A "disk" fault fills the store's own filesystem, never one the machine needs.
+    disk = FullDisk(out_dir / "store") if faults and "disk" in setup.kinds else None
+    with contextlib.ExitStack() as stack:
+        if disk is not None:
+            stack.callback(disk.close)
+        cluster = stack.enter_context(ChaosCluster(workers=0, env={MARKER: setup.run_dir.name}))
         setup.ports.append(cluster.redis.port)
         try:
-            fleet = Fleet(cluster)
+            fleet = Fleet(cluster, disk)
             for _ in range(setup.workers):
                 fleet.add()
             api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{out_dir / 'store'}")

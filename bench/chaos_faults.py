@@ -14,8 +14,10 @@ import contextlib
 import os
 import random
 import signal
+import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench.chaos_watch import POLL_S, Watch, busy_on
@@ -29,8 +31,10 @@ KINDS = ("kill", "redis", "freeze", "spot")
 #: Kinds a run may name besides (``--kinds``): SIGKILL only the render process of a busy
 #: worker (the deepest of its processes: the forked render, or bubblewrap's child), only a
 #: Celery pool process, or only the worker's main process (its pool orphaned); SIGSTOP a
-#: worker's group for 60 s, past the failover's stall limit, then resume it.
-MORE_KINDS = ("render", "pool", "main", "stall")
+#: worker's group for 60 s, past the failover's stall limit, then resume it; fill the
+#: storage's disk for 3-8 s (uploads and the merge's output fail with ENOSPC, some mid-write),
+#: then free it (``FullDisk``: the store on a filesystem of its own).
+MORE_KINDS = ("render", "pool", "main", "stall", "disk")
 #: Seconds a "stall" freezes its worker.
 STALL_S = 60.0
 #: Seconds a pre-empted worker may take to hand its chunk back and exit.
@@ -52,11 +56,65 @@ class Node:
         return self.worker.hostname
 
 
+class FullDisk:
+    """The cluster's storage on a small filesystem of its own (a tmpfs mounted on the store's
+    directory, so the machine's disks are never filled), which a "disk" fault fills."""
+
+    def __init__(self, root: Path, size_mb: int = 4096) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "tmpfs", str(root)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(
+                f"the disk fault needs a filesystem of its own for the store (mount -t tmpfs, "
+                f"as root): {done.stderr.strip() or done.returncode}"
+            )
+        self.filler = root / "disk-full-filler"
+
+    def fill(self, seconds: float) -> int:
+        """Fill the store's filesystem to the last byte for ``seconds``, then free it; the
+        bytes the filler took."""
+        taken = 0
+        try:
+            with open(self.filler, "wb") as handle:
+                info = os.statvfs(self.root)
+                with contextlib.suppress(OSError):
+                    os.posix_fallocate(handle.fileno(), 0, info.f_bavail * info.f_frsize)
+                taken = os.fstat(handle.fileno()).st_size
+                block = b"\0" * 65536
+                while True:  # what fallocate left (rounding, writes in flight)
+                    try:
+                        os.pwrite(handle.fileno(), block, taken)
+                    except OSError:
+                        break  # ENOSPC: full
+                    taken += len(block)
+            time.sleep(seconds)
+        finally:
+            self.free()
+        return taken
+
+    def free(self) -> None:
+        """Remove the filler (the disk has room again)."""
+        with contextlib.suppress(FileNotFoundError):
+            self.filler.unlink()
+
+    def close(self) -> None:
+        """Unmount the store's filesystem (what it held goes with it)."""
+        self.free()
+        subprocess.run(["umount", "-l", str(self.root)], capture_output=True, check=False)
+
+
 class Fleet:
     """The render workers of one chaos cluster, every one a spot instance."""
 
-    def __init__(self, cluster: ChaosCluster) -> None:
+    def __init__(self, cluster: ChaosCluster, disk: FullDisk | None = None) -> None:
         self.cluster = cluster
+        self.disk = disk  # the store's filesystem, for "disk" faults
         self.live: list[Node] = []
         self.leaving: list[Node] = []
         self.gone: list[Node] = []
@@ -133,6 +191,12 @@ def inject(
         down = round(rng.uniform(0.5, 2.0), 2)
         fault["seconds"] = down
         cluster.restart_redis(down)
+        return fault
+    if kind == "disk":
+        if fleet.disk is None:
+            raise ValueError("a disk fault needs the store on a FullDisk")
+        fault["seconds"] = round(rng.uniform(3.0, 8.0), 2)
+        fault["bytes"] = fleet.disk.fill(fault["seconds"])
         return fault
     node = rng.choice(fleet.live)
     fault["worker"] = node.name.split("@")[0]

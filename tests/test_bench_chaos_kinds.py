@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import signal
 import subprocess
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from bench.chaos_faults import KINDS, MORE_KINDS, _parent, _victim, fault_plan
+from bench.chaos_faults import KINDS, MORE_KINDS, FullDisk, _parent, _victim, fault_plan
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -52,3 +55,35 @@ def _group(pid: int) -> int | None:
         return os.getpgid(pid)
     except ProcessLookupError:
         return None
+
+
+def _can_mount() -> bool:
+    return os.geteuid() == 0 and os.path.exists("/proc/filesystems")
+
+
+@pytest.mark.skipif(not _can_mount(), reason="the disk fault mounts a tmpfs (root only)")
+def test_the_disk_fault_fills_the_stores_own_filesystem_then_frees_it(tmp_path: Path) -> None:
+    disk = FullDisk(tmp_path / "store", size_mb=8)
+    try:
+        before = os.statvfs(disk.root)
+        assert os.statvfs(tmp_path).f_fsid != before.f_fsid  # its own filesystem
+        errors: list[int] = []
+
+        def write_during() -> None:
+            time.sleep(0.3)
+            try:
+                (disk.root / "segment.mkv").write_bytes(b"x" * 65536)
+            except OSError as exc:
+                errors.append(exc.errno or 0)
+
+        writer = threading.Thread(target=write_during)
+        writer.start()
+        taken = disk.fill(1.0)
+        writer.join()
+        assert taken >= 7 * 1024 * 1024
+        assert errors == [errno.ENOSPC]  # while full
+        assert not disk.filler.exists()
+        (disk.root / "segment.mkv").write_bytes(b"x" * 65536)  # room again
+    finally:
+        disk.close()
+    assert os.statvfs(tmp_path / "store").f_fsid == os.statvfs(tmp_path).f_fsid  # unmounted
