@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import os
 import re
 from collections.abc import Generator, Iterable, Iterator
 from fractions import Fraction
@@ -52,8 +51,8 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
     """The clip's source audio from its ``source_start`` on, resampled to ``rate``, at most
     ``limit`` samples (fewer where the source or ``source_end`` ends it); None when the file
     has no sound. Errors reading or decoding it, in the block too, name the clip and file."""
-    if not os.path.isfile(path):
-        raise AssetNotFound(f"clip {clip.id!r}: media file not found: {path}")
+    # No look at the file before open_media: a stat on a mount that stopped answering hangs
+    # as its open does, and only the open is watched (a missing file is its AssetNotFound).
     reached = [Fraction(0)]  # source seconds decoded so far: where damage stops the decoder
     try:
         opened = open_media(path)

@@ -86,6 +86,26 @@ def test_every_reader_of_a_source_on_a_dead_mount_fails_in_time_naming_the_file(
     assert f"opening {video} did not finish in 0.5 s" in str(caught.value)
 
 
+def test_a_clips_sound_on_a_dead_mount_is_not_looked_at_before_its_watched_open(
+    tmp_path: Path, dead_mount: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stat of the file, before the open, hung as the open would (an NFS hard mount)."""
+    video = make_video(tmp_path / "a.mkv", frames=5, audio_hz=440.0)
+    clip = {"id": "c8", "source": {"File": str(video)}, "start_time": 0, "end_time": 0.2}
+    timeline = read_project(project([video_track("v", [clip])]), base_dir=str(tmp_path))
+
+    def stat_hangs(path: object) -> bool:
+        dead_mount.wait(30)
+        return True
+
+    monkeypatch.setattr(os.path, "isfile", stat_hangs)
+    started = time.monotonic()
+    with pytest.raises(SourceOpenTimeout, match=r"^clip 'c8': opening .* did not finish in 0.5"):
+        with clip_audio(timeline.timeline.tracks[0].clips[0], str(video), 48000, 4800):
+            pass
+    assert time.monotonic() - started < 10
+
+
 def test_a_file_still_stuck_gets_no_second_thread(dead_mount: threading.Event) -> None:
     for _ in range(3):
         with pytest.raises(SourceOpenTimeout, match="did not finish"):
