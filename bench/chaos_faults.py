@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.chaos_watch import POLL_S, Watch, busy_on
 from bench.script import log
-from bench.support import ChaosCluster
+from bench.support import ORCHESTRATOR_QUEUES, ChaosCluster
 from orchestrator.local_workers import LocalWorkers
 from workers.spot_fake import FakeMetadataService
 
@@ -33,8 +33,10 @@ KINDS = ("kill", "redis", "freeze", "spot")
 #: Celery pool process, or only the worker's main process (its pool orphaned); SIGSTOP a
 #: worker's group for 60 s, past the failover's stall limit, then resume it; fill the
 #: storage's disk for 3-8 s (uploads and the merge's output fail with ENOSPC, some mid-write),
-#: then free it (``FullDisk``: the store on a filesystem of its own).
-MORE_KINDS = ("render", "pool", "main", "stall", "disk")
+#: then free it (``FullDisk``: the store on a filesystem of its own); SIGKILL the orchestrator's
+#: process group (its beat, and the plan, audio or merge it runs) and start another 0.5-3 s
+#: later.
+MORE_KINDS = ("render", "pool", "main", "stall", "disk", "orchestrator")
 #: Seconds a "stall" freezes its worker.
 STALL_S = 60.0
 #: Seconds a pre-empted worker may take to hand its chunk back and exit.
@@ -192,6 +194,10 @@ def inject(
         fault["seconds"] = down
         cluster.restart_redis(down)
         return fault
+    if kind == "orchestrator":
+        fault["seconds"] = round(rng.uniform(0.5, 3.0), 2)
+        restart_orchestrator(cluster, fault["seconds"])
+        return fault
     if kind == "disk":
         if fleet.disk is None:
             raise ValueError("a disk fault needs the store on a FullDisk")
@@ -224,6 +230,18 @@ def inject(
             fleet.kill(node)  # what is left of its group goes too (as its supervisor would)
             fleet.add()
     return fault
+
+
+def restart_orchestrator(cluster: ChaosCluster, down: float) -> None:
+    """SIGKILL the orchestrator's whole process group (its machine died) and start another
+    ``down`` seconds later, as its supervisor would."""
+    if cluster.orchestrator is not None:
+        cluster.kill_worker(cluster.orchestrator)
+    time.sleep(down)
+    replacement = LocalWorkers(cluster.redis.url, 1, ORCHESTRATOR_QUEUES, cluster.env, beat=True)
+    cluster.orchestrator = replacement  # stopped by the cluster's close even if never ready
+    replacement.start()
+    replacement.wait_ready()
 
 
 def _parent(pid: int) -> int | None:
