@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
@@ -13,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bench.chaos_faults import KINDS, MORE_KINDS, FullDisk, _parent, _victim, fault_plan
+from bench.chaos_faults import (
+    KINDS,
+    MORE_KINDS,
+    FullDisk,
+    _parent,
+    _victim,
+    descendants,
+    fault_plan,
+)
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -46,6 +55,29 @@ def test_the_victims_are_the_main_process_a_pool_process_and_the_deepest_one() -
         assert render is not None and _parent(render) == pool
         assert _victim("render", None, members) is None
     finally:
+        os.killpg(main.pid, signal.SIGKILL)
+        main.wait()
+
+
+def test_the_render_is_found_in_a_session_of_its_own() -> None:
+    """A zygote starts renders in a session of their own: a "render" fault that looked only in
+    the worker's process group found none (pid None) and killed nothing."""
+    main = subprocess.Popen(
+        ["bash", "-c", "bash -c 'setsid sleep 30 & wait' & wait"], start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while len(below := descendants(main.pid)) < 2:
+            assert time.monotonic() < deadline, below
+            time.sleep(0.05)
+        group = [p for p in [main.pid, *below] if _group(p) == main.pid]
+        assert _victim("render", main.pid, group) is None  # what the group alone gave
+        render = _victim("render", main.pid, sorted({*group, *below}))
+        assert render is not None and _group(render) != main.pid
+    finally:
+        for pid in descendants(main.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         os.killpg(main.pid, signal.SIGKILL)
         main.wait()
 
