@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kombu.exceptions import OperationalError
+
 from common.errors import RenderError
 from orchestrator import keys
 from orchestrator.dispatcher import Dispatcher
@@ -57,9 +59,14 @@ def cancel(
     # What it ran until now is spent (billing counts it): the record says so too.
     store.update(job_id, actual_cost=cost_so_far(store.redis, job_id))
     if app is not None:
-        for chunk in store.chunks(job_id):
-            if chunk.task_id and chunk.state.value == "pending":
-                app.control.revoke(chunk.task_id)
+        try:
+            for chunk in store.chunks(job_id):
+                if chunk.task_id and chunk.state.value == "pending":
+                    app.control.revoke(chunk.task_id)
+        except (OperationalError, OSError) as exc:
+            # The broker away: the job is cancelled all the same (a chunk task finds it so when
+            # it starts), and its chunks, objects and event must not wait for the broker.
+            log.warning("job %s: its queued chunks were not revoked: %s", job_id, exc)
     # After the revoke, which picks the pending chunks: none of them will run or end otherwise.
     end_chunks(store, job_id, CHUNK_CANCELLED)
     Dispatcher(store, app).forget(job_id)

@@ -77,3 +77,21 @@ def test_chunks_of_a_job_that_is_not_cancelled_are_written_as_before(redis_url: 
     rendering_job(store, "job")
     store.chunk_started("job", 3, "render@c", "t3")
     assert store.chunk("job", 3).state is ChunkState.RUNNING
+
+
+def test_a_broker_away_does_not_stop_the_cancel_half_way(redis_url: str) -> None:
+    from celery import Celery
+
+    from orchestrator.job_cancel import cancel
+
+    store = JobStore.from_url(redis_url)
+    rendering_job(store, "job")
+    queued = store.chunk("job", 3)
+    queued.task_id = "queued-task"  # dispatched: the cancel revokes it
+    store.save_chunk("job", queued)
+    broker_away = Celery(broker="redis://127.0.0.1:1/0")
+    broker_away.conf.broker_connection_retry = False
+    assert cancel(store, "job", "cancelled by test", app=broker_away)
+    # Was: the revoke's connection error ended the cancel before its chunks were ended
+    assert states(store, "job") == ENDED
+    assert store.get("job").state is JobState.CANCELLED
