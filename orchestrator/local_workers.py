@@ -1,6 +1,8 @@
 """Local Celery worker processes: one prefork ``celery worker`` with N pool processes in its own
 process group, started through this module's entry point (``python -m orchestrator.local_workers``)
-so that the worker's ``worker_ready`` signal turns into a file the parent can wait for.
+so that the worker's ``worker_ready`` signal turns into a file the parent can wait for, and so
+that beat, when asked for, ticks in a thread of the worker's main process
+(``orchestrator.beat_thread``) instead of a process of its own.
 """
 
 from __future__ import annotations
@@ -101,7 +103,8 @@ class LocalWorkers:
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.loglevel = loglevel
-        # Also run Celery beat in this worker (the orchestrator's periodic tick).
+        # Also run Celery beat in this worker (the orchestrator's periodic tick), in a thread of
+        # its main process: ``--beat`` would fork a third Python (about 50 MiB of Pss).
         self.beat = beat
         self.die_with_parent = die_with_parent
         # Expanded here rather than by Celery's %h so that callers know the exact node name (for
@@ -130,7 +133,8 @@ class LocalWorkers:
         return self._dir / "worker.log" if self._dir is not None else None
 
     def command(self) -> list[str]:
-        """Return the ``celery worker`` command line this object runs (via ``_celery_main``)."""
+        """Return the ``celery worker`` command line this object runs (via ``_celery_main``,
+        which adds beat's thread when ``beat`` is set)."""
         return [
             "celery",
             "-A", self.app,
@@ -142,7 +146,6 @@ class LocalWorkers:
             "--without-gossip",
             "--without-mingle",
             "--loglevel", self.loglevel,
-            *(["--beat"] if self.beat else []),
         ]  # fmt: skip
 
     def pids(self) -> list[int]:
@@ -163,7 +166,8 @@ class LocalWorkers:
             sweep_scratch("workers")  # what killed clients left
             self._dir = Path(make_scratch("workers"))
             ready_file = str(self._dir / "ready")
-            launch = [sys.executable, "-m", __spec__.name, ready_file, *self.command()[1:]]
+            beat = [BEAT_THREAD] if self.beat else []
+            launch = [sys.executable, "-m", __spec__.name, ready_file, *beat, *self.command()[1:]]
             # Deferred so that a Ctrl-C cannot land between fork and our recording the child.
             with _signals_deferred():
                 # Orphaned (the client killed outright), Celery shuts down cold on SIGQUIT:
@@ -234,6 +238,8 @@ class LocalWorkers:
         self.stop()
 
 
+#: ``_celery_main``'s flag (after the ready file) for beat in a thread of the worker.
+BEAT_THREAD = "--beat-thread"
 #: How long an orphaned worker group gets for Celery's cold shutdown before it is killed.
 ORPHAN_GRACE_S = 5.0
 
@@ -256,20 +262,36 @@ def _end_when_orphaned(parent: int, grace: float = ORPHAN_GRACE_S, poll: float =
 
 
 def _celery_main(argv: list[str]) -> None:
-    """Run ``celery argv[1:]``, creating the file ``argv[0]`` once the worker is ready."""
+    """Run ``celery argv[1:]``, creating the file ``argv[0]`` once the worker is ready (with
+    ``BEAT_THREAD`` after it: beat in a thread of this process, from then to the shutdown)."""
     # The worker's own readiness signal, sent when its consumer has connected, declared its
     # queues and enters its event loop. A file says "ready" without the parent speaking the
     # broker protocol with the app's settings (key separator and prefix, serializer, signing),
     # which a ping from here would have to copy.
     from celery.__main__ import main
-    from celery.signals import worker_ready
+    from celery.signals import worker_ready, worker_shutdown
 
     ready_file = Path(argv[0])
+    with_beat = argv[1:2] == [BEAT_THREAD]
+    beats: list[Any] = []
 
-    def announce(**_: object) -> None:
+    def announce(sender: Any = None, **_: object) -> None:
+        if with_beat and sender is not None:
+            # Once the pool's processes are forked: none of them inherits a ticking thread.
+            from orchestrator.beat_thread import BeatThread
+
+            beats.append(BeatThread(sender.app))
+            beats[-1].start()
         ready_file.touch()
 
+    def end_beat(**_: object) -> None:
+        for beat in beats:
+            beat.stop()
+
     worker_ready.connect(announce, weak=False)
+    worker_shutdown.connect(end_beat, weak=False)
+    if with_beat:
+        argv = [argv[0], *argv[2:]]
     if os.getpgrp() == os.getpid():  # the leader of its own group, as LocalWorkers starts it
         _end_when_orphaned(os.getppid())
     sys.argv = ["celery", *argv[1:]]

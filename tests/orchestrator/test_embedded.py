@@ -554,3 +554,28 @@ def test_an_orphaned_worker_group_kills_itself_when_its_client_is_gone() -> None
         for pid in (leader, pool):
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_local_workers_beat_ticks_in_the_workers_own_process(redis_url: str) -> None:
+    # Given the real app's worker with beat, consuming the orchestrator's queue (as the
+    # private cluster of `cloudrender render` runs it)
+    from orchestrator import keys
+
+    workers = LocalWorkers(
+        redis_url, 1, ("orchestrator",), app="orchestrator.celery_app:app", beat=True
+    ).start()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        workers.wait_ready(60)
+        # Then the orchestrator's tick runs, published by a beat inside the worker: its group
+        # is the main process and its one pool process, no beat process beside them
+        assert wait_for(lambda: int(client.get(keys.TICKS) or 0) >= 1, 30)
+        assert len(workers.pids()) == 2
+        assert client.keys(keys.REDBEAT_PREFIX + "*lock")  # beat holds RedBeat's lock
+        started = time.monotonic()
+    finally:
+        workers.stop()
+    # And the worker stopped at once, beat with it, giving the lock back for the next beat
+    assert time.monotonic() - started < workers.stop_timeout
+    assert client.keys(keys.REDBEAT_PREFIX + "*lock") == []
+    client.close()
