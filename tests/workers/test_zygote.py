@@ -19,7 +19,14 @@ from chunking.timeline.studio import load_project
 from common.errors import MediaError, RenderCancelled
 from tests.helpers import clip, file_clip
 from tests.media import decode_rgb, make_video, project, video_track
-from tests.workers.test_sandbox import alive, lossless, my_children, settings_for, small_timeline
+from tests.workers.test_sandbox import (
+    _children_before,  # noqa: F401 - autouse here too: my_children() counts from each test's start
+    alive,
+    lossless,
+    my_children,
+    settings_for,
+    small_timeline,
+)
 from workers import isolation as iso
 from workers import zygote as zygotes
 from workers.chunk_limits import ChunkLimitExceeded
