@@ -98,6 +98,13 @@ COLOR_BPP = 24
 DECODER_BPP = 24
 #: A transition per canvas pixel: both sides expanded with alpha (32), the mix and its weights.
 TRANSITION_BPP = 64
+#: Transitions that need more: the sides (32) and each one's measured peak (tracemalloc, 1080p
+#: with alpha, bench in the commit) rounded up, plus 4 for the iris/radial cached geometry.
+TRANSITION_KIND_BPP = {
+    "iris": 76,  # weight map, smoothstep temporaries
+    "radial_wipe": 76,
+    "pixelize": 100,  # both sides resampled into blocks
+}
 #: Subtitles: the two 8-bit masks the text block is drawn into (and one array copy), per pixel
 #: of the drawn block; composing the kept part (coverages, premultiplied colour, division) and
 #: the cached layer, per kept pixel.
@@ -214,7 +221,8 @@ def frame_peak(timeline: Timeline, sources: Mapping[str, tuple[int, int]] | None
         if tr.from_clip in clips and tr.to_clip in clips:
             for cid in (tr.from_clip, tr.to_clip):
                 since[cid], until[cid] = min(since[cid], tr.start), max(until[cid], tr.end)
-            part = Part(f"transition {tr.id!r}", TRANSITION_BPP * canvas_px, 0, "mixes two layers")
+            bpp = TRANSITION_KIND_BPP.get(tr.kind, TRANSITION_BPP)
+            part = Part(f"transition {tr.id!r}", bpp * canvas_px, 0, "mixes two layers")
             spans.append((tr.start, tr.end, part))
     for cid, clip in clips.items():
         file = clip.source.path if isinstance(clip.source, FileSource) else None

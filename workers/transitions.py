@@ -20,9 +20,14 @@ import numpy as np
 
 from common.errors import TimelineError
 from workers.arrays import module_of
-from workers.layer import Image, Layer, Mask
-
-_F1 = np.float32(1)
+from workers.layer import Layer
+from workers.transitions_mix import F1 as _F1
+from workers.transitions_mix import alpha_of as _alpha
+from workers.transitions_mix import owned as _owned
+from workers.transitions_mix import rgb_of as _rgb
+from workers.transitions_mix import scale as _scale
+from workers.transitions_mix import share as _share
+from workers.transitions_xfade import XFADES, xfade
 
 
 def apply_transition(kind: str, progress: float, a: Layer, b: Layer) -> Layer:
@@ -56,6 +61,8 @@ def apply_transition(kind: str, progress: float, a: Layer, b: Layer) -> Layer:
             # b enters from the far edge: its start lines up with output index `off`
             return _slide(a, b, axis, dst=(off, size), src=(0, size - off))
         return _slide(a, b, axis, dst=(0, size - off), src=(off, size))
+    if kind in XFADES:
+        return xfade(kind, p, a, b)
     raise TimelineError(f"unknown transition kind {kind!r}")
 
 
@@ -74,46 +81,6 @@ _SLIDES = {
     "slide_up": (0, True),
     "slide_down": (0, False),
 }
-
-
-def _rgb(layer: Layer) -> Image:
-    """The layer's colour as float32 (no copy when it already is)."""
-    return module_of(layer.rgb).asarray(layer.rgb, dtype=np.float32)  # type: ignore[no-any-return]
-
-
-def _alpha(layer: Layer) -> Mask | None:
-    """The layer's alpha with its opacity folded in; None when fully opaque. May alias input."""
-    opacity = min(max(float(layer.opacity), 0.0), 1.0)
-    xp = module_of(layer.rgb)
-    if layer.alpha is None:
-        if opacity >= 1.0:
-            return None
-        return xp.full(layer.rgb.shape[:2], opacity, dtype=np.float32)  # type: ignore[no-any-return]
-    alpha: Mask = xp.asarray(layer.alpha, dtype=np.float32)
-    if opacity >= 1.0:
-        return alpha
-    return alpha * np.float32(opacity)
-
-
-def _owned(alpha: Mask | None, source: Layer) -> Mask | None:
-    """A copy of ``alpha`` when it still aliases the source's array, so results never share it."""
-    if alpha is not None and alpha is source.alpha:
-        return alpha.copy()
-    return alpha
-
-
-def _scale(rgb: Image, weight: Mask) -> None:
-    """Multiply each channel of ``rgb`` in place by ``weight``."""
-    # Per channel beats broadcasting weight[..., None] over the last axis by ~15 % at 1080p.
-    for c in range(3):
-        rgb[..., c] *= weight
-
-
-def _share(part: Mask, whole: Mask) -> Mask:
-    """part / whole where whole > 0, else 0 (where nothing is left the colour is moot)."""
-    xp = module_of(whole)
-    shown = whole > 0
-    return xp.where(shown, part / xp.where(shown, whole, _F1), _F1 * 0)  # type: ignore[no-any-return]
 
 
 def _dissolve(p: float, a: Layer, b: Layer) -> Layer:

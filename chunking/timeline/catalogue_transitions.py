@@ -18,6 +18,14 @@ TRANSITIONS = frozenset(
         "slide_right",
         "slide_up",
         "slide_down",
+        # drawn as ffmpeg's xfade draws them (workers.transitions_xfade)
+        "iris",
+        "radial_wipe",
+        "wipe_tl",
+        "wipe_tr",
+        "wipe_bl",
+        "wipe_br",
+        "pixelize",
     }
 )
 
@@ -56,6 +64,35 @@ TRANSITION_ALIASES = {
     "pushdown": "slide_down",
 }
 
+#: The editor's other catalogue types, matched whole only: otio_transitions finds an alias of
+#: TRANSITION_ALIASES anywhere inside an NLE's transition name, where these would turn Premiere's
+#: "Cross Zoom" into a zoom out and its "Iris Round" (which opens) into a closing iris.
+EDITOR_TRANSITION_ALIASES = {
+    # The editor's export draws these with ffmpeg's xfade (iris: circleclose, radial-wipe:
+    # radial, wipe-diagonal: wipetl at its default direction topleft, pixelize: pixelize).
+    "iris": "iris",
+    "circleclose": "iris",
+    "irisclose": "iris",
+    "radialwipe": "radial_wipe",
+    "radial": "radial_wipe",
+    "clockwipe": "radial_wipe",
+    "wipediagonal": "wipe_tl",
+    "wipetl": "wipe_tl",
+    "wipetr": "wipe_tr",
+    "wipebl": "wipe_bl",
+    "wipebr": "wipe_br",
+    "wipediagonaltopleft": "wipe_tl",
+    "wipediagonaltopright": "wipe_tr",
+    "wipediagonalbottomleft": "wipe_bl",
+    "wipediagonalbottomright": "wipe_br",
+    "pixelize": "pixelize",
+    "pixelise": "pixelize",
+    "pixelate": "pixelize",
+}
+
+#: Every type name a document may give (transition_type), whole, -> its canonical kind.
+ALL_TRANSITION_ALIASES = {**TRANSITION_ALIASES, **EDITOR_TRANSITION_ALIASES}
+
 
 #: Transition types that take a ``direction`` (after canonical()), and the family it completes:
 #: ``push`` with ``right`` is ``slide_right``.
@@ -65,4 +102,12 @@ DIRECTED_TRANSITIONS = {
     "wipevertical": "wipe",
     "slide": "slide",
     "push": "slide",
+    "wipediagonal": "wipediagonal",
+}
+
+#: The directions each family of DIRECTED_TRANSITIONS takes, as its warnings name them.
+DIRECTIONS = {
+    "wipe": "left, right, up or down",
+    "slide": "left, right, up or down",
+    "wipediagonal": "topleft, topright, bottomleft or bottomright",
 }

@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.catalogue_transitions import DIRECTED_TRANSITIONS, TRANSITION_ALIASES
+from chunking.timeline.catalogue_transitions import (
+    ALL_TRANSITION_ALIASES,
+    DIRECTED_TRANSITIONS,
+    DIRECTIONS,
+)
 from chunking.timeline.fields import Problems, canonical, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.schema import MAX_SECONDS
@@ -72,14 +76,17 @@ def transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
     if len(unread) > NAMED:  # a hostile entry may hold millions: one line for the rest
         p.warn(where, f"{len(unread) - NAMED} more parameters not used by transitions; ignored")
     if direction is not None and name in DIRECTED_TRANSITIONS:
-        directed = TRANSITION_ALIASES.get(DIRECTED_TRANSITIONS[name] + canonical(str(direction)))
+        directed = ALL_TRANSITION_ALIASES.get(
+            DIRECTED_TRANSITIONS[name] + canonical(str(direction))
+        )
         if directed is not None:
             return directed
         # A direction it cannot take ("center", "topleft"): still that transition, its usual way.
-        usual = TRANSITION_ALIASES[name]
-        p.warn(where, f"direction {shown(direction)} isn't left, right, up or down; {usual} drawn")
+        usual = ALL_TRANSITION_ALIASES[name]
+        ways = DIRECTIONS[DIRECTED_TRANSITIONS[name]]
+        p.warn(where, f"direction {shown(direction)} isn't {ways}; {usual} drawn")
         return usual
-    kind = TRANSITION_ALIASES.get(name)
+    kind = ALL_TRANSITION_ALIASES.get(name)
     if kind is None:
         p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")
         return "dissolve"

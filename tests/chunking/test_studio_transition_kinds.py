@@ -1,0 +1,46 @@
+"""The editor's catalogue transition types (src/features/transitions/data/transitions.json)
+load as the kinds the compositor draws; those it does not draw still dissolve with a warning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.chunking.test_studio_transitions import clip, load, serde_transition
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind"),
+    [
+        ({"transition_type": "iris"}, "iris"),
+        ({"transition_type": "radial-wipe"}, "radial_wipe"),
+        ({"transition_type": "RadialWipe"}, "radial_wipe"),
+        ({"transition_type": "wipe-diagonal"}, "wipe_tl"),
+        ({"transition_type": "wipe-diagonal", "parameters": {"direction": "topleft"}}, "wipe_tl"),
+        ({"transition_type": "WipeDiagonal", "direction": "bottom-right"}, "wipe_br"),
+        ({"transition_type": "wipe-diagonal", "direction": "topright"}, "wipe_tr"),
+        ({"transition_type": "wipe-diagonal", "direction": "bottomleft"}, "wipe_bl"),
+        ({"transition_type": "pixelize"}, "pixelize"),
+    ],
+)
+def test_the_editors_types_load_as_drawn_kinds(fields: dict[str, Any], kind: str) -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(**fields)])
+    assert [t.kind for t in tl.transitions] == [kind] and tl.warnings == ()
+
+
+def test_a_diagonal_wipe_with_a_side_for_direction_names_the_corners() -> None:
+    fields = {"transition_type": "wipe-diagonal", "direction": "left"}
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(**fields)])
+    assert [t.kind for t in tl.transitions] == ["wipe_tl"]
+    assert tl.warnings == (
+        "transition 't': direction 'left' isn't topleft, topright, bottomleft or bottomright; "
+        "wipe_tl drawn",
+    )
+
+
+@pytest.mark.parametrize("name", ["cube-3d", "page-turn", "ripple", "glitch", "zoom-blur"])
+def test_types_not_drawn_still_dissolve_with_a_warning(name: str) -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])
+    assert [t.kind for t in tl.transitions] == ["dissolve"]
+    assert any("rendered as a dissolve" in w for w in tl.warnings)
