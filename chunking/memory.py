@@ -104,6 +104,15 @@ TRANSITION_KIND_BPP = {
     "iris": 76,  # weight map, smoothstep temporaries
     "radial_wipe": 76,
     "pixelize": 100,  # both sides resampled into blocks
+    "rotate": 100,  # source coordinates, indices and the moved picture
+    "spiral": 100,
+    "swirl": 100,
+    "zoom": 80,
+    "scale": 80,
+    "squeeze": 80,
+    "wave": 80,
+    "diagonal": 80,
+    "flip": 80,
 }
 #: Subtitles: the two 8-bit masks the text block is drawn into (and one array copy), per pixel
 #: of the drawn block; composing the kept part (coverages, premultiplied colour, division) and

@@ -27,6 +27,7 @@ from workers.transitions_mix import owned as _owned
 from workers.transitions_mix import rgb_of as _rgb
 from workers.transitions_mix import scale as _scale
 from workers.transitions_mix import share as _share
+from workers.transitions_motion import MOTIONS, motion
 from workers.transitions_xfade import XFADES, xfade
 
 
@@ -63,6 +64,8 @@ def apply_transition(kind: str, progress: float, a: Layer, b: Layer) -> Layer:
         return _slide(a, b, axis, dst=(0, size - off), src=(off, size))
     if kind in XFADES:
         return xfade(kind, p, a, b)
+    if kind in MOTIONS:
+        return motion(kind, p, a, b)
     raise TimelineError(f"unknown transition kind {kind!r}")
 
 

@@ -26,6 +26,16 @@ TRANSITIONS = frozenset(
         "wipe_bl",
         "wipe_br",
         "pixelize",
+        # the editor's preview's CSS transforms (workers.transitions_motion)
+        "zoom",
+        "scale",
+        "rotate",
+        "spiral",
+        "swirl",
+        "squeeze",
+        "wave",
+        "diagonal",
+        "flip",
     }
 )
 
@@ -88,6 +98,16 @@ EDITOR_TRANSITION_ALIASES = {
     "pixelize": "pixelize",
     "pixelise": "pixelize",
     "pixelate": "pixelize",
+    # The editor's preview moves the outgoing clip with a CSS transform while it fades out.
+    "zoom": "zoom",
+    "scale": "scale",
+    "rotate": "rotate",
+    "spiral": "spiral",
+    "swirl": "swirl",
+    "squeeze": "squeeze",
+    "wave": "wave",
+    "diagonal": "diagonal",
+    "flip": "flip",
 }
 
 #: Every type name a document may give (transition_type), whole, -> its canonical kind.

@@ -22,6 +22,11 @@ from tests.chunking.test_studio_transitions import clip, load, serde_transition
         ({"transition_type": "wipe-diagonal", "direction": "topright"}, "wipe_tr"),
         ({"transition_type": "wipe-diagonal", "direction": "bottomleft"}, "wipe_bl"),
         ({"transition_type": "pixelize"}, "pixelize"),
+        ({"transition_type": "zoom", "direction": "center"}, "zoom"),
+        ({"transition_type": "flip", "direction": "left"}, "flip"),
+        ({"transition_type": "squeeze"}, "squeeze"),
+        ({"transition_type": "Rotate"}, "rotate"),
+        ({"transition_type": "diagonal", "direction": "up"}, "diagonal"),
     ],
 )
 def test_the_editors_types_load_as_drawn_kinds(fields: dict[str, Any], kind: str) -> None:
