@@ -104,6 +104,7 @@ TRANSITION_KIND_BPP = {
     "iris": 76,  # weight map, smoothstep temporaries
     "radial_wipe": 76,
     "pixelize": 100,  # both sides resampled into blocks
+    "hblur": 116,  # float64 running sums of a side, both sides blurred
     "rotate": 100,  # source coordinates, indices and the moved picture
     "spiral": 100,
     "swirl": 100,

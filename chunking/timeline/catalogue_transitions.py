@@ -26,6 +26,7 @@ TRANSITIONS = frozenset(
         "wipe_bl",
         "wipe_br",
         "pixelize",
+        "hblur",
         # the editor's preview's CSS transforms (workers.transitions_motion)
         "zoom",
         "scale",
@@ -79,7 +80,8 @@ TRANSITION_ALIASES = {
 #: "Cross Zoom" into a zoom out and its "Iris Round" (which opens) into a closing iris.
 EDITOR_TRANSITION_ALIASES = {
     # The editor's export draws these with ffmpeg's xfade (iris: circleclose, radial-wipe:
-    # radial, wipe-diagonal: wipetl at its default direction topleft, pixelize: pixelize).
+    # radial, wipe-diagonal: wipetl at its default direction topleft, pixelize: pixelize, blinds:
+    # hblur).
     "iris": "iris",
     "circleclose": "iris",
     "irisclose": "iris",
@@ -98,6 +100,9 @@ EDITOR_TRANSITION_ALIASES = {
     "pixelize": "pixelize",
     "pixelise": "pixelize",
     "pixelate": "pixelize",
+    # The export's blinds is xfade's hblur (a horizontal blur crossfade, no slats).
+    "blinds": "hblur",
+    "hblur": "hblur",
     # The editor's preview moves the outgoing clip with a CSS transform while it fades out.
     "zoom": "zoom",
     "scale": "scale",

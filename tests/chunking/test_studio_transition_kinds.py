@@ -22,6 +22,7 @@ from tests.chunking.test_studio_transitions import clip, load, serde_transition
         ({"transition_type": "wipe-diagonal", "direction": "topright"}, "wipe_tr"),
         ({"transition_type": "wipe-diagonal", "direction": "bottomleft"}, "wipe_bl"),
         ({"transition_type": "pixelize"}, "pixelize"),
+        ({"transition_type": "blinds", "parameters": {"direction": "horizontal"}}, "hblur"),
         ({"transition_type": "zoom", "direction": "center"}, "zoom"),
         ({"transition_type": "flip", "direction": "left"}, "flip"),
         ({"transition_type": "squeeze"}, "squeeze"),

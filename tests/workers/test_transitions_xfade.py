@@ -27,6 +27,7 @@ XFADE_NAMES = {
     "wipe_tr": "wipetr",
     "wipe_bl": "wipebl",
     "wipe_br": "wipebr",
+    "hblur": "hblur",
 }
 
 
@@ -158,3 +159,28 @@ def test_a_frame_is_the_same_whatever_was_drawn_before() -> None:
         apply_transition(kind, 0.7, *small)
         apply_transition(kind, 0.1, a, b)
         np.testing.assert_array_equal(apply_transition(kind, 0.4, a, b).rgb, first)
+
+
+def test_hblur_never_spreads_a_transparent_pixels_colour() -> None:
+    # Given an outgoing clip whose invisible left strip holds a wild colour, over nothing
+    rgb = np.full((H, W, 3), 0.5, np.float32)
+    rgb[:, :8] = 5.0
+    alpha = np.ones((H, W), np.float32)
+    alpha[:, :8] = 0
+    b = Layer(np.zeros((H, W, 3), np.float32), np.zeros((H, W), np.float32))
+    # When it is blurred out
+    out = apply_transition("hblur", 0.3, Layer(rgb, alpha), b)
+    # Then wherever anything shows it is the visible colour, and the strip's edge is soft
+    assert out.alpha is not None
+    shown = out.alpha > 0
+    np.testing.assert_allclose(out.rgb[shown], 0.5, atol=1e-5)
+    assert 0 < out.alpha[0, 4] < 0.7
+
+
+def test_hblur_of_an_invisible_clip_is_the_other_blurred_and_faded_in() -> None:
+    a = Layer(_random(1, H, W, 3), np.zeros((H, W), np.float32))
+    b = Layer(_random(2, H, W, 3))
+    out = apply_transition("hblur", 0.3, a, b)
+    assert out.alpha is not None
+    np.testing.assert_allclose(out.alpha, 0.3, atol=1e-6)
+    np.testing.assert_allclose(out.rgb, apply_transition("hblur", 0.3, b, b).rgb, atol=1e-5)
