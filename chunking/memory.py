@@ -105,6 +105,7 @@ TRANSITION_KIND_BPP = {
     "radial_wipe": 76,
     "pixelize": 100,  # both sides resampled into blocks
     "hblur": 116,  # float64 running sums of a side, both sides blurred
+    "burn": 68,  # a dissolve and its glow
     "rotate": 100,  # source coordinates, indices and the moved picture
     "spiral": 100,
     "swirl": 100,

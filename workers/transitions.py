@@ -21,6 +21,7 @@ import numpy as np
 from common.errors import TimelineError
 from workers.arrays import module_of
 from workers.layer import Layer
+from workers.transitions_gl import GL_TRANSITIONS, gl_transition
 from workers.transitions_mix import F1 as _F1
 from workers.transitions_mix import alpha_of as _alpha
 from workers.transitions_mix import owned as _owned
@@ -66,6 +67,8 @@ def apply_transition(kind: str, progress: float, a: Layer, b: Layer) -> Layer:
         return xfade(kind, p, a, b)
     if kind in MOTIONS:
         return motion(kind, p, a, b)
+    if kind in GL_TRANSITIONS:
+        return gl_transition(kind, p, a, b)
     raise TimelineError(f"unknown transition kind {kind!r}")
 
 

@@ -37,6 +37,8 @@ TRANSITIONS = frozenset(
         "wave",
         "diagonal",
         "flip",
+        # the gl-transitions shader its export names (workers.transitions_gl)
+        "burn",
     }
 )
 
@@ -113,6 +115,8 @@ EDITOR_TRANSITION_ALIASES = {
     "wave": "wave",
     "diagonal": "diagonal",
     "flip": "flip",
+    # Its preview draws nothing of its own; its export names gl-transitions' burn.
+    "burn": "burn",
 }
 
 #: Every type name a document may give (transition_type), whole, -> its canonical kind.

@@ -28,6 +28,7 @@ from tests.chunking.test_studio_transitions import clip, load, serde_transition
         ({"transition_type": "squeeze"}, "squeeze"),
         ({"transition_type": "Rotate"}, "rotate"),
         ({"transition_type": "diagonal", "direction": "up"}, "diagonal"),
+        ({"transition_type": "burn"}, "burn"),
     ],
 )
 def test_the_editors_types_load_as_drawn_kinds(fields: dict[str, Any], kind: str) -> None:
