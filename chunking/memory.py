@@ -106,6 +106,7 @@ TRANSITION_KIND_BPP = {
     "pixelize": 100,  # both sides resampled into blocks
     "hblur": 116,  # float64 running sums of a side, both sides blurred
     "burn": 68,  # a dissolve and its glow
+    "kaleidoscope": 120,  # folded coordinates, both sides resampled, four-term mix
     "rotate": 100,  # source coordinates, indices and the moved picture
     "spiral": 100,
     "swirl": 100,

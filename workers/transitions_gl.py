@@ -6,23 +6,33 @@ whose preview draws nothing of its own, drawn as that shader (gl-transitions.com
   0.2): a crossfade that brightens toward orange, ``2p(1 - p)*color`` at ``p``, clamped to 1
   like the shader's 8-bit framebuffer. On see-through clips the glow is added to the mixed
   picture's colour, so it lights only what shows.
+* ``kaleidoscope`` (gl-transitions ``kaleidoscope.glsl``, by nwoeanhinnogaehr; speed 1, angle 1,
+  power 1.5): each pixel's centred coordinates are turned and folded back into the unit square
+  seven times (``t`` from ``p**1.5``, one radian more each time); the crossfade at the pixel and
+  the crossfade at the folded point are mixed, the folded one weighted ``1 - 2|p - 0.5|`` (all of
+  it half way). The shader's uv has y up; the folded point is sampled at its nearest pixel (the
+  shader filters linearly). See-through clips mix premultiplied colour like the dissolve.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from workers.arrays import module_of
-from workers.layer import Layer
-from workers.transitions_mix import F1, alpha_of, mix, rgb_of
+from workers.layer import Image, Layer, Mask
+from workers.transitions_mix import F1, alpha_of, mix, rgb_of, scale, share
 
 #: burn.glsl's default ``color``.
 BURN_COLOR = (0.9, 0.4, 0.2)
-GL_TRANSITIONS = frozenset({"burn"})
+GL_TRANSITIONS = frozenset({"burn", "kaleidoscope"})
 
 
 def gl_transition(kind: str, p: float, a: Layer, b: Layer) -> Layer:
     """Mix ``a`` and ``b`` at progress ``p`` in [0, 1] as the gl-transitions shader ``kind``."""
+    if kind == "kaleidoscope":
+        return _kaleidoscope(p, a, b)
     fp = np.float32(p)
     out = mix(rgb_of(a), alpha_of(a), rgb_of(b), alpha_of(b), fp)
     glow = np.float32(2) * fp * (F1 - fp)
@@ -31,3 +41,77 @@ def gl_transition(kind: str, p: float, a: Layer, b: Layer) -> Layer:
         out.rgb[..., c] += glow * np.float32(level)
     xp.minimum(out.rgb, F1, out=out.rgb)
     return out
+
+
+def _kaleidoscope(p: float, a: Layer, b: Layer) -> Layer:
+    """kaleidoscope.glsl: the crossfade here and at the folded point, mixed."""
+    height, width = a.rgb.shape[:2]
+    xp = module_of(a.rgb)
+    folded = 1.0 - 2.0 * abs(p - 0.5)  # the folded crossfade's weight
+    if folded <= 0:
+        return mix(rgb_of(a), alpha_of(a), rgb_of(b), alpha_of(b), np.float32(p))
+    # uv of each pixel centre, y up, less 0.5
+    # The shader's uv of each pixel centre (y up), less 0.5.
+    u = (xp.arange(width, dtype=np.float32) + np.float32(0.5)) / np.float32(width)
+    v = (xp.arange(height, dtype=np.float32) + np.float32(0.5)) / np.float32(height)
+    px = xp.broadcast_to(u - np.float32(0.5), (height, width))
+    py = xp.broadcast_to((np.float32(0.5) - v)[:, None], (height, width))
+    t = p**1.5
+    for _ in range(7):
+        s, c = np.float32(math.sin(t)), np.float32(math.cos(t))
+        nx = px * s
+        nx += py * c
+        py = py * s
+        py -= px * c
+        px = nx
+        t += 1.0
+        _fold(px)
+        _fold(py)
+    cols = xp.minimum(xp.floor(px * np.float32(width)), width - 1).astype(np.int32)
+    rows = xp.minimum(xp.floor((F1 - py) * np.float32(height)), height - 1).astype(np.int32)
+    flat = (rows * np.int32(width) + cols).ravel()
+    weights = (
+        (1 - folded) * (1 - p),
+        (1 - folded) * p,
+        folded * (1 - p),
+        folded * p,
+    )
+    sources = [(rgb_of(a), alpha_of(a)), (rgb_of(b), alpha_of(b))]
+    for rgb, alpha in list(sources):
+        moved = rgb.reshape(-1, 3).take(flat, axis=0).reshape(rgb.shape)
+        sources.append(
+            (moved, None if alpha is None else alpha.ravel().take(flat).reshape(alpha.shape))
+        )
+    return _weighted(sources, weights)
+
+
+def _weighted(sources: list[tuple[Image, Mask | None]], weights: tuple[float, ...]) -> Layer:
+    """The sum of the pictures at these weights (summing to 1), in premultiplied colour."""
+    xp = module_of(sources[0][0])
+    if all(alpha is None for _, alpha in sources):
+        out = sources[0][0] * np.float32(weights[0])
+        for (rgb, _), w in zip(sources[1:], weights[1:], strict=True):
+            out += rgb * np.float32(w)
+        return Layer(out)
+    total = xp.zeros(sources[0][0].shape[:2], np.float32)
+    out = xp.zeros_like(sources[0][0])
+    for (rgb, alpha), w in zip(sources, weights, strict=True):
+        seen = (
+            xp.full(total.shape, np.float32(w), np.float32)
+            if alpha is None
+            else alpha * np.float32(w)
+        )
+        total += seen
+        out += rgb * seen[..., None]
+    scale(out, share(F1, total))
+    return Layer(out, total)
+
+
+def _fold(x: Mask) -> None:
+    """GLSL's ``abs(mod(x, 2.0) - 1.0)`` in place (floor is ~3x faster than NumPy's mod)."""
+    xp = module_of(x)
+    x *= np.float32(0.5)
+    x -= xp.floor(x)
+    x *= np.float32(2)
+    x -= F1
+    xp.abs(x, out=x)

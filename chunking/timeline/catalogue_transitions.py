@@ -39,6 +39,7 @@ TRANSITIONS = frozenset(
         "flip",
         # the gl-transitions shader its export names (workers.transitions_gl)
         "burn",
+        "kaleidoscope",
     }
 )
 
@@ -115,8 +116,9 @@ EDITOR_TRANSITION_ALIASES = {
     "wave": "wave",
     "diagonal": "diagonal",
     "flip": "flip",
-    # Its preview draws nothing of its own; its export names gl-transitions' burn.
+    # Their preview draws nothing of its own; their export names gl-transitions' shaders.
     "burn": "burn",
+    "kaleidoscope": "kaleidoscope",
 }
 
 #: Every type name a document may give (transition_type), whole, -> its canonical kind.
