@@ -107,6 +107,7 @@ TRANSITION_KIND_BPP = {
     "hblur": 116,  # float64 running sums of a side, both sides blurred
     "burn": 68,  # a dissolve and its glow
     "kaleidoscope": 120,  # folded coordinates, both sides resampled, four-term mix
+    "cube": 136,  # face and floor coordinates, four resampled pictures
     "rotate": 100,  # source coordinates, indices and the moved picture
     "spiral": 100,
     "swirl": 100,

@@ -12,11 +12,17 @@ whose preview draws nothing of its own, drawn as that shader (gl-transitions.com
   the crossfade at the folded point are mixed, the folded one weighted ``1 - 2|p - 0.5|`` (all of
   it half way). The shader's uv has y up; the folded point is sampled at its nearest pixel (the
   shader filters linearly). See-through clips mix premultiplied colour like the dissolve.
+* ``cube`` (gl-transitions ``cube.glsl``, by gre; persp 0.7, unzoom 0.3, reflection 0.4,
+  floating 3): the two pictures as faces of a turning cube, skewed in perspective, zoomed out
+  by up to 0.3 half way, over an opaque black floor that reflects them (0.4, fading
+  downwards). Faces keep their clip's alpha as the shader passes it; the floor is opaque.
+  Nearest-pixel sampling.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -26,13 +32,15 @@ from workers.transitions_mix import F1, alpha_of, mix, rgb_of, scale, share
 
 #: burn.glsl's default ``color``.
 BURN_COLOR = (0.9, 0.4, 0.2)
-GL_TRANSITIONS = frozenset({"burn", "kaleidoscope"})
+GL_TRANSITIONS = frozenset({"burn", "kaleidoscope", "cube"})
 
 
 def gl_transition(kind: str, p: float, a: Layer, b: Layer) -> Layer:
     """Mix ``a`` and ``b`` at progress ``p`` in [0, 1] as the gl-transitions shader ``kind``."""
     if kind == "kaleidoscope":
         return _kaleidoscope(p, a, b)
+    if kind == "cube":
+        return _cube(p, a, b)
     fp = np.float32(p)
     out = mix(rgb_of(a), alpha_of(a), rgb_of(b), alpha_of(b), fp)
     glow = np.float32(2) * fp * (F1 - fp)
@@ -115,3 +123,66 @@ def _fold(x: Mask) -> None:
     x *= np.float32(2)
     x -= F1
     xp.abs(x, out=x)
+
+
+def _cube(p: float, a: Layer, b: Layer) -> Layer:
+    """cube.glsl: a's face turns away to the left as b's turns in, over a reflecting floor."""
+    if p <= 0 or p >= 1:
+        src = b if p >= 1 else a
+        out_alpha = alpha_of(src)
+        return Layer(rgb_of(src).copy(), None if out_alpha is None else out_alpha.copy())
+    height, width = a.rgb.shape[:2]
+    xp = module_of(a.rgb)
+    f = np.float32
+    uz = 0.3 * 2.0 * (0.5 - abs(0.5 - p))
+    # uv of each pixel centre (y up), unzoomed: p = -uz/2 + (1 + uz) * op
+    ux = (xp.arange(width, dtype=f) + f(0.5)) / f(width) * f(1 + uz) - f(uz / 2)
+    uy = (f(1) - (xp.arange(height, dtype=f) + f(0.5)) / f(height)) * f(1 + uz) - f(uz / 2)
+    uy = uy[:, None]
+    # xskew with centre 0 (a) and 1 (b): x stays, y is skewed by the face's perspective
+    a_persp, b_persp = 1.0 - 0.3 * p, 0.3 * p * p + 0.7
+    ax = (ux - f(p)) / f(1 - p)
+    ay = (uy - f(0.5 * (1 - a_persp)) * ax[None, :]) / (f(1) + f(a_persp - 1) * ax[None, :])
+    bx = ux / f(p)
+    skew = f(1) - bx  # xskew's x for centre 1
+    by = (uy - f(0.5 * (1 - b_persp)) * skew[None, :]) / (f(1) + f(b_persp - 1) * skew[None, :])
+    a_in = _inside(ax[None, :], ay)
+    b_in = _inside(bx[None, :], by) & ~a_in
+    floor = ~(a_in | b_in)
+    out = xp.zeros((height, width, 3), f)
+    alpha = xp.ones((height, width), f)
+    see_through = False
+    for layer, fx, fy, face in ((a, ax, ay, a_in), (b, bx, by, b_in)):
+        rgb, layer_alpha = rgb_of(layer), alpha_of(layer)
+        see_through |= layer_alpha is not None
+        picked = _sample(rgb, layer_alpha, fx[None, :], fy)
+        out += picked[0] * face[..., None]
+        if layer_alpha is not None:
+            alpha = xp.where(face, picked[1], alpha)
+        # The floor's reflection: project(p) = (x, -1.2 y - 0.03), weighted 0.4 (1 - y)
+        ry = f(-1.2) * fy - f(0.03)
+        seen = _inside(fx[None, :], ry) & floor
+        light = _sample(rgb, layer_alpha, fx[None, :], ry)
+        weight = f(0.4) * (f(1) - ry) * seen
+        if layer_alpha is not None:
+            weight = weight * light[1]
+        out += light[0] * weight[..., None]
+    xp.minimum(out, f(1), out=out)
+    return Layer(out, alpha) if see_through else Layer(out)
+
+
+def _inside(x: Mask, y: Mask) -> Any:
+    """GLSL's inBounds: strictly inside the unit square."""
+    return (x > 0) & (x < 1) & (y > 0) & (y < 1)
+
+
+def _sample(rgb: Image, alpha: Mask | None, x: Mask, y: Mask) -> tuple[Image, Mask | None]:
+    """The nearest pixels to uv (x, y; y up), clamped to the picture."""
+    xp = module_of(rgb)
+    height, width = rgb.shape[:2]
+    cols = xp.clip(xp.floor(x * np.float32(width)), 0, width - 1).astype(np.int32)
+    rows = xp.clip(xp.floor((F1 - y) * np.float32(height)), 0, height - 1).astype(np.int32)
+    flat = (rows * np.int32(width) + cols).ravel()
+    shape = (height, width)
+    picked = rgb.reshape(-1, 3).take(flat, axis=0).reshape(*shape, 3)
+    return picked, None if alpha is None else alpha.ravel().take(flat).reshape(shape)

@@ -40,6 +40,7 @@ TRANSITIONS = frozenset(
         # the gl-transitions shader its export names (workers.transitions_gl)
         "burn",
         "kaleidoscope",
+        "cube",
     }
 )
 
@@ -119,6 +120,8 @@ EDITOR_TRANSITION_ALIASES = {
     # Their preview draws nothing of its own; their export names gl-transitions' shaders.
     "burn": "burn",
     "kaleidoscope": "kaleidoscope",
+    "cube3d": "cube",
+    "cube": "cube",
 }
 
 #: Every type name a document may give (transition_type), whole, -> its canonical kind.

@@ -30,6 +30,7 @@ from tests.chunking.test_studio_transitions import clip, load, serde_transition
         ({"transition_type": "diagonal", "direction": "up"}, "diagonal"),
         ({"transition_type": "burn"}, "burn"),
         ({"transition_type": "kaleidoscope"}, "kaleidoscope"),
+        ({"transition_type": "cube-3d", "parameters": {"direction": "horizontal"}}, "cube"),
     ],
 )
 def test_the_editors_types_load_as_drawn_kinds(fields: dict[str, Any], kind: str) -> None:
@@ -48,7 +49,7 @@ def test_a_diagonal_wipe_with_a_side_for_direction_names_the_corners() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["cube-3d", "page-turn", "ripple", "glitch", "zoom-blur", "tv-static"]
+    "name", ["page-turn", "ripple", "glitch", "zoom-blur", "tv-static", "shatter"]
 )
 def test_types_not_drawn_still_dissolve_with_a_warning(name: str) -> None:
     tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])

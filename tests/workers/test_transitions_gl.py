@@ -89,3 +89,65 @@ def test_kaleidoscope_on_see_through_clips_mixes_premultiplied() -> None:
     assert out.alpha is not None
     np.testing.assert_allclose(out.alpha, 0.5, atol=1e-6)  # b's half of every term
     np.testing.assert_allclose(out.rgb, 0.25, atol=1e-6)  # and only b's colour
+
+
+def _shader_cube(p: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """cube.glsl per pixel, in plain Python (nearest-pixel texture lookups, y up)."""
+    import math
+
+    height, width = a.shape[:2]
+
+    def texture(img: np.ndarray, x: float, y: float) -> np.ndarray:
+        col = min(max(int(math.floor(x * width)), 0), width - 1)
+        row = min(max(int(math.floor((1 - y) * height)), 0), height - 1)
+        return img[row, col]
+
+    def inside(x: float, y: float) -> bool:
+        return 0 < x < 1 and 0 < y < 1
+
+    def xskew(x: float, y: float, persp: float, centre: float) -> tuple[float, float]:
+        xx = x * (1 - centre) + (1 - x) * centre
+        sy = (y - 0.5 * (1 - persp) * xx) / (1 + (persp - 1) * xx)
+        sign = 1.0 if centre < 0.5 else -1.0
+        dist = abs(centre - 0.5)
+        return (xx - (0.5 - dist)) * (0.5 / dist * sign) + (0.0 if centre < 0.5 else 1.0), sy
+
+    out = np.empty_like(a)
+    for row in range(height):
+        for col in range(width):
+            ox, oy = (col + 0.5) / width, 1 - (row + 0.5) / height
+            uz = 0.3 * 2.0 * (0.5 - abs(0.5 - p))
+            px, py = -uz * 0.5 + (1 + uz) * ox, -uz * 0.5 + (1 + uz) * oy
+            fx, fy = xskew((px - p) / (1 - p), py, 1 - p * 0.3, 0.0)
+            tx, ty = xskew(px / p, py, p * p * 0.3 + 0.7, 1.0)
+            if inside(fx, fy):
+                out[row, col] = texture(a, fx, fy)
+            elif inside(tx, ty):
+                out[row, col] = texture(b, tx, ty)
+            else:
+                c = np.zeros(3, np.float32)
+                for img, x, y in ((a, fx, fy), (b, tx, ty)):
+                    x, y = x, -1.2 * y - 0.03
+                    if inside(x, y):
+                        c = c + texture(img, x, y) * 0.4 * (1 - y)
+                out[row, col] = np.minimum(c, 1)
+    return out
+
+
+def test_cube_follows_the_shader() -> None:
+    a, b = _random(1, H, W, 3), _random(2, H, W, 3)
+    for p in (0.2, 0.5, 0.8):
+        out = apply_transition("cube", p, Layer(a), Layer(b))
+        assert out.alpha is None
+        off = np.abs(out.rgb - _shader_cube(p, a, b)).max(axis=2) > 1e-5
+        # float32 against float64 may move a face edge or a lookup by a pixel
+        assert off.mean() < 0.02, f"p={p}: {int(off.sum())} pixels differ"
+
+
+def test_cube_floor_is_opaque_and_faces_keep_their_alpha() -> None:
+    a = Layer(_random(1, H, W, 3), np.full((H, W), 0.5, np.float32))
+    b = Layer(_random(2, H, W, 3))
+    out = apply_transition("cube", 0.5, a, b)
+    assert out.alpha is not None
+    assert set(np.unique(out.alpha).round(6)) <= {0.5, 1.0}  # a's face, b's face or the floor
+    assert (out.alpha == 0.5).any() and (out.alpha == 1.0).any()
