@@ -104,7 +104,7 @@ TRANSITION_KIND_BPP = {
     "iris": 76,  # weight map, smoothstep temporaries
     "radial_wipe": 76,
     "pixelize": 100,  # both sides resampled into blocks
-    "hblur": 116,  # float64 running sums of a side, both sides blurred
+    "hblur": 104,  # the dissolve, its float64 running sums and blur
     "burn": 68,  # a dissolve and its glow
     "kaleidoscope": 120,  # folded coordinates, both sides resampled, four-term mix
     "cube": 136,  # face and floor coordinates, four resampled pictures
