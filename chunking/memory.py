@@ -103,7 +103,7 @@ TRANSITION_BPP = 64
 TRANSITION_KIND_BPP = {
     "iris": 76,  # weight map, smoothstep temporaries
     "radial_wipe": 76,
-    "pixelize": 100,  # both sides resampled into blocks
+    "pixelize": 76,  # the dissolve and its blocks
     "hblur": 104,  # the dissolve, its float64 running sums and blur
     "burn": 68,  # a dissolve and its glow
     "kaleidoscope": 120,  # folded coordinates, both sides resampled, four-term mix

@@ -131,19 +131,18 @@ def _pixelize(q: np.float32, a: Layer, b: Layer) -> Layer:
     xp = module_of(a.rgb)
     d = min(q, F1 - q)
     dist = np.float32(np.ceil(d * np.float32(50)) / np.float32(50))
-    a_rgb, b_rgb, a_alpha, b_alpha = rgb_of(a), rgb_of(b), alpha_of(a), alpha_of(b)
-    if dist > 0:
-        side = np.float32(2) * dist * np.float32(min(width, height)) / np.float32(20)
-        sx = _centres(width, side, xp)
-        sy = _centres(height, side, xp)
-        # Two takes along one axis each are ~5x faster than one broadcast fancy index.
-        a_rgb, b_rgb = (
-            a_rgb.take(sy, axis=0).take(sx, axis=1),
-            b_rgb.take(sy, axis=0).take(sx, axis=1),
-        )
-        a_alpha = None if a_alpha is None else a_alpha.take(sy, axis=0).take(sx, axis=1)
-        b_alpha = None if b_alpha is None else b_alpha.take(sy, axis=0).take(sx, axis=1)
-    return mix(a_rgb, a_alpha, b_rgb, b_alpha, F1 - q)
+    # Each pixel shows the dissolve at its block's centre: dissolving first, then picking the
+    # centres, is the same picture with one pick instead of two.
+    mixed = mix(rgb_of(a), alpha_of(a), rgb_of(b), alpha_of(b), F1 - q)
+    if dist <= 0:
+        return mixed
+    side = np.float32(2) * dist * np.float32(min(width, height)) / np.float32(20)
+    sx = _centres(width, side, xp)
+    sy = _centres(height, side, xp)
+    # Two takes along one axis each are ~5x faster than one broadcast fancy index.
+    rgb = mixed.rgb.take(sy, axis=0).take(sx, axis=1)
+    alpha = None if mixed.alpha is None else mixed.alpha.take(sy, axis=0).take(sx, axis=1)
+    return Layer(rgb, alpha)
 
 
 def _centres(size: int, side: np.float32, xp: Any) -> Any:
