@@ -124,6 +124,18 @@ EDITOR_TRANSITION_ALIASES = {
     "cube": "cube",
 }
 
+_NO_XFADE = "its export asks ffmpeg's xfade for a transition xfade does not have"
+#: The editor's catalogue types still drawn as a dissolve, and why (for the warning).
+UNDRAWN_EDITOR_TRANSITIONS = {
+    "pageturn": "its export's page curl shader is not implemented here",
+    "shatter": "its export names a shader that does not exist",
+    "ripple": _NO_XFADE,
+    "morph": _NO_XFADE,
+    "glitch": _NO_XFADE,
+    "zoomblur": _NO_XFADE,
+    "tvstatic": _NO_XFADE,
+}
+
 #: Every type name a document may give (transition_type), whole, -> its canonical kind.
 ALL_TRANSITION_ALIASES = {**TRANSITION_ALIASES, **EDITOR_TRANSITION_ALIASES}
 

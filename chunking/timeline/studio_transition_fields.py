@@ -12,6 +12,7 @@ from chunking.timeline.catalogue_transitions import (
     ALL_TRANSITION_ALIASES,
     DIRECTED_TRANSITIONS,
     DIRECTIONS,
+    UNDRAWN_EDITOR_TRANSITIONS,
 )
 from chunking.timeline.fields import Problems, canonical, number, pick, shown
 from chunking.timeline.frames import to_frame
@@ -87,6 +88,13 @@ def transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
         p.warn(where, f"direction {shown(direction)} isn't {ways}; {usual} drawn")
         return usual
     kind = ALL_TRANSITION_ALIASES.get(name)
+    if kind is None and name in UNDRAWN_EDITOR_TRANSITIONS:
+        why = UNDRAWN_EDITOR_TRANSITIONS[name]
+        p.warn(
+            where,
+            f"the editor's transition type {name!r} is not drawn ({why}); rendered as a dissolve",
+        )
+        return "dissolve"
     if kind is None:
         p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")
         return "dissolve"

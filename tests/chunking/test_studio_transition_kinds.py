@@ -55,3 +55,11 @@ def test_types_not_drawn_still_dissolve_with_a_warning(name: str) -> None:
     tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])
     assert [t.kind for t in tl.transitions] == ["dissolve"]
     assert any("rendered as a dissolve" in w for w in tl.warnings)
+
+
+def test_an_editor_type_not_drawn_says_why_rather_than_unknown() -> None:
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type="ripple")])
+    assert tl.warnings == (
+        "transition 't': the editor's transition type 'ripple' is not drawn (its export asks "
+        "ffmpeg's xfade for a transition xfade does not have); rendered as a dissolve",
+    )
