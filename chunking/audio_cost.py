@@ -12,17 +12,16 @@ rate a node class learned on its video chunks prices them too.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from chunking import weights as w
 from chunking.timeline.audio_export import audio_codec_of, canonical_audio
-from chunking.timeline.model import IMAGE_EXTENSIONS, FileSource, Timeline, TrackKind
+from chunking.timeline.model import IMAGE_EXTENSIONS, Clip, FileSource, Timeline, TrackKind
 
 
-def sounding_paths(timeline: Timeline) -> set[str]:
-    """The media files the mix may read sound from: those of the enabled, unmuted clips of
-    enabled, unmuted audio and video tracks (stills and generated pictures have none)."""
-    found = set()
+def _sounding_clips(timeline: Timeline) -> Iterator[tuple[Clip, str]]:
+    """The enabled, unmuted clips of enabled, unmuted audio and video tracks that may carry
+    sound, with their media file (stills and generated pictures have none)."""
     for track in timeline.tracks:
         if not track.enabled or track.muted or track.kind is TrackKind.SUBTITLE:
             continue
@@ -33,8 +32,12 @@ def sounding_paths(timeline: Timeline) -> set[str]:
                 continue  # an image sequence: pictures only
             if os.path.splitext(clip.source.path)[1].lower() in IMAGE_EXTENSIONS:
                 continue
-            found.add(clip.source.path)
-    return found
+            yield clip, clip.source.path
+
+
+def sounding_paths(timeline: Timeline) -> set[str]:
+    """The media files the mix may read sound from (see ``_sounding_clips``)."""
+    return {path for _clip, path in _sounding_clips(timeline)}
 
 
 def audio_units(timeline: Timeline, has_sound: Callable[[str], bool]) -> float:
@@ -45,15 +48,11 @@ def audio_units(timeline: Timeline, has_sound: Callable[[str], bool]) -> float:
     if not paths:
         return 0.0
     fps = float(timeline.fps)
-    clip_seconds = 0.0
-    for track in timeline.tracks:
-        if not track.enabled or track.muted or track.kind is TrackKind.SUBTITLE:
-            continue
-        for clip in track.clips:
-            source = clip.source
-            if clip.muted or not isinstance(source, FileSource) or source.path not in paths:
-                continue
-            clip_seconds += max(clip.end - clip.start, 0) / fps
+    clip_seconds = sum(
+        max(clip.end - clip.start, 0) / fps
+        for clip, path in _sounding_clips(timeline)
+        if path in paths
+    )
     output_seconds = timeline.frames / fps
     encode = encode_weight(audio_codec_of(timeline.export))
     return w.AUDIO_TASK + w.AUDIO_CLIP_SECOND * clip_seconds + encode * output_seconds
