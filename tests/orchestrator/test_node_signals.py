@@ -86,7 +86,7 @@ def test_a_spot_notice_while_redis_is_away_still_evacuates(tmp_path: Any) -> Non
     import subprocess
 
     from orchestrator.embedded_redis import find_redis_server
-    from orchestrator.node_signals import NodeDrain
+    from orchestrator.node_drain import NodeDrain
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
