@@ -3,16 +3,16 @@
 Unit: the per-pixel CPU cost of decoding and compositing one full-canvas, opaque, unscaled
 1920x1080 video layer (``chunking.weights`` holds the measured weights and how they were
 measured). A frame costs a fixed part, the encoder's cost for its canvas (by codec and preset),
-each drawn layer (by kind: a video decodes every frame, a still image or a colour is drawn once;
-by area, scale and opacity; its effects), each transition's blend, and each title. Throughput in
-seconds per unit is learned per node class (``orchestrator.node_class``), so only the relative
-weights matter here.
+each drawn layer (by kind: a video decodes every frame, at its file's own size where probed, a
+still image or a colour is drawn once; by area, scale and opacity; its effects), each
+transition's blend, and each title. Throughput in seconds per unit is learned per node class
+(``orchestrator.node_class``), so only the relative weights matter here.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from chunking import weights as w
 from chunking.timeline.catalogue import LOOKS, effect_kind, is_audio_effect
@@ -36,6 +36,11 @@ ENCODE_PART = "encode"
 #: Frames sampled by default to average a timeline's cost.
 DEFAULT_SAMPLES = 120
 
+#: Each media file's picture size (width, height) by its path, where probed
+#: (``orchestrator.estimate_inputs.source_sizes``); a file left out is taken to be the canvas's
+#: size.
+SourceSizes = Mapping[str, tuple[int, int]]
+
 
 def sample_frames(frames: int, samples: int = DEFAULT_SAMPLES) -> list[int]:
     """Up to `samples` evenly spaced frame indices of [0, frames), the middle of each stretch."""
@@ -47,33 +52,39 @@ def sample_frames(frames: int, samples: int = DEFAULT_SAMPLES) -> list[int]:
     return [int((i + 0.5) * frames / samples) for i in range(samples)]
 
 
-def frame_cost(timeline: Timeline, t: int) -> float:
+def frame_cost(timeline: Timeline, t: int, sources: SourceSizes | None = None) -> float:
     """The cost in units of rendering and encoding frame t of the timeline."""
-    return _Model(timeline).cost(t)
+    return _Model(timeline, sources).cost(t)
 
 
-def frame_costs(timeline: Timeline, frames: Sequence[int]) -> list[float]:
+def frame_costs(
+    timeline: Timeline, frames: Sequence[int], sources: SourceSizes | None = None
+) -> list[float]:
     """frame_cost of each of `frames`, the timeline indexed once for all of them."""
-    model = _Model(timeline)
+    model = _Model(timeline, sources)
     return [model.cost(t) for t in frames]
 
 
-def complexity(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:
+def complexity(
+    timeline: Timeline, samples: int = DEFAULT_SAMPLES, sources: SourceSizes | None = None
+) -> float:
     """The average cost in units of one frame over evenly spaced sample frames."""
-    model = _Model(timeline)
+    model = _Model(timeline, sources)
     picks = sample_frames(timeline.frames, samples)
     if not picks:
         return model.base
     return sum(model.cost(t) for t in picks) / len(picks)
 
 
-def complexity_parts(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> dict[str, float]:
+def complexity_parts(
+    timeline: Timeline, samples: int = DEFAULT_SAMPLES, sources: SourceSizes | None = None
+) -> dict[str, float]:
     """``complexity`` split by what costs it, in units per frame (the parts sum to it): the
     frame and its encoding (``encode``), drawing the layers (``layer``), translucency
     (``translucent``), colour correction (``color``), each effect kind (``effect:<kind>``),
     transitions (``transition``) and titles (``title``). What a cluster learns per-feature
     corrections from (``orchestrator.estimate_features``)."""
-    model = _Model(timeline)
+    model = _Model(timeline, sources)
     picks = sample_frames(timeline.frames, samples)
     parts: dict[str, float] = {}
     if not picks:
@@ -83,11 +94,13 @@ def complexity_parts(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> dict
     return {name: value / len(picks) for name, value in sorted(parts.items())}
 
 
-def pipeline_parallelism(timeline: Timeline, samples: int = DEFAULT_SAMPLES) -> float:
+def pipeline_parallelism(
+    timeline: Timeline, samples: int = DEFAULT_SAMPLES, sources: SourceSizes | None = None
+) -> float:
     """How many cores a render of the timeline could keep busy at most: a render composites the
     next frame (decode, layers, effects) on one thread while the encoder takes the last one on
     another, so its parallelism is its total cost over the larger of the two stages."""
-    model = _Model(timeline)
+    model = _Model(timeline, sources)
     picks = sample_frames(timeline.frames, samples)
     total = sum(model.cost(t) for t in picks) if picks else model.base
     encode = model.base * max(len(picks), 1)
@@ -137,8 +150,9 @@ def is_still(clip: Clip) -> bool:
 class _Model:
     """The parts of a timeline that cost render time, indexed once for many frames."""
 
-    def __init__(self, timeline: Timeline) -> None:
+    def __init__(self, timeline: Timeline, sources: SourceSizes | None = None) -> None:
         self.timeline = timeline
+        self.sources = sources or {}
         self.canvas = timeline.width * timeline.height / REFERENCE_PIXELS
         self.encode = encode_weight(timeline.export)
         self.base = w.FRAME + self.encode * self.canvas
@@ -182,23 +196,18 @@ class _Model:
         decoded: set[tuple[str, float]],
         parts: dict[str, float] | None = None,
     ) -> float:
-        # The compositor resizes and filters the whole scaled picture before blending it, so a
-        # zoomed-in layer costs its full scaled area even where it falls off the canvas. Sources
-        # are assumed to be the canvas's size: exact for footage shot for the project, an
-        # overestimate for smaller sources, which errs towards quoting too much.
-        scale = abs(clip.transform.scale_x * clip.transform.scale_y)
-        area = scale * self.canvas
+        source, area, resized = self._geometry(clip)
         if is_still(clip):
             pixels = max(w.STILL, w.MIN_PASS) * area
         else:
             # A clip played faster decodes that many source frames per output frame.
-            decode = w.DECODE * self.canvas * max(abs(clip.speed), 1.0)
+            decode = w.DECODE * source * max(abs(clip.speed), 1.0)
             if isinstance(clip.source, FileSource) and clip.source.sequence is None:
                 shown = (clip.source.path, round(self._source_seconds(clip, t), 6))
                 if shown in decoded:
                     decode = 0.0
                 decoded.add(shown)
-            resize = w.RESIZE * self.canvas if abs(scale - 1.0) > 1e-9 else 0.0
+            resize = w.RESIZE * resized
             pixels = decode + resize + (1.0 - w.DECODE) * area
         _add(parts, "layer", w.LAYER_FIXED + pixels)
         if clip.opacity < 1.0:
@@ -214,6 +223,38 @@ class _Model:
             extra += max(w.COLOR_CORRECTION, w.MIN_PASS)
             _add(parts, "color", max(w.COLOR_CORRECTION, w.MIN_PASS) * area)
         return w.LAYER_FIXED + pixels + extra * area
+
+    def _geometry(self, clip: Clip) -> tuple[float, float, float]:
+        """The clip's source picture, its drawn area and what the scaler passes over (0 when
+        the source is drawn at its own size), in reference frames."""
+        # The compositor resizes and filters the whole scaled picture before blending it, so a
+        # zoomed-in layer costs its full scaled area even where it falls off the canvas.
+        scale = abs(clip.transform.scale_x * clip.transform.scale_y)
+        size = self.sources.get(clip.source.path) if isinstance(clip.source, FileSource) else None
+        if size is None or size[0] < 1 or size[1] < 1:
+            # Not probed: taken to be the canvas's size, as footage shot for the project is.
+            resized = self.canvas if abs(scale - 1.0) > 1e-9 else 0.0
+            return self.canvas, scale * self.canvas, resized
+        # Decoding is per source pixel: a 4K file on a 1080p canvas decodes four times the
+        # pixels the canvas shows. The source is fitted inside the canvas, then scaled by the
+        # transform, in one scaling pass (workers.compositor), which reads the source and
+        # writes the layer, at most the canvas's worth of it: a zoom is enlarged only where it
+        # shows. Measured (a 640x360 canvas, one layer, x264 veryfast, one thread, CPU per frame
+        # between renders of 60 and 180 frames, 6 alternating rounds, medians; 2026-12-07 at
+        # load average 10-14 from other sessions): against a 640x360 file (6.1 ms a frame), a
+        # 1280x720 one +4.0 ms (this prices +0.34 units, 4.5 ms at the 640x360 file's 13.3 ms
+        # a unit), a 1920x1080 one +10.7 ms (+0.84 units, 11.2 ms), a 320x180 one +0.5 ms
+        # (0). Priced at the canvas's size, as before, all four cost the same.
+        crop = clip.crop
+        src_w = max(size[0] - crop.left - crop.right, 1)
+        src_h = max(size[1] - crop.top - crop.bottom, 1)
+        fit = min(self.timeline.width / src_w, self.timeline.height / src_h)
+        laid_w = src_w * fit * abs(clip.transform.scale_x)
+        laid_h = src_h * fit * abs(clip.transform.scale_y)
+        source = size[0] * size[1] / REFERENCE_PIXELS
+        area = laid_w * laid_h / REFERENCE_PIXELS
+        scaled = abs(laid_w - src_w) > 0.5 or abs(laid_h - src_h) > 0.5
+        return source, area, max(source, min(area, self.canvas)) if scaled else 0.0
 
     def _source_seconds(self, clip: Clip, t: int) -> float:
         """The source time a clip shows at frame t (as workers.compositor works it out)."""

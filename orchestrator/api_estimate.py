@@ -53,6 +53,7 @@ from orchestrator.estimate_inputs import (
     chunk_units,
     live_slots,
     recent_timings,
+    source_sizes,
     uncached_chunks,
     unstarted,
 )
@@ -180,10 +181,11 @@ def estimate_job(
     render = plan
     if use_cache and storage_url is not None:
         render = uncached_chunks(timeline, store, settings, live, chunk_frames, storage_url)
-    parts = complexity_parts(timeline)
+    sizes = source_sizes(timeline)
+    parts = complexity_parts(timeline, sources=sizes)
     notes: list[str] = []
     timings = recent_timings(store)
-    pipeline = pipeline_parallelism(timeline)
+    pipeline = pipeline_parallelism(timeline, sources=sizes)
     learned = alone_speedup(timings, pipeline=pipeline) if not settings.pools_file else None
     if learned is not None:
         # Fit the rate with every slot busy; the option runs lone chunks that much faster.
@@ -195,7 +197,7 @@ def estimate_job(
         # Pools price by their node class's rate, learned on the static weights.
         corrections, fit = NONE, fit_throughput(timings, decay=FIT_DECAY)
     units_per_frame = corrections.units(parts)
-    work = chunk_units(timeline, render, units_per_frame)
+    work = chunk_units(timeline, render, units_per_frame, sizes)
     options = build_options(
         client,
         settings,

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from chunking.audio_cost import audio_units
-from chunking.complexity import frame_costs
+from chunking.complexity import SourceSizes, frame_costs, is_still
 from chunking.plan import Chunk
-from chunking.timeline.model import Timeline
+from chunking.timeline.model import FileSource, Timeline
 from common.settings import Settings
 from orchestrator.estimate_fit import JobTiming
 from orchestrator.estimates import OptionEstimate
@@ -171,7 +171,10 @@ def alone_chunks(chunks: Sequence[ChunkRecord]) -> dict[str, Any]:
 
 
 def chunk_units(
-    timeline: Timeline, chunks: Sequence[Chunk], units_per_frame: float
+    timeline: Timeline,
+    chunks: Sequence[Chunk],
+    units_per_frame: float,
+    sources: SourceSizes | None = None,
 ) -> list[tuple[int, float]]:
     """(frames, units) per chunk: frames x the timeline's complexity, shared out by the cost of
     sampled frames of each chunk (a heavy stretch makes its chunks longer), so that the total is
@@ -187,7 +190,7 @@ def chunk_units(
     for chunk in chunks[::every]:
         step = max(1, chunk.frames // per_chunk)
         picks.append(range(chunk.start + step // 2, chunk.end, step))
-    costs = iter(frame_costs(timeline, [t for frames in picks for t in frames]))
+    costs = iter(frame_costs(timeline, [t for frames in picks for t in frames], sources))
     per_frame = []
     for frames in picks:
         sampled = [next(costs) for _ in frames] or [units_per_frame]
@@ -215,6 +218,38 @@ def audio_work(timeline: Timeline) -> float:
             return False
 
     return audio_units(timeline, has_sound)
+
+
+def source_sizes(timeline: Timeline) -> dict[str, tuple[int, int]]:
+    """The picture size (width, height) of each video file the timeline's clips show, probed
+    once each, for ``chunking.complexity`` to price decoding at the file's own size; a file that
+    cannot be opened, or has no picture, is left out (priced at the canvas's size: the render
+    names what is wrong with it), and so are stills and image sequences (drawn once, or not
+    worth a probe per image)."""
+    import av  # the codec stack: only here
+
+    from common.errors import MediaError
+    from workers.media_open import open_media
+
+    paths = {
+        clip.source.path
+        for track in timeline.video_tracks()
+        for clip in track.clips
+        if isinstance(clip.source, FileSource)
+        and clip.source.sequence is None
+        and not is_still(clip)
+    }
+    found: dict[str, tuple[int, int]] = {}
+    for path in sorted(paths):
+        try:
+            with open_media(path) as probe:
+                if probe.streams.video:
+                    codec = probe.streams.video[0].codec_context
+                    if codec.width > 0 and codec.height > 0:
+                        found[path] = (int(codec.width), int(codec.height))
+        except (MediaError, av.error.FFmpegError, OSError):
+            continue
+    return found
 
 
 def uncached_chunks(

@@ -382,6 +382,58 @@ def test_pixel_work_scales_with_the_canvas() -> None:
     assert complexity(uhd) - fixed == pytest.approx(4 * (complexity(hd) - fixed))
 
 
+HD_PX = 1920 * 1080
+UHD_FILE = {"clip.mp4": UHD}
+PASS = w.DECODE + w.RESIZE  # decoding and scaling a reference frame of source
+DRAW = 1 - w.DECODE  # compositing a reference frame of area
+#: A 1080p canvas's own frame, a quarter of it and a scope (2.39:1) at full width.
+QUARTER = (960, 540)
+SCOPE = (1920, 804)
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "size", "expected"),
+    [
+        # Not probed, or probed at the canvas's size: as before, the canvas's pixels.
+        ("unknown", clip("a"), None, V),
+        ("the canvas's size", clip("a"), HD, V),
+        # A 4K file decodes four references' pixels and is scaled down to the canvas.
+        ("4K filling 1080p", clip("a"), UHD, w.LAYER_FIXED + 4 * PASS + DRAW),
+        ("4K at half scale", clip("a", scale=0.5), UHD, w.LAYER_FIXED + 4 * PASS + DRAW / 4),
+        # A quarter-size file decodes a quarter; scaling it up writes the canvas's pixels.
+        (
+            "960x540 filling 1080p",
+            clip("a"),
+            QUARTER,
+            w.LAYER_FIXED + w.DECODE / 4 + w.RESIZE + DRAW,
+        ),
+        # At half scale it is drawn at its own size: no scaling pass.
+        ("960x540 at half scale", clip("a", scale=0.5), QUARTER, w.LAYER_FIXED + 0.25),
+        # A letterboxed scope picture is not scaled and covers its own area of the canvas.
+        ("scope at full width", clip("a"), SCOPE, w.LAYER_FIXED + SCOPE[0] * SCOPE[1] / HD_PX),
+        # A file played twice as fast decodes two of its frames per output frame.
+        ("4K at 2x", clip("a", speed=2.0), UHD, w.LAYER_FIXED + 8 * w.DECODE + 4 * w.RESIZE + DRAW),
+        # A still image is drawn once whatever its size: the probe leaves it alone.
+        ("a still", clip("a", source=FileSource("logo.png")), HD, STILL),
+    ],
+)
+def test_sources_are_priced_at_their_own_size(
+    name: str, layer: Clip, size: tuple[int, int] | None, expected: float
+) -> None:
+    sizes = {} if size is None else {layer.source.path: size}  # type: ignore[union-attr]
+    tl = timeline(layer)
+    assert frame_cost(tl, 10, sizes) == pytest.approx(E + expected, abs=1e-3)
+    assert complexity(tl, sources=sizes) == pytest.approx(E + expected, abs=1e-3)
+    parts = complexity_parts(tl, sources=sizes)
+    assert parts["layer"] == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_larger_source_raises_the_render_stage_not_the_encoder() -> None:
+    tl = timeline(clip("a"))
+    assert pipeline_parallelism(tl, sources=UHD_FILE) != pipeline_parallelism(tl)
+    assert complexity_parts(tl, sources=UHD_FILE)["encode"] == complexity_parts(tl)["encode"]
+
+
 # --- averages over the timeline -----------------------------------------------------------------
 
 

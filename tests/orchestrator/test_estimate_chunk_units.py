@@ -22,9 +22,9 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     calls = {"models": 0, "frames": 0}
     model, cost = complexity._Model.__init__, complexity._Model.cost
 
-    def init(self: Any, timeline: Any) -> None:
+    def init(self: Any, timeline: Any, sources: Any = None) -> None:
         calls["models"] += 1
-        model(self, timeline)
+        model(self, timeline, sources)
 
     def frame(self: Any, t: int) -> float:
         calls["frames"] += 1
