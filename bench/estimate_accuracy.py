@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.estimate_noise import calibration, repeat_split
 from bench.estimate_projects import document, make_media, specs
 from bench.measure import media_machine
 from bench.script import emit, exit_on_signals, log
@@ -216,10 +217,12 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         for r in rows
         if r["repeat"]
     ]
+    repeats = repeat_split(rows)
     rows = [r for r in rows if not r["repeat"]]
     warm = [r for r in rows if not r["cold"]]
     return {
         "repeat_difference_pct": [round(d, 1) for d in noise],
+        "repeats": repeats,
         "machine": media_machine(),
         "params": {"workers": args.workers, "seed": args.seed, "projects": len(rows)},
         "projects": rows,
@@ -232,6 +235,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "time_all": distribution([r["seconds_error_pct"] for r in rows]),
         "cost_all": distribution([r["cost_error_pct"] for r in rows]),
         "in_range": round(sum(1 for r in rows if r["seconds_in_range"]) / len(rows), 3),
+        "range": calibration(rows),
     }
 
 
@@ -276,6 +280,14 @@ def report(result: dict[str, Any]) -> None:
             f"{'met' if met else 'missed'})"
         )
     print(f"actual time inside the estimated p10-p90 range: {100 * result['in_range']:.0f} %")
+    band = result.get("range")
+    if band and band["count"]:
+        verdict = "off" if band["chance"] < 0.05 else "within what this many projects can tell"
+        print(
+            f"  below p10 {band['below']}, inside {band['inside']}, above p90 {band['above']} of "
+            f"{band['count']}; a share this far from 80 % by chance: {100 * band['chance']:.0f} % "
+            f"(the range's calibration: {verdict})"
+        )
     last = result["projects"][-1]["corrections"] if result["projects"] else {}
     if last:
         learned = ", ".join(f"{name} {f:.2f}" for name, f in sorted(last.items()))
@@ -283,6 +295,12 @@ def report(result: dict[str, Any]) -> None:
     if result["repeat_difference_pct"]:
         listed = ", ".join(f"{d:.1f} %" for d in result["repeat_difference_pct"])
         print(f"the same project rendered again took a different time by: {listed}")
+    for r in result.get("repeats", []):
+        print(
+            f"  {r['name']}: time {r['time_pct']:+.1f} %, chunks' busy seconds "
+            f"{r['busy_pct']:+.1f} %, their span {r['span_seconds']:+.2f} s, besides them "
+            f"{r['besides_seconds']:+.2f} s (load average {r['load'][0]} then {r['load'][1]})"
+        )
 
 
 def plot(result: dict[str, Any], path: str) -> None:
