@@ -152,8 +152,8 @@ def benchmark_node(api: CloudRenderingAPI, threads: int, slots: int) -> None:
     record_benchmark(api.store.redis, node_class_name(None), result)
     log(
         f"node benchmark: {result.seconds_per_unit:.4f} s per unit per slot; alone "
-        f"{result.seconds:.2f} s, beside the other slots {result.beside_seconds:.2f} s: "
-        f"{result.alone_cores:.2f} cores for a lone chunk"
+        f"{result.seconds:.2f} s, beside the other slots {result.beside_seconds:.2f} s, alone "
+        f"again {result.alone_again_seconds:.2f} s: {result.alone_cores:.2f} cores for a lone chunk"
     )
 
 

@@ -15,7 +15,8 @@ process's first-render costs, then each stage is timed alone:
 
 A real render overlaps compositing with encoding, so with spare cores its wall time is below
 the sum of the stages. Last, every slot renders the slice at once, each in a process of its own
-(``workers.benchmark_beside``): how much faster a chunk runs alone than beside the others.
+(``workers.benchmark_beside``), then the slice alone once more (the two alone renders bracket
+theirs): how much faster a chunk runs alone than beside the others.
 The rate a node class is priced at is one worker slot's: a node runs one
 chunk per slot at once, so a slot's render takes at least its CPU seconds shared out over the
 cores each slot has (``slot_seconds``), and at least the wall time of the render alone.
@@ -43,7 +44,7 @@ from workers.compositor import Compositor
 from workers.encoder import add_video_stream, choose_encoder, to_video_frame
 from workers.fingerprint import render_fingerprint
 from workers.gpus import gpu_stats
-from workers.render import render_to_file
+from workers.render import RenderSummary, render_to_file
 from workers.sources import Rgb8
 from workers.video_source import set_decoder_threads
 
@@ -79,17 +80,14 @@ def run_benchmark(
         pipeline = pipeline_parallelism(timeline)
         _warm_up(directory, width, height, threads)
         cpu_before = time.process_time()
-        summary = render_to_file(
-            timeline,
-            str(directory / "render.mkv"),
-            audio=False,  # as a chunk renders: a job's audio is a task of its own
-            file_format="matroska",
-            threads=threads,
-        )
+        summary = _render_alone(timeline, directory / "render.mkv", threads)
         cpu = time.process_time() - cpu_before
         stages = _time_stages(directory / "source.mp4", timeline, threads)
         # Last: the slots' processes would slow the timed stages down.
         beside = beside_seconds(directory, size, frames, threads, slots)
+        # Alone once more after them: the two alone renders bracket the slots' renders, so a
+        # load that changed meanwhile is not taken for a speed-up (BenchmarkResult.alone_cores).
+        again = _render_alone(timeline, directory / "again.mkv", threads).seconds if beside else 0.0
     wall = summary.seconds
     slot_seconds = max(wall, cpu * slots / vcpus) / frames
     gpus = gpu_stats()
@@ -115,7 +113,14 @@ def run_benchmark(
         warnings=list(summary.warnings),
         pipeline=round(pipeline, 4),
         beside_seconds=round(beside or 0.0, 3),
+        alone_again_seconds=round(again, 3),
     )
+
+
+def _render_alone(timeline: Timeline, path: Path, threads: int | None) -> RenderSummary:
+    """The slice rendered as a chunk renders it: video only (a job's audio is a task of its
+    own), Matroska, the node's encoder thread cap."""
+    return render_to_file(timeline, str(path), audio=False, file_format="matroska", threads=threads)
 
 
 #: Frames of the untimed render before the timed one.

@@ -42,6 +42,12 @@ class BenchmarkResult:
     #: wall seconds of the same render while every slot renders it at once
     #: (``workers.benchmark_beside``; 0: one slot, the measure failed, or a record from before)
     beside_seconds: float = 0.0
+    #: wall seconds of the render alone again, after the slots' renders (0: one slot, the
+    #: measure failed, or a record from before): the speed-up of a lone chunk compares the
+    #: slots' renders with the mean of the two, so a load that rose or fell while the benchmark
+    #: ran is not read as a speed-up (on 2026-12-07 a shared machine read alone 2.91 s, beside
+    #: 7.14 s: 2.45x on 2 vCPUs, more than the cores could give)
+    alone_again_seconds: float = 0.0
 
     @property
     def alone_cores(self) -> float:
@@ -56,7 +62,10 @@ class BenchmarkResult:
             return overlap
         # Beside, each slot has vcpus / slots cores; alone it ran `ratio` times faster. A chunk
         # keeps no more cores busy than the node has (a loaded machine can read more).
-        ratio = self.beside_seconds / self.seconds
+        alone = self.seconds
+        if self.alone_again_seconds > 0:
+            alone = (self.seconds + self.alone_again_seconds) / 2  # bracketing the slots' renders
+        ratio = self.beside_seconds / alone
         return min(max(overlap, ratio * self.vcpus / self.slots), float(self.vcpus))
 
     def to_json(self) -> dict[str, Any]:
@@ -89,6 +98,7 @@ class BenchmarkResult:
                 warnings=[str(w) for w in data.get("warnings") or []],
                 pipeline=float(data.get("pipeline") or 0.0),
                 beside_seconds=float(data.get("beside_seconds") or 0.0),
+                alone_again_seconds=float(data.get("alone_again_seconds") or 0.0),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed benchmark record: {exc}") from None
@@ -110,7 +120,8 @@ class BenchmarkResult:
                 f"  per slot     {self.slot_seconds_per_frame:.3f} s per frame, "
                 f"{self.seconds_per_unit:.4f} s per unit ({self.slots} slots on "
                 f"{self.vcpus} vCPUs)",
-                f"  beside       {self.beside_seconds:.2f} s wall with every slot rendering "
+                f"  beside       {self.beside_seconds:.2f} s wall with every slot rendering, "
+                f"{self.alone_again_seconds:.2f} s alone again after "
                 f"({self.alone_cores:.2f} cores for a chunk alone)",
                 f"  encoder      {self.encoder}{' (hardware)' if self.hardware else ''}",
                 f"  GPU          {gpu}",

@@ -297,6 +297,10 @@ def test_quote_takes_its_rate_from_the_class(
         ({"beside_seconds": 9.0, "vcpus": 8, "slots": 4}, 3.6),  # two cores a slot
         ({"beside_seconds": 50.0}, 2.0),  # never more cores than the node has
         ({"beside_seconds": 9.0, "slots": 1}, 1.6),  # one slot: nothing beside it
+        # The load rose while the benchmark ran (alone 5 s before the slots' renders, 6 s
+        # after): beside against the mean of the two, 9 / 5.5, not 9 / 5.
+        ({"beside_seconds": 9.0, "alone_again_seconds": 6.0}, 9.0 / 5.5),
+        ({"beside_seconds": 9.0, "alone_again_seconds": 4.0}, 2.0),  # fell: 9 / 4.5
     ],
 )
 def test_the_cores_a_lone_chunk_keeps_busy(changes: dict[str, float], cores: float) -> None:
@@ -307,3 +311,4 @@ def test_a_record_from_before_the_slots_render_reads_as_not_measured() -> None:
     data = bench(0.02).to_json()
     del data["beside_seconds"]
     assert BenchmarkResult.from_json(data).beside_seconds == 0.0
+    assert BenchmarkResult.from_json(data).alone_again_seconds == 0.0

@@ -162,11 +162,14 @@ def test_every_slot_renders_the_slice_at_once(result: BenchmarkResult) -> None:
     # by more than the noise of one render on a shared machine.
     assert result.beside_seconds > 0.5 * result.seconds
     assert 1.0 <= result.alone_cores <= result.vcpus
+    # ... and alone once more after them, about as long as the first time.
+    assert 0.3 * result.seconds < result.alone_again_seconds < 3 * result.seconds
 
 
 def test_one_slot_has_nothing_beside_it() -> None:
     got = run_benchmark(frames=4, size=(320, 180), slots=1)
     assert got.beside_seconds == 0.0
+    assert got.alone_again_seconds == 0.0  # nothing to bracket
     assert got.alone_cores == pytest.approx(got.cpu_seconds / got.seconds)
 
 
