@@ -49,6 +49,7 @@ from orchestrator.estimate_fit import (
 )
 from orchestrator.estimate_inputs import (
     NO_RENDER_NODE,
+    MediaFacts,
     audio_work,
     chunk_units,
     live_slots,
@@ -181,7 +182,8 @@ def estimate_job(
     render = plan
     if use_cache and storage_url is not None:
         render = uncached_chunks(timeline, store, settings, live, chunk_frames, storage_url)
-    sizes = source_sizes(timeline)
+    facts = MediaFacts()  # each file opened once for its size and its sound
+    sizes = source_sizes(timeline, facts)
     parts = complexity_parts(timeline, sources=sizes)
     notes: list[str] = []
     timings = recent_timings(store)
@@ -219,7 +221,7 @@ def estimate_job(
         deadline=deadline_seconds,
         max_cost=max_cost,
         overheads=overheads,
-        audio_units=audio_work(timeline),
+        audio_units=audio_work(timeline, facts),
     )
     choice = recommend(estimates, deadline_seconds, max_cost, confidence)
     recommended, reason = choice.choice, choice.reason

@@ -202,35 +202,53 @@ def chunk_units(
     return [(c.frames, w * scale) for c, w in zip(chunks, weights, strict=True)]
 
 
-def audio_work(timeline: Timeline) -> float:
-    """The units of the job's audio task (``chunking.audio_cost``), each file it may read probed
-    once for an audio stream (one that cannot be opened counts as silent: the render names it)."""
+class MediaFacts:
+    """What an estimate reads of each media file: whether it has an audio stream and its
+    picture size; each file opened once however many questions are asked of it."""
+
+    def __init__(self) -> None:
+        self._read: dict[str, tuple[bool, tuple[int, int] | None]] = {}
+
+    def of(self, path: str) -> tuple[bool, tuple[int, int] | None]:
+        """(has sound, (width, height) of its first video stream or None); a file that cannot
+        be opened is silent with no picture (the render names what is wrong with it)."""
+        if path not in self._read:
+            self._read[path] = _probe(path)
+        return self._read[path]
+
+
+def _probe(path: str) -> tuple[bool, tuple[int, int] | None]:
     import av  # the codec stack: only here
 
     from common.errors import MediaError
     from workers.media_open import open_media
 
-    def has_sound(path: str) -> bool:
-        try:
-            with open_media(path) as probe:
-                return bool(probe.streams.audio)
-        except (MediaError, av.error.FFmpegError, OSError):
-            return False
+    try:
+        with open_media(path) as probe:
+            size = None
+            if probe.streams.video:
+                codec = probe.streams.video[0].codec_context
+                if codec.width > 0 and codec.height > 0:
+                    size = (int(codec.width), int(codec.height))
+            return bool(probe.streams.audio), size
+    except (MediaError, av.error.FFmpegError, OSError):
+        return False, None
 
-    return audio_units(timeline, has_sound)
+
+def audio_work(timeline: Timeline, facts: MediaFacts | None = None) -> float:
+    """The units of the job's audio task (``chunking.audio_cost``), each file it may read probed
+    once for an audio stream (one that cannot be opened counts as silent: the render names it)."""
+    facts = facts or MediaFacts()
+    return audio_units(timeline, lambda path: facts.of(path)[0])
 
 
-def source_sizes(timeline: Timeline) -> dict[str, tuple[int, int]]:
+def source_sizes(timeline: Timeline, facts: MediaFacts | None = None) -> dict[str, tuple[int, int]]:
     """The picture size (width, height) of each video file the timeline's clips show, probed
     once each, for ``chunking.complexity`` to price decoding at the file's own size; a file that
     cannot be opened, or has no picture, is left out (priced at the canvas's size: the render
     names what is wrong with it), and so are stills and image sequences (drawn once, or not
     worth a probe per image)."""
-    import av  # the codec stack: only here
-
-    from common.errors import MediaError
-    from workers.media_open import open_media
-
+    facts = facts or MediaFacts()
     paths = {
         clip.source.path
         for track in timeline.video_tracks()
@@ -241,14 +259,9 @@ def source_sizes(timeline: Timeline) -> dict[str, tuple[int, int]]:
     }
     found: dict[str, tuple[int, int]] = {}
     for path in sorted(paths):
-        try:
-            with open_media(path) as probe:
-                if probe.streams.video:
-                    codec = probe.streams.video[0].codec_context
-                    if codec.width > 0 and codec.height > 0:
-                        found[path] = (int(codec.width), int(codec.height))
-        except (MediaError, av.error.FFmpegError, OSError):
-            continue
+        size = facts.of(path)[1]
+        if size is not None:
+            found[path] = size
     return found
 
 

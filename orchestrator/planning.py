@@ -62,12 +62,17 @@ def quote(
 ) -> Estimate:
     """Render time and cost of a job on this cluster, from the throughput its workers measured
     (their finished chunks, else their node benchmark, else the prior), with its audio task."""
-    from orchestrator.estimate_inputs import audio_work, source_sizes  # probe media: only here
+    from orchestrator.estimate_inputs import (  # probe media: only here
+        MediaFacts,
+        audio_work,
+        source_sizes,
+    )
 
+    facts = MediaFacts()
     chunks = plan_job_chunks(timeline, slots, chunk_frames, max_frames)
     # Priced as the estimate prices it (decoding at each file's own size): this is the
     # complexity the job record keeps and the cluster learns its rate against.
-    units = complexity(timeline, sources=source_sizes(timeline))
+    units = complexity(timeline, sources=source_sizes(timeline, facts))
     measured = class_throughput(client, NODE_CLASS)
     return estimate(
         timeline.frames if chunks else 0,  # an audio-only job renders no frame
@@ -77,7 +82,7 @@ def quote(
         chunk_count=len(chunks),
         hourly_rate=hourly_rate,
         basis=measured.source,
-        audio_units=audio_work(timeline),
+        audio_units=audio_work(timeline, facts),
     )
 
 
