@@ -64,8 +64,9 @@ TRANSITION_ALIASES = {
     "wipeup": "wipe_up",
     "wipedown": "wipe_down",
     # The editor's catalogue types (src/features/transitions/data/transitions.json), at their
-    # default directions there.
-    "wipehorizontal": "wipe_right",
+    # default directions there: wipe-horizontal's "right" is the side its export's xfade
+    # ``wipeleft`` reveals the incoming clip from (studio_editor_entries).
+    "wipehorizontal": "wipe_left",
     "wipevertical": "wipe_down",
     "slide": "slide_left",
     "slideleft": "slide_left",

@@ -41,6 +41,13 @@ _TRANSITIONS = {
     "push": "Slide",
 }
 _DIRECTIONS = ("left", "right", "up", "down")
+#: The editor's types whose horizontal ``direction`` names the side the incoming picture comes
+#: from, where ours name the way it moves: its catalogue gives push and wipe-horizontal "right"
+#: and its ffmpeg templates draw both entering from the right edge (``overlay=x='W-w*t/d'``,
+#: xfade's ``wipeleft``), as its preview moves a push's outgoing clip out to the left. Up and
+#: down are the way it moves, as wipe-vertical's "down" is its template's ``wipedown``.
+_FROM_SIDE = frozenset({"push", "wipe-horizontal"})
+_OPPOSITE = {"left": "right", "right": "left"}
 #: The editor's transition catalogue (src/features/transitions/data/transitions.json; MIT with
 #: Commons Clause, Copyright (c) 2023-2025 Alexander Kireyev (Chatman Media)): each type's
 #: ``direction``, ``easing`` and default ``duration``, what an application whose definition
@@ -208,7 +215,10 @@ def transition_entry(
         "duration": {"value": seconds if seconds is not None else js_or(default, 1.0)},
     }
     if params.get("direction") in _DIRECTIONS:
-        entry["direction"] = params["direction"]
+        direction = params["direction"]
+        entry["direction"] = (
+            _OPPOSITE.get(direction, direction) if kind in _FROM_SIDE else direction
+        )
     if isinstance(params.get("easing"), str):
         entry["easing"] = params["easing"]  # convertTransitionParams
     return entry

@@ -82,7 +82,9 @@ def test_a_transitions_edited_direction_is_rendered(tmp_path: Path) -> None:
         clips = [{"transitions": [{**wipe, **edited}]}, {}]
         (transition,) = timeline_project(tmp_path, clips).transitions
         kinds.append(transition.kind)
-    assert kinds == ["wipe_right", "wipe_left", "wipe_up"]
+    # The catalogue's "right" is the side the picture comes from (its export's xfade wipeleft),
+    # so "left" enters from the left; up and down are the way it moves.
+    assert kinds == ["wipe_left", "wipe_right", "wipe_up"]
 
 
 def test_clip_settings_that_are_not_rendered_are_each_named(tmp_path: Path) -> None:

@@ -17,7 +17,10 @@ from tests.media import make_image
     ("transition_id", "params", "kind"),
     [
         ("push", {"direction": "down"}, "slide_down"),
-        ("push", {"direction": "right"}, "slide_right"),
+        # Its "right" (the catalogue's) is the side it comes from, as its preview and export
+        # template draw it: it slid right, where a push whose definition was lost slid left.
+        ("push", {"direction": "right"}, "slide_left"),
+        ("push", {"direction": "left"}, "slide_right"),
         ("push", {}, "slide_left"),
         ("push-up", {}, "slide_up"),
     ],
@@ -92,7 +95,7 @@ def test_a_transition_under_one_frame_is_a_named_cut(tmp_path: Path) -> None:
         # Its definition lost (a .tlsp saves resources as {}): the catalogue's direction, easing
         # and default length (wipe-vertical wiped right, every easing was linear).
         ("wipe-vertical", "wipe_down", "ease_in_out", 15),
-        ("wipe-horizontal", "wipe_right", "ease_in_out", 15),
+        ("wipe-horizontal", "wipe_left", "ease_in_out", 15),
         ("slide", "slide_left", "ease_out", 12),
         ("push", "slide_left", "ease_out", 13),
         ("fade", "dissolve", "ease_in_out", 8),
@@ -114,3 +117,31 @@ def test_a_transition_whose_definition_was_lost_plays_as_the_catalogue_defines_i
     (transition,) = timeline.transitions
     assert (transition.kind, transition.easing) == (kind, easing)
     assert transition.end - transition.start == frames
+
+
+@pytest.mark.parametrize(
+    ("transition_id", "direction", "kind"),
+    [
+        # The catalogue's definitions as a project saves them (resources.transitions): push and
+        # wipe-horizontal say "right" and their ffmpeg templates enter from the right edge
+        # (overlay x from W down to 0, xfade wipeleft); both were drawn moving right, and so
+        # differently from the same transition whose definition was lost.
+        ("push", "right", "slide_left"),
+        ("wipe-horizontal", "right", "wipe_left"),
+        ("wipe-vertical", "down", "wipe_down"),  # its template's wipedown: the way it moves
+        ("slide", "left", "slide_left"),
+    ],
+)
+def test_a_saved_catalogue_transition_moves_as_its_export_template_draws_it(
+    tmp_path: Path, transition_id: str, direction: str, kind: str
+) -> None:
+    parameters = {"direction": direction, "easing": "ease-out", "intensity": 1.0}
+    duration = {"min": 0.5, "max": 3.0, "default": 1.3}
+    definition = {"id": transition_id, "type": transition_id, "duration": duration,
+                  "parameters": parameters}  # fmt: skip
+    joined = {"id": "t1", "transitionId": transition_id, "duration": 0.5, "type": "in"}
+    saved = timeline_project(
+        tmp_path, [{}, {"transitions": [joined]}], {"transitions": [definition]}
+    )
+    lost = timeline_project(tmp_path, [{}, {"transitions": [dict(joined)]}], {})
+    assert [t.kind for t in saved.transitions] == [t.kind for t in lost.transitions] == [kind]

@@ -159,7 +159,8 @@ def test_the_editors_push_transitions_push_in_their_direction(name: str, kind: s
         ({"transition_type": "push", "direction": "right"}, "slide_right"),
         # The catalogue's types (transitions.json), their direction where the editor keeps it.
         ({"transition_type": "wipe-vertical", "parameters": {"direction": "up"}}, "wipe_up"),
-        ({"transition_type": "wipe-horizontal"}, "wipe_right"),
+        # Its catalogue's "right", drawn as its export's xfade wipeleft (it was wipe_right).
+        ({"transition_type": "wipe-horizontal"}, "wipe_left"),
         ({"transition_type": "wipe-vertical"}, "wipe_down"),
     ],
 )
