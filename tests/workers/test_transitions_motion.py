@@ -40,18 +40,49 @@ def _seen(kind: str, p: float, a: Layer, b: Layer) -> np.ndarray:
     return out.rgb * alpha[..., None]
 
 
+def _at(image: np.ndarray, x: float, y: float) -> np.ndarray:
+    """``image`` filtered bilinearly at (x, y) in pixel-centre units (pixel i's centre is i),
+    clamped to its edge: as the browser samples a transformed video."""
+    height, width = image.shape[:2]
+    x0, y0 = int(np.floor(x)), int(np.floor(y))
+    fx, fy = x - x0, y - y0
+    out = np.zeros(image.shape[2:], np.float64)
+    for row, wy in ((y0, 1 - fy), (y0 + 1, fy)):
+        for col, wx in ((x0, 1 - fx), (x0 + 1, fx)):
+            out += wy * wx * image[min(max(row, 0), height - 1), min(max(col, 0), width - 1)]
+    return out
+
+
 def test_zoom_half_way_is_one_and_a_half_times_bigger_and_half_faded(a: Layer, b: Layer) -> None:
     out = _seen("zoom", 0.5, a, b)
     # Pixel (0, 0)'s centre, 31.5 left of and 17.5 above the middle, comes from 21 and 11.67
-    # left of and above a's middle: a's column 11, row 6
-    _close(out[0, 0], 0.25 * a.rgb[6, 11] + 0.5 * b.rgb[0, 0])
+    # left of and above a's middle: between a's columns 10 and 11 and rows 5 and 6
+    _close(out[0, 0], 0.25 * _at(a.rgb, 10.5, 5.5 + 1 / 3) + 0.5 * b.rgb[0, 0])
+
+
+def test_a_moved_picture_is_filtered_not_blocky(a: Layer, b: Layer) -> None:
+    # Nearest-pixel sampling showed a's pixel (10, 5) unmixed: the browser filters bilinearly.
+    out = _seen("zoom", 0.5, a, b)
+    # pixel (1, 1): 30.5 and 16.5 left of and above the middle, a's 20.33 and 11 (column 11.17)
+    _close(out[1, 1], 0.25 * _at(a.rgb, 32 - 30.5 / 1.5 - 0.5, 6.5) + 0.5 * b.rgb[1, 1])
+    assert not np.allclose(out[1, 1], 0.25 * a.rgb[6, 11] + 0.5 * b.rgb[1, 1], atol=1e-3)
 
 
 def test_squeeze_narrows_a_about_the_middle(a: Layer, b: Layer) -> None:
     out = _seen("squeeze", 0.5, a, b)
-    _close(out[:, :15], 0.5 * b.rgb[:, :15])  # a is half as wide: columns 16 to 47
-    _close(out[:, 49:], 0.5 * b.rgb[:, 49:])
-    _close(out[5, 32], 0.25 * a.rgb[5, 33] + 0.5 * b.rgb[5, 32])
+    _close(out[:, :16], 0.5 * b.rgb[:, :16])  # a is half as wide: columns 16 to 47
+    _close(out[:, 48:], 0.5 * b.rgb[:, 48:])
+    _close(out[5, 32], 0.25 * _at(a.rgb, 32.5, 5) + 0.5 * b.rgb[5, 32])
+
+
+def test_a_moved_edge_is_smooth(a: Layer, b: Layer) -> None:
+    # At 0.3 a is 44.8 pixels wide, from column 9.6: 0.4 of column 9 lies inside it, which
+    # nearest-pixel sampling left all b.
+    out = apply_transition("squeeze", 0.3, a, b)
+    assert out.alpha is not None
+    _close(out.alpha[:, 9], np.full(H, 0.3 + 0.7 * 0.7 * 0.4, np.float32))
+    _close(out.alpha[:, 8], np.full(H, 0.3, np.float32))
+    _close(out.alpha[:, 10], np.full(H, 0.3 + 0.7 * 0.7, np.float32))
 
 
 def test_diagonal_moves_a_up_and_left(a: Layer, b: Layer) -> None:
@@ -62,16 +93,31 @@ def test_diagonal_moves_a_up_and_left(a: Layer, b: Layer) -> None:
 
 def test_flip_mirrors_a_past_half_way(a: Layer, b: Layer) -> None:
     out = _seen("flip", 0.75, a, b)
-    # cos(135 degrees) = -0.71: a is 0.71 as wide, mirrored, at opacity 0.25 under b's 0.75
-    _close(out[5, 40], 0.25 * 0.25 * a.rgb[5, 19] + 0.75 * b.rgb[5, 40])
+    # cos(135 degrees) = -0.71: a is 0.71 as wide, mirrored, at opacity 0.25 under b's 0.75;
+    # the pixel 8.5 right of the middle shows a 12.02 left of its middle
+    x = 32 + 8.5 / np.cos(np.pi * 0.75) - 0.5
+    _close(out[5, 40], 0.25 * 0.25 * _at(a.rgb, x, 5) + 0.75 * b.rgb[5, 40])
     _close(_seen("flip", 0.5, a, b), 0.5 * b.rgb)  # edge on: nothing of a
 
 
 def test_rotate_turns_a_clockwise(a: Layer, b: Layer) -> None:
     out = _seen("rotate", 0.5, a, b)
     # 90 degrees and 0.75 the size: the pixel 6.5 below the middle shows a 8.67 right of its
-    # middle (column 40) and the pixel 0.5 right of it a's row just above the middle
-    _close(out[24, 32], 0.25 * a.rgb[17, 40] + 0.5 * b.rgb[24, 32])
+    # middle and the pixel 0.5 right of it 0.67 above a's middle
+    _close(out[24, 32], 0.25 * _at(a.rgb, 32 + 6.5 / 0.75 - 0.5, 18 - 0.5 / 0.75 - 0.5)
+           + 0.5 * b.rgb[24, 32])  # fmt: skip
+
+
+def test_a_see_through_picture_is_filtered_in_premultiplied_colour(b: Layer) -> None:
+    # Column 12 is clear with a garbage colour: filtered with its opaque neighbour it gives that
+    # neighbour's colour at half the alpha, never the garbage.
+    alpha = np.ones((H, W), np.float32)
+    alpha[:, 12] = 0
+    rgb = _random(1, H, W, 3)
+    rgb[:, 12] = 1.0
+    out = _seen("zoom", 0.5, Layer(rgb, alpha), b)
+    premultiplied = rgb * alpha[..., None]
+    _close(out[1, 1], 0.25 * _at(premultiplied, 32 - 30.5 / 1.5 - 0.5, 6.5) + 0.5 * b.rgb[1, 1])
 
 
 @pytest.mark.parametrize("kind", ["spiral", "swirl", "scale", "rotate"])
@@ -97,7 +143,7 @@ def test_over_a_transparent_incoming_clip_a_keeps_its_faded_alpha(a: Layer) -> N
     out = apply_transition("zoom", 0.5, Layer(a.rgb, opacity=0.8), b)
     assert out.alpha is not None
     _close(out.alpha, np.full((H, W), 0.4, np.float32))  # 0.8 opacity, half faded
-    _close(out.rgb[0, 0], a.rgb[6, 11])  # and only a's colour
+    _close(out.rgb[0, 0], _at(a.rgb, 10.5, 5.5 + 1 / 3))  # and only a's colour
 
 
 def test_half_way_opaque_clips_are_three_quarters_opaque_as_in_the_preview(
