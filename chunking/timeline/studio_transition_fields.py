@@ -91,14 +91,24 @@ def transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
     if kind is None and name in UNDRAWN_EDITOR_TRANSITIONS:
         why = UNDRAWN_EDITOR_TRANSITIONS[name]
         p.warn(
-            where,
-            f"the editor's transition type {name!r} is not drawn ({why}); rendered as a dissolve",
+            where + _between(raw),
+            f"the editor's transition type {name!r} is not drawn by its export ({why}); "
+            "its preview fades it (transition-preview.tsx has no case of its own for it), as "
+            "here: rendered as a dissolve",
         )
         return "dissolve"
     if kind is None:
         p.warn(where, f"unknown transition type {name!r} rendered as a dissolve")
         return "dissolve"
     return kind
+
+
+def _between(raw: Mapping[str, Any]) -> str:
+    """`` between clips 'a' and 'b'`` where the entry names the clips it joins, else nothing."""
+    ids = [pick(raw, f"{end}_clip_id", f"{end}_clip", default=None) for end in ("from", "to")]
+    if not all(isinstance(i, str) and i for i in ids):
+        return ""
+    return f" between clips {ids[0]!r} and {ids[1]!r}"
 
 
 def transition_easing(raw: Mapping[str, Any], p: Problems, where: str) -> str:

@@ -3,10 +3,12 @@ load as the kinds the compositor draws; those it does not draw still dissolve wi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.chunking.test_studio_editor_resources import timeline_project
 from tests.chunking.test_studio_transitions import clip, load, serde_transition
 
 
@@ -60,6 +62,21 @@ def test_types_not_drawn_still_dissolve_with_a_warning(name: str) -> None:
 def test_an_editor_type_not_drawn_says_why_rather_than_unknown() -> None:
     tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type="ripple")])
     assert tl.warnings == (
-        "transition 't': the editor's transition type 'ripple' is not drawn (its export asks "
-        "ffmpeg's xfade for a transition xfade does not have); rendered as a dissolve",
+        "transition 't': the editor's transition type 'ripple' is not drawn "
+        "by its export (its export asks ffmpeg's xfade for a transition xfade does not have); "
+        "its preview fades it (transition-preview.tsx has no case of its own for it), as here: "
+        "rendered as a dissolve",
+    )
+
+
+def test_an_editor_type_not_drawn_names_the_clips_it_joins(tmp_path: Path) -> None:
+    # The warning named the transition's id alone (an id the user never sees in the editor).
+    joined = {"id": "t1", "transitionId": "page-turn", "duration": 0.5, "type": "in"}
+    timeline = timeline_project(tmp_path, [{}, {"transitions": [joined]}], {})
+    assert [t.kind for t in timeline.transitions] == ["dissolve"]
+    assert timeline.warnings[0] == (
+        "transition 't1' between clips 'c0' and 'c1': the editor's transition type 'pageturn' "
+        "is not drawn by its export (its export's page curl shader is not "
+        "implemented here); its preview fades it (transition-preview.tsx has no case of its "
+        "own for it), as here: rendered as a dissolve"
     )
