@@ -58,12 +58,48 @@ def _kaleidoscope(p: float, a: Layer, b: Layer) -> Layer:
     folded = 1.0 - 2.0 * abs(p - 0.5)  # the folded crossfade's weight
     if folded <= 0:
         return mix(rgb_of(a), alpha_of(a), rgb_of(b), alpha_of(b), np.float32(p))
-    # uv of each pixel centre, y up, less 0.5
+    weights = (
+        (1 - folded) * (1 - p),
+        (1 - folded) * p,
+        folded * (1 - p),
+        folded * p,
+    )
+    sides = [(rgb_of(a), alpha_of(a)), (rgb_of(b), alpha_of(b))]
+    see_through = any(alpha is not None for _, alpha in sides)
+    out = xp.empty((height, width, 3), np.float32)
+    out_alpha = xp.empty((height, width), np.float32) if see_through else None
+    # A band of rows at a time: the seven folds' and the mix's temporaries stay in the CPU's
+    # cache (~1.5x faster at 1080p).
+    for top in range(0, height, _BAND):
+        rows = slice(top, min(top + _BAND, height))
+        flat = _folded(p, top, rows.stop - top, height, width, xp)
+        sources = [(rgb[rows], None if alpha is None else alpha[rows]) for rgb, alpha in sides]
+        for rgb, alpha in sides:
+            moved = rgb.reshape(-1, 3).take(flat, axis=0).reshape(sources[0][0].shape)
+            sources.append(
+                (
+                    moved,
+                    None if alpha is None else alpha.ravel().take(flat).reshape(moved.shape[:2]),
+                )
+            )
+        band = _weighted(sources, weights)
+        out[rows] = band.rgb
+        if out_alpha is not None:
+            out_alpha[rows] = band.alpha
+    return Layer(out, out_alpha)
+
+
+#: Rows of the output whose folded coordinates are worked out at a time.
+_BAND = 32
+
+
+def _folded(p: float, top: int, rows_in: int, height: int, width: int, xp: Any) -> Any:
+    """The flat index of the nearest pixel to each folded point of rows ``top`` onwards."""
     # The shader's uv of each pixel centre (y up), less 0.5.
     u = (xp.arange(width, dtype=np.float32) + np.float32(0.5)) / np.float32(width)
-    v = (xp.arange(height, dtype=np.float32) + np.float32(0.5)) / np.float32(height)
-    px = xp.broadcast_to(u - np.float32(0.5), (height, width))
-    py = xp.broadcast_to((np.float32(0.5) - v)[:, None], (height, width))
+    v = (xp.arange(top, top + rows_in, dtype=np.float32) + np.float32(0.5)) / np.float32(height)
+    px = xp.broadcast_to(u - np.float32(0.5), (rows_in, width))
+    py = xp.broadcast_to((np.float32(0.5) - v)[:, None], (rows_in, width))
     t = p**1.5
     for _ in range(7):
         s, c = np.float32(math.sin(t)), np.float32(math.cos(t))
@@ -77,20 +113,11 @@ def _kaleidoscope(p: float, a: Layer, b: Layer) -> Layer:
         _fold(py)
     cols = xp.minimum(xp.floor(px * np.float32(width)), width - 1).astype(np.int32)
     rows = xp.minimum(xp.floor((F1 - py) * np.float32(height)), height - 1).astype(np.int32)
-    flat = (rows * np.int32(width) + cols).ravel()
-    weights = (
-        (1 - folded) * (1 - p),
-        (1 - folded) * p,
-        folded * (1 - p),
-        folded * p,
-    )
-    sources = [(rgb_of(a), alpha_of(a)), (rgb_of(b), alpha_of(b))]
-    for rgb, alpha in list(sources):
-        moved = rgb.reshape(-1, 3).take(flat, axis=0).reshape(rgb.shape)
-        sources.append(
-            (moved, None if alpha is None else alpha.ravel().take(flat).reshape(alpha.shape))
-        )
-    return _weighted(sources, weights)
+    # In the platform's index type: take converts any other on every call.
+    flat = rows.astype(np.intp)
+    flat *= width
+    flat += cols
+    return flat.ravel()
 
 
 def _weighted(sources: list[tuple[Image, Mask | None]], weights: tuple[float, ...]) -> Layer:
