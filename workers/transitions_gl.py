@@ -165,7 +165,24 @@ def _cube(p: float, a: Layer, b: Layer) -> Layer:
     # uv of each pixel centre (y up), unzoomed: p = -uz/2 + (1 + uz) * op
     ux = (xp.arange(width, dtype=f) + f(0.5)) / f(width) * f(1 + uz) - f(uz / 2)
     uy = (f(1) - (xp.arange(height, dtype=f) + f(0.5)) / f(height)) * f(1 + uz) - f(uz / 2)
-    uy = uy[:, None]
+    sides = [(rgb_of(a), alpha_of(a)), (rgb_of(b), alpha_of(b))]
+    see_through = any(side_alpha is not None for _, side_alpha in sides)
+    out = xp.empty((height, width, 3), f)
+    alpha = xp.empty((height, width), f) if see_through else None
+    # A band of rows at a time: the faces' and the floor's temporaries stay in the CPU's cache.
+    for top in range(0, height, _BAND):
+        rows = slice(top, min(top + _BAND, height))
+        band_alpha = None if alpha is None else alpha[rows]
+        _cube_rows(p, sides, ux, uy[rows, None], out[rows], band_alpha)
+    return Layer(out, alpha)
+
+
+def _cube_rows(
+    p: float, sides: list[tuple[Image, Mask | None]], ux: Mask, uy: Mask, out: Image, alpha: Any
+) -> None:
+    """cube.glsl for the rows whose unzoomed uv y is ``uy`` (a column), into ``out``/``alpha``."""
+    xp = module_of(out)
+    f = np.float32
     # xskew with centre 0 (a) and 1 (b): x stays, y is skewed by the face's perspective
     a_persp, b_persp = 1.0 - 0.3 * p, 0.3 * p * p + 0.7
     ax = (ux - f(p)) / f(1 - p)
@@ -176,16 +193,16 @@ def _cube(p: float, a: Layer, b: Layer) -> Layer:
     a_in = _inside(ax[None, :], ay)
     b_in = _inside(bx[None, :], by) & ~a_in
     floor = ~(a_in | b_in)
-    out = xp.zeros((height, width, 3), f)
-    alpha = xp.ones((height, width), f)
-    see_through = False
-    for layer, fx, fy, face in ((a, ax, ay, a_in), (b, bx, by, b_in)):
-        rgb, layer_alpha = rgb_of(layer), alpha_of(layer)
-        see_through |= layer_alpha is not None
+    out[...] = 0
+    if alpha is not None:
+        alpha[...] = 1
+    for (rgb, layer_alpha), fx, fy, face in zip(
+        sides, (ax, bx), (ay, by), (a_in, b_in), strict=True
+    ):
         picked = _sample(rgb, layer_alpha, fx[None, :], fy)
         out += picked[0] * face[..., None]
         if layer_alpha is not None:
-            alpha = xp.where(face, picked[1], alpha)
+            alpha[...] = xp.where(face, picked[1], alpha)
         # The floor's reflection: project(p) = (x, -1.2 y - 0.03), weighted 0.4 (1 - y)
         ry = f(-1.2) * fy - f(0.03)
         seen = _inside(fx[None, :], ry) & floor
@@ -195,7 +212,6 @@ def _cube(p: float, a: Layer, b: Layer) -> Layer:
             weight = weight * light[1]
         out += light[0] * weight[..., None]
     xp.minimum(out, f(1), out=out)
-    return Layer(out, alpha) if see_through else Layer(out)
 
 
 def _inside(x: Mask, y: Mask) -> Any:
@@ -209,7 +225,9 @@ def _sample(rgb: Image, alpha: Mask | None, x: Mask, y: Mask) -> tuple[Image, Ma
     height, width = rgb.shape[:2]
     cols = xp.clip(xp.floor(x * np.float32(width)), 0, width - 1).astype(np.int32)
     rows = xp.clip(xp.floor((F1 - y) * np.float32(height)), 0, height - 1).astype(np.int32)
-    flat = (rows * np.int32(width) + cols).ravel()
-    shape = (height, width)
+    # In the platform's index type: take converts any other on every call.
+    flat = rows.astype(np.intp) * width + cols
+    shape = flat.shape
+    flat = flat.ravel()
     picked = rgb.reshape(-1, 3).take(flat, axis=0).reshape(*shape, 3)
     return picked, None if alpha is None else alpha.ravel().take(flat).reshape(shape)
