@@ -178,14 +178,27 @@ def _row_means(image: Any, size: int) -> Any:
     size = min(size, width)
     if size <= 1:
         return image.copy()
-    # Float64 running sums: a float32 one loses ~1e-4 over a 1920-pixel row, a level in 40.
-    sums = xp.empty((height, width + 1, image.shape[2]), dtype=np.float64)
-    sums[:, 0] = 0
-    xp.cumsum(image, axis=1, dtype=np.float64, out=sums[:, 1:])
     out = xp.empty(image.shape, dtype=np.float32)
     full = width - size + 1  # positions whose whole window fits
-    xp.subtract(sums[:, size : size + full], sums[:, :full], out=out[:, :full])
-    out[:, :full] /= np.float32(size)
-    xp.subtract(sums[:, width : width + 1], sums[:, full:width], out=out[:, full:])
-    out[:, full:] /= (width - xp.arange(full, width, dtype=np.float32))[None, :, None]
+    # The window shrinks past `full`: divide by what is left of the row.
+    tail = (width - xp.arange(full, width, dtype=np.float32))[None, :, None]
+    # A band of rows at a time: its running sums stay in the CPU's cache.
+    sums = xp.empty((_BAND, width + 1, image.shape[2]), dtype=np.float64)
+    for top in range(0, height, _BAND):
+        rows = slice(top, min(top + _BAND, height))
+        n = rows.stop - top
+        # Float64 running sums: a float32 one loses ~1e-4 over a 1920-pixel row, a level in 40.
+        band_sums, band_out = sums[:n], out[rows]
+        band_sums[:, 0] = 0
+        xp.cumsum(image[rows], axis=1, dtype=np.float64, out=band_sums[:, 1:])
+        xp.subtract(band_sums[:, size : size + full], band_sums[:, :full], out=band_out[:, :full])
+        band_out[:, :full] /= np.float32(size)
+        xp.subtract(
+            band_sums[:, width : width + 1], band_sums[:, full:width], out=band_out[:, full:]
+        )
+        band_out[:, full:] /= tail
     return out
+
+
+#: Rows whose running sums are made at a time.
+_BAND = 32
