@@ -117,6 +117,10 @@ TRANSITION_KIND_BPP = {
     "wave": 80,
     "diagonal": 80,
     "flip": 80,
+    "slide_out_left": 80,
+    "slide_out_right": 80,
+    "slide_out_up": 80,
+    "slide_out_down": 80,
 }
 #: Subtitles: the two 8-bit masks the text block is drawn into (and one array copy), per pixel
 #: of the drawn block; composing the kept part (coverages, premultiplied colour, division) and

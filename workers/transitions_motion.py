@@ -19,7 +19,12 @@ squeeze    ``scaleX(0)``                   x 1 -> 0
 wave       ``scale(1.5)``                  1 -> 1.5
 diagonal   ``translate(-100%, -100%)``     moves up-left by the canvas size
 flip       ``rotateY(180deg)``             x ``cos(180p degrees)`` (mirrored past half way)
+slide_out  ``translateX(-100%)``           moves left by the canvas width, not fading
 =========  ==============================  =========  =====================
+
+``slide_out_left`` is the preview's slide (a keeps its opacity: it slides out of the canvas,
+leaving only b, fading in, behind it); ``slide_out_right``/``_up``/``_down`` move a the way
+they name.
 
 Each output pixel shows a at the point its centre maps back to, filtered bilinearly as the
 browser draws a transformed video (premultiplied, the area outside a transparent), so a's moved
@@ -49,7 +54,15 @@ MOTIONS: dict[str, tuple[float, float, float, float, float]] = {
     "wave": (1.5, 1.5, 0.0, 0.0, 0.0),
     "diagonal": (1.0, 1.0, 0.0, -1.0, -1.0),
     "flip": (-1.0, 1.0, 0.0, 0.0, 0.0),  # x scale is cos(pi * p), not linear
+    # The preview's slide moves a out of the canvas without fading it (``translateX(-100%)``
+    # alone); its other directions move it the way they name.
+    "slide_out_left": (1.0, 1.0, 0.0, -1.0, 0.0),
+    "slide_out_right": (1.0, 1.0, 0.0, 1.0, 0.0),
+    "slide_out_up": (1.0, 1.0, 0.0, 0.0, -1.0),
+    "slide_out_down": (1.0, 1.0, 0.0, 0.0, 1.0),
 }
+#: The kinds whose outgoing clip keeps its opacity while it moves (b still fades in over it).
+UNFADED = frozenset({"slide_out_left", "slide_out_right", "slide_out_up", "slide_out_down"})
 
 
 def motion(kind: str, p: float, a: Layer, b: Layer) -> Layer:
@@ -92,7 +105,8 @@ def motion(kind: str, p: float, a: Layer, b: Layer) -> Layer:
             rgb, seen = _split(_bilinear(picture, rows, cols), rows[2] * cols[2])
             moved[top : top + _BAND] = rgb
             moved_alpha[top : top + _BAND] = seen
-    moved_alpha *= F1 - np.float32(p)
+    if kind not in UNFADED:
+        moved_alpha *= F1 - np.float32(p)
     return over(b_rgb, fade_in, moved, moved_alpha)
 
 

@@ -37,6 +37,10 @@ TRANSITIONS = frozenset(
         "wave",
         "diagonal",
         "flip",
+        "slide_out_left",
+        "slide_out_right",
+        "slide_out_up",
+        "slide_out_down",
         # the gl-transitions shader its export names (workers.transitions_gl)
         "burn",
         "kaleidoscope",
@@ -118,6 +122,14 @@ EDITOR_TRANSITION_ALIASES = {
     "wave": "wave",
     "diagonal": "diagonal",
     "flip": "flip",
+    # The editor's slide (studio_editor_entries writes it as SlideOut): its preview moves the
+    # outgoing clip out of the canvas, unfaded, as the incoming one fades in over it (its ffmpeg
+    # template overlays the incoming clip at x 0 or W - w, both 0: a cut).
+    "slideout": "slide_out_left",
+    "slideoutleft": "slide_out_left",
+    "slideoutright": "slide_out_right",
+    "slideoutup": "slide_out_up",
+    "slideoutdown": "slide_out_down",
     # Their preview draws nothing of its own; their export names gl-transitions' shaders.
     "burn": "burn",
     "kaleidoscope": "kaleidoscope",
@@ -150,6 +162,7 @@ DIRECTED_TRANSITIONS = {
     "slide": "slide",
     "push": "slide",
     "wipediagonal": "wipediagonal",
+    "slideout": "slideout",
 }
 
 #: The directions each family of DIRECTED_TRANSITIONS takes, as its warnings name them.
@@ -157,4 +170,5 @@ DIRECTIONS = {
     "wipe": "left, right, up or down",
     "slide": "left, right, up or down",
     "wipediagonal": "topleft, topright, bottomleft or bottomright",
+    "slideout": "left, right, up or down",
 }

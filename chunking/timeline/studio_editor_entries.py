@@ -36,7 +36,8 @@ _TRANSITIONS = {
     "dissolve": "Dissolve",
     "wipe-horizontal": "WipeHorizontal",
     "wipe-vertical": "WipeVertical",
-    "slide": "Slide",
+    # Its preview's slide moves the outgoing clip out, unfaded, as the incoming one fades in.
+    "slide": "SlideOut",
     # A push slides the incoming clip in (as the loader draws Push), so it takes a direction.
     "push": "Slide",
 }

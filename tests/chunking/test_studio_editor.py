@@ -384,7 +384,8 @@ def test_timeline_project_sections_and_global_tracks(holiday: Path) -> None:
     assert [(e.kind, e.params.get("radius")) for e in dinner.effects] == [("blur", 6)]
     assert dinner.opacity == 0.75
     (slide,) = timeline.transitions
-    assert (slide.from_clip, slide.to_clip, slide.kind) == ("beach", "dinner", "slide_left")
+    # The editor's slide, as its preview draws it: the outgoing clip moves out left, unfaded.
+    assert (slide.from_clip, slide.to_clip, slide.kind) == ("beach", "dinner", "slide_out_left")
     (title,) = timeline.subtitles
     assert (title.text, title.start, title.end) == ("Day one", 0, 48)
 

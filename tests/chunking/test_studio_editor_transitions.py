@@ -96,7 +96,7 @@ def test_a_transition_under_one_frame_is_a_named_cut(tmp_path: Path) -> None:
         # and default length (wipe-vertical wiped right, every easing was linear).
         ("wipe-vertical", "wipe_down", "ease_in_out", 15),
         ("wipe-horizontal", "wipe_left", "ease_in_out", 15),
-        ("slide", "slide_left", "ease_out", 12),
+        ("slide", "slide_out_left", "ease_out", 12),
         ("push", "slide_left", "ease_out", 13),
         ("fade", "dissolve", "ease_in_out", 8),
     ],
@@ -129,7 +129,7 @@ def test_a_transition_whose_definition_was_lost_plays_as_the_catalogue_defines_i
         ("push", "right", "slide_left"),
         ("wipe-horizontal", "right", "wipe_left"),
         ("wipe-vertical", "down", "wipe_down"),  # its template's wipedown: the way it moves
-        ("slide", "left", "slide_left"),
+        ("slide", "left", "slide_out_left"),
     ],
 )
 def test_a_saved_catalogue_transition_moves_as_its_export_template_draws_it(
@@ -145,3 +145,23 @@ def test_a_saved_catalogue_transition_moves_as_its_export_template_draws_it(
     )
     lost = timeline_project(tmp_path, [{}, {"transitions": [dict(joined)]}], {})
     assert [t.kind for t in saved.transitions] == [t.kind for t in lost.transitions] == [kind]
+
+
+@pytest.mark.parametrize(
+    ("direction", "kind"),
+    [
+        ({}, "slide_out_left"),
+        ({"direction": "left"}, "slide_out_left"),
+        ({"direction": "up"}, "slide_out_up"),
+        ({"direction": "right"}, "slide_out_right"),
+    ],
+)
+def test_the_editors_slide_moves_the_outgoing_clip_out_as_its_preview_does(
+    tmp_path: Path, direction: dict[str, Any], kind: str
+) -> None:
+    # Its preview translates the outgoing clip out (translateX(-100%)) while the incoming one
+    # fades in over it; it was drawn as the incoming clip sliding in over a still one.
+    joined = {"id": "t1", "transitionId": "slide", "duration": 0.5, "type": "in",
+              "customParams": direction}  # fmt: skip
+    timeline = timeline_project(tmp_path, [{}, {"transitions": [joined]}], {})
+    assert [t.kind for t in timeline.transitions] == [kind]

@@ -154,3 +154,17 @@ def test_half_way_opaque_clips_are_three_quarters_opaque_as_in_the_preview(
     _close(out.alpha, np.full((H, W), 0.75, np.float32))
     assert apply_transition("zoom", 0.0, a, b).alpha is not None
     _close(apply_transition("zoom", 0.0, a, b).rgb, a.rgb)  # it starts as a
+
+
+def test_the_previews_slide_moves_a_out_unfaded_as_b_fades_in(a: Layer, b: Layer) -> None:
+    # transition-preview.tsx's slide: translateX(-100%) on a, no opacity change; b to opacity 1.
+    out = apply_transition("slide_out_left", 0.25, a, b)
+    assert out.alpha is not None
+    seen = _seen("slide_out_left", 0.25, a, b)
+    # a's column 16 is now at column 0, wholly opaque; b at 0.25 over it
+    _close(seen[:, :48], 0.75 * a.rgb[:, 16:] + 0.25 * b.rgb[:, :48])
+    _close(out.alpha[:, :48], np.ones((H, 48), np.float32))
+    # a has left the last quarter: b alone, fading in
+    _close(seen[:, 48:], 0.25 * b.rgb[:, 48:])
+    _close(out.alpha[:, 48:], np.full((H, 16), 0.25, np.float32))
+    _close(_seen("slide_out_down", 0.5, a, b)[18:], 0.5 * a.rgb[:18] + 0.5 * b.rgb[18:])
