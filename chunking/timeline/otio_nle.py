@@ -64,8 +64,8 @@ from chunking.timeline.otio_fcpxml_retime import apply_retimes
 from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import UNLINKED, media_path
-from chunking.timeline.otio_premiere import premiere_title
-from chunking.timeline.otio_read import TIME_ERRORS, plain, read_timeline, seconds, track_places
+from chunking.timeline.otio_premiere import drop_graphics as drop_graphics
+from chunking.timeline.otio_read import plain, read_timeline
 from chunking.timeline.studio_sources import MAX_PATH
 from chunking.timeline.text_files import read_xml
 from common.errors import TimelineError
@@ -74,8 +74,6 @@ from common.errors import TimelineError
 MEDIA_FOLDERS = ("", "media", "Media")
 #: How many folders deep inside the project's folder a relink follows an exported path's end.
 _MAX_FOLDERS = 4
-#: FCP 7 XML alpha types of a clip that has an alpha channel.
-_ALPHA = {"straight", "premultiplied", "black", "white"}
 
 
 def read_export(path: str, p: Problems) -> Any:
@@ -291,76 +289,6 @@ def relink_by_name(
     for (path, found), clips in moved.items():
         used = f"{clips} clips use it" if clips > 1 else "1 clip uses it"
         p.warn(f"media {path}", f"is not on this machine; using {found} ({used})")
-
-
-def drop_graphics(tl: Any, p: Problems) -> None:
-    """Leave out Premiere's titles and graphics: it exports them as a "Slug" with an alpha
-    channel or as a "GraphicAndType" generator (Essential Graphics), and no pixels. (A Slug
-    without alpha is Final Cut's black filler, drawn black.) An Essential Graphics title on a
-    top-level track is drawn as a subtitle instead (``otio_premiere``)."""
-    titles: list[dict[str, Any]] = []
-    # Each track's items' indexes and places, read once: asking a track for one item's
-    # (a Python scan, a walk from its start) made thousands of titles take minutes.
-    found: dict[int, tuple[dict[int, int], dict[Any, Any]]] = {}
-    for clip in list(tl.find_clips()):
-        ref = clip.media_reference
-        if not isinstance(ref, otio.schema.GeneratorReference):
-            continue
-        kind = str(ref.generator_kind).lower()
-        alpha = _get(plain(clip.metadata.get("fcp_xml")), "alphatype")
-        if kind == "graphicandtype":
-            what = "an Essential Graphics title"
-        elif kind == "slug" and str(alpha) in _ALPHA:
-            what = "a Slug with alpha"
-        else:
-            continue
-        parent = clip.parent()
-        if id(parent) not in found:
-            found[id(parent)] = ({id(c): i for i, c in enumerate(parent)}, track_places(parent))
-        indexes, places = found[id(parent)]
-        title = None
-        if kind == "graphicandtype":
-            title = _as_subtitle(tl, clip, places.get(clip), len(titles))
-        # A gap of the clip's length in its place: no other item moves.
-        parent[indexes[id(clip)]] = otio.schema.Gap(source_range=clip.trimmed_range())
-        if title is not None:
-            titles.append(title)
-            p.warn(
-                f"clip {str(clip.name)!r}",
-                f"is {what}: drawn as a subtitle (its text, font, size, colours and "
-                "position, not its animation)",
-            )
-            continue
-        p.warn(
-            f"clip {str(clip.name)!r}",
-            f"is a title or graphic the export carries no pixels of ({what}); not drawn",
-        )
-    meta = tl.metadata.setdefault("cloudrender", {})
-    if titles and isinstance(meta, MutableMapping) and "subtitles" not in meta:
-        meta["subtitles"] = titles
-
-
-def _as_subtitle(tl: Any, clip: Any, span: Any, index: int) -> dict[str, Any] | None:
-    """A Premiere title clip (``span``: its range in its track) as a subtitle entry at its
-    time in the program, or None (no text, or not on a top-level track, whose time is the
-    program's)."""
-    parent = clip.parent()
-    fields = premiere_title(clip)
-    if fields is None or parent is None or parent.parent() is not tl.tracks or span is None:
-        return None
-    try:
-        start, end = seconds(span.start_time), seconds(span.end_time_exclusive())
-    except TIME_ERRORS:
-        return None
-    if start < 0 or end <= start:
-        return None
-    name = str(clip.name) or "Graphic"
-    return {
-        "id": f"{name} #{index + 1}",
-        "start_time": float(start),
-        "end_time": float(end),
-        **fields,
-    }
 
 
 def _files_beside(base_dir: str) -> dict[str, str]:

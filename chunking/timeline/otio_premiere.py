@@ -6,6 +6,10 @@ Premiere exports a title as a "GraphicAndType" generator with none of its pixels
 0xRRGGBB, ``mStrokeColor``...; ``mTextParam``: the background box and shadow). Its ``Position``
 parameter is the text's centre in fractions of the frame ("x:y"). The effect's name repeats the
 text, which serves when the parameter cannot be decoded.
+
+``drop_graphics`` takes Premiere's titles and graphics out of the timeline (it exports them with
+none of their pixels: drawn as Final Cut's black Slug they would hide the picture), an
+Essential Graphics title on a top-level track becoming a subtitle.
 """
 
 from __future__ import annotations
@@ -13,9 +17,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from chunking.timeline.otio_read import plain
+import opentimelineio as otio
+
+from chunking.timeline.fields import Problems
+from chunking.timeline.otio_read import TIME_ERRORS, plain, seconds, track_places
+
+#: FCP 7 XML alpha types of a clip that has an alpha channel.
+_ALPHA = {"straight", "premultiplied", "black", "white"}
 
 
 def premiere_title(clip: Any) -> dict[str, Any] | None:
@@ -147,3 +158,79 @@ def _positive(value: Any) -> bool:
 _HEADER = 8
 #: A Source Text value longer than this is not a title (a bound for hostile documents).
 _MAX_VALUE = 4 * 1024 * 1024
+
+
+def drop_graphics(tl: Any, p: Problems) -> None:
+    """Leave out Premiere's titles and graphics: it exports them as a "Slug" with an alpha
+    channel or as a "GraphicAndType" generator (Essential Graphics), and no pixels. (A Slug
+    without alpha is Final Cut's black filler, drawn black.) An Essential Graphics title on a
+    top-level track is drawn as a subtitle instead (``otio_premiere``)."""
+    titles: list[dict[str, Any]] = []
+    # Each track's items' indexes and places, read once: asking a track for one item's
+    # (a Python scan, a walk from its start) made thousands of titles take minutes.
+    found: dict[int, tuple[dict[int, int], dict[Any, Any]]] = {}
+    for clip in list(tl.find_clips()):
+        ref = clip.media_reference
+        if not isinstance(ref, otio.schema.GeneratorReference):
+            continue
+        kind = str(ref.generator_kind).lower()
+        alpha = _alpha_type(clip)
+        if kind == "graphicandtype":
+            what = "an Essential Graphics title"
+        elif kind == "slug" and str(alpha) in _ALPHA:
+            what = "a Slug with alpha"
+        else:
+            continue
+        parent = clip.parent()
+        if id(parent) not in found:
+            found[id(parent)] = ({id(c): i for i, c in enumerate(parent)}, track_places(parent))
+        indexes, places = found[id(parent)]
+        title = None
+        if kind == "graphicandtype":
+            title = _as_subtitle(tl, clip, places.get(clip), len(titles))
+        # A gap of the clip's length in its place: no other item moves.
+        parent[indexes[id(clip)]] = otio.schema.Gap(source_range=clip.trimmed_range())
+        if title is not None:
+            titles.append(title)
+            p.warn(
+                f"clip {str(clip.name)!r}",
+                f"is {what}: drawn as a subtitle (its text, font, size, colours and "
+                "position, not its animation)",
+            )
+            continue
+        p.warn(
+            f"clip {str(clip.name)!r}",
+            f"is a title or graphic the export carries no pixels of ({what}); not drawn",
+        )
+    meta = tl.metadata.setdefault("cloudrender", {})
+    if titles and isinstance(meta, MutableMapping) and "subtitles" not in meta:
+        meta["subtitles"] = titles
+
+
+def _as_subtitle(tl: Any, clip: Any, span: Any, index: int) -> dict[str, Any] | None:
+    """A Premiere title clip (``span``: its range in its track) as a subtitle entry at its
+    time in the program, or None (no text, or not on a top-level track, whose time is the
+    program's)."""
+    parent = clip.parent()
+    fields = premiere_title(clip)
+    if fields is None or parent is None or parent.parent() is not tl.tracks or span is None:
+        return None
+    try:
+        start, end = seconds(span.start_time), seconds(span.end_time_exclusive())
+    except TIME_ERRORS:
+        return None
+    if start < 0 or end <= start:
+        return None
+    name = str(clip.name) or "Graphic"
+    return {
+        "id": f"{name} #{index + 1}",
+        "start_time": float(start),
+        "end_time": float(end),
+        **fields,
+    }
+
+
+def _alpha_type(clip: Any) -> Any:
+    """The ``alphatype`` an FCP 7 XML clipitem declares, or None."""
+    meta = plain(clip.metadata.get("fcp_xml"))
+    return meta.get("alphatype") if isinstance(meta, Mapping) else None
