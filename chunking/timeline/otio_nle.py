@@ -34,6 +34,9 @@ What such files lack or get wrong here:
 * **Titles (Premiere).** Premiere exports a title or graphic as a "Slug" with an alpha channel
   or a "GraphicAndType" generator (Essential Graphics), and none of its pixels; drawn as Final
   Cut's black Slug it would hide the picture, so it is left out, with a warning.
+* **Motion (FCP 7 XML).** The adapter keeps a clip's Basic Motion filter (Premiere's Motion:
+  scale, position, rotation) as bare metadata; it becomes the clip's transform
+  (``chunking.timeline.otio_fcp7_motion``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
 from chunking.timeline.otio_fcp7_adapter import apply_enabled, apply_time_remaps, place_overlaps
 from chunking.timeline.otio_fcp7_adapter import correct as correct_fcp7_reader
 from chunking.timeline.otio_fcp7_checks import check_numbers as check_fcp7_numbers
+from chunking.timeline.otio_fcp7_motion import apply_basic_motion
 from chunking.timeline.otio_fcpxml import fcpxml_amended
 from chunking.timeline.otio_fcpxml_adapter import correct as correct_fcpxml_reader
 from chunking.timeline.otio_fcpxml_adjust import apply_adjustments
@@ -106,6 +110,7 @@ def read_export(path: str, p: Problems) -> Any:
         check_fcp7_numbers(path, text)
         tl = read_timeline(path, text=text)
         apply_enabled(tl)
+        apply_basic_motion(tl, sequence_format(tl).get("resolution"))
         apply_time_remaps(tl, p)
         place_overlaps(tl, p)
         return tl
