@@ -18,6 +18,7 @@ import opentimelineio as otio
 from chunking.timeline.fields import Problems, canonical
 from chunking.timeline.otio_fcp7_filters import fcp7_audio_filter
 from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
+from chunking.timeline.otio_kdenlive import kdenlive_fade, kdenlive_keyed
 from chunking.timeline.otio_read import TIME_ERRORS, plain, rate, reason
 from chunking.timeline.otio_resolve import resolve_effect
 from chunking.timeline.studio_clips import MAX_SPEED as STUDIO_MAX_SPEED
@@ -38,6 +39,8 @@ UNLINKED = "cloudrender_unlinked"
 #: this importer's 0.25x to 4x refused an NLE's time-lapse or slow-motion clip that the same
 #: project saved by the editor renders).
 MIN_SPEED, MAX_SPEED = Fraction(str(STUDIO_MIN_SPEED)), Fraction(str(STUDIO_MAX_SPEED))
+#: The clip fields of ``ItemEffects.fields`` that concern the picture (the others its sound).
+PICTURE_FIELDS = frozenset({"transform", "picture_fade_in", "picture_fade_out"})
 #: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
 MAX_SEQUENCE_IMAGES = 1_000_000
 
@@ -294,6 +297,11 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             found.notes.extend(resolved.notes)
         elif (opacity := _static_opacity(fx)) is not None:
             found.opacity *= opacity
+        elif (fade := kdenlive_fade(fx)) is not None:
+            found.fields[fade[0]] = fade[1]
+        elif (keyed := kdenlive_keyed(fx)) is not None:
+            found.gain *= keyed.gain
+            found.notes.extend(keyed.notes)
         elif (filtered := fcp7_audio_filter(fx, item)) is not None:
             found.gain *= filtered.gain
             found.effects.extend(filtered.effects)

@@ -25,6 +25,7 @@ from chunking.timeline.otio_media import (
     MAX_GAIN,
     MAX_SPEED,
     MIN_SPEED,
+    PICTURE_FIELDS,
     ItemEffects,
     item_effects,
     media_source,
@@ -250,8 +251,9 @@ class Placer:
             data["opacity"] = fx.opacity
         self._notes(where, fx)
         for key, value in fx.fields.items():
-            # A transform moves the picture, a fade the sound: each where the clip shows it.
-            if (key == "transform") == (self.kind == "Video"):
+            # A transform or picture fade is the picture's, a fade the sound's: each where the
+            # clip shows it.
+            if (key in PICTURE_FIELDS) == (self.kind == "Video"):
                 data[key] = value
         if self.kind == "Video":
             data["muted"] = True  # OTIO keeps sound on audio tracks; this is the picture only
