@@ -6,6 +6,9 @@
   that rises from silence at the clip's start and/or falls to silence at its end, steady in
   between, is that steady level with a fade in/out; any other shape (ducking in the middle) is
   played at its average level with a warning. It was ignored as an unknown effect.
+- ``Opacity`` with keyframes (percent; how Premiere's users fade a picture in and out, and
+  Final Cut 7's): the clip's opacity keyframes, linear between them as both editors draw
+  them by default. It too was ignored, the clip drawn opaque throughout.
 
 Keyframe times (``<when>``) are source frames, as Premiere keeps keyframes in media time; a
 keyframe list that only fits the clip counted from its start is read that way.
@@ -33,6 +36,8 @@ class Filtered:
     """What an FCP 7 audio filter does to its clip."""
 
     gain: float = 1.0
+    #: the picture's opacity, 0 to 1
+    opacity: float = 1.0
     effects: list[dict[str, Any]] = field(default_factory=list)
     #: clip fields it sets (``fade_in``/``fade_out``, seconds)
     fields: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +57,30 @@ def fcp7_audio_filter(fx: Any, item: Any) -> Filtered | None:
         param = _parameter(found, ("level",))
         if param is not None and param.get("keyframe") is not None:
             return _levels(param, item)
+    if kind == "opacity":
+        param = _parameter(found, ("opacity",))
+        if param is not None and param.get("keyframe") is not None:
+            return _opacity(param, item)
     return None
+
+
+def _opacity(param: dict[str, Any], item: Any) -> Filtered:
+    """Keyframed Opacity (percent) as the clip's opacity keyframes (seconds from its first
+    frame), else, where their times do not fit the clip, their mean with a warning."""
+    keys = [(when, value / 100) for when, value in _keyframes(param)]
+    placed = _relative(keys, plain(item.metadata).get(FRAMES), _fps(item))
+    if placed is None:
+        levels = _levels(param, item, unit=0.01, label="Opacity", most=1.0)
+        done = Filtered(opacity=levels.gain)
+        done.notes = [("picture", text) for _, text in levels.notes]
+        return done
+    placed_keys, _, seconds_per_frame = placed
+    timed: dict[float, float] = {}
+    for when, value in placed_keys:  # a later keyframe at the same time wins
+        timed[round(when * seconds_per_frame, 6)] = max(0.0, min(1.0, value))
+    done = Filtered()
+    done.fields["opacity_keyframes"] = [{"time": t, "opacity": v} for t, v in sorted(timed.items())]
+    return done
 
 
 def _parameter(effect: dict[str, Any], ids: tuple[str, ...]) -> dict[str, Any] | None:
@@ -113,19 +141,27 @@ def _clamp(value: float) -> float:
     return max(-1.0, min(1.0, value))
 
 
-def _levels(param: dict[str, Any], item: Any) -> Filtered:
-    """Keyframed Audio Levels as a steady level with fades, else their average level."""
+def _levels(
+    param: dict[str, Any],
+    item: Any,
+    *,
+    unit: float = 1.0,
+    label: str = "Audio Levels",
+    most: float = _MAX_GAIN,
+) -> Filtered:
+    """Keyframed Audio Levels (``label``; values times ``unit``, up to ``most``) as a steady
+    level with fades, else their average level."""
     done = Filtered()
-    keys = _keyframes(param)
+    keys = [(when, value * unit) for when, value in _keyframes(param)]
     frames = plain(item.metadata).get(FRAMES)
     placed = _relative(keys, frames, _fps(item))
     if placed is None:
         average = sum(v for _, v in keys) / len(keys) if keys else 1.0
-        done.gain = _gain(average, done)
+        done.gain = _gain(average, done, label, most)
         done.notes.append(
             (
                 "sound",
-                "keyframed Audio Levels whose times do not fit the clip are not rendered; it "
+                f"keyframed {label} whose times do not fit the clip are not rendered; it "
                 f"plays at their mean level {done.gain:.3g}",
             )
         )
@@ -134,17 +170,17 @@ def _levels(param: dict[str, Any], item: Any) -> Filtered:
     fades = _fades(placed_keys, length)
     if fades is not None:
         steady, fade_in, fade_out = fades
-        done.gain = _gain(steady, done)
+        done.gain = _gain(steady, done, label, most)
         if fade_in > 0:
             done.fields["fade_in"] = fade_in * seconds_per_frame
         if fade_out > 0:
             done.fields["fade_out"] = fade_out * seconds_per_frame
         return done
-    done.gain = _gain(_average(placed_keys, length), done)
+    done.gain = _gain(_average(placed_keys, length), done, label, most)
     done.notes.append(
         (
             "sound",
-            "keyframed Audio Levels that change other than by a fade in or out at the clip's "
+            f"keyframed {label} that change other than by a fade in or out at the clip's "
             f"ends are not rendered; it plays at their average level {done.gain:.3g}",
         )
     )
@@ -160,11 +196,11 @@ def _fps(item: Any) -> float | None:
     return fps if math.isfinite(fps) and fps > 0 else None
 
 
-def _gain(level: float, done: Filtered) -> float:
-    if 0 <= level <= _MAX_GAIN:
+def _gain(level: float, done: Filtered, label: str, most: float) -> float:
+    if 0 <= level <= most:
         return level
-    done.notes.append(("sound", f"Audio Levels {level:g} is outside 0..{_MAX_GAIN:g}"))
-    return max(0.0, min(_MAX_GAIN, level))
+    done.notes.append(("sound", f"{label} {level:g} is outside 0..{most:g}"))
+    return max(0.0, min(most, level))
 
 
 def _relative(

@@ -40,7 +40,9 @@ UNLINKED = "cloudrender_unlinked"
 #: project saved by the editor renders).
 MIN_SPEED, MAX_SPEED = Fraction(str(STUDIO_MIN_SPEED)), Fraction(str(STUDIO_MAX_SPEED))
 #: The clip fields of ``ItemEffects.fields`` that concern the picture (the others its sound).
-PICTURE_FIELDS = frozenset({"transform", "picture_fade_in", "picture_fade_out"})
+PICTURE_FIELDS = frozenset(
+    {"transform", "picture_fade_in", "picture_fade_out", "opacity_keyframes"}
+)
 #: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
 MAX_SEQUENCE_IMAGES = 1_000_000
 
@@ -304,6 +306,7 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             found.notes.extend(keyed.notes)
         elif (filtered := fcp7_audio_filter(fx, item)) is not None:
             found.gain *= filtered.gain
+            found.opacity *= filtered.opacity
             found.effects.extend(filtered.effects)
             found.fields.update(filtered.fields)
             found.notes.extend(filtered.notes)

@@ -8,7 +8,8 @@ import pytest
 
 from chunking.timeline.loader import load
 from chunking.timeline.model import Clip, Timeline, TrackKind
-from tests.media import make_video
+from tests.media import make_image, make_video
+from workers.compositor import Compositor
 
 RATE = "<rate><timebase>25</timebase><ntsc>FALSE</ntsc></rate>"
 
@@ -100,3 +101,63 @@ def test_a_fade_out_keyframed_before_the_clip_was_trimmed_keeps_its_place(
     timeline = _load(tmp_path, _parameter("audiolevels", "Audio Levels", 1, keys), 40)
     clip = _clip(timeline)
     assert (clip.volume, clip.fade_in, clip.fade_out) == (1.0, 0.0, pytest.approx(2.2))
+
+
+def _load_video(folder: Path, inner: str) -> Timeline:
+    """A sequence of one video clipitem (white.png, 75 frames) holding ``inner``, loaded."""
+    make_image(folder / "white.png", (64, 36), (255, 255, 255, 255))
+    path = folder / "edit.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n<xmeml version="4">'
+        f'<sequence id="s"><name>S</name><duration>75</duration>{RATE}<media><video><format>'
+        "<samplecharacteristics><width>64</width><height>36</height></samplecharacteristics>"
+        '</format><track><clipitem id="v"><name>white</name><enabled>TRUE</enabled>'
+        f"<duration>75</duration>{RATE}<start>0</start><end>75</end><in>0</in><out>75</out>"
+        f'<file id="f"><name>white.png</name><pathurl>white.png</pathurl>{RATE}'
+        f"<duration>75</duration></file>{inner}</clipitem></track></video></media></sequence>"
+        "</xmeml>\n"
+    )
+    return load(str(path))
+
+
+def _opacity(keys: list[tuple[int, float]]) -> str:
+    frames = "".join(f"<keyframe><when>{w}</when><value>{v}</value></keyframe>" for w, v in keys)
+    return (
+        "<filter><effect><name>Opacity</name><effectid>opacity</effectid>"
+        "<mediatype>video</mediatype><parameter><parameterid>opacity</parameterid>"
+        f"<name>opacity</name><value>100</value>{frames}</parameter></effect></filter>"
+    )
+
+
+def test_opacity_keyframes_are_the_clips_opacity_keyframes(tmp_path: Path) -> None:
+    """0 % to 80 % over the first second, back to 0 % over the last: the picture fades in and
+    out at 80 %. (The filter was an unknown effect: the picture showed opaque throughout.)"""
+    keys = [(0, 0), (25, 80), (50, 80), (75, 0)]
+    timeline = _load_video(tmp_path, _opacity(keys))
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert [(k.time, k.opacity) for k in clip.opacity_keys] == [
+        (0, 0), (1.0, pytest.approx(0.8)), (2.0, pytest.approx(0.8)), (3.0, 0)
+    ]  # fmt: skip
+    assert clip.opacity == 1 and not clip.effects and timeline.warnings == ()
+    comp = Compositor(timeline)
+    try:
+        first, middle = comp.frame(0), comp.frame(37)
+    finally:
+        comp.close()
+    assert int(first.max()) < 8 and 195 < int(middle[18, 32].min()) < 215
+
+
+def test_opacity_keyframes_of_any_shape_are_kept(tmp_path: Path) -> None:
+    """A dip in the middle, from source frames: times from the clip's first frame."""
+    timeline = _load_video(tmp_path, _opacity([(0, 100), (37, 20), (74, 100)]))
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert [(k.time, k.opacity) for k in clip.opacity_keys] == [
+        (0, 1), (1.48, pytest.approx(0.2)), (2.96, 1)
+    ]  # fmt: skip
+
+
+def test_opacity_keyframes_that_fit_no_clip_play_at_their_mean(tmp_path: Path) -> None:
+    timeline = _load_video(tmp_path, _opacity([(500, 100), (600, 20)]))
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert clip.opacity == pytest.approx(0.6) and not clip.opacity_keys
+    assert any("keyframed Opacity" in w and "mean level" in w for w in timeline.warnings)
