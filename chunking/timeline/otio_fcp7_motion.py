@@ -17,10 +17,11 @@ effect" warning. Its parameters, as Premiere writes them (``authoringApp="Premie
   as ``center``, that ``center`` places and the picture turns and scales around; folded into
   the position, as the renderer turns a picture around its centre.
 
-The media's frame size is its ``<file>``'s; where the export does not give it, the sequence's
-is used, with a warning when that matters. A keyframed parameter is played at its first
-keyframe's value, with a warning. The filter becomes an ``ADJUSTMENTS`` effect holding the
-transform, as Final Cut's adjustments do (``otio_media.item_effects`` reads it).
+The media's frame size is its ``<file>``'s (a generator's is the sequence's); where the export
+does not give it, the sequence's is used, with a warning when that matters. A keyframed
+parameter is played at its first keyframe's value, with a warning. The filter becomes an
+``ADJUSTMENTS`` effect holding the transform, as Final Cut's adjustments do
+(``otio_media.item_effects`` reads it).
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def apply_basic_motion(tl: Any, size: Sequence[int] | None) -> None:
             found = plain(fx.metadata).get("fcp_xml")
             if not isinstance(found, dict) or str(found.get("effectid")).lower() != "basic":
                 continue
-            adjust = basic_motion(found, _media_size(item), frame)
+            ref = getattr(item, "media_reference", None)
+            # A generator (colour matte, bars, slug) is drawn at the sequence's size.
+            own = frame if isinstance(ref, otio.schema.GeneratorReference) else _media_size(item)
+            adjust = basic_motion(found, own, frame)
             effects[index] = otio.schema.Effect(
                 name=str(fx.name or "Basic Motion"), effect_name=ADJUSTMENTS, metadata=adjust
             )

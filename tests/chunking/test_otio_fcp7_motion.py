@@ -209,3 +209,27 @@ def test_a_clip_without_its_media_size_is_measured_against_the_sequence(tmp_path
     (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
     assert clip.transform.scale_x == 0.5
     assert any("media's frame size is not in the export" in w for w in timeline.warnings)
+
+
+def test_a_moved_generator_is_measured_against_the_sequence_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    """A colour matte has no media size: it is drawn at the sequence's, so nothing to warn of."""
+    path = tmp_path / "matte.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n<xmeml version="4">'
+        f'<sequence id="s"><name>S</name><duration>25</duration>{RATE}<media><video><format>'
+        "<samplecharacteristics><width>160</width><height>90</height></samplecharacteristics>"
+        '</format><track><generatoritem id="g"><name>Color</name><enabled>TRUE</enabled>'
+        f"<duration>25</duration>{RATE}<start>0</start><end>25</end><in>0</in><out>25</out>"
+        "<effect><name>Color</name><effectid>Color</effectid><effectcategory>Matte"
+        "</effectcategory><effecttype>generator</effecttype><mediatype>video</mediatype>"
+        "<parameter><parameterid>fillcolor</parameterid><name>Color</name><value><alpha>255"
+        "</alpha><red>255</red><green>0</green><blue>0</blue></value></parameter></effect>"
+        f"{motion(scale=50, centre=(0.25, 0))}</generatoritem></track></video></media>"
+        "</sequence></xmeml>\n"
+    )
+    timeline = load(str(path))
+    (clip,) = [c for t in timeline.tracks if t.kind is TrackKind.VIDEO for c in t.clips]
+    assert (clip.transform.scale_x, clip.transform.position_x) == (0.5, 40)
+    assert timeline.warnings == ()
