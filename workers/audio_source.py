@@ -78,6 +78,7 @@ def clip_audio(clip: Clip, path: str, rate: int, limit: int) -> Iterator[Window 
                 f"clip {clip.id!r}: {path}",
                 channel,
                 reached,
+                f"clip {clip.id!r}: no decodable audio frame in {path}",
             )
             try:
                 yield Window(chunks, 1 if channel is not None else _channels(stream))
@@ -173,10 +174,12 @@ def _source_chunks(
     who: str,
     channel: int | None = None,
     reached: list[Fraction] | None = None,
+    soundless: str | None = None,
 ) -> Generator[Samples, None, None]:
     """Source audio from ``start`` seconds on, at ``rate``, at most ``limit`` samples (only
     the 0-based ``channel``, as mono, when one is given); ``reached[0]`` follows the end of
-    the last frame decoded, in source seconds (where a decode error is to be reported)."""
+    the last frame decoded, in source seconds (where a decode error is to be reported);
+    ``soundless``: the DecodeError raised when the stream has no decodable frame at all."""
     channels = 1 if channel is not None else _channels(stream)
     stream_time_base = stream.time_base
     if stream_time_base is None:
@@ -193,7 +196,14 @@ def _source_chunks(
     seeked = start - SEEK_PREROLL > 0 and _seeks_true(container, stream)
     if seeked:
         target = origin + start - SEEK_PREROLL
-        container.seek(math.floor(target / stream_time_base), stream=stream)
+        try:
+            container.seek(math.floor(target / stream_time_base), stream=stream)
+        except av.error.FFmpegError as exc:
+            # FFmpeg answers EPERM where a stream has nothing to seek to, which read as "cannot
+            # read FILE: Operation not permitted", as if the file were locked.
+            if soundless is not None and not _decodes_from_start(container, stream):
+                raise DecodeError(soundless) from None
+            raise DecodeError(f"{who}: cannot seek in its audio: {reason(exc)}") from None
         frames = container.decode(stream)
         if reached is not None:
             reached[0] = start - SEEK_PREROLL
@@ -201,6 +211,11 @@ def _source_chunks(
         frames = _noted(frames, stream_time_base, origin, reached)
     head = next(frames, None)
     if head is None:
+        # Past the end of short sound this is silence; a stream with no frame anywhere (a
+        # track with no blocks, a damaged sample table) is refused as validate refuses it
+        # (``probe_decode.first_frame_problems``): the render mixed silence without a word.
+        if soundless is not None and not (seeked and _decodes_from_start(container, stream)):
+            raise DecodeError(soundless)
         return
     if head.pts is None and seeked:
         raise DecodeError(f"{who}: the audio has no timestamps to seek by")
@@ -231,6 +246,23 @@ def _source_chunks(
                 yield seen
         if remaining == 0:
             return
+
+
+def _decodes_from_start(container: InputContainer, stream: AudioStream) -> bool:
+    """Whether a frame of ``stream`` decodes among its first packets (as many as validate
+    reads, ``probe_decode.PROBE_PACKETS``), read from the start of the file."""
+    container.seek(0)
+    for count, packet in enumerate(container.demux(stream)):
+        if packet.stream.index == stream.index and packet.decode():
+            return True
+        if count >= _PROBE_PACKETS:
+            break
+    return False
+
+
+#: Packets read looking for a first frame (``probe_decode.PROBE_PACKETS``: the render is not
+#: to refuse what validate accepts).
+_PROBE_PACKETS = 512
 
 
 def _noted(
