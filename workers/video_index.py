@@ -26,13 +26,18 @@ from common.errors import DecodeError
 _GRID_SLACK = Fraction(1, 10**6)
 #: Rates this close are one rate written two ways (2997/100 and 30000/1001 differ by 1 ppm).
 _SAME_RATE = Fraction(1, 10**4)
-#: Frames an index holds at most: a day at 120 fps. A file holding more is crafted or broken (a
-#: stream of 15-byte packets made 190 bytes of index each: a 1 GB upload would have taken
-#: 12 GB of a render node's memory, again on every chunk), and no timeline (24 hours at most)
-#: shows that many frames of one file but at a speed no editor exports.
+#: Frames an index holds at most: a day at 120 fps, four days at 30 fps (a 25-hour recording
+#: at 30 fps is 2.7 million frames, a quarter of it). A file holding more is crafted or broken
+#: (a stream of 15-byte packets made 190 bytes of index each while it was read, 41 kept: a 1 GB
+#: upload would have taken 12 GB of a render node's memory, again on every chunk), and no
+#: timeline (24 hours at most) shows that many frames of one file but at a speed no editor
+#: exports.
 MAX_INDEX_FRAMES = 86_400 * 120
 _CACHE: dict[tuple[str, int, int, int], VideoIndex] = {}
 _CACHE_SIZE = 64
+#: Frames the cache keeps in all (41 bytes each: 850 MB). Bounded in entries alone, 64 files
+#: near MAX_INDEX_FRAMES (one crafted file copied under 64 names) kept 27 GB in a worker.
+_CACHE_FRAMES = 2 * MAX_INDEX_FRAMES
 _COMMON_RATES = tuple(
     Fraction(n, d)
     for n, d in [(24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1), (48, 1), (50, 1),
@@ -134,10 +139,18 @@ def video_index(container: Any, stream: Any, path: str) -> VideoIndex:
     stat = os.stat(path)
     key = (path, stat.st_size, stat.st_mtime_ns, stream.index)
     if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_SIZE:
+        index = dataclasses.replace(build_index(container, stream), file=key)
+        size = len(index.pts)
+        # Oldest first out, until both bounds hold (a source in use keeps its own index).
+        while _CACHE and (len(_CACHE) >= _CACHE_SIZE or _cached_frames() + size > _CACHE_FRAMES):
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = dataclasses.replace(build_index(container, stream), file=key)
+        _CACHE[key] = index
     return _CACHE[key]
+
+
+def _cached_frames() -> int:
+    """Frames the cached indexes hold in all."""
+    return sum(len(index.pts) for index in _CACHE.values())
 
 
 def build_index(container: Any, stream: Any) -> VideoIndex:
@@ -156,7 +169,8 @@ def build_index(container: Any, stream: Any) -> VideoIndex:
             name = str(container.name).removeprefix("file:")
             raise DecodeError(
                 f"the video of {name} holds over {MAX_INDEX_FRAMES:,} frames (a day at 120 "
-                "fps), more than a render indexes: a crafted or broken file"
+                "fps), more than a render indexes: cut the part the clips use into a file of "
+                "its own (else it is a crafted or broken file)"
             )
         data = bytes(packet) if counted is not None else b""
         if leading is not None:

@@ -11,8 +11,8 @@ import av
 import numpy as np
 import pytest
 
-from chunking.timeline.project import read_project
 from chunking.timeline.model import Timeline
+from chunking.timeline.project import read_project
 from common.errors import DecodeError
 from tests.media import project, video_track
 from workers.audio_source import clip_audio
