@@ -36,6 +36,7 @@ from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
 from workers import audio_clock
 from workers.audio_downmix import downmixed, named_channels
 from workers.media_open import open_media, reason
+from workers.probe_first_frame import PROBE_PACKETS
 
 Samples = npt.NDArray[np.float32]  # channels x N, float32, nominally in [-1, 1]
 
@@ -213,7 +214,7 @@ def _source_chunks(
     if head is None:
         # Past the end of short sound this is silence; a stream with no frame anywhere (a
         # track with no blocks, a damaged sample table) is refused as validate refuses it
-        # (``probe_decode.first_frame_problems``): the render mixed silence without a word.
+        # (``probe_first_frame.first_frame_problems``): the render mixed silence without a word.
         if soundless is not None and not (seeked and _decodes_from_start(container, stream)):
             raise DecodeError(soundless)
         return
@@ -250,19 +251,14 @@ def _source_chunks(
 
 def _decodes_from_start(container: InputContainer, stream: AudioStream) -> bool:
     """Whether a frame of ``stream`` decodes among its first packets (as many as validate
-    reads, ``probe_decode.PROBE_PACKETS``), read from the start of the file."""
+    reads, ``probe_first_frame.PROBE_PACKETS``), read from the start of the file."""
     container.seek(0)
     for count, packet in enumerate(container.demux(stream)):
         if packet.stream.index == stream.index and packet.decode():
             return True
-        if count >= _PROBE_PACKETS:
+        if count >= PROBE_PACKETS:
             break
     return False
-
-
-#: Packets read looking for a first frame (``probe_decode.PROBE_PACKETS``: the render is not
-#: to refuse what validate accepts).
-_PROBE_PACKETS = 512
 
 
 def _noted(

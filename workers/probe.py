@@ -19,9 +19,9 @@ from workers.probe_decode import (
     DECODE_PIXELS,
     VALIDATE_PIXELS,
     file_problems,
-    first_frame_problems,
     sequence_problem,
 )
+from workers.probe_first_frame import first_frame_problems
 from workers.probe_headers import (
     MediaFacts,
     animated_still,

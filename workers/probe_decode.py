@@ -40,8 +40,6 @@ VALIDATE_PIXELS = 4 * DECODE_PIXELS
 #: What one packet costs at least, in pixels (a 640x360 frame): a packet's decode has a fixed
 #: cost, so thumbnail-sized video and sound are not read by the million.
 PACKET_PIXELS = 640 * 360
-#: Packets read while looking for each stream's first frame: a bound for hostile files.
-PROBE_PACKETS = 512
 #: Sound decoded before a range's start: codecs need pre-roll and seeks land late.
 _AUDIO_PREROLL = Fraction(1, 2)
 #: How every PNG ends (an IEND chunk): a copy cut short does not.
@@ -166,40 +164,6 @@ def _merged(spans: list[Span]) -> list[tuple[Fraction, Fraction]]:
     return ranges
 
 
-def first_frame_problems(container: Any, wanted: dict[str, Any], path: str) -> dict[str, str]:
-    """Problems of the streams in ``wanted`` whose first frame does not decode."""
-    pending = {stream.index: kind for kind, stream in wanted.items()}
-    problems: dict[str, str] = {}
-    if not pending:
-        return problems
-    try:
-        for count, packet in enumerate(container.demux(*wanted.values())):
-            kind = pending.get(packet.stream.index)
-            if kind is not None and packet.decode():
-                del pending[packet.stream.index]
-            if not pending or count >= PROBE_PACKETS:
-                break
-        for stream in wanted.values():
-            if stream.index in pending and (stream.start_time or 0) > 0:
-                # A stream that starts late (sound 20 s into a recording) has no packet among
-                # the first read: validate refused a file the render plays. Look where it
-                # starts.
-                container.seek(stream.start_time, stream=stream)
-                for count, packet in enumerate(container.demux(stream)):
-                    if packet.decode():
-                        del pending[stream.index]
-                    if stream.index not in pending or count >= PROBE_PACKETS:
-                        break
-    except (av.error.FFmpegError, OSError) as exc:
-        # The render words these the same way: corrupt media, naming the file (and for sound
-        # where: nothing of it decoded yet, so its start).
-        return {
-            kind: f"corrupt {kind}{' at about 0.000s' * (kind == 'audio')} in {path}: {reason(exc)}"
-            for kind in pending.values()
-        }
-    return {kind: f"no decodable {kind} frame in {path}" for kind in pending.values()}
-
-
 def _start_unseekable(container: Any, stream: Any, path: str, spans: list[Span]) -> str | None:
     """The render's refusal of a file it cannot seek in where the spans start, or None: an MKV
     whose packets carry no keyframe flag (so no cues) refuses every seek, and validate, which
@@ -219,7 +183,10 @@ def _start_unseekable(container: Any, stream: Any, path: str, spans: list[Span])
             index = build_index(fresh, video)
             base, origin = Fraction(video.time_base), video.start_time or 0
             for span in spans:
-                key = index.keyframe(origin + math.floor(span.start / base))
+                # The render's first frame is the index's first (frames before the first
+                # keyframe show it, held): no seek goes before it.
+                wanted = origin + math.floor(span.start / base)
+                key = index.keyframe(max(wanted, index.pts[0]) if index.pts else wanted)
                 try:
                     if key is None:
                         fresh.seek(0)

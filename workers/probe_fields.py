@@ -13,10 +13,10 @@ from chunking.timeline.model import FileSource, Timeline
 from common.errors import MediaError
 from workers.deinterlace import FILTER, interlacing
 from workers.media_open import open_media, picture_stream
-from workers.probe_decode import PROBE_PACKETS
+from workers.probe_first_frame import PROBE_PACKETS
 from workers.sources import is_still
 
-#: Packets read for a first frame (as ``workers.probe_decode.PROBE_PACKETS``): a stream of
+#: Packets read for a first frame (as ``workers.probe_first_frame.PROBE_PACKETS``): a stream of
 #: frames that decode but are never shown (VP9's hidden frames) was decoded to its end, some
 #: 3 ms of CPU a packet at 1080p, after validate had already refused it.
 FIRST_FRAME_PACKETS = PROBE_PACKETS

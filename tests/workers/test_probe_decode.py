@@ -23,7 +23,7 @@ from tests.media import make_hidden_frames, make_video, project, video_track, ze
 from workers import probe
 from workers.media_open import open_media
 from workers.probe import media_report
-from workers.probe_decode import PROBE_PACKETS
+from workers.probe_first_frame import PROBE_PACKETS
 from workers.sources import open_file
 
 
