@@ -242,7 +242,13 @@ def _video_problem(
             if key is None and packet.is_keyframe and packet.pts is not None:
                 key = packet.pts
                 pending = {t for t in shown if key <= t <= last}
-            for frame in packet.decode():
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                if key is not None:
+                    raise
+                continue  # before the first keyframe: the render decodes none of these
+            for frame in frames:
                 if frame.pts is None or key is None or frame.pts < key or frame.pts > last:
                     if shown or frame.pts is None or frame.pts <= last:
                         continue  # before the keyframe: no base; past the range: not shown
