@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -23,16 +24,19 @@ def validate_command(args: argparse.Namespace) -> int:
     from chunking.timeline.project import read_project
     from workers.probe import media_report  # opens media: only for commands that need it
     from workers.probe_fields import interlace_report
+    from workers.read_watchdog import watch_reads
     from workers.subtitle_check import text_warnings
 
     budget = Settings.from_env().max_frame_bytes
     project = read_project(args.timeline, strict=args.strict, max_frame_bytes=budget)
     timeline = project.timeline
-    # The media as render opens them, so validate refuses what render would refuse.
-    problems, warnings = media_report(timeline, project.base_dir)
-    warnings += text_warnings(timeline)  # what this node's fonts cannot draw
-    # Interlaced media: deinterlaced as decoded (a note), or shown combed (a warning).
-    notes, combed = interlace_report(timeline)
+    # The media as render opens them, so validate refuses what render would refuse; a read
+    # that a stuck mount never answers ends the command in one line, not a hang.
+    with watch_reads(lambda path, seconds: _stuck(args, path, seconds)):
+        problems, warnings = media_report(timeline, project.base_dir)
+        warnings += text_warnings(timeline)  # what this node's fonts cannot draw
+        # Interlaced media: deinterlaced as decoded (a note), or shown combed (a warning).
+        notes, combed = interlace_report(timeline)
     warnings += combed
     if args.strict:
         problems += warnings
@@ -65,6 +69,18 @@ def validate_command(args: argparse.Namespace) -> int:
             f"{plural(len(timeline.tracks), 'track')}"
         )
     return 0
+
+
+def _stuck(args: argparse.Namespace, path: str, seconds: float) -> None:
+    """A read of the media never returned (``workers.read_watchdog``): say so and exit; the
+    thread blocked in the kernel cannot be stopped, so the process ends under it."""
+    from cli.failures import EXIT_BAD_INPUT, report_error
+    from workers.read_watchdog import stuck_read
+
+    report_error(args, stuck_read(path, seconds))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_BAD_INPUT)
 
 
 def warn(timeline: Timeline, quiet: bool) -> None:
