@@ -47,7 +47,7 @@ from cli.price_commands import add_price_parser
 from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar, plural
 from cli.termination import Terminated, Termination, terminable
-from cli.validate_command import validate_command, warn
+from cli.validate_command import exit_on_stuck_read, validate_command, warn
 from common.errors import ClusterError, ClusterUnreachable, RenderError, ValidationError, summarize
 from common.names import LEVELS
 from common.redis_refusal import redis_user, refused
@@ -336,7 +336,10 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
             cancelled=termination.check,
         )
 
-    with terminable() as termination:
+    from workers.read_watchdog import watch_reads
+
+    # A read of a source that a stuck mount never answers ends the render in one line.
+    with terminable() as termination, watch_reads(exit_on_stuck_read(args)):
         if is_output_url(args.output):
             # Refused before rendering what would be refused after it (malformed, taken).
             check_output_url(args.output)

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cli.status_view import plural
@@ -32,7 +33,7 @@ def validate_command(args: argparse.Namespace) -> int:
     timeline = project.timeline
     # The media as render opens them, so validate refuses what render would refuse; a read
     # that a stuck mount never answers ends the command in one line, not a hang.
-    with watch_reads(lambda path, seconds: _stuck(args, path, seconds)):
+    with watch_reads(exit_on_stuck_read(args)):
         problems, warnings = media_report(timeline, project.base_dir)
         warnings += text_warnings(timeline)  # what this node's fonts cannot draw
         # Interlaced media: deinterlaced as decoded (a note), or shown combed (a warning).
@@ -71,16 +72,21 @@ def validate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stuck(args: argparse.Namespace, path: str, seconds: float) -> None:
-    """A read of the media never returned (``workers.read_watchdog``): say so and exit; the
-    thread blocked in the kernel cannot be stopped, so the process ends under it."""
-    from cli.failures import EXIT_BAD_INPUT, report_error
-    from workers.read_watchdog import stuck_read
+def exit_on_stuck_read(args: argparse.Namespace) -> Callable[[str, float], None]:
+    """What a command does when a read of its media never returns (``workers.read_watchdog``):
+    say so in one line and exit; the thread blocked in the kernel cannot be stopped, so the
+    process ends under it (an output being written stays a temp file, swept later)."""
 
-    report_error(args, stuck_read(path, seconds))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(EXIT_BAD_INPUT)
+    def stuck(path: str, seconds: float) -> None:
+        from cli.failures import EXIT_BAD_INPUT, report_error
+        from workers.read_watchdog import stuck_read
+
+        report_error(args, stuck_read(path, seconds))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_BAD_INPUT)
+
+    return stuck
 
 
 def warn(timeline: Timeline, quiet: bool) -> None:
