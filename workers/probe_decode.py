@@ -250,6 +250,14 @@ def _video_problem(
                 continue  # before the first keyframe: the render decodes none of these
             for frame in frames:
                 if frame.pts is None or key is None or frame.pts < key or frame.pts > last:
+                    if (
+                        key is not None
+                        and frame.pts is not None
+                        and min(pending, default=frame.pts) < frame.pts
+                    ):
+                        # A frame stamped past one still to come: the render decodes forward
+                        # to the frame it wants and stops at the first past it.
+                        return out_of_order(path, (frame.pts - origin) * base)
                     if shown or frame.pts is None or frame.pts <= last:
                         continue  # before the keyframe: no base; past the range: not shown
                     return None  # no index: the range ends at the first frame past it
