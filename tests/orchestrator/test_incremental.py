@@ -33,7 +33,7 @@ from orchestrator.job_store import JobStore
 from orchestrator.segment_cache import CACHE_PREFIX, SegmentCache
 from orchestrator.worker_hooks import WorkerHooks
 from tests.media import decode_rgb, make_video, project, solid, video_track
-from workers import hooks
+from workers import hooks, merge_task
 from workers import tasks as worker_tasks
 from workers.job_spec import JobSpec
 
@@ -54,9 +54,10 @@ LOSSLESS = {"container": "mkv", "lossless": True}
 
 @pytest.fixture(scope="session")
 def celery_includes() -> list[str]:
-    """Every task: the orchestrator's and the workers' (imported above, before any test app
-    exists, so each app gets them when it is finalized)."""
-    return [orchestrator_tasks.__name__, worker_tasks.__name__]
+    """Every task: the orchestrator's, the workers' and the merge (imported above, before any
+    test app exists, so each app gets them when it is finalized; run alone, this file's worker
+    had no merge task)."""
+    return [orchestrator_tasks.__name__, worker_tasks.__name__, merge_task.__name__]
 
 
 @pytest.fixture
