@@ -30,9 +30,12 @@ The algorithm, each tick:
    - ``queue``: the fewest nodes that finish all of it within ``target_seconds`` (new nodes
      work only after their boot; if the target is shorter than a boot, within a target after
      the boot);
-   - ``deadline``: the larger of the queue sizing of jobs without a deadline and, EDF, for each
-     deadline k the fewest nodes that supply the work due by k in the time left to k (each new
-     node supplying that time less its boot);
+   - ``deadline``: EDF, for each deadline k the fewest nodes that supply the work due by k in
+     the time left to k (each new node supplying that time less its boot), the work without a
+     deadline counted as due at ``target_seconds`` (a target after a boot if no size makes
+     it): the pool holds both, as its nodes serve both in turns (until 2026-12-07 the larger
+     of the two sizes, and deadlines slipped); a deadline that holds only if the work without
+     one waits asks for ``max_nodes``;
    - ``cost``: the EDF deadline sizing alone, and one node for a pool with work without one.
 
    A deadline no size can hold asks for the nodes that finish soonest (the fewest reaching the

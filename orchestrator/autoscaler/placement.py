@@ -354,8 +354,8 @@ def _option(
         n = launches(fleet, reach, load, base, due)
     else:
         # At its size on an idle pool: counting the running nodes as free drew deadline work
-        # onto nodes the work placed after it counts on too (a pool's size is the largest of
-        # its terms, not their sum), and more deadlines slipped in bench/spot_sim.py.
+        # onto nodes the work placed after it counts on too (a pool's size was then the largest
+        # of its terms, not both), and more deadlines slipped in bench/spot_sim.py.
         idle = dataclasses.replace(fleet, ready=(), suspect=0)
         n = launches(idle, (fleet.boot,) * len(reach), 0.0, base, due)
     overhead = n * launch_seconds(fleet, policy)

@@ -25,11 +25,14 @@ def target(
     terms: list[tuple[int, str]] = []
     if policy.name == "queue":
         terms.append(_queue_term(fleet, jobs, policy, scale, notes))
+    elif policy.name == "deadline" and soft:
+        # Both, not the larger: the dispatcher serves a pool's jobs in turns, so the work
+        # without a deadline takes the same nodes as the deadline work; it is due at the queue
+        # target in the same EDF sum (the larger of the two terms let deadlines slip).
+        terms += _deadline_terms(fleet, hard, scale, notes, now, soft, policy.target_seconds)
     else:
         terms += _deadline_terms(fleet, hard, scale, notes, now)
-        if policy.name == "deadline" and soft:
-            terms.append(_queue_term(fleet, soft, policy, scale, notes))
-        elif soft:
+        if soft:
             terms.append((fleet.holding(1), "cost: 1 node for work without a deadline"))
     size, why = (
         max(terms, key=lambda t: t[0]) if terms else (0, f"{policy.name}: no work placed here")
@@ -75,24 +78,54 @@ def _queue_term(
 
 
 def _deadline_terms(
-    fleet: Fleet, hard: Sequence[Placed], scale: float, notes: list[str], now: float
+    fleet: Fleet,
+    hard: Sequence[Placed],
+    scale: float,
+    notes: list[str],
+    now: float,
+    soft: Sequence[Placed] = (),
+    target: float = 0.0,
 ) -> list[tuple[int, str]]:
-    """EDF: for each deadline, the nodes that supply all work due by then in time."""
+    """EDF: for each deadline, the nodes that supply all work due by then in time; with `soft`
+    work (no deadline), that work too, due at the queue `target` (or a target after a boot)."""
     terms = []
     reach = fleet.reach(fleet.pool.max_nodes)
+    soft_work = sum(j.work for j in soft) * scale
+    horizon = math.inf
+    if soft_work > EPSILON:
+        early = sum(j.work for j in hard if j.due is not None and j.due <= target) * scale
+        horizon = target
+        if nodes_for(early + soft_work, target, fleet.ready, fleet.boot) is None:
+            horizon = fleet.boot + target
     due_work = 0.0
+    counted: list[Placed] = []
     for item in hard:
         assert item.due is not None
+        if item.due > horizon:
+            terms.append(_soft_term(fleet, counted, soft, due_work, soft_work, horizon, notes))
+            horizon = math.inf
         due_work += item.work * scale
-        need = nodes_for(due_work, item.due, fleet.ready, fleet.boot)
+        counted.append(item)
+        extra = soft_work if math.isinf(horizon) and soft_work > EPSILON else 0.0
+        need = nodes_for(due_work + extra, item.due, fleet.ready, fleet.boot)
+        alone = nodes_for(due_work, item.due, fleet.ready, fleet.boot) if extra else need
         if need is not None and fleet.holding(need) <= fleet.pool.max_nodes:
             need = fleet.holding(need)
             room = ""
             if item.absorbs:
                 room = f", room for {item.absorbs} interruption(s) at {item.odds:.0%}"
+            with_soft = f" + {hours(extra)} without one" if extra else ""
             why = (
                 f"deadline: job {item.job.id} due in {span(item.due)} needs {need} "
-                f"({hours(due_work)} node-h due by then, boot {span(fleet.boot)}{room})"
+                f"({hours(due_work)} node-h due by then{with_soft}, boot {span(fleet.boot)}{room})"
+            )
+        elif alone is not None and fleet.holding(alone) <= fleet.pool.max_nodes:
+            # The deadline holds only if the work without one waits: all the nodes, and the
+            # dispatcher's escalation of a job near its deadline puts it first.
+            need = fleet.pool.max_nodes
+            why = (
+                f"deadline: job {item.job.id} due in {span(item.due)} needs all {need} "
+                f"({hours(due_work)} node-h due by then and {hours(extra)} without a deadline)"
             )
         else:
             need, late = _late(fleet, due_work, item.due, reach)
@@ -100,8 +133,31 @@ def _deadline_terms(
                 f"deadline: job {item.job.id} cannot make its deadline (in {span(item.due)}): "
                 f"{need} node(s) finish it soonest, {late}"
             )
-        terms.append(_cap(fleet, [item.job], [item.work], need, why, notes))
+        jobs = [item, *soft] if extra else [item]
+        terms.append(_cap(fleet, [j.job for j in jobs], [j.work for j in jobs], need, why, notes))
+    if not math.isinf(horizon):
+        terms.append(_soft_term(fleet, counted, soft, due_work, soft_work, horizon, notes))
     return terms
+
+
+def _soft_term(
+    fleet: Fleet,
+    counted: Sequence[Placed],
+    soft: Sequence[Placed],
+    due_work: float,
+    soft_work: float,
+    horizon: float,
+    notes: list[str],
+) -> tuple[int, str]:
+    """Nodes that finish the work without a deadline by `horizon` on top of the `due_work` of
+    the deadlines before it (`counted`)."""
+    need = fleet.holding(nodes_for(due_work + soft_work, horizon, fleet.ready, fleet.boot) or 1)
+    why = f"deadline: {hours(soft_work)} node-h without a deadline within {span(horizon)}"
+    if due_work > EPSILON:
+        why += f" after {hours(due_work)} node-h due by then"
+    why += f" needs {need}"
+    jobs = [*counted, *soft]
+    return _cap(fleet, [j.job for j in jobs], [j.work for j in jobs], need, why, notes)
 
 
 def _late(fleet: Fleet, work: float, due: float, reach: Sequence[float]) -> tuple[int, str]:

@@ -112,11 +112,32 @@ SIZING = [
         id="deadline: EDF adds earlier work to later deadlines",
     ),
     pytest.param({"jobs": [job("b", 1800, 600)]}, 4, "needs 4", id="deadline: the later job alone"),
+    # A pool holds its deadline work and the work without one, both (the dispatcher serves
+    # them in turns on the same nodes): the work without one is due at the queue target in
+    # the same EDF sum. Until 2026-12-07 the pool took the larger of the two sizes.
     pytest.param(
         {"jobs": [job("a", 600, 300), job("c", 3000)]},
+        8,
+        "within 10m00s after 0.17 node-h due by then needs 8",
+        id="deadline: queue work counts the deadline work due before the target (was 7)",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 6000, 1200), job("c", 1000)]},
         7,
-        "within 10m00s needs 7",
-        id="deadline: the larger of queue and deadline sizing",
+        "job a due in 20m00s needs 7 (1.67 node-h due by then + 0.28 without one",
+        id="deadline: a later deadline counts the work without one (was 6)",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 9000, 1200), job("c", 3000)]},
+        10,
+        "job a due in 20m00s needs all 10",
+        id="deadline: both need more than max_nodes, the deadline alone holds: all (was 9)",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 1500, 300), job("c", 480)]},
+        9,
+        "job a due in 5m00s needs 9 (0.42 node-h due by then, boot",
+        id="deadline: work without one is not counted before its target",
     ),
     pytest.param(
         {"jobs": [job("a", 3000)], "name": "cost"},
@@ -529,10 +550,12 @@ COSTS = [
         id="max_cost never forbids a pool's first node",
     ),
     pytest.param(
+        # b's term counts a's work due before b's target (the same nodes serve both): 10
+        # (7 when a pool took the larger of its terms)
         {"jobs": [job("a", 1500, 300, max_cost=1.87), job("b", 3000)], "pools": [DEAR]},
-        {"cpu": 7},
+        {"cpu": 10},
         "cpu",
-        "needs 7",
+        "after 0.42 node-h due by then needs 10",
         id="a job without max_cost is not held back by one with",
     ),
     pytest.param(
