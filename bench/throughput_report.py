@@ -71,7 +71,9 @@ def print_stages(result: dict[str, Any]) -> None:
         prof = result["profile"]
         print(
             f"\ncompositor profile, {prof['frames']} frames, {prof['ms_per_frame']:.1f} ms/frame "
-            "under cProfile; ms per frame:"
+            f"wall under cProfile, {prof.get('thread_cpu_ms_per_frame', 0):.1f} CPU of its thread, "
+            f"{prof.get('process_cpu_ms_per_frame', 0):.1f} with the decoder's threads; "
+            "CPU ms per frame:"
         )
         print("  own time (top functions):")
         for row in prof["own"]:
