@@ -20,7 +20,7 @@
 
 /* Bumped with every change of a function's signature or meaning: workers/kernels.py refuses a
  * library built from another version of this file (an editable install not rebuilt). */
-int cr_abi(void) { return 6; }
+int cr_abi(void) { return 7; }
 
 /* AVX2 copies of the loops beside the baseline ones, chosen when the library loads (an ifunc):
  * a wheel built on one x86-64 runs on any. The results do not depend on which copy runs:
@@ -54,13 +54,57 @@ CR_VECTOR void cr_to_float(const uint8_t *src, float *dst, Py_ssize_t n) {
 }
 
 /* dst = uint8(clip(src * 255 + 0.5, 0, 255)), n samples (truncation, as NumPy's astype). */
-CR_VECTOR void cr_to_uint8(const float *src, uint8_t *dst, Py_ssize_t n) {
+CR_VECTOR static void to_uint8_loop(const float *src, uint8_t *dst, Py_ssize_t n) {
     for (Py_ssize_t i = 0; i < n; i++) {
         float v = src[i] * 255.0f;
         v += 0.5f;
         v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
         dst[i] = (uint8_t)v;
     }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+/* to_uint8_loop with AVX2 by hand, 32 samples at a time: the compiler's copy of the loop masks
+ * and packs each 8 samples separately (measured on the 2-core EPYC: a 1080p frame 1.0-1.3
+ * against 1.6-1.7 ms). The same bits: the product and the sum are the same IEEE operations;
+ * max(v, 0) then min(v, 255) is the loop's clip, and takes NaN to 0, which is what the loop's
+ * truncation gives NaN on x86-64 (0x80000000, whose low byte is 0); the values are then whole
+ * numbers in [0, 255], which the saturating packs keep as they are. */
+__attribute__((target("avx2"))) static void to_uint8_avx2(const float *src, uint8_t *dst,
+                                                          Py_ssize_t n) {
+    const __m256 scale = _mm256_set1_ps(255.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+    /* The packs work within 128-bit lanes: this puts the four groups of 8 back in order. */
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    Py_ssize_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i q[4];
+        for (int j = 0; j < 4; j++) {
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(src + i + 8 * j), scale);
+            v = _mm256_add_ps(v, half);
+            v = _mm256_max_ps(v, zero); /* NaN (the first operand) -> the second: 0 */
+            v = _mm256_min_ps(v, top);
+            q[j] = _mm256_cvttps_epi32(v);
+        }
+        const __m256i lo = _mm256_packus_epi32(q[0], q[1]);
+        const __m256i hi = _mm256_packus_epi32(q[2], q[3]);
+        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(lo, hi), order);
+        _mm256_storeu_si256((__m256i *)(dst + i), bytes);
+    }
+    to_uint8_loop(src + i, dst + i, n - i);
+}
+#define CR_AVX2_INTRINSICS 1
+#endif
+
+void cr_to_uint8(const float *src, uint8_t *dst, Py_ssize_t n) {
+#ifdef CR_AVX2_INTRINSICS
+    if (__builtin_cpu_supports("avx2")) {
+        to_uint8_avx2(src, dst, n);
+        return;
+    }
+#endif
+    to_uint8_loop(src, dst, n);
 }
 
 /* dst = clip(src * gain[pixel], 0, 1): a per-pixel gain map (vignette). The gains of a block of

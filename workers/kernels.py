@@ -37,7 +37,7 @@ Rgb8 = npt.NDArray[np.uint8]
 Planes = npt.NDArray[np.uint16]
 
 #: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 6
+ABI = 7
 _F32 = ctypes.POINTER(ctypes.c_float)
 _U8 = ctypes.POINTER(ctypes.c_uint8)
 _I32 = ctypes.POINTER(ctypes.c_int32)

@@ -39,6 +39,36 @@ def test_float_conversions_equal_numpy() -> None:
     assert np.array_equal(kernels.to_uint8(view), kernels.numpy_to_uint8(view))
 
 
+def rounding_edges() -> np.ndarray:
+    """Samples around every point where to_uint8's rounding or clipping changes its answer:
+    (k + 0.5) / 255 and its float32 neighbours, the ends of [0, 1] and beyond them, infinities."""
+    halves = (np.arange(-1, 257, dtype=np.float64) + 0.5) / 255
+    centre = halves.astype(np.float32)
+    near = [centre, np.nextafter(centre, np.float32(-9)), np.nextafter(centre, np.float32(9))]
+    ends = np.array([0.0, -0.0, 1.0, -1e-9, 1 + 1e-7, -5, 7, np.inf, -np.inf], dtype=np.float32)
+    return np.concatenate([*near, ends])
+
+
+@pytest.mark.parametrize("length", [1, 31, 32, 33, 95, 3 * 1921])
+def test_to_uint8_equals_numpy_at_every_rounding_edge(length: int) -> None:
+    # Every length a 32-sample vector loop ends on differently: none, part of one, a tail.
+    edges = rounding_edges()
+    samples = np.resize(RNG.permutation(edges), length).reshape(-1, 1, 1)
+    samples = np.ascontiguousarray(np.broadcast_to(samples, (samples.shape[0], 1, 3)))
+    assert np.array_equal(kernels.to_uint8(samples), kernels.numpy_to_uint8(samples))
+    frame = np.resize(edges, 67 * 91 * 3).reshape(67, 91, 3)
+    assert np.array_equal(kernels.to_uint8(frame), kernels.numpy_to_uint8(frame))
+
+
+def test_to_uint8_takes_nan_to_zero() -> None:
+    # What the C loop's truncation has always given NaN on x86-64 (NumPy warns on the cast).
+    samples = np.full((5, 7, 3), np.nan, dtype=np.float32)
+    samples[2, 3] = 0.5
+    expected = np.zeros(samples.shape, dtype=np.uint8)
+    expected[2, 3] = 128
+    assert np.array_equal(kernels.to_uint8(samples), expected)
+
+
 @pytest.mark.parametrize("shape", [(37, 53), (37, 53, 1)])
 def test_gain_equals_numpy(shape: tuple[int, ...]) -> None:
     rgb = image()
