@@ -32,6 +32,7 @@ lowers white to 0.8. g keeps a slope >= 0.2. The results are clipped to [0, 1].
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -69,23 +70,40 @@ Lut = npt.NDArray[np.float32]  # LUT_SIZE values of a curve on [0, 1]
 
 
 def saturation_matrix(saturation: float) -> Matrix:
-    """Matrix scaling chroma around Rec.709 luma: 0 = greyscale, 1 = identity."""
-    s = float(saturation)
-    # Built in float64 so the rows sum to 1 as exactly as float32 allows.
-    m = s * np.eye(3) + (1.0 - s) * np.outer(np.ones(3), LUMA_709)
-    return m.astype(np.float32)
+    """Matrix scaling chroma around Rec.709 luma: 0 = greyscale, 1 = identity (read-only)."""
+    return _saturation_matrix(float(saturation))
 
 
 def hue_matrix(degrees: float) -> Matrix:
-    """Matrix rotating colours by this many degrees around the grey axis (red -> green -> blue)."""
-    theta = math.radians(float(degrees) % 360.0)
+    """Matrix rotating colours by this many degrees around the grey axis (red -> green -> blue)
+    (read-only)."""
+    return _hue_matrix(float(degrees))
+
+
+# A clip's correction and its colour effects ask for their matrix on every frame (about 0.1 ms
+# each in NumPy's small-array calls): the same few values, built once, read-only.
+@functools.lru_cache(maxsize=64)
+def _saturation_matrix(s: float) -> Matrix:
+    # Built in float64 so the rows sum to 1 as exactly as float32 allows.
+    m = s * np.eye(3) + (1.0 - s) * np.outer(np.ones(3), LUMA_709)
+    return _read_only(m.astype(np.float32))
+
+
+@functools.lru_cache(maxsize=64)
+def _hue_matrix(degrees: float) -> Matrix:
+    theta = math.radians(degrees % 360.0)
     c, s = math.cos(theta), math.sin(theta)
     third = 1.0 / 3.0
     root = math.sqrt(third)
     # Rodrigues' rotation about the unit axis (1, 1, 1) / sqrt(3).
     cross = np.array([[0.0, -root, root], [root, 0.0, -root], [-root, root, 0.0]])
     m = c * np.eye(3) + s * cross + (1.0 - c) * np.full((3, 3), third)
-    return m.astype(np.float32)
+    return _read_only(m.astype(np.float32))
+
+
+def _read_only(m: Matrix) -> Matrix:
+    m.setflags(write=False)
+    return m
 
 
 def mix_matrix(matrix: Matrix, amount: float) -> Matrix:

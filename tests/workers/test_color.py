@@ -148,3 +148,14 @@ def test_neutral_tonal_ranges_do_no_work() -> None:
     img = noisy_image()
     assert apply_color(img, ColorCorrection(shadows=0.0, highlights=0.0)) is img
     assert apply_tones(img) is img
+
+
+def test_the_colour_matrices_are_built_once_per_value_and_read_only() -> None:
+    # Asked for on every frame: one array per value, which no caller can change for the next.
+    for make, value in ((saturation_matrix, 1.25), (hue_matrix, 40.0)):
+        first = make(value)
+        assert make(value) is first
+        assert make(int(value) if value == int(value) else value) is first
+        with pytest.raises(ValueError):
+            first[0, 0] = 0.0
+    assert np.array_equal(saturation_matrix(1.25), saturation_matrix(np.float32(1.25)))
