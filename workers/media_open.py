@@ -322,3 +322,30 @@ def _unfinished_mp4(full: str) -> bool:
 def reason(exc: BaseException) -> str:
     """An OS or FFmpeg error's own words, without the path PyAV appends."""
     return str(getattr(exc, "strerror", None) or exc)
+
+
+def seek_keyframe(container: InputContainer, offset: int = 0, stream: Any = None) -> None:
+    """Seek back to the keyframe at or before `offset` (in `stream`'s time base; the file's
+    start by default); where the file's keyframe table lists none there (an MP4 whose
+    sync-sample table misses its first frame, an MKV whose packets carry no keyframe flag),
+    to the packet at `offset` whatever its flag, as FFmpeg plays such a file from the top."""
+    try:
+        container.seek(offset, stream=stream, backward=True, any_frame=False)
+    except av.error.FFmpegError as exc:
+        if getattr(exc, "errno", None) != errno.EPERM:
+            raise
+        # FFmpeg refuses a keyframe seek with no listed keyframe at or before the time (EPERM);
+        # the render's index has its own keyframes (the first packet counts as one), so the
+        # packet is where decoding starts, as when the file is read from the top.
+        container.seek(offset, stream=stream, backward=True, any_frame=True)
+
+
+def seek_reason(exc: BaseException) -> str:
+    """Why a seek failed, in words a user can act on: FFmpeg's EPERM from a seek means no
+    keyframe is listed at or before the time, not a permission."""
+    if getattr(exc, "errno", None) == errno.EPERM:
+        return (
+            "no keyframe is listed at or before that point (its keyframe index is missing or "
+            "damaged: remux or re-export the file)"
+        )
+    return reason(exc)

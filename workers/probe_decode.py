@@ -23,7 +23,14 @@ from PIL import Image
 
 from chunking.timeline.model import Clip, Timeline, TrackKind
 from common.errors import DecodeError, MediaError
-from workers.media_open import open_image, open_media, picture_stream, reason
+from workers.media_open import (
+    open_image,
+    open_media,
+    picture_stream,
+    reason,
+    seek_keyframe,
+    seek_reason,
+)
 from workers.probe_ranges import Span, collapse_problem, cut_spans, main_stream
 from workers.sequences import shown_images
 from workers.sources import MAX_SOURCE_PIXELS, collapsed_times, is_still, unsupported_still
@@ -171,7 +178,7 @@ def _start_unseekable(container: Any, stream: Any, path: str, spans: list[Span])
     frame. Only where a seek to the start fails (most files: never) is the render's own seek
     to the keyframe before each span's start tried, on the file opened afresh as it opens it."""
     try:
-        container.seek(0)
+        seek_keyframe(container)
         return None
     except av.error.FFmpegError:
         pass
@@ -189,12 +196,12 @@ def _start_unseekable(container: Any, stream: Any, path: str, spans: list[Span])
                 key = index.keyframe(max(wanted, index.pts[0]) if index.pts else wanted)
                 try:
                     if key is None:
-                        fresh.seek(0)
+                        seek_keyframe(fresh)
                     else:
                         point = index.seek_point(key)
-                        fresh.seek(point, stream=video, backward=True, any_frame=False)
+                        seek_keyframe(fresh, point, video)
                 except av.error.FFmpegError as exc:
-                    return f"cannot seek in {path}: {reason(exc)}"
+                    return f"cannot seek in {path}: {seek_reason(exc)}"
     except (av.error.FFmpegError, OSError, MediaError):
         return None  # the other checks say what is wrong with it
     return None
@@ -203,7 +210,7 @@ def _start_unseekable(container: Any, stream: Any, path: str, spans: list[Span])
 def _indexed(container: Any, stream: Any) -> VideoIndex | None:
     """The stream's index, built as the render builds it (None: it cannot be)."""
     try:
-        container.seek(0)
+        seek_keyframe(container)
         index = build_index(container, stream)
     except (av.error.FFmpegError, OSError):
         return None
@@ -228,7 +235,7 @@ def _video_problem(
     origin = stream.start_time or 0
     first, last = origin + math.floor(lo / base), origin + math.ceil(hi / base)
     try:
-        container.seek(first, stream=stream, backward=True, any_frame=False)
+        seek_keyframe(container, first, stream)
     except (av.error.FFmpegError, OSError):
         return None  # not seekable: the render reads it from the start
     key: int | None = None

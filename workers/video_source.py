@@ -15,7 +15,7 @@ import av
 from common.errors import DecodeError, MediaError
 from workers.deinterlace import deinterlaced, interlacing
 from workers.frame_picture import frame_picture
-from workers.media_open import picture_stream, reason
+from workers.media_open import picture_stream, reason, seek_keyframe, seek_reason
 from workers.open_watchdog import open_watched
 from workers.packet_decode import frames_of
 from workers.preroll import can_skip, decoded_until
@@ -270,14 +270,12 @@ class VideoSource:
                 # FFmpeg unwraps to a negative start): seek(0) lands seconds into it.
                 self.container.seek(-(2**62), stream=self.stream, backward=True, any_frame=False)
             elif key is None:
-                self.container.seek(0)
+                seek_keyframe(self.container)
             else:
-                self.container.seek(
-                    self.index.seek_point(key), stream=self.stream, backward=True, any_frame=False
-                )
+                seek_keyframe(self.container, self.index.seek_point(key), self.stream)
         except av.error.FFmpegError as exc:
             raise DecodeError(
-                f"clip {self.clip_id!r}: cannot seek in {self.path}: {reason(exc)}"
+                f"clip {self.clip_id!r}: cannot seek in {self.path}: {seek_reason(exc)}"
             ) from None
         self._frames = self._decoded(until)
         if self._counted:
