@@ -44,6 +44,7 @@ from cli.failures import (
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
 from cli.price_commands import add_price_parser
+from cli.process_exit import end_process
 from cli.server_commands import add_server_parsers
 from cli.status_view import ProgressBar, plural
 from cli.termination import Terminated, Termination, terminable
@@ -63,10 +64,19 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit status."""
+    """Run the command line; return the process exit status (as the program, with no
+    ``argv``, a render's process ends at once instead: ``cli.process_exit``)."""
     parser = _parser()
     ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    status = _run(args)
+    if argv is None and args.command == "render":
+        end_process(status)
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the parsed command; the exit status, its errors worded."""
     try:
         try:
             return int(args.handler(args))
