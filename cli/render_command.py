@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     from orchestrator.api import CloudRenderingAPI
 
 POLL_SECONDS = 0.2
+#: The longest a render waits on its job's event stream before it reads the record anyway (and
+#: looks for dead private workers and a gone orchestrator): events wake it at once.
+EVENT_WAIT_SECONDS = 0.5
 #: How often a render looks for the orchestrator's heartbeat before submitting: a private
 #: cluster's first beat follows its workers' readiness by tens of milliseconds, and every
 #: render waited out a whole POLL_SECONDS for it.
@@ -115,6 +118,7 @@ def render_distributed(
         import redis
 
         from orchestrator.api import CloudRenderingAPI
+        from orchestrator.job_events import EventCursor
 
         api = CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
@@ -142,7 +146,8 @@ def render_distributed(
         if url_file is not None and not keep_segments:
             record_run_job(os.path.dirname(url_file), job_id)
         try:
-            record = _follow(api, job_id, progress, lost, notify)
+            events = EventCursor(api.store.redis, job_id)
+            record = _follow(api, job_id, progress, lost, notify, pause=events.wait)
         except ClusterUnreachable:
             raise  # a cancel would wait on the Redis that stopped answering as long again
         except BaseException:
@@ -303,9 +308,14 @@ def _follow(
     progress: Progress | None,
     lost: Callable[[], str | None] = lambda: None,
     notify: Callable[[str], None] | None = None,
+    pause: Callable[[float], object] | None = None,
 ) -> JobRecord:
+    """Read the job's record until it ends, showing its progress; between reads ``pause(s)``
+    (default: sleep): an ``EventCursor.wait`` reads it again as soon as it changes."""
     import redis
 
+    if pause is None:
+        pause = _poll_pause
     state: JobProgress | None = None
     unplanned_since: float | None = None
     away_since: float | None = None  # the orchestrator, while the job renders
@@ -317,7 +327,8 @@ def _follow(
             # or fail the job, and the render would wait for ever.
             raise RenderError(f"{gone} while rendering job {job_id}; the render is abandoned")
         try:
-            record = api.wait(job_id, timeout=POLL_SECONDS, poll=POLL_SECONDS / 2, lost=lost)
+            # One read (its retries while Redis is away included); the pause below waits.
+            record = api.wait(job_id, timeout=0.0, poll=POLL_SECONDS / 2, lost=lost)
         except (RenderError, redis.RedisError):
             gone = lost()  # a Redis that died is what went wrong, not the user's --broker
             if gone is not None:
@@ -359,6 +370,15 @@ def _follow(
                 )
         else:
             away_since, warned = None, False
+        try:
+            pause(EVENT_WAIT_SECONDS)
+        except redis.RedisError:
+            time.sleep(POLL_SECONDS)  # the next read says what became of Redis
+
+
+def _poll_pause(_seconds: float) -> None:
+    """Between two reads of a job's record where no event stream wakes the reader."""
+    time.sleep(POLL_SECONDS / 2)
 
 
 def _media_roots(project: Project) -> list[str]:

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from orchestrator import keys
+from orchestrator.store_retry import redis_deadline
 
 #: Entries a job's stream keeps (approximately: Redis trims whole macro-nodes).
 EVENTS_MAXLEN = 10_000
@@ -70,6 +71,29 @@ def read_events(
     else:
         entries = client.xrange(stream, min=f"({after}" if after != "0" else "-", count=count)
     return [parsed for parsed in map(parse_entry, entries) if parsed is not None]
+
+
+class EventCursor:
+    """A follower's place in a job's event stream: ``wait`` blocks until the job's next event
+    (a change of its record) instead of the follower reading the record on a fixed beat."""
+
+    def __init__(self, client: Any, job_id: str) -> None:
+        self.client = client
+        self.stream = keys.events(job_id)
+        self.after = "0"  # the first wait returns at once when the job has events already
+
+    def wait(self, seconds: float) -> bool:
+        """Block up to ``seconds`` for events after the last one seen and move past them;
+        whether any came. Redis's errors are raised at once, not retried: the follower's
+        next read of the record handles them (with its own patience)."""
+        with redis_deadline(0.0):
+            reply = self.client.xread(
+                {self.stream: self.after}, count=EVENTS_MAXLEN, block=max(1, round(seconds * 1000))
+            )
+        entries = reply[0][1] if reply else []
+        if entries:
+            self.after = _text(entries[-1][0])  # past unparsable entries too
+        return bool(entries)
 
 
 def parse_entry(entry: Any) -> tuple[str, dict[str, Any]] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import glob
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from chunking.timeline.project import Project, read_project
 from cli import render_command
 from cli.render_command import _fetch, render_distributed
 from common.errors import RenderError
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.job_events import EventCursor
 from orchestrator.job_record import JobRecord, JobState
 from providers.storage.base import map_storage_errors
 from tests.media import decode_rgb, make_video, project, solid, video_track
@@ -329,3 +332,47 @@ def test_a_render_notices_the_orchestrators_first_heartbeat_within_a_tenth_of_a_
 
     # Then it waited one short poll, not a whole progress interval (0.2 s, every render)
     assert len(slept) == 1 and slept[0] <= 0.1
+
+
+def test_a_render_follows_its_job_by_its_events_not_a_poll(redis_url: str) -> None:
+    """The client read the job's record 10 times a second whatever happened; it now reads it
+    when the job's event stream says it changed (and every EVENT_WAIT_SECONDS regardless), and
+    sees the job's end at once."""
+    api = CloudRenderingAPI(redis_url)
+    store = api.store
+    store.create(JobRecord(id="j1", state=JobState.MERGING, frames=10), {})
+    reads: list[float] = []
+    wait = api.wait
+
+    def counted(job_id: str, **kwargs: Any) -> JobRecord:
+        reads.append(time.monotonic())
+        return wait(job_id, **kwargs)
+
+    api.wait = counted  # type: ignore[method-assign]
+    api.orchestrator_running = lambda: True  # type: ignore[method-assign]
+    ended: list[float] = []
+    failed: list[str] = []
+
+    def finish() -> None:
+        time.sleep(1.5)
+        ended.append(time.monotonic())
+        try:
+            store.transition("j1", JobState.COMPLETED)
+        except Exception as exc:  # noqa: BLE001 - ends the follow below with the reason
+            failed.append(repr(exc))
+
+    finisher = threading.Thread(target=finish)
+    finisher.start()
+    try:
+        events = EventCursor(store.redis, "j1")
+        record = render_command._follow(
+            api, "j1", None, lost=lambda: failed[0] if failed else None, pause=events.wait
+        )
+    finally:
+        finisher.join()
+    done = time.monotonic()
+    assert record.state is JobState.COMPLETED
+    # 1.5 s without an event: a read at the start, one per EVENT_WAIT_SECONDS, one at the end
+    # (a 0.1 s poll made about 15).
+    assert len(reads) <= 2 + 1.5 / render_command.EVENT_WAIT_SECONDS + 1, len(reads)
+    assert done - ended[0] < 0.4  # the end seen at its event, not at the next wait's timeout

@@ -17,6 +17,7 @@ from orchestrator.api import CloudRenderingAPI
 from orchestrator.job_events import (
     EVENTS_MAXLEN,
     EVENTS_TTL,
+    EventCursor,
     publish_event,
     read_events,
 )
@@ -116,3 +117,29 @@ def test_subscribers_of_the_progress_channel_still_get_every_event(
     assert received[1]["state"] == "cancelled"
     logged = [e for _, e in read_events(client, "j")]
     assert logged == received  # the same messages on both
+
+
+def test_a_cursor_wakes_at_the_next_event_and_moves_past_it(client: redis.Redis) -> None:
+    """A follower blocks on the stream and is woken by the event, not by a poll's beat."""
+    publish_event(client, "j", "state", state="queued")
+    cursor = EventCursor(client, "j")
+    assert cursor.wait(5.0)  # what the job had already: at once
+    began = time.monotonic()
+    assert not cursor.wait(0.2)  # nothing new: the whole wait
+    assert time.monotonic() - began >= 0.15
+    timer = threading.Timer(0.2, publish_event, (client, "j", "completed"))
+    timer.start()
+    try:
+        began = time.monotonic()
+        assert cursor.wait(10.0)
+        assert time.monotonic() - began < 5.0  # woken by the event, not the timeout
+    finally:
+        timer.join()
+    assert not cursor.wait(0.01)  # past it now
+
+
+def test_a_cursor_moves_past_entries_not_written_here(client: redis.Redis) -> None:
+    client.xadd(keys.events("j"), {"other": "x"})
+    cursor = EventCursor(client, "j")
+    assert cursor.wait(1.0)
+    assert not cursor.wait(0.01)  # not returned again and again
