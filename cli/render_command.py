@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from chunking.timeline.project import Project
 from cli import WORKER_APP
+from cli.job_follow import Progress, await_orchestrator, follow
 from cli.output_url import check_output_url, is_output_url
 from cli.private_runs import (
     dropping_run_job,
@@ -26,7 +27,6 @@ from cli.private_runs import (
     record_run_job,
     sweep_dead_runs,
 )
-from cli.render_progress import ChunkProgress, JobProgress
 from common.errors import ClusterUnreachable, RenderError
 from common.scratch import scratch_prefix
 from common.settings import Settings
@@ -34,7 +34,7 @@ from common.urls import redact_url
 from orchestrator import keys
 from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
-from orchestrator.job_record import JobRecord, JobState
+from orchestrator.job_record import JobState
 from orchestrator.processes import adopting_orphans
 from providers.storage import ObjectNotFound, StorageError, open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
@@ -48,25 +48,11 @@ if TYPE_CHECKING:
     # they are spawned.
     from orchestrator.api import CloudRenderingAPI
 
-POLL_SECONDS = 0.2
-#: The longest a render waits on its job's event stream before it reads the record anyway (and
-#: looks for dead private workers and a gone orchestrator): events wake it at once.
-EVENT_WAIT_SECONDS = 0.5
-#: How often a render looks for the orchestrator's heartbeat before submitting: a private
-#: cluster's first beat follows its workers' readiness by tens of milliseconds, and every
-#: render waited out a whole POLL_SECONDS for it.
-HEARTBEAT_POLL_SECONDS = 0.05
-#: Seconds without an orchestrator heartbeat before a render says that none is running: long
-#: enough for one that is restarting, short enough that nobody waits on a job nothing plans.
-ORCHESTRATOR_PATIENCE = 4.0
 #: How long a private cluster's idle workers may take to stop after a finished render before
 #: they are killed: not at all. Their job is over and its video fetched, and their Redis goes
 #: next, so a warm Celery shutdown (its pool, beat's lock, the heartbeat's key, about a second)
 #: has nothing to keep; a 0.2 s grace ran out every time and cost the user 0.2-0.4 s.
 QUICK_STOP_SECONDS = 0.0
-
-
-Progress = Callable[[JobProgress], None]
 
 
 def render_distributed(
@@ -147,7 +133,7 @@ def render_distributed(
             record_run_job(os.path.dirname(url_file), job_id)
         try:
             events = EventCursor(api.store.redis, job_id)
-            record = _follow(api, job_id, progress, lost, notify, pause=events.wait)
+            record = follow(api, job_id, progress, lost, notify, pause=events.wait)
         except ClusterUnreachable:
             raise  # a cancel would wait on the Redis that stopped answering as long again
         except BaseException:
@@ -274,111 +260,6 @@ def _hardware(encoder: str | None) -> bool:
 def _checked_url(url: str) -> str | None:
     split_object_url(url)  # malformed: refused here, not after the render
     return None
-
-
-def no_orchestrator(url: str) -> str:
-    """The one line that says a cluster has nobody to plan jobs, and what to start."""
-    return (
-        f"no orchestrator is running on the cluster at {redact_url(url)}, so nothing plans "
-        "submitted jobs: start one with `cloudrender orchestrator --broker URL` (it needs "
-        "CLOUDRENDER_STORAGE_URL too) and render again"
-    )
-
-
-def await_orchestrator(
-    api: CloudRenderingAPI,
-    patience: float | None = None,
-    lost: Callable[[], str | None] = lambda: None,
-) -> None:
-    """Return once a node consumes the orchestrator queue; RenderError after `patience` s, or
-    as soon as ``lost`` says what of a private cluster died."""
-    deadline = time.monotonic() + (ORCHESTRATOR_PATIENCE if patience is None else patience)
-    while not api.orchestrator_running():
-        gone = lost()
-        if gone is not None:
-            raise RenderError(f"{gone} before the render began")
-        if time.monotonic() > deadline:
-            raise RenderError(no_orchestrator(api.broker_url))
-        time.sleep(HEARTBEAT_POLL_SECONDS)
-
-
-def _follow(
-    api: CloudRenderingAPI,
-    job_id: str,
-    progress: Progress | None,
-    lost: Callable[[], str | None] = lambda: None,
-    notify: Callable[[str], None] | None = None,
-    pause: Callable[[float], object] | None = None,
-) -> JobRecord:
-    """Read the job's record until it ends, showing its progress; between reads ``pause(s)``
-    (default: sleep): an ``EventCursor.wait`` reads it again as soon as it changes."""
-    import redis
-
-    if pause is None:
-        pause = _poll_pause
-    state: JobProgress | None = None
-    unplanned_since: float | None = None
-    away_since: float | None = None  # the orchestrator, while the job renders
-    warned = False
-    while True:
-        gone = lost()
-        if gone is not None:
-            # A private cluster's workers (or its Redis) died: nothing else would ever render
-            # or fail the job, and the render would wait for ever.
-            raise RenderError(f"{gone} while rendering job {job_id}; the render is abandoned")
-        try:
-            # One read (its retries while Redis is away included); the pause below waits.
-            record = api.wait(job_id, timeout=0.0, poll=POLL_SECONDS / 2, lost=lost)
-        except (RenderError, redis.RedisError):
-            gone = lost()  # a Redis that died is what went wrong, not the user's --broker
-            if gone is not None:
-                raise RenderError(
-                    f"{gone} while rendering job {job_id}; the render is abandoned"
-                ) from None
-            raise
-        if progress is not None and record.chunks:
-            if state is None:
-                state = JobProgress(
-                    record.frames, [ChunkProgress(c.index, c.frames) for c in record.chunks]
-                )
-            for chunk, live in zip(record.chunks, state.chunks, strict=False):
-                live.done, live.state, live.reused = chunk.frames_done, chunk.state, chunk.reused
-            progress(state)
-        if record.state.finished:
-            return record
-        if record.state is JobState.QUEUED and not api.orchestrator_running():
-            # The orchestrator went away after the submit: its plan task would wait forever.
-            now = time.monotonic()
-            unplanned_since = unplanned_since or now
-            if now - unplanned_since > ORCHESTRATOR_PATIENCE:
-                message = no_orchestrator(api.broker_url)
-                with contextlib.suppress(RenderError):
-                    api.cancel_job(job_id, reason=message)
-                raise RenderError(f"{message} (job {job_id} cancelled)")
-        else:
-            unplanned_since = None
-        if record.state is not JobState.QUEUED and not api.orchestrator_running():
-            # It may come back (a service restart): say what waits on it, once, and go on.
-            now = time.monotonic()
-            away_since = away_since or now
-            if notify is not None and not warned and now - away_since > ORCHESTRATOR_PATIENCE:
-                warned = True
-                notify(
-                    f"the orchestrator of the cluster at {redact_url(api.broker_url)} stopped: "
-                    "a chunk lost from now on is not sent again, nor the merge, until one runs "
-                    "(`cloudrender orchestrator --broker URL`)"
-                )
-        else:
-            away_since, warned = None, False
-        try:
-            pause(EVENT_WAIT_SECONDS)
-        except redis.RedisError:
-            time.sleep(POLL_SECONDS)  # the next read says what became of Redis
-
-
-def _poll_pause(_seconds: float) -> None:
-    """Between two reads of a job's record where no event stream wakes the reader."""
-    time.sleep(POLL_SECONDS / 2)
 
 
 def _media_roots(project: Project) -> list[str]:

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from chunking.timeline.project import read_project
-from cli import render_command
+from cli import job_follow
 from cli.arguments import PROCESSES_PER_CORE
 from cli.render_command import render_distributed
 from common.errors import RenderError
@@ -162,7 +162,7 @@ def test_an_orchestrator_lost_after_the_submit_cancels_the_job(
     redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CLOUDRENDER_STORAGE_URL", (tmp_path / "storage").as_uri())
-    monkeypatch.setattr(render_command, "ORCHESTRATOR_PATIENCE", 1.0)
+    monkeypatch.setattr(job_follow, "ORCHESTRATOR_PATIENCE", 1.0)
     store = JobStore.from_url(redis_url)
     fake_beat(store, "render@elsewhere", [QUEUE_RENDER], 60)
     fake_beat(store, "orchestrator@elsewhere", [QUEUE_ORCHESTRATOR], 1)  # about to vanish

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from chunking.timeline.project import Project, read_project
-from cli import render_command
+from cli import job_follow, render_command
 from cli.render_command import _fetch, render_distributed
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
@@ -258,9 +258,9 @@ class _OrchestratorGone:
 
 def test_an_orchestrator_gone_mid_render_is_said_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing re-sends a lost chunk or the merge without it: the render waited in silence."""
-    monkeypatch.setattr(render_command, "ORCHESTRATOR_PATIENCE", 0.02)
+    monkeypatch.setattr(job_follow, "ORCHESTRATOR_PATIENCE", 0.02)
     notes: list[str] = []
-    record = render_command._follow(
+    record = job_follow.follow(
         _OrchestratorGone(),
         "j1",
         None,
@@ -325,10 +325,10 @@ def test_a_render_notices_the_orchestrators_first_heartbeat_within_a_tenth_of_a_
             return next(looks)
 
     slept: list[float] = []
-    monkeypatch.setattr(render_command.time, "sleep", slept.append)
+    monkeypatch.setattr(job_follow.time, "sleep", slept.append)
 
     # When the render waits for it
-    render_command.await_orchestrator(Cluster())  # type: ignore[arg-type]
+    job_follow.await_orchestrator(Cluster())  # type: ignore[arg-type]
 
     # Then it waited one short poll, not a whole progress interval (0.2 s, every render)
     assert len(slept) == 1 and slept[0] <= 0.1
@@ -365,7 +365,7 @@ def test_a_render_follows_its_job_by_its_events_not_a_poll(redis_url: str) -> No
     finisher.start()
     try:
         events = EventCursor(store.redis, "j1")
-        record = render_command._follow(
+        record = job_follow.follow(
             api, "j1", None, lost=lambda: failed[0] if failed else None, pause=events.wait
         )
     finally:
@@ -374,5 +374,5 @@ def test_a_render_follows_its_job_by_its_events_not_a_poll(redis_url: str) -> No
     assert record.state is JobState.COMPLETED
     # 1.5 s without an event: a read at the start, one per EVENT_WAIT_SECONDS, one at the end
     # (a 0.1 s poll made about 15).
-    assert len(reads) <= 2 + 1.5 / render_command.EVENT_WAIT_SECONDS + 1, len(reads)
+    assert len(reads) <= 2 + 1.5 / job_follow.EVENT_WAIT_SECONDS + 1, len(reads)
     assert done - ended[0] < 0.4  # the end seen at its event, not at the next wait's timeout
