@@ -210,6 +210,31 @@ def test_frames_fewer_than_workers() -> None:
     assert spans(chunks) == [(i, i + 1) for i in range(6)]
 
 
+@pytest.mark.parametrize(
+    ("frames", "per_worker", "sizes"),
+    [
+        # the throughput bench's job: 10 s at 30 fps, keyframes every 60, two source GOPs least
+        (300, 4, [300]),
+        (300, 8, [300]),
+        # one 8-second piece, the rest within the reach: one chunk
+        (330, 4, [330]),
+        # longer: 8-second pieces as for any slot count whose pieces need no halving
+        (600, 4, [240, 240, 120]),
+        (2400, 4, [240] * 10),
+    ],
+)
+def test_a_single_slot_gets_whole_pieces(frames: int, per_worker: int, sizes: list[int]) -> None:
+    # One slot renders its chunks one after another: halving the piece so that it gets
+    # chunks_per_worker of them balances nothing and adds a chunk's fixed costs per cut.
+    tl = timeline(frames)
+    one = plan_chunks(tl, workers=1, min_frames=120, chunks_per_worker=per_worker)
+    assert [c.frames for c in one] == sizes
+    check_invariants(one, frames)
+    assert piece_frames(tl, 1, per_worker, 120) == 240
+    # Two slots still halve the piece for the balance between them.
+    assert [c.frames for c in plan_chunks(tl, workers=2, min_frames=120)][:1] != [frames]
+
+
 def test_piece_is_eight_seconds_until_the_slots_need_more() -> None:
     tl = timeline(18000)  # 10 minutes at 30 fps
     assert PIECE_SECONDS == 8
@@ -318,12 +343,14 @@ def test_renaming_the_media_or_moving_the_project_keeps_the_plan(tmp_path: Path)
 
 
 def test_snap_fraction_sets_how_close_to_an_anchor_a_grid_boundary_may_fall() -> None:
-    # min_frames 1: 60-frame pieces (400 frames for 4 chunks per slot); the reach is
+    # min_frames 1: 60-frame pieces (400 frames for 2 slots x 2 chunks); the reach is
     # max(1, floor(snap_fraction * 60)): 9 frames keeps the boundary at 360, 42 drops it (and
     # the last two pieces then share the 160 frames after 240 equally).
     tl = timeline(400)
-    assert starts(plan_chunks(tl, workers=1, min_frames=1)) == [60, 120, 180, 240, 300, 360]
-    snapped = plan_chunks(tl, workers=1, min_frames=1, snap_fraction=0.7)
+    assert starts(plan_chunks(tl, workers=2, chunks_per_worker=2, min_frames=1)) == [
+        60, 120, 180, 240, 300, 360
+    ]  # fmt: skip
+    snapped = plan_chunks(tl, workers=2, chunks_per_worker=2, min_frames=1, snap_fraction=0.7)
     assert starts(snapped) == [60, 120, 180, 240, 320]
     assert snapped[-1].frames == 80
 
