@@ -34,8 +34,9 @@ The algorithm, each tick:
      the time left to k (each new node supplying that time less its boot), the work without a
      deadline counted as due at ``target_seconds`` (a target after a boot if no size makes
      it): the pool holds both, as its nodes serve both in turns (until 2026-12-07 the larger
-     of the two sizes, and deadlines slipped); a deadline that holds only if the work without
-     one waits asks for ``max_nodes``;
+     of the two sizes, and deadlines slipped); work of a higher priority (without a deadline
+     or due later) counts before a deadline as well, as the dispatcher serves the higher level
+     first; a deadline that holds only if that other work waits asks for ``max_nodes``;
    - ``cost``: the EDF deadline sizing alone, and one node for a pool with work without one.
 
    A deadline no size can hold asks for the nodes that finish soonest (the fewest reaching the

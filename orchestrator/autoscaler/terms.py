@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from orchestrator.autoscaler.billing import billable_seconds
 from orchestrator.autoscaler.model import JobDemand, Policy
-from orchestrator.autoscaler.placement import Placed
+from orchestrator.autoscaler.placement import Placed, priority_rank
 from orchestrator.autoscaler.sizing import EPSILON, Fleet, earliest_finish, nodes_for
 from orchestrator.autoscaler.wording import hours, span
 
@@ -107,6 +107,15 @@ def _deadline_terms(
         due_work += item.work * scale
         counted.append(item)
         extra = soft_work if math.isinf(horizon) and soft_work > EPSILON else 0.0
+        # The dispatcher serves a higher priority first, whatever its deadline: that work
+        # comes before this deadline too (EDF alone let a normal job's deadline slip behind a
+        # high-priority job without one on the same nodes, bench/spot_sim.py).
+        first = _ahead(item, hard, soft if not extra else ())
+        ahead = sum(j.work for j in first) * scale
+        with_soft = f" + {hours(extra)} without one" if extra else ""
+        if ahead > EPSILON:
+            with_soft += f" + {hours(ahead)} of a higher priority"
+        extra += ahead
         need = nodes_for(due_work + extra, item.due, fleet.ready, fleet.boot)
         alone = nodes_for(due_work, item.due, fleet.ready, fleet.boot) if extra else need
         if need is not None and fleet.holding(need) <= fleet.pool.max_nodes:
@@ -114,7 +123,6 @@ def _deadline_terms(
             room = ""
             if item.absorbs:
                 room = f", room for {item.absorbs} interruption(s) at {item.odds:.0%}"
-            with_soft = f" + {hours(extra)} without one" if extra else ""
             why = (
                 f"deadline: job {item.job.id} due in {span(item.due)} needs {need} "
                 f"({hours(due_work)} node-h due by then{with_soft}, boot {span(fleet.boot)}{room})"
@@ -125,7 +133,7 @@ def _deadline_terms(
             need = fleet.pool.max_nodes
             why = (
                 f"deadline: job {item.job.id} due in {span(item.due)} needs all {need} "
-                f"({hours(due_work)} node-h due by then and {hours(extra)} without a deadline)"
+                f"({hours(due_work)} node-h due by then and {hours(extra)} it would wait on)"
             )
         else:
             need, late = _late(fleet, due_work, item.due, reach)
@@ -133,11 +141,20 @@ def _deadline_terms(
                 f"deadline: job {item.job.id} cannot make its deadline (in {span(item.due)}): "
                 f"{need} node(s) finish it soonest, {late}"
             )
-        jobs = [item, *soft] if extra else [item]
+        jobs = [item, *(soft if math.isinf(horizon) else ()), *first] if extra else [item]
         terms.append(_cap(fleet, [j.job for j in jobs], [j.work for j in jobs], need, why, notes))
     if not math.isinf(horizon):
         terms.append(_soft_term(fleet, counted, soft, due_work, soft_work, horizon, notes))
     return terms
+
+
+def _ahead(item: Placed, hard: Sequence[Placed], soft: Sequence[Placed]) -> list[Placed]:
+    """The pool's work of a higher priority than the item's job that EDF does not count
+    before its deadline: later deadlines and (`soft`) work without one."""
+    rank = priority_rank(item.job.priority)
+    assert item.due is not None
+    later = [j for j in hard if j.due is not None and j.due > item.due]
+    return [j for j in (*later, *soft) if priority_rank(j.job.priority) < rank]
 
 
 def _soft_term(

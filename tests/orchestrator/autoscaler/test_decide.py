@@ -139,6 +139,39 @@ SIZING = [
         "job a due in 5m00s needs 9 (0.42 node-h due by then, boot",
         id="deadline: work without one is not counted before its target",
     ),
+    # The dispatcher serves a higher priority first, whatever the deadlines (scheduling.
+    # choose_dispatch): that work comes before a lower priority's deadline. Until 2026-12-07
+    # EDF alone counted it after, and a normal job's deadline slipped behind a high one's work.
+    pytest.param(
+        {"jobs": [job("a", 600, 300), job("h", 300, priority="high")]},
+        5,
+        "job a due in 5m00s needs 5 (0.17 node-h due by then + 0.08 of a higher priority",
+        id="deadline: work without one of a higher priority comes first (was 4)",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 600, 300), job("b", 900, 1200, priority="high")]},
+        9,
+        "job a due in 5m00s needs 9",
+        id="deadline: a later deadline of a higher priority comes first (was 4)",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 600, 300), job("h", 3000, priority="high")]},
+        10,
+        "job a due in 5m00s needs all 10",
+        id="deadline: with a higher priority no size holds, the deadline alone does: all (was 8)",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 600, 300), job("h", 300, priority="low")]},
+        4,
+        "job a due in 5m00s needs 4 (0.17 node-h due by then, boot",
+        id="deadline: work of a lower priority waits for the deadline",
+    ),
+    pytest.param(
+        {"jobs": [job("a", 600, 300, priority="high"), job("b", 900, 1200)]},
+        4,
+        "job a due in 5m00s needs 4",
+        id="deadline: a higher priority's deadline does not count the lower's later work",
+    ),
     pytest.param(
         {"jobs": [job("a", 3000)], "name": "cost"},
         1,
