@@ -12,6 +12,8 @@ from orchestrator.autoscaler.sizing import CHUNK_UNITS
 from providers.compute.pools import Pool
 
 DAY = 24 * 3600.0
+#: Worker slots of the CPU node an ETA is measured on (c7i.2xlarge: 8 vCPUs, 2 per slot).
+CPU_SLOTS = 4
 
 
 def bench_pools() -> dict[str, Pool]:
@@ -66,8 +68,12 @@ class Job:
         return (self.pending + self.running) * self.chunk_units
 
     def eta(self) -> float:
-        """Seconds its remaining work takes one CPU node."""
-        return self.left_units * CPU_RATE / 4
+        """Seconds its remaining work takes one CPU node: its chunks in rounds of the node's
+        slots, each a whole chunk's time (a job of fewer chunks than slots cannot spread over
+        them; until 2026-12-07 its work over 4 slots, so a one-chunk job escalated a quarter of
+        its chunk's time before its deadline and missed it behind jobs escalated long before)."""
+        chunks = self.pending + self.running
+        return math.ceil(chunks / CPU_SLOTS) * self.chunk_units * CPU_RATE
 
 
 def trace(seed: int, hours: float) -> list[Job]:
