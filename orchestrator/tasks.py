@@ -51,6 +51,7 @@ from workers.audio import audio_encoder_for
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.render import has_audio
+from workers.zygote_warmup import plan_rendered_nothing
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,8 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     if not store.transition(job_id, JobState.RENDERING):
         return 0
     reused = [r for r in records if r.reused]
+    if len(reused) == len(records):
+        plan_rendered_nothing(job_id)  # a warm render process launched for it has nothing to do
     service.publish(job_id, "planned", chunks=len(records), reused=len(reused))
     if reused:
         service.chunks_reused(job_id, [r.index for r in reused], sum(r.frames for r in reused))

@@ -18,8 +18,9 @@ is removed after it; processes a chunk left behind are killed before the next on
 A zygote is never reused across jobs: a chunk of another job (or the same job with other media)
 closes it and starts its own. It exits by itself after ``IDLE_TIMEOUT`` s without a chunk, and
 when its worker closes it or dies. It is launched as a chunk's task begins (``prestart``, from
-Celery's task_prerun: ``workers.zygote_warmup``) and imports while the task does its checks;
-the render waits for what is left of its start (``for_job``).
+Celery's task_prerun: ``workers.zygote_warmup``), or as its job's plan task begins on a
+one-process worker that also renders, and imports while the task does its checks; the render
+waits for what is left of its start (``for_job``).
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from celery.signals import task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
+from common.names import TASK_PLAN_JOB
 from common.scratch import make_scratch, sweep_scratch
 from workers import isolation as iso
 from workers.atomic import write_error
@@ -406,5 +408,26 @@ def _on_task_prerun(**signal: Any) -> None:
     warm_for_task(signal.get("task"), signal.get("args"), signal.get("kwargs"))
 
 
+def _on_task_postrun(**signal: Any) -> None:
+    """Celery's task_postrun: a plan task that planned nothing (cancelled, failed, planned by
+    another copy) closes the zygote it launched."""
+    from workers.zygote_warmup import plan_rendered_nothing
+
+    args, kwargs = signal.get("args") or (), signal.get("kwargs") or {}
+    job = args[0] if args else kwargs.get("job_id")
+    if getattr(signal.get("task"), "name", None) == TASK_PLAN_JOB and signal.get("retval") == 0:
+        if isinstance(job, str):
+            plan_rendered_nothing(job)
+
+
+def _on_worker_init(sender: Any = None, **_: Any) -> None:
+    """Celery's worker_init, before the pool forks: whether plan tasks warm zygotes here."""
+    from workers.zygote_warmup import note_worker
+
+    note_worker(sender)
+
+
 atexit.register(drop)
 task_prerun.connect(_on_task_prerun, weak=False)
+task_postrun.connect(_on_task_postrun, weak=False)
+worker_init.connect(_on_worker_init, weak=False)

@@ -418,3 +418,19 @@ def test_a_cached_clipped_mix_still_warns_the_job_that_reuses_it(
         assert any("dB over full scale" in note for note in notes), notes
     quiet = farm.render(base_project(tmp_path), tmp_path)
     assert not any("full scale" in n for n in farm.store.redis.smembers(keys.notes(quiet.id)))
+
+
+def test_a_plan_that_reuses_every_chunk_closes_a_warm_render_process(
+    farm: Farm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-process worker launches the job's zygote as its plan begins
+    (workers.zygote_warmup): a plan that leaves nothing to render closes it again."""
+    from orchestrator import tasks
+
+    closed: list[str] = []
+    monkeypatch.setattr(tasks, "plan_rendered_nothing", closed.append)
+    doc = base_project(tmp_path)
+    first = farm.render(doc, tmp_path)
+    assert rendered(first) == [0, 1, 2, 3] and closed == []  # chunks to render: kept
+    again = farm.render(doc, tmp_path)
+    assert rendered(again) == [] and closed == [again.id]
