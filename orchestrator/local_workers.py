@@ -240,6 +240,9 @@ class LocalWorkers:
 
 #: ``_celery_main``'s flag (after the ready file) for beat in a thread of the worker.
 BEAT_THREAD = "--beat-thread"
+#: The longest a worker's "ready" waits for its first heartbeat (``_mark_ready``): a beat that
+#: cannot be written (Redis away) is the render's to notice, with its own patience.
+FIRST_BEAT_WAIT_S = 5.0
 #: How long an orphaned worker group gets for Celery's cold shutdown before it is killed.
 ORPHAN_GRACE_S = 5.0
 
@@ -259,6 +262,22 @@ def _end_when_orphaned(parent: int, grace: float = ORPHAN_GRACE_S, poll: float =
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _mark_ready(ready_file: Path, wait: float = FIRST_BEAT_WAIT_S) -> None:
+    """Create the ready file once the worker's first heartbeat is written (at once when its app
+    sends none): the render waiting for it then finds the orchestrator's beat at its first
+    look, instead of polling for it after "ready" (0.1-0.2 s of every private render)."""
+    beats = sys.modules.get("orchestrator.node_signals")
+    if beats is None or not beats.BEATS_HERE.is_set():
+        ready_file.touch()
+        return
+
+    def touch() -> None:
+        beats.FIRST_BEAT.wait(wait)
+        ready_file.touch()
+
+    threading.Thread(target=touch, name="ready-file", daemon=True).start()
 
 
 def _celery_main(argv: list[str]) -> None:
@@ -282,7 +301,7 @@ def _celery_main(argv: list[str]) -> None:
 
             beats.append(BeatThread(sender.app))
             beats[-1].start()
-        ready_file.touch()
+        _mark_ready(ready_file)
 
     def end_beat(**_: object) -> None:
         for beat in beats:

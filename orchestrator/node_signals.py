@@ -58,6 +58,13 @@ CLAIM_SECONDS = 120
 #: Seconds between looks at this node's drain key (heartbeats stay every HEARTBEAT_SECONDS).
 DRAIN_POLL_SECONDS = 0.5
 
+#: Set once this process's heartbeat is written for the first time: a private cluster's worker
+#: says "ready" then (``orchestrator.local_workers``), so the render that waits for it finds the
+#: beat at its first look instead of polling for it.
+FIRST_BEAT = threading.Event()
+#: Set when ``connect`` hooked the heartbeat onto a Celery app in this process.
+BEATS_HERE = threading.Event()
+
 
 def process_scope() -> str:
     """Where this process's pid means this process: host, boot and pid namespace (containers
@@ -189,6 +196,7 @@ def connect(app: Celery) -> None:
         ).start()
 
     # weak=False: the closures have no other reference and would be collected at once.
+    BEATS_HERE.set()
     worker_init.connect(booting, weak=False)
     worker_ready.connect(started, weak=False)
     worker_shutdown.connect(stopping, weak=False)
@@ -271,7 +279,9 @@ def _start_node(app: Celery, sender: Any, stop: threading.Event) -> threading.Th
                 # The beat also says when this node last got Redis back after losing it
                 # ("reconnected"): its chunks that went silent before then (their tasks died
                 # with the connection) count as no fault of the node's.
-                if not link.write(name, payload, clock.now()) and (line := link.refused()):
+                if link.write(name, payload, clock.now()):
+                    FIRST_BEAT.set()
+                elif line := link.refused():
                     stop_refused_node(line)
                 last, next_beat = shown, time.monotonic() + keys.HEARTBEAT_SECONDS
             sizer.follow(slots)  # after the beat: a size reached is told before its wish goes

@@ -579,3 +579,44 @@ def test_local_workers_beat_ticks_in_the_workers_own_process(redis_url: str) -> 
     assert time.monotonic() - started < workers.stop_timeout
     assert client.keys(keys.REDBEAT_PREFIX + "*lock") == []
     client.close()
+
+
+def test_a_real_workers_ready_follows_its_first_heartbeat(redis_url: str) -> None:
+    # Given the real app's worker (it beats), as the private cluster of `cloudrender render`
+    # starts it: the render looks for the orchestrator's heartbeat as soon as it is ready
+    from orchestrator import keys
+
+    workers = LocalWorkers(redis_url, 1, ("orchestrator",), app="orchestrator.celery_app:app")
+    client = redis.Redis.from_url(redis_url)
+    try:
+        workers.start().wait_ready(60)
+        # Then its heartbeat is there at once, not some tens of milliseconds after "ready"
+        assert client.exists(keys.node(workers.hostname))
+    finally:
+        workers.stop()
+        client.close()
+
+
+def test_a_worker_is_ready_at_its_first_heartbeat_or_at_once_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from orchestrator import local_workers, node_signals
+
+    # A process that beats: "ready" waits for the first beat written
+    first = threading.Event()
+    monkeypatch.setattr(node_signals, "FIRST_BEAT", first)
+    monkeypatch.setattr(node_signals, "BEATS_HERE", threading.Event())
+    node_signals.BEATS_HERE.set()
+    ready = tmp_path / "ready"
+    local_workers._mark_ready(ready, wait=30)
+    time.sleep(0.2)
+    assert not ready.exists()
+    first.set()
+    assert wait_for(ready.exists, 5)
+    # An app without the heartbeat (the fake app's workers): no beat to wait for
+    node_signals.BEATS_HERE.clear()
+    at_once = tmp_path / "at-once"
+    local_workers._mark_ready(at_once, wait=30)
+    assert at_once.exists()
