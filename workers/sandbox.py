@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from celery.signals import worker_init, worker_ready
+from celery.signals import celeryd_init, worker_init, worker_ready
 
 from chunking.timeline.model import Timeline
 from common.errors import RenderCancelled, RenderError
@@ -369,8 +369,15 @@ def _settings() -> Settings:
     return _SETTINGS[0]
 
 
+def _detect_soon(**_: object) -> None:
+    """As the worker program starts (Celery's celeryd_init, before worker_init): start the
+    isolation's probe in a thread, while the worker computes its render fingerprint."""
+    iso.detect_soon(_settings().sandbox)
+
+
 def _detect(**_: object) -> None:
-    """At worker start, before the pool forks: detect the isolation once for every process."""
+    """At worker start, before the pool forks: detect the isolation once for every process
+    (or wait for the probe ``_detect_soon`` started: no thread is left running at the fork)."""
     iso.current(_settings().sandbox)
 
 
@@ -384,5 +391,6 @@ def _announce(**_: object) -> None:
         log.error("%s: chunks sent to this worker fail", exc)
 
 
+celeryd_init.connect(_detect_soon, weak=False)
 worker_init.connect(_detect, weak=False)
 worker_ready.connect(_announce, weak=False)

@@ -213,3 +213,51 @@ def test_a_symlink_swapped_after_the_check_still_shows_the_checked_file(tmp_path
         pytest.skip(f"bubblewrap cannot make namespaces here: {done.stderr.decode().strip()}")
     assert done.returncode == 0, done.stderr
     assert done.stdout == inside.read_bytes()
+
+
+def test_a_worker_starts_its_probe_early_and_waits_for_it_before_its_pool_forks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+    import time
+
+    from celery.signals import celeryd_init, worker_init
+
+    calls: list[str] = []
+    release = threading.Event()
+
+    def slow_detect(mode: str, **_: object) -> iso.Isolation:
+        calls.append(threading.current_thread().name)
+        release.wait(10)  # the probe: bwrap and a Python in it
+        return iso.Isolation(iso.RLIMITS, None, f"probed {mode}")
+
+    monkeypatch.setattr(iso, "detect", slow_detect)
+    monkeypatch.setattr(sandbox, "_SETTINGS", [Settings.from_env({"CLOUDRENDER_SANDBOX": "auto"})])
+    iso.forget()
+    try:
+        # As the worker program starts: the probe runs in a thread, the worker goes on
+        began = time.monotonic()
+        sandbox._detect_soon()  # Celery's celeryd_init
+        assert time.monotonic() - began < 1
+        assert wait_until(lambda: calls == ["sandbox-probe"])
+        # At worker_init (before the fork) it waits for that probe's answer: no second probe
+        threading.Timer(0.2, release.set).start()
+        sandbox._detect()  # Celery's worker_init
+        assert iso._detected["auto"].reason == "probed auto" and not iso._pending
+        assert iso.current("auto").reason == "probed auto" and calls == ["sandbox-probe"]
+    finally:
+        release.set()
+        iso.forget()
+    assert sandbox._detect_soon in [receiver for _, receiver in celeryd_init.receivers]
+    assert sandbox._detect in [receiver for _, receiver in worker_init.receivers]
+
+
+def wait_until(condition: object, timeout: float = 5.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
