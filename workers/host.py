@@ -153,6 +153,13 @@ class HostSampler:
             time.monotonic(),
         )
 
+    def prime(self) -> None:
+        """Take the first sample now (unless taken): the first ``read`` then measures since
+        this moment instead of waiting ``first_interval`` for a second sample."""
+        with self._lock:
+            if self._last is None:
+                self._last = self.sample()
+
     def read(self) -> HostStats:
         """Resource use since the previous read (the first read measures over first_interval)."""
         with self._lock:

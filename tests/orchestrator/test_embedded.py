@@ -592,6 +592,9 @@ def test_a_real_workers_ready_follows_its_first_heartbeat(redis_url: str) -> Non
         workers.start().wait_ready(60)
         # Then its heartbeat is there at once, not some tens of milliseconds after "ready"
         assert client.exists(keys.node(workers.hostname))
+        # with the node's CPU use since its start (its sampler primed then, not slept for)
+        beat = json.loads(client.get(keys.node(workers.hostname)) or "{}")
+        assert "memory_total_bytes" in beat
     finally:
         workers.stop()
         client.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,17 @@ def test_host_sampler_without_proc(tmp_path: Path) -> None:
         HostSample(0, None, None, None, None, None, None),
         HostSample(1, None, None, None, None, None, None),
     )
+
+
+def test_a_primed_sampler_reads_at_once_since_its_priming(tmp_path: Path) -> None:
+    # A worker primes its sampler at its start: its first heartbeat must not wait for a sample
+    (tmp_path / "net").mkdir()
+    (tmp_path / "stat").write_text(STAT_1)
+    (tmp_path / "meminfo").write_text(MEMINFO)
+    (tmp_path / "net" / "dev").write_text(netdev(0, 0))
+    sampler = HostSampler(tmp_path, first_interval=5)
+    sampler.prime()
+    (tmp_path / "stat").write_text(STAT_2)  # CPU time used between the start and the beat
+    began = time.monotonic()
+    assert sampler.read().cpu_utilization_percent == pytest.approx(40.0)
+    assert time.monotonic() - began < 1
