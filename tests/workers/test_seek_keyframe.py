@@ -4,7 +4,8 @@ An MP4 whose sync-sample table (``stss``) no longer lists its first sample made 
 the file's start fail in FFmpeg with EPERM: validate and render refused the file as ``cannot
 seek in F: Operation not permitted`` (as if it were locked), where ffmpeg plays it from the top.
 ``workers.media_open.seek_keyframe`` seeks to the packet itself when no listed keyframe precedes
-it. An MKV whose packets carry no keyframe flag refuses even that: it is refused, saying why.
+it. An MKV whose packets carry no keyframe flag refuses even that: it is refused, saying why
+(``tests/workers/test_probe_decode.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ import struct
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
-import pytest
 
 from chunking.timeline.project import read_project
-from common.errors import DecodeError
 from tests.media import make_video, project, video_track
 from workers.probe import media_report
 from workers.sources import open_file
@@ -47,18 +45,6 @@ def _no_first_sync_sample(good: Path, path: Path) -> Path:
     return path
 
 
-def _no_keyframe_flags(good: Path, path: Path) -> Path:
-    """`good` remuxed into Matroska with every packet's keyframe flag cleared (no cues)."""
-    with av.open(str(good)) as source, av.open(str(path), "w") as out:
-        stream = out.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(video=0):
-            if packet.size:
-                packet.is_keyframe = False
-                packet.stream = stream
-                out.mux(packet)
-    return path
-
-
 def _valid(folder: Path, name: str) -> list[str]:
     clip = {"id": "take", "start_time": 0, "end_time": 1, "source": {"File": name}}
     doc = project([video_track("v", [clip])], size=(64, 36))
@@ -74,20 +60,3 @@ def test_an_mp4_whose_sync_table_misses_its_first_frame_renders_every_frame(
     want, got = _pictures(good, order), _pictures(path, order)
     assert all(np.array_equal(want[n], got[n]) for n in order)
     assert _valid(tmp_path, "take.mp4") == []
-
-
-def test_an_mkv_without_keyframe_flags_is_refused_saying_why(tmp_path: Path) -> None:
-    """Matroska without cues refuses every seek, to the start too (FFmpeg's EPERM): refused by
-    validate and render alike, saying the keyframe index is the problem, not 'Operation not
-    permitted' (as if the file were locked)."""
-    good = make_video(tmp_path / "good.mp4", frames=FRAMES, size=(64, 36), gop=30)
-    path = _no_keyframe_flags(good, tmp_path / "nokey.mkv")
-    source = open_file(str(path), "take")
-    try:
-        with pytest.raises(DecodeError) as refused:
-            source.picture_at(Fraction(0))
-    finally:
-        source.close()
-    assert "no keyframe is listed" in str(refused.value)
-    assert "not permitted" not in str(refused.value)
-    assert _valid(tmp_path, "nokey.mkv") == [str(refused.value)]
