@@ -5,7 +5,8 @@ at its end), into per-UTC-day and per-UTC-month totals per project and per user,
 daily billing ledger. Crossing 80 % of a budget publishes a ``budget`` event (level
 ``warning``) on the progress channel and POSTs it to Settings.budget_webhook, once per window
 and limit; reaching 100 % publishes level ``exceeded`` and cancels the scope's jobs that have
-not reached their merge, and ``check_budget`` refuses new ones until the window ends.
+not reached their merge (``budget_alerts``), and ``check_budget`` refuses new ones until the
+window ends.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,20 +22,17 @@ import redis
 from common.errors import RenderError
 from common.settings import Settings
 from orchestrator import keys
+from orchestrator.budget_alerts import publish_thresholds
 from orchestrator.budget_rules import (
     Budget,
     BudgetStatus,
-    Level,
     Period,
     Scope,
-    budget_event,
     check_limit,
     check_name,
-    levels_reached,
     refusal_message,
     refused,
     scope_key,
-    stop_reason,
     window,
 )
 from orchestrator.job_record import JobState
@@ -44,8 +40,6 @@ from orchestrator.job_store import JobStore
 
 log = logging.getLogger(__name__)
 
-#: Seconds a webhook may take to answer; a slow one must not hold up the worker charging.
-WEBHOOK_TIMEOUT = 3.0
 #: Dollars below which the rest of a job's cost at its end is rounding, not spend.
 SETTLE_EPSILON = 1e-9
 #: Seconds the budgets' lock lives at most (a submission holds it for milliseconds), and how
@@ -252,7 +246,7 @@ def record_spend(
             limit = budget.limit(period)
             if limit is not None:
                 total = spent[(period, field)]
-                events += _thresholds(
+                events += publish_thresholds(
                     client, budget, period, current, total, limit, when, settings, app
                 )
     return events
@@ -300,70 +294,7 @@ def settle_job(
     return rest
 
 
-def post_webhook(url: str, event: dict[str, Any]) -> bool:
-    """POST the event as JSON to `url`; failures are logged, never raised. True if delivered."""
-    parts = urllib.parse.urlsplit(url)
-    # Only the host is logged: webhook URLs often carry their secret token in the path.
-    if parts.scheme not in ("http", "https"):
-        log.warning("the budget webhook is not an http(s) URL; event not sent")
-        return False
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(event).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT) as response:
-            response.read()
-    except (OSError, ValueError) as exc:
-        log.warning(
-            "budget webhook at %s failed: %s (event: %s)", parts.hostname, exc, event.get("message")
-        )
-        return False
-    return True
-
-
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _thresholds(
-    client: Any,
-    budget: Budget,
-    period: Period,
-    current: str,
-    spent: float,
-    limit: float,
-    when: float,
-    settings: Settings | None,
-    app: Any | None,
-) -> list[dict[str, Any]]:
-    """Publish the thresholds `spent` newly reached (each once per window and limit), and stop
-    the scope's jobs whenever the limit is reached."""
-    events = []
-    stopped: list[str] = []
-    for level in levels_reached(spent, limit):
-        if level is Level.EXCEEDED:
-            # Every time, not only at the crossing: a job that slipped in meanwhile stops too.
-            # Stopping jobs needs the dispatcher (Celery, the codec stack): imported only here, so
-            # that reading budgets (`cloudrender budget`, the dashboards) starts light.
-            from orchestrator.job_cancel import stop_jobs
-
-            reason = stop_reason(budget, period, current, spent, limit, when)
-            stopped = stop_jobs(client, budget.scope, budget.name, reason, when, app)
-        marker = f"{level}|{budget.key}|{limit!r}"
-        if not client.hsetnx(keys.spend_alerts(current), marker, repr(when)):
-            continue  # published already in this window
-        client.expire(keys.spend_alerts(current), keys.SPEND_TTL)
-        event = budget_event(budget, period, current, spent, limit, level, when)
-        if level is Level.EXCEEDED:
-            event["cancelled"] = stopped
-        client.publish(keys.PROGRESS, json.dumps(event))
-        webhook = (settings or Settings.from_env()).budget_webhook
-        if webhook:
-            post_webhook(webhook, event)
-        events.append(event)
-    return events
 
 
 def _limits(budget: Budget) -> dict[str, float | None]:
