@@ -31,13 +31,22 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Self
 
 from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
 from providers.compute.base import RUNNING, ComputeError, ProviderNode
+from providers.compute.local_procs import (
+    PROC,
+    kill_groups,
+    live_groups,
+    start_ticks,
+    stat_fields,
+    ticks_to_epoch,
+    wait_until,
+)
 from providers.compute.pools import Pool
 
 #: Where node state lives unless the orchestrator or the pool's options say.
@@ -46,8 +55,6 @@ STATE_DIR = "~/.cache/cloudrender/nodes"
 STOP_SECONDS = 30.0
 #: Logs of gone nodes kept per pool (the newest).
 KEPT_LOGS = 10
-_POLL_SECONDS = 0.05
-_PROC = Path("/proc")
 
 #: Nodes this process started, kept so that it can reap them (no zombie, no ResourceWarning).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
@@ -91,7 +98,7 @@ class LocalCompute:
         """The engine for `pool`: nodes join `broker_url` and use `storage_url`; state lives
         in `state_dir` (else ``options.state_dir``, else ~/.cache/cloudrender/nodes)."""
         where = f"pool {pool.name!r}"
-        if not _PROC.is_dir():
+        if not PROC.is_dir():
             raise ComputeError(f"{where}: the local engine needs Linux (it tells nodes by /proc)")
         for needed in ("broker_url", "storage_url"):
             if not context.get(needed):
@@ -218,8 +225,8 @@ class LocalCompute:
             ) from None
         _CHILDREN[proc.pid] = proc
         # Read at once: the child cannot be gone (unreaped, it stays at least a zombie).
-        start = _start_ticks(proc.pid)
-        node = _Node(node_id, proc.pid, start, _epoch(start), str(log), requested)
+        start = start_ticks(proc.pid)
+        node = _Node(node_id, proc.pid, start, ticks_to_epoch(start), str(log), requested)
         self._save(pool, node)
         return node
 
@@ -235,11 +242,11 @@ class LocalCompute:
                 os.kill(group, signal.SIGTERM)
 
         def gone() -> bool:
-            return not _live_groups(groups)
+            return not live_groups(groups)
 
-        if not _wait(gone, self.stop_seconds):
-            _kill_groups(_live_groups(groups))
-            _wait(gone, self.stop_seconds)
+        if not wait_until(gone, self.stop_seconds):
+            kill_groups(live_groups(groups))
+            wait_until(gone, self.stop_seconds)
         for node in nodes:
             _reap(node.pid)
             (self._dir(pool) / f"{node.id}.json").unlink(missing_ok=True)
@@ -257,7 +264,7 @@ class LocalCompute:
                 continue
             if node is not None and _ours(node):
                 # Its worker died (our zombie): what is left of its pool goes with it.
-                _kill_groups(_live_groups({node.pid}))
+                kill_groups(live_groups({node.pid}))
             if node is not None:
                 _reap(node.pid)
             path.unlink(missing_ok=True)
@@ -331,40 +338,14 @@ class LocalCompute:
 # --- processes -----------------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> list[bytes] | None:
-    """The fields of /proc/<pid>/stat after the command name (field 3 onwards), or None."""
-    try:
-        stat = (_PROC / str(pid) / "stat").read_bytes()
-    except OSError:
-        return None
-    # The command name in parentheses may contain anything: split after its last ")".
-    return stat[stat.rfind(b")") + 2 :].split()
-
-
-def _start_ticks(pid: int) -> int:
-    """A process's start time in clock ticks since boot (field 22); -1 if it is gone."""
-    fields = _stat(pid)
-    return int(fields[19]) if fields is not None and len(fields) > 19 else -1
-
-
-def _epoch(ticks: int) -> float:
-    """Clock ticks since boot as epoch seconds (now less how long ago that was: /proc/stat's
-    boot time is whole seconds)."""
-    try:
-        uptime = float((_PROC / "uptime").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return time.time()
-    return time.time() - max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
-
-
 def _ours(node: _Node) -> bool:
     """Whether the node's process still exists, running or as a zombie (its pid is not reused)."""
-    return node.start >= 0 and _start_ticks(node.pid) == node.start
+    return node.start >= 0 and start_ticks(node.pid) == node.start
 
 
 def _alive(node: _Node) -> bool:
     """Whether the node's own process runs (not a zombie, not another process on its pid)."""
-    fields = _stat(node.pid)
+    fields = stat_fields(node.pid)
     return _ours(node) and fields is not None and fields[0] not in (b"Z", b"X")
 
 
@@ -373,33 +354,3 @@ def _reap(pid: int) -> None:
     proc = _CHILDREN.get(pid)
     if proc is not None and proc.poll() is not None:
         del _CHILDREN[pid]
-
-
-def _live_groups(groups: set[int]) -> set[int]:
-    """Those of `groups` (process group ids) that still have a live, not zombie, member."""
-    found: set[int] = set()
-    if not groups:
-        return found
-    with contextlib.suppress(OSError), os.scandir(_PROC) as entries:
-        for entry in entries:
-            fields = _stat(int(entry.name)) if entry.name.isdigit() else None
-            if fields and len(fields) > 2 and fields[0] not in (b"Z", b"X"):
-                if int(fields[2]) in groups:
-                    found.add(int(fields[2]))
-    return found
-
-
-def _kill_groups(groups: set[int]) -> None:
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-
-
-def _wait(condition: Callable[[], bool], timeout: float) -> bool:
-    """Poll `condition` until true or `timeout` seconds; whether it came true."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return condition()
-        time.sleep(_POLL_SECONDS)
-    return True
