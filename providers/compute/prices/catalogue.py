@@ -18,16 +18,7 @@ File format (``"format": 1``)::
 
 A source that starts with ``#`` names an entry of ``sources``; any other is the text itself.
 
-Interruption bands (``interruption_band``) become rates per node-hour (``band_rates``):
-
-- ``"A-B%/month"`` (AWS Spot Advisor's bands ``<5%``, ``5-10%``, ``10-15%``, ``15-20%``,
-  ``>20%``; Azure's eviction-rate bands read the same way): the share of instances interrupted
-  in a month. With a constant hazard ``r`` an instance that runs ``L`` hours is interrupted with
-  probability ``1 - exp(-r L)``, so ``r = -ln(1 - share) / L``. Nobody publishes ``L``: the low
-  end takes the low share over a whole month (730 h, the longest an instance can have run), the
-  high end the high share over a day (24 h, about a render node's life in an autoscaled pool).
-  ``>20%`` is read as 20-40 %. The ledger's own history narrows this wide band.
-- ``"A-B%/day"`` (GCP: a stated assumption): a share of VMs preempted per day, over 24 h.
+Interruption bands (``interruption_band``) become rates per node-hour: see ``bands``.
 """
 
 from __future__ import annotations
@@ -43,20 +34,13 @@ from typing import Any, NoReturn
 
 from common.errors import RenderError
 from providers.compute.pools import Pool, PoolConfigError, unpriced
+from providers.compute.prices.bands import band_rates
 from providers.compute.prices.stale import stale_warnings
 
 #: The catalogue shipped with the package.
 SHIPPED = Path(__file__).with_name("catalogue.json")
 FORMAT = 1
-HOURS_PER_MONTH = 730.0
-#: The lifetime that turns a monthly band's high share into the high rate (see the docstring).
-SHORT_LIFE_HOURS = 24.0
-#: What ">20%" is read as: AWS gives no upper end.
-OPEN_BAND_HIGH = 40.0
 PROVIDERS = ("aws", "gcp", "azure")
-_BAND = re.compile(
-    r"^(?:<(?P<below>\d+)|>(?P<above>\d+)|(?P<lo>\d+)-(?P<hi>\d+))%/(?P<per>month|day)$"
-)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -379,26 +363,3 @@ class _Entry:
             return band_rates(label)
         except ValueError as exc:
             self.fail(f"interruption_band: {exc}")
-
-
-def band_rates(label: str) -> tuple[float, float]:
-    """Interruptions per node-hour, (low, high), of a band label such as ``"5-10%/month"``;
-    the module docstring explains the conversion."""
-    match = _BAND.match(label.replace(" ", ""))
-    if match is None:
-        raise ValueError(f"{label!r} is not a band like '<5%/month', '5-10%/month', '>20%/month'")
-    if match["below"] is not None:
-        low, high = 0.0, float(match["below"])
-    elif match["above"] is not None:
-        low, high = float(match["above"]), max(OPEN_BAND_HIGH, float(match["above"]))
-    else:
-        low, high = float(match["lo"]), float(match["hi"])
-    if not 0 <= low <= high < 100:
-        raise ValueError(f"{label!r}: shares run from 0 to below 100 %, low end first")
-    if match["per"] == "day":
-        return _rate(low, 24.0), _rate(high, 24.0)
-    return _rate(low, HOURS_PER_MONTH), _rate(high, SHORT_LIFE_HOURS)
-
-
-def _rate(percent: float, hours: float) -> float:
-    return -math.log1p(-percent / 100.0) / hours
