@@ -18,8 +18,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterator
 from fractions import Fraction
 
 import av
@@ -27,14 +26,13 @@ import av.error
 import numpy as np
 import numpy.typing as npt
 from av.audio.frame import AudioFrame
-from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
 from chunking.timeline.model import Clip
 from common.errors import AssetNotFound, DecodeError, MediaError, TimelineError
 from workers import audio_clock
-from workers.audio_downmix import downmixed, named_channels
+from workers.audio_resample import resampled
 from workers.media_open import open_media, reason
 from workers.probe_first_frame import PROBE_PACKETS
 
@@ -162,7 +160,8 @@ def _picked_channel(stream: AudioStream, clip: Clip, path: str) -> int | None:
 
 def _channels(stream: AudioStream) -> int:
     # Mono stays mono and is broadcast into both mix channels: letting swresample upmix it
-    # would lower it by 3 dB. Everything else is folded to stereo (surround by _mixed_down).
+    # would lower it by 3 dB. Everything else is folded to stereo (surround by
+    # audio_resample.mixed_down).
     return 1 if stream.codec_context.channels == 1 else 2
 
 
@@ -237,7 +236,7 @@ def _source_chunks(
                 lead, remaining = _cap(np.zeros((channels, size), dtype=np.float32), remaining)
                 yield lead
             cursor = index
-        for out in _resampled(run, layout, rate, channel):
+        for out in resampled(run, layout, rate, channel):
             if remaining == 0:
                 return
             data, drop = _skip(_finite(np.asarray(out.to_ndarray(), dtype=np.float32)), drop)
@@ -288,80 +287,6 @@ def _blocks(count: int, size: int = 1 << 16) -> Iterator[int]:
     """``count`` split into pieces of at most ``size`` (long gaps are not one allocation)."""
     for done in range(0, max(count, 0), size):
         yield min(size, count - done)
-
-
-def _resampled(
-    frames: Iterable[AudioFrame], layout: str, rate: int, channel: int | None = None
-) -> Iterator[AudioFrame]:
-    resampler: AudioResampler | None = None
-    setup: tuple[str, str, int] | None = None
-    mix_here = channel is not None  # one channel alone: taken here, never remixed
-    for frame in frames:
-        this_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
-        if resampler is None or this_setup != setup:
-            # Some streams change rate or layout mid-file; a resampler only takes one setup.
-            if resampler is not None:
-                yield from resampler.resample(None)
-            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-            setup = this_setup
-            mix_here = channel is not None or _surround(frame, layout)
-        if mix_here:
-            frame = _mixed_down(frame, layout, channel)
-        try:
-            yield from resampler.resample(frame)
-        except av.error.FFmpegError:
-            if mix_here or not _UNORDERED.match(frame.layout.name):
-                raise
-            # Channels in no order FFmpeg has a layout for (9, 11, 64 of them...): its
-            # resampler cannot remix them; they are mixed down here, each weighing the same.
-            mix_here = True
-            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-            yield from resampler.resample(_mixed_down(frame, layout))
-    if resampler is not None:
-        yield from resampler.resample(None)
-
-
-def _surround(frame: AudioFrame, layout: str) -> bool:
-    """Whether the frame is surround in a known order, folded here into stereo: swresample's
-    own fold sums to 2.4 times full scale in float (``workers.audio_downmix``). Six or eight
-    unnamed channels are taken as FFmpeg's default 5.1 or 7.1 (a WAV without a channel mask)."""
-    channels = [c.name for c in frame.layout.channels]
-    return (
-        layout == "stereo"
-        and len(channels) > 2
-        and named_channels(frame.layout.name, channels) is not None
-    )
-
-
-#: FFmpeg's name for channels in no known order ("9 channels").
-_UNORDERED = re.compile(r"^\d+ channels$")
-#: Full scale of each integer sample format, and its midpoint (unsigned 8-bit is offset).
-_SCALES = {np.dtype(np.uint8): (128.0, 128.0), np.dtype(np.int16): (32768.0, 0.0),
-           np.dtype(np.int32): (2147483648.0, 0.0), np.dtype(np.int64): (2.0**63, 0.0)}  # fmt: skip
-
-
-def _mixed_down(frame: AudioFrame, layout: str, channel: int | None = None) -> AudioFrame:
-    """A frame as one float frame of ``layout`` ("mono" or "stereo"): its 0-based ``channel``
-    alone, surround folded by ``workers.audio_downmix``, or the mean of all its channels
-    (unordered ones), in each output channel."""
-    channels = len(frame.layout.channels)
-    data = frame.to_ndarray()
-    if not frame.format.is_planar:
-        data = data.reshape(-1, channels).T
-    scale, middle = _SCALES.get(data.dtype, (1.0, 0.0))
-    picked = data[channel : channel + 1] if channel is not None else data
-    floats = (picked.astype(np.float32) - middle) / scale
-    if channel is None and _surround(frame, layout):
-        names = [c.name for c in frame.layout.channels]
-        folded = downmixed(floats, named_channels(frame.layout.name, names) or names)
-    else:
-        folded = np.tile(floats.mean(axis=0), (1 if layout == "mono" else 2, 1))
-    mixed = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(folded, dtype=np.float32), format="fltp", layout=layout
-    )
-    mixed.sample_rate = frame.sample_rate
-    mixed.pts, mixed.time_base = frame.pts, frame.time_base
-    return mixed
 
 
 def _origin(container: InputContainer) -> Fraction:

@@ -635,7 +635,7 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
 ) -> None:
     long_source = write_audio(tmp_path / "long.mp4", tone(440, 30), RATE, "aac", "mp4")
     decoded = 0
-    real = audio_source._resampled
+    real = audio_source.resampled
 
     def counting(
         frames: Iterable[av.AudioFrame], layout: str, rate: int, channel: int | None = None
@@ -648,7 +648,7 @@ def test_a_short_excerpt_of_a_long_source_decodes_only_that_part(
 
         return real(counted(), layout, rate, channel)
 
-    monkeypatch.setattr(audio_source, "_resampled", counting)
+    monkeypatch.setattr(audio_source, "resampled", counting)
     mix = mix_of(clip(long_source, 0, 2, source_start=25.0), seconds=2)
     assert rms(mix[0, 1000:]) == pytest.approx(TONE_RMS, rel=0.05)
     # 2 s wanted plus the seek pre-roll and a frame or two, not the 25 s before it.
