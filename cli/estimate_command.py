@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,7 +67,7 @@ def run_estimate(args: argparse.Namespace) -> int:
 def _estimate(args: argparse.Namespace) -> Any:
     """The estimate from the HTTP service (``--api``; the media are uploaded for it to read)
     or straight from the cluster's Redis."""
-    from orchestrator.api_estimate import estimate_job
+    from orchestrator.api_estimate import estimate_job, parse_deadline
     from orchestrator.submission import prepare_project
 
     service = http_api(args)
@@ -83,9 +84,10 @@ def _estimate(args: argparse.Namespace) -> Any:
                 deadline=args.deadline,
                 max_cost=args.max_cost,
             )
-    # The project first: a broken file is its own error, not "no broker".
+    # The project and the deadline first: a mistake in either is its own error, not "no broker".
     settings = Settings.from_env()
     project = prepare_project(args.timeline, None, None, None, settings.max_frame_bytes)
+    parse_deadline(args.deadline, time.time())
     api = cluster_api(args)
     return estimate_job(
         api.store.redis,

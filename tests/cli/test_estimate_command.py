@@ -120,6 +120,9 @@ def test_json_errors_and_no_broker(run: CLI, cli: CLI, timeline: str) -> None:
     named = cli.with_env(CLOUDRENDER_BROKER_URL=None)("estimate", str(broken))
     assert named.returncode == 2 and "broken.json" in named.stderr
     assert "no broker" not in named.stderr
+    # ... and so is a malformed deadline.
+    when = cli.with_env(CLOUDRENDER_BROKER_URL=None)("estimate", timeline, "--deadline", "abc")
+    assert when.returncode == 2 and "deadline 'abc' is not an ISO 8601 time" in when.stderr
     both = run("estimate", timeline, "--spot", "--on-demand")
     assert both.returncode == 2 and "not allowed with argument" in both.stderr
 
