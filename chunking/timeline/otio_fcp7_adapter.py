@@ -10,9 +10,13 @@ it reads, and what it leaves in metadata put where the loader reads it.
 - A speed change (Premiere's Speed/Duration, Final Cut 7's Change Speed: a ``Time Remap``
   filter) was read as an unknown effect, so the clip played at 100 %. Its speed is the
   filter's ``speed`` percentage where the source frames it uses (``<in>``..``<out>``, rounded
-  to whole frames) fit it over the frames it fills (``<start>``..``<end>``), else their ratio,
-  which holds for keyframed (variable) speed too as its average; where ``<start>`` or
-  ``<end>`` is -1 (beside a transition) it is the percentage. A speed of 0 % (DaVinci
+  to whole frames) fit it over the frames it fills (``<start>``..``<end>``), else their ratio;
+  where ``<start>`` or ``<end>`` is -1 (beside a transition) it is the percentage. A keyframed
+  (variable) speed plays at its average: its ``graphdict`` curve's source frames over its
+  clip frames, first keyframe to last (Premiere writes ``<in>``..``<out>`` there as the
+  frames the clip fills, not the media it uses: in the adapter's ``empty_name_tags.xml`` a
+  clip of 143 frames whose curve ends on media frame 154 played at 1x, 11 frames short),
+  else the ratio above. A speed of 0 % (DaVinci
   Resolve's freeze frame) holds the clip's in point. ``reverse``, or a negative speed, makes
   it negative: the clip plays its span of media (``<in>``..``<out>``, either way round)
   backwards, its range starting at the span's end as the loader reads a backwards clip's
@@ -148,7 +152,8 @@ def apply_time_remaps(tl: Any, p: Problems) -> None:
                 clip.effects[i] = otio.schema.FreezeFrame(name="Time Remap")
                 continue
             frames = plain(clip.metadata.get(FRAMES))
-            speed = _speed(frames, None if variable else params.get("speed"))
+            speed = _graph_speed(found) if variable else None
+            speed = speed or _speed(frames, None if variable else params.get("speed"))
             if speed is None:
                 p.error(where, "its Time Remap (speed) filter names no usable speed")
                 continue
@@ -178,6 +183,34 @@ def _from_the_end(clip: Any, frames: Any) -> None:
         return
     shift = otio.opentime.RationalTime(max(first, last) - first, sr.start_time.rate)
     clip.source_range = otio.opentime.TimeRange(sr.start_time + shift, sr.duration)
+
+
+def _graph_speed(effect: dict[str, Any]) -> float | None:
+    """A keyframed Time Remap's average speed: its ``graphdict`` curve's media frames over
+    its clip frames from the first keyframe to the last; None without a usable curve."""
+    raw = effect.get("parameter")
+    for param in raw if isinstance(raw, list) else [raw]:
+        if not isinstance(param, dict):
+            continue
+        if str(param.get("parameterid") or param.get("name")).lower() != "graphdict":
+            continue
+        keys = param.get("keyframe")
+        points: list[tuple[float, float]] = []
+        for key in keys if isinstance(keys, list) else [keys]:
+            if not isinstance(key, dict):
+                continue
+            try:
+                points.append((float(str(key["when"])), float(str(key["value"]))))
+            except (KeyError, TypeError, ValueError):
+                continue
+        points = [pt for pt in points if all(map(math.isfinite, pt))]
+        if len(points) < 2:
+            return None
+        (first_when, first_value), (last_when, last_value) = min(points), max(points)
+        if last_when <= first_when or last_value == first_value:
+            return None
+        return abs(last_value - first_value) / (last_when - first_when)
+    return None
 
 
 def _negative(percent: str | None) -> bool:

@@ -170,6 +170,29 @@ def test_a_keyframed_speed_plays_at_its_average_with_a_warning(tmp_path: Path) -
     )
 
 
+def test_a_keyframed_speed_plays_at_its_curves_average_not_its_in_out_ratio(
+    tmp_path: Path,
+) -> None:
+    """Premiere's Time Remapping as in the adapter's empty_name_tags.xml: <in>..<out> spans the
+    clip's own frames (0..100 over 100) while its graphdict curve ends on media frame 130 and
+    its speed says 130 %; the clip played at 1x, its last 30 media frames never shown."""
+    curve = "".join(
+        f"<keyframe><when>{when}</when><value>{value}</value></keyframe>"
+        for when, value in ((0, 0), (1, 1), (40, 40), (80, 110), (100, 130))
+    )
+    graph = (
+        "<parameter><parameterid>graphdict</parameterid><name>graphdict</name>"
+        f"<valuemin>0</valuemin><valuemax>150</valuemax><value>0</value>{curve}</parameter>"
+    )
+    remap = time_remap(130, variable=True).replace("</effect>", f"{graph}</effect>")
+    timeline = export(tmp_path, track(retimed(0, 100, 0, 100, remap)))
+    (clip,) = timeline.tracks[0].clips
+    assert (clip.start, clip.end, clip.source_start, clip.speed) == (0, 100, 0, 1.3)
+    assert "clip 'A.mov': keyframed speed (Time Remap) is rendered at its average 1.3x" in (
+        timeline.warnings
+    )
+
+
 @pytest.mark.parametrize(
     ("remap", "source", "out", "speed"),
     [
