@@ -8,12 +8,18 @@ drop-frame mode lines; ``otio_edl_events``: the events' channels and order;
 is tried at the likeliest frame rate (``otio_edl_rate``), then at the other rates its
 timecodes allow while it finds the sources' and records' durations apart at the one tried (a
 rate they contradict).
+
+What an event asks of its picture beyond the cut is not rendered, and is named in a warning
+(``note_unrendered``): an ASC CDL grade (``*ASC_SOP``/``*ASC_SAT``, which the adapter keeps in
+the clip's ``cdl`` metadata; the adapter's ``cdl.edl``) and Avid's effect comments
+(``* AVX2 EFFECT, RESIZE``). Both were dropped without a word.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from chunking.timeline.fields import Problems
@@ -23,7 +29,7 @@ from chunking.timeline.otio_edl_fcm import drop_frame_marked
 from chunking.timeline.otio_edl_lengths import black_sources, mismatched, unknown_sources
 from chunking.timeline.otio_edl_rate import edl_rate, media_rates, other_rates
 from chunking.timeline.otio_edl_speed import apply_motions, marked_motions
-from chunking.timeline.otio_read import read_timeline
+from chunking.timeline.otio_read import plain, read_timeline
 from chunking.timeline.text_files import by_mark, by_zero_bytes
 from common.errors import TimelineError
 
@@ -53,6 +59,7 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             continue
         apply_opening_fades(tl, fades)
         apply_motions(tl, motions, rate, p)
+        note_unrendered(tl, p)
         if rate == first:
             p.warnings.extend(chosen.warnings)
         else:
@@ -70,6 +77,24 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             )
         raise TimelineError(f"{failed}; read at each frame rate its timecodes allow ({tried})")
     raise failed
+
+
+#: An Avid effect comment (``* AVX2 EFFECT, RESIZE``) and the effect's name in it.
+_EFFECT_COMMENT = re.compile(r"^\s*AVX\d*\s+EFFECT\s*,\s*(?P<name>.+?)\s*$", re.IGNORECASE)
+
+
+def note_unrendered(tl: Any, p: Problems) -> None:
+    """Warn of each event's grade (ASC CDL) and Avid effect comment: neither is rendered."""
+    for clip in tl.find_clips():
+        where = f"clip {str(clip.name)!r}"
+        if isinstance(plain(clip.metadata.get("cdl")), Mapping):
+            p.warn(where, "its ASC CDL grade (ASC_SOP/ASC_SAT) is not rendered")
+        edl = plain(clip.metadata.get("cmx_3600"))
+        comments = edl.get("comments") if isinstance(edl, Mapping) else None
+        for line in comments if isinstance(comments, list) else []:
+            found = _EFFECT_COMMENT.match(str(line))
+            if found:
+                p.warn(where, f"its Avid effect {found['name'][:80]!r} is not rendered")
 
 
 def _decoded(data: bytes, p: Problems) -> str:
