@@ -27,6 +27,19 @@ FCPXML_BUNDLE = ".fcpxmld"
 #: OpenTimelineIO's bundles: a folder, and the same zipped (chunking.timeline.otio_bundle).
 OTIO_BUNDLES = (".otiod", ".otioz")
 
+#: Editors' own project files, which only their editor reads, and what to export instead: they
+#: were read as JSON ("invalid JSON at line 1").
+PROJECT_FILES = {
+    ".kdenlive": "a Kdenlive project: export its timeline as OpenTimelineIO (.otio, which "
+    "Kdenlive 25.04 and later write) or as a CMX 3600 EDL",
+    ".mlt": "an MLT project (Shotcut, Kdenlive): export its timeline as OpenTimelineIO (.otio) "
+    "or as a CMX 3600 EDL",
+    ".prproj": "an Adobe Premiere Pro project: export the sequence with File > Export > Final "
+    "Cut Pro XML (.xml)",
+    ".drp": "a DaVinci Resolve project: export the timeline with File > Export > Timeline as "
+    "FCPXML, OpenTimelineIO or EDL",
+    ".fcpbundle": "a Final Cut Pro library: export the project with File > Export XML (.fcpxml)",
+}
 MAX_PROJECT_BYTES = 64 * 1024 * 1024  # a project file larger than this is not a project
 
 
@@ -45,6 +58,9 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
     base_dir = os.path.dirname(os.path.abspath(path))
     _refuse_special(path)
     given = path  # what the user named: errors about an unpacked .otioz's content name it
+    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
+    if suffix in PROJECT_FILES:
+        raise TimelineError(f"{path} is {PROJECT_FILES[suffix]}")
     bundle = path.rstrip("/")  # an .otiod folder's media are checked for links out of it
     if os.path.isdir(path) and path.rstrip("/").lower().endswith(FCPXML_BUNDLE):
         # Final Cut Pro 10.6's export: a folder holding Info.fcpxml; the media and the
