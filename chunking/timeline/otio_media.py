@@ -294,8 +294,10 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             _adjusted(found, plain(fx.metadata))
         elif (gain := static_gain(fx)) is not None:
             found.gain *= gain
-        elif (resolved := resolve_effect(fx)) is not None:
+        elif (resolved := resolve_effect(fx, item)) is not None:
             found.gain *= resolved.gain
+            found.opacity *= resolved.opacity
+            found.fields.update(resolved.fields)
             found.notes.extend(resolved.notes)
         elif (opacity := _static_opacity(fx)) is not None:
             found.opacity *= opacity

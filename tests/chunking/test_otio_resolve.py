@@ -67,3 +67,51 @@ def test_a_resolve_export_plays_its_levels_without_a_warning(tmp_path: Path) -> 
     timeline = load_otio(save(tmp_path, video(picture), sound))
     assert timeline.clip("quiet").volume == pytest.approx(10 ** (-12 / 20))
     assert not timeline.warnings
+
+
+DATA = Path(__file__).parents[1] / "data" / "otio"
+
+
+def test_a_resolve_titles_keyframed_composite_opacity_fades_it(tmp_path: Path) -> None:
+    """The OTIO repository's effects.otio (its Video 2 track: tests/data/otio): a title Resolve
+    fades in over frames 73-98 and out over 316-370 of its 444. It was drawn at full opacity
+    over all 444 frames, with a "not rendered" warning."""
+    text = (DATA / "resolve_title_fade.otio").read_text()
+    (tmp_path / "A_title.png").write_bytes(b"")  # relinked by name, not decoded
+    (tmp_path / "edit.otio").write_text(text)
+    timeline = load_otio(str(tmp_path / "edit.otio"))
+    (title,) = timeline.tracks[0].clips
+    assert (title.start, title.end, title.opacity) == (0, 444, 1.0)
+    keys = [(round(k.time * 24), k.opacity, k.easing) for k in title.opacity_keys]
+    assert keys == [(73, 0.0, "linear"), (98, 1.0, "linear"), (316, 1.0, "linear"),
+                    (370, 0.0, "linear")]  # fmt: skip
+    assert not [w for w in timeline.warnings if "Composite" in w]
+
+
+#: Keyframes as Resolve writes them: 0 % at frame 0, 100 % at frame 12.
+RISE = {
+    "0": {"Value": 0.0, "Variant Type": "Double"},
+    "12": {"Value": 100.0, "Variant Type": "Double"},
+}  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("start", "keys", "opacity", "keyed", "noted"),
+    [
+        (0, None, 0.5, 0, False),  # a steady 50 %: the clip's opacity
+        (0, RISE, 1.0, 2, False),
+        # a clip starting inside its media: the keyframes' base is unverified, still a warning
+        (10, RISE, 1.0, 0, True),
+    ],
+    ids=["steady", "keyed", "keyed-trimmed-head"],
+)
+def test_resolves_composite_opacity(
+    start: int, keys: Any, opacity: float, keyed: int, noted: bool
+) -> None:
+    effect = resolve("Composite", param("opacity", 50.0 if keys is None else 0.0, 100.0, keys))
+    item = clip("shot", "a.mov", start, 24)
+    found = resolve_effect(effect, item)
+    assert found is not None
+    assert found.opacity == opacity
+    assert len(found.fields.get("opacity_keyframes", [])) == keyed
+    assert bool(found.notes) == noted
