@@ -18,6 +18,7 @@ import opentimelineio as otio
 
 from chunking.timeline.catalogue import TRANSITION_ALIASES
 from chunking.timeline.fields import Problems, canonical
+from chunking.timeline.otio_fcpxml_transitions import DIP_KIND, DIP_NOTE
 from chunking.timeline.otio_layout import Joint, Layout, Placed
 from chunking.timeline.otio_read import TIME_ERRORS, reason, seconds
 from chunking.timeline.otio_time import TimeMap
@@ -79,6 +80,9 @@ def join(
     if isinstance(a, Placed) and not layout.audio:  # a sound past its end is silent, not held
         _check_tail(p, a, window, layout.fps, label)
     model_kind = kind(tr)
+    note = tr.metadata.get(DIP_NOTE)
+    if isinstance(note, str):
+        p.warn(label, note)
     if a is None or b is None:
         other = b if a is None else a
         assert isinstance(other, Placed)
@@ -169,6 +173,9 @@ def is_transition(item: Any) -> bool:
 
 def kind(tr: Any) -> str:
     """The model transition kind for an OTIO transition."""
+    dip = tr.metadata.get(DIP_KIND)
+    if dip in ("fade_black", "fade_white"):
+        return str(dip)  # Final Cut's Fade To Color (otio_fcpxml_transitions)
     # Editors write "SMPTE_Wipe_Left", "Cross Dissolve", "Dip To Black": take the longest alias
     # inside the type (or, for a generic "Custom" type, the name) so the direction survives.
     # The FCP 7 XML adapter types every transition SMPTE_Dissolve and keeps what it is (Dip to

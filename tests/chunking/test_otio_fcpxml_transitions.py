@@ -221,3 +221,61 @@ def test_a_retimed_clips_connected_items_keep_their_place(tmp_path: Path) -> Non
     sound = sorted((c.start, c.end) for t in timeline.tracks if t.kind is TrackKind.AUDIO
                    for c in t.clips)  # fmt: skip
     assert sound == [(0, 150), (125, 175)]
+
+
+#: Two clips joined as DaVinci Resolve's FCPXML 1.11 export writes a "Dip To Color Dissolve"
+#: (FCPCafe's immersive.md quotes such an export: the effect, the transition and its colour
+#: parameter are copied from it) and Final Cut's own "Fade To Color" with a colour of white.
+DIPS = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.11">
+  <resources>
+    <format id="r0" frameDuration="1/25s" width="160" height="90"/>
+    <effect name="Fade To Color" id="r2" uid="FxPlug:F779C565-486D-4633-8035-0374B4DB8F5C"/>
+    <asset format="r0" start="0/1s" hasVideo="1" name="a" id="r1" duration="20s">
+      <media-rep kind="original-media" src="a.mp4"/>
+    </asset>
+  </resources>
+  <library><event name="Timeline 1 (Resolve)"><project name="Timeline 1 (Resolve)">
+    <sequence format="r0" tcStart="0/1s" tcFormat="NDF" duration="12s">
+      <spine>
+        <clip offset="0/1s" format="r0" start="0/1s" name="one" enabled="1" duration="4s">
+          <video offset="0/1s" ref="r1" start="0/1s" duration="20s"/>
+        </clip>
+        <transition offset="3s" name="Dip To Color Dissolve" duration="2s">
+          <filter-video ref="r2" name="Transition">
+            <param value="0 0 1 1" name="color" key="3"/>
+          </filter-video>
+        </transition>
+        <clip offset="4s" format="r0" start="6s" name="two" enabled="1" duration="4s">
+          <video offset="0/1s" ref="r1" start="0/1s" duration="20s"/>
+        </clip>
+        <transition offset="7s" name="Fade To Color" duration="2s">
+          <filter-video ref="r2" name="Fade To Color">
+            <param value="1 1 1" name="color" key="3"/>
+          </filter-video>
+        </transition>
+        <clip offset="8s" format="r0" start="12s" name="three" enabled="1" duration="4s">
+          <video offset="0/1s" ref="r1" start="0/1s" duration="20s"/>
+        </clip>
+      </spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_a_dip_to_colour_dips_through_its_colour_not_a_cross_dissolve(tmp_path: Path) -> None:
+    """Both were drawn as cross dissolves without a word ("Fade To Color" and "Dip To Color
+    Dissolve" hold "fade" and "dissolve"). Resolve's colour "0 0 1 1" is of an encoding not
+    known (Resolve showed the dip black): it dips through black, with a warning naming it."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(160, 90))
+    (tmp_path / "dips.fcpxml").write_text(DIPS)
+    timeline = load(str(tmp_path / "dips.fcpxml"))
+    kinds = sorted((t.start, t.end, t.kind) for t in timeline.transitions)
+    assert kinds == [(75, 125, "fade_black"), (175, 225, "fade_white")]
+    dips = [w for w in timeline.warnings if "dip colour" in w]
+    assert dips == [
+        "track '0' transition 'Dip To Color Dissolve': its dip colour '0 0 1 1' is not read "
+        "(its encoding is not known): it dips through black"
+    ]
