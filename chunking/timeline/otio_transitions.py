@@ -83,6 +83,10 @@ def join(
     note = tr.metadata.get(DIP_NOTE)
     if isinstance(note, str):
         p.warn(label, note)
+    elif DIP_KIND not in tr.metadata and any(
+        d in canonical(str(tr.name or "")) for d in _DIP_NAMES
+    ):
+        p.warn(label, "its dip colour is not in the export as read: it dips through black")
     if a is None or b is None:
         other = b if a is None else a
         assert isinstance(other, Placed)
@@ -164,6 +168,13 @@ def offset(rt: Any) -> Fraction:
 
 #: Transition names that say nothing of the kind (canonical form).
 _GENERIC_NAMES = frozenset({"", "transition"})
+#: Names (canonical) of a dip through a colour, black unless set otherwise: Final Cut 7's and
+#: Resolve's "Dip to Color Dissolve", Final Cut's "Fade To Color". They hold "dissolve" or
+#: "fade" and were drawn as cross dissolves. The FCP 7 XML adapter keeps no parameter of a
+#: transition, so its colour cannot be read: it dips through black, with a warning.
+_DIP_NAMES = ("diptocolor", "diptocolour", "fadetocolor", "fadetocolour")
+#: Final Cut 7's "Fade In Fade Out Dissolve": the outgoing clip fades to black, the next up.
+_THROUGH_BLACK = ("fadeinfadeout",)
 
 
 def is_transition(item: Any) -> bool:
@@ -176,6 +187,9 @@ def kind(tr: Any) -> str:
     dip = tr.metadata.get(DIP_KIND)
     if dip in ("fade_black", "fade_white"):
         return str(dip)  # Final Cut's Fade To Color (otio_fcpxml_transitions)
+    named = canonical(str(tr.name or ""))
+    if any(d in named for d in (*_DIP_NAMES, *_THROUGH_BLACK)):
+        return "fade_black"
     # Editors write "SMPTE_Wipe_Left", "Cross Dissolve", "Dip To Black": take the longest alias
     # inside the type (or, for a generic "Custom" type, the name) so the direction survives.
     # The FCP 7 XML adapter types every transition SMPTE_Dissolve and keeps what it is (Dip to

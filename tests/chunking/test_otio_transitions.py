@@ -11,6 +11,7 @@ from PIL import Image
 from chunking.timeline.catalogue import TRANSITION_ALIASES
 from chunking.timeline.loader import load
 from chunking.timeline.otio_transitions import kind
+from tests.chunking.test_otio import clip, media, save, video
 
 SMPTE = otio.schema.TransitionTypes.SMPTE_Dissolve
 RT = otio.opentime.RationalTime
@@ -30,6 +31,10 @@ RT = otio.opentime.RationalTime
         (SMPTE, "Cross Zoom", "crosszoom"),  # unknown: the loader warns and dissolves
         ("SMPTE_Wipe_Left", "", "wipe_left"),
         (otio.schema.TransitionTypes.Custom, "Dip To Black", "fade_black"),
+        # dips through a colour (black by default): they were cross dissolves
+        (SMPTE, "Dip to Color Dissolve", "fade_black"),  # Final Cut 7's, Resolve's
+        (SMPTE, "Fade To Color", "fade_black"),  # Final Cut's
+        (SMPTE, "Fade In Fade Out Dissolve", "fade_black"),  # Final Cut 7's
     ],
 )
 def test_the_kind_comes_from_the_type_or_the_name(
@@ -65,3 +70,20 @@ def test_kdenlives_dissolves_load_without_an_unknown_type_warning(tmp_path: Path
     timeline = load(str(path))
     assert [(c.start, c.end) for c in timeline.tracks[0].clips] == [(0, 28), (12, 52), (36, 72)]
     assert timeline.warnings == ()
+
+
+def test_a_dip_whose_colour_is_not_read_says_it_dips_through_black(tmp_path: Path) -> None:
+    """As the FCP 7 XML adapter reads Final Cut 7's or Resolve's "Dip to Color Dissolve": its
+    name only, no colour. It was a cross dissolve without a word."""
+    media(tmp_path)
+    dip = otio.schema.Transition(
+        name="Dip to Color Dissolve", transition_type=SMPTE, in_offset=RT(6, 24),
+        out_offset=RT(6, 24),
+    )  # fmt: skip
+    track = video(clip("one", "a.mov", 0, 48), dip, clip("two", "a.mov", 48, 48))
+    timeline = load(save(tmp_path, track))
+    assert [(t.kind, t.start, t.end) for t in timeline.transitions] == [("fade_black", 42, 54)]
+    assert timeline.warnings == (
+        "track 'V1' transition 'Dip to Color Dissolve': its dip colour is not in the export as "
+        "read: it dips through black",
+    )
