@@ -63,7 +63,7 @@ from orchestrator.estimates import MARKETS, OptionEstimate, Overheads, estimate_
 from orchestrator.job_record import JobRecord
 from orchestrator.job_store import JobStore
 from orchestrator.planning import plan_job_chunks
-from orchestrator.scheduling import deadline_time
+from orchestrator.scheduling import deadline_time, future_deadline
 from providers.compute.pools import PROVIDERS
 
 #: How much each older finished job weighs against the one after it in this cluster's fit.
@@ -174,7 +174,8 @@ def estimate_job(
     """
     now = time.time() if now is None else now
     _check_filters(provider, market, max_cost)
-    deadline_at = parse_deadline(deadline, now)
+    # A deadline already past was priced as "-211000000 s from now", answered 200.
+    deadline_at = future_deadline(parse_deadline(deadline, now), deadline, now)
     store = JobStore(client)
     running = live_slots(store)
     live = slots if slots is not None else max(running, 1)  # a plan needs a slot to plan for

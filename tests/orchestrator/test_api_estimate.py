@@ -188,6 +188,9 @@ def test_filters(
         ({"max_cost": -1.0}, "max cost -1.0 must be a number of dollars"),
         ({"deadline": "tomorrow"}, "deadline 'tomorrow' is not an ISO 8601 time"),
         ({"deadline": "+3 weeks"}, "write +N with s, m, h or d"),
+        # POST /v1/estimate answered 200 with deadline_seconds -2.1e8 for a past deadline.
+        ({"deadline": "2020-01-01T00:00:00"}, "deadline '2020-01-01T00:00:00' has passed"),
+        ({"deadline": "+0s"}, "deadline '+0s' has passed"),
     ],
 )
 @pytest.mark.usefixtures("without_issue_modules")

@@ -1,0 +1,40 @@
+"""Hostile values in the fields of the HTTP service's request bodies (not the project: see
+test_hostile_projects): each is a 4xx with one line naming the field, never a 500, a
+negative promise or a traceback."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import colour_project
+from tests.server.conftest import bearer
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _post(client: TestClient, key: str, route: str, **fields: Any) -> Any:
+    body = json.dumps({"project": colour_project(1.0), **fields}, allow_nan=True)
+    return client.post(route, content=body, headers={**JSON, **bearer(key)})
+
+
+def _refused(answer: Any, *words: str) -> str:
+    """The one-line error of a 4xx answer, which must hold ``words``."""
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text[:500])
+    error = answer.json()["error"]
+    assert isinstance(error, str) and "\n" not in error and "Traceback" not in error
+    for word in words:
+        assert word in error, error
+    return error
+
+
+@pytest.mark.parametrize("route", ["/v1/estimate", "/v1/jobs"])
+@pytest.mark.parametrize("deadline", ["2020-01-01T00:00:00Z", "+0s", 1.0e9])
+def test_a_deadline_already_past_is_refused_not_priced_negative(
+    client: TestClient, user_key: str, route: str, deadline: Any
+) -> None:
+    # POST /v1/estimate answered 200 with "deadline_seconds": -211000000.0.
+    _refused(_post(client, user_key, route, deadline=deadline), "deadline", "has passed")
