@@ -131,8 +131,13 @@ def _examine_image(path: str) -> MediaFacts:
 
 
 def media_problem(path: str) -> str | None:
-    """Why ``path`` is not a media file a render can use (None when it is), for asset sync."""
-    facts = examine(path)
+    """Why ``path`` is not a media file a render can use (None when it is), for asset sync and
+    uploads: it opens and its first frames decode. A file cut short is not refused here: the
+    clips' ranges decide (``media_report``, ``header_warnings``), and an upload knows no clips."""
+    # Checking the whole declared length refused at upload a file cut after the part the clips
+    # use, which validate and render accept (the sha256 of an upload already proves the bytes
+    # arrived whole; a copy cut on the user's disk is judged where its clips are known).
+    facts = examine(path, spans=[])
     if facts.image:
         return None if facts.opened is None else f"is not a readable image ({facts.opened})"
     if facts.opened is not None:

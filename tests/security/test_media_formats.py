@@ -204,11 +204,15 @@ def test_broken_media_inside_the_project_get_one_line_each(base: Path, tmp_path:
         assert line.startswith(f"clip '{name[:-4]}': ") and name in line and "\n" not in line
     assert "is empty" in lines[1]
     assert "cut short" in lines[4] and "ends at 0.667s of the 1.000s" in lines[5]
-    # Asset sync refuses them all; the render's decoder refuses the first four on opening and
-    # the cut-short copy at the first frame past the cut (the one cut between frames would
-    # repeat its last frame: validation says so instead).
-    for name in names:
+    # Asset sync refuses the first four; the cut-short copies open and decode, and where their
+    # clips play past the cut validate and render refuse them (asset sync knows no clips).
+    # The render's decoder refuses the first four on opening and the cut-short copy at the
+    # first frame past the cut (the one cut between frames would repeat its last frame:
+    # validation says so instead).
+    for name in names[:4]:
         assert media_problem(str(base / name)) is not None
+    for name in names[4:]:
+        assert media_problem(str(base / name)) is None
     for name in names[:4]:
         with pytest.raises(MediaError):
             open_file(str(base / name), "c")
@@ -358,8 +362,10 @@ def test_a_matroska_file_cut_short_is_named_not_frozen_on_its_last_frame(
     cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 55 // 100])
     assert media_problem(str(whole)) is None
-    problem = media_problem(str(cut))
-    assert problem is not None and "is cut short: its video ends at" in problem
+    assert media_problem(str(cut)) is None  # no clips to judge by: its first frames decode
+    doc = project([video_track("v", [file_clip("take", cut.name, end=3.0)])], size=(64, 36))
+    (problem,) = media_problems(load_project(doc, str(tmp_path)), str(tmp_path))
+    assert "is cut short: its video ends at" in problem
     assert "of the 3.000s it declares" in problem
 
 

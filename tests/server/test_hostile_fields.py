@@ -4,13 +4,16 @@ negative promise or a traceback."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import colour_project
+from tests.security.test_media_formats import faststart
 from tests.server.conftest import bearer
 
 JSON = {"Content-Type": "application/json"}
@@ -38,3 +41,19 @@ def test_a_deadline_already_past_is_refused_not_priced_negative(
 ) -> None:
     # POST /v1/estimate answered 200 with "deadline_seconds": -211000000.0.
     _refused(_post(client, user_key, route, deadline=deadline), "deadline", "has passed")
+
+
+def test_an_upload_cut_after_its_first_frames_is_stored_as_validate_accepts_it(
+    client: TestClient, user_key: str, tmp_path: Path
+) -> None:
+    """Upload refused it as "cut short" while validate and render accept a project whose clips
+    use its intact head: the clips' ranges decide, where they are known (the job's render)."""
+    data = faststart(tmp_path / "take.mp4").read_bytes()  # index first: a cut copy opens
+    cut = data[: len(data) * 2 // 3]
+    name = hashlib.sha256(cut).hexdigest() + ".mp4"
+    answer = client.put(f"/v1/assets/{name}", content=cut, headers=bearer(user_key))
+    assert answer.status_code == 201, answer.text
+    text = b"this is not a video\n" * 20  # what is no media at all is still refused
+    name = hashlib.sha256(text).hexdigest() + ".mp4"
+    answer = client.put(f"/v1/assets/{name}", content=text, headers=bearer(user_key))
+    _refused(answer, name, "not a media file")
