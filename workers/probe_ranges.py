@@ -312,11 +312,15 @@ def main_stream(container: Any) -> Any:
     return container.streams.audio[0] if container.streams.audio else None
 
 
-def span_cut_problems(timeline: Timeline) -> list[str]:
+def span_cut_problems(timeline: Timeline, frames: tuple[int, int] | None = None) -> list[str]:
     """One line per clip that plays a part of its file the file does not hold (cut short):
-    cheap enough for every render (a seek and a few packets per clip)."""
+    cheap enough for every render (a seek and a few packets per clip); ``frames``: only the
+    clips drawn over those timeline frames [start, end) (a chunk's)."""
     problems = []
-    for path, spans in clip_spans(timeline).items():
+    for path, every in clip_spans(timeline).items():
+        spans = [s for s in every if frames is None or _overlaps(s.frames, frames)]
+        if not spans:
+            continue
         if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS and is_still(path):
             continue  # an animated GIF plays as a video
         try:
@@ -325,6 +329,11 @@ def span_cut_problems(timeline: Timeline) -> list[str]:
         except (MediaError, av.error.FFmpegError, OSError):
             continue  # the render names unreadable media, naming the clip
     return problems
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether frame ranges [start, end) ``a`` and ``b`` share a frame."""
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def _cut_spans(container: Any, path: str, spans: list[Span]) -> list[str]:

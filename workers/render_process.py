@@ -23,7 +23,7 @@ import sys
 import traceback
 from typing import IO, Any
 
-from common.errors import RenderError
+from common.errors import DecodeError, RenderError, summarize
 
 #: prctl(PR_SET_PDEATHSIG): a signal the kernel sends us when our parent dies.
 _PR_SET_PDEATHSIG = 1
@@ -144,6 +144,7 @@ def _cap_arenas() -> None:
 def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
     """Render the request's frame range; what the parent needs of the summary."""
     import workers.encoder
+    from workers.probe_ranges import span_cut_problems
     from workers.render import render_to_file
 
     known: dict[str, bool] = request["hardware"]
@@ -153,6 +154,11 @@ def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
     def progress(done: int, total: int) -> None:
         _send(channel, {"progress": [done, total]})
 
+    # Uploads accept a file cut short (they know no clips): a chunk whose clips play past the
+    # cut is refused naming them, where a Matroska one rendered its last frame frozen.
+    cut = span_cut_problems(request["timeline"], (request["start"], request["end"]))
+    if cut:
+        raise DecodeError(summarize(cut))
     summary = render_to_file(
         request["timeline"],
         request["output"],

@@ -4,8 +4,11 @@ fine, and render froze or failed with a misleading message where validate refuse
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -16,6 +19,7 @@ from chunking.timeline.model import Timeline
 from chunking.timeline.project import read_project
 from common.errors import DecodeError, ValidationError
 from tests.media import make_video, project, video_track, zero_frame_times
+from workers import render_process
 from workers.probe import header_warnings, media_problem, media_report
 from workers.sources import collapsed_times, open_file
 
@@ -221,3 +225,34 @@ def test_a_cut_avi_says_how_much_of_it_is_left(tmp_path: Path) -> None:
     )
     assert found is not None, problems[0]
     assert 0.9 <= float(found.group(1)) <= 1.5  # six tenths of a 2 s file of even packets
+
+
+def _chunk_report(timeline: Timeline, output: Path, start: int, end: int) -> dict[str, Any]:
+    """The last report of a chunk's render process rendering frames [start, end)."""
+    channel = io.StringIO()
+    request = {"timeline": timeline, "output": str(output), "start": start, "end": end,
+               "hardware": {}, "threads": 1}  # fmt: skip
+    render_process.serve(request, channel)
+    report: dict[str, Any] = json.loads(channel.getvalue().splitlines()[-1])
+    return report
+
+
+def test_a_chunk_whose_clip_plays_past_an_uploaded_cut_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    """An upload knows no clips, so it takes a file cut short; a cluster's chunk (no
+    ``header_warnings`` before it) rendered a Matroska one's last frame frozen, exit 0."""
+    whole = make_video(tmp_path / "whole.mkv", frames=60, size=(64, 36))
+    (tmp_path / "cut.mkv").write_bytes(whole.read_bytes()[: whole.stat().st_size * 6 // 10])
+    clips = [
+        {"id": "intact", "start_time": 0, "end_time": 1.0, "source": {"File": "whole.mkv"}},
+        {"id": "past", "start_time": 1.0, "end_time": 3.0, "source": {"File": "cut.mkv"}},
+    ]
+    doc = project([video_track("v", clips)], size=(64, 36))
+    timeline = read_project(doc, base_dir=str(tmp_path)).timeline
+    assert "done" in _chunk_report(timeline, tmp_path / "a.mkv", 0, 30)  # the intact clip only
+    error = _chunk_report(timeline, tmp_path / "b.mkv", 30, 90)["error"]
+    assert error["kind"] == "render" and error["class"] == "DecodeError"
+    assert (
+        error["message"].startswith("clip 'past': ") and "cut.mkv is cut short" in error["message"]
+    )
