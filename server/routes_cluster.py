@@ -145,6 +145,12 @@ def cluster_scale(body: ScaleBody, key: OperatorKey, request: Request) -> Any:
     if body.pool is not None:
         return to_wire(api.scale_pool(body.pool, body.nodes, body.duration))
     if body.slots is not None:
+        if body.nodes is not None or body.duration is not None:
+            # Taken silently, they were dropped: a slot count holds until changed again.
+            raise RenderError(
+                "nodes and duration go with a pool; slots resizes the running workers until "
+                "asked again and takes neither"
+            )
         changes = api.scale_cluster(body.slots)
         return {"slots": body.slots, "changes": changes}
     raise RenderError("give a pool (with nodes, null to release it) or slots")

@@ -57,3 +57,15 @@ def test_an_upload_cut_after_its_first_frames_is_stored_as_validate_accepts_it(
     name = hashlib.sha256(text).hexdigest() + ".mp4"
     answer = client.put(f"/v1/assets/{name}", content=text, headers=bearer(user_key))
     _refused(answer, name, "not a media file")
+
+
+@pytest.mark.parametrize("extra", [{"duration": 1e308}, {"nodes": 3}])
+def test_slots_with_a_pools_fields_is_refused_not_half_taken(
+    client: TestClient, operator_key: str, extra: dict[str, Any]
+) -> None:
+    # {"slots": 2, "duration": 1e308} answered 200 and dropped the duration without a word.
+    body = json.dumps({"slots": 2, **extra})
+    answer = client.post(
+        "/v1/cluster/scale", content=body, headers={**JSON, **bearer(operator_key)}
+    )
+    _refused(answer, "nodes and duration go with a pool")
