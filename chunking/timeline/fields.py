@@ -79,6 +79,13 @@ def number(
     if isinstance(raw, Mapping) and "value" in raw:  # {"value": 2.0} variants
         raw = raw["value"]
     value = to_float(raw)
+    if value is None and isinstance(raw, int) and not isinstance(raw, bool):
+        # An integer past a float's range (1e400 written out in JSON) was called "not a number".
+        digits = len(str(abs(raw)))  # JSON's parser refuses more digits than str() shows
+        problems.error(
+            where, f"{label} must be between {low:g} and {high:g}, not a {digits}-digit number"
+        )
+        return default
     if value is None:
         problems.error(where, f"{label} must be a number, not {shown(raw)}")
         return default

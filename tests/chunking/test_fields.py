@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chunking.timeline.fields import Problems, color, lone_surrogate, nesting_depth
+from chunking.timeline.fields import Problems, color, lone_surrogate, nesting_depth, number
 
 
 @pytest.mark.parametrize(
@@ -137,3 +137,16 @@ def test_a_problem_quoting_a_huge_value_keeps_its_start_and_end() -> None:
     assert message.endswith("LL': 2 clips have this id")
     assert "characters cut" in message
     assert problems.warnings == ["clip 'a': short"]
+
+
+@pytest.mark.parametrize("raw", [10**400, -(10**400)])
+def test_an_integer_past_a_floats_range_is_out_of_range_not_no_number(raw: int) -> None:
+    # JSON writes 1e400 out as 401 digits: "start_time must be a number, not 100000...".
+    problems = Problems()
+    assert (
+        number({"start_time": raw}, ("start_time",), 0.0, problems, "clip 'c'", low=0, high=86400)
+        == 0.0
+    )
+    assert problems.errors == [
+        "clip 'c': start_time must be between 0 and 86400, not a 401-digit number"
+    ]
