@@ -2,8 +2,9 @@
 
 ``workers.open_watchdog`` bounds each open of a source, but a mount can stop answering after
 the open, mid-file: the next ``read`` then blocks in the kernel for ever and the command hangs
-without a word (``validate``, a ``--direct`` render; a cluster's chunk only until the failover
-takes its silence for a stall). A blocked ``read`` cannot be interrupted from Python, nor run in
+without a word (``validate``, a ``--direct`` render; a cluster's chunk until the failover took
+its silence for a stall, without naming the file: its render process is watched too,
+``workers.render_process``). A blocked ``read`` cannot be interrupted from Python, nor run in
 a thread of its own without routing every read of FFmpeg through Python. So here a thread looks
 at the watched thread from outside, in ``/proc``: the system call it waits in, the file that call
 reads (its descriptor's link) and the bytes it has read in all (``rchar`` of its ``io``). When it
@@ -29,6 +30,11 @@ from workers.open_watchdog import OPEN_SECONDS
 #: Seconds one read of a file may wait: as long as an open may (a minute of silence from a
 #: local disk or a live share does not happen; a stuck mount stays silent for ever).
 READ_SECONDS = OPEN_SECONDS
+#: Seconds one read of a cluster chunk's render may wait: under the failover's stall limit
+#: (``orchestrator.health.STALLED_SECONDS``, 60 s), so the chunk fails naming the file before
+#: its silence is taken for a stalled node's (requeued, and after three nodes its job failed
+#: with "chunk made no progress", the file unnamed).
+CHUNK_READ_SECONDS = 40.0
 #: Seconds between two looks (a look reads three small /proc files).
 LOOK_SECONDS = 1.0
 

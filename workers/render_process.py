@@ -21,9 +21,10 @@ import resource
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from typing import IO, Any
 
-from common.errors import DecodeError, RenderError, summarize
+from common.errors import DecodeError, MediaError, RenderError, summarize
 
 #: prctl(PR_SET_PDEATHSIG): a signal the kernel sends us when our parent dies.
 _PR_SET_PDEATHSIG = 1
@@ -144,7 +145,9 @@ def _cap_arenas() -> None:
 def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
     """Render the request's frame range; what the parent needs of the summary."""
     import workers.encoder
+    from workers import read_watchdog
     from workers.probe_ranges import span_cut_problems
+    from workers.read_watchdog import watch_reads
     from workers.render import render_to_file
 
     known: dict[str, bool] = request["hardware"]
@@ -159,22 +162,40 @@ def _render(request: dict[str, Any], channel: IO[str]) -> dict[str, Any]:
     cut = span_cut_problems(request["timeline"], (request["start"], request["end"]))
     if cut:
         raise DecodeError(summarize(cut))
-    summary = render_to_file(
-        request["timeline"],
-        request["output"],
-        start=request["start"],
-        end=request["end"],
-        audio=False,
-        progress=progress,
-        file_format=workers.encoder.segment_format(request["timeline"].export),
-        threads=request["threads"],
-    )
+    with watch_reads(_stuck(channel), seconds=read_watchdog.CHUNK_READ_SECONDS):
+        summary = render_to_file(
+            request["timeline"],
+            request["output"],
+            start=request["start"],
+            end=request["end"],
+            audio=False,
+            progress=progress,
+            file_format=workers.encoder.segment_format(request["timeline"].export),
+            threads=request["threads"],
+        )
     return {
         "encoder": summary.encoder,
         "hardware": summary.hardware,
         "warnings": summary.warnings,
         "compositor": summary.compositor,
     }
+
+
+def _stuck(channel: IO[str]) -> Callable[[str, float], None]:
+    """What a read of media that never returns does (``workers.read_watchdog``): report it,
+    naming the file, and end the process; the thread blocked in the kernel cannot be stopped."""
+
+    from workers.read_watchdog import stuck_read
+
+    def stuck(path: str, seconds: float) -> None:
+        error = MediaError(stuck_read(path, seconds))
+        error.transient = True  # another node's mount may answer: retried as a node's trouble
+        try:
+            _send(channel, {"error": _describe(error)})
+        finally:
+            os._exit(REPORTED)
+
+    return stuck
 
 
 def _describe(exc: BaseException) -> dict[str, Any]:

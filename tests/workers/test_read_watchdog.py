@@ -5,6 +5,7 @@ the stuck file here: a read of it blocks in the kernel as one on a dead mount do
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import subprocess_env
+from workers import render_process
 from workers.read_watchdog import Waiting, stuck_path, waiting, watch_reads
 
 pytestmark = pytest.mark.skipif(
@@ -195,3 +197,58 @@ def test_a_command_reading_media_on_a_mount_that_stopped_answering_ends_in_one_l
         "stopped answering? copy it to a local disk and use the copy\n"
     )
     assert not out.exists()
+
+
+_STUCK_CHUNK = """
+import json
+import sys
+from chunking.timeline.studio import load_project
+from tests.helpers import colour_project
+from workers import read_watchdog, render, render_process
+
+read_watchdog.CHUNK_READ_SECONDS = 0.5
+read_watchdog.LOOK_SECONDS = 0.05
+
+def blocked(*args, **kwargs):
+    with open(sys.argv[1], "rb") as handle:  # a FIFO nobody writes: a read that never returns
+        handle.read(1)
+    raise AssertionError("the read returned")
+
+render.render_to_file = blocked
+timeline = load_project(colour_project(1), ".")
+request = {"timeline": timeline, "output": sys.argv[2], "start": 0, "end": 30,
+           "hardware": {}, "threads": 1}
+sys.exit(render_process.serve(request, sys.stdout))
+"""
+
+
+def test_a_chunk_reading_media_on_a_mount_that_stopped_answering_fails_naming_it(
+    tmp_path: Path,
+) -> None:
+    """A cluster chunk's render waited for ever there: after 60 s of silence the failover
+    requeued it on another node, and after three its job failed with "chunk made no progress",
+    the file unnamed. Now its render process reports the file (transient: another node's
+    mount may answer) and ends."""
+    fifo = tmp_path / "take.mov"
+    os.mkfifo(fifo)
+    keep_open = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # its open returns; its read waits
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _STUCK_CHUNK, str(fifo), str(tmp_path / "000000.mkv")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=subprocess_env(),
+            cwd=Path(__file__).resolve().parents[2],
+        )
+    finally:
+        os.close(keep_open)
+    assert done.returncode == render_process.REPORTED, done.stderr
+    error = json.loads(done.stdout.splitlines()[-1])["error"]
+    assert error == {
+        "kind": "render",
+        "class": "MediaError",
+        "message": f"reading {fifo} did not finish in 0.5 s: is it on a network mount that "
+        "stopped answering? copy it to a local disk and use the copy",
+        "transient": True,
+    }
