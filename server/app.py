@@ -24,7 +24,14 @@ from starlette.responses import Response
 from common.settings import Settings
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import KeyStore
-from server import routes_assets, routes_cluster, routes_dashboard, routes_events, routes_jobs
+from server import (
+    routes_assets,
+    routes_cluster,
+    routes_dashboard,
+    routes_estimate,
+    routes_events,
+    routes_jobs,
+)
 from server.auth import KeyBeforeBody
 from server.errors import error_response, install_error_handlers
 from server.head import HeadAsGet
@@ -95,7 +102,9 @@ def create_app(
         """The liveness answer's headers."""
         return Response(media_type="application/json")
 
-    for module in (routes_jobs, routes_events, routes_assets, routes_cluster, routes_dashboard):
+    modules = (routes_jobs, routes_estimate, routes_events, routes_assets, routes_cluster,
+               routes_dashboard)  # fmt: skip
+    for module in modules:
         app.include_router(module.router)
     app.openapi = lambda: _with_bearer_auth(app)  # type: ignore[method-assign]
     # Innermost: the key check, limits and headers see the HEAD a client sent.

@@ -97,7 +97,7 @@ class StoredAsset(BaseModel):
 def missing(body: MissingBody, key: CurrentKey, request: Request) -> dict[str, Any]:
     """The named assets storage does not hold; pre-signed PUTs for those it can take itself."""
     settings = request.app.state.settings
-    storage = _storage(request)
+    storage = asset_storage(request)
     with _refusals():
         asked = set(body.assets)
         check_sizes(
@@ -147,7 +147,7 @@ async def upload(name: str, key: CurrentKey, request: Request) -> JSONResponse:
         declared = declared_length(request.headers.get("content-length") or "")
         if declared is not None and declared > limit:
             check_sizes({name: declared}, limit)
-        storage = _storage(request)
+        storage = asset_storage(request)
         size, created = await receive_asset(storage, name, request.stream(), limit)
     return JSONResponse({"asset": name, "bytes": size}, status_code=201 if created else 200)
 
@@ -161,7 +161,7 @@ def _refusals() -> Iterator[None]:
         raise ApiError(str(exc), exc.http_status) from exc
 
 
-def _storage(request: Request) -> Storage:
+def asset_storage(request: Request) -> Storage:
     """The cluster's storage as this process must write it (encrypted when it holds a key),
     opened once per app (a cloud client is costly to build)."""
     state = request.app.state

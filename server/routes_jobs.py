@@ -1,4 +1,4 @@
-"""Job routes: submit, list, status, cancel, download the video, estimate.
+"""Job routes: submit, list, status, cancel, download the video (estimates: routes_estimate).
 
 A job submitted over HTTP is billed to the key's user (and its project, or the one the body
 names when the key is bound to none); its media are asset references already in storage, and
@@ -23,13 +23,12 @@ from chunking.plan import keyframe_chunk_frames
 from chunking.timeline.project import container_of
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
-from orchestrator.api_estimate import JobEstimate
 from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
 from orchestrator.job_record import JobNotFound, JobRecord, JobState
 from orchestrator.wire import to_wire
 from providers.storage import ObjectNotFound, StorageError, open_storage
 from server.auth import CurrentKey, api_of, check_visible, keys_of, may_see, visible_job
-from server.bodies import EstimateBody, JobList, SubmitAnswer, SubmitBody
+from server.bodies import JobList, SubmitAnswer, SubmitBody
 from server.errors import ApiError, Conflict, QuotaExceeded, error_responses
 from server.json_body import UniqueKeysRoute
 from server.limits import check_job_quota
@@ -391,24 +390,3 @@ def _download_name(record: JobRecord, spec: JobSpec) -> str:
 
 def _remove(folder: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
-
-
-@router.post(
-    "/v1/estimate",
-    summary="estimate time and cost without submitting",
-    responses={200: {"model": JobEstimate}, **error_responses(400, 413, 415)},
-)
-def estimate(body: EstimateBody, key: CurrentKey, request: Request) -> Any:
-    """Time (p10/p50/p90) and cost per pool and market, and the recommended option."""
-    project = load_remote_project(body.project, body.media)
-    result = api_of(request).estimate_options(
-        project,
-        body.settings,
-        chunk_frames=body.chunk_frames,
-        provider=body.provider,
-        pool=body.pool,
-        market=body.market,
-        deadline=body.deadline,
-        max_cost=body.max_cost,
-    )
-    return to_wire(result)

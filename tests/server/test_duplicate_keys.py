@@ -5,12 +5,14 @@ rendered what the document did not read as."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import opentimelineio as otio
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import colour_project
+from tests.media import make_video
 from tests.server.conftest import bearer
 
 pytestmark = pytest.mark.timeout(120)
@@ -91,8 +93,11 @@ def test_a_key_given_twice_is_refused_naming_it(
 
 
 def test_the_same_document_with_each_key_once_is_estimated(
-    client: TestClient, user_key: str
+    client: TestClient, user_key: str, storage_dir: Path, tmp_path: Path
 ) -> None:
+    # Its OTIO document's clip names an uploaded asset: an estimate checks storage holds it.
+    (storage_dir / "assets").mkdir(exist_ok=True)
+    make_video(storage_dir / "assets" / ("ab" * 32 + ".mp4"), frames=15, size=(64, 36))
     for body in (
         _body('"tracks": [', '"tracks": ['),
         json.dumps({"project": _otio_text('"name": "take"')}).encode(),

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import colour_project
+from tests.media import project, video_track
 from tests.security.test_media_formats import faststart
 from tests.server.conftest import bearer
 
@@ -69,3 +70,19 @@ def test_slots_with_a_pools_fields_is_refused_not_half_taken(
         "/v1/cluster/scale", content=body, headers={**JSON, **bearer(operator_key)}
     )
     _refused(answer, "nodes and duration go with a pool")
+
+
+def test_an_estimate_naming_an_asset_nobody_uploaded_is_refused_as_the_submit_is(
+    client: TestClient, user_key: str
+) -> None:
+    # The estimate answered 200; the submit that followed: "... is not in storage".
+    ref = "asset:sha256:" + "a" * 64 + ".mp4"
+    clip = {"id": "shot", "start_time": 0, "end_time": 1.0, "source": {"File": ref}}
+    document = project([video_track("v", [clip])], size=(64, 36))
+    errors = set()
+    for route in ("/v1/estimate", "/v1/jobs"):
+        answer = client.post(
+            route, content=json.dumps({"project": document}), headers={**JSON, **bearer(user_key)}
+        )
+        errors.add(_refused(answer, "clip 'shot'", ref, "is not in storage; upload it first"))
+    assert len(errors) == 1  # the same words both ways
