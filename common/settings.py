@@ -86,6 +86,9 @@ class Settings:
     embedded_dir: str = "~/.cache/cloudrender/embedded"
     #: where OTIO bundles (.otioz) are unpacked for rendering, one folder per bundle content
     bundle_dir: str = "~/.cache/cloudrender/bundles"
+    #: where the render fingerprint remembers its libraries' hashes between processes
+    #: (workers.file_hashes); "off": hash them in every process
+    fingerprint_memo: str = "~/.cache/cloudrender/fingerprint-files.json"
     #: AES-256 key (64 hex characters or base64) for client-side encryption of stored objects
     encryption_key: str | None = field(default=None, repr=False)
     #: "user:password" for Flower's basic auth
@@ -208,6 +211,8 @@ class Settings:
             cache_max_bytes=_size(env, "CLOUDRENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES),
             embedded_dir=env.get("CLOUDRENDER_EMBEDDED_DIR") or "~/.cache/cloudrender/embedded",
             bundle_dir=env.get("CLOUDRENDER_BUNDLE_DIR") or "~/.cache/cloudrender/bundles",
+            fingerprint_memo=env.get("CLOUDRENDER_FINGERPRINT_MEMO")
+            or "~/.cache/cloudrender/fingerprint-files.json",
             encryption_key=env.get("CLOUDRENDER_ENCRYPTION_KEY") or None,
             flower_auth=env.get("CLOUDRENDER_FLOWER_AUTH") or None,
             metrics_port=_int(env, "CLOUDRENDER_METRICS_PORT", 0),

@@ -11,8 +11,10 @@ backend layers are composited with (workers.arrays: NumPy, or CuPy and the GPU's
 with its image and text libraries, and the subtitle fonts a node can choose from.
 
 An operator may add a salt (``CLOUDRENDER_FINGERPRINT_SALT``) to keep two builds apart that
-these parts would not tell apart. Computed once per process (hashing the libraries takes a few
-tenths of a second); pure reads of this process's own files, modules and settings.
+these parts would not tell apart. Computed once per process; reads of this process's own files,
+modules and settings, except that the libraries' hashes (0.11 CPU-s of hashing) are remembered
+between processes by each file's identity on disk (``workers.file_hashes``,
+``CLOUDRENDER_FINGERPRINT_MEMO``), so an in-place upgrade is hashed afresh.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from PIL import features
 
 from common.errors import RenderError
 from common.settings import Settings
-from workers import arrays, kernels, subtitle_fonts
+from workers import arrays, file_hashes, kernels, subtitle_fonts
 from workers.encoder import hardware_encoders
 
 #: Bumped by hand when a change alters rendered output in a way the code hash would not show
@@ -169,14 +171,19 @@ def _feature_version(name: str) -> str:
 
 
 def _libraries() -> dict[str, str]:
-    """``lib:<name>`` -> "<file name> sha256:<16 hex>" for each shaping library."""
+    """``lib:<name>`` -> "<file name> sha256:<16 hex>" for each shaping library (their hashes
+    remembered between processes by each file's identity: workers.file_hashes)."""
+    shaping = {
+        path: match.group(1)
+        for path in sorted(_library_files())
+        if (match := _LIBRARY.match(os.path.basename(path))) is not None
+    }
+    memo = Settings.from_env().fingerprint_memo
+    digests = file_hashes.hashes(shaping, None if memo == "off" else os.path.expanduser(memo))
     found: dict[str, list[str]] = {}
-    for path in sorted(_library_files()):
-        match = _LIBRARY.match(os.path.basename(path))
-        if match is None:
-            continue
-        found.setdefault(f"lib:{match.group(1)}", []).append(
-            f"{os.path.basename(path)} sha256:{_file_hash(path)}"
+    for path, name in shaping.items():
+        found.setdefault(f"lib:{name}", []).append(
+            f"{os.path.basename(path)} sha256:{digests[path]}"
         )
     return {name: "; ".join(sorted(set(files))) for name, files in found.items()}
 
@@ -210,17 +217,6 @@ def _mapped_files() -> set[str]:
             }
     except OSError:
         return set()
-
-
-def _file_hash(path: str) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return "unreadable"
-    return digest.hexdigest()[:16]
 
 
 def _fonts_hash() -> str:
