@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from celery import Celery  # type: ignore[import-untyped, unused-ignore]
@@ -35,6 +36,10 @@ def make_app(broker_url: str | None, result_backend: str | None = None) -> Celer
     def sleep(seconds: float) -> float:
         time.sleep(seconds)
         return seconds
+
+    @app.task(name="fake_app.loaded", shared=False)  # type: ignore[untyped-decorator, unused-ignore]
+    def loaded(module: str) -> bool:
+        return module in sys.modules
 
     return app
 

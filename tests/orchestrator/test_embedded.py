@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -20,7 +21,7 @@ import redis
 
 from common.errors import RenderError
 from common.names import QUEUE_MERGE, QUEUE_RENDER
-from orchestrator import embedded_redis, processes
+from orchestrator import embedded_redis, local_workers, processes
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.embedded_redis import EmbeddedRedis, find_redis_server
 from orchestrator.local_workers import LocalWorkers
@@ -267,6 +268,49 @@ def test_local_workers_round_trip_and_stop(
     assert not [pid for pid in pids if alive(pid)]
     assert processes_mentioning(workers.hostname) == []
     assert workers.pid is None and workers.log_path is None
+
+
+def test_local_workers_start_without_celerys_command_line(redis_url: str, fake_client: Any) -> None:
+    # Celery's command line imports every subcommand and plugin (Flower, prompt_toolkit) before
+    # it parses an option; the private worker starts its Worker directly, its pool forked from it.
+    with LocalWorkers(redis_url, 1, app=FAKE_APP, env=WORKER_ENV):
+        loaded = fake_client.tasks["fake_app.loaded"]
+        assert loaded.delay("celery.apps.worker").get(timeout=30) is True
+        assert loaded.delay("celery.bin.celery").get(timeout=30) is False
+
+
+def test_worker_options_of_the_local_command_line() -> None:
+    workers = LocalWorkers("redis://127.0.0.1:1/0", 3, (QUEUE_RENDER, QUEUE_MERGE), app=FAKE_APP)
+
+    parsed = local_workers.worker_options(workers.command()[1:])
+
+    assert parsed == (
+        FAKE_APP,
+        {
+            "pool_cls": "prefork",
+            "concurrency": 3,
+            "queues": [QUEUE_RENDER, QUEUE_MERGE],
+            "hostname": workers.hostname,
+            "without_gossip": True,
+            "without_mingle": True,
+            "loglevel": logging.WARNING,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-A", FAKE_APP, "beat"],  # not a worker
+        ["-A", FAKE_APP, "worker", "--autoscale", "4,1"],  # an option of Celery's own
+        ["-A", FAKE_APP, "worker", "--concurrency"],  # a value missing
+        ["-A", FAKE_APP, "worker", "--concurrency", "many"],
+        ["-A", FAKE_APP, "worker", "--loglevel", "LOUD"],
+        ["worker", "-A", FAKE_APP],
+    ],
+)
+def test_other_command_lines_are_left_to_celery(args: list[str]) -> None:
+    assert local_workers.worker_options(args) is None
 
 
 def test_local_workers_stop_a_busy_pool(redis_url: str, fake_client: Any) -> None:
@@ -605,7 +649,7 @@ def test_a_worker_is_ready_at_its_first_heartbeat_or_at_once_without_one(
 ) -> None:
     import threading
 
-    from orchestrator import local_workers, node_signals
+    from orchestrator import node_signals
 
     # A process that beats: "ready" waits for the first beat written
     first = threading.Event()
