@@ -7,7 +7,6 @@ that beat, when asked for, ticks in a thread of the worker's main process
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -34,6 +33,7 @@ from orchestrator.processes import signals_deferred as _signals_deferred
 from orchestrator.processes import start_process as _popen
 from orchestrator.processes import stop_group as _stop_group
 from orchestrator.processes import tail as _tail
+from orchestrator.worker_start import run_worker, worker_options
 
 #: The Celery app the local workers run unless told otherwise.
 DEFAULT_APP = "orchestrator.celery_app:app"
@@ -315,73 +315,11 @@ def _celery_main(argv: list[str]) -> None:
         _end_when_orphaned(os.getppid())
     direct = worker_options(argv[1:])
     if direct is not None:
-        sys.exit(_run_worker(*direct))
+        sys.exit(run_worker(*direct))
     from celery.__main__ import main
 
     sys.argv = ["celery", *argv[1:]]
     main()
-
-
-#: ``celery worker`` flags of LocalWorkers.command that take a value: Worker's keyword for each.
-_VALUED = {
-    "--pool": "pool_cls",
-    "--concurrency": "concurrency",
-    "--queues": "queues",
-    "--hostname": "hostname",
-    "--loglevel": "loglevel",
-}
-#: Its flags that take none (``--without-gossip``: ``without_gossip=True``).
-_FLAGS = ("--without-gossip", "--without-mingle", "--without-heartbeat")
-
-
-def worker_options(args: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
-    """The app and ``Celery.Worker`` keywords of a ``-A APP worker ...`` command line made of
-    LocalWorkers.command's options only, else None (Celery's own command line parses it)."""
-    if len(args) < 3 or args[0] != "-A" or args[2] != "worker":
-        return None
-    options: dict[str, Any] = {}
-    rest = list(args[3:])
-    while rest:
-        flag = rest.pop(0)
-        if flag in _FLAGS:
-            options[flag[2:].replace("-", "_")] = True
-        elif flag in _VALUED and rest:
-            options[_VALUED[flag]] = rest.pop(0)
-        else:
-            return None
-    if "concurrency" in options:
-        if not options["concurrency"].isdigit():
-            return None
-        options["concurrency"] = int(options["concurrency"])
-    if "queues" in options:
-        options["queues"] = [q for q in options["queues"].split(",") if q]
-    if "loglevel" in options:
-        level = logging.getLevelName(options["loglevel"].upper())
-        if not isinstance(level, int):
-            return None
-        options["loglevel"] = level
-    return args[1], options
-
-
-def _run_worker(app_name: str, options: dict[str, Any]) -> int:
-    """Start ``app_name``'s worker with ``options`` in this process, as ``celery worker`` does,
-    and return its exit code.
-
-    Celery's command line imports every subcommand and every installed plugin first (the REPL
-    of ``celery amqp``, prompt_toolkit, Flower and Tornado): a third of the private worker's
-    start-up CPU, for a command line whose every option is known here.
-    """
-    from celery.app.utils import find_app
-
-    try:
-        app = find_app(app_name)
-    except (ImportError, AttributeError) as exc:
-        # As Celery's command line says it: one line naming what did not load, status 2.
-        print(f"Error: unable to load the celery application {app_name}: {exc}", file=sys.stderr)
-        return 2
-    worker = app.Worker(**options)
-    worker.start()
-    return int(worker.exitcode or 0)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -40,6 +41,10 @@ def make_app(broker_url: str | None, result_backend: str | None = None) -> Celer
     @app.task(name="fake_app.loaded", shared=False)  # type: ignore[untyped-decorator, unused-ignore]
     def loaded(module: str) -> bool:
         return module in sys.modules
+
+    @app.task(name="fake_app.frozen", shared=False)  # type: ignore[untyped-decorator, unused-ignore]
+    def frozen() -> int:
+        return gc.get_freeze_count()
 
     return app
 

@@ -21,7 +21,7 @@ import redis
 
 from common.errors import RenderError
 from common.names import QUEUE_MERGE, QUEUE_RENDER
-from orchestrator import embedded_redis, local_workers, processes
+from orchestrator import embedded_redis, local_workers, processes, worker_start
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.embedded_redis import EmbeddedRedis, find_redis_server
 from orchestrator.local_workers import LocalWorkers
@@ -277,12 +277,15 @@ def test_local_workers_start_without_celerys_command_line(redis_url: str, fake_c
         loaded = fake_client.tasks["fake_app.loaded"]
         assert loaded.delay("celery.apps.worker").get(timeout=30) is True
         assert loaded.delay("celery.bin.celery").get(timeout=30) is False
+        # The imports' objects were frozen before the pool forked: no pool process traverses
+        # them (nor copies their pages) at each collection.
+        assert fake_client.tasks["fake_app.frozen"].delay().get(timeout=30) > 10_000
 
 
 def test_worker_options_of_the_local_command_line() -> None:
     workers = LocalWorkers("redis://127.0.0.1:1/0", 3, (QUEUE_RENDER, QUEUE_MERGE), app=FAKE_APP)
 
-    parsed = local_workers.worker_options(workers.command()[1:])
+    parsed = worker_start.worker_options(workers.command()[1:])
 
     assert parsed == (
         FAKE_APP,
@@ -310,7 +313,7 @@ def test_worker_options_of_the_local_command_line() -> None:
     ],
 )
 def test_other_command_lines_are_left_to_celery(args: list[str]) -> None:
-    assert local_workers.worker_options(args) is None
+    assert worker_start.worker_options(args) is None
 
 
 def test_local_workers_stop_a_busy_pool(redis_url: str, fake_client: Any) -> None:
