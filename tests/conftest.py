@@ -47,12 +47,15 @@ def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     a temporary directory, never the user's ~/.cache."""
     path = str(tmp_path_factory.mktemp("embedded"))
     prices = str(tmp_path_factory.mktemp("prices") / "prices.json")
+    memo = str(tmp_path_factory.mktemp("fingerprint") / "fingerprint-files.json")
     # Workers started by tests skip the first-start node benchmark (tests that want it run it),
-    # and no refreshed price file of the user's is read.
+    # no refreshed price file of the user's is read, and the fingerprint's memo of library
+    # hashes is the session's own.
     changes = {
         "CLOUDRENDER_EMBEDDED_DIR": path,
         "CLOUDRENDER_BENCHMARK_ON_START": "0",
         "CLOUDRENDER_PRICES_FILE": prices,
+        "CLOUDRENDER_FINGERPRINT_MEMO": memo,
     }
     old = {name: os.environ.get(name) for name in changes}
     os.environ.update(changes)
