@@ -45,6 +45,44 @@ def effective_priority(
 
 
 @dataclass(frozen=True)
+class DueJob:
+    """A job with a deadline as the escalation sees it."""
+
+    job_id: str
+    priority: str  # the submitter's
+    level: str  # effective_priority's answer
+    deadline: float
+
+
+def edf_levels(jobs: Sequence[DueJob]) -> dict[str, str]:
+    """Each job's level with escalation passed on to the jobs due no later: a job escalated
+    above its own priority lifts every job of its priority or a higher one due no later than
+    it to at least its level. Escalation measures a job against its own deadline alone, so a
+    job far behind (a long render, just submitted) escalated at once and took every slot from
+    a job due sooner that had not yet escalated, which then escalated seconds before its
+    deadline and missed it waiting for a slot (bench/spot_sim.py, seed 3); serving the later
+    deadline first never helps the earlier one hold (EDF)."""
+    best = [len(LEVELS)] * len(LEVELS)  # per own rank: the highest escalated level due later
+    levels: dict[str, str] = {}
+    ordered = sorted(jobs, key=lambda j: -j.deadline)
+    start = 0
+    while start < len(ordered):
+        end = start
+        while end < len(ordered) and ordered[end].deadline == ordered[start].deadline:
+            end += 1
+        group = ordered[start:end]  # one deadline: they lift each other
+        for job in group:
+            own = rank(job.priority)
+            if rank(job.level) < own:
+                best[own] = min(best[own], rank(job.level))
+        for job in group:
+            lift = min(best[rank(job.priority) :])
+            levels[job.job_id] = LEVELS[min(rank(job.level), lift)]
+        start = end
+    return levels
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A job that has chunks waiting to be dispatched."""
 

@@ -29,6 +29,7 @@ from orchestrator.job_record import (
     ChunkState,
     InvalidTransition,
     JobNotFound,
+    JobRecord,
     JobState,
 )
 from orchestrator.job_store import JobStore
@@ -40,7 +41,7 @@ from orchestrator.planning import (
     plan_job_chunks,
 )
 from orchestrator.render_counters import CLUSTER, Counts
-from orchestrator.scheduling import effective_priority
+from orchestrator.scheduling import DueJob, edf_levels, effective_priority
 from orchestrator.spot_chunks import cut_note, job_chunking
 from orchestrator.spot_chunks import spot_chunk_cap as spot_chunk_cap
 from orchestrator.storage_sweep import SweepWatch, claim_prefix, cluster_id, sweep
@@ -194,6 +195,7 @@ def tick() -> dict[str, int]:
 def refresh_jobs(store: JobStore, now: float) -> int:
     """Update each active job's ETA and effective priority; return how many were escalated."""
     escalated = 0
+    seen: list[tuple[JobRecord, float | None, str]] = []
     for job_id in store.active():
         try:
             job = store.get(job_id)
@@ -205,12 +207,22 @@ def refresh_jobs(store: JobStore, now: float) -> int:
         if job.started_at and rendered > 0:
             fps = rendered / max(now - job.started_at, 1e-3)
             eta = left / fps if fps > 0 else eta
-        level = effective_priority(job.priority, job.deadline, now, eta)
+        seen.append((job, eta, effective_priority(job.priority, job.deadline, now, eta)))
+    # A job escalated lifts those due sooner (scheduling.edf_levels).
+    lifted = edf_levels(
+        [
+            DueJob(j.id, j.priority, level, j.deadline)
+            for j, _, level in seen
+            if j.deadline is not None
+        ]
+    )
+    for job, eta, level in seen:
+        level = lifted.get(job.id, level)
         fields: dict[str, Any] = {"eta_seconds": round(eta, 1) if eta is not None else None}
         if level != job.effective_priority:
             fields["effective_priority"] = level
             escalated += 1
-        store.update(job_id, **fields)
+        store.update(job.id, **fields)
     return escalated
 
 

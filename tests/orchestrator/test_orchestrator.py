@@ -78,6 +78,27 @@ def test_jobs_near_their_deadline_are_escalated(redis_url: str) -> None:
         assert store.get(job_id).effective_priority == expected, job_id
 
 
+def test_a_job_far_behind_lifts_the_job_due_sooner(redis_url: str) -> None:
+    # Given a long job due in 44 min that is far behind (escalated at once) and a short job
+    # due in 5 min that is not yet near its deadline
+    store = JobStore.from_url(redis_url)
+    now = time.time()
+    for job_id, deadline, seconds in (("far", now + 2640, 3000.0), ("soon", now + 300, 20.0)):
+        store.create(
+            JobRecord(
+                id=job_id, priority="normal", effective_priority="normal", deadline=deadline,
+                submitted_at=now, frames=100, estimated_seconds=seconds,
+            ),
+            {},
+        )  # fmt: skip
+        store.transition(job_id, JobState.PLANNING)
+    # When the tick refreshes them
+    assert refresh_jobs(store, now) == 2
+    # Then the job due sooner runs at the far one's level, not behind it
+    assert store.get("far").effective_priority == "high"
+    assert store.get("soon").effective_priority == "high"
+
+
 def test_a_job_that_ended_while_the_tick_refreshed_it_shows_no_eta(redis_url: str) -> None:
     # Given a rendering job the tick has read (its ETA worked out from the estimate)
     store = JobStore.from_url(redis_url)
