@@ -33,7 +33,13 @@ from orchestrator.autoscaler.model import (
     Snapshot,
 )
 from orchestrator.autoscaler.removal import choose_victims, failed_boots
-from orchestrator.scheduling import Candidate, choose_dispatch, effective_priority
+from orchestrator.scheduling import (
+    Candidate,
+    DueJob,
+    choose_dispatch,
+    edf_levels,
+    effective_priority,
+)
 from providers.compute.pools import Pool
 
 #: A spot node's chance of an interruption notice per hour, and the notice's length.
@@ -138,10 +144,13 @@ class Farm:
         notice_rate: float = SPOT_NOTICES_PER_HOUR,
         notice_seconds: float | Mapping[str, float] = NOTICE_SECONDS,
         bands: Mapping[str, tuple[float, float] | None] | None = None,
+        edf_escalation: bool = True,
     ) -> None:  # fmt: skip
         self.pools, self.policy, self.tick = dict(pools), policy, tick
         self.notice_rate, self.notice_seconds = notice_rate, notice_seconds
         self.bands = dict(bands) if bands is not None else None
+        #: False: each job at its own escalation, as before 2026-12-07 (to compare)
+        self.edf_escalation = edf_escalation
         self.ticks = 0
         #: job id -> the pool the last decision counted it on
         self.placement: dict[str, str] = {}
@@ -373,12 +382,19 @@ class Farm:
                 node.idle_since = when
             return
         # The orchestrator's tick escalates a job whose deadline nears (its ETA here: the
-        # remaining work on one CPU node); the dispatcher serves the highest level, in turns.
-        candidates = [
-            Candidate(j.id, effective_priority(j.priority, j.deadline, when, j.eta()),
-                      j.pending, j.last_dispatch, j.submitted)
-            for j in open_jobs
+        # remaining work on one CPU node) and passes that on to the jobs due sooner
+        # (edf_levels); the dispatcher serves the highest level, in turns.
+        due = [
+            DueJob(j.id, j.priority, effective_priority(j.priority, j.deadline, when, j.eta()),
+                   j.deadline)
+            for j in waiting
+            if j.deadline is not None and j.finished is None
         ]  # fmt: skip
+        levels = edf_levels(due) if self.edf_escalation else {d.job_id: d.level for d in due}
+        candidates = [
+            Candidate(j.id, levels.get(j.id, j.priority), j.pending, j.last_dispatch, j.submitted)
+            for j in open_jobs
+        ]
         chosen = choose_dispatch(candidates, [0, 0, 0, 0], 1)[0][0]
         job = next(j for j in open_jobs if j.id == chosen)
         job.pending -= 1

@@ -35,7 +35,7 @@ at 10 %/h at least 60 % saving with no more missed deadlines than on demand.
 
 Run: ``.venv/bin/python bench/spot_sim.py [--seeds 1,2,3,4,5] [--hours 24] [--rates 0,5,10,20]
 [--spot-share S | --diversify aws[,gcp,azure] [--spread 3] [--rank sizes|list]]
-[--confidence 0.95] [--notice S] [--plot docs/cost-spot.png] [--json]``.
+[--confidence 0.95] [--notice S] [--escalation edf|own] [--plot docs/cost-spot.png] [--json]``.
 Results are recorded in docs/cost.md.
 """
 
@@ -105,7 +105,9 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     for seed in args.seeds:
         jobs = trace(seed, args.hours)
         log(f"seed {seed}: {len(jobs)} jobs; on demand ...")
-        farm = Farm("on-demand", jobs, setup["on-demand"], seed, args.tick, policy=policy)
+        edf = args.escalation == "edf"
+        farm = Farm("on-demand", jobs, setup["on-demand"], seed, args.tick, policy=policy,
+                    edf_escalation=edf)  # fmt: skip
         rows["on-demand"].append(figures(farm.run(args.hours), None) | {"seed": seed})
         for rate in args.rates:
             name = f"spot {rate:g} %/h"
@@ -113,6 +115,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
             farm = Farm(
                 name, jobs, setup["spot"], seed, args.tick, policy=policy,
                 notice_rate=rate / 100, notice_seconds=setup["notice"], bands=setup["bands"],
+                edf_escalation=edf,
             )  # fmt: skip
             rows.setdefault(name, []).append(
                 figures(farm.run(args.hours), rate / 100) | {"seed": seed}
@@ -165,6 +168,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "diversify": args.diversify,
         "rank": args.rank if args.diversify else None,
         "confidence": policy.confidence,
+        "escalation": args.escalation,
         "notice": setup["notice"],
         "fleets": fleets,
         "all_spot_cost": floor,
@@ -236,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
         default="list",
         help="with --diversify, rank offers by list price per frame (list) or by price per "
         "frame at a past day's job sizes (sizes)",
+    )
+    parser.add_argument(
+        "--escalation",
+        choices=("edf", "own"),
+        default="edf",
+        help="the dispatcher's deadline escalation: passed on to jobs due sooner "
+        "(scheduling.edf_levels, edf) or each job at its own, as before 2026-12-07 (own)",
     )
     parser.add_argument("--plot", type=Path, help="write the plot (PNG) here")
     parser.add_argument("--json", action="store_true", help="results as JSON")
