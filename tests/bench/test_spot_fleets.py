@@ -7,7 +7,7 @@ import pytest
 
 from bench import spot_fleets
 from bench.autoscale_sim import Farm
-from bench.autoscale_trace import trace
+from bench.autoscale_trace import Job, bench_pools, trace
 from orchestrator.autoscaler.model import JobDemand, Policy
 from orchestrator.autoscaler.sizing import CHUNK_UNITS
 from providers.compute.prices.catalogue import Offer
@@ -166,3 +166,20 @@ def test_a_kind_without_jobs_in_the_history_ranks_by_list_price() -> None:
     sizes = spot_fleets.Sizes([JobDemand("g", 1000.0, None, needs_gpu=True)], Policy())
     chosen = spot_fleets.choose(OFFERS, ["aws"], 2, sizes)["cpu"]
     assert [c.offer.instance_type for c in chosen["spot"]] == ["small", "big"]
+
+
+@pytest.mark.parametrize(("edf", "soon_runs"), [(True, 1), (False, 0)])
+def test_a_job_far_behind_does_not_take_every_slot_from_a_job_due_sooner(
+    edf: bool, soon_runs: int
+) -> None:
+    # The far job (400 chunks due in 1000 s) is escalated at once; the job due sooner (one
+    # chunk due in 300 s) is not. With edf_levels it gets one of the node's 4 slots at once;
+    # each job at its own escalation (before 2026-12-07), the far job takes all 4.
+    far = Job("far", 100.0, 400 * CHUNK_UNITS, 1100.0, False, "normal", 400)
+    soon = Job("soon", 100.0, 500.0, 400.0, False, "normal", 1)
+    cpu = bench_pools()["cpu-od"]
+    farm = Farm("t", [far, soon], {"cpu-od": cpu}, 1, 15.0, fixed={"cpu-od": 1},
+                edf_escalation=edf)  # fmt: skip
+    farm._advance(100.0, 101.0, farm.jobs)
+    running = {j.id: j.running for j in farm.jobs}
+    assert running == {"far": 4 - soon_runs, "soon": soon_runs}
