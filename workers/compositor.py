@@ -8,7 +8,7 @@ except caches of decoded pictures (DESIGN 4.2).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast, overload
 
 import numpy as np
 
@@ -25,12 +25,13 @@ from chunking.timeline.model import (
 from common.errors import TimelineError
 from workers.allocator import keep_frame_buffers
 from workers.arrays import current, module_of
+from workers.banded import Pending, composite
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8, trimmed
-from workers.layer_steps import float_layer
+from workers.layer_steps import float_layer, plan_steps
 from workers.probe_ranges import source_sample
 from workers.reverse_source import ReverseVideo
 from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
@@ -113,7 +114,13 @@ class Compositor:
         ]
         items.extend(active)
         items.sort(key=lambda item: item[0])  # stable: bottom track first
-        for _, item in items:
+        built: dict[int, Layer] = {}
+        if items and not active and isinstance(items[0][1], Clip):
+            bottom = self._clip_layer(items[0][1], t, defer=True)
+            if isinstance(bottom, Pending):
+                return self._banded(items[0][1].id, bottom, [c for _, c in items[1:]], t)
+            built[0] = bottom
+        for n, (_, item) in enumerate(items):
             if isinstance(item, Transition):
                 a = self._full(self._clip_layer(self.clips[item.from_clip], t))
                 b = self._full(self._clip_layer(self.clips[item.to_clip], t))
@@ -121,7 +128,7 @@ class Compositor:
                 progress = ease(item.easing, item.progress(t))
                 blend(canvas, apply_transition(item.kind, progress, a, b))
                 continue
-            layer = self._clip_layer(item, t)
+            layer = built[n] if n in built else self._clip_layer(item, t)
             if canvas is None and self._covers(layer):
                 # An opaque bottom layer over the whole canvas is the canvas: blending it onto
                 # black would copy it (a kept still layer is copied: the next frame reuses it).
@@ -138,6 +145,26 @@ class Compositor:
         # The one copy back to host memory on a GPU: the encoder's input, in 8 bits.
         return self.backend.to_host(to_uint8(self._blank() if canvas is None else canvas))
 
+    def _banded(self, cid: str, bottom: Pending, clips: list[Clip | Transition], t: int) -> Rgb8:
+        """Frame t from its bottom layer not yet in float and the clips above it (no transition
+        is active): band by band where the C kernel takes every layer, else as ``frame``."""
+        layers = [self._clip_layer(cast(Clip, clip), t) for clip in clips]
+        for sub in self.timeline.subtitles:
+            if sub.start <= t < sub.end:
+                text = subtitle_layer(sub, self.width, self.height, t, self.timeline.fps)
+                layers.append(self._upload(text))
+        done = composite(bottom, layers)
+        if done is not None:
+            return done
+        reuse = self._buffers.get(cid)
+        canvas = bottom.image(
+            reuse if reuse is not None and reuse.shape == bottom.rgb8.shape else None
+        )
+        self._buffers[cid] = canvas
+        for layer in layers:
+            blend(canvas, layer)
+        return self.backend.to_host(to_uint8(canvas))
+
     def close(self) -> None:
         """Close every open source."""
         for source in self.sources.values():
@@ -148,7 +175,13 @@ class Compositor:
 
     # -- per clip -----------------------------------------------------------------------------
 
-    def _clip_layer(self, clip: Clip, t: int) -> Layer:
+    @overload
+    def _clip_layer(self, clip: Clip, t: int) -> Layer: ...
+    @overload
+    def _clip_layer(self, clip: Clip, t: int, defer: Literal[True]) -> Layer | Pending: ...
+    def _clip_layer(self, clip: Clip, t: int, defer: bool = False) -> Layer | Pending:
+        """A clip's layer at frame t; with ``defer``, a ``Pending`` bottom layer where it is an
+        opaque picture over the whole canvas whose float image one pass of steps makes."""
         effects = [
             (i, e)
             for i, e in enumerate((*clip.effects, *self.track_effects[clip.track_id]))
@@ -163,18 +196,29 @@ class Compositor:
         key = tuple(i for i, _ in effects)
         if static and clip.id in self._still and self._still[clip.id][0] == key:
             return _faded(self._still[clip.id][1], clip.picture_fade(t, self.timeline.fps))
-        layer = self._build_layer(clip, source, [e for _, e in effects], t, not static)
+        fade = clip.picture_fade(t, self.timeline.fps)
+        defer = defer and not static and fade >= 1
+        layer = self._build_layer(clip, source, [e for _, e in effects], t, not static, defer)
+        if isinstance(layer, Pending):
+            return layer
         if static:
             layer = trimmed(layer)
             self._still[clip.id] = (key, layer)
         # The kept still layer is the unfaded one: the fade changes only its opacity per frame.
-        return _faded(layer, clip.picture_fade(t, self.timeline.fps))
+        return _faded(layer, fade)
 
     def _build_layer(
-        self, clip: Clip, source: AnySource, effects: list[Effect], t: int, fresh: bool
-    ) -> Layer:
+        self,
+        clip: Clip,
+        source: AnySource,
+        effects: list[Effect],
+        t: int,
+        fresh: bool,
+        defer: bool = False,
+    ) -> Layer | Pending:
         """A clip's layer at frame t; ``fresh``: built again every frame (not kept), so its
-        float picture may be written into the array the clip's last frame used."""
+        float picture may be written into the array the clip's last frame used; ``defer``: a
+        ``Pending`` layer instead where it would cover the canvas opaque (workers.banded)."""
         if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
             return _nothing(self.xp)  # nothing to draw, nothing to decode
         seconds, step = source_sample(clip, t, self.timeline.fps)
@@ -229,6 +273,13 @@ class Compositor:
         # Decoded pictures arrive in host memory as 8 bits: that is what crosses to a GPU.
         # rgb is this frame's own fresh array: colour and per-pixel effects overwrite it.
         scratch = not self.backend.device_path
+        covers = (x, y) == (0, 0) and picture.rgb.shape == (height, width, 3)
+        opaque = picture.alpha is None and clip.opacity >= 1
+        # A whole-layer effect (a vignette) sees the same picture here: no cell cuts it after.
+        if defer and scratch and covers and opaque and not upright and cell is None:
+            steps, color_left, rest = plan_steps(clip.color, effects, t, height, width)
+            if not color_left and not rest:
+                return Pending(picture.rgb, tuple(steps))
         if scratch and not upright:
             # The correction and the leading per-pixel effects in the conversion's pass.
             # A layer built every frame is blended and forgotten within its frame: the next

@@ -14,13 +14,14 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
 
 /* Bumped with every change of a function's signature or meaning: workers/kernels.py refuses a
  * library built from another version of this file (an editable install not rebuilt). */
-int cr_abi(void) { return 7; }
+int cr_abi(void) { return 8; }
 
 /* AVX2 copies of the loops beside the baseline ones, chosen when the library loads (an ifunc):
  * a wheel built on one x86-64 runs on any. The results do not depend on which copy runs:
@@ -298,6 +299,48 @@ CR_VECTOR void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_
                 db[i] = dv + (sb[i] - dv) * spread[i];
             }
         }
+    }
+}
+
+/* A whole frame's compositing in bands of rows: the bottom layer from 8 bits through its steps
+ * (cr_to_float_steps), each layer above blended over it (a plain copy where it is opaque, else
+ * cr_blend), then to 8 bits (cr_to_uint8), one band of `band_rows` rows at a time in `band`
+ * (band_rows x width x 3 floats), so that the float canvas never goes out to memory: measured
+ * as the render's largest stream of memory traffic (the canvas written, read and written by
+ * each blend, read again to 8 bits). Each sample sees the same operations in the same order as
+ * the separate calls, so the bits are theirs.
+ * Layers are clipped to the canvas by the caller; geometry holds six values a layer: its rgb
+ * and alpha row strides (elements), x, y, width, height. modes: 0 copy (opaque), 1 blend with
+ * alpha or opacity, 2 the same with alpha scaled by opacity (cr_blend's scale_alpha). */
+void cr_composite(const uint8_t *src, Py_ssize_t height, Py_ssize_t width, int steps,
+                  const int32_t *kinds, const float *const *gains, const float *params,
+                  int layers, const float *const *rgbs, const float *const *alphas,
+                  const Py_ssize_t *geometry, const float *opacities, const int32_t *modes,
+                  float *band, Py_ssize_t band_rows, uint8_t *out) {
+    const float *shifted[64];
+    for (Py_ssize_t r0 = 0; r0 < height; r0 += band_rows) {
+        const Py_ssize_t rows = height - r0 < band_rows ? height - r0 : band_rows;
+        for (int j = 0; j < steps && j < 64; j++)
+            shifted[j] = kinds[j] == 0 ? gains[j] + r0 * width : NULL;
+        cr_to_float_steps(src + 3 * r0 * width, band, rows * width, steps, kinds, shifted,
+                          params);
+        for (int i = 0; i < layers; i++) {
+            const Py_ssize_t *g = geometry + 6 * i;
+            const Py_ssize_t rs = g[0], as = g[1], x = g[2], y = g[3], w = g[4], h = g[5];
+            const Py_ssize_t top = y > r0 ? y : r0;
+            const Py_ssize_t bottom = y + h < r0 + rows ? y + h : r0 + rows;
+            if (top >= bottom || w <= 0) continue;
+            float *d = band + (top - r0) * 3 * width + 3 * x;
+            const float *s = rgbs[i] + (top - y) * rs;
+            if (modes[i] == 0) {
+                for (Py_ssize_t r = 0; r < bottom - top; r++)
+                    memcpy(d + r * 3 * width, s + r * rs, (size_t)(3 * w) * sizeof(float));
+                continue;
+            }
+            const float *a = alphas[i] ? alphas[i] + (top - y) * as : NULL;
+            cr_blend(d, 3 * width, s, rs, a, as, opacities[i], modes[i] == 2, bottom - top, w);
+        }
+        cr_to_uint8(band, out + 3 * r0 * width, 3 * rows * width);
     }
 }
 

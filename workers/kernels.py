@@ -2,9 +2,9 @@
 NumPy otherwise (and always for arrays in GPU memory, workers.arrays: the NumPy steps are written
 so that CuPy runs them too).
 
-The C library (``workers/kernels.c``, built by ``pip install`` as ``workers._kernels`` when a C
-compiler is there; optional) streams a layer through a step without NumPy's full-frame
-temporaries. Its results are bit-identical to the NumPy reference functions below (``numpy_*``),
+The C library (``workers/kernels.c``, loaded by workers.kernels_lib) streams a layer through a
+step without NumPy's full-frame temporaries. Its results are bit-identical to the NumPy
+reference functions below (``numpy_*``),
 except ``affine_clip``, whose three products NumPy's BLAS may fuse or order differently: there
 the two agree within 2 ulp (tests/workers/test_kernels.py). ``hdr_to_sdr`` is workers.hdr's
 HDR to SDR conversion, bit-identical to ``hdr.numpy_to_sdr`` (tests/workers/test_hdr_kernel.py).
@@ -16,99 +16,25 @@ ctypes releases the GIL around each call, so the compositor thread runs beside t
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
-import hashlib
-import importlib.util
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from common.settings import compute_backend
+from workers import kernels_lib
 from workers.arrays import module_of
+from workers.kernels_lib import ABI, BACKEND, I32, U8, U16, compiled, numpy_only
+from workers.kernels_lib import F32 as _F32
+
+__all__ = ["ABI", "BACKEND", "compiled", "numpy_only"]  # kept here for their users
+_I32, _U8, _U16 = I32, U8, U16
 
 Image = npt.NDArray[np.float32]  # H x W x 3 float32 in [0, 1]
 Rgb8 = npt.NDArray[np.uint8]
 Planes = npt.NDArray[np.uint16]
-
-#: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 7
-_F32 = ctypes.POINTER(ctypes.c_float)
-_U8 = ctypes.POINTER(ctypes.c_uint8)
-_I32 = ctypes.POINTER(ctypes.c_int32)
-_U16 = ctypes.POINTER(ctypes.c_uint16)
-_SIZE = ctypes.c_ssize_t
-
-
-def _load() -> tuple[Any, str]:
-    """The C library and its file's sha256 (None and "" when it was not built, or when
-    CLOUDRENDER_KERNELS=numpy asks for the NumPy steps)."""
-    # Only the two settings read here, and as they are: this runs at import, before the command
-    # line can report a bad CLOUDRENDER_* value in one line (Settings.from_env checks them all).
-    kernels, compositor = compute_backend()
-    # The GPU code path on the CPU (workers.arrays) must run the steps CuPy would: NumPy's.
-    if kernels == "numpy" or compositor == "gpu-numpy":
-        return None, ""
-    spec = importlib.util.find_spec("workers._kernels")
-    if spec is None or not spec.origin:
-        return None, ""
-    try:
-        lib = ctypes.CDLL(spec.origin)
-        abi = int(lib.cr_abi())
-    except (OSError, AttributeError):
-        abi = None
-    if abi != ABI:
-        warnings.warn(
-            f"{spec.origin} is not built from this workers/kernels.c (ABI {abi}, want {ABI}): "
-            "compositing with NumPy; reinstall the package (pip install -e .) to rebuild it",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None, ""
-    for name, args in {
-        "cr_to_float": [_U8, _F32, _SIZE],
-        "cr_to_uint8": [_F32, _U8, _SIZE],
-        "cr_gain_clip": [_F32, _F32, _F32, _SIZE],
-        "cr_affine_clip": [_F32, _F32, ctypes.c_float, _F32, _SIZE],
-        "cr_to_float_steps": [_U8, _F32, _SIZE, ctypes.c_int, _I32, ctypes.c_void_p, _F32],
-        "cr_blend": [_F32, _SIZE, _F32, _SIZE, _F32, _SIZE, ctypes.c_float, ctypes.c_int]
-        + [_SIZE, _SIZE],
-        "cr_rgb_to_yuv420p": [_U8, _SIZE, _SIZE, _SIZE, _U8, _SIZE, _U8, _SIZE, _U8, _SIZE]
-        + [_I32, _I32],
-        "cr_hdr_to_sdr": [_U16, _SIZE, _U16, _SIZE, _U16, _SIZE, _SIZE, _SIZE, _F32, _F32, _F32]
-        + [_U8, ctypes.c_int, ctypes.c_int, _U8, _SIZE],
-    }.items():
-        getattr(lib, name).argtypes = args
-        getattr(lib, name).restype = None
-    digest = hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:16]
-    return lib, digest
-
-
-_LIB, _DIGEST = _load()
-#: What renders the per-pixel steps here: "c:<library hash>" or "numpy".
-BACKEND = f"c:{_DIGEST}" if _LIB is not None else "numpy"
-
-
-@contextlib.contextmanager
-def numpy_only() -> Iterator[None]:
-    """Run the NumPy reference instead of the C kernels inside the block (benchmarks and the
-    look-tolerance tests compare the two); not thread-safe, nothing else should render then."""
-    global _LIB
-    lib, _LIB = _LIB, None
-    try:
-        yield
-    finally:
-        _LIB = lib
-
-
-def compiled() -> bool:
-    """Whether the C kernels render the steps here (now: ``numpy_only`` turns them off)."""
-    return _LIB is not None
 
 
 def _f32(a: npt.NDArray[Any]) -> Any:
@@ -212,11 +138,11 @@ def numpy_rgb_to_yuv420p(rgb8: Rgb8) -> tuple[Rgb8, Rgb8, Rgb8]:
 
 def to_float(rgb8: Rgb8) -> Image:
     """uint8 RGB to float32 in [0, 1]."""
-    if _LIB is None or type(rgb8) is not np.ndarray:
+    if kernels_lib.LIB is None or type(rgb8) is not np.ndarray:
         return numpy_to_float(rgb8)
     src = _contiguous(rgb8, np.uint8)
     out = np.empty(src.shape, dtype=np.float32)
-    _LIB.cr_to_float(src.ctypes.data_as(_U8), _f32(out), src.size)
+    kernels_lib.LIB.cr_to_float(src.ctypes.data_as(_U8), _f32(out), src.size)
     return out
 
 
@@ -248,12 +174,9 @@ def to_float_steps(rgb8: Rgb8, steps: Sequence[Gain | Affine], out: Image | None
     ):
         raise ValueError("out must be a writable C-contiguous float32 array of rgb8's shape")
     height, width = rgb8.shape[:2] if rgb8.ndim == 3 else (0, 0)
-    fused = _LIB is not None and type(rgb8) is np.ndarray and rgb8.shape[2:] == (3,)
-    gains = [_contiguous(s.gain, np.float32) for s in steps if isinstance(s, Gain)]
-    fused = fused and all(type(g) is np.ndarray and g.shape[:2] == (height, width) for g in gains)
-    fused = fused and all(g.ndim == 2 or g.shape[2:] == (1,) for g in gains)
-    fused = fused and all(np.shape(s.matrix) == (3, 3) for s in steps if isinstance(s, Affine))
-    if not fused:
+    fused = kernels_lib.LIB is not None and type(rgb8) is np.ndarray and rgb8.shape[2:] == (3,)
+    args = step_arrays(steps, height, width) if fused else None
+    if args is None:
         image = _into(to_float(rgb8), out)
         for step in steps:
             if isinstance(step, Gain):
@@ -261,11 +184,35 @@ def to_float_steps(rgb8: Rgb8, steps: Sequence[Gain | Affine], out: Image | None
             else:
                 image = affine_clip(image, step.matrix, step.offset, image)
         return image
-    # The steps as the C kernel reads them: a kind, a gain map or ten float32 parameters each.
+    src = _contiguous(rgb8, np.uint8)
+    out = np.empty(src.shape, dtype=np.float32) if out is None else out
+    kernels_lib.LIB.cr_to_float_steps(
+        src.ctypes.data_as(_U8), _f32(out), height * width, len(steps), *args.pointers
+    )
+    return out
+
+
+@dataclass(frozen=True)
+class StepArrays:
+    """Steps as cr_to_float_steps reads them; ``held`` keeps the gain maps alive meanwhile."""
+
+    pointers: tuple[Any, Any, Any]  # kinds, gain maps, ten float32 parameters a step
+    held: tuple[Image, ...]
+
+
+def step_arrays(steps: Sequence[Gain | Affine], height: int, width: int) -> StepArrays | None:
+    """The steps in the C kernel's arrays: a kind, a gain map or ten float32 parameters each
+    (None where a step's shapes do not fit the kernel: the separate steps handle, or refuse,
+    them)."""
+    gains = [_contiguous(s.gain, np.float32) for s in steps if isinstance(s, Gain)]
+    fused = all(type(g) is np.ndarray and g.shape[:2] == (height, width) for g in gains)
+    fused = fused and all(g.ndim == 2 or g.shape[2:] == (1,) for g in gains)
+    if not fused or any(np.shape(s.matrix) != (3, 3) for s in steps if isinstance(s, Affine)):
+        return None
     kinds = (ctypes.c_int32 * len(steps))()
     params = (ctypes.c_float * (10 * len(steps)))()
     maps = (ctypes.c_void_p * len(steps))()
-    held = iter(gains)  # kept alive by `gains` until the call returns
+    held = iter(gains)
     for i, step in enumerate(steps):
         if isinstance(step, Gain):
             maps[i] = next(held).ctypes.data
@@ -274,21 +221,16 @@ def to_float_steps(rgb8: Rgb8, steps: Sequence[Gain | Affine], out: Image | None
         values = np.asarray(step.matrix, dtype=np.float32).reshape(9).tolist()
         for j, value in enumerate([*values, float(np.float32(step.offset))]):
             params[10 * i + j] = value
-    src = _contiguous(rgb8, np.uint8)
-    out = np.empty(src.shape, dtype=np.float32) if out is None else out
-    _LIB.cr_to_float_steps(
-        src.ctypes.data_as(_U8), _f32(out), height * width, len(steps), kinds, maps, params
-    )
-    return out
+    return StepArrays((kinds, maps, params), tuple(gains))
 
 
 def to_uint8(rgb: Image) -> Rgb8:
     """float32 RGB in [0, 1] to uint8, rounding to nearest."""
-    if _LIB is None or type(rgb) is not np.ndarray:
+    if kernels_lib.LIB is None or type(rgb) is not np.ndarray:
         return numpy_to_uint8(rgb)
     src = _contiguous(rgb, np.float32)
     out = np.empty(src.shape, dtype=np.uint8)
-    _LIB.cr_to_uint8(_f32(src), out.ctypes.data_as(_U8), src.size)
+    kernels_lib.LIB.cr_to_uint8(_f32(src), out.ctypes.data_as(_U8), src.size)
     return out
 
 
@@ -297,7 +239,7 @@ def gain_clip(rgb: Image, gain: Image, out: Image | None = None) -> Image:
     ``out`` (which may be ``rgb`` itself: each sample is read before it is written)."""
     if out is not None and not _writable_like(out, rgb):
         raise ValueError("out must be a writable C-contiguous float32 array of rgb's shape")
-    if _LIB is None or type(rgb) is not np.ndarray or type(gain) is not np.ndarray:
+    if kernels_lib.LIB is None or type(rgb) is not np.ndarray or type(gain) is not np.ndarray:
         return _into(numpy_gain_clip(rgb, gain), out)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or gain.shape[:2] != rgb.shape[:2]:
         return _into(numpy_gain_clip(rgb, gain), out)  # (raises on shapes that do not broadcast)
@@ -306,7 +248,7 @@ def gain_clip(rgb: Image, gain: Image, out: Image | None = None) -> Image:
     src = _contiguous(rgb, np.float32)
     g = _contiguous(gain, np.float32)
     dst = np.empty(src.shape, dtype=np.float32) if out is None else out
-    _LIB.cr_gain_clip(_f32(src), _f32(g), _f32(dst), src.shape[0] * src.shape[1])
+    kernels_lib.LIB.cr_gain_clip(_f32(src), _f32(g), _f32(dst), src.shape[0] * src.shape[1])
     return dst
 
 
@@ -317,7 +259,7 @@ def affine_clip(
     may be ``rgb`` itself: a pixel's three samples are read before any is written)."""
     if out is not None and not _writable_like(out, rgb):
         raise ValueError("out must be a writable C-contiguous float32 array of rgb's shape")
-    if _LIB is None or type(rgb) is not np.ndarray:
+    if kernels_lib.LIB is None or type(rgb) is not np.ndarray:
         return _into(numpy_affine_clip(rgb, matrix, offset), out)
     if rgb.ndim != 3 or rgb.shape[2] != 3 or np.shape(matrix) != (3, 3):
         return _into(numpy_affine_clip(rgb, matrix, offset), out)
@@ -325,7 +267,7 @@ def affine_clip(
     m = _contiguous(matrix, np.float32)
     dst = np.empty(src.shape, dtype=np.float32) if out is None else out
     pixels = src.shape[0] * src.shape[1]
-    _LIB.cr_affine_clip(_f32(src), _f32(m), float(np.float32(offset)), _f32(dst), pixels)
+    kernels_lib.LIB.cr_affine_clip(_f32(src), _f32(m), float(np.float32(offset)), _f32(dst), pixels)
     return dst
 
 
@@ -361,7 +303,7 @@ def _rows(a: npt.NDArray[Any], pixel: int) -> int | None:
 def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
     """dst += (src - dst) * alpha * opacity in place, over windows of equal size (alpha None:
     opaque); ``dst`` may be a window of a larger canvas."""
-    if _LIB is None or type(dst) is not np.ndarray or type(src) is not np.ndarray:
+    if kernels_lib.LIB is None or type(dst) is not np.ndarray or type(src) is not np.ndarray:
         numpy_blend(dst, src, alpha, opacity)
         return
     if dst.dtype != np.float32 or src.dtype != np.float32:
@@ -381,7 +323,7 @@ def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
         numpy_blend(dst, src, alpha, opacity)
         return
     height, width = dst.shape[:2]
-    _LIB.cr_blend(
+    kernels_lib.LIB.cr_blend(
         _f32(dst),
         d_rows,
         _f32(src),
@@ -398,7 +340,12 @@ def blend(dst: Image, src: Image, alpha: Image | None, opacity: float) -> None:
 def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
     """Write uint8 RGB into yuv420p planes (Y, U, V views, rows may be padded) as BT.709
     limited range, with the C kernel; False (nothing written) where it was not built."""
-    if _LIB is None or type(rgb8) is not np.ndarray or rgb8.ndim != 3 or rgb8.shape[2] != 3:
+    if (
+        kernels_lib.LIB is None
+        or type(rgb8) is not np.ndarray
+        or rgb8.ndim != 3
+        or rgb8.shape[2] != 3
+    ):
         return False
     src = _contiguous(rgb8, np.uint8)
     height, width = src.shape[:2]
@@ -410,7 +357,7 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         raise ValueError("yuv420p planes must be uint8 rows of packed samples")
     # Four rows' pair sums and the column sums (3 x cw each), then one row's planar samples.
     scratch = np.empty(15 * chroma[1] + (3 * width + 3) // 4, dtype=np.int32)
-    _LIB.cr_rgb_to_yuv420p(
+    kernels_lib.LIB.cr_rgb_to_yuv420p(
         src.ctypes.data_as(_U8),
         src.strides[0],
         height,
@@ -432,7 +379,7 @@ def hdr_to_sdr(
     """workers.hdr's YUV to BT.709 SDR RGB24 in one pass with the C kernel (bit-identical to
     hdr.numpy_to_sdr, which gives it `constants` and `tables`: light, HLG gain, gamma), or None
     where it was not built or the planes are not plain uint16 rows of one size."""
-    if _LIB is None or any(type(p) is not np.ndarray for p in planes):
+    if kernels_lib.LIB is None or any(type(p) is not np.ndarray for p in planes):
         return None
     shape = planes[0].shape
     if len(shape) != 2 or any(p.shape != shape or p.dtype != np.uint16 for p in planes):
@@ -449,7 +396,7 @@ def hdr_to_sdr(
     height, width = shape
     out = np.empty((height, width, 3), dtype=np.uint8)
     args = [arg for p, s in zip(planes, strides, strict=True) for arg in (_u16(p), s)]
-    _LIB.cr_hdr_to_sdr(
+    kernels_lib.LIB.cr_hdr_to_sdr(
         *args,
         height,
         width,

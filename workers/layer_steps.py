@@ -33,11 +33,23 @@ def float_layer(
     ``reuse``: a float32 array the image may be written into when it is of the same shape and
     the pass does everything (then nothing else sees the image before it is blended)."""
     height, width = rgb8.shape[:2]
+    steps, color_left, rest = plan_steps(cc, effects, frame, height, width)
+    if color_left:  # tones or gamma: the correction runs as itself, then the effects
+        return kernels.to_float(rgb8), True, rest
+    fits = reuse is not None and not rest and reuse.shape == (height, width, 3)
+    return kernels.to_float_steps(rgb8, steps, reuse if fits else None), False, rest
+
+
+def plan_steps(
+    cc: ColorCorrection, effects: Sequence[Effect], frame: int, height: int, width: int
+) -> tuple[list[kernels.Gain | kernels.Affine], bool, list[Effect]]:
+    """The steps one pass can run for a height x width picture: (the steps, whether the colour
+    correction is left to run as itself (then no step is taken), the effects still to apply)."""
     steps: list[kernels.Gain | kernels.Affine] = []
     if not cc.is_identity():
         color = color_step(cc)
-        if color is None:  # tones or gamma: the correction runs as itself, then the effects
-            return kernels.to_float(rgb8), True, list(effects)
+        if color is None:
+            return [], True, list(effects)
         steps.append(color)
     rest = list(effects)
     while rest:
@@ -47,5 +59,4 @@ def float_layer(
         if step is not True:
             steps.append(step)
         rest.pop(0)
-    fits = reuse is not None and not rest and reuse.shape == (height, width, 3)
-    return kernels.to_float_steps(rgb8, steps, reuse if fits else None), False, rest
+    return steps, False, rest
