@@ -6,7 +6,8 @@ CPU milliseconds per call on a random frame (1920x1080 by default), best of ``--
 are those of ``workers.kernels``: uint8 to float and back, the vignette's gain map, a colour
 matrix, the throughput bench's base layer (uint8 to float with its saturation matrix and
 vignette in one pass, ``to_float_steps``), blending with one opacity and with half-transparent
-alpha, and RGB to yuv420p.
+alpha, a bench frame's base layer, half-size layer and 8 bits plain and in bands
+(``workers.banded``), and RGB to yuv420p.
 
 Run: ``.venv/bin/python bench/kernel_steps.py [--size 1920x1080] [--calls 20] [--repeat 3]
 [--json]``.
@@ -33,10 +34,11 @@ import av  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.script import emit  # noqa: E402
-from workers import kernels  # noqa: E402
+from workers import banded, kernels  # noqa: E402
 from workers.allocator import keep_frame_buffers  # noqa: E402
 from workers.color import saturation_matrix  # noqa: E402
 from workers.effect_steps import vignette_mask  # noqa: E402
+from workers.layer import Layer, blend  # noqa: E402
 
 
 def best_ms(step: Callable[[], Any], calls: int, repeat: int) -> float:
@@ -73,6 +75,22 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
         frame = av.VideoFrame.from_ndarray(rgb8, format="rgb24")
         return frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
 
+    # A frame of the bench, plain and in bands (workers.banded): the base layer, a half-size
+    # layer at opacity 0.8 over it, then to 8 bits.
+    pending = banded.Pending(rgb8, tuple(base))
+    half = np.ascontiguousarray(image[: height // 2, : width // 2])
+    over = [Layer(half, None, width // 2 - width // 10, height // 16, 0.8)]
+
+    def frame_plain() -> Any:
+        canvas = pending.image(kept)
+        for layer in over:
+            blend(canvas, layer)
+        return kernels.to_uint8(canvas)
+
+    def frame_banded() -> Any:
+        done = banded.composite(pending, over)
+        return frame_plain() if done is None else done
+
     def yuv420p() -> Any:
         if not kernels.rgb_to_yuv420p(rgb8, planes):
             return kernels.numpy_rgb_to_yuv420p(rgb8)
@@ -86,6 +104,8 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
         "to_float_steps_base": lambda: kernels.to_float_steps(rgb8, base, kept),
         "blend_opacity": lambda: kernels.blend(canvas, image, None, 0.8),
         "blend_alpha": lambda: kernels.blend(canvas, image, alpha, 0.8),
+        "frame_plain": frame_plain,
+        "frame_banded": frame_banded,
         "rgb_to_yuv420p": yuv420p,
         "swscale_rgb_to_yuv420p": swscale,
     }
