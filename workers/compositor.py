@@ -8,7 +8,8 @@ except caches of decoded pictures (DESIGN 4.2).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal, TypeVar, cast, overload
+from dataclasses import replace
+from typing import Any, Literal, cast, overload
 
 import numpy as np
 
@@ -24,13 +25,14 @@ from chunking.timeline.model import (
 )
 from common.errors import TimelineError
 from workers.allocator import keep_frame_buffers
-from workers.arrays import current, module_of
+from workers.arrays import current
 from workers.banded import Pending, composite
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8, trimmed
+from workers.layer_cuts import faded, full_layer, nothing, overlap, within
 from workers.layer_steps import float_layer, plan_steps
 from workers.probe_ranges import source_sample
 from workers.reverse_source import ReverseVideo
@@ -115,11 +117,12 @@ class Compositor:
         items.extend(active)
         items.sort(key=lambda item: item[0])  # stable: bottom track first
         built: dict[int, Layer] = {}
-        if items and not active and isinstance(items[0][1], Clip):
+        if items and not active and isinstance(items[0][1], Clip) and self.backend.xp is np:
+            cid = items[0][1].id
             bottom = self._clip_layer(items[0][1], t, defer=True)
-            if isinstance(bottom, Pending):
-                return self._banded(items[0][1].id, bottom, [c for _, c in items[1:]], t)
-            built[0] = bottom
+            if isinstance(bottom, Pending) and self._covers_pending(bottom):
+                return self._banded(cid, bottom, [cast(Clip, c) for _, c in items[1:]], t)
+            built[0] = self._float(cid, bottom) if isinstance(bottom, Pending) else bottom
         for n, (_, item) in enumerate(items):
             if isinstance(item, Transition):
                 a = self._full(self._clip_layer(self.clips[item.from_clip], t))
@@ -145,25 +148,36 @@ class Compositor:
         # The one copy back to host memory on a GPU: the encoder's input, in 8 bits.
         return self.backend.to_host(to_uint8(self._blank() if canvas is None else canvas))
 
-    def _banded(self, cid: str, bottom: Pending, clips: list[Clip | Transition], t: int) -> Rgb8:
+    def _banded(self, cid: str, bottom: Pending, clips: list[Clip], t: int) -> Rgb8:
         """Frame t from its bottom layer not yet in float and the clips above it (no transition
         is active): band by band where the C kernel takes every layer, else as ``frame``."""
-        layers = [self._clip_layer(cast(Clip, clip), t) for clip in clips]
+        layers: list[tuple[str, Layer | Pending]] = [
+            (clip.id, self._clip_layer(clip, t, defer=True)) for clip in clips
+        ]
         for sub in self.timeline.subtitles:
             if sub.start <= t < sub.end:
                 text = subtitle_layer(sub, self.width, self.height, t, self.timeline.fps)
-                layers.append(self._upload(text))
-        done = composite(bottom, layers)
+                layers.append(("", self._upload(text)))
+        done = composite(bottom, [layer for _, layer in layers])
         if done is not None:
             return done
-        reuse = self._buffers.get(cid)
-        canvas = bottom.image(
-            reuse if reuse is not None and reuse.shape == bottom.rgb8.shape else None
-        )
-        self._buffers[cid] = canvas
-        for layer in layers:
-            blend(canvas, layer)
+        canvas = self._float(cid, bottom).rgb
+        for key, layer in layers:
+            blend(canvas, self._float(key, layer) if isinstance(layer, Pending) else layer)
         return self.backend.to_host(to_uint8(canvas))
+
+    def _float(self, cid: str, pending: Pending) -> Layer:
+        """A pending layer in float, written into the array its clip's last frame used."""
+        reuse = self._buffers.get(cid)
+        fits = reuse is not None and reuse.shape == pending.rgb8.shape
+        layer = pending.layer(reuse if fits else None)
+        self._buffers[cid] = layer.rgb
+        return layer
+
+    def _covers_pending(self, layer: Pending) -> bool:
+        """Whether a pending layer is opaque and exactly covers the canvas."""
+        full = layer.rgb8.shape == (self.height, self.width, 3)
+        return full and (layer.x, layer.y) == (0, 0) and layer.opacity >= 1
 
     def close(self) -> None:
         """Close every open source."""
@@ -180,8 +194,8 @@ class Compositor:
     @overload
     def _clip_layer(self, clip: Clip, t: int, defer: Literal[True]) -> Layer | Pending: ...
     def _clip_layer(self, clip: Clip, t: int, defer: bool = False) -> Layer | Pending:
-        """A clip's layer at frame t; with ``defer``, a ``Pending`` bottom layer where it is an
-        opaque picture over the whole canvas whose float image one pass of steps makes."""
+        """A clip's layer at frame t; with ``defer``, a ``Pending`` layer where it has no alpha
+        and one pass of steps makes its float image (workers.banded)."""
         effects = [
             (i, e)
             for i, e in enumerate((*clip.effects, *self.track_effects[clip.track_id]))
@@ -195,17 +209,17 @@ class Compositor:
         )
         key = tuple(i for i, _ in effects)
         if static and clip.id in self._still and self._still[clip.id][0] == key:
-            return _faded(self._still[clip.id][1], clip.picture_fade(t, self.timeline.fps))
+            return faded(self._still[clip.id][1], clip.picture_fade(t, self.timeline.fps))
         fade = clip.picture_fade(t, self.timeline.fps)
-        defer = defer and not static and fade >= 1
+        defer = defer and not static
         layer = self._build_layer(clip, source, [e for _, e in effects], t, not static, defer)
         if isinstance(layer, Pending):
-            return layer
+            return replace(layer, opacity=layer.opacity * fade) if fade < 1 else layer
         if static:
             layer = trimmed(layer)
             self._still[clip.id] = (key, layer)
         # The kept still layer is the unfaded one: the fade changes only its opacity per frame.
-        return _faded(layer, fade)
+        return faded(layer, fade)
 
     def _build_layer(
         self,
@@ -218,9 +232,9 @@ class Compositor:
     ) -> Layer | Pending:
         """A clip's layer at frame t; ``fresh``: built again every frame (not kept), so its
         float picture may be written into the array the clip's last frame used; ``defer``: a
-        ``Pending`` layer instead where it would cover the canvas opaque (workers.banded)."""
+        ``Pending`` layer instead where it has no alpha and its steps fuse (workers.banded)."""
         if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
-            return _nothing(self.xp)  # nothing to draw, nothing to decode
+            return nothing(self.xp)  # nothing to draw, nothing to decode
         seconds, step = source_sample(clip, t, self.timeline.fps)
         width, height = self.width, self.height
         # Keys run on the source picture, before it is resized (an editor's order): a resampled
@@ -247,9 +261,9 @@ class Compositor:
             if keys and where.width and where.height:
                 picture = _keyed(picture, keys)
         if where.width == 0 or where.height == 0:
-            return _nothing(self.xp)  # scaled to nothing in one axis: nothing is drawn
+            return nothing(self.xp)  # scaled to nothing in one axis: nothing is drawn
         cell = cell_box(clip, width, height)
-        bounds = (0, 0, width, height) if cell is None else _overlap(cell, (0, 0, width, height))
+        bounds = (0, 0, width, height) if cell is None else overlap(cell, (0, 0, width, height))
         whole = any(e.kind in WHOLE_LAYER for e in effects)
         upright = whole and clip.transform.rotation % 360 != 0
         if upright:
@@ -261,25 +275,24 @@ class Compositor:
         if not whole and zoomed(where, width, height):
             placed = place_within(picture, where, clip, bounds)
             if placed is None:
-                return _nothing(self.xp)  # zoomed into a part that lies off the canvas
+                return nothing(self.xp)  # zoomed into a part that lies off the canvas
             picture, x, y = placed
         else:
             picture, x, y = place(picture, where, clip)
         # A clip in a template cell is drawn only inside it: the cell is its canvas.
         if not whole:
             # Only the part inside the bounds is ever blended: drop the rest before going to float.
-            rgb8, alpha8, x, y = _within(picture.rgb, picture.alpha, x, y, bounds)
+            rgb8, alpha8, x, y = within(picture.rgb, picture.alpha, x, y, bounds)
             picture = Picture(rgb8, alpha8)
         # Decoded pictures arrive in host memory as 8 bits: that is what crosses to a GPU.
         # rgb is this frame's own fresh array: colour and per-pixel effects overwrite it.
         scratch = not self.backend.device_path
-        covers = (x, y) == (0, 0) and picture.rgb.shape == (height, width, 3)
-        opaque = picture.alpha is None and clip.opacity >= 1
         # A whole-layer effect (a vignette) sees the same picture here: no cell cuts it after.
-        if defer and scratch and covers and opaque and not upright and cell is None:
-            steps, color_left, rest = plan_steps(clip.color, effects, t, height, width)
+        if defer and scratch and picture.alpha is None and not upright and cell is None:
+            size = picture.rgb.shape[:2]
+            steps, color_left, rest = plan_steps(clip.color, effects, t, *size)
             if not color_left and not rest:
-                return Pending(picture.rgb, tuple(steps))
+                return Pending(picture.rgb, tuple(steps), x, y, clip.opacity)
         if scratch and not upright:
             # The correction and the leading per-pixel effects in the conversion's pass.
             # A layer built every frame is blended and forgotten within its frame: the next
@@ -299,7 +312,7 @@ class Compositor:
         if whole and cell is not None:
             # Effects that need the whole layer (a blur) saw the picture beyond the cell; only
             # now is it cut to the cell, so its edges blur with what lies past them.
-            rgb, alpha, x, y = _within(rgb, alpha, x, y, bounds)
+            rgb, alpha, x, y = within(rgb, alpha, x, y, bounds)
         return Layer(rgb, alpha, x, y, clip.opacity)
 
     def _upright_effects(
@@ -354,24 +367,7 @@ class Compositor:
 
     def _full(self, layer: Layer) -> Layer:
         """The layer as a full-canvas image with alpha, as transitions expect."""
-        h, w = layer.rgb.shape[:2]
-        full_size = (layer.x, layer.y, w, h) == (0, 0, self.width, self.height)
-        if full_size and layer.alpha is None and layer.opacity >= 1 and not layer.more:
-            return layer
-        rgb = self._blank()
-        alpha = self.xp.zeros((self.height, self.width), dtype=np.float32)
-        for piece in (layer, *layer.more):
-            ph, pw = piece.rgb.shape[:2]
-            x0, y0 = max(piece.x, 0), max(piece.y, 0)
-            x1, y1 = min(piece.x + pw, self.width), min(piece.y + ph, self.height)
-            if x0 < x1 and y0 < y1:
-                rows = slice(y0 - piece.y, y1 - piece.y)
-                cols = slice(x0 - piece.x, x1 - piece.x)
-                rgb[y0:y1, x0:x1] = piece.rgb[rows, cols]
-                alpha[y0:y1, x0:x1] = piece.alpha[rows, cols] if piece.alpha is not None else 1.0
-        if layer.opacity < 1:
-            alpha *= np.float32(layer.opacity)
-        return Layer(rgb, alpha)
+        return full_layer(layer, self.width, self.height, self.xp)
 
     def _blank(self) -> Image:
         return blank(self.width, self.height, self.xp)
@@ -391,28 +387,6 @@ class Compositor:
             self._buffers.pop(cid, None)
 
 
-_Pixels = TypeVar("_Pixels", bound="np.ndarray[Any, Any]")
-
-
-def _within(
-    rgb: _Pixels, alpha: _Pixels | None, x: int, y: int, bounds: tuple[int, int, int, int]
-) -> tuple[_Pixels, _Pixels | None, int, int]:
-    """The part of an image placed at (x, y) that lies inside ``bounds`` (left, top, right,
-    bottom). At least one pixel is kept, so shapes stay valid; when none lies inside, that pixel
-    is made transparent (a cell's bounds may be anywhere on the canvas)."""
-    h, w = rgb.shape[:2]
-    left, top, right, bottom = bounds
-    x0, y0 = min(max(left - x, 0), w - 1), min(max(top - y, 0), h - 1)
-    x1, y1 = max(min(right - x, w), x0 + 1), max(min(bottom - y, h), y0 + 1)
-    if (x0, y0, x1, y1) == (0, 0, w, h):
-        return rgb, alpha, x, y
-    part = cast(_Pixels, rgb[y0:y1, x0:x1])
-    part_alpha = cast(_Pixels, alpha[y0:y1, x0:x1]) if alpha is not None else None
-    if not (max(left, x) < min(right, x + w) and max(top, y) < min(bottom, y + h)):
-        part_alpha = cast(_Pixels, module_of(part).zeros(part.shape[:2], part.dtype))
-    return part, part_alpha, x + x0, y + y0
-
-
 def _canonical(effect: Effect) -> str:
     """An effect's catalogue kind (its own name when the catalogue does not know it)."""
     return effect_kind(effect.kind) or effect.kind
@@ -425,22 +399,3 @@ def _keyed(picture: Picture, keys: list[Effect]) -> Picture:
     alpha = to_float(picture.alpha) if picture.alpha is not None else None
     alpha = apply_keys(rgb, alpha, keys)
     return Picture(picture.rgb, None if alpha is None else to_uint8(alpha))
-
-
-def _faded(layer: Layer, factor: float) -> Layer:
-    """The layer dimmed by a picture fade's factor (itself when no fade dims it)."""
-    if factor >= 1:
-        return layer
-    return Layer(layer.rgb, layer.alpha, layer.x, layer.y, layer.opacity * factor, layer.more)
-
-
-def _nothing(xp: Any) -> Layer:
-    """A layer with no pixels: a clip scaled to nothing."""
-    return Layer(xp.zeros((0, 0, 3), dtype=np.float32), xp.zeros((0, 0), dtype=np.float32))
-
-
-def _overlap(
-    a: tuple[int, int, int, int], b: tuple[int, int, int, int]
-) -> tuple[int, int, int, int]:
-    """The intersection of two rectangles (empty ones have right <= left or bottom <= top)."""
-    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])

@@ -21,7 +21,7 @@
 
 /* Bumped with every change of a function's signature or meaning: workers/kernels.py refuses a
  * library built from another version of this file (an editable install not rebuilt). */
-int cr_abi(void) { return 8; }
+int cr_abi(void) { return 9; }
 
 /* AVX2 copies of the loops beside the baseline ones, chosen when the library loads (an ifunc):
  * a wheel built on one x86-64 runs on any. The results do not depend on which copy runs:
@@ -302,28 +302,50 @@ CR_VECTOR void cr_blend(float *dst, Py_ssize_t dst_stride, const float *src, Py_
     }
 }
 
+/* Per-pixel steps of cr_to_float_steps: how many, their kinds, gain maps and parameters. */
+typedef struct {
+    int count;
+    const int32_t *kinds;
+    const float *const *gains;
+    const float *params;
+} cr_steps;
+
+/* rows x width pixels of an 8-bit picture (rows `stride` bytes apart) through cr_to_float_steps
+ * into packed floats, its gain maps read from row `row` on (they are width pixels a row). */
+static void float_rows(const uint8_t *src, Py_ssize_t stride, Py_ssize_t rows, Py_ssize_t width,
+                       Py_ssize_t row, const cr_steps *steps, float *dst) {
+    const float *shifted[64];
+    const Py_ssize_t runs = stride == 3 * width ? 1 : rows;
+    const Py_ssize_t run = stride == 3 * width ? rows : 1;
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        for (int j = 0; j < steps->count && j < 64; j++)
+            shifted[j] = steps->kinds[j] == 0 ? steps->gains[j] + (row + r) * width : NULL;
+        cr_to_float_steps(src + r * stride, dst + 3 * r * width, run * width, steps->count,
+                          steps->kinds, shifted, steps->params);
+    }
+}
+
 /* A whole frame's compositing in bands of rows: the bottom layer from 8 bits through its steps
  * (cr_to_float_steps), each layer above blended over it (a plain copy where it is opaque, else
  * cr_blend), then to 8 bits (cr_to_uint8), one band of `band_rows` rows at a time in `band`
  * (band_rows x width x 3 floats), so that the float canvas never goes out to memory: measured
  * as the render's largest stream of memory traffic (the canvas written, read and written by
- * each blend, read again to 8 bits). Each sample sees the same operations in the same order as
- * the separate calls, so the bits are theirs.
+ * each blend, read again to 8 bits). A layer may be 8 bits with steps too (srcs[i] not NULL):
+ * its rows of the band go to float in `spare` (as large as `band`) just before they are
+ * blended. Each sample sees the same operations in the same order as the separate calls, so
+ * the bits are theirs (at most 64 steps a layer).
  * Layers are clipped to the canvas by the caller; geometry holds six values a layer: its rgb
- * and alpha row strides (elements), x, y, width, height. modes: 0 copy (opaque), 1 blend with
- * alpha or opacity, 2 the same with alpha scaled by opacity (cr_blend's scale_alpha). */
-void cr_composite(const uint8_t *src, Py_ssize_t height, Py_ssize_t width, int steps,
-                  const int32_t *kinds, const float *const *gains, const float *params,
-                  int layers, const float *const *rgbs, const float *const *alphas,
-                  const Py_ssize_t *geometry, const float *opacities, const int32_t *modes,
-                  float *band, Py_ssize_t band_rows, uint8_t *out) {
-    const float *shifted[64];
+ * row stride (float elements, or bytes of srcs[i]), alpha row stride, x, y, width, height.
+ * modes: 0 copy (opaque), 1 blend with alpha or opacity, 2 the same with alpha scaled by
+ * opacity (cr_blend's scale_alpha). */
+void cr_composite(const uint8_t *src, Py_ssize_t height, Py_ssize_t width, const cr_steps *base,
+                  int layers, const float *const *rgbs, const uint8_t *const *srcs,
+                  const cr_steps *steps, const float *const *alphas, const Py_ssize_t *geometry,
+                  const float *opacities, const int32_t *modes, float *band, float *spare,
+                  Py_ssize_t band_rows, uint8_t *out) {
     for (Py_ssize_t r0 = 0; r0 < height; r0 += band_rows) {
         const Py_ssize_t rows = height - r0 < band_rows ? height - r0 : band_rows;
-        for (int j = 0; j < steps && j < 64; j++)
-            shifted[j] = kinds[j] == 0 ? gains[j] + r0 * width : NULL;
-        cr_to_float_steps(src + 3 * r0 * width, band, rows * width, steps, kinds, shifted,
-                          params);
+        float_rows(src + 3 * r0 * width, 3 * width, rows, width, r0, base, band);
         for (int i = 0; i < layers; i++) {
             const Py_ssize_t *g = geometry + 6 * i;
             const Py_ssize_t rs = g[0], as = g[1], x = g[2], y = g[3], w = g[4], h = g[5];
@@ -331,14 +353,24 @@ void cr_composite(const uint8_t *src, Py_ssize_t height, Py_ssize_t width, int s
             const Py_ssize_t bottom = y + h < r0 + rows ? y + h : r0 + rows;
             if (top >= bottom || w <= 0) continue;
             float *d = band + (top - r0) * 3 * width + 3 * x;
-            const float *s = rgbs[i] + (top - y) * rs;
+            const float *s;
+            Py_ssize_t s_stride = rs;
+            if (srcs[i]) {
+                float_rows(srcs[i] + (top - y) * rs, rs, bottom - top, w, top - y, steps + i,
+                           spare);
+                s = spare;
+                s_stride = 3 * w;
+            } else {
+                s = rgbs[i] + (top - y) * rs;
+            }
             if (modes[i] == 0) {
                 for (Py_ssize_t r = 0; r < bottom - top; r++)
-                    memcpy(d + r * 3 * width, s + r * rs, (size_t)(3 * w) * sizeof(float));
+                    memcpy(d + r * 3 * width, s + r * s_stride, (size_t)(3 * w) * sizeof(float));
                 continue;
             }
             const float *a = alphas[i] ? alphas[i] + (top - y) * as : NULL;
-            cr_blend(d, 3 * width, s, rs, a, as, opacities[i], modes[i] == 2, bottom - top, w);
+            cr_blend(d, 3 * width, s, s_stride, a, as, opacities[i], modes[i] == 2, bottom - top,
+                     w);
         }
         cr_to_uint8(band, out + 3 * r0 * width, 3 * rows * width);
     }

@@ -30,11 +30,18 @@ def _image(height: int, width: int, channels: int = 3) -> np.ndarray:
     return RNG.random(shape, dtype=np.float32)
 
 
-def _plain(base: banded.Pending, layers: list[Layer]) -> np.ndarray:
+def _plain(base: banded.Pending, layers: list[Layer | banded.Pending]) -> np.ndarray:
     canvas = base.image()
     for layer in layers:
-        blend(canvas, layer)
+        blend(canvas, layer.layer() if isinstance(layer, banded.Pending) else layer)
     return kernels.to_uint8(canvas)
+
+
+def _pending(height: int, width: int, x: int, y: int, opacity: float) -> banded.Pending:
+    """An 8-bit layer with a colour matrix and a vignette still to run."""
+    rgb8 = RNG.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    steps = (kernels.Affine(saturation_matrix(1.2), 0.05), kernels.Gain(_image(height, width, 0)))
+    return banded.Pending(rgb8, steps, x, y, opacity)
 
 
 def _alpha(height: int, width: int) -> np.ndarray:
@@ -55,8 +62,11 @@ def test_banded_frame_has_the_plain_frames_bits(size: tuple[int, int]) -> None:
     strip = Layer(_image(9, 40), _alpha(9, 40), 3, height - 4)  # partly below the canvas
     logo = Layer(_image(20, 30), _alpha(20, 30), -7, -5, 0.6)  # partly off the top left
     logo.more = (Layer(_image(4, 5), _alpha(4, 5), 11, 2),)  # a piece drawn at logo's opacity
-    layers = [
+    inner = RNG.integers(0, 256, (height, width + 9, 3), dtype=np.uint8)[:, 4 : 4 + width // 2]
+    layers: list[Layer | banded.Pending] = [
         Layer(_image(height // 2 + 1, width // 2 + 1), None, width // 3, 2, 0.8),
+        _pending(height // 2 + 1, width // 2 + 1, (width - 1) // 2, height // 3, 0.8),
+        banded.Pending(inner, (kernels.Gain(_image(height, width // 2, 0)),), 0, 0, 1.0),
         Layer(_image(5, 6), None, 1, 1),  # opaque: copied
         strip,
         logo,
@@ -78,6 +88,15 @@ def test_bands_cover_a_frame_of_many_bands(monkeypatch: pytest.MonkeyPatch) -> N
     layers = [Layer(_image(13, 20), _alpha(13, 20), 5, 6, 0.9)]
     got = banded.composite(base, layers)
     assert got is not None and got.tobytes() == _plain(base, layers).tobytes()
+
+
+def test_a_pending_layer_past_the_canvas_is_refused() -> None:
+    """Its gain maps are the whole picture's: the kernel takes it only uncut."""
+    _needs_c()
+    base = banded.Pending(RNG.integers(0, 256, (20, 30, 3), dtype=np.uint8), ())
+    assert banded.composite(base, [_pending(10, 10, 5, 5, 0.5)]) is not None
+    for x, y in ((-1, 0), (0, -1), (21, 0), (0, 11)):
+        assert banded.composite(base, [_pending(10, 10, x, y, 0.5)]) is None
 
 
 def test_layers_the_c_blend_does_not_take_are_refused() -> None:
@@ -103,9 +122,11 @@ def test_the_benchmark_frames_are_those_of_the_plain_way(
     timeline = load(str(tmp_path / "p.json"))
     calls: list[bool] = []
 
-    def counted(base: banded.Pending, layers: list[Layer]) -> np.ndarray | None:
+    def counted(base: banded.Pending, layers: list[Layer | banded.Pending]) -> np.ndarray | None:
         done = banded.composite(base, layers)
-        calls.append(done is not None)
+        # The picture-in-picture goes to float band by band too; the logo (alpha) is kept.
+        kinds = [type(layer) for layer in layers]
+        calls.append(done is not None and kinds == [banded.Pending, Layer])
         return done
 
     monkeypatch.setattr(compositor_module, "composite", counted)

@@ -205,10 +205,10 @@ def _frames(doc: dict[str, Any], frames: list[int]) -> list[bytes]:
     compositor = Compositor(load_project(doc, "."))
     try:
         out = [compositor.frame(t).tobytes() for t in frames]
-        # The picture-in-picture was done in one pass, into a kept array; the base layer never
-        # goes to a float canvas (workers.banded: its steps run band by band in the kernel).
+        # Neither layer goes to a whole float array (workers.banded: their steps run band by
+        # band in the kernel), so none is kept from frame to frame.
         kept = compositor._buffers
-        assert compositor_module.float_layer is not float_layer or sorted(kept) == ["pip"]
+        assert compositor_module.float_layer is not float_layer or sorted(kept) == []
         return out
     finally:
         compositor.close()
