@@ -207,10 +207,13 @@ def sweep(
     now: float,
     grace: float,
     cluster: str,
+    ended: Callable[[str], bool] | None = None,
 ) -> int:
     """One sweep of ``storage``: remove the due prefixes marked as ``cluster``'s; return how
     many objects went. A storage error is logged and ends this sweep only (the next one tries
-    again). ``keep`` says whether a job id's prefix must stay (its job has a record)."""
+    again). ``keep`` says whether a job id's prefix must stay (its job has a record that did
+    not end cancelled or failed); ``ended`` whether a job's record says it was cancelled or
+    failed: its prefix is this cluster's whatever its marker (removed with its objects)."""
     try:
         groups = group_by_job(storage.list(JOBS_AREA))
     except (RenderError, OSError) as exc:
@@ -221,8 +224,11 @@ def sweep(
     for job_id in watch.due(groups, known, now, grace):
         if keep(job_id):  # its record appeared since the listing: keep it
             continue
+        left = ended is not None and ended(job_id)
         try:
-            if not is_marked(job_id, groups[job_id]):
+            if left:
+                pass  # our record names it: ours, though its marker went with its objects
+            elif not is_marked(job_id, groups[job_id]):
                 # Whose it is cannot be told: only abandoned for much longer is it removed
                 # (the wait goes on: its "since" is kept).
                 if watch.waited(job_id, now) < unmarked_grace(grace):
@@ -237,6 +243,14 @@ def sweep(
             continue
         watch.seen.pop(job_id, None)
         removed += count
+        if left:
+            log.warning(
+                "storage sweep: removed %d objects of job %s, stored after it was cancelled or "
+                "failed (a chunk still uploading then)",
+                count,
+                job_id,
+            )
+            continue
         marked = is_marked(job_id, groups[job_id])
         log.warning(
             "storage sweep: removed %d objects of job %s, which has no record (Redis lost it?) "

@@ -249,23 +249,40 @@ def sweep_storage() -> dict[str, int]:
     except (RenderError, redis.RedisError) as exc:
         log.warning("storage sweep: no cluster id: %s", exc)
         return {"swept": 0}
-    swept = sweep(storage, keeps(store), _SWEEP_WATCH, store.now(), settings.sweep_grace, cluster)
+    now, grace = store.now(), settings.sweep_grace
+    swept = sweep(storage, keeps(store), _SWEEP_WATCH, now, grace, cluster, ended(store))
     if swept:
         render_counters.record(store.redis, CLUSTER, Counts(swept_objects=swept))
     return {"swept": swept}
 
 
 def keeps(store: JobStore) -> Callable[[str], bool]:
-    """Whether the sweep must keep a prefix: its job has a record, or its name is no job id
-    (not ours to remove)."""
+    """Whether the sweep must keep a prefix: its job has a record and did not end cancelled or
+    failed (ended(): its objects were removed then), or its name is no job id (not ours)."""
+    gone = ended(store)
 
     def keep(job_id: str) -> bool:
         try:
-            return store.has_record(job_id)
+            return store.has_record(job_id) and not gone(job_id)
         except JobNotFound:
             return True
 
     return keep
+
+
+def ended(store: JobStore) -> Callable[[str], bool]:
+    """Whether a job's record says it was cancelled or failed. Its objects were removed as it
+    ended, so what its prefix holds now was stored after (a chunk uploading as its job was
+    cancelled, a stalled worker resumed) and is this cluster's to sweep: kept while the record
+    lasted (a week), then a day more for want of the marker the cancel removed too."""
+
+    def over(job_id: str) -> bool:
+        try:
+            return store.state(job_id) in (JobState.CANCELLED, JobState.FAILED)
+        except JobNotFound:
+            return False
+
+    return over
 
 
 @shared_task(name=TASK_AUTOSCALE)

@@ -17,6 +17,7 @@ from common.settings import DEFAULT_SWEEP_GRACE, Settings
 from monitoring.families import counter_families
 from orchestrator import keys, render_counters, storage_sweep, tasks
 from orchestrator.celery_config import celery_config
+from orchestrator.job_cancel import cancel
 from orchestrator.job_record import JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.render_counters import CLUSTER
@@ -29,7 +30,7 @@ from orchestrator.storage_sweep import (
     sweep,
     unmarked_grace,
 )
-from orchestrator.tasks import keeps
+from orchestrator.tasks import ended, keeps
 from providers.storage import open_storage
 from providers.storage.base import Storage, StorageError
 
@@ -388,3 +389,48 @@ def test_beat_task_sweeps_the_cluster_storage_and_survives_its_errors(
     }
     assert samples["cloudrender_storage_swept_objects_total"] == 3
     assert [k.split("/")[1] for k in storage.list("jobs/")] == ["abcd0000abcd0000"] * 3
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "failed"])
+def test_a_late_upload_into_an_ended_jobs_storage_is_swept_while_its_record_lasts(
+    storage: Storage, store: JobStore, tmp_path: Path, ending: str
+) -> None:
+    # Given a job whose objects its cancel (or failure) removed, marker included
+    job = "cccc3333cccc3333"
+    store.create(
+        JobRecord(id=job, state=JobState.RENDERING, frames=48, submitted_at=T0),
+        {"id": job, "storage_url": storage.url},
+    )
+    _segments(storage, tmp_path, job)
+    if ending == "cancelled":
+        assert cancel(store, job, "cancelled by the user", app=None)
+    else:  # as HookBase.job_failed ends it
+        assert store.transition(job, JobState.FAILED, error="chunk 0: bad")
+        storage.delete_prefix(f"jobs/{job}/")
+    assert storage.list(f"jobs/{job}/") == []
+    # When a chunk that was uploading as it ended stores its segment just after (a worker
+    # stalled, or slow storage): no marker, and the record lives on for a week
+    _segments(storage, tmp_path, job, count=1, owner=None)
+    watch = SweepWatch()
+    assert sweep(storage, keeps(store), _at(watch, T0), T0, GRACE, US, ended(store)) == 0
+    # Then the orphan goes once unchanged for the grace, not a week and a day later
+    assert (
+        sweep(storage, keeps(store), _at(watch, T0 + GRACE), T0 + GRACE, GRACE, US, ended(store))
+        == 1
+    )
+    assert storage.list("jobs/") == []
+    assert store.state(job) is JobState(ending)  # the record itself stays
+
+
+def test_an_ended_jobs_output_and_a_live_jobs_objects_stay(
+    storage: Storage, store: JobStore, tmp_path: Path
+) -> None:
+    live, done = "dddd4444dddd4444", "eeee5555eeee5555"
+    _live(store, live)
+    store.create(JobRecord(id=done, state=JobState.COMPLETED, frames=48, submitted_at=T0), {})
+    _segments(storage, tmp_path, live)
+    _segments(storage, tmp_path, done)
+    watch = SweepWatch()
+    for now in (T0, T0 + GRACE, T0 + 30 * GRACE):
+        assert sweep(storage, keeps(store), _at(watch, now), now, GRACE, US, ended(store)) == 0
+    assert len(storage.list("jobs/")) == 6
