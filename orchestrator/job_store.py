@@ -86,18 +86,31 @@ class JobStore(ChunkStore):
             pipe.zadd(keys.user_jobs(record.user), {record.id: record.submitted_at})
         pipe.execute()
 
-    def set_chunks(self, job_id: str, chunks: list[ChunkRecord], spec: dict[str, Any]) -> bool:
+    def set_chunks(
+        self,
+        job_id: str,
+        chunks: list[ChunkRecord],
+        spec: dict[str, Any],
+        *,
+        planning: bool = False,
+    ) -> bool:
         """Store a job's planned chunks and its updated document: chunks already done (reused
         from the segment cache) count as done parts, the others wait to be dispatched. False
         (nothing stored) when the job ended meanwhile: a job cancelled while it was planned got
-        chunk records and a pending list that never expired."""
+        chunk records and a pending list that never expired. ``planning``: only while the job
+        is still planning (a plan copy resuming after another copy planned it must not reset
+        its chunks: done ones went back to pending, and a merging job merged pending ones)."""
         key = keys.job(job_id)
         with self.redis.pipeline() as pipe:
             while True:
                 try:
                     pipe.watch(key)
                     state = pipe.hget(key, "state")
-                    if state is None or JobState(json.loads(state)).finished:
+                    current = None if state is None else JobState(json.loads(state))
+                    if current is None or current.finished:
+                        pipe.unwatch()
+                        return False
+                    if planning and current is not JobState.PLANNING:
                         pipe.unwatch()
                         return False
                     pipe.multi()

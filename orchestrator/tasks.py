@@ -107,8 +107,10 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
         chunk_keys=[key for _, key in plan.chunks],
         audio_cache_key=plan.audio_key,
     )
-    if not store.set_chunks(job_id, records, spec.to_dict()):
-        return 0  # cancelled (or failed) while it was planned
+    if not store.set_chunks(job_id, records, spec.to_dict(), planning=True):
+        # Cancelled (or failed) while it was planned, or planned by another copy meanwhile
+        # (this one stalled past the planning's lease and the tick sent a takeover).
+        return 0
     if not store.transition(job_id, JobState.RENDERING):
         return 0
     reused = [r for r in records if r.reused]

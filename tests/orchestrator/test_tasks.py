@@ -346,3 +346,29 @@ def test_a_job_that_ended_wants_no_more_work(service: WorkerHooks, tmp_path: Pat
     store.transition(job, JobState.COMPLETED)
     assert service.cancelled(job)
     assert service.cancelled("unknown")
+
+
+def test_a_planning_copy_resuming_after_another_planned_the_job_leaves_its_chunks_alone(
+    celery_app: Celery, service: WorkerHooks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An orchestrator stalled mid-plan (SIGSTOP, a VM paused) past the planning's lease: the
+    tick's takeover copy plans the job and its chunks render; when the first copy resumes, its
+    plan must not replace the job's chunk records (a done chunk back to pending, the done set
+    emptied: rendered again, and a merging job left merging over pending chunks)."""
+    store = service.store
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    real = tasks._plan
+
+    def stalled(*args: Any) -> Any:
+        plan = real(*args)
+        monkeypatch.setattr(tasks, "_plan", real)
+        assert tasks.plan_job.run(job, takeover=True) == 3  # the takeover, meanwhile
+        store.chunk_started(job, 0, "render@a", "t0")
+        store.chunk_done(job, 0, 1.0)
+        return plan
+
+    monkeypatch.setattr(tasks, "_plan", stalled)
+    assert tasks.plan_job.run(job) == 0
+    assert store.state(job) is JobState.RENDERING
+    assert store.chunk(job, 0).state is ChunkState.DONE
+    assert store.redis.sismember(keys.done(job), "0")
