@@ -202,8 +202,11 @@ def resend_lost_tasks(
 def resend_lost_plan(service: WorkerHooks, job_id: str, state: JobState, now: float) -> None:
     """Send a job's plan task again when the one sent was lost or its planning abandoned."""
     store = service.store
-    fields = store.get_fields(job_id, "plan_sent_at", "plan_started_at", "effective_priority")
-    how = lost_plan(state, fields["plan_sent_at"] or 0.0, fields["plan_started_at"] or 0.0, now)
+    fields = store.get_fields(
+        job_id, "plan_sent_at", "plan_started_at", "plan_alive_at", "effective_priority"
+    )
+    sent, started = fields["plan_sent_at"] or 0.0, fields["plan_started_at"] or 0.0
+    how = lost_plan(state, sent, started, now, fields["plan_alive_at"] or 0.0)
     if how is None:
         return
     store.update(job_id, plan_sent_at=now)

@@ -66,17 +66,30 @@ def stragglers(
 #: that died holding it: the broker would give it back only after its visibility timeout).
 PLAN_STALE = 60.0
 #: Seconds a job may stay in planning before its planning counts as abandoned (its orchestrator
-#: died while planning it) and another copy takes over.
+#: died while planning it) and another copy takes over, for a planning that renews no lease (one
+#: begun before the lease existed).
 PLANNING_STALE = 300.0
+#: Seconds between a planning's lease renewals (orchestrator.tasks.plan_job)...
+PLAN_HEARTBEAT = 5.0
+#: ... and seconds without one after which the planning counts as abandoned: an orchestrator
+#: killed mid-plan left its job in "planning" for PLANNING_STALE (5 minutes), however short the
+#: planning itself.
+PLANNING_LEASE = 30.0
 
 
-def lost_plan(state: JobState, sent: float, started: float, now: float) -> str | None:
+def lost_plan(
+    state: JobState, sent: float, started: float, now: float, alive: float = 0.0
+) -> str | None:
     """Whether a job's plan task is to be sent again: "again" (it never started), "takeover"
-    (its planning was abandoned) or None."""
+    (its planning was abandoned: no lease renewal, ``alive``, for PLANNING_LEASE; without any,
+    PLANNING_STALE after its start) or None."""
     if state is JobState.QUEUED and sent and now - sent > PLAN_STALE:
         return "again"
-    if state is JobState.PLANNING and started and now - started > PLANNING_STALE:
-        return "takeover"
+    if state is JobState.PLANNING and started:
+        if alive and now - max(started, alive) > PLANNING_LEASE:
+            return "takeover"
+        if not alive and now - started > PLANNING_STALE:
+            return "takeover"
     return None
 
 

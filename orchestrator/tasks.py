@@ -24,6 +24,7 @@ from common.settings import Settings
 from orchestrator import keys, render_counters
 from orchestrator.celery_app import worker_hooks
 from orchestrator.failover import check_jobs
+from orchestrator.health import PLAN_HEARTBEAT
 from orchestrator.job_record import (
     ChunkRecord,
     ChunkState,
@@ -52,6 +53,7 @@ from workers.audio import audio_encoder_for
 from workers.fingerprint import render_fingerprint
 from workers.job_spec import JobSpec
 from workers.render import has_audio
+from workers.task_support import renewing
 from workers.zygote_warmup import plan_rendered_nothing
 
 log = logging.getLogger(__name__)
@@ -72,20 +74,26 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
     service = worker_hooks()
     store = service.store
     try:
+        now = store.now()
         try:
-            started = store.transition(job_id, JobState.PLANNING, plan_started_at=store.now())
+            started = store.transition(
+                job_id, JobState.PLANNING, plan_started_at=now, plan_alive_at=now
+            )
         except InvalidTransition:
             return 0  # planned already, by another copy of this task
         if not started:
             if not takeover or store.state(job_id) is not JobState.PLANNING:
                 return 0  # cancelled before planning, or another copy is planning it
-            store.update(job_id, plan_started_at=store.now())
-        spec = JobSpec.from_dict(service.job_spec(job_id))
-        # Unsealed: the marker holds no secret, and the sweep reads it without a key.
-        raw = functools.partial(open_storage, spec.storage_url)
-        claim_prefix(store.redis, raw, job_id, Settings.from_env().cluster_id)
-        timeline = spec.timeline()
-        plan = _plan(service, spec, timeline)
+            store.update(job_id, plan_started_at=now, plan_alive_at=now)
+        # The lease the tick reads (health.lost_plan): one that stops being renewed (its
+        # orchestrator died mid-plan) is taken over PLANNING_LEASE later, not 5 minutes.
+        with renewing(functools.partial(_plan_alive, store, job_id), PLAN_HEARTBEAT):
+            spec = JobSpec.from_dict(service.job_spec(job_id))
+            # Unsealed: the marker holds no secret, and the sweep reads it without a key.
+            raw = functools.partial(open_storage, spec.storage_url)
+            claim_prefix(store.redis, raw, job_id, Settings.from_env().cluster_id)
+            timeline = spec.timeline()
+            plan = _plan(service, spec, timeline)
     except JobNotFound:
         return 0
     except RenderError as exc:
@@ -128,6 +136,12 @@ def plan_job(self: Task, job_id: str, takeover: bool = False) -> int:
         service.send_audio(job_id)
     service.dispatcher.fill()
     return len(records)
+
+
+def _plan_alive(store: JobStore, job_id: str) -> None:
+    """Renew a planning's lease, while the job is still planning (no remnant record made)."""
+    if store.state(job_id) is JobState.PLANNING:
+        store.update(job_id, plan_alive_at=store.now())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,7 @@ import pytest
 
 from orchestrator.health import (
     PLAN_STALE,
+    PLANNING_LEASE,
     PLANNING_STALE,
     lost_chunks,
     lost_plan,
@@ -91,17 +92,24 @@ def test_lost_tasks(
 
 
 @pytest.mark.parametrize(
-    ("state", "sent", "started", "expected"),
+    ("state", "sent", "started", "alive", "expected"),
     [
         # waiting over a minute for its plan task (lost with an orchestrator): sent again
-        (JobState.QUEUED, NOW - PLAN_STALE - 1, 0.0, "again"),
-        (JobState.QUEUED, NOW - PLAN_STALE + 1, 0.0, None),
-        (JobState.QUEUED, 0.0, 0.0, None),  # a job from before plan_sent_at was kept
+        (JobState.QUEUED, NOW - PLAN_STALE - 1, 0.0, 0.0, "again"),
+        (JobState.QUEUED, NOW - PLAN_STALE + 1, 0.0, 0.0, None),
+        (JobState.QUEUED, 0.0, 0.0, 0.0, None),  # a job from before plan_sent_at was kept
         # planning abandoned (its orchestrator died in it): another copy takes over
-        (JobState.PLANNING, NOW - 600, NOW - PLANNING_STALE - 1, "takeover"),
-        (JobState.PLANNING, NOW - 600, NOW - 5, None),
-        (JobState.RENDERING, NOW - 600, NOW - 600, None),
+        (JobState.PLANNING, NOW - 600, NOW - PLANNING_STALE - 1, 0.0, "takeover"),
+        (JobState.PLANNING, NOW - 600, NOW - 5, 0.0, None),
+        # its lease not renewed for PLANNING_LEASE: its orchestrator died mid-plan
+        (JobState.PLANNING, NOW - 600, NOW - 60, NOW - PLANNING_LEASE - 1, "takeover"),
+        (JobState.PLANNING, NOW - 600, NOW - 60, NOW - PLANNING_LEASE + 1, None),
+        # a long planning that renews its lease is left to finish
+        (JobState.PLANNING, NOW - 600, NOW - PLANNING_STALE - 1, NOW - 2, None),
+        (JobState.RENDERING, NOW - 600, NOW - 600, 0.0, None),
     ],
 )
-def test_lost_plan(state: JobState, sent: float, started: float, expected: str | None) -> None:
-    assert lost_plan(state, sent, started, NOW) == expected
+def test_lost_plan(
+    state: JobState, sent: float, started: float, alive: float, expected: str | None
+) -> None:
+    assert lost_plan(state, sent, started, NOW, alive) == expected

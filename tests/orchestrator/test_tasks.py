@@ -33,7 +33,7 @@ from common.names import (
 from orchestrator import keys, tasks
 from orchestrator.costing import Throughput
 from orchestrator.failover import check_jobs
-from orchestrator.health import PLAN_STALE, PLANNING_STALE
+from orchestrator.health import PLAN_STALE, PLANNING_LEASE, PLANNING_STALE
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from orchestrator.storage_sweep import owner_of
@@ -372,3 +372,49 @@ def test_a_planning_copy_resuming_after_another_planned_the_job_leaves_its_chunk
     assert store.state(job) is JobState.RENDERING
     assert store.chunk(job, 0).state is ChunkState.DONE
     assert store.redis.sismember(keys.done(job), "0")
+
+
+def test_a_planning_renews_its_lease_and_one_whose_orchestrator_died_is_taken_over_soon(
+    celery_app: Celery,
+    celery_worker: WorkController,
+    service: WorkerHooks,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An orchestrator killed mid-plan left its job in planning for PLANNING_STALE (5 minutes)
+    before the tick sent a takeover: the plan now renews a lease, and the tick takes over once
+    it lapses (PLANNING_LEASE), while a long planning that renews it is left to finish."""
+    store = service.store
+    # A planning that takes a while renews its lease meanwhile
+    job = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    real = tasks._plan
+    monkeypatch.setattr(tasks, "PLAN_HEARTBEAT", 0.05)
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.5)
+        return real(*args)
+
+    monkeypatch.setattr(tasks, "_plan", slow)
+    assert tasks.plan_job.run(job) == 3
+    fields = store.get_fields(job, "plan_started_at", "plan_alive_at")
+    assert fields["plan_alive_at"] > fields["plan_started_at"] + 0.3
+    monkeypatch.setattr(tasks, "_plan", real)
+
+    # One whose orchestrator died a lease ago, a minute into planning, is taken over now
+    died = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    now = time.time()
+    store.transition(died, JobState.PLANNING, plan_started_at=now - 60)
+    store.update(died, plan_alive_at=now - PLANNING_LEASE - 2)
+    check_jobs(service)
+    deadline = time.monotonic() + 20
+    while store.state(died) is not JobState.RENDERING and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.state(died) is JobState.RENDERING and len(store.chunks(died)) == 3
+
+    # One that renewed its lease a moment ago is left alone, however long it has planned
+    busy = submitted(store, tmp_path, seconds=1.0, chunk_frames=10)
+    store.transition(busy, JobState.PLANNING, plan_started_at=now - 2 * PLANNING_STALE)
+    store.update(busy, plan_alive_at=time.time())
+    check_jobs(service)
+    time.sleep(0.5)
+    assert store.state(busy) is JobState.PLANNING
