@@ -97,13 +97,25 @@ def run_cluster(
     fleet: Fleet | None = None
     # A "disk" fault fills the store's own filesystem, never one the machine needs.
     disk = FullDisk(out_dir / "store") if faults and "disk" in setup.kinds else None
+    # A "scratch" fault fills the filesystem the cluster's processes keep their temporary files
+    # on (each LocalWorkers makes its folder, its TMPDIR, in this process's temp directory);
+    # Redis's data stays outside it (its folder is made as the cluster object is).
+    scratch = None
+    if faults and "scratch" in setup.kinds:
+        scratch = FullDisk(out_dir / "scratch", size_mb=1024)
     with contextlib.ExitStack() as stack:
-        if disk is not None:
-            stack.callback(disk.close)
-        cluster = stack.enter_context(ChaosCluster(workers=0, env={MARKER: setup.run_dir.name}))
+        for full in (disk, scratch):
+            if full is not None:
+                stack.callback(full.close)
+        cluster = ChaosCluster(workers=0, env={MARKER: setup.run_dir.name})
+        outer = tempfile.tempdir
+        if scratch is not None:
+            tempfile.tempdir = str(scratch.root)
+            stack.callback(setattr, tempfile, "tempdir", outer)
+        stack.enter_context(cluster)
         setup.ports.append(cluster.redis.port)
         try:
-            fleet = Fleet(cluster, disk)
+            fleet = Fleet(cluster, disk, scratch)
             for _ in range(setup.workers):
                 fleet.add()
             api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{out_dir / 'store'}")

@@ -4,8 +4,8 @@ Every render worker is a spot instance with a fake metadata service of its own
 (``workers.spot_fake.FakeMetadataService``), so any of them can be sent a notice. The faults:
 SIGKILL a worker's whole process group and start a replacement; kill Redis and restart it from
 its append-only file; freeze a worker (SIGSTOP) for 7-10 s; send a spot notice to a worker and
-start a replacement. ``inject_faults`` spreads them, at random moments drawn from the run's
-``random.Random``, over the estimated remaining render time.
+start a replacement; and the MORE_KINDS below. ``inject_faults`` spreads them, at random
+moments drawn from the run's ``random.Random``, over the estimated remaining render time.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ KINDS = ("kill", "redis", "freeze", "spot")
 #: storage's disk for 3-8 s (uploads and the merge's output fail with ENOSPC, some mid-write),
 #: then free it (``FullDisk``: the store on a filesystem of its own); SIGKILL the orchestrator's
 #: process group (its beat, and the plan, audio or merge it runs) and start another 0.5-3 s
-#: later.
-MORE_KINDS = ("render", "pool", "main", "stall", "disk", "orchestrator")
+#: later; fill the scratch disk of the cluster's processes (where chunks, mixes and merges
+#: write their temporary files: a FullDisk that the workers' temporary directories are on) for
+#: 3-8 s, then free it.
+MORE_KINDS = ("render", "pool", "main", "stall", "disk", "orchestrator", "scratch")
 #: Seconds a "stall" freezes its worker.
 STALL_S = 60.0
 #: Seconds a pre-empted worker may take to hand its chunk back and exit.
@@ -115,9 +117,12 @@ class FullDisk:
 class Fleet:
     """The render workers of one chaos cluster, every one a spot instance."""
 
-    def __init__(self, cluster: ChaosCluster, disk: FullDisk | None = None) -> None:
+    def __init__(
+        self, cluster: ChaosCluster, disk: FullDisk | None = None, scratch: FullDisk | None = None
+    ) -> None:
         self.cluster = cluster
         self.disk = disk  # the store's filesystem, for "disk" faults
+        self.scratch = scratch  # the processes' temporary files' filesystem, for "scratch"
         self.stalls: list[tuple[threading.Timer, Node]] = []  # frozen until their timer
         self.live: list[Node] = []
         self.leaving: list[Node] = []
@@ -212,11 +217,12 @@ def inject(
         fault["seconds"] = round(rng.uniform(0.5, 3.0), 2)
         restart_orchestrator(cluster, fault["seconds"])
         return fault
-    if kind == "disk":
-        if fleet.disk is None:
-            raise ValueError("a disk fault needs the store on a FullDisk")
+    if kind in ("disk", "scratch"):
+        full = fleet.disk if kind == "disk" else fleet.scratch
+        if full is None:
+            raise ValueError(f"a {kind} fault needs its filesystem on a FullDisk")
         fault["seconds"] = round(rng.uniform(3.0, 8.0), 2)
-        fault["bytes"] = fleet.disk.fill(fault["seconds"])
+        fault["bytes"] = full.fill(fault["seconds"])
         return fault
     node = rng.choice(fleet.live)
     fault["worker"] = node.name.split("@")[0]
