@@ -1,0 +1,99 @@
+"""A render node whose own scratch disk is full (its temporary directory on a filesystem with no
+room left) beside a healthy one: the job completes on the healthy node, in about the time of a
+clean render, rather than failing after the sick node retried every chunk it took on itself."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.support import ChaosCluster, heavy_project, status
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.job_record import ChunkState, JobState
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@contextlib.contextmanager
+def full_filesystem(root: Path) -> Iterator[Path]:
+    """A small tmpfs mounted on ``root`` and filled to its last byte (skips where it cannot
+    mount: that needs root)."""
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0777", "tmpfs", str(root)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip("a full scratch disk needs a tmpfs of its own (mount, as root)")
+    try:
+        with open(root / "filler", "wb") as handle, contextlib.suppress(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        assert os.statvfs(root).f_bavail == 0
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root)], capture_output=True, check=False)
+
+
+def test_a_node_with_a_full_scratch_disk_leaves_its_chunks_to_a_healthy_node(
+    tmp_path: Path,
+) -> None:
+    doc = heavy_project(tmp_path, seconds=1.0, size=(320, 180))
+    out = tmp_path / "out.mkv"
+    with ChaosCluster(workers=1) as cluster:
+        sick = cluster.add_worker()
+        assert sick.log_path is not None
+        # Over the worker's temporary directory (its chunks' scratch), once it is running.
+        with full_filesystem(sick.log_path.parent):
+            api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{tmp_path / 's'}")
+            job = api.submit_job(doc, output=str(out), chunk_frames=4, base_dir=str(tmp_path))
+            began = time.monotonic()
+            record = None
+            while time.monotonic() - began < 240:
+                record = status(api, job) or record
+                if record is not None and record.state.finished:
+                    break
+                time.sleep(0.2)
+    assert record is not None
+    assert record.state is JobState.COMPLETED, record.error
+    chunks = [(c.index, c.state.value, c.node, c.attempts, c.error) for c in record.chunks]
+    assert all(c.state is ChunkState.DONE and c.node != sick.hostname for c in record.chunks), (
+        chunks
+    )
+    assert out.exists()
+    # Handed on at once, not after the ~90 s of backoff a transient error gets.
+    took = time.monotonic() - began
+    assert took < 60, (took, chunks)
+
+
+def test_a_lone_node_whose_scratch_disk_fills_for_a_moment_still_completes_its_job(
+    tmp_path: Path,
+) -> None:
+    doc = heavy_project(tmp_path, seconds=1.0, size=(320, 180))
+    out = tmp_path / "out.mkv"
+    with ChaosCluster(workers=1) as cluster:
+        node = cluster.workers[0]
+        assert node.log_path is not None
+        with full_filesystem(node.log_path.parent) as scratch:
+            api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{tmp_path / 's'}")
+            job = api.submit_job(doc, output=str(out), chunk_frames=4, base_dir=str(tmp_path))
+            time.sleep(8.0)  # full while the chunks start
+            (scratch / "filler").unlink()  # room again
+            began = time.monotonic()
+            record = None
+            while time.monotonic() - began < 200:
+                record = status(api, job) or record
+                if record is not None and record.state.finished:
+                    break
+                time.sleep(0.2)
+    assert record is not None
+    chunks = [(c.index, c.state.value, c.node, c.attempts, c.error) for c in record.chunks]
+    assert record.state is JobState.COMPLETED, (record.error, chunks)
+    assert out.exists()
