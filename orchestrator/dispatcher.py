@@ -129,6 +129,11 @@ class Dispatcher:
                     self.redis.zrem(keys.QUEUED, f"{job_id}:{chunk.index}")
                 continue
             if chunk.index in pending:
+                if chunk.index in queued:
+                    # Waiting in the job store, not in the broker: a message handed back
+                    # unrun (a blocklisted node took it) kept its place in the broker's
+                    # budget, and places held so by nothing stopped the job's dispatch.
+                    self.redis.zrem(keys.QUEUED, f"{job_id}:{chunk.index}")
                 continue
             if chunk.index in queued and (idle <= 0 or now - queued[chunk.index] < STALE_QUEUED):
                 continue

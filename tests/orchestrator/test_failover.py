@@ -222,3 +222,30 @@ def test_a_forward_jump_of_the_cluster_clock_is_no_stall(service: WorkerHooks) -
 )
 def test_clock_jump(cluster_gap: float, mono_gap: float | None, jump: float) -> None:
     assert clock_jump(cluster_gap, mono_gap) == jump
+
+
+def test_a_chunk_a_blocklisted_node_handed_back_holds_no_place_in_the_broker(
+    service: WorkerHooks,
+) -> None:
+    """A node whose scratch disk filled crashed two chunks of the job and is blocklisted for it;
+    being idle, it takes the next chunk messages too and hands them back (pending again). Their
+    places in the broker's budget (the queued set) stayed taken with nothing in the broker, the
+    dispatcher sent no more, and the job hung in rendering for ever (bench/chaos.py --kinds
+    scratch)."""
+    store = service.store
+    now = time.time()
+    beat = {"name": "n2", "concurrency": 1, "since": now, "time": now, "queues": ["render"]}
+    store.redis.set(keys.node("n2"), json.dumps(beat), ex=60)
+    store.redis.hset(keys.failures("j"), "n2", 2)  # blocklisted for this job
+    store.push_pending("j", [0, 1])
+    assert service.dispatcher.fill() == 2  # both slots' worth: n1's and n2's
+    # When n2 takes both messages and hands them back
+    for index in (0, 1):
+        task_id = store.chunk("j", index).task_id
+        assert not service.chunk_started("j", index, task_id, "n2")
+    assert store.pending_count("j") == 2
+    # Then the tick (at the latest) dispatches them again
+    check_jobs(service)
+    service.dispatcher.fill()
+    sent = {int(str(m).rsplit(":", 1)[1]) for m in store.redis.zrange(keys.QUEUED, 0, -1)}
+    assert sent and store.pending_count("j") + len(sent) == 2
