@@ -42,10 +42,13 @@ from orchestrator.budget_rules import check_max_cost
 from orchestrator.estimate_choice import CONFIDENCE, recommend
 from orchestrator.estimate_features import NONE, learn_corrections
 from orchestrator.estimate_fit import (
+    LONE_JOBS,
     alone_speedup,
     as_if_all_busy,
+    beside_jobs,
     fit_throughput,
     learned_overheads,
+    lone_speedup,
 )
 from orchestrator.estimate_inputs import (
     NO_RENDER_NODE,
@@ -187,18 +190,28 @@ def estimate_job(
     sizes = source_sizes(timeline, facts)
     parts = complexity_parts(timeline, sources=sizes)
     notes: list[str] = []
-    timings = recent_timings(store)
+    timings = recent = recent_timings(store)
     pipeline = pipeline_parallelism(timeline, sources=sizes)
     learned = alone_speedup(timings, pipeline=pipeline) if not settings.pools_file else None
     if learned is not None:
         # Fit the rate with every slot busy; the option runs lone chunks that much faster.
         timings = as_if_all_busy(timings)
+    # The rate from jobs that ran chunks beside each other; those whose chunks all ran alone
+    # then say how much faster a lone chunk is against it.
+    beside = beside_jobs(timings, recent)
     corrections, fit = learn_corrections(
-        timings, lambda found: fit_throughput(found, decay=FIT_DECAY), decay=FIT_DECAY
+        beside, lambda found: fit_throughput(found, decay=FIT_DECAY), decay=FIT_DECAY
     )
     if settings.pools_file or not learn_features:
         # Pools price by their node class's rate, learned on the static weights.
-        corrections, fit = NONE, fit_throughput(timings, decay=FIT_DECAY)
+        corrections, fit = NONE, fit_throughput(beside, decay=FIT_DECAY)
+    if not settings.pools_file and len(render) == 1 and len(beside) < len(timings):
+        # A job of one chunk: priced at the speed-up the cluster's one-chunk jobs had, once two
+        # did (one is a single draw of the node's load: p18 priced from one went +29 / +113 %).
+        lone = lone_speedup(
+            recent, fit, lambda t: corrections.units(t.parts) or t.units, minimum=LONE_JOBS
+        )
+        learned = lone if lone is not None else learned
     units_per_frame = corrections.units(parts)
     work = chunk_units(timeline, render, units_per_frame, sizes)
     options = build_options(

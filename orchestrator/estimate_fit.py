@@ -12,6 +12,9 @@ from dataclasses import dataclass, field, replace
 
 from orchestrator.estimates import Overheads
 
+#: One-chunk jobs measured before a one-chunk job is priced at their speed-up (lone_speedup).
+LONE_JOBS = 2
+
 #: The overheads assumed before any job has finished.
 PRIOR = Overheads()
 
@@ -145,6 +148,70 @@ def as_if_all_busy(timings: Sequence[JobTiming]) -> list[JobTiming]:
         speedup = max(own, 1.0) if own is not None else alone_speedup(timings, pipeline=t.pipeline)
         busy.append(t if speedup is None else as_if_busy(t, speedup))
     return busy
+
+
+def ran_alone(timing: JobTiming) -> bool:
+    """Whether all of the job's chunks ran alone on their node (a job of one chunk, or of as
+    many as the slots on as many nodes), so that it measured no speed-up of its own: 9/10 of
+    its busy seconds at least (the rest: its audio task, which runs beside)."""
+    return (
+        timing.alone_speedup is None
+        and timing.busy_seconds > 0
+        and timing.alone_seconds >= 0.9 * timing.busy_seconds
+    )
+
+
+def beside_jobs(
+    timings: Sequence[JobTiming],
+    measured: Sequence[JobTiming] | None = None,
+    minimum: int = 3,
+) -> list[JobTiming]:
+    """The jobs of `timings` whose chunks did not all run alone, the ones the all-busy rate is
+    fitted to, once `minimum` of them rendered; else all of `timings`. `measured`: the same
+    jobs as they were recorded, where `timings` are already ``as_if_all_busy`` (which forgets
+    which chunks ran alone); default `timings` themselves.
+
+    Why: a job whose chunks all ran alone enters the fit only through the speed-up the model
+    assumed for it (``as_if_all_busy``), so its seconds confirm that assumption instead of
+    testing it; ``lone_speedup`` measures it against the fit of the others instead."""
+    measured = timings if measured is None else measured
+    if len(measured) != len(timings):
+        raise ValueError(f"{len(measured)} measured jobs for {len(timings)} timings")
+    found = [t for t, m in zip(timings, measured, strict=True) if not ran_alone(m)]
+    rendered = [t for t in found if t.busy_seconds > 0 and t.rendered_frames > 0 and t.units > 0]
+    return found if len(rendered) >= minimum else list(timings)
+
+
+def lone_speedup(
+    timings: Sequence[JobTiming],
+    fit: Fit | None,
+    units: Callable[[JobTiming], float] = lambda t: t.units,
+    minimum: int = 1,
+) -> float | None:
+    """How much faster than `fit`'s all-busy slot-seconds the jobs whose chunks all ran alone
+    ran (the median over them of the fit's seconds over theirs, never below 1), None before
+    `minimum` such jobs or without a fit. `units`: a job's units as the fit counts them (the
+    learned per-feature corrections applied).
+
+    Why: the speed-up credited to a one-chunk job was only ever measured on the tail chunks of
+    jobs of many chunks and scaled by a guess (``alone_speedup``); the one-chunk jobs were
+    priced 13-32 % short in every run of 2026-12-07 and never taught the model otherwise,
+    because ``as_if_all_busy`` turned their seconds into the assumed speed-up's (docs/cost.md)."""
+    if fit is None:
+        return None
+    found = []
+    for t in timings:
+        if not ran_alone(t) or t.rendered_frames <= 0:
+            continue
+        predicted = (
+            fit.seconds_per_chunk * max(t.chunks, 1)
+            + fit.seconds_per_frame * t.rendered_frames
+            + fit.seconds_per_unit * units(t)
+        )
+        found.append(predicted / t.busy_seconds)
+    if len(found) < minimum:
+        return None
+    return max(statistics.median(found), 1.0)
 
 
 @dataclass(frozen=True)
