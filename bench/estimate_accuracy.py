@@ -18,41 +18,47 @@ records them (``accuracy``: time = finished_at - submitted_at, cost = actual_cos
 error distribution: median and 90th percentile of |error|, share within +-10 %, for the warm
 projects and for all. ``--plot PNG`` draws estimate against actual.
 
+``--only p05,p18`` renders only those projects of the run (the same recipes, the first named
+cold); ``--rows FILE`` appends each project's row as it finishes (kept when the run is stopped).
+Each row also has its chunks' timings and ``before_seconds``: the same estimate with one-chunk
+jobs priced as before ``estimate_fit.lone_speedup``, against the same render.
+
 Run: ``.venv/bin/python bench/estimate_accuracy.py [--quick] [--projects 22] [--workers 2]
-[--seed 15] [--plot docs/cost-accuracy.png] [--json]``. Results are in docs/cost.md.
+[--seed 15] [--only p05,p18] [--rows RUN.jsonl] [--plot docs/cost-accuracy.png] [--json]``.
+Results are in docs/cost.md; the table and distributions are ``bench/estimate_report.py``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.estimate_noise import calibration, repeat_split
 from bench.estimate_projects import document, make_media, specs
+from bench.estimate_report import distribution, plot, report
 from bench.measure import media_machine
 from bench.script import emit, exit_on_signals, log
 from chunking.complexity import pipeline_parallelism
 from chunking.timeline.project import read_project
 from cli import WORKER_APP
+from orchestrator import api_estimate
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_estimate import accuracy, estimate_job, estimate_record
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.estimate_inputs import alone_chunks, idle_seconds
 from orchestrator.job_record import JobState
 from workers.job_policy import policy_env
-
-#: The issue's targets: 90 % of projects within +-10 %, median error under 5 %.
-WITHIN, SHARE, MEDIAN = 10.0, 0.9, 5.0
-
 
 # -- estimate, render, compare --------------------------------------------------------------------
 
@@ -76,6 +82,11 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         learn_features=False,
     ).headline
     assert static is not None
+    with before_lone_jobs():
+        before = estimate_job(
+            api.store.redis, api.settings, timeline, slots=api.dispatcher.slots(), use_cache=False
+        ).headline
+    assert before is not None
     job = api.submit_job(str(path), output=str(output), use_cache=False)
     record = api.wait(job)
     if record.state is not JobState.COMPLETED:
@@ -110,6 +121,11 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         "rate_actual": round(busy / (estimate.frames * estimate.complexity), 4),
         # What the chunks took, for bench/estimate_replay.py to price again under other weights.
         "busy_seconds": round(busy, 3),
+        # Each chunk's frames, slot-seconds, start and end (from the job's start), in plan
+        # order: where a job's busy seconds went, and which chunks ran alone.
+        "chunk_seconds": [
+            [c.frames, _rounded(c.seconds, 3), *_since(record.started_at, c)] for c in record.chunks
+        ],
         # The timeline's pipeline parallelism as the model reads it, against how much faster
         # its lone chunks ran than those beside another (None: not both kinds ran).
         "pipeline": round(pipeline_parallelism(timeline), 2),
@@ -119,13 +135,38 @@ def measure(api: CloudRenderingAPI, path: Path, output: Path) -> dict[str, Any]:
         "static_seconds": round(static.seconds.p50, 3),
         "static_seconds_error_pct": _error(static.seconds.p50, compared["actual_seconds"]),
         "static_cost_error_pct": _error(static.cost.p50, compared["actual_cost"]),
+        # The same estimate as before one-chunk jobs were measured against the others' rate.
+        "before_seconds": round(before.seconds.p50, 3),
+        "before_seconds_error_pct": _error(before.seconds.p50, compared["actual_seconds"]),
         **compared,
     }
+
+
+@contextlib.contextmanager
+def before_lone_jobs() -> Iterator[None]:
+    """Estimates inside price as before 2026-12-07's fifth session: every job in the rate's
+    fit, a one-chunk job at the speed-up the tail chunks of longer jobs measured (this process
+    runs the estimate, so the comparison is against the same render)."""
+    with (
+        mock.patch.object(
+            api_estimate, "beside_jobs", lambda timings, measured=None: list(timings)
+        ),
+        mock.patch.object(api_estimate, "lone_speedup", lambda *args, **kwargs: None),
+    ):
+        yield
 
 
 def _error(estimate: float, actual: float) -> float | None:
     """(estimate - actual) / actual in %, as ``accuracy`` reports it."""
     return round(100 * (estimate - actual) / actual, 2) if actual > 0 else None
+
+
+def _since(began: float | None, chunk: Any) -> list[float | None]:
+    """A chunk's start and end in seconds from its job's start (None: not known)."""
+    return [
+        None if began is None or t is None else round(t - began, 3)
+        for t in (chunk.started_at, chunk.finished_at)
+    ]
 
 
 def _rounded(value: float | None, digits: int = 2) -> float | None:
@@ -157,24 +198,25 @@ def benchmark_node(api: CloudRenderingAPI, threads: int, slots: int) -> None:
     )
 
 
-def distribution(errors: list[float]) -> dict[str, Any]:
-    """Median and 90th percentile of |error| (%), and the share within +-WITHIN %."""
-    if not errors:
-        return {"count": 0}
-    absolute = sorted(abs(e) for e in errors)
-    p90 = absolute[min(len(absolute) - 1, round(0.9 * (len(absolute) - 1)))]
-    return {
-        "count": len(errors),
-        "median_abs": round(statistics.median(absolute), 2),
-        "p90_abs": round(p90, 2),
-        "mean": round(statistics.fmean(errors), 2),
-        "within": round(sum(1 for e in absolute if e <= WITHIN) / len(absolute), 3),
-    }
+def pick(recipes: list[dict[str, Any]], names: str) -> list[dict[str, Any]]:
+    """The recipes named in `names` (comma-separated, "p16,p18"), in the run's order: the same
+    projects as in a whole run (same seed), fewer of them; an unknown name is an error."""
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    known = {r["name"] for r in recipes}
+    missing = [n for n in wanted if n not in known]
+    if missing or not wanted:
+        raise SystemExit(
+            f"--only: no project {', '.join(missing) or '(none named)'} in this run "
+            f"({recipes[0]['name']}..{recipes[-1]['name']})"
+        )
+    return [r for r in recipes if r["name"] in wanted]
 
 
 def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     """Generate, estimate and render every project; return the measurements."""
     recipes = specs(5 if args.quick else args.projects, args.seed)
+    if args.only:
+        recipes = pick(recipes, args.only)
     if args.quick:
         args.repeat = min(args.repeat, 1)
     rows = []
@@ -211,6 +253,10 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                     f"{row['actual_seconds']:.1f} s actual ({row['seconds_error_pct']:+.1f} %)"
                 )
                 rows.append(row)
+                if args.rows:
+                    # Each row as it is measured: a run stopped by its time limit keeps them.
+                    with open(args.rows, "a", encoding="utf-8") as out:
+                        out.write(json.dumps(row) + "\n")
     first = {r["name"]: r for r in rows if not r["repeat"]}
     noise = [
         100 * abs(r["actual_seconds"] / first[r["name"].split(".")[0]]["actual_seconds"] - 1)
@@ -232,113 +278,12 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "cost_warm_static": distribution(
             [r["static_cost_error_pct"] for r in warm if r["static_cost_error_pct"] is not None]
         ),
+        "time_warm_before": distribution([r["before_seconds_error_pct"] for r in warm]),
         "time_all": distribution([r["seconds_error_pct"] for r in rows]),
         "cost_all": distribution([r["cost_error_pct"] for r in rows]),
         "in_range": round(sum(1 for r in rows if r["seconds_in_range"]) / len(rows), 3),
         "range": calibration(rows),
     }
-
-
-# -- output --------------------------------------------------------------------------------------
-
-
-def report(result: dict[str, Any]) -> None:
-    """The per-project table and the error distributions."""
-    print(
-        f"{'project':8} {'size':>9} {'s':>4} {'L':>2} {'effects':12} {'T':1} {'t':1} "
-        f"{'est s':>7} {'p10-p90':>13} {'act s':>7} {'err':>7} {'est $':>9} {'act $':>9} "
-        f"{'err':>7}"
-    )
-    for r in result["projects"]:
-        band = f"{r['seconds_low']:.0f}-{r['seconds_high']:.0f}"
-        print(
-            f"{r['name'] + ('*' if r['cold'] else ''):8} {r['size']:>9} {r['seconds']:>4} "
-            f"{r['layers']:>2} {r['effects']:12} {'y' if r['transitions'] else '-'} "
-            f"{'y' if r['titles'] else '-'} {r['estimated_seconds']:7.1f} {band:>13} "
-            f"{r['actual_seconds']:7.1f} {r['seconds_error_pct']:+6.1f}% "
-            f"{r['estimated_cost']:9.6f} {r['actual_cost']:9.6f} {r['cost_error_pct']:+6.1f}%"
-        )
-    print("* cold: estimated before any render taught the cluster its throughput")
-    print("static: the same estimates by the static weights alone (no per-feature corrections)")
-    for name in (
-        "time_warm",
-        "cost_warm",
-        "time_warm_static",
-        "cost_warm_static",
-        "time_all",
-        "cost_all",
-    ):
-        d = result[name]
-        if not d["count"]:
-            continue
-        met = d["within"] >= SHARE and d["median_abs"] < MEDIAN
-        print(
-            f"{name.replace('_', ' '):17} n={d['count']:2}: "
-            f"median |error| {d['median_abs']:.1f} %, "
-            f"p90 {d['p90_abs']:.1f} %, mean {d['mean']:+.1f} %, within +-{WITHIN:.0f} %: "
-            f"{100 * d['within']:.0f} % (target {100 * SHARE:.0f} %, median < {MEDIAN:.0f} %: "
-            f"{'met' if met else 'missed'})"
-        )
-    print(f"actual time inside the estimated p10-p90 range: {100 * result['in_range']:.0f} %")
-    band = result.get("range")
-    if band and band["count"]:
-        verdict = "off" if band["chance"] < 0.05 else "within what this many projects can tell"
-        print(
-            f"  below p10 {band['below']}, inside {band['inside']}, above p90 {band['above']} of "
-            f"{band['count']}; a share this far from 80 % by chance: {100 * band['chance']:.0f} % "
-            f"(the range's calibration: {verdict})"
-        )
-    last = result["projects"][-1]["corrections"] if result["projects"] else {}
-    if last:
-        learned = ", ".join(f"{name} {f:.2f}" for name, f in sorted(last.items()))
-        print(f"per-feature factors learned by the last project: {learned}")
-    if result["repeat_difference_pct"]:
-        listed = ", ".join(f"{d:.1f} %" for d in result["repeat_difference_pct"])
-        print(f"the same project rendered again took a different time by: {listed}")
-    for r in result.get("repeats", []):
-        print(
-            f"  {r['name']}: time {r['time_pct']:+.1f} %, chunks' busy seconds "
-            f"{r['busy_pct']:+.1f} %, their span {r['span_seconds']:+.2f} s, besides them "
-            f"{r['besides_seconds']:+.2f} s (load average {r['load'][0]} then {r['load'][1]})"
-        )
-
-
-def plot(result: dict[str, Any], path: str) -> None:
-    """Estimated against actual time and cost, log-log, with the +-10 % band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import ticker
-
-    figure, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-    for axis, (what, unit) in zip(axes, (("seconds", "s"), ("cost", "$")), strict=True):
-        pairs = [
-            (r[f"actual_{what}"], r[f"estimated_{what}"], r["cold"]) for r in result["projects"]
-        ]
-        lo = min(min(a, e) for a, e, _ in pairs) * 0.8
-        hi = max(max(a, e) for a, e, _ in pairs) * 1.25
-        line = [lo, hi]
-        axis.plot(line, line, color="black", linewidth=1)
-        axis.fill_between(line, [x * 0.9 for x in line], [x * 1.1 for x in line], alpha=0.15)
-        warm = [(a, e) for a, e, cold in pairs if not cold]
-        cold = [(a, e) for a, e, c in pairs if c]
-        axis.scatter([a for a, _ in warm], [e for _, e in warm], s=18, label="warm")
-        axis.scatter([a for a, _ in cold], [e for _, e in cold], s=30, marker="x", label="cold")
-        axis.set_xscale("log")
-        axis.set_yscale("log")
-        for scale in (axis.xaxis, axis.yaxis):
-            scale.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            scale.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-            scale.set_minor_formatter(ticker.NullFormatter())
-        axis.set_xlim(lo, hi)
-        axis.set_ylim(lo, hi)
-        axis.set_xlabel(f"actual {what} ({unit})")
-        axis.set_ylabel(f"estimated {what} (p50, {unit})")
-        axis.legend(loc="upper left")
-    figure.suptitle("Estimate vs actual, local cluster (band: +-10 %)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -351,6 +296,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="render the first N warm projects again (noise)"
     )
+    parser.add_argument(
+        "--only",
+        help="only these projects of the run, comma-separated (p01,p16,p18): the first is cold",
+    )
+    parser.add_argument("--rows", help="append each project's measurements to this JSON-lines file")
     parser.add_argument("--plot", help="write the estimate-vs-actual scatter to this PNG")
     parser.add_argument(
         "--no-benchmark",

@@ -30,8 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.estimate_accuracy import distribution
 from bench.estimate_projects import document, make_media, specs
+from bench.estimate_report import distribution
 from bench.script import emit
 from chunking import weights
 from chunking.complexity import complexity

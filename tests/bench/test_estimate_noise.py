@@ -80,7 +80,7 @@ def test_chance_says_whether_a_share_inside_is_far_from_80_percent() -> None:
 def test_the_accuracy_report_prints_the_split_and_the_calibration(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bench.estimate_accuracy import report
+    from bench.estimate_report import report
 
     project = {**row("p01", 10.0, 20.0), **ranged(10.0), "cold": False, "size": "320x180",
                "seconds": 20, "layers": 1, "effects": "none", "transitions": False,
