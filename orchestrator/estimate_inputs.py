@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import os
 import statistics
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -213,8 +215,38 @@ class MediaFacts:
         """(has sound, (width, height) of its first video stream or None); a file that cannot
         be opened is silent with no picture (the render names what is wrong with it)."""
         if path not in self._read:
-            self._read[path] = _probe(path)
+            self._read[path] = probe_once(path)
         return self._read[path]
+
+
+#: Probes kept per process: a submit prices the job twice (its quote, then the estimate it keeps
+#: to measure the actual against), each with a MediaFacts of its own, and ``cloudrender render``
+#: probes its files while its private cluster starts: each file is opened once, not three times.
+_PROBED: dict[tuple[str, int, int, int, int], tuple[bool, tuple[int, int] | None]] = {}
+_PROBED_LOCK = threading.Lock()
+#: Files remembered at most (a long-running orchestrator or API server): the oldest go first.
+PROBE_MEMORY = 512
+
+
+def probe_once(path: str) -> tuple[bool, tuple[int, int] | None]:
+    """What ``MediaFacts.of`` says of `path`, probed once per process while the file stays the
+    same (its device, inode, size and modification time); a file that cannot be stat'ed is
+    probed each time (the render names what is wrong with it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return _probe(path)
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _PROBED_LOCK:
+        known = _PROBED.get(key)
+    if known is not None:
+        return known
+    found = _probe(path)
+    with _PROBED_LOCK:
+        if len(_PROBED) >= PROBE_MEMORY:
+            del _PROBED[next(iter(_PROBED))]
+        _PROBED[key] = found
+    return found
 
 
 def _probe(path: str) -> tuple[bool, tuple[int, int] | None]:
