@@ -98,7 +98,8 @@ def render_distributed(
         check_not_media(target, project.timeline)
     began = time.perf_counter()
     roots = _media_roots(project)
-    meanwhile = functools.partial(_prewarm, project, chunk_frames, use_cache)
+    warmed: list[CloudRenderingAPI] = []  # the private cluster's client, made while it starts
+    meanwhile = functools.partial(_prewarm, project, chunk_frames, use_cache, warmed.append)
     cluster = _cluster(broker_url, workers, roots, output_roots, meanwhile)
     with cluster as (url, storage_url, url_file, lost):
         import redis
@@ -106,7 +107,7 @@ def render_distributed(
         from orchestrator.api import CloudRenderingAPI
         from orchestrator.job_events import EventCursor
 
-        api = CloudRenderingAPI(url, storage_url=storage_url)
+        api = warmed[0] if warmed else CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
             announce(url, url_file)
         await_orchestrator(api, lost=lost)
@@ -272,16 +273,27 @@ def _media_roots(project: Project) -> list[str]:
     return sorted(roots)
 
 
-def _prewarm(project: Project, chunk_frames: int | None, use_cache: bool) -> None:
-    """Import the client's API and compute now what submitting the job will ask for and keep
-    for this process: run while a private cluster's workers start, it shortens the wait on
-    them by its own duration."""
+def _prewarm(
+    project: Project,
+    chunk_frames: int | None,
+    use_cache: bool,
+    keep: Callable[[CloudRenderingAPI], object],
+    url: str,
+    storage_url: str,
+) -> None:
+    """Make the client of the private cluster at `url` (``keep`` takes it) and do now what
+    submitting the job would do first: run while the cluster's workers start, it takes its own
+    duration off the wait on them, and off the submit the workers then wait on."""
     # The workers are spawned by now: this client's own imports no longer delay them.
-    import orchestrator.api  # noqa: F401
+    from orchestrator.api import CloudRenderingAPI
 
-    # Both are kept per process, and neither depends on the workers: the code and libraries'
-    # fingerprint (the cache keys' part, a few tenths of a second of hashing) and each video's
-    # keyframe gap (the plan's minimum chunk, read from the files).
+    api = CloudRenderingAPI(url, storage_url=storage_url)
+    _warm_sending(api)
+    keep(api)
+    # Each is kept per process, and none depends on the workers: the code and libraries'
+    # fingerprint (the cache keys' part, a few tenths of a second of hashing), each video's
+    # keyframe gap (the plan's minimum chunk, read from the files), and what the submit's quote
+    # and estimate read of each file (its picture size and sound: orchestrator.estimate_inputs).
     if use_cache:
         from workers.fingerprint import render_fingerprint  # the codec stack: only when rendering
 
@@ -290,6 +302,21 @@ def _prewarm(project: Project, chunk_frames: int | None, use_cache: bool) -> Non
         from workers.probe_keyframes import min_chunk_frames
 
         min_chunk_frames(project.timeline)
+    from orchestrator.estimate_inputs import MediaFacts, audio_work, source_sizes
+
+    facts = MediaFacts()
+    source_sizes(project.timeline, facts)
+    audio_work(project.timeline, facts)
+
+
+def _warm_sending(api: CloudRenderingAPI) -> None:
+    """Connect `api` to its Redis, and ready its Celery app to send the job's plan task: the
+    first send loaded the result backend and the broker transport (entry points, imports) and
+    connected, 0.1-0.2 s of a submit the idle workers waited on."""
+    api.store.redis.ping()
+    _ = api.app.backend
+    with api.app.producer_or_acquire() as producer:
+        _ = producer.connection.default_channel
 
 
 @contextlib.contextmanager
@@ -298,12 +325,13 @@ def _cluster(
     workers: int,
     media_roots: Sequence[str] = (),
     output_roots: Sequence[str] = (),
-    meanwhile: Callable[[], object] | None = None,
+    meanwhile: Callable[[str, str], object] | None = None,
 ) -> Iterator[tuple[str, str, str | None, Callable[[], str | None]]]:
     """The broker URL and storage URL to use: given ones, or a private embedded cluster (then
     also a file holding its URL, password included, readable by this user alone); and what
     of a private cluster died on its own, if anything (``EmbeddedCluster.lost``). A private
-    cluster runs ``meanwhile`` while its workers start.
+    cluster runs ``meanwhile(broker URL, storage URL)`` while its workers start (its Redis
+    answers by then).
 
     The private cluster's workers are confined (``workers.job_policy``) to its storage, the
     project's media directories and `output_roots` (the directory of a ``file://`` output),
@@ -339,13 +367,11 @@ def _cluster(
         env |= policy_env(
             storage_url=storage_url, media_roots=media_roots, output_roots=output_roots
         )
-        with (
-            dropping_run_job(private, storage_dir),
-            adopting_orphans(),
-            EmbeddedCluster(
-                workers=workers, env=env, beat=True, app=WORKER_APP, meanwhile=meanwhile
-            ) as cluster,
-        ):
+        embedded = EmbeddedCluster(workers=workers, env=env, beat=True, app=WORKER_APP)
+        if meanwhile is not None:
+            # Its URL (port, password) exists once its Redis started, before its workers.
+            embedded.meanwhile = lambda: meanwhile(embedded.broker_url, storage_url)
+        with dropping_run_job(private, storage_dir), adopting_orphans(), embedded as cluster:
             url_file = os.path.join(private, "broker-url")
             fd = os.open(url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:

@@ -324,11 +324,13 @@ def test_an_output_that_is_a_clips_media_is_refused_before_a_cluster_starts(
 
 
 def test_what_the_submit_needs_is_computed_while_the_workers_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str
 ) -> None:
     # Given a project of one video (the CLI's work before a private cluster's workers are ready)
     from chunking.timeline.project import read_project
     from cli.render_command import _prewarm
+    from orchestrator import estimate_inputs
+    from orchestrator.api import CloudRenderingAPI
     from workers import fingerprint
     from workers import probe_keyframes as probe
 
@@ -343,14 +345,33 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
         return real(name)
 
     monkeypatch.setattr(probe, "_keyframe_interval", counted)
+    opened: list[str] = []
+    real_probe = estimate_inputs._probe
+
+    def probed(name: str) -> tuple[bool, tuple[int, int] | None]:
+        opened.append(name)
+        return real_probe(name)
+
+    monkeypatch.setattr(estimate_inputs, "_probe", probed)
+    monkeypatch.setattr(estimate_inputs, "_PROBED", {})
     fingerprint._fingerprint.cache_clear()
     fingerprint._parts.cache_clear()
     loaded = read_project(str(path))
+    kept: list[CloudRenderingAPI] = []
 
-    # When the prewarm runs, as it does meanwhile
-    _prewarm(loaded, None, True)
+    # When the prewarm runs, as it does meanwhile, once the private Redis answers
+    _prewarm(loaded, None, True, kept.append, redis_url, (tmp_path / "store").as_uri())
 
     # Then the fingerprint is this process's, and the submit's plan reads no file again
     assert fingerprint._fingerprint.cache_info().currsize == 1
     assert probe.min_chunk_frames(read_project(str(path)).timeline) == 60  # two 1 s GOPs
     assert reads == [str(video)]
+    # nor do its quote and estimate (each probes the files for their size and sound)
+    again = read_project(str(path)).timeline
+    for _ in range(2):
+        assert estimate_inputs.source_sizes(again) == {str(video): (160, 90)}
+        estimate_inputs.audio_work(again)
+    assert opened == [str(video)]
+    # and the client it keeps talks to the cluster's Redis already
+    (api,) = kept
+    assert api.broker_url == redis_url and api.store.redis.connection_pool._created_connections
