@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cli.export_options import FLAGS, cli_export, note_chunk_frames, with_cli_export
@@ -55,12 +56,18 @@ def render_handler(args: argparse.Namespace) -> int:
         names=FLAGS,
     )
     project = with_cli_export(project, args, **extra)
-    project = _with_media_warnings(project, args.strict)
-    timeline = project.timeline
-    warn(timeline, args.quiet or args.json)
     show = not (args.quiet or args.json) and sys.stderr.isatty()
+    vetted: list[Project] = []
+
+    def vet(read: Project) -> Project:
+        """The project with what its media warn of (refused with --strict), said on stderr."""
+        checked = _with_media_warnings(read, args.strict)
+        warn(checked.timeline, args.quiet or args.json)
+        vetted.append(checked)
+        return checked
+
     if args.direct:
-        summary = _render_direct(args, timeline, show)
+        summary = _render_direct(args, vet(project).timeline, show)
     else:
         if not args.workers:
             from orchestrator.local_workers import local_slots, machine_memory_mib
@@ -72,7 +79,9 @@ def render_handler(args: argparse.Namespace) -> int:
         # does: its job cancelled, not left rendering (and billed) with nobody waiting.
         note_chunk_frames(project, args)
         with terminable() as termination:
-            summary = _render_distributed(args, project, show, termination)
+            # Vetted while a private cluster's workers start (they are spawned first).
+            summary = _render_distributed(args, project, show, termination, vet)
+    timeline = vetted[-1].timeline
     from chunking.timeline.audio_export import audio_only
 
     if args.json:
@@ -155,7 +164,11 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
 
 
 def _render_distributed(
-    args: argparse.Namespace, project: Project, show: bool, termination: Termination
+    args: argparse.Namespace,
+    project: Project,
+    show: bool,
+    termination: Termination,
+    vet: Callable[[Project], Project],
 ) -> dict[str, Any]:
     from cli.render_command import render_distributed
     from cli.render_progress import JobProgress, progress_detail
@@ -194,6 +207,7 @@ def _render_distributed(
         progress=progress,
         announce=announce if show else None,
         notify=notify,
+        vet=vet,
     )
     if bar:
         bar.finish()

@@ -9,6 +9,7 @@ it stops within seconds and says what to start, instead of waiting on a job noth
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import tempfile
@@ -70,6 +71,7 @@ def render_distributed(
     user: str = "",
     announce: Callable[[str, str | None], None] | None = None,
     notify: Callable[[str], None] | None = None,
+    vet: Callable[[Project], Project] | None = None,
 ) -> dict[str, Any]:
     """Render as one job on the cluster, deliver it to `output`, and return a summary.
 
@@ -77,10 +79,14 @@ def render_distributed(
     (the job's merge puts the video there, never over an existing object). `announce(url,
     url_file)` learns the broker's URL, and for a private cluster the file (readable by this
     user alone) that holds it with its password; `notify(note)` hears what the user should
-    know while waiting (no render worker is running, say).
+    know while waiting (no render worker is running, say). `vet(project)` returns the project
+    to render, its media checked (it may refuse it): for a private cluster it runs while the
+    workers start, which are spawned before any media file is opened.
     """
     url_output = is_output_url(output)
     embedded = (broker_url or Settings.from_env().broker_url) is None
+    if vet is not None and not embedded:
+        project = vet(project)
     if embedded:
         project = _software_here(project)
     output_roots: list[str] = []
@@ -98,8 +104,10 @@ def render_distributed(
         check_not_media(target, project.timeline)
     began = time.perf_counter()
     roots = _media_roots(project)
-    warmed: list[CloudRenderingAPI] = []  # the private cluster's client, made while it starts
-    meanwhile = functools.partial(_prewarm, project, chunk_frames, use_cache, warmed.append)
+    warmed: list[_Warmed] = []  # what a private cluster's meanwhile made: its client, the project
+    meanwhile = functools.partial(
+        _prewarm, project, chunk_frames, use_cache, vet if embedded else None, warmed.append
+    )
     cluster = _cluster(broker_url, workers, roots, output_roots, meanwhile)
     with cluster as (url, storage_url, url_file, lost):
         import redis
@@ -107,7 +115,10 @@ def render_distributed(
         from orchestrator.api import CloudRenderingAPI
         from orchestrator.job_events import EventCursor
 
-        api = warmed[0] if warmed else CloudRenderingAPI(url, storage_url=storage_url)
+        if warmed:
+            api, project = warmed[0].api, warmed[0].project
+        else:
+            api = CloudRenderingAPI(url, storage_url=storage_url)
         if announce is not None:
             announce(url, url_file)
         await_orchestrator(api, lost=lost)
@@ -273,23 +284,37 @@ def _media_roots(project: Project) -> list[str]:
     return sorted(roots)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Warmed:
+    """What a private render made while its workers started: its client, and the project as
+    ``vet`` returned it."""
+
+    api: CloudRenderingAPI
+    project: Project
+
+
 def _prewarm(
     project: Project,
     chunk_frames: int | None,
     use_cache: bool,
-    keep: Callable[[CloudRenderingAPI], object],
+    vet: Callable[[Project], Project] | None,
+    keep: Callable[[_Warmed], object],
     url: str,
     storage_url: str,
 ) -> None:
-    """Make the client of the private cluster at `url` (``keep`` takes it) and do now what
-    submitting the job would do first: run while the cluster's workers start, it takes its own
-    duration off the wait on them, and off the submit the workers then wait on."""
+    """Vet the project, make the client of the private cluster at `url` (``keep`` takes both)
+    and do now what submitting the job would do first: run while the cluster's workers start,
+    it takes its own duration off the wait on them, and off the submit the workers then wait
+    on."""
+    # First: its warnings are said, and --strict refuses them, before anything slower.
+    if vet is not None:
+        project = vet(project)
     # The workers are spawned by now: this client's own imports no longer delay them.
     from orchestrator.api import CloudRenderingAPI
 
     api = CloudRenderingAPI(url, storage_url=storage_url)
     _warm_sending(api)
-    keep(api)
+    keep(_Warmed(api, project))
     # Each is kept per process, and none depends on the workers: the code and libraries'
     # fingerprint (the cache keys' part, a few tenths of a second of hashing), each video's
     # keyframe gap (the plan's minimum chunk, read from the files), and what the submit's quote

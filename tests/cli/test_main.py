@@ -591,3 +591,20 @@ def test_validate_names_interlaced_media(cli: CLI, tmp_path: Path) -> None:
     write_project(path, project([video_track("v", [shot])]))
     strict = cli("validate", str(path), "--strict")
     assert strict.returncode == 2 and "combed where they move" in strict.stderr
+
+
+def test_a_private_render_vets_its_media_while_its_workers_start(cli: CLI, tmp_path: Path) -> None:
+    # The media are vetted while the private cluster starts (cli.render_command._prewarm): their
+    # warnings are said once, --strict still refuses them, and no process or file is left.
+    subtitle = {"id": "lyrics", "text": "la \u0378", "start_time": 0, "end_time": 0.5}
+    path = small(tmp_path, subtitles=[subtitle])
+    out = tmp_path / "out.mp4"
+    strict = cli("render", str(path), "-o", str(out), "--workers", "1", "--strict")
+    assert strict.returncode == 2 and "U+0378" in strict.stderr
+    assert "Traceback" not in strict.stderr and not out.exists()
+    rendered = cli("render", str(path), "-o", str(out), "--workers", "1")
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stderr.count("U+0378") == 1  # the warning line, not again as a note
+    out.unlink()
+    summary = cli("render", str(path), "-o", str(out), "--workers", "1", "--json")
+    assert any("U+0378" in w for w in json.loads(summary.stdout)["warnings"])

@@ -330,7 +330,6 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
     from chunking.timeline.project import read_project
     from cli.render_command import _prewarm
     from orchestrator import estimate_inputs
-    from orchestrator.api import CloudRenderingAPI
     from workers import fingerprint
     from workers import probe_keyframes as probe
 
@@ -357,10 +356,10 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
     fingerprint._fingerprint.cache_clear()
     fingerprint._parts.cache_clear()
     loaded = read_project(str(path))
-    kept: list[CloudRenderingAPI] = []
+    kept: list[Any] = []
 
     # When the prewarm runs, as it does meanwhile, once the private Redis answers
-    _prewarm(loaded, None, True, kept.append, redis_url, (tmp_path / "store").as_uri())
+    _prewarm(loaded, None, True, None, kept.append, redis_url, (tmp_path / "store").as_uri())
 
     # Then the fingerprint is this process's, and the submit's plan reads no file again
     assert fingerprint._fingerprint.cache_info().currsize == 1
@@ -373,5 +372,5 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
         estimate_inputs.audio_work(again)
     assert opened == [str(video)]
     # and the client it keeps talks to the cluster's Redis already
-    (api,) = kept
+    api = kept[0].api
     assert api.broker_url == redis_url and api.store.redis.connection_pool._created_connections

@@ -60,3 +60,51 @@ def test_the_private_workers_are_spawned_before_the_client_imports_its_api(
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == [[]]
     assert not (tmp_path / "out.mp4").exists()
+
+
+#: The same through the command line: what media the client had opened when the workers were
+#: spawned, and what it had vetted by the time it submitted.
+CLI_PROBE = """
+import json, sys
+from cli import main
+from orchestrator import local_workers
+from workers import probe
+
+opened, seen = [], []
+real = probe.header_warnings
+
+def header_warnings(timeline):
+    opened.append("headers")
+    return real(timeline)
+
+def start(self):
+    seen.append(list(opened))
+    raise KeyboardInterrupt
+
+probe.header_warnings = header_warnings
+local_workers.LocalWorkers.start = start
+main.main(sys.argv[1:])
+print(json.dumps(seen))
+"""
+
+
+def test_the_private_workers_are_spawned_before_the_client_opens_the_media(
+    tmp_path: Path,
+) -> None:
+    clip = make_video(tmp_path / "a.mp4", frames=4, size=(64, 36))
+    doc = project([video_track("v", [file_clip("a", clip, 0, 4 / 30)])], size=(64, 36))
+    path = write_project(tmp_path / "p.json", doc)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDRENDER_BROKER")}
+    env["CLOUDRENDER_EMBEDDED_DIR"] = str(tmp_path / "embedded")
+    argv = ["render", str(path), "-o", str(tmp_path / "out.mp4"), "--workers", "1", "--quiet"]
+    run = subprocess.run(
+        [sys.executable, "-c", CLI_PROBE, *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == [[]]
+    assert "interrupted" in run.stderr and not (tmp_path / "out.mp4").exists()
