@@ -9,7 +9,6 @@ it stops within seconds and says what to start, instead of waiting on a job noth
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
 import tempfile
@@ -28,6 +27,7 @@ from cli.private_runs import (
     record_run_job,
     sweep_dead_runs,
 )
+from cli.render_prewarm import Warmed, prewarm
 from common.errors import ClusterUnreachable, RenderError
 from common.scratch import scratch_prefix
 from common.settings import Settings
@@ -45,8 +45,8 @@ from workers.job_spec import JobSpec
 
 if TYPE_CHECKING:
     # The client's API stack (redis-py, the Celery app, the planner: 0.3-0.6 s on a 2-core
-    # machine): imported while a private cluster's workers start (``_prewarm``), not before
-    # they are spawned.
+    # machine): imported while a private cluster's workers start (``cli.render_prewarm``), not
+    # before they are spawned.
     from orchestrator.api import CloudRenderingAPI
 
 #: How long a private cluster's idle workers may take to stop after a finished render before
@@ -104,9 +104,9 @@ def render_distributed(
         check_not_media(target, project.timeline)
     began = time.perf_counter()
     roots = _media_roots(project)
-    warmed: list[_Warmed] = []  # what a private cluster's meanwhile made: its client, the project
+    warmed: list[Warmed] = []  # what a private cluster's meanwhile made: its client, the project
     meanwhile = functools.partial(
-        _prewarm, project, chunk_frames, use_cache, vet if embedded else None, warmed.append
+        prewarm, project, chunk_frames, use_cache, vet if embedded else None, warmed.append
     )
     cluster = _cluster(broker_url, workers, roots, output_roots, meanwhile)
     with cluster as (url, storage_url, url_file, lost):
@@ -282,66 +282,6 @@ def _media_roots(project: Project) -> list[str]:
             real = os.path.realpath(resolve_path(media.value, project.base_dir))
             roots.add(os.path.dirname(real))
     return sorted(roots)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Warmed:
-    """What a private render made while its workers started: its client, and the project as
-    ``vet`` returned it."""
-
-    api: CloudRenderingAPI
-    project: Project
-
-
-def _prewarm(
-    project: Project,
-    chunk_frames: int | None,
-    use_cache: bool,
-    vet: Callable[[Project], Project] | None,
-    keep: Callable[[_Warmed], object],
-    url: str,
-    storage_url: str,
-) -> None:
-    """Vet the project, make the client of the private cluster at `url` (``keep`` takes both)
-    and do now what submitting the job would do first: run while the cluster's workers start,
-    it takes its own duration off the wait on them, and off the submit the workers then wait
-    on."""
-    # First: its warnings are said, and --strict refuses them, before anything slower.
-    if vet is not None:
-        project = vet(project)
-    # The workers are spawned by now: this client's own imports no longer delay them.
-    from orchestrator.api import CloudRenderingAPI
-
-    api = CloudRenderingAPI(url, storage_url=storage_url)
-    _warm_sending(api)
-    keep(_Warmed(api, project))
-    # Each is kept per process, and none depends on the workers: the code and libraries'
-    # fingerprint (the cache keys' part, a few tenths of a second of hashing), each video's
-    # keyframe gap (the plan's minimum chunk, read from the files), and what the submit's quote
-    # and estimate read of each file (its picture size and sound: orchestrator.estimate_inputs).
-    if use_cache:
-        from workers.fingerprint import render_fingerprint  # the codec stack: only when rendering
-
-        render_fingerprint()
-    if chunk_frames is None:
-        from workers.probe_keyframes import min_chunk_frames
-
-        min_chunk_frames(project.timeline)
-    from orchestrator.estimate_inputs import MediaFacts, audio_work, source_sizes
-
-    facts = MediaFacts()
-    source_sizes(project.timeline, facts)
-    audio_work(project.timeline, facts)
-
-
-def _warm_sending(api: CloudRenderingAPI) -> None:
-    """Connect `api` to its Redis, and ready its Celery app to send the job's plan task: the
-    first send loaded the result backend and the broker transport (entry points, imports) and
-    connected, 0.1-0.2 s of a submit the idle workers waited on."""
-    api.store.redis.ping()
-    _ = api.app.backend
-    with api.app.producer_or_acquire() as producer:
-        _ = producer.connection.default_channel
 
 
 @contextlib.contextmanager

@@ -594,7 +594,7 @@ def test_validate_names_interlaced_media(cli: CLI, tmp_path: Path) -> None:
 
 
 def test_a_private_render_vets_its_media_while_its_workers_start(cli: CLI, tmp_path: Path) -> None:
-    # The media are vetted while the private cluster starts (cli.render_command._prewarm): their
+    # The media are vetted while the private cluster starts (cli.render_prewarm): their
     # warnings are said once, --strict still refuses them, and no process or file is left.
     subtitle = {"id": "lyrics", "text": "la \u0378", "start_time": 0, "end_time": 0.5}
     path = small(tmp_path, subtitles=[subtitle])

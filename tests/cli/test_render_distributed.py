@@ -328,7 +328,7 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
 ) -> None:
     # Given a project of one video (the CLI's work before a private cluster's workers are ready)
     from chunking.timeline.project import read_project
-    from cli.render_command import _prewarm
+    from cli.render_prewarm import prewarm
     from orchestrator import estimate_inputs
     from workers import fingerprint
     from workers import probe_keyframes as probe
@@ -359,7 +359,7 @@ def test_what_the_submit_needs_is_computed_while_the_workers_start(
     kept: list[Any] = []
 
     # When the prewarm runs, as it does meanwhile, once the private Redis answers
-    _prewarm(loaded, None, True, None, kept.append, redis_url, (tmp_path / "store").as_uri())
+    prewarm(loaded, None, True, None, kept.append, redis_url, (tmp_path / "store").as_uri())
 
     # Then the fingerprint is this process's, and the submit's plan reads no file again
     assert fingerprint._fingerprint.cache_info().currsize == 1
