@@ -29,23 +29,21 @@ from typing import Any, NoReturn
 from chunking.timeline.fields import Problems, nesting_depth, shown, to_float
 from chunking.timeline.media_paths import moved_note
 from chunking.timeline.schema import MAX_DEPTH, entries
-from chunking.timeline.studio_editor_entries import without_subframe
+from chunking.timeline.studio_editor_document import (
+    has_clips,
+    master_volume,
+    schema_document,
+    span_of,
+)
 from chunking.timeline.studio_editor_keys import warn_unknown_tls, warn_unknown_tlsp
-from chunking.timeline.studio_editor_library import Library, as_map, compact, items_of, text
-from chunking.timeline.studio_editor_position import place
+from chunking.timeline.studio_editor_library import Library, as_map, items_of, text
 from chunking.timeline.studio_editor_range import clip_to_range
 from chunking.timeline.studio_editor_settings import (
-    EDITOR_EXPORT,
-    PREVIEW,
-    aspect_ratio,
     colour_space,
     frame_rate,
     frame_size,
-    stamp,
 )
 from chunking.timeline.studio_editor_state import is_state_project, state_parts
-from chunking.timeline.studio_editor_styles import style_template_entry
-from chunking.timeline.studio_editor_templates import template_entry
 from chunking.timeline.studio_editor_tracks import Parts, TrackConverter
 from common.errors import TimelineError, ValidationError
 
@@ -162,7 +160,7 @@ class _Converter:
         render = as_map(sequence.get("renderSettings"))
         tracks = self._selected(entries(composition.get("tracks")), render, where)
         parts = TrackConverter(self.lib, self.p).run(tracks)
-        _master_volume(parts, seq_settings, settings, self.p)
+        master_volume(parts, seq_settings, settings, self.p)
         if not colour_space(seq_settings, f"{where} settings", self.p):
             colour_space(settings, "settings", self.p)  # the project settings dialog's
         for i, region in enumerate(entries(composition.get("automation"))):
@@ -171,7 +169,7 @@ class _Converter:
                 f"{where} automation #{i}",
                 f"automation of {what} is not rendered; the fixed values are",
             )
-        span = _duration(parts)
+        span = span_of(parts)
         timeline = {
             "duration": span,
             "fps": frame_rate(
@@ -200,9 +198,9 @@ class _Converter:
                     f"outPoint {end:g}s must be after inPoint {start:g}s (and both 0 or more)",
                 )
             else:
-                had_clips = _has_clips(parts)
+                had_clips = has_clips(parts)
                 parts = clip_to_range(parts, start, end, self.p)
-                if had_clips and not _has_clips(parts):
+                if had_clips and not has_clips(parts):
                     self.p.error(
                         f"{where} renderSettings",
                         f"no clip lies between inPoint {start:g}s and outPoint {end:g}s",
@@ -223,7 +221,7 @@ class _Converter:
         parts = TrackConverter(self.lib, self.p).run(entries(timeline_raw.get("tracks")))
         colour_space(settings, "settings", self.p)
         timeline = {
-            "duration": _duration(parts),
+            "duration": span_of(parts),
             "fps": frame_rate(
                 self.p,
                 ("settings.frameRate", settings.get("frameRate")),
@@ -242,7 +240,7 @@ class _Converter:
 
     def state_project(self) -> EditorDocument:
         parts, timeline = state_parts(self.data, self.lib, self.p)
-        timeline["duration"] = _duration(parts)
+        timeline["duration"] = span_of(parts)
         name = text(as_map(self.data.get("metadata")).get("name")) or self.name
         meta = as_map(self.data.get("metadata"))
         meta = {"created": meta.get("created_at"), "modified": meta.get("modified_at"), **meta}
@@ -266,7 +264,7 @@ class _Converter:
                 self.p.warn(f"clip {clip_id!r}", "speed ramping (speedRampingConfigs) is not "
                             "rendered; speed is")  # fmt: skip
         timeline = {
-            "duration": _duration(parts),
+            "duration": span_of(parts),
             "fps": frame_rate(
                 self.p,
                 ("settings.fps", settings.get("fps")),
@@ -333,77 +331,14 @@ class _Converter:
         meta: Mapping[str, Any],
         custom: dict[str, Any],
     ) -> EditorDocument:
-        if not self.p.errors and not _has_clips(parts):
+        if not self.p.errors and not has_clips(parts):
             self.p.error(where, "no clips, nothing to render")
         for saved, moved in self.lib.relocations.items():
             self.p.warn(*moved_note(saved, moved))
         if self.p.errors:
             raise ValidationError(self.p.errors)
-        width, height = timeline["resolution"]
-        timeline["aspect_ratio"] = aspect_ratio(width, height)
-        place(parts.tracks, width, height)
-        parts.transitions = without_subframe(parts.transitions, timeline["fps"], self.p)
-        templates = [template_entry(t) for t in self.lib.templates.values()]
-        styles = [style_template_entry(s) for s in self.lib.style_templates.values()]
-        document: dict[str, Any] = {
-            "version": "1.0.0",
-            "metadata": compact(
-                {
-                    "name": name or "Untitled Project",
-                    "description": meta.get("description"),
-                    # The file's own times, never the time of conversion: converting the same
-                    # file twice gives the same document.
-                    "created_at": stamp(meta.get("created") or meta.get("createdAt")),
-                    "modified_at": stamp(
-                        meta.get("modified") or meta.get("updatedAt") or meta.get("lastModified")
-                    ),
-                }
-            ),
-            "timeline": timeline,
-            "tracks": parts.tracks,
-            "effects": list(parts.effects.values()),
-            "transitions": parts.transitions,
-            "filters": list(parts.filters.values()),
-            "templates": [t for t in templates if t is not None],
-            "style_templates": [s for s in styles if s is not None],
-            "subtitles": parts.subtitles,
-            "settings": {
-                "export": dict(EDITOR_EXPORT),
-                "preview": dict(PREVIEW),
-                "custom": {"timeline_studio": {"shape": shape, **custom}},
-            },
-        }
+        document = schema_document(shape, parts, timeline, name, meta, custom, self.lib, self.p)
         return EditorDocument(shape, document, tuple(self.p.warnings))
-
-
-def _master_volume(
-    parts: Parts, seq_settings: Mapping[str, Any], settings: Mapping[str, Any], p: Problems
-) -> None:
-    """``settings.audio.masterVolume`` (the sequence's, else the project's) scales every track."""
-    for where, audio in (("sequence settings", seq_settings), ("settings", settings)):
-        raw = as_map(audio.get("audio")).get("masterVolume")
-        if raw is None:
-            continue
-        level = to_float(raw)
-        if level is None or not 0 <= level <= 4:
-            p.error(f"{where}.audio", f"masterVolume {shown(raw)} must be a number from 0 to 4")
-            return
-        for track in parts.tracks:
-            volume = to_float(track.get("volume"))
-            if volume is not None:  # anything else is the loader's to name
-                track["volume"] = min(volume * level, 10.0)
-        return
-
-
-def _has_clips(parts: Parts) -> bool:
-    return any(t["clips"] for t in parts.tracks) or bool(parts.subtitles)
-
-
-def _duration(parts: Parts) -> float:
-    """calculateProjectDuration: the end of the last clip (subtitle clips included)."""
-    ends = [c["end_time"] for t in parts.tracks for c in t["clips"]]
-    ends += [s["end_time"] for s in parts.subtitles]
-    return max(ends, default=0.0)
 
 
 def job_name(path: str) -> str:

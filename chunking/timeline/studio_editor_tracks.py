@@ -19,12 +19,8 @@ from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_animations import unrendered_animation
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_css import inline_unread
-from chunking.timeline.studio_editor_entries import (
-    duration_unusable,
-    effect_entry,
-    switched_off,
-    transition_entry,
-)
+from chunking.timeline.studio_editor_entries import effect_entry
+from chunking.timeline.studio_editor_joins import TrackTransitions
 from chunking.timeline.studio_editor_library import (
     NESTED_MEDIA,
     Library,
@@ -45,8 +41,6 @@ from chunking.timeline.studio_editor_styles import (
     text_effects_unrendered,
 )
 
-#: Seconds between two clips that still count as touching (float sums of the editor's times).
-_TOUCHING = 1e-3
 #: TimelineTrack ``type`` -> ProjectSchema track_type. The editor's getTrackType sends every type
 #: but video/audio/subtitle/text to Video; music, voiceover, sfx and ambient tracks hold sound,
 #: so they are Audio tracks here.
@@ -138,8 +132,9 @@ class TrackConverter:
                 self._subtitle(track_id, i, raw_clip, hidden)
             elif (clip := self._clip(track_id, i, raw_clip, track_type)) is not None:
                 pairs.append((clip, raw_clip))
-        self._transitions(pairs)
-        self._timeline_transitions(track.get("transitions"), pairs, where)
+        joins = TrackTransitions(self.lib, self.p, self.parts.transitions)
+        joins.applied(pairs)
+        joins.timeline(track.get("transitions"), pairs, where)
         self.parts.tracks.append(
             {
                 "id": track_id,
@@ -300,82 +295,6 @@ class TrackConverter:
         for name in ("keyframes",) if drawn else ("opacityKeyframes", "keyframes"):
             if isinstance(raw.get(name), list | Mapping) and raw[name]:
                 self.p.warn(where, unrendered_animation(name, raw[name]))
-
-    # -- transitions --------------------------------------------------------------------------
-
-    def _transitions(self, pairs: list[tuple[dict[str, Any], Any]]) -> None:
-        """AppliedTransitions: ``in`` (and ``cross``) join a clip to the one before it on the
-        track, ``out`` to the one after it (the editor's split keeps ``in`` on the first half and
-        ``out`` on the second). The editor's own conversion drops transitions (a TODO there)."""
-        ordered = sorted(pairs, key=lambda pair: (pair[0]["start_time"], pair[0]["id"]))
-        clips = [clip for clip, _ in ordered]
-        joined: set[tuple[str, str]] = set()
-        for pos, (clip, raw) in enumerate(ordered):
-            for i, item in enumerate(entries(as_map(raw).get("transitions"))):
-                applied = as_map(item)
-                if switched_off(applied):
-                    continue
-                ref = text(applied.get("transitionId"))
-                name = text(applied.get("id")) or ref or f"#{i}"
-                where = f"clip {clip['id']!r} transition {name!r}"
-                after = applied.get("type") == "out"
-                other = pos + 1 if after else pos - 1
-                first, second = (pos, other) if after else (other, pos)
-                if not 0 <= other < len(clips):
-                    side = "after" if after else "before"
-                    self.p.warn(where, f"no clip {side} it on the track; not rendered")
-                    continue
-                gap = clips[second]["start_time"] - clips[first]["end_time"]
-                if gap > _TOUCHING:
-                    names = f"{clips[first]['id']!r} and {clips[second]['id']!r}"
-                    self.p.warn(where, f"a {gap:g}s gap separates {names}; not rendered")
-                    continue
-                pair = (clips[first]["id"], clips[second]["id"])
-                if pair in joined:
-                    self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
-                    continue
-                if (why := duration_unusable(applied)) is not None:
-                    self.p.warn(where, why)
-                    continue
-                joined.add(pair)
-                definition = self.lib.lookup(self.lib.transitions, ref) or {}
-                self.parts.transitions.append(transition_entry(ref, definition, applied, pair))
-
-    def _timeline_transitions(
-        self, ids: Any, pairs: list[tuple[dict[str, Any], Any]], where: str
-    ) -> None:
-        """A track's TimelineTransitions (``resources.timelineTransitions``, listed by id in
-        ``track.transitions``): each joins its ``fromClipId`` to its ``toClipId``."""
-        on_track = {clip["id"] for clip, _ in pairs}
-        joined = {(t["from_clip_id"], t["to_clip_id"]) for t in self.parts.transitions}
-        for item in entries(ids):
-            ref = text(item) if not isinstance(item, Mapping) else text(item.get("id"))
-            raw = self.lib.timeline_transitions.get(ref) if ref else None
-            if isinstance(item, Mapping) and raw is None:
-                raw = item
-            here = f"{where} transition {ref!r}"
-            if raw is None:
-                self.p.warn(here, "is not in resources.timelineTransitions; not rendered")
-                continue
-            if switched_off(raw):
-                continue
-            pair = (text(raw.get("fromClipId")), text(raw.get("toClipId")))
-            if not all(pair) or not set(pair) <= on_track:
-                self.p.warn(here, f"its clips {pair[0]!r} and {pair[1]!r} are not both on the "
-                            "track; not rendered")  # fmt: skip
-                continue
-            if pair in joined:
-                self.p.warn(here, f"a second transition between {pair[0]!r} and {pair[1]!r}")
-                continue
-            if (why := duration_unusable(raw)) is not None:
-                self.p.warn(here, why)
-                continue
-            joined.add(pair)
-            kind = text(raw.get("type")) or "fade"
-            definition = self.lib.lookup(self.lib.transitions, kind) or {"type": kind}
-            applied = {"id": ref, "duration": raw.get("duration"),
-                       "parameters": raw.get("parameters")}  # fmt: skip
-            self.parts.transitions.append(transition_entry(kind, definition, applied, pair))
 
     # -- subtitles ----------------------------------------------------------------------------
 
