@@ -138,15 +138,25 @@ EDITOR_TRANSITION_ALIASES = {
 }
 
 _NO_XFADE = "its export asks ffmpeg's xfade for a transition xfade does not have"
-#: The editor's catalogue types still drawn as a dissolve, and why (for the warning).
+#: The editor's catalogue types still drawn as a dissolve: why its export does not draw them,
+#: and what its preview (transition-preview.tsx, which has a case for each) does to the outgoing
+#: clip as it fades out, the part of it a dissolve leaves out (for the warning).
 UNDRAWN_EDITOR_TRANSITIONS = {
-    "pageturn": "its export's page curl shader is not implemented here",
-    "shatter": "its export names a shader that does not exist",
-    "ripple": _NO_XFADE,
-    "morph": _NO_XFADE,
-    "glitch": _NO_XFADE,
-    "zoomblur": _NO_XFADE,
-    "tvstatic": _NO_XFADE,
+    "pageturn": (
+        "its export's page curl shader is not implemented here",
+        "turns it over about its right edge (rotateY(-180deg))",
+    ),
+    "shatter": ("its export names a shader that does not exist", "scales it to 1.2 and blurs it"),
+    "ripple": (_NO_XFADE, "scales it to 1.1 and blurs it"),
+    "morph": (_NO_XFADE, "scales it to 0.8 and blurs it"),
+    "glitch": (_NO_XFADE, "turns its hues and moves it 5px"),
+    "tvstatic": (_NO_XFADE, "turns it grey and harsh (contrast(100) grayscale(1))"),
+}
+#: The editor's catalogue types drawn as their preview's motion less a CSS filter no transition
+#: here draws: type -> (kind drawn, what the preview adds, for the warning). Zoom-blur's preview
+#: is zoom's (scale(2) while it fades) with blur(20px) on the outgoing clip.
+PARTLY_DRAWN_EDITOR_TRANSITIONS = {
+    "zoomblur": ("zoom", "its 20px blur of the outgoing clip"),
 }
 
 #: Every type name a document may give (transition_type), whole, -> its canonical kind.

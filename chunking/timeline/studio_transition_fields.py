@@ -12,6 +12,7 @@ from chunking.timeline.catalogue_transitions import (
     ALL_TRANSITION_ALIASES,
     DIRECTED_TRANSITIONS,
     DIRECTIONS,
+    PARTLY_DRAWN_EDITOR_TRANSITIONS,
     UNDRAWN_EDITOR_TRANSITIONS,
 )
 from chunking.timeline.fields import Problems, canonical, number, pick, shown
@@ -88,13 +89,20 @@ def transition_kind(raw: Mapping[str, Any], p: Problems, where: str) -> str:
         p.warn(where, f"direction {shown(direction)} isn't {ways}; {usual} drawn")
         return usual
     kind = ALL_TRANSITION_ALIASES.get(name)
+    if kind is None and name in PARTLY_DRAWN_EDITOR_TRANSITIONS:
+        drawn, left_out = PARTLY_DRAWN_EDITOR_TRANSITIONS[name]
+        p.warn(
+            where + _between(raw),
+            f"the editor's transition type {name!r} is drawn as its preview's {drawn} without "
+            f"{left_out} (no transition here draws it)",
+        )
+        return drawn
     if kind is None and name in UNDRAWN_EDITOR_TRANSITIONS:
-        why = UNDRAWN_EDITOR_TRANSITIONS[name]
+        why, preview = UNDRAWN_EDITOR_TRANSITIONS[name]
         p.warn(
             where + _between(raw),
             f"the editor's transition type {name!r} is not drawn by its export ({why}); "
-            "its preview fades it (transition-preview.tsx has no case of its own for it), as "
-            "here: rendered as a dissolve",
+            f"its preview {preview} as it fades out, not drawn here: rendered as a dissolve",
         )
         return "dissolve"
     if kind is None:

@@ -50,9 +50,7 @@ def test_a_diagonal_wipe_with_a_side_for_direction_names_the_corners() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "name", ["page-turn", "ripple", "glitch", "zoom-blur", "tv-static", "shatter"]
-)
+@pytest.mark.parametrize("name", ["page-turn", "ripple", "glitch", "tv-static", "shatter", "morph"])
 def test_types_not_drawn_still_dissolve_with_a_warning(name: str) -> None:
     tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])
     assert [t.kind for t in tl.transitions] == ["dissolve"]
@@ -64,8 +62,21 @@ def test_an_editor_type_not_drawn_says_why_rather_than_unknown() -> None:
     assert tl.warnings == (
         "transition 't': the editor's transition type 'ripple' is not drawn "
         "by its export (its export asks ffmpeg's xfade for a transition xfade does not have); "
-        "its preview fades it (transition-preview.tsx has no case of its own for it), as here: "
-        "rendered as a dissolve",
+        "its preview scales it to 1.1 and blurs it as it fades out, not drawn here: rendered as "
+        "a dissolve",
+    )
+
+
+@pytest.mark.parametrize("name", ["zoom-blur", "ZoomBlur", "zoom_blur"])
+def test_zoom_blur_is_drawn_as_its_previews_zoom_and_names_the_blur_left_out(name: str) -> None:
+    # Its preview (transition-preview.tsx) scales the outgoing clip to 2 as it fades, as zoom's
+    # does, and blurs it 20px; it was a plain dissolve, its warning saying the preview had no
+    # case for it.
+    tl = load([clip("a", 0, 1), clip("b", 1, 2)], [serde_transition(transition_type=name)])
+    assert [t.kind for t in tl.transitions] == ["zoom"]
+    assert tl.warnings == (
+        "transition 't': the editor's transition type 'zoomblur' is drawn as its preview's zoom "
+        "without its 20px blur of the outgoing clip (no transition here draws it)",
     )
 
 
@@ -77,6 +88,6 @@ def test_an_editor_type_not_drawn_names_the_clips_it_joins(tmp_path: Path) -> No
     assert timeline.warnings[0] == (
         "transition 't1' between clips 'c0' and 'c1': the editor's transition type 'pageturn' "
         "is not drawn by its export (its export's page curl shader is not "
-        "implemented here); its preview fades it (transition-preview.tsx has no case of its "
-        "own for it), as here: rendered as a dissolve"
+        "implemented here); its preview turns it over about its right edge (rotateY(-180deg)) "
+        "as it fades out, not drawn here: rendered as a dissolve"
     )
