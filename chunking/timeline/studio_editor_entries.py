@@ -200,8 +200,10 @@ def transition_entry(
     (the TS Transition shape); `definition` is the editor's Transition it refers to, if known."""
     kind = text(definition.get("type")) or ref or "fade"
     if "parameters" not in definition and "duration" not in definition:
-        direction, easing, usual = CATALOGUE_TRANSITIONS.get(kind, (None, None, 1.0))
-        found = {"direction": direction, "easing": easing}
+        # Its catalogue easing is left out: no part of the editor runs a transition along it
+        # (studio_transition_fields.check_easing).
+        direction, _, usual = CATALOGUE_TRANSITIONS.get(kind, (None, None, 1.0))
+        found = {"direction": direction}
         definition = {"parameters": {k: v for k, v in found.items() if v}, "duration": {
             "default": usual}, **definition}  # fmt: skip
     params = {**param_values(definition.get("parameters")), **applied_params(applied)}

@@ -22,14 +22,8 @@ from chunking.timeline.studio_keys import NAMED, suggestion
 
 #: The parameters (``params``/``parameters``) a transition reads.
 _PARAMETERS = {"direction", "easing"}
-#: CSS's timing keywords (after canonical()) -> Transition.easing
-_EASINGS = {
-    "linear": "linear",
-    "ease": "ease",
-    "easein": "ease_in",
-    "easeout": "ease_out",
-    "easeinout": "ease_in_out",
-}
+#: CSS's timing keywords (after canonical()), the easings the editor offers for a transition.
+_EASINGS = ("linear", "ease", "easein", "easeout", "easeinout")
 
 
 def transition_frames(seconds: float, fps: Fraction, p: Problems, where: str) -> int | None:
@@ -119,16 +113,13 @@ def _between(raw: Mapping[str, Any]) -> str:
     return f" between clips {ids[0]!r} and {ids[1]!r}"
 
 
-def transition_easing(raw: Mapping[str, Any], p: Problems, where: str) -> str:
-    """How the transition's progress runs: ``easing`` (CSS's keywords), or linear."""
+def check_easing(raw: Mapping[str, Any], p: Problems, where: str) -> None:
+    """Warn about a transition's ``easing`` (its own or its parameters') that is no easing; any
+    easing runs linearly, as the editor runs every transition (its export's xfade, gl and blend
+    filters never read it; its preview times every one on one CSS curve whatever it says)."""
     params = pick(raw, "params", "parameters", default={})
     easing = raw.get("easing")
     if easing is None and isinstance(params, Mapping):
         easing = params.get("easing")
-    if easing is None:
-        return "linear"
-    found = _EASINGS.get(canonical(str(easing)))
-    if found is None:
+    if easing is not None and canonical(str(easing)) not in _EASINGS:
         p.warn(where, f"easing {shown(easing)} is not one of {', '.join(_EASINGS)}; linear is used")
-        return "linear"
-    return found

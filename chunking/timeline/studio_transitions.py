@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -29,7 +28,7 @@ from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Tra
 from chunking.timeline.schema import MAX_SECONDS
 from chunking.timeline.studio_keys import TRANSITION_KEYS, warn_unknown
 from chunking.timeline.studio_transition_fields import (
-    transition_easing,
+    check_easing,
     transition_frames,
     transition_kind,
     transition_seconds,
@@ -48,7 +47,6 @@ def parse_transitions(
 ) -> tuple[Transition, ...]:
     """The document's ``transitions``, placed in frames against the parsed clips."""
     placer = _Placer(tracks, fps, p)
-    easings: dict[str, str] = {}
     unplaced: list[tuple[str, str, int]] = []
     for i, raw in enumerate(raws):
         if not isinstance(raw, Mapping):
@@ -60,7 +58,7 @@ def parse_transitions(
         if not flag(raw, "enabled", True, p, where):
             continue
         kind = transition_kind(raw, p, where)
-        easings[tid] = transition_easing(raw, p, where)
+        check_easing(raw, p, where)
         length = transition_frames(transition_seconds(raw, p, where), fps, p, where)
         if length is None:
             continue
@@ -91,11 +89,7 @@ def parse_transitions(
             f"names no clips (from_clip_id/to_clip_id) and no start_time, and the project has "
             f"{len(cuts)} cuts; it cannot be placed and is not drawn",
         )
-    # An attachment's id is "<transition id>@<clip id>": its easing is its transition's.
-    return tuple(
-        replace(t, easing=easings.get(placer.origin.get(t.id, t.id), "linear"))
-        for t in placer.result
-    )
+    return tuple(placer.result)
 
 
 class _Placer:
