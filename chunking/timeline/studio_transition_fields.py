@@ -22,8 +22,9 @@ from chunking.timeline.studio_keys import NAMED, suggestion
 
 #: The parameters (``params``/``parameters``) a transition reads.
 _PARAMETERS = {"direction", "easing"}
-#: CSS's timing keywords (after canonical()), the easings the editor offers for a transition.
-_EASINGS = ("linear", "ease", "easein", "easeout", "easeinout")
+#: The easings (after canonical()) the editor gives a transition: CSS's timing keywords, and
+#: ``bounce``, its catalogue's easing for squeeze (transitions.json).
+_EASINGS = ("linear", "ease", "easein", "easeout", "easeinout", "bounce")
 
 
 def transition_frames(seconds: float, fps: Fraction, p: Problems, where: str) -> int | None:
