@@ -13,7 +13,8 @@ Printed: for each render the wall time (submit to completed, as the client sees 
 CPU-seconds of the whole cluster (every worker, chunk and Redis process, plus this client), the
 chunks and frames rendered, the chunks reused from the cache; then the second render's wall and
 CPU as a fraction of the first (the issue's target: at most 5 %). ``--verify`` also renders the
-edited project with the cache off and checks that both outputs carry the same video packets.
+edited project with the cache off and checks that both outputs carry the same video packets
+and decode to the same frames and samples.
 
 Run: ``.venv/bin/python bench/incremental.py [--minutes 10] [--size 1920x1080]
 [--workers N] [--shot 6] [--verify] [--json]``. Results are recorded in docs/benchmarks.md.
@@ -219,6 +220,27 @@ def video_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def decoded_difference(path: Path, reference: Path) -> str | None:
+    """Where two outputs' decoded pictures or sound first differ, or None when every frame and
+    sample is the same (what a viewer gets: packets may differ where the pictures do not)."""
+    streams: list[tuple[list[np.ndarray], np.ndarray]] = []
+    for name in (path, reference):
+        with av.open(str(name)) as container:
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+            container.seek(0)
+            chunks = [f.to_ndarray() for f in container.decode(audio=0)]
+        streams.append((frames, np.concatenate(chunks, axis=-1) if chunks else np.zeros((1, 0))))
+    (pictures, sound), (want, heard) = streams
+    if len(pictures) != len(want):
+        return f"{len(pictures)} frames, the reference {len(want)}"
+    for n, (a, b) in enumerate(zip(pictures, want, strict=True)):
+        if not np.array_equal(a, b):
+            return f"frame {n} differs (by up to {int(np.abs(a.astype(int) - b).max())} levels)"
+    if sound.shape != heard.shape or not np.array_equal(sound, heard):
+        return f"the sound differs ({sound.shape[-1]} samples, the reference {heard.shape[-1]})"
+    return None
+
+
 # -- the benchmark --------------------------------------------------------------------------------
 
 
@@ -269,7 +291,12 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
                 same = video_digest(directory / "second.mp4") == video_digest(
                     directory / "third.mp4"
                 )
-                verify = {"reference": third, "identical_video_packets": same}
+                differs = decoded_difference(directory / "second.mp4", directory / "third.mp4")
+                verify = {
+                    "reference": third,
+                    "identical_video_packets": same,
+                    "decoded_difference": differs,
+                }
     result: dict[str, Any] = {
         "machine": media_machine(),
         "params": {
@@ -328,6 +355,8 @@ def report(result: dict[str, Any]) -> None:
     if "verify" in result:
         same = result["verify"]["identical_video_packets"]
         print(f"edited film, cache on vs off: video packets {'identical' if same else 'DIFFER'}")
+        differs = result["verify"]["decoded_difference"]
+        print(f"edited film, cache on vs off, decoded: {differs or 'every frame and sample equal'}")
 
 
 def _size(text: str) -> tuple[int, int]:
