@@ -254,7 +254,10 @@ def _effect_form(effect: Effect, start: int, hull: tuple[int, int]) -> dict[str,
 def _fade_form(clip: Clip, start: int, end: int, fps: Fraction) -> dict[str, Any]:
     """A clip's picture fades as they dim frames [start, end) (Clip.picture_fade), relative to
     ``start``; empty when they dim none of them."""
-    if not clip.picture_faded(start, end, fps):
+    # A frame a transition draws outside the clip takes the factor of the clip's first or last
+    # frame (Clip.picture_fade), which a fade longer than the clip dims: ask about those.
+    lo, hi = (min(max(t, clip.start), clip.end - 1) for t in (start, end - 1))
+    if not clip.picture_faded(lo, hi + 1, fps):
         return {}
     fade: dict[str, Any] = {
         "in": [repr(float(clip.picture_fade_in)), repr(float(clip.picture_fade_head))],

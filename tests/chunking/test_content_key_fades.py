@@ -7,7 +7,7 @@ import dataclasses
 
 from chunking.content_key import video_form
 from chunking.drawn_clips import drawn_clips
-from chunking.timeline.model import Timeline
+from chunking.timeline.model import Timeline, Transition
 from tests.chunking.test_content_key import FP, MEDIA, akey, clip, key, timeline, video
 
 # 30 fps: a 1 s fade-in dims frames [60, 90) of a clip at [60, 240), a 0.5 s fade-out [225, 240).
@@ -56,6 +56,33 @@ def test_a_fading_opaque_colour_hides_nothing_while_it_fades() -> None:
     form = video_form(tl, 0, 30, MEDIA, FP)
     assert len(form["clips"]) == 2
     assert len(video_form(tl, 30, 60, MEDIA, FP)["clips"]) == 1
+
+
+def joined(**fades: float) -> Timeline:
+    """A short clip at [60, 70) with ``fades``, joined to the one before it by a transition over
+    [40, 80): the transition draws it on [40, 60) and [70, 80) too, outside its own frames."""
+    before = clip("before", 0, 60)
+    short = clip("short", 60, 70, path="/m/b.mp4", **fades)
+    joins = Transition("x", "dissolve", "before", "short", 40, 80)
+    return timeline(video("v1", before, short), transitions=(joins,))
+
+
+def test_a_fade_keys_the_frames_a_transition_draws_outside_the_clip() -> None:
+    # A frame drawn before the clip (inside the transition) takes the fade factor of the clip's
+    # first frame, and a fade-out longer than the clip dims that frame. The chunk [40, 60) holds
+    # none of the clip's own frames, yet a longer fade-out changes its pixels.
+    short, long = joined(picture_fade_out=0.5), joined(picture_fade_out=1.0)
+    assert key(short, 40, 60) != key(long, 40, 60)
+    # And after it: a fade-in longer than the clip dims its last frame, which [70, 80) shows.
+    short, long = joined(picture_fade_in=0.5), joined(picture_fade_in=1.0)
+    assert key(short, 70, 80) != key(long, 70, 80)
+
+
+def test_a_fade_that_dims_none_of_those_frames_keeps_their_keys() -> None:
+    # A fade-out of the clip's last 5 frames leaves its first frame alone: [40, 60) keeps its key.
+    plain, fading = joined(), joined(picture_fade_out=5 / 30)
+    assert key(plain, 40, 60) == key(fading, 40, 60)
+    assert key(plain, 70, 80) != key(fading, 70, 80)  # its last frame, which [70, 80) shows
 
 
 def test_picture_fades_leave_the_sound_key_alone() -> None:

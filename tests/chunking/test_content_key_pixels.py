@@ -195,6 +195,19 @@ def test_an_edit_keeps_the_keys_of_chunks_it_does_not_reach(base: Timeline, name
     assert changed < len(CHUNKS) or name in ("tracks swapped", "title text", "animation moved")
 
 
+def test_a_fade_seen_through_a_transition_outside_the_clip(base: Timeline) -> None:
+    # c2 cut to [25, 33) with a fade-out longer than itself; the dissolve runs over [15, 25), so
+    # chunk [10, 20) shows c2 (at its first frame's fade) without holding any frame of its own.
+    cut = _clip("c2", start=25, end=33, picture_fade_out=0.4)(_clip("c1", end=25)(base))
+    cut = dataclasses.replace(
+        cut, transitions=(dataclasses.replace(cut.transitions[0], start=15, end=25),)
+    )
+    longer = _clip("c2", picture_fade_out=0.8)(cut)
+    old, new = _frames(cut, 10, 20), _frames(longer, 10, 20)
+    assert any(not np.array_equal(a, b) for a, b in zip(old, new, strict=True))  # it shows
+    assert _keys(cut)[1] != _keys(longer)[1], "chunk 1 keeps its key but its frames changed"
+
+
 @pytest.mark.parametrize("name", sorted(UNSEEN))
 def test_edits_no_frame_shows_keep_every_key(base: Timeline, name: str) -> None:
     assert _keys(UNSEEN[name](base)) == _keys(base)
