@@ -48,6 +48,21 @@ class ChunkCrashed(RuntimeError):
     """The render process died without a reason of its own: another worker may try the chunk."""
 
 
+class ChunkSpinning(ChunkCrashed):
+    """The render process kept working without a new frame for too long (``workers.liveness``
+    FrameClock): killed, and the chunk handed to another worker as a crash is, so the failover's
+    node limit fails its job, naming it, when it spins wherever it runs."""
+
+
+def spinning(frame: int, sources: str, seconds: float, limit: float) -> ChunkSpinning:
+    """The one-line error of a render stopped for making no new frame in ``limit`` seconds."""
+    return ChunkSpinning(
+        f"made no new frame in {seconds:.0f} s (limit {limit:.0f} s) while its render process "
+        f"kept running, on frame {frame}: {sources}; a file there may make the demuxer or "
+        "decoder loop: re-encode it"
+    )
+
+
 @dataclass(frozen=True)
 class ChunkLimits:
     """Resource limits of one chunk's render process."""

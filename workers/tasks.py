@@ -27,10 +27,11 @@ from workers import hooks
 from workers.assets import sha256_file
 from workers.audio import audio_encoder_for, mix_timeline, write_audio_file
 from workers.cache_use import audio_claim, keep, segment_claim
+from workers.chunk_limits import ChunkSpinning, spinning
 from workers.fingerprint import render_fingerprint
 from workers.job_policy import check_identity
 from workers.job_spec import JobSpec
-from workers.liveness import alive_while_busy
+from workers.liveness import FrameClock, alive_while_busy, expected_frame_seconds, frame_sources
 from workers.media_stamps import check_stamps
 from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
@@ -108,18 +109,25 @@ def _render_segment(
         return {**result, "seconds": 0.0, "encoder": None, "reused": True, "notes": []}
     reason: list[str | None] = [None]
     last = [0.0]
+    spun: list[ChunkSpinning] = []  # why the chunk stopped itself: no new frame for too long
 
     def poll() -> bool:
         now = time.monotonic()
         if now - last[0] >= POLL_INTERVAL:
             last[0] = now
             reason[0] = service.should_stop(spec.id, index, node)
-        return reason[0] is not None
+        waited = clock.overdue() if clock.done < end - start else None  # the flush is no frame
+        if waited is not None and not spun:
+            frame = start + clock.done
+            sources = frame_sources(spec.timeline(), frame)
+            spun.append(spinning(frame, sources, waited, clock.limit()))
+        return reason[0] is not None or bool(spun)
 
     frames = [0]  # done so far: what the alive timer reports again
 
     def progress(done: int, total: int) -> None:
         frames[0] = done
+        clock.frame(done)
         service.chunk_progress(spec.id, index, done, total)
 
     def alive() -> None:  # a slow frame's render process still at work (workers.liveness)
@@ -132,6 +140,8 @@ def _render_segment(
         claim = segment_claim(spec, index, start, end)  # its cache key, from what it reads
     threads = task.app.conf.get("cloudrender_encoder_threads")
     sweep_scratch(CHUNK_SCRATCH)
+    # Timed from the render's start: a long fetch above is no frame's time.
+    clock = FrameClock(expected_frame_seconds(spec.timeline(), start, end))
     with (
         tempfile.TemporaryDirectory(prefix=scratch_prefix(CHUNK_SCRATCH)) as tmp,
         alive_while_busy(alive),
@@ -151,6 +161,8 @@ def _render_segment(
                 job=spec.id,  # its job's warm render process forks it (workers.zygote)
             ).summary
         except RenderCancelled:
+            if spun and reason[0] is None:
+                raise spun[0] from None  # a crash: another node tries, up to the node limit
             raise Stopped(reason[0] or "cancelled") from None
         last[0] = 0.0
         if poll():
