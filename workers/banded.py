@@ -61,6 +61,22 @@ def composite(base: Pending, layers: list[Layer | Pending]) -> Rgb8 | None:
     """``base`` (covering the canvas, opaque) with ``layers`` blended over it in order, in 8
     bits, band by band with the C kernel; None (nothing done) where it was not built or a layer
     is not one it takes."""
+    return _composite(base, layers, None)
+
+
+def composite_yuv420p(
+    base: Pending, layers: list[Layer | Pending], planes: tuple[Rgb8, Rgb8, Rgb8]
+) -> bool:
+    """``composite`` written straight into yuv420p planes (Y, U, V views, rows may be padded):
+    the bytes ``kernels.rgb_to_yuv420p`` makes of its frame, each band converted while it is in
+    the cache; False (nothing written) where ``composite`` would give None."""
+    return _composite(base, layers, planes) is not None
+
+
+def _composite(
+    base: Pending, layers: list[Layer | Pending], planes: tuple[Rgb8, Rgb8, Rgb8] | None
+) -> Rgb8 | None:
+    """``composite``; with ``planes``, into them, and the array returned is one band's bytes."""
     lib = kernels_lib.LIB
     if lib is None or not _takes(base.rgb8) or not base.rgb8.flags.c_contiguous:
         return None
@@ -98,7 +114,10 @@ def composite(base: Pending, layers: list[Layer | Pending]) -> Rgb8 | None:
         modes[i] = 0 if opaque else (2 if opacity < 1 else 1)
     rows = max(1, min(height, BAND_FLOATS // (3 * max(width, 1))))
     band = np.empty((2, rows, width, 3), dtype=np.float32)
-    out = np.empty((height, width, 3), dtype=np.uint8)
+    yuv: list[object] = [None, 0, None, 0, None, 0, None, None]
+    if planes is not None:
+        yuv = kernels.yuv420p_args(planes, height, width)
+    out = np.empty((rows if planes is not None else height, width, 3), dtype=np.uint8)
     lib.cr_composite(
         base.rgb8.ctypes.data_as(kernels_lib.U8),
         height,
@@ -116,6 +135,7 @@ def composite(base: Pending, layers: list[Layer | Pending]) -> Rgb8 | None:
         band[1].ctypes.data_as(kernels_lib.F32),
         rows,
         out.ctypes.data_as(kernels_lib.U8),
+        *yuv,
     )
     return out
 

@@ -7,7 +7,7 @@ except caches of decoded pictures (DESIGN 4.2).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any, Literal, cast, overload
 
@@ -26,7 +26,7 @@ from chunking.timeline.model import (
 from common.errors import TimelineError
 from workers.allocator import keep_frame_buffers
 from workers.arrays import current
-from workers.banded import Pending, composite
+from workers.banded import Pending, composite, composite_yuv420p
 from workers.blas import pin_single_thread
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
@@ -43,6 +43,9 @@ from workers.transitions import apply_transition
 from workers.video_source import VideoSource
 
 AnySource = StillSource | VideoSource | GeneratedPicture | ReverseVideo
+#: Makes a frame's yuv420p target for a width and height: what the frame becomes, and its
+#: Y, U, V planes to write (workers.encoder.yuv420p_target).
+YuvTarget = Callable[[int, int], tuple[Any, tuple[Rgb8, Rgb8, Rgb8]]]
 
 
 class Compositor:
@@ -97,15 +100,17 @@ class Compositor:
                     # follow the clips shown at once, not every clip of the range.
                     self.sources.pop(clip.id).close()
 
-    def frames(self, start: int, end: int) -> Iterator[Rgb8]:
-        """The composited frames [start, end) as uint8 RGB arrays."""
+    def frames(self, start: int, end: int, into: YuvTarget | None = None) -> Iterator[Any]:
+        """The composited frames [start, end) as uint8 RGB arrays; with ``into``, a frame the
+        band kernel makes goes straight into the yuv420p planes of a target from it, and that
+        target comes instead (the same bytes as converting its RGB; workers.banded)."""
         self.open_range(start, end)
         for t in range(start, end):
-            yield self.frame(t)
+            yield self.frame(t, into)
             self._release_before(t + 1)
 
-    def frame(self, t: int) -> Rgb8:
-        """Composite frame t."""
+    def frame(self, t: int, into: YuvTarget | None = None) -> Any:
+        """Composite frame t (RGB, or with ``into`` maybe a yuv420p target: see ``frames``)."""
         canvas: Image | None = None
         active = [(i, tr) for i, tr in self.transitions if tr.start <= t < tr.end]
         busy = {cid for _, tr in active for cid in (tr.from_clip, tr.to_clip)}
@@ -121,7 +126,8 @@ class Compositor:
             cid = items[0][1].id
             bottom = self._clip_layer(items[0][1], t, defer=True)
             if isinstance(bottom, Pending) and self._covers_pending(bottom):
-                return self._banded(cid, bottom, [cast(Clip, c) for _, c in items[1:]], t)
+                clips = [cast(Clip, c) for _, c in items[1:]]
+                return self._banded(cid, bottom, clips, t, into)
             built[0] = self._float(cid, bottom) if isinstance(bottom, Pending) else bottom
         for n, (_, item) in enumerate(items):
             if isinstance(item, Transition):
@@ -148,7 +154,9 @@ class Compositor:
         # The one copy back to host memory on a GPU: the encoder's input, in 8 bits.
         return self.backend.to_host(to_uint8(self._blank() if canvas is None else canvas))
 
-    def _banded(self, cid: str, bottom: Pending, clips: list[Clip], t: int) -> Rgb8:
+    def _banded(
+        self, cid: str, bottom: Pending, clips: list[Clip], t: int, into: YuvTarget | None
+    ) -> Any:
         """Frame t from its bottom layer not yet in float and the clips above it (no transition
         is active): band by band where the C kernel takes every layer, else as ``frame``."""
         layers: list[tuple[str, Layer | Pending]] = [
@@ -158,8 +166,12 @@ class Compositor:
             if sub.start <= t < sub.end:
                 text = subtitle_layer(sub, self.width, self.height, t, self.timeline.fps)
                 layers.append(("", self._upload(text)))
-        done = composite(bottom, [layer for _, layer in layers])
-        if done is not None:
+        over = [layer for _, layer in layers]
+        if into is not None:
+            target, planes = into(self.width, self.height)
+            if composite_yuv420p(bottom, over, planes):
+                return target
+        elif (done := composite(bottom, over)) is not None:
             return done
         canvas = self._float(cid, bottom).rgb
         for key, layer in layers:

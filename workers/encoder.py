@@ -247,7 +247,7 @@ def add_video_stream(
 
 def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
     """Wrap composited RGB as an encoder frame, converting with BT.709 where needed."""
-    if choice.pix_fmt == "yuv420p" and not choice.lossless and kernels.compiled():
+    if writes_yuv420p(choice):
         frame = _yuv420p_frame(rgb)
         if frame is not None:
             return frame
@@ -267,7 +267,19 @@ def to_video_frame(rgb: Rgb8, choice: EncoderChoice) -> Any:
 def _yuv420p_frame(rgb: Rgb8) -> Any:
     """RGB as a BT.709 limited-range yuv420p frame through the C kernel (a quarter of swscale's
     CPU for this conversion, within one level of it); None where the kernel was not built."""
-    height, width = rgb.shape[:2]
+    frame, planes = yuv420p_target(rgb.shape[1], rgb.shape[0])
+    return frame if kernels.rgb_to_yuv420p(rgb, planes) else None
+
+
+def writes_yuv420p(choice: EncoderChoice) -> bool:
+    """Whether ``to_video_frame`` makes this encoder's frames with the C yuv420p kernel, so the
+    compositor may write them straight into ``yuv420p_target`` frames (workers.banded)."""
+    return choice.pix_fmt == "yuv420p" and not choice.lossless and kernels.compiled()
+
+
+def yuv420p_target(width: int, height: int) -> tuple[Any, tuple[Rgb8, Rgb8, Rgb8]]:
+    """A new BT.709 limited-range yuv420p frame (as swscale would tag it) and its Y, U, V
+    planes as uint8 views, to be written (kernels.rgb_to_yuv420p, banded.composite_yuv420p)."""
     frame = av.VideoFrame(width, height, "yuv420p")
     y, u, v = (
         np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[
@@ -275,11 +287,9 @@ def _yuv420p_frame(rgb: Rgb8) -> Any:
         ]
         for plane in frame.planes
     )
-    if not kernels.rgb_to_yuv420p(rgb, (y, u, v)):
-        return None
-    frame.colorspace = 1  # BT.709, as swscale would tag it
+    frame.colorspace = 1  # BT.709
     frame.color_range = 1  # limited
-    return frame
+    return frame, (y, u, v)
 
 
 def _lossless(export: ExportSettings) -> EncoderChoice:

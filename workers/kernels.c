@@ -21,7 +21,7 @@
 
 /* Bumped with every change of a function's signature or meaning: workers/kernels.py refuses a
  * library built from another version of this file (an editable install not rebuilt). */
-int cr_abi(void) { return 9; }
+int cr_abi(void) { return 10; }
 
 /* AVX2 copies of the loops beside the baseline ones, chosen when the library loads (an ifunc):
  * a wheel built on one x86-64 runs on any. The results do not depend on which copy runs:
@@ -325,57 +325,6 @@ static void float_rows(const uint8_t *src, Py_ssize_t stride, Py_ssize_t rows, P
     }
 }
 
-/* A whole frame's compositing in bands of rows: the bottom layer from 8 bits through its steps
- * (cr_to_float_steps), each layer above blended over it (a plain copy where it is opaque, else
- * cr_blend), then to 8 bits (cr_to_uint8), one band of `band_rows` rows at a time in `band`
- * (band_rows x width x 3 floats), so that the float canvas never goes out to memory: measured
- * as the render's largest stream of memory traffic (the canvas written, read and written by
- * each blend, read again to 8 bits). A layer may be 8 bits with steps too (srcs[i] not NULL):
- * its rows of the band go to float in `spare` (as large as `band`) just before they are
- * blended. Each sample sees the same operations in the same order as the separate calls, so
- * the bits are theirs (at most 64 steps a layer).
- * Layers are clipped to the canvas by the caller; geometry holds six values a layer: its rgb
- * row stride (float elements, or bytes of srcs[i]), alpha row stride, x, y, width, height.
- * modes: 0 copy (opaque), 1 blend with alpha or opacity, 2 the same with alpha scaled by
- * opacity (cr_blend's scale_alpha). */
-void cr_composite(const uint8_t *src, Py_ssize_t height, Py_ssize_t width, const cr_steps *base,
-                  int layers, const float *const *rgbs, const uint8_t *const *srcs,
-                  const cr_steps *steps, const float *const *alphas, const Py_ssize_t *geometry,
-                  const float *opacities, const int32_t *modes, float *band, float *spare,
-                  Py_ssize_t band_rows, uint8_t *out) {
-    for (Py_ssize_t r0 = 0; r0 < height; r0 += band_rows) {
-        const Py_ssize_t rows = height - r0 < band_rows ? height - r0 : band_rows;
-        float_rows(src + 3 * r0 * width, 3 * width, rows, width, r0, base, band);
-        for (int i = 0; i < layers; i++) {
-            const Py_ssize_t *g = geometry + 6 * i;
-            const Py_ssize_t rs = g[0], as = g[1], x = g[2], y = g[3], w = g[4], h = g[5];
-            const Py_ssize_t top = y > r0 ? y : r0;
-            const Py_ssize_t bottom = y + h < r0 + rows ? y + h : r0 + rows;
-            if (top >= bottom || w <= 0) continue;
-            float *d = band + (top - r0) * 3 * width + 3 * x;
-            const float *s;
-            Py_ssize_t s_stride = rs;
-            if (srcs[i]) {
-                float_rows(srcs[i] + (top - y) * rs, rs, bottom - top, w, top - y, steps + i,
-                           spare);
-                s = spare;
-                s_stride = 3 * w;
-            } else {
-                s = rgbs[i] + (top - y) * rs;
-            }
-            if (modes[i] == 0) {
-                for (Py_ssize_t r = 0; r < bottom - top; r++)
-                    memcpy(d + r * 3 * width, s + r * s_stride, (size_t)(3 * w) * sizeof(float));
-                continue;
-            }
-            const float *a = alphas[i] ? alphas[i] + (top - y) * as : NULL;
-            cr_blend(d, 3 * width, s, s_stride, a, as, opacities[i], modes[i] == 2, bottom - top,
-                     w);
-        }
-        cr_to_uint8(band, out + 3 * r0 * width, 3 * rows * width);
-    }
-}
-
 /* One source row of cr_rgb_to_yuv420p: its samples split into planar R, G, B rows, then its
  * luma row and its horizontal pixel-pair sums, planar: R into pair[0 .. cw), G and B after it
  * (the last pixel pairs with itself when the width is odd). Split first, every loop after is a
@@ -410,45 +359,145 @@ CR_INLINE void yuv_row(const uint8_t *s, Py_ssize_t width, Py_ssize_t cw, const 
  * sample weighs the 2 x 4 pixels around it, 1-3-3-1 down the rows and 1-1 across (swscale's
  * bilinear filter for this subsampling: its results are within one level of ours). Pixels past
  * an edge repeat the edge. The NumPy reference does the same integer arithmetic.
- * Each source row is read once, when the first chroma row that needs it comes (they come in
- * order): its luma and pair sums are made while it is in the cache. */
-CR_VECTOR void cr_rgb_to_yuv420p(const uint8_t *rgb, Py_ssize_t rgb_stride, Py_ssize_t height,
-                                 Py_ssize_t width, uint8_t *yp, Py_ssize_t y_stride,
-                                 uint8_t *up, Py_ssize_t u_stride, uint8_t *vp,
-                                 Py_ssize_t v_stride, const int32_t *k, int32_t *scratch) {
-    const Py_ssize_t cw = (width + 1) / 2, ch = (height + 1) / 2;
-    /* scratch (15 x cw int32, then 3 x width bytes): four rows' pixel-pair sums, planar R, G,
-     * B (a row is computed once and kept for the next chroma row, which needs two of the same
-     * rows), then the weighted column sums R, G, B, each cw long, then the row being read,
-     * planar (yuv_row). */
-    int32_t *sums = scratch + 12 * cw;
+ * The rows come in order, each read once (yuv_feed): its luma and pair sums are made while it
+ * is in the cache, and a chroma row is written as soon as the last row it weighs has come, so
+ * that cr_composite can hand over each band of rows as it finishes (all integer arithmetic: the
+ * bytes do not depend on how the rows are handed over).
+ * scratch (15 x cw int32, then 3 x width bytes): four rows' pixel-pair sums, planar R, G, B
+ * (a row is computed once and kept for the next chroma row, which needs two of the same rows),
+ * then the weighted column sums R, G, B, each cw long, then the row being read, planar. */
+typedef struct {
+    Py_ssize_t height, width, cw, ch, next_cy;
+    uint8_t *yp, *up, *vp;
+    Py_ssize_t y_stride, u_stride, v_stride;
+    const int32_t *k;
+    int32_t *scratch;
+} yuv_out;
+
+CR_INLINE void yuv_chroma(yuv_out *o, Py_ssize_t cy) {
+    const Py_ssize_t cw = o->cw;
+    const int32_t *k = o->k;
+    int32_t *sums = o->scratch + 12 * cw;
     const int32_t *sum_r = sums, *sum_g = sums + cw, *sum_b = sums + 2 * cw;
-    uint8_t *planar = (uint8_t *)(scratch + 15 * cw);
-    Py_ssize_t held[4] = {-1, -1, -1, -1};
-    for (Py_ssize_t cy = 0; cy < ch; cy++) {
-        const int32_t *rows[4];
-        for (int r = 0; r < 4; r++) {
-            Py_ssize_t row = 2 * cy - 1 + r;
-            row = row < 0 ? 0 : (row >= height ? height - 1 : row);
-            int32_t *pair = scratch + (row % 4) * 3 * cw;
-            if (held[row % 4] != row) {
-                yuv_row(rgb + row * rgb_stride, width, cw, k, planar, yp + row * y_stride, pair);
-                held[row % 4] = row;
+    const int32_t *rows[4];
+    for (int r = 0; r < 4; r++) {
+        Py_ssize_t row = 2 * cy - 1 + r;
+        row = row < 0 ? 0 : (row >= o->height ? o->height - 1 : row);
+        rows[r] = o->scratch + (row % 4) * 3 * cw;
+    }
+    for (Py_ssize_t i = 0; i < 3 * cw; i++)
+        sums[i] = rows[0][i] + 3 * (rows[1][i] + rows[2][i]) + rows[3][i];
+    uint8_t *du = o->up + cy * o->u_stride, *dv = o->vp + cy * o->v_stride;
+    /* The sums weigh 16 pixels: 4 more bits to shift out. */
+    for (Py_ssize_t cx = 0; cx < cw; cx++) {
+        const int32_t u = k[3] * sum_r[cx] + k[4] * sum_g[cx] + k[5] * sum_b[cx];
+        du[cx] = (uint8_t)((u + (128 << 20) + (1 << 19)) >> 20);
+    }
+    for (Py_ssize_t cx = 0; cx < cw; cx++) {
+        const int32_t v = k[6] * sum_r[cx] + k[7] * sum_g[cx] + k[8] * sum_b[cx];
+        dv[cx] = (uint8_t)((v + (128 << 20) + (1 << 19)) >> 20);
+    }
+}
+
+/* `rows` source rows from row `row` on (the next in order), `stride` bytes apart: their luma,
+ * and every chroma row whose four rows have all come (the ring of four pair sums holds them:
+ * chroma row cy weighs rows 2cy-1 .. 2cy+2); after the last row, the chroma rows left. */
+CR_INLINE void yuv_feed(yuv_out *o, const uint8_t *s, Py_ssize_t stride, Py_ssize_t row,
+                        Py_ssize_t rows) {
+    const Py_ssize_t cw = o->cw;
+    uint8_t *planar = (uint8_t *)(o->scratch + 15 * cw);
+    for (Py_ssize_t r = row; r < row + rows; r++) {
+        yuv_row(s + (r - row) * stride, o->width, cw, o->k, planar, o->yp + r * o->y_stride,
+                o->scratch + (r % 4) * 3 * cw);
+        if (r % 2 == 0 && r >= 2) yuv_chroma(o, o->next_cy++);
+    }
+    if (row + rows == o->height)
+        while (o->next_cy < o->ch) yuv_chroma(o, o->next_cy++);
+}
+
+/* Compiled for each copy of the loops (target_clones), as cr_rgb_to_yuv420p. */
+CR_VECTOR static void yuv_rows(yuv_out *o, const uint8_t *s, Py_ssize_t stride, Py_ssize_t row,
+                               Py_ssize_t rows) {
+    yuv_feed(o, s, stride, row, rows);
+}
+
+static yuv_out yuv_planes(Py_ssize_t height, Py_ssize_t width, uint8_t *yp, Py_ssize_t y_stride,
+                          uint8_t *up, Py_ssize_t u_stride, uint8_t *vp, Py_ssize_t v_stride,
+                          const int32_t *k, int32_t *scratch) {
+    yuv_out o = {height, width, (width + 1) / 2, (height + 1) / 2, 0, yp, up, vp,
+                 y_stride, u_stride, v_stride, k, scratch};
+    return o;
+}
+
+void cr_rgb_to_yuv420p(const uint8_t *rgb, Py_ssize_t rgb_stride, Py_ssize_t height,
+                       Py_ssize_t width, uint8_t *yp, Py_ssize_t y_stride, uint8_t *up,
+                       Py_ssize_t u_stride, uint8_t *vp, Py_ssize_t v_stride, const int32_t *k,
+                       int32_t *scratch) {
+    yuv_out o = yuv_planes(height, width, yp, y_stride, up, u_stride, vp, v_stride, k, scratch);
+    yuv_rows(&o, rgb, rgb_stride, 0, height);
+}
+
+/* A whole frame's compositing in bands of rows: the bottom layer from 8 bits through its steps
+ * (cr_to_float_steps), each layer above blended over it (a plain copy where it is opaque, else
+ * cr_blend), then to 8 bits (cr_to_uint8), one band of `band_rows` rows at a time in `band`
+ * (band_rows x width x 3 floats), so that the float canvas never goes out to memory: measured
+ * as the render's largest stream of memory traffic (the canvas written, read and written by
+ * each blend, read again to 8 bits). A layer may be 8 bits with steps too (srcs[i] not NULL):
+ * its rows of the band go to float in `spare` (as large as `band`) just before they are
+ * blended. Each sample sees the same operations in the same order as the separate calls, so
+ * the bits are theirs (at most 64 steps a layer).
+ * Layers are clipped to the canvas by the caller; geometry holds six values a layer: its rgb
+ * row stride (float elements, or bytes of srcs[i]), alpha row stride, x, y, width, height.
+ * modes: 0 copy (opaque), 1 blend with alpha or opacity, 2 the same with alpha scaled by
+ * opacity (cr_blend's scale_alpha).
+ * With yuv420p planes (yp not NULL), each band in 8 bits goes on to them (cr_rgb_to_yuv420p's
+ * arithmetic, k and scratch as its) while it is in the cache, and `out` holds one band
+ * (band_rows x width x 3 bytes) instead of the frame: the 8-bit RGB frame is neither written
+ * out nor read back (the same bytes as cr_rgb_to_yuv420p of the frame: integer arithmetic on
+ * the same 8-bit rows). */
+void cr_composite(const uint8_t *src, Py_ssize_t height, Py_ssize_t width, const cr_steps *base,
+                  int layers, const float *const *rgbs, const uint8_t *const *srcs,
+                  const cr_steps *steps, const float *const *alphas, const Py_ssize_t *geometry,
+                  const float *opacities, const int32_t *modes, float *band, float *spare,
+                  Py_ssize_t band_rows, uint8_t *out, uint8_t *yp, Py_ssize_t y_stride,
+                  uint8_t *up, Py_ssize_t u_stride, uint8_t *vp, Py_ssize_t v_stride,
+                  const int32_t *k, int32_t *scratch) {
+    yuv_out yuv = yuv_planes(height, width, yp, y_stride, up, u_stride, vp, v_stride, k, scratch);
+    for (Py_ssize_t r0 = 0; r0 < height; r0 += band_rows) {
+        const Py_ssize_t rows = height - r0 < band_rows ? height - r0 : band_rows;
+        float_rows(src + 3 * r0 * width, 3 * width, rows, width, r0, base, band);
+        for (int i = 0; i < layers; i++) {
+            const Py_ssize_t *g = geometry + 6 * i;
+            const Py_ssize_t rs = g[0], as = g[1], x = g[2], y = g[3], w = g[4], h = g[5];
+            const Py_ssize_t top = y > r0 ? y : r0;
+            const Py_ssize_t bottom = y + h < r0 + rows ? y + h : r0 + rows;
+            if (top >= bottom || w <= 0) continue;
+            float *d = band + (top - r0) * 3 * width + 3 * x;
+            const float *s;
+            Py_ssize_t s_stride = rs;
+            if (srcs[i]) {
+                float_rows(srcs[i] + (top - y) * rs, rs, bottom - top, w, top - y, steps + i,
+                           spare);
+                s = spare;
+                s_stride = 3 * w;
+            } else {
+                s = rgbs[i] + (top - y) * rs;
             }
-            rows[r] = pair;
+            if (modes[i] == 0) {
+                for (Py_ssize_t r = 0; r < bottom - top; r++)
+                    memcpy(d + r * 3 * width, s + r * s_stride, (size_t)(3 * w) * sizeof(float));
+                continue;
+            }
+            const float *a = alphas[i] ? alphas[i] + (top - y) * as : NULL;
+            cr_blend(d, 3 * width, s, s_stride, a, as, opacities[i], modes[i] == 2, bottom - top,
+                     w);
         }
-        for (Py_ssize_t i = 0; i < 3 * cw; i++)
-            sums[i] = rows[0][i] + 3 * (rows[1][i] + rows[2][i]) + rows[3][i];
-        uint8_t *du = up + cy * u_stride, *dv = vp + cy * v_stride;
-        /* The sums weigh 16 pixels: 4 more bits to shift out. */
-        for (Py_ssize_t cx = 0; cx < cw; cx++) {
-            const int32_t u = k[3] * sum_r[cx] + k[4] * sum_g[cx] + k[5] * sum_b[cx];
-            du[cx] = (uint8_t)((u + (128 << 20) + (1 << 19)) >> 20);
+        if (yp == NULL) {
+            cr_to_uint8(band, out + 3 * r0 * width, 3 * rows * width);
+            continue;
         }
-        for (Py_ssize_t cx = 0; cx < cw; cx++) {
-            const int32_t v = k[6] * sum_r[cx] + k[7] * sum_g[cx] + k[8] * sum_b[cx];
-            dv[cx] = (uint8_t)((v + (128 << 20) + (1 << 19)) >> 20);
-        }
+        cr_to_uint8(band, out, 3 * rows * width);
+        yuv_rows(&yuv, out, 3 * width, r0, rows);
     }
 }
 

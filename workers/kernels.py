@@ -349,6 +349,14 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         return False
     src = _contiguous(rgb8, np.uint8)
     height, width = src.shape[:2]
+    args = yuv420p_args(planes, height, width)
+    kernels_lib.LIB.cr_rgb_to_yuv420p(src.ctypes.data_as(_U8), src.strides[0], height, width, *args)
+    return True
+
+
+def yuv420p_args(planes: tuple[Rgb8, Rgb8, Rgb8], height: int, width: int) -> list[Any]:
+    """The C kernels' yuv420p arguments for a height x width picture: each plane and its row
+    stride, the BT.709 coefficients, and scratch (ValueError where a plane does not fit)."""
     y, u, v = planes
     chroma = ((height + 1) // 2, (width + 1) // 2)
     if y.shape != (height, width) or u.shape != chroma or v.shape != chroma:
@@ -357,16 +365,9 @@ def rgb_to_yuv420p(rgb8: Rgb8, planes: tuple[Rgb8, Rgb8, Rgb8]) -> bool:
         raise ValueError("yuv420p planes must be uint8 rows of packed samples")
     # Four rows' pair sums and the column sums (3 x cw each), then one row's planar samples.
     scratch = np.empty(15 * chroma[1] + (3 * width + 3) // 4, dtype=np.int32)
-    kernels_lib.LIB.cr_rgb_to_yuv420p(
-        src.ctypes.data_as(_U8),
-        src.strides[0],
-        height,
-        width,
-        *(arg for p in planes for arg in (p.ctypes.data_as(_U8), p.strides[0])),
-        BT709.ctypes.data_as(_I32),
-        scratch.ctypes.data_as(_I32),
-    )
-    return True
+    args: list[Any] = [arg for p in planes for arg in (p.ctypes.data_as(_U8), p.strides[0])]
+    # The scratch array rides along in the pointer (its _arr), alive until the call returns.
+    return [*args, BT709.ctypes.data_as(_I32), scratch.ctypes.data_as(_I32)]
 
 
 def hdr_to_sdr(

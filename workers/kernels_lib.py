@@ -20,7 +20,7 @@ from typing import Any
 from common.settings import compute_backend
 
 #: The C library's cr_abi() this module calls it with (kernels.c says when it changes).
-ABI = 9
+ABI = 10
 F32 = ctypes.POINTER(ctypes.c_float)
 U8 = ctypes.POINTER(ctypes.c_uint8)
 I32 = ctypes.POINTER(ctypes.c_int32)
@@ -64,7 +64,7 @@ def _load() -> tuple[Any, str]:
         "cr_blend": [F32, SIZE, F32, SIZE, F32, SIZE, ctypes.c_float, ctypes.c_int] + [SIZE, SIZE],
         "cr_rgb_to_yuv420p": [U8, SIZE, SIZE, SIZE, U8, SIZE, U8, SIZE, U8, SIZE] + [I32, I32],
         "cr_composite": [U8, SIZE, SIZE, VOID, ctypes.c_int, VOID, VOID, VOID, VOID, SIZE_P]
-        + [F32, I32, F32, F32, SIZE, U8],
+        + [F32, I32, F32, F32, SIZE, U8, U8, SIZE, U8, SIZE, U8, SIZE, I32, I32],
         "cr_hdr_to_sdr": [U16, SIZE, U16, SIZE, U16, SIZE, SIZE, SIZE, F32, F32, F32]
         + [U8, ctypes.c_int, ctypes.c_int, U8, SIZE],
     }.items():

@@ -44,6 +44,8 @@ from workers.encoder import (
     choose_encoder,
     muxer_options,
     to_video_frame,
+    writes_yuv420p,
+    yuv420p_target,
 )
 from workers.media_open import open_media
 from workers.pipeline import prefetched
@@ -205,11 +207,16 @@ def _write(
                 packets = encode_audio(stream, samples[:, first:last], timeline.sample_rate)
             pending = _Interleaver(container, packets)
             try:
-                with prefetched(compositor.frames(start, end)) as frames:
+                # Where the encoder takes the C kernel's yuv420p, the band kernel writes its
+                # frames straight into it: the 8-bit RGB frame is not made (issue 17).
+                into = yuv420p_target if writes_yuv420p(choice) else None
+                with prefetched(compositor.frames(start, end, into)) as frames:
                     for done, rgb in enumerate(frames, start=1):
                         if cancelled is not None and cancelled():
                             raise RenderCancelled("render cancelled")
-                        frame = to_video_frame(rgb, choice)
+                        frame = (
+                            rgb if isinstance(rgb, av.VideoFrame) else to_video_frame(rgb, choice)
+                        )
                         frame.pts = done - 1
                         frame.time_base = 1 / fps
                         for packet in video.encode(frame):
