@@ -7,7 +7,8 @@ are those of ``workers.kernels``: uint8 to float and back, the vignette's gain m
 matrix, the throughput bench's base layer (uint8 to float with its saturation matrix and
 vignette in one pass, ``to_float_steps``), blending with one opacity and with half-transparent
 alpha, a bench frame's base layer, half-size layer and 8 bits plain and in bands
-(``workers.banded``), and RGB to yuv420p.
+(``workers.banded``), and RGB to yuv420p; the encoder's yuv420p of that frame from its 8 bits
+or straight from the bands (``banded.composite_yuv420p``).
 
 Run: ``.venv/bin/python bench/kernel_steps.py [--size 1920x1080] [--calls 20] [--repeat 3]
 [--json]``.
@@ -96,6 +97,19 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
             return kernels.numpy_rgb_to_yuv420p(rgb8)
         return planes
 
+    # The encoder's input of that frame: its 8-bit RGB then yuv420p, or in bands straight to
+    # the planes (the render's path for the C kernel's yuv420p encoders).
+    def frame_banded_then_yuv() -> Any:
+        done = frame_banded()
+        if not kernels.rgb_to_yuv420p(done, planes):
+            return kernels.numpy_rgb_to_yuv420p(done)
+        return planes
+
+    def frame_banded_yuv() -> Any:
+        if not banded.composite_yuv420p(pending, over, planes):
+            return frame_banded_then_yuv()
+        return planes
+
     return {
         "to_float": lambda: kernels.to_float(rgb8),
         "to_uint8": lambda: kernels.to_uint8(image),
@@ -106,6 +120,8 @@ def steps(width: int, height: int) -> dict[str, Callable[[], Any]]:
         "blend_alpha": lambda: kernels.blend(canvas, image, alpha, 0.8),
         "frame_plain": frame_plain,
         "frame_banded": frame_banded,
+        "frame_banded_then_yuv": frame_banded_then_yuv,
+        "frame_banded_yuv": frame_banded_yuv,
         "rgb_to_yuv420p": yuv420p,
         "swscale_rgb_to_yuv420p": swscale,
     }
