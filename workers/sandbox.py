@@ -64,6 +64,7 @@ from workers.chunk_limits import (
 )
 from workers.render import RenderSummary
 from workers.sequences import files_for_frames
+from workers.zygote_child import ZygoteChild, take
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def render_segment(
 
 
 def _finish(
-    child: Child | zygotes.ZygoteChild,
+    child: Child | ZygoteChild,
     request: dict[str, Any],
     progress: Callable[[int, int], None] | None,
     cancelled: Callable[[], bool] | None,
@@ -158,7 +159,7 @@ def _finish(
         raise failure
     assert report is not None  # failure_of returned None: a "done" report
     if folder is not None:
-        zygotes.take(folder, output)
+        take(folder, output)
     run = _run(report["done"], output, end - start, began, isolation.kind)
     log.debug(
         "frames %d-%d rendered (%s) in %.2f s: peak address space %d MB of %d MB, peak RSS %d MB",
@@ -179,7 +180,7 @@ def _start(
     limits: ChunkLimits,
     settings: Settings,
     job: str | None,
-) -> tuple[Child | zygotes.ZygoteChild, str | None]:
+) -> tuple[Child | ZygoteChild, str | None]:
     """Start the render process: forked by the job's zygote under bwrap, bwrap running a fresh
     Python, a fork of this process, or (this process grown too big to fork under the limit) a
     fresh Python without bwrap. With it, the zygote's folder the chunk renders in (or None)."""
@@ -236,7 +237,7 @@ def _forkable(limits: ChunkLimits) -> bool:
 
 
 def _watch(
-    child: Child | zygotes.ZygoteChild,
+    child: Child | ZygoteChild,
     progress: Callable[[int, int], None] | None,
     cancelled: Callable[[], bool] | None,
 ) -> tuple[dict[str, Any] | None, bool]:

@@ -31,7 +31,6 @@ import logging
 import os
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -45,8 +44,8 @@ from celery.signals import task_postrun, task_prerun, worker_init
 from common.names import TASK_PLAN_JOB
 from common.scratch import make_scratch, sweep_scratch
 from workers import isolation as iso
-from workers.atomic import write_error
 from workers.chunk_limits import ChunkLimits
+from workers.zygote_child import ANSWER_TIMEOUT, ZygoteChild
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +55,6 @@ IDLE_TIMEOUT = 30.0
 IDLE_MARGIN = 2.0
 #: Seconds a zygote may take to start (bwrap, the interpreter, the imports) on a loaded node.
 START_TIMEOUT = 60.0
-#: Seconds a zygote may take to answer a message (fork a chunk, kill one).
-ANSWER_TIMEOUT = 10.0
 #: A job with more media files than this (a long image sequence) gets no zygote: every file is a
 #: bwrap argument, and a chunk's render process binds only the images of its own frames.
 MAX_MEDIA = 2000
@@ -265,61 +262,6 @@ class Zygote:
         if "exit" in message and type(status) is int:
             self.exits[str(message["exit"])] = status
         return message
-
-
-class ZygoteChild:
-    """A chunk's render process forked by a zygote, as ``workers.child.Child`` is used."""
-
-    def __init__(self, zygote: Zygote, chunk: str, fd: int) -> None:
-        self.zygote = zygote
-        self.chunk = chunk
-        self.fd = fd
-        self.status: int | None = None
-
-    def poll(self) -> int | None:
-        """The exit status if the render process has ended, else None."""
-        if self.status is None:
-            self.status = self.zygote.exit_of(self.chunk, 0.0)
-        return self.status
-
-    def wait(self, timeout: float | None = None) -> int:
-        """Wait for it to end; TimeoutError after ``timeout`` seconds."""
-        if self.status is None:
-            self.status = self.zygote.exit_of(self.chunk, 1e9 if timeout is None else timeout)
-        if self.status is None:
-            raise TimeoutError(f"chunk {self.chunk} still runs after {timeout} s")
-        return self.status
-
-    def kill(self) -> None:
-        """SIGKILL the render process (its whole session)."""
-        if self.poll() is None:
-            self.zygote.kill(self.chunk)
-
-    def close(self) -> None:
-        """Kill it if it still runs, wait for its end (killing the zygote if need be), close the
-        pipe."""
-        self.kill()
-        try:
-            self.wait(ANSWER_TIMEOUT)
-        except TimeoutError:
-            self.zygote.terminate()
-            self.status = -9
-        os.close(self.fd)
-
-
-def take(folder: str, output: str) -> None:
-    """Move the segment a zygote's render process wrote in ``folder`` to ``output`` (the
-    chunk's own scratch); a missing or odd file is left for the caller to refuse."""
-    inside = os.path.join(folder, os.path.basename(output))
-    try:
-        if not stat.S_ISREG(os.lstat(inside).st_mode):
-            return
-    except FileNotFoundError:
-        return
-    try:
-        shutil.move(inside, output)
-    except OSError as exc:
-        raise write_error("the chunk's segment", exc, output) from exc
 
 
 _current: list[Zygote] = []  # this worker process's zygote: at most one, of one job
