@@ -23,7 +23,7 @@ Times are relative to ``start``, so the same slice at another offset (after time
 deleted before it) has the same key; the segment's timestamps are rewritten when it is merged.
 Frames depend on the absolute frame number only through effects in
 catalogue.TIME_VARYING_EFFECTS (film grain is seeded by the effect's id and the frame:
-workers.effects.grain): a chunk showing one keeps its absolute start (and the effect's id) in
+workers.effects_basic.grain): a chunk showing one keeps its absolute start (and the effect's id) in
 its key. Subtitle animations and transitions progress relative to their own start
 (workers.subtitle_motion, Transition.progress), so they need neither.
 
