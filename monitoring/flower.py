@@ -28,7 +28,8 @@ from pathlib import Path
 
 from common.errors import RenderError
 from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
-from orchestrator.processes import ServerProcess, start_process
+from orchestrator.processes import start_process
+from orchestrator.server_process import ServerProcess
 
 #: The Celery app Flower inspects.
 DEFAULT_APP = "orchestrator.celery_app:app"

@@ -29,11 +29,11 @@ from typing import BinaryIO, Self
 
 from common.errors import RenderError
 from orchestrator.processes import POLL_SECONDS as _POLL_S
-from orchestrator.processes import ServerProcess
 from orchestrator.processes import hurrying as _hurry
 from orchestrator.processes import signals_deferred as _signals_deferred
 from orchestrator.processes import start_process as _popen
 from orchestrator.processes import wait_exit as _wait_exit
+from orchestrator.server_process import ServerProcess
 
 _HOST = "127.0.0.1"
 _PORT_ATTEMPTS = 5

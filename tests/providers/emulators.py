@@ -30,7 +30,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from orchestrator.processes import ServerProcess, free_port, start_process
+from orchestrator.processes import free_port, start_process
+from orchestrator.server_process import ServerProcess
 from tests.helpers import ROOT
 
 AZURITE_VERSION = "3.35.0"
