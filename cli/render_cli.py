@@ -81,7 +81,8 @@ def render_handler(args: argparse.Namespace) -> int:
         with terminable() as termination:
             # Vetted while a private cluster's workers start (they are spawned first).
             summary = _render_distributed(args, project, show, termination, vet)
-    timeline = vetted[-1].timeline
+    # The vetted project where the render vetted it (a render that never got so far: as read).
+    timeline = (vetted[-1] if vetted else project).timeline
     from chunking.timeline.audio_export import audio_only
 
     if args.json:
