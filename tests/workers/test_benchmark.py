@@ -161,7 +161,8 @@ def test_every_slot_renders_the_slice_at_once(result: BenchmarkResult) -> None:
     # Each slot's render is the same slice, sharing the cores: no faster than it ran alone
     # by more than the noise of one render on a shared machine.
     assert result.beside_seconds > 0.5 * result.seconds
-    assert 1.0 <= result.alone_cores <= result.vcpus
+    # Alone it may use more than a core, but on a loaded machine (a CI run) it got less than one.
+    assert 0.0 < result.alone_cores <= result.vcpus
     # ... and alone once more after them, about as long as the first time.
     assert 0.3 * result.seconds < result.alone_again_seconds < 3 * result.seconds
 
