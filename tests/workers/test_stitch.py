@@ -207,8 +207,9 @@ def test_stitched_file_is_the_segments_packets_on_an_exact_frame_grid(
         # muxer's edit list, which players honour, is made from the packets' ends.
         with av.open(output) as result:
             stream = result.streams.audio[0]
+            base = stream.time_base  # read while the container is open
             ends = [p.pts + p.duration for p in result.demux(stream) if p.size > 0]
-        assert max(ends) * stream.time_base == Fraction(round(frames / fps * 48000), 48000)
+        assert max(ends) * base == Fraction(round(frames / fps * 48000), 48000)
 
 
 def test_mp4_keeps_b_frame_order_with_dts_before_pts(tmp_path: Path) -> None:
