@@ -90,27 +90,6 @@ def _run(spec: JobSpec, service: _Service) -> dict[str, Any]:
     return tasks._render_segment(task, service, spec, 0, 0, 10, "node-a")
 
 
-def test_a_render_that_works_without_a_new_frame_fails_naming_its_clip(
-    chunk: tuple[JobSpec, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    spec, media = chunk
-    monkeypatch.setattr(workers.render, "render_to_file", _looping_render(2, 0.05, 40))
-    service = _Service()
-    began = time.monotonic()
-    with pytest.raises(Exception) as caught:
-        _run(spec, service)
-    seconds = time.monotonic() - began
-    message = str(caught.value)
-    assert "no new frame" in message, message
-    assert "frame 2" in message and "clip 'hostile'" in message and str(media) in message
-    # Handed to another worker as a crash is (the failover's node limit then fails the job).
-    from workers.chunk_limits import ChunkCrashed
-
-    assert isinstance(caught.value, ChunkCrashed)
-    assert seconds < 20  # the 3 s limit, not the 40 s loop (hours in a real chunk)
-    assert service.reports.count((2, 10)) >= 3  # it was reported alive all the while
-
-
 def test_a_file_whose_demuxer_spins_fails_the_chunk_naming_it(
     chunk: tuple[JobSpec, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
