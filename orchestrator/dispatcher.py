@@ -64,6 +64,18 @@ class Dispatcher:
         """Names of nodes that take render work (alive, render queue, not being pre-empted)."""
         return sorted(n for n, d in self.nodes().items() if _renders(d))
 
+    def peers(self, job_id: str, node: str) -> list[str]:
+        """Live render nodes other than `node` that take the job's chunks: those of the
+        fingerprint it is pinned to (every render node while it is pinned to none)."""
+        renderer = self._renderer(job_id)
+        return sorted(
+            name
+            for name, beat in self.nodes().items()
+            if name != node
+            and _renders(beat)
+            and (not renderer or str(beat.get("fingerprint") or "") == renderer)
+        )
+
     def slots(self) -> int:
         """Render worker processes that take work now, from their heartbeats (at least 1)."""
         return _slots(self.nodes())

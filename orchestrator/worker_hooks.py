@@ -232,7 +232,21 @@ class WorkerHooks(MergeHooks):
         self.store.redis.zadd(keys.QUEUED, {f"{job_id}:{index}": self.store.now() + delay})
         self.publish(job_id, "chunk_retrying", chunk=index, error=str(error), delay=delay)
 
-    def chunk_crashed(self, job_id: str, index: int, node: str, error: str) -> None:
+    def chunk_node_trouble(self, job_id: str, index: int, node: str, error: RenderError) -> bool:
+        """Hand a chunk that failed on `node`'s own disk (full, read-only, failing) to another
+        node at once, counting it against `node`; False when no other live node of the job's
+        fingerprint may take it (the chunk then waits for room on this one, with backoff)."""
+        others = [n for n in self.dispatcher.peers(job_id, node) if not self.blocklisted(job_id, n)]
+        if not others:
+            return False
+        # Not a Celery retry: its message, due after a backoff, went back to whichever node
+        # asked first, and an idle node whose every chunk fails at once asks first.
+        self.chunk_crashed(job_id, index, node, str(error), reason="node trouble")
+        return True
+
+    def chunk_crashed(
+        self, job_id: str, index: int, node: str, error: str, *, reason: str = "crashed"
+    ) -> None:
         """Count the failure against `node`; requeue, or fail the job after three nodes."""
         self.store.redis.hincrby(keys.failures(job_id), node, 1)
         chunk = self.store.chunk(job_id, index)
@@ -246,7 +260,7 @@ class WorkerHooks(MergeHooks):
         self.store.push_pending(job_id, [index])
         if self._nobody_left(job_id, chunk):
             return
-        self.publish(job_id, "chunk_requeued", chunk=index, reason="crashed", node=node)
+        self.publish(job_id, "chunk_requeued", chunk=index, reason=reason, node=node)
         self.dispatcher.fill()
 
     def given_up(self, job_id: str, chunk: ChunkRecord) -> bool:

@@ -52,6 +52,11 @@ class Hooks(Protocol):
         """A transient error: the chunk runs again after `delay` seconds."""
         ...
 
+    def chunk_node_trouble(self, job_id: str, index: int, node: str, error: RenderError) -> bool:
+        """The chunk failed on `node`'s own disk: hand it to another node now; False when no
+        other node may take it (the task then retries here with backoff)."""
+        ...
+
     def chunk_crashed(self, job_id: str, index: int, node: str, error: str) -> None:
         """An unexpected failure on `node`: another worker should try the chunk."""
         ...

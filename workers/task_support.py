@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 
@@ -61,3 +63,20 @@ def node_trouble(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+#: Free bytes under which this node's scratch disk counts as full: a chunk needs its sources'
+#: copies and its segment there.
+SCRATCH_FREE_MIN = 64 * 1024 * 1024
+
+
+def scratch_in_trouble(root: str | None = None) -> bool:
+    """Whether this node's scratch disk (its temporary directory) is full or read-only now:
+    a full disk error is then this node's, not shared storage's, and another node may do
+    better."""
+    try:
+        stats = os.statvfs(root or tempfile.gettempdir())
+    except OSError:
+        return True
+    read_only = bool(stats.f_flag & os.ST_RDONLY)
+    return read_only or stats.f_bavail * stats.f_frsize < SCRATCH_FREE_MIN

@@ -36,7 +36,7 @@ from workers.media_stamps import check_stamps
 from workers.render import has_audio
 from workers.retry import MAX_TRANSIENT_RETRIES, backoff
 from workers.sandbox import render_segment
-from workers.task_support import Stopped, node_trouble, renewing
+from workers.task_support import Stopped, node_trouble, renewing, scratch_in_trouble
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,12 @@ def render_chunk(self: Task, job_id: str, index: int) -> dict[str, Any] | None:
         # A full or failing disk (storage's, or this node's scratch) may have room again
         # soon, or another node has some: as for the audio and the merge, a moment's full
         # disk failed the whole job at once.
+        # This node's own scratch disk full: another node takes the chunk now, rather than
+        # this idle one taking it back after every backoff.
+        own = node_trouble(exc) and scratch_in_trouble()
+        if own and service.chunk_node_trouble(job_id, index, node, error):
+            log.warning("job %s: %s; handed to another node", job_id, error)
+            return None
         if (exc.transient or node_trouble(exc)) and self.request.retries < MAX_TRANSIENT_RETRIES:
             delay = backoff(self.request.retries + 1)
             service.chunk_retrying(job_id, index, error, delay)

@@ -403,3 +403,44 @@ def test_a_chunked_jobs_clipped_mix_reaches_its_warnings(service: WorkerHooks) -
     note = "the audio mix goes 3.5 dB over full scale, first at 1.00 s"
     service.audio_finished("j", {"key": "a.mka", "codec": "aac", "seconds": 1.0, "notes": [note]})
     assert service.store.redis.smembers(keys.notes("j")) == {note}
+
+
+def _beat(service: WorkerHooks, node: str, fingerprint: str) -> None:
+    now = time.time()
+    beat = {"name": node, "concurrency": 1, "since": now, "time": now, "fingerprint": fingerprint}
+    beat["queues"] = ["render", f"render.{fingerprint}"]
+    service.store.redis.set(keys.node(node), json.dumps(beat), ex=60)
+
+
+@pytest.mark.parametrize(
+    ("peer_fingerprint", "peer_blocklisted", "handed"),
+    [("fp-a", False, True), ("fp-b", False, False), ("fp-a", True, False), (None, False, False)],
+)
+def test_a_chunk_on_a_full_scratch_disk_goes_to_a_peer_of_its_fingerprint_at_once(
+    service: WorkerHooks, peer_fingerprint: str | None, peer_blocklisted: bool, handed: bool
+) -> None:
+    """A node whose scratch disk is full hands the chunk on now, counted against it; with no
+    other live node of the job's fingerprint that may take it, the chunk stays for a retry
+    here (a disk that has room again in a moment must not fail a lone node's job)."""
+    for node in ("n1", "n2", "n3", "n4"):
+        service.store.redis.delete(keys.node(node))
+    _beat(service, "n1", "fp-a")
+    if peer_fingerprint is not None:
+        _beat(service, "n2", peer_fingerprint)
+    if peer_blocklisted:
+        service.store.redis.hset(keys.failures("j"), "n2", BLOCKLIST_AFTER)
+    service.store.update("j", renderer="fp-a")
+    assert service.chunk_started("j", 0, "t1", "n1")
+    error = RenderError("chunk 0 (frames 0-9): No space left on device")
+    assert service.chunk_node_trouble("j", 0, "n1", error) is handed
+    chunk = service.store.chunk("j", 0)
+    assert service.store.state("j") is JobState.RENDERING
+    if handed:
+        assert chunk.state is ChunkState.RETRYING and chunk.failed_nodes == ["n1"]
+        assert "No space left" in (chunk.error or "") and "n1" in (chunk.error or "")
+        assert service.store.redis.hget(keys.failures("j"), "n1") == "1"
+        kinds = [(m["event"], m.get("reason")) for _, m in read_events(service.store.redis, "j")]
+        assert ("chunk_requeued", "node trouble") in kinds
+    else:
+        assert chunk.state is ChunkState.RUNNING and chunk.failed_nodes == []
+        assert service.store.redis.hget(keys.failures("j"), "n1") is None
