@@ -23,7 +23,7 @@ from common.names import PRIORITIES, QUEUE_RENDER, TASK_RENDER_CHUNK, render_que
 from orchestrator import keys
 from orchestrator.job_record import ChunkRecord, ChunkState, JobNotFound, JobState
 from orchestrator.job_store import JobStore
-from orchestrator.node_roles import renders
+from orchestrator.node_roles import takes_work
 from orchestrator.scheduling import (
     Candidate,
     choose_dispatch,
@@ -342,8 +342,9 @@ class Dispatcher:
 
 
 def _renders(heartbeat: dict[str, Any]) -> bool:
-    """Whether a node takes render chunks: a render node that is not draining."""
-    return not heartbeat.get("draining") and renders(heartbeat)
+    """Whether a node takes render chunks: a render node that is not draining and has room
+    on its scratch disk."""
+    return takes_work(heartbeat)
 
 
 def _slots(heartbeats: Mapping[str, dict[str, Any]]) -> int:

@@ -26,6 +26,14 @@ def renders(heartbeat: Mapping[str, Any]) -> bool:
     return node_role(heartbeat.get("queues") or ()) == ROLE_RENDER
 
 
+def takes_work(heartbeat: Mapping[str, Any]) -> bool:
+    """Whether a heartbeat is a render node's that takes work now: not draining, and room on
+    its scratch disk (``orchestrator.scratch_pause``)."""
+    return (
+        renders(heartbeat) and not heartbeat.get("draining") and not heartbeat.get("scratch_full")
+    )
+
+
 def orchestrates(heartbeat: Mapping[str, Any]) -> bool:
     """Whether a heartbeat is a node that plans jobs (consumes the orchestrator queue)."""
     return QUEUE_ORCHESTRATOR in (heartbeat.get("queues") or ())

@@ -43,6 +43,7 @@ from orchestrator.cluster_clock import ClusterClock
 from orchestrator.node_drain import NodeDrain, busy_tasks
 from orchestrator.node_roles import node_role
 from orchestrator.pool_size import PoolFollower
+from orchestrator.scratch_pause import ScratchPause
 from workers import arrays
 from workers.encoder import hardware_encoders
 from workers.fingerprint import render_fingerprint
@@ -243,6 +244,7 @@ def _start_node(
     scope = process_scope()
     settings = Settings.from_env()
     drain = NodeDrain(app, client, name, queues)
+    pause = ScratchPause(app, client, name, queues)
     sizer = PoolFollower(app, client, name)
     # Beats go over a link of their own, which sees every outage (and a refused password).
     link = BeatLink(app.conf.broker_url)
@@ -257,12 +259,13 @@ def _start_node(
         except RenderError:
             compositor = ""  # told to use a GPU it lacks: its renders fail with the reason
         encoders = list(hardware_encoders())  # what the job's planner keys chunks by
-        last: tuple[bool, bool, int] | None = None
+        last: tuple[bool, bool, int, bool] | None = None
         next_beat = 0.0
         while not stop.is_set():
             drain.check()
+            pause.check(held_back=drain.draining.is_set())
             slots = _slots(app, sender)
-            shown = (drain.draining.is_set(), drain.drained(), slots)
+            shown = (drain.draining.is_set(), drain.drained(), slots, bool(pause.paused))
             # A change of drain state is told at once: dispatch stops counting this node's
             # slots, the autoscaler may terminate it. So is a new pool size (scale_cluster).
             if shown != last or time.monotonic() >= next_beat:
@@ -274,6 +277,7 @@ def _start_node(
                     "time": clock.now(),
                     "draining": shown[0],
                     "drained": shown[1],
+                    "scratch_full": shown[3],  # takes no work while others do
                     "busy": busy_tasks(),
                     "queues": queues,
                     "role": node_role(queues),

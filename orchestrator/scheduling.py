@@ -20,7 +20,7 @@ from typing import Any
 
 from common.errors import RenderError
 from common.names import LEVELS, render_queue
-from orchestrator.node_roles import renders
+from orchestrator.node_roles import takes_work
 from workers.arrays import CUPY as GPU_COMPOSITOR
 
 #: How much earlier than strictly necessary a job with a deadline is escalated.
@@ -248,7 +248,7 @@ def _renderers(
     """
     for beat in heartbeats.values():
         fingerprint = str(beat.get("fingerprint") or "")
-        if not fingerprint or beat.get("draining") or not renders(beat):
+        if not fingerprint or not takes_work(beat):
             continue
         queues = beat.get("queues") or ()
         if queues and render_queue(fingerprint) not in queues:

@@ -86,7 +86,9 @@ class NodeMetrics:
     """The spec's NodeMetrics: one worker node, from its heartbeat and the chunk records."""
 
     name: str
-    status: str  # "alive" or "draining"
+    status: (
+        str  # "alive", "draining", or "scratch full" (takes no work: orchestrator.scratch_pause)
+    )
     concurrency: int
     pid: int
     active_chunks: int
@@ -238,7 +240,7 @@ def node_metrics(
         result.append(
             NodeMetrics(
                 name=name,
-                status="draining" if beat.get("draining") else "alive",
+                status=_status(beat),
                 concurrency=int(beat["concurrency"]),
                 pid=int(beat.get("pid", 0)),
                 active_chunks=active.get(name, 0),
@@ -337,3 +339,10 @@ def collect_render_metrics(
 def collect_node_metrics(store: JobStore, *, limit: int = JOB_LIMIT) -> list[NodeMetrics]:
     """NodeMetrics of every node with a live heartbeat, sorted by name."""
     return node_metrics(store.heartbeats().values(), stored_jobs(store, limit), store.now())
+
+
+def _status(beat: Mapping[str, Any]) -> str:
+    """A node's status as the dashboard shows it."""
+    if beat.get("draining"):
+        return "draining"
+    return "scratch full" if beat.get("scratch_full") else "alive"

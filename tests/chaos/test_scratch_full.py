@@ -5,6 +5,7 @@ clean render, rather than failing after the sick node retried every chunk it too
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import time
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.support import ChaosCluster, heavy_project, status
+from bench.support import ChaosCluster, heavy_project, make_video, status
+from orchestrator import keys
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.job_record import ChunkState, JobState
 
@@ -42,11 +44,19 @@ def full_filesystem(root: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(root)], capture_output=True, check=False)
 
 
+@pytest.mark.parametrize("audio", [False, True])
 def test_a_node_with_a_full_scratch_disk_leaves_its_chunks_to_a_healthy_node(
-    tmp_path: Path,
+    tmp_path: Path, audio: bool
 ) -> None:
+    """With an audio track too: the mix and the merge, retried with backoff on a failure of
+    the disk, went back to the idle sick node each time (it stops taking work instead)."""
     doc = heavy_project(tmp_path, seconds=1.0, size=(320, 180))
+    if audio:
+        make_video(tmp_path / "tone.mkv", frames=31, size=(64, 36), audio_hz=440.0)
+        clip = {"id": "t", "start_time": 0, "end_time": 1.0, "source": {"File": "tone.mkv"}}
+        doc["tracks"].append({"id": "a", "track_type": "Audio", "name": "a", "clips": [clip]})
     out = tmp_path / "out.mkv"
+    paused = False
     with ChaosCluster(workers=1) as cluster:
         sick = cluster.add_worker()
         assert sick.log_path is not None
@@ -58,6 +68,8 @@ def test_a_node_with_a_full_scratch_disk_leaves_its_chunks_to_a_healthy_node(
             record = None
             while time.monotonic() - began < 240:
                 record = status(api, job) or record
+                beat = api.store.redis.get(keys.node(sick.hostname))
+                paused = paused or bool(beat and json.loads(beat).get("scratch_full"))
                 if record is not None and record.state.finished:
                     break
                 time.sleep(0.2)
@@ -71,3 +83,4 @@ def test_a_node_with_a_full_scratch_disk_leaves_its_chunks_to_a_healthy_node(
     # Handed on at once, not after the ~90 s of backoff a transient error gets.
     took = time.monotonic() - began
     assert took < 60, (took, chunks)
+    assert paused  # its heartbeat said so: dispatch counted it out

@@ -18,7 +18,7 @@ from common.names import (
     render_queue,
 )
 from common.settings import Settings
-from orchestrator import keys
+from orchestrator import keys, stats
 from orchestrator.celery_app import make_app
 from orchestrator.job_cancel import cancel
 from orchestrator.job_record import ChunkRecord, ChunkState, JobRecord, JobState
@@ -323,3 +323,11 @@ def test_chunks_stopped_by_their_jobs_end_are_no_failures_of_their_nodes(
         store.redis.set(keys.node(name), json.dumps(beat), ex=60)
     failed = {n.name: n.failed_chunks for n in collect_node_metrics(store)}
     assert failed == {"faulty": 1, "healthy": 0}
+
+
+@pytest.mark.parametrize(
+    ("beat", "shown"),
+    [({}, "alive"), ({"draining": True}, "draining"), ({"scratch_full": True}, "scratch full")],
+)
+def test_a_node_out_of_scratch_space_shows_so(beat: dict[str, object], shown: str) -> None:
+    assert stats._status(beat) == shown
