@@ -259,13 +259,19 @@ def _start_node(
         except RenderError:
             compositor = ""  # told to use a GPU it lacks: its renders fail with the reason
         encoders = list(hardware_encoders())  # what the job's planner keys chunks by
-        last: tuple[bool, bool, int, bool] | None = None
+        last: tuple[bool, bool, int, bool, bool] | None = None
         next_beat = 0.0
         while not stop.is_set():
             drain.check()
             pause.check(held_back=drain.draining.is_set())
             slots = _slots(app, sender)
-            shown = (drain.draining.is_set(), drain.drained(), slots, bool(pause.paused))
+            shown = (
+                drain.draining.is_set(),
+                drain.drained(),
+                slots,
+                bool(pause.paused),
+                pause.room,
+            )
             # A change of drain state is told at once: dispatch stops counting this node's
             # slots, the autoscaler may terminate it. So is a new pool size (scale_cluster).
             if shown != last or time.monotonic() >= next_beat:
@@ -278,6 +284,7 @@ def _start_node(
                     "draining": shown[0],
                     "drained": shown[1],
                     "scratch_full": shown[3],  # takes no work while others do
+                    "scratch_room": shown[4],
                     "busy": busy_tasks(),
                     "queues": queues,
                     "role": node_role(queues),

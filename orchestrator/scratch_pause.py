@@ -54,6 +54,9 @@ class ScratchPause:
         self.full = full
         #: the queues this node stopped consuming for its disk (none: it takes work)
         self.paused: list[str] = []
+        #: whether its scratch disk had room at the last look (told in its heartbeat: two
+        #: nodes on one full disk must not stop for each other)
+        self.room = True
         self._peers_at = 0.0
         self._peers: set[str] = set()
 
@@ -61,9 +64,10 @@ class ScratchPause:
         """Pause or resume; ``held_back``: the node is draining or leaving (the drain owns
         its consumers then, and resumes them itself if the drain is called off)."""
         if held_back:
-            self.paused = []
+            self.paused, self.room = [], True
             return
         full = self.full()
+        self.room = not full
         if not full and not self.paused:
             return
         covered = self._covered(fresh=not self.paused)
@@ -94,7 +98,9 @@ class ScratchPause:
         try:
             for key in self.client.scan_iter(match=keys.NODE.format(name="*"), count=100):
                 beat = _beat(self.client.get(key))
-                if beat is not None and beat.get("name") != self.name and takes_work(beat):
+                if beat is None or beat.get("name") == self.name:
+                    continue
+                if takes_work(beat) and beat.get("scratch_room", True):
                     found.update(str(q) for q in beat.get("queues") or ())
         except (redis.RedisError, OSError):
             return self._peers  # the broker is away: keep doing what we do

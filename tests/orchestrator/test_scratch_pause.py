@@ -67,6 +67,7 @@ def test_a_full_disk_beside_a_working_node_stops_the_queues_it_takes(
         None,
         {"draining": True},
         {"scratch_full": True},
+        {"scratch_room": False},  # on the same full disk: the two must not stop for each other
         {"queues": ["orchestrator"]},  # a node that only plans takes none of this work
     ],
 )
