@@ -73,6 +73,7 @@ class Dispatcher:
             for name, beat in self.nodes().items()
             if name != node
             and _renders(beat)
+            and beat.get("scratch_room", True)  # a node on a full disk too would fail it too
             and (not renderer or str(beat.get("fingerprint") or "") == renderer)
         )
 

@@ -405,16 +405,23 @@ def test_a_chunked_jobs_clipped_mix_reaches_its_warnings(service: WorkerHooks) -
     assert service.store.redis.smembers(keys.notes("j")) == {note}
 
 
-def _beat(service: WorkerHooks, node: str, fingerprint: str) -> None:
+def _beat(service: WorkerHooks, node: str, fingerprint: str, room: bool = True) -> None:
     now = time.time()
     beat = {"name": node, "concurrency": 1, "since": now, "time": now, "fingerprint": fingerprint}
+    beat["scratch_room"] = room
     beat["queues"] = ["render", f"render.{fingerprint}"]
     service.store.redis.set(keys.node(node), json.dumps(beat), ex=60)
 
 
 @pytest.mark.parametrize(
     ("peer_fingerprint", "peer_blocklisted", "handed"),
-    [("fp-a", False, True), ("fp-b", False, False), ("fp-a", True, False), (None, False, False)],
+    [
+        ("fp-a", False, True),
+        ("fp-b", False, False),
+        ("fp-a", True, False),
+        (None, False, False),
+        ("full", False, False),  # a peer on a full disk too
+    ],
 )
 def test_a_chunk_on_a_full_scratch_disk_goes_to_a_peer_of_its_fingerprint_at_once(
     service: WorkerHooks, peer_fingerprint: str | None, peer_blocklisted: bool, handed: bool
@@ -426,7 +433,8 @@ def test_a_chunk_on_a_full_scratch_disk_goes_to_a_peer_of_its_fingerprint_at_onc
         service.store.redis.delete(keys.node(node))
     _beat(service, "n1", "fp-a")
     if peer_fingerprint is not None:
-        _beat(service, "n2", peer_fingerprint)
+        room = peer_fingerprint != "full"
+        _beat(service, "n2", "fp-a" if not room else peer_fingerprint, room=room)
     if peer_blocklisted:
         service.store.redis.hset(keys.failures("j"), "n2", BLOCKLIST_AFTER)
     service.store.update("j", renderer="fp-a")
