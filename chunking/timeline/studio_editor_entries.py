@@ -255,3 +255,22 @@ def without_subframe(transitions: list[dict[str, Any]], fps: int | str, p: Probl
             continue
         kept.append(entry)
     return kept
+
+
+def pan_effect(
+    track_id: str, raw: Any, where: str, p: Problems, effects: dict[str, dict[str, Any]]
+) -> str | None:
+    """A track's ``pan`` (-1 left to 1 right: the editor's audio mixer, played by a
+    StereoPannerNode) as an audio pan effect added to ``effects``, its id; None when the track
+    is centred, or its pan is not one the mixer sets (named, and the track left centred)."""
+    if raw is None:
+        return None
+    pan = to_float(raw)
+    if pan is None or not -1 <= pan <= 1:  # NaN too
+        p.warn(where, f"pan {shown(raw)} is not a balance from -1 to 1; rendered centred")
+        return None
+    if pan == 0:
+        return None
+    ident = f"{track_id}#pan"
+    effects[ident] = effect_entry(ident, "audio-pan", "pan", {"pan": pan})
+    return ident

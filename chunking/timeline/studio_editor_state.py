@@ -23,6 +23,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_editor_entries import pan_effect
 from chunking.timeline.studio_editor_library import (
     Library,
     as_map,
@@ -88,8 +89,7 @@ def _track(index: int, raw: Any, lib: Library, p: Problems, parts: Parts) -> Non
                 "writes (Video, Audio, Title, Music, Voiceover, Sfx, Ambient)")  # fmt: skip
         return
     kind = _KINDS[kind_raw.lower()]
-    if to_float(track.get("pan")) not in (None, 0.0):
-        p.warn(where, f"pan {shown(track.get('pan'))} is not rendered (centred)")
+    pan = pan_effect(track_id, track.get("pan"), where, p, parts.effects)
     if entries(track.get("effects")):
         p.warn(where, "its applied effects are not in the project file; not rendered")
     enabled = track.get("enabled") is not False
@@ -115,6 +115,7 @@ def _track(index: int, raw: Any, lib: Library, p: Problems, parts: Parts) -> Non
         parts.tracks.append(
             {"id": track_id, "track_type": kind, "name": text(track.get("name")),
              "enabled": enabled, "volume": js_nullish(track.get("volume"), 1.0),
+             "effects": [pan] if pan else [],
              "clips": sorted(clips, key=lambda c: (c["start_time"], c["id"]))}
         )  # fmt: skip
 

@@ -19,7 +19,7 @@ from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_animations import unrendered_animation
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_css import inline_unread
-from chunking.timeline.studio_editor_entries import effect_entry
+from chunking.timeline.studio_editor_entries import effect_entry, pan_effect
 from chunking.timeline.studio_editor_joins import TrackTransitions
 from chunking.timeline.studio_editor_library import (
     NESTED_MEDIA,
@@ -123,8 +123,6 @@ class TrackConverter:
             track_type = "Video"
         if track.get("isSolo"):
             self.p.warn(where, "solo only changes what the editor plays; every track is rendered")
-        if to_float(track.get("pan")) not in (None, 0.0):
-            self.p.warn(where, f"pan {shown(track.get('pan'))} is not rendered (centred)")
         pairs = []
         for i, raw_clip in enumerate(entries(track.get("clips"))):
             if is_text_clip(raw_clip):
@@ -135,6 +133,10 @@ class TrackConverter:
         joins = TrackTransitions(self.lib, self.p, self.parts.transitions)
         joins.applied(pairs)
         joins.timeline(track.get("transitions"), pairs, where)
+        effects = self.applied.ids(track.get("trackEffects"), "effect", track_id, where)
+        # The mixer's panner follows the channel's inserts (Web Audio's chain in the editor).
+        if pan := pan_effect(track_id, track.get("pan"), where, self.p, self.parts.effects):
+            effects.append(pan)
         self.parts.tracks.append(
             {
                 "id": track_id,
@@ -147,7 +149,7 @@ class TrackConverter:
                 "locked": bool(js_nullish(track.get("isLocked"), False)),
                 "volume": js_nullish(track.get("volume"), 1.0),
                 "clips": [clip for clip, _ in pairs],
-                "effects": self.applied.ids(track.get("trackEffects"), "effect", track_id, where),
+                "effects": effects,
                 # The editor leaves track filters out (a TODO there); they are applied here.
                 "filters": self.applied.ids(track.get("trackFilters"), "filter", track_id, where),
             }

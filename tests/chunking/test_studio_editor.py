@@ -399,7 +399,6 @@ def test_warnings_are_collected_and_strict_refuses_them(holiday: Path) -> None:
     timeline = load(str(path))
     assert timeline.warnings == (
         "clip 'beach': colour grading (colorGrading) is not rendered",
-        "track 'voice': pan -0.5 is not rendered (centred)",
         "transition 'x-1': starts clip 'dinner' 6 frames before its media (it begins 6 frames "
         "early, source_start 0s); the first frame is held",
     )

@@ -105,7 +105,6 @@ def test_what_the_file_does_not_hold_is_named(holiday: Path) -> None:
     holiday.write_text(json.dumps(doc), encoding="utf-8")
     said = [w for w in load(str(holiday)).warnings if "found by its name" not in w]
     assert said == [
-        "track 'v': pan -0.5 is not rendered (centred)",
         "clip 'a': fade is not rendered: the project file does not say which side of the "
         "clip it joins",
         "clip 'a': its applied effects are not in the project file; not rendered",
