@@ -9,6 +9,7 @@ docs/timeline-format.md ("Timeline Studio editor documents").
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -200,7 +201,7 @@ class TrackConverter:
             "start_time": start,
             "end_time": start + duration,
             "source_start": source_start,
-            "speed": js_or(raw.get("speed"), 1.0),
+            "speed": self._speed(raw, where),
             "volume": js_nullish(raw.get("volume"), 1.0),
             # Not in the editor's conversion, but the clip's own settings the user sees.
             "muted": raw.get("isMuted") is True,
@@ -230,6 +231,22 @@ class TrackConverter:
         ) is not None:
             clip["style_template_id"] = style_id
         return clip
+
+    def _speed(self, raw: Mapping[str, Any], where: str) -> Any:
+        """``speed`` (``|| 1``) times ``playbackRate``: the rate stretch (timeline-machine.ts
+        rateStretch) divides the clip's duration by its rate and leaves ``speed``, so the clip
+        keeps its media only played at both (a speed that is not a number is the loader's)."""
+        speed = js_or(raw.get("speed"), 1.0)
+        raw_rate = raw.get("playbackRate")
+        if raw_rate is None:
+            return speed
+        rate = to_float(raw_rate)
+        if rate is None or not 0 < rate < math.inf:
+            self.p.warn(where, f"playbackRate {shown(raw_rate)} is not a speed above 0; "
+                        "the clip plays at its speed")  # fmt: skip
+            return speed
+        base = to_float(speed)
+        return speed if rate == 1 or base is None else base * rate
 
     def _keep_pitch(self, raw: Mapping[str, Any], clip: dict[str, Any], where: str) -> None:
         """``maintainPitch``: a faster or slower clip keeps its sound's pitch (as the editor's
@@ -275,9 +292,6 @@ class TrackConverter:
         grading = raw.get("colorGrading")
         if isinstance(grading, Mapping) and grading.get("isEnabled") is True:
             self.p.warn(where, "colour grading (colorGrading) is not rendered")
-        rate = to_float(raw.get("playbackRate"))
-        if rate is not None and rate != 1 and rate != to_float(raw.get("speed")):
-            self.p.warn(where, f"playbackRate {rate:g} is not rendered; speed is")
         for name in ("equalizer", "reverb", "compression"):
             value = raw.get(name)
             if _set(value):
