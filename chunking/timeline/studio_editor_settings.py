@@ -44,9 +44,15 @@ def frame_rate(p: Problems, *candidates: tuple[str, Any]) -> int | str:
 
 
 def frame_size(p: Problems, *candidates: tuple[str, Any]) -> list[int]:
-    """The first frame size given ({width, height}, "1920x1080" or [w, h]); 1920x1080."""
+    """The first frame size given ({width, height}, "1920x1080" or [w, h]); 1920x1080. A
+    ``"custom"`` one (the settings dialog's custom aspect ratio, whose size it keeps in
+    ``aspectRatio.value``) gives way to the next."""
+    custom = ""
     for label, raw in candidates:
         if raw is None:
+            continue
+        if isinstance(raw, str) and raw.strip().lower() == "custom":
+            custom = custom or label
             continue
         value = raw
         if isinstance(value, Mapping):
@@ -62,6 +68,8 @@ def frame_size(p: Problems, *candidates: tuple[str, Any]) -> list[int]:
             p.error(label, f"{width}x{height} is out of range (1..{MAX_SIDE} pixels)")
             return [1920, 1080]
         return [width, height]
+    if custom:
+        p.warn(custom, "'custom' with no size in aspectRatio.value; rendered 1920x1080")
     return [1920, 1080]
 
 
