@@ -46,12 +46,15 @@ def frame_rate(p: Problems, *candidates: tuple[str, Any]) -> int | str:
 def frame_size(p: Problems, *candidates: tuple[str, Any]) -> list[int]:
     """The first frame size given ({width, height}, "1920x1080" or [w, h]); 1920x1080. A
     ``"custom"`` one (the settings dialog's custom aspect ratio, whose size it keeps in
-    ``aspectRatio.value``) gives way to the next."""
+    ``aspectRatio.value``) gives way to the next, as does a sequence's size made from one (the
+    editor's createProject splits "custom" into NaN, written as null, and no height)."""
     custom = ""
     for label, raw in candidates:
         if raw is None:
             continue
-        if isinstance(raw, str) and raw.strip().lower() == "custom":
+        if (isinstance(raw, str) and raw.strip().lower() == "custom") or (
+            isinstance(raw, Mapping) and raw.get("width") is None and raw.get("height") is None
+        ):
             custom = custom or label
             continue
         value = raw
@@ -69,7 +72,7 @@ def frame_size(p: Problems, *candidates: tuple[str, Any]) -> list[int]:
             return [1920, 1080]
         return [width, height]
     if custom:
-        p.warn(custom, "'custom' with no size in aspectRatio.value; rendered 1920x1080")
+        p.warn(custom, "a custom size with none in aspectRatio.value; rendered 1920x1080")
     return [1920, 1080]
 
 

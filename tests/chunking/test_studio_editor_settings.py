@@ -75,7 +75,7 @@ def test_custom_with_no_size_anywhere_is_named() -> None:
     timeline, warnings = converted(tls(settings))
     assert timeline["resolution"] == [1920, 1080]
     assert warnings == (
-        "settings.resolution: 'custom' with no size in aspectRatio.value; rendered 1920x1080",
+        "settings.resolution: a custom size with none in aspectRatio.value; rendered 1920x1080",
     )
 
 
@@ -83,3 +83,17 @@ def test_custom_with_no_size_anywhere_is_named() -> None:
 def test_a_size_that_is_neither_custom_nor_a_size_is_still_refused(size: str) -> None:
     with pytest.raises(ValidationError, match="not a frame size"):
         converted(tls({**CUSTOM, "resolution": size}))
+
+
+def test_a_sequence_made_from_a_custom_project_takes_the_projects_size() -> None:
+    """createProject (timeline-studio-project-service.ts) splits ``"custom"`` at "x" into
+    numbers: NaN, written to JSON as null, and no height. Was refused: "not a frame size"."""
+    sequence_settings = {"resolution": {"width": None}, "frameRate": 29.97}
+    timeline, warnings = converted(tlsp(CUSTOM, sequence_settings))
+    assert timeline["resolution"] == [1000, 500] and timeline["fps"] == "30000/1001"
+    assert warnings == ()
+
+
+def test_half_a_size_is_still_refused() -> None:
+    with pytest.raises(ValidationError, match="not a frame size"):
+        converted(tlsp(CUSTOM, {"resolution": {"width": 640, "height": None}}))
