@@ -78,7 +78,8 @@ _NAMED = 5
 def unrendered_animation(name: str, keys: Any) -> str:
     """The warning for a clip's ``keyframes`` (TimelineKeyframe: ``{time, property, value,
     interpolation}``) or a title's ``opacityKeyframes``, which neither the editor's export (its
-    convertClip drops them) nor ours draws: it names the properties they animate."""
+    convertClip drops them) nor ours draws (a picture clip's opacity keys aside:
+    studio_editor_opacity draws those): it names the properties they animate."""
     if name != "keyframes":
         return f"animation of opacity ({name}) is not rendered; the fixed values are"
     if isinstance(keys, Mapping):  # {property: [keys]}

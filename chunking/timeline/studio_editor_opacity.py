@@ -50,6 +50,11 @@ def picture_over_time(
                    f"draws ({', '.join(FADE_CURVES)}); drawn linear")  # fmt: skip
     keys = _keys(raw.get("opacityKeyframes"), where, p)
     own = [k for k in keys if not any(lo <= k["time"] <= hi for lo, hi in spans)]
+    animated = timeline_opacity_keys(raw.get("keyframes"), where, p)
+    if own and animated:
+        p.warn(where, "animation of 'opacity' (keyframes) is not rendered: its "
+               "opacityKeyframes are")  # fmt: skip
+    own = own or animated
     if own:
         clip["opacity_keyframes"] = own
         clip["opacity"] = 1.0  # the keys replace it, as getOpacityAtTime reads them
@@ -86,6 +91,61 @@ def _keys(raw: Any, where: str, p: Problems) -> list[dict[str, Any]]:
         found.pop(time, None)
         found[time] = {"time": time, "opacity": opacity, "easing": easing}
     return sorted(found.values(), key=lambda k: k["time"])
+
+
+#: KeyframeAnimationService.applyEasing's interpolations that fade_curves draws alike (its
+#: bezier, which has no control points there, is its default: linear).
+_INTERPOLATIONS = {
+    "linear": "linear",
+    "bezier": "linear",
+    "ease-in": "ease-in",
+    "ease-out": "ease-out",
+    "ease-in-out": "ease-in-out",
+    "step": "step",
+}
+
+
+def timeline_opacity_keys(raw: Any, where: str, p: Problems) -> list[dict[str, Any]]:
+    """A clip's TimelineKeyframes of ``opacity`` (``{time, property, value, interpolation}``,
+    seconds from the clip's start) as opacity keys in time order, as KeyframeAnimationService's
+    getValueAtTime reads them: a step holds its value to halfway (two keys a millionth of the
+    way apart); each unusable key is named and left out, other properties are not read here."""
+    found: dict[float, dict[str, Any]] = {}
+    for i, item in enumerate(raw if isinstance(raw, list) else ()):
+        key = as_map(item)
+        if key.get("property") != "opacity":
+            continue
+        at = f"keyframes[{i}] (opacity)"
+        time, value = to_float(key.get("time")), to_float(key.get("value"))
+        if time is None or value is None or not abs(time) <= MAX_SECONDS or math.isnan(value):
+            got = f"time {shown(key.get('time'))}, value {shown(key.get('value'))}"
+            p.warn(where, f"{at} needs a numeric time and value ({got}); left out")
+            continue
+        if not 0 <= value <= 1:
+            p.warn(where, f"{at} value {value:g} is outside 0 to 1; drawn at "
+                   f"{min(max(value, 0), 1):g}")  # fmt: skip
+            value = min(max(value, 0.0), 1.0)
+        shape = key.get("interpolation")
+        easing = _INTERPOLATIONS.get(shape if isinstance(shape, str) else "linear")
+        if easing is None:
+            p.warn(where, f"{at} interpolation {shown(shape)} is drawn linear")
+            easing = "linear"
+        found.pop(time, None)  # addKeyframe keeps one key per time
+        found[time] = {"time": time, "opacity": value, "easing": easing}
+    keys = sorted(found.values(), key=lambda k: k["time"])
+    drawn: list[dict[str, Any]] = []
+    for n, here in enumerate(keys):
+        after = keys[n + 1] if n + 1 < len(keys) else None
+        if here["easing"] != "step":
+            drawn.append(here)
+            continue
+        drawn.append({**here, "easing": "linear"})
+        if after is not None:
+            middle = (here["time"] + after["time"]) / 2
+            hold = middle - (after["time"] - here["time"]) * 1e-6
+            drawn += [{**here, "time": hold, "easing": "linear"},
+                      {**after, "time": middle, "easing": "linear"}]  # fmt: skip
+    return drawn
 
 
 def fade_seconds(raw: Mapping[str, Any], name: str, where: str, p: Problems) -> float | None:

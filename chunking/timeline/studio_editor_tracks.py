@@ -309,8 +309,15 @@ class TrackConverter:
         """Warn about a clip's keyframed animation that is not rendered (``drawn``: a picture
         clip, whose opacityKeyframes are)."""
         for name in ("keyframes",) if drawn else ("opacityKeyframes", "keyframes"):
-            if isinstance(raw.get(name), list | Mapping) and raw[name]:
-                self.p.warn(where, unrendered_animation(name, raw[name]))
+            keys = raw.get(name)
+            if drawn and isinstance(keys, list):  # its opacity keys are drawn (picture_over_time)
+                keys = [
+                    k
+                    for k in keys
+                    if not (isinstance(k, Mapping) and k.get("property") == "opacity")
+                ]
+            if isinstance(keys, list | Mapping) and keys:
+                self.p.warn(where, unrendered_animation(name, keys))
 
     # -- subtitles ----------------------------------------------------------------------------
 
