@@ -17,6 +17,7 @@ from typing import Any
 from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.media_paths import local_path
 from chunking.timeline.schema import entries
+from chunking.timeline.studio_clips import MAX_SPEED, MIN_SPEED
 from chunking.timeline.studio_editor_animations import unrendered_animation
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_css import inline_unread
@@ -246,7 +247,16 @@ class TrackConverter:
                         "the clip plays at its speed")  # fmt: skip
             return speed
         base = to_float(speed)
-        return speed if rate == 1 or base is None else base * rate
+        if rate == 1 or base is None:
+            return speed
+        played = base * rate
+        if not MIN_SPEED <= played <= MAX_SPEED:
+            # The editor clamps a speed (setClipSpeed), never the product with its stretch.
+            end = min(max(played, MIN_SPEED), MAX_SPEED)
+            self.p.warn(where, f"speed {base:g} x playbackRate {rate:g} = {played:g} is outside "
+                        f"{MIN_SPEED:g} to {MAX_SPEED:g}; played at {end:g}")  # fmt: skip
+            played = end
+        return played
 
     def _keep_pitch(self, raw: Mapping[str, Any], clip: dict[str, Any], where: str) -> None:
         """``maintainPitch``: a faster or slower clip keeps its sound's pitch (as the editor's

@@ -77,3 +77,15 @@ def test_a_rate_that_is_not_a_speed_is_named_and_left_out(tmp_path: Path, rate: 
     assert timeline.clip("c").speed == 1.5
     (warning,) = timeline.warnings
     assert warning.startswith("clip 'c': playbackRate ") and "above 0" in warning
+
+
+def test_a_product_past_the_editors_speed_range_is_named_and_played_at_its_end(
+    tmp_path: Path,
+) -> None:
+    """The editor clamps ``speed`` to 0.1-10 (setClipSpeed), not its product with a stretch:
+    refusing the whole project for it would render nothing."""
+    timeline = timeline_project(tmp_path, speed=8, playbackRate=2)
+    assert timeline.clip("c").speed == 10.0
+    assert timeline.warnings == (
+        "clip 'c': speed 8 x playbackRate 2 = 16 is outside 0.1 to 10; played at 10",
+    )
