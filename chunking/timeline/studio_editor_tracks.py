@@ -346,6 +346,10 @@ class TrackConverter:
             return
         style = subtitle_style(self.lib.subtitle_styles, raw.get("subtitleStyleId"), where, self.p)
         entry = subtitle_entry(raw, clip_id, times[0], times[0] + times[1], style)
+        # Neither the editor's preview nor its export reads the switch: say so, not wrap silently.
+        wrap = raw.get("wordWrap", as_map(style).get("wordWrap"))
+        if wrap is False:
+            self.p.warn(where, "wordWrap false is not rendered: long lines wrap at its maxWidth")
         entry["enabled"] = entry["enabled"] and not hidden
         self._animation_unrendered(raw, where)
         text_effects_unrendered(raw, where, self.p)

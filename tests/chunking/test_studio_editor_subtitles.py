@@ -259,3 +259,28 @@ def test_a_captions_fade_written_as_a_number_of_seconds_fades_it(tmp_path: Path)
         ("fade_in", 0, 3),
         ("fade_out", 8, 10),
     ]
+
+
+@pytest.mark.parametrize(
+    ("caption", "styles"),
+    [
+        # SubtitleClip.wordWrap, set by the subtitle editor's switch (subtitle-editor.tsx) ...
+        ({"wordWrap": False}, []),
+        # ... or SubtitleStyle.wordWrap (createSubtitleStyle), which the clip's own overrides.
+        ({"subtitleStyleId": "one-line"}, [{"id": "one-line", "color": "#fff", "wordWrap": False}]),
+    ],
+)
+def test_word_wrap_switched_off_is_said_not_silently_wrapped(
+    tmp_path: Path, caption: dict[str, Any], styles: list[dict[str, Any]]
+) -> None:
+    """Timeline Studio (Chatman Media, MIT with Commons Clause): SubtitleClip and SubtitleStyle
+    in src/features/timeline/types/timeline.ts. Neither its preview nor its export reads the
+    switch; long lines here wrap at the caption's maxWidth, and that is now said."""
+    timeline = with_captions(tmp_path, [{"text": "Hello", **caption}], styles)
+    assert timeline.warnings == (
+        "clip 's0': wordWrap false is not rendered: long lines wrap at its maxWidth",
+    )
+    assert (
+        with_captions(tmp_path, [{"text": "Hi", **caption, "wordWrap": True}], styles).warnings
+        == ()
+    )
