@@ -150,8 +150,11 @@ def timeline_opacity_keys(raw: Any, where: str, p: Problems) -> list[dict[str, A
 
 def fade_seconds(raw: Mapping[str, Any], name: str, where: str, p: Problems) -> float | None:
     """A clip's ``name`` fade (fadeIn/fadeOut) in seconds: its ``duration``, or the number itself
-    (older documents and hand-written ones); None when absent or 0; anything else is named."""
+    (older documents and hand-written ones), else the montage planner's ``fadeInDuration`` /
+    ``fadeOutDuration``; None when absent or 0; anything else is named."""
     value = raw.get(name)
+    if value is None:
+        value = raw.get(f"{name}Duration")
     if value is None:
         return None
     seconds = to_float(value.get("duration")) if isinstance(value, Mapping) else to_float(value)

@@ -207,7 +207,14 @@ class TrackConverter:
             # Not in the editor's conversion, but the clip's own settings the user sees.
             "muted": raw.get("isMuted") is True,
             "opacity": js_nullish(raw.get("opacity"), 1.0),
-            "effects": self.applied.ids(raw.get("effects"), "effect", clip_id, where, window),
+            # The montage planner (timeline-integration-service.ts) writes ``appliedEffects``.
+            "effects": self.applied.ids(
+                entries(raw.get("effects")) + entries(raw.get("appliedEffects")),
+                "effect",
+                clip_id,
+                where,
+                window,
+            ),
             "filters": self.applied.ids(raw.get("filters"), "filter", clip_id, where, window),
         }
         # fadeIn/fadeOut: a music clip's (MusicClip's audio settings) fade its sound, any other
@@ -309,6 +316,12 @@ class TrackConverter:
         self._animation_unrendered(raw, where, drawn=not sound_only)
         if as_map(raw.get("speedRamping")).get("enabled") is True:
             self.p.warn(where, "speed ramping (speedRamping) is not rendered; speed is")
+        if isinstance(raw.get("cropSettings"), Mapping) and raw["cropSettings"]:
+            self.p.warn(where, "cropSettings (the montage planner's crop) is not rendered; the "
+                        "whole picture is")  # fmt: skip
+        if entries(raw.get("appliedTransitions")):
+            self.p.warn(where, "appliedTransitions (the montage planner's) are not rendered; "
+                        "the clips cut")  # fmt: skip
         offset = to_float(raw.get("audioOffset"))
         if offset:
             self.p.warn(where, f"audioOffset {offset:g} s is not rendered")
