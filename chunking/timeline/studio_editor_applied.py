@@ -11,6 +11,7 @@ createAppliedFilter writes the filter's whole parameter set there).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,7 +61,7 @@ class Applications:
         (``startTime`` and ``duration``, relative to the clip) gets an entry of its own.
         """
         ids: list[str] = []
-        for i, item in enumerate(entries(raw)):
+        for i, item in enumerate(in_chain_order(entries(raw))):
             applied = as_map(item) if isinstance(item, Mapping) else {f"{group}Id": item}
             if switched_off(applied):
                 continue
@@ -160,3 +161,14 @@ class Applications:
             entry = effect_entry(ref, text(raw.get("type")) or ref, name, params)
             return fit_to_panel(entry, self.p, where)
         return filter_entry(ref, name, params)
+
+
+def in_chain_order(items: list[Any]) -> list[Any]:
+    """Applications in their ``order`` (the editor's applyEffectToClip appends one put at the
+    start of the chain with order 0; updateEffectOnClip changes an order in place), ties in
+    list order; the list order itself when any lacks a numeric order."""
+    orders = [to_float(as_map(item).get("order")) for item in items]
+    if not all(o is not None and math.isfinite(o) for o in orders):
+        return items
+    ranked = sorted(zip(orders, range(len(items)), strict=True))
+    return [items[n] for _, n in ranked]
