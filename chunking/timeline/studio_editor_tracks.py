@@ -223,6 +223,11 @@ class TrackConverter:
             for name, key in (("fadeIn", "fade_in"), ("fadeOut", "fade_out")):
                 if (seconds := fade_seconds(raw, name, where, self.p)) is not None:
                     clip[key] = seconds
+                    # MusicClip's fade ``curve``: the mixer's sound fades are linear.
+                    curve = as_map(raw.get(name)).get("curve")
+                    if curve is not None and curve != "linear":
+                        self.p.warn(where, f"the sound's {name} curve {shown(curve)} is not "
+                                    "rendered; it fades linearly")  # fmt: skip
         else:
             picture_over_time(raw, clip, where, self.p)
         if not sound_only and (transform := clip_position(raw.get("position"), where, self.p)):

@@ -336,6 +336,23 @@ def test_a_music_clips_fades_are_its_sounds(tmp_path: Path) -> None:
     assert not any("fade" in w for w in timeline.warnings)
 
 
+def test_a_music_clips_fade_curve_is_named_and_faded_linearly(tmp_path: Path) -> None:
+    """MusicClip's fadeIn/fadeOut ``curve`` ("linear" | "exponential" | "logarithmic",
+    src/features/timeline/types/timeline.ts of Timeline Studio, Chatman Media, MIT with Commons
+    Clause): the mixer's sound fades are linear; the curve was dropped without a word."""
+    fades = {
+        "fadeIn": {"duration": 1, "curve": "exponential"},
+        "fadeOut": {"duration": 0.5, "curve": "logarithmic"},
+    }
+    timeline = music_track(tmp_path, fades)
+    (clip,) = timeline.tracks[0].clips
+    assert (clip.fade_in, clip.fade_out) == (1.0, 0.5)
+    assert timeline.warnings == (
+        "clip 'm': the sound's fadeIn curve 'exponential' is not rendered; it fades linearly",
+        "clip 'm': the sound's fadeOut curve 'logarithmic' is not rendered; it fades linearly",
+    )
+
+
 def test_a_music_clips_unrendered_sound_settings_are_named(tmp_path: Path) -> None:
     timeline = music_track(
         tmp_path, {"equalizer": {"bass": 1, "mid": 0, "treble": 0}, "reverb": 0, "compression": 0.9}
