@@ -258,11 +258,8 @@ class _Converter:
                 tracks.append({"id": ident, "type": "video", "clips": sec.get("clips")})
         tracks += entries(self.data.get("globalTracks"))
         settings = as_map(self.data.get("settings"))
-        parts = TrackConverter(self.lib, self.p).run(tracks)
-        for clip_id, ramp in as_map(self.data.get("speedRampingConfigs")).items():
-            if as_map(ramp).get("enabled", True) is not False:
-                self.p.warn(f"clip {clip_id!r}", "speed ramping (speedRampingConfigs) is not "
-                            "rendered; speed is")  # fmt: skip
+        ramps = as_map(self.data.get("speedRampingConfigs"))
+        parts = TrackConverter(self.lib, self.p).run(tracks, ramps)
         timeline = {
             "duration": span_of(parts),
             "fps": frame_rate(

@@ -91,8 +91,10 @@ class TrackConverter:
         self.parts = Parts()
         self.applied = Applications(library, problems, self.parts.effects, self.parts.filters)
 
-    def run(self, tracks: list[Any]) -> Parts:
-        """Every track in order (the editor's order: sections' tracks, then global tracks)."""
+    def run(self, tracks: list[Any], ramps: Mapping[str, Any] | None = None) -> Parts:
+        """Every track in order (the editor's order: sections' tracks, then global tracks);
+        ``ramps``: a TimelineProject's ``speedRampingConfigs``, by clip id."""
+        self.ramps = ramps or {}
         for index, raw in enumerate(tracks):
             self._track(index, raw)
         return self.parts
@@ -202,7 +204,7 @@ class TrackConverter:
             "start_time": start,
             "end_time": start + duration,
             "source_start": source_start,
-            "speed": self._speed(raw, where),
+            "speed": self._speed(raw, clip_id, where),
             "volume": js_nullish(raw.get("volume"), 1.0),
             # Not in the editor's conversion, but the clip's own settings the user sees.
             "muted": raw.get("isMuted") is True,
@@ -245,11 +247,14 @@ class TrackConverter:
             clip["style_template_id"] = style_id
         return clip
 
-    def _speed(self, raw: Mapping[str, Any], where: str) -> Any:
-        """``speed`` (``|| 1``) times ``playbackRate``: the rate stretch (timeline-machine.ts
-        rateStretch) divides the clip's duration by its rate and leaves ``speed``, so the clip
-        keeps its media only played at both (a speed that is not a number is the loader's)."""
+    def _speed(self, raw: Mapping[str, Any], clip_id: str, where: str) -> Any:
+        """``speed`` (``|| 1``; a speed ramp of one speed in its place) times ``playbackRate``:
+        the rate stretch (timeline-machine.ts rateStretch) divides the clip's duration by its
+        rate and leaves ``speed``, so the clip keeps its media only played at both (a speed that
+        is not a number is the loader's)."""
         speed = js_or(raw.get("speed"), 1.0)
+        if (steady := self._ramp(raw, clip_id, where)) is not None:
+            speed = steady
         raw_rate = raw.get("playbackRate")
         if raw_rate is None:
             return speed
@@ -269,6 +274,31 @@ class TrackConverter:
                         f"{MIN_SPEED:g} to {MAX_SPEED:g}; played at {end:g}")  # fmt: skip
             played = end
         return played
+
+    def _ramp(self, raw: Mapping[str, Any], clip_id: str, where: str) -> float | None:
+        """The one speed of a clip's speed ramp (SpeedRampingConfig: the clip's
+        ``speedRamping``, else the project's ``speedRampingConfigs`` entry), as getSpeedAtTime
+        gives it when all its keys share a value; None when it has none, the ramp named in a
+        warning when it changes speed or stops (a freeze frame)."""
+        name, ramp = "speedRamping", raw.get("speedRamping")
+        if ramp is None:
+            name, ramp = "speedRampingConfigs", self.ramps.get(clip_id)
+        enabled = as_map(ramp).get("enabled", name == "speedRampingConfigs")
+        if not isinstance(ramp, Mapping) or enabled is not True:
+            return None
+        values = [to_float(as_map(k).get("value")) for k in entries(ramp.get("keyframes"))]
+        speeds = [v for v in values if v is not None and math.isfinite(v)]
+        steady = len(speeds) == len(values) and len(set(speeds)) == 1
+        if steady and MIN_SPEED <= speeds[0] <= MAX_SPEED:
+            return speeds[0]
+        detail = ""
+        if speeds and max(speeds) <= 0:
+            detail = f" at {max(speeds):g}x (a freeze frame)"
+        elif speeds:
+            low, high = min(speeds), max(speeds)
+            detail = f" at {low:g}x" if low == high else f" from {low:g}x to {high:g}x"
+        self.p.warn(where, f"speed ramping ({name}){detail} is not rendered; speed is")
+        return None
 
     def _keep_pitch(self, raw: Mapping[str, Any], clip: dict[str, Any], where: str) -> None:
         """``maintainPitch``: a faster or slower clip keeps its sound's pitch (as the editor's
@@ -319,8 +349,6 @@ class TrackConverter:
             if _set(value):
                 self.p.warn(where, f"the music clip's {name} is not rendered (dry)")
         self._animation_unrendered(raw, where, drawn=not sound_only)
-        if as_map(raw.get("speedRamping")).get("enabled") is True:
-            self.p.warn(where, "speed ramping (speedRamping) is not rendered; speed is")
         if isinstance(raw.get("cropSettings"), Mapping) and raw["cropSettings"]:
             self.p.warn(where, "cropSettings (the montage planner's crop) is not rendered; the "
                         "whole picture is")  # fmt: skip

@@ -18,6 +18,7 @@ import pytest
 
 from chunking.timeline.loader import load_document
 from chunking.timeline.model import Timeline
+from chunking.timeline.studio_editor import convert
 from tests.media import make_image
 
 
@@ -89,3 +90,52 @@ def test_a_product_past_the_editors_speed_range_is_named_and_played_at_its_end(
     assert timeline.warnings == (
         "clip 'c': speed 8 x playbackRate 2 = 16 is outside 0.1 to 10; played at 10",
     )
+
+
+def ramp(*values: float) -> dict[str, Any]:
+    """A SpeedRampingConfig of keys at 0, 1, ... s (src/features/timeline/types/speed-ramping.ts:
+    its "slow-motion" and "fast-forward" presets are one key of 0.5 and of 2)."""
+    keys = [{"id": f"k{n}", "time": n, "value": v, "interpolation": "linear"}
+            for n, v in enumerate(values)]  # fmt: skip
+    return {"enabled": True, "keyframes": keys, "maintainPitch": False}
+
+
+def test_a_ramp_of_one_speed_plays_at_that_speed(tmp_path: Path) -> None:
+    """getSpeedAtTime gives a ramp whose keys share a value that value everywhere: a constant
+    speed, rendered as one. Was: "speed ramping (speedRamping) is not rendered; speed is"."""
+    timeline = timeline_project(tmp_path, speedRamping=ramp(0.5))
+    assert timeline.clip("c").speed == 0.5 and timeline.warnings == ()
+    timeline = timeline_project(tmp_path, speedRamping=ramp(2, 2), playbackRate=2)
+    assert timeline.clip("c").speed == 4.0 and timeline.warnings == ()
+
+
+def test_a_ramp_that_changes_speed_is_still_named(tmp_path: Path) -> None:
+    timeline = timeline_project(tmp_path, speed=1.5, speedRamping=ramp(1, 0.2))
+    assert timeline.clip("c").speed == 1.5
+    assert timeline.warnings == (
+        "clip 'c': speed ramping (speedRamping) from 0.2x to 1x is not rendered; speed is",
+    )
+
+
+def test_a_freeze_frame_ramp_is_named(tmp_path: Path) -> None:
+    """The "freeze-frame" preset: one key of speed 0 ("hold"), a still no speed here draws."""
+    timeline = timeline_project(tmp_path, speedRamping=ramp(0))
+    assert timeline.clip("c").speed == 1
+    assert timeline.warnings == (
+        "clip 'c': speed ramping (speedRamping) at 0x (a freeze frame) is not rendered; speed is",
+    )
+
+
+def test_a_projects_ramp_config_of_one_speed_plays_at_that_speed(tmp_path: Path) -> None:
+    """TimelineProject.speedRampingConfigs (by clip id) in the current editor's timeline.ts."""
+    make_image(tmp_path / "still.png", (32, 18), (200, 100, 50, 255))
+    clip = {"id": "c", "startTime": 0, "duration": 2, "mediaFile": {"id": "m", "path": "still.png"}}
+    doc = {
+        "id": "p", "name": "p", "sections": [],
+        "globalTracks": [{"id": "t", "type": "video", "clips": [clip]}],
+        "speedRampingConfigs": {"c": ramp(2), "gone": ramp(1, 3)},
+        "settings": {"resolution": {"width": 32, "height": 18}, "fps": 10},
+    }  # fmt: skip
+    result = convert(doc, str(tmp_path))
+    assert result is not None and result.warnings == ()
+    assert result.document["tracks"][0]["clips"][0]["speed"] == 2.0
