@@ -9,7 +9,6 @@ docs/timeline-format.md ("Timeline Studio editor documents").
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.media_paths import local_path
 from chunking.timeline.schema import entries
-from chunking.timeline.studio_clips import MAX_SPEED, MIN_SPEED
 from chunking.timeline.studio_editor_animations import unrendered_animation
 from chunking.timeline.studio_editor_applied import Applications
 from chunking.timeline.studio_editor_css import inline_unread
@@ -33,6 +31,7 @@ from chunking.timeline.studio_editor_library import (
 )
 from chunking.timeline.studio_editor_opacity import fade_seconds, picture_over_time
 from chunking.timeline.studio_editor_position import clip_position
+from chunking.timeline.studio_editor_speed import clip_speed
 from chunking.timeline.studio_editor_styles import (
     TEXT_TRACKS,
     applied_style_template,
@@ -90,6 +89,7 @@ class TrackConverter:
         self.p = problems
         self.parts = Parts()
         self.applied = Applications(library, problems, self.parts.effects, self.parts.filters)
+        self.ramps: Mapping[str, Any] = {}
 
     def run(self, tracks: list[Any], ramps: Mapping[str, Any] | None = None) -> Parts:
         """Every track in order (the editor's order: sections' tracks, then global tracks);
@@ -204,7 +204,7 @@ class TrackConverter:
             "start_time": start,
             "end_time": start + duration,
             "source_start": source_start,
-            "speed": self._speed(raw, clip_id, where),
+            "speed": clip_speed(raw, self.ramps.get(clip_id), where, self.p),
             "volume": js_nullish(raw.get("volume"), 1.0),
             # Not in the editor's conversion, but the clip's own settings the user sees.
             "muted": raw.get("isMuted") is True,
@@ -246,59 +246,6 @@ class TrackConverter:
         ) is not None:
             clip["style_template_id"] = style_id
         return clip
-
-    def _speed(self, raw: Mapping[str, Any], clip_id: str, where: str) -> Any:
-        """``speed`` (``|| 1``; a speed ramp of one speed in its place) times ``playbackRate``:
-        the rate stretch (timeline-machine.ts rateStretch) divides the clip's duration by its
-        rate and leaves ``speed``, so the clip keeps its media only played at both (a speed that
-        is not a number is the loader's)."""
-        speed = js_or(raw.get("speed"), 1.0)
-        if (steady := self._ramp(raw, clip_id, where)) is not None:
-            speed = steady
-        raw_rate = raw.get("playbackRate")
-        if raw_rate is None:
-            return speed
-        rate = to_float(raw_rate)
-        if rate is None or not 0 < rate < math.inf:
-            self.p.warn(where, f"playbackRate {shown(raw_rate)} is not a speed above 0; "
-                        "the clip plays at its speed")  # fmt: skip
-            return speed
-        base = to_float(speed)
-        if rate == 1 or base is None:
-            return speed
-        played = base * rate
-        if not MIN_SPEED <= played <= MAX_SPEED:
-            # The editor clamps a speed (setClipSpeed), never the product with its stretch.
-            end = min(max(played, MIN_SPEED), MAX_SPEED)
-            self.p.warn(where, f"speed {base:g} x playbackRate {rate:g} = {played:g} is outside "
-                        f"{MIN_SPEED:g} to {MAX_SPEED:g}; played at {end:g}")  # fmt: skip
-            played = end
-        return played
-
-    def _ramp(self, raw: Mapping[str, Any], clip_id: str, where: str) -> float | None:
-        """The one speed of a clip's speed ramp (SpeedRampingConfig: the clip's
-        ``speedRamping``, else the project's ``speedRampingConfigs`` entry), as getSpeedAtTime
-        gives it when all its keys share a value; None when it has none, the ramp named in a
-        warning when it changes speed or stops (a freeze frame)."""
-        name, ramp = "speedRamping", raw.get("speedRamping")
-        if ramp is None:
-            name, ramp = "speedRampingConfigs", self.ramps.get(clip_id)
-        enabled = as_map(ramp).get("enabled", name == "speedRampingConfigs")
-        if not isinstance(ramp, Mapping) or enabled is not True:
-            return None
-        values = [to_float(as_map(k).get("value")) for k in entries(ramp.get("keyframes"))]
-        speeds = [v for v in values if v is not None and math.isfinite(v)]
-        steady = len(speeds) == len(values) and len(set(speeds)) == 1
-        if steady and MIN_SPEED <= speeds[0] <= MAX_SPEED:
-            return speeds[0]
-        detail = ""
-        if speeds and max(speeds) <= 0:
-            detail = f" at {max(speeds):g}x (a freeze frame)"
-        elif speeds:
-            low, high = min(speeds), max(speeds)
-            detail = f" at {low:g}x" if low == high else f" from {low:g}x to {high:g}x"
-        self.p.warn(where, f"speed ramping ({name}){detail} is not rendered; speed is")
-        return None
 
     def _keep_pitch(self, raw: Mapping[str, Any], clip: dict[str, Any], where: str) -> None:
         """``maintainPitch``: a faster or slower clip keeps its sound's pitch (as the editor's
