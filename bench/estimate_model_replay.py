@@ -45,7 +45,7 @@ from common.settings import Settings
 from orchestrator import api_estimate, estimate_options
 from orchestrator.costing import Throughput
 from orchestrator.estimate_fit import JobTiming
-from orchestrator.estimate_inputs import alone_chunks, chunk_gap
+from orchestrator.estimate_inputs import alone_chunks, chunk_gap, slot_starts
 from orchestrator.job_record import ChunkRecord
 from workers.benchmark_result import BenchmarkResult
 
@@ -107,6 +107,7 @@ def timing(row: dict[str, Any], parts: dict[str, float]) -> JobTiming:
         pipeline=float(row["pipeline"]),
         parts={k: v * units / total for k, v in parts.items()} if total > 0 else {},
         **alone_chunks(chunks),
+        **slot_starts(chunks),
     )
 
 
@@ -234,7 +235,7 @@ def replay(rows: list[dict[str, Any]], bench: BenchmarkResult, seed: int = 15) -
                     "rate": round(top.option.seconds_per_unit, 5),
                     "per_chunk": round(top.option.seconds_per_chunk, 3),
                     "per_frame": round(top.option.seconds_per_frame, 5),
-                    "slot_start": round(getattr(estimate.overheads, "slot_start_seconds", 0.0), 3),
+                    "slot_start": round(estimate.overheads.slot_start_seconds, 3),
                     "parallelism": round(top.option.chunk_parallelism, 2),
                     "source": top.option.source,
                     # The rate per unit of the static weights the estimate came to (its

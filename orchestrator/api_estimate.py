@@ -26,6 +26,7 @@ works (with the fallbacks) where they are absent.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import time
@@ -49,6 +50,7 @@ from orchestrator.estimate_fit import (
     fit_throughput,
     learned_overheads,
     lone_speedup,
+    without_starts,
 )
 from orchestrator.estimate_inputs import (
     NO_RENDER_NODE,
@@ -190,7 +192,13 @@ def estimate_job(
     sizes = source_sizes(timeline, facts)
     parts = complexity_parts(timeline, sources=sizes)
     notes: list[str] = []
-    timings = recent = recent_timings(store)
+    recent = recent_timings(store)
+    overheads = learned_overheads(recent)
+    if settings.pools_file:
+        # A pool's node class is priced by its chunks' own rate, which holds their start.
+        overheads = dataclasses.replace(overheads, slot_start_seconds=0.0)
+    # The rate is fitted to the work besides each slot's start of a job, which is priced apart.
+    timings = without_starts(recent, overheads.slot_start_seconds)
     pipeline = pipeline_parallelism(timeline, sources=sizes)
     learned = alone_speedup(timings, pipeline=pipeline) if not settings.pools_file else None
     if learned is not None:
@@ -209,7 +217,11 @@ def estimate_job(
         # A job of one chunk: priced at the speed-up the cluster's one-chunk jobs had, once two
         # did (one is a single draw of the node's load: p18 priced from one went +29 / +113 %).
         lone = lone_speedup(
-            recent, fit, lambda t: corrections.units(t.parts) or t.units, minimum=LONE_JOBS
+            recent,
+            fit,
+            lambda t: corrections.units(t.parts) or t.units,
+            minimum=LONE_JOBS,
+            start=overheads.slot_start_seconds,
         )
         learned = lone if lone is not None else learned
     units_per_frame = corrections.units(parts)
@@ -228,7 +240,6 @@ def estimate_job(
         alone=learned,
     )
     deadline_seconds = None if deadline_at is None else deadline_at - now
-    overheads = learned_overheads(timings)
     estimates = estimate_options(
         work,
         options,

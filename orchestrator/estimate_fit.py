@@ -48,6 +48,10 @@ class JobTiming:
     #: `units` split by feature (``chunking.complexity.complexity_parts`` times the frames
     #: rendered; empty: not known), what per-feature corrections are learned from
     parts: Mapping[str, float] = field(default_factory=dict)
+    #: how many of its chunks were the first of their slot, and the seconds each took over the
+    #: job's later chunks' rate (``estimate_inputs.slot_starts``; None: not measured)
+    first_chunks: int = 0
+    start_seconds: float | None = None
 
 
 def learned_overheads(
@@ -69,6 +73,7 @@ def learned_overheads(
     gaps = [t.chunk_gap for t in usable if t.chunk_gap is not None and t.chunk_gap >= 0]
     gap = statistics.median(gaps) if gaps and len(gaps) >= minimum else prior.per_chunk_seconds
     idle = [t.idle_seconds for t in usable if t.idle_seconds is not None]
+    starts = [t.start_seconds for t in usable if t.start_seconds is not None]
     return replace(
         prior,
         startup_seconds=startup,
@@ -76,6 +81,9 @@ def learned_overheads(
         merge_seconds_per_frame=per_frame,
         per_chunk_seconds=gap,
         idle_seconds=max(statistics.median(idle), 0.0) if idle else prior.idle_seconds,
+        slot_start_seconds=(
+            max(statistics.median(starts), 0.0) if starts else prior.slot_start_seconds
+        ),
     )
 
 
@@ -127,6 +135,21 @@ def alone_speedup(
     # the timelines seen, not a law beyond them (a 2x lone chunk on a 2-slot node is all of it).
     most = max(t.alone_speedup or 1.0 for t in found)
     return min(max(1.0 + gain * max(pipeline - 1.0, 0.0) / typical, 1.0), max(most, 1.0))
+
+
+def without_starts(timings: Sequence[JobTiming], seconds: float) -> list[JobTiming]:
+    """Each job's busy seconds less what starting it cost its slots (`seconds` for each chunk
+    that was its slot's first, ``Overheads.slot_start_seconds``), what the rate per chunk,
+    frame and unit is fitted to; a job's lone seconds likewise where all its chunks ran alone.
+
+    Why: the start is a cost per job and slot, not per unit: left in, it raised the rate a
+    long job is priced at and still left a short one short (docs/cost.md)."""
+    found = []
+    for t in timings:
+        spent = min(seconds * t.first_chunks, 0.5 * t.busy_seconds) if seconds > 0 else 0.0
+        alone = t.alone_seconds - spent if ran_alone(t) else t.alone_seconds
+        found.append(replace(t, busy_seconds=t.busy_seconds - spent, alone_seconds=alone))
+    return found
 
 
 def as_if_busy(timing: JobTiming, speedup: float) -> JobTiming:
@@ -187,11 +210,14 @@ def lone_speedup(
     fit: Fit | None,
     units: Callable[[JobTiming], float] = lambda t: t.units,
     minimum: int = 1,
+    start: float = 0.0,
 ) -> float | None:
     """How much faster than `fit`'s all-busy slot-seconds the jobs whose chunks all ran alone
     ran (the median over them of the fit's seconds over theirs, never below 1), None before
     `minimum` such jobs or without a fit. `units`: a job's units as the fit counts them (the
-    learned per-feature corrections applied).
+    learned per-feature corrections applied); `start`: what each slot's first chunk of a job
+    costs besides (``Overheads.slot_start_seconds``), run at the lone speed as the schedule
+    runs it.
 
     Why: the speed-up credited to a one-chunk job was only ever measured on the tail chunks of
     jobs of many chunks and scaled by a guess (``alone_speedup``); the one-chunk jobs were
@@ -207,6 +233,7 @@ def lone_speedup(
             fit.seconds_per_chunk * max(t.chunks, 1)
             + fit.seconds_per_frame * t.rendered_frames
             + fit.seconds_per_unit * units(t)
+            + start * max(t.first_chunks, 1)
         )
         found.append(predicted / t.busy_seconds)
     if len(found) < minimum:

@@ -56,8 +56,12 @@ class NodePlan:
                     busy, o.slots_per_node, o.cores_per_node, o.chunk_parallelism
                 )
 
-            gap = self.overheads.per_chunk_seconds
-            work = [w * factor + gap for w in self.work]
+            gap, start = self.overheads.per_chunk_seconds, self.overheads.slot_start_seconds
+            # Each slot's first chunk of the job also pays the job's start on that slot.
+            work = [
+                w * factor + gap + (start if i < self.slots else 0.0)
+                for i, w in enumerate(self.work)
+            ]
             makespan, busy = shared_schedule(work, self.slots, speed)
             # A slot waiting for its next chunk is not billed as the chunk's work.
             self._memo[factor] = (makespan, max(busy - gap * len(work), 0.0))

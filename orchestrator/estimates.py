@@ -19,7 +19,9 @@ The model, per option (a pool in its market, or this cluster's running slots):
   waited for where it outlasts them. An audio-only job has no chunk and is that task alone.
 - **Schedule.** Chunks go to slots in plan order, each to the slot that frees first: what the
   dispatcher does (a FIFO pending list per job, one chunk handed out per free slot), not
-  longest-processing-time first. Time = ``boot_seconds`` + ``startup_seconds`` (planning and the
+  longest-processing-time first; each slot's first chunk of the job also takes
+  ``slot_start_seconds`` (its start on that slot, learned from the cluster's jobs; billed).
+  Time = ``boot_seconds`` + ``startup_seconds`` (planning and the
   first dispatch) + the schedule's makespan + the merge + ``idle_seconds`` (pick-ups and
   hand-overs between them; not billed).
 - **Spot.** Interruptions arrive at ``interruption_rate`` per node-hour while the nodes render.
@@ -78,6 +80,10 @@ class Overheads:
     #: the rest of what the user waits: the first chunk's pick-up, the merge's dispatch after
     #: the last chunk, the completion (0 until a finished job measured it)
     idle_seconds: float = 0.0
+    #: what each slot's first chunk of a job takes over its frames' work (the job's render
+    #: process and media opening on that slot): 0.1-0.3 s measured on 2026-12-07, per job and
+    #: slot whatever the chunk's size (0 until a finished job measured it)
+    slot_start_seconds: float = 0.0
 
     def merge(self, frames: int) -> float:
         """Seconds the merge of a job of `frames` frames takes."""

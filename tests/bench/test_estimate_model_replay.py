@@ -90,6 +90,16 @@ def test_a_steady_cluster_is_priced_at_what_its_jobs_took(
         assert project["error_pct"] == pytest.approx(0.0, abs=2.0)
 
 
+def test_each_slots_start_of_a_job_is_priced_apart(bench: Any, units: dict[str, float]) -> None:
+    # Each slot's first chunk of every job 0.25 s longer (the 2026-12-07 evening quiet run:
+    # 0.1-0.3 s): read as work per unit, it priced the short project 7-8 % short and the long
+    # one 6 % long; learned as a start per job and slot, both are priced at what they took.
+    found = replay([row(units, name, start=0.25) for name in TURNS], bench)["projects"]
+    for project in found[3:]:
+        assert project["slot_start"] == pytest.approx(0.25, abs=0.01)
+        assert project["error_pct"] == pytest.approx(0.0, abs=2.0)
+
+
 def test_a_row_of_another_recipe_is_named(bench: Any, units: dict[str, float]) -> None:
     wrong = dict(row(units, "p11"), layers=4)
     with pytest.raises(ValueError, match=r"project p11: the row says .* \(--seed\?\)"):
