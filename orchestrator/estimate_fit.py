@@ -271,16 +271,19 @@ def fit_throughput(
     job counts as much as a 10-min one); None with fewer than `minimum` jobs that rendered.
 
     Every non-negative fit of a subset of the three terms is tried and the one with the least
-    scatter, adjusted for the terms it spends (fewer jobs, fewer terms), is kept; the per-chunk
-    term only when every job says how many chunks it rendered. Why more than a per-unit rate: on
-    the development cluster a chunk's render process costs about half a second to start, and a
-    320x180 frame a few milliseconds whatever it shows (docs/cost.md).
+    scatter, adjusted for the terms it spends (fewer jobs, fewer terms), is kept (on a tie, the
+    per-unit term); the per-chunk term only when every job says how many chunks it rendered.
+    Why more than a per-unit rate: on the development cluster a chunk's render process costs
+    about half a second to start, and a 320x180 frame a few milliseconds whatever it shows
+    (docs/cost.md).
     """
     jobs = [t for t in timings if t.busy_seconds > 0 and t.rendered_frames > 0 and t.units > 0]
     if len(jobs) < minimum:
         return None
     weights = [decay**age / t.busy_seconds**2 for age, t in enumerate(jobs)]
-    usable = range(3) if all(t.chunks > 0 for t in jobs) else range(1, 3)
+    # The per-unit term first: a tie (jobs of one project, whose frames and units are in one
+    # ratio) keeps the cost that carries a new timeline's complexity, not one per frame.
+    usable = (2, 1, 0) if all(t.chunks > 0 for t in jobs) else (2, 1)
     xs = [[term(t) for term in _TERMS] for t in jobs]
     ys = [t.busy_seconds for t in jobs]
     best: tuple[float, list[float]] | None = None

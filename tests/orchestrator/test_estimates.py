@@ -445,6 +445,17 @@ def test_fit_falls_back_to_one_term_when_jobs_cannot_tell_them_apart() -> None:
     assert 0.0 in (fit.seconds_per_frame, fit.seconds_per_unit)
 
 
+def test_fit_keeps_the_cost_per_unit_when_jobs_cannot_tell_it_from_one_per_frame() -> None:
+    # Three renders of one project (a 2-minute 320x180 one: 0.19 units a frame) say as much for
+    # a cost per frame as for one per unit; per frame, a 4-layer project of 1.4 units a frame
+    # was priced at the 320x180 one's seconds a frame: -49 % in a replay of the two in turn.
+    same = [timing(3600, 673.0, b) for b in (7.5, 7.6, 7.4)]
+    fit = fit_throughput(same)
+    assert fit is not None
+    assert (fit.seconds_per_frame, fit.seconds_per_chunk) == (0.0, 0.0)
+    assert fit.seconds_per_unit == pytest.approx(7.5 / 673.0, rel=0.01)
+
+
 def test_fit_spread_is_the_scatter_and_newer_jobs_weigh_more() -> None:
     steady = [timing(1000, 100.0, 10.0)] * 3 + [timing(1000, 300.0, 26.0)] * 3
     noisy = [timing(1000, 100.0, b) for b in (7.0, 13.0, 10.0)] + steady[3:]
