@@ -17,9 +17,13 @@ A real render overlaps compositing with encoding, so with spare cores its wall t
 the sum of the stages. Last, every slot renders the slice at once, each in a process of its own
 (``workers.benchmark_beside``), then the slice alone once more (the two alone renders bracket
 theirs): how much faster a chunk runs alone than beside the others.
-The rate a node class is priced at is one worker slot's: a node runs one
-chunk per slot at once, so a slot's render takes at least its CPU seconds shared out over the
-cores each slot has (``slot_seconds``), and at least the wall time of the render alone.
+The rate a node class is priced at is one worker slot's with every slot busy: a node runs one
+chunk per slot at once. It is what each slot's render took beside the others; with one slot (or
+when the slots' renders failed), a bound from the render alone: at least its CPU seconds shared
+out over the cores each slot has, and at least its wall time. Why not that bound everywhere: the
+first render alone ran slower than the slots side by side (1.54 s against 1.50 s on 2 vCPUs, and
+1.15 s alone again, on the 2026-12-07 evening quiet run), so it priced a slot 15 % slower than
+the slots' own renders said.
 """
 
 from __future__ import annotations
@@ -89,7 +93,9 @@ def run_benchmark(
         # load that changed meanwhile is not taken for a speed-up (BenchmarkResult.alone_cores).
         again = _render_alone(timeline, directory / "again.mkv", threads).seconds if beside else 0.0
     wall = summary.seconds
-    slot_seconds = max(wall, cpu * slots / vcpus) / frames
+    # A slot's seconds with every slot busy, what a node class is priced at: as the slots'
+    # renders took them side by side where they ran; else bounded from the render alone.
+    slot_seconds = (beside or max(wall, cpu * slots / vcpus)) / frames
     gpus = gpu_stats()
     return BenchmarkResult(
         frames=frames,
