@@ -22,6 +22,7 @@ from typing import Any
 import opentimelineio as otio
 
 from chunking.timeline.otio_bundle import check_json_depth
+from chunking.timeline.otio_schema_versions import readable_text
 from chunking.timeline.schema import MAX_ENTRIES
 from chunking.timeline.text_files import read_text
 from common.errors import TimelineError
@@ -56,6 +57,7 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
         if text is None:
             text = _text(path)
         check_json_depth(path, text)
+        text = readable_text(path, text)  # a newer OpenTimelineIO's schemas written down
     failure: str | None = None
     try:
         with _adapter_logging_quiet():
