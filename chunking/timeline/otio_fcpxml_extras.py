@@ -23,6 +23,9 @@ from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
 
 #: How deep connected items and nested spines are followed (a bound for hostile documents).
 _MAX_DEPTH = 32
+#: Compound clips' contents walked at most (each ``<ref-clip>`` walks its compound's again: a
+#: bound for documents whose compounds nest many of each other).
+_MAX_COMPOUNDS = 1000
 #: The frame height FCPXML title sizes are written for (Final Cut's 1080p templates).
 _TITLE_HEIGHT = 1080
 
@@ -67,6 +70,10 @@ class _Walk:
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
     generators: list[str] = field(default_factory=list)
+    #: retimed compound clips, whose titles are not drawn
+    retimed_compounds: list[str] = field(default_factory=list)
+    #: compound clips' contents walked so far
+    compounds: int = 0
 
 
 def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
@@ -117,6 +124,11 @@ def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
             f"generator(s) {_listed(walk.generators)} (Final Cut backgrounds, drawn by its "
             "own effects) are not drawn"
         )
+    if walk.retimed_compounds:
+        unrendered.append(
+            f"the titles inside retimed compound clip(s) {_listed(walk.retimed_compounds)} "
+            "are not drawn"
+        )
     if walk.retimed:
         unrendered.append(
             f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (a speed ramp, "
@@ -157,6 +169,11 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             if item.get("ref") not in walk.assets and solid_colour(item, walk.effects) is None:
                 walk.generators.append(where)  # otio_fcpxml made it a gap
         retimed = item.find("timeMap") is not None
+        if item.tag == "ref-clip" and item.get("srcEnable") != "audio":
+            if retimed:
+                walk.retimed_compounds.append(where)
+            else:
+                _compound(item, at, walk, depth)
         if retimed and (item.tag in ("mc-clip", "sync-clip") or constant_retime(item) is None):
             walk.retimed.append(where)  # one otio_fcpxml could not make a speed
         if item.tag in (*HOLDERS, "title", "video", "audio"):  # titles connect to any of them
@@ -164,6 +181,34 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             _walk(item, at, inner, walk, depth + 1)
         elif item.tag == "spine":  # a storyline connected to a clip: its own time from 0
             _walk(item, at, Fraction(0), walk, depth + 1)
+
+
+def _compound(item: Any, at: Fraction, walk: _Walk, depth: int) -> None:
+    """Walk the spine of the compound clip a ``<ref-clip>`` at output time ``at`` shows: its
+    items' times count from the ref-clip's start in the compound (by default the compound's
+    tcStart), and its titles are cut to the span the ref-clip shows (Final Cut hides the rest:
+    a compound's items are not connected to the ref-clip, they are inside it)."""
+    media = walk.media.get(item.get("ref"))
+    sequence = media.find("sequence") if media is not None else None
+    spine = sequence.find("spine") if sequence is not None else None
+    if sequence is None or spine is None or walk.compounds >= _MAX_COMPOUNDS:
+        return
+    walk.compounds += 1
+    given = item.get("start")
+    start = fcpxml_time(given if given is not None else sequence.get("tcStart") or "0s")
+    duration = fcpxml_time(item.get("duration"))
+    first = len(walk.titles)
+    _walk(spine, at, start or Fraction(0), walk, depth + 1)
+    if not duration:
+        return
+    shown_from, shown_to = float(at), float(at + duration)
+    kept = []
+    for title in walk.titles[first:]:
+        begin = max(title["start_time"], shown_from)
+        end = min(title["end_time"], shown_to)
+        if end > begin:
+            kept.append({**title, "start_time": begin, "end_time": end})
+    walk.titles[first:] = kept
 
 
 def _multicam_drawn(item: Any, media: dict[Any, Any]) -> bool:

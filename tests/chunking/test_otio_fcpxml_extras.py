@@ -3,6 +3,7 @@ its titles as subtitles, its frame size, the multicam and retimed clips it canno
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from chunking.timeline.otio_fcpxml_extras import fcpxml_extras
 from common.errors import TimelineError
 from tests.media import make_video
 from workers.compositor import Compositor
+
+EXPORTS = Path(__file__).parents[1] / "data" / "nle" / "fcp"
 
 TITLES = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE fcpxml>
@@ -199,3 +202,55 @@ def test_a_library_of_several_events_names_its_projects(tmp_path: Path) -> None:
         load(str(path))
     # Read from every event now (otio_fcpxml_adapter): both are named as the file's timelines.
     assert "holds 2 timelines ('p', 'q')" in str(caught.value)
+
+
+def test_titles_inside_compound_clips_are_drawn_where_the_compound_shows_them(
+    tmp_path: Path,
+) -> None:
+    """Final Cut Pro 10.7's ``Occlusion.fcpxml`` (tests/data/nle/fcp, swift-fcpxml's export:
+    titles in three compound clips, each ``<ref-clip>`` showing part of its compound). A
+    compound's titles were neither drawn nor named: a lower third made a compound clip went
+    missing without a warning. Each is drawn at the compound's offset plus its own less the
+    compound's start, cut to the span the compound clip shows: 'Basic Title 4' (0-30 s of its
+    compound) from 10 s in, for 10 s; 'Basic Title 5' starts 20 s into a compound clip 10 s
+    long, so is not drawn (swift-fcpxml's own test of the file calls it fully occluded)."""
+    shutil.copy(EXPORTS / "Occlusion.fcpxml", tmp_path / "Occlusion.fcpxml")
+    timeline = load(str(tmp_path / "Occlusion.fcpxml"))
+    assert timeline.fps == 24
+    assert [(s.text, s.start / 24, s.end / 24) for s in timeline.subtitles] == [
+        ("Title", 0, 30),  # Basic Title 1, in the spine
+        ("Title", 40, 50),  # Basic Title 2
+        ("Title", 60, 90),  # Basic Title 3: all of Occlusion Clip 1
+        ("Title", 100, 110),  # Basic Title 4: 10-20 s of it, as Occlusion Clip 2 shows
+    ]
+
+
+def test_a_generator_inside_a_compound_clip_is_named(tmp_path: Path) -> None:
+    """``CompoundClips.fcpxml`` (tests/data/nle/fcp, DAWFileKit's Final Cut Pro 10.7 export):
+    its 'Clouds Compound Clip' holds the Clouds background (a Final Cut generator, not drawn)
+    and a compound of a title. Neither was drawn and the load said nothing; the title now is,
+    and the generator is named."""
+    shutil.copy(EXPORTS / "CompoundClips.fcpxml", tmp_path / "CompoundClips.fcpxml")
+    timeline = load(str(tmp_path / "CompoundClips.fcpxml"))
+    assert [(s.text, s.start, s.end) for s in timeline.subtitles] == [
+        ("Title", 0, 251),  # Title Compound Clip: 10.04 s at 25 fps
+        ("Title", 501, 752),  # the same compound again, 10 s into Clouds Compound Clip
+    ]
+    assert any("'Clouds' at 10.04s" in w and "not drawn" in w for w in timeline.warnings)
+
+
+def test_the_titles_of_a_retimed_compound_clip_are_named_not_misplaced(tmp_path: Path) -> None:
+    """A retimed ``<ref-clip>`` (its titles' times would move with its speed) is named."""
+    text = (EXPORTS / "Occlusion.fcpxml").read_text()
+    clip = '<ref-clip ref="r3" offset="60s" name="Occlusion Clip 1" duration="30s"/>'
+    assert clip in text
+    retimed = clip.replace(
+        "/>", '><timeMap><timept time="0s" value="0s"/><timept time="30s" value="15s"/></timeMap>'
+    )
+    (tmp_path / "Occlusion.fcpxml").write_text(text.replace(clip, retimed + "</ref-clip>"))
+    timeline = load(str(tmp_path / "Occlusion.fcpxml"))
+    assert [s.start / 24 for s in timeline.subtitles] == [0, 40, 100]
+    assert any(
+        "retimed compound clip(s) 'Occlusion Clip 1' at 60s are not drawn" in w
+        for w in timeline.warnings
+    )
