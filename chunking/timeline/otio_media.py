@@ -273,7 +273,7 @@ def _fcp_parameter(fx: Any, effect_id: str, parameter_id: str) -> float | None:
 
 
 def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
-    """The item's enabled effects; unsupported time effects are recorded as problems."""
+    """The item's enabled effects; time effects it cannot render are named in warnings."""
     found = ItemEffects()
     for fx in item.effects:
         if not getattr(fx, "enabled", True):
@@ -289,7 +289,15 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
                 # Negative: played backwards (otio_layout.Placed.emit, otio_time.TimeMap.span).
                 found.scalar *= Fraction(scalar).limit_denominator(10**6)
         elif isinstance(fx, otio.schema.TimeEffect):
-            p.error(where, f"time effect {label!r} is not supported")
+            # A time effect OTIO has no schema for (Avid's Timewarp, a keyframed speed ramp):
+            # OTIO's own time arithmetic ignores it too. One such clip refused the whole
+            # timeline; the clip plays from its in point for its length instead, said.
+            p.warn(
+                where,
+                f"time effect {label!r} ({fx.effect_name}: a speed ramp or other time warp) "
+                "is not rendered; the clip plays its media at normal speed from its in point "
+                "(render the effect in the editor to keep it)",
+            )
         elif str(fx.effect_name) == ADJUSTMENTS:
             _adjusted(found, plain(fx.metadata))
         elif (gain := static_gain(fx)) is not None:
