@@ -31,6 +31,9 @@ _BARS = {"smptebars", "bars", "colorbars", "testpattern"}
 _BLACK = {"slug", "black", "blackvideo"}
 #: Avid's clip gain effects (canonical names) and the parameter that holds the factor.
 _AUDIO_GAIN = {"audiogain": "Amplitude", "monoaudiogain": "Amplitude multiplier"}
+#: Avid operations (AAF OperationDef names) with no look or sound of their own: Submaster
+#: gathers the tracks under it so an effect can be applied to them all.
+_AVID_PASS_THROUGH = {"submaster"}
 #: The loudest clip gain a clip's ``volume`` takes (the loader's range).
 MAX_GAIN = 10.0
 #: Metadata key of a media reference a relink could not find a file for: why, and what to do.
@@ -279,6 +282,8 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
         if not getattr(fx, "enabled", True):
             continue
         label = str(fx.name or fx.effect_name)
+        if _avid_pass_through(fx):
+            continue
         if isinstance(fx, otio.schema.FreezeFrame):
             found.scalar = Fraction(0)
         elif isinstance(fx, otio.schema.LinearTimeWarp):
@@ -329,6 +334,16 @@ def item_effects(item: Any, where: str, p: Problems) -> ItemEffects:
             kind = str(fx.effect_name or fx.name)
             found.effects.append({"id": label, "effect_type": kind, "params": values})
     return found
+
+
+def _avid_pass_through(fx: Any) -> bool:
+    """Whether an effect read from an AAF is an Avid operation that changes nothing."""
+    if "AAF" not in fx.metadata:  # before plain(): other editors' metadata can be large
+        return False
+    operation = plain(fx.metadata["AAF"])
+    operation = operation.get("Operation") if isinstance(operation, dict) else None
+    name = operation.get("Name") if isinstance(operation, dict) else None
+    return isinstance(name, str) and name.strip().lower() in _AVID_PASS_THROUGH
 
 
 def _adjusted(found: ItemEffects, adjust: dict[str, Any]) -> None:

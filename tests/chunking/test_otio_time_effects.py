@@ -1,4 +1,5 @@
-"""Time effects OpenTimelineIO has no schema for (chunking.timeline.otio_media.item_effects).
+"""Avid effects as the AAF adapter reads them (chunking.timeline.otio_media.item_effects): a
+time effect OpenTimelineIO has no schema for, and an operation that changes nothing.
 
 Avid Media Composer's Timewarp (a keyframed speed ramp, its ``Motion Control`` operation) reads
 through the AAF adapter as a plain ``TimeEffect`` named "Motion Control" of effect name
@@ -76,3 +77,39 @@ def test_a_speed_ramp_plays_at_its_own_speed_with_a_warning(tmp_path: Path) -> N
     }
     (warning,) = [w for w in timeline.warnings if "Motion Control" in w]
     assert "zts02_1060" in warning and "normal speed" in warning
+
+
+def test_avids_submaster_is_a_pass_through_not_an_unknown_effect(tmp_path: Path) -> None:
+    """Avid's Submaster (operation f1db0f3d-8d64-11d3-80df-006008143e6f) on a nested track, as
+    the AAF adapter reads it from that repository's ``nesting_test.aaf``: an effect with no
+    look of its own (it gathers the tracks under it so an effect can be applied to them all).
+    Each clip under it warned "effect type 'Submaster' is not an effect this renderer knows"."""
+    (tmp_path / "a.mov").write_bytes(b"")
+    submaster = otio.schema.Effect(
+        name="Submaster",
+        effect_name="",
+        metadata={
+            "AAF": {
+                "Operation": {
+                    "Name": "Submaster",
+                    "Identification": "f1db0f3d-8d64-11d3-80df-006008143e6f",
+                    "IsTimeWarp": False,
+                },
+                "Parameters": {"AvidBorderSoft": 0, "AvidBorderWidth": 0},
+            }
+        },
+    )
+    shot = otio.schema.Clip(
+        name="Frame Debugger 0h.mov",
+        media_reference=otio.schema.ExternalReference(target_url="a.mov"),
+        source_range=otio.opentime.TimeRange(RT(0, 24), RT(24, 24)),
+    )
+    nested = otio.schema.Track(name="Sequence", children=[shot])
+    nested.effects.append(submaster)  # the constructor takes no effects
+    outer = otio.schema.Track(children=[otio.schema.Stack(children=[nested])])
+    path = tmp_path / "nested.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=[outer]), str(path))
+    timeline = load(str(path))
+    (clip,) = [c for t in timeline.tracks for c in t.clips]
+    assert clip.effects == ()
+    assert not [w for w in timeline.warnings if "Submaster" in w]
