@@ -70,6 +70,8 @@ class _Walk:
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
     generators: list[str] = field(default_factory=list)
+    #: the caption formats (roles' ``captionFormat``: SRT, ITT, CEA-608) of each caption met
+    captions: list[str] = field(default_factory=list)
     #: retimed compound clips, whose titles are not drawn
     retimed_compounds: list[str] = field(default_factory=list)
     #: compound clips' contents walked so far
@@ -124,6 +126,12 @@ def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
             f"generator(s) {_listed(walk.generators)} (Final Cut backgrounds, drawn by its "
             "own effects) are not drawn"
         )
+    if walk.captions:
+        formats = ", ".join(sorted(set(walk.captions)))
+        unrendered.append(
+            f"{len(walk.captions)} caption(s) ({formats}) are not drawn: Final Cut shares "
+            "captions as a caption track, in the picture only when burned in on export"
+        )
     if walk.retimed_compounds:
         unrendered.append(
             f"the titles inside retimed compound clip(s) {_listed(walk.retimed_compounds)} "
@@ -157,6 +165,9 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
             if item is None:
                 continue
         where = f"{item.get('name') or item.tag!r} at {float(at):g}s"
+        if item.tag == "caption":
+            role = item.get("role") or ""
+            walk.captions.append(role.partition("captionFormat=")[2] or role or "caption")
         if item.tag == "title":
             title = _title(item, at, walk.frame, walk.styles, len(walk.titles))
             if title is not None:

@@ -254,3 +254,52 @@ def test_the_titles_of_a_retimed_compound_clip_are_named_not_misplaced(tmp_path:
         "retimed compound clip(s) 'Occlusion Clip 1' at 60s are not drawn" in w
         for w in timeline.warnings
     )
+
+
+CAPTIONS = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.13">
+  <resources>
+    <format id="r1" name="FFVideoFormat1080p2398" frameDuration="1001/24000s" width="1920"
+     height="1080"/>
+    <asset id="r2" name="AA0005" start="0s" duration="3081078/24000s" hasVideo="1" format="r1"
+     hasAudio="1"><media-rep kind="original-media" src="file:///Users/user/AA0005.mov"/></asset>
+  </resources>
+  <library><event name="Projects"><project name="Subtitle-Sample">
+    <sequence format="r1" duration="2546544/24000s" tcStart="0s"><spine>
+      <asset-clip ref="r2" offset="0s" name="AA0005" start="426426/24000s"
+       duration="2546544/24000s">
+        <caption lane="1" offset="447447/24000s" name="Speaker 1: Right." start="3600s"
+         duration="13013/24000s" role="SRT?captionFormat=SRT.en">
+          <text placement="bottom"><text-style ref="ts1">Speaker 1: Right.</text-style></text>
+          <text-style-def id="ts1"><text-style font=".AppleSystemUIFont" fontSize="13"
+           fontColor="1 1 1 1" backgroundColor="0 0 0 1"/></text-style-def>
+        </caption>
+        <caption lane="1" offset="23023/1200s" name="So intentions extremely important."
+         start="3600s" duration="51051/24000s" role="SRT?captionFormat=SRT.en">
+          <text placement="bottom"><text-style ref="ts2">So intentions
+extremely important.</text-style></text>
+          <text-style-def id="ts2"><text-style font=".AppleSystemUIFont" fontSize="13"
+           fontColor="1 1 1 1" backgroundColor="0 0 0 1"/></text-style-def>
+        </caption>
+      </asset-clip>
+    </spine></sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+def test_captions_are_named_as_not_drawn(tmp_path: Path) -> None:
+    """Final Cut's closed captions (``<caption>``, here SRT), cut from OpenFCPXMLKit's
+    ``Tests/FCPXML Samples/FCPXML/CaptionSample.fcpxml`` (Final Cut Pro, FCPXML 1.13:
+    https://github.com/TheAcharya/OpenFCPXMLKit at commit
+    8df8d34212adecdbab3666f01c9492d15f533d08; MIT, Copyright (c) 2026 The Acharya): its first
+    two captions, metadata left out. Final Cut shares captions as a caption track, burned in
+    only when asked; they were dropped without a word, as if the project had none."""
+    (tmp_path / "AA0005.mov").write_bytes(b"")
+    path = tmp_path / "captions.fcpxml"
+    path.write_text(CAPTIONS)
+    timeline = load(str(path))
+    assert timeline.subtitles == ()
+    (warning,) = [w for w in timeline.warnings if "caption" in w]
+    assert "2 caption(s)" in warning and "SRT" in warning and "not drawn" in warning
