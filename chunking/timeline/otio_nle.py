@@ -199,7 +199,15 @@ def _note_unlinked(tl: Any, base_dir: str) -> None:
     where = "is in the export's folder or its media/ folder"
     for clip in tl.find_clips():
         ref = clip.media_reference
-        if isinstance(ref, otio.schema.MissingReference):
+        if isinstance(ref, otio.schema.MissingReference) and _no_file_name(clip):
+            # Hiero writes a shot without media as a clip (and file) named "/": no file can
+            # be put beside the export under that name.
+            ref.metadata[UNLINKED] = (
+                "the export names no media file for it (an OTIO MissingReference), and its "
+                f"name {str(clip.name)!r} is no file name to relink it by: an offline clip in "
+                "the editor; relink or remove it there and export again"
+            )
+        elif isinstance(ref, otio.schema.MissingReference):
             ref.metadata[UNLINKED] = (
                 "the export names no media file for it (an OTIO MissingReference), and no file "
                 f"named like the clip ({str(clip.name)!r}, any suffix{reel_too(clip)}) {where}: "
@@ -312,6 +320,12 @@ def _files_beside(base_dir: str) -> dict[str, str]:
             for key in (name_key(name), name_key(os.path.splitext(name)[0])):
                 found.setdefault(key, relative)
     return found
+
+
+def _no_file_name(clip: Any) -> bool:
+    """Whether neither a missing clip's name nor its reel could be a file's name ("/")."""
+    name = re.split(r"[\\/]", str(clip.name or ""))[-1].strip()
+    return name in ("", ".", "..") and not reel_too(clip)
 
 
 def name_key(name: str) -> str:
