@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import os
 import shutil
@@ -27,6 +28,9 @@ __all__ = ["LocalStorage", "map_storage_errors"]
 #: Names of in-progress writes; never listed, and reserved so no key can collide with one.
 _TMP_PREFIX = TMP_PREFIX
 _COPY_BUFFER = 1 << 20
+#: Seconds a temp file must stand untouched before a write beside it removes it as a killed
+#: writer's: a live write touches its file at every buffer it copies.
+TMP_STALE = 3600.0
 
 
 class LocalStorage:
@@ -45,6 +49,12 @@ class LocalStorage:
         src = open_source(key, path)  # closed by the with below
         with src, map_storage_errors(key):
             _write_atomic(dest, src)
+        # A completed job's directory is never deleted as a whole (its video stays): the temp
+        # files of uploads killed in it go here, or they stay for ever, never listed. Aged by
+        # the file system's clock (the new file's time), not this machine's: a worker's clock
+        # hours ahead (or stepped) must not take live writes for dead ones.
+        with contextlib.suppress(OSError):
+            _remove_stale_temps(os.path.dirname(dest), os.stat(dest).st_mtime - TMP_STALE)
 
     def get_file(self, key: str, path: str) -> None:
         """Copy ``key`` to a local path via a temp file in the same directory and a rename."""
@@ -83,10 +93,21 @@ class LocalStorage:
             if self._unlink(key):
                 removed += 1
                 self._prune(key)
+        # Temp files of writes killed mid-way, never listed: left, they kept the prefix's
+        # directories (and a segment's worth of bytes each) for ever. A write still under way
+        # into a prefix being removed fails at its rename, which is what its end calls for.
+        for name in self._names(prefix, temps=True):
+            with contextlib.suppress(FileNotFoundError), map_storage_errors(prefix):
+                os.unlink(os.path.join(self.root, *name.split("/")))
+            self._prune(name)
         return removed
 
     def list(self, prefix: str) -> builtins.list[str]:
         """Sorted keys starting with ``prefix`` as a plain string ("jobs/4" finds "jobs/42/a")."""
+        return self._names(prefix, temps=False)
+
+    def _names(self, prefix: str, *, temps: bool) -> builtins.list[str]:
+        """Sorted names under ``prefix`` of the objects, or (``temps``) of the temp files."""
         validate_prefix(prefix)
         head = prefix.rpartition("/")[0]
         base = os.path.join(self.root, *head.split("/")) if head else self.root
@@ -104,7 +125,7 @@ class LocalStorage:
                 keys.extend(
                     at + name
                     for name in filenames
-                    if not name.startswith(_TMP_PREFIX) and (at + name).startswith(prefix)
+                    if name.startswith(_TMP_PREFIX) is temps and (at + name).startswith(prefix)
                 )
                 # Only descend where keys can still match the prefix.
                 dirnames[:] = [
@@ -147,6 +168,20 @@ class LocalStorage:
             except OSError:
                 return  # not empty (or already gone): stop, as every parent holds it
             parts.pop()
+
+
+def _remove_stale_temps(directory: str, before: float) -> None:
+    """Remove the temp files in ``directory`` last written before ``before`` (epoch seconds)."""
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return  # no directory yet (or unreadable: the write itself will say so)
+    for entry in entries:
+        if not entry.name.startswith(_TMP_PREFIX):
+            continue
+        with contextlib.suppress(OSError):  # gone meanwhile: another write removed it
+            if entry.stat(follow_symlinks=False).st_mtime < before:
+                os.unlink(entry.path)
 
 
 def _write_atomic(dest: str, src: IO[bytes]) -> None:

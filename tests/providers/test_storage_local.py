@@ -7,6 +7,10 @@ from __future__ import annotations
 import errno
 import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import IO
 
@@ -272,3 +276,77 @@ def test_credentials_in_a_url_are_refused_and_never_echoed(url: str) -> None:
         with pytest.raises(StorageError) as info:
             parse(url)
         assert "s3cr3t" not in str(info.value), (parse, info.value)
+
+
+def _killed_mid_write(store: LocalStorage, key: str, tmp_path: Path) -> Path:
+    """Upload ``key`` in another process from a pipe, SIGKILL it mid-write (a worker killed
+    during its segment's upload); the temp file it left."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code = (
+        "import sys; from providers.storage import LocalStorage as L; "
+        "L(sys.argv[1]).put_file(sys.argv[2], sys.argv[3])"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, store.root, key, str(fifo)])
+    try:
+        with open(fifo, "wb") as pipe:
+            pipe.write(b"x" * (3 << 19))  # a buffer and a half: the first lands in the file
+            pipe.flush()
+            directory = Path(store.root, *key.split("/")[:-1])
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                temps = list(directory.glob(local_module._TMP_PREFIX + "*"))
+                if temps and temps[0].stat().st_size > 0:
+                    break
+                time.sleep(0.01)
+            else:
+                raise AssertionError("the upload wrote nothing in 30 s")
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert len(temps) == 1 and not Path(store.root, *key.split("/")).exists()
+    return temps[0]
+
+
+def test_delete_prefix_removes_what_an_upload_killed_mid_write_left(
+    store: LocalStorage, tmp_path: Path
+) -> None:
+    """A job cancelled (or swept) after a worker died uploading one of its segments kept the
+    temp file for ever: never listed, so never deleted, and its directory never pruned."""
+    store.put_file("jobs/j/owner.json", write(tmp_path / "src", b"{}"))
+    _killed_mid_write(store, "jobs/j/segments/000001.mkv", tmp_path)
+    assert store.delete_prefix("jobs/j/") == 1  # the objects: the temp file is none
+    assert all_files(Path(store.root)) == []
+    assert not Path(store.root, "jobs").exists()
+
+
+def test_a_write_removes_stale_temp_files_beside_it_not_live_ones(
+    store: LocalStorage, tmp_path: Path
+) -> None:
+    """A completed job's directory (never delete_prefix'ed: its video stays) kept the temp file
+    of every upload killed in it; the next write there removes those untouched for
+    TMP_STALE, not a write still in progress."""
+    dead = _killed_mid_write(store, "jobs/j/000001.mkv", tmp_path)
+    live = dead.with_name(local_module._TMP_PREFIX + "live")
+    live.write_bytes(b"being written")
+    old = dead.stat().st_mtime - 86400  # killed a day ago
+    os.utime(dead, (old, old))
+    store.put_file("jobs/j/000002.mkv", write(tmp_path / "src", b"x"))
+    assert all_files(Path(store.root)) == [f"jobs/j/{live.name}", "jobs/j/000002.mkv"]
+
+
+def test_a_clock_far_ahead_does_not_take_a_live_write_for_a_dead_one(
+    store: LocalStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temp files age by the file system's clock: a worker whose clock is a day ahead (or was
+    stepped) removed every write in progress beside its own."""
+    store.put_file("jobs/j/000001.mkv", write(tmp_path / "src", b"x"))
+    live = Path(store.root, "jobs", "j", local_module._TMP_PREFIX + "live")
+    live.write_bytes(b"being written")
+    ahead = time.time() + 86400
+    monkeypatch.setattr(time, "time", lambda: ahead)
+    store.put_file("jobs/j/000002.mkv", write(tmp_path / "src", b"y"))
+    assert live.exists()
