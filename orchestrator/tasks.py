@@ -22,6 +22,7 @@ from common.errors import RenderError
 from common.names import TASK_AUTOSCALE, TASK_PLAN_JOB, TASK_SWEEP, TASK_TICK
 from common.settings import Settings
 from orchestrator import keys, render_counters
+from orchestrator.autoscaler.lease import lease
 from orchestrator.celery_app import worker_hooks
 from orchestrator.failover import check_jobs
 from orchestrator.health import PLAN_HEARTBEAT
@@ -195,16 +196,17 @@ def tick() -> dict[str, int]:
     """Escalate near deadlines, refresh ETAs, requeue lost chunks, copy stragglers, dispatch."""
     service = worker_hooks()
     store = service.store
-    if not store.redis.set(keys.TICK_LOCK, "1", nx=True, ex=TICK_LOCK_SECONDS):
-        return {"skipped": 1}
-    store.redis.incr(keys.TICKS)  # observable: how often the beat really fires
-    try:
+    # A lease, renewed while the tick runs and released only while still its own: a tick
+    # slowed past a fixed TTL lost its lock to another orchestrator's, then deleted that one's
+    # as it ended, and ticks ran side by side, failing over the same chunks.
+    with lease(store.redis, keys.TICK_LOCK, TICK_LOCK_SECONDS) as held:
+        if not held:
+            return {"skipped": 1}
+        store.redis.incr(keys.TICKS)  # observable: how often the beat really fires
         escalated = refresh_jobs(store, store.now())
         health = check_jobs(service, store.now())
         forgotten = store.cleanup()
         sent = service.dispatcher.fill()
-    finally:
-        store.redis.delete(keys.TICK_LOCK)
     return {"escalated": escalated, "forgotten": forgotten, "dispatched": sent, **health}
 
 
@@ -304,7 +306,6 @@ def ended(store: JobStore) -> Callable[[str], bool]:
 @shared_task(name=TASK_AUTOSCALE)
 def autoscale() -> dict[str, Any]:
     """One autoscaler round when a pools file is configured (CLOUDRENDER_POOLS_FILE)."""
-    from orchestrator.autoscaler.lease import lease
     from orchestrator.autoscaler.loop import Autoscaler
 
     settings = Settings.from_env()

@@ -298,6 +298,49 @@ def test_tick_skips_while_another_orchestrator_ticks(
     assert store.redis.get(keys.TICK_LOCK) == "1"  # not ours to release
 
 
+def test_a_tick_whose_lock_lapsed_and_was_taken_leaves_the_new_holders_lock(
+    celery_app: Celery,
+    celery_worker: WorkController,
+    service: WorkerHooks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tick that outlived its lock deleted the next holder's lock as it ended, letting a
+    third orchestrator's tick run beside the second's."""
+    store = service.store
+
+    def slow_refresh(store: JobStore, now: float) -> int:
+        store.redis.set(keys.TICK_LOCK, "another-orchestrator", ex=30)  # ours lapsed: theirs
+        return 0
+
+    monkeypatch.setattr(tasks, "refresh_jobs", slow_refresh)
+    assert "skipped" not in beat_tick(celery_app)
+    assert store.redis.get(keys.TICK_LOCK) == "another-orchestrator"
+
+
+def test_a_tick_longer_than_its_lock_keeps_it(
+    celery_app: Celery,
+    celery_worker: WorkController,
+    service: WorkerHooks,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tick slowed past TICK_LOCK_SECONDS (a slow Redis or storage in check_jobs) lost its
+    fixed-TTL lock: another orchestrator's tick ran beside it, both failing over the same
+    chunks."""
+    store = service.store
+    held: list[bool] = []
+
+    def slow_refresh(store: JobStore, now: float) -> int:
+        time.sleep(2.5)  # 2.5 lock lifetimes
+        held.append(bool(store.redis.exists(keys.TICK_LOCK)))
+        return 0
+
+    monkeypatch.setattr(tasks, "TICK_LOCK_SECONDS", 1)
+    monkeypatch.setattr(tasks, "refresh_jobs", slow_refresh)
+    assert "skipped" not in beat_tick(celery_app)
+    assert held == [True]
+    assert not store.redis.exists(keys.TICK_LOCK)  # released at the end
+
+
 def test_a_job_whose_sound_came_from_the_cache_still_gets_its_lost_chunks_requeued(
     service: WorkerHooks,
 ) -> None:
