@@ -15,7 +15,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from common.errors import RenderError
@@ -76,6 +76,22 @@ class Dispatcher:
             and beat.get("scratch_room", True)  # a node on a full disk too would fail it too
             and (not renderer or str(beat.get("fingerprint") or "") == renderer)
         )
+
+    def idle_taker(self, job_id: str, node: str, refused: Callable[[str], bool]) -> bool:
+        """Whether a live render node other than `node` that takes the job's chunks (peers())
+        and does not refuse them (``refused``: blocklisted) has a slot idle, as its heartbeat
+        tells. A chunk a blocklisted node handed back is sent again at once only then: sent
+        while none is idle, the idle refuser took it straight back, hundreds of times a
+        second, until a healthy node freed up (the tick sends it meanwhile, every 2 s)."""
+        renderer = self._renderer(job_id)
+        for name, beat in self.nodes().items():
+            if name == node or not _renders(beat) or refused(name):
+                continue
+            if renderer and str(beat.get("fingerprint") or "") != renderer:
+                continue
+            if int(beat.get("concurrency", 1)) > int(beat.get("busy") or 0):
+                return True
+        return False
 
     def slots(self) -> int:
         """Render worker processes that take work now, from their heartbeats (at least 1)."""

@@ -74,8 +74,10 @@ class WorkerHooks(MergeHooks):
         if self.blocklisted(job_id, node):
             # Hand the chunk to someone else; fail the job if nobody else is left.
             self.store.push_pending(job_id, [index])
-            if not self._nobody_left(job_id, chunk):
-                self.dispatcher.fill()
+            if not self._nobody_left(job_id, chunk) and self.dispatcher.idle_taker(
+                job_id, node, lambda other: self.blocklisted(job_id, other)
+            ):
+                self.dispatcher.fill()  # else the tick's: at once, this node takes it back
             return False
         running = chunk.state is ChunkState.RUNNING
         # The chunk's own message handed out again while its record says running, and no copy
