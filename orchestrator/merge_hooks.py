@@ -4,6 +4,7 @@ every chunk is in, the job's completion with its cost, and cached parts kept, fe
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from common.errors import RenderError
@@ -16,6 +17,8 @@ from orchestrator.job_record import InvalidTransition, JobNotFound, JobState
 from orchestrator.segment_cache import SegmentCache
 from providers.storage.base import Storage
 from workers.job_spec import JobSpec
+
+log = logging.getLogger(__name__)
 
 
 class MergeHooks(HookBase):
@@ -156,3 +159,20 @@ class MergeHooks(HookBase):
     def chunks_reused(self, job_id: str, chunks: list[int], frames: int) -> None:
         """Tell subscribers which chunks came from the segment cache (done without rendering)."""
         self.publish(job_id, "chunks_reused", chunks=chunks, frames=frames)
+
+    def drop_late_segment(self, job_id: str, index: int) -> None:
+        """Remove chunk ``index``'s segment when the job ended before it was stored: cancelled
+        or failed (its objects were removed then), or completed (the merge removed its parts,
+        unless the job keeps them). Left, it stayed until the sweep's grace (an hour) at best,
+        for ever in a prefix the sweep keeps (a completed job's, which holds the video) or in a
+        job's own storage, which no sweep visits."""
+        try:
+            state = self.store.state(job_id)
+            if not state.finished:
+                return
+            spec = JobSpec.from_dict(self.store.spec(job_id))
+            if state is JobState.COMPLETED and spec.keep_segments:
+                return
+            spec.storage().delete(spec.segment_key(index))
+        except (RenderError, JobNotFound, OSError) as exc:
+            log.warning("job %s ended; chunk %d's late segment stays: %s", job_id, index, exc)

@@ -196,6 +196,7 @@ class WorkerHooks(MergeHooks):
         )
         if last:
             self.start_merge(job_id)
+        self.drop_late_segment(job_id, index)
         self.dispatcher.fill()
 
     def charge(
