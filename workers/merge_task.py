@@ -17,6 +17,7 @@ from common.errors import RenderError
 from common.names import TASK_MERGE
 from common.scratch import scratch_prefix, sweep_scratch
 from providers.storage.encrypted import EncryptedStorage
+from providers.storage.local import remove_temps
 from workers import hooks
 from workers.assets import sha256_file
 from workers.audio import audio_file_notes
@@ -85,6 +86,7 @@ def merge(
     # Redis was away) must still find every part, not fail the job for a missing segment.
     if not spec.keep_segments:
         _remove_parts(spec.storage(), spec, _chunk_indexes(spec, chunks), bool(audio))
+    _remove_temps(spec)
     return summary
 
 
@@ -133,6 +135,17 @@ def _take_back(spec: JobSpec, summary: dict[str, Any]) -> None:
     except (RenderError, OSError) as exc:
         log.warning("job %s ended while merging; its video could not be taken back: %s",
                     spec.id, exc)  # fmt: skip
+
+
+def _remove_temps(spec: JobSpec) -> None:
+    """Remove what uploads killed mid-write left in a completed job's prefix (a chunk's
+    segment, an earlier merge's video): no write into it is wanted any more, and the storage's
+    own clean-up leaves those younger than an hour (providers.storage.local.TMP_STALE), which
+    then stayed for ever beside the video."""
+    try:
+        remove_temps(spec.storage(), spec.prefix)
+    except (RenderError, OSError) as exc:
+        log.warning("job %s: temp files of killed uploads stay: %s", spec.id, exc)
 
 
 def _remove_parts(storage: Any, spec: JobSpec, indexes: list[int], audio: bool) -> None:

@@ -23,7 +23,7 @@ from providers.storage.base import (
     write_atomic,
 )
 
-__all__ = ["LocalStorage", "map_storage_errors"]
+__all__ = ["LocalStorage", "map_storage_errors", "remove_temps"]
 
 #: Names of in-progress writes; never listed, and reserved so no key can collide with one.
 _TMP_PREFIX = TMP_PREFIX
@@ -96,11 +96,18 @@ class LocalStorage:
         # Temp files of writes killed mid-way, never listed: left, they kept the prefix's
         # directories (and a segment's worth of bytes each) for ever. A write still under way
         # into a prefix being removed fails at its rename, which is what its end calls for.
-        for name in self._names(prefix, temps=True):
+        self.remove_temps(prefix)
+        return removed
+
+    def remove_temps(self, prefix: str) -> int:
+        """Remove every temp file (a write in progress, or a killed one's) under ``prefix``,
+        for a caller that knows no write there is still wanted; how many."""
+        names = self._names(prefix, temps=True)
+        for name in names:
             with contextlib.suppress(FileNotFoundError), map_storage_errors(prefix):
                 os.unlink(os.path.join(self.root, *name.split("/")))
             self._prune(name)
-        return removed
+        return len(names)
 
     def list(self, prefix: str) -> builtins.list[str]:
         """Sorted keys starting with ``prefix`` as a plain string ("jobs/4" finds "jobs/42/a")."""
@@ -168,6 +175,16 @@ class LocalStorage:
             except OSError:
                 return  # not empty (or already gone): stop, as every parent holds it
             parts.pop()
+
+
+def remove_temps(storage: object, prefix: str) -> int:
+    """LocalStorage.remove_temps on ``storage`` or the local storage it wraps (``inner``, as
+    the encrypting wrappers hold it); 0 for other backends, which keep no temp files."""
+    while not isinstance(storage, LocalStorage):
+        storage = getattr(storage, "inner", None)
+        if storage is None:
+            return 0
+    return storage.remove_temps(prefix)
 
 
 def _remove_stale_temps(directory: str, before: float) -> None:
