@@ -46,6 +46,13 @@ LOCK_MS = 5000
 #: Renders of one chunk after which a fingerprint that still differs from its job's fails the
 #: job (a node whose fingerprint changed under it would otherwise render the chunk for ever).
 MAX_RENDERER_ATTEMPTS = 4
+#: Deletes the dispatch lock only while it holds the caller's token.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
 
 
 class Dispatcher:
@@ -116,8 +123,10 @@ class Dispatcher:
         try:
             yield held
         finally:
-            if held and self.redis.get(keys.DISPATCH_LOCK) == token:
-                self.redis.delete(keys.DISPATCH_LOCK)
+            if held:
+                # Checked and deleted in one step: a lock that lapsed and was taken between a
+                # check and a delete was deleted from under its new holder.
+                self.redis.eval(_RELEASE, 1, keys.DISPATCH_LOCK, token)
 
     def reconcile(
         self,
