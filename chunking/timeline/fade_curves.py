@@ -64,5 +64,8 @@ def keys_between(keys: Sequence[OpacityKey], first: float, last: float) -> Seque
     """The keys that decide the opacity from ``first`` to ``last`` seconds: those between, and
     the nearest one outside on each side."""
     lo = max(bisect_right(keys, first, key=lambda key: key.time) - 1, 0)
-    hi = min(bisect_left(keys, last, key=lambda key: key.time), len(keys) - 1)
+    # key_opacity at ``last`` reads the last of the keys at that time (a step has two): the
+    # first key at or after it alone would leave the step's second key out of the content key.
+    at = bisect_right(keys, last, key=lambda key: key.time) - 1
+    hi = min(max(bisect_left(keys, last, key=lambda key: key.time), at), len(keys) - 1)
     return keys[lo : hi + 1]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from chunking.content_key import chunk_key
-from chunking.timeline.fade_curves import OpacityKey
+from chunking.timeline.fade_curves import OpacityKey, key_opacity, keys_between
 from chunking.timeline.model import (
     Cell,
     Clip,
@@ -321,3 +321,24 @@ def test_a_kept_key_means_the_same_frames(base: Timeline, edit: tuple[str, Edit]
             continue  # the renderer refuses it: no stale output either
         for frame, (a, b) in enumerate(zip(frames[n], new, strict=True), start):
             assert np.array_equal(a, b), f"{name}: chunk {n} keeps its key, frame {frame} differs"
+
+
+# -- false hits the search found, pinned --------------------------------------------------------
+
+
+def test_keys_between_keeps_every_key_at_the_spans_last_time() -> None:
+    # A step (two keys at one time): the opacity at that time is the later key's.
+    keys = (OpacityKey(0, 1.0), OpacityKey(0.9, 1.0), OpacityKey(0.9, 0.2), OpacityKey(1.5, 0.2))
+    for first, last in ((0.5, 0.9), (0.9, 0.9), (0.0, 1.5)):
+        for t in (first, last):
+            assert key_opacity(keys_between(keys, first, last), t) == key_opacity(keys, t)
+
+
+def test_an_opacity_step_on_a_chunks_last_frame(base: Timeline) -> None:
+    # c3's frame 9 (0.4 s into it) takes the second of two keys at 0.4 s: editing it shows there.
+    step = (OpacityKey(0.0, 1.0), OpacityKey(0.4, 1.0), OpacityKey(0.4, 0.2), OpacityKey(1.0, 0.2))
+    before = _clip("c3", opacity_keys=step)(base)
+    after = _clip("c3", opacity_keys=(*step[:2], OpacityKey(0.4, 0.7), step[3]))(before)
+    old, new = _frames(before, 5, 10), _frames(after, 5, 10)
+    assert not np.array_equal(old[-1], new[-1])  # it shows
+    assert _keys(before)[1] != _keys(after)[1], "chunk 1 keeps its key but frame 9 changed"
