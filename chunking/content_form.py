@@ -34,6 +34,10 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, TrackKind):
         return value.value
+    if isinstance(value, float) and value == 0.0:
+        # -0.0 == 0.0 draws alike; as JSON they differ, and the kept forms of equal
+        # dataclasses would key -0.0 or 0.0 by whichever this process met first.
+        return 0.0
     return value
 
 
