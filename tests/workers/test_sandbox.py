@@ -320,12 +320,15 @@ def test_a_render_process_dies_with_its_worker(tmp_path: Path, mode: str) -> Non
 
 def test_a_render_process_nobody_listens_to_stops_at_its_next_frame(tmp_path: Path) -> None:
     src = make_video(tmp_path / "a.mp4", frames=300, size=(320, 180), gop=30)
-    doc = project([video_track("v", [file_clip("a", src, 0, 10)])], size=(320, 180))
+    # Five minutes (the file 30 times over): a render this test process is too starved to
+    # stop in time cannot finish first (300 frames did, in a loaded CI run).
+    clips = [file_clip(f"a{i}", src, 10 * i, 10 * i + 10) for i in range(30)]
+    doc = project([video_track("v", clips)], size=(320, 180))
     request = {
         "timeline": load_project(doc, str(tmp_path)),
         "output": str(tmp_path / "000000.mkv"),
         "start": 0,
-        "end": 300,
+        "end": 9000,
         "threads": None,
         "hardware": {},
     }
