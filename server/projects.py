@@ -78,7 +78,7 @@ def load_remote_project(
         # in an editor's document (.tlsp, sections, a ProjectFile) as converted to one.
         editor = convert(document, folder, disk=False)
         _refuse_local_media(document if editor is None else editor.document)
-        _placeholders(folder, _asset_refs(document))
+        _placeholders(folder, asset_refs(document))
         project = read_project(document, base_dir=folder)
     _refuse_local_media(project.document)
     return project
@@ -231,7 +231,7 @@ def _local_problem(where: str, value: object) -> str:
     )
 
 
-def _asset_refs(document: Any) -> list[str]:
+def asset_refs(document: Any) -> list[str]:
     """Every string in the document that is an asset reference."""
     found: set[str] = set()
     for value in _strings(document, 0):

@@ -175,3 +175,8 @@ def asset_storage(request: Request) -> Storage:
         storage = sealed(open_storage(api.storage_url), api.settings)
         state.asset_storage = storage
     return storage
+
+
+def stored_assets(request: Request) -> Storage | None:
+    """The cluster's asset storage, or None where this service has none."""
+    return None if api_of(request).storage_url is None else asset_storage(request)

@@ -21,7 +21,8 @@ from server.bodies import EstimateBody
 from server.errors import error_responses
 from server.json_body import UniqueKeysRoute
 from server.projects import load_remote_project
-from server.routes_assets import asset_storage
+from server.routes_assets import asset_storage, stored_assets
+from server.stored_media import stored_media
 
 router = APIRouter(tags=["jobs"], route_class=UniqueKeysRoute)
 
@@ -35,16 +36,18 @@ def estimate(body: EstimateBody, key: CurrentKey, request: Request) -> Any:
     """Time (p10/p50/p90) and cost per pool and market, and the recommended option."""
     project = load_remote_project(body.project, body.media)
     check_assets_stored(request, project.document)
-    result = api_of(request).estimate_options(
-        project,
-        body.settings,
-        chunk_frames=body.chunk_frames,
-        provider=body.provider,
-        pool=body.pool,
-        market=body.market,
-        deadline=body.deadline,
-        max_cost=body.max_cost,
-    )
+    # The uploaded media checked as validate checks files (a submit refuses what fails).
+    with stored_media(stored_assets(request), project) as project:
+        result = api_of(request).estimate_options(
+            project,
+            body.settings,
+            chunk_frames=body.chunk_frames,
+            provider=body.provider,
+            pool=body.pool,
+            market=body.market,
+            deadline=body.deadline,
+            max_cost=body.max_cost,
+        )
     return to_wire(result)
 
 

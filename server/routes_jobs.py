@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from starlette.background import BackgroundTask
 
 from chunking.plan import keyframe_chunk_frames
-from chunking.timeline.project import container_of
+from chunking.timeline.project import Project, container_of
 from common.errors import RenderError
 from orchestrator.api import CloudRenderingAPI
 from orchestrator.api_keys import SUBMIT_LOCK, ApiKey
@@ -34,6 +34,8 @@ from server.json_body import UniqueKeysRoute
 from server.limits import check_job_quota
 from server.projects import load_remote_project
 from server.ranges import apply_range
+from server.routes_assets import stored_assets
+from server.stored_media import stored_media
 from workers.job_spec import JobSpec
 
 router = APIRouter(tags=["jobs"], route_class=UniqueKeysRoute)
@@ -93,6 +95,15 @@ def submit_job(body: SubmitBody, key: CurrentKey, request: Request) -> dict[str,
             "(no folders)"
         )
     project = load_remote_project(body.project, body.media)
+    # The uploaded media checked as validate checks files, the project read over them.
+    with stored_media(stored_assets(request), project) as checked:
+        return _queue(api, key, body, checked, project_name)
+
+
+def _queue(
+    api: CloudRenderingAPI, key: ApiKey, body: SubmitBody, project: Project, project_name: str
+) -> dict[str, Any]:
+    """Queue the checked project's job: its id, estimate and the warnings said of it."""
     output = _output_name(body.output_name, project.timeline.export.container, body.settings)
     options: dict[str, Any] = {
         "priority": body.priority,

@@ -1,0 +1,82 @@
+"""A submitted project's uploaded media, checked as ``cloudrender validate`` checks local files.
+
+The project arrives naming assets (``server.projects``: read over empty placeholder files), so
+nothing about the media themselves was known at submit: a sound file on a video track, or an
+``audio_stream`` the file lacks, was queued, rendered, and failed on a worker with the worker's
+cache path in the error; and an audio-only output whose sound is in video clips was refused as
+silent (the placeholders hold no stream). Where storage keeps each asset as a file on this
+disk (a shared directory), the project is read again over those files, linked into a private
+folder for the request, and checked by ``workers.probe.media_report``: each problem refused
+naming its clip and asset reference, each warning (a clip playing past its file) answered with
+the job. Assets in a bucket or encrypted are not fetched at submit: their workers report them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from chunking.timeline.project import Project, read_project
+from common.errors import ValidationError
+from providers.storage.base import Storage, StorageError
+from server.projects import asset_refs
+from workers.assets import asset_key, parse_asset_ref
+
+
+@contextmanager
+def stored_media(storage: Storage | None, project: Project) -> Iterator[Project]:
+    """``project`` read over its assets' stored files for the with block, its media checked:
+    ValidationError naming each clip that cannot play its asset, warnings added to its timeline.
+    Unchanged where storage keeps an asset nowhere on this disk or lacks it (submit says so)."""
+    files = _stored_files(storage, asset_refs(project.document))
+    if not files:
+        yield project
+        return
+    from workers.probe import media_report  # the codec stack: only for a request with media
+
+    with tempfile.TemporaryDirectory(prefix="cloudrender-api-") as folder:
+        for ref, path in files.items():
+            os.symlink(path, os.path.join(folder, ref))
+        # Messages name the asset reference, never this server's folders.
+        named = [(os.path.join(folder, ""), ""), *((path, ref) for ref, path in files.items())]
+
+        def shown(line: str) -> str:
+            for place, name in named:
+                line = line.replace(place, name)
+            return line
+
+        try:
+            found = read_project(project.document, base_dir=folder)
+            problems, warnings = media_report(found.timeline, _common_dir(files))
+        except ValidationError as exc:
+            raise ValidationError([shown(p) for p in exc.problems]) from None
+        if problems:
+            raise ValidationError([shown(p) for p in problems])
+        timeline = found.timeline
+        added = tuple(w for w in map(shown, warnings) if w not in timeline.warnings)
+        timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *added))
+        yield dataclasses.replace(found, timeline=timeline)
+
+
+def _stored_files(storage: Storage | None, refs: list[str]) -> dict[str, str]:
+    """Each reference's stored file on this disk; empty unless every one has a file."""
+    if storage is None or not refs:
+        return {}
+    files = {}
+    for ref in refs:
+        try:
+            path = storage.local_path(asset_key(*parse_asset_ref(ref)))
+        except StorageError:
+            return {}  # ciphertext: the workers decrypt it
+        if path is None or not os.path.isfile(path):
+            return {}
+        files[ref] = path
+    return files
+
+
+def _common_dir(files: dict[str, str]) -> str:
+    """The folder holding every stored file (storage's ``assets/``), where the checks name them."""
+    return os.path.commonpath([os.path.dirname(os.path.realpath(p)) for p in files.values()])
