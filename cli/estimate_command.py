@@ -7,16 +7,19 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.arguments import chunk_frames
 from cli.cluster_access import cluster_api, http_api, job_options, over_http
 from cli.export_options import dollars_value
 from cli.job_commands import DEADLINE_HELP, add_no_cache
 from cli.status_view import money
-from common.errors import RenderError
+from common.errors import RenderError, ValidationError
 from common.settings import Settings
 from orchestrator.estimates import OptionEstimate
+
+if TYPE_CHECKING:
+    from chunking.timeline.project import Project
 
 #: --provider's choices: the engines a pool may live on.
 ENGINES = ("local", "aws", "gcp", "azure", "kubernetes")
@@ -87,6 +90,7 @@ def _estimate(args: argparse.Namespace) -> Any:
     # The project and the deadline first: a mistake in either is its own error, not "no broker".
     settings = Settings.from_env()
     project = prepare_project(args.timeline, None, None, None, settings.max_frame_bytes)
+    check_media(args, project)
     parse_deadline(args.deadline, time.time())
     api = cluster_api(args)
     return estimate_job(
@@ -103,6 +107,20 @@ def _estimate(args: argparse.Namespace) -> Any:
         deadline=args.deadline,
         max_cost=args.max_cost,
     )
+
+
+def check_media(args: argparse.Namespace, project: Project) -> None:
+    """ValidationError naming each clip whose media the render would refuse, as ``validate``
+    names them: a project the render refuses is not priced (over ``--api`` the upload's checks
+    refuse it; straight to Redis nothing opened the media)."""
+    from cli.validate_command import exit_on_stuck_read
+    from workers.probe import media_report  # opens media: only for commands that need it
+    from workers.read_watchdog import watch_reads
+
+    with watch_reads(exit_on_stuck_read(args)):
+        problems, _ = media_report(project.timeline, project.base_dir)
+    if problems:
+        raise ValidationError(problems)
 
 
 def render_estimate(result: Any) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cli.estimate_command import duration, money
-from tests.helpers import CLI, colour_project
-from tests.media import write_project
+from tests.helpers import CLI, colour_project, file_clip
+from tests.media import make_video, project, video_track, write_project
 
 POOLS = """
 [pools.cpu-spot]
@@ -148,3 +148,25 @@ def test_duration(seconds: float, text: str) -> None:
 )
 def test_money(dollars: float, text: str) -> None:
     assert money(dollars) == text
+
+
+def test_media_the_render_refuses_are_refused_as_validate_refuses_them(
+    run: CLI, tmp_path: Path
+) -> None:
+    # A text file named as a video and a sound file on a video track: priced before, and the
+    # render that followed was refused (estimate over --api refused them: its upload checks).
+    (tmp_path / "notes.mp4").write_text("not a video\n" * 20)
+    make_video(tmp_path / "shot.mp4", frames=5, size=(64, 36))
+    clips = [
+        file_clip("text", Path("notes.mp4"), 0, 0.5),
+        file_clip("ok", Path("shot.mp4"), 0.5, 1),
+    ]
+    path = write_project(tmp_path / "p.json", project([video_track("v", clips)], size=(64, 36)))
+    result = run("estimate", str(path))
+    assert result.returncode == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "clip 'text': cannot open" in lines[0], lines
+    assert "clip 'ok'" not in lines[0]
+    # The same problem as validate names, in --json too.
+    listed = json.loads(run("estimate", str(path), "--json").stdout)
+    assert listed["problems"] == json.loads(run("validate", str(path), "--json").stdout)["problems"]
