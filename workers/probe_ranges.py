@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -42,9 +43,12 @@ class Span:
     frames: tuple[int, int] = (0, 0)
     fps: Fraction = Fraction(1)
 
-    def samples(self) -> list[tuple[Fraction, Fraction]]:
-        """Where the compositor samples the source on each frame the clip is drawn in."""
-        return [source_sample(self.clip, f, self.fps) for f in range(*self.frames)]
+    def samples(self) -> Iterator[tuple[Fraction, Fraction]]:
+        """Where the compositor samples the source on each frame the clip is drawn in, in
+        source order (a reversed clip's last frame first), one at a time."""
+        frames = range(*self.frames)
+        for f in frames[::-1] if self.clip.reverse else frames:
+            yield source_sample(self.clip, f, self.fps)
 
 
 def clip_spans(timeline: Timeline) -> dict[str, list[Span]]:

@@ -431,3 +431,20 @@ def test_a_file_of_more_frames_than_the_render_indexes_is_refused_by_both(
     assert len(problems) == 1 and problems[0].startswith(f"clip 'many': the video of {path} ")
     monkeypatch.setattr(video_index, "MAX_INDEX_FRAMES", 150)  # exactly as many: indexed
     open_file(str(path), "many").close()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_day_long_clip_of_a_one_second_file_is_checked_in_seconds(
+    tmp_path: Path, reverse: bool
+) -> None:
+    # 20.7 million timeline frames, each looked up in the file's index (Fractions, a list of
+    # them): validate ran for minutes and past a gigabyte, though every frame after the first
+    # second holds the file's last.
+    make_video(tmp_path / "second.mp4", frames=10, fps=10, size=(64, 36))
+    clip = {"id": "held", "start_time": 0, "end_time": 86400, "source": {"File": "second.mp4"}}
+    doc = project([video_track("v", [{**clip, "reverse": reverse}])], fps=240, size=(64, 36))
+    timeline = read_project(doc, base_dir=str(tmp_path)).timeline
+    problems, warnings = media_report(timeline, str(tmp_path))
+    assert problems == []
+    assert any("clip 'held'" in w and "last frame holds" in w for w in warnings), warnings
