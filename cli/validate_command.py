@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 def validate_command(args: argparse.Namespace) -> int:
     """`cloudrender validate`: load the project, check its media as render opens them."""
     from chunking.timeline.project import read_project
+    from workers.audio_mix import mix_problem
     from workers.probe import media_report  # opens media: only for commands that need it
     from workers.probe_fields import interlace_report
     from workers.read_watchdog import watch_reads
+    from workers.render import has_audio
     from workers.subtitle_check import text_warnings
 
     budget = Settings.from_env().max_frame_bytes
@@ -39,6 +41,9 @@ def validate_command(args: argparse.Namespace) -> int:
         # Interlaced media: deinterlaced as decoded (a note), or shown combed (a warning).
         notes, combed = interlace_report(timeline)
     warnings += combed
+    too_long = mix_problem(timeline)
+    if too_long is not None and has_audio(timeline):
+        problems.append(too_long)  # as the render refuses it (its mix would not fit memory)
     if args.strict:
         problems += warnings
     if problems:

@@ -25,6 +25,7 @@ from orchestrator.assets import sync_assets as upload_assets
 from orchestrator.job_record import JobRecord
 from orchestrator.scheduling import effective_priority
 from providers.storage import open_storage, split_object_url
+from workers.audio_mix import mix_problem
 from workers.delivery import check_new_outputs
 from workers.job_spec import JobSpec
 from workers.media_stamps import media_stamps
@@ -51,6 +52,10 @@ def prepare_project(
             shown = bounded(repr(rate))
             raise ValidationError([f"settings.sample_rate: {shown} must be a whole number of Hz"])
         project = project.with_sample_rate(rate)
+    # Refused now, as the render's audio task would refuse it after the video was rendered.
+    too_long = mix_problem(project.timeline)
+    if too_long is not None and has_audio(project.timeline):
+        raise ValidationError([too_long])
     container = project.timeline.export.container
     if audio_only(container) and not has_audio(project.timeline):
         # Refused now: the job would plan no video and mix nothing, and fail in its merge.

@@ -60,18 +60,26 @@ def sample_offset(frame: int, timeline: Timeline) -> int:
     return math.floor(Fraction(frame) / timeline.fps * timeline.sample_rate)
 
 
+def mix_problem(timeline: Timeline) -> str | None:
+    """Why the timeline's audio mix cannot be held in memory (over ``MAX_MIX_BYTES``), or None:
+    what validate and submit refuse of a timeline with sound, as the render would."""
+    needed = 2 * mix_length(timeline) * np.dtype(np.float32).itemsize
+    if needed <= MAX_MIX_BYTES:
+        return None
+    return (
+        f"timeline is {float(timeline.frames / timeline.fps) / 3600:.2f} h long; its audio "
+        f"mix at {timeline.sample_rate} Hz would need {needed / 1024**3:.1f} GiB, over the "
+        f"{MAX_MIX_BYTES / 1024**3:.0f} GiB limit: split the render or lower the sample rate"
+    )
+
+
 def mix_timeline(timeline: Timeline, notes: list[str] | None = None) -> Samples:
     """Mix every audible clip of the timeline into a (2, N) float32 array clipped to [-1, 1];
     when the sum went past full scale (and was clipped), say so in ``notes``."""
-    length = mix_length(timeline)
-    needed = 2 * length * np.dtype(np.float32).itemsize
-    if needed > MAX_MIX_BYTES:
-        raise TimelineError(
-            f"timeline is {float(timeline.frames / timeline.fps) / 3600:.2f} h long; its audio "
-            f"mix at {timeline.sample_rate} Hz would need {needed / 1024**3:.1f} GiB, over the "
-            f"{MAX_MIX_BYTES / 1024**3:.0f} GiB limit: split the render or lower the sample rate"
-        )
-    mix = np.zeros((2, length), dtype=np.float32)
+    problem = mix_problem(timeline)
+    if problem is not None:
+        raise TimelineError(problem)
+    mix = np.zeros((2, mix_length(timeline)), dtype=np.float32)
     plans = plan_clips(timeline)
     # Summation order is fixed (track order, then clip order, ducking clips last) so the result
     # is bit-identical from run to run even though float addition is not associative.
