@@ -59,6 +59,7 @@ class Relocator:
         self.base_dir = base_dir
         self._exact: dict[str, str] | None = None
         self._blind: dict[str, str] = {}
+        self._named: dict[str, int] = {}  # files per case-blind name
 
     def find(self, path: str) -> str | None:
         """The file a medium that is not at ``path`` was moved to inside the project's folder;
@@ -68,19 +69,33 @@ class Relocator:
             return None
         if self._exact is None:
             self._exact = {}
-            for relative in _files_in_order(self.base_dir):
+            # A restore folder is met again in the walk: each file counted once.
+            for relative in dict.fromkeys(_files_in_order(self.base_dir)):
                 found = os.path.basename(relative)
                 self._exact.setdefault(found, relative)
                 self._blind.setdefault(_key(found), relative)
+                self._named[_key(found)] = self._named.get(_key(found), 0) + 1
         return self._exact.get(name) or self._blind.get(_key(name))
 
+    def passed_over(self, path: str) -> int:
+        """How many other files of the name of ``path`` a ``find`` passed over."""
+        return max(0, self._named.get(_key(file_name(path)), 0) - 1)
 
-def moved_note(saved: str, moved: str) -> tuple[str, str]:
-    """Where and what the warning about a medium found by its name says."""
-    return f"media {saved}", (
+
+def moved_note(saved: str, moved: str, others: int = 0) -> tuple[str, str]:
+    """Where and what the warning about a medium found by its name says (``others``: files
+    of the same name passed over)."""
+    what = (
         f"is not there; using {moved}, found by its name inside the project's folder "
         "as the editor finds moved media"
     )
+    if others:
+        # Any file of that name may be the one: an earlier render's output in a subfolder too.
+        what += (
+            f" ({others} other file{'s' if others > 1 else ''} of that name passed over: "
+            "relink the clip if this is not its medium)"
+        )
+    return f"media {saved}", what
 
 
 def _key(name: str) -> str:
@@ -160,7 +175,10 @@ def resolve_media(document: dict[str, Any], base_dir: str) -> tuple[dict[str, An
             clip["source"] = {**clip["source"], "File": path}
         else:
             clip[key] = path
-    warnings = [": ".join(moved_note(saved, moved)) for saved, moved in notes.items()]
+    warnings = [
+        ": ".join(moved_note(saved, moved, relocator.passed_over(saved)))
+        for saved, moved in notes.items()
+    ]
     return {**document, "tracks": tracks}, warnings
 
 

@@ -120,3 +120,19 @@ def test_the_project_folder_is_listed_once_however_many_media_are_missing(
     with pytest.raises(ValidationError):
         read_project(str(path))
     assert len(listed) <= 1 + 3 + 4 + 16  # the folder, media/assets/files, its subfolders once
+
+
+def test_a_medium_found_among_several_files_of_its_name_says_how_many_were_passed_over(
+    tmp_path: Path,
+) -> None:
+    """Any file of that name may be the one (an earlier render's output in a subfolder): the
+    first in the editor's order is used, and the warning says the others were there."""
+    for where in ("media/shot.mp4", "renders/shot.mp4", "old/SHOT.mp4"):
+        (tmp_path / where).parent.mkdir()
+        make_video(tmp_path / where, frames=5, fps=25, size=(32, 18))
+    proj = read_project(str(saved(tmp_path, [schema_clip(r"C:\v\shot.mp4")])))
+    (clip,) = proj.timeline.tracks[0].clips
+    assert isinstance(clip.source, FileSource)
+    assert clip.source.path == str(tmp_path / "media" / "shot.mp4")
+    (warning,) = [w for w in proj.timeline.warnings if "by its name" in w]
+    assert "2 other files of that name passed over" in warning
