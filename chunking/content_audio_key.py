@@ -83,7 +83,8 @@ def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
             }
         form: dict[str, Any] = plain(clip)
         # What shapes only the picture (deinterlace included) is no part of the sound.
-        picture = ("id", "track_id", "source", "text", "transform", "crop", "color", "cell")
+        picture = ("id", "track_id", "source", "text", "transform", "transform_keys", "crop",
+                   "color", "cell")  # fmt: skip
         fades = ("picture_fade_in", "picture_fade_out", "picture_fade_head", "picture_fade_tail",
                  "picture_fade_in_curve", "picture_fade_out_curve", "opacity_keys")  # fmt: skip
         for name in (*picture, "deinterlace", *fades):

@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Protocol, TypeVar
 
 #: Curve name -> shape; ``linear`` is exact (Fractions stay Fractions).
 FADE_CURVES: dict[str, Callable[[float], float]] = {
@@ -60,9 +61,21 @@ def key_opacity(keys: Sequence[OpacityKey], seconds: float) -> float:
     return a.opacity + (b.opacity - a.opacity) * float(shape)
 
 
-def keys_between(keys: Sequence[OpacityKey], first: float, last: float) -> Sequence[OpacityKey]:
-    """The keys that decide the opacity from ``first`` to ``last`` seconds: those between, and
-    the nearest one outside on each side."""
+class Timed(Protocol):
+    """A key at a time: an OpacityKey or a model.TransformKey."""
+
+    @property
+    def time(self) -> float:
+        """Seconds from the clip's first frame."""
+        ...
+
+
+Key = TypeVar("Key", bound=Timed)
+
+
+def keys_between(keys: Sequence[Key], first: float, last: float) -> Sequence[Key]:
+    """The keys that decide the opacity (or transform) from ``first`` to ``last`` seconds: those
+    between, and the nearest one outside on each side."""
     lo = max(bisect_right(keys, first, key=lambda key: key.time) - 1, 0)
     # key_opacity at ``last`` reads the last of the keys at that time (a step has two): the
     # first key at or after it alone would leave the step's second key out of the content key.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import math
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -102,6 +103,38 @@ class Transform:
     def is_identity(self) -> bool:
         """True when the transform leaves the fitted clip where it is."""
         return self == Transform()
+
+
+@dataclass(frozen=True)
+class TransformKey:
+    """A point of a clip's transform over time; between two points each field runs from the
+    first's value to the second's along the first's ``easing`` (a fade_curves name)."""
+
+    time: float  # seconds from the clip's first frame
+    transform: Transform = Transform()
+    easing: str = "linear"
+
+
+#: The Transform fields a key animates (all of them; rotation numerically, so 0 -> 720 turns
+#: twice).
+_MOVING = ("scale_x", "scale_y", "position_x", "position_y", "rotation", "anchor_x", "anchor_y")
+
+
+def key_transform(keys: tuple[TransformKey, ...], seconds: Fraction) -> Transform:
+    """The transform the keys (in time order) give at ``seconds`` from the clip's start: the
+    first's before it, the last's after it (a binary search: a clip may carry many keys)."""
+    after = bisect_right(keys, seconds, key=lambda key: Fraction(key.time))
+    if after == 0:
+        return keys[0].transform
+    if after == len(keys):
+        return keys[-1].transform
+    a, b = keys[after - 1], keys[after]
+    # Exact time (Fraction) so a frame's transform depends on the frame alone, whatever range
+    # of the timeline is rendered (frame-exact chunks).
+    progress = (seconds - Fraction(a.time)) / (Fraction(b.time) - Fraction(a.time))
+    shape = float(fade_curve(a.easing, progress))
+    x, y = a.transform, b.transform
+    return Transform(*(getattr(x, f) + (getattr(y, f) - getattr(x, f)) * shape for f in _MOVING))
 
 
 @dataclass(frozen=True)
@@ -222,6 +255,9 @@ class Clip:
     #: after the last the last's); empty = constant
     opacity_keys: tuple[OpacityKey, ...] = ()
     transform: Transform = Transform()
+    #: transform over time (before the first key the first's, after the last the last's);
+    #: empty = ``transform`` on every frame; when set, ``transform`` is not drawn
+    transform_keys: tuple[TransformKey, ...] = ()
     crop: Crop = Crop()
     color: ColorCorrection = ColorCorrection()
     effects: tuple[Effect, ...] = ()
@@ -248,6 +284,14 @@ class Clip:
         clip's last, its last the forward clip's first; a transition's frames past an end keep
         going the same way)."""
         return self.start + self.end - 1 - t if self.reverse else t
+
+    def transform_at(self, t: int, fps: Fraction) -> Transform:
+        """The transform drawn at timeline frame t (its keys', else ``transform``); frames
+        drawn outside the clip (a transition's) take its first or last frame's."""
+        if not self.transform_keys:
+            return self.transform
+        t = min(max(t, self.start), self.end - 1)
+        return key_transform(self.transform_keys, Fraction(t - self.start) / fps)
 
     def picture_fade(self, t: int, fps: Fraction) -> float:
         """The picture fades' and opacity keys' factor (0..1) on the clip's opacity at timeline

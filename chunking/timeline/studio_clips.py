@@ -29,6 +29,7 @@ from chunking.timeline.studio_visual import (
     parse_fade_curve,
     parse_opacity_keys,
     parse_transform,
+    parse_transform_keys,
 )
 
 #: OTIO clips may start before their media's available range; further back is a mistake.
@@ -128,7 +129,8 @@ class ClipReader:
             picture_fade_in_curve=parse_fade_curve(raw, "picture_fade_in_curve", p, where),
             picture_fade_out_curve=parse_fade_curve(raw, "picture_fade_out_curve", p, where),
             opacity_keys=parse_opacity_keys(raw.get("opacity_keyframes"), p, where),
-            transform=parse_transform(raw.get("transform"), p, where),
+            transform=(base := parse_transform(raw.get("transform"), p, where)),
+            transform_keys=parse_transform_keys(raw.get("transform_keyframes"), base, p, where),
             crop=parse_crop(raw.get("crop"), p, where),
             color=parse_color(raw.get("color_correction"), p, where),
             effects=parse_effects(raw, self.effects, self.fps, p, where, (start, max(end, start))),

@@ -51,6 +51,7 @@ CLIP_KEYS = frozenset(
         "picture_fade_out_curve",
         "opacity_keyframes",
         "transform",
+        "transform_keyframes",
         "crop",
         "color_correction",
         "effects",

@@ -1,5 +1,5 @@
-"""A clip's visual parts in ProjectSchema JSON: transform, crop, colour correction, fade curves
-and opacity keyframes.
+"""A clip's visual parts in ProjectSchema JSON: transform, crop, colour correction, fade curves,
+opacity and transform keyframes.
 
 Each reader takes the raw section, the problems collector and a where-string naming the clip or
 track for messages; a missing or non-object section means the default (identity) value.
@@ -12,7 +12,7 @@ from typing import Any
 
 from chunking.timeline.fade_curves import FADE_CURVES
 from chunking.timeline.fields import Problems, number, shown
-from chunking.timeline.model import ColorCorrection, Crop, OpacityKey, Transform
+from chunking.timeline.model import ColorCorrection, Crop, OpacityKey, Transform, TransformKey
 from chunking.timeline.schema import MAX_SECONDS, MAX_SIDE
 
 #: The keys each section reads (serde's fields and the aliases read here); any other key is
@@ -28,40 +28,76 @@ _KEYS = {
 }
 
 
-def _unread(section: str, raw: Mapping[str, Any], p: Problems, where: str) -> None:
-    """Warn about each key of ``raw`` that ``section`` does not read."""
+_IDENTITY = Transform()
+
+
+def _unread(section: str, raw: Mapping[str, Any], p: Problems, where: str, named: str = "") -> None:
+    """Warn about each key of ``raw`` that ``section`` does not read (named ``named``)."""
+    named = named or section
     for key in raw:
         if key not in _KEYS[section]:
             takes = ", ".join(sorted(_KEYS[section]))
-            p.warn(where, f"{section}.{key} is not rendered ({section} takes {takes}); ignored")
+            p.warn(where, f"{named}.{key} is not rendered ({named} takes {takes}); ignored")
 
 
-def parse_transform(raw: Any, p: Problems, where: str) -> Transform:
-    """A clip's ``transform`` section (scale, position, rotation, anchor)."""
+def parse_transform(
+    raw: Any, p: Problems, where: str, base: Transform = _IDENTITY, section: str = "transform"
+) -> Transform:
+    """A clip's ``transform`` section (scale, position, rotation, anchor); a field it leaves
+    out is ``base``'s (a transform key's base is the clip's ``transform``)."""
     if not isinstance(raw, Mapping):
-        return Transform()
-    _unread("transform", raw, p, where)
+        return base
+    _unread("transform", raw, p, where, section)
 
     def read(names: tuple[str, ...], default: float, low: float, high: float) -> float:
-        return number(raw, names, default, p, where, low=low, high=high, section="transform")
+        return number(raw, names, default, p, where, low=low, high=high, section=section)
 
     # `scale` sets both axes; it is a number or {"x", "y"}, range-checked like scale_x/scale_y.
     scale = raw.get("scale")
-    base_x = base_y = 1.0
+    base_x, base_y = base.scale_x, base.scale_y
     if isinstance(scale, Mapping) and "value" not in scale:
-        base_x = number(scale, ("x",), 1.0, p, where, low=0, high=100, section="transform.scale")
-        base_y = number(scale, ("y",), 1.0, p, where, low=0, high=100, section="transform.scale")
+        axis = f"{section}.scale"
+        base_x = number(scale, ("x",), base_x, p, where, low=0, high=100, section=axis)
+        base_y = number(scale, ("y",), base_y, p, where, low=0, high=100, section=axis)
     elif scale is not None:
         base_x = base_y = read(("scale",), 1.0, 0, 100)
     return Transform(
         scale_x=read(("scale_x",), base_x, 0, 100),
         scale_y=read(("scale_y",), base_y, 0, 100),
-        position_x=read(("position_x", "x"), 0.0, -1e5, 1e5),
-        position_y=read(("position_y", "y"), 0.0, -1e5, 1e5),
-        rotation=read(("rotation",), 0.0, -3600, 3600),
-        anchor_x=read(("anchor_x",), 0.5, -10, 10),
-        anchor_y=read(("anchor_y",), 0.5, -10, 10),
+        position_x=read(("position_x", "x"), base.position_x, -1e5, 1e5),
+        position_y=read(("position_y", "y"), base.position_y, -1e5, 1e5),
+        rotation=read(("rotation",), base.rotation, -3600, 3600),
+        anchor_x=read(("anchor_x",), base.anchor_x, -10, 10),
+        anchor_y=read(("anchor_y",), base.anchor_y, -10, 10),
     )
+
+
+def parse_transform_keys(
+    raw: Any, base: Transform, p: Problems, where: str
+) -> tuple[TransformKey, ...]:
+    """A clip's ``transform_keyframes``: ``[{time (seconds from the clip's start), the
+    ``transform`` keys, easing}]``, in time order; a field a key leaves out is the clip's
+    ``transform``'s; none when absent."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        p.error(where, f"transform_keyframes must be a list, not {shown(raw)}")
+        return ()
+    keys, errors = [], len(p.errors)
+    for i, item in enumerate(raw):
+        at = f"{where} transform_keyframes[{i}]"
+        if not isinstance(item, Mapping):
+            p.error(at, f"must be an object, not {shown(item)}")
+            continue
+        time = number(item, ("time",), 0.0, p, at, low=-MAX_SECONDS, high=MAX_SECONDS)
+        fields = {k: v for k, v in item.items() if k not in ("time", "easing")}
+        moved = parse_transform(fields, p, at, base, section="transform_keyframes")
+        keys.append(TransformKey(time, moved, parse_fade_curve(item, "easing", p, at)))
+    times = [key.time for key in keys]
+    # A key refused above reads as its default time: its order says nothing more.
+    if len(p.errors) == errors and (times != sorted(times) or len(set(times)) != len(times)):
+        p.error(where, "transform_keyframes must be in strictly increasing time order")
+    return tuple(keys)
 
 
 def parse_crop(raw: Any, p: Problems, where: str) -> Crop:
