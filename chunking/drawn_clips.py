@@ -97,6 +97,7 @@ class DrawnClips:
             # A fading clip lets what lies under it show through on the fade's frames.
             and not clip.picture_faded(start, end, self.fps)
             and clip.transform == Transform()
+            and not clip.transform_keys  # a moving clip may leave any part of the canvas
             and clip.crop == Crop()
             and clip.cell is None
             # Any effect may be a key (alpha) or move pixels: the clip then covers nothing here.

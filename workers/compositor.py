@@ -216,8 +216,10 @@ class Compositor:
         source = self._source(clip)
         # A still source with no time-varying effect looks the same on every frame: build its
         # layer once, trimmed to where it is visible, and reuse it.
-        static = not isinstance(source, VideoSource | ReverseVideo) and not any(
-            e.kind in TIME_VARYING for _, e in effects
+        static = (
+            not isinstance(source, VideoSource | ReverseVideo)
+            and not any(e.kind in TIME_VARYING for _, e in effects)
+            and not clip.transform_keys  # it moves: its layer differs frame by frame
         )
         key = tuple(i for i, _ in effects)
         if static and clip.id in self._still and self._still[clip.id][0] == key:
@@ -245,6 +247,11 @@ class Compositor:
         """A clip's layer at frame t; ``fresh``: built again every frame (not kept), so its
         float picture may be written into the array the clip's last frame used; ``defer``: a
         ``Pending`` layer instead where it has no alpha and its steps fuse (workers.banded)."""
+        moving = bool(clip.transform_keys)
+        if moving:
+            # The geometry below reads ``transform``: this frame's, from the keys.
+            shown = clip.transform_at(t, self.timeline.fps)
+            clip = replace(clip, transform=shown, transform_keys=())
         if clip.transform.scale_x == 0 or clip.transform.scale_y == 0:
             return nothing(self.xp)  # nothing to draw, nothing to decode
         seconds, step = source_sample(clip, t, self.timeline.fps)
@@ -253,7 +260,10 @@ class Compositor:
         # edge mixes the key colour into the foreground, and no key can remove that mix.
         keys = [e for e in effects if _canonical(e) in ALPHA_EFFECTS]
         effects = [e for e in effects if _canonical(e) not in ALPHA_EFFECTS]
-        if clip.crop.is_identity() and not keys:
+        # A moving clip's size changes from frame to frame, and a source hands a frame it
+        # repeats (a cache hit) at the size it was last asked for: it is decoded at its own
+        # size and resized to this frame's layout below.
+        if clip.crop.is_identity() and not keys and not moving:
             box: list[Layout] = []
 
             def sizer(src_w: int, src_h: int) -> tuple[int, int]:

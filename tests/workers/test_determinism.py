@@ -266,6 +266,25 @@ def fades(tmp: Path) -> dict[str, Any]:
     )
 
 
+def motion(tmp: Path) -> dict[str, Any]:
+    # A 15 fps video on a 30 fps timeline (each source frame shown twice) moving, growing and
+    # turning along transform keys over a still that slides in.
+    src = make_video(tmp / "a.mp4", frames=30, fps=15)
+    keys = [
+        {"time": 0.1, "scale": 0.4, "position_x": -80},
+        {"time": 0.6, "scale": 1.3, "rotation": 40, "easing": "ease-in-out"},
+        {"time": 1.0, "scale": 0.6, "position_y": 30, "rotation": 90},
+    ]
+    png = make_image(tmp / "a.png", (64, 36), (0, 255, 0, 160))
+    slide = [{"time": 0, "position_x": -300}, {"time": 0.5, "position_x": 0, "easing": "cosine"}]
+    return project(
+        [
+            video_track("v", [file_clip("m", src, 0, 1.2, transform_keyframes=keys)]),
+            video_track("fg", [file_clip("png", png, 0.2, 1.2, transform_keyframes=slide)]),
+        ]
+    )
+
+
 FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]]]] = {
     # name: (timeline, ranges: mid-clip, across a speed change, a single frame, ...)
     "video_speed": (video_speed, [(7, 22), (14, 16), (29, 31), (40, 41)]),
@@ -280,6 +299,8 @@ FEATURES: dict[str, tuple[Callable[[Path], dict[str, Any]], list[tuple[int, int]
     # inside a fade, across its end, one frame mid-fade, the fade-out to the last frame
     "fades": (fades, [(3, 9), (10, 20), (22, 23), (30, 42), (41, 42)]),
     # at keyframes, just after them, one frame, the last of a file and of the timeline
+    # mid-move, a frame that repeats a source frame, across keys, past the last key
+    "motion": (motion, [(3, 9), (5, 6), (15, 22), (29, 36)]),
     "interlaced": (interlaced, [(6, 11), (7, 8), (12, 13), (13, 20), (19, 21), (25, 32), (31, 32)]),
 }
 
