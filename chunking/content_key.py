@@ -183,6 +183,7 @@ def video_form(
                 **({} if clip.deinterlace else {"deinterlace": False}),
                 # Only on the chunks a fade dims, so the others keep their keys.
                 **_fade_form(clip, start, end, timeline.fps),
+                **_motion_form(clip, start, end, timeline.fps),
             }
         )
     transitions = [
@@ -275,6 +276,19 @@ def _fade_form(clip: Clip, start: int, end: int, fps: Fraction) -> dict[str, Any
         first, last = (float((t - clip.start) / fps) for t in seen)
         fade["keys"] = [plain(key) for key in keys_between(clip.opacity_keys, first, last)]
     return {"fade": fade}
+
+
+def _motion_form(clip: Clip, start: int, end: int, fps: Fraction) -> dict[str, Any]:
+    """A moving clip's transform keys that decide frames [start, end), and where the clip's
+    first frame (their time 0) lies from ``start``; empty for a clip without keys, so the
+    keys of the others stay what they were."""
+    if not clip.transform_keys:
+        return {}
+    # A transition's frames outside the clip take its first or last frame's (Clip.transform_at).
+    seen = [min(max(t, clip.start), clip.end - 1) for t in (start, end - 1)]
+    first, last = (float((t - clip.start) / fps) for t in seen)
+    keys = keys_between(clip.transform_keys, first, last)
+    return {"motion": {"since": clip.start - start, "keys": [plain(key) for key in keys]}}
 
 
 def _subtitle_form(sub: Subtitle, start: int, end: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from chunking.timeline.fade_curves import keys_between
 from chunking.timeline.model import Transform, TransformKey, key_transform
 from chunking.timeline.studio import load_project
 from common.errors import ValidationError
-from tests.chunking.test_content_key import akey, clip, timeline, video
+from tests.chunking.test_content_key import akey, clip, key, timeline, video
 from tests.helpers import clip as solid_clip
 from tests.media import project, video_track
 
@@ -117,3 +117,30 @@ def test_transform_keys_are_no_part_of_the_sound() -> None:
     plain = clip("a", 0, 120)
     moving = dataclasses.replace(plain, transform_keys=KEYS)
     assert akey(timeline(video("v1", plain))) == akey(timeline(video("v1", moving)))
+
+
+def test_editing_a_key_changes_the_keys_of_the_chunks_it_moves_and_no_others() -> None:
+    keys = (TransformKey(1, LEFT), TransformKey(2, RIGHT), TransformKey(8, LEFT))
+    plain = clip("a", 0, 300)
+    before = timeline(video("v1", dataclasses.replace(plain, transform_keys=keys)))
+    edited = (*keys[:2], TransformKey(8, RIGHT))
+    after = timeline(video("v1", dataclasses.replace(plain, transform_keys=edited)))
+    assert key(before, 0, 30) == key(after, 0, 30)  # before the second key: the first holds
+    assert key(before, 100, 200) != key(after, 100, 200)  # on the way to the edited key
+    assert key(before, 250, 300) != key(after, 250, 300)  # past it: its transform holds
+    assert key(timeline(video("v1", plain)), 0, 30) != key(before, 0, 30)
+
+
+def test_moving_the_clip_changes_where_its_keys_fall_in_a_chunk() -> None:
+    keys = (TransformKey(0, LEFT), TransformKey(4, RIGHT))
+    early = clip("a", 0, 300, path=None, transform_keys=keys)
+    late = dataclasses.replace(early, start=10, end=310)
+    assert key(timeline(video("v1", early)), 100, 200) != key(timeline(video("v1", late)), 100, 200)
+
+
+def test_a_moving_opaque_clip_does_not_hide_the_clips_under_it() -> None:
+    cover = clip("top", 0, 300, path=None, transform_keys=(TransformKey(0, LEFT),))
+    under_a, under_b = clip("a", 0, 300), clip("a", 0, 300, "/m/b.mp4")
+    a = timeline(video("v1", under_a), video("v2", cover))
+    b = timeline(video("v1", under_b), video("v2", cover))
+    assert key(a) != key(b)
