@@ -95,7 +95,7 @@ def _keys(raw: Any, where: str, p: Problems) -> list[dict[str, Any]]:
 
 #: KeyframeAnimationService.applyEasing's interpolations that fade_curves draws alike (its
 #: bezier, which has no control points there, is its default: linear).
-_INTERPOLATIONS = {
+INTERPOLATIONS = {
     "linear": "linear",
     "bezier": "linear",
     "ease-in": "ease-in",
@@ -126,7 +126,7 @@ def timeline_opacity_keys(raw: Any, where: str, p: Problems) -> list[dict[str, A
                    f"{min(max(value, 0), 1):g}")  # fmt: skip
             value = min(max(value, 0.0), 1.0)
         shape = key.get("interpolation")
-        easing = _INTERPOLATIONS.get(shape if isinstance(shape, str) else "linear")
+        easing = INTERPOLATIONS.get(shape if isinstance(shape, str) else "linear")
         if easing is None:
             p.warn(where, f"{at} interpolation {shown(shape)} is drawn linear")
             easing = "linear"

@@ -23,13 +23,13 @@ from chunking.timeline.fields import Problems, shown, to_float
 
 #: The clip-dict key holding (x, y) fractions of the frame until ``place`` reads them.
 FRACTIONS = "_position_fractions"
-_DEFAULTS = {"x": 0.5, "y": 0.5, "width": 1.0, "height": 1.0, "rotation": 0.0,
+DEFAULTS = {"x": 0.5, "y": 0.5, "width": 1.0, "height": 1.0, "rotation": 0.0,
              "scaleX": 1.0, "scaleY": 1.0}  # fmt: skip
 #: The transform's own limits (studio_visual.parse_transform): scale 0 to 100, degrees ±3600.
-_MAX_SCALE, _MAX_TURN = 100.0, 3600.0
+MAX_SCALE, MAX_TURN = 100.0, 3600.0
 #: How far a centre may lie from the frame's, in frames: 5.5 frames of the widest frame (16384
 #: pixels) stay within the transform's ±100000 pixels.
-_MAX_CENTRE = 5.0
+MAX_CENTRE = 5.0
 
 
 def clip_position(raw: Any, where: str, p: Problems) -> dict[str, Any] | None:
@@ -42,7 +42,7 @@ def clip_position(raw: Any, where: str, p: Problems) -> dict[str, Any] | None:
         p.warn(where, f"position {shown(raw)} is not an object; the clip is drawn unmoved")
         return None
     values: dict[str, float] = {}
-    for key, default in _DEFAULTS.items():
+    for key, default in DEFAULTS.items():
         value = to_float(raw[key]) if raw.get(key) is not None else default
         if value is None or not math.isfinite(value):
             p.warn(where, f"position.{key} {shown(raw.get(key))} is not a number; the clip is "
@@ -50,20 +50,20 @@ def clip_position(raw: Any, where: str, p: Problems) -> dict[str, Any] | None:
             return None
         values[key] = value
     for key in ("x", "y"):
-        if not -_MAX_CENTRE <= values[key] <= _MAX_CENTRE:
-            p.warn(where, f"position.{key} {values[key]:g} is outside ±{_MAX_CENTRE:g} frames; "
+        if not -MAX_CENTRE <= values[key] <= MAX_CENTRE:
+            p.warn(where, f"position.{key} {values[key]:g} is outside ±{MAX_CENTRE:g} frames; "
                    "the clip is drawn unmoved")  # fmt: skip
             return None
     scale_x = values["width"] * values["scaleX"]
     scale_y = values["height"] * values["scaleY"]
     for label, scale in (("width * scaleX", scale_x), ("height * scaleY", scale_y)):
-        if not 0 <= scale <= _MAX_SCALE:
+        if not 0 <= scale <= MAX_SCALE:
             # A negative size would mirror the picture, which no transform here draws.
-            p.warn(where, f"position {label} {scale:g} is outside 0 to {_MAX_SCALE:g} (a "
+            p.warn(where, f"position {label} {scale:g} is outside 0 to {MAX_SCALE:g} (a "
                    "negative one mirrors); the clip is drawn unmoved")  # fmt: skip
             return None
-    if abs(values["rotation"]) > _MAX_TURN:
-        p.warn(where, f"position.rotation {values['rotation']:g} is outside ±{_MAX_TURN:g} "
+    if abs(values["rotation"]) > MAX_TURN:
+        p.warn(where, f"position.rotation {values['rotation']:g} is outside ±{MAX_TURN:g} "
                "degrees; the clip is drawn unmoved")  # fmt: skip
         return None
     unmoved = (scale_x, scale_y, values["rotation"]) == (1, 1, 0)
@@ -83,7 +83,8 @@ def place(tracks: list[dict[str, Any]], width: int, height: int) -> None:
     for track in tracks:
         for clip in track.get("clips", ()):
             transform = clip.get("transform")
-            if isinstance(transform, dict) and FRACTIONS in transform:
-                fx, fy = transform.pop(FRACTIONS)
-                transform["position_x"] = fx * width
-                transform["position_y"] = fy * height
+            for moved in (transform, *clip.get("transform_keyframes", ())):
+                if isinstance(moved, dict) and FRACTIONS in moved:
+                    fx, fy = moved.pop(FRACTIONS)
+                    moved["position_x"] = fx * width
+                    moved["position_y"] = fy * height

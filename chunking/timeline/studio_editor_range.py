@@ -127,11 +127,10 @@ def _picture_fades_in_range(clip: dict[str, Any], head: float, tail: float) -> N
             del clip[key]  # the whole fade lies outside the range
         else:
             clip[edge] = cut
-    if head > 0 and clip.get("opacity_keyframes"):
-        # Keys count from the clip's first frame, which the cut moved ``head`` seconds on.
-        clip["opacity_keyframes"] = [
-            {**key, "time": key["time"] - head} for key in clip["opacity_keyframes"]
-        ]
+    for name in ("opacity_keyframes", "transform_keyframes"):
+        if head > 0 and clip.get(name):
+            # Keys count from the clip's first frame, which the cut moved ``head`` seconds on.
+            clip[name] = [{**key, "time": key["time"] - head} for key in clip[name]]
 
 
 def _animations_in_range(

@@ -29,6 +29,7 @@ from chunking.timeline.studio_editor_library import (
     js_or,
     text,
 )
+from chunking.timeline.studio_editor_motion import PROPERTIES, transform_keys
 from chunking.timeline.studio_editor_opacity import fade_seconds, picture_over_time
 from chunking.timeline.studio_editor_position import clip_position
 from chunking.timeline.studio_editor_speed import clip_speed
@@ -45,6 +46,8 @@ from chunking.timeline.studio_editor_styles import (
 #: TimelineTrack ``type`` -> ProjectSchema track_type. The editor's getTrackType sends every type
 #: but video/audio/subtitle/text to Video; music, voiceover, sfx and ambient tracks hold sound,
 #: so they are Audio tracks here.
+#: The animated properties of a picture clip's ``keyframes`` that are drawn.
+DRAWN_PROPERTIES = frozenset({"opacity", *PROPERTIES})
 _TRACK_KINDS = {
     "video": "Video",
     "image": "Video",
@@ -234,6 +237,8 @@ class TrackConverter:
             picture_over_time(raw, clip, where, self.p)
         if not sound_only and (transform := clip_position(raw.get("position"), where, self.p)):
             clip["transform"] = transform  # its position in pixels once the frame size is known
+        if not sound_only and (moving := transform_keys(raw, where, self.p)):
+            clip["transform_keyframes"] = moving  # in pixels with the transform's position
         if raw.get("isReversed") is True:
             clip["reverse"] = True  # its span played backwards (chunking.timeline.reverse)
         self._keep_pitch(raw, clip, where)
@@ -313,11 +318,12 @@ class TrackConverter:
         clip, whose opacityKeyframes are)."""
         for name in ("keyframes",) if drawn else ("opacityKeyframes", "keyframes"):
             keys = raw.get(name)
-            if drawn and isinstance(keys, list):  # its opacity keys are drawn (picture_over_time)
+            # Its opacity and position keys are drawn (picture_over_time, transform_keys).
+            if drawn and isinstance(keys, list):
                 keys = [
                     k
                     for k in keys
-                    if not (isinstance(k, Mapping) and k.get("property") == "opacity")
+                    if not (isinstance(k, Mapping) and k.get("property") in DRAWN_PROPERTIES)
                 ]
             if isinstance(keys, list | Mapping) and keys:
                 self.p.warn(where, unrendered_animation(name, keys))

@@ -50,10 +50,10 @@ def test_a_step_key_holds_its_value_to_the_middle(tmp_path: Path) -> None:
 
 
 def test_other_properties_are_still_named_and_opacity_no_longer(tmp_path: Path) -> None:
-    keys = [key(0, 0.0), key(1, 1.0), key(0, 1.0, prop="position.x"), key(1, 2.0, prop="volume")]
+    keys = [key(0, 0.0), key(1, 1.0), key(0, 1.0, prop="speed"), key(1, 2.0, prop="volume")]
     timeline = project(tmp_path, editor_clip("c", "red.png", keyframes=keys))
     assert timeline.warnings == (
-        "clip 'c': animation of 'position.x', 'volume' (keyframes) is not rendered; the fixed "
+        "clip 'c': animation of 'speed', 'volume' (keyframes) is not rendered; the fixed "
         "values are",
     )
     assert abs(reds(timeline, 5)[0] - 127.5) <= 0.5

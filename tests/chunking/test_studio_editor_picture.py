@@ -266,11 +266,11 @@ def test_timeline_keyframes_of_other_properties_are_still_named(tmp_path: Path) 
     the warning names each property they animate, so the user knows what stays still."""
     keyed = [
         {"id": f"k{i}", "time": i, "property": prop, "value": 2, "interpolation": "linear"}
-        for i, prop in enumerate(["scale", "position.x", "scale", "rotation"])
+        for i, prop in enumerate(["scale", "speed", "scale", "rotation"])
     ]
     timeline = project(tmp_path, editor_clip("c", "red.png", keyframes=keyed))
     assert timeline.warnings == (
-        "clip 'c': animation of 'scale', 'position.x', 'rotation' (keyframes) is not rendered; "
+        "clip 'c': animation of 'scale', 'speed', 'rotation' (keyframes) is not rendered; "
         "the fixed values are",
     )
     many = [{"time": i, "property": f"p{i}", "value": 1} for i in range(8)]
