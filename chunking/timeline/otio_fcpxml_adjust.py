@@ -8,8 +8,9 @@
 * ``<adjust-transform position="x y" scale="sx sy" rotation="r">``: the clip's transform.
   Final Cut measures position from the frame's centre in percent of the frame's height, up
   positive, and turns counter-clockwise; the renderer moves in pixels, down positive, and turns
-  clockwise. A moved anchor, a mirroring (negative) scale and an animated (keyframed)
-  adjustment are named in a warning and left out, as are crops and distortions.
+  clockwise; its keyframed position, scale and rotation are the clip's transform keyframes
+  (otio_fcpxml_motion). A moved anchor and a mirroring (negative) scale are named in a warning
+  and left out, as are crops and distortions.
 * ``<adjust-conform type="fit|fill|none">`` (Spatial Conform): the renderer fits the picture
   inside the frame as ``fit`` does; ``fill`` scales it to cover the frame (cropping the
   overflow) and ``none`` shows it at its own pixel size, both as a uniform scale of the fitted
@@ -33,6 +34,7 @@ import opentimelineio as otio
 
 from chunking.timeline.otio_fcpxml_channels import apply_channels
 from chunking.timeline.otio_fcpxml_checks import format_size
+from chunking.timeline.otio_fcpxml_motion import keyed_transform
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
 from chunking.timeline.otio_fcpxml_volume import keyed_level, volume_keys
 
@@ -90,7 +92,7 @@ def adjustments(
         elif child.tag == "adjust-blend":
             _blend(child, found, notes)
         elif child.tag == "adjust-transform":
-            _transform(child, height, found, notes)
+            _transform(child, item, height, found, notes)
         elif child.tag == "adjust-conform":
             conform = _conform(child, sizes, notes)
         elif child.tag in _LEFT_OUT:
@@ -99,6 +101,10 @@ def adjustments(
         transform = found.setdefault("transform", {})
         for key in ("scale_x", "scale_y"):
             transform[key] = transform.get(key, 1.0) * conform
+        for moved in found.get("transform_keyframes", ()):
+            for key in ("scale_x", "scale_y"):
+                if key in moved:
+                    moved[key] *= conform
     if notes:
         found["notes"] = notes
     return found
@@ -208,7 +214,7 @@ def _numbers(text: str | None, count: int) -> list[float] | None:
 
 
 def _transform(
-    child: Any, height: int | None, found: dict[str, Any], notes: list[list[str]]
+    child: Any, item: Any, height: int | None, found: dict[str, Any], notes: list[list[str]]
 ) -> None:
     transform: dict[str, float] = {}
 
@@ -236,8 +242,12 @@ def _transform(
         transform["rotation"] = -rotation[0]
     if _numbers(child.get("anchor") or "0 0", 2) != [0, 0]:
         note(f"its anchor point {child.get('anchor')!r} is left out (the centre is used)")
-    if _animated(child):
-        note("its transform keyframes are not rendered (its fixed values are)")
+    texts: list[str] = []
+    keys = keyed_transform(child, item, height, texts)
+    for text in texts:
+        note(text)
+    if keys:
+        found["transform_keyframes"] = keys
     if transform:
         found["transform"] = transform
 

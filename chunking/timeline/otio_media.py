@@ -44,7 +44,8 @@ UNLINKED = "cloudrender_unlinked"
 MIN_SPEED, MAX_SPEED = Fraction(str(STUDIO_MIN_SPEED)), Fraction(str(STUDIO_MAX_SPEED))
 #: The clip fields of ``ItemEffects.fields`` that concern the picture (the others its sound).
 PICTURE_FIELDS = frozenset(
-    {"transform", "picture_fade_in", "picture_fade_out", "opacity_keyframes"}
+    {"transform", "transform_keyframes", "picture_fade_in", "picture_fade_out"}
+    | {"opacity_keyframes"}
 )
 #: Images one sequence may have (about 11.5 hours at 24 fps): a bound for hostile documents.
 MAX_SEQUENCE_IMAGES = 1_000_000
@@ -356,7 +357,7 @@ def _adjusted(found: ItemEffects, adjust: dict[str, Any]) -> None:
         found.gain *= gain
     if isinstance(opacity, int | float) and 0 <= opacity <= 1:
         found.opacity *= opacity
-    for key in ("transform", "fade_in", "fade_out"):
+    for key in ("transform", "transform_keyframes", "fade_in", "fade_out"):
         if key in adjust:
             found.fields[key] = adjust[key]
     pan = adjust.get("pan")

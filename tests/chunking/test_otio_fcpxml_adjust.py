@@ -70,10 +70,16 @@ def test_each_adjustment_reads_as_the_renderer_means_it(
         ('<adjust-transform rotation="1e9"/>', "picture", "rotation '1e9'"),
         ('<adjust-transform anchor="5 5"/>', "picture", "anchor point '5 5'"),
         (
-            '<adjust-transform><param name="position"><keyframeAnimation/></param>'
+            '<adjust-transform><param name="anchor"><keyframeAnimation/></param>'
             "</adjust-transform>",
             "picture",
-            "transform keyframes",
+            "'anchor' keyframes are not rendered",
+        ),
+        (
+            '<adjust-transform><param name="position"><keyframeAnimation><keyframe time="0s" '
+            'value="left"/></keyframeAnimation></param></adjust-transform>',
+            "picture",
+            "its position keyframe '0s' 'left' is unreadable",
         ),
         ('<adjust-crop mode="trim"><trim-rect left="10"/></adjust-crop>', "picture", "crop"),
     ],
