@@ -19,7 +19,11 @@ effect" warning. Its parameters, as Premiere writes them (``authoringApp="Premie
 
 The media's frame size is its ``<file>``'s (a generator's is the sequence's); where the export
 does not give it, the sequence's is used, with a warning when that matters. A keyframed
-parameter is played at its first keyframe's value, with a warning. The filter becomes an
+clip's keyframed Scale, Rotation, Center and Anchor Point become its transform keyframes: the
+whole Motion worked out at each keyframe's time (each parameter linear between its own keys, as
+Premiere's default), keys in frames (source or clip) made seconds from the clip's first frame
+(otio_fcp7_filters' reading of opacity keys); where those frames cannot be placed, the first
+keyframe's value is played, with a warning. The filter becomes an
 ``ADJUSTMENTS`` effect holding the transform, as Final Cut's adjustments do
 (``otio_media.item_effects`` reads it).
 """
@@ -32,6 +36,8 @@ from typing import Any
 
 import opentimelineio as otio
 
+from chunking.timeline.otio_fcp7_adapter import FRAMES
+from chunking.timeline.otio_fcp7_filters import _fps
 from chunking.timeline.otio_fcpxml_adjust import ADJUSTMENTS
 from chunking.timeline.otio_read import plain
 
@@ -58,6 +64,12 @@ def apply_basic_motion(tl: Any, size: Sequence[int] | None) -> None:
             # A generator (colour matte, bars, slug) is drawn at the sequence's size.
             own = frame if isinstance(ref, otio.schema.GeneratorReference) else _media_size(item)
             adjust = basic_motion(found, own, frame)
+            keyed = keyed_motion(found, own, frame, _timing(item))
+            if keyed:
+                adjust["transform_keyframes"] = keyed
+                notes = [n for n in adjust.get("notes", []) if "keyframes are not" not in n[1]]
+                adjust.pop("notes", None)
+                adjust.update({"notes": notes} if notes else {})
             effects[index] = otio.schema.Effect(
                 name=str(fx.name or "Basic Motion"), effect_name=ADJUSTMENTS, metadata=adjust
             )
@@ -198,3 +210,107 @@ def _media_size(item: Any) -> tuple[int, int] | None:
     except ValueError:
         return None
     return (width, height) if 0 < width <= 65536 and 0 < height <= 65536 else None
+
+
+#: Parameters whose keyframes animate the transform.
+_KEYED = ("scale", "rotation", "center", "centeroffset")
+#: The transform fields of an unmoved clip: a key holds them all (the clip's fixed transform is
+#: its first keyframe's, which a later key must not inherit).
+_UNMOVED = {"scale_x": 1.0, "scale_y": 1.0, "position_x": 0.0, "position_y": 0.0, "rotation": 0.0}
+
+
+def keyed_motion(
+    effect: dict[str, Any],
+    media: tuple[int, int] | None,
+    frame: tuple[int, int] | None,
+    timing: tuple[float, float, float] | None,
+) -> list[dict[str, Any]]:
+    """A Basic Motion's keyframes as ``transform_keyframes`` (none when nothing changes over
+    time or its keys cannot be placed in the clip); ``timing``: the clip's first and last
+    source frames and the seconds of one frame (``_timing``)."""
+    params = _parameters(effect)
+    all_keys = {pid: _keys(params.get(pid)) for pid in _KEYED}
+    tracks = {pid: keys for pid, keys in all_keys.items() if len({repr(v) for _, v in keys}) > 1}
+    if not tracks or timing is None:
+        return []
+    first, last, seconds = timing
+    whens = sorted({w for keys in tracks.values() for w, _ in keys})
+    if whens[-1] >= first - 1 and whens[0] <= last + 1:
+        shift = first  # in the clip's source frames
+    elif -1 <= whens[0] and whens[-1] <= last - first + 1:
+        shift = 0.0  # counted from the clip's start
+    else:
+        return []
+    found = []
+    for when in whens:
+        still = [
+            {**param, "value": _at(tracks[pid], when), "keyframe": None} if pid in tracks else param
+            for pid, param in params.items()
+        ]
+        moved = basic_motion({**effect, "parameter": still}, media, frame).get("transform", {})
+        found.append({"time": (when - shift) * seconds, **_UNMOVED, **moved, "easing": "linear"})
+    return found
+
+
+def _keys(param: Any) -> list[tuple[float, Any]]:
+    """A parameter's (frame, value) keyframes in time order (unreadable ones left out)."""
+    raw = param.get("keyframe") if isinstance(param, Mapping) else None
+    found = []
+    for key in raw if isinstance(raw, list) else [raw]:
+        if not isinstance(key, Mapping) or "value" not in key:
+            continue
+        try:
+            when = float(str(key.get("when")))
+        except ValueError:
+            continue
+        value = key["value"]
+        if math.isfinite(when) and (_numeric(value) is not None or _pair(value) is not None):
+            found.append((when, value))
+    return sorted(found, key=lambda k: k[0])
+
+
+def _at(keys: list[tuple[float, Any]], when: float) -> Any:
+    """A parameter's value at frame ``when``: linear between its keys, held outside them."""
+    if when <= keys[0][0]:
+        return keys[0][1]
+    for (w0, v0), (w1, v1) in zip(keys, keys[1:], strict=False):
+        if w0 <= when <= w1:
+            part = (when - w0) / (w1 - w0) if w1 > w0 else 1.0
+            a, b = _numeric(v0), _numeric(v1)
+            if a is not None and b is not None:
+                return str(a + (b - a) * part)
+            p, q = _pair(v0), _pair(v1)
+            if p is None or q is None:
+                return v0
+            return {"horiz": str(p[0] + (q[0] - p[0]) * part),
+                    "vert": str(p[1] + (q[1] - p[1]) * part)}  # fmt: skip
+    return keys[-1][1]
+
+
+def _numeric(value: Any) -> float | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    if not isinstance(value, Mapping):
+        return None
+    h, v = _numeric(value.get("horiz")), _numeric(value.get("vert"))
+    return (h, v) if h is not None and v is not None else None
+
+
+def _timing(item: Any) -> tuple[float, float, float] | None:
+    """The clip's first and last source frames and the timeline seconds of one source frame
+    (a speed change stretches them), or None when the export does not say."""
+    frames = plain(item.metadata).get(FRAMES)
+    fps = _fps(item)
+    if not fps or not isinstance(frames, list) or len(frames) != 4:
+        return None
+    first, last, start, end = (float(f) for f in frames)
+    if last <= first:
+        return None
+    scale = (end - start) / (last - first) if start >= 0 and end > start else 1.0
+    return first, last, scale / fps
