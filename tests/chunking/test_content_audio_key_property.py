@@ -26,6 +26,7 @@ from chunking.timeline.model import (
     Track,
     TrackKind,
     Transform,
+    TransformKey,
     Transition,
 )
 from common.errors import RenderError
@@ -127,6 +128,7 @@ def _clip_edit(cid: str) -> st.SearchStrategy[tuple[str, Edit]]:
         "audio_stream": st.sampled_from([None, 0]), "audio_channel": st.sampled_from([None, 1, 2]),
         "opacity": st.sampled_from([0.0, 0.5]), "transform": st.just(Transform(scale_x=0.5)),
         "picture_fade_in": _TIMES,
+        "transform_keys": st.just((TransformKey(0.0, Transform(scale_x=0.5)),)),
     }  # fmt: skip
     plain = [st.tuples(st.just(f"{cid}.{k}"), v.map(lambda x, k=k: _clip(cid, **{k: x})))
              for k, v in fields.items()]  # fmt: skip

@@ -36,6 +36,7 @@ from chunking.timeline.model import (
     Track,
     TrackKind,
     Transform,
+    TransformKey,
     Transition,
 )
 from common.errors import RenderError
@@ -184,6 +185,11 @@ def _clip_edit(cid: str) -> st.SearchStrategy[tuple[str, Edit]]:
             st.builds(OpacityKey, _TIMES, st.sampled_from([0.0, 0.5, 1.0])), max_size=3
         ).map(lambda keys: tuple(sorted(keys, key=lambda k: k.time))),
         "audio_stream": st.sampled_from([None, 0, 1]), "deinterlace": st.booleans(),
+        "transform_keys": st.lists(
+            st.builds(TransformKey, _TIMES, st.builds(Transform, st.sampled_from([0.5, 1.0]),
+                      position_x=st.sampled_from([0.0, -6.0, 9.0])),
+                      st.sampled_from(["linear", "ease-in"])), max_size=3
+        ).map(lambda keys: tuple(sorted(keys, key=lambda k: k.time))),
     }  # fmt: skip
     plain = [st.tuples(st.just(f"{cid}.{k}"), v.map(lambda x, k=k: _clip(cid, **{k: x})))
              for k, v in fields.items()]  # fmt: skip
