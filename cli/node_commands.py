@@ -104,8 +104,8 @@ def run_worker(args: argparse.Namespace) -> int:
         return run_node_benchmark(args)
     from cli.worker_app import app
     from orchestrator.celery_app import configure
+    from orchestrator.local_workers import threads_per_slot
     from orchestrator.node_roles import ROLE_RENDER
-    from workers.encoder import threads_per_slot
 
     url = _node_broker(args)
     if (refused := _result_backend_refused(url)) is not None:

@@ -36,6 +36,7 @@ from orchestrator import keys
 from orchestrator.assets import resolve_path
 from orchestrator.embedded import EmbeddedCluster
 from orchestrator.job_record import JobState
+from orchestrator.local_workers import threads_per_slot
 from orchestrator.processes import adopting_orphans
 from providers.storage import ObjectNotFound, StorageError, open_storage, split_object_url
 from workers.assets import copy_document, is_asset_ref, media_fields
@@ -315,8 +316,6 @@ def _cluster(
         return
     # Chunks are the parallelism: share the cores between the worker processes instead of
     # letting every encoder and BLAS call start a thread per core.
-    from workers.encoder import threads_per_slot  # the codec stack: only when rendering
-
     threads = threads_per_slot(os.cpu_count() or 1, workers)
     env = {
         "CLOUDRENDER_ENCODER_THREADS": str(threads),

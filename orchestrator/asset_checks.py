@@ -13,13 +13,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from PIL import Image
-
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from common.units import format_size
-from workers.media_open import open_image
-from workers.probe import media_problem
-from workers.sources import MAX_SOURCE_PIXELS
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
@@ -91,6 +86,10 @@ def check_file(
         )
     real = os.path.realpath(full)
     if real not in probed:  # a file many clips use is opened once
+        # The codec stack (PyAV, NumPy): loaded by the checks that open media, not by a render's
+        # client, which resolves its media's paths here before it spawns its private workers.
+        from workers.probe import media_problem
+
         probed[real] = image_problem(full) if later else media_problem(full)
     if probed[real]:
         # Checked before anything leaves the machine; also spares workers a doomed download.
@@ -101,6 +100,12 @@ def check_file(
 def image_problem(path: str) -> str | None:
     """Why ``path`` is not an image in an allowed format, from its header only: decoding every
     image of a long sequence would take longer than uploading it."""
+    from PIL import Image
+
+    from workers.media_open import open_image
+    from workers.probe import media_problem
+    from workers.sources import MAX_SOURCE_PIXELS
+
     if os.path.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
         return media_problem(path)  # FFmpeg's single-image readers decode just this image
     try:

@@ -121,21 +121,6 @@ class EncoderChoice:
     note: str = ""
 
 
-def threads_per_slot(cores: int, slots: int) -> int:
-    """Encoder threads for each of a node's render slots: its cores shared out, at least one.
-
-    Chunks are the parallelism: with x264 left to pick (1.5 threads per core in every slot), a
-    16-core node running 16 slots would schedule 384 encoder threads on 16 cores; at the local
-    cluster's one slot per two cores (16 cores: 8 slots x 2) the slots' x264 threads add up to
-    the cores, and each slot's compositor thread overlaps its encoder's. Not x264's own choice
-    even for one slot: on 2 cores, 1 slot, the 1080p bench project (docs/benchmarks.md, "x264
-    threads for one slot"), 3 frame threads (FFmpeg's auto there, decoders likewise) took
-    13-25 % more CPU-s and 15-43 MiB more peak Pss than 2 in each of 4 alternating pairs, and
-    no less wall time (0.92-1.69x) on the shared machine.
-    """
-    return max(1, max(cores, 1) // max(slots, 1))
-
-
 def choose_encoder(export: ExportSettings) -> EncoderChoice:
     """Pick and configure the video encoder for these settings."""
     if export.lossless or export.codec == "ffv1":

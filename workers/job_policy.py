@@ -33,7 +33,6 @@ from common.settings import Settings
 from providers.storage import StorageError, open_storage
 from workers.asset_sequences import sequence_names
 from workers.assets import ASSET_REF_PREFIX, media_fields
-from workers.sequences import sequence_files
 
 __all__ = [
     "JobRefused",
@@ -210,6 +209,11 @@ def check_loaded_media(
     policy = current() if policy is None else policy
     if not policy.confined:
         return
+    # The codec stack (NumPy, PyAV, Pillow): loaded by the worker that checks a timeline, not
+    # by a render's client, which imports this module for its workers' environment before it
+    # spawns them.
+    from workers.sequences import sequence_files
+
     allowed = (*policy.media_roots, os.path.realpath(cache_root))
     for track in timeline.tracks:
         for clip in track.clips:

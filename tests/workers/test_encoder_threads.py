@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.local_workers import local_slots
-from workers.encoder import threads_per_slot
+from orchestrator.local_workers import local_slots, threads_per_slot
 
 
 @pytest.mark.parametrize(
