@@ -26,6 +26,11 @@ _HOST = "127.0.0.1"
 POLL_SECONDS = 0.05
 #: The longest wait for a SIGKILLed process group to be gone.
 KILL_WAIT = 10.0
+#: How often a SIGKILLed group is looked for: its processes are gone within milliseconds, and a
+#: finished render's client waited out most of a POLL_SECONDS step on its workers' group.
+KILL_POLL_SECONDS = 0.01
+#: How often a SIGKILLed group's leader is looked at (a waitid): it dies within milliseconds.
+LEADER_POLL_SECONDS = 0.002
 LOG_TAIL_LINES = 25
 #: Free bytes below which a child's log folder counts as full (a Celery worker's start alone
 #: writes more than this).
@@ -86,7 +91,8 @@ def start_process(
 def stop_group(
     proc: subprocess.Popen[bytes] | None, directory: Path | None, timeout: float
 ) -> None:
-    """SIGTERM a process group, SIGKILL it after ``timeout``, reap its leader, remove files."""
+    """SIGTERM a process group, SIGKILL it after ``timeout`` (at once when that is 0: a SIGTERM
+    would only begin a shutdown the SIGKILL cuts short), reap its leader, remove files."""
     with signals_deferred():
         try:
             if proc is not None:
@@ -94,13 +100,23 @@ def stop_group(
                 # so the group id, from being reused while we still signal the group.
                 group = proc.pid
                 if group_members(group):
-                    signal_group(group, signal.SIGTERM)
-                    if not wait_until(lambda: not group_members(group), timeout):
+                    if timeout > 0:
+                        signal_group(group, signal.SIGTERM)
+                    if timeout <= 0 or not wait_until(lambda: not group_members(group), timeout):
                         signal_group(group, signal.SIGKILL)
                         # Not cut short: SIGKILL is quick, and we return only once it worked
                         # (however short the grace before it was).
+                        limit = max(timeout, KILL_WAIT)
+                        # The leader's end first (a cheap waitid, not a scan of /proc): the
+                        # group's other members got the same SIGKILL, and are gone by then.
                         wait_until(
-                            lambda: not group_members(group), max(timeout, KILL_WAIT), hurry=False
+                            lambda: _ended(proc), limit, hurry=False, poll=LEADER_POLL_SECONDS
+                        )
+                        wait_until(
+                            lambda: not group_members(group),
+                            limit,
+                            hurry=False,
+                            poll=KILL_POLL_SECONDS,
                         )
                 proc.wait()
                 # Members killed before their parents could reap them were adopted by us if we
@@ -135,6 +151,17 @@ def reap_adopted(group: int) -> None:
                     os.waitpid(pid, os.WNOHANG)
 
 
+def _ended(proc: subprocess.Popen[bytes]) -> bool:
+    """Whether ``proc`` has exited, without reaping it (its pid stays its group's id)."""
+    waitid = getattr(os, "waitid", None)
+    if proc.returncode is not None or waitid is None:
+        return True  # without waitid (macOS) the look at the group alone decides
+    try:
+        return waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True  # reaped elsewhere
+
+
 def _process_stats() -> Iterator[tuple[int, list[bytes]]]:
     """Every process's pid and the fields of its /proc/<pid>/stat after the command name (state,
     parent, process group, ...)."""
@@ -143,7 +170,10 @@ def _process_stats() -> Iterator[tuple[int, list[bytes]]]:
             if not entry.name.isdigit():
                 continue
             try:
-                stat = Path(entry.path, "stat").read_bytes()
+                # A plain open: pathlib's parsing of each name took half of a scan's time, and
+                # a finished render's stop scans every process of the machine several times.
+                with open(f"{entry.path}/stat", "rb") as handle:
+                    stat = handle.read()
             except OSError:
                 continue  # exited while we looked
             # The command name in parentheses may contain anything: split after its last ")".
@@ -189,13 +219,16 @@ def wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> bool:
     return wait_until(lambda: proc.poll() is not None, timeout)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, hurry: bool = True) -> bool:
-    """Poll ``condition`` until true or ``timeout``; a second Ctrl-C cuts the wait short."""
+def wait_until(
+    condition: Callable[[], bool], timeout: float, hurry: bool = True, poll: float = POLL_SECONDS
+) -> bool:
+    """Poll ``condition`` every ``poll`` s until true or ``timeout``; a second Ctrl-C cuts the
+    wait short."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline or (hurry and hurrying()):
             return condition()
-        time.sleep(POLL_SECONDS)
+        time.sleep(poll)
     return True
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +51,53 @@ def test_a_log_with_room_to_spare_is_shown_as_it_is(tmp_path: Path) -> None:
     log.write_text("line 1\nValueError: boom\n")
     assert tail(log) == "line 1\nValueError: boom"
     assert tail(tmp_path / "missing.log") == "(no log)"
+
+
+#: A group leader that notes a SIGTERM in the file argv[1] and then waits to be killed.
+NOTES_SIGTERM = """
+import signal, sys, time
+def noted(*_):
+    open(sys.argv[1], "w").write("SIGTERM")
+signal.signal(signal.SIGTERM, noted)
+open(sys.argv[2], "w").write("up")
+while True:
+    time.sleep(0.01)
+"""
+
+
+def test_a_group_stopped_without_grace_is_killed_without_a_sigterm(tmp_path: Path) -> None:
+    # With no grace a SIGTERM only began a shutdown (Celery's warm one) that the SIGKILL cut
+    # short: the workers of a finished render are killed at once, and nothing is left of them.
+    noted, up = tmp_path / "sigterm", tmp_path / "up"
+    proc = processes.start_process(
+        [sys.executable, "-c", NOTES_SIGTERM, str(noted), str(up)],
+        tmp_path / "log",
+        None,
+        die_with_parent=False,
+    )
+    deadline = time.monotonic() + 20
+    while not up.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert up.exists()
+    processes.stop_group(proc, None, 0.0)
+    assert proc.returncode == -9
+    assert not noted.exists()
+    assert processes.group_members(proc.pid) == []
+
+
+def test_a_group_stopped_with_grace_gets_its_sigterm_first(tmp_path: Path) -> None:
+    # A grace keeps the orderly stop: SIGTERM, then SIGKILL once the grace is out.
+    noted, up = tmp_path / "sigterm", tmp_path / "up"
+    proc = processes.start_process(
+        [sys.executable, "-c", NOTES_SIGTERM, str(noted), str(up)],
+        tmp_path / "log",
+        None,
+        die_with_parent=False,
+    )
+    deadline = time.monotonic() + 20
+    while not up.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    processes.stop_group(proc, None, 0.3)
+    assert noted.read_text() == "SIGTERM"
+    assert proc.returncode == -9
+    assert processes.group_members(proc.pid) == []
