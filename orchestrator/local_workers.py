@@ -26,7 +26,6 @@ from common.names import QUEUES
 from common.scratch import make_scratch, sweep_scratch
 from common.settings import BROKER_URL_ENV, RESULT_BACKEND_ENV
 from common.urls import redact_url
-from orchestrator.processes import POLL_SECONDS as _POLL_S
 from orchestrator.processes import describe_exit as _describe_exit
 from orchestrator.processes import group_members as _group_members
 from orchestrator.processes import signals_deferred as _signals_deferred
@@ -40,6 +39,10 @@ DEFAULT_APP = "orchestrator.celery_app:app"
 #: Every queue of ours: a local render has no dedicated nodes, so one worker serves them all.
 DEFAULT_QUEUES: tuple[str, ...] = QUEUES
 
+
+#: How often ``wait_ready`` looks for the ready file: a look is a stat and a waitpid, and the
+#: render waited out half of the 0.05 s step on average after its workers were ready.
+READY_POLL_SECONDS = 0.005
 
 #: Cores one render slot keeps busy: a chunk's render process composites in one thread while
 #: its encoder works in another (workers.pipeline), so a slot per core oversubscribes the node.
@@ -224,7 +227,7 @@ class LocalWorkers:
                     f"celery worker for {self.app} was not ready within {limit:g} s (is the "
                     f"broker {redact_url(self.broker_url)} reachable?):\n{_tail(self.log_path)}"
                 )
-            time.sleep(_POLL_S)
+            time.sleep(READY_POLL_SECONDS)
 
     def stop(self, grace: float | None = None) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after ``grace`` seconds (default

@@ -1,10 +1,14 @@
-"""How many render slots this machine's own cluster runs when `render` is given no --workers."""
+"""How many render slots this machine's own cluster runs when `render` is given no --workers,
+and how its client waits for them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from orchestrator.local_workers import local_slots, machine_memory_mib
+from orchestrator import local_workers
+from orchestrator.local_workers import LocalWorkers, local_slots, machine_memory_mib
 
 
 @pytest.mark.parametrize(
@@ -29,3 +33,31 @@ def test_local_slots(cores: int, memory_mib: int | None, slots: int) -> None:
 def test_this_machines_memory_is_known() -> None:
     found = machine_memory_mib()
     assert found is not None and found > 0
+
+
+class _Running:
+    """A worker process that has not exited."""
+
+    pid = 1
+
+    def poll(self) -> int | None:
+        return None
+
+
+def test_the_ready_file_is_looked_for_often(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A render waits on its workers' ready file: each look is a stat and a waitpid, and a
+    # 0.05 s step cost every private render half of it on average after its workers were ready.
+    workers = LocalWorkers("redis://127.0.0.1:1/0", 1)
+    workers._proc, workers._dir = _Running(), tmp_path  # type: ignore[assignment]
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 3:
+            (tmp_path / "ready").touch()
+
+    monkeypatch.setattr(local_workers.time, "sleep", nap)
+    workers.wait_ready(5)
+    assert len(naps) == 3 and max(naps) <= 0.01
