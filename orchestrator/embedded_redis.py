@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from common.errors import RenderError
-from orchestrator.processes import POLL_SECONDS as _POLL_S
 from orchestrator.processes import hurrying as _hurry
 from orchestrator.processes import signals_deferred as _signals_deferred
 from orchestrator.processes import start_process as _popen
@@ -37,6 +36,9 @@ from orchestrator.server_process import ServerProcess
 
 _HOST = "127.0.0.1"
 _PORT_ATTEMPTS = 5
+#: How often a starting server is asked for PING: it answers some 0.01-0.03 s after its launch,
+#: and a private render's workers are spawned only then (a 0.05 s step cost most of a step).
+START_POLL_SECONDS = 0.005
 _CONFIG = "redis.conf"
 _SOCKET = "redis.sock"
 #: sun_path holds 108 bytes on Linux, 104 on macOS: a longer socket path is left out.
@@ -183,7 +185,7 @@ class EmbeddedRedis(ServerProcess):
                     f"redis-server ({self._binary}) did not answer PING within "
                     f"{self.start_timeout:g} s:\n{self._log_tail()}"
                 )
-            time.sleep(_POLL_S)
+            time.sleep(START_POLL_SECONDS)
 
     @staticmethod
     def _halt(
