@@ -3,12 +3,16 @@ and how its client waits for them."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from orchestrator import local_workers
 from orchestrator.local_workers import LocalWorkers, local_slots, machine_memory_mib
+from tests.helpers import ROOT
 
 
 @pytest.mark.parametrize(
@@ -61,3 +65,40 @@ def test_the_ready_file_is_looked_for_often(
     monkeypatch.setattr(local_workers.time, "sleep", nap)
     workers.wait_ready(5)
     assert len(naps) == 3 and max(naps) <= 0.01
+
+
+#: In a fresh interpreter: the local worker's entry point with the probe and the worker's start
+#: replaced by notes of their order.
+ORDER_PROBE = """
+import json, sys
+from orchestrator import local_workers
+from workers import isolation
+
+order = []
+isolation.detect_soon = lambda mode: order.append("sandbox probe")
+
+def run_worker(app, options):
+    order.append("app " + app)
+    return 0
+
+local_workers.run_worker = run_worker
+try:
+    local_workers._celery_main([sys.argv[1], "-A", "some.app:app", "worker", "--concurrency", "1"])
+except SystemExit:
+    pass
+print(json.dumps(order))
+"""
+
+
+def test_the_worker_starts_its_sandbox_probe_before_it_loads_its_app(tmp_path: Path) -> None:
+    # The probe (bwrap and a Python in it) ran from celeryd_init, after the app's imports, and
+    # worker_init, which the pool's fork waits on, still waited for it.
+    run = subprocess.run(
+        [sys.executable, "-c", ORDER_PROBE, str(tmp_path / "ready")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == ["sandbox probe", "app some.app:app"]
