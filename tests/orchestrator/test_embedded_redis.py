@@ -23,5 +23,6 @@ def test_a_starting_redis_is_asked_for_ping_often(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(embedded_redis.time, "sleep", nap)
     with EmbeddedRedis() as server, redis.Redis.from_url(server.url) as client:
+        starting = list(naps)  # the stop's own waits are not the start's
         assert client.ping()
-    assert max(naps, default=0.0) <= 0.01
+    assert max(starting, default=0.0) <= 0.01
