@@ -21,7 +21,7 @@ from chunking.timeline.export import svt_preset
 from chunking.timeline.model import ExportSettings
 from chunking.timeline.profiles import INTRA_ENCODERS, profile_of
 from common.errors import EncodeError
-from workers import kernels
+from workers import encoder_x264, kernels
 from workers.sources import Rgb8
 
 log = logging.getLogger(__name__)
@@ -295,8 +295,13 @@ def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
     keyint = export.keyframe_interval
     if name == "libx264":
         opts["preset"] = preset
-        if keyint:
-            opts["x264-params"] = f"keyint={keyint}:min-keyint={keyint}:scenecut=0"
+        x264 = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0"] if keyint else []
+        # Off AVX-512, whose mbtree code read memory it never wrote: same frames, other bytes.
+        asm = encoder_x264.asm_param()
+        if asm:
+            x264.append(asm)
+        if x264:
+            opts["x264-params"] = ":".join(x264)
     elif name == "libx265":
         opts["preset"] = preset
         params = ["log-level=error"]
