@@ -18,6 +18,7 @@ import ctypes
 import functools
 import logging
 import os
+import platform
 from pathlib import Path
 
 import av
@@ -40,7 +41,10 @@ def asm_param() -> str | None:
 
 @functools.cache
 def _detected_flags() -> int | None:
-    """x264_cpu_detect() of the libx264 PyAV uses (once per process); None where not found."""
+    """x264_cpu_detect() of the libx264 PyAV uses (once per process); None where not found,
+    and off x86, where its flag bits mean other things (ARM's NEON, ...)."""
+    if platform.machine().lower() not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return None
     path = _library()
     if path is None:
         return None
