@@ -193,8 +193,12 @@ def add_video_stream(
         # SVT-AV1 prints its banner and config (20 lines) straight to stderr unless told to
         # log errors only; read when the encoder opens. A user's own SVT_LOG wins.
         os.environ.setdefault("SVT_LOG", "1")
+    options = dict(choice.options)
+    if choice.name == "libx264":
+        # Off AVX-512 at widths where its mbtree code reads memory it never wrote.
+        options = encoder_x264.for_width(options, width)
     try:
-        stream = container.add_stream(choice.name, rate=fps, options=dict(choice.options))
+        stream = container.add_stream(choice.name, rate=fps, options=options)
     except (av.error.FFmpegError, ValueError) as exc:
         raise EncodeError(f"encoder {choice.name} cannot be used: {exc}") from None
     stream.width, stream.height = width, height
@@ -295,13 +299,8 @@ def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
     keyint = export.keyframe_interval
     if name == "libx264":
         opts["preset"] = preset
-        x264 = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0"] if keyint else []
-        # Off AVX-512, whose mbtree code read memory it never wrote: same frames, other bytes.
-        asm = encoder_x264.asm_param()
-        if asm:
-            x264.append(asm)
-        if x264:
-            opts["x264-params"] = ":".join(x264)
+        if keyint:
+            opts["x264-params"] = f"keyint={keyint}:min-keyint={keyint}:scenecut=0"
     elif name == "libx265":
         opts["preset"] = preset
         params = ["log-level=error"]

@@ -1,15 +1,18 @@
-"""The CPU capabilities x264 encodes with here: those it detects itself, less AVX-512.
+"""libx264's options at a frame width: kept off AVX-512 where its mbtree code misreads.
 
 With AVX-512 (Intel Xeon since Skylake-SP, AMD since Zen 4: most cloud render nodes), the
 libx264 that PyAV bundles (core 165) reads memory it never wrote in its macroblock-tree pass
 (mbtree: on in every preset but ultrafast) when a frame's width in macroblocks is not a multiple
-of 8 (320, 352, 720, 854, 1440 px wide): the same frames encoded twice gave different bytes
-whenever the heap held other leftovers (MALLOC_PERTURB_ set made the bytes follow its value;
-with mbtree off, or x264 told to stop at AVX2, they stayed put). Its AVX-512 mbtree code works
-on 8 macroblocks at a time and does not stop at the row's end; the AVX2 code it falls back to
-is x264's own choice on every CPU without AVX-512. Its cost was not measurable: encoding 60
-frames of the demo project at 1080p (CRF 23, medium, 2 threads) took a median 51.8 ms of CPU a
-frame without AVX-512 and 57.9 ms with it, 6 alternating runs each on a shared AMD EPYC.
+of 8 (of the widths tried: 320, 352, 854, 960, 1440 px; not 640, 768, 1280, 1920, 2048): the same
+frames encoded twice gave different bytes whenever the heap held other leftovers
+(MALLOC_PERTURB_ set made the bytes follow its value; with mbtree off, or x264 stopped at AVX2,
+they stayed put). Its AVX-512 mbtree_propagate_list takes 8 macroblocks at a time with no
+shorter last group; the 15 widths tried all fit that. At those widths x264 is given the flags
+it detects less AVX-512 (the AVX2 code it runs on every CPU without AVX-512); elsewhere it is
+left alone, as that costs: 60 frames of the demo project at 1920x1080 (CRF 23, medium, one
+thread, 8 alternating runs each on a shared AMD EPYC) took a median 44.2 ms of CPU a frame
+without AVX-512 against 37.5 ms with it; at 1440x1080, where it is dropped, 33.9 against 31.7
+ms (6 runs each).
 """
 
 from __future__ import annotations
@@ -27,6 +30,19 @@ log = logging.getLogger(__name__)
 
 #: x264.h's X264_CPU_AVX512.
 AVX512 = 1 << 16
+#: Macroblocks x264's AVX-512 mbtree_propagate_list takes at a time.
+_MBTREE_GROUP = 8
+
+
+def for_width(options: dict[str, str], width: int) -> dict[str, str]:
+    """libx264 ``options`` for frames ``width`` pixels wide: with ``asm=`` (x264's detected
+    CPU flags less AVX-512) added to its x264-params where its AVX-512 mbtree code would read
+    past a row of macroblocks, unchanged elsewhere."""
+    asm = asm_param()
+    if asm is None or ((width + 15) // 16) % _MBTREE_GROUP == 0:
+        return options
+    params = options.get("x264-params")
+    return {**options, "x264-params": f"{params}:{asm}" if params else asm}
 
 
 def asm_param() -> str | None:
