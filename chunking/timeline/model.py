@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import enum
 import math
-from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from chunking.timeline.fade_curves import OpacityKey, fade_curve, key_opacity
+from chunking.timeline.placement import Crop, Transform, TransformKey, key_transform
 from chunking.timeline.subtitle import RGBA, Subtitle, TextAnimation
 
-# Defined beside the curves they name, and the burned-in text's own module; part of the model.
-__all__ = ["RGBA", "OpacityKey", "Subtitle", "TextAnimation"]
+# Defined beside the curves they name, the burned-in text's own module and where a clip is
+# drawn (placement); part of the model.
+__all__ = ["RGBA", "Crop", "OpacityKey", "Subtitle", "TextAnimation", "Transform", "TransformKey"]
 
 ParamValue = float | str | bool
 
@@ -86,69 +87,6 @@ class GeneratedSource:
 
 
 Source = FileSource | GeneratedSource
-
-
-@dataclass(frozen=True)
-class Transform:
-    """Geometry of a clip on the canvas; positions are pixels from the canvas centre."""
-
-    scale_x: float = 1.0
-    scale_y: float = 1.0
-    position_x: float = 0.0
-    position_y: float = 0.0
-    rotation: float = 0.0  # degrees, clockwise
-    anchor_x: float = 0.5  # fraction of the clip's width
-    anchor_y: float = 0.5
-
-    def is_identity(self) -> bool:
-        """True when the transform leaves the fitted clip where it is."""
-        return self == Transform()
-
-
-@dataclass(frozen=True)
-class TransformKey:
-    """A point of a clip's transform over time; between two points each field runs from the
-    first's value to the second's along the first's ``easing`` (a fade_curves name)."""
-
-    time: float  # seconds from the clip's first frame
-    transform: Transform = Transform()
-    easing: str = "linear"
-
-
-#: The Transform fields a key animates (all of them; rotation numerically, so 0 -> 720 turns
-#: twice).
-_MOVING = ("scale_x", "scale_y", "position_x", "position_y", "rotation", "anchor_x", "anchor_y")
-
-
-def key_transform(keys: tuple[TransformKey, ...], seconds: Fraction) -> Transform:
-    """The transform the keys (in time order) give at ``seconds`` from the clip's start: the
-    first's before it, the last's after it (a binary search: a clip may carry many keys)."""
-    after = bisect_right(keys, seconds, key=lambda key: Fraction(key.time))
-    if after == 0:
-        return keys[0].transform
-    if after == len(keys):
-        return keys[-1].transform
-    a, b = keys[after - 1], keys[after]
-    # Exact time (Fraction) so a frame's transform depends on the frame alone, whatever range
-    # of the timeline is rendered (frame-exact chunks).
-    progress = (seconds - Fraction(a.time)) / (Fraction(b.time) - Fraction(a.time))
-    shape = float(fade_curve(a.easing, progress))
-    x, y = a.transform, b.transform
-    return Transform(*(getattr(x, f) + (getattr(y, f) - getattr(x, f)) * shape for f in _MOVING))
-
-
-@dataclass(frozen=True)
-class Crop:
-    """Pixels removed from each edge of the source frame."""
-
-    left: int = 0
-    top: int = 0
-    right: int = 0
-    bottom: int = 0
-
-    def is_identity(self) -> bool:
-        """True when nothing is cropped."""
-        return self == Crop()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chunking.timeline.fade_curves import keys_between
-from chunking.timeline.model import Transform, TransformKey, key_transform
+from chunking.timeline.model import Transform, TransformKey
+from chunking.timeline.placement import key_transform
 from chunking.timeline.studio import load_project
 from common.errors import ValidationError
 from tests.chunking.test_content_key import akey, clip, key, timeline, video
