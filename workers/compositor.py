@@ -17,17 +17,15 @@ from chunking.timeline.catalogue import ALPHA_EFFECTS, effect_kind
 from chunking.timeline.model import (
     Clip,
     Effect,
-    FileSource,
-    GeneratedSource,
     Timeline,
     TrackKind,
     Transition,
 )
-from common.errors import TimelineError
 from workers.allocator import keep_frame_buffers
 from workers.arrays import current
 from workers.banded import Pending, composite, composite_yuv420p
 from workers.blas import pin_single_thread
+from workers.clip_sources import AnySource, is_video, open_clip_source
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
 from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
@@ -35,14 +33,11 @@ from workers.layer import Image, Layer, blank, blend, to_float, to_uint8, trimme
 from workers.layer_cuts import faded, full_layer, nothing, overlap, within
 from workers.layer_steps import float_layer, plan_steps
 from workers.probe_ranges import source_sample
-from workers.reverse_source import ReverseVideo
-from workers.sources import GeneratedPicture, Picture, Rgb8, StillSource, open_file, resize
+from workers.sources import Picture, Rgb8, resize
 from workers.subtitle_motion import ease
 from workers.subtitles import subtitle_layer
 from workers.transitions import apply_transition
-from workers.video_source import VideoSource
 
-AnySource = StillSource | VideoSource | GeneratedPicture | ReverseVideo
 #: Makes a frame's yuv420p target for a width and height: what the frame becomes, and its
 #: Y, U, V planes to write (workers.encoder.yuv420p_target).
 YuvTarget = Callable[[int, int], tuple[Any, tuple[Rgb8, Rgb8, Rgb8]]]
@@ -217,7 +212,7 @@ class Compositor:
         # A still source with no time-varying effect looks the same on every frame: build its
         # layer once, trimmed to where it is visible, and reuse it.
         static = (
-            not isinstance(source, VideoSource | ReverseVideo)
+            not is_video(source)
             and not any(e.kind in TIME_VARYING for _, e in effects)
             and not clip.transform_keys  # it moves: its layer differs frame by frame
         )
@@ -356,22 +351,9 @@ class Compositor:
     def _source(self, clip: Clip) -> AnySource:
         source = self.sources.get(clip.id)
         if source is None:
-            if isinstance(clip.source, GeneratedSource):
-                source = GeneratedPicture(clip.source, self.width, self.height)
-            elif isinstance(clip.source, FileSource):
-                source = open_file(
-                    clip.source.path,
-                    clip.id,
-                    clip.source.sequence,
-                    self.decoder_threads,
-                    clip.deinterlace,
-                )
-                if type(source) is VideoSource and clip.reverse:
-                    source = ReverseVideo(source)  # read backwards GOP by GOP, not per frame
-                elif type(source) is VideoSource:
-                    source.share(self._decoded)
-            else:  # pragma: no cover - the loader only builds the two kinds
-                raise TimelineError(f"clip {clip.id!r}: unsupported source {clip.source!r}")
+            source = open_clip_source(
+                clip, self.width, self.height, self.decoder_threads, self._decoded
+            )
             self.sources[clip.id] = source
         return source
 
