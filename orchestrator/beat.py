@@ -23,6 +23,7 @@ import mmap
 import os
 import signal
 import threading
+import time
 from typing import Any, ClassVar
 
 import redis
@@ -48,7 +49,56 @@ _UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
 
 
 class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
-    """RedBeat whose tick survives Redis being briefly unreachable."""
+    """RedBeat whose tick survives Redis being briefly unreachable, and that sends no entry
+    while its last send still waits in the queue (``apply_async``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: Per entry name, its last send's task id and the monotonic time at which it expires.
+        self._waiting: dict[str, tuple[str, float]] = {}
+        super().__init__(*args, **kwargs)
+
+    def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kw: Any) -> Any:
+        """Send the entry's task, unless its last send was not taken yet and has not expired:
+        then advance the entry only (coalesced, the queued one does the same work).
+
+        A busy worker took every tick queued behind its task (a private render's one pool
+        process: one per 2 s of its chunk) one after another before the job's merge, at
+        priority 0; one queued tick does what they all did. An expiry alone would risk no tick
+        ever running on a backed-up queue; this never holds more than the one that waits, and
+        the next is sent as soon as that one starts (or expires, or cannot be looked up).
+        """
+        waiting = self._waiting.get(entry.name)
+        if waiting is not None and self._still_queued(entry, *waiting):
+            log.debug("beat: %s not sent, its last send %s still waits", entry.name, waiting[0])
+            return self.reserve(entry) if advance else None
+        result = super().apply_async(entry, producer=producer, advance=advance, **kw)
+        expires = entry.options.get("expires")
+        if result is not None and isinstance(expires, int | float) and self._stores_state(entry):
+            self._waiting[entry.name] = (result.id, time.monotonic() + float(expires))
+        else:
+            self._waiting.pop(entry.name, None)
+        return result
+
+    def _stores_state(self, entry: Any) -> bool:
+        """Whether the entry's task records that it started (else it would look queued while
+        it runs, and a task that records nothing would look queued until it expired)."""
+        conf = self.app.conf
+        # A task not imported here (beat sends it by name) has the configuration's defaults.
+        task = self.app.tasks.get(entry.task)
+        ignores = conf.task_ignore_result if task is None else task.ignore_result
+        tracks = conf.task_track_started if task is None else task.track_started
+        return bool(tracks and not ignores and not entry.options.get("ignore_result"))
+
+    def _still_queued(self, entry: Any, task_id: str, expires_at: float) -> bool:
+        """Whether the last send is unexpired and still PENDING (not started); a failed look
+        says no, so the entry is sent as it always was."""
+        if time.monotonic() >= expires_at:
+            return False
+        try:
+            return bool(self.app.AsyncResult(task_id, task_name=entry.task).state == "PENDING")
+        except Exception as exc:  # noqa: BLE001 - any failure: send, as without coalescing
+            log.debug("beat: the state of %s could not be read (%s)", task_id, exc)
+            return False
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
         """Run due entries; while Redis is away, wait and try again."""

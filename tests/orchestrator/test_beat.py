@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import redis
 
 from common.errors import RenderError
+from common.names import QUEUE_ORCHESTRATOR
 from common.settings import Settings
 from orchestrator.beat import RETRY_SECONDS, ResilientScheduler, _WatchedProcess
 from orchestrator.celery_app import make_app
@@ -72,3 +74,36 @@ def test_a_dead_beat_is_reported_as_the_cli_words_its_cause(
         assert str(cause).startswith("the orchestrator's beat stopped (SMEMBERS 'k' (no)); ")
     else:
         assert str(cause) == "the orchestrator's beat stopped: SMEMBERS 'k' (no)"
+
+
+def _queued(client: redis.Redis, queue: str) -> int:
+    """Messages waiting in ``queue`` at every priority step (kombu's list per step)."""
+    return sum(
+        int(client.llen(k)) for k in client.scan_iter(f"{queue}*") if client.type(k) == b"list"
+    )
+
+
+def test_an_entry_is_not_sent_again_while_its_last_send_still_waits(redis_url: str) -> None:
+    """A private render's one pool process took every tick queued during its chunk (one per
+    2 s) before the job's merge: one waiting tick does their work, and the next is sent once
+    it started, or once it expired."""
+    app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
+    scheduler = ResilientScheduler(app=app, lazy=True)
+    scheduler.lock_key = None
+    scheduler.setup_schedule()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        entry = scheduler.schedule["tick"]
+        first = scheduler.apply_async(entry)
+        assert first is not None and _queued(client, QUEUE_ORCHESTRATOR) == 1
+        assert scheduler.apply_async(scheduler.schedule["tick"]) is not None  # advanced only
+        assert _queued(client, QUEUE_ORCHESTRATOR) == 1
+        app.backend.store_result(first.id, None, "STARTED")  # a worker took it
+        second = scheduler.apply_async(scheduler.schedule["tick"])
+        assert second.id != first.id and _queued(client, QUEUE_ORCHESTRATOR) == 2
+        task_id, _ = scheduler._waiting["tick"]
+        scheduler._waiting["tick"] = (task_id, time.monotonic() - 1)  # its expiry passed
+        scheduler.apply_async(scheduler.schedule["tick"])
+        assert _queued(client, QUEUE_ORCHESTRATOR) == 3
+    finally:
+        client.close()
