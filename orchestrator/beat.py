@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
 #: Seconds between looks at whether the embedded beat process still runs.
 WATCH_SECONDS = 0.5
+#: The longest an entry is held back for a send still queued: a message lost (a worker killed
+#: after taking it, before it started) would otherwise stop the orchestrator's tick until the
+#: lost send's own expiry (30 s), where a tick every 2 s used to run the next.
+HOLD_SECONDS = 10.0
 #: Bytes of the page in which a dying beat process leaves its cause.
 _LAST_WORDS_BYTES = 4096
 #: What a beat process that died of them says as an unreachable Redis (the CLI's exit 3).
@@ -58,14 +62,14 @@ class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
     def apply_async(self, entry: Any, producer: Any = None, advance: bool = True, **kw: Any) -> Any:
-        """Send the entry's task, unless its last send was not taken yet and has not expired:
+        """Send the entry's task, unless its last send was not taken yet and is still held:
         then advance the entry only (coalesced, the queued one does the same work).
 
         A busy worker took every tick queued behind its task (a private render's one pool
         process: one per 2 s of its chunk) one after another before the job's merge, at
         priority 0; one queued tick does what they all did. An expiry alone would risk no tick
         ever running on a backed-up queue; this never holds more than the one that waits, and
-        the next is sent as soon as that one starts (or expires, or cannot be looked up).
+        the next is sent as soon as that one starts (or its hold ends, or cannot be looked up).
         """
         waiting = self._waiting.get(entry.name)
         if waiting is not None and self._still_queued(entry, *waiting):
@@ -74,7 +78,8 @@ class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
         result = super().apply_async(entry, producer=producer, advance=advance, **kw)
         expires = entry.options.get("expires")
         if result is not None and isinstance(expires, int | float) and self._stores_state(entry):
-            self._waiting[entry.name] = (result.id, time.monotonic() + float(expires))
+            held = min(float(expires), HOLD_SECONDS)
+            self._waiting[entry.name] = (result.id, time.monotonic() + held)
         else:
             self._waiting.pop(entry.name, None)
         return result
@@ -90,8 +95,8 @@ class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
         return bool(tracks and not ignores and not entry.options.get("ignore_result"))
 
     def _still_queued(self, entry: Any, task_id: str, expires_at: float) -> bool:
-        """Whether the last send is unexpired and still PENDING (not started); a failed look
-        says no, so the entry is sent as it always was."""
+        """Whether the last send is within its hold (HOLD_SECONDS, or its expiry if sooner) and
+        still PENDING (not started); a failed look says no, so the entry is sent as before."""
         if time.monotonic() >= expires_at:
             return False
         try:
@@ -121,6 +126,7 @@ class ResilientScheduler(RedBeatScheduler):  # type: ignore[misc]
         while the lock and the heartbeat look healthy."""
         client = get_redis(self.app)
         if not client.exists(self.app.redbeat_conf.schedule_key):
+            self._waiting.clear()  # the queued sends went with the schedule
             log.warning(
                 "beat: the schedule is gone from Redis (restarted empty?); writing it again"
             )

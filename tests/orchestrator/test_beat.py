@@ -11,7 +11,7 @@ import redis
 from common.errors import RenderError
 from common.names import QUEUE_ORCHESTRATOR
 from common.settings import Settings
-from orchestrator.beat import RETRY_SECONDS, ResilientScheduler, _WatchedProcess
+from orchestrator.beat import HOLD_SECONDS, RETRY_SECONDS, ResilientScheduler, _WatchedProcess
 from orchestrator.celery_app import make_app
 
 
@@ -105,5 +105,35 @@ def test_an_entry_is_not_sent_again_while_its_last_send_still_waits(redis_url: s
         scheduler._waiting["tick"] = (task_id, time.monotonic() - 1)  # its expiry passed
         scheduler.apply_async(scheduler.schedule["tick"])
         assert _queued(client, QUEUE_ORCHESTRATOR) == 3
+    finally:
+        client.close()
+
+
+def test_an_entry_is_held_back_for_a_bounded_time_and_not_across_a_lost_schedule(
+    redis_url: str,
+) -> None:
+    """A send lost before it started (its worker killed, Redis restarted empty) holds the
+    tick back at most HOLD_SECONDS, not the 30 s of its expiry, and not at all once the
+    schedule is found gone with it; a task that records no state is never held back."""
+    app = make_app(Settings(broker_url=redis_url, result_backend=redis_url))
+    scheduler = ResilientScheduler(app=app, lazy=True)
+    scheduler.lock_key = None
+    scheduler.setup_schedule()
+    client = redis.Redis.from_url(redis_url)
+    try:
+        untracked = scheduler.schedule["tick"]
+        untracked.options = {**untracked.options, "ignore_result": True}
+        scheduler.apply_async(untracked)
+        scheduler.apply_async(untracked)
+        assert _queued(client, QUEUE_ORCHESTRATOR) == 2  # no state to tell it waits
+        client.flushall()
+        scheduler.setup_schedule()
+        first = scheduler.apply_async(scheduler.schedule["tick"])
+        _, until = scheduler._waiting["tick"]
+        assert until <= time.monotonic() + HOLD_SECONDS and HOLD_SECONDS < 30
+        client.flushall()  # the queued tick and the schedule are gone
+        scheduler.tick()  # writes the schedule again (its entries due a period later)
+        scheduler.apply_async(scheduler.schedule["tick"])  # due
+        assert scheduler._waiting["tick"][0] != first.id  # sent, not held for the lost one
     finally:
         client.close()
