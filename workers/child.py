@@ -14,6 +14,8 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 
+from workers import fork_safety  # noqa: F401 - resets what a forked child must not inherit
+
 #: Signals a forked child must not handle the way the Celery pool process does.
 _RESET = (
     signal.SIGINT,

@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Any
 
+from workers import fork_safety  # noqa: F401 - resets what a forked child must not inherit
+
 #: Largest control message (a request path, limits: a few hundred bytes).
 MAX_MESSAGE = 65536
 
