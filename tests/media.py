@@ -87,6 +87,36 @@ def make_interlaced(
     return path
 
 
+def moving_clip(
+    path: Path,
+    seed: int,
+    *,
+    size: tuple[int, int],
+    fps: int,
+    frames: int,
+    options: dict[str, str],
+    steps: tuple[int, int, int],
+) -> None:
+    """An H.264 clip whose every frame differs: its red level moves by ``steps[0]`` a frame
+    (from ``seed``), a green ramp of slope ``steps[1]`` across it, a white column moving by
+    ``steps[2]`` pixels a frame."""
+    width, height = size
+    hue, ramp, bar = steps
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = options
+        for i in range(frames):
+            rgb = np.zeros((height, width, 3), np.uint8)
+            rgb[..., 0] = (i * hue + seed) % 256
+            rgb[..., 1] = (np.arange(width)[None, :] * ramp) % 256
+            rgb[:, (i * bar) % width] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, "rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
 def write_project(path: Path, doc: dict[str, Any]) -> Path:
     """Write a project document as JSON."""
     path.write_text(json.dumps(doc))

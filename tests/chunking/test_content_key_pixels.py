@@ -9,7 +9,6 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -30,6 +29,7 @@ from chunking.timeline.model import (
     Transform,
     Transition,
 )
+from tests.media import moving_clip
 from workers.compositor import Compositor
 from workers.media_ids import LocalIds
 
@@ -40,19 +40,15 @@ Edit = Callable[[Timeline], Timeline]
 
 def _video(path: Path, seed: int) -> None:
     """A moving 2-s H.264 clip whose every frame differs."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        stream.options = {"g": "10", "crf": "20"}
-        for i in range(60):
-            rgb = np.zeros((H, W, 3), np.uint8)
-            rgb[..., 0] = (i * 7 + seed) % 256
-            rgb[..., 1] = np.arange(W)[None, :] % 256
-            rgb[:, (i * 5) % W] = 255
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, "rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    moving_clip(
+        path,
+        seed,
+        size=(W, H),
+        fps=25,
+        frames=60,
+        options={"g": "10", "crf": "20"},
+        steps=(7, 1, 5),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,6 +39,7 @@ from chunking.timeline.model import (
     Transition,
 )
 from common.errors import RenderError
+from tests.media import moving_clip
 from workers.compositor import Compositor
 from workers.media_ids import LocalIds
 
@@ -50,19 +50,9 @@ Edit = Callable[[Timeline], Timeline]
 
 def _video(path: Path, seed: int) -> None:
     """A moving 3-s clip whose every frame differs."""
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=10)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        stream.options = {"g": "5", "crf": "18"}
-        for i in range(30):
-            rgb = np.zeros((H, W, 3), np.uint8)
-            rgb[..., 0] = (i * 9 + seed) % 256
-            rgb[..., 1] = (np.arange(W)[None, :] * 4) % 256
-            rgb[:, (i * 2) % W] = 255
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, "rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    moving_clip(
+        path, seed, size=(W, H), fps=10, frames=30, options={"g": "5", "crf": "18"}, steps=(9, 4, 2)
+    )
 
 
 @pytest.fixture(scope="module")
