@@ -12,7 +12,6 @@ here, and a disk that stays full fails the job in the disk's words, not a job wa
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from celery import Celery
 from kombu.exceptions import OperationalError
 
 from common.names import QUEUE_ORCHESTRATOR
-from orchestrator import keys
+from orchestrator.job_store import JobStore
 from orchestrator.node_roles import takes_work
 from workers.task_support import scratch_in_trouble
 
@@ -47,6 +46,7 @@ class ScratchPause:
     ) -> None:
         self.app = app
         self.client = client
+        self._store = JobStore(client)  # the one reader of heartbeats
         self.name = name
         # Never the orchestrator's queue: planning writes no scratch, and it may be the only
         # node that plans.
@@ -96,14 +96,12 @@ class ScratchPause:
             return self._peers
         found: set[str] = set()
         try:
-            for key in self.client.scan_iter(match=keys.NODE.format(name="*"), count=100):
-                beat = _beat(self.client.get(key))
-                if beat is None or beat.get("name") == self.name:
-                    continue
-                if takes_work(beat) and beat.get("scratch_room", True):
-                    found.update(str(q) for q in beat.get("queues") or ())
+            beats = self._store.heartbeats()
         except (redis.RedisError, OSError):
             return self._peers  # the broker is away: keep doing what we do
+        for name, beat in beats.items():
+            if name != self.name and takes_work(beat) and beat.get("scratch_room", True):
+                found.update(str(q) for q in beat.get("queues") or ())
         self._peers, self._peers_at = found, now
         return found
 
@@ -116,12 +114,3 @@ class ScratchPause:
         except (OperationalError, redis.RedisError, OSError):
             return False
         return True
-
-
-def _beat(raw: Any) -> dict[str, Any] | None:
-    """A heartbeat payload, or None for a torn or foreign value."""
-    try:
-        data = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
