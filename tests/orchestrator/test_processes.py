@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -65,9 +66,8 @@ while True:
 """
 
 
-def test_a_group_stopped_without_grace_is_killed_without_a_sigterm(tmp_path: Path) -> None:
-    # With no grace a SIGTERM only began a shutdown (Celery's warm one) that the SIGKILL cut
-    # short: the workers of a finished render are killed at once, and nothing is left of them.
+def _noting_sigterm(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """A started group whose leader notes a SIGTERM in the file returned, once it is up."""
     noted, up = tmp_path / "sigterm", tmp_path / "up"
     proc = processes.start_process(
         [sys.executable, "-c", NOTES_SIGTERM, str(noted), str(up)],
@@ -79,6 +79,13 @@ def test_a_group_stopped_without_grace_is_killed_without_a_sigterm(tmp_path: Pat
     while not up.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert up.exists()
+    return proc, noted
+
+
+def test_a_group_stopped_without_grace_is_killed_without_a_sigterm(tmp_path: Path) -> None:
+    # With no grace a SIGTERM only began a shutdown (Celery's warm one) that the SIGKILL cut
+    # short: the workers of a finished render are killed at once, and nothing is left of them.
+    proc, noted = _noting_sigterm(tmp_path)
     processes.stop_group(proc, None, 0.0)
     assert proc.returncode == -9
     assert not noted.exists()
@@ -87,16 +94,7 @@ def test_a_group_stopped_without_grace_is_killed_without_a_sigterm(tmp_path: Pat
 
 def test_a_group_stopped_with_grace_gets_its_sigterm_first(tmp_path: Path) -> None:
     # A grace keeps the orderly stop: SIGTERM, then SIGKILL once the grace is out.
-    noted, up = tmp_path / "sigterm", tmp_path / "up"
-    proc = processes.start_process(
-        [sys.executable, "-c", NOTES_SIGTERM, str(noted), str(up)],
-        tmp_path / "log",
-        None,
-        die_with_parent=False,
-    )
-    deadline = time.monotonic() + 20
-    while not up.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc, noted = _noting_sigterm(tmp_path)
     processes.stop_group(proc, None, 0.3)
     assert noted.read_text() == "SIGTERM"
     assert proc.returncode == -9
