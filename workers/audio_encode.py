@@ -26,6 +26,7 @@ from chunking.timeline.audio_export import (
 from chunking.timeline.model import ExportSettings
 from common.errors import EncodeError
 from workers.audio_mix import Samples
+from workers.muxing import bitexact
 
 #: Audio codec for each output container the renderer writes.
 CODEC_BY_CONTAINER = {"mp4": "aac", "mov": "aac", "webm": "libopus", "mkv": "libopus"}
@@ -257,7 +258,8 @@ def write_audio_file(
         # Some muxers (WebM) cannot even write a readable header for an empty stream.
         raise EncodeError(f"no audio samples to write to {os.fspath(path)!r}")
     try:
-        with av.open(os.fspath(path), "w", format=FORMAT_BY_CONTAINER[name]) as container:
+        fmt = FORMAT_BY_CONTAINER[name]
+        with av.open(os.fspath(path), "w", format=fmt, options=bitexact()) as container:
             stream = add_audio_stream(container, codec, sample_rate, bitrate)
             if notes:
                 container.metadata[NOTES_TAG] = json.dumps(list(notes))

@@ -22,6 +22,7 @@ from chunking.timeline.model import ExportSettings
 from chunking.timeline.profiles import INTRA_ENCODERS, profile_of
 from common.errors import EncodeError
 from workers import encoder_x264, kernels
+from workers.muxing import bitexact
 from workers.sources import Rgb8
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,13 @@ def segment_format(export: ExportSettings) -> str:
 
 
 def muxer_options(file_format: str | None, sample_rate: int | None = None) -> dict[str, str]:
-    """How a finished video of this format is written: an MP4 or MOV with its index first
-    (fast start), so a browser or progressive download plays it before the end arrives, and,
-    when it holds audio at ``sample_rate``, its edit lists timed in that rate's units."""
+    """How a video file of this format is written: bit-exact (workers.muxing), and an MP4 or
+    MOV with its index first (fast start), so a browser or progressive download plays it before
+    the end arrives, and, when it holds audio at ``sample_rate``, its edit lists timed in that
+    rate's units."""
     if file_format not in ("mp4", "mov"):
-        return {}
-    options = {"movflags": "+faststart"}
+        return bitexact()
+    options = bitexact({"movflags": "+faststart"})
     if sample_rate is not None:
         # Edit lists are in the movie's timescale, 1/1000 s by default: the audio's would be cut
         # to a whole millisecond (29 samples short at 44.1 kHz for 100 frames at 29.97 fps).

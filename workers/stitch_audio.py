@@ -15,6 +15,7 @@ from chunking.timeline.audio_export import AUDIO_CONTAINERS
 from common.errors import EncodeError, MediaError, MergeError
 from workers.audio_encode import audio_file_seconds
 from workers.media_open import open_media
+from workers.muxing import bitexact
 
 #: Muxer options of the audio-only outputs: a WAV past 4 GiB (hours of 24-bit sound) becomes
 #: RF64 rather than a file whose sizes wrapped around.
@@ -44,7 +45,9 @@ def remux_audio_only(path: str, container: str, audio: str) -> Fraction:
     with ExitStack() as stack:
         try:
             out = stack.enter_context(
-                av.open(path, "w", format=fmt, options=_AUDIO_MUXER_OPTIONS.get(container, {}))
+                av.open(
+                    path, "w", format=fmt, options=bitexact(_AUDIO_MUXER_OPTIONS.get(container))
+                )
             )
         except (av.error.FFmpegError, ValueError) as exc:
             raise EncodeError(f"cannot write {container}: {exc}") from None
