@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 from collections.abc import Hashable, Mapping
 from fractions import Fraction
 from typing import Any, cast
@@ -13,12 +14,12 @@ from typing import Any, cast
 from chunking.timeline.model import TrackKind
 
 #: Bumped whenever the canonical form changes meaning, so no old key can match a new one.
-KEY_VERSION = 2
+KEY_VERSION = 3
 
 
 def plain(value: Any) -> Any:
-    """A model value as JSON: dataclasses as dicts (float fields as floats, so 1 and 1.0 key
-    alike), tuples as lists, fractions and enums as strings."""
+    """A model value as JSON: dataclasses as dicts, tuples as lists, fractions and enums as
+    strings, and numbers by value (``number``: 3 and 3.0 key alike, True and 1 do not)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         try:
             # Most clips share their defaults (Transform(), Crop()); a copy, as callers edit
@@ -34,21 +35,24 @@ def plain(value: Any) -> Any:
         return str(value)
     if isinstance(value, TrackKind):
         return value.value
-    if isinstance(value, float) and value == 0.0:
-        # -0.0 == 0.0 draws alike; as JSON they differ, and the kept forms of equal
-        # dataclasses would key -0.0 or 0.0 by whichever this process met first.
-        return 0.0
+    if isinstance(value, float):
+        return number(value)
+    return value
+
+
+def number(value: float) -> float | int:
+    """A float as its key holds it: a whole one as the int of the same value (exactly: every
+    whole float is an int, not every int a float), so 3, 3.0 and -0.0 == 0 key alike wherever
+    they are (a param the renderer reads with float(), a field an importer filled with an int).
+    Equal forms then also come from the kept forms of equal dataclasses (``_plain_cached``),
+    which otherwise keyed 5 or 5.0 by whichever this process met first."""
+    if math.isfinite(value) and value.is_integer():
+        return int(value)
     return value
 
 
 def _plain_dataclass(value: Any) -> dict[str, Any]:
-    out = {}
-    for f in dataclasses.fields(value):
-        item = getattr(value, f.name)
-        if f.type == "float" and isinstance(item, int) and not isinstance(item, bool):
-            item = float(item)
-        out[f.name] = plain(item)
-    return out
+    return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
 
 
 #: Equal values give equal forms (shared: only their copies' top levels are changed).

@@ -29,8 +29,10 @@ its key. Subtitle animations and transitions progress relative to their own star
 
 Ids, names, warnings, sound-only fields (volume, fades, muting, audio stream, audio effects) and
 anything outside the range are left out. Numbers that the renderer reads as exact fractions
-(source_start, speed, source_end) are keyed as those fractions; everything else is keyed as the
-model holds it, so a doubtful case gives a different key (a cache miss), never a wrong hit.
+(source_start, speed, source_end) are keyed as those fractions; other numbers by value, 3 and
+3.0 alike (content_form.number), but never a flag as a number or a text as one; everything
+else as the model holds it, so a doubtful case gives a different key (a cache miss), never a
+wrong hit.
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def _effect_form(effect: Effect, start: int, hull: tuple[int, int]) -> dict[str,
     form: dict[str, Any] = {
         # As written: the compositor tests the raw kind against WHOLE_LAYER and TIME_VARYING.
         "kind": effect.kind,
-        "params": dict(effect.params),
+        "params": plain(effect.params),
         "intensity": min(max(intensity, 0.0), 1.0) if math.isfinite(intensity) else 1.0,
         "active": [lo, hi],
     }
