@@ -1,9 +1,10 @@
 """Content keys: a hash of everything a chunk's frames are made from (sound: content_audio_key).
 
-A chunk of frames [start, end) renders to the same segment whenever its key is the same, so a
-re-render of an edited timeline can take unchanged chunks from the segment cache. The key is a
-sha256 over a canonical form of what the compositor (workers.compositor) reads for those frames
-and nothing else:
+A chunk of frames [start, end) renders to the same segment whenever its key is the same (the
+same bytes where the encoder's thread count is the same too: see the end), so a re-render of an
+edited timeline can take unchanged chunks from the segment cache. The key is a sha256 over a
+canonical form of what the compositor (workers.compositor) reads for those frames and nothing
+else:
 
 * the enabled video tracks' clips drawn in the range, in drawing order (track order matters, a
   track's name and id do not), each with its placement, trim as exact source times, transform,
@@ -33,6 +34,16 @@ anything outside the range are left out. Numbers that the renderer reads as exac
 3.0 alike (content_form.number), but never a flag as a number or a text as one; everything
 else as the model holds it, so a doubtful case gives a different key (a cache miss), never a
 wrong hit.
+
+The encoder's thread count is left out on purpose. The planner keys a chunk before any node
+takes it, and the nodes of one render group (one fingerprint) may give their encoders other
+thread counts (other core or slot counts: orchestrator.local_workers.threads_per_slot). A
+thread count changes only what the merge does not compare: x264 names it in the settings it
+writes into a segment's first packet (and where its frame threads narrow motion search, a
+picture may round otherwise); x265 kept it in the stream headers, which the merge requires to be
+equal, and no longer does (workers.encoder). A key therefore promises a segment that stitches
+with the others at the same quality (tests/workers/test_stitch_threads.py, for every software
+codec) and, for the same thread count, the same bytes.
 """
 
 from __future__ import annotations

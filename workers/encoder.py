@@ -305,7 +305,10 @@ def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
             opts["x264-params"] = f"keyint={keyint}:min-keyint={keyint}:scenecut=0"
     elif name == "libx265":
         opts["preset"] = preset
-        params = ["log-level=error"]
+        # info=0: x265's informational SEI (its version and every setting, frame-threads=N
+        # among them) went into the stream headers, so segments of nodes with other thread
+        # counts (pictures the same) had other headers, and the merge refused to join them.
+        params = ["log-level=error", "info=0"]
         if keyint:
             params += [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0"]
         if export.b_frames is not None:
