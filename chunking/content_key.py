@@ -62,6 +62,7 @@ from chunking.content_sources import image_media_key as image_media_key
 from chunking.drawn_clips import drawn_clips
 from chunking.timeline.audio_catalogue import AUDIO_EFFECTS
 from chunking.timeline.catalogue import TIME_VARYING_EFFECTS, effect_kind
+from chunking.timeline.export import DEFAULT_CRF, DEFAULT_PRESET
 from chunking.timeline.fade_curves import keys_between
 from chunking.timeline.model import (
     Clip,
@@ -114,6 +115,15 @@ def video_export_form(export: ExportSettings) -> dict[str, Any]:
         # so a changed preset or CRF in the project must not re-render every chunk.
         for name in _INTRA_IGNORES:
             form.pop(name, None)
+    if export.codec in DEFAULT_CRF and not export.lossless:
+        # As workers.encoder reads them: no preset is the default one, no CRF the codec's
+        # default, a bitrate leaves the CRF unread, and 0 asks for no bitrate or keyframe
+        # interval; so a project that spells a default out keeps its chunks.
+        form["preset"] = export.preset or DEFAULT_PRESET
+        crf = DEFAULT_CRF[export.codec] if export.crf is None else export.crf
+        form["crf"] = None if export.bitrate else crf
+        form["bitrate"] = export.bitrate or None
+        form["keyframe_interval"] = export.keyframe_interval or None
     if export.lossless or export.codec == "ffv1":
         for name in _LOSSLESS_IGNORES:
             form.pop(name, None)

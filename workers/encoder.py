@@ -17,7 +17,7 @@ from typing import Any
 import av
 import numpy as np
 
-from chunking.timeline.export import svt_preset
+from chunking.timeline.export import DEFAULT_CRF, DEFAULT_PRESET, svt_preset
 from chunking.timeline.model import ExportSettings
 from chunking.timeline.profiles import INTRA_ENCODERS, profile_of
 from common.errors import EncodeError
@@ -40,7 +40,6 @@ HARDWARE = {
     "av1": ("av1_nvenc", "av1_qsv", "av1_vaapi"),
     "vp9": ("vp9_qsv", "vp9_vaapi"),
 }
-DEFAULT_CRF = {"h264": 23, "hevc": 28, "av1": 35, "vp9": 33}
 #: x265's own rc-lookahead per preset (x265 --help); B-frames beyond it need more.
 _X265_LOOKAHEAD = {
     "ultrafast": 5, "superfast": 10, "veryfast": 15, "faster": 15, "fast": 15,
@@ -294,7 +293,7 @@ def _lossless(export: ExportSettings) -> EncoderChoice:
 
 def _software_options(name: str, export: ExportSettings) -> dict[str, str]:
     crf = export.crf if export.crf is not None else DEFAULT_CRF[export.codec]
-    preset = export.preset or "medium"
+    preset = export.preset or DEFAULT_PRESET
     opts: dict[str, str] = {}
     if not export.bitrate:
         opts["crf"] = str(crf)
@@ -332,7 +331,7 @@ def _hw_pix_fmt(name: str) -> str:
 
 def _hw_options(name: str, export: ExportSettings) -> dict[str, str]:
     crf = export.crf if export.crf is not None else DEFAULT_CRF[export.codec]
-    preset = export.preset or "medium"
+    preset = export.preset or DEFAULT_PRESET
     if name.endswith("_nvenc"):
         opts = {"preset": _NVENC_PRESETS.get(preset, "p5"), "rc": "vbr"}
         if not export.bitrate:

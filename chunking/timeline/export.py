@@ -81,6 +81,10 @@ CONTAINER_CODECS = {
     "mkv": {"h264", "hevc", "av1", "vp9", "ffv1", "prores"},
     "webm": {"vp9", "av1"},
 }
+#: The CRF and preset a lossy software export is encoded with where the project names none
+#: (workers.encoder; the content key keys them as named: chunking.content_key).
+DEFAULT_CRF = {"h264": 23, "hevc": 28, "av1": 35, "vp9": 33}
+DEFAULT_PRESET = "medium"
 #: The highest CRF an encoder opens with where it is below the 63 the settings allow: libx265
 #: refuses more ("Valid quality based range: -qpBDOffsetY to 51"), failing every chunk.
 MAX_CRF = {"hevc": 51}

@@ -62,11 +62,21 @@ def test_equal_forms_mean_the_same_encoder_and_options() -> None:
     """The key's form never leaves out what workers.encoder reads: settings with one form
     get one encoder, pixel format and options."""
     seen: dict[str, tuple[object, ...]] = {}
-    for container, codec, lossless, crf, preset in itertools.product(
-        CONTAINERS, CODECS, (False, True), (None, 30), (None, "slow")
+    for container, codec, lossless, crf, preset, bitrate in itertools.product(
+        CONTAINERS,
+        CODECS,
+        (False, True),
+        (None, 23, 28, 30, 33, 35),
+        (None, "", "medium", "slow"),
+        (None, 0, 10**6),
     ):
         export = ExportSettings(
-            container=container, codec=codec, lossless=lossless, crf=crf, preset=preset
+            container=container,
+            codec=codec,
+            lossless=lossless,
+            crf=crf,
+            preset=preset,
+            bitrate=bitrate,
         )
         choice = choose_encoder(export)
         shaped = (choice.name, choice.pix_fmt, choice.options, choice.lossless)
@@ -93,3 +103,17 @@ def test_prores_and_dnxhr_keys_ignore_what_their_encoders_do_not_read() -> None:
     assert key(ExportSettings(container="mkv", codec="prores")) == plain
     assert key(ExportSettings(container="mov", codec="prores", profile="lt")) != plain
     assert key(ExportSettings(container="mov", codec="dnxhr")) != plain
+
+
+@pytest.mark.parametrize("codec", ["h264", "hevc", "av1", "vp9"])
+def test_the_encoders_defaults_spelled_out_keep_the_keys(codec: str) -> None:
+    """A project that names the CRF and preset the encoder takes when none is named (the
+    codec's default CRF, "medium") encodes the same segments: no chunk renders again."""
+    default = {"h264": 23, "hevc": 28, "av1": 35, "vp9": 33}[codec]
+    plain = key(ExportSettings(codec=codec))
+    assert key(ExportSettings(codec=codec, crf=default, preset="medium")) == plain
+    assert key(ExportSettings(codec=codec, crf=default + 1)) != plain
+    assert key(ExportSettings(codec=codec, preset="slow")) != plain
+    # Under a bitrate the encoder reads no CRF at all
+    rated = key(ExportSettings(codec=codec, bitrate=10**6))
+    assert key(ExportSettings(codec=codec, bitrate=10**6, crf=default + 5)) == rated != plain
