@@ -28,7 +28,16 @@ from workers.blas import pin_single_thread
 from workers.clip_sources import AnySource, is_video, open_clip_source
 from workers.color import apply_color
 from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
-from workers.geometry import Layout, cell_box, crop, layout, place, place_within, zoomed
+from workers.geometry import (
+    Layout,
+    cell_box,
+    crop,
+    largest_size,
+    layout,
+    place,
+    place_within,
+    zoomed,
+)
 from workers.layer import Image, Layer, blank, blend, to_float, to_uint8, trimmed
 from workers.layer_cuts import faded, full_layer, nothing, overlap, within
 from workers.layer_steps import float_layer, plan_steps
@@ -243,6 +252,7 @@ class Compositor:
         float picture may be written into the array the clip's last frame used; ``defer``: a
         ``Pending`` layer instead where it has no alpha and its steps fuse (workers.banded)."""
         moving = bool(clip.transform_keys)
+        keyed = clip
         if moving:
             # The geometry below reads ``transform``: this frame's, from the keys.
             shown = clip.transform_at(t, self.timeline.fps)
@@ -255,17 +265,22 @@ class Compositor:
         # edge mixes the key colour into the foreground, and no key can remove that mix.
         keys = [e for e in effects if _canonical(e) in ALPHA_EFFECTS]
         effects = [e for e in effects if _canonical(e) not in ALPHA_EFFECTS]
-        # A moving clip's size changes from frame to frame, and a source hands a frame it
-        # repeats (a cache hit) at the size it was last asked for: it is decoded at its own
-        # size and resized to this frame's layout below.
-        if clip.crop.is_identity() and not keys and not moving:
+        # A moving video's frame is decoded straight to this frame's size, as a fixed clip's
+        # (a source keeps a repeated frame's picture only for the same size: sources.Asked).
+        # A moving still keeps one picture at the largest size its keys draw it at, resized
+        # to each frame's layout below, not its whole source resized every frame.
+        if clip.crop.is_identity() and not keys:
             box: list[Layout] = []
+            kept = moving and not is_video(source)
+            fps = self.timeline.fps
 
             def sizer(src_w: int, src_h: int) -> tuple[int, int]:
                 box.append(layout(src_w, src_h, clip, width, height))
                 laid = box[-1]
                 if zoomed(laid, width, height) and (laid.width > src_w or laid.height > src_h):
                     return src_w, src_h  # enlarged below, only where it shows
+                if kept:
+                    return largest_size(keyed, src_w, src_h, width, height, fps)
                 return max(box[-1].width, 1), max(box[-1].height, 1)
 
             # The source delivers the picture already at its layout size (one scaling pass).

@@ -16,13 +16,15 @@ canvas, or of the cell. Rotation is clockwise in degrees.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 from PIL import Image
 
 from chunking import memory
-from chunking.timeline.model import Cell, Clip
+from chunking.timeline.model import Cell, Clip, Transform
+from chunking.timeline.placement import scale_reach
 from common.errors import TimelineError
 from workers.sources import Picture, resize, rgba_of, split_rgba
 
@@ -98,6 +100,19 @@ def layout(src_w: int, src_h: int, clip: Clip, width: int, height: int) -> Layou
     left = anchor_x + t.position_x - t.anchor_x * out_w
     top = anchor_y + t.position_y - t.anchor_y * out_h
     return Layout(out_w, out_h, left, top)
+
+
+def largest_size(
+    keyed: Clip, src_w: int, src_h: int, width: int, height: int, fps: Fraction
+) -> tuple[int, int]:
+    """The largest size a moving clip's keys draw a source of this size at over the frames it
+    is drawn on, never above the source's own: one size for the whole clip, so a picture kept
+    at it makes each frame the same whatever range of the timeline is rendered."""
+    last = Fraction(max(keyed.frames - 1, 0)) / fps
+    scale_x, scale_y = scale_reach(keyed.transform_keys, last)
+    widest = replace(keyed, transform=Transform(scale_x, scale_y), transform_keys=())
+    laid = layout(src_w, src_h, widest, width, height)
+    return max(min(laid.width, src_w), 1), max(min(laid.height, src_h), 1)
 
 
 def _cell_fit(

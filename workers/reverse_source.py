@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from chunking.timeline.reverse import WINDOW_BYTES_PER_PIXEL, window_bytes
-from workers.sources import Picture, Sizer
+from workers.sources import Asked, Picture, Sizer
 from workers.video_source import VideoSource
 
 
@@ -40,7 +40,7 @@ class ReverseVideo:
         self.window = window or window_bytes(pixels) // (WINDOW_BYTES_PER_PIXEL * pixels)
         #: the frames kept: presentation time -> decoded frame
         self._held: dict[int, Any] = {}
-        self._cache: tuple[int, bool, Picture] | None = None
+        self._cache: tuple[int, Asked, Picture] | None = None
         #: frames decoded in all (for tests and benchmarks: the cost of playing backwards)
         self.decoded = 0
 
@@ -55,12 +55,13 @@ class ReverseVideo:
         """The frame shown over an output frame at this many seconds (VideoSource.picture_at),
         read backwards."""
         wanted = self.video.index.shown_at(seconds, step)
-        if self._cache is not None and self._cache[:2] == (wanted, sizer is None):
+        if self._cache is not None and self._cache[0] == wanted and self._cache[1].fits(sizer):
             return self._cache[2]
         if wanted not in self._held:
             self._fill(wanted)
-        picture = self.video.picture_of(self._held[wanted], sizer)
-        self._cache = (wanted, sizer is None, picture)
+        asked = Asked(sizer)
+        picture = self.video.picture_of(self._held[wanted], asked.passed)
+        self._cache = (wanted, asked, picture)
         return picture
 
     def _fill(self, wanted: int) -> None:

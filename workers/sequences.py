@@ -22,7 +22,7 @@ from common.errors import AssetNotFound, DecodeError, MediaError
 from workers.frame_picture import frame_picture
 from workers.media_open import open_media, reason
 from workers.probe_ranges import source_sample
-from workers.sources import Picture, Sizer, StillSource, is_still
+from workers.sources import Asked, Picture, Sizer, StillSource, is_still
 from workers.video_source import VideoSource
 
 #: Added before flooring a time to an image index: a time computed as exactly image n's start
@@ -43,7 +43,7 @@ class SequenceSource(VideoSource):
         self.sequence = sequence
         self.folder = os.path.dirname(path)
         self.container = None
-        self._shown: tuple[int, bool, Picture] | None = None
+        self._shown: tuple[int, Asked, Picture] | None = None
         if sequence.count < 1 or sequence.rate <= 0:
             raise DecodeError(f"clip {clip_id!r}: image sequence of {path} has no images")
 
@@ -58,11 +58,12 @@ class SequenceSource(VideoSource):
         """The image shown over an output frame at this many seconds from the sequence's first
         image that lasts `step` seconds of it (image_index)."""
         index = image_index(self.sequence, seconds, step)
-        if self._shown is not None and self._shown[:2] == (index, sizer is None):
+        if self._shown is not None and self._shown[0] == index and self._shown[1].fits(sizer):
             return self._shown[2]
         path = os.path.join(self.folder, self.sequence.name(index))
-        picture = read_image(path, self.clip_id, sizer)
-        self._shown = (index, sizer is None, picture)
+        asked = Asked(sizer)
+        picture = read_image(path, self.clip_id, asked.passed)
+        self._shown = (index, asked, picture)
         return picture
 
     def close(self) -> None:

@@ -49,6 +49,40 @@ class Picture:
         self.alpha = alpha
 
 
+class Asked:
+    """What a source's sizer was asked (the display size) and answered, so that a source keeping
+    its last picture can tell whether a later request for the same source frame wants that
+    picture: a keyframed clip's size changes from frame to frame while a source frame repeats
+    (a 24 fps file on a 30 fps timeline), and a picture handed out at the last frame's size
+    would make a frame depend on the frame drawn before it."""
+
+    __slots__ = ("answer", "given", "sizer")
+
+    def __init__(self, sizer: Sizer | None) -> None:
+        self.sizer = sizer
+        self.given: tuple[int, int] | None = None
+        self.answer: tuple[int, int] | None = None
+
+    def __call__(self, width: int, height: int) -> tuple[int, int]:
+        """The size the sizer wants for a source of this display size, noted."""
+        assert self.sizer is not None
+        self.given = (width, height)
+        self.answer = self.sizer(width, height)
+        return self.answer
+
+    @property
+    def passed(self) -> Sizer | None:
+        """What to hand a decoder as its sizer: this one, or None where there is no sizer."""
+        return self if self.sizer is not None else None
+
+    def fits(self, sizer: Sizer | None) -> bool:
+        """Whether the picture made for this request is the one ``sizer`` wants (asked again
+        of the same display size: the caller's sizer sees every request)."""
+        if self.sizer is None or sizer is None:
+            return self.sizer is None and sizer is None
+        return self.given is not None and sizer(*self.given) == self.answer
+
+
 class StillSource:
     """A still image shown for the whole clip."""
 

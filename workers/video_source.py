@@ -19,7 +19,7 @@ from workers.media_open import picture_stream, reason, seek_keyframe, seek_reaso
 from workers.open_watchdog import open_watched
 from workers.packet_decode import frames_of
 from workers.preroll import can_skip, decoded_until
-from workers.sources import MAX_SOURCE_PIXELS, Picture, Sizer
+from workers.sources import MAX_SOURCE_PIXELS, Asked, Picture, Sizer
 from workers.video_index import counted_order, video_index
 from workers.video_orientation import Orientation, stream_orientation
 
@@ -91,8 +91,8 @@ class VideoSource:
         self._last_pts: int | None = None
         #: keyframes a seek goes further back than the one it wants (see _decode_frame)
         self._seek_back = 0
-        # A source serves one clip, whose layout never changes, so pts and "sized or not" key it.
-        self._cache: tuple[int, bool, Picture] | None = None
+        # The last picture handed out: its frame's pts, the frame, the size asked, the picture.
+        self._cache: tuple[int, Any, Asked, Picture] | None = None
         #: Decoded frames this source shares with others reading the same file (see share).
         self._shared: dict[tuple[str, int, int, int], tuple[int, Any]] | None = None
 
@@ -131,23 +131,30 @@ class VideoSource:
         frame that lasts `step` seconds of the source (VideoIndex.shown_at)."""
         # Before the first frame (a negative time) the first frame is held.
         wanted = self.index.shown_at(seconds, step)
-        if self._cache is not None and self._cache[:2] == (wanted, sizer is None):
-            return self._cache[2]
-        picture = self._decode(wanted, sizer)
-        self._cache = (wanted, sizer is None, picture)
+        cached = self._cache
+        if cached is not None and cached[0] == wanted:
+            if cached[2].fits(sizer):
+                return cached[3]
+            frame = cached[1]  # the same frame at another size (a keyframed clip): no decode
+        else:
+            frame = self._decode(wanted)
+        asked = Asked(sizer)
+        picture = frame_picture(frame, asked.passed, self.aspect, self._orientation(frame))
+        self._cache = (wanted, frame, asked, picture)
         return picture
 
-    def _decode(self, wanted: int, sizer: Sizer | None) -> Picture:
+    def _decode(self, wanted: int) -> Any:
+        """The decoded frame at `wanted` (another reader's of the same file, where shared)."""
         if self._shared is not None:
             hit = self._shared.get(self._file_key)
             if hit is not None and hit[0] == wanted:
-                return frame_picture(hit[1], sizer, self.aspect, self._orientation(hit[1]))
+                return hit[1]
         while True:
             frame = self._decode_frame(wanted)
             if frame is not None:
                 if self._shared is not None:
                     self._shared[self._file_key] = (wanted, frame)
-                return frame_picture(frame, sizer, self.aspect, self._orientation(frame))
+                return frame
 
     # -- reverse playback's hooks (workers.reverse_source decodes GOP by GOP backwards) -------
 

@@ -1,6 +1,6 @@
 """Where a clip is drawn on the canvas: its ``Transform``, the keys that move it over time
-(``TransformKey``, ``key_transform``) and the ``Crop`` of its source frame; part of the timeline
-model (``chunking.timeline.model`` re-exports them).
+(``TransformKey``, ``key_transform``, ``scale_reach``) and the ``Crop`` of its source frame;
+part of the timeline model (``chunking.timeline.model`` re-exports them).
 """
 
 from __future__ import annotations
@@ -59,6 +59,21 @@ def key_transform(keys: tuple[TransformKey, ...], seconds: Fraction) -> Transfor
     shape = float(fade_curve(a.easing, progress))
     x, y = a.transform, b.transform
     return Transform(*(getattr(x, f) + (getattr(y, f) - getattr(x, f)) * shape for f in _MOVING))
+
+
+def key_turning_points(keys: tuple[TransformKey, ...], last: Fraction) -> list[Transform]:
+    """The transforms at a clip's first moment, at each key inside it and at ``last`` seconds
+    into it: between two neighbours every field runs from one's value to the other's without
+    passing either (each easing rises from 0 to 1), so they bound the whole stretch."""
+    inside = [key.transform for key in keys if 0 < Fraction(key.time) < last]
+    return [key_transform(keys, Fraction(0)), *inside, key_transform(keys, max(last, Fraction(0)))]
+
+
+def scale_reach(keys: tuple[TransformKey, ...], last: Fraction) -> tuple[float, float]:
+    """The largest sizes (``abs`` of scale_x and scale_y) the keys give from the clip's first
+    moment to ``last`` seconds into it."""
+    points = key_turning_points(keys, last)
+    return max(abs(p.scale_x) for p in points), max(abs(p.scale_y) for p in points)
 
 
 @dataclass(frozen=True)
