@@ -27,6 +27,7 @@ import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from chunking.timeline.catalogue import ALPHA_EFFECTS, LOOKS, WHOLE_LAYER_EFFECTS
 from chunking.timeline.model import (
@@ -37,7 +38,9 @@ from chunking.timeline.model import (
     Subtitle,
     Timeline,
     TrackKind,
+    Transform,
 )
+from chunking.timeline.placement import largest_transform
 from chunking.timeline.reverse import window_bytes
 
 #: Canvas buffers per canvas pixel: float32 canvas (12), the float temporary and 8-bit frame of
@@ -298,7 +301,7 @@ def clip_part(
     c = clip.crop
     src_w, src_h = max(src_w - c.left - c.right, 1), max(src_h - c.top - c.bottom, 1)
     fit = min(width / src_w, height / src_h)
-    t = clip.transform
+    t = costliest_transform(clip, timeline.fps)
     out_w = max(1, round(src_w * fit * t.scale_x))
     out_h = max(1, round(src_h * fit * t.scale_y))
     laid = out_w * out_h
@@ -339,7 +342,16 @@ def clip_part(
     if keys:  # a key runs on the source picture, before the resize (workers.compositor)
         work = max(work, (BUILD_BPP + max(TO_FLOAT_BPP, *map(_effect_bpp, keys))) * source_px)
     why = _clip_why(t.scale_x, t.scale_y, t.rotation if rotated else 0.0, width, height)
+    if clip.transform_keys:
+        why += " at its largest (its transform keys)"
     return Part(f"clip {clip.id!r}", held, work, why)
+
+
+def costliest_transform(clip: Clip, fps: Fraction) -> Transform:
+    """The transform a clip's layer is largest at: its own, or its keys' largest over it."""
+    if not clip.transform_keys:
+        return clip.transform
+    return largest_transform(clip.transform_keys, Fraction(max(clip.frames - 1, 0)) / fps)
 
 
 def _turned_box(width: int, height: int, rotation: float) -> int:

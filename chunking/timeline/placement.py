@@ -1,10 +1,11 @@
 """Where a clip is drawn on the canvas: its ``Transform``, the keys that move it over time
-(``TransformKey``, ``key_transform``, ``scale_reach``) and the ``Crop`` of its source frame;
+(``TransformKey``, ``key_transform``, their bounds) and the ``Crop`` of its source frame;
 part of the timeline model (``chunking.timeline.model`` re-exports them).
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
@@ -74,6 +75,27 @@ def scale_reach(keys: tuple[TransformKey, ...], last: Fraction) -> tuple[float, 
     moment to ``last`` seconds into it."""
     points = key_turning_points(keys, last)
     return max(abs(p.scale_x) for p in points), max(abs(p.scale_y) for p in points)
+
+
+def largest_transform(keys: tuple[TransformKey, ...], last: Fraction) -> Transform:
+    """The transform the keys draw a clip largest at from its first moment to ``last`` seconds
+    into it (not one they pass through: the largest scale on each axis and the turn whose
+    bounding box is largest), for estimates of its memory."""
+    points = key_turning_points(keys, last)
+    scale_x, scale_y = scale_reach(keys, last)
+    return Transform(scale_x, scale_y, rotation=_widest_turn([p.rotation for p in points]))
+
+
+def _widest_turn(turns: list[float]) -> float:
+    """Of the angles swept from each of ``turns`` to the next, the one that turns a picture's
+    bounding box largest: nearest 45 degrees off a right angle (its area is w*h plus
+    (w*w + h*h) * |sin 2a| / 2), a real turn before none where that ties."""
+    for a, b in zip(turns, turns[1:], strict=False):
+        lo, hi = min(a, b), max(a, b)
+        diagonal = 45 + 90 * math.ceil((lo - 45) / 90)
+        if diagonal <= hi:
+            return float(diagonal)
+    return max(turns, key=lambda r: (abs(math.sin(math.radians(2 * r))), r % 360 != 0))
 
 
 @dataclass(frozen=True)
