@@ -23,6 +23,7 @@ from chunking.timeline.model import (
     ExportSettings,
     FileSource,
     Timeline,
+    Transform,
     Transition,
 )
 from chunking.timeline.profiles import DEFAULT_PROFILE
@@ -196,9 +197,14 @@ class _Model:
         decoded: set[tuple[str, float]],
         parts: dict[str, float] | None = None,
     ) -> float:
-        source, area, resized = self._geometry(clip)
-        if is_still(clip):
+        # A keyed clip is priced at this frame's transform: averaged over the sampled frames.
+        source, area, resized = self._geometry(clip, clip.transform_at(t, self.timeline.fps))
+        if is_still(clip) and not clip.transform_keys:
             pixels = max(w.STILL, w.MIN_PASS) * area
+        elif is_still(clip):
+            # A moving still's layer is made again every frame from its kept picture
+            # (workers.compositor): resized and composited as a video's is, but not decoded.
+            pixels = w.RESIZE * min(area, self.canvas) + (1.0 - w.DECODE) * area
         else:
             # A clip played faster decodes that many source frames per output frame.
             decode = w.DECODE * source * max(abs(clip.speed), 1.0)
@@ -224,12 +230,12 @@ class _Model:
             _add(parts, "color", max(w.COLOR_CORRECTION, w.MIN_PASS) * area)
         return w.LAYER_FIXED + pixels + extra * area
 
-    def _geometry(self, clip: Clip) -> tuple[float, float, float]:
-        """The clip's source picture, its drawn area and what the scaler passes over (0 when
-        the source is drawn at its own size), in reference frames."""
+    def _geometry(self, clip: Clip, transform: Transform) -> tuple[float, float, float]:
+        """The clip's source picture, its drawn area at ``transform`` and what the scaler passes
+        over (0 when the source is drawn at its own size), in reference frames."""
         # The compositor resizes and filters the whole scaled picture before blending it, so a
         # zoomed-in layer costs its full scaled area even where it falls off the canvas.
-        scale = abs(clip.transform.scale_x * clip.transform.scale_y)
+        scale = abs(transform.scale_x * transform.scale_y)
         size = self.sources.get(clip.source.path) if isinstance(clip.source, FileSource) else None
         if size is None or size[0] < 1 or size[1] < 1:
             # Not probed: taken to be the canvas's size, as footage shot for the project is.
@@ -249,8 +255,8 @@ class _Model:
         src_w = max(size[0] - crop.left - crop.right, 1)
         src_h = max(size[1] - crop.top - crop.bottom, 1)
         fit = min(self.timeline.width / src_w, self.timeline.height / src_h)
-        laid_w = src_w * fit * abs(clip.transform.scale_x)
-        laid_h = src_h * fit * abs(clip.transform.scale_y)
+        laid_w = src_w * fit * abs(transform.scale_x)
+        laid_h = src_h * fit * abs(transform.scale_y)
         source = size[0] * size[1] / REFERENCE_PIXELS
         area = laid_w * laid_h / REFERENCE_PIXELS
         scaled = abs(laid_w - src_w) > 0.5 or abs(laid_h - src_h) > 0.5
