@@ -198,7 +198,12 @@ class _Model:
         parts: dict[str, float] | None = None,
     ) -> float:
         # A keyed clip is priced at this frame's transform: averaged over the sampled frames.
-        source, area, resized = self._geometry(clip, clip.transform_at(t, self.timeline.fps))
+        drawn = clip.transform_at(t, self.timeline.fps)
+        if drawn.scale_x == 0 or drawn.scale_y == 0:
+            # Scaled to nothing (a zoom from 0): the compositor neither decodes nor draws it.
+            _add(parts, "layer", w.LAYER_FIXED)
+            return w.LAYER_FIXED
+        source, area, resized = self._geometry(clip, drawn)
         if is_still(clip) and not clip.transform_keys:
             pixels = max(w.STILL, w.MIN_PASS) * area
         elif is_still(clip):

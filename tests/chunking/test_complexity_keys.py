@@ -78,3 +78,17 @@ def test_a_moving_still_is_made_every_frame(source: Source) -> None:
     assert drawn_once == pytest.approx(frame_cost(timeline(fixed_at(moving, 0)), 0))
     canvas_pass = w.RESIZE + (1 - w.DECODE) - max(w.STILL, w.MIN_PASS)
     assert frame_cost(timeline(moving), 0) == pytest.approx(drawn_once + canvas_pass)
+
+
+@pytest.mark.parametrize(
+    ("scale", "drawn"),
+    [(Transform(0, 0), False), (Transform(0, 1), False), (Transform(1, 0), False),
+     (Transform(0.01, 0.01), True)],
+)  # fmt: skip
+def test_a_frame_scaled_to_nothing_is_not_decoded(scale: Transform, drawn: bool) -> None:
+    # workers.compositor returns no layer before decoding when a scale is exactly 0.
+    zoom = keyed(keys=(TransformKey(0, scale), TransformKey(1, Transform())))
+    empty = frame_cost(timeline(replace(zoom, end=0)), 0)  # the frame without the clip
+    cost = frame_cost(timeline(zoom), 0) - empty
+    assert (cost > w.LAYER_FIXED + w.DECODE / 2) is drawn
+    assert cost == pytest.approx(w.LAYER_FIXED) or drawn
