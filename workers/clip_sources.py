@@ -1,14 +1,19 @@
 """The source a clip's pictures come from: a generated picture, a still, a video file (read
-backwards GOP by GOP for a reversed clip), opened once per clip by the compositor."""
+backwards GOP by GOP for a reversed clip), opened once per clip by the compositor; and the
+picture a clip shows on a frame, at the size its layout needs (``clip_picture``)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.model import Clip, FileSource, GeneratedSource
+from chunking.timeline.model import Clip, Effect, FileSource, GeneratedSource
 from common.errors import TimelineError
+from workers.effects import apply_keys
+from workers.geometry import Layout, crop, largest_size, layout, zoomed
+from workers.layer import to_float, to_uint8
 from workers.reverse_source import ReverseVideo
-from workers.sources import GeneratedPicture, StillSource, open_file
+from workers.sources import GeneratedPicture, Picture, StillSource, open_file
 from workers.video_source import VideoSource
 
 AnySource = StillSource | VideoSource | GeneratedPicture | ReverseVideo
@@ -36,3 +41,57 @@ def open_clip_source(
 def is_video(source: AnySource) -> bool:
     """Whether a source's picture changes from frame to frame (a video, either way)."""
     return isinstance(source, VideoSource | ReverseVideo)
+
+
+def clip_picture(
+    source: AnySource,
+    clip: Clip,
+    keyed: Clip,
+    keys: list[Effect],
+    sample: tuple[Fraction, Fraction],
+    canvas: tuple[int, int],
+    fps: Fraction,
+    layouts: dict[str, Layout],
+) -> tuple[Picture, Layout]:
+    """The picture ``clip`` (at this frame's transform; ``keyed``: the clip with its transform
+    keys) shows at ``sample`` (source seconds, step) on a ``canvas``, with its key effects
+    applied, and where it lies; ``layouts``: the clips' layouts by id, kept for a source that
+    hands back a kept picture without asking its size again."""
+    seconds, step = sample
+    width, height = canvas
+    if not clip.crop.is_identity() or keys:
+        picture = crop(source.picture_at(seconds, step=step), clip)
+        where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
+        if keys and where.width and where.height:
+            picture = _keyed(picture, keys)
+        return picture, where
+    # A moving video's frame is decoded straight to this frame's size, as a fixed clip's
+    # (a source keeps a repeated frame's picture only for the same size: sources.Asked).
+    # A moving still keeps one picture at the largest size its keys draw it at, resized
+    # to each frame's layout by the compositor, not its whole source resized every frame.
+    box: list[Layout] = []
+    kept = bool(keyed.transform_keys) and not is_video(source)
+
+    def sizer(src_w: int, src_h: int) -> tuple[int, int]:
+        box.append(layout(src_w, src_h, clip, width, height))
+        laid = box[-1]
+        if zoomed(laid, width, height) and (laid.width > src_w or laid.height > src_h):
+            return src_w, src_h  # enlarged by the compositor, only where it shows
+        if kept:
+            return largest_size(keyed, src_w, src_h, width, height, fps)
+        return max(laid.width, 1), max(laid.height, 1)
+
+    # The source delivers the picture already at its layout size (one scaling pass).
+    picture = source.picture_at(seconds, sizer, step)
+    where = box[-1] if box else layouts[clip.id]
+    layouts[clip.id] = where
+    return picture, where
+
+
+def _keyed(picture: Picture, keys: list[Effect]) -> Picture:
+    """A source picture with its key effects applied to its alpha (kept in 8 bits, like a
+    source's own alpha, for the resize that follows)."""
+    rgb = to_float(picture.rgb)
+    alpha = to_float(picture.alpha) if picture.alpha is not None else None
+    alpha = apply_keys(rgb, alpha, keys)
+    return Picture(picture.rgb, None if alpha is None else to_uint8(alpha))

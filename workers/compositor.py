@@ -25,15 +25,12 @@ from workers.allocator import keep_frame_buffers
 from workers.arrays import current
 from workers.banded import Pending, composite, composite_yuv420p
 from workers.blas import pin_single_thread
-from workers.clip_sources import AnySource, is_video, open_clip_source
+from workers.clip_sources import AnySource, clip_picture, is_video, open_clip_source
 from workers.color import apply_color
-from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects, apply_keys
+from workers.effects import TIME_VARYING, WHOLE_LAYER, apply_effects
 from workers.geometry import (
     Layout,
     cell_box,
-    crop,
-    largest_size,
-    layout,
     place,
     place_within,
     zoomed,
@@ -265,33 +262,10 @@ class Compositor:
         # edge mixes the key colour into the foreground, and no key can remove that mix.
         keys = [e for e in effects if _canonical(e) in ALPHA_EFFECTS]
         effects = [e for e in effects if _canonical(e) not in ALPHA_EFFECTS]
-        # A moving video's frame is decoded straight to this frame's size, as a fixed clip's
-        # (a source keeps a repeated frame's picture only for the same size: sources.Asked).
-        # A moving still keeps one picture at the largest size its keys draw it at, resized
-        # to each frame's layout below, not its whole source resized every frame.
-        if clip.crop.is_identity() and not keys:
-            box: list[Layout] = []
-            kept = moving and not is_video(source)
-            fps = self.timeline.fps
-
-            def sizer(src_w: int, src_h: int) -> tuple[int, int]:
-                box.append(layout(src_w, src_h, clip, width, height))
-                laid = box[-1]
-                if zoomed(laid, width, height) and (laid.width > src_w or laid.height > src_h):
-                    return src_w, src_h  # enlarged below, only where it shows
-                if kept:
-                    return largest_size(keyed, src_w, src_h, width, height, fps)
-                return max(box[-1].width, 1), max(box[-1].height, 1)
-
-            # The source delivers the picture already at its layout size (one scaling pass).
-            picture = source.picture_at(seconds, sizer, step)
-            where = box[-1] if box else self._layouts[clip.id]
-            self._layouts[clip.id] = where
-        else:
-            picture = crop(source.picture_at(seconds, step=step), clip)
-            where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
-            if keys and where.width and where.height:
-                picture = _keyed(picture, keys)
+        picture, where = clip_picture(
+            source, clip, keyed, keys, (seconds, step), (width, height), self.timeline.fps,
+            self._layouts,
+        )  # fmt: skip
         if where.width == 0 or where.height == 0:
             return nothing(self.xp)  # scaled to nothing in one axis: nothing is drawn
         cell = cell_box(clip, width, height)
@@ -409,12 +383,3 @@ class Compositor:
 def _canonical(effect: Effect) -> str:
     """An effect's catalogue kind (its own name when the catalogue does not know it)."""
     return effect_kind(effect.kind) or effect.kind
-
-
-def _keyed(picture: Picture, keys: list[Effect]) -> Picture:
-    """A source picture with its key effects applied to its alpha (kept in 8 bits, like a
-    source's own alpha, for the resize that follows)."""
-    rgb = to_float(picture.rgb)
-    alpha = to_float(picture.alpha) if picture.alpha is not None else None
-    alpha = apply_keys(rgb, alpha, keys)
-    return Picture(picture.rgb, None if alpha is None else to_uint8(alpha))
