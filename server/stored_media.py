@@ -5,10 +5,11 @@ nothing about the media themselves was known at submit: a sound file on a video 
 ``audio_stream`` the file lacks, was queued, rendered, and failed on a worker with the worker's
 cache path in the error; and an audio-only output whose sound is in video clips was refused as
 silent (the placeholders hold no stream). Where storage keeps each asset as a file on this
-disk (a shared directory), the project is read again over those files, linked into a private
-folder for the request, and checked by ``workers.probe.media_report``: each problem refused
-naming its clip and asset reference, each warning (a clip playing past its file) answered with
-the job. Assets in a bucket or encrypted are not fetched at submit: their workers report them.
+disk (a shared directory), the project's clips are pointed at those files, linked into a
+private folder for the request, and checked by ``workers.probe.media_report``: each problem
+refused naming its clip and asset reference, each warning (a clip playing past its file)
+answered with the job. Assets in a bucket or encrypted are not fetched at submit: their
+workers report them.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chunking.timeline.project import Project, read_project
+from chunking.timeline.model import Clip, FileSource, Timeline
+from chunking.timeline.project import Project
 from common.errors import ValidationError
 from providers.storage.base import Storage, StorageError
 from server.projects import asset_refs
@@ -28,7 +30,7 @@ from workers.assets import asset_key, parse_asset_ref
 
 @contextmanager
 def stored_media(storage: Storage | None, project: Project) -> Iterator[Project]:
-    """``project`` read over its assets' stored files for the with block, its media checked:
+    """``project`` over its assets' stored files for the with block, its media checked:
     ValidationError naming each clip that cannot play its asset, warnings added to its timeline.
     Unchanged where storage keeps an asset nowhere on this disk or lacks it (submit says so)."""
     files = _stored_files(storage, asset_refs(project.document))
@@ -48,17 +50,33 @@ def stored_media(storage: Storage | None, project: Project) -> Iterator[Project]
                 line = line.replace(place, name)
             return line
 
-        try:
-            found = read_project(project.document, base_dir=folder)
-            problems, warnings = media_report(found.timeline, _common_dir(files))
-        except ValidationError as exc:
-            raise ValidationError([shown(p) for p in exc.problems]) from None
+        # The project was read once (over placeholders, which hold what the loader reads: a
+        # name); its clips are pointed at the links rather than the document read again, which
+        # more than doubled the check's time (9,000 clips: 3.3 s of CPU, now 1.5 s).
+        timeline = _linked(project.timeline, folder, files)
+        problems, warnings = media_report(timeline, _common_dir(files))
         if problems:
             raise ValidationError([shown(p) for p in problems])
-        timeline = found.timeline
         added = tuple(w for w in map(shown, warnings) if w not in timeline.warnings)
         timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *added))
-        yield dataclasses.replace(found, timeline=timeline)
+        yield dataclasses.replace(project, base_dir=folder, timeline=timeline)
+
+
+def _linked(timeline: Timeline, folder: str, files: dict[str, str]) -> Timeline:
+    """``timeline`` with each clip playing an asset read from ``folder``'s link to it (a
+    placeholder's path ends in the reference it stands for)."""
+
+    def clip(item: Clip) -> Clip:
+        source = item.source
+        if not isinstance(source, FileSource) or os.path.basename(source.path) not in files:
+            return item
+        path = os.path.join(folder, os.path.basename(source.path))
+        return dataclasses.replace(item, source=dataclasses.replace(source, path=path))
+
+    tracks = tuple(
+        dataclasses.replace(track, clips=tuple(map(clip, track.clips))) for track in timeline.tracks
+    )
+    return dataclasses.replace(timeline, tracks=tracks)
 
 
 def _stored_files(storage: Storage | None, refs: list[str]) -> dict[str, str]:
