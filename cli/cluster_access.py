@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from cli.failures import EXIT_FORBIDDEN, EXIT_UNREACHABLE, error_json
+from cli.failures import EXIT_FORBIDDEN, EXIT_UNREACHABLE, error_json, terminal_text
 from common.errors import RenderError
 from common.settings import Settings
 
@@ -88,7 +88,7 @@ def over_http(handler: Callable[[argparse.Namespace], int]) -> Callable[[argpars
                 raise
             if getattr(args, "json", False):
                 print(json.dumps(error_json(args.command, exc), indent=2))
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {terminal_text(str(exc))}", file=sys.stderr)
             refused = isinstance(exc, AuthenticationFailed | PermissionDenied)
             return EXIT_FORBIDDEN if refused else EXIT_UNREACHABLE
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import re
 import sys
 import tempfile
 from typing import Any, NoReturn
@@ -41,7 +42,7 @@ class CliParser(argparse.ArgumentParser):
         line = f"{self.prog}: {message} (see {self.prog} --help)"
         if "--json" in (ARGV or sys.argv[1:]):
             print(json.dumps({"error": line, "problems": [line]}, indent=2))
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {terminal_text(line)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
 
@@ -73,7 +74,18 @@ def report_error(args: argparse.Namespace, message: str) -> None:
     though the same outage through --api printed it)."""
     if getattr(args, "json", False):
         print(json.dumps(error_json(args.command, RenderError(message)), indent=2))
-    print(f"error: {summarize([message])}", file=sys.stderr)
+    print(f"error: {terminal_text(summarize([message]))}", file=sys.stderr)
+
+
+#: Control characters (C0 but the tab, DEL, C1) and the Unicode controls that reorder a line's
+#: display: a project's clip ids, paths and effect names reach the terminal inside messages.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` for a terminal: each control character written as its escape (``\\x1b``), as
+    the messages quote ids with repr(); a path's ESC [2J cleared the screen, hiding the error."""
+    return _UNSHOWABLE.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def error_json(command: str, exc: RenderError) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from cli.export_options import (
     preset_value,
     with_cli_export,
 )
+from cli.failures import terminal_text
 from common.errors import RenderError
 from common.names import LEVELS
 
@@ -311,7 +312,7 @@ def _submit_http(api: HTTPRenderingAPI, args: argparse.Namespace) -> int:
     # What the service adds to the loader's warnings (already said here), e.g. no orchestrator.
     for warning in api.last_warnings:
         if warning not in project.timeline.warnings:
-            print(f"note: {warning}", file=sys.stderr)
+            print(f"note: {terminal_text(warning)}", file=sys.stderr)
     print(
         "note: when the job completes, fetch the video with: cloudrender download "
         f"{job_id} -o {args.output} --api {shown_url(api.api_url)}",

@@ -34,6 +34,7 @@ from cli.failures import (
     error_json,
     os_error_line,
     report_error,
+    terminal_text,
 )
 from cli.job_commands import add_billing_scope, add_job_parsers, add_no_cache
 from cli.node_commands import add_node_parsers
@@ -81,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
         if getattr(args, "json", False):
             print(json.dumps(error_json(args.command, exc), indent=2))
         # One line whatever the message holds (a file name with a newline in it).
-        print(f"error: {summarize([str(exc)])}", file=sys.stderr)
+        print(f"error: {terminal_text(summarize([str(exc)]))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         # The reader went away (`| head`): nothing more to say, and no traceback.
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         # A disk of this machine full or failing under the command (its temporary directory,
         # standard output redirected to a file): one line, not a traceback.
         with contextlib.suppress(OSError):
-            print(f"error: {os_error_line(exc)}", file=sys.stderr)
+            print(f"error: {terminal_text(os_error_line(exc))}", file=sys.stderr)
         try:
             sys.stdout.flush()
         except OSError:

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cli.failures import terminal_text
 from cli.status_view import plural
 from common.errors import ValidationError, summarize
 from common.settings import Settings
@@ -100,4 +101,4 @@ def warn(timeline: Timeline, quiet: bool) -> None:
         # One line however many: the first few, then "and N more" (--json lists them all).
         count = len(timeline.warnings)
         listed = summarize(timeline.warnings).removeprefix(f"{count} problems: ")
-        print(f"warning: {count} issue(s) ignored: {listed}", file=sys.stderr)
+        print(f"warning: {count} issue(s) ignored: {terminal_text(listed)}", file=sys.stderr)
