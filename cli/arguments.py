@@ -27,6 +27,18 @@ def positive(text: str) -> int:
     return value
 
 
+def frame(text: str) -> int:
+    """``render --start/--end``: a frame index, 0 or more (int() refused a 5000-digit number
+    with every digit quoted, and -5 was taken, then called a range outside the timeline)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{shown(text)!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a frame number, 0 or more, not {value}")
+    return value
+
+
 def chunk_frames(text: str) -> int:
     """``--chunk-frames``: a positive count of at most MAX_CHUNK_FRAMES, the API's bound (a
     20-digit number was accepted here while the API refused anything over it)."""

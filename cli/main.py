@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from cli.arguments import chunk_frames, positive, processes
+from cli.arguments import chunk_frames, frame, positive, processes
 from cli.budget_commands import add_budget_parsers
 from cli.cache_commands import add_cache_parser
 from cli.cluster_commands import add_cluster_parser
@@ -188,8 +188,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--hwaccel", action="store_true", help="use a hardware encoder if one opens on this machine"
     )
-    render.add_argument("--start", type=int, default=0, help="first frame (inclusive, --direct)")
-    render.add_argument("--end", type=int, help="last frame (exclusive, --direct)")
+    render.add_argument("--start", type=frame, default=0, help="first frame (inclusive, --direct)")
+    render.add_argument("--end", type=frame, help="last frame (exclusive, --direct)")
     render.add_argument(
         "--workers",
         type=processes,

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from cli.arguments import shown
 from cli.export_options import FLAGS, cli_export, note_chunk_frames, with_cli_export
 from cli.status_view import ProgressBar, plural
 from cli.termination import Termination, terminable
@@ -133,6 +134,13 @@ def _render_direct(args: argparse.Namespace, timeline: Timeline, show: bool) -> 
     from workers.render import RenderSummary, render_to_file  # heavy: only when rendering
 
     end = args.end if args.end is not None else timeline.frames
+    if args.end is None and args.start >= timeline.frames:
+        # Said as "frame range [40, 25) is empty: --end must be after --start" of an --end
+        # the user never gave.
+        raise RenderError(
+            f"--start {shown(str(args.start))} is past the timeline's end: its "
+            f"{timeline.frames} frames are 0 to {timeline.frames - 1}"
+        )
     bar = ProgressBar(sys.stderr) if show else None
 
     def render(target: str) -> RenderSummary:

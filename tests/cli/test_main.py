@@ -445,6 +445,10 @@ def test_a_frame_range_renders_those_frames_and_bad_ranges_say_what_is_wrong(
         (["--direct", "--start", "10", "--end", "10"], "frame range [10, 10) is empty"),
         (["--direct", "--start", "0", "--end", "99"], "is not inside the timeline's [0, 15)"),
         (["--start", "2"], "--start/--end render a range in this process: add --direct"),
+        # "frame range [40, 15) is empty: --end must be after --start": no --end was given.
+        (["--direct", "--start", "40"], "--start 40 is past the timeline's end: its 15 frames"),
+        (["--direct", "--end", "-5"], "--end: must be a frame number, 0 or more, not -5"),
+        (["--direct", "--start", "9" * 5000], "--start: '99999999999999999999...(5000 char"),
     ):
         bad = cli("render", str(path), "-o", str(tmp_path / "x.mp4"), *args)
         assert bad.returncode == 2 and says in bad.stderr, bad.stderr
