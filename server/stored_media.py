@@ -24,8 +24,7 @@ from chunking.timeline.model import Clip, FileSource, Timeline
 from chunking.timeline.project import Project
 from common.errors import ValidationError
 from providers.storage.base import Storage, StorageError
-from server.projects import asset_refs
-from workers.assets import asset_key, parse_asset_ref
+from workers.assets import asset_key, is_asset_ref, parse_asset_ref
 
 
 @contextmanager
@@ -33,7 +32,7 @@ def stored_media(storage: Storage | None, project: Project) -> Iterator[Project]
     """``project`` over its assets' stored files for the with block, its media checked:
     ValidationError naming each clip that cannot play its asset, warnings added to its timeline.
     Unchanged where storage keeps an asset nowhere on this disk or lacks it (submit says so)."""
-    files = _stored_files(storage, asset_refs(project.document))
+    files = _stored_files(storage, _clip_refs(project.timeline))
     if not files:
         yield project
         return
@@ -77,6 +76,18 @@ def _linked(timeline: Timeline, folder: str, files: dict[str, str]) -> Timeline:
         dataclasses.replace(track, clips=tuple(map(clip, track.clips))) for track in timeline.tracks
     )
     return dataclasses.replace(timeline, tracks=tracks)
+
+
+def _clip_refs(timeline: Timeline) -> list[str]:
+    """The asset references the clips play (a placeholder's name): any other string of the
+    document that looks like one (a note in its metadata) switched the whole check off."""
+    names = {
+        os.path.basename(clip.source.path)
+        for track in timeline.tracks
+        for clip in track.clips
+        if isinstance(clip.source, FileSource)
+    }
+    return sorted(name for name in names if is_asset_ref(name))
 
 
 def _stored_files(storage: Storage | None, refs: list[str]) -> dict[str, str]:

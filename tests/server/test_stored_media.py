@@ -134,3 +134,13 @@ def test_the_project_is_read_once_when_its_media_are_checked(
     if route == "/v1/jobs":  # ... and the media still checked: the clip plays past 3 frames
         warned = answer.json()["warnings"]
         assert any("clip 'take'" in w and "last frame holds" in w for w in warned), warned
+
+
+def test_a_reference_outside_the_clips_does_not_switch_the_check_off(
+    client: TestClient, user_key: str, tmp_path: Path
+) -> None:
+    """Every asset-like string of the document had to be stored for the check to run: a note
+    naming one that is not let a sound file on a video track be queued to fail on a worker."""
+    ref = _upload(client, user_key, _sound_only(tmp_path / "voice.m4a"))
+    body = {"project": {**_project(ref), "metadata": {"note": f"asset:sha256:{'0' * 64}.mp4"}}}
+    _refused(client, user_key, body, "no video stream", ref)
