@@ -5,6 +5,7 @@ OpenTimelineIO."""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 from typing import Any
@@ -79,7 +80,7 @@ def read_file(path: str, *, strict: bool = False) -> tuple[dict[str, Any], str, 
         raise TimelineError(f"{path} is a folder, not a timeline file")
     _refuse_special(path)  # a bundle's content, Info.fcpxml in an .fcpxmld
     if not os.path.isfile(path):
-        raise TimelineError(f"timeline file not found: {path}")
+        raise TimelineError(f"timeline file not found: {path}{_why_missing(path)}")
     if os.path.getsize(path) > MAX_PROJECT_BYTES:
         raise TimelineError(f"timeline file is too large to be a project: {path}")
     if path.lower().endswith(OTIO_SUFFIXES):
@@ -131,6 +132,28 @@ def _refuse_special(path: str) -> None:
         raise TimelineError(
             f"{path} is not a regular file (a device, FIFO or socket), not a timeline file"
         )
+
+
+#: Why a path names no file, beyond its not being there (os.stat's error).
+_MISSING = {
+    errno.ELOOP: "its symbolic links lead round in a loop",
+    errno.ENOTDIR: "a part of the path before its last name is a file, not a folder",
+    errno.ENAMETOOLONG: "the path or one of its names is too long for the file system",
+    errno.EACCES: "permission denied on a folder of the path",
+}
+
+
+def _why_missing(path: str) -> str:
+    """What a "not found" leaves out: a symbolic link to nothing, a loop of links, a file used
+    as a folder ("project.json/"); "" when the path is simply not there."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return f" ({_MISSING[exc.errno]})"
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return f" (a symbolic link to {os.readlink(path)}, which does not exist)"
+    return ""
 
 
 def load_document(
