@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from chunking.timeline.fields import shown
 from chunking.timeline.otio_timecode import DeclaredMedia, timecode_frames
 from chunking.timeline.schema import MAX_FPS
 from common.errors import TimelineError
+from common.numbers import number_text
 from workers.assets import is_asset_ref
 
 #: Extensions of assets that hold sound only: their ``fps`` is their timecode's rate only.
@@ -116,9 +118,15 @@ def _rate(where: str, value: Any) -> Fraction:
             raise ValueError
         rate = Fraction(str(value).strip())
     except (ValueError, ZeroDivisionError):
-        raise TimelineError(f"{where}: {value!r} is not a frame rate") from None
+        raise TimelineError(
+            f'{where}: {shown(value)} is not a frame rate (a number, or a ratio: "30000/1001")'
+        ) from None
     if not 0 < rate <= MAX_FPS:
-        raise TimelineError(f"{where}: {value!r} is not a frame rate above 0 and up to {MAX_FPS}")
+        # A 47-digit rate was quoted digit by digit ("1000...0 is not a frame rate above 0").
+        written = number_text(value) if isinstance(value, int | float) else shown(value)
+        raise TimelineError(
+            f"{where} must be a frame rate above 0 and at most {MAX_FPS}, not {written}"
+        )
     ntsc = Fraction(round(rate) * 1000, 1001)
     # 23.976 and 29.97 are how people write 24000/1001 and 30000/1001; a rate under 1/2 has no
     # NTSC twin (it was "snapped" to 0 fps).

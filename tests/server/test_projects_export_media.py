@@ -83,8 +83,15 @@ def test_an_edl_medium_named_by_a_bare_reference_reads_as_one_without_a_timecode
         ({**DECLARED, "start": 0}, "unknown key 'start'"),
         ({**DECLARED, "fps": "fast"}, "'fast' is not a frame rate"),
         # It said "0 is not a frame rate from 0 to 240".
-        ({**DECLARED, "fps": 0}, "fps: 0 is not a frame rate above 0 and up to 240"),
-        ({**DECLARED, "fps": -0.0}, "fps: -0.0 is not a frame rate above 0 and up to 240"),
+        ({**DECLARED, "fps": 0}, "fps must be a frame rate above 0 and at most 240, not 0"),
+        ({**DECLARED, "fps": -0.0}, "fps must be a frame rate above 0 and at most 240, not -0.0"),
+        # It quoted all 47 digits, and a 401-digit rate was "not a frame rate" at all.
+        (
+            {**DECLARED, "fps": 10**46},
+            "fps must be a frame rate above 0 and at most 240, not 1e+46",
+        ),
+        ({**DECLARED, "fps": 10**400}, "at most 240, not a 401-digit number"),
+        ({**DECLARED, "fps": "9" * 100_000}, "fps: '" + "9" * 36 + "... is not a frame rate"),
         ({**DECLARED, "timecode": "01:00:00:30"}, "is not a timecode at 23.976 fps"),
         ({**DECLARED, "fps": None}, "a timecode needs the fps"),
         ({**DECLARED, "asset": "/Volumes/V1.mov"}, "is not an asset reference"),
