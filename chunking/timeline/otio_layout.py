@@ -5,6 +5,7 @@ Times stay exact Fractions of seconds until ``emit`` writes the ProjectSchema do
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 #: clip's source_end, so a hold is a clip whose source ends this soon after it starts.
 HOLD = Fraction(1, 1000)
 _ZERO = Fraction(0)
+#: Clip fields of keyframes timed in seconds from the clip's first frame (as the export cut it).
+KEYED_FIELDS = ("transform_keyframes", "opacity_keyframes")
 
 
 @dataclass
@@ -32,6 +35,12 @@ class Placed:
     fade_out: Fraction = _ZERO
     #: where its media end, on ``source_start``'s scale, when the export says (available_range)
     media_end: Fraction | None = None
+    #: output time of its keyframes' time 0 (the export's first frame of the clip), and output
+    #: seconds per keyframe second; None: its keys are timed from ``start``. A transition's
+    #: handle or a nested composition's trim moves ``start`` off that frame, and the keys must
+    #: stay on the media frames they were set on.
+    keys_origin: Fraction | None = None
+    keys_scale: Fraction = Fraction(1)
 
     @property
     def id(self) -> str:
@@ -53,11 +62,24 @@ class Placed:
             out["source_end"] = float(self.source_start + HOLD)
             if audio:
                 out["muted"] = True  # a held frame has no sound
+        if self.keys_origin is not None:
+            lead = self.keys_origin - self.start
+            for name in KEYED_FIELDS:
+                if isinstance(keys := out.get(name), list):
+                    out[name] = [_moved(key, lead, self.keys_scale) for key in keys]
         if self.fade_in:
             out["fade_in"] = float(self.fade_in)
         if self.fade_out:
             out["fade_out"] = float(self.fade_out)
         return out
+
+
+def _moved(key: Any, lead: Fraction, scale: Fraction) -> Any:
+    """A keyframe timed from ``lead`` seconds after the clip's start, ``scale`` times slower."""
+    time = key.get("time") if isinstance(key, dict) else None
+    if not isinstance(time, int | float) or isinstance(time, bool) or not math.isfinite(time):
+        return key  # malformed: the loader names it
+    return {**key, "time": float(lead + Fraction(time) * scale)}
 
 
 @dataclass

@@ -261,6 +261,8 @@ class Placer:
             data["audio_channel"] = channel  # one channel item of a dual-mono export
         placed = Placed(data, layer, inner.lo, inner.hi, inner.own0, inner.speed)
         placed.media_end = media_end
+        if parent.speed > 0:  # held or reversed nesting: the keys stay timed from its start
+            placed.keys_origin, placed.keys_scale = parent.out(span[0]), 1 / parent.speed
         self.layout.placed.append(placed)
         return [placed]
 
