@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import opentimelineio as otio
+
 from chunking.timeline.fields import Problems
 from chunking.timeline.otio_edl_events import events_in_order
 from chunking.timeline.otio_edl_fades import apply_opening_fades, opening_fades
@@ -42,7 +44,8 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             text = _decoded(handle.read(), p)
     except OSError:
         return read_timeline(path)  # the adapter reports the unreadable file
-    declared, motions = marked_motions(events_in_order(drop_frame_marked(text), path, p), path)
+    ordered, opening = events_in_order(drop_frame_marked(text), path, p)
+    declared, motions = marked_motions(ordered, path)
     declared = black_sources(declared)
     unknown_sources(declared, path)
     media = media_rates(declared, os.path.dirname(os.path.abspath(path)), find)
@@ -58,6 +61,8 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             failed = failed or exc
             continue
         apply_opening_fades(tl, fades)
+        if opening is not None:
+            keep_opening(tl, opening, rate)
         apply_motions(tl, motions, rate, p)
         note_unrendered(tl, p)
         if rate == first:
@@ -77,6 +82,31 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             )
         raise TimelineError(f"{failed}; read at each frame rate its timecodes allow ({tried})")
     raise failed
+
+
+def keep_opening(tl: Any, timecode: str, rate: float) -> None:
+    """Start the program at record ``timecode`` (an event left out began it) rather than at the
+    first event kept: a gap before the earliest track's first event. It began where the next
+    kept event was recorded, every event that much early."""
+    try:
+        origin = otio.opentime.from_timecode(timecode, rate)
+    except ValueError:
+        return  # not a timecode at this rate: the events kept start the program
+    starts = []
+    for track in tl.tracks:
+        sr = track.source_range
+        if sr is not None and sr.start_time.value < 0 and len(track):
+            starts.append((-sr.start_time, track))
+    if not starts:
+        return
+    first, track = min(starts, key=lambda found: found[0].to_seconds())
+    lead = (first - origin).rescaled_to(rate)
+    if lead.value <= 0:
+        return
+    zero = otio.opentime.RationalTime(0, rate)
+    track.insert(0, otio.schema.Gap(source_range=otio.opentime.TimeRange(zero, lead)))
+    duration = track.source_range.duration.rescaled_to(rate) + lead
+    track.source_range = otio.opentime.TimeRange(-origin, duration)
 
 
 #: An Avid effect comment (``* AVX2 EFFECT, RESIZE``) and the effect's name in it.

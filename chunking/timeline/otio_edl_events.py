@@ -91,10 +91,11 @@ def joined(header: list[str], blocks: list[Block]) -> str:
     return "\n".join([*header, *(line for block in blocks for line in block.lines)]) + "\n"
 
 
-def events_in_order(text: str, path: str, p: Problems) -> str:
+def events_in_order(text: str, path: str, p: Problems) -> tuple[str, str | None]:
     """The EDL with each event's channels written as the tracks they name and its events in
-    record order (see the module docstring); TimelineError for a channel code that names no
-    track or for events that overlap on one."""
+    record order (see the module docstring), and the record timecode the program starts at
+    when an event left out began it (else None); TimelineError for a channel code that names
+    no track or for events that overlap on one."""
     _check_size(text, path)
     header, blocks = event_blocks(text)
     kept = []
@@ -114,7 +115,18 @@ def events_in_order(text: str, path: str, p: Problems) -> str:
     if all(block.events for block in kept):
         kept.sort(key=lambda block: _frames(block.events[0]["rec_in"]))
         _check_overlaps(kept, path)
-    return joined(header, kept)
+    return joined(header, kept), _opening(blocks, kept)
+
+
+def _opening(blocks: list[Block], kept: list[Block]) -> str | None:
+    """The record in of the first event when it is left out (on NONE alone) and every event
+    kept starts later: the program still starts there, the others at their record times."""
+    starts = [event["rec_in"] for block in blocks for event in block.events]
+    if not starts or not kept:
+        return None
+    first = min(starts, key=_frames)
+    kept_starts = [_frames(event["rec_in"]) for block in kept for event in block.events]
+    return first if kept_starts and _frames(first) < min(kept_starts) else None
 
 
 def _check_size(text: str, path: str) -> None:

@@ -178,3 +178,33 @@ def test_an_edl_whose_every_event_is_on_no_channel_names_them(tmp_path: Path) ->
     said = str(refused.value)
     assert said.startswith(f"{path}: every event is on no channel (event 001, 002, 003, 004, 005")
     assert "and 2 more" in said and "NONE" in said
+
+
+@pytest.mark.parametrize("sound_first", [False, True])
+def test_a_first_event_on_no_channel_keeps_the_others_at_their_record_times(
+    tmp_path: Path, sound_first: bool
+) -> None:
+    """The program starts at the first event's record in though that event is left out: the
+    next one, recorded a second later, started the output instead (every cut 25 frames early,
+    out of sync with a sound track that starts at 01:00:00:00)."""
+    events = [
+        event(1, "B002", "NONE", "02:00:00:00", "01:00:00:00"),
+        event(2, "A001", "V", "01:00:01:00", "01:00:01:00"),
+        event(3, "B002", "V", "02:00:02:00", "01:00:02:00"),
+    ]
+    if sound_first:
+        events.append(event(4, "B002", "A", "02:00:00:00", "01:00:00:00", seconds=3))
+    timeline = cut(tmp_path, *events)
+    assert picture(timeline) == [("A001.mov", 25, 50), ("B002.mov", 50, 75)]
+    assert timeline.frames == 75
+    assert any("event 1: is on no channel" in w for w in timeline.warnings)
+
+
+def test_an_event_on_no_channel_after_the_first_moves_nothing(tmp_path: Path) -> None:
+    timeline = cut(
+        tmp_path,
+        event(1, "A001", "V", "01:00:00:00", "01:00:00:00"),
+        event(2, "B002", "NONE", "02:00:00:00", "01:00:01:00"),
+        event(3, "B002", "V", "02:00:02:00", "01:00:02:00"),
+    )
+    assert picture(timeline) == [("A001.mov", 0, 25), ("B002.mov", 50, 75)]
