@@ -233,17 +233,25 @@ class Placer:
             # A generated picture looks the same at every time: a transition's head starts it
             # at 0 too, not before a "media" it does not have (a held first frame, warned of).
             media = head * fx.scalar
-        inner = parent.child(span[0] - head, span[1] + tail, media - head * fx.scalar, fx.scalar)
+        scalar = fx.scalar
+        inner = parent.child(span[0] - head, span[1] + tail, media - head * scalar, scalar)
         if inner is None:
             return []
         if inner.speed and not MIN_SPEED <= abs(inner.speed) <= MAX_SPEED:
-            self.p.error(
+            # As the editor's own speeds are (studio_editor_speed): a time-lapse or a slow
+            # motion past the range plays at its end, named, rather than refusing the cut.
+            played = min(max(abs(inner.speed), MIN_SPEED), MAX_SPEED)
+            self.p.warn(
                 where,
                 f"plays at {float(abs(inner.speed)):g} times its media's speed (LinearTimeWarp); "
-                f"{float(MIN_SPEED):g} to {float(MAX_SPEED):g} is supported, render the "
-                "retime in the editor",
+                f"{float(MIN_SPEED):g} to {float(MAX_SPEED):g} is supported: played at "
+                f"{float(played):g} from its in point (render the retime in the editor to keep "
+                "it)",
             )
-            return []
+            scalar *= played / abs(inner.speed)
+            inner = parent.child(span[0] - head, span[1] + tail, media - head * scalar, scalar)
+            if inner is None:
+                return []
         data = {"id": clip_id, "name": name, **fields, "effects": [*fx.effects, *inherited]}
         if fx.gain != 1:
             data["volume"] = fx.gain

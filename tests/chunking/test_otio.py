@@ -335,13 +335,26 @@ def test_freeze_frame_holds_the_clips_first_frame(tmp_path: Path) -> None:
     assert held.source_end is not None and 1.5 < held.source_end < 1.5 + 1 / 48
 
 
-@pytest.mark.parametrize("scalar", [12.0, 0.05, -12.0])
-def test_speed_outside_the_renderers_range_names_the_clip(tmp_path: Path, scalar: float) -> None:
+@pytest.mark.parametrize(("scalar", "played"), [(12.0, 10.0), (0.05, 0.1), (-12.0, 10.0)])
+def test_speed_outside_the_renderers_range_plays_at_its_end_naming_the_clip(
+    tmp_path: Path, scalar: float, played: float
+) -> None:
+    """As the editor's own speeds: Avid's 1437 % time-lapse or 5 % slow motion (the AAF
+    adapter's misc_speed_effects.aaf, time_warp_test.avid_media_composer.aaf) refused the whole
+    cut; it plays at 10x or 0.1x from its in point, named in a warning (strict: refused)."""
     media(tmp_path)
-    fast = clip("Fast", "a.mov", 0, 24, effects=[otio.schema.LinearTimeWarp(time_scalar=scalar)])
+    fast = clip("Fast", "a.mov", 12, 24, effects=[otio.schema.LinearTimeWarp(time_scalar=scalar)])
+    path = save(tmp_path, video(fast, clip("After", "a.mov", 0, 24)))
+    tl = load_otio(path)
     shown = f"{abs(scalar):g}"
+    said = [w for w in tl.warnings if w.startswith(f"clip 'Fast': plays at {shown} times")]
+    assert len(said) == 1 and f"played at {played:g}" in said[0]
+    warped = tl.clip("Fast")
+    assert (warped.start, warped.end, warped.speed, warped.reverse) == (0, 24, played, scalar < 0)
+    assert warped.source_start == pytest.approx(0.5 if scalar > 0 else 0.5 - 10)
+    assert (tl.clip("After").start, tl.clip("After").end) == (24, 48)
     with pytest.raises(ValidationError, match=f"clip 'Fast': plays at {shown} times.*0.1 to 10"):
-        load_otio(save(tmp_path, video(fast)))
+        load_otio(path, strict=True)
 
 
 @pytest.mark.parametrize("scalar", [10.0, 8.0, 0.1])
