@@ -51,6 +51,7 @@ from urllib.parse import unquote, urlsplit
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
+from chunking.timeline.otio_aaf import reverse_spans
 from chunking.timeline.otio_edl import read_edl
 from chunking.timeline.otio_edl_names import edl_media_names, reel_too
 from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
@@ -113,6 +114,10 @@ def read_export(path: str, p: Problems) -> Any:
         apply_basic_motion(tl, sequence_format(tl).get("resolution"))
         apply_time_remaps(tl, p)
         place_overlaps(tl, p)
+        return tl
+    if path.lower().endswith(".aaf"):
+        tl = read_timeline(path)
+        reverse_spans(tl)
         return tl
     if not path.lower().endswith(".edl"):
         return read_timeline(path)
