@@ -11,6 +11,7 @@ Transitions between the items are :mod:`chunking.timeline.otio_transitions`.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,6 +34,7 @@ from chunking.timeline.otio_media import (
 from chunking.timeline.otio_read import TIME_ERRORS, reason, seconds
 from chunking.timeline.otio_time import TimeMap
 from chunking.timeline.otio_transitions import is_transition, join, offset
+from chunking.timeline.studio_sources import IMAGE_EXT
 
 _ZERO = Fraction(0)
 
@@ -229,10 +231,13 @@ class Placer:
         except TIME_ERRORS as exc:
             self.p.error(where, f"bad source range ({reason(exc)})")
             return []
-        if isinstance(item.media_reference, otio.schema.GeneratorReference):
-            # A generated picture looks the same at every time: a transition's head starts it
-            # at 0 too, not before a "media" it does not have (a held first frame, warned of).
+        if isinstance(item.media_reference, otio.schema.GeneratorReference) or _still(fields):
+            # A generated picture or a still looks the same at every time: a transition's head
+            # starts it at 0 too, not before a "media" it does not have (a held first frame,
+            # warned of), and a transition past its one frame (Resolve gives a still's
+            # available_range as one frame) holds nothing that moves.
             media = head * fx.scalar
+            media_end = None
         scalar = fx.scalar
         inner = parent.child(span[0] - head, span[1] + tail, media - head * scalar, scalar)
         if inner is None:
@@ -273,6 +278,15 @@ class Placer:
             placed.keys_origin, placed.keys_scale = parent.out(span[0]), 1 / parent.speed
         self.layout.placed.append(placed)
         return [placed]
+
+
+def _still(fields: dict[str, Any]) -> bool:
+    """Whether a clip's fields show one still image file (not an image sequence)."""
+    source = fields.get("source")
+    path = source.get("File") if isinstance(source, dict) else None
+    if not isinstance(path, str) or "image_sequence" in fields:
+        return False
+    return os.path.splitext(path)[1].lower() in IMAGE_EXT
 
 
 def width(item: Any, kind: str) -> int:

@@ -87,3 +87,23 @@ def test_a_dip_whose_colour_is_not_read_says_it_dips_through_black(tmp_path: Pat
         "track 'V1' transition 'Dip to Color Dissolve': its dip colour is not in the export as "
         "read: it dips through black",
     )
+
+
+def test_a_dissolve_between_stills_warns_of_nothing_held(tmp_path: Path) -> None:
+    """DaVinci Resolve gives a still's available range as one frame (its OTIO sample
+    effects.otio): a dissolve between two stills warned that it ran the first "60 frames past
+    the end of its media" and started the second "before its media", holding frames of
+    pictures that never move."""
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (16, 9), (200, 10, 10)).save(tmp_path / name)
+    one = otio.opentime.TimeRange(RT(0, 24), RT(1, 24))
+    first = clip("A", "a.png", 0, 48, available=one)
+    second = clip("B", "b.png", 0, 48, available=one)
+    dissolve = otio.schema.Transition(
+        transition_type=SMPTE, in_offset=RT(12, 24), out_offset=RT(12, 24)
+    )
+    timeline = load(save(tmp_path, video(first, dissolve, second)))
+    a, b = timeline.tracks[0].clips
+    assert (a.start, a.end, b.start, b.end) == (0, 60, 36, 96)
+    assert (a.source_start, b.source_start) == (0, 0)
+    assert timeline.warnings == ()
