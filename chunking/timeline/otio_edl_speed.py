@@ -183,16 +183,28 @@ def _retime(clip: Any, motion: Motion, rate: float, p: Problems) -> None:
 
 def _backwards(clip: Any, motion: Motion, rate: float) -> None:
     """Start a reversed event's clip just after its M2's frame: the loader plays a backwards
-    clip's span [start - length, start) from its end, so the M2's frame is shown first."""
+    clip's span [start - length, start) from its end, so the M2's frame is shown first.
+    Premiere writes the event's source in as the M2's frame (its ``test_25.edl``): from there
+    back would play none of the event's source span but the frames before it (held on the
+    media's first frame for the whole event); such an event plays its span backwards, from its
+    last frame, as Resolve's (whose M2 names that last frame) does."""
     warps = [fx for fx in clip.effects if isinstance(fx, otio.schema.LinearTimeWarp)]
     if not any(float(fx.time_scalar) < 0 for fx in warps):
         return
     try:
         first = otio.opentime.from_timecode(motion.timecode, rate)
+        source_in = otio.opentime.from_timecode(motion.source[0], rate)
     except (ValueError, otio.exceptions.OTIOError):
         return
+    duration = clip.source_range.duration
     after = first + otio.opentime.RationalTime(1, rate)
-    clip.source_range = otio.opentime.TimeRange(after, clip.source_range.duration)
+    scalar = 1.0
+    for warp in warps:
+        scalar *= float(warp.time_scalar)
+    played = otio.opentime.RationalTime(duration.value * abs(scalar), duration.rate)
+    if round(first.value) == round(source_in.value) and played.to_seconds() > 1.5 / rate:
+        after = source_in + played
+    clip.source_range = otio.opentime.TimeRange(after, duration)
 
 
 def _hold(clip: Any, motion: Motion, rate: float) -> None:

@@ -155,3 +155,20 @@ def test_the_mark_that_finds_an_events_clip_is_taken_out_again(tmp_path: Path) -
     )
     (clip,) = read_export(str(path), Problems()).find_clips()
     assert plain(clip.metadata) == {"cmx_3600": {"comments": ["a note"]}}
+
+
+def test_a_premiere_reverse_plays_its_source_span_backwards(tmp_path: Path) -> None:
+    """Premiere names the event's source in as the M2's frame (python-edl's test_25.edl,
+    event 010: 00:00:00:00 to 00:00:30:01 at -25.0): read as the first frame shown, the whole
+    event lay before the media and held its first frame ("starts 750 frames before its
+    media"). It plays [5 s, 6 s) backwards, from its last frame."""
+    timeline = cut(
+        tmp_path,
+        HEAD + "001  AX       V     C        00:00:05:00 00:00:06:00 01:00:00:00 01:00:01:00\n"
+        "* FROM CLIP NAME: shot.mov\n"
+        "M2   AX       -24.0                      00:00:05:00 \n",
+    )
+    (clip,) = timeline.tracks[0].clips
+    assert clip.reverse and (clip.start, clip.end, clip.speed) == (0, 24, 1.0)
+    assert clip.source_start == pytest.approx(5.0)
+    assert not [w for w in timeline.warnings if "before its media" in w]
