@@ -16,6 +16,8 @@ HOLD = Fraction(1, 1000)
 _ZERO = Fraction(0)
 #: Clip fields of keyframes timed in seconds from the clip's first frame (as the export cut it).
 KEYED_FIELDS = ("transform_keyframes", "opacity_keyframes")
+#: Clip fields of fades at its start and at its end (seconds).
+HEAD_FADES, TAIL_FADES = ("fade_in", "picture_fade_in"), ("fade_out", "picture_fade_out")
 
 
 @dataclass
@@ -41,6 +43,9 @@ class Placed:
     #: stay on the media frames they were set on.
     keys_origin: Fraction | None = None
     keys_scale: Fraction = Fraction(1)
+    #: output time of the export's last frame of the clip (with ``keys_origin``): a nested
+    #: composition's trim cuts off the fades at its ends
+    keys_end: Fraction | None = None
 
     @property
     def id(self) -> str:
@@ -67,11 +72,31 @@ class Placed:
             for name in KEYED_FIELDS:
                 if isinstance(keys := out.get(name), list):
                     out[name] = [_moved(key, lead, self.keys_scale) for key in keys]
+            _cut_fades(out, self.start - self.keys_origin, HEAD_FADES, self.keys_scale)
+            if self.keys_end is not None:
+                _cut_fades(out, self.keys_end - self.end, TAIL_FADES, self.keys_scale)
         if self.fade_in:
             out["fade_in"] = float(self.fade_in)
         if self.fade_out:
             out["fade_out"] = float(self.fade_out)
         return out
+
+
+def _cut_fades(out: dict[str, Any], cut: Fraction, names: tuple[str, ...], scale: Fraction) -> None:
+    """Shorten the fades at an end of a clip that a nested composition cut ``cut`` output
+    seconds off (the part of each fade left, ending where the editor's does; one within the
+    part cut off is left out, not played at the cut)."""
+    if cut <= 0:
+        return
+    for name in names:
+        fade = out.get(name)
+        if not isinstance(fade, int | float) or isinstance(fade, bool) or not math.isfinite(fade):
+            continue
+        left = Fraction(fade) - cut / scale
+        if left > 0:
+            out[name] = float(left)
+        else:
+            del out[name]
 
 
 def _moved(key: Any, lead: Fraction, scale: Fraction) -> Any:

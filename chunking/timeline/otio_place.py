@@ -276,6 +276,7 @@ class Placer:
         placed.media_end = media_end
         if parent.speed > 0:  # held or reversed nesting: the keys stay timed from its start
             placed.keys_origin, placed.keys_scale = parent.out(span[0]), 1 / parent.speed
+            placed.keys_end = parent.out(span[1])
         self.layout.placed.append(placed)
         return [placed]
 

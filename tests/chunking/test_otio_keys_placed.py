@@ -1,7 +1,9 @@
 """A clip's keyframes (transform, opacity) stay on the media frames the editor set them on when
 the importer places the clip earlier or later than its first frame in the export: a
 transition's handle lengthens it at its head, a trimmed compound clip cuts its head off. They
-were timed from the placed clip's start, so the animation ran early or late by that much."""
+were timed from the placed clip's start, so the animation ran early or late by that much. Its
+fades, likewise, are those of its ends as the editor placed them: a compound that shows the
+clip's middle does not fade it in and out at its own cut."""
 
 from __future__ import annotations
 
@@ -117,3 +119,51 @@ def test_keys_of_a_clip_in_a_compound_trimmed_at_its_head(tmp_path: Path, start:
         media = _media_frame(clip, t) / FPS
         expected = 0.5 + 0.5 * min(max((media - 4) / 2, 0), 1)
         assert clip.transform_at(t, FPS).scale_x == pytest.approx(float(expected)), t
+
+
+FADED = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE fcpxml>
+<fcpxml version="1.10">
+  <resources>
+    <format id="r1" frameDuration="100/2500s" width="160" height="90"/>
+    <asset id="r2" name="av" start="0s" duration="10s" hasVideo="1" hasAudio="1" format="r1">
+      <media-rep kind="original-media" src="av.mp4"/>
+    </asset>
+    <media id="c1" name="compound"><sequence format="r1" duration="6s"><spine>
+      <asset-clip name="B" ref="r2" offset="0s" duration="6s" start="0s">
+        <adjust-volume amount="0dB"><param name="amount"><fadeIn type="linear" duration="2s"/>
+          <fadeOut type="linear" duration="2s"/></param></adjust-volume>
+      </asset-clip>
+    </spine></sequence></media>
+  </resources>
+  <library><event name="e"><project name="p">
+    <sequence format="r1" duration="2s" tcStart="0s">
+      <spine><ref-clip name="C" ref="c1" offset="0s" duration="2s" start="{start}"/></spine>
+    </sequence>
+  </project></event></library>
+</fcpxml>
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "fades"),
+    [
+        ("0s", (2.0, 0.0)),  # its head: the whole fade in, the fade out (4-6 s) not shown
+        ("4s", (0.0, 2.0)),  # its tail
+        ("3s", (0.0, 1.0)),  # 3-5 s: no fade in; the fade out's first second, ending at 5 s
+        ("1s", (1.0, 0.0)),  # 1-3 s: the fade in's last second
+    ],
+)
+def test_fades_of_a_clip_in_a_trimmed_compound(
+    tmp_path: Path, start: str, fades: tuple[float, float]
+) -> None:
+    """B (6 s) fades in over its first 2 s and out over its last 2; the compound shows 2 s of
+    it. Its fades were played at the compound's cuts wherever it started: showing 3-5 s, a 2 s
+    fade in from silence where B plays at full level and silence at 5 s."""
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(FADED.format(start=start))
+    timeline = load(str(path))
+    (sound,) = [c for t in timeline.tracks if t.kind is TrackKind.AUDIO for c in t.clips]
+    assert (sound.start, sound.end) == (0, 50)
+    assert (sound.fade_in, sound.fade_out) == pytest.approx(fades)
