@@ -16,7 +16,7 @@ from chunking.timeline.otio_fcpxml_checks import decimal_times, format_size
 from chunking.timeline.otio_fcpxml_components import channel_notes
 from chunking.timeline.otio_fcpxml_multicam import multicam_shown
 from chunking.timeline.otio_fcpxml_nesting import multicam_pick
-from chunking.timeline.otio_fcpxml_retime import SPEED_RANGE, constant_retime
+from chunking.timeline.otio_fcpxml_retime import SPEED_RANGE, clamped_retime, constant_retime
 from chunking.timeline.otio_fcpxml_solids import effect_uids, solid_colour
 from chunking.timeline.otio_fcpxml_split import split_notes
 from chunking.timeline.otio_fcpxml_time import HOLDERS, fcpxml_time
@@ -69,6 +69,8 @@ class _Walk:
     titles: list[dict[str, Any]] = field(default_factory=list)
     multicam: list[str] = field(default_factory=list)
     retimed: list[str] = field(default_factory=list)
+    #: retimed clips played at the nearest speed the renderer has, with their own
+    clamped: list[str] = field(default_factory=list)
     generators: list[str] = field(default_factory=list)
     #: the caption formats (roles' ``captionFormat``: SRT, ITT, CEA-608) of each caption met
     captions: list[str] = field(default_factory=list)
@@ -139,9 +141,13 @@ def fcpxml_extras(path: str, text: str | None = None) -> ProjectExtras:
         )
     if walk.retimed:
         unrendered.append(
-            f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (a speed ramp, "
-            f"a freeze or a speed outside {SPEED_RANGE}); render the retime in Final Cut "
-            "to keep it"
+            f"retimed clip(s) {_listed(walk.retimed)} play at their own speed (a speed ramp "
+            "or a freeze); render the retime in Final Cut to keep it"
+        )
+    if walk.clamped:
+        unrendered.append(
+            f"retimed clip(s) {_listed(walk.clamped)} play at the nearest speed of "
+            f"{SPEED_RANGE}, from their in point; render the retime in Final Cut to keep it"
         )
     return ProjectExtras(resolution, walk.titles, unrendered, duration, projects)
 
@@ -187,6 +193,8 @@ def _walk(container: Any, origin: Fraction, local: Fraction, walk: _Walk, depth:
                 _compound(item, at, walk, depth)
         if retimed and (item.tag in ("mc-clip", "sync-clip") or constant_retime(item) is None):
             walk.retimed.append(where)  # one otio_fcpxml could not make a speed
+        elif retimed and (speed := clamped_retime(item)) is not None:
+            walk.clamped.append(f"{where} ({float(abs(speed)):g}x)")
         if item.tag in (*HOLDERS, "title", "video", "audio"):  # titles connect to any of them
             inner = fcpxml_time(item.get("start")) or Fraction(0)
             _walk(item, at, inner, walk, depth + 1)

@@ -4,8 +4,9 @@ the pairs Final Cut's rate conforming chart names: ``conformed_rate``) is
 marked in its name and given its start in media time in the amended FCPXML
 (``constant_retimes``), then given its speed once OpenTimelineIO has read it
 (``apply_retimes``: a LinearTimeWarp, and a pitch shift that undoes the speed's where Final
-Cut keeps the pitch). Retimes the renderer cannot play (beyond 0.1x-10x, ramps) stay named in
-a warning (``otio_fcpxml_extras``). A clip played backwards at a constant speed (Final Cut's
+Cut keeps the pitch). A constant speed past 0.1x-10x plays at the nearer end from the clip's
+first frame; it and retimes the renderer cannot play (ramps) are named in a warning
+(``otio_fcpxml_extras``). A clip played backwards at a constant speed (Final Cut's
 Reverse Clip: a two-point ``<timeMap>`` whose value falls, from the span's end to its start)
 is a constant retime of negative speed: it plays that span backwards (Clip.reverse). One that
 runs back over only part of it or at a changing speed (a rewind, ``check_reverses``) is
@@ -42,8 +43,30 @@ _RETIME_NAME = re.compile(re.escape(_RETIME_MARK) + r"(-?\d+)/(\d+)(p?)$")
 
 def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     """A clip's constant retime: (speed, media time at its local time 0) from a two-point
-    ``<timeMap>`` the renderer plays (speed MIN_RETIME to MAX_RETIME, backwards too, or 0: a
-    freeze frame), else None."""
+    ``<timeMap>`` (backwards too, or speed 0: a freeze frame), else None. A speed past
+    MIN_RETIME to MAX_RETIME is played at the nearest of the two, from the map's first point
+    (``clamped_retime`` names it), as the OTIO importer plays an editor's (otio_place)."""
+    found = _two_points(clip)
+    if found is None:
+        return None
+    speed, v0, t0 = found
+    if speed != 0 and not MIN_RETIME <= abs(speed) <= MAX_RETIME:
+        played = min(max(abs(speed), MIN_RETIME), MAX_RETIME)
+        speed = played if speed > 0 else -played  # still through the map's first point
+    return speed, v0 - t0 * speed  # speed 0: the frame at v0 held, silent
+
+
+def clamped_retime(clip: Any) -> Fraction | None:
+    """The speed of a clip's two-point ``<timeMap>`` where it is past MIN_RETIME to MAX_RETIME
+    (``constant_retime`` plays it at the nearer end), else None."""
+    found = _two_points(clip)
+    if found is None or found[0] == 0 or MIN_RETIME <= abs(found[0]) <= MAX_RETIME:
+        return None
+    return found[0]
+
+
+def _two_points(clip: Any) -> tuple[Fraction, Fraction, Fraction] | None:
+    """A two-point ``<timeMap>``'s (speed, first value, first time), else None."""
     time_map = clip.find("timeMap")
     points = time_map.findall("timept") if time_map is not None else []
     if len(points) != 2:
@@ -56,10 +79,7 @@ def constant_retime(clip: Any) -> tuple[Fraction, Fraction] | None:
     assert t0 is not None and t1 is not None and v0 is not None and v1 is not None
     if t1 <= t0:
         return None
-    speed = (v1 - v0) / (t1 - t0)
-    if speed != 0 and not MIN_RETIME <= abs(speed) <= MAX_RETIME:
-        return None  # speed 0 is a freeze frame: the frame at v0 held, silent
-    return speed, v0 - t0 * speed
+    return (v1 - v0) / (t1 - t0), v0, t0
 
 
 def check_reverses(root: Any, path: str) -> None:

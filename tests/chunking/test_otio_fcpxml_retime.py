@@ -108,6 +108,26 @@ SYNC = (
 
 
 @pytest.mark.parametrize(
+    ("points", "speed", "said"), [("0:0 2:24", 10, "12x"), ("0:0 2:0.1", 0.1, "0.05x")]
+)
+def test_a_speed_past_the_range_plays_at_its_nearest_end_with_a_warning(
+    tmp_path: Path, points: str, speed: float, said: str
+) -> None:
+    """A 12x time-lapse or a 5 % slow motion played at 100 % ("play at their own speed"),
+    unlike the same retime in an OTIO, AAF or EDL export (otio_place: 10x or 0.1x)."""
+    make_video(tmp_path / "a.mp4", frames=500, fps=25, size=(320, 180))
+    path = written(tmp_path, clip("retimed", points), media=(tmp_path / "a.mp4").as_uri())
+    tl = load(str(path))
+    (retimed,) = [c for t in tl.tracks for c in t.clips if c.id.endswith("retimed")]
+    assert (retimed.speed, retimed.source_start, retimed.start, retimed.end) == (
+        pytest.approx(speed), 0, 50, 100)  # fmt: skip
+    ratios = [e.params["ratio"] for e in retimed.effects if e.kind == "audiopitch"]
+    assert math.prod(ratios) == pytest.approx(1 / speed)  # the pitch of the speed played
+    (warning,) = tl.warnings
+    assert f"'retimed' at 2s ({said}) play at the nearest speed of 0.1x to 10x" in warning
+
+
+@pytest.mark.parametrize(
     ("item", "refused"),
     [
         (clip("ahead", "0:0 2:1"), False),  # 50 %
@@ -116,7 +136,7 @@ SYNC = (
         (clip("rewind", "0:0 1:2 1.5:1 2:2"), True),  # Final Cut's Rewind: back in the middle
         (clip("back", "0:2 2:0"), False),  # Reverse Clip: played backwards
         (clip("fast back", "0:9 2:0"), False),  # backwards at 4.5x: within 0.1x to 10x
-        (clip("too fast", "0:22 2:0"), True),  # backwards at 11x
+        (clip("too fast", "0:22 2:0"), False),  # backwards at 11x: played at 10x
         (clip("unordered", "2:0 0:2"), True),  # points in any order: time decides
         (clip("off", "0:2 2:0", ' enabled="0"'), False),  # disabled: not played
         (
