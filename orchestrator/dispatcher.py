@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -41,7 +42,8 @@ log = logging.getLogger(__name__)
 DEPTH_PER_SLOT = 1
 #: Seconds a dispatched chunk may wait in the broker, with slots idle, before it counts as lost.
 STALE_QUEUED = 10.0
-#: Milliseconds the dispatch lock is held at most (a crashed dispatcher cannot block others).
+#: Milliseconds the dispatch lock outlives its holder's last renewal (a crashed dispatcher
+#: cannot block others); a live holder renews it every third of this.
 LOCK_MS = 5000
 #: Renders of one chunk after which a fingerprint that still differs from its job's fails the
 #: job (a node whose fingerprint changed under it would otherwise render the chunk for ever).
@@ -50,6 +52,13 @@ MAX_RENDERER_ATTEMPTS = 4
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
+end
+return 0
+"""
+#: Extends the dispatch lock only while it holds the caller's token.
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
 """
@@ -120,13 +129,33 @@ class Dispatcher:
         while not held and time.monotonic() < deadline:
             time.sleep(0.05)
             held = bool(self.redis.set(keys.DISPATCH_LOCK, token, nx=True, px=LOCK_MS))
+        if not held:
+            yield False
+            return
+        # Renewed while the block runs: a pass slower than LOCK_MS (a slow Redis, a stalled
+        # send) let a second dispatcher take the lapsed lock and fill the broker beside it.
+        done = threading.Event()
+        renewer = threading.Thread(
+            target=self._renew, args=(token, done), name="dispatch-lock", daemon=True
+        )
+        renewer.start()
         try:
-            yield held
+            yield True
         finally:
-            if held:
-                # Checked and deleted in one step: a lock that lapsed and was taken between a
-                # check and a delete was deleted from under its new holder.
-                self.redis.eval(_RELEASE, 1, keys.DISPATCH_LOCK, token)
+            done.set()
+            renewer.join(timeout=LOCK_MS / 1000)
+            # Checked and deleted in one step: a lock that lapsed and was taken between a
+            # check and a delete was deleted from under its new holder.
+            self.redis.eval(_RELEASE, 1, keys.DISPATCH_LOCK, token)
+
+    def _renew(self, token: str, done: threading.Event) -> None:
+        """Extend the lock every third of LOCK_MS until `done` (or until it is not ours)."""
+        while not done.wait(LOCK_MS / 3000):
+            try:
+                if not self.redis.eval(_RENEW, 1, keys.DISPATCH_LOCK, token, LOCK_MS):
+                    return  # lapsed and taken over: renewing another's lock would be worse
+            except Exception:  # noqa: BLE001 - Redis away a moment: the next try may reach it
+                continue
 
     def reconcile(
         self,
