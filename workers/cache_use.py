@@ -10,8 +10,10 @@ it cannot read (``Hooks.cache_lost``), so they render after all and a new merge 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -23,7 +25,7 @@ from chunking.content_audio_key import audio_key
 from chunking.content_key import as_encoded, chunk_key, video_cacheable
 from chunking.timeline.model import Timeline
 from common.errors import RenderError
-from providers.storage.base import ObjectNotFound, Storage, StorageError
+from providers.storage.base import TMP_PREFIX, ObjectNotFound, Storage, StorageError
 from workers import hooks
 from workers.assets import sha256_file
 from workers.encoder import encodes_in_software
@@ -128,6 +130,17 @@ class MergeParts:
     segments: list[tuple[str, int, int]]
     audio: str | None
     infos: dict[str, SegmentInfo] = field(default_factory=dict)
+    #: Hard links that pin stored objects read in place (``_local``); ``release`` removes them.
+    pins: list[str] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Remove the pins of the objects read in place (the objects themselves stay)."""
+        pins, self.pins = self.pins, []
+        for pin in pins:
+            with contextlib.suppress(OSError):  # gone: a cancel removed the job's temps
+                os.unlink(pin)
+            with contextlib.suppress(OSError):  # not empty: another merge's pins are there
+                os.rmdir(os.path.dirname(pin))
 
 
 def merge_parts(
@@ -140,8 +153,32 @@ def merge_parts(
     tmp: str,
 ) -> MergeParts | None:
     """A merge's parts, from the job's own objects or the segment cache; None when parts were
-    lost (they are handed back to rendering, and a new merge follows)."""
+    lost (they are handed back to rendering, and a new merge follows). The caller calls
+    ``release`` on what it gets once the stitch is done."""
     parts = MergeParts([], None)
+    try:
+        whole = _merge_parts(service, spec, storage, fps, indexes, audio, (tmp, parts))
+    except BaseException:
+        parts.release()
+        raise
+    if not whole:
+        parts.release()
+        return None
+    return parts
+
+
+def _merge_parts(
+    service: hooks.Hooks,
+    spec: JobSpec,
+    storage: Storage,
+    fps: Fraction,
+    indexes: list[int],
+    audio: bool,
+    into: tuple[str, MergeParts],
+) -> bool:
+    """Fill ``parts`` (``into``: a temp directory, the parts) with merge_parts's parts;
+    False when parts were lost (handed back to rendering)."""
+    tmp, parts = into
     lost: list[int] = []
     digests = service.segment_digests(spec.id)
     renders = service.chunk_renders(spec.id)
@@ -156,7 +193,7 @@ def merge_parts(
 
         try:
             path, own = _part(service, storage, spec.segment_key(i), spec.chunk_cache_key(i),
-                              (tmp, what), check)  # fmt: skip
+                              (tmp, what, parts.pins), check)  # fmt: skip
             expected = digests.get(i)
             if path is not None and own:
                 if expected and sha256_file(path) != expected:
@@ -186,13 +223,13 @@ def merge_parts(
         parts.segments.append((path, start, end))
     if audio:
         cached_audio = spec.audio_cache_key if spec.use_cache else None
-        parts.audio, _ = _part(service, storage, spec.audio_key, cached_audio, (tmp, "audio"),
-                               _check_audio)  # fmt: skip
+        parts.audio, _ = _part(service, storage, spec.audio_key, cached_audio,
+                               (tmp, "audio", parts.pins), _check_audio)  # fmt: skip
     audio_lost = audio and parts.audio is None
     if lost or audio_lost:
         service.cache_lost(spec.id, lost, audio_lost)
-        return None
-    return parts
+        return False
+    return True
 
 
 def _part(
@@ -200,16 +237,16 @@ def _part(
     storage: Storage,
     own: str,
     cached: str | None,
-    paths: tuple[str, str],
+    paths: tuple[str, str, list[str]],
     check: Callable[[str], object],
 ) -> tuple[str | None, bool]:
-    """A local path of a part of the job (``paths``: a temp directory, what messages call it)
-    and whether it is the job's own object ``own``; else, for a part reused at planning, its
-    segment cache entry ``cached`` once ``check`` passes it (MergeError: unusable). The path
-    is None when the cache cannot give it now."""
-    tmp, what = paths
+    """A local path of a part of the job (``paths``: a temp directory, what messages call it,
+    the pins made so far) and whether it is the job's own object ``own``; else, for a part
+    reused at planning, its segment cache entry ``cached`` once ``check`` passes it
+    (MergeError: unusable). The path is None when the cache cannot give it now."""
+    tmp, what, pins = paths
     if cached is None or storage.exists(own):
-        return _local(storage, own, tmp, what), True
+        return _local(storage, own, (tmp, what), pins), True
     path = os.path.join(tmp, "cached-" + own.replace("/", "_"))
     try:
         service.cache_get(storage, cached, path)
@@ -245,17 +282,46 @@ class SegmentMissing(RenderError):
 MAX_SEGMENT_RENDERS = 3
 
 
-def _local(storage: Any, key: str, tmp: str, what: str) -> str:
-    """A local path for a stored object: the object itself on local storage, else a copy."""
+def _local(storage: Any, key: str, paths: tuple[str, str], pins: list[str]) -> str:
+    """A local path for a stored object (``paths``: a temp directory, what messages call it):
+    a pin of the object itself on local storage (added to ``pins``), else a copy."""
+    tmp, what = paths
     path: str | None = storage.local_path(key)
     if path is not None and os.path.exists(path):
-        return path
+        pin = _pin(path)
+        if pin is not None:
+            pins.append(pin)
+            return pin
     dest = os.path.join(tmp, key.replace("/", "_"))
     try:
         storage.get_file(key, dest)
     except ObjectNotFound:
         raise SegmentMissing(f"merge: the {what} is missing from storage ({key})") from None
     return dest
+
+
+#: The folder beside a stored object that holds merges' pins of it: a temp name of the storage
+#: (never listed, removed with the job's temps), and not the object's own folder, whose temps
+#: an hour older than a new write there are removed as a killed writer's (a pin has the age
+#: of its object).
+PIN_FOLDER = TMP_PREFIX + "pins"
+
+
+def _pin(path: str) -> str | None:
+    """A hard link to the file at ``path``, or None where the file system has none (or the
+    file just went). The merge checks and stitches the link: a write that renames a new file
+    over the object's name (a late copy of its chunk finishing during the merge) would
+    otherwise have the stitch read bytes its checks never saw."""
+    folder = os.path.join(os.path.dirname(path), PIN_FOLDER)
+    pin = os.path.join(folder, f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{os.path.basename(path)}")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        os.link(path, pin)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+        return None
+    return pin
 
 
 def _discard(storage: Storage, key: str) -> None:

@@ -171,11 +171,14 @@ def _merge(
         parts = merge_parts(service, spec, storage, timeline.fps, indexes, bool(audio), tmp)
         if parts is None:
             return None
-        # A mix the segment cache gave (no audio task ran) warns only through its own notes.
-        notes = audio_file_notes(parts.audio) if parts.audio else []
-        out = os.path.join(tmp, f"output.{spec.output_ext}")
-        report = stitch(parts.segments, timeline.fps, out, timeline.export.container,
-                        parts.audio, parts.infos)  # fmt: skip
+        try:
+            # A mix the segment cache gave (no audio task ran) warns only through its own notes.
+            notes = audio_file_notes(parts.audio) if parts.audio else []
+            out = os.path.join(tmp, f"output.{spec.output_ext}")
+            report = stitch(parts.segments, timeline.fps, out, timeline.export.container,
+                            parts.audio, parts.infos)  # fmt: skip
+        finally:
+            parts.release()
         if cancelled(service, spec.id):
             # Cancelled while it stitched: a cancelled job delivers nothing (its output would
             # also block a new render to the same name).
