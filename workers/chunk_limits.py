@@ -63,6 +63,16 @@ def spinning(frame: int, sources: str, seconds: float, limit: float) -> ChunkSpi
     )
 
 
+def flush_spinning(last: int, seconds: float, limit: float) -> ChunkSpinning:
+    """The one-line error of a render stopped for ending no sooner than ``limit`` seconds
+    after its last frame (``last``) was made: the encoder's flush looped."""
+    return ChunkSpinning(
+        f"its render process kept running {seconds:.0f} s (limit {limit:.0f} s) after its "
+        f"last frame ({last}) was made, without ending: the encoder's flush or the muxer "
+        "looped; try another codec or encoder"
+    )
+
+
 @dataclass(frozen=True)
 class ChunkLimits:
     """Resource limits of one chunk's render process."""

@@ -27,7 +27,7 @@ from workers import hooks
 from workers.assets import sha256_file
 from workers.audio import audio_encoder_for, mix_timeline, write_audio_file
 from workers.cache_use import audio_claim, keep, segment_claim
-from workers.chunk_limits import ChunkSpinning, spinning
+from workers.chunk_limits import ChunkSpinning, flush_spinning, spinning
 from workers.fingerprint import render_fingerprint
 from workers.job_policy import check_identity
 from workers.job_spec import JobSpec
@@ -122,11 +122,16 @@ def _render_segment(
         if now - last[0] >= POLL_INTERVAL:
             last[0] = now
             reason[0] = service.should_stop(spec.id, index, node)
-        waited = clock.overdue() if clock.done < end - start else None  # the flush is no frame
+        waited = clock.overdue()
         if waited is not None and not spun:
-            frame = start + clock.done
-            sources = frame_sources(spec.timeline(), frame)
-            spun.append(spinning(frame, sources, waited, clock.limit()))
+            if clock.done >= end - start:
+                # The encoder's flush, timed as a frame is: untimed, a flush that looped kept
+                # the chunk "alive" until the task's time limits (hours).
+                spun.append(flush_spinning(end - 1, waited, clock.limit()))
+            else:
+                frame = start + clock.done
+                sources = frame_sources(spec.timeline(), frame)
+                spun.append(spinning(frame, sources, waited, clock.limit()))
         return reason[0] is not None or bool(spun)
 
     frames = [0]  # done so far: what the alive timer reports again

@@ -167,3 +167,27 @@ def test_an_8k_heavy_blur_frame_is_expected_to_be_slow(tmp_path: Path) -> None:
     )
     assert liveness.frame_sources(big, 3) == "clip 'c'"
     assert liveness.frame_sources(big, 10) == "no clip"
+
+
+def test_a_spinning_flush_after_the_last_frame_fails_the_chunk(
+    chunk: tuple[JobSpec, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every frame made, then the render process works on without ending (an encoder whose
+    flush loops): the flush was not timed, and the chunk ran "alive" until the task's time
+    limits (hours)."""
+    spec, _ = chunk
+
+    def flush_spins(timeline: Any, output: str, **kwargs: Any) -> Any:
+        total = kwargs["end"] - kwargs["start"]
+        for done in range(1, total + 1):
+            kwargs["progress"](done, total)
+        _burn(60)  # the flush, far over the 3 s floor
+        return _looping_render(0, 0, 0)(timeline, output, **kwargs)
+
+    monkeypatch.setattr(workers.render, "render_to_file", flush_spins)
+    began = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        _run(spec, _Service())
+    assert time.monotonic() - began < 30
+    message = str(caught.value)
+    assert "after its last frame" in message and "limit 3 s" in message, message
