@@ -178,13 +178,14 @@ class LocalStorage:
 
 
 def remove_temps(storage: object, prefix: str) -> int:
-    """LocalStorage.remove_temps on ``storage`` or the local storage it wraps (``inner``, as
-    the encrypting wrappers hold it); 0 for other backends, which keep no temp files."""
-    while not isinstance(storage, LocalStorage):
+    """``remove_temps`` of ``storage`` or of the storage it wraps (``inner``, as the encrypting
+    wrappers hold it): a local storage's temp files, an S3 bucket's unfinished multipart
+    uploads; 0 for other backends, which keep nothing of a killed write."""
+    while not callable(getattr(type(storage), "remove_temps", None)):
         storage = getattr(storage, "inner", None)
         if storage is None:
             return 0
-    return storage.remove_temps(prefix)
+    return int(storage.remove_temps(prefix))  # type: ignore[attr-defined]
 
 
 def _remove_stale_temps(directory: str, before: float) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import logging
 import threading
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
@@ -60,6 +61,8 @@ from providers.storage.s3_errors import (
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, SignedUpload, check_upload_request
 
 __all__ = ["S3Storage", "check_location", "map_s3_errors", "parse_s3_url"]
+
+log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 DEFAULT_MULTIPART_THRESHOLD = 64 * MiB
@@ -228,7 +231,36 @@ class S3Storage(RemoteStorage):
                     batch = []
             if batch:
                 removed += self._delete_batch(client, prefix, batch)
+        try:
+            # A writer killed mid-upload left its parts under the prefix, billed until aborted.
+            self.remove_temps(prefix)
+        except StorageError as exc:  # no s3:ListBucketMultipartUploads: the objects went
+            log.warning("unfinished uploads under %r not aborted: %s", prefix, exc)
         return removed
+
+    def remove_temps(self, prefix: str) -> int:
+        """Abort every unfinished multipart upload under ``prefix`` (a killed writer's; a live
+        one's then fails), for a caller that knows no write there is still wanted; how many.
+        S3 keeps (and bills) the parts of an upload nobody completes or aborts for ever."""
+        validate_prefix(prefix)
+        client = self.client
+        aborted = 0
+        with map_s3_errors(prefix, bucket=self.bucket):
+            pages = client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=self._root + prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", ()):
+                    try:
+                        client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                    except botocore.exceptions.ClientError as exc:
+                        if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                            raise
+                        continue  # completed or aborted meanwhile
+                    aborted += 1
+        return aborted
 
     def list(self, prefix: str) -> builtins.list[str]:
         """Sorted keys starting with ``prefix`` as a plain string ("jobs/4" finds "jobs/42/a")."""

@@ -578,3 +578,56 @@ def test_objects_carry_the_media_type_of_their_name(
         store.put_file(key, src)
         head = raw.head_object(Bucket=store.bucket, Key=f"{PREFIX}/{key}")
         assert head["ContentType"] == media_type, key
+
+
+# --- uploads of killed writers ----------------------------------------------------------------
+
+
+def _killed_upload(raw: Any, bucket: str, name: str) -> str:
+    """A multipart upload begun, one part sent, never completed nor aborted: what a worker
+    SIGKILLed mid-upload leaves (its parts are billed until aborted)."""
+    upload = raw.create_multipart_upload(Bucket=bucket, Key=name)["UploadId"]
+    raw.upload_part(Bucket=bucket, Key=name, UploadId=upload, PartNumber=1, Body=b"x" * 1024)
+    return str(upload)
+
+
+def _uploads(raw: Any, bucket: str) -> builtins.list[str]:
+    return sorted(u["Key"] for u in raw.list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def test_delete_prefix_aborts_the_uploads_killed_under_it(
+    store: S3Storage, raw: Any, s3_bucket: str, tmp_path: Path
+) -> None:
+    store.put_file("jobs/a/segments/000000.mkv", write(tmp_path / "s", b"segment"))
+    _killed_upload(raw, s3_bucket, f"{PREFIX}/jobs/a/segments/000001.mkv")
+    _killed_upload(raw, s3_bucket, f"{PREFIX}/jobs/b/segments/000000.mkv")
+    _killed_upload(raw, s3_bucket, "elsewhere/jobs/a/x")  # not under the storage's root
+    assert store.delete_prefix("jobs/a/") == 1  # the objects; the uploads are no objects
+    assert _uploads(raw, s3_bucket) == [
+        "elsewhere/jobs/a/x",
+        f"{PREFIX}/jobs/b/segments/000000.mkv",
+    ]
+
+
+def test_remove_temps_aborts_a_completed_job_s_killed_uploads(
+    store: S3Storage, raw: Any, s3_bucket: str
+) -> None:
+    """What a completed job's merge calls (workers.merge_task): its video stays."""
+    from providers.storage.local import remove_temps
+
+    _killed_upload(raw, s3_bucket, f"{PREFIX}/jobs/a/segments/000001.mkv")
+    _killed_upload(raw, s3_bucket, f"{PREFIX}/jobs/a/output.mp4")
+    assert remove_temps(store, "jobs/a/") == 2
+    assert _uploads(raw, s3_bucket) == []
+    assert remove_temps(store, "jobs/a/") == 0
+
+
+def test_delete_prefix_without_leave_to_list_uploads_still_deletes(
+    store: S3Storage, tmp_path: Path
+) -> None:
+    """A bucket policy without s3:ListBucketMultipartUploads: the objects go all the same
+    (a cancel must not fail for want of a clean-up)."""
+    store.put_file("jobs/a/x", write(tmp_path / "s", b"x"))
+    fail_operation(store, "ListMultipartUploads", "AccessDenied", 403)
+    assert store.delete_prefix("jobs/a/") == 1
+    assert store.list("jobs/") == []
