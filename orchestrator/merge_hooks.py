@@ -4,6 +4,7 @@ every chunk is in, the job's completion with its cost, and cached parts kept, fe
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -20,6 +21,21 @@ from workers.job_spec import JobSpec
 
 log = logging.getLogger(__name__)
 
+#: Takes over a merging job's merge lease only if it lapsed (ARGV: now, the lease's seconds,
+#: the merging state and now as stored): read and renewed in one step, or two copies of a
+#: merge that both read the lapsed lease both took it over.
+_TAKE_OVER = """
+if redis.call('hget', KEYS[1], 'state') ~= ARGV[3] then
+  return 0
+end
+local alive = tonumber(redis.call('hget', KEYS[1], 'merge_alive_at') or '') or 0
+if tonumber(ARGV[1]) - alive < tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('hset', KEYS[1], 'merge_alive_at', ARGV[4])
+return 1
+"""
+
 
 class MergeHooks(HookBase):
     """The merge's and the segment cache's hooks (part of workers.hooks.Hooks)."""
@@ -31,10 +47,12 @@ class MergeHooks(HookBase):
             if self.store.state(job_id) is JobState.MERGING:
                 # A duplicate (resent while the first waited in the queue) must not merge
                 # alongside a live merge; one resent because the lease lapsed takes over.
-                alive = self.store.get_fields(job_id, "merge_alive_at")["merge_alive_at"]
-                if alive is not None and now - float(alive) < MERGE_LEASE:
+                merging = json.dumps(JobState.MERGING.value)
+                taken = self.store.redis.eval(
+                    _TAKE_OVER, 1, keys.job(job_id), now, MERGE_LEASE, merging, json.dumps(now)
+                )
+                if not taken:
                     return False
-                self.store.update(job_id, merge_alive_at=now)
                 started = True
             else:
                 started = self.store.transition(job_id, JobState.MERGING, merge_alive_at=now)
