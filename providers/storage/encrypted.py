@@ -14,8 +14,10 @@ import builtins
 import os
 import secrets
 import tempfile
+import time
 from typing import TYPE_CHECKING
 
+from common.scratch import scratch_prefix, sweep_scratch
 from providers.storage.base import (
     TMP_PREFIX,
     Storage,
@@ -152,10 +154,12 @@ class EncryptedStorage:
         return None
 
     def _staging(self, key: str) -> tempfile.TemporaryDirectory[str]:
-        """A private temp directory for one object's ciphertext, removed afterwards."""
+        """A private temp directory for one object's ciphertext, removed afterwards; named
+        after this process, so that a later one removes it if this one is killed meanwhile."""
+        _sweep_staging(self.tmp_dir)
         with map_storage_errors(key):
             return tempfile.TemporaryDirectory(
-                prefix="cloudrender-enc-", dir=self.tmp_dir, ignore_cleanup_errors=True
+                prefix=scratch_prefix(STAGING), dir=self.tmp_dir, ignore_cleanup_errors=True
             )
 
     def _stored_frame_size(self, key: str) -> int:
@@ -243,6 +247,24 @@ class PlaintextStorage:
         if path is not None and _is_ciphertext(path):
             raise _needs_key(key)
         return path
+
+
+#: The kind (``common.scratch``) of the folders that stage ciphertext copies.
+STAGING = "enc"
+#: Seconds between two sweeps by one process of one directory's staging folders left by
+#: killed processes (each a whole object's ciphertext, kept for ever before).
+SWEEP_SECONDS = 60.0
+_swept: dict[str | None, float] = {}
+
+
+def _sweep_staging(root: str | None) -> None:
+    """Remove the staging folders in ``root`` (None: the temp directory) whose process is
+    gone, at most every SWEEP_SECONDS."""
+    now = time.monotonic()
+    if root in _swept and now - _swept[root] < SWEEP_SECONDS:
+        return
+    _swept[root] = now
+    sweep_scratch(STAGING, root)
 
 
 def _is_ciphertext(path: str) -> bool:
