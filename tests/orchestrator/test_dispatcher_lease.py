@@ -19,12 +19,13 @@ pytestmark = pytest.mark.timeout(30)
 def test_a_pass_longer_than_the_lock_keeps_it(
     redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(dispatcher_module, "LOCK_MS", 300)
+    # Renewed every 300 ms: only a renewal 600 ms late (a loaded machine) lets it lapse.
+    monkeypatch.setattr(dispatcher_module, "LOCK_MS", 900)
     first = Dispatcher(JobStore.from_url(redis_url), app=None)
     second = Dispatcher(JobStore.from_url(redis_url), app=None)
     with first.locked() as held:
         assert held
-        time.sleep(1.0)  # over three lifetimes of the lock
+        time.sleep(2.5)  # near three lifetimes of the lock
         with second.locked() as taken:
             assert not taken
     assert not first.redis.exists(keys.DISPATCH_LOCK)
