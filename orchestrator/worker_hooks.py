@@ -250,13 +250,22 @@ class WorkerHooks(MergeHooks):
     def chunk_crashed(
         self, job_id: str, index: int, node: str, error: str, *, reason: str = "crashed"
     ) -> None:
-        """Count the failure against `node`; requeue, or fail the job after three nodes."""
+        """Count the failure against `node`; requeue, or fail the job after three nodes. A
+        copy of the chunk that crashed after another finished it, or while another runs it,
+        only counts against its node: the chunk is not sent again, nor its job failed."""
         self.store.redis.hincrby(keys.failures(job_id), node, 1)
         chunk = self.store.chunk(job_id, index)
+        if chunk.state is ChunkState.DONE:
+            return  # another copy (a straggler's, a redelivery) finished it
         if node not in chunk.failed_nodes:
             chunk.failed_nodes.append(node)
-        chunk.state, chunk.error = ChunkState.RETRYING, f"{error} (on {node})"
-        self.store.save_chunk(job_id, chunk)
+        elsewhere = chunk.state is ChunkState.RUNNING and chunk.node not in (None, node)
+        if not elsewhere:
+            chunk.state, chunk.error = ChunkState.RETRYING, f"{error} (on {node})"
+        if not self.store.save_chunk(job_id, chunk) or elsewhere:
+            # Finished (or its job ended) meanwhile; or the copy on chunk.node goes on, and its
+            # own end (done, or a crash that counts toward the node limit) decides.
+            return
         if len(chunk.failed_nodes) >= CHUNK_NODE_LIMIT:
             self._fail_chunk(job_id, chunk)
             return
