@@ -336,8 +336,14 @@ class WorkerHooks(MergeHooks):
         self.publish(job_id, "chunk_requeued", chunk=index, reason="process died", node=node)
 
     def chunk_failed(self, job_id: str, index: int, error: RenderError) -> None:
-        """A deterministic failure fails the job at once (retrying would fail the same way)."""
+        """A deterministic failure fails the job at once (retrying would fail the same way);
+        not that of a copy whose chunk another copy finished (it was no failure of the chunk's:
+        its node's own, say a storage mount that refused the upload)."""
         try:
+            if self.store.chunk(job_id, index).state is ChunkState.DONE:
+                log.warning("job %s chunk %d: a copy failed after another finished it: %s",
+                            job_id, index, error)  # fmt: skip
+                return
             self.store.chunk_failed(job_id, index, str(error))
         except JobNotFound:
             # Redis lost the job between the chunk's start and its document being read: there

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from common.errors import RenderError
 from common.settings import Settings
 from orchestrator import keys
 from orchestrator.celery_app import make_app
@@ -66,3 +67,14 @@ def test_a_copy_crashing_while_another_runs_the_chunk(service: WorkerHooks) -> N
     # The copy that runs it crashing too is a crash like any: the node limit fails the job.
     service.chunk_crashed("j", 0, "n2", "MemoryError: killed")
     assert store.state("j") is JobState.FAILED
+
+
+def test_a_copy_failing_after_another_finished_the_chunk(service: WorkerHooks) -> None:
+    """A "deterministic" failure (say its node's storage refused the upload) of a copy whose
+    chunk another copy finished was no failure of the chunk: the job goes on."""
+    store = service.store
+    service.chunk_finished("j", 0, {"index": 0, "start": 0, "end": 10, "seconds": 1.0,
+                                    "node": "n1"})  # fmt: skip
+    service.chunk_failed("j", 0, RenderError("chunk 0: storage refused the upload"))
+    assert store.state("j") is JobState.RENDERING, store.get("j").error
+    assert store.chunk("j", 0).state is ChunkState.DONE
