@@ -315,7 +315,9 @@ def _pin(path: str) -> str | None:
     folder = os.path.join(os.path.dirname(path), PIN_FOLDER)
     pin = os.path.join(folder, f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{os.path.basename(path)}")
     try:
-        os.makedirs(folder, exist_ok=True)
+        # Not makedirs: an object's folder removed meanwhile (a cancel) must not be made again.
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
         os.link(path, pin)
     except OSError:
         with contextlib.suppress(OSError):
