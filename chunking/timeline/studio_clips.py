@@ -42,6 +42,10 @@ MAX_CHANNELS = 64
 #: use-clips.ts clamps to 0.1-10), so every speed it saves renders; 0.25-4 refused a time-lapse
 #: or slow-motion clip and with it the whole project.
 MIN_SPEED, MAX_SPEED = 0.1, 10.0
+#: How long a frozen clip (``speed`` 0) reads its media, in seconds: the renderer shows the frame
+#: just before a clip's ``source_end``, so a freeze frame is a clip whose source ends this soon
+#: after it starts (otio_layout.HOLD, the OTIO importers' freeze frames, alike).
+FREEZE_HOLD = 0.001
 
 
 class ClipReader:
@@ -104,8 +108,14 @@ class ClipReader:
         elif kind is not TrackKind.SUBTITLE or (text is None and not mediumless):
             source = parse_source(raw, custom, self.base_dir, kind, p, where)
         source_start = self._source_start(raw, where, kind)
-        speed = number(raw, ("speed",), 1.0, p, where, low=MIN_SPEED, high=MAX_SPEED)
+        frozen = _frozen(raw)
+        speed = 1.0
+        if not frozen:
+            speed = number(raw, ("speed",), 1.0, p, where, low=MIN_SPEED, high=MAX_SPEED)
         source_end = self._source_end(raw, source, source_start, (start, end, speed), where)
+        if frozen and not isinstance(source, GeneratedSource):
+            # The frame at source_start held over the clip, silent (a stopped tape makes none).
+            source_end = source_start + FREEZE_HOLD
         if kind is TrackKind.AUDIO:
             source_start = _on_the_grid(source_start, start_s, start, self.fps, speed)
         clip = Clip(
@@ -119,7 +129,7 @@ class ClipReader:
             speed=speed,
             opacity=number(raw, ("opacity",), 1.0, p, where, low=0, high=1),
             volume=number(raw, ("volume",), 1.0, p, where, low=0, high=10),
-            muted=flag(raw, "muted", False, p, where),
+            muted=flag(raw, "muted", False, p, where) or frozen,
             fade_in=self._seconds(raw, ("fade_in", "audio_fade_in"), where),
             fade_out=self._seconds(raw, ("fade_out", "audio_fade_out"), where),
             picture_fade_in=self._seconds(raw, ("picture_fade_in",), where),
@@ -144,7 +154,9 @@ class ClipReader:
             audio_channel=self._audio_channel(raw, where),
             deinterlace=flag(raw, "deinterlace", True, p, where),
         )
-        clip = reversed_clip(clip, flag(raw, "reverse", False, p, where), p, where)
+        # A held frame looks the same played either way.
+        backwards = flag(raw, "reverse", False, p, where) and not frozen
+        clip = reversed_clip(clip, backwards, p, where)
         if style_id is not None:
             self.styled.append((clip, style_id))
         self._attachments(raw, clip_id, where)
@@ -263,6 +275,12 @@ class ClipReader:
             if pick(item, "duration") is not None:
                 seconds = number(item, ("duration",), 1.0, self.p, where, low=0, high=MAX_SECONDS)
             self.attached.setdefault(str(ref), []).append((clip_id, side, seconds))
+
+
+def _frozen(raw: Mapping[str, Any]) -> bool:
+    """Whether ``speed`` is 0: a freeze frame (the editor's speed ramps stop a clip with it)."""
+    speed = raw.get("speed")
+    return isinstance(speed, int | float) and not isinstance(speed, bool) and speed == 0
 
 
 def _no_media(raw: Mapping[str, Any]) -> bool:
