@@ -37,6 +37,7 @@ from chunking.timeline.studio_editor_document import (
 )
 from chunking.timeline.studio_editor_keys import warn_unknown_tls, warn_unknown_tlsp
 from chunking.timeline.studio_editor_library import Library, as_map, items_of, text
+from chunking.timeline.studio_editor_ramps import split_ramps
 from chunking.timeline.studio_editor_range import clip_to_range
 from chunking.timeline.studio_editor_settings import (
     colour_space,
@@ -188,6 +189,7 @@ class _Converter:
             or as_map(settings.get("audio")).get("sampleRate")
             or 48000,
         }
+        self._split_ramps(parts, timeline)
         custom: dict[str, Any] = {"sequence": text(sequence.get("id")) or seq_name}
         in_point, out_point = to_float(render.get("inPoint")), to_float(render.get("outPoint"))
         if in_point is not None or out_point is not None:
@@ -234,6 +236,7 @@ class _Converter:
             ),
             "sample_rate": settings.get("sampleRate") or 48000,
         }
+        self._split_ramps(parts, timeline)
         name = text(self.data.get("name")) or self.name
         meta = {**as_map(self.data.get("meta")), **self.data}  # the .tls keeps its dates in meta
         return self._finish(PROJECT_FILE, PROJECT_FILE, parts, timeline, name, meta, {})
@@ -271,12 +274,19 @@ class _Converter:
             "resolution": frame_size(self.p, ("settings.resolution", settings.get("resolution"))),
             "sample_rate": settings.get("sampleRate") or self.data.get("sampleRate") or 48000,
         }
+        self._split_ramps(parts, timeline)
         name = text(self.data.get("name")) or self.name or "Untitled Project"
         return self._finish(
             TIMELINE_PROJECT, TIMELINE_PROJECT, parts, timeline, name, self.data, {}
         )
 
     # -- pieces -------------------------------------------------------------------------------
+
+    def _split_ramps(self, parts: Parts, timeline: Mapping[str, Any]) -> None:
+        """Clips of changing speed as clips of steady speed, once the frame rate is known (and
+        before a render range cuts them: a piece's media time is the ramp's)."""
+        if not self.p.errors:  # an unreadable frame rate is named; nothing is rendered
+            split_ramps(parts, timeline["fps"], self.p)
 
     def _refuse(self, line: str) -> NoReturn:
         raise TimelineError(f"{self.source}: {line}")

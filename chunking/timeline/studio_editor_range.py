@@ -52,8 +52,8 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
                 "source_start": round(source_start + lost * speed, 9),
             }
             head, tail = _less(start, clip["start_time"]), _less(clip["end_time"], end)
-            fades.update(_fades_in_range(moved, head, tail))
-            _picture_fades_in_range(moved, head, tail)
+            fades.update(sound_fades_in_range(moved, head, tail))
+            picture_fades_in_range(moved, head, tail)
             clips.append(moved)
             kept.add(clip["id"])
         tracks.append({**track, "clips": clips})
@@ -88,7 +88,9 @@ def clip_to_range(parts: Parts, start: float, end: float, p: Problems | None = N
     return Parts(tracks, subtitles, effects, filters, transitions)
 
 
-def _fades_in_range(clip: dict[str, Any], head: float, tail: float) -> dict[str, dict[str, Any]]:
+def sound_fades_in_range(
+    clip: dict[str, Any], head: float, tail: float
+) -> dict[str, dict[str, Any]]:
     """A cut clip's sound fades (``fade_in``/``fade_out``, seconds from its edges) as they sound
     once the range cut ``head`` seconds off its start and ``tail`` off its end: a fade the cut
     passed is gone; one it cut into is an AudioFadeIn/AudioFadeOut over what is left, mixed in
@@ -113,7 +115,7 @@ def _fades_in_range(clip: dict[str, Any], head: float, tail: float) -> dict[str,
     return added
 
 
-def _picture_fades_in_range(clip: dict[str, Any], head: float, tail: float) -> None:
+def picture_fades_in_range(clip: dict[str, Any], head: float, tail: float) -> None:
     """A cut clip's picture fades keep their place in the sequence: each counts from the uncut
     clip's edge (``picture_fade_head``/``_tail``, Clip.picture_fade); one the cut passed is gone."""
     for key, cut, edge in (

@@ -32,7 +32,7 @@ from chunking.timeline.studio_editor_library import (
 from chunking.timeline.studio_editor_motion import PROPERTIES, transform_keys
 from chunking.timeline.studio_editor_opacity import fade_seconds, picture_over_time
 from chunking.timeline.studio_editor_position import clip_position
-from chunking.timeline.studio_editor_speed import clip_speed
+from chunking.timeline.studio_editor_speed import RAMP_KEY, clip_speed
 from chunking.timeline.studio_editor_styles import (
     TEXT_TRACKS,
     applied_style_template,
@@ -201,13 +201,14 @@ class TrackConverter:
         # edits, and at other speeds than 1 it froze the clip early): the clip plays on.
         offset = to_float(raw.get("offset"))
         source_start = offset if offset is not None else js_or(raw.get("mediaStartTime"), 0)
+        speed, ramp = clip_speed(raw, self.ramps.get(clip_id), where, self.p)
         clip: dict[str, Any] = {
             "id": clip_id,
             "source_path": path,
             "start_time": start,
             "end_time": start + duration,
             "source_start": source_start,
-            "speed": clip_speed(raw, self.ramps.get(clip_id), where, self.p),
+            "speed": speed,
             "volume": js_nullish(raw.get("volume"), 1.0),
             # Not in the editor's conversion, but the clip's own settings the user sees.
             "muted": raw.get("isMuted") is True,
@@ -241,7 +242,10 @@ class TrackConverter:
             clip["transform_keyframes"] = moving  # in pixels with the transform's position
         if raw.get("isReversed") is True:
             clip["reverse"] = True  # its span played backwards (chunking.timeline.reverse)
-        self._keep_pitch(raw, clip, where)
+        if ramp is not None:
+            clip[RAMP_KEY] = ramp  # split into clips of steady speed (studio_editor_ramps)
+        else:
+            self._keep_pitch(raw, clip, where)
         if raw.get("templateId") is not None:
             clip["template_id"] = raw["templateId"]
             clip["template_cell"] = raw.get("templateCell")

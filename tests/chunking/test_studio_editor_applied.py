@@ -100,7 +100,7 @@ def test_clip_settings_that_are_not_rendered_are_each_named(tmp_path: Path) -> N
     assert timeline.clip("c0").opacity_keys == ()
     assert timeline.warnings == (
         "clip 'c0': audioOffset 0.2 s is not rendered",
-        "clip 'c0': speed ramping (speedRamping) is not rendered; speed is",
+        "clip 'c0': speed ramping (speedRamping) has no keyframes; the clip plays at its speed",
     )
 
 

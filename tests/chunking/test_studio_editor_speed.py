@@ -109,23 +109,6 @@ def test_a_ramp_of_one_speed_plays_at_that_speed(tmp_path: Path) -> None:
     assert timeline.clip("c").speed == 4.0 and timeline.warnings == ()
 
 
-def test_a_ramp_that_changes_speed_is_still_named(tmp_path: Path) -> None:
-    timeline = timeline_project(tmp_path, speed=1.5, speedRamping=ramp(1, 0.2))
-    assert timeline.clip("c").speed == 1.5
-    assert timeline.warnings == (
-        "clip 'c': speed ramping (speedRamping) from 0.2x to 1x is not rendered; speed is",
-    )
-
-
-def test_a_freeze_frame_ramp_is_named(tmp_path: Path) -> None:
-    """The "freeze-frame" preset: one key of speed 0 ("hold"), a still no speed here draws."""
-    timeline = timeline_project(tmp_path, speedRamping=ramp(0))
-    assert timeline.clip("c").speed == 1
-    assert timeline.warnings == (
-        "clip 'c': speed ramping (speedRamping) at 0x (a freeze frame) is not rendered; speed is",
-    )
-
-
 def test_a_projects_ramp_config_of_one_speed_plays_at_that_speed(tmp_path: Path) -> None:
     """TimelineProject.speedRampingConfigs (by clip id) in the current editor's timeline.ts."""
     make_image(tmp_path / "still.png", (32, 18), (200, 100, 50, 255))
