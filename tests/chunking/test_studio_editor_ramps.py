@@ -11,17 +11,20 @@ MIT with Commons Clause.
 from __future__ import annotations
 
 import json
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chunking.timeline.loader import load
+from chunking.timeline.loader import load, load_document
 from chunking.timeline.model import Clip, Timeline
 from tests.chunking.test_studio_editor import DATA, make_media
 from tests.chunking.test_studio_editor_resources import timeline_project as two_clips
 from tests.chunking.test_studio_editor_speed import timeline_project
+from tests.media import identify, make_video
+from workers.compositor import Compositor
 
 FPS = Fraction(10)
 
@@ -199,3 +202,43 @@ def test_a_render_range_shows_the_ramp_as_the_sequence_does(tmp_path: Path) -> N
     first = 25  # 1 s at the sequence's 25 fps
     assert (len(whole), len(ranged)) == (75, 38)  # the intro: 3 s; 1.5 s of it in the range
     assert ranged == pytest.approx(whole[first : first + len(ranged)], abs=1e-6)
+
+
+def test_the_rendered_frames_follow_the_ramp(tmp_path: Path) -> None:
+    """Pixels: a 30 fps source whose every frame is identifiable, ramped at 10 fps through a
+    glide (1x to 3x over 1 s), a freeze (1 s) and 1x again; each rendered frame shows the
+    source frame at the media time the player's rate has reached."""
+    make_video(tmp_path / "src.mp4", frames=150, fps=30, size=(64, 36))
+    keys = ramp((0, 1, "linear"), (1, 3, "hold"), (1.5, 0, "hold"), (2.5, 1, "hold"))
+    clip = {"id": "c", "startTime": 0, "duration": 3.5, "offset": 0.5, "speedRamping": keys,
+            "mediaFile": {"id": "m", "path": "src.mp4"}}  # fmt: skip
+    doc = {
+        "id": "p", "name": "p", "sections": [],
+        "globalTracks": [{"id": "t", "type": "video", "clips": [clip]}],
+        "settings": {"resolution": {"width": 64, "height": 36}, "fps": 10},
+    }  # fmt: skip
+    timeline = load_document(doc, str(tmp_path))[1]
+    assert timeline.warnings == ()
+
+    def media_time(t: float) -> float:  # 0.5 s in, then the integral of the rate
+        glide = min(t, 1.0)
+        played = glide + glide * glide  # 1x to 3x linearly over the first second
+        played += 3 * min(max(t - 1.0, 0.0), 0.5)  # 3x to 1.5 s, then stopped to 2.5 s
+        return 0.5 + played + max(t - 2.5, 0.0)
+
+    comp = Compositor(timeline)
+    try:
+        shown = [identify(comp.frame(f)) for f in range(35)]
+    finally:
+        comp.close()
+
+    def expected(frame: int) -> int:
+        t = frame / 10
+        if 1.5 <= t < 2.5:  # frozen: the source frame at the media time held
+            return int(media_time(t) * 30 + 1e-6)
+        # Moving: the last source frame that starts before the middle of the timeline frame's
+        # span of media (docs/timeline-format.md, "Timeline frame t starts at ...").
+        middle = (media_time(t) + media_time(t + 0.1)) / 2
+        return math.ceil(middle * 30 - 1e-6) - 1
+
+    assert shown == [expected(f) for f in range(35)]
