@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chunking.timeline.fields import Problems
+from chunking.timeline.fields import Problems, shown
 from chunking.timeline.schema import entries
 from chunking.timeline.studio_editor_entries import (
     duration_unusable,
@@ -65,6 +65,43 @@ class TrackTransitions:
                 joined.add(pair)
                 definition = self.lib.lookup(self.lib.transitions, ref) or {}
                 self.out.append(transition_entry(ref, definition, applied, pair))
+
+    def montage(self, pairs: list[tuple[dict[str, Any], Any]]) -> None:
+        """The AI montage planner's ``appliedTransitions`` (applyTransitionsToClips in
+        timeline-integration-service.ts): ``{transitionId, position: "out", duration,
+        targetClipId}`` on the clip it leaves, the clip it enters moved back by half the
+        duration, so the two overlap: the overlap is the transition."""
+        by_id = {clip["id"]: clip for clip, _ in pairs}
+        joined = {(t["from_clip_id"], t["to_clip_id"]) for t in self.out}
+        for clip, raw in pairs:
+            for i, item in enumerate(entries(as_map(raw).get("appliedTransitions"))):
+                applied = as_map(item)
+                if switched_off(applied):
+                    continue
+                ref = text(applied.get("transitionId"))
+                where = f"clip {clip['id']!r} appliedTransitions[{i}]"
+                target = text(applied.get("targetClipId"))
+                if target not in by_id or target == clip["id"]:
+                    self.p.warn(where, f"its targetClipId {shown(applied.get('targetClipId'))} "
+                                "is no other clip of the track; not rendered")  # fmt: skip
+                    continue
+                ends = (target, clip["id"]) if applied.get("position") == "in" else None
+                pair = ends or (clip["id"], target)
+                first, second = by_id[pair[0]], by_id[pair[1]]
+                gap = second["start_time"] - first["end_time"]
+                if gap > _TOUCHING or second["start_time"] < first["start_time"]:
+                    what = f"a {gap:g}s gap separates" if gap > 0 else "it runs back between"
+                    self.p.warn(where, f"{what} {pair[0]!r} and {pair[1]!r}; not rendered")
+                    continue
+                if pair in joined:
+                    self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+                    continue
+                if (why := duration_unusable(applied)) is not None:
+                    self.p.warn(where, why)
+                    continue
+                joined.add(pair)
+                definition = self.lib.lookup(self.lib.transitions, ref) or {}
+                self.out.append(transition_entry(ref or "fade", definition, applied, pair))
 
     def timeline(self, ids: Any, pairs: list[tuple[dict[str, Any], Any]], where: str) -> None:
         """A track's TimelineTransitions (``resources.timelineTransitions``, listed by id in

@@ -139,6 +139,7 @@ class TrackConverter:
                 pairs.append((clip, raw_clip))
         joins = TrackTransitions(self.lib, self.p, self.parts.transitions)
         joins.applied(pairs)
+        joins.montage(pairs)
         joins.timeline(track.get("transitions"), pairs, where)
         effects = self.applied.ids(track.get("trackEffects"), "effect", track_id, where)
         # The mixer's panner follows the channel's inserts (Web Audio's chain in the editor).
@@ -308,9 +309,6 @@ class TrackConverter:
         if isinstance(raw.get("cropSettings"), Mapping) and raw["cropSettings"]:
             self.p.warn(where, "cropSettings (the montage planner's crop) is not rendered; the "
                         "whole picture is")  # fmt: skip
-        if entries(raw.get("appliedTransitions")):
-            self.p.warn(where, "appliedTransitions (the montage planner's) are not rendered; "
-                        "the clips cut")  # fmt: skip
         offset = to_float(raw.get("audioOffset"))
         if offset:
             self.p.warn(where, f"audioOffset {offset:g} s is not rendered")
