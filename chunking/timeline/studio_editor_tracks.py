@@ -42,6 +42,7 @@ from chunking.timeline.studio_editor_styles import (
     subtitle_style,
     text_effects_unrendered,
 )
+from chunking.timeline.studio_editor_volume import keyed_volume
 
 #: TimelineTrack ``type`` -> ProjectSchema track_type. The editor's getTrackType sends every type
 #: but video/audio/subtitle/text to Video; music, voiceover, sfx and ambient tracks hold sound,
@@ -224,6 +225,7 @@ class TrackConverter:
             ),
             "filters": self.applied.ids(raw.get("filters"), "filter", clip_id, where, window),
         }
+        keyed_volume(raw, clip, where, self.p)
         # fadeIn/fadeOut: a music clip's (MusicClip's audio settings) fade its sound, any other
         # clip's (the editor's VideoFadeService) its picture.
         if sound_only:
@@ -320,12 +322,12 @@ class TrackConverter:
         clip, whose opacityKeyframes are)."""
         for name in ("keyframes",) if drawn else ("opacityKeyframes", "keyframes"):
             keys = raw.get(name)
-            # Its opacity and position keys are drawn (picture_over_time, transform_keys).
-            if drawn and isinstance(keys, list):
+            # Its volume keys are played (keyed_volume); a picture's opacity and position keys
+            # are drawn (picture_over_time, transform_keys).
+            done = (DRAWN_PROPERTIES if drawn else frozenset()) | {"volume"}
+            if name == "keyframes" and isinstance(keys, list):
                 keys = [
-                    k
-                    for k in keys
-                    if not (isinstance(k, Mapping) and k.get("property") in DRAWN_PROPERTIES)
+                    k for k in keys if not (isinstance(k, Mapping) and k.get("property") in done)
                 ]
             if isinstance(keys, list | Mapping) and keys:
                 self.p.warn(where, unrendered_animation(name, keys))

@@ -84,7 +84,6 @@ def test_an_unusable_key_is_named_and_left_out_others_still_warned(tmp_path: Pat
     ]
     timeline = project(tmp_path, editor_clip("c", "red.png", position=SMALL, keyframes=keys))
     assert timeline.warnings == (
-        "clip 'c': animation of 'volume' (keyframes) is not rendered; the fixed values are",
         "clip 'c': keyframes[1] (position.x) needs a numeric time and value (time 0.5, value "
         "'left'); left out",
         "clip 'c': keyframes[2] (position.x) interpolation 'ease' is drawn linear",
