@@ -36,7 +36,7 @@ from chunking.timeline.studio_editor_tracks import Parts
 
 #: How long a piece of a glide between two speeds lasts (rounded to whole frames).
 STEP_SECONDS = 0.1
-#: The most pieces one clip's glides make; longer glides get longer pieces.
+#: The most pieces one clip becomes; longer glides get longer pieces, more keys fewer cuts.
 MAX_PIECES = 400
 #: A pitch shift keeps a piece's pitch only from 0.25x to 4x (the loader's audiopitch range).
 _PITCH = (0.25, 4.0)
@@ -106,7 +106,8 @@ class _Splitter:
         fps, f0, f1 = self.fps, self.f0, self.f1
         cuts = {f0, f1}
         for time, _, _ in self.ramp.keys:
-            cuts.add(min(max(to_frame(self.t0 + time, fps), f0), f1))
+            if 0 < time < self.t1 - self.t0:
+                cuts.add(min(max(to_frame(self.t0 + time, fps), f0), f1))
         step = max(round(STEP_SECONDS * fps), math.ceil((f1 - f0) / MAX_PIECES), 1)
         fine = set(cuts)
         ordered = sorted(cuts)
@@ -116,7 +117,10 @@ class _Splitter:
                 fine.update(a + round(i * (b - a) / count) for i in range(1, count))
         first = f0 + math.ceil(Fraction(str(guard[0])) * fps)
         end = f1 - math.ceil(Fraction(str(guard[1])) * fps)
-        return sorted(f for f in fine if f in (f0, f1) or first <= f <= end)
+        kept = sorted(f for f in fine if f in (f0, f1) or first <= f <= end)
+        if len(kept) > MAX_PIECES + 1:  # thousands of keys: evenly spaced ones of their cuts
+            kept = [kept[round(i * (len(kept) - 1) / MAX_PIECES)] for i in range(MAX_PIECES + 1)]
+        return kept
 
     def _holds(self, a: int, b: int) -> bool:
         """Whether the ramp plays frames [a, b) at one speed the renderer plays (or 0)."""
@@ -131,9 +135,10 @@ class _Splitter:
         origin = to_float(self.clip.get("source_start")) or 0.0
         out: list[tuple[int, int, float, float]] = []
         slow = fast = False
+        e = origin + self.ramp.played(self._local(cuts[0]))
         for g, h in zip(cuts, cuts[1:], strict=False):
-            s = origin + self.ramp.played(self._local(g))
-            e = origin + self.ramp.played(self._local(h))
+            s = e
+            e = s + self.ramp.integral(self._local(g), self._local(h))
             speed = (e - s) * fps / (h - g)
             if speed <= 1e-9:
                 out.append((g, h, s, 0.0))

@@ -13,9 +13,10 @@ studio_editor_ramps plays as clips of steady speed.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chunking.timeline.fields import Problems, shown, to_float
@@ -51,6 +52,10 @@ class SpeedRamp:
     scale: float = 1.0
     #: the pieces keep the sound's pitch (the clip's or the ramp's ``maintainPitch``)
     keep_pitch: bool = False
+    _times: tuple[float, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_times", tuple(time for time, _, _ in self.keys))
 
     def speed_at(self, t: float) -> float:
         """The speed at ``t`` seconds from the clip's start (interpolateSpeed, scaled)."""
@@ -58,17 +63,26 @@ class SpeedRamp:
 
     def played(self, t: float) -> float:
         """Seconds of media the clip plays over its first ``t`` seconds (negative before its
-        start): the integral of its speed, exact (Simpson's rule on every polynomial piece)."""
-        lo, hi = min(0.0, t), max(0.0, t)
-        cuts = {lo, hi}
-        for (a, _, _), (b, _, _) in zip(self.keys, self.keys[1:], strict=False):
-            cuts.update(x for x in (a, (a + b) / 2, b) if lo < x < hi)
+        start)."""
+        return self.integral(0.0, t) if t >= 0 else -self.integral(t, 0.0)
+
+    def integral(self, x: float, y: float) -> float:
+        """Seconds of media played from ``x`` to ``y`` seconds into the clip (x <= y): exact,
+        Simpson's rule on every polynomial piece (keys and the middles between them, where the
+        eased curves bend, split it)."""
+        times = self._times
+        first, last = bisect.bisect_right(times, x), bisect.bisect_left(times, y)
+        cuts = {x, y, *times[first:last]}
+        for i in range(max(first - 1, 0), min(last, len(times) - 1)):
+            middle = (times[i] + times[i + 1]) / 2
+            if x < middle < y:
+                cuts.add(middle)
         points = sorted(cuts)
         total = 0.0
-        for x, y in zip(points, points[1:], strict=False):
-            f = self._piece((x + y) / 2)
-            total += (y - x) / 6 * (f(x) + 4 * f((x + y) / 2) + f(y))
-        return total if t >= 0 else -total
+        for a, b in zip(points, points[1:], strict=False):
+            f = self._piece((a + b) / 2)
+            total += (b - a) / 6 * (f(a) + 4 * f((a + b) / 2) + f(b))
+        return total
 
     def _piece(self, t: float) -> Callable[[float], float]:
         """The polynomial the speed follows around ``t`` (its segment's, or the first or last
@@ -78,11 +92,10 @@ class SpeedRamp:
             return lambda _: keys[0][1] * scale
         if t >= keys[-1][0]:
             return lambda _: keys[-1][1] * scale
-        for (a, va, how), (b, vb, _) in zip(keys, keys[1:], strict=False):
-            if a <= t <= b and b > a:
-                ease = _EASINGS.get(how, _EASINGS["linear"])
-                return lambda x: (va + (vb - va) * ease(min(max((x - a) / (b - a), 0), 1))) * scale
-        return lambda _: keys[-1][1] * scale  # unreachable: keys cover [first, last]
+        i = bisect.bisect_right(self._times, t) - 1  # keys[i] <= t < keys[i + 1]
+        (a, va, how), (b, vb, _) = keys[i], keys[i + 1]
+        ease = _EASINGS.get(how, _EASINGS["linear"])
+        return lambda x: (va + (vb - va) * ease(min(max((x - a) / (b - a), 0), 1))) * scale
 
 
 def clip_speed(
@@ -136,6 +149,7 @@ def _ramp(
     if not isinstance(ramp, Mapping) or enabled is not True:
         return None
     keys = []
+    fast: list[tuple[int, float]] = []
     for i, key in enumerate(entries(ramp.get("keyframes"))):
         item = as_map(key)
         time, value = to_float(item.get("time")), to_float(item.get("value"))
@@ -145,8 +159,18 @@ def _ramp(
         if value is None or not (math.isfinite(value) and value >= 0):
             _unread(name, i, "value", item, "a speed of 0 or more", where, p)
             return None
+        if value > MAX_SPEED:
+            # The ramp editor's curve ends at its maxSpeed (10 unless set): a key past it
+            # played the rest of the clip out of its media in a few frames.
+            fast.append((i, value))
+            value = MAX_SPEED
         how = item.get("interpolation")
         keys.append((time, value, how if isinstance(how, str) else "linear"))
+    if fast:
+        (i, value), more = fast[0], len(fast) - 1
+        also = f" (and {more} more key{'s' if more > 1 else ''})" if more else ""
+        p.warn(where, f"speed ramping ({name}) keyframes[{i}].value {value:g}{also} is above "
+               f"{MAX_SPEED:g}x; played at {MAX_SPEED:g}x")  # fmt: skip
     if not keys:
         # The player keeps the clip's rate when a ramp has no keys.
         p.warn(where, f"speed ramping ({name}) has no keyframes; the clip plays at its speed")

@@ -20,6 +20,7 @@ import pytest
 
 from chunking.timeline.loader import load, load_document
 from chunking.timeline.model import Clip, Timeline
+from chunking.timeline.studio_editor_ramps import MAX_PIECES
 from tests.chunking.test_studio_editor import DATA, make_media
 from tests.chunking.test_studio_editor_resources import timeline_project as two_clips
 from tests.chunking.test_studio_editor_speed import timeline_project
@@ -242,3 +243,28 @@ def test_the_rendered_frames_follow_the_ramp(tmp_path: Path) -> None:
         return math.ceil(middle * 30 - 1e-6) - 1
 
     assert shown == [expected(f) for f in range(35)]
+
+
+def test_a_key_past_the_fastest_speed_is_named_once_and_played_at_it(tmp_path: Path) -> None:
+    """Was (before the clamp): 1e308 made infinite media times, refused naming pieces the
+    user never made."""
+    keys = ramp((0, 1e308, "hold"), (0.5, 12, "hold"), (1, 1, "hold"))
+    timeline = timeline_project(tmp_path, speedRamping=keys)
+    assert timeline.warnings == (
+        "clip 'c': speed ramping (speedRamping) keyframes[0].value 1e+308 (and 1 more key) is "
+        "above 10x; played at 10x",
+    )
+    assert [(c.start, c.source_start, c.speed) for c in clips(timeline)] == [
+        (0, 0.0, 10.0),
+        (10, 10.0, 1.0),
+    ]
+
+
+def test_thousands_of_keys_make_at_most_the_most_pieces(tmp_path: Path) -> None:
+    """2000 keys 0.03 s apart over a minute (600 frames): one piece a frame was 600 clips."""
+    keys = ramp(*((n * 0.03, 0.5 + n % 7, "linear") for n in range(2000)))
+    timeline = timeline_project(tmp_path, duration=60, speedRamping=keys)
+    pieces = clips(timeline)
+    assert MAX_PIECES // 2 < len(pieces) <= MAX_PIECES
+    assert [c.start for c in pieces] == sorted({c.start for c in pieces})
+    assert pieces[-1].end == 600
