@@ -85,6 +85,12 @@ def _set(value: Any) -> bool:
     return False
 
 
+def _named(key: Mapping[str, Any], properties: frozenset[str]) -> bool:
+    """Whether a keyframe animates one of these properties (its ``property``, a name)."""
+    name = key.get("property")
+    return isinstance(name, str) and name in properties
+
+
 class TrackConverter:
     """Converts TimelineTrack lists, resolving media and resources through a Library."""
 
@@ -326,9 +332,7 @@ class TrackConverter:
             # are drawn (picture_over_time, transform_keys).
             done = (DRAWN_PROPERTIES if drawn else frozenset()) | {"volume"}
             if name == "keyframes" and isinstance(keys, list):
-                keys = [
-                    k for k in keys if not (isinstance(k, Mapping) and k.get("property") in done)
-                ]
+                keys = [k for k in keys if not (isinstance(k, Mapping) and _named(k, done))]
             if isinstance(keys, list | Mapping) and keys:
                 self.p.warn(where, unrendered_animation(name, keys))
 

@@ -59,3 +59,12 @@ def test_unusable_volume_keys_are_named_and_left_out(tmp_path: Path) -> None:
         "clip 'c': volume keyframes that change other than by a fade in or out at its ends are "
         "not rendered: it plays at their average level, +17.6 dB",
     )
+
+
+def test_a_keyframe_whose_property_is_no_name_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Was: TypeError: unhashable type: 'list' (the drawn properties' set looked it up)."""
+    keys = [{"time": 0, "property": ["volume"], "value": 1, "interpolation": "linear"}]
+    timeline = timeline_project(tmp_path, keyframes=keys)
+    assert timeline.warnings == (
+        "clip 'c': animation of \"['volume']\" (keyframes) is not rendered; the fixed values are",
+    )
