@@ -28,6 +28,7 @@ from typing import Any
 
 from chunking.timeline.fields import Problems, to_float
 from chunking.timeline.frames import parse_fps, to_frame
+from chunking.timeline.schema import MAX_SECONDS
 from chunking.timeline.studio_clips import MAX_SPEED, MIN_SPEED
 from chunking.timeline.studio_editor_entries import effect_entry
 from chunking.timeline.studio_editor_range import picture_fades_in_range, sound_fades_in_range
@@ -78,7 +79,9 @@ class _Splitter:
         self.clip, self.ramp, self.fps, self.parts, self.p = clip, ramp, fps, parts, p
         self.where = f"clip {clip['id']!r}"
         self.t0, self.t1 = float(clip["start_time"]), float(clip["end_time"])
-        self.f0, self.f1 = to_frame(self.t0, fps), to_frame(self.t1, fps)
+        self.f0 = self.f1 = 0  # times the loader refuses (NaN, past a day): left to it
+        if 0 <= self.t0 < self.t1 <= MAX_SECONDS:
+            self.f0, self.f1 = to_frame(self.t0, fps), to_frame(self.t1, fps)
         self.pitch_named = False
 
     def pieces(self, guard: tuple[float, float]) -> list[dict[str, Any]]:
@@ -92,7 +95,7 @@ class _Splitter:
                         f"speed {clip['speed']:g}")  # fmt: skip
             return [clip]
         if self.f1 <= self.f0:
-            return [clip]  # empty: the loader names it
+            return [clip]  # empty, or times the loader names
         steady = _merged(self._steady_pieces(self._cuts(guard)), self.fps)
         return [self._emit(i, *piece) for i, piece in enumerate(steady)]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from chunking.timeline.loader import load, load_document
 from chunking.timeline.model import Clip, Timeline
 from chunking.timeline.studio_editor_ramps import MAX_PIECES
+from common.errors import ValidationError
 from tests.chunking.test_studio_editor import DATA, make_media
 from tests.chunking.test_studio_editor_resources import timeline_project as two_clips
 from tests.chunking.test_studio_editor_speed import timeline_project
@@ -268,3 +270,19 @@ def test_thousands_of_keys_make_at_most_the_most_pieces(tmp_path: Path) -> None:
     assert MAX_PIECES // 2 < len(pieces) <= MAX_PIECES
     assert [c.start for c in pieces] == sorted({c.start for c in pieces})
     assert pieces[-1].end == 600
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"startTime": float("nan")}, "clip 'c': start_time must be a finite number, not nan"),
+        ({"duration": 1e308}, "clip 'c': end_time must be between 0 and 86400"),
+    ],
+)
+def test_a_ramped_clip_with_unusable_times_is_refused_naming_it(
+    tmp_path: Path, fields: dict[str, Any], said: str
+) -> None:
+    """Was a traceback: Fraction('nan'), and an int too large to convert to float."""
+    keys = ramp((0, 1, "linear"), (1, 2, "linear"))
+    with pytest.raises(ValidationError, match=re.escape(said)):
+        timeline_project(tmp_path, speedRamping=keys, **fields)
