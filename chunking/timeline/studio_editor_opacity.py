@@ -43,7 +43,7 @@ def picture_over_time(
         curve = fade.get("type")
         if curve is None or curve == "linear":
             continue
-        if curve in FADE_CURVES:
+        if isinstance(curve, str) and curve in FADE_CURVES:
             clip[f"{key}_curve"] = curve
         else:
             p.warn(where, f"the picture's {name} curve {shown(curve)} is not one the editor "
@@ -85,7 +85,7 @@ def _keys(raw: Any, where: str, p: Problems) -> list[dict[str, Any]]:
         easing = key.get("easing")
         if easing is None:
             easing = "linear"
-        elif easing not in FADE_CURVES:
+        elif not isinstance(easing, str) or easing not in FADE_CURVES:
             p.warn(where, f"{at}.easing {shown(easing)} is not one the editor draws; linear")
             easing = "linear"
         found.pop(time, None)

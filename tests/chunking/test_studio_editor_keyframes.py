@@ -79,3 +79,18 @@ def test_the_fade_services_opacity_keys_win_over_timeline_keys(tmp_path: Path) -
         "clip 'c': animation of 'opacity' (keyframes) is not rendered: its opacityKeyframes are",
     )
     assert reds(timeline, 5)[0] == 255
+
+
+def test_a_fade_curve_or_easing_that_is_no_name_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """Was: TypeError: unhashable type: 'list' (the curves' table looked the value up)."""
+    clip = editor_clip(
+        "c",
+        "red.png",
+        fadeIn={"duration": 0.5, "type": ["ease-in"]},
+        opacityKeyframes=[{"time": 1.0, "opacity": 0.5, "easing": {"name": "linear"}}],
+    )
+    timeline = project(tmp_path, clip)
+    assert [w.split(" is not")[0] for w in timeline.warnings] == [
+        "clip 'c': the picture's fadeIn curve a list of 1",
+        "clip 'c': opacityKeyframes[0].easing a dict of 1",
+    ]
