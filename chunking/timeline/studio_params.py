@@ -29,7 +29,8 @@ def decode(value: Any) -> ParamValue:
         if len(value) == 1 and next(iter(value)) in TAGS:
             ((tag, payload),) = value.items()
             return _tagged(str(tag), payload)
-        if value.get("type") in TAGS and "value" in value:
+        tag = value.get("type")
+        if isinstance(tag, str) and tag in TAGS and "value" in value:
             return _tagged(str(value["type"]), value["value"])
         if "value" in value:
             return decode(value["value"])

@@ -47,6 +47,8 @@ def clip_effects(tl: Timeline) -> list[Effect]:
         ({"FloatArray": [0.1, 0.5, 1]}, "0.1,0.5,1"),
         ({"type": "Float", "value": 0.25}, 0.25),  # the frontend's adjacently tagged form
         ({"value": 2}, 2.0),
+        # A type that is no tag's name is read as any other: was a TypeError (unhashable).
+        ({"type": ["Float"], "value": 0.5}, 0.5),
         (0.5, 0.5),
     ],
 )
