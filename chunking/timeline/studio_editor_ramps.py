@@ -93,6 +93,9 @@ class _Splitter:
         if why is not None:
             self.p.warn(self.where, f"speed ramping of {why} is not rendered; it plays at "
                         f"speed {clip['speed']:g}")  # fmt: skip
+            speed = to_float(clip.get("speed"))
+            if speed is not None and speed > 0:
+                self._keep_pitch(clip, speed)
             return [clip]
         if self.f1 <= self.f0:
             return [clip]  # empty, or times the loader names
@@ -181,17 +184,22 @@ class _Splitter:
         head, tail = round(start - self.t0, 9), round(self.t1 - end, 9)
         self.parts.effects.update(sound_fades_in_range(piece, head, tail))
         picture_fades_in_range(piece, head, tail)
-        if self.ramp.keep_pitch and speed not in (0, 1):
-            if _PITCH[0] <= 1 / speed <= _PITCH[1]:
-                own = f"{piece['id']}#keep-pitch"
-                entry = effect_entry(own, "audio-pitch", "keep pitch", {"ratio": 1 / speed})
-                self.parts.effects[own] = entry
-                piece["effects"] = [*piece["effects"], own]
-            elif not self.pitch_named:
-                self.pitch_named = True
-                self.p.warn(self.where, f"maintainPitch at speed {speed:g} is not rendered "
-                            "(0.25 to 4 is)")  # fmt: skip
+        self._keep_pitch(piece, speed)
         return piece
+
+    def _keep_pitch(self, piece: dict[str, Any], speed: float) -> None:
+        """A pitch shift that undoes the piece's speed, where the ramp keeps the pitch."""
+        if not self.ramp.keep_pitch or speed in (0, 1):
+            return
+        if _PITCH[0] <= 1 / speed <= _PITCH[1]:
+            own = f"{piece['id']}#keep-pitch"
+            entry = effect_entry(own, "audio-pitch", "keep pitch", {"ratio": 1 / speed})
+            self.parts.effects[own] = entry
+            piece["effects"] = [*piece.get("effects", ()), own]
+        elif not self.pitch_named:
+            self.pitch_named = True
+            self.p.warn(self.where, f"maintainPitch at speed {speed:g} is not rendered "
+                        "(0.25 to 4 is)")  # fmt: skip
 
 
 def _merged(

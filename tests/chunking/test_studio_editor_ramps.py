@@ -286,3 +286,12 @@ def test_a_ramped_clip_with_unusable_times_is_refused_naming_it(
     keys = ramp((0, 1, "linear"), (1, 2, "linear"))
     with pytest.raises(ValidationError, match=re.escape(said)):
         timeline_project(tmp_path, speedRamping=keys, **fields)
+
+
+def test_a_reversed_ramped_clip_keeps_its_pitch_at_its_speed(tmp_path: Path) -> None:
+    keys = ramp((0, 1, "linear"), (1, 2, "linear"))
+    timeline = timeline_project(
+        tmp_path, speed=2, isReversed=True, maintainPitch=True, speedRamping=keys
+    )
+    (pitch,) = timeline.clip("c").effects
+    assert (pitch.kind, dict(pitch.params)) == ("audiopitch", {"ratio": 0.5})
