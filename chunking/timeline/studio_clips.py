@@ -112,10 +112,13 @@ class ClipReader:
         speed = 1.0
         if not frozen:
             speed = number(raw, ("speed",), 1.0, p, where, low=MIN_SPEED, high=MAX_SPEED)
-        source_end = self._source_end(raw, source, source_start, (start, end, speed), where)
-        if frozen and not isinstance(source, GeneratedSource):
-            # The frame at source_start held over the clip, silent (a stopped tape makes none).
-            source_end = source_start + FREEZE_HOLD
+        if frozen:
+            # The frame at source_start held over the clip, silent (a stopped tape makes none);
+            # its source_end changes nothing, so it is not read.
+            hold = not isinstance(source, GeneratedSource)
+            source_end = source_start + FREEZE_HOLD if hold else None
+        else:
+            source_end = self._source_end(raw, source, source_start, (start, end, speed), where)
         if kind is TrackKind.AUDIO:
             source_start = _on_the_grid(source_start, start_s, start, self.fps, speed)
         clip = Clip(

@@ -32,6 +32,15 @@ def test_speed_zero_holds_the_frame_at_source_start_silently(tmp_path: Path) -> 
     assert timeline.warnings == ()
 
 
+def test_a_frozen_clips_source_end_changes_nothing(tmp_path: Path) -> None:
+    """Was: "source_end 0.5s must be after source_start 1.5s", the project refused for an out
+    point a held frame never reaches."""
+    timeline = load(tmp_path, speed=0, source_start=1.5, source_end=0.5)
+    clip = timeline.clip("c")
+    assert clip.source_end is not None and 0 < clip.source_end - 1.5 <= 0.005
+    assert timeline.warnings == ()
+
+
 @pytest.mark.parametrize("speed", [0.05, -1, False])
 def test_other_speeds_below_the_range_are_still_refused(tmp_path: Path, speed: Any) -> None:
     with pytest.raises(ValidationError, match="clip 'c': speed must be"):
