@@ -14,6 +14,7 @@ from typing import Any
 from chunking.timeline.fields import Problems, flag, number, pick, shown
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Source, TrackKind
+from chunking.timeline.otio_layout import HOLD
 from chunking.timeline.reverse import reversed_clip
 from chunking.timeline.schema import MAX_SECONDS, entries
 from chunking.timeline.studio_effects import parse_effects
@@ -44,8 +45,8 @@ MAX_CHANNELS = 64
 MIN_SPEED, MAX_SPEED = 0.1, 10.0
 #: How long a frozen clip (``speed`` 0) reads its media, in seconds: the renderer shows the frame
 #: just before a clip's ``source_end``, so a freeze frame is a clip whose source ends this soon
-#: after it starts (otio_layout.HOLD, the OTIO importers' freeze frames, alike).
-FREEZE_HOLD = 0.001
+#: after it starts (the OTIO importers' freeze frames alike).
+FREEZE_HOLD = float(HOLD)
 
 
 class ClipReader:

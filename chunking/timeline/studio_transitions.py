@@ -25,6 +25,7 @@ from typing import Any
 from chunking.timeline.fields import Problems, flag, number, pick
 from chunking.timeline.frames import to_frame
 from chunking.timeline.model import Clip, GeneratedSource, Track, TrackKind, Transition
+from chunking.timeline.otio_layout import HOLD
 from chunking.timeline.schema import MAX_SECONDS
 from chunking.timeline.studio_keys import TRANSITION_KEYS, warn_unknown
 from chunking.timeline.studio_transition_fields import (
@@ -288,6 +289,8 @@ class _Placer:
         tail = last - a.end
         if tail > 0 and a.source_end is not None and not isinstance(a.source, GeneratedSource):
             room = Fraction(str(a.source_end)) - Fraction(str(a.source_start))
+            if room < 2 * HOLD:  # (float sums leave a hold a hair over HOLD)
+                return  # a freeze frame: its one frame is held whatever the transition's length
             played = room * fps / Fraction(str(a.speed)) - (a.end - a.start)
             held = tail - max(0, min(tail, math.ceil(played)))
             if held > 0:

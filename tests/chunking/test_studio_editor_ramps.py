@@ -295,3 +295,16 @@ def test_a_reversed_ramped_clip_keeps_its_pitch_at_its_speed(tmp_path: Path) -> 
     )
     (pitch,) = timeline.clip("c").effects
     assert (pitch.kind, dict(pitch.params)) == ("audiopitch", {"ratio": 0.5})
+
+
+def test_a_transition_out_of_a_freeze_frame_holds_it_without_a_word(tmp_path: Path) -> None:
+    """Was: "runs clip 'c0' 2 frames past its media (... source_end 1.301s); the last frame is
+    held": a freeze frame holds its one frame whatever the transition's length."""
+    frozen = ramp((0, 0, "hold"))
+    joined = {"id": "t1", "transitionId": "fade", "duration": 0.4, "type": "out"}
+    timeline = two_clips(
+        tmp_path,
+        [{"speedRamping": frozen, "transitions": [joined], "offset": 1.3}, {"offset": 1}],
+        {},
+    )
+    assert len(timeline.transitions) == 1 and timeline.warnings == ()
