@@ -225,7 +225,10 @@ class ClipReader:
         # The editor's export writes ``source_end: mediaEndTime || duration``: without an out
         # point it is the clip's length, which would end (or freeze) a clip that starts later
         # in its media or plays faster; the editor's preview plays such a clip on.
-        if end > start and abs(exact - length) <= half and exact < needed - half:
+        # A hold (an importer's freeze frame: its out point a millisecond after its in point)
+        # is an out point on purpose, wherever it falls.
+        hold = 0 < exact - Fraction(str(source_start)) < 2 * HOLD
+        if end > start and abs(exact - length) <= half and exact < needed - half and not hold:
             self.p.warn(
                 where,
                 f"source_end {source_end:g}s is the clip's length, the editor's stand-in for no "
