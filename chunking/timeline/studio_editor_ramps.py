@@ -26,7 +26,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from chunking.timeline.fields import Problems, to_float
+from chunking.timeline.fields import Problems, shown, to_float
 from chunking.timeline.frames import parse_fps, to_frame
 from chunking.timeline.schema import MAX_SECONDS
 from chunking.timeline.studio_clips import MAX_SPEED, MIN_SPEED
@@ -92,7 +92,7 @@ class _Splitter:
             why = "a clip with a style template (it would restart on every piece)"
         if why is not None:
             self.p.warn(self.where, f"speed ramping of {why} is not rendered; it plays at "
-                        f"speed {clip['speed']:g}")  # fmt: skip
+                        f"speed {shown(clip.get('speed'))}")  # fmt: skip
             speed = to_float(clip.get("speed"))
             if speed is not None and speed > 0:
                 self._keep_pitch(clip, speed)

@@ -308,3 +308,10 @@ def test_a_transition_out_of_a_freeze_frame_holds_it_without_a_word(tmp_path: Pa
         {},
     )
     assert len(timeline.transitions) == 1 and timeline.warnings == ()
+
+
+def test_a_reversed_ramped_clip_whose_speed_is_no_number_is_named(tmp_path: Path) -> None:
+    """Was: ValueError: Unknown format code 'g' for object of type 'str' (a traceback)."""
+    keys = ramp((0, 1, "linear"), (1, 2, "linear"))
+    with pytest.raises(ValidationError, match="clip 'c': speed must be a number, not 'fast'"):
+        timeline_project(tmp_path, speed="fast", isReversed=True, speedRamping=keys)
