@@ -79,8 +79,10 @@ class _Splitter:
         self.clip, self.ramp, self.fps, self.parts, self.p = clip, ramp, fps, parts, p
         self.where = f"clip {clip['id']!r}"
         self.t0, self.t1 = float(clip["start_time"]), float(clip["end_time"])
-        self.f0 = self.f1 = 0  # times the loader refuses (NaN, past a day): left to it
-        if 0 <= self.t0 < self.t1 <= MAX_SECONDS:
+        # Times or an in point the loader refuses (NaN, past a day, "abc"): left to it.
+        self.f0 = self.f1 = 0
+        origin = to_float(clip.get("source_start"))
+        if 0 <= self.t0 < self.t1 <= MAX_SECONDS and origin is not None and math.isfinite(origin):
             self.f0, self.f1 = to_frame(self.t0, fps), to_frame(self.t1, fps)
         self.pitch_named = False
 

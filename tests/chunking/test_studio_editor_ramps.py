@@ -277,6 +277,8 @@ def test_thousands_of_keys_make_at_most_the_most_pieces(tmp_path: Path) -> None:
     [
         ({"startTime": float("nan")}, "clip 'c': start_time must be a finite number, not nan"),
         ({"duration": 1e308}, "clip 'c': end_time must be between 0 and 86400"),
+        # Was: split from media time 0 without a word.
+        ({"offset": None, "mediaStartTime": "abc"}, "clip 'c': source_start must be a number"),
     ],
 )
 def test_a_ramped_clip_with_unusable_times_is_refused_naming_it(
