@@ -31,6 +31,7 @@ from orchestrator.embedded_redis import EmbeddedRedis, find_redis_server
 from orchestrator.job_record import ChunkRecord, JobRecord, JobState
 from orchestrator.job_store import JobStore
 from tests.helpers import CLI
+from workers import job_spec
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -39,6 +40,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "cluster(workers=1, **options): EmbeddedCluster's arguments for the module's "
         "`embedded_cluster` (set it in the module's pytestmark)",
     )
+
+
+@pytest.fixture(autouse=True)
+def worker_runtime() -> Iterator[None]:
+    """Leave this process's worker runtime (its encryption key above all) as the test found it:
+    an API made with a key configures the process, and a later test's storage was then an
+    encrypted one (test_merge_task after test_render_through_storage)."""
+    saved = dict(vars(job_spec._RUNTIME))
+    yield
+    vars(job_spec._RUNTIME).clear()
+    vars(job_spec._RUNTIME).update(saved)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,6 @@ so that docs/security.md stays true.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,21 +23,12 @@ from providers.storage import LocalStorage, StorageError
 from providers.storage.encrypted import MAGIC, EncryptedStorage, PlaintextStorage
 from tests.helpers import colour_project, sealed_objects
 from tests.media import decode_rgb
-from workers import job_spec
 from workers.job_spec import JobSpec, configure_runtime
 
 pytestmark = pytest.mark.timeout(180)
 
 KEY_HEX = "5c" * 32
 KEY = bytes.fromhex(KEY_HEX)
-
-
-@pytest.fixture(autouse=True)
-def runtime() -> Iterator[None]:
-    """Leave this process's worker runtime (its key above all) as the test found it."""
-    saved = dict(vars(job_spec._RUNTIME))
-    yield
-    vars(job_spec._RUNTIME).update(saved)
 
 
 def keyed(cache: Path, key: str | None) -> None:
