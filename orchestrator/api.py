@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -80,6 +81,15 @@ class CloudRenderingAPI(ClusterControl):
             cache_bytes=self.settings.cache_bytes,
         )
         self.dispatcher = Dispatcher(self.store, self.app)
+        # Per thread: the service submits the jobs of several requests at once.
+        self._last = threading.local()
+
+    @property
+    def last_estimate(self) -> JobEstimate | None:
+        """The estimate this thread's last submit_job made and stored on its job (None: none
+        could be made), as HTTPRenderingAPI.last_estimate: answered without estimating again."""
+        estimate: JobEstimate | None = getattr(self._last, "estimate", None)
+        return estimate
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -111,6 +121,7 @@ class CloudRenderingAPI(ClusterControl):
         ``use_cache=False``: every chunk is rendered, none is taken from or put into the
         segment cache (with it, the estimate and the cost ceiling count only chunks to render).
         """
+        self._last.estimate = None
         if priority not in LEVELS:
             raise RenderError(f"priority {priority!r} is not one of {', '.join(LEVELS)}")
         max_cost = check_max_cost(max_cost)
@@ -146,12 +157,14 @@ class CloudRenderingAPI(ClusterControl):
         record.project = billing_scope(project_name, "project")
         record.user = billing_scope(user, "user")
         # The ranges the job was submitted with, to measure the estimate against the actual.
+        # With max_cost, as estimate_options prices it: the option recommended fits the limit.
         try:
-            record.estimate = estimate_record(
-                self._estimate(timeline, chunk_frames, use_cache, deadline=when)
+            made = self._estimate(
+                timeline, chunk_frames, use_cache, deadline=when, max_cost=max_cost
             )
         except RenderError:
-            record.estimate = None
+            made = None
+        record.estimate = estimate_record(made) if made is not None else None
         # A hard stop: a project or user at (or this job would take it past) 100 % of a budget,
         # counting what its unfinished jobs will still spend; checked and stored under one lock.
         with budget_lock(self.store.redis, record.project, record.user):
@@ -166,6 +179,7 @@ class CloudRenderingAPI(ClusterControl):
             priority=PRIORITIES[record.effective_priority],
         )
         self._submitted.add(record.id)
+        self._last.estimate = made
         return record.id
 
     def cancel_job(self, job_id: str, reason: str = "cancelled by request") -> JobRecord:

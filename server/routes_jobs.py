@@ -127,16 +127,8 @@ def _queue(
             job_id = _submit(api, key, project, body.settings, output, project_name, options)
         finally:
             lock.release()
-    try:
-        estimate = api.estimate_options(
-            project,
-            body.settings,
-            chunk_frames=body.chunk_frames,
-            deadline=body.deadline,
-            max_cost=body.max_cost,
-        )
-    except RenderError:
-        estimate = None  # the job is queued; its estimate is optional
+    # What submit_job estimated (None: it could not), not a second estimate of the whole job.
+    estimate = api.last_estimate
     # The loader's warnings: a caller without the CLI would not hear of a frozen frame otherwise.
     warnings = list(project.timeline.warnings)
     if body.chunk_frames is not None:
