@@ -43,6 +43,7 @@ from chunking.timeline.studio_subtitles import parse_subtitles, subtitle_ids
 from chunking.timeline.studio_templates import Templates
 from chunking.timeline.studio_transitions import check_overlaps, parse_transitions
 from common.errors import ValidationError
+from common.numbers import number_text
 
 #: The slowest frame rate a timeline may have: a frame a second (a slide show); below it a
 #: frame lasts so long that every clip's times round to nothing, and the clips were blamed.
@@ -183,7 +184,10 @@ class _Loader:
 
     def _rate(self, raw: Any, where: str) -> Fraction:
         try:
-            fps = parse_fps(raw)
+            # A whole number as is: parse_fps's float() of a 401-digit one overflowed ("not a
+            # frame rate"), and quoting one past 4300 digits raised ValueError.
+            exact = isinstance(raw, int) and not isinstance(raw, bool)
+            fps = Fraction(raw) if exact else parse_fps(raw)
         except (ValueError, ZeroDivisionError, TypeError, OverflowError):
             self.p.error(
                 where,
@@ -192,9 +196,11 @@ class _Loader:
             )
             return Fraction(30)
         if not MIN_FPS <= fps <= MAX_FPS:
-            # A Fraction too large for a float cannot be formatted with :g.
-            text = f"{float(fps):g}" if abs(fps) < 1e300 else "a huge number"
-            self.p.error(where, f"{text} must be from {MIN_FPS} to {MAX_FPS}")
+            # As server.export_media words it: 1e+46 (not 47 digits), "a 401-digit number".
+            self.p.error(
+                where,
+                f"must be a frame rate from {MIN_FPS} to {MAX_FPS}, not {_rate_text(raw, fps)}",
+            )
             return Fraction(30)
         return fps
 
@@ -375,3 +381,15 @@ def _shown_size(value: Any) -> str:
         if len(text) <= 40:
             return text
     return shown(value)
+
+
+def _rate_text(raw: Any, fps: Fraction) -> str:
+    """A refused frame rate for a message: a number by number_text, text as written, a ratio
+    by its parts (float() of [1, 10**400] is 0, which was quoted as the rate)."""
+    if isinstance(raw, int | float):
+        return number_text(raw)
+    if isinstance(raw, str):
+        return shown(raw)
+    if fps.denominator == 1:
+        return number_text(fps.numerator)
+    return f"{number_text(fps.numerator)}/{number_text(fps.denominator)}"

@@ -158,8 +158,8 @@ CLIP = "tracks.0.clips.0"
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (_set("timeline.fps", 0), "timeline.fps: 0 must be from 1 to 240"),
-        (_set("timeline.fps", 1e-9), "timeline.fps: 1e-09 must be from 1 to 240"),
+        (_set("timeline.fps", 0), "timeline.fps: must be a frame rate from 1 to 240, not 0"),
+        (_set("timeline.fps", 1e-9), "from 1 to 240, not 1e-09"),
         (_set("timeline.fps", "abc"), "timeline.fps: not a frame rate"),
         (_set("timeline.resolution", [0, 1080]), "timeline.resolution: 0x1080 is out of range"),
         (_set("timeline.resolution", [100000, 100000]), "100000x100000 is out of range"),

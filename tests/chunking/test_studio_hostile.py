@@ -146,3 +146,27 @@ def test_a_path_longer_than_any_file_system_opens_is_refused_in_a_short_line() -
     (message,) = refused.value.problems
     assert "media path is 10000000 characters long" in message
     assert len(message) < 200
+
+
+@pytest.mark.parametrize(
+    ("fps", "written"),
+    [
+        (10**46, "1e+46"),  # was quoted as all 47 digits
+        (10**400, "a 401-digit number"),  # was "not a frame rate: 1000...", no float holds it
+        (-(10**400), "a negative 401-digit number"),
+        (10**5000, "a 5001-digit number"),  # was a ValueError traceback (repr past 4300 digits)
+        (1e300, "1e+300"),
+        (0, "0"),
+        (241, "241"),
+        ([10**400, 1], "a 401-digit number"),  # was "a huge number"
+        ([1, 10**400], "1/a 401-digit number"),  # was "0 must be from 1 to 240"
+        ("500", "'500'"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "rate",  # str() refuses 10**5000
+)
+def test_a_frame_rate_out_of_range_is_quoted_readably(fps: Any, written: str) -> None:
+    doc = project([video_track("v", chain(1))])
+    doc["timeline"]["fps"] = fps
+    with pytest.raises(ValidationError) as info:
+        load_project(doc, ".")
+    assert str(info.value) == f"timeline.fps: must be a frame rate from 1 to 240, not {written}"
