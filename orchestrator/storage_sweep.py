@@ -28,11 +28,17 @@ Conservative by design:
   has seen it unchanged, with no record and no finished video, for ``unmarked_grace`` (24 times
   the grace, at least a day): no live job of any cluster leaves its prefix untouched that long
   (each chunk writes a segment; a merge writes the output, which is never removed), so what is
-  left is an abandoned job's, this cluster's or an old one's.
+  left is an abandoned job's, this cluster's or an old one's;
+* a local storage's temp files (a write killed mid-way; never listed) go alone, only from a
+  finished or lost job's prefix (its record ended, or it holds its video, or it has no record
+  and is marked as this cluster's), and only once seen unchanged for ``TMP_STALE`` (an hour:
+  a live write touches its file at every buffer). A late chunk copy killed after its job
+  completed left one beside the video for ever: that prefix is never removed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -47,7 +53,8 @@ import redis
 
 from common.errors import RenderError
 from orchestrator import keys
-from providers.storage.base import ObjectNotFound, Storage
+from providers.storage.base import TMP_PREFIX, ObjectNotFound, Storage
+from providers.storage.local import TMP_STALE, LocalStorage
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +177,9 @@ class SweepWatch:
     seen: dict[str, _Seen] = field(default_factory=dict)
     #: This process's own clock, which no clock step moves.
     clock: Callable[[], float] = time.monotonic
+    #: A local storage's temp files by name ("jobs/<id>/.../.cloudrender-tmp-..."), their size
+    #: and file time as first seen so.
+    temps: dict[str, _Seen] = field(default_factory=dict)
 
     def saw(self, job_id: str, found: frozenset[str], now: float) -> None:
         """Start (again) the wait of ``job_id``'s prefix, now holding ``found``."""
@@ -180,6 +190,21 @@ class SweepWatch:
         and this process's measure, so that neither clock's jump can shorten the wait."""
         seen = self.seen[job_id]
         return min(now - seen.since, self.clock() - seen.local)
+
+    def stale_temps(self, found: Mapping[str, str], now: float, wait: float) -> list[str]:
+        """The temp files (name: their size and time) seen unchanged for ``wait`` seconds, by
+        both clocks as ``waited``; a file's own time is never read as an age (its storage's
+        clock may be hours off this one)."""
+        ready: list[str] = []
+        for name, state in sorted(found.items()):
+            seen = self.temps.get(name)
+            if seen is None or seen.keys != frozenset({state}):
+                self.temps[name] = _Seen(now, frozenset({state}), self.clock())
+            elif min(now - seen.since, self.clock() - seen.local) >= wait:
+                ready.append(name)
+        for gone in set(self.temps) - set(found):
+            del self.temps[gone]
+        return ready
 
     def due(
         self, groups: Mapping[str, frozenset[str]], known: set[str], now: float, grace: float
@@ -260,4 +285,112 @@ def sweep(
             grace if marked else unmarked_grace(grace),
             "" if marked else " (no ownership marker: planned before markers existed)",
         )
+    finished = _finished(storage, keep, ended, cluster, groups)
+    return removed + sweep_temps(storage, finished, watch, now, max(grace, TMP_STALE))
+
+
+def _finished(
+    storage: Storage,
+    keep: Callable[[str], bool],
+    ended: Callable[[str], bool] | None,
+    cluster: str,
+    groups: Mapping[str, frozenset[str]],
+) -> Callable[[str], bool]:
+    """Whether no write into a job's prefix is wanted any more: its record ended cancelled or
+    failed, or the prefix is this cluster's and holds the job's video or has no record."""
+
+    def finished(job_id: str) -> bool:
+        if ended is not None and ended(job_id):
+            return True
+        found = groups.get(job_id, frozenset())
+        if keep(job_id) and not holds_output(job_id, found):
+            return False  # a live job's (or a name that is no job id)
+        return is_marked(job_id, found) and owner_of(storage, job_id) == cluster
+
+    return finished
+
+
+def sweep_temps(
+    storage: Storage, finished: Callable[[str], bool], watch: SweepWatch, now: float, wait: float
+) -> int:
+    """Remove the temp files of a local ``storage`` (or the one it wraps) under ``jobs/`` seen
+    unchanged for ``wait`` seconds, in the prefixes of jobs ``finished`` says are; how many."""
+    local = _local(storage)
+    if local is None:
+        return 0  # other backends keep no file of a killed write (S3: see its lifecycle rules)
+    try:
+        stale = watch.stale_temps(_temp_files(local.root), now, wait)
+    except OSError as exc:
+        log.warning("storage sweep: could not list temp files under %s: %s", JOBS_AREA, exc)
+        return 0
+    removed = 0
+    verdicts: dict[str, bool] = {}
+    for name in stale:
+        job_id = name.removeprefix(JOBS_AREA).partition("/")[0]
+        try:
+            if job_id not in verdicts:
+                verdicts[job_id] = finished(job_id)  # a marker read: once a job a sweep
+            if not verdicts[job_id]:
+                continue
+            os.unlink(os.path.join(local.root, *name.split("/")))
+        except FileNotFoundError:
+            pass  # removed meanwhile (its job's merge, a write beside it)
+        except (RenderError, OSError) as exc:
+            log.warning("storage sweep: could not remove %s: %s", name, exc)
+            continue
+        watch.temps.pop(name, None)
+        removed += 1
+        _prune(local.root, name)
+        log.warning(
+            "storage sweep: removed %s, left by a write killed mid-way after job %s ended "
+            "(unchanged for %.0f s)",
+            name,
+            job_id,
+            wait,
+        )
     return removed
+
+
+def _local(storage: object) -> LocalStorage | None:
+    """``storage`` or the storage it wraps (``inner``, as the encrypting wrappers hold it) when
+    it is a local one."""
+    while not isinstance(storage, LocalStorage):
+        storage = getattr(storage, "inner", None)
+        if storage is None:
+            return None
+    return storage
+
+
+def _temp_files(root: str) -> dict[str, str]:
+    """The temp files under ``root``'s ``jobs/`` by name, each with its size and file time."""
+    found: dict[str, str] = {}
+    base = os.path.join(root, JOBS_AREA.rstrip("/"))
+
+    def fail(exc: OSError) -> None:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            raise exc  # an unreadable folder must not pass for an empty one
+
+    for dirpath, _, filenames in os.walk(base, onerror=fail):
+        at = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        for name in filenames:
+            if not name.startswith(TMP_PREFIX):
+                continue
+            try:
+                info = os.stat(os.path.join(dirpath, name), follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # renamed into place (or removed) as the walk went
+            found[f"{at}/{name}"] = f"{info.st_size}:{info.st_mtime_ns}"
+    return found
+
+
+def _prune(root: str, name: str) -> None:
+    """Remove the folders left empty under ``jobs/`` by removing ``name`` (a cancelled job's
+    folder held only it), as LocalStorage does when it deletes an object: a write that
+    creates one again meanwhile retries (providers.storage.base.write_atomic)."""
+    parts = name.split("/")[:-1]
+    while len(parts) > 1:
+        try:
+            os.rmdir(os.path.join(root, *parts))
+        except OSError:
+            return  # not empty
+        parts.pop()
