@@ -51,7 +51,7 @@ from urllib.parse import unquote, urlsplit
 import opentimelineio as otio
 
 from chunking.timeline.fields import Problems
-from chunking.timeline.otio_aaf import reverse_spans
+from chunking.timeline.otio_aaf import check_aaf, reverse_spans
 from chunking.timeline.otio_edl import read_edl
 from chunking.timeline.otio_edl_names import edl_media_names, reel_too
 from chunking.timeline.otio_edl_rate import edl_rate as edl_rate
@@ -70,7 +70,7 @@ from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
 from chunking.timeline.otio_media import UNLINKED, media_path
 from chunking.timeline.otio_premiere import drop_graphics as drop_graphics
-from chunking.timeline.otio_read import plain, read_timeline
+from chunking.timeline.otio_read import check_has_bytes, plain, read_timeline
 from chunking.timeline.studio_sources import MAX_PATH
 from chunking.timeline.text_files import read_xml
 from common.errors import TimelineError
@@ -86,6 +86,7 @@ def read_export(path: str, p: Problems) -> Any:
     corrected first (``otio_fcpxml``, ``otio_fcpxml_adapter``), what the adapter leaves out
     kept in its metadata (``_keep_extras``); an EDL is read by ``otio_edl`` at its likeliest
     frame rate (see the module docstring), its media looked for as a relink looks for them."""
+    check_has_bytes(path)
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
         text = read_xml(path, "FCPXML")  # as its byte-order mark or declaration says
@@ -116,6 +117,7 @@ def read_export(path: str, p: Problems) -> Any:
         place_overlaps(tl, p)
         return tl
     if path.lower().endswith(".aaf"):
+        check_aaf(path)
         tl = read_timeline(path)
         reverse_spans(tl)
         return tl

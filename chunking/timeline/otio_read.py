@@ -12,6 +12,8 @@ import gc
 import logging
 import math
 import os
+import re
+import struct
 import traceback
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -53,6 +55,7 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
     """The one OTIO Timeline in a file (through the adapter its suffix names, given these extra
     arguments; ``text``: the file's content as it is to be read, when the caller amended it);
     raise TimelineError if it is unreadable or holds another."""
+    check_has_bytes(path)
     if path.lower().endswith(".otio"):
         if text is None:
             text = _text(path)
@@ -67,14 +70,14 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
                 adapter = otio.adapters.from_filepath(path).name
                 result = otio.adapters.read_from_string(text, adapter, **arguments)
     except Exception as exc:  # adapters raise ValueError, KeyError, OTIOError...: all mean "bad"
-        failure = reason(exc)
-        if isinstance(exc, AttributeError | TypeError):  # the adapter's slip, not the user's
-            failure = "its reader fails on a line it does not expect there"
+        failure = _failure(path, exc, text)
         _collect_quietly(exc)
     if failure is not None:
         # Raised out of the except block: the TimelineError's __context__ would otherwise
         # keep the adapter's exception, and with it what its frames hold, alive.
         kind = _KINDS.get(os.path.splitext(path)[1].lower(), "OpenTimelineIO")
+        if failure.startswith(_CUT):
+            raise TimelineError(f"{path}: not a readable {kind} file: it is {failure}")
         raise TimelineError(f"{path}: not a readable {kind} file ({failure})")
     if isinstance(result, otio.schema.SerializableCollection):
         found = list(_timelines(result))
@@ -102,6 +105,56 @@ def read_timeline(path: str, *, text: str | None = None, **arguments: Any) -> An
         raise TimelineError(f"{path}: the timeline has no tracks")
     _check_size(path, result)
     return result
+
+
+def check_has_bytes(path: str) -> None:
+    """Refuse a file of no bytes as such (the readers call it "no element found", "The
+    document is empty", or an EDL of no events)."""
+    try:
+        empty = os.path.getsize(path) == 0
+    except OSError:
+        return  # the reader names a file it cannot open
+    if empty:
+        raise TimelineError(
+            f"{path}: is empty (0 bytes): the export or its copy did not finish; export it again"
+        )
+
+
+#: How a failure that means the file is cut short or damaged begins.
+_CUT = "truncated or damaged"
+#: What the AAF library raises reading a compound file that ends before what it points to.
+_AAF_CUT = (IndexError, EOFError, struct.error, UnicodeDecodeError, OverflowError)
+#: The XML reader's words for a document that ends before its elements do.
+_XML_CUT = ("no element found", "unclosed token", "partial character")
+#: Where OTIO's JSON reader says its error is.
+_JSON_AT = re.compile(r"\(line (\d+), column (\d+)\)")
+
+
+def _failure(path: str, exc: Exception, text: str | None) -> str:
+    """What an adapter's exception says of the file: "truncated or damaged ..." where it ended
+    before its structure did (the libraries' "array index out of range", "no element found")."""
+    found = reason(exc)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix == ".aaf" and isinstance(exc, _AAF_CUT):
+        return f"{_CUT} (its structure points past what is there); export it again"
+    if isinstance(exc, AttributeError | TypeError):  # the adapter's slip, not the user's
+        return "its reader fails on a line it does not expect there"
+    if suffix in (".xml", ".fcpxml") and found.startswith(_XML_CUT):
+        where = found.split(":", 1)[1].strip() if ":" in found else "at its end"
+        return f"{_CUT} (its XML ends before its elements are closed, {where}); export it again"
+    at = _JSON_AT.search(found)
+    if suffix == ".otio" and text is not None and at and _at_end(text, int(at[1]), int(at[2])):
+        return f"{_CUT} (its JSON ends unfinished at line {at[1]}); export it again"
+    return found
+
+
+def _at_end(text: str, line: int, column: int) -> bool:
+    """Whether only blanks follow a line and column (from 1 and 0) of a text: a JSON reader
+    that fails there ran out of document."""
+    lines = text.split("\n")
+    if line > len(lines):
+        return True
+    return not "".join([lines[line - 1][column:], *lines[line:]]).strip()
 
 
 #: Clips, gaps and transitions a timeline holds at most: a project's clips (schema.MAX_ENTRIES)

@@ -319,11 +319,18 @@ def test_missing_reference_names_the_clip(tmp_path: Path) -> None:
         load_otio(save(tmp_path, video(offline)))
 
 
-@pytest.mark.parametrize("text", ["garbage {{ not json", "", '{"OTIO_SCHEMA": "Clip.2"}'])
-def test_not_an_otio_file(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("garbage {{ not json", "not a readable OpenTimelineIO file"),
+        ("", r"is empty \(0 bytes\)"),
+        ('{"OTIO_SCHEMA": "Clip.2"}', "not a readable OpenTimelineIO file"),
+    ],
+)
+def test_not_an_otio_file(tmp_path: Path, text: str, said: str) -> None:
     path = tmp_path / "junk.otio"
     path.write_text(text)
-    with pytest.raises(TimelineError, match="junk.otio: not a readable OpenTimelineIO file"):
+    with pytest.raises(TimelineError, match=f"junk.otio: {said}"):
         load_otio(str(path))
 
 

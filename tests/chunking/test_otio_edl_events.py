@@ -157,7 +157,7 @@ def test_an_event_number_of_thousands_of_digits_is_one_error(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "\n\n  \n", "TITLE: empty\n", "TITLE: t\nFCM: NON-DROP FRAME\n* a comment\n"],
+    ["\n\n  \n", "TITLE: empty\n", "TITLE: t\nFCM: NON-DROP FRAME\n* a comment\n"],
 )
 def test_an_edl_of_no_events_is_named(tmp_path: Path, text: str) -> None:
     """It said "timeline.duration: the timeline is empty" (or "Unknown event type"), naming
@@ -165,6 +165,13 @@ def test_an_edl_of_no_events_is_named(tmp_path: Path, text: str) -> None:
     path = tmp_path / "cut.edl"
     path.write_text(text)
     with pytest.raises(TimelineError, match=rf"^{path}: holds no events"):
+        load(str(path))
+
+
+def test_an_edl_of_no_bytes_is_named_empty(tmp_path: Path) -> None:
+    path = tmp_path / "cut.edl"
+    path.touch()
+    with pytest.raises(TimelineError, match=rf"^{path}: is empty \(0 bytes\)"):
         load(str(path))
 
 

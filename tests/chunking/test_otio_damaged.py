@@ -1,0 +1,82 @@
+"""Damaged NLE exports (chunking.timeline.otio_read, otio_aaf): a truncated, empty or garbled
+AAF, FCPXML, FCP 7 XML, EDL or OTIO file is refused with a message that names the file and
+says what is wrong with it, not the reading library's own words ("array index out of range",
+"invalid file magic signature", "no element found")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chunking.timeline.loader import load
+from common.errors import TimelineError
+
+DATA = Path(__file__).parents[1] / "data"
+AAF = DATA / "nle" / "one_clip.aaf"  # 4096-byte sectors, 438272 bytes
+FCPXML = DATA / "nle" / "fcpx_example.fcpxml"
+FCP7 = DATA / "nle" / "premiere_example.xml"
+OTIO = DATA / "otio" / "transition.otio"
+
+#: What the reading libraries say, which must not reach the user alone.
+_RAW = ("array index out of range", "magic signature", "no element found", "unclosed token")
+
+
+def _refusal(path: Path) -> str:
+    """The message load() refuses a file with."""
+    with pytest.raises(TimelineError) as refused:
+        load(str(path))
+    text = str(refused.value)
+    assert text.startswith(f"{path}: ")
+    assert not [raw for raw in _RAW if raw in text]
+    return text
+
+
+@pytest.mark.parametrize(
+    "length",
+    [
+        219136,  # half the file, mid-sector
+        217088,  # 53 whole sectors: the size alone looks right
+        4096,  # the header sector only
+        600,  # part of the header
+    ],
+)
+def test_a_truncated_aaf_is_named_truncated(tmp_path: Path, length: int) -> None:
+    cut = tmp_path / "cut.aaf"
+    cut.write_bytes(AAF.read_bytes()[:length])
+    assert "truncated or damaged" in _refusal(cut)
+
+
+def test_an_aaf_of_garbage_is_named_not_an_aaf(tmp_path: Path) -> None:
+    garbage = tmp_path / "noise.aaf"
+    garbage.write_bytes(bytes(range(256)) * 16)
+    assert "not an AAF file" in _refusal(garbage)
+
+
+def test_an_xml_export_named_aaf_is_named_as_text(tmp_path: Path) -> None:
+    named = tmp_path / "project.aaf"
+    named.write_bytes(FCPXML.read_bytes())
+    text = _refusal(named)
+    assert "not an AAF file" in text and "XML text" in text
+
+
+@pytest.mark.parametrize("suffix", [".aaf", ".fcpxml", ".xml", ".edl", ".otio"])
+def test_an_empty_export_is_named_empty(tmp_path: Path, suffix: str) -> None:
+    empty = tmp_path / f"empty{suffix}"
+    empty.touch()
+    assert "is empty (0 bytes)" in _refusal(empty)
+
+
+@pytest.mark.parametrize("source", [FCPXML, FCP7])
+def test_a_truncated_xml_export_is_named_truncated(tmp_path: Path, source: Path) -> None:
+    cut = tmp_path / f"cut{source.suffix}"
+    data = source.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    assert "truncated or damaged" in _refusal(cut)
+
+
+def test_a_truncated_otio_file_is_named_truncated(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.otio"
+    data = OTIO.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    assert "truncated or damaged" in _refusal(cut)
