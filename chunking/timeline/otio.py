@@ -221,11 +221,21 @@ class _Converter:
 
     def _shown(self, item: Any, index: int) -> bool:
         """Whether a top-level item carries pictures or sound; a track of another kind (an
-        Avid data track: timecode, captions' data) is left out, with a warning."""
+        Avid data track: timecode, captions' data; Kdenlive's "Subtitle" track) is left out,
+        with a warning; a subtitle track of nothing but gaps silently (Kdenlive's export writes
+        one, empty, whenever the project has a subtitle track)."""
         kind = str(getattr(item, "kind", otio.schema.TrackKind.Video))
         if kind in (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio):
             return True
         name = str(item.name) or f"#{index}"
+        if kind.lower() == "subtitle":
+            held = [c for c in item if not isinstance(c, otio.schema.Gap)]
+            if not held:
+                return False
+            count = sum(isinstance(c, otio.schema.Clip) for c in held) or len(held)
+            said = "1 subtitle is" if count == 1 else f"{count} subtitles are"
+            self.p.warn(f"track {name!r}", f"is a subtitle track: its {said} not rendered")
+            return False
         self.p.warn(
             f"track {name!r}", f"is a track of kind {kind!r}, neither video nor audio; left out"
         )

@@ -93,3 +93,56 @@ def test_kdenlives_other_brightness_is_named_as_not_rendered(tmp_path: Path) -> 
     assert not clip_of(timeline, TrackKind.VIDEO).effects
     assert any("Kdenlive brightness (levels 0.5, 1) is not rendered" in w
                for w in timeline.warnings)  # fmt: skip
+
+
+def with_track(tmp_path: Path, kind: str, *children: Any) -> Timeline:
+    """A 4-second video clip and, below it in the export as Kdenlive writes its subtitle track
+    (``otioexport.cpp``: a track of kind "Subtitle" spanning the project), a track of ``kind``
+    holding ``children``, loaded."""
+    (tmp_path / "a.mov").write_bytes(b"")
+    picture = otio.schema.Clip(
+        name="a",
+        media_reference=otio.schema.ExternalReference(target_url="a.mov"),
+        source_range=otio.opentime.TimeRange(RT(0, 25), RT(100, 25)),
+    )
+    other = otio.schema.Track(
+        name="Subtitles",
+        kind=kind,
+        source_range=otio.opentime.TimeRange(RT(0, 25), RT(100, 25)),
+        children=list(children),
+    )
+    tracks = [other, otio.schema.Track(name="V1", kind="Video", children=[picture])]
+    path = tmp_path / "kdenlive.otio"
+    otio.adapters.write_to_file(otio.schema.Timeline(tracks=tracks), str(path))
+    return load(str(path))
+
+
+def test_an_empty_kdenlive_subtitle_track_is_left_out_silently(tmp_path: Path) -> None:
+    """It was warned of as "neither video nor audio; left out", though it held nothing."""
+    timeline = with_track(tmp_path, "Subtitle")
+    assert list(timeline.warnings) == []
+    assert [len(t.clips) for t in timeline.tracks] == [1]
+
+
+def test_a_gap_only_subtitle_track_is_left_out_silently(tmp_path: Path) -> None:
+    gap = otio.schema.Gap(source_range=otio.opentime.TimeRange(RT(0, 25), RT(50, 25)))
+    assert list(with_track(tmp_path, "Subtitle", gap).warnings) == []
+
+
+def test_a_subtitle_track_holding_subtitles_says_they_are_not_rendered(tmp_path: Path) -> None:
+    line = otio.schema.Clip(
+        name="Hello", source_range=otio.opentime.TimeRange(RT(0, 25), RT(50, 25))
+    )
+    timeline = with_track(tmp_path, "Subtitle", line)
+    assert list(timeline.warnings) == [
+        "track 'Subtitles': is a subtitle track: its 1 subtitle is not rendered"
+    ]
+    assert [len(t.clips) for t in timeline.tracks] == [1]
+
+
+def test_a_data_track_holding_items_is_still_named(tmp_path: Path) -> None:
+    line = otio.schema.Clip(name="TC", source_range=otio.opentime.TimeRange(RT(0, 25), RT(50, 25)))
+    timeline = with_track(tmp_path, "Data", line)
+    assert list(timeline.warnings) == [
+        "track 'Subtitles': is a track of kind 'Data', neither video nor audio; left out"
+    ]
