@@ -11,8 +11,8 @@ rate they contradict).
 
 What an event asks of its picture beyond the cut is not rendered, and is named in a warning
 (``note_unrendered``): an ASC CDL grade (``*ASC_SOP``/``*ASC_SAT``, which the adapter keeps in
-the clip's ``cdl`` metadata; the adapter's ``cdl.edl``) and Avid's effect comments
-(``* AVX2 EFFECT, RESIZE``). Both were dropped without a word.
+the clip's ``cdl`` metadata; the adapter's ``cdl.edl``; one warning counts the graded events)
+and Avid's effect comments (``* AVX2 EFFECT, RESIZE``). Both were dropped without a word.
 """
 
 from __future__ import annotations
@@ -114,17 +114,43 @@ _EFFECT_COMMENT = re.compile(r"^\s*AVX\d*\s+EFFECT\s*,\s*(?P<name>.+?)\s*$", re.
 
 
 def note_unrendered(tl: Any, p: Problems) -> None:
-    """Warn of each event's grade (ASC CDL) and Avid effect comment: neither is rendered."""
+    """Warn of the events' grades (ASC CDL; one warning for them all) and each Avid effect
+    comment: neither is rendered."""
+    graded: list[str] = []
     for clip in tl.find_clips():
         where = f"clip {str(clip.name)!r}"
         if isinstance(plain(clip.metadata.get("cdl")), Mapping):
-            p.warn(where, "its ASC CDL grade (ASC_SOP/ASC_SAT) is not rendered")
+            graded.append(str(clip.name))
         edl = plain(clip.metadata.get("cmx_3600"))
         comments = edl.get("comments") if isinstance(edl, Mapping) else None
         for line in comments if isinstance(comments, list) else []:
             found = _EFFECT_COMMENT.match(str(line))
             if found:
                 p.warn(where, f"its Avid effect {found['name'][:80]!r} is not rendered")
+    _note_grades(graded, p)
+
+
+#: Clips a warning of graded events names before "and N more".
+_NAMED = 3
+
+
+def _note_grades(graded: list[str], p: Problems) -> None:
+    """One warning for the events that carry an ASC CDL grade (a colourist's EDL grades every
+    event: 78 alike warnings hid the others). The model's colour correction has no per-channel
+    slope, offset and power, so the grade is not rendered."""
+    if len(graded) == 1:
+        p.warn(f"clip {graded[0]!r}", "its ASC CDL grade (ASC_SOP/ASC_SAT) is not rendered")
+    if len(graded) < 2:
+        return
+    names = list(dict.fromkeys(graded))
+    shown = ", ".join(repr(n) for n in names[:_NAMED])
+    more = f" and {len(names) - _NAMED} more" if len(names) > _NAMED else ""
+    clips = "clip" if len(names) == 1 else "clips"
+    p.warn(
+        "edl",
+        f"{len(graded)} events carry an ASC CDL grade (ASC_SOP/ASC_SAT), which is not rendered "
+        f"({clips} {shown}{more})",
+    )
 
 
 def _decoded(data: bytes, p: Problems) -> str:
