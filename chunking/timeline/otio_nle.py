@@ -68,6 +68,7 @@ from chunking.timeline.otio_fcpxml_extras import ProjectExtras, fcpxml_extras
 from chunking.timeline.otio_fcpxml_retime import apply_retimes
 from chunking.timeline.otio_fcpxml_solids import apply_solids
 from chunking.timeline.otio_fcpxml_transitions import apply_transitions
+from chunking.timeline.otio_file_kinds import check_kind
 from chunking.timeline.otio_media import UNLINKED, media_path
 from chunking.timeline.otio_premiere import drop_graphics as drop_graphics
 from chunking.timeline.otio_read import check_has_bytes, plain, read_timeline
@@ -87,6 +88,7 @@ def read_export(path: str, p: Problems) -> Any:
     kept in its metadata (``_keep_extras``); an EDL is read by ``otio_edl`` at its likeliest
     frame rate (see the module docstring), its media looked for as a relink looks for them."""
     check_has_bytes(path)
+    check_kind(path)  # an export named with another format's suffix
     if path.lower().endswith(".fcpxml"):
         correct_fcpxml_reader()
         text = read_xml(path, "FCPXML")  # as its byte-order mark or declaration says

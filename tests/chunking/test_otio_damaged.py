@@ -53,9 +53,15 @@ def test_an_aaf_of_garbage_is_named_not_an_aaf(tmp_path: Path) -> None:
     assert "not an AAF file" in _refusal(garbage)
 
 
-def test_an_xml_export_named_aaf_is_named_as_text(tmp_path: Path) -> None:
+def test_an_xml_export_named_aaf_is_named_as_such(tmp_path: Path) -> None:
     named = tmp_path / "project.aaf"
     named.write_bytes(FCPXML.read_bytes())
+    assert "is an FCPXML file (<fcpxml>), not .aaf" in _refusal(named)
+
+
+def test_other_xml_named_aaf_is_named_as_text(tmp_path: Path) -> None:
+    named = tmp_path / "project.aaf"
+    named.write_text("<?xml version='1.0'?><project/>")
     text = _refusal(named)
     assert "not an AAF file" in text and "XML text" in text
 
@@ -80,3 +86,31 @@ def test_a_truncated_otio_file_is_named_truncated(tmp_path: Path) -> None:
     data = OTIO.read_bytes()
     cut.write_bytes(data[: len(data) // 2])
     assert "truncated or damaged" in _refusal(cut)
+
+
+EDL = DATA / "otio" / "edl" / "cdl.edl"
+
+
+@pytest.mark.parametrize(
+    ("source", "named", "said"),
+    [
+        (FCP7, "project.fcpxml", "is a Final Cut Pro 7 XML file (<xmeml>)"),
+        (FCPXML, "project.xml", "is an FCPXML file (<fcpxml>)"),
+        (AAF, "project.xml", "is an AAF file"),
+        (AAF, "project.otio", "is an AAF file"),
+        (AAF, "project.edl", "is an AAF file"),
+        (OTIO, "project.edl", "is an OpenTimelineIO file"),
+        (OTIO, "project.xml", "is an OpenTimelineIO file"),
+        (EDL, "project.otio", "is a CMX 3600 EDL file"),
+    ],
+)
+def test_an_export_under_another_formats_suffix_is_named(
+    tmp_path: Path, source: Path, named: str, said: str
+) -> None:
+    """An FCP 7 XML named .fcpxml gave 15 "has no duration" errors; an FCPXML named .xml "No
+    top-level sequences found"; an AAF named .otio/.xml "not UTF-8 text"; an OTIO file named
+    .edl "holds no events"; an EDL named .otio a JSON parse error."""
+    path = tmp_path / named
+    path.write_bytes(source.read_bytes())
+    text = _refusal(path)
+    assert said in text and f"not {path.suffix}" in text
