@@ -137,15 +137,36 @@ def _failure(path: str, exc: Exception, text: str | None) -> str:
     suffix = os.path.splitext(path)[1].lower()
     if suffix == ".aaf" and isinstance(exc, _AAF_CUT):
         return f"{_CUT} (its structure points past what is there); export it again"
+    if suffix == ".aaf" and _raised_in(exc, _AAF_LIBRARY):
+        # The AAF library reads the compound file's structure: what it cannot read there
+        # ("AssertionError", "be byteorder") is bytes that are not what an AAF writer wrote.
+        return f"{_CUT} (its structure cannot be read); export it again"
     if isinstance(exc, AttributeError | TypeError):  # the adapter's slip, not the user's
         return "its reader fails on a line it does not expect there"
+    where = found.split(":", 1)[1].strip() if ":" in found else "at its end"
     if suffix in (".xml", ".fcpxml") and found.startswith(_XML_CUT):
-        where = found.split(":", 1)[1].strip() if ":" in found else "at its end"
         return f"{_CUT} (its XML ends before its elements are closed, {where}); export it again"
+    if suffix in (".xml", ".fcpxml") and found.startswith(("syntax error", "not well-formed")):
+        return f"its text is not well-formed XML at {where}"
     at = _JSON_AT.search(found)
     if suffix == ".otio" and text is not None and at and _at_end(text, int(at[1]), int(at[2])):
         return f"{_CUT} (its JSON ends unfinished at line {at[1]}); export it again"
+    if suffix == ".otio" and at and _JSON_SAYS in found:
+        said = found.rsplit(_JSON_SAYS, 1)[1][: at.start() - len(found)].strip().rstrip(".")
+        return f"its text is not valid JSON: {said} at line {at[1]}, column {at[2]}"
     return found
+
+
+#: Where the AAF library's modules are (the adapter's are beside it, not in it).
+_AAF_LIBRARY = f"{os.sep}aaf2{os.sep}"
+#: What comes before RapidJSON's own words in OTIO's JSON errors.
+_JSON_SAYS = "input string:"
+
+
+def _raised_in(exc: BaseException, folder: str) -> bool:
+    """Whether an exception was raised by code in a folder of that name."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and folder in frames[-1].filename
 
 
 def _at_end(text: str, line: int, column: int) -> bool:

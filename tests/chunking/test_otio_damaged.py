@@ -114,3 +114,34 @@ def test_an_export_under_another_formats_suffix_is_named(
     path.write_bytes(source.read_bytes())
     text = _refusal(path)
     assert said in text and f"not {path.suffix}" in text
+
+
+@pytest.mark.parametrize("at", [8192, 40960, 200704, 331776])
+def test_an_aaf_damaged_inside_is_named_damaged(tmp_path: Path, at: int) -> None:
+    """A sector overwritten with other bytes gave the AAF library's words: "AssertionError",
+    "be byteorder", "can only list storage types"."""
+    data = bytearray(AAF.read_bytes())
+    data[at : at + 4096] = bytes((i * 37 + 11) % 256 for i in range(4096))
+    damaged = tmp_path / "damaged.aaf"
+    damaged.write_bytes(bytes(data))
+    text = _refusal(damaged)
+    assert "truncated or damaged" in text
+
+
+@pytest.mark.parametrize(
+    ("named", "said"),
+    [
+        ("notes.fcpxml", "its text is not well-formed XML at line 1, column 0"),
+        ("notes.xml", "its text is not well-formed XML at line 1, column 0"),
+        ("notes.otio", "its text is not valid JSON: Invalid value at line 1, column 0"),
+    ],
+)
+def test_plain_text_under_an_export_suffix_is_named_as_such(
+    tmp_path: Path, named: str, said: str
+) -> None:
+    """It said "syntax error: line 1, column 0" or "JSON parse error while reading: JSON parse
+    error on input string: Invalid value."."""
+    path = tmp_path / named
+    path.write_text("hello world\n")
+    text = _refusal(path)
+    assert said in text and "syntax error" not in text and "parse error" not in text
