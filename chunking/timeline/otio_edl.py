@@ -71,6 +71,12 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             p.warn("edl", f"its events do not add up at {first:.5g} fps; read at {rate:.5g}")
         return tl
     assert failed is not None
+    if _cut_mid_line(text, str(failed)):
+        said = str(failed).removeprefix(f"{path}: not a readable CMX 3600 EDL file (")
+        raise TimelineError(
+            f"{path}: not a readable CMX 3600 EDL file: it is truncated or damaged (it ends "
+            f"mid-line, the line it cannot read: {said.removesuffix(')')}); export it again"
+        )
     if len(rates) > 1 and "duration" in str(failed):  # the adapter's "durations don't match"
         tried = ", ".join(f"{rate:.5g}" for rate in rates)
         found = mismatched(declared, first)
@@ -82,6 +88,15 @@ def read_edl(path: str, p: Problems, find: Callable[[str], str | None]) -> Any:
             )
         raise TimelineError(f"{failed}; read at each frame rate its timecodes allow ({tried})")
     raise failed
+
+
+def _cut_mid_line(text: str, failure: str) -> bool:
+    """Whether an EDL ends without a line break in a line the adapter's failure quotes the end
+    of (``... 00:0``, ``Input timecode '00:0'``): the file was cut off there."""
+    if not text or text.endswith(("\n", "\r")):
+        return False
+    last = text.splitlines()[-1].split()
+    return bool(last) and last[-1] in failure
 
 
 def keep_opening(tl: Any, timecode: str, rate: float) -> None:

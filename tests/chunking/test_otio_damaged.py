@@ -145,3 +145,24 @@ def test_plain_text_under_an_export_suffix_is_named_as_such(
     path.write_text("hello world\n")
     text = _refusal(path)
     assert said in text and "syntax error" not in text and "parse error" not in text
+
+
+@pytest.mark.parametrize(
+    ("length", "was"),
+    [(100, "incorrect number of fields"), (330, "is an invalid timecode")],
+)
+def test_an_edl_cut_off_mid_line_is_named_truncated(tmp_path: Path, length: int, was: str) -> None:
+    """An EDL cut inside an event line failed in the adapter's words for that line alone."""
+    cut = tmp_path / "cut.edl"
+    cut.write_bytes(EDL.read_bytes()[:length])
+    (tmp_path / "ZZ100_501 (LAY3).mov").touch()
+    text = _refusal(cut)
+    assert "truncated or damaged" in text and "ends mid-line" in text and was in text
+
+
+def test_an_edl_of_a_bad_last_line_that_ends_whole_is_not_called_truncated(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bad.edl"
+    path.write_text("TITLE: t\n\n001  AX       V     C        01:00:04:05 01:00:05:12 00:00\n")
+    assert "truncated" not in _refusal(path)
