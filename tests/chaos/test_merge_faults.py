@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,11 +33,24 @@ def _files(root: Path) -> list[str]:
     )
 
 
-def _merging_then_paused(cluster: ChaosCluster, api: CloudRenderingAPI, job: str) -> None:
-    """Wait until the job merges, then stop the orchestrator's group (its merge with it)."""
-    wait_for(api, job, lambda r: r.state is JobState.MERGING, 240)
+def _caught_merging(
+    cluster: ChaosCluster, api: CloudRenderingAPI, submit: Callable[[], str]
+) -> str:
+    """Submit jobs until one is caught mid-merge: the orchestrator's group (its merge with it)
+    stopped while the job's state says merging. A small job's merge can end between two polls;
+    such a job is let finish and another one is tried (``submit(n)``: the n-th, to its own
+    output), so the test never passes untested. The job caught and its n."""
     assert cluster.orchestrator is not None
-    cluster.pause(cluster.orchestrator)
+    for n in range(4):
+        job = submit(n)
+        wait_for(api, job, lambda r: r.state is JobState.MERGING, 240)
+        cluster.pause(cluster.orchestrator)
+        record = status(api, job)
+        if record is not None and record.state is JobState.MERGING:
+            return job, n
+        cluster.resume(cluster.orchestrator)
+        wait_for(api, job, lambda r: False, 240)
+    raise AssertionError("no job was caught mid-merge in 4 tries")
 
 
 def test_the_orchestrator_killed_mid_merge(tmp_path: Path) -> None:
@@ -45,11 +59,14 @@ def test_the_orchestrator_killed_mid_merge(tmp_path: Path) -> None:
     timeline = replace(timeline, export=with_overrides(timeline.export, lossless=True))
     direct = tmp_path / "direct.mkv"
     renderer = reference_render(doc, tmp_path, direct)
-    out, store = tmp_path / "out.mkv", tmp_path / "s"
+    store = tmp_path / "s"
     with ChaosCluster(workers=2) as cluster:
         api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{store}")
-        job = api.submit_job(doc, output=str(out), chunk_frames=8, base_dir=str(tmp_path))
-        _merging_then_paused(cluster, api, job)
+        job, n = _caught_merging(cluster, api, lambda n: api.submit_job(
+            doc, output=str(tmp_path / f"out{n}.mkv"), chunk_frames=8, base_dir=str(tmp_path),
+            use_cache=False,
+        ))  # fmt: skip
+        out = tmp_path / f"out{n}.mkv"
         restart_orchestrator(cluster, 1.0)  # the lease lapses: the merge is sent again
         record = wait_for(api, job, lambda r: False, 240)
         assert record.state is JobState.COMPLETED, record.error
@@ -61,11 +78,14 @@ def test_the_orchestrator_killed_mid_merge(tmp_path: Path) -> None:
 
 def test_a_cancel_during_the_merge(tmp_path: Path) -> None:
     doc = heavy_project(tmp_path, seconds=1.0, size=(640, 360))
-    out, store = tmp_path / "out.mkv", tmp_path / "s"
+    store = tmp_path / "s"
     with ChaosCluster(workers=2) as cluster:
         api = CloudRenderingAPI(cluster.redis.url, storage_url=f"file://{store}")
-        job = api.submit_job(doc, output=str(out), chunk_frames=8, base_dir=str(tmp_path))
-        _merging_then_paused(cluster, api, job)
+        job, n = _caught_merging(cluster, api, lambda n: api.submit_job(
+            doc, output=str(tmp_path / f"out{n}.mkv"), chunk_frames=8, base_dir=str(tmp_path),
+            use_cache=False,
+        ))  # fmt: skip
+        out = tmp_path / f"out{n}.mkv"
         api.cancel_job(job)
         assert cluster.orchestrator is not None
         cluster.resume(cluster.orchestrator)  # the merge goes on, and finds its job cancelled
