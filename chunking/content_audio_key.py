@@ -92,6 +92,8 @@ def _audio_track_form(track: Track, media: Mapping[str, str]) -> dict[str, Any]:
         del form["opacity"]
         if not clip.reverse:
             del form["reverse"]  # only when on: forward clips keep the keys they had
+        if not clip.volume_keys:
+            del form["volume_keys"]  # likewise: a clip without an envelope keeps its key
         # Silent clips still count: a crossfade reads its neighbours' times.
         form["source"] = source
         form["effects"] = _audio_effects(clip.effects)

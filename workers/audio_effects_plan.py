@@ -167,6 +167,14 @@ def _extend(clip: Clip, lo: int, hi: int, fps: Fraction) -> Clip:
         source_start -= float(Fraction(clip.start - start) / fps) * clip.speed
     later = start < clip.start if clip.reverse else end > clip.end
     source_end = None if later else clip.source_end
+    # Volume keys count from the clip's first frame, which moved back: they keep their place.
+    lead = float(Fraction(clip.start - start) / fps)
+    keys = tuple(dataclasses.replace(key, time=key.time + lead) for key in clip.volume_keys)
     return dataclasses.replace(
-        clip, start=start, end=end, source_start=source_start, source_end=source_end
+        clip,
+        start=start,
+        end=end,
+        source_start=source_start,
+        source_end=source_end,
+        volume_keys=keys,
     )

@@ -30,6 +30,7 @@ from workers.audio_effects_ducking import KeyFor, mix_ducking
 from workers.audio_effects_plan import ClipPlan, plan_clips
 from workers.audio_source import Samples as Samples  # re-exported: audio, audio_encode
 from workers.audio_source import Window, clip_audio
+from workers.audio_volume_keys import clip_key_gains, lead_seconds
 from workers.reverse_audio import forward_span, reversed_blocks
 
 #: The mix is one array; past this it would be safer to fail the job than to thrash the node.
@@ -172,7 +173,6 @@ def _mix_clip(
     path = clip.source.path
     if track.kind is TrackKind.VIDEO and Path(path).suffix.lower() in STILL_IMAGE_SUFFIXES:
         return
-    rate = timeline.sample_rate
     buffer: Samples | None = None
     # Never decode (or pad with silence) more than the interpolation will look at.
     lo = 0 if plan.buffered else place.lo  # effects start where the clip does
@@ -196,7 +196,7 @@ def _mix_clip(
                 buffer[:, b0:b1] = chunk
         else:
             for b0, b1, chunk in read(place.lo, place.hi):
-                chunk *= _envelope(b0, b1, place.length, clip, rate, gain)
+                chunk *= _envelope(b0, b1, place, clip, timeline, gain)
                 dest[:, place.offset + b0 : place.offset + b1] += chunk
     if buffer is not None:
         _add_processed(dest, buffer, plan, place, timeline, key)
@@ -221,7 +221,7 @@ def _add_processed(
     buffer = run_chain(buffer, plan.pre, rate, frame_index, clip.id, heard)
     for b0 in range(0, place.hi, BLOCK):
         b1 = min(b0 + BLOCK, place.hi)
-        buffer[:, b0:b1] *= _envelope(b0, b1, place.length, clip, rate, clip.volume)
+        buffer[:, b0:b1] *= _envelope(b0, b1, place, clip, timeline, clip.volume)
     buffer = run_chain(buffer, plan.post, rate, frame_index, clip.id, heard)
     buffer *= np.float32(plan.track.volume)
     dest[:, place.offset + place.lo : place.offset + place.hi] += buffer[:, place.lo :]
@@ -249,10 +249,16 @@ def _read(
 
 
 def _envelope(
-    b0: int, b1: int, length: int, clip: Clip, rate: int, gain: float
+    b0: int, b1: int, place: _Placement, clip: Clip, timeline: Timeline, gain: float
 ) -> npt.NDArray[np.float32]:
+    """The gain on clip samples [b0, b1): ``gain`` times its volume keys and sound fades."""
+    rate, length = timeline.sample_rate, place.length
     env = np.full(b1 - b0, gain, dtype=np.float64)
     index = np.arange(b0, b1, dtype=np.float64)
+    if clip.volume_keys:
+        first = sample_offset(clip.start, timeline)
+        lead = lead_seconds(first, rate, clip.start, timeline.fps)
+        env *= clip_key_gains(clip.volume_keys, b0, b1, rate, lead)
     if clip.fade_in > 0:
         env *= np.minimum(1.0, index / (clip.fade_in * rate))
     if clip.fade_out > 0:

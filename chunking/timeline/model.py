@@ -15,10 +15,14 @@ from fractions import Fraction
 from chunking.timeline.fade_curves import OpacityKey, fade_curve, key_opacity
 from chunking.timeline.placement import Crop, Transform, TransformKey, key_transform
 from chunking.timeline.subtitle import RGBA, Subtitle, TextAnimation
+from chunking.timeline.volume_keys import VolumeKey
 
-# Defined beside the curves they name, the burned-in text's own module and where a clip is
-# drawn (placement); part of the model.
-__all__ = ["RGBA", "Crop", "OpacityKey", "Subtitle", "TextAnimation", "Transform", "TransformKey"]
+# Defined beside the curves they name, the burned-in text's own module, where a clip is
+# drawn (placement) and its sound's level over time (volume_keys); part of the model.
+__all__ = [
+    "RGBA", "Crop", "OpacityKey", "Subtitle", "TextAnimation", "Transform", "TransformKey",
+    "VolumeKey",
+]  # fmt: skip
 
 ParamValue = float | str | bool
 
@@ -177,6 +181,9 @@ class Clip:
     muted: bool = False
     fade_in: float = 0.0  # audio fade-in, seconds
     fade_out: float = 0.0  # audio fade-out, seconds
+    #: the sound's level over time, a linear factor on ``volume`` per sample (before the first
+    #: key the first's, after the last the last's; chunking.timeline.volume_keys); empty = none
+    volume_keys: tuple[VolumeKey, ...] = ()
     #: picture fades, seconds: opacity rises linearly from 0 on the first frame to ``opacity``
     #: ``picture_fade_in`` seconds later, and falls to 0 on the last frame over
     #: ``picture_fade_out`` (Clip.picture_fade)

@@ -15,7 +15,7 @@ from typing import Any
 HOLD = Fraction(1, 1000)
 _ZERO = Fraction(0)
 #: Clip fields of keyframes timed in seconds from the clip's first frame (as the export cut it).
-KEYED_FIELDS = ("transform_keyframes", "opacity_keyframes")
+KEYED_FIELDS = ("transform_keyframes", "opacity_keyframes", "volume_keyframes")
 #: Clip fields of fades at its start and at its end (seconds).
 HEAD_FADES, TAIL_FADES = ("fade_in", "picture_fade_in"), ("fade_out", "picture_fade_out")
 

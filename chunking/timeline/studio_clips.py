@@ -32,6 +32,7 @@ from chunking.timeline.studio_visual import (
     parse_transform,
     parse_transform_keys,
 )
+from chunking.timeline.volume_keys import parse_volume_keys
 
 #: OTIO clips may start before their media's available range; further back is a mistake.
 MAX_LEAD_SECONDS = 60.0
@@ -136,6 +137,7 @@ class ClipReader:
             muted=flag(raw, "muted", False, p, where) or frozen,
             fade_in=self._seconds(raw, ("fade_in", "audio_fade_in"), where),
             fade_out=self._seconds(raw, ("fade_out", "audio_fade_out"), where),
+            volume_keys=parse_volume_keys(raw.get("volume_keyframes"), p, where),
             picture_fade_in=self._seconds(raw, ("picture_fade_in",), where),
             picture_fade_out=self._seconds(raw, ("picture_fade_out",), where),
             picture_fade_head=self._seconds(raw, ("picture_fade_head",), where),

@@ -129,7 +129,7 @@ def picture_fades_in_range(clip: dict[str, Any], head: float, tail: float) -> No
             del clip[key]  # the whole fade lies outside the range
         else:
             clip[edge] = cut
-    for name in ("opacity_keyframes", "transform_keyframes"):
+    for name in ("opacity_keyframes", "transform_keyframes", "volume_keyframes"):
         if head > 0 and clip.get(name):
             # Keys count from the clip's first frame, which the cut moved ``head`` seconds on.
             clip[name] = [{**key, "time": key["time"] - head} for key in clip[name]]

@@ -50,6 +50,7 @@ CLIP_KEYS = frozenset(
         "picture_fade_in_curve",
         "picture_fade_out_curve",
         "opacity_keyframes",
+        "volume_keyframes",
         "transform",
         "transform_keyframes",
         "crop",
