@@ -157,10 +157,12 @@ def _volume(child: Any, item: Any, found: dict[str, Any], notes: list[list[str]]
     keys = volume_keys(child)
     if keys:
         # The keyframes are the level (the fixed amount is often left at 0 dB once keyed).
-        gain, fade_in, fade_out, note = keyed_level(keys, item)
+        gain, fade_in, fade_out, note, envelope = keyed_level(keys, item)
         found.pop("gain", None)
         if gain != 1:
             found["gain"] = gain
+        if envelope:
+            found["volume_keyframes"] = envelope
         for key, length in (("fade_in", fade_in), ("fade_out", fade_out)):
             if length > 0:
                 found.setdefault(key, length)  # a fade handle of its own stays as it is

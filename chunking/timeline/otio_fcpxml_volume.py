@@ -1,12 +1,13 @@
 """Final Cut Pro's volume keyframes (``<adjust-volume>``'s ``<param name="amount">`` holding a
 ``<keyframeAnimation>``, how its users draw fades and duck a music bed).
 
-The renderer's clip has one level and a fade at each end, so keyframes read as FCP 7's
-keyframed Audio Levels do (otio_fcp7_filters): a steady level that rises from silence at the
-clip's start and/or falls to silence at its end is that level with those fades; any other shape
-(a dip in the middle) plays at its average level over the clip, with a note. Either is closer
-than the clip's fixed ``amount`` (often absent once keyframed: a bed keyed down to -20 dB
-played at 0 dB).
+A steady level that rises from silence at the clip's start and/or falls to silence at its end
+is that level with those fades (as FCP 7's keyframed Audio Levels read, otio_fcp7_filters); any
+other shape (a dip in the middle) is the clip's ``volume_keyframes`` (chunking.timeline.
+volume_keys), played per sample and interpolated in dB (``db``): Final Cut shows and edits the
+level in dB, and its line between two keys is straight on that scale. Either replaces the
+clip's fixed ``amount`` (often absent once keyframed: a bed keyed down to -20 dB played at
+0 dB).
 
 Keyframe times are in the clip's own time (from its ``start``), as Final Cut writes them; a list
 that only fits the clip counted from 0 is read that way.
@@ -18,8 +19,9 @@ import math
 import re
 from typing import Any
 
-from chunking.timeline.otio_fcp7_filters import _average, _fades, _window
+from chunking.timeline.otio_fcp7_filters import _fades, _window
 from chunking.timeline.otio_fcpxml_time import fcpxml_time
+from chunking.timeline.volume_keys import volume_keyframes
 
 _DB = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*dB\s*$")
 #: The loudest level the loader takes for a clip (its ``volume`` range).
@@ -46,8 +48,9 @@ def volume_keys(adjust: Any) -> list[tuple[float, float]]:
 
 def keyed_level(
     keys: list[tuple[float, float]], item: Any
-) -> tuple[float, float, float, str | None]:
-    """(gain, fade-in seconds, fade-out seconds, a note or None) of an item's volume keys."""
+) -> tuple[float, float, float, str | None, list[dict[str, Any]]]:
+    """(gain, fade-in seconds, fade-out seconds, a note or None, ``volume_keyframes``: empty
+    unless the keys draw another shape than a level with fades) of an item's volume keys."""
     start = fcpxml_time(item.get("start")) or 0
     length = fcpxml_time(item.get("duration"))
     placed = None
@@ -65,17 +68,14 @@ def keyed_level(
             placed = _window([((w - shift) * _TICKS, v) for w, v in keys], ticks)
     if placed is None:
         gain = _clamped(sum(v for _, v in keys) / len(keys))
-        return gain, 0.0, 0.0, f"its volume keyframes do not fit the clip: it plays at {_db(gain)}"
+        note = f"its volume keyframes do not fit the clip: it plays at {_db(gain)}"
+        return gain, 0.0, 0.0, note, []
     shape = _fades(placed, ticks)
     if shape is not None:
         steady, fade_in, fade_out = shape
-        return _clamped(steady), fade_in / _TICKS, fade_out / _TICKS, None
-    gain = _clamped(_average(placed, ticks))
-    note = (
-        "its volume keyframes that change other than by a fade in or out at its ends are not "
-        f"rendered: it plays at their average level, {_db(gain)}"
-    )
-    return gain, 0.0, 0.0, note
+        return _clamped(steady), fade_in / _TICKS, fade_out / _TICKS, None, []
+    levels = [(w - (shift or 0.0), _clamped(v)) for w, v in keys]  # from the clip's start
+    return 1.0, 0.0, 0.0, None, volume_keyframes(levels, "db")
 
 
 def _clamped(gain: float) -> float:

@@ -357,7 +357,7 @@ def _adjusted(found: ItemEffects, adjust: dict[str, Any]) -> None:
         found.gain *= gain
     if isinstance(opacity, int | float) and 0 <= opacity <= 1:
         found.opacity *= opacity
-    for key in ("transform", "transform_keyframes", "fade_in", "fade_out"):
+    for key in ("transform", "transform_keyframes", "volume_keyframes", "fade_in", "fade_out"):
         if key in adjust:
             found.fields[key] = adjust[key]
     pan = adjust.get("pan")

@@ -1,11 +1,11 @@
 """A TimelineClip's ``keyframes`` of ``volume`` (KeyframeAnimationService's: ``{time, property:
 "volume", value, interpolation}``, seconds from the clip's start, the value the clip's volume).
 
-The renderer's clip has one level and a sound fade at each end, so the keys read as the other
-importers read keyed levels (otio_fcp7_filters, otio_fcpxml_volume): a steady level that rises
-from silence at the clip's start and/or falls to silence at its end is that level with those
-fades; any other shape (a dip in the middle) plays at its average level over the clip, with a
-warning. Either is closer than the clip's fixed ``volume``, which the keys replace.
+A steady level that rises from silence at the clip's start and/or falls to silence at its end is
+that level with those fades (as otio_fcp7_filters reads keyed levels); any other shape (a dip
+in the middle) is the clip's ``volume_keyframes`` (chunking.timeline.volume_keys), played per
+sample, interpolated linearly in the level as KeyframeAnimationService interpolates ``value``.
+Either replaces the clip's fixed ``volume``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from chunking.timeline.fields import Problems, shown, to_float
-from chunking.timeline.otio_fcp7_filters import _average, _fades, _window
+from chunking.timeline.otio_fcp7_filters import _fades, _window
 from chunking.timeline.schema import MAX_SECONDS
 from chunking.timeline.studio_editor_library import as_map
+from chunking.timeline.volume_keys import volume_keyframes
 
 #: Key times are compared in these steps a second: the fade shapes' tolerances (a key a step
 #: from the clip's start still starts its fade) are in steps.
@@ -38,10 +39,8 @@ def keyed_volume(raw: Mapping[str, Any], clip: dict[str, Any], where: str, p: Pr
     placed = _window([(t * _TICKS, v) for t, v in keys], ticks)
     shape = _fades(placed, ticks)
     if shape is None:
-        level = _clamped(_average(placed, ticks))
-        p.warn(where, "volume keyframes that change other than by a fade in or out at its ends "
-               f"are not rendered: it plays at their average level, {_db(level)}")  # fmt: skip
-        clip["volume"] = level
+        clip["volume"] = 1.0  # the keys are the level
+        clip["volume_keyframes"] = volume_keyframes(keys, "linear")
         return
     steady, fade_in, fade_out = shape
     clip["volume"] = _clamped(steady)
@@ -75,7 +74,3 @@ def _keys(raw: Any, where: str, p: Problems) -> list[tuple[float, float]]:
 
 def _clamped(level: float) -> float:
     return max(0.0, min(_MAX_GAIN, level))
-
-
-def _db(level: float) -> str:
-    return "silence" if level <= 0 else f"{20 * math.log10(level):+.1f} dB"

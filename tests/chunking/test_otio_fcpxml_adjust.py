@@ -291,14 +291,21 @@ def test_volume_keyframes_that_draw_a_level_and_fades_are_rendered_as_such(
     assert adjustments(ElementTree.fromstring(clip), 1080) == expected
 
 
-def test_volume_keyframes_of_another_shape_play_their_average_level_and_say_so() -> None:
-    """A dip to silence and back over 2 s of a 10 s clip (linear, 1 s each way): 0.9 on
-    average, where the fixed level (0 dB) played it at full level throughout."""
-    dip = _keyed("0s", ("0s", "0dB"), ("4s", "0dB"), ("5s", "-200dB"), ("6s", "0dB"))
+@pytest.mark.parametrize("start", ["0s", "3600s"])
+def test_volume_keyframes_of_another_shape_are_the_clips_envelope_in_db(start: str) -> None:
+    """A dip to -20 dB and back in a 10 s clip: was played at its average level with a note,
+    now as keys interpolated in dB (as Final Cut draws them), counted from the clip's start."""
+    at = float(start[:-1])
+    times = [f"{at + t:g}s" for t in (0, 4, 5, 6)]
+    dip = _keyed(start, *zip(times, ("0dB", "0dB", "-20dB", "0dB"), strict=True))
     found = adjustments(ElementTree.fromstring(dip), 1080)
-    assert found["gain"] == pytest.approx(0.9, abs=1e-6)
-    [(part, note)] = found["notes"]
-    assert part == "sound" and "average level, -0.9 dB" in note
+    assert "gain" not in found and "notes" not in found
+    assert found["volume_keyframes"] == [
+        {"time": 0.0, "volume": 1.0, "interpolation": "db"},
+        {"time": 4.0, "volume": 1.0, "interpolation": "db"},
+        {"time": 5.0, "volume": pytest.approx(0.1), "interpolation": "db"},
+        {"time": 6.0, "volume": 1.0, "interpolation": "db"},
+    ]
 
 
 def test_a_keyed_clips_level_and_fade_reach_its_sound(tmp_path: Path) -> None:
@@ -319,3 +326,32 @@ def test_a_keyed_clips_level_and_fade_reach_its_sound(tmp_path: Path) -> None:
     path.write_text(text)
     main = _clips(load(str(path)), TrackKind.AUDIO)["main"]
     assert main.volume == pytest.approx(10 ** (-12 / 20)) and main.fade_in == pytest.approx(1)
+
+
+def test_a_keyed_dip_reaches_the_clips_volume_envelope(tmp_path: Path) -> None:
+    """Was: the clip played at the dip's average level throughout, with a note."""
+    make_video(tmp_path / "av.mp4", frames=250, fps=25, size=(160, 90), audio_hz=440)
+    keyed = (
+        '<adjust-volume><param name="amount"><keyframeAnimation>'
+        '<keyframe time="0s" value="0dB"/><keyframe time="1s" value="-20dB"/>'
+        '<keyframe time="2s" value="0dB"/></keyframeAnimation></param></adjust-volume>'
+    )
+    text = ADJUSTED.replace(
+        '<adjust-volume amount="-6dB">\n'
+        '            <param name="amount"><fadeIn type="easeIn" duration="1/2s"/></param>\n'
+        "          </adjust-volume>",
+        keyed,
+    )
+    assert keyed in text
+    path = tmp_path / "cut.fcpxml"
+    path.write_text(text)
+    timeline = load(str(path))
+    main = _clips(timeline, TrackKind.AUDIO)["main"]
+    assert main.volume == 1 and (main.fade_in, main.fade_out) == (0, 0)
+    assert [(k.time, k.interpolation) for k in main.volume_keys] == [
+        (0, "db"),
+        (1, "db"),
+        (2, "db"),
+    ]
+    assert [k.volume for k in main.volume_keys] == pytest.approx([1, 0.1, 1])
+    assert not any("volume keyframes" in w for w in timeline.warnings)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chunking.timeline.model import VolumeKey
 from tests.chunking.test_studio_editor_speed import timeline_project
 
 
@@ -40,13 +41,14 @@ def test_volume_keys_set_the_level_and_fades(
     assert timeline.warnings == ()
 
 
-def test_a_dip_in_the_middle_plays_at_the_average_level_named(tmp_path: Path) -> None:
-    timeline = timeline_project(tmp_path, keyframes=volume((0, 1), (1, 0.2), (2, 1)))
-    assert timeline.clip("c").volume == pytest.approx(0.6)
-    assert timeline.warnings == (
-        "clip 'c': volume keyframes that change other than by a fade in or out at its ends are "
-        "not rendered: it plays at their average level, -4.4 dB",
-    )
+def test_a_dip_in_the_middle_is_the_clips_volume_envelope(tmp_path: Path) -> None:
+    """Was: played at the keys' average level (0.6) throughout, with a warning."""
+    timeline = timeline_project(tmp_path, volume=0.5, keyframes=volume((0, 1), (1, 0.2), (2, 1)))
+    clip = timeline.clip("c")
+    assert clip.volume == 1.0  # the keys replace the fixed level
+    assert clip.volume_keys == (VolumeKey(0, 1), VolumeKey(1, 0.2), VolumeKey(2, 1))
+    assert (clip.fade_in, clip.fade_out) == (0, 0)
+    assert timeline.warnings == ()
 
 
 def test_unusable_volume_keys_are_named_and_left_out(tmp_path: Path) -> None:
@@ -56,9 +58,8 @@ def test_unusable_volume_keys_are_named_and_left_out(tmp_path: Path) -> None:
         "clip 'c': keyframes[1] (volume) value 20 is outside 0 to 10; played at 10",
         "clip 'c': keyframes[2] (volume) needs a numeric time and value (time 'x', value 1); "
         "left out",
-        "clip 'c': volume keyframes that change other than by a fade in or out at its ends are "
-        "not rendered: it plays at their average level, +17.6 dB",
     )
+    assert timeline.clip("c").volume_keys == (VolumeKey(0, 0.5), VolumeKey(1, 10))
 
 
 def test_a_keyframe_whose_property_is_no_name_is_named_not_a_traceback(tmp_path: Path) -> None:
