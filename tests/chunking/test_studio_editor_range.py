@@ -89,3 +89,30 @@ def test_a_range_fades_the_picture_as_the_sequence_does_on_its_frames(
     # Frame k of the range is as faded as frame in + k of the sequence.
     assert levels == [whole.picture_fade(first + k, full.fps) for k in range(cut.start, cut.end)]
     assert any(level < 1 for level in levels) == (in_point < 1.2 or out_point > 2.2)
+
+
+def test_a_range_hears_a_volume_dip_where_the_sequence_does(tmp_path: Path) -> None:
+    """A dip (a Timeline Studio clip's volume keys, the clip's volume envelope) keeps its place
+    in the sequence when a render range cuts the clip's head off."""
+    (tmp_path / "media").mkdir()
+    make_wav(tmp_path / "media" / "music.wav", seconds=8.0)
+    shutil.copy(DATA / "interview.tlsp", tmp_path / "interview.tlsp")
+    dip = [(0, 1.0), (2.5, 1.0), (3, 0.2), (3.5, 0.2), (4, 1.0)]
+    keys = [{"id": f"k{n}", "time": t, "property": "volume", "value": v,
+             "interpolation": "linear"} for n, (t, v) in enumerate(dip)]  # fmt: skip
+
+    def keyed(render: dict[str, Any]) -> Path:
+        path = music_only(tmp_path, render)
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        bed = doc["sequences"]["seq-main"]["composition"]["tracks"][1]["clips"][0]
+        bed["keyframes"] = keys
+        path.write_text(json.dumps(doc))
+        return path
+
+    full = mix_timeline(load(str(keyed({}))))
+    ranged = mix_timeline(load(str(keyed({"inPoint": 1.0, "outPoint": 6.0}))))
+    first = round(1.0 * RATE)
+    assert ranged.shape[1] == 5 * RATE
+    assert np.abs(ranged - full[:, first : first + ranged.shape[1]]).max() < 1e-3
+    dipped, open_ = full[:, 3 * RATE : round(3.5 * RATE)], full[:, 4 * RATE : 5 * RATE]
+    assert np.abs(dipped).max() == pytest.approx(0.2 * np.abs(open_).max(), rel=0.02)

@@ -115,3 +115,22 @@ def test_a_render_range_has_the_samples_of_the_whole(tmp_path: Path) -> None:
     assert part.shape[1] == last - first
     np.testing.assert_array_equal(part, whole[:, first:last])
     assert np.abs(whole[:, first:last]).max() > 0
+
+
+def test_a_crossfade_that_lengthens_a_clip_keeps_its_keys_in_place(tmp_path: Path) -> None:
+    """A dissolve reads the incoming clip from before its start: its keys, counted from its
+    first frame, must move with that frame so each still falls at the same timeline moment."""
+    from chunking.timeline.model import Transition
+    from workers.audio_effects_plan import plan_clips
+
+    keys = (VolumeKey(0.5, 1.0), VolumeKey(1.0, 0.1))
+    a = Clip("a", "t", FileSource("a.wav"), 0, 30)
+    b = Clip("b", "t", FileSource("b.wav"), 30, 60, source_start=2.0, volume_keys=keys)
+    timeline = Timeline(
+        Fraction(30), 64, 36, 60, tracks=(Track("t", TrackKind.AUDIO, clips=(a, b)),),
+        transitions=(Transition("x", "dissolve", "a", "b", 24, 36),),
+    )  # fmt: skip
+    [played] = [plan.clip for plan in plan_clips(timeline) if plan.clip.id == "b"]
+    assert played.start < 30  # lengthened back into the crossfade
+    lead = (30 - played.start) / 30
+    assert played.volume_keys == (VolumeKey(0.5 + lead, 1.0), VolumeKey(1.0 + lead, 0.1))
