@@ -67,6 +67,10 @@ def _keys(raw: Any, where: str, p: Problems) -> list[tuple[float, float]]:
             p.warn(where, f"keyframes[{i}] (volume) value {value:g} is outside 0 to "
                    f"{_MAX_GAIN:g}; played at {_clamped(value):g}")  # fmt: skip
             value = _clamped(value)
+        shape = key.get("interpolation")
+        if shape not in (None, "linear", "bezier"):  # bezier: no control points, so linear
+            p.warn(where, f"keyframes[{i}] (volume) interpolation {shown(shape)} is played "
+                   "linear")  # fmt: skip
         found.pop(time, None)
         found[time] = value
     return sorted(found.items())

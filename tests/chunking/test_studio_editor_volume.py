@@ -69,3 +69,13 @@ def test_a_keyframe_whose_property_is_no_name_is_named_not_a_traceback(tmp_path:
     assert timeline.warnings == (
         "clip 'c': animation of \"['volume']\" (keyframes) is not rendered; the fixed values are",
     )
+
+
+def test_a_volume_key_interpolation_played_linear_is_named(tmp_path: Path) -> None:
+    """Was silent: an eased or stepped dip sounded as a linear one with no word."""
+    keys = volume((0, 1), (1, 0.2), (2, 1))
+    keys[0]["interpolation"] = "step"
+    timeline = timeline_project(tmp_path, keyframes=keys)
+    assert timeline.warnings == (
+        "clip 'c': keyframes[0] (volume) interpolation 'step' is played linear",
+    )
