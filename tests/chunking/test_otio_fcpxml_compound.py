@@ -82,3 +82,33 @@ def test_a_retimed_compound_clip_plays_at_its_speed(tmp_path: Path) -> None:
     shown = [(0, 25, 1.0, 1.0), (50, 75, 1.0, 0.5)]
     assert placed(timeline, TrackKind.VIDEO) == shown
     assert placed(timeline, TrackKind.AUDIO) == shown
+
+
+def test_a_trimmed_compound_clip_keeps_its_volume_keys_in_place(tmp_path: Path) -> None:
+    """A dip keyed inside a compound clip whose use starts 1 s in: each key moves with the
+    clip's first frame, so the dip stays where it was drawn."""
+    keyed = (
+        '<asset-clip ref="r2" offset="0s" name="a" start="0s" duration="2s"><adjust-volume>'
+        '<param name="amount"><keyframeAnimation><keyframe time="0s" value="0dB"/>'
+        '<keyframe time="1s" value="0dB"/><keyframe time="3/2s" value="-20dB"/>'
+        '<keyframe time="2s" value="0dB"/></keyframeAnimation></param></adjust-volume>'
+        "</asset-clip>"
+    )
+    text = PROJECT.replace(
+        '<asset-clip ref="r2" offset="0s" name="a" start="1s" duration="1s"/>', keyed
+    ).replace('duration="1s" tcStart', 'duration="2s" tcStart')
+    text = text.replace(
+        '<ref-clip ref="r3" offset="0s" name="Compound" duration="1s"/>',
+        '<ref-clip ref="r3" offset="0s" name="Compound" start="1s" duration="1s"/>',
+    )
+    timeline = project(tmp_path, text)
+    [first] = [
+        c for t in timeline.tracks if t.kind is TrackKind.AUDIO for c in t.clips if c.start == 0
+    ]
+    assert first.source_start == 1.0
+    assert [(k.time, k.interpolation) for k in first.volume_keys] == [
+        (-1.0, "db"),
+        (0.0, "db"),
+        (0.5, "db"),
+        (1.0, "db"),
+    ]
