@@ -29,7 +29,10 @@ def key_gains(keys: Sequence[VolumeKey], seconds: Gains) -> Gains:
         return np.full(seconds.shape, values[0])
     a = np.clip(after - 1, 0, len(keys) - 2)
     b = a + 1
-    progress = np.clip((seconds - times[a]) / (times[b] - times[a]), 0.0, 1.0)
+    span = times[b] - times[a]
+    # Two keys at one time (a step, as a model built in code may have): the later from there.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        progress = np.where(span > 0, np.clip((seconds - times[a]) / span, 0.0, 1.0), 1.0)
     va, vb = values[a], values[b]
     gains = va + (vb - va) * progress
     in_db = np.array([key.interpolation == "db" for key in keys])[a] & (va > 0) & (vb > 0)

@@ -43,6 +43,8 @@ DIP = (VolumeKey(1.0, 1.0), VolumeKey(1.5, 0.25), VolumeKey(2.5, 0.25), VolumeKe
          [0.0, 0.25, 1.0]),  # a silent end has no dB level: a linear fade
         ((VolumeKey(0.0, 1.0, "db"), VolumeKey(1.0, 0.5), VolumeKey(2.0, 1.0)),
          [0.5, 1.5], [2 ** -0.5, 0.75]),  # each stretch by its first key's interpolation
+        ((VolumeKey(0.0, 1.0), VolumeKey(1.0, 1.0), VolumeKey(1.0, 0.5)), [0.5, 1.0, 2.0],
+         [1.0, 0.5, 0.5]),  # a step: two keys at one time, the later from there
     ],
 )  # fmt: skip
 def test_the_envelope_gives_these_gains_per_sample(
@@ -51,6 +53,7 @@ def test_the_envelope_gives_these_gains_per_sample(
     got = key_gains(keys, np.array(seconds, dtype=np.float64))
     np.testing.assert_allclose(got, gains, rtol=1e-12, atol=1e-15)
     assert [key_volume(keys, s) for s in seconds] == pytest.approx(gains, rel=1e-12)
+    assert np.isfinite(got).all()
 
 
 def _stereo(mono: np.ndarray) -> np.ndarray:
