@@ -30,11 +30,11 @@ from typing import Any
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from common.errors import MediaError, summarize
 from common.units import format_size
+from orchestrator.asset_probes import probe_file, save_probe, upload_problem
 from providers.storage.base import Storage, StorageError
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, signed_upload
 from workers.assets import asset_key
 from workers.media_open import open_media
-from workers.probe import media_problem
 
 __all__ = [
     "ASSET_EXTENSIONS",
@@ -299,15 +299,20 @@ _checking = threading.BoundedSemaphore(CHECKS_AT_ONCE)
 
 def _check_and_store(storage: Storage, name: str, path: str, size: int) -> bool:
     """Refuse ``path`` unless it is the media its extension says; then store it unless
-    storage holds it whole already. True when stored now."""
+    storage holds it whole already, with what its probe showed (``orchestrator.asset_probes``:
+    what a submit checks its clips against). True when stored now."""
     digest, ext = parse_asset_name(name)
     with _checking:
-        problem = media_problem(path)
+        facts = probe_file(path, name)
+    problem = upload_problem(facts)
     if problem is None and ext in CONTAINER_EXTENSIONS:
         problem = _container_problem(path, ext)
     if problem is not None:
         raise AssetNotMedia(f"asset {name} {problem.replace(path, name)}; nothing was stored")
     key = asset_key(digest, ext)
+    # The record first, also for an asset held already (stored before records were kept):
+    # an asset is never without one for lack of a second write.
+    save_probe(storage, name, facts)
     # Same hash and size: the very bytes (the key is their hash); a different size is an old
     # truncated object, which the new whole one replaces.
     if storage.exists(key) and _stored_size(storage, key) == size:

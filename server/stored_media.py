@@ -8,8 +8,10 @@ silent (the placeholders hold no stream). Where storage keeps each asset as a fi
 disk (a shared directory), the project's clips are pointed at those files, linked into a
 private folder for the request, and checked by ``workers.probe.media_report``: each problem
 refused naming its clip and asset reference, each warning (a clip playing past its file)
-answered with the job. Assets in a bucket or encrypted are not fetched at submit: their
-workers report them.
+answered with the job. Assets in a bucket or encrypted are not fetched at submit: each clip
+is checked against what probing its asset at upload showed (``orchestrator.asset_probes``:
+recorded beside it; an asset without a record is fetched and probed once), with the same
+words; damage inside a file, which only decoding the clips' ranges finds, is left to workers.
 """
 
 from __future__ import annotations
@@ -18,23 +20,38 @@ import dataclasses
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
-from chunking.timeline.model import Clip, FileSource, Timeline
+from chunking.timeline.model import Clip, FileSource, Timeline, TrackKind
 from chunking.timeline.project import Project
 from common.errors import ValidationError
+from orchestrator.asset_probes import asset_facts
 from providers.storage.base import Storage, StorageError
 from workers.assets import asset_key, is_asset_ref, parse_asset_ref
+from workers.probe_headers import MediaFacts, clip_warnings
+
+#: Probe records read at once from cloud storage.
+_PARALLEL_PROBES = 16
 
 
 @contextmanager
 def stored_media(storage: Storage | None, project: Project) -> Iterator[Project]:
     """``project`` over its assets' stored files for the with block, its media checked:
     ValidationError naming each clip that cannot play its asset, warnings added to its timeline.
-    Unchanged where storage keeps an asset nowhere on this disk or lacks it (submit says so)."""
-    files = _stored_files(storage, _clip_refs(project.timeline))
+    Where an asset is not a file on this disk, its clips are checked against its recorded probe
+    (``recorded_report``), the project left as it is; unchanged without storage."""
+    refs = _clip_refs(project.timeline)
+    files = _stored_files(storage, refs)
     if not files:
-        yield project
+        if storage is None or not refs:
+            yield project
+            return
+        # In a bucket or encrypted: checked against what probing each asset showed.
+        problems, warnings = recorded_report(storage, project.timeline, refs)
+        if problems:
+            raise ValidationError(problems)
+        yield _warned(project, warnings)
         return
     from workers.probe import media_report  # the codec stack: only for a request with media
 
@@ -56,9 +73,74 @@ def stored_media(storage: Storage | None, project: Project) -> Iterator[Project]
         problems, warnings = media_report(timeline, _common_dir(files))
         if problems:
             raise ValidationError([shown(p) for p in problems])
-        added = tuple(w for w in map(shown, warnings) if w not in timeline.warnings)
-        timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *added))
-        yield dataclasses.replace(project, base_dir=folder, timeline=timeline)
+        linked = dataclasses.replace(project, base_dir=folder, timeline=timeline)
+        yield _warned(linked, list(map(shown, warnings)))
+
+
+def _warned(project: Project, warnings: list[str]) -> Project:
+    """``project`` with those of ``warnings`` its timeline does not say yet added to it."""
+    timeline = project.timeline
+    added = tuple(dict.fromkeys(w for w in warnings if w not in timeline.warnings))
+    timeline = dataclasses.replace(timeline, warnings=(*timeline.warnings, *added))
+    return dataclasses.replace(project, timeline=timeline)
+
+
+def recorded_report(
+    storage: Storage, timeline: Timeline, refs: list[str]
+) -> tuple[list[str], list[str]]:
+    """What ``workers.probe.media_report`` says of the clips playing ``refs``, from each
+    asset's recorded probe (``orchestrator.asset_probes``) rather than its file: the problems,
+    and the warnings (with a note for each asset that could not be checked). What only decoding
+    the clips' ranges finds (damage inside a file) is left to the workers."""
+    names = [digest + ext for digest, ext in map(parse_asset_ref, refs)]
+    # One GET each on cloud storage: in parallel, as ``missing_assets`` asks.
+    with ThreadPoolExecutor(min(_PARALLEL_PROBES, len(names))) as pool:
+        got = dict(zip(refs, pool.map(lambda n: asset_facts(storage, n), names), strict=True))
+    problems: list[str] = []
+    warnings = [
+        f"asset {ref} was not checked at submit: {why}; its workers report what is wrong with it"
+        for ref, why in got.items()
+        if isinstance(why, str)
+    ]
+    for track in timeline.tracks:
+        if not track.enabled or track.kind is TrackKind.SUBTITLE:
+            continue
+        audible = not track.muted and track.volume != 0
+        for clip in track.clips:
+            if not isinstance(clip.source, FileSource):
+                continue
+            ref = os.path.basename(clip.source.path)
+            facts = got.get(ref)
+            if facts is None or isinstance(facts, str):
+                continue
+            problem = _clip_problem(facts, clip, track.kind, audible, ref)
+            if problem is not None:
+                problems.append(f"clip {clip.id!r}: {problem}")
+                continue
+            warnings += [
+                f"clip {clip.id!r}: {w}"
+                for w in clip_warnings(clip, facts, timeline.fps, track.kind)
+            ]
+    return problems, warnings
+
+
+def _clip_problem(
+    facts: MediaFacts, clip: Clip, kind: TrackKind, audible: bool, ref: str
+) -> str | None:
+    """What the render would refuse of a clip playing the asset ``facts`` tell of, in
+    ``media_report``'s words (a picture on a video track, the sound it plays)."""
+    if facts.opened is not None:
+        return facts.opened
+    if kind is TrackKind.VIDEO and facts.video is not None:
+        return facts.video
+    plays = audible and not clip.muted and clip.volume != 0
+    if plays and not clip.audio_stream and not facts.image and facts.audio is not None:
+        return facts.audio
+    number = clip.audio_stream or 0
+    if plays and 0 < number and facts.audio_streams <= number:
+        have = f"{facts.audio_streams} audio stream{'' if facts.audio_streams == 1 else 's'}"
+        return f"audio_stream {number} does not exist: {ref} has {have} (numbered from 0)"
+    return None
 
 
 def _linked(timeline: Timeline, folder: str, files: dict[str, str]) -> Timeline:

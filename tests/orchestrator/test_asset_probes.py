@@ -1,0 +1,112 @@
+"""An asset's probe record: the upload check's verdict read from it agrees with
+``media_problem``, it names the asset rather than a path, and it survives storage as written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orchestrator.asset_probes import (
+    asset_facts,
+    from_record,
+    load_probe,
+    probe_file,
+    probe_key,
+    save_probe,
+    to_record,
+    upload_problem,
+)
+from providers.storage import LocalStorage
+from providers.storage.encrypted import EncryptedStorage
+from tests.media import make_image, make_video, write_wav
+from workers.probe import media_problem
+from workers.probe_headers import MediaFacts
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    """A video, a sound file, a still, and two files that are not media."""
+    broken = folder / "broken.png"
+    make_image(broken, (64, 36), (200, 0, 0, 255))
+    broken.write_bytes(broken.read_bytes()[:60])
+    text = folder / "text.mp4"
+    text.write_bytes(b"not a video at all\n" * 50)
+    return {
+        "video": make_video(folder / "shot.mp4", frames=3, size=(64, 36), audio_hz=440.0),
+        "sound": write_wav(folder / "voice.wav", np.zeros((2, 4800), np.float32), 48000),
+        "still": make_image(folder / "still.png", (64, 36), (0, 200, 0, 255)),
+        "broken still": broken,
+        "text": text,
+    }
+
+
+@pytest.mark.parametrize("kind", ["video", "sound", "still", "broken still", "text"])
+def test_the_recorded_verdict_is_media_problems(tmp_path: Path, kind: str) -> None:
+    path = _files(tmp_path)[kind]
+    name = hashlib.sha256(path.read_bytes()).hexdigest() + path.suffix
+    ref = "asset:sha256:" + name
+    facts = probe_file(str(path), name)
+    expected = media_problem(str(path))
+    got = upload_problem(facts)
+    assert (got is None) == (expected is None), (got, expected)
+    if expected is not None:
+        assert got == expected.replace(str(path), ref)
+    text = json.dumps(to_record(facts))
+    assert str(tmp_path) not in text  # the record names the asset, not this disk
+
+
+@pytest.mark.parametrize(
+    ("facts", "problem"),
+    [
+        (MediaFacts(has_video=True, has_audio=True), None),
+        (MediaFacts(has_audio=True, video="no video stream in x"), None),
+        (MediaFacts(), "has no video or audio stream"),
+        (
+            MediaFacts(opened="cannot open x"),
+            "is not a media file a render can use (cannot open x)",
+        ),
+        (MediaFacts(has_audio=True, audio="bad"), "is not a media file a render can use (bad)"),
+        (MediaFacts(image=True, has_video=True), None),
+        (MediaFacts(image=True, opened="cut"), "is not a readable image (cut)"),
+    ],
+)
+def test_upload_problem(facts: MediaFacts, problem: str | None) -> None:
+    assert upload_problem(facts) == problem
+
+
+def test_a_record_round_trips_and_a_foreign_one_is_none() -> None:
+    facts = MediaFacts(has_video=True, has_audio=True, seconds=2.5, audio_streams=2, hdr="PQ")
+    assert from_record(json.loads(json.dumps(to_record(facts)))) == facts
+    assert from_record({**to_record(facts), "version": 0}) is None
+    assert from_record({"version": to_record(facts)["version"]}) is None
+    assert from_record([1, 2]) is None
+
+
+@pytest.mark.parametrize("encrypted", [False, True])
+def test_a_saved_record_loads_back(tmp_path: Path, encrypted: bool) -> None:
+    storage = LocalStorage(str(tmp_path / "store"))
+    if encrypted:
+        storage = EncryptedStorage(storage, b"k" * 32)  # type: ignore[assignment]
+    name = "0" * 64 + ".mp4"
+    assert load_probe(storage, name) is None
+    facts = MediaFacts(has_video=True, seconds=1.0)
+    save_probe(storage, name, facts)
+    assert storage.exists(probe_key(name))
+    assert load_probe(storage, name) == facts
+
+
+def test_an_unreadable_record_is_none(tmp_path: Path) -> None:
+    storage = LocalStorage(str(tmp_path / "store"))
+    name = "1" * 64 + ".wav"
+    junk = tmp_path / "junk.json"
+    junk.write_bytes(b"\xff{not json")
+    storage.put_file(probe_key(name), str(junk))
+    assert load_probe(storage, name) is None
+
+
+def test_an_asset_storage_lacks_has_no_facts_and_no_note(tmp_path: Path) -> None:
+    """The submit names each clip playing an asset nobody uploaded; no note is added."""
+    assert asset_facts(LocalStorage(str(tmp_path / "store")), "2" * 64 + ".mp4") is None

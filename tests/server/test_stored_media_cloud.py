@@ -1,0 +1,168 @@
+"""Uploaded media in a bucket (S3 on moto) checked at submit and estimate from what probing each
+asset showed, recorded beside it: a sound file on a video track was accepted (201) and failed
+on a worker, because only assets on this server's disk were checked. The whole asset is never
+downloaded for it; one stored without a record is fetched and probed once."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from orchestrator import asset_probes
+from orchestrator.api import CloudRenderingAPI
+from orchestrator.api_cache import sealed
+from orchestrator.asset_probes import probe_key
+from providers.storage import open_storage
+from server.app import create_app
+from tests.counting_storage import CountingStorage
+from tests.media import make_video
+from tests.providers.conftest import S3_CLEARED_ENV, S3_TEST_ENV
+from tests.server.conftest import ServerCluster, bearer
+from tests.server.test_stored_media import _project, _sound_only
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def s3_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty bucket on a moto server, with the env the service's S3 storage reads."""
+    from moto.server import ThreadedMotoServer
+
+    for variable in S3_CLEARED_ENV:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in S3_TEST_ENV.items():
+        monkeypatch.setenv(variable, value)
+    server = ThreadedMotoServer(ip_address="localhost", port=0, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://localhost:{server.get_host_and_port()[1]}"
+        monkeypatch.setenv("CLOUDRENDER_S3_ENDPOINT_URL", endpoint)
+        bucket = f"media-{uuid.uuid4().hex[:12]}"
+        s3 = boto3.session.Session().client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket=bucket)
+        s3.close()
+        yield f"s3://{bucket}/farm"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def cloud_app(server_cluster: ServerCluster, s3_url: str) -> FastAPI:
+    """The service with its assets in the bucket, its asset storage counting what moves."""
+    settings = dataclasses.replace(server_cluster.settings, storage_url=s3_url)
+    app = create_app(settings, api=CloudRenderingAPI(settings=settings))
+    app.state.asset_storage = CountingStorage(sealed(open_storage(s3_url), settings))
+    return app
+
+
+@pytest.fixture
+def cloud(cloud_app: FastAPI) -> Iterator[TestClient]:
+    """A client of ``cloud_app``."""
+    with TestClient(cloud_app, raise_server_exceptions=False) as running:
+        yield running
+
+
+def _counted(client: TestClient) -> CountingStorage:
+    storage = client.app.state.asset_storage  # type: ignore[attr-defined]
+    assert isinstance(storage, CountingStorage)
+    return storage
+
+
+def _upload(client: TestClient, key: str, path: Path) -> str:
+    """PUT ``path`` to the service; its asset reference."""
+    data = path.read_bytes()
+    name = hashlib.sha256(data).hexdigest() + path.suffix
+    answer = client.put(f"/v1/assets/{name}", content=data, headers=bearer(key))
+    assert answer.status_code in (200, 201), answer.text
+    return "asset:sha256:" + name
+
+
+def _store_unprobed(client: TestClient, path: Path) -> str:
+    """Put ``path`` in the bucket with no probe record (a pre-signed PUT, an older service)."""
+    data = path.read_bytes()
+    name = hashlib.sha256(data).hexdigest() + path.suffix
+    _counted(client).inner.put_file("assets/" + name, str(path))
+    return "asset:sha256:" + name
+
+
+def _refused(client: TestClient, key: str, body: dict[str, Any], words: str, ref: str) -> None:
+    for route in ("/v1/estimate", "/v1/jobs"):
+        answer = client.post(route, json=body, headers=bearer(key))
+        assert answer.status_code == 400, (route, answer.text)
+        error = answer.json()["error"]
+        assert "clip 'take'" in error and words in error and ref in error, error
+        assert "/" not in error.replace(ref, ""), error  # no path of any machine's disk
+
+
+def _accepted(client: TestClient, key: str, body: dict[str, Any]) -> list[str]:
+    """Estimate and submit ``body`` (the job cancelled at once); the submit's warnings."""
+    estimate = client.post("/v1/estimate", json=body, headers=bearer(key))
+    assert estimate.status_code == 200, estimate.text
+    answer = client.post("/v1/jobs", json=body, headers=bearer(key))
+    assert answer.status_code == 201, answer.text
+    client.post(f"/v1/jobs/{answer.json()['id']}/cancel", headers=bearer(key))
+    return list(answer.json()["warnings"])
+
+
+def test_a_sound_file_on_a_video_track_in_a_bucket_is_refused(
+    cloud: TestClient, user_key: str, tmp_path: Path
+) -> None:
+    ref = _upload(cloud, user_key, _sound_only(tmp_path / "voice.m4a"))
+    _refused(cloud, user_key, {"project": _project(ref)}, "no video stream", ref)
+
+
+def test_an_audio_stream_the_asset_in_a_bucket_lacks_is_refused(
+    cloud: TestClient, user_key: str, tmp_path: Path
+) -> None:
+    shot = make_video(tmp_path / "shot.mp4", frames=5, size=(64, 36), audio_hz=440.0)
+    ref = _upload(cloud, user_key, shot)
+    _refused(cloud, user_key, {"project": _project(ref, audio_stream=3)}, "audio_stream 3", ref)
+
+
+def test_a_good_asset_is_accepted_from_its_record_without_a_download(
+    cloud: TestClient, user_key: str, tmp_path: Path
+) -> None:
+    shot = make_video(tmp_path / "shot.mp4", frames=3, size=(64, 36))
+    ref = _upload(cloud, user_key, shot)
+    storage = _counted(cloud)
+    name = ref.removeprefix("asset:sha256:")
+    assert storage.puts.count(probe_key(name)) == 1  # recorded by the upload
+    warned = _accepted(cloud, user_key, {"project": _project(ref)})
+    # Its length is known from the record: the clip (0.5 s) plays past its 3 frames.
+    assert any("clip 'take'" in w and "last frame holds" in w for w in warned), warned
+    assert "assets/" + name not in storage.gets  # never downloaded
+    assert storage.puts.count(probe_key(name)) == 1  # read, not probed again
+
+
+def test_an_asset_without_a_record_is_probed_once(
+    cloud: TestClient, user_key: str, tmp_path: Path
+) -> None:
+    voice = _store_unprobed(cloud, _sound_only(tmp_path / "voice.m4a"))
+    shot = _store_unprobed(cloud, make_video(tmp_path / "shot.mp4", frames=10, size=(64, 36)))
+    storage = _counted(cloud)
+    _refused(cloud, user_key, {"project": _project(voice)}, "no video stream", voice)
+    for _ in range(2):
+        assert _accepted(cloud, user_key, {"project": _project(shot)}) == []
+    for ref in (voice, shot):
+        name = ref.removeprefix("asset:sha256:")
+        assert storage.gets.count("assets/" + name) == 1, storage.gets
+        assert storage.puts.count(probe_key(name)) == 1, storage.puts
+
+
+def test_an_asset_that_cannot_be_probed_is_accepted_with_a_note(
+    cloud: TestClient, user_key: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(asset_probes, "FETCH_LIMIT_BYTES", 100)
+    voice = _store_unprobed(cloud, _sound_only(tmp_path / "voice.m4a"))
+    warned = _accepted(cloud, user_key, {"project": _project(voice)})
+    assert any(voice in w and "not checked at submit" in w for w in warned), warned
+    assert "assets/" + voice.removeprefix("asset:sha256:") not in _counted(cloud).gets
