@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import threading
 from typing import Any
 
 from common.errors import MediaError
@@ -33,6 +34,12 @@ PROBE_VERSION = 1
 #: unchecked with a note (fetching it would hold the request for minutes).
 FETCH_LIMIT_BYTES = 2 * 2**30
 
+#: Media probes that decode at once in one process, at upload or at submit: a small file may
+#: decode to a large picture (an 8192x8192 PNG of 269 KB is 256 MiB decoded; six at once took
+#: 1.5 GiB).
+CHECKS_AT_ONCE = 2
+_checking = threading.BoundedSemaphore(CHECKS_AT_ONCE)
+
 #: The facts a record keeps (``used`` is per clip: never recorded).
 _FIELDS = tuple(f.name for f in dataclasses.fields(MediaFacts) if f.name != "used")
 
@@ -47,7 +54,8 @@ def probe_file(path: str, name: str) -> MediaFacts:
     naming the asset's reference instead of ``path``."""
     from workers.probe import examine  # the codec stack: only where media are opened
 
-    facts = examine(path, spans=[])
+    with _checking:
+        facts = examine(path, spans=[])
     ref = ASSET_REF_PREFIX + _ref_body(name)
     return dataclasses.replace(
         facts,

@@ -22,7 +22,6 @@ import hashlib
 import os
 import re
 import tempfile
-import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 from chunking.timeline.model import IMAGE_EXTENSIONS
 from common.errors import MediaError, summarize
 from common.units import format_size
-from orchestrator.asset_probes import probe_file, save_probe, upload_problem
+from orchestrator.asset_probes import CHECKS_AT_ONCE, probe_file, save_probe, upload_problem
 from providers.storage.base import Storage, StorageError
 from providers.storage.signed import DEFAULT_UPLOAD_SECONDS, signed_upload
 from workers.assets import asset_key
@@ -38,6 +37,7 @@ from workers.media_open import open_media
 
 __all__ = [
     "ASSET_EXTENSIONS",
+    "CHECKS_AT_ONCE",
     "MAX_NAMES",
     "AssetHashMismatch",
     "AssetNameError",
@@ -291,19 +291,12 @@ async def _each(chunks: AsyncIterable[bytes] | Iterable[bytes]) -> AsyncIterator
                 yield bytes(chunk)
 
 
-#: Upload checks that decode at once in one process: a small file may decode to a large
-#: picture (an 8192x8192 PNG of 269 KB is 256 MiB decoded; six at once took 1.5 GiB).
-CHECKS_AT_ONCE = 2
-_checking = threading.BoundedSemaphore(CHECKS_AT_ONCE)
-
-
 def _check_and_store(storage: Storage, name: str, path: str, size: int) -> bool:
     """Refuse ``path`` unless it is the media its extension says; then store it unless
     storage holds it whole already, with what its probe showed (``orchestrator.asset_probes``:
     what a submit checks its clips against). True when stored now."""
     digest, ext = parse_asset_name(name)
-    with _checking:
-        facts = probe_file(path, name)
+    facts = probe_file(path, name)  # at most CHECKS_AT_ONCE at once, with submits' probes
     problem = upload_problem(facts)
     if problem is None and ext in CONTAINER_EXTENSIONS:
         problem = _container_problem(path, ext)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from orchestrator.asset_probes import (
+    CHECKS_AT_ONCE,
     asset_facts,
     from_record,
     load_probe,
@@ -110,3 +111,42 @@ def test_an_unreadable_record_is_none(tmp_path: Path) -> None:
 def test_an_asset_storage_lacks_has_no_facts_and_no_note(tmp_path: Path) -> None:
     """The submit names each clip playing an asset nobody uploaded; no note is added."""
     assert asset_facts(LocalStorage(str(tmp_path / "store")), "2" * 64 + ".mp4") is None
+
+
+def test_probes_at_submit_decode_no_more_at_once_than_uploads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe of an asset without a record, at submit, decoded outside the upload checks'
+    bound: a dozen submits of large stills at once would each decode one in full."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import workers.probe
+
+    storage = LocalStorage(str(tmp_path / "store"))
+    names = []
+    for n in range(6):
+        path = tmp_path / f"still{n}.png"
+        make_image(path, (16, 16), (n, 0, 0, 255))
+        names.append(hashlib.sha256(path.read_bytes()).hexdigest() + ".png")
+        storage.put_file("assets/" + names[-1], str(path))
+    busy, most, lock = [0], [0], threading.Lock()
+    examine = workers.probe.examine
+
+    def counted(*args: object, **kwargs: object) -> MediaFacts:
+        with lock:
+            busy[0] += 1
+            most[0] = max(most[0], busy[0])
+        time.sleep(0.05)
+        try:
+            return examine(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                busy[0] -= 1
+
+    monkeypatch.setattr(workers.probe, "examine", counted)
+    with ThreadPoolExecutor(6) as pool:
+        got = list(pool.map(lambda name: asset_facts(storage, name), names))
+    assert all(isinstance(facts, MediaFacts) for facts in got), got
+    assert most[0] <= CHECKS_AT_ONCE
