@@ -166,3 +166,18 @@ def test_an_asset_that_cannot_be_probed_is_accepted_with_a_note(
     warned = _accepted(cloud, user_key, {"project": _project(voice)})
     assert any(voice in w and "not checked at submit" in w for w in warned), warned
     assert "assets/" + voice.removeprefix("asset:sha256:") not in _counted(cloud).gets
+
+
+def test_a_sound_file_on_a_video_track_in_encrypted_storage_is_refused(
+    server_cluster: ServerCluster, user_key: str, tmp_path: Path
+) -> None:
+    """Encrypted storage on this disk holds ciphertext, which the file check cannot open."""
+    store = tmp_path / "sealed-store"
+    store.mkdir()
+    settings = dataclasses.replace(
+        server_cluster.settings, storage_url=store.as_uri(), encryption_key="ab" * 32
+    )
+    app = create_app(settings, api=CloudRenderingAPI(settings=settings))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        ref = _upload(client, user_key, _sound_only(tmp_path / "voice.m4a"))
+        _refused(client, user_key, {"project": _project(ref)}, "no video stream", ref)
