@@ -2,7 +2,7 @@
 
 An asset's bytes never change (its name is their sha256), so what opening it and decoding its
 first frames showed (``workers.probe.examine``: its kind, streams, length, sound) holds for
-ever. The upload check records it as ``asset-probes/<hex><ext>.json``, and a submit or estimate
+ever. The upload check records it as ``assets/<hex><ext>.probe.json``, and a submit or estimate
 checks each clip against the record of its asset (``server.stored_media``) where storage keeps
 the asset in a bucket or encrypted, instead of downloading the whole file. An asset with no
 record (uploaded before records were kept, or PUT straight to a bucket through a pre-signed
@@ -26,8 +26,9 @@ from providers.storage.base import ObjectNotFound, Storage, StorageError
 from workers.assets import ASSET_KEY_PREFIX, ASSET_REF_PREFIX, asset_name
 from workers.probe_headers import MediaFacts
 
-#: Where the records live: one small JSON object per asset, named after the asset.
-PROBE_KEY_PREFIX = "asset-probes/"
+#: A record's name after its asset's key: in the ``assets/`` area, where no job output may be
+#: delivered (``workers.output_rules``) and no upload name (``<hex><ext>``) reaches.
+PROBE_SUFFIX = ".probe.json"
 #: The record's format; a record of another version is probed again.
 PROBE_VERSION = 1
 #: Largest asset a submit fetches to probe when it has no record: a bigger one is accepted
@@ -46,7 +47,7 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(MediaFacts) if f.name != "use
 
 def probe_key(name: str) -> str:
     """The storage key of asset ``name``'s (``<hex><ext>``) probe record."""
-    return f"{PROBE_KEY_PREFIX}{name}.json"
+    return f"{ASSET_KEY_PREFIX}{name}{PROBE_SUFFIX}"
 
 
 def probe_file(path: str, name: str) -> MediaFacts:

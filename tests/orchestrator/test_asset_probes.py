@@ -150,3 +150,18 @@ def test_probes_at_submit_decode_no_more_at_once_than_uploads(
         got = list(pool.map(lambda name: asset_facts(storage, name), names))
     assert all(isinstance(facts, MediaFacts) for facts in got), got
     assert most[0] <= CHECKS_AT_ONCE
+
+
+def test_no_job_output_may_be_delivered_over_a_record(tmp_path: Path) -> None:
+    """A record under a prefix of its own could be overwritten by a job's output delivered
+    there, and every submit playing that asset judged by it: it lives in the reserved
+    ``assets/`` area, where no output may go and no upload name reaches."""
+    from orchestrator.asset_uploads import AssetUploadError, parse_asset_name
+    from workers.output_rules import job_area
+
+    store = tmp_path / "store"
+    store.mkdir()
+    name = "3" * 64 + ".mp4"
+    assert job_area((store / probe_key(name)).as_uri(), store.as_uri()) is not None
+    with pytest.raises(AssetUploadError):
+        parse_asset_name(probe_key(name).rsplit("/", 1)[1])
