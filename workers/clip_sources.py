@@ -13,7 +13,7 @@ from workers.effects import apply_keys
 from workers.geometry import Layout, crop, largest_size, layout, zoomed
 from workers.layer import to_float, to_uint8
 from workers.reverse_source import ReverseVideo
-from workers.sources import GeneratedPicture, Picture, StillSource, open_file
+from workers.sources import Cropping, GeneratedPicture, Picture, StillSource, open_file
 from workers.video_source import VideoSource
 
 AnySource = StillSource | VideoSource | GeneratedPicture | ReverseVideo
@@ -59,7 +59,10 @@ def clip_picture(
     hands back a kept picture without asking its size again."""
     seconds, step = sample
     width, height = canvas
-    if not clip.crop.is_identity() or keys:
+    cropped = not clip.crop.is_identity()
+    if (cropped and not is_video(source)) or keys:
+        # Keys run on the source picture, before any resize (workers.compositor); a still's
+        # crop is cut from it (a fixed still's layer is built once).
         picture = crop(source.picture_at(seconds, step=step), clip)
         where = layout(picture.rgb.shape[1], picture.rgb.shape[0], clip, width, height)
         if keys and where.width and where.height:
@@ -81,8 +84,11 @@ def clip_picture(
             return largest_size(keyed, src_w, src_h, width, height, fps)
         return max(laid.width, 1), max(laid.height, 1)
 
-    # The source delivers the picture already at its layout size (one scaling pass).
-    picture = source.picture_at(seconds, sizer, step)
+    # The source delivers the picture already at its layout size (one scaling pass); a
+    # video takes a crop off before it scales (workers.frame_crop), and the sizer is given
+    # the size of the part kept.
+    asked = Cropping(sizer, clip.crop, clip.id) if cropped else sizer
+    picture = source.picture_at(seconds, asked, step)
     where = box[-1] if box else layouts[clip.id]
     layouts[clip.id] = where
     return picture, where

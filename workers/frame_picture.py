@@ -19,11 +19,13 @@ def frame_picture(
     sizer: Sizer | None,
     aspect: Fraction = Fraction(1),
     orient: Orientation | None = None,
+    whole: Any = None,
 ) -> Picture:
     """A decoded frame as the picture it shows: turned upright (and mirrored, as ``orient``,
     its stream's orientation, says), its pixels' aspect ratio (`aspect`: PAL or HDV
     anamorphic) made square, its alpha kept (ProRes 4444, QuickTime Animation, PNG), at the
-    size the sizer asks for."""
+    size the sizer asks for; ``whole``: the frame it was cut from (workers.frame_crop), whose
+    YUV matrix it is read with."""
     orient = turned(frame.rotation or 0) if orient is None else orient
     turns = 1 if orient.swaps else 0  # only whether the sides swap matters below
     alpha = any(component.is_alpha for component in frame.format.components)
@@ -36,7 +38,7 @@ def frame_picture(
         if turns % 2:
             out_w, out_h = out_h, out_w
     conversion = _conversion(frame)
-    matrix = _matrix(frame)
+    matrix = _matrix(frame if whole is None else whole)
     if conversion is not None:
         array = _converted(frame, conversion, out_w, out_h, alpha)
     elif sizer is None and shown == width:

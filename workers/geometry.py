@@ -24,7 +24,7 @@ from PIL import Image
 
 from chunking import memory
 from chunking.timeline.model import Cell, Clip, Transform
-from chunking.timeline.placement import scale_reach
+from chunking.timeline.placement import Crop, scale_reach
 from common.errors import TimelineError
 from workers.sources import Picture, resize, rgba_of, split_rgba
 
@@ -45,14 +45,21 @@ def crop(picture: Picture, clip: Clip) -> Picture:
         return picture
     height, width = picture.rgb.shape[:2]
     c = clip.crop
-    if c.left + c.right >= width or c.top + c.bottom >= height:
-        raise TimelineError(
-            f"clip {clip.id!r}: crop {c.left},{c.top},{c.right},{c.bottom} removes the whole "
-            f"{width}x{height} source frame"
-        )
+    cut_size(c, clip.id, width, height)  # refuses a crop that leaves nothing
     rows, cols = slice(c.top, height - c.bottom), slice(c.left, width - c.right)
     alpha = picture.alpha[rows, cols] if picture.alpha is not None else None
     return Picture(picture.rgb[rows, cols], alpha)
+
+
+def cut_size(crop: Crop, clip_id: str, width: int, height: int) -> tuple[int, int]:
+    """The size of what ``crop`` leaves of a ``width`` x ``height`` picture."""
+    c = crop
+    if c.left + c.right >= width or c.top + c.bottom >= height:
+        raise TimelineError(
+            f"clip {clip_id!r}: crop {c.left},{c.top},{c.right},{c.bottom} removes the whole "
+            f"{width}x{height} source frame"
+        )
+    return width - c.left - c.right, height - c.top - c.bottom
 
 
 #: How a picture is fitted into a template cell.

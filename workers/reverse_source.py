@@ -60,7 +60,7 @@ class ReverseVideo:
         if wanted not in self._held:
             self._fill(wanted)
         asked = Asked(sizer)
-        picture = self.video.picture_of(self._held[wanted], asked.passed)
+        picture = self.video.picture_of(self._held[wanted], asked)
         self._cache = (wanted, asked, picture)
         return picture
 

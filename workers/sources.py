@@ -49,6 +49,23 @@ class Picture:
         self.alpha = alpha
 
 
+class Cropping:
+    """A sizer for the part of a source a clip's crop keeps (given that part's size): a video
+    takes the crop off its frame before scaling it (workers.frame_crop); other sources are
+    handed the plain sizer and cut by the caller."""
+
+    __slots__ = ("clip_id", "crop", "sizer")
+
+    def __init__(self, sizer: Sizer, crop: Any, clip_id: str) -> None:
+        self.sizer = sizer
+        self.crop = crop
+        self.clip_id = clip_id
+
+    def __call__(self, width: int, height: int) -> tuple[int, int]:
+        """The size wanted for a kept part of this size."""
+        return self.sizer(width, height)
+
+
 class Asked:
     """What a source's sizer was asked (the display size) and answered, so that a source keeping
     its last picture can tell whether a later request for the same source frame wants that
@@ -71,6 +88,11 @@ class Asked:
         return self.answer
 
     @property
+    def cropping(self) -> Cropping | None:
+        """The crop the sizer asks to be taken off first (Cropping), or None."""
+        return self.sizer if isinstance(self.sizer, Cropping) else None
+
+    @property
     def passed(self) -> Sizer | None:
         """What to hand a decoder as its sizer: this one, or None where there is no sizer."""
         return self if self.sizer is not None else None
@@ -80,6 +102,8 @@ class Asked:
         of the same display size: the caller's sizer sees every request)."""
         if self.sizer is None or sizer is None:
             return self.sizer is None and sizer is None
+        if getattr(self.sizer, "crop", None) != getattr(sizer, "crop", None):
+            return False  # the sizes given are of other pictures
         return self.given is not None and sizer(*self.given) == self.answer
 
 

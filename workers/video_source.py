@@ -14,6 +14,7 @@ import av
 
 from common.errors import DecodeError, MediaError
 from workers.deinterlace import deinterlaced, interlacing
+from workers.frame_crop import cropped_picture
 from workers.frame_picture import frame_picture
 from workers.media_open import picture_stream, reason, seek_keyframe, seek_reason
 from workers.open_watchdog import open_watched
@@ -139,7 +140,7 @@ class VideoSource:
         else:
             frame = self._decode(wanted)
         asked = Asked(sizer)
-        picture = frame_picture(frame, asked.passed, self.aspect, self._orientation(frame))
+        picture = self.picture_of(frame, asked)
         self._cache = (wanted, frame, asked, picture)
         return picture
 
@@ -166,9 +167,14 @@ class VideoSource:
             if frame is not None:
                 return frame
 
-    def picture_of(self, frame: Any, sizer: Sizer | None) -> Picture:
-        """The picture a frame of this stream (``frame_of``) shows, at the sizer's size."""
-        return frame_picture(frame, sizer, self.aspect, self._orientation(frame))
+    def picture_of(self, frame: Any, asked: Asked) -> Picture:
+        """The picture a frame of this stream (``frame_of``) shows, at the size ``asked`` for
+        (less the crop it asks to take off: workers.frame_crop)."""
+        orient = self._orientation(frame)
+        cut = asked.cropping
+        if cut is not None and not cut.crop.is_identity():
+            return cropped_picture(frame, cut.crop, cut.clip_id, asked, self.aspect, orient)
+        return frame_picture(frame, asked.passed, self.aspect, orient)
 
     # ------------------------------------------------------------------------------------------
 
