@@ -26,7 +26,7 @@ from chunking import memory
 from chunking.timeline.model import Cell, Clip, Transform
 from chunking.timeline.placement import Crop, scale_reach
 from common.errors import TimelineError
-from workers.sources import Picture, resize, rgba_of, split_rgba
+from workers.sources import Picture, resize, rgba_image, split_rgba
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def place_within(
         rgb = Image.fromarray(picture.rgb).resize(size, Image.Resampling.BILINEAR, box=box)
         part = Picture(np.asarray(rgb))
     else:
-        rgba = Image.fromarray(rgba_of(picture))
+        rgba = rgba_image(picture)
         part = split_rgba(np.asarray(rgba.resize(size, Image.Resampling.BILINEAR, box=box)))
     if t.rotation % 360 == 0:
         return part, left + x0, top + y0
@@ -242,7 +242,7 @@ def _rotate(
     c = min_x - pivot_x
     f = min_y - pivot_y
     data = (cos, sin, cos * c + sin * f + pivot_x, -sin, cos, -sin * c + cos * f + pivot_y)
-    img = Image.fromarray(rgba_of(picture)).transform(
+    img = rgba_image(picture).transform(
         (out_w, out_h),
         Image.Transform.AFFINE,
         data,

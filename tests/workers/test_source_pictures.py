@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from common.errors import DecodeError
-from workers.sources import StillSource, open_file
+from workers.sources import Picture, StillSource, open_file, rgba_image
 from workers.video_source import VideoSource
 
 
@@ -224,3 +224,17 @@ def test_a_tga_lower_third_keeps_its_alpha(tmp_path: Path) -> None:
     picture = source.picture_at(Fraction(0))
     assert picture.alpha is not None and picture.alpha[:, 0].tolist() == [255, 255, 0, 0]
     assert picture.rgb[0, 0].tolist() == [250, 200, 20]
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+@pytest.mark.parametrize("view", [False, True])
+def test_a_picture_becomes_one_rgba_image_band_for_band(alpha: bool, view: bool) -> None:
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    level = rng.integers(0, 256, (40, 60), dtype=np.uint8)
+    if view:  # a crop's view, not contiguous
+        rgb, level = rgb[3:37, 5:51], level[3:37, 5:51]
+    picture = Picture(rgb, level if alpha else None)
+    bands = np.asarray(rgba_image(picture))
+    assert np.array_equal(bands[:, :, :3], rgb)
+    assert np.array_equal(bands[:, :, 3], level if alpha else np.full(rgb.shape[:2], 255))
