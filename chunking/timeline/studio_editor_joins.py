@@ -56,13 +56,8 @@ class TrackTransitions:
                     self.p.warn(where, f"a {gap:g}s gap separates {names}; not rendered")
                     continue
                 pair = (clips[first]["id"], clips[second]["id"])
-                if pair in joined:
-                    self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+                if not self._joins(where, pair, applied, joined):
                     continue
-                if (why := duration_unusable(applied)) is not None:
-                    self.p.warn(where, why)
-                    continue
-                joined.add(pair)
                 definition = self.lib.lookup(self.lib.transitions, ref) or {}
                 self.out.append(transition_entry(ref, definition, applied, pair))
 
@@ -93,15 +88,24 @@ class TrackTransitions:
                     what = f"a {gap:g}s gap separates" if gap > 0 else "it runs back between"
                     self.p.warn(where, f"{what} {pair[0]!r} and {pair[1]!r}; not rendered")
                     continue
-                if pair in joined:
-                    self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+                if not self._joins(where, pair, applied, joined):
                     continue
-                if (why := duration_unusable(applied)) is not None:
-                    self.p.warn(where, why)
-                    continue
-                joined.add(pair)
                 definition = self.lib.lookup(self.lib.transitions, ref) or {}
                 self.out.append(transition_entry(ref or "fade", definition, applied, pair))
+
+    def _joins(
+        self, where: str, pair: tuple[str, str], raw: Mapping[str, Any], joined: set[Any]
+    ) -> bool:
+        """Whether a transition may join ``pair`` (not joined yet, a usable duration), noting
+        the pair as joined; a warning says why not."""
+        if pair in joined:
+            self.p.warn(where, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+            return False
+        if (why := duration_unusable(raw)) is not None:
+            self.p.warn(where, why)
+            return False
+        joined.add(pair)
+        return True
 
     def timeline(self, ids: Any, pairs: list[tuple[dict[str, Any], Any]], where: str) -> None:
         """A track's TimelineTransitions (``resources.timelineTransitions``, listed by id in
@@ -124,13 +128,8 @@ class TrackTransitions:
                 self.p.warn(here, f"its clips {pair[0]!r} and {pair[1]!r} are not both on the "
                             "track; not rendered")  # fmt: skip
                 continue
-            if pair in joined:
-                self.p.warn(here, f"a second transition between {pair[0]!r} and {pair[1]!r}")
+            if not self._joins(here, pair, raw, joined):
                 continue
-            if (why := duration_unusable(raw)) is not None:
-                self.p.warn(here, why)
-                continue
-            joined.add(pair)
             kind = text(raw.get("type")) or "fade"
             definition = self.lib.lookup(self.lib.transitions, kind) or {"type": kind}
             applied = {"id": ref, "duration": raw.get("duration"),
