@@ -19,12 +19,14 @@ import dataclasses
 import socket
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 import redis
 import uvicorn
@@ -42,6 +44,7 @@ from orchestrator.api_keys import API_KEYS, KeyStore
 from orchestrator.embedded import EmbeddedCluster
 from server.app import create_app
 from server.protocol import HeadDeadlineProtocol
+from tests.providers.conftest import S3_CLEARED_ENV, S3_TEST_ENV
 
 
 @dataclass(frozen=True)
@@ -164,3 +167,26 @@ def serving(app: FastAPI) -> Iterator[str]:
 def storage_dir(server_cluster: ServerCluster) -> Path:
     """The module cluster's storage directory."""
     return Path(server_cluster.storage_url.removeprefix("file://"))
+
+
+@pytest.fixture
+def s3_storage_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty bucket on a moto server, with the env the service's S3 storage reads."""
+    from moto.server import ThreadedMotoServer
+
+    for variable in S3_CLEARED_ENV:
+        monkeypatch.delenv(variable, raising=False)
+    for variable, value in S3_TEST_ENV.items():
+        monkeypatch.setenv(variable, value)
+    server = ThreadedMotoServer(ip_address="localhost", port=0, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://localhost:{server.get_host_and_port()[1]}"
+        monkeypatch.setenv("CLOUDRENDER_S3_ENDPOINT_URL", endpoint)
+        bucket = f"assets-{uuid.uuid4().hex[:12]}"
+        client = boto3.session.Session().client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket=bucket)
+        client.close()
+        yield f"s3://{bucket}/farm"
+    finally:
+        server.stop()

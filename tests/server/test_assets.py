@@ -10,13 +10,11 @@ import os
 import socket
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -27,7 +25,6 @@ from orchestrator.api import CloudRenderingAPI
 from server import routes_assets
 from server.app import create_app
 from tests.media import make_image, make_video
-from tests.providers.conftest import S3_CLEARED_ENV, S3_TEST_ENV
 from tests.server.conftest import ServerCluster, bearer, serving
 
 pytestmark = pytest.mark.timeout(120)
@@ -224,29 +221,6 @@ def test_an_upload_the_client_abandons_is_no_error_in_the_log(
 
 
 # -- S3 storage: pre-signed PUTs straight to the bucket --------------------------------------------
-
-
-@pytest.fixture
-def s3_storage_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty bucket on a moto server, with the env the service's S3 storage reads."""
-    from moto.server import ThreadedMotoServer
-
-    for variable in S3_CLEARED_ENV:
-        monkeypatch.delenv(variable, raising=False)
-    for variable, value in S3_TEST_ENV.items():
-        monkeypatch.setenv(variable, value)
-    server = ThreadedMotoServer(ip_address="localhost", port=0, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://localhost:{server.get_host_and_port()[1]}"
-        monkeypatch.setenv("CLOUDRENDER_S3_ENDPOINT_URL", endpoint)
-        bucket = f"assets-{uuid.uuid4().hex[:12]}"
-        client = boto3.session.Session().client("s3", endpoint_url=endpoint)
-        client.create_bucket(Bucket=bucket)
-        client.close()
-        yield f"s3://{bucket}/farm"
-    finally:
-        server.stop()
 
 
 def test_presigned_uploads_on_s3(

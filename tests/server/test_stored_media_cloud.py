@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -25,7 +23,6 @@ from providers.storage import open_storage
 from server.app import create_app
 from tests.counting_storage import CountingStorage
 from tests.media import make_video
-from tests.providers.conftest import S3_CLEARED_ENV, S3_TEST_ENV
 from tests.server.conftest import ServerCluster, bearer
 from tests.server.test_stored_media import _project, _sound_only
 
@@ -33,34 +30,11 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def s3_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty bucket on a moto server, with the env the service's S3 storage reads."""
-    from moto.server import ThreadedMotoServer
-
-    for variable in S3_CLEARED_ENV:
-        monkeypatch.delenv(variable, raising=False)
-    for variable, value in S3_TEST_ENV.items():
-        monkeypatch.setenv(variable, value)
-    server = ThreadedMotoServer(ip_address="localhost", port=0, verbose=False)
-    server.start()
-    try:
-        endpoint = f"http://localhost:{server.get_host_and_port()[1]}"
-        monkeypatch.setenv("CLOUDRENDER_S3_ENDPOINT_URL", endpoint)
-        bucket = f"media-{uuid.uuid4().hex[:12]}"
-        s3 = boto3.session.Session().client("s3", endpoint_url=endpoint)
-        s3.create_bucket(Bucket=bucket)
-        s3.close()
-        yield f"s3://{bucket}/farm"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def cloud_app(server_cluster: ServerCluster, s3_url: str) -> FastAPI:
+def cloud_app(server_cluster: ServerCluster, s3_storage_url: str) -> FastAPI:
     """The service with its assets in the bucket, its asset storage counting what moves."""
-    settings = dataclasses.replace(server_cluster.settings, storage_url=s3_url)
+    settings = dataclasses.replace(server_cluster.settings, storage_url=s3_storage_url)
     app = create_app(settings, api=CloudRenderingAPI(settings=settings))
-    app.state.asset_storage = CountingStorage(sealed(open_storage(s3_url), settings))
+    app.state.asset_storage = CountingStorage(sealed(open_storage(s3_storage_url), settings))
     return app
 
 
