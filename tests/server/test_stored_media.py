@@ -38,6 +38,7 @@ def _sound_only(path: Path) -> Path:
 
 
 def _upload(client: TestClient, key: str, path: Path) -> str:
+    """PUT ``path`` to the service; its asset reference."""
     data = path.read_bytes()
     name = hashlib.sha256(data).hexdigest() + path.suffix
     answer = client.put(f"/v1/assets/{name}", content=data, headers=bearer(key))
@@ -54,6 +55,8 @@ def _project(ref: str, **clip: Any) -> dict[str, Any]:
 
 
 def _refused(client: TestClient, key: str, body: dict[str, Any], words: str, ref: str) -> None:
+    """Both routes answer 400 naming the clip, ``words`` and ``ref`` (no disk path), and no
+    job is made."""
     jobs_before = client.get("/v1/jobs", headers=bearer(key)).json()["jobs"]
     for route in ("/v1/estimate", "/v1/jobs"):
         answer = client.post(route, json=body, headers=bearer(key))

@@ -24,7 +24,7 @@ from server.app import create_app
 from tests.counting_storage import CountingStorage
 from tests.media import make_video
 from tests.server.conftest import ServerCluster, bearer
-from tests.server.test_stored_media import _project, _sound_only
+from tests.server.test_stored_media import _project, _refused, _sound_only, _upload
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -51,30 +51,12 @@ def _counted(client: TestClient) -> CountingStorage:
     return storage
 
 
-def _upload(client: TestClient, key: str, path: Path) -> str:
-    """PUT ``path`` to the service; its asset reference."""
-    data = path.read_bytes()
-    name = hashlib.sha256(data).hexdigest() + path.suffix
-    answer = client.put(f"/v1/assets/{name}", content=data, headers=bearer(key))
-    assert answer.status_code in (200, 201), answer.text
-    return "asset:sha256:" + name
-
-
 def _store_unprobed(client: TestClient, path: Path) -> str:
     """Put ``path`` in the bucket with no probe record (a pre-signed PUT, an older service)."""
     data = path.read_bytes()
     name = hashlib.sha256(data).hexdigest() + path.suffix
     _counted(client).inner.put_file("assets/" + name, str(path))
     return "asset:sha256:" + name
-
-
-def _refused(client: TestClient, key: str, body: dict[str, Any], words: str, ref: str) -> None:
-    for route in ("/v1/estimate", "/v1/jobs"):
-        answer = client.post(route, json=body, headers=bearer(key))
-        assert answer.status_code == 400, (route, answer.text)
-        error = answer.json()["error"]
-        assert "clip 'take'" in error and words in error and ref in error, error
-        assert "/" not in error.replace(ref, ""), error  # no path of any machine's disk
 
 
 def _accepted(client: TestClient, key: str, body: dict[str, Any]) -> list[str]:
