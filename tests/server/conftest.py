@@ -9,6 +9,8 @@
     client           a TestClient over ``api_app`` (in-process ASGI, httpx underneath)
     live_server      ``api_app`` on a real uvicorn on a free 127.0.0.1 port in a thread; yields
                      its base URL ("http://127.0.0.1:PORT") and stops it after the test
+    paused           dispatching paused for the test; every job left is cancelled after
+    s3_storage_url   an empty bucket on a moto server, the S3 env set for it
 
 Send a key as ``headers=bearer(key)``; ``with serving(app) as url:`` runs any app on uvicorn.
 """
@@ -190,3 +192,14 @@ def s3_storage_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield f"s3://{bucket}/farm"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def paused(client: TestClient, operator_key: str) -> Iterator[None]:
+    """Dispatching paused: submitted jobs wait unrendered; every job left is cancelled after."""
+    assert client.post("/v1/cluster/pause", headers=bearer(operator_key)).json() == {"paused": True}
+    try:
+        yield
+    finally:
+        client.post("/v1/cluster/emergency-stop", headers=bearer(operator_key))
+        client.post("/v1/cluster/resume", headers=bearer(operator_key))

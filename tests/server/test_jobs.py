@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +61,6 @@ def _uploaded_video(storage_dir: Path, tmp_path: Path) -> tuple[Path, str]:
     (storage_dir / "assets").mkdir(exist_ok=True)
     shutil.copy(source, storage_dir / "assets" / f"{digest}.mp4")
     return source, digest
-
-
-@pytest.fixture
-def paused(client: TestClient, operator_key: str) -> Iterator[None]:
-    """Dispatching paused: submitted jobs wait unrendered; every job left is cancelled after."""
-    assert client.post("/v1/cluster/pause", headers=bearer(operator_key)).json() == {"paused": True}
-    try:
-        yield
-    finally:
-        client.post("/v1/cluster/emergency-stop", headers=bearer(operator_key))
-        client.post("/v1/cluster/resume", headers=bearer(operator_key))
 
 
 def test_the_life_of_a_job_over_http(

@@ -3,7 +3,6 @@ the job a second time (about 1.2 s of CPU at 9,000 clips)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,17 +16,6 @@ from tests.helpers import colour_project
 from tests.server.conftest import bearer
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture
-def paused(client: TestClient, operator_key: str) -> Iterator[None]:
-    """Dispatching paused: the submitted job waits unrendered; it is cancelled after."""
-    assert client.post("/v1/cluster/pause", headers=bearer(operator_key)).json() == {"paused": True}
-    try:
-        yield
-    finally:
-        client.post("/v1/cluster/emergency-stop", headers=bearer(operator_key))
-        client.post("/v1/cluster/resume", headers=bearer(operator_key))
 
 
 def test_a_submit_estimates_the_job_once_and_answers_that_estimate(
