@@ -129,13 +129,12 @@ def _clip_problem(
 ) -> str | None:
     """What the render would refuse of a clip playing the asset ``facts`` tell of, in
     ``media_report``'s words (a picture on a video track, the sound it plays)."""
-    if facts.opened is not None:
-        return facts.opened
-    if kind is TrackKind.VIDEO and facts.video is not None:
-        return facts.video
+    from workers.probe import clip_problem  # the codec stack: only for a request with media
+
     plays = audible and not clip.muted and clip.volume != 0
-    if plays and not clip.audio_stream and not facts.image and facts.audio is not None:
-        return facts.audio
+    problem = clip_problem(facts, kind, plays and not clip.audio_stream)
+    if problem is not None:
+        return problem
     number = clip.audio_stream or 0
     if plays and 0 < number and facts.audio_streams <= number:
         have = f"{facts.audio_streams} audio stream{'' if facts.audio_streams == 1 else 's'}"

@@ -195,7 +195,7 @@ def media_report(timeline: Timeline, base_dir: str) -> tuple[list[str], list[str
             # The first frame checked is the first stream's: another one (``audio_stream``) is
             # checked where the clip plays it (``probe_decode.file_problems``).
             needs_audio = audible and not clip.muted and clip.volume != 0 and not clip.audio_stream
-            problem = _clip_problem(facts[real], track.kind, needs_audio)
+            problem = clip_problem(facts[real], track.kind, needs_audio)
             if problem is None and clip.source.sequence is not None:
                 problem = _sequence_problem(clip.source) or sequence_problem(timeline, clip)
             if problem is None:
@@ -226,7 +226,7 @@ def _sequence_problem(source: FileSource) -> str | None:
     )
 
 
-def _clip_problem(facts: MediaFacts, kind: TrackKind, needs_audio: bool) -> str | None:
+def clip_problem(facts: MediaFacts, kind: TrackKind, needs_audio: bool) -> str | None:
     """What the render would refuse about a file used by a clip on a track of ``kind``."""
     if facts.opened is not None:
         return facts.opened
